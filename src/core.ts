@@ -1,0 +1,84 @@
+// The numeric interface between the engine host and a matching core. Two cores implement it:
+// the WebAssembly one (src/wasm-core.ts over assembly/) and the TypeScript one (src/js-core.ts).
+// The host (src/engine-host.ts) validates input, builds result objects and guards against
+// faults, once, for both: so a benchmark of the two engines measures the cores, not two hosts.
+//
+// Everything crossing this interface is a number (codes from codes.ts; prices, sizes, ids as
+// float64 integers below 2^53) or a Float64Array view. Inputs are already validated.
+// Views may be replaced by any call (WASM memory growth detaches them): read them through the
+// getters after each call, never keep one across calls.
+import type { BackendName } from './types.js';
+
+/** Slots of `out`, the outcome of the last per-call command. */
+export const OUT_HEAD = 0; // status | reason << 4   (codes.ts)
+export const OUT_ORDER_ID = 1;
+export const OUT_FILLED = 2;
+export const OUT_REMAINING = 3;
+export const OUT_FILL_COUNT = 4;
+export const OUT_SLOTS = 5;
+
+/** Slots per level in `levels()`: price, size (sum of remaining), order count. */
+export const LEVEL_SLOTS = 3;
+/** Slots per order in `listOrders()` and `findOrder()`. */
+export const ORDER_SLOTS = 8;
+export const ORD_ID = 0;
+export const ORD_ASSET = 1;
+export const ORD_SIDE = 2;
+export const ORD_PRICE = 3;
+export const ORD_TRADER = 4;
+export const ORD_REMAINING = 5;
+export const ORD_TIMESTAMP = 6;
+export const ORD_STP = 7;
+
+export interface CoreLimits {
+  /** Most resting orders over all books; default unlimited. */
+  maxOrders?: number;
+  /** Most price levels over all books and sides; default unlimited. */
+  maxLevels?: number;
+  /** Most bytes of WASM linear memory; default 4 GiB. Ignored by the JS core. */
+  maxMemoryBytes?: number;
+}
+
+export interface MatchingCore {
+  readonly backend: BackendName;
+
+  // Per-call commands. Each writes its outcome into `out` and its fills into `fills`
+  // (FILL_SLOTS each, batch.ts layout, command index 0). The fill timestamp is the command's.
+  placeLimit(trader: number, asset: number, side: number, price: number, size: number,
+             timestamp: number, tif: number, stp: number): void;
+  /** protectionPrice 0: none. */
+  placeMarket(trader: number, asset: number, side: number, size: number, timestamp: number,
+              protectionPrice: number, stp: number): void;
+  cancel(trader: number, asset: number, orderId: number): void;
+  reduce(trader: number, asset: number, orderId: number, by: number): void;
+  /** price or size 0: unchanged. */
+  modify(trader: number, asset: number, orderId: number, price: number, size: number, timestamp: number): void;
+
+  /** OUT_SLOTS: the outcome of the last per-call command. */
+  readonly out: Float64Array;
+  /** The fills of the last per-call command or batch; FILL_SLOTS each, at least fillCount of them. */
+  readonly fills: Float64Array;
+
+  /**
+   * Applies `count` validated commands (batch.ts layout) in order. Writes RESULT_SLOTS per
+   * command into `batchResults` and the fills into `fills`; returns the number of fills.
+   */
+  runBatch(commands: Float64Array, count: number): number;
+  readonly batchResults: Float64Array;
+
+  /** Up to maxLevels levels of one side (0 bid, 1 ask), best first, LEVEL_SLOTS each (a view or a copy). */
+  levels(asset: number, side: number, maxLevels: number): Float64Array;
+  /** One resting order, ORDER_SLOTS, or null when it is not resting. */
+  findOrder(orderId: number): Float64Array | null;
+  /** Every resting order of an asset, bids best first then asks best first, queue order, ORDER_SLOTS each. */
+  listOrders(asset: number): Float64Array;
+
+  /** The canonical snapshot (snapshot.ts), a fresh copy. */
+  snapshot(): Uint8Array;
+  /** Replaces the whole state; throws LobError CORRUPTION on a malformed snapshot, before changing anything. */
+  restore(snapshot: Uint8Array): void;
+
+  readonly nextOrderId: number;
+  readonly restingOrders: number;
+  memoryBytes(): number;
+}

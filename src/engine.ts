@@ -1,0 +1,69 @@
+// The engine contract that both backends implement, and the factory that picks one.
+import { LobError } from './errors.js';
+import type { BatchResults, CommandBatch } from './batch.js';
+import type { CoreLimits } from './core.js';
+import type {
+  BackendName,
+  CancelRequest,
+  CancelResult,
+  Depth,
+  Level,
+  LimitOrderRequest,
+  MarketOrderRequest,
+  ModifyRequest,
+  OrderResult,
+  ReduceRequest,
+  RestingOrder,
+} from './types.js';
+
+export interface EngineOptions extends CoreLimits {
+  backend?: BackendName;
+}
+
+export interface Engine {
+  readonly backend: BackendName;
+  placeLimit(req: LimitOrderRequest): OrderResult;
+  placeMarket(req: MarketOrderRequest): OrderResult;
+  cancel(req: CancelRequest): CancelResult;
+  reduce(req: ReduceRequest): CancelResult;
+  modify(req: ModifyRequest): OrderResult;
+  bestBid(asset: number): Level | undefined;
+  bestAsk(asset: number): Level | undefined;
+  /** Aggregated levels, best first on each side. */
+  depth(asset: number, levels?: number): Depth;
+  order(orderId: number): RestingOrder | undefined;
+  /** Resting orders of one asset: bids best first, then asks best first, each level in queue order. */
+  orders(asset: number): RestingOrder[];
+  /** sha256 of the canonical snapshot: same commands, same hash, on both backends. */
+  stateHash(): string;
+  /**
+   * Applies every command of the batch in order. The whole batch is validated first: a malformed
+   * command throws INVALID_ARGUMENT naming `commands[i].field` and nothing is applied. The
+   * returned object is owned by the engine and overwritten by the next call.
+   */
+  submitBatch(batch: CommandBatch): BatchResults;
+  /** The id the next accepted order will get. */
+  readonly nextOrderId: number;
+  /** Resting orders across all books. */
+  readonly restingOrders: number;
+  /** The canonical snapshot (see snapshot.ts). */
+  snapshot(): Uint8Array;
+  /** Replaces the whole state with a snapshot's; throws CORRUPTION on a malformed one and changes nothing. */
+  restore(snapshot: Uint8Array): void;
+  /** Bytes the engine holds for its books: linear memory for wasm, typed arrays for js. */
+  memoryBytes(): number;
+}
+
+export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+  const backend = options.backend ?? 'wasm';
+  const { MatchingEngine } = await import('./engine-host.js');
+  if (backend === 'wasm') {
+    const { WasmCore } = await import('./wasm-core.js');
+    return new MatchingEngine(await WasmCore.create(options));
+  }
+  if (backend === 'js') {
+    const { JsCore } = await import('./js-core.js');
+    return new MatchingEngine(new JsCore(options));
+  }
+  throw new LobError('INVALID_ARGUMENT', `backend must be one of wasm, js, got ${String(backend)}`);
+}

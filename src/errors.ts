@@ -1,0 +1,44 @@
+// One error type for the whole package, in the style of the Level ecosystem: callers branch on
+// `code`, people read `message`. Codes are stable API; messages are not.
+
+export type LobErrorCode =
+  /** Malformed input: the message names the field and the value. Nothing changed. */
+  | 'INVALID_ARGUMENT'
+  /** A trap or internal fault left the engine in an unknown state: it refuses all further calls. */
+  | 'ENGINE_FAILED'
+  /** Stored or supplied bytes fail a structural or checksum check; the message names the key. */
+  | 'CORRUPTION'
+  /** Data written by a newer format version than this code understands. */
+  | 'UNSUPPORTED_VERSION'
+  /** The database is held open by another process (or another instance in this one). */
+  | 'LOCKED'
+  /** The state machine or its database is closed, or not open yet. */
+  | 'NOT_OPEN'
+  /** A storage read or write failed; pending records are kept for a retry. */
+  | 'IO_ERROR'
+  /** The path exists but is not a lobcore database. */
+  | 'NOT_A_DATABASE';
+
+export class LobError extends Error {
+  readonly code: LobErrorCode;
+
+  constructor(code: LobErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LobError';
+    this.code = code;
+  }
+}
+
+/** Renders a rejected value for an error message without JSON: strings quoted, objects by kind. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return `"${value}"`;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (value === undefined) return 'undefined (missing)';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
+
+export function invalidArgument(field: string, expected: string, value: unknown): LobError {
+  return new LobError('INVALID_ARGUMENT', `${field} must be ${expected}, got ${describeValue(value)}`);
+}
