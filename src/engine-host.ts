@@ -1,0 +1,277 @@
+// The Engine API on top of a MatchingCore. One host serves both cores, so validation, result
+// objects and fault handling are written once and cost the same for WASM and JS.
+import { BatchResults, FILL_SLOTS, assertBatch, validateBatch } from './batch.js';
+import { ORDER_STATUS, REJECT_REASONS, SIDES, STP_MODES, StatusCode, sideCode, stpCode, tifCode } from './codes.js';
+import {
+  LEVEL_SLOTS, ORDER_SLOTS, ORD_ASSET, ORD_ID, ORD_PRICE, ORD_REMAINING, ORD_SIDE, ORD_STP, ORD_TIMESTAMP,
+  ORD_TRADER, OUT_FILLED, OUT_FILL_COUNT, OUT_HEAD, OUT_ORDER_ID, OUT_REMAINING,
+} from './core.js';
+import type { MatchingCore } from './core.js';
+import type { CommandBatch } from './batch.js';
+import type { Engine } from './engine.js';
+import { LobError } from './errors.js';
+import { hashSnapshot } from './snapshot.js';
+import {
+  requireNonNegative, requirePositive, validateCancel, validateDepthLevels, validateLimit, validateMarket,
+  validateModify, validateReduce,
+} from './validate.js';
+import type {
+  BackendName, CancelRequest, CancelResult, Depth, Fill, Level, LimitOrderRequest, MarketOrderRequest,
+  ModifyRequest, OrderResult, ReduceRequest, RestingOrder,
+} from './types.js';
+
+const BID = 0;
+const ASK = 1;
+
+export class MatchingEngine implements Engine {
+  private readonly core: MatchingCore;
+  private readonly results = new BatchResults();
+  /** Set once a core call failed unexpectedly: the book may be half-changed, so nothing more is served. */
+  private failure: LobError | null = null;
+
+  constructor(core: MatchingCore) {
+    this.core = core;
+  }
+
+  get backend(): BackendName {
+    return this.core.backend;
+  }
+
+  get nextOrderId(): number {
+    return this.core.nextOrderId;
+  }
+
+  get restingOrders(): number {
+    return this.core.restingOrders;
+  }
+
+  /** Whether a fault has made this engine refuse calls. */
+  get failed(): boolean {
+    return this.failure !== null;
+  }
+
+  placeLimit(req: LimitOrderRequest): OrderResult {
+    this.ensureUsable();
+    validateLimit(req);
+    try {
+      this.core.placeLimit(req.trader, req.asset, sideCode(req.side), req.price, req.size, req.timestamp,
+        tifCode(req.timeInForce), stpCode(req.stp));
+    } catch (error) {
+      throw this.fail('placeLimit', error);
+    }
+    const result = this.orderResult(req.timestamp);
+    if (req.clientOrderId !== undefined) result.clientOrderId = req.clientOrderId;
+    return result;
+  }
+
+  placeMarket(req: MarketOrderRequest): OrderResult {
+    this.ensureUsable();
+    validateMarket(req);
+    try {
+      this.core.placeMarket(req.trader, req.asset, sideCode(req.side), req.size, req.timestamp,
+        req.protectionPrice ?? 0, stpCode(req.stp));
+    } catch (error) {
+      throw this.fail('placeMarket', error);
+    }
+    return this.orderResult(req.timestamp);
+  }
+
+  cancel(req: CancelRequest): CancelResult {
+    this.ensureUsable();
+    validateCancel(req);
+    try {
+      this.core.cancel(req.trader, req.asset, req.orderId);
+    } catch (error) {
+      throw this.fail('cancel', error);
+    }
+    return this.cancelResult();
+  }
+
+  reduce(req: ReduceRequest): CancelResult {
+    this.ensureUsable();
+    validateReduce(req);
+    try {
+      this.core.reduce(req.trader, req.asset, req.orderId, req.by);
+    } catch (error) {
+      throw this.fail('reduce', error);
+    }
+    return this.cancelResult();
+  }
+
+  modify(req: ModifyRequest): OrderResult {
+    this.ensureUsable();
+    validateModify(req);
+    try {
+      this.core.modify(req.trader, req.asset, req.orderId, req.price ?? 0, req.size ?? 0, req.timestamp);
+    } catch (error) {
+      throw this.fail('modify', error);
+    }
+    return this.orderResult(req.timestamp);
+  }
+
+  submitBatch(batch: CommandBatch): BatchResults {
+    this.ensureUsable();
+    assertBatch(batch);
+    const commands = batch.slots;
+    const count = batch.count;
+    validateBatch(commands, count);
+    let fillCount: number;
+    try {
+      fillCount = this.core.runBatch(commands, count);
+    } catch (error) {
+      throw this.fail('submitBatch', error);
+    }
+    this.results.set(commands, this.core.batchResults, count, this.core.fills, fillCount);
+    return this.results;
+  }
+
+  bestBid(asset: number): Level | undefined {
+    return this.bestLevel(asset, BID);
+  }
+
+  bestAsk(asset: number): Level | undefined {
+    return this.bestLevel(asset, ASK);
+  }
+
+  depth(asset: number, levels = 10): Depth {
+    this.ensureUsable();
+    requireNonNegative('asset', asset);
+    validateDepthLevels(levels);
+    return { bids: this.levelList(asset, BID, levels), asks: this.levelList(asset, ASK, levels) };
+  }
+
+  order(orderId: number): RestingOrder | undefined {
+    this.ensureUsable();
+    requirePositive('orderId', orderId);
+    const found = this.query('order', () => this.core.findOrder(orderId));
+    return found === null ? undefined : restingOrderAt(found, 0);
+  }
+
+  orders(asset: number): RestingOrder[] {
+    this.ensureUsable();
+    requireNonNegative('asset', asset);
+    const list = this.query('orders', () => this.core.listOrders(asset));
+    const orders: RestingOrder[] = [];
+    for (let o = 0; o < list.length; o += ORDER_SLOTS) orders.push(restingOrderAt(list, o));
+    return orders;
+  }
+
+  stateHash(): string {
+    return hashSnapshot(this.snapshot());
+  }
+
+  snapshot(): Uint8Array {
+    this.ensureUsable();
+    return this.query('snapshot', () => this.core.snapshot());
+  }
+
+  restore(snapshot: Uint8Array): void {
+    this.ensureUsable();
+    if (!(snapshot instanceof Uint8Array)) {
+      throw new LobError('INVALID_ARGUMENT', 'snapshot must be a Uint8Array');
+    }
+    this.query('restore', () => this.core.restore(snapshot));
+  }
+
+  memoryBytes(): number {
+    return this.core.memoryBytes();
+  }
+
+  private bestLevel(asset: number, side: number): Level | undefined {
+    this.ensureUsable();
+    requireNonNegative('asset', asset);
+    const levels = this.query('bestLevel', () => this.core.levels(asset, side, 1));
+    return levels.length === 0 ? undefined : { price: levels[0], size: levels[1], orders: levels[2] };
+  }
+
+  private levelList(asset: number, side: number, max: number): Level[] {
+    const levels = this.query('depth', () => this.core.levels(asset, side, max));
+    const list: Level[] = [];
+    for (let o = 0; o < levels.length; o += LEVEL_SLOTS) {
+      list.push({ price: levels[o], size: levels[o + 1], orders: levels[o + 2] });
+    }
+    return list;
+  }
+
+  /** Builds the result of the last per-call order command from the core's outputs. */
+  private orderResult(timestamp: number): OrderResult {
+    const out = this.core.out;
+    const head = out[OUT_HEAD];
+    const status = ORDER_STATUS[head & 15];
+    const fillCount = out[OUT_FILL_COUNT];
+    const fills: Fill[] = new Array(fillCount);
+    if (fillCount > 0) {
+      const f = this.core.fills;
+      for (let j = 0; j < fillCount; j++) {
+        const o = j * FILL_SLOTS;
+        fills[j] = {
+          asset: f[o + 1],
+          makerOrderId: f[o + 2],
+          takerOrderId: f[o + 3],
+          makerTrader: f[o + 4],
+          takerTrader: f[o + 5],
+          takerSide: SIDES[f[o] % 2],
+          price: f[o + 6],
+          size: f[o + 7],
+          timestamp,
+        };
+      }
+    }
+    const result: OrderResult = {
+      orderId: out[OUT_ORDER_ID],
+      status,
+      filled: out[OUT_FILLED],
+      remaining: out[OUT_REMAINING],
+      fills,
+    };
+    const reason = REJECT_REASONS[head >> 4];
+    if (reason !== undefined) result.reason = reason;
+    return result;
+  }
+
+  private cancelResult(): CancelResult {
+    const out = this.core.out;
+    const head = out[OUT_HEAD];
+    if ((head & 15) === StatusCode.OK) return { ok: true, remaining: out[OUT_REMAINING] };
+    return { ok: false, reason: REJECT_REASONS[head >> 4] };
+  }
+
+  private ensureUsable(): void {
+    if (this.failure !== null) throw this.failure;
+  }
+
+  /** Runs a read or a restore; a LobError from the core is deliberate and leaves the state as it was. */
+  private query<T>(what: string, run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
+      if (error instanceof LobError) throw error;
+      throw this.fail(what, error);
+    }
+  }
+
+  private fail(operation: string, error: unknown): LobError {
+    if (error instanceof LobError && error.code !== 'ENGINE_FAILED') return error;
+    const detail = error instanceof Error ? error.message : String(error);
+    this.failure = new LobError(
+      'ENGINE_FAILED',
+      `the ${this.core.backend} engine failed during ${operation} (${detail}) and refuses further calls: ` +
+        'its book may be half-changed; recover from storage or create a new engine',
+      { cause: error },
+    );
+    return this.failure;
+  }
+}
+
+function restingOrderAt(slots: Float64Array, o: number): RestingOrder {
+  return {
+    orderId: slots[o + ORD_ID],
+    trader: slots[o + ORD_TRADER],
+    asset: slots[o + ORD_ASSET],
+    side: SIDES[slots[o + ORD_SIDE]],
+    price: slots[o + ORD_PRICE],
+    remaining: slots[o + ORD_REMAINING],
+    timestamp: slots[o + ORD_TIMESTAMP],
+    stp: STP_MODES[slots[o + ORD_STP]],
+  };
+}

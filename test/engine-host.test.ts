@@ -1,0 +1,97 @@
+// The host's fault latch: a core that traps must never keep serving a half-changed book.
+import { describe, expect, it } from 'vitest';
+import { MatchingEngine } from '../src/engine-host.js';
+import { LobError } from '../src/errors.js';
+import { OUT_SLOTS, type MatchingCore } from '../src/core.js';
+import { CommandBatch } from '../src/batch.js';
+
+/** A core that answers every order with "resting, id 1" until told to trap. */
+class ScriptedCore implements MatchingCore {
+  readonly backend = 'wasm' as const;
+  readonly out = new Float64Array(OUT_SLOTS);
+  readonly fills = new Float64Array(0);
+  readonly batchResults = new Float64Array(0);
+  nextOrderId = 1;
+  restingOrders = 0;
+  trapNext = false;
+  corruptRestore = false;
+  calls = 0;
+
+  private step(): void {
+    this.calls++;
+    if (this.trapNext) throw new WebAssembly.RuntimeError('unreachable');
+    this.out.set([0, this.nextOrderId++, 0, 1, 0]);
+  }
+  placeLimit(): void { this.step(); }
+  placeMarket(): void { this.step(); }
+  cancel(): void { this.step(); }
+  reduce(): void { this.step(); }
+  modify(): void { this.step(); }
+  runBatch(): number { this.step(); return 0; }
+  levels(): Float64Array { return new Float64Array(0); }
+  findOrder(): Float64Array | null { return null; }
+  listOrders(): Float64Array { return new Float64Array(0); }
+  snapshot(): Uint8Array { return new Uint8Array(24); }
+  restore(): void {
+    if (this.corruptRestore) throw new LobError('CORRUPTION', 'snapshot level 3 is out of order');
+  }
+  memoryBytes(): number { return 0; }
+}
+
+const order = { trader: 1, asset: 1, side: 'bid' as const, price: 10, size: 1, timestamp: 0 };
+
+describe('MatchingEngine fault latch', () => {
+  it('turns a trap into ENGINE_FAILED and refuses every later call without reaching the core', () => {
+    const core = new ScriptedCore();
+    const engine = new MatchingEngine(core);
+    expect(engine.placeLimit(order).orderId).toBe(1);
+    core.trapNext = true;
+    expect(() => engine.placeLimit(order)).toThrowError(expect.objectContaining({ code: 'ENGINE_FAILED' }));
+    expect(engine.failed).toBe(true);
+    const callsAfterTrap = core.calls;
+    core.trapNext = false;
+    for (const call of [
+      () => engine.placeLimit(order),
+      () => engine.placeMarket({ ...order }),
+      () => engine.cancel({ trader: 1, asset: 1, orderId: 1 }),
+      () => engine.bestBid(1),
+      () => engine.depth(1),
+      () => engine.orders(1),
+      () => engine.stateHash(),
+      () => engine.submitBatch(new CommandBatch().limit(1, 1, 'bid', 10, 1, 0)),
+    ]) {
+      expect(call).toThrowError(/refuses further calls/);
+    }
+    expect(core.calls).toBe(callsAfterTrap);
+  });
+
+  it('names the operation and the cause', () => {
+    const core = new ScriptedCore();
+    const engine = new MatchingEngine(core);
+    core.trapNext = true;
+    try {
+      engine.submitBatch(new CommandBatch().limit(1, 1, 'bid', 10, 1, 0));
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(LobError);
+      expect((error as LobError).message).toMatch(/wasm engine failed during submitBatch \(unreachable\)/);
+      expect((error as LobError).cause).toBeInstanceOf(WebAssembly.RuntimeError);
+    }
+  });
+
+  it('passes a deliberate core error through without latching', () => {
+    const core = new ScriptedCore();
+    const engine = new MatchingEngine(core);
+    core.corruptRestore = true;
+    expect(() => engine.restore(new Uint8Array(24))).toThrowError(expect.objectContaining({ code: 'CORRUPTION' }));
+    expect(engine.failed).toBe(false);
+    expect(engine.placeLimit(order).status).toBe('resting');
+  });
+
+  it('validates before reaching the core', () => {
+    const core = new ScriptedCore();
+    const engine = new MatchingEngine(core);
+    expect(() => engine.placeLimit({ ...order, price: 1.5 })).toThrowError(/price must be a positive safe integer, got 1\.5/);
+    expect(core.calls).toBe(0);
+  });
+});
