@@ -1,0 +1,33 @@
+// Numeric codes shared with the host: mirrors src/codes.ts value for value.
+export const OP_LIMIT: u32 = 1;
+export const OP_MARKET: u32 = 2;
+export const OP_CANCEL: u32 = 3;
+export const OP_REDUCE: u32 = 4;
+export const OP_MODIFY: u32 = 5;
+
+export const SIDE_BID: u32 = 0;
+export const SIDE_ASK: u32 = 1;
+
+export const TIF_GTC: u32 = 0;
+export const TIF_IOC: u32 = 1;
+export const TIF_FOK: u32 = 2;
+export const TIF_POST_ONLY: u32 = 3;
+
+export const STP_ALLOW: u32 = 0;
+export const STP_CANCEL_TAKER: u32 = 1;
+export const STP_CANCEL_MAKER: u32 = 2;
+export const STP_CANCEL_BOTH: u32 = 3;
+
+export const STATUS_RESTING: u32 = 0;
+export const STATUS_FILLED: u32 = 1;
+export const STATUS_CANCELLED: u32 = 2;
+export const STATUS_REJECTED: u32 = 3;
+export const STATUS_OK: u32 = 4;
+
+export const REASON_NONE: u32 = 0;
+export const REASON_CANNOT_FILL: u32 = 1;
+export const REASON_WOULD_CROSS: u32 = 2;
+export const REASON_NOT_OWNER: u32 = 3;
+export const REASON_UNKNOWN_ORDER: u32 = 4;
+export const REASON_CAPACITY: u32 = 5;
+export const REASON_SELF_TRADE: u32 = 6;

@@ -1,0 +1,344 @@
+// The commands: place (limit, market), cancel, reduce, modify. Each writes its outcome
+// (status | reason << 4, orderId, filled, remaining) at `at` and its fills to the fill buffer.
+//
+// Every command decides whether it can be accepted, and reserves every byte it may need
+// (order record, level record, room in the side's ladder, the id index, the fill buffer),
+// before it changes anything: a CAPACITY rejection leaves the books exactly as they were, and
+// nothing after the reservations can fail halfway.
+import {
+  SIDE_BID, STP_ALLOW, STP_CANCEL_TAKER, STP_CANCEL_BOTH, TIF_GTC, TIF_FOK, TIF_POST_ONLY,
+  STATUS_RESTING, STATUS_FILLED, STATUS_CANCELLED, STATUS_REJECTED, STATUS_OK,
+  REASON_NONE, REASON_CANNOT_FILL, REASON_WOULD_CROSS, REASON_NOT_OWNER, REASON_UNKNOWN_ORDER,
+  REASON_CAPACITY, REASON_SELF_TRADE,
+} from './codes';
+import {
+  orderId, orderRemaining, orderTraderIndex, orderStp, orderNext, orderLevel, setOrderId,
+  setOrderRemaining, setOrderTimestamp, setOrderOwner, reserveOrder, takeOrder,
+} from './orders';
+import {
+  bestKey, findLevel, levelCount, levelHead, levelPrice, levelSide, reserveLevel, sideCode,
+  sideKeys, sideLength, sideLevels, sideOrders,
+} from './levels';
+import { bookAsset, bookSide, findBook, findOrCreateBook, sideBook } from './books';
+import { findOrderRecord, insertOrderRecord, reserveIndexEntry } from './order-index';
+import { internTrader, lookupTrader, traderValue, NO_TRADER } from './traders';
+import { nextFill, reserveFills } from './buffers';
+import {
+  levelsInUse, linkOrder, removeOrder, restingOrders, retireOrder, shrinkOrder, unlinkOrder,
+} from './resting';
+import { maxLevels, maxOrders } from './limits';
+
+/** The id the next accepted order gets. */
+export let nextOrderId: f64 = 1;
+export function setNextOrderId(id: f64): void {
+  nextOrderId = id;
+}
+
+/** Set by matchTaker: STP stopped the taker. */
+let stoppedBySelfTrade = false;
+/** Set by dryRun. */
+let dryFillable: f64 = 0;
+let dryFills: u32 = 0;
+let dryStopped = false;
+
+@inline function writeResult(at: usize, status: u32, reason: u32, id: f64, filled: f64, remaining: f64): void {
+  store<f64>(at, <f64>(status | (reason << 4)), 0);
+  store<f64>(at, id, 8);
+  store<f64>(at, filled, 16);
+  store<f64>(at, remaining, 24);
+}
+
+@inline function reject(at: usize, reason: u32, id: f64): void {
+  writeResult(at, STATUS_REJECTED, reason, id, 0, 0);
+}
+
+/**
+ * A taker crosses a maker level when the level's key (larger is better for that side) is at
+ * least this. No limit: -Infinity, everything crosses.
+ */
+@inline function crossingThreshold(takerSide: u32, limit: f64): f64 {
+  if (limit == 0) return -Infinity;
+  // Opposite keys: asks are keyed -price (bid taker: ask <= limit), bids +price (ask taker: bid >= limit).
+  return takerSide == SIDE_BID ? -limit : limit;
+}
+
+/**
+ * Walks the opposite side in matching order without changing it: what the taker would fill
+ * (stopping once it reaches `size`), how many fills that takes, whether STP would stop it.
+ */
+function dryRun(opp: usize, threshold: f64, size: f64, traderIndex: u32, stp: u32): void {
+  let fillable: f64 = 0;
+  let fills: u32 = 0;
+  let stopped = false;
+  let done = false;
+  const keys = sideKeys(opp);
+  const levels = sideLevels(opp);
+  let i = sideLength(opp);
+  while (i > 0 && !done) {
+    i--;
+    if (load<f64>(keys + (<usize>i << 3)) < threshold) break;
+    let maker = levelHead(<usize>load<u32>(levels + (<usize>i << 2)));
+    while (maker != 0) {
+      if (stp != STP_ALLOW && orderTraderIndex(maker) == traderIndex) {
+        if (stp == STP_CANCEL_TAKER || stp == STP_CANCEL_BOTH) {
+          stopped = true;
+          done = true;
+          break;
+        }
+      } else {
+        fillable += orderRemaining(maker);
+        fills++;
+        if (fillable >= size) {
+          done = true;
+          break;
+        }
+      }
+      maker = orderNext(maker);
+    }
+  }
+  dryFillable = min<f64>(fillable, size);
+  dryFills = fills;
+  dryStopped = stopped;
+}
+
+/** Whether a taker would still have size left to rest after matching (judged before any change). */
+function wouldRest(opp: usize, threshold: f64, size: f64, traderIndex: u32, stp: u32): bool {
+  if (opp == 0) return true;
+  dryRun(opp, threshold, size, traderIndex, stp);
+  return !dryStopped && dryFillable < size;
+}
+
+/**
+ * Room in the fill buffer for everything this taker can produce. The cheap bound (one fill per
+ * maker on the side, at most one per lot) almost always fits; only when memory cannot hold the
+ * bound does a dry run count the real fills.
+ */
+function reserveTakerFills(opp: usize, threshold: f64, size: f64, traderIndex: u32, stp: u32): bool {
+  const bound = <u32>min<f64>(size, <f64>sideOrders(opp));
+  if (reserveFills(bound)) return true;
+  dryRun(opp, threshold, size, traderIndex, stp);
+  return reserveFills(dryFills);
+}
+
+/** Matches a taker against the opposite side; returns what is left of `size`. */
+function matchTaker(
+  opp: usize, takerSide: u32, threshold: f64, size: f64, traderIndex: u32, trader: f64, stp: u32,
+  takerId: f64, command: u32, asset: f64,
+): f64 {
+  stoppedBySelfTrade = false;
+  let left = size;
+  // Matching only takes levels off this side, so its arrays never move meanwhile.
+  const keys = sideKeys(opp);
+  const levels = sideLevels(opp);
+  const tag = <f64>(command * 2 + takerSide);
+  while (left > 0) {
+    const n = sideLength(opp);
+    if (n == 0) break;
+    const top = <usize>n - 1;
+    if (load<f64>(keys + (top << 3)) < threshold) break;
+    const level = <usize>load<u32>(levels + (top << 2));
+    const maker = levelHead(level);
+    if (stp != STP_ALLOW && orderTraderIndex(maker) == traderIndex) {
+      if (stp == STP_CANCEL_TAKER) {
+        stoppedBySelfTrade = true;
+        break;
+      }
+      removeOrder(maker);
+      if (stp == STP_CANCEL_BOTH) {
+        stoppedBySelfTrade = true;
+        break;
+      }
+      continue;
+    }
+    const makerLeft = orderRemaining(maker);
+    const traded = min<f64>(makerLeft, left);
+    const fill = nextFill();
+    store<f64>(fill, tag, 0);
+    store<f64>(fill, asset, 8);
+    store<f64>(fill, orderId(maker), 16);
+    store<f64>(fill, takerId, 24);
+    store<f64>(fill, traderValue(orderTraderIndex(maker)), 32);
+    store<f64>(fill, trader, 40);
+    store<f64>(fill, levelPrice(level), 48);
+    store<f64>(fill, traded, 56);
+    left -= traded;
+    if (traded == makerLeft) removeOrder(maker);
+    else shrinkOrder(maker, traded);
+  }
+  return left;
+}
+
+export function placeLimit(
+  at: usize, command: u32, trader: f64, asset: f64, side: u32, price: f64, size: f64,
+  timestamp: f64, tif: u32, stp: u32,
+): void {
+  let book = findBook(asset);
+  let opp: usize = book == 0 ? 0 : bookSide(book, side ^ 1);
+  let traderIndex = lookupTrader(trader);
+  const threshold = crossingThreshold(side, price);
+  let restLevel: usize = 0;
+  if (tif == TIF_POST_ONLY) {
+    if (opp != 0 && bestKey(opp) >= threshold) return reject(at, REASON_WOULD_CROSS, 0);
+  } else if (tif == TIF_FOK) {
+    if (opp == 0) return reject(at, REASON_CANNOT_FILL, 0);
+    dryRun(opp, threshold, size, traderIndex, stp);
+    if (dryFillable < size) return reject(at, REASON_CANNOT_FILL, 0);
+  }
+  const mayRest = tif == TIF_GTC || tif == TIF_POST_ONLY;
+  const mayTake = tif != TIF_POST_ONLY;
+  if (mayRest) {
+    let own: usize = book == 0 ? 0 : bookSide(book, side);
+    restLevel = own == 0 ? 0 : findLevel(own, price);
+    const newLevel = restLevel == 0;
+    // An order that does not cross rests whole. One that crosses and still rests has first
+    // taken every maker (and level) within its price, so it frees at least what it then uses.
+    const crosses = opp != 0 && bestKey(opp) >= threshold;
+    if (!crosses && !(<f64>restingOrders < maxOrders && (!newLevel || <f64>levelsInUse < maxLevels))) {
+      return reject(at, REASON_CAPACITY, 0);
+    }
+    let reserved = true;
+    if (book == 0) {
+      book = findOrCreateBook(asset);
+      reserved = book != 0;
+      if (reserved) own = bookSide(book, side);
+    }
+    if (reserved && traderIndex == NO_TRADER) {
+      traderIndex = internTrader(trader);
+      reserved = traderIndex != NO_TRADER;
+    }
+    reserved = reserved && reserveOrder() && reserveIndexEntry() && (!newLevel || reserveLevel(own));
+    if (!reserved && wouldRest(mayTake ? opp : 0, threshold, size, traderIndex, stp)) {
+      return reject(at, REASON_CAPACITY, 0);
+    }
+  }
+  if (mayTake && opp != 0 && !reserveTakerFills(opp, threshold, size, traderIndex, stp)) {
+    return reject(at, REASON_CAPACITY, 0);
+  }
+
+  const id = nextOrderId;
+  nextOrderId = id + 1;
+  let left = size;
+  stoppedBySelfTrade = false;
+  if (mayTake && opp != 0) left = matchTaker(opp, side, threshold, size, traderIndex, trader, stp, id, command, asset);
+  const filled = size - left;
+  if (stoppedBySelfTrade) return writeResult(at, STATUS_CANCELLED, REASON_SELF_TRADE, id, filled, 0);
+  if (left == 0) return writeResult(at, STATUS_FILLED, REASON_NONE, id, filled, 0);
+  if (!mayRest) return writeResult(at, STATUS_CANCELLED, REASON_NONE, id, filled, 0);
+  const order = takeOrder();
+  setOrderId(order, id);
+  setOrderRemaining(order, left);
+  setOrderTimestamp(order, timestamp);
+  setOrderOwner(order, traderIndex, stp);
+  insertOrderRecord(order);
+  // Matching changed only the opposite side: the level found above is still this price's.
+  linkOrder(bookSide(book, side), restLevel, price, order, true);
+  writeResult(at, STATUS_RESTING, REASON_NONE, id, filled, left);
+}
+
+export function placeMarket(
+  at: usize, command: u32, trader: f64, asset: f64, side: u32, size: f64, protectionPrice: f64,
+  stp: u32,
+): void {
+  const book = findBook(asset);
+  const opp: usize = book == 0 ? 0 : bookSide(book, side ^ 1);
+  const traderIndex = lookupTrader(trader);
+  const threshold = crossingThreshold(side, protectionPrice);
+  if (opp != 0 && !reserveTakerFills(opp, threshold, size, traderIndex, stp)) {
+    return reject(at, REASON_CAPACITY, 0);
+  }
+  const id = nextOrderId;
+  nextOrderId = id + 1;
+  stoppedBySelfTrade = false;
+  const left = opp == 0 ? size : matchTaker(opp, side, threshold, size, traderIndex, trader, stp, id, command, asset);
+  const filled = size - left;
+  if (stoppedBySelfTrade) return writeResult(at, STATUS_CANCELLED, REASON_SELF_TRADE, id, filled, 0);
+  writeResult(at, left == 0 ? STATUS_FILLED : STATUS_CANCELLED, REASON_NONE, id, filled, 0);
+}
+
+/** The resting order `id` if it is in `asset`'s book and `trader` owns it; else writes the rejection and returns 0. */
+function ownedOrder(at: usize, trader: f64, asset: f64, id: f64): usize {
+  const order = findOrderRecord(id);
+  if (order == 0 || bookAsset(sideBook(levelSide(orderLevel(order)))) != asset) {
+    reject(at, REASON_UNKNOWN_ORDER, id);
+    return 0;
+  }
+  if (traderValue(orderTraderIndex(order)) != trader) {
+    reject(at, REASON_NOT_OWNER, id);
+    return 0;
+  }
+  return order;
+}
+
+export function cancel(at: usize, trader: f64, asset: f64, id: f64): void {
+  const order = ownedOrder(at, trader, asset, id);
+  if (order == 0) return;
+  removeOrder(order);
+  writeResult(at, STATUS_OK, REASON_NONE, id, 0, 0);
+}
+
+export function reduce(at: usize, trader: f64, asset: f64, id: f64, by: f64): void {
+  const order = ownedOrder(at, trader, asset, id);
+  if (order == 0) return;
+  const remaining = orderRemaining(order);
+  if (by >= remaining) {
+    removeOrder(order);
+    return writeResult(at, STATUS_OK, REASON_NONE, id, 0, 0);
+  }
+  shrinkOrder(order, by);
+  writeResult(at, STATUS_OK, REASON_NONE, id, 0, remaining - by);
+}
+
+export function modify(
+  at: usize, command: u32, trader: f64, asset: f64, id: f64, price: f64, size: f64, timestamp: f64,
+): void {
+  const order = ownedOrder(at, trader, asset, id);
+  if (order == 0) return;
+  const level = orderLevel(order);
+  const own = levelSide(level);
+  const book = sideBook(own);
+  const side = sideCode(own);
+  const oldPrice = levelPrice(level);
+  const remaining = orderRemaining(order);
+  const newPrice = price > 0 ? price : oldPrice;
+  const newSize = size > 0 ? size : remaining;
+  if (newPrice == oldPrice && newSize <= remaining) {
+    // A reduce in place (or no change): keeps its place and its timestamp.
+    if (newSize < remaining) shrinkOrder(order, remaining - newSize);
+    return writeResult(at, STATUS_RESTING, REASON_NONE, id, 0, newSize);
+  }
+
+  // Re-entry as a GTC taker with the same id, trader and stp. It already counts as a resting
+  // order; it needs a level only if none is left at its new price once it has left its own.
+  const traderIndex = orderTraderIndex(order);
+  const stp = orderStp(order);
+  const opp = bookSide(book, side ^ 1);
+  const threshold = crossingThreshold(side, newPrice);
+  const leavesLevelEmpty = levelCount(level) == 1;
+  const target = newPrice == oldPrice ? (leavesLevelEmpty ? <usize>0 : level) : findLevel(own, newPrice);
+  if (target == 0) {
+    // As for a new order: only a non-crossing re-entry can pass the level limit.
+    const crosses = bestKey(opp) >= threshold;
+    const levelsAfterLeaving = levelsInUse - (leavesLevelEmpty ? 1 : 0);
+    if (!crosses && <f64>levelsAfterLeaving >= maxLevels) return reject(at, REASON_CAPACITY, id);
+    if (!reserveLevel(own) && wouldRest(opp, threshold, newSize, traderIndex, stp)) {
+      return reject(at, REASON_CAPACITY, id);
+    }
+  }
+  if (!reserveTakerFills(opp, threshold, newSize, traderIndex, stp)) return reject(at, REASON_CAPACITY, id);
+
+  unlinkOrder(order);
+  const left = matchTaker(opp, side, threshold, newSize, traderIndex, trader, stp, id, command, asset);
+  const filled = newSize - left;
+  if (stoppedBySelfTrade) {
+    retireOrder(order);
+    return writeResult(at, STATUS_CANCELLED, REASON_SELF_TRADE, id, filled, 0);
+  }
+  if (left == 0) {
+    retireOrder(order);
+    return writeResult(at, STATUS_FILLED, REASON_NONE, id, filled, 0);
+  }
+  setOrderRemaining(order, left);
+  setOrderTimestamp(order, timestamp);
+  linkOrder(own, target, newPrice, order, false);
+  writeResult(at, STATUS_RESTING, REASON_NONE, id, filled, left);
+}

@@ -1,0 +1,85 @@
+// Read-only views of the books, written as f64 slots into the query buffer (layouts: src/core.ts).
+// Each returns how many entries it wrote, or -1 when the buffer cannot grow.
+import {
+  levelCount, levelHead, levelPrice, levelSide, levelTotal, sideCode, sideLength,
+  sideLevels, sideOrders,
+} from './levels';
+import {
+  orderId, orderLevel, orderNext, orderRemaining, orderStp, orderTimestamp, orderTraderIndex,
+} from './orders';
+import { bookAsset, bookSide, findBook, sideBook } from './books';
+import { findOrderRecord } from './order-index';
+import { traderValue } from './traders';
+import { reserveQuery } from './buffers';
+import { SIDE_BID, SIDE_ASK } from './codes';
+
+const LEVEL_BYTES_OUT: usize = 24;
+const ORDER_BYTES_OUT: usize = 64;
+
+/** The level `rank` places from the best (0 = best) of a side. */
+@inline function levelByRank(s: usize, rank: u32): usize {
+  return <usize>load<u32>(sideLevels(s) + (<usize>(sideLength(s) - 1 - rank) << 2));
+}
+
+export function writeLevels(asset: f64, side: u32, most: f64): i32 {
+  const book = findBook(asset);
+  if (book == 0) return 0;
+  const s = bookSide(book, side);
+  const n = <u32>min<f64>(<f64>sideLength(s), most);
+  if (n == 0) return 0;
+  let out = reserveQuery(<usize>n * LEVEL_BYTES_OUT);
+  if (out == 0) return -1;
+  for (let rank: u32 = 0; rank < n; rank++) {
+    const level = levelByRank(s, rank);
+    store<f64>(out, levelPrice(level), 0);
+    store<f64>(out, levelTotal(level), 8);
+    store<f64>(out, <f64>levelCount(level), 16);
+    out += LEVEL_BYTES_OUT;
+  }
+  return <i32>n;
+}
+
+@inline function writeOrder(out: usize, order: usize): void {
+  const level = orderLevel(order);
+  const s = levelSide(level);
+  store<f64>(out, orderId(order), 0);
+  store<f64>(out, bookAsset(sideBook(s)), 8);
+  store<f64>(out, <f64>sideCode(s), 16);
+  store<f64>(out, levelPrice(level), 24);
+  store<f64>(out, traderValue(orderTraderIndex(order)), 32);
+  store<f64>(out, orderRemaining(order), 40);
+  store<f64>(out, orderTimestamp(order), 48);
+  store<f64>(out, <f64>orderStp(order), 56);
+}
+
+export function writeOrderById(id: f64): i32 {
+  const order = findOrderRecord(id);
+  if (order == 0) return 0;
+  const out = reserveQuery(ORDER_BYTES_OUT);
+  if (out == 0) return -1;
+  writeOrder(out, order);
+  return 1;
+}
+
+export function writeBookOrders(asset: f64): i32 {
+  const book = findBook(asset);
+  if (book == 0) return 0;
+  const total = sideOrders(bookSide(book, SIDE_BID)) + sideOrders(bookSide(book, SIDE_ASK));
+  if (total == 0) return 0;
+  let out = reserveQuery(<usize>total * ORDER_BYTES_OUT);
+  if (out == 0) return -1;
+  for (let side: u32 = SIDE_BID; side <= SIDE_ASK; side++) {
+    const s = bookSide(book, side);
+    const n = sideLength(s);
+    for (let rank: u32 = 0; rank < n; rank++) {
+      let order = levelHead(levelByRank(s, rank));
+      while (order != 0) {
+        writeOrder(out, order);
+        out += ORDER_BYTES_OUT;
+        order = orderNext(order);
+      }
+    }
+  }
+  return <i32>total;
+}
+

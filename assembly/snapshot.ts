@@ -1,0 +1,225 @@
+// The canonical snapshot (layout: src/snapshot.ts), written and read inside the core so that a
+// million-order book crosses the boundary as one copy.
+//   header: magic+version word, nextOrderId, bookCount
+//   per non-empty book, assets ascending: asset, bidLevelCount, askLevelCount
+//     per level, bids best first then asks best first: price, orderCount
+//       per order, queue order: orderId, trader, remaining, timestamp, stp
+// The host validates a snapshot completely before restoreSnapshot runs, so reading trusts it.
+import { alloc, free } from './allocator';
+import {
+  growSide, levelCount, levelHead, levelPrice, placeLevelAt, reserveLevelRecord,
+  setSideLengthForRestore, sideLength, sideLevels,
+} from './levels';
+import {
+  orderId, orderNext, orderRemaining, orderStp, orderTimestamp, orderTraderIndex, reserveOrder,
+  setOrderId, setOrderOwner, setOrderRemaining, setOrderTimestamp, takeOrder,
+} from './orders';
+import { bookAsset, bookIsEmpty, bookSide, bookSlotCount, bookSlots, findOrCreateBook } from './books';
+import { insertOrderRecord, reserveIndexEntry } from './order-index';
+import { internTrader, traderValue, NO_TRADER } from './traders';
+import { appendRestoredOrder, levelsInUse, restingOrders } from './resting';
+import { nextOrderId, setNextOrderId } from './matching';
+import { SIDE_BID, SIDE_ASK } from './codes';
+
+/** "LOBSNAP" then format version 1, as one little-endian word. */
+const MAGIC_AND_VERSION: u64 = 0x01_50_41_4e_53_42_4f_4c;
+
+// Writing is resumable and goes through a fixed static chunk, so a snapshot needs no memory
+// beyond what the core already holds: a core whose memory limit is reached still snapshots.
+const CHUNK_BYTES: u32 = 65536;
+const chunk: usize = memory.data(65536, 16);
+
+let sortedBooks: usize = 0; // book pointers by ascending asset, or 0: then found by scanning
+let bookTotal: u32 = 0;
+let bookIndex: u32 = 0;
+let lastAsset: f64 = -1;
+let headerWritten = false;
+let book: usize = 0;
+let side: u32 = 0;
+let rank: u32 = 0;
+let order: usize = 0; // next order of the current level, 0 before its header is written
+
+/** Starts a snapshot; returns its length in bytes. Chunks follow from snapshotChunk(). */
+export function beginSnapshot(): f64 {
+  const slotCount = bookSlotCount();
+  const slots = bookSlots();
+  if (sortedBooks != 0) free(sortedBooks, <usize>bookTotal << 2);
+  bookTotal = 0;
+  for (let i: u32 = 0; i < slotCount; i++) {
+    const b = <usize>load<u32>(slots + (<usize>i << 2));
+    if (b != 0 && !bookIsEmpty(b)) bookTotal++;
+  }
+  sortedBooks = bookTotal == 0 ? 0 : alloc(<usize>bookTotal << 2);
+  if (sortedBooks != 0) {
+    let k: u32 = 0;
+    for (let i: u32 = 0; i < slotCount; i++) {
+      const b = <usize>load<u32>(slots + (<usize>i << 2));
+      if (b != 0 && !bookIsEmpty(b)) store<u32>(sortedBooks + (<usize>(k++) << 2), <u32>b);
+    }
+    heapSortByAsset(sortedBooks, bookTotal);
+  }
+  bookIndex = 0;
+  lastAsset = -1;
+  headerWritten = false;
+  book = 0;
+  return (3 + 3 * <f64>bookTotal + 2 * <f64>levelsInUse + 5 * <f64>restingOrders) * 8;
+}
+
+/** The next book by asset: from the sorted list, or (no memory for one) the least asset above the last. */
+function nextBook(): usize {
+  if (sortedBooks != 0) return <usize>load<u32>(sortedBooks + (<usize>bookIndex << 2));
+  const slotCount = bookSlotCount();
+  const slots = bookSlots();
+  let best: usize = 0;
+  for (let i: u32 = 0; i < slotCount; i++) {
+    const b = <usize>load<u32>(slots + (<usize>i << 2));
+    if (b == 0 || bookIsEmpty(b) || bookAsset(b) <= lastAsset) continue;
+    if (best == 0 || bookAsset(b) < bookAsset(best)) best = b;
+  }
+  return best;
+}
+
+/** Writes the next whole records into the chunk; returns the bytes written (0: the snapshot is complete). */
+export function snapshotChunk(): u32 {
+  let at: u32 = 0;
+  if (!headerWritten) {
+    store<u64>(chunk, MAGIC_AND_VERSION, 0);
+    store<f64>(chunk, nextOrderId, 8);
+    store<f64>(chunk, <f64>bookTotal, 16);
+    at = 24;
+    headerWritten = true;
+  }
+  while (true) {
+    if (book == 0) {
+      if (bookIndex == bookTotal) break;
+      if (at + 24 > CHUNK_BYTES) break;
+      book = nextBook();
+      bookIndex++;
+      lastAsset = bookAsset(book);
+      store<f64>(chunk + at, lastAsset, 0);
+      store<f64>(chunk + at, <f64>sideLength(bookSide(book, SIDE_BID)), 8);
+      store<f64>(chunk + at, <f64>sideLength(bookSide(book, SIDE_ASK)), 16);
+      at += 24;
+      side = SIDE_BID;
+      rank = 0;
+      order = 0;
+    }
+    const s = bookSide(book, side);
+    if (rank == sideLength(s)) {
+      if (side == SIDE_BID) {
+        side = SIDE_ASK;
+        rank = 0;
+      } else {
+        book = 0;
+      }
+      continue;
+    }
+    const level = <usize>load<u32>(sideLevels(s) + (<usize>(sideLength(s) - 1 - rank) << 2));
+    if (order == 0) {
+      if (at + 16 > CHUNK_BYTES) break;
+      store<f64>(chunk + at, levelPrice(level), 0);
+      store<f64>(chunk + at, <f64>levelCount(level), 8);
+      at += 16;
+      order = levelHead(level);
+    }
+    while (order != 0 && at + 40 <= CHUNK_BYTES) {
+      store<f64>(chunk + at, orderId(order), 0);
+      store<f64>(chunk + at, traderValue(orderTraderIndex(order)), 8);
+      store<f64>(chunk + at, orderRemaining(order), 16);
+      store<f64>(chunk + at, orderTimestamp(order), 24);
+      store<f64>(chunk + at, <f64>orderStp(order), 32);
+      at += 40;
+      order = orderNext(order);
+    }
+    if (order != 0) break; // chunk full mid-level
+    rank++;
+  }
+  if (at == 0 && sortedBooks != 0) {
+    free(sortedBooks, <usize>bookTotal << 2);
+    sortedBooks = 0;
+  }
+  return at;
+}
+
+/** Where snapshotChunk writes. */
+export function snapshotChunkAddress(): usize {
+  return chunk;
+}
+
+@inline function assetAt(books: usize, i: u32): f64 {
+  return bookAsset(<usize>load<u32>(books + (<usize>i << 2)));
+}
+@inline function swap(books: usize, i: u32, j: u32): void {
+  const a = books + (<usize>i << 2);
+  const b = books + (<usize>j << 2);
+  const t = load<u32>(a);
+  store<u32>(a, load<u32>(b));
+  store<u32>(b, t);
+}
+function siftDown(books: usize, root: u32, end: u32): void {
+  while (true) {
+    let child = root * 2 + 1;
+    if (child >= end) return;
+    if (child + 1 < end && assetAt(books, child + 1) > assetAt(books, child)) child++;
+    if (assetAt(books, root) >= assetAt(books, child)) return;
+    swap(books, root, child);
+    root = child;
+  }
+}
+/** In place, O(n log n) worst case, no extra memory: books by ascending asset. */
+function heapSortByAsset(books: usize, n: u32): void {
+  if (n < 2) return;
+  for (let i = <i32>(n / 2) - 1; i >= 0; i--) siftDown(books, <u32>i, n);
+  for (let end = n - 1; end > 0; end--) {
+    swap(books, 0, end);
+    siftDown(books, 0, end);
+  }
+}
+
+/**
+ * Rebuilds every book from a validated snapshot at `at` into a freshly reset core. Returns
+ * false when memory runs out part way (the host then treats the core as failed).
+ */
+export function restoreSnapshot(at: usize): bool {
+  setNextOrderId(load<f64>(at, 8));
+  const books = <u32>load<f64>(at, 16);
+  let p = at + 24;
+  for (let b: u32 = 0; b < books; b++) {
+    const book = findOrCreateBook(load<f64>(p, 0));
+    if (book == 0) return false;
+    const bidLevels = <u32>load<f64>(p, 8);
+    const askLevels = <u32>load<f64>(p, 16);
+    p += 24;
+    p = restoreSide(p, bookSide(book, SIDE_BID), bidLevels);
+    if (p == 0) return false;
+    p = restoreSide(p, bookSide(book, SIDE_ASK), askLevels);
+    if (p == 0) return false;
+  }
+  return true;
+}
+
+function restoreSide(p: usize, s: usize, levels: u32): usize {
+  if (levels == 0) return p;
+  if (!growSide(s, levels)) return 0;
+  setSideLengthForRestore(s, levels);
+  for (let rank: u32 = 0; rank < levels; rank++) {
+    if (!reserveLevelRecord()) return 0;
+    // Best first in the snapshot, best last in the ladder.
+    const level = placeLevelAt(s, levels - 1 - rank, load<f64>(p, 0));
+    const orders = <u32>load<f64>(p, 8);
+    p += 16;
+    for (let k: u32 = 0; k < orders; k++) {
+      const traderIndex = internTrader(load<f64>(p, 8));
+      if (traderIndex == NO_TRADER || !reserveOrder() || !reserveIndexEntry()) return 0;
+      const order = takeOrder();
+      setOrderId(order, load<f64>(p, 0));
+      setOrderRemaining(order, load<f64>(p, 16));
+      setOrderTimestamp(order, load<f64>(p, 24));
+      setOrderOwner(order, traderIndex, <u32>load<f64>(p, 32));
+      insertOrderRecord(order);
+      appendRestoredOrder(level, order, k == 0);
+      p += 40;
+    }
+  }
+  return p;
+}

@@ -1,0 +1,346 @@
+// The WebAssembly matching core (assembly/, built to build/lobcore.wasm) behind the MatchingCore
+// interface. This file only moves numbers: it calls the core's exports and keeps typed-array
+// views of its linear memory, refreshed whenever memory growth has replaced the buffer.
+import { readFile } from 'node:fs/promises';
+import { LobError } from './errors.js';
+import { COMMAND_SLOTS, FILL_SLOTS, RESULT_SLOTS } from './batch.js';
+import { LEVEL_SLOTS, ORDER_SLOTS, OUT_SLOTS, type CoreLimits, type MatchingCore } from './core.js';
+import {
+  SNAPSHOT_BOOK_SLOTS, SNAPSHOT_HEADER_SLOTS, SNAPSHOT_LEVEL_SLOTS, SNAPSHOT_ORDER_SLOTS,
+  openSnapshot, writeSnapshotMagic,
+} from './snapshot.js';
+
+/** The raw exports of build/lobcore.wasm (assembly/index.ts). */
+interface CoreExports {
+  memory: WebAssembly.Memory;
+  init(maxPages: number, maxOrders: number, maxLevels: number): number;
+  placeLimit(trader: number, asset: number, side: number, price: number, size: number,
+             timestamp: number, tif: number, stp: number): void;
+  placeMarket(trader: number, asset: number, side: number, size: number, timestamp: number,
+              protectionPrice: number, stp: number): void;
+  cancel(trader: number, asset: number, orderId: number): void;
+  reduce(trader: number, asset: number, orderId: number, by: number): void;
+  modify(trader: number, asset: number, orderId: number, price: number, size: number, timestamp: number): void;
+  reserveBatch(count: number): number;
+  runBatch(count: number): number;
+  levels(asset: number, side: number, most: number): number;
+  findOrder(orderId: number): number;
+  listOrders(asset: number): number;
+  snapshotBegin(): number;
+  snapshotNext(): number;
+  snapshotChunkAt(): number;
+  restoreBegin(bytes: number): number;
+  restoreApply(at: number): number;
+  nextOrderId(): number;
+  restingOrders(): number;
+  priceLevels(): number;
+  orderIndexBytes(): number;
+}
+
+// Host block (assembly/host-block.ts): byte offsets of the u32 buffer pointers after `out`.
+const HB_FILLS = 40;
+const HB_FILL_CAPACITY = 44;
+const HB_RESULTS = 48;
+const HB_RESULT_CAPACITY = 52;
+const HB_INPUT = 56;
+const HB_INPUT_CAPACITY = 60;
+const HB_QUERY = 64;
+
+const PAGE_BYTES = 65536;
+const MAX_PAGES = 65536;
+
+let compiled: Promise<WebAssembly.Module> | undefined;
+
+/** Compiles build/lobcore.wasm once per process; found next to src/ or dist/src/. */
+function compileCore(): Promise<WebAssembly.Module> {
+  compiled ??= (async () => {
+    const candidates = [
+      new URL('../build/lobcore.wasm', import.meta.url),
+      new URL('../../build/lobcore.wasm', import.meta.url),
+    ];
+    for (const url of candidates) {
+      let bytes: Uint8Array<ArrayBuffer>;
+      try {
+        bytes = new Uint8Array(await readFile(url));
+      } catch {
+        continue;
+      }
+      return WebAssembly.compile(bytes);
+    }
+    throw new Error(`build/lobcore.wasm not found (looked at ${candidates.map((u) => u.pathname).join(', ')}); run npm run build:wasm`);
+  })();
+  compiled.catch(() => {
+    compiled = undefined;
+  });
+  return compiled;
+}
+
+/** Reads an AssemblyScript string (UTF-16, byte length in the word before it) for abort messages. */
+function readAsString(memory: WebAssembly.Memory, pointer: number): string {
+  if (pointer === 0 || pointer % 2 !== 0 || pointer < 4 || pointer > memory.buffer.byteLength) return `#${pointer}`;
+  const length = new Uint32Array(memory.buffer, pointer - 4, 1)[0];
+  if (pointer + length > memory.buffer.byteLength) return `#${pointer}`;
+  return String.fromCharCode(...new Uint16Array(memory.buffer, pointer, Math.min(length >>> 1, 1000)));
+}
+
+function limitOrInfinity(value: number | undefined): number {
+  return value === undefined ? Infinity : value;
+}
+
+export class WasmCore implements MatchingCore {
+  readonly backend = 'wasm' as const;
+  private readonly x: CoreExports;
+  private readonly hostBlock: number;
+  private readonly maxOrders: number;
+  private readonly maxLevels: number;
+
+  // Views of linear memory; all rebuilt when memory.buffer changes (growth detaches it).
+  private buffer!: ArrayBuffer;
+  private words!: Uint32Array;
+  private outView!: Float64Array;
+  private fillView = new Float64Array(0);
+  private fillViewAt = -1;
+  private resultView = new Float64Array(0);
+  private resultViewAt = -1;
+
+  private constructor(instance: WebAssembly.Instance, limits: CoreLimits) {
+    this.x = instance.exports as unknown as CoreExports;
+    const maxBytes = limits.maxMemoryBytes ?? MAX_PAGES * PAGE_BYTES;
+    const maxPages = Math.max(0, Math.min(MAX_PAGES, Math.floor(maxBytes / PAGE_BYTES)));
+    this.maxOrders = limitOrInfinity(limits.maxOrders);
+    this.maxLevels = limitOrInfinity(limits.maxLevels);
+    this.hostBlock = this.x.init(maxPages, this.maxOrders, this.maxLevels);
+    if (this.hostBlock === 0) throw new Error(`the WASM core does not fit in maxMemoryBytes ${maxBytes}`);
+    this.refresh();
+  }
+
+  static async create(limits: CoreLimits = {}): Promise<WasmCore> {
+    const module = await compileCore();
+    let memory: WebAssembly.Memory | undefined;
+    const imports = {
+      env: {
+        abort(message: number, file: number, line: number, column: number): never {
+          const text = memory ? `${readAsString(memory, message)} at ${readAsString(memory, file)}:${line}:${column}` : `${message} at ${file}:${line}:${column}`;
+          throw new Error(`WASM core aborted: ${text}`);
+        },
+      },
+    };
+    const instance = await WebAssembly.instantiate(module, imports);
+    memory = (instance.exports as unknown as CoreExports).memory;
+    return new WasmCore(instance, limits);
+  }
+
+  /** Re-creates the views after memory growth; one identity check when nothing changed. */
+  private refresh(): void {
+    const buffer = this.x.memory.buffer;
+    if (buffer === this.buffer) return;
+    this.buffer = buffer as ArrayBuffer;
+    this.words = new Uint32Array(buffer);
+    this.outView = new Float64Array(buffer, this.hostBlock, OUT_SLOTS);
+    this.fillViewAt = -1;
+    this.resultViewAt = -1;
+  }
+
+  private word(offset: number): number {
+    return this.words[(this.hostBlock + offset) >>> 2];
+  }
+
+  placeLimit(trader: number, asset: number, side: number, price: number, size: number,
+             timestamp: number, tif: number, stp: number): void {
+    this.x.placeLimit(trader, asset, side, price, size, timestamp, tif, stp);
+  }
+  placeMarket(trader: number, asset: number, side: number, size: number, timestamp: number,
+              protectionPrice: number, stp: number): void {
+    this.x.placeMarket(trader, asset, side, size, timestamp, protectionPrice, stp);
+  }
+  cancel(trader: number, asset: number, orderId: number): void {
+    this.x.cancel(trader, asset, orderId);
+  }
+  reduce(trader: number, asset: number, orderId: number, by: number): void {
+    this.x.reduce(trader, asset, orderId, by);
+  }
+  modify(trader: number, asset: number, orderId: number, price: number, size: number, timestamp: number): void {
+    this.x.modify(trader, asset, orderId, price, size, timestamp);
+  }
+
+  get out(): Float64Array {
+    this.refresh();
+    return this.outView;
+  }
+
+  get fills(): Float64Array {
+    this.refresh();
+    const at = this.word(HB_FILLS);
+    if (at !== this.fillViewAt) {
+      this.fillView = at === 0 ? new Float64Array(0) : new Float64Array(this.buffer, at, this.word(HB_FILL_CAPACITY) * FILL_SLOTS);
+      this.fillViewAt = at;
+    }
+    return this.fillView;
+  }
+
+  get batchResults(): Float64Array {
+    this.refresh();
+    const at = this.word(HB_RESULTS);
+    if (at !== this.resultViewAt) {
+      this.resultView = at === 0 ? new Float64Array(0) : new Float64Array(this.buffer, at, this.word(HB_RESULT_CAPACITY) * RESULT_SLOTS);
+      this.resultViewAt = at;
+    }
+    return this.resultView;
+  }
+
+  runBatch(commands: Float64Array, count: number): number {
+    if (count === 0) return 0;
+    this.refresh();
+    if (this.word(HB_INPUT_CAPACITY) < count) {
+      if (!this.x.reserveBatch(count)) {
+        throw new Error(`WASM core: no memory for a batch of ${count} commands (maxMemoryBytes); nothing was applied`);
+      }
+      this.refresh();
+    }
+    const slots = count * COMMAND_SLOTS;
+    new Float64Array(this.buffer, this.word(HB_INPUT), slots)
+      .set(commands.length === slots ? commands : commands.subarray(0, slots));
+    return this.x.runBatch(count);
+  }
+
+  /** Copies `count` entries of `slots` f64 from the query buffer. */
+  private query(count: number, slots: number, what: string): Float64Array {
+    if (count < 0) throw new Error(`WASM core: no memory to answer ${what}`);
+    if (count === 0) return new Float64Array(0);
+    this.refresh();
+    const at = this.word(HB_QUERY);
+    return new Float64Array(this.buffer.slice(at, at + count * slots * 8));
+  }
+
+  levels(asset: number, side: number, maxLevels: number): Float64Array {
+    return this.query(this.x.levels(asset, side, maxLevels), LEVEL_SLOTS, 'a depth query');
+  }
+
+  findOrder(orderId: number): Float64Array | null {
+    const found = this.x.findOrder(orderId);
+    return found === 0 ? null : this.query(found, ORDER_SLOTS, 'an order query');
+  }
+
+  listOrders(asset: number): Float64Array {
+    return this.query(this.x.listOrders(asset), ORDER_SLOTS, 'an orders query');
+  }
+
+  snapshot(): Uint8Array {
+    // Streamed through a fixed chunk in the core: a snapshot needs no memory the core lacks.
+    const bytes = new Uint8Array(this.x.snapshotBegin());
+    const chunkAt = this.x.snapshotChunkAt();
+    let at = 0;
+    for (let n = this.x.snapshotNext(); n > 0; n = this.x.snapshotNext()) {
+      this.refresh();
+      bytes.set(new Uint8Array(this.buffer, chunkAt, n), at);
+      at += n;
+    }
+    if (at !== bytes.byteLength) throw new Error(`WASM core: snapshot wrote ${at} of ${bytes.byteLength} bytes`);
+    writeSnapshotMagic(bytes);
+    return bytes;
+  }
+
+  restore(snapshot: Uint8Array): void {
+    const slots = openSnapshot(snapshot);
+    const counts = checkSnapshotBody(slots);
+    if (counts.orders > this.maxOrders || counts.levels > this.maxLevels) {
+      throw new LobError('CORRUPTION', `snapshot holds ${counts.orders} orders in ${counts.levels} levels, beyond this core's maxOrders ${this.maxOrders} / maxLevels ${this.maxLevels}`);
+    }
+    // From here on the core is reset: a failure leaves it empty and the host treats it as failed.
+    const at = this.x.restoreBegin(snapshot.byteLength);
+    if (at === 0) throw new Error('WASM core: no memory to restore the snapshot');
+    this.refresh();
+    new Uint8Array(this.buffer, at, snapshot.byteLength).set(snapshot);
+    if (!this.x.restoreApply(at)) throw new Error('WASM core: ran out of memory while restoring the snapshot');
+    this.refresh();
+  }
+
+  get nextOrderId(): number {
+    return this.x.nextOrderId();
+  }
+  get restingOrders(): number {
+    return this.x.restingOrders();
+  }
+  /** Price levels over all books and sides. */
+  get priceLevels(): number {
+    return this.x.priceLevels();
+  }
+  /** Bytes of the id -> order index table (for memory reports). */
+  orderIndexBytes(): number {
+    return this.x.orderIndexBytes();
+  }
+  memoryBytes(): number {
+    return this.x.memory.buffer.byteLength;
+  }
+}
+
+function corrupt(slot: number, message: string): LobError {
+  return new LobError('CORRUPTION', `snapshot slot ${slot}: ${message}`);
+}
+
+function isSafeCount(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0;
+}
+
+/**
+ * Checks every structural rule of a canonical snapshot body (slot 0 is the magic word) before
+ * anything is changed: counts agree with the length, numbers are safe integers in range, levels
+ * strictly best first, books in strictly ascending asset order and never empty, bids below asks,
+ * ids unique and below nextOrderId, stp a known code.
+ */
+export function checkSnapshotBody(slots: Float64Array): { orders: number; levels: number } {
+  const end = slots.length;
+  const nextOrderId = slots[1];
+  const bookCount = slots[2];
+  if (!Number.isSafeInteger(nextOrderId) || nextOrderId < 1) throw corrupt(1, `nextOrderId ${nextOrderId} is not a positive safe integer`);
+  if (!isSafeCount(bookCount)) throw corrupt(2, `bookCount ${bookCount} is not a count`);
+  const ids = new Set<number>();
+  let p = SNAPSHOT_HEADER_SLOTS;
+  let orders = 0;
+  let levels = 0;
+  let previousAsset = -1;
+  for (let b = 0; b < bookCount; b++) {
+    if (p + SNAPSHOT_BOOK_SLOTS > end) throw corrupt(p, `book ${b} runs past the end`);
+    const asset = slots[p];
+    const sideLevels = [slots[p + 1], slots[p + 2]];
+    if (!isSafeCount(asset)) throw corrupt(p, `asset ${asset} is not a non-negative safe integer`);
+    if (asset <= previousAsset) throw corrupt(p, `asset ${asset} does not ascend from ${previousAsset}`);
+    previousAsset = asset;
+    if (!isSafeCount(sideLevels[0]) || !isSafeCount(sideLevels[1])) throw corrupt(p + 1, 'level counts are not counts');
+    if (sideLevels[0] + sideLevels[1] === 0) throw corrupt(p, `book of asset ${asset} is empty`);
+    p += SNAPSHOT_BOOK_SLOTS;
+    let bestBid = -Infinity;
+    for (let side = 0; side < 2; side++) {
+      let previousPrice = side === 0 ? Infinity : -Infinity;
+      for (let l = 0; l < sideLevels[side]; l++) {
+        if (p + SNAPSHOT_LEVEL_SLOTS > end) throw corrupt(p, 'a level runs past the end');
+        const price = slots[p];
+        const count = slots[p + 1];
+        if (!Number.isSafeInteger(price) || price < 1) throw corrupt(p, `price ${price} is not a positive safe integer`);
+        if (side === 0 ? price >= previousPrice : price <= previousPrice) throw corrupt(p, `price ${price} is not strictly behind ${previousPrice}`);
+        if (side === 0 && l === 0) bestBid = price;
+        if (side === 1 && l === 0 && price <= bestBid) throw corrupt(p, `best ask ${price} is not above best bid ${bestBid}`);
+        if (!Number.isSafeInteger(count) || count < 1) throw corrupt(p + 1, `order count ${count} is not a positive count`);
+        if (p + SNAPSHOT_LEVEL_SLOTS + count * SNAPSHOT_ORDER_SLOTS > end) throw corrupt(p, 'orders run past the end');
+        previousPrice = price;
+        p += SNAPSHOT_LEVEL_SLOTS;
+        for (let k = 0; k < count; k++, p += SNAPSHOT_ORDER_SLOTS) {
+          const id = slots[p];
+          if (!Number.isSafeInteger(id) || id < 1 || id >= nextOrderId) throw corrupt(p, `order id ${id} is not in 1..${nextOrderId - 1}`);
+          if (ids.has(id)) throw corrupt(p, `order id ${id} appears twice`);
+          ids.add(id);
+          if (!isSafeCount(slots[p + 1])) throw corrupt(p + 1, `trader ${slots[p + 1]} is not a non-negative safe integer`);
+          const remaining = slots[p + 2];
+          if (!Number.isSafeInteger(remaining) || remaining < 1) throw corrupt(p + 2, `remaining ${remaining} is not a positive safe integer`);
+          if (!isSafeCount(slots[p + 3])) throw corrupt(p + 3, `timestamp ${slots[p + 3]} is not a non-negative safe integer`);
+          const stp = slots[p + 4];
+          if (!(stp === 0 || stp === 1 || stp === 2 || stp === 3)) throw corrupt(p + 4, `stp ${stp} is not a code 0..3`);
+        }
+        orders += count;
+        levels++;
+      }
+    }
+  }
+  if (p !== end) throw corrupt(p, `${end - p} slots follow the last book`);
+  return { orders, levels };
+}

@@ -1,0 +1,303 @@
+// What is particular to the WebAssembly core: linear memory growth and the views over it,
+// capacity limits (orders, levels, bytes of memory), scale (a million orders, 10,000 assets,
+// 100,000 levels a side, the extreme prices), bytes per resting order, and the snapshot codec.
+// The matching rules themselves are covered for both backends by the semantics suites.
+import { describe, expect, it } from 'vitest';
+import { createEngine, type Engine } from '../src/engine.js';
+import { CommandBatch } from '../src/batch.js';
+import { LobError } from '../src/errors.js';
+import { WasmCore } from '../src/wasm-core.js';
+import { ORDER_SLOTS, ORD_PRICE, ORD_REMAINING, OUT_HEAD, OUT_ORDER_ID } from '../src/core.js';
+import { ReasonCode, StatusCode } from '../src/codes.js';
+
+const MAX_PRICE = Number.MAX_SAFE_INTEGER;
+
+function wasm(options: { maxOrders?: number; maxLevels?: number; maxMemoryBytes?: number } = {}): Promise<Engine> {
+  return createEngine({ backend: 'wasm', ...options });
+}
+
+/** Byte equality without a slow element-by-element diff of large arrays. */
+function expectSameBytes(actual: Uint8Array, expected: Uint8Array): void {
+  expect(actual.byteLength).toBe(expected.byteLength);
+  expect(Buffer.from(actual.buffer, actual.byteOffset, actual.byteLength).equals(Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength))).toBe(true);
+}
+
+function expectCorruption(engine: Engine, bytes: Uint8Array): void {
+  const before = engine.snapshot();
+  let error: unknown;
+  try {
+    engine.restore(bytes);
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(LobError);
+  expect((error as LobError).code).toBe('CORRUPTION');
+  expectSameBytes(engine.snapshot(), before);
+}
+
+describe('wasm core: memory growth', () => {
+  it('holds a million resting orders in at most 48 bytes each, with views refreshed after growth', async () => {
+    const core = await WasmCore.create({});
+    const initialBytes = core.memoryBytes();
+    const outBefore = core.out;
+    // Per call, so that no batch buffer counts: what is measured is what the book holds.
+    for (let i = 0; i < 1_000_000; i++) core.placeLimit(1, 1, 0, 1 + (i % 1000), 1, i, 0, 0);
+    expect(core.restingOrders).toBe(1_000_000);
+    expect(core.nextOrderId).toBe(1_000_001);
+    expect(core.memoryBytes()).toBeGreaterThan(initialBytes);
+    // Everything the core holds, divided by the orders it holds: order records, id index, levels, books.
+    const bytesPerOrder = core.memoryBytes() / core.restingOrders;
+    expect(bytesPerOrder).toBeLessThanOrEqual(48);
+
+    // The old view was detached by growth; the getters hand out live ones.
+    expect(outBefore.byteLength).toBe(0);
+    expect(core.out.byteLength).toBe(40);
+    expect(core.out[OUT_HEAD]).toBe(StatusCode.RESTING);
+    expect(core.out[OUT_ORDER_ID]).toBe(1_000_000);
+
+    const order = core.findOrder(777_777)!;
+    expect(order[ORD_PRICE]).toBe(1 + (777_776 % 1000));
+    expect(order[ORD_REMAINING]).toBe(1);
+    core.cancel(1, 1, 777_777);
+    expect(core.out[OUT_HEAD]).toBe(StatusCode.OK);
+    expect(core.findOrder(777_777)).toBeNull();
+    expect(core.restingOrders).toBe(999_999);
+
+    const best = core.levels(1, 0, 2);
+    expect(Array.from(best)).toEqual([1000, 1000, 1000, 999, 1000, 1000]);
+
+    // A market sell sweeps the best level: 1000 fills, and the fills view is readable.
+    core.placeMarket(2, 1, 1, 1000, 5, 0, 0);
+    expect(core.out[4]).toBe(1000);
+    const fills = core.fills;
+    expect(fills[8 * 999 + 6]).toBe(1000);
+    expect(core.levels(1, 0, 1)[0]).toBe(999);
+  });
+
+  it('keeps 10,000 assets with a few orders each within 256 MB', async () => {
+    const engine = await wasm();
+    const batch = new CommandBatch();
+    for (let asset = 0; asset < 10_000; asset++) {
+      const id = asset * 7919 + 13; // scattered asset ids
+      batch.limit(1, id, 'bid', 100, 5, 0).limit(2, id, 'bid', 99, 5, 0).limit(3, id, 'ask', 101, 5, 0);
+    }
+    engine.submitBatch(batch);
+    expect(engine.restingOrders).toBe(30_000);
+    expect(engine.memoryBytes()).toBeLessThanOrEqual(256 * 1024 * 1024);
+    expect(engine.bestBid(5 * 7919 + 13)).toEqual({ price: 100, size: 5, orders: 1 });
+    expect(engine.depth(9_999 * 7919 + 13, 5).asks).toEqual([{ price: 101, size: 5, orders: 1 }]);
+    expect(engine.bestBid(14)).toBeUndefined();
+  });
+});
+
+describe('wasm core: deep books and extreme prices', () => {
+  it('works with 100,000 levels a side', async () => {
+    const engine = await wasm();
+    const batch = new CommandBatch();
+    // Worst first on both sides, then a scattered pass: touch appends, then deep inserts.
+    for (let i = 1; i <= 100_000; i += 2) batch.limit(1, 1, 'bid', i, 1, 0).limit(2, 1, 'ask', 300_001 - i, 1, 0);
+    for (let i = 100_000; i >= 2; i -= 2) batch.limit(1, 1, 'bid', i, 1, 0).limit(2, 1, 'ask', 300_001 - i, 1, 0);
+    engine.submitBatch(batch);
+    expect(engine.depth(1, 1).bids.length).toBe(1);
+    expect(engine.bestBid(1)).toEqual({ price: 100_000, size: 1, orders: 1 });
+    expect(engine.bestAsk(1)).toEqual({ price: 200_001, size: 1, orders: 1 });
+    const depth = engine.depth(1, 100_000);
+    expect(depth.bids.length).toBe(100_000);
+    expect(depth.asks.length).toBe(100_000);
+    let outOfOrder = 0;
+    for (let i = 1; i < depth.bids.length; i++) {
+      if (depth.bids[i].price !== depth.bids[i - 1].price - 1) outOfOrder++;
+      if (depth.asks[i].price !== depth.asks[i - 1].price + 1) outOfOrder++;
+    }
+    expect(outOfOrder).toBe(0);
+    // Cancel a level deep in the book, then sweep the top ten bids.
+    const deep = engine.orders(1).find((o) => o.side === 'bid' && o.price === 50_000)!;
+    expect(engine.cancel({ trader: 1, asset: 1, orderId: deep.orderId })).toEqual({ ok: true, remaining: 0 });
+    expect(engine.depth(1, 100_000).bids.length).toBe(99_999);
+    const sweep = engine.placeMarket({ trader: 3, asset: 1, side: 'ask', size: 10, timestamp: 1 });
+    expect(sweep.fills.map((f) => f.price)).toEqual([100_000, 99_999, 99_998, 99_997, 99_996, 99_995, 99_994, 99_993, 99_992, 99_991]);
+    expect(engine.bestBid(1)!.price).toBe(99_990);
+  });
+
+  it('trades at prices 1 and 2^53-1 exactly', async () => {
+    const engine = await wasm();
+    engine.placeLimit({ trader: 1, asset: 0, side: 'bid', price: 1, size: MAX_PRICE, timestamp: 0 });
+    engine.placeLimit({ trader: 2, asset: 0, side: 'ask', price: MAX_PRICE, size: 3, timestamp: 0 });
+    expect(engine.bestBid(0)).toEqual({ price: 1, size: MAX_PRICE, orders: 1 });
+    expect(engine.bestAsk(0)).toEqual({ price: MAX_PRICE, size: 3, orders: 1 });
+    const buy = engine.placeLimit({ trader: 3, asset: 0, side: 'bid', price: MAX_PRICE, size: 2, timestamp: 1 });
+    expect(buy.fills.map((f) => [f.price, f.size])).toEqual([[MAX_PRICE, 2]]);
+    const sell = engine.placeMarket({ trader: 3, asset: 0, side: 'ask', size: MAX_PRICE - 1, timestamp: 2 });
+    expect(sell.fills.map((f) => [f.price, f.size])).toEqual([[1, MAX_PRICE - 1]]);
+    expect(engine.bestBid(0)).toEqual({ price: 1, size: 1, orders: 1 });
+  });
+});
+
+describe('wasm core: capacity', () => {
+  it('rejects an order past maxOrders with CAPACITY and changes nothing', async () => {
+    const engine = await wasm({ maxOrders: 3 });
+    for (let i = 0; i < 3; i++) engine.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 10 + i, size: 1, timestamp: 0 });
+    const before = engine.snapshot();
+    const rejected = engine.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 9, size: 1, timestamp: 0 });
+    expect(rejected).toMatchObject({ orderId: 0, status: 'rejected', reason: 'CAPACITY', filled: 0, remaining: 0 });
+    expectSameBytes(engine.snapshot(), before);
+    expect(engine.nextOrderId).toBe(4);
+    // Orders that do not rest still trade.
+    const ioc = engine.placeLimit({ trader: 2, asset: 1, side: 'ask', price: 12, size: 1, timestamp: 1, timeInForce: 'IOC' });
+    expect(ioc.status).toBe('filled');
+  });
+
+  it('rejects a new level past maxLevels, and a modify that needs one, keeping the order in place', async () => {
+    const engine = await wasm({ maxLevels: 2 });
+    const a = engine.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 0 });
+    engine.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 0 });
+    engine.placeLimit({ trader: 1, asset: 1, side: 'ask', price: 20, size: 1, timestamp: 0 });
+    const before = engine.snapshot();
+    expect(engine.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 11, size: 1, timestamp: 0 }).reason).toBe('CAPACITY');
+    expect(engine.placeLimit({ trader: 1, asset: 2, side: 'bid', price: 11, size: 1, timestamp: 0 }).reason).toBe('CAPACITY');
+    expect(engine.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 0 }).status).toBe('resting');
+    const after = engine.snapshot();
+    expect(engine.modify({ trader: 1, asset: 1, orderId: a.orderId, price: 12, timestamp: 1 }))
+      .toMatchObject({ orderId: a.orderId, status: 'rejected', reason: 'CAPACITY' });
+    expectSameBytes(engine.snapshot(), after);
+    expect(Buffer.from(after).equals(Buffer.from(before))).toBe(false);
+  });
+
+  it('rejects with CAPACITY when linear memory may not grow, before changing anything', async () => {
+    const limit = 4 * 1024 * 1024;
+    const engine = await wasm({ maxMemoryBytes: limit });
+    let placed = 0;
+    let rejectedAt = -1;
+    for (let i = 0; i < 200_000; i++) {
+      const result = engine.placeLimit({ trader: i % 50_000, asset: 1, side: 'bid', price: 1 + (i % 30_000), size: 1, timestamp: i });
+      if (result.status === 'rejected') {
+        expect(result.reason).toBe('CAPACITY');
+        rejectedAt = i;
+        break;
+      }
+      placed++;
+    }
+    expect(rejectedAt).toBeGreaterThan(0);
+    expect(engine.memoryBytes()).toBeLessThanOrEqual(limit);
+    const snapshot = engine.snapshot();
+    const next = engine.nextOrderId;
+    const again = engine.placeLimit({ trader: 999_999, asset: 77, side: 'ask', price: 5, size: 1, timestamp: 0 });
+    expect(again.reason).toBe('CAPACITY');
+    expectSameBytes(engine.snapshot(), snapshot);
+    expect(engine.nextOrderId).toBe(next);
+    expect(engine.restingOrders).toBe(placed);
+    // Still serving: freeing orders makes room again.
+    expect(engine.cancel({ trader: 0, asset: 1, orderId: 1 }).ok).toBe(true);
+    const taker = engine.placeMarket({ trader: 1, asset: 1, side: 'ask', size: 5, timestamp: 0 });
+    expect(taker.status).toBe('filled');
+  });
+});
+
+describe('wasm core: snapshot', () => {
+  async function busyEngine(): Promise<Engine> {
+    const engine = await wasm();
+    let seed = 42;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const stps = ['allow', 'cancel_taker', 'cancel_maker', 'cancel_both'] as const;
+    for (let i = 0; i < 3000; i++) {
+      const asset = [3, 1, 1_000_000_007][random(3)];
+      const side = random(2) === 0 ? 'bid' : 'ask';
+      const price = side === 'bid' ? 90 + random(12) : 99 + random(12);
+      engine.placeLimit({ trader: random(7), asset, side, price, size: 1 + random(9), timestamp: i, stp: stps[random(4)] });
+      if (i % 4 === 0) engine.cancel({ trader: random(7), asset, orderId: 1 + random(i + 1) });
+    }
+    return engine;
+  }
+
+  it('round-trips: restore gives the same bytes, hash and behaviour', async () => {
+    const a = await busyEngine();
+    const bytes = a.snapshot();
+    const b = await wasm();
+    b.restore(bytes);
+    expectSameBytes(b.snapshot(), bytes);
+    expect(b.stateHash()).toBe(a.stateHash());
+    expect(b.nextOrderId).toBe(a.nextOrderId);
+    expect(b.restingOrders).toBe(a.restingOrders);
+    for (const asset of [1, 3, 1_000_000_007]) expect(b.orders(asset)).toEqual(a.orders(asset));
+    const sweep = { trader: 8, asset: 1, side: 'bid' as const, size: 50, timestamp: 9 };
+    expect(b.placeMarket(sweep)).toEqual(a.placeMarket(sweep));
+    expect(b.stateHash()).toBe(a.stateHash());
+  });
+
+  it('restores an empty snapshot over a busy core', async () => {
+    const empty = (await wasm()).snapshot();
+    const engine = await busyEngine();
+    engine.restore(empty);
+    expect(engine.restingOrders).toBe(0);
+    expect(engine.nextOrderId).toBe(1);
+    expectSameBytes(engine.snapshot(), empty);
+  });
+
+  it('rejects damaged snapshots with CORRUPTION and changes nothing', async () => {
+    const engine = await busyEngine();
+    const good = engine.snapshot();
+    const slots = (bytes: Uint8Array): Float64Array => new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8);
+    const damaged = (edit: (s: Float64Array) => void): Uint8Array => {
+      const copy = good.slice();
+      edit(slots(copy));
+      return copy;
+    };
+    // Layout: [magic, nextOrderId, bookCount, asset, bids, asks, price, count, id, trader, remaining, ts, stp, ...]
+    expectCorruption(engine, good.slice(0, good.byteLength - 8));
+    expectCorruption(engine, good.slice(0, 16));
+    expectCorruption(engine, damaged((s) => { s[0] = 0; }));
+    expectCorruption(engine, damaged((s) => { s[1] = 1; })); // ids not below nextOrderId
+    expectCorruption(engine, damaged((s) => { s[2] += 1; }));
+    expectCorruption(engine, damaged((s) => { s[4] += 1; })); // level count
+    expectCorruption(engine, damaged((s) => { s[6] = 0; })); // price
+    expectCorruption(engine, damaged((s) => { s[6] = 0.5; }));
+    expectCorruption(engine, damaged((s) => { s[7] = 0; })); // order count
+    expectCorruption(engine, damaged((s) => { s[10] = -3; })); // remaining
+    expectCorruption(engine, damaged((s) => { s[12] = 4; })); // stp
+    expectCorruption(engine, damaged((s) => { s[11] = NaN; })); // timestamp
+    expectCorruption(engine, damaged((s) => { s[13] = s[8]; })); // a second order with the first's id (if same level)
+    expectCorruption(engine, damaged((s) => { s[3] = 2 ** 53; })); // asset
+    // Bids not strictly best first: give the second bid level the first one's price.
+    expectCorruption(engine, damaged((s) => { s[8 + 5 * s[7]] = s[6]; }));
+    // Crossed book: the best bid at or above the best ask.
+    expectCorruption(engine, damaged((s) => {
+      let p = 8;
+      for (let l = 0; l < s[4]; l++) p += 5 * s[p - 1] + 2;
+      s[6] = s[p - 2];
+    }));
+    expect(engine.stateHash()).toBe((await (async () => { const c = await wasm(); c.restore(good); return c; })()).stateHash());
+  });
+
+  it('refuses a snapshot beyond its limits without changing anything', async () => {
+    const big = await busyEngine();
+    const small = await wasm({ maxOrders: 5 });
+    small.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 1, size: 1, timestamp: 0 });
+    expectCorruption(small, big.snapshot());
+  });
+});
+
+describe('wasm core: batch', () => {
+  it('grows its input, result and fill buffers for a large batch and reports every fill', async () => {
+    const core = await WasmCore.create({});
+    const batch = new CommandBatch();
+    for (let i = 0; i < 50_000; i++) batch.limit(1, 1, 'ask', 100 + (i % 10), 1, i);
+    batch.market(2, 1, 'bid', 50_000, 1);
+    const fills = core.runBatch(batch.slots, batch.count);
+    expect(fills).toBe(50_000);
+    const results = core.batchResults;
+    expect(results[50_000 * 4] & 15).toBe(StatusCode.FILLED);
+    expect(results[50_000 * 4 + 2]).toBe(50_000);
+    const f = core.fills;
+    expect(f.length).toBeGreaterThanOrEqual(50_000 * 8);
+    expect(f[0]).toBe(50_000 * 2); // command index 50,000, taker side bid
+    expect(f[6]).toBe(100);
+    expect(f[49_999 * 8 + 6]).toBe(109);
+    expect(core.restingOrders).toBe(0);
+    expect(core.out[OUT_ORDER_ID]).toBe(0);
+    expect(ORDER_SLOTS).toBe(8);
+    expect(ReasonCode.CAPACITY).toBe(5);
+  });
+});
