@@ -1,5 +1,6 @@
 // The engine contract that both backends implement, and the factory that picks one.
-import { LobError } from './errors.js';
+import { LobError, invalidArgument } from './errors.js';
+import { requirePositive } from './validate.js';
 import type { BatchResults, CommandBatch } from './batch.js';
 import type { CoreLimits } from './core.js';
 import type {
@@ -55,6 +56,7 @@ export interface Engine {
 }
 
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+  validateEngineOptions(options);
   const backend = options.backend ?? 'wasm';
   const { MatchingEngine } = await import('./engine-host.js');
   if (backend === 'wasm') {
@@ -66,4 +68,11 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     return new MatchingEngine(new JsCore(options));
   }
   throw new LobError('INVALID_ARGUMENT', `backend must be one of wasm, js, got ${String(backend)}`);
+}
+
+function validateEngineOptions(options: EngineOptions): void {
+  if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', options);
+  for (const field of ['maxOrders', 'maxLevels', 'maxMemoryBytes'] as const) {
+    if (options[field] !== undefined) requirePositive(field, options[field]);
+  }
 }

@@ -1,0 +1,76 @@
+// Every resting order of every book, one slot each, in parallel typed arrays (struct of arrays):
+// the matching loop touches remaining/trader/next of consecutive makers and nothing else, so
+// those stay dense in cache. Slots are recycled through a free list threaded through `next`;
+// the arrays grow by doubling and never shrink, so steady-state flow allocates nothing.
+
+import { growFloat64, growInt32, growUint8 } from './typed-arrays.js';
+
+/** "No slot": the end of a queue, an empty free list, a missing level. */
+export const NIL = -1;
+
+export class OrderPool {
+  id: Float64Array;
+  remaining: Float64Array;
+  timestamp: Float64Array;
+  trader: Float64Array;
+  /** Slot of the price level (level-pool.ts) the order rests in. */
+  level: Int32Array;
+  /** Queue links within the level, oldest first; `next` also threads the free list. */
+  next: Int32Array;
+  prev: Int32Array;
+  stp: Uint8Array;
+
+  capacity: number;
+  /** Resting orders: slots in use. */
+  live = 0;
+  /** Slots ever handed out; those below it and not live are on the free list. */
+  private highWater = 0;
+  private freeHead = NIL;
+
+  constructor(initialCapacity = 1024) {
+    const capacity = Math.max(16, initialCapacity);
+    this.capacity = capacity;
+    this.id = new Float64Array(capacity);
+    this.remaining = new Float64Array(capacity);
+    this.timestamp = new Float64Array(capacity);
+    this.trader = new Float64Array(capacity);
+    this.level = new Int32Array(capacity);
+    this.next = new Int32Array(capacity);
+    this.prev = new Int32Array(capacity);
+    this.stp = new Uint8Array(capacity);
+  }
+
+  /** A free slot; its fields hold garbage until the caller writes them. May replace the arrays. */
+  alloc(): number {
+    this.live++;
+    const slot = this.freeHead;
+    if (slot !== NIL) {
+      this.freeHead = this.next[slot];
+      return slot;
+    }
+    if (this.highWater === this.capacity) this.grow(this.capacity * 2);
+    return this.highWater++;
+  }
+
+  free(slot: number): void {
+    this.next[slot] = this.freeHead;
+    this.freeHead = slot;
+    this.live--;
+  }
+
+  bytes(): number {
+    return this.capacity * (8 * 4 + 4 * 3 + 1);
+  }
+
+  private grow(capacity: number): void {
+    this.id = growFloat64(this.id, capacity);
+    this.remaining = growFloat64(this.remaining, capacity);
+    this.timestamp = growFloat64(this.timestamp, capacity);
+    this.trader = growFloat64(this.trader, capacity);
+    this.level = growInt32(this.level, capacity);
+    this.next = growInt32(this.next, capacity);
+    this.prev = growInt32(this.prev, capacity);
+    this.stp = growUint8(this.stp, capacity);
+    this.capacity = capacity;
+  }
+}
