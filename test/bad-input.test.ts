@@ -1,0 +1,267 @@
+// DESIGN.md "Numbers": malformed input throws LobError INVALID_ARGUMENT naming the field and the
+// value, and changes nothing (state hash, next order id). Every field of every method, every
+// wrong kind of value, on both backends.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { describeEachBackend, newEngine } from './helpers/backends.js';
+import { createEngine } from '../src/engine.js';
+import { LobError } from '../src/errors.js';
+import type { Engine } from '../src/engine.js';
+
+type Kind = 'nonNegative' | 'positive' | 'side' | 'timeInForce' | 'stp';
+interface FieldSpec {
+  field: string;
+  kind: Kind;
+  optional?: boolean;
+}
+interface MethodSpec {
+  method: 'placeLimit' | 'placeMarket' | 'cancel' | 'reduce' | 'modify';
+  valid: Record<string, unknown>;
+  fields: FieldSpec[];
+}
+
+const TWO_53 = 2 ** 53;
+
+/** Values wrong for every numeric field; `positive` fields also refuse 0. */
+const BAD_NUMBERS: [string, unknown][] = [
+  ['null', null],
+  ['a string', 'abc'],
+  ['a numeric string', '5'],
+  ['an empty string', ''],
+  ['NaN', NaN],
+  ['Infinity', Infinity],
+  ['-Infinity', -Infinity],
+  ['-1', -1],
+  ['1.5', 1.5],
+  ['2^53', TWO_53],
+  ['a bigint', 5n],
+  ['an object', { value: 5 }],
+  ['an array', [5]],
+  ['a boolean', true],
+];
+const BAD_ENUM: [string, unknown][] = [
+  ['null', null],
+  ['an unknown string', 'sideways'],
+  ['a wrong-case string', 'BID'],
+  ['an empty string', ''],
+  ['a number', 0],
+  ['an object', {}],
+  ['an array', ['bid']],
+];
+const MISSING: [string, unknown][] = [
+  ['missing', Symbol.for('missing')],
+  ['undefined', undefined],
+];
+
+function badValuesFor(spec: FieldSpec): [string, unknown][] {
+  const values: [string, unknown][] = [];
+  if (!spec.optional) values.push(...MISSING);
+  if (spec.kind === 'nonNegative' || spec.kind === 'positive') values.push(...BAD_NUMBERS);
+  if (spec.kind === 'positive') values.push(['0', 0]);
+  if (spec.kind === 'side' || spec.kind === 'timeInForce' || spec.kind === 'stp') {
+    values.push(...BAD_ENUM);
+    // A valid value of a different enum is still wrong here.
+    values.push(['another field\'s enum value', spec.kind === 'side' ? 'GTC' : 'ask']);
+  }
+  return values;
+}
+
+const METHODS: MethodSpec[] = [
+  {
+    method: 'placeLimit',
+    valid: { trader: 1, asset: 1, side: 'bid', price: 100, size: 5, timestamp: 10, timeInForce: 'GTC', stp: 'allow', clientOrderId: 3 },
+    fields: [
+      { field: 'trader', kind: 'nonNegative' },
+      { field: 'asset', kind: 'nonNegative' },
+      { field: 'side', kind: 'side' },
+      { field: 'price', kind: 'positive' },
+      { field: 'size', kind: 'positive' },
+      { field: 'timestamp', kind: 'nonNegative' },
+      { field: 'timeInForce', kind: 'timeInForce', optional: true },
+      { field: 'stp', kind: 'stp', optional: true },
+      { field: 'clientOrderId', kind: 'nonNegative', optional: true },
+    ],
+  },
+  {
+    method: 'placeMarket',
+    valid: { trader: 1, asset: 1, side: 'ask', size: 5, timestamp: 10, protectionPrice: 90, stp: 'cancel_taker' },
+    fields: [
+      { field: 'trader', kind: 'nonNegative' },
+      { field: 'asset', kind: 'nonNegative' },
+      { field: 'side', kind: 'side' },
+      { field: 'size', kind: 'positive' },
+      { field: 'timestamp', kind: 'nonNegative' },
+      { field: 'protectionPrice', kind: 'positive', optional: true },
+      { field: 'stp', kind: 'stp', optional: true },
+    ],
+  },
+  {
+    method: 'cancel',
+    valid: { trader: 1, asset: 1, orderId: 1 },
+    fields: [
+      { field: 'trader', kind: 'nonNegative' },
+      { field: 'asset', kind: 'nonNegative' },
+      { field: 'orderId', kind: 'positive' },
+    ],
+  },
+  {
+    method: 'reduce',
+    valid: { trader: 1, asset: 1, orderId: 1, by: 1 },
+    fields: [
+      { field: 'trader', kind: 'nonNegative' },
+      { field: 'asset', kind: 'nonNegative' },
+      { field: 'orderId', kind: 'positive' },
+      { field: 'by', kind: 'positive' },
+    ],
+  },
+  {
+    method: 'modify',
+    valid: { trader: 1, asset: 1, orderId: 1, price: 101, size: 9, timestamp: 10 },
+    fields: [
+      { field: 'trader', kind: 'nonNegative' },
+      { field: 'asset', kind: 'nonNegative' },
+      { field: 'orderId', kind: 'positive' },
+      { field: 'price', kind: 'positive', optional: true },
+      { field: 'size', kind: 'positive', optional: true },
+      { field: 'timestamp', kind: 'nonNegative' },
+    ],
+  },
+];
+
+/** How a value should show up in the error message: enough that a person can spot it. */
+function renderedValue(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  return undefined; // objects and arrays: only their kind is required
+}
+
+function catchError(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
+function expectInvalid(error: unknown, field: string, value: unknown): void {
+  expect(error, `expected a throw for ${field}`).toBeInstanceOf(LobError);
+  const e = error as LobError;
+  expect(e.code).toBe('INVALID_ARGUMENT');
+  expect(e.message).toContain(field);
+  const shown = renderedValue(value);
+  if (shown !== undefined && shown !== '') expect(e.message).toContain(shown);
+}
+
+/** Orders the calls above can touch, so that a wrongly accepted call would visibly change state. */
+function seed(engine: Engine): void {
+  engine.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 100, size: 10, timestamp: 1 });
+  engine.placeLimit({ trader: 2, asset: 1, side: 'ask', price: 102, size: 10, timestamp: 2 });
+}
+
+describeEachBackend('malformed input', (backend) => {
+  let engine: Engine;
+  let hash: string;
+  let nextOrderId: number;
+  beforeAll(async () => {
+    engine = await newEngine(backend);
+    seed(engine);
+    hash = engine.stateHash();
+    nextOrderId = engine.nextOrderId;
+  });
+
+  function expectUnchanged(): void {
+    expect(engine.stateHash()).toBe(hash);
+    expect(engine.nextOrderId).toBe(nextOrderId);
+  }
+
+  for (const spec of METHODS) {
+    describe(spec.method, () => {
+      for (const field of spec.fields) {
+        it.each(badValuesFor(field))(`${field.field} = %s throws INVALID_ARGUMENT naming it`, (_label, value) => {
+          const request: Record<string, unknown> = { ...spec.valid };
+          if (value === Symbol.for('missing')) delete request[field.field];
+          else request[field.field] = value;
+          const call = (engine[spec.method] as (r: unknown) => unknown).bind(engine);
+          expectInvalid(catchError(() => call(request)), field.field, value === Symbol.for('missing') ? undefined : value);
+          expectUnchanged();
+        });
+      }
+
+      it.each([
+        ['undefined', undefined],
+        ['null', null],
+        ['a number', 42],
+        ['a string', 'order'],
+        ['an array', [spec.valid]],
+      ])('a request that is %s throws INVALID_ARGUMENT', (_label, request) => {
+        const call = (engine[spec.method] as (r: unknown) => unknown).bind(engine);
+        const error = catchError(() => call(request));
+        expect(error).toBeInstanceOf(LobError);
+        expect((error as LobError).code).toBe('INVALID_ARGUMENT');
+        expect((error as LobError).message).toContain('request');
+        expectUnchanged();
+      });
+    });
+  }
+
+  it('modify with neither price nor size throws INVALID_ARGUMENT naming price', () => {
+    const error = catchError(() => engine.modify({ trader: 1, asset: 1, orderId: 1, timestamp: 5 }));
+    expectInvalid(error, 'price', undefined);
+    expectUnchanged();
+  });
+
+  it('the valid requests above are accepted (so the failures are about the field, not the base request)', async () => {
+    const fresh = await newEngine(backend);
+    seed(fresh);
+    for (const spec of METHODS) {
+      const call = (fresh[spec.method] as (r: unknown) => unknown).bind(fresh);
+      expect(() => call({ ...spec.valid })).not.toThrow();
+    }
+  });
+
+  describe('query arguments', () => {
+    it.each([['0', 0], ...BAD_NUMBERS])('depth levels = %s throws INVALID_ARGUMENT naming levels', (_label, value) => {
+      expectInvalid(catchError(() => engine.depth(1, value as number)), 'levels', value);
+      expectUnchanged();
+    });
+
+    it.each(BAD_NUMBERS)('bestBid, bestAsk, depth and orders with asset = %s throw INVALID_ARGUMENT', (_label, value) => {
+      for (const query of [
+        () => engine.bestBid(value as number),
+        () => engine.bestAsk(value as number),
+        () => engine.depth(value as number),
+        () => engine.orders(value as number),
+      ]) {
+        expectInvalid(catchError(query), 'asset', value);
+      }
+    });
+
+    it.each(BAD_NUMBERS)('order(id) with id = %s throws INVALID_ARGUMENT', (_label, value) => {
+      expectInvalid(catchError(() => engine.order(value as number)), 'orderId', value);
+    });
+  });
+});
+
+describeEachBackend('createEngine limits', (backend) => {
+  const bad: [string, unknown][] = [['-1', -1], ['1.5', 1.5], ['NaN', NaN], ['a string', '10'], ['null', null], ['2^53', TWO_53]];
+  for (const field of ['maxOrders', 'maxLevels', 'maxMemoryBytes']) {
+    it(`${field} that is not a positive safe integer rejects INVALID_ARGUMENT naming it`, async () => {
+      for (const [, value] of bad) {
+        const error = await createEngine({ backend, [field]: value }).then(() => undefined, (e: unknown) => e);
+        expectInvalid(error, field, value);
+      }
+    });
+  }
+});
+
+describe('createEngine', () => {
+  it.each(['WASM', 'native', '', 'rust'])('with an unknown backend "%s" rejects INVALID_ARGUMENT naming it', async (backend) => {
+    const error = await createEngine({ backend: backend as 'wasm' }).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(LobError);
+    expect((error as LobError).code).toBe('INVALID_ARGUMENT');
+    expect((error as LobError).message).toContain('backend');
+    if (backend !== '') expect((error as LobError).message).toContain(backend);
+  });
+});

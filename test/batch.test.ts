@@ -1,0 +1,200 @@
+// The binary batch (src/batch.ts): same results, fills and state as the per-call API; all-or-
+// nothing validation; the BatchResults reader.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { describeEachBackend, newEngine } from './helpers/backends.js';
+import { call, outcomeOfCall, outcomesOfBatch, toBatch, type Command } from './helpers/commands.js';
+import { observe } from './helpers/book.js';
+import { BatchResults, COMMAND_BYTES, CommandBatch } from '../src/batch.js';
+import { Op } from '../src/codes.js';
+import { LobError } from '../src/errors.js';
+import type { Engine } from '../src/engine.js';
+
+const MAX = Number.MAX_SAFE_INTEGER;
+
+/** Every command kind and outcome: rests, partial and full fills, each TIF, STP, rejections. */
+const SCRIPT: Command[] = [
+  { op: 'limit', req: { trader: 1, asset: 1, side: 'bid', price: 100, size: 5, timestamp: 1, clientOrderId: 9 } },
+  { op: 'limit', req: { trader: 2, asset: 1, side: 'bid', price: 100, size: 3, timestamp: 2, stp: 'cancel_maker' } },
+  { op: 'limit', req: { trader: 1, asset: 1, side: 'bid', price: 99, size: 8, timestamp: 3 } },
+  { op: 'limit', req: { trader: 3, asset: 1, side: 'ask', price: 103, size: 4, timestamp: 4 } },
+  { op: 'limit', req: { trader: 3, asset: 1, side: 'ask', price: 102, size: 6, timestamp: 5, timeInForce: 'POST_ONLY' } },
+  { op: 'limit', req: { trader: 3, asset: 1, side: 'ask', price: 99, size: 6, timestamp: 6, timeInForce: 'POST_ONLY' } }, // WOULD_CROSS
+  { op: 'limit', req: { trader: 4, asset: 1, side: 'ask', price: 100, size: 6, timestamp: 7 } }, // two fills
+  { op: 'limit', req: { trader: 5, asset: 2, side: 'ask', price: 10, size: 10, timestamp: 8 } },
+  { op: 'reduce', req: { trader: 3, asset: 1, orderId: 4, by: 1 } },
+  { op: 'reduce', req: { trader: 1, asset: 1, orderId: 4, by: 1 } }, // NOT_OWNER
+  { op: 'cancel', req: { trader: 5, asset: 1, orderId: 8 } }, // UNKNOWN_ORDER: wrong asset
+  { op: 'modify', req: { trader: 3, asset: 1, orderId: 5, price: 101, timestamp: 9 } },
+  { op: 'modify', req: { trader: 1, asset: 1, orderId: 3, size: 20, timestamp: 10 } },
+  { op: 'modify', req: { trader: 1, asset: 1, orderId: 3, price: 101, timestamp: 11 } }, // crosses #5
+  { op: 'market', req: { trader: 4, asset: 1, side: 'bid', size: 2, timestamp: 12 } },
+  { op: 'market', req: { trader: 4, asset: 2, side: 'bid', size: 20, timestamp: 13, protectionPrice: 10 } },
+  { op: 'market', req: { trader: 4, asset: 3, side: 'ask', size: 1, timestamp: 14 } }, // empty book
+  { op: 'limit', req: { trader: 3, asset: 1, side: 'bid', price: 105, size: 9, timestamp: 15, timeInForce: 'FOK' } }, // CANNOT_FILL
+  { op: 'limit', req: { trader: 3, asset: 1, side: 'bid', price: 103, size: 1, timestamp: 16, timeInForce: 'IOC', stp: 'cancel_taker' } },
+  { op: 'limit', req: { trader: 1, asset: 1, side: 'ask', price: 90, size: 50, timestamp: 17, stp: 'cancel_both' } },
+  { op: 'cancel', req: { trader: 3, asset: 1, orderId: 4 } },
+  { op: 'reduce', req: { trader: 1, asset: 1, orderId: 3, by: MAX } },
+  { op: 'limit', req: { trader: 1, asset: 1, side: 'ask', price: MAX, size: MAX, timestamp: MAX } },
+];
+
+describeEachBackend('submitBatch', (backend) => {
+  let perCall: Engine;
+  let batched: Engine;
+  beforeEach(async () => {
+    perCall = await newEngine(backend);
+    batched = await newEngine(backend);
+  });
+
+  it('gives the same results, fills and final state as the same commands per call', () => {
+    const expected = SCRIPT.map((c) => outcomeOfCall(c, call(perCall, c)));
+    const results = batched.submitBatch(toBatch(SCRIPT));
+    expect(results.count).toBe(SCRIPT.length);
+    expect(outcomesOfBatch(SCRIPT, results)).toEqual(expected);
+    expect(batched.stateHash()).toBe(perCall.stateHash());
+    expect(batched.nextOrderId).toBe(perCall.nextOrderId);
+  });
+
+  it('gives the same results when the script is cut into several batches', () => {
+    const expected = SCRIPT.map((c) => outcomeOfCall(c, call(perCall, c)));
+    const got = [];
+    for (let from = 0; from < SCRIPT.length; from += 5) {
+      const part = SCRIPT.slice(from, from + 5);
+      got.push(...outcomesOfBatch(part, batched.submitBatch(toBatch(part))));
+    }
+    expect(got).toEqual(expected);
+    expect(batched.stateHash()).toBe(perCall.stateHash());
+  });
+
+  it('mixes with per-call commands on the same engine', () => {
+    const expected = SCRIPT.map((c) => outcomeOfCall(c, call(perCall, c)));
+    const got = [];
+    for (let i = 0; i < SCRIPT.length; i++) {
+      if (i % 2 === 0) got.push(outcomeOfCall(SCRIPT[i], call(batched, SCRIPT[i])));
+      else got.push(...outcomesOfBatch([SCRIPT[i]], batched.submitBatch(toBatch([SCRIPT[i]]))));
+    }
+    expect(got).toEqual(expected);
+    expect(batched.stateHash()).toBe(perCall.stateHash());
+  });
+
+  it('an empty batch does nothing', () => {
+    const before = observe(batched);
+    const results = batched.submitBatch(new CommandBatch());
+    expect(results.count).toBe(0);
+    expect(results.fillCount).toBe(0);
+    expect(observe(batched)).toEqual(before);
+  });
+
+  describe('BatchResults', () => {
+    it('reads statuses, reasons, ids, sizes and fills with their command index and timestamp', () => {
+      const batch = new CommandBatch(1) // grows past its initial size
+        .limit(1, 1, 'ask', 100, 5, 11)
+        .limit(1, 1, 'ask', 101, 5, 12)
+        .limit(2, 1, 'bid', 101, 7, 13, 'IOC')
+        .cancel(2, 1, 2)
+        .reduce(1, 1, 2, 1)
+        .limit(2, 1, 'bid', 101, 1, 14, 'POST_ONLY');
+      const r = batched.submitBatch(batch);
+      expect(r).toBeInstanceOf(BatchResults);
+      expect(r.count).toBe(6);
+      expect([0, 1, 2, 3, 4, 5].map((i) => r.status(i))).toEqual(['resting', 'resting', 'filled', 'rejected', 'ok', 'rejected']);
+      expect([0, 1, 2, 3, 4, 5].map((i) => r.reason(i))).toEqual([undefined, undefined, undefined, 'NOT_OWNER', undefined, 'WOULD_CROSS']);
+      expect([0, 1, 2, 3, 4, 5].map((i) => r.orderId(i))).toEqual([1, 2, 3, 2, 2, 0]);
+      expect(r.filled(2)).toBe(7);
+      expect(r.remaining(4)).toBe(2);
+      expect(r.fillCount).toBe(2);
+      expect([r.fillCommand(0), r.fillCommand(1)]).toEqual([2, 2]);
+      expect(r.fill(0)).toEqual({
+        asset: 1, makerOrderId: 1, takerOrderId: 3, makerTrader: 1, takerTrader: 2, takerSide: 'bid', price: 100, size: 5, timestamp: 13,
+      });
+      expect(r.fill(1)).toMatchObject({ makerOrderId: 2, price: 101, size: 2, timestamp: 13 });
+    });
+
+    it('is one object the engine reuses: the next batch overwrites it', () => {
+      const first = batched.submitBatch(new CommandBatch().limit(1, 1, 'bid', 100, 1, 0));
+      const second = batched.submitBatch(new CommandBatch().cancel(1, 1, 1).cancel(1, 1, 1));
+      expect(second).toBe(first);
+      expect(second.count).toBe(2);
+      expect([second.status(0), second.status(1)]).toEqual(['ok', 'rejected']);
+      expect(second.reason(1)).toBe('UNKNOWN_ORDER');
+    });
+
+    it('a batch read back from its bytes runs the same', () => {
+      const bytes = toBatch(SCRIPT).bytes().slice();
+      expect(bytes.byteLength).toBe(SCRIPT.length * COMMAND_BYTES);
+      const expected = SCRIPT.map((c) => outcomeOfCall(c, call(perCall, c)));
+      expect(outcomesOfBatch(SCRIPT, batched.submitBatch(CommandBatch.fromBytes(bytes)))).toEqual(expected);
+    });
+  });
+
+  describe('a malformed command anywhere applies nothing', () => {
+    // [label, field named in the error, raw record: head, trader, asset, orderId, price, size, timestamp, clientOrderId]
+    const LIMIT = Op.LIMIT;
+    const bad: [string, string, number[]][] = [
+      ['op 0', 'op', [0, 1, 1, 0, 100, 1, 0, 0]],
+      ['op 6', 'op', [6, 1, 1, 0, 100, 1, 0, 0]],
+      ['side 2', 'side', [LIMIT | (2 << 4), 1, 1, 0, 100, 1, 0, 0]],
+      ['timeInForce 4', 'timeInForce', [LIMIT | (4 << 8), 1, 1, 0, 100, 1, 0, 0]],
+      ['stp 4', 'stp', [LIMIT | (4 << 12), 1, 1, 0, 100, 1, 0, 0]],
+      ['a NaN head', 'head', [NaN, 1, 1, 0, 100, 1, 0, 0]],
+      ['a fractional head', 'head', [1.5, 1, 1, 0, 100, 1, 0, 0]],
+      ['a negative trader', 'trader', [LIMIT, -1, 1, 0, 100, 1, 0, 0]],
+      ['a fractional asset', 'asset', [LIMIT, 1, 1.5, 0, 100, 1, 0, 0]],
+      ['a limit price 0', 'price', [LIMIT, 1, 1, 0, 0, 1, 0, 0]],
+      ['a limit price 2^53', 'price', [LIMIT, 1, 1, 0, 2 ** 53, 1, 0, 0]],
+      ['a limit size 0', 'size', [LIMIT, 1, 1, 0, 100, 0, 0, 0]],
+      ['a limit size Infinity', 'size', [LIMIT, 1, 1, 0, 100, Infinity, 0, 0]],
+      ['a NaN timestamp', 'timestamp', [LIMIT, 1, 1, 0, 100, 1, NaN, 0]],
+      ['a negative clientOrderId', 'clientOrderId', [LIMIT, 1, 1, 0, 100, 1, 0, -1]],
+      ['a negative protection price', 'protectionPrice', [Op.MARKET, 1, 1, 0, -1, 1, 0, 0]],
+      ['a market size 0', 'size', [Op.MARKET, 1, 1, 0, 0, 0, 0, 0]],
+      ['a cancel of order 0', 'orderId', [Op.CANCEL, 1, 1, 0, 0, 0, 0, 0]],
+      ['a reduce by 0', 'by', [Op.REDUCE, 1, 1, 1, 0, 0, 0, 0]],
+      ['a modify changing nothing', 'price', [Op.MODIFY, 1, 1, 1, 0, 0, 5, 0]],
+      ['a modify with a fractional size', 'size', [Op.MODIFY, 1, 1, 1, 0, 2.5, 5, 0]],
+      ['a modify with a negative timestamp', 'timestamp', [Op.MODIFY, 1, 1, 1, 101, 0, -5, 0]],
+    ];
+
+    for (const [label, field, record] of bad) {
+      for (const [where, index] of [['first', 0], ['middle', 3], ['last', 6]] as const) {
+        it(`${label}, ${where} in the batch, throws INVALID_ARGUMENT naming commands[${index}].${field}`, () => {
+          batched.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 100, size: 5, timestamp: 0 });
+          const before = observe(batched);
+          const batch = new CommandBatch();
+          for (let i = 0; i < 7; i++) {
+            if (i === index) batch.push(record[0], record[1], record[2], record[3], record[4], record[5], record[6], record[7]);
+            else batch.limit(2, 1, 'ask', 100, 1, i); // would trade with the resting bid if applied
+          }
+          let error: unknown;
+          try {
+            batched.submitBatch(batch);
+          } catch (e) {
+            error = e;
+          }
+          expect(error).toBeInstanceOf(LobError);
+          expect((error as LobError).code).toBe('INVALID_ARGUMENT');
+          expect((error as LobError).message).toContain(`commands[${index}].${field}`);
+          expect(observe(batched)).toEqual(before);
+        });
+      }
+    }
+
+    it('a value that is not a CommandBatch throws INVALID_ARGUMENT', () => {
+      const before = observe(batched);
+      for (const notABatch of [undefined, null, new Float64Array(8), toBatch(SCRIPT).bytes(), { slots: new Float64Array(8), count: 1 }]) {
+        let error: unknown;
+        try {
+          batched.submitBatch(notABatch as unknown as CommandBatch);
+        } catch (e) {
+          error = e;
+        }
+        expect((error as LobError).code).toBe('INVALID_ARGUMENT');
+      }
+      expect(observe(batched)).toEqual(before);
+    });
+
+    it('CommandBatch.fromBytes refuses a length that is not whole records', () => {
+      expect(() => CommandBatch.fromBytes(new Uint8Array(COMMAND_BYTES + 1))).toThrow(LobError);
+    });
+  });
+});
