@@ -5,3 +5,4 @@ export { LobError } from './errors.js';
 export type { LobErrorCode } from './errors.js';
 export { CommandBatch, BatchResults, COMMAND_BYTES } from './batch.js';
 export * from './types.js';
+export * from './state/index.js';

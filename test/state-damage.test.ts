@@ -1,0 +1,198 @@
+// Damaged, foreign, newer and locked databases: every one refused or worked around loudly.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LobError } from '../src/errors.js';
+import { CoreStateMachine } from '../src/state/state-machine.js';
+import { Store } from '../src/state/store.js';
+import { encodeFormat } from '../src/state/codecs.js';
+import { Prefix, chunkKey, formatKey, headKey, journalKey, prefixRange } from '../src/state/keys.js';
+import { crc32, crc32Portable } from '../src/state/crc32.js';
+import { describeEachBackend } from './helpers/backends.js';
+import { FLOW_TRADERS, Flow } from './fixtures/flow.mjs';
+import { allFills, tempDbPath, tempDir } from './fixtures/state-helpers.js';
+
+/** Opens the raw store of a closed state machine, lets `damage` change it, and closes it again. */
+async function tamper(dbPath: string, damage: (store: Store) => Promise<void>): Promise<void> {
+  const store = await Store.open(dbPath, { sync: true });
+  try {
+    await damage(store);
+  } finally {
+    await store.close();
+  }
+}
+
+async function put(store: Store, key: Buffer, value: Uint8Array): Promise<void> {
+  const batch = store.batch();
+  batch.put(key, value);
+  await store.write(batch);
+}
+
+describeEachBackend('damaged databases', (backend) => {
+  it('falls back to the older checkpoint when the newest fails its checksum', async () => {
+    const dbPath = tempDbPath();
+    const sm = await CoreStateMachine.open({ path: dbPath, backend });
+    const flow = new Flow(5, { opsPerBlock: 30 });
+    flow.runBlock(sm);
+    const older = await sm.checkpoint();
+    flow.runBlock(sm);
+    const newer = await sm.checkpoint();
+    flow.runBlock(sm);
+    const hash = sm.stateHash();
+    const fills = await allFills(sm, FLOW_TRADERS);
+    await sm.close();
+
+    await tamper(dbPath, async (store) => {
+      const chunk = (await store.get(chunkKey(newer!.sequence, 0)))!;
+      const damaged = Buffer.from(chunk);
+      damaged[damaged.length - 3] ^= 0x5a;
+      await put(store, chunkKey(newer!.sequence, 0), damaged);
+    });
+
+    const reopened = await CoreStateMachine.open({ path: dbPath, backend });
+    expect(reopened.recovery).toMatchObject({
+      checkpointSequence: older!.sequence,
+      skippedCheckpoints: [{ sequence: newer!.sequence, reason: expect.stringMatching(/checkpoint\/\d+ .*sha256/) }],
+    });
+    expect(reopened.stateHash()).toBe(hash);
+    expect(await allFills(reopened, FLOW_TRADERS)).toEqual(fills);
+    await reopened.close();
+  });
+
+  it('fails loudly, naming the key, on a damaged journal record', async () => {
+    const dbPath = tempDbPath();
+    const sm = await CoreStateMachine.open({ path: dbPath, backend });
+    sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 1 });
+    await sm.flush();
+    sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 11, size: 1, timestamp: 2 });
+    sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 12, size: 1, timestamp: 3 });
+    await sm.close();
+
+    await tamper(dbPath, async (store) => {
+      const record = (await store.get(journalKey(2)))!;
+      const damaged = Buffer.from(record);
+      damaged[20] ^= 0x01; // one bit of a price
+      await put(store, journalKey(2), damaged);
+    });
+
+    const error = await CoreStateMachine.open({ path: dbPath, backend }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LobError);
+    expect(error).toMatchObject({ code: 'CORRUPTION', message: expect.stringContaining('journal/2 (0x020000000000000002)') });
+    expect((error as Error).message).toMatch(/checksum/);
+  });
+
+  it('fails loudly when a journal record is missing', async () => {
+    const dbPath = tempDbPath();
+    const sm = await CoreStateMachine.open({ path: dbPath, backend });
+    for (let i = 1; i <= 3; i++) {
+      sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 10 + i, size: 1, timestamp: i });
+      await sm.flush();
+    }
+    await sm.close();
+    await tamper(dbPath, async (store) => {
+      const batch = store.batch();
+      batch.del(journalKey(2));
+      await store.write(batch);
+    });
+    await expect(CoreStateMachine.open({ path: dbPath, backend })).rejects.toMatchObject({
+      code: 'CORRUPTION',
+      message: expect.stringMatching(/journal\/3 .*expected 2/),
+    });
+  });
+});
+
+describe('refused databases', () => {
+  it('refuses a second opener in this process with LOCKED', async () => {
+    const dbPath = tempDbPath();
+    const first = await CoreStateMachine.open({ path: dbPath, backend: 'js' });
+    await expect(CoreStateMachine.open({ path: dbPath, backend: 'js' })).rejects.toMatchObject({ code: 'LOCKED', message: expect.stringContaining(dbPath) });
+    await first.close();
+    const again = await CoreStateMachine.open({ path: dbPath, backend: 'js' });
+    await again.close();
+  });
+
+  it('refuses a database another process holds open with LOCKED', async () => {
+    const dbPath = tempDbPath();
+    await (await CoreStateMachine.open({ path: dbPath, backend: 'js' })).close();
+    const holder = spawn(process.execPath, ['--input-type=module', '-e', `
+      import { RocksLevel } from '@nxtedition/rocksdb';
+      const db = new RocksLevel(${JSON.stringify(dbPath)}, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+      await db.open();
+      process.stdout.write('open\\n');
+      process.stdin.on('data', async () => { await db.close(); process.exit(0); });
+    `], { cwd: process.cwd(), stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout!.on('data', (d: Buffer) => d.toString().includes('open') && resolve());
+        holder.on('exit', (code) => reject(new Error(`holder exited early with ${code}`)));
+      });
+      await expect(CoreStateMachine.open({ path: dbPath, backend: 'js' })).rejects.toMatchObject({ code: 'LOCKED' });
+    } finally {
+      holder.stdin!.write('close\n');
+      await new Promise((r) => holder.once('exit', r));
+    }
+  });
+
+  it('refuses a database written by a newer format version', async () => {
+    const dbPath = tempDbPath();
+    await (await CoreStateMachine.open({ path: dbPath, backend: 'js' })).close();
+    await tamper(dbPath, (store) => put(store, formatKey(), encodeFormat(2)));
+    await expect(CoreStateMachine.open({ path: dbPath, backend: 'js' })).rejects.toMatchObject({
+      code: 'UNSUPPORTED_VERSION',
+      message: expect.stringContaining('format version 2'),
+    });
+  });
+
+  it('refuses a record written by a newer value version, naming the key', async () => {
+    const dbPath = tempDbPath();
+    const sm = await CoreStateMachine.open({ path: dbPath, backend: 'js' });
+    sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 1 });
+    await sm.close();
+    await tamper(dbPath, async (store) => {
+      const head = Buffer.from((await store.get(headKey()))!);
+      head[0] = 7;
+      head.writeUInt32LE(crc32(head, 0, head.length - 4), head.length - 4);
+      await put(store, headKey(), head);
+    });
+    await expect(CoreStateMachine.open({ path: dbPath, backend: 'js' })).rejects.toMatchObject({
+      code: 'UNSUPPORTED_VERSION',
+      message: expect.stringMatching(/head .*version 7/),
+    });
+  });
+
+  it('refuses a directory that is not a lobcore database', async () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'notes.txt'), 'hello');
+    await expect(CoreStateMachine.open({ path: dir })).rejects.toMatchObject({ code: 'NOT_A_DATABASE' });
+    await expect(CoreStateMachine.open({ path: path.join(dir, 'notes.txt') })).rejects.toMatchObject({ code: 'NOT_A_DATABASE' });
+    expect(fs.readdirSync(dir)).toEqual(['notes.txt']); // nothing written into it
+
+    // A RocksDB database of something else.
+    const foreign = tempDbPath();
+    const { RocksLevel } = await import('@nxtedition/rocksdb');
+    const db = new RocksLevel(foreign, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    await db.open({ createIfMissing: true });
+    await db.batch().put(Buffer.from('users/1'), Buffer.from('x')).write();
+    await db.close();
+    await expect(CoreStateMachine.open({ path: foreign })).rejects.toMatchObject({ code: 'NOT_A_DATABASE' });
+  });
+});
+
+describe('storage encoding', () => {
+  it('orders keys numerically within a kind', () => {
+    const seqs = [0, 1, 255, 256, 65_535, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 7, Number.MAX_SAFE_INTEGER];
+    const keys = seqs.map(journalKey);
+    const sorted = [...keys].sort(Buffer.compare);
+    expect(sorted).toEqual(keys);
+    expect(prefixRange(Prefix.JOURNAL)).toEqual({ gte: Buffer.from([2]), lt: Buffer.from([3]) });
+  });
+
+  it('computes the same CRC-32 as zlib in the portable fallback', () => {
+    const bytes = Buffer.from(Array.from({ length: 1_000 }, (_, i) => (i * 131 + 7) & 0xff));
+    for (const [start, end] of [[0, 0], [0, 1], [3, 17], [0, 1_000], [5, 999]]) {
+      expect(crc32Portable(bytes, start, end)).toBe(crc32(bytes, start, end));
+    }
+    expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926);
+  });
+});

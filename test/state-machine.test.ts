@@ -1,0 +1,426 @@
+// CoreStateMachine behaviour, persistent and in memory, on both backends.
+import { describe, expect, it } from 'vitest';
+import { CommandBatch } from '../src/batch.js';
+import { LobError } from '../src/errors.js';
+import { CoreStateMachine } from '../src/state/state-machine.js';
+import type { StateMachineOptions } from '../src/state/state-machine.js';
+import { describeEachBackend } from './helpers/backends.js';
+import { FLOW_TRADERS, Flow } from './fixtures/flow.mjs';
+import { allFills, tempDbPath } from './fixtures/state-helpers.js';
+
+describeEachBackend('CoreStateMachine', (backend) => {
+  const open = (options: StateMachineOptions = {}) => CoreStateMachine.open({ backend, ...options });
+
+  describe('persistence', () => {
+    it('keeps resting limit orders and market fills across a reopen', async () => {
+      const path = tempDbPath();
+      const sm = await open({ path });
+      const ask = sm.placeLimitOrder({ trader: 1, asset: 7, side: 'ask', price: 101, size: 10, timestamp: 5 });
+      sm.placeLimitOrder({ trader: 2, asset: 7, side: 'bid', price: 99, size: 4, timestamp: 6 });
+      const market = sm.placeMarketOrder({ trader: 3, asset: 7, side: 'bid', size: 3, timestamp: 7 });
+      expect(market.status).toBe('filled');
+      expect(market.fills).toEqual([
+        expect.objectContaining({ makerOrderId: ask.orderId, price: 101, size: 3, timestamp: 7, height: 0, fillSeq: 1 }),
+      ]);
+      const hash = sm.stateHash();
+      await sm.close();
+
+      const reopened = await open({ path });
+      expect(reopened.stateHash()).toBe(hash);
+      expect(reopened.getBook(7).bestAsk()).toEqual({ price: 101, size: 7, orders: 1 });
+      expect(reopened.getBook(7).bestBid()).toEqual({ price: 99, size: 4, orders: 1 });
+      expect(reopened.nextOrderId).toBe(4);
+      expect(reopened.nextFillSeq).toBe(2);
+      expect(await reopened.getOrderFills(ask.orderId)).toEqual([market.fills[0]]);
+      expect(reopened.recovery).toMatchObject({ checkpointSequence: null, replayedCommands: 3, sequence: 3 });
+      await reopened.close();
+    });
+
+    it('persists cancels, reduces and modifies', async () => {
+      const path = tempDbPath();
+      const sm = await open({ path });
+      const a = sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 50, size: 10, timestamp: 1 });
+      const b = sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 51, size: 10, timestamp: 2 });
+      const c = sm.placeLimitOrder({ trader: 2, asset: 1, side: 'ask', price: 60, size: 10, timestamp: 3 });
+      expect(sm.cancelOrder({ trader: 1, asset: 1, orderId: a.orderId })).toEqual({ ok: true, remaining: 0 });
+      expect(sm.reduceOrder({ trader: 1, asset: 1, orderId: b.orderId, by: 4 })).toEqual({ ok: true, remaining: 6 });
+      expect(sm.modifyOrder({ trader: 2, asset: 1, orderId: c.orderId, price: 58, timestamp: 4 }).status).toBe('resting');
+      expect(sm.cancelOrder({ trader: 9, asset: 1, orderId: b.orderId })).toEqual({ ok: false, reason: 'NOT_OWNER' });
+      const orders = sm.getBook(1).orders();
+      await sm.flush();
+      await sm.close();
+
+      const reopened = await open({ path });
+      expect(reopened.getBook(1).orders()).toEqual(orders);
+      expect(reopened.order(a.orderId)).toBeUndefined();
+      expect(reopened.order(c.orderId)).toMatchObject({ price: 58, timestamp: 4 });
+      await reopened.close();
+    });
+
+    it('recovers several assets, with ids and timestamps intact', async () => {
+      const path = tempDbPath();
+      const sm = await open({ path });
+      for (let asset = 1; asset <= 4; asset++) {
+        for (let i = 0; i < 5; i++) {
+          sm.placeLimitOrder({ trader: i, asset, side: i % 2 ? 'ask' : 'bid', price: i % 2 ? 200 + i : 100 - i, size: asset + i, timestamp: asset * 100 + i });
+        }
+      }
+      const books = [1, 2, 3, 4].map((asset) => sm.getBook(asset).orders());
+      await sm.checkpoint();
+      sm.placeLimitOrder({ trader: 9, asset: 2, side: 'bid', price: 90, size: 1, timestamp: 999 });
+      books[1] = sm.getBook(2).orders();
+      await sm.close();
+
+      const reopened = await open({ path });
+      expect([1, 2, 3, 4].map((asset) => reopened.getBook(asset).orders())).toEqual(books);
+      expect(reopened.recovery).toMatchObject({ checkpointSequence: 20, replayedCommands: 1 });
+      expect(reopened.placeLimitOrder({ trader: 1, asset: 5, side: 'bid', price: 1, size: 1, timestamp: 1 }).orderId).toBe(22);
+      await reopened.close();
+    });
+
+    it('flush writes nothing new when nothing changed, and close makes pending commands durable', async () => {
+      const path = tempDbPath();
+      const sm = await open({ path });
+      expect(await sm.flush()).toMatchObject({ entries: 0, fills: 0 });
+      sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 1 });
+      expect(sm.pendingEntries).toBe(1);
+      await sm.close();
+      const reopened = await open({ path });
+      expect(reopened.getBook(1).bestBid()).toEqual({ price: 10, size: 1, orders: 1 });
+      await reopened.close();
+    });
+
+    it('refuses every call after close with NOT_OPEN', async () => {
+      const sm = await open({ path: tempDbPath() });
+      await sm.close();
+      await sm.close(); // idempotent
+      const notOpen = expect.objectContaining({ code: 'NOT_OPEN' });
+      expect(() => sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 1, size: 1, timestamp: 1 })).toThrow(notOpen);
+      expect(() => sm.stateHash()).toThrow(notOpen);
+      expect(() => sm.setHeight(3)).toThrow(notOpen);
+      await expect(sm.flush()).rejects.toMatchObject({ code: 'NOT_OPEN' });
+      await expect(sm.getOrderFills(1)).rejects.toMatchObject({ code: 'NOT_OPEN' });
+    });
+
+    it('journals nothing for a call the engine refuses as malformed', async () => {
+      const sm = await open({ path: tempDbPath() });
+      expect(() => sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 1.5, size: 1, timestamp: 1 })).toThrow(LobError);
+      expect(sm.pendingEntries).toBe(0);
+      expect(sm.sequence).toBe(0);
+      await sm.close();
+    });
+  });
+
+  describe('batch path', () => {
+    it('journals raw batch records and replays them to the same state and fills', async () => {
+      const path = tempDbPath();
+      const sm = await open({ path });
+      sm.setHeight(3);
+      const batch = new CommandBatch();
+      batch.limit(1, 1, 'ask', 100, 5, 10).limit(2, 1, 'ask', 101, 5, 11).limit(3, 1, 'bid', 101, 7, 12).cancel(2, 1, 2);
+      const { results, firstFillSeq, height } = sm.submitBatch(batch);
+      expect(firstFillSeq).toBe(1);
+      expect(height).toBe(3);
+      expect(results.fillCount).toBe(2);
+      expect(results.status(3)).toBe('ok');
+      const hash = sm.stateHash();
+      await sm.close();
+
+      const reopened = await open({ path });
+      expect(reopened.stateHash()).toBe(hash);
+      expect(await reopened.getTraderFills(3)).toEqual([
+        { asset: 1, makerOrderId: 1, takerOrderId: 3, makerTrader: 1, takerTrader: 3, takerSide: 'bid', price: 100, size: 5, timestamp: 12, height: 3, fillSeq: 1 },
+        { asset: 1, makerOrderId: 2, takerOrderId: 3, makerTrader: 2, takerTrader: 3, takerSide: 'bid', price: 101, size: 2, timestamp: 12, height: 3, fillSeq: 2 },
+      ]);
+      await reopened.close();
+    });
+
+    it('applies and journals nothing from a malformed batch', async () => {
+      const sm = await open({ path: tempDbPath() });
+      const batch = new CommandBatch().limit(1, 1, 'bid', 10, 1, 1).push(1, 1, 1, 0, 10, -1, 1, 0);
+      expect(() => sm.submitBatch(batch)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+      expect(sm.pendingEntries).toBe(0);
+      expect(sm.nextOrderId).toBe(1);
+      await sm.close();
+    });
+  });
+
+  describe('height', () => {
+    it('tracks the height, refuses to go back, and stamps fills with it across a replay', async () => {
+      const path = tempDbPath();
+      const sm = await open({ path });
+      expect(sm.height).toBe(0);
+      sm.setHeight(5);
+      sm.placeLimitOrder({ trader: 1, asset: 1, side: 'ask', price: 10, size: 5, timestamp: 1 });
+      sm.setHeight(5);
+      expect(() => sm.setHeight(4)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+      expect(() => sm.setHeight(6.5)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+      sm.placeLimitOrder({ trader: 2, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 2 });
+      sm.setHeight(8);
+      sm.placeLimitOrder({ trader: 2, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 3 });
+      await sm.close();
+
+      const reopened = await open({ path });
+      expect(reopened.height).toBe(8);
+      expect((await reopened.getOrderFills(1)).map((f) => [f.fillSeq, f.height])).toEqual([[1, 5], [2, 8]]);
+      await reopened.close();
+    });
+  });
+
+  describe('checkpoints', () => {
+    it('checkpoints and restores empty books', async () => {
+      const path = tempDbPath();
+      const sm = await open({ path });
+      const info = await sm.checkpoint();
+      expect(info).toMatchObject({ sequence: 0, height: 0, restingOrders: 0, nextOrderId: 1, stateHash: sm.stateHash() });
+      await sm.close();
+      const reopened = await open({ path });
+      expect(reopened.recovery).toMatchObject({ checkpointSequence: 0, replayedCommands: 0 });
+      expect(reopened.stateHash()).toBe(info?.stateHash);
+      await reopened.close();
+    });
+
+    it('runs several checkpoint cycles, keeps the newest two and prunes the journal they do not need', async () => {
+      const path = tempDbPath();
+      const sm = await open({ path, keepCheckpoints: 2 });
+      const flow = new Flow(7, { opsPerBlock: 20 });
+      const sequences: number[] = [];
+      for (let cycle = 0; cycle < 4; cycle++) {
+        flow.runBlock(sm);
+        const info = await sm.checkpoint();
+        sequences.push(info!.sequence);
+        expect(info!.stateHash).toBe(sm.stateHash());
+      }
+      flow.runBlock(sm);
+      const list = await sm.listCheckpoints();
+      expect(list.map((c) => c.sequence)).toEqual(sequences.slice(-2));
+      expect(list[1]).toMatchObject({ height: 4, stateHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      const hash = sm.stateHash();
+      const fills = await allFills(sm, FLOW_TRADERS);
+      await sm.close();
+
+      const reopened = await open({ path });
+      expect(reopened.stateHash()).toBe(hash);
+      expect(await allFills(reopened, FLOW_TRADERS)).toEqual(fills);
+      expect(reopened.recovery).toMatchObject({ checkpointSequence: sequences[3], checkpointHeight: 4, replayedRecords: 1 });
+      await reopened.close();
+
+      // The journal before the older kept checkpoint is gone; after it, all there.
+      const { Store } = await import('../src/state/store.js');
+      const { journalKey } = await import('../src/state/keys.js');
+      const store = await Store.open(path, { sync: false });
+      const journal = await store.keys({ gte: journalKey(0), lt: journalKey(Number.MAX_SAFE_INTEGER) });
+      const firsts = journal.map((k) => k.readUInt32BE(5) + k.readUInt32BE(1) * 2 ** 32);
+      expect(Math.min(...firsts)).toBe(sequences[2] + 1);
+      await store.close();
+    });
+
+    it('checkpointIfNeeded checkpoints once the height has moved checkpointInterval past the last one', async () => {
+      const path = tempDbPath();
+      const sm = await open({ path, checkpointInterval: 10 });
+      sm.setHeight(9);
+      expect(await sm.checkpointIfNeeded()).toBeUndefined();
+      sm.setHeight(10);
+      expect(await sm.checkpointIfNeeded()).toMatchObject({ height: 10 });
+      sm.setHeight(19);
+      sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 1 });
+      expect(await sm.checkpointIfNeeded()).toBeUndefined();
+      expect(sm.pendingEntries).toBe(0); // it flushed
+      sm.setHeight(25);
+      expect(await sm.checkpointIfNeeded()).toMatchObject({ height: 25 });
+      await sm.close();
+
+      // The interval counts from the newest stored checkpoint after a reopen.
+      const reopened = await open({ path, checkpointInterval: 10 });
+      reopened.setHeight(34);
+      expect(await reopened.checkpointIfNeeded()).toBeUndefined();
+      reopened.setHeight(35);
+      expect(await reopened.checkpointIfNeeded()).toMatchObject({ height: 35 });
+      expect((await reopened.listCheckpoints()).map((c) => c.height)).toEqual([25, 35]);
+      await reopened.close();
+    });
+
+    it('recovers from the latest checkpoint and replays only what follows it', async () => {
+      const path = tempDbPath();
+      const sm = await open({ path, keepCheckpoints: 3 });
+      const flow = new Flow(11, { opsPerBlock: 15 });
+      for (let i = 0; i < 3; i++) {
+        flow.runBlock(sm);
+        await sm.checkpoint();
+      }
+      flow.runBlock(sm);
+      const pending = sm.pendingEntries;
+      const latest = (await sm.listCheckpoints()).at(-1)!;
+      const report = await sm.recover();
+      expect(report).toMatchObject({ checkpointSequence: latest.sequence, replayedCommands: pending - 1, sequence: latest.sequence + pending });
+      expect(report.durationMs).toBeGreaterThanOrEqual(0);
+      // Idempotent: the same state again.
+      const hash = sm.stateHash();
+      const again = await sm.recover();
+      expect(again).toMatchObject({ checkpointSequence: report.checkpointSequence, sequence: report.sequence, nextOrderId: report.nextOrderId });
+      expect(sm.stateHash()).toBe(hash);
+      await sm.close();
+    });
+
+    it('keeps matching while a checkpoint is written; later commands land after its sequence', async () => {
+      const path = tempDbPath();
+      const sm = await open({ path });
+      sm.placeLimitOrder({ trader: 1, asset: 1, side: 'ask', price: 10, size: 5, timestamp: 1 });
+      const writing = sm.checkpoint();
+      const during = sm.placeLimitOrder({ trader: 2, asset: 1, side: 'bid', price: 10, size: 2, timestamp: 2 });
+      expect(during.fills).toHaveLength(1);
+      const info = await writing;
+      expect(info).toMatchObject({ sequence: 1, restingOrders: 1 });
+      const hash = sm.stateHash();
+      await sm.close();
+      const reopened = await open({ path });
+      expect(reopened.recovery).toMatchObject({ checkpointSequence: 1, replayedCommands: 1 });
+      expect(reopened.stateHash()).toBe(hash);
+      await reopened.close();
+    });
+  });
+
+  describe('fill history', () => {
+    async function withFills(options: StateMachineOptions) {
+      const sm = await open(options);
+      // Trader 1 rests asks at heights 1..3; traders 2 and 3 take them.
+      for (let h = 1; h <= 3; h++) {
+        sm.setHeight(h);
+        sm.placeLimitOrder({ trader: 1, asset: 1, side: 'ask', price: 100 + h, size: 10, timestamp: h * 10 });
+        sm.placeMarketOrder({ trader: 2, asset: 1, side: 'bid', size: 4, timestamp: h * 10 + 1 });
+        sm.placeMarketOrder({ trader: 3, asset: 1, side: 'bid', size: 3, timestamp: h * 10 + 2 });
+      }
+      return sm;
+    }
+
+    for (const mode of ['persistent', 'in memory'] as const) {
+      it(`answers per-order and per-trader queries with pagination and height ranges (${mode})`, async () => {
+        const sm = await withFills(mode === 'persistent' ? { path: tempDbPath() } : {});
+        // Order 1 (the first ask) fills 4 + 3 at height 1, then its last 3 at height 2.
+        expect((await sm.getOrderFills(1)).map((f) => [f.fillSeq, f.takerTrader, f.size, f.height])).toEqual([
+          [1, 2, 4, 1], [2, 3, 3, 1], [3, 2, 3, 2],
+        ]);
+        expect(await sm.getFillCount(1)).toBe(3);
+        expect(await sm.getFillCount(2)).toBe(1); // a taker's own fill
+        expect(await sm.getFillCount(999)).toBe(0);
+        expect((await sm.getOrderFills(1, { after: 1, limit: 1 })).map((f) => f.fillSeq)).toEqual([2]);
+
+        const all = await sm.getTraderFills(1);
+        expect(all.map((f) => f.fillSeq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+        const page1 = await sm.getTraderFills(1, { limit: 3 });
+        const page2 = await sm.getTraderFills(1, { after: page1.at(-1)!.fillSeq, limit: 3 });
+        const page3 = await sm.getTraderFills(1, { after: page2.at(-1)!.fillSeq, limit: 3 });
+        expect([...page1, ...page2, ...page3]).toEqual(all);
+        expect((await sm.getTraderFills(1, { fromHeight: 2, toHeight: 2 })).map((f) => f.height)).toEqual([2, 2, 2]);
+        expect((await sm.getTraderFills(3, { fromHeight: 2 })).map((f) => [f.fillSeq, f.height])).toEqual([[5, 2], [7, 3], [8, 3]]);
+        expect((await sm.getTraderFills(2, { fromHeight: 2, after: 3, limit: 5 })).map((f) => f.fillSeq)).toEqual([4, 6]);
+        expect(await sm.getTraderFills(2, { fromHeight: 4 })).toEqual([]);
+        expect(await sm.getTraderFills(2, { fromHeight: 3, toHeight: 2 })).toEqual([]);
+        await expect(sm.getTraderFills(2, { limit: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+        await expect(sm.getOrderFills(-1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+        await sm.close();
+      });
+    }
+
+    it('gives the same hashes and fills in memory and persisted, block after block', async () => {
+      const path = tempDbPath();
+      const persisted = await open({ path });
+      const memory = await open({});
+      const makeBatch = () => new CommandBatch();
+      const a = new Flow(42, { makeBatch });
+      const b = new Flow(42, { makeBatch });
+      for (let block = 0; block < 12; block++) {
+        a.runBlock(persisted);
+        b.runBlock(memory);
+        if (block % 4 === 3) await persisted.checkpointIfNeeded();
+        await persisted.flush();
+        expect(persisted.stateHash()).toBe(memory.stateHash());
+      }
+      expect(await allFills(persisted, FLOW_TRADERS)).toEqual(await allFills(memory, FLOW_TRADERS));
+      expect(persisted.nextFillSeq).toBe(memory.nextFillSeq);
+      await persisted.close();
+      const reopened = await open({ path });
+      expect(reopened.stateHash()).toBe(memory.stateHash());
+      expect(await allFills(reopened, FLOW_TRADERS)).toEqual(await allFills(memory, FLOW_TRADERS));
+      await reopened.close();
+      await memory.close();
+    });
+  });
+
+  describe('group commit', () => {
+    it('flushes on its own after N operations', async () => {
+      const path = tempDbPath();
+      const sm = await open({ path, autoFlush: { operations: 3 } });
+      sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 1 });
+      sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 11, size: 1, timestamp: 2 });
+      expect(sm.pendingEntries).toBe(2);
+      sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 12, size: 1, timestamp: 3 });
+      expect(sm.pendingEntries).toBe(0); // written inside the third call
+      sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 13, size: 1, timestamp: 4 });
+      expect(sm.pendingEntries).toBe(1);
+      await sm.close();
+    });
+
+    it('flushes on its own T milliseconds after the first pending command', async () => {
+      const sm = await open({ path: tempDbPath(), autoFlush: { milliseconds: 5 } });
+      sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 1 });
+      expect(sm.pendingEntries).toBe(1);
+      await expect.poll(() => sm.pendingEntries, { timeout: 5_000, interval: 5 }).toBe(0);
+      await sm.close();
+    });
+  });
+
+  describe('failed flush', () => {
+    it('rejects with a LobError, keeps its records pending, and a later flush writes them', async () => {
+      const path = tempDbPath();
+      const sm = await open({ path });
+      sm.placeLimitOrder({ trader: 1, asset: 1, side: 'ask', price: 10, size: 5, timestamp: 1 });
+      await sm.flush();
+      sm.placeLimitOrder({ trader: 2, asset: 1, side: 'bid', price: 10, size: 2, timestamp: 2 });
+      sm.setHeight(4);
+
+      // Pull the database out from under the state machine.
+      const underlying = (sm as unknown as { persistence: { store: { underlying: { close(): Promise<void>; open(): Promise<void> } } } })
+        .persistence.store.underlying;
+      await underlying.close();
+      await expect(sm.flush()).rejects.toMatchObject({ name: 'LobError', code: 'NOT_OPEN', message: expect.stringContaining('not open') });
+      expect(sm.pendingEntries).toBe(2);
+      // Commands keep coming while the disk is away; they queue behind the failed ones.
+      sm.placeLimitOrder({ trader: 3, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 3 });
+      await expect(sm.close()).rejects.toMatchObject({ code: 'NOT_OPEN' });
+      expect(sm.pendingEntries).toBe(3);
+
+      await underlying.open();
+      const hash = sm.stateHash();
+      const fills = await sm.getOrderFills(1); // flushes first
+      expect(fills.map((f) => [f.fillSeq, f.height])).toEqual([[1, 0], [2, 4]]);
+      expect(sm.pendingEntries).toBe(0);
+      await sm.close();
+
+      const reopened = await open({ path });
+      expect(reopened.stateHash()).toBe(hash);
+      expect(reopened.height).toBe(4);
+      expect(await reopened.getOrderFills(1)).toEqual(fills);
+      await reopened.close();
+    });
+  });
+});
+
+describe('CoreStateMachine options', () => {
+  it('refuses malformed options with INVALID_ARGUMENT naming the field', async () => {
+    await expect(CoreStateMachine.open({ checkpointInterval: 0 })).rejects.toThrow(/checkpointInterval/);
+    await expect(CoreStateMachine.open({ keepCheckpoints: 1.5 })).rejects.toThrow(/keepCheckpoints/);
+    await expect(CoreStateMachine.open({ path: '' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(CoreStateMachine.open({ autoFlush: { operations: -1 } })).rejects.toThrow(/autoFlush.operations/);
+  });
+
+  it('runs in memory without a path, persisting nothing and storing no checkpoints', async () => {
+    const sm = await CoreStateMachine.open({ backend: 'js' });
+    expect(sm.persistent).toBe(false);
+    sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 1 });
+    expect(await sm.checkpoint()).toBeUndefined();
+    expect(await sm.listCheckpoints()).toEqual([]);
+    expect(await sm.recover()).toMatchObject({ checkpointSequence: null, nextOrderId: 2 });
+    await sm.close();
+  });
+});
