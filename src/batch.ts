@@ -240,21 +240,25 @@ export class BatchResults {
   }
   /** A fill as an object: allocates, so meant for tests and tools rather than hot loops. */
   fill(j: number): Fill {
-    const f = this.fills;
-    const o = j * FILL_SLOTS;
-    const command = Math.floor(f[o] / 2);
-    return {
-      asset: f[o + 1],
-      makerOrderId: f[o + 2],
-      takerOrderId: f[o + 3],
-      makerTrader: f[o + 4],
-      takerTrader: f[o + 5],
-      takerSide: SIDES[f[o] % 2],
-      price: f[o + 6],
-      size: f[o + 7],
-      timestamp: this.commands[command * COMMAND_SLOTS + 6],
-    };
+    const command = this.fillCommand(j);
+    return decodeFill(this.fills, j, this.commands[command * COMMAND_SLOTS + 6]);
   }
+}
+
+/** Fill j of a fill buffer (FILL_SLOTS layout) as an object; the timestamp is its command's. */
+export function decodeFill(fills: Float64Array, j: number, timestamp: number): Fill {
+  const o = j * FILL_SLOTS;
+  return {
+    asset: fills[o + 1],
+    makerOrderId: fills[o + 2],
+    takerOrderId: fills[o + 3],
+    makerTrader: fills[o + 4],
+    takerTrader: fills[o + 5],
+    takerSide: SIDES[fills[o] % 2],
+    price: fills[o + 6],
+    size: fills[o + 7],
+    timestamp,
+  };
 }
 
 export function assertBatch(batch: unknown): asserts batch is CommandBatch {

@@ -1,6 +1,6 @@
 // The Engine API on top of a MatchingCore. One host serves both cores, so validation, result
 // objects and fault handling are written once and cost the same for WASM and JS.
-import { BatchResults, FILL_SLOTS, assertBatch, validateBatch } from './batch.js';
+import { BatchResults, assertBatch, decodeFill, validateBatch } from './batch.js';
 import { ORDER_STATUS, REJECT_REASONS, SIDES, STP_MODES, StatusCode, sideCode, stpCode, tifCode } from './codes.js';
 import {
   LEVEL_SLOTS, ORDER_SLOTS, ORD_ASSET, ORD_ID, ORD_PRICE, ORD_REMAINING, ORD_SIDE, ORD_STP, ORD_TIMESTAMP,
@@ -201,21 +201,8 @@ export class MatchingEngine implements Engine {
     const fillCount = out[OUT_FILL_COUNT];
     const fills: Fill[] = new Array(fillCount);
     if (fillCount > 0) {
-      const f = this.core.fills;
-      for (let j = 0; j < fillCount; j++) {
-        const o = j * FILL_SLOTS;
-        fills[j] = {
-          asset: f[o + 1],
-          makerOrderId: f[o + 2],
-          takerOrderId: f[o + 3],
-          makerTrader: f[o + 4],
-          takerTrader: f[o + 5],
-          takerSide: SIDES[f[o] % 2],
-          price: f[o + 6],
-          size: f[o + 7],
-          timestamp,
-        };
-      }
+      const buffer = this.core.fills;
+      for (let j = 0; j < fillCount; j++) fills[j] = decodeFill(buffer, j, timestamp);
     }
     const result: OrderResult = {
       orderId: out[OUT_ORDER_ID],
