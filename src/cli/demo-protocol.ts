@@ -1,0 +1,36 @@
+// What the demo's writer process tells its parent, one line of JSON per event on stdout. A line
+// is written only after the flush it reports has resolved, so the last complete line the parent
+// holds is a lower bound on what the database must contain after the kill.
+
+export interface BlockReport {
+  kind: 'block';
+  height: number;
+  commands: number;
+  fills: number;
+  /** Time spent matching the block's commands (the state machine's per-call API). */
+  matchMs: number;
+  flushMs: number;
+  /** Present when a checkpoint followed this block's flush. */
+  checkpointMs?: number;
+}
+
+/** Every block is flushed; the writer now waits to be killed (the parent decides when). */
+export interface FlowEndReport {
+  kind: 'end';
+}
+
+export type WriterReport = BlockReport | FlowEndReport;
+
+export function encodeReport(report: WriterReport): string {
+  return `${JSON.stringify(report)}\n`;
+}
+
+/** Parses one line; undefined for anything else (a line cut short by the kill). */
+export function decodeReport(line: string): WriterReport | undefined {
+  try {
+    const value = JSON.parse(line) as WriterReport;
+    return value.kind === 'block' || value.kind === 'end' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}

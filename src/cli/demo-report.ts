@@ -1,0 +1,57 @@
+// The demo's summary: the same report printed as JSON with --json, or as this text.
+import type { BackendName } from '../types.js';
+import type { RecoveryReport } from '../state/index.js';
+import type { FillHistoryCheck } from './demo-verify.js';
+import type { LatencySummary, WriterRun } from './demo-writer-run.js';
+import { formatBytes, formatCount, formatDuration, formatRate, renderFields, shortHash } from './format.js';
+
+export interface DemoReport {
+  flow: { blocks: number; ordersPerBlock: number; assets: number; seed: number; backend: BackendName; checkpointEvery: number };
+  database: string;
+  writer: WriterRun & { killHeight: number };
+  /** What recovery did (from the state machine), the whole open's time, and the height check. */
+  recovery: RecoveryReport & { openMs: number; heightInRange: boolean };
+  replay: { ms: number; height: number };
+  stateHash: { recovered: string; replayed: string; equal: boolean };
+  fillHistory: FillHistoryCheck;
+  resumed: { fromHeight: number; toHeight: number; stateHash: { onDisk: string; inMemory: string; equal: boolean } };
+  diskBytes: number;
+  verdict: 'IDENTICAL' | 'MISMATCH';
+}
+
+function latency(summary: LatencySummary): string {
+  if (summary.count === 0) return 'none';
+  return `${formatCount(summary.count)} × p50 ${formatDuration(summary.p50Ms)}, p99 ${formatDuration(summary.p99Ms)}, max ${formatDuration(summary.maxMs)}`;
+}
+
+function describeRecoveryStart(recovery: RecoveryReport): string {
+  return recovery.checkpointHeight === null ? 'no checkpoint' : `checkpoint at height ${formatCount(recovery.checkpointHeight)}`;
+}
+
+function verdictMark(ok: boolean): string {
+  return ok ? 'ok' : 'DIFFERENT';
+}
+
+export function renderDemoReport(report: DemoReport): string {
+  const { writer, recovery, stateHash, fillHistory, resumed } = report;
+  const lines = renderFields([
+    ['orders', `${formatCount(writer.commands)} in ${formatCount(writer.reportedHeight)} blocks before the kill`],
+    ['fills', formatCount(writer.fills)],
+    ['matching', `${formatRate(writer.matchOpsPerSecond)} (${report.flow.backend} core, per-call API)`],
+    ['with persistence', `${formatRate(writer.persistedOpsPerSecond)} (a synced flush per block)`],
+    ['flushes', latency(writer.flush)],
+    ['checkpoints', `${latency(writer.checkpoint)} (every ${formatCount(report.flow.checkpointEvery)} blocks)`],
+    ['recovery', `${formatDuration(recovery.durationMs)}: ${describeRecoveryStart(recovery)}` +
+      ` + ${formatCount(recovery.replayedRecords)} journal records (${formatCount(recovery.replayedCommands)} commands);` +
+      ` open ${formatDuration(recovery.openMs)} in all, RocksDB's own log replay after the kill included`],
+    ['recovered height', `${formatCount(recovery.height)}, last flush the writer reported: ${formatCount(writer.reportedHeight)} ${verdictMark(recovery.heightInRange)}`],
+    ['in-memory replay', `${formatCount(recovery.height)} blocks in ${formatDuration(report.replay.ms)}`],
+    ['state hash', `${shortHash(stateHash.recovered)} recovered, ${shortHash(stateHash.replayed)} replayed ${verdictMark(stateHash.equal)}`],
+    ['fill history', `${formatCount(fillHistory.recovered)} fills recovered, ${formatCount(fillHistory.replayed)} replayed, every trader's history compared ${verdictMark(fillHistory.equal)}`],
+    ['resumed', `blocks ${formatCount(resumed.fromHeight + 1)}..${formatCount(resumed.toHeight)} on the recovered database,` +
+      ` final hash ${shortHash(resumed.stateHash.onDisk)} ${verdictMark(resumed.stateHash.equal)}`],
+    ['on disk', `${formatBytes(report.diskBytes)} in ${report.database}`],
+  ], '  ');
+  return `summary\n${lines}\n\nverdict: ${report.verdict}\n` +
+    (report.verdict === 'IDENTICAL' ? `\nlook inside: lobcore inspect ${report.database}\n` : '');
+}

@@ -1,0 +1,78 @@
+// `lobcore fills DIR --order ID | --trader ID`: the fill history the state machine indexes by
+// order and by trader, a page at a time (--after continues from a fill sequence).
+import { Command, Option } from 'commander';
+import { openExistingDatabase } from './database.js';
+import { CliError, ExitCode } from './failure.js';
+import { jsonOption, nonNegativeInteger, positiveInteger } from './flags.js';
+import { formatCount, printJson, printLine, renderTable } from './format.js';
+import type { ExitStatus } from './program.js';
+import type { RecordedFill } from '../state/fill-history.js';
+
+interface FillsFlags {
+  order?: number;
+  trader?: number;
+  limit: number;
+  after?: number;
+  json?: boolean;
+}
+
+const DEFAULT_LIMIT = 100;
+
+export function defineFillsCommand(status: ExitStatus): Command {
+  return new Command('fills')
+    .summary('fill history of an order or a trader')
+    .description('Lists the fills of one order (as maker or taker) or of one trader, oldest first.')
+    .argument('<dir>', 'database directory')
+    .addOption(new Option('--order <id>', 'fills of this order id').argParser(positiveInteger()))
+    .addOption(new Option('--trader <id>', 'fills of this trader').argParser(nonNegativeInteger))
+    .addOption(new Option('--limit <n>', 'most fills to list').argParser(positiveInteger(1_000_000)).default(DEFAULT_LIMIT))
+    .addOption(new Option('--after <seq>', 'only fills after this fill sequence number (to page on)').argParser(nonNegativeInteger))
+    .addOption(jsonOption())
+    .addHelpText('after', '\nExamples:\n  lobcore fills ./db --order 1234\n  lobcore fills ./db --trader 7 --limit 20 --after 5120 --json')
+    .action(async (dir: string, flags: FillsFlags) => {
+      status.code = await listFills(dir, flags);
+    });
+}
+
+async function listFills(dir: string, flags: FillsFlags): Promise<number> {
+  if ((flags.order === undefined) === (flags.trader === undefined)) {
+    throw new CliError('fills needs exactly one of --order <id> and --trader <id>');
+  }
+  const machine = await openExistingDatabase(dir);
+  let fills: RecordedFill[];
+  try {
+    // One more than asked tells whether there is a next page, without a count query.
+    const page = { limit: flags.limit + 1, after: flags.after };
+    fills = flags.order !== undefined
+      ? await machine.getOrderFills(flags.order, page)
+      : await machine.getTraderFills(flags.trader as number, page);
+  } finally {
+    await machine.close();
+  }
+  const more = fills.length > flags.limit;
+  if (more) fills = fills.slice(0, flags.limit);
+  const subject = flags.order !== undefined ? { order: flags.order } : { trader: flags.trader };
+
+  if (flags.json) {
+    printJson({ ...subject, fills, more, next: more ? { after: fills[fills.length - 1].fillSeq } : undefined });
+    return ExitCode.OK;
+  }
+  const who = flags.order !== undefined ? `order ${flags.order}` : `trader ${flags.trader}`;
+  if (fills.length === 0) {
+    printLine(`no fills for ${who}${flags.after !== undefined ? ` after fill ${flags.after}` : ''}`);
+    return ExitCode.OK;
+  }
+  printLine(`${formatCount(fills.length)} fill${fills.length === 1 ? '' : 's'} of ${who}`);
+  printLine(renderTable(
+    ['seq', 'height', 'asset', 'taker side', 'price', 'size', 'maker order', 'taker order', 'maker', 'taker', 'timestamp'],
+    fills.map((fill) => [
+      String(fill.fillSeq), String(fill.height), String(fill.asset), fill.takerSide, String(fill.price), String(fill.size),
+      String(fill.makerOrderId), String(fill.takerOrderId), String(fill.makerTrader), String(fill.takerTrader), String(fill.timestamp),
+    ]),
+  ));
+  if (more) {
+    const subjectFlag = flags.order !== undefined ? `--order ${flags.order}` : `--trader ${flags.trader}`;
+    printLine(`more: lobcore fills ${dir} ${subjectFlag} --limit ${flags.limit} --after ${fills[fills.length - 1].fillSeq}`);
+  }
+  return ExitCode.OK;
+}

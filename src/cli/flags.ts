@@ -1,0 +1,42 @@
+// Flag value parsers and the options several commands share. Parsers run while commander reads
+// argv, so a bad value fails before any command touches a file or a database.
+import { InvalidArgumentError, Option } from 'commander';
+import type { BackendName } from '../types.js';
+
+const DIGITS = /^[0-9]+$/;
+
+function parseInteger(text: string, minimum: number, maximum: number, expected: string): number {
+  const value = DIGITS.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(value) || value < minimum || value > maximum) {
+    throw new InvalidArgumentError(`expected ${expected}`);
+  }
+  return value;
+}
+
+/** A whole number in [1, maximum]. */
+export function positiveInteger(maximum = Number.MAX_SAFE_INTEGER): (text: string) => number {
+  const expected = maximum === Number.MAX_SAFE_INTEGER ? 'a positive integer' : `an integer from 1 to ${maximum}`;
+  return (text) => parseInteger(text, 1, maximum, expected);
+}
+
+/** A whole number in [0, 2^53 - 1]: ids, sequence numbers. */
+export function nonNegativeInteger(text: string): number {
+  return parseInteger(text, 0, Number.MAX_SAFE_INTEGER, 'a non-negative integer');
+}
+
+const MAX_SEED = 0xffff_ffff;
+
+/** The seeded generators keep 32 bits of state: a larger seed would silently alias a smaller one. */
+export function seed(text: string): number {
+  return parseInteger(text, 0, MAX_SEED, `an integer from 0 to ${MAX_SEED}`);
+}
+
+export const BACKENDS: readonly BackendName[] = ['wasm', 'js'];
+
+export function backendOption(): Option {
+  return new Option('--backend <name>', 'matching core').choices(BACKENDS).default('wasm');
+}
+
+export function jsonOption(): Option {
+  return new Option('--json', 'print one JSON document on stdout instead of text (no progress bars)');
+}

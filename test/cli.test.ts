@@ -1,0 +1,372 @@
+// The `lobcore` command as a user runs it: `node dist/src/cli/main.js ...` in a child process,
+// judged by its exit code, stdout and stderr. `npm test` builds dist/ first (pretest).
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const MAIN = path.join(ROOT, 'dist/src/cli/main.js');
+const DATA = path.resolve(ROOT, '../shared/data/lobster');
+const AAPL_MESSAGES = path.join(DATA, 'AAPL_2012-06-21_level50_head672_message.csv');
+const AAPL_BOOK = path.join(DATA, 'AAPL_2012-06-21_level50_head672_orderbook.csv');
+const MSFT_MESSAGES = path.join(DATA, 'MSFT_2012-06-21_level50_head1950_message.csv');
+const MSFT_BOOK = path.join(DATA, 'MSFT_2012-06-21_level50_head1950_orderbook.csv');
+/** Rows in the MSFT files (the last one has no line ending). */
+const MSFT_ROWS = 1950;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function lobcore(...args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** A usage error: exit 2, exactly one `lobcore: ...` line on stderr, no stack trace. */
+function expectBadInput(run: Run, message: RegExp): void {
+  expect(run.code, run.stderr).toBe(2);
+  const lines = run.stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^lobcore: /);
+  expect(lines[0]).toMatch(message);
+  expect(run.stderr).not.toMatch(/\n\s+at /);
+}
+
+function listTree(directory: string): string[] {
+  return fs.readdirSync(directory, { recursive: true }).map(String).sort();
+}
+
+let scratch: string;
+beforeAll(() => {
+  if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test does)`);
+  scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'lobcore-cli-test-'));
+});
+afterAll(() => {
+  fs.rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('help and usage errors', () => {
+  it('prints help for the program and for every command, exit 0', async () => {
+    const root = await lobcore('--help');
+    expect(root.code).toBe(0);
+    for (const name of ['demo', 'replay', 'inspect', 'fills', 'bench']) expect(root.stdout).toContain(name);
+    expect(root.stdout).not.toContain('demo-writer');
+    for (const name of ['demo', 'replay', 'inspect', 'fills', 'bench']) {
+      const run = await lobcore(name, '--help');
+      expect(run.code, `${name} --help: ${run.stderr}`).toBe(0);
+      expect(run.stdout).toMatch(/usage/i);
+    }
+  });
+
+  it('`help <command>` is help too; a bare `lobcore` is a usage error with the help on stderr', async () => {
+    const help = await lobcore('help', 'fills');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/--trader/);
+    const bare = await lobcore();
+    expect(bare.code).toBe(2);
+    expect(bare.stdout).toBe('');
+    expect(bare.stderr).toMatch(/Usage: lobcore/);
+  });
+
+  it('refuses an unknown command', async () => {
+    expectBadInput(await lobcore('frobnicate'), /unknown command 'frobnicate'/);
+  });
+
+  it('refuses an unknown flag', async () => {
+    expectBadInput(await lobcore('inspect', scratch, '--colour'), /unknown option '--colour'/);
+  });
+
+  it('refuses bad flag values before touching anything', async () => {
+    const db = path.join(scratch, 'never-created');
+    expectBadInput(await lobcore('demo', '--db', db, '--blocks', '0'), /--blocks.*'0'.*an integer from 1/);
+    expectBadInput(await lobcore('demo', '--db', db, '--assets', 'many'), /--assets.*'many'/);
+    expectBadInput(await lobcore('demo', '--db', db, '--backend', 'gpu'), /--backend.*'gpu'.*wasm, js/);
+    expectBadInput(await lobcore('fills', db, '--order', '-3'), /--order/);
+    expect(fs.existsSync(db)).toBe(false);
+  });
+});
+
+describe('demo', () => {
+  let db: string;
+  let report: {
+    verdict: string;
+    flow: { blocks: number };
+    writer: { commands: number; fills: number; reportedHeight: number; killHeight: number; flush: { count: number }; checkpoint: { count: number } };
+    recovery: { height: number; heightInRange: boolean };
+    stateHash: { recovered: string; replayed: string; equal: boolean };
+    fillHistory: { equal: boolean; recovered: number; replayed: number };
+    resumed: { stateHash: { equal: boolean } };
+    diskBytes: number;
+  };
+
+  beforeAll(async () => {
+    db = path.join(scratch, 'demo-db');
+    const run = await lobcore('demo', '--db', db, '--blocks', '60', '--orders-per-block', '40', '--assets', '3',
+      '--checkpoint-every', '10', '--seed', '7', '--json');
+    expect(run.code, run.stderr).toBe(0);
+    report = JSON.parse(run.stdout);
+  });
+
+  it('kills the writer mid-flow, recovers, and proves the state identical', () => {
+    expect(report.verdict).toBe('IDENTICAL');
+    expect(report.writer.reportedHeight).toBeGreaterThanOrEqual(report.writer.killHeight);
+    expect(report.writer.killHeight).toBeLessThan(report.flow.blocks);
+    expect(report.recovery.heightInRange).toBe(true);
+    expect(report.recovery.height).toBeGreaterThanOrEqual(report.writer.reportedHeight);
+    expect(report.stateHash.recovered).toMatch(/^[0-9a-f]{64}$/);
+    expect(report.stateHash.equal).toBe(true);
+    expect(report.stateHash.recovered).toBe(report.stateHash.replayed);
+    expect(report.fillHistory.equal).toBe(true);
+    expect(report.fillHistory.recovered).toBeGreaterThan(0);
+    expect(report.fillHistory.replayed).toBe(report.fillHistory.recovered);
+    expect(report.resumed.stateHash.equal).toBe(true);
+  });
+
+  it('reports orders, fills, flushes, checkpoints and bytes on disk', () => {
+    expect(report.writer.commands).toBe(report.writer.reportedHeight * 40);
+    expect(report.writer.fills).toBeGreaterThan(0);
+    expect(report.writer.flush.count).toBe(report.writer.reportedHeight);
+    expect(report.writer.checkpoint.count).toBe(Math.floor(report.writer.reportedHeight / 10));
+    expect(report.diskBytes).toBeGreaterThan(0);
+  });
+
+  it('prints a readable summary with the verdict (js core)', async () => {
+    const run = await lobcore('demo', '--db', path.join(scratch, 'demo-js'), '--blocks', '30', '--orders-per-block', '30',
+      '--assets', '2', '--backend', 'js');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/killed with SIGKILL/);
+    expect(run.stdout).toMatch(/^verdict: IDENTICAL$/m);
+    expect(run.stderr).toBe('');
+  });
+
+  it('refuses a directory that already holds something', async () => {
+    const used = path.join(scratch, 'used');
+    fs.mkdirSync(used);
+    fs.writeFileSync(path.join(used, 'notes.txt'), 'mine');
+    expectBadInput(await lobcore('demo', '--db', used, '--blocks', '5'), /not empty/);
+    expect(listTree(used)).toEqual(['notes.txt']);
+  });
+
+  it('inspect shows height, checkpoints, books and fills', async () => {
+    const run = await lobcore('inspect', db, '--json');
+    expect(run.code, run.stderr).toBe(0);
+    const inspected = JSON.parse(run.stdout);
+    expect(inspected.height).toBe(report.flow.blocks);
+    expect(inspected.checkpoints.length).toBeGreaterThan(0);
+    for (const checkpoint of inspected.checkpoints) {
+      expect(checkpoint.stateHash).toMatch(/^[0-9a-f]{64}$/);
+      expect(checkpoint.bytes).toBeGreaterThan(0);
+    }
+    expect(inspected.assets.map((a: { asset: number }) => a.asset)).toEqual([0, 1, 2]);
+    expect(inspected.fills).toBeGreaterThan(0);
+    expect(inspected.diskBytes).toBeGreaterThan(0);
+
+    const text = await lobcore('inspect', db);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/height\s+60/);
+    expect(text.stdout).toMatch(/checkpoints/);
+  });
+
+  it('fills lists a trader\'s and an order\'s history, and pages', async () => {
+    const byTrader = await lobcore('fills', db, '--trader', '3', '--limit', '5', '--json');
+    expect(byTrader.code, byTrader.stderr).toBe(0);
+    const page = JSON.parse(byTrader.stdout);
+    expect(page.fills.length).toBeGreaterThan(0);
+    expect(page.fills.length).toBeLessThanOrEqual(5);
+    for (const fill of page.fills) expect([fill.makerTrader, fill.takerTrader]).toContain(3);
+
+    const order = page.fills[0].takerOrderId;
+    const byOrder = await lobcore('fills', db, '--order', String(order), '--json');
+    expect(byOrder.code, byOrder.stderr).toBe(0);
+    const orderFills = JSON.parse(byOrder.stdout).fills;
+    expect(orderFills.length).toBeGreaterThan(0);
+    for (const fill of orderFills) expect([fill.makerOrderId, fill.takerOrderId]).toContain(order);
+
+    if (page.more) {
+      const next = await lobcore('fills', db, '--trader', '3', '--limit', '5', '--after', String(page.next.after), '--json');
+      expect(JSON.parse(next.stdout).fills[0].fillSeq).toBeGreaterThan(page.next.after);
+    }
+
+    const text = await lobcore('fills', db, '--order', String(order));
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(new RegExp(`fills? of order ${order}`));
+  });
+
+  it('fills needs exactly one of --order and --trader', async () => {
+    expectBadInput(await lobcore('fills', db), /exactly one of --order/);
+    expectBadInput(await lobcore('fills', db, '--order', '1', '--trader', '1'), /exactly one of --order/);
+  });
+
+  it('a database held open by another process: exit 2, a clear message', async () => {
+    const holder = await holdOpen(db);
+    try {
+      expectBadInput(await lobcore('inspect', db), /held open by another process/);
+      expectBadInput(await lobcore('fills', db, '--trader', '1'), /held open by another process/);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+});
+
+/** A child process that opens the database and keeps it open until killed. */
+async function holdOpen(db: string): Promise<ChildProcess> {
+  const stateModule = path.join(ROOT, 'dist/src/state/index.js');
+  const script = `const { CoreStateMachine } = await import(${JSON.stringify(stateModule)});
+    await CoreStateMachine.open({ path: ${JSON.stringify(db)} });
+    process.stdout.write('open\\n');
+    setInterval(() => {}, 1000);`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`holder exited with ${code}`)));
+  });
+  return child;
+}
+
+describe('inspect and fills on things that are not databases', () => {
+  it('a missing directory: exit 2, nothing created', async () => {
+    const missing = path.join(scratch, 'no-such-db');
+    expectBadInput(await lobcore('inspect', missing), /no such directory/);
+    expectBadInput(await lobcore('fills', missing, '--trader', '1'), /no such directory/);
+    expect(fs.existsSync(missing)).toBe(false);
+  });
+
+  it('a directory of other files, or an empty one: exit 2, left as it was', async () => {
+    const foreign = path.join(scratch, 'foreign');
+    fs.mkdirSync(foreign);
+    fs.writeFileSync(path.join(foreign, 'photo.jpg'), 'jpeg');
+    expectBadInput(await lobcore('inspect', foreign), /not a lobcore database/);
+    expect(listTree(foreign)).toEqual(['photo.jpg']);
+
+    const empty = path.join(scratch, 'empty');
+    fs.mkdirSync(empty);
+    expectBadInput(await lobcore('inspect', empty, '--json'), /not a lobcore database/);
+    expect(listTree(empty)).toEqual([]);
+  });
+
+  it('a file: exit 2', async () => {
+    expectBadInput(await lobcore('inspect', MSFT_MESSAGES), /is a file/);
+  });
+});
+
+describe('replay', () => {
+  it('AAPL level 50 with its order book: no mismatch', async () => {
+    const run = await lobcore('replay', AAPL_MESSAGES, '--orderbook', AAPL_BOOK);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/messages\s+672/);
+    expect(run.stdout).toMatch(/no mismatch/);
+    expect(run.stdout).toMatch(/best bid\s+\d+/);
+    expect(run.stdout).toMatch(/best ask\s+\d+/);
+  });
+
+  it('MSFT level 50 with its order book, JSON: no mismatch on either core', async () => {
+    for (const backend of ['wasm', 'js']) {
+      const run = await lobcore('replay', MSFT_MESSAGES, '--orderbook', MSFT_BOOK, '--backend', backend, '--json');
+      expect(run.code, run.stderr).toBe(0);
+      const summary = JSON.parse(run.stdout);
+      expect(summary.messages).toBe(MSFT_ROWS);
+      expect(summary.bookCheck).toEqual({ levels: 50, rowsChecked: MSFT_ROWS, mismatch: null });
+      expect(summary.orders).toBeGreaterThan(0);
+      expect(summary.fills).toBeGreaterThan(0);
+      expect(summary.bestBid.price).toBeLessThan(summary.bestAsk.price);
+    }
+  });
+
+  it('reports the exact first difference from an altered order book, exit 1', async () => {
+    // Row 100, level 3 of the bids: one more share than NASDAQ had.
+    const lines = fs.readFileSync(MSFT_BOOK, 'latin1').split('\n');
+    const cells = lines[99].split(',');
+    const bidPrice3 = Number(cells[4 * 2 + 2]);
+    const bidSize3 = Number(cells[4 * 2 + 3]);
+    cells[4 * 2 + 3] = String(bidSize3 + 1);
+    lines[99] = cells.join(',');
+    const altered = path.join(scratch, 'altered_orderbook.csv');
+    fs.writeFileSync(altered, lines.join('\n'));
+
+    const run = await lobcore('replay', MSFT_MESSAGES, '--orderbook', altered);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toBe(
+      `lobcore: first mismatch at book row 100, bid level 3: expected ${bidSize3 + 1} @ ${bidPrice3}, found ${bidSize3} @ ${bidPrice3}`,
+    );
+    const json = JSON.parse((await lobcore('replay', MSFT_MESSAGES, '--orderbook', altered, '--json')).stdout);
+    expect(json.bookCheck.mismatch).toEqual({
+      row: 100, side: 'bid', level: 3, expectedPrice: bidPrice3, expectedSize: bidSize3 + 1, foundPrice: bidPrice3, foundSize: bidSize3,
+    });
+  });
+
+  it('persists with --db, and inspect reads what it wrote', async () => {
+    const db = path.join(scratch, 'replay-db');
+    const run = await lobcore('replay', MSFT_MESSAGES, '--orderbook', MSFT_BOOK, '--db', db, '--json');
+    expect(run.code, run.stderr).toBe(0);
+    const replayed = JSON.parse(run.stdout);
+    const inspected = JSON.parse((await lobcore('inspect', db, '--json')).stdout);
+    expect(inspected.height).toBe(MSFT_ROWS);
+    const asset = inspected.assets.find((a: { asset: number }) => a.asset === 1);
+    expect(asset.bestBid).toEqual(replayed.bestBid);
+    expect(asset.bestAsk).toEqual(replayed.bestAsk);
+  });
+
+  it('replays every LOBSTER message file on its own', async () => {
+    const messageFiles = fs.readdirSync(DATA).filter((name) => /message.*\.csv$/.test(name));
+    expect(messageFiles.length).toBeGreaterThanOrEqual(4);
+    for (const name of messageFiles) {
+      const run = await lobcore('replay', path.join(DATA, name), '--json');
+      expect(run.code, `${name}: ${run.stderr}`).toBe(0);
+      const summary = JSON.parse(run.stdout);
+      expect(summary.messages).toBeGreaterThan(0);
+      expect(summary.bookCheck).toBeNull();
+    }
+  });
+
+  it('checks the one level a level-1 order book has, and explains the first row it cannot rebuild', async () => {
+    const run = await lobcore('replay', path.join(DATA, 'AMZN_2012-06-21_34200000_57600000_message_1.csv'),
+      '--orderbook', path.join(DATA, 'AMZN_2012-06-21_34200000_57600000_orderbook_1.csv'));
+    expect(run.code).toBe(1);
+    // Row 3: the best bid empties and the next one was never in the message file.
+    expect(run.stderr.trim()).toBe('lobcore: first mismatch at book row 3, bid level 1: expected 100 @ 2237500, found 100 @ 2231800');
+    expect(run.stdout).toMatch(/level-1 file only sees the best level/);
+  });
+
+  it('a missing file: exit 2', async () => {
+    expectBadInput(await lobcore('replay', path.join(scratch, 'nope.csv')), /nope\.csv: no such file/);
+  });
+
+  it('a malformed row: exit 2 naming the row and the reason, nothing written', async () => {
+    const bad = path.join(scratch, 'bad_message.csv');
+    const rows = fs.readFileSync(MSFT_MESSAGES, 'latin1').split('\n').slice(0, 5);
+    rows[2] = '34200.1,1,16116658,100,31O400,-1';
+    fs.writeFileSync(bad, rows.join('\n'));
+    const db = path.join(scratch, 'bad-replay-db');
+    expectBadInput(await lobcore('replay', bad, '--db', db), /bad_message\.csv: LOBSTER row 3: price "31O400" is not a number/);
+    expect(fs.existsSync(db)).toBe(false);
+  });
+
+  it('an order book that does not pair with the messages: exit 2', async () => {
+    expectBadInput(await lobcore('replay', MSFT_MESSAGES, '--orderbook', AAPL_BOOK), /672 rows but .* 1,950 messages/);
+  });
+});
+
+describe('bench', () => {
+  it('has help', async () => {
+    const run = await lobcore('bench', '--help');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/--quick/);
+  });
+
+  it('refuses an unknown bench flag', async () => {
+    expectBadInput(await lobcore('bench', '--warp-speed'), /unknown option --warp-speed/);
+  });
+});
