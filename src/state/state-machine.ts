@@ -456,7 +456,7 @@ export class CoreStateMachine {
 
     // Phase 2, off the write queue: flushes of newer commands go on meanwhile.
     const digest = await sha256(snapshot);
-    const batch = p.store.batch();
+    const batch = p.store.batch(snapshot.byteLength + 64 * 1024);
     const manifest = putCheckpoint(batch, state, snapshot, digest);
     const kept = [...p.manifests, manifest];
     const dropped = kept.splice(0, Math.max(0, kept.length - this.options.keepCheckpoints));

@@ -1,12 +1,20 @@
 // The RocksDB wrapper: open with a lock and a format check, one write batch per call to
 // write(), range reads, and every storage failure turned into a LobError with a code.
 // It knows keys and values only as bytes (plus the format marker it checks on open).
+//
+// The database lives in a worker thread (store-worker.mjs): the binding writes a batch on the
+// calling thread, and a synced flush of a few thousand keys held matching up for milliseconds.
+// Here a flush costs the main thread one pack into an ArrayBuffer and one postMessage; the
+// worker writes it as one RocksDB batch and replies. Reads go through the same worker, since
+// RocksDB's LOCK allows one handle per process.
 import * as fs from 'node:fs';
-import { RocksLevel } from '@nxtedition/rocksdb';
-import type { RangeOptions, RocksChainedBatch } from '@nxtedition/rocksdb';
+import { Worker } from 'node:worker_threads';
 import { LobError } from '../errors.js';
 import { DATABASE_FORMAT_VERSION, decodeFormat, encodeFormat } from './codecs.js';
 import { formatKey } from './keys.js';
+import { StoreBatch, packByteList, unpackByteList } from './store-wire.js';
+
+export { StoreBatch } from './store-wire.js';
 
 export interface StoreOptions {
   /** fsync the write-ahead log before a write resolves (survives a machine crash, not just a process kill). */
@@ -22,43 +30,77 @@ export interface KeyRange {
   limit?: number;
 }
 
-/** A write batch being built; nothing reaches the database until Store.write(). */
-export class StoreBatch {
-  private readonly ops: Array<Uint8Array | null> = [];
+/** Plain-data error from the worker: the binding's code and RocksDB's cause. */
+interface LevelError {
+  code?: string;
+  message?: string;
+  cause?: LevelError;
+}
 
-  put(key: Uint8Array, value: Uint8Array): void {
-    this.ops.push(key, value);
+/** The worker file sits next to this module in src/ (vitest) and in dist/ (copied by the build). */
+const WORKER_URL = new URL('./store-worker.mjs', import.meta.url);
+
+/** Request/reply over one worker; replies come back in request order, matched by id. */
+class StoreWorker {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: LevelError) => void }>();
+  private nextId = 1;
+  private failure: LevelError | null = null;
+
+  constructor() {
+    this.worker = new Worker(WORKER_URL);
+    // An idle store must not keep the process alive (the in-thread binding never did); a
+    // request in flight must, or a process with nothing else to do would exit mid-flush.
+    this.worker.unref();
+    this.worker.on('message', (reply: { id: number; result?: unknown; error?: LevelError }) => {
+      const waiter = this.pending.get(reply.id);
+      if (waiter === undefined) return;
+      this.pending.delete(reply.id);
+      if (this.pending.size === 0) this.worker.unref();
+      if (reply.error !== undefined) waiter.reject(reply.error);
+      else waiter.resolve(reply.result);
+    });
+    const fail = (error: LevelError): void => {
+      this.failure = error;
+      for (const waiter of this.pending.values()) waiter.reject(error);
+      this.pending.clear();
+    };
+    this.worker.on('error', (error: Error) => fail({ code: 'STORE_WORKER_FAILED', message: `the store worker failed: ${error.message}` }));
+    this.worker.on('exit', (code) => fail({ code: 'LEVEL_DATABASE_NOT_OPEN', message: `the store worker has exited (${code})` }));
   }
 
-  del(key: Uint8Array): void {
-    this.ops.push(key, null);
+  call<T>(request: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<T> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      if (this.pending.size === 1) this.worker.ref();
+      this.worker.postMessage({ ...request, id }, transfer);
+    });
   }
 
-  get length(): number {
-    return this.ops.length / 2;
-  }
-
-  /**
-   * Copies the operations into a native batch; RocksDB sees them only at write time. Uses the
-   * binding's _put/_del (abstract-level's implementation hooks): the public put() validates,
-   * re-encodes and keeps a copy of every operation for a 'batch' event we never listen to,
-   * which cost more than the native write itself for a flush of small fill and index keys.
-   */
-  fill(target: RocksChainedBatch): void {
-    const ops = this.ops;
-    for (let i = 0; i < ops.length; i += 2) {
-      const value = ops[i + 1];
-      if (value === null) target._del(ops[i] as Uint8Array, NO_OPTIONS);
-      else target._put(ops[i] as Uint8Array, value, NO_OPTIONS);
-    }
+  async terminate(): Promise<void> {
+    await this.worker.terminate();
   }
 }
 
-const NO_OPTIONS = {};
+/** Range bounds are copied: a pooled Buffer would otherwise clone its whole 8 KB pool slab. */
+function rangeMessage(range: KeyRange): Record<string, unknown> {
+  const copy = (bound: Uint8Array | undefined): Uint8Array | undefined => (bound === undefined ? undefined : Uint8Array.from(bound));
+  return { gt: copy(range.gt), gte: copy(range.gte), lt: copy(range.lt), lte: copy(range.lte), reverse: range.reverse, limit: range.limit };
+}
+
+function pairs(items: Array<Buffer | undefined>): Array<[Buffer, Buffer]> {
+  const out: Array<[Buffer, Buffer]> = new Array(items.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = [items[2 * i] as Buffer, items[2 * i + 1] as Buffer];
+  return out;
+}
 
 export class Store {
+  private state: 'open' | 'detached' | 'closed' = 'open';
+
   private constructor(
-    private readonly db: RocksLevel,
+    private readonly worker: StoreWorker,
     readonly path: string,
     private readonly options: StoreOptions,
   ) {}
@@ -69,48 +111,60 @@ export class Store {
    */
   static async open(path: string, options: StoreOptions): Promise<Store> {
     refuseForeignDirectory(path);
-    const db = new RocksLevel(path, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    const worker = new StoreWorker();
     try {
-      await db.open({ createIfMissing: true });
+      await worker.call({ op: 'open', path, options: { createIfMissing: true } });
     } catch (error) {
+      await worker.terminate();
       throw openError(path, error);
     }
-    const store = new Store(db, path, options);
+    const store = new Store(worker, path, options);
     try {
       await store.checkFormat();
     } catch (error) {
-      await db.close().catch(() => undefined);
+      await store.close().catch(() => undefined);
       throw error;
     }
     return store;
   }
 
   get isOpen(): boolean {
-    return this.db.status === 'open';
-  }
-
-  /** The binding's handle, for tests that need to pull the database out from under a state machine. */
-  get underlying(): RocksLevel {
-    return this.db;
-  }
-
-  batch(): StoreBatch {
-    return new StoreBatch();
+    return this.state === 'open';
   }
 
   /**
-   * Writes the whole batch atomically (synced when the store is). The binding performs the write
-   * on the calling thread, so the data is in RocksDB when this returns its promise; errors arrive
-   * through the promise.
+   * For tests that pull the database out from under a state machine: closes and reopens the
+   * RocksDB handle inside the worker, leaving the store (and its worker) in place.
+   */
+  get underlying(): { close(): Promise<void>; open(): Promise<void> } {
+    return {
+      close: async () => {
+        await this.worker.call({ op: 'detach' });
+        this.state = 'detached';
+      },
+      open: async () => {
+        await this.worker.call({ op: 'attach' });
+        this.state = 'open';
+      },
+    };
+  }
+
+  batch(capacity?: number): StoreBatch {
+    return new StoreBatch(capacity);
+  }
+
+  /**
+   * Writes the whole batch atomically (synced when the store is): its bytes move to the worker
+   * (the batch is left empty) and the promise settles when RocksDB has them.
    */
   async write(batch: StoreBatch, options: { sync?: boolean } = {}): Promise<void> {
-    if (batch.length === 0) return;
+    const count = batch.length;
+    if (count === 0) return;
+    const packed = batch.take();
     try {
-      const native = this.db.batch();
-      batch.fill(native);
-      await native.write({ sync: options.sync ?? this.options.sync });
+      await this.worker.call({ op: 'write', batch: packed.buffer, byteLength: packed.byteLength, sync: options.sync ?? this.options.sync }, [packed.buffer]);
     } catch (error) {
-      throw storageError(`writing a batch of ${batch.length} operations to ${this.path}`, error);
+      throw storageError(`writing a batch of ${count} operations to ${this.path}`, error);
     }
   }
 
@@ -120,8 +174,9 @@ export class Store {
 
   async getMany(keys: Uint8Array[]): Promise<Array<Buffer | undefined>> {
     if (keys.length === 0) return [];
+    const packed = packByteList(keys);
     try {
-      return await this.db.getMany(keys);
+      return unpackByteList(await this.worker.call<ArrayBuffer>({ op: 'getMany', keys: packed }, [packed]));
     } catch (error) {
       throw storageError(`reading ${keys.length} keys from ${this.path}`, error);
     }
@@ -130,7 +185,7 @@ export class Store {
   /** Key-value pairs in a key range, in key order (or reverse). */
   async entries(range: KeyRange): Promise<Array<[Buffer, Buffer]>> {
     try {
-      return await this.db.iterator(range as RangeOptions).all();
+      return pairs(unpackByteList(await this.worker.call<ArrayBuffer>({ op: 'entries', range: rangeMessage(range) })));
     } catch (error) {
       throw storageError(`reading a key range from ${this.path}`, error);
     }
@@ -139,7 +194,7 @@ export class Store {
   /** Keys only, in a key range. */
   async keys(range: KeyRange): Promise<Buffer[]> {
     try {
-      return await this.db.keys(range as RangeOptions).all();
+      return unpackByteList(await this.worker.call<ArrayBuffer>({ op: 'keys', range: rangeMessage(range) })) as Buffer[];
     } catch (error) {
       throw storageError(`reading keys from ${this.path}`, error);
     }
@@ -147,9 +202,9 @@ export class Store {
 
   /** Streams a key range in pages, so a large range never sits in memory at once. */
   async *pages(range: KeyRange, pageSize = 1024): AsyncGenerator<Array<[Buffer, Buffer]>> {
-    let iterator;
+    let iterator: number;
     try {
-      iterator = this.db.iterator(range as RangeOptions);
+      iterator = await this.worker.call<number>({ op: 'iteratorOpen', range: rangeMessage(range) });
     } catch (error) {
       throw storageError(`reading a key range from ${this.path}`, error);
     }
@@ -157,7 +212,7 @@ export class Store {
       for (;;) {
         let page: Array<[Buffer, Buffer]>;
         try {
-          page = await iterator.nextv(pageSize);
+          page = pairs(unpackByteList(await this.worker.call<ArrayBuffer>({ op: 'iteratorNext', iterator, size: pageSize })));
         } catch (error) {
           throw storageError(`reading a key range from ${this.path}`, error);
         }
@@ -165,17 +220,19 @@ export class Store {
         yield page;
       }
     } finally {
-      await iterator.close().catch(() => undefined);
+      await this.worker.call({ op: 'iteratorClose', iterator }).catch(() => undefined);
     }
   }
 
   async close(): Promise<void> {
-    if (this.db.status === 'closed') return;
+    if (this.state === 'closed') return;
     try {
-      await this.db.close();
+      await this.worker.call({ op: 'close' });
     } catch (error) {
       throw storageError(`closing ${this.path}`, error);
     }
+    this.state = 'closed';
+    await this.worker.terminate();
   }
 
   /** A new database gets the format marker; an existing one must carry a version we read. */
@@ -217,12 +274,6 @@ function refuseForeignDirectory(path: string): void {
   if (entries.length > 0 && !entries.includes('CURRENT')) {
     throw new LobError('NOT_A_DATABASE', `${path} is a non-empty directory without a database in it`);
   }
-}
-
-interface LevelError {
-  code?: string;
-  message?: string;
-  cause?: LevelError;
 }
 
 function openError(path: string, error: unknown): LobError {

@@ -1,0 +1,117 @@
+// The bytes that cross between the main thread and the store worker (store-worker.mjs reads and
+// writes the same layouts; change both together). Everything travels as one transferable
+// ArrayBuffer per message, so posting a flush costs one memcpy of its bytes and no per-key
+// structured cloning, and the worker turns it into one RocksDB write batch.
+//
+//   write batch   repeated: kind:u8 (1 put, 2 del), keyLength:u32, valueLength:u32 (puts only),
+//                 key bytes, value bytes
+//   byte list     count:u32, then repeated: length:u32 (0xffffffff: absent), bytes
+//
+// Lengths are little-endian.
+
+export const OP_PUT = 1;
+export const OP_DEL = 2;
+export const ABSENT = 0xffff_ffff;
+
+/** A write batch being built; nothing reaches the database until Store.write(). */
+export class StoreBatch {
+  private bytes: Uint8Array;
+  private view: DataView;
+  private end = 0;
+  private count = 0;
+
+  /** `capacity`: the bytes expected, so a checkpoint's tens of MB are copied in once, not regrown. */
+  constructor(capacity = 64 * 1024) {
+    this.bytes = new Uint8Array(capacity);
+    this.view = new DataView(this.bytes.buffer);
+  }
+
+  put(key: Uint8Array, value: Uint8Array): void {
+    const o = this.reserve(9 + key.length + value.length);
+    this.bytes[o] = OP_PUT;
+    this.view.setUint32(o + 1, key.length, true);
+    this.view.setUint32(o + 5, value.length, true);
+    this.bytes.set(key, o + 9);
+    this.bytes.set(value, o + 9 + key.length);
+    this.count++;
+  }
+
+  del(key: Uint8Array): void {
+    const o = this.reserve(5 + key.length);
+    this.bytes[o] = OP_DEL;
+    this.view.setUint32(o + 1, key.length, true);
+    this.bytes.set(key, o + 5);
+    this.count++;
+  }
+
+  get length(): number {
+    return this.count;
+  }
+
+  get byteLength(): number {
+    return this.end;
+  }
+
+  /**
+   * Hands the packed bytes over (the buffer is transferred to the worker, spare capacity and all:
+   * cheaper than copying out the used part) and leaves the batch empty.
+   */
+  take(): { buffer: ArrayBuffer; byteLength: number } {
+    const packed = { buffer: this.bytes.buffer as ArrayBuffer, byteLength: this.end };
+    this.bytes = new Uint8Array(64 * 1024);
+    this.view = new DataView(this.bytes.buffer);
+    this.end = 0;
+    this.count = 0;
+    return packed;
+  }
+
+  private reserve(bytes: number): number {
+    const offset = this.end;
+    if (offset + bytes > this.bytes.length) {
+      const grown = new Uint8Array(Math.max(offset + bytes, this.bytes.length * 2));
+      grown.set(this.bytes.subarray(0, offset));
+      this.bytes = grown;
+      this.view = new DataView(grown.buffer);
+    }
+    this.end = offset + bytes;
+    return offset;
+  }
+}
+
+/** Packs byte strings (keys to read, range bounds) into one buffer. */
+export function packByteList(items: ReadonlyArray<Uint8Array | undefined>): ArrayBuffer {
+  let total = 4;
+  for (const item of items) total += 4 + (item?.length ?? 0);
+  const bytes = new Uint8Array(total);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, items.length, true);
+  let o = 4;
+  for (const item of items) {
+    view.setUint32(o, item === undefined ? ABSENT : item.length, true);
+    o += 4;
+    if (item !== undefined) {
+      bytes.set(item, o);
+      o += item.length;
+    }
+  }
+  return bytes.buffer;
+}
+
+/** Unpacks a byte list into Buffer views of the one received buffer (no copies). */
+export function unpackByteList(packed: ArrayBuffer): Array<Buffer | undefined> {
+  const view = new DataView(packed);
+  const count = view.getUint32(0, true);
+  const out: Array<Buffer | undefined> = new Array(count);
+  let o = 4;
+  for (let i = 0; i < count; i++) {
+    const length = view.getUint32(o, true);
+    o += 4;
+    if (length === ABSENT) {
+      out[i] = undefined;
+    } else {
+      out[i] = Buffer.from(packed, o, length);
+      o += length;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,191 @@
+// The store worker: owns the process's one RocksDB handle and runs every storage call on its own
+// thread. @nxtedition/rocksdb performs a batch write (memtable inserts, WAL append, fsync) on
+// the calling thread; here that thread is not the one matching orders.
+//
+// Plain JavaScript on purpose: a worker_threads Worker cannot load TypeScript under Node 20, and
+// this file must run unchanged from src/ (vitest) and from dist/ (the build copies it).
+// The byte layouts are documented in store-wire.ts; requests are handled strictly in arrival
+// order, so writes land in the order the main thread posted them.
+import { parentPort } from 'node:worker_threads';
+import { RocksLevel } from '@nxtedition/rocksdb';
+
+const OP_PUT = 1;
+const OP_DEL = 2;
+const ABSENT = 0xffffffff;
+const NO_OPTIONS = {};
+
+/** @type {RocksLevel | null} */
+let db = null;
+let location = '';
+let openOptions = {};
+const iterators = new Map();
+let nextIterator = 1;
+
+/** Requests run one at a time: a later write must never overtake an earlier one. */
+let queue = Promise.resolve();
+parentPort.on('message', (request) => {
+  queue = queue.then(() => handle(request));
+});
+
+async function handle(request) {
+  try {
+    const [result, transfer] = await run(request);
+    parentPort.postMessage({ id: request.id, result }, transfer ?? []);
+  } catch (error) {
+    parentPort.postMessage({ id: request.id, error: describe(error) });
+  }
+}
+
+async function run(request) {
+  switch (request.op) {
+    case 'open':
+      location = request.path;
+      openOptions = request.options;
+      db = new RocksLevel(location, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+      await db.open(openOptions);
+      return [null];
+    case 'write':
+      await write(request.batch, request.byteLength, request.sync);
+      return [null];
+    case 'getMany': {
+      const values = await openDb().getMany(unpackByteList(request.keys));
+      return transferList(values);
+    }
+    case 'entries':
+      return transferList(flattenEntries(await openDb().iterator(toRange(request.range)).all()));
+    case 'keys':
+      return transferList(await openDb().keys(toRange(request.range)).all());
+    case 'iteratorOpen': {
+      const id = nextIterator++;
+      iterators.set(id, openDb().iterator(toRange(request.range)));
+      return [id];
+    }
+    case 'iteratorNext':
+      return transferList(flattenEntries(await iterator(request.iterator).nextv(request.size)));
+    case 'iteratorClose': {
+      const it = iterators.get(request.iterator);
+      iterators.delete(request.iterator);
+      if (it !== undefined) await it.close();
+      return [null];
+    }
+    case 'detach':
+      // Test hook: the database goes away under a live store, as a failing disk would make it.
+      await openDb().close();
+      return [null];
+    case 'attach':
+      if (db === null) throw new Error('the store was never opened');
+      await db.open(openOptions);
+      return [null];
+    case 'close':
+      for (const it of iterators.values()) await it.close().catch(() => undefined);
+      iterators.clear();
+      if (db !== null && db.status !== 'closed') await db.close();
+      return [null];
+    default:
+      throw new Error(`unknown store request ${request.op}`);
+  }
+}
+
+/** One packed flush becomes one RocksDB write batch: all of it lands, or none. */
+async function write(packed, end, sync) {
+  const target = openDb().batch();
+  const bytes = new Uint8Array(packed, 0, end);
+  const view = new DataView(packed, 0, end);
+  let o = 0;
+  try {
+    while (o < end) {
+      const kind = bytes[o];
+      const keyLength = view.getUint32(o + 1, true);
+      if (kind === OP_PUT) {
+        const valueLength = view.getUint32(o + 5, true);
+        const key = Buffer.from(packed, o + 9, keyLength);
+        const value = Buffer.from(packed, o + 9 + keyLength, valueLength);
+        // _put, the binding's hook: the public put() validates, re-encodes and keeps a copy of
+        // every operation for a 'batch' event nobody listens to.
+        target._put(key, value, NO_OPTIONS);
+        o += 9 + keyLength + valueLength;
+      } else if (kind === OP_DEL) {
+        target._del(Buffer.from(packed, o + 5, keyLength), NO_OPTIONS);
+        o += 5 + keyLength;
+      } else {
+        throw new Error(`malformed write batch at byte ${o}`);
+      }
+    }
+  } catch (error) {
+    await target.close();
+    throw error;
+  }
+  await target.write({ sync });
+}
+
+function openDb() {
+  if (db === null || db.status !== 'open') {
+    throw Object.assign(new Error('Database is not open'), { code: 'LEVEL_DATABASE_NOT_OPEN' });
+  }
+  return db;
+}
+
+function iterator(id) {
+  const it = iterators.get(id);
+  if (it === undefined) throw new Error(`no open iterator ${id}`);
+  return it;
+}
+
+function toRange(range) {
+  const out = {};
+  for (const bound of ['gt', 'gte', 'lt', 'lte']) if (range[bound] !== undefined) out[bound] = Buffer.from(range[bound]);
+  if (range.reverse !== undefined) out.reverse = range.reverse;
+  if (range.limit !== undefined) out.limit = range.limit;
+  return out;
+}
+
+function flattenEntries(entries) {
+  const out = new Array(entries.length * 2);
+  for (let i = 0; i < entries.length; i++) {
+    out[2 * i] = entries[i][0];
+    out[2 * i + 1] = entries[i][1];
+  }
+  return out;
+}
+
+/** [packed byte list, its transfer list]: results go back as one buffer, never cloned per item. */
+function transferList(items) {
+  let total = 4;
+  for (const item of items) total += 4 + (item === undefined ? 0 : item.length);
+  const bytes = new Uint8Array(total);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, items.length, true);
+  let o = 4;
+  for (const item of items) {
+    view.setUint32(o, item === undefined ? ABSENT : item.length, true);
+    o += 4;
+    if (item !== undefined) {
+      bytes.set(item, o);
+      o += item.length;
+    }
+  }
+  return [bytes.buffer, [bytes.buffer]];
+}
+
+function unpackByteList(packed) {
+  const view = new DataView(packed);
+  const count = view.getUint32(0, true);
+  const out = new Array(count);
+  let o = 4;
+  for (let i = 0; i < count; i++) {
+    const length = view.getUint32(o, true);
+    o += 4;
+    out[i] = Buffer.from(packed, o, length);
+    o += length;
+  }
+  return out;
+}
+
+/** Errors cross as plain data: the code the binding gave and the cause RocksDB reported. */
+function describe(error) {
+  return {
+    code: error?.code,
+    message: error?.message ?? String(error),
+    cause: error?.cause === undefined ? undefined : { code: error.cause.code, message: error.cause.message },
+  };
+}
