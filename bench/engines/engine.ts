@@ -1,0 +1,53 @@
+// One small interface over every engine the benchmark drives, so each measurement is written
+// once and every engine runs exactly the same commands through it.
+import type { Workload } from '../workloads/workload.js';
+
+export const ENGINE_IDS = ['wasm', 'wasm-batch', 'js', 'js-batch', 'naive', 'nodejs-order-book'] as const;
+export type EngineId = (typeof ENGINE_IDS)[number];
+
+/** What the engine reported back, summed: reading results is part of every timed call. */
+export interface Tally {
+  /** Lots filled by takers. */
+  filledVolume: number;
+  fills: number;
+  /** Cancels, reduces and orders the engine refused. */
+  rejected: number;
+  /** Order results whose id differs from the one the generator predicted (should stay 0). */
+  idMismatches: number;
+}
+
+export function emptyTally(): Tally {
+  return { filledVolume: 0, fills: 0, rejected: 0, idMismatches: 0 };
+}
+
+/** One engine instance bound to one workload: its prelude applied, ready for the stream. */
+export interface EngineSession {
+  /** Applies stream commands [from, to): per call, or as one batch for the batched paths. */
+  run(from: number, to: number): void;
+  /**
+   * Per-call paths only: applies stream commands [from, to), timing each call (request in,
+   * result read) and storing nanoseconds into `into[i - from]`.
+   */
+  runTimed?(from: number, to: number, into: Float64Array): void;
+  /** Back to the state right after the prelude (untimed; used between measurements). */
+  rewind(): void;
+  readonly tally: Tally;
+  restingOrders(): number;
+  /** Bytes the engine itself reports holding (lobcore engines only). */
+  memoryBytes?(): number;
+  close(): void;
+}
+
+export interface BenchEngine {
+  readonly id: EngineId;
+  readonly label: string;
+  /** Per-call API (latency is measured) or batched. */
+  readonly perCall: boolean;
+  /** Undefined when the engine can run here; otherwise why not (for example, not built yet). */
+  unavailable(): Promise<string | undefined>;
+  /** Undefined when the engine can express the workload; otherwise why not (reported as n/a). */
+  cannotRun(workload: Workload): string | undefined;
+  /** Differences from lobcore semantics that the workload exercises, printed beside the figure. */
+  caveat?(workload: Workload): string | undefined;
+  open(workload: Workload, chunk: number): Promise<EngineSession>;
+}

@@ -1,0 +1,94 @@
+// The naive idiomatic book (bench/naive-book.ts): the afternoon-project baseline.
+import { Op } from '../../src/codes.js';
+import type { OrderResult, Side } from '../../src/types.js';
+import type { CommandColumns } from '../commands.js';
+import { NaiveOrderBook } from '../naive-book.js';
+import type { Workload } from '../workloads/workload.js';
+import { emptyTally } from './engine.js';
+import type { BenchEngine, EngineSession, Tally } from './engine.js';
+
+const SIDES: readonly Side[] = ['bid', 'ask'];
+const TIFS = ['GTC', 'IOC'] as const;
+
+export const naiveEngine: BenchEngine = {
+  id: 'naive',
+  label: 'naive JS book (baseline)',
+  perCall: true,
+  unavailable: async () => undefined,
+  cannotRun: () => undefined,
+  async open(workload: Workload) {
+    return new NaiveSession(workload);
+  },
+};
+
+class NaiveSession implements EngineSession {
+  readonly tally: Tally = emptyTally();
+  private book = new NaiveOrderBook();
+  private readonly stream: CommandColumns;
+  private readonly firstTimestamp: number;
+
+  constructor(private readonly workload: Workload) {
+    this.stream = workload.stream;
+    this.firstTimestamp = workload.prelude.count + 1;
+    this.applyPrelude();
+  }
+
+  /** A fresh book with the prelude replayed: the naive book has no snapshot to restore. */
+  rewind(): void {
+    this.book = new NaiveOrderBook();
+    this.applyPrelude();
+  }
+
+  run(from: number, to: number): void {
+    for (let i = from; i < to; i++) this.call(this.stream, i, this.firstTimestamp + i);
+  }
+
+  runTimed(from: number, to: number, into: Float64Array): void {
+    const hrtime = process.hrtime.bigint;
+    for (let i = from; i < to; i++) {
+      const t0 = hrtime();
+      this.call(this.stream, i, this.firstTimestamp + i);
+      into[i - from] = Number(hrtime() - t0);
+    }
+  }
+
+  restingOrders(): number {
+    return this.book.restingOrders;
+  }
+
+  close(): void {}
+
+  private applyPrelude(): void {
+    const prelude = this.workload.prelude;
+    for (let i = 0; i < prelude.count; i++) this.call(prelude, i, i + 1);
+    Object.assign(this.tally, emptyTally());
+  }
+
+  private call(s: CommandColumns, i: number, timestamp: number): void {
+    const book = this.book;
+    switch (s.op[i]) {
+      case Op.LIMIT:
+        this.order(s, i, book.placeLimit({
+          trader: s.trader[i], asset: s.asset[i], side: SIDES[s.side[i]], price: s.price[i], size: s.size[i],
+          timestamp, timeInForce: TIFS[s.tif[i]],
+        }));
+        break;
+      case Op.MARKET:
+        this.order(s, i, book.placeMarket({ trader: s.trader[i], asset: s.asset[i], side: SIDES[s.side[i]], size: s.size[i], timestamp }));
+        break;
+      case Op.CANCEL:
+        if (!book.cancel(s.trader[i], s.asset[i], s.orderId[i]).ok) this.tally.rejected++;
+        break;
+      case Op.REDUCE:
+        if (!book.reduce(s.trader[i], s.asset[i], s.orderId[i], s.size[i]).ok) this.tally.rejected++;
+        break;
+    }
+  }
+
+  private order(s: CommandColumns, i: number, result: OrderResult): void {
+    const tally = this.tally;
+    tally.filledVolume += result.filled;
+    tally.fills += result.fills.length;
+    if (result.orderId !== s.orderId[i]) tally.idMismatches++;
+  }
+}

@@ -1,0 +1,146 @@
+// The `nodejs-order-book` npm package (v10), driven through its public API: limit (GTC/IOC),
+// market, cancel, and modify for a reduce. It holds one asset per OrderBook, so a workload
+// with several assets gets one instance per asset.
+//
+// What its API cannot say exactly, and what we do instead (printed beside its figures):
+// - reduce keeping queue priority: there is none; `modify` to the smaller size re-queues the
+//   order at the back of its level (its own documented behaviour), after `order()` reads
+//   the current size. Only the LOBSTER workload reduces.
+// - order ids are strings it does not assign: we pass the id lobcore would assign.
+import { createRequire } from 'node:module';
+import type { OrderBook } from 'nodejs-order-book/dist/types/orderbook.js';
+import type { IProcessOrder } from 'nodejs-order-book/dist/types/types.js';
+import { Op, TifCode } from '../../src/codes.js';
+import type { CommandColumns } from '../commands.js';
+import type { Workload } from '../workloads/workload.js';
+import { emptyTally } from './engine.js';
+import type { BenchEngine, EngineSession, Tally } from './engine.js';
+
+type OrderBookClass = new () => OrderBook;
+type NobSide = Parameters<OrderBook['market']>[0]['side'];
+type NobTimeInForce = NonNullable<Parameters<OrderBook['limit']>[0]['timeInForce']>;
+
+// Its "module" build uses extensionless ESM imports that Node cannot load; the CommonJS build works.
+function loadOrderBook(): OrderBookClass {
+  const require = createRequire(import.meta.url);
+  return (require('nodejs-order-book') as { OrderBook: OrderBookClass }).OrderBook;
+}
+
+const SIDES = ['buy', 'sell'] as NobSide[];
+const IOC = 'IOC' as NobTimeInForce;
+
+export const nodejsOrderBookEngine: BenchEngine = {
+  id: 'nodejs-order-book',
+  label: 'nodejs-order-book (npm)',
+  perCall: true,
+  async unavailable() {
+    try {
+      loadOrderBook();
+      return undefined;
+    } catch (error) {
+      return `nodejs-order-book not installed: ${(error as Error).message.split('\n')[0]}`;
+    }
+  },
+  cannotRun: () => undefined,
+  caveat(workload) {
+    for (let i = 0; i < workload.stream.count; i++) {
+      if (workload.stream.op[i] === Op.REDUCE) return 'reduce = modify(size): loses queue priority';
+    }
+    return undefined;
+  },
+  async open(workload: Workload) {
+    return new NobSession(loadOrderBook(), workload);
+  },
+};
+
+class NobSession implements EngineSession {
+  readonly tally: Tally = emptyTally();
+  /** Index = asset id (1-based). */
+  private books: OrderBook[] = [];
+  private readonly stream: CommandColumns;
+
+  constructor(private readonly OrderBookClass: OrderBookClass, private readonly workload: Workload) {
+    this.stream = workload.stream;
+    this.rewind();
+  }
+
+  /** Fresh books with the prelude replayed: the package's snapshot restore is no faster. */
+  rewind(): void {
+    this.books = [];
+    for (let asset = 0; asset <= this.workload.assets; asset++) this.books.push(new this.OrderBookClass());
+    const prelude = this.workload.prelude;
+    for (let i = 0; i < prelude.count; i++) this.call(prelude, i);
+    Object.assign(this.tally, emptyTally());
+  }
+
+  run(from: number, to: number): void {
+    for (let i = from; i < to; i++) this.call(this.stream, i);
+  }
+
+  runTimed(from: number, to: number, into: Float64Array): void {
+    const hrtime = process.hrtime.bigint;
+    for (let i = from; i < to; i++) {
+      const t0 = hrtime();
+      this.call(this.stream, i);
+      into[i - from] = Number(hrtime() - t0);
+    }
+  }
+
+  restingOrders(): number {
+    let total = 0;
+    for (const book of this.books) total += countOrders(book);
+    return total;
+  }
+
+  close(): void {
+    this.books = [];
+  }
+
+  private call(s: CommandColumns, i: number): void {
+    const book = this.books[s.asset[i]];
+    switch (s.op[i]) {
+      case Op.LIMIT: {
+        const size = s.size[i];
+        const request = s.tif[i] === TifCode.IOC
+          ? { id: String(s.orderId[i]), side: SIDES[s.side[i]], size, price: s.price[i], timeInForce: IOC }
+          : { id: String(s.orderId[i]), side: SIDES[s.side[i]], size, price: s.price[i] };
+        this.order(size, book.limit(request));
+        break;
+      }
+      case Op.MARKET: {
+        const size = s.size[i];
+        this.order(size, book.market({ side: SIDES[s.side[i]], size }));
+        break;
+      }
+      case Op.CANCEL:
+        if (book.cancel(String(s.orderId[i])) === undefined) this.tally.rejected++;
+        break;
+      case Op.REDUCE: {
+        const id = String(s.orderId[i]);
+        const order = book.order(id);
+        if (order === undefined) this.tally.rejected++;
+        else if (s.size[i] >= order.size) book.cancel(id);
+        else book.modify(id, { size: order.size - s.size[i] });
+        break;
+      }
+    }
+  }
+
+  private order(size: number, result: IProcessOrder): void {
+    if (result.err !== null) {
+      this.tally.rejected++;
+      return;
+    }
+    this.tally.filledVolume += size - result.quantityLeft;
+    this.tally.fills += result.done.length;
+  }
+}
+
+/** Resting orders of one book; its API has no count, so the snapshot is read (untimed callers only). */
+function countOrders(book: OrderBook): number {
+  const snapshot = book.snapshot();
+  let n = 0;
+  for (const level of snapshot.bids) n += level.orders.length;
+  for (const level of snapshot.asks) n += level.orders.length;
+  return n;
+}

@@ -1,0 +1,135 @@
+// Run options, the three scale presets, and the command-line parser.
+import type { GrowingScale, ManyAssetsScale, SteadyScale, SweepScale } from './workloads/synthetic.js';
+import type { LobsterScale } from './workloads/lobster.js';
+import { WORKLOAD_NAMES } from './workloads/workload.js';
+import type { WorkloadName } from './workloads/workload.js';
+import { ENGINE_IDS } from './engines/engine.js';
+import type { EngineId } from './engines/engine.js';
+
+export type ScaleName = 'full' | 'quick' | 'tiny';
+
+export interface Scale {
+  steady: SteadyScale;
+  growing: GrowingScale;
+  sweep: SweepScale;
+  wide: SteadyScale;
+  manyAssets: ManyAssetsScale;
+  lobster: LobsterScale;
+  /** benchmark.js: the least samples per engine and workload, and the time budget for each. */
+  minSamples: number;
+  maxTimeSeconds: number;
+  /** benchmark.js cycle length: long enough for the timer, short enough to need few commands. */
+  minTimeSeconds: number;
+  /** Commands per benchmark.js operation (and per batch for the batched paths). */
+  chunk: number;
+  /** Untimed commands each engine runs before it is measured (the same ones for every engine). */
+  warmupCommands: number;
+  /** Stream commands of the fresh pass checked against the reference book (stationary workloads). */
+  verifyCommands: number;
+  /** Most per-call commands timed one by one per engine and workload. */
+  latencyCommands: number;
+  persistence: { orders: number; bookSizes: number[] };
+}
+
+export const SCALES: Record<ScaleName, Scale> = {
+  full: {
+    steady: { resting: 10_000, commands: 400_000 },
+    growing: { resting: 1_000_000 },
+    sweep: { levels: 100, ordersPerLevel: 2, commands: 300_000 },
+    wide: { resting: 10_000, commands: 300_000 },
+    manyAssets: { assets: 10_000, ordersPerAsset: 4, commands: 300_000 },
+    lobster: { messages: 0 },
+    minSamples: 7, maxTimeSeconds: 1.2, minTimeSeconds: 0.025, chunk: 1000,
+    warmupCommands: 50_000, latencyCommands: 100_000, verifyCommands: 100_000,
+    persistence: { orders: 1_000_000, bookSizes: [100_000, 1_000_000] },
+  },
+  quick: {
+    steady: { resting: 10_000, commands: 150_000 },
+    growing: { resting: 100_000 },
+    sweep: { levels: 100, ordersPerLevel: 2, commands: 100_000 },
+    wide: { resting: 10_000, commands: 100_000 },
+    manyAssets: { assets: 10_000, ordersPerAsset: 4, commands: 100_000 },
+    lobster: { messages: 60_000 },
+    minSamples: 5, maxTimeSeconds: 0.35, minTimeSeconds: 0.02, chunk: 1000,
+    warmupCommands: 30_000, latencyCommands: 50_000, verifyCommands: 50_000,
+    persistence: { orders: 200_000, bookSizes: [100_000] },
+  },
+  tiny: {
+    steady: { resting: 1_000, commands: 6_000 },
+    growing: { resting: 3_000 },
+    sweep: { levels: 20, ordersPerLevel: 2, commands: 6_000 },
+    wide: { resting: 1_000, commands: 6_000 },
+    manyAssets: { assets: 300, ordersPerAsset: 3, commands: 6_000 },
+    lobster: { messages: 6_000 },
+    minSamples: 5, maxTimeSeconds: 0.05, minTimeSeconds: 0.002, chunk: 250,
+    warmupCommands: 1_000, latencyCommands: 2_000, verifyCommands: 1_000_000,
+    persistence: { orders: 5_000, bookSizes: [2_000] },
+  },
+};
+
+export interface BenchOptions {
+  scale: ScaleName;
+  workloads: WorkloadName[];
+  engines: EngineId[];
+  outDir: string;
+  seed: number;
+  /** Draw a progress bar on stderr. */
+  progress: boolean;
+  /** Print the tables on stdout. */
+  print: boolean;
+  /** Run the persistence section (when src/state is built). */
+  persistence: boolean;
+}
+
+export function defaultOptions(): BenchOptions {
+  return {
+    scale: 'full', workloads: [...WORKLOAD_NAMES], engines: [...ENGINE_IDS], outDir: 'bench/results',
+    seed: 20120621, progress: process.stderr.isTTY === true, print: true, persistence: true,
+  };
+}
+
+export const USAGE = `usage: npm run bench -- [options]
+  --quick              a one-minute run (smaller workloads, fewer samples)
+  --tiny               a few seconds: a smoke test of the whole pipeline
+  --workload a,b       workloads: ${WORKLOAD_NAMES.join(', ')}
+  --engine a,b         engines: ${ENGINE_IDS.join(', ')}
+  --out DIR            results directory (default bench/results)
+  --seed N             workload seed (default 20120621)
+  --no-persistence     skip the persistence section
+  --progress / --no-progress   force the progress bar on or off`;
+
+export function parseArgs(argv: string[]): BenchOptions {
+  const options = defaultOptions();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value\n${USAGE}`);
+      return v;
+    };
+    switch (arg) {
+      case '--quick': options.scale = 'quick'; break;
+      case '--tiny': options.scale = 'tiny'; break;
+      case '--full': options.scale = 'full'; break;
+      case '--workload': case '--workloads': options.workloads = pickList(value(), WORKLOAD_NAMES, 'workload'); break;
+      case '--engine': case '--engines': options.engines = pickList(value(), ENGINE_IDS, 'engine'); break;
+      case '--out': options.outDir = value(); break;
+      case '--seed': options.seed = Number(value()); break;
+      case '--no-persistence': options.persistence = false; break;
+      case '--progress': options.progress = true; break;
+      case '--no-progress': options.progress = false; break;
+      case '-h': case '--help': throw new Error(USAGE);
+      default: throw new Error(`unknown option ${arg}\n${USAGE}`);
+    }
+  }
+  if (!Number.isSafeInteger(options.seed)) throw new Error('--seed must be an integer');
+  return options;
+}
+
+function pickList<T extends string>(text: string, known: readonly T[], what: string): T[] {
+  const picked = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  for (const name of picked) {
+    if (!(known as readonly string[]).includes(name)) throw new Error(`unknown ${what} "${name}"; one of ${known.join(', ')}`);
+  }
+  return picked as T[];
+}

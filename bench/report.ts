@@ -1,0 +1,147 @@
+// The results document (bench/results/latest.json) and the targets it is judged against.
+import type { MachineInfo } from './machine.js';
+import type { LatencySummary, Spread } from './stats.js';
+import type { EngineId } from './engines/engine.js';
+import type { WorkloadName } from './workloads/workload.js';
+import type { ScaleName } from './options.js';
+import type { PersistenceReport } from './persistence.js';
+
+export const REPORT_SCHEMA = 'lobcore-bench/1';
+
+export interface WorkloadInfo {
+  name: WorkloadName;
+  description: string;
+  preludeCommands: number;
+  streamCommands: number;
+  restingAfterPrelude: number;
+  restingAtEnd: number;
+  /** Shares of the stream: resting (GTC) limits, marketable orders (market and IOC), cancels, reduces. */
+  mix: { limit: number; marketable: number; cancel: number; reduce: number };
+}
+
+export interface EngineInfo {
+  id: EngineId;
+  label: string;
+  perCall: boolean;
+  /** Why it did not run at all, if it did not. */
+  unavailable?: string;
+}
+
+/** One engine on one workload. `status` 'n/a': the engine cannot express the workload. */
+export interface Measurement {
+  workload: WorkloadName;
+  engine: EngineId;
+  status: 'ok' | 'n/a' | 'unavailable' | 'failed';
+  reason?: string;
+  caveat?: string;
+  /** Wall time of this engine's whole task on the workload (warm-up, throughput, verification, latency). */
+  seconds?: number;
+  throughput?: {
+    opsPerSec: Spread;
+    samples: number;
+    minTimeSeconds: number;
+    /** Median over the JS engine's same path (per call or batched), and over nodejs-order-book. */
+    vsJs?: number;
+    vsNodejsOrderBook?: number;
+  };
+  /** Nanoseconds per call (per-call paths), hrtime overhead included. */
+  latencyNs?: LatencySummary & { commands: number };
+  /** One full pass of the stream checked against the generator's reference book. */
+  verification?: Verification;
+}
+
+export interface Verification {
+  ok: boolean;
+  /** Stream commands in the checked pass (a prefix, or the whole stream). */
+  commands: number;
+  restingOrders: number;
+  expectedResting: number;
+  filledVolume: number;
+  expectedFilledVolume: number;
+  idMismatches: number;
+  rejected: number;
+}
+
+export interface MemoryMeasurement {
+  engine: EngineId;
+  restingOrders: number;
+  /** Growth of engine.memoryBytes() (lobcore engines: WASM linear memory / JS typed arrays). */
+  engineBytesPerOrder?: number;
+  /** JS heap growth (after gc) per resting order. */
+  heapBytesPerOrder?: number;
+  /** ArrayBuffer (incl. WASM memory) growth per resting order. */
+  arrayBufferBytesPerOrder?: number;
+  gcExposed: boolean;
+}
+
+export interface Target {
+  name: string;
+  goal: string;
+  actual: string;
+  /** null: not measured in this run. */
+  met: boolean | null;
+}
+
+export interface BenchReport {
+  schema: typeof REPORT_SCHEMA;
+  machine: MachineInfo;
+  run: { scale: ScaleName; seed: number; chunk: number; minSamples: number; timerFloorNs: number; seconds: number; command: string };
+  workloads: WorkloadInfo[];
+  engines: EngineInfo[];
+  measurements: Measurement[];
+  memory: { workload: 'growing'; results: MemoryMeasurement[] } | { status: 'not run'; reason: string };
+  persistence: PersistenceReport;
+  targets: Target[];
+}
+
+function find(report: BenchReport, workload: WorkloadName, engine: EngineId): Measurement | undefined {
+  return report.measurements.find((m) => m.workload === workload && m.engine === engine && m.status === 'ok');
+}
+
+const fmt = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
+
+/** The six headline targets, each met, missed, or not measured in this run. */
+export function evaluateTargets(report: BenchReport): Target[] {
+  const targets: Target[] = [];
+  const wasmBatch = find(report, 'steady', 'wasm-batch');
+  const jsBatch = find(report, 'steady', 'js-batch');
+  const ratio = wasmBatch?.throughput && jsBatch?.throughput ? wasmBatch.throughput.opsPerSec.median / jsBatch.throughput.opsPerSec.median : undefined;
+  targets.push({
+    name: 'WASM batched vs JS batched, steady', goal: '>= 1.5x',
+    actual: ratio === undefined ? 'not measured' : `${fmt(ratio)}x`, met: ratio === undefined ? null : ratio >= 1.5,
+  });
+  const wasmCall = find(report, 'steady', 'wasm');
+  const p99 = wasmCall?.latencyNs?.p99;
+  targets.push({
+    name: 'WASM per-call p99 latency, steady', goal: '< 0.5 us',
+    actual: p99 === undefined ? 'not measured' : `${fmt(p99 / 1000, 3)} us (timer floor ${report.run.timerFloorNs} ns included)`,
+    met: p99 === undefined ? null : p99 < 500,
+  });
+  const nob = find(report, 'steady', 'nodejs-order-book');
+  const best = ['wasm-batch', 'wasm'].map((e) => find(report, 'steady', e as EngineId)).find((m) => m?.throughput);
+  const vsNob = best?.throughput && nob?.throughput ? best.throughput.opsPerSec.median / nob.throughput.opsPerSec.median : undefined;
+  targets.push({
+    name: `WASM (${best?.engine ?? 'n/a'}) vs nodejs-order-book, steady`, goal: '>= 100x',
+    actual: vsNob === undefined ? 'not measured' : `${fmt(vsNob, 1)}x`, met: vsNob === undefined ? null : vsNob >= 100,
+  });
+  const wasmMemory = 'results' in report.memory ? report.memory.results.find((m) => m.engine === 'wasm' || m.engine === 'wasm-batch') : undefined;
+  const perOrder = wasmMemory?.engineBytesPerOrder;
+  targets.push({
+    name: 'WASM memory per resting order (growing)', goal: '<= 48 bytes',
+    actual: perOrder === undefined ? 'not measured' : `${fmt(perOrder, 1)} bytes at ${wasmMemory!.restingOrders.toLocaleString('en-US')} orders`,
+    met: perOrder === undefined ? null : perOrder <= 48,
+  });
+  const persisted = report.persistence.status === 'ok' ? report.persistence.throughput.find((t) => t.sync) : undefined;
+  targets.push({
+    name: 'Persisted ops/s, sync on, flush every 1,000 ops', goal: '>= 1,000,000/s',
+    actual: persisted === undefined ? 'not measured' : `${Math.round(persisted.opsPerSec).toLocaleString('en-US')}/s`,
+    met: persisted === undefined ? null : persisted.opsPerSec >= 1_000_000,
+  });
+  const recovery = report.persistence.status === 'ok' ? report.persistence.books.find((b) => b.restingOrders >= 1_000_000) : undefined;
+  targets.push({
+    name: 'Recovery of 1M resting orders', goal: '< 1 s',
+    actual: recovery === undefined ? 'not measured (needs the full run)' : `${fmt(recovery.recoverySeconds, 3)} s`,
+    met: recovery === undefined ? null : recovery.recoverySeconds < 1,
+  });
+  return targets;
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// `npm run bench -- [options]`: see USAGE in options.ts.
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from './options.js';
+import { runBenchmarks } from './suite.js';
+
+export { runBenchmarks } from './suite.js';
+export { parseArgs } from './options.js';
+
+async function main(): Promise<void> {
+  let options;
+  try {
+    options = parseArgs(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const report = await runBenchmarks(options);
+  if (report.measurements.some((m) => m.status === 'failed')) process.exitCode = 1;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,90 @@
+// The report as text tables for stdout.
+import { formatCount, formatNs } from './charts.js';
+import type { BenchReport, Measurement } from './report.js';
+
+function pad(cells: string[][]): string {
+  const widths = cells[0].map((_, c) => Math.max(...cells.map((row) => (row[c] ?? '').length)));
+  return cells.map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd()).join('\n');
+}
+
+const ratio = (x: number | undefined): string => (x === undefined ? '-' : `${x >= 10 ? x.toFixed(0) : x.toFixed(2)}x`);
+
+function throughputRow(report: BenchReport, m: Measurement): string[] {
+  const label = report.engines.find((e) => e.id === m.engine)?.label ?? m.engine;
+  if (m.status !== 'ok' || !m.throughput) return [label, m.status === 'n/a' ? 'n/a' : m.status, (m.reason ?? '').split('\n')[0], '', '', '', ''];
+  const t = m.throughput;
+  const v = m.verification;
+  const check = v === undefined ? '-' : v.ok ? 'ok' : `MISMATCH`;
+  return [label, formatCount(t.opsPerSec.median), `${formatCount(t.opsPerSec.min)}-${formatCount(t.opsPerSec.max)}`, String(t.samples), ratio(t.vsJs), ratio(t.vsNodejsOrderBook), check + (m.caveat ? ` (${m.caveat})` : '')];
+}
+
+export function renderReport(report: BenchReport): string {
+  const out: string[] = [];
+  const m = report.machine;
+  out.push(`lobcore benchmark (${report.run.scale}) - ${m.date}`);
+  out.push(`${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node} (V8 ${m.v8}), ${m.os}`);
+  out.push(`seed ${report.run.seed}; ${report.run.chunk} commands per benchmark.js operation (= per batch); timer floor ${report.run.timerFloorNs} ns (included in latencies); ${report.run.seconds.toFixed(0)} s`);
+  out.push('');
+  out.push('THROUGHPUT - commands/s: median of benchmark.js samples [min-max]; vs JS = over the JS engine on the same path (per call or batched); verified = a full pass matches the reference book');
+  for (const w of report.workloads) {
+    out.push('');
+    out.push(`${w.name}: ${w.description}`);
+    out.push(`  ${w.streamCommands.toLocaleString('en-US')} timed commands (limit ${pct(w.mix.limit)}, cancel ${pct(w.mix.cancel)}, marketable ${pct(w.mix.marketable)}${w.mix.reduce > 0 ? `, reduce ${pct(w.mix.reduce)}` : ''}); ${w.restingAfterPrelude.toLocaleString('en-US')} resting at start, ${w.restingAtEnd.toLocaleString('en-US')} at end`);
+    const rows = [['  engine', 'median', 'min-max', 'samples', 'vs JS', 'vs nob', 'verified']];
+    for (const meas of report.measurements.filter((x) => x.workload === w.name)) {
+      const row = throughputRow(report, meas);
+      row[0] = `  ${row[0]}`;
+      rows.push(row);
+    }
+    out.push(pad(rows));
+  }
+  out.push('');
+  out.push('LATENCY per call (hrtime.bigint around each call; includes the timer floor)');
+  const latencyRows = [['  workload / engine', 'p50', 'p99', 'p99.9', 'max', 'calls']];
+  for (const meas of report.measurements) {
+    if (!meas.latencyNs) continue;
+    const l = meas.latencyNs;
+    latencyRows.push([`  ${meas.workload} / ${meas.engine}`, formatNs(l.p50), formatNs(l.p99), formatNs(l.p999), formatNs(l.max), l.commands.toLocaleString('en-US')]);
+  }
+  out.push(latencyRows.length > 1 ? pad(latencyRows) : '  (no per-call engine ran)');
+  out.push('');
+  out.push('MEMORY at the end of the growing workload');
+  if ('results' in report.memory) {
+    const rows = [['  engine', 'resting', 'engine bytes/order', 'heap bytes/order', 'ArrayBuffer bytes/order']];
+    for (const r of report.memory.results) {
+      const b = (x: number | undefined): string => (x === undefined ? '-' : x.toFixed(1));
+      rows.push([`  ${r.engine}`, r.restingOrders.toLocaleString('en-US'), b(r.engineBytesPerOrder), b(r.heapBytesPerOrder), b(r.arrayBufferBytesPerOrder)]);
+    }
+    out.push(pad(rows));
+  } else {
+    out.push(`  ${report.memory.status}: ${report.memory.reason}`);
+  }
+  out.push('');
+  out.push('PERSISTENCE (CoreStateMachine + RocksDB)');
+  const p = report.persistence;
+  if (p.status !== 'ok') {
+    out.push(`  ${p.status}: ${p.reason.split('\n')[0]}`);
+  } else {
+    out.push(`  backend ${p.backend}; ${p.workload}`);
+    const rows = [['  mode', 'commands/s', 'commands', 'seconds']];
+    for (const t of p.throughput) rows.push([`  sync ${t.sync ? 'on ' : 'off'}, flush every ${t.flushEvery}`, formatCount(t.opsPerSec), t.commands.toLocaleString('en-US'), t.seconds.toFixed(2)]);
+    out.push(pad(rows));
+    const books = [['  resting orders', 'checkpoint', 'recovery (reopen)', 'from checkpoint', 'replayed commands', 'checkpoint bytes', 'disk bytes/order']];
+    for (const b of p.books) {
+      books.push([`  ${b.restingOrders.toLocaleString('en-US')}`, `${b.checkpointSeconds.toFixed(3)} s`, `${b.recoverySeconds.toFixed(3)} s`,
+        b.recovery ? (b.recovery.checkpointSequence === null ? 'none' : `seq ${b.recovery.checkpointSequence}`) : '-',
+        b.recovery ? b.recovery.replayedCommands.toLocaleString('en-US') : '-', formatCount(b.checkpointBytes), b.bytesOnDiskPerOrder.toFixed(1)]);
+    }
+    out.push(pad(books));
+  }
+  out.push('');
+  out.push('TARGETS');
+  const rows = [['  target', 'goal', 'actual', '']];
+  for (const t of report.targets) rows.push([`  ${t.name}`, t.goal, t.actual, t.met === null ? 'not measured' : t.met ? 'MET' : 'MISSED']);
+  out.push(pad(rows));
+  return out.join('\n');
+}
+
+function pct(x: number): string {
+  return `${Math.round(x * 100)}%`;
+}

@@ -1,0 +1,134 @@
+// Throughput with benchmark.js. One benchmark operation applies the next `chunk` commands of
+// the workload's stream (one submitBatch for the batched paths), so ops/s x chunk is commands/s.
+//
+// The engine's state moves forward with the stream, so the runner keeps a cursor. For a
+// stationary stream, when the next cycle could run past the end, the engine rewinds to its
+// state after the prelude *between* cycles (benchmark.js's cycle event), never inside a timed
+// loop; a growing stream is applied once, start to end, and the run stops when it is used up.
+// Samples are benchmark.js's clocked cycles; one that had to rewind inside its timed loop, or
+// ran out of stream, is discarded.
+import Benchmark from 'benchmark';
+import type { EngineSession } from './engines/engine.js';
+import type { Workload } from './workloads/workload.js';
+import { spread } from './stats.js';
+import type { Spread } from './stats.js';
+
+export interface ThroughputSettings {
+  chunk: number;
+  minSamples: number;
+  maxTimeSeconds: number;
+  minTimeSeconds: number;
+  /** Called after every benchmark.js cycle (progress display). */
+  onCycle?: () => void;
+}
+
+export interface ThroughputResult {
+  /** Commands per second. */
+  opsPerSec: Spread;
+  samples: number;
+  /** Cycle length benchmark.js was given. */
+  minTimeSeconds: number;
+  /** Commands applied during the measurement (untimed pretest operations included). */
+  commandsRun: number;
+}
+
+/** Untimed warm-up: the same first commands for every engine, then back to the start. Returns commands/s of its second half. */
+export function warmUp(session: EngineSession, workload: Workload, chunk: number, commands: number): number {
+  const n = Math.min(commands, workload.stream.count) - (Math.min(commands, workload.stream.count) % chunk);
+  const half = Math.max(chunk, (n / 2) - ((n / 2) % chunk));
+  for (let at = 0; at < half; at += chunk) session.run(at, at + chunk);
+  const t0 = process.hrtime.bigint();
+  for (let at = half; at < n; at += chunk) session.run(at, at + chunk);
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  session.rewind();
+  return seconds > 0 ? (n - half) / seconds : Infinity;
+}
+
+export function measureThroughput(
+  session: EngineSession, workload: Workload, settings: ThroughputSettings, estimatedOpsPerSec: number,
+): ThroughputResult {
+  const length = workload.stream.count - (workload.stream.count % settings.chunk);
+  const once = workload.whenExhausted === 'stop';
+  // Keep a cycle short enough that the stream covers it (rewinding) or many of them (growing).
+  const streamSeconds = length / estimatedOpsPerSec;
+  const bound = once ? streamSeconds / (2 * settings.minSamples + 4) : streamSeconds / 3;
+  let minTime = Math.max(0.001, Math.min(settings.minTimeSeconds, bound));
+  // The warm-up estimate can be low (a cold engine): if cycles turned out too long for a short
+  // stationary stream, every one had to rewind inside its timed loop; try shorter cycles.
+  for (let attempt = 0; ; attempt++) {
+    const result = measureWithCycle(session, workload, settings, minTime);
+    if (result !== 'stream too short' || attempt === 3) {
+      if (result === 'stream too short') throw new Error(`no clean benchmark.js sample for ${workload.name}: the stream is too short for a cycle`);
+      return result;
+    }
+    minTime /= 3;
+    session.rewind();
+  }
+}
+
+function measureWithCycle(
+  session: EngineSession, workload: Workload, settings: ThroughputSettings, minTime: number,
+): ThroughputResult | 'stream too short' {
+  const { chunk } = settings;
+  const length = workload.stream.count - (workload.stream.count % chunk);
+  const once = workload.whenExhausted === 'stop';
+
+  let cursor = 0;
+  let commandsRun = 0;
+  let dirty = false;
+  let exhausted = false;
+  const samples: number[] = [];
+
+  const step = (): void => {
+    if (cursor + chunk > length) {
+      if (once) {
+        exhausted = true;
+        return;
+      }
+      session.rewind();
+      cursor = 0;
+      dirty = true;
+    }
+    session.run(cursor, cursor + chunk);
+    cursor += chunk;
+    commandsRun += chunk;
+  };
+
+  const bench = new Benchmark(`${workload.name}`, step, {
+    minSamples: settings.minSamples,
+    maxTime: once ? 1e6 : settings.maxTimeSeconds,
+    minTime,
+    initCount: 1,
+    onCycle(event: Benchmark.Event) {
+      const clone = event.target as unknown as Benchmark & { times: Benchmark.Times; count: number };
+      const seconds = clone.times.cycle;
+      if (!dirty && !exhausted && seconds >= minTime) samples.push((clone.count * chunk) / seconds);
+      dirty = false;
+      settings.onCycle?.();
+      if (exhausted) {
+        (event as Benchmark.Event & { aborted: boolean }).aborted = true;
+        bench.abort();
+        return;
+      }
+      if (!once) {
+        // Rewind now, untimed, if the next cycle (its count may grow towards minTime) could reach the end.
+        const perOp = seconds / Math.max(1, clone.count);
+        const nextCount = Math.max(clone.count, perOp > 0 ? Math.ceil((minTime / perOp) * 1.25) : clone.count) + 2;
+        if (cursor + nextCount * chunk > length) {
+          session.rewind();
+          cursor = 0;
+        }
+      }
+    },
+  });
+  bench.run({ async: false });
+  if (once && !exhausted) {
+    // benchmark.js stopped early (its own limits): finish the stream so the end state is the same for all.
+    for (; cursor + chunk <= length; cursor += chunk) session.run(cursor, cursor + chunk);
+  }
+  if (once && length < workload.stream.count) session.run(length, workload.stream.count);
+  if (bench.error) throw bench.error;
+  if (samples.length === 0 && !once) return 'stream too short';
+  if (samples.length === 0) throw new Error(`no clean benchmark.js sample for ${workload.name}`);
+  return { opsPerSec: spread(samples), samples: samples.length, minTimeSeconds: minTime, commandsRun };
+}

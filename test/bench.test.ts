@@ -1,0 +1,112 @@
+// The benchmark pipeline end to end at its tiny scale: every workload x engine is reported
+// (or marked n/a), numbers are finite and positive, a full pass of every workload agrees with
+// the generator's reference book, and the charts are SVG. Speed itself is never asserted here.
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBenchmarks } from '../bench/suite.js';
+import type { BenchReport } from '../bench/suite.js';
+import { ENGINE_IDS } from '../bench/engines/engine.js';
+import { WORKLOAD_NAMES } from '../bench/workloads/workload.js';
+
+describe('benchmark suite (--tiny)', () => {
+  let outDir: string;
+  let report: BenchReport;
+  let written: BenchReport;
+
+  beforeAll(async () => {
+    outDir = mkdtempSync(join(tmpdir(), 'lobcore-bench-test-'));
+    report = await runBenchmarks({ scale: 'tiny', outDir, progress: false, print: false });
+    written = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as BenchReport;
+  }, 60_000);
+
+  afterAll(() => {
+    rmSync(outDir, { recursive: true, force: true });
+  });
+
+  it('writes the report it returns, headed by the machine', () => {
+    expect(written).toEqual(JSON.parse(JSON.stringify(report)));
+    expect(written.schema).toBe('lobcore-bench/1');
+    expect(written.machine.cores).toBeGreaterThan(0);
+    expect(written.machine.node).toMatch(/^v\d+/);
+    expect(Number.isNaN(Date.parse(written.machine.date))).toBe(false);
+  });
+
+  it('reports every workload x engine, measured or marked n/a', () => {
+    for (const workload of WORKLOAD_NAMES) {
+      for (const engine of ENGINE_IDS) {
+        const m = written.measurements.filter((x) => x.workload === workload && x.engine === engine);
+        expect(m, `${workload} / ${engine}`).toHaveLength(1);
+        expect(['ok', 'n/a'], `${workload} / ${engine}: ${m[0].reason ?? ''}`).toContain(m[0].status);
+        if (m[0].status === 'n/a') expect(m[0].reason).toBeTruthy();
+      }
+    }
+  });
+
+  it('gives finite positive throughput, and latency for the per-call paths', () => {
+    for (const m of written.measurements.filter((x) => x.status === 'ok')) {
+      const t = m.throughput!;
+      for (const v of [t.opsPerSec.median, t.opsPerSec.min, t.opsPerSec.max]) {
+        expect(Number.isFinite(v) && v > 0, `${m.workload} / ${m.engine}`).toBe(true);
+      }
+      expect(t.opsPerSec.min).toBeLessThanOrEqual(t.opsPerSec.median);
+      expect(t.opsPerSec.median).toBeLessThanOrEqual(t.opsPerSec.max);
+      expect(t.samples).toBeGreaterThan(0);
+      const perCall = written.engines.find((e) => e.id === m.engine)!.perCall;
+      if (perCall) {
+        const l = m.latencyNs!;
+        for (const v of [l.p50, l.p99, l.p999, l.max]) expect(Number.isFinite(v) && v > 0).toBe(true);
+        expect(l.p50).toBeLessThanOrEqual(l.p99);
+        expect(l.p99).toBeLessThanOrEqual(l.max);
+      } else {
+        expect(m.latencyNs).toBeUndefined();
+      }
+    }
+  });
+
+  it('runs the same commands to the same end state on every exact engine', () => {
+    for (const m of written.measurements.filter((x) => x.status === 'ok' && x.engine !== 'nodejs-order-book')) {
+      expect(m.verification?.ok, `${m.workload} / ${m.engine}: ${JSON.stringify(m.verification)}`).toBe(true);
+    }
+  });
+
+  it('measures memory per resting order at the end of the growing workload', () => {
+    expect('results' in written.memory).toBe(true);
+    if (!('results' in written.memory)) return;
+    expect(written.memory.results.map((r) => r.engine).sort()).toEqual([...ENGINE_IDS].sort());
+    for (const r of written.memory.results) {
+      expect(r.restingOrders).toBeGreaterThan(0);
+      for (const v of [r.engineBytesPerOrder, r.heapBytesPerOrder, r.arrayBufferBytesPerOrder]) {
+        if (v !== undefined) expect(Number.isFinite(v)).toBe(true);
+      }
+    }
+    const wasm = written.memory.results.find((r) => r.engine === 'wasm')!;
+    expect(wasm.engineBytesPerOrder).toBeGreaterThan(0);
+  });
+
+  it('has persistence figures or says they are pending, and judges every target', () => {
+    expect(['ok', 'pending']).toContain(written.persistence.status);
+    if (written.persistence.status === 'ok') {
+      for (const t of written.persistence.throughput) expect(t.opsPerSec).toBeGreaterThan(0);
+      for (const b of written.persistence.books) {
+        expect(b.recoverySeconds).toBeGreaterThan(0);
+        expect(b.bytesOnDiskPerOrder).toBeGreaterThan(0);
+      }
+    }
+    expect(written.targets).toHaveLength(6);
+    for (const t of written.targets) expect([true, false, null]).toContain(t.met);
+  });
+
+  it('draws the charts as SVG', () => {
+    const svgs = readdirSync(outDir).filter((f) => f.endsWith('.svg'));
+    expect(svgs).toContain('throughput.svg');
+    for (const workload of WORKLOAD_NAMES) expect(svgs).toContain(`latency-${workload}.svg`);
+    for (const file of svgs) {
+      const text = readFileSync(join(outDir, file), 'utf8');
+      expect(text.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+      expect(text.trimEnd().endsWith('</svg>')).toBe(true);
+      expect(text).not.toMatch(/NaN|Infinity|undefined/);
+    }
+  });
+});
