@@ -9,7 +9,7 @@ import { StatusCode } from '../src/codes.js';
 import { encodeBatch } from './batch-encoding.js';
 import type { BackendName } from '../src/types.js';
 import type { CommandColumns } from './commands.js';
-import { Prng } from './prng.js';
+import { Prng } from '../src/prng.js';
 import { FlowBuilder } from './workloads/flow-builder.js';
 import { steadyWorkload } from './workloads/synthetic.js';
 import { SideCode } from './commands.js';

@@ -4,7 +4,7 @@
 import { CommandWriter, SideCode, TifCode } from '../commands.js';
 import type { CommandColumns } from '../commands.js';
 import { NaiveOrderBook } from '../naive-book.js';
-import type { Prng } from '../prng.js';
+import type { Prng } from '../../src/prng.js';
 import type { OrderResult, Side } from '../../src/types.js';
 
 /** Live order ids with O(1) add, remove and uniform random pick. */

@@ -2,7 +2,7 @@
 // cancels of live orders, and marketable orders, in set proportions.
 import { FlowBuilder } from './flow-builder.js';
 import { oppositeSide, randomSide, randomTrader } from './quotes.js';
-import type { Prng } from '../prng.js';
+import type { Prng } from '../../src/prng.js';
 
 export interface MixedFlowShape {
   assets: number;

@@ -1,7 +1,7 @@
 // Price choices shared by the synthetic generators.
 import { SideCode } from '../commands.js';
 import type { FlowBuilder } from './flow-builder.js';
-import type { Prng } from '../prng.js';
+import type { Prng } from '../../src/prng.js';
 
 /**
  * A passive price `offset` ticks behind the touch of `side` (the reference price when that

@@ -1,6 +1,6 @@
 // The seeded synthetic workloads. Sizes come from a scale preset (see options.ts).
 import { SideCode } from '../commands.js';
-import { Prng } from '../prng.js';
+import { Prng } from '../../src/prng.js';
 import { FlowBuilder } from './flow-builder.js';
 import { buildBook, nextCommand } from './mixed-flow.js';
 import type { MixedFlowShape } from './mixed-flow.js';

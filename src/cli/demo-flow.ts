@@ -4,7 +4,7 @@
 // The flow is a function of the seed and of the engine's answers (the ids of orders that rest),
 // so two engines fed by two flows with the same seed see the same commands exactly as long as
 // they give the same answers: which is what the demo sets out to prove.
-import { Prng } from '../../bench/prng.js';
+import { Prng } from '../prng.js';
 import type {
   CancelRequest, CancelResult, LimitOrderRequest, MarketOrderRequest, ModifyRequest, OrderResult, ReduceRequest,
   SelfTradePrevention, Side, TimeInForce,

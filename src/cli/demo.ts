@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
-import { Prng } from '../../bench/prng.js';
+import { Prng } from '../prng.js';
 import { directoryBytes, openStateMachine, prepareFreshDirectory, type CoreStateMachine } from './database.js';
 import type { RecoveryReport } from '../state/index.js';
 import { addDemoFlowOptions, type DemoFlowFlags } from './demo-options.js';
