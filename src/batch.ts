@@ -29,6 +29,24 @@ export const COMMAND_BYTES = COMMAND_SLOTS * 8;
 export const RESULT_SLOTS = 4;
 export const FILL_SLOTS = 8;
 
+/**
+ * Writes one command record at slot `offset` of `slots`: the single encoder of the layout above,
+ * shared by CommandBatch and the state machine's journal so the two can never drift apart.
+ */
+export function writeCommand(
+  slots: Float64Array, offset: number, head: number, trader: number, asset: number, orderId: number,
+  price: number, size: number, timestamp: number, clientOrderId: number,
+): void {
+  slots[offset] = head;
+  slots[offset + 1] = trader;
+  slots[offset + 2] = asset;
+  slots[offset + 3] = orderId;
+  slots[offset + 4] = price;
+  slots[offset + 5] = size;
+  slots[offset + 6] = timestamp;
+  slots[offset + 7] = clientOrderId;
+}
+
 /** Builds a batch in one growable buffer; reuse it with clear() to allocate nothing per command. */
 export class CommandBatch {
   private buffer: Float64Array;
@@ -103,16 +121,7 @@ export class CommandBatch {
     price: number, size: number, timestamp: number, clientOrderId: number,
   ): this {
     if ((this.used + 1) * COMMAND_SLOTS > this.buffer.length) this.grow();
-    const b = this.buffer;
-    const o = this.used * COMMAND_SLOTS;
-    b[o] = head;
-    b[o + 1] = trader;
-    b[o + 2] = asset;
-    b[o + 3] = orderId;
-    b[o + 4] = price;
-    b[o + 5] = size;
-    b[o + 6] = timestamp;
-    b[o + 7] = clientOrderId;
+    writeCommand(this.buffer, this.used * COMMAND_SLOTS, head, trader, asset, orderId, price, size, timestamp, clientOrderId);
     this.used++;
     return this;
   }

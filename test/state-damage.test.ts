@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { LobError } from '../src/errors.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import { Store } from '../src/state/store.js';
-import { encodeFormat } from '../src/state/codecs.js';
-import { Prefix, chunkKey, formatKey, headKey, journalKey, prefixRange } from '../src/state/keys.js';
+import { DATABASE_FORMAT_VERSION, encodeFormat } from '../src/state/codecs.js';
+import { Prefix, chunkKey, fillBlockKey, formatKey, headKey, journalKey, orderFillsKey, prefixRange, traderFillsKey } from '../src/state/keys.js';
 import { crc32, crc32Portable } from '../src/state/crc32.js';
 import { describeEachBackend } from './helpers/backends.js';
 import { FLOW_TRADERS, Flow } from './fixtures/flow.mjs';
@@ -102,6 +102,78 @@ describeEachBackend('damaged databases', (backend) => {
   });
 });
 
+describeEachBackend('damaged fill history', (backend) => {
+  /**
+   * Order 1 (trader 1) rests; orders 2 and 3 (traders 2 and 3) take from it at height 4: fills 1
+   * and 2 in one flush, so one block (fill-block/1) and postings order-fills/1/2,
+   * order-fills/2/1, order-fills/3/2, trader-fills/1/4/2, trader-fills/2/4/1, trader-fills/3/4/2.
+   */
+  async function twoFills(): Promise<string> {
+    const dbPath = tempDbPath();
+    const sm = await CoreStateMachine.open({ path: dbPath, backend });
+    sm.setHeight(4);
+    sm.placeLimitOrder({ trader: 1, asset: 1, side: 'ask', price: 10, size: 5, timestamp: 1 });
+    sm.placeMarketOrder({ trader: 2, asset: 1, side: 'bid', size: 2, timestamp: 2 });
+    sm.placeMarketOrder({ trader: 3, asset: 1, side: 'bid', size: 1, timestamp: 3 });
+    await sm.close();
+    return dbPath;
+  }
+
+  async function flipByte(dbPath: string, key: Buffer, at: (length: number) => number): Promise<void> {
+    await tamper(dbPath, async (store) => {
+      const value = await store.get(key);
+      expect(value, `key 0x${key.toString('hex')} exists`).toBeDefined();
+      const damaged = Buffer.from(value!);
+      damaged[at(damaged.length)] ^= 0x10;
+      await put(store, key, damaged);
+    });
+  }
+
+  it('fails loudly, naming the key, when a fill block is damaged', async () => {
+    const dbPath = await twoFills();
+    await flipByte(dbPath, fillBlockKey(1), (length) => length - 12); // inside the last fill's timestamp
+    const sm = await CoreStateMachine.open({ path: dbPath, backend }); // recovery reads the journal, not fills
+    const damaged = { code: 'CORRUPTION', message: expect.stringMatching(/fill-block\/1 \(0x050000000000000001\) fails its checksum/) };
+    await expect(sm.getOrderFills(1)).rejects.toMatchObject(damaged);
+    await expect(sm.getTraderFills(3)).rejects.toMatchObject(damaged);
+    // A cursor is resolved through the block as well.
+    await expect(sm.getTraderFills(1, { after: 1 })).rejects.toMatchObject(damaged);
+    // Counting reads postings only.
+    expect(await sm.getFillCount(1)).toBe(2);
+    await sm.close();
+  });
+
+  it('fails loudly, naming the key, when an order or trader posting is damaged', async () => {
+    const dbPath = await twoFills();
+    await flipByte(dbPath, orderFillsKey(1, 2), (length) => length - 6); // an offset
+    await flipByte(dbPath, traderFillsKey(3, 4, 2), (length) => 3); // the base
+    const sm = await CoreStateMachine.open({ path: dbPath, backend });
+    const orderDamage = { code: 'CORRUPTION', message: expect.stringMatching(/order-fills\/1\/2 \(0x06[0-9a-f]{32}\) fails its checksum/) };
+    await expect(sm.getOrderFills(1)).rejects.toMatchObject(orderDamage);
+    await expect(sm.getFillCount(1)).rejects.toMatchObject(orderDamage);
+    await expect(sm.getTraderFills(3)).rejects.toMatchObject({ code: 'CORRUPTION', message: expect.stringMatching(/trader-fills\/3\/4\/2 .*fails its checksum/) });
+    // Undamaged postings still answer.
+    expect((await sm.getOrderFills(2)).map((f) => f.fillSeq)).toEqual([1]);
+    expect((await sm.getTraderFills(1)).map((f) => f.fillSeq)).toEqual([1, 2]);
+    await sm.close();
+  });
+
+  it('fails loudly when a posting names a fill whose block is missing', async () => {
+    const dbPath = await twoFills();
+    await tamper(dbPath, async (store) => {
+      const batch = store.batch();
+      batch.del(fillBlockKey(1));
+      await store.write(batch);
+    });
+    const sm = await CoreStateMachine.open({ path: dbPath, backend });
+    await expect(sm.getOrderFills(2)).rejects.toMatchObject({
+      code: 'CORRUPTION',
+      message: expect.stringMatching(/order-fills\/2\/1 .*lists fill 1 but its block fill-block\/1 .*is missing/),
+    });
+    await sm.close();
+  });
+});
+
 describe('refused databases', () => {
   it('refuses a second opener in this process with LOCKED', async () => {
     const dbPath = tempDbPath();
@@ -137,10 +209,20 @@ describe('refused databases', () => {
   it('refuses a database written by a newer format version', async () => {
     const dbPath = tempDbPath();
     await (await CoreStateMachine.open({ path: dbPath, backend: 'js' })).close();
-    await tamper(dbPath, (store) => put(store, formatKey(), encodeFormat(2)));
+    await tamper(dbPath, (store) => put(store, formatKey(), encodeFormat(DATABASE_FORMAT_VERSION + 1)));
     await expect(CoreStateMachine.open({ path: dbPath, backend: 'js' })).rejects.toMatchObject({
       code: 'UNSUPPORTED_VERSION',
-      message: expect.stringContaining('format version 2'),
+      message: expect.stringContaining(`format version ${DATABASE_FORMAT_VERSION + 1}, written by a newer lobcore`),
+    });
+  });
+
+  it('refuses a database of the format before fill blocks (version 1)', async () => {
+    const dbPath = tempDbPath();
+    await (await CoreStateMachine.open({ path: dbPath, backend: 'js' })).close();
+    await tamper(dbPath, (store) => put(store, formatKey(), encodeFormat(1)));
+    await expect(CoreStateMachine.open({ path: dbPath, backend: 'js' })).rejects.toMatchObject({
+      code: 'UNSUPPORTED_VERSION',
+      message: expect.stringMatching(/format version 1, written by an older lobcore; this build reads version 2 only/),
     });
   });
 

@@ -1,9 +1,11 @@
 // CoreStateMachine behaviour, persistent and in memory, on both backends.
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CommandBatch } from '../src/batch.js';
 import { LobError } from '../src/errors.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import type { StateMachineOptions } from '../src/state/state-machine.js';
+import type { RecordedFill } from '../src/state/fill-history.js';
 import { describeEachBackend } from './helpers/backends.js';
 import { FLOW_TRADERS, Flow } from './fixtures/flow.mjs';
 import { allFills, tempDbPath } from './fixtures/state-helpers.js';
@@ -142,6 +144,26 @@ describeEachBackend('CoreStateMachine', (backend) => {
       expect(sm.pendingEntries).toBe(0);
       expect(sm.nextOrderId).toBe(1);
       await sm.close();
+    });
+  });
+
+  describe('books', () => {
+    it('lists the assets with a non-empty book and gives the engine snapshot', async () => {
+      const sm = await open({ path: tempDbPath() });
+      expect(sm.assets()).toEqual([]);
+      sm.placeLimitOrder({ trader: 1, asset: 9, side: 'bid', price: 10, size: 1, timestamp: 1 });
+      sm.placeLimitOrder({ trader: 1, asset: 2, side: 'ask', price: 12, size: 3, timestamp: 2 });
+      sm.placeLimitOrder({ trader: 1, asset: 2, side: 'ask', price: 13, size: 3, timestamp: 3 });
+      const taken = sm.placeLimitOrder({ trader: 2, asset: 5, side: 'ask', price: 20, size: 1, timestamp: 4 });
+      sm.placeMarketOrder({ trader: 3, asset: 5, side: 'bid', size: 1, timestamp: 5 });
+      expect(sm.order(taken.orderId)).toBeUndefined();
+      expect(sm.assets()).toEqual([2, 9]);
+      const snapshot = sm.snapshot();
+      expect(createHash('sha256').update(snapshot).digest('hex')).toBe(sm.stateHash());
+      snapshot.fill(0); // a copy: the machine is unaffected
+      expect(sm.assets()).toEqual([2, 9]);
+      await sm.close();
+      expect(() => sm.assets()).toThrow(expect.objectContaining({ code: 'NOT_OPEN' }));
     });
   });
 
@@ -321,6 +343,61 @@ describeEachBackend('CoreStateMachine', (backend) => {
         await sm.close();
       });
     }
+
+    it('pages the same persisted as in memory across fill blocks, flushes and heights inside a flush', async () => {
+      const path = tempDbPath();
+      const machines = [await open({ path }), await open({})];
+      // Per flush: trader 1 rests 150 one-lot asks; sweeps by traders 2 and 3 take 140 of them at two
+      // heights, so one flush spans two fill blocks and two heights.
+      let height = 0;
+      for (let flush = 0; flush < 3; flush++) {
+        for (const sm of machines) {
+          for (let i = 0; i < 150; i++) sm.placeLimitOrder({ trader: 1, asset: 1 + (i % 2), side: 'ask', price: 100 + (i % 7), size: 1, timestamp: i });
+          sm.setHeight(height + 1);
+          for (const asset of [1, 2]) sm.placeMarketOrder({ trader: 2, asset, side: 'bid', size: 40, timestamp: 1_000 });
+          sm.setHeight(height + 2);
+          for (const asset of [1, 2]) sm.placeMarketOrder({ trader: 3, asset, side: 'bid', size: 30, timestamp: 2_000 });
+          sm.placeMarketOrder({ trader: 1, asset: 1, side: 'bid', size: 1, timestamp: 3_000 }); // a self-trade
+        }
+        height += 2;
+        expect((await machines[0].flush()).fills).toBe(141);
+      }
+      const [persisted, memory] = machines;
+      expect(persisted.nextFillSeq).toBe(memory.nextFillSeq);
+
+      /** Every page of a query, cursor after cursor. */
+      async function pages(query: (after: number) => Promise<RecordedFill[]>, limit: number): Promise<RecordedFill[][]> {
+        const out: RecordedFill[][] = [];
+        let after = 0;
+        for (;;) {
+          const page = await query(after);
+          out.push(page);
+          if (page.length < limit) return out;
+          after = page[page.length - 1].fillSeq;
+        }
+      }
+      const takers = [151, 152, 153, 154, 155, 306, 308, 310, 461, 465];
+      const makers = [1, 2, 100, 150, 156, 305, 311];
+      for (const limit of [1, 7, 64, 1000]) {
+        for (const orderId of [...takers, ...makers, 999_999]) {
+          const [a, b] = await Promise.all(machines.map((sm) => pages((after) => sm.getOrderFills(orderId, { after, limit }), limit)));
+          expect(a, `order ${orderId} limit ${limit}`).toEqual(b);
+        }
+        for (const trader of [1, 2, 3, 4]) {
+          for (const [fromHeight, toHeight] of [[undefined, undefined], [2, 2], [2, 5], [4, undefined], [0, 1], [7, 9]] as const) {
+            const [a, b] = await Promise.all(machines.map((sm) => pages((after) => sm.getTraderFills(trader, { after, limit, fromHeight, toHeight }), limit)));
+            expect(a, `trader ${trader} heights ${fromHeight}..${toHeight} limit ${limit}`).toEqual(b);
+          }
+        }
+      }
+      for (const orderId of [...takers, ...makers]) expect(await persisted.getFillCount(orderId)).toBe(await memory.getFillCount(orderId));
+      expect(await persisted.getFillCount(153)).toBe(30);
+      expect((await persisted.getTraderFills(1)).length).toBe(423);
+      // A cursor in the middle of a flush, and one inside a height run that the range starts after.
+      expect(await persisted.getTraderFills(3, { after: 200, fromHeight: 4, limit: 5 })).toEqual(await memory.getTraderFills(3, { after: 200, fromHeight: 4, limit: 5 }));
+      expect(await persisted.getTraderFills(2, { after: 10_000 })).toEqual([]);
+      for (const sm of machines) await sm.close();
+    });
 
     it('gives the same hashes and fills in memory and persisted, block after block', async () => {
       const path = tempDbPath();

@@ -1,9 +1,7 @@
-// The books a state machine holds, read from the canonical snapshot (src/snapshot.ts), which
-// lists every non-empty book: CoreStateMachine has no call that enumerates assets.
-import type { Engine } from '../engine.js';
+// Per-book order and level counts, read from a canonical snapshot (src/snapshot.ts; a state
+// machine's comes from CoreStateMachine.snapshot()): one pass, where asking the book of each
+// asset for its orders would build every resting order as an object.
 import { openSnapshot, SNAPSHOT_BOOK_SLOTS, SNAPSHOT_HEADER_SLOTS, SNAPSHOT_LEVEL_SLOTS, SNAPSHOT_ORDER_SLOTS } from '../snapshot.js';
-import type { CoreStateMachine } from './database.js';
-import { CliError, ExitCode } from './failure.js';
 
 export interface BookCounts {
   asset: number;
@@ -31,16 +29,4 @@ export function listBooks(snapshot: Uint8Array): BookCounts[] {
     books.push(book);
   }
   return books;
-}
-
-/**
- * The machine's current snapshot. CoreStateMachine does not expose one (yet), so this reaches its
- * engine: the only place the CLI depends on the state machine's internals.
- */
-export function machineSnapshot(machine: CoreStateMachine): Uint8Array {
-  const engine = (machine as unknown as { engine?: Engine }).engine;
-  if (engine === undefined || typeof engine.snapshot !== 'function') {
-    throw new CliError('this build of CoreStateMachine does not let the CLI read its books', ExitCode.INTERNAL);
-  }
-  return engine.snapshot();
 }

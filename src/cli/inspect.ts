@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { Command } from 'commander';
 import type { Level } from '../types.js';
 import type { CheckpointInfo, RecoveryReport } from '../state/index.js';
-import { listBooks, machineSnapshot, type BookCounts } from './book-listing.js';
+import { listBooks, type BookCounts } from './book-listing.js';
 import { directoryBytes, openExistingDatabase } from './database.js';
 import { ExitCode } from './failure.js';
 import { jsonOption } from './flags.js';
@@ -45,7 +45,7 @@ async function inspect(dir: string, json: boolean): Promise<number> {
   const machine = await openExistingDatabase(dir);
   let inspection: Inspection;
   try {
-    const assets = listBooks(machineSnapshot(machine)).map((book) => {
+    const assets = listBooks(machine.snapshot()).map((book) => {
       const view = machine.getBook(book.asset);
       return { ...book, bestBid: view.bestBid() ?? null, bestAsk: view.bestAsk() ?? null };
     });

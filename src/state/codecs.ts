@@ -12,8 +12,7 @@
 //   journal     entryCount:u32, then segments in order:
 //                 0x01 count:u32 commands (count x 64-byte batch.ts records)
 //                 0x02 height:f64 (a setHeight)
-//   fill        takerSide:u8, 6 zero bytes, height, asset, makerOrderId, takerOrderId,
-//               makerTrader, takerTrader, price, size, timestamp
+//   fill-block, order-fills, trader-fills: see fill-codecs.ts
 //   checkpoint  sequence, height, nextFillSeq, nextOrderId, restingOrders, byteLength,
 //               chunkCount, chunkBytes, sha256 of the snapshot (32 bytes)
 //   chunk       raw snapshot bytes (no frame: the manifest's sha256 covers all chunks)
@@ -22,33 +21,35 @@ import { COMMAND_BYTES } from '../batch.js';
 import { crc32 } from './crc32.js';
 import { describeKey } from './keys.js';
 
-/** The layout of the database as a whole; bump when keys or value framing change incompatibly. */
-export const DATABASE_FORMAT_VERSION = 1;
+/**
+ * The layout of the database as a whole; bump when keys or value framing change incompatibly.
+ * 1: one key per fill plus four index keys per fill. 2: fill blocks and per-flush postings.
+ */
+export const DATABASE_FORMAT_VERSION = 2;
 const DATABASE_MAGIC = Buffer.from('LOBCORE', 'latin1');
 
 const HEAD_VERSION = 1;
 const JOURNAL_VERSION = 1;
-const FILL_VERSION = 1;
 const CHECKPOINT_VERSION = 1;
 
-const FRAME_BYTES = 1 + 4;
+export const FRAME_BYTES = 1 + 4;
 
 export const JournalSegment = { COMMANDS: 0x01, HEIGHT: 0x02 } as const;
 
 /** A value frame: allocates version byte + payload + checksum; the caller fills the payload. */
-function frame(version: number, payloadBytes: number): Buffer {
+export function frame(version: number, payloadBytes: number): Buffer {
   const value = Buffer.allocUnsafe(payloadBytes + FRAME_BYTES);
   value[0] = version;
   return value;
 }
 
-function seal(value: Buffer): Buffer {
+export function seal(value: Buffer): Buffer {
   value.writeUInt32LE(crc32(value, 0, value.length - 4), value.length - 4);
   return value;
 }
 
 /** Checks frame, version and checksum; returns the value as a Buffer view. */
-function open(key: Uint8Array, value: Uint8Array, kind: string, supportedVersion: number, minPayload: number): Buffer {
+export function openFrame(key: Uint8Array, value: Uint8Array, kind: string, supportedVersion: number, minPayload: number): Buffer {
   const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   if (bytes.length < FRAME_BYTES + minPayload) {
     throw new LobError('CORRUPTION', `${kind} value at key ${describeKey(key)} is ${bytes.length} bytes, too short`);
@@ -106,7 +107,7 @@ export function encodeHead(head: HeadState): Buffer {
 }
 
 export function decodeHead(key: Uint8Array, value: Uint8Array): HeadState {
-  const bytes = open(key, value, 'head', HEAD_VERSION, 32);
+  const bytes = openFrame(key, value, 'head', HEAD_VERSION, 32);
   return {
     height: bytes.readDoubleLE(1),
     lastSequence: bytes.readDoubleLE(9),
@@ -155,7 +156,7 @@ export function encodeJournal(source: JournalSegmentSource): Buffer {
 }
 
 export function decodeJournal(key: Uint8Array, value: Uint8Array): { entryCount: number; runs: JournalEntryRun[] } {
-  const bytes = open(key, value, 'journal', JOURNAL_VERSION, 4);
+  const bytes = openFrame(key, value, 'journal', JOURNAL_VERSION, 4);
   const end = bytes.length - 4;
   const entryCount = bytes.readUInt32LE(1);
   const runs: JournalEntryRun[] = [];
@@ -182,60 +183,6 @@ export function decodeJournal(key: Uint8Array, value: Uint8Array): { entryCount:
     throw new LobError('CORRUPTION', `journal value at key ${describeKey(key)} is malformed at byte ${o} (entries ${entries} of ${entryCount})`);
   }
   return { entryCount, runs };
-}
-
-// ---------------------------------------------------------------- fill
-
-/** Slots of one fill row, the in-memory and on-the-wire order of a persisted fill's fields. */
-export const FillRow = {
-  FILL_SEQ: 0,
-  HEIGHT: 1,
-  ASSET: 2,
-  MAKER_ORDER_ID: 3,
-  TAKER_ORDER_ID: 4,
-  MAKER_TRADER: 5,
-  TAKER_TRADER: 6,
-  TAKER_SIDE: 7,
-  PRICE: 8,
-  SIZE: 9,
-  TIMESTAMP: 10,
-} as const;
-export const FILL_ROW_SLOTS = 11;
-const FILL_PAYLOAD = 7 + 9 * 8;
-
-/** Encodes the row at `row` of `rows` (fillSeq lives in the key, not the value). */
-export function encodeFill(rows: Float64Array, row: number): Buffer {
-  const o = row * FILL_ROW_SLOTS;
-  const value = frame(FILL_VERSION, FILL_PAYLOAD);
-  value[1] = rows[o + FillRow.TAKER_SIDE];
-  value.fill(0, 2, 8);
-  value.writeDoubleLE(rows[o + FillRow.HEIGHT], 8);
-  value.writeDoubleLE(rows[o + FillRow.ASSET], 16);
-  value.writeDoubleLE(rows[o + FillRow.MAKER_ORDER_ID], 24);
-  value.writeDoubleLE(rows[o + FillRow.TAKER_ORDER_ID], 32);
-  value.writeDoubleLE(rows[o + FillRow.MAKER_TRADER], 40);
-  value.writeDoubleLE(rows[o + FillRow.TAKER_TRADER], 48);
-  value.writeDoubleLE(rows[o + FillRow.PRICE], 56);
-  value.writeDoubleLE(rows[o + FillRow.SIZE], 64);
-  value.writeDoubleLE(rows[o + FillRow.TIMESTAMP], 72);
-  return seal(value);
-}
-
-/** Decodes a fill value into `out` at row `row`. */
-export function decodeFillInto(key: Uint8Array, value: Uint8Array, fillSeq: number, out: Float64Array, row: number): void {
-  const bytes = open(key, value, 'fill', FILL_VERSION, FILL_PAYLOAD);
-  const o = row * FILL_ROW_SLOTS;
-  out[o + FillRow.FILL_SEQ] = fillSeq;
-  out[o + FillRow.TAKER_SIDE] = bytes[1];
-  out[o + FillRow.HEIGHT] = bytes.readDoubleLE(8);
-  out[o + FillRow.ASSET] = bytes.readDoubleLE(16);
-  out[o + FillRow.MAKER_ORDER_ID] = bytes.readDoubleLE(24);
-  out[o + FillRow.TAKER_ORDER_ID] = bytes.readDoubleLE(32);
-  out[o + FillRow.MAKER_TRADER] = bytes.readDoubleLE(40);
-  out[o + FillRow.TAKER_TRADER] = bytes.readDoubleLE(48);
-  out[o + FillRow.PRICE] = bytes.readDoubleLE(56);
-  out[o + FillRow.SIZE] = bytes.readDoubleLE(64);
-  out[o + FillRow.TIMESTAMP] = bytes.readDoubleLE(72);
 }
 
 // ---------------------------------------------------------------- checkpoint manifest
@@ -266,7 +213,7 @@ export function encodeCheckpoint(m: CheckpointManifest): Buffer {
 }
 
 export function decodeCheckpoint(key: Uint8Array, value: Uint8Array): CheckpointManifest {
-  const bytes = open(key, value, 'checkpoint', CHECKPOINT_VERSION, CHECKPOINT_PAYLOAD);
+  const bytes = openFrame(key, value, 'checkpoint', CHECKPOINT_VERSION, CHECKPOINT_PAYLOAD);
   const f = (i: number): number => bytes.readDoubleLE(1 + i * 8);
   return {
     sequence: f(0),

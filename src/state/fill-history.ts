@@ -1,21 +1,17 @@
 // Fill history: every fill with its height and a global fill sequence, queryable by order (as
 // maker or taker) and by trader (with a height range), always through an index, never by
-// reading every fill. Two implementations answer the same queries: one over RocksDB index keys
-// (persistent mode) and one over in-memory indexes (in-memory mode).
-import { SIDES } from '../codes.js';
-import { COMMAND_SLOTS, FILL_SLOTS } from '../batch.js';
+// reading every fill. Two implementations answer the same queries: one over RocksDB postings and
+// fill blocks (persistent mode; layout in keys.ts and fill-codecs.ts, written by fill-writer.ts)
+// and one over in-memory indexes (in-memory mode).
 import { LobError, invalidArgument } from '../errors.js';
-import type { Fill, Side } from '../types.js';
-import { FILL_ROW_SLOTS, FillRow, decodeFillInto, encodeFill } from './codecs.js';
-import { MAX_KEY_INTEGER, Prefix, describeKey, fillKey, keyIntegers, orderFillKey, subRange, traderFillKey } from './keys.js';
-import type { Store, StoreBatch } from './store.js';
+import { FILL_ROW_SLOTS, FillBlock, FillRow, blockStart, decodePosting } from './fill-codecs.js';
+import { FillRows, fillFromRow } from './fill-rows.js';
+import type { RecordedFill } from './fill-rows.js';
+import { MAX_KEY_INTEGER, Prefix, describeKey, fillBlockKey, orderFillsKey, subRange, traderFillsKey } from './keys.js';
+import type { KeyRange, Store } from './store.js';
 import { isNonNegativeSafeInteger, isPositiveSafeInteger } from '../validate.js';
 
-/** A fill as the state machine reports it: the engine's fill plus where it sits in history. */
-export interface RecordedFill extends Fill {
-  height: number;
-  fillSeq: number;
-}
+export type { RecordedFill } from './fill-rows.js';
 
 export interface FillPage {
   /** fillSeq cursor: only fills after it. */
@@ -35,117 +31,6 @@ export interface FillHistory {
   fillCount(orderId: number): Promise<number>;
   traderFills(trader: number, query?: TraderFillQuery): Promise<RecordedFill[]>;
 }
-
-/** A growable table of fill rows (FILL_ROW_SLOTS each). */
-export class FillRows {
-  rows: Float64Array;
-  count = 0;
-
-  constructor(initialRows = 256) {
-    this.rows = new Float64Array(initialRows * FILL_ROW_SLOTS);
-  }
-
-  /** Appends a fill from an engine's fill slots (batch.ts layout); returns its row. */
-  appendFromSlots(fills: Float64Array, j: number, commands: Float64Array | null, timestamp: number, fillSeq: number, height: number): number {
-    const f = j * FILL_SLOTS;
-    const o = this.reserve();
-    const r = this.rows;
-    const command = Math.floor(fills[f] / 2);
-    r[o + FillRow.FILL_SEQ] = fillSeq;
-    r[o + FillRow.HEIGHT] = height;
-    r[o + FillRow.ASSET] = fills[f + 1];
-    r[o + FillRow.MAKER_ORDER_ID] = fills[f + 2];
-    r[o + FillRow.TAKER_ORDER_ID] = fills[f + 3];
-    r[o + FillRow.MAKER_TRADER] = fills[f + 4];
-    r[o + FillRow.TAKER_TRADER] = fills[f + 5];
-    r[o + FillRow.TAKER_SIDE] = fills[f] % 2;
-    r[o + FillRow.PRICE] = fills[f + 6];
-    r[o + FillRow.SIZE] = fills[f + 7];
-    r[o + FillRow.TIMESTAMP] = commands === null ? timestamp : commands[command * COMMAND_SLOTS + 6];
-    return this.count - 1;
-  }
-
-  appendFill(fill: RecordedFill): number {
-    const o = this.reserve();
-    const r = this.rows;
-    r[o + FillRow.FILL_SEQ] = fill.fillSeq;
-    r[o + FillRow.HEIGHT] = fill.height;
-    r[o + FillRow.ASSET] = fill.asset;
-    r[o + FillRow.MAKER_ORDER_ID] = fill.makerOrderId;
-    r[o + FillRow.TAKER_ORDER_ID] = fill.takerOrderId;
-    r[o + FillRow.MAKER_TRADER] = fill.makerTrader;
-    r[o + FillRow.TAKER_TRADER] = fill.takerTrader;
-    r[o + FillRow.TAKER_SIDE] = fill.takerSide === 'bid' ? 0 : 1;
-    r[o + FillRow.PRICE] = fill.price;
-    r[o + FillRow.SIZE] = fill.size;
-    r[o + FillRow.TIMESTAMP] = fill.timestamp;
-    return this.count - 1;
-  }
-
-  /** Moves every row out (the caller owns the returned table) and leaves this one empty. */
-  take(): FillRows {
-    const taken = new FillRows(0);
-    taken.rows = this.rows.slice(0, this.count * FILL_ROW_SLOTS);
-    taken.count = this.count;
-    this.count = 0;
-    return taken;
-  }
-
-  /** Puts rows whose write failed back in front of any added since. */
-  putBack(taken: FillRows): void {
-    if (taken.count === 0) return;
-    const merged = new Float64Array(Math.max((taken.count + this.count) * FILL_ROW_SLOTS, this.rows.length));
-    merged.set(taken.rows.subarray(0, taken.count * FILL_ROW_SLOTS));
-    merged.set(this.rows.subarray(0, this.count * FILL_ROW_SLOTS), taken.count * FILL_ROW_SLOTS);
-    this.rows = merged;
-    this.count += taken.count;
-  }
-
-  private reserve(): number {
-    if ((this.count + 1) * FILL_ROW_SLOTS > this.rows.length) {
-      const grown = new Float64Array(Math.max(FILL_ROW_SLOTS * 16, this.rows.length * 2));
-      grown.set(this.rows);
-      this.rows = grown;
-    }
-    return this.count++ * FILL_ROW_SLOTS;
-  }
-}
-
-export function fillFromRow(rows: Float64Array, row: number): RecordedFill {
-  const o = row * FILL_ROW_SLOTS;
-  return {
-    asset: rows[o + FillRow.ASSET],
-    makerOrderId: rows[o + FillRow.MAKER_ORDER_ID],
-    takerOrderId: rows[o + FillRow.TAKER_ORDER_ID],
-    makerTrader: rows[o + FillRow.MAKER_TRADER],
-    takerTrader: rows[o + FillRow.TAKER_TRADER],
-    takerSide: SIDES[rows[o + FillRow.TAKER_SIDE]] as Side,
-    price: rows[o + FillRow.PRICE],
-    size: rows[o + FillRow.SIZE],
-    timestamp: rows[o + FillRow.TIMESTAMP],
-    height: rows[o + FillRow.HEIGHT],
-    fillSeq: rows[o + FillRow.FILL_SEQ],
-  };
-}
-
-/** Puts each fill and its index keys (order as maker and as taker, both traders) into a batch. */
-export function writeFillRows(batch: StoreBatch, table: FillRows): void {
-  const r = table.rows;
-  for (let row = 0; row < table.count; row++) {
-    const o = row * FILL_ROW_SLOTS;
-    const fillSeq = r[o + FillRow.FILL_SEQ];
-    const height = r[o + FillRow.HEIGHT];
-    const makerTrader = r[o + FillRow.MAKER_TRADER];
-    const takerTrader = r[o + FillRow.TAKER_TRADER];
-    batch.put(fillKey(fillSeq), encodeFill(r, row));
-    batch.put(orderFillKey(r[o + FillRow.MAKER_ORDER_ID], fillSeq), EMPTY);
-    batch.put(orderFillKey(r[o + FillRow.TAKER_ORDER_ID], fillSeq), EMPTY);
-    batch.put(traderFillKey(makerTrader, height, fillSeq), EMPTY);
-    if (takerTrader !== makerTrader) batch.put(traderFillKey(takerTrader, height, fillSeq), EMPTY);
-  }
-}
-
-const EMPTY = Buffer.alloc(0);
 
 interface NormalizedPage {
   after: number;
@@ -172,22 +57,25 @@ function requireId(field: string, value: unknown): void {
   if (!isNonNegativeSafeInteger(value)) throw invalidArgument(field, 'a non-negative safe integer', value);
 }
 
-/** Fill history over RocksDB index keys. */
+/** Fill history over RocksDB postings and fill blocks. */
 export class StoredFillHistory implements FillHistory {
   constructor(private readonly store: Store) {}
 
   async orderFills(orderId: number, page?: FillPage): Promise<RecordedFill[]> {
     requireId('orderId', orderId);
     const { after, limit } = normalizePage(page);
-    const range = subRange(Prefix.ORDER_FILL, orderId);
-    const keys = await this.store.keys({ gt: orderFillKey(orderId, after), lt: range.lt, limit });
-    return this.loadFills(keys.map((key) => keyIntegers(key, Prefix.ORDER_FILL, 2)[1]));
+    const range = { gt: orderFillsKey(orderId, after), lt: subRange(Prefix.ORDER_FILLS, orderId).lt };
+    return this.loadFills(await this.postedFills(range, Prefix.ORDER_FILLS, 2, after, limit));
   }
 
   async fillCount(orderId: number): Promise<number> {
     requireId('orderId', orderId);
-    // Counts this order's index keys only: proportional to its own fills.
-    return (await this.store.keys(subRange(Prefix.ORDER_FILL, orderId))).length;
+    // Reads this order's postings only: proportional to its own fills.
+    let count = 0;
+    for (const [key, value] of await this.store.entries(subRange(Prefix.ORDER_FILLS, orderId))) {
+      count += decodePosting(key, value, Prefix.ORDER_FILLS, 2).fillSeqs.length;
+    }
+    return count;
   }
 
   async traderFills(trader: number, query?: TraderFillQuery): Promise<RecordedFill[]> {
@@ -195,47 +83,86 @@ export class StoredFillHistory implements FillHistory {
     const { after, limit } = normalizePage(query);
     const { fromHeight, toHeight } = normalizeHeights(query);
     if (fromHeight > toHeight) return [];
-    // Heights never decrease as fill sequences grow, so (height, fillSeq) order is fillSeq order
-    // and the cursor becomes a key once we know the height of the fill it names.
-    let start = traderFillKey(trader, fromHeight, 0);
-    let startInclusive = true;
+    // A cursor becomes a key once we know its fill's height: postings are keyed by their last
+    // fillSeq, so every posting holding a fill after the cursor sorts after (height, after).
+    let range: KeyRange = { gte: traderFillsKey(trader, fromHeight, 0) };
     if (after > 0) {
-      const [cursor] = await this.loadFills([after], false);
-      if (cursor !== undefined) {
-        const cursorKey = traderFillKey(trader, cursor.height, after);
-        if (Buffer.compare(cursorKey, start) >= 0) {
-          start = cursorKey;
-          startInclusive = false;
-        }
-      }
+      const cursorHeight = await this.heightOf(after);
+      if (cursorHeight !== undefined && cursorHeight >= fromHeight) range = { gt: traderFillsKey(trader, cursorHeight, after) };
     }
-    const end = toHeight === MAX_KEY_INTEGER ? subRange(Prefix.TRADER_FILL, trader).lt : subRange(Prefix.TRADER_FILL, trader, toHeight).lt;
-    const keys = await this.store.keys(startInclusive ? { gte: start, lt: end, limit: limit + 1 } : { gt: start, lt: end, limit: limit + 1 });
-    const seqs: number[] = [];
-    for (const key of keys) {
-      const fillSeq = keyIntegers(key, Prefix.TRADER_FILL, 3)[2];
-      // A cursor whose fill is unknown still pages correctly by sequence.
-      if (fillSeq > after && seqs.length < limit) seqs.push(fillSeq);
-    }
-    return this.loadFills(seqs);
+    range.lt = toHeight === MAX_KEY_INTEGER ? subRange(Prefix.TRADER_FILLS, trader).lt : subRange(Prefix.TRADER_FILLS, trader, toHeight).lt;
+    return this.loadFills(await this.postedFills(range, Prefix.TRADER_FILLS, 3, after, limit));
   }
 
-  private async loadFills(fillSeqs: number[], required = true): Promise<RecordedFill[]> {
-    const keys = fillSeqs.map(fillKey);
+  /**
+   * Up to `limit` fills after `after` from the postings in `range`, ascending. Postings of later
+   * flushes list later fills, so key order is fillSeq order; each posting in a cursor range holds
+   * at least one fill past the cursor, so the first page of `limit` postings almost always suffices.
+   */
+  private async postedFills(range: KeyRange, prefix: number, keyFields: number, after: number, limit: number): Promise<PostedFill[]> {
+    const out: PostedFill[] = [];
+    let next: KeyRange = range;
+    for (;;) {
+      const requested = limit - out.length;
+      const page = await this.store.entries({ ...next, limit: requested });
+      for (const [key, value] of page) {
+        const { base, fillSeqs } = decodePosting(key, value, prefix, keyFields);
+        for (const fillSeq of fillSeqs) if (fillSeq > after && out.length < limit) out.push({ fillSeq, base, posting: key });
+      }
+      if (out.length >= limit || page.length < requested) return out;
+      next = { gt: page[page.length - 1][0], lt: range.lt };
+    }
+  }
+
+  /** The height of a stored fill, from the block at or before its sequence; undefined when there is none. */
+  private async heightOf(fillSeq: number): Promise<number | undefined> {
+    const [entry] = await this.store.entries({ gte: fillBlockKey(0), lte: fillBlockKey(fillSeq), reverse: true, limit: 1 });
+    if (entry === undefined) return undefined;
+    const block = FillBlock.decode(entry[0], entry[1]);
+    if (!block.holds(fillSeq)) return undefined;
+    const row = new Float64Array(FILL_ROW_SLOTS);
+    block.readInto(fillSeq, row, 0);
+    return row[FillRow.HEIGHT];
+  }
+
+  /** Reads the blocks holding `fills` (ascending) in one multi-get and decodes each fill. */
+  private async loadFills(fills: PostedFill[]): Promise<RecordedFill[]> {
+    const starts: number[] = [];
+    for (const { fillSeq, base } of fills) {
+      const start = blockStart(base, fillSeq);
+      if (starts[starts.length - 1] !== start) starts.push(start);
+    }
+    const keys = starts.map(fillBlockKey);
     const values = await this.store.getMany(keys);
     const rows = new Float64Array(FILL_ROW_SLOTS);
     const out: RecordedFill[] = [];
-    for (let i = 0; i < keys.length; i++) {
-      const value = values[i];
-      if (value === undefined) {
-        if (!required) continue;
-        throw new LobError('CORRUPTION', `an index entry names fill ${fillSeqs[i]} but key ${describeKey(keys[i])} is missing`);
+    let b = -1;
+    let block: FillBlock | undefined;
+    for (const { fillSeq, base, posting } of fills) {
+      const start = blockStart(base, fillSeq);
+      if (block === undefined || block.firstFillSeq !== start) {
+        b++; // fills ascend, so their blocks come in `starts` order
+        const value = values[b];
+        if (value === undefined) {
+          throw new LobError('CORRUPTION', `posting ${describeKey(posting)} lists fill ${fillSeq} but its block ${describeKey(keys[b])} is missing`);
+        }
+        block = FillBlock.decode(keys[b], value);
       }
-      decodeFillInto(keys[i], value, fillSeqs[i], rows, 0);
+      if (!block.holds(fillSeq)) {
+        throw new LobError('CORRUPTION', `posting ${describeKey(posting)} lists fill ${fillSeq} but block ${describeKey(block.key)} does not hold it`);
+      }
+      block.readInto(fillSeq, rows, 0);
       out.push(fillFromRow(rows, 0));
     }
     return out;
   }
+}
+
+/** A fill named by a posting: its sequence, its flush's first sequence, and the posting's key (for errors). */
+interface PostedFill {
+  fillSeq: number;
+  base: number;
+  posting: Buffer;
 }
 
 /** Fill history in memory: the same queries over arrays of fill sequences per order and per trader. */

@@ -4,7 +4,7 @@
 //
 // One value per flush, not per command: measured faster (see the README's persistence notes),
 // and replay feeds each run of commands to engine.submitBatch in one call.
-import { COMMAND_SLOTS } from '../batch.js';
+import { COMMAND_SLOTS, writeCommand } from '../batch.js';
 import { LobError } from '../errors.js';
 import { decodeJournal, encodeJournal } from './codecs.js';
 import type { JournalEntryRun, JournalSegmentSource } from './codecs.js';
@@ -48,16 +48,8 @@ export class JournalBuffer {
     head: number, trader: number, asset: number, orderId: number,
     price: number, size: number, timestamp: number, clientOrderId: number,
   ): void {
-    const o = this.reserve(1);
-    const s = this.slots;
-    s[o] = head;
-    s[o + 1] = trader;
-    s[o + 2] = asset;
-    s[o + 3] = orderId;
-    s[o + 4] = price;
-    s[o + 5] = size;
-    s[o + 6] = timestamp;
-    s[o + 7] = clientOrderId;
+    const offset = this.reserve(1); // first: it may replace this.slots with a larger buffer
+    writeCommand(this.slots, offset, head, trader, asset, orderId, price, size, timestamp, clientOrderId);
   }
 
   /** Appends `count` encoded commands as they are (the batch path: raw bytes in, raw bytes out). */

@@ -7,9 +7,15 @@
 //   0x02 seq:u64                             JOURNAL     one record per flush, keyed by its first sequence
 //   0x03 seq:u64                             CHECKPOINT  manifest of the checkpoint at that sequence
 //   0x04 seq:u64 chunk:u32                   CHUNK       a slice of that checkpoint's snapshot
-//   0x05 fillSeq:u64                         FILL        one fill
-//   0x06 orderId:u64 fillSeq:u64             ORDER_FILL  index: the fills of an order (maker or taker)
-//   0x07 trader:u64 height:u64 fillSeq:u64   TRADER_FILL index: the fills of a trader, by height
+//   0x05 firstFillSeq:u64                    FILL_BLOCK  up to FILLS_PER_BLOCK consecutive fills of one flush
+//   0x06 orderId:u64 lastFillSeq:u64         ORDER_FILLS an order's fills (maker or taker) in one flush
+//   0x07 trader:u64 height:u64 lastFillSeq:u64
+//                                            TRADER_FILLS a trader's fills at one height in one flush
+//
+// The two indexes are postings: one key per (order or trader, flush), whose value lists the fill
+// sequences. They are keyed by the LAST sequence they hold so that a fillSeq cursor is a key:
+// every posting holding a fill after `after` sorts after (id, [height,] after). Heights never
+// decrease as sequences grow, so within a trader (height, lastFillSeq) order is sequence order.
 //
 // Integers are below 2^53 (safe integers), written as two big-endian u32 halves.
 import { LobError } from '../errors.js';
@@ -20,9 +26,9 @@ export const Prefix = {
   JOURNAL: 0x02,
   CHECKPOINT: 0x03,
   CHUNK: 0x04,
-  FILL: 0x05,
-  ORDER_FILL: 0x06,
-  TRADER_FILL: 0x07,
+  FILL_BLOCK: 0x05,
+  ORDER_FILLS: 0x06,
+  TRADER_FILLS: 0x07,
 } as const;
 
 const PREFIX_NAMES: Record<number, string> = {
@@ -31,9 +37,9 @@ const PREFIX_NAMES: Record<number, string> = {
   [Prefix.JOURNAL]: 'journal',
   [Prefix.CHECKPOINT]: 'checkpoint',
   [Prefix.CHUNK]: 'chunk',
-  [Prefix.FILL]: 'fill',
-  [Prefix.ORDER_FILL]: 'order-fill',
-  [Prefix.TRADER_FILL]: 'trader-fill',
+  [Prefix.FILL_BLOCK]: 'fill-block',
+  [Prefix.ORDER_FILLS]: 'order-fills',
+  [Prefix.TRADER_FILLS]: 'trader-fills',
 };
 
 const TWO_32 = 0x1_0000_0000;
@@ -77,10 +83,10 @@ export const formatKey = (): Buffer => Buffer.from([Prefix.FORMAT]);
 export const headKey = (): Buffer => Buffer.from([Prefix.HEAD]);
 export const journalKey = (firstSequence: number): Buffer => keyOf(Prefix.JOURNAL, firstSequence);
 export const checkpointKey = (sequence: number): Buffer => keyOf(Prefix.CHECKPOINT, sequence);
-export const fillKey = (fillSeq: number): Buffer => keyOf(Prefix.FILL, fillSeq);
-export const orderFillKey = (orderId: number, fillSeq: number): Buffer => keyOf(Prefix.ORDER_FILL, orderId, fillSeq);
-export const traderFillKey = (trader: number, height: number, fillSeq: number): Buffer =>
-  keyOf(Prefix.TRADER_FILL, trader, height, fillSeq);
+export const fillBlockKey = (firstFillSeq: number): Buffer => keyOf(Prefix.FILL_BLOCK, firstFillSeq);
+export const orderFillsKey = (orderId: number, lastFillSeq: number): Buffer => keyOf(Prefix.ORDER_FILLS, orderId, lastFillSeq);
+export const traderFillsKey = (trader: number, height: number, lastFillSeq: number): Buffer =>
+  keyOf(Prefix.TRADER_FILLS, trader, height, lastFillSeq);
 
 export function chunkKey(sequence: number, chunk: number): Buffer {
   const key = Buffer.allocUnsafe(13);

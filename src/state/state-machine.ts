@@ -18,13 +18,15 @@ import { encodeHead } from './codecs.js';
 import type { CheckpointManifest, HeadState } from './codecs.js';
 import { checkpointInfo, deleteCheckpoint, putCheckpoint, sha256 } from './checkpoints.js';
 import type { CheckpointInfo, CheckpointState } from './checkpoints.js';
-import { FillRows, MemoryFillHistory, StoredFillHistory, writeFillRows } from './fill-history.js';
+import { MemoryFillHistory, StoredFillHistory } from './fill-history.js';
+import { PendingFills, writeFillTable } from './fill-writer.js';
 import type { FillHistory, FillPage, RecordedFill, TraderFillQuery } from './fill-history.js';
 import { JournalBuffer, pruneJournalThrough, writeRecords } from './journal.js';
 import { headKey } from './keys.js';
 import { EMPTY_HEAD, recoverFromStore } from './recovery.js';
 import type { RecoveryReport } from './recovery.js';
 import { SerialQueue } from './serial-queue.js';
+import { snapshotAssets } from './snapshot-assets.js';
 import { Store } from './store.js';
 
 export interface AutoFlushOptions {
@@ -84,7 +86,7 @@ export interface BookView {
 interface Persistence {
   store: Store;
   journal: JournalBuffer;
-  pendingFills: FillRows;
+  pendingFills: PendingFills;
   history: StoredFillHistory;
   /** What the last successful flush wrote as the head. */
   durableHead: HeadState;
@@ -131,7 +133,7 @@ export class CoreStateMachine {
       const persistence: Persistence = {
         store,
         journal: new JournalBuffer(0),
-        pendingFills: new FillRows(),
+        pendingFills: new PendingFills(),
         history: new StoredFillHistory(store),
         durableHead: { ...EMPTY_HEAD },
         manifests: [],
@@ -216,6 +218,16 @@ export class CoreStateMachine {
     return this.openEngine().order(orderId);
   }
 
+  /** Assets whose book holds at least one resting order, ascending. */
+  assets(): number[] {
+    return snapshotAssets(this.snapshot());
+  }
+
+  /** The engine's canonical snapshot (snapshot.ts): every resting order of every book. A copy. */
+  snapshot(): Uint8Array {
+    return this.openEngine().snapshot();
+  }
+
   // ------------------------------------------------------------------ commands
 
   placeLimitOrder(req: LimitOrderRequest): StateOrderResult {
@@ -270,7 +282,7 @@ export class CoreStateMachine {
     const fills = results.fills;
     const commands = results.commands;
     if (this.persistence !== null) {
-      const pending = this.persistence.pendingFills;
+      const pending = this.persistence.pendingFills.open;
       for (let j = 0; j < results.fillCount; j++) pending.appendFromSlots(fills, j, commands, 0, this.nextFill++, height);
     } else {
       const memory = this.memoryFills as MemoryFillHistory;
@@ -286,7 +298,7 @@ export class CoreStateMachine {
       const fill: Fill & Partial<RecordedFill> = fills[i];
       fill.height = this.currentHeight;
       fill.fillSeq = this.nextFill++;
-      if (this.persistence !== null) this.persistence.pendingFills.appendFill(fill as RecordedFill);
+      if (this.persistence !== null) this.persistence.pendingFills.open.appendFill(fill as RecordedFill);
       else (this.memoryFills as MemoryFillHistory).addFill(fill as RecordedFill);
     }
     this.afterMutation(1);
@@ -412,12 +424,14 @@ export class CoreStateMachine {
     const head = this.headNow();
     let entries = 0;
     for (const record of records) entries += record.entryCount;
-    const report = { sequence: head.lastSequence, height: head.height, entries, fills: fills.count };
-    if (records.length === 0 && fills.count === 0 && sameHead(head, p.durableHead)) return report;
+    let fillCount = 0;
+    for (const table of fills) fillCount += table.count;
+    const report = { sequence: head.lastSequence, height: head.height, entries, fills: fillCount };
+    if (records.length === 0 && fillCount === 0 && sameHead(head, p.durableHead)) return report;
 
     const batch = p.store.batch();
     writeRecords(batch, records);
-    writeFillRows(batch, fills);
+    for (const table of fills) writeFillTable(batch, table);
     batch.put(headKey(), encodeHead(head));
     try {
       await p.store.write(batch);
@@ -478,7 +492,7 @@ export class CoreStateMachine {
       this.nextFill = recovered.head.nextFillSeq;
       p.durableHead = recovered.head;
       p.journal = new JournalBuffer(recovered.head.lastSequence);
-      p.pendingFills = new FillRows();
+      p.pendingFills = new PendingFills();
       p.manifests = recovered.manifests.filter((m) => !recovered.report.skippedCheckpoints.some((s) => s.sequence === m.sequence));
       this.lastCheckpointHeight = p.manifests[p.manifests.length - 1]?.height ?? 0;
       this.lastRecovery = recovered.report;

@@ -48,7 +48,9 @@ class StoreWorker {
   private failure: LevelError | null = null;
 
   constructor() {
-    this.worker = new Worker(WORKER_URL);
+    // A worker inherits the process's execArgv; under `node --input-type=module -e ...` that
+    // flag without its -e makes the worker refuse to start, so it is left behind.
+    this.worker = new Worker(WORKER_URL, { execArgv: process.execArgv.filter((arg) => !arg.startsWith('--input-type')) });
     // An idle store must not keep the process alive (the in-thread binding never did); a
     // request in flight must, or a process with nothing else to do would exit mid-flush.
     this.worker.unref();
@@ -251,9 +253,12 @@ export class Store {
     }
     const version = decodeFormat(key, stored);
     if (version !== DATABASE_FORMAT_VERSION) {
+      // An older layout is refused rather than upgraded in place: rewriting every fill of a
+      // large history on open would be a long, unannounced write.
+      const which = version < DATABASE_FORMAT_VERSION ? 'an older lobcore' : 'a newer lobcore';
       throw new LobError(
         'UNSUPPORTED_VERSION',
-        `${this.path} has database format version ${version}; this build reads version ${DATABASE_FORMAT_VERSION}`,
+        `${this.path} has database format version ${version}, written by ${which}; this build reads version ${DATABASE_FORMAT_VERSION} only`,
       );
     }
   }
