@@ -5,13 +5,14 @@ import { OP_LIMIT, OP_MARKET, OP_CANCEL, OP_REDUCE } from './codes';
 import { hostPointer, HB_INPUT, HB_RESULTS } from './host-block';
 import { clearFills, fillCount, COMMAND_BYTES, RESULT_BYTES } from './buffers';
 import { cancel, modify, placeLimit, placeMarket, reduce } from './matching';
+import { low32 } from './hashing';
 
 export function runCommands(count: u32): u32 {
   clearFills();
   let command = hostPointer(HB_INPUT);
   let result = hostPointer(HB_RESULTS);
   for (let i: u32 = 0; i < count; i++) {
-    const head = <u32>load<f64>(command, 0);
+    const head = low32(load<f64>(command, 0));
     const op = head & 15;
     const trader = load<f64>(command, 8);
     const asset = load<f64>(command, 16);

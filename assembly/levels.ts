@@ -11,6 +11,11 @@
 // removals binary-search (keys are 8-byte contiguous floats: cache-friendly) and shift the
 // worse-priced tail with one memory.copy; at 100,000 levels that is a 1.2 MB move for an
 // order deep behind the touch, against a tree's pointer chase on every touch update.
+//
+// Finding the level of a price (every resting order needs it) does not search the ladder: one
+// hash map over all levels of all books, keyed by (side, price), answers in one probe. It is
+// open addressing over 4-byte level pointers (the key read from the level record), linear
+// probing, at most half full, backward-shift deletion; about 8 bytes per level.
 import { alloc, free } from './allocator';
 import { poolReset, poolReserve, poolTake, poolGive, POOL_DESCRIPTOR_BYTES } from './pool';
 import { SIDE_BID } from './codes';
@@ -50,8 +55,73 @@ export function initSide(s: usize, code: u32): void {
   return sideCodeValue == SIDE_BID ? price : -price;
 }
 
+let levelSlots: usize = 0;
+let levelSlotBits: u32 = 0;
+let levelSlotMask: u32 = 0;
+let hashedLevels: u32 = 0;
+
 export function resetLevels(): void {
   poolReset(levelPool, LEVEL_BYTES);
+  levelSlots = 0;
+  levelSlotBits = 0;
+  levelSlotMask = 0;
+  hashedLevels = 0;
+}
+
+@inline function levelHome(s: usize, price: f64): u32 {
+  return <u32>(((reinterpret<u64>(price) + <u64>s) * 0x9E3779B97F4A7C15) >> (64 - <u64>levelSlotBits));
+}
+@inline function levelSlot(i: u32): usize {
+  return levelSlots + (<usize>i << 2);
+}
+
+/** Room in the level map for one more level; false (nothing changed) when memory cannot grow. */
+@inline function reserveLevelSlot(): bool {
+  return (hashedLevels + 1) * 2 <= levelSlotMask + 1 && levelSlots != 0 || growLevelSlots();
+}
+
+function growLevelSlots(): bool {
+  const bits = levelSlotBits == 0 ? <u32>4 : levelSlotBits + 1;
+  const bytes = (<usize>1 << bits) << 2;
+  const block = alloc(bytes);
+  if (block == 0) return false;
+  memory.fill(block, 0, bytes);
+  const old = levelSlots;
+  const oldCount: u32 = old == 0 ? 0 : levelSlotMask + 1;
+  levelSlots = block;
+  levelSlotBits = bits;
+  levelSlotMask = (<u32>1 << bits) - 1;
+  for (let i: u32 = 0; i < oldCount; i++) {
+    const level = <usize>load<u32>(old + (<usize>i << 2));
+    if (level != 0) hashLevel(level);
+  }
+  if (old != 0) free(old, <usize>oldCount << 2);
+  return true;
+}
+
+function hashLevel(level: usize): void {
+  let i = levelHome(levelSide(level), levelPrice(level));
+  while (load<u32>(levelSlot(i)) != 0) i = (i + 1) & levelSlotMask;
+  store<u32>(levelSlot(i), <u32>level);
+}
+
+function unhashLevel(level: usize): void {
+  let i = levelHome(levelSide(level), levelPrice(level));
+  while (<usize>load<u32>(levelSlot(i)) != level) i = (i + 1) & levelSlotMask;
+  // Backward-shift deletion: pull back every later entry of the run whose home is not in (i, j].
+  let j = i;
+  while (true) {
+    j = (j + 1) & levelSlotMask;
+    const other = <usize>load<u32>(levelSlot(j));
+    if (other == 0) break;
+    const k = levelHome(levelSide(other), levelPrice(other));
+    if (((j - k) & levelSlotMask) >= ((j - i) & levelSlotMask)) {
+      store<u32>(levelSlot(i), <u32>other);
+      i = j;
+    }
+  }
+  store<u32>(levelSlot(i), 0);
+  hashedLevels--;
 }
 
 /** The best level, or 0 for an empty side. */
@@ -86,18 +156,19 @@ function lowerBound(s: usize, key: f64): u32 {
 }
 
 /** The level at this price on the side, or 0. */
-export function findLevel(s: usize, price: f64): usize {
-  const key = keyOf(sideCode(s), price);
-  const i = lowerBound(s, key);
-  if (i < sideLength(s) && load<f64>(sideKeys(s) + (<usize>i << 3)) == key) {
-    return <usize>load<u32>(sideLevels(s) + (<usize>i << 2));
+@inline export function findLevel(s: usize, price: f64): usize {
+  if (levelSlots == 0) return 0;
+  let i = levelHome(s, price);
+  while (true) {
+    const level = <usize>load<u32>(levelSlot(i));
+    if (level == 0 || (levelPrice(level) == price && levelSide(level) == s)) return level;
+    i = (i + 1) & levelSlotMask;
   }
-  return 0;
 }
 
 /** Makes sure addLevel on this side needs no memory; false (nothing changed) when it cannot grow. */
 export function reserveLevel(s: usize): bool {
-  if (!poolReserve(levelPool)) return false;
+  if (!poolReserve(levelPool) || !reserveLevelSlot()) return false;
   const n = sideLength(s);
   const capacity = sideCapacity(s);
   if (n < capacity) return true;
@@ -149,6 +220,8 @@ export function addLevel(s: usize, price: f64): usize {
   store<f64>(keys + (<usize>i << 3), key);
   store<u32>(levels + (<usize>i << 2), <u32>level);
   setSideLength(s, n + 1);
+  hashLevel(level);
+  hashedLevels++;
   return level;
 }
 
@@ -164,6 +237,7 @@ export function removeLevel(level: usize): void {
     memory.copy(levels + (<usize>i << 2), levels + ((<usize>i + 1) << 2), <usize>(n - 1 - i) << 2);
   }
   setSideLength(s, n - 1);
+  unhashLevel(level);
   poolGive(levelPool, level);
 }
 
@@ -178,10 +252,13 @@ export function placeLevelAt(s: usize, i: u32, price: f64): usize {
   store<u32>(level, <u32>s, 28);
   store<f64>(sideKeys(s) + (<usize>i << 3), keyOf(sideCode(s), price));
   store<u32>(sideLevels(s) + (<usize>i << 2), <u32>level);
+  hashLevel(level);
+  hashedLevels++;
   return level;
 }
+/** For restore: room for one more level record (and its map entry). */
 @inline export function reserveLevelRecord(): bool {
-  return poolReserve(levelPool);
+  return poolReserve(levelPool) && reserveLevelSlot();
 }
 export function setSideLengthForRestore(s: usize, n: u32): void {
   setSideLength(s, n);

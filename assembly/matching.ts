@@ -20,13 +20,14 @@ import {
   sideKeys, sideLength, sideLevels, sideOrders,
 } from './levels';
 import { bookAsset, bookSide, findBook, findOrCreateBook, sideBook } from './books';
-import { findOrderRecord, insertOrderRecord, reserveIndexEntry } from './order-index';
+import { findOrderRecord, foundSlot, insertOrderRecord, reserveIndexEntry } from './order-index';
 import { internTrader, lookupTrader, traderValue, NO_TRADER } from './traders';
 import { nextFill, reserveFills } from './buffers';
 import {
-  levelsInUse, linkOrder, removeOrder, restingOrders, retireOrder, shrinkOrder, unlinkOrder,
+  levelsInUse, linkOrder, removeOrder, restingOrders, retireOrder, retireOrderAt, shrinkOrder, unlinkOrder,
 } from './resting';
-import { maxLevels, maxOrders } from './limits';
+import { maxLevels, maxLevelsU32, maxOrders, maxOrdersU32 } from './limits';
+import { low32 } from './hashing';
 
 /** The id the next accepted order gets. */
 export let nextOrderId: f64 = 1;
@@ -108,13 +109,20 @@ function wouldRest(opp: usize, threshold: f64, size: f64, traderIndex: u32, stp:
   return !dryStopped && dryFillable < size;
 }
 
+/** min(size, orders on the side) as a u32, without a float-to-integer conversion. */
+@inline function fillBound(opp: usize, size: f64): u32 {
+  const makers = sideOrders(opp);
+  // In the second case size < makers <= 2^32, so its low 32 bits are its value.
+  return <f64>makers <= size ? makers : low32(size);
+}
+
 /**
  * Room in the fill buffer for everything this taker can produce. The cheap bound (one fill per
  * maker on the side, at most one per lot) almost always fits; only when memory cannot hold the
  * bound does a dry run count the real fills.
  */
 function reserveTakerFills(opp: usize, threshold: f64, size: f64, traderIndex: u32, stp: u32): bool {
-  const bound = <u32>min<f64>(size, <f64>sideOrders(opp));
+  const bound = fillBound(opp, size);
   if (reserveFills(bound)) return true;
   dryRun(opp, threshold, size, traderIndex, stp);
   return reserveFills(dryFills);
@@ -169,6 +177,48 @@ function matchTaker(
 }
 
 export function placeLimit(
+  at: usize, command: u32, trader: f64, asset: f64, side: u32, price: f64, size: f64,
+  timestamp: f64, tif: u32, stp: u32,
+): void {
+  if (tif == TIF_GTC && restWithoutCrossing(at, trader, asset, side, price, size, timestamp, stp)) return;
+  placeLimitGeneral(at, command, trader, asset, side, price, size, timestamp, tif, stp);
+}
+
+/**
+ * The common case, a GTC order that does not cross, in one straight run: when its book and
+ * trader exist, it is within the limits and every reservation is a no-op, it rests whole and
+ * this returns true. Otherwise it changes nothing a caller could see (a reservation it made is
+ * one the general path makes too, in the same order) and returns false.
+ */
+@inline function restWithoutCrossing(
+  at: usize, trader: f64, asset: f64, side: u32, price: f64, size: f64, timestamp: f64, stp: u32,
+): bool {
+  const book = findBook(asset);
+  if (book == 0) return false;
+  const opp = bookSide(book, side ^ 1);
+  if (bestKey(opp) >= (side == SIDE_BID ? -price : price)) return false;
+  const traderIndex = lookupTrader(trader);
+  if (traderIndex == NO_TRADER) return false;
+  const own = bookSide(book, side);
+  const level = findLevel(own, price);
+  if (!(restingOrders < maxOrdersU32 && (level != 0 || levelsInUse < maxLevelsU32))) return false;
+  if (!(reserveOrder() && reserveIndexEntry() && (level != 0 || reserveLevel(own)))) return false;
+  // The general path reserves room for fills even for an order that cannot take.
+  if (!reserveFills(fillBound(opp, size))) return false;
+  const id = nextOrderId;
+  nextOrderId = id + 1;
+  const order = takeOrder();
+  setOrderId(order, id);
+  setOrderRemaining(order, size);
+  setOrderTimestamp(order, timestamp);
+  setOrderOwner(order, traderIndex, stp);
+  insertOrderRecord(order);
+  linkOrder(own, level, price, order, true);
+  writeResult(at, STATUS_RESTING, REASON_NONE, id, 0, size);
+  return true;
+}
+
+function placeLimitGeneral(
   at: usize, command: u32, trader: f64, asset: f64, side: u32, price: f64, size: f64,
   timestamp: f64, tif: u32, stp: u32,
 ): void {
@@ -256,7 +306,7 @@ export function placeMarket(
 }
 
 /** The resting order `id` if it is in `asset`'s book and `trader` owns it; else writes the rejection and returns 0. */
-function ownedOrder(at: usize, trader: f64, asset: f64, id: f64): usize {
+@inline function ownedOrder(at: usize, trader: f64, asset: f64, id: f64): usize {
   const order = findOrderRecord(id);
   if (order == 0 || bookAsset(sideBook(levelSide(orderLevel(order)))) != asset) {
     reject(at, REASON_UNKNOWN_ORDER, id);
@@ -272,7 +322,9 @@ function ownedOrder(at: usize, trader: f64, asset: f64, id: f64): usize {
 export function cancel(at: usize, trader: f64, asset: f64, id: f64): void {
   const order = ownedOrder(at, trader, asset, id);
   if (order == 0) return;
-  removeOrder(order);
+  const slot = foundSlot;
+  unlinkOrder(order);
+  retireOrderAt(order, slot);
   writeResult(at, STATUS_OK, REASON_NONE, id, 0, 0);
 }
 

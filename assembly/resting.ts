@@ -8,7 +8,7 @@ import {
   levelCount, levelHead, levelSide, levelTail, levelTotal, removeLevel, setLevelCount, setLevelHead,
   setLevelTail, setLevelTotal, addSideOrders, addLevel,
 } from './levels';
-import { removeOrderRecord } from './order-index';
+import { removeOrderRecord, removeSlot } from './order-index';
 
 /** Resting orders over all books. */
 export let restingOrders: u32 = 0;
@@ -25,7 +25,7 @@ export function resetCounters(): void {
  * level on side `s`: `level` when the caller found it, else a new one (after reserveLevel(s)).
  * Counts it as resting when `isNew` (a modify re-enters an order that is still counted).
  */
-export function linkOrder(s: usize, level: usize, price: f64, order: usize, isNew: bool): void {
+@inline export function linkOrder(s: usize, level: usize, price: f64, order: usize, isNew: bool): void {
   if (level == 0) {
     level = addLevel(s, price);
     levelsInUse++;
@@ -56,7 +56,7 @@ export function appendRestoredOrder(level: usize, order: usize, levelIsNew: bool
 }
 
 /** Takes an order out of its queue (removing an emptied level); the record and id stay. */
-export function unlinkOrder(order: usize): void {
+@inline export function unlinkOrder(order: usize): void {
   const level = orderLevel(order);
   const next = orderNext(order);
   const prev = orderPrev(order);
@@ -76,14 +76,21 @@ export function unlinkOrder(order: usize): void {
 }
 
 /** Forgets an order that is no longer on any queue: its id and its record. */
-export function retireOrder(order: usize): void {
+@inline export function retireOrder(order: usize): void {
   removeOrderRecord(order);
   giveOrder(order);
   restingOrders--;
 }
 
+/** Forgets an order no longer on any queue whose index entry is at `slot` (findOrderRecord's foundSlot). */
+@inline export function retireOrderAt(order: usize, slot: u32): void {
+  removeSlot(slot);
+  giveOrder(order);
+  restingOrders--;
+}
+
 /** Cancels a resting order outright. */
-export function removeOrder(order: usize): void {
+@inline export function removeOrder(order: usize): void {
   unlinkOrder(order);
   retireOrder(order);
 }

@@ -130,10 +130,14 @@ export class WasmCore implements MatchingCore {
     return new WasmCore(instance, limits);
   }
 
-  /** Re-creates the views after memory growth; one identity check when nothing changed. */
+  /**
+   * Re-creates the views after memory growth. Growth detaches the old buffer (the views on it
+   * drop to length 0), so when nothing changed this is one inlined length check: reading
+   * `memory.buffer` instead is a call into the runtime that cost more than a whole command.
+   */
   private refresh(): void {
+    if (this.outView !== undefined && this.outView.length !== 0) return;
     const buffer = this.x.memory.buffer;
-    if (buffer === this.buffer) return;
     this.buffer = buffer as ArrayBuffer;
     this.words = new Uint32Array(buffer);
     this.outView = new Float64Array(buffer, this.hostBlock, OUT_SLOTS);
