@@ -115,8 +115,8 @@ export function restoreBegin(bytes: u32): usize {
   return alloc(bytes);
 }
 /** Rebuilds from the snapshot copied to `at`; false when memory ran out part way. */
-export function restoreApply(at: usize): bool {
-  return restoreSnapshot(at);
+export function restoreApply(at: usize, orders: u32): bool {
+  return restoreSnapshot(at, orders);
 }
 
 export function nextOrderId(): f64 {

@@ -15,7 +15,7 @@ import {
   setOrderId, setOrderOwner, setOrderRemaining, setOrderTimestamp, takeOrder,
 } from './orders';
 import { bookAsset, bookIsEmpty, bookSide, bookSlotCount, bookSlots, findOrCreateBook } from './books';
-import { insertOrderRecord, reserveIndexEntry } from './order-index';
+import { insertOrderRecord, presizeOrderIndex, reserveIndexEntry } from './order-index';
 import { internTrader, traderValue, NO_TRADER } from './traders';
 import { appendRestoredOrder, levelsInUse, restingOrders } from './resting';
 import { nextOrderId, setNextOrderId } from './matching';
@@ -180,7 +180,8 @@ function heapSortByAsset(books: usize, n: u32): void {
  * Rebuilds every book from a validated snapshot at `at` into a freshly reset core. Returns
  * false when memory runs out part way (the host then treats the core as failed).
  */
-export function restoreSnapshot(at: usize): bool {
+export function restoreSnapshot(at: usize, orders: u32): bool {
+  if (!presizeOrderIndex(orders)) return false;
   setNextOrderId(load<f64>(at, 8));
   const books = <u32>load<f64>(at, 16);
   let p = at + 24;

@@ -385,7 +385,7 @@ export class JsCore implements MatchingCore {
 
   restore(snapshot: Uint8Array): void {
     // Built aside and swapped in whole: a corrupt snapshot throws before anything changes.
-    this.state = readSnapshot(snapshot);
+    this.state = readSnapshot(snapshot, this.maxOrders, this.maxLevels);
   }
 
   memoryBytes(): number {

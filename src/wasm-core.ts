@@ -5,10 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { LobError } from './errors.js';
 import { COMMAND_SLOTS, FILL_SLOTS, RESULT_SLOTS } from './batch.js';
 import { LEVEL_SLOTS, ORDER_SLOTS, OUT_SLOTS, type CoreLimits, type MatchingCore } from './core.js';
-import {
-  SNAPSHOT_BOOK_SLOTS, SNAPSHOT_HEADER_SLOTS, SNAPSHOT_LEVEL_SLOTS, SNAPSHOT_ORDER_SLOTS,
-  openSnapshot, writeSnapshotMagic,
-} from './snapshot.js';
+import { checkSnapshot, openSnapshot, writeSnapshotMagic } from './snapshot.js';
 
 /** The raw exports of build/lobcore.wasm (assembly/index.ts). */
 interface CoreExports {
@@ -30,7 +27,7 @@ interface CoreExports {
   snapshotNext(): number;
   snapshotChunkAt(): number;
   restoreBegin(bytes: number): number;
-  restoreApply(at: number): number;
+  restoreApply(at: number, orders: number): number;
   nextOrderId(): number;
   restingOrders(): number;
   priceLevels(): number;
@@ -246,16 +243,13 @@ export class WasmCore implements MatchingCore {
 
   restore(snapshot: Uint8Array): void {
     const slots = openSnapshot(snapshot);
-    const counts = checkSnapshotBody(slots);
-    if (counts.orders > this.maxOrders || counts.levels > this.maxLevels) {
-      throw new LobError('CORRUPTION', `snapshot holds ${counts.orders} orders in ${counts.levels} levels, beyond this core's maxOrders ${this.maxOrders} / maxLevels ${this.maxLevels}`);
-    }
+    const counts = checkSnapshot(slots, this.maxOrders, this.maxLevels);
     // From here on the core is reset: a failure leaves it empty and the host treats it as failed.
     const at = this.x.restoreBegin(snapshot.byteLength);
     if (at === 0) throw new Error('WASM core: no memory to restore the snapshot');
     this.refresh();
     new Uint8Array(this.buffer, at, snapshot.byteLength).set(snapshot);
-    if (!this.x.restoreApply(at)) throw new Error('WASM core: ran out of memory while restoring the snapshot');
+    if (!this.x.restoreApply(at, counts.orders)) throw new Error('WASM core: ran out of memory while restoring the snapshot');
     this.refresh();
   }
 
@@ -276,75 +270,4 @@ export class WasmCore implements MatchingCore {
   memoryBytes(): number {
     return this.x.memory.buffer.byteLength;
   }
-}
-
-function corrupt(slot: number, message: string): LobError {
-  return new LobError('CORRUPTION', `snapshot slot ${slot}: ${message}`);
-}
-
-function isSafeCount(value: number): boolean {
-  return Number.isSafeInteger(value) && value >= 0;
-}
-
-/**
- * Checks every structural rule of a canonical snapshot body (slot 0 is the magic word) before
- * anything is changed: counts agree with the length, numbers are safe integers in range, levels
- * strictly best first, books in strictly ascending asset order and never empty, bids below asks,
- * ids unique and below nextOrderId, stp a known code.
- */
-export function checkSnapshotBody(slots: Float64Array): { orders: number; levels: number } {
-  const end = slots.length;
-  const nextOrderId = slots[1];
-  const bookCount = slots[2];
-  if (!Number.isSafeInteger(nextOrderId) || nextOrderId < 1) throw corrupt(1, `nextOrderId ${nextOrderId} is not a positive safe integer`);
-  if (!isSafeCount(bookCount)) throw corrupt(2, `bookCount ${bookCount} is not a count`);
-  const ids = new Set<number>();
-  let p = SNAPSHOT_HEADER_SLOTS;
-  let orders = 0;
-  let levels = 0;
-  let previousAsset = -1;
-  for (let b = 0; b < bookCount; b++) {
-    if (p + SNAPSHOT_BOOK_SLOTS > end) throw corrupt(p, `book ${b} runs past the end`);
-    const asset = slots[p];
-    const sideLevels = [slots[p + 1], slots[p + 2]];
-    if (!isSafeCount(asset)) throw corrupt(p, `asset ${asset} is not a non-negative safe integer`);
-    if (asset <= previousAsset) throw corrupt(p, `asset ${asset} does not ascend from ${previousAsset}`);
-    previousAsset = asset;
-    if (!isSafeCount(sideLevels[0]) || !isSafeCount(sideLevels[1])) throw corrupt(p + 1, 'level counts are not counts');
-    if (sideLevels[0] + sideLevels[1] === 0) throw corrupt(p, `book of asset ${asset} is empty`);
-    p += SNAPSHOT_BOOK_SLOTS;
-    let bestBid = -Infinity;
-    for (let side = 0; side < 2; side++) {
-      let previousPrice = side === 0 ? Infinity : -Infinity;
-      for (let l = 0; l < sideLevels[side]; l++) {
-        if (p + SNAPSHOT_LEVEL_SLOTS > end) throw corrupt(p, 'a level runs past the end');
-        const price = slots[p];
-        const count = slots[p + 1];
-        if (!Number.isSafeInteger(price) || price < 1) throw corrupt(p, `price ${price} is not a positive safe integer`);
-        if (side === 0 ? price >= previousPrice : price <= previousPrice) throw corrupt(p, `price ${price} is not strictly behind ${previousPrice}`);
-        if (side === 0 && l === 0) bestBid = price;
-        if (side === 1 && l === 0 && price <= bestBid) throw corrupt(p, `best ask ${price} is not above best bid ${bestBid}`);
-        if (!Number.isSafeInteger(count) || count < 1) throw corrupt(p + 1, `order count ${count} is not a positive count`);
-        if (p + SNAPSHOT_LEVEL_SLOTS + count * SNAPSHOT_ORDER_SLOTS > end) throw corrupt(p, 'orders run past the end');
-        previousPrice = price;
-        p += SNAPSHOT_LEVEL_SLOTS;
-        for (let k = 0; k < count; k++, p += SNAPSHOT_ORDER_SLOTS) {
-          const id = slots[p];
-          if (!Number.isSafeInteger(id) || id < 1 || id >= nextOrderId) throw corrupt(p, `order id ${id} is not in 1..${nextOrderId - 1}`);
-          if (ids.has(id)) throw corrupt(p, `order id ${id} appears twice`);
-          ids.add(id);
-          if (!isSafeCount(slots[p + 1])) throw corrupt(p + 1, `trader ${slots[p + 1]} is not a non-negative safe integer`);
-          const remaining = slots[p + 2];
-          if (!Number.isSafeInteger(remaining) || remaining < 1) throw corrupt(p + 2, `remaining ${remaining} is not a positive safe integer`);
-          if (!isSafeCount(slots[p + 3])) throw corrupt(p + 3, `timestamp ${slots[p + 3]} is not a non-negative safe integer`);
-          const stp = slots[p + 4];
-          if (!(stp === 0 || stp === 1 || stp === 2 || stp === 3)) throw corrupt(p + 4, `stp ${stp} is not a code 0..3`);
-        }
-        orders += count;
-        levels++;
-      }
-    }
-  }
-  if (p !== end) throw corrupt(p, `${end - p} slots follow the last book`);
-  return { orders, levels };
 }
