@@ -47,6 +47,16 @@ export function writeCommand(
   slots[offset + 7] = clientOrderId;
 }
 
+/** Slot 0 of a limit order record. */
+export function limitHead(side: Side, timeInForce?: TimeInForce, stp?: SelfTradePrevention): number {
+  return Op.LIMIT | (sideCode(side) << 4) | (tifCode(timeInForce) << 8) | (stpCode(stp) << 12);
+}
+
+/** Slot 0 of a market order record. */
+export function marketHead(side: Side, stp?: SelfTradePrevention): number {
+  return Op.MARKET | (sideCode(side) << 4) | (stpCode(stp) << 12);
+}
+
 /** Builds a batch in one growable buffer; reuse it with clear() to allocate nothing per command. */
 export class CommandBatch {
   private buffer: Float64Array;
@@ -89,8 +99,7 @@ export class CommandBatch {
     trader: number, asset: number, side: Side, price: number, size: number, timestamp: number,
     timeInForce?: TimeInForce, stp?: SelfTradePrevention, clientOrderId = 0,
   ): this {
-    const head = Op.LIMIT | (sideCode(side) << 4) | (tifCode(timeInForce) << 8) | (stpCode(stp) << 12);
-    return this.push(head, trader, asset, 0, price, size, timestamp, clientOrderId);
+    return this.push(limitHead(side, timeInForce, stp), trader, asset, 0, price, size, timestamp, clientOrderId);
   }
 
   /** protectionPrice 0 means none. */
@@ -98,8 +107,7 @@ export class CommandBatch {
     trader: number, asset: number, side: Side, size: number, timestamp: number,
     protectionPrice = 0, stp?: SelfTradePrevention,
   ): this {
-    const head = Op.MARKET | (sideCode(side) << 4) | (stpCode(stp) << 12);
-    return this.push(head, trader, asset, 0, protectionPrice, size, timestamp, 0);
+    return this.push(marketHead(side, stp), trader, asset, 0, protectionPrice, size, timestamp, 0);
   }
 
   cancel(trader: number, asset: number, orderId: number): this {

@@ -3,10 +3,10 @@
 // (journal, fills, fill indexes, head); checkpoints copy the books out at an exact journal
 // sequence; opening a path recovers the newest good checkpoint plus the journal after it.
 // Without a path the same API runs in memory and persists nothing.
-import { Op, sideCode, stpCode, tifCode } from '../codes.js';
+import { Op } from '../codes.js';
 import { createEngine } from '../engine.js';
 import type { Engine } from '../engine.js';
-import type { BatchResults, CommandBatch } from '../batch.js';
+import { limitHead, marketHead, type BatchResults, type CommandBatch } from '../batch.js';
 import type { CoreLimits } from '../core.js';
 import { LobError, invalidArgument } from '../errors.js';
 import { isNonNegativeSafeInteger, isPositiveSafeInteger } from '../validate.js';
@@ -233,16 +233,14 @@ export class CoreStateMachine {
   placeLimitOrder(req: LimitOrderRequest): StateOrderResult {
     this.assertWritable();
     const result = this.engine.placeLimit(req);
-    const head = Op.LIMIT | (sideCode(req.side) << 4) | (tifCode(req.timeInForce) << 8) | (stpCode(req.stp) << 12);
-    this.persistence?.journal.appendCommand(head, req.trader, req.asset, 0, req.price, req.size, req.timestamp, req.clientOrderId ?? 0);
+    this.persistence?.journal.appendCommand(limitHead(req.side, req.timeInForce, req.stp), req.trader, req.asset, 0, req.price, req.size, req.timestamp, req.clientOrderId ?? 0);
     return this.recordResult(result);
   }
 
   placeMarketOrder(req: MarketOrderRequest): StateOrderResult {
     this.assertWritable();
     const result = this.engine.placeMarket(req);
-    const head = Op.MARKET | (sideCode(req.side) << 4) | (stpCode(req.stp) << 12);
-    this.persistence?.journal.appendCommand(head, req.trader, req.asset, 0, req.protectionPrice ?? 0, req.size, req.timestamp, 0);
+    this.persistence?.journal.appendCommand(marketHead(req.side, req.stp), req.trader, req.asset, 0, req.protectionPrice ?? 0, req.size, req.timestamp, 0);
     return this.recordResult(result);
   }
 
