@@ -5,13 +5,13 @@
 //
 //   write batch   repeated: kind:u8 (1 put, 2 del), keyLength:u32, valueLength:u32 (puts only),
 //                 key bytes, value bytes
-//   byte list     count:u32, then repeated: length:u32 (0xffffffff: absent), bytes
+//   byte list     see byte-list.mjs
 //
 // Lengths are little-endian.
 
 export const OP_PUT = 1;
 export const OP_DEL = 2;
-export const ABSENT = 0xffff_ffff;
+export { packByteList, unpackByteList } from './byte-list.mjs';
 
 /** A write batch being built; nothing reaches the database until Store.write(). */
 export class StoreBatch {
@@ -76,42 +76,4 @@ export class StoreBatch {
     this.end = offset + bytes;
     return offset;
   }
-}
-
-/** Packs byte strings (keys to read, range bounds) into one buffer. */
-export function packByteList(items: ReadonlyArray<Uint8Array | undefined>): ArrayBuffer {
-  let total = 4;
-  for (const item of items) total += 4 + (item?.length ?? 0);
-  const bytes = new Uint8Array(total);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, items.length, true);
-  let o = 4;
-  for (const item of items) {
-    view.setUint32(o, item === undefined ? ABSENT : item.length, true);
-    o += 4;
-    if (item !== undefined) {
-      bytes.set(item, o);
-      o += item.length;
-    }
-  }
-  return bytes.buffer;
-}
-
-/** Unpacks a byte list into Buffer views of the one received buffer (no copies). */
-export function unpackByteList(packed: ArrayBuffer): Array<Buffer | undefined> {
-  const view = new DataView(packed);
-  const count = view.getUint32(0, true);
-  const out: Array<Buffer | undefined> = new Array(count);
-  let o = 4;
-  for (let i = 0; i < count; i++) {
-    const length = view.getUint32(o, true);
-    o += 4;
-    if (length === ABSENT) {
-      out[i] = undefined;
-    } else {
-      out[i] = Buffer.from(packed, o, length);
-      o += length;
-    }
-  }
-  return out;
 }

@@ -8,10 +8,10 @@
 // order, so writes land in the order the main thread posted them.
 import { parentPort } from 'node:worker_threads';
 import { RocksLevel } from '@nxtedition/rocksdb';
+import { packByteList, unpackByteList } from './byte-list.mjs';
 
 const OP_PUT = 1;
 const OP_DEL = 2;
-const ABSENT = 0xffffffff;
 const NO_OPTIONS = {};
 
 /** @type {RocksLevel | null} */
@@ -150,35 +150,8 @@ function flattenEntries(entries) {
 
 /** [packed byte list, its transfer list]: results go back as one buffer, never cloned per item. */
 function transferList(items) {
-  let total = 4;
-  for (const item of items) total += 4 + (item === undefined ? 0 : item.length);
-  const bytes = new Uint8Array(total);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, items.length, true);
-  let o = 4;
-  for (const item of items) {
-    view.setUint32(o, item === undefined ? ABSENT : item.length, true);
-    o += 4;
-    if (item !== undefined) {
-      bytes.set(item, o);
-      o += item.length;
-    }
-  }
-  return [bytes.buffer, [bytes.buffer]];
-}
-
-function unpackByteList(packed) {
-  const view = new DataView(packed);
-  const count = view.getUint32(0, true);
-  const out = new Array(count);
-  let o = 4;
-  for (let i = 0; i < count; i++) {
-    const length = view.getUint32(o, true);
-    o += 4;
-    out[i] = Buffer.from(packed, o, length);
-    o += length;
-  }
-  return out;
+  const buffer = packByteList(items);
+  return [buffer, [buffer]];
 }
 
 /** Errors cross as plain data: the code the binding gave and the cause RocksDB reported. */
