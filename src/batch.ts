@@ -271,7 +271,8 @@ export function decodeFill(fills: Float64Array, j: number, timestamp: number): F
     takerOrderId: fills[o + 3],
     makerTrader: fills[o + 4],
     takerTrader: fills[o + 5],
-    takerSide: SIDES[fills[o] % 2],
+    // Slot 0 is an integer below 2^53; ToInt32 keeps its parity, so & 1 is exact and cheaper than %.
+    takerSide: SIDES[fills[o] & 1],
     price: fills[o + 6],
     size: fills[o + 7],
     timestamp,
