@@ -107,7 +107,9 @@ export class WasmCore implements MatchingCore {
     this.maxOrders = limitOrInfinity(limits.maxOrders);
     this.maxLevels = limitOrInfinity(limits.maxLevels);
     this.hostBlock = this.x.init(maxPages, this.maxOrders, this.maxLevels);
-    if (this.hostBlock === 0) throw new Error(`the WASM core does not fit in maxMemoryBytes ${maxBytes}`);
+    if (this.hostBlock === 0) {
+      throw new LobError('INVALID_ARGUMENT', `maxMemoryBytes must leave room for the WASM core's own structures, got ${maxBytes}`);
+    }
     this.refresh();
   }
 
