@@ -20,9 +20,11 @@ import { orderId } from './orders';
 import { low32 } from './hashing';
 
 const INITIAL_BITS: u32 = 10;
-// An insert that probes further than this asks for growth (granted once a quarter full). On the
-// mixed benchmark flow 16 let the table run ~1/2 full at 7 probes an insert; 6 keeps it about
-// 1/4 full at ~0.7 probes an insert and ~0.5 shifts a delete.
+// An insert that probes further than this asks for growth, granted once the table is half full.
+// On the mixed benchmark flow a threshold of 16 let clusters reach 7 probes an insert; 6 keeps
+// it under one. The half-full floor (a quarter before) keeps a million scattered live ids in
+// 8 MB instead of 16 MB (60.9 -> 50.9 bytes a resting order at the end of the growing
+// benchmark) with no change in steady throughput that repeated runs could tell apart.
 const FAR_PROBE: u32 = 6;
 /** An insert that probes further than this switches to scrambled homes (see home()). */
 const CLUSTER_PROBE: u32 = 100;
@@ -136,7 +138,7 @@ function reserveIndexEntrySlow(): bool {
   if (scrambleSoon) {
     scrambleSoon = false;
     // Best effort, like early growth: rebuilt with scrambled homes (and grown if due).
-    const grow = count + 1 > capacity - (capacity >> 5) || count * 4 >= capacity;
+    const grow = count + 1 > capacity - (capacity >> 5) || count * 2 >= capacity;
     if (resize(grow ? bits + 1 : bits, true)) {
       growSoon = false;
       return true;
@@ -146,7 +148,7 @@ function reserveIndexEntrySlow(): bool {
   if (growSoon) {
     growSoon = false;
     // Best effort: a failed early growth still leaves room for the insert.
-    if (count * 4 >= capacity) resize(bits + 1);
+    if (count * 2 >= capacity) resize(bits + 1);
   }
   return true;
 }
