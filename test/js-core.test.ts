@@ -505,6 +505,8 @@ describe('snapshots', () => {
       ['zero price', damaged((s) => { s[firstLevel] = 0; }, good), 'CORRUPTION', /price is 0/],
       ['unordered levels', damaged((s) => { s[firstLevel] = 1; }, good), 'CORRUPTION', /best first/],
       ['duplicate id', duplicateFirstId(good), 'CORRUPTION', /more than once/],
+      // ids spread far beyond the order count take the sorting check instead of the bitmap
+      ['duplicate id, sparse ids', damaged((s) => { s[1] = 2 ** 40; }, duplicateFirstId(good)), 'CORRUPTION', /more than once/],
       ['id not below nextOrderId', damaged((s) => { s[firstOrder] = s[1]; }, good), 'CORRUPTION', /not below nextOrderId/],
       ['fractional size', damaged((s) => { s[firstOrder + 2] = 1.5; }, good), 'CORRUPTION', /remaining is 1.5/],
       ['stp 4', damaged((s) => { s[firstOrder + 4] = 4; }, good), 'CORRUPTION', /stp is 4/],
