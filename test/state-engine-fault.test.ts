@@ -1,0 +1,62 @@
+// A trap inside the engine must never leave a half-changed book serving: the state machine's
+// engine refuses further calls, and recover() rebuilds it from storage with every command that
+// was journaled before the fault, and nothing of the faulted one.
+import { describe, expect, it } from 'vitest';
+import { CoreStateMachine } from '../src/state/state-machine.js';
+import { describeEachBackend } from './helpers/backends.js';
+import { tempDbPath } from './fixtures/state-helpers.js';
+
+/** Makes the state machine's engine trap on its next placeLimit, as a WASM `unreachable` would. */
+function trapNextLimit(sm: CoreStateMachine): void {
+  const engine = (sm as unknown as { engine: { core: { placeLimit: () => void } } }).engine;
+  engine.core.placeLimit = () => {
+    throw new WebAssembly.RuntimeError('unreachable');
+  };
+}
+
+const bid = (price: number, timestamp: number) => ({ trader: 1, asset: 3, side: 'bid' as const, price, size: 5, timestamp });
+const ask = (price: number, timestamp: number) => ({ trader: 2, asset: 3, side: 'ask' as const, price, size: 2, timestamp });
+
+describeEachBackend('state machine after an engine fault', (backend) => {
+  it('refuses commands, then recover() restores every journaled command and nothing of the faulted one', async () => {
+    const sm = await CoreStateMachine.open({ backend, path: tempDbPath('fault') });
+    const reference = await CoreStateMachine.open({ backend });
+    try {
+      for (const target of [sm, reference]) {
+        target.placeLimitOrder(bid(100, 1));
+        target.placeLimitOrder(ask(100, 2)); // fills 2 of the bid
+      }
+      await sm.flush();
+      for (const target of [sm, reference]) target.placeLimitOrder(bid(99, 3)); // journaled, not flushed
+
+      trapNextLimit(sm);
+      expect(() => sm.placeLimitOrder(bid(98, 4))).toThrowError(expect.objectContaining({ code: 'ENGINE_FAILED' }));
+      expect(() => sm.placeLimitOrder(bid(97, 5))).toThrowError(/refuses further calls/);
+
+      const report = await sm.recover();
+      expect(report.nextOrderId).toBe(4);
+      expect(sm.stateHash()).toBe(reference.stateHash());
+      expect(await sm.getOrderFills(1)).toEqual(await reference.getOrderFills(1));
+
+      // And it trades on: the same id and the same book as the reference.
+      const next = sm.placeLimitOrder(bid(98, 6));
+      expect(next).toEqual(reference.placeLimitOrder(bid(98, 6)));
+      expect(sm.stateHash()).toBe(reference.stateHash());
+    } finally {
+      await sm.close();
+      await reference.close();
+    }
+  });
+});
+
+describe('in-memory state machine after an engine fault', () => {
+  it('keeps refusing: with nothing stored there is nothing to recover from', async () => {
+    const sm = await CoreStateMachine.open({ backend: 'js' });
+    sm.placeLimitOrder(bid(100, 1));
+    trapNextLimit(sm);
+    expect(() => sm.placeLimitOrder(bid(99, 2))).toThrowError(expect.objectContaining({ code: 'ENGINE_FAILED' }));
+    await sm.recover();
+    expect(() => sm.placeLimitOrder(bid(99, 3))).toThrowError(/refuses further calls/);
+    await sm.close();
+  });
+});
