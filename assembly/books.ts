@@ -5,7 +5,7 @@
 // book is 56 bytes and its side arrays start empty, so 10,000 assets cost next to nothing.
 // The map is open addressing over 4-byte book pointers (key read from the book), linear
 // probing, at most half full.
-import { alloc, free } from './allocator';
+import { newSlotTable, moveEntries } from './slot-table';
 import { poolReset, poolReserve, poolTake, POOL_DESCRIPTOR_BYTES } from './pool';
 import { initSide, SIDE_BYTES, sideLength } from './levels';
 import { SIDE_BID, SIDE_ASK } from './codes';
@@ -91,19 +91,13 @@ function place(book: usize): void {
 
 function growSlots(): bool {
   const bits = slotBits == 0 ? INITIAL_BITS : slotBits + 1;
-  const bytes = (<usize>1 << bits) << 2;
-  const block = alloc(bytes);
-  if (block == 0) return false;
-  memory.fill(block, 0, bytes);
+  const table = newSlotTable(bits);
+  if (table == 0) return false;
   const old = slots;
   const oldCapacity: usize = old == 0 ? 0 : <usize>1 << slotBits;
-  slots = block;
+  slots = table;
   slotBits = bits;
-  for (let i: usize = 0; i < oldCapacity; i++) {
-    const book = <usize>load<u32>(old + (i << 2));
-    if (book != 0) place(book);
-  }
-  if (old != 0) free(old, oldCapacity << 2);
+  moveEntries(old, oldCapacity, (book: u32): void => place(<usize>book));
   return true;
 }
 

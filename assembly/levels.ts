@@ -17,6 +17,7 @@
 // open addressing over 4-byte level pointers (the key read from the level record), linear
 // probing, at most half full, backward-shift deletion; about 8 bytes per level.
 import { alloc, free } from './allocator';
+import { newSlotTable, moveEntries } from './slot-table';
 import { poolReset, poolReserve, poolTake, poolGive, POOL_DESCRIPTOR_BYTES } from './pool';
 import { SIDE_BID } from './codes';
 
@@ -82,20 +83,14 @@ export function resetLevels(): void {
 
 function growLevelSlots(): bool {
   const bits = levelSlotBits == 0 ? <u32>4 : levelSlotBits + 1;
-  const bytes = (<usize>1 << bits) << 2;
-  const block = alloc(bytes);
-  if (block == 0) return false;
-  memory.fill(block, 0, bytes);
+  const table = newSlotTable(bits);
+  if (table == 0) return false;
   const old = levelSlots;
-  const oldCount: u32 = old == 0 ? 0 : levelSlotMask + 1;
-  levelSlots = block;
+  const oldCapacity: usize = old == 0 ? 0 : <usize>levelSlotMask + 1;
+  levelSlots = table;
   levelSlotBits = bits;
   levelSlotMask = (<u32>1 << bits) - 1;
-  for (let i: u32 = 0; i < oldCount; i++) {
-    const level = <usize>load<u32>(old + (<usize>i << 2));
-    if (level != 0) hashLevel(level);
-  }
-  if (old != 0) free(old, <usize>oldCount << 2);
+  moveEntries(old, oldCapacity, (level: u32): void => hashLevel(<usize>level));
   return true;
 }
 
@@ -199,8 +194,8 @@ export function growSide(s: usize, wanted: u32): bool {
   return true;
 }
 
-/** A new empty level at `price`, inserted in order; only after reserveLevel(s). */
-export function addLevel(s: usize, price: f64): usize {
+/** An empty level record of side `s` at `price`, from the pool (reserved beforehand). */
+@inline function takeLevel(s: usize, price: f64): usize {
   const level = poolTake(levelPool);
   store<f64>(level, price, 0);
   store<f64>(level, 0, 8);
@@ -208,6 +203,12 @@ export function addLevel(s: usize, price: f64): usize {
   store<u32>(level, 0, 20);
   store<u32>(level, 0, 24);
   store<u32>(level, <u32>s, 28);
+  return level;
+}
+
+/** A new empty level at `price`, inserted in order; only after reserveLevel(s). */
+export function addLevel(s: usize, price: f64): usize {
+  const level = takeLevel(s, price);
   const key = keyOf(sideCode(s), price);
   const n = sideLength(s);
   const i = lowerBound(s, key);
@@ -243,13 +244,7 @@ export function removeLevel(level: usize): void {
 
 /** For restore: a fresh level at a known position i of a side already sized to hold it. */
 export function placeLevelAt(s: usize, i: u32, price: f64): usize {
-  const level = poolTake(levelPool);
-  store<f64>(level, price, 0);
-  store<f64>(level, 0, 8);
-  store<u32>(level, 0, 16);
-  store<u32>(level, 0, 20);
-  store<u32>(level, 0, 24);
-  store<u32>(level, <u32>s, 28);
+  const level = takeLevel(s, price);
   store<f64>(sideKeys(s) + (<usize>i << 3), keyOf(sideCode(s), price));
   store<u32>(sideLevels(s) + (<usize>i << 2), <u32>level);
   hashLevel(level);

@@ -15,7 +15,7 @@
 // Growth: at 31/32 full, or earlier (once a quarter full) when an insert had to probe far,
 // which is what scattered long-lived ids do. Dense sequential tables stay at ~4 bytes an order;
 // adversarial ones fall back to the usual <= 1/2 load.
-import { alloc, free } from './allocator';
+import { newSlotTable, moveEntries } from './slot-table';
 import { orderId } from './orders';
 import { low32 } from './hashing';
 
@@ -220,22 +220,16 @@ function shiftBack(slot: u32): void {
 }
 
 function resize(newBits: u32, newScrambled: bool = scrambled): bool {
-  const bytes = (<usize>1 << newBits) << 2;
-  const block = alloc(bytes);
+  const block = newSlotTable(newBits);
   if (block == 0) return false;
-  memory.fill(block, 0, bytes);
   const old = table;
-  const oldCapacity: u32 = old == 0 ? 0 : mask + 1;
+  const oldCapacity: usize = old == 0 ? 0 : <usize>mask + 1;
   table = block;
   bits = newBits;
   mask = (<u32>1 << newBits) - 1;
   runMask = mask >> 4;
   scrambled = newScrambled;
   growSoon = false;
-  for (let slot: u32 = 0; slot < oldCapacity; slot++) {
-    const e = load<u32>(old + (<usize>slot << 2));
-    if (e != 0) place(<usize>(e & POINTER));
-  }
-  if (old != 0) free(old, <usize>oldCapacity << 2);
+  moveEntries(old, oldCapacity, (e: u32): void => place(<usize>(e & POINTER)));
   return true;
 }

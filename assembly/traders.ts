@@ -5,6 +5,7 @@
 // `values` maps index -> trader; `slots` is an open-addressing map trader -> index + 1
 // (0 = empty), linear probing, at most half full, never deleted from.
 import { alloc, free } from './allocator';
+import { newSlotTable, moveEntries } from './slot-table';
 import { spread } from './hashing';
 
 export const NO_TRADER: u32 = 0xffffffff;
@@ -75,15 +76,12 @@ function growValues(): bool {
 
 function growSlots(): bool {
   const bits = slotBits == 0 ? INITIAL_BITS : slotBits + 1;
-  const bytes = (<usize>1 << bits) << 2;
-  const block = alloc(bytes);
-  if (block == 0) return false;
-  memory.fill(block, 0, bytes);
+  const table = newSlotTable(bits);
+  if (table == 0) return false;
   const old = slots;
-  const oldBits = slotBits;
-  slots = block;
+  const oldCapacity: usize = old == 0 ? 0 : <usize>1 << slotBits;
+  slots = table;
   slotBits = bits;
-  for (let index: u32 = 0; index < count; index++) place(index);
-  if (old != 0) free(old, (<usize>1 << oldBits) << 2);
+  moveEntries(old, oldCapacity, (entry: u32): void => place(entry - 1));
   return true;
 }
