@@ -12,15 +12,15 @@ import {
   REASON_CAPACITY, REASON_SELF_TRADE,
 } from './codes';
 import {
-  orderId, orderRemaining, orderTraderIndex, orderStp, orderNext, orderLevel, setOrderId,
-  setOrderRemaining, setOrderTimestamp, setOrderOwner, reserveOrder, takeOrder,
+  orderId, orderRemaining, orderTraderIndex, orderStp, orderNext, orderLevel,
+  setOrderRemaining, setOrderTimestamp, reserveOrder,
 } from './orders';
 import {
   bestKey, findLevel, levelCount, levelHead, levelPrice, levelSide, reserveLevel, sideCode,
   sideKeys, sideLength, sideLevels, sideOrders,
 } from './levels';
 import { bookAsset, bookSide, findBook, findOrCreateBook, sideBook } from './books';
-import { findOrderRecord, foundSlot, insertOrderRecord, reserveIndexEntry } from './order-index';
+import { createIndexedOrder, findOrderRecord, foundSlot, reserveIndexEntry } from './order-index';
 import { internTrader, lookupTrader, traderValue, NO_TRADER } from './traders';
 import { nextFill, reserveFills } from './buffers';
 import {
@@ -207,12 +207,7 @@ export function placeLimit(
   if (!reserveFills(fillBound(opp, size))) return false;
   const id = nextOrderId;
   nextOrderId = id + 1;
-  const order = takeOrder();
-  setOrderId(order, id);
-  setOrderRemaining(order, size);
-  setOrderTimestamp(order, timestamp);
-  setOrderOwner(order, traderIndex, stp);
-  insertOrderRecord(order);
+  const order = createIndexedOrder(id, size, timestamp, traderIndex, stp);
   linkOrder(own, level, price, order, true);
   writeResult(at, STATUS_RESTING, REASON_NONE, id, 0, size);
   return true;
@@ -274,12 +269,7 @@ function placeLimitGeneral(
   if (stoppedBySelfTrade) return writeResult(at, STATUS_CANCELLED, REASON_SELF_TRADE, id, filled, 0);
   if (left == 0) return writeResult(at, STATUS_FILLED, REASON_NONE, id, filled, 0);
   if (!mayRest) return writeResult(at, STATUS_CANCELLED, REASON_NONE, id, filled, 0);
-  const order = takeOrder();
-  setOrderId(order, id);
-  setOrderRemaining(order, left);
-  setOrderTimestamp(order, timestamp);
-  setOrderOwner(order, traderIndex, stp);
-  insertOrderRecord(order);
+  const order = createIndexedOrder(id, left, timestamp, traderIndex, stp);
   // Matching changed only the opposite side: the level found above is still this price's.
   linkOrder(bookSide(book, side), restLevel, price, order, true);
   writeResult(at, STATUS_RESTING, REASON_NONE, id, filled, left);

@@ -16,7 +16,7 @@
 // which is what scattered long-lived ids do. Dense sequential tables stay at ~4 bytes an order;
 // adversarial ones fall back to the usual <= 1/2 load.
 import { newSlotTable, moveEntries } from './slot-table';
-import { orderId } from './orders';
+import { orderId, setOrderId, setOrderOwner, setOrderRemaining, setOrderTimestamp, takeOrder } from './orders';
 import { low32 } from './hashing';
 
 const INITIAL_BITS: u32 = 10;
@@ -185,6 +185,20 @@ function place(order: usize): void {
     growSoon = true;
     if (distance > CLUSTER_PROBE && !scrambled) scrambleSoon = true;
   }
+}
+
+/**
+ * A new order record with its fields set, entered in the index: how every order comes to rest,
+ * new or restored. Only after reserveOrder() and reserveIndexEntry().
+ */
+@inline export function createIndexedOrder(id: f64, remaining: f64, timestamp: f64, traderIndex: u32, stp: u32): usize {
+  const order = takeOrder();
+  setOrderId(order, id);
+  setOrderRemaining(order, remaining);
+  setOrderTimestamp(order, timestamp);
+  setOrderOwner(order, traderIndex, stp);
+  insertOrderRecord(order);
+  return order;
 }
 
 /** Removes the entry at `slot` (backward-shift deletion). */

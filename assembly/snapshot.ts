@@ -12,10 +12,9 @@ import {
 } from './levels';
 import {
   orderId, orderNext, orderRemaining, orderStp, orderTimestamp, orderTraderIndex, reserveOrder,
-  setOrderId, setOrderOwner, setOrderRemaining, setOrderTimestamp, takeOrder,
 } from './orders';
 import { bookAsset, bookIsEmpty, bookSide, bookSlotCount, bookSlots, findOrCreateBook } from './books';
-import { insertOrderRecord, presizeOrderIndex, reserveIndexEntry } from './order-index';
+import { createIndexedOrder, presizeOrderIndex, reserveIndexEntry } from './order-index';
 import { internTrader, traderValue, NO_TRADER } from './traders';
 import { appendRestoredOrder, levelsInUse, restingOrders } from './resting';
 import { nextOrderId, setNextOrderId } from './matching';
@@ -212,12 +211,7 @@ function restoreSide(p: usize, s: usize, levels: u32): usize {
     for (let k: u32 = 0; k < orders; k++) {
       const traderIndex = internTrader(load<f64>(p, 8));
       if (traderIndex == NO_TRADER || !reserveOrder() || !reserveIndexEntry()) return 0;
-      const order = takeOrder();
-      setOrderId(order, load<f64>(p, 0));
-      setOrderRemaining(order, load<f64>(p, 16));
-      setOrderTimestamp(order, load<f64>(p, 24));
-      setOrderOwner(order, traderIndex, <u32>load<f64>(p, 32));
-      insertOrderRecord(order);
+      const order = createIndexedOrder(load<f64>(p, 0), load<f64>(p, 16), load<f64>(p, 24), traderIndex, <u32>load<f64>(p, 32));
       appendRestoredOrder(level, order, k == 0);
       p += 40;
     }
