@@ -6,14 +6,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readLobsterText, sampleDirectory, samplePath } from '../src/lobster/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MAIN = path.join(ROOT, 'dist/src/cli/main.js');
-const DATA = path.resolve(ROOT, '../shared/data/lobster');
-const AAPL_MESSAGES = path.join(DATA, 'AAPL_2012-06-21_level50_head672_message.csv');
-const AAPL_BOOK = path.join(DATA, 'AAPL_2012-06-21_level50_head672_orderbook.csv');
-const MSFT_MESSAGES = path.join(DATA, 'MSFT_2012-06-21_level50_head1950_message.csv');
-const MSFT_BOOK = path.join(DATA, 'MSFT_2012-06-21_level50_head1950_orderbook.csv');
+const DATA = sampleDirectory();
+const AAPL_MESSAGES = samplePath('aaplHeadMessages');
+const AAPL_BOOK = samplePath('aaplHeadBook');
+const MSFT_MESSAGES = samplePath('msftHeadMessages');
+const MSFT_BOOK = samplePath('msftHeadBook');
 /** Rows in the MSFT files (the last one has no line ending). */
 const MSFT_ROWS = 1950;
 
@@ -287,7 +288,7 @@ describe('replay', () => {
 
   it('reports the exact first difference from an altered order book, exit 1', async () => {
     // Row 100, level 3 of the bids: one more share than NASDAQ had.
-    const lines = fs.readFileSync(MSFT_BOOK, 'latin1').split('\n');
+    const lines = readLobsterText(MSFT_BOOK).split('\n');
     const cells = lines[99].split(',');
     const bidPrice3 = Number(cells[4 * 2 + 2]);
     const bidSize3 = Number(cells[4 * 2 + 3]);
@@ -320,7 +321,7 @@ describe('replay', () => {
   });
 
   it('replays every LOBSTER message file on its own', async () => {
-    const messageFiles = fs.readdirSync(DATA).filter((name) => /message.*\.csv$/.test(name));
+    const messageFiles = fs.readdirSync(DATA).filter((name) => /message.*\.csv\.gz$/.test(name));
     expect(messageFiles.length).toBeGreaterThanOrEqual(4);
     for (const name of messageFiles) {
       const run = await lobcore('replay', path.join(DATA, name), '--json');
@@ -332,8 +333,8 @@ describe('replay', () => {
   });
 
   it('checks the one level a level-1 order book has, and explains the first row it cannot rebuild', async () => {
-    const run = await lobcore('replay', path.join(DATA, 'AMZN_2012-06-21_34200000_57600000_message_1.csv'),
-      '--orderbook', path.join(DATA, 'AMZN_2012-06-21_34200000_57600000_orderbook_1.csv'));
+    const run = await lobcore('replay', samplePath('amznDayMessages'),
+      '--orderbook', samplePath('amznDayBook'));
     expect(run.code).toBe(1);
     // Row 3: the best bid empties and the next one was never in the message file.
     expect(run.stderr.trim()).toBe('lobcore: first mismatch at book row 3, bid level 1: expected 100 @ 2237500, found 100 @ 2231800');
@@ -346,7 +347,7 @@ describe('replay', () => {
 
   it('a malformed row: exit 2 naming the row and the reason, nothing written', async () => {
     const bad = path.join(scratch, 'bad_message.csv');
-    const rows = fs.readFileSync(MSFT_MESSAGES, 'latin1').split('\n').slice(0, 5);
+    const rows = readLobsterText(MSFT_MESSAGES).split('\n').slice(0, 5);
     rows[2] = '34200.1,1,16116658,100,31O400,-1';
     fs.writeFileSync(bad, rows.join('\n'));
     const db = path.join(scratch, 'bad-replay-db');

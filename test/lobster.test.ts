@@ -1,9 +1,6 @@
 // Real NASDAQ order flow (LOBSTER samples): the parsers, and a replay that must rebuild the
 // published 50-level book after every message, on each backend; full-file replays must leave
 // both backends in the same state.
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BACKENDS, BOTH_BACKENDS, describeEachBackend, newEngine } from './helpers/backends.js';
 import { LobError } from '../src/errors.js';
@@ -17,6 +14,7 @@ import {
   parseOrderbook,
   readMessageFile,
   readOrderbookFile,
+  samplePath,
   type DepthMismatch,
   type MessageColumns,
   type OrderbookRows,
@@ -24,16 +22,10 @@ import {
 } from '../src/lobster/index.js';
 import type { Engine } from '../src/engine.js';
 
-const repoRoot = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
-const DATA_DIR = [path.resolve(repoRoot, '../shared/data/lobster'), '/work/shared/data/lobster'].find((d) =>
-  existsSync(path.join(d, 'README.md')),
-);
-const data = (name: string) => path.join(DATA_DIR ?? '', name);
-
-const AAPL_HEAD = { messages: 'AAPL_2012-06-21_level50_head672_message.csv', book: 'AAPL_2012-06-21_level50_head672_orderbook.csv' };
-const MSFT_HEAD = { messages: 'MSFT_2012-06-21_level50_head1950_message.csv', book: 'MSFT_2012-06-21_level50_head1950_orderbook.csv' };
-const AAPL_FULL = 'AAPL_2012-06-21_34200000_37800000_message_50.csv';
-const AMZN = { messages: 'AMZN_2012-06-21_34200000_57600000_message_1.csv', book: 'AMZN_2012-06-21_34200000_57600000_orderbook_1.csv' };
+const AAPL_HEAD = { messages: samplePath('aaplHeadMessages'), book: samplePath('aaplHeadBook') };
+const MSFT_HEAD = { messages: samplePath('msftHeadMessages'), book: samplePath('msftHeadBook') };
+const AAPL_FULL = samplePath('aaplHourMessages');
+const AMZN = { messages: samplePath('amznDayMessages'), book: samplePath('amznDayBook') };
 
 function parseError(fn: () => unknown): LobError {
   try {
@@ -96,7 +88,7 @@ describe('LOBSTER message parser', () => {
   });
 
   it('names the file when reading from disk fails to parse', () => {
-    expect(() => readMessageFile(data(AAPL_HEAD.book))).toThrow(/head672_orderbook\.csv: LOBSTER row 1: more than 6 fields/);
+    expect(() => readMessageFile(AAPL_HEAD.book)).toThrow(/head672_orderbook\.csv\.gz: LOBSTER row 1: more than 6 fields/);
   });
 });
 
@@ -143,18 +135,18 @@ function replayAgainstBook(engine: Engine, messages: MessageColumns, book: Order
   return { mismatch: null, replayer };
 }
 
-describe.skipIf(DATA_DIR === undefined)('LOBSTER replay', () => {
-  const files = DATA_DIR === undefined ? undefined : {
-    aapl: { messages: readMessageFile(data(AAPL_HEAD.messages)), book: readOrderbookFile(data(AAPL_HEAD.book)) },
-    msft: { messages: readMessageFile(data(MSFT_HEAD.messages)), book: readOrderbookFile(data(MSFT_HEAD.book)) },
+describe('LOBSTER replay', () => {
+  const files = {
+    aapl: { messages: readMessageFile(AAPL_HEAD.messages), book: readOrderbookFile(AAPL_HEAD.book) },
+    msft: { messages: readMessageFile(MSFT_HEAD.messages), book: readOrderbookFile(MSFT_HEAD.book) },
   };
 
   it('the sample files parse to their documented sizes', () => {
-    expect(files!.aapl.messages.count).toBe(672);
-    expect(files!.aapl.book.rows).toBe(672);
-    expect(files!.aapl.book.levels).toBe(50);
-    expect(files!.msft.messages.count).toBe(1950);
-    expect(files!.msft.book.rows).toBe(1950);
+    expect(files.aapl.messages.count).toBe(672);
+    expect(files.aapl.book.rows).toBe(672);
+    expect(files.aapl.book.levels).toBe(50);
+    expect(files.msft.messages.count).toBe(1950);
+    expect(files.msft.book.rows).toBe(1950);
   });
 
   describeEachBackend('rebuilds the 50-level book after every message', (backend) => {
@@ -180,7 +172,7 @@ describe.skipIf(DATA_DIR === undefined)('LOBSTER replay', () => {
 
   it('compareDepth reports the first difference precisely', async () => {
     const engine = await newEngine(BACKENDS[0]);
-    const { book, messages } = files!.aapl;
+    const { book, messages } = files.aapl;
     const replayer = new LobsterReplayer(engine, messages);
     replayer.seed(book.row(0));
     replayer.apply(0);
@@ -199,7 +191,7 @@ describe.skipIf(DATA_DIR === undefined)('LOBSTER replay', () => {
   });
 });
 
-describe.skipIf(DATA_DIR === undefined || !BOTH_BACKENDS)('LOBSTER full-file replays agree across backends', () => {
+describe.skipIf(!BOTH_BACKENDS)('LOBSTER full-file replays agree across backends', () => {
   const SAMPLE_EVERY = 5_000;
 
   async function replayBoth(messages: MessageColumns, firstRow: Float64Array, check?: (engine: Engine, i: number) => void) {
@@ -220,8 +212,8 @@ describe.skipIf(DATA_DIR === undefined || !BOTH_BACKENDS)('LOBSTER full-file rep
   }
 
   it('AAPL, 92k messages at 50 levels (its first 672 rows checked against the published book)', async () => {
-    const messages = readMessageFile(data(AAPL_FULL));
-    const head = readOrderbookFile(data(AAPL_HEAD.book));
+    const messages = readMessageFile(AAPL_FULL);
+    const head = readOrderbookFile(AAPL_HEAD.book);
     expect(messages.count).toBe(91_997);
     let mismatch: DepthMismatch | null = null;
     const { stats, engines } = await replayBoth(messages, head.row(0), (engine, i) => {
@@ -235,8 +227,8 @@ describe.skipIf(DATA_DIR === undefined || !BOTH_BACKENDS)('LOBSTER full-file rep
   });
 
   it('AMZN, a whole day at level 1', async () => {
-    const messages = readMessageFile(data(AMZN.messages));
-    const book = readOrderbookFile(data(AMZN.book));
+    const messages = readMessageFile(AMZN.messages);
+    const book = readOrderbookFile(AMZN.book);
     expect(messages.count).toBe(57_515);
     expect(book.levels).toBe(1);
     const { stats } = await replayBoth(messages, book.row(0));

@@ -3,33 +3,19 @@
 // 4 -> an IOC limit at the executed order's price for the executed size (the aggressor that
 // hit it); 5, 6, 7 do not change the visible book and are skipped. Orders resting before
 // the file starts are unknown to it: messages about them are skipped.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseMessages, MessageType } from '../../src/lobster/parse.js';
+import { MessageType } from '../../src/lobster/parse.js';
+import { readMessageFile } from '../../src/lobster/files.js';
+import { samplePath } from '../../src/lobster/samples.js';
 import type { MessageColumns } from '../../src/lobster/parse.js';
 import { SideCode, TifCode } from '../commands.js';
 import { FlowBuilder } from './flow-builder.js';
 import type { Workload } from './workload.js';
 
+/** The two sample files of the workload, from the package's data/lobster. */
 export const LOBSTER_FILES = [
-  { asset: 1, symbol: 'AAPL', file: 'AAPL_2012-06-21_34200000_37800000_message_50.csv' },
-  { asset: 2, symbol: 'AMZN', file: 'AMZN_2012-06-21_34200000_57600000_message_1.csv' },
+  { asset: 1, symbol: 'AAPL', sample: 'aaplHourMessages' },
+  { asset: 2, symbol: 'AMZN', sample: 'amznDayMessages' },
 ] as const;
-
-/** ../shared/data/lobster relative to the repository root, else the shared checkout's path. */
-export function lobsterDirectory(): string | undefined {
-  const repoRoot = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
-  const candidates = [join(repoRoot, '..', 'shared', 'data', 'lobster'), '/work/shared/data/lobster'];
-  return candidates.find((dir) => LOBSTER_FILES.every((f) => existsSync(join(dir, f.file))));
-}
-
-function findRepoRoot(from: string): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    if (dirname(dir) === dir) return resolve(from, '..', '..');
-  }
-}
 
 /** LOBSTER does not name traders: each order gets one derived from its id, the aggressors trader 0. */
 const traderOf = (lobsterId: number): number => 1 + (lobsterId % 997);
@@ -40,11 +26,9 @@ export interface LobsterScale {
   messages: number;
 }
 
-export function lobsterWorkload(scale: LobsterScale): Workload | string {
-  const dir = lobsterDirectory();
-  if (dir === undefined) return 'LOBSTER files not found in ../shared/data/lobster';
+export function lobsterWorkload(scale: LobsterScale): Workload {
   const feeds = LOBSTER_FILES.map((f) => {
-    const messages = parseMessages(readFileSync(join(dir, f.file), 'latin1'));
+    const messages = readMessageFile(samplePath(f.sample));
     return { asset: f.asset, messages, tick: tickOf(messages) };
   });
   const flow = new FlowBuilder();

@@ -8,6 +8,7 @@ export {
   type MessageColumns,
   type OrderbookRows,
 } from './parse.js';
-export { readMessageFile, readOrderbookFile } from './files.js';
+export { readLobsterText, readMessageFile, readOrderbookFile } from './files.js';
+export { LOBSTER_SAMPLES, sampleDirectory, samplePath, type LobsterSample } from './samples.js';
 export { LobsterReplayer, messageTimestamp, type ReplayOptions, type ReplayStats } from './replay.js';
 export { compareDepth, describeMismatch, type DepthMismatch } from './compare.js';

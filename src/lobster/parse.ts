@@ -1,4 +1,4 @@
-// Parsers for LOBSTER's CSV files (lobsterdata.com; format in shared/data/lobster/README.md) into
+// Parsers for LOBSTER's CSV files (lobsterdata.com; format in data/lobster/README.md) into
 // columnar typed arrays, so a replay of a day of messages reads numbers, not objects.
 //
 // A scanner walks the text once. Integer fields are accumulated digit by digit (exact below 2^53,
