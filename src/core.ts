@@ -1,5 +1,5 @@
 // The numeric interface between the engine host and a matching core. Two cores implement it:
-// the WebAssembly one (src/wasm-core.ts over assembly/) and the TypeScript one (src/js-core.ts).
+// the WebAssembly one (src/wasm-core.ts over assembly/) and the TypeScript one (src/js-core/index.ts over src/js-core/, which mirrors assembly/ file for file).
 // The host (src/engine-host.ts) validates input, builds result objects and guards against
 // faults, once, for both: so a benchmark of the two engines measures the cores, not two hosts.
 //

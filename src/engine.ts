@@ -64,7 +64,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     return new MatchingEngine(await WasmCore.create(options));
   }
   if (backend === 'js') {
-    const { JsCore } = await import('./js-core.js');
+    const { JsCore } = await import('./js-core/index.js');
     return new MatchingEngine(new JsCore(options));
   }
   throw new LobError('INVALID_ARGUMENT', `backend must be one of wasm, js, got ${String(backend)}`);

@@ -1,10 +1,10 @@
-// Core-level behaviour of the TypeScript matching core (src/js-core.ts): every semantic rule of
+// Core-level behaviour of the TypeScript matching core (src/js-core/): every semantic rule of
 // docs/semantics.md checked directly through the numeric MatchingCore interface, pool growth,
 // limits, extremes, snapshots and their damage, and a randomized comparison with a naive model.
 // The cross-backend suites through createEngine live elsewhere.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { JsCore } from '../src/js-core.js';
+import { JsCore } from '../src/js-core/index.js';
 import { CommandBatch, FILL_SLOTS, RESULT_SLOTS } from '../src/batch.js';
 import { ReasonCode, SideCode, StatusCode, StpCode, TifCode } from '../src/codes.js';
 import { LEVEL_SLOTS, ORDER_SLOTS, OUT_FILLED, OUT_FILL_COUNT, OUT_HEAD, OUT_ORDER_ID, OUT_REMAINING } from '../src/core.js';
