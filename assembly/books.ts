@@ -1,17 +1,17 @@
 // One book per asset, found through a hash map from asset id to book record.
 //
-// Book record (56 bytes, pooled): 0 asset f64 | 8 bid side | 32 ask side   (sides: levels.ts)
+// Book record (88 bytes, pooled): 0 asset f64 | 8 bid side | 48 ask side   (sides: levels.ts)
 // Books are created on the first order that rests in an asset and are never freed: an empty
-// book is 56 bytes and its side arrays start empty, so 10,000 assets cost next to nothing.
+// book is 88 bytes and its ladders hold no node, so 10,000 assets cost next to nothing.
 // The map is open addressing over 4-byte book pointers (key read from the book), linear
 // probing, at most half full.
 import { newSlotTable, moveEntries } from './slot-table';
 import { poolReset, poolReserve, poolTake, POOL_DESCRIPTOR_BYTES } from './pool';
-import { initSide, SIDE_BYTES, sideLength } from './levels';
+import { initSide, SIDE_BYTES, sideCode, sideLength } from './levels';
 import { SIDE_BID, SIDE_ASK } from './codes';
 import { spread } from './hashing';
 
-const BOOK_BYTES: u32 = 56;
+const BOOK_BYTES: u32 = 8 + 2 * <u32>SIDE_BYTES;
 const BID_SIDE: usize = 8;
 const INITIAL_BITS: u32 = 4;
 const bookPool: usize = memory.data(POOL_DESCRIPTOR_BYTES, 8);
@@ -39,7 +39,7 @@ export function resetBooks(): void {
 }
 /** The book a side struct belongs to. */
 @inline export function sideBook(s: usize): usize {
-  return s - BID_SIDE - <usize>load<u32>(s, 20) * SIDE_BYTES;
+  return s - BID_SIDE - <usize>sideCode(s) * SIDE_BYTES;
 }
 export function bookIsEmpty(book: usize): bool {
   return sideLength(bookSide(book, SIDE_BID)) == 0 && sideLength(bookSide(book, SIDE_ASK)) == 0;

@@ -7,8 +7,8 @@
 // The host validates a snapshot completely before restoreSnapshot runs, so reading trusts it.
 import { alloc, free } from './allocator';
 import {
-  growSide, levelCount, levelHead, levelPrice, placeLevelAt, reserveLevelRecord,
-  setSideLengthForRestore, sideLength, sideLevels,
+  beginSideBuild, bestPosition, buildNextWorseLevel, endSideBuild, levelAt, levelCount, levelHead, levelPrice,
+  reserveLevelRecord, sideLength, worsePosition, NO_POSITION,
 } from './levels';
 import {
   orderId, orderNext, orderRemaining, orderStp, orderTimestamp, orderTraderIndex, reserveOrder,
@@ -35,7 +35,7 @@ let lastAsset: f64 = -1;
 let headerWritten = false;
 let book: usize = 0;
 let side: u32 = 0;
-let rank: u32 = 0;
+let walk: u64 = NO_POSITION; // the level being written: a position of the side's best-first walk
 let order: usize = 0; // next order of the current level, 0 before its header is written
 
 /** Starts a snapshot; returns its length in bytes. Chunks follow from snapshotChunk(). */
@@ -100,20 +100,19 @@ export function snapshotChunk(): u32 {
       store<f64>(chunk + at, <f64>sideLength(bookSide(book, SIDE_ASK)), 16);
       at += 24;
       side = SIDE_BID;
-      rank = 0;
+      walk = bestPosition(bookSide(book, SIDE_BID));
       order = 0;
     }
-    const s = bookSide(book, side);
-    if (rank == sideLength(s)) {
+    if (walk == NO_POSITION) {
       if (side == SIDE_BID) {
         side = SIDE_ASK;
-        rank = 0;
+        walk = bestPosition(bookSide(book, SIDE_ASK));
       } else {
         book = 0;
       }
       continue;
     }
-    const level = <usize>load<u32>(sideLevels(s) + (<usize>(sideLength(s) - 1 - rank) << 2));
+    const level = levelAt(walk);
     if (order == 0) {
       if (at + 16 > CHUNK_BYTES) break;
       store<f64>(chunk + at, levelPrice(level), 0);
@@ -131,7 +130,7 @@ export function snapshotChunk(): u32 {
       order = orderNext(order);
     }
     if (order != 0) break; // chunk full mid-level
-    rank++;
+    walk = worsePosition(walk);
   }
   if (at == 0 && sortedBooks != 0) {
     free(sortedBooks, <usize>bookTotal << 2);
@@ -200,12 +199,11 @@ export function restoreSnapshot(at: usize, orders: u32): bool {
 
 function restoreSide(p: usize, s: usize, levels: u32): usize {
   if (levels == 0) return p;
-  if (!growSide(s, levels)) return 0;
-  setSideLengthForRestore(s, levels);
+  if (!beginSideBuild(s, levels)) return 0;
   for (let rank: u32 = 0; rank < levels; rank++) {
     if (!reserveLevelRecord()) return 0;
-    // Best first in the snapshot, best last in the ladder.
-    const level = placeLevelAt(s, levels - 1 - rank, load<f64>(p, 0));
+    // Best first in the snapshot: each level is worse than the one before.
+    const level = buildNextWorseLevel(s, load<f64>(p, 0));
     const orders = <u32>load<f64>(p, 8);
     p += 16;
     for (let k: u32 = 0; k < orders; k++) {
@@ -216,5 +214,6 @@ function restoreSide(p: usize, s: usize, levels: u32): usize {
       p += 40;
     }
   }
+  endSideBuild(s, levels);
   return p;
 }

@@ -1,7 +1,7 @@
 // One book per asset, found through a map from asset id to book number (mirrors
 // assembly/books.ts). A book is two sides of levels.ts: side index book * 2 + side code. Books
-// are created on the first order that rests in an asset and are never freed; their sides start
-// small, so ten thousand thin books cost little.
+// are created on the first order that rests in an asset and are never freed; an empty side holds
+// no ladder node, so ten thousand thin books cost little.
 import { growFloat64 } from './typed-arrays.js';
 import type { Levels } from './levels.js';
 import { NIL } from './orders.js';
@@ -26,14 +26,14 @@ export class Books {
   }
 
   /** The book of an asset, created (with its two sides in `levels`) if new. */
-  findOrCreateBook(asset: number, levels: Levels, sideCapacity?: number): number {
+  findOrCreateBook(asset: number, levels: Levels): number {
     const found = this.findBook(asset);
     if (found !== NIL) return found;
     const book = this.count++;
     if (book === this.asset.length) this.asset = growFloat64(this.asset, book * 2);
     this.asset[book] = asset;
-    levels.addSide(sideCapacity);
-    levels.addSide(sideCapacity);
+    levels.addSide();
+    levels.addSide();
     this.byAsset.set(asset, book);
     this.lastAsset = asset;
     this.lastBook = book;

@@ -9,7 +9,7 @@ import { ReasonCode, StatusCode, StpCode, TifCode } from '../codes.js';
 import { bookSide, sideBook, sideCode } from './books.js';
 import type { Buffers } from './buffers.js';
 import type { CoreState } from './core-state.js';
-import { keyOf } from './levels.js';
+import { keyOf, NO_POSITION } from './levels.js';
 import { createIndexedOrder } from './order-index.js';
 import { NIL } from './orders.js';
 import { linkOrder, removeOrder, retireOrder, shrinkOrder, unlinkOrder } from './resting.js';
@@ -163,10 +163,6 @@ export class Matching {
     const remaining = orders.remaining;
     const makerTrader = orders.trader;
     const head = levels.head;
-    // Matching only takes levels off this side, so its arrays never move meanwhile.
-    const keys = levels.sideKeys[opp];
-    const sideLevels = levels.sideLevels[opp];
-    const sideLength = levels.sideLength;
     const tag = command * 2 + takerSide;
     const buffers = this.buffers;
     let fills = buffers.fills;
@@ -174,9 +170,8 @@ export class Matching {
     let left = size;
     let stopped = false;
     while (left > 0) {
-      const n = sideLength[opp];
-      if (n === 0 || keys[n - 1] < threshold) break;
-      const level = sideLevels[n - 1];
+      const level = levels.bestLevel(opp);
+      if (level === NIL || levels.bestKey(opp) < threshold) break;
       const maker = head[level];
       if (stp !== StpCode.ALLOW && makerTrader[maker] === trader) {
         if (stp === StpCode.CANCEL_TAKER) {
@@ -218,11 +213,9 @@ export class Matching {
    */
   dryRun(opp: number, threshold: number, size: number, trader: number, stp: number): number {
     const { orders, levels } = this.state;
-    const keys = levels.sideKeys[opp];
-    const sideLevels = levels.sideLevels[opp];
     let fillable = 0;
-    for (let i = levels.sideLength[opp] - 1; i >= 0 && keys[i] >= threshold && fillable < size; i--) {
-      const level = sideLevels[i];
+    for (let at = levels.bestPosition(opp); at !== NO_POSITION && levels.keyAt(at) >= threshold && fillable < size; at = levels.worsePosition(at)) {
+      const level = levels.levelAt(at);
       if (stp === StpCode.ALLOW) {
         fillable += levels.total[level];
         continue;

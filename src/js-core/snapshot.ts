@@ -7,6 +7,7 @@ import {
 } from '../snapshot.js';
 import { bookSide } from './books.js';
 import { CoreState } from './core-state.js';
+import { NO_POSITION } from './levels.js';
 import { createIndexedOrder } from './order-index.js';
 import { NIL } from './orders.js';
 import { appendRestoredOrder } from './resting.js';
@@ -26,12 +27,11 @@ export function writeSnapshot(state: CoreState): Uint8Array {
   for (let b = 0; b < nonEmpty.length; b++) {
     const book = nonEmpty[b];
     out[p++] = books.asset[book];
-    out[p++] = levels.sideLength[bookSide(book, 0)];
-    out[p++] = levels.sideLength[bookSide(book, 1)];
+    out[p++] = levels.sideLength(bookSide(book, 0));
+    out[p++] = levels.sideLength(bookSide(book, 1));
     for (let s = bookSide(book, 0); s <= bookSide(book, 1); s++) {
-      const sideLevels = levels.sideLevels[s];
-      for (let i = levels.sideLength[s] - 1; i >= 0; i--) {
-        const level = sideLevels[i];
+      for (let at = levels.bestPosition(s); at !== NO_POSITION; at = levels.worsePosition(at)) {
+        const level = levels.levelAt(at);
         out[p++] = levels.price[level];
         out[p++] = levels.count[level];
         for (let o = levels.head[level]; o !== NIL; o = orders.next[o]) {
@@ -50,7 +50,7 @@ export function writeSnapshot(state: CoreState): Uint8Array {
 /** Books with at least one level, ordered by asset. */
 function nonEmptyBooksByAsset(state: CoreState): Int32Array {
   const { books, levels } = state;
-  const isEmpty = (book: number): boolean => levels.sideLength[bookSide(book, 0)] + levels.sideLength[bookSide(book, 1)] === 0;
+  const isEmpty = (book: number): boolean => levels.sideLength(bookSide(book, 0)) + levels.sideLength(bookSide(book, 1)) === 0;
   let count = 0;
   for (let book = 0; book < books.count; book++) if (!isEmpty(book)) count++;
   const result = new Int32Array(count);
@@ -75,16 +75,16 @@ export function restoreSnapshot(bytes: Uint8Array, maxOrders: number, maxLevels:
   const bookCount = slots[2];
   let p = SNAPSHOT_HEADER_SLOTS;
   for (let b = 0; b < bookCount; b++) {
-    const book = books.findOrCreateBook(slots[p], levels, 0);
+    const book = books.findOrCreateBook(slots[p], levels);
     const depths = [slots[p + 1], slots[p + 2]];
     p += SNAPSHOT_BOOK_SLOTS;
     for (let side = 0; side < 2; side++) {
       const s = bookSide(book, side);
       const depth = depths[side];
-      levels.growSide(s, depth);
-      // The snapshot lists levels best first; a side keeps the best at its end.
+      levels.beginSideBuild(s, depth);
+      // Best first in the snapshot: each level is worse than the one before.
       for (let rank = 0; rank < depth; rank++) {
-        const level = levels.placeLevelAt(s, depth - 1 - rank, slots[p]);
+        const level = levels.buildNextWorseLevel(s, slots[p]);
         const count = slots[p + 1];
         p += SNAPSHOT_LEVEL_SLOTS;
         for (let k = 0; k < count; k++, p += SNAPSHOT_ORDER_SLOTS) {
@@ -92,7 +92,7 @@ export function restoreSnapshot(bytes: Uint8Array, maxOrders: number, maxLevels:
           appendRestoredOrder(state, level, order);
         }
       }
-      levels.sideLength[s] = depth;
+      levels.endSideBuild(s, depth);
     }
   }
   return state;
