@@ -405,8 +405,7 @@ function absorb(s: usize, left: usize, right: usize, separator: f64, isLeaf: boo
   // An inner node's first key is never consulted, so it may be stale; the parent's is a valid bound.
   if (!isLeaf) setKey(left, n, separator);
   setEntries(left, n + m);
-  if (right == bestLeaf(s)) setBestLeaf(s, left);
-  unlinkNode(s, right);
+  unlinkNode(s, right); // the rightmost leaf, if absorbed, passes to its worse neighbour: `left`
   giveNode(right);
 }
 
@@ -536,7 +535,9 @@ export function endLadderBuild(s: usize, n: u32): void {
 
 // ---- self-check (tests): 0 when every invariant holds, else the number of the first that fails
 let checkedEntries: u32 = 0;
-let checkedLeaf: usize = 0;
+/** Per tree level (0 = leaves), the last node met in key order: neighbour links are checked against it. */
+const checkedLast: usize = memory.data(<i32>MAX_HEIGHT * 4, 4);
+@inline function lastChecked(below: u32): usize { return <usize>load<u32>(checkedLast + (<usize>below << 2)); }
 
 export function checkLadder(s: usize): i32 {
   const height = ladderHeight(s);
@@ -548,26 +549,30 @@ export function checkLadder(s: usize): i32 {
   const root = rootOf(s);
   if (height > 1 && entries(root) < 2) return 4;
   checkedEntries = 0;
-  checkedLeaf = 0;
+  memory.fill(checkedLast, 0, MAX_HEIGHT * 4);
   const bad = checkNode(root, height - 1, -Infinity, Infinity);
   if (bad != 0) return bad;
   if (checkedEntries != ladderLength(s)) return 5;
-  if (checkedLeaf != bestLeaf(s) || betterNode(checkedLeaf) != 0) return 6;
-  const last = entries(checkedLeaf) - 1;
-  if (ladderBestKey(s) != keyOfEntry(checkedLeaf, last) || ladderBest(s) != valueOfEntry(checkedLeaf, last)) return 7;
+  for (let below: u32 = 0; below < height; below++) if (betterNode(lastChecked(below)) != 0) return 6;
+  const leaf = lastChecked(0);
+  if (leaf != bestLeaf(s)) return 6;
+  const last = entries(leaf) - 1;
+  if (ladderBestKey(s) != keyOfEntry(leaf, last) || ladderBest(s) != valueOfEntry(leaf, last)) return 7;
   return 0;
 }
 
-/** Keys of `node` (at `below` levels above the leaves) lie in [low, high); leaves chain in order. */
+/** Keys of `node` (at `below` levels above the leaves) lie in [low, high); each tree level chains in order. */
 function checkNode(node: usize, below: u32, low: f64, high: f64): i32 {
   const n = entries(node);
   if (n == 0 || n > NODE_CAP) return 10;
-  for (let i: u32 = 1; i < n; i++) if (!(keyOfEntry(node, i - 1) < keyOfEntry(node, i))) return 11;
+  // An inner node's first key is never consulted (it may be stale), so ordering starts after it.
+  for (let i: u32 = below == 0 ? 1 : 2; i < n; i++) if (!(keyOfEntry(node, i - 1) < keyOfEntry(node, i))) return 11;
+  const previous = lastChecked(below);
+  if (worseNode(node) != previous) return 13;
+  if (previous != 0 && betterNode(previous) != node) return 14;
+  store<u32>(checkedLast + (<usize>below << 2), <u32>node);
   if (below == 0) {
     if (keyOfEntry(node, 0) < low || keyOfEntry(node, n - 1) >= high) return 12;
-    if (worseNode(node) != checkedLeaf) return 13;
-    if (checkedLeaf != 0 && betterNode(checkedLeaf) != node) return 14;
-    checkedLeaf = node;
     checkedEntries += n;
     return 0;
   }

@@ -374,8 +374,7 @@ export class Ladders {
     // An inner node's first key is never consulted, so it may be stale; the parent's is a valid bound.
     if (!isLeaf) this.keys[to] = separator;
     this.entries[left] = n + m;
-    if (right === this.bestLeaf[s]) this.bestLeaf[s] = left;
-    this.unlinkNode(s, right);
+    this.unlinkNode(s, right); // the rightmost leaf, if absorbed, passes to its worse neighbour: `left`
     this.giveNode(right);
   }
 
@@ -488,7 +487,8 @@ export class Ladders {
 
   // ---- self-check (tests): 0 when every invariant holds, else the number of the first that fails
   private checkedEntries = 0;
-  private checkedLeaf = NIL;
+  /** Per tree level (0 = leaves), the last node met in key order: neighbour links are checked against it. */
+  private readonly checkedLast = new Int32Array(MAX_HEIGHT);
 
   checkLadder(s: number): number {
     const height = this.height[s];
@@ -500,28 +500,31 @@ export class Ladders {
     const root = this.root[s];
     if (height > 1 && this.entries[root] < 2) return 4;
     this.checkedEntries = 0;
-    this.checkedLeaf = NIL;
+    this.checkedLast.fill(NIL);
     const bad = this.checkNode(root, height - 1, -Infinity, Infinity);
     if (bad !== 0) return bad;
     if (this.checkedEntries !== this.length[s]) return 5;
-    const leaf = this.checkedLeaf;
-    if (leaf !== this.bestLeaf[s] || this.better[leaf] !== NIL) return 6;
+    for (let below = 0; below < height; below++) if (this.better[this.checkedLast[below]] !== NIL) return 6;
+    const leaf = this.checkedLast[0];
+    if (leaf !== this.bestLeaf[s]) return 6;
     const last = (leaf << NODE_SHIFT) + this.entries[leaf] - 1;
     if (this.bestKey[s] !== this.keys[last] || this.best[s] !== this.values[last]) return 7;
     return 0;
   }
 
-  /** Keys of `node` (at `below` levels above the leaves) lie in [low, high); leaves chain in order. */
+  /** Keys of `node` (at `below` levels above the leaves) lie in [low, high); each tree level chains in order. */
   private checkNode(node: number, below: number, low: number, high: number): number {
     const n = this.entries[node];
     const base = node << NODE_SHIFT;
     if (n === 0 || n > NODE_CAP) return 10;
-    for (let i = 1; i < n; i++) if (!(this.keys[base + i - 1] < this.keys[base + i])) return 11;
+    // An inner node's first key is never consulted (it may be stale), so ordering starts after it.
+    for (let i = below === 0 ? 1 : 2; i < n; i++) if (!(this.keys[base + i - 1] < this.keys[base + i])) return 11;
+    const previous = this.checkedLast[below];
+    if (this.worse[node] !== previous) return 13;
+    if (previous !== NIL && this.better[previous] !== node) return 14;
+    this.checkedLast[below] = node;
     if (below === 0) {
       if (this.keys[base] < low || this.keys[base + n - 1] >= high) return 12;
-      if (this.worse[node] !== this.checkedLeaf) return 13;
-      if (this.checkedLeaf !== NIL && this.better[this.checkedLeaf] !== node) return 14;
-      this.checkedLeaf = node;
       this.checkedEntries += n;
       return 0;
     }
