@@ -9,7 +9,7 @@
 //  36  owner      u32   interned trader index << 2 | stp   (traders.ts, codes.ts)
 //
 // Prices live on the level, assets on the book: an order reaches both through `level`.
-import { poolReset, poolReserve, poolTake, poolGive, POOL_DESCRIPTOR_BYTES } from './pool';
+import { poolForEach, poolReset, poolReserve, poolTake, poolGive, POOL_DESCRIPTOR_BYTES } from './pool';
 
 export const ORDER_BYTES: u32 = 40;
 const orderPool: usize = memory.data(POOL_DESCRIPTOR_BYTES, 8);
@@ -25,6 +25,10 @@ export function resetOrders(): void {
 }
 @inline export function giveOrder(order: usize): void {
   poolGive(orderPool, order);
+}
+/** Every order record in use, in no particular order (the order index rebuilds from them). */
+export function forEachOrder(visit: (order: usize) => void): void {
+  poolForEach(orderPool, visit);
 }
 
 @inline export function orderId(o: usize): f64 { return load<f64>(o, 0); }
