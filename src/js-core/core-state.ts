@@ -2,6 +2,7 @@
 // files (one core per WebAssembly instance); a JS process may run many cores, so here they are
 // one object that every function of the core takes first.
 import { Books } from './books.js';
+import { Events } from './events.js';
 import { Levels } from './levels.js';
 import { OrderIndex } from './order-index.js';
 import { Orders } from './orders.js';
@@ -14,7 +15,8 @@ export class CoreState {
   /** The id the next accepted order gets. */
   nextOrderId = 1;
 
-  constructor(orderCapacity = 1024, levelCapacity = 256) {
+  /** `events`: where book changes are written; it outlives a state that a restore replaces. */
+  constructor(readonly events: Events = new Events(), orderCapacity = 1024, levelCapacity = 256) {
     this.orders = new Orders(orderCapacity);
     this.levels = new Levels(levelCapacity);
     this.index = new OrderIndex(orderCapacity);

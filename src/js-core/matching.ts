@@ -1,33 +1,32 @@
 // The commands: place (limit, market), cancel, reduce, modify (mirrors assembly/matching.ts).
-// Each writes its outcome (status | reason << 4, orderId, filled, remaining) at out[at..] and
-// its fills to the fill buffer. The book changes only through resting.ts.
+// Each writes its outcome (status | reason << 4, orderId, filled, remaining, spent) at out[at..],
+// its fills to the fill buffer and its events to the event buffer. The book changes only through
+// resting.ts.
 //
 // Unlike the WASM core there is nothing to reserve: arrays grow on demand and never fail, so a
 // command checks the configured limits and then runs straight through.
 import { FILL_SLOTS } from '../batch.js';
-import { ReasonCode, StatusCode, StpCode, TifCode } from '../codes.js';
+import { EventCode, OrderTypeCode, ReasonCode, StatusCode, StpCode, TifCode } from '../codes.js';
 import { bookSide, sideBook, sideCode } from './books.js';
 import type { Buffers } from './buffers.js';
 import type { CoreState } from './core-state.js';
+import { PRIORITY_LOST, acceptedHead, eventHead } from './events.js';
 import { keyOf } from './levels.js';
 import { createIndexedOrder } from './order-index.js';
 import { NIL } from './orders.js';
-import { linkOrder, removeOrder, retireOrder, shrinkOrder, unlinkOrder } from './resting.js';
+import { cancelOrderAt, linkOrder, removeOrder, retireOrder, shrinkOrder, unlinkOrder } from './resting.js';
 
 export interface Limits {
   readonly maxOrders: number;
   readonly maxLevels: number;
 }
 
-function writeResult(out: Float64Array, at: number, status: number, reason: number, id: number, filled: number, remaining: number): void {
+export function writeResult(out: Float64Array, at: number, status: number, reason: number, id: number, filled: number, remaining: number): void {
   out[at] = status | (reason << 4);
   out[at + 1] = id;
   out[at + 2] = filled;
   out[at + 3] = remaining;
-}
-
-function reject(out: Float64Array, at: number, reason: number, id: number): void {
-  writeResult(out, at, StatusCode.REJECTED, reason, id, 0, 0);
+  out[at + 4] = 0;
 }
 
 /**
@@ -44,63 +43,98 @@ export class Matching {
 
   constructor(public state: CoreState, private readonly buffers: Buffers, private readonly limits: Limits) {}
 
+  /** A rejected command: its result and its REJECTED event. */
+  private reject(out: Float64Array, at: number, reason: number, id: number, trader: number, asset: number,
+                 side: number, price: number, size: number): void {
+    writeResult(out, at, StatusCode.REJECTED, reason, id, 0, 0);
+    this.state.events.writeEvent(eventHead(EventCode.REJECTED, reason, side), asset, id, trader, price, size, 0, 0, 0);
+  }
+
+  /** A taker's unfilled rest, cancelled for `reason` (the order never rested, so no level changes). */
+  private endTaker(reason: number, side: number, asset: number, id: number, trader: number, price: number, left: number): void {
+    this.state.events.writeEvent(eventHead(EventCode.REMOVED, reason, side), asset, id, trader, price, left, 0, 0, 0);
+  }
+
+  private writeAccepted(asset: number, id: number, trader: number, side: number, type: number, tif: number, stp: number,
+                        price: number, size: number, clientOrderId: number): void {
+    this.state.events.writeEvent(acceptedHead(EventCode.ACCEPTED, side, type, tif, stp), asset, id, trader, price, size,
+      size, clientOrderId, 0);
+  }
+
   placeLimit(out: Float64Array, at: number, command: number, trader: number, asset: number, side: number,
-             price: number, size: number, timestamp: number, tif: number, stp: number): void {
+             price: number, size: number, timestamp: number, tif: number, stp: number, clientOrderId: number): void {
     const state = this.state;
     const book = state.books.findBook(asset);
     const opp = book === NIL ? NIL : bookSide(book, side ^ 1);
     const threshold = crossingThreshold(side, price);
     const crosses = opp !== NIL && state.levels.bestKey(opp) >= threshold;
-    if (tif === TifCode.POST_ONLY && crosses) return reject(out, at, ReasonCode.WOULD_CROSS, 0);
+    if (tif === TifCode.POST_ONLY && crosses) return this.reject(out, at, ReasonCode.WOULD_CROSS, 0, trader, asset, side, price, size);
     if (tif === TifCode.FOK && (!crosses || this.dryRun(opp, threshold, size, trader, stp) < size)) {
-      return reject(out, at, ReasonCode.CANNOT_FILL, 0);
+      return this.reject(out, at, ReasonCode.CANNOT_FILL, 0, trader, asset, side, price, size);
     }
     // An order that crosses never rests beyond a limit: if anything of it rests, it first took
     // every maker (and so every level) within its price, freeing at least what it needs.
     if (!crosses && (tif === TifCode.GTC || tif === TifCode.POST_ONLY) && !this.hasRoom(book, side, price, 0, 0)) {
-      return reject(out, at, ReasonCode.CAPACITY, 0);
+      return this.reject(out, at, ReasonCode.CAPACITY, 0, trader, asset, side, price, size);
     }
     const id = state.nextOrderId++;
+    this.writeAccepted(asset, id, trader, side, OrderTypeCode.LIMIT, tif, stp, price, size, clientOrderId);
     const left = crosses ? this.matchTaker(opp, side, threshold, size, trader, stp, id, command, asset) : size;
     const filled = size - left;
+    if (crosses && this.stoppedBySelfTrade) {
+      this.endTaker(ReasonCode.SELF_TRADE, side, asset, id, trader, price, left);
+      return writeResult(out, at, StatusCode.CANCELLED, ReasonCode.SELF_TRADE, id, filled, 0);
+    }
     if (left === 0) return writeResult(out, at, StatusCode.FILLED, ReasonCode.NONE, id, filled, 0);
-    if (crosses && this.stoppedBySelfTrade) return writeResult(out, at, StatusCode.CANCELLED, ReasonCode.SELF_TRADE, id, filled, 0);
-    if (tif === TifCode.IOC || tif === TifCode.FOK) return writeResult(out, at, StatusCode.CANCELLED, ReasonCode.NONE, id, filled, 0);
+    if (tif === TifCode.IOC || tif === TifCode.FOK) {
+      this.endTaker(ReasonCode.IOC_REMAINDER, side, asset, id, trader, price, left);
+      return writeResult(out, at, StatusCode.CANCELLED, ReasonCode.NONE, id, filled, 0);
+    }
     const own = bookSide(book === NIL ? state.books.findOrCreateBook(asset, state.levels) : book, side);
     const order = createIndexedOrder(state.orders, state.index, id, left, timestamp, trader, stp);
-    linkOrder(state, own, state.levels.findLevel(own, price), price, order);
+    linkOrder(state, own, state.levels.findLevel(own, price), price, order, asset, trader);
     writeResult(out, at, StatusCode.RESTING, ReasonCode.NONE, id, filled, left);
   }
 
   placeMarket(out: Float64Array, at: number, command: number, trader: number, asset: number, side: number,
-              size: number, protectionPrice: number, stp: number): void {
+              size: number, protectionPrice: number, stp: number, clientOrderId: number): void {
     const state = this.state;
     const id = state.nextOrderId++;
+    this.writeAccepted(asset, id, trader, side, OrderTypeCode.MARKET, TifCode.IOC, stp, protectionPrice, size, clientOrderId);
     const book = state.books.findBook(asset);
     const left = book === NIL ? size
       : this.matchTaker(bookSide(book, side ^ 1), side, crossingThreshold(side, protectionPrice), size, trader, stp, id, command, asset);
     const filled = size - left;
+    if (book !== NIL && this.stoppedBySelfTrade) {
+      this.endTaker(ReasonCode.SELF_TRADE, side, asset, id, trader, protectionPrice, left);
+      return writeResult(out, at, StatusCode.CANCELLED, ReasonCode.SELF_TRADE, id, filled, 0);
+    }
     if (left === 0) return writeResult(out, at, StatusCode.FILLED, ReasonCode.NONE, id, filled, 0);
-    const reason = book !== NIL && this.stoppedBySelfTrade ? ReasonCode.SELF_TRADE : ReasonCode.NONE;
-    writeResult(out, at, StatusCode.CANCELLED, reason, id, filled, 0);
+    this.endTaker(ReasonCode.MARKET_REMAINDER, side, asset, id, trader, protectionPrice, left);
+    writeResult(out, at, StatusCode.CANCELLED, ReasonCode.NONE, id, filled, 0);
   }
 
   cancel(out: Float64Array, at: number, trader: number, asset: number, id: number): void {
     const order = this.ownedOrder(out, at, trader, asset, id);
     if (order === NIL) return;
-    removeOrder(this.state, order);
+    cancelOrderAt(this.state, order, asset);
     writeResult(out, at, StatusCode.OK, ReasonCode.NONE, id, 0, 0);
   }
 
   reduce(out: Float64Array, at: number, trader: number, asset: number, id: number, by: number): void {
     const order = this.ownedOrder(out, at, trader, asset, id);
     if (order === NIL) return;
-    const remaining = this.state.orders.remaining[order];
+    const state = this.state;
+    const remaining = state.orders.remaining[order];
     if (by >= remaining) {
-      removeOrder(this.state, order);
+      removeOrder(state, order, ReasonCode.REDUCED_TO_ZERO, asset);
       return writeResult(out, at, StatusCode.OK, ReasonCode.NONE, id, 0, 0);
     }
-    shrinkOrder(this.state, order, by);
+    shrinkOrder(state, order, by);
+    const levels = state.levels;
+    const level = state.orders.level[order];
+    state.events.writeLevelEvent(eventHead(EventCode.REDUCED, ReasonCode.NONE, levels.side[level] & 1), asset, id, trader,
+      levels.price[level], by, remaining - by, 0, 0, levels.total[level], levels.count[level]);
     writeResult(out, at, StatusCode.OK, ReasonCode.NONE, id, 0, remaining - by);
   }
 
@@ -110,7 +144,7 @@ export class Matching {
     const order = this.ownedOrder(out, at, trader, asset, id);
     if (order === NIL) return;
     const state = this.state;
-    const { orders, levels } = state;
+    const { orders, levels, events } = state;
     const level = orders.level[order];
     const own = levels.side[level];
     const side = sideCode(own);
@@ -121,6 +155,8 @@ export class Matching {
     if (newPrice === oldPrice && newSize <= remaining) {
       // A reduce in place (or no change): keeps its place and its timestamp.
       if (newSize < remaining) shrinkOrder(state, order, remaining - newSize);
+      events.writeLevelEvent(eventHead(EventCode.MODIFIED, ReasonCode.NONE, side), asset, id, trader, oldPrice, remaining,
+        newSize, newPrice, 0, levels.total[level], levels.count[level]);
       return writeResult(out, at, StatusCode.RESTING, ReasonCode.NONE, id, 0, newSize);
     }
 
@@ -130,16 +166,22 @@ export class Matching {
     const opp = bookSide(book, side ^ 1);
     const threshold = crossingThreshold(side, newPrice);
     const crosses = levels.bestKey(opp) >= threshold;
+    const leavesLevelEmpty = levels.count[level] === 1;
     if (!crosses) {
-      const freedLevels = newPrice !== oldPrice && levels.count[level] === 1 ? 1 : 0;
-      if (!this.hasRoom(book, side, newPrice, 1, freedLevels)) return reject(out, at, ReasonCode.CAPACITY, id);
+      const freedLevels = newPrice !== oldPrice && leavesLevelEmpty ? 1 : 0;
+      if (!this.hasRoom(book, side, newPrice, 1, freedLevels)) {
+        return this.reject(out, at, ReasonCode.CAPACITY, id, trader, asset, 0, 0, 0);
+      }
     }
     const stp = orders.stp[order];
     unlinkOrder(state, order);
+    events.writeLevelEvent(eventHead(EventCode.MODIFIED, ReasonCode.NONE, side) | PRIORITY_LOST, asset, id, trader, oldPrice,
+      remaining, newSize, newPrice, 0, leavesLevelEmpty ? 0 : levels.total[level], leavesLevelEmpty ? 0 : levels.count[level]);
     const left = crosses ? this.matchTaker(opp, side, threshold, newSize, trader, stp, id, command, asset) : newSize;
     const filled = newSize - left;
     if (crosses && this.stoppedBySelfTrade) {
       retireOrder(state, order);
+      this.endTaker(ReasonCode.SELF_TRADE, side, asset, id, trader, newPrice, left);
       return writeResult(out, at, StatusCode.CANCELLED, ReasonCode.SELF_TRADE, id, filled, 0);
     }
     if (left === 0) {
@@ -148,7 +190,7 @@ export class Matching {
     }
     orders.remaining[order] = left;
     orders.timestamp[order] = timestamp;
-    linkOrder(state, own, levels.findLevel(own, newPrice), newPrice, order);
+    linkOrder(state, own, levels.findLevel(own, newPrice), newPrice, order, asset, trader);
     writeResult(out, at, StatusCode.RESTING, ReasonCode.NONE, id, filled, left);
   }
 
@@ -159,7 +201,7 @@ export class Matching {
   matchTaker(opp: number, takerSide: number, threshold: number, size: number, trader: number, stp: number,
              takerId: number, command: number, asset: number): number {
     const state = this.state;
-    const { orders, levels } = state;
+    const { orders, levels, events } = state;
     const remaining = orders.remaining;
     const makerTrader = orders.trader;
     const head = levels.head;
@@ -168,6 +210,7 @@ export class Matching {
     const sideLevels = levels.sideLevels[opp];
     const sideLength = levels.sideLength;
     const tag = command * 2 + takerSide;
+    const fillHead = eventHead(EventCode.FILL, ReasonCode.NONE, takerSide ^ 1);
     const buffers = this.buffers;
     let fills = buffers.fills;
     let f = buffers.fillCount * FILL_SLOTS;
@@ -183,7 +226,7 @@ export class Matching {
           stopped = true;
           break;
         }
-        removeOrder(state, maker);
+        removeOrder(state, maker, ReasonCode.SELF_TRADE, asset);
         if (stp === StpCode.CANCEL_BOTH) {
           stopped = true;
           break;
@@ -192,19 +235,28 @@ export class Matching {
       }
       const makerLeft = remaining[maker];
       const traded = left < makerLeft ? left : makerLeft;
+      const makerId = orders.id[maker];
+      const makerOwner = makerTrader[maker];
+      const price = levels.price[level];
       if (f + FILL_SLOTS > fills.length) fills = buffers.growFills();
       fills[f] = tag;
       fills[f + 1] = asset;
-      fills[f + 2] = orders.id[maker];
+      fills[f + 2] = makerId;
       fills[f + 3] = takerId;
-      fills[f + 4] = makerTrader[maker];
+      fills[f + 4] = makerOwner;
       fills[f + 5] = trader;
-      fills[f + 6] = levels.price[level];
+      fills[f + 6] = price;
       fills[f + 7] = traded;
       f += FILL_SLOTS;
       left -= traded;
-      if (traded === makerLeft) removeOrder(state, maker);
+      // The level as it is after this fill: the maker gone (and the level with it) or shrunk.
+      const consumed = traded === makerLeft;
+      const ordersAfter = consumed ? levels.count[level] - 1 : levels.count[level];
+      const sizeAfter = ordersAfter === 0 ? 0 : levels.total[level] - traded;
+      if (consumed) removeOrder(state, maker, ReasonCode.NONE, asset);
       else shrinkOrder(state, maker, traded);
+      events.writeLevelEvent(fillHead, asset, makerId, makerOwner, price, traded, makerLeft - traded, takerId, trader,
+        sizeAfter, ordersAfter);
     }
     buffers.fillCount = f / FILL_SLOTS;
     this.stoppedBySelfTrade = stopped;
@@ -249,14 +301,13 @@ export class Matching {
     const state = this.state;
     const order = state.index.get(id);
     if (order === NIL || state.books.asset[sideBook(state.levels.side[state.orders.level[order]])] !== asset) {
-      reject(out, at, ReasonCode.UNKNOWN_ORDER, id);
+      this.reject(out, at, ReasonCode.UNKNOWN_ORDER, id, trader, asset, 0, 0, 0);
       return NIL;
     }
     if (state.orders.trader[order] !== trader) {
-      reject(out, at, ReasonCode.NOT_OWNER, id);
+      this.reject(out, at, ReasonCode.NOT_OWNER, id, trader, asset, 0, 0, 0);
       return NIL;
     }
     return order;
   }
 }
-

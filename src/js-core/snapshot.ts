@@ -7,6 +7,7 @@ import {
 } from '../snapshot.js';
 import { bookSide } from './books.js';
 import { CoreState } from './core-state.js';
+import type { Events } from './events.js';
 import { createIndexedOrder } from './order-index.js';
 import { NIL } from './orders.js';
 import { appendRestoredOrder } from './resting.js';
@@ -66,10 +67,10 @@ function nonEmptyBooksByAsset(state: CoreState): Int32Array {
  * snapshot throws CORRUPTION before anything is built, and the caller swaps the result in only
  * when this returns.
  */
-export function restoreSnapshot(bytes: Uint8Array, maxOrders: number, maxLevels: number): CoreState {
+export function restoreSnapshot(bytes: Uint8Array, maxOrders: number, maxLevels: number, events: Events): CoreState {
   const slots = openSnapshot(bytes);
   const totals = checkSnapshot(slots, maxOrders, maxLevels);
-  const state = new CoreState(totals.orders, totals.levels);
+  const state = new CoreState(events, totals.orders, totals.levels);
   const { books, levels, orders, index } = state;
   state.nextOrderId = slots[1];
   const bookCount = slots[2];
