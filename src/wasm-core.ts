@@ -308,7 +308,7 @@ export class WasmCore implements MatchingCore {
     }
     const hostBlock: number[] = [];
     for (let i = 0; ; i++) {
-      const offset = this.x.hostBlockLayout(i);
+      const offset = this.x.hostBlockLayout(i) >>> 0; // a u32 comes back as an i32
       if (offset === 0xffffffff) break;
       hostBlock.push(offset);
     }
