@@ -117,9 +117,12 @@ export class Indexer implements CommitFollower {
           break;
         }
         case EventCode.RESTED: {
-          if (orderId === reentering) reentering = 0;
+          if (orderId === reentering) {
+            reentering = 0; // a modified order resting again: it was open all along
+            break;
+          }
           const placedSeq = placedHere.get(orderId);
-          if (placedSeq === undefined) break; // a modified order resting again: it was open all along
+          if (placedSeq === undefined) break;
           const at = put(keyOf(Prefix.TRADER_OPEN, trader, orderId), encodeUint(placedSeq));
           let byOrder = this.openPuts.get(trader);
           if (byOrder === undefined) this.openPuts.set(trader, (byOrder = new Map()));
