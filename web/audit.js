@@ -112,9 +112,12 @@ export class AuditPanel {
       ` filled ${formatSize(order.filled)}, remaining ${formatSize(order.remaining)}`,
     );
     parts.push(summary);
-    parts.push(table(['height', 'event', 'price', 'size', 'left', ''], events.map((e) => [
-      formatSize(e.height), e.kind, this.price(e.price, e.asset), formatSize(e.size), formatSize(e.remaining), this.detail(e, orderId),
-    ])));
+    // A fill event carries the maker's remaining size; as the taker, this order's is counted down.
+    let left = 0;
+    parts.push(table(['height', 'event', 'price', 'size', 'left', ''], events.map((e) => {
+      left = e.kind === 'fill' && e.orderId !== orderId ? left - e.size : e.remaining;
+      return [formatSize(e.height), e.kind, this.price(e.price, e.asset), formatSize(e.size), formatSize(left), this.detail(e, orderId)];
+    })));
     this.root.replaceChildren(...parts);
   }
 

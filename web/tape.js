@@ -46,6 +46,7 @@ export class Tape {
       const trade = trades[index];
       if (trade === undefined) {
         row.hidden = true;
+        row.className = 'trade';
         continue;
       }
       row.hidden = false;

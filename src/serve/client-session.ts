@@ -40,6 +40,8 @@ export interface SessionContext {
   /** The newest feed sequence of an asset (what the page would be at if it were not behind). */
   head(asset: number): number;
   cutOff(session: ClientSession): void;
+  /** Sends every page a status frame now (after a playback change, so every page shows it at once). */
+  broadcastStatus(): void;
 }
 
 const OPEN = 1;
@@ -157,6 +159,7 @@ export class ClientSession {
     if (action === 'pause') playback.pause();
     else if (action === 'resume') playback.resume();
     else playback.setSpeed(parseSpeed(speed as string));
+    this.context.broadcastStatus();
   }
 
   /** Runs a request and sends its answer; an INVALID_ARGUMENT from the machine is an error frame with its message. */

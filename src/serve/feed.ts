@@ -111,6 +111,8 @@ export interface MarketMachine extends OrderCommands {
   close(): Promise<void>;
   /** Assets whose book holds at least one resting order. */
   assets(): number[];
+  /** sha256 of every resting order and the next id: equal hashes, same books. */
+  stateHash(): string;
   order(orderId: number): RestingOrder | undefined;
   getBook(asset: number): { bestBid(): Level | undefined; bestAsk(): Level | undefined; depth(levels?: number): { bids: Level[]; asks: Level[] } };
   bookSnapshot(asset: number, levels?: number): BookSnapshot;

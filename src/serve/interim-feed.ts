@@ -135,22 +135,25 @@ class InterimSubscription implements FeedSubscription {
       return;
     }
     if (this.queue.length - this.head >= this.limit) {
+      // What is queued is still delivered; then the iteration ends with this error.
       this.failure = new LobError('IO_ERROR', `feed subscriber fell ${this.limit} messages behind and was cut off; resubscribe from its last seq`);
-      this.end();
+      this.ended = true;
+      this.detach(this);
       return;
     }
     this.queue.push(message);
   }
 
   close(): void {
+    this.queue.length = 0;
+    this.head = 0;
+    this.failure = null;
     this.end();
   }
 
   private end(): void {
     if (this.ended) return;
     this.ended = true;
-    this.queue.length = 0;
-    this.head = 0;
     this.detach(this);
     if (this.waiting !== null) {
       const resolve = this.waiting;
@@ -218,6 +221,7 @@ export class InterimFeedMachine implements MarketMachine {
   setHeight(height: number): void { this.machine.setHeight(height); }
   flush(): Promise<unknown> { return this.machine.flush(); }
   assets(): number[] { return this.machine.assets(); }
+  stateHash(): string { return this.machine.stateHash(); }
   order(orderId: number): RestingOrder | undefined { return this.machine.order(orderId); }
   getBook(asset: number): ReturnType<CoreStateMachine['getBook']> { return this.machine.getBook(asset); }
   getTraderFills(trader: number, query?: TraderFillQuery): Promise<RecordedFill[]> { return this.machine.getTraderFills(trader, query); }
@@ -482,10 +486,12 @@ export class InterimFeedMachine implements MarketMachine {
     return this.machine.order(req.orderId);
   }
 
+  /** An event of the command, and of the lifecycle of each order it concerns (a fill: maker and taker). */
   private event(changes: CommandChanges, event: BookEvent): void {
     changes.events.push(event);
-    const history = this.history.get(event.orderId);
-    history?.events.push({ ...event, height: this.machine.height });
+    const recorded = { ...event, height: this.machine.height };
+    this.history.get(event.orderId)?.events.push(recorded);
+    if (event.takerOrderId !== undefined) this.history.get(event.takerOrderId)?.events.push(recorded);
   }
 
   private publish(changes: CommandChanges, asset: number): void {

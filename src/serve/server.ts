@@ -130,6 +130,10 @@ export async function startServer(options: ServeOptions): Promise<LobServer> {
   const orders = new OrderDesk(machine, { allowOrders, token, timestamp: () => source.orderTimestamp() });
   const hello: HelloFrame = { type: 'hello', version: PROTOCOL_VERSION, source: source.info, orders: allowOrders, snapshotLevels: limits.snapshotLevels };
   const sessions = new Set<ClientSession>();
+  const statusFrame = (now: number): StatusFrame => ({
+    type: 'status', playback: source.playback?.status() ?? null,
+    assets: source.info.assets.map(({ asset }) => [asset, relay.lastSeq(asset), relay.lastPrice(asset)]), t: now,
+  });
   const alive = new WeakMap<WebSocket, boolean>();
   const heads = new Map<number, number>();
   const context = {
@@ -141,6 +145,10 @@ export async function startServer(options: ServeOptions): Promise<LobServer> {
     },
     cutOff(): void {
       stats.cutOff++;
+    },
+    broadcastStatus(): void {
+      const status = statusFrame(Date.now());
+      for (const session of sessions) session.status(status);
     },
   };
 
@@ -183,12 +191,7 @@ export async function startServer(options: ServeOptions): Promise<LobServer> {
     const now = Date.now();
     heads.clear();
     for (const session of sessions) session.tick(now);
-    if (++ticks % statusEvery !== 0 || sessions.size === 0) return;
-    const status: StatusFrame = {
-      type: 'status', playback: source.playback?.status() ?? null,
-      assets: source.info.assets.map(({ asset }) => [asset, relay.lastSeq(asset), relay.lastPrice(asset)]), t: now,
-    };
-    for (const session of sessions) session.status(status);
+    if (++ticks % statusEvery === 0 && sessions.size > 0) context.broadcastStatus();
   }, limits.frameIntervalMs);
   const heartbeat = setInterval(() => {
     for (const ws of sockets.clients) {
