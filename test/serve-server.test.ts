@@ -10,6 +10,8 @@ import { DemoOrderFlow } from '../src/cli/demo-flow.js';
 import { CoreStateMachine } from '../src/state/index.js';
 import { DatabaseSource } from '../src/serve/database-source.js';
 import { DemoSource } from '../src/serve/demo-source.js';
+import { REPLAY_ASSET, ReplaySource, loadReplay } from '../src/serve/replay-source.js';
+import { samplePath } from '../src/lobster/index.js';
 import type { MarketMachine } from '../src/serve/feed.js';
 import type { LobServer } from '../src/serve/server.js';
 import { RawSocket, engineDepth, openMachine, originOf, pageClient, serve, until, type PageClient } from './helpers/serve.js';
@@ -130,6 +132,31 @@ describe('the feed to a page', () => {
     source.pause();
     await expectSameBook(healthy, machine, 0);
     expect(healthy.state).toBe('live');
+  });
+
+  it('a page controls the replay: speed and pause; at full speed its frames are coalesced', async () => {
+    const machine = await openMachine();
+    later(() => machine.close());
+    const input = loadReplay(samplePath('msftHeadMessages'));
+    const source = new ReplaySource(machine, input, { speed: 1, paused: true });
+    later(() => source.stop());
+    const server = await serve(machine, source, {});
+    later(() => server.close());
+    source.start();
+    const page = client(server);
+    await expectSameBook(page, machine, REPLAY_ASSET); // the seeded book, before any message
+    expect(machine.height).toBe(0);
+    page.control('speed', 'max');
+    await until('a status at full speed', () => page.status?.playback?.speed === 'max');
+    expect(page.status?.playback?.paused).toBe(true);
+    page.control('resume');
+    await until('the replay to finish', () => page.status?.playback?.done === true);
+    expect(source.status()).toMatchObject({ done: true, position: input.messages.count, total: input.messages.count });
+    await expectSameBook(page, machine, REPLAY_ASSET);
+    const messages = machine.bookSnapshot(REPLAY_ASSET, 1).seq;
+    expect(messages).toBeGreaterThan(1000);
+    // Thousands of feed messages, a handful of frames: each frame merges what arrived in its tick.
+    expect(page.counts.deltas).toBeLessThan(messages / 10);
   });
 
   it('the books of a database (RocksDB on disk) are served as stored', async () => {

@@ -193,6 +193,7 @@ class InterimSubscription implements FeedSubscription {
 
 export class InterimFeedMachine implements MarketMachine {
   private readonly books = new Map<number, Record<Side, ShadowSide>>();
+  private readonly views = new Map<number, ReturnType<CoreStateMachine['getBook']>>();
   private readonly seqs = new Map<number, number>();
   private readonly recent = new Map<number, FeedMessage[]>();
   private readonly subscriptions = new Set<InterimSubscription>();
@@ -204,8 +205,8 @@ export class InterimFeedMachine implements MarketMachine {
 
   constructor(private readonly machine: CoreStateMachine, options: InterimFeedOptions = {}) {
     this.subscriberLimit = options.subscriberLimit ?? 100_000;
-    this.retainedOrders = options.retainedOrders ?? 200_000;
-    this.retainedMessages = options.retainedMessages ?? 4096;
+    this.retainedOrders = options.retainedOrders ?? 50_000;
+    this.retainedMessages = options.retainedMessages ?? 1024;
     // A database opened with books in it: the shadow starts as their depth.
     for (const asset of machine.assets()) {
       const depth = machine.getBook(asset).depth(ALL_LEVELS);
@@ -223,7 +224,15 @@ export class InterimFeedMachine implements MarketMachine {
   assets(): number[] { return this.machine.assets(); }
   stateHash(): string { return this.machine.stateHash(); }
   order(orderId: number): RestingOrder | undefined { return this.machine.order(orderId); }
-  getBook(asset: number): ReturnType<CoreStateMachine['getBook']> { return this.machine.getBook(asset); }
+  /** The machine's view of a book; it reads through the machine, so one per asset serves for good. */
+  getBook(asset: number): ReturnType<CoreStateMachine['getBook']> {
+    let view = this.views.get(asset);
+    if (view === undefined) {
+      view = this.machine.getBook(asset);
+      this.views.set(asset, view);
+    }
+    return view;
+  }
   getTraderFills(trader: number, query?: TraderFillQuery): Promise<RecordedFill[]> { return this.machine.getTraderFills(trader, query); }
 
   async close(): Promise<void> {
@@ -245,7 +254,7 @@ export class InterimFeedMachine implements MarketMachine {
     record.timeInForce = req.timeInForce ?? 'GTC';
     if (req.clientOrderId !== undefined) record.clientOrderId = req.clientOrderId;
     this.event(changes, { kind: 'accepted', asset: req.asset, orderId: result.orderId, trader: req.trader, side: req.side, price: req.price, size: req.size, remaining: req.size });
-    this.taken(changes, req.asset, req.side, result, before);
+    this.taken(changes, req.asset, req.side, req.price, result, before);
     this.finish(changes, req, result, record.timeInForce === 'IOC' ? 'IOC_REMAINDER' : 'SELF_TRADE');
     return result;
   }
@@ -261,7 +270,7 @@ export class InterimFeedMachine implements MarketMachine {
     }
     this.newRecord(result, req.trader, req.asset, req.side, 'market', price, req.size);
     this.event(changes, { kind: 'accepted', asset: req.asset, orderId: result.orderId, trader: req.trader, side: req.side, price, size: req.size, remaining: req.size });
-    this.taken(changes, req.asset, req.side, result, before);
+    this.taken(changes, req.asset, req.side, 0, result, before);
     this.finish(changes, { ...req, price }, result, 'MARKET_REMAINDER');
     return result;
   }
@@ -306,7 +315,7 @@ export class InterimFeedMachine implements MarketMachine {
       remaining: size, priorityLost: price !== order.price || size > order.remaining,
     });
     this.updateRecord(order.orderId, (record) => { record.price = price; });
-    this.taken(changes, req.asset, order.side, result, before);
+    this.taken(changes, req.asset, order.side, price, result, before);
     this.finish(changes, { asset: req.asset, trader: order.trader, side: order.side, price }, result, 'SELF_TRADE');
     return result;
   }
@@ -315,7 +324,7 @@ export class InterimFeedMachine implements MarketMachine {
 
   bookSnapshot(asset: number, levels?: number): BookSnapshot {
     if (levels !== undefined && !isPositiveSafeInteger(levels)) throw invalidArgument('levels', 'a positive safe integer', levels);
-    const depth = this.machine.getBook(asset).depth(levels ?? ALL_LEVELS);
+    const depth = this.getBook(asset).depth(levels ?? ALL_LEVELS);
     return { asset, seq: this.seqs.get(asset) ?? 0, height: this.machine.height, bids: depth.bids, asks: depth.asks };
   }
 
@@ -392,10 +401,11 @@ export class InterimFeedMachine implements MarketMachine {
   }
 
   /**
-   * A taker on `side` traded (or may have): its fills as events, and the opposite side brought
-   * level with the engine. `before` is the taker's own resting orders a cancel_maker STP could remove.
+   * A taker on `side` with a `limit` price (0: a market order) traded, or may have: its fills as
+   * events, and the opposite side brought level with the engine. `before` is the taker's own
+   * resting orders a cancel_maker STP could remove.
    */
-  private taken(changes: CommandChanges, asset: number, side: Side, result: OrderResult, before: readonly RestingOrder[]): void {
+  private taken(changes: CommandChanges, asset: number, side: Side, limit: number, result: OrderResult, before: readonly RestingOrder[]): void {
     const makerSide = OTHER[side];
     const filledMakers = new Set<number>();
     for (const fill of result.fills) {
@@ -406,7 +416,10 @@ export class InterimFeedMachine implements MarketMachine {
       if (!filledMakers.has(order.orderId) && this.machine.order(order.orderId) === undefined) this.removed(changes, order, 'SELF_TRADE');
     }
     const shadow = this.book(asset)[makerSide];
-    const view = this.machine.getBook(asset);
+    const known = shadow.best();
+    // A command that filled nothing, removed nothing and does not reach the other side's best left it as it was.
+    if (result.fills.length === 0 && before.length === 0 && (known === undefined || (limit !== 0 && shadow.better(limit, known)))) return;
+    const view = this.getBook(asset);
     const best = makerSide === 'bid' ? view.bestBid() : view.bestAsk();
     for (let price = shadow.best(); price !== undefined; price = shadow.best()) {
       if (best !== undefined && !shadow.better(price, best.price)) break;
@@ -414,8 +427,8 @@ export class InterimFeedMachine implements MarketMachine {
       changes.touched[makerSide].add(price);
     }
     if (best === undefined) return;
-    const known = shadow.get(best.price);
-    if (known === undefined || known.size !== best.size || known.orders !== best.orders) {
+    const level = shadow.get(best.price);
+    if (level === undefined || level.size !== best.size || level.orders !== best.orders) {
       shadow.set(best.price, best.size, best.orders);
       changes.touched[makerSide].add(best.price);
     }
@@ -477,7 +490,7 @@ export class InterimFeedMachine implements MarketMachine {
     if (typeof req !== 'object' || req === null || (req.stp !== 'cancel_maker' && req.stp !== 'cancel_both')) return [];
     if (!isNonNegativeSafeInteger(req.asset) || !(req.side in OTHER)) return [];
     const makerSide = OTHER[req.side];
-    return this.machine.getBook(req.asset).orders().filter((o) => o.trader === req.trader && o.side === makerSide);
+    return this.getBook(req.asset).orders().filter((o) => o.trader === req.trader && o.side === makerSide);
   }
 
   /** The order a cancel, reduce or modify names, as it rests before the command. */
@@ -486,10 +499,14 @@ export class InterimFeedMachine implements MarketMachine {
     return this.machine.order(req.orderId);
   }
 
-  /** An event of the command, and of the lifecycle of each order it concerns (a fill: maker and taker). */
+  /**
+   * An event of the command, and of the lifecycle of each order it concerns (a fill: maker and
+   * taker). One object serves both, so feed events carry their height too.
+   */
   private event(changes: CommandChanges, event: BookEvent): void {
-    changes.events.push(event);
-    const recorded = { ...event, height: this.machine.height };
+    const recorded = event as RecordedOrderEvent;
+    recorded.height = this.machine.height;
+    changes.events.push(recorded);
     this.history.get(event.orderId)?.events.push(recorded);
     if (event.takerOrderId !== undefined) this.history.get(event.takerOrderId)?.events.push(recorded);
   }
