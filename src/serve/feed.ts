@@ -3,11 +3,9 @@
 // it changed, sequenced per asset, a snapshot to start from, and the order history. Everything
 // in src/serve/ sees the state machine only through `MarketMachine` below; interim-feed.ts is
 // the one place that builds it.
+import type { OrderEntry } from '../cli/demo-flow.js';
 import type { RecordedFill, TraderFillQuery } from '../state/index.js';
-import type {
-  CancelRequest, CancelResult, Level, LimitOrderRequest, MarketOrderRequest, ModifyRequest, OrderResult,
-  ReduceRequest, RestingOrder, Side, TimeInForce,
-} from '../types.js';
+import type { Level, RestingOrder, Side, TimeInForce } from '../types.js';
 
 export type BookEventKind = 'accepted' | 'rested' | 'fill' | 'reduced' | 'modified' | 'removed' | 'rejected' | 'triggered';
 
@@ -94,17 +92,8 @@ export interface TraderOrderQuery {
   limit?: number;
 }
 
-/** The per-call order API the sources and the order desk drive (the state machine's names). */
-export interface OrderCommands {
-  placeLimitOrder(req: LimitOrderRequest): OrderResult;
-  placeMarketOrder(req: MarketOrderRequest): OrderResult;
-  cancelOrder(req: CancelRequest): CancelResult;
-  reduceOrder(req: ReduceRequest): CancelResult;
-  modifyOrder(req: ModifyRequest): OrderResult;
-}
-
-/** The state machine, as `lobcore serve` uses it. */
-export interface MarketMachine extends OrderCommands {
+/** The state machine, as `lobcore serve` uses it: the per-call order API (what the demo flow drives) and the feed. */
+export interface MarketMachine extends OrderEntry {
   readonly height: number;
   setHeight(height: number): void;
   flush(): Promise<unknown>;
