@@ -68,7 +68,12 @@ export class FeedRelay {
 
   private async run(): Promise<void> {
     while (!this.stopped) {
-      const subscription = this.machine.subscribe();
+      let subscription: FeedSubscription;
+      try {
+        subscription = this.machine.subscribe();
+      } catch {
+        return; // the machine is closed: there is no feed to follow
+      }
       this.subscription = subscription;
       try {
         for await (const message of subscription) this.deliver(message);
