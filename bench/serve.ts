@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // What `lobcore serve` costs a replay at full speed: the AAPL hour (91,997 messages, seeded from
-// its first book row) replayed into a bare engine, through the interim feed machine, and through
+// its first book row) replayed into a bare engine, through the state machine and its feed, and through
 // the whole serve path with pages attached (live ones, and stalled ones that never read), the
 // pages on another thread. Prints messages/s per setup, median of the runs, with the spread and
 // the ratio to the bare engine of the same run. `node dist/bench/serve.js [runs]`.
 import { Worker } from 'node:worker_threads';
 import { createEngine } from '../src/engine.js';
 import { LobsterReplayer, readMessageFile, samplePath } from '../src/lobster/index.js';
-import { openMarketMachine } from '../src/serve/interim-feed.js';
+import { CoreStateMachine } from '../src/state/index.js';
 import { REPLAY_ASSET, ReplaySource, loadReplay } from '../src/serve/replay-source.js';
 import { startServer } from '../src/serve/server.js';
 
@@ -27,7 +27,7 @@ async function bare(): Promise<number> {
 }
 
 async function served(live: number, stalled: number): Promise<{ ms: number; frames: number[] }> {
-  const machine = await openMarketMachine();
+  const machine = await CoreStateMachine.open();
   const source = new ReplaySource(machine, input, { speed: 'max', paused: true });
   const server = await startServer({ machine, source, port: 0 });
   const origin = server.url.replace(/\/$/, '');

@@ -227,7 +227,9 @@ export interface TraderOrderQuery {
   status?: 'open' | 'closed' | 'all';
   fromHeight?: number;
   toHeight?: number;
-  /** Sequence cursor: only orders placed after the order with this `seq`. */
+  /** Newest first instead of oldest first. */
+  newestFirst?: boolean;
+  /** Sequence cursor: the `seq` of the last record of the previous page. */
   after?: number;
   limit?: number;
 }

@@ -86,8 +86,8 @@ describe('the feed to a page', () => {
     // A feed subscription that may fall only 50 messages behind: a burst of commands with no
     // pause between them cuts the server's subscription off, it resubscribes, and the messages
     // in between are gone. The page sees the gap in the sequence.
-    const { machine, source, flow } = await drivenByTest({ subscriberLimit: 50 });
-    const server = await started(machine, source);
+    const { machine, source, flow } = await drivenByTest();
+    const server = await started(machine, source, { limits: { feedBuffer: 50 } });
     const page = client(server);
     await until('hello', () => page.hello !== null);
     await expectSameBook(page, machine, 0);

@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { DatabaseSource } from '../serve/database-source.js';
 import { DemoSource } from '../serve/demo-source.js';
 import type { MarketMachine } from '../serve/feed.js';
-import { openMarketMachine } from '../serve/interim-feed.js';
+import { CoreStateMachine } from '../state/index.js';
 import { ReplaySource, loadReplay } from '../serve/replay-source.js';
 import { startServer, type LobServer } from '../serve/server.js';
 import { SPEEDS, parseSpeed, type MarketSource } from '../serve/source.js';
@@ -67,7 +67,7 @@ async function openSource(flags: ServeFlags): Promise<{ machine: MarketMachine; 
   const speed = parseSpeed(flags.speed);
   if (flags.replay !== undefined) {
     const input = loadReplay(flags.replay, flags.orderbook);
-    const machine = await openMarketMachine({ backend: flags.backend });
+    const machine = await CoreStateMachine.open({ backend: flags.backend });
     const seeded = input.seedFile === null ? 'not seeded: no order-book file' : `seeded from ${path.basename(input.seedFile)}`;
     return {
       machine, source: new ReplaySource(machine, input, { speed }),
@@ -75,12 +75,12 @@ async function openSource(flags: ServeFlags): Promise<{ machine: MarketMachine; 
     };
   }
   if (flags.demo === true) {
-    const machine = await openMarketMachine({ backend: flags.backend });
+    const machine = await CoreStateMachine.open({ backend: flags.backend });
     const source = new DemoSource(machine, { speed });
     return { machine, source, description: `playing the ${source.info.title} at ${speed === 'max' ? 'full speed' : `${speed}x`}` };
   }
   const directory = path.resolve(flags.db as string);
-  const machine = await openMarketMachine({ path: directory, backend: flags.backend });
+  const machine = await CoreStateMachine.open({ path: directory, backend: flags.backend });
   const source = new DatabaseSource(machine, directory);
   return { machine, source, description: `showing the books of ${directory} (${formatCount(source.info.assets.length)} with orders)` };
 }

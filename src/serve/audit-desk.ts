@@ -17,8 +17,8 @@ export async function auditOrder(machine: MarketMachine, id: number, orderId: un
 }
 
 export async function auditTrader(machine: MarketMachine, id: number, trader: unknown): Promise<ServerFrame> {
-  const open = await machine.getTraderOrders(trader as number, { status: 'open', limit: OPEN_SHOWN });
-  const closed = await machine.getTraderOrders(trader as number, { status: 'closed', limit: CLOSED_SHOWN });
+  const open = await machine.getTraderOrders(trader as number, { status: 'open', limit: OPEN_SHOWN, newestFirst: true });
+  const closed = await machine.getTraderOrders(trader as number, { status: 'closed', limit: CLOSED_SHOWN, newestFirst: true });
   const fills = await newestFills(machine, trader as number);
   return { type: 'auditTrader', id, trader: trader as number, open, closed, fills };
 }

@@ -38,6 +38,7 @@ export class FeedRelay {
     private readonly machine: MarketMachine,
     private readonly timeOf: (height: number) => number,
     private readonly keptTrades: number,
+    private readonly feedBuffer: number,
   ) {}
 
   start(): void {
@@ -70,7 +71,7 @@ export class FeedRelay {
     while (!this.stopped) {
       let subscription: FeedSubscription;
       try {
-        subscription = this.machine.subscribe();
+        subscription = this.machine.subscribe({ maxBuffered: this.feedBuffer });
       } catch {
         return; // the machine is closed: there is no feed to follow
       }

@@ -1,95 +1,21 @@
-// The market-data feed and audit trail that `lobcore serve` reads, in the shapes the state
-// machine provides them (issue 10): every change of a book as events plus the absolute levels
-// it changed, sequenced per asset, a snapshot to start from, and the order history. Everything
-// in src/serve/ sees the state machine only through `MarketMachine` below; interim-feed.ts is
-// the one place that builds it.
+// What `lobcore serve` reads from a state machine: the market-data feed (every change of a book
+// as events plus the absolute levels it changed, sequenced per asset, a snapshot to start from)
+// and the order audit trail. Everything in src/serve/ sees the state machine only through
+// `MarketMachine` below, the slice of CoreStateMachine it uses.
 import type { OrderEntry } from '../cli/demo-flow.js';
 import type { RecordedFill, TraderFillQuery } from '../state/index.js';
-import type { Level, RestingOrder, Side, TimeInForce } from '../types.js';
+import type {
+  BookSnapshot, FeedMessage, Level, OrderRecord, RecordedEvent, RestingOrder, SubscribeOptions, TraderOrderQuery,
+} from '../types.js';
 
-export type BookEventKind = 'accepted' | 'rested' | 'fill' | 'reduced' | 'modified' | 'removed' | 'rejected' | 'triggered';
+export type {
+  BookEvent, BookEventKind, BookSnapshot, FeedMessage, LevelUpdate, OrderRecord, OrderRecordStatus, RecordedEvent,
+  SubscribeOptions, TraderOrderQuery,
+} from '../types.js';
 
-/** One change of a book, in the order it happened. */
-export interface BookEvent {
-  kind: BookEventKind;
-  asset: number;
-  orderId: number;
-  trader: number;
-  side: Side;
-  price: number;
-  size: number;
-  remaining: number;
-  /** Removal reason (CANCELLED_BY_USER, IOC_REMAINDER, MARKET_REMAINDER, SELF_TRADE, REDUCED_TO_ZERO, OCO_SIBLING) or rejection reason. */
-  reason?: string;
-  /** Fills: orderId and trader are the maker's, these the taker's. */
-  takerOrderId?: number;
-  takerTrader?: number;
-  /** Modified: whether the order went to the back of its level. */
-  priorityLost?: boolean;
-}
-
-/** A price level as it is after a change; size 0: the level is gone. */
-export interface LevelUpdate {
-  side: Side;
-  price: number;
-  size: number;
-  orders: number;
-}
-
-/** One command's changes to one asset's book. `seq` rises by exactly one per message per asset. */
-export interface FeedMessage {
-  asset: number;
-  seq: number;
-  height: number;
-  events: BookEvent[];
-  levels: LevelUpdate[];
-}
-
-/** Aggregated levels, best first, consistent with feed sequence `seq`. */
-export interface BookSnapshot {
-  asset: number;
-  seq: number;
-  height: number;
-  bids: Level[];
-  asks: Level[];
-}
-
-export interface SubscribeOptions {
-  assets?: number[];
-  fromSeq?: number;
-}
-
-/** Ends with an error when the subscriber falls too far behind; resubscribe then. */
+/** Ends with a LobError (SLOW_CONSUMER) when the subscriber falls too far behind; resubscribe then. */
 export interface FeedSubscription extends AsyncIterable<FeedMessage> {
   close(): void;
-}
-
-export type OrderRecordStatus = 'resting' | 'pending' | 'filled' | 'cancelled' | 'rejected';
-
-/** Any order ever accepted or rejected, resting or finished. */
-export interface OrderRecord {
-  orderId: number;
-  trader: number;
-  asset: number;
-  side: Side;
-  type: 'limit' | 'market';
-  price: number;
-  size: number;
-  filled: number;
-  remaining: number;
-  status: OrderRecordStatus;
-  reason?: string;
-  clientOrderId?: number;
-  timeInForce?: TimeInForce;
-  placedHeight: number;
-  closedHeight?: number;
-}
-
-export type RecordedOrderEvent = BookEvent & { height: number };
-
-export interface TraderOrderQuery {
-  status?: 'open' | 'closed' | 'all';
-  limit?: number;
 }
 
 /** The state machine, as `lobcore serve` uses it: the per-call order API (what the demo flow drives) and the feed. */
@@ -107,7 +33,7 @@ export interface MarketMachine extends OrderEntry {
   bookSnapshot(asset: number, levels?: number): BookSnapshot;
   subscribe(options?: SubscribeOptions): FeedSubscription;
   getOrder(orderId: number): Promise<OrderRecord | undefined>;
-  getOrderEvents(orderId: number): Promise<RecordedOrderEvent[]>;
+  getOrderEvents(orderId: number): Promise<RecordedEvent[]>;
   getTraderOrders(trader: number, query?: TraderOrderQuery): Promise<OrderRecord[]>;
   getTraderFills(trader: number, query?: TraderFillQuery): Promise<RecordedFill[]>;
 }

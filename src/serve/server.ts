@@ -23,6 +23,8 @@ export interface ServeLimits extends SessionLimits {
   statusIntervalMs: number;
   /** Trades per asset a newly connected page gets for its tape. */
   keptTrades: number;
+  /** Feed messages the server's one subscription may fall behind before it is cut off (and resubscribes). */
+  feedBuffer: number;
   /** Largest frame a page may send; a larger one closes its connection (1009). */
   maxFrameBytes: number;
   /** A page that does not answer a ping within this long is dropped. */
@@ -38,6 +40,7 @@ export const DEFAULT_LIMITS: ServeLimits = {
   maxPendingLevels: 20_000,
   maxTradesPerFrame: 200,
   keptTrades: 100,
+  feedBuffer: 10_000,
   maxFrameBytes: 16 * 1024,
   heartbeatMs: 15_000,
 };
@@ -126,7 +129,7 @@ export async function startServer(options: ServeOptions): Promise<LobServer> {
   policy = new OriginPolicy(host, port);
   const origins = policy;
 
-  const relay = new FeedRelay(machine, (height) => source.timeOf(height), limits.keptTrades);
+  const relay = new FeedRelay(machine, (height) => source.timeOf(height), limits.keptTrades, limits.feedBuffer);
   const orders = new OrderDesk(machine, { allowOrders, token, timestamp: () => source.orderTimestamp() });
   const hello: HelloFrame = { type: 'hello', version: PROTOCOL_VERSION, source: source.info, orders: allowOrders, snapshotLevels: limits.snapshotLevels };
   const sessions = new Set<ClientSession>();

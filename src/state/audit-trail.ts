@@ -9,6 +9,7 @@ import { decodeUint } from './codecs.js';
 import { normalizeHeights, normalizePage, requireId } from './fill-history.js';
 import { History, type HistoryReader, type ReadBlock } from './history.js';
 import { Prefix, keyIntegers, keyOf } from './keys.js';
+import type { KeyRange } from './memory-store.js';
 
 /** Whether event k of a block is about order `orderId` (its own event, or a fill it took). */
 function concerns(block: ReadBlock, k: number, orderId: number): boolean {
@@ -165,20 +166,28 @@ export class AuditTrail {
     return out;
   }
 
-  /** A trader's orders, oldest first (by the sequence of the command that placed them). */
+  /**
+   * A trader's orders in placement order (the sequence of the command that placed them), oldest
+   * first or, with `newestFirst`, newest first; `after` is the `seq` of the last record of the
+   * previous page.
+   */
   async getTraderOrders(trader: number, query: TraderOrderQuery = {}): Promise<OrderRecord[]> {
     requireId('trader', trader);
     if (typeof query !== 'object' || query === null) throw invalidArgument('query', 'an object', query);
     const status = query.status ?? 'all';
     if (status !== 'open' && status !== 'closed' && status !== 'all') throw invalidArgument('status', 'one of open, closed, all', status);
+    const newestFirst = query.newestFirst ?? false;
+    if (typeof newestFirst !== 'boolean') throw invalidArgument('newestFirst', 'a boolean', newestFirst);
     const { after, limit } = normalizePage(query);
     const { fromHeight, toHeight } = normalizeHeights(query);
     const out: OrderRecord[] = [];
     if (fromHeight > toHeight) return out;
+    const beyond = (seq: number): boolean => after === 0 || (newestFirst ? seq < after : seq > after);
     if (status === 'open') {
       // The trader's open orders, by order id (which is placement order).
-      for (const [key, value] of await this.reader.entries({ gte: keyOf(Prefix.TRADER_OPEN, trader, 0), lt: keyOf(Prefix.TRADER_OPEN, trader + 1, 0) })) {
-        if (decodeUint(key, value, 'trader-open') <= after) continue;
+      const open = await this.reader.entries({ gte: keyOf(Prefix.TRADER_OPEN, trader, 0), lt: keyOf(Prefix.TRADER_OPEN, trader + 1, 0), reverse: newestFirst });
+      for (const [key, value] of open) {
+        if (!beyond(decodeUint(key, value, 'trader-open'))) continue;
         const [, orderId] = keyIntegers(key, Prefix.TRADER_OPEN, 2);
         const record = await this.getOrder(orderId);
         if (record === undefined || record.placedHeight < fromHeight || record.placedHeight > toHeight) continue;
@@ -187,17 +196,22 @@ export class AuditTrail {
       }
       return out;
     }
-    let startHeight = fromHeight;
+    // Bounds of the key range (trader, height, seq), narrowed by the cursor on its side.
+    let low = keyOf(Prefix.TRADER_ORDER, trader, fromHeight, 0);
+    let high = toHeight >= Number.MAX_SAFE_INTEGER ? keyOf(Prefix.TRADER_ORDER, trader + 1, 0, 0) : keyOf(Prefix.TRADER_ORDER, trader, toHeight + 1, 0);
     if (after > 0) {
       const block = await this.history.blockAt(after);
-      if (block !== undefined) startHeight = Math.max(startHeight, History.heightAt(block, after));
+      const cursor = keyOf(Prefix.TRADER_ORDER, trader, block === undefined ? fromHeight : History.heightAt(block, after), after);
+      if (newestFirst) high = cursor;
+      else low = cursor;
     }
-    const lt = toHeight >= Number.MAX_SAFE_INTEGER ? keyOf(Prefix.TRADER_ORDER, trader + 1, 0, 0) : keyOf(Prefix.TRADER_ORDER, trader, toHeight + 1, 0);
-    let range: { gt: Uint8Array; lt: Uint8Array; limit: number } = { gt: keyOf(Prefix.TRADER_ORDER, trader, startHeight, after), lt, limit: limit * 2 };
+    const page = limit * 2;
+    let range: KeyRange = newestFirst ? { gte: low, lt: high, reverse: true, limit: page } : { gte: low, lt: high, limit: page };
     for (;;) {
-      const page = await this.reader.entries(range);
-      for (const [key, value] of page) {
+      const entries = await this.reader.entries(range);
+      for (const [key, value] of entries) {
         const [, , seq] = keyIntegers(key, Prefix.TRADER_ORDER, 3);
+        if (!beyond(seq)) continue;
         const orderId = decodeUint(key, value, 'trader-order');
         const record = orderId === 0 ? await this.rejectedAt(seq) : await this.getOrder(orderId);
         if (record === undefined) continue;
@@ -205,8 +219,9 @@ export class AuditTrail {
         out.push(record);
         if (out.length >= limit) return out;
       }
-      if (page.length < range.limit) return out;
-      range = { gt: page[page.length - 1][0], lt, limit: range.limit };
+      if (entries.length < page) return out;
+      const last = entries[entries.length - 1][0];
+      range = newestFirst ? { gte: low, lt: last, reverse: true, limit: page } : { gt: last, lt: high, limit: page };
     }
   }
 

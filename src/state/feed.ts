@@ -4,9 +4,9 @@
 // sees anything a crash could take back; history is the same blocks read back from the store, so
 // a subscriber can start from any sequence, replay, and go on live with no gap and no duplicate.
 //
-// A subscriber that does not keep up is cut off rather than let its queue grow: its iteration
-// ends with a LobError (code SLOW_CONSUMER) naming the last sequence it got, from which it can
-// subscribe again.
+// A subscriber that does not keep up is cut off rather than let its queue grow: it gets what was
+// queued, then its iteration ends with a LobError (code SLOW_CONSUMER); it can subscribe again
+// from one past the last sequence it got.
 import { EVENT_SLOTS, EventHead, EventSlot, decodeEvent } from '../events.js';
 import { LobError, invalidArgument } from '../errors.js';
 import { SIDES } from '../codes.js';
@@ -107,7 +107,7 @@ export class Subscription implements AsyncIterable<FeedMessage>, FeedSink {
       return;
     }
     if (this.queue.length >= this.maxBuffered) {
-      this.fail(new LobError('SLOW_CONSUMER', `the feed subscriber fell ${this.maxBuffered} messages behind and was cut off; subscribe again from the seq after the last message it got (asset ${message.asset} seq ${message.seq - 1})`));
+      this.fail(new LobError('SLOW_CONSUMER', `the feed subscriber fell ${this.maxBuffered} messages behind and was cut off after the messages it was given; subscribe again with fromSeq one past the last seq it got`));
       return;
     }
     this.queue.push(message);
@@ -117,7 +117,6 @@ export class Subscription implements AsyncIterable<FeedMessage>, FeedSink {
   fail(error: LobError): void {
     if (this.closed || this.error !== null) return;
     this.error = error;
-    this.queue.length = 0;
     if (this.failWaiting !== null) {
       const reject = this.failWaiting;
       this.waiting = null;

@@ -2,7 +2,7 @@
 // it as a page does: the page's own feed client (web/feed-client.js) over a real WebSocket, or a
 // raw socket for what a well-behaved page never sends.
 import WebSocket from 'ws';
-import { openMarketMachine, type MarketMachineOptions } from '../../src/serve/interim-feed.js';
+import { CoreStateMachine, type StateMachineOptions } from '../../src/state/index.js';
 import type { MarketMachine } from '../../src/serve/feed.js';
 import { startServer, type LobServer, type ServeOptions } from '../../src/serve/server.js';
 import type { MarketSource } from '../../src/serve/source.js';
@@ -47,8 +47,8 @@ export function feedUrl(server: LobServer): string {
   return `${originOf(server).replace(/^http/, 'ws')}/feed`;
 }
 
-export async function openMachine(options: MarketMachineOptions = {}): Promise<MarketMachine> {
-  return openMarketMachine(options);
+export async function openMachine(options: StateMachineOptions = {}): Promise<MarketMachine> {
+  return CoreStateMachine.open(options);
 }
 
 export function serve(machine: MarketMachine, source: MarketSource, options: Partial<ServeOptions> = {}): Promise<LobServer> {
