@@ -17,7 +17,9 @@ export type LobErrorCode =
   /** A storage read or write failed; pending records are kept for a retry. */
   | 'IO_ERROR'
   /** The path exists but is not a lobcore database. */
-  | 'NOT_A_DATABASE';
+  | 'NOT_A_DATABASE'
+  /** A remote service (a NATS cluster, a shard leader) did not answer in time, or is not installed. */
+  | 'UNAVAILABLE';
 
 export class LobError extends Error {
   readonly code: LobErrorCode;

@@ -1,0 +1,21 @@
+// The one place in src/cluster that knows how the engine lays out a command and its results.
+// Everything else carries command bytes as they are (CommandBatch.bytes() in, fromBytes() out)
+// and result slots verbatim with their strides, so a wider command record or new result
+// sections change this file only.
+import { COMMAND_SLOTS, FILL_SLOTS, RESULT_SLOTS, validateBatch, type CommandBatch } from '../batch.js';
+
+/** Float64 slots per command result and per fill in BatchResults' arrays. */
+export const RESULT_STRIDE = RESULT_SLOTS;
+export const FILL_STRIDE = FILL_SLOTS;
+
+/** Slot of a command record that names its asset (the router's key). */
+const ASSET_SLOT = 2;
+
+export function commandAsset(batch: CommandBatch, index: number): number {
+  return batch.slots[index * COMMAND_SLOTS + ASSET_SLOT];
+}
+
+/** Throws INVALID_ARGUMENT naming `commands[i].field`, exactly as the engine would, changing nothing. */
+export function validateCommands(batch: CommandBatch): void {
+  validateBatch(batch.slots, batch.count);
+}
