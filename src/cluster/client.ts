@@ -8,7 +8,7 @@
 // allocated per command); the per-call methods gather the commands of each shard into one
 // request while the previous requests to that shard are on their way.
 import { randomInt } from 'node:crypto';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { CommandBatch } from '../batch.js';
 import { LobError } from '../errors.js';
 import type {
@@ -139,14 +139,14 @@ export class ClusterClient {
         }
         await new Promise((resolve) => setTimeout(resolve, Math.min(500, 50 * attempt)));
       }
-      let reply: ClusterReply;
+      let answer: Msg;
       try {
-        const answer = await this.nc.request(this.submitSubjects[shard], request, { timeout });
-        reply = new ClusterReply(answer.data, slots);
+        answer = await this.nc.request(this.submitSubjects[shard], request, { timeout });
       } catch (error) {
         lastProblem = (error as Error).message;
         continue;
       }
+      const reply = new ClusterReply(answer.data, slots);
       if (reply.status === 'not-leader') {
         lastProblem = `not leader: ${reply.message}`;
         continue;

@@ -176,7 +176,7 @@ export class ShardLeader {
       }
     }
     validateCommands(batch);
-    return { clientId: request.clientId, requestSeq: request.requestSeq, commands: request.commands.slice(), replyTo: [replyTo] };
+    return { clientId: request.clientId, requestSeq: request.requestSeq, commands: new Uint8Array(request.commands), replyTo: [replyTo] };
   }
 
   private findPending(clientId: number, requestSeq: number): Pending | undefined {

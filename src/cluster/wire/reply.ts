@@ -141,8 +141,9 @@ export class ClusterReply {
     if (sectionsEnd + eventBytes + messageBytes !== bytes.byteLength) {
       throw new LobError('CORRUPTION', `reply: its sections add up to ${sectionsEnd + eventBytes + messageBytes} bytes, ${bytes.byteLength} arrived`);
     }
-    // Float64Array views need 8-byte alignment; a message buffer gives no such promise.
-    const aligned = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+    // Float64Array views need 8-byte alignment; a message buffer gives no such promise. (A copy
+    // through the Uint8Array constructor: a Node Buffer's slice() would be another view.)
+    const aligned = bytes.byteOffset % 8 === 0 ? bytes : new Uint8Array(bytes);
     const slots = new Float64Array(aligned.buffer, aligned.byteOffset + REPLY_HEADER_BYTES, resultSlots + fillSlots);
     this.results.set(commands, slots.subarray(0, resultSlots), count, slots.subarray(resultSlots), fillCount);
     this.events = aligned.subarray(sectionsEnd, sectionsEnd + eventBytes);

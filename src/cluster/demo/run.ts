@@ -1,0 +1,196 @@
+// `lobcore cluster demo`: a 3-node NATS cluster, 2 shards of 3 member processes, a seeded flow
+// from one client, a shard leader SIGKILLed and later restarted (it recovers from its own
+// checkpoint), a NATS server SIGKILLed and restarted, and at the end a verdict: every member's
+// state hash equals an in-memory replay of the committed stream, and every answered request is
+// in the stream exactly once.
+import { jetstreamManager } from '@nats-io/jetstream';
+import { ClusterClient } from '../client.js';
+import { LocalCluster } from '../local-cluster.js';
+import { shardSubjects } from '../layout.js';
+import type { MemberEvent, MemberStatus } from '../member.js';
+import { connectAs } from '../nats/connect.js';
+import { ADMIN_ROLE } from '../nats/roles.js';
+import { replayStream, type StreamReplay } from '../replay.js';
+import type { ClusterReply } from '../wire/reply.js';
+import type { BackendName } from '../../types.js';
+import { percentile } from '../../cli/format.js';
+import { ClusterDemoFlow, type DemoRequest } from './flow.js';
+import type { ClusterDemoReport, DemoKill, ShardVerdict } from './report.js';
+
+export interface ClusterDemoOptions {
+  seed: number;
+  rounds: number;
+  commandsPerRequest: number;
+  assets: number;
+  /** Rounds on their way at once (round r is built from the answers up to r - window). */
+  window: number;
+  backend: BackendName;
+  runDir?: string;
+  say: (line: string) => void;
+}
+
+const SHARDS = 2;
+const MEMBERS = 3;
+
+export async function runClusterDemo(options: ClusterDemoOptions): Promise<ClusterDemoReport> {
+  const events: Array<{ at: number; shard: number; member: number; event: MemberEvent }> = [];
+  const divergences: MemberEvent[] = [];
+  const local = await LocalCluster.start({
+    runDir: options.runDir, shards: SHARDS, assets: options.assets, members: MEMBERS, backend: options.backend,
+    checkpointEvery: 20, leaderTimeoutMs: 1_000,
+    onEvent: (shard, member, event) => {
+      events.push({ at: Date.now(), shard, member, event });
+      if (event.kind === 'divergence') divergences.push(event);
+    },
+  });
+  const say = options.say;
+  const layout = local.description.layout;
+  say(`NATS cluster of ${local.description.nodes.length} servers up (${local.description.servers.join(' ')}), run directory ${local.runDir}`);
+  for (const s of layout.shards) say(`shard ${s.shard}: assets ${s.assets.join(',')}, ${MEMBERS} members, member ${local.supervisor.leaderOf(s.shard)} leads`);
+  const admin = await connectAs(local.runDir, local.description, ADMIN_ROLE);
+  const client = await ClusterClient.connect(local.runDir, local.description, { attemptTimeoutMs: 1_500, deadlineMs: 90_000 });
+  try {
+    const flow = new ClusterDemoFlow(layout.shards.map((s) => s.assets), { seed: options.seed, commandsPerRequest: options.commandsPerRequest });
+    const rounds: Array<Array<Promise<{ request: DemoRequest; reply: ClusterReply }>>> = [];
+    const commitTimes: number[][] = layout.shards.map(() => []);
+    const answered: Array<{ shard: number; streamSeq: number; commands: number }> = [];
+    const latencies: number[] = [];
+    const kills: DemoKill[] = [];
+    const plan = {
+      killLeader: Math.floor(options.rounds * 0.3),
+      restartMember: Math.floor(options.rounds * 0.5),
+      killNats: Math.floor(options.rounds * 0.6),
+      restartNats: Math.floor(options.rounds * 0.8),
+    };
+    let killedMember: { shard: number; member: number } | undefined;
+    let killedNode = -1;
+    const started = Date.now();
+    for (let round = 0; round < options.rounds; round++) {
+      const absorbed = round - options.window;
+      if (absorbed >= 0) for (const done of await Promise.all(rounds[absorbed])) flow.absorb(done.request, done.reply);
+      if (round === plan.killLeader) {
+        const member = local.supervisor.leaderOf(0) as number;
+        await local.supervisor.kill(0, member);
+        killedMember = { shard: 0, member };
+        kills.push({ kind: 'shard-leader', target: `shard 0 member ${member}`, round, atMs: Date.now() - started });
+        say(`round ${round}: SIGKILL shard 0's leader, member ${member}`);
+      } else if (round === plan.restartMember && killedMember !== undefined) {
+        await local.supervisor.start(killedMember.shard, killedMember.member);
+        say(`round ${round}: shard 0 member ${killedMember.member} restarted: it recovers from its checkpoint and replays the stream after it`);
+      } else if (round === plan.killNats) {
+        const jsm = await jetstreamManager(admin);
+        const leaderName = (await jsm.streams.info(shardSubjects(layout.clusterId, 1).stream)).cluster?.leader;
+        killedNode = Math.max(0, local.description.nodes.findIndex((n) => n.name === leaderName));
+        await local.nats.kill(killedNode);
+        kills.push({ kind: 'nats-server', target: `${local.description.nodes[killedNode].name} (leader of shard 1's stream)`, round, atMs: Date.now() - started });
+        say(`round ${round}: SIGKILL NATS server ${local.description.nodes[killedNode].name}, the Raft leader of shard 1's stream`);
+      } else if (round === plan.restartNats && killedNode >= 0) {
+        local.nats.restart(killedNode);
+        say(`round ${round}: NATS server ${local.description.nodes[killedNode].name} restarted`);
+      }
+      rounds[round] = layout.shards.map((s) => {
+        const request = flow.nextRequest(s.shard);
+        const sent = Date.now();
+        return client.submitBatch(request.batch).then((reply) => {
+          const now = Date.now();
+          latencies.push(now - sent);
+          commitTimes[s.shard].push(now - started);
+          answered.push({ shard: s.shard, streamSeq: reply.streamSeq, commands: request.batch.count });
+          return { request, reply };
+        });
+      });
+    }
+    for (const round of rounds.slice(Math.max(0, options.rounds - options.window))) await Promise.all(round);
+    const flowMs = Date.now() - started;
+    measureKills(kills, events, commitTimes, started);
+    say(`flow done: ${answered.length} requests answered in ${(flowMs / 1000).toFixed(1)} s; verifying`);
+
+    const replays: StreamReplay[] = [];
+    for (const s of layout.shards) replays.push(await replayStream(admin, s.shard, shardSubjects(layout.clusterId, s.shard).stream, options.backend));
+    const statuses = await settledStatuses(local, replays);
+    const shards: ShardVerdict[] = replays.map((replay) => shardVerdict(replay, statuses.filter((st) => st.shard === replay.shard), answered, client.clientId, events));
+    const identical = shards.every((s) => s.hashesEqual && s.answeredInStream && s.noneTwice) && divergences.length === 0;
+    const committed = answered.reduce((sum, a) => sum + a.commands, 0);
+    latencies.sort((a, b) => a - b);
+    const restarted = killedMember === undefined ? undefined : events.filter((e) => e.shard === killedMember?.shard && e.member === killedMember.member);
+    const ready = restarted?.filter((e) => e.event.kind === 'ready').pop()?.event;
+    const caughtUp = restarted?.filter((e) => e.event.kind === 'caught-up').pop()?.event;
+    return {
+      verdict: identical ? 'IDENTICAL' : 'MISMATCH',
+      flow: { seed: options.seed, rounds: options.rounds, commandsPerRequest: options.commandsPerRequest, window: options.window, shards: SHARDS, membersPerShard: MEMBERS, assets: options.assets, backend: options.backend },
+      runDir: local.runDir,
+      natsServers: local.description.nodes.length,
+      kills,
+      recovery: ready?.kind === 'ready' && caughtUp?.kind === 'caught-up' && killedMember !== undefined
+        ? { shard: killedMember.shard, member: killedMember.member, localStreamSeq: ready.recovered.streamSeq, checkpoint: ready.recovered.checkpoint === undefined ? null : { streamSeq: ready.recovered.checkpoint.streamSeq, batchSeq: ready.recovered.checkpoint.batchSeq }, replayedFromStream: caughtUp.records, catchUpMs: caughtUp.ms }
+        : null,
+      commandsCommitted: committed,
+      requestsAnswered: answered.length,
+      seconds: flowMs / 1000,
+      throughput: committed / (flowMs / 1000),
+      latencyMs: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: latencies[latencies.length - 1] ?? 0 },
+      client: { ...client.stats },
+      shards,
+      divergences: divergences.length,
+    };
+  } finally {
+    await client.close().catch(() => undefined);
+    await admin.close().catch(() => undefined);
+    await local.stop();
+  }
+}
+
+/** Election time from the members' own reports, write stalls from the client's commit times. */
+function measureKills(kills: DemoKill[], events: Array<{ at: number; shard: number; event: MemberEvent }>, commitTimes: number[][], started: number): void {
+  for (const kill of kills) {
+    const shards = kill.kind === 'shard-leader' ? [0] : commitTimes.map((_, s) => s);
+    kill.writeStallMs = Math.max(...shards.map((s) => {
+      const before = commitTimes[s].filter((t) => t <= kill.atMs).pop() ?? kill.atMs;
+      const after = commitTimes[s].find((t) => t > kill.atMs);
+      return after === undefined ? 0 : after - before;
+    }));
+    if (kill.kind === 'shard-leader') {
+      const elected = events.find((e) => e.shard === 0 && e.event.kind === 'leader' && e.at - started > kill.atMs);
+      kill.electionMs = elected === undefined ? undefined : elected.at - started - kill.atMs;
+    }
+  }
+}
+
+/** Waits until every live member has applied its shard's whole chain, then reads them all. */
+async function settledStatuses(local: LocalCluster, replays: StreamReplay[]): Promise<MemberStatus[]> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const statuses: MemberStatus[] = [];
+    for (const handle of local.supervisor.all()) {
+      if (local.supervisor.running(handle.shard, handle.member)) statuses.push(await local.supervisor.status(handle.shard, handle.member));
+    }
+    const settled = statuses.every((st) => st.batchSeq >= replays[st.shard].head.batchSeq);
+    if (settled || Date.now() > deadline) return statuses;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+function shardVerdict(
+  replay: StreamReplay, statuses: MemberStatus[], answered: Array<{ shard: number; streamSeq: number }>, clientId: number,
+  events: Array<{ shard: number; event: MemberEvent }>,
+): ShardVerdict {
+  const bySeq = new Map(replay.requests.map((r) => [r.streamSeq, r]));
+  const mine = answered.filter((a) => a.shard === replay.shard);
+  const answeredInStream = mine.every((a) => bySeq.get(a.streamSeq)?.clientId === clientId)
+    && replay.requests.filter((r) => r.clientId === clientId).length === mine.length;
+  const ids = new Set(replay.requests.map((r) => `${r.clientId}.${r.requestSeq}`));
+  const epochs = events.filter((e) => e.shard === replay.shard && e.event.kind === 'leader').length;
+  return {
+    shard: replay.shard,
+    streamLastSeq: replay.lastSeq,
+    chainLength: replay.head.batchSeq,
+    epochs,
+    claims: replay.claims,
+    skipped: Object.values(replay.skipped).reduce((a, b) => a + b, 0),
+    replayHash: replay.stateHash,
+    members: statuses.map((st) => ({ member: st.member, role: st.role, streamSeq: st.streamSeq, batchSeq: st.batchSeq, stateHash: st.stateHash, equal: st.stateHash === replay.stateHash && st.batchSeq === replay.head.batchSeq })),
+    hashesEqual: statuses.length > 0 && statuses.every((st) => st.stateHash === replay.stateHash && st.batchSeq === replay.head.batchSeq),
+    answeredInStream,
+    noneTwice: ids.size === replay.requests.length,
+  };
+}
