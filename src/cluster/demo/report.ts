@@ -1,5 +1,6 @@
 // The cluster demo's report: its JSON shape (`--json`) and its rendering for a terminal.
 import { formatCount, formatDuration, renderFields, renderTable, shortHash } from '../../cli/format.js';
+import type { ShardVerdict } from '../verify.js';
 
 export interface DemoKill {
   kind: 'shard-leader' | 'nats-server';
@@ -10,20 +11,6 @@ export interface DemoKill {
   electionMs?: number;
   /** The longest time no request of an affected shard was committed, across the kill. */
   writeStallMs?: number;
-}
-
-export interface ShardVerdict {
-  shard: number;
-  streamLastSeq: number;
-  chainLength: number;
-  epochs: number;
-  claims: number;
-  skipped: number;
-  replayHash: string;
-  members: Array<{ member: number; role: string; streamSeq: number; batchSeq: number; stateHash: string; equal: boolean }>;
-  hashesEqual: boolean;
-  answeredInStream: boolean;
-  noneTwice: boolean;
 }
 
 export interface ClusterDemoReport {
@@ -39,7 +26,7 @@ export interface ClusterDemoReport {
   throughput: number;
   latencyMs: { p50: number; p99: number; max: number };
   client: { requests: number; retries: number; duplicates: number };
-  shards: ShardVerdict[];
+  shards: Array<Omit<ShardVerdict, 'replay'>>;
   divergences: number;
 }
 

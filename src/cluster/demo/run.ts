@@ -7,15 +7,15 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { ClusterClient } from '../client.js';
 import { LocalCluster } from '../local-cluster.js';
 import { shardSubjects } from '../layout.js';
-import type { MemberEvent, MemberStatus } from '../member.js';
+import type { MemberEvent } from '../member.js';
 import { connectAs } from '../nats/connect.js';
 import { ADMIN_ROLE } from '../nats/roles.js';
-import { replayStream, type StreamReplay } from '../replay.js';
+import { verifyCluster } from '../verify.js';
 import type { ClusterReply } from '../wire/reply.js';
 import type { BackendName } from '../../types.js';
 import { percentile } from '../../cli/format.js';
 import { ClusterDemoFlow, type DemoRequest } from './flow.js';
-import type { ClusterDemoReport, DemoKill, ShardVerdict } from './report.js';
+import type { ClusterDemoReport, DemoKill } from './report.js';
 
 export interface ClusterDemoOptions {
   seed: number;
@@ -105,10 +105,8 @@ export async function runClusterDemo(options: ClusterDemoOptions): Promise<Clust
     measureKills(kills, events, commitTimes, started);
     say(`flow done: ${answered.length} requests answered in ${(flowMs / 1000).toFixed(1)} s; verifying`);
 
-    const replays: StreamReplay[] = [];
-    for (const s of layout.shards) replays.push(await replayStream(admin, s.shard, shardSubjects(layout.clusterId, s.shard).stream, options.backend));
-    const statuses = await settledStatuses(local, replays);
-    const shards: ShardVerdict[] = replays.map((replay) => shardVerdict(replay, statuses.filter((st) => st.shard === replay.shard), answered, client.clientId, events));
+    const shards = await verifyCluster(local, admin, answered, client.clientId, options.backend);
+    for (const s of shards) s.epochs = events.filter((e) => e.shard === s.shard && e.event.kind === 'leader').length;
     const identical = shards.every((s) => s.hashesEqual && s.answeredInStream && s.noneTwice) && divergences.length === 0;
     const committed = answered.reduce((sum, a) => sum + a.commands, 0);
     latencies.sort((a, b) => a - b);
@@ -130,7 +128,7 @@ export async function runClusterDemo(options: ClusterDemoOptions): Promise<Clust
       throughput: committed / (flowMs / 1000),
       latencyMs: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: latencies[latencies.length - 1] ?? 0 },
       client: { ...client.stats },
-      shards,
+      shards: shards.map(({ replay: _replay, ...rest }) => rest),
       divergences: divergences.length,
     };
   } finally {
@@ -154,43 +152,4 @@ function measureKills(kills: DemoKill[], events: Array<{ at: number; shard: numb
       kill.electionMs = elected === undefined ? undefined : elected.at - started - kill.atMs;
     }
   }
-}
-
-/** Waits until every live member has applied its shard's whole chain, then reads them all. */
-async function settledStatuses(local: LocalCluster, replays: StreamReplay[]): Promise<MemberStatus[]> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const statuses: MemberStatus[] = [];
-    for (const handle of local.supervisor.all()) {
-      if (local.supervisor.running(handle.shard, handle.member)) statuses.push(await local.supervisor.status(handle.shard, handle.member));
-    }
-    const settled = statuses.every((st) => st.batchSeq >= replays[st.shard].head.batchSeq);
-    if (settled || Date.now() > deadline) return statuses;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-function shardVerdict(
-  replay: StreamReplay, statuses: MemberStatus[], answered: Array<{ shard: number; streamSeq: number }>, clientId: number,
-  events: Array<{ shard: number; event: MemberEvent }>,
-): ShardVerdict {
-  const bySeq = new Map(replay.requests.map((r) => [r.streamSeq, r]));
-  const mine = answered.filter((a) => a.shard === replay.shard);
-  const answeredInStream = mine.every((a) => bySeq.get(a.streamSeq)?.clientId === clientId)
-    && replay.requests.filter((r) => r.clientId === clientId).length === mine.length;
-  const ids = new Set(replay.requests.map((r) => `${r.clientId}.${r.requestSeq}`));
-  const epochs = events.filter((e) => e.shard === replay.shard && e.event.kind === 'leader').length;
-  return {
-    shard: replay.shard,
-    streamLastSeq: replay.lastSeq,
-    chainLength: replay.head.batchSeq,
-    epochs,
-    claims: replay.claims,
-    skipped: Object.values(replay.skipped).reduce((a, b) => a + b, 0),
-    replayHash: replay.stateHash,
-    members: statuses.map((st) => ({ member: st.member, role: st.role, streamSeq: st.streamSeq, batchSeq: st.batchSeq, stateHash: st.stateHash, equal: st.stateHash === replay.stateHash && st.batchSeq === replay.head.batchSeq })),
-    hashesEqual: statuses.length > 0 && statuses.every((st) => st.stateHash === replay.stateHash && st.batchSeq === replay.head.batchSeq),
-    answeredInStream,
-    noneTwice: ids.size === replay.requests.length,
-  };
 }
