@@ -4,11 +4,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { LobError } from '../errors.js';
 import type { BackendName } from '../types.js';
 import type { MemberEvent, MemberStatus } from './member.js';
 import { decodeMemberEvent } from './member-process.js';
+import { cliEntry } from './package-files.js';
 
 export interface SupervisorOptions {
   runDir: string;
@@ -30,7 +30,6 @@ export interface MemberHandle {
   starts: number;
 }
 
-const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
 export class ClusterSupervisor {
   private readonly members = new Map<string, MemberHandle>();
@@ -43,7 +42,7 @@ export class ClusterSupervisor {
     const key = memberKey(shard, member);
     const previous = this.members.get(key);
     if (previous !== undefined && alive(previous.child)) throw new Error(`shard ${shard} member ${member} is running`);
-    const args = [CLI, 'cluster', 'node', '--run-dir', this.options.runDir, '--shard', String(shard), '--member', String(member)];
+    const args = [cliEntry(), 'cluster', 'node', '--run-dir', this.options.runDir, '--shard', String(shard), '--member', String(member)];
     if (this.options.stateDir !== undefined) args.push('--dir', join(this.options.stateDir, `s${shard}-m${member}`));
     if (this.options.backend !== undefined) args.push('--backend', this.options.backend);
     if (this.options.checkpointEvery !== undefined) args.push('--checkpoint-every', String(this.options.checkpointEvery));

@@ -1,6 +1,7 @@
 // Renders cluster/nats-node.conf.template for one node: ports, routes, the route password and
 // every role's public nkey with its permissions.
 import { readFileSync } from 'node:fs';
+import { packageFile } from '../package-files.js';
 import type { RoleKey } from './credentials.js';
 import type { RolePermissions } from './roles.js';
 import type { TlsFiles } from './tls.js';
@@ -23,7 +24,6 @@ export interface NodeConfigInput {
   tls?: TlsFiles;
 }
 
-const TEMPLATE_URL = new URL('../../../../cluster/nats-node.conf.template', import.meta.url);
 
 function quoteList(values: readonly string[]): string {
   return `[${values.map((v) => `"${v}"`).join(', ')}]`;
@@ -39,7 +39,7 @@ function tlsBlock(tls: TlsFiles, indent: string): string {
 }
 
 export function renderNodeConfig(input: NodeConfigInput): string {
-  const template = readFileSync(TEMPLATE_URL, 'utf8');
+  const template = readFileSync(packageFile('cluster/nats-node.conf.template'), 'utf8');
   const scheme = 'nats-route';
   const routes = input.all
     .filter((other) => other.name !== input.node.name)
