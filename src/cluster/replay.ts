@@ -5,7 +5,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { BackendName } from '../types.js';
 import type { ChainHead, SkipReason } from './chain.js';
-import { ShardState } from './shard-state.js';
+import { ShardState, type ApplyOutcome } from './shard-state.js';
 
 export interface CommittedRequest {
   clientId: number;
@@ -26,6 +26,25 @@ export interface StreamReplay {
   commands: number;
 }
 
+/**
+ * Applies the stream's records from `fromSeq` through `lastSeq` to `state`, in order; calls
+ * `onApplied` for every record the chain accepted.
+ */
+export async function applyStream(
+  nc: NatsConnection, stream: string, state: ShardState, fromSeq: number, lastSeq: number,
+  onApplied: (outcome: Extract<ApplyOutcome, { applied: true }>, streamSeq: number) => void = () => {},
+): Promise<void> {
+  if (lastSeq < fromSeq) return;
+  const consumer = await jetstream(nc).consumers.get(stream, { opt_start_seq: fromSeq });
+  const messages = await consumer.consume({ max_messages: 512 });
+  for await (const message of messages) {
+    const outcome = state.apply(message.data, message.seq);
+    if (outcome.applied) onApplied(outcome, message.seq);
+    if (message.seq >= lastSeq) break;
+  }
+  messages.stop();
+}
+
 export async function replayStream(nc: NatsConnection, shard: number, stream: string, backend?: BackendName): Promise<StreamReplay> {
   const jsm = await jetstreamManager(nc, { timeout: 5_000 });
   const lastSeq = (await jsm.streams.info(stream)).state.last_seq;
@@ -33,20 +52,10 @@ export async function replayStream(nc: NatsConnection, shard: number, stream: st
   const requests: CommittedRequest[] = [];
   let claims = 0;
   try {
-    if (lastSeq > 0) {
-      const consumer = await jetstream(nc).consumers.get(stream, { opt_start_seq: 1 });
-      const messages = await consumer.consume({ max_messages: 512 });
-      for await (const message of messages) {
-        const outcome = state.apply(message.data, message.seq);
-        if (outcome.applied && outcome.kind === 'batch') {
-          requests.push({ clientId: outcome.clientId, requestSeq: outcome.requestSeq, streamSeq: message.seq, commands: outcome.commands });
-        } else if (outcome.applied) {
-          claims++;
-        }
-        if (message.seq >= lastSeq) break;
-      }
-      messages.stop();
-    }
+    await applyStream(nc, stream, state, 1, lastSeq, (outcome, streamSeq) => {
+      if (outcome.kind === 'batch') requests.push({ clientId: outcome.clientId, requestSeq: outcome.requestSeq, streamSeq, commands: outcome.commands });
+      else claims++;
+    });
     return {
       shard, lastSeq, head: state.head, stateHash: state.stateHash(), requests, claims, skipped: { ...state.skipped }, commands: state.appliedCommands,
     };
