@@ -39,7 +39,10 @@ export type MemberEvent =
   | { kind: 'caught-up'; streamSeq: number; batchSeq: number; records: number; ms: number }
   | { kind: 'leader'; epoch: number; streamSeq: number; batchSeq: number; at: number }
   | { kind: 'follower'; reason: string }
-  | { kind: 'checkpoint'; streamSeq: number; batchSeq: number; epoch: number; stateHash: string; stored: boolean }
+  /** A hash-report position: every member of the shard reports the same positions. */
+  | { kind: 'mark'; streamSeq: number; batchSeq: number; epoch: number; stateHash: string }
+  /** A checkpoint stored on disk (persistent members), at the position its copy was taken. */
+  | { kind: 'checkpoint'; streamSeq: number; batchSeq: number; epoch: number; stateHash: string }
   | ({ kind: 'divergence' } & Divergence)
   | ({ kind: 'state' } & MemberStatus)
   | { kind: 'log'; line: string };
@@ -154,13 +157,16 @@ export class ShardMember {
     }
   }
 
-  /** A checkpoint position: publish the hash, compare it, store the checkpoint. */
+  /** A checkpoint position: publish the hash, compare it, start storing a checkpoint. */
   private async onMark(mark: CheckpointMark): Promise<void> {
     const report: HashReport = { shard: this.options.shard, memberId: this.options.memberId, ...mark };
     this.replicaConn.publish(this.subjects.hashes, encodeHashReport(report));
     this.audit.recordOwn(report);
-    const entry = await this.state.checkpoint(mark);
-    this.options.emit({ kind: 'checkpoint', ...mark, stored: entry !== undefined });
+    this.options.emit({ kind: 'mark', ...mark });
+    this.state.checkpointInBackground(
+      (entry) => this.options.emit({ kind: 'checkpoint', streamSeq: entry.streamSeq, batchSeq: entry.batchSeq, epoch: entry.epoch, stateHash: entry.stateHash }),
+      (error) => this.log(`checkpoint failed: ${(error as Error).message}`),
+    );
   }
 
   private async maybeClaim(): Promise<void> {

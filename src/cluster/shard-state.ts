@@ -29,7 +29,7 @@ export interface ShardStateOptions {
   checkpointEvery?: number;
 }
 
-/** A state hash at a chain position every member of the shard passes through. */
+/** A state hash at a chain position every member of the shard passes through: what members compare. */
 export interface CheckpointMark {
   streamSeq: number;
   batchSeq: number;
@@ -57,6 +57,9 @@ export class ShardState {
   private headNow: ChainHead;
   private readonly replies = new ReplyCache();
   private flushing = false;
+  private checkpointing = false;
+  /** Chain heads of the last records applied, by stream sequence: what a checkpoint at that height covers. */
+  private readonly recentHeads = new RecentHeads();
   private flushAgain = false;
   private flushError: LobError | undefined;
   readonly skipped: Record<SkipReason, number> = { malformed: 0, 'other-shard': 0, behind: 0, ahead: 0, 'wrong-link': 0, 'stale-epoch': 0 };
@@ -70,6 +73,11 @@ export class ShardState {
     readonly recovered: RecoveryFromDisk,
   ) {
     this.headNow = head;
+  }
+
+  /** Waits for a checkpoint being stored, so that closing does not cut it short. */
+  async idle(): Promise<void> {
+    while (this.checkpointing) await new Promise((resolve) => setTimeout(resolve, 10));
   }
 
   /**
@@ -127,6 +135,7 @@ export class ShardState {
     this.machine.setHeight(streamSeq);
     const head = advance(this.headNow, record, bytes, streamSeq);
     this.headNow = head;
+    this.recentHeads.put(head);
     this.appliedRecords++;
     let reply: Uint8Array | undefined;
     let commands = 0;
@@ -160,26 +169,32 @@ export class ShardState {
   }
 
   /**
-   * Stores a checkpoint exactly at `mark` (call before applying anything after it) and lists it
-   * in the ledger. In memory there is nothing to store: the mark is only reported.
+   * Starts storing a checkpoint of the current state (unless one is being stored) and lists it
+   * in the ledger when it is written. Applying goes on meanwhile: the state machine copies the
+   * books out at once and hashes and writes them in the background, so the checkpoint covers
+   * the stream up to wherever the copy was taken, which the ledger records exactly. In memory
+   * there is nowhere to store it.
    */
-  async checkpoint(mark: CheckpointMark): Promise<LedgerEntry | undefined> {
-    if (this.options.dir === undefined) return undefined;
-    const info = await this.machine.checkpoint();
-    if (info === undefined) return undefined;
-    if (info.height !== mark.streamSeq || info.stateHash !== mark.stateHash) {
-      throw new LobError('CORRUPTION', `shard ${this.options.shard}: checkpoint at stream seq ${info.height} hash ${info.stateHash}, expected ${mark.streamSeq} ${mark.stateHash}`);
-    }
-    const entry: LedgerEntry = {
-      shard: this.options.shard, streamSeq: mark.streamSeq, batchSeq: mark.batchSeq, epoch: mark.epoch,
-      chainHash: bytesToHex(this.headNow.streamSeq === mark.streamSeq ? this.headNow.hash : new Uint8Array(32)),
-      stateHash: mark.stateHash, restingOrders: info.restingOrders,
-    };
-    appendLedgerEntry(ledgerFile(this.options.dir), entry);
-    return entry;
+  checkpointInBackground(onStored: (entry: LedgerEntry) => void, onError: (error: unknown) => void): void {
+    const dir = this.options.dir;
+    if (dir === undefined || this.checkpointing) return;
+    this.checkpointing = true;
+    this.machine.checkpoint().then((info) => {
+      const head = info === undefined ? undefined : this.recentHeads.get(info.height);
+      if (info === undefined || head === undefined) return;
+      const entry: LedgerEntry = {
+        shard: this.options.shard, streamSeq: info.height, batchSeq: head.batchSeq, epoch: head.epoch,
+        chainHash: bytesToHex(head.hash), stateHash: info.stateHash, restingOrders: info.restingOrders,
+      };
+      appendLedgerEntry(ledgerFile(dir), entry);
+      onStored(entry);
+    }).catch(onError).finally(() => {
+      this.checkpointing = false;
+    });
   }
 
   async close(): Promise<void> {
+    await this.idle();
     await this.machine.close();
   }
 
@@ -206,6 +221,20 @@ export class ShardState {
         this.scheduleFlush();
       }
     });
+  }
+}
+
+/** A ring of recent chain heads, by stream sequence. */
+class RecentHeads {
+  private readonly heads: Array<ChainHead | undefined> = new Array<ChainHead | undefined>(4096);
+
+  put(head: ChainHead): void {
+    this.heads[head.streamSeq % this.heads.length] = head;
+  }
+
+  get(streamSeq: number): ChainHead | undefined {
+    const head = this.heads[streamSeq % this.heads.length];
+    return head?.streamSeq === streamSeq ? head : undefined;
   }
 }
 
