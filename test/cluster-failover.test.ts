@@ -33,6 +33,8 @@ describe('cluster failover', () => {
         await t.local.supervisor.kill(0, before);
       }
     });
+    // Requests were on their way when the leader died: the client had to send some again.
+    expect(t.client.stats.retries).toBeGreaterThan(0);
     const after = t.local.supervisor.leaderOf(0);
     expect(after).toBeDefined();
     expect(after).not.toBe(before);

@@ -8,6 +8,7 @@ import { ClusterClient } from '../src/cluster/client.js';
 import { shardSubjects } from '../src/cluster/layout.js';
 import { ShardLeader } from '../src/cluster/leader.js';
 import { connectAs } from '../src/cluster/nats/connect.js';
+import { readDescription } from '../src/cluster/nats/description.js';
 import { CLIENT_ROLE, leaderRole } from '../src/cluster/nats/roles.js';
 import { appendRecord } from '../src/cluster/publish.js';
 import { applyStream } from '../src/cluster/replay.js';
@@ -141,5 +142,14 @@ describe('cluster protocol', () => {
     await expect(t.client.submitBatch(new CommandBatch().limit(1, 99, 'bid', 10, 1, 1))).rejects.toThrow('commands[0].asset 99 is not routed to any shard of this cluster');
     await expect(t.client.placeLimit({ trader: 1, asset: 0, side: 'bid', price: 1.5, size: 1, timestamp: 1 })).rejects.toThrow('price must be a positive safe integer, got 1.5');
     expect(await lastSeq(0)).toBe(before);
+  }, 60_000);
+
+  it("runs docs/scale-out.md's client example as written", async () => {
+    const client = await ClusterClient.connect(t.local.runDir, readDescription(t.local.runDir));
+    const r = await client.placeLimit({ trader: 1, asset: 0, side: 'bid', price: 10_000, size: 5, timestamp: 1 });
+    expect(r).toMatchObject({ status: 'resting', filled: 0, remaining: 5, fills: [], shard: 0 });
+    const reply = await client.submitBatch(new CommandBatch().limit(2, 2, 'ask', 10_010, 3, 2).cancel(1, 0, r.orderId));
+    expect([reply.status, reply.results.status(0), reply.results.status(1)]).toEqual(['committed', 'resting', 'ok']);
+    await client.close();
   }, 60_000);
 });

@@ -9,6 +9,7 @@ import type { BackendName } from '../types.js';
 import type { MemberEvent, MemberStatus } from './member.js';
 import { decodeMemberEvent } from './member-process.js';
 import { cliEntry } from './package-files.js';
+import { killOnExit } from './nats/servers.js';
 
 export interface SupervisorOptions {
   runDir: string;
@@ -48,6 +49,7 @@ export class ClusterSupervisor {
     if (this.options.checkpointEvery !== undefined) args.push('--checkpoint-every', String(this.options.checkpointEvery));
     if (this.options.leaderTimeoutMs !== undefined) args.push('--leader-timeout', String(this.options.leaderTimeoutMs));
     const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    killOnExit(child);
     const handle: MemberHandle = { shard, member, child, events: [], starts: (previous?.starts ?? 0) + 1 };
     this.members.set(key, handle);
     let stderr = '';

@@ -110,7 +110,9 @@ export class NatsCluster {
     const spec = this.description.nodes[node];
     const log = openSync(join(this.runDir, spec.log), 'a');
     try {
-      this.processes[node] = spawn(this.binary, ['-c', join(this.runDir, spec.config)], { stdio: ['ignore', log, log] });
+      const child = spawn(this.binary, ['-c', join(this.runDir, spec.config)], { stdio: ['ignore', log, log] });
+      this.processes[node] = child;
+      killOnExit(child);
     } finally {
       closeSync(log);
     }
@@ -133,6 +135,22 @@ export class NatsCluster {
       if (!this.running(i)) throw new LobError('UNAVAILABLE', `nats-server ${node.name} exited during start-up (see ${join(this.runDir, node.log)})`);
     });
   }
+}
+
+// Servers must not outlive the process that started them (a test worker that ends, a CLI that
+// fails): whatever is still running is killed on the way out. A SIGKILL of this process itself
+// cannot be caught; its servers then need stopping by hand (their pids are in the run's logs).
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+export function killOnExit(child: ChildProcess): void {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const c of running) c.kill('SIGKILL');
+  });
 }
 
 /** Calls `attempt` until it resolves, or throws its last error at the deadline; `check` may abort early. */
