@@ -146,7 +146,7 @@ describe('cluster protocol', () => {
 
   it("runs docs/scale-out.md's client example as written", async () => {
     const client = await ClusterClient.connect(t.local.runDir, readDescription(t.local.runDir));
-    const r = await client.placeLimit({ trader: 1, asset: 0, side: 'bid', price: 10_000, size: 5, timestamp: 1 });
+    const r = await client.placeLimit({ trader: 1, asset: 0, side: 'bid', price: 900, size: 5, timestamp: 1 });
     expect(r).toMatchObject({ status: 'resting', filled: 0, remaining: 5, fills: [], shard: 0 });
     const reply = await client.submitBatch(new CommandBatch().limit(2, 2, 'ask', 10_010, 3, 2).cancel(1, 0, r.orderId));
     expect([reply.status, reply.results.status(0), reply.results.status(1)]).toEqual(['committed', 'resting', 'ok']);

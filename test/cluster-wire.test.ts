@@ -110,7 +110,11 @@ describe('requests, replies and signals', () => {
     expect(reply.results.status(0)).toBe('resting');
     expect(reply.results.status(1)).toBe('filled');
     expect(reply.results.fill(0)).toMatchObject({ makerOrderId: 1, takerOrderId: 2, price: 100, size: 3, timestamp: 2 });
-    expect(reply.events.byteLength).toBe(0);
+    // The engine's events travel too: order 1 accepted and rested, order 2 accepted and filled against it.
+    expect(reply.results.events.toArray().map((e) => [e.kind, e.orderId, e.command])).toEqual(
+      [['accepted', 1, 0], ['rested', 1, 0], ['accepted', 2, 1], ['fill', 1, 1]],
+    );
+    expect(reply.results.events.event(3)).toMatchObject({ takerOrderId: 2, price: 100, size: 3, remaining: 2 });
     await state.close();
   });
 

@@ -12,7 +12,7 @@ import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { CommandBatch } from '../batch.js';
 import { LobError } from '../errors.js';
 import type {
-  CancelRequest, Fill, LimitOrderRequest, MarketOrderRequest, ModifyRequest, OrderStatus, ReduceRequest, RejectReason,
+  BookEvent, CancelRequest, Fill, LimitOrderRequest, MarketOrderRequest, ModifyRequest, OrderStatus, ReduceRequest, RejectReason,
 } from '../types.js';
 import { validateCommands } from './engine-layout.js';
 import { shardSubjects } from './layout.js';
@@ -42,6 +42,8 @@ export interface ClusterCommandResult {
   filled: number;
   remaining: number;
   fills: Fill[];
+  /** What the command changed in its book, in order (the engine's events). */
+  events: BookEvent[];
   shard: number;
   streamSeq: number;
 }
@@ -211,17 +213,20 @@ export class ClusterClient {
 function settleWaiters(reply: ClusterReply, waiters: Waiter[]): void {
   const r = reply.results;
   const fills: Fill[][] = waiters.map(() => []);
+  const events: BookEvent[][] = waiters.map(() => []);
   for (let j = 0; j < r.fillCount; j++) fills[r.fillCommand(j)]?.push(r.fill(j));
+  for (let k = 0; k < r.events.count; k++) events[r.events.command(k)]?.push(r.events.event(k));
   for (const w of waiters) {
     if (r.count === 0) {
       // Committed before, but the leader no longer holds the answer: the command is in the stream once.
-      w.resolve({ status: 'ok', orderId: 0, filled: 0, remaining: 0, fills: [], shard: reply.shard, streamSeq: reply.streamSeq });
+      w.resolve({ status: 'ok', orderId: 0, filled: 0, remaining: 0, fills: [], events: [], shard: reply.shard, streamSeq: reply.streamSeq });
       continue;
     }
     const reason = r.reason(w.index);
     w.resolve({
       status: r.status(w.index), ...(reason === undefined ? {} : { reason }), orderId: r.orderId(w.index),
-      filled: r.filled(w.index), remaining: r.remaining(w.index), fills: fills[w.index], shard: reply.shard, streamSeq: reply.streamSeq,
+      filled: r.filled(w.index), remaining: r.remaining(w.index), fills: fills[w.index], events: events[w.index],
+      shard: reply.shard, streamSeq: reply.streamSeq,
     });
   }
 }

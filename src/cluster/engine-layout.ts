@@ -3,10 +3,12 @@
 // and result slots verbatim with their strides, so a wider command record or new result
 // sections change this file only.
 import { COMMAND_SLOTS, FILL_SLOTS, RESULT_SLOTS, validateBatch, type CommandBatch } from '../batch.js';
+import { EVENT_SLOTS } from '../events.js';
 
-/** Float64 slots per command result and per fill in BatchResults' arrays. */
+/** Float64 slots per command result, per fill and per event in BatchResults' arrays. */
 export const RESULT_STRIDE = RESULT_SLOTS;
 export const FILL_STRIDE = FILL_SLOTS;
+export const EVENT_STRIDE = EVENT_SLOTS;
 
 /** Slot of a command record that names its asset (the router's key). */
 const ASSET_SLOT = 2;

@@ -1,7 +1,7 @@
-// The replies of the last few hundred batches a member applied, by stream sequence. A client
+// The replies of the last 256 batches a member applied, by stream sequence. A client
 // that retries a request the previous leader committed but never answered gets a duplicate ack
 // from JetStream naming the original stream sequence; the new leader answers from here.
-const DEFAULT_SIZE = 512;
+const DEFAULT_SIZE = 256;
 
 export class ReplyCache {
   private readonly seqs: Float64Array;

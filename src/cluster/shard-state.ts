@@ -14,7 +14,7 @@ import { CoreStateMachine } from '../state/index.js';
 import type { BackendName } from '../types.js';
 import { advance, genesis, judge, type ChainHead, type SkipReason } from './chain.js';
 import { appendLedgerEntry, readLedger, type LedgerEntry } from './checkpoint-ledger.js';
-import { FILL_STRIDE, RESULT_STRIDE } from './engine-layout.js';
+import { EVENT_STRIDE, FILL_STRIDE, RESULT_STRIDE } from './engine-layout.js';
 import { bytesToHex } from './wire/bytes.js';
 import { decodeRecord, recordHash, RecordKind } from './wire/record.js';
 import { encodeReply, ReplyStatus } from './wire/reply.js';
@@ -149,7 +149,8 @@ export class ShardState {
         const r = out.results;
         reply = encodeReply(ReplyStatus.COMMITTED, position, {
           results: r.results, count: r.count, resultStride: RESULT_STRIDE,
-          fills: r.fills, fillCount: r.fillCount, fillStride: FILL_STRIDE, firstFillSeq: out.firstFillSeq,
+          fills: r.fills, fillCount: r.fillCount, fillStride: FILL_STRIDE,
+          events: r.events.records, eventCount: r.events.count, eventStride: EVENT_STRIDE, firstFillSeq: out.firstFillSeq,
         });
       } catch (error) {
         // The engine refused the whole batch and changed nothing; it does so on every member alike.

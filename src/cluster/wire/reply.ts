@@ -1,7 +1,6 @@
-// A shard leader's answer to a request. Results travel as the engine wrote them (its result and
-// fill slots, with their strides in the header), so the client reads them through the same
-// BatchResults accessors as a local submitBatch. The events section is reserved: empty until
-// the engine reports events, when encodeReply copies them in and readers find them there.
+// A shard leader's answer to a request. Results travel as the engine wrote them (its result,
+// fill and event slots, with their strides in the header), so the client reads them through the
+// same BatchResults accessors as a local submitBatch, events included (`results.events`).
 //
 //   0  u8   format version (1)
 //   1  u8   kind (4)
@@ -16,13 +15,14 @@
 //  44  u32  fills       fills that follow, fillStride float64 each
 //  48  u16  resultStride
 //  50  u16  fillStride
-//  52  u32  event bytes (0 for now)
+//  52  u32  events      events that follow, eventStride float64 each
 //  56  u32  message bytes (UTF-8, for refusals)
-//  60  u32  0
+//  60  u16  eventStride
+//  62  u16  0
 //  64  ...  results, fills, events, message
 import { BatchResults } from '../../batch.js';
 import { LobError } from '../../errors.js';
-import { FILL_STRIDE, RESULT_STRIDE } from '../engine-layout.js';
+import { EVENT_STRIDE, FILL_STRIDE, RESULT_STRIDE } from '../engine-layout.js';
 import { checkHeader, viewOf } from './bytes.js';
 
 export const REPLY_VERSION = 1;
@@ -60,6 +60,9 @@ export interface ReplyResults {
   fills: Float64Array;
   fillCount: number;
   fillStride: number;
+  events: Float64Array;
+  eventCount: number;
+  eventStride: number;
   firstFillSeq: number;
 }
 
@@ -69,7 +72,8 @@ export function encodeReply(status: ReplyStatus, position: ReplyPosition = NO_PO
   const text = new TextEncoder().encode(message);
   const resultSlots = results === undefined ? 0 : results.count * results.resultStride;
   const fillSlots = results === undefined ? 0 : results.fillCount * results.fillStride;
-  const bytes = new Uint8Array(REPLY_HEADER_BYTES + 8 * (resultSlots + fillSlots) + text.byteLength);
+  const eventSlots = results === undefined ? 0 : results.eventCount * results.eventStride;
+  const bytes = new Uint8Array(REPLY_HEADER_BYTES + 8 * (resultSlots + fillSlots + eventSlots) + text.byteLength);
   const view = viewOf(bytes);
   bytes[0] = REPLY_VERSION;
   bytes[1] = REPLY_KIND;
@@ -84,14 +88,16 @@ export function encodeReply(status: ReplyStatus, position: ReplyPosition = NO_PO
     view.setUint32(44, results.fillCount, true);
     view.setUint16(48, results.resultStride, true);
     view.setUint16(50, results.fillStride, true);
+    view.setUint32(52, results.eventCount, true);
+    view.setUint16(60, results.eventStride, true);
     // The header is 64 bytes, so the sections start 8-byte aligned: plain float64 copies.
-    const slots = new Float64Array(bytes.buffer, REPLY_HEADER_BYTES, resultSlots + fillSlots);
+    const slots = new Float64Array(bytes.buffer, REPLY_HEADER_BYTES, resultSlots + fillSlots + eventSlots);
     slots.set(results.results.subarray(0, resultSlots), 0);
     slots.set(results.fills.subarray(0, fillSlots), resultSlots);
+    slots.set(results.events.subarray(0, eventSlots), resultSlots + fillSlots);
   }
-  view.setUint32(52, 0, true);
   view.setUint32(56, text.byteLength, true);
-  bytes.set(text, REPLY_HEADER_BYTES + 8 * (resultSlots + fillSlots));
+  bytes.set(text, REPLY_HEADER_BYTES + 8 * (resultSlots + fillSlots + eventSlots));
   return bytes;
 }
 
@@ -110,9 +116,8 @@ export class ClusterReply {
   readonly batchSeq: number;
   readonly epoch: number;
   readonly firstFillSeq: number;
+  /** Results, fills and events (`results.events`), read as after a local submitBatch. */
   readonly results = new BatchResults();
-  /** The events section: empty until the engine reports events. */
-  readonly events: Uint8Array;
   readonly message: string;
 
   /** `commands`: the request's command slots (fills take their command's timestamp). */
@@ -128,26 +133,28 @@ export class ClusterReply {
     this.firstFillSeq = view.getFloat64(32, true);
     const count = view.getUint32(40, true);
     const fillCount = view.getUint32(44, true);
+    const eventCount = view.getUint32(52, true);
     const resultStride = view.getUint16(48, true);
     const fillStride = view.getUint16(50, true);
-    if ((count > 0 && resultStride !== RESULT_STRIDE) || (fillCount > 0 && fillStride !== FILL_STRIDE)) {
-      throw new LobError('UNSUPPORTED_VERSION', `reply: results of ${resultStride} and fills of ${fillStride} slots, this engine reads ${RESULT_STRIDE} and ${FILL_STRIDE}`);
+    const eventStride = view.getUint16(60, true);
+    if ((count > 0 && resultStride !== RESULT_STRIDE) || (fillCount > 0 && fillStride !== FILL_STRIDE) || (eventCount > 0 && eventStride !== EVENT_STRIDE)) {
+      throw new LobError('UNSUPPORTED_VERSION', `reply: results, fills and events of ${resultStride}, ${fillStride} and ${eventStride} slots; this engine reads ${RESULT_STRIDE}, ${FILL_STRIDE} and ${EVENT_STRIDE}`);
     }
     const resultSlots = count * resultStride;
     const fillSlots = fillCount * fillStride;
-    const eventBytes = view.getUint32(52, true);
+    const eventSlots = eventCount * eventStride;
     const messageBytes = view.getUint32(56, true);
-    const sectionsEnd = REPLY_HEADER_BYTES + 8 * (resultSlots + fillSlots);
-    if (sectionsEnd + eventBytes + messageBytes !== bytes.byteLength) {
-      throw new LobError('CORRUPTION', `reply: its sections add up to ${sectionsEnd + eventBytes + messageBytes} bytes, ${bytes.byteLength} arrived`);
+    const sectionsEnd = REPLY_HEADER_BYTES + 8 * (resultSlots + fillSlots + eventSlots);
+    if (sectionsEnd + messageBytes !== bytes.byteLength) {
+      throw new LobError('CORRUPTION', `reply: its sections add up to ${sectionsEnd + messageBytes} bytes, ${bytes.byteLength} arrived`);
     }
     // Float64Array views need 8-byte alignment; a message buffer gives no such promise. (A copy
     // through the Uint8Array constructor: a Node Buffer's slice() would be another view.)
     const aligned = bytes.byteOffset % 8 === 0 ? bytes : new Uint8Array(bytes);
-    const slots = new Float64Array(aligned.buffer, aligned.byteOffset + REPLY_HEADER_BYTES, resultSlots + fillSlots);
-    this.results.set(commands, slots.subarray(0, resultSlots), count, slots.subarray(resultSlots), fillCount);
-    this.events = aligned.subarray(sectionsEnd, sectionsEnd + eventBytes);
-    this.message = new TextDecoder().decode(aligned.subarray(sectionsEnd + eventBytes));
+    const slots = new Float64Array(aligned.buffer, aligned.byteOffset + REPLY_HEADER_BYTES, resultSlots + fillSlots + eventSlots);
+    this.results.set(commands, slots.subarray(0, resultSlots), count, slots.subarray(resultSlots, resultSlots + fillSlots), fillCount,
+      slots.subarray(resultSlots + fillSlots), eventCount);
+    this.message = new TextDecoder().decode(aligned.subarray(sectionsEnd));
   }
 
   /** Committed now or before: the commands are in the stream exactly once. */
