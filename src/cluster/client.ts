@@ -115,6 +115,11 @@ export class ClusterClient {
     return this.enqueue(req.asset, (b) => b.reduce(req.trader, req.asset, req.orderId, req.by));
   }
 
+  /** Cancels the trader's resting orders on one asset (a cancelAll over every asset would span shards). */
+  cancelAll(req: { trader: number; asset: number }): Promise<ClusterCommandResult> {
+    return this.enqueue(req.asset, (b) => b.cancelAll(req.trader, req.asset));
+  }
+
   modify(req: ModifyRequest): Promise<ClusterCommandResult> {
     return this.enqueue(req.asset, (b) => b.modify(req.trader, req.asset, req.orderId, req.price ?? 0, req.size ?? 0, req.timestamp));
   }

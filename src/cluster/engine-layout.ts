@@ -4,17 +4,21 @@
 // sections change this file only.
 import { COMMAND_SLOTS, FILL_SLOTS, RESULT_SLOTS, validateBatch, type CommandBatch } from '../batch.js';
 import { EVENT_SLOTS } from '../events.js';
+import { Head, Slot } from '../operations.js';
 
 /** Float64 slots per command result, per fill and per event in BatchResults' arrays. */
 export const RESULT_STRIDE = RESULT_SLOTS;
 export const FILL_STRIDE = FILL_SLOTS;
 export const EVENT_STRIDE = EVENT_SLOTS;
 
-/** Slot of a command record that names its asset (the router's key). */
-const ASSET_SLOT = 2;
-
+/** The asset a command names (the router's key). */
 export function commandAsset(batch: CommandBatch, index: number): number {
-  return batch.slots[index * COMMAND_SLOTS + ASSET_SLOT];
+  return batch.slots[index * COMMAND_SLOTS + Slot.ASSET];
+}
+
+/** A command about every asset of a trader (cancelAll without an asset): no one shard can apply it. */
+export function commandSpansAssets(batch: CommandBatch, index: number): boolean {
+  return (batch.slots[index * COMMAND_SLOTS + Slot.HEAD] & Head.ALL_ASSETS) !== 0;
 }
 
 /** Throws INVALID_ARGUMENT naming `commands[i].field`, exactly as the engine would, changing nothing. */

@@ -167,13 +167,8 @@ export class ShardLeader {
     const batch = CommandBatch.fromBytes(request.commands);
     if (batch.count === 0) throw new LobError('INVALID_ARGUMENT', 'request.commands must hold at least one command, got 0');
     for (let i = 0; i < batch.count; i++) {
-      const asset = commandAsset(batch, i);
-      const owner = this.options.router.shardOf(asset);
-      if (owner !== shard) {
-        throw new LobError('INVALID_ARGUMENT', owner < 0
-          ? `commands[${i}].asset ${asset} is not routed to any shard of this cluster`
-          : `commands[${i}].asset ${asset} is on shard ${owner}, not on shard ${shard}`);
-      }
+      const owner = this.options.router.commandShard(batch, i);
+      if (owner !== shard) throw new LobError('INVALID_ARGUMENT', `commands[${i}].asset ${commandAsset(batch, i)} is on shard ${owner}, not on shard ${shard}`);
     }
     validateCommands(batch);
     return { clientId: request.clientId, requestSeq: request.requestSeq, commands: new Uint8Array(request.commands), replyTo: [replyTo] };

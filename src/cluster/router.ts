@@ -3,7 +3,7 @@
 import type { CommandBatch } from '../batch.js';
 import { invalidArgument, LobError } from '../errors.js';
 import { isNonNegativeSafeInteger } from '../validate.js';
-import { commandAsset } from './engine-layout.js';
+import { commandAsset, commandSpansAssets } from './engine-layout.js';
 import type { ClusterLayout } from './layout.js';
 
 const DENSE_LIMIT = 1 << 20;
@@ -47,13 +47,21 @@ export class ShardRouter {
    */
   shardOfBatch(batch: CommandBatch): number {
     if (batch.count === 0) throw invalidArgument('batch', 'at least one command', 0);
-    const shard = this.requireShard(commandAsset(batch, 0), 'commands[0].asset');
+    const shard = this.commandShard(batch, 0);
     for (let i = 1; i < batch.count; i++) {
-      const other = this.requireShard(commandAsset(batch, i), `commands[${i}].asset`);
+      const other = this.commandShard(batch, i);
       if (other !== shard) {
         throw new LobError('INVALID_ARGUMENT', `commands[${i}].asset ${commandAsset(batch, i)} is on shard ${other}, but commands[0] is on shard ${shard}: a batch goes to one shard`);
       }
     }
     return shard;
+  }
+
+  /** The shard of command i; INVALID_ARGUMENT naming it when no one shard holds what it names. */
+  commandShard(batch: CommandBatch, index: number): number {
+    if (commandSpansAssets(batch, index)) {
+      throw new LobError('INVALID_ARGUMENT', `commands[${index}] is a cancelAll over every asset, which spans shards: send one cancelAll per asset`);
+    }
+    return this.requireShard(commandAsset(batch, index), `commands[${index}].asset`);
   }
 }
