@@ -10,6 +10,7 @@ function expectConsistent(verdicts: Awaited<ReturnType<typeof verify>>): void {
     expect(v.members.map((m) => ({ member: m.member, equal: m.equal })), `shard ${v.shard} members vs replay`).toEqual(v.members.map((m) => ({ member: m.member, equal: true })));
     expect(v.answeredInStream, `shard ${v.shard}: every answered request in the stream`).toBe(true);
     expect(v.noneTwice, `shard ${v.shard}: no request twice`).toBe(true);
+    expect(v.inOrder, `shard ${v.shard}: the client's requests in the order sent`).toBe(true);
   }
 }
 

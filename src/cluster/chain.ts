@@ -46,14 +46,14 @@ export function judge(head: ChainHead, bytes: Uint8Array): Judgement {
   return { apply: true, record };
 }
 
-/** The head after applying `record` (bytes) found at `streamSeq`. */
-export function advance(head: ChainHead, record: DecodedRecord, bytes: Uint8Array, streamSeq: number): ChainHead {
+/** The head after applying `record` (bytes) found at `streamSeq`; `hash` when the caller already has it. */
+export function advance(head: ChainHead, record: DecodedRecord, bytes: Uint8Array, streamSeq: number, hash = recordHash(bytes)): ChainHead {
   return {
     shard: head.shard,
     batchSeq: record.batchSeq,
     epoch: record.epoch,
     leader: record.kind === RecordKind.CLAIM ? record.requestSeq : head.leader,
-    hash: recordHash(bytes),
+    hash,
     streamSeq,
   };
 }

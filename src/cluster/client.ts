@@ -3,6 +3,7 @@
 // request (same client id and request number, so the same JetStream message id) on a timeout,
 // a NOT_LEADER answer or no responder at all: a retry of a committed request is a duplicate in
 // the stream, and the answer is the original one. Only a committed answer resolves a call.
+// Retries go out in request order, after every earlier request to the shard is settled.
 //
 // Two ways in: submitBatch() sends a CommandBatch as one request (the fast path: nothing is
 // allocated per command); the per-call methods gather the commands of each shard into one
@@ -75,6 +76,8 @@ export class ClusterClient {
   private requestSeq = 0;
   private readonly submitSubjects: string[];
   private readonly queues: ShardQueue[];
+  /** Per shard: when every request sent so far is settled, and how many are sending in turn. */
+  private readonly lanes: Array<{ settled: Promise<void>; ordered: number }>;
   private readonly scratch = new CommandBatch(1);
   private closed = false;
 
@@ -82,6 +85,7 @@ export class ClusterClient {
     this.router = new ShardRouter(description.layout);
     this.submitSubjects = description.layout.shards.map((s) => shardSubjects(description.layout.clusterId, s.shard).submit);
     this.queues = description.layout.shards.map(() => ({ batch: new CommandBatch(256), waiters: [], inFlight: 0, scheduled: false }));
+    this.lanes = description.layout.shards.map(() => ({ settled: Promise.resolve(), ordered: 0 }));
   }
 
   static async connect(runDir: string, description: ClusterDescription, options?: ClusterClientOptions): Promise<ClusterClient> {
@@ -129,38 +133,64 @@ export class ClusterClient {
     await this.nc.close();
   }
 
-  /** One request, sent until a leader commits it, refuses it, or the deadline passes. */
+  /**
+   * One request, sent until a leader commits it, refuses it, or the deadline passes. Requests to
+   * a shard go out at once, pipelined; once one needs sending again (its leader died), it waits
+   * until every earlier request to that shard is settled, and so do new requests while any is
+   * being sent again: a failover does not reorder one client's requests to a shard.
+   */
   private async send(shard: number, commands: Uint8Array, slots: Float64Array): Promise<ClusterReply> {
     if (this.closed) throw new LobError('NOT_OPEN', 'the cluster client is closed');
     const requestSeq = ++this.requestSeq;
     const request = encodeRequest(shard, this.clientId, requestSeq, commands);
     const deadline = Date.now() + (this.options.deadlineMs ?? 60_000);
     const timeout = this.options.attemptTimeoutMs ?? 2_000;
+    const lane = this.lanes[shard];
+    const earlier = lane.settled;
+    let settle = (): void => {};
+    lane.settled = new Promise<void>((resolve) => { settle = resolve; });
     this.stats.requests++;
     let lastProblem = 'no attempt';
-    for (let attempt = 0; ; attempt++) {
-      if (attempt > 0) {
-        this.stats.retries++;
-        if (Date.now() >= deadline) {
-          throw new LobError('UNAVAILABLE', `shard ${shard}: request ${requestSeq} not committed within ${this.options.deadlineMs ?? 60_000} ms (last: ${lastProblem})`);
+    // Once a request has to wait for its turn, it stays counted until it settles: new requests
+    // queue behind it instead of overtaking it.
+    let ordered = false;
+    const waitForTurn = async (): Promise<void> => {
+      if (ordered) return;
+      ordered = true;
+      lane.ordered++;
+      await earlier;
+    };
+    try {
+      if (lane.ordered > 0) await waitForTurn();
+      for (let attempt = 0; ; attempt++) {
+        if (attempt > 0) {
+          this.stats.retries++;
+          await waitForTurn();
+          if (Date.now() >= deadline) {
+            throw new LobError('UNAVAILABLE', `shard ${shard}: request ${requestSeq} not committed within ${this.options.deadlineMs ?? 60_000} ms (last: ${lastProblem})`);
+          }
+          await new Promise((resolve) => setTimeout(resolve, Math.min(500, 50 * attempt)));
         }
-        await new Promise((resolve) => setTimeout(resolve, Math.min(500, 50 * attempt)));
+        let answer: Msg;
+        try {
+          answer = await this.nc.request(this.submitSubjects[shard], request, { timeout });
+        } catch (error) {
+          lastProblem = (error as Error).message;
+          continue;
+        }
+        const reply = new ClusterReply(answer.data, slots);
+        if (reply.status === 'not-leader') {
+          lastProblem = `not leader: ${reply.message}`;
+          continue;
+        }
+        if (reply.status === 'rejected') throw new LobError('INVALID_ARGUMENT', reply.message);
+        if (reply.status !== 'committed') this.stats.duplicates++;
+        return reply;
       }
-      let answer: Msg;
-      try {
-        answer = await this.nc.request(this.submitSubjects[shard], request, { timeout });
-      } catch (error) {
-        lastProblem = (error as Error).message;
-        continue;
-      }
-      const reply = new ClusterReply(answer.data, slots);
-      if (reply.status === 'not-leader') {
-        lastProblem = `not leader: ${reply.message}`;
-        continue;
-      }
-      if (reply.status === 'rejected') throw new LobError('INVALID_ARGUMENT', reply.message);
-      if (reply.status !== 'committed') this.stats.duplicates++;
-      return reply;
+    } finally {
+      if (ordered) lane.ordered--;
+      // Settled in order: the next request's turn comes after this one's and all before it.
+      void earlier.then(settle);
     }
   }
 

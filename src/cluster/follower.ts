@@ -70,6 +70,7 @@ export class StreamFollower {
         this.messages = messages;
         if (!this.running) messages.stop();
         for await (const message of messages) {
+          if (!this.running) break;
           // A reopened consumer may hand back what was delivered before the reopen.
           if (message.seq < this.nextSeq) continue;
           this.lastDelivery = Date.now();

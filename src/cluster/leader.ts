@@ -48,6 +48,8 @@ interface Pending {
   commands: Uint8Array;
   replyTo: string[];
   record?: Uint8Array;
+  /** sha256 of the record: the link the next record names. */
+  hash?: Uint8Array;
   predictedSeq?: number;
   outcome?: Promise<AppendOutcome>;
 }
@@ -191,9 +193,10 @@ export class ShardLeader {
         clientId: p.clientId, requestSeq: p.requestSeq, prevHash: this.tail.hash,
       }, p.commands);
       p.record = record;
+      p.hash = recordHash(record);
       p.predictedSeq = this.tail.streamSeq + 1;
       p.outcome = this.append(p);
-      this.tail = { streamSeq: p.predictedSeq, batchSeq: this.tail.batchSeq + 1, epoch: this.tail.epoch, hash: recordHash(record) };
+      this.tail = { streamSeq: p.predictedSeq, batchSeq: this.tail.batchSeq + 1, epoch: this.tail.epoch, hash: p.hash };
       this.inFlight.push(p);
     }
     if (!this.settling && this.inFlight.length > 0) void this.settle();
@@ -232,7 +235,7 @@ export class ShardLeader {
   private async decide(p: Pending, outcome: AppendOutcome): Promise<void> {
     const predicted = p.predictedSeq as number;
     if (outcome.kind === 'stored' && outcome.seq === predicted) {
-      const applied = this.options.state.apply(p.record as Uint8Array, outcome.seq);
+      const applied = this.options.state.apply(p.record as Uint8Array, outcome.seq, p.hash);
       if (!applied.applied) throw new Error(`own record at seq ${outcome.seq} is not the chain's next link (${applied.reason})`);
       this.committedRecords++;
       this.answer(p, applied.reply as Uint8Array);

@@ -123,8 +123,11 @@ export class ShardState {
     return this.replies.get(streamSeq);
   }
 
-  /** Applies the record found at `streamSeq` if it is the chain's next link; skips it otherwise. */
-  apply(bytes: Uint8Array, streamSeq: number): ApplyOutcome {
+  /**
+   * Applies the record found at `streamSeq` if it is the chain's next link; skips it otherwise.
+   * A leader passes the record's hash, which it computed to link the record after it.
+   */
+  apply(bytes: Uint8Array, streamSeq: number, hash?: Uint8Array): ApplyOutcome {
     if (streamSeq <= this.headNow.streamSeq) return { applied: false, reason: 'behind', streamSeq };
     const verdict = judge(this.headNow, bytes);
     if (!verdict.apply) {
@@ -133,7 +136,7 @@ export class ShardState {
     }
     const record = verdict.record;
     this.machine.setHeight(streamSeq);
-    const head = advance(this.headNow, record, bytes, streamSeq);
+    const head = advance(this.headNow, record, bytes, streamSeq, hash);
     this.headNow = head;
     this.recentHeads.put(head);
     this.appliedRecords++;

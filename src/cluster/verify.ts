@@ -26,6 +26,8 @@ export interface ShardVerdict {
   hashesEqual: boolean;
   answeredInStream: boolean;
   noneTwice: boolean;
+  /** The client's requests are in the stream in the order it sent them (failovers included). */
+  inOrder: boolean;
   replay: StreamReplay;
 }
 
@@ -73,6 +75,7 @@ function shardVerdict(
     hashesEqual: statuses.length > 0 && statuses.every((st) => st.stateHash === replay.stateHash && st.batchSeq === replay.head.batchSeq),
     answeredInStream,
     noneTwice: ids.size === replay.requests.length,
+    inOrder: replay.requests.filter((r) => r.clientId === clientId).every((r, i, all) => i === 0 || all[i - 1].requestSeq < r.requestSeq),
     replay,
   };
 }

@@ -52,7 +52,7 @@ export function renderClusterDemo(r: ClusterDemoReport): string {
         ['replay', '-', formatCount(s.streamLastSeq), shortHash(s.replayHash), ''],
         ...s.members.map((m) => [String(m.member), m.role, formatCount(m.streamSeq), shortHash(m.stateHash), m.equal ? 'equal' : 'DIFFERENT']),
       ], '  '),
-      `  every answered request in the stream: ${ok(s.answeredInStream)}; none twice: ${ok(s.noneTwice)}`,
+      `  every answered request in the stream: ${ok(s.answeredInStream)}; none twice: ${ok(s.noneTwice)}; in the order sent: ${ok(s.inOrder)}`,
       '',
     ]),
     `verdict: ${r.verdict}`,

@@ -2,7 +2,7 @@
 // from one client, a shard leader SIGKILLed and later restarted (it recovers from its own
 // checkpoint), a NATS server SIGKILLed and restarted, and at the end a verdict: every member's
 // state hash equals an in-memory replay of the committed stream, and every answered request is
-// in the stream exactly once.
+// in the stream exactly once, in the order the client sent it.
 import { jetstreamManager } from '@nats-io/jetstream';
 import { ClusterClient } from '../client.js';
 import { LocalCluster } from '../local-cluster.js';
@@ -107,7 +107,7 @@ export async function runClusterDemo(options: ClusterDemoOptions): Promise<Clust
 
     const shards = await verifyCluster(local, admin, answered, client.clientId, options.backend);
     for (const s of shards) s.epochs = events.filter((e) => e.shard === s.shard && e.event.kind === 'leader').length;
-    const identical = shards.every((s) => s.hashesEqual && s.answeredInStream && s.noneTwice) && divergences.length === 0;
+    const identical = shards.every((s) => s.hashesEqual && s.answeredInStream && s.noneTwice && s.inOrder) && divergences.length === 0;
     const committed = answered.reduce((sum, a) => sum + a.commands, 0);
     latencies.sort((a, b) => a - b);
     const restarted = killedMember === undefined ? undefined : events.filter((e) => e.shard === killedMember?.shard && e.member === killedMember.member);
