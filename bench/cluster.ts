@@ -8,6 +8,7 @@ import { CommandBatch } from '../src/batch.js';
 import { ClusterClient } from '../src/cluster/client.js';
 import { findNatsServer, NATS_INSTALL_HINT } from '../src/cluster/nats/binary.js';
 import { LocalCluster } from '../src/cluster/local-cluster.js';
+import { longestCommitGap } from '../src/cluster/commit-gaps.js';
 import type { MemberEvent } from '../src/cluster/member.js';
 import { Prng } from '../src/prng.js';
 import { CoreStateMachine } from '../src/state/index.js';
@@ -30,7 +31,7 @@ export interface ClusterThroughput {
 export interface ClusterFailover {
   /** SIGKILL of the leader to the new leader's claim in the stream. */
   electionMs: number;
-  /** The longest time no request committed, across the kill (what a client sees). */
+  /** The longest time between two commits, the later one after the kill (what a client sees). */
   writeStallMs: number;
 }
 
@@ -147,13 +148,12 @@ async function measureFailover(local: LocalCluster, client: ClusterClient, leade
   killedAt = Date.now();
   await local.supervisor.kill(0, leader);
   await traffic;
-  const before = commits.filter((t) => t <= killedAt).pop() ?? killedAt;
-  const after = commits.find((t) => t > killedAt) ?? killedAt;
   const elected = leaderEvents.find((e) => e.at > killedAt);
   // Back to three members for the next measurement: the killed one recovers and follows.
   await local.supervisor.start(0, leader);
+  const writeStallMs = longestCommitGap(commits, killedAt);
   // The new leader has committed by the time the traffic is done, so its claim has been reported.
-  return { electionMs: (elected?.at ?? after) - killedAt, writeStallMs: after - before };
+  return { electionMs: (elected?.at ?? killedAt + writeStallMs) - killedAt, writeStallMs };
 }
 
 export function renderClusterSection(report: ClusterBenchReport | undefined): string {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { CommandBatch } from '../src/batch.js';
 import { LobError } from '../src/errors.js';
 import { advance, genesis, judge } from '../src/cluster/chain.js';
+import { longestCommitGap } from '../src/cluster/commit-gaps.js';
 import { roundRobinLayout, checkLayout } from '../src/cluster/layout.js';
 import { ShardRouter } from '../src/cluster/router.js';
 import { ShardState } from '../src/cluster/shard-state.js';
@@ -151,5 +152,14 @@ describe('routing', () => {
   it('refuses a layout that gives one asset to two shards', () => {
     expect(() => checkLayout({ clusterId: 'abcdef012345', shards: [{ shard: 0, assets: [1] }, { shard: 1, assets: [1] }] }))
       .toThrow(/shards\[1\]\.assets\[0\] must be an asset no other shard holds/);
+  });
+});
+
+describe('write stalls', () => {
+  it('measure the longest gap between commits that ends after the fault, ignoring answers already on their way', () => {
+    // Commits every 10 ms, a fault at 100, one late answer at 105, then nothing until 1,600.
+    const times = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 105, 1_600, 1_610];
+    expect(longestCommitGap(times, 100)).toBe(1_495);
+    expect(longestCommitGap([10, 20], 100)).toBe(0);
   });
 });

@@ -9,7 +9,7 @@ export interface DemoKill {
   atMs: number;
   /** Kill to the new leader's claim (shard leader kills). */
   electionMs?: number;
-  /** The longest time no request of an affected shard was committed, across the kill. */
+  /** The longest time between two commits of an affected shard, the later one after the kill. */
   writeStallMs?: number;
 }
 

@@ -10,6 +10,7 @@ import { shardSubjects } from '../layout.js';
 import type { MemberEvent } from '../member.js';
 import { connectAs } from '../nats/connect.js';
 import { ADMIN_ROLE } from '../nats/roles.js';
+import { longestCommitGap } from '../commit-gaps.js';
 import { verifyCluster } from '../verify.js';
 import type { ClusterReply } from '../wire/reply.js';
 import type { BackendName } from '../../types.js';
@@ -142,11 +143,7 @@ export async function runClusterDemo(options: ClusterDemoOptions): Promise<Clust
 function measureKills(kills: DemoKill[], events: Array<{ at: number; shard: number; event: MemberEvent }>, commitTimes: number[][], started: number): void {
   for (const kill of kills) {
     const shards = kill.kind === 'shard-leader' ? [0] : commitTimes.map((_, s) => s);
-    kill.writeStallMs = Math.max(...shards.map((s) => {
-      const before = commitTimes[s].filter((t) => t <= kill.atMs).pop() ?? kill.atMs;
-      const after = commitTimes[s].find((t) => t > kill.atMs);
-      return after === undefined ? 0 : after - before;
-    }));
+    kill.writeStallMs = Math.max(...shards.map((s) => longestCommitGap(commitTimes[s], kill.atMs, 30_000)));
     if (kill.kind === 'shard-leader') {
       const elected = events.find((e) => e.shard === 0 && e.event.kind === 'leader' && e.at - started > kill.atMs);
       kill.electionMs = elected === undefined ? undefined : elected.at - started - kill.atMs;
