@@ -14,7 +14,7 @@ import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import { CommandBatch } from '../batch.js';
 import { LobError } from '../errors.js';
 import type { ChainHead } from './chain.js';
-import { validateCommands } from './engine-layout.js';
+import { commandAsset, validateCommands } from './engine-layout.js';
 import type { ShardSubjects } from './layout.js';
 import { appendRecord, type AppendOutcome } from './publish.js';
 import type { ShardRouter } from './router.js';
@@ -23,7 +23,6 @@ import { decodeRequest, requestMessageId } from './wire/request.js';
 import { encodeRecord, recordHash, RecordKind } from './wire/record.js';
 import { encodeReply, ReplyStatus, withStatus } from './wire/reply.js';
 import { encodeHeartbeat } from './wire/signals.js';
-import { commandAsset } from './engine-layout.js';
 
 export interface LeaderOptions {
   nc: NatsConnection;
