@@ -8,7 +8,7 @@ import { CommandBatch } from '../src/batch.js';
 import { ClusterClient } from '../src/cluster/client.js';
 import { findNatsServer, NATS_INSTALL_HINT } from '../src/cluster/nats/binary.js';
 import { LocalCluster } from '../src/cluster/local-cluster.js';
-import { longestCommitGap } from '../src/cluster/commit-gaps.js';
+import { failoverStall, type CommitTime } from '../src/cluster/commit-gaps.js';
 import type { MemberEvent } from '../src/cluster/member.js';
 import { Prng } from '../src/prng.js';
 import { CoreStateMachine } from '../src/state/index.js';
@@ -31,7 +31,7 @@ export interface ClusterThroughput {
 export interface ClusterFailover {
   /** SIGKILL of the leader to the new leader's claim in the stream. */
   electionMs: number;
-  /** The longest time between two commits, the later one after the kill (what a client sees). */
+  /** From the last commit before the kill to the first commit of the new epoch (what a client sees). */
   writeStallMs: number;
 }
 
@@ -80,7 +80,7 @@ async function localRate(batches: CommandBatch[]): Promise<number> {
 }
 
 /** Sends every batch, WINDOW at a time; returns the seconds taken, each request's latency, and commit times. */
-async function pipeline(client: ClusterClient, batches: CommandBatch[], onCommit?: (at: number) => void): Promise<{ seconds: number; latencies: number[] }> {
+async function pipeline(client: ClusterClient, batches: CommandBatch[], onCommit?: (commit: CommitTime) => void): Promise<{ seconds: number; latencies: number[] }> {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
@@ -88,10 +88,10 @@ async function pipeline(client: ClusterClient, batches: CommandBatch[], onCommit
     while (next < batches.length) {
       const batch = batches[next++];
       const sent = performance.now();
-      await client.submitBatch(batch);
+      const reply = await client.submitBatch(batch);
       const now = performance.now();
       latencies.push(now - sent);
-      onCommit?.(Date.now());
+      onCommit?.({ at: Date.now(), epoch: reply.epoch });
     }
   };
   await Promise.all(Array.from({ length: WINDOW }, worker));
@@ -141,9 +141,9 @@ export async function measureCluster(scale: ScaleName, seed: number, onStep: (la
 
 async function measureFailover(local: LocalCluster, client: ClusterClient, leaderEvents: Array<{ at: number; member: number }>, seed: number): Promise<ClusterFailover> {
   const leader = local.supervisor.leaderOf(0) as number;
-  const commits: number[] = [];
+  const commits: CommitTime[] = [];
   let killedAt = 0;
-  const traffic = pipeline(client, makeBatches(500, 160, seed), (at) => commits.push(at));
+  const traffic = pipeline(client, makeBatches(500, 160, seed), (commit) => commits.push(commit));
   await new Promise((resolve) => setTimeout(resolve, 800));
   killedAt = Date.now();
   await local.supervisor.kill(0, leader);
@@ -151,7 +151,7 @@ async function measureFailover(local: LocalCluster, client: ClusterClient, leade
   const elected = leaderEvents.find((e) => e.at > killedAt);
   // Back to three members for the next measurement: the killed one recovers and follows.
   await local.supervisor.start(0, leader);
-  const writeStallMs = longestCommitGap(commits, killedAt);
+  const writeStallMs = failoverStall(commits, killedAt);
   // The new leader has committed by the time the traffic is done, so its claim has been reported.
   return { electionMs: (elected?.at ?? killedAt + writeStallMs) - killedAt, writeStallMs };
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { CommandBatch } from '../src/batch.js';
 import { LobError } from '../src/errors.js';
 import { advance, genesis, judge } from '../src/cluster/chain.js';
-import { longestCommitGap } from '../src/cluster/commit-gaps.js';
+import { failoverStall, longestCommitGap } from '../src/cluster/commit-gaps.js';
 import { roundRobinLayout, checkLayout } from '../src/cluster/layout.js';
 import { ShardRouter } from '../src/cluster/router.js';
 import { ShardState } from '../src/cluster/shard-state.js';
@@ -156,10 +156,19 @@ describe('routing', () => {
 });
 
 describe('write stalls', () => {
-  it('measure the longest gap between commits that ends after the fault, ignoring answers already on their way', () => {
-    // Commits every 10 ms, a fault at 100, one late answer at 105, then nothing until 1,600.
-    const times = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 105, 1_600, 1_610];
-    expect(longestCommitGap(times, 100)).toBe(1_495);
-    expect(longestCommitGap([10, 20], 100)).toBe(0);
+  const at = (times: number[], epoch: number) => times.map((t) => ({ at: t, epoch }));
+
+  it('after a leader kill: from the last commit before it to the first of the new epoch', () => {
+    // Commits every 10 ms in epoch 1, a kill at 100, one answer the dead leader had already sent at 105,
+    // then the new epoch's first commit at 1,600.
+    const commits = [...at([10, 20, 90, 100, 105], 1), ...at([1_600, 1_610], 2)];
+    expect(failoverStall(commits, 100)).toBe(1_500);
+    expect(failoverStall(at([10, 20], 1), 100)).toBe(0);
+  });
+
+  it('after a NATS server kill: the longest gap between commits until its restart', () => {
+    const commits = at([10, 20, 100, 900, 950, 5_000], 1);
+    expect(longestCommitGap(commits, 50, 1_000)).toBe(800);
+    expect(longestCommitGap(commits, 50, 6_000)).toBe(4_050);
   });
 });

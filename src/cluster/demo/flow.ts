@@ -26,15 +26,15 @@ export class ClusterDemoFlow {
   private readonly random: Prng;
   private readonly assetsOf: number[][];
   private readonly mids = new Map<number, number>();
-  /** Per shard: resting order ids (with trader and asset) learned from answers. */
-  private readonly live: Array<{ ids: number[]; traders: number[]; assets: number[] }>;
+  /** Per shard: orders learned from answers to be resting, as [orderId, trader, asset]. */
+  private readonly live: Array<Array<[number, number, number]>>;
   private timestamp = 1;
 
   constructor(assetsByShard: number[][], private readonly options: FlowOptions) {
     this.random = new Prng(options.seed);
     this.assetsOf = assetsByShard;
     for (const assets of assetsByShard) for (const asset of assets) this.mids.set(asset, 10_000 + 100 * asset);
-    this.live = assetsByShard.map(() => ({ ids: [], traders: [], assets: [] }));
+    this.live = assetsByShard.map(() => []);
   }
 
   /** The next request for `shard`. */
@@ -55,12 +55,15 @@ export class ClusterDemoFlow {
       const ts = this.timestamp++;
       request.traders[i] = trader;
       request.assets[i] = asset;
-      if (roll < 20 && live.ids.length > 0) {
-        const slot = random.below(live.ids.length);
-        request.traders[i] = live.traders[slot];
-        request.assets[i] = live.assets[slot];
-        batch.cancel(live.traders[slot], live.assets[slot], live.ids[slot]);
-        this.forget(live, slot);
+      if (roll < 20 && live.length > 0) {
+        // Swap-remove a random known order: O(1), and the pool's order only matters through the seeded pick.
+        const slot = random.below(live.length);
+        const [orderId, owner, where] = live[slot];
+        live[slot] = live[live.length - 1];
+        live.pop();
+        request.traders[i] = owner;
+        request.assets[i] = where;
+        batch.cancel(owner, where, orderId);
       } else if (roll < 35) {
         batch.limit(trader, asset, side, side === 'bid' ? mid + random.between(0, 5) : mid - random.between(0, 5), random.between(1, 150), ts, 'IOC');
       } else if (roll < 40) {
@@ -77,20 +80,7 @@ export class ClusterDemoFlow {
     const live = this.live[request.shard];
     const r = reply.results;
     for (let i = 0; i < r.count; i++) {
-      if (r.status(i) !== 'resting') continue;
-      live.ids.push(r.orderId(i));
-      live.traders.push(request.traders[i]);
-      live.assets.push(request.assets[i]);
+      if (r.status(i) === 'resting') live.push([r.orderId(i), request.traders[i], request.assets[i]]);
     }
-  }
-
-  private forget(live: { ids: number[]; traders: number[]; assets: number[] }, slot: number): void {
-    const last = live.ids.length - 1;
-    live.ids[slot] = live.ids[last];
-    live.traders[slot] = live.traders[last];
-    live.assets[slot] = live.assets[last];
-    live.ids.pop();
-    live.traders.pop();
-    live.assets.pop();
   }
 }

@@ -9,8 +9,13 @@ export interface DemoKill {
   atMs: number;
   /** Kill to the new leader's claim (shard leader kills). */
   electionMs?: number;
-  /** The longest time between two commits of an affected shard, the later one after the kill. */
+  /**
+   * What the client saw: a leader kill, from the last commit before it to the first of the new
+   * epoch; a NATS server kill, the longest gap between commits until the server's restart.
+   */
   writeStallMs?: number;
+  /** When a killed NATS server was started again. */
+  restartedAtMs?: number;
 }
 
 export interface ClusterDemoReport {

@@ -10,7 +10,7 @@ import { shardSubjects } from '../layout.js';
 import type { MemberEvent } from '../member.js';
 import { connectAs } from '../nats/connect.js';
 import { ADMIN_ROLE } from '../nats/roles.js';
-import { longestCommitGap } from '../commit-gaps.js';
+import { failoverStall, longestCommitGap, type CommitTime } from '../commit-gaps.js';
 import { verifyCluster } from '../verify.js';
 import type { ClusterReply } from '../wire/reply.js';
 import type { BackendName } from '../../types.js';
@@ -53,7 +53,7 @@ export async function runClusterDemo(options: ClusterDemoOptions): Promise<Clust
   try {
     const flow = new ClusterDemoFlow(layout.shards.map((s) => s.assets), { seed: options.seed, commandsPerRequest: options.commandsPerRequest });
     const rounds: Array<Array<Promise<{ request: DemoRequest; reply: ClusterReply }>>> = [];
-    const commitTimes: number[][] = layout.shards.map(() => []);
+    const commitTimes: CommitTime[][] = layout.shards.map(() => []);
     const answered: Array<{ shard: number; streamSeq: number; commands: number }> = [];
     const latencies: number[] = [];
     const kills: DemoKill[] = [];
@@ -87,6 +87,7 @@ export async function runClusterDemo(options: ClusterDemoOptions): Promise<Clust
         say(`round ${round}: SIGKILL NATS server ${local.description.nodes[killedNode].name}, the Raft leader of shard 1's stream`);
       } else if (round === plan.restartNats && killedNode >= 0) {
         local.nats.restart(killedNode);
+        kills[kills.length - 1].restartedAtMs = Date.now() - started;
         say(`round ${round}: NATS server ${local.description.nodes[killedNode].name} restarted`);
       }
       rounds[round] = layout.shards.map((s) => {
@@ -95,7 +96,7 @@ export async function runClusterDemo(options: ClusterDemoOptions): Promise<Clust
         return client.submitBatch(request.batch).then((reply) => {
           const now = Date.now();
           latencies.push(now - sent);
-          commitTimes[s.shard].push(now - started);
+          commitTimes[s.shard].push({ at: now - started, epoch: reply.epoch });
           answered.push({ shard: s.shard, streamSeq: reply.streamSeq, commands: request.batch.count });
           return { request, reply };
         });
@@ -140,10 +141,11 @@ export async function runClusterDemo(options: ClusterDemoOptions): Promise<Clust
 }
 
 /** Election time from the members' own reports, write stalls from the client's commit times. */
-function measureKills(kills: DemoKill[], events: Array<{ at: number; shard: number; event: MemberEvent }>, commitTimes: number[][], started: number): void {
+function measureKills(kills: DemoKill[], events: Array<{ at: number; shard: number; event: MemberEvent }>, commitTimes: CommitTime[][], started: number): void {
   for (const kill of kills) {
-    const shards = kill.kind === 'shard-leader' ? [0] : commitTimes.map((_, s) => s);
-    kill.writeStallMs = Math.max(...shards.map((s) => longestCommitGap(commitTimes[s], kill.atMs, 30_000)));
+    kill.writeStallMs = kill.kind === 'shard-leader'
+      ? failoverStall(commitTimes[0], kill.atMs)
+      : Math.max(...commitTimes.map((times) => longestCommitGap(times, kill.atMs, kill.restartedAtMs ?? Infinity)));
     if (kill.kind === 'shard-leader') {
       const elected = events.find((e) => e.shard === 0 && e.event.kind === 'leader' && e.at - started > kill.atMs);
       kill.electionMs = elected === undefined ? undefined : elected.at - started - kill.atMs;
