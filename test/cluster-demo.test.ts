@@ -1,9 +1,12 @@
 // `lobcore cluster demo` as a user runs it: a child process that starts NATS and six member
 // processes, kills a shard leader and a NATS server, and reports its verdict.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { ClusterClient } from '../src/cluster/client.js';
+import { readDescription } from '../src/cluster/nats/description.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MAIN = path.join(ROOT, 'dist/src/cli/main.js');
@@ -25,6 +28,37 @@ function lobcore(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<
     child.once('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+describe('lobcore cluster up', () => {
+  it('starts a cluster a client can trade on, and stops it on Ctrl-C', async () => {
+    const child = spawn(process.execPath, [MAIN, 'cluster', 'up', '--json', '--shards', '2', '--assets', '4'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+    const info = await new Promise<{ runDir: string; servers: string[]; shards: Array<{ shard: number; assets: number[]; leader: number }> }>((resolve, reject) => {
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk;
+        try {
+          resolve(JSON.parse(stdout));
+        } catch {
+          // not the whole document yet
+        }
+      });
+      child.once('close', () => reject(new Error(`cluster up exited: ${stderr}`)));
+    });
+    expect(info.servers).toHaveLength(3);
+    expect(info.shards.map((s) => s.assets)).toEqual([[0, 2], [1, 3]]);
+    const client = await ClusterClient.connect(info.runDir, readDescription(info.runDir));
+    const result = await client.placeLimit({ trader: 1, asset: 3, side: 'ask', price: 100, size: 2, timestamp: 1 });
+    expect(result).toMatchObject({ status: 'resting', orderId: 1, shard: 1 });
+    await client.close();
+    child.kill('SIGINT');
+    expect(await exited, stderr).toBe(0);
+    // A run directory it made for itself goes with it.
+    expect(existsSync(info.runDir)).toBe(false);
+  }, 120_000);
+});
 
 describe('lobcore cluster demo', () => {
   it('reaches IDENTICAL through a leader kill and a NATS server kill, and says what it measured', async () => {

@@ -60,7 +60,7 @@ function failThroughParent(command: Command): Command {
 function defineUp(status: ExitStatus): Command {
   return new Command('up')
     .description('Starts a 3-node NATS JetStream cluster on loopback ports, one stream per shard and every shard\'s members,\nprints how to reach them, and keeps them running until interrupted (Ctrl-C).')
-    .addOption(new Option('--dir <dir>', 'run directory: configs, keys, NATS stores, member state (default: a new temp directory)'))
+    .addOption(new Option('--dir <dir>', 'run directory: configs, keys, NATS stores, member state, kept (default: a new temp directory, removed on exit)'))
     .addOption(new Option('--shards <n>', 'shards').argParser(positiveInteger(64)).default(2))
     .addOption(new Option('--assets <n>', 'assets, dealt round-robin over the shards').argParser(positiveInteger(1_000_000)).default(6))
     .addOption(new Option('--members <n>', 'members per shard (one leads)').argParser(positiveInteger(9)).default(3))
@@ -119,7 +119,7 @@ function defineDemo(status: ExitStatus): Command {
     .addOption(new Option('--commands <n>', 'commands per request').argParser(positiveInteger(50_000)).default(500))
     .addOption(new Option('--assets <n>', 'assets, dealt over the 2 shards').argParser(positiveInteger(10_000)).default(6))
     .addOption(new Option('--window <n>', 'rounds on their way at once').argParser(positiveInteger(64)).default(4))
-    .addOption(new Option('--dir <dir>', 'run directory (default: a new temp directory)'))
+    .addOption(new Option('--dir <dir>', 'run directory, kept (default: a new temp directory, removed after an IDENTICAL run)'))
     .addOption(backendOption())
     .addOption(jsonOption())
     .action(async (flags: DemoFlags) => {

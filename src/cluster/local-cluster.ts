@@ -1,7 +1,7 @@
 // A whole cluster on one machine: three nats-server processes on loopback ports, one stream per
 // shard, and every shard's members as processes of their own. `lobcore cluster up`, the demo,
 // the tests and the benchmark all start it this way.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BackendName } from '../types.js';
@@ -37,6 +37,8 @@ export class LocalCluster {
     readonly nats: NatsCluster,
     readonly supervisor: ClusterSupervisor,
     readonly membersPerShard: number,
+    /** The run directory was made for this cluster (a temp directory), not named by the caller. */
+    private readonly ownsRunDir: boolean,
   ) {}
 
   get description(): ClusterDescription {
@@ -46,6 +48,7 @@ export class LocalCluster {
   /** NATS up, streams made, every member started and every shard led. */
   static async start(options: LocalClusterOptions = {}): Promise<LocalCluster> {
     const runDir = options.runDir ?? mkdtempSync(join(tmpdir(), 'lobcore-cluster-'));
+    const ownsRunDir = options.runDir === undefined;
     const layout = roundRobinLayout(options.shards ?? 2, options.assets ?? 6);
     const nats = await NatsCluster.start({ runDir, layout, nodes: options.natsNodes ?? 3, tls: options.tls });
     const supervisor = new ClusterSupervisor({
@@ -53,7 +56,7 @@ export class LocalCluster {
       stateDir: options.persistent === false ? undefined : join(runDir, 'members'),
       backend: options.backend, checkpointEvery: options.checkpointEvery, leaderTimeoutMs: options.leaderTimeoutMs, onEvent: options.onEvent,
     });
-    const cluster = new LocalCluster(runDir, nats, supervisor, options.members ?? 3);
+    const cluster = new LocalCluster(runDir, nats, supervisor, options.members ?? 3, ownsRunDir);
     try {
       const admin = await connectAs(runDir, nats.description, ADMIN_ROLE);
       try {
@@ -78,8 +81,10 @@ export class LocalCluster {
     await this.supervisor.waitFor(() => shards.every((s) => this.supervisor.leaderOf(s) !== undefined), timeoutMs, 'every shard to elect a leader');
   }
 
-  async stop(): Promise<void> {
+  /** Stops every member and server; a temp run directory goes too unless `keepRunDir` (to look into a failure). */
+  async stop(options: { keepRunDir?: boolean } = {}): Promise<void> {
     await this.supervisor.stopAll();
     await this.nats.stop();
+    if (this.ownsRunDir && options.keepRunDir !== true) rmSync(this.runDir, { recursive: true, force: true });
   }
 }

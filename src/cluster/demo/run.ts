@@ -50,6 +50,7 @@ export async function runClusterDemo(options: ClusterDemoOptions): Promise<Clust
   for (const s of layout.shards) say(`shard ${s.shard}: assets ${s.assets.join(',')}, ${MEMBERS} members, member ${local.supervisor.leaderOf(s.shard)} leads`);
   const admin = await connectAs(local.runDir, local.description, ADMIN_ROLE);
   const client = await ClusterClient.connect(local.runDir, local.description, { attemptTimeoutMs: 1_500, deadlineMs: 90_000 });
+  let keepRunDir = true;
   try {
     const flow = new ClusterDemoFlow(layout.shards.map((s) => s.assets), { seed: options.seed, commandsPerRequest: options.commandsPerRequest });
     const rounds: Array<Array<Promise<{ request: DemoRequest; reply: ClusterReply }>>> = [];
@@ -110,6 +111,8 @@ export async function runClusterDemo(options: ClusterDemoOptions): Promise<Clust
     const shards = await verifyCluster(local, admin, answered, client.clientId, options.backend);
     for (const s of shards) s.epochs = events.filter((e) => e.shard === s.shard && e.event.kind === 'leader').length;
     const identical = shards.every((s) => s.hashesEqual && s.answeredInStream && s.noneTwice && s.inOrder) && divergences.length === 0;
+    // A temp run directory is removed after a clean run and kept (with every server's log) after a mismatch.
+    keepRunDir = !identical;
     const committed = answered.reduce((sum, a) => sum + a.commands, 0);
     latencies.sort((a, b) => a - b);
     const restarted = killedMember === undefined ? undefined : events.filter((e) => e.shard === killedMember?.shard && e.member === killedMember.member);
@@ -136,7 +139,7 @@ export async function runClusterDemo(options: ClusterDemoOptions): Promise<Clust
   } finally {
     await client.close().catch(() => undefined);
     await admin.close().catch(() => undefined);
-    await local.stop();
+    await local.stop({ keepRunDir });
   }
 }
 
