@@ -137,7 +137,8 @@ export class ClusterClient {
    * One request, sent until a leader commits it, refuses it, or the deadline passes. Requests to
    * a shard go out at once, pipelined; once one needs sending again (its leader died), it waits
    * until every earlier request to that shard is settled, and so do new requests while any is
-   * being sent again: a failover does not reorder one client's requests to a shard.
+   * being sent again, so the retries of a failover keep the requests' order. (A request sent
+   * before any failure was noticed may still reach a new leader first: docs/scale-out.md.)
    */
   private async send(shard: number, commands: Uint8Array, slots: Float64Array): Promise<ClusterReply> {
     if (this.closed) throw new LobError('NOT_OPEN', 'the cluster client is closed');
