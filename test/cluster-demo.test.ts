@@ -3,31 +3,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ClusterClient } from '../src/cluster/client.js';
 import { readDescription } from '../src/cluster/nats/description.js';
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const MAIN = path.join(ROOT, 'dist/src/cli/main.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function lobcore(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { lobcore, lobcoreIn, MAIN, ROOT } from './helpers/cli.js';
 
 describe('lobcore cluster up', () => {
   it('starts a cluster a client can trade on, and stops it on Ctrl-C', async () => {
@@ -62,7 +41,7 @@ describe('lobcore cluster up', () => {
 
 describe('lobcore cluster demo', () => {
   it('reaches IDENTICAL through a leader kill and a NATS server kill, and says what it measured', async () => {
-    const run = await lobcore(['cluster', 'demo', '--json', '--rounds', '60', '--commands', '200', '--seed', '7']);
+    const run = await lobcore('cluster', 'demo', '--json', '--rounds', '60', '--commands', '200', '--seed', '7');
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout) as {
       verdict: string; commandsCommitted: number; requestsAnswered: number; throughput: number;
@@ -84,14 +63,14 @@ describe('lobcore cluster demo', () => {
   it('says how to install nats-server when it is missing, and starts nothing', async () => {
     const env = { ...process.env, PATH: path.dirname(process.execPath) };
     delete env.LOBCORE_NATS_SERVER;
-    const run = await lobcore(['cluster', 'demo'], env);
+    const run = await lobcoreIn(env, 'cluster', 'demo');
     expect(run.code).toBe(2);
     expect(run.stderr.trimEnd().split('\n')).toEqual(['lobcore: nats-server was not found on PATH: install it with `apt-get install -y nats-server` (Debian, as root) or from nats.io']);
     expect(run.stdout).toBe('');
   });
 
   it('refuses a bad flag in one line', async () => {
-    const run = await lobcore(['cluster', 'demo', '--rounds', '0']);
+    const run = await lobcore('cluster', 'demo', '--rounds', '0');
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^lobcore: .*--rounds.*\n$/);
   });
