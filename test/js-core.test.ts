@@ -51,7 +51,7 @@ function limit(core: JsCore, trader: number, side: number, price: number, size: 
   return outcome(core);
 }
 function market(core: JsCore, trader: number, side: number, size: number, protection = 0, stp: number = ALLOW, asset = 1): Outcome {
-  core.placeMarket(trader, asset, side, size, 0, protection, stp, 0);
+  core.placeMarket(trader, asset, side, size, 0, 0, protection, stp, 0);
   return outcome(core);
 }
 function cancel(core: JsCore, trader: number, orderId: number, asset = 1): Outcome {
@@ -474,8 +474,8 @@ describe('snapshots', () => {
     const slots = new Float64Array(core.snapshot().buffer);
     expect(Array.from(slots.subarray(1))).toEqual([
       4, 2,
-      2, 1, 0, 10, 1, 2, 4, 6, 6, 0,
-      9, 1, 1, 11, 1, 3, 5, 7, 7, 0, 20, 1, 1, 3, 4, 5, CANCEL_MAKER,
+      2, 0, 1, 0, 0, 0, 10, 1, 2, 4, 6, 6, 0,
+      9, 0, 1, 1, 0, 0, 11, 1, 3, 5, 7, 7, 0, 20, 1, 1, 3, 4, 5, CANCEL_MAKER,
     ]);
   });
 
@@ -491,16 +491,16 @@ describe('snapshots', () => {
     market(target, 4, ASK, 3, 0, ALLOW, 42);
     const before = target.snapshot();
     // The first book (asset 7): its first bid level sits right after the header and book slots.
-    const firstLevel = 6;
-    const firstOrder = 8;
+    const firstLevel = 9;
+    const firstOrder = 11;
     const cases: [string, Uint8Array, string, RegExp][] = [
       ['truncated', good.subarray(0, good.length - 8), 'CORRUPTION', /more than fit|cut off/],
       ['not whole slots', good.subarray(0, good.length - 3), 'CORRUPTION', /8-byte slots/],
       ['trailing slot', concat(good, new Uint8Array(8)), 'CORRUPTION', /left over/],
       ['bad magic', damaged((s) => { new Uint8Array(s.buffer)[0] = 0x4d; }, good), 'CORRUPTION', /LOBSNAP/],
-      ['version 2', damaged((s) => { new Uint8Array(s.buffer)[7] = 2; }, good), 'UNSUPPORTED_VERSION', /version 2/],
+      ['version 3', damaged((s) => { new Uint8Array(s.buffer)[7] = 3; }, good), 'UNSUPPORTED_VERSION', /version 3/],
       ['book count', damaged((s) => { s[2] += 1; }, good), 'CORRUPTION', /book 2 is cut off/],
-      ['level count', damaged((s) => { s[4] += 1; }, good), 'CORRUPTION', /^snapshot: /],
+      ['level count', damaged((s) => { s[5] += 1; }, good), 'CORRUPTION', /^snapshot: /],
       ['order count', damaged((s) => { s[firstLevel + 1] += 1; }, good), 'CORRUPTION', /^snapshot: /],
       ['zero price', damaged((s) => { s[firstLevel] = 0; }, good), 'CORRUPTION', /price is 0/],
       ['unordered levels', damaged((s) => { s[firstLevel] = 1; }, good), 'CORRUPTION', /best first/],
@@ -509,7 +509,7 @@ describe('snapshots', () => {
       ['duplicate id, sparse ids', damaged((s) => { s[1] = 2 ** 40; }, duplicateFirstId(good)), 'CORRUPTION', /more than once/],
       ['id not below nextOrderId', damaged((s) => { s[firstOrder] = s[1]; }, good), 'CORRUPTION', /not below nextOrderId/],
       ['fractional size', damaged((s) => { s[firstOrder + 2] = 1.5; }, good), 'CORRUPTION', /remaining is 1.5/],
-      ['stp 4', damaged((s) => { s[firstOrder + 4] = 4; }, good), 'CORRUPTION', /stp is 4/],
+      ['flags 8', damaged((s) => { s[firstOrder + 4] = 8; }, good), 'CORRUPTION', /flags is 8/],
       ['next id 0', damaged((s) => { s[1] = 0; }, good), 'CORRUPTION', /nextOrderId is 0/],
     ];
     for (const [name, bytes, code, message] of cases) {
@@ -521,7 +521,7 @@ describe('snapshots', () => {
     limit(crossed, 1, BID, 10, 1);
     limit(crossed, 1, ASK, 11, 1);
     const bytes = crossed.snapshot();
-    new Float64Array(bytes.buffer)[3 + 3 + 2 + 5] = 10;
+    new Float64Array(bytes.buffer)[3 + 6 + 2 + 5] = 10;
     expect(expectError(() => target.restore(bytes), 'CORRUPTION').message).toMatch(/ask/);
     expectSameBytes(target.snapshot(), before);
   });
@@ -561,7 +561,7 @@ class Model {
 
   listOrders(asset: number): number[][] {
     return [...this.queue(asset, BID), ...this.queue(asset, ASK)]
-      .map((o) => [o.id, o.asset, o.side, o.price, o.trader, o.remaining, o.timestamp, o.stp]);
+      .map((o) => [o.id, o.asset, o.side, o.price, o.trader, o.remaining, o.timestamp, o.stp, 0, 0, 0]);
   }
 
   private within(side: number, price: number, limitPrice: number): boolean {
@@ -719,7 +719,7 @@ function applyToModel(model: Model, c: Command): Outcome {
 function applyToCore(core: JsCore, c: Command): Outcome {
   switch (c.op) {
     case 1: core.placeLimit(c.trader, c.asset, c.side, c.price, c.size, c.timestamp, c.tif, c.stp, 0); break;
-    case 2: core.placeMarket(c.trader, c.asset, c.side, c.size, c.timestamp, c.keep === 0 ? c.price : 0, c.stp, 0); break;
+    case 2: core.placeMarket(c.trader, c.asset, c.side, c.size, 0, c.timestamp, c.keep === 0 ? c.price : 0, c.stp, 0); break;
     case 3: core.cancel(c.trader, c.asset, c.orderId); break;
     case 4: core.reduce(c.trader, c.asset, c.orderId, c.size); break;
     default: core.modify(c.trader, c.asset, c.orderId, c.keep === 1 ? 0 : c.price, c.keep === 2 ? 0 : c.size, c.timestamp); break;
@@ -791,8 +791,8 @@ describe('against a naive model', () => {
 function duplicateFirstId(good: Uint8Array): Uint8Array {
   const copy = good.slice();
   const s = new Float64Array(copy.buffer);
-  const firstOrder = 8;
-  const firstLevelOrders = s[7];
+  const firstOrder = 11;
+  const firstLevelOrders = s[10];
   const second = firstLevelOrders > 1 ? firstOrder + 5 : firstOrder + 5 + 2;
   s[second] = s[firstOrder];
   return copy;

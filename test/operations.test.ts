@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { CommandBatch } from '../src/batch.js';
 import { createEngine } from '../src/engine.js';
 import {
-  COMMAND_SLOTS, CrossRule, FaultPart, OPERATIONS, decodeFault, encodeFault, encodeRequest, validateRequest,
+  COMMAND_SLOTS, FaultPart, OPERATIONS, decodeFault, encodeFault, encodeRequest, validateRequest,
 } from '../src/operations.js';
 import { HOST_BLOCK, WasmCore } from '../src/wasm-core.js';
 import { describeEachBackend, newEngine } from './helpers/backends.js';
@@ -24,8 +24,7 @@ describe('assembly/operations.ts mirrors src/operations.ts', () => {
         continue;
       }
       expect(table.fields[op], spec.method).toEqual(spec.fields.map((f) => (f.slot << 8) | f.rule));
-      const flags = (spec.side ? 1 : 0) | (spec.timeInForce ? 2 : 0) | (spec.stp ? 4 : 0) |
-        (spec.cross === CrossRule.CHANGES_SOMETHING ? 16 : 0);
+      const flags = (spec.side ? 1 : 0) | (spec.timeInForce ? 2 : 0) | (spec.stp ? 4 : 0) | (spec.cross << 4);
       expect(table.flags[op], spec.method).toBe(flags);
     }
   });
