@@ -14,7 +14,7 @@ import {
   REASON_CAPACITY, REASON_SELF_TRADE, REASON_IOC_REMAINDER, REASON_MARKET_REMAINDER, REASON_REDUCED_TO_ZERO,
   REASON_CANCELLED_BY_USER, REASON_NOT_MODIFIABLE,
   EVENT_ACCEPTED, EVENT_FILL, EVENT_MODIFIED, EVENT_REDUCED, EVENT_REJECTED, EVENT_REMOVED,
-  ORDER_TYPE_LIMIT, ORDER_TYPE_MARKET,
+  ORDER_TYPE_LIMIT, ORDER_TYPE_MARKET, ORDER_TYPE_STOP_LIMIT,
 } from './codes';
 import {
   orderId, orderRemaining, orderTraderIndex, orderStp, orderNext, orderLevel, orderIsOcoLeg, orderIsPending,
@@ -33,7 +33,7 @@ import {
   shrinkOrder, unlinkOrder,
 } from './resting';
 import { pendingOcoLegs, pendingStops, stopBook, stopOrderPrice, stopSide } from './pending';
-import { acceptedHead, eventHead, PRIORITY_LOST, reserveEvents, writeEvent, writeLevelEvent } from './events';
+import { acceptedHead, eventHead, PENDING, PRIORITY_LOST, reserveEvents, writeEvent, writeLevelEvent } from './events';
 import { maxLevels, maxLevelsU32, maxOrders, maxOrdersU32 } from './limits';
 import { low32 } from './hashing';
 
@@ -92,16 +92,17 @@ export const OWN_EVENTS: u32 = 2;
 
 /**
  * A rejected new order: its REJECTED event carries what the order was, as an ACCEPTED event would
- * (`other2`: a stop's stop price, a budget order's budget). An order that already has an id (a
- * triggered stop, an OCO's limit leg) is rejected under it.
+ * (`other2`: a stop's stop price, a budget order's budget). An order that already has an id and
+ * was accepted (a triggered stop, an OCO's limit leg) cannot enter: it is removed for `reason`.
  */
 @inline export function rejectOrder(
   at: usize, reason: u32, trader: f64, asset: f64, side: u32, type: u32, tif: u32, stp: u32, price: f64, size: f64,
   clientOrderId: f64, other2: f64, id: f64,
 ): void {
-  if (id != 0) return reject(at, reason, id, trader, asset, side, price, size);
-  writeResult(at, STATUS_REJECTED, reason, 0, 0, 0);
-  writeEvent(acceptedHead(EVENT_REJECTED, side, type, tif, stp) | (reason << 4), asset, 0, trader, price, size, 0, clientOrderId, other2);
+  writeResult(at, STATUS_REJECTED, reason, id, 0, 0);
+  if (id != 0) return endTaker(reason, side, asset, id, trader, price, size);
+  const head = acceptedHead(EVENT_REJECTED, side, type, tif, stp) | (reason << 4);
+  writeEvent(type >= ORDER_TYPE_STOP_LIMIT ? head | PENDING : head, asset, 0, trader, price, size, 0, clientOrderId, other2);
 }
 
 /** No room even to report: memory is exhausted, the command is refused without an event. */
@@ -500,7 +501,7 @@ export function reduce(at: usize, trader: f64, asset: f64, id: f64, by: f64): vo
   if (pending) {
     // A pending stop changes no level: its REDUCED event has none.
     setOrderRemaining(order, remaining - by);
-    writeEvent(eventHead(EVENT_REDUCED, REASON_NONE, stopSide(order)), asset, id, trader, stopOrderPrice(order), by,
+    writeEvent(eventHead(EVENT_REDUCED, REASON_NONE, stopSide(order)) | PENDING, asset, id, trader, stopOrderPrice(order), by,
       remaining - by, 0, 0);
     return writeResult(at, STATUS_OK, REASON_NONE, id, 0, remaining - by);
   }

@@ -14,7 +14,7 @@ import {
 } from './levels';
 import { findOrderRecord, removeOrderRecord, removeSlot } from './order-index';
 import { traderValue } from './traders';
-import { eventHead, writeEvent, writeLevelEvent } from './events';
+import { eventHead, PENDING, writeEvent, writeLevelEvent } from './events';
 
 /** Resting orders over all books. */
 export let restingOrders: u32 = 0;
@@ -147,7 +147,7 @@ export function removePendingStop(stop: usize, reason: u32, asset: f64): void {
 
 /** A pending stop's REMOVED event and its end, its OCO sibling left alone. */
 function dropPendingStop(stop: usize, reason: u32, asset: f64): void {
-  writeEvent(eventHead(EVENT_REMOVED, reason, stopSide(stop)), asset, orderId(stop), traderValue(orderTraderIndex(stop)),
+  writeEvent(eventHead(EVENT_REMOVED, reason, stopSide(stop)) | PENDING, asset, orderId(stop), traderValue(orderTraderIndex(stop)),
     stopOrderPrice(stop), orderRemaining(stop), 0, 0, 0);
   forgetPending(stop);
 }

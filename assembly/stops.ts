@@ -25,7 +25,7 @@ import {
   stopTif, triggers,
 } from './pending';
 import { levelsInUse, removeLimitLeg } from './resting';
-import { acceptedHead, eventHead, OCO, reserveEvents, writeEvent } from './events';
+import { acceptedHead, eventHead, OCO, PENDING, reserveEvents, writeEvent } from './events';
 import { maxLevels, maxOrders } from './limits';
 import {
   nextOrderId, openOrders, OWN_EVENTS, placeLimitGeneral, placeMarket, refuse, rejectOrder, setNextOrderId,
@@ -64,7 +64,7 @@ export function placeStop(
   }
   const id = nextOrderId;
   setNextOrderId(id + 1);
-  writeEvent(acceptedHead(EVENT_ACCEPTED, side, type, tif, stp), asset, id, trader, shownPrice, size, size, clientOrderId, stop);
+  writeEvent(acceptedHead(EVENT_ACCEPTED, side, type, tif, stp) | PENDING, asset, id, trader, shownPrice, size, size, clientOrderId, stop);
   const order = createIndexedOrder(id, size, timestamp, traderIndex, stp);
   addPending(order, book, side, stop, price, protectionPrice, tif);
   writeResult(at, STATUS_PENDING, REASON_NONE, id, 0, size);
@@ -100,7 +100,7 @@ export function placeOco(
   const id = nextOrderId;
   setNextOrderId(id + 2);
   writeEvent(head, asset, id, trader, price, size, size, clientOrderId, stop);
-  writeEvent(acceptedHead(EVENT_ACCEPTED, side, stopType(stopLimitPrice), TIF_GTC, stp) | OCO, asset, id + 1, trader,
+  writeEvent(acceptedHead(EVENT_ACCEPTED, side, stopType(stopLimitPrice), TIF_GTC, stp) | OCO | PENDING, asset, id + 1, trader,
     stopLimitPrice, size, size, 0, stop);
   // The stop leg's record is held (indexed, on no list) while the limit leg is placed.
   const stopLeg = createIndexedOrder(id + 1, size, timestamp, traderIndex, stp | OCO_LEG);
@@ -118,7 +118,7 @@ export function placeOco(
   // partial fill is no longer half of a pair.
   // (The limit leg was placed under an id it already had, so the room reserved for its own
   // ACCEPTED event holds this one.)
-  writeEvent(eventHead(EVENT_REMOVED, REASON_OCO_SIBLING, side), asset, id + 1, trader, stopLimitPrice, size, 0, 0, 0);
+  writeEvent(eventHead(EVENT_REMOVED, REASON_OCO_SIBLING, side) | PENDING, asset, id + 1, trader, stopLimitPrice, size, 0, 0, 0);
   removeOrderRecord(stopLeg);
   giveOrder(stopLeg);
   const limitLeg = findOrderRecord(id);

@@ -7,6 +7,7 @@
 //   0  head       kind | reason << 4 | side << 9 | type << 10 | timeInForce << 12 | stp << 14
 //                 (type, timeInForce and stp on accepted and triggered events and rejected new orders)
 //                 | PRIORITY_LOST (bit 16) | LEVEL (bit 17) | OCO (bit 18: accepted, a leg of an OCO pair)
+//                 | PENDING (bit 19: about a stop that has not triggered, which is not market data)
 //   1  command    index of the command in its call (0) or batch
 //   2  asset
 //   3  orderId    the order the event is about (a fill: the maker; a rejection: 0 or the order named)
@@ -50,6 +51,7 @@ export const EventHead = {
   PRIORITY_LOST: 1 << 16,
   LEVEL: 1 << 17,
   OCO: 1 << 18,
+  PENDING: 1 << 19,
 } as const;
 
 /** Reads event records in place: the engine's, overwritten by its next call. */
@@ -139,6 +141,7 @@ export function decodeEvent(records: Float64Array, o: number): BookEvent {
     event.newPrice = records[o + EventSlot.OTHER];
     event.priorityLost = (head & EventHead.PRIORITY_LOST) !== 0;
   }
+  if ((head & EventHead.PENDING) !== 0) event.pending = true;
   if ((head & EventHead.LEVEL) !== 0) {
     event.level = { price: records[o + EventSlot.PRICE], size: records[o + EventSlot.LEVEL_SIZE], orders: records[o + EventSlot.LEVEL_ORDERS] };
   }

@@ -239,6 +239,8 @@ export interface BookEvent {
   budget?: number;
   /** accepted: a leg of an OCO pair, and the other leg's id. */
   ocoSiblingId?: number;
+  /** About a stop that has not triggered (its placement, refusal, reduction or removal): not market data, the feed leaves it out. */
+  pending?: true;
   /** fill: the taker. */
   takerOrderId?: number;
   takerTrader?: number;
@@ -269,12 +271,12 @@ export interface OrderRecord {
   asset: number;
   side: Side;
   type: OrderType;
-  /** The limit (after the last modify); a market order's protection price, 0 for none. */
+  /** The limit (after the last modify); a market or stop-market order's protection price, 0 for none. */
   price: number;
-  /** The size it was placed with (a modify to a new size shows in `remaining`). */
+  /** The size it was placed with (a modify to a new size shows in `remaining`; 0 for a budget order). */
   size: number;
   filled: number;
-  /** What rests now (0 once closed). */
+  /** What rests (or waits, for a pending stop) now; 0 once closed. */
   remaining: number;
   status: OrderRecordStatus;
   /** Why it was rejected, or why it left the book. */
@@ -286,6 +288,15 @@ export interface OrderRecord {
   timestamp: number;
   placedHeight: number;
   closedHeight?: number;
+  /** A stop's trigger price (an OCO limit leg: its stop leg's). */
+  stopPrice?: number;
+  /** When a stop triggered. */
+  triggeredHeight?: number;
+  /** A budget market order: its budget, and what its fills cost. */
+  budget?: number;
+  spent?: number;
+  /** A leg of an OCO pair: the other leg. */
+  ocoSiblingId?: number;
 }
 
 /** An event of an order's life, with where it sits in history. */

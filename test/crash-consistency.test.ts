@@ -12,7 +12,7 @@ import { CommandBatch } from '../src/batch.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import type { BackendName } from '../src/types.js';
 import { describeEachBackend } from './helpers/backends.js';
-import { FLOW_TRADERS, Flow, rng } from './fixtures/flow.mjs';
+import { FLOW_ASSETS, FLOW_TRADERS, Flow, rng } from './fixtures/flow.mjs';
 import { allFills, tempDbPath } from './fixtures/state-helpers.js';
 
 const TRIALS = Number(process.env.LOBCORE_CRASH_TRIALS ?? 20);
@@ -74,6 +74,8 @@ async function observe(sm: CoreStateMachine) {
   return {
     hash: sm.stateHash(), height: sm.height, nextFillSeq: sm.nextFillSeq, nextOrderId: sm.nextOrderId,
     fills: await allFills(sm, FLOW_TRADERS), orders, byClient, traders,
+    // Every book whole: resting orders, pending stops, OCO legs.
+    books: FLOW_ASSETS.map((asset) => sm.orders(asset)),
   };
 }
 
@@ -91,6 +93,8 @@ describeEachBackend('crash consistency', (backend) => {
   it(`survives ${TRIALS} SIGKILLs at random moments with exactly a confirmed flush's state`, async () => {
     if (!fs.existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`npm run build:ts\` first (npm test does it)`);
     const random = rng(Number(process.env.LOBCORE_CRASH_SEED ?? 2024));
+    // Kills that left pending stops and an OCO pair (limit leg resting, stop leg pending) on disk.
+    let withStopsAndPairs = 0;
     for (let trial = 0; trial < TRIALS; trial++) {
       const seed = 1 + Math.floor(random() * 1e6);
       const dbPath = tempDbPath('lobcore-crash');
@@ -107,6 +111,9 @@ describeEachBackend('crash consistency', (backend) => {
       expect(got.height, context).toBeLessThanOrEqual(issued);
       const expected = await reference(seed, backend, got.height);
       expect(got, context).toEqual(expected);
+      const open = got.books.flat();
+      if (open.some((o) => o.status === 'pending') && open.some((o) => o.ocoSiblingId !== undefined && o.status === undefined)) withStopsAndPairs++;
     }
+    expect(withStopsAndPairs).toBeGreaterThan(TRIALS / 2);
   });
 });

@@ -69,7 +69,7 @@ describeEachBackend('stop orders', (backend) => {
       expect(engine.orders(1)).toEqual([expect.objectContaining({ orderId: 1 }), pending]);
       expect(engine.events.toArray()).toEqual([
         { kind: 'accepted', command: 0, asset: 1, orderId: 2, trader: 2, side: 'bid', price: 106, size: 3, remaining: 3,
-          type: 'stop_limit', timeInForce: 'IOC', stp: 'cancel_taker', clientOrderId: 44, stopPrice: 105 },
+          type: 'stop_limit', timeInForce: 'IOC', stp: 'cancel_taker', clientOrderId: 44, stopPrice: 105, pending: true },
       ]);
     });
 
@@ -92,7 +92,7 @@ describeEachBackend('stop orders', (backend) => {
       expect(stop(3, 'bid', 1, 100, { clientOrderId: 7 })).toEqual({ orderId: 0, status: 'rejected', filled: 0, remaining: 0, fills: [], reason: 'WOULD_TRIGGER', clientOrderId: 7 });
       expect(engine.events.toArray()).toEqual([
         { kind: 'rejected', command: 0, asset: 1, orderId: 0, trader: 3, side: 'bid', price: 0, size: 1, remaining: 0,
-          reason: 'WOULD_TRIGGER', type: 'stop_market', timeInForce: 'GTC', stp: 'allow', clientOrderId: 7, stopPrice: 100 },
+          reason: 'WOULD_TRIGGER', type: 'stop_market', timeInForce: 'GTC', stp: 'allow', clientOrderId: 7, stopPrice: 100, pending: true },
       ]);
       expect(stop(3, 'ask', 1, 100).reason).toBe('WOULD_TRIGGER');
       expect(stop(3, 'bid', 1, 99).reason).toBe('WOULD_TRIGGER');
@@ -212,6 +212,18 @@ describeEachBackend('stop orders', (backend) => {
         'accepted#7', 'fill#3', 'triggered#5', 'removed:MARKET_REMAINDER#5', 'triggered#6', 'fill#4', 'removed:IOC_REMAINDER#6',
       ]);
     });
+
+    it('a triggered stop-limit that cannot enter (post-only crossing, fill-or-kill short) is removed with the reason', () => {
+      tradeAt(100);
+      stop(2, 'bid', 1, 101, { price: 102, timeInForce: 'POST_ONLY' }); // #3
+      stop(3, 'bid', 5, 101, { price: 102, timeInForce: 'FOK' }); // #4
+      limit(1, 'ask', 101, 1); // #5
+      limit(1, 'ask', 102, 1); // #6
+      market(4, 'bid', 1); // #7 trades at 101
+      expect(story(engine)).toEqual(['accepted#7', 'fill#5', 'triggered#3', 'removed:WOULD_CROSS#3', 'triggered#4', 'removed:CANNOT_FILL#4']);
+      expect(engine.pendingStops).toBe(0);
+      expect(engine.bestAsk(1)).toEqual({ price: 102, size: 1, orders: 1 });
+    });
   });
 
   describe('cancel, reduce and modify of a pending stop', () => {
@@ -221,7 +233,7 @@ describeEachBackend('stop orders', (backend) => {
       expect(engine.cancel({ trader: 2, asset: 2, orderId: 1 })).toEqual({ ok: false, reason: 'UNKNOWN_ORDER' });
       expect(engine.cancel({ trader: 2, asset: 1, orderId: 1 })).toEqual({ ok: true, remaining: 0 });
       expect(engine.events.toArray()).toEqual([
-        { kind: 'removed', command: 0, asset: 1, orderId: 1, trader: 2, side: 'bid', price: 0, size: 3, remaining: 0, reason: 'CANCELLED_BY_USER' },
+        { kind: 'removed', command: 0, asset: 1, orderId: 1, trader: 2, side: 'bid', price: 0, size: 3, remaining: 0, reason: 'CANCELLED_BY_USER', pending: true },
       ]);
       expect(engine.pendingStops).toBe(0);
       expect(engine.order(1)).toBeUndefined();
@@ -231,7 +243,7 @@ describeEachBackend('stop orders', (backend) => {
       stop(2, 'ask', 5, 95, { price: 94 });
       expect(engine.reduce({ trader: 2, asset: 1, orderId: 1, by: 2 })).toEqual({ ok: true, remaining: 3 });
       expect(engine.events.toArray()).toEqual([
-        { kind: 'reduced', command: 0, asset: 1, orderId: 1, trader: 2, side: 'ask', price: 94, size: 2, remaining: 3 },
+        { kind: 'reduced', command: 0, asset: 1, orderId: 1, trader: 2, side: 'ask', price: 94, size: 2, remaining: 3, pending: true },
       ]);
       expect(engine.order(1)?.remaining).toBe(3);
       expect(engine.reduce({ trader: 2, asset: 1, orderId: 1, by: 3 })).toEqual({ ok: true, remaining: 0 });
@@ -273,7 +285,7 @@ describeEachBackend('stop orders', (backend) => {
         { kind: 'accepted', asset: 1, orderId: 3, trader: 2, side: 'ask', price: 110, size: 4, remaining: 4, type: 'limit',
           timeInForce: 'GTC', stp: 'allow', clientOrderId: 12, stopPrice: 95, ocoSiblingId: 4 },
         { kind: 'accepted', asset: 1, orderId: 4, trader: 2, side: 'ask', price: 94, size: 4, remaining: 4, type: 'stop_limit',
-          timeInForce: 'GTC', stp: 'allow', stopPrice: 95, ocoSiblingId: 3 },
+          timeInForce: 'GTC', stp: 'allow', stopPrice: 95, ocoSiblingId: 3, pending: true },
         { kind: 'rested', asset: 1, orderId: 3, trader: 2, side: 'ask', price: 110, size: 4, remaining: 4, level: { price: 110, size: 4, orders: 1 } },
       ]);
       expect(engine.orders(1)).toEqual([

@@ -11,7 +11,7 @@ import { EventCode, OrderTypeCode, ReasonCode, StatusCode, StpCode, TifCode } fr
 import { bookSide, sideBook, sideCode } from './books.js';
 import type { Buffers } from './buffers.js';
 import type { CoreState } from './core-state.js';
-import { PRIORITY_LOST, acceptedHead, eventHead } from './events.js';
+import { PENDING, PRIORITY_LOST, acceptedHead, eventHead } from './events.js';
 import { keyOf } from './levels.js';
 import { createIndexedOrder } from './order-index.js';
 import { NIL, clearOrderOcoLeg, orderIsOcoLeg, orderIsPending, orderStp } from './orders.js';
@@ -79,15 +79,16 @@ export class Matching {
 
   /**
    * A rejected new order: its REJECTED event carries what the order was, as an ACCEPTED event would
-   * (`other2`: a stop's stop price, a budget order's budget). An order that already has an id (a
-   * triggered stop, an OCO's limit leg) is rejected under it.
+   * (`other2`: a stop's stop price, a budget order's budget). An order that already has an id and
+   * was accepted (a triggered stop, an OCO's limit leg) cannot enter: it is removed for `reason`.
    */
   rejectOrder(out: Float64Array, at: number, reason: number, trader: number, asset: number, side: number, type: number,
               tif: number, stp: number, price: number, size: number, clientOrderId: number, other2: number, id: number): void {
-    if (id !== 0) return this.reject(out, at, reason, id, trader, asset, side, price, size);
-    writeResult(out, at, StatusCode.REJECTED, reason, 0, 0, 0);
-    this.state.events.writeEvent(acceptedHead(EventCode.REJECTED, side, type, tif, stp) | (reason << 4), asset, 0, trader, price,
-      size, 0, clientOrderId, other2);
+    writeResult(out, at, StatusCode.REJECTED, reason, id, 0, 0);
+    if (id !== 0) return this.endTaker(reason, side, asset, id, trader, price, size);
+    const head = acceptedHead(EventCode.REJECTED, side, type, tif, stp) | (reason << 4);
+    this.state.events.writeEvent(type >= OrderTypeCode.STOP_LIMIT ? head | PENDING : head, asset, 0, trader, price, size, 0,
+      clientOrderId, other2);
   }
 
   /** A taker's unfilled rest, cancelled for `reason` (the order never rested, so no level changes). */
@@ -208,7 +209,7 @@ export class Matching {
     if (pending) {
       // A pending stop changes no level: its REDUCED event has none.
       state.orders.remaining[order] = remaining - by;
-      state.events.writeEvent(eventHead(EventCode.REDUCED, ReasonCode.NONE, stopSide(state, order)), asset, id, trader,
+      state.events.writeEvent(eventHead(EventCode.REDUCED, ReasonCode.NONE, stopSide(state, order)) | PENDING, asset, id, trader,
         stopOrderPrice(state, order), by, remaining - by, 0, 0);
       return writeResult(out, at, StatusCode.OK, ReasonCode.NONE, id, 0, remaining - by);
     }

@@ -4,7 +4,7 @@
 // And it keeps an OCO pair together: either leg leaving takes the other.
 import { EventCode, ReasonCode } from '../codes.js';
 import type { CoreState } from './core-state.js';
-import { eventHead } from './events.js';
+import { PENDING, eventHead } from './events.js';
 import { NIL, orderIsOcoLeg, orderIsPending } from './orders.js';
 import { forgetPending, stopOrderPrice, stopSide } from './pending.js';
 
@@ -112,7 +112,7 @@ export function removePendingStop(state: CoreState, stop: number, reason: number
 /** A pending stop's REMOVED event and its end, its OCO sibling left alone. */
 function dropPendingStop(state: CoreState, stop: number, reason: number, asset: number): void {
   const orders = state.orders;
-  state.events.writeEvent(eventHead(EventCode.REMOVED, reason, stopSide(state, stop)), asset, orders.id[stop], orders.trader[stop],
+  state.events.writeEvent(eventHead(EventCode.REMOVED, reason, stopSide(state, stop)) | PENDING, asset, orders.id[stop], orders.trader[stop],
     stopOrderPrice(state, stop), orders.remaining[stop], 0, 0, 0);
   forgetPending(state, stop);
 }

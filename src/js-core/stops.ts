@@ -8,11 +8,10 @@
 // timestamp; their trades move the price again and may trigger more, to the end of the cascade.
 // An OCO pair is a limit leg (id N) and a stop leg (id N + 1) that leave together (resting.ts).
 import { EventCode, OrderTypeCode, ReasonCode, StatusCode, TifCode } from '../codes.js';
-import { EventHead } from '../events.js';
 import { RESULT_SLOTS } from '../batch.js';
 import { bookSide } from './books.js';
 import type { CoreState } from './core-state.js';
-import { acceptedHead, eventHead } from './events.js';
+import { OCO, PENDING, acceptedHead, eventHead } from './events.js';
 import { keyOf } from './levels.js';
 import type { Limits, Matching } from './matching.js';
 import { writeResult } from './matching.js';
@@ -22,8 +21,6 @@ import {
   addPending, forgetPending, nextTriggered, stopLimitPrice, stopPrice, stopProtectionPrice, stopSide, stopTif, triggers,
 } from './pending.js';
 import { removeLimitLeg } from './resting.js';
-
-const OCO = EventHead.OCO;
 
 function stopType(price: number): number {
   return price !== 0 ? OrderTypeCode.STOP_LIMIT : OrderTypeCode.STOP_MARKET;
@@ -59,7 +56,7 @@ export class Stops {
     }
     if (book === NIL) book = state.books.findOrCreateBook(asset, state.levels);
     const id = state.nextOrderId++;
-    state.events.writeEvent(acceptedHead(EventCode.ACCEPTED, side, type, tif, stp), asset, id, trader, shownPrice, size, size,
+    state.events.writeEvent(acceptedHead(EventCode.ACCEPTED, side, type, tif, stp) | PENDING, asset, id, trader, shownPrice, size, size,
       clientOrderId, stop);
     const order = createIndexedOrder(state.orders, state.index, id, size, timestamp, trader, stp);
     addPending(state, order, book, side, stop, price, protectionPrice, tif);
@@ -91,7 +88,7 @@ export class Stops {
     const events = state.events;
     events.writeEvent(acceptedHead(EventCode.ACCEPTED, side, OrderTypeCode.LIMIT, TifCode.GTC, stp) | OCO, asset, id, trader, price,
       size, size, clientOrderId, stop);
-    events.writeEvent(acceptedHead(EventCode.ACCEPTED, side, stopType(stopLimitPrice), TifCode.GTC, stp) | OCO, asset, id + 1,
+    events.writeEvent(acceptedHead(EventCode.ACCEPTED, side, stopType(stopLimitPrice), TifCode.GTC, stp) | OCO | PENDING, asset, id + 1,
       trader, stopLimitPrice, size, size, 0, stop);
     // The stop leg's slot is held (indexed, on no list) while the limit leg is placed.
     const stopLeg = createIndexedOrder(state.orders, state.index, id + 1, size, timestamp, trader, stp | OCO_LEG);
@@ -104,7 +101,7 @@ export class Stops {
     }
     // The limit leg traded or left: the stop leg never waits. A limit leg resting after a
     // partial fill is no longer half of a pair.
-    events.writeEvent(eventHead(EventCode.REMOVED, ReasonCode.OCO_SIBLING, side), asset, id + 1, trader, stopLimitPrice, size,
+    events.writeEvent(eventHead(EventCode.REMOVED, ReasonCode.OCO_SIBLING, side) | PENDING, asset, id + 1, trader, stopLimitPrice, size,
       0, 0, 0);
     state.index.delete(id + 1);
     state.orders.giveOrder(stopLeg);
