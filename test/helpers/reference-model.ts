@@ -9,7 +9,7 @@ import { OrderTypeCode, ReasonCode, SideCode, StatusCode, StpCode, TifCode } fro
 import type { CoreLimits } from '../../src/core.js';
 
 const BID = SideCode.BID;
-const { GTC, IOC, FOK, POST_ONLY } = TifCode;
+const { GTC, FOK, POST_ONLY } = TifCode;
 const { ALLOW, CANCEL_TAKER, CANCEL_MAKER, CANCEL_BOTH } = StpCode;
 
 /** A command's outcome as the cores report it: out[0..4] and its fills [makerId, makerTrader, price, size]. */
@@ -377,4 +377,3 @@ export class ReferenceModel {
   }
 }
 
-export { IOC };
