@@ -17,7 +17,9 @@ export type LobErrorCode =
   /** A storage read or write failed; pending records are kept for a retry. */
   | 'IO_ERROR'
   /** The path exists but is not a lobcore database. */
-  | 'NOT_A_DATABASE';
+  | 'NOT_A_DATABASE'
+  /** A command, flush of new records or checkpoint on a state machine opened with `readOnly: true`. */
+  | 'READ_ONLY';
 
 export class LobError extends Error {
   readonly code: LobErrorCode;

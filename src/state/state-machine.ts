@@ -22,6 +22,7 @@ import { MemoryFillHistory, StoredFillHistory } from './fill-history.js';
 import { PendingFills, writeFillTable } from './fill-writer.js';
 import type { FillHistory, FillPage, RecordedFill, TraderFillQuery } from './fill-history.js';
 import { JournalBuffer, pruneJournalThrough, writeRecords } from './journal.js';
+import { refuseWhenReadOnly } from './read-only-guard.js';
 import { headKey } from './keys.js';
 import { EMPTY_HEAD, recoverFromStore } from './recovery.js';
 import type { RecoveryReport } from './recovery.js';
@@ -39,6 +40,11 @@ export interface AutoFlushOptions {
 export interface StateMachineOptions extends CoreLimits {
   /** Directory of the RocksDB database; without one the state machine runs in memory. */
   path?: string;
+  /**
+   * Read the database at `path` as it is at open, beside any writer that holds it, and never
+   * write it: queries work, commands and checkpoints throw READ_ONLY. Open again to see newer flushes.
+   */
+  readOnly?: boolean;
   /** checkpointIfNeeded() checkpoints once the height has advanced this far since the last checkpoint. */
   checkpointInterval?: number;
   backend?: BackendName;
@@ -128,7 +134,7 @@ export class CoreStateMachine {
     const newEngine = (): Promise<Engine> => createEngine(engineOptions(resolved));
     if (resolved.path === undefined) return new CoreStateMachine(await newEngine(), null, resolved);
 
-    const store = await Store.open(resolved.path, { sync: resolved.sync });
+    const store = await Store.open(resolved.path, { sync: resolved.sync, readOnly: resolved.readOnly });
     try {
       const persistence: Persistence = {
         store,
@@ -179,6 +185,11 @@ export class CoreStateMachine {
     return this.persistence !== null;
   }
 
+  /** Opened with `readOnly: true`: a view of the database as it was at open. */
+  get readOnly(): boolean {
+    return this.options.readOnly === true;
+  }
+
   /** What the last recovery (including the one on open) found. */
   get recovery(): RecoveryReport | null {
     return this.lastRecovery;
@@ -186,7 +197,7 @@ export class CoreStateMachine {
 
   /** Moves the height forward; fills from now on carry it. Journaled, so replay reproduces it. */
   setHeight(height: number): void {
-    this.assertWritable();
+    this.assertWritable('setHeight');
     if (!isNonNegativeSafeInteger(height) || height < this.currentHeight) {
       throw invalidArgument('height', `a safe integer >= the current height ${this.currentHeight}`, height);
     }
@@ -231,21 +242,21 @@ export class CoreStateMachine {
   // ------------------------------------------------------------------ commands
 
   placeLimitOrder(req: LimitOrderRequest): StateOrderResult {
-    this.assertWritable();
+    this.assertWritable('placeLimitOrder');
     const result = this.engine.placeLimit(req);
     this.persistence?.journal.appendCommand(limitHead(req.side, req.timeInForce, req.stp), req.trader, req.asset, 0, req.price, req.size, req.timestamp, req.clientOrderId ?? 0);
     return this.recordResult(result);
   }
 
   placeMarketOrder(req: MarketOrderRequest): StateOrderResult {
-    this.assertWritable();
+    this.assertWritable('placeMarketOrder');
     const result = this.engine.placeMarket(req);
     this.persistence?.journal.appendCommand(marketHead(req.side, req.stp), req.trader, req.asset, 0, req.protectionPrice ?? 0, req.size, req.timestamp, 0);
     return this.recordResult(result);
   }
 
   cancelOrder(req: CancelRequest): CancelResult {
-    this.assertWritable();
+    this.assertWritable('cancelOrder');
     const result = this.engine.cancel(req);
     this.persistence?.journal.appendCommand(Op.CANCEL, req.trader, req.asset, req.orderId, 0, 0, 0, 0);
     this.afterMutation(1);
@@ -253,7 +264,7 @@ export class CoreStateMachine {
   }
 
   reduceOrder(req: ReduceRequest): CancelResult {
-    this.assertWritable();
+    this.assertWritable('reduceOrder');
     const result = this.engine.reduce(req);
     this.persistence?.journal.appendCommand(Op.REDUCE, req.trader, req.asset, req.orderId, 0, req.by, 0, 0);
     this.afterMutation(1);
@@ -261,7 +272,7 @@ export class CoreStateMachine {
   }
 
   modifyOrder(req: ModifyRequest): StateOrderResult {
-    this.assertWritable();
+    this.assertWritable('modifyOrder');
     const result = this.engine.modify(req);
     this.persistence?.journal.appendCommand(Op.MODIFY, req.trader, req.asset, req.orderId, req.price ?? 0, req.size ?? 0, req.timestamp, 0);
     return this.recordResult(result);
@@ -272,7 +283,7 @@ export class CoreStateMachine {
    * whole first by the engine: a malformed command throws and nothing is applied or journaled.
    */
   submitBatch(batch: CommandBatch): StateBatchResult {
-    this.assertWritable();
+    this.assertWritable('submitBatch');
     const results = this.engine.submitBatch(batch);
     this.persistence?.journal.appendCommands(batch.slots, batch.count);
     const firstFillSeq = this.nextFill;
@@ -319,6 +330,7 @@ export class CoreStateMachine {
 
   /** Flushes, then checkpoints when the height has moved checkpointInterval past the last checkpoint. */
   async checkpointIfNeeded(): Promise<CheckpointInfo | undefined> {
+    refuseWhenReadOnly(this.readOnly, 'checkpointIfNeeded');
     await this.flush();
     if (this.currentHeight - this.lastCheckpointHeight < this.options.checkpointInterval) return undefined;
     return this.checkpoint();
@@ -332,6 +344,7 @@ export class CoreStateMachine {
    */
   async checkpoint(): Promise<CheckpointInfo | undefined> {
     this.assertOpen();
+    refuseWhenReadOnly(this.readOnly, 'checkpoint');
     const persistence = this.persistence;
     if (persistence === null) return undefined;
     return this.checkpoints.run(() => this.writeCheckpoint(persistence));
@@ -531,8 +544,9 @@ export class CoreStateMachine {
     if (this.state === 'closed') throw new LobError('NOT_OPEN', 'the state machine is closed');
   }
 
-  private assertWritable(): void {
+  private assertWritable(operation: string): void {
     this.assertOpen();
+    refuseWhenReadOnly(this.readOnly, operation);
     if (this.state === 'recovering') throw new LobError('NOT_OPEN', 'the state machine is recovering; commands are refused until recover() resolves');
   }
 
@@ -561,6 +575,9 @@ function resolveOptions(options: StateMachineOptions): ResolvedOptions {
   if (!isPositiveSafeInteger(resolved.checkpointInterval)) throw invalidArgument('checkpointInterval', 'a positive safe integer', resolved.checkpointInterval);
   if (!isPositiveSafeInteger(resolved.keepCheckpoints)) throw invalidArgument('keepCheckpoints', 'a positive safe integer', resolved.keepCheckpoints);
   if (typeof resolved.sync !== 'boolean') throw invalidArgument('sync', 'a boolean', resolved.sync);
+  if (resolved.readOnly !== undefined && typeof resolved.readOnly !== 'boolean') throw invalidArgument('readOnly', 'a boolean', resolved.readOnly);
+  if (resolved.readOnly === true && resolved.path === undefined) throw invalidArgument('path', 'a database directory when readOnly is true', resolved.path);
+  if (resolved.readOnly === true && resolved.autoFlush !== undefined) throw invalidArgument('autoFlush', 'absent when readOnly is true', resolved.autoFlush);
   const auto = resolved.autoFlush;
   if (auto !== undefined) {
     if (auto.operations !== undefined && !isPositiveSafeInteger(auto.operations)) throw invalidArgument('autoFlush.operations', 'a positive safe integer', auto.operations);
