@@ -35,12 +35,13 @@ export function makeDirectory(directory: string): void {
   }
 }
 
-/** The path's stat, or undefined when nothing is there. */
+/** The path's stat, or undefined when nothing is there (ENOTDIR: a file stands where a parent should). */
 export function statOrUndefined(target: string): fs.Stats | undefined {
   try {
     return fs.statSync(target);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw error;
   }
 }
