@@ -2,7 +2,7 @@
 // every height change an entry of its own; each entry gets the next sequence number. Entries
 // wait here until a flush seals them into one journal value keyed by its first sequence.
 //
-// One value per flush, not per command: measured faster (see the README's persistence notes),
+// One value per flush, not per command: measured faster (docs/storage.md, "Keys and values"),
 // and replay feeds each run of commands to engine.submitBatch in one call.
 import { COMMAND_SLOTS, writeCommand } from '../batch.js';
 import { LobError } from '../errors.js';
