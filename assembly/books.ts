@@ -5,6 +5,7 @@
 // book is 56 bytes and its side arrays start empty, so 10,000 assets cost next to nothing.
 // The map is open addressing over 4-byte book pointers (key read from the book), linear
 // probing, at most half full.
+import { alloc, free } from './allocator';
 import { newSlotTable, moveEntries } from './slot-table';
 import { poolReset, poolReserve, poolTake, POOL_DESCRIPTOR_BYTES } from './pool';
 import { initSide, SIDE_BYTES, sideLength } from './levels';
@@ -104,3 +105,65 @@ function growSlots(): bool {
 /** Every book, for a snapshot: the map's slots and how many there are. */
 export function bookSlots(): usize { return slots; }
 export function bookSlotCount(): u32 { return slots == 0 ? 0 : <u32>1 << slotBits; }
+
+/** Books with at least one resting order. */
+export function nonEmptyBookCount(): u32 {
+  let count: u32 = 0;
+  const n = bookSlotCount();
+  for (let i: u32 = 0; i < n; i++) {
+    const b = <usize>load<u32>(slots + (<usize>i << 2));
+    if (b != 0 && !bookIsEmpty(b)) count++;
+  }
+  return count;
+}
+
+/**
+ * The `count` (nonEmptyBookCount()) non-empty books by ascending asset, as an array of book
+ * pointers in a new block; 0 when memory cannot hold it. Free it with freeBookList.
+ */
+export function sortedBookList(count: u32): usize {
+  const list = alloc(<usize>count << 2);
+  if (list == 0) return 0;
+  let k: u32 = 0;
+  const n = bookSlotCount();
+  for (let i: u32 = 0; i < n; i++) {
+    const b = <usize>load<u32>(slots + (<usize>i << 2));
+    if (b != 0 && !bookIsEmpty(b)) store<u32>(list + (<usize>(k++) << 2), <u32>b);
+  }
+  heapSortByAsset(list, count);
+  return list;
+}
+
+export function freeBookList(list: usize, count: u32): void {
+  free(list, <usize>count << 2);
+}
+
+@inline function assetAt(books: usize, i: u32): f64 {
+  return bookAsset(<usize>load<u32>(books + (<usize>i << 2)));
+}
+@inline function swap(books: usize, i: u32, j: u32): void {
+  const a = books + (<usize>i << 2);
+  const b = books + (<usize>j << 2);
+  const t = load<u32>(a);
+  store<u32>(a, load<u32>(b));
+  store<u32>(b, t);
+}
+function siftDown(books: usize, root: u32, end: u32): void {
+  while (true) {
+    let child = root * 2 + 1;
+    if (child >= end) return;
+    if (child + 1 < end && assetAt(books, child + 1) > assetAt(books, child)) child++;
+    if (assetAt(books, root) >= assetAt(books, child)) return;
+    swap(books, root, child);
+    root = child;
+  }
+}
+/** In place, O(n log n) worst case, no extra memory: books by ascending asset. */
+function heapSortByAsset(books: usize, n: u32): void {
+  if (n < 2) return;
+  for (let i = <i32>(n / 2) - 1; i >= 0; i--) siftDown(books, <u32>i, n);
+  for (let end = n - 1; end > 0; end--) {
+    swap(books, 0, end);
+    siftDown(books, 0, end);
+  }
+}

@@ -13,7 +13,9 @@ import {
 import {
   orderId, orderNext, orderRemaining, orderStp, orderTimestamp, orderTraderIndex, reserveOrder,
 } from './orders';
-import { bookAsset, bookIsEmpty, bookSide, bookSlotCount, bookSlots, findOrCreateBook } from './books';
+import {
+  bookAsset, bookIsEmpty, bookSide, bookSlotCount, bookSlots, findOrCreateBook, freeBookList, nonEmptyBookCount, sortedBookList,
+} from './books';
 import { createIndexedOrder, presizeOrderIndex, reserveIndexEntry } from './order-index';
 import { internTrader, traderValue, NO_TRADER } from './traders';
 import { appendRestoredOrder, levelsInUse, restingOrders } from './resting';
@@ -40,23 +42,9 @@ let order: usize = 0; // next order of the current level, 0 before its header is
 
 /** Starts a snapshot; returns its length in bytes. Chunks follow from snapshotChunk(). */
 export function beginSnapshot(): f64 {
-  const slotCount = bookSlotCount();
-  const slots = bookSlots();
-  if (sortedBooks != 0) free(sortedBooks, <usize>bookTotal << 2);
-  bookTotal = 0;
-  for (let i: u32 = 0; i < slotCount; i++) {
-    const b = <usize>load<u32>(slots + (<usize>i << 2));
-    if (b != 0 && !bookIsEmpty(b)) bookTotal++;
-  }
-  sortedBooks = bookTotal == 0 ? 0 : alloc(<usize>bookTotal << 2);
-  if (sortedBooks != 0) {
-    let k: u32 = 0;
-    for (let i: u32 = 0; i < slotCount; i++) {
-      const b = <usize>load<u32>(slots + (<usize>i << 2));
-      if (b != 0 && !bookIsEmpty(b)) store<u32>(sortedBooks + (<usize>(k++) << 2), <u32>b);
-    }
-    heapSortByAsset(sortedBooks, bookTotal);
-  }
+  if (sortedBooks != 0) freeBookList(sortedBooks, bookTotal);
+  bookTotal = nonEmptyBookCount();
+  sortedBooks = bookTotal == 0 ? 0 : sortedBookList(bookTotal);
   bookIndex = 0;
   lastAsset = -1;
   headerWritten = false;
@@ -134,7 +122,7 @@ export function snapshotChunk(): u32 {
     rank++;
   }
   if (at == 0 && sortedBooks != 0) {
-    free(sortedBooks, <usize>bookTotal << 2);
+    freeBookList(sortedBooks, bookTotal);
     sortedBooks = 0;
   }
   return at;
@@ -143,36 +131,6 @@ export function snapshotChunk(): u32 {
 /** Where snapshotChunk writes. */
 export function snapshotChunkAddress(): usize {
   return chunk;
-}
-
-@inline function assetAt(books: usize, i: u32): f64 {
-  return bookAsset(<usize>load<u32>(books + (<usize>i << 2)));
-}
-@inline function swap(books: usize, i: u32, j: u32): void {
-  const a = books + (<usize>i << 2);
-  const b = books + (<usize>j << 2);
-  const t = load<u32>(a);
-  store<u32>(a, load<u32>(b));
-  store<u32>(b, t);
-}
-function siftDown(books: usize, root: u32, end: u32): void {
-  while (true) {
-    let child = root * 2 + 1;
-    if (child >= end) return;
-    if (child + 1 < end && assetAt(books, child + 1) > assetAt(books, child)) child++;
-    if (assetAt(books, root) >= assetAt(books, child)) return;
-    swap(books, root, child);
-    root = child;
-  }
-}
-/** In place, O(n log n) worst case, no extra memory: books by ascending asset. */
-function heapSortByAsset(books: usize, n: u32): void {
-  if (n < 2) return;
-  for (let i = <i32>(n / 2) - 1; i >= 0; i--) siftDown(books, <u32>i, n);
-  for (let end = n - 1; end > 0; end--) {
-    swap(books, 0, end);
-    siftDown(books, 0, end);
-  }
 }
 
 /**

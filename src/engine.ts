@@ -2,9 +2,12 @@
 import { LobError, invalidArgument } from './errors.js';
 import { requirePositive } from './validate.js';
 import type { BatchResults, CommandBatch } from './batch.js';
+import type { EventList } from './events.js';
 import type { CoreLimits } from './core.js';
 import type {
   BackendName,
+  CancelAllRequest,
+  CancelAllResult,
   CancelRequest,
   CancelResult,
   Depth,
@@ -28,6 +31,10 @@ export interface Engine {
   cancel(req: CancelRequest): CancelResult;
   reduce(req: ReduceRequest): CancelResult;
   modify(req: ModifyRequest): OrderResult;
+  /** Cancels every resting order of a trader, in one asset or (asset omitted) in all. */
+  cancelAll(req: CancelAllRequest): CancelAllResult;
+  /** The events of the last per-call command (src/events.ts), read in place: overwritten by the next call. */
+  readonly events: EventList;
   bestBid(asset: number): Level | undefined;
   bestAsk(asset: number): Level | undefined;
   /** Aggregated levels, best first on each side. */
@@ -43,6 +50,11 @@ export interface Engine {
    * returned object is owned by the engine and overwritten by the next call.
    */
   submitBatch(batch: CommandBatch): BatchResults;
+  /**
+   * A batch that lives in the engine's own memory: submitting it copies nothing (for the WASM
+   * engine, it is written straight into linear memory). Any engine accepts any batch.
+   */
+  createBatch(commands?: number): CommandBatch;
   /** The id the next accepted order will get. */
   readonly nextOrderId: number;
   /** Resting orders across all books. */
@@ -64,7 +76,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     return new MatchingEngine(await WasmCore.create(options));
   }
   if (backend === 'js') {
-    const { JsCore } = await import('./js-core.js');
+    const { JsCore } = await import('./js-core/index.js');
     return new MatchingEngine(new JsCore(options));
   }
   throw new LobError('INVALID_ARGUMENT', `backend must be one of wasm, js, got ${String(backend)}`);

@@ -12,6 +12,14 @@ export type RejectReason =
   | 'UNKNOWN_ORDER'
   | 'CAPACITY'
   | 'SELF_TRADE';
+/** Why an order left the book (or a taker's rest was cancelled): the reason of a `removed` event. */
+export type RemovalReason =
+  | 'CANCELLED_BY_USER'
+  | 'IOC_REMAINDER'
+  | 'MARKET_REMAINDER'
+  | 'SELF_TRADE'
+  | 'REDUCED_TO_ZERO';
+export type OrderType = 'limit' | 'market';
 export type BackendName = 'wasm' | 'js';
 
 export interface LimitOrderRequest {
@@ -23,7 +31,7 @@ export interface LimitOrderRequest {
   timestamp: number;
   timeInForce?: TimeInForce;
   stp?: SelfTradePrevention;
-  /** Opaque to the engine; echoed back in the result, never stored in the book. */
+  /** The caller's own id for the order (a positive safe integer): echoed in the result and the events. */
   clientOrderId?: number;
 }
 
@@ -36,6 +44,8 @@ export interface MarketOrderRequest {
   /** Worst price the order may trade at; the rest is cancelled there. */
   protectionPrice?: number;
   stp?: SelfTradePrevention;
+  /** The caller's own id for the order (a positive safe integer): echoed in the result and the events. */
+  clientOrderId?: number;
 }
 
 export interface CancelRequest {
@@ -49,6 +59,20 @@ export interface ReduceRequest {
   asset: number;
   orderId: number;
   by: number;
+}
+
+/** Cancels every resting order of a trader: on one asset, or on every asset when none is given. */
+export interface CancelAllRequest {
+  trader: number;
+  asset?: number;
+}
+
+export interface CancelAllResult {
+  ok: boolean;
+  /** How many resting orders were cancelled. */
+  cancelled: number;
+  /** Only CAPACITY: the WASM core had no memory to list the orders (nothing was cancelled). */
+  reason?: RejectReason;
 }
 
 export interface ModifyRequest {
@@ -110,4 +134,50 @@ export interface RestingOrder {
   remaining: number;
   timestamp: number;
   stp: SelfTradePrevention;
+}
+
+export type BookEventKind = 'accepted' | 'rested' | 'fill' | 'reduced' | 'modified' | 'removed' | 'rejected';
+
+/**
+ * One change of a book, in the order it happened (decoded from the cores' event records,
+ * src/events.ts). `orderId`, `trader`, `side` and `price` are the order's; for a fill they are the
+ * maker's, with the taker in `takerOrderId` / `takerTrader`.
+ */
+export interface BookEvent {
+  kind: BookEventKind;
+  /** Index of the command (in its call or batch) that caused it. */
+  command: number;
+  asset: number;
+  orderId: number;
+  trader: number;
+  side: Side;
+  /** accepted: the limit (0 for a market order without protection); fill: the trade price; else the order's price. */
+  price: number;
+  /** accepted: the order's size; rested: what rests; fill: what traded; reduced: by how much; modified: the old size; removed: what was removed. */
+  size: number;
+  /** What the order has left after the event (for a fill, the maker's). */
+  remaining: number;
+  /** removed: why; rejected: why. */
+  reason?: RejectReason | RemovalReason;
+  /** accepted: the order's type, time in force and STP mode. */
+  type?: OrderType;
+  timeInForce?: TimeInForce;
+  stp?: SelfTradePrevention;
+  clientOrderId?: number;
+  /** fill: the taker. */
+  takerOrderId?: number;
+  takerTrader?: number;
+  /** modified: the new price, and whether the order lost its place in the queue. */
+  newPrice?: number;
+  priorityLost?: boolean;
+  /** The order's price level after the event, when the event changed it. */
+  level?: Level;
+}
+
+/** A price level as a feed carries it: absolute values; size 0 means the level is gone. */
+export interface LevelUpdate {
+  side: Side;
+  price: number;
+  size: number;
+  orders: number;
 }

@@ -6,6 +6,8 @@ import { describeEachBackend, newEngine } from './helpers/backends.js';
 import { createEngine } from '../src/engine.js';
 import { LobError } from '../src/errors.js';
 import type { Engine } from '../src/engine.js';
+import { COMMAND_SLOTS, OPERATIONS, Rule, encodeRequest, validateRequest } from '../src/operations.js';
+import { CommandBatch } from '../src/batch.js';
 
 type Kind = 'nonNegative' | 'positive' | 'side' | 'timeInForce' | 'stp';
 interface FieldSpec {
@@ -14,7 +16,7 @@ interface FieldSpec {
   optional?: boolean;
 }
 interface MethodSpec {
-  method: 'placeLimit' | 'placeMarket' | 'cancel' | 'reduce' | 'modify';
+  method: 'placeLimit' | 'placeMarket' | 'cancel' | 'reduce' | 'modify' | 'cancelAll';
   valid: Record<string, unknown>;
   fields: FieldSpec[];
 }
@@ -78,12 +80,12 @@ const METHODS: MethodSpec[] = [
       { field: 'timestamp', kind: 'nonNegative' },
       { field: 'timeInForce', kind: 'timeInForce', optional: true },
       { field: 'stp', kind: 'stp', optional: true },
-      { field: 'clientOrderId', kind: 'nonNegative', optional: true },
+      { field: 'clientOrderId', kind: 'positive', optional: true },
     ],
   },
   {
     method: 'placeMarket',
-    valid: { trader: 1, asset: 1, side: 'ask', size: 5, timestamp: 10, protectionPrice: 90, stp: 'cancel_taker' },
+    valid: { trader: 1, asset: 1, side: 'ask', size: 5, timestamp: 10, protectionPrice: 90, stp: 'cancel_taker', clientOrderId: 4 },
     fields: [
       { field: 'trader', kind: 'nonNegative' },
       { field: 'asset', kind: 'nonNegative' },
@@ -92,6 +94,7 @@ const METHODS: MethodSpec[] = [
       { field: 'timestamp', kind: 'nonNegative' },
       { field: 'protectionPrice', kind: 'positive', optional: true },
       { field: 'stp', kind: 'stp', optional: true },
+      { field: 'clientOrderId', kind: 'positive', optional: true },
     ],
   },
   {
@@ -123,6 +126,14 @@ const METHODS: MethodSpec[] = [
       { field: 'price', kind: 'positive', optional: true },
       { field: 'size', kind: 'positive', optional: true },
       { field: 'timestamp', kind: 'nonNegative' },
+    ],
+  },
+  {
+    method: 'cancelAll',
+    valid: { trader: 1, asset: 1 },
+    fields: [
+      { field: 'trader', kind: 'nonNegative' },
+      { field: 'asset', kind: 'nonNegative', optional: true },
     ],
   },
 ];
@@ -264,4 +275,57 @@ describe('createEngine', () => {
     expect((error as LobError).message).toContain('backend');
     if (backend !== '') expect((error as LobError).message).toContain(backend);
   });
+});
+
+describe('the table of operations', () => {
+  it('every operation and every field it takes has its bad-input cases above', () => {
+    for (const spec of OPERATIONS) {
+      const method = METHODS.find((m) => m.method === spec.method);
+      expect(method, spec.method).toBeDefined();
+      const tested = new Set(method!.fields.map((f) => f.field));
+      for (const field of spec.fields) expect(tested.has(field.name), `${spec.method}.${field.name}`).toBe(true);
+      if (spec.side) expect(tested.has('side'), `${spec.method}.side`).toBe(true);
+      if (spec.timeInForce) expect(tested.has('timeInForce'), `${spec.method}.timeInForce`).toBe(true);
+      if (spec.stp) expect(tested.has('stp'), `${spec.method}.stp`).toBe(true);
+    }
+  });
+});
+
+/** Slot values wrong for a rule (a batch carries only numbers). */
+function badSlotValues(rule: number): number[] {
+  const values = [NaN, Infinity, -Infinity, -1, 1.5, TWO_53];
+  if (rule === Rule.POSITIVE) values.push(0);
+  return values;
+}
+
+describeEachBackend('malformed batches, checked inside the core', (backend) => {
+  let engine: Engine;
+  beforeAll(async () => {
+    engine = await newEngine(backend);
+    seed(engine);
+  });
+
+  for (const spec of OPERATIONS) {
+    const valid = METHODS.find((m) => m.method === spec.method)!.valid;
+    for (const field of spec.fields) {
+      for (const value of badSlotValues(field.rule)) {
+        it(`${spec.method} with ${field.name} = ${value}, second of three, throws naming commands[1].${field.name}`, () => {
+          validateRequest[spec.method](valid);
+          const record = new Float64Array(COMMAND_SLOTS);
+          encodeRequest[spec.method](valid, record, 0);
+          record[field.slot] = value;
+          const batch = new CommandBatch(3);
+          batch.limit(2, 1, 'bid', 101, 1, 5); // would trade if applied
+          batch.push(record[0], record[1], record[2], record[3], record[4], record[5], record[6], record[7], record[8], record[9], record[10]);
+          batch.cancel(1, 1, 1);
+          const hash = engine.stateHash();
+          const next = engine.nextOrderId;
+          const error = catchError(() => engine.submitBatch(batch));
+          expectInvalid(error, `commands[1].${field.name}`, value);
+          expect(engine.stateHash()).toBe(hash);
+          expect(engine.nextOrderId).toBe(next);
+        });
+      }
+    }
+  }
 });

@@ -1,10 +1,10 @@
-// Core-level behaviour of the TypeScript matching core (src/js-core.ts): every semantic rule of
+// Core-level behaviour of the TypeScript matching core (src/js-core/): every semantic rule of
 // docs/semantics.md checked directly through the numeric MatchingCore interface, pool growth,
 // limits, extremes, snapshots and their damage, and a randomized comparison with a naive model.
 // The cross-backend suites through createEngine live elsewhere.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { JsCore } from '../src/js-core.js';
+import { JsCore } from '../src/js-core/index.js';
 import { CommandBatch, FILL_SLOTS, RESULT_SLOTS } from '../src/batch.js';
 import { ReasonCode, SideCode, StatusCode, StpCode, TifCode } from '../src/codes.js';
 import { LEVEL_SLOTS, ORDER_SLOTS, OUT_FILLED, OUT_FILL_COUNT, OUT_HEAD, OUT_ORDER_ID, OUT_REMAINING } from '../src/core.js';
@@ -47,11 +47,11 @@ function outcome(core: JsCore): Outcome {
 interface LimitOptions { asset?: number; tif?: number; stp?: number; timestamp?: number }
 
 function limit(core: JsCore, trader: number, side: number, price: number, size: number, options: LimitOptions = {}): Outcome {
-  core.placeLimit(trader, options.asset ?? 1, side, price, size, options.timestamp ?? 0, options.tif ?? GTC, options.stp ?? ALLOW);
+  core.placeLimit(trader, options.asset ?? 1, side, price, size, options.timestamp ?? 0, options.tif ?? GTC, options.stp ?? ALLOW, 0);
   return outcome(core);
 }
 function market(core: JsCore, trader: number, side: number, size: number, protection = 0, stp: number = ALLOW, asset = 1): Outcome {
-  core.placeMarket(trader, asset, side, size, 0, protection, stp);
+  core.placeMarket(trader, asset, side, size, 0, protection, stp, 0);
   return outcome(core);
 }
 function cancel(core: JsCore, trader: number, orderId: number, asset = 1): Outcome {
@@ -718,8 +718,8 @@ function applyToModel(model: Model, c: Command): Outcome {
 
 function applyToCore(core: JsCore, c: Command): Outcome {
   switch (c.op) {
-    case 1: core.placeLimit(c.trader, c.asset, c.side, c.price, c.size, c.timestamp, c.tif, c.stp); break;
-    case 2: core.placeMarket(c.trader, c.asset, c.side, c.size, c.timestamp, c.keep === 0 ? c.price : 0, c.stp); break;
+    case 1: core.placeLimit(c.trader, c.asset, c.side, c.price, c.size, c.timestamp, c.tif, c.stp, 0); break;
+    case 2: core.placeMarket(c.trader, c.asset, c.side, c.size, c.timestamp, c.keep === 0 ? c.price : 0, c.stp, 0); break;
     case 3: core.cancel(c.trader, c.asset, c.orderId); break;
     case 4: core.reduce(c.trader, c.asset, c.orderId, c.size); break;
     default: core.modify(c.trader, c.asset, c.orderId, c.keep === 1 ? 0 : c.price, c.keep === 2 ? 0 : c.size, c.timestamp); break;
@@ -728,7 +728,7 @@ function applyToCore(core: JsCore, c: Command): Outcome {
 }
 
 function encode(batch: CommandBatch, c: Command): void {
-  const head = c.op | (c.side << 4) | ((c.op === 1 ? c.tif : 0) << 8) | ((c.op <= 2 ? c.stp : 0) << 12);
+  const head = c.op | ((c.op <= 2 ? c.side : 0) << 4) | ((c.op === 1 ? c.tif : 0) << 8) | ((c.op <= 2 ? c.stp : 0) << 12);
   switch (c.op) {
     case 1: batch.push(head, c.trader, c.asset, 0, c.price, c.size, c.timestamp, 0); break;
     case 2: batch.push(head, c.trader, c.asset, 0, c.keep === 0 ? c.price : 0, c.size, c.timestamp, 0); break;

@@ -4,8 +4,9 @@
 import type { BatchResults, CommandBatch } from '../batch.js';
 import type { Engine } from '../engine.js';
 import { LobError } from '../errors.js';
+import type { EventList } from '../events.js';
 import type {
-  BackendName, CancelRequest, CancelResult, Depth, Level, LimitOrderRequest, MarketOrderRequest, ModifyRequest,
+  BackendName, CancelAllRequest, CancelAllResult, CancelRequest, CancelResult, Depth, Level, LimitOrderRequest, MarketOrderRequest, ModifyRequest,
   OrderResult, ReduceRequest, RestingOrder,
 } from '../types.js';
 import type { CoreStateMachine } from './database.js';
@@ -30,6 +31,9 @@ export class CountedEngine implements CountingEngine {
   modify(req: ModifyRequest): OrderResult { return this.count(this.engine.modify(req)); }
   cancel(req: CancelRequest): CancelResult { return this.engine.cancel(req); }
   reduce(req: ReduceRequest): CancelResult { return this.engine.reduce(req); }
+  cancelAll(req: CancelAllRequest): CancelAllResult { return this.engine.cancelAll(req); }
+  get events(): EventList { return this.engine.events; }
+  createBatch(commands?: number): CommandBatch { return this.engine.createBatch(commands); }
   submitBatch(batch: CommandBatch): BatchResults {
     const results = this.engine.submitBatch(batch);
     this.fills += results.fillCount;
@@ -70,6 +74,9 @@ export class MachineEngine implements CountingEngine {
   modify(req: ModifyRequest): OrderResult { return this.machine.modifyOrder(req); }
   cancel(req: CancelRequest): CancelResult { return this.machine.cancelOrder(req); }
   reduce(req: ReduceRequest): CancelResult { return this.machine.reduceOrder(req); }
+  cancelAll(): CancelAllResult { return this.refuse('cancelAll'); }
+  get events(): EventList { return this.refuse('events'); }
+  createBatch(): CommandBatch { return this.refuse('createBatch'); }
   submitBatch(batch: CommandBatch): BatchResults { return this.machine.submitBatch(batch).results; }
 
   bestBid(asset: number): Level | undefined { return this.machine.getBook(asset).bestBid(); }

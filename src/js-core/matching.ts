@@ -1,159 +1,313 @@
-// The taker's walk through the opposite side, and the fill-or-kill dry run over the same path.
+// The commands: place (limit, market), cancel, reduce, modify (mirrors assembly/matching.ts).
+// Each writes its outcome (status | reason << 4, orderId, filled, remaining, spent) at out[at..],
+// its fills to the fill buffer and its events to the event buffer. The book changes only through
+// resting.ts.
 //
-// Written for the hot path: every array the loop touches is hoisted into a local, makers are
-// always consumed from the head of a level's queue (so the queue is relinked once per level,
-// not once per maker), and fills go straight into a reused Float64Array (batch.ts layout).
+// Unlike the WASM core there is nothing to reserve: arrays grow on demand and never fail, so a
+// command checks the configured limits and then runs straight through.
 import { FILL_SLOTS } from '../batch.js';
-import { StpCode } from '../codes.js';
-import type { BookState } from './book-state.js';
-import { levelKey } from './books.js';
-import { NIL } from './order-pool.js';
+import { EventCode, OrderTypeCode, ReasonCode, StatusCode, StpCode, TifCode } from '../codes.js';
+import { bookSide, sideBook, sideCode } from './books.js';
+import type { Buffers } from './buffers.js';
+import type { CoreState } from './core-state.js';
+import { PRIORITY_LOST, acceptedHead, eventHead } from './events.js';
+import { keyOf } from './levels.js';
+import { createIndexedOrder } from './order-index.js';
+import { NIL } from './orders.js';
+import { cancelOrderAt, linkOrder, removeOrder, retireOrder, shrinkOrder, unlinkOrder } from './resting.js';
 
-/** Bound for a taker without a limit: every level qualifies. */
-export const NO_BOUND = -Infinity;
-
-/**
- * The key bound a taker on `side` with limit price `limit` may trade down to: an opposite level
- * qualifies when its key (books.ts) is >= the bound.
- */
-export function takerBound(side: number, limit: number): number {
-  return levelKey(side ^ 1, limit);
+export interface Limits {
+  readonly maxOrders: number;
+  readonly maxLevels: number;
 }
 
-export class Matcher {
-  /** FILL_SLOTS per fill since the last reset. */
-  fills: Float64Array = new Float64Array(FILL_SLOTS * 256);
-  fillCount = 0;
-  /** Whether the last take() was stopped by self-trade prevention. */
-  selfTradeStop = false;
+export function writeResult(out: Float64Array, at: number, status: number, reason: number, id: number, filled: number, remaining: number): void {
+  out[at] = status | (reason << 4);
+  out[at + 1] = id;
+  out[at + 2] = filled;
+  out[at + 3] = remaining;
+  out[at + 4] = 0;
+}
 
-  /**
-   * Matches a taker against the opposite side of `book` while levels are within `bound`;
-   * returns the size left unfilled. Writes fills tagged with the command index.
-   */
-  take(state: BookState, command: number, takerId: number, trader: number, asset: number,
-       book: number, side: number, bound: number, size: number, stp: number): number {
-    const orders = state.orders;
-    const remaining = orders.remaining;
-    const makerTrader = orders.trader;
-    const makerId = orders.id;
-    const next = orders.next;
+/**
+ * A taker on `takerSide` crosses an opposite level when the level's key (larger is better for
+ * that side) is at least this. No limit (0): -Infinity, everything crosses.
+ */
+function crossingThreshold(takerSide: number, limit: number): number {
+  return limit === 0 ? -Infinity : keyOf(takerSide ^ 1, limit);
+}
+
+export class Matching {
+  /** Set by matchTaker: STP stopped the taker. */
+  private stoppedBySelfTrade = false;
+
+  constructor(public state: CoreState, private readonly buffers: Buffers, private readonly limits: Limits) {}
+
+  /** A rejected command: its result and its REJECTED event. */
+  private reject(out: Float64Array, at: number, reason: number, id: number, trader: number, asset: number,
+                 side: number, price: number, size: number): void {
+    writeResult(out, at, StatusCode.REJECTED, reason, id, 0, 0);
+    this.state.events.writeEvent(eventHead(EventCode.REJECTED, reason, side), asset, id, trader, price, size, 0, 0, 0);
+  }
+
+  /** A taker's unfilled rest, cancelled for `reason` (the order never rested, so no level changes). */
+  private endTaker(reason: number, side: number, asset: number, id: number, trader: number, price: number, left: number): void {
+    this.state.events.writeEvent(eventHead(EventCode.REMOVED, reason, side), asset, id, trader, price, left, 0, 0, 0);
+  }
+
+  private writeAccepted(asset: number, id: number, trader: number, side: number, type: number, tif: number, stp: number,
+                        price: number, size: number, clientOrderId: number): void {
+    this.state.events.writeEvent(acceptedHead(EventCode.ACCEPTED, side, type, tif, stp), asset, id, trader, price, size,
+      size, clientOrderId, 0);
+  }
+
+  placeLimit(out: Float64Array, at: number, command: number, trader: number, asset: number, side: number,
+             price: number, size: number, timestamp: number, tif: number, stp: number, clientOrderId: number): void {
+    const state = this.state;
+    const book = state.books.findBook(asset);
+    const opp = book === NIL ? NIL : bookSide(book, side ^ 1);
+    const threshold = crossingThreshold(side, price);
+    const crosses = opp !== NIL && state.levels.bestKey(opp) >= threshold;
+    if (tif === TifCode.POST_ONLY && crosses) return this.reject(out, at, ReasonCode.WOULD_CROSS, 0, trader, asset, side, price, size);
+    if (tif === TifCode.FOK && (!crosses || this.dryRun(opp, threshold, size, trader, stp) < size)) {
+      return this.reject(out, at, ReasonCode.CANNOT_FILL, 0, trader, asset, side, price, size);
+    }
+    // An order that crosses never rests beyond a limit: if anything of it rests, it first took
+    // every maker (and so every level) within its price, freeing at least what it needs.
+    if (!crosses && (tif === TifCode.GTC || tif === TifCode.POST_ONLY) && !this.hasRoom(book, side, price, 0, 0)) {
+      return this.reject(out, at, ReasonCode.CAPACITY, 0, trader, asset, side, price, size);
+    }
+    const id = state.nextOrderId++;
+    this.writeAccepted(asset, id, trader, side, OrderTypeCode.LIMIT, tif, stp, price, size, clientOrderId);
+    const left = crosses ? this.matchTaker(opp, side, threshold, size, trader, stp, id, command, asset) : size;
+    const filled = size - left;
+    if (crosses && this.stoppedBySelfTrade) {
+      this.endTaker(ReasonCode.SELF_TRADE, side, asset, id, trader, price, left);
+      return writeResult(out, at, StatusCode.CANCELLED, ReasonCode.SELF_TRADE, id, filled, 0);
+    }
+    if (left === 0) return writeResult(out, at, StatusCode.FILLED, ReasonCode.NONE, id, filled, 0);
+    if (tif === TifCode.IOC || tif === TifCode.FOK) {
+      this.endTaker(ReasonCode.IOC_REMAINDER, side, asset, id, trader, price, left);
+      return writeResult(out, at, StatusCode.CANCELLED, ReasonCode.NONE, id, filled, 0);
+    }
+    const own = bookSide(book === NIL ? state.books.findOrCreateBook(asset, state.levels) : book, side);
+    const order = createIndexedOrder(state.orders, state.index, id, left, timestamp, trader, stp);
+    linkOrder(state, own, state.levels.findLevel(own, price), price, order, asset, trader);
+    writeResult(out, at, StatusCode.RESTING, ReasonCode.NONE, id, filled, left);
+  }
+
+  placeMarket(out: Float64Array, at: number, command: number, trader: number, asset: number, side: number,
+              size: number, protectionPrice: number, stp: number, clientOrderId: number): void {
+    const state = this.state;
+    const id = state.nextOrderId++;
+    this.writeAccepted(asset, id, trader, side, OrderTypeCode.MARKET, TifCode.IOC, stp, protectionPrice, size, clientOrderId);
+    const book = state.books.findBook(asset);
+    const left = book === NIL ? size
+      : this.matchTaker(bookSide(book, side ^ 1), side, crossingThreshold(side, protectionPrice), size, trader, stp, id, command, asset);
+    const filled = size - left;
+    if (book !== NIL && this.stoppedBySelfTrade) {
+      this.endTaker(ReasonCode.SELF_TRADE, side, asset, id, trader, protectionPrice, left);
+      return writeResult(out, at, StatusCode.CANCELLED, ReasonCode.SELF_TRADE, id, filled, 0);
+    }
+    if (left === 0) return writeResult(out, at, StatusCode.FILLED, ReasonCode.NONE, id, filled, 0);
+    this.endTaker(ReasonCode.MARKET_REMAINDER, side, asset, id, trader, protectionPrice, left);
+    writeResult(out, at, StatusCode.CANCELLED, ReasonCode.NONE, id, filled, 0);
+  }
+
+  cancel(out: Float64Array, at: number, trader: number, asset: number, id: number): void {
+    const order = this.ownedOrder(out, at, trader, asset, id);
+    if (order === NIL) return;
+    cancelOrderAt(this.state, order, asset);
+    writeResult(out, at, StatusCode.OK, ReasonCode.NONE, id, 0, 0);
+  }
+
+  reduce(out: Float64Array, at: number, trader: number, asset: number, id: number, by: number): void {
+    const order = this.ownedOrder(out, at, trader, asset, id);
+    if (order === NIL) return;
+    const state = this.state;
+    const remaining = state.orders.remaining[order];
+    if (by >= remaining) {
+      removeOrder(state, order, ReasonCode.REDUCED_TO_ZERO, asset);
+      return writeResult(out, at, StatusCode.OK, ReasonCode.NONE, id, 0, 0);
+    }
+    shrinkOrder(state, order, by);
     const levels = state.levels;
-    const levelPrice = levels.price;
-    const levelSize = levels.size;
-    const levelHead = levels.head;
-    const levelCount = levels.orderCount;
-    const books = state.books;
-    const queue = book * 2 + (side ^ 1);
-    const keys = books.keys[queue];
-    const queueLevels = books.levels[queue];
-    const index = state.index;
-    const tag = command * 2 + side;
-    const screenSelf = stp !== StpCode.ALLOW;
+    const level = state.orders.level[order];
+    state.events.writeLevelEvent(eventHead(EventCode.REDUCED, ReasonCode.NONE, levels.side[level] & 1), asset, id, trader,
+      levels.price[level], by, remaining - by, 0, 0, levels.total[level], levels.count[level]);
+    writeResult(out, at, StatusCode.OK, ReasonCode.NONE, id, 0, remaining - by);
+  }
 
-    let fills = this.fills;
-    let f = this.fillCount * FILL_SLOTS;
-    let left = size;
-    let stopped = false;
-
-    while (left > 0) {
-      const depth = books.depth[queue];
-      if (depth === 0 || keys[depth - 1] < bound) break;
-      const level = queueLevels[depth - 1];
-      const price = levelPrice[level];
-      let count = levelCount[level];
-      let maker = levelHead[level];
-      while (maker !== NIL) {
-        if (screenSelf && makerTrader[maker] === trader) {
-          if (stp === StpCode.CANCEL_TAKER) {
-            stopped = true;
-            break;
-          }
-          const after = next[maker];
-          levelSize[level] -= remaining[maker];
-          index.delete(makerId[maker]);
-          orders.free(maker);
-          count--;
-          maker = after;
-          if (stp === StpCode.CANCEL_BOTH) {
-            stopped = true;
-            break;
-          }
-          continue;
-        }
-        const makerLeft = remaining[maker];
-        const quantity = left < makerLeft ? left : makerLeft;
-        if (f + FILL_SLOTS > fills.length) fills = this.growFills();
-        fills[f] = tag;
-        fills[f + 1] = asset;
-        fills[f + 2] = makerId[maker];
-        fills[f + 3] = takerId;
-        fills[f + 4] = makerTrader[maker];
-        fills[f + 5] = trader;
-        fills[f + 6] = price;
-        fills[f + 7] = quantity;
-        f += FILL_SLOTS;
-        left -= quantity;
-        levelSize[level] -= quantity;
-        if (quantity < makerLeft) {
-          remaining[maker] = makerLeft - quantity;
-          break;
-        }
-        const after = next[maker];
-        index.delete(makerId[maker]);
-        orders.free(maker);
-        count--;
-        maker = after;
-        if (left === 0) break;
-      }
-      levelCount[level] = count;
-      if (count === 0) {
-        books.popBest(queue);
-        levels.free(level);
-      } else {
-        levelHead[level] = maker;
-        orders.prev[maker] = NIL;
-      }
-      if (stopped) break;
+  /** price or size 0: unchanged. */
+  modify(out: Float64Array, at: number, command: number, trader: number, asset: number, id: number,
+         price: number, size: number, timestamp: number): void {
+    const order = this.ownedOrder(out, at, trader, asset, id);
+    if (order === NIL) return;
+    const state = this.state;
+    const { orders, levels, events } = state;
+    const level = orders.level[order];
+    const own = levels.side[level];
+    const side = sideCode(own);
+    const oldPrice = levels.price[level];
+    const remaining = orders.remaining[order];
+    const newPrice = price > 0 ? price : oldPrice;
+    const newSize = size > 0 ? size : remaining;
+    if (newPrice === oldPrice && newSize <= remaining) {
+      // A reduce in place (or no change): keeps its place and its timestamp.
+      if (newSize < remaining) shrinkOrder(state, order, remaining - newSize);
+      events.writeLevelEvent(eventHead(EventCode.MODIFIED, ReasonCode.NONE, side), asset, id, trader, oldPrice, remaining,
+        newSize, newPrice, 0, levels.total[level], levels.count[level]);
+      return writeResult(out, at, StatusCode.RESTING, ReasonCode.NONE, id, 0, newSize);
     }
 
-    this.fillCount = f / FILL_SLOTS;
-    this.selfTradeStop = stopped;
+    // Re-entry as a GTC taker with the same id, trader and stp. It already counts as a resting
+    // order; it needs a level only if none is left at its new price once it has left its own.
+    const book = sideBook(own);
+    const opp = bookSide(book, side ^ 1);
+    const threshold = crossingThreshold(side, newPrice);
+    const crosses = levels.bestKey(opp) >= threshold;
+    const leavesLevelEmpty = levels.count[level] === 1;
+    if (!crosses) {
+      const freedLevels = newPrice !== oldPrice && leavesLevelEmpty ? 1 : 0;
+      if (!this.hasRoom(book, side, newPrice, 1, freedLevels)) {
+        return this.reject(out, at, ReasonCode.CAPACITY, id, trader, asset, 0, 0, 0);
+      }
+    }
+    const stp = orders.stp[order];
+    unlinkOrder(state, order);
+    events.writeLevelEvent(eventHead(EventCode.MODIFIED, ReasonCode.NONE, side) | PRIORITY_LOST, asset, id, trader, oldPrice,
+      remaining, newSize, newPrice, 0, leavesLevelEmpty ? 0 : levels.total[level], leavesLevelEmpty ? 0 : levels.count[level]);
+    const left = crosses ? this.matchTaker(opp, side, threshold, newSize, trader, stp, id, command, asset) : newSize;
+    const filled = newSize - left;
+    if (crosses && this.stoppedBySelfTrade) {
+      retireOrder(state, order);
+      this.endTaker(ReasonCode.SELF_TRADE, side, asset, id, trader, newPrice, left);
+      return writeResult(out, at, StatusCode.CANCELLED, ReasonCode.SELF_TRADE, id, filled, 0);
+    }
+    if (left === 0) {
+      retireOrder(state, order);
+      return writeResult(out, at, StatusCode.FILLED, ReasonCode.NONE, id, filled, 0);
+    }
+    orders.remaining[order] = left;
+    orders.timestamp[order] = timestamp;
+    linkOrder(state, own, levels.findLevel(own, newPrice), newPrice, order, asset, trader);
+    writeResult(out, at, StatusCode.RESTING, ReasonCode.NONE, id, filled, left);
+  }
+
+  /**
+   * Matches a taker against side `opp` while its best level's key is at least `threshold`;
+   * returns what is left of `size`. Fills are tagged with the command index.
+   */
+  matchTaker(opp: number, takerSide: number, threshold: number, size: number, trader: number, stp: number,
+             takerId: number, command: number, asset: number): number {
+    const state = this.state;
+    const { orders, levels, events } = state;
+    const remaining = orders.remaining;
+    const makerTrader = orders.trader;
+    const head = levels.head;
+    // Matching only takes levels off this side, so its arrays never move meanwhile.
+    const keys = levels.sideKeys[opp];
+    const sideLevels = levels.sideLevels[opp];
+    const sideLength = levels.sideLength;
+    const tag = command * 2 + takerSide;
+    const fillHead = eventHead(EventCode.FILL, ReasonCode.NONE, takerSide ^ 1);
+    const buffers = this.buffers;
+    let fills = buffers.fills;
+    let f = buffers.fillCount * FILL_SLOTS;
+    let left = size;
+    let stopped = false;
+    while (left > 0) {
+      const n = sideLength[opp];
+      if (n === 0 || keys[n - 1] < threshold) break;
+      const level = sideLevels[n - 1];
+      const maker = head[level];
+      if (stp !== StpCode.ALLOW && makerTrader[maker] === trader) {
+        if (stp === StpCode.CANCEL_TAKER) {
+          stopped = true;
+          break;
+        }
+        removeOrder(state, maker, ReasonCode.SELF_TRADE, asset);
+        if (stp === StpCode.CANCEL_BOTH) {
+          stopped = true;
+          break;
+        }
+        continue;
+      }
+      const makerLeft = remaining[maker];
+      const traded = left < makerLeft ? left : makerLeft;
+      const makerId = orders.id[maker];
+      const makerOwner = makerTrader[maker];
+      const price = levels.price[level];
+      if (f + FILL_SLOTS > fills.length) fills = buffers.growFills();
+      fills[f] = tag;
+      fills[f + 1] = asset;
+      fills[f + 2] = makerId;
+      fills[f + 3] = takerId;
+      fills[f + 4] = makerOwner;
+      fills[f + 5] = trader;
+      fills[f + 6] = price;
+      fills[f + 7] = traded;
+      f += FILL_SLOTS;
+      left -= traded;
+      // The level as it is after this fill: the maker gone (and the level with it) or shrunk.
+      const consumed = traded === makerLeft;
+      const ordersAfter = consumed ? levels.count[level] - 1 : levels.count[level];
+      const sizeAfter = ordersAfter === 0 ? 0 : levels.total[level] - traded;
+      if (consumed) removeOrder(state, maker, ReasonCode.NONE, asset);
+      else shrinkOrder(state, maker, traded);
+      events.writeLevelEvent(fillHead, asset, makerId, makerOwner, price, traded, makerLeft - traded, takerId, trader,
+        sizeAfter, ordersAfter);
+    }
+    buffers.fillCount = f / FILL_SLOTS;
+    this.stoppedBySelfTrade = stopped;
     return left;
   }
 
   /**
-   * What a taker could fill within `bound` without changing anything (fill-or-kill): a
-   * same-trader maker adds nothing, and under cancel_taker or cancel_both ends the run.
-   * Stops counting once `size` is reached.
+   * Walks side `opp` in matching order without changing it: what a taker could fill within
+   * `threshold` (fill-or-kill), stopping once it reaches `size`. A same-trader maker adds nothing
+   * and, under cancel_taker or cancel_both, ends the walk.
    */
-  fillable(state: BookState, book: number, side: number, bound: number, size: number,
-           trader: number, stp: number): number {
-    const books = state.books;
-    const queue = book * 2 + (side ^ 1);
-    const keys = books.keys[queue];
-    const queueLevels = books.levels[queue];
-    const levels = state.levels;
-    const orders = state.orders;
-    let sum = 0;
-    for (let d = books.depth[queue] - 1; d >= 0 && keys[d] >= bound && sum < size; d--) {
-      const level = queueLevels[d];
+  dryRun(opp: number, threshold: number, size: number, trader: number, stp: number): number {
+    const { orders, levels } = this.state;
+    const keys = levels.sideKeys[opp];
+    const sideLevels = levels.sideLevels[opp];
+    let fillable = 0;
+    for (let i = levels.sideLength[opp] - 1; i >= 0 && keys[i] >= threshold && fillable < size; i--) {
+      const level = sideLevels[i];
       if (stp === StpCode.ALLOW) {
-        sum += levels.size[level];
+        fillable += levels.total[level];
         continue;
       }
-      for (let o = levels.head[level]; o !== NIL && sum < size; o = orders.next[o]) {
-        if (orders.trader[o] !== trader) sum += orders.remaining[o];
-        else if (stp !== StpCode.CANCEL_MAKER) return sum;
+      for (let o = levels.head[level]; o !== NIL && fillable < size; o = orders.next[o]) {
+        if (orders.trader[o] !== trader) fillable += orders.remaining[o];
+        else if (stp !== StpCode.CANCEL_MAKER) return fillable;
       }
     }
-    return sum;
+    return fillable;
   }
 
-  private growFills(): Float64Array {
-    const grown = new Float64Array(this.fills.length * 2);
-    grown.set(this.fills);
-    this.fills = grown;
-    return grown;
+  /** Whether one more resting order at this price stays within the limits, after freeing what is given. */
+  private hasRoom(book: number, side: number, price: number, freedOrders: number, freedLevels: number): boolean {
+    const state = this.state;
+    if (state.orders.live - freedOrders + 1 > this.limits.maxOrders) return false;
+    if (this.limits.maxLevels === Infinity) return true;
+    const needsLevel = book === NIL || state.levels.findLevel(bookSide(book, side), price) === NIL;
+    return !needsLevel || state.levels.live - freedLevels + 1 <= this.limits.maxLevels;
+  }
+
+  /** The resting order `id` if it is in `asset`'s book and `trader` owns it; else writes the rejection and returns NIL. */
+  private ownedOrder(out: Float64Array, at: number, trader: number, asset: number, id: number): number {
+    const state = this.state;
+    const order = state.index.get(id);
+    if (order === NIL || state.books.asset[sideBook(state.levels.side[state.orders.level[order]])] !== asset) {
+      this.reject(out, at, ReasonCode.UNKNOWN_ORDER, id, trader, asset, 0, 0, 0);
+      return NIL;
+    }
+    if (state.orders.trader[order] !== trader) {
+      this.reject(out, at, ReasonCode.NOT_OWNER, id, trader, asset, 0, 0, 0);
+      return NIL;
+    }
+    return order;
   }
 }

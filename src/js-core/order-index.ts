@@ -1,4 +1,6 @@
-// Order id -> pool slot, for O(1) cancel, reduce and modify by id.
+// Order id -> order slot, for O(1) cancel, reduce and modify by id (mirrors
+// assembly/order-index.ts; the tables differ: JS keys on a Float64Array of ids beside the slots,
+// the WASM core packs a record pointer and a probe distance into 4 bytes).
 //
 // Open addressing with linear probing, hash = id & mask. Ids are handed out 1, 2, 3, ..., so
 // live ids form a dense window and land in consecutive buckets with almost no collisions: a
@@ -7,7 +9,7 @@
 // the endless place/cancel churn of an order book. Load is kept at or below one half.
 // On the mixed benchmark flow (10,000 resting orders) this table ran the whole core at about
 // 9 M ops/s where a Map<number, number> gave about 6.5 M.
-import { NIL } from './order-pool.js';
+import { NIL, type Orders } from './orders.js';
 
 const EMPTY = 0; // no order id is 0
 
@@ -96,4 +98,21 @@ export class OrderIndex {
     this.slots = slots;
     this.mask = mask;
   }
+}
+
+/**
+ * A new order record with its fields set, entered in the index: how every order comes to rest,
+ * new or restored.
+ */
+export function createIndexedOrder(
+  orders: Orders, index: OrderIndex, id: number, remaining: number, timestamp: number, trader: number, stp: number,
+): number {
+  const order = orders.takeOrder();
+  orders.id[order] = id;
+  orders.remaining[order] = remaining;
+  orders.timestamp[order] = timestamp;
+  orders.trader[order] = trader;
+  orders.stp[order] = stp;
+  index.add(id, order);
+  return order;
 }

@@ -10,26 +10,27 @@
 //   format      "LOBCORE" magic (7 bytes), database format version (1 byte)
 //   head        height, lastSequence, nextOrderId, nextFillSeq
 //   journal     entryCount:u32, then segments in order:
-//                 0x01 count:u32 commands (count x 64-byte batch.ts records)
+//                 0x01 count:u32 commands (count x COMMAND_BYTES records, src/operations.ts)
 //                 0x02 height:f64 (a setHeight)
 //   fill-block, order-fills, trader-fills: see fill-codecs.ts
 //   checkpoint  sequence, height, nextFillSeq, nextOrderId, restingOrders, byteLength,
 //               chunkCount, chunkBytes, sha256 of the snapshot (32 bytes)
 //   chunk       raw snapshot bytes (no frame: the manifest's sha256 covers all chunks)
 import { LobError } from '../errors.js';
-import { COMMAND_BYTES } from '../batch.js';
+import { COMMAND_BYTES } from '../operations.js';
 import { crc32 } from './crc32.js';
 import { describeKey } from './keys.js';
 
 /**
  * The layout of the database as a whole; bump when keys or value framing change incompatibly.
  * 1: one key per fill plus four index keys per fill. 2: fill blocks and per-flush postings.
+ * 3: command records of 96 bytes (room for trigger prices, budgets and flags).
  */
-export const DATABASE_FORMAT_VERSION = 2;
+export const DATABASE_FORMAT_VERSION = 3;
 const DATABASE_MAGIC = Buffer.from('LOBCORE', 'latin1');
 
 const HEAD_VERSION = 1;
-const JOURNAL_VERSION = 1;
+const JOURNAL_VERSION = 2;
 const CHECKPOINT_VERSION = 1;
 
 export const FRAME_BYTES = 1 + 4;

@@ -1,10 +1,10 @@
-// The command journal. Every mutating call becomes a 64-byte batch record (batch.ts layout),
+// The command journal. Every mutating call becomes a command record (src/operations.ts layout),
 // every height change an entry of its own; each entry gets the next sequence number. Entries
 // wait here until a flush seals them into one journal value keyed by its first sequence.
 //
 // One value per flush, not per command: measured faster (docs/storage.md, "Keys and values"),
 // and replay feeds each run of commands to engine.submitBatch in one call.
-import { COMMAND_SLOTS, writeCommand } from '../batch.js';
+import { COMMAND_SLOTS, type RequestEncoder } from '../operations.js';
 import { LobError } from '../errors.js';
 import { decodeJournal, encodeJournal } from './codecs.js';
 import type { JournalEntryRun, JournalSegmentSource } from './codecs.js';
@@ -44,12 +44,10 @@ export class JournalBuffer {
     return n;
   }
 
-  appendCommand(
-    head: number, trader: number, asset: number, orderId: number,
-    price: number, size: number, timestamp: number, clientOrderId: number,
-  ): void {
+  /** Appends a validated per-call request, encoded by its operation's encoder. */
+  appendRequest(encode: RequestEncoder, request: unknown): void {
     const offset = this.reserve(1); // first: it may replace this.slots with a larger buffer
-    writeCommand(this.slots, offset, head, trader, asset, orderId, price, size, timestamp, clientOrderId);
+    encode(request, this.slots, offset);
   }
 
   /** Appends `count` encoded commands as they are (the batch path: raw bytes in, raw bytes out). */

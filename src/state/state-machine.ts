@@ -3,10 +3,10 @@
 // (journal, fills, fill indexes, head); checkpoints copy the books out at an exact journal
 // sequence; opening a path recovers the newest good checkpoint plus the journal after it.
 // Without a path the same API runs in memory and persists nothing.
-import { Op } from '../codes.js';
 import { createEngine } from '../engine.js';
 import type { Engine } from '../engine.js';
-import { limitHead, marketHead, type BatchResults, type CommandBatch } from '../batch.js';
+import type { BatchResults, CommandBatch } from '../batch.js';
+import { encodeRequest } from '../operations.js';
 import type { CoreLimits } from '../core.js';
 import { LobError, invalidArgument } from '../errors.js';
 import { isNonNegativeSafeInteger, isPositiveSafeInteger } from '../validate.js';
@@ -244,21 +244,21 @@ export class CoreStateMachine {
   placeLimitOrder(req: LimitOrderRequest): StateOrderResult {
     this.assertWritable('placeLimitOrder');
     const result = this.engine.placeLimit(req);
-    this.persistence?.journal.appendCommand(limitHead(req.side, req.timeInForce, req.stp), req.trader, req.asset, 0, req.price, req.size, req.timestamp, req.clientOrderId ?? 0);
+    this.persistence?.journal.appendRequest(encodeRequest.placeLimit, req);
     return this.recordResult(result);
   }
 
   placeMarketOrder(req: MarketOrderRequest): StateOrderResult {
     this.assertWritable('placeMarketOrder');
     const result = this.engine.placeMarket(req);
-    this.persistence?.journal.appendCommand(marketHead(req.side, req.stp), req.trader, req.asset, 0, req.protectionPrice ?? 0, req.size, req.timestamp, 0);
+    this.persistence?.journal.appendRequest(encodeRequest.placeMarket, req);
     return this.recordResult(result);
   }
 
   cancelOrder(req: CancelRequest): CancelResult {
     this.assertWritable('cancelOrder');
     const result = this.engine.cancel(req);
-    this.persistence?.journal.appendCommand(Op.CANCEL, req.trader, req.asset, req.orderId, 0, 0, 0, 0);
+    this.persistence?.journal.appendRequest(encodeRequest.cancel, req);
     this.afterMutation(1);
     return result;
   }
@@ -266,7 +266,7 @@ export class CoreStateMachine {
   reduceOrder(req: ReduceRequest): CancelResult {
     this.assertWritable('reduceOrder');
     const result = this.engine.reduce(req);
-    this.persistence?.journal.appendCommand(Op.REDUCE, req.trader, req.asset, req.orderId, 0, req.by, 0, 0);
+    this.persistence?.journal.appendRequest(encodeRequest.reduce, req);
     this.afterMutation(1);
     return result;
   }
@@ -274,7 +274,7 @@ export class CoreStateMachine {
   modifyOrder(req: ModifyRequest): StateOrderResult {
     this.assertWritable('modifyOrder');
     const result = this.engine.modify(req);
-    this.persistence?.journal.appendCommand(Op.MODIFY, req.trader, req.asset, req.orderId, req.price ?? 0, req.size ?? 0, req.timestamp, 0);
+    this.persistence?.journal.appendRequest(encodeRequest.modify, req);
     return this.recordResult(result);
   }
 

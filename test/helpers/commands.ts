@@ -4,7 +4,10 @@ import fc from 'fast-check';
 import { BatchResults, CommandBatch } from '../../src/batch.js';
 import { LobError } from '../../src/errors.js';
 import type { Engine } from '../../src/engine.js';
+import { EVENT_SLOTS, EventSlot, type EventList } from '../../src/events.js';
 import type {
+  CancelAllRequest,
+  CancelAllResult,
   CancelRequest,
   CancelResult,
   Fill,
@@ -30,11 +33,12 @@ export type Command =
   | { op: 'market'; req: MarketOrderRequest }
   | { op: 'cancel'; req: CancelRequest; target?: LiveTarget }
   | { op: 'reduce'; req: ReduceRequest; target?: LiveTarget }
-  | { op: 'modify'; req: ModifyRequest; target?: LiveTarget };
+  | { op: 'modify'; req: ModifyRequest; target?: LiveTarget }
+  | { op: 'cancelAll'; req: CancelAllRequest };
 
 /** Resolves a command's live target against an engine's current book; other commands pass through. */
 export function bind(engine: Engine, cmd: Command): Command {
-  if (cmd.op === 'limit' || cmd.op === 'market' || cmd.target === undefined) return cmd;
+  if (cmd.op === 'limit' || cmd.op === 'market' || cmd.op === 'cancelAll' || cmd.target === undefined) return cmd;
   const live = engine.orders(cmd.req.asset);
   if (live.length === 0) return { op: cmd.op, req: cmd.req } as Command;
   const order = live[cmd.target.index % live.length];
@@ -42,7 +46,7 @@ export function bind(engine: Engine, cmd: Command): Command {
   return { op: cmd.op, req: { ...cmd.req, orderId: order.orderId, trader } } as Command;
 }
 
-export type CallResult = OrderResult | CancelResult | { threw: string };
+export type CallResult = OrderResult | CancelResult | CancelAllResult | { threw: string };
 
 /** Sends one command through the per-call API; a throw becomes a value so engines can be compared on it. */
 export function call(engine: Engine, cmd: Command): CallResult {
@@ -58,6 +62,8 @@ export function call(engine: Engine, cmd: Command): CallResult {
         return engine.reduce(cmd.req);
       case 'modify':
         return engine.modify(cmd.req);
+      case 'cancelAll':
+        return engine.cancelAll(cmd.req);
     }
   } catch (e) {
     return { threw: e instanceof LobError ? `${e.code}: ${e.message}` : String(e) };
@@ -73,9 +79,12 @@ export function encode(batch: CommandBatch, cmd: Command): void {
     }
     case 'market': {
       const r = cmd.req;
-      batch.market(r.trader, r.asset, r.side, r.size, r.timestamp, r.protectionPrice ?? 0, r.stp);
+      batch.market(r.trader, r.asset, r.side, r.size, r.timestamp, r.protectionPrice ?? 0, r.stp, r.clientOrderId ?? 0);
       return;
     }
+    case 'cancelAll':
+      batch.cancelAll(cmd.req.trader, cmd.req.asset);
+      return;
     case 'cancel':
       batch.cancel(cmd.req.trader, cmd.req.asset, cmd.req.orderId);
       return;
@@ -108,6 +117,9 @@ export interface Outcome {
 
 export function outcomeOfCall(cmd: Command, result: CallResult): Outcome {
   if ('threw' in result) throw new Error(`command threw: ${result.threw}`);
+  if ('cancelled' in result) {
+    return { status: result.ok ? 'ok' : 'rejected', reason: result.reason, orderId: 0, filled: result.cancelled, remaining: 0, fills: [] };
+  }
   if ('ok' in result) {
     const orderId = (cmd.req as CancelRequest).orderId;
     return result.ok
@@ -118,6 +130,18 @@ export function outcomeOfCall(cmd: Command, result: CallResult): Outcome {
     status: result.status, reason: result.reason, orderId: result.orderId,
     filled: result.filled, remaining: result.remaining, fills: result.fills,
   };
+}
+
+/** The raw event records of an engine's last call or batch, as numbers (byte-for-byte comparable). */
+export function eventRecords(events: EventList): number[] {
+  return Array.from(events.records.subarray(0, events.count * EVENT_SLOTS));
+}
+
+/** Per-call event records renumbered as command `index` of a batch would number them. */
+export function asBatchCommand(records: number[], index: number): number[] {
+  const out = records.slice();
+  for (let o = 0; o < out.length; o += EVENT_SLOTS) out[o + EventSlot.COMMAND] = index;
+  return out;
 }
 
 /** Reads a batch's results into outcomes (copies: the engine reuses its BatchResults). */
@@ -182,15 +206,18 @@ const side = fc.constantFrom('bid' as const, 'ask' as const);
 const timestamp = fc.integer({ min: 0, max: 1_000_000 });
 const tif = fc.constantFrom(undefined, 'GTC' as const, 'IOC' as const, 'FOK' as const, 'POST_ONLY' as const);
 const stp = fc.constantFrom(undefined, 'allow' as const, 'cancel_taker' as const, 'cancel_maker' as const, 'cancel_both' as const);
+const clientOrderId = fc.option(fc.integer({ min: 1, max: MAX_SAFE }), { nil: undefined, freq: 3 });
 
 export function commandArb(shape: FlowShape): fc.Arbitrary<Command> {
   const limit = fc.record({
-    trader, asset, side, price: shape.price, size: shape.size, timestamp, timeInForce: tif, stp,
+    trader, asset, side, price: shape.price, size: shape.size, timestamp, timeInForce: tif, stp, clientOrderId,
   }).map((req): Command => ({ op: 'limit', req: dropUndefined(req) }));
   const market = fc.record({
     trader, asset, side, size: shape.size, timestamp,
-    protectionPrice: fc.option(shape.price, { nil: undefined, freq: 2 }), stp,
+    protectionPrice: fc.option(shape.price, { nil: undefined, freq: 2 }), stp, clientOrderId,
   }).map((req): Command => ({ op: 'market', req: dropUndefined(req) }));
+  const cancelAll = fc.record({ trader, asset: fc.option(targetAsset, { nil: undefined, freq: 3 }) })
+    .map((req): Command => ({ op: 'cancelAll', req: dropUndefined(req) }));
   const cancel = fc.record({ trader, asset: targetAsset, orderId: shape.orderId })
     .chain((req) => withTarget({ op: 'cancel', req }));
   const reduce = fc.record({ trader, asset: targetAsset, orderId: shape.orderId, by: shape.size })
@@ -209,6 +236,7 @@ export function commandArb(shape: FlowShape): fc.Arbitrary<Command> {
     { weight: 3, arbitrary: cancel },
     { weight: 2, arbitrary: reduce },
     { weight: 4, arbitrary: modify },
+    { weight: 1, arbitrary: cancelAll },
   );
 }
 

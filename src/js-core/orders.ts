@@ -1,19 +1,19 @@
-// Every resting order of every book, one slot each, in parallel typed arrays (struct of arrays):
-// the matching loop touches remaining/trader/next of consecutive makers and nothing else, so
-// those stay dense in cache. Slots are recycled through a free list threaded through `next`;
-// the arrays grow by doubling and never shrink, so steady-state flow allocates nothing.
-
+// The resting-order record (mirrors assembly/orders.ts): one slot per order in parallel typed
+// arrays (struct of arrays), so the matching loop touches remaining/trader/next of consecutive
+// makers and nothing else. Slots are recycled through a free list threaded through `next`; the
+// arrays grow by doubling and never shrink, so steady-state flow allocates nothing.
 import { growFloat64, growInt32, growUint8 } from './typed-arrays.js';
 
-/** "No slot": the end of a queue, an empty free list, a missing level. */
+/** "No slot": the end of a queue, an empty free list, a missing level or book. */
 export const NIL = -1;
 
-export class OrderPool {
+export class Orders {
   id: Float64Array;
   remaining: Float64Array;
+  /** Of the command that placed (or last re-entered) the order. */
   timestamp: Float64Array;
   trader: Float64Array;
-  /** Slot of the price level (level-pool.ts) the order rests in. */
+  /** The order's level (levels.ts). */
   level: Int32Array;
   /** Queue links within the level, oldest first; `next` also threads the free list. */
   next: Int32Array;
@@ -21,7 +21,7 @@ export class OrderPool {
   stp: Uint8Array;
 
   capacity: number;
-  /** Resting orders: slots in use. */
+  /** Slots in use. */
   live = 0;
   /** Slots ever handed out; those below it and not live are on the free list. */
   private highWater = 0;
@@ -41,7 +41,7 @@ export class OrderPool {
   }
 
   /** A free slot; its fields hold garbage until the caller writes them. May replace the arrays. */
-  alloc(): number {
+  takeOrder(): number {
     this.live++;
     const slot = this.freeHead;
     if (slot !== NIL) {
@@ -52,7 +52,7 @@ export class OrderPool {
     return this.highWater++;
   }
 
-  free(slot: number): void {
+  giveOrder(slot: number): void {
     this.next[slot] = this.freeHead;
     this.freeHead = slot;
     this.live--;

@@ -1,0 +1,36 @@
+// The buffers a JS core writes its outputs to (mirrors assembly/buffers.ts): fills of the current
+// command or batch, and batch results. Each grows by doubling and is reused, so steady flow
+// allocates nothing; the host reads them in place after each call.
+import { FILL_SLOTS, RESULT_SLOTS } from '../batch.js';
+
+export class Buffers {
+  /** FILL_SLOTS per fill since the current command or batch began. */
+  fills: Float64Array = new Float64Array(FILL_SLOTS * 256);
+  fillCount = 0;
+  /** RESULT_SLOTS per command of the last batch. */
+  results: Float64Array = new Float64Array(RESULT_SLOTS * 256);
+
+  clearFills(): void {
+    this.fillCount = 0;
+  }
+
+  /** Twice the room for fills, the ones written kept; returns the new buffer. */
+  growFills(): Float64Array {
+    const grown = new Float64Array(this.fills.length * 2);
+    grown.set(this.fills);
+    this.fills = grown;
+    return grown;
+  }
+
+  /** Result space for a batch of `count` commands. */
+  reserveBatch(count: number): void {
+    if (count * RESULT_SLOTS <= this.results.length) return;
+    let length = this.results.length;
+    while (length < count * RESULT_SLOTS) length *= 2;
+    this.results = new Float64Array(length);
+  }
+
+  bytes(): number {
+    return this.fills.byteLength + this.results.byteLength;
+  }
+}

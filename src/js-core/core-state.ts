@@ -1,0 +1,28 @@
+// The whole state of one JS core. AssemblyScript keeps the same parts as module globals of its
+// files (one core per WebAssembly instance); a JS process may run many cores, so here they are
+// one object that every function of the core takes first.
+import { Books } from './books.js';
+import { Events } from './events.js';
+import { Levels } from './levels.js';
+import { OrderIndex } from './order-index.js';
+import { Orders } from './orders.js';
+
+export class CoreState {
+  readonly orders: Orders;
+  readonly levels: Levels;
+  readonly index: OrderIndex;
+  readonly books = new Books();
+  /** The id the next accepted order gets. */
+  nextOrderId = 1;
+
+  /** `events`: where book changes are written; it outlives a state that a restore replaces. */
+  constructor(readonly events: Events = new Events(), orderCapacity = 1024, levelCapacity = 256) {
+    this.orders = new Orders(orderCapacity);
+    this.levels = new Levels(levelCapacity);
+    this.index = new OrderIndex(orderCapacity);
+  }
+
+  bytes(): number {
+    return this.orders.bytes() + this.levels.bytes() + this.index.bytes() + this.books.bytes();
+  }
+}

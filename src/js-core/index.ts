@@ -1,0 +1,146 @@
+// The TypeScript matching core behind the MatchingCore interface (mirrors assembly/index.ts, the
+// WASM core's exports, which src/wasm-core.ts wraps): the reference the WebAssembly core is
+// tested against and the baseline it is benchmarked against, so it is both exact
+// (docs/semantics.md) and a real engine (typed-array pools, intrusive queues, no allocation per
+// order). Per-call commands write their outcome to `out`; batches to the results buffer.
+import { OUT_EVENT_COUNT, OUT_FILL_COUNT, OUT_SLOTS } from '../core.js';
+import type { CoreLimits, MatchingCore } from '../core.js';
+import { COMMAND_SLOTS } from '../operations.js';
+import type { BatchStorage } from '../batch.js';
+import { runCommands } from './batch.js';
+import { Buffers } from './buffers.js';
+import { cancelAll } from './cancel-all.js';
+import { CoreState } from './core-state.js';
+import { Matching, type Limits } from './matching.js';
+import { writeBookOrders, writeLevels, writeOrderById } from './queries.js';
+import { restoreSnapshot, writeSnapshot } from './snapshot.js';
+
+export class JsCore implements MatchingCore {
+  readonly backend = 'js' as const;
+  readonly out = new Float64Array(OUT_SLOTS);
+
+  private readonly buffers = new Buffers();
+  private readonly limits: Limits;
+  private readonly matching: Matching;
+
+  constructor(limits: CoreLimits = {}) {
+    this.limits = { maxOrders: limits.maxOrders ?? Infinity, maxLevels: limits.maxLevels ?? Infinity };
+    this.matching = new Matching(new CoreState(), this.buffers, this.limits);
+  }
+
+  private get state(): CoreState {
+    return this.matching.state;
+  }
+
+  get fills(): Float64Array {
+    return this.buffers.fills;
+  }
+  get batchResults(): Float64Array {
+    return this.buffers.results;
+  }
+  get events(): Float64Array {
+    return this.state.events.records;
+  }
+  get eventCount(): number {
+    return this.state.events.count;
+  }
+  get nextOrderId(): number {
+    return this.state.nextOrderId;
+  }
+  get restingOrders(): number {
+    return this.state.orders.live;
+  }
+
+  placeLimit(trader: number, asset: number, side: number, price: number, size: number,
+             timestamp: number, tif: number, stp: number, clientOrderId: number): void {
+    this.beginCall();
+    this.matching.placeLimit(this.out, 0, 0, trader, asset, side, price, size, timestamp, tif, stp, clientOrderId);
+    this.finishCall();
+  }
+
+  placeMarket(trader: number, asset: number, side: number, size: number, _timestamp: number,
+              protectionPrice: number, stp: number, clientOrderId: number): void {
+    this.beginCall();
+    this.matching.placeMarket(this.out, 0, 0, trader, asset, side, size, protectionPrice, stp, clientOrderId);
+    this.finishCall();
+  }
+
+  cancel(trader: number, asset: number, orderId: number): void {
+    this.beginCall();
+    this.matching.cancel(this.out, 0, trader, asset, orderId);
+    this.finishCall();
+  }
+
+  reduce(trader: number, asset: number, orderId: number, by: number): void {
+    this.beginCall();
+    this.matching.reduce(this.out, 0, trader, asset, orderId, by);
+    this.finishCall();
+  }
+
+  modify(trader: number, asset: number, orderId: number, price: number, size: number, timestamp: number): void {
+    this.beginCall();
+    this.matching.modify(this.out, 0, 0, trader, asset, orderId, price, size, timestamp);
+    this.finishCall();
+  }
+
+  cancelAll(trader: number, asset: number, allAssets: boolean): void {
+    this.beginCall();
+    cancelAll(this.state, this.out, 0, trader, asset, allAssets);
+    this.finishCall();
+  }
+
+  runBatch(commands: Float64Array, count: number): number {
+    return runCommands(this.matching, this.buffers, commands, count);
+  }
+
+  createBatchStorage(commands: number): BatchStorage {
+    // The JS core reads any Float64Array where it is: the heap is its own memory.
+    let records = new Float64Array(commands * COMMAND_SLOTS);
+    return {
+      owner: this,
+      view: () => records,
+      reserve: (wanted: number, keep: number) => {
+        if (wanted * COMMAND_SLOTS > records.length) {
+          const grown = new Float64Array(Math.max(wanted, (records.length / COMMAND_SLOTS) * 2) * COMMAND_SLOTS);
+          grown.set(records.subarray(0, keep * COMMAND_SLOTS));
+          records = grown;
+        }
+        return records;
+      },
+    };
+  }
+
+  levels(asset: number, side: number, maxLevels: number): Float64Array {
+    return writeLevels(this.state, asset, side, maxLevels);
+  }
+  findOrder(orderId: number): Float64Array | null {
+    return writeOrderById(this.state, orderId);
+  }
+  listOrders(asset: number): Float64Array {
+    return writeBookOrders(this.state, asset);
+  }
+
+  snapshot(): Uint8Array {
+    return writeSnapshot(this.state);
+  }
+
+  restore(snapshot: Uint8Array): void {
+    // Built aside and swapped in whole: a corrupt snapshot throws before anything changes.
+    this.matching.state = restoreSnapshot(snapshot, this.limits.maxOrders, this.limits.maxLevels, this.state.events);
+  }
+
+  memoryBytes(): number {
+    return this.state.bytes() + this.out.byteLength + this.buffers.bytes() + this.state.events.bytes();
+  }
+
+  private beginCall(): void {
+    this.buffers.clearFills();
+    this.state.events.clearEvents();
+    this.state.events.command = 0;
+  }
+
+  private finishCall(): void {
+    this.out[OUT_FILL_COUNT] = this.buffers.fillCount;
+    this.out[OUT_EVENT_COUNT] = this.state.events.count;
+  }
+}

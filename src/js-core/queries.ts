@@ -1,0 +1,72 @@
+// Read-only views of the books as f64 slots (mirrors assembly/queries.ts; layouts in src/core.ts).
+// They allocate: queries are not the hot path, and a copy outlives the next call.
+import {
+  LEVEL_SLOTS, ORDER_SLOTS, ORD_ASSET, ORD_ID, ORD_PRICE, ORD_REMAINING, ORD_SIDE, ORD_STP, ORD_TIMESTAMP, ORD_TRADER,
+} from '../core.js';
+import { SideCode } from '../codes.js';
+import { bookSide, sideBook, sideCode } from './books.js';
+import type { CoreState } from './core-state.js';
+import { NIL } from './orders.js';
+
+/** The level `rank` places from the best (0 = best) of a side. */
+function levelByRank(state: CoreState, s: number, rank: number): number {
+  return state.levels.sideLevels[s][state.levels.sideLength[s] - 1 - rank];
+}
+
+export function writeLevels(state: CoreState, asset: number, side: number, most: number): Float64Array {
+  const book = state.books.findBook(asset);
+  if (book === NIL) return new Float64Array(0);
+  const s = bookSide(book, side);
+  const levels = state.levels;
+  const n = Math.min(levels.sideLength[s], most);
+  const out = new Float64Array(n * LEVEL_SLOTS);
+  for (let rank = 0; rank < n; rank++) {
+    const level = levelByRank(state, s, rank);
+    out[rank * LEVEL_SLOTS] = levels.price[level];
+    out[rank * LEVEL_SLOTS + 1] = levels.total[level];
+    out[rank * LEVEL_SLOTS + 2] = levels.count[level];
+  }
+  return out;
+}
+
+function writeOrder(state: CoreState, out: Float64Array, at: number, order: number): void {
+  const { orders, levels, books } = state;
+  const level = orders.level[order];
+  const s = levels.side[level];
+  out[at + ORD_ID] = orders.id[order];
+  out[at + ORD_ASSET] = books.asset[sideBook(s)];
+  out[at + ORD_SIDE] = sideCode(s);
+  out[at + ORD_PRICE] = levels.price[level];
+  out[at + ORD_TRADER] = orders.trader[order];
+  out[at + ORD_REMAINING] = orders.remaining[order];
+  out[at + ORD_TIMESTAMP] = orders.timestamp[order];
+  out[at + ORD_STP] = orders.stp[order];
+}
+
+export function writeOrderById(state: CoreState, id: number): Float64Array | null {
+  const order = state.index.get(id);
+  if (order === NIL) return null;
+  const out = new Float64Array(ORDER_SLOTS);
+  writeOrder(state, out, 0, order);
+  return out;
+}
+
+export function writeBookOrders(state: CoreState, asset: number): Float64Array {
+  const book = state.books.findBook(asset);
+  if (book === NIL) return new Float64Array(0);
+  const levels = state.levels;
+  const total = levels.sideOrders[bookSide(book, SideCode.BID)] + levels.sideOrders[bookSide(book, SideCode.ASK)];
+  const out = new Float64Array(total * ORDER_SLOTS);
+  let at = 0;
+  for (let side: number = SideCode.BID; side <= SideCode.ASK; side++) {
+    const s = bookSide(book, side);
+    const n = levels.sideLength[s];
+    for (let rank = 0; rank < n; rank++) {
+      for (let order = levels.head[levelByRank(state, s, rank)]; order !== NIL; order = state.orders.next[order]) {
+        writeOrder(state, out, at, order);
+        at += ORDER_SLOTS;
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,97 @@
+// Putting orders on the book and taking them off (mirrors assembly/resting.ts): the only code
+// that links and unlinks queue records and keeps level totals and side counts. It also writes
+// the events of what it changes: an order resting, an order removed.
+import { EventCode, ReasonCode } from '../codes.js';
+import type { CoreState } from './core-state.js';
+import { eventHead } from './events.js';
+import { NIL } from './orders.js';
+
+/**
+ * Links an order (fields other than the queue links already set) at the back of its price level
+ * on side `s`: `level` when the caller found it, else a new one. Writes its RESTED event.
+ */
+export function linkOrder(state: CoreState, s: number, level: number, price: number, order: number, asset: number, trader: number): void {
+  const levels = state.levels;
+  if (level === NIL) level = levels.addLevel(s, price);
+  appendToLevel(state, level, order);
+  const remaining = state.orders.remaining[order];
+  state.events.writeLevelEvent(eventHead(EventCode.RESTED, ReasonCode.NONE, s & 1), asset, state.orders.id[order], trader,
+    price, remaining, remaining, 0, 0, levels.total[level], levels.count[level]);
+}
+
+/** Puts an order at the back of a level's queue. */
+function appendToLevel(state: CoreState, level: number, order: number): void {
+  const orders = state.orders;
+  const levels = state.levels;
+  const tail = levels.tail[level];
+  orders.level[order] = level;
+  orders.next[order] = NIL;
+  orders.prev[order] = tail;
+  if (tail === NIL) levels.head[level] = order;
+  else orders.next[tail] = order;
+  levels.tail[level] = order;
+  levels.count[level]++;
+  levels.total[level] += orders.remaining[order];
+  levels.sideOrders[levels.side[level]]++;
+}
+
+/** Restore: appends a restored order to a level built in place (placeLevelAt). */
+export function appendRestoredOrder(state: CoreState, level: number, order: number): void {
+  appendToLevel(state, level, order);
+}
+
+/** Takes an order out of its queue (removing an emptied level); the record and id stay. */
+export function unlinkOrder(state: CoreState, order: number): void {
+  const orders = state.orders;
+  const levels = state.levels;
+  const level = orders.level[order];
+  const next = orders.next[order];
+  const prev = orders.prev[order];
+  if (prev === NIL) levels.head[level] = next;
+  else orders.next[prev] = next;
+  if (next === NIL) levels.tail[level] = prev;
+  else orders.prev[next] = prev;
+  levels.sideOrders[levels.side[level]]--;
+  if (--levels.count[level] === 0) levels.removeLevel(level);
+  else levels.total[level] -= orders.remaining[order];
+}
+
+/**
+ * Unlinks an order and writes its REMOVED event (with `reason`; ReasonCode.NONE writes none: a
+ * maker that a fill consumed, whose FILL event says it all).
+ */
+function unlinkWithEvent(state: CoreState, order: number, reason: number, asset: number): void {
+  if (reason === ReasonCode.NONE) return unlinkOrder(state, order);
+  const { orders, levels } = state;
+  const level = orders.level[order];
+  const emptied = levels.count[level] === 1;
+  const price = levels.price[level];
+  const side = levels.side[level] & 1;
+  const remaining = orders.remaining[order];
+  unlinkOrder(state, order);
+  state.events.writeLevelEvent(eventHead(EventCode.REMOVED, reason, side), asset, orders.id[order], orders.trader[order],
+    price, remaining, 0, 0, 0, emptied ? 0 : levels.total[level], emptied ? 0 : levels.count[level]);
+}
+
+/** Forgets an order that is no longer on any queue: its id and its record. */
+export function retireOrder(state: CoreState, order: number): void {
+  state.index.delete(state.orders.id[order]);
+  state.orders.giveOrder(order);
+}
+
+/** Takes a resting order off the book for `reason` (REMOVED event unless ReasonCode.NONE) and forgets it. */
+export function removeOrder(state: CoreState, order: number, reason: number, asset: number): void {
+  unlinkWithEvent(state, order, reason, asset);
+  retireOrder(state, order);
+}
+
+/** The owner's cancel of a resting order. */
+export function cancelOrderAt(state: CoreState, order: number, asset: number): void {
+  removeOrder(state, order, ReasonCode.CANCELLED_BY_USER, asset);
+}
+
+/** Lowers a resting order's size in place, keeping its queue position; `by` < remaining. */
+export function shrinkOrder(state: CoreState, order: number, by: number): void {
+  state.orders.remaining[order] -= by;
+  state.levels.total[state.orders.level[order]] -= by;
+}
