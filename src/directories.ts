@@ -1,9 +1,9 @@
 // Directory helpers: `mkdir -p` that always ends, and a stat that answers "nothing there".
 //
-// Node's own recursive mkdir (and @nxtedition/rocksdb's open, which
-// calls it) loops forever when the kernel answers ENOENT for a child of a directory that exists,
-// as /proc does: `fs.mkdirSync('/proc/nope/db', { recursive: true })` never returns. Here each
-// missing directory is created once, parent first, and the first refusal is thrown.
+// Node's own recursive mkdir (and @nxtedition/rocksdb's open, which calls it) loops forever when
+// the kernel answers ENOENT for a child of a directory that exists, as /proc does:
+// `fs.mkdirSync('/proc/nope/db', { recursive: true })` never returns. Here each missing
+// directory is created once, parent first, and the first refusal is thrown.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 

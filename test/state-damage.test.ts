@@ -266,6 +266,19 @@ describe('refused databases', () => {
     expect(fs.readdirSync(dbPath).sort()).toEqual(files);
   });
 
+  it('a CURRENT that names no MANIFEST, or a path out of the directory: CORRUPTION, nothing followed', async () => {
+    const dbPath = tempDbPath();
+    await (await CoreStateMachine.open({ path: dbPath, backend: 'js' })).close();
+    for (const [current, said] of [['MANIFEST-999999\n', /CURRENT names MANIFEST-999999, which is not there|MANIFEST-999999: No such file/], ['../../../etc/hostname\n', /CURRENT/]] as const) {
+      fs.writeFileSync(path.join(dbPath, 'CURRENT'), current);
+      for (const readOnly of [true, false]) {
+        await expect(CoreStateMachine.open({ path: dbPath, readOnly }), `${current.trim()}, readOnly ${readOnly}`).rejects.toMatchObject({
+          code: 'CORRUPTION', message: expect.stringMatching(said),
+        });
+      }
+    }
+  });
+
   it('refuses a directory that is not a lobcore database', async () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'notes.txt'), 'hello');

@@ -2,6 +2,7 @@
 // create its files inside any directory, and reports a database that lost its CURRENT file as if
 // nothing were there. Every refusal names the path and says what was found.
 import * as fs from 'node:fs';
+import { statOrUndefined } from '../directories.js';
 import { LobError } from '../errors.js';
 
 /** Files RocksDB writes; the ones that hold data are MANIFEST, table (.sst, .blob) and log files. */
@@ -19,13 +20,8 @@ export type DirectoryContents =
   | { kind: 'foreign'; otherFiles: string[] };
 
 export function inspectDirectory(path: string): DirectoryContents {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
-    throw error;
-  }
+  const stat = statOrUndefined(path);
+  if (stat === undefined) return { kind: 'missing' };
   if (!stat.isDirectory()) return { kind: 'file' };
   const names = fs.readdirSync(path).sort();
   // RocksDB ignores files it did not write, so with CURRENT present it is a database whatever sits beside it.

@@ -18,7 +18,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { LobError } from '../errors.js';
 
+const MANIFEST_FILE = /^MANIFEST-\d+$/;
 const TABLE_FILE = /^\d+\.(sst|blob)$/;
 const LOG_FILE = /^\d+\.log$/;
 const SMALL_FILE = /^(IDENTITY|OPTIONS-\d+)$/;
@@ -75,7 +77,18 @@ function copyFiles(source: string, target: string): void {
   const logsBefore = fs.readdirSync(source).filter((name) => LOG_FILE.test(name));
   const current = fs.readFileSync(path.join(source, 'CURRENT'), 'latin1');
   const manifest = current.trim();
-  copyListed(source, target, manifest, fs.copyFileSync);
+  // CURRENT is one line naming a file in this directory: anything else is damage, never a path to follow.
+  if (!MANIFEST_FILE.test(manifest)) {
+    throw new LobError('CORRUPTION', `${source} is a damaged RocksDB database: its CURRENT file does not name a MANIFEST`);
+  }
+  try {
+    copyListed(source, target, manifest, fs.copyFileSync);
+  } catch (error) {
+    if (error instanceof CopyRaced && fs.readFileSync(path.join(source, 'CURRENT'), 'latin1') === current) {
+      throw new LobError('CORRUPTION', `${source} is a damaged RocksDB database: CURRENT names ${manifest}, which is not there`);
+    }
+    throw error;
+  }
 
   const names = fs.readdirSync(source);
   const gone = logsBefore.filter((name) => !names.includes(name));

@@ -334,6 +334,7 @@ async function openCopy(worker: StoreWorker, path: string): Promise<DatabaseCopy
     try {
       copy = copyDatabase(path);
     } catch (error) {
+      if (error instanceof LobError) throw error;
       if (!(error instanceof CopyRaced)) throw new LobError('IO_ERROR', `copying ${path} for a read-only open failed: ${(error as Error).message}`, { cause: error });
       lastError = error;
       continue;
@@ -366,7 +367,8 @@ function openError(path: string, error: unknown, copy: DatabaseCopy | null = nul
   if (cause.code === 'LEVEL_LOCKED' || /\block\b/i.test(text)) {
     return new LobError('LOCKED', `${path} is held open by another process or instance (${message || 'lock taken'})`, { cause: error });
   }
-  if (/corrupt/i.test(text)) {
+  // The directory held a database (the store checked for CURRENT): a file missing from it is damage too.
+  if (/corrupt/i.test(text) || /No such file or directory/.test(message)) {
     return new LobError('CORRUPTION', `${path} is damaged: RocksDB cannot open it: ${message}`, { cause: error });
   }
   return new LobError('IO_ERROR', `opening ${path} failed: ${message}`, { cause: error });
