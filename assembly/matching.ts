@@ -64,6 +64,15 @@ const OWN_EVENTS: u32 = 2;
   writeEvent(eventHead(EVENT_REJECTED, reason, side), asset, id, trader, price, size, 0, 0, 0);
 }
 
+/** A rejected new order: its REJECTED event carries what the order was, as an ACCEPTED event would. */
+@inline function rejectOrder(
+  at: usize, reason: u32, trader: f64, asset: f64, side: u32, type: u32, tif: u32, stp: u32, price: f64, size: f64,
+  clientOrderId: f64,
+): void {
+  writeResult(at, STATUS_REJECTED, reason, 0, 0, 0);
+  writeEvent(acceptedHead(EVENT_REJECTED, side, type, tif, stp) | (reason << 4), asset, 0, trader, price, size, 0, clientOrderId, 0);
+}
+
 /** No room even to report: memory is exhausted, the command is refused without an event. */
 @inline function refuse(at: usize, id: f64): void {
   writeResult(at, STATUS_REJECTED, REASON_CAPACITY, id, 0, 0);
@@ -267,11 +276,11 @@ function placeLimitGeneral(
   const threshold = crossingThreshold(side, price);
   let restLevel: usize = 0;
   if (tif == TIF_POST_ONLY) {
-    if (opp != 0 && bestKey(opp) >= threshold) return reject(at, REASON_WOULD_CROSS, 0, trader, asset, side, price, size);
+    if (opp != 0 && bestKey(opp) >= threshold) return rejectOrder(at, REASON_WOULD_CROSS, trader, asset, side, ORDER_TYPE_LIMIT, tif, stp, price, size, clientOrderId);
   } else if (tif == TIF_FOK) {
-    if (opp == 0) return reject(at, REASON_CANNOT_FILL, 0, trader, asset, side, price, size);
+    if (opp == 0) return rejectOrder(at, REASON_CANNOT_FILL, trader, asset, side, ORDER_TYPE_LIMIT, tif, stp, price, size, clientOrderId);
     dryRun(opp, threshold, size, traderIndex, stp);
-    if (dryFillable < size) return reject(at, REASON_CANNOT_FILL, 0, trader, asset, side, price, size);
+    if (dryFillable < size) return rejectOrder(at, REASON_CANNOT_FILL, trader, asset, side, ORDER_TYPE_LIMIT, tif, stp, price, size, clientOrderId);
   }
   const mayRest = tif == TIF_GTC || tif == TIF_POST_ONLY;
   const mayTake = tif != TIF_POST_ONLY;
@@ -283,7 +292,7 @@ function placeLimitGeneral(
     // taken every maker (and level) within its price, so it frees at least what it then uses.
     const crosses = opp != 0 && bestKey(opp) >= threshold;
     if (!crosses && !(<f64>restingOrders < maxOrders && (!newLevel || <f64>levelsInUse < maxLevels))) {
-      return reject(at, REASON_CAPACITY, 0, trader, asset, side, price, size);
+      return rejectOrder(at, REASON_CAPACITY, trader, asset, side, ORDER_TYPE_LIMIT, tif, stp, price, size, clientOrderId);
     }
     let reserved = true;
     if (book == 0) {
@@ -297,11 +306,11 @@ function placeLimitGeneral(
     }
     reserved = reserved && reserveOrder() && reserveIndexEntry() && (!newLevel || reserveLevel(own));
     if (!reserved && wouldRest(mayTake ? opp : 0, threshold, size, traderIndex, stp)) {
-      return reject(at, REASON_CAPACITY, 0, trader, asset, side, price, size);
+      return rejectOrder(at, REASON_CAPACITY, trader, asset, side, ORDER_TYPE_LIMIT, tif, stp, price, size, clientOrderId);
     }
   }
   if (mayTake && opp != 0 && !reserveTaker(opp, threshold, size, traderIndex, stp)) {
-    return reject(at, REASON_CAPACITY, 0, trader, asset, side, price, size);
+    return rejectOrder(at, REASON_CAPACITY, trader, asset, side, ORDER_TYPE_LIMIT, tif, stp, price, size, clientOrderId);
   }
 
   const id = nextOrderId;
@@ -336,7 +345,7 @@ export function placeMarket(
   const traderIndex = lookupTrader(trader);
   const threshold = crossingThreshold(side, protectionPrice);
   if (opp != 0 && !reserveTaker(opp, threshold, size, traderIndex, stp)) {
-    return reject(at, REASON_CAPACITY, 0, trader, asset, side, protectionPrice, size);
+    return rejectOrder(at, REASON_CAPACITY, trader, asset, side, ORDER_TYPE_MARKET, TIF_IOC, stp, protectionPrice, size, clientOrderId);
   }
   const id = nextOrderId;
   nextOrderId = id + 1;

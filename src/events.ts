@@ -5,6 +5,7 @@
 //
 // A record is EVENT_SLOTS float64 slots (integers below 2^53):
 //   0  head       kind | reason << 4 | side << 9 | type << 10 | timeInForce << 12 | stp << 14
+//                 (type, timeInForce and stp on accepted events and rejected new orders)
 //                 | PRIORITY_LOST (bit 16) | LEVEL (bit 17)
 //   1  command    index of the command in its call (0) or batch
 //   2  asset
@@ -14,7 +15,8 @@
 //   6  size       accepted: the order's size; rested: what rests; fill: what traded; reduced: by how
 //                 much; modified: the size before; removed: what left the book or was cancelled
 //   7  remaining  what the order has left after the event (a fill: the maker's)
-//   8  other      fill: the taker's order id; modified: the new price; accepted: the clientOrderId
+//   8  other      fill: the taker's order id; modified: the new price; accepted, and rejected with
+//                 orderId 0 (a new order): the clientOrderId (0: none)
 //   9  other2     fill: the taker's trader
 //  10  levelSize  with LEVEL: the total size at the order's (side, price) level after the event
 //  11  levelOrders with LEVEL: the orders at that level after the event (0: the level is gone)
@@ -107,7 +109,7 @@ export function decodeEvent(records: Float64Array, o: number): BookEvent {
   };
   const reason = REASONS[(head >> EventHead.REASON_SHIFT) & EventHead.REASON_MASK];
   if (reason !== undefined) event.reason = reason;
-  if (kind === EventCode.ACCEPTED) {
+  if (kind === EventCode.ACCEPTED || (kind === EventCode.REJECTED && event.orderId === 0)) {
     event.type = ORDER_TYPES[(head >> EventHead.TYPE_SHIFT) & 3];
     event.timeInForce = TIME_IN_FORCE[(head >> EventHead.TIF_SHIFT) & 3];
     event.stp = STP_MODES[(head >> EventHead.STP_SHIFT) & 3];

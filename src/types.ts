@@ -181,3 +181,85 @@ export interface LevelUpdate {
   size: number;
   orders: number;
 }
+
+export type OrderRecordStatus = 'resting' | 'pending' | 'filled' | 'cancelled' | 'rejected';
+
+/** An order as the audit trail knows it: any order ever accepted or rejected, open or finished. */
+export interface OrderRecord {
+  /** 0 for a rejected order (it never got an id): `seq` identifies it. */
+  orderId: number;
+  /** Journal sequence of the command that placed it. */
+  seq: number;
+  trader: number;
+  asset: number;
+  side: Side;
+  type: OrderType;
+  /** The limit (after the last modify); a market order's protection price, 0 for none. */
+  price: number;
+  /** The size it was placed with (a modify to a new size shows in `remaining`). */
+  size: number;
+  filled: number;
+  /** What rests now (0 once closed). */
+  remaining: number;
+  status: OrderRecordStatus;
+  /** Why it was rejected, or why it left the book. */
+  reason?: RejectReason | RemovalReason;
+  clientOrderId?: number;
+  timeInForce: TimeInForce;
+  stp: SelfTradePrevention;
+  /** The placing command's timestamp. */
+  timestamp: number;
+  placedHeight: number;
+  closedHeight?: number;
+}
+
+/** An event of an order's life, with where it sits in history. */
+export interface RecordedEvent extends BookEvent {
+  height: number;
+  /** Journal sequence of the command that caused it (its `command`). */
+  seq: number;
+  /** For a fill, its global fill sequence. */
+  fillSeq?: number;
+}
+
+export interface TraderOrderQuery {
+  /** open: resting (or pending); closed: filled, cancelled or rejected; all (default). */
+  status?: 'open' | 'closed' | 'all';
+  fromHeight?: number;
+  toHeight?: number;
+  /** Newest first instead of oldest first. */
+  newestFirst?: boolean;
+  /** Sequence cursor: the `seq` of the last record of the previous page. */
+  after?: number;
+  limit?: number;
+}
+
+/** One command's effect on one asset's book, as the feed carries it. */
+export interface FeedMessage {
+  asset: number;
+  /** The asset's feed sequence: +1 per message. */
+  seq: number;
+  height: number;
+  /** The command's events for this asset. */
+  events: BookEvent[];
+  /** The price levels the command changed, as absolute values (size 0: gone). */
+  levels: LevelUpdate[];
+}
+
+export interface BookSnapshot {
+  asset: number;
+  /** The feed sequence this snapshot is consistent with: apply messages after it. */
+  seq: number;
+  height: number;
+  bids: Level[];
+  asks: Level[];
+}
+
+export interface SubscribeOptions {
+  /** Only these assets (default: every asset). */
+  assets?: number[];
+  /** Replay from this feed sequence on (inclusive): one number with one asset, or a sequence per asset. */
+  fromSeq?: number | Record<number, number>;
+  /** Messages held for a slow reader before it is cut off (default 10,000). */
+  maxBuffered?: number;
+}

@@ -33,9 +33,9 @@ describe('help and usage errors', () => {
   it('prints help for the program and for every command, exit 0', async () => {
     const root = await lobcore('--help');
     expect(root.code).toBe(0);
-    for (const name of ['demo', 'replay', 'inspect', 'fills', 'bench']) expect(root.stdout).toContain(name);
+    for (const name of ['demo', 'replay', 'inspect', 'fills', 'bench', 'serve']) expect(root.stdout).toContain(name);
     expect(root.stdout).not.toContain('demo-writer');
-    for (const name of ['demo', 'replay', 'inspect', 'fills', 'bench']) {
+    for (const name of ['demo', 'replay', 'inspect', 'fills', 'bench', 'serve']) {
       const run = await lobcore(name, '--help');
       expect(run.code, `${name} --help: ${run.stderr}`).toBe(0);
       expect(run.stdout).toMatch(/usage/i);
@@ -54,7 +54,7 @@ describe('help and usage errors', () => {
 
   it('wraps each description once, greedily, at the help width: no line breaks of our own', async () => {
     const HELP_WIDTH = 80; // commander's width when stdout is not a terminal
-    for (const name of ['demo', 'replay', 'inspect', 'fills']) {
+    for (const name of ['demo', 'replay', 'inspect', 'fills', 'serve']) {
       const lines = (await lobcore(name, '--help')).stdout.split('\n');
       const start = lines.findIndex((line) => line.startsWith('Usage:')) + 2;
       const paragraph = lines.slice(start, lines.indexOf('', start));

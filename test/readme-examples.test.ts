@@ -39,12 +39,18 @@ function examples(): Example[] {
   return found;
 }
 
-/** The commands a reader can paste as they are (the ones naming a demo's temp database cannot be). */
+/**
+ * The commands a reader can paste as they are and that end on their own (`lobcore serve` runs
+ * until stopped: test/serve-cli.test.ts starts it on the same file and stops it).
+ */
 function commands(): string[] {
   const found: string[] = [];
   for (const block of README.matchAll(/^```sh\n([\s\S]*?)^```$/gm)) {
     const joined = block[1].replace(/\\\n\s*/g, '');
-    for (const line of joined.split('\n')) if (line.startsWith('npx lobcore ')) found.push(line.trim());
+    for (const line of joined.split('\n')) {
+      const command = line.replace(/\s+#.*$/, '').trim();
+      if (command.startsWith('npx lobcore ') && !command.startsWith('npx lobcore serve ')) found.push(command);
+    }
   }
   return found;
 }

@@ -129,7 +129,11 @@ describeEachBackend('events', (backend) => {
   it('rejected, with its reason, for every kind of rejection', () => {
     ask(1, 100, 5);
     bid(2, 100, 1, { timeInForce: 'POST_ONLY' });
-    expect(events(engine)).toEqual([{ kind: 'rejected', reason: 'WOULD_CROSS', asset: 1, orderId: 0, trader: 2, side: 'bid', price: 100, size: 1, remaining: 0 }]);
+    // A rejected new order's event says what the order was, as an accepted one would.
+    expect(events(engine)).toEqual([{
+      kind: 'rejected', reason: 'WOULD_CROSS', asset: 1, orderId: 0, trader: 2, side: 'bid', price: 100, size: 1, remaining: 0,
+      type: 'limit', timeInForce: 'POST_ONLY', stp: 'allow',
+    }]);
     bid(2, 100, 9, { timeInForce: 'FOK' });
     expect(kinds(engine)).toEqual(['rejected:CANNOT_FILL']);
     engine.cancel({ trader: 2, asset: 1, orderId: 1 });

@@ -457,8 +457,7 @@ describeEachBackend('CoreStateMachine', (backend) => {
       sm.setHeight(4);
 
       // Pull the database out from under the state machine.
-      const underlying = (sm as unknown as { persistence: { store: { underlying: { close(): Promise<void>; open(): Promise<void> } } } })
-        .persistence.store.underlying;
+      const underlying = (sm as unknown as { store: { underlying: { close(): Promise<void>; open(): Promise<void> } } }).store.underlying;
       await underlying.close();
       await expect(sm.flush()).rejects.toMatchObject({ name: 'LobError', code: 'NOT_OPEN', message: expect.stringContaining('not open') });
       expect(sm.pendingEntries).toBe(2);

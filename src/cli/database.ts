@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { makeDirectory, statOrUndefined } from '../directories.js';
+import { refuseUnopenableDirectory } from '../state/database-directory.js';
 import { CoreStateMachine, type StateMachineOptions } from '../state/index.js';
 import { CliError, describeSystemError } from './failure.js';
 
@@ -28,6 +29,11 @@ export async function readDatabase<T>(directory: string, read: (machine: CoreSta
   }
   await machine.close();
   return result;
+}
+
+/** Refuses, before anything is opened or created, a path that does not hold a lobcore database. */
+export function requireDatabaseDirectory(directory: string): void {
+  refuseUnopenableDirectory(directory, false);
 }
 
 /**

@@ -27,8 +27,8 @@ export class CliError extends Error {
 /**
  * The exit code of each LobError code: 2 when what the user pointed lobcore at is wrong (a
  * malformed value, a damaged or foreign database, one of a newer format, one another process
- * holds), 3 when the environment failed (a storage read or write the OS refused) or lobcore has a
- * bug. README.md's exit-code table lists the same; test/cli.test.ts holds them to each other.
+ * holds, history the database no longer keeps), 3 when the environment failed (a storage read or
+ * write the OS refused, a feed reader that fell behind) or lobcore has a bug. README.md's exit-code table lists the same; test/cli.test.ts holds them to each other.
  */
 export const EXIT_CODE_OF: Readonly<Record<LobErrorCode, number>> = {
   INVALID_ARGUMENT: ExitCode.BAD_INPUT,
@@ -37,7 +37,9 @@ export const EXIT_CODE_OF: Readonly<Record<LobErrorCode, number>> = {
   LOCKED: ExitCode.BAD_INPUT,
   NOT_A_DATABASE: ExitCode.BAD_INPUT,
   READ_ONLY: ExitCode.BAD_INPUT,
+  NOT_RETAINED: ExitCode.BAD_INPUT,
   IO_ERROR: ExitCode.INTERNAL,
+  SLOW_CONSUMER: ExitCode.INTERNAL,
   NOT_OPEN: ExitCode.INTERNAL,
   ENGINE_FAILED: ExitCode.INTERNAL,
 };

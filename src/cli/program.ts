@@ -8,6 +8,7 @@ import { defineDemoCommand, defineDemoWriterCommand } from './demo.js';
 import { defineFillsCommand } from './fills.js';
 import { defineInspectCommand } from './inspect.js';
 import { defineReplayCommand } from './replay.js';
+import { defineServeCommand } from './serve.js';
 
 /** Where a command's action leaves the process exit code (commander ignores return values). */
 export class ExitStatus {
@@ -41,6 +42,7 @@ export function buildProgram(status: ExitStatus): Command {
     defineInspectCommand(status),
     defineFillsCommand(status),
     defineBenchCommand(status),
+    defineServeCommand(status),
   ]) {
     program.addCommand(failThroughUs(command));
   }

@@ -50,6 +50,14 @@ export class Matching {
     this.state.events.writeEvent(eventHead(EventCode.REJECTED, reason, side), asset, id, trader, price, size, 0, 0, 0);
   }
 
+  /** A rejected new order: its REJECTED event carries what the order was, as an ACCEPTED event would. */
+  private rejectOrder(out: Float64Array, at: number, reason: number, trader: number, asset: number, side: number, type: number,
+                      tif: number, stp: number, price: number, size: number, clientOrderId: number): void {
+    writeResult(out, at, StatusCode.REJECTED, reason, 0, 0, 0);
+    this.state.events.writeEvent(acceptedHead(EventCode.REJECTED, side, type, tif, stp) | (reason << 4), asset, 0, trader, price,
+      size, 0, clientOrderId, 0);
+  }
+
   /** A taker's unfilled rest, cancelled for `reason` (the order never rested, so no level changes). */
   private endTaker(reason: number, side: number, asset: number, id: number, trader: number, price: number, left: number): void {
     this.state.events.writeEvent(eventHead(EventCode.REMOVED, reason, side), asset, id, trader, price, left, 0, 0, 0);
@@ -68,14 +76,16 @@ export class Matching {
     const opp = book === NIL ? NIL : bookSide(book, side ^ 1);
     const threshold = crossingThreshold(side, price);
     const crosses = opp !== NIL && state.levels.bestKey(opp) >= threshold;
-    if (tif === TifCode.POST_ONLY && crosses) return this.reject(out, at, ReasonCode.WOULD_CROSS, 0, trader, asset, side, price, size);
+    if (tif === TifCode.POST_ONLY && crosses) {
+      return this.rejectOrder(out, at, ReasonCode.WOULD_CROSS, trader, asset, side, OrderTypeCode.LIMIT, tif, stp, price, size, clientOrderId);
+    }
     if (tif === TifCode.FOK && (!crosses || this.dryRun(opp, threshold, size, trader, stp) < size)) {
-      return this.reject(out, at, ReasonCode.CANNOT_FILL, 0, trader, asset, side, price, size);
+      return this.rejectOrder(out, at, ReasonCode.CANNOT_FILL, trader, asset, side, OrderTypeCode.LIMIT, tif, stp, price, size, clientOrderId);
     }
     // An order that crosses never rests beyond a limit: if anything of it rests, it first took
     // every maker (and so every level) within its price, freeing at least what it needs.
     if (!crosses && (tif === TifCode.GTC || tif === TifCode.POST_ONLY) && !this.hasRoom(book, side, price, 0, 0)) {
-      return this.reject(out, at, ReasonCode.CAPACITY, 0, trader, asset, side, price, size);
+      return this.rejectOrder(out, at, ReasonCode.CAPACITY, trader, asset, side, OrderTypeCode.LIMIT, tif, stp, price, size, clientOrderId);
     }
     const id = state.nextOrderId++;
     this.writeAccepted(asset, id, trader, side, OrderTypeCode.LIMIT, tif, stp, price, size, clientOrderId);

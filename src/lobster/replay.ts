@@ -35,6 +35,9 @@ import type {
 } from '../types.js';
 import { EMPTY_LEVEL_PRICE, MessageType, type MessageColumns } from './parse.js';
 
+/** What the replayer uses of an engine: orders in, and a look at the book to pick takers. */
+export type ReplayEngine = Pick<Engine, 'placeLimit' | 'reduce' | 'cancel' | 'modify' | 'order' | 'bestBid' | 'bestAsk'>;
+
 export interface ReplayOptions {
   /** The engine asset the messages go to; default 1. */
   asset?: number;
@@ -126,7 +129,7 @@ export class LobsterReplayer {
   private resolvedSeedKey = 0;
 
   constructor(
-    readonly engine: Engine,
+    readonly engine: ReplayEngine,
     readonly messages: MessageColumns,
     options: ReplayOptions = {},
   ) {

@@ -46,7 +46,7 @@ export function refuseUnopenableDirectory(path: string, mayCreate: boolean): voi
       throw new LobError('NOT_A_DATABASE', `${path}: no such directory`);
     case 'empty':
       if (mayCreate) return;
-      throw new LobError('NOT_A_DATABASE', `${path} is an empty directory, not a lobcore database`);
+      throw new LobError('NOT_A_DATABASE', `${path} is not a lobcore database: the directory is empty`);
     case 'file':
       throw new LobError('NOT_A_DATABASE', `${path} is a file, not a lobcore database directory`);
     case 'foreign':

@@ -5,6 +5,6 @@ import { LobError } from '../errors.js';
 
 export function refuseWhenReadOnly(readOnly: boolean, operation: string): void {
   if (readOnly) {
-    throw new LobError('READ_ONLY', `${operation} refused: this state machine was opened with readOnly: true, to read the database as it was when opened`);
+    throw new LobError('READ_ONLY', `${operation} is refused: this state machine was opened with readOnly: true, to read the database as it was when opened`);
   }
 }

@@ -1,6 +1,6 @@
 // Running the `lobcore` command as a user does: `node dist/src/cli/main.js ...` in a child
 // process, judged by its exit code, stdout and stderr.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +48,23 @@ export function run(command: string, args: readonly string[], options: RunOption
 
 export function lobcore(...args: string[]): Promise<Run> {
   return run(process.execPath, [MAIN, ...args]);
+}
+
+/** Starts `lobcore ...args`, its output collected on the child as it comes. */
+export function start(...args: string[]): ChildProcess & { out: Run } {
+  const child = spawn(process.execPath, [MAIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }) as ChildProcess & { out: Run };
+  child.out = { code: null, stdout: '', stderr: '', timedOut: false };
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => { child.out.stdout += chunk; });
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { child.out.stderr += chunk; });
+  return child;
+}
+
+/** Waits for a started command to exit. */
+export function finished(child: ChildProcess & { out: Run }): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ ...child.out, code }));
+  });
 }
 
 /** `lobcore` with a time limit: for inputs that once made it hang. */
