@@ -454,32 +454,30 @@ describe('damaged databases', () => {
   });
 
   it('a read that fails after the open: that read is what is reported, not the close after it', async () => {
-    // The AAPL hour's replay: trader 3 takes every fill, so its history reads every fill block.
-    const dir = path.join(scratch, 'damaged-fill-table');
+    // The AAPL hour's replay: trader 3 takes every fill, so its history reads every event block with a fill.
+    const dir = path.join(scratch, 'damaged-event-table');
     const made = await lobcore('replay', samplePath('aaplHourMessages'), '--db', dir, '--json');
     expect(made.code, made.stderr).toBe(0);
     await rawStore(dir, ''); // RocksDB's log into a table file
     const tablesBefore = fs.readdirSync(dir).filter((f) => f.endsWith('.sst'));
-    // A table file of its own holding only fill blocks, led by an unused key (fill block 0) whose
-    // value fills the file's first data block: an open reads that block at most, while the fill
-    // blocks after it are read only by fill queries.
+    // A table file of its own holding only the event blocks (which fill queries read) rewritten:
+    // an open reads at most its first and last data blocks, and those are left whole.
     await rawStore(dir, `
       const batch = store.batch();
-      batch.put(fillBlockKey(0), crypto.getRandomValues(new Uint8Array(8192)));
-      for (const [key, value] of await store.entries(prefixRange(Prefix.FILL_BLOCK))) batch.put(key, value);
+      for (const [key, value] of await store.entries(prefixRange(Prefix.EVENTS))) batch.put(key, value);
       await store.write(batch);`);
     const newTables = fs.readdirSync(dir).filter((f) => f.endsWith('.sst') && !tablesBefore.includes(f));
     expect(newTables, 'the rewrite landed in a table file of its own').toHaveLength(1);
     const table = path.join(dir, newTables[0]);
     const bytes = fs.readFileSync(table);
-    bytes.fill(0, Math.floor(bytes.length * 0.4), Math.floor(bytes.length * 0.6)); // fill blocks, past the first data block
+    bytes.fill(0, Math.floor(bytes.length * 0.4), Math.floor(bytes.length * 0.6)); // event blocks in the middle
     fs.writeFileSync(table, bytes);
 
     const inspected = await lobcore('inspect', dir, '--json');
     expect(inspected.code, inspected.stderr).toBe(0);
     const result = await lobcore('fills', dir, '--trader', '3', '--limit', '1000000');
     expectOneLineFailure(result, EXIT_CODE_OF.CORRUPTION,
-      new RegExp(`^lobcore: ${escapeRegExp(dir)} is damaged: reading \\d+ keys failed: Corruption: .*${newTables[0]}`));
+      new RegExp(`^lobcore: ${escapeRegExp(dir)} is damaged: reading (a key|\\d+ keys) failed: Corruption: .*${newTables[0]}`));
     expect(result.stderr).not.toMatch(/clos/);
   });
 });
@@ -492,7 +490,7 @@ describe('damaged databases', () => {
 async function rawStore(dir: string, work: string): Promise<void> {
   const script = `
     const { Store } = await import(${JSON.stringify(path.join(ROOT, 'dist/src/state/store.js'))});
-    const { fillBlockKey, prefixRange, Prefix } = await import(${JSON.stringify(path.join(ROOT, 'dist/src/state/keys.js'))});
+    const { prefixRange, Prefix } = await import(${JSON.stringify(path.join(ROOT, 'dist/src/state/keys.js'))});
     const store = await Store.open(${JSON.stringify(dir)}, { sync: true });
     ${work}
     await store.close();
