@@ -27,20 +27,24 @@ export const FILL_SLOTS = 8;
 
 /**
  * Where a batch keeps its records. The JS heap by default; an engine may hand out storage in its
- * own memory, which it can read without a copy. Memory that grows may move or detach the view:
- * `view()` always returns a current one.
+ * own memory, which it can read without a copy. That memory may grow (detaching the view) or be
+ * emptied by a restore (the records move): `view()` always returns a current one, and `version`
+ * changes whenever a view handed out before has gone stale without being detached.
  */
 export interface BatchStorage {
   /** The current view of the records. */
   view(): Float64Array;
   /** A view with room for at least `commands` records, the first `keep` records preserved. */
   reserve(commands: number, keep: number): Float64Array;
+  readonly version: number;
   /** The engine whose memory holds the records (undefined: the JS heap). */
   readonly owner?: object;
 }
 
 /** Records on the JS heap, grown by doubling. */
 class HeapStorage implements BatchStorage {
+  readonly version = 0;
+
   constructor(private records: Float64Array) {}
 
   view(): Float64Array {
@@ -62,10 +66,13 @@ export class CommandBatch {
   private used = 0;
   /** @internal where the records live; engines look at its owner to skip the copy. */
   readonly storage: BatchStorage;
+  /** The storage version `records` was taken at. */
+  private version: number;
 
   constructor(initialCommands = 1024, storage?: BatchStorage) {
     this.storage = storage ?? new HeapStorage(new Float64Array(Math.max(1, initialCommands) * COMMAND_SLOTS));
     this.records = this.storage.view();
+    this.version = this.storage.version;
   }
 
   /** Wraps encoded commands (a journal record, bytes from the wire); the bytes are copied. */
@@ -86,7 +93,7 @@ export class CommandBatch {
 
   /** Every record's slots, current (the memory behind an engine's batch may have moved); at least count * COMMAND_SLOTS long. */
   view(): Float64Array {
-    if (this.records.length === 0) this.records = this.storage.view();
+    if (this.records.length === 0 || this.version !== this.storage.version) this.refresh();
     return this.records;
   }
 
@@ -215,9 +222,17 @@ export class CommandBatch {
   private next(): number {
     const o = this.used * COMMAND_SLOTS;
     // A detached view (the engine's memory grew) has length 0 and lands here too.
-    if (o + COMMAND_SLOTS > this.records.length) this.records = this.storage.reserve(this.used + 1, this.used);
+    if (o + COMMAND_SLOTS > this.records.length || this.version !== this.storage.version) {
+      this.records = this.storage.reserve(this.used + 1, this.used);
+      this.version = this.storage.version;
+    }
     this.used++;
     return o;
+  }
+
+  private refresh(): void {
+    this.records = this.storage.view();
+    this.version = this.storage.version;
   }
 }
 

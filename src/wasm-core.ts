@@ -396,6 +396,8 @@ export class LinearStorage implements BatchStorage {
   private records = new Float64Array(0);
   /** Records copied out by a restore, waiting to move back in. */
   private evacuated: Float64Array | null = null;
+  /** Bumped when the records move (a restore, a bigger block): views handed out before are stale. */
+  version = 0;
 
   constructor(readonly owner: WasmCore, capacity: number) {
     this.place(capacity, null, 0);
@@ -427,9 +429,11 @@ export class LinearStorage implements BatchStorage {
     this.evacuated = this.view().slice();
     this.owner.freeCommands(this.held.block, this.held.capacity, this);
     this.held.block = 0;
+    this.version++;
   }
 
   private place(capacity: number, copy: Float64Array | null, count: number): void {
+    this.version++;
     this.held.block = this.owner.allocCommands(capacity, this);
     this.held.capacity = capacity;
     this.held.generation = this.owner.generation;

@@ -139,6 +139,19 @@ describeEachBackend('engine.createBatch: a batch in the engine\'s own memory', (
     expect(engine.depth(1)).toEqual({ bids: [], asks: [] });
   });
 
+  it('keeps its commands across a restore that does not grow memory, submitted as they were', async () => {
+    const engine = await createEngine({ backend });
+    const empty = engine.snapshot();
+    const batches = [0, 1, 2].map((k) => {
+      const batch = engine.createBatch(1000);
+      for (let i = 0; i < 1000; i++) batch.limit(1, k, 'bid', 100 + (i % 10), 1, i);
+      return batch;
+    });
+    engine.restore(empty); // the core's heap is emptied; the records move back on next use
+    for (const batch of batches) expect(engine.submitBatch(batch).status(999)).toBe('resting');
+    expect(engine.restingOrders).toBe(3000);
+  });
+
   it('can be submitted to another engine, which copies it', async () => {
     const [a, b] = await Promise.all([newEngine(backend), newEngine(backend)]);
     const batch = a.createBatch(2).limit(1, 1, 'ask', 100, 5, 1);

@@ -28,7 +28,8 @@ export class CliError extends Error {
  * The exit code of each LobError code: 2 when what the user pointed lobcore at is wrong (a
  * malformed value, a damaged or foreign database, one of a newer format, one another process
  * holds, history the database no longer keeps), 3 when the environment failed (a storage read or
- * write the OS refused, a feed reader that fell behind) or lobcore has a bug. README.md's exit-code table lists the same; test/cli.test.ts holds them to each other.
+ * write the OS refused, a feed reader that fell behind) or lobcore has a bug. README.md's
+ * exit-code table lists the same; test/cli.test.ts holds them to each other.
  */
 export const EXIT_CODE_OF: Readonly<Record<LobErrorCode, number>> = {
   INVALID_ARGUMENT: ExitCode.BAD_INPUT,

@@ -7,6 +7,9 @@ import { defineBenchCommand } from './bench.js';
 import { defineDemoCommand, defineDemoWriterCommand } from './demo.js';
 import { defineFillsCommand } from './fills.js';
 import { defineInspectCommand } from './inspect.js';
+import { defineOrdersCommand } from './orders.js';
+import { defineBookCommand } from './book.js';
+import { defineFeedCommand } from './feed.js';
 import { defineReplayCommand } from './replay.js';
 import { defineServeCommand } from './serve.js';
 
@@ -41,6 +44,9 @@ export function buildProgram(status: ExitStatus): Command {
     defineReplayCommand(status),
     defineInspectCommand(status),
     defineFillsCommand(status),
+    defineOrdersCommand(status),
+    defineBookCommand(status),
+    defineFeedCommand(status),
     defineBenchCommand(status),
     defineServeCommand(status),
   ]) {
