@@ -28,7 +28,8 @@ export class CliError extends Error {
  * The exit code of each LobError code: 2 when what the user pointed lobcore at is wrong (a
  * malformed value, a damaged or foreign database, one of a newer format, one another process
  * holds, history the database no longer keeps), 3 when the environment failed (a storage read or
- * write the OS refused, a feed reader that fell behind) or lobcore has a bug. README.md's
+ * write the OS refused, a feed reader that fell behind, a NATS cluster that did not answer or a
+ * nats-server that is not installed) or lobcore has a bug. README.md's
  * exit-code table lists the same; test/cli.test.ts holds them to each other.
  */
 export const EXIT_CODE_OF: Readonly<Record<LobErrorCode, number>> = {
@@ -41,6 +42,7 @@ export const EXIT_CODE_OF: Readonly<Record<LobErrorCode, number>> = {
   NOT_RETAINED: ExitCode.BAD_INPUT,
   IO_ERROR: ExitCode.INTERNAL,
   SLOW_CONSUMER: ExitCode.INTERNAL,
+  UNAVAILABLE: ExitCode.INTERNAL,
   NOT_OPEN: ExitCode.INTERNAL,
   ENGINE_FAILED: ExitCode.INTERNAL,
 };
