@@ -96,6 +96,11 @@ describe('the packed package, installed into an empty project', () => {
 });
 
 describe('npm test after npm install', () => {
+  it('built the lobcore command executable, so `npx lobcore` runs in a fresh clone', () => {
+    // npm links the package's own bin before `prepare` builds it, so nothing else sets the bit.
+    expect(fs.statSync(path.join(ROOT, 'dist/src/cli/main.js')).mode & 0o111).not.toBe(0);
+  });
+
   it('finds the build current and does not build again', () => {
     // The test setup ran before this file: whatever it built is current now, as `npm install` leaves it.
     expect(staleSteps()).toEqual([]);
