@@ -115,6 +115,8 @@ async function serve(flags: ServeFlags, speedGiven: boolean): Promise<number> {
   try {
     server = await listen(flags, machine, source);
     source.start();
+    // Listen for Ctrl-C before the page line is printed: whoever reads that line may stop us at once.
+    const signalled = untilSignalled();
     printLine(`lobcore serve: ${description}`);
     if (server.token === null) {
       printLine(`  page    ${server.url}`);
@@ -125,7 +127,7 @@ async function serve(flags: ServeFlags, speedGiven: boolean): Promise<number> {
     }
     if (!LOOPBACK.has(flags.host)) process.stderr.write(`lobcore: warning: listening on ${flags.host}, reachable from other machines\n`);
     printLine('press Ctrl-C to stop');
-    await untilSignalled();
+    await signalled;
     return ExitCode.OK;
   } finally {
     await source.stop();
