@@ -185,10 +185,10 @@ export class AuditPanel {
       return span;
     }
     if (event.kind === 'modified') return event.priorityLost ? 'lost priority' : 'kept priority';
-    if (event.kind === 'triggered') return `last trade ${price(event.lastPrice)}, ${triggerText(event.side, event.stopPrice, price)}`;
+    if (event.kind === 'triggered') return `by last trade ${price(event.lastPrice)}`;
     if (event.kind === 'accepted') {
       const notes = [];
-      if (event.type === 'stop_limit' || event.type === 'stop_market') notes.push(`${TYPE_NAMES[event.type]}, ${triggerText(event.side, event.stopPrice, price)}`);
+      if (event.type === 'stop_limit' || event.type === 'stop_market') notes.push(triggerText(event.side, event.stopPrice, price));
       if (event.budget !== undefined) notes.push(`budget ${formatSize(event.budget)}`);
       if (event.pending) notes.push('pending');
       const span = element('span', '', notes.join(' · '));
@@ -201,8 +201,13 @@ export class AuditPanel {
   /** An open order's kind: a pending stop with its trigger, an OCO leg with its sibling. */
   typeCell(order) {
     const cell = element('span', 'type');
-    if (order.status === 'pending') cell.append(element('span', 'tag pending', `${typeName(order)} · ${triggerText(order.side, order.stopPrice, (v) => this.price(v, order.asset))}`));
-    else cell.append(typeName(order));
+    if (order.status === 'pending') {
+      const tag = element('span', 'tag pending', triggerText(order.side, order.stopPrice, (v) => this.price(v, order.asset)));
+      tag.title = `${typeName(order)}: pending, off the book until it triggers`;
+      cell.append(tag);
+    } else {
+      cell.append(typeName(order));
+    }
     if (order.ocoSiblingId !== undefined) {
       const tag = element('span', 'tag oco', 'OCO ');
       tag.append(link('order', order.ocoSiblingId));

@@ -13,13 +13,6 @@ const PROTOCOL_KIND = { limit: 'limit', market: 'market', budget: 'market', stop
 const PRICE_LABEL = { limit: 'Price', stop: 'Limit price', oco: 'Limit leg price' };
 const PRICE_PLACEHOLDER = { limit: 'click the ladder', stop: 'none: stop-market', oco: 'click the ladder' };
 
-const KIND_NOTE = {
-  budget: 'A market order for as many lots as the budget pays for, where a lot costs its price.',
-  stop: 'Waits off the book until a trade at or past the stop price (a buy at or above it, a sell at or below), then enters: '
-    + 'at the limit price, or at market without one.',
-  oco: 'A limit leg at the price and a stop leg at the stop price, for the same size: when one trades, the other is cancelled.',
-};
-
 export class OrderEntry {
   /**
    * form: the #entry form. client: the FeedClient. asset(): the watched asset's info.
@@ -75,7 +68,6 @@ export class OrderEntry {
       this.form.querySelector('.price-label').textContent = PRICE_LABEL[kind];
       this.field('price').placeholder = PRICE_PLACEHOLDER[kind];
     }
-    this.form.querySelector('.kind-note').textContent = KIND_NOTE[kind] ?? '';
     this.clearErrors();
     this.label();
   }
@@ -196,7 +188,7 @@ export class OrderEntry {
     if (outcome.spent !== undefined) text += `, spent ${outcome.spent}`;
     if (outcome.reason) text += ` (${outcome.reason})`;
     if (outcome.stopOrderId !== undefined) text += `; stop leg ${outcome.stopOrderId} ${outcome.stopStatus}`;
-    if (outcome.stopFills !== undefined) text += `; triggered stops traded (${outcome.stopFills} fills)`;
+    if (outcome.stopFills !== undefined) text += `; ${outcome.stopFills} fill${outcome.stopFills === 1 ? '' : 's'} by the stops it triggered`;
     result.textContent = text;
   }
 
