@@ -13,6 +13,13 @@ const PROTOCOL_KIND = { limit: 'limit', market: 'market', budget: 'market', stop
 const PRICE_LABEL = { limit: 'Price', stop: 'Limit price', oco: 'Limit leg price' };
 const PRICE_PLACEHOLDER = { limit: 'click the ladder', stop: 'none: stop-market', oco: 'click the ladder' };
 
+/** Ticks typed in a price field, in the asset's units (30.95 for 309500 at $0.0001); null when ticks are the units or the text is no number. */
+function inUnits(text, info) {
+  const ticks = Number(text);
+  if (!info || info.priceScale === 1 || text.trim() === '' || !Number.isFinite(ticks)) return null;
+  return (ticks / info.priceScale).toFixed(info.priceDecimals);
+}
+
 export class OrderEntry {
   /**
    * form: the #entry form. client: the FeedClient. asset(): the watched asset's info.
@@ -87,11 +94,8 @@ export class OrderEntry {
 
   /** Price fields are in ticks; show what that is in the asset's units. */
   preview(input) {
-    const info = this.asset();
-    const out = input.parentElement.querySelector('.price-preview');
-    const ticks = Number(input.value);
-    out.textContent = info && info.priceScale !== 1 && input.value.trim() !== '' && Number.isFinite(ticks)
-      ? `= ${(ticks / info.priceScale).toFixed(info.priceDecimals)}` : '';
+    const units = inUnits(input.value, this.asset());
+    input.parentElement.querySelector('.price-preview').textContent = units === null ? '' : `= ${units}`;
   }
 
   /** A field's text as typed, or '?' when empty (for the button's label only). */
@@ -99,12 +103,17 @@ export class OrderEntry {
     return this.field(name).value.trim() || '?';
   }
 
+  /** A price field as the button shows it: in the asset's units, like the ladder, or as typed. */
+  typedPrice(name) {
+    return inUnits(this.field(name).value, this.asset()) ?? this.typed(name);
+  }
+
   label() {
     const button = this.form.querySelector('button[type=submit]');
     button.className = this.kind === 'cancel' ? 'submit cancel' : `submit ${this.side}`;
     const verb = this.side === 'bid' ? 'Buy' : 'Sell';
     const size = this.typed('size');
-    const limit = this.field('price').value.trim();
+    const limit = this.field('price').value.trim() === '' ? '' : this.typedPrice('price');
     switch (this.kind) {
       case 'cancel':
         button.textContent = `Cancel order ${this.typed('orderId')}`;
@@ -116,13 +125,13 @@ export class OrderEntry {
         button.textContent = `${verb} for ${this.typed('budget')} at market`;
         break;
       case 'stop':
-        button.textContent = `${verb} ${size} on a trade ${this.side === 'bid' ? '≥' : '≤'} ${this.typed('stopPrice')}, then ${limit === '' ? 'at market' : `@ ${limit}`}`;
+        button.textContent = `${verb} ${size} on a trade ${this.side === 'bid' ? '≥' : '≤'} ${this.typedPrice('stopPrice')}, then ${limit === '' ? 'at market' : `@ ${limit}`}`;
         break;
       case 'oco':
-        button.textContent = `${verb} ${size} @ ${this.typed('price')}, or stop at ${this.typed('stopPrice')}`;
+        button.textContent = `${verb} ${size} @ ${this.typedPrice('price')}, or stop at ${this.typedPrice('stopPrice')}`;
         break;
       default:
-        button.textContent = `${verb} ${size} @ ${this.typed('price')}`;
+        button.textContent = `${verb} ${size} @ ${this.typedPrice('price')}`;
     }
   }
 
