@@ -1,7 +1,8 @@
 // The page in a real headless Chromium (Debian's chromium, driven by playwright-core, which never
 // downloads a browser): it loads without console errors, shows the ladder of a replayed LOBSTER
 // book equal to the engine's at the same sequence, updates while the replay runs, recovers from
-// a dropped connection, and places and cancels an order. The replay test takes a screenshot: in
+// a dropped connection, places and cancels an order, and places a stop and an OCO pair and
+// triggers the stop. The replay test takes a screenshot (a stop-limit being composed): in
 // the temp dir, or where LOBCORE_SCREENSHOT says (`LOBCORE_SCREENSHOT=docs/serve.png` refreshes
 // the README's), so a test run never changes the working tree.
 import * as fs from 'node:fs';
@@ -110,8 +111,10 @@ describe('the page in headless Chromium', () => {
     cleanups.push(() => machine.close());
     const source = new ReplaySource(machine, loadReplay(samplePath('msftHeadMessages')), { speed: 1 });
     cleanups.push(() => source.stop());
-    let server = await served(machine, source);
-    const { page, errors } = await openPage(server.url);
+    // Orders allowed (with a fixed token, so the page's stays good across the outage) for the
+    // picture's order entry only: the test sends none, so the book stays LOBSTER's.
+    let server = await served(machine, source, { allowOrders: true, token: 'picture' });
+    const { page, errors } = await openPage(`${server.url}#token=picture`);
     // The replay starts once the page is there: however long Chromium takes to start, the outage
     // below then falls where the file still has trades to come (its last few hundred messages have
     // hardly any), so the new server's tape fills.
@@ -147,7 +150,7 @@ describe('the page in headless Chromium', () => {
     source.resume();
     await until('the replay to move on', () => source.status().position > position + 50);
     source.pause();
-    server = await served(machine, source, { port });
+    server = await served(machine, source, { port, allowOrders: true, token: 'picture' });
     await expectLadderLikeEngine(page, machine, REPLAY_ASSET);
     // While the server was away, Chromium itself logs each refused reconnection attempt; nothing else.
     for (const error of errors.splice(beforeOutage)) expect(error).toMatch(/^WebSocket connection to 'ws:\/\/127\.0\.0\.1:\d+\/feed' failed: .*ERR_CONNECTION_REFUSED$/);
@@ -159,6 +162,19 @@ describe('the page in headless Chromium', () => {
     await page.locator('.tape .trade:not(.head):not([hidden])').first().click();
     await page.locator('.audit h3', { hasText: 'Order #' }).waitFor();
     await expect.poll(() => page.locator('.audit td', { hasText: 'fill' }).count()).toBeGreaterThan(0);
+
+    // For the picture: a sell stop-limit composed below the market, its limit picked on the ladder.
+    await page.click('#entry [data-kind="stop"]');
+    await page.click('#entry [data-side="ask"]');
+    // The fields take ticks; the button says the prices as the ladder shows them.
+    await page.click('#pause');
+    await until('the replay to pause', () => source.status().paused);
+    const bids = page.locator('.ladder .row.bid[data-price]');
+    await page.fill('#f-stop', String(await bids.nth(2).getAttribute('data-price')));
+    await bids.nth(4).click();
+    expect(await page.inputValue('#f-price')).toBe(await bids.nth(4).getAttribute('data-price'));
+    const shown = async (n: number) => bids.nth(n).locator('.price').textContent();
+    expect(await page.locator('#entry button[type=submit]').textContent()).toBe(`Sell 100 on a trade ≤ ${await shown(2)}, then @ ${await shown(4)}`);
     await page.waitForTimeout(500);
     await page.screenshot({ path: SCREENSHOT });
     expect(fs.statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
