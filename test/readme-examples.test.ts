@@ -75,7 +75,7 @@ describe('README examples, as a reader runs them', () => {
   });
 
   it('has the examples this test expects', () => {
-    expect(all.map((e) => e.heading)).toEqual(['Embedding the engine', 'The batch API: the fast path', 'Durability']);
+    expect(all.map((e) => e.heading)).toEqual(['Embedding the engine', 'Stops, OCO pairs and budgets', 'The batch API: the fast path', 'Durability']);
   });
 
   it.each(all.map((example, i) => [example.heading, i] as const))('%s: runs as one script and prints what its comments say', async (_heading, i) => {
