@@ -5,6 +5,8 @@ import type { EngineId } from './engines/engine.js';
 import type { WorkloadName } from './workloads/workload.js';
 import type { ScaleName } from './options.js';
 import type { PersistenceReport } from './persistence.js';
+import type { ClusterBenchReport } from './cluster.js';
+import type { EventsReport } from './events.js';
 
 export const REPORT_SCHEMA = 'lobcore-bench/1';
 
@@ -91,6 +93,8 @@ export interface BenchReport {
   measurements: Measurement[];
   memory: { workload: 'growing'; results: MemoryMeasurement[] } | { status: 'not run'; reason: string };
   persistence: PersistenceReport;
+  cluster?: ClusterBenchReport;
+  events?: EventsReport;
   targets: Target[];
 }
 

@@ -5,10 +5,20 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBenchmarks } from '../bench/suite.js';
+import { parseArgs, runBenchmarks } from '../bench/suite.js';
+import { measureCluster } from '../bench/cluster.js';
 import type { BenchReport } from '../bench/suite.js';
 import { ENGINE_IDS } from '../bench/engines/engine.js';
 import { WORKLOAD_NAMES } from '../bench/workloads/workload.js';
+
+describe('where the results go', () => {
+  it('nowhere in the package unless asked: by default a new temp directory; npm run bench asks for bench/results', () => {
+    expect(parseArgs([]).outDir).toBeUndefined();
+    expect(parseArgs(['--out', 'somewhere']).outDir).toBe('somewhere');
+    const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
+    expect(manifest.scripts.bench).toMatch(/ --out bench\/results$/);
+  });
+});
 
 describe('benchmark suite (--tiny)', () => {
   let outDir: string;
@@ -19,7 +29,7 @@ describe('benchmark suite (--tiny)', () => {
     outDir = mkdtempSync(join(tmpdir(), 'lobcore-bench-test-'));
     report = await runBenchmarks({ scale: 'tiny', outDir, progress: false, print: false });
     written = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as BenchReport;
-  }, 60_000);
+  }, 150_000);
 
   afterAll(() => {
     rmSync(outDir, { recursive: true, force: true });
@@ -98,6 +108,19 @@ describe('benchmark suite (--tiny)', () => {
     for (const t of written.targets) expect([true, false, null]).toContain(t.met);
   });
 
+  it('measures what events cost: read, sequenced by the state machine, followed by a subscriber, persisted', () => {
+    const events = written.events;
+    if (events?.status !== 'ok') throw new Error(`events section ${events?.status}: ${events?.status === undefined ? '' : events.reason}`);
+    expect(events.rows.map((r) => r.id)).toEqual(['engine', 'engine-events-read', 'state-machine', 'state-machine-subscriber', 'state-machine-rocksdb']);
+    for (const row of events.rows) {
+      expect(row.opsPerSec).toBeGreaterThan(0);
+      expect(row.spread.min).toBeLessThanOrEqual(row.opsPerSec);
+      // The same flow each time: the same events.
+      expect(row.events).toBe(events.rows[0].events);
+    }
+    expect(events.rows[0].events).toBeGreaterThan(events.rows[0].commands);
+  });
+
   it('draws the charts as SVG', () => {
     const svgs = readdirSync(outDir).filter((f) => f.endsWith('.svg'));
     expect(svgs).toContain('throughput.svg');
@@ -107,6 +130,31 @@ describe('benchmark suite (--tiny)', () => {
       expect(text.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
       expect(text.trimEnd().endsWith('</svg>')).toBe(true);
       expect(text).not.toMatch(/NaN|Infinity|undefined/);
+    }
+  });
+
+  it('measures the cluster section where nats-server is installed (CI installs it)', () => {
+    const cluster = written.cluster;
+    if (cluster?.status !== 'ok') throw new Error(`cluster section ${cluster?.status}: ${cluster?.status === undefined ? '' : cluster.reason}`);
+    expect(cluster.throughput.length).toBeGreaterThan(0);
+    for (const t of cluster.throughput) {
+      expect(t.commandsPerSec).toBeGreaterThan(0);
+      expect(t.p99Ms).toBeGreaterThanOrEqual(t.p50Ms);
+      expect(t.vsLocal).toBeGreaterThan(0);
+    }
+    expect(cluster.failover.every((f) => f.electionMs > 0 && f.writeStallMs > 0)).toBe(true);
+  });
+
+  it('says why the cluster section is missing where nats-server is not installed', async () => {
+    const saved = process.env.LOBCORE_NATS_SERVER;
+    process.env.LOBCORE_NATS_SERVER = join(outDir, 'no-such-nats-server');
+    try {
+      expect(await measureCluster('tiny', 1, () => {})).toEqual({
+        status: 'skipped', reason: 'nats-server is not installed: install it with `apt-get install -y nats-server` (Debian, as root) or from nats.io',
+      });
+    } finally {
+      if (saved === undefined) delete process.env.LOBCORE_NATS_SERVER;
+      else process.env.LOBCORE_NATS_SERVER = saved;
     }
   });
 });

@@ -54,7 +54,7 @@ beforeAll(async () => {
     { writeFile: (name, contents) => { files[name] = contents; } },
   );
   if (result.error) throw new Error(`asc failed: ${result.error.message}\n${result.stderr.toString()}`);
-  harness = await WebAssembly.compile(files['ladder-harness.wasm'] as Uint8Array);
+  harness = await WebAssembly.compile(files['ladder-harness.wasm'] as Uint8Array<ArrayBuffer>);
 });
 
 /** `count` WASM ladders sharing one instance (and so one node pool), as a core's sides do. */

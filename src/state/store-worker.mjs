@@ -45,10 +45,14 @@ async function run(request) {
       await db.open(openOptions);
       return [null];
     case 'write':
-      await write(request.batch, request.byteLength, request.sync);
+      await write(request.batch, request.byteLength, request.sync, request.lowPriority);
       return [null];
     case 'getMany': {
-      const values = await openDb().getMany(unpackByteList(request.keys));
+      // The synchronous form, on purpose: this thread exists to block. The binding's async
+      // getMany turns a RocksDB read error (a block that fails its checksum) into an uncaught
+      // exception and never calls back, which crashed this worker and left the handle unclosable;
+      // the sync form throws it here, where the request's reply carries it.
+      const values = openDb()._getManySync(unpackByteList(request.keys), NO_OPTIONS);
       return transferList(values);
     }
     case 'entries':
@@ -87,7 +91,7 @@ async function run(request) {
 }
 
 /** One packed flush becomes one RocksDB write batch: all of it lands, or none. */
-async function write(packed, end, sync) {
+async function write(packed, end, sync, lowPriority) {
   const target = openDb().batch();
   const bytes = new Uint8Array(packed, 0, end);
   const view = new DataView(packed, 0, end);
@@ -115,7 +119,7 @@ async function write(packed, end, sync) {
     await target.close();
     throw error;
   }
-  await target.write({ sync });
+  await target.write({ sync, lowPriority });
 }
 
 function openDb() {
