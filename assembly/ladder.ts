@@ -5,14 +5,15 @@
 // bitmap over ticks), the touch must stay O(1), and a level born or removed deep in a sparse book
 // must cost O(log n), not the O(n) shift of the sorted array this replaced (on the `wide`
 // benchmark, 10,000 levels over a million ticks, that array ran at a fifth of `steady`).
-// Measured against the alternatives on the bench workloads (docs/levels.md has the figures):
-//   - the sorted array stays a little faster only where nothing happens away from the touch;
-//     the tree matches it on steady, sweep and LOBSTER and runs `wide` several times faster;
-//   - 32 entries a node beat 16 (one more tree level, more splits) and 64 (longer shifts inside a
-//     node, a 784-byte node per side even for a book of one level);
+// docs/levels.md has the before/after figures. Against the usual alternatives:
+//   - a two-level chunked ladder (blocks of 32-64 keys under one flat index) is this tree cut at
+//     height 2: it still shifts an O(n / block) index when a block splits or empties, which a
+//     book of 100,000 sparse levels would feel; the tree keeps every shift inside one node;
 //   - a radix tree over the 64-bit key (exchange-core's choice) needs no rebalancing but walks
-//     8 bytes of key per lookup and costs more per level; the tree's leaves are plain sorted
+//     up to 8 key bytes per lookup and spends more per level; the tree's leaves are plain sorted
 //     arrays, so search and iteration stay the contiguous scans the old ladder was good at.
+// 32 entries a node keeps a node at 400 bytes (a side holding one level costs one node) and a
+// leaf search within a few cache lines; other node sizes were not measured.
 //
 // Layout. Leaves and inner nodes share one 400-byte node record: count, the worse and better
 // neighbours on the same tree level, then NODE_CAP keys ascending and NODE_CAP values beside

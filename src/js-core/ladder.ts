@@ -1,6 +1,6 @@
 // A side's price ladder: level keys (larger is better) mapped to level slots, in a B+tree whose
-// touch is cached (mirrors assembly/ladder.ts function for function; the design and the
-// measurements behind it are in that file's header and docs/levels.md).
+// touch is cached (mirrors assembly/ladder.ts function for function; the design and why are in
+// that file's header, the figures in docs/levels.md).
 //
 // Nodes are slots in parallel typed arrays (struct of arrays): a node's entries are NODE_CAP
 // consecutive elements of `keys` and `values` from node * NODE_CAP, so a walk position is simply
