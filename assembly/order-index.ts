@@ -23,6 +23,11 @@
 //     3/5 full, at 31/32 full or, once 3/4 full, after a far probe: scattered ids cost 5.3 to
 //     6.7 bytes an order there. A power-of-two table doubles to 1/2 full, 8 to 16 bytes: at a
 //     million scattered ids it took 8.4, which with the 40-byte order record alone passed 48.
+//     That dense, a table of `id mod capacity` homes crawls: the ids of long-lived orders hold
+//     packed runs of slots that each newer id must probe through once the counter wraps (the
+//     growing benchmark ran 25x slower). So a compact table spreads its homes (`spread`: the id
+//     times an odd constant, then mod capacity), giving up the cache locality of consecutive
+//     ids only where the table is too big for the cache anyway.
 import { orderId, forEachOrder, setOrderId, setOrderOwner, setOrderRemaining, setOrderTimestamp, takeOrder } from './orders';
 import { alloc, free } from './allocator';
 import { low32 } from './hashing';
@@ -51,6 +56,8 @@ let capacity: u32 = 0;
 let reciprocal: u64 = 0;
 let runs: u32 = 0;
 let scrambled = false;
+/** Homes spread by a multiplicative hash (compact tables, see the header), not `id mod capacity`. */
+let spread = false;
 let scrambleSoon = false;
 let count: u32 = 0;
 let growSoon = false;
@@ -64,6 +71,7 @@ export function resetOrderIndex(): bool {
   memory.fill(directory, 0, <usize>INITIAL_DIRECTORY << 2);
   capacity = 0;
   scrambled = false;
+  spread = false;
   scrambleSoon = false;
   count = 0;
   growSoon = false;
@@ -97,6 +105,7 @@ export function indexBytes(): usize {
  */
 @inline function home(id: f64): u32 {
   const low = low32(id);
+  if (spread) return modCapacity(low * 0x9E3779B1);
   if (!scrambled) return modCapacity(low);
   const run = <u32>((<u64>((low >> 4) * 0x9E3779B1) * <u64>runs) >> 32);
   return (run << 4) | (low & 15);
@@ -300,6 +309,7 @@ function resize(newCapacity: u32, newScrambled: bool = scrambled): bool {
   reciprocal = 0xffffffffffffffff / <u64>newCapacity + 1;
   runs = newCapacity >> 4;
   scrambled = newScrambled;
+  spread = newCapacity >= COMPACT_FROM;
   growSoon = false;
   const segmentBytes = <usize>min<u32>(newCapacity, SEGMENT_SLOTS) << 2;
   const segments = (newCapacity + SEGMENT_MASK) >> SEGMENT_BITS;
