@@ -103,9 +103,9 @@ export class FeedRelay {
         return; // ended without an error: the machine closed
       } catch {
         if (this.stopped) return;
-        // Messages were lost while it was cut off. It resubscribes at once, with no wait: every
-        // flush before it opens again is lost too (all of them, when the flushes do not yield to
-        // the event loop), and the pages are told to resynchronise from a snapshot.
+        // Messages were lost while it was cut off. It resubscribes at once: a live subscription
+        // starts from now, so any wait loses every flush made meanwhile (all of them, when the
+        // flushes never yield to the event loop). Then the pages get fresh snapshots.
         this.restarts++;
         cutOff = true;
       }
