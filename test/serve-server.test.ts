@@ -113,6 +113,38 @@ describe('the feed to a page', () => {
     expect(page.counts.gaps).toBe(0);
   });
 
+  it('a delta lost on its way to the page is a gap: the page asks for a fresh snapshot and is whole again', async () => {
+    const { machine, source, flow } = await drivenByTest();
+    const server = await started(machine, source);
+    const page = client(server);
+    await until('hello', () => page.hello !== null);
+    await expectSameBook(page, machine, 0);
+    // The next delta frame never reaches the page's client (acknowledged, as a frame the network
+    // lost would be by the page's next acknowledgement): the one after it starts past the copy.
+    const receive = page.receive.bind(page);
+    let lostTo = 0;
+    page.receive = (data: string) => {
+      const frame = JSON.parse(data) as { type: string; n: number; to: number };
+      if (frame.type === 'delta' && lostTo === 0) {
+        lostTo = frame.to;
+        page.send({ type: 'ack', n: frame.n });
+        return;
+      }
+      receive(data);
+    };
+    const snapshots = page.counts.snapshots;
+    const engineSeq = () => machine.bookSnapshot(page.asset!, 1).seq;
+    for (let i = 0; i < 20 && page.counts.gaps === 0; i++) {
+      await block(machine, flow);
+      // The server sends on its own tick: wait for this block's messages (or the gap) to arrive.
+      await until('the page to hear of the block', () => page.counts.gaps > 0 || Math.max(page.book.seq, lostTo) >= engineSeq());
+    }
+    expect(lostTo).toBeGreaterThan(0);
+    expect(page.counts.gaps).toBeGreaterThan(0);
+    await expectSameBook(page, machine, 0);
+    expect(page.counts.snapshots).toBeGreaterThan(snapshots);
+  });
+
   it('a page that stops acknowledging is cut off while matching goes on, and others stay in sync', async () => {
     const machine = await openMachine();
     later(() => machine.close());
