@@ -10,6 +10,7 @@ import { CoreState } from './core-state.js';
 import { createIndexedOrder } from './order-index.js';
 import { NIL } from './orders.js';
 import { appendRestoredOrder } from './resting.js';
+import { smallInteger } from './small-integer.js';
 
 /** Books by ascending asset, bids best first then asks best first, each level in queue order. */
 export function writeSnapshot(state: CoreState): Uint8Array {
@@ -71,24 +72,28 @@ export function restoreSnapshot(bytes: Uint8Array, maxOrders: number, maxLevels:
   const totals = checkSnapshot(slots, maxOrders, maxLevels);
   const state = new CoreState(totals.orders, totals.levels);
   const { books, levels, orders, index } = state;
-  state.nextOrderId = slots[1];
-  const bookCount = slots[2];
+  // Every value goes in as smallInteger(...): the state's fields and the functions restore
+  // shares with the per-call path must see numbers as a caller passes them (small-integer.ts).
+  const at = (p: number): number => smallInteger(slots[p]);
+  state.nextOrderId = at(1);
+  const bookCount = at(2);
   let p = SNAPSHOT_HEADER_SLOTS;
   for (let b = 0; b < bookCount; b++) {
-    const book = books.findOrCreateBook(slots[p], levels, 0);
-    const depths = [slots[p + 1], slots[p + 2]];
+    const book = books.findOrCreateBook(at(p), levels, 0);
+    const bidDepth = at(p + 1);
+    const askDepth = at(p + 2);
     p += SNAPSHOT_BOOK_SLOTS;
     for (let side = 0; side < 2; side++) {
       const s = bookSide(book, side);
-      const depth = depths[side];
+      const depth = side === 0 ? bidDepth : askDepth;
       levels.growSide(s, depth);
       // The snapshot lists levels best first; a side keeps the best at its end.
       for (let rank = 0; rank < depth; rank++) {
-        const level = levels.placeLevelAt(s, depth - 1 - rank, slots[p]);
-        const count = slots[p + 1];
+        const level = levels.placeLevelAt(s, depth - 1 - rank, at(p));
+        const count = at(p + 1);
         p += SNAPSHOT_LEVEL_SLOTS;
         for (let k = 0; k < count; k++, p += SNAPSHOT_ORDER_SLOTS) {
-          const order = createIndexedOrder(orders, index, slots[p], slots[p + 2], slots[p + 3], slots[p + 1], slots[p + 4]);
+          const order = createIndexedOrder(orders, index, at(p), at(p + 2), at(p + 3), at(p + 1), at(p + 4));
           appendRestoredOrder(state, level, order);
         }
       }
