@@ -1,18 +1,24 @@
 // One book per asset, found through a hash map from asset id to book record.
 //
-// Book record (56 bytes, pooled): 0 asset f64 | 8 bid side | 32 ask side   (sides: levels.ts)
-// Books are created on the first order that rests in an asset and are never freed: an empty
-// book is 56 bytes and its side arrays start empty, so 10,000 assets cost next to nothing.
+// Book record (pooled): asset f64 | bid side | ask side (sides: levels.ts) | last trade price f64
+// (0: none yet) | pending stops u32 (pending.ts; 0 until the book's first stop)
+// Books are created on the first order that rests or waits in an asset and are never freed: an
+// empty book is a few dozen bytes and its side arrays start empty, so 10,000 assets cost next
+// to nothing.
 // The map is open addressing over 4-byte book pointers (key read from the book), linear
 // probing, at most half full.
+import { alloc, free } from './allocator';
 import { newSlotTable, moveEntries } from './slot-table';
 import { poolReset, poolReserve, poolTake, POOL_DESCRIPTOR_BYTES } from './pool';
 import { initSide, SIDE_BYTES, sideLength } from './levels';
 import { SIDE_BID, SIDE_ASK } from './codes';
 import { spread } from './hashing';
+import { bookPendingCount } from './pending';
 
-const BOOK_BYTES: u32 = 56;
 const BID_SIDE: usize = 8;
+const LAST_PRICE: usize = BID_SIDE + 2 * SIDE_BYTES;
+const STOPS: usize = LAST_PRICE + 8;
+const BOOK_BYTES: u32 = <u32>STOPS + 8;
 const INITIAL_BITS: u32 = 4;
 const bookPool: usize = memory.data(POOL_DESCRIPTOR_BYTES, 8);
 
@@ -43,6 +49,16 @@ export function resetBooks(): void {
 }
 export function bookIsEmpty(book: usize): bool {
   return sideLength(bookSide(book, SIDE_BID)) == 0 && sideLength(bookSide(book, SIDE_ASK)) == 0;
+}
+/** The price of the book's most recent fill; 0 before its first. */
+@inline export function bookLastPrice(book: usize): f64 { return load<f64>(book + LAST_PRICE); }
+@inline export function setBookLastPrice(book: usize, price: f64): void { store<f64>(book + LAST_PRICE, price); }
+/** The book's pending stop lists (pending.ts), 0 until its first stop. */
+@inline export function bookStops(book: usize): usize { return <usize>load<u32>(book + STOPS); }
+@inline export function setBookStops(book: usize, stops: usize): void { store<u32>(book + STOPS, <u32>stops); }
+/** Whether a snapshot lists the book: orders rest or wait in it, or it has traded. */
+export function bookHasState(book: usize): bool {
+  return !bookIsEmpty(book) || bookLastPrice(book) != 0 || bookPendingCount(book) != 0;
 }
 
 /** The book of an asset, or 0. */
@@ -77,6 +93,8 @@ export function findOrCreateBook(asset: f64): usize {
   store<f64>(book, asset, 0);
   initSide(bookSide(book, SIDE_BID), SIDE_BID);
   initSide(bookSide(book, SIDE_ASK), SIDE_ASK);
+  setBookLastPrice(book, 0);
+  setBookStops(book, 0);
   place(book);
   bookCount++;
   return book;
@@ -104,3 +122,65 @@ function growSlots(): bool {
 /** Every book, for a snapshot: the map's slots and how many there are. */
 export function bookSlots(): usize { return slots; }
 export function bookSlotCount(): u32 { return slots == 0 ? 0 : <u32>1 << slotBits; }
+
+/** Books with state (bookHasState): orders resting or waiting, or a last trade price. */
+export function statefulBookCount(): u32 {
+  let count: u32 = 0;
+  const n = bookSlotCount();
+  for (let i: u32 = 0; i < n; i++) {
+    const b = <usize>load<u32>(slots + (<usize>i << 2));
+    if (b != 0 && bookHasState(b)) count++;
+  }
+  return count;
+}
+
+/**
+ * The `count` (statefulBookCount()) books with state by ascending asset, as an array of book
+ * pointers in a new block; 0 when memory cannot hold it. Free it with freeBookList.
+ */
+export function sortedBookList(count: u32): usize {
+  const list = alloc(<usize>count << 2);
+  if (list == 0) return 0;
+  let k: u32 = 0;
+  const n = bookSlotCount();
+  for (let i: u32 = 0; i < n; i++) {
+    const b = <usize>load<u32>(slots + (<usize>i << 2));
+    if (b != 0 && bookHasState(b)) store<u32>(list + (<usize>(k++) << 2), <u32>b);
+  }
+  heapSortByAsset(list, count);
+  return list;
+}
+
+export function freeBookList(list: usize, count: u32): void {
+  free(list, <usize>count << 2);
+}
+
+@inline function assetAt(books: usize, i: u32): f64 {
+  return bookAsset(<usize>load<u32>(books + (<usize>i << 2)));
+}
+@inline function swap(books: usize, i: u32, j: u32): void {
+  const a = books + (<usize>i << 2);
+  const b = books + (<usize>j << 2);
+  const t = load<u32>(a);
+  store<u32>(a, load<u32>(b));
+  store<u32>(b, t);
+}
+function siftDown(books: usize, root: u32, end: u32): void {
+  while (true) {
+    let child = root * 2 + 1;
+    if (child >= end) return;
+    if (child + 1 < end && assetAt(books, child + 1) > assetAt(books, child)) child++;
+    if (assetAt(books, root) >= assetAt(books, child)) return;
+    swap(books, root, child);
+    root = child;
+  }
+}
+/** In place, O(n log n) worst case, no extra memory: books by ascending asset. */
+function heapSortByAsset(books: usize, n: u32): void {
+  if (n < 2) return;
+  for (let i = <i32>(n / 2) - 1; i >= 0; i--) siftDown(books, <u32>i, n);
+  for (let end = n - 1; end > 0; end--) {
+    swap(books, 0, end);
+    siftDown(books, 0, end);
+  }
+}

@@ -2,15 +2,15 @@
 // Each grows to the next power of two by moving; its new address is published in the host
 // block. Growing is the only thing that can fail, and it happens before any book changes.
 import { alloc, free } from './allocator';
+import { COMMAND_BYTES } from './operations';
 import {
   hostBlock, hostPointer, setHostPointer, HB_FILLS, HB_FILL_CAPACITY, HB_INPUT, HB_RESULTS, HB_QUERY,
 } from './host-block';
 
 export const FILL_BYTES: usize = 64; // FILL_SLOTS f64
-export const COMMAND_BYTES: usize = 64; // COMMAND_SLOTS f64
-export const RESULT_BYTES: usize = 32; // RESULT_SLOTS f64
+export const RESULT_BYTES: usize = 40; // RESULT_SLOTS f64
 
-/** Fills written since the current command or batch began. */
+/** Fills written since the current call or batch began. */
 export let fillCount: u32 = 0;
 export let fillBase: usize = 0;
 let fillCapacity: u32 = 0;
@@ -36,21 +36,32 @@ export function resetBuffers(): void {
 }
 
 function growFills(more: u32): bool {
-  const wanted = <u64>fillCount + more;
-  if (wanted > 0x2000000) return false; // 2 GiB of fills: beyond wasm32 anyway
-  let capacity: u32 = max<u32>(fillCapacity, 256);
-  while (<u64>capacity < wanted) capacity <<= 1;
-  const block = alloc(<usize>capacity * FILL_BYTES);
+  const block = growRecords(fillBase, fillCount, fillCapacity, more, FILL_BYTES);
   if (block == 0) return false;
-  if (fillBase != 0) {
-    memory.copy(block, fillBase, <usize>fillCount * FILL_BYTES);
-    free(fillBase, <usize>fillCapacity * FILL_BYTES);
-  }
   fillBase = block;
-  fillCapacity = capacity;
-  setHostPointer(HB_FILLS, block);
-  setHostPointer(HB_FILL_CAPACITY, capacity);
+  fillCapacity = load<u32>(hostBlock + HB_FILL_CAPACITY);
   return true;
+}
+
+/**
+ * Moves a buffer of `count` records (capacity `capacity`) to a block with room for `more`
+ * beyond them, publishes it in the host block (pointer at `at`, capacity at `at + 4`) and
+ * returns it; 0 when memory cannot grow (the old buffer stays as it was).
+ */
+export function growRecords(base: usize, count: u32, capacity: u32, more: u32, recordBytes: usize, at: usize = HB_FILLS): usize {
+  const wanted = <u64>count + more;
+  if (wanted * <u64>recordBytes > 0x80000000) return 0; // 2 GiB: beyond wasm32 anyway
+  let next: u32 = max<u32>(capacity, 256);
+  while (<u64>next < wanted) next <<= 1;
+  const block = alloc(<usize>next * recordBytes);
+  if (block == 0) return 0;
+  if (base != 0) {
+    memory.copy(block, base, <usize>count * recordBytes);
+    free(base, <usize>capacity * recordBytes);
+  }
+  setHostPointer(at, block);
+  setHostPointer(at + 4, next);
+  return block;
 }
 
 /** Grows a host-visible buffer (pointer at `at`, capacity in units at `at + 4`); keeps nothing. */
@@ -68,10 +79,14 @@ function reserveHostBuffer(at: usize, units: u32, unitBytes: usize): bool {
   return true;
 }
 
-/** Input and result space for a batch of `count` commands. */
-export function reserveBatch(count: u32): bool {
-  return reserveHostBuffer(hostBlock + HB_INPUT, count, COMMAND_BYTES)
-    && reserveHostBuffer(hostBlock + HB_RESULTS, count, RESULT_BYTES);
+/** The core's own input space for `count` commands (a batch the host copies in). */
+export function reserveInput(count: u32): bool {
+  return reserveHostBuffer(hostBlock + HB_INPUT, count, COMMAND_BYTES);
+}
+
+/** Result space for a batch of `count` commands. */
+export function reserveResults(count: u32): bool {
+  return reserveHostBuffer(hostBlock + HB_RESULTS, count, RESULT_BYTES);
 }
 
 /** Query output space of `bytes`; its address, or 0 when memory cannot grow. */

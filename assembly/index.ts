@@ -3,19 +3,29 @@
 // current address is published in the host block (host-block.ts).
 import { resetAllocator } from './allocator';
 import { resetOrders } from './orders';
+import { resetPending } from './pending';
+import { placeOco as placeOcoPair, placeStop as placeStopOrder, runTriggers } from './stops';
 import { resetLevels } from './levels';
 import { resetBooks } from './books';
 import { resetTraders } from './traders';
 import { resetOrderIndex, indexBytes } from './order-index';
-import { resetBuffers, clearFills, fillCount, reserveBatch as reserveBatchBuffers } from './buffers';
-import { hostBlock, resetHostBlock, OUT, OUT_FILL_COUNT } from './host-block';
+import { resetBuffers, clearFills, fillCount, reserveInput as reserveInputBuffer } from './buffers';
+import {
+  hostBlock, resetHostBlock, OUT, OUT_EVENT_COUNT, OUT_FILL_COUNT, HB_EVENTS, HB_EVENT_CAPACITY, HB_FILLS,
+  HB_FILL_CAPACITY, HB_INPUT, HB_INPUT_CAPACITY, HB_QUERY, HB_QUERY_CAPACITY, HB_RESULTS, HB_RESULT_CAPACITY,
+} from './host-block';
+import { clearEvents, eventCount, resetEvents, setEventCommand } from './events';
+import { cancelAll as cancelAllOrders } from './cancel-all';
+import { COMMAND_BYTES } from './operations';
+export { operationField, operationFlags } from './operations';
 import { levelsInUse, resetCounters, restingOrders as restingOrderCount } from './resting';
+import { pendingStops } from './pending';
 import { setLimits } from './limits';
 import * as matching from './matching';
 import { runCommands } from './batch';
 import { writeBookOrders, writeLevels, writeOrderById } from './queries';
 import { beginSnapshot, restoreSnapshot, snapshotChunk, snapshotChunkAddress } from './snapshot';
-import { alloc } from './allocator';
+import { alloc, free } from './allocator';
 
 let memoryPages: u32 = 65536;
 
@@ -24,7 +34,9 @@ function resetCore(): bool {
   resetAllocator(memoryPages);
   resetHostBlock();
   resetBuffers();
+  resetEvents();
   resetOrders();
+  resetPending();
   resetLevels();
   resetBooks();
   resetTraders();
@@ -40,52 +52,124 @@ export function init(maxPages: u32, maxOrders: f64, maxLevels: f64): usize {
   return resetCore() ? hostBlock : 0;
 }
 
+@inline function beginCall(): void {
+  clearFills();
+  clearEvents();
+  setEventCommand(0);
+}
+
 @inline function finishCall(): void {
   store<f64>(OUT, <f64>fillCount, OUT_FILL_COUNT);
+  store<f64>(OUT, <f64>eventCount, OUT_EVENT_COUNT);
 }
 
 export function placeLimit(
-  trader: f64, asset: f64, side: u32, price: f64, size: f64, timestamp: f64, tif: u32, stp: u32,
+  trader: f64, asset: f64, side: u32, price: f64, size: f64, timestamp: f64, tif: u32, stp: u32, clientOrderId: f64,
 ): void {
-  clearFills();
-  matching.placeLimit(OUT, 0, trader, asset, side, price, size, timestamp, tif, stp);
+  beginCall();
+  matching.placeLimit(OUT, 0, trader, asset, side, price, size, timestamp, tif, stp, clientOrderId);
+  runTriggers(0, timestamp);
   finishCall();
 }
 
+/** size 0: sized by `budget` instead. */
 export function placeMarket(
-  trader: f64, asset: f64, side: u32, size: f64, timestamp: f64, protectionPrice: f64, stp: u32,
+  trader: f64, asset: f64, side: u32, size: f64, budget: f64, timestamp: f64, protectionPrice: f64, stp: u32,
+  clientOrderId: f64,
 ): void {
-  clearFills();
-  matching.placeMarket(OUT, 0, trader, asset, side, size, protectionPrice, stp);
+  beginCall();
+  matching.placeMarket(OUT, 0, trader, asset, side, size, budget, protectionPrice, stp, clientOrderId, 0);
+  runTriggers(0, timestamp);
+  finishCall();
+}
+
+/** price 0: a stop-market (protectionPrice 0: none); otherwise a stop-limit with its tif. */
+export function placeStop(
+  trader: f64, asset: f64, side: u32, size: f64, stopPrice: f64, price: f64, protectionPrice: f64, timestamp: f64,
+  tif: u32, stp: u32, clientOrderId: f64,
+): void {
+  beginCall();
+  placeStopOrder(OUT, trader, asset, side, size, stopPrice, price, protectionPrice, timestamp, tif, stp, clientOrderId);
+  finishCall();
+}
+
+/** stopLimitPrice 0: the stop leg is a stop-market. */
+export function placeOco(
+  trader: f64, asset: f64, side: u32, size: f64, price: f64, stopPrice: f64, stopLimitPrice: f64, timestamp: f64,
+  stp: u32, clientOrderId: f64,
+): void {
+  beginCall();
+  placeOcoPair(OUT, 0, trader, asset, side, size, price, stopPrice, stopLimitPrice, timestamp, stp, clientOrderId);
+  runTriggers(0, timestamp);
   finishCall();
 }
 
 export function cancel(trader: f64, asset: f64, orderId: f64): void {
-  clearFills();
+  beginCall();
   matching.cancel(OUT, trader, asset, orderId);
   finishCall();
 }
 
 export function reduce(trader: f64, asset: f64, orderId: f64, by: f64): void {
-  clearFills();
+  beginCall();
   matching.reduce(OUT, trader, asset, orderId, by);
   finishCall();
 }
 
 export function modify(trader: f64, asset: f64, orderId: f64, price: f64, size: f64, timestamp: f64): void {
-  clearFills();
+  beginCall();
   matching.modify(OUT, 0, trader, asset, orderId, price, size, timestamp);
+  runTriggers(0, timestamp);
   finishCall();
 }
 
-/** Input and result space for `count` commands; false when memory cannot grow. */
-export function reserveBatch(count: u32): bool {
-  return reserveBatchBuffers(count);
+/** allAssets: every book (asset is ignored). */
+export function cancelAll(trader: f64, asset: f64, allAssets: bool): void {
+  beginCall();
+  cancelAllOrders(OUT, trader, asset, allAssets);
+  finishCall();
 }
 
-/** Runs `count` commands from the input buffer; returns the number of fills. */
-export function runBatch(count: u32): u32 {
-  return runCommands(count);
+/** The core's own input space for `count` commands (for a batch the host copies in); false when memory cannot grow. */
+export function reserveInput(count: u32): bool {
+  return reserveInputBuffer(count);
+}
+
+/** A block for a batch of `capacity` commands that the host writes in place (CommandBatch storage); 0 when memory cannot grow. */
+export function allocCommands(capacity: u32): usize {
+  return alloc(<usize>capacity * COMMAND_BYTES);
+}
+export function freeCommands(block: usize, capacity: u32): void {
+  free(block, <usize>capacity * COMMAND_BYTES);
+}
+
+/**
+ * Checks, then runs, `count` commands at `commands`; returns the number of fills, or a negative
+ * fault (batch.ts) when nothing was applied.
+ */
+export function runBatch(commands: usize, count: u32): f64 {
+  const result = runCommands(commands, count);
+  store<f64>(OUT, <f64>eventCount, OUT_EVENT_COUNT);
+  return result;
+}
+
+/** Where the host block keeps each pointer, for the host's mirror check (test/operations.test.ts). */
+export function hostBlockLayout(i: u32): u32 {
+  switch (i) {
+    case 0: return <u32>OUT_FILL_COUNT;
+    case 1: return <u32>OUT_EVENT_COUNT;
+    case 2: return <u32>HB_FILLS;
+    case 3: return <u32>HB_FILL_CAPACITY;
+    case 4: return <u32>HB_RESULTS;
+    case 5: return <u32>HB_RESULT_CAPACITY;
+    case 6: return <u32>HB_INPUT;
+    case 7: return <u32>HB_INPUT_CAPACITY;
+    case 8: return <u32>HB_QUERY;
+    case 9: return <u32>HB_QUERY_CAPACITY;
+    case 10: return <u32>HB_EVENTS;
+    case 11: return <u32>HB_EVENT_CAPACITY;
+    default: return 0xffffffff;
+  }
 }
 
 export function levels(asset: f64, side: u32, most: f64): i32 {
@@ -127,6 +211,9 @@ export function restingOrders(): u32 {
 }
 export function priceLevels(): u32 {
   return levelsInUse;
+}
+export function pendingStopCount(): u32 {
+  return pendingStops;
 }
 export function orderIndexBytes(): usize {
   return indexBytes();

@@ -1,4 +1,4 @@
-// Encodes workload commands into a CommandBatch (src/batch.ts layout) with its raw push: the
+// Encodes workload commands into a CommandBatch (src/operations.ts layout) with its raw push: the
 // columns already hold the numeric codes, so no per-command string lookups are needed.
 import type { CommandBatch } from '../src/batch.js';
 import { Op } from '../src/codes.js';

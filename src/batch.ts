@@ -1,79 +1,91 @@
 // The binary command batch: the fast path into an engine, one call for many commands.
 //
-// Layout (little-endian, which is also WebAssembly's byte order): a batch is a run of
-// fixed 64-byte records, eight float64 slots each, so the whole batch is one Float64Array and
-// the WASM core reads it with plain f64 loads. Every value is an integer below 2^53, which a
-// float64 holds exactly.
-//
-//   slot 0  head      op | side << 4 | timeInForce << 8 | stp << 12   (codes in codes.ts)
-//   slot 1  trader
-//   slot 2  asset
-//   slot 3  orderId   cancel, reduce, modify; 0 otherwise
-//   slot 4  price     limit price; market protection price (0 = none); modify new price (0 = keep)
-//   slot 5  size      limit and market size; reduce `by`; modify new size (0 = keep)
-//   slot 6  timestamp limit, market, modify; 0 for cancel and reduce
-//   slot 7  clientOrderId (limit only; 0 otherwise). Echoed, never stored.
+// A batch is a run of command records (src/operations.ts: COMMAND_SLOTS float64 slots each, the
+// head packing the op and its enumerations), so the whole batch is one Float64Array. A batch made
+// by `engine.createBatch()` lives in the engine's own memory (for the WASM core, its linear
+// memory), and submitting it copies nothing; `new CommandBatch()` lives on the JS heap and is
+// copied in when submitted, to whichever engine.
 //
 // Results, written by the engine into memory it reuses between calls:
-//   per command, 4 slots: status | reason << 4, orderId, filled, remaining
-//   per fill,    8 slots: commandIndex * 2 + takerSide, asset, makerOrderId, takerOrderId,
-//                         makerTrader, takerTrader, price, size
+//   per command, RESULT_SLOTS: status | reason << 4, orderId, filled, remaining, spent
+//     (cancelAll: `filled` holds how many orders it cancelled; `spent` is a budget market
+//     order's; an OCO's are its limit leg's, its stop leg being orderId + 1)
+//   per fill,    FILL_SLOTS:   commandIndex * 2 + takerSide, asset, makerOrderId, takerOrderId,
+//                              makerTrader, takerTrader, price, size
+//   per event,   EVENT_SLOTS:  see src/events.ts
 // A fill's timestamp is its command's timestamp.
 import { LobError, invalidArgument } from './errors.js';
-import { Op, ORDER_STATUS, REJECT_REASONS, SIDES, StatusCode, sideCode, stpCode, tifCode } from './codes.js';
-import { isNonNegativeSafeInteger, isPositiveSafeInteger } from './validate.js';
+import { EventList } from './events.js';
+import { ORDER_STATUS, REJECT_REASONS, SIDES, StatusCode, Op } from './codes.js';
+import {
+  COMMAND_BYTES, COMMAND_SLOTS, Head, Slot, batchFaultError, encodeHead, encodeRequest, findBatchFault, sideCode, stpCode,
+  tifCode, validateRequest, type OperationSpec,
+} from './operations.js';
 import type { Fill, OrderStatus, RejectReason, SelfTradePrevention, Side, TimeInForce } from './types.js';
 
-export const COMMAND_SLOTS = 8;
-export const COMMAND_BYTES = COMMAND_SLOTS * 8;
-export const RESULT_SLOTS = 4;
+export { COMMAND_BYTES, COMMAND_SLOTS } from './operations.js';
+export const RESULT_SLOTS = 5;
 export const FILL_SLOTS = 8;
 
 /**
- * Writes one command record at slot `offset` of `slots`: the single encoder of the layout above,
- * shared by CommandBatch and the state machine's journal so the two can never drift apart.
+ * Where a batch keeps its records. The JS heap by default; an engine may hand out storage in its
+ * own memory, which it can read without a copy. That memory may grow (detaching the view) or be
+ * emptied by a restore (the records move): `view()` always returns a current one, and `version`
+ * changes whenever a view handed out before has gone stale without being detached.
  */
-export function writeCommand(
-  slots: Float64Array, offset: number, head: number, trader: number, asset: number, orderId: number,
-  price: number, size: number, timestamp: number, clientOrderId: number,
-): void {
-  slots[offset] = head;
-  slots[offset + 1] = trader;
-  slots[offset + 2] = asset;
-  slots[offset + 3] = orderId;
-  slots[offset + 4] = price;
-  slots[offset + 5] = size;
-  slots[offset + 6] = timestamp;
-  slots[offset + 7] = clientOrderId;
+export interface BatchStorage {
+  /** The current view of the records. */
+  view(): Float64Array;
+  /** A view with room for at least `commands` records, the first `keep` records preserved. */
+  reserve(commands: number, keep: number): Float64Array;
+  readonly version: number;
+  /** The engine whose memory holds the records (undefined: the JS heap). */
+  readonly owner?: object;
 }
 
-/** Slot 0 of a limit order record. */
-export function limitHead(side: Side, timeInForce?: TimeInForce, stp?: SelfTradePrevention): number {
-  return Op.LIMIT | (sideCode(side) << 4) | (tifCode(timeInForce) << 8) | (stpCode(stp) << 12);
-}
+/** Records on the JS heap, grown by doubling. */
+class HeapStorage implements BatchStorage {
+  readonly version = 0;
 
-/** Slot 0 of a market order record. */
-export function marketHead(side: Side, stp?: SelfTradePrevention): number {
-  return Op.MARKET | (sideCode(side) << 4) | (stpCode(stp) << 12);
-}
+  constructor(private records: Float64Array) {}
 
-/** Builds a batch in one growable buffer; reuse it with clear() to allocate nothing per command. */
-export class CommandBatch {
-  private buffer: Float64Array;
-  private used = 0;
-
-  constructor(initialCommands = 1024) {
-    this.buffer = new Float64Array(Math.max(1, initialCommands) * COMMAND_SLOTS);
+  view(): Float64Array {
+    return this.records;
   }
 
-  /** Wraps encoded commands (for example a journal record); the bytes are copied. */
+  reserve(commands: number, keep: number): Float64Array {
+    if (commands * COMMAND_SLOTS <= this.records.length) return this.records;
+    const grown = new Float64Array(Math.max(commands, (this.records.length / COMMAND_SLOTS) * 2) * COMMAND_SLOTS);
+    grown.set(this.records.subarray(0, keep * COMMAND_SLOTS));
+    this.records = grown;
+    return grown;
+  }
+}
+
+/** Builds a batch; reuse it with clear() to allocate nothing per command. */
+export class CommandBatch {
+  private records: Float64Array;
+  private used = 0;
+  /** @internal where the records live; engines look at its owner to skip the copy. */
+  readonly storage: BatchStorage;
+  /** The storage version `records` was taken at. */
+  private version: number;
+
+  constructor(initialCommands = 1024, storage?: BatchStorage) {
+    this.storage = storage ?? new HeapStorage(new Float64Array(Math.max(1, initialCommands) * COMMAND_SLOTS));
+    this.records = this.storage.view();
+    this.version = this.storage.version;
+  }
+
+  /** Wraps encoded commands (a journal record, bytes from the wire); the bytes are copied. */
   static fromBytes(bytes: Uint8Array): CommandBatch {
     if (bytes.byteLength % COMMAND_BYTES !== 0) {
       throw invalidArgument('batch', `a multiple of ${COMMAND_BYTES} bytes long`, bytes.byteLength);
     }
-    const batch = new CommandBatch(bytes.byteLength / COMMAND_BYTES);
-    new Uint8Array(batch.buffer.buffer).set(bytes);
-    batch.used = bytes.byteLength / COMMAND_BYTES;
+    const count = bytes.byteLength / COMMAND_BYTES;
+    const batch = new CommandBatch(count);
+    new Uint8Array(batch.records.buffer, batch.records.byteOffset, bytes.byteLength).set(bytes);
+    batch.used = count;
     return batch;
   }
 
@@ -81,13 +93,21 @@ export class CommandBatch {
     return this.used;
   }
 
-  /** The encoded commands; a view, valid until the batch is changed. */
-  get slots(): Float64Array {
-    return this.buffer.subarray(0, this.used * COMMAND_SLOTS);
+  /** Every record's slots, current (the memory behind an engine's batch may have moved); at least count * COMMAND_SLOTS long. */
+  view(): Float64Array {
+    if (this.records.length === 0 || this.version !== this.storage.version) this.refresh();
+    return this.records;
   }
 
+  /** The encoded commands; a view, valid until the batch is changed. */
+  get slots(): Float64Array {
+    return this.view().subarray(0, this.used * COMMAND_SLOTS);
+  }
+
+  /** The encoded commands as bytes (a view). */
   bytes(): Uint8Array {
-    return new Uint8Array(this.buffer.buffer, 0, this.used * COMMAND_BYTES);
+    const view = this.view();
+    return new Uint8Array(view.buffer, view.byteOffset, this.used * COMMAND_BYTES);
   }
 
   clear(): this {
@@ -99,110 +119,202 @@ export class CommandBatch {
     trader: number, asset: number, side: Side, price: number, size: number, timestamp: number,
     timeInForce?: TimeInForce, stp?: SelfTradePrevention, clientOrderId = 0,
   ): this {
-    return this.push(limitHead(side, timeInForce, stp), trader, asset, 0, price, size, timestamp, clientOrderId);
+    const head = encodeHead(Op.LIMIT, sideCode(side), tifCode(timeInForce), stpCode(stp));
+    const o = this.next();
+    const r = this.records;
+    r[o] = head;
+    r[o + Slot.TRADER] = trader;
+    r[o + Slot.ASSET] = asset;
+    r[o + Slot.PRICE] = price;
+    r[o + Slot.SIZE] = size;
+    r[o + Slot.TIMESTAMP] = timestamp;
+    r[o + Slot.CLIENT_ORDER_ID] = clientOrderId;
+    return this;
   }
 
   /** protectionPrice 0 means none. */
   market(
     trader: number, asset: number, side: Side, size: number, timestamp: number,
-    protectionPrice = 0, stp?: SelfTradePrevention,
+    protectionPrice = 0, stp?: SelfTradePrevention, clientOrderId = 0,
   ): this {
-    return this.push(marketHead(side, stp), trader, asset, 0, protectionPrice, size, timestamp, 0);
+    const head = encodeHead(Op.MARKET, sideCode(side), 0, stpCode(stp));
+    const o = this.next();
+    const r = this.records;
+    r[o] = head;
+    r[o + Slot.TRADER] = trader;
+    r[o + Slot.ASSET] = asset;
+    r[o + Slot.PRICE] = protectionPrice;
+    r[o + Slot.SIZE] = size;
+    r[o + Slot.BUDGET] = 0;
+    r[o + Slot.TIMESTAMP] = timestamp;
+    r[o + Slot.CLIENT_ORDER_ID] = clientOrderId;
+    return this;
+  }
+
+  /** A market order sized by what it may spend (a buy) or take in (a sell); protectionPrice 0 means none. */
+  marketBudget(
+    trader: number, asset: number, side: Side, budget: number, timestamp: number,
+    protectionPrice = 0, stp?: SelfTradePrevention, clientOrderId = 0,
+  ): this {
+    const head = encodeHead(Op.MARKET, sideCode(side), 0, stpCode(stp));
+    const o = this.next();
+    const r = this.records;
+    r[o] = head;
+    r[o + Slot.TRADER] = trader;
+    r[o + Slot.ASSET] = asset;
+    r[o + Slot.PRICE] = protectionPrice;
+    r[o + Slot.SIZE] = 0;
+    r[o + Slot.BUDGET] = budget;
+    r[o + Slot.TIMESTAMP] = timestamp;
+    r[o + Slot.CLIENT_ORDER_ID] = clientOrderId;
+    return this;
+  }
+
+  /**
+   * A stop order: price 0 makes it a stop-market (protectionPrice 0: none), a price a stop-limit
+   * (with its time in force once triggered).
+   */
+  stop(
+    trader: number, asset: number, side: Side, size: number, stopPrice: number, timestamp: number,
+    price = 0, timeInForce?: TimeInForce, protectionPrice = 0, stp?: SelfTradePrevention, clientOrderId = 0,
+  ): this {
+    const head = encodeHead(Op.STOP, sideCode(side), tifCode(timeInForce), stpCode(stp));
+    const o = this.next();
+    const r = this.records;
+    r[o] = head;
+    r[o + Slot.TRADER] = trader;
+    r[o + Slot.ASSET] = asset;
+    r[o + Slot.PRICE] = price;
+    r[o + Slot.SIZE] = size;
+    r[o + Slot.TIMESTAMP] = timestamp;
+    r[o + Slot.CLIENT_ORDER_ID] = clientOrderId;
+    r[o + Slot.TRIGGER_PRICE] = stopPrice;
+    r[o + Slot.SECOND_PRICE] = protectionPrice;
+    return this;
+  }
+
+  /** An OCO pair: a limit leg at `price` and a stop leg at `stopPrice` (a stop-limit at stopLimitPrice, 0: a stop-market). */
+  oco(
+    trader: number, asset: number, side: Side, size: number, price: number, stopPrice: number, timestamp: number,
+    stopLimitPrice = 0, stp?: SelfTradePrevention, clientOrderId = 0,
+  ): this {
+    const head = encodeHead(Op.OCO, sideCode(side), 0, stpCode(stp));
+    const o = this.next();
+    const r = this.records;
+    r[o] = head;
+    r[o + Slot.TRADER] = trader;
+    r[o + Slot.ASSET] = asset;
+    r[o + Slot.PRICE] = price;
+    r[o + Slot.SIZE] = size;
+    r[o + Slot.TIMESTAMP] = timestamp;
+    r[o + Slot.CLIENT_ORDER_ID] = clientOrderId;
+    r[o + Slot.TRIGGER_PRICE] = stopPrice;
+    r[o + Slot.SECOND_PRICE] = stopLimitPrice;
+    return this;
   }
 
   cancel(trader: number, asset: number, orderId: number): this {
-    return this.push(Op.CANCEL, trader, asset, orderId, 0, 0, 0, 0);
+    const o = this.next();
+    const r = this.records;
+    r[o] = Op.CANCEL;
+    r[o + Slot.TRADER] = trader;
+    r[o + Slot.ASSET] = asset;
+    r[o + Slot.ORDER_ID] = orderId;
+    return this;
   }
 
   reduce(trader: number, asset: number, orderId: number, by: number): this {
-    return this.push(Op.REDUCE, trader, asset, orderId, 0, by, 0, 0);
+    const o = this.next();
+    const r = this.records;
+    r[o] = Op.REDUCE;
+    r[o + Slot.TRADER] = trader;
+    r[o + Slot.ASSET] = asset;
+    r[o + Slot.ORDER_ID] = orderId;
+    r[o + Slot.SIZE] = by;
+    return this;
   }
 
   /** price or size 0 means unchanged. */
   modify(trader: number, asset: number, orderId: number, price: number, size: number, timestamp: number): this {
-    return this.push(Op.MODIFY, trader, asset, orderId, price, size, timestamp, 0);
-  }
-
-  /** Appends one raw record; the typed builders above are the usual way in. */
-  push(
-    head: number, trader: number, asset: number, orderId: number,
-    price: number, size: number, timestamp: number, clientOrderId: number,
-  ): this {
-    if ((this.used + 1) * COMMAND_SLOTS > this.buffer.length) this.grow();
-    writeCommand(this.buffer, this.used * COMMAND_SLOTS, head, trader, asset, orderId, price, size, timestamp, clientOrderId);
-    this.used++;
+    const o = this.next();
+    const r = this.records;
+    r[o] = Op.MODIFY;
+    r[o + Slot.TRADER] = trader;
+    r[o + Slot.ASSET] = asset;
+    r[o + Slot.ORDER_ID] = orderId;
+    r[o + Slot.PRICE] = price;
+    r[o + Slot.SIZE] = size;
+    r[o + Slot.TIMESTAMP] = timestamp;
     return this;
   }
 
-  private grow(): void {
-    const next = new Float64Array(this.buffer.length * 2);
-    next.set(this.buffer);
-    this.buffer = next;
+  /** Cancels every resting order of `trader` in `asset`, or in every asset when `asset` is undefined. */
+  cancelAll(trader: number, asset?: number): this {
+    const o = this.next();
+    const r = this.records;
+    r[o] = asset === undefined ? Op.CANCEL_ALL | Head.ALL_ASSETS : Op.CANCEL_ALL;
+    r[o + Slot.TRADER] = trader;
+    r[o + Slot.ASSET] = asset ?? 0;
+    return this;
+  }
+
+  /**
+   * Appends a request in the engine's per-call vocabulary (`request('placeStop', { ... })`),
+   * checked as the engine checks it: INVALID_ARGUMENT naming the field, and nothing appended.
+   */
+  request(method: OperationSpec['method'], req: unknown): this {
+    validateRequest[method](req);
+    encodeRequest[method](req, this.records, this.next());
+    return this;
+  }
+
+  /**
+   * Appends one raw record (src/operations.ts layout: the head and then the slots in order); the
+   * builders above are the usual way in. Nothing is checked until the engine runs the batch.
+   */
+  push(
+    head: number, trader: number, asset: number, orderId: number, price: number, size: number, timestamp: number,
+    clientOrderId = 0, triggerPrice = 0, budget = 0, secondPrice = 0,
+  ): this {
+    const o = this.next();
+    const r = this.records;
+    r[o] = head;
+    r[o + Slot.TRADER] = trader;
+    r[o + Slot.ASSET] = asset;
+    r[o + Slot.ORDER_ID] = orderId;
+    r[o + Slot.PRICE] = price;
+    r[o + Slot.SIZE] = size;
+    r[o + Slot.TIMESTAMP] = timestamp;
+    r[o + Slot.CLIENT_ORDER_ID] = clientOrderId;
+    r[o + Slot.TRIGGER_PRICE] = triggerPrice;
+    r[o + Slot.BUDGET] = budget;
+    r[o + Slot.SECOND_PRICE] = secondPrice;
+    r[o + Slot.RESERVED] = 0;
+    return this;
+  }
+
+  /** The slot offset of a new record at the end. */
+  private next(): number {
+    const o = this.used * COMMAND_SLOTS;
+    // A detached view (the engine's memory grew) has length 0 and lands here too.
+    if (o + COMMAND_SLOTS > this.records.length || this.version !== this.storage.version) {
+      this.records = this.storage.reserve(this.used + 1, this.used);
+      this.version = this.storage.version;
+    }
+    this.used++;
+    return o;
+  }
+
+  private refresh(): void {
+    this.records = this.storage.view();
+    this.version = this.storage.version;
   }
 }
 
-function batchField(index: number, name: string): string {
-  return `commands[${index}].${name}`;
-}
-
-/**
- * Checks every command of a batch before any is applied, so a bad batch changes nothing.
- * Both engines call it; the error names the command index and the field.
- */
+/** Throws the INVALID_ARGUMENT of the first malformed command, if any: the JS statement of the cores' check. */
 export function validateBatch(slots: Float64Array, count: number): void {
-  for (let i = 0; i < count; i++) {
-    const o = i * COMMAND_SLOTS;
-    const head = slots[o];
-    if (!(head >= 0 && head < 0x10000 && head === Math.floor(head))) {
-      throw invalidArgument(batchField(i, 'head'), 'an integer below 65536', head);
-    }
-    const op = head & 15;
-    const side = (head >> 4) & 15;
-    const tif = (head >> 8) & 15;
-    const stp = (head >> 12) & 15;
-    if (op < Op.LIMIT || op > Op.MODIFY) throw invalidArgument(batchField(i, 'op'), 'an op code 1..5', op);
-    if (side > 1) throw invalidArgument(batchField(i, 'side'), 'a side code 0..1', side);
-    if (tif > 3) throw invalidArgument(batchField(i, 'timeInForce'), 'a code 0..3', tif);
-    if (stp > 3) throw invalidArgument(batchField(i, 'stp'), 'a code 0..3', stp);
-    checkNonNegative(slots[o + 1], i, 'trader');
-    checkNonNegative(slots[o + 2], i, 'asset');
-    switch (op) {
-      case Op.LIMIT:
-        checkPositive(slots[o + 4], i, 'price');
-        checkPositive(slots[o + 5], i, 'size');
-        checkNonNegative(slots[o + 6], i, 'timestamp');
-        checkNonNegative(slots[o + 7], i, 'clientOrderId');
-        break;
-      case Op.MARKET:
-        checkNonNegative(slots[o + 4], i, 'protectionPrice');
-        checkPositive(slots[o + 5], i, 'size');
-        checkNonNegative(slots[o + 6], i, 'timestamp');
-        break;
-      case Op.CANCEL:
-        checkPositive(slots[o + 3], i, 'orderId');
-        break;
-      case Op.REDUCE:
-        checkPositive(slots[o + 3], i, 'orderId');
-        checkPositive(slots[o + 5], i, 'by');
-        break;
-      case Op.MODIFY:
-        checkPositive(slots[o + 3], i, 'orderId');
-        checkNonNegative(slots[o + 4], i, 'price');
-        checkNonNegative(slots[o + 5], i, 'size');
-        checkNonNegative(slots[o + 6], i, 'timestamp');
-        if (slots[o + 4] === 0 && slots[o + 5] === 0) {
-          throw invalidArgument(batchField(i, 'price'), 'non-zero when size is zero (a modify changes something)', 0);
-        }
-        break;
-    }
-  }
-}
-
-function checkNonNegative(value: number, index: number, name: string): void {
-  if (!isNonNegativeSafeInteger(value)) throw invalidArgument(batchField(index, name), 'a non-negative safe integer', value);
-}
-function checkPositive(value: number, index: number, name: string): void {
-  if (!isPositiveSafeInteger(value)) throw invalidArgument(batchField(index, name), 'a positive safe integer', value);
+  const fault = findBatchFault(slots, count);
+  if (fault !== null) throw batchFaultError(slots, fault);
 }
 
 /**
@@ -216,16 +328,20 @@ export class BatchResults {
   fills: Float64Array = new Float64Array(0);
   count = 0;
   fillCount = 0;
+  /** Every change of a book the batch made, in order (src/events.ts). */
+  readonly events = new EventList();
   /** The commands these results answer (for fill timestamps). */
   commands: Float64Array = new Float64Array(0);
 
-  /** Engines call this after writing the arrays. */
-  set(commands: Float64Array, results: Float64Array, count: number, fills: Float64Array, fillCount: number): void {
+  /** Engines call this after a batch ran. */
+  set(commands: Float64Array, results: Float64Array, count: number, fills: Float64Array, fillCount: number,
+      events: Float64Array, eventCount: number): void {
     this.commands = commands;
     this.results = results;
     this.count = count;
     this.fills = fills;
     this.fillCount = fillCount;
+    this.events.set(events, eventCount);
   }
 
   statusCode(i: number): number {
@@ -234,10 +350,10 @@ export class BatchResults {
   reasonCode(i: number): number {
     return this.results[i * RESULT_SLOTS] >> 4;
   }
-  /** 'ok' for a successful cancel or reduce. */
+  /** 'ok' for a successful cancel, reduce or cancelAll. */
   status(i: number): OrderStatus | 'ok' {
     const code = this.statusCode(i);
-    return code === StatusCode.OK ? 'ok' : ORDER_STATUS[code];
+    return code === StatusCode.OK ? 'ok' : ORDER_STATUS[code] as OrderStatus;
   }
   reason(i: number): RejectReason | undefined {
     return REJECT_REASONS[this.reasonCode(i)];
@@ -251,15 +367,39 @@ export class BatchResults {
   remaining(i: number): number {
     return this.results[i * RESULT_SLOTS + 3];
   }
+  /** cancelAll: how many orders (resting and pending) it cancelled. */
+  cancelled(i: number): number {
+    return this.results[i * RESULT_SLOTS + 2];
+  }
+  /** A budget market order: what its fills cost. */
+  spent(i: number): number {
+    return this.results[i * RESULT_SLOTS + 4];
+  }
+  /** An OCO: its stop leg's status ('pending', or 'cancelled' once the limit leg traded or left); undefined when rejected. */
+  stopStatus(i: number): OrderStatus | undefined {
+    return ocoStopStatus(this.statusCode(i), this.filled(i));
+  }
+  /** The command's timestamp (0 for operations without one). */
+  timestamp(i: number): number {
+    return this.commands[i * COMMAND_SLOTS + Slot.TIMESTAMP];
+  }
 
   fillCommand(j: number): number {
     return Math.floor(this.fills[j * FILL_SLOTS] / 2);
   }
   /** A fill as an object: allocates, so meant for tests and tools rather than hot loops. */
   fill(j: number): Fill {
-    const command = this.fillCommand(j);
-    return decodeFill(this.fills, j, this.commands[command * COMMAND_SLOTS + 6]);
+    return decodeFill(this.fills, j, this.timestamp(this.fillCommand(j)));
   }
+}
+
+/**
+ * An OCO's stop leg status, which follows from its limit leg's outcome: the stop leg stays
+ * pending only while the limit leg rests untouched (any fill, or the limit leg leaving, cancels it).
+ */
+export function ocoStopStatus(limitStatus: number, limitFilled: number): OrderStatus | undefined {
+  if (limitStatus === StatusCode.REJECTED) return undefined;
+  return limitStatus === StatusCode.RESTING && limitFilled === 0 ? 'pending' : 'cancelled';
 }
 
 /** Fill j of a fill buffer (FILL_SLOTS layout) as an object; the timestamp is its command's. */

@@ -7,20 +7,28 @@
 // float64 integers below 2^53) or a Float64Array view. Inputs are already validated.
 // Views may be replaced by any call (WASM memory growth detaches them): read them through the
 // getters after each call, never keep one across calls.
+import type { BatchStorage } from './batch.js';
 import type { BackendName } from './types.js';
 
-/** Slots of `out`, the outcome of the last per-call command. */
+/** Slots of `out`, the outcome of the last per-call command (its first RESULT_SLOTS are a batch result's). */
 export const OUT_HEAD = 0; // status | reason << 4   (codes.ts)
 export const OUT_ORDER_ID = 1;
 export const OUT_FILLED = 2;
 export const OUT_REMAINING = 3;
-export const OUT_FILL_COUNT = 4;
-export const OUT_SLOTS = 5;
+export const OUT_SPENT = 4;
+export const OUT_FILL_COUNT = 5;
+export const OUT_EVENT_COUNT = 6;
+export const OUT_SLOTS = 7;
 
 /** Slots per level in `levels()`: price, size (sum of remaining), order count. */
 export const LEVEL_SLOTS = 3;
-/** Slots per order in `listOrders()` and `findOrder()`. */
-export const ORDER_SLOTS = 8;
+/**
+ * Slots per order in `listOrders()` and `findOrder()`: a resting order or a pending stop. A
+ * pending stop's price is its limit (a stop-market's protection price, 0 for none), and its
+ * ORD_STOP_TYPE is its order type | timeInForce << 2 (0 for a resting order). ORD_OCO_SIBLING
+ * is the other leg of an OCO pair (0: none).
+ */
+export const ORDER_SLOTS = 11;
 export const ORD_ID = 0;
 export const ORD_ASSET = 1;
 export const ORD_SIDE = 2;
@@ -29,6 +37,9 @@ export const ORD_TRADER = 4;
 export const ORD_REMAINING = 5;
 export const ORD_TIMESTAMP = 6;
 export const ORD_STP = 7;
+export const ORD_STOP_PRICE = 8;
+export const ORD_STOP_TYPE = 9;
+export const ORD_OCO_SIBLING = 10;
 
 export interface CoreLimits {
   /** Most resting orders over all books; default unlimited. */
@@ -42,35 +53,56 @@ export interface CoreLimits {
 export interface MatchingCore {
   readonly backend: BackendName;
 
-  // Per-call commands. Each writes its outcome into `out` and its fills into `fills`
-  // (FILL_SLOTS each, batch.ts layout, command index 0). The fill timestamp is the command's.
+  // Per-call commands. Each writes its outcome into `out`, its fills into `fills` (FILL_SLOTS
+  // each, batch.ts layout, command index 0) and its events into `events` (EVENT_SLOTS each,
+  // events.ts), including those of the stops its trades trigger. The fill timestamp is the
+  // command's. clientOrderId 0: none.
   placeLimit(trader: number, asset: number, side: number, price: number, size: number,
-             timestamp: number, tif: number, stp: number): void;
-  /** protectionPrice 0: none. */
-  placeMarket(trader: number, asset: number, side: number, size: number, timestamp: number,
-              protectionPrice: number, stp: number): void;
+             timestamp: number, tif: number, stp: number, clientOrderId: number): void;
+  /** protectionPrice 0: none. size 0: sized by `budget` (the cost it may reach), spent reported in out[OUT_SPENT]. */
+  placeMarket(trader: number, asset: number, side: number, size: number, budget: number, timestamp: number,
+              protectionPrice: number, stp: number, clientOrderId: number): void;
+  /** price 0: a stop-market (protectionPrice 0: none); else a stop-limit with its tif. */
+  placeStop(trader: number, asset: number, side: number, size: number, stopPrice: number, price: number,
+            protectionPrice: number, timestamp: number, tif: number, stp: number, clientOrderId: number): void;
+  /** A limit leg at price (id N) and a stop leg at stopPrice (id N + 1; stopLimitPrice 0: a stop-market). */
+  placeOco(trader: number, asset: number, side: number, size: number, price: number, stopPrice: number,
+           stopLimitPrice: number, timestamp: number, stp: number, clientOrderId: number): void;
   cancel(trader: number, asset: number, orderId: number): void;
   reduce(trader: number, asset: number, orderId: number, by: number): void;
   /** price or size 0: unchanged. */
   modify(trader: number, asset: number, orderId: number, price: number, size: number, timestamp: number): void;
+  /** allAssets: every book of the trader (asset ignored). The count cancelled goes to out[OUT_FILLED]. */
+  cancelAll(trader: number, asset: number, allAssets: boolean): void;
 
   /** OUT_SLOTS: the outcome of the last per-call command. */
   readonly out: Float64Array;
   /** The fills of the last per-call command or batch; FILL_SLOTS each, at least fillCount of them. */
   readonly fills: Float64Array;
+  /** The events of the last per-call command or batch; EVENT_SLOTS each. */
+  readonly events: Float64Array;
+  /** How many events the last per-call command or batch wrote. */
+  readonly eventCount: number;
 
   /**
-   * Applies `count` validated commands (batch.ts layout) in order. Writes RESULT_SLOTS per
-   * command into `batchResults` and the fills into `fills`; returns the number of fills.
+   * Checks the `count` commands of `commands` (src/operations.ts layout), then applies them in
+   * order: RESULT_SLOTS per command into `batchResults`, fills into `fills`, events into
+   * `events`; returns the number of fills. A malformed command applies nothing and returns a
+   * negative fault code (decodeFault in src/operations.ts reads it).
    */
   runBatch(commands: Float64Array, count: number): number;
   readonly batchResults: Float64Array;
+  /** Storage for a CommandBatch that this core reads without a copy (engine.createBatch). */
+  createBatchStorage(commands: number): BatchStorage;
 
   /** Up to maxLevels levels of one side (0 bid, 1 ask), best first, LEVEL_SLOTS each (a view or a copy). */
   levels(asset: number, side: number, maxLevels: number): Float64Array;
-  /** One resting order, ORDER_SLOTS, or null when it is not resting. */
+  /** One resting order or pending stop, ORDER_SLOTS, or null when it is neither. */
   findOrder(orderId: number): Float64Array | null;
-  /** Every resting order of an asset, bids best first then asks best first, queue order, ORDER_SLOTS each. */
+  /**
+   * Every resting order of an asset, bids best first then asks best first, queue order, then its
+   * pending stops, buys then sells, each in trigger order; ORDER_SLOTS each.
+   */
   listOrders(asset: number): Float64Array;
 
   /** The canonical snapshot (snapshot.ts), a fresh copy. */
@@ -80,5 +112,6 @@ export interface MatchingCore {
 
   readonly nextOrderId: number;
   readonly restingOrders: number;
+  readonly pendingStops: number;
   memoryBytes(): number;
 }

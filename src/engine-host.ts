@@ -1,24 +1,34 @@
 // The Engine API on top of a MatchingCore. One host serves both cores, so validation, result
 // objects and fault handling are written once and cost the same for WASM and JS.
-import { BatchResults, assertBatch, decodeFill, validateBatch } from './batch.js';
-import { ORDER_STATUS, REJECT_REASONS, SIDES, STP_MODES, StatusCode, sideCode, stpCode, tifCode } from './codes.js';
+import { BatchResults, CommandBatch, assertBatch, decodeFill, ocoStopStatus } from './batch.js';
+import { ORDER_STATUS, ORDER_TYPES, REJECT_REASONS, SIDES, STP_MODES, StatusCode, TIME_IN_FORCE } from './codes.js';
 import {
-  LEVEL_SLOTS, ORDER_SLOTS, ORD_ASSET, ORD_ID, ORD_PRICE, ORD_REMAINING, ORD_SIDE, ORD_STP, ORD_TIMESTAMP,
-  ORD_TRADER, OUT_FILLED, OUT_FILL_COUNT, OUT_HEAD, OUT_ORDER_ID, OUT_REMAINING,
+  LEVEL_SLOTS, ORDER_SLOTS, ORD_ASSET, ORD_ID, ORD_OCO_SIBLING, ORD_PRICE, ORD_REMAINING, ORD_SIDE, ORD_STOP_PRICE,
+  ORD_STOP_TYPE, ORD_STP, ORD_TIMESTAMP, ORD_TRADER, OUT_FILLED, OUT_FILL_COUNT, OUT_HEAD, OUT_ORDER_ID, OUT_REMAINING,
+  OUT_SPENT,
 } from './core.js';
 import type { MatchingCore } from './core.js';
-import type { CommandBatch } from './batch.js';
 import type { Engine } from './engine.js';
 import { LobError } from './errors.js';
+import { EventList } from './events.js';
+import { batchFaultError, decodeFault, sideCode, stpCode, tifCode, validateRequest } from './operations.js';
 import { hashSnapshot } from './snapshot.js';
-import {
-  requireNonNegative, requirePositive, validateCancel, validateDepthLevels, validateLimit, validateMarket,
-  validateModify, validateReduce,
-} from './validate.js';
+import { requireNonNegative, requirePositive } from './validate.js';
 import type {
-  BackendName, CancelRequest, CancelResult, Depth, Fill, Level, LimitOrderRequest, MarketOrderRequest,
-  ModifyRequest, OrderResult, ReduceRequest, RestingOrder,
+  BackendName, CancelAllRequest, CancelAllResult, CancelRequest, CancelResult, Depth, Fill, Level, LimitOrderRequest,
+  MarketOrderRequest, ModifyRequest, OcoOrderRequest, OrderResult, OrderStatus, ReduceRequest, RestingOrder,
+  StopOrderRequest,
 } from './types.js';
+
+const validateLimit = validateRequest.placeLimit;
+const validateMarket = validateRequest.placeMarket;
+const validateCancel = validateRequest.cancel;
+const validateReduce = validateRequest.reduce;
+const validateModify = validateRequest.modify;
+const validateCancelAll = validateRequest.cancelAll;
+const validateStop = validateRequest.placeStop;
+const validateOco = validateRequest.placeOco;
+
 
 const BID = 0;
 const ASK = 1;
@@ -26,6 +36,7 @@ const ASK = 1;
 export class MatchingEngine implements Engine {
   private readonly core: MatchingCore;
   private readonly results = new BatchResults();
+  private readonly lastEvents = new EventList();
   /** Set once a core call failed unexpectedly: the book may be half-changed, so nothing more is served. */
   private failure: LobError | null = null;
 
@@ -45,6 +56,10 @@ export class MatchingEngine implements Engine {
     return this.core.restingOrders;
   }
 
+  get pendingStops(): number {
+    return this.core.pendingStops;
+  }
+
   /** Whether a fault has made this engine refuse calls. */
   get failed(): boolean {
     return this.failure !== null;
@@ -55,7 +70,7 @@ export class MatchingEngine implements Engine {
     validateLimit(req);
     try {
       this.core.placeLimit(req.trader, req.asset, sideCode(req.side), req.price, req.size, req.timestamp,
-        tifCode(req.timeInForce), stpCode(req.stp));
+        tifCode(req.timeInForce), stpCode(req.stp), req.clientOrderId ?? 0);
     } catch (error) {
       throw this.fail('placeLimit', error);
     }
@@ -68,12 +83,48 @@ export class MatchingEngine implements Engine {
     this.ensureUsable();
     validateMarket(req);
     try {
-      this.core.placeMarket(req.trader, req.asset, sideCode(req.side), req.size, req.timestamp,
-        req.protectionPrice ?? 0, stpCode(req.stp));
+      this.core.placeMarket(req.trader, req.asset, sideCode(req.side), req.size ?? 0, req.budget ?? 0, req.timestamp,
+        req.protectionPrice ?? 0, stpCode(req.stp), req.clientOrderId ?? 0);
     } catch (error) {
       throw this.fail('placeMarket', error);
     }
-    return this.orderResult(req.timestamp);
+    const result = this.orderResult(req.timestamp);
+    if (req.clientOrderId !== undefined) result.clientOrderId = req.clientOrderId;
+    if (req.budget !== undefined) result.spent = this.core.out[OUT_SPENT];
+    return result;
+  }
+
+  placeStop(req: StopOrderRequest): OrderResult {
+    this.ensureUsable();
+    validateStop(req);
+    try {
+      this.core.placeStop(req.trader, req.asset, sideCode(req.side), req.size, req.stopPrice, req.price ?? 0,
+        req.protectionPrice ?? 0, req.timestamp, tifCode(req.timeInForce), stpCode(req.stp), req.clientOrderId ?? 0);
+    } catch (error) {
+      throw this.fail('placeStop', error);
+    }
+    const result = this.orderResult(req.timestamp);
+    if (req.clientOrderId !== undefined) result.clientOrderId = req.clientOrderId;
+    return result;
+  }
+
+  placeOco(req: OcoOrderRequest): OrderResult {
+    this.ensureUsable();
+    validateOco(req);
+    try {
+      this.core.placeOco(req.trader, req.asset, sideCode(req.side), req.size, req.price, req.stopPrice,
+        req.stopLimitPrice ?? 0, req.timestamp, stpCode(req.stp), req.clientOrderId ?? 0);
+    } catch (error) {
+      throw this.fail('placeOco', error);
+    }
+    const result = this.orderResult(req.timestamp);
+    if (req.clientOrderId !== undefined) result.clientOrderId = req.clientOrderId;
+    const stopStatus = ocoStopStatus(this.core.out[OUT_HEAD] & 15, result.filled);
+    if (stopStatus !== undefined) {
+      result.stopOrderId = result.orderId + 1;
+      result.stopStatus = stopStatus;
+    }
+    return result;
   }
 
   cancel(req: CancelRequest): CancelResult {
@@ -109,19 +160,47 @@ export class MatchingEngine implements Engine {
     return this.orderResult(req.timestamp);
   }
 
+  cancelAll(req: CancelAllRequest): CancelAllResult {
+    this.ensureUsable();
+    validateCancelAll(req);
+    try {
+      this.core.cancelAll(req.trader, req.asset ?? 0, req.asset === undefined);
+    } catch (error) {
+      throw this.fail('cancelAll', error);
+    }
+    const out = this.core.out;
+    const head = out[OUT_HEAD];
+    if ((head & 15) === StatusCode.OK) return { ok: true, cancelled: out[OUT_FILLED] };
+    return { ok: false, cancelled: 0, reason: REJECT_REASONS[head >> 4] };
+  }
+
+  /** The events of the last per-call command, read in place (overwritten by the next call). */
+  get events(): EventList {
+    this.lastEvents.set(this.core.events, this.core.eventCount);
+    return this.lastEvents;
+  }
+
+  createBatch(commands = 1024): CommandBatch {
+    this.ensureUsable();
+    requirePositive('commands', commands);
+    return new CommandBatch(commands, this.core.createBatchStorage(commands));
+  }
+
   submitBatch(batch: CommandBatch): BatchResults {
     this.ensureUsable();
     assertBatch(batch);
-    const commands = batch.slots;
+    const commands = batch.view();
     const count = batch.count;
-    validateBatch(commands, count);
     let fillCount: number;
     try {
-      fillCount = this.core.runBatch(commands, count);
+      fillCount = count === 0 ? 0 : this.core.runBatch(commands, count);
     } catch (error) {
       throw this.fail('submitBatch', error);
     }
-    this.results.set(commands, this.core.batchResults, count, this.core.fills, fillCount);
+    // Validation runs inside the core, before anything is applied: a fault means nothing changed.
+    if (fillCount < 0) throw batchFaultError(commands, decodeFault(fillCount));
+    const core = this.core;
+    this.results.set(commands, core.batchResults, count, core.fills, fillCount, core.events, count === 0 ? 0 : core.eventCount);
     return this.results;
   }
 
@@ -136,7 +215,7 @@ export class MatchingEngine implements Engine {
   depth(asset: number, levels = 10): Depth {
     this.ensureUsable();
     requireNonNegative('asset', asset);
-    validateDepthLevels(levels);
+    requirePositive('levels', levels);
     return { bids: this.levelList(asset, BID, levels), asks: this.levelList(asset, ASK, levels) };
   }
 
@@ -197,7 +276,7 @@ export class MatchingEngine implements Engine {
   private orderResult(timestamp: number): OrderResult {
     const out = this.core.out;
     const head = out[OUT_HEAD];
-    const status = ORDER_STATUS[head & 15];
+    const status = ORDER_STATUS[head & 15] as OrderStatus;
     const fillCount = out[OUT_FILL_COUNT];
     const fills: Fill[] = new Array(fillCount);
     if (fillCount > 0) {
@@ -251,7 +330,7 @@ export class MatchingEngine implements Engine {
 }
 
 function restingOrderAt(slots: Float64Array, o: number): RestingOrder {
-  return {
+  const order: RestingOrder = {
     orderId: slots[o + ORD_ID],
     trader: slots[o + ORD_TRADER],
     asset: slots[o + ORD_ASSET],
@@ -261,4 +340,13 @@ function restingOrderAt(slots: Float64Array, o: number): RestingOrder {
     timestamp: slots[o + ORD_TIMESTAMP],
     stp: STP_MODES[slots[o + ORD_STP]],
   };
+  const stopType = slots[o + ORD_STOP_TYPE];
+  if (stopType !== 0) {
+    order.status = 'pending';
+    order.type = ORDER_TYPES[stopType & 3] as 'stop_limit' | 'stop_market';
+    order.stopPrice = slots[o + ORD_STOP_PRICE];
+    order.timeInForce = TIME_IN_FORCE[stopType >> 2];
+  }
+  if (slots[o + ORD_OCO_SIBLING] !== 0) order.ocoSiblingId = slots[o + ORD_OCO_SIBLING];
+  return order;
 }

@@ -17,7 +17,13 @@ export type LobErrorCode =
   /** A storage read or write failed; pending records are kept for a retry. */
   | 'IO_ERROR'
   /** The path exists but is not a lobcore database. */
-  | 'NOT_A_DATABASE';
+  | 'NOT_A_DATABASE'
+  /** A feed subscriber fell too far behind and was cut off; it can subscribe again from its last seq. */
+  | 'SLOW_CONSUMER'
+  /** A history query reaches back past what the database keeps. */
+  | 'NOT_RETAINED'
+  /** A remote service (a NATS cluster, a shard leader) did not answer in time, or is not installed. */
+  | 'UNAVAILABLE';
 
 export class LobError extends Error {
   readonly code: LobErrorCode;

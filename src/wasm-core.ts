@@ -3,23 +3,34 @@
 // views of its linear memory, refreshed whenever memory growth has replaced the buffer.
 import { readFile } from 'node:fs/promises';
 import { LobError } from './errors.js';
-import { COMMAND_SLOTS, FILL_SLOTS, RESULT_SLOTS } from './batch.js';
-import { LEVEL_SLOTS, ORDER_SLOTS, OUT_SLOTS, type CoreLimits, type MatchingCore } from './core.js';
-import { checkSnapshot, openSnapshot, writeSnapshotMagic } from './snapshot.js';
+import { COMMAND_SLOTS, FILL_SLOTS, RESULT_SLOTS, type BatchStorage } from './batch.js';
+import { LEVEL_SLOTS, ORDER_SLOTS, OUT_EVENT_COUNT, OUT_SLOTS, type CoreLimits, type MatchingCore } from './core.js';
+import { EVENT_SLOTS } from './events.js';
+import { checkSnapshot, openSnapshot, snapshotBytes, writeSnapshotMagic } from './snapshot.js';
 
 /** The raw exports of build/lobcore.wasm (assembly/index.ts). */
 interface CoreExports {
   memory: WebAssembly.Memory;
   init(maxPages: number, maxOrders: number, maxLevels: number): number;
   placeLimit(trader: number, asset: number, side: number, price: number, size: number,
-             timestamp: number, tif: number, stp: number): void;
-  placeMarket(trader: number, asset: number, side: number, size: number, timestamp: number,
-              protectionPrice: number, stp: number): void;
+             timestamp: number, tif: number, stp: number, clientOrderId: number): void;
+  placeMarket(trader: number, asset: number, side: number, size: number, budget: number, timestamp: number,
+              protectionPrice: number, stp: number, clientOrderId: number): void;
+  placeStop(trader: number, asset: number, side: number, size: number, stopPrice: number, price: number,
+            protectionPrice: number, timestamp: number, tif: number, stp: number, clientOrderId: number): void;
+  placeOco(trader: number, asset: number, side: number, size: number, price: number, stopPrice: number,
+           stopLimitPrice: number, timestamp: number, stp: number, clientOrderId: number): void;
   cancel(trader: number, asset: number, orderId: number): void;
   reduce(trader: number, asset: number, orderId: number, by: number): void;
   modify(trader: number, asset: number, orderId: number, price: number, size: number, timestamp: number): void;
-  reserveBatch(count: number): number;
-  runBatch(count: number): number;
+  cancelAll(trader: number, asset: number, allAssets: number): void;
+  reserveInput(count: number): number;
+  allocCommands(capacity: number): number;
+  freeCommands(block: number, capacity: number): void;
+  runBatch(commands: number, count: number): number;
+  operationField(op: number, i: number): number;
+  operationFlags(op: number): number;
+  hostBlockLayout(i: number): number;
   levels(asset: number, side: number, most: number): number;
   findOrder(orderId: number): number;
   listOrders(asset: number): number;
@@ -30,18 +41,30 @@ interface CoreExports {
   restoreApply(at: number, orders: number): number;
   nextOrderId(): number;
   restingOrders(): number;
+  pendingStopCount(): number;
   priceLevels(): number;
   orderIndexBytes(): number;
 }
 
-// Host block (assembly/host-block.ts): byte offsets of the u32 buffer pointers after `out`.
-const HB_FILLS = 40;
-const HB_FILL_CAPACITY = 44;
-const HB_RESULTS = 48;
-const HB_RESULT_CAPACITY = 52;
-const HB_INPUT = 56;
-const HB_INPUT_CAPACITY = 60;
-const HB_QUERY = 64;
+/**
+ * Host block (assembly/host-block.ts): byte offsets of the u32 buffer pointers after `out`, in
+ * the order the core's hostBlockLayout() lists them (test/operations.test.ts compares).
+ */
+export const HOST_BLOCK = {
+  OUT_FILL_COUNT: 40, OUT_EVENT_COUNT: 48, FILLS: 56, FILL_CAPACITY: 60, RESULTS: 64, RESULT_CAPACITY: 68, INPUT: 72,
+  INPUT_CAPACITY: 76, QUERY: 80, QUERY_CAPACITY: 84, EVENTS: 88, EVENT_CAPACITY: 92,
+} as const;
+const HB_FILLS = HOST_BLOCK.FILLS;
+const HB_FILL_CAPACITY = HOST_BLOCK.FILL_CAPACITY;
+const HB_RESULTS = HOST_BLOCK.RESULTS;
+const HB_RESULT_CAPACITY = HOST_BLOCK.RESULT_CAPACITY;
+const HB_INPUT = HOST_BLOCK.INPUT;
+const HB_INPUT_CAPACITY = HOST_BLOCK.INPUT_CAPACITY;
+const HB_QUERY = HOST_BLOCK.QUERY;
+const HB_EVENTS = HOST_BLOCK.EVENTS;
+const HB_EVENT_CAPACITY = HOST_BLOCK.EVENT_CAPACITY;
+/** runBatch's fault for "no memory for the results" (assembly/batch.ts). */
+const NO_MEMORY = -2147483648;
 
 const PAGE_BYTES = 65536;
 const MAX_PAGES = 65536;
@@ -99,6 +122,15 @@ export class WasmCore implements MatchingCore {
   private fillViewAt = -1;
   private resultView = new Float64Array(0);
   private resultViewAt = -1;
+  private eventView = new Float64Array(0);
+  private eventViewAt = -1;
+  /** Batches whose records live in linear memory, to carry them across a restore (which resets the heap). */
+  private readonly boundBatches = new Set<WeakRef<LinearStorage>>();
+  private readonly batchRegistry = new FinalizationRegistry<{ block: number; capacity: number; generation: number }>((held) => {
+    if (held.generation === this.generation && held.block !== 0) this.x.freeCommands(held.block, held.capacity);
+  });
+  /** Bumped by every restore: blocks handed out before it are gone. */
+  generation = 0;
 
   private constructor(instance: WebAssembly.Instance, limits: CoreLimits) {
     this.x = instance.exports as unknown as CoreExports;
@@ -142,6 +174,7 @@ export class WasmCore implements MatchingCore {
     this.outView = new Float64Array(buffer, this.hostBlock, OUT_SLOTS);
     this.fillViewAt = -1;
     this.resultViewAt = -1;
+    this.eventViewAt = -1;
   }
 
   private word(offset: number): number {
@@ -149,12 +182,20 @@ export class WasmCore implements MatchingCore {
   }
 
   placeLimit(trader: number, asset: number, side: number, price: number, size: number,
-             timestamp: number, tif: number, stp: number): void {
-    this.x.placeLimit(trader, asset, side, price, size, timestamp, tif, stp);
+             timestamp: number, tif: number, stp: number, clientOrderId: number): void {
+    this.x.placeLimit(trader, asset, side, price, size, timestamp, tif, stp, clientOrderId);
   }
-  placeMarket(trader: number, asset: number, side: number, size: number, timestamp: number,
-              protectionPrice: number, stp: number): void {
-    this.x.placeMarket(trader, asset, side, size, timestamp, protectionPrice, stp);
+  placeMarket(trader: number, asset: number, side: number, size: number, budget: number, timestamp: number,
+              protectionPrice: number, stp: number, clientOrderId: number): void {
+    this.x.placeMarket(trader, asset, side, size, budget, timestamp, protectionPrice, stp, clientOrderId);
+  }
+  placeStop(trader: number, asset: number, side: number, size: number, stopPrice: number, price: number,
+            protectionPrice: number, timestamp: number, tif: number, stp: number, clientOrderId: number): void {
+    this.x.placeStop(trader, asset, side, size, stopPrice, price, protectionPrice, timestamp, tif, stp, clientOrderId);
+  }
+  placeOco(trader: number, asset: number, side: number, size: number, price: number, stopPrice: number,
+           stopLimitPrice: number, timestamp: number, stp: number, clientOrderId: number): void {
+    this.x.placeOco(trader, asset, side, size, price, stopPrice, stopLimitPrice, timestamp, stp, clientOrderId);
   }
   cancel(trader: number, asset: number, orderId: number): void {
     this.x.cancel(trader, asset, orderId);
@@ -164,6 +205,9 @@ export class WasmCore implements MatchingCore {
   }
   modify(trader: number, asset: number, orderId: number, price: number, size: number, timestamp: number): void {
     this.x.modify(trader, asset, orderId, price, size, timestamp);
+  }
+  cancelAll(trader: number, asset: number, allAssets: boolean): void {
+    this.x.cancelAll(trader, asset, allAssets ? 1 : 0);
   }
 
   get out(): Float64Array {
@@ -191,19 +235,97 @@ export class WasmCore implements MatchingCore {
     return this.resultView;
   }
 
-  runBatch(commands: Float64Array, count: number): number {
-    if (count === 0) return 0;
+  get events(): Float64Array {
     this.refresh();
-    if (this.word(HB_INPUT_CAPACITY) < count) {
-      if (!this.x.reserveBatch(count)) {
-        throw new Error(`WASM core: no memory for a batch of ${count} commands (maxMemoryBytes); nothing was applied`);
-      }
-      this.refresh();
+    const at = this.word(HB_EVENTS);
+    if (at !== this.eventViewAt) {
+      this.eventView = at === 0 ? new Float64Array(0) : new Float64Array(this.buffer, at, this.word(HB_EVENT_CAPACITY) * EVENT_SLOTS);
+      this.eventViewAt = at;
     }
-    const slots = count * COMMAND_SLOTS;
-    new Float64Array(this.buffer, this.word(HB_INPUT), slots)
-      .set(commands.length === slots ? commands : commands.subarray(0, slots));
-    return this.x.runBatch(count);
+    return this.eventView;
+  }
+
+  get eventCount(): number {
+    return this.out[OUT_EVENT_COUNT];
+  }
+
+  runBatch(commands: Float64Array, count: number): number {
+    let at: number;
+    this.refresh();
+    if (commands.buffer === this.buffer) {
+      // A batch from createBatch(): the core reads it where it is.
+      at = commands.byteOffset;
+    } else {
+      if (this.word(HB_INPUT_CAPACITY) < count) {
+        if (!this.x.reserveInput(count)) {
+          throw new Error(`WASM core: no memory for a batch of ${count} commands (maxMemoryBytes); nothing was applied`);
+        }
+        this.refresh();
+      }
+      at = this.word(HB_INPUT);
+      const slots = count * COMMAND_SLOTS;
+      new Float64Array(this.buffer, at, slots).set(commands.length === slots ? commands : commands.subarray(0, slots));
+    }
+    const result = this.x.runBatch(at, count);
+    if (result === NO_MEMORY) throw new Error(`WASM core: no memory for the results of ${count} commands (maxMemoryBytes); nothing was applied`);
+    return result;
+  }
+
+  createBatchStorage(commands: number): BatchStorage {
+    const storage = new LinearStorage(this, Math.max(1, commands));
+    this.boundBatches.add(new WeakRef(storage));
+    return storage;
+  }
+
+  /** @internal for LinearStorage: a block for `capacity` commands, tracked so it is freed with its batch. */
+  allocCommands(capacity: number, storage: LinearStorage): number {
+    const block = this.x.allocCommands(capacity);
+    if (block === 0) throw new Error(`WASM core: no memory for a batch of ${capacity} commands (maxMemoryBytes)`);
+    this.batchRegistry.register(storage, storage.held, storage.held);
+    return block;
+  }
+
+  /** @internal */
+  freeCommands(block: number, capacity: number, storage: LinearStorage): void {
+    this.batchRegistry.unregister(storage.held);
+    this.x.freeCommands(block, capacity);
+  }
+
+  /** @internal the current buffer of linear memory. */
+  memoryBuffer(): ArrayBuffer {
+    return this.x.memory.buffer as ArrayBuffer;
+  }
+
+  /** Before a restore empties the heap: every bound batch copies its records out. */
+  private evacuateBatches(): void {
+    for (const ref of this.boundBatches) {
+      const storage = ref.deref();
+      if (storage === undefined) this.boundBatches.delete(ref);
+      else storage.evacuate();
+    }
+    this.generation++;
+  }
+
+  /** The core's table of operations, read back for the mirror test. */
+  operationTable(): { fields: number[][]; flags: number[]; hostBlock: number[] } {
+    const fields: number[][] = [];
+    const flags: number[] = [];
+    for (let op = 0; op < 16; op++) {
+      const list: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        const field = this.x.operationField(op, i);
+        if (field !== 0) list.push(field);
+      }
+      fields.push(list);
+      flags.push(this.x.operationFlags(op));
+    }
+    const hostBlock: number[] = [];
+    for (let i = 0; ; i++) {
+      const offset = this.x.hostBlockLayout(i) >>> 0; // a u32 comes back as an i32
+      if (offset === 0xffffffff) break;
+      hostBlock.push(offset);
+    }
+    return { fields, flags, hostBlock };
   }
 
   /** Copies `count` entries of `slots` f64 from the query buffer. */
@@ -246,12 +368,15 @@ export class WasmCore implements MatchingCore {
   restore(snapshot: Uint8Array): void {
     const slots = openSnapshot(snapshot);
     const counts = checkSnapshot(slots, this.maxOrders, this.maxLevels);
+    // The current version's bytes (an older snapshot was upgraded by openSnapshot).
+    const bytes = snapshotBytes(slots);
     // From here on the core is reset: a failure leaves it empty and the host treats it as failed.
-    const at = this.x.restoreBegin(snapshot.byteLength);
+    this.evacuateBatches();
+    const at = this.x.restoreBegin(bytes.byteLength);
     if (at === 0) throw new Error('WASM core: no memory to restore the snapshot');
     this.refresh();
-    new Uint8Array(this.buffer, at, snapshot.byteLength).set(snapshot);
-    if (!this.x.restoreApply(at, counts.orders)) throw new Error('WASM core: ran out of memory while restoring the snapshot');
+    new Uint8Array(this.buffer, at, bytes.byteLength).set(bytes);
+    if (!this.x.restoreApply(at, counts.orders + counts.stops)) throw new Error('WASM core: ran out of memory while restoring the snapshot');
     this.refresh();
   }
 
@@ -260,6 +385,9 @@ export class WasmCore implements MatchingCore {
   }
   get restingOrders(): number {
     return this.x.restingOrders();
+  }
+  get pendingStops(): number {
+    return this.x.pendingStopCount();
   }
   /** Price levels over all books and sides. */
   get priceLevels(): number {
@@ -271,5 +399,63 @@ export class WasmCore implements MatchingCore {
   }
   memoryBytes(): number {
     return this.x.memory.buffer.byteLength;
+  }
+}
+
+/**
+ * CommandBatch records in the core's linear memory (engine.createBatch): the batch writes where
+ * the core reads, so a submit copies nothing. Growth of linear memory detaches the view (it is
+ * re-made at the same address); more commands than fit move the records to a bigger block; a
+ * restore, which empties the core's heap, first copies them out, and they move back on next use.
+ */
+export class LinearStorage implements BatchStorage {
+  /** What the finalizer frees (same object, updated in place). */
+  readonly held = { block: 0, capacity: 0, generation: 0 };
+  private records = new Float64Array(0);
+  /** Records copied out by a restore, waiting to move back in. */
+  private evacuated: Float64Array | null = null;
+  /** Bumped when the records move (a restore, a bigger block): views handed out before are stale. */
+  version = 0;
+
+  constructor(readonly owner: WasmCore, capacity: number) {
+    this.place(capacity, null, 0);
+  }
+
+  view(): Float64Array {
+    if (this.evacuated !== null) {
+      const copy = this.evacuated;
+      this.evacuated = null;
+      this.place(this.held.capacity, copy, copy.length / COMMAND_SLOTS);
+    } else if (this.records.length === 0) {
+      this.records = new Float64Array(this.owner.memoryBuffer(), this.held.block, this.held.capacity * COMMAND_SLOTS);
+    }
+    return this.records;
+  }
+
+  reserve(commands: number, keep: number): Float64Array {
+    const current = this.view();
+    if (commands <= this.held.capacity) return current;
+    const kept = current.slice(0, keep * COMMAND_SLOTS);
+    this.owner.freeCommands(this.held.block, this.held.capacity, this);
+    this.place(Math.max(commands, this.held.capacity * 2), kept, keep);
+    return this.records;
+  }
+
+  /** @internal a restore is about to empty the core's heap. */
+  evacuate(): void {
+    if (this.evacuated !== null || this.held.block === 0) return;
+    this.evacuated = this.view().slice();
+    this.owner.freeCommands(this.held.block, this.held.capacity, this);
+    this.held.block = 0;
+    this.version++;
+  }
+
+  private place(capacity: number, copy: Float64Array | null, count: number): void {
+    this.version++;
+    this.held.block = this.owner.allocCommands(capacity, this);
+    this.held.capacity = capacity;
+    this.held.generation = this.owner.generation;
+    this.records = new Float64Array(this.owner.memoryBuffer(), this.held.block, capacity * COMMAND_SLOTS);
+    if (copy !== null) this.records.set(copy.subarray(0, count * COMMAND_SLOTS));
   }
 }

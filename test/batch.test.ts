@@ -132,7 +132,13 @@ describeEachBackend('submitBatch', (backend) => {
     const LIMIT = Op.LIMIT;
     const bad: [string, string, number[]][] = [
       ['op 0', 'op', [0, 1, 1, 0, 100, 1, 0, 0]],
-      ['op 6', 'op', [6, 1, 1, 0, 100, 1, 0, 0]],
+      ['op 9', 'op', [9, 1, 1, 0, 100, 1, 0, 0]],
+      ['a side on a cancel', 'side', [Op.CANCEL | (1 << 4), 1, 1, 1, 0, 0, 0, 0]],
+      ['a time in force on a market order', 'timeInForce', [Op.MARKET | (1 << 8), 1, 1, 0, 0, 1, 0, 0]],
+      ['the all-assets flag on a limit', 'head', [LIMIT | (1 << 16), 1, 1, 0, 100, 1, 0, 0]],
+      ['a cancelAll with a fractional asset', 'asset', [Op.CANCEL_ALL, 1, 1.5, 0, 0, 0, 0, 0]],
+      ['a cancelAll with a negative trader', 'trader', [Op.CANCEL_ALL | (1 << 16), -3, 0, 0, 0, 0, 0, 0]],
+      ['a fractional clientOrderId', 'clientOrderId', [LIMIT, 1, 1, 0, 100, 1, 0, 0.5]],
       ['side 2', 'side', [LIMIT | (2 << 4), 1, 1, 0, 100, 1, 0, 0]],
       ['timeInForce 4', 'timeInForce', [LIMIT | (4 << 8), 1, 1, 0, 100, 1, 0, 0]],
       ['stp 4', 'stp', [LIMIT | (4 << 12), 1, 1, 0, 100, 1, 0, 0]],

@@ -4,12 +4,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readLobsterText, sampleDirectory, samplePath } from '../src/lobster/index.js';
+import { MAIN, ROOT, expectBadInput, lobcore } from './helpers/cli.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const MAIN = path.join(ROOT, 'dist/src/cli/main.js');
 const DATA = sampleDirectory();
 const AAPL_MESSAGES = samplePath('aaplHeadMessages');
 const AAPL_BOOK = samplePath('aaplHeadBook');
@@ -17,34 +15,6 @@ const MSFT_MESSAGES = samplePath('msftHeadMessages');
 const MSFT_BOOK = samplePath('msftHeadBook');
 /** Rows in the MSFT files (the last one has no line ending). */
 const MSFT_ROWS = 1950;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function lobcore(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** A usage error: exit 2, exactly one `lobcore: ...` line on stderr, no stack trace. */
-function expectBadInput(run: Run, message: RegExp): void {
-  expect(run.code, run.stderr).toBe(2);
-  const lines = run.stderr.trimEnd().split('\n');
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^lobcore: /);
-  expect(lines[0]).toMatch(message);
-  expect(run.stderr).not.toMatch(/\n\s+at /);
-}
 
 function listTree(directory: string): string[] {
   return fs.readdirSync(directory, { recursive: true }).map(String).sort();
@@ -63,9 +33,9 @@ describe('help and usage errors', () => {
   it('prints help for the program and for every command, exit 0', async () => {
     const root = await lobcore('--help');
     expect(root.code).toBe(0);
-    for (const name of ['demo', 'replay', 'inspect', 'fills', 'bench']) expect(root.stdout).toContain(name);
+    for (const name of ['demo', 'replay', 'inspect', 'fills', 'bench', 'serve']) expect(root.stdout).toContain(name);
     expect(root.stdout).not.toContain('demo-writer');
-    for (const name of ['demo', 'replay', 'inspect', 'fills', 'bench']) {
+    for (const name of ['demo', 'replay', 'inspect', 'fills', 'bench', 'serve']) {
       const run = await lobcore(name, '--help');
       expect(run.code, `${name} --help: ${run.stderr}`).toBe(0);
       expect(run.stdout).toMatch(/usage/i);

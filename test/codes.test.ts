@@ -2,7 +2,7 @@
 // the two from drifting apart, name for name and value for value.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Op, ReasonCode, SideCode, StatusCode, StpCode, TifCode } from '../src/codes.js';
+import { EventCode, Op, OrderTypeCode, ReasonCode, SideCode, StatusCode, StpCode, TifCode } from '../src/codes.js';
 
 const assemblyCodes = new Map<string, number>();
 for (const match of readFileSync(new URL('../assembly/codes.ts', import.meta.url), 'utf8')
@@ -12,6 +12,7 @@ for (const match of readFileSync(new URL('../assembly/codes.ts', import.meta.url
 
 const families: [string, Record<string, number>][] = [
   ['OP', Op], ['SIDE', SideCode], ['TIF', TifCode], ['STP', StpCode], ['STATUS', StatusCode], ['REASON', ReasonCode],
+  ['EVENT', EventCode], ['ORDER_TYPE', OrderTypeCode],
 ];
 
 describe('assembly/codes.ts mirrors src/codes.ts', () => {

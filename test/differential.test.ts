@@ -11,8 +11,10 @@ import { BACKENDS, BOTH_BACKENDS, describeEachBackend, newEngine } from './helpe
 import {
   NARROW,
   WIDE,
+  asBatchCommand,
   bind,
   call,
+  eventRecords,
   flowArb,
   fuzzRuns,
   fuzzSeed,
@@ -65,6 +67,12 @@ function runLockstep(engines: Engine[], flow: readonly Command[]): void {
     const rb = call(b, cmd);
     if (!isDeepStrictEqual(ra, rb)) {
       throw new Error(`step ${step}, ${describeCommand(cmd)}:\n  ${a.backend}: ${JSON.stringify(ra)}\n  ${b.backend}: ${JSON.stringify(rb)}`);
+    }
+    // The events too, record for record and slot for slot.
+    const ea = eventRecords(a.events);
+    const eb = eventRecords(b.events);
+    if (!isDeepStrictEqual(ea, eb)) {
+      throw new Error(`step ${step}, ${describeCommand(cmd)}: events differ:\n  ${a.backend}: ${JSON.stringify(a.events.toArray())}\n  ${b.backend}: ${JSON.stringify(b.events.toArray())}`);
     }
     const ha = a.stateHash();
     const hb = b.stateHash();
@@ -130,9 +138,16 @@ describeEachBackend(`a batch matches the same commands per call (seed ${SEED})`,
         const [perCall, batched] = pool.fresh();
         for (const flow of batches) {
           const concrete = flow.map((c) => bind(perCall, c));
-          const expected = concrete.map((c) => outcomeOfCall(c, call(perCall, c)));
-          const got = outcomesOfBatch(concrete, batched.submitBatch(toBatch(concrete)));
+          const expectedEvents: number[] = [];
+          const expected = concrete.map((c, i) => {
+            const outcome = outcomeOfCall(c, call(perCall, c));
+            expectedEvents.push(...asBatchCommand(eventRecords(perCall.events), i));
+            return outcome;
+          });
+          const results = batched.submitBatch(toBatch(concrete));
+          const got = outcomesOfBatch(concrete, results);
           expect(got).toEqual(expected);
+          expect(eventRecords(results.events)).toEqual(expectedEvents);
           expect(batched.stateHash()).toBe(perCall.stateHash());
         }
       }),
@@ -149,10 +164,14 @@ describe.skipIf(!BOTH_BACKENDS)(`WASM and JS batches agree (seed ${SEED})`, () =
         const [a, b, reference] = pool.fresh();
         const concrete = flow.map((c) => bind(reference, c));
         const expected = concrete.map((c) => outcomeOfCall(c, call(reference, c)));
-        const ra = outcomesOfBatch(concrete, a.submitBatch(toBatch(concrete)));
-        const rb = outcomesOfBatch(concrete, b.submitBatch(toBatch(concrete)));
+        const resultsA = a.submitBatch(toBatch(concrete));
+        const ra = outcomesOfBatch(concrete, resultsA);
+        const eventsA = eventRecords(resultsA.events);
+        const resultsB = b.submitBatch(toBatch(concrete));
+        const rb = outcomesOfBatch(concrete, resultsB);
         expect(ra).toEqual(expected);
         expect(rb).toEqual(expected);
+        expect(eventRecords(resultsB.events)).toEqual(eventsA);
         expect(a.stateHash()).toBe(reference.stateHash());
         expect(b.stateHash()).toBe(reference.stateHash());
       }),

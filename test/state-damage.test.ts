@@ -7,7 +7,7 @@ import { LobError } from '../src/errors.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import { Store } from '../src/state/store.js';
 import { DATABASE_FORMAT_VERSION, encodeFormat } from '../src/state/codecs.js';
-import { Prefix, chunkKey, fillBlockKey, formatKey, headKey, journalKey, orderFillsKey, prefixRange, traderFillsKey } from '../src/state/keys.js';
+import { Prefix, chunkKey, eventsKey, formatKey, headKey, journalKey, keyOf, prefixRange } from '../src/state/keys.js';
 import { crc32, crc32Portable } from '../src/state/crc32.js';
 import { describeEachBackend } from './helpers/backends.js';
 import { FLOW_TRADERS, Flow } from './fixtures/flow.mjs';
@@ -72,7 +72,7 @@ describeEachBackend('damaged databases', (backend) => {
     await tamper(dbPath, async (store) => {
       const record = (await store.get(journalKey(2)))!;
       const damaged = Buffer.from(record);
-      damaged[20] ^= 0x01; // one bit of a price
+      damaged[damaged.length >> 1] ^= 0x01; // one bit inside the commands
       await put(store, journalKey(2), damaged);
     });
 
@@ -102,17 +102,17 @@ describeEachBackend('damaged databases', (backend) => {
   });
 });
 
-describeEachBackend('damaged fill history', (backend) => {
+describeEachBackend('damaged history', (backend) => {
   /**
-   * Order 1 (trader 1) rests; orders 2 and 3 (traders 2 and 3) take from it at height 4: fills 1
-   * and 2 in one flush, so one block (fill-block/1) and postings order-fills/1/2,
-   * order-fills/2/1, order-fills/3/2, trader-fills/1/4/2, trader-fills/2/4/1, trader-fills/3/4/2.
+   * Order 1 (trader 1, client id 7) rests; orders 2 and 3 (traders 2 and 3) take from it at
+   * height 4, all in the one flush that starts at sequence 1: one event block (events/1), and
+   * index entries such as trader-order/1/4/2 (order 1 was placed by entry 2, after the height).
    */
   async function twoFills(): Promise<string> {
     const dbPath = tempDbPath();
     const sm = await CoreStateMachine.open({ path: dbPath, backend });
     sm.setHeight(4);
-    sm.placeLimitOrder({ trader: 1, asset: 1, side: 'ask', price: 10, size: 5, timestamp: 1 });
+    sm.placeLimitOrder({ trader: 1, asset: 1, side: 'ask', price: 10, size: 5, timestamp: 1, clientOrderId: 7 });
     sm.placeMarketOrder({ trader: 2, asset: 1, side: 'bid', size: 2, timestamp: 2 });
     sm.placeMarketOrder({ trader: 3, asset: 1, side: 'bid', size: 1, timestamp: 3 });
     await sm.close();
@@ -129,48 +129,60 @@ describeEachBackend('damaged fill history', (backend) => {
     });
   }
 
-  it('fails loudly, naming the key, when a fill block is damaged', async () => {
+  it('fails loudly, naming the key, when an event block is damaged', async () => {
     const dbPath = await twoFills();
-    await flipByte(dbPath, fillBlockKey(1), (length) => length - 12); // inside the last fill's timestamp
-    const sm = await CoreStateMachine.open({ path: dbPath, backend }); // recovery reads the journal, not fills
-    const damaged = { code: 'CORRUPTION', message: expect.stringMatching(/fill-block\/1 \(0x050000000000000001\) fails its checksum/) };
+    await flipByte(dbPath, eventsKey(1), (length) => length - 8);
+    const sm = await CoreStateMachine.open({ path: dbPath, backend }); // recovery reads the journal, not the events
+    const damaged = { code: 'CORRUPTION', message: expect.stringMatching(/events\/1 \(0x050000000000000001\) fails its checksum/) };
     await expect(sm.getOrderFills(1)).rejects.toMatchObject(damaged);
     await expect(sm.getTraderFills(3)).rejects.toMatchObject(damaged);
-    // A cursor is resolved through the block as well.
-    await expect(sm.getTraderFills(1, { after: 1 })).rejects.toMatchObject(damaged);
-    // Counting reads postings only.
-    expect(await sm.getFillCount(1)).toBe(2);
+    await expect(sm.getOrder(1)).rejects.toMatchObject(damaged);
+    await expect(sm.getOrderByClientId(1, 7)).rejects.toMatchObject(damaged);
     await sm.close();
   });
 
-  it('fails loudly, naming the key, when an order or trader posting is damaged', async () => {
+  it('fails loudly, naming the key, when an index entry is damaged', async () => {
     const dbPath = await twoFills();
-    await flipByte(dbPath, orderFillsKey(1, 2), (length) => length - 6); // an offset
-    await flipByte(dbPath, traderFillsKey(3, 4, 2), (length) => 3); // the base
+    await flipByte(dbPath, keyOf(Prefix.CLIENT_ID, 1, 7), () => 1);
+    await flipByte(dbPath, keyOf(Prefix.TRADER_ORDER, 2, 4, 3), () => 1);
     const sm = await CoreStateMachine.open({ path: dbPath, backend });
-    const orderDamage = { code: 'CORRUPTION', message: expect.stringMatching(/order-fills\/1\/2 \(0x06[0-9a-f]{32}\) fails its checksum/) };
-    await expect(sm.getOrderFills(1)).rejects.toMatchObject(orderDamage);
-    await expect(sm.getFillCount(1)).rejects.toMatchObject(orderDamage);
-    await expect(sm.getTraderFills(3)).rejects.toMatchObject({ code: 'CORRUPTION', message: expect.stringMatching(/trader-fills\/3\/4\/2 .*fails its checksum/) });
-    // Undamaged postings still answer.
-    expect((await sm.getOrderFills(2)).map((f) => f.fillSeq)).toEqual([1]);
-    expect((await sm.getTraderFills(1)).map((f) => f.fillSeq)).toEqual([1, 2]);
+    await expect(sm.getOrderByClientId(1, 7)).rejects.toMatchObject({ code: 'CORRUPTION', message: expect.stringMatching(/client-id\/1\/7 .*fails its checksum/) });
+    await expect(sm.getTraderOrders(2)).rejects.toMatchObject({ code: 'CORRUPTION', message: expect.stringMatching(/trader-order\/2\/4\/3 .*fails its checksum/) });
+    // What does not read those entries still answers.
+    expect((await sm.getOrderFills(1)).map((f) => f.fillSeq)).toEqual([1, 2]);
+    expect(await sm.getOrder(2)).toMatchObject({ status: 'filled', filled: 2 });
     await sm.close();
   });
 
-  it('fails loudly when a posting names a fill whose block is missing', async () => {
+  it('fails loudly when a span names a flush whose event block is missing', async () => {
     const dbPath = await twoFills();
     await tamper(dbPath, async (store) => {
       const batch = store.batch();
-      batch.del(fillBlockKey(1));
+      batch.del(eventsKey(1));
       await store.write(batch);
     });
     const sm = await CoreStateMachine.open({ path: dbPath, backend });
     await expect(sm.getOrderFills(2)).rejects.toMatchObject({
       code: 'CORRUPTION',
-      message: expect.stringMatching(/order-fills\/2\/1 .*lists fill 1 but its block fill-block\/1 .*is missing/),
+      message: expect.stringMatching(/order-span\/1 .*points at flush 1, whose event block events\/1 .*is missing/),
     });
     await sm.close();
+  });
+
+  it('derives the indexes again after a crash lost them, from the event blocks', async () => {
+    const dbPath = await twoFills();
+    const sm = await CoreStateMachine.open({ path: dbPath, backend });
+    const expected = { order: await sm.getOrder(1), byClient: await sm.getOrderByClientId(1, 7), trader: await sm.getTraderOrders(3) };
+    await sm.close();
+    // As if the index writes after the commits had never landed.
+    await tamper(dbPath, async (store) => {
+      const batch = store.batch();
+      for (let prefix = Prefix.INDEX_HEAD; prefix <= Prefix.FEED_SPAN; prefix++) for (const key of await store.keys(prefixRange(prefix))) batch.del(key);
+      await store.write(batch);
+    });
+    const reopened = await CoreStateMachine.open({ path: dbPath, backend });
+    expect({ order: await reopened.getOrder(1), byClient: await reopened.getOrderByClientId(1, 7), trader: await reopened.getTraderOrders(3) }).toEqual(expected);
+    await reopened.close();
   });
 });
 
@@ -216,13 +228,13 @@ describe('refused databases', () => {
     });
   });
 
-  it('refuses a database of the format before fill blocks (version 1)', async () => {
+  it.each([1, 2, 3])('refuses a database of an older format (version %i)', async (version) => {
     const dbPath = tempDbPath();
     await (await CoreStateMachine.open({ path: dbPath, backend: 'js' })).close();
-    await tamper(dbPath, (store) => put(store, formatKey(), encodeFormat(1)));
+    await tamper(dbPath, (store) => put(store, formatKey(), encodeFormat(version)));
     await expect(CoreStateMachine.open({ path: dbPath, backend: 'js' })).rejects.toMatchObject({
       code: 'UNSUPPORTED_VERSION',
-      message: expect.stringMatching(/format version 1, written by an older lobcore; this build reads version 2 only/),
+      message: expect.stringMatching(new RegExp(`format version ${version}, written by an older lobcore; this build reads version ${DATABASE_FORMAT_VERSION} only`)),
     });
   });
 

@@ -8,7 +8,7 @@ import { tempDbPath } from './fixtures/state-helpers.js';
 
 /** Makes the state machine's engine trap on its next placeLimit, as a WASM `unreachable` would. */
 function trapNextLimit(sm: CoreStateMachine): void {
-  const engine = (sm as unknown as { engine: { core: { placeLimit: () => void } } }).engine;
+  const engine = (sm as unknown as { p: { engine: { core: { placeLimit: () => void } } } }).p.engine;
   engine.core.placeLimit = () => {
     throw new WebAssembly.RuntimeError('unreachable');
   };

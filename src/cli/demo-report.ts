@@ -1,7 +1,7 @@
 // The demo's summary: the same report printed as JSON with --json, or as this text.
 import type { BackendName } from '../types.js';
 import type { RecoveryReport } from '../state/index.js';
-import type { FillHistoryCheck } from './demo-verify.js';
+import type { AuditCheck, FeedCheck, FillHistoryCheck } from './demo-verify.js';
 import type { LatencySummary, WriterRun } from './demo-writer-run.js';
 import { formatBytes, formatCount, formatDuration, formatRate, renderFields, shortHash } from './format.js';
 
@@ -14,6 +14,8 @@ export interface DemoReport {
   replay: { ms: number; height: number };
   stateHash: { recovered: string; replayed: string; equal: boolean };
   fillHistory: FillHistoryCheck;
+  audit: AuditCheck;
+  feed: FeedCheck;
   resumed: { fromHeight: number; toHeight: number; stateHash: { onDisk: string; inMemory: string; equal: boolean } };
   diskBytes: number;
   verdict: 'IDENTICAL' | 'MISMATCH';
@@ -33,7 +35,7 @@ function verdictMark(ok: boolean): string {
 }
 
 export function renderDemoReport(report: DemoReport): string {
-  const { writer, recovery, stateHash, fillHistory, resumed } = report;
+  const { writer, recovery, stateHash, fillHistory, audit, feed, resumed } = report;
   const lines = renderFields([
     ['orders', `${formatCount(writer.commands)} in ${formatCount(writer.reportedHeight)} blocks before the kill`],
     ['fills', formatCount(writer.fills)],
@@ -48,6 +50,13 @@ export function renderDemoReport(report: DemoReport): string {
     ['in-memory replay', `${formatCount(recovery.height)} blocks in ${formatDuration(report.replay.ms)}`],
     ['state hash', `${shortHash(stateHash.recovered)} recovered, ${shortHash(stateHash.replayed)} replayed ${verdictMark(stateHash.equal)}`],
     ['fill history', `${formatCount(fillHistory.recovered)} fills recovered, ${formatCount(fillHistory.replayed)} replayed, every trader's history compared ${verdictMark(fillHistory.equal)}`],
+    ['audit trail', audit.removed === null
+      ? 'no order was removed by self-trade prevention in this flow'
+      : `order ${formatCount(audit.removed.orderId)} of trader ${audit.removed.trader}, removed by self-trade prevention at height ${formatCount(audit.removed.height)}: record and lifecycle recovered as replayed ${verdictMark(audit.removed.equal)}`],
+    ['stop orders', audit.triggered === null
+      ? 'no stop triggered in this flow'
+      : `stop ${formatCount(audit.triggered.orderId)} of trader ${audit.triggered.trader}, triggered at height ${formatCount(audit.triggered.height)}: record and lifecycle recovered as replayed ${verdictMark(audit.triggered.equal)}`],
+    ['feed', `a subscriber's books (snapshot + ${formatCount(feed.messages)} messages over ${feed.assets} assets) equal the engine's ${verdictMark(feed.equal)}`],
     ['resumed', `blocks ${formatCount(resumed.fromHeight + 1)}..${formatCount(resumed.toHeight)} on the recovered database,` +
       ` final hash ${shortHash(resumed.stateHash.onDisk)} ${verdictMark(resumed.stateHash.equal)}`],
     ['on disk', `${formatBytes(report.diskBytes)} in ${report.database}`],

@@ -11,7 +11,7 @@ import { directoryBytes, openStateMachine, prepareFreshDirectory, type CoreState
 import type { RecoveryReport } from '../state/index.js';
 import { addDemoFlowOptions, type DemoFlowFlags } from './demo-options.js';
 import { renderDemoReport, type DemoReport } from './demo-report.js';
-import { compareFillHistory, replayInMemory, resumeBoth } from './demo-verify.js';
+import { compareAuditTrail, compareFillHistory, followFeed, replayInMemory, resumeBoth } from './demo-verify.js';
 import { runAndKillWriter } from './demo-writer-run.js';
 import { runDemoWriter } from './demo-writer.js';
 import { ExitCode } from './failure.js';
@@ -107,11 +107,15 @@ async function runDemo(flags: DemoFlags): Promise<number> {
     const recoveredHash = recovered.stateHash();
     const replayedHash = replayed.stateHash();
     const fillHistory = await compareFillHistory(recovered, replayed);
+    const audit = await compareAuditTrail(recovered, replayed);
     say(`compared with an in-memory replay of ${formatCount(recoveredHeight)} blocks: state hash ${recoveredHash === replayedHash ? 'equal' : 'DIFFERENT'}`);
 
+    // A market-data subscriber follows the recovered database from here on.
+    const feed = followFeed(recovered, Array.from({ length: flags.assets }, (_, asset) => asset));
     const resuming = startPhase('resuming', flags.blocks - recoveredHeight, bars);
     await resumeBoth(recovered, replayed, replay.flow, flags, resuming);
     resuming.finish();
+    const feedCheck = await feed.finish();
     const finalOnDisk = recovered.stateHash();
     const finalInMemory = replayed.stateHash();
     await recovered.close();
@@ -119,7 +123,8 @@ async function runDemo(flags: DemoFlags): Promise<number> {
 
     // A flush the writer completed but was killed before reporting may be on disk: one block at most.
     const heightInRange = recoveredHeight >= writer.reportedHeight && recoveredHeight <= writer.reportedHeight + 1;
-    const identical = heightInRange && recoveredHash === replayedHash && fillHistory.equal && finalOnDisk === finalInMemory;
+    const identical = heightInRange && recoveredHash === replayedHash && fillHistory.equal && audit.equal && feedCheck.equal &&
+      finalOnDisk === finalInMemory;
     const report: DemoReport = {
       flow: {
         blocks: flags.blocks, ordersPerBlock: flags.ordersPerBlock, assets: flags.assets, seed: flags.seed,
@@ -131,6 +136,8 @@ async function runDemo(flags: DemoFlags): Promise<number> {
       replay: { ms: replayMs, height: recoveredHeight },
       stateHash: { recovered: recoveredHash, replayed: replayedHash, equal: recoveredHash === replayedHash },
       fillHistory,
+      audit,
+      feed: feedCheck,
       resumed: {
         fromHeight: recoveredHeight, toHeight: flags.blocks,
         stateHash: { onDisk: finalOnDisk, inMemory: finalInMemory, equal: finalOnDisk === finalInMemory },

@@ -26,7 +26,7 @@ export class CliError extends Error {
 
 // LobError codes that mean "what you pointed me at is wrong", as opposed to a bug in lobcore or
 // a failing disk (IO_ERROR, ENGINE_FAILED, NOT_OPEN).
-const INPUT_ERROR_CODES = new Set(['INVALID_ARGUMENT', 'CORRUPTION', 'UNSUPPORTED_VERSION', 'LOCKED', 'NOT_A_DATABASE']);
+const INPUT_ERROR_CODES = new Set(['INVALID_ARGUMENT', 'CORRUPTION', 'UNSUPPORTED_VERSION', 'LOCKED', 'NOT_A_DATABASE', 'NOT_RETAINED']);
 
 // Node system errors (fs, spawn) a user causes by naming the wrong path.
 const SYSTEM_ERROR_TEXT: Record<string, string> = {

@@ -40,3 +40,8 @@ export function backendOption(): Option {
 export function jsonOption(): Option {
   return new Option('--json', 'print one JSON document on stdout instead of text (no progress bars)');
 }
+
+/** A TCP port; 0 lets the system pick a free one. */
+export function port(text: string): number {
+  return parseInteger(text, 0, 65_535, 'a port from 0 to 65535');
+}

@@ -4,10 +4,15 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, reportFailure } from './failure.js';
 import { defineBenchCommand } from './bench.js';
+import { defineClusterCommand } from './cluster.js';
 import { defineDemoCommand, defineDemoWriterCommand } from './demo.js';
 import { defineFillsCommand } from './fills.js';
 import { defineInspectCommand } from './inspect.js';
+import { defineOrdersCommand } from './orders.js';
+import { defineBookCommand } from './book.js';
+import { defineFeedCommand } from './feed.js';
 import { defineReplayCommand } from './replay.js';
+import { defineServeCommand } from './serve.js';
 
 /** Where a command's action leaves the process exit code (commander ignores return values). */
 export class ExitStatus {
@@ -40,7 +45,12 @@ export function buildProgram(status: ExitStatus): Command {
     defineReplayCommand(status),
     defineInspectCommand(status),
     defineFillsCommand(status),
+    defineOrdersCommand(status),
+    defineBookCommand(status),
+    defineFeedCommand(status),
     defineBenchCommand(status),
+    defineServeCommand(status),
+    defineClusterCommand(status),
   ]) {
     program.addCommand(failThroughUs(command));
   }

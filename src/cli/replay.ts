@@ -2,7 +2,7 @@
 // optionally checked against LOBSTER's own book after every message, optionally persisted.
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
-import { createEngine } from '../engine.js';
+import { createEngine, type Engine } from '../engine.js';
 import {
   LobsterReplayer, compareDepth, describeMismatch, readMessageFile, readOrderbookFile,
   type DepthMismatch, type OrderbookRows, type ReplayStats,
@@ -14,7 +14,6 @@ import { backendOption, jsonOption } from './flags.js';
 import { formatCount, formatDuration, formatRate, printJson, printLine, renderFields } from './format.js';
 import { progressEnabled, startPhase } from './progress.js';
 import type { ExitStatus } from './program.js';
-import { CountedEngine, MachineEngine, type CountingEngine } from './replay-target.js';
 
 interface ReplayFlags {
   orderbook?: string;
@@ -71,7 +70,8 @@ async function replay(file: string, flags: ReplayFlags): Promise<number> {
 
   const machine = flags.db === undefined ? undefined : await openStateMachine({ path: path.resolve(flags.db), backend: flags.backend, checkpointInterval: MESSAGES_PER_CHECKPOINT });
   try {
-    const engine: CountingEngine = machine === undefined ? new CountedEngine(await createEngine({ backend: flags.backend })) : new MachineEngine(machine);
+    // The engine and the state machine take the same calls: the replay drives whichever it was given.
+    const engine = machine ?? await createEngine({ backend: flags.backend });
     const replayer = new LobsterReplayer(engine, messages, { asset: ASSET });
     if (book !== undefined && book.rows > 0) replayer.seed(book.row(0));
 
@@ -90,7 +90,7 @@ async function replay(file: string, flags: ReplayFlags): Promise<number> {
     const seconds = (performance.now() - started) / 1000;
     progress.finish();
 
-    const summary = summarize(applied, engine, seconds);
+    const summary = summarize(applied, engine, replayer.stats.fills, seconds);
     report(file, flags, summary, replayer.stats, book, mismatch);
     return mismatch === null ? ExitCode.OK : ExitCode.CHECK_FAILED;
   } finally {
@@ -104,12 +104,12 @@ async function flushAt(machine: CoreStateMachine, messagesApplied: number): Prom
   await machine.checkpointIfNeeded();
 }
 
-function summarize(messages: number, engine: CountingEngine, seconds: number): ReplaySummary {
+function summarize(messages: number, engine: Pick<Engine, 'nextOrderId' | 'bestBid' | 'bestAsk'>, fills: number, seconds: number): ReplaySummary {
   return {
     messages,
     // Ids go to accepted orders only: book orders, seed levels, and execution takers.
     orders: engine.nextOrderId - 1,
-    fills: engine.fills,
+    fills,
     seconds,
     messagesPerSecond: seconds > 0 ? messages / seconds : 0,
     bestBid: engine.bestBid(ASSET) ?? null,

@@ -2,25 +2,29 @@
 // files (one core per WebAssembly instance); a JS process may run many cores, so here they are
 // one object that every function of the core takes first.
 import { Books } from './books.js';
+import { Events } from './events.js';
 import { Levels } from './levels.js';
 import { OrderIndex } from './order-index.js';
 import { Orders } from './orders.js';
+import { Pending } from './pending.js';
 
 export class CoreState {
   readonly orders: Orders;
   readonly levels: Levels;
   readonly index: OrderIndex;
   readonly books = new Books();
+  readonly pending = new Pending();
   /** The id the next accepted order gets. */
   nextOrderId = 1;
 
-  constructor(orderCapacity = 1024, levelCapacity = 256) {
+  /** `events`: where book changes are written; it outlives a state that a restore replaces. */
+  constructor(readonly events: Events = new Events(), orderCapacity = 1024, levelCapacity = 256) {
     this.orders = new Orders(orderCapacity);
     this.levels = new Levels(levelCapacity);
     this.index = new OrderIndex(orderCapacity);
   }
 
   bytes(): number {
-    return this.orders.bytes() + this.levels.bytes() + this.index.bytes() + this.books.bytes();
+    return this.orders.bytes() + this.levels.bytes() + this.index.bytes() + this.books.bytes() + this.pending.bytes();
   }
 }

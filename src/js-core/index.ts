@@ -3,14 +3,18 @@
 // tested against and the baseline it is benchmarked against, so it is both exact
 // (docs/semantics.md) and a real engine (typed-array pools, intrusive queues, no allocation per
 // order). Per-call commands write their outcome to `out`; batches to the results buffer.
-import { OUT_FILL_COUNT, OUT_SLOTS } from '../core.js';
+import { OUT_EVENT_COUNT, OUT_FILL_COUNT, OUT_SLOTS } from '../core.js';
 import type { CoreLimits, MatchingCore } from '../core.js';
+import { COMMAND_SLOTS } from '../operations.js';
+import type { BatchStorage } from '../batch.js';
 import { runCommands } from './batch.js';
 import { Buffers } from './buffers.js';
+import { cancelAll } from './cancel-all.js';
 import { CoreState } from './core-state.js';
 import { Matching, type Limits } from './matching.js';
 import { writeBookOrders, writeLevels, writeOrderById } from './queries.js';
 import { restoreSnapshot, writeSnapshot } from './snapshot.js';
+import { Stops } from './stops.js';
 
 export class JsCore implements MatchingCore {
   readonly backend = 'js' as const;
@@ -19,10 +23,12 @@ export class JsCore implements MatchingCore {
   private readonly buffers = new Buffers();
   private readonly limits: Limits;
   private readonly matching: Matching;
+  private readonly stops: Stops;
 
   constructor(limits: CoreLimits = {}) {
     this.limits = { maxOrders: limits.maxOrders ?? Infinity, maxLevels: limits.maxLevels ?? Infinity };
     this.matching = new Matching(new CoreState(), this.buffers, this.limits);
+    this.stops = new Stops(this.matching, this.limits);
   }
 
   private get state(): CoreState {
@@ -35,47 +41,98 @@ export class JsCore implements MatchingCore {
   get batchResults(): Float64Array {
     return this.buffers.results;
   }
+  get events(): Float64Array {
+    return this.state.events.records;
+  }
+  get eventCount(): number {
+    return this.state.events.count;
+  }
   get nextOrderId(): number {
     return this.state.nextOrderId;
   }
   get restingOrders(): number {
-    return this.state.orders.live;
+    return this.state.orders.live - this.state.pending.live;
+  }
+  get pendingStops(): number {
+    return this.state.pending.live;
   }
 
   placeLimit(trader: number, asset: number, side: number, price: number, size: number,
-             timestamp: number, tif: number, stp: number): void {
-    this.buffers.clearFills();
-    this.matching.placeLimit(this.out, 0, 0, trader, asset, side, price, size, timestamp, tif, stp);
+             timestamp: number, tif: number, stp: number, clientOrderId: number): void {
+    this.beginCall();
+    this.matching.placeLimit(this.out, 0, 0, trader, asset, side, price, size, timestamp, tif, stp, clientOrderId);
+    this.stops.runTriggers(0, timestamp);
     this.finishCall();
   }
 
-  placeMarket(trader: number, asset: number, side: number, size: number, _timestamp: number,
-              protectionPrice: number, stp: number): void {
-    this.buffers.clearFills();
-    this.matching.placeMarket(this.out, 0, 0, trader, asset, side, size, protectionPrice, stp);
+  placeMarket(trader: number, asset: number, side: number, size: number, budget: number, timestamp: number,
+              protectionPrice: number, stp: number, clientOrderId: number): void {
+    this.beginCall();
+    this.matching.placeMarket(this.out, 0, 0, trader, asset, side, size, budget, protectionPrice, stp, clientOrderId, 0);
+    this.stops.runTriggers(0, timestamp);
+    this.finishCall();
+  }
+
+  placeStop(trader: number, asset: number, side: number, size: number, stopPrice: number, price: number,
+            protectionPrice: number, timestamp: number, tif: number, stp: number, clientOrderId: number): void {
+    this.beginCall();
+    this.stops.placeStop(this.out, 0, trader, asset, side, size, stopPrice, price, protectionPrice, timestamp, tif, stp, clientOrderId);
+    this.finishCall();
+  }
+
+  placeOco(trader: number, asset: number, side: number, size: number, price: number, stopPrice: number,
+           stopLimitPrice: number, timestamp: number, stp: number, clientOrderId: number): void {
+    this.beginCall();
+    this.stops.placeOco(this.out, 0, 0, trader, asset, side, size, price, stopPrice, stopLimitPrice, timestamp, stp, clientOrderId);
+    this.stops.runTriggers(0, timestamp);
     this.finishCall();
   }
 
   cancel(trader: number, asset: number, orderId: number): void {
-    this.buffers.clearFills();
+    this.beginCall();
     this.matching.cancel(this.out, 0, trader, asset, orderId);
     this.finishCall();
   }
 
   reduce(trader: number, asset: number, orderId: number, by: number): void {
-    this.buffers.clearFills();
+    this.beginCall();
     this.matching.reduce(this.out, 0, trader, asset, orderId, by);
     this.finishCall();
   }
 
   modify(trader: number, asset: number, orderId: number, price: number, size: number, timestamp: number): void {
-    this.buffers.clearFills();
+    this.beginCall();
     this.matching.modify(this.out, 0, 0, trader, asset, orderId, price, size, timestamp);
+    this.stops.runTriggers(0, timestamp);
+    this.finishCall();
+  }
+
+  cancelAll(trader: number, asset: number, allAssets: boolean): void {
+    this.beginCall();
+    cancelAll(this.state, this.out, 0, trader, asset, allAssets);
     this.finishCall();
   }
 
   runBatch(commands: Float64Array, count: number): number {
-    return runCommands(this.matching, this.buffers, commands, count);
+    return runCommands(this.matching, this.stops, this.buffers, commands, count);
+  }
+
+  createBatchStorage(commands: number): BatchStorage {
+    // The JS core reads any Float64Array where it is: the heap is its own memory.
+    let records = new Float64Array(commands * COMMAND_SLOTS);
+    return {
+      owner: this,
+      version: 0,
+      view: () => records,
+      reserve: (wanted: number, keep: number) => {
+        if (wanted * COMMAND_SLOTS > records.length) {
+          const grown = new Float64Array(Math.max(wanted, (records.length / COMMAND_SLOTS) * 2) * COMMAND_SLOTS);
+          grown.set(records.subarray(0, keep * COMMAND_SLOTS));
+          records = grown;
+        }
+        return records;
+      },
+    };
   }
 
   levels(asset: number, side: number, maxLevels: number): Float64Array {
@@ -94,14 +151,21 @@ export class JsCore implements MatchingCore {
 
   restore(snapshot: Uint8Array): void {
     // Built aside and swapped in whole: a corrupt snapshot throws before anything changes.
-    this.matching.state = restoreSnapshot(snapshot, this.limits.maxOrders, this.limits.maxLevels);
+    this.matching.state = restoreSnapshot(snapshot, this.limits.maxOrders, this.limits.maxLevels, this.state.events);
   }
 
   memoryBytes(): number {
-    return this.state.bytes() + this.out.byteLength + this.buffers.bytes();
+    return this.state.bytes() + this.out.byteLength + this.buffers.bytes() + this.state.events.bytes();
+  }
+
+  private beginCall(): void {
+    this.buffers.clearFills();
+    this.state.events.clearEvents();
+    this.state.events.command = 0;
   }
 
   private finishCall(): void {
     this.out[OUT_FILL_COUNT] = this.buffers.fillCount;
+    this.out[OUT_EVENT_COUNT] = this.state.events.count;
   }
 }

@@ -1,15 +1,24 @@
 // Putting orders on the book and taking them off (mirrors assembly/resting.ts): the only code
-// that links and unlinks queue records and keeps level totals and side counts.
+// that links and unlinks queue records and keeps level totals and side counts. It also writes
+// the events of what it changes: an order resting, an order removed, a pending stop removed.
+// And it keeps an OCO pair together: either leg leaving takes the other.
+import { EventCode, ReasonCode } from '../codes.js';
 import type { CoreState } from './core-state.js';
-import { NIL } from './orders.js';
+import { PENDING, eventHead } from './events.js';
+import { NIL, orderIsOcoLeg, orderIsPending } from './orders.js';
+import { forgetPending, stopOrderPrice, stopSide } from './pending.js';
 
 /**
  * Links an order (fields other than the queue links already set) at the back of its price level
- * on side `s`: `level` when the caller found it, else a new one.
+ * on side `s`: `level` when the caller found it, else a new one. Writes its RESTED event.
  */
-export function linkOrder(state: CoreState, s: number, level: number, price: number, order: number): void {
-  if (level === NIL) level = state.levels.addLevel(s, price);
+export function linkOrder(state: CoreState, s: number, level: number, price: number, order: number, asset: number, trader: number): void {
+  const levels = state.levels;
+  if (level === NIL) level = levels.addLevel(s, price);
   appendToLevel(state, level, order);
+  const remaining = state.orders.remaining[order];
+  state.events.writeLevelEvent(eventHead(EventCode.RESTED, ReasonCode.NONE, s & 1), asset, state.orders.id[order], trader,
+    price, remaining, remaining, 0, 0, levels.total[level], levels.count[level]);
 }
 
 /** Puts an order at the back of a level's queue. */
@@ -49,16 +58,80 @@ export function unlinkOrder(state: CoreState, order: number): void {
   else levels.total[level] -= orders.remaining[order];
 }
 
+/**
+ * Unlinks an order and writes its REMOVED event (with `reason`; ReasonCode.NONE writes none: a
+ * maker that a fill consumed, whose FILL event says it all).
+ */
+function unlinkWithEvent(state: CoreState, order: number, reason: number, asset: number): void {
+  if (reason === ReasonCode.NONE) return unlinkOrder(state, order);
+  const { orders, levels } = state;
+  const level = orders.level[order];
+  const emptied = levels.count[level] === 1;
+  const price = levels.price[level];
+  const side = levels.side[level] & 1;
+  const remaining = orders.remaining[order];
+  unlinkOrder(state, order);
+  state.events.writeLevelEvent(eventHead(EventCode.REMOVED, reason, side), asset, orders.id[order], orders.trader[order],
+    price, remaining, 0, 0, 0, emptied ? 0 : levels.total[level], emptied ? 0 : levels.count[level]);
+}
+
 /** Forgets an order that is no longer on any queue: its id and its record. */
 export function retireOrder(state: CoreState, order: number): void {
   state.index.delete(state.orders.id[order]);
   state.orders.giveOrder(order);
 }
 
-/** Cancels a resting order outright. */
-export function removeOrder(state: CoreState, order: number): void {
-  unlinkOrder(state, order);
+/**
+ * Takes a resting order off the book for `reason` (REMOVED event unless ReasonCode.NONE) and
+ * forgets it; an OCO limit leg takes its pending stop leg with it.
+ */
+export function removeOrder(state: CoreState, order: number, reason: number, asset: number): void {
+  const oco = orderIsOcoLeg(state.orders, order);
+  const id = state.orders.id[order];
+  unlinkWithEvent(state, order, reason, asset);
   retireOrder(state, order);
+  if (oco) cancelStopLeg(state, id + 1, asset);
+}
+
+/** The owner's cancel of a resting order. */
+export function cancelOrderAt(state: CoreState, order: number, asset: number): void {
+  removeOrder(state, order, ReasonCode.CANCELLED_BY_USER, asset);
+}
+
+/**
+ * Takes a pending stop away for `reason` (a REMOVED event without a level: it never rested) and
+ * forgets it; an OCO stop leg takes its resting limit leg with it.
+ */
+export function removePendingStop(state: CoreState, stop: number, reason: number, asset: number): void {
+  const id = state.orders.id[stop];
+  const oco = orderIsOcoLeg(state.orders, stop);
+  dropPendingStop(state, stop, reason, asset);
+  if (oco) removeLimitLeg(state, id - 1, asset);
+}
+
+/** A pending stop's REMOVED event and its end, its OCO sibling left alone. */
+function dropPendingStop(state: CoreState, stop: number, reason: number, asset: number): void {
+  const orders = state.orders;
+  state.events.writeEvent(eventHead(EventCode.REMOVED, reason, stopSide(state, stop)) | PENDING, asset, orders.id[stop], orders.trader[stop],
+    stopOrderPrice(state, stop), orders.remaining[stop], 0, 0, 0);
+  forgetPending(state, stop);
+}
+
+/**
+ * An OCO pair's stop leg (id N + 1) leaves with its limit leg, which traded or left: removed as
+ * OCO_SIBLING if still pending.
+ */
+export function cancelStopLeg(state: CoreState, stopId: number, asset: number): void {
+  const stop = state.index.get(stopId);
+  if (stop !== NIL && orderIsPending(state.orders, stop)) dropPendingStop(state, stop, ReasonCode.OCO_SIBLING, asset);
+}
+
+/** An OCO pair's limit leg (id N) leaves with its stop leg, which triggered or left (and is forgotten). */
+export function removeLimitLeg(state: CoreState, limitId: number, asset: number): void {
+  const limit = state.index.get(limitId);
+  if (limit === NIL || orderIsPending(state.orders, limit)) return;
+  unlinkWithEvent(state, limit, ReasonCode.OCO_SIBLING, asset);
+  retireOrder(state, limit);
 }
 
 /** Lowers a resting order's size in place, keeping its queue position; `by` < remaining. */

@@ -21,7 +21,7 @@ export interface DepthMismatch {
  * of size 0 is an empty level and must be absent from the engine. Returns null when they agree.
  */
 export function compareDepth(
-  engine: Engine,
+  engine: Pick<Engine, 'depth'>,
   asset: number,
   bookRow: Float64Array,
   rowIndex: number,

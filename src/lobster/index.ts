@@ -10,5 +10,5 @@ export {
 } from './parse.js';
 export { readLobsterText, readMessageFile, readOrderbookFile } from './files.js';
 export { LOBSTER_SAMPLES, sampleDirectory, samplePath, type LobsterSample } from './samples.js';
-export { LobsterReplayer, messageTimestamp, type ReplayOptions, type ReplayStats } from './replay.js';
+export { LobsterReplayer, messageTimestamp, type ReplayEngine, type ReplayOptions, type ReplayStats } from './replay.js';
 export { compareDepth, describeMismatch, type DepthMismatch } from './compare.js';

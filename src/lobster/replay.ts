@@ -30,10 +30,14 @@ import type {
   CancelRequest,
   Fill,
   LimitOrderRequest,
+  OrderResult,
   ReduceRequest,
   Side,
 } from '../types.js';
 import { EMPTY_LEVEL_PRICE, MessageType, type MessageColumns } from './parse.js';
+
+/** What the replayer uses of an engine: orders in, and a look at the book to pick takers. */
+export type ReplayEngine = Pick<Engine, 'placeLimit' | 'reduce' | 'cancel' | 'modify' | 'order' | 'bestBid' | 'bestAsk'>;
 
 export interface ReplayOptions {
   /** The engine asset the messages go to; default 1. */
@@ -74,6 +78,8 @@ export interface ReplayStats {
   queueRepairs: number;
   /** Executions the replayer could not square with the book at all. */
   queueMismatches: number;
+  /** Fills the engine reported for every order the replayer sent. */
+  fills: number;
   /** Rows 2, 3, 4 whose order was unknown and came out of a seed order. */
   fromSeed: number;
   /** Rows 2, 3, 4 that matched no resting order (unknown id and no seed at that price, or gone). */
@@ -99,7 +105,7 @@ function levelKey(side: Side, price: number): number {
 export class LobsterReplayer {
   readonly stats: ReplayStats = {
     messages: 0, seedOrders: 0, placed: 0, crossed: 0, partialCancels: 0, deletes: 0, executions: 0,
-    executionsAsTaker: 0, executionsAsReduce: 0, queueSwaps: 0, queueRepairs: 0, queueMismatches: 0, fromSeed: 0, unresolved: 0, unchanged: 0,
+    executionsAsTaker: 0, executionsAsReduce: 0, queueSwaps: 0, queueRepairs: 0, queueMismatches: 0, fills: 0, fromSeed: 0, unresolved: 0, unchanged: 0,
   };
   readonly asset: number;
   readonly bookTrader: number;
@@ -126,7 +132,7 @@ export class LobsterReplayer {
   private resolvedSeedKey = 0;
 
   constructor(
-    readonly engine: Engine,
+    readonly engine: ReplayEngine,
     readonly messages: MessageColumns,
     options: ReplayOptions = {},
   ) {
@@ -172,7 +178,7 @@ export class LobsterReplayer {
     for (const key of keys) {
       const size = book.get(key)!;
       if (size <= 0) continue;
-      const r = this.engine.placeLimit({
+      const r = this.place({
         trader: this.seedTrader, asset: this.asset, side: key > 0 ? 'bid' : 'ask',
         price: Math.abs(key), size, timestamp, timeInForce: 'GTC',
       });
@@ -181,6 +187,13 @@ export class LobsterReplayer {
         this.stats.seedOrders++;
       }
     }
+  }
+
+  /** Every order goes through here, so the fills are counted whatever the target is. */
+  private place(req: LimitOrderRequest): OrderResult {
+    const r = this.engine.placeLimit(req);
+    this.stats.fills += r.fills.length;
+    return r;
   }
 
   /** Applies messages [from, to). */
@@ -222,7 +235,7 @@ export class LobsterReplayer {
     req.price = m.price[i];
     req.size = m.size[i];
     req.timestamp = messageTimestamp(m.time[i]);
-    const r = this.engine.placeLimit(req);
+    const r = this.place(req);
     this.stats.placed++;
     if (r.filled > 0) this.stats.crossed++;
     if (r.status === 'resting') this.map(m.orderId[i], r.orderId);
@@ -289,7 +302,7 @@ export class LobsterReplayer {
         req.price = price;
         req.size = size;
         req.timestamp = messageTimestamp(m.time[i]);
-        const r = this.engine.placeLimit(req);
+        const r = this.place(req);
         this.stats.executionsAsTaker++;
         const hit = r.fills.length === 1 && r.filled === size ? r.fills[0].makerOrderId : 0;
         if (hit === this.resolvedId) {
@@ -345,11 +358,11 @@ export class LobsterReplayer {
       }
       const still = this.engine.order(f.makerOrderId);
       if (still !== undefined) {
-        this.engine.modify({ trader: f.makerTrader, asset: this.asset, orderId: f.makerOrderId, size: still.remaining + f.size, timestamp });
+        this.stats.fills += this.engine.modify({ trader: f.makerTrader, asset: this.asset, orderId: f.makerOrderId, size: still.remaining + f.size, timestamp }).fills.length;
         continue;
       }
       const side: Side = f.takerSide === 'bid' ? 'ask' : 'bid';
-      const back = this.engine.placeLimit({
+      const back = this.place({
         trader: f.makerTrader, asset: this.asset, side, price: f.price, size: f.size, timestamp, timeInForce: 'GTC',
       });
       if (back.status !== 'resting') {

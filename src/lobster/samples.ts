@@ -1,9 +1,8 @@
 // The LOBSTER sample files that ship with lobcore (data/lobster/, gzipped): found relative to
 // this module, so they resolve the same from a clone (src/, dist/src/) and from an installed
 // package. Nothing here reads outside the package's own tree.
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageDirectory } from '../package-files.js';
 
 /** The samples, by what they are; each name is a file in sampleDirectory(). */
 export const LOBSTER_SAMPLES = {
@@ -22,12 +21,8 @@ let found: string | undefined;
 
 /** data/lobster of the package this module belongs to. */
 export function sampleDirectory(): string {
-  if (found !== undefined) return found;
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    const candidate = join(dir, 'data', 'lobster');
-    if (existsSync(join(candidate, LOBSTER_SAMPLES.msftHeadMessages))) return (found = candidate);
-    if (dirname(dir) === dir) throw new Error('lobcore: data/lobster is missing from the package');
-  }
+  found ??= packageDirectory(import.meta.url, join('data', 'lobster'), LOBSTER_SAMPLES.msftHeadMessages);
+  return found;
 }
 
 /** The path of one sample file. */

@@ -6,7 +6,8 @@ import { LobError } from '../errors.js';
 import { decodeCheckpoint, encodeCheckpoint } from './codecs.js';
 import type { CheckpointManifest } from './codecs.js';
 import { Prefix, checkpointKey, chunkKey, chunkRange, describeKey, keyIntegers, prefixRange } from './keys.js';
-import type { Store, StoreBatch } from './store.js';
+import type { KeyValueStore } from './memory-store.js';
+import type { StoreBatch } from './store-wire.js';
 
 /** Small enough to keep RocksDB's value handling cheap, large enough that a big book is a few dozen keys. */
 export const CHUNK_BYTES = 4 * 1024 * 1024;
@@ -48,7 +49,9 @@ export interface CheckpointState {
   height: number;
   nextFillSeq: number;
   nextOrderId: number;
+  nextEventSeq: number;
   restingOrders: number;
+  feedSeqs: Array<[number, number]>;
 }
 
 /** Puts the manifest and every chunk of `snapshot` into `batch`; returns the manifest. */
@@ -63,17 +66,17 @@ export function putCheckpoint(batch: StoreBatch, state: CheckpointState, snapsho
 }
 
 /** Deletes a checkpoint's manifest and chunks. */
-export async function deleteCheckpoint(store: Store, batch: StoreBatch, sequence: number): Promise<void> {
+export async function deleteCheckpoint(store: KeyValueStore, batch: StoreBatch, sequence: number): Promise<void> {
   for (const key of await store.keys(chunkRange(sequence))) batch.del(key);
   batch.del(checkpointKey(sequence));
 }
 
 export type ManifestEntry =
-  | { key: Buffer; sequence: number; manifest: CheckpointManifest; error?: undefined }
-  | { key: Buffer; sequence: number; manifest?: undefined; error: LobError };
+  | { key: Uint8Array; sequence: number; manifest: CheckpointManifest; error?: undefined }
+  | { key: Uint8Array; sequence: number; manifest?: undefined; error: LobError };
 
 /** Every stored manifest, oldest first; an unreadable one is listed with its error, not dropped. */
-export async function readManifests(store: Store): Promise<ManifestEntry[]> {
+export async function readManifests(store: KeyValueStore): Promise<ManifestEntry[]> {
   const out: ManifestEntry[] = [];
   for (const [key, value] of await store.entries(prefixRange(Prefix.CHECKPOINT))) {
     const [sequence] = keyIntegers(key, Prefix.CHECKPOINT, 1);
@@ -88,7 +91,7 @@ export async function readManifests(store: Store): Promise<ManifestEntry[]> {
 }
 
 /** Reads and verifies a checkpoint's snapshot: every chunk present, the right length, the sha256. */
-export async function loadSnapshot(store: Store, manifest: CheckpointManifest): Promise<Uint8Array> {
+export async function loadSnapshot(store: KeyValueStore, manifest: CheckpointManifest): Promise<Uint8Array> {
   const key = checkpointKey(manifest.sequence);
   const chunks = await store.entries(chunkRange(manifest.sequence));
   if (chunks.length !== manifest.chunkCount) {

@@ -1,40 +1,44 @@
 // Binary values of a lobcore database. Every value is framed the same way:
 //
 //   byte 0          format version of this kind of value
-//   bytes 1..n-5    the payload (below; integers as little-endian float64, exact below 2^53)
+//   bytes 1..n-5    the payload (below)
 //   last 4 bytes    CRC-32 of everything before it, little-endian
 //
 // A value with a bad length or checksum is CORRUPTION, one with a newer version is
 // UNSUPPORTED_VERSION; both messages name the key so an operator knows what is damaged.
 //
 //   format      "LOBCORE" magic (7 bytes), database format version (1 byte)
-//   head        height, lastSequence, nextOrderId, nextFillSeq
-//   journal     entryCount:u32, then segments in order:
-//                 0x01 count:u32 commands (count x 64-byte batch.ts records)
-//                 0x02 height:f64 (a setHeight)
-//   fill-block, order-fills, trader-fills: see fill-codecs.ts
-//   checkpoint  sequence, height, nextFillSeq, nextOrderId, restingOrders, byteLength,
-//               chunkCount, chunkBytes, sha256 of the snapshot (32 bytes)
+//   head        height, lastSequence, nextOrderId, nextFillSeq, nextEventSeq   (float64 LE)
+//   journal     entryCount:uint, then the entries (command-codec.ts)           (varints)
+//   events      an event block (event-block.ts)                                 (varints)
+//   spans, index-head, trader-order, trader-open, client-id, feed-span: one uint
+//   order-touch, trader-touch: nothing (the key says it all)
+//   checkpoint  sequence, height, nextFillSeq, nextOrderId, restingOrders, byteLength, chunkCount,
+//               chunkBytes (float64 LE), sha256 of the snapshot (32 bytes), nextEventSeq:uint,
+//               feed seqs: count:uint, then asset:uint, seq:uint pairs
 //   chunk       raw snapshot bytes (no frame: the manifest's sha256 covers all chunks)
 import { LobError } from '../errors.js';
-import { COMMAND_BYTES } from '../batch.js';
+import { ByteReader, ByteWriter } from './bytes.js';
 import { crc32 } from './crc32.js';
 import { describeKey } from './keys.js';
 
 /**
  * The layout of the database as a whole; bump when keys or value framing change incompatibly.
  * 1: one key per fill plus four index keys per fill. 2: fill blocks and per-flush postings.
+ * 3: compact journal and event blocks as the commit; fills, the audit trail and the feed derived
+ * from the event blocks; indexes written behind the commits. 4: stop and OCO commands and market
+ * budgets in the journal (the table of operations grew), snapshot version 2 in checkpoints.
  */
-export const DATABASE_FORMAT_VERSION = 2;
+export const DATABASE_FORMAT_VERSION = 4;
 const DATABASE_MAGIC = Buffer.from('LOBCORE', 'latin1');
 
-const HEAD_VERSION = 1;
-const JOURNAL_VERSION = 1;
-const CHECKPOINT_VERSION = 1;
+const HEAD_VERSION = 2;
+const JOURNAL_VERSION = 3;
+const EVENTS_VERSION = 1;
+const UINT_VERSION = 1;
+const CHECKPOINT_VERSION = 2;
 
 export const FRAME_BYTES = 1 + 4;
-
-export const JournalSegment = { COMMANDS: 0x01, HEIGHT: 0x02 } as const;
 
 /** A value frame: allocates version byte + payload + checksum; the caller fills the payload. */
 export function frame(version: number, payloadBytes: number): Buffer {
@@ -46,6 +50,13 @@ export function frame(version: number, payloadBytes: number): Buffer {
 export function seal(value: Buffer): Buffer {
   value.writeUInt32LE(crc32(value, 0, value.length - 4), value.length - 4);
   return value;
+}
+
+/** Frames a payload: version byte in front, checksum behind. */
+export function framed(version: number, payload: Uint8Array): Buffer {
+  const value = frame(version, payload.length);
+  value.set(payload, 1);
+  return seal(value);
 }
 
 /** Checks frame, version and checksum; returns the value as a Buffer view. */
@@ -65,6 +76,22 @@ export function openFrame(key: Uint8Array, value: Uint8Array, kind: string, supp
     );
   }
   return bytes;
+}
+
+/** The payload of a framed value, checked. */
+export function payloadOf(key: Uint8Array, value: Uint8Array, kind: string, supportedVersion: number): Uint8Array {
+  const bytes = openFrame(key, value, kind, supportedVersion, 0);
+  return bytes.subarray(1, bytes.length - 4);
+}
+
+/** Runs a decoder over a payload; a malformed payload is CORRUPTION naming the key. */
+export function decodePayload<T>(key: Uint8Array, kind: string, decode: () => T): T {
+  try {
+    return decode();
+  } catch (error) {
+    if (error instanceof LobError) throw error;
+    throw new LobError('CORRUPTION', `${kind} value at key ${describeKey(key)} is malformed: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 // ---------------------------------------------------------------- format
@@ -95,95 +122,70 @@ export interface HeadState {
   lastSequence: number;
   nextOrderId: number;
   nextFillSeq: number;
+  nextEventSeq: number;
 }
 
 export function encodeHead(head: HeadState): Buffer {
-  const value = frame(HEAD_VERSION, 32);
+  const value = frame(HEAD_VERSION, 40);
   value.writeDoubleLE(head.height, 1);
   value.writeDoubleLE(head.lastSequence, 9);
   value.writeDoubleLE(head.nextOrderId, 17);
   value.writeDoubleLE(head.nextFillSeq, 25);
+  value.writeDoubleLE(head.nextEventSeq, 33);
   return seal(value);
 }
 
 export function decodeHead(key: Uint8Array, value: Uint8Array): HeadState {
-  const bytes = openFrame(key, value, 'head', HEAD_VERSION, 32);
+  const bytes = openFrame(key, value, 'head', HEAD_VERSION, 40);
+  if (bytes[0] < HEAD_VERSION) {
+    throw new LobError('UNSUPPORTED_VERSION', `head value at key ${describeKey(key)} has format version ${bytes[0]}, older than this build reads`);
+  }
   return {
     height: bytes.readDoubleLE(1),
     lastSequence: bytes.readDoubleLE(9),
     nextOrderId: bytes.readDoubleLE(17),
     nextFillSeq: bytes.readDoubleLE(25),
+    nextEventSeq: bytes.readDoubleLE(33),
   };
 }
 
-// ---------------------------------------------------------------- journal
+// ---------------------------------------------------------------- journal and events
 
-/** One decoded journal segment: a run of commands, or a height change. */
-export type JournalEntryRun =
-  | { kind: 'commands'; count: number; bytes: Uint8Array }
-  | { kind: 'height'; height: number };
-
-export interface JournalSegmentSource {
-  /** Commands as raw batch records, or a height change. */
-  readonly runs: readonly (
-    | { kind: 'commands'; slots: Float64Array; start: number; count: number }
-    | { kind: 'height'; height: number }
-  )[];
-  readonly entryCount: number;
+export function encodeJournal(entries: Uint8Array): Buffer {
+  return framed(JOURNAL_VERSION, entries);
 }
 
-export function encodeJournal(source: JournalSegmentSource): Buffer {
-  let payload = 4;
-  for (const run of source.runs) payload += run.kind === 'commands' ? 5 + run.count * COMMAND_BYTES : 9;
-  const value = frame(JOURNAL_VERSION, payload);
-  value.writeUInt32LE(source.entryCount, 1);
-  let o = 5;
-  for (const run of source.runs) {
-    if (run.kind === 'commands') {
-      value[o] = JournalSegment.COMMANDS;
-      value.writeUInt32LE(run.count, o + 1);
-      o += 5;
-      const bytes = new Uint8Array(run.slots.buffer, run.slots.byteOffset + run.start * COMMAND_BYTES, run.count * COMMAND_BYTES);
-      value.set(bytes, o);
-      o += bytes.length;
-    } else {
-      value[o] = JournalSegment.HEIGHT;
-      value.writeDoubleLE(run.height, o + 1);
-      o += 9;
-    }
+export function journalPayload(key: Uint8Array, value: Uint8Array): Uint8Array {
+  const bytes = openFrame(key, value, 'journal', JOURNAL_VERSION, 1);
+  if (bytes[0] < JOURNAL_VERSION) {
+    throw new LobError('UNSUPPORTED_VERSION', `journal value at key ${describeKey(key)} has format version ${bytes[0]}, older than this build reads`);
   }
-  return seal(value);
+  return bytes.subarray(1, bytes.length - 4);
 }
 
-export function decodeJournal(key: Uint8Array, value: Uint8Array): { entryCount: number; runs: JournalEntryRun[] } {
-  const bytes = openFrame(key, value, 'journal', JOURNAL_VERSION, 4);
-  const end = bytes.length - 4;
-  const entryCount = bytes.readUInt32LE(1);
-  const runs: JournalEntryRun[] = [];
-  let entries = 0;
-  let o = 5;
-  while (o < end) {
-    const tag = bytes[o];
-    if (tag === JournalSegment.COMMANDS && o + 5 <= end) {
-      const count = bytes.readUInt32LE(o + 1);
-      const length = count * COMMAND_BYTES;
-      if (o + 5 + length > end) break;
-      runs.push({ kind: 'commands', count, bytes: bytes.subarray(o + 5, o + 5 + length) });
-      entries += count;
-      o += 5 + length;
-    } else if (tag === JournalSegment.HEIGHT && o + 9 <= end) {
-      runs.push({ kind: 'height', height: bytes.readDoubleLE(o + 1) });
-      entries += 1;
-      o += 9;
-    } else {
-      break;
-    }
-  }
-  if (o !== end || entries !== entryCount) {
-    throw new LobError('CORRUPTION', `journal value at key ${describeKey(key)} is malformed at byte ${o} (entries ${entries} of ${entryCount})`);
-  }
-  return { entryCount, runs };
+export function encodeEvents(block: Uint8Array): Buffer {
+  return framed(EVENTS_VERSION, block);
 }
+
+export function eventsPayload(key: Uint8Array, value: Uint8Array): Uint8Array {
+  return payloadOf(key, value, 'events', EVENTS_VERSION);
+}
+
+// ---------------------------------------------------------------- one-number values
+
+export function encodeUint(n: number): Buffer {
+  const out = new ByteWriter(10);
+  out.uint(n);
+  return framed(UINT_VERSION, out.view());
+}
+
+export function decodeUint(key: Uint8Array, value: Uint8Array, kind: string): number {
+  const payload = payloadOf(key, value, kind, UINT_VERSION);
+  return decodePayload(key, kind, () => new ByteReader(payload).uint());
+}
+
+/** An index entry whose key says everything. */
+export const EMPTY_VALUE = framed(UINT_VERSION, new Uint8Array(0));
 
 // ---------------------------------------------------------------- checkpoint manifest
 
@@ -193,6 +195,7 @@ export interface CheckpointManifest {
   height: number;
   nextFillSeq: number;
   nextOrderId: number;
+  nextEventSeq: number;
   restingOrders: number;
   /** Snapshot length. */
   byteLength: number;
@@ -200,30 +203,38 @@ export interface CheckpointManifest {
   chunkBytes: number;
   /** sha256 of the snapshot: its checksum, and the engine's state hash. */
   sha256: Buffer;
+  /** Each asset's feed sequence at `sequence` (assets never in the feed are left out). */
+  feedSeqs: Array<[number, number]>;
 }
 
-const CHECKPOINT_PAYLOAD = 8 * 8 + 32;
-
 export function encodeCheckpoint(m: CheckpointManifest): Buffer {
-  const value = frame(CHECKPOINT_VERSION, CHECKPOINT_PAYLOAD);
-  const fields = [m.sequence, m.height, m.nextFillSeq, m.nextOrderId, m.restingOrders, m.byteLength, m.chunkCount, m.chunkBytes];
-  fields.forEach((field, i) => value.writeDoubleLE(field, 1 + i * 8));
-  m.sha256.copy(value, 1 + fields.length * 8);
-  return seal(value);
+  const out = new ByteWriter(128 + m.feedSeqs.length * 8);
+  for (const field of [m.sequence, m.height, m.nextFillSeq, m.nextOrderId, m.restingOrders, m.byteLength, m.chunkCount, m.chunkBytes]) out.f64(field);
+  out.raw(m.sha256);
+  out.uint(m.nextEventSeq);
+  out.uint(m.feedSeqs.length);
+  for (const [asset, seq] of m.feedSeqs) {
+    out.uint(asset);
+    out.uint(seq);
+  }
+  return framed(CHECKPOINT_VERSION, out.view());
 }
 
 export function decodeCheckpoint(key: Uint8Array, value: Uint8Array): CheckpointManifest {
-  const bytes = openFrame(key, value, 'checkpoint', CHECKPOINT_VERSION, CHECKPOINT_PAYLOAD);
-  const f = (i: number): number => bytes.readDoubleLE(1 + i * 8);
-  return {
-    sequence: f(0),
-    height: f(1),
-    nextFillSeq: f(2),
-    nextOrderId: f(3),
-    restingOrders: f(4),
-    byteLength: f(5),
-    chunkCount: f(6),
-    chunkBytes: f(7),
-    sha256: Buffer.from(bytes.subarray(65, 97)),
-  };
+  const bytes = openFrame(key, value, 'checkpoint', CHECKPOINT_VERSION, 8 * 8 + 32);
+  if (bytes[0] < CHECKPOINT_VERSION) {
+    throw new LobError('UNSUPPORTED_VERSION', `checkpoint value at key ${describeKey(key)} has format version ${bytes[0]}, older than this build reads`);
+  }
+  return decodePayload(key, 'checkpoint', () => {
+    const r = new ByteReader(bytes, 1, bytes.length - 4);
+    const f = (): number => r.f64();
+    const manifest: CheckpointManifest = {
+      sequence: f(), height: f(), nextFillSeq: f(), nextOrderId: f(), restingOrders: f(), byteLength: f(), chunkCount: f(),
+      chunkBytes: f(), sha256: Buffer.from(r.raw(32)), nextEventSeq: 0, feedSeqs: [],
+    };
+    manifest.nextEventSeq = r.uint();
+    for (let n = r.uint(); n > 0; n--) manifest.feedSeqs.push([r.uint(), r.uint()]);
+    if (!r.done) throw new Error(`${r.end - r.offset} bytes left over`);
+    return manifest;
+  });
 }

@@ -5,4 +5,5 @@ export type {
 } from './state-machine.js';
 export type { CheckpointInfo } from './checkpoints.js';
 export type { FillPage, RecordedFill, TraderFillQuery } from './fill-history.js';
+export type { Subscription } from './feed.js';
 export type { RecoveryReport } from './recovery.js';

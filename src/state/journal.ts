@@ -1,150 +1,84 @@
-// The command journal. Every mutating call becomes a 64-byte batch record (batch.ts layout),
-// every height change an entry of its own; each entry gets the next sequence number. Entries
-// wait here until a flush seals them into one journal value keyed by its first sequence.
-//
-// One value per flush, not per command: measured faster (see the README's persistence notes),
-// and replay feeds each run of commands to engine.submitBatch in one call.
-import { COMMAND_SLOTS, writeCommand } from '../batch.js';
+// Reading the command journal back. Each flush wrote one journal value keyed by its first
+// sequence (commit-builder.ts); recovery replays them in order, and a checkpoint lets the values
+// it covers go. The event blocks of the same flushes stay: they are the audit trail.
+import { CommandBatch } from '../batch.js';
 import { LobError } from '../errors.js';
-import { decodeJournal, encodeJournal } from './codecs.js';
-import type { JournalEntryRun, JournalSegmentSource } from './codecs.js';
+import { COMMAND_SLOTS } from '../operations.js';
+import { ByteReader } from './bytes.js';
+import { journalPayload } from './codecs.js';
+import { CommandDecoder } from './command-codec.js';
 import { Prefix, describeKey, journalKey, keyIntegers } from './keys.js';
-import type { Store, StoreBatch } from './store.js';
+import type { KeyValueStore } from './memory-store.js';
+import type { StoreBatch } from './store-wire.js';
+import type { Store } from './store.js';
 
-/** A journal value ready to be written: entries firstSequence .. firstSequence + entryCount - 1. */
-export interface SealedRecord {
-  readonly firstSequence: number;
-  readonly entryCount: number;
-  readonly value: Buffer;
-}
+/** A run of a journal value: commands to submit as one batch, or a height change. */
+export type JournalRun = { kind: 'commands'; batch: CommandBatch } | { kind: 'height'; height: number };
 
-type Run = { kind: 'commands'; slots: Float64Array; start: number; count: number } | { kind: 'height'; height: number };
-
-export class JournalBuffer {
-  private slots = new Float64Array(1024 * COMMAND_SLOTS);
-  private commandCount = 0;
-  private runs: Run[] = [];
-  private openEntries = 0;
-  private sealed: SealedRecord[] = [];
-  private nextSequence: number;
-
-  constructor(lastSequence: number) {
-    this.nextSequence = lastSequence + 1;
-  }
-
-  /** Sequence of the newest entry, written or not. */
-  get lastSequence(): number {
-    return this.nextSequence - 1;
-  }
-
-  /** Entries not yet handed to a successful write. */
-  get pendingEntries(): number {
-    let n = this.openEntries;
-    for (const record of this.sealed) n += record.entryCount;
-    return n;
-  }
-
-  appendCommand(
-    head: number, trader: number, asset: number, orderId: number,
-    price: number, size: number, timestamp: number, clientOrderId: number,
-  ): void {
-    const offset = this.reserve(1); // first: it may replace this.slots with a larger buffer
-    writeCommand(this.slots, offset, head, trader, asset, orderId, price, size, timestamp, clientOrderId);
-  }
-
-  /** Appends `count` encoded commands as they are (the batch path: raw bytes in, raw bytes out). */
-  appendCommands(commands: Float64Array, count: number): void {
-    const o = this.reserve(count);
-    this.slots.set(commands.subarray(0, count * COMMAND_SLOTS), o);
-  }
-
-  appendHeight(height: number): void {
-    this.runs.push({ kind: 'height', height });
-    this.openEntries++;
-    this.nextSequence++;
-  }
-
-  /** Seals what is open and hands over every sealed record, oldest first. */
-  takeRecords(): SealedRecord[] {
-    this.seal();
-    const records = this.sealed;
-    this.sealed = [];
-    return records;
-  }
-
-  /** Returns records whose write failed to the front of the queue, so the next flush retries them. */
-  putBack(records: SealedRecord[]): void {
-    if (records.length > 0) this.sealed = records.concat(this.sealed);
-  }
-
-  private seal(): void {
-    if (this.openEntries === 0) return;
-    const source: JournalSegmentSource = { runs: this.runs, entryCount: this.openEntries };
-    this.sealed.push({
-      firstSequence: this.nextSequence - this.openEntries,
-      entryCount: this.openEntries,
-      value: encodeJournal(source),
-    });
-    this.runs = [];
-    this.openEntries = 0;
-    this.commandCount = 0;
-  }
-
-  /** Room for `count` commands at the end of the open run; returns the slot offset. */
-  private reserve(count: number): number {
-    const needed = (this.commandCount + count) * COMMAND_SLOTS;
-    if (needed > this.slots.length) {
-      const grown = new Float64Array(Math.max(needed, this.slots.length * 2));
-      grown.set(this.slots.subarray(0, this.commandCount * COMMAND_SLOTS));
-      this.slots = grown;
-      // Runs hold views of the old buffer: point them at the new one.
-      for (const run of this.runs) if (run.kind === 'commands') run.slots = grown;
-    }
-    const last = this.runs[this.runs.length - 1];
-    if (last !== undefined && last.kind === 'commands') last.count += count;
-    else this.runs.push({ kind: 'commands', slots: this.slots, start: this.commandCount, count });
-    const offset = this.commandCount * COMMAND_SLOTS;
-    this.commandCount += count;
-    this.openEntries += count;
-    this.nextSequence += count;
-    return offset;
-  }
-}
-
-export function writeRecords(batch: StoreBatch, records: readonly SealedRecord[]): void {
-  for (const record of records) batch.put(journalKey(record.firstSequence), record.value);
-}
-
-/** One stored journal value, decoded and checked to continue exactly where the previous one ended. */
+/** One stored journal value, checked to continue exactly where the previous one ended. */
 export interface JournalRecord {
-  readonly key: Buffer;
+  readonly key: Uint8Array;
   readonly firstSequence: number;
   readonly entryCount: number;
-  readonly runs: JournalEntryRun[];
+  readonly runs: JournalRun[];
+}
+
+/** Decodes a journal value into runs; a malformed one is CORRUPTION naming the key. */
+export function decodeJournalRecord(key: Uint8Array, value: Uint8Array): { entryCount: number; runs: JournalRun[] } {
+  const payload = journalPayload(key, value);
+  try {
+    const reader = new ByteReader(payload);
+    const entryCount = reader.uint();
+    const decoder = new CommandDecoder(reader);
+    const runs: JournalRun[] = [];
+    const record = new Float64Array(COMMAND_SLOTS);
+    let batch: CommandBatch | null = null;
+    for (let n = 0; n < entryCount; n++) {
+      const height = decoder.next(record, 0);
+      if (height >= 0) {
+        runs.push({ kind: 'height', height });
+        batch = null;
+        continue;
+      }
+      if (batch === null) {
+        batch = new CommandBatch(Math.min(entryCount - n, 4096));
+        runs.push({ kind: 'commands', batch });
+      }
+      batch.push(record[0], record[1], record[2], record[3], record[4], record[5], record[6], record[7], record[8], record[9], record[10]);
+    }
+    if (!reader.done) throw new Error(`${reader.end - reader.offset} bytes left after ${entryCount} entries`);
+    return { entryCount, runs };
+  } catch (error) {
+    if (error instanceof LobError) throw error;
+    throw new LobError('CORRUPTION', `journal value at key ${describeKey(key)} is malformed: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 /**
  * Every journal record after `sequence`, in order. A gap, an overlap or a damaged value is
  * CORRUPTION naming the key: replay never skips what it cannot read.
  */
-export async function* readJournalAfter(store: Store, sequence: number): AsyncGenerator<JournalRecord> {
+export async function* readJournalAfter(store: Store | KeyValueStore, sequence: number): AsyncGenerator<JournalRecord> {
   let expected = sequence + 1;
-  const range = { gte: journalKey(expected), lt: Buffer.from([Prefix.JOURNAL + 1]) };
-  for await (const page of store.pages(range, 64)) {
+  let range = { gte: journalKey(expected), lt: Buffer.from([Prefix.JOURNAL + 1]), limit: 64 } as { gte?: Uint8Array; gt?: Uint8Array; lt: Uint8Array; limit: number };
+  for (;;) {
+    const page = await store.entries(range);
     for (const [key, value] of page) {
       const [firstSequence] = keyIntegers(key, Prefix.JOURNAL, 1);
       if (firstSequence !== expected) {
         throw new LobError('CORRUPTION', `journal record ${describeKey(key)} starts at sequence ${firstSequence}, expected ${expected}: records are missing`);
       }
-      const { entryCount, runs } = decodeJournal(key, value);
+      const { entryCount, runs } = decodeJournalRecord(key, value);
       yield { key, firstSequence, entryCount, runs };
       expected += entryCount;
     }
+    if (page.length < range.limit) return;
+    range = { gt: page[page.length - 1][0], lt: range.lt, limit: range.limit };
   }
 }
 
 /** Deletes the journal records that end at or before `sequence` (a checkpoint covers them). */
-export async function pruneJournalThrough(store: Store, batch: StoreBatch, sequence: number): Promise<number> {
+export async function pruneJournalThrough(store: KeyValueStore, batch: StoreBatch, sequence: number): Promise<number> {
   const keys = await store.keys({ gte: journalKey(0), lt: journalKey(sequence + 1) });
   for (const key of keys) batch.del(key);
   return keys.length;

@@ -2,22 +2,28 @@
 // big-endian unsigned integers, so RocksDB's bytewise order is numeric order within a kind and
 // every query is a key range: no string keys, no scans outside a range.
 //
-//   0x00                                     FORMAT      magic and database format version
-//   0x01                                     HEAD        height, last sequence, next ids
-//   0x02 seq:u64                             JOURNAL     one record per flush, keyed by its first sequence
-//   0x03 seq:u64                             CHECKPOINT  manifest of the checkpoint at that sequence
-//   0x04 seq:u64 chunk:u32                   CHUNK       a slice of that checkpoint's snapshot
-//   0x05 firstFillSeq:u64                    FILL_BLOCK  up to FILLS_PER_BLOCK consecutive fills of one flush
-//   0x06 orderId:u64 lastFillSeq:u64         ORDER_FILLS an order's fills (maker or taker) in one flush
-//   0x07 trader:u64 height:u64 lastFillSeq:u64
-//                                            TRADER_FILLS a trader's fills at one height in one flush
+// Written by every commit, atomically (the truth):
+//   0x00                                  FORMAT        magic and database format version
+//   0x01                                  HEAD          height, last sequence, next ids
+//   0x02 firstSeq:u64                     JOURNAL       the commands of one flush (compact)
+//   0x05 firstSeq:u64                     EVENTS        the events of the same flush (event-block.ts)
+//   0x06 firstOrderId:u64                 ORDER_SPAN    the flush that assigned order ids from here on
+//   0x07 firstFillSeq:u64                 FILL_SPAN     the flush whose fills start at this fill sequence
+// Written by checkpoints:
+//   0x03 seq:u64                          CHECKPOINT    manifest of the checkpoint at that sequence
+//   0x04 seq:u64 chunk:u32                CHUNK         a slice of that checkpoint's snapshot
+// Derived from the event blocks by the index writer, behind the commits (indexer.ts):
+//   0x08                                  INDEX_HEAD    the last sequence the indexes cover
+//   0x09 orderId:u64 blockSeq:u64         ORDER_TOUCH   the order has events in that flush (after the one placing it)
+//   0x0a trader:u64 height:u64 blockSeq:u64  TRADER_TOUCH  the trader has events in that flush (height: the flush's first)
+//   0x0b trader:u64 height:u64 seq:u64    TRADER_ORDER  the order the trader placed (accepted or rejected) by
+//                                                       that command (an OCO pair: its limit leg)
+//   0x0c trader:u64 orderId:u64           TRADER_OPEN   its placing seq, while it rests or waits (a pending stop)
+//   0x0d trader:u64 clientOrderId:u64     CLIENT_ID     the sequence of the trader's newest order with that id
+//   0x0e asset:u64 firstFeedSeq:u64       FEED_SPAN     the flush whose feed messages for the asset start here
 //
-// The two indexes are postings: one key per (order or trader, flush), whose value lists the fill
-// sequences. They are keyed by the LAST sequence they hold so that a fillSeq cursor is a key:
-// every posting holding a fill after `after` sorts after (id, [height,] after). Heights never
-// decrease as sequences grow, so within a trader (height, lastFillSeq) order is sequence order.
-//
-// Integers are below 2^53 (safe integers), written as two big-endian u32 halves.
+// Spans are keyed by where a flush starts, so "the flush holding X" is one reverse seek to the
+// greatest key <= X. Integers are below 2^53 (safe integers), written as two big-endian u32 halves.
 import { LobError } from '../errors.js';
 
 export const Prefix = {
@@ -26,9 +32,16 @@ export const Prefix = {
   JOURNAL: 0x02,
   CHECKPOINT: 0x03,
   CHUNK: 0x04,
-  FILL_BLOCK: 0x05,
-  ORDER_FILLS: 0x06,
-  TRADER_FILLS: 0x07,
+  EVENTS: 0x05,
+  ORDER_SPAN: 0x06,
+  FILL_SPAN: 0x07,
+  INDEX_HEAD: 0x08,
+  ORDER_TOUCH: 0x09,
+  TRADER_TOUCH: 0x0a,
+  TRADER_ORDER: 0x0b,
+  TRADER_OPEN: 0x0c,
+  CLIENT_ID: 0x0d,
+  FEED_SPAN: 0x0e,
 } as const;
 
 const PREFIX_NAMES: Record<number, string> = {
@@ -37,9 +50,16 @@ const PREFIX_NAMES: Record<number, string> = {
   [Prefix.JOURNAL]: 'journal',
   [Prefix.CHECKPOINT]: 'checkpoint',
   [Prefix.CHUNK]: 'chunk',
-  [Prefix.FILL_BLOCK]: 'fill-block',
-  [Prefix.ORDER_FILLS]: 'order-fills',
-  [Prefix.TRADER_FILLS]: 'trader-fills',
+  [Prefix.EVENTS]: 'events',
+  [Prefix.ORDER_SPAN]: 'order-span',
+  [Prefix.FILL_SPAN]: 'fill-span',
+  [Prefix.INDEX_HEAD]: 'index-head',
+  [Prefix.ORDER_TOUCH]: 'order-touch',
+  [Prefix.TRADER_TOUCH]: 'trader-touch',
+  [Prefix.TRADER_ORDER]: 'trader-order',
+  [Prefix.TRADER_OPEN]: 'trader-open',
+  [Prefix.CLIENT_ID]: 'client-id',
+  [Prefix.FEED_SPAN]: 'feed-span',
 };
 
 const TWO_32 = 0x1_0000_0000;
@@ -72,7 +92,7 @@ function writeU32BE(target: Uint8Array, offset: number, value: number): void {
   target[offset + 3] = value & 0xff;
 }
 
-function keyOf(prefix: number, ...integers: number[]): Buffer {
+export function keyOf(prefix: number, ...integers: number[]): Buffer {
   const key = Buffer.allocUnsafe(1 + integers.length * 8);
   key[0] = prefix;
   for (let i = 0; i < integers.length; i++) writeU64BE(key, 1 + i * 8, integers[i]);
@@ -81,12 +101,10 @@ function keyOf(prefix: number, ...integers: number[]): Buffer {
 
 export const formatKey = (): Buffer => Buffer.from([Prefix.FORMAT]);
 export const headKey = (): Buffer => Buffer.from([Prefix.HEAD]);
+export const indexHeadKey = (): Buffer => Buffer.from([Prefix.INDEX_HEAD]);
 export const journalKey = (firstSequence: number): Buffer => keyOf(Prefix.JOURNAL, firstSequence);
+export const eventsKey = (firstSequence: number): Buffer => keyOf(Prefix.EVENTS, firstSequence);
 export const checkpointKey = (sequence: number): Buffer => keyOf(Prefix.CHECKPOINT, sequence);
-export const fillBlockKey = (firstFillSeq: number): Buffer => keyOf(Prefix.FILL_BLOCK, firstFillSeq);
-export const orderFillsKey = (orderId: number, lastFillSeq: number): Buffer => keyOf(Prefix.ORDER_FILLS, orderId, lastFillSeq);
-export const traderFillsKey = (trader: number, height: number, lastFillSeq: number): Buffer =>
-  keyOf(Prefix.TRADER_FILLS, trader, height, lastFillSeq);
 
 export function chunkKey(sequence: number, chunk: number): Buffer {
   const key = Buffer.allocUnsafe(13);

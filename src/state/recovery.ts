@@ -1,7 +1,7 @@
-// Recovery: rebuild the engine from storage. Load the newest checkpoint that passes its checks
-// (falling back to older ones), replay the journal after it through engine.submitBatch, and
-// check that the result lands exactly on the head written by the last flush.
-import { CommandBatch } from '../batch.js';
+// Recovery: rebuild the engine and the sequencer from storage. Load the newest checkpoint that
+// passes its checks (falling back to older ones), replay the journal after it through
+// engine.submitBatch, renumbering with the sequencer exactly as the live run did, and check that
+// the result lands exactly on the head written by the last flush.
 import type { Engine } from '../engine.js';
 import { LobError } from '../errors.js';
 import { decodeHead } from './codecs.js';
@@ -9,7 +9,8 @@ import type { CheckpointManifest, HeadState } from './codecs.js';
 import { loadSnapshot, readManifests } from './checkpoints.js';
 import { describeKey, headKey, journalKey } from './keys.js';
 import { readJournalAfter } from './journal.js';
-import type { Store } from './store.js';
+import type { KeyValueStore } from './memory-store.js';
+import { Sequencer } from './sequencer.js';
 
 export interface RecoveryReport {
   /** The checkpoint recovery started from; null when it replayed the journal from the start. */
@@ -26,18 +27,21 @@ export interface RecoveryReport {
   nextFillSeq: number;
   restingOrders: number;
   durationMs: number;
+  /** Where the time went, in milliseconds: reading and checking the checkpoint, restoring it, replaying the journal. */
+  phases: { checkpointMs: number; restoreMs: number; replayMs: number };
 }
 
-export const EMPTY_HEAD: HeadState = { height: 0, lastSequence: 0, nextOrderId: 1, nextFillSeq: 1 };
+export const EMPTY_HEAD: HeadState = { height: 0, lastSequence: 0, nextOrderId: 1, nextFillSeq: 1, nextEventSeq: 1 };
 
 export interface Recovered {
   engine: Engine;
   head: HeadState;
+  sequencer: Sequencer;
   manifests: CheckpointManifest[];
   report: RecoveryReport;
 }
 
-export async function recoverFromStore(store: Store, newEngine: () => Promise<Engine>): Promise<Recovered> {
+export async function recoverFromStore(store: KeyValueStore, newEngine: () => Promise<Engine>): Promise<Recovered> {
   const started = performance.now();
   const storedHead = await store.get(headKey());
   const head = storedHead === undefined ? { ...EMPTY_HEAD } : decodeHead(headKey(), storedHead);
@@ -47,6 +51,8 @@ export async function recoverFromStore(store: Store, newEngine: () => Promise<En
   const skipped: RecoveryReport['skippedCheckpoints'] = [];
   let engine: Engine | null = null;
   let start: CheckpointManifest | null = null;
+  let checkpointMs = 0;
+  let restoreMs = 0;
 
   for (let i = entries.length - 1; i >= 0 && engine === null; i--) {
     const entry = entries[i];
@@ -55,8 +61,11 @@ export async function recoverFromStore(store: Store, newEngine: () => Promise<En
       continue;
     }
     try {
+      const reading = performance.now();
       const candidate = await newEngine();
       const stored = await loadSnapshot(store, entry.manifest);
+      const restoring = performance.now();
+      checkpointMs += restoring - reading;
       candidate.restore(stored);
       // loadSnapshot proved the stored bytes against their sha256 (the state hash); the engine
       // must now give back exactly those bytes. Comparing them is stricter than hashing them a
@@ -64,6 +73,7 @@ export async function recoverFromStore(store: Store, newEngine: () => Promise<En
       if (!Buffer.from(candidate.snapshot()).equals(stored)) {
         throw new LobError('CORRUPTION', `checkpoint ${describeKey(entry.key)} restores to a state other than its recorded ${entry.manifest.sha256.toString('hex')}`);
       }
+      restoreMs += performance.now() - restoring;
       engine = candidate;
       start = entry.manifest;
     } catch (error) {
@@ -83,37 +93,40 @@ export async function recoverFromStore(store: Store, newEngine: () => Promise<En
     engine = await newEngine();
   }
 
-  let sequence = start?.sequence ?? 0;
-  let height = start?.height ?? 0;
-  let nextFillSeq = start?.nextFillSeq ?? 1;
+  const sequencer = start === null ? Sequencer.empty() : new Sequencer({
+    height: start.height, lastSequence: start.sequence, nextFillSeq: start.nextFillSeq, nextEventSeq: start.nextEventSeq,
+    feedSeqs: start.feedSeqs,
+  });
+  const replaying = performance.now();
   let replayedRecords = 0;
   let replayedCommands = 0;
-  for await (const record of readJournalAfter(store, sequence)) {
+  for await (const record of readJournalAfter(store, sequencer.lastSequence)) {
     for (const run of record.runs) {
       if (run.kind === 'height') {
-        height = run.height;
+        sequencer.setHeight(run.height, null);
         continue;
       }
       let results;
       try {
-        results = engine.submitBatch(CommandBatch.fromBytes(run.bytes));
+        results = engine.submitBatch(run.batch);
       } catch (error) {
         if (error instanceof LobError && error.code === 'INVALID_ARGUMENT') {
           throw new LobError('CORRUPTION', `journal record ${describeKey(record.key)} holds a command the engine refuses: ${error.message}`, { cause: error });
         }
         throw error;
       }
-      nextFillSeq += results.fillCount;
-      replayedCommands += run.count;
+      sequencer.commands(run.batch.view(), 0, run.batch.count, results.events.records, results.events.count, results.fillCount, null);
+      replayedCommands += run.batch.count;
     }
-    sequence += record.entryCount;
     replayedRecords++;
   }
+  const replayMs = performance.now() - replaying;
 
   const mismatch =
-    sequence !== head.lastSequence ? `sequence ${sequence} vs ${head.lastSequence}` :
-    height !== head.height ? `height ${height} vs ${head.height}` :
-    nextFillSeq !== head.nextFillSeq ? `next fill seq ${nextFillSeq} vs ${head.nextFillSeq}` :
+    sequencer.lastSequence !== head.lastSequence ? `sequence ${sequencer.lastSequence} vs ${head.lastSequence}` :
+    sequencer.height !== head.height ? `height ${sequencer.height} vs ${head.height}` :
+    sequencer.nextFillSeq !== head.nextFillSeq ? `next fill seq ${sequencer.nextFillSeq} vs ${head.nextFillSeq}` :
+    sequencer.nextEventSeq !== head.nextEventSeq ? `next event seq ${sequencer.nextEventSeq} vs ${head.nextEventSeq}` :
     engine.nextOrderId !== head.nextOrderId ? `next order id ${engine.nextOrderId} vs ${head.nextOrderId}` :
     null;
   if (mismatch !== null) {
@@ -123,6 +136,7 @@ export async function recoverFromStore(store: Store, newEngine: () => Promise<En
   return {
     engine,
     head,
+    sequencer,
     manifests,
     report: {
       checkpointSequence: start?.sequence ?? null,
@@ -130,13 +144,14 @@ export async function recoverFromStore(store: Store, newEngine: () => Promise<En
       skippedCheckpoints: skipped,
       replayedRecords,
       replayedCommands,
-      replayedFills: nextFillSeq - (start?.nextFillSeq ?? 1),
-      height,
-      sequence,
+      replayedFills: sequencer.nextFillSeq - (start?.nextFillSeq ?? 1),
+      height: sequencer.height,
+      sequence: sequencer.lastSequence,
       nextOrderId: engine.nextOrderId,
-      nextFillSeq,
+      nextFillSeq: sequencer.nextFillSeq,
       restingOrders: engine.restingOrders,
       durationMs: performance.now() - started,
+      phases: { checkpointMs, restoreMs, replayMs },
     },
   };
 }

@@ -1,56 +1,52 @@
-// CoreStateMachine: a matching engine made durable. Commands apply to the engine at once and
-// queue in the journal; flush() writes everything since the last flush as one RocksDB batch
-// (journal, fills, fill indexes, head); checkpoints copy the books out at an exact journal
-// sequence; opening a path recovers the newest good checkpoint plus the journal after it.
-// Without a path the same API runs in memory and persists nothing.
-import { Op } from '../codes.js';
+// CoreStateMachine: a matching engine made durable, built as a pipeline over one stream of
+// commands. A command is applied by the engine at once; the sequencer numbers it (journal,
+// fill, event and feed sequences) into the commit being built (commit-builder.ts: the journal
+// entry and its events); group commit (committer.ts) writes commits as one atomic batch each,
+// overlapping with matching; once a commit is durable its followers run: the index writer
+// (indexer.ts), behind the commits, and the feed (feed.ts). Queries read the committed event
+// blocks through the index (history.ts, fill-history.ts, audit-trail.ts).
+//
+// Without a path the very same pipeline runs on an in-memory store (memory-store.ts), committed
+// at the end of each turn of the event loop: "no persistence" is a store, not a branch.
+import type { BatchResults, CommandBatch } from '../batch.js';
 import { createEngine } from '../engine.js';
 import type { Engine } from '../engine.js';
-import { limitHead, marketHead, type BatchResults, type CommandBatch } from '../batch.js';
-import type { CoreLimits } from '../core.js';
 import { LobError, invalidArgument } from '../errors.js';
-import { isNonNegativeSafeInteger, isPositiveSafeInteger } from '../validate.js';
+import type { EventList } from '../events.js';
+import { COMMAND_SLOTS, encodeRequest, type OperationSpec } from '../operations.js';
+import { isNonNegativeSafeInteger, requireNonNegative, requirePositive } from '../validate.js';
 import type {
-  BackendName, CancelRequest, CancelResult, Depth, Fill, Level, LimitOrderRequest, MarketOrderRequest,
-  ModifyRequest, OrderResult, ReduceRequest, RestingOrder,
+  BackendName, BookSnapshot, CancelAllRequest, CancelAllResult, CancelRequest, CancelResult, Depth, Level,
+  LimitOrderRequest, MarketOrderRequest, ModifyRequest, OcoOrderRequest, OrderRecord, OrderResult, RecordedEvent,
+  ReduceRequest, RestingOrder, StopOrderRequest, SubscribeOptions, TraderOrderQuery,
 } from '../types.js';
-import { encodeHead } from './codecs.js';
-import type { CheckpointManifest, HeadState } from './codecs.js';
+import { AuditTrail } from './audit-trail.js';
+import { bookAt } from './book-history.js';
 import { checkpointInfo, deleteCheckpoint, putCheckpoint, sha256 } from './checkpoints.js';
 import type { CheckpointInfo, CheckpointState } from './checkpoints.js';
-import { MemoryFillHistory, StoredFillHistory } from './fill-history.js';
-import { PendingFills, writeFillTable } from './fill-writer.js';
-import type { FillHistory, FillPage, RecordedFill, TraderFillQuery } from './fill-history.js';
-import { JournalBuffer, pruneJournalThrough, writeRecords } from './journal.js';
-import { headKey } from './keys.js';
-import { EMPTY_HEAD, recoverFromStore } from './recovery.js';
-import type { RecoveryReport } from './recovery.js';
+import type { CheckpointManifest } from './codecs.js';
+import { decodeUint } from './codecs.js';
+import { CommitBuilder } from './commit-builder.js';
+import { Committer, type FlushReport } from './committer.js';
+import { FeedPublisher, type Subscription } from './feed.js';
+import { FillHistory, type FillPage, type RecordedFill, type TraderFillQuery } from './fill-history.js';
+import { History } from './history.js';
+import { Indexer } from './indexer.js';
+import { pruneJournalThrough } from './journal.js';
+import { indexHeadKey } from './keys.js';
+import { MemoryStore, type KeyValueStore } from './memory-store.js';
+import { engineOptions, resolveOptions, type ResolvedOptions, type StateMachineOptions } from './options.js';
+import { recoverFromStore, type RecoveryReport } from './recovery.js';
+import type { Sequencer } from './sequencer.js';
 import { SerialQueue } from './serial-queue.js';
 import { snapshotAssets } from './snapshot-assets.js';
 import { Store } from './store.js';
 
-export interface AutoFlushOptions {
-  /** Flush once this many commands are pending. */
-  operations?: number;
-  /** Flush this long after the first command that follows a flush. */
-  milliseconds?: number;
-}
+export type { AutoFlushOptions, StateMachineOptions } from './options.js';
 
-export interface StateMachineOptions extends CoreLimits {
-  /** Directory of the RocksDB database; without one the state machine runs in memory. */
-  path?: string;
-  /** checkpointIfNeeded() checkpoints once the height has advanced this far since the last checkpoint. */
-  checkpointInterval?: number;
-  backend?: BackendName;
-  /** fsync each flush (survives a machine crash, not only a killed process). */
-  sync?: boolean;
-  /** Checkpoints kept; the journal is kept back to the oldest of them. */
-  keepCheckpoints?: number;
-  /** Group commit: flush on its own after N commands or T milliseconds. */
-  autoFlush?: AutoFlushOptions;
-  /** Told about a group-commit flush that failed; its records stay pending for the next flush. */
-  onAutoFlushError?: (error: LobError) => void;
-}
+type Encoder = (typeof encodeRequest)[OperationSpec['method']];
+const noFills = (): number => 0;
+export type { FlushReport } from './committer.js';
 
 /** An engine result whose fills carry their height and global fill sequence. */
 export interface StateOrderResult extends Omit<OrderResult, 'fills'> {
@@ -65,15 +61,6 @@ export interface StateBatchResult {
   height: number;
 }
 
-export interface FlushReport {
-  /** Journal sequence durable after this flush. */
-  sequence: number;
-  height: number;
-  /** Journal entries and fills this flush wrote. */
-  entries: number;
-  fills: number;
-}
-
 export interface BookView {
   readonly asset: number;
   bestBid(): Level | undefined;
@@ -82,64 +69,43 @@ export interface BookView {
   orders(): RestingOrder[];
 }
 
-/** Storage state of a persistent state machine; absent in memory mode. */
-interface Persistence {
-  store: Store;
-  journal: JournalBuffer;
-  pendingFills: PendingFills;
-  history: StoredFillHistory;
-  /** What the last successful flush wrote as the head. */
-  durableHead: HeadState;
-  /** Stored checkpoints, oldest first. */
+/** What a recovery builds afresh: the engine and everything that numbers, commits and reads its history. */
+interface Pipeline {
+  engine: Engine;
+  sequencer: Sequencer;
+  builder: CommitBuilder;
+  committer: Committer;
+  indexer: Indexer;
+  history: History;
+  fills: FillHistory;
+  audit: AuditTrail;
   manifests: CheckpointManifest[];
 }
 
 export class CoreStateMachine {
-  private engine: Engine;
-  private readonly persistence: Persistence | null;
-  private readonly memoryFills: MemoryFillHistory | null;
-  private currentHeight = 0;
-  private nextFill = 1;
+  private p!: Pipeline;
   private lastCheckpointHeight = 0;
   private state: 'open' | 'recovering' | 'closed' = 'open';
   private lastRecovery: RecoveryReport | null = null;
-
-  // Writes run one after another so journal records land in sequence order; a failed one puts
-  // its records back before the next starts. Checkpoints queue separately: their big write must
-  // not hold up the flushes of commands that arrive meanwhile.
-  private readonly writes = new SerialQueue();
   private readonly checkpoints = new SerialQueue();
-
+  /** A per-call command's record, encoded for the journal. */
+  private readonly record = new Float64Array(COMMAND_SLOTS);
   private opsSinceFlush = 0;
   private flushTimer: NodeJS.Timeout | null = null;
+  private commitScheduled = false;
 
   private constructor(
-    engine: Engine,
-    persistence: Persistence | null,
-    private readonly options: Required<Pick<StateMachineOptions, 'checkpointInterval' | 'keepCheckpoints' | 'sync'>> & StateMachineOptions,
-  ) {
-    this.engine = engine;
-    this.persistence = persistence;
-    this.memoryFills = persistence === null ? new MemoryFillHistory() : null;
-  }
+    private readonly store: KeyValueStore,
+    private readonly options: ResolvedOptions,
+    private readonly feed: FeedPublisher,
+  ) {}
 
   static async open(options: StateMachineOptions = {}): Promise<CoreStateMachine> {
     const resolved = resolveOptions(options);
-    const newEngine = (): Promise<Engine> => createEngine(engineOptions(resolved));
-    if (resolved.path === undefined) return new CoreStateMachine(await newEngine(), null, resolved);
-
-    const store = await Store.open(resolved.path, { sync: resolved.sync });
+    const store: KeyValueStore = resolved.path === undefined ? new MemoryStore() : await Store.open(resolved.path, { sync: resolved.sync });
     try {
-      const persistence: Persistence = {
-        store,
-        journal: new JournalBuffer(0),
-        pendingFills: new PendingFills(),
-        history: new StoredFillHistory(store),
-        durableHead: { ...EMPTY_HEAD },
-        manifests: [],
-      };
-      const machine = new CoreStateMachine(await newEngine(), persistence, resolved);
-      await machine.loadFromStore();
+      const machine = new CoreStateMachine(store, resolved, new FeedPublisher());
+      await machine.load();
       return machine;
     } catch (error) {
       await store.close().catch(() => undefined);
@@ -147,39 +113,72 @@ export class CoreStateMachine {
     }
   }
 
+  /**
+   * Recovers the engine from the store and builds the pipeline around it (the feed, and its
+   * subscribers, carry over); brings the indexes up to the head.
+   */
+  private async load(): Promise<RecoveryReport> {
+    const { store, options, feed } = this;
+    const recovered = await recoverFromStore(store, () => createEngine(engineOptions(options)));
+    const { engine, sequencer } = recovered;
+    const indexHead = await store.get(indexHeadKey());
+    const indexer = new Indexer(store, indexHead === undefined ? 0 : decodeUint(indexHeadKey(), indexHead, 'index-head'));
+    const history = new History(indexer.reader);
+    // Indexes lag the commits by design: derive what the last run had not written yet.
+    for await (const block of history.blocksFrom(indexer.indexedThrough + 1)) indexer.derive(block);
+    indexer.writeBehind();
+    const builder = new CommitBuilder(sequencer);
+    const manifests = recovered.manifests.filter((m) => !recovered.report.skippedCheckpoints.some((s) => s.sequence === m.sequence));
+    feed.rebase(history, indexer.reader, sequencer.feedSeqEntries());
+    this.p = {
+      engine, sequencer, builder, indexer, history, manifests,
+      committer: new Committer(store, () => builder.cut(engine.nextOrderId), [indexer, feed], options.sync),
+      fills: new FillHistory(history),
+      audit: new AuditTrail(history, indexer.reader, () => engine.nextOrderId),
+    };
+    this.lastRecovery = options.path === undefined ? null : recovered.report;
+    this.lastCheckpointHeight = manifests[manifests.length - 1]?.height ?? 0;
+    return recovered.report;
+  }
+
   // ------------------------------------------------------------------ state
 
   get backend(): BackendName {
-    return this.engine.backend;
+    return this.p.engine.backend;
   }
 
   get height(): number {
-    return this.currentHeight;
+    return this.p.sequencer.height;
   }
 
-  /** Sequence of the newest journal entry (0 in memory mode, which keeps no journal). */
+  /** Sequence of the newest journal entry, written or not. */
   get sequence(): number {
-    return this.persistence?.journal.lastSequence ?? 0;
+    return this.p.sequencer.lastSequence;
   }
 
   get nextOrderId(): number {
-    return this.engine.nextOrderId;
+    return this.p.engine.nextOrderId;
   }
 
   get nextFillSeq(): number {
-    return this.nextFill;
+    return this.p.sequencer.nextFillSeq;
   }
 
   /** Journal entries applied but not yet written by a flush. */
   get pendingEntries(): number {
-    return this.persistence?.journal.pendingEntries ?? 0;
+    return this.p.builder.pending + this.p.committer.unwritten;
   }
 
   get persistent(): boolean {
-    return this.persistence !== null;
+    return this.options.path !== undefined;
   }
 
-  /** What the last recovery (including the one on open) found. */
+  /** How many journal entries the indexes are behind the commits (they catch up behind them). */
+  get indexLag(): number {
+    return this.p.indexer.lag + (this.p.sequencer.lastSequence - this.p.indexer.derivedThrough - this.pendingEntries);
+  }
+
+  /** What the last recovery (including the one on open) found; null in memory mode. */
   get recovery(): RecoveryReport | null {
     return this.lastRecovery;
   }
@@ -187,23 +186,23 @@ export class CoreStateMachine {
   /** Moves the height forward; fills from now on carry it. Journaled, so replay reproduces it. */
   setHeight(height: number): void {
     this.assertWritable();
-    if (!isNonNegativeSafeInteger(height) || height < this.currentHeight) {
-      throw invalidArgument('height', `a safe integer >= the current height ${this.currentHeight}`, height);
+    const p = this.p;
+    if (!isNonNegativeSafeInteger(height) || height < p.sequencer.height) {
+      throw invalidArgument('height', `a safe integer >= the current height ${p.sequencer.height}`, height);
     }
-    if (height === this.currentHeight) return;
-    this.currentHeight = height;
-    this.persistence?.journal.appendHeight(height);
+    if (height === p.sequencer.height) return;
+    p.builder.prepare(p.engine.nextOrderId);
+    p.sequencer.setHeight(height, p.builder);
     this.afterMutation(1);
   }
 
   stateHash(): string {
-    this.assertOpen();
-    return this.engine.stateHash();
+    return this.openEngine().stateHash();
   }
 
   getBook(asset: number): BookView {
     this.assertOpen();
-    if (!isNonNegativeSafeInteger(asset)) throw invalidArgument('asset', 'a non-negative safe integer', asset);
+    requireNonNegative('asset', asset);
     // The view reads through `this`, so it stays valid when recover() swaps the engine.
     return {
       asset,
@@ -214,113 +213,139 @@ export class CoreStateMachine {
     };
   }
 
+  /** The same queries as the engine's, so the state machine and the engine speak one vocabulary. */
+  bestBid(asset: number): Level | undefined {
+    return this.openEngine().bestBid(asset);
+  }
+  bestAsk(asset: number): Level | undefined {
+    return this.openEngine().bestAsk(asset);
+  }
+  depth(asset: number, levels?: number): Depth {
+    return this.openEngine().depth(asset, levels);
+  }
+  orders(asset: number): RestingOrder[] {
+    return this.openEngine().orders(asset);
+  }
   order(orderId: number): RestingOrder | undefined {
     return this.openEngine().order(orderId);
   }
 
-  /** Assets whose book holds at least one resting order, ascending. */
+  /** Assets whose book holds a resting order or a pending stop, or has traded, ascending. */
   assets(): number[] {
     return snapshotAssets(this.snapshot());
   }
 
-  /** The engine's canonical snapshot (snapshot.ts): every resting order of every book. A copy. */
+  /** The engine's canonical snapshot (snapshot.ts): every resting order and pending stop of every book. A copy. */
   snapshot(): Uint8Array {
     return this.openEngine().snapshot();
   }
 
+  /** The events of the last per-call command (src/events.ts), as the engine reports them. */
+  get events(): EventList {
+    return this.openEngine().events;
+  }
+
   // ------------------------------------------------------------------ commands
 
-  placeLimitOrder(req: LimitOrderRequest): StateOrderResult {
-    this.assertWritable();
-    const result = this.engine.placeLimit(req);
-    this.persistence?.journal.appendCommand(limitHead(req.side, req.timeInForce, req.stp), req.trader, req.asset, 0, req.price, req.size, req.timestamp, req.clientOrderId ?? 0);
-    return this.recordResult(result);
+  placeLimit(req: LimitOrderRequest): StateOrderResult {
+    return this.applyOrder(encodeRequest.placeLimit, req, (engine) => engine.placeLimit(req));
   }
 
-  placeMarketOrder(req: MarketOrderRequest): StateOrderResult {
-    this.assertWritable();
-    const result = this.engine.placeMarket(req);
-    this.persistence?.journal.appendCommand(marketHead(req.side, req.stp), req.trader, req.asset, 0, req.protectionPrice ?? 0, req.size, req.timestamp, 0);
-    return this.recordResult(result);
+  placeMarket(req: MarketOrderRequest): StateOrderResult {
+    return this.applyOrder(encodeRequest.placeMarket, req, (engine) => engine.placeMarket(req));
   }
 
-  cancelOrder(req: CancelRequest): CancelResult {
-    this.assertWritable();
-    const result = this.engine.cancel(req);
-    this.persistence?.journal.appendCommand(Op.CANCEL, req.trader, req.asset, req.orderId, 0, 0, 0, 0);
-    this.afterMutation(1);
-    return result;
+  modify(req: ModifyRequest): StateOrderResult {
+    return this.applyOrder(encodeRequest.modify, req, (engine) => engine.modify(req));
   }
 
-  reduceOrder(req: ReduceRequest): CancelResult {
-    this.assertWritable();
-    const result = this.engine.reduce(req);
-    this.persistence?.journal.appendCommand(Op.REDUCE, req.trader, req.asset, req.orderId, 0, req.by, 0, 0);
-    this.afterMutation(1);
-    return result;
+  placeStop(req: StopOrderRequest): StateOrderResult {
+    return this.applyOrder(encodeRequest.placeStop, req, (engine) => engine.placeStop(req));
   }
 
-  modifyOrder(req: ModifyRequest): StateOrderResult {
-    this.assertWritable();
-    const result = this.engine.modify(req);
-    this.persistence?.journal.appendCommand(Op.MODIFY, req.trader, req.asset, req.orderId, req.price ?? 0, req.size ?? 0, req.timestamp, 0);
-    return this.recordResult(result);
+  placeOco(req: OcoOrderRequest): StateOrderResult {
+    return this.applyOrder(encodeRequest.placeOco, req, (engine) => engine.placeOco(req));
   }
+
+  cancel(req: CancelRequest): CancelResult {
+    return this.apply(encodeRequest.cancel, req, (engine) => engine.cancel(req), noFills);
+  }
+
+  reduce(req: ReduceRequest): CancelResult {
+    return this.apply(encodeRequest.reduce, req, (engine) => engine.reduce(req), noFills);
+  }
+
+  cancelAll(req: CancelAllRequest): CancelAllResult {
+    return this.apply(encodeRequest.cancelAll, req, (engine) => engine.cancelAll(req), noFills);
+  }
+
+  /** DESIGN.md's names for the same calls. */
+  placeLimitOrder(req: LimitOrderRequest): StateOrderResult { return this.placeLimit(req); }
+  placeMarketOrder(req: MarketOrderRequest): StateOrderResult { return this.placeMarket(req); }
+  placeStopOrder(req: StopOrderRequest): StateOrderResult { return this.placeStop(req); }
+  placeOcoOrder(req: OcoOrderRequest): StateOrderResult { return this.placeOco(req); }
+  modifyOrder(req: ModifyRequest): StateOrderResult { return this.modify(req); }
+  cancelOrder(req: CancelRequest): CancelResult { return this.cancel(req); }
+  reduceOrder(req: ReduceRequest): CancelResult { return this.reduce(req); }
 
   /**
-   * The fast path: applies a binary command batch and journals its bytes as they are. Validated
-   * whole first by the engine: a malformed command throws and nothing is applied or journaled.
+   * The fast path: applies a binary command batch; its records go to the journal as they are.
+   * Validated whole first by the engine: a malformed command throws and nothing is applied or journaled.
    */
   submitBatch(batch: CommandBatch): StateBatchResult {
     this.assertWritable();
-    const results = this.engine.submitBatch(batch);
-    this.persistence?.journal.appendCommands(batch.slots, batch.count);
-    const firstFillSeq = this.nextFill;
-    const height = this.currentHeight;
-    const fills = results.fills;
-    const commands = results.commands;
-    if (this.persistence !== null) {
-      const pending = this.persistence.pendingFills.open;
-      for (let j = 0; j < results.fillCount; j++) pending.appendFromSlots(fills, j, commands, 0, this.nextFill++, height);
-    } else {
-      const memory = this.memoryFills as MemoryFillHistory;
-      for (let j = 0; j < results.fillCount; j++) memory.addFromSlots(fills, j, commands, this.nextFill++, height);
-    }
-    this.afterMutation(batch.count);
-    return { results, firstFillSeq, height };
+    const p = this.p;
+    p.builder.prepare(p.engine.nextOrderId);
+    const results = p.engine.submitBatch(batch);
+    const firstFillSeq = p.sequencer.nextFillSeq;
+    const events = results.events;
+    p.sequencer.commands(batch.view(), 0, results.count, events.records, events.count, results.fillCount, p.builder);
+    this.afterMutation(results.count);
+    return { results, firstFillSeq, height: p.sequencer.height };
   }
 
-  private recordResult(result: OrderResult): StateOrderResult {
+  /** Applies one per-call command and numbers it, its fills and its events. */
+  private apply<R>(encode: Encoder, req: unknown, run: (engine: Engine) => R, fillsOf: (result: R) => number): R {
+    this.assertWritable();
+    const p = this.p;
+    p.builder.prepare(p.engine.nextOrderId);
+    const result = run(p.engine); // validates; a throw leaves everything as it was
+    encode(req, this.record, 0);
+    const events = p.engine.events;
+    p.sequencer.commands(this.record, 0, 1, events.records, events.count, fillsOf(result), p.builder);
+    this.afterMutation(1);
+    return result;
+  }
+
+  private applyOrder(encode: Encoder, req: unknown, run: (engine: Engine) => OrderResult): StateOrderResult {
+    const firstFillSeq = this.p.sequencer.nextFillSeq;
+    const height = this.p.sequencer.height;
+    const result = this.apply(encode, req, run, (r) => r.fills.length);
     const fills = result.fills as RecordedFill[];
     for (let i = 0; i < fills.length; i++) {
-      const fill: Fill & Partial<RecordedFill> = fills[i];
-      fill.height = this.currentHeight;
-      fill.fillSeq = this.nextFill++;
-      if (this.persistence !== null) this.persistence.pendingFills.open.appendFill(fill as RecordedFill);
-      else (this.memoryFills as MemoryFillHistory).addFill(fill as RecordedFill);
+      fills[i].height = height;
+      fills[i].fillSeq = firstFillSeq + i;
     }
-    this.afterMutation(1);
     return result as StateOrderResult;
   }
 
   // ------------------------------------------------------------------ durability
 
   /**
-   * Writes every journal entry, fill and index since the last flush, and the head, as one
-   * RocksDB write batch (synced with `sync`). On failure it rejects with a LobError and the
-   * records stay pending, so the next flush or close() writes them.
+   * Makes everything applied so far durable: resolves once it is, in one RocksDB write batch per
+   * commit (synced with `sync`). Called while a write is in flight, it joins the next one. On
+   * failure it rejects with a LobError and the commits stay pending for the next flush or close().
    */
   async flush(): Promise<FlushReport> {
     this.assertOpen();
     this.disarmAutoFlush();
-    if (this.persistence === null) return { sequence: 0, height: this.currentHeight, entries: 0, fills: 0 };
-    return this.writes.run(() => this.writePending());
+    return this.p.committer.flush();
   }
 
   /** Flushes, then checkpoints when the height has moved checkpointInterval past the last checkpoint. */
   async checkpointIfNeeded(): Promise<CheckpointInfo | undefined> {
     await this.flush();
-    if (this.currentHeight - this.lastCheckpointHeight < this.options.checkpointInterval) return undefined;
+    if (this.p.sequencer.height - this.lastCheckpointHeight < this.options.checkpointInterval) return undefined;
     return this.checkpoint();
   }
 
@@ -328,19 +353,30 @@ export class CoreStateMachine {
    * Stores every book at the current journal sequence. The books are copied out synchronously
    * (the only pause matching sees); hashing and writing happen while commands keep flowing, and
    * those commands land in the journal after the checkpoint's sequence. In memory mode there is
-   * nowhere to store it: returns undefined.
+   * nowhere to keep it: returns undefined.
    */
   async checkpoint(): Promise<CheckpointInfo | undefined> {
     this.assertOpen();
-    const persistence = this.persistence;
-    if (persistence === null) return undefined;
-    return this.checkpoints.run(() => this.writeCheckpoint(persistence));
+    if (!this.persistent) return undefined;
+    const p = this.p;
+    // Cut now, so the checkpoint's sequence is a commit boundary, and copy the books out with it.
+    p.committer.seal();
+    const snapshot = p.engine.snapshot();
+    const state: CheckpointState = {
+      ...p.sequencer.state(), sequence: p.sequencer.lastSequence, nextOrderId: p.engine.nextOrderId,
+      restingOrders: p.engine.restingOrders,
+    };
+    const durable = p.committer.flush();
+    return this.checkpoints.run(async () => {
+      await durable;
+      return this.writeCheckpoint(p, state, snapshot);
+    });
   }
 
   async listCheckpoints(): Promise<CheckpointInfo[]> {
     this.assertOpen();
     await this.checkpoints.idle();
-    return (this.persistence?.manifests ?? []).map(checkpointInfo);
+    return this.p.manifests.map(checkpointInfo);
   }
 
   /**
@@ -350,159 +386,145 @@ export class CoreStateMachine {
    */
   async recover(): Promise<RecoveryReport> {
     this.assertOpen();
-    if (this.persistence === null) {
+    const p = this.p;
+    if (!this.persistent) {
       return {
-        checkpointSequence: null, checkpointHeight: null, skippedCheckpoints: [], replayedRecords: 0,
-        replayedCommands: 0, replayedFills: 0, height: this.currentHeight, sequence: 0,
-        nextOrderId: this.engine.nextOrderId, nextFillSeq: this.nextFill, restingOrders: this.engine.restingOrders,
-        durationMs: 0,
+        checkpointSequence: null, checkpointHeight: null, skippedCheckpoints: [], replayedRecords: 0, replayedCommands: 0,
+        replayedFills: 0, height: p.sequencer.height, sequence: p.sequencer.lastSequence, nextOrderId: p.engine.nextOrderId,
+        nextFillSeq: p.sequencer.nextFillSeq, restingOrders: p.engine.restingOrders, durationMs: 0,
+        phases: { checkpointMs: 0, restoreMs: 0, replayMs: 0 },
       };
     }
     await this.flush();
     await this.checkpoints.idle();
-    return this.loadFromStore();
-  }
-
-  /** Flushes what is pending and closes the database. If that flush fails, it rejects and stays open. */
-  async close(): Promise<void> {
-    if (this.state === 'closed') return;
-    this.disarmAutoFlush();
-    if (this.persistence !== null) {
-      // Commands may arrive while we wait; loop until a flush leaves nothing behind.
-      do {
-        await this.flush();
-        await this.checkpoints.idle();
-        await this.writes.idle();
-      } while (this.persistence.journal.pendingEntries > 0);
-    }
-    this.state = 'closed';
-    await this.persistence?.store.close();
-  }
-
-  // ------------------------------------------------------------------ fill history
-
-  /** Fills of an order as maker or taker, oldest first, after the fillSeq cursor `after`. */
-  async getOrderFills(orderId: number, page?: FillPage): Promise<RecordedFill[]> {
-    return (await this.readableHistory()).orderFills(orderId, page);
-  }
-
-  async getFillCount(orderId: number): Promise<number> {
-    return (await this.readableHistory()).fillCount(orderId);
-  }
-
-  /** Fills of a trader (maker or taker), oldest first, in a height range, after a fillSeq cursor. */
-  async getTraderFills(trader: number, query?: TraderFillQuery): Promise<RecordedFill[]> {
-    return (await this.readableHistory()).traderFills(trader, query);
-  }
-
-  /** Persistent queries read the database, so pending fills are flushed first: reads see every applied command. */
-  private async readableHistory(): Promise<FillHistory> {
-    this.assertOpen();
-    if (this.persistence === null) return this.memoryFills as MemoryFillHistory;
-    await this.flush();
-    return this.persistence.history;
-  }
-
-  // ------------------------------------------------------------------ internals
-
-  private headNow(): HeadState {
-    return {
-      height: this.currentHeight,
-      lastSequence: (this.persistence as Persistence).journal.lastSequence,
-      nextOrderId: this.engine.nextOrderId,
-      nextFillSeq: this.nextFill,
-    };
-  }
-
-  /** Cuts what is pending (synchronously, before the first await) and writes it as one batch. */
-  private async writePending(): Promise<FlushReport> {
-    const p = this.persistence as Persistence;
-    const records = p.journal.takeRecords();
-    const fills = p.pendingFills.take();
-    const head = this.headNow();
-    let entries = 0;
-    for (const record of records) entries += record.entryCount;
-    let fillCount = 0;
-    for (const table of fills) fillCount += table.count;
-    const report = { sequence: head.lastSequence, height: head.height, entries, fills: fillCount };
-    if (records.length === 0 && fillCount === 0 && sameHead(head, p.durableHead)) return report;
-
-    const batch = p.store.batch();
-    writeRecords(batch, records);
-    for (const table of fills) writeFillTable(batch, table);
-    batch.put(headKey(), encodeHead(head));
-    try {
-      await p.store.write(batch);
-    } catch (error) {
-      p.journal.putBack(records);
-      p.pendingFills.putBack(fills);
-      throw error;
-    }
-    p.durableHead = head;
-    return report;
-  }
-
-  private async writeCheckpoint(p: Persistence): Promise<CheckpointInfo> {
-    // Phase 1, in the write queue: cut the journal and copy the books out in one synchronous run,
-    // so the snapshot is exactly the state after the last entry that flush writes.
-    let snapshot: Uint8Array = new Uint8Array(0);
-    let state: CheckpointState = { sequence: 0, height: 0, nextFillSeq: 0, nextOrderId: 0, restingOrders: 0 };
-    await this.writes.run(() => {
-      const flushing = this.writePending();
-      snapshot = this.engine.snapshot();
-      state = {
-        sequence: p.journal.lastSequence,
-        height: this.currentHeight,
-        nextFillSeq: this.nextFill,
-        nextOrderId: this.engine.nextOrderId,
-        restingOrders: this.engine.restingOrders,
-      };
-      return flushing;
-    });
-
-    const newest = p.manifests[p.manifests.length - 1];
-    if (newest !== undefined && newest.sequence === state.sequence) {
-      this.lastCheckpointHeight = Math.max(this.lastCheckpointHeight, newest.height);
-      return checkpointInfo(newest);
-    }
-
-    // Phase 2, off the write queue: flushes of newer commands go on meanwhile.
-    const digest = await sha256(snapshot);
-    const batch = p.store.batch(snapshot.byteLength + 64 * 1024);
-    const manifest = putCheckpoint(batch, state, snapshot, digest);
-    const kept = [...p.manifests, manifest];
-    const dropped = kept.splice(0, Math.max(0, kept.length - this.options.keepCheckpoints));
-    for (const old of dropped) await deleteCheckpoint(p.store, batch, old.sequence);
-    await pruneJournalThrough(p.store, batch, kept[0].sequence);
-    await p.store.write(batch);
-    p.manifests = kept;
-    this.lastCheckpointHeight = state.height;
-    return checkpointInfo(manifest);
-  }
-
-  private async loadFromStore(): Promise<RecoveryReport> {
-    const p = this.persistence as Persistence;
+    await p.indexer.idle();
     this.state = 'recovering';
     try {
-      const recovered = await recoverFromStore(p.store, () => createEngine(engineOptions(this.options)));
-      this.engine = recovered.engine;
-      this.currentHeight = recovered.head.height;
-      this.nextFill = recovered.head.nextFillSeq;
-      p.durableHead = recovered.head;
-      p.journal = new JournalBuffer(recovered.head.lastSequence);
-      p.pendingFills = new PendingFills();
-      p.manifests = recovered.manifests.filter((m) => !recovered.report.skippedCheckpoints.some((s) => s.sequence === m.sequence));
-      this.lastCheckpointHeight = p.manifests[p.manifests.length - 1]?.height ?? 0;
-      this.lastRecovery = recovered.report;
-      return recovered.report;
+      return await this.load();
     } finally {
       if (this.state === 'recovering') this.state = 'open';
     }
   }
 
+  /** Flushes what is pending, lets the indexes catch up, and closes the store. If that flush fails, it rejects and stays open. */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.disarmAutoFlush();
+    // Commands may arrive while we wait; loop until a flush leaves nothing behind.
+    do {
+      await this.flush();
+      await this.checkpoints.idle();
+    } while (this.pendingEntries > 0);
+    await this.p.indexer.idle();
+    this.feed.closeAll();
+    this.state = 'closed';
+    await this.store.close();
+  }
+
+  // ------------------------------------------------------------------ history
+
+  /** Fills of an order as maker or taker, oldest first, after the fillSeq cursor `after`. */
+  async getOrderFills(orderId: number, page?: FillPage): Promise<RecordedFill[]> {
+    return (await this.readable()).fills.orderFills(orderId, page);
+  }
+
+  async getFillCount(orderId: number): Promise<number> {
+    return (await this.readable()).fills.fillCount(orderId);
+  }
+
+  /** Fills of a trader (maker or taker), oldest first, in a height range, after a fillSeq cursor. */
+  async getTraderFills(trader: number, query?: TraderFillQuery): Promise<RecordedFill[]> {
+    return (await this.readable()).fills.traderFills(trader, query);
+  }
+
+  /** What became of an order: any order ever accepted, resting or finished; undefined for an id never issued. */
+  async getOrder(orderId: number): Promise<OrderRecord | undefined> {
+    return (await this.readable()).audit.getOrder(orderId);
+  }
+
+  /** An order's whole lifecycle, each event with its height and sequence. */
+  async getOrderEvents(orderId: number): Promise<RecordedEvent[]> {
+    return (await this.readable()).audit.getOrderEvents(orderId);
+  }
+
+  /** A trader's orders (accepted and rejected), oldest first, paginated by `after` (a record's seq). */
+  async getTraderOrders(trader: number, query?: TraderOrderQuery): Promise<OrderRecord[]> {
+    return (await this.readable()).audit.getTraderOrders(trader, query);
+  }
+
+  /** The trader's newest order placed with this client order id. */
+  async getOrderByClientId(trader: number, clientOrderId: number): Promise<OrderRecord | undefined> {
+    return (await this.readable()).audit.getOrderByClientId(trader, clientOrderId);
+  }
+
+  /** An asset's aggregated book, best first, with the feed sequence it is consistent with. */
+  bookSnapshot(asset: number, levels = 10): BookSnapshot {
+    const engine = this.openEngine();
+    requireNonNegative('asset', asset);
+    requirePositive('levels', levels);
+    const depth = engine.depth(asset, levels);
+    return { asset, seq: this.p.sequencer.feedSeq(asset), height: this.p.sequencer.height, bids: depth.bids, asks: depth.asks };
+  }
+
+  /**
+   * The feed: one message per command that changed a subscribed asset's book, delivered once the
+   * flush covering it is durable (in memory mode at once). With `fromSeq`, history is replayed
+   * first, then it goes on live.
+   */
+  subscribe(options: SubscribeOptions = {}): Subscription {
+    this.assertOpen();
+    return this.feed.subscribe(options);
+  }
+
+  /** The book of `asset` at the end of a past height. */
+  async bookAt(asset: number, height: number, levels = 10): Promise<BookSnapshot> {
+    await this.readable();
+    await this.checkpoints.idle();
+    return bookAt(this.store, this.p.manifests, () => createEngine(engineOptions(this.options)), this.p.sequencer.height, asset, height, levels);
+  }
+
+  /** History reads the store: what is applied is committed first, so reads see every applied command. */
+  private async readable(): Promise<Pipeline> {
+    this.assertOpen();
+    await this.p.committer.flush();
+    return this.p;
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private async writeCheckpoint(p: Pipeline, state: CheckpointState, snapshot: Uint8Array): Promise<CheckpointInfo> {
+    const newest = p.manifests[p.manifests.length - 1];
+    if (newest !== undefined && newest.sequence === state.sequence) {
+      this.lastCheckpointHeight = Math.max(this.lastCheckpointHeight, newest.height);
+      return checkpointInfo(newest);
+    }
+    const digest = await sha256(snapshot);
+    const batch = this.store.batch(snapshot.byteLength + 64 * 1024);
+    const manifest = putCheckpoint(batch, state, snapshot, digest);
+    const kept = [...p.manifests, manifest];
+    const dropped = kept.splice(0, Math.max(0, kept.length - this.options.keepCheckpoints));
+    for (const old of dropped) await deleteCheckpoint(this.store, batch, old.sequence);
+    await pruneJournalThrough(this.store, batch, kept[0].sequence);
+    await this.store.write(batch);
+    p.manifests = kept;
+    this.lastCheckpointHeight = state.height;
+    return checkpointInfo(manifest);
+  }
+
   private afterMutation(commands: number): void {
+    if (!this.persistent) {
+      // In memory, commits are free: one at the end of this turn, so subscribers hear at once.
+      if (!this.commitScheduled) {
+        this.commitScheduled = true;
+        queueMicrotask(() => {
+          this.commitScheduled = false;
+          if (this.state === 'open') void this.p.committer.flush();
+        });
+      }
+      return;
+    }
     const auto = this.options.autoFlush;
-    if (auto === undefined || this.persistence === null) return;
+    if (auto === undefined) return;
     this.opsSinceFlush += commands;
     if (auto.operations !== undefined && this.opsSinceFlush >= auto.operations) {
       this.autoFlush();
@@ -538,33 +560,6 @@ export class CoreStateMachine {
 
   private openEngine(): Engine {
     this.assertOpen();
-    return this.engine;
+    return this.p.engine;
   }
-}
-
-function sameHead(a: HeadState, b: HeadState): boolean {
-  return a.height === b.height && a.lastSequence === b.lastSequence && a.nextOrderId === b.nextOrderId && a.nextFillSeq === b.nextFillSeq;
-}
-
-function engineOptions(options: StateMachineOptions): CoreLimits & { backend?: BackendName } {
-  return { backend: options.backend, maxOrders: options.maxOrders, maxLevels: options.maxLevels, maxMemoryBytes: options.maxMemoryBytes };
-}
-
-type ResolvedOptions = Required<Pick<StateMachineOptions, 'checkpointInterval' | 'keepCheckpoints' | 'sync'>> & StateMachineOptions;
-
-function resolveOptions(options: StateMachineOptions): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', options);
-  const resolved: ResolvedOptions = { ...options, checkpointInterval: options.checkpointInterval ?? 100, keepCheckpoints: options.keepCheckpoints ?? 2, sync: options.sync ?? true };
-  if (resolved.path !== undefined && (typeof resolved.path !== 'string' || resolved.path === '')) {
-    throw invalidArgument('path', 'a non-empty string', resolved.path);
-  }
-  if (!isPositiveSafeInteger(resolved.checkpointInterval)) throw invalidArgument('checkpointInterval', 'a positive safe integer', resolved.checkpointInterval);
-  if (!isPositiveSafeInteger(resolved.keepCheckpoints)) throw invalidArgument('keepCheckpoints', 'a positive safe integer', resolved.keepCheckpoints);
-  if (typeof resolved.sync !== 'boolean') throw invalidArgument('sync', 'a boolean', resolved.sync);
-  const auto = resolved.autoFlush;
-  if (auto !== undefined) {
-    if (auto.operations !== undefined && !isPositiveSafeInteger(auto.operations)) throw invalidArgument('autoFlush.operations', 'a positive safe integer', auto.operations);
-    if (auto.milliseconds !== undefined && !isPositiveSafeInteger(auto.milliseconds)) throw invalidArgument('autoFlush.milliseconds', 'a positive safe integer', auto.milliseconds);
-  }
-  return resolved;
 }

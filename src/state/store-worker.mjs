@@ -45,7 +45,7 @@ async function run(request) {
       await db.open(openOptions);
       return [null];
     case 'write':
-      await write(request.batch, request.byteLength, request.sync);
+      await write(request.batch, request.byteLength, request.sync, request.lowPriority);
       return [null];
     case 'getMany': {
       const values = await openDb().getMany(unpackByteList(request.keys));
@@ -87,7 +87,7 @@ async function run(request) {
 }
 
 /** One packed flush becomes one RocksDB write batch: all of it lands, or none. */
-async function write(packed, end, sync) {
+async function write(packed, end, sync, lowPriority) {
   const target = openDb().batch();
   const bytes = new Uint8Array(packed, 0, end);
   const view = new DataView(packed, 0, end);
@@ -115,7 +115,7 @@ async function write(packed, end, sync) {
     await target.close();
     throw error;
   }
-  await target.write({ sync });
+  await target.write({ sync, lowPriority });
 }
 
 function openDb() {

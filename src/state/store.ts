@@ -13,21 +13,14 @@ import { LobError } from '../errors.js';
 import { DATABASE_FORMAT_VERSION, decodeFormat, encodeFormat } from './codecs.js';
 import { formatKey } from './keys.js';
 import { StoreBatch, packByteList, unpackByteList } from './store-wire.js';
+import type { KeyRange, KeyValueStore, WriteOptions } from './memory-store.js';
 
 export { StoreBatch } from './store-wire.js';
+export type { KeyRange } from './memory-store.js';
 
 export interface StoreOptions {
   /** fsync the write-ahead log before a write resolves (survives a machine crash, not just a process kill). */
   sync: boolean;
-}
-
-export interface KeyRange {
-  gte?: Uint8Array;
-  gt?: Uint8Array;
-  lt?: Uint8Array;
-  lte?: Uint8Array;
-  reverse?: boolean;
-  limit?: number;
 }
 
 /** Plain-data error from the worker: the binding's code and RocksDB's cause. */
@@ -98,7 +91,7 @@ function pairs(items: Array<Buffer | undefined>): Array<[Buffer, Buffer]> {
   return out;
 }
 
-export class Store {
+export class Store implements KeyValueStore {
   private state: 'open' | 'detached' | 'closed' = 'open';
 
   private constructor(
@@ -159,12 +152,15 @@ export class Store {
    * Writes the whole batch atomically (synced when the store is): its bytes move to the worker
    * (the batch is left empty) and the promise settles when RocksDB has them.
    */
-  async write(batch: StoreBatch, options: { sync?: boolean } = {}): Promise<void> {
+  async write(batch: StoreBatch, options: WriteOptions = {}): Promise<void> {
     const count = batch.length;
     if (count === 0) return;
     const packed = batch.take();
     try {
-      await this.worker.call({ op: 'write', batch: packed.buffer, byteLength: packed.byteLength, sync: options.sync ?? this.options.sync }, [packed.buffer]);
+      await this.worker.call({
+        op: 'write', batch: packed.buffer, byteLength: packed.byteLength, sync: options.sync ?? this.options.sync,
+        lowPriority: options.lowPriority === true,
+      }, [packed.buffer]);
     } catch (error) {
       throw storageError(`writing a batch of ${count} operations to ${this.path}`, error);
     }

@@ -1,0 +1,57 @@
+// `lobcore book DIR --asset N`: an asset's ladder, now or at the end of a past height (--height),
+// asks above bids, best prices next to each other, with the feed sequence it is consistent with.
+import { Command, Option } from 'commander';
+import type { BookSnapshot } from '../types.js';
+import { openExistingDatabase } from './database.js';
+import { ExitCode } from './failure.js';
+import { jsonOption, nonNegativeInteger, positiveInteger } from './flags.js';
+import { formatCount, printJson, printLine, renderTable } from './format.js';
+import type { ExitStatus } from './program.js';
+
+interface BookFlags {
+  asset: number;
+  depth: number;
+  height?: number;
+  json?: boolean;
+}
+
+export function defineBookCommand(status: ExitStatus): Command {
+  return new Command('book')
+    .summary('the price ladder of an asset, now or at a past height')
+    .description('Prints an asset\'s aggregated book (size and orders per price level), now or as it was at the end of a past height.')
+    .argument('<dir>', 'database directory')
+    .addOption(new Option('--asset <id>', 'the asset').argParser(nonNegativeInteger).makeOptionMandatory())
+    .addOption(new Option('--depth <n>', 'levels a side').argParser(positiveInteger(1_000_000)).default(10))
+    .addOption(new Option('--height <h>', 'the book at the end of this height').argParser(nonNegativeInteger))
+    .addOption(jsonOption())
+    .addHelpText('after', '\nExamples:\n  lobcore book ./db --asset 1 --depth 5\n  lobcore book ./db --asset 1 --height 120 --json')
+    .action(async (dir: string, flags: BookFlags) => {
+      status.code = await printBook(dir, flags);
+    });
+}
+
+async function printBook(dir: string, flags: BookFlags): Promise<number> {
+  const machine = await openExistingDatabase(dir);
+  let book: BookSnapshot;
+  try {
+    book = flags.height === undefined ? machine.bookSnapshot(flags.asset, flags.depth) : await machine.bookAt(flags.asset, flags.height, flags.depth);
+  } finally {
+    await machine.close();
+  }
+  if (flags.json) {
+    printJson(book);
+    return ExitCode.OK;
+  }
+  printLine(`asset ${book.asset} at height ${formatCount(book.height)}, feed seq ${formatCount(book.seq)}`);
+  if (book.bids.length === 0 && book.asks.length === 0) {
+    printLine('  the book is empty');
+    return ExitCode.OK;
+  }
+  const rows = [
+    ...[...book.asks].reverse().map((l) => ['', '', String(l.price), formatCount(l.size), String(l.orders)]),
+    ...book.bids.map((l) => [String(l.orders), formatCount(l.size), String(l.price), '', '']),
+  ];
+  printLine(renderTable(['orders', 'bid size', 'price', 'ask size', 'orders'], rows, '  '));
+  if (book.bids.length > 0 && book.asks.length > 0) printLine(`  spread ${book.asks[0].price - book.bids[0].price}`);
+  return ExitCode.OK;
+}

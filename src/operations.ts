@@ -1,0 +1,427 @@
+// The one table of operations: every command lobcore accepts, with its code, the slots of the
+// command record it uses, the request field each slot comes from, the rule the value must meet
+// and its default. Everything that reads or writes commands derives from this table: per-call
+// validation and encoding (compiled below), batch validation (src/batch.ts for the JS core,
+// assembly/operations.ts mirrors the table for the WASM core; test/operations.test.ts checks the
+// mirror), the CommandBatch builders, the journal, and the cores' decoders (which read slots by
+// the Slot constants). Adding an operation starts here: docs/architecture.md has the checklist.
+//
+// The command record: COMMAND_SLOTS little-endian float64 slots (every value an integer below
+// 2^53, which a float64 holds exactly), so a batch is one Float64Array that the WASM core reads
+// with plain loads. Slot 0, the head, packs the operation and its enumerations:
+//   op | side << 4 | timeInForce << 8 | stp << 12 | flags << 16
+// A slot an operation does not use is ignored (never validated, never read), so a reused buffer
+// needs no clearing.
+import { invalidArgument } from './errors.js';
+import { Op, SIDES, STP_MODES, TIME_IN_FORCE } from './codes.js';
+import type { SelfTradePrevention, Side, TimeInForce } from './types.js';
+
+export const COMMAND_SLOTS = 12;
+export const COMMAND_BYTES = COMMAND_SLOTS * 8;
+
+/** What each slot of the command record holds (per operation, the `fields` below name it). */
+export const Slot = {
+  HEAD: 0,
+  TRADER: 1,
+  ASSET: 2,
+  ORDER_ID: 3,
+  PRICE: 4,
+  SIZE: 5,
+  TIMESTAMP: 6,
+  CLIENT_ORDER_ID: 7,
+  TRIGGER_PRICE: 8,
+  BUDGET: 9,
+  SECOND_PRICE: 10,
+  RESERVED: 11,
+} as const;
+
+/** Bits of the head. */
+export const Head = {
+  OP_MASK: 15,
+  SIDE_SHIFT: 4,
+  TIF_SHIFT: 8,
+  STP_SHIFT: 12,
+  /** cancelAll: every asset of the trader (the asset slot is ignored). */
+  ALL_ASSETS: 1 << 16,
+  /** The head is below this. */
+  LIMIT: 1 << 17,
+} as const;
+
+/** How a slot's value is checked. Codes are shared with assembly/operations.ts. */
+export const Rule = {
+  /** A safe integer >= 0. */
+  NON_NEGATIVE: 1,
+  /** A safe integer >= 1. */
+  POSITIVE: 2,
+  /** Optional: 0 (or, per call, absent) means none, otherwise a safe integer >= 1. */
+  OPTIONAL_POSITIVE: 3,
+  /** cancelAll's asset: checked as NON_NEGATIVE unless the head's ALL_ASSETS bit is set (per call: absent). */
+  ASSET_OR_ALL: 4,
+} as const;
+export type RuleCode = (typeof Rule)[keyof typeof Rule];
+
+/** Checks between fields. Codes are shared with assembly/operations.ts. */
+export const CrossRule = {
+  NONE: 0,
+  /** modify: a new price, a new size, or both. */
+  CHANGES_SOMETHING: 1,
+  /** market: a size or a budget, not both. */
+  SIZE_OR_BUDGET: 2,
+  /** stop: a time in force only with a price (a stop-limit), a protection price only without one (a stop-market). */
+  STOP_PRICES: 3,
+  /** OCO: the stop leg beyond the limit leg (a buy's stop price above its price, a sell's below). */
+  OCO_PRICES: 4,
+} as const;
+export type CrossRuleCode = (typeof CrossRule)[keyof typeof CrossRule];
+
+export interface FieldSpec {
+  /** The request field, and the name an error gives it (`commands[i].<name>` in a batch). */
+  readonly name: string;
+  readonly slot: number;
+  readonly rule: RuleCode;
+}
+
+export interface OperationSpec {
+  readonly op: number;
+  /** The engine method that takes it per call; the state machine's has the same name. */
+  readonly method: 'placeLimit' | 'placeMarket' | 'cancel' | 'reduce' | 'modify' | 'cancelAll' | 'placeStop' | 'placeOco';
+  /** Which enumerations the head carries. */
+  readonly side: boolean;
+  readonly timeInForce: boolean;
+  readonly stp: boolean;
+  readonly fields: readonly FieldSpec[];
+  readonly cross: CrossRuleCode;
+}
+
+const trader: FieldSpec = { name: 'trader', slot: Slot.TRADER, rule: Rule.NON_NEGATIVE };
+const asset: FieldSpec = { name: 'asset', slot: Slot.ASSET, rule: Rule.NON_NEGATIVE };
+const orderId: FieldSpec = { name: 'orderId', slot: Slot.ORDER_ID, rule: Rule.POSITIVE };
+const timestamp: FieldSpec = { name: 'timestamp', slot: Slot.TIMESTAMP, rule: Rule.NON_NEGATIVE };
+const clientOrderId: FieldSpec = { name: 'clientOrderId', slot: Slot.CLIENT_ORDER_ID, rule: Rule.OPTIONAL_POSITIVE };
+const size: FieldSpec = { name: 'size', slot: Slot.SIZE, rule: Rule.POSITIVE };
+const stopPrice: FieldSpec = { name: 'stopPrice', slot: Slot.TRIGGER_PRICE, rule: Rule.POSITIVE };
+
+export const OPERATIONS: readonly OperationSpec[] = [
+  {
+    op: Op.LIMIT, method: 'placeLimit', side: true, timeInForce: true, stp: true, cross: CrossRule.NONE,
+    fields: [trader, asset, { name: 'price', slot: Slot.PRICE, rule: Rule.POSITIVE },
+      { name: 'size', slot: Slot.SIZE, rule: Rule.POSITIVE }, timestamp, clientOrderId],
+  },
+  {
+    op: Op.MARKET, method: 'placeMarket', side: true, timeInForce: false, stp: true, cross: CrossRule.SIZE_OR_BUDGET,
+    fields: [trader, asset, { name: 'size', slot: Slot.SIZE, rule: Rule.OPTIONAL_POSITIVE },
+      { name: 'budget', slot: Slot.BUDGET, rule: Rule.OPTIONAL_POSITIVE }, timestamp,
+      { name: 'protectionPrice', slot: Slot.PRICE, rule: Rule.OPTIONAL_POSITIVE }, clientOrderId],
+  },
+  {
+    op: Op.CANCEL, method: 'cancel', side: false, timeInForce: false, stp: false, cross: CrossRule.NONE,
+    fields: [trader, asset, orderId],
+  },
+  {
+    op: Op.REDUCE, method: 'reduce', side: false, timeInForce: false, stp: false, cross: CrossRule.NONE,
+    fields: [trader, asset, orderId, { name: 'by', slot: Slot.SIZE, rule: Rule.POSITIVE }],
+  },
+  {
+    op: Op.MODIFY, method: 'modify', side: false, timeInForce: false, stp: false, cross: CrossRule.CHANGES_SOMETHING,
+    fields: [trader, asset, orderId, { name: 'price', slot: Slot.PRICE, rule: Rule.OPTIONAL_POSITIVE },
+      { name: 'size', slot: Slot.SIZE, rule: Rule.OPTIONAL_POSITIVE }, timestamp],
+  },
+  {
+    op: Op.CANCEL_ALL, method: 'cancelAll', side: false, timeInForce: false, stp: false, cross: CrossRule.NONE,
+    fields: [trader, { name: 'asset', slot: Slot.ASSET, rule: Rule.ASSET_OR_ALL }],
+  },
+  {
+    op: Op.STOP, method: 'placeStop', side: true, timeInForce: true, stp: true, cross: CrossRule.STOP_PRICES,
+    fields: [trader, asset, size, stopPrice, { name: 'price', slot: Slot.PRICE, rule: Rule.OPTIONAL_POSITIVE },
+      { name: 'protectionPrice', slot: Slot.SECOND_PRICE, rule: Rule.OPTIONAL_POSITIVE }, timestamp, clientOrderId],
+  },
+  {
+    op: Op.OCO, method: 'placeOco', side: true, timeInForce: false, stp: true, cross: CrossRule.OCO_PRICES,
+    fields: [trader, asset, size, { name: 'price', slot: Slot.PRICE, rule: Rule.POSITIVE }, stopPrice,
+      { name: 'stopLimitPrice', slot: Slot.SECOND_PRICE, rule: Rule.OPTIONAL_POSITIVE }, timestamp, clientOrderId],
+  },
+];
+
+/** The spec of each op code; undefined for codes that are not operations. */
+export const OPERATION_BY_CODE: readonly (OperationSpec | undefined)[] = (() => {
+  const byCode: (OperationSpec | undefined)[] = new Array(Head.OP_MASK + 1).fill(undefined);
+  for (const spec of OPERATIONS) byCode[spec.op] = spec;
+  return byCode;
+})();
+
+export function operation(method: OperationSpec['method']): OperationSpec {
+  return OPERATIONS.find((spec) => spec.method === method) as OperationSpec;
+}
+
+// ------------------------------------------------------------------ values and enumerations
+
+export function isNonNegativeSafeInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+export function isPositiveSafeInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+}
+
+export const RULE_TEXT: Record<RuleCode, string> = {
+  [Rule.NON_NEGATIVE]: 'a non-negative safe integer',
+  [Rule.POSITIVE]: 'a positive safe integer',
+  [Rule.OPTIONAL_POSITIVE]: 'a positive safe integer (0 for none)',
+  [Rule.ASSET_OR_ALL]: 'a non-negative safe integer',
+};
+
+/** Whether a slot value meets its rule (ASSET_OR_ALL given whether the head says "all assets"). */
+export function meetsRule(rule: RuleCode, value: number, allAssets: boolean): boolean {
+  switch (rule) {
+    case Rule.NON_NEGATIVE: return isNonNegativeSafeInteger(value);
+    case Rule.POSITIVE: return isPositiveSafeInteger(value);
+    case Rule.OPTIONAL_POSITIVE: return value === 0 || isPositiveSafeInteger(value);
+    case Rule.ASSET_OR_ALL: return allAssets || isNonNegativeSafeInteger(value);
+  }
+}
+
+/** The code of an enumeration value, or an INVALID_ARGUMENT naming the field and the value. */
+function enumCode<T extends string>(field: string, value: T | undefined, allowed: readonly T[], fallback: number): number {
+  if (value === undefined) return fallback;
+  const code = allowed.indexOf(value);
+  if (code < 0 || typeof value !== 'string') throw invalidArgument(field, `one of ${allowed.join(', ')}`, value);
+  return code;
+}
+
+export function sideCode(side: Side): number {
+  if (side === 'bid') return 0;
+  if (side === 'ask') return 1;
+  throw invalidArgument('side', `one of ${SIDES.join(', ')}`, side);
+}
+export function tifCode(tif: TimeInForce | undefined): number {
+  return tif === undefined || tif === 'GTC' ? 0 : enumCode('timeInForce', tif, TIME_IN_FORCE, 0);
+}
+export function stpCode(stp: SelfTradePrevention | undefined): number {
+  return stp === undefined || stp === 'allow' ? 0 : enumCode('stp', stp, STP_MODES, 0);
+}
+
+/** The head of a command record. */
+export function encodeHead(op: number, side: number, tif: number, stp: number, flags = 0): number {
+  return op | (side << Head.SIDE_SHIFT) | (tif << Head.TIF_SHIFT) | (stp << Head.STP_SHIFT) | flags;
+}
+
+// ------------------------------------------------------------------ cross-field rules
+
+/** A broken cross-field rule: the field to name, what it must be, and its value (undefined: absent). */
+export interface CrossFailure {
+  field: string;
+  text: string;
+  value: number | string | undefined;
+}
+
+/**
+ * The cross-field rule of the command record at slot offset `o`, or null when it holds. Written
+ * once, over records: a per-call request is checked by encoding it first (every field has passed
+ * its own rule by then, so an optional field is given exactly when its slot is not 0). Allocates
+ * only to report a failure: batches run it per command.
+ */
+export function crossFailure(rule: CrossRuleCode, slots: Float64Array, o: number): CrossFailure | null {
+  switch (rule) {
+    case CrossRule.NONE:
+      return null;
+    case CrossRule.CHANGES_SOMETHING:
+      return slots[o + Slot.PRICE] !== 0 || slots[o + Slot.SIZE] !== 0 ? null
+        : { field: 'price', text: 'given when size is not (a modify changes the price, the size or both)', value: undefined };
+    case CrossRule.SIZE_OR_BUDGET: {
+      const size = slots[o + Slot.SIZE];
+      const budget = slots[o + Slot.BUDGET];
+      if (size !== 0 && budget !== 0) {
+        return { field: 'budget', text: 'absent when size is given (a market order takes a size or a budget)', value: budget };
+      }
+      return size !== 0 || budget !== 0 ? null
+        : { field: 'size', text: 'given, or a budget instead (a market order takes one of them)', value: undefined };
+    }
+    case CrossRule.STOP_PRICES: {
+      const limited = slots[o + Slot.PRICE] !== 0;
+      if (limited && slots[o + Slot.SECOND_PRICE] !== 0) {
+        return { field: 'protectionPrice', text: 'absent on a stop-limit (only a stop-market, without price, takes one)', value: slots[o + Slot.SECOND_PRICE] };
+      }
+      const tif = (slots[o] >> Head.TIF_SHIFT) & 15;
+      return limited || tif === 0 ? null
+        : { field: 'timeInForce', text: 'GTC on a stop-market (only a stop-limit, with price, takes one)', value: TIME_IN_FORCE[tif] ?? tif };
+    }
+    case CrossRule.OCO_PRICES: {
+      const price = slots[o + Slot.PRICE];
+      const stop = slots[o + Slot.TRIGGER_PRICE];
+      const buy = ((slots[o] >> Head.SIDE_SHIFT) & 15) === 0;
+      if (buy ? stop > price : stop < price) return null;
+      return {
+        field: 'stopPrice',
+        text: buy ? `above price ${price} (a buy OCO's stop leg sits above its limit leg)` : `below price ${price} (a sell OCO's stop leg sits below its limit leg)`,
+        value: stop,
+      };
+    }
+  }
+}
+
+// ------------------------------------------------------------------ batch validation
+
+/** Which part of a command failed validation when it is not a slot: the head's parts, or a cross-field rule. */
+export const FaultPart = { HEAD: -1, OP: -2, SIDE: -3, TIME_IN_FORCE: -4, STP: -5, CROSS: -6 } as const;
+
+/**
+ * The first malformed command of a batch, or null: the reference implementation of the check
+ * both cores run before applying a batch (src/js-core/batch.ts calls it; assembly/operations.ts
+ * is its mirror). `at` is the failing slot (or a FaultPart).
+ */
+export interface BatchFault {
+  index: number;
+  at: number;
+}
+
+export function findBatchFault(slots: Float64Array, count: number): BatchFault | null {
+  for (let i = 0, o = 0; i < count; i++, o += COMMAND_SLOTS) {
+    const at = commandFault(slots, o);
+    if (at !== 0) return { index: i, at };
+  }
+  return null;
+}
+
+/** 0 when the command at slot offset `o` is well formed, else the failing slot or FaultPart. */
+function commandFault(slots: Float64Array, o: number): number {
+  const head = slots[o];
+  if (!(head >= 0 && head < Head.LIMIT && head === Math.floor(head))) return FaultPart.HEAD;
+  const spec = OPERATION_BY_CODE[head & Head.OP_MASK];
+  if (spec === undefined) return FaultPart.OP;
+  if (((head >> Head.SIDE_SHIFT) & 15) > (spec.side ? 1 : 0)) return FaultPart.SIDE;
+  if (((head >> Head.TIF_SHIFT) & 15) > (spec.timeInForce ? 3 : 0)) return FaultPart.TIME_IN_FORCE;
+  if (((head >> Head.STP_SHIFT) & 15) > (spec.stp ? 3 : 0)) return FaultPart.STP;
+  if ((head & Head.ALL_ASSETS) !== 0 && spec.op !== Op.CANCEL_ALL) return FaultPart.HEAD;
+  const allAssets = (head & Head.ALL_ASSETS) !== 0;
+  for (const field of spec.fields) {
+    if (!meetsRule(field.rule, slots[o + field.slot], allAssets)) return field.slot;
+  }
+  return crossFailure(spec.cross, slots, o) === null ? 0 : FaultPart.CROSS;
+}
+
+/** The fault code a core's runBatch returns: -(1 + index * 32 + part), part a slot or 16 - FaultPart. */
+export function encodeFault(fault: BatchFault): number {
+  return -(1 + fault.index * 32 + (fault.at > 0 ? fault.at : 16 - fault.at));
+}
+
+export function decodeFault(code: number): BatchFault {
+  const n = -code - 1;
+  const part = n % 32;
+  return { index: (n - part) / 32, at: part > 16 ? 16 - part : part };
+}
+
+/** The INVALID_ARGUMENT a batch fault becomes: `commands[i].<field> must be ..., got <value>`. */
+export function batchFaultError(slots: Float64Array, fault: BatchFault): Error {
+  const o = fault.index * COMMAND_SLOTS;
+  const head = slots[o];
+  const where = (name: string): string => `commands[${fault.index}].${name}`;
+  switch (fault.at) {
+    case FaultPart.HEAD:
+      return invalidArgument(where('head'), `an integer below ${Head.LIMIT} (flags only where the op takes them)`, head);
+    case FaultPart.OP:
+      return invalidArgument(where('op'), `an op code (${OPERATIONS.map((s) => s.op).join(', ')})`, head & Head.OP_MASK);
+    case FaultPart.SIDE:
+      return invalidArgument(where('side'), 'a side code 0..1 (0 where the op has no side)', (head >> Head.SIDE_SHIFT) & 15);
+    case FaultPart.TIME_IN_FORCE:
+      return invalidArgument(where('timeInForce'), 'a code 0..3 (0 where the op has none)', (head >> Head.TIF_SHIFT) & 15);
+    case FaultPart.STP:
+      return invalidArgument(where('stp'), 'a code 0..3 (0 where the op has none)', (head >> Head.STP_SHIFT) & 15);
+  }
+  const spec = OPERATION_BY_CODE[head & Head.OP_MASK] as OperationSpec;
+  if (fault.at === FaultPart.CROSS) {
+    const failure = crossFailure(spec.cross, slots, o) as CrossFailure;
+    return invalidArgument(where(failure.field), failure.text, failure.value ?? 0);
+  }
+  const field = spec.fields.find((f) => f.slot === fault.at) as FieldSpec;
+  return invalidArgument(where(field.name), RULE_TEXT[field.rule], slots[o + field.slot]);
+}
+
+// ------------------------------------------------------------------ per-call validation and encoding
+
+/** Checks a per-call request; throws INVALID_ARGUMENT naming the field and the value. */
+export type RequestValidator = (request: unknown) => void;
+/** Writes a validated request as a command record at `offset` of `slots`. */
+export type RequestEncoder = (request: unknown, slots: Float64Array, offset: number) => void;
+
+const helpers = {
+  invalidArgument, isNonNegativeSafeInteger, isPositiveSafeInteger, sideCode, tifCode, stpCode, RULE_TEXT,
+  /** A request's cross-field rule, checked on its record (every field has passed its own rule). */
+  cross(op: number, r: unknown): void {
+    const spec = OPERATION_BY_CODE[op] as OperationSpec;
+    encodeRequest[spec.method](r, crossScratch, 0);
+    const failure = crossFailure(spec.cross, crossScratch, 0);
+    if (failure !== null) throw invalidArgument(failure.field, failure.text, failure.value);
+  },
+};
+const crossScratch = new Float64Array(COMMAND_SLOTS);
+
+/**
+ * Per-call validators and encoders are compiled from the table into straight-line functions:
+ * a loop over field names would make every property read a keyed, megamorphic load, several
+ * times slower than `request.price` on a hot path that runs once per order.
+ */
+function compile<T>(params: string[], body: string): T {
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return new Function('h', `return function (${params.join(', ')}) {\n${body}\n};`)(helpers) as T;
+}
+
+/** A string literal for generated code (the table's names and texts hold no quotes or backslashes). */
+function quote(text: string): string {
+  return `'${text.replace(/[\\']/g, (c) => `\\${c}`)}'`;
+}
+
+function fieldCheck(field: FieldSpec): string {
+  const value = `r.${field.name}`;
+  const fail = (text: string): string => `throw h.invalidArgument(${quote(field.name)}, ${quote(text)}, ${value});`;
+  switch (field.rule) {
+    case Rule.NON_NEGATIVE:
+      return `if (!h.isNonNegativeSafeInteger(${value})) ${fail(RULE_TEXT[Rule.NON_NEGATIVE])}`;
+    case Rule.POSITIVE:
+      return `if (!h.isPositiveSafeInteger(${value})) ${fail(RULE_TEXT[Rule.POSITIVE])}`;
+    case Rule.OPTIONAL_POSITIVE:
+    case Rule.ASSET_OR_ALL: {
+      const inner = field.rule === Rule.OPTIONAL_POSITIVE
+        ? `!h.isPositiveSafeInteger(${value})` : `!h.isNonNegativeSafeInteger(${value})`;
+      const text = field.rule === Rule.OPTIONAL_POSITIVE ? RULE_TEXT[Rule.POSITIVE] : RULE_TEXT[Rule.NON_NEGATIVE];
+      return `if (${value} !== undefined && ${inner}) ${fail(text)}`;
+    }
+  }
+}
+
+function compileValidator(spec: OperationSpec): RequestValidator {
+  const lines = [
+    `if (typeof r !== 'object' || r === null || Array.isArray(r)) throw h.invalidArgument(${quote(`${spec.method} request`)}, 'an object', r);`,
+  ];
+  // The order people read a request in: who and where, the side, the amounts, then the options.
+  const enums: string[] = [];
+  if (spec.timeInForce) enums.push('h.tifCode(r.timeInForce);');
+  if (spec.stp) enums.push('h.stpCode(r.stp);');
+  for (const field of spec.fields) {
+    if (field.name === 'clientOrderId') lines.push(...enums.splice(0));
+    lines.push(fieldCheck(field));
+    if (field.name === 'asset' && spec.side) lines.push('h.sideCode(r.side);');
+  }
+  lines.push(...enums);
+  if (spec.cross !== CrossRule.NONE) lines.push(`h.cross(${spec.op}, r);`);
+  return compile<RequestValidator>(['r'], lines.join('\n'));
+}
+
+function compileEncoder(spec: OperationSpec): RequestEncoder {
+  const head = [`${spec.op}`];
+  if (spec.side) head.push(`(h.sideCode(r.side) << ${Head.SIDE_SHIFT})`);
+  if (spec.timeInForce) head.push(`(h.tifCode(r.timeInForce) << ${Head.TIF_SHIFT})`);
+  if (spec.stp) head.push(`(h.stpCode(r.stp) << ${Head.STP_SHIFT})`);
+  if (spec.fields.some((f) => f.rule === Rule.ASSET_OR_ALL)) head.push(`(r.asset === undefined ? ${Head.ALL_ASSETS} : 0)`);
+  const lines = [`s[o] = ${head.join(' | ')};`];
+  for (const field of spec.fields) {
+    const optional = field.rule === Rule.OPTIONAL_POSITIVE || field.rule === Rule.ASSET_OR_ALL;
+    lines.push(`s[o + ${field.slot}] = ${optional ? `r.${field.name} ?? 0` : `r.${field.name}`};`);
+  }
+  return compile<RequestEncoder>(['r', 's', 'o'], lines.join('\n'));
+}
+
+/** Per-call validators, by method. */
+export const validateRequest = Object.fromEntries(OPERATIONS.map((spec) => [spec.method, compileValidator(spec)])) as
+  Record<OperationSpec['method'], RequestValidator>;
+/** Per-call encoders into command records (the journal's), by method. */
+export const encodeRequest = Object.fromEntries(OPERATIONS.map((spec) => [spec.method, compileEncoder(spec)])) as
+  Record<OperationSpec['method'], RequestEncoder>;

@@ -1,0 +1,220 @@
+// One connected page: the asset it watches, the feed coalesced since its last frame, its flow
+// window, and its requests. Feed messages only ever go into the pending delta (bounded); frames
+// leave on the server's tick. So a slow page costs the engine nothing, and a page that stops
+// acknowledging is cut off once its window has stayed full for `stallMs`.
+import type { WebSocket } from 'ws';
+import { LobError } from '../errors.js';
+import { auditOrder, auditTrader } from './audit-desk.js';
+import type { FeedMessage, MarketMachine } from './feed.js';
+import type { FeedRelay } from './feed-relay.js';
+import { FlowWindow } from './flow-window.js';
+import type { OrderDesk } from './order-desk.js';
+import { PendingDelta } from './pending-delta.js';
+import {
+  BadFrame, CloseCode, parseClientFrame, type ClientFrame, type HelloFrame, type LevelTuple, type ServerFrame,
+  type SnapshotFrame, type StatusFrame, type TradeTuple,
+} from './protocol.js';
+import { parseSpeed, type Playback } from './source.js';
+import type { Level } from '../types.js';
+
+export interface SessionLimits {
+  /** Unacknowledged bytes a page may have in flight; past it, deltas wait and coalesce. */
+  windowBytes: number;
+  /** How long a full window is tolerated before the page is cut off. */
+  stallMs: number;
+  /** Levels per side in a snapshot; a deeper book is sent in part, marked incomplete. */
+  snapshotLevels: number;
+  /** Distinct levels a pending delta may hold before it is dropped for a fresh snapshot. */
+  maxPendingLevels: number;
+  /** Trades per delta frame; older ones are dropped and counted. */
+  maxTradesPerFrame: number;
+}
+
+export interface SessionContext {
+  machine: MarketMachine;
+  relay: FeedRelay;
+  playback: Playback | null;
+  orders: OrderDesk;
+  limits: SessionLimits;
+  hello: HelloFrame;
+  /** The newest feed sequence of an asset (what the page would be at if it were not behind). */
+  head(asset: number): number;
+  cutOff(session: ClientSession): void;
+  /** Sends every page a status frame now (after a playback change, so every page shows it at once). */
+  broadcastStatus(): void;
+}
+
+const OPEN = 1;
+/** How long a page that was cut off gets to take the close frame before its socket is destroyed. */
+const CLOSE_GRACE_MS = 1000;
+
+function levelTuples(levels: readonly Level[], most: number): LevelTuple[] {
+  const tuples: LevelTuple[] = [];
+  for (let i = 0; i < levels.length && i < most; i++) tuples.push([levels[i].price, levels[i].size, levels[i].orders]);
+  return tuples;
+}
+
+export class ClientSession {
+  private asset: number | null = null;
+  /** The feed sequence the page's book is at, as far as this session has sent. */
+  private seq = 0;
+  private needSnapshot = false;
+  private readonly pending: PendingDelta;
+  private readonly window: FlowWindow;
+  private frames = 0;
+  private ended = false;
+
+  constructor(private readonly socket: WebSocket, private readonly context: SessionContext) {
+    this.pending = new PendingDelta(context.limits.maxTradesPerFrame);
+    this.window = new FlowWindow(context.limits.windowBytes);
+    this.send(context.hello);
+  }
+
+  get closed(): boolean {
+    return this.ended;
+  }
+
+  end(): void {
+    this.ended = true;
+    this.pending.clear();
+  }
+
+  onText(text: string): void {
+    let frame: ClientFrame;
+    try {
+      frame = parseClientFrame(text);
+    } catch (error) {
+      if (!(error instanceof BadFrame)) throw error;
+      this.send({ type: 'error', code: 'BAD_FRAME', message: error.message });
+      return;
+    }
+    this.handle(frame);
+  }
+
+  onBinary(): void {
+    this.send({ type: 'error', code: 'BAD_FRAME', message: 'binary frames are not part of the protocol; send JSON text' });
+  }
+
+  onFeed(message: FeedMessage, trades: readonly TradeTuple[]): void {
+    if (this.ended || message.asset !== this.asset || this.needSnapshot || message.seq <= this.seq) return;
+    if (!this.pending.follows(message.seq)) {
+      // A gap upstream: what is pending goes out unmerged, and the page, seeing the gap, asks
+      // for a snapshot. If the window is full it cannot go out: the page will need one anyway.
+      if (this.window.full) return this.resync();
+      this.sendDelta();
+    }
+    this.pending.add(message, trades);
+    if (this.pending.levelCount > this.context.limits.maxPendingLevels) this.resync();
+  }
+
+  /** The server's tick: cut off a stalled page, or send what waits. */
+  tick(now: number): void {
+    if (this.ended) return;
+    if (this.window.fullFor(now) > this.context.limits.stallMs) {
+      this.cutOff();
+      return;
+    }
+    if (this.window.full || this.asset === null) return;
+    if (this.needSnapshot) this.sendSnapshot(now);
+    else if (!this.pending.empty) this.sendDelta();
+  }
+
+  /** Status frames are dropped rather than queued when the page is behind: the next one says the same. */
+  status(frame: StatusFrame): void {
+    if (!this.ended && !this.window.full) this.send(frame);
+  }
+
+  private handle(frame: ClientFrame): void {
+    switch (frame.type) {
+      case 'subscribe':
+        this.asset = frame.asset;
+        this.resync();
+        this.tick(Date.now());
+        return;
+      case 'resync':
+        if (frame.asset !== this.asset) return;
+        this.resync();
+        this.tick(Date.now());
+        return;
+      case 'ack':
+        this.window.acknowledged(frame.n);
+        return;
+      case 'control':
+        return this.control(frame.action, frame.speed);
+      case 'order':
+        return this.answer(frame.id, () => this.context.orders.place(frame));
+      case 'audit':
+        return this.answer(frame.id, () => frame.orderId !== undefined
+          ? auditOrder(this.context.machine, frame.id, frame.orderId)
+          : auditTrader(this.context.machine, frame.id, frame.trader));
+    }
+  }
+
+  private control(action: 'pause' | 'resume' | 'speed', speed: string | undefined): void {
+    const playback = this.context.playback;
+    if (playback === null) {
+      this.send({ type: 'error', code: 'NO_PLAYBACK', message: 'this source has no playback to pause or speed up (it is a database)' });
+      return;
+    }
+    if (action === 'pause') playback.pause();
+    else if (action === 'resume') playback.resume();
+    else playback.setSpeed(parseSpeed(speed as string));
+    this.context.broadcastStatus();
+  }
+
+  /** Runs a request and sends its answer; an INVALID_ARGUMENT from the machine is an error frame with its message. */
+  private answer(id: number, run: () => Promise<ServerFrame>): void {
+    run().then(
+      (frame) => this.send(frame),
+      (error: unknown) => {
+        const code = error instanceof LobError ? error.code : 'INTERNAL';
+        const message = error instanceof Error ? error.message : String(error);
+        this.send({ type: 'error', id, code, message });
+      },
+    );
+  }
+
+  private resync(): void {
+    this.needSnapshot = true;
+    this.pending.clear();
+  }
+
+  private sendSnapshot(now: number): void {
+    const asset = this.asset as number;
+    const most = this.context.limits.snapshotLevels;
+    // One level more than is sent tells whether the side is complete.
+    const book = this.context.machine.bookSnapshot(asset, most + 1);
+    const frame: SnapshotFrame = {
+      type: 'snapshot', asset, seq: book.seq, height: book.height,
+      bids: levelTuples(book.bids, most), asks: levelTuples(book.asks, most),
+      complete: [book.bids.length <= most, book.asks.length <= most],
+      trades: this.context.relay.recentTrades(asset), head: Math.max(book.seq, this.context.head(asset)), t: now,
+    };
+    this.seq = book.seq;
+    this.needSnapshot = false;
+    this.send(frame);
+  }
+
+  private sendDelta(): void {
+    const asset = this.asset as number;
+    const frame = this.pending.take(asset, this.context.head(asset), Date.now());
+    this.seq = frame.to;
+    this.send(frame);
+  }
+
+  private cutOff(): void {
+    this.end();
+    this.context.cutOff(this);
+    const socket = this.socket;
+    socket.close(CloseCode.TOO_SLOW, 'too slow: the page stopped acknowledging frames');
+    setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
+  }
+
+  private send(frame: ServerFrame): void {
+    if (this.ended || this.socket.readyState !== OPEN) return;
+    const n = ++this.frames;
+    const text = `{"n":${n},${JSON.stringify(frame).slice(1)}`;
+    this.window.sent(n, text.length);
+    this.socket.send(text);
+  }
+}

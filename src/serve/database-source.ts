@@ -1,0 +1,36 @@
+// The books of a lobcore database. Today the server opens the database itself (so not beside a
+// running writer: that is LOCKED) and shows its books as stored, changed only by orders from the
+// page. Following a live writer needs a read-only open and the durable feed (the lead's to wire:
+// the machine passed in then comes from that open; nothing here changes).
+import { basename } from 'node:path';
+import type { MarketMachine } from './feed.js';
+import type { MarketSource, SourceInfo } from './source.js';
+
+/** Assets listed in the picker at most (a database may hold many thousands). */
+const MAX_LISTED_ASSETS = 1000;
+
+export class DatabaseSource implements MarketSource {
+  readonly info: SourceInfo;
+  readonly playback = null;
+
+  constructor(machine: MarketMachine, directory: string) {
+    const assets = machine.assets().slice(0, MAX_LISTED_ASSETS);
+    this.info = {
+      mode: 'db', title: basename(directory), clock: 'wall',
+      assets: assets.map((asset) => ({ asset, name: `asset ${asset}`, priceScale: 1, priceDecimals: 0 })),
+    };
+  }
+
+  timeOf(): number {
+    return Date.now();
+  }
+
+  orderTimestamp(): number {
+    return Date.now();
+  }
+
+  /** Nothing to drive: the book changes only through orders from the page. */
+  start(): void {}
+
+  async stop(): Promise<void> {}
+}

@@ -1,0 +1,104 @@
+// One subscription to the state machine's feed for the whole server, fanned out to the client
+// sessions. It also keeps, per asset, what a newly connected page needs besides the book: the
+// recent trades for its tape and the last trade price.
+import type { FeedMessage, FeedSubscription, MarketMachine } from './feed.js';
+import type { TradeTuple } from './protocol.js';
+
+export type FeedListener = (message: FeedMessage, trades: readonly TradeTuple[]) => void;
+
+interface AssetTape {
+  seq: number;
+  lastPrice: number;
+  trades: TradeTuple[];
+}
+
+/** The fills of a message as tape rows; `time` is when they happened on the source's clock. */
+export function tradesOf(message: FeedMessage, time: number): TradeTuple[] {
+  const trades: TradeTuple[] = [];
+  for (const event of message.events) {
+    if (event.kind !== 'fill') continue;
+    // The event's side is the maker's; the aggressor is on the other side.
+    trades.push([
+      event.price, event.size, event.side === 'ask' ? 0 : 1, event.orderId, event.takerOrderId ?? 0, event.trader,
+      event.takerTrader ?? 0, message.height, time,
+    ]);
+  }
+  return trades;
+}
+
+export class FeedRelay {
+  private subscription: FeedSubscription | null = null;
+  private stopped = false;
+  private readonly tapes = new Map<number, AssetTape>();
+  private readonly listeners = new Set<FeedListener>();
+  /** Times the subscription ended with an error (it fell behind) and was opened again. */
+  restarts = 0;
+
+  constructor(
+    private readonly machine: MarketMachine,
+    private readonly timeOf: (height: number) => number,
+    private readonly keptTrades: number,
+    private readonly feedBuffer: number,
+  ) {}
+
+  start(): void {
+    void this.run();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.subscription?.close();
+  }
+
+  listen(listener: FeedListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  lastPrice(asset: number): number {
+    return this.tapes.get(asset)?.lastPrice ?? 0;
+  }
+
+  lastSeq(asset: number): number {
+    return this.tapes.get(asset)?.seq ?? 0;
+  }
+
+  recentTrades(asset: number): TradeTuple[] {
+    return this.tapes.get(asset)?.trades.slice(-this.keptTrades) ?? [];
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      let subscription: FeedSubscription;
+      try {
+        subscription = this.machine.subscribe({ maxBuffered: this.feedBuffer });
+      } catch {
+        return; // the machine is closed: there is no feed to follow
+      }
+      this.subscription = subscription;
+      try {
+        for await (const message of subscription) this.deliver(message);
+        return; // ended without an error: the machine closed
+      } catch {
+        if (this.stopped) return;
+        // Messages were lost while it was cut off: the pages see the gap in the sequence and
+        // resynchronise from a snapshot, which is what a gap is for.
+        this.restarts++;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+  }
+
+  private deliver(message: FeedMessage): void {
+    const trades = tradesOf(message, this.timeOf(message.height));
+    let tape = this.tapes.get(message.asset);
+    if (tape === undefined) this.tapes.set(message.asset, (tape = { seq: 0, lastPrice: 0, trades: [] }));
+    tape.seq = message.seq;
+    if (trades.length > 0) {
+      tape.lastPrice = trades[trades.length - 1][0];
+      tape.trades.push(...trades);
+      if (tape.trades.length > this.keptTrades * 2) tape.trades.splice(0, tape.trades.length - this.keptTrades);
+    }
+    for (const listener of this.listeners) listener(message, trades);
+  }
+}

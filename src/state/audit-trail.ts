@@ -1,0 +1,288 @@
+// The order audit trail: what became of any order ever accepted or rejected, its whole lifecycle,
+// a trader's orders, an order by its client id. All of it is read from the event blocks (the
+// commits' truth) through the derived index (keys.ts): an order's record is its events folded.
+import { EventCode, EVENT_KINDS, ORDER_TYPES, OrderTypeCode, REASONS, SIDES, STP_MODES, TIME_IN_FORCE } from '../codes.js';
+import { EVENT_SLOTS, EventHead, EventSlot, decodeEvent } from '../events.js';
+import type { OrderRecord, RecordedEvent, RejectReason, RemovalReason, TraderOrderQuery } from '../types.js';
+import { invalidArgument } from '../errors.js';
+import { decodeUint } from './codecs.js';
+import { normalizeHeights, normalizePage, requireId } from './fill-history.js';
+import { History, type HistoryReader, type ReadBlock } from './history.js';
+import { Prefix, keyIntegers, keyOf } from './keys.js';
+import type { KeyRange } from './memory-store.js';
+
+/** Whether event k of a block is about order `orderId` (its own event, or a fill it took). */
+function concerns(block: ReadBlock, k: number, orderId: number): boolean {
+  const o = k * EVENT_SLOTS;
+  const kind = block.events[o] & EventHead.KIND_MASK;
+  if (kind === EventCode.FILL) return block.events[o + EventSlot.ORDER_ID] === orderId || block.events[o + EventSlot.OTHER] === orderId;
+  // A refused cancel, reduce or modify names the order but is the requester's, not the order's.
+  return kind !== EventCode.REJECTED && block.events[o + EventSlot.ORDER_ID] === orderId;
+}
+
+/** The record an accepted or rejected order starts from: its ACCEPTED or REJECTED event. */
+function placedRecord(block: ReadBlock, k: number): OrderRecord {
+  const e = block.events;
+  const o = k * EVENT_SLOTS;
+  const head = e[o];
+  const rejected = (head & EventHead.KIND_MASK) === EventCode.REJECTED;
+  const type = (head >> EventHead.TYPE_SHIFT) & 3;
+  const isStop = type === OrderTypeCode.STOP_LIMIT || type === OrderTypeCode.STOP_MARKET;
+  const record: OrderRecord = {
+    orderId: e[o + EventSlot.ORDER_ID],
+    seq: e[o + EventSlot.COMMAND],
+    trader: e[o + EventSlot.TRADER],
+    asset: e[o + EventSlot.ASSET],
+    side: SIDES[(head >> EventHead.SIDE_SHIFT) & 1],
+    type: ORDER_TYPES[type],
+    price: e[o + EventSlot.PRICE],
+    size: e[o + EventSlot.SIZE],
+    filled: 0,
+    remaining: rejected ? 0 : e[o + EventSlot.SIZE],
+    status: rejected ? 'rejected' : isStop ? 'pending' : 'resting',
+    timeInForce: TIME_IN_FORCE[(head >> EventHead.TIF_SHIFT) & 3],
+    stp: STP_MODES[(head >> EventHead.STP_SHIFT) & 3],
+    timestamp: block.timestamps[k],
+    placedHeight: block.heights[k],
+  };
+  if (rejected) {
+    record.reason = REASONS[(head >> EventHead.REASON_SHIFT) & EventHead.REASON_MASK] as RejectReason;
+    record.closedHeight = block.heights[k];
+  }
+  if (e[o + EventSlot.OTHER] !== 0) record.clientOrderId = e[o + EventSlot.OTHER];
+  const other2 = e[o + EventSlot.OTHER2];
+  if (isStop || (head & EventHead.OCO) !== 0) record.stopPrice = other2;
+  else if (other2 !== 0) {
+    record.budget = other2;
+    record.spent = 0;
+  }
+  if ((head & EventHead.OCO) !== 0 && record.orderId !== 0) record.ocoSiblingId = isStop ? record.orderId - 1 : record.orderId + 1;
+  return record;
+}
+
+/** Folds an order's events (after its ACCEPTED) into its record. */
+class RecordFolder {
+  /** The command whose matching the order is in (placed, or re-entered by a modify), or -1. */
+  private takingSeq = -1;
+  private takingHeight = 0;
+
+  constructor(readonly record: OrderRecord) {
+    // A new order matches at once; a stop only once it triggers; a rejected one never.
+    this.takingSeq = record.status === 'resting' ? record.seq : -1;
+    this.takingHeight = record.placedHeight;
+  }
+
+  apply(block: ReadBlock, k: number): void {
+    const r = this.record;
+    const e = block.events;
+    const o = k * EVENT_SLOTS;
+    const head = e[o];
+    const seq = e[o + EventSlot.COMMAND];
+    if (this.takingSeq !== -1 && seq !== this.takingSeq) this.finishTaking();
+    switch (head & EventHead.KIND_MASK) {
+      case EventCode.FILL:
+        r.filled += e[o + EventSlot.SIZE];
+        if (e[o + EventSlot.ORDER_ID] === r.orderId) {
+          r.remaining = e[o + EventSlot.REMAINING];
+          if (r.remaining === 0) this.close('filled', block.heights[k]);
+        } else {
+          this.takingHeight = block.heights[k];
+          if (r.spent !== undefined) r.spent += e[o + EventSlot.PRICE] * e[o + EventSlot.SIZE];
+        }
+        break;
+      case EventCode.TRIGGERED:
+        r.triggeredHeight = block.heights[k];
+        this.takingSeq = seq;
+        this.takingHeight = block.heights[k];
+        break;
+      case EventCode.RESTED:
+        r.status = 'resting';
+        r.remaining = e[o + EventSlot.REMAINING];
+        r.price = e[o + EventSlot.PRICE];
+        this.takingSeq = -1;
+        break;
+      case EventCode.REDUCED:
+        r.remaining = e[o + EventSlot.REMAINING];
+        break;
+      case EventCode.MODIFIED:
+        r.price = e[o + EventSlot.OTHER];
+        r.remaining = e[o + EventSlot.REMAINING];
+        if ((head & EventHead.PRIORITY_LOST) !== 0) {
+          this.takingSeq = seq;
+          this.takingHeight = block.heights[k];
+        }
+        break;
+      case EventCode.REMOVED:
+        r.reason = REASONS[(head >> EventHead.REASON_SHIFT) & EventHead.REASON_MASK] as RemovalReason;
+        this.close('cancelled', block.heights[k]);
+        break;
+    }
+  }
+
+  /** The record once every event is applied. */
+  finish(): OrderRecord {
+    if (this.takingSeq !== -1) this.finishTaking();
+    return this.record;
+  }
+
+  /** The order went through its matching without resting or being removed: it filled whole. */
+  private finishTaking(): void {
+    this.close('filled', this.takingHeight);
+  }
+
+  private close(status: 'filled' | 'cancelled', height: number): void {
+    this.record.status = status;
+    this.record.remaining = 0;
+    this.record.closedHeight = height;
+    this.takingSeq = -1;
+  }
+}
+
+function recordedEvent(block: ReadBlock, k: number): RecordedEvent {
+  const event = decodeEvent(block.events, k * EVENT_SLOTS) as RecordedEvent;
+  event.seq = event.command;
+  event.height = block.heights[k];
+  if (block.fillSeqs[k] !== 0) event.fillSeq = block.fillSeqs[k];
+  return event;
+}
+
+export class AuditTrail {
+  constructor(
+    private readonly history: History,
+    private readonly reader: HistoryReader,
+    /** The next order id the engine will assign: ids at or above it were never issued. */
+    private readonly nextOrderId: () => number,
+  ) {}
+
+  async getOrder(orderId: number): Promise<OrderRecord | undefined> {
+    requireOrderId(orderId);
+    if (orderId >= this.nextOrderId()) return undefined;
+    let folder: RecordFolder | undefined;
+    for (const block of await this.history.blocksOfOrder(orderId)) {
+      for (let k = 0; k < block.count; k++) {
+        if (!concerns(block, k, orderId)) continue;
+        if (folder === undefined) {
+          if (EVENT_KINDS[block.events[k * EVENT_SLOTS] & EventHead.KIND_MASK] !== 'accepted') continue;
+          folder = new RecordFolder(placedRecord(block, k));
+        } else {
+          folder.apply(block, k);
+        }
+      }
+    }
+    return folder?.finish();
+  }
+
+  async getOrderEvents(orderId: number): Promise<RecordedEvent[]> {
+    requireOrderId(orderId);
+    if (orderId >= this.nextOrderId()) return [];
+    const out: RecordedEvent[] = [];
+    for (const block of await this.history.blocksOfOrder(orderId)) {
+      for (let k = 0; k < block.count; k++) if (concerns(block, k, orderId)) out.push(recordedEvent(block, k));
+    }
+    return out;
+  }
+
+  /**
+   * A trader's orders in placement order (the sequence of the command that placed them), oldest
+   * first or, with `newestFirst`, newest first; `after` is the `seq` of the last record of the
+   * previous page.
+   */
+  async getTraderOrders(trader: number, query: TraderOrderQuery = {}): Promise<OrderRecord[]> {
+    requireId('trader', trader);
+    if (typeof query !== 'object' || query === null) throw invalidArgument('query', 'an object', query);
+    const status = query.status ?? 'all';
+    if (status !== 'open' && status !== 'closed' && status !== 'all') throw invalidArgument('status', 'one of open, closed, all', status);
+    const newestFirst = query.newestFirst ?? false;
+    if (typeof newestFirst !== 'boolean') throw invalidArgument('newestFirst', 'a boolean', newestFirst);
+    const { after, limit } = normalizePage(query);
+    const { fromHeight, toHeight } = normalizeHeights(query);
+    const out: OrderRecord[] = [];
+    if (fromHeight > toHeight) return out;
+    const beyond = (seq: number): boolean => after === 0 || (newestFirst ? seq < after : seq > after);
+    if (status === 'open') {
+      // The trader's open orders, by order id (which is placement order).
+      const open = await this.reader.entries({ gte: keyOf(Prefix.TRADER_OPEN, trader, 0), lt: keyOf(Prefix.TRADER_OPEN, trader + 1, 0), reverse: newestFirst });
+      for (const [key, value] of open) {
+        if (!beyond(decodeUint(key, value, 'trader-open'))) continue;
+        const [, orderId] = keyIntegers(key, Prefix.TRADER_OPEN, 2);
+        const record = await this.getOrder(orderId);
+        if (record === undefined || record.placedHeight < fromHeight || record.placedHeight > toHeight) continue;
+        out.push(record);
+        if (out.length >= limit) break;
+      }
+      return out;
+    }
+    // Bounds of the key range (trader, height, seq), narrowed by the cursor on its side.
+    let low = keyOf(Prefix.TRADER_ORDER, trader, fromHeight, 0);
+    let high = toHeight >= Number.MAX_SAFE_INTEGER ? keyOf(Prefix.TRADER_ORDER, trader + 1, 0, 0) : keyOf(Prefix.TRADER_ORDER, trader, toHeight + 1, 0);
+    if (after > 0) {
+      const block = await this.history.blockAt(after);
+      const cursor = keyOf(Prefix.TRADER_ORDER, trader, block === undefined ? fromHeight : History.heightAt(block, after), after);
+      if (newestFirst) high = cursor;
+      else low = cursor;
+    }
+    const page = limit * 2;
+    let range: KeyRange = newestFirst ? { gte: low, lt: high, reverse: true, limit: page } : { gte: low, lt: high, limit: page };
+    for (;;) {
+      const entries = await this.reader.entries(range);
+      for (const [key, value] of entries) {
+        const [, , seq] = keyIntegers(key, Prefix.TRADER_ORDER, 3);
+        if (!beyond(seq)) continue;
+        const orderId = decodeUint(key, value, 'trader-order');
+        const record = orderId === 0 ? await this.rejectedAt(seq) : await this.getOrder(orderId);
+        if (record === undefined) continue;
+        // The command's orders: one, or an OCO pair's two legs (kept on one page: they share the cursor seq).
+        const placed = [record];
+        if (record.ocoSiblingId === record.orderId + 1) placed.push((await this.getOrder(record.ocoSiblingId)) as OrderRecord);
+        if (newestFirst) placed.reverse();
+        for (const r of placed) {
+          if (status === 'closed' && (r.status === 'resting' || r.status === 'pending')) continue;
+          out.push(r);
+        }
+        if (out.length >= limit) return out;
+      }
+      if (entries.length < page) return out;
+      const last = entries[entries.length - 1][0];
+      range = newestFirst ? { gte: low, lt: last, reverse: true, limit: page } : { gt: last, lt: high, limit: page };
+    }
+  }
+
+  /** The trader's newest order with this client order id. */
+  async getOrderByClientId(trader: number, clientOrderId: number): Promise<OrderRecord | undefined> {
+    requireId('trader', trader);
+    if (!Number.isSafeInteger(clientOrderId) || clientOrderId < 1) {
+      throw invalidArgument('clientOrderId', 'a positive safe integer', clientOrderId);
+    }
+    const value = await this.reader.get(keyOf(Prefix.CLIENT_ID, trader, clientOrderId));
+    if (value === undefined) return undefined;
+    const key = keyOf(Prefix.CLIENT_ID, trader, clientOrderId);
+    const seq = decodeUint(key, value, 'client-id');
+    const block = await this.history.blockAt(seq);
+    if (block === undefined) return undefined;
+    for (let k = 0; k < block.count; k++) {
+      const o = k * EVENT_SLOTS;
+      if (block.events[o + EventSlot.COMMAND] !== seq) continue;
+      const kind = block.events[o] & EventHead.KIND_MASK;
+      if (kind === EventCode.ACCEPTED) return this.getOrder(block.events[o + EventSlot.ORDER_ID]);
+      if (kind === EventCode.REJECTED && block.events[o + EventSlot.ORDER_ID] === 0) return placedRecord(block, k);
+    }
+    return undefined;
+  }
+
+  /** The record of the order rejected by command `seq`. */
+  private async rejectedAt(seq: number): Promise<OrderRecord | undefined> {
+    const block = await this.history.blockAt(seq);
+    if (block === undefined) return undefined;
+    for (let k = 0; k < block.count; k++) {
+      const o = k * EVENT_SLOTS;
+      if (block.events[o + EventSlot.COMMAND] === seq && (block.events[o] & EventHead.KIND_MASK) === EventCode.REJECTED) {
+        return placedRecord(block, k);
+      }
+    }
+    return undefined;
+  }
+}
+
+function requireOrderId(orderId: unknown): void {
+  if (!Number.isSafeInteger(orderId) || (orderId as number) < 1) throw invalidArgument('orderId', 'a positive safe integer', orderId);
+}

@@ -1,0 +1,49 @@
+// The book as it was at the end of a past height: the newest checkpoint at or below it restored
+// into a scratch engine, then the journal after it replayed up to the first entry of a later
+// height. The journal is kept back to the oldest kept checkpoint, so heights before that are
+// answered only while the journal still starts at sequence 1.
+import type { Engine } from '../engine.js';
+import { LobError, invalidArgument } from '../errors.js';
+import type { BookSnapshot } from '../types.js';
+import { isNonNegativeSafeInteger, isPositiveSafeInteger } from '../validate.js';
+import type { CheckpointManifest } from './codecs.js';
+import { loadSnapshot } from './checkpoints.js';
+import { readJournalAfter } from './journal.js';
+import { journalKey } from './keys.js';
+import type { KeyValueStore } from './memory-store.js';
+import { Sequencer } from './sequencer.js';
+
+export async function bookAt(
+  store: KeyValueStore, manifests: readonly CheckpointManifest[], newEngine: () => Promise<Engine>, currentHeight: number,
+  asset: number, height: number, levels: number,
+): Promise<BookSnapshot> {
+  if (!isNonNegativeSafeInteger(asset)) throw invalidArgument('asset', 'a non-negative safe integer', asset);
+  if (!isNonNegativeSafeInteger(height) || height > currentHeight) {
+    throw invalidArgument('height', `a safe integer from 0 to the current height ${currentHeight}`, height);
+  }
+  if (!isPositiveSafeInteger(levels)) throw invalidArgument('levels', 'a positive safe integer', levels);
+  const engine = await newEngine();
+  let base: CheckpointManifest | undefined;
+  for (const manifest of manifests) if (manifest.height <= height && (base === undefined || manifest.sequence > base.sequence)) base = manifest;
+  if (base === undefined && (await store.get(journalKey(1))) === undefined) {
+    const oldest = manifests.reduce((h, m) => Math.min(h, m.height), Infinity);
+    throw new LobError('NOT_RETAINED', `height ${height} is before the oldest checkpoint (height ${oldest}) and the journal before it is pruned; keep more checkpoints (keepCheckpoints) to look further back`);
+  }
+  if (base !== undefined) engine.restore(await loadSnapshot(store, base));
+  const sequencer = base === undefined ? Sequencer.empty() : new Sequencer({
+    height: base.height, lastSequence: base.sequence, nextFillSeq: base.nextFillSeq, nextEventSeq: base.nextEventSeq, feedSeqs: base.feedSeqs,
+  });
+  replay: for await (const record of readJournalAfter(store, sequencer.lastSequence)) {
+    for (const run of record.runs) {
+      if (run.kind === 'height') {
+        if (run.height > height) break replay;
+        sequencer.setHeight(run.height, null);
+        continue;
+      }
+      const results = engine.submitBatch(run.batch);
+      sequencer.commands(run.batch.view(), 0, run.batch.count, results.events.records, results.events.count, results.fillCount, null);
+    }
+  }
+  const depth = engine.depth(asset, levels);
+  return { asset, seq: sequencer.feedSeq(asset), height, bids: depth.bids, asks: depth.asks };
+}

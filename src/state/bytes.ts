@@ -1,0 +1,128 @@
+// Compact binary encoding for the values a flush writes: unsigned LEB128 varints for the safe
+// integers lobcore deals in (a small number costs one byte), zigzag for signed deltas. Journal
+// records and event blocks are mostly small numbers and small differences between neighbours,
+// so they shrink several times against float64 slots.
+
+const TWO_28 = 0x1000_0000;
+
+/** A growable byte buffer written front to back. */
+export class ByteWriter {
+  bytes: Uint8Array;
+  length = 0;
+
+  constructor(capacity = 4096) {
+    this.bytes = new Uint8Array(capacity);
+  }
+
+  /** Room for `more` bytes at the end. */
+  reserve(more: number): void {
+    if (this.length + more <= this.bytes.length) return;
+    const grown = new Uint8Array(Math.max(this.length + more, this.bytes.length * 2));
+    grown.set(this.bytes.subarray(0, this.length));
+    this.bytes = grown;
+  }
+
+  byte(value: number): void {
+    this.reserve(1);
+    this.bytes[this.length++] = value;
+  }
+
+  /** A non-negative safe integer, 7 bits a byte. */
+  uint(value: number): void {
+    this.reserve(8);
+    const b = this.bytes;
+    let n = this.length;
+    // Below 2^28 the loop stays in 32-bit integer arithmetic.
+    while (value >= TWO_28) {
+      b[n++] = (value % 128) | 0x80;
+      value = Math.floor(value / 128);
+    }
+    while (value >= 0x80) {
+      b[n++] = (value & 0x7f) | 0x80;
+      value >>>= 7;
+    }
+    b[n++] = value;
+    this.length = n;
+  }
+
+  /** A signed safe integer (zigzag: small magnitudes stay small). */
+  int(value: number): void {
+    this.uint(value < 0 ? -value * 2 - 1 : value * 2);
+  }
+
+  f64(value: number): void {
+    this.reserve(8);
+    new DataView(this.bytes.buffer, this.bytes.byteOffset).setFloat64(this.length, value, true);
+    this.length += 8;
+  }
+
+  raw(bytes: Uint8Array): void {
+    this.reserve(bytes.length);
+    this.bytes.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
+  /** The bytes written, as a view (valid until the next write). */
+  view(): Uint8Array {
+    return this.bytes.subarray(0, this.length);
+  }
+
+  clear(): void {
+    this.length = 0;
+  }
+}
+
+/** Reads what a ByteWriter wrote; throws a plain Error at a truncated or malformed value (callers name the key). */
+export class ByteReader {
+  offset: number;
+
+  constructor(readonly bytes: Uint8Array, offset = 0, readonly end = bytes.length) {
+    this.offset = offset;
+  }
+
+  get done(): boolean {
+    return this.offset >= this.end;
+  }
+
+  byte(): number {
+    if (this.offset >= this.end) throw new Error(`value ends at byte ${this.offset}`);
+    return this.bytes[this.offset++];
+  }
+
+  uint(): number {
+    const b = this.bytes;
+    let n = this.offset;
+    let result = 0;
+    let scale = 1;
+    for (let i = 0; i < 8; i++) {
+      if (n >= this.end) throw new Error(`varint runs past the end at byte ${n}`);
+      const byte = b[n++];
+      result += (byte & 0x7f) * scale;
+      if (byte < 0x80) {
+        this.offset = n;
+        return result;
+      }
+      scale *= 128;
+    }
+    throw new Error(`varint longer than 8 bytes at byte ${this.offset}`);
+  }
+
+  int(): number {
+    const z = this.uint();
+    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+  }
+
+  f64(): number {
+    if (this.offset + 8 > this.end) throw new Error(`float64 runs past the end at byte ${this.offset}`);
+    const value = new DataView(this.bytes.buffer, this.bytes.byteOffset).getFloat64(this.offset, true);
+    this.offset += 8;
+    return value;
+  }
+
+  raw(length: number): Uint8Array {
+    if (this.offset + length > this.end) throw new Error(`${length} bytes run past the end at byte ${this.offset}`);
+    const out = this.bytes.subarray(this.offset, this.offset + length);
+    this.offset += length;
+    return out;
+  }
+}

@@ -1,0 +1,79 @@
+// The journal's compact form of command records. A record is COMMAND_SLOTS float64 slots (96
+// bytes), mostly zeros; the journal keeps only the slots the operation uses (the table in
+// src/operations.ts says which), as varints, with the asset, order id, prices and timestamp as
+// differences from the previous command's (neighbouring commands share assets, nearby ids,
+// nearby prices and close timestamps). A steady flow's command takes 8-14 bytes.
+//
+// An entry is a command or a height change:
+//   head:uint   the record's head (never 0: every op code is >= 1), then its fields in table order
+//   0, height:uint   a setHeight
+import { COMMAND_SLOTS, OPERATION_BY_CODE, Head, Slot } from '../operations.js';
+import { ByteReader, ByteWriter } from './bytes.js';
+
+/** How a slot is written: as itself, or as its difference from the same slot of the previous command. */
+const DELTA_SLOTS = new Set<number>([Slot.ASSET, Slot.ORDER_ID, Slot.PRICE, Slot.TIMESTAMP, Slot.TRIGGER_PRICE, Slot.SECOND_PRICE]);
+
+export class CommandEncoder {
+  /** The previous command's delta-coded slots. */
+  private readonly previous = new Float64Array(COMMAND_SLOTS);
+
+  constructor(private readonly out: ByteWriter) {}
+
+  /** Starts a new journal value: deltas restart from zero. */
+  reset(): void {
+    this.previous.fill(0);
+  }
+
+  command(slots: Float64Array, o: number): void {
+    const head = slots[o];
+    const spec = OPERATION_BY_CODE[head & Head.OP_MASK];
+    if (spec === undefined) throw new Error(`lobcore bug: journaling an unknown op ${head & Head.OP_MASK}`);
+    const out = this.out;
+    out.uint(head);
+    for (const field of spec.fields) {
+      const value = slots[o + field.slot];
+      if (DELTA_SLOTS.has(field.slot)) {
+        out.int(value - this.previous[field.slot]);
+        this.previous[field.slot] = value;
+      } else {
+        out.uint(value);
+      }
+    }
+  }
+
+  height(height: number): void {
+    this.out.uint(0);
+    this.out.uint(height);
+  }
+}
+
+/** Reads entries back into full command records. */
+export class CommandDecoder {
+  private readonly previous = new Float64Array(COMMAND_SLOTS);
+
+  constructor(private readonly input: ByteReader) {}
+
+  /**
+   * The next entry: writes a command's record at `into[o..]` (other slots zero) and returns -1,
+   * or returns the height of a height change.
+   */
+  next(into: Float64Array, o: number): number {
+    const input = this.input;
+    const head = input.uint();
+    if (head === 0) return input.uint();
+    const spec = OPERATION_BY_CODE[head & Head.OP_MASK];
+    if (spec === undefined) throw new Error(`unknown op ${head & Head.OP_MASK} at byte ${input.offset}`);
+    into.fill(0, o, o + COMMAND_SLOTS);
+    into[o] = head;
+    for (const field of spec.fields) {
+      if (DELTA_SLOTS.has(field.slot)) {
+        const value = this.previous[field.slot] + input.int();
+        this.previous[field.slot] = value;
+        into[o + field.slot] = value;
+      } else {
+        into[o + field.slot] = input.uint();
+      }
+    }
+    return -1;
+  }
+}

@@ -1,0 +1,113 @@
+// The next commit, built as commands are applied: the journal entries (compact, command-codec.ts)
+// and the event block (event-block.ts) of everything since the last cut, plus the spans that make
+// orders and fills findable by id, and the head. cut() seals them into one write batch: the
+// whole truth of a flush, and nothing derivable.
+import { ByteWriter } from './bytes.js';
+import { encodeEvents, encodeHead, encodeJournal, encodeUint, type HeadState } from './codecs.js';
+import { CommandEncoder } from './command-codec.js';
+import { EventBlockWriter } from './event-block.js';
+import { Prefix, eventsKey, headKey, journalKey, keyOf } from './keys.js';
+import { commandTimestamp, type SequencedSink, type Sequencer } from './sequencer.js';
+import type { StoreBatch } from './store-wire.js';
+
+/** One cut: what a flush writes, and what its followers need once it is durable. */
+export interface Commit {
+  firstSeq: number;
+  lastSeq: number;
+  head: HeadState;
+  /** The event block's payload (decode with decodeEventBlock). */
+  block: Uint8Array;
+  /** Journal entries it holds. */
+  entries: number;
+  /** Fills it holds. */
+  fills: number;
+  /** Each asset whose book it changed, with its last feed sequence in it. */
+  feedEnds: Array<[number, number]>;
+  /** Puts every key of the commit into a write batch. */
+  writeTo(batch: StoreBatch): void;
+}
+
+export class CommitBuilder implements SequencedSink {
+  private readonly journalBytes = new ByteWriter(64 * 1024);
+  private readonly journal = new CommandEncoder(this.journalBytes);
+  private readonly events = new EventBlockWriter();
+  private entries = 0;
+  private firstSeq = 0;
+  private firstOrderId = 0;
+  private firstFillSeq = 0;
+  /** Assets whose book changed since the cut. */
+  private feedAssets: number[] = [];
+
+  constructor(private readonly sequencer: Sequencer) {}
+
+  /** Journal entries applied since the last cut. */
+  get pending(): number {
+    return this.entries;
+  }
+
+  /** Called by the sequencer before it numbers the first entry after a cut. */
+  private open(seq: number, nextOrderId: number): void {
+    const s = this.sequencer;
+    this.firstSeq = seq;
+    this.firstOrderId = nextOrderId;
+    this.firstFillSeq = s.nextFillSeq;
+    this.journalBytes.clear();
+    this.journal.reset();
+    this.events.open({ firstSeq: seq, startHeight: s.height, firstOrderId: nextOrderId, firstFillSeq: s.nextFillSeq, firstEventSeq: s.nextEventSeq });
+  }
+
+  /** The state machine calls this before each apply, with the engine's next order id. */
+  prepare(nextOrderId: number): void {
+    if (this.entries === 0) this.open(this.sequencer.lastSequence + 1, nextOrderId);
+  }
+
+  height(seq: number, height: number): void {
+    this.journal.height(height);
+    this.events.height(seq, height);
+    this.entries++;
+  }
+
+  command(seq: number, commands: Float64Array, o: number, events: Float64Array, from: number, count: number): void {
+    this.journal.command(commands, o);
+    this.events.command(seq, commandTimestamp(commands, o), events, from, count);
+    this.entries++;
+  }
+
+  feedMessage(asset: number, feedSeq: number): void {
+    if (!this.events.hasFeed(asset)) this.feedAssets.push(asset);
+    this.events.feedMessage(asset, feedSeq);
+  }
+
+  /** Seals everything since the last cut, with the head as it stands; null when nothing is pending. */
+  cut(nextOrderId: number): Commit | null {
+    if (this.entries === 0) return null;
+    const s = this.sequencer;
+    const head: HeadState = {
+      height: s.height, lastSequence: s.lastSequence, nextOrderId, nextFillSeq: s.nextFillSeq, nextEventSeq: s.nextEventSeq,
+    };
+    const firstSeq = this.firstSeq;
+    const entries = this.entries;
+    const journalHeader = new ByteWriter(10 + this.journalBytes.length);
+    journalHeader.uint(entries);
+    journalHeader.raw(this.journalBytes.view());
+    const journal = encodeJournal(journalHeader.view());
+    const taken = this.events.take();
+    const block = taken === null ? new Uint8Array(0) : taken.payload.slice();
+    const events = encodeEvents(block);
+    const firstOrderId = this.firstOrderId;
+    const firstFillSeq = this.firstFillSeq;
+    const feedEnds = this.feedAssets.map((asset): [number, number] => [asset, s.feedSeq(asset)]);
+    this.feedAssets = [];
+    this.entries = 0;
+    return {
+      firstSeq, lastSeq: head.lastSequence, head, block, entries, feedEnds, fills: head.nextFillSeq - firstFillSeq,
+      writeTo(batch: StoreBatch): void {
+        batch.put(journalKey(firstSeq), journal);
+        batch.put(eventsKey(firstSeq), events);
+        if (head.nextOrderId > firstOrderId) batch.put(keyOf(Prefix.ORDER_SPAN, firstOrderId), encodeUint(firstSeq));
+        if (head.nextFillSeq > firstFillSeq) batch.put(keyOf(Prefix.FILL_SPAN, firstFillSeq), encodeUint(firstSeq));
+        batch.put(headKey(), encodeHead(head));
+      },
+    };
+  }
+}

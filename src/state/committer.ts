@@ -1,0 +1,126 @@
+// Group commit. A flush cuts everything applied since the last cut into one write batch (the
+// commit: journal, event block, spans, head) and writes it; a flush called while a write is in
+// flight joins the next write, which starts the moment the current one lands and carries
+// everything applied meanwhile. So callers that keep submitting are never blocked by writes,
+// matching and writing overlap, and `await flush()` resolves exactly when everything applied
+// before the call is durable. Once a commit is durable its followers (the indexes, the feed)
+// get it, in commit order.
+//
+// A write that fails rejects its flushes and keeps its commits; the next flush writes them first
+// (their keys are their sequences, so a write that failed after landing is harmless to repeat).
+import { LobError } from '../errors.js';
+import type { Commit } from './commit-builder.js';
+import { decodeEventBlock, type EventBlock } from './event-block.js';
+import type { KeyValueStore } from './memory-store.js';
+
+export interface FlushReport {
+  /** Journal sequence durable after this flush. */
+  sequence: number;
+  height: number;
+  /** Journal entries and fills this flush wrote. */
+  entries: number;
+  fills: number;
+}
+
+/** Told about each commit once it is durable, in order. */
+export interface CommitFollower {
+  committed(commit: Commit, block: EventBlock): void;
+}
+
+interface Waiter {
+  resolve: (report: FlushReport) => void;
+  reject: (error: unknown) => void;
+}
+
+export class Committer {
+  private inFlight = false;
+  /** Commits cut but not yet written: a failed write's, and those sealed by seal(). */
+  private retry: Commit[] = [];
+  private waiting: Waiter[] = [];
+  /** What the last successful write made durable. */
+  durable: FlushReport = { sequence: 0, height: 0, entries: 0, fills: 0 };
+
+  constructor(
+    private readonly store: KeyValueStore,
+    private readonly cut: () => Commit | null,
+    private readonly followers: CommitFollower[],
+    private readonly sync: boolean,
+  ) {}
+
+  /** Whether a write is under way. */
+  get busy(): boolean {
+    return this.inFlight;
+  }
+
+  /**
+   * Cuts what is pending into a commit now, to be written by the next write: so a checkpoint's
+   * sequence is a commit boundary even while a write is in flight.
+   */
+  seal(): void {
+    const commit = this.cut();
+    if (commit !== null) this.retry.push(commit);
+  }
+
+  /** Journal entries cut but not yet durable. */
+  get unwritten(): number {
+    let n = 0;
+    for (const commit of this.retry) n += commit.entries;
+    return n;
+  }
+
+  flush(): Promise<FlushReport> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      if (!this.inFlight) this.writeNext();
+    });
+  }
+
+  /** Cuts now and writes; every waiter so far is answered by this write. */
+  private writeNext(): void {
+    const waiters = this.waiting;
+    this.waiting = [];
+    const commits = this.retry;
+    this.retry = [];
+    const fresh = this.cut();
+    if (fresh !== null) commits.push(fresh);
+    if (commits.length === 0) {
+      const nothing = { ...this.durable, entries: 0, fills: 0 };
+      for (const w of waiters) w.resolve(nothing);
+      return;
+    }
+    const batch = this.store.batch(64 * 1024);
+    let entries = 0;
+    let fills = 0;
+    for (const commit of commits) {
+      commit.writeTo(batch);
+      entries += commit.entries;
+      fills += commit.fills;
+    }
+    this.inFlight = true;
+    this.store.write(batch, { sync: this.sync }).then(
+      () => {
+        const last = commits[commits.length - 1];
+        this.durable = { sequence: last.head.lastSequence, height: last.head.height, entries, fills };
+        try {
+          for (const commit of commits) {
+            const block = decodeEventBlock(commit.block);
+            for (const follower of this.followers) follower.committed(commit, block);
+          }
+        } catch (error) {
+          // A follower that cannot take a durable commit is a bug: say so to every waiter.
+          for (const w of waiters) w.reject(error);
+          return;
+        }
+        for (const w of waiters) w.resolve(this.durable);
+      },
+      (error: unknown) => {
+        this.retry = commits;
+        const lobError = error instanceof LobError ? error : new LobError('IO_ERROR', String(error), { cause: error });
+        for (const w of waiters) w.reject(lobError);
+      },
+    ).finally(() => {
+      this.inFlight = false;
+      if (this.waiting.length > 0) this.writeNext();
+    });
+  }
+}

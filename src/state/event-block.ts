@@ -1,0 +1,238 @@
+// Event blocks: the events of one flush, in the order they happened, grouped by the journal entry
+// (command or height change) that caused them. With the journal they are the truth a commit
+// carries: the fill history, the order audit trail and the market-data feed are all read or
+// derived from them (src/events.ts has the record layout they encode).
+//
+// Value payload (inside the usual version + CRC frame, codecs.ts):
+//   firstSeq, lastSeq, startHeight, firstOrderId, firstFillSeq, firstEventSeq      uints
+//   assetCount, then per asset whose book changed: asset, its first feed seq here  uints
+//   groups until the end, each:
+//     seqDelta << 1 | isHeight   (seqDelta from the previous group's seq, the first from firstSeq - 1)
+//     height change: height
+//     command: timestamp delta, eventCount, then each event:
+//       head, asset delta, orderId delta, trader, price delta, size, remaining,
+//       by kind: accepted/rejected clientOrderId, stop price or budget; triggered stop price, last price;
+//       fill takerOrderId delta, takerTrader; modified newPrice delta;
+//       with the LEVEL bit: levelSize, levelOrders
+// Deltas are from the previous event's (or command's) value in the same block.
+import { EventCode } from '../codes.js';
+import { EVENT_SLOTS, EventHead, EventSlot } from '../events.js';
+import { ByteReader, ByteWriter } from './bytes.js';
+
+export interface BlockStart {
+  firstSeq: number;
+  startHeight: number;
+  firstOrderId: number;
+  firstFillSeq: number;
+  firstEventSeq: number;
+}
+
+/** Builds one flush's event block as commands are applied. */
+export class EventBlockWriter {
+  private readonly body = new ByteWriter(16 * 1024);
+  private start: BlockStart | null = null;
+  private lastSeq = 0;
+  private previousGroupSeq = 0;
+  private previousTimestamp = 0;
+  private previous = new Float64Array(EVENT_SLOTS);
+  /** asset -> first feed seq in this block, in the order assets first changed. */
+  private readonly feedStarts = new Map<number, number>();
+
+  get isEmpty(): boolean {
+    return this.start === null;
+  }
+
+  /** Opens the block at the first entry after the previous flush. */
+  open(start: BlockStart): void {
+    this.start = { ...start };
+    this.previousGroupSeq = start.firstSeq - 1;
+  }
+
+  height(seq: number, height: number): void {
+    this.group(seq, true);
+    this.body.uint(height);
+    this.lastSeq = seq;
+  }
+
+  /** Whether the block holds a feed message of `asset` yet. */
+  hasFeed(asset: number): boolean {
+    return this.feedStarts.has(asset);
+  }
+
+  /** Records that `asset`'s feed message `feedSeq` is in this block (the sequencer numbers them). */
+  feedMessage(asset: number, feedSeq: number): void {
+    if (!this.feedStarts.has(asset)) this.feedStarts.set(asset, feedSeq);
+  }
+
+  /** The events `from` .. `from + count - 1` of `events` (EVENT_SLOTS each), all of command `seq`. */
+  command(seq: number, timestamp: number, events: Float64Array, from: number, count: number): void {
+    this.lastSeq = seq;
+    if (count === 0) return;
+    this.group(seq, false);
+    const out = this.body;
+    out.int(timestamp - this.previousTimestamp);
+    this.previousTimestamp = timestamp;
+    out.uint(count);
+    const p = this.previous;
+    for (let k = from; k < from + count; k++) {
+      const e = k * EVENT_SLOTS;
+      const head = events[e];
+      const kind = head & EventHead.KIND_MASK;
+      out.uint(head);
+      out.int(events[e + EventSlot.ASSET] - p[EventSlot.ASSET]);
+      out.int(events[e + EventSlot.ORDER_ID] - p[EventSlot.ORDER_ID]);
+      out.uint(events[e + EventSlot.TRADER]);
+      out.int(events[e + EventSlot.PRICE] - p[EventSlot.PRICE]);
+      out.uint(events[e + EventSlot.SIZE]);
+      out.uint(events[e + EventSlot.REMAINING]);
+      if (kind === EventCode.ACCEPTED || kind === EventCode.REJECTED || kind === EventCode.TRIGGERED) {
+        out.uint(events[e + EventSlot.OTHER]);
+        out.uint(events[e + EventSlot.OTHER2]);
+      } else if (kind === EventCode.FILL) {
+        out.int(events[e + EventSlot.OTHER] - events[e + EventSlot.ORDER_ID]);
+        out.uint(events[e + EventSlot.OTHER2]);
+      } else if (kind === EventCode.MODIFIED) {
+        out.int(events[e + EventSlot.OTHER] - events[e + EventSlot.PRICE]);
+      }
+      if ((head & EventHead.LEVEL) !== 0) {
+        out.uint(events[e + EventSlot.LEVEL_SIZE]);
+        out.uint(events[e + EventSlot.LEVEL_ORDERS]);
+      }
+      p[EventSlot.ASSET] = events[e + EventSlot.ASSET];
+      p[EventSlot.ORDER_ID] = events[e + EventSlot.ORDER_ID];
+      p[EventSlot.PRICE] = events[e + EventSlot.PRICE];
+    }
+  }
+
+  /** The block's payload (header + body), and the writer emptied for the next flush; null when nothing was recorded. */
+  take(): { firstSeq: number; lastSeq: number; payload: Uint8Array } | null {
+    const start = this.start;
+    if (start === null) return null;
+    const out = new ByteWriter(this.body.length + 64 + this.feedStarts.size * 8);
+    out.uint(start.firstSeq);
+    out.uint(this.lastSeq);
+    out.uint(start.startHeight);
+    out.uint(start.firstOrderId);
+    out.uint(start.firstFillSeq);
+    out.uint(start.firstEventSeq);
+    out.uint(this.feedStarts.size);
+    for (const [asset, feedSeq] of this.feedStarts) {
+      out.uint(asset);
+      out.uint(feedSeq);
+    }
+    out.raw(this.body.view());
+    const taken = { firstSeq: start.firstSeq, lastSeq: this.lastSeq, payload: out.view() };
+    this.start = null;
+    this.body.clear();
+    this.feedStarts.clear();
+    this.previous = new Float64Array(EVENT_SLOTS);
+    this.previousTimestamp = 0;
+    return taken;
+  }
+
+  private group(seq: number, isHeight: boolean): void {
+    this.body.uint((seq - this.previousGroupSeq) * 2 + (isHeight ? 1 : 0));
+    this.previousGroupSeq = seq;
+  }
+}
+
+/** One flush's events, decoded: EVENT_SLOTS records (the command slot holds the command's journal seq). */
+export interface EventBlock extends BlockStart {
+  lastSeq: number;
+  count: number;
+  events: Float64Array;
+  /** Per event: the height and the command timestamp at which it happened. */
+  heights: Float64Array;
+  timestamps: Float64Array;
+  /** asset -> the feed seq of its first message in this block. */
+  feedStarts: Map<number, number>;
+  /** Heights set by the entries in this block, as [seq, height] pairs. */
+  heightChanges: Array<[number, number]>;
+}
+
+/** Decodes a block payload; throws a plain Error on a malformed one (the caller names the key). */
+export function decodeEventBlock(payload: Uint8Array): EventBlock {
+  const r = new ByteReader(payload);
+  const firstSeq = r.uint();
+  const lastSeq = r.uint();
+  const startHeight = r.uint();
+  const firstOrderId = r.uint();
+  const firstFillSeq = r.uint();
+  const firstEventSeq = r.uint();
+  const feedStarts = new Map<number, number>();
+  for (let n = r.uint(); n > 0; n--) {
+    const asset = r.uint();
+    feedStarts.set(asset, r.uint());
+  }
+  let capacity = 256;
+  let events: Float64Array = new Float64Array(capacity * EVENT_SLOTS);
+  let heights: Float64Array = new Float64Array(capacity);
+  let timestamps: Float64Array = new Float64Array(capacity);
+  const heightChanges: Array<[number, number]> = [];
+  let count = 0;
+  let seq = firstSeq - 1;
+  let height = startHeight;
+  let timestamp = 0;
+  let asset = 0;
+  let orderId = 0;
+  let price = 0;
+  while (!r.done) {
+    const group = r.uint();
+    seq += Math.floor(group / 2);
+    if (group % 2 === 1) {
+      height = r.uint();
+      heightChanges.push([seq, height]);
+      continue;
+    }
+    timestamp += r.int();
+    for (let n = r.uint(); n > 0; n--) {
+      if (count === capacity) {
+        capacity *= 2;
+        events = grow(events, capacity * EVENT_SLOTS);
+        heights = grow(heights, capacity);
+        timestamps = grow(timestamps, capacity);
+      }
+      const e = count * EVENT_SLOTS;
+      const head = r.uint();
+      const kind = head & EventHead.KIND_MASK;
+      asset += r.int();
+      orderId += r.int();
+      events[e] = head;
+      events[e + EventSlot.COMMAND] = seq;
+      events[e + EventSlot.ASSET] = asset;
+      events[e + EventSlot.ORDER_ID] = orderId;
+      events[e + EventSlot.TRADER] = r.uint();
+      price += r.int();
+      events[e + EventSlot.PRICE] = price;
+      events[e + EventSlot.SIZE] = r.uint();
+      events[e + EventSlot.REMAINING] = r.uint();
+      if (kind === EventCode.ACCEPTED || kind === EventCode.REJECTED || kind === EventCode.TRIGGERED) {
+        events[e + EventSlot.OTHER] = r.uint();
+        events[e + EventSlot.OTHER2] = r.uint();
+      } else if (kind === EventCode.FILL) {
+        events[e + EventSlot.OTHER] = orderId + r.int();
+        events[e + EventSlot.OTHER2] = r.uint();
+      } else if (kind === EventCode.MODIFIED) {
+        events[e + EventSlot.OTHER] = price + r.int();
+      }
+      if ((head & EventHead.LEVEL) !== 0) {
+        events[e + EventSlot.LEVEL_SIZE] = r.uint();
+        events[e + EventSlot.LEVEL_ORDERS] = r.uint();
+      }
+      heights[count] = height;
+      timestamps[count] = timestamp;
+      count++;
+    }
+  }
+  if (seq > lastSeq) throw new Error(`groups run to seq ${seq}, past the block's last seq ${lastSeq}`);
+  return {
+    firstSeq, lastSeq, startHeight, firstOrderId, firstFillSeq, firstEventSeq, feedStarts, heightChanges,
+    count, events, heights, timestamps,
+  };
+}
+
+function grow(array: Float64Array, length: number): Float64Array {
+  const grown = new Float64Array(length);
+  grown.set(array);
+  return grown;
+}

@@ -1,0 +1,293 @@
+// The market-data feed: one message per command that changed an asset's book, with that
+// command's events for the asset and the price levels it changed as absolute values, numbered by
+// the asset's feed sequence. Messages are cut from durable event blocks, so a subscriber never
+// sees anything a crash could take back; history is the same blocks read back from the store, so
+// a subscriber can start from any sequence, replay, and go on live with no gap and no duplicate.
+//
+// A subscriber that does not keep up is cut off rather than let its queue grow: it gets what was
+// queued, then its iteration ends with a LobError (code SLOW_CONSUMER); it can subscribe again
+// from one past the last sequence it got.
+import { EVENT_SLOTS, EventHead, EventSlot, decodeEvent } from '../events.js';
+import { LobError, invalidArgument } from '../errors.js';
+import { SIDES } from '../codes.js';
+import type { FeedMessage, LevelUpdate, SubscribeOptions } from '../types.js';
+import type { Commit } from './commit-builder.js';
+import type { CommitFollower } from './committer.js';
+import type { EventBlock } from './event-block.js';
+import { decodeUint } from './codecs.js';
+import type { History, HistoryReader } from './history.js';
+import { Prefix, keyOf } from './keys.js';
+
+export const DEFAULT_MAX_BUFFERED = 10_000;
+
+/** The feed messages of a block, for `wanted` assets (undefined: all), in order. */
+export function messagesOf(block: EventBlock, wanted?: (asset: number) => boolean): FeedMessage[] {
+  const out: FeedMessage[] = [];
+  const next = new Map(block.feedStarts);
+  const events = block.events;
+  let k = 0;
+  while (k < block.count) {
+    // One command's events: [k, end).
+    const seq = events[k * EVENT_SLOTS + EventSlot.COMMAND];
+    let end = k;
+    while (end < block.count && events[end * EVENT_SLOTS + EventSlot.COMMAND] === seq) end++;
+    // Its messages, one per asset whose book it changed, in order of first change.
+    const order: number[] = [];
+    for (let j = k; j < end; j++) {
+      const o = j * EVENT_SLOTS;
+      const asset = events[o + EventSlot.ASSET];
+      if ((events[o] & EventHead.LEVEL) !== 0 && !order.includes(asset)) order.push(asset);
+    }
+    for (const asset of order) {
+      const feedSeq = next.get(asset) as number;
+      next.set(asset, feedSeq + 1);
+      if (wanted !== undefined && !wanted(asset)) continue;
+      const message: FeedMessage = { asset, seq: feedSeq, height: block.heights[k], events: [], levels: [] };
+      const bids = new Map<number, LevelUpdate>();
+      const asks = new Map<number, LevelUpdate>();
+      for (let j = k; j < end; j++) {
+        const o = j * EVENT_SLOTS;
+        // A pending stop is not market data: it shows in the feed once it triggers.
+        if (events[o + EventSlot.ASSET] !== asset || (events[o] & EventHead.PENDING) !== 0) continue;
+        const event = decodeEvent(events, o);
+        event.command = seq;
+        message.events.push(event);
+        if ((events[o] & EventHead.LEVEL) === 0) continue;
+        const side = (events[o] >> EventHead.SIDE_SHIFT) & 1;
+        const price = events[o + EventSlot.PRICE];
+        (side === 0 ? bids : asks).set(price, {
+          side: SIDES[side], price, size: events[o + EventSlot.LEVEL_SIZE], orders: events[o + EventSlot.LEVEL_ORDERS],
+        });
+      }
+      // The last value of each level the command touched: bids, then asks.
+      message.levels = [...bids.values(), ...asks.values()];
+      out.push(message);
+    }
+    k = end;
+  }
+  return out;
+}
+
+/** Where the publisher hands messages. */
+interface FeedSink {
+  wants(asset: number): boolean;
+  offer(message: FeedMessage): void;
+}
+
+/** One subscriber's stream: bounded, closable, an async iterable. */
+export class Subscription implements AsyncIterable<FeedMessage>, FeedSink {
+  private readonly queue: FeedMessage[] = [];
+  private waiting: ((result: IteratorResult<FeedMessage>) => void) | null = null;
+  private failWaiting: ((error: unknown) => void) | null = null;
+  private error: LobError | null = null;
+  private closed = false;
+  /** The last seq handed out or queued, per asset (to skip what a replay already gave). */
+  private readonly last = new Map<number, number>();
+
+  constructor(
+    private readonly wanted: ((asset: number) => boolean) | undefined,
+    private readonly maxBuffered: number,
+    private readonly onClose: (subscription: Subscription) => void,
+  ) {}
+
+  wants(asset: number): boolean {
+    return this.wanted === undefined || this.wanted(asset);
+  }
+
+  /** Queues a message unless it is one the subscriber already has; cuts the subscriber off when its queue is full. */
+  offer(message: FeedMessage): void {
+    if (this.closed || this.error !== null || !this.wants(message.asset)) return;
+    const last = this.last.get(message.asset);
+    if (last !== undefined && message.seq <= last) return;
+    this.last.set(message.asset, message.seq);
+    if (this.waiting !== null) {
+      const resolve = this.waiting;
+      this.waiting = null;
+      this.failWaiting = null;
+      resolve({ value: message, done: false });
+      return;
+    }
+    if (this.queue.length >= this.maxBuffered) {
+      this.fail(new LobError('SLOW_CONSUMER', `the feed subscriber fell ${this.maxBuffered} messages behind and was cut off after the messages it was given; subscribe again with fromSeq one past the last seq it got`));
+      return;
+    }
+    this.queue.push(message);
+  }
+
+  /** Ends the iteration with `error` after what is queued. */
+  fail(error: LobError): void {
+    if (this.closed || this.error !== null) return;
+    this.error = error;
+    if (this.failWaiting !== null) {
+      const reject = this.failWaiting;
+      this.waiting = null;
+      this.failWaiting = null;
+      reject(error);
+    }
+    this.onClose(this);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue.length = 0;
+    if (this.waiting !== null) {
+      const resolve = this.waiting;
+      this.waiting = null;
+      this.failWaiting = null;
+      resolve({ value: undefined, done: true });
+    }
+    this.onClose(this);
+  }
+
+  get isClosed(): boolean {
+    return this.closed || this.error !== null;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<FeedMessage> {
+    return {
+      next: () => {
+        if (this.queue.length > 0) return Promise.resolve({ value: this.queue.shift() as FeedMessage, done: false });
+        if (this.error !== null) return Promise.reject(this.error);
+        if (this.closed) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve, reject) => {
+          this.waiting = resolve;
+          this.failWaiting = reject;
+        });
+      },
+      return: () => {
+        this.close();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
+  }
+}
+
+/** Delivers the messages of each durable block to the subscribers, and replays history for new ones. */
+export class FeedPublisher implements CommitFollower {
+  private readonly subscriptions = new Set<FeedSink>();
+  /** Each asset's last durable feed sequence. */
+  private durable = new Map<number, number>();
+  private history!: History;
+  private reader!: HistoryReader;
+
+  /** Points the feed at a (re)loaded store: its history, and each asset's durable feed sequence. */
+  rebase(history: History, reader: HistoryReader, durable: Array<[number, number]>): void {
+    this.history = history;
+    this.reader = reader;
+    this.durable = new Map(durable);
+  }
+
+  /** Ends every subscription (the state machine is closing). */
+  closeAll(): void {
+    for (const sink of [...this.subscriptions]) if (sink instanceof Subscription) sink.close();
+    this.subscriptions.clear();
+  }
+
+  get subscriberCount(): number {
+    return this.subscriptions.size;
+  }
+
+  /** The asset's last durable feed sequence (0: none). */
+  durableSeq(asset: number): number {
+    return this.durable.get(asset) ?? 0;
+  }
+
+  committed(commit: Commit, block: EventBlock): void {
+    for (const [asset, seq] of commit.feedEnds) this.durable.set(asset, seq);
+    if (this.subscriptions.size === 0) return;
+    for (const message of messagesOf(block, (asset) => this.anyWants(asset))) {
+      for (const subscription of this.subscriptions) subscription.offer(message);
+    }
+  }
+
+  /**
+   * A new subscription. With `fromSeq`, history from that sequence is replayed from the store
+   * first; live messages that arrive meanwhile wait behind it.
+   */
+  subscribe(options: SubscribeOptions): Subscription {
+    const durableSeq = (asset: number): number => this.durableSeq(asset);
+    const { wanted, from, maxBuffered } = parseOptions(options);
+    const subscription: Subscription = new Subscription(wanted, maxBuffered, (s) => this.subscriptions.delete(s));
+    if (from.size === 0) {
+      this.subscriptions.add(subscription);
+      return subscription;
+    }
+    for (const [asset, fromSeq] of from) {
+      if (fromSeq > durableSeq(asset) + 1) {
+        throw invalidArgument('fromSeq', `at most the next sequence of asset ${asset} (${durableSeq(asset) + 1})`, fromSeq);
+      }
+    }
+    // Live messages queue behind the replay; offer() drops those the replay already delivered.
+    const held: FeedMessage[] = [];
+    const live: FeedSink = { wants: (asset) => subscription.wants(asset), offer: (message) => held.push(message) };
+    this.subscriptions.add(live);
+    void this.replay(subscription, from, durableSeq)
+      .then(() => {
+        this.subscriptions.delete(live);
+        for (const message of held) subscription.offer(message);
+        if (!subscription.isClosed) this.subscriptions.add(subscription);
+      })
+      .catch((error: unknown) => {
+        this.subscriptions.delete(live);
+        subscription.fail(error instanceof LobError ? error : new LobError('IO_ERROR', String(error), { cause: error }));
+      });
+    return subscription;
+  }
+
+  /** Replays each asset's messages from its fromSeq up to what is durable now. */
+  private async replay(subscription: Subscription, from: Map<number, number>, durableSeq: (asset: number) => number): Promise<void> {
+    for (const [asset, fromSeq] of from) {
+      const through = durableSeq(asset);
+      if (fromSeq > through) continue;
+      const [span] = await this.reader.entries({ gte: keyOf(Prefix.FEED_SPAN, asset, 0), lte: keyOf(Prefix.FEED_SPAN, asset, fromSeq), reverse: true, limit: 1 });
+      if (span === undefined) throw new LobError('CORRUPTION', `no feed history for asset ${asset} at seq ${fromSeq}`);
+      const firstSeq = decodeUint(span[0], span[1], 'feed-span');
+      for await (const block of this.history.blocksFrom(firstSeq)) {
+        if (subscription.isClosed) return;
+        let last = 0;
+        for (const message of messagesOf(block, (a) => a === asset)) {
+          last = message.seq;
+          if (message.seq >= fromSeq && message.seq <= through) subscription.offer(message);
+        }
+        if (last >= through) break;
+      }
+    }
+  }
+
+  private anyWants(asset: number): boolean {
+    for (const subscription of this.subscriptions) if (subscription.wants(asset)) return true;
+    return false;
+  }
+}
+
+function parseOptions(options: SubscribeOptions): { wanted?: (asset: number) => boolean; from: Map<number, number>; maxBuffered: number } {
+  if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', options);
+  const { assets, fromSeq, maxBuffered = DEFAULT_MAX_BUFFERED } = options;
+  let wanted: ((asset: number) => boolean) | undefined;
+  if (assets !== undefined) {
+    if (!Array.isArray(assets)) throw invalidArgument('assets', 'an array of asset ids', assets);
+    for (const asset of assets) {
+      if (!Number.isSafeInteger(asset) || asset < 0) throw invalidArgument('assets', 'an array of non-negative safe integers', asset);
+    }
+    const set = new Set(assets);
+    wanted = (asset) => set.has(asset);
+  }
+  if (!Number.isSafeInteger(maxBuffered) || maxBuffered < 1) throw invalidArgument('maxBuffered', 'a positive safe integer', maxBuffered);
+  const from = new Map<number, number>();
+  if (typeof fromSeq === 'number') {
+    if (assets === undefined || assets.length !== 1) {
+      throw invalidArgument('fromSeq', 'a per-asset map ({ [asset]: seq }) unless exactly one asset is subscribed', fromSeq);
+    }
+    from.set(assets[0], fromSeq);
+  } else if (fromSeq !== undefined) {
+    if (typeof fromSeq !== 'object' || fromSeq === null) throw invalidArgument('fromSeq', 'a number or a map of asset to seq', fromSeq);
+    for (const [key, seq] of Object.entries(fromSeq)) from.set(Number(key), seq);
+  }
+  for (const [asset, seq] of from) {
+    if (!Number.isSafeInteger(asset) || asset < 0) throw invalidArgument('fromSeq', 'keyed by non-negative safe integer assets', asset);
+    if (!Number.isSafeInteger(seq) || seq < 1) throw invalidArgument('fromSeq', 'a positive safe integer', seq);
+    if (wanted !== undefined && !wanted(asset)) throw invalidArgument('fromSeq', `for a subscribed asset (not ${asset})`, asset);
+  }
+  return { wanted, from, maxBuffered };
+}

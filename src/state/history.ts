@@ -1,0 +1,149 @@
+// Finding and reading event blocks: the one place queries (fills, the audit trail, the feed, book
+// history) get at what happened. A block is found by the sequence, order id or fill sequence it
+// holds with one reverse seek on the key of where each flush starts; decoded blocks are cached,
+// since a page of results usually needs a handful of neighbouring ones.
+import { LobError } from '../errors.js';
+import { EventCode } from '../codes.js';
+import { EVENT_SLOTS, EventHead } from '../events.js';
+import { decodePayload, decodeUint, eventsPayload } from './codecs.js';
+import { decodeEventBlock, type EventBlock } from './event-block.js';
+import { Prefix, describeKey, eventsKey, keyIntegers, keyOf } from './keys.js';
+import type { KeyRange } from './memory-store.js';
+
+/** What history reads from: the store seen through the index overlay. */
+export interface HistoryReader {
+  get(key: Uint8Array): Promise<Uint8Array | undefined>;
+  entries(range: KeyRange): Promise<Array<[Uint8Array, Uint8Array]>>;
+}
+
+/** A decoded block with each fill's sequence (0 for events that are not fills). */
+export interface ReadBlock extends EventBlock {
+  fillSeqs: Float64Array;
+}
+
+const CACHED_BLOCKS = 64;
+
+export class History {
+  private readonly cache = new Map<number, ReadBlock>();
+
+  constructor(private readonly reader: HistoryReader) {}
+
+  /** The block that starts at journal sequence `firstSeq`, or undefined. */
+  async block(firstSeq: number): Promise<ReadBlock | undefined> {
+    const cached = this.cache.get(firstSeq);
+    if (cached !== undefined) return cached;
+    const key = eventsKey(firstSeq);
+    const value = await this.reader.get(key);
+    return value === undefined ? undefined : this.remember(key, firstSeq, value);
+  }
+
+  /** The block holding journal sequence `seq`, or undefined. */
+  async blockAt(seq: number): Promise<ReadBlock | undefined> {
+    const [entry] = await this.reader.entries({ gte: eventsKey(0), lte: eventsKey(seq), reverse: true, limit: 1 });
+    if (entry === undefined) return undefined;
+    const [firstSeq] = keyIntegers(entry[0], Prefix.EVENTS, 1);
+    const block = this.cache.get(firstSeq) ?? this.remember(entry[0], firstSeq, entry[1]);
+    return seq <= block.lastSeq ? block : undefined;
+  }
+
+  /** The block in which order `orderId` was placed, found through ORDER_SPAN. */
+  async blockOfOrder(orderId: number): Promise<ReadBlock | undefined> {
+    return this.blockBySpan(Prefix.ORDER_SPAN, orderId, 'order-span');
+  }
+
+  /** The block holding fill `fillSeq`, found through FILL_SPAN. */
+  async blockOfFill(fillSeq: number): Promise<ReadBlock | undefined> {
+    return this.blockBySpan(Prefix.FILL_SPAN, fillSeq, 'fill-span');
+  }
+
+  /**
+   * Every block with events of order `orderId`, in order: the one that placed it, then those its
+   * ORDER_TOUCH entries name. Empty for an id never issued.
+   */
+  async blocksOfOrder(orderId: number): Promise<ReadBlock[]> {
+    const placed = await this.blockOfOrder(orderId);
+    if (placed === undefined) return [];
+    const blocks = [placed];
+    const touches = await this.reader.entries({ gt: keyOf(Prefix.ORDER_TOUCH, orderId, placed.firstSeq), lt: keyOf(Prefix.ORDER_TOUCH, orderId + 1, 0) });
+    for (const [key] of touches) {
+      const [, firstSeq] = keyIntegers(key, Prefix.ORDER_TOUCH, 2);
+      const block = await this.block(firstSeq);
+      if (block === undefined) throw new LobError('CORRUPTION', `order-touch ${describeKey(key)} names a flush whose event block is missing`);
+      blocks.push(block);
+    }
+    return blocks;
+  }
+
+  /** The blocks with events of `trader` at heights fromHeight..toHeight, in order (from its TRADER_TOUCH entries). */
+  async *traderBlocks(trader: number, fromHeight: number, toHeight: number, pageSize = 16): AsyncGenerator<ReadBlock> {
+    // A block is keyed by the height it starts at, so one that starts before fromHeight can still
+    // reach into it: start from the last such block.
+    const [before] = await this.reader.entries({
+      gte: keyOf(Prefix.TRADER_TOUCH, trader, 0, 0), lt: keyOf(Prefix.TRADER_TOUCH, trader, fromHeight, 0), reverse: true, limit: 1,
+    });
+    const lt = toHeight >= Number.MAX_SAFE_INTEGER ? keyOf(Prefix.TRADER_TOUCH, trader + 1, 0, 0) : keyOf(Prefix.TRADER_TOUCH, trader, toHeight + 1, 0);
+    let range: KeyRange = { gte: before === undefined ? keyOf(Prefix.TRADER_TOUCH, trader, fromHeight, 0) : before[0], lt, limit: pageSize };
+    let previous = 0;
+    for (;;) {
+      const page = await this.reader.entries(range);
+      for (const [key] of page) {
+        const [, , firstSeq] = keyIntegers(key, Prefix.TRADER_TOUCH, 3);
+        if (firstSeq === previous) continue;
+        previous = firstSeq;
+        const block = await this.block(firstSeq);
+        if (block === undefined) throw new LobError('CORRUPTION', `trader-touch ${describeKey(key)} names a flush whose event block is missing`);
+        yield block;
+      }
+      if (page.length < pageSize) return;
+      range = { gt: page[page.length - 1][0], lt, limit: pageSize };
+    }
+  }
+
+  /** Blocks from the one starting at `firstSeq` on, in order, `pageSize` keys at a time. */
+  async *blocksFrom(firstSeq: number, pageSize = 16): AsyncGenerator<ReadBlock> {
+    let range: KeyRange = { gte: eventsKey(firstSeq), lt: Buffer.from([Prefix.EVENTS + 1]), limit: pageSize };
+    for (;;) {
+      const page = await this.reader.entries(range);
+      for (const [key, value] of page) {
+        const [start] = keyIntegers(key, Prefix.EVENTS, 1);
+        yield this.cache.get(start) ?? this.remember(key, start, value);
+      }
+      if (page.length < pageSize) return;
+      range = { gt: page[page.length - 1][0], lt: range.lt, limit: pageSize };
+    }
+  }
+
+  /** The height in effect at journal sequence `seq` of a block. */
+  static heightAt(block: EventBlock, seq: number): number {
+    let height = block.startHeight;
+    for (const [at, h] of block.heightChanges) if (at <= seq) height = h;
+    return height;
+  }
+
+  private async blockBySpan(prefix: number, id: number, kind: string): Promise<ReadBlock | undefined> {
+    const [entry] = await this.reader.entries({ gte: keyOf(prefix, 0), lte: keyOf(prefix, id), reverse: true, limit: 1 });
+    if (entry === undefined) return undefined;
+    const firstSeq = decodeUint(entry[0], entry[1], kind);
+    const block = await this.block(firstSeq);
+    if (block === undefined) {
+      throw new LobError('CORRUPTION', `${kind} ${describeKey(entry[0])} points at flush ${firstSeq}, whose event block ${describeKey(eventsKey(firstSeq))} is missing`);
+    }
+    return block;
+  }
+
+  private remember(key: Uint8Array, firstSeq: number, value: Uint8Array): ReadBlock {
+    const payload = eventsPayload(key, value);
+    const block = decodePayload(key, 'events', () => decodeEventBlock(payload)) as ReadBlock;
+    if (block.firstSeq !== firstSeq) {
+      throw new LobError('CORRUPTION', `events value at key ${describeKey(key)} says it starts at sequence ${block.firstSeq}`);
+    }
+    block.fillSeqs = new Float64Array(block.count);
+    let fillSeq = block.firstFillSeq;
+    for (let k = 0; k < block.count; k++) {
+      if ((block.events[k * EVENT_SLOTS] & EventHead.KIND_MASK) === EventCode.FILL) block.fillSeqs[k] = fillSeq++;
+    }
+    if (this.cache.size >= CACHED_BLOCKS) this.cache.delete(this.cache.keys().next().value as number);
+    this.cache.set(firstSeq, block);
+    return block;
+  }
+}

@@ -1,0 +1,51 @@
+// The options of CoreStateMachine.open, checked once.
+import type { CoreLimits } from '../core.js';
+import { invalidArgument, LobError } from '../errors.js';
+import type { BackendName } from '../types.js';
+import { isPositiveSafeInteger } from '../validate.js';
+
+export interface AutoFlushOptions {
+  /** Flush once this many commands are pending. */
+  operations?: number;
+  /** Flush this long after the first command that follows a flush. */
+  milliseconds?: number;
+}
+
+export interface StateMachineOptions extends CoreLimits {
+  /** Directory of the RocksDB database; without one the state machine runs in memory. */
+  path?: string;
+  /** checkpointIfNeeded() checkpoints once the height has advanced this far since the last checkpoint. */
+  checkpointInterval?: number;
+  backend?: BackendName;
+  /** fsync each flush (survives a machine crash, not only a killed process). */
+  sync?: boolean;
+  /** Checkpoints kept; the journal is kept back to the oldest of them. */
+  keepCheckpoints?: number;
+  /** Group commit: flush on its own after N commands or T milliseconds. */
+  autoFlush?: AutoFlushOptions;
+  /** Told about a group-commit flush that failed; its records stay pending for the next flush. */
+  onAutoFlushError?: (error: LobError) => void;
+}
+
+export type ResolvedOptions = Required<Pick<StateMachineOptions, 'checkpointInterval' | 'keepCheckpoints' | 'sync'>> & StateMachineOptions;
+
+export function resolveOptions(options: StateMachineOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', options);
+  const resolved: ResolvedOptions = { ...options, checkpointInterval: options.checkpointInterval ?? 100, keepCheckpoints: options.keepCheckpoints ?? 2, sync: options.sync ?? true };
+  if (resolved.path !== undefined && (typeof resolved.path !== 'string' || resolved.path === '')) {
+    throw invalidArgument('path', 'a non-empty string', resolved.path);
+  }
+  if (!isPositiveSafeInteger(resolved.checkpointInterval)) throw invalidArgument('checkpointInterval', 'a positive safe integer', resolved.checkpointInterval);
+  if (!isPositiveSafeInteger(resolved.keepCheckpoints)) throw invalidArgument('keepCheckpoints', 'a positive safe integer', resolved.keepCheckpoints);
+  if (typeof resolved.sync !== 'boolean') throw invalidArgument('sync', 'a boolean', resolved.sync);
+  const auto = resolved.autoFlush;
+  if (auto !== undefined) {
+    if (auto.operations !== undefined && !isPositiveSafeInteger(auto.operations)) throw invalidArgument('autoFlush.operations', 'a positive safe integer', auto.operations);
+    if (auto.milliseconds !== undefined && !isPositiveSafeInteger(auto.milliseconds)) throw invalidArgument('autoFlush.milliseconds', 'a positive safe integer', auto.milliseconds);
+  }
+  return resolved;
+}
+
+export function engineOptions(options: StateMachineOptions): CoreLimits & { backend?: BackendName } {
+  return { backend: options.backend, maxOrders: options.maxOrders, maxLevels: options.maxLevels, maxMemoryBytes: options.maxMemoryBytes };
+}

@@ -1,0 +1,109 @@
+// The sequencer: numbers everything the state machine applies, in one place and the same way live
+// and on replay. Each journal entry (a command, or a height change) gets the next sequence; each
+// fill and each event its global sequence; each command that changed an asset's book the
+// asset's next feed sequence. What it numbers goes to the sinks it is given (the commit being
+// built); a replay gives none and only recounts.
+import { EVENT_SLOTS, EventHead, EventSlot } from '../events.js';
+import { COMMAND_SLOTS, Slot } from '../operations.js';
+
+/** Where numbered entries go: the journal and the event block of the next commit. */
+export interface SequencedSink {
+  height(seq: number, height: number): void;
+  /** Command `seq` (its record at commands[o..]) and its events [from, from + count) of `events`. */
+  command(seq: number, commands: Float64Array, o: number, events: Float64Array, from: number, count: number): void;
+  /** Command `seq` produced `asset`'s feed message `feedSeq`. */
+  feedMessage(asset: number, feedSeq: number): void;
+}
+
+export interface SequencerState {
+  height: number;
+  lastSequence: number;
+  nextFillSeq: number;
+  nextEventSeq: number;
+  feedSeqs: Array<[number, number]>;
+}
+
+export class Sequencer {
+  height: number;
+  lastSequence: number;
+  nextFillSeq: number;
+  nextEventSeq: number;
+  private readonly feedSeqs: Map<number, number>;
+  /** Assets already given a feed message by the command being numbered. */
+  private readonly messaged: number[] = [];
+
+  constructor(state: SequencerState) {
+    this.height = state.height;
+    this.lastSequence = state.lastSequence;
+    this.nextFillSeq = state.nextFillSeq;
+    this.nextEventSeq = state.nextEventSeq;
+    this.feedSeqs = new Map(state.feedSeqs);
+  }
+
+  static empty(): Sequencer {
+    return new Sequencer({ height: 0, lastSequence: 0, nextFillSeq: 1, nextEventSeq: 1, feedSeqs: [] });
+  }
+
+  /** The last feed sequence given to an asset (0: none yet). */
+  feedSeq(asset: number): number {
+    return this.feedSeqs.get(asset) ?? 0;
+  }
+
+  /** Every asset's feed sequence, by ascending asset (for a checkpoint). */
+  feedSeqEntries(): Array<[number, number]> {
+    return [...this.feedSeqs].sort((a, b) => a[0] - b[0]);
+  }
+
+  state(): SequencerState {
+    return {
+      height: this.height, lastSequence: this.lastSequence, nextFillSeq: this.nextFillSeq, nextEventSeq: this.nextEventSeq,
+      feedSeqs: this.feedSeqEntries(),
+    };
+  }
+
+  setHeight(height: number, sink: SequencedSink | null): void {
+    this.height = height;
+    this.lastSequence++;
+    sink?.height(this.lastSequence, height);
+  }
+
+  /**
+   * Numbers `count` applied commands (records from slot offset `start` of `commands`) with their
+   * fills and events (EVENT_SLOTS each, the command slot holding the index within the call or
+   * batch, in order).
+   */
+  commands(commands: Float64Array, start: number, count: number, events: Float64Array, eventCount: number,
+           fillCount: number, sink: SequencedSink | null): void {
+    let e = 0;
+    for (let i = 0; i < count; i++) {
+      const seq = ++this.lastSequence;
+      const from = e;
+      while (e < eventCount && events[e * EVENT_SLOTS + EventSlot.COMMAND] === i) e++;
+      this.numberFeedMessages(events, from, e, sink);
+      sink?.command(seq, commands, start + i * COMMAND_SLOTS, events, from, e - from);
+    }
+    this.nextFillSeq += fillCount;
+    this.nextEventSeq += eventCount;
+  }
+
+  /** One feed message per asset whose book the command changed (an event with a level), in order of first change. */
+  private numberFeedMessages(events: Float64Array, from: number, to: number, sink: SequencedSink | null): void {
+    const messaged = this.messaged;
+    messaged.length = 0;
+    for (let k = from; k < to; k++) {
+      const o = k * EVENT_SLOTS;
+      if ((events[o] & EventHead.LEVEL) === 0) continue;
+      const asset = events[o + EventSlot.ASSET];
+      if (messaged.includes(asset)) continue;
+      messaged.push(asset);
+      const feedSeq = (this.feedSeqs.get(asset) ?? 0) + 1;
+      this.feedSeqs.set(asset, feedSeq);
+      sink?.feedMessage(asset, feedSeq);
+    }
+  }
+}
+
+/** The timestamp of a command record (0 for operations without one). */
+export function commandTimestamp(commands: Float64Array, o: number): number {
+  return commands[o + Slot.TIMESTAMP];
+}

@@ -1,0 +1,206 @@
+// The order audit trail (issue "Events out of the core"): what became of any order, its whole
+// lifecycle, a trader's orders, an order by client id; in memory and on disk (where it must
+// survive a reopen, and read the same as in memory), on both cores.
+import { describe, expect, it } from 'vitest';
+import { CoreStateMachine } from '../src/state/state-machine.js';
+import type { OrderRecord } from '../src/types.js';
+import { describeEachBackend } from './helpers/backends.js';
+import { FLOW_TRADERS, Flow } from './fixtures/flow.mjs';
+import { tempDbPath } from './fixtures/state-helpers.js';
+import { CommandBatch } from '../src/batch.js';
+
+describeEachBackend('audit trail', (backend) => {
+  for (const mode of ['memory', 'disk'] as const) {
+    const open = () => CoreStateMachine.open({ backend, path: mode === 'disk' ? tempDbPath('audit') : undefined });
+
+    describe(`(${mode})`, () => {
+      it('reports every way an order ends, to its own owner, with heights', async () => {
+        const sm = await open();
+        sm.setHeight(1);
+        const cancelled = sm.placeLimit({ trader: 1, asset: 1, side: 'ask', price: 105, size: 5, timestamp: 1, clientOrderId: 11 });
+        const maker = sm.placeLimit({ trader: 1, asset: 1, side: 'ask', price: 100, size: 2, timestamp: 2 });
+        const other = sm.placeLimit({ trader: 2, asset: 1, side: 'ask', price: 100, size: 3, timestamp: 3 });
+        sm.setHeight(2);
+        sm.cancel({ trader: 1, asset: 1, orderId: cancelled.orderId });
+        // Trader 1 buys with cancel_maker: its own resting ask (maker) is removed, not filled.
+        const stp = sm.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 100, size: 1, timestamp: 4, stp: 'cancel_maker' });
+        const ioc = sm.placeLimit({ trader: 3, asset: 1, side: 'bid', price: 100, size: 9, timestamp: 5, timeInForce: 'IOC' });
+        const market = sm.placeMarket({ trader: 4, asset: 1, side: 'bid', size: 2, timestamp: 6 });
+        const reduced = sm.placeLimit({ trader: 5, asset: 1, side: 'bid', price: 90, size: 4, timestamp: 7 });
+        sm.setHeight(3);
+        sm.reduce({ trader: 5, asset: 1, orderId: reduced.orderId, by: 4 });
+        const rejected = sm.placeLimit({ trader: 6, asset: 1, side: 'bid', price: 1, size: 1, timestamp: 8, timeInForce: 'FOK', clientOrderId: 66 });
+        const resting = sm.placeLimit({ trader: 7, asset: 1, side: 'bid', price: 80, size: 3, timestamp: 9 });
+
+        const ended = async (orderId: number) => {
+          const r = (await sm.getOrder(orderId))!;
+          return [r.status, r.reason, r.filled, r.remaining, r.placedHeight, r.closedHeight];
+        };
+        expect(await ended(cancelled.orderId)).toEqual(['cancelled', 'CANCELLED_BY_USER', 0, 0, 1, 2]);
+        expect(await ended(maker.orderId)).toEqual(['cancelled', 'SELF_TRADE', 0, 0, 1, 2]);
+        expect(await ended(stp.orderId)).toEqual(['filled', undefined, 1, 0, 2, 2]);
+        expect(await ended(other.orderId)).toEqual(['filled', undefined, 3, 0, 1, 2]);
+        expect(await ended(ioc.orderId)).toEqual(['cancelled', 'IOC_REMAINDER', 2, 0, 2, 2]);
+        expect(await ended(market.orderId)).toEqual(['cancelled', 'MARKET_REMAINDER', 0, 0, 2, 2]);
+        expect(await ended(reduced.orderId)).toEqual(['cancelled', 'REDUCED_TO_ZERO', 0, 0, 2, 3]);
+        expect(await ended(resting.orderId)).toEqual(['resting', undefined, 0, 3, 3, undefined]);
+        expect(rejected.status).toBe('rejected');
+        expect(await sm.getOrderByClientId(6, 66)).toMatchObject({
+          orderId: 0, status: 'rejected', reason: 'CANNOT_FILL', trader: 6, timeInForce: 'FOK', clientOrderId: 66, placedHeight: 3,
+        });
+        expect(await sm.getOrderByClientId(1, 11)).toMatchObject({ orderId: cancelled.orderId, status: 'cancelled', price: 105, size: 5 });
+
+        // The maker's owner finds its STP removal among its closed orders.
+        const closed = await sm.getTraderOrders(1, { status: 'closed' });
+        expect(closed.map((r) => [r.orderId, r.reason])).toEqual([[cancelled.orderId, 'CANCELLED_BY_USER'], [maker.orderId, 'SELF_TRADE'], [stp.orderId, undefined]]);
+        await sm.close();
+      });
+
+      it('gives an order\'s whole lifecycle in order, each event with its height', async () => {
+        const sm = await open();
+        sm.setHeight(10);
+        const order = sm.placeLimit({ trader: 1, asset: 2, side: 'bid', price: 50, size: 10, timestamp: 1, clientOrderId: 5 });
+        sm.setHeight(11);
+        sm.placeLimit({ trader: 2, asset: 2, side: 'ask', price: 50, size: 3, timestamp: 2 });
+        sm.reduce({ trader: 1, asset: 2, orderId: order.orderId, by: 2 });
+        sm.setHeight(12);
+        sm.modify({ trader: 1, asset: 2, orderId: order.orderId, price: 51, timestamp: 3 });
+        sm.cancel({ trader: 1, asset: 2, orderId: order.orderId });
+        sm.cancel({ trader: 9, asset: 2, orderId: order.orderId }); // someone else's refused cancel is not the order's
+        const events = await sm.getOrderEvents(order.orderId);
+        expect(events.map((e) => [e.kind, e.height, e.size, e.remaining, e.reason])).toEqual([
+          ['accepted', 10, 10, 10, undefined],
+          ['rested', 10, 10, 10, undefined],
+          ['fill', 11, 3, 7, undefined],
+          ['reduced', 11, 2, 5, undefined],
+          ['modified', 12, 5, 5, undefined],
+          ['rested', 12, 5, 5, undefined],
+          ['removed', 12, 5, 0, 'CANCELLED_BY_USER'],
+        ]);
+        expect(events[2]).toMatchObject({ takerOrderId: 2, takerTrader: 2, fillSeq: 1 });
+        expect(await sm.getOrder(order.orderId)).toMatchObject({ price: 51, size: 10, filled: 3, status: 'cancelled', closedHeight: 12, clientOrderId: 5 });
+        expect(await sm.getOrder(999)).toBeUndefined();
+        expect(await sm.getOrderEvents(999)).toEqual([]);
+        await sm.close();
+      });
+
+      it('follows stops, OCO pairs and budget orders: pending, triggered, gone with their sibling, what they spent', async () => {
+        const sm = await open();
+        sm.setHeight(1);
+        sm.placeLimit({ trader: 1, asset: 1, side: 'ask', price: 100, size: 1, timestamp: 1 });
+        sm.placeLimit({ trader: 2, asset: 1, side: 'bid', price: 100, size: 1, timestamp: 1 }); // last price 100
+        const stop = sm.placeStop({ trader: 3, asset: 1, side: 'bid', size: 2, stopPrice: 102, price: 103, timestamp: 2, clientOrderId: 31 });
+        const pair = sm.placeOco({ trader: 4, asset: 1, side: 'ask', size: 3, price: 110, stopPrice: 98, timestamp: 3 });
+        const budget = sm.placeMarket({ trader: 5, asset: 1, side: 'ask', budget: 250, timestamp: 4 }); // no bid to sell to
+        expect(await sm.getOrder(stop.orderId)).toMatchObject({ status: 'pending', type: 'stop_limit', price: 103, stopPrice: 102, remaining: 2, clientOrderId: 31 });
+        expect(await sm.getOrder(pair.orderId + 1)).toMatchObject({ status: 'pending', type: 'stop_market', stopPrice: 98, ocoSiblingId: pair.orderId });
+        expect(await sm.getOrder(budget.orderId)).toMatchObject({ status: 'cancelled', reason: 'MARKET_REMAINDER', size: 0, budget: 250, spent: 0 });
+        expect((await sm.getTraderOrders(3, { status: 'open' })).map((r) => r.orderId)).toEqual([stop.orderId]);
+
+        sm.setHeight(2);
+        sm.placeLimit({ trader: 6, asset: 1, side: 'ask', price: 102, size: 1, timestamp: 5 });
+        sm.placeLimit({ trader: 6, asset: 1, side: 'ask', price: 103, size: 5, timestamp: 5 });
+        const bought = sm.placeMarket({ trader: 7, asset: 1, side: 'bid', budget: 102 + 103, timestamp: 6 }); // 102 then 103: triggers the stop
+        expect(bought).toMatchObject({ status: 'filled', filled: 2, spent: 205 });
+        expect(await sm.getOrder(bought.orderId)).toMatchObject({ status: 'filled', filled: 2, budget: 205, spent: 205 });
+        expect(await sm.getOrder(stop.orderId)).toMatchObject({ status: 'filled', filled: 2, remaining: 0, triggeredHeight: 2, closedHeight: 2 });
+        expect((await sm.getOrderEvents(stop.orderId)).map((e) => [e.kind, e.height])).toEqual([['accepted', 1], ['triggered', 2], ['fill', 2]]);
+        expect(await sm.getTraderOrders(3, { status: 'open' })).toEqual([]);
+
+        sm.setHeight(3);
+        sm.cancel({ trader: 4, asset: 1, orderId: pair.orderId + 1 });
+        expect(await sm.getOrder(pair.orderId)).toMatchObject({ status: 'cancelled', reason: 'OCO_SIBLING', closedHeight: 3 });
+        expect(await sm.getOrder(pair.orderId + 1)).toMatchObject({ status: 'cancelled', reason: 'CANCELLED_BY_USER', closedHeight: 3 });
+        expect(await sm.getTraderOrders(4, { status: 'open' })).toEqual([]);
+        expect((await sm.getTraderOrders(4, { status: 'closed' })).map((r) => r.orderId)).toEqual([pair.orderId, pair.orderId + 1]);
+        await sm.close();
+      });
+
+      it('pages a trader\'s orders by status, height and cursor, oldest or newest first, without other traders\' orders', async () => {
+        const sm = await open();
+        const placed: number[] = [];
+        for (let h = 1; h <= 6; h++) {
+          sm.setHeight(h);
+          for (let i = 0; i < 3; i++) {
+            placed.push(sm.placeLimit({ trader: 7, asset: 1, side: 'bid', price: 10 + i, size: 1, timestamp: h }).orderId);
+            sm.placeLimit({ trader: 8, asset: 1, side: 'bid', price: 10 + i, size: 1, timestamp: h });
+          }
+          sm.cancel({ trader: 7, asset: 1, orderId: placed[placed.length - 2] });
+        }
+        const ids = (records: OrderRecord[]) => records.map((r) => r.orderId);
+        const all = await sm.getTraderOrders(7);
+        expect(ids(all)).toEqual(placed);
+        expect(all.every((r) => r.trader === 7)).toBe(true);
+        const stillOpen = placed.filter((_, i) => i % 3 !== 1);
+        expect(ids(await sm.getTraderOrders(7, { status: 'open' }))).toEqual(stillOpen);
+        expect(ids(await sm.getTraderOrders(7, { status: 'closed' }))).toEqual(placed.filter((_, i) => i % 3 === 1));
+        expect(ids(await sm.getTraderOrders(7, { fromHeight: 2, toHeight: 3 }))).toEqual(placed.slice(3, 9));
+        expect(ids(await sm.getTraderOrders(7, { newestFirst: true, limit: 4 }))).toEqual(placed.slice(-4).reverse());
+        for (const [status, expected] of [['all', placed], ['open', stillOpen]] as const) {
+          for (const newestFirst of [false, true]) {
+            const pages: number[] = [];
+            let after = 0;
+            for (;;) {
+              const page = await sm.getTraderOrders(7, { status, limit: 4, after, newestFirst });
+              pages.push(...ids(page));
+              if (page.length < 4) break;
+              after = page[page.length - 1].seq;
+            }
+            expect(pages, `${status} newestFirst ${newestFirst}`).toEqual(newestFirst ? [...expected].reverse() : expected);
+          }
+        }
+        await sm.close();
+      });
+
+      it('refuses malformed queries with INVALID_ARGUMENT naming the field', async () => {
+        const sm = await open();
+        const bad: [string, () => Promise<unknown>][] = [
+          ['orderId', () => sm.getOrder(0)],
+          ['orderId', () => sm.getOrder(1.5)],
+          ['orderId', () => sm.getOrderEvents(-1)],
+          ['trader', () => sm.getTraderOrders(-1)],
+          ['status', () => sm.getTraderOrders(1, { status: 'pending' as never })],
+          ['limit', () => sm.getTraderOrders(1, { limit: 0 })],
+          ['after', () => sm.getTraderOrders(1, { after: -2 })],
+          ['fromHeight', () => sm.getTraderOrders(1, { fromHeight: NaN })],
+          ['newestFirst', () => sm.getTraderOrders(1, { newestFirst: 'yes' as never })],
+          ['clientOrderId', () => sm.getOrderByClientId(1, 0)],
+          ['trader', () => sm.getOrderByClientId('7' as never, 1)],
+        ];
+        for (const [field, call] of bad) {
+          await expect(call(), field).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining(field) });
+        }
+        await sm.close();
+      });
+    });
+  }
+
+  it('on disk reads exactly as in memory after a reopen, for every order of a busy flow', async () => {
+    const path = tempDbPath('audit');
+    const disk = await CoreStateMachine.open({ backend, path, checkpointInterval: 3 });
+    const memory = await CoreStateMachine.open({ backend });
+    const flows = [new Flow(77, { makeBatch: () => new CommandBatch() }), new Flow(77, { makeBatch: () => new CommandBatch() })];
+    for (let block = 1; block <= 12; block++) {
+      flows[0].runBlock(disk);
+      flows[1].runBlock(memory);
+      if (block % 4 === 0) await disk.checkpointIfNeeded();
+      else void disk.flush();
+    }
+    await disk.close();
+    const reopened = await CoreStateMachine.open({ backend, path });
+    expect(reopened.nextOrderId).toBe(memory.nextOrderId);
+    for (let id = 1; id < memory.nextOrderId; id++) {
+      expect(await reopened.getOrder(id), `order ${id}`).toEqual(await memory.getOrder(id));
+      expect(await reopened.getOrderEvents(id), `order ${id}`).toEqual(await memory.getOrderEvents(id));
+    }
+    for (const trader of FLOW_TRADERS) {
+      expect(await reopened.getTraderOrders(trader)).toEqual(await memory.getTraderOrders(trader));
+      expect(await reopened.getTraderOrders(trader, { status: 'open' })).toEqual(await memory.getTraderOrders(trader, { status: 'open' }));
+      for (let clientOrderId = 1; clientOrderId <= 400; clientOrderId += 3) {
+        expect(await reopened.getOrderByClientId(trader, clientOrderId)).toEqual(await memory.getOrderByClientId(trader, clientOrderId));
+      }
+    }
+    await reopened.close();
+    await memory.close();
+  });
+});

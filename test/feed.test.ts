@@ -1,0 +1,242 @@
+// The market-data feed (issue "Events out of the core"): a subscriber that keeps an L2 copy from a
+// snapshot plus messages holds exactly the book's depth; messages come only once durable, replay
+// from disk across a restart with no gap and no duplicate; a slow subscriber is cut off while
+// matching goes on. And the book at a past height.
+import { describe, expect, it } from 'vitest';
+import { CommandBatch } from '../src/batch.js';
+import { CoreStateMachine } from '../src/state/state-machine.js';
+import type { FeedMessage, Level } from '../src/types.js';
+import { describeEachBackend } from './helpers/backends.js';
+import { FLOW_ASSETS, Flow } from './fixtures/flow.mjs';
+import { tempDbPath } from './fixtures/state-helpers.js';
+
+const ALL = 1_000_000;
+
+/** An L2 book kept from a snapshot and the messages after it, as a market-data client keeps it. */
+class L2Copy {
+  private readonly sides = [new Map<number, Level>(), new Map<number, Level>()];
+  seq: number;
+
+  constructor(snapshot: { seq: number; bids: Level[]; asks: Level[] }) {
+    this.seq = snapshot.seq;
+    for (const level of snapshot.bids) this.sides[0].set(level.price, { ...level });
+    for (const level of snapshot.asks) this.sides[1].set(level.price, { ...level });
+  }
+
+  /** Applies the messages after the snapshot's seq (earlier ones may still be on their way when it is taken). */
+  apply(message: FeedMessage): void {
+    if (message.seq <= this.seq) return;
+    expect(message.seq, `asset ${message.asset}: no gap, no duplicate`).toBe(this.seq + 1);
+    this.seq = message.seq;
+    for (const level of message.levels) {
+      const side = this.sides[level.side === 'bid' ? 0 : 1];
+      if (level.size === 0) side.delete(level.price);
+      else side.set(level.price, { price: level.price, size: level.size, orders: level.orders });
+    }
+  }
+
+  depth(): { bids: Level[]; asks: Level[] } {
+    return {
+      bids: [...this.sides[0].values()].sort((a, b) => b.price - a.price),
+      asks: [...this.sides[1].values()].sort((a, b) => a.price - b.price),
+    };
+  }
+}
+
+/** Takes what a subscription has delivered so far, without waiting for more. */
+async function drain(iterator: AsyncIterator<FeedMessage>, pending: { next?: Promise<IteratorResult<FeedMessage>> }): Promise<FeedMessage[]> {
+  const out: FeedMessage[] = [];
+  for (;;) {
+    pending.next ??= iterator.next();
+    const result = await Promise.race([pending.next, new Promise<null>((resolve) => setTimeout(() => resolve(null), 20))]);
+    if (result === null) return out;
+    pending.next = undefined;
+    if (result.done === true) return out;
+    out.push(result.value);
+  }
+}
+
+describeEachBackend('the feed', (backend) => {
+  it('in memory: snapshot plus messages equal the book after every block, at once', async () => {
+    const sm = await CoreStateMachine.open({ backend });
+    const flow = new Flow(9, { makeBatch: () => new CommandBatch() });
+    for (let b = 0; b < 3; b++) flow.runBlock(sm);
+    const copies = new Map(FLOW_ASSETS.map((asset) => [asset, new L2Copy(sm.bookSnapshot(asset, ALL))]));
+    const subscription = sm.subscribe();
+    const iterator = subscription[Symbol.asyncIterator]();
+    const pending = {};
+    for (let b = 0; b < 20; b++) {
+      flow.runBlock(sm);
+      for (const message of await drain(iterator, pending)) copies.get(message.asset)!.apply(message);
+      for (const asset of FLOW_ASSETS) expect(copies.get(asset)!.depth(), `block ${b} asset ${asset}`).toEqual(sm.depth(asset, ALL));
+    }
+    subscription.close();
+    await sm.close();
+  });
+
+  it('on disk: messages come once durable; after a restart a subscriber replays from an old seq and goes on live', async () => {
+    const path = tempDbPath('feed');
+    const flow = new Flow(21, { makeBatch: () => new CommandBatch() });
+    let sm = await CoreStateMachine.open({ backend, path, checkpointInterval: 4 });
+    const asset = FLOW_ASSETS[0];
+    const start = sm.bookSnapshot(asset, ALL);
+    const copy = new L2Copy(start);
+    let subscription = sm.subscribe({ assets: [asset] });
+    let iterator = subscription[Symbol.asyncIterator]();
+    let pending: { next?: Promise<IteratorResult<FeedMessage>> } = {};
+    const seen: FeedMessage[] = [];
+    for (let b = 1; b <= 8; b++) {
+      flow.runBlock(sm);
+      expect(await drain(iterator, pending), 'nothing before the flush').toEqual([]);
+      if (b % 4 === 0) await sm.checkpointIfNeeded();
+      else await sm.flush();
+      for (const message of await drain(iterator, pending)) {
+        copy.apply(message);
+        seen.push(message);
+      }
+      expect(copy.depth(), `block ${b}`).toEqual(sm.depth(asset, ALL));
+    }
+    subscription.close();
+    await sm.close();
+
+    // A new process: replay everything from seq 1, then the flow goes on live.
+    sm = await CoreStateMachine.open({ backend, path, checkpointInterval: 4 });
+    const again = new L2Copy(start);
+    subscription = sm.subscribe({ assets: [asset], fromSeq: 1 });
+    iterator = subscription[Symbol.asyncIterator]();
+    pending = {};
+    const replayed = await drain(iterator, pending);
+    expect(replayed).toEqual(seen);
+    for (const message of replayed) again.apply(message);
+    for (let b = 9; b <= 12; b++) {
+      flow.runBlock(sm);
+      await sm.flush();
+      for (const message of await drain(iterator, pending)) again.apply(message);
+      expect(again.depth(), `block ${b}`).toEqual(sm.depth(asset, ALL));
+    }
+    // And from the middle of history.
+    const middle = seen[Math.floor(seen.length / 2)].seq;
+    const late = sm.subscribe({ fromSeq: { [asset]: middle } });
+    const tail = await drain(late[Symbol.asyncIterator](), {});
+    expect(tail[0].seq).toBe(middle);
+    expect(tail.map((m) => m.seq)).toEqual(Array.from({ length: again.seq - middle + 1 }, (_, i) => middle + i));
+    late.close();
+    subscription.close();
+    await sm.close();
+  });
+
+  it('a command that changes no book sends no message; each message carries its command\'s events and levels', async () => {
+    const sm = await CoreStateMachine.open({ backend });
+    const subscription = sm.subscribe();
+    const iterator = subscription[Symbol.asyncIterator]();
+    sm.placeMarket({ trader: 1, asset: 4, side: 'bid', size: 5, timestamp: 1 }); // empty book: no change
+    sm.placeLimit({ trader: 1, asset: 4, side: 'bid', price: 10, size: 5, timestamp: 2, timeInForce: 'FOK' }); // rejected
+    sm.placeLimit({ trader: 1, asset: 4, side: 'ask', price: 10, size: 5, timestamp: 3 });
+    sm.placeLimit({ trader: 2, asset: 4, side: 'bid', price: 10, size: 2, timestamp: 4 });
+    const messages = await drain(iterator, {});
+    expect(messages.map((m) => [m.seq, m.events.map((e) => e.kind), m.levels])).toEqual([
+      [1, ['accepted', 'rested'], [{ side: 'ask', price: 10, size: 5, orders: 1 }]],
+      [2, ['accepted', 'fill'], [{ side: 'ask', price: 10, size: 3, orders: 1 }]],
+    ]);
+    expect(sm.bookSnapshot(4)).toMatchObject({ seq: 2, asks: [{ price: 10, size: 3, orders: 1 }], bids: [] });
+    subscription.close();
+    await sm.close();
+  });
+
+  it('a pending stop is not market data: it shows only once it triggers', async () => {
+    const sm = await CoreStateMachine.open({ backend });
+    const subscription = sm.subscribe({ assets: [4] });
+    const iterator = subscription[Symbol.asyncIterator]();
+    sm.placeLimit({ trader: 1, asset: 4, side: 'ask', price: 10, size: 5, timestamp: 1 });
+    sm.placeStop({ trader: 2, asset: 4, side: 'bid', size: 2, stopPrice: 10, timestamp: 2 }); // waits: nothing in the feed
+    sm.placeOco({ trader: 3, asset: 4, side: 'bid', size: 1, price: 8, stopPrice: 12, timestamp: 3 }); // the limit leg rests
+    sm.cancel({ trader: 2, asset: 4, orderId: 2 });
+    sm.placeStop({ trader: 2, asset: 4, side: 'bid', size: 2, stopPrice: 10, timestamp: 4 });
+    sm.placeLimit({ trader: 4, asset: 4, side: 'bid', price: 10, size: 1, timestamp: 5 }); // trades at 10: triggers the stop
+    const messages = await drain(iterator, {});
+    expect(messages.map((m) => m.events.map((e) => `${e.kind}#${e.orderId}`))).toEqual([
+      ['accepted#1', 'rested#1'],
+      ['accepted#3', 'rested#3'],
+      ['accepted#6', 'fill#1', 'triggered#5', 'fill#1'],
+    ]);
+    expect(messages.flatMap((m) => m.events).some((e) => e.pending)).toBe(false);
+    subscription.close();
+    await sm.close();
+  });
+
+  it('a subscriber that does not keep up is cut off with SLOW_CONSUMER while matching goes on', async () => {
+    const sm = await CoreStateMachine.open({ backend });
+    const slow = sm.subscribe({ maxBuffered: 5 });
+    const fast = sm.subscribe();
+    const fastIterator = fast[Symbol.asyncIterator]();
+    for (let i = 0; i < 20; i++) sm.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 100 - i, size: 1, timestamp: i });
+    await sm.flush();
+    const got: number[] = [];
+    await expect((async () => {
+      for await (const message of slow) got.push(message.seq);
+    })()).rejects.toMatchObject({ code: 'SLOW_CONSUMER' });
+    expect(got).toEqual([1, 2, 3, 4, 5]); // what was queued, then the error
+    // Matching and the other subscriber went on.
+    sm.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 1, size: 1, timestamp: 99 });
+    expect((await drain(fastIterator, {})).map((m) => m.seq)).toEqual(Array.from({ length: 21 }, (_, i) => i + 1));
+    fast.close();
+    await sm.close();
+  });
+
+  it('refuses malformed subscriptions and a fromSeq past the feed', async () => {
+    const sm = await CoreStateMachine.open({ backend });
+    sm.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 1 });
+    await sm.flush();
+    const bad: [string, () => unknown][] = [
+      ['assets', () => sm.subscribe({ assets: 'all' as never })],
+      ['assets', () => sm.subscribe({ assets: [-1] })],
+      ['fromSeq', () => sm.subscribe({ fromSeq: 1 })], // a number needs exactly one asset
+      ['fromSeq', () => sm.subscribe({ assets: [1], fromSeq: 0 })],
+      ['fromSeq', () => sm.subscribe({ assets: [1], fromSeq: 3 })], // the asset's next seq is 2
+      ['fromSeq', () => sm.subscribe({ assets: [1], fromSeq: { 2: 1 } })],
+      ['maxBuffered', () => sm.subscribe({ maxBuffered: 0 })],
+      ['asset', () => sm.bookSnapshot(-1)],
+      ['levels', () => sm.bookSnapshot(1, 0)],
+    ];
+    for (const [field, call] of bad) expect(call, field).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining(field) }));
+    await sm.close();
+  });
+});
+
+describeEachBackend('the book at a past height', (backend) => {
+  it('equals an in-memory replay to that height, from a checkpoint and the journal', async () => {
+    const path = tempDbPath('book-at');
+    const sm = await CoreStateMachine.open({ backend, path, checkpointInterval: 3, keepCheckpoints: 3 });
+    const flow = new Flow(5, { makeBatch: () => new CommandBatch() });
+    for (let b = 1; b <= 9; b++) {
+      flow.runBlock(sm);
+      await sm.checkpointIfNeeded();
+    }
+    for (const height of [3, 5, 8, 9]) {
+      const replay = await CoreStateMachine.open({ backend });
+      const again = new Flow(5, { makeBatch: () => new CommandBatch() });
+      for (let b = 1; b <= height; b++) again.runBlock(replay);
+      for (const asset of FLOW_ASSETS) {
+        expect(await sm.bookAt(asset, height, 50), `asset ${asset} at ${height}`).toEqual(replay.bookSnapshot(asset, 50));
+      }
+      await replay.close();
+    }
+    // The journal before the oldest kept checkpoint is pruned: that far back is not kept.
+    await expect(sm.bookAt(1, 1)).rejects.toMatchObject({ code: 'NOT_RETAINED', message: expect.stringContaining('keepCheckpoints') });
+    await expect(sm.bookAt(1, 10)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('height') });
+    await sm.close();
+  });
+});
+
+describe('the feed in memory costs no durability', () => {
+  it('delivers within the turn of the event loop that applied the command', async () => {
+    const sm = await CoreStateMachine.open({ backend: 'js' });
+    const subscription = sm.subscribe();
+    const iterator = subscription[Symbol.asyncIterator]();
+    const next = iterator.next();
+    sm.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 1 });
+    await expect(next).resolves.toMatchObject({ value: { asset: 1, seq: 1 } });
+    subscription.close();
+    await sm.close();
+  });
+});

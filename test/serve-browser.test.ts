@@ -1,0 +1,211 @@
+// The page in a real headless Chromium (Debian's chromium, driven by playwright-core, which never
+// downloads a browser): it loads without console errors, shows the ladder of a replayed LOBSTER
+// book equal to the engine's at the same sequence, updates while the replay runs, recovers from
+// a dropped connection, and places and cancels an order. The replay test takes a screenshot: in
+// the temp dir, or where LOBCORE_SCREENSHOT says (`LOBCORE_SCREENSHOT=docs/serve.png` refreshes
+// the README's), so a test run never changes the working tree.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { samplePath } from '../src/lobster/index.js';
+import { DemoSource } from '../src/serve/demo-source.js';
+import type { MarketMachine } from '../src/serve/feed.js';
+import { REPLAY_ASSET, ReplaySource, loadReplay } from '../src/serve/replay-source.js';
+import type { LobServer } from '../src/serve/server.js';
+import { engineDepth, openMachine, serve, until } from './helpers/serve.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+// Without these, Chromium on a machine with no network hangs on lookups and update checks.
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync',
+];
+const SCREENSHOT = path.resolve(process.env.LOBCORE_SCREENSHOT ?? path.join(os.tmpdir(), `lobcore-serve-${process.pid}.png`));
+
+let browser: Browser;
+let cleanups: (() => Promise<void> | void)[] = [];
+
+beforeAll(async () => {
+  // playwright gives the browser a fresh, temporary user-data-dir of its own and removes it on close.
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+});
+afterAll(async () => {
+  await browser?.close();
+});
+afterEach(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  cleanups = [];
+});
+
+interface ShownLevel {
+  side: string;
+  price: number;
+  size: number;
+  orders: number;
+}
+
+/** A page with every console error and uncaught exception collected. */
+async function openPage(url: string): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  cleanups.push(() => page.close());
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(url);
+  return { page, errors };
+}
+
+async function shownSeq(page: Page): Promise<number> {
+  const text = await page.locator('#seq').getAttribute('data-seq');
+  return text === null || text === '' ? -1 : Number(text);
+}
+
+async function feedState(page: Page): Promise<string | null> {
+  return page.locator('#feed-state').getAttribute('data-state');
+}
+
+async function ladder(page: Page): Promise<{ rows: number; bids: ShownLevel[]; asks: ShownLevel[] }> {
+  return page.evaluate(() => {
+    const read = (row: HTMLElement) => ({
+      side: row.dataset.side as string, price: Number(row.dataset.price), size: Number(row.dataset.size), orders: Number(row.dataset.orders),
+    });
+    const rows = document.querySelectorAll('.ladder .row.bid').length;
+    const bids = [...document.querySelectorAll<HTMLElement>('.ladder .row.bid[data-price]')].map(read);
+    // Asks are drawn from the top down to the best: best first is the reverse.
+    const asks = [...document.querySelectorAll<HTMLElement>('.ladder .row.ask[data-price]')].map(read).reverse();
+    return { rows, bids, asks };
+  });
+}
+
+/** Waits until the page shows the engine's sequence, then compares the ladder with the engine's depth. */
+async function expectLadderLikeEngine(page: Page, machine: MarketMachine, asset: number): Promise<void> {
+  const seq = machine.bookSnapshot(asset, 1).seq;
+  let shown = -1;
+  let state: string | null = null;
+  await until(`the page at seq ${seq}`, () => {
+    void shownSeq(page).then((s) => { shown = s; });
+    void feedState(page).then((s) => { state = s; });
+    return shown === seq && state === 'live';
+  });
+  const { rows, bids, asks } = await ladder(page);
+  const depth = engineDepth(machine, asset);
+  expect(rows).toBeGreaterThanOrEqual(10);
+  expect(bids).toEqual(depth.bids.slice(0, rows).map((level) => ({ side: 'bid', ...level })));
+  expect(asks).toEqual(depth.asks.slice(0, rows).map((level) => ({ side: 'ask', ...level })));
+}
+
+async function served(machine: MarketMachine, source: ReplaySource | DemoSource, options: Parameters<typeof serve>[2] = {}): Promise<LobServer> {
+  const server = await serve(machine, source, options);
+  cleanups.push(() => server.close());
+  return server;
+}
+
+describe('the page in headless Chromium', () => {
+  it('shows a replayed LOBSTER book equal to the engine, updates while it runs, and recovers from a dropped connection', async () => {
+    const machine = await openMachine();
+    cleanups.push(() => machine.close());
+    const source = new ReplaySource(machine, loadReplay(samplePath('msftHeadMessages')), { speed: 1 });
+    cleanups.push(() => source.stop());
+    let server = await served(machine, source);
+    source.start();
+    const { page, errors } = await openPage(server.url);
+
+    // Updates while the replay runs: the sequence shown moves on, and so does the ladder.
+    let seen = -1;
+    const sequences = new Set<number>();
+    await until('the page to follow the replay', () => {
+      void shownSeq(page).then((s) => { seen = s; });
+      if (seen > 0) sequences.add(seen);
+      return sequences.size >= 4;
+    });
+    expect(source.status().done).toBe(false);
+
+    // Paused from the page: the ladder is the engine's at the same sequence.
+    await page.click('#pause');
+    await until('the replay to pause', () => source.status().paused);
+    await expectLadderLikeEngine(page, machine, REPLAY_ASSET);
+    await expect.poll(() => page.locator('#pause').textContent()).toBe('Resume');
+
+    // The connection drops (the server goes away) while the replay moves on; the page reconnects
+    // to the new server on the same port and resynchronises.
+    const port = server.port;
+    const beforeOutage = errors.length;
+    await server.close();
+    await until('the page to notice', () => {
+      void feedState(page).then((s) => { seen = s === 'offline' ? 1 : 0; });
+      return seen === 1;
+    });
+    const position = source.status().position;
+    source.resume();
+    await until('the replay to move on', () => source.status().position > position + 50);
+    source.pause();
+    server = await served(machine, source, { port });
+    await expectLadderLikeEngine(page, machine, REPLAY_ASSET);
+    // While the server was away, Chromium itself logs each refused reconnection attempt; nothing else.
+    for (const error of errors.splice(beforeOutage)) expect(error).toMatch(/^WebSocket connection to 'ws:\/\/127\.0\.0\.1:\d+\/feed' failed: .*ERR_CONNECTION_REFUSED$/);
+
+    // Resumed from the page; the new server's tape fills as trades happen, and a trade on it
+    // opens the taker order's audit trail.
+    await page.click('#pause');
+    await until('the replay to resume', () => !source.status().paused);
+    await page.locator('.tape .trade:not(.head):not([hidden])').first().click();
+    await page.locator('.audit h3', { hasText: 'Order #' }).waitFor();
+    await expect.poll(() => page.locator('.audit td', { hasText: 'fill' }).count()).toBeGreaterThan(0);
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: SCREENSHOT });
+    expect(fs.statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
+    if (process.env.LOBCORE_SCREENSHOT === undefined) fs.rmSync(SCREENSHOT);
+    expect(errors).toEqual([]);
+  });
+
+  it('places and cancels an order, with the engine\'s errors next to the fields', async () => {
+    const machine = await openMachine();
+    cleanups.push(() => machine.close());
+    const source = new DemoSource(machine, { speed: 10, assets: 3 });
+    cleanups.push(() => source.stop());
+    const server = await served(machine, source, { allowOrders: true });
+    source.start();
+    const { page, errors } = await openPage(`${server.url}#token=${server.token}`);
+    await page.locator('#feed-state[data-state="live"]').waitFor();
+    expect(page.url()).not.toContain('token'); // taken out of the address bar
+    await until('some book to build', () => machine.getBook(0).depth(20).bids.length >= 8);
+    await page.click('#pause');
+    await until('the demo to pause', () => source.status().paused);
+    await expectLadderLikeEngine(page, machine, 0);
+
+    // A bid price picked on the ladder, a size and a trader typed, and Buy.
+    const row = page.locator('.ladder .row.bid[data-price]').nth(3);
+    const price = Number(await row.getAttribute('data-price'));
+    await row.click();
+    expect(await page.inputValue('#f-price')).toBe(String(price));
+    await page.fill('#f-trader', '4242');
+    await page.fill('#f-size', 'abc');
+    await page.click('#entry button[type=submit]');
+    await expect.poll(() => page.locator('.field-error[data-for="size"]').textContent()).toBe('size must be a positive safe integer, got NaN');
+    await page.fill('#f-size', '7');
+    await page.fill('#f-token', '');
+    await page.click('#entry button[type=submit]');
+    await expect.poll(() => page.locator('.field-error[data-for="token"]').textContent()).toMatch(/token/);
+    await page.fill('#f-token', server.token as string);
+    await page.click('#entry button[type=submit]');
+    await expect.poll(() => page.locator('.result').textContent()).toMatch(/^order \d+ resting: filled 0, 7 resting$/);
+    const orderId = Number(await page.locator('.result').getAttribute('data-order-id'));
+    expect(machine.order(orderId)).toMatchObject({ trader: 4242, asset: 0, side: 'bid', price, remaining: 7 });
+
+    // The trader's open orders show it, and the ladder marks its level and counts its size.
+    await page.locator(`.audit button[data-cancel="${orderId}"]`).waitFor();
+    await expectLadderLikeEngine(page, machine, 0);
+    expect(await page.locator(`.ladder .row.bid.mine[data-price="${price}"]`).count()).toBe(1);
+
+    await page.click(`.audit button[data-cancel="${orderId}"]`);
+    await until('the order to be cancelled', () => machine.order(orderId) === undefined);
+    await page.locator(`.audit button[data-cancel="${orderId}"]`).waitFor({ state: 'detached' });
+    await expect.poll(() => page.locator('.result').textContent()).toBe('cancelled');
+    await expectLadderLikeEngine(page, machine, 0);
+    expect(errors).toEqual([]);
+  });
+});

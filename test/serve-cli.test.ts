@@ -1,0 +1,89 @@
+// `lobcore serve` as a user runs it: flags checked before anything starts (exit 2, one line),
+// then a server that prints its page and token, serves the page and the feed, and stops cleanly
+// on Ctrl-C.
+import * as fs from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { samplePath } from '../src/lobster/index.js';
+import { expectBadInput, finished, lobcore, start } from './helpers/cli.js';
+import { until } from './helpers/serve.js';
+
+const MSFT = samplePath('msftHeadMessages');
+
+let scratch: string;
+beforeAll(() => {
+  scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'lobcore-serve-cli-'));
+});
+afterAll(() => {
+  fs.rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('lobcore serve: bad input', () => {
+  it('refuses every bad combination of flags with one line and exit 2, listening on nothing', async () => {
+    expectBadInput(await lobcore('serve'), /choose exactly one source: --replay <file>, --demo or --db <dir>/);
+    expectBadInput(await lobcore('serve', '--demo', '--replay', MSFT), /choose exactly one source/);
+    expectBadInput(await lobcore('serve', '--demo', '--speed', '3'), /--speed.*'3'.*1, 10, max/);
+    expectBadInput(await lobcore('serve', '--demo', '--port', '70000'), /--port.*a port from 0 to 65535/);
+    expectBadInput(await lobcore('serve', '--demo', '--orderbook', MSFT), /--orderbook goes with --replay/);
+    expectBadInput(await lobcore('serve', '--replay', path.join(scratch, 'missing.csv')), /missing\.csv: no such file or directory/);
+    expectBadInput(await lobcore('serve', '--db', path.join(scratch, 'no-db')), /no-db: no such directory/);
+    expectBadInput(await lobcore('serve', '--db', scratch), /is not a lobcore database/);
+    expectBadInput(await lobcore('serve', '--db', scratch, '--speed', '10'), /--speed goes with --replay or --demo/);
+    const bad = path.join(scratch, 'bad_message.csv');
+    fs.writeFileSync(bad, '34200.1,1,5,100,300000,1\n34200.2,9,5,100,300000,1\n');
+    expectBadInput(await lobcore('serve', '--replay', bad), /bad_message\.csv: .*row 2/);
+  });
+
+  it('a port in use is bad input, named', async () => {
+    const holder: Server = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = (holder.address() as { port: number }).port;
+    try {
+      expectBadInput(await lobcore('serve', '--demo', '--port', String(port)), new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use`));
+    } finally {
+      holder.close();
+    }
+  });
+});
+
+describe('lobcore serve: running', () => {
+  it('prints the page and the token, serves the page and the feed, and stops on Ctrl-C', async () => {
+    const child = start('serve', '--replay', MSFT, '--speed', '10', '--port', '0', '--allow-orders');
+    await until('the page line', () => /page\s+http/.test(child.out.stdout) || child.exitCode !== null);
+    expect(child.out.stdout).toMatch(/^lobcore serve: replaying MSFT_2012-06-21_level50_head1950_message\.csv\.gz \(1,950 messages, seeded from MSFT_2012-06-21_level50_head1950_orderbook\.csv\.gz\) at 10x$/m);
+    const [, url, token] = /page\s+(http:\/\/127\.0\.0\.1:\d+\/)#token=([0-9a-f]{32})/.exec(child.out.stdout) ?? [];
+    expect(child.out.stdout).toContain(`orders  on, with the token ${token}`);
+    const page = await fetch(url);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('lobcore');
+
+    const origin = url.replace(/\/$/, '');
+    const socket = new WebSocket(`${origin.replace('http', 'ws')}/feed`, { origin });
+    const frames: { type: string; source?: { mode: string; assets: { name: string }[] }; orders?: boolean }[] = [];
+    socket.on('message', (data) => frames.push(JSON.parse(data.toString())));
+    await until('hello', () => frames.length > 0);
+    expect(frames[0]).toMatchObject({ type: 'hello', orders: true, source: { mode: 'replay', assets: [{ name: 'MSFT' }] } });
+    socket.close();
+
+    child.kill('SIGINT');
+    const run = await finished(child);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toBe('');
+  });
+
+  it('orders are off unless asked for, and a wide --host is warned about', async () => {
+    const child = start('serve', '--demo', '--port', '0', '--host', '0.0.0.0');
+    await until('the page line', () => /page\s+http/.test(child.out.stdout) || child.exitCode !== null);
+    expect(child.out.stdout).toMatch(/playing the demo flow, 6 assets at 1x/);
+    expect(child.out.stdout).toMatch(/page\s+http:\/\/127\.0\.0\.1:\d+\/\n/);
+    expect(child.out.stdout).toContain('orders  off (start with --allow-orders to trade from the page)');
+    expect(child.out.stdout).not.toContain('token');
+    child.kill('SIGTERM');
+    const run = await finished(child);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('lobcore: warning: listening on 0.0.0.0, reachable from other machines\n');
+  });
+});

@@ -1,0 +1,317 @@
+// `lobcore serve`'s server over real WebSockets: the page's own feed client keeps the books equal
+// to the engine's, gaps resynchronise, a stalled page is cut off while matching goes on, and
+// everything that is not ours is refused without changing anything.
+import { request } from 'node:http';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DemoOrderFlow } from '../src/cli/demo-flow.js';
+import { CoreStateMachine } from '../src/state/index.js';
+import { DatabaseSource } from '../src/serve/database-source.js';
+import { DemoSource } from '../src/serve/demo-source.js';
+import { REPLAY_ASSET, ReplaySource, loadReplay } from '../src/serve/replay-source.js';
+import { samplePath } from '../src/lobster/index.js';
+import type { MarketMachine } from '../src/serve/feed.js';
+import type { LobServer } from '../src/serve/server.js';
+import { RawSocket, engineDepth, openMachine, originOf, pageClient, serve, until, type PageClient } from './helpers/serve.js';
+
+const ASSETS = 4;
+
+let cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  cleanups = [];
+});
+
+function later(cleanup: () => Promise<void> | void): void {
+  cleanups.push(cleanup);
+}
+
+/** A machine and a demo source that is never started: the test drives the flow itself, block by block. */
+async function drivenByTest(options: Parameters<typeof openMachine>[0] = {}): Promise<{ machine: MarketMachine; source: DemoSource; flow: DemoOrderFlow }> {
+  const machine = await openMachine(options);
+  later(() => machine.close());
+  const source = new DemoSource(machine, { speed: 1, paused: true, assets: ASSETS });
+  const flow = new DemoOrderFlow({ seed: 3, assets: ASSETS, ordersPerBlock: 60 });
+  return { machine, source, flow };
+}
+
+async function started(machine: MarketMachine, source: DemoSource, options: Parameters<typeof serve>[2] = {}): Promise<LobServer> {
+  const server = await serve(machine, source, options);
+  later(() => server.close());
+  return server;
+}
+
+function client(server: LobServer): PageClient {
+  const page = pageClient(server);
+  later(() => page.close());
+  return page;
+}
+
+async function block(machine: MarketMachine, flow: DemoOrderFlow): Promise<void> {
+  const height = machine.height + 1;
+  machine.setHeight(height);
+  flow.runBlock(height, machine);
+  await machine.flush();
+}
+
+/** Waits until the page's book has caught up with the engine, then compares every level. */
+async function expectSameBook(page: PageClient, machine: MarketMachine, asset: number): Promise<void> {
+  const seq = machine.bookSnapshot(asset, 1).seq;
+  await until(`page at seq ${seq} of asset ${asset}`, () => page.book.synced && page.book.seq === seq);
+  expect(page.book.depth(), `asset ${asset} at seq ${seq}`).toEqual(engineDepth(machine, asset));
+}
+
+describe('the feed to a page', () => {
+  it('snapshot plus deltas equal the engine depth after every flush, for each asset watched', async () => {
+    const { machine, source, flow } = await drivenByTest();
+    for (let i = 0; i < 5; i++) await block(machine, flow); // pages join a book already built
+    const server = await started(machine, source);
+    const pages = Array.from({ length: ASSETS }, () => client(server));
+    await until('hello', () => pages.every((p) => p.hello !== null));
+    pages.forEach((page, asset) => page.watch(asset));
+    for (let i = 0; i < 40; i++) {
+      await block(machine, flow);
+      for (let asset = 0; asset < ASSETS; asset++) await expectSameBook(pages[asset], machine, asset);
+    }
+    for (const page of pages) {
+      expect(page.counts.gaps).toBe(0);
+      expect(page.counts.deltas).toBeGreaterThan(0);
+      expect(page.trades.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('a gap in the sequence makes the page resynchronise from a fresh snapshot', async () => {
+    // A feed subscription that may fall only 50 messages behind: a burst of commands with no
+    // pause between them cuts the server's subscription off, it resubscribes, and the messages
+    // in between are gone. The page sees the gap in the sequence.
+    const { machine, source, flow } = await drivenByTest();
+    const server = await started(machine, source, { limits: { feedBuffer: 50 } });
+    const page = client(server);
+    await until('hello', () => page.hello !== null);
+    await expectSameBook(page, machine, 0);
+    const snapshots = page.counts.snapshots;
+    for (let i = 0; i < 6; i++) {
+      const height = machine.height + 1;
+      machine.setHeight(height);
+      flow.runBlock(height, machine); // 360 commands, no await between them
+    }
+    await until('the server to resubscribe', () => server.feedRestarts > 0);
+    for (let i = 0; i < 5; i++) await block(machine, flow); // the flow goes on; the page catches up
+    await until('a gap seen by the page', () => page.counts.gaps > 0);
+    await expectSameBook(page, machine, 0);
+    expect(page.counts.snapshots).toBeGreaterThan(snapshots);
+  });
+
+  it('a page that stops acknowledging is cut off while matching goes on, and others stay in sync', async () => {
+    const machine = await openMachine();
+    later(() => machine.close());
+    const source = new DemoSource(machine, { speed: 'max', assets: ASSETS });
+    later(() => source.stop());
+    const server = await started(machine, source, { limits: { windowBytes: 16 * 1024, stallMs: 200 } });
+    const healthy = client(server);
+    // One page reads but never acknowledges; another stops reading its socket altogether.
+    const silent = await RawSocket.open(server);
+    later(() => silent.close());
+    const stalled = await RawSocket.open(server);
+    later(() => stalled.close());
+    await silent.next('hello');
+    await stalled.next('hello');
+    silent.send(JSON.stringify({ type: 'subscribe', asset: 0 }));
+    stalled.send(JSON.stringify({ type: 'subscribe', asset: 0 }));
+    stalled.socket.pause();
+    source.start();
+    const heightAtStart = machine.height;
+    await until('both stalled pages cut off', () => server.stats.cutOff >= 2);
+    const heightAtCutOff = machine.height;
+    expect(heightAtCutOff).toBeGreaterThan(heightAtStart);
+    await until('matching to go on after the cut-off', () => machine.height > heightAtCutOff + 10);
+    await until('the silent page to be told', () => silent.closeCode !== null);
+    expect(silent.closeCode).toBe(4008);
+    source.pause();
+    await expectSameBook(healthy, machine, 0);
+    expect(healthy.state).toBe('live');
+  });
+
+  it('a page controls the replay: speed and pause; at full speed its frames are coalesced', async () => {
+    const machine = await openMachine();
+    later(() => machine.close());
+    const input = loadReplay(samplePath('msftHeadMessages'));
+    const source = new ReplaySource(machine, input, { speed: 1, paused: true });
+    later(() => source.stop());
+    const server = await serve(machine, source, {});
+    later(() => server.close());
+    source.start();
+    const page = client(server);
+    await expectSameBook(page, machine, REPLAY_ASSET); // the seeded book, before any message
+    expect(machine.height).toBe(0);
+    page.control('speed', 'max');
+    await until('a status at full speed', () => page.status?.playback?.speed === 'max');
+    expect(page.status?.playback?.paused).toBe(true);
+    page.control('resume');
+    await until('the replay to finish', () => page.status?.playback?.done === true);
+    expect(source.status()).toMatchObject({ done: true, position: input.messages.count, total: input.messages.count });
+    await expectSameBook(page, machine, REPLAY_ASSET);
+    const messages = machine.bookSnapshot(REPLAY_ASSET, 1).seq;
+    expect(messages).toBeGreaterThan(1000);
+    // Thousands of feed messages, a handful of frames: each frame merges what arrived in its tick.
+    expect(page.counts.deltas).toBeLessThan(messages / 10);
+  });
+
+  it('the books of a database (RocksDB on disk) are served as stored', async () => {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'lobcore-serve-db-'));
+    later(() => fs.rmSync(directory, { recursive: true, force: true }));
+    const writer = await CoreStateMachine.open({ path: directory });
+    const flow = new DemoOrderFlow({ seed: 9, assets: 3, ordersPerBlock: 50 });
+    for (let height = 1; height <= 20; height++) {
+      writer.setHeight(height);
+      flow.runBlock(height, writer);
+    }
+    await writer.close();
+    const machine = await openMachine({ path: directory });
+    later(() => machine.close());
+    const source = new DatabaseSource(machine, directory);
+    expect(source.info.assets.map((a) => a.asset)).toEqual([0, 1, 2]);
+    const server = await serve(machine, source, {});
+    later(() => server.close());
+    const page = client(server);
+    await until('hello', () => page.hello !== null);
+    for (const asset of [0, 1, 2]) {
+      page.watch(asset);
+      await expectSameBook(page, machine, asset);
+    }
+    const answer = await RawSocket.open(server);
+    later(() => answer.close());
+    answer.send(JSON.stringify({ type: 'control', action: 'pause' }));
+    expect(await answer.next('error')).toMatchObject({ code: 'NO_PLAYBACK' });
+  });
+});
+
+describe('refusals: nothing changes', () => {
+  it('malformed frames get an error frame each, change nothing, and the connection keeps working', async () => {
+    const { machine, source, flow } = await drivenByTest();
+    for (let i = 0; i < 3; i++) await block(machine, flow);
+    const server = await started(machine, source, { allowOrders: true, token: 'secret' });
+    const socket = await RawSocket.open(server);
+    later(() => socket.close());
+    await socket.next('hello');
+    const hash = machine.stateHash();
+    const bad: [string | Buffer, RegExp][] = [
+      ['not json', /one JSON object/],
+      ['[1,2]', /one JSON object/],
+      ['{"type":"launch"}', /unknown frame type "launch"/],
+      ['{"type":"subscribe"}', /subscribe\.asset must be a non-negative safe integer/],
+      ['{"type":"subscribe","asset":-1}', /subscribe\.asset/],
+      ['{"type":"ack","n":"7"}', /ack\.n/],
+      ['{"type":"control","action":"rewind"}', /control\.action must be one of pause, resume, speed/],
+      ['{"type":"control","action":"speed","speed":"3"}', /control\.speed must be one of 1, 10, max/],
+      ['{"type":"order","id":1,"kind":"stop","fields":{}}', /order\.kind/],
+      ['{"type":"order","id":1,"kind":"limit","token":"secret","fields":{"timestamp":1}}', /order\.fields\.timestamp is not a field of a limit order/],
+      ['{"type":"order","id":1,"kind":"limit","token":"secret","fields":[]}', /order\.fields must be an object/],
+      ['{"type":"audit","id":2}', /exactly one of orderId and trader/],
+      [Buffer.from([1, 2, 3]), /binary frames/],
+    ];
+    for (const [frame, message] of bad) {
+      const from = socket.frames.length;
+      socket.send(frame);
+      const error = await socket.next('error', from);
+      expect(error.code, String(frame)).toBe('BAD_FRAME');
+      expect(error.message, String(frame)).toMatch(message);
+    }
+    expect(machine.stateHash()).toBe(hash);
+    const from = socket.frames.length;
+    socket.send(JSON.stringify({ type: 'subscribe', asset: 1 }));
+    const snapshot = await socket.next('snapshot', from);
+    expect(snapshot.seq).toBe(machine.bookSnapshot(1, 1).seq);
+    // A frame larger than the limit closes the connection (1009), still changing nothing.
+    socket.send(JSON.stringify({ type: 'audit', id: 1, trader: 'x'.repeat(20_000) }));
+    await until('the oversized frame to close the socket', () => socket.closeCode !== null);
+    expect(socket.closeCode).toBe(1009);
+    expect(machine.stateHash()).toBe(hash);
+  });
+
+  it('order entry is refused without --allow-orders, and without the right token', async () => {
+    const { machine, source, flow } = await drivenByTest();
+    await block(machine, flow);
+    const hash = machine.stateHash();
+    const order = { type: 'order', kind: 'limit', fields: { trader: '7', asset: 0, side: 'bid', price: '9000', size: '5' } };
+
+    const closed = await started(machine, source, { allowOrders: false, token: 'secret' });
+    expect(closed.token).toBeNull();
+    const refused = client(closed);
+    await until('hello', () => refused.hello !== null);
+    await expect(refused.request({ ...order, token: 'secret' })).rejects.toMatchObject({ code: 'ORDERS_DISABLED' });
+
+    const open = await started(machine, source, { allowOrders: true, token: 'secret' });
+    const page = client(open);
+    await until('hello', () => page.hello !== null);
+    await expect(page.request(order)).rejects.toMatchObject({ code: 'TOKEN_REQUIRED' });
+    await expect(page.request({ ...order, token: 'guess' })).rejects.toMatchObject({ code: 'BAD_TOKEN' });
+    expect(machine.stateHash()).toBe(hash);
+
+    // The engine's own rules, its own words, next to the field they name.
+    const fieldErrors: [Record<string, unknown>, string, RegExp][] = [
+      [{ price: '12.5' }, 'price', /^price must be a positive safe integer, got 12\.5$/],
+      [{ price: 'abc' }, 'price', /^price must be a positive safe integer, got NaN$/],
+      [{ size: '' }, 'size', /^size must be a positive safe integer, got undefined \(missing\)$/],
+      [{ trader: '-1' }, 'trader', /^trader must be a non-negative safe integer, got -1$/],
+      [{ side: 'long' }, 'side', /^side must be one of bid, ask, got "long"$/],
+    ];
+    for (const [change, field, message] of fieldErrors) {
+      const answer = await page.request({ ...order, token: 'secret', fields: { ...order.fields, ...change } });
+      expect(answer).toMatchObject({ type: 'orderError', field });
+      expect(answer.message).toMatch(message);
+    }
+    expect(machine.stateHash()).toBe(hash);
+
+    const placed = await page.request({ ...order, token: 'secret' });
+    expect(placed).toMatchObject({ type: 'orderResult', kind: 'limit', result: { status: 'resting', remaining: 5 } });
+    const orderId = (placed.result as { orderId: number }).orderId;
+    expect(machine.order(orderId)).toMatchObject({ trader: 7, price: 9000, remaining: 5 });
+    const notYours = await page.request({ type: 'order', kind: 'cancel', token: 'secret', fields: { trader: '8', asset: 0, orderId: String(orderId) } });
+    expect(notYours).toMatchObject({ type: 'orderResult', result: { ok: false, reason: 'NOT_OWNER' } });
+    const cancelled = await page.request({ type: 'order', kind: 'cancel', token: 'secret', fields: { trader: '7', asset: 0, orderId: String(orderId) } });
+    expect(cancelled).toMatchObject({ type: 'orderResult', result: { ok: true } });
+    expect(machine.order(orderId)).toBeUndefined();
+    const trail = await page.request({ type: 'audit', orderId });
+    expect((trail.events as { kind: string }[]).map((e) => e.kind)).toEqual(['accepted', 'rested', 'removed']);
+    expect(trail.order).toMatchObject({ status: 'cancelled', reason: 'CANCELLED_BY_USER' });
+  });
+
+  it('a foreign Origin, a missing Origin and a foreign Host are refused; plain HTTP changes nothing', async () => {
+    const { machine, source } = await drivenByTest();
+    const server = await started(machine, source, { allowOrders: true, token: 'secret' });
+    await expect(RawSocket.open(server, { origin: 'http://evil.example' })).rejects.toMatchObject({ status: 403 });
+    await expect(RawSocket.open(server, { origin: `http://localhost:${server.port + 1}` })).rejects.toMatchObject({ status: 403 });
+    await expect(RawSocket.open(server, { origin: undefined })).rejects.toMatchObject({ status: 403 });
+    // DNS rebinding: a page of evil.example whose name now resolves to 127.0.0.1.
+    await expect(RawSocket.open(server, { origin: 'http://evil.example:80', headers: { Host: 'evil.example' } })).rejects.toMatchObject({ status: 403 });
+    expect(server.stats.refused).toBe(4);
+    expect(server.stats.connected).toBe(0);
+    const ok = await RawSocket.open(server, { origin: `http://localhost:${server.port}` });
+    later(() => ok.close());
+    await ok.next('hello');
+
+    const http = (method: string, pathname: string, headers: Record<string, string> = {}) =>
+      new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: server.port, method, path: pathname, headers }, (response) => {
+          let body = '';
+          response.setEncoding('utf8').on('data', (chunk: string) => { body += chunk; });
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const page = await http('GET', '/');
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('<script type="module" src="app.js">');
+    expect(page.headers['content-security-policy']).toMatch(/script-src 'self'/);
+    expect(page.headers['x-frame-options']).toBe('DENY');
+    expect((await http('GET', '/feed-client.js')).headers['content-type']).toMatch(/text\/javascript/);
+    expect((await http('GET', '/../package.json')).status).toBe(404);
+    expect((await http('GET', '/', { Host: 'evil.example' })).status).toBe(403);
+    expect((await http('POST', '/', { Origin: 'http://evil.example' })).status).toBe(403);
+    expect((await http('POST', '/', { Origin: originOf(server) })).status).toBe(405);
+  });
+});

@@ -1,0 +1,82 @@
+// The page: wires the feed client to the views and renders at most once per animation frame,
+// however many frames arrive.
+import { AuditPanel } from './audit.js';
+import { DepthChart } from './depth-chart.js';
+import { FeedClient } from './feed-client.js';
+import { Ladder } from './ladder.js';
+import { MarketBar } from './market-bar.js';
+import { OrderEntry } from './order-entry.js';
+import { Tape } from './tape.js';
+
+/** The order-entry token arrives in the link's fragment (never sent to the server); it is kept for the tab only. */
+function takeToken() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const token = params.get('token');
+  if (token !== null) {
+    sessionStorage.setItem('lobcore-token', token);
+    history.replaceState(null, '', location.pathname);
+  }
+  return sessionStorage.getItem('lobcore-token') ?? '';
+}
+
+const byId = (id) => document.getElementById(id);
+const assetInfo = (id = client.asset) => client.hello?.source.assets.find((a) => a.asset === id);
+
+const client = new FeedClient({ url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/feed`, onChange: changed });
+const bar = new MarketBar({ client, onAsset: (asset) => client.watch(asset) });
+const entry = new OrderEntry(byId('entry'), { client, asset: () => assetInfo(), token: takeToken(), onDone: (trader) => {
+  if (audit.query === null || audit.query.trader !== undefined) void audit.showTrader(Number(trader));
+} });
+const audit = new AuditPanel(byId('audit'), {
+  client,
+  asset: (id) => assetInfo(id),
+  canCancel: (trader) => client.hello?.orders === true && String(trader) === entry.trader.trim(),
+  onCancel: (order) => void entry.cancel(order),
+  onTrader: (trader, open) => {
+    if (String(trader) !== entry.trader.trim()) return;
+    mine = { bid: new Set(), ask: new Set() };
+    for (const order of open) if (order.asset === client.asset) mine[order.side].add(order.price);
+    changed('audit');
+  },
+});
+const ladder = new Ladder(byId('ladder'), { onPick: ({ price }) => entry.setPrice(price) });
+const depth = new DepthChart(byId('depth'));
+const tape = new Tape(byId('tape'), { onPick: (trade) => void audit.showOrder(trade[4]) });
+
+let scheduled = false;
+/** Prices where the order-entry trader's open orders rest, by side (from the last look at that trader). */
+let mine = { bid: new Set(), ask: new Set() };
+let tradesSeen = 0;
+
+function changed(reason) {
+  if (reason === 'hello') {
+    bar.setup(client.hello, client.asset);
+    entry.enable(client.hello.orders);
+  }
+  if (reason === 'delta' && client.trades.length !== tradesSeen) refreshTraderTrail();
+  if (!scheduled) {
+    scheduled = true;
+    requestAnimationFrame(render);
+  }
+}
+
+/** The trader shown in the audit panel traded: their trail changed. */
+function refreshTraderTrail() {
+  tradesSeen = client.trades.length;
+  const trader = audit.query?.trader;
+  if (trader === undefined) return;
+  const last = client.trades.at(-1);
+  if (last !== undefined && (last[5] === trader || last[6] === trader)) void audit.refresh();
+}
+
+function render() {
+  scheduled = false;
+  const info = assetInfo();
+  document.body.dataset.state = client.state;
+  bar.render(info);
+  ladder.render(client.book, info, mine);
+  depth.render(client.book, info);
+  tape.render(client.trades, info, client.hello?.source.clock ?? 'wall');
+}
+
+client.connect();
