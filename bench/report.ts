@@ -128,6 +128,18 @@ export function evaluateTargets(report: BenchReport): Target[] {
     name: `WASM (${best?.engine ?? 'n/a'}) vs nodejs-order-book, steady`, goal: '>= 100x',
     actual: vsNob === undefined ? 'not measured' : `${fmt(vsNob, 1)}x`, met: vsNob === undefined ? null : vsNob >= 100,
   });
+  // Issue 9: the JS engine is a real engine, so the afternoon-project book must never beat it.
+  const jsVsNaive = report.measurements.flatMap((m) => {
+    const naive = find(report, m.workload, 'naive');
+    if ((m.engine !== 'js' && m.engine !== 'js-batch') || !m.throughput || !naive?.throughput) return [];
+    return [{ at: `${m.workload}, ${m.engine}`, ratio: m.throughput.opsPerSec.median / naive.throughput.opsPerSec.median }];
+  });
+  const worst = jsVsNaive.reduce<(typeof jsVsNaive)[number] | undefined>((a, b) => (a === undefined || b.ratio < a.ratio ? b : a), undefined);
+  targets.push({
+    name: 'JS vs naive JS, per call and batched, every workload', goal: '>= 1x',
+    actual: worst === undefined ? 'not measured' : `${fmt(worst.ratio)}x at worst (${worst.at})`,
+    met: worst === undefined ? null : worst.ratio >= 1,
+  });
   const wasmMemory = 'results' in report.memory ? report.memory.results.find((m) => m.engine === 'wasm' || m.engine === 'wasm-batch') : undefined;
   const perOrder = wasmMemory?.engineBytesPerOrder;
   targets.push({

@@ -246,7 +246,9 @@ export class WasmCore implements MatchingCore {
   }
 
   get eventCount(): number {
-    return this.out[OUT_EVENT_COUNT];
+    // `| 0`: read from a Float64Array the count is a heap number, and stored into the host's
+    // EventList it would change that object's hidden class (test/hidden-classes.test.ts).
+    return this.out[OUT_EVENT_COUNT] | 0;
   }
 
   runBatch(commands: Float64Array, count: number): number {

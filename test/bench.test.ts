@@ -104,7 +104,7 @@ describe('benchmark suite (--tiny)', () => {
         expect(b.bytesOnDiskPerOrder).toBeGreaterThan(0);
       }
     }
-    expect(written.targets).toHaveLength(6);
+    expect(written.targets).toHaveLength(7);
     for (const t of written.targets) expect([true, false, null]).toContain(t.met);
   });
 
