@@ -16,8 +16,10 @@ export interface WorkloadInfo {
   streamCommands: number;
   restingAfterPrelude: number;
   restingAtEnd: number;
-  /** Shares of the stream: resting (GTC) limits, marketable orders (market and IOC), cancels, reduces. */
-  mix: { limit: number; marketable: number; cancel: number; reduce: number };
+  /** Shares of the stream: resting (GTC) limits, marketable orders (market and IOC), cancels, reduces, stops. */
+  mix: { limit: number; marketable: number; cancel: number; reduce: number; stop: number };
+  /** Workloads with stops: per the reference book, in one pass of the stream. */
+  stops?: { placed: number; triggered: number; longestCascade: number; pendingAfterPrelude: number; pendingAtEnd: number };
 }
 
 export interface EngineInfo {
@@ -57,6 +59,10 @@ export interface Verification {
   commands: number;
   restingOrders: number;
   expectedResting: number;
+  pendingStops: number;
+  expectedPending: number;
+  /** False where the engine's results do not tell the lots filled (then filledVolume is not compared). */
+  volumeChecked: boolean;
   filledVolume: number;
   expectedFilledVolume: number;
   idMismatches: number;
@@ -75,6 +81,17 @@ export interface MemoryMeasurement {
   gcExposed: boolean;
 }
 
+/**
+ * What a population of pending stops costs the steady flow: steady-stops (steady's commands over
+ * its book plus parked stops) over steady, per engine, each engine measuring the two back to back.
+ */
+export interface PendingStopsCost {
+  /** Stops pending in steady-stops' book, and how many one pass of its stream triggers. */
+  pendingStops: number;
+  triggered: number;
+  engines: { engine: EngineId; steady: Spread; steadyStops: Spread; ratio: number }[];
+}
+
 export interface Target {
   name: string;
   goal: string;
@@ -91,6 +108,7 @@ export interface BenchReport {
   engines: EngineInfo[];
   measurements: Measurement[];
   memory: { workload: 'growing'; results: MemoryMeasurement[] } | { status: 'not run'; reason: string };
+  pendingStopsCost: PendingStopsCost | { status: 'not run'; reason: string };
   persistence: PersistenceReport;
   cluster?: ClusterBenchReport;
   targets: Target[];

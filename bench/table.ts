@@ -29,7 +29,11 @@ export function renderReport(report: BenchReport): string {
   for (const w of report.workloads) {
     out.push('');
     out.push(`${w.name}: ${w.description}`);
-    out.push(`  ${w.streamCommands.toLocaleString('en-US')} timed commands (limit ${pct(w.mix.limit)}, cancel ${pct(w.mix.cancel)}, marketable ${pct(w.mix.marketable)}${w.mix.reduce > 0 ? `, reduce ${pct(w.mix.reduce)}` : ''}); ${w.restingAfterPrelude.toLocaleString('en-US')} resting at start, ${w.restingAtEnd.toLocaleString('en-US')} at end`);
+    out.push(`  ${w.streamCommands.toLocaleString('en-US')} timed commands (limit ${pct(w.mix.limit)}, cancel ${pct(w.mix.cancel)}, marketable ${pct(w.mix.marketable)}${w.mix.reduce > 0 ? `, reduce ${pct(w.mix.reduce)}` : ''}${w.mix.stop > 0 ? `, stop ${pct(w.mix.stop)}` : ''}); ${w.restingAfterPrelude.toLocaleString('en-US')} resting at start, ${w.restingAtEnd.toLocaleString('en-US')} at end`);
+    if (w.stops) {
+      const st = w.stops;
+      out.push(`  stops per pass: ${st.pendingAfterPrelude.toLocaleString('en-US')} pending at start, ${st.placed.toLocaleString('en-US')} placed, ${st.triggered.toLocaleString('en-US')} triggered (at most ${st.longestCascade.toLocaleString('en-US')} by one command), ${st.pendingAtEnd.toLocaleString('en-US')} pending at end`);
+    }
     const rows = [['  engine', 'median', 'min-max', 'samples', 'vs JS', 'vs nob', 'verified']];
     for (const meas of report.measurements.filter((x) => x.workload === w.name)) {
       const row = throughputRow(report, meas);
@@ -60,6 +64,8 @@ export function renderReport(report: BenchReport): string {
     out.push(`  ${report.memory.status}: ${report.memory.reason}`);
   }
   out.push('');
+  out.push(...renderPendingStopsCost(report));
+  out.push('');
   out.push('PERSISTENCE (CoreStateMachine + RocksDB)');
   const p = report.persistence;
   if (p.status !== 'ok') {
@@ -83,6 +89,19 @@ export function renderReport(report: BenchReport): string {
   for (const t of report.targets) rows.push([`  ${t.name}`, t.goal, t.actual, t.met === null ? 'not measured' : t.met ? 'MET' : 'MISSED']);
   out.push(pad(rows));
   return out.join('\n');
+}
+
+function renderPendingStopsCost(report: BenchReport): string[] {
+  const cost = report.pendingStopsCost;
+  if (!('engines' in cost)) return ['PENDING STOPS on the steady flow', `  ${cost.status}: ${cost.reason}`];
+  const out = [`PENDING STOPS on the steady flow: steady-stops (${cost.pendingStops.toLocaleString('en-US')} pending, ${cost.triggered} triggered per pass) over steady, each engine measuring both back to back`];
+  const rows = [['  engine', 'steady', 'min-max', 'steady-stops', 'min-max', 'ratio']];
+  for (const e of cost.engines) {
+    rows.push([`  ${e.engine}`, formatCount(e.steady.median), `${formatCount(e.steady.min)}-${formatCount(e.steady.max)}`,
+      formatCount(e.steadyStops.median), `${formatCount(e.steadyStops.min)}-${formatCount(e.steadyStops.max)}`, `${e.ratio.toFixed(2)}x`]);
+  }
+  out.push(pad(rows));
+  return out;
 }
 
 function pct(x: number): string {

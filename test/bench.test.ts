@@ -72,6 +72,32 @@ describe('benchmark suite (--tiny)', () => {
     }
   });
 
+  it('runs the stop workloads: a tenth of stops with cascades, and steady with parked stops beside steady', () => {
+    const stops = written.workloads.find((w) => w.name === 'stops')!;
+    expect(stops.mix.stop).toBeGreaterThan(0.08);
+    expect(stops.mix.stop).toBeLessThan(0.12);
+    expect(stops.stops!.triggered).toBeGreaterThan(0);
+    expect(stops.stops!.longestCascade).toBeGreaterThan(1);
+    const steady = written.workloads.find((w) => w.name === 'steady')!;
+    const parked = written.workloads.find((w) => w.name === 'steady-stops')!;
+    expect(parked.streamCommands).toBe(steady.streamCommands);
+    expect(parked.mix).toEqual(steady.mix);
+    expect(parked.stops!.pendingAfterPrelude).toBeGreaterThan(0);
+    // The checked pass ends with stops pending; nodejs-order-book's results do not tell the lots filled.
+    for (const m of written.measurements.filter((x) => x.workload === 'stops' && x.status === 'ok')) {
+      expect(m.verification!.expectedPending, m.engine).toBeGreaterThan(0);
+      expect(m.verification!.volumeChecked, m.engine).toBe(m.engine !== 'nodejs-order-book');
+    }
+    const cost = written.pendingStopsCost;
+    if (!('engines' in cost)) throw new Error(`pending stops cost ${cost.status}: ${cost.reason}`);
+    expect(cost.pendingStops).toBe(parked.stops!.pendingAfterPrelude);
+    expect(cost.engines.map((e) => e.engine).sort()).toEqual([...ENGINE_IDS].sort());
+    for (const e of cost.engines) {
+      expect(Number.isFinite(e.ratio) && e.ratio > 0, e.engine).toBe(true);
+      expect(e.ratio).toBeCloseTo(e.steadyStops.median / e.steady.median, 10);
+    }
+  });
+
   it('measures memory per resting order at the end of the growing workload', () => {
     expect('results' in written.memory).toBe(true);
     if (!('results' in written.memory)) return;
