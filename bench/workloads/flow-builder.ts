@@ -176,14 +176,13 @@ export class FlowBuilder {
 
   private settle(id: number, result: OrderResult): void {
     if (result.orderId !== id) throw new Error(`workload generator: expected order id ${id}, mirror gave ${result.orderId}`);
-    // The fills include those of the stops the command triggered; some of those may rest.
+    // What came to rest first, then every maker the fills used up: the fills include those of
+    // the stops the command triggered, which may take what rested earlier in the same command.
+    if (result.status === 'resting') this.live.add(id);
+    for (const rested of this.mirror.restedByLast) this.live.add(rested);
     for (const fill of result.fills) {
       this.streamFilledVolume += fill.size;
       if (!this.mirror.order(fill.makerOrderId)) this.live.delete(fill.makerOrderId);
-    }
-    if (result.status === 'resting') this.live.add(id);
-    for (const rested of this.mirror.restedByLast) {
-      if (this.mirror.order(rested)) this.live.add(rested);
     }
     if (this.prelude !== null) {
       this.stopStats.triggered += this.mirror.triggeredByLast;
