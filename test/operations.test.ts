@@ -64,8 +64,23 @@ describe('per-call encoders and CommandBatch builders write the same records', (
       .map((req): Command => ({ op: 'modify', req })),
     fc.record({ trader, asset: fc.option(asset, { nil: undefined }) })
       .map(({ trader: t, asset: a }): Command => ({ op: 'cancelAll', req: a === undefined ? { trader: t } : { trader: t, asset: a } })),
+    fc.record({ trader, asset, side, budget: positive, timestamp: asset, protectionPrice: positive, clientOrderId: positive })
+      .map((req): Command => ({ op: 'market', req })),
+    fc.record({ trader, asset, side, size: positive, stopPrice: positive, price: positive, timestamp: asset,
+      timeInForce: fc.constantFrom('GTC' as const, 'IOC' as const, 'FOK' as const, 'POST_ONLY' as const), stp: fc.constantFrom('allow' as const, 'cancel_maker' as const), clientOrderId: positive })
+      .map((req): Command => ({ op: 'stop', req })),
+    fc.record({ trader, asset, side, size: positive, stopPrice: positive, protectionPrice: positive, timestamp: asset })
+      .map((req): Command => ({ op: 'stop', req })),
+    fc.record({ trader, asset, side, size: positive, a: positive, b: positive, stopLimitPrice: positive, timestamp: asset, clientOrderId: positive })
+      .filter(({ a, b }) => a !== b)
+      .map(({ a, b, ...req }): Command => ({
+        op: 'oco', req: { ...req, price: req.side === 'bid' ? Math.min(a, b) : Math.max(a, b), stopPrice: req.side === 'bid' ? Math.max(a, b) : Math.min(a, b) },
+      })),
   );
-  const METHOD = { limit: 'placeLimit', market: 'placeMarket', cancel: 'cancel', reduce: 'reduce', modify: 'modify', cancelAll: 'cancelAll' } as const;
+  const METHOD = {
+    limit: 'placeLimit', market: 'placeMarket', cancel: 'cancel', reduce: 'reduce', modify: 'modify', cancelAll: 'cancelAll',
+    stop: 'placeStop', oco: 'placeOco',
+  } as const;
 
   it('slot for slot, on every slot the operation uses', () => {
     fc.assert(fc.property(requests, (command) => {
