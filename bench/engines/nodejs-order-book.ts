@@ -47,7 +47,7 @@ export const nodejsOrderBookEngine: BenchEngine = {
   },
   cannotRun: () => undefined,
   caveat(workload) {
-    if (workload.stops !== undefined) return 'own trigger order; book checked, not volume';
+    if (workload.stops !== undefined) return 'book and pending stops checked, not filled volume';
     for (let i = 0; i < workload.stream.count; i++) {
       if (workload.stream.op[i] === Op.REDUCE) return 'reduce = modify(size): loses queue priority';
     }

@@ -5,10 +5,11 @@
 // - stops: the steady mix with one command in ten a stop a few ticks beyond the last trade
 //   price, both sides; one market order in twenty a sweep through several levels. Stops then
 //   trigger in cascades: a trade crosses a stop, the stop enters as a market order, its trades
-//   cross the next one. Quotes sit behind the touch of the last trade price and stop-limits
-//   are priced at their stop price, so bids stay at or below the last trade price and asks at or
-//   above it: buys only raise the price and sells only lower it, where nodejs-order-book's
-//   trigger rules agree with lobcore's (docs/stops-vs-nodejs-order-book.md).
+//   cross the next one. Quotes sit behind the touch of the last trade price on even prices and
+//   stop-limits are priced at their stop price, on odd ones (stopLimitPrice), so bids stay at or
+//   below the last trade price and asks at or above it: buys only raise the price and sells
+//   only lower it, where nodejs-order-book's trigger rules agree with lobcore's
+//   (docs/stops-vs-nodejs-order-book.md), and it ends a pass with the reference book.
 // - steady-stops: the steady workload's own commands (same shape, same seed: the same stream up
 //   to the first trigger) over the same book plus a population of pending stops parked far from
 //   the touch, so few trigger. Its ratio over steady in the same run is what pending stops cost
@@ -48,8 +49,12 @@ export function stopsWorkload(scale: StopsScale, seed: number): Workload {
   const meanBehind = 2;
   const shape: MixedFlowShape = {
     assets: 1, limitShare: 0.5, cancelShare: 0.4, limitSize: lots,
-    // Behind the touch, and on the right side of the last trade price when a side is empty.
-    limitPrice: (flow, p, asset, side) => passivePrice(flow, asset, side, flow.mirror.lastPrice(asset) ?? MID, p.geometric(1 / (1 + meanBehind))),
+    // Behind the touch, and on the right side of the last trade price when a side is empty;
+    // on an even price, moved away from the touch (see stopLimitPrice).
+    limitPrice: (flow, p, asset, side) => {
+      const price = passivePrice(flow, asset, side, flow.mirror.lastPrice(asset) ?? MID, p.geometric(1 / (1 + meanBehind)));
+      return side === SideCode.BID ? price - (price % 2) : price + (price % 2);
+    },
     marketSize: (p) => (p.chance(SWEEP_SHARE) ? p.between(SWEEP_LOTS.min, SWEEP_LOTS.max) : lots(p)),
   };
   const flow = new FlowBuilder();
@@ -72,7 +77,28 @@ function placeNearStop(flow: FlowBuilder, prng: Prng): void {
   const side = randomSide(prng);
   const distance = 1 + prng.geometric(1 / (1 + STOP_MEAN_DISTANCE));
   const stopPrice = side === SideCode.BID ? last + distance : last - distance;
-  flow.stop(randomTrader(prng), 1, side, lots(prng), stopPrice, prng.chance(STOP_LIMIT_SHARE) ? stopPrice : 0);
+  const trader = randomTrader(prng);
+  const size = lots(prng);
+  if (prng.chance(STOP_LIMIT_SHARE)) {
+    const limit = stopLimitPrice(side, stopPrice);
+    flow.stop(trader, 1, side, size, limit, limit);
+  } else {
+    flow.stop(trader, 1, side, size, stopPrice, 0);
+  }
+}
+
+/**
+ * A stop-limit's stop and limit price, at or beyond `from`: 1 mod 4 for a buy, 3 mod 4 for a
+ * sell, where quotes sit on even prices. Asks stay at or above the last trade price and bids at
+ * or below, so a triggered stop-limit never meets a maker at its price and rests: the order in
+ * which an engine enters the stops one command triggers then cannot change the book (where
+ * nodejs-order-book and lobcore differ: docs/stops-vs-nodejs-order-book.md, difference 4).
+ */
+function stopLimitPrice(side: number, from: number): number {
+  const bid = side === SideCode.BID;
+  let price = from;
+  while (price % 4 !== (bid ? 1 : 3)) price += bid ? 1 : -1;
+  return price;
 }
 
 export function steadyStopsWorkload(scale: SteadyScale & SteadyStopsScale, seed: number): Workload {
