@@ -83,13 +83,23 @@ export interface MemoryMeasurement {
 
 /**
  * What a population of pending stops costs the steady flow: steady-stops (steady's commands over
- * its book plus parked stops) over steady, per engine, each engine measuring the two back to back.
+ * its book plus parked stops) against steady, per engine, in alternating passes (bench/stops-cost.ts).
  */
 export interface PendingStopsCost {
-  /** Stops pending in steady-stops' book, and how many one pass of its stream triggers. */
+  /** Stops pending in steady-stops' book at the start of a pass. */
   pendingStops: number;
-  triggered: number;
-  engines: { engine: EngineId; steady: Spread; steadyStops: Spread; ratio: number }[];
+  /** Pairs of passes per engine. */
+  rounds: number;
+  engines: {
+    engine: EngineId;
+    /** Commands in one pass (a prefix of both streams), and the stops such a pass triggers. */
+    commands: number;
+    triggered: number;
+    /** Commands per CPU second over the rounds, and steady-stops over steady round by round. */
+    steady: Spread;
+    steadyStops: Spread;
+    ratio: Spread;
+  }[];
 }
 
 export interface Target {

@@ -21,7 +21,7 @@ import { evaluateTargets, REPORT_SCHEMA } from './report.js';
 import type { BenchReport, EngineInfo, Measurement, MemoryMeasurement, Verification, WorkloadInfo } from './report.js';
 import { renderReport } from './table.js';
 import { measureCluster, renderClusterSection } from './cluster.js';
-import { measurementOrder, pendingStopsCost } from './stops-cost.js';
+import { measurePendingStopsCost } from './stops-cost.js';
 import { measureThroughput, warmUp } from './throughput.js';
 import { buildWorkload } from './workloads/index.js';
 import type { Workload } from './workloads/index.js';
@@ -42,7 +42,8 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
     const unavailable = await engine.unavailable();
     engineInfos.push({ id: engine.id, label: engine.label, perCall: engine.perCall, ...(unavailable ? { unavailable } : {}) });
   }
-  const steps = options.workloads.length * (1 + engines.length) + (options.persistence ? 2 + scale.persistence.bookSizes.length : 0) + (options.cluster ? 1 : 0);
+  const stopsCostStep = options.workloads.includes('steady') && options.workloads.includes('steady-stops') ? 1 : 0;
+  const steps = options.workloads.length * (1 + engines.length) + stopsCostStep + (options.persistence ? 2 + scale.persistence.bookSizes.length : 0) + (options.cluster ? 1 : 0);
   const progress = createProgress(options.progress, steps);
   const timerFloor = timerFloorNs();
 
@@ -50,34 +51,38 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
   const measurements: Measurement[] = [];
   const memory: MemoryMeasurement[] = [];
   try {
-    // A group is one workload, or a pair each engine runs back to back (bench/stops-cost.ts).
-    for (const group of measurementOrder(options.workloads)) {
-      const built: Workload[] = [];
-      for (const name of group) {
-        progress.step(`generating ${name}`);
-        const workload = buildWorkload(name, scale, options.seed);
+    const built = new Map<string, Workload>();
+    for (const name of options.workloads) {
+      progress.step(`generating ${name}`);
+      const workload = buildWorkload(name, scale, options.seed);
+      progress.done();
+      if (typeof workload === 'string') {
+        for (const engine of engines) measurements.push({ workload: name, engine: engine.id, status: 'n/a', reason: workload });
         progress.done();
-        if (typeof workload === 'string') {
-          for (const engine of engines) measurements.push({ workload: name, engine: engine.id, status: 'n/a', reason: workload });
-          progress.done();
-          continue;
-        }
-        workloadInfos.push(describeWorkload(workload));
-        built.push(workload);
+        continue;
       }
+      workloadInfos.push(describeWorkload(workload));
+      built.set(name, workload);
       for (const engine of engines) {
-        for (const workload of built) {
-          progress.step(`${workload.name} / ${engine.id}`);
-          const unavailable = engineInfos.find((e) => e.id === engine.id)!.unavailable;
-          const taskStarted = Date.now();
-          const measurement = await measureOne(engine, unavailable, workload, scale, progress, memory);
-          measurement.seconds = (Date.now() - taskStarted) / 1000;
-          measurements.push(measurement);
-          progress.done();
-        }
+        progress.step(`${name} / ${engine.id}`);
+        const unavailable = engineInfos.find((e) => e.id === engine.id)!.unavailable;
+        const taskStarted = Date.now();
+        const measurement = await measureOne(engine, unavailable, workload, scale, progress, memory);
+        measurement.seconds = (Date.now() - taskStarted) / 1000;
+        measurements.push(measurement);
+        progress.done();
       }
     }
     addRatios(measurements);
+    const steady = built.get('steady');
+    const steadyStops = built.get('steady-stops');
+    let pendingStopsCost: BenchReport['pendingStopsCost'] = { status: 'not run', reason: 'needs the steady and steady-stops workloads' };
+    if (steady !== undefined && steadyStops !== undefined) {
+      progress.step('pending stops: steady-stops against steady');
+      const unavailable = new Set(engineInfos.filter((e) => e.unavailable !== undefined).map((e) => e.id));
+      pendingStopsCost = await measurePendingStopsCost(engines, unavailable, measurements, steady, steadyStops, { chunk: scale.chunk, rounds: scale.minSamples });
+      progress.done();
+    }
     let persistence: PersistenceReport = { status: 'skipped', reason: 'not selected (--no-persistence)' };
     if (options.persistence) {
       persistence = await measurePersistence(scale.persistence, options.seed, (label) => {
@@ -103,7 +108,7 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
       memory: options.workloads.includes('growing')
         ? { workload: 'growing', results: memory }
         : { status: 'not run', reason: 'the growing workload was not selected' },
-      pendingStopsCost: pendingStopsCost(measurements, workloadInfos),
+      pendingStopsCost,
       persistence,
       cluster,
       targets: [],

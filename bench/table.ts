@@ -94,11 +94,16 @@ export function renderReport(report: BenchReport): string {
 function renderPendingStopsCost(report: BenchReport): string[] {
   const cost = report.pendingStopsCost;
   if (!('engines' in cost)) return ['PENDING STOPS on the steady flow', `  ${cost.status}: ${cost.reason}`];
-  const out = [`PENDING STOPS on the steady flow: steady-stops (${cost.pendingStops.toLocaleString('en-US')} pending, ${cost.triggered} triggered per pass) over steady, each engine measuring both back to back`];
-  const rows = [['  engine', 'steady', 'min-max', 'steady-stops', 'min-max', 'ratio']];
+  const out = [
+    `PENDING STOPS on the steady flow: steady-stops (steady's commands, ${cost.pendingStops.toLocaleString('en-US')} stops pending) over steady;`,
+    `  commands per CPU second, ${cost.rounds} rounds of one pass of each, alternating (median [min-max]); ratio = round by round`,
+  ];
+  const rows = [['  engine', 'commands', 'triggered', 'steady', 'min-max', 'steady-stops', 'min-max', 'ratio', 'min-max']];
   for (const e of cost.engines) {
-    rows.push([`  ${e.engine}`, formatCount(e.steady.median), `${formatCount(e.steady.min)}-${formatCount(e.steady.max)}`,
-      formatCount(e.steadyStops.median), `${formatCount(e.steadyStops.min)}-${formatCount(e.steadyStops.max)}`, `${e.ratio.toFixed(2)}x`]);
+    rows.push([`  ${e.engine}`, e.commands.toLocaleString('en-US'), e.triggered.toLocaleString('en-US'),
+      formatCount(e.steady.median), `${formatCount(e.steady.min)}-${formatCount(e.steady.max)}`,
+      formatCount(e.steadyStops.median), `${formatCount(e.steadyStops.min)}-${formatCount(e.steadyStops.max)}`,
+      `${e.ratio.median.toFixed(2)}x`, `${e.ratio.min.toFixed(2)}-${e.ratio.max.toFixed(2)}`]);
   }
   out.push(pad(rows));
   return out;
