@@ -168,7 +168,7 @@ function restingBook(size: number, seed: number): CommandColumns {
     const price = bid ? 1_000_000 - 1 - prng.below(5_000) : 1_000_000 + 1 + prng.below(5_000);
     flow.limit(1 + prng.below(1000), 1, bid ? SideCode.BID : SideCode.ASK, price, prng.between(1, 100));
   }
-  return flow.finish().prelude;
+  return flow.preludeCommands();
 }
 
 function directoryBytes(path: string): number {

@@ -17,8 +17,10 @@ export interface WorkloadInfo {
   streamCommands: number;
   restingAfterPrelude: number;
   restingAtEnd: number;
-  /** Shares of the stream: resting (GTC) limits, marketable orders (market and IOC), cancels, reduces. */
-  mix: { limit: number; marketable: number; cancel: number; reduce: number };
+  /** Shares of the stream: resting (GTC) limits, marketable orders (market and IOC), cancels, reduces, stops. */
+  mix: { limit: number; marketable: number; cancel: number; reduce: number; stop: number };
+  /** Workloads with stops: per the reference book, in one pass of the stream. */
+  stops?: { placed: number; triggered: number; longestCascade: number; pendingAfterPrelude: number; pendingAtEnd: number };
 }
 
 export interface EngineInfo {
@@ -58,6 +60,10 @@ export interface Verification {
   commands: number;
   restingOrders: number;
   expectedResting: number;
+  pendingStops: number;
+  expectedPending: number;
+  /** False where the engine's results do not tell the lots filled (then filledVolume is not compared). */
+  volumeChecked: boolean;
   filledVolume: number;
   expectedFilledVolume: number;
   idMismatches: number;
@@ -76,6 +82,27 @@ export interface MemoryMeasurement {
   gcExposed: boolean;
 }
 
+/**
+ * What a population of pending stops costs the steady flow: steady-stops (steady's commands over
+ * its book plus parked stops) against steady, per engine, in alternating passes (bench/stops-cost.ts).
+ */
+export interface PendingStopsCost {
+  /** Stops pending in steady-stops' book at the start of a pass. */
+  pendingStops: number;
+  /** Pairs of passes per engine. */
+  rounds: number;
+  engines: {
+    engine: EngineId;
+    /** Commands in one pass (a prefix of both streams), and the stops such a pass triggers. */
+    commands: number;
+    triggered: number;
+    /** Commands per CPU second over the rounds, and steady-stops over steady round by round. */
+    steady: Spread;
+    steadyStops: Spread;
+    ratio: Spread;
+  }[];
+}
+
 export interface Target {
   name: string;
   goal: string;
@@ -92,6 +119,7 @@ export interface BenchReport {
   engines: EngineInfo[];
   measurements: Measurement[];
   memory: { workload: 'growing'; results: MemoryMeasurement[] } | { status: 'not run'; reason: string };
+  pendingStopsCost: PendingStopsCost | { status: 'not run'; reason: string };
   persistence: PersistenceReport;
   cluster?: ClusterBenchReport;
   events?: EventsReport;

@@ -32,7 +32,11 @@ export function renderReport(report: BenchReport): string {
   for (const w of report.workloads) {
     out.push('');
     out.push(`${w.name}: ${w.description}`);
-    out.push(`  ${w.streamCommands.toLocaleString('en-US')} timed commands (limit ${pct(w.mix.limit)}, cancel ${pct(w.mix.cancel)}, marketable ${pct(w.mix.marketable)}${w.mix.reduce > 0 ? `, reduce ${pct(w.mix.reduce)}` : ''}); ${w.restingAfterPrelude.toLocaleString('en-US')} resting at start, ${w.restingAtEnd.toLocaleString('en-US')} at end`);
+    out.push(`  ${w.streamCommands.toLocaleString('en-US')} timed commands (limit ${pct(w.mix.limit)}, cancel ${pct(w.mix.cancel)}, marketable ${pct(w.mix.marketable)}${w.mix.reduce > 0 ? `, reduce ${pct(w.mix.reduce)}` : ''}${w.mix.stop > 0 ? `, stop ${pct(w.mix.stop)}` : ''}); ${w.restingAfterPrelude.toLocaleString('en-US')} resting at start, ${w.restingAtEnd.toLocaleString('en-US')} at end`);
+    if (w.stops) {
+      const st = w.stops;
+      out.push(`  stops per pass: ${st.pendingAfterPrelude.toLocaleString('en-US')} pending at start, ${st.placed.toLocaleString('en-US')} placed, ${st.triggered.toLocaleString('en-US')} triggered (at most ${st.longestCascade.toLocaleString('en-US')} by one command), ${st.pendingAtEnd.toLocaleString('en-US')} pending at end`);
+    }
     const rows = [['  engine', 'median', 'min-max', 'samples', 'vs JS', 'vs nob', 'verified']];
     for (const meas of report.measurements.filter((x) => x.workload === w.name)) {
       const row = throughputRow(report, meas);
@@ -63,6 +67,8 @@ export function renderReport(report: BenchReport): string {
     out.push(`  ${report.memory.status}: ${report.memory.reason}`);
   }
   out.push('');
+  out.push(...renderPendingStopsCost(report));
+  out.push('');
   out.push('PERSISTENCE (CoreStateMachine + RocksDB)');
   const p = report.persistence;
   if (p.status !== 'ok') {
@@ -86,6 +92,24 @@ export function renderReport(report: BenchReport): string {
   for (const t of report.targets) rows.push([`  ${t.name}`, t.goal, t.actual, t.met === null ? 'not measured' : t.met ? 'MET' : 'MISSED']);
   out.push(pad(rows));
   return out.join('\n');
+}
+
+function renderPendingStopsCost(report: BenchReport): string[] {
+  const cost = report.pendingStopsCost;
+  if (!('engines' in cost)) return ['PENDING STOPS on the steady flow', `  ${cost.status}: ${cost.reason}`];
+  const out = [
+    `PENDING STOPS on the steady flow: steady-stops (steady's commands, ${cost.pendingStops.toLocaleString('en-US')} stops pending) over steady;`,
+    `  commands per CPU second, ${cost.rounds} rounds of one pass of each, alternating (median [min-max]); ratio = round by round`,
+  ];
+  const rows = [['  engine', 'commands', 'triggered', 'steady', 'min-max', 'steady-stops', 'min-max', 'ratio', 'min-max']];
+  for (const e of cost.engines) {
+    rows.push([`  ${e.engine}`, e.commands.toLocaleString('en-US'), e.triggered.toLocaleString('en-US'),
+      formatCount(e.steady.median), `${formatCount(e.steady.min)}-${formatCount(e.steady.max)}`,
+      formatCount(e.steadyStops.median), `${formatCount(e.steadyStops.min)}-${formatCount(e.steadyStops.max)}`,
+      `${e.ratio.median.toFixed(2)}x`, `${e.ratio.min.toFixed(2)}-${e.ratio.max.toFixed(2)}`]);
+  }
+  out.push(pad(rows));
+  return out;
 }
 
 function pct(x: number): string {

@@ -1,5 +1,5 @@
 // lobcore's own engines: WASM and JS cores, each driven per call and through submitBatch.
-import { CommandBatch } from '../../src/batch.js';
+import { CommandBatch, FILL_SLOTS } from '../../src/batch.js';
 import type { BatchResults } from '../../src/batch.js';
 import { Op, StatusCode } from '../../src/codes.js';
 import type { Engine } from '../../src/engine.js';
@@ -13,6 +13,8 @@ import type { BenchEngine, EngineId, EngineSession, Tally } from './engine.js';
 const SIDES: readonly Side[] = ['bid', 'ask'];
 const TIFS: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK', 'POST_ONLY'];
 const PRELUDE_BATCH = 10_000;
+/** A fill record's size slot (src/batch.ts). */
+const FILL_SIZE = 7;
 
 async function newEngine(backend: BackendName): Promise<Engine> {
   const { createEngine } = await import('../../src/engine.js');
@@ -51,11 +53,17 @@ class LobcoreSession implements EngineSession {
   private afterPrelude: Uint8Array | null = null;
   readonly run: (from: number, to: number) => void;
   readonly runTimed?: (from: number, to: number, into: Float64Array) => void;
+  /**
+   * Where stops trigger, a command's result counts only its own lots while its fills include
+   * the triggered orders' too: the volume is then the sum of the fills.
+   */
+  private readonly volumeOfFills: boolean;
 
   constructor(private readonly engine: Engine, private readonly workload: Workload, batched: boolean, chunk: number) {
     this.stream = workload.stream;
     this.batch = new CommandBatch(Math.max(chunk, PRELUDE_BATCH));
     this.firstTimestamp = workload.prelude.count + 1;
+    this.volumeOfFills = workload.stops !== undefined;
     this.run = batched ? this.runBatch : this.runCalls;
     if (!batched) this.runTimed = this.runCallsTimed;
   }
@@ -76,6 +84,10 @@ class LobcoreSession implements EngineSession {
 
   restingOrders(): number {
     return this.engine.restingOrders;
+  }
+
+  pendingStops(): number {
+    return this.engine.pendingStops;
   }
 
   memoryBytes(): number {
@@ -115,6 +127,17 @@ class LobcoreSession implements EngineSession {
           trader: s.trader[i], asset: s.asset[i], side: SIDES[s.side[i]], size: s.size[i], timestamp: this.firstTimestamp + i,
         }));
         break;
+      case Op.STOP:
+        this.order(i, s.price[i] === 0
+          ? engine.placeStop({
+            trader: s.trader[i], asset: s.asset[i], side: SIDES[s.side[i]], size: s.size[i], stopPrice: s.stopPrice[i],
+            timestamp: this.firstTimestamp + i,
+          })
+          : engine.placeStop({
+            trader: s.trader[i], asset: s.asset[i], side: SIDES[s.side[i]], size: s.size[i], stopPrice: s.stopPrice[i],
+            price: s.price[i], timeInForce: TIFS[s.tif[i]], timestamp: this.firstTimestamp + i,
+          }));
+        break;
       case Op.CANCEL:
         if (!engine.cancel({ trader: s.trader[i], asset: s.asset[i], orderId: s.orderId[i] }).ok) this.tally.rejected++;
         break;
@@ -126,28 +149,37 @@ class LobcoreSession implements EngineSession {
 
   private order(i: number, result: OrderResult): void {
     const tally = this.tally;
-    tally.filledVolume += result.filled;
-    tally.fills += result.fills.length;
+    const fills = result.fills;
+    if (this.volumeOfFills) {
+      for (let j = 0; j < fills.length; j++) tally.filledVolume += fills[j].size;
+    } else {
+      tally.filledVolume += result.filled;
+    }
+    tally.fills += fills.length;
     if (result.orderId !== this.stream.orderId[i]) tally.idMismatches++;
   }
 
   /** Encodes the commands into the reused batch, submits it, and reads every result. */
   private runBatch = (from: number, to: number): void => {
     const results = this.engine.submitBatch(encodeBatch(this.batch, this.stream, from, to, this.firstTimestamp));
-    readBatch(results, this.stream, from, this.tally);
+    readBatch(results, this.stream, from, this.tally, this.volumeOfFills);
   };
 }
 
-function readBatch(results: BatchResults, s: CommandColumns, from: number, tally: Tally): void {
+function readBatch(results: BatchResults, s: CommandColumns, from: number, tally: Tally, volumeOfFills: boolean): void {
   const count = results.count;
   for (let k = 0; k < count; k++) {
     const op = s.op[from + k];
-    if (op === Op.LIMIT || op === Op.MARKET) {
-      tally.filledVolume += results.filled(k);
+    if (op === Op.LIMIT || op === Op.MARKET || op === Op.STOP) {
+      if (!volumeOfFills) tally.filledVolume += results.filled(k);
       if (results.orderId(k) !== s.orderId[from + k]) tally.idMismatches++;
     } else if (results.statusCode(k) !== StatusCode.OK) {
       tally.rejected++;
     }
+  }
+  if (volumeOfFills) {
+    const fills = results.fills;
+    for (let j = 0; j < results.fillCount; j++) tally.filledVolume += fills[j * FILL_SLOTS + FILL_SIZE];
   }
   tally.fills += results.fillCount;
 }
