@@ -71,7 +71,11 @@ export interface BenchOptions {
   scale: ScaleName;
   workloads: WorkloadName[];
   engines: EngineId[];
-  outDir: string;
+  /**
+   * Where latest.json and the charts go; undefined: a new directory under the system temp dir,
+   * never a directory of the package itself (`npm run bench` passes --out bench/results).
+   */
+  outDir: string | undefined;
   seed: number;
   /** Draw a progress bar on stderr. */
   progress: boolean;
@@ -85,7 +89,7 @@ export interface BenchOptions {
 
 export function defaultOptions(): BenchOptions {
   return {
-    scale: 'full', workloads: [...WORKLOAD_NAMES], engines: [...ENGINE_IDS], outDir: 'bench/results',
+    scale: 'full', workloads: [...WORKLOAD_NAMES], engines: [...ENGINE_IDS], outDir: undefined,
     seed: 20120621, progress: process.stderr.isTTY === true, print: true, persistence: true, cluster: true,
   };
 }
@@ -95,7 +99,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --tiny               a few seconds: a smoke test of the whole pipeline
   --workload a,b       workloads: ${WORKLOAD_NAMES.join(', ')}
   --engine a,b         engines: ${ENGINE_IDS.join(', ')}
-  --out DIR            results directory (default bench/results)
+  --out DIR            results directory (default: a new directory under the system temp dir)
   --seed N             workload seed (default 20120621)
   --no-persistence     skip the persistence section
   --no-cluster         skip the cluster section (it runs only where nats-server is installed)

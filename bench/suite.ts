@@ -1,8 +1,10 @@
 // The benchmark suite: builds the workloads, runs every selected engine on each, and writes
 // the report (stdout tables, results/latest.json, results/*.svg). `runBenchmarks` is what
 // both `npm run bench` and the `lobcore bench` command call.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeDirectory } from '../src/directories.js';
 import { Op, TifCode } from '../src/codes.js';
 import { formatCount, formatNs, groupedBarChartSvg, PALETTE } from './charts.js';
 import { ENGINES, engineById } from './engines/index.js';
@@ -100,8 +102,8 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
       targets: [],
     };
     report.targets = evaluateTargets(report);
-    writeResults(report, options.outDir);
-    if (options.print) process.stdout.write(`${renderReport(report)}${renderClusterSection(report.cluster)}\n\nwrote ${join(options.outDir, 'latest.json')} and charts\n`);
+    const outDir = writeResults(report, options.outDir);
+    if (options.print) process.stdout.write(`${renderReport(report)}${renderClusterSection(report.cluster)}\n\nresults in ${outDir}: latest.json and the charts (*.svg)\n`);
     return report;
   } finally {
     progress.stop();
@@ -218,8 +220,10 @@ function describeWorkload(w: Workload): WorkloadInfo {
   };
 }
 
-function writeResults(report: BenchReport, outDir: string): void {
-  mkdirSync(outDir, { recursive: true });
+/** Writes latest.json and the charts; returns the directory they went to. */
+function writeResults(report: BenchReport, requestedDir: string | undefined): string {
+  const outDir = requestedDir ?? mkdtempSync(join(tmpdir(), 'lobcore-bench-results-'));
+  makeDirectory(outDir);
   writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
   const engines = report.engines.filter((e) => !e.unavailable);
   const color = (id: EngineId): string => PALETTE[ENGINES.findIndex((e) => e.id === id) % PALETTE.length];
@@ -250,4 +254,5 @@ function writeResults(report: BenchReport, outDir: string): void {
       format: formatNs,
     }));
   }
+  return outDir;
 }

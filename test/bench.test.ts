@@ -5,11 +5,20 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBenchmarks } from '../bench/suite.js';
+import { parseArgs, runBenchmarks } from '../bench/suite.js';
 import { measureCluster } from '../bench/cluster.js';
 import type { BenchReport } from '../bench/suite.js';
 import { ENGINE_IDS } from '../bench/engines/engine.js';
 import { WORKLOAD_NAMES } from '../bench/workloads/workload.js';
+
+describe('where the results go', () => {
+  it('nowhere in the package unless asked: by default a new temp directory; npm run bench asks for bench/results', () => {
+    expect(parseArgs([]).outDir).toBeUndefined();
+    expect(parseArgs(['--out', 'somewhere']).outDir).toBe('somewhere');
+    const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
+    expect(manifest.scripts.bench).toMatch(/ --out bench\/results$/);
+  });
+});
 
 describe('benchmark suite (--tiny)', () => {
   let outDir: string;

@@ -61,7 +61,7 @@ describe('lobcore cluster demo', () => {
   }, 180_000);
 
   it('says how to install nats-server when it is missing, and starts nothing', async () => {
-    const env = { ...process.env, PATH: path.dirname(process.execPath) };
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: path.dirname(process.execPath) };
     delete env.LOBCORE_NATS_SERVER;
     const run = await lobcoreIn(env, 'cluster', 'demo');
     expect(run.code).toBe(2);

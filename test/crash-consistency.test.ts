@@ -4,100 +4,43 @@
 // (a flush may land before its confirmation is heard). Never anything in between, and every
 // query (fills, each order's audit record, client order ids, each trader's orders) equal to the
 // replay's.
-import { spawn } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
-import { CommandBatch } from '../src/batch.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import type { BackendName } from '../src/types.js';
 import { describeEachBackend } from './helpers/backends.js';
-import { FLOW_TRADERS, Flow, rng } from './fixtures/flow.mjs';
-import { allFills, tempDbPath } from './fixtures/state-helpers.js';
+import { rng } from './fixtures/flow.mjs';
+import { tempDbPath } from './fixtures/state-helpers.js';
+import { WriterProcess, observed, reference } from './fixtures/writer-process.js';
 
 const TRIALS = Number(process.env.LOBCORE_CRASH_TRIALS ?? 20);
-const WRITER = fileURLToPath(new URL('./fixtures/crash-writer.mjs', import.meta.url));
 const BUILT = fileURLToPath(new URL('../dist/src/state/state-machine.js', import.meta.url));
 
-interface Killed {
-  /** Blocks whose flush the child confirmed. */
-  confirmed: number;
-  /** Blocks whose flush the child had started. */
-  issued: number;
-}
-
 /** Runs the writer until it has confirmed `flushesBeforeKill` flushes, waits `delayMs`, then SIGKILLs it. */
-function runAndKill(dbPath: string, seed: number, backend: BackendName, flushesBeforeKill: number, delayMs: number): Promise<Killed> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WRITER, dbPath, String(seed), backend], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let confirmed = 0;
-    let issued = 0;
-    let buffered = '';
-    let stderr = '';
-    let killScheduled = false;
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdout.on('data', (d: Buffer) => {
-      buffered += d.toString();
-      let newline: number;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        const match = /^(flushed|issued) (\d+)$/.exec(line);
-        if (match?.[1] === 'flushed') confirmed = Number(match[2]);
-        if (match?.[1] === 'issued') issued = Number(match[2]);
-        if (!killScheduled && confirmed >= flushesBeforeKill) {
-          killScheduled = true;
-          setTimeout(() => child.kill('SIGKILL'), delayMs);
-        }
-      }
-    });
-    child.on('exit', (code, signal) => {
-      if (signal === 'SIGKILL') resolve({ confirmed, issued });
-      else reject(new Error(`crash writer exited with code ${code} before it was killed:\n${stderr}`));
-    });
-  });
-}
-
-/** Everything a state machine answers about what happened: what a reopened one must equal. */
-async function observe(sm: CoreStateMachine) {
-  // A sample of every kind of question (all of them would be every order, many times over).
-  const orders = [];
-  for (let id = 1; id < sm.nextOrderId; id += 5) orders.push(await sm.getOrder(id), await sm.getOrderEvents(id));
-  const byClient = [];
-  for (const trader of FLOW_TRADERS) {
-    for (let clientOrderId = 1; clientOrderId <= 400; clientOrderId += 13) byClient.push(await sm.getOrderByClientId(trader, clientOrderId));
-  }
-  const traders = [];
-  for (const trader of FLOW_TRADERS) {
-    traders.push(await sm.getTraderOrders(trader, { status: 'open' }), await sm.getTraderOrders(trader, { status: 'closed', limit: 10, fromHeight: 3 }));
-  }
-  return {
-    hash: sm.stateHash(), height: sm.height, nextFillSeq: sm.nextFillSeq, nextOrderId: sm.nextOrderId,
-    fills: await allFills(sm, FLOW_TRADERS), orders, byClient, traders,
-  };
-}
-
-/** What an in-memory state machine holds after the first `blocks` blocks of the flow. */
-async function reference(seed: number, backend: BackendName, blocks: number) {
-  const sm = await CoreStateMachine.open({ backend });
-  const flow = new Flow(seed, { makeBatch: () => new CommandBatch() });
-  for (let b = 0; b < blocks; b++) flow.runBlock(sm);
-  const state = await observe(sm);
-  await sm.close();
-  return state;
+async function runAndKill(dbPath: string, seed: number, backend: BackendName, flushesBeforeKill: number, delayMs: number) {
+  const writer = new WriterProcess(dbPath, seed, backend);
+  await writer.waitFor(flushesBeforeKill);
+  await sleep(delayMs);
+  const confirmed = await writer.kill();
+  return { confirmed, issued: writer.issued };
 }
 
 describeEachBackend('crash consistency', (backend) => {
   it(`survives ${TRIALS} SIGKILLs at random moments with exactly a confirmed flush's state`, async () => {
-    if (!fs.existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`npm run build:ts\` first (npm test does it)`);
+    if (!fs.existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`npm run build:ts\` first (npm test builds it when stale)`);
     const random = rng(Number(process.env.LOBCORE_CRASH_SEED ?? 2024));
+    // Kills that left pending stops and an OCO pair (limit leg resting, stop leg pending) on disk.
+    let withStopsAndPairs = 0;
     for (let trial = 0; trial < TRIALS; trial++) {
       const seed = 1 + Math.floor(random() * 1e6);
       const dbPath = tempDbPath('lobcore-crash');
       const { confirmed, issued } = await runAndKill(dbPath, seed, backend, 1 + Math.floor(random() * 12), Math.floor(random() * 15));
 
       const reopened = await CoreStateMachine.open({ path: dbPath, backend });
-      const got = await observe(reopened);
+      const got = await observed(reopened);
       await reopened.close();
       fs.rmSync(dbPath, { recursive: true, force: true });
 
@@ -107,6 +50,42 @@ describeEachBackend('crash consistency', (backend) => {
       expect(got.height, context).toBeLessThanOrEqual(issued);
       const expected = await reference(seed, backend, got.height);
       expect(got, context).toEqual(expected);
+      const open = got.books.flat();
+      if (open.some((o) => o.status === 'pending') && open.some((o) => o.ocoSiblingId !== undefined && o.status === undefined)) withStopsAndPairs++;
+    }
+    expect(withStopsAndPairs).toBeGreaterThan(TRIALS / 2);
+  });
+});
+
+describeEachBackend('kill -9 right after a flush', (backend) => {
+  it('keeps what the flush covered and nothing after it', async () => {
+    const dbPath = tempDbPath('lobcore-kill');
+    // The writer flushes, reports the state at its flush, trades once more without a flush and
+    // kills itself.
+    const writer = `
+      import { CoreStateMachine } from ${JSON.stringify(new URL('../dist/src/index.js', import.meta.url).href)};
+      const sm = await CoreStateMachine.open({ path: ${JSON.stringify(dbPath)}, backend: '${backend}', checkpointInterval: 100 });
+      sm.setHeight(sm.height + 1);
+      const r = sm.placeLimitOrder({ trader: 1, asset: 7, side: 'bid', price: 10_000, size: 5, timestamp: 1 });
+      await sm.flush();
+      await sm.checkpointIfNeeded();
+      console.log(r.orderId, sm.stateHash());
+      sm.placeLimitOrder({ trader: 1, asset: 7, side: 'bid', price: 9_999, size: 5, timestamp: 2 });
+      process.kill(process.pid, 'SIGKILL');`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', writer], { encoding: 'utf8' });
+    expect(child.signal, child.stderr).toBe('SIGKILL');
+    const [orderId, hashAtFlush] = child.stdout.trim().split(' ');
+    expect(orderId).toBe('1');
+
+    const again = await CoreStateMachine.open({ path: dbPath, backend });
+    try {
+      expect(again.recovery).toMatchObject({ height: 1, nextOrderId: 2 });
+      expect(again.order(1)).toMatchObject({ price: 10_000, remaining: 5 });
+      expect(again.order(2)).toBeUndefined();
+      expect(again.stateHash()).toBe(hashAtFlush);
+      expect(await again.getOrderFills(1)).toEqual([]);
+    } finally {
+      await again.close();
     }
   });
 });

@@ -3,7 +3,7 @@
 // time.
 import { Command, Option } from 'commander';
 import type { OrderRecord, RecordedEvent } from '../types.js';
-import { openExistingDatabase } from './database.js';
+import { readDatabase } from './database.js';
 import { CliError, ExitCode } from './failure.js';
 import { jsonOption, nonNegativeInteger, positiveInteger } from './flags.js';
 import { formatCount, printJson, printLine, renderFields, renderTable } from './format.js';
@@ -41,8 +41,7 @@ async function listOrders(dir: string, flags: OrdersFlags): Promise<number> {
   if ((flags.order === undefined) === (flags.trader === undefined)) {
     throw new CliError('orders needs exactly one of --order <id> and --trader <id>');
   }
-  const machine = await openExistingDatabase(dir);
-  try {
+  return readDatabase(dir, async (machine): Promise<number> => {
     if (flags.order !== undefined) {
       const record = await machine.getOrder(flags.order);
       if (record === undefined) throw new CliError(`order ${flags.order} does not exist: the next order id is ${machine.nextOrderId}`);
@@ -68,9 +67,10 @@ async function listOrders(dir: string, flags: OrdersFlags): Promise<number> {
     }
     printLine(`${formatCount(records.length)} ${which}order${records.length === 1 ? '' : 's'} of trader ${trader}`);
     printLine(renderTable(
-      ['seq', 'order', 'asset', 'side', 'type', 'tif', 'price', 'size', 'filled', 'left', 'status', 'reason', 'placed', 'closed'],
+      ['seq', 'order', 'asset', 'side', 'type', 'tif', 'price', 'stop', 'size', 'filled', 'left', 'status', 'reason', 'placed', 'closed'],
       records.map((r) => [
-        String(r.seq), String(r.orderId), String(r.asset), r.side, r.type, r.timeInForce, String(r.price), String(r.size),
+        String(r.seq), String(r.orderId), String(r.asset), r.side, r.type, r.timeInForce, String(r.price),
+        r.stopPrice === undefined ? '' : String(r.stopPrice), r.budget === undefined ? String(r.size) : `budget ${r.budget}`,
         String(r.filled), String(r.remaining), r.status, r.reason ?? '', String(r.placedHeight), r.closedHeight === undefined ? '' : String(r.closedHeight),
       ]),
     ));
@@ -79,9 +79,7 @@ async function listOrders(dir: string, flags: OrdersFlags): Promise<number> {
       printLine(`more: lobcore orders ${dir} --trader ${trader} ${options} --after ${next.after}`);
     }
     return ExitCode.OK;
-  } finally {
-    await machine.close();
-  }
+  });
 }
 
 function printOrder(r: OrderRecord, events: RecordedEvent[]): void {
@@ -92,6 +90,10 @@ function printOrder(r: OrderRecord, events: RecordedEvent[]): void {
     ['time in force', r.timeInForce],
     ['self-trade', r.stp],
     ['client order id', r.clientOrderId === undefined ? '-' : String(r.clientOrderId)],
+    ...(r.stopPrice === undefined ? [] : [['stop price', String(r.stopPrice)] as [string, string]]),
+    ...(r.triggeredHeight === undefined ? [] : [['triggered', `height ${r.triggeredHeight}`] as [string, string]]),
+    ...(r.budget === undefined ? [] : [['budget', `${r.budget}, spent ${r.spent ?? 0}`] as [string, string]]),
+    ...(r.ocoSiblingId === undefined ? [] : [['OCO with', `order ${r.ocoSiblingId}`] as [string, string]]),
     ['placed', `height ${r.placedHeight}, seq ${r.seq}, timestamp ${r.timestamp}`],
     ['closed', r.closedHeight === undefined ? '-' : `height ${r.closedHeight}`],
   ], '  '));
@@ -105,5 +107,6 @@ function printOrder(r: OrderRecord, events: RecordedEvent[]): void {
 function eventDetail(e: RecordedEvent, orderId: number): string {
   if (e.kind === 'fill') return e.orderId === orderId ? `maker, taker order ${e.takerOrderId} of trader ${e.takerTrader}` : `taker, maker order ${e.orderId} of trader ${e.trader}`;
   if (e.kind === 'modified') return `to ${e.newPrice}${e.priorityLost === true ? ', priority lost' : ', priority kept'}`;
+  if (e.kind === 'triggered') return `stop ${e.stopPrice}, last trade ${e.lastPrice}`;
   return e.reason ?? '';
 }

@@ -13,7 +13,8 @@ import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { CommandBatch } from '../batch.js';
 import { LobError } from '../errors.js';
 import type {
-  BookEvent, CancelRequest, Fill, LimitOrderRequest, MarketOrderRequest, ModifyRequest, OrderStatus, ReduceRequest, RejectReason,
+  BookEvent, CancelRequest, Fill, LimitOrderRequest, MarketOrderRequest, ModifyRequest, OcoOrderRequest, OrderStatus,
+  ReduceRequest, RejectReason, StopOrderRequest,
 } from '../types.js';
 import { validateCommands } from './engine-layout.js';
 import { shardSubjects } from './layout.js';
@@ -104,28 +105,37 @@ export class ClusterClient {
   }
 
   placeLimit(req: LimitOrderRequest): Promise<ClusterCommandResult> {
-    return this.enqueue(req.asset, (b) => b.limit(req.trader, req.asset, req.side, req.price, req.size, req.timestamp, req.timeInForce, req.stp, req.clientOrderId ?? 0));
+    return this.enqueue(req.asset, (b) => b.request('placeLimit', req));
   }
 
   placeMarket(req: MarketOrderRequest): Promise<ClusterCommandResult> {
-    return this.enqueue(req.asset, (b) => b.market(req.trader, req.asset, req.side, req.size, req.timestamp, req.protectionPrice ?? 0, req.stp));
+    return this.enqueue(req.asset, (b) => b.request('placeMarket', req));
+  }
+
+  placeStop(req: StopOrderRequest): Promise<ClusterCommandResult> {
+    return this.enqueue(req.asset, (b) => b.request('placeStop', req));
+  }
+
+  /** An OCO pair; the result is the limit leg's, its stop leg is orderId + 1. */
+  placeOco(req: OcoOrderRequest): Promise<ClusterCommandResult> {
+    return this.enqueue(req.asset, (b) => b.request('placeOco', req));
   }
 
   cancel(req: CancelRequest): Promise<ClusterCommandResult> {
-    return this.enqueue(req.asset, (b) => b.cancel(req.trader, req.asset, req.orderId));
+    return this.enqueue(req.asset, (b) => b.request('cancel', req));
   }
 
   reduce(req: ReduceRequest): Promise<ClusterCommandResult> {
-    return this.enqueue(req.asset, (b) => b.reduce(req.trader, req.asset, req.orderId, req.by));
+    return this.enqueue(req.asset, (b) => b.request('reduce', req));
   }
 
-  /** Cancels the trader's resting orders on one asset (a cancelAll over every asset would span shards). */
+  /** Cancels the trader's resting orders and pending stops on one asset (a cancelAll over every asset would span shards). */
   cancelAll(req: { trader: number; asset: number }): Promise<ClusterCommandResult> {
-    return this.enqueue(req.asset, (b) => b.cancelAll(req.trader, req.asset));
+    return this.enqueue(req.asset, (b) => b.request('cancelAll', req));
   }
 
   modify(req: ModifyRequest): Promise<ClusterCommandResult> {
-    return this.enqueue(req.asset, (b) => b.modify(req.trader, req.asset, req.orderId, req.price ?? 0, req.size ?? 0, req.timestamp));
+    return this.enqueue(req.asset, (b) => b.request('modify', req));
   }
 
   async close(): Promise<void> {

@@ -75,7 +75,7 @@ export class Indexer implements CommitFollower {
     const placedHere = new Map<number, number>(); // orderId -> seq of its placement
     const touched = new Set<number>();
     const traders = new Set<number>();
-    let reentering = 0; // an order modified with priority lost, until it rests or is removed
+    let reentering = 0; // an order modified with priority lost, or a triggered stop, until it rests or is removed
     let reenterSeq = 0;
     let reenterTrader = 0;
     const close = (orderId: number, trader: number): void => {
@@ -91,8 +91,14 @@ export class Indexer implements CommitFollower {
         put(keyOf(Prefix.TRADER_OPEN, trader, orderId), undefined);
       }
     };
+    const open = (orderId: number, trader: number, placedSeq: number): void => {
+      const at = put(keyOf(Prefix.TRADER_OPEN, trader, orderId), encodeUint(placedSeq));
+      let byOrder = this.openPuts.get(trader);
+      if (byOrder === undefined) this.openPuts.set(trader, (byOrder = new Map()));
+      byOrder.set(orderId, { block: pending, at });
+    };
     const endReentry = (): void => {
-      // A modified order that neither rested again nor was removed filled as a taker: it closed.
+      // A modified order or a triggered stop that neither rested nor was removed filled as a taker: it closed.
       if (reentering !== 0) close(reentering, reenterTrader);
       reentering = 0;
     };
@@ -111,24 +117,32 @@ export class Indexer implements CommitFollower {
         case EventCode.REJECTED: {
           if (kind === EventCode.REJECTED && orderId !== 0) break; // a refused cancel, reduce or modify
           if (kind === EventCode.ACCEPTED) placedHere.set(orderId, seq);
-          put(keyOf(Prefix.TRADER_ORDER, trader, height, seq), encodeUint(orderId));
+          // An OCO pair is one command: its stop leg is listed through its limit leg (ids N, N + 1).
+          const stopLeg = (head & EventHead.OCO) !== 0 && (head & EventHead.PENDING) !== 0;
+          if (!stopLeg) put(keyOf(Prefix.TRADER_ORDER, trader, height, seq), encodeUint(orderId));
           const clientOrderId = events[e + EventSlot.OTHER];
           if (clientOrderId !== 0) put(keyOf(Prefix.CLIENT_ID, trader, clientOrderId), encodeUint(seq));
+          // A stop is open from its placement: it waits, pending, until it triggers.
+          if (kind === EventCode.ACCEPTED && (head & EventHead.PENDING) !== 0) open(orderId, trader, seq);
           break;
         }
         case EventCode.RESTED: {
           if (orderId === reentering) {
-            reentering = 0; // a modified order resting again: it was open all along
+            reentering = 0; // a modified order or a triggered stop resting: it was open all along
             break;
           }
           const placedSeq = placedHere.get(orderId);
-          if (placedSeq === undefined) break;
-          const at = put(keyOf(Prefix.TRADER_OPEN, trader, orderId), encodeUint(placedSeq));
-          let byOrder = this.openPuts.get(trader);
-          if (byOrder === undefined) this.openPuts.set(trader, (byOrder = new Map()));
-          byOrder.set(orderId, { block: pending, at });
+          if (placedSeq !== undefined) open(orderId, trader, placedSeq);
           break;
         }
+        case EventCode.TRIGGERED:
+          // Open since its placement; closed once its entry ends filled, removed, or without resting.
+          endReentry();
+          if (!placedHere.has(orderId)) touched.add(orderId);
+          reentering = orderId;
+          reenterSeq = seq;
+          reenterTrader = trader;
+          break;
         case EventCode.FILL: {
           const taker = events[e + EventSlot.OTHER];
           traders.add(events[e + EventSlot.OTHER2]);
@@ -152,8 +166,8 @@ export class Indexer implements CommitFollower {
           if (orderId === reentering) {
             reentering = 0;
             close(orderId, trader); // a modified order stopped by STP: it was open
-          } else if ((head & EventHead.LEVEL) !== 0) {
-            close(orderId, trader); // a resting order taken off the book
+          } else if ((head & (EventHead.LEVEL | EventHead.PENDING)) !== 0) {
+            close(orderId, trader); // a resting order taken off the book, or a pending stop taken away
           }
           if (!placedHere.has(orderId)) touched.add(orderId);
           break;

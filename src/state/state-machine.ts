@@ -17,8 +17,8 @@ import { COMMAND_SLOTS, encodeRequest, type OperationSpec } from '../operations.
 import { isNonNegativeSafeInteger, requireNonNegative, requirePositive } from '../validate.js';
 import type {
   BackendName, BookSnapshot, CancelAllRequest, CancelAllResult, CancelRequest, CancelResult, Depth, Level,
-  LimitOrderRequest, MarketOrderRequest, ModifyRequest, OrderRecord, OrderResult, RecordedEvent, ReduceRequest,
-  RestingOrder, SubscribeOptions, TraderOrderQuery,
+  LimitOrderRequest, MarketOrderRequest, ModifyRequest, OcoOrderRequest, OrderRecord, OrderResult, RecordedEvent,
+  ReduceRequest, RestingOrder, StopOrderRequest, SubscribeOptions, TraderOrderQuery,
 } from '../types.js';
 import { AuditTrail } from './audit-trail.js';
 import { bookAt } from './book-history.js';
@@ -36,6 +36,7 @@ import { pruneJournalThrough } from './journal.js';
 import { indexHeadKey } from './keys.js';
 import { MemoryStore, type KeyValueStore } from './memory-store.js';
 import { engineOptions, resolveOptions, type ResolvedOptions, type StateMachineOptions } from './options.js';
+import { refuseWhenReadOnly } from './read-only-guard.js';
 import { recoverFromStore, type RecoveryReport } from './recovery.js';
 import type { Sequencer } from './sequencer.js';
 import { SerialQueue } from './serial-queue.js';
@@ -102,7 +103,8 @@ export class CoreStateMachine {
 
   static async open(options: StateMachineOptions = {}): Promise<CoreStateMachine> {
     const resolved = resolveOptions(options);
-    const store: KeyValueStore = resolved.path === undefined ? new MemoryStore() : await Store.open(resolved.path, { sync: resolved.sync });
+    const store: KeyValueStore = resolved.path === undefined ? new MemoryStore()
+      : await Store.open(resolved.path, { sync: resolved.sync, readOnly: resolved.readOnly });
     try {
       const machine = new CoreStateMachine(store, resolved, new FeedPublisher());
       await machine.load();
@@ -124,9 +126,10 @@ export class CoreStateMachine {
     const indexHead = await store.get(indexHeadKey());
     const indexer = new Indexer(store, indexHead === undefined ? 0 : decodeUint(indexHeadKey(), indexHead, 'index-head'));
     const history = new History(indexer.reader);
-    // Indexes lag the commits by design: derive what the last run had not written yet.
+    // Indexes lag the commits by design: derive what the last run had not written yet. (Read-only,
+    // they stay in the indexer's overlay, which every query reads through.)
     for await (const block of history.blocksFrom(indexer.indexedThrough + 1)) indexer.derive(block);
-    indexer.writeBehind();
+    if (!this.readOnly) indexer.writeBehind();
     const builder = new CommitBuilder(sequencer);
     const manifests = recovered.manifests.filter((m) => !recovered.report.skippedCheckpoints.some((s) => s.sequence === m.sequence));
     feed.rebase(history, indexer.reader, sequencer.feedSeqEntries());
@@ -173,6 +176,11 @@ export class CoreStateMachine {
     return this.options.path !== undefined;
   }
 
+  /** Opened with `readOnly: true`: a view of the database as it was at open, never written. */
+  get readOnly(): boolean {
+    return this.options.readOnly === true;
+  }
+
   /** How many journal entries the indexes are behind the commits (they catch up behind them). */
   get indexLag(): number {
     return this.p.indexer.lag + (this.p.sequencer.lastSequence - this.p.indexer.derivedThrough - this.pendingEntries);
@@ -185,7 +193,7 @@ export class CoreStateMachine {
 
   /** Moves the height forward; fills from now on carry it. Journaled, so replay reproduces it. */
   setHeight(height: number): void {
-    this.assertWritable();
+    this.assertWritable('setHeight');
     const p = this.p;
     if (!isNonNegativeSafeInteger(height) || height < p.sequencer.height) {
       throw invalidArgument('height', `a safe integer >= the current height ${p.sequencer.height}`, height);
@@ -230,12 +238,12 @@ export class CoreStateMachine {
     return this.openEngine().order(orderId);
   }
 
-  /** Assets whose book holds at least one resting order, ascending. */
+  /** Assets whose book holds a resting order or a pending stop, or has traded, ascending. */
   assets(): number[] {
     return snapshotAssets(this.snapshot());
   }
 
-  /** The engine's canonical snapshot (snapshot.ts): every resting order of every book. A copy. */
+  /** The engine's canonical snapshot (snapshot.ts): every resting order and pending stop of every book. A copy. */
   snapshot(): Uint8Array {
     return this.openEngine().snapshot();
   }
@@ -259,6 +267,14 @@ export class CoreStateMachine {
     return this.applyOrder(encodeRequest.modify, req, (engine) => engine.modify(req));
   }
 
+  placeStop(req: StopOrderRequest): StateOrderResult {
+    return this.applyOrder(encodeRequest.placeStop, req, (engine) => engine.placeStop(req));
+  }
+
+  placeOco(req: OcoOrderRequest): StateOrderResult {
+    return this.applyOrder(encodeRequest.placeOco, req, (engine) => engine.placeOco(req));
+  }
+
   cancel(req: CancelRequest): CancelResult {
     return this.apply(encodeRequest.cancel, req, (engine) => engine.cancel(req), noFills);
   }
@@ -271,9 +287,11 @@ export class CoreStateMachine {
     return this.apply(encodeRequest.cancelAll, req, (engine) => engine.cancelAll(req), noFills);
   }
 
-  /** DESIGN.md's names for the same calls. */
+  /** The longer names for the same calls (placeLimitOrder, ...), as the README's examples use them. */
   placeLimitOrder(req: LimitOrderRequest): StateOrderResult { return this.placeLimit(req); }
   placeMarketOrder(req: MarketOrderRequest): StateOrderResult { return this.placeMarket(req); }
+  placeStopOrder(req: StopOrderRequest): StateOrderResult { return this.placeStop(req); }
+  placeOcoOrder(req: OcoOrderRequest): StateOrderResult { return this.placeOco(req); }
   modifyOrder(req: ModifyRequest): StateOrderResult { return this.modify(req); }
   cancelOrder(req: CancelRequest): CancelResult { return this.cancel(req); }
   reduceOrder(req: ReduceRequest): CancelResult { return this.reduce(req); }
@@ -283,7 +301,7 @@ export class CoreStateMachine {
    * Validated whole first by the engine: a malformed command throws and nothing is applied or journaled.
    */
   submitBatch(batch: CommandBatch): StateBatchResult {
-    this.assertWritable();
+    this.assertWritable('submitBatch');
     const p = this.p;
     p.builder.prepare(p.engine.nextOrderId);
     const results = p.engine.submitBatch(batch);
@@ -334,6 +352,7 @@ export class CoreStateMachine {
 
   /** Flushes, then checkpoints when the height has moved checkpointInterval past the last checkpoint. */
   async checkpointIfNeeded(): Promise<CheckpointInfo | undefined> {
+    refuseWhenReadOnly(this.readOnly, 'checkpointIfNeeded');
     await this.flush();
     if (this.p.sequencer.height - this.lastCheckpointHeight < this.options.checkpointInterval) return undefined;
     return this.checkpoint();
@@ -347,6 +366,7 @@ export class CoreStateMachine {
    */
   async checkpoint(): Promise<CheckpointInfo | undefined> {
     this.assertOpen();
+    refuseWhenReadOnly(this.readOnly, 'checkpoint');
     if (!this.persistent) return undefined;
     const p = this.p;
     // Cut now, so the checkpoint's sequence is a commit boundary, and copy the books out with it.
@@ -387,7 +407,7 @@ export class CoreStateMachine {
     }
     await this.flush();
     await this.checkpoints.idle();
-    await p.indexer.idle();
+    if (!this.readOnly) await p.indexer.idle();
     this.state = 'recovering';
     try {
       return await this.load();
@@ -405,7 +425,7 @@ export class CoreStateMachine {
       await this.flush();
       await this.checkpoints.idle();
     } while (this.pendingEntries > 0);
-    await this.p.indexer.idle();
+    if (!this.readOnly) await this.p.indexer.idle();
     this.feed.closeAll();
     this.state = 'closed';
     await this.store.close();
@@ -543,8 +563,9 @@ export class CoreStateMachine {
     if (this.state === 'closed') throw new LobError('NOT_OPEN', 'the state machine is closed');
   }
 
-  private assertWritable(): void {
+  private assertWritable(operation = 'a command'): void {
     this.assertOpen();
+    refuseWhenReadOnly(this.readOnly, operation);
     if (this.state === 'recovering') throw new LobError('NOT_OPEN', 'the state machine is recovering; commands are refused until recover() resolves');
   }
 
