@@ -2,7 +2,7 @@
 // nats-server processes frozen with SIGSTOP (a stand-in for a machine too busy to answer, or a
 // stream leader's election): the request is asked again until the servers are back, and one
 // that is never answered ends as UNAVAILABLE naming what was asked, not as a bare "timeout".
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -18,6 +18,25 @@ import { createShardStreams, managerOf, storedRecord, streamInfo } from '../src/
 /** Longer than one attempt's timeout (the JetStream client's 5 s default): a single attempt cannot be answered. */
 const FREEZE_MS = 6_000;
 
+/**
+ * SIGSTOP takes effect as each thread of the process next enters the kernel, which on a loaded
+ * machine can be a while (servers went on answering for 100 ms): wait until every thread of every
+ * server is stopped, so that nothing sent afterwards can be answered before the thaw.
+ */
+async function allStopped(pids: number[]): Promise<void> {
+  const stopped = (pid: number, task: string): boolean => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+      return /^[tT]$/.test(stat.charAt(stat.lastIndexOf(')') + 2));
+    } catch {
+      return true; // a thread that ended meanwhile
+    }
+  };
+  while (!pids.every((pid) => readdirSync(`/proc/${pid}/task`).every((task) => stopped(pid, task)))) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 describe('cluster requests while every NATS server is frozen', () => {
   let runDir: string;
   let cluster: NatsCluster;
@@ -26,7 +45,10 @@ describe('cluster requests while every NATS server is frozen', () => {
   const stream = shardSubjects(layout.clusterId, 0).stream;
 
   const servers = (): number[] => [0, 1, 2].map((node) => cluster.pid(node) as number);
-  const freeze = (): void => { for (const pid of servers()) process.kill(pid, 'SIGSTOP'); };
+  const freeze = async (): Promise<void> => {
+    for (const pid of servers()) process.kill(pid, 'SIGSTOP');
+    await allStopped(servers());
+  };
   const thaw = (): void => { for (const pid of servers()) process.kill(pid, 'SIGCONT'); };
 
   beforeAll(async () => {
@@ -45,7 +67,7 @@ describe('cluster requests while every NATS server is frozen', () => {
 
   it('answers a stream info and a stored record asked during the freeze once the servers are back, where one attempt times out', async () => {
     const jsm = await managerOf(admin);
-    freeze();
+    await freeze();
     try {
       const once = jsm.streams.info(stream).then(() => 'answered', (error: Error) => error.message);
       const info = streamInfo(admin, stream);
@@ -64,7 +86,7 @@ describe('cluster requests while every NATS server is frozen', () => {
   }, 90_000);
 
   it('ends a request that is never answered as UNAVAILABLE, naming what was asked, in one CLI line that is not an internal error', async () => {
-    freeze();
+    await freeze();
     let failure: unknown;
     try {
       await streamInfo(admin, stream, 1_000);
