@@ -85,12 +85,15 @@ export interface BenchOptions {
   persistence: boolean;
   /** Run the cluster section (where nats-server is installed). */
   cluster: boolean;
+  /** Run the events section (what events, the state machine and a feed subscriber cost). */
+  events: boolean;
 }
 
 export function defaultOptions(): BenchOptions {
   return {
     scale: 'full', workloads: [...WORKLOAD_NAMES], engines: [...ENGINE_IDS], outDir: undefined,
     seed: 20120621, progress: process.stderr.isTTY === true, print: true, persistence: true, cluster: true,
+    events: true,
   };
 }
 
@@ -103,6 +106,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --seed N             workload seed (default 20120621)
   --no-persistence     skip the persistence section
   --no-cluster         skip the cluster section (it runs only where nats-server is installed)
+  --no-events          skip the events section (events read, state machine, feed subscriber)
   --progress / --no-progress   force the progress bar on or off`;
 
 export function parseArgs(argv: string[]): BenchOptions {
@@ -124,6 +128,7 @@ export function parseArgs(argv: string[]): BenchOptions {
       case '--seed': options.seed = Number(value()); break;
       case '--no-persistence': options.persistence = false; break;
       case '--no-cluster': options.cluster = false; break;
+      case '--no-events': options.events = false; break;
       case '--progress': options.progress = true; break;
       case '--no-progress': options.progress = false; break;
       case '-h': case '--help': throw new Error(USAGE);

@@ -23,6 +23,7 @@ import { evaluateTargets, REPORT_SCHEMA } from './report.js';
 import type { BenchReport, EngineInfo, Measurement, MemoryMeasurement, Verification, WorkloadInfo } from './report.js';
 import { renderReport } from './table.js';
 import { measureCluster, renderClusterSection } from './cluster.js';
+import { measureEvents, renderEventsSection, type EventsReport } from './events.js';
 import { measureThroughput, warmUp } from './throughput.js';
 import { buildWorkload } from './workloads/index.js';
 import type { Workload } from './workloads/index.js';
@@ -43,7 +44,7 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
     const unavailable = await engine.unavailable();
     engineInfos.push({ id: engine.id, label: engine.label, perCall: engine.perCall, ...(unavailable ? { unavailable } : {}) });
   }
-  const steps = options.workloads.length * (1 + engines.length) + (options.persistence ? 2 + scale.persistence.bookSizes.length : 0) + (options.cluster ? 1 : 0);
+  const steps = options.workloads.length * (1 + engines.length) + (options.persistence ? 2 + scale.persistence.bookSizes.length : 0) + (options.cluster ? 1 : 0) + (options.events ? 15 : 0);
   const progress = createProgress(options.progress, steps);
   const timerFloor = timerFloorNs();
 
@@ -82,6 +83,9 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
     const cluster = options.cluster
       ? await measureCluster(options.scale, options.seed, (label) => progress.step(label))
       : { status: 'skipped' as const, reason: 'not selected (--no-cluster)' };
+    const events: EventsReport = options.events
+      ? await measureEvents(scale.persistence.orders, options.seed, 'wasm', (label) => progress.step(label))
+      : { status: 'skipped', reason: 'not selected (--no-events)' };
     progress.stop();
 
     const report: BenchReport = {
@@ -99,11 +103,15 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
         : { status: 'not run', reason: 'the growing workload was not selected' },
       persistence,
       cluster,
+      events,
       targets: [],
     };
     report.targets = evaluateTargets(report);
     const outDir = writeResults(report, options.outDir);
-    if (options.print) process.stdout.write(`${renderReport(report)}${renderClusterSection(report.cluster)}\n\nresults in ${outDir}: latest.json and the charts (*.svg)\n`);
+    if (options.print) process.stdout.write(`${renderReport(report)}${renderClusterSection(report.cluster)}${renderEventsSection(report.events)}
+
+results in ${outDir}: latest.json and the charts (*.svg)
+`);
     return report;
   } finally {
     progress.stop();

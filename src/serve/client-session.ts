@@ -107,6 +107,14 @@ export class ClientSession {
     if (this.pending.levelCount > this.context.limits.maxPendingLevels) this.resync();
   }
 
+  /**
+   * The server's feed lost messages: the page's book may be missing some, and a gap in the
+   * sequence would only show if more came. It gets a fresh snapshot on the next tick instead.
+   */
+  onFeedLost(): void {
+    if (!this.ended && this.asset !== null) this.resync();
+  }
+
   /** The server's tick: cut off a stalled page, or send what waits. */
   tick(now: number): void {
     if (this.ended) return;
@@ -188,7 +196,8 @@ export class ClientSession {
       type: 'snapshot', asset, seq: book.seq, height: book.height,
       bids: levelTuples(book.bids, most), asks: levelTuples(book.asks, most),
       complete: [book.bids.length <= most, book.asks.length <= most],
-      trades: this.context.relay.recentTrades(asset), head: Math.max(book.seq, this.context.head(asset)), t: now,
+      trades: this.context.relay.recentTrades(asset), last: this.context.relay.lastPrice(asset),
+      head: Math.max(book.seq, this.context.head(asset)), t: now,
     };
     this.seq = book.seq;
     this.needSnapshot = false;

@@ -1,10 +1,23 @@
 // One subscription to the state machine's feed for the whole server, fanned out to the client
 // sessions. It also keeps, per asset, what a newly connected page needs besides the book: the
 // recent trades for its tape and the last trade price.
+//
+// The last trade price is the engine's (the one its stops trigger on): read from the engine's
+// snapshot whenever the subscription opens, since trades before it (a database's, or those lost
+// while a subscription was cut off) never reach the feed, then followed through the feed's fills.
+import { openSnapshot, snapshotBooks } from '../snapshot.js';
 import type { FeedMessage, FeedSubscription, MarketMachine } from './feed.js';
 import type { TradeTuple } from './protocol.js';
 
-export type FeedListener = (message: FeedMessage, trades: readonly TradeTuple[]) => void;
+export interface FeedListener {
+  message(message: FeedMessage, trades: readonly TradeTuple[]): void;
+  /**
+   * The subscription fell behind and was opened again: messages of any asset may be lost, and a
+   * copy of a book built from the messages so far may be wrong for good. Nothing later needs to
+   * arrive to reveal it, so whoever keeps such a copy must replace it now.
+   */
+  lost(): void;
+}
 
 interface AssetTape {
   seq: number;
@@ -68,37 +81,59 @@ export class FeedRelay {
   }
 
   private async run(): Promise<void> {
+    let cutOff = false;
     while (!this.stopped) {
-      let subscription: FeedSubscription;
+      let subscription: FeedSubscription | undefined;
       try {
+        // Together, with nothing in between: a command applied after the snapshot reaches the
+        // subscription, and one applied before it but not yet delivered reaches it too, setting
+        // the price it already has.
         subscription = this.machine.subscribe({ maxBuffered: this.feedBuffer });
+        this.readLastPrices();
       } catch {
+        subscription?.close();
         return; // the machine is closed: there is no feed to follow
       }
       this.subscription = subscription;
+      // Only once the new subscription is open: a book snapshot taken from now on is followed by
+      // every message after it.
+      if (cutOff) for (const listener of this.listeners) listener.lost();
       try {
         for await (const message of subscription) this.deliver(message);
         return; // ended without an error: the machine closed
       } catch {
         if (this.stopped) return;
-        // Messages were lost while it was cut off: the pages see the gap in the sequence and
-        // resynchronise from a snapshot, which is what a gap is for.
+        // Messages were lost while it was cut off. It resubscribes at once: a live subscription
+        // starts from now, so any wait loses every flush made meanwhile (all of them, when the
+        // flushes never yield to the event loop). Then the pages get fresh snapshots.
         this.restarts++;
-        await new Promise((resolve) => setImmediate(resolve));
+        cutOff = true;
       }
+    }
+  }
+
+  private tape(asset: number): AssetTape {
+    let tape = this.tapes.get(asset);
+    if (tape === undefined) this.tapes.set(asset, (tape = { seq: 0, lastPrice: 0, trades: [] }));
+    return tape;
+  }
+
+  /** Every book's last trade price, from the engine's own state (one pass over its snapshot). */
+  private readLastPrices(): void {
+    for (const book of snapshotBooks(openSnapshot(this.machine.snapshot()))) {
+      if (book.lastPrice !== 0) this.tape(book.asset).lastPrice = book.lastPrice;
     }
   }
 
   private deliver(message: FeedMessage): void {
     const trades = tradesOf(message, this.timeOf(message.height));
-    let tape = this.tapes.get(message.asset);
-    if (tape === undefined) this.tapes.set(message.asset, (tape = { seq: 0, lastPrice: 0, trades: [] }));
+    const tape = this.tape(message.asset);
     tape.seq = message.seq;
     if (trades.length > 0) {
       tape.lastPrice = trades[trades.length - 1][0];
       tape.trades.push(...trades);
       if (tape.trades.length > this.keptTrades * 2) tape.trades.splice(0, tape.trades.length - this.keptTrades);
     }
-    for (const listener of this.listeners) listener(message, trades);
+    for (const listener of this.listeners) listener.message(message, trades);
   }
 }
