@@ -35,7 +35,7 @@ export class EventBlockWriter {
   private previousTimestamp = 0;
   private previous = new Float64Array(EVENT_SLOTS);
   /** asset -> first feed seq in this block, in the order assets first changed. */
-  private readonly feedStarts = new Map<number, number>();
+  readonly feedStarts = new Map<number, number>();
 
   get isEmpty(): boolean {
     return this.start === null;

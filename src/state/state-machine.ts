@@ -127,7 +127,7 @@ export class CoreStateMachine {
     // Indexes lag the commits by design: derive what the last run had not written yet.
     for await (const block of history.blocksFrom(indexer.indexedThrough + 1)) indexer.derive(block);
     indexer.writeBehind();
-    const builder = new CommitBuilder(sequencer);
+    const builder = new CommitBuilder(sequencer, indexer.drops);
     const manifests = recovered.manifests.filter((m) => !recovered.report.skippedCheckpoints.some((s) => s.sequence === m.sequence));
     feed.rebase(history, indexer.reader, sequencer.feedSeqEntries());
     this.p = {
