@@ -34,7 +34,7 @@ const DATABASE_MAGIC = Buffer.from('LOBCORE', 'latin1');
 const HEAD_VERSION = 2;
 const JOURNAL_VERSION = 3;
 const EVENTS_VERSION = 1;
-export const UINT_VERSION = 1;
+const UINT_VERSION = 1;
 const CHECKPOINT_VERSION = 2;
 
 export const FRAME_BYTES = 1 + 4;

@@ -7,19 +7,21 @@
 import { EventCode } from '../codes.js';
 import { EVENT_SLOTS, EventHead, EventSlot } from '../events.js';
 import type { EventBlock } from './event-block.js';
+import { IdSet } from './id-set.js';
 import { DroppablePuts, IndexOps, NO_VALUE } from './index-ops.js';
 import { Prefix } from './keys.js';
 
 export class IndexDeriver {
-  private out: IndexOps = new IndexOps();
+  private out: IndexOps = new IndexOps(1);
+  private lastCount = 0;
   private firstSeq = 0;
   private startHeight = 0;
   private firstOrderId = 0;
   /** Placement sequence of each order placed in this commit, by orderId - firstOrderId (ids are dense). */
   private placedSeq = new Float64Array(1024);
   /** Orders (placed before this commit) and traders with events in it. */
-  private readonly touched = new Set<number>();
-  private readonly traders = new Set<number>();
+  private readonly touched = new IdSet();
+  private readonly traders = new IdSet();
   /** A modified order that lost priority, within its command, until it rests or is removed. */
   private reentering = 0;
   private reenterTrader = 0;
@@ -28,7 +30,9 @@ export class IndexDeriver {
   constructor(private readonly drops: DroppablePuts | null) {}
 
   begin(firstSeq: number, startHeight: number, firstOrderId: number): void {
-    this.out = new IndexOps();
+    // Sized like the last commit's, so a steady flow rarely regrows it.
+    this.out = new IndexOps(Math.max(256, this.lastCount + (this.lastCount >>> 2)));
+    this.drops?.open(this.out);
     this.firstSeq = firstSeq;
     this.startHeight = startHeight;
     this.firstOrderId = firstOrderId;
@@ -39,13 +43,17 @@ export class IndexDeriver {
   /** The events [from, from + count) of `events` (EVENT_SLOTS each), all of command `seq`, applied at `height`. */
   command(seq: number, height: number, events: Float64Array, from: number, count: number): void {
     const out = this.out;
+    let lastTrader = -1;
     for (let k = from; k < from + count; k++) {
       const e = k * EVENT_SLOTS;
       const head = events[e];
       const orderId = events[e + EventSlot.ORDER_ID];
       const trader = events[e + EventSlot.TRADER];
       const placedHere = orderId >= this.firstOrderId;
-      this.traders.add(trader);
+      if (trader !== lastTrader) {
+        this.traders.add(trader);
+        lastTrader = trader;
+      }
       switch (head & EventHead.KIND_MASK) {
         case EventCode.ACCEPTED:
         case EventCode.REJECTED: {
@@ -105,11 +113,13 @@ export class IndexDeriver {
   /** Ends the commit: its touch entries and feed spans; returns its operations. */
   end(lastSeq: number, feedStarts: Map<number, number>): IndexOps {
     const out = this.out;
-    for (const orderId of this.touched) out.put(Prefix.ORDER_TOUCH, 2, orderId, this.firstSeq, 0, NO_VALUE);
-    for (const trader of this.traders) out.put(Prefix.TRADER_TOUCH, 3, trader, this.startHeight, this.firstSeq, NO_VALUE);
+    const touched = this.touched.items;
+    for (let i = 0; i < this.touched.size; i++) out.put(Prefix.ORDER_TOUCH, 2, touched[i], this.firstSeq, 0, NO_VALUE);
+    const traders = this.traders.items;
+    for (let i = 0; i < this.traders.size; i++) out.put(Prefix.TRADER_TOUCH, 3, traders[i], this.startHeight, this.firstSeq, NO_VALUE);
     for (const [asset, feedSeq] of feedStarts) out.put(Prefix.FEED_SPAN, 2, asset, feedSeq, 0, this.firstSeq);
     out.lastSeq = lastSeq;
-    this.out = new IndexOps(16);
+    this.lastCount = out.count;
     return out;
   }
 

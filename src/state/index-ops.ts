@@ -1,159 +1,95 @@
-// The index operations derived from one commit's events, packed as they are derived: no key or
-// value object per operation, just bytes in the write-batch layout the store worker reads
-// (store-wire.ts), so handing a slice of them to a write is a copy of byte ranges. Until written
-// they are also what queries read past the index watermark (overlay.ts scans them).
+// The index operations derived from one commit's events, kept compact (index-wire.mjs: a few
+// numbers each, no key or value bytes, no object per operation) until the store expands them
+// for a write. Until written they are also what queries read past the index watermark
+// (overlay.ts scans them).
 //
-// An operation here is a put or a delete of one index key (keys.ts, "derived"): a prefix byte
-// and one to three big-endian u64 fields; a put's value is a framed uint or the empty frame
-// (codecs.ts). A put that the index writer never needs to write (an order that rested and closed
-// before its TRADER_OPEN entry was written) is dropped in place: its kind byte becomes
-// OP_DROPPED and every reader skips it.
-import { FRAME_BYTES, UINT_VERSION } from './codecs.js';
-import { crc32Portable } from './crc32.js';
-import { writeU64BE } from './keys.js';
+// A put that the index writer never needs to write (an order that rested and closed before its
+// TRADER_OPEN entry was written) is dropped in place: its kind becomes INDEX_DROPPED and every
+// reader skips it.
+import { encodeUint, EMPTY_VALUE } from './codecs.js';
+import {
+  INDEX_DEL, INDEX_DROPPED, INDEX_OP_SLOTS, INDEX_PUT, NO_VALUE, indexKeyInto, indexOpHead,
+} from './index-wire.mjs';
 import { compareBytes, type KeyRange } from './memory-store.js';
-import { OP_DEL, OP_PUT, type StoreBatch } from './store-wire.js';
 
-/** Kind of an operation dropped after it was derived. */
-export const OP_DROPPED = 0;
+export { NO_VALUE } from './index-wire.mjs';
 
-/** No value: a put of the empty frame (the key says everything). */
-export const NO_VALUE = -1;
-
-/** Longest operation: kind, two lengths, a 25-byte key, a framed 8-byte varint. */
-const MAX_OP_BYTES = 9 + 25 + FRAME_BYTES + 8;
-
-/** A key and its newest value in the overlay (undefined: deleted), with where it was derived. */
+/** A key and its newest value in the overlay (undefined: deleted). */
 export type OverlayEntry = [Uint8Array, Uint8Array | undefined];
 
 export class IndexOps {
-  bytes: Uint8Array;
-  length = 0;
+  ops: Float64Array;
   /** Operations written, dropped ones included. */
   count = 0;
-  /** The last journal sequence of the commit the operations come from (0 until it is cut). */
+  /** The last journal sequence of the commit the operations come from. */
   lastSeq = 0;
-  /** Operations before this offset have been sent to the store (they can no longer be dropped). */
+  /** Operations before this one have been sent to the store (they can no longer be dropped). */
   handedTo = 0;
-  /** Operations before this offset are in the store. */
+  /** Operations before this one are in the store. */
   writtenTo = 0;
-  /** Droppable TRADER_OPEN puts still unsent: orderId -> offset (DroppablePuts keeps the other side). */
-  droppable: Map<number, number> | null = null;
+  /** Its number in DroppablePuts (0: puts in it are never dropped). */
+  serial = 0;
   /**
    * Deletes of TRADER_OPEN entries whose put sits in an earlier commit's operations, as
-   * (orderId, offset) pairs: once this commit is durable, each pair whose put is still unsent
+   * (orderId, operation) pairs: once this commit is durable, each pair whose put is still unsent
    * drops both.
    */
   readonly closes: number[] = [];
-  private view: DataView;
 
-  constructor(capacity = 4096) {
-    this.bytes = new Uint8Array(capacity);
-    this.view = new DataView(this.bytes.buffer);
+  constructor(capacity = 256) {
+    this.ops = new Float64Array(capacity * INDEX_OP_SLOTS);
   }
 
-  /** A put (value >= 0: that uint; NO_VALUE: the empty frame) of a key with 1-3 integer fields; returns its offset. */
+  /** A put of a key with 1-3 integer fields; value NO_VALUE for the empty frame. Returns its index. */
   put(prefix: number, fields: number, a: number, b: number, c: number, value: number): number {
-    const at = this.begin(OP_PUT, prefix, fields, a, b, c);
-    const valueAt = at + 9 + 1 + fields * 8;
-    const bytes = this.bytes;
-    bytes[valueAt] = UINT_VERSION;
-    let end = valueAt + 1;
-    if (value !== NO_VALUE) {
-      let v = value;
-      while (v >= 0x80) {
-        bytes[end++] = (v % 128) | 0x80;
-        v = Math.floor(v / 128);
-      }
-      bytes[end++] = v;
-    }
-    const crc = crc32Portable(bytes, valueAt, end);
-    this.view.setUint32(end, crc, true);
-    end += 4;
-    this.view.setUint32(at + 5, end - valueAt, true);
-    this.length = end;
-    this.count++;
-    return at;
+    return this.add(indexOpHead(INDEX_PUT, prefix, fields), a, b, c, value);
   }
 
-  /** A delete; returns its offset. */
+  /** A delete; returns its index. */
   del(prefix: number, fields: number, a: number, b: number, c: number): number {
-    const at = this.begin(OP_DEL, prefix, fields, a, b, c);
-    this.length = at + 5 + 1 + fields * 8;
-    this.count++;
-    return at;
+    return this.add(indexOpHead(INDEX_DEL, prefix, fields), a, b, c, NO_VALUE);
   }
 
-  /** Drops the put at `offset` (it must not have been handed to a write). */
-  drop(offset: number): void {
-    this.bytes[offset] = OP_DROPPED;
-  }
-
-  /** The byte length of the operation at `offset`. */
-  opLength(offset: number): number {
-    const keyLength = this.view.getUint32(offset + 1, true);
-    return this.bytes[offset] === OP_DEL ? 5 + keyLength : 9 + keyLength + this.view.getUint32(offset + 5, true);
-  }
-
-  /**
-   * Appends the live operations of [from, ...) to `batch`, at most `most` of them (dropped ones do
-   * not count); returns where it stopped and how many it appended.
-   */
-  copyTo(batch: StoreBatch, from: number, most: number): { end: number; ops: number } {
-    let o = from;
-    let ops = 0;
-    let runStart = o;
-    let runOps = 0;
-    while (o < this.length && ops < most) {
-      const length = this.opLength(o);
-      if (this.bytes[o] === OP_DROPPED) {
-        if (runOps > 0) batch.appendPacked(this.bytes.subarray(runStart, o), runOps);
-        runStart = o + length;
-        runOps = 0;
-      } else {
-        runOps++;
-        ops++;
-      }
-      o += length;
-    }
-    if (runOps > 0) batch.appendPacked(this.bytes.subarray(runStart, o), runOps);
-    return { end: o, ops };
+  /** Drops operation `i` (it must not have been handed to a write). */
+  drop(i: number): void {
+    const o = i * INDEX_OP_SLOTS;
+    this.ops[o] = this.ops[o] - (this.ops[o] % 4) + INDEX_DROPPED;
   }
 
   /** Every live operation whose key is in `range` (ignoring reverse and limit), oldest first, into `out`. */
   collect(range: KeyRange, out: OverlayEntry[]): void {
-    const bytes = this.bytes;
-    for (let o = 0; o < this.length; o += this.opLength(o)) {
-      const kind = bytes[o];
-      if (kind === OP_DROPPED) continue;
-      const keyLength = this.view.getUint32(o + 1, true);
-      const keyAt = o + (kind === OP_DEL ? 5 : 9);
-      const key = bytes.subarray(keyAt, keyAt + keyLength);
-      if (!inRange(key, range)) continue;
-      out.push([key, kind === OP_DEL ? undefined : bytes.subarray(keyAt + keyLength, keyAt + keyLength + this.view.getUint32(o + 5, true))]);
+    const ops = this.ops;
+    const low = range.gte ?? range.gt;
+    const high = range.lt ?? range.lte;
+    const lowPrefix = low === undefined ? 0 : low[0];
+    const highPrefix = high === undefined ? 255 : high[0];
+    const key = new Uint8Array(25);
+    for (let i = 0; i < this.count; i++) {
+      const head = ops[i * INDEX_OP_SLOTS];
+      const prefix = head >> 4;
+      if (prefix < lowPrefix || prefix > highPrefix || (head & 3) === INDEX_DROPPED) continue;
+      const length = indexKeyInto(ops, i, key);
+      const candidate = key.subarray(0, length);
+      if (!inRange(candidate, range)) continue;
+      const value = ops[i * INDEX_OP_SLOTS + 4];
+      out.push([candidate.slice(), (head & 3) === INDEX_DEL ? undefined : value === NO_VALUE ? EMPTY_VALUE : encodeUint(value)]);
     }
   }
 
-  private begin(kind: number, prefix: number, fields: number, a: number, b: number, c: number): number {
-    if (this.length + MAX_OP_BYTES > this.bytes.length) this.grow();
-    const at = this.length;
-    const bytes = this.bytes;
-    const keyLength = 1 + fields * 8;
-    bytes[at] = kind;
-    this.view.setUint32(at + 1, keyLength, true);
-    const keyAt = at + (kind === OP_DEL ? 5 : 9);
-    bytes[keyAt] = prefix;
-    writeU64BE(bytes, keyAt + 1, a);
-    if (fields > 1) writeU64BE(bytes, keyAt + 9, b);
-    if (fields > 2) writeU64BE(bytes, keyAt + 17, c);
-    return at;
-  }
-
-  private grow(): void {
-    const grown = new Uint8Array(this.bytes.length * 2);
-    grown.set(this.bytes.subarray(0, this.length));
-    this.bytes = grown;
-    this.view = new DataView(grown.buffer);
+  private add(head: number, a: number, b: number, c: number, value: number): number {
+    if ((this.count + 1) * INDEX_OP_SLOTS > this.ops.length) {
+      const grown = new Float64Array(this.ops.length * 2);
+      grown.set(this.ops);
+      this.ops = grown;
+    }
+    const o = this.count * INDEX_OP_SLOTS;
+    const ops = this.ops;
+    ops[o] = head;
+    ops[o + 1] = a;
+    ops[o + 2] = b;
+    ops[o + 3] = c;
+    ops[o + 4] = value;
+    return this.count++;
   }
 }
 
@@ -162,10 +98,15 @@ export function inRange(key: Uint8Array, range: KeyRange): boolean {
     (range.lt === undefined || compareBytes(key, range.lt) < 0) && (range.lte === undefined || compareBytes(key, range.lte) <= 0);
 }
 
+/** Registry slots: orders this many ids apart compete for a slot (the loser's put is just written). */
+const DROP_SLOTS = 1 << 16;
+
 /**
  * The TRADER_OPEN puts that could still be dropped, by order id: an order that closes while its
  * put is unsent costs no key at all instead of a put and a delete. A lagging index skips most of
- * the churn of orders that rest briefly.
+ * the churn of orders that rest briefly. Kept in typed arrays by order id (ids are dense), so
+ * registering a put allocates nothing; two orders that share a slot just cost the older one its
+ * drop (dropping is only ever an optimisation).
  *
  * A close may only drop a put once the commit that closes the order is durable: dropped earlier,
  * the put's commit could be indexed without it and a crash lose the close, leaving an open order
@@ -174,52 +115,60 @@ export function inRange(key: Uint8Array, range: KeyRange): boolean {
  * is durable, if the put is still unsent.
  */
 export class DroppablePuts {
-  private readonly where = new Map<number, IndexOps>();
+  private readonly orderIds = new Float64Array(DROP_SLOTS);
+  private readonly serials = new Float64Array(DROP_SLOTS);
+  private readonly indexes = new Uint32Array(DROP_SLOTS);
+  /** Operations that may hold droppable puts, by serial: from open() until all are sent. */
+  private readonly buffers = new Map<number, IndexOps>();
+  private nextSerial = 1;
 
-  register(orderId: number, ops: IndexOps, offset: number): void {
-    this.where.set(orderId, ops);
-    (ops.droppable ??= new Map()).set(orderId, offset);
+  /** A commit's operations begin: puts registered in them can be found by serial. */
+  open(ops: IndexOps): void {
+    ops.serial = this.nextSerial++;
+    this.buffers.set(ops.serial, ops);
   }
 
-  /** Whether the order has a put that may still be unsent. */
+  register(orderId: number, ops: IndexOps, i: number): void {
+    const slot = orderId % DROP_SLOTS;
+    this.orderIds[slot] = orderId;
+    this.serials[slot] = ops.serial;
+    this.indexes[slot] = i;
+  }
+
+  /** Whether the order may have an unsent put. */
   has(orderId: number): boolean {
-    return this.where.has(orderId);
+    const slot = orderId % DROP_SLOTS;
+    return this.orderIds[slot] === orderId && this.buffers.has(this.serials[slot]);
   }
 
-  /** Drops the order's put if it is in `ops` (the commit being built); false otherwise. */
+  /** Drops the order's put if it is in `ops` (the commit being built, nothing of it sent); false otherwise. */
   dropIn(orderId: number, ops: IndexOps): boolean {
-    return this.where.get(orderId) === ops && this.drop(orderId);
+    const slot = orderId % DROP_SLOTS;
+    if (this.orderIds[slot] !== orderId || this.serials[slot] !== ops.serial) return false;
+    this.orderIds[slot] = 0;
+    ops.drop(this.indexes[slot]);
+    return true;
   }
 
   /** `ops`' commit is durable: drop each of its deletes together with its still unsent put. */
   settle(ops: IndexOps): void {
     const closes = ops.closes;
-    for (let i = 0; i < closes.length; i += 2) if (this.drop(closes[i])) ops.drop(closes[i + 1]);
+    for (let c = 0; c < closes.length; c += 2) {
+      const orderId = closes[c];
+      const slot = orderId % DROP_SLOTS;
+      if (this.orderIds[slot] !== orderId) continue;
+      this.orderIds[slot] = 0;
+      const holder = this.buffers.get(this.serials[slot]);
+      if (holder === undefined || this.indexes[slot] < holder.handedTo) continue;
+      holder.drop(this.indexes[slot]);
+      ops.drop(closes[c + 1]);
+    }
     closes.length = 0;
   }
 
-  /** Drops the order's unsent put; false when there is none (it was sent, or never registered). */
-  private drop(orderId: number): boolean {
-    const ops = this.where.get(orderId);
-    if (ops === undefined) return false;
-    this.where.delete(orderId);
-    const offset = ops.droppable?.get(orderId);
-    if (offset === undefined) return false;
-    ops.droppable!.delete(orderId);
-    if (offset < ops.handedTo) return false;
-    ops.drop(offset);
-    return true;
-  }
-
-  /** Forgets the puts of `ops` before its handedTo (they are being written). */
+  /** `ops` has been sent up to its handedTo: once all of it is, none of its puts can be dropped. */
   handed(ops: IndexOps): void {
-    const droppable = ops.droppable;
-    if (droppable === null) return;
-    for (const [orderId, offset] of droppable) {
-      if (offset >= ops.handedTo) continue;
-      droppable.delete(orderId);
-      if (this.where.get(orderId) === ops) this.where.delete(orderId);
-    }
+    if (ops.handedTo >= ops.count) this.buffers.delete(ops.serial);
   }
 }
 

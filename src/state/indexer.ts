@@ -7,13 +7,13 @@
 //
 // Until written, operations stay in their packed buffers, and queries read through them
 // (overlay.ts), so a query is exact however far the index lags.
-import { encodeUint } from './codecs.js';
 import type { Commit } from './commit-builder.js';
 import type { CommitFollower } from './committer.js';
 import type { EventBlock } from './event-block.js';
 import { IndexDeriver } from './index-deriver.js';
 import { DroppablePuts, type IndexOps } from './index-ops.js';
-import { indexHeadKey } from './keys.js';
+import { INDEX_OP_SLOTS, INDEX_PUT, indexOpHead } from './index-wire.mjs';
+import { Prefix } from './keys.js';
 import type { KeyValueStore } from './memory-store.js';
 import { OverlayReader } from './overlay.js';
 
@@ -71,28 +71,38 @@ export class Indexer implements CommitFollower {
       if (this.writing === null) this.settleIdle();
       return;
     }
-    const batch = this.store.batch(64 * 1024);
+    // The slices to write: whole commits while they fit, the last one maybe in part.
     const covered: Array<[IndexOps, number]> = [];
-    let ops = 0;
+    let total = 0;
     let through = -1;
     for (const buffer of this.queue) {
-      if (ops >= INDEX_OPS_PER_WRITE) break;
-      const copied = buffer.copyTo(batch, buffer.writtenTo, INDEX_OPS_PER_WRITE - ops);
-      ops += copied.ops;
+      if (total >= INDEX_OPS_PER_WRITE) break;
+      const end = Math.min(buffer.count, buffer.writtenTo + INDEX_OPS_PER_WRITE - total);
+      total += end - buffer.writtenTo;
       // From here a close must follow these puts with a delete: they are no longer droppable.
-      if (copied.end > buffer.handedTo) {
-        buffer.handedTo = copied.end;
+      if (end > buffer.handedTo) {
+        buffer.handedTo = end;
         this.drops.handed(buffer);
       }
-      covered.push([buffer, copied.end]);
-      if (copied.end < buffer.length) break;
+      covered.push([buffer, end]);
+      if (end < buffer.count) break;
       through = buffer.lastSeq;
     }
-    if (through >= 0) batch.put(indexHeadKey(), encodeUint(through));
-    this.writing = this.store.write(batch, { sync: false, lowPriority: true }).then(
+    const ops = new Float64Array((total + 1) * INDEX_OP_SLOTS);
+    let at = 0;
+    for (const [buffer, end] of covered) {
+      ops.set(buffer.ops.subarray(buffer.writtenTo * INDEX_OP_SLOTS, end * INDEX_OP_SLOTS), at);
+      at += (end - buffer.writtenTo) * INDEX_OP_SLOTS;
+    }
+    if (through >= 0) {
+      ops[at] = indexOpHead(INDEX_PUT, Prefix.INDEX_HEAD, 0);
+      ops[at + 4] = through;
+      at += INDEX_OP_SLOTS;
+    }
+    this.writing = this.store.writeIndex(at === ops.length ? ops : ops.subarray(0, at)).then(
       () => {
         for (const [buffer, end] of covered) buffer.writtenTo = end;
-        while (this.queue.length > 0 && this.queue[0].writtenTo >= this.queue[0].length) this.queue.shift();
+        while (this.queue.length > 0 && this.queue[0].writtenTo >= this.queue[0].count) this.queue.shift();
         if (through >= 0) this.indexedThrough = through;
         this.lastError = null;
       },

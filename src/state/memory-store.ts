@@ -5,6 +5,7 @@
 // entries. Keys sort bytewise, as RocksDB sorts them.
 import { StoreBatch } from './store-wire.js';
 import { OP_DEL, OP_PUT } from './store-wire.js';
+import { INDEX_OP_SLOTS, packIndexOps } from './index-wire.mjs';
 
 export interface KeyRange {
   gte?: Uint8Array;
@@ -28,6 +29,11 @@ export interface KeyValueStore {
   batch(capacity?: number): StoreBatch;
   /** Writes the batch atomically and empties it. */
   write(batch: StoreBatch, options?: WriteOptions): Promise<void>;
+  /**
+   * Writes index operations (index-wire.mjs, compact; the store expands them) atomically, unsynced
+   * and behind other writes. Takes ownership of `ops`.
+   */
+  writeIndex(ops: Float64Array): Promise<void>;
   get(key: Uint8Array): Promise<Uint8Array | undefined>;
   getMany(keys: Uint8Array[]): Promise<Array<Uint8Array | undefined>>;
   /** Key-value pairs in a key range, in key order (or reverse). */
@@ -208,6 +214,11 @@ export class MemoryStore implements KeyValueStore {
 
   async write(batch: StoreBatch): Promise<void> {
     this.writeNow(batch);
+  }
+
+  async writeIndex(ops: Float64Array): Promise<void> {
+    const packed = packIndexOps(ops, 0, ops.length / INDEX_OP_SLOTS);
+    applyBatch(this.map, packed.bytes, false);
   }
 
   /** The write, synchronously (memory mode commits inside the caller's turn). */

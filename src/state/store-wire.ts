@@ -44,13 +44,6 @@ export class StoreBatch {
     this.count++;
   }
 
-  /** Appends `count` operations already in this layout (index operations are derived packed). */
-  appendPacked(ops: Uint8Array, count: number): void {
-    const o = this.reserve(ops.length);
-    this.bytes.set(ops, o);
-    this.count += count;
-  }
-
   get length(): number {
     return this.count;
   }

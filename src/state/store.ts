@@ -13,6 +13,7 @@ import { LobError } from '../errors.js';
 import { DATABASE_FORMAT_VERSION, decodeFormat, encodeFormat } from './codecs.js';
 import { formatKey } from './keys.js';
 import { StoreBatch, packByteList, unpackByteList } from './store-wire.js';
+import { INDEX_OP_SLOTS } from './index-wire.mjs';
 import type { KeyRange, KeyValueStore, WriteOptions } from './memory-store.js';
 
 export { StoreBatch } from './store-wire.js';
@@ -163,6 +164,16 @@ export class Store implements KeyValueStore {
       }, [packed.buffer]);
     } catch (error) {
       throw storageError(`writing a batch of ${count} operations to ${this.path}`, error);
+    }
+  }
+
+  async writeIndex(ops: Float64Array): Promise<void> {
+    const count = ops.length / INDEX_OP_SLOTS;
+    const owned = ops.byteOffset === 0 && ops.byteLength === ops.buffer.byteLength ? ops : ops.slice();
+    try {
+      await this.worker.call({ op: 'writeIndex', ops: owned.buffer, count }, [owned.buffer as ArrayBuffer]);
+    } catch (error) {
+      throw storageError(`writing ${count} index operations to ${this.path}`, error);
     }
   }
 
