@@ -96,6 +96,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --out DIR            results directory (default bench/results)
   --seed N             workload seed (default 20120621)
   --no-persistence     skip the persistence section
+  --persistence-only   only the persistence section (no engine workloads)
   --progress / --no-progress   force the progress bar on or off`;
 
 export function parseArgs(argv: string[]): BenchOptions {
@@ -116,6 +117,7 @@ export function parseArgs(argv: string[]): BenchOptions {
       case '--out': options.outDir = value(); break;
       case '--seed': options.seed = Number(value()); break;
       case '--no-persistence': options.persistence = false; break;
+      case '--persistence-only': options.workloads = []; options.persistence = true; break;
       case '--progress': options.progress = true; break;
       case '--no-progress': options.progress = false; break;
       case '-h': case '--help': throw new Error(USAGE);

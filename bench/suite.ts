@@ -40,7 +40,7 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
     const unavailable = await engine.unavailable();
     engineInfos.push({ id: engine.id, label: engine.label, perCall: engine.perCall, ...(unavailable ? { unavailable } : {}) });
   }
-  const steps = options.workloads.length * (1 + engines.length) + (options.persistence ? 2 + scale.persistence.bookSizes.length : 0);
+  const steps = options.workloads.length * (1 + engines.length) + (options.persistence ? 4 + scale.persistence.bookSizes.length : 0);
   const progress = createProgress(options.progress, steps);
   const timerFloor = timerFloorNs();
 

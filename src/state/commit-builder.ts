@@ -10,6 +10,7 @@ import { CommandEncoder } from './command-codec.js';
 import { EventBlockWriter, decodeEventBlock, type EventBlock } from './event-block.js';
 import { IndexDeriver } from './index-deriver.js';
 import type { DroppablePuts, IndexOps } from './index-ops.js';
+import type { ShadowEngine } from './checkpoint-shadow.js';
 import { Prefix, eventsKey, headKey, journalKey, keyOf } from './keys.js';
 import { commandTimestamp, type SequencedSink, type Sequencer } from './sequencer.js';
 import type { StoreBatch } from './store-wire.js';
@@ -48,7 +49,8 @@ export class CommitBuilder implements SequencedSink {
   private feedAssets: number[] = [];
 
   /** drops: the index writer's unsent puts, which the deriver may drop. */
-  constructor(private readonly sequencer: Sequencer, drops: DroppablePuts | null) {
+  /** shadow: the checkpoint worker's core, given every command too (null in memory mode). */
+  constructor(private readonly sequencer: Sequencer, drops: DroppablePuts | null, private readonly shadow: ShadowEngine | null = null) {
     this.index = new IndexDeriver(drops);
   }
 
@@ -82,6 +84,7 @@ export class CommitBuilder implements SequencedSink {
 
   command(seq: number, commands: Float64Array, o: number, events: Float64Array, from: number, count: number): void {
     this.journal.command(commands, o);
+    this.shadow?.command(commands, o);
     this.events.command(seq, commandTimestamp(commands, o), events, from, count);
     this.index.command(seq, this.sequencer.height, events, from, count);
     this.entries++;
@@ -95,6 +98,7 @@ export class CommitBuilder implements SequencedSink {
   /** Seals everything since the last cut, with the head as it stands; null when nothing is pending. */
   cut(nextOrderId: number): Commit | null {
     if (this.entries === 0) return null;
+    this.shadow?.post();
     const s = this.sequencer;
     const head: HeadState = {
       height: s.height, lastSequence: s.lastSequence, nextOrderId, nextFillSeq: s.nextFillSeq, nextEventSeq: s.nextEventSeq,

@@ -3,6 +3,7 @@
 // without a path runs the very same pipeline (journal, event blocks, indexes, feed) with "durable"
 // meaning "in this process", and the index writer uses one as its overlay of not-yet-written
 // entries. Keys sort bytewise, as RocksDB sorts them.
+import { createHash } from 'node:crypto';
 import { StoreBatch } from './store-wire.js';
 import { OP_DEL, OP_PUT } from './store-wire.js';
 import { INDEX_OP_SLOTS, packIndexOps } from './index-wire.mjs';
@@ -39,7 +40,35 @@ export interface KeyValueStore {
   /** Key-value pairs in a key range, in key order (or reverse). */
   entries(range: KeyRange): Promise<Array<[Uint8Array, Uint8Array]>>;
   keys(range: KeyRange): Promise<Uint8Array[]>;
+  /**
+   * The values of a key range joined into one buffer of `byteLength` bytes (shared, so another
+   * thread can read it without a copy), with their sha256; for reading a checkpoint's chunks.
+   * `count` values were read; `length` bytes of them (more than byteLength: the rest were left out).
+   */
+  readJoined(range: KeyRange, byteLength: number): Promise<JoinedValues>;
   close(): Promise<void>;
+}
+
+export interface JoinedValues {
+  bytes: Uint8Array;
+  count: number;
+  length: number;
+  sha256: Buffer;
+}
+
+/** Joins values into a shared buffer of byteLength bytes, hashing them as they go. */
+export function joinValues(values: Iterable<Uint8Array>, byteLength: number): JoinedValues {
+  const bytes = new Uint8Array(new SharedArrayBuffer(byteLength));
+  const hash = createHash('sha256');
+  let count = 0;
+  let length = 0;
+  for (const value of values) {
+    if (length + value.length <= byteLength) bytes.set(value, length);
+    hash.update(value);
+    length += value.length;
+    count++;
+  }
+  return { bytes, count, length, sha256: hash.digest() };
 }
 
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
@@ -242,6 +271,10 @@ export class MemoryStore implements KeyValueStore {
 
   async keys(range: KeyRange): Promise<Uint8Array[]> {
     return this.map.range(range).map(([key]) => key);
+  }
+
+  async readJoined(range: KeyRange, byteLength: number): Promise<JoinedValues> {
+    return joinValues(this.map.range(range).map(([, value]) => value as Uint8Array), byteLength);
   }
 
   async close(): Promise<void> {

@@ -11,6 +11,7 @@
 // waits, or after every few others, so a steady stream of commits cannot starve them. Each queue
 // keeps its order, and nothing in the second queue may be overtaken by anything it depends on: the
 // main thread posts an index write only once the commits it indexes are durable.
+import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { RocksLevel } from '@nxtedition/rocksdb';
 import { packByteList, unpackByteList } from './byte-list.mjs';
@@ -81,6 +82,29 @@ async function run(request) {
     }
     case 'entries':
       return transferList(flattenEntries(await openDb().iterator(toRange(request.range)).all()));
+    case 'readJoined': {
+      // A checkpoint's chunks, joined where the main thread (and the checkpoint worker) read them, hashed on the way.
+      const into = new Uint8Array(request.into);
+      const hash = createHash('sha256');
+      const it = openDb().iterator(toRange(request.range));
+      let count = 0;
+      let length = 0;
+      try {
+        for (let page = await it.nextv(64); page.length > 0; page = await it.nextv(64)) {
+          for (const [, value] of page) {
+            if (length + value.length <= into.length) into.set(value, length);
+            hash.update(value);
+            length += value.length;
+            count++;
+          }
+        }
+      } finally {
+        await it.close();
+      }
+      const digest = hash.digest();
+      const sha256 = digest.buffer.slice(digest.byteOffset, digest.byteOffset + digest.byteLength);
+      return [{ count, length, sha256 }, [sha256]];
+    }
     case 'keys':
       return transferList(await openDb().keys(toRange(request.range)).all());
     case 'iteratorOpen': {

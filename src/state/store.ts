@@ -14,7 +14,7 @@ import { DATABASE_FORMAT_VERSION, decodeFormat, encodeFormat } from './codecs.js
 import { formatKey } from './keys.js';
 import { StoreBatch, packByteList, unpackByteList } from './store-wire.js';
 import { INDEX_OP_SLOTS } from './index-wire.mjs';
-import type { KeyRange, KeyValueStore, WriteOptions } from './memory-store.js';
+import type { JoinedValues, KeyRange, KeyValueStore, WriteOptions } from './memory-store.js';
 
 export { StoreBatch } from './store-wire.js';
 export type { KeyRange } from './memory-store.js';
@@ -195,6 +195,16 @@ export class Store implements KeyValueStore {
   async entries(range: KeyRange): Promise<Array<[Buffer, Buffer]>> {
     try {
       return pairs(unpackByteList(await this.worker.call<ArrayBuffer>({ op: 'entries', range: rangeMessage(range) })));
+    } catch (error) {
+      throw storageError(`reading a key range from ${this.path}`, error);
+    }
+  }
+
+  async readJoined(range: KeyRange, byteLength: number): Promise<JoinedValues> {
+    const shared = new SharedArrayBuffer(byteLength);
+    try {
+      const read = await this.worker.call<{ count: number; length: number; sha256: ArrayBuffer }>({ op: 'readJoined', range: rangeMessage(range), into: shared });
+      return { bytes: new Uint8Array(shared), count: read.count, length: read.length, sha256: Buffer.from(read.sha256) };
     } catch (error) {
       throw storageError(`reading a key range from ${this.path}`, error);
     }

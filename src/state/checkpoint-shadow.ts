@@ -1,0 +1,152 @@
+// The main thread's side of the checkpoint worker (checkpoint-worker.mjs): a shadow matching core
+// on another thread, fed every command the state machine journals, in journal order, that
+// snapshots itself for a checkpoint so the books are never copied out on the main thread.
+//
+// Commands are gathered here as they are applied (a copy of each 96-byte record) and posted once
+// per commit. A shadow that fails (its thread dies, a command it cannot apply, counts that differ
+// from the engine's at a checkpoint) is marked broken; the state machine then checkpoints from
+// its own engine, synchronously, as before, and starts the shadow again from that snapshot.
+import { Worker } from 'node:worker_threads';
+import { LobError } from '../errors.js';
+import type { CoreLimits } from '../core.js';
+import { COMMAND_SLOTS } from '../operations.js';
+import { HOST_BLOCK, compileCore, maxPagesFor } from '../wasm-core.js';
+import type { BackendName } from '../types.js';
+
+const WORKER_URL = new URL('./checkpoint-worker.mjs', import.meta.url);
+
+export interface ShadowSnapshot {
+  bytes: Uint8Array;
+  sha256: Buffer;
+  nextOrderId: number;
+  restingOrders: number;
+}
+
+interface Waiter {
+  resolve: (value: never) => void;
+  reject: (error: Error) => void;
+}
+
+export class ShadowEngine {
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, Waiter>();
+  private nextId = 1;
+  private buffer = new Float64Array(COMMAND_SLOTS * 1024);
+  private buffered = 0;
+  /** Commands given to the shadow since its last reset. */
+  private given = 0;
+  /** Why the shadow cannot be used (null: it can). */
+  broken: string | null = null;
+  /** Why its thread is gone for good (null: it runs). */
+  private dead: string | null = null;
+
+  private constructor(private readonly module: WebAssembly.Module, private readonly limits: Record<string, number>) {
+    // A worker inherits the process's execArgv; under `node --input-type=module -e ...` that flag
+    // without its -e makes the worker refuse to start, so it is left behind.
+    this.worker = new Worker(WORKER_URL, { execArgv: process.execArgv.filter((arg) => !arg.startsWith('--input-type')) });
+    this.worker.unref();
+    this.worker.on('message', (reply: { id: number; result?: never; error?: string }) => {
+      const waiter = this.waiting.get(reply.id);
+      if (waiter === undefined) return;
+      this.waiting.delete(reply.id);
+      if (this.waiting.size === 0) this.worker.unref();
+      if (reply.error !== undefined) waiter.reject(new Error(reply.error));
+      else waiter.resolve(reply.result as never);
+    });
+    const fail = (why: string): void => {
+      this.dead = why;
+      this.broken = why;
+      for (const waiter of this.waiting.values()) waiter.reject(new Error(why));
+      this.waiting.clear();
+    };
+    this.worker.on('error', (error: Error) => fail(`the checkpoint worker failed: ${error.message}`));
+    this.worker.on('exit', (code) => fail(`the checkpoint worker exited (${code})`));
+  }
+
+  /** A shadow with the engine's limits (the JS core has no memory limit, so its shadow gets none). */
+  static async create(backend: BackendName, limits: CoreLimits): Promise<ShadowEngine> {
+    return new ShadowEngine(await compileCore(), {
+      maxPages: maxPagesFor(backend === 'wasm' ? limits.maxMemoryBytes : undefined),
+      maxOrders: limits.maxOrders ?? Infinity,
+      maxLevels: limits.maxLevels ?? Infinity,
+    });
+  }
+
+  /**
+   * Starts the shadow over: empty, or from `snapshot` (a checked snapshot with `orders` resting
+   * orders; shared memory is read in place, anything else is copied). Resolves with whether the
+   * shadow snapshots it back to exactly the same bytes (null: no snapshot).
+   */
+  async reset(snapshot: Uint8Array | null, orders = 0): Promise<boolean | null> {
+    this.buffered = 0;
+    this.given = 0;
+    if (this.dead !== null) return null;
+    this.broken = null;
+    let shared: SharedArrayBuffer | ArrayBuffer | undefined;
+    if (snapshot !== null) {
+      shared = snapshot.buffer instanceof SharedArrayBuffer && snapshot.byteOffset === 0 && snapshot.byteLength === snapshot.buffer.byteLength
+        ? snapshot.buffer
+        : snapshot.slice().buffer;
+    }
+    try {
+      const { verified } = await this.call<{ verified: boolean | null }>({
+        op: 'init', module: this.module, ...this.limits, input: HOST_BLOCK.INPUT, inputCapacity: HOST_BLOCK.INPUT_CAPACITY,
+        ...(shared === undefined ? {} : { snapshot: shared, orders }),
+      });
+      return verified;
+    } catch (error) {
+      this.broken = `the checkpoint worker could not start: ${(error as Error).message}`;
+      return null;
+    }
+  }
+
+  /** One applied command's record, at `records[o..]`. */
+  command(records: Float64Array, o: number): void {
+    if ((this.buffered + 1) * COMMAND_SLOTS > this.buffer.length) {
+      const grown = new Float64Array(this.buffer.length * 2);
+      grown.set(this.buffer);
+      this.buffer = grown;
+    }
+    const at = this.buffered * COMMAND_SLOTS;
+    for (let s = 0; s < COMMAND_SLOTS; s++) this.buffer[at + s] = records[o + s];
+    this.buffered++;
+  }
+
+  /** Hands the gathered commands to the shadow (the buffer goes with them). */
+  post(): void {
+    if (this.buffered === 0 || this.broken !== null) {
+      this.buffered = 0;
+      return;
+    }
+    const commands = this.buffer;
+    this.worker.postMessage({ op: 'apply', commands: commands.buffer, count: this.buffered }, [commands.buffer]);
+    this.given += this.buffered;
+    this.buffered = 0;
+    this.buffer = new Float64Array(Math.max(COMMAND_SLOTS * 1024, commands.length));
+  }
+
+  /** The shadow's snapshot once it has applied every command given so far, with its sha256. */
+  async snapshot(): Promise<ShadowSnapshot> {
+    if (this.broken !== null) throw new LobError('IO_ERROR', this.broken);
+    this.post();
+    const reply = await this.call<{ snapshot: ArrayBuffer; sha256: ArrayBuffer; nextOrderId: number; restingOrders: number }>({
+      op: 'snapshot', commands: this.given,
+    });
+    return { bytes: new Uint8Array(reply.snapshot), sha256: Buffer.from(reply.sha256), nextOrderId: reply.nextOrderId, restingOrders: reply.restingOrders };
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+
+  private call<T>(request: Record<string, unknown>): Promise<T> {
+    const why = this.dead ?? (request.op === 'init' ? null : this.broken);
+    if (why !== null) return Promise.reject(new Error(why));
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (value: never) => void, reject });
+      if (this.waiting.size === 1) this.worker.ref();
+      this.worker.postMessage({ ...request, id });
+    });
+  }
+}
