@@ -34,6 +34,10 @@ export interface RecoveryReport {
   nextOrderId: number;
   nextFillSeq: number;
   restingOrders: number;
+  /** Chunks of a checkpoint a crash cut off before its manifest, deleted. */
+  orphanChunksDeleted: number;
+  /** Journal entries past the index watermark whose index entries were derived again. */
+  reindexedEntries: number;
   durationMs: number;
   /**
    * Where the time went, in milliseconds: reading the checkpoint with its checksum, checking and
@@ -59,7 +63,7 @@ export async function recoverFromStore(store: KeyValueStore, newEngine: () => Pr
   const head = storedHead === undefined ? { ...EMPTY_HEAD } : decodeHead(headKey(), storedHead);
 
   const entries = await readManifests(store);
-  await deleteOrphanChunks(store, entries);
+  const orphanChunksDeleted = await deleteOrphanChunks(store, entries);
   const manifests = entries.flatMap((entry) => (entry.manifest === undefined ? [] : [entry.manifest]));
   const skipped: RecoveryReport['skippedCheckpoints'] = [];
   let engine: Engine | null = null;
@@ -173,6 +177,8 @@ export async function recoverFromStore(store: KeyValueStore, newEngine: () => Pr
       nextOrderId: engine.nextOrderId,
       nextFillSeq: sequencer.nextFillSeq,
       restingOrders: engine.restingOrders,
+      orphanChunksDeleted,
+      reindexedEntries: 0,
       durationMs: performance.now() - started,
       phases: { readMs, restoreMs, verifyMs, replayMs, indexMs: 0 },
     },

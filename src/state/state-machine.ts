@@ -135,6 +135,7 @@ export class CoreStateMachine {
     // Indexes lag the commits by design: derive what the last run had not written yet.
     for await (const block of history.blocksFrom(indexer.indexedThrough + 1)) indexer.derive(block);
     indexer.writeBehind();
+    recovered.report.reindexedEntries = indexer.lag;
     recovered.report.phases.indexMs = performance.now() - indexing;
     recovered.report.durationMs += recovered.report.phases.indexMs;
     const builder = new CommitBuilder(sequencer, indexer.drops, this.shadow);
@@ -420,7 +421,7 @@ export class CoreStateMachine {
       return {
         checkpointSequence: null, checkpointHeight: null, skippedCheckpoints: [], replayedRecords: 0, replayedCommands: 0,
         replayedFills: 0, height: p.sequencer.height, sequence: p.sequencer.lastSequence, nextOrderId: p.engine.nextOrderId,
-        nextFillSeq: p.sequencer.nextFillSeq, restingOrders: p.engine.restingOrders, durationMs: 0,
+        nextFillSeq: p.sequencer.nextFillSeq, restingOrders: p.engine.restingOrders, orphanChunksDeleted: 0, reindexedEntries: 0, durationMs: 0,
         phases: { readMs: 0, restoreMs: 0, verifyMs: 0, replayMs: 0, indexMs: 0 },
       };
     }
