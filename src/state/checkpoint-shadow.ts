@@ -6,8 +6,7 @@
 // per commit. A shadow that fails (its thread dies, a command it cannot apply, counts that differ
 // from the engine's at a checkpoint) is marked broken; the state machine then checkpoints from
 // its own engine, synchronously, as before, and starts the shadow again from that snapshot.
-import { Worker } from 'node:worker_threads';
-import { LobError } from '../errors.js';
+import { WorkerCalls } from './worker-calls.js';
 import type { CoreLimits } from '../core.js';
 import { COMMAND_SLOTS } from '../operations.js';
 import { HOST_BLOCK, compileCore, maxPagesFor } from '../wasm-core.js';
@@ -22,45 +21,25 @@ export interface ShadowSnapshot {
   restingOrders: number;
 }
 
-interface Waiter {
-  resolve: (value: never) => void;
-  reject: (error: Error) => void;
-}
-
 export class ShadowEngine {
-  private readonly worker: Worker;
-  private readonly waiting = new Map<number, Waiter>();
-  private nextId = 1;
+  private readonly worker: WorkerCalls<{ message: string }>;
   private buffer = new Float64Array(COMMAND_SLOTS * 1024);
   private buffered = 0;
   /** Commands given to the shadow since its last reset. */
   private given = 0;
   /** Why the shadow cannot be used (null: it can). */
   broken: string | null = null;
-  /** Why its thread is gone for good (null: it runs). */
-  private dead: string | null = null;
 
   private constructor(private readonly module: WebAssembly.Module, private readonly limits: Record<string, number>) {
-    // A worker inherits the process's execArgv; under `node --input-type=module -e ...` that flag
-    // without its -e makes the worker refuse to start, so it is left behind.
-    this.worker = new Worker(WORKER_URL, { execArgv: process.execArgv.filter((arg) => !arg.startsWith('--input-type')) });
-    this.worker.unref();
-    this.worker.on('message', (reply: { id: number; result?: never; error?: string }) => {
-      const waiter = this.waiting.get(reply.id);
-      if (waiter === undefined) return;
-      this.waiting.delete(reply.id);
-      if (this.waiting.size === 0) this.worker.unref();
-      if (reply.error !== undefined) waiter.reject(new Error(reply.error));
-      else waiter.resolve(reply.result as never);
+    this.worker = new WorkerCalls<{ message: string }>(WORKER_URL, {
+      error: (error) => this.gone(`the checkpoint worker failed: ${error.message}`),
+      exit: (code) => this.gone(`the checkpoint worker exited (${code})`),
     });
-    const fail = (why: string): void => {
-      this.dead = why;
-      this.broken = why;
-      for (const waiter of this.waiting.values()) waiter.reject(new Error(why));
-      this.waiting.clear();
-    };
-    this.worker.on('error', (error: Error) => fail(`the checkpoint worker failed: ${error.message}`));
-    this.worker.on('exit', (code) => fail(`the checkpoint worker exited (${code})`));
+  }
+
+  private gone(why: string): { message: string } {
+    this.broken = why;
+    return { message: why };
   }
 
   /** A shadow with the engine's limits (the JS core has no memory limit, so its shadow gets none). */
@@ -80,7 +59,7 @@ export class ShadowEngine {
   async reset(snapshot: Uint8Array | null, orders = 0): Promise<boolean | null> {
     this.buffered = 0;
     this.given = 0;
-    if (this.dead !== null) return null;
+    if (this.worker.failure !== null) return null;
     this.broken = null;
     let shared: SharedArrayBuffer | ArrayBuffer | undefined;
     if (snapshot !== null) {
@@ -89,7 +68,7 @@ export class ShadowEngine {
         : snapshot.slice().buffer;
     }
     try {
-      const { verified } = await this.call<{ verified: boolean | null }>({
+      const { verified } = await this.worker.call<{ verified: boolean | null }>({
         op: 'init', module: this.module, ...this.limits, input: HOST_BLOCK.INPUT, inputCapacity: HOST_BLOCK.INPUT_CAPACITY,
         ...(shared === undefined ? {} : { snapshot: shared, orders }),
       });
@@ -119,7 +98,7 @@ export class ShadowEngine {
       return;
     }
     const commands = this.buffer;
-    this.worker.postMessage({ op: 'apply', commands: commands.buffer, count: this.buffered }, [commands.buffer]);
+    this.worker.post({ op: 'apply', commands: commands.buffer, count: this.buffered }, [commands.buffer]);
     this.given += this.buffered;
     this.buffered = 0;
     this.buffer = new Float64Array(Math.max(COMMAND_SLOTS * 1024, commands.length));
@@ -127,9 +106,9 @@ export class ShadowEngine {
 
   /** The shadow's snapshot once it has applied every command given so far, with its sha256. */
   async snapshot(): Promise<ShadowSnapshot> {
-    if (this.broken !== null) throw new LobError('IO_ERROR', this.broken);
+    if (this.broken !== null) throw new Error(this.broken);
     this.post();
-    const reply = await this.call<{ snapshot: ArrayBuffer; sha256: ArrayBuffer; nextOrderId: number; restingOrders: number }>({
+    const reply = await this.worker.call<{ snapshot: ArrayBuffer; sha256: ArrayBuffer; nextOrderId: number; restingOrders: number }>({
       op: 'snapshot', commands: this.given,
     });
     return { bytes: new Uint8Array(reply.snapshot), sha256: Buffer.from(reply.sha256), nextOrderId: reply.nextOrderId, restingOrders: reply.restingOrders };
@@ -137,16 +116,5 @@ export class ShadowEngine {
 
   async close(): Promise<void> {
     await this.worker.terminate();
-  }
-
-  private call<T>(request: Record<string, unknown>): Promise<T> {
-    const why = this.dead ?? (request.op === 'init' ? null : this.broken);
-    if (why !== null) return Promise.reject(new Error(why));
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (value: never) => void, reject });
-      if (this.waiting.size === 1) this.worker.ref();
-      this.worker.postMessage({ ...request, id });
-    });
   }
 }

@@ -54,7 +54,7 @@ parentPort.on('message', (request) => {
     }
   } catch (error) {
     if (request.op === 'apply') failure = `applying commands failed: ${error?.message ?? error}`;
-    else parentPort.postMessage({ id: request.id, error: String(error?.message ?? error) });
+    else parentPort.postMessage({ id: request.id, error: { message: String(error?.message ?? error) } });
   }
 });
 

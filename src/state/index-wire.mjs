@@ -11,6 +11,8 @@
 // varint, CRC-32 of both (little-endian). test/index-wire.test.ts checks the bytes against keys.ts
 // and codecs.ts.
 
+import { writeU64BE } from './u64.mjs';
+
 export const INDEX_OP_SLOTS = 5;
 export const INDEX_DROPPED = 0;
 export const INDEX_PUT = 1;
@@ -21,7 +23,6 @@ export const NO_VALUE = -1;
 const OP_PUT = 1;
 const OP_DEL = 2;
 const UINT_VERSION = 1;
-const TWO_32 = 0x1_0000_0000;
 
 const CRC_TABLE = (() => {
   const table = new Uint32Array(256);
@@ -118,22 +119,4 @@ export function putUintFrame(bytes, at, value) {
   bytes[at + 2] = (crc >>> 16) & 0xff;
   bytes[at + 3] = crc >>> 24;
   return at + 4;
-}
-
-/**
- * @param {Uint8Array} target
- * @param {number} offset
- * @param {number} value
- */
-function writeU64BE(target, offset, value) {
-  const high = Math.floor(value / TWO_32);
-  const low = value >>> 0;
-  target[offset] = high >>> 24;
-  target[offset + 1] = (high >>> 16) & 0xff;
-  target[offset + 2] = (high >>> 8) & 0xff;
-  target[offset + 3] = high & 0xff;
-  target[offset + 4] = low >>> 24;
-  target[offset + 5] = (low >>> 16) & 0xff;
-  target[offset + 6] = (low >>> 8) & 0xff;
-  target[offset + 7] = low & 0xff;
 }

@@ -24,7 +24,7 @@ import type {
 import { AuditTrail } from './audit-trail.js';
 import { bookAt } from './book-history.js';
 import { checkpointChunks, checkpointInfo, deleteCheckpoint, putManifest } from './checkpoints.js';
-import { ShadowEngine } from './checkpoint-shadow.js';
+import { ShadowEngine, type ShadowSnapshot } from './checkpoint-shadow.js';
 import type { CheckpointInfo, CheckpointState } from './checkpoints.js';
 import type { CheckpointManifest } from './codecs.js';
 import { decodeUint } from './codecs.js';
@@ -373,22 +373,22 @@ export class CoreStateMachine {
     return this.checkpoints.run(async () => {
       await durable;
       if (ownSnapshot !== null) return this.writeCheckpoint(p, state, ownSnapshot, hashOf(ownSnapshot));
+      let taken: ShadowSnapshot;
       try {
-        const taken = await shadowed!;
+        taken = await shadowed!;
         if (taken.nextOrderId !== state.nextOrderId || taken.restingOrders !== state.restingOrders) {
           throw new Error(`its snapshot has next order id ${taken.nextOrderId} and ${taken.restingOrders} resting orders, the engine ${state.nextOrderId} and ${state.restingOrders}`);
         }
-        return await this.writeCheckpoint(p, state, taken.bytes, taken.sha256);
       } catch (error) {
-        if (error instanceof LobError) throw error;
         // The shadow cannot give this checkpoint: take one here, now, the synchronous way, and start the shadow again from it.
-        shadow!.broken = `the checkpoint worker failed: ${(error as Error).message}`;
+        shadow!.broken = `the checkpoint worker failed: ${(error as { message?: string }).message ?? String(error)}`;
         p.committer.seal();
         const now = this.checkpointState(p);
         const snapshot = this.snapshotAndResetShadow(p);
         await p.committer.flush();
         return this.writeCheckpoint(p, now, snapshot, hashOf(snapshot));
       }
+      return this.writeCheckpoint(p, state, taken.bytes, taken.sha256);
     });
   }
 
