@@ -2,16 +2,17 @@
 // changes nothing; then reads COMMAND_SLOTS f64 per command from `commands` (the host's batch,
 // wherever in linear memory it lives), writes RESULT_SLOTS f64 per command to the results
 // buffer, fills to the fill buffer and events to the event buffer.
-import { OP_LIMIT, OP_MARKET, OP_CANCEL, OP_REDUCE, OP_MODIFY } from './codes';
+import { OP_LIMIT, OP_MARKET, OP_CANCEL, OP_REDUCE, OP_MODIFY, OP_CANCEL_ALL, OP_STOP } from './codes';
 import { hostPointer, HB_RESULTS } from './host-block';
 import { clearFills, fillCount, reserveResults, RESULT_BYTES } from './buffers';
 import { clearEvents, setEventCommand } from './events';
 import {
-  COMMAND_BYTES, findBatchFault, HEAD_ALL_ASSETS, SLOT_ASSET, SLOT_CLIENT_ORDER_ID, SLOT_ORDER_ID, SLOT_PRICE,
-  SLOT_SIZE, SLOT_TIMESTAMP, SLOT_TRADER,
+  COMMAND_BYTES, findBatchFault, HEAD_ALL_ASSETS, SLOT_ASSET, SLOT_BUDGET, SLOT_CLIENT_ORDER_ID, SLOT_ORDER_ID,
+  SLOT_PRICE, SLOT_SECOND_PRICE, SLOT_SIZE, SLOT_TIMESTAMP, SLOT_TRADER, SLOT_TRIGGER_PRICE,
 } from './operations';
-import { cancel, modify, placeLimit, placeMarket, reduce } from './matching';
+import { cancel, hasTraded, modify, placeLimit, placeMarket, reduce } from './matching';
 import { cancelAll } from './cancel-all';
+import { placeOco, placeStop, runTriggers } from './stops';
 import { low32 } from './hashing';
 
 /** Fault for "no memory for the results": the host reports it as an engine that cannot grow. */
@@ -42,16 +43,26 @@ export function runCommands(commands: usize, count: u32): f64 {
     } else if (op == OP_CANCEL) {
       cancel(result, trader, asset, load<f64>(command, SLOT_ORDER_ID));
     } else if (op == OP_MARKET) {
-      placeMarket(result, i, trader, asset, (head >> 4) & 15, load<f64>(command, SLOT_SIZE), load<f64>(command, SLOT_PRICE),
-        (head >> 12) & 15, load<f64>(command, SLOT_CLIENT_ORDER_ID));
+      placeMarket(result, i, trader, asset, (head >> 4) & 15, load<f64>(command, SLOT_SIZE), load<f64>(command, SLOT_BUDGET),
+        load<f64>(command, SLOT_PRICE), (head >> 12) & 15, load<f64>(command, SLOT_CLIENT_ORDER_ID), 0);
     } else if (op == OP_REDUCE) {
       reduce(result, trader, asset, load<f64>(command, SLOT_ORDER_ID), load<f64>(command, SLOT_SIZE));
     } else if (op == OP_MODIFY) {
       modify(result, i, trader, asset, load<f64>(command, SLOT_ORDER_ID), load<f64>(command, SLOT_PRICE),
         load<f64>(command, SLOT_SIZE), load<f64>(command, SLOT_TIMESTAMP));
-    } else {
+    } else if (op == OP_CANCEL_ALL) {
       cancelAll(result, trader, asset, (head & HEAD_ALL_ASSETS) != 0);
+    } else if (op == OP_STOP) {
+      placeStop(result, trader, asset, (head >> 4) & 15, load<f64>(command, SLOT_SIZE), load<f64>(command, SLOT_TRIGGER_PRICE),
+        load<f64>(command, SLOT_PRICE), load<f64>(command, SLOT_SECOND_PRICE), load<f64>(command, SLOT_TIMESTAMP),
+        (head >> 8) & 15, (head >> 12) & 15, load<f64>(command, SLOT_CLIENT_ORDER_ID));
+    } else {
+      placeOco(result, i, trader, asset, (head >> 4) & 15, load<f64>(command, SLOT_SIZE), load<f64>(command, SLOT_PRICE),
+        load<f64>(command, SLOT_TRIGGER_PRICE), load<f64>(command, SLOT_SECOND_PRICE), load<f64>(command, SLOT_TIMESTAMP),
+        (head >> 12) & 15, load<f64>(command, SLOT_CLIENT_ORDER_ID));
     }
+    // Stops wait for trades: a command that traded runs the trigger cascade.
+    if (hasTraded()) runTriggers(i, load<f64>(command, SLOT_TIMESTAMP));
     command += COMMAND_BYTES;
     result += RESULT_BYTES;
   }

@@ -1,8 +1,10 @@
 // One book per asset, found through a hash map from asset id to book record.
 //
-// Book record (56 bytes, pooled): 0 asset f64 | 8 bid side | 32 ask side   (sides: levels.ts)
-// Books are created on the first order that rests in an asset and are never freed: an empty
-// book is 56 bytes and its side arrays start empty, so 10,000 assets cost next to nothing.
+// Book record (pooled): asset f64 | bid side | ask side (sides: levels.ts) | last trade price f64
+// (0: none yet) | pending stops u32 (pending.ts; 0 until the book's first stop)
+// Books are created on the first order that rests or waits in an asset and are never freed: an
+// empty book is a few dozen bytes and its side arrays start empty, so 10,000 assets cost next
+// to nothing.
 // The map is open addressing over 4-byte book pointers (key read from the book), linear
 // probing, at most half full.
 import { alloc, free } from './allocator';
@@ -11,9 +13,12 @@ import { poolReset, poolReserve, poolTake, POOL_DESCRIPTOR_BYTES } from './pool'
 import { initSide, SIDE_BYTES, sideLength } from './levels';
 import { SIDE_BID, SIDE_ASK } from './codes';
 import { spread } from './hashing';
+import { bookPendingCount } from './pending';
 
-const BOOK_BYTES: u32 = 56;
 const BID_SIDE: usize = 8;
+const LAST_PRICE: usize = BID_SIDE + 2 * SIDE_BYTES;
+const STOPS: usize = LAST_PRICE + 8;
+const BOOK_BYTES: u32 = <u32>STOPS + 8;
 const INITIAL_BITS: u32 = 4;
 const bookPool: usize = memory.data(POOL_DESCRIPTOR_BYTES, 8);
 
@@ -44,6 +49,16 @@ export function resetBooks(): void {
 }
 export function bookIsEmpty(book: usize): bool {
   return sideLength(bookSide(book, SIDE_BID)) == 0 && sideLength(bookSide(book, SIDE_ASK)) == 0;
+}
+/** The price of the book's most recent fill; 0 before its first. */
+@inline export function bookLastPrice(book: usize): f64 { return load<f64>(book + LAST_PRICE); }
+@inline export function setBookLastPrice(book: usize, price: f64): void { store<f64>(book + LAST_PRICE, price); }
+/** The book's pending stop lists (pending.ts), 0 until its first stop. */
+@inline export function bookStops(book: usize): usize { return <usize>load<u32>(book + STOPS); }
+@inline export function setBookStops(book: usize, stops: usize): void { store<u32>(book + STOPS, <u32>stops); }
+/** Whether a snapshot lists the book: orders rest or wait in it, or it has traded. */
+export function bookHasState(book: usize): bool {
+  return !bookIsEmpty(book) || bookLastPrice(book) != 0 || bookPendingCount(book) != 0;
 }
 
 /** The book of an asset, or 0. */
@@ -78,6 +93,8 @@ export function findOrCreateBook(asset: f64): usize {
   store<f64>(book, asset, 0);
   initSide(bookSide(book, SIDE_BID), SIDE_BID);
   initSide(bookSide(book, SIDE_ASK), SIDE_ASK);
+  setBookLastPrice(book, 0);
+  setBookStops(book, 0);
   place(book);
   bookCount++;
   return book;
@@ -106,19 +123,19 @@ function growSlots(): bool {
 export function bookSlots(): usize { return slots; }
 export function bookSlotCount(): u32 { return slots == 0 ? 0 : <u32>1 << slotBits; }
 
-/** Books with at least one resting order. */
-export function nonEmptyBookCount(): u32 {
+/** Books with state (bookHasState): orders resting or waiting, or a last trade price. */
+export function statefulBookCount(): u32 {
   let count: u32 = 0;
   const n = bookSlotCount();
   for (let i: u32 = 0; i < n; i++) {
     const b = <usize>load<u32>(slots + (<usize>i << 2));
-    if (b != 0 && !bookIsEmpty(b)) count++;
+    if (b != 0 && bookHasState(b)) count++;
   }
   return count;
 }
 
 /**
- * The `count` (nonEmptyBookCount()) non-empty books by ascending asset, as an array of book
+ * The `count` (statefulBookCount()) books with state by ascending asset, as an array of book
  * pointers in a new block; 0 when memory cannot hold it. Free it with freeBookList.
  */
 export function sortedBookList(count: u32): usize {
@@ -128,7 +145,7 @@ export function sortedBookList(count: u32): usize {
   const n = bookSlotCount();
   for (let i: u32 = 0; i < n; i++) {
     const b = <usize>load<u32>(slots + (<usize>i << 2));
-    if (b != 0 && !bookIsEmpty(b)) store<u32>(list + (<usize>(k++) << 2), <u32>b);
+    if (b != 0 && bookHasState(b)) store<u32>(list + (<usize>(k++) << 2), <u32>b);
   }
   heapSortByAsset(list, count);
   return list;

@@ -1,6 +1,8 @@
-// Mass cancel: every resting order of one trader, in one asset's book or in all of them. Orders
-// go in a fixed order both cores share: books by ascending asset, bids best first then asks best
-// first, each level in queue order, so the REMOVED events come out identical.
+// Mass cancel: every resting order and pending stop of one trader, in one asset's book or in all
+// of them. Orders go in a fixed order both cores share: books by ascending asset; in a book, bids
+// best first then asks best first, each level in queue order, then pending buy stops and sell
+// stops in trigger order; so the REMOVED events come out identical. An OCO stop leg is not
+// collected: it leaves with its limit leg (as OCO_SIBLING), which is collected.
 //
 // It walks the books in scope (a trader's orders are not linked to each other: that would cost
 // every order 8 more bytes), so it is O(resting orders in scope). The orders are collected
@@ -9,14 +11,15 @@
 import {
   REASON_CANCELLED_BY_USER, REASON_CAPACITY, REASON_NONE, SIDE_ASK, SIDE_BID, STATUS_OK, STATUS_REJECTED,
 } from './codes';
-import { orderLevel, orderNext, orderTraderIndex } from './orders';
-import { levelHead, levelSide, sideLength, sideLevels } from './levels';
-import { bookAsset, bookSide, findBook, freeBookList, nonEmptyBookCount, sideBook, sortedBookList } from './books';
+import { orderIsOcoLeg, orderIsPending, orderNext, orderTraderIndex } from './orders';
+import { levelHead, sideLength, sideLevels } from './levels';
+import { bookSide, findBook, freeBookList, statefulBookCount, sortedBookList } from './books';
 import { lookupTrader, NO_TRADER } from './traders';
-import { removeOrder } from './resting';
+import { removeOrder, removePendingStop } from './resting';
+import { pendingAt, pendingCount } from './pending';
 import { reserveEvents } from './events';
 import { alloc, free } from './allocator';
-import { writeResult } from './matching';
+import { orderAsset, writeResult } from './matching';
 
 /** Stores the trader's orders in `book` at into[at..] (with `into` 0, only counts them); returns how many. */
 function collectInBook(book: usize, traderIndex: u32, into: usize, at: u32): u32 {
@@ -32,6 +35,16 @@ function collectInBook(book: usize, traderIndex: u32, into: usize, at: u32): u32
           found++;
         }
         order = orderNext(order);
+      }
+    }
+  }
+  for (let side = SIDE_BID; side <= SIDE_ASK; side++) {
+    const n = pendingCount(book, side);
+    for (let rank: u32 = 0; rank < n; rank++) {
+      const stop = pendingAt(book, side, rank);
+      if (orderTraderIndex(stop) == traderIndex && !orderIsOcoLeg(stop)) {
+        if (into != 0) store<u32>(into + (<usize>(at + found) << 2), <u32>stop);
+        found++;
       }
     }
   }
@@ -53,7 +66,7 @@ export function cancelAll(at: usize, trader: f64, asset: f64, allAssets: bool): 
   let books: usize = 0;
   if (traderIndex != NO_TRADER) {
     if (allAssets) {
-      bookCount = nonEmptyBookCount();
+      bookCount = statefulBookCount();
       if (bookCount > 0) {
         books = sortedBookList(bookCount);
         if (books == 0) return writeResult(at, STATUS_REJECTED, REASON_CAPACITY, 0, 0, 0);
@@ -70,17 +83,25 @@ export function cancelAll(at: usize, trader: f64, asset: f64, allAssets: bool): 
   }
   const total = collect(books, bookCount, traderIndex, 0);
   const orders: usize = total == 0 ? 0 : alloc(<usize>total << 2);
-  if (total > 0 && (orders == 0 || !reserveEvents(total))) {
+  // At most one more event and one more cancelled order per collected OCO limit leg.
+  if (total > 0 && (orders == 0 || !reserveEvents(total * 2))) {
     if (orders != 0) free(orders, <usize>total << 2);
     if (books != 0) freeBookList(books, bookCount);
     return writeResult(at, STATUS_REJECTED, REASON_CAPACITY, 0, 0, 0);
   }
   collect(books, bookCount, traderIndex, orders);
   if (books != 0) freeBookList(books, bookCount);
+  let cancelled = total;
   for (let k: u32 = 0; k < total; k++) {
     const order = <usize>load<u32>(orders + (<usize>k << 2));
-    removeOrder(order, REASON_CANCELLED_BY_USER, bookAsset(sideBook(levelSide(orderLevel(order)))));
+    const asset = orderAsset(order);
+    if (orderIsPending(order)) {
+      removePendingStop(order, REASON_CANCELLED_BY_USER, asset);
+    } else {
+      if (orderIsOcoLeg(order)) cancelled++;
+      removeOrder(order, REASON_CANCELLED_BY_USER, asset);
+    }
   }
   if (orders != 0) free(orders, <usize>total << 2);
-  writeResult(at, STATUS_OK, REASON_NONE, 0, <f64>total, 0);
+  writeResult(at, STATUS_OK, REASON_NONE, 0, <f64>cancelled, 0);
 }

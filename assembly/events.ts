@@ -14,6 +14,10 @@ const TIF_SHIFT: u32 = 12;
 const STP_SHIFT: u32 = 14;
 export const PRIORITY_LOST: u32 = 1 << 16;
 const LEVEL: u32 = 1 << 17;
+/** On ACCEPTED events (and a rejected pair's REJECTED): a leg of an OCO pair. */
+export const OCO: u32 = 1 << 18;
+/** On events about a stop that has not triggered (placed, refused, reduced, removed): not market data. */
+export const PENDING: u32 = 1 << 19;
 
 /** Events written since the current call or batch began. */
 export let eventCount: u32 = 0;

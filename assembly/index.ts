@@ -3,6 +3,8 @@
 // current address is published in the host block (host-block.ts).
 import { resetAllocator } from './allocator';
 import { resetOrders } from './orders';
+import { resetPending } from './pending';
+import { placeOco as placeOcoPair, placeStop as placeStopOrder, runTriggers } from './stops';
 import { resetLevels } from './levels';
 import { resetBooks } from './books';
 import { resetTraders } from './traders';
@@ -17,6 +19,7 @@ import { cancelAll as cancelAllOrders } from './cancel-all';
 import { COMMAND_BYTES } from './operations';
 export { operationField, operationFlags } from './operations';
 import { levelsInUse, resetCounters, restingOrders as restingOrderCount } from './resting';
+import { pendingStops } from './pending';
 import { setLimits } from './limits';
 import * as matching from './matching';
 import { runCommands } from './batch';
@@ -33,6 +36,7 @@ function resetCore(): bool {
   resetBuffers();
   resetEvents();
   resetOrders();
+  resetPending();
   resetLevels();
   resetBooks();
   resetTraders();
@@ -64,14 +68,39 @@ export function placeLimit(
 ): void {
   beginCall();
   matching.placeLimit(OUT, 0, trader, asset, side, price, size, timestamp, tif, stp, clientOrderId);
+  runTriggers(0, timestamp);
   finishCall();
 }
 
+/** size 0: sized by `budget` instead. */
 export function placeMarket(
-  trader: f64, asset: f64, side: u32, size: f64, timestamp: f64, protectionPrice: f64, stp: u32, clientOrderId: f64,
+  trader: f64, asset: f64, side: u32, size: f64, budget: f64, timestamp: f64, protectionPrice: f64, stp: u32,
+  clientOrderId: f64,
 ): void {
   beginCall();
-  matching.placeMarket(OUT, 0, trader, asset, side, size, protectionPrice, stp, clientOrderId);
+  matching.placeMarket(OUT, 0, trader, asset, side, size, budget, protectionPrice, stp, clientOrderId, 0);
+  runTriggers(0, timestamp);
+  finishCall();
+}
+
+/** price 0: a stop-market (protectionPrice 0: none); otherwise a stop-limit with its tif. */
+export function placeStop(
+  trader: f64, asset: f64, side: u32, size: f64, stopPrice: f64, price: f64, protectionPrice: f64, timestamp: f64,
+  tif: u32, stp: u32, clientOrderId: f64,
+): void {
+  beginCall();
+  placeStopOrder(OUT, trader, asset, side, size, stopPrice, price, protectionPrice, timestamp, tif, stp, clientOrderId);
+  finishCall();
+}
+
+/** stopLimitPrice 0: the stop leg is a stop-market. */
+export function placeOco(
+  trader: f64, asset: f64, side: u32, size: f64, price: f64, stopPrice: f64, stopLimitPrice: f64, timestamp: f64,
+  stp: u32, clientOrderId: f64,
+): void {
+  beginCall();
+  placeOcoPair(OUT, 0, trader, asset, side, size, price, stopPrice, stopLimitPrice, timestamp, stp, clientOrderId);
+  runTriggers(0, timestamp);
   finishCall();
 }
 
@@ -90,6 +119,7 @@ export function reduce(trader: f64, asset: f64, orderId: f64, by: f64): void {
 export function modify(trader: f64, asset: f64, orderId: f64, price: f64, size: f64, timestamp: f64): void {
   beginCall();
   matching.modify(OUT, 0, trader, asset, orderId, price, size, timestamp);
+  runTriggers(0, timestamp);
   finishCall();
 }
 
@@ -181,6 +211,9 @@ export function restingOrders(): u32 {
 }
 export function priceLevels(): u32 {
   return levelsInUse;
+}
+export function pendingStopCount(): u32 {
+  return pendingStops;
 }
 export function orderIndexBytes(): usize {
   return indexBytes();

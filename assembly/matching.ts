@@ -1,6 +1,7 @@
 // The commands: place (limit, market), cancel, reduce, modify. Each writes its outcome
 // (status | reason << 4, orderId, filled, remaining, spent) at `at`, its fills to the fill buffer
-// and its events to the event buffer (events.ts).
+// and its events to the event buffer (events.ts). Stops and OCO pairs (stops.ts) enter the book
+// through the same placements; cancel and reduce reach pending stops too (pending.ts).
 //
 // Every command decides whether it can be accepted, and reserves every byte it may need
 // (order record, level record, room in the side's ladder, the id index, the fill and event
@@ -11,25 +12,28 @@ import {
   STATUS_RESTING, STATUS_FILLED, STATUS_CANCELLED, STATUS_REJECTED, STATUS_OK,
   REASON_NONE, REASON_CANNOT_FILL, REASON_WOULD_CROSS, REASON_NOT_OWNER, REASON_UNKNOWN_ORDER,
   REASON_CAPACITY, REASON_SELF_TRADE, REASON_IOC_REMAINDER, REASON_MARKET_REMAINDER, REASON_REDUCED_TO_ZERO,
+  REASON_CANCELLED_BY_USER, REASON_NOT_MODIFIABLE,
   EVENT_ACCEPTED, EVENT_FILL, EVENT_MODIFIED, EVENT_REDUCED, EVENT_REJECTED, EVENT_REMOVED,
-  ORDER_TYPE_LIMIT, ORDER_TYPE_MARKET,
+  ORDER_TYPE_LIMIT, ORDER_TYPE_MARKET, ORDER_TYPE_STOP_LIMIT,
 } from './codes';
 import {
-  orderId, orderRemaining, orderTraderIndex, orderStp, orderNext, orderLevel,
-  setOrderRemaining, setOrderTimestamp, reserveOrder,
+  orderId, orderRemaining, orderTraderIndex, orderStp, orderNext, orderLevel, orderIsOcoLeg, orderIsPending,
+  clearOrderOcoLeg, setOrderRemaining, setOrderTimestamp, reserveOrder,
 } from './orders';
 import {
   bestKey, findLevel, levelCount, levelHead, levelPrice, levelSide, levelTotal, reserveLevel, sideCode,
   sideKeys, sideLength, sideLevels, sideOrders,
 } from './levels';
-import { bookAsset, bookSide, findBook, findOrCreateBook, sideBook } from './books';
+import { bookAsset, bookSide, findBook, findOrCreateBook, setBookLastPrice, sideBook } from './books';
 import { createIndexedOrder, findOrderRecord, foundSlot, reserveIndexEntry } from './order-index';
 import { internTrader, lookupTrader, traderValue, NO_TRADER } from './traders';
 import { nextFill, reserveFills } from './buffers';
 import {
-  cancelOrderAt, levelsInUse, linkOrder, removeOrder, restingOrders, retireOrder, shrinkOrder, unlinkOrder,
+  cancelOrderAt, cancelStopLeg, levelsInUse, linkOrder, removeOrder, removePendingStop, restingOrders, retireOrder,
+  shrinkOrder, unlinkOrder,
 } from './resting';
-import { acceptedHead, eventHead, PRIORITY_LOST, reserveEvents, writeEvent, writeLevelEvent } from './events';
+import { pendingOcoLegs, pendingStops, stopBook, stopOrderPrice, stopSide } from './pending';
+import { acceptedHead, eventHead, PENDING, PRIORITY_LOST, reserveEvents, writeEvent, writeLevelEvent } from './events';
 import { maxLevels, maxLevelsU32, maxOrders, maxOrdersU32 } from './limits';
 import { low32 } from './hashing';
 
@@ -41,6 +45,28 @@ export function setNextOrderId(id: f64): void {
 
 /** Set by matchTaker: STP stopped the taker. */
 let stoppedBySelfTrade = false;
+/** Set by matchTaker for a budget order: what its fills cost, and whether the budget ran out. */
+let spent: f64 = 0;
+let budgetRanOut = false;
+/** Set by matchTaker when it traded: the book whose last trade price moved (stops.ts looks at it after the command). */
+let tradedBook: usize = 0;
+
+/** Whether the command just applied traded (and stops may trigger). */
+@inline export function hasTraded(): bool {
+  return tradedBook != 0;
+}
+
+/** The book the last command traded in (0: none), forgotten once read. */
+export function takeTradedBook(): usize {
+  const book = tradedBook;
+  tradedBook = 0;
+  return book;
+}
+
+/** Orders that count against maxOrders: resting ones and pending stops. */
+@inline export function openOrders(): u32 {
+  return restingOrders + pendingStops;
+}
 /** Set by dryRun. */
 let dryFillable: f64 = 0;
 let dryFills: u32 = 0;
@@ -48,7 +74,7 @@ let dryRemovals: u32 = 0;
 let dryStopped = false;
 
 /** Events a command writes besides one per maker it meets: accepted or modified or rejected, and how it ends. */
-const OWN_EVENTS: u32 = 2;
+export const OWN_EVENTS: u32 = 2;
 
 @inline export function writeResult(at: usize, status: u32, reason: u32, id: f64, filled: f64, remaining: f64): void {
   store<f64>(at, <f64>(status | (reason << 4)), 0);
@@ -64,17 +90,23 @@ const OWN_EVENTS: u32 = 2;
   writeEvent(eventHead(EVENT_REJECTED, reason, side), asset, id, trader, price, size, 0, 0, 0);
 }
 
-/** A rejected new order: its REJECTED event carries what the order was, as an ACCEPTED event would. */
-@inline function rejectOrder(
+/**
+ * A rejected new order: its REJECTED event carries what the order was, as an ACCEPTED event would
+ * (`other2`: a stop's stop price, a budget order's budget). An order that already has an id and
+ * was accepted (a triggered stop, an OCO's limit leg) cannot enter: it is removed for `reason`.
+ */
+@inline export function rejectOrder(
   at: usize, reason: u32, trader: f64, asset: f64, side: u32, type: u32, tif: u32, stp: u32, price: f64, size: f64,
-  clientOrderId: f64,
+  clientOrderId: f64, other2: f64, id: f64,
 ): void {
-  writeResult(at, STATUS_REJECTED, reason, 0, 0, 0);
-  writeEvent(acceptedHead(EVENT_REJECTED, side, type, tif, stp) | (reason << 4), asset, 0, trader, price, size, 0, clientOrderId, 0);
+  writeResult(at, STATUS_REJECTED, reason, id, 0, 0);
+  if (id != 0) return endTaker(reason, side, asset, id, trader, price, size);
+  const head = acceptedHead(EVENT_REJECTED, side, type, tif, stp) | (reason << 4);
+  writeEvent(type >= ORDER_TYPE_STOP_LIMIT ? head | PENDING : head, asset, 0, trader, price, size, 0, clientOrderId, other2);
 }
 
 /** No room even to report: memory is exhausted, the command is refused without an event. */
-@inline function refuse(at: usize, id: f64): void {
+@inline export function refuse(at: usize, id: f64): void {
   writeResult(at, STATUS_REJECTED, REASON_CAPACITY, id, 0, 0);
 }
 
@@ -157,19 +189,34 @@ function wouldRest(opp: usize, threshold: f64, size: f64, traderIndex: u32, stp:
  */
 function reserveTaker(opp: usize, threshold: f64, size: f64, traderIndex: u32, stp: u32): bool {
   const fills = fillBound(opp, size);
-  const events = (stp == STP_CANCEL_MAKER ? sideOrders(opp) : fills + 1) + OWN_EVENTS;
+  // An OCO limit leg that trades or leaves (a maker, or the taker itself) takes its stop leg
+  // with it: one more event, at most once a pending pair.
+  const events = (stp == STP_CANCEL_MAKER ? sideOrders(opp) : fills + 1) + OWN_EVENTS + min<u32>(pendingOcoLegs, fills + 1);
   if (reserveFills(fills) && reserveEvents(events)) return true;
   dryRun(opp, threshold, size, traderIndex, stp);
-  return reserveFills(dryFills) && reserveEvents(dryFills + dryRemovals + OWN_EVENTS);
+  return reserveFills(dryFills) && reserveEvents(dryFills + dryRemovals + OWN_EVENTS + min<u32>(pendingOcoLegs, dryFills + 1));
 }
 
-/** Matches a taker against the opposite side; returns what is left of `size`. */
+/** How many lots at `price` a budget of `left` pays for: floor(left / price), corrected for the division's rounding. */
+@inline function affordable(left: f64, price: f64): f64 {
+  const lots = Math.floor(left / price);
+  return lots * price > left ? lots - 1 : lots;
+}
+
+/**
+ * Matches a taker against the opposite side; returns what is left of `size`. With a `budget`
+ * (0: none; `size` is then the budget too, a bound no lot count can reach) each fill is cut to
+ * what the rest of the budget pays for, and matching stops when it pays for no more lot.
+ */
 function matchTaker(
-  opp: usize, takerSide: u32, threshold: f64, size: f64, traderIndex: u32, trader: f64, stp: u32,
+  opp: usize, takerSide: u32, threshold: f64, size: f64, budget: f64, traderIndex: u32, trader: f64, stp: u32,
   takerId: f64, command: u32, asset: f64,
 ): f64 {
   stoppedBySelfTrade = false;
+  spent = 0;
+  budgetRanOut = false;
   let left = size;
+  let lastPrice: f64 = 0;
   // Matching only takes levels off this side, so its arrays never move meanwhile.
   const keys = sideKeys(opp);
   const levels = sideLevels(opp);
@@ -195,10 +242,19 @@ function matchTaker(
       continue;
     }
     const makerLeft = orderRemaining(maker);
-    const traded = min<f64>(makerLeft, left);
+    const price = levelPrice(level);
+    let traded = min<f64>(makerLeft, left);
+    if (budget != 0) {
+      const lots = affordable(budget - spent, price);
+      if (lots == 0) {
+        budgetRanOut = true;
+        break;
+      }
+      traded = min<f64>(traded, lots);
+      spent += traded * price;
+    }
     const makerId = orderId(maker);
     const makerTrader = traderValue(orderTraderIndex(maker));
-    const price = levelPrice(level);
     const fill = nextFill();
     store<f64>(fill, tag, 0);
     store<f64>(fill, asset, 8);
@@ -209,14 +265,28 @@ function matchTaker(
     store<f64>(fill, price, 48);
     store<f64>(fill, traded, 56);
     left -= traded;
+    lastPrice = price;
     // The level as it is after this fill: the maker gone (and the level with it) or shrunk.
     const consumed = traded == makerLeft;
     const ordersAfter = consumed ? levelCount(level) - 1 : levelCount(level);
     const sizeAfter = ordersAfter == 0 ? 0 : levelTotal(level) - traded;
-    if (consumed) removeOrder(maker, REASON_NONE, asset);
-    else shrinkOrder(maker, traded);
     writeLevelEvent(fillHead, asset, makerId, makerTrader, price, traded, makerLeft - traded, takerId, trader,
       sizeAfter, ordersAfter);
+    // An OCO limit leg that trades, in whole or in part, takes its stop leg with it.
+    if (consumed) {
+      removeOrder(maker, REASON_NONE, asset);
+    } else {
+      shrinkOrder(maker, traded);
+      if (orderIsOcoLeg(maker)) {
+        clearOrderOcoLeg(maker);
+        cancelStopLeg(makerId + 1, asset);
+      }
+    }
+  }
+  if (lastPrice != 0) {
+    const book = sideBook(opp);
+    setBookLastPrice(book, lastPrice);
+    tradedBook = book;
   }
   return left;
 }
@@ -226,13 +296,14 @@ export function placeLimit(
   timestamp: f64, tif: u32, stp: u32, clientOrderId: f64,
 ): void {
   if (tif == TIF_GTC && restWithoutCrossing(at, trader, asset, side, price, size, timestamp, stp, clientOrderId)) return;
-  placeLimitGeneral(at, command, trader, asset, side, price, size, timestamp, tif, stp, clientOrderId);
+  placeLimitGeneral(at, command, trader, asset, side, price, size, timestamp, tif, stp, clientOrderId, 0, 0);
 }
 
 @inline function writeAccepted(
   asset: f64, id: f64, trader: f64, side: u32, type: u32, tif: u32, stp: u32, price: f64, size: f64, clientOrderId: f64,
+  other2: f64,
 ): void {
-  writeEvent(acceptedHead(EVENT_ACCEPTED, side, type, tif, stp), asset, id, trader, price, size, size, clientOrderId, 0);
+  writeEvent(acceptedHead(EVENT_ACCEPTED, side, type, tif, stp), asset, id, trader, price, size, size, clientOrderId, other2);
 }
 
 /**
@@ -252,35 +323,40 @@ export function placeLimit(
   if (traderIndex == NO_TRADER) return false;
   const own = bookSide(book, side);
   const level = findLevel(own, price);
-  if (!(restingOrders < maxOrdersU32 && (level != 0 || levelsInUse < maxLevelsU32))) return false;
+  if (!(openOrders() < maxOrdersU32 && (level != 0 || levelsInUse < maxLevelsU32))) return false;
   if (!(reserveEvents(OWN_EVENTS) && reserveOrder() && reserveIndexEntry() && (level != 0 || reserveLevel(own)))) return false;
   // The general path reserves room for fills even for an order that cannot take.
   if (!reserveFills(fillBound(opp, size))) return false;
   const id = nextOrderId;
   nextOrderId = id + 1;
-  writeAccepted(asset, id, trader, side, ORDER_TYPE_LIMIT, TIF_GTC, stp, price, size, clientOrderId);
+  writeAccepted(asset, id, trader, side, ORDER_TYPE_LIMIT, TIF_GTC, stp, price, size, clientOrderId, 0);
   const order = createIndexedOrder(id, size, timestamp, traderIndex, stp);
   linkOrder(own, level, price, order, true, asset, trader);
   writeResult(at, STATUS_RESTING, REASON_NONE, id, 0, size);
   return true;
 }
 
-function placeLimitGeneral(
+/**
+ * Any limit order. `givenId` 0: a new order, which gets the next id and an ACCEPTED event here;
+ * otherwise an order whose id and ACCEPTED (or TRIGGERED) event exist already: a triggered
+ * stop-limit or an OCO's limit leg (`flags` OCO_LEG).
+ */
+export function placeLimitGeneral(
   at: usize, command: u32, trader: f64, asset: f64, side: u32, price: f64, size: f64,
-  timestamp: f64, tif: u32, stp: u32, clientOrderId: f64,
+  timestamp: f64, tif: u32, stp: u32, clientOrderId: f64, givenId: f64, flags: u32,
 ): void {
-  if (!reserveEvents(OWN_EVENTS)) return refuse(at, 0);
+  if (!reserveEvents(OWN_EVENTS)) return refuse(at, givenId);
   let book = findBook(asset);
   let opp: usize = book == 0 ? 0 : bookSide(book, side ^ 1);
   let traderIndex = lookupTrader(trader);
   const threshold = crossingThreshold(side, price);
   let restLevel: usize = 0;
   if (tif == TIF_POST_ONLY) {
-    if (opp != 0 && bestKey(opp) >= threshold) return rejectOrder(at, REASON_WOULD_CROSS, trader, asset, side, ORDER_TYPE_LIMIT, tif, stp, price, size, clientOrderId);
+    if (opp != 0 && bestKey(opp) >= threshold) return rejectOrder(at, REASON_WOULD_CROSS, trader, asset, side, ORDER_TYPE_LIMIT, tif, stp, price, size, clientOrderId, 0, givenId);
   } else if (tif == TIF_FOK) {
-    if (opp == 0) return rejectOrder(at, REASON_CANNOT_FILL, trader, asset, side, ORDER_TYPE_LIMIT, tif, stp, price, size, clientOrderId);
+    if (opp == 0) return rejectOrder(at, REASON_CANNOT_FILL, trader, asset, side, ORDER_TYPE_LIMIT, tif, stp, price, size, clientOrderId, 0, givenId);
     dryRun(opp, threshold, size, traderIndex, stp);
-    if (dryFillable < size) return rejectOrder(at, REASON_CANNOT_FILL, trader, asset, side, ORDER_TYPE_LIMIT, tif, stp, price, size, clientOrderId);
+    if (dryFillable < size) return rejectOrder(at, REASON_CANNOT_FILL, trader, asset, side, ORDER_TYPE_LIMIT, tif, stp, price, size, clientOrderId, 0, givenId);
   }
   const mayRest = tif == TIF_GTC || tif == TIF_POST_ONLY;
   const mayTake = tif != TIF_POST_ONLY;
@@ -291,8 +367,8 @@ function placeLimitGeneral(
     // An order that does not cross rests whole. One that crosses and still rests has first
     // taken every maker (and level) within its price, so it frees at least what it then uses.
     const crosses = opp != 0 && bestKey(opp) >= threshold;
-    if (!crosses && !(<f64>restingOrders < maxOrders && (!newLevel || <f64>levelsInUse < maxLevels))) {
-      return rejectOrder(at, REASON_CAPACITY, trader, asset, side, ORDER_TYPE_LIMIT, tif, stp, price, size, clientOrderId);
+    if (!crosses && !(<f64>openOrders() < maxOrders && (!newLevel || <f64>levelsInUse < maxLevels))) {
+      return rejectOrder(at, REASON_CAPACITY, trader, asset, side, ORDER_TYPE_LIMIT, tif, stp, price, size, clientOrderId, 0, givenId);
     }
     let reserved = true;
     if (book == 0) {
@@ -306,19 +382,22 @@ function placeLimitGeneral(
     }
     reserved = reserved && reserveOrder() && reserveIndexEntry() && (!newLevel || reserveLevel(own));
     if (!reserved && wouldRest(mayTake ? opp : 0, threshold, size, traderIndex, stp)) {
-      return rejectOrder(at, REASON_CAPACITY, trader, asset, side, ORDER_TYPE_LIMIT, tif, stp, price, size, clientOrderId);
+      return rejectOrder(at, REASON_CAPACITY, trader, asset, side, ORDER_TYPE_LIMIT, tif, stp, price, size, clientOrderId, 0, givenId);
     }
   }
   if (mayTake && opp != 0 && !reserveTaker(opp, threshold, size, traderIndex, stp)) {
-    return rejectOrder(at, REASON_CAPACITY, trader, asset, side, ORDER_TYPE_LIMIT, tif, stp, price, size, clientOrderId);
+    return rejectOrder(at, REASON_CAPACITY, trader, asset, side, ORDER_TYPE_LIMIT, tif, stp, price, size, clientOrderId, 0, givenId);
   }
 
-  const id = nextOrderId;
-  nextOrderId = id + 1;
-  writeAccepted(asset, id, trader, side, ORDER_TYPE_LIMIT, tif, stp, price, size, clientOrderId);
+  let id = givenId;
+  if (id == 0) {
+    id = nextOrderId;
+    nextOrderId = id + 1;
+    writeAccepted(asset, id, trader, side, ORDER_TYPE_LIMIT, tif, stp, price, size, clientOrderId, 0);
+  }
   let left = size;
   stoppedBySelfTrade = false;
-  if (mayTake && opp != 0) left = matchTaker(opp, side, threshold, size, traderIndex, trader, stp, id, command, asset);
+  if (mayTake && opp != 0) left = matchTaker(opp, side, threshold, size, 0, traderIndex, trader, stp, id, command, asset);
   const filled = size - left;
   if (stoppedBySelfTrade) {
     endTaker(REASON_SELF_TRADE, side, asset, id, trader, price, left);
@@ -329,43 +408,66 @@ function placeLimitGeneral(
     endTaker(REASON_IOC_REMAINDER, side, asset, id, trader, price, left);
     return writeResult(at, STATUS_CANCELLED, REASON_NONE, id, filled, 0);
   }
-  const order = createIndexedOrder(id, left, timestamp, traderIndex, stp);
+  const order = createIndexedOrder(id, left, timestamp, traderIndex, stp | flags);
   // Matching changed only the opposite side: the level found above is still this price's.
   linkOrder(bookSide(book, side), restLevel, price, order, true, asset, trader);
   writeResult(at, STATUS_RESTING, REASON_NONE, id, filled, left);
 }
 
+/**
+ * A market order: `size` lots, or (size 0) as many as `budget` pays for. `givenId` as for
+ * placeLimitGeneral (a triggered stop-market).
+ */
 export function placeMarket(
-  at: usize, command: u32, trader: f64, asset: f64, side: u32, size: f64, protectionPrice: f64,
-  stp: u32, clientOrderId: f64,
+  at: usize, command: u32, trader: f64, asset: f64, side: u32, size: f64, budget: f64, protectionPrice: f64,
+  stp: u32, clientOrderId: f64, givenId: f64,
 ): void {
-  if (!reserveEvents(OWN_EVENTS)) return refuse(at, 0);
+  if (!reserveEvents(OWN_EVENTS)) return refuse(at, givenId);
   const book = findBook(asset);
   const opp: usize = book == 0 ? 0 : bookSide(book, side ^ 1);
   const traderIndex = lookupTrader(trader);
   const threshold = crossingThreshold(side, protectionPrice);
-  if (opp != 0 && !reserveTaker(opp, threshold, size, traderIndex, stp)) {
-    return rejectOrder(at, REASON_CAPACITY, trader, asset, side, ORDER_TYPE_MARKET, TIF_IOC, stp, protectionPrice, size, clientOrderId);
+  // A budget order is bounded by its budget as a lot count: every lot costs at least 1.
+  const bound = budget != 0 ? budget : size;
+  if (opp != 0 && !reserveTaker(opp, threshold, bound, traderIndex, stp)) {
+    return rejectOrder(at, REASON_CAPACITY, trader, asset, side, ORDER_TYPE_MARKET, TIF_IOC, stp, protectionPrice, size, clientOrderId, budget, givenId);
   }
-  const id = nextOrderId;
-  nextOrderId = id + 1;
-  writeAccepted(asset, id, trader, side, ORDER_TYPE_MARKET, TIF_IOC, stp, protectionPrice, size, clientOrderId);
+  let id = givenId;
+  if (id == 0) {
+    id = nextOrderId;
+    nextOrderId = id + 1;
+    writeAccepted(asset, id, trader, side, ORDER_TYPE_MARKET, TIF_IOC, stp, protectionPrice, size, clientOrderId, budget);
+  }
   stoppedBySelfTrade = false;
-  const left = opp == 0 ? size : matchTaker(opp, side, threshold, size, traderIndex, trader, stp, id, command, asset);
-  const filled = size - left;
+  spent = 0;
+  budgetRanOut = false;
+  const left = opp == 0 ? bound : matchTaker(opp, side, threshold, bound, budget, traderIndex, trader, stp, id, command, asset);
+  const filled = bound - left;
   if (stoppedBySelfTrade) {
-    endTaker(REASON_SELF_TRADE, side, asset, id, trader, protectionPrice, left);
-    return writeResult(at, STATUS_CANCELLED, REASON_SELF_TRADE, id, filled, 0);
+    endTaker(REASON_SELF_TRADE, side, asset, id, trader, protectionPrice, budget != 0 ? 0 : left);
+    writeResult(at, STATUS_CANCELLED, REASON_SELF_TRADE, id, filled, 0);
+  } else if (left == 0 || (budgetRanOut && filled != 0)) {
+    writeResult(at, STATUS_FILLED, REASON_NONE, id, filled, 0);
+  } else {
+    // A budget order's unfilled rest has no size: what is left of it is budget - spent.
+    endTaker(REASON_MARKET_REMAINDER, side, asset, id, trader, protectionPrice, budget != 0 ? 0 : left);
+    writeResult(at, STATUS_CANCELLED, REASON_NONE, id, filled, 0);
   }
-  if (left == 0) return writeResult(at, STATUS_FILLED, REASON_NONE, id, filled, 0);
-  endTaker(REASON_MARKET_REMAINDER, side, asset, id, trader, protectionPrice, left);
-  writeResult(at, STATUS_CANCELLED, REASON_NONE, id, filled, 0);
+  store<f64>(at, spent, 32);
 }
 
-/** The resting order `id` if it is in `asset`'s book and `trader` owns it; else writes the rejection and returns 0. */
+/** The asset of a resting order or a pending stop. */
+@inline export function orderAsset(order: usize): f64 {
+  return bookAsset(orderIsPending(order) ? stopBook(order) : sideBook(levelSide(orderLevel(order))));
+}
+
+/**
+ * The order `id` (resting, or a pending stop) if it is in `asset`'s book and `trader` owns it;
+ * else writes the rejection and returns 0.
+ */
 @inline function ownedOrder(at: usize, trader: f64, asset: f64, id: f64): usize {
   const order = findOrderRecord(id);
-  if (order == 0 || bookAsset(sideBook(levelSide(orderLevel(order)))) != asset) {
+  if (order == 0 || orderAsset(order) != asset) {
     reject(at, REASON_UNKNOWN_ORDER, id, trader, asset, 0, 0, 0);
     return 0;
   }
@@ -380,7 +482,8 @@ export function cancel(at: usize, trader: f64, asset: f64, id: f64): void {
   if (!reserveEvents(OWN_EVENTS)) return refuse(at, id);
   const order = ownedOrder(at, trader, asset, id);
   if (order == 0) return;
-  cancelOrderAt(order, foundSlot, asset);
+  if (orderIsPending(order)) removePendingStop(order, REASON_CANCELLED_BY_USER, asset);
+  else cancelOrderAt(order, foundSlot, asset);
   writeResult(at, STATUS_OK, REASON_NONE, id, 0, 0);
 }
 
@@ -389,9 +492,18 @@ export function reduce(at: usize, trader: f64, asset: f64, id: f64, by: f64): vo
   const order = ownedOrder(at, trader, asset, id);
   if (order == 0) return;
   const remaining = orderRemaining(order);
+  const pending = orderIsPending(order);
   if (by >= remaining) {
-    removeOrder(order, REASON_REDUCED_TO_ZERO, asset);
+    if (pending) removePendingStop(order, REASON_REDUCED_TO_ZERO, asset);
+    else removeOrder(order, REASON_REDUCED_TO_ZERO, asset);
     return writeResult(at, STATUS_OK, REASON_NONE, id, 0, 0);
+  }
+  if (pending) {
+    // A pending stop changes no level: its REDUCED event has none.
+    setOrderRemaining(order, remaining - by);
+    writeEvent(eventHead(EVENT_REDUCED, REASON_NONE, stopSide(order)) | PENDING, asset, id, trader, stopOrderPrice(order), by,
+      remaining - by, 0, 0);
+    return writeResult(at, STATUS_OK, REASON_NONE, id, 0, remaining - by);
   }
   shrinkOrder(order, by);
   const level = orderLevel(order);
@@ -406,6 +518,8 @@ export function modify(
   if (!reserveEvents(OWN_EVENTS)) return refuse(at, id);
   const order = ownedOrder(at, trader, asset, id);
   if (order == 0) return;
+  // A pending stop has no place to keep or lose: it is cancelled and placed anew instead.
+  if (orderIsPending(order)) return reject(at, REASON_NOT_MODIFIABLE, id, trader, asset, stopSide(order), 0, 0);
   const level = orderLevel(order);
   const own = levelSide(level);
   const book = sideBook(own);
@@ -444,19 +558,27 @@ export function modify(
   unlinkOrder(order);
   writeLevelEvent(eventHead(EVENT_MODIFIED, REASON_NONE, side) | PRIORITY_LOST, asset, id, trader, oldPrice, remaining,
     newSize, newPrice, 0, leavesLevelEmpty ? 0 : levelTotal(level), leavesLevelEmpty ? 0 : levelCount(level));
-  const left = matchTaker(opp, side, threshold, newSize, traderIndex, trader, stp, id, command, asset);
+  // An OCO limit leg that trades or leaves here takes its stop leg with it.
+  const oco = orderIsOcoLeg(order);
+  const left = matchTaker(opp, side, threshold, newSize, 0, traderIndex, trader, stp, id, command, asset);
   const filled = newSize - left;
   if (stoppedBySelfTrade) {
     retireOrder(order);
     endTaker(REASON_SELF_TRADE, side, asset, id, trader, newPrice, left);
+    if (oco) cancelStopLeg(id + 1, asset);
     return writeResult(at, STATUS_CANCELLED, REASON_SELF_TRADE, id, filled, 0);
   }
   if (left == 0) {
     retireOrder(order);
+    if (oco) cancelStopLeg(id + 1, asset);
     return writeResult(at, STATUS_FILLED, REASON_NONE, id, filled, 0);
   }
   setOrderRemaining(order, left);
   setOrderTimestamp(order, timestamp);
   linkOrder(own, target, newPrice, order, false, asset, trader);
+  if (oco && filled != 0) {
+    clearOrderOcoLeg(order);
+    cancelStopLeg(id + 1, asset);
+  }
   writeResult(at, STATUS_RESTING, REASON_NONE, id, filled, left);
 }

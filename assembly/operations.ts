@@ -2,7 +2,7 @@
 // each op reads with their rules, which enumerations its head carries, its cross-field rule;
 // test/operations.test.ts reads this table back through operationField/operationFlags and checks
 // it against the host's), and the check every batch passes before any of it is applied.
-import { OP_CANCEL_ALL } from './codes';
+import { OP_CANCEL_ALL, SIDE_BID } from './codes';
 
 export const COMMAND_SLOTS: u32 = 12;
 export const COMMAND_BYTES: usize = 96;
@@ -14,6 +14,9 @@ export const SLOT_PRICE: usize = 4 << 3;
 export const SLOT_SIZE: usize = 5 << 3;
 export const SLOT_TIMESTAMP: usize = 6 << 3;
 export const SLOT_CLIENT_ORDER_ID: usize = 7 << 3;
+export const SLOT_TRIGGER_PRICE: usize = 8 << 3;
+export const SLOT_BUDGET: usize = 9 << 3;
+export const SLOT_SECOND_PRICE: usize = 10 << 3;
 
 export const HEAD_ALL_ASSETS: u32 = 1 << 16;
 const HEAD_LIMIT: f64 = <f64>(1 << 17);
@@ -23,7 +26,10 @@ const RULE_POSITIVE: u8 = 2;
 const RULE_OPTIONAL_POSITIVE: u8 = 3;
 const RULE_ASSET_OR_ALL: u8 = 4;
 
-const CROSS_CHANGES_SOMETHING: u8 = 1;
+const CROSS_CHANGES_SOMETHING: u32 = 1;
+const CROSS_SIZE_OR_BUDGET: u32 = 2;
+const CROSS_STOP_PRICES: u32 = 3;
+const CROSS_OCO_PRICES: u32 = 4;
 
 // Faults that are not a slot (src/operations.ts FaultPart), as the positive codes the host decodes.
 const FAULT_HEAD: u32 = 17;
@@ -36,21 +42,23 @@ const FAULT_CROSS: u32 = 22;
 const FAULT_STRIDE: f64 = 32;
 
 const OPS: u32 = 16;
-const MAX_FIELDS: u32 = 7;
-// Per op: field count, then (slot, rule) pairs; 16 bytes an op. Op order: 1 limit, 2 market,
-// 3 cancel, 4 reduce, 5 modify, 6 cancelAll.
+const MAX_FIELDS: u32 = 8;
+// Per op: field count, then (slot, rule) pairs; 32 bytes an op. Op order: 1 limit, 2 market,
+// 3 cancel, 4 reduce, 5 modify, 6 cancelAll, 7 stop, 8 OCO.
 const FIELDS: usize = memory.data<u8>([
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  6, 1, 1, 2, 1, 4, 2, 5, 2, 6, 1, 7, 3, 0, 0, 0,
-  6, 1, 1, 2, 1, 5, 2, 6, 1, 4, 3, 7, 3, 0, 0, 0,
-  3, 1, 1, 2, 1, 3, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  4, 1, 1, 2, 1, 3, 2, 5, 2, 0, 0, 0, 0, 0, 0, 0,
-  6, 1, 1, 2, 1, 3, 2, 4, 3, 5, 3, 6, 1, 0, 0, 0,
-  2, 1, 1, 2, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  6, 1, 1, 2, 1, 4, 2, 5, 2, 6, 1, 7, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  7, 1, 1, 2, 1, 5, 3, 9, 3, 6, 1, 4, 3, 7, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  3, 1, 1, 2, 1, 3, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  4, 1, 1, 2, 1, 3, 2, 5, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  6, 1, 1, 2, 1, 3, 2, 4, 3, 5, 3, 6, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  2, 1, 1, 2, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  8, 1, 1, 2, 1, 5, 2, 8, 2, 4, 3, 10, 3, 6, 1, 7, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  8, 1, 1, 2, 1, 5, 2, 4, 2, 8, 2, 10, 3, 6, 1, 7, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 ]);
 // Per op: side | timeInForce << 1 | stp << 2 | cross << 4 (1 where the head carries it).
-const FLAGS: usize = memory.data<u8>([0, 0b0111, 0b0101, 0, 0, 0b10000, 0]);
-const KNOWN_OPS: u32 = 7;
+const FLAGS: usize = memory.data<u8>([0, 0b0111, 0b100101, 0, 0, 0b10000, 0, 0b110111, 0b1000101]);
+const KNOWN_OPS: u32 = 9;
 
 @inline function isSafeInteger(value: f64): bool {
   return value <= 9007199254740991.0 && Math.trunc(value) == value;
@@ -76,16 +84,29 @@ function commandFault(command: usize): u32 {
   if (((head >> 12) & 15) > ((flags >> 2) & 1) * 3) return FAULT_STP;
   const allAssets = (head & HEAD_ALL_ASSETS) != 0;
   if (allAssets && op != OP_CANCEL_ALL) return FAULT_HEAD;
-  const fields = FIELDS + (<usize>op << 4);
+  const fields = FIELDS + (<usize>op << 5);
   const count = <usize>load<u8>(fields);
   for (let f: usize = 0; f < count; f++) {
     const slot = load<u8>(fields + 1 + (f << 1));
     if (!meetsRule(load<u8>(fields + 2 + (f << 1)), load<f64>(command + (<usize>slot << 3)), allAssets)) return <u32>slot;
   }
-  if (((flags >> 4) & 1) == CROSS_CHANGES_SOMETHING && load<f64>(command, SLOT_PRICE) == 0 && load<f64>(command, SLOT_SIZE) == 0) {
-    return FAULT_CROSS;
+  const cross = flags >> 4;
+  return cross == 0 || crossHolds(cross, command, head) ? 0 : FAULT_CROSS;
+}
+
+/** The cross-field rules (src/operations.ts crossFailure states them and names what fails). */
+function crossHolds(cross: u32, command: usize, head: u32): bool {
+  if (cross == CROSS_CHANGES_SOMETHING) return load<f64>(command, SLOT_PRICE) != 0 || load<f64>(command, SLOT_SIZE) != 0;
+  if (cross == CROSS_SIZE_OR_BUDGET) return (load<f64>(command, SLOT_SIZE) != 0) != (load<f64>(command, SLOT_BUDGET) != 0);
+  if (cross == CROSS_STOP_PRICES) {
+    // A price (stop-limit) takes a time in force and no protection price; no price, the reverse.
+    if (load<f64>(command, SLOT_PRICE) != 0) return load<f64>(command, SLOT_SECOND_PRICE) == 0;
+    return ((head >> 8) & 15) == 0;
   }
-  return 0;
+  // CROSS_OCO_PRICES: the stop leg beyond the limit leg.
+  const price = load<f64>(command, SLOT_PRICE);
+  const stop = load<f64>(command, SLOT_TRIGGER_PRICE);
+  return ((head >> 4) & 15) == SIDE_BID ? stop > price : stop < price;
 }
 
 /** -1 when every command of the batch at `commands` is well formed, else -(1 + index * 32 + fault code) of the first that is not. */
@@ -102,7 +123,7 @@ export function findBatchFault(commands: usize, count: u32): f64 {
 /** The table read back for the mirror test: field i of op as slot << 8 | rule, or 0 past its fields. */
 export function operationField(op: u32, i: u32): u32 {
   if (op >= OPS || i >= MAX_FIELDS) return 0;
-  const fields = FIELDS + (<usize>op << 4);
+  const fields = FIELDS + (<usize>op << 5);
   if (i >= <u32>load<u8>(fields)) return 0;
   return (<u32>load<u8>(fields + 1 + (<usize>i << 1)) << 8) | <u32>load<u8>(fields + 2 + (<usize>i << 1));
 }

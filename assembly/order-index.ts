@@ -188,15 +188,16 @@ function place(order: usize): void {
 }
 
 /**
- * A new order record with its fields set, entered in the index: how every order comes to rest,
- * new or restored. Only after reserveOrder() and reserveIndexEntry().
+ * A new order record with its fields set (flags: stp | OCO_LEG), entered in the index: how every
+ * order comes to rest or to wait as a stop, new or restored. Only after reserveOrder() and
+ * reserveIndexEntry().
  */
-@inline export function createIndexedOrder(id: f64, remaining: f64, timestamp: f64, traderIndex: u32, stp: u32): usize {
+@inline export function createIndexedOrder(id: f64, remaining: f64, timestamp: f64, traderIndex: u32, flags: u32): usize {
   const order = takeOrder();
   setOrderId(order, id);
   setOrderRemaining(order, remaining);
   setOrderTimestamp(order, timestamp);
-  setOrderOwner(order, traderIndex, stp);
+  setOrderOwner(order, traderIndex, flags);
   insertOrderRecord(order);
   return order;
 }

@@ -3,12 +3,15 @@
 //   0  id         f64   engine-assigned, < 2^53
 //   8  remaining  f64   open size in lots
 //  16  timestamp  f64   of the command that placed (or last re-entered) it
-//  24  next       u32   younger order at the same level, 0 at the tail
+//  24  next       u32   younger order at the same level, 0 at the tail (pending: its stop part)
 //  28  prev       u32   older order at the same level, 0 at the head
-//  32  level      u32   its level record (levels.ts)
-//  36  owner      u32   interned trader index << 2 | stp   (traders.ts, codes.ts)
+//  32  level      u32   its level record (levels.ts); 0 for a pending stop (pending.ts)
+//  36  owner      u32   interned trader index << 3 | oco << 2 | stp   (traders.ts, codes.ts)
 //
-// Prices live on the level, assets on the book: an order reaches both through `level`.
+// Prices live on the level, assets on the book: an order reaches both through `level`. A
+// pending stop is an order record off every level: its `next` holds its stop part (trigger,
+// prices, book), so stops share the id index and every lookup by id.
+// `oco` marks a leg of an OCO pair whose other leg is still there (the pair's ids are N, N + 1).
 import { poolReset, poolReserve, poolTake, poolGive, POOL_DESCRIPTOR_BYTES } from './pool';
 
 export const ORDER_BYTES: u32 = 40;
@@ -40,8 +43,16 @@ export function resetOrders(): void {
 @inline export function orderLevel(o: usize): usize { return <usize>load<u32>(o, 32); }
 @inline export function setOrderLevel(o: usize, v: usize): void { store<u32>(o, <u32>v, 32); }
 @inline export function orderOwner(o: usize): u32 { return load<u32>(o, 36); }
-@inline export function setOrderOwner(o: usize, traderIndex: u32, stp: u32): void {
-  store<u32>(o, (traderIndex << 2) | stp, 36);
+/** `flags`: stp | OCO_LEG. */
+@inline export function setOrderOwner(o: usize, traderIndex: u32, flags: u32): void {
+  store<u32>(o, (traderIndex << 3) | flags, 36);
 }
-@inline export function orderTraderIndex(o: usize): u32 { return load<u32>(o, 36) >> 2; }
+@inline export function orderTraderIndex(o: usize): u32 { return load<u32>(o, 36) >> 3; }
 @inline export function orderStp(o: usize): u32 { return load<u32>(o, 36) & 3; }
+/** The owner flag of a leg of an OCO pair. */
+export const OCO_LEG: u32 = 4;
+@inline export function orderIsOcoLeg(o: usize): bool { return (load<u32>(o, 36) & OCO_LEG) != 0; }
+@inline export function clearOrderOcoLeg(o: usize): void { store<u32>(o, load<u32>(o, 36) & ~OCO_LEG, 36); }
+/** stp | OCO_LEG, as a snapshot keeps them. */
+@inline export function orderFlags(o: usize): u32 { return load<u32>(o, 36) & 7; }
+@inline export function orderIsPending(o: usize): bool { return load<u32>(o, 32) == 0; }

@@ -5,16 +5,21 @@ import {
   sideLevels, sideOrders,
 } from './levels';
 import {
-  orderId, orderLevel, orderNext, orderRemaining, orderStp, orderTimestamp, orderTraderIndex,
+  orderId, orderIsOcoLeg, orderIsPending, orderLevel, orderNext, orderRemaining, orderStp, orderTimestamp,
+  orderTraderIndex,
 } from './orders';
 import { bookAsset, bookSide, findBook, sideBook } from './books';
+import {
+  bookPendingCount, pendingAt, pendingCount, stopBook, stopLimitPrice, stopOrderPrice, stopPrice, stopSide, stopTif,
+} from './pending';
+import { ORDER_TYPE_STOP_LIMIT, ORDER_TYPE_STOP_MARKET } from './codes';
 import { findOrderRecord } from './order-index';
 import { traderValue } from './traders';
 import { reserveQuery } from './buffers';
 import { SIDE_BID, SIDE_ASK } from './codes';
 
 const LEVEL_BYTES_OUT: usize = 24;
-const ORDER_BYTES_OUT: usize = 64;
+const ORDER_BYTES_OUT: usize = 88;
 
 /** The level `rank` places from the best (0 = best) of a side. */
 @inline function levelByRank(s: usize, rank: u32): usize {
@@ -39,17 +44,36 @@ export function writeLevels(asset: f64, side: u32, most: f64): i32 {
   return <i32>n;
 }
 
-@inline function writeOrder(out: usize, order: usize): void {
-  const level = orderLevel(order);
-  const s = levelSide(level);
+/** One resting order or pending stop (src/core.ts ORDER_SLOTS). */
+function writeOrder(out: usize, order: usize): void {
+  const pending = orderIsPending(order);
   store<f64>(out, orderId(order), 0);
-  store<f64>(out, bookAsset(sideBook(s)), 8);
-  store<f64>(out, <f64>sideCode(s), 16);
-  store<f64>(out, levelPrice(level), 24);
+  if (pending) {
+    store<f64>(out, bookAsset(stopBook(order)), 8);
+    store<f64>(out, <f64>stopSide(order), 16);
+    store<f64>(out, stopOrderPrice(order), 24);
+  } else {
+    const level = orderLevel(order);
+    const s = levelSide(level);
+    store<f64>(out, bookAsset(sideBook(s)), 8);
+    store<f64>(out, <f64>sideCode(s), 16);
+    store<f64>(out, levelPrice(level), 24);
+  }
   store<f64>(out, traderValue(orderTraderIndex(order)), 32);
   store<f64>(out, orderRemaining(order), 40);
   store<f64>(out, orderTimestamp(order), 48);
   store<f64>(out, <f64>orderStp(order), 56);
+  if (pending) {
+    const type = stopLimitPrice(order) != 0 ? ORDER_TYPE_STOP_LIMIT : ORDER_TYPE_STOP_MARKET;
+    store<f64>(out, stopPrice(order), 64);
+    store<f64>(out, <f64>(type | (stopTif(order) << 2)), 72);
+  } else {
+    store<f64>(out, 0, 64);
+    store<f64>(out, 0, 72);
+  }
+  // The other leg of an OCO pair: a limit leg is N, its stop leg N + 1.
+  const sibling = !orderIsOcoLeg(order) ? 0 : pending ? orderId(order) - 1 : orderId(order) + 1;
+  store<f64>(out, sibling, 80);
 }
 
 export function writeOrderById(id: f64): i32 {
@@ -64,7 +88,7 @@ export function writeOrderById(id: f64): i32 {
 export function writeBookOrders(asset: f64): i32 {
   const book = findBook(asset);
   if (book == 0) return 0;
-  const total = sideOrders(bookSide(book, SIDE_BID)) + sideOrders(bookSide(book, SIDE_ASK));
+  const total = sideOrders(bookSide(book, SIDE_BID)) + sideOrders(bookSide(book, SIDE_ASK)) + bookPendingCount(book);
   if (total == 0) return 0;
   let out = reserveQuery(<usize>total * ORDER_BYTES_OUT);
   if (out == 0) return -1;
@@ -78,6 +102,13 @@ export function writeBookOrders(asset: f64): i32 {
         out += ORDER_BYTES_OUT;
         order = orderNext(order);
       }
+    }
+  }
+  for (let side: u32 = SIDE_BID; side <= SIDE_ASK; side++) {
+    const n = pendingCount(book, side);
+    for (let rank: u32 = 0; rank < n; rank++) {
+      writeOrder(out, pendingAt(book, side, rank));
+      out += ORDER_BYTES_OUT;
     }
   }
   return <i32>total;

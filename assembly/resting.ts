@@ -1,18 +1,20 @@
 // Putting orders on the book and taking them off: the only code that links and unlinks queue
 // records, keeps level totals and counts, and keeps the order and level counters. It also
-// writes the events of what it changes (events.ts): an order resting, an order removed.
-import { EVENT_REMOVED, EVENT_RESTED, REASON_CANCELLED_BY_USER, REASON_NONE } from './codes';
+// writes the events of what it changes (events.ts): an order resting, an order removed, a
+// pending stop removed. And it keeps an OCO pair together: either leg leaving takes the other.
+import { EVENT_REMOVED, EVENT_RESTED, REASON_CANCELLED_BY_USER, REASON_NONE, REASON_OCO_SIBLING } from './codes';
 import {
-  orderId, orderLevel, orderNext, orderPrev, orderRemaining, orderTraderIndex, setOrderLevel, setOrderNext,
-  setOrderPrev, giveOrder,
+  orderId, orderIsOcoLeg, orderIsPending, orderLevel, orderNext, orderPrev, orderRemaining, orderTraderIndex,
+  setOrderLevel, setOrderNext, setOrderPrev, giveOrder,
 } from './orders';
+import { forgetPending, stopOrderPrice, stopSide } from './pending';
 import {
   levelCount, levelPrice, levelSide, levelTail, levelTotal, removeLevel, setLevelCount, setLevelHead,
   setLevelTail, setLevelTotal, addSideOrders, addLevel, sideCode,
 } from './levels';
-import { removeOrderRecord, removeSlot } from './order-index';
+import { findOrderRecord, removeOrderRecord, removeSlot } from './order-index';
 import { traderValue } from './traders';
-import { eventHead, writeLevelEvent } from './events';
+import { eventHead, PENDING, writeEvent, writeLevelEvent } from './events';
 
 /** Resting orders over all books. */
 export let restingOrders: u32 = 0;
@@ -109,18 +111,62 @@ export function appendRestoredOrder(level: usize, order: usize, levelIsNew: bool
   restingOrders--;
 }
 
-/** Takes a resting order off the book for `reason` (REMOVED event unless REASON_NONE) and forgets it. */
+/**
+ * Takes a resting order off the book for `reason` (REMOVED event unless REASON_NONE) and forgets
+ * it; an OCO limit leg takes its pending stop leg with it.
+ */
 @inline export function removeOrder(order: usize, reason: u32, asset: f64): void {
+  const oco = orderIsOcoLeg(order);
+  const id = orderId(order);
   unlinkWithEvent(order, reason, asset);
   retireOrder(order);
+  if (oco) cancelStopLeg(id + 1, asset);
 }
 
 /** The owner's cancel of an order whose index entry is at `slot` (findOrderRecord's foundSlot). */
 @inline export function cancelOrderAt(order: usize, slot: u32, asset: f64): void {
+  const oco = orderIsOcoLeg(order);
+  const id = orderId(order);
   unlinkWithEvent(order, REASON_CANCELLED_BY_USER, asset);
   removeSlot(slot);
   giveOrder(order);
   restingOrders--;
+  if (oco) cancelStopLeg(id + 1, asset);
+}
+
+/**
+ * Takes a pending stop away for `reason` (a REMOVED event without a level: it never rested) and
+ * forgets it; an OCO stop leg takes its resting limit leg with it.
+ */
+export function removePendingStop(stop: usize, reason: u32, asset: f64): void {
+  const id = orderId(stop);
+  const oco = orderIsOcoLeg(stop);
+  dropPendingStop(stop, reason, asset);
+  if (oco) removeLimitLeg(id - 1, asset);
+}
+
+/** A pending stop's REMOVED event and its end, its OCO sibling left alone. */
+function dropPendingStop(stop: usize, reason: u32, asset: f64): void {
+  writeEvent(eventHead(EVENT_REMOVED, reason, stopSide(stop)) | PENDING, asset, orderId(stop), traderValue(orderTraderIndex(stop)),
+    stopOrderPrice(stop), orderRemaining(stop), 0, 0, 0);
+  forgetPending(stop);
+}
+
+/**
+ * An OCO pair's stop leg (id N + 1) leaves with its limit leg, which traded or left: removed as
+ * OCO_SIBLING if still pending.
+ */
+export function cancelStopLeg(stopId: f64, asset: f64): void {
+  const stop = findOrderRecord(stopId);
+  if (stop != 0 && orderIsPending(stop)) dropPendingStop(stop, REASON_OCO_SIBLING, asset);
+}
+
+/** An OCO pair's limit leg (id N) leaves with its stop leg, which triggered or left (and is forgotten). */
+export function removeLimitLeg(limitId: f64, asset: f64): void {
+  const limit = findOrderRecord(limitId);
+  if (limit == 0 || orderIsPending(limit)) return;
+  unlinkWithEvent(limit, REASON_OCO_SIBLING, asset);
+  retireOrder(limit);
 }
 
 /** Lowers a resting order's size in place, keeping its queue position; `by` < remaining. */

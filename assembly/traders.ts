@@ -1,4 +1,4 @@
-// Trader interning: an order stores a 30-bit trader index instead of an 8-byte trader, which is
+// Trader interning: an order stores a 29-bit trader index instead of an 8-byte trader, which is
 // what keeps the order record at 40 bytes. Indices are never recycled (a trader costs 16 bytes
 // for the life of the core), so an order's index stays valid without reference counting.
 //

@@ -79,12 +79,14 @@ export interface BenchOptions {
   print: boolean;
   /** Run the persistence section (when src/state is built). */
   persistence: boolean;
+  /** Run the cluster section (where nats-server is installed). */
+  cluster: boolean;
 }
 
 export function defaultOptions(): BenchOptions {
   return {
     scale: 'full', workloads: [...WORKLOAD_NAMES], engines: [...ENGINE_IDS], outDir: 'bench/results',
-    seed: 20120621, progress: process.stderr.isTTY === true, print: true, persistence: true,
+    seed: 20120621, progress: process.stderr.isTTY === true, print: true, persistence: true, cluster: true,
   };
 }
 
@@ -96,7 +98,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --out DIR            results directory (default bench/results)
   --seed N             workload seed (default 20120621)
   --no-persistence     skip the persistence section
-  --persistence-only   only the persistence section (no engine workloads)
+  --persistence-only   only the persistence section (no engine workloads, no cluster)
+  --no-cluster         skip the cluster section (it runs only where nats-server is installed)
   --progress / --no-progress   force the progress bar on or off`;
 
 export function parseArgs(argv: string[]): BenchOptions {
@@ -117,7 +120,8 @@ export function parseArgs(argv: string[]): BenchOptions {
       case '--out': options.outDir = value(); break;
       case '--seed': options.seed = Number(value()); break;
       case '--no-persistence': options.persistence = false; break;
-      case '--persistence-only': options.workloads = []; options.persistence = true; break;
+      case '--persistence-only': options.workloads = []; options.persistence = true; options.cluster = false; break;
+      case '--no-cluster': options.cluster = false; break;
       case '--progress': options.progress = true; break;
       case '--no-progress': options.progress = false; break;
       case '-h': case '--help': throw new Error(USAGE);

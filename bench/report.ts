@@ -5,6 +5,7 @@ import type { EngineId } from './engines/engine.js';
 import type { WorkloadName } from './workloads/workload.js';
 import type { ScaleName } from './options.js';
 import type { PersistenceReport } from './persistence.js';
+import type { ClusterBenchReport } from './cluster.js';
 
 export const REPORT_SCHEMA = 'lobcore-bench/1';
 
@@ -91,6 +92,7 @@ export interface BenchReport {
   measurements: Measurement[];
   memory: { workload: 'growing'; results: MemoryMeasurement[] } | { status: 'not run'; reason: string };
   persistence: PersistenceReport;
+  cluster?: ClusterBenchReport;
   targets: Target[];
 }
 

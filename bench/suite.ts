@@ -20,6 +20,7 @@ import type { Progress } from './progress.js';
 import { evaluateTargets, REPORT_SCHEMA } from './report.js';
 import type { BenchReport, EngineInfo, Measurement, MemoryMeasurement, Verification, WorkloadInfo } from './report.js';
 import { renderReport } from './table.js';
+import { measureCluster, renderClusterSection } from './cluster.js';
 import { measureThroughput, warmUp } from './throughput.js';
 import { buildWorkload } from './workloads/index.js';
 import type { Workload } from './workloads/index.js';
@@ -40,7 +41,7 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
     const unavailable = await engine.unavailable();
     engineInfos.push({ id: engine.id, label: engine.label, perCall: engine.perCall, ...(unavailable ? { unavailable } : {}) });
   }
-  const steps = options.workloads.length * (1 + engines.length) + (options.persistence ? 4 + scale.persistence.bookSizes.length : 0);
+  const steps = options.workloads.length * (1 + engines.length) + (options.persistence ? 4 + scale.persistence.bookSizes.length : 0) + (options.cluster ? 1 : 0);
   const progress = createProgress(options.progress, steps);
   const timerFloor = timerFloorNs();
 
@@ -76,6 +77,9 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
         progress.step(label);
       });
     }
+    const cluster = options.cluster
+      ? await measureCluster(options.scale, options.seed, (label) => progress.step(label))
+      : { status: 'skipped' as const, reason: 'not selected (--no-cluster)' };
     progress.stop();
 
     const report: BenchReport = {
@@ -92,11 +96,12 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
         ? { workload: 'growing', results: memory }
         : { status: 'not run', reason: 'the growing workload was not selected' },
       persistence,
+      cluster,
       targets: [],
     };
     report.targets = evaluateTargets(report);
     writeResults(report, options.outDir);
-    if (options.print) process.stdout.write(`${renderReport(report)}\n\nwrote ${join(options.outDir, 'latest.json')} and charts\n`);
+    if (options.print) process.stdout.write(`${renderReport(report)}${renderClusterSection(report.cluster)}\n\nwrote ${join(options.outDir, 'latest.json')} and charts\n`);
     return report;
   } finally {
     progress.stop();

@@ -8,7 +8,8 @@
 //
 // Results, written by the engine into memory it reuses between calls:
 //   per command, RESULT_SLOTS: status | reason << 4, orderId, filled, remaining, spent
-//     (cancelAll: `filled` holds how many orders it cancelled; spent is reserved for budget orders)
+//     (cancelAll: `filled` holds how many orders it cancelled; `spent` is a budget market
+//     order's; an OCO's are its limit leg's, its stop leg being orderId + 1)
 //   per fill,    FILL_SLOTS:   commandIndex * 2 + takerSide, asset, makerOrderId, takerOrderId,
 //                              makerTrader, takerTrader, price, size
 //   per event,   EVENT_SLOTS:  see src/events.ts
@@ -17,7 +18,8 @@ import { LobError, invalidArgument } from './errors.js';
 import { EventList } from './events.js';
 import { ORDER_STATUS, REJECT_REASONS, SIDES, StatusCode, Op } from './codes.js';
 import {
-  COMMAND_BYTES, COMMAND_SLOTS, Head, Slot, batchFaultError, encodeHead, findBatchFault, sideCode, stpCode, tifCode,
+  COMMAND_BYTES, COMMAND_SLOTS, Head, Slot, batchFaultError, encodeHead, encodeRequest, findBatchFault, sideCode, stpCode,
+  tifCode, validateRequest, type OperationSpec,
 } from './operations.js';
 import type { Fill, OrderStatus, RejectReason, SelfTradePrevention, Side, TimeInForce } from './types.js';
 
@@ -143,8 +145,71 @@ export class CommandBatch {
     r[o + Slot.ASSET] = asset;
     r[o + Slot.PRICE] = protectionPrice;
     r[o + Slot.SIZE] = size;
+    r[o + Slot.BUDGET] = 0;
     r[o + Slot.TIMESTAMP] = timestamp;
     r[o + Slot.CLIENT_ORDER_ID] = clientOrderId;
+    return this;
+  }
+
+  /** A market order sized by what it may spend (a buy) or take in (a sell); protectionPrice 0 means none. */
+  marketBudget(
+    trader: number, asset: number, side: Side, budget: number, timestamp: number,
+    protectionPrice = 0, stp?: SelfTradePrevention, clientOrderId = 0,
+  ): this {
+    const head = encodeHead(Op.MARKET, sideCode(side), 0, stpCode(stp));
+    const o = this.next();
+    const r = this.records;
+    r[o] = head;
+    r[o + Slot.TRADER] = trader;
+    r[o + Slot.ASSET] = asset;
+    r[o + Slot.PRICE] = protectionPrice;
+    r[o + Slot.SIZE] = 0;
+    r[o + Slot.BUDGET] = budget;
+    r[o + Slot.TIMESTAMP] = timestamp;
+    r[o + Slot.CLIENT_ORDER_ID] = clientOrderId;
+    return this;
+  }
+
+  /**
+   * A stop order: price 0 makes it a stop-market (protectionPrice 0: none), a price a stop-limit
+   * (with its time in force once triggered).
+   */
+  stop(
+    trader: number, asset: number, side: Side, size: number, stopPrice: number, timestamp: number,
+    price = 0, timeInForce?: TimeInForce, protectionPrice = 0, stp?: SelfTradePrevention, clientOrderId = 0,
+  ): this {
+    const head = encodeHead(Op.STOP, sideCode(side), tifCode(timeInForce), stpCode(stp));
+    const o = this.next();
+    const r = this.records;
+    r[o] = head;
+    r[o + Slot.TRADER] = trader;
+    r[o + Slot.ASSET] = asset;
+    r[o + Slot.PRICE] = price;
+    r[o + Slot.SIZE] = size;
+    r[o + Slot.TIMESTAMP] = timestamp;
+    r[o + Slot.CLIENT_ORDER_ID] = clientOrderId;
+    r[o + Slot.TRIGGER_PRICE] = stopPrice;
+    r[o + Slot.SECOND_PRICE] = protectionPrice;
+    return this;
+  }
+
+  /** An OCO pair: a limit leg at `price` and a stop leg at `stopPrice` (a stop-limit at stopLimitPrice, 0: a stop-market). */
+  oco(
+    trader: number, asset: number, side: Side, size: number, price: number, stopPrice: number, timestamp: number,
+    stopLimitPrice = 0, stp?: SelfTradePrevention, clientOrderId = 0,
+  ): this {
+    const head = encodeHead(Op.OCO, sideCode(side), 0, stpCode(stp));
+    const o = this.next();
+    const r = this.records;
+    r[o] = head;
+    r[o + Slot.TRADER] = trader;
+    r[o + Slot.ASSET] = asset;
+    r[o + Slot.PRICE] = price;
+    r[o + Slot.SIZE] = size;
+    r[o + Slot.TIMESTAMP] = timestamp;
+    r[o + Slot.CLIENT_ORDER_ID] = clientOrderId;
+    r[o + Slot.TRIGGER_PRICE] = stopPrice;
+    r[o + Slot.SECOND_PRICE] = stopLimitPrice;
     return this;
   }
 
@@ -190,6 +255,16 @@ export class CommandBatch {
     r[o] = asset === undefined ? Op.CANCEL_ALL | Head.ALL_ASSETS : Op.CANCEL_ALL;
     r[o + Slot.TRADER] = trader;
     r[o + Slot.ASSET] = asset ?? 0;
+    return this;
+  }
+
+  /**
+   * Appends a request in the engine's per-call vocabulary (`request('placeStop', { ... })`),
+   * checked as the engine checks it: INVALID_ARGUMENT naming the field, and nothing appended.
+   */
+  request(method: OperationSpec['method'], req: unknown): this {
+    validateRequest[method](req);
+    encodeRequest[method](req, this.records, this.next());
     return this;
   }
 
@@ -278,7 +353,7 @@ export class BatchResults {
   /** 'ok' for a successful cancel, reduce or cancelAll. */
   status(i: number): OrderStatus | 'ok' {
     const code = this.statusCode(i);
-    return code === StatusCode.OK ? 'ok' : ORDER_STATUS[code];
+    return code === StatusCode.OK ? 'ok' : ORDER_STATUS[code] as OrderStatus;
   }
   reason(i: number): RejectReason | undefined {
     return REJECT_REASONS[this.reasonCode(i)];
@@ -292,9 +367,17 @@ export class BatchResults {
   remaining(i: number): number {
     return this.results[i * RESULT_SLOTS + 3];
   }
-  /** cancelAll: how many resting orders it cancelled. */
+  /** cancelAll: how many orders (resting and pending) it cancelled. */
   cancelled(i: number): number {
     return this.results[i * RESULT_SLOTS + 2];
+  }
+  /** A budget market order: what its fills cost. */
+  spent(i: number): number {
+    return this.results[i * RESULT_SLOTS + 4];
+  }
+  /** An OCO: its stop leg's status ('pending', or 'cancelled' once the limit leg traded or left); undefined when rejected. */
+  stopStatus(i: number): OrderStatus | undefined {
+    return ocoStopStatus(this.statusCode(i), this.filled(i));
   }
   /** The command's timestamp (0 for operations without one). */
   timestamp(i: number): number {
@@ -308,6 +391,15 @@ export class BatchResults {
   fill(j: number): Fill {
     return decodeFill(this.fills, j, this.timestamp(this.fillCommand(j)));
   }
+}
+
+/**
+ * An OCO's stop leg status, which follows from its limit leg's outcome: the stop leg stays
+ * pending only while the limit leg rests untouched (any fill, or the limit leg leaving, cancels it).
+ */
+export function ocoStopStatus(limitStatus: number, limitFilled: number): OrderStatus | undefined {
+  if (limitStatus === StatusCode.REJECTED) return undefined;
+  return limitStatus === StatusCode.RESTING && limitFilled === 0 ? 'pending' : 'cancelled';
 }
 
 /** Fill j of a fill buffer (FILL_SLOTS layout) as an object; the timestamp is its command's. */

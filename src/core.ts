@@ -22,8 +22,13 @@ export const OUT_SLOTS = 7;
 
 /** Slots per level in `levels()`: price, size (sum of remaining), order count. */
 export const LEVEL_SLOTS = 3;
-/** Slots per order in `listOrders()` and `findOrder()`. */
-export const ORDER_SLOTS = 8;
+/**
+ * Slots per order in `listOrders()` and `findOrder()`: a resting order or a pending stop. A
+ * pending stop's price is its limit (a stop-market's protection price, 0 for none), and its
+ * ORD_STOP_TYPE is its order type | timeInForce << 2 (0 for a resting order). ORD_OCO_SIBLING
+ * is the other leg of an OCO pair (0: none).
+ */
+export const ORDER_SLOTS = 11;
 export const ORD_ID = 0;
 export const ORD_ASSET = 1;
 export const ORD_SIDE = 2;
@@ -32,6 +37,9 @@ export const ORD_TRADER = 4;
 export const ORD_REMAINING = 5;
 export const ORD_TIMESTAMP = 6;
 export const ORD_STP = 7;
+export const ORD_STOP_PRICE = 8;
+export const ORD_STOP_TYPE = 9;
+export const ORD_OCO_SIBLING = 10;
 
 export interface CoreLimits {
   /** Most resting orders over all books; default unlimited. */
@@ -47,12 +55,19 @@ export interface MatchingCore {
 
   // Per-call commands. Each writes its outcome into `out`, its fills into `fills` (FILL_SLOTS
   // each, batch.ts layout, command index 0) and its events into `events` (EVENT_SLOTS each,
-  // events.ts). The fill timestamp is the command's. clientOrderId 0: none.
+  // events.ts), including those of the stops its trades trigger. The fill timestamp is the
+  // command's. clientOrderId 0: none.
   placeLimit(trader: number, asset: number, side: number, price: number, size: number,
              timestamp: number, tif: number, stp: number, clientOrderId: number): void;
-  /** protectionPrice 0: none. */
-  placeMarket(trader: number, asset: number, side: number, size: number, timestamp: number,
+  /** protectionPrice 0: none. size 0: sized by `budget` (the cost it may reach), spent reported in out[OUT_SPENT]. */
+  placeMarket(trader: number, asset: number, side: number, size: number, budget: number, timestamp: number,
               protectionPrice: number, stp: number, clientOrderId: number): void;
+  /** price 0: a stop-market (protectionPrice 0: none); else a stop-limit with its tif. */
+  placeStop(trader: number, asset: number, side: number, size: number, stopPrice: number, price: number,
+            protectionPrice: number, timestamp: number, tif: number, stp: number, clientOrderId: number): void;
+  /** A limit leg at price (id N) and a stop leg at stopPrice (id N + 1; stopLimitPrice 0: a stop-market). */
+  placeOco(trader: number, asset: number, side: number, size: number, price: number, stopPrice: number,
+           stopLimitPrice: number, timestamp: number, stp: number, clientOrderId: number): void;
   cancel(trader: number, asset: number, orderId: number): void;
   reduce(trader: number, asset: number, orderId: number, by: number): void;
   /** price or size 0: unchanged. */
@@ -82,9 +97,12 @@ export interface MatchingCore {
 
   /** Up to maxLevels levels of one side (0 bid, 1 ask), best first, LEVEL_SLOTS each (a view or a copy). */
   levels(asset: number, side: number, maxLevels: number): Float64Array;
-  /** One resting order, ORDER_SLOTS, or null when it is not resting. */
+  /** One resting order or pending stop, ORDER_SLOTS, or null when it is neither. */
   findOrder(orderId: number): Float64Array | null;
-  /** Every resting order of an asset, bids best first then asks best first, queue order, ORDER_SLOTS each. */
+  /**
+   * Every resting order of an asset, bids best first then asks best first, queue order, then its
+   * pending stops, buys then sells, each in trigger order; ORDER_SLOTS each.
+   */
   listOrders(asset: number): Float64Array;
 
   /** The canonical snapshot (snapshot.ts), a fresh copy. */
@@ -94,5 +112,6 @@ export interface MatchingCore {
 
   readonly nextOrderId: number;
   readonly restingOrders: number;
+  readonly pendingStops: number;
   memoryBytes(): number;
 }

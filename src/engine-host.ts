@@ -1,10 +1,11 @@
 // The Engine API on top of a MatchingCore. One host serves both cores, so validation, result
 // objects and fault handling are written once and cost the same for WASM and JS.
-import { BatchResults, CommandBatch, assertBatch, decodeFill } from './batch.js';
-import { ORDER_STATUS, REJECT_REASONS, SIDES, STP_MODES, StatusCode } from './codes.js';
+import { BatchResults, CommandBatch, assertBatch, decodeFill, ocoStopStatus } from './batch.js';
+import { ORDER_STATUS, ORDER_TYPES, REJECT_REASONS, SIDES, STP_MODES, StatusCode, TIME_IN_FORCE } from './codes.js';
 import {
-  LEVEL_SLOTS, ORDER_SLOTS, ORD_ASSET, ORD_ID, ORD_PRICE, ORD_REMAINING, ORD_SIDE, ORD_STP, ORD_TIMESTAMP,
-  ORD_TRADER, OUT_FILLED, OUT_FILL_COUNT, OUT_HEAD, OUT_ORDER_ID, OUT_REMAINING,
+  LEVEL_SLOTS, ORDER_SLOTS, ORD_ASSET, ORD_ID, ORD_OCO_SIBLING, ORD_PRICE, ORD_REMAINING, ORD_SIDE, ORD_STOP_PRICE,
+  ORD_STOP_TYPE, ORD_STP, ORD_TIMESTAMP, ORD_TRADER, OUT_FILLED, OUT_FILL_COUNT, OUT_HEAD, OUT_ORDER_ID, OUT_REMAINING,
+  OUT_SPENT,
 } from './core.js';
 import type { MatchingCore } from './core.js';
 import type { Engine } from './engine.js';
@@ -15,7 +16,8 @@ import { hashSnapshot } from './snapshot.js';
 import { requireNonNegative, requirePositive } from './validate.js';
 import type {
   BackendName, CancelAllRequest, CancelAllResult, CancelRequest, CancelResult, Depth, Fill, Level, LimitOrderRequest,
-  MarketOrderRequest, ModifyRequest, OrderResult, ReduceRequest, RestingOrder,
+  MarketOrderRequest, ModifyRequest, OcoOrderRequest, OrderResult, OrderStatus, ReduceRequest, RestingOrder,
+  StopOrderRequest,
 } from './types.js';
 
 const validateLimit = validateRequest.placeLimit;
@@ -24,6 +26,8 @@ const validateCancel = validateRequest.cancel;
 const validateReduce = validateRequest.reduce;
 const validateModify = validateRequest.modify;
 const validateCancelAll = validateRequest.cancelAll;
+const validateStop = validateRequest.placeStop;
+const validateOco = validateRequest.placeOco;
 
 
 const BID = 0;
@@ -52,6 +56,10 @@ export class MatchingEngine implements Engine {
     return this.core.restingOrders;
   }
 
+  get pendingStops(): number {
+    return this.core.pendingStops;
+  }
+
   /** Whether a fault has made this engine refuse calls. */
   get failed(): boolean {
     return this.failure !== null;
@@ -75,13 +83,47 @@ export class MatchingEngine implements Engine {
     this.ensureUsable();
     validateMarket(req);
     try {
-      this.core.placeMarket(req.trader, req.asset, sideCode(req.side), req.size, req.timestamp,
+      this.core.placeMarket(req.trader, req.asset, sideCode(req.side), req.size ?? 0, req.budget ?? 0, req.timestamp,
         req.protectionPrice ?? 0, stpCode(req.stp), req.clientOrderId ?? 0);
     } catch (error) {
       throw this.fail('placeMarket', error);
     }
     const result = this.orderResult(req.timestamp);
     if (req.clientOrderId !== undefined) result.clientOrderId = req.clientOrderId;
+    if (req.budget !== undefined) result.spent = this.core.out[OUT_SPENT];
+    return result;
+  }
+
+  placeStop(req: StopOrderRequest): OrderResult {
+    this.ensureUsable();
+    validateStop(req);
+    try {
+      this.core.placeStop(req.trader, req.asset, sideCode(req.side), req.size, req.stopPrice, req.price ?? 0,
+        req.protectionPrice ?? 0, req.timestamp, tifCode(req.timeInForce), stpCode(req.stp), req.clientOrderId ?? 0);
+    } catch (error) {
+      throw this.fail('placeStop', error);
+    }
+    const result = this.orderResult(req.timestamp);
+    if (req.clientOrderId !== undefined) result.clientOrderId = req.clientOrderId;
+    return result;
+  }
+
+  placeOco(req: OcoOrderRequest): OrderResult {
+    this.ensureUsable();
+    validateOco(req);
+    try {
+      this.core.placeOco(req.trader, req.asset, sideCode(req.side), req.size, req.price, req.stopPrice,
+        req.stopLimitPrice ?? 0, req.timestamp, stpCode(req.stp), req.clientOrderId ?? 0);
+    } catch (error) {
+      throw this.fail('placeOco', error);
+    }
+    const result = this.orderResult(req.timestamp);
+    if (req.clientOrderId !== undefined) result.clientOrderId = req.clientOrderId;
+    const stopStatus = ocoStopStatus(this.core.out[OUT_HEAD] & 15, result.filled);
+    if (stopStatus !== undefined) {
+      result.stopOrderId = result.orderId + 1;
+      result.stopStatus = stopStatus;
+    }
     return result;
   }
 
@@ -234,7 +276,7 @@ export class MatchingEngine implements Engine {
   private orderResult(timestamp: number): OrderResult {
     const out = this.core.out;
     const head = out[OUT_HEAD];
-    const status = ORDER_STATUS[head & 15];
+    const status = ORDER_STATUS[head & 15] as OrderStatus;
     const fillCount = out[OUT_FILL_COUNT];
     const fills: Fill[] = new Array(fillCount);
     if (fillCount > 0) {
@@ -288,7 +330,7 @@ export class MatchingEngine implements Engine {
 }
 
 function restingOrderAt(slots: Float64Array, o: number): RestingOrder {
-  return {
+  const order: RestingOrder = {
     orderId: slots[o + ORD_ID],
     trader: slots[o + ORD_TRADER],
     asset: slots[o + ORD_ASSET],
@@ -298,4 +340,13 @@ function restingOrderAt(slots: Float64Array, o: number): RestingOrder {
     timestamp: slots[o + ORD_TIMESTAMP],
     stp: STP_MODES[slots[o + ORD_STP]],
   };
+  const stopType = slots[o + ORD_STOP_TYPE];
+  if (stopType !== 0) {
+    order.status = 'pending';
+    order.type = ORDER_TYPES[stopType & 3] as 'stop_limit' | 'stop_market';
+    order.stopPrice = slots[o + ORD_STOP_PRICE];
+    order.timeInForce = TIME_IN_FORCE[stopType >> 2];
+  }
+  if (slots[o + ORD_OCO_SIBLING] !== 0) order.ocoSiblingId = slots[o + ORD_OCO_SIBLING];
+  return order;
 }

@@ -15,6 +15,8 @@ import type {
   LimitOrderRequest,
   MarketOrderRequest,
   ModifyRequest,
+  OcoOrderRequest,
+  StopOrderRequest,
   OrderResult,
   ReduceRequest,
   RestingOrder,
@@ -27,11 +29,16 @@ export interface EngineOptions extends CoreLimits {
 export interface Engine {
   readonly backend: BackendName;
   placeLimit(req: LimitOrderRequest): OrderResult;
+  /** A market order for a size, or (`budget`) for as many lots as the budget pays for. */
   placeMarket(req: MarketOrderRequest): OrderResult;
+  /** A stop or stop-limit order: pending (status 'pending') until the last trade price reaches its stop price. */
+  placeStop(req: StopOrderRequest): OrderResult;
+  /** An OCO pair: the result is the limit leg's, with the stop leg's id and status. */
+  placeOco(req: OcoOrderRequest): OrderResult;
   cancel(req: CancelRequest): CancelResult;
   reduce(req: ReduceRequest): CancelResult;
   modify(req: ModifyRequest): OrderResult;
-  /** Cancels every resting order of a trader, in one asset or (asset omitted) in all. */
+  /** Cancels every resting order and pending stop of a trader, in one asset or (asset omitted) in all. */
   cancelAll(req: CancelAllRequest): CancelAllResult;
   /** The events of the last per-call command (src/events.ts), read in place: overwritten by the next call. */
   readonly events: EventList;
@@ -39,8 +46,12 @@ export interface Engine {
   bestAsk(asset: number): Level | undefined;
   /** Aggregated levels, best first on each side. */
   depth(asset: number, levels?: number): Depth;
+  /** A resting order or a pending stop (status 'pending'). */
   order(orderId: number): RestingOrder | undefined;
-  /** Resting orders of one asset: bids best first, then asks best first, each level in queue order. */
+  /**
+   * Resting orders of one asset: bids best first, then asks best first, each level in queue
+   * order; then its pending stops, buys then sells, each in trigger order.
+   */
   orders(asset: number): RestingOrder[];
   /** sha256 of the canonical snapshot: same commands, same hash, on both backends. */
   stateHash(): string;
@@ -59,6 +70,8 @@ export interface Engine {
   readonly nextOrderId: number;
   /** Resting orders across all books. */
   readonly restingOrders: number;
+  /** Stops waiting for their trigger across all books. */
+  readonly pendingStops: number;
   /** The canonical snapshot (see snapshot.ts). */
   snapshot(): Uint8Array;
   /** Replaces the whole state with a snapshot's; throws CORRUPTION on a malformed one and changes nothing. */

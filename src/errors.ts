@@ -21,7 +21,9 @@ export type LobErrorCode =
   /** A feed subscriber fell too far behind and was cut off; it can subscribe again from its last seq. */
   | 'SLOW_CONSUMER'
   /** A history query reaches back past what the database keeps. */
-  | 'NOT_RETAINED';
+  | 'NOT_RETAINED'
+  /** A remote service (a NATS cluster, a shard leader) did not answer in time, or is not installed. */
+  | 'UNAVAILABLE';
 
 export class LobError extends Error {
   readonly code: LobErrorCode;

@@ -5,26 +5,32 @@
 //
 // A record is EVENT_SLOTS float64 slots (integers below 2^53):
 //   0  head       kind | reason << 4 | side << 9 | type << 10 | timeInForce << 12 | stp << 14
-//                 (type, timeInForce and stp on accepted events and rejected new orders)
-//                 | PRIORITY_LOST (bit 16) | LEVEL (bit 17)
+//                 (type, timeInForce and stp on accepted and triggered events and rejected new orders)
+//                 | PRIORITY_LOST (bit 16) | LEVEL (bit 17) | OCO (bit 18: accepted, a leg of an OCO pair)
+//                 | PENDING (bit 19: about a stop that has not triggered, which is not market data)
 //   1  command    index of the command in its call (0) or batch
 //   2  asset
 //   3  orderId    the order the event is about (a fill: the maker; a rejection: 0 or the order named)
 //   4  trader     its trader
-//   5  price      accepted: the limit (0: none); fill: the trade price; otherwise the order's price
-//   6  size       accepted: the order's size; rested: what rests; fill: what traded; reduced: by how
+//   5  price      accepted, triggered: the limit (a market or stop-market order: its protection price,
+//                 0: none); fill: the trade price; otherwise the order's price
+//   6  size       accepted: the order's size (0 for a budget order); triggered: what it enters with;
+//                 rested: what rests; fill: what traded; reduced: by how
 //                 much; modified: the size before; removed: what left the book or was cancelled
 //   7  remaining  what the order has left after the event (a fill: the maker's)
 //   8  other      fill: the taker's order id; modified: the new price; accepted, and rejected with
-//                 orderId 0 (a new order): the clientOrderId (0: none)
-//   9  other2     fill: the taker's trader
+//                 orderId 0 (a new order): the clientOrderId (0: none); triggered: the stop price
+//   9  other2     fill: the taker's trader; accepted: a stop's stop price (an OCO's limit leg: its
+//                 stop leg's), a budget order's budget (0: neither); triggered: the last trade price
 //  10  levelSize  with LEVEL: the total size at the order's (side, price) level after the event
 //  11  levelOrders with LEVEL: the orders at that level after the event (0: the level is gone)
 //
 // Kinds (codes.ts EventCode): ACCEPTED (a new order got its id), RESTED (an order now rests at the
 // back of its level: new, modified with priority lost, or the rest of a taker), FILL, REDUCED,
-// MODIFIED, REMOVED (with a removal reason), REJECTED (with a rejection reason).
-import { EVENT_KINDS, ORDER_TYPES, REASONS, SIDES, STP_MODES, TIME_IN_FORCE, EventCode } from './codes.js';
+// MODIFIED, REMOVED (with a removal reason), REJECTED (with a rejection reason), TRIGGERED (a
+// pending stop's condition held: it now enters as a limit or market order, with its own id).
+// A pending stop changes no level: its accepted, reduced and removed events carry no LEVEL bit.
+import { EVENT_KINDS, ORDER_TYPES, REASONS, SIDES, STP_MODES, TIME_IN_FORCE, EventCode, OrderTypeCode } from './codes.js';
 import type { BookEvent, BookEventKind } from './types.js';
 
 export const EVENT_SLOTS = 12;
@@ -44,6 +50,8 @@ export const EventHead = {
   STP_SHIFT: 14,
   PRIORITY_LOST: 1 << 16,
   LEVEL: 1 << 17,
+  OCO: 1 << 18,
+  PENDING: 1 << 19,
 } as const;
 
 /** Reads event records in place: the engine's, overwritten by its next call. */
@@ -109,11 +117,23 @@ export function decodeEvent(records: Float64Array, o: number): BookEvent {
   };
   const reason = REASONS[(head >> EventHead.REASON_SHIFT) & EventHead.REASON_MASK];
   if (reason !== undefined) event.reason = reason;
-  if (kind === EventCode.ACCEPTED || (kind === EventCode.REJECTED && event.orderId === 0)) {
-    event.type = ORDER_TYPES[(head >> EventHead.TYPE_SHIFT) & 3];
+  if (kind === EventCode.ACCEPTED || kind === EventCode.TRIGGERED || (kind === EventCode.REJECTED && event.orderId === 0)) {
+    const type = (head >> EventHead.TYPE_SHIFT) & 3;
+    event.type = ORDER_TYPES[type];
     event.timeInForce = TIME_IN_FORCE[(head >> EventHead.TIF_SHIFT) & 3];
     event.stp = STP_MODES[(head >> EventHead.STP_SHIFT) & 3];
-    if (records[o + EventSlot.OTHER] !== 0) event.clientOrderId = records[o + EventSlot.OTHER];
+    const isStop = type === OrderTypeCode.STOP_LIMIT || type === OrderTypeCode.STOP_MARKET;
+    if (kind === EventCode.TRIGGERED) {
+      event.stopPrice = records[o + EventSlot.OTHER];
+      event.lastPrice = records[o + EventSlot.OTHER2];
+    } else {
+      if (records[o + EventSlot.OTHER] !== 0) event.clientOrderId = records[o + EventSlot.OTHER];
+      const other2 = records[o + EventSlot.OTHER2];
+      // An OCO's limit leg (and a rejected pair) carries the pair's stop price too.
+      if (isStop || (head & EventHead.OCO) !== 0) event.stopPrice = other2;
+      else if (other2 !== 0) event.budget = other2;
+    }
+    if ((head & EventHead.OCO) !== 0 && event.orderId !== 0) event.ocoSiblingId = isStop ? event.orderId - 1 : event.orderId + 1;
   } else if (kind === EventCode.FILL) {
     event.takerOrderId = records[o + EventSlot.OTHER];
     event.takerTrader = records[o + EventSlot.OTHER2];
@@ -121,6 +141,7 @@ export function decodeEvent(records: Float64Array, o: number): BookEvent {
     event.newPrice = records[o + EventSlot.OTHER];
     event.priorityLost = (head & EventHead.PRIORITY_LOST) !== 0;
   }
+  if ((head & EventHead.PENDING) !== 0) event.pending = true;
   if ((head & EventHead.LEVEL) !== 0) {
     event.level = { price: records[o + EventSlot.PRICE], size: records[o + EventSlot.LEVEL_SIZE], orders: records[o + EventSlot.LEVEL_ORDERS] };
   }

@@ -65,7 +65,14 @@ export const CrossRule = {
   NONE: 0,
   /** modify: a new price, a new size, or both. */
   CHANGES_SOMETHING: 1,
+  /** market: a size or a budget, not both. */
+  SIZE_OR_BUDGET: 2,
+  /** stop: a time in force only with a price (a stop-limit), a protection price only without one (a stop-market). */
+  STOP_PRICES: 3,
+  /** OCO: the stop leg beyond the limit leg (a buy's stop price above its price, a sell's below). */
+  OCO_PRICES: 4,
 } as const;
+export type CrossRuleCode = (typeof CrossRule)[keyof typeof CrossRule];
 
 export interface FieldSpec {
   /** The request field, and the name an error gives it (`commands[i].<name>` in a batch). */
@@ -77,13 +84,13 @@ export interface FieldSpec {
 export interface OperationSpec {
   readonly op: number;
   /** The engine method that takes it per call; the state machine's has the same name. */
-  readonly method: 'placeLimit' | 'placeMarket' | 'cancel' | 'reduce' | 'modify' | 'cancelAll';
+  readonly method: 'placeLimit' | 'placeMarket' | 'cancel' | 'reduce' | 'modify' | 'cancelAll' | 'placeStop' | 'placeOco';
   /** Which enumerations the head carries. */
   readonly side: boolean;
   readonly timeInForce: boolean;
   readonly stp: boolean;
   readonly fields: readonly FieldSpec[];
-  readonly cross: number;
+  readonly cross: CrossRuleCode;
 }
 
 const trader: FieldSpec = { name: 'trader', slot: Slot.TRADER, rule: Rule.NON_NEGATIVE };
@@ -91,6 +98,8 @@ const asset: FieldSpec = { name: 'asset', slot: Slot.ASSET, rule: Rule.NON_NEGAT
 const orderId: FieldSpec = { name: 'orderId', slot: Slot.ORDER_ID, rule: Rule.POSITIVE };
 const timestamp: FieldSpec = { name: 'timestamp', slot: Slot.TIMESTAMP, rule: Rule.NON_NEGATIVE };
 const clientOrderId: FieldSpec = { name: 'clientOrderId', slot: Slot.CLIENT_ORDER_ID, rule: Rule.OPTIONAL_POSITIVE };
+const size: FieldSpec = { name: 'size', slot: Slot.SIZE, rule: Rule.POSITIVE };
+const stopPrice: FieldSpec = { name: 'stopPrice', slot: Slot.TRIGGER_PRICE, rule: Rule.POSITIVE };
 
 export const OPERATIONS: readonly OperationSpec[] = [
   {
@@ -99,8 +108,9 @@ export const OPERATIONS: readonly OperationSpec[] = [
       { name: 'size', slot: Slot.SIZE, rule: Rule.POSITIVE }, timestamp, clientOrderId],
   },
   {
-    op: Op.MARKET, method: 'placeMarket', side: true, timeInForce: false, stp: true, cross: CrossRule.NONE,
-    fields: [trader, asset, { name: 'size', slot: Slot.SIZE, rule: Rule.POSITIVE }, timestamp,
+    op: Op.MARKET, method: 'placeMarket', side: true, timeInForce: false, stp: true, cross: CrossRule.SIZE_OR_BUDGET,
+    fields: [trader, asset, { name: 'size', slot: Slot.SIZE, rule: Rule.OPTIONAL_POSITIVE },
+      { name: 'budget', slot: Slot.BUDGET, rule: Rule.OPTIONAL_POSITIVE }, timestamp,
       { name: 'protectionPrice', slot: Slot.PRICE, rule: Rule.OPTIONAL_POSITIVE }, clientOrderId],
   },
   {
@@ -119,6 +129,16 @@ export const OPERATIONS: readonly OperationSpec[] = [
   {
     op: Op.CANCEL_ALL, method: 'cancelAll', side: false, timeInForce: false, stp: false, cross: CrossRule.NONE,
     fields: [trader, { name: 'asset', slot: Slot.ASSET, rule: Rule.ASSET_OR_ALL }],
+  },
+  {
+    op: Op.STOP, method: 'placeStop', side: true, timeInForce: true, stp: true, cross: CrossRule.STOP_PRICES,
+    fields: [trader, asset, size, stopPrice, { name: 'price', slot: Slot.PRICE, rule: Rule.OPTIONAL_POSITIVE },
+      { name: 'protectionPrice', slot: Slot.SECOND_PRICE, rule: Rule.OPTIONAL_POSITIVE }, timestamp, clientOrderId],
+  },
+  {
+    op: Op.OCO, method: 'placeOco', side: true, timeInForce: false, stp: true, cross: CrossRule.OCO_PRICES,
+    fields: [trader, asset, size, { name: 'price', slot: Slot.PRICE, rule: Rule.POSITIVE }, stopPrice,
+      { name: 'stopLimitPrice', slot: Slot.SECOND_PRICE, rule: Rule.OPTIONAL_POSITIVE }, timestamp, clientOrderId],
   },
 ];
 
@@ -184,6 +204,60 @@ export function encodeHead(op: number, side: number, tif: number, stp: number, f
   return op | (side << Head.SIDE_SHIFT) | (tif << Head.TIF_SHIFT) | (stp << Head.STP_SHIFT) | flags;
 }
 
+// ------------------------------------------------------------------ cross-field rules
+
+/** A broken cross-field rule: the field to name, what it must be, and its value (undefined: absent). */
+export interface CrossFailure {
+  field: string;
+  text: string;
+  value: number | string | undefined;
+}
+
+/**
+ * The cross-field rule of the command record at slot offset `o`, or null when it holds. Written
+ * once, over records: a per-call request is checked by encoding it first (every field has passed
+ * its own rule by then, so an optional field is given exactly when its slot is not 0). Allocates
+ * only to report a failure: batches run it per command.
+ */
+export function crossFailure(rule: CrossRuleCode, slots: Float64Array, o: number): CrossFailure | null {
+  switch (rule) {
+    case CrossRule.NONE:
+      return null;
+    case CrossRule.CHANGES_SOMETHING:
+      return slots[o + Slot.PRICE] !== 0 || slots[o + Slot.SIZE] !== 0 ? null
+        : { field: 'price', text: 'given when size is not (a modify changes the price, the size or both)', value: undefined };
+    case CrossRule.SIZE_OR_BUDGET: {
+      const size = slots[o + Slot.SIZE];
+      const budget = slots[o + Slot.BUDGET];
+      if (size !== 0 && budget !== 0) {
+        return { field: 'budget', text: 'absent when size is given (a market order takes a size or a budget)', value: budget };
+      }
+      return size !== 0 || budget !== 0 ? null
+        : { field: 'size', text: 'given, or a budget instead (a market order takes one of them)', value: undefined };
+    }
+    case CrossRule.STOP_PRICES: {
+      const limited = slots[o + Slot.PRICE] !== 0;
+      if (limited && slots[o + Slot.SECOND_PRICE] !== 0) {
+        return { field: 'protectionPrice', text: 'absent on a stop-limit (only a stop-market, without price, takes one)', value: slots[o + Slot.SECOND_PRICE] };
+      }
+      const tif = (slots[o] >> Head.TIF_SHIFT) & 15;
+      return limited || tif === 0 ? null
+        : { field: 'timeInForce', text: 'GTC on a stop-market (only a stop-limit, with price, takes one)', value: TIME_IN_FORCE[tif] ?? tif };
+    }
+    case CrossRule.OCO_PRICES: {
+      const price = slots[o + Slot.PRICE];
+      const stop = slots[o + Slot.TRIGGER_PRICE];
+      const buy = ((slots[o] >> Head.SIDE_SHIFT) & 15) === 0;
+      if (buy ? stop > price : stop < price) return null;
+      return {
+        field: 'stopPrice',
+        text: buy ? `above price ${price} (a buy OCO's stop leg sits above its limit leg)` : `below price ${price} (a sell OCO's stop leg sits below its limit leg)`,
+        value: stop,
+      };
+    }
+  }
+}
+
 // ------------------------------------------------------------------ batch validation
 
 /** Which part of a command failed validation when it is not a slot: the head's parts, or a cross-field rule. */
@@ -221,10 +295,7 @@ function commandFault(slots: Float64Array, o: number): number {
   for (const field of spec.fields) {
     if (!meetsRule(field.rule, slots[o + field.slot], allAssets)) return field.slot;
   }
-  if (spec.cross === CrossRule.CHANGES_SOMETHING && slots[o + Slot.PRICE] === 0 && slots[o + Slot.SIZE] === 0) {
-    return FaultPart.CROSS;
-  }
-  return 0;
+  return crossFailure(spec.cross, slots, o) === null ? 0 : FaultPart.CROSS;
 }
 
 /** The fault code a core's runBatch returns: -(1 + index * 32 + part), part a slot or 16 - FaultPart. */
@@ -254,10 +325,12 @@ export function batchFaultError(slots: Float64Array, fault: BatchFault): Error {
       return invalidArgument(where('timeInForce'), 'a code 0..3 (0 where the op has none)', (head >> Head.TIF_SHIFT) & 15);
     case FaultPart.STP:
       return invalidArgument(where('stp'), 'a code 0..3 (0 where the op has none)', (head >> Head.STP_SHIFT) & 15);
-    case FaultPart.CROSS:
-      return invalidArgument(where('price'), 'non-zero when size is zero (a modify changes something)', 0);
   }
   const spec = OPERATION_BY_CODE[head & Head.OP_MASK] as OperationSpec;
+  if (fault.at === FaultPart.CROSS) {
+    const failure = crossFailure(spec.cross, slots, o) as CrossFailure;
+    return invalidArgument(where(failure.field), failure.text, failure.value ?? 0);
+  }
   const field = spec.fields.find((f) => f.slot === fault.at) as FieldSpec;
   return invalidArgument(where(field.name), RULE_TEXT[field.rule], slots[o + field.slot]);
 }
@@ -269,7 +342,17 @@ export type RequestValidator = (request: unknown) => void;
 /** Writes a validated request as a command record at `offset` of `slots`. */
 export type RequestEncoder = (request: unknown, slots: Float64Array, offset: number) => void;
 
-const helpers = { invalidArgument, isNonNegativeSafeInteger, isPositiveSafeInteger, sideCode, tifCode, stpCode, RULE_TEXT };
+const helpers = {
+  invalidArgument, isNonNegativeSafeInteger, isPositiveSafeInteger, sideCode, tifCode, stpCode, RULE_TEXT,
+  /** A request's cross-field rule, checked on its record (every field has passed its own rule). */
+  cross(op: number, r: unknown): void {
+    const spec = OPERATION_BY_CODE[op] as OperationSpec;
+    encodeRequest[spec.method](r, crossScratch, 0);
+    const failure = crossFailure(spec.cross, crossScratch, 0);
+    if (failure !== null) throw invalidArgument(failure.field, failure.text, failure.value);
+  },
+};
+const crossScratch = new Float64Array(COMMAND_SLOTS);
 
 /**
  * Per-call validators and encoders are compiled from the table into straight-line functions:
@@ -318,9 +401,7 @@ function compileValidator(spec: OperationSpec): RequestValidator {
     if (field.name === 'asset' && spec.side) lines.push('h.sideCode(r.side);');
   }
   lines.push(...enums);
-  if (spec.cross === CrossRule.CHANGES_SOMETHING) {
-    lines.push(`if (r.price === undefined && r.size === undefined) throw h.invalidArgument('price', 'given (a modify needs a price, a size or both)', undefined);`);
-  }
+  if (spec.cross !== CrossRule.NONE) lines.push(`h.cross(${spec.op}, r);`);
   return compile<RequestValidator>(['r'], lines.join('\n'));
 }
 

@@ -1,24 +1,37 @@
-// The canonical snapshot: every resting order of every book, in one binary layout that both
-// engines write byte for byte the same. Checkpoints store it; stateHash() hashes it.
+// The canonical snapshot: every resting order and pending stop of every book, and each book's
+// last trade price, in one binary layout that both engines write byte for byte the same.
+// Checkpoints store it; stateHash() hashes it.
 //
 // Layout (little-endian). Bytes 0..6 are the magic "LOBSNAP", byte 7 the format version. Then
 // float64 slots only, so the body reads as one Float64Array:
 //   header:  nextOrderId, bookCount
-//   per non-empty book, assets ascending:   asset, bidLevelCount, askLevelCount
+//   per book with state (orders resting or pending, or a trade), assets ascending:
+//            asset, lastPrice (0: none), bidLevelCount, askLevelCount, buyStopCount, sellStopCount
 //     per level, bids best (highest) first, then asks best (lowest) first:  price, orderCount
-//       per order, in queue (time priority) order:  orderId, trader, remaining, timestamp, stp
+//       per order, in queue (time priority) order:  orderId, trader, remaining, timestamp, flags
+//     per pending stop, buys then sells, each in trigger order (buys by ascending stop price,
+//     sells by descending, at equal stop price by id):
+//       orderId, trader, size, timestamp, flags, stopPrice, price (0: stop-market), protectionPrice
+//   flags: stp | OCO_LEG (4: a leg of an OCO pair, ids N and N + 1) | a stop's timeInForce << 3
+//
+// Version 1 (no last prices, no stops, flags only stp) is read by upgrading it to version 2.
 import { createHash } from 'node:crypto';
 import { LobError } from './errors.js';
-import { SideCode, StpCode } from './codes.js';
+import { SideCode, StpCode, TifCode } from './codes.js';
 
 const SIDE_NAMES = ['bid', 'ask'];
+const STOP_SIDE_NAMES = ['buy stop', 'sell stop'];
 
 export const SNAPSHOT_MAGIC = [0x4c, 0x4f, 0x42, 0x53, 0x4e, 0x41, 0x50]; // "LOBSNAP"
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2;
 export const SNAPSHOT_HEADER_SLOTS = 3; // magic+version word, nextOrderId, bookCount
-export const SNAPSHOT_BOOK_SLOTS = 3;
+export const SNAPSHOT_BOOK_SLOTS = 6;
 export const SNAPSHOT_LEVEL_SLOTS = 2;
 export const SNAPSHOT_ORDER_SLOTS = 5;
+export const SNAPSHOT_STOP_SLOTS = 8;
+/** flags: stp in the low bits, then this, then a stop's time in force. */
+export const SNAPSHOT_OCO_LEG = 4;
+const TIF_SHIFT = 3;
 
 /** Writes the magic and version into the first 8 bytes of a snapshot buffer. */
 export function writeSnapshotMagic(bytes: Uint8Array): void {
@@ -26,7 +39,10 @@ export function writeSnapshotMagic(bytes: Uint8Array): void {
   bytes[7] = SNAPSHOT_VERSION;
 }
 
-/** Checks magic, version and length; returns the body as float64 slots (slot 0 is the magic word). */
+/**
+ * Checks magic, version and length; returns the body as float64 slots of the current version
+ * (slot 0 is the magic word): an older version is upgraded into a copy.
+ */
 export function openSnapshot(bytes: Uint8Array): Float64Array {
   if (bytes.byteLength < SNAPSHOT_HEADER_SLOTS * 8 || bytes.byteLength % 8 !== 0) {
     throw new LobError('CORRUPTION', `snapshot is ${bytes.byteLength} bytes long, not a whole number of 8-byte slots with a header`);
@@ -34,11 +50,52 @@ export function openSnapshot(bytes: Uint8Array): Float64Array {
   for (let i = 0; i < SNAPSHOT_MAGIC.length; i++) {
     if (bytes[i] !== SNAPSHOT_MAGIC[i]) throw new LobError('CORRUPTION', 'snapshot does not start with LOBSNAP');
   }
-  if (bytes[7] !== SNAPSHOT_VERSION) {
-    throw new LobError('UNSUPPORTED_VERSION', `snapshot format version ${bytes[7]} is not supported (this build reads ${SNAPSHOT_VERSION})`);
+  if (bytes[7] !== SNAPSHOT_VERSION && bytes[7] !== 1) {
+    throw new LobError('UNSUPPORTED_VERSION', `snapshot format version ${bytes[7]} is not supported (this build reads 1 and ${SNAPSHOT_VERSION})`);
   }
   const aligned = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
-  return new Float64Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 8);
+  const slots = new Float64Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 8);
+  return bytes[7] === 1 ? upgradeFromVersion1(slots) : slots;
+}
+
+/** The bytes of snapshot slots (what a core restores from). */
+export function snapshotBytes(slots: Float64Array): Uint8Array {
+  return new Uint8Array(slots.buffer, slots.byteOffset, slots.byteLength);
+}
+
+/**
+ * Version 1 as version 2: each book header gains a last price and stop counts (0: version 1
+ * knew neither), each order's stp is already its flags. Structure is checked as far as the walk
+ * needs; checkSnapshot checks the rest.
+ */
+function upgradeFromVersion1(v1: Float64Array): Float64Array {
+  const bookCount = v1[2];
+  if (!(Number.isSafeInteger(bookCount) && bookCount >= 0 && SNAPSHOT_HEADER_SLOTS + bookCount * 3 <= v1.length)) {
+    throw corrupt(`bookCount ${bookCount} does not fit in ${v1.length} slots`);
+  }
+  const v2 = new Float64Array(v1.length + bookCount * 3);
+  v2.set(v1.subarray(0, SNAPSHOT_HEADER_SLOTS));
+  const magic = new Uint8Array(v2.buffer, 0, 8);
+  writeSnapshotMagic(magic);
+  let from = SNAPSHOT_HEADER_SLOTS;
+  let to = SNAPSHOT_HEADER_SLOTS;
+  for (let b = 0; b < bookCount; b++) {
+    if (from + 3 > v1.length) throw corrupt(`book ${b} is cut off at slot ${from} of ${v1.length}`);
+    const levels = v1[from + 1] + v1[from + 2];
+    v2[to] = v1[from];
+    v2[to + 2] = v1[from + 1];
+    v2[to + 3] = v1[from + 2];
+    from += 3;
+    to += SNAPSHOT_BOOK_SLOTS;
+    let end = from;
+    for (let l = 0; l < levels && end + SNAPSHOT_LEVEL_SLOTS <= v1.length; l++) end += SNAPSHOT_LEVEL_SLOTS + v1[end + 1] * SNAPSHOT_ORDER_SLOTS;
+    if (!(end <= v1.length)) throw corrupt(`book ${b} claims more levels and orders than fit in the snapshot`);
+    v2.set(v1.subarray(from, end), to);
+    to += end - from;
+    from = end;
+  }
+  if (from !== v1.length) throw corrupt(`${v1.length - from} slots left over after the last book: the counts do not match the length`);
+  return v2;
 }
 
 /** sha256 of the canonical snapshot, hex: equal on both backends after the same commands. */
@@ -54,14 +111,61 @@ function isNonNegativeInteger(value: number): boolean {
   return Number.isSafeInteger(value) && value >= 0;
 }
 
+/** One book of a snapshot, as tools read it. */
+export interface SnapshotBook {
+  asset: number;
+  lastPrice: number;
+  bidLevels: number;
+  askLevels: number;
+  bidOrders: number;
+  askOrders: number;
+  buyStops: number;
+  sellStops: number;
+}
+
+/** The books of a (checked or trusted) snapshot, ascending by asset: one pass over the slots. */
+export function snapshotBooks(slots: Float64Array): SnapshotBook[] {
+  const bookCount = slots[2];
+  const books: SnapshotBook[] = [];
+  let p = SNAPSHOT_HEADER_SLOTS;
+  for (let b = 0; b < bookCount; b++) {
+    const book: SnapshotBook = {
+      asset: slots[p], lastPrice: slots[p + 1], bidLevels: slots[p + 2], askLevels: slots[p + 3], bidOrders: 0, askOrders: 0,
+      buyStops: slots[p + 4], sellStops: slots[p + 5],
+    };
+    p += SNAPSHOT_BOOK_SLOTS;
+    for (let level = 0; level < book.bidLevels + book.askLevels; level++) {
+      const orders = slots[p + 1];
+      if (level < book.bidLevels) book.bidOrders += orders;
+      else book.askOrders += orders;
+      // Levels have variable length (their order count), so each is stepped over.
+      p += SNAPSHOT_LEVEL_SLOTS + orders * SNAPSHOT_ORDER_SLOTS;
+    }
+    p += (book.buyStops + book.sellStops) * SNAPSHOT_STOP_SLOTS;
+    books.push(book);
+  }
+  return books;
+}
+
 export interface SnapshotCounts {
+  /** Resting orders. */
   orders: number;
   levels: number;
+  /** Pending stops. */
+  stops: number;
+}
+
+/** An OCO leg seen while checking: its book, side and whether it is the resting (limit) leg. */
+interface OcoLeg {
+  book: number;
+  side: number;
+  resting: boolean;
 }
 
 /**
  * Checks a snapshot body completely (counts against the length, every value's kind, levels
- * strictly best first, books uncrossed, ids unique and below nextOrderId) and counts what it
+ * strictly best first, books uncrossed, stops in trigger order and not already triggered by the
+ * book's last price, OCO legs in pairs, ids unique and below nextOrderId) and counts what it
  * holds, so a core can size itself once and rebuild without a failure half way. Both cores call
  * it before touching their state. Throws CORRUPTION naming the place and the value, and
  * INVALID_ARGUMENT when a sound snapshot holds more than the engine's limits allow.
@@ -78,7 +182,9 @@ export function checkSnapshot(slots: Float64Array, maxOrders = Infinity, maxLeve
   let p = SNAPSHOT_HEADER_SLOTS;
   let orderTotal = 0;
   let levelTotal = 0;
+  let stopTotal = 0;
   let previousAsset = -1;
+  const ocoLegs = new Map<number, OcoLeg>();
   for (let b = 0; b < bookCount; b++) {
     if (p + SNAPSHOT_BOOK_SLOTS > end) throw corrupt(`book ${b} is cut off at slot ${p} of ${end}`);
     const asset = slots[p];
@@ -86,11 +192,17 @@ export function checkSnapshot(slots: Float64Array, maxOrders = Infinity, maxLeve
     if (!isNonNegativeInteger(asset)) corruptValue(`book ${b} asset`, asset, 'a non-negative safe integer');
     if (asset <= previousAsset) throw corrupt(`${where} is not after asset ${previousAsset}: books must be in ascending asset order`);
     previousAsset = asset;
-    const depths = [slots[p + 1], slots[p + 2]];
+    const lastPrice = slots[p + 1];
+    if (!isNonNegativeInteger(lastPrice)) corruptValue(`${where} last price`, lastPrice, 'a non-negative safe integer (0: none)');
+    const depths = [slots[p + 2], slots[p + 3]];
+    const stopCounts = [slots[p + 4], slots[p + 5]];
     for (let side = 0; side < 2; side++) {
       if (!isNonNegativeInteger(depths[side])) corruptValue(`${where} ${SIDE_NAMES[side]} level count`, depths[side], 'a non-negative safe integer');
+      if (!isNonNegativeInteger(stopCounts[side])) corruptValue(`${where} ${STOP_SIDE_NAMES[side]} count`, stopCounts[side], 'a non-negative safe integer');
     }
-    if (depths[0] + depths[1] === 0) throw corrupt(`${where} has no levels (empty books are not listed)`);
+    if (depths[0] + depths[1] + stopCounts[0] + stopCounts[1] === 0 && lastPrice === 0) {
+      throw corrupt(`${where} has no levels, no stops and no last price (books without state are not listed)`);
+    }
     p += SNAPSHOT_BOOK_SLOTS;
     let bestBid = 0;
     for (let side = 0; side < 2; side++) {
@@ -114,19 +226,54 @@ export function checkSnapshot(slots: Float64Array, maxOrders = Infinity, maxLeve
         previousPrice = price;
         p += SNAPSHOT_LEVEL_SLOTS;
         if (p + count * SNAPSHOT_ORDER_SLOTS > end) throw corrupt(`${level} claims ${count} orders, more than fit in the snapshot`);
-        for (let k = 0; k < count; k++, p += SNAPSHOT_ORDER_SLOTS) checkOrder(slots, p, nextOrderId, `${level} order ${k}`);
+        for (let k = 0; k < count; k++, p += SNAPSHOT_ORDER_SLOTS) {
+          checkOrder(slots, p, nextOrderId, `${level} order ${k}`);
+          if ((slots[p + 4] & SNAPSHOT_OCO_LEG) !== 0) ocoLegs.set(slots[p], { book: b, side, resting: true });
+        }
         orderTotal += count;
       }
       levelTotal += depth;
     }
+    for (let side = 0; side < 2; side++) {
+      const count = stopCounts[side];
+      const list = `${where} ${STOP_SIDE_NAMES[side]}s`;
+      if (p + count * SNAPSHOT_STOP_SLOTS > end) throw corrupt(`${list} claim ${count} stops, more than fit in the snapshot`);
+      for (let k = 0; k < count; k++, p += SNAPSHOT_STOP_SLOTS) {
+        const stop = `${list} ${k}`;
+        checkStop(slots, p, nextOrderId, side, lastPrice, stop);
+        if (k > 0 && !triggersAfter(side, slots[p - SNAPSHOT_STOP_SLOTS + 5], slots[p - SNAPSHOT_STOP_SLOTS], slots[p + 5], slots[p])) {
+          throw corrupt(`${stop} (id ${slots[p]}) is not after the stop before it: stops must be in trigger order`);
+        }
+        if ((slots[p + 4] & SNAPSHOT_OCO_LEG) !== 0) ocoLegs.set(slots[p], { book: b, side, resting: false });
+      }
+      stopTotal += count;
+    }
   }
   if (p !== end) throw corrupt(`${end - p} slots left over after the last book: the counts do not match the length`);
-  checkUniqueIds(slots, orderTotal);
-  if (orderTotal > maxOrders || levelTotal > maxLevels) {
+  checkOcoPairs(ocoLegs);
+  checkUniqueIds(slots, orderTotal + stopTotal);
+  if (orderTotal + stopTotal > maxOrders || levelTotal > maxLevels) {
     // Not damage: the snapshot is sound, this engine was configured too small to hold it.
-    throw new LobError('INVALID_ARGUMENT', `snapshot holds ${orderTotal} orders in ${levelTotal} levels, beyond this engine's maxOrders ${maxOrders} / maxLevels ${maxLevels}`);
+    throw new LobError('INVALID_ARGUMENT', `snapshot holds ${orderTotal} resting orders and ${stopTotal} pending stops in ${levelTotal} levels, beyond this engine's maxOrders ${maxOrders} / maxLevels ${maxLevels}`);
   }
-  return { orders: orderTotal, levels: levelTotal };
+  return { orders: orderTotal, levels: levelTotal, stops: stopTotal };
+}
+
+/** Whether a stop (stop price, id) comes after the one before it in its side's trigger order. */
+function triggersAfter(side: number, previousStop: number, previousId: number, stop: number, id: number): boolean {
+  if (stop === previousStop) return id > previousId;
+  return side === SideCode.BID ? stop > previousStop : stop < previousStop;
+}
+
+/** Every OCO leg has its other leg: the limit leg N resting, the stop leg N + 1 pending, in one book and side. */
+function checkOcoPairs(legs: Map<number, OcoLeg>): void {
+  for (const [id, leg] of legs) {
+    const otherId = leg.resting ? id + 1 : id - 1;
+    const other = legs.get(otherId);
+    if (other === undefined || other.resting === leg.resting || other.book !== leg.book || other.side !== leg.side) {
+      throw corrupt(`OCO ${leg.resting ? 'limit' : 'stop'} leg ${id} has no ${leg.resting ? 'pending stop' : 'resting limit'} leg ${otherId} beside it`);
+    }
+  }
 }
 
 function checkOrder(slots: Float64Array, p: number, nextOrderId: number, where: string): void {
@@ -137,8 +284,35 @@ function checkOrder(slots: Float64Array, p: number, nextOrderId: number, where: 
   const remaining = slots[p + 2];
   if (!(isNonNegativeInteger(remaining) && remaining > 0)) corruptValue(`${where} (id ${id}) remaining`, remaining, 'a positive safe integer');
   if (!isNonNegativeInteger(slots[p + 3])) corruptValue(`${where} (id ${id}) timestamp`, slots[p + 3], 'a non-negative safe integer');
-  const stp = slots[p + 4];
-  if (!(isNonNegativeInteger(stp) && stp <= StpCode.CANCEL_BOTH)) corruptValue(`${where} (id ${id}) stp`, stp, 'a code 0..3');
+  const flags = slots[p + 4];
+  if (!(isNonNegativeInteger(flags) && (flags & 3) <= StpCode.CANCEL_BOTH && flags < 2 ** TIF_SHIFT)) {
+    corruptValue(`${where} (id ${id}) flags`, flags, 'stp 0..3 | OCO_LEG 4');
+  }
+}
+
+function checkStop(slots: Float64Array, p: number, nextOrderId: number, side: number, lastPrice: number, where: string): void {
+  const id = slots[p];
+  if (!(isNonNegativeInteger(id) && id > 0)) corruptValue(`${where} id`, id, 'a positive safe integer');
+  if (id >= nextOrderId) throw corrupt(`${where} id ${id} is not below nextOrderId ${nextOrderId}`);
+  if (!isNonNegativeInteger(slots[p + 1])) corruptValue(`${where} (id ${id}) trader`, slots[p + 1], 'a non-negative safe integer');
+  const size = slots[p + 2];
+  if (!(isNonNegativeInteger(size) && size > 0)) corruptValue(`${where} (id ${id}) size`, size, 'a positive safe integer');
+  if (!isNonNegativeInteger(slots[p + 3])) corruptValue(`${where} (id ${id}) timestamp`, slots[p + 3], 'a non-negative safe integer');
+  const flags = slots[p + 4];
+  const price = slots[p + 6];
+  const protectionPrice = slots[p + 7];
+  if (!(isNonNegativeInteger(flags) && (flags & 3) <= StpCode.CANCEL_BOTH && flags >> TIF_SHIFT <= TifCode.POST_ONLY)) {
+    corruptValue(`${where} (id ${id}) flags`, flags, 'stp 0..3 | OCO_LEG 4 | timeInForce 0..3 << 3');
+  }
+  const stop = slots[p + 5];
+  if (!(isNonNegativeInteger(stop) && stop > 0)) corruptValue(`${where} (id ${id}) stop price`, stop, 'a positive safe integer');
+  if (!isNonNegativeInteger(price)) corruptValue(`${where} (id ${id}) price`, price, 'a non-negative safe integer (0: a stop-market)');
+  if (!isNonNegativeInteger(protectionPrice)) corruptValue(`${where} (id ${id}) protection price`, protectionPrice, 'a non-negative safe integer');
+  if (price !== 0 && protectionPrice !== 0) throw corrupt(`${where} (id ${id}) is a stop-limit with a protection price`);
+  if (price === 0 && flags >> TIF_SHIFT !== 0) throw corrupt(`${where} (id ${id}) is a stop-market with a time in force`);
+  if (lastPrice !== 0 && (side === SideCode.BID ? lastPrice >= stop : lastPrice <= stop)) {
+    throw corrupt(`${where} (id ${id}) at stop price ${stop} should have triggered at the last price ${lastPrice}`);
+  }
 }
 
 function corruptValue(field: string, value: number, expected: string): never {
@@ -156,26 +330,28 @@ function checkUniqueIds(slots: Float64Array, orderTotal: number): void {
   const seen = useBitmap ? new Uint32Array(Math.ceil(nextOrderId / 32)) : null;
   const ids = useBitmap ? null : new Float64Array(orderTotal);
   let k = 0;
+  const note = (id: number): void => {
+    if (seen === null) {
+      (ids as Float64Array)[k++] = id;
+      return;
+    }
+    const word = id >>> 5;
+    const bit = 1 << (id & 31);
+    if ((seen[word] & bit) !== 0) throw corrupt(`order id ${id} appears more than once`);
+    seen[word] |= bit;
+  };
   const bookCount = slots[2];
   let p = SNAPSHOT_HEADER_SLOTS;
   for (let b = 0; b < bookCount; b++) {
-    const levelCount = slots[p + 1] + slots[p + 2];
+    const levelCount = slots[p + 2] + slots[p + 3];
+    const stopCount = slots[p + 4] + slots[p + 5];
     p += SNAPSHOT_BOOK_SLOTS;
     for (let l = 0; l < levelCount; l++) {
       const count = slots[p + 1];
       p += SNAPSHOT_LEVEL_SLOTS;
-      for (let o = 0; o < count; o++, p += SNAPSHOT_ORDER_SLOTS) {
-        const id = slots[p];
-        if (seen === null) {
-          (ids as Float64Array)[k++] = id;
-          continue;
-        }
-        const word = id >>> 5;
-        const bit = 1 << (id & 31);
-        if ((seen[word] & bit) !== 0) throw corrupt(`order id ${id} appears more than once`);
-        seen[word] |= bit;
-      }
+      for (let o = 0; o < count; o++, p += SNAPSHOT_ORDER_SLOTS) note(slots[p]);
     }
+    for (let s = 0; s < stopCount; s++, p += SNAPSHOT_STOP_SLOTS) note(slots[p]);
   }
   if (ids === null) return;
   ids.sort();

@@ -4,22 +4,29 @@
 export type Side = 'bid' | 'ask';
 export type TimeInForce = 'GTC' | 'IOC' | 'FOK' | 'POST_ONLY';
 export type SelfTradePrevention = 'allow' | 'cancel_taker' | 'cancel_maker' | 'cancel_both';
-export type OrderStatus = 'resting' | 'filled' | 'cancelled' | 'rejected';
+/** 'pending': a stop order waiting for its trigger (it does not rest on the book until then). */
+export type OrderStatus = 'resting' | 'pending' | 'filled' | 'cancelled' | 'rejected';
 export type RejectReason =
   | 'CANNOT_FILL'
   | 'WOULD_CROSS'
   | 'NOT_OWNER'
   | 'UNKNOWN_ORDER'
   | 'CAPACITY'
-  | 'SELF_TRADE';
+  | 'SELF_TRADE'
+  /** A stop whose trigger condition already holds when it is placed. */
+  | 'WOULD_TRIGGER'
+  /** A modify of a pending stop: cancel it and place a new one. */
+  | 'NOT_MODIFIABLE';
 /** Why an order left the book (or a taker's rest was cancelled): the reason of a `removed` event. */
 export type RemovalReason =
   | 'CANCELLED_BY_USER'
   | 'IOC_REMAINDER'
   | 'MARKET_REMAINDER'
   | 'SELF_TRADE'
-  | 'REDUCED_TO_ZERO';
-export type OrderType = 'limit' | 'market';
+  | 'REDUCED_TO_ZERO'
+  /** One leg of an OCO pair, removed because the other one filled, triggered or left. */
+  | 'OCO_SIBLING';
+export type OrderType = 'limit' | 'market' | 'stop_limit' | 'stop_market';
 export type BackendName = 'wasm' | 'js';
 
 export interface LimitOrderRequest {
@@ -39,12 +46,59 @@ export interface MarketOrderRequest {
   trader: number;
   asset: number;
   side: Side;
-  size: number;
+  /** Lots to trade; give this or `budget`, not both. */
+  size?: number;
+  /**
+   * Instead of a size: the most the order may spend (a buy) or take in (a sell), in price ×
+   * size units. It trades as many lots as the budget pays for, never more.
+   */
+  budget?: number;
   timestamp: number;
   /** Worst price the order may trade at; the rest is cancelled there. */
   protectionPrice?: number;
   stp?: SelfTradePrevention;
   /** The caller's own id for the order (a positive safe integer): echoed in the result and the events. */
+  clientOrderId?: number;
+}
+
+/**
+ * A stop order: pending (off the book, out of depth) until the asset's last trade price reaches
+ * `stopPrice` (a buy at or above it, a sell at or below it); then a limit order at `price`
+ * (a stop-limit) or a market order (a stop-market, without `price`).
+ */
+export interface StopOrderRequest {
+  trader: number;
+  asset: number;
+  side: Side;
+  size: number;
+  stopPrice: number;
+  /** The limit once triggered; without it the stop becomes a market order. */
+  price?: number;
+  /** A stop-limit's time in force once triggered (default GTC); a stop-market takes none. */
+  timeInForce?: TimeInForce;
+  /** A stop-market's protection price once triggered; a stop-limit takes none. */
+  protectionPrice?: number;
+  stp?: SelfTradePrevention;
+  timestamp: number;
+  clientOrderId?: number;
+}
+
+/**
+ * One-cancels-other: a GTC limit leg at `price` (id N) and a stop leg at `stopPrice` (id N + 1,
+ * a stop-limit at `stopLimitPrice` if given, else a stop-market), both for `size`. A buy needs
+ * price < stopPrice, a sell price > stopPrice.
+ */
+export interface OcoOrderRequest {
+  trader: number;
+  asset: number;
+  side: Side;
+  size: number;
+  price: number;
+  stopPrice: number;
+  stopLimitPrice?: number;
+  stp?: SelfTradePrevention;
+  timestamp: number;
+  /** The limit leg's client id (the stop leg is the limit leg's orderId + 1). */
   clientOrderId?: number;
 }
 
@@ -105,6 +159,11 @@ export interface OrderResult {
   fills: Fill[];
   reason?: RejectReason;
   clientOrderId?: number;
+  /** A budget market order: what its fills cost (price × size summed). */
+  spent?: number;
+  /** An OCO: the stop leg's id (orderId + 1) and status ('pending', or 'cancelled' once the limit leg traded or left). */
+  stopOrderId?: number;
+  stopStatus?: OrderStatus;
 }
 
 export interface CancelResult {
@@ -134,9 +193,17 @@ export interface RestingOrder {
   remaining: number;
   timestamp: number;
   stp: SelfTradePrevention;
+  /** Only on a pending stop (orders() lists them after the resting orders; depth never counts them). */
+  status?: 'pending';
+  /** A pending stop: stop_limit or stop_market, its trigger, its time in force once triggered; `price` is its limit (stop-limit) or protection price (stop-market, 0 for none). */
+  type?: 'stop_limit' | 'stop_market';
+  stopPrice?: number;
+  timeInForce?: TimeInForce;
+  /** A leg of an OCO pair: the other leg's id. */
+  ocoSiblingId?: number;
 }
 
-export type BookEventKind = 'accepted' | 'rested' | 'fill' | 'reduced' | 'modified' | 'removed' | 'rejected';
+export type BookEventKind = 'accepted' | 'rested' | 'fill' | 'reduced' | 'modified' | 'removed' | 'rejected' | 'triggered';
 
 /**
  * One change of a book, in the order it happened (decoded from the cores' event records,
@@ -151,7 +218,7 @@ export interface BookEvent {
   orderId: number;
   trader: number;
   side: Side;
-  /** accepted: the limit (0 for a market order without protection); fill: the trade price; else the order's price. */
+  /** accepted, triggered: the limit (a market or stop-market order: its protection price, 0 for none); fill: the trade price; else the order's price. */
   price: number;
   /** accepted: the order's size; rested: what rests; fill: what traded; reduced: by how much; modified: the old size; removed: what was removed. */
   size: number;
@@ -159,11 +226,21 @@ export interface BookEvent {
   remaining: number;
   /** removed: why; rejected: why. */
   reason?: RejectReason | RemovalReason;
-  /** accepted: the order's type, time in force and STP mode. */
+  /** accepted, triggered: the order's type, time in force and STP mode. */
   type?: OrderType;
   timeInForce?: TimeInForce;
   stp?: SelfTradePrevention;
   clientOrderId?: number;
+  /** accepted, triggered: a stop's trigger price. */
+  stopPrice?: number;
+  /** triggered: the last trade price that triggered it. */
+  lastPrice?: number;
+  /** accepted: a budget market order's budget (its size is 0). */
+  budget?: number;
+  /** accepted: a leg of an OCO pair, and the other leg's id. */
+  ocoSiblingId?: number;
+  /** About a stop that has not triggered (its placement, refusal, reduction or removal): not market data, the feed leaves it out. */
+  pending?: true;
   /** fill: the taker. */
   takerOrderId?: number;
   takerTrader?: number;
@@ -194,12 +271,12 @@ export interface OrderRecord {
   asset: number;
   side: Side;
   type: OrderType;
-  /** The limit (after the last modify); a market order's protection price, 0 for none. */
+  /** The limit (after the last modify); a market or stop-market order's protection price, 0 for none. */
   price: number;
-  /** The size it was placed with (a modify to a new size shows in `remaining`). */
+  /** The size it was placed with (a modify to a new size shows in `remaining`; 0 for a budget order). */
   size: number;
   filled: number;
-  /** What rests now (0 once closed). */
+  /** What rests (or waits, for a pending stop) now; 0 once closed. */
   remaining: number;
   status: OrderRecordStatus;
   /** Why it was rejected, or why it left the book. */
@@ -211,6 +288,15 @@ export interface OrderRecord {
   timestamp: number;
   placedHeight: number;
   closedHeight?: number;
+  /** A stop's trigger price (an OCO limit leg: its stop leg's). */
+  stopPrice?: number;
+  /** When a stop triggered. */
+  triggeredHeight?: number;
+  /** A budget market order: its budget, and what its fills cost. */
+  budget?: number;
+  spent?: number;
+  /** A leg of an OCO pair: the other leg. */
+  ocoSiblingId?: number;
 }
 
 /** An event of an order's life, with where it sits in history. */

@@ -6,7 +6,7 @@ import { LobError } from './errors.js';
 import { COMMAND_SLOTS, FILL_SLOTS, RESULT_SLOTS, type BatchStorage } from './batch.js';
 import { LEVEL_SLOTS, ORDER_SLOTS, OUT_EVENT_COUNT, OUT_SLOTS, type CoreLimits, type MatchingCore } from './core.js';
 import { EVENT_SLOTS } from './events.js';
-import { checkSnapshot, openSnapshot, writeSnapshotMagic } from './snapshot.js';
+import { checkSnapshot, openSnapshot, snapshotBytes, writeSnapshotMagic } from './snapshot.js';
 
 /** The raw exports of build/lobcore.wasm (assembly/index.ts). */
 interface CoreExports {
@@ -14,8 +14,12 @@ interface CoreExports {
   init(maxPages: number, maxOrders: number, maxLevels: number): number;
   placeLimit(trader: number, asset: number, side: number, price: number, size: number,
              timestamp: number, tif: number, stp: number, clientOrderId: number): void;
-  placeMarket(trader: number, asset: number, side: number, size: number, timestamp: number,
+  placeMarket(trader: number, asset: number, side: number, size: number, budget: number, timestamp: number,
               protectionPrice: number, stp: number, clientOrderId: number): void;
+  placeStop(trader: number, asset: number, side: number, size: number, stopPrice: number, price: number,
+            protectionPrice: number, timestamp: number, tif: number, stp: number, clientOrderId: number): void;
+  placeOco(trader: number, asset: number, side: number, size: number, price: number, stopPrice: number,
+           stopLimitPrice: number, timestamp: number, stp: number, clientOrderId: number): void;
   cancel(trader: number, asset: number, orderId: number): void;
   reduce(trader: number, asset: number, orderId: number, by: number): void;
   modify(trader: number, asset: number, orderId: number, price: number, size: number, timestamp: number): void;
@@ -37,6 +41,7 @@ interface CoreExports {
   restoreApply(at: number, orders: number): number;
   nextOrderId(): number;
   restingOrders(): number;
+  pendingStopCount(): number;
   priceLevels(): number;
   orderIndexBytes(): number;
 }
@@ -185,9 +190,17 @@ export class WasmCore implements MatchingCore {
              timestamp: number, tif: number, stp: number, clientOrderId: number): void {
     this.x.placeLimit(trader, asset, side, price, size, timestamp, tif, stp, clientOrderId);
   }
-  placeMarket(trader: number, asset: number, side: number, size: number, timestamp: number,
+  placeMarket(trader: number, asset: number, side: number, size: number, budget: number, timestamp: number,
               protectionPrice: number, stp: number, clientOrderId: number): void {
-    this.x.placeMarket(trader, asset, side, size, timestamp, protectionPrice, stp, clientOrderId);
+    this.x.placeMarket(trader, asset, side, size, budget, timestamp, protectionPrice, stp, clientOrderId);
+  }
+  placeStop(trader: number, asset: number, side: number, size: number, stopPrice: number, price: number,
+            protectionPrice: number, timestamp: number, tif: number, stp: number, clientOrderId: number): void {
+    this.x.placeStop(trader, asset, side, size, stopPrice, price, protectionPrice, timestamp, tif, stp, clientOrderId);
+  }
+  placeOco(trader: number, asset: number, side: number, size: number, price: number, stopPrice: number,
+           stopLimitPrice: number, timestamp: number, stp: number, clientOrderId: number): void {
+    this.x.placeOco(trader, asset, side, size, price, stopPrice, stopLimitPrice, timestamp, stp, clientOrderId);
   }
   cancel(trader: number, asset: number, orderId: number): void {
     this.x.cancel(trader, asset, orderId);
@@ -360,13 +373,15 @@ export class WasmCore implements MatchingCore {
   restore(snapshot: Uint8Array): void {
     const slots = openSnapshot(snapshot);
     const counts = checkSnapshot(slots, this.maxOrders, this.maxLevels);
+    // The current version's bytes (an older snapshot was upgraded by openSnapshot).
+    const bytes = snapshotBytes(slots);
     // From here on the core is reset: a failure leaves it empty and the host treats it as failed.
     this.evacuateBatches();
-    const at = this.x.restoreBegin(snapshot.byteLength);
+    const at = this.x.restoreBegin(bytes.byteLength);
     if (at === 0) throw new Error('WASM core: no memory to restore the snapshot');
     this.refresh();
-    new Uint8Array(this.buffer, at, snapshot.byteLength).set(snapshot);
-    if (!this.x.restoreApply(at, counts.orders)) throw new Error('WASM core: ran out of memory while restoring the snapshot');
+    new Uint8Array(this.buffer, at, bytes.byteLength).set(bytes);
+    if (!this.x.restoreApply(at, counts.orders + counts.stops)) throw new Error('WASM core: ran out of memory while restoring the snapshot');
     this.refresh();
   }
 
@@ -375,6 +390,9 @@ export class WasmCore implements MatchingCore {
   }
   get restingOrders(): number {
     return this.x.restingOrders();
+  }
+  get pendingStops(): number {
+    return this.x.pendingStopCount();
   }
   /** Price levels over all books and sides. */
   get priceLevels(): number {

@@ -84,6 +84,38 @@ describeEachBackend('audit trail', (backend) => {
         await sm.close();
       });
 
+      it('follows stops, OCO pairs and budget orders: pending, triggered, gone with their sibling, what they spent', async () => {
+        const sm = await open();
+        sm.setHeight(1);
+        sm.placeLimit({ trader: 1, asset: 1, side: 'ask', price: 100, size: 1, timestamp: 1 });
+        sm.placeLimit({ trader: 2, asset: 1, side: 'bid', price: 100, size: 1, timestamp: 1 }); // last price 100
+        const stop = sm.placeStop({ trader: 3, asset: 1, side: 'bid', size: 2, stopPrice: 102, price: 103, timestamp: 2, clientOrderId: 31 });
+        const pair = sm.placeOco({ trader: 4, asset: 1, side: 'ask', size: 3, price: 110, stopPrice: 98, timestamp: 3 });
+        const budget = sm.placeMarket({ trader: 5, asset: 1, side: 'ask', budget: 250, timestamp: 4 }); // no bid to sell to
+        expect(await sm.getOrder(stop.orderId)).toMatchObject({ status: 'pending', type: 'stop_limit', price: 103, stopPrice: 102, remaining: 2, clientOrderId: 31 });
+        expect(await sm.getOrder(pair.orderId + 1)).toMatchObject({ status: 'pending', type: 'stop_market', stopPrice: 98, ocoSiblingId: pair.orderId });
+        expect(await sm.getOrder(budget.orderId)).toMatchObject({ status: 'cancelled', reason: 'MARKET_REMAINDER', size: 0, budget: 250, spent: 0 });
+        expect((await sm.getTraderOrders(3, { status: 'open' })).map((r) => r.orderId)).toEqual([stop.orderId]);
+
+        sm.setHeight(2);
+        sm.placeLimit({ trader: 6, asset: 1, side: 'ask', price: 102, size: 1, timestamp: 5 });
+        sm.placeLimit({ trader: 6, asset: 1, side: 'ask', price: 103, size: 5, timestamp: 5 });
+        const bought = sm.placeMarket({ trader: 7, asset: 1, side: 'bid', budget: 102 + 103, timestamp: 6 }); // 102 then 103: triggers the stop
+        expect(bought).toMatchObject({ status: 'filled', filled: 2, spent: 205 });
+        expect(await sm.getOrder(bought.orderId)).toMatchObject({ status: 'filled', filled: 2, budget: 205, spent: 205 });
+        expect(await sm.getOrder(stop.orderId)).toMatchObject({ status: 'filled', filled: 2, remaining: 0, triggeredHeight: 2, closedHeight: 2 });
+        expect((await sm.getOrderEvents(stop.orderId)).map((e) => [e.kind, e.height])).toEqual([['accepted', 1], ['triggered', 2], ['fill', 2]]);
+        expect(await sm.getTraderOrders(3, { status: 'open' })).toEqual([]);
+
+        sm.setHeight(3);
+        sm.cancel({ trader: 4, asset: 1, orderId: pair.orderId + 1 });
+        expect(await sm.getOrder(pair.orderId)).toMatchObject({ status: 'cancelled', reason: 'OCO_SIBLING', closedHeight: 3 });
+        expect(await sm.getOrder(pair.orderId + 1)).toMatchObject({ status: 'cancelled', reason: 'CANCELLED_BY_USER', closedHeight: 3 });
+        expect(await sm.getTraderOrders(4, { status: 'open' })).toEqual([]);
+        expect((await sm.getTraderOrders(4, { status: 'closed' })).map((r) => r.orderId)).toEqual([pair.orderId, pair.orderId + 1]);
+        await sm.close();
+      });
+
       it('pages a trader\'s orders by status, height and cursor, oldest or newest first, without other traders\' orders', async () => {
         const sm = await open();
         const placed: number[] = [];

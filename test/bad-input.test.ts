@@ -16,7 +16,7 @@ interface FieldSpec {
   optional?: boolean;
 }
 interface MethodSpec {
-  method: 'placeLimit' | 'placeMarket' | 'cancel' | 'reduce' | 'modify' | 'cancelAll';
+  method: 'placeLimit' | 'placeMarket' | 'cancel' | 'reduce' | 'modify' | 'cancelAll' | 'placeStop' | 'placeOco';
   valid: Record<string, unknown>;
   fields: FieldSpec[];
 }
@@ -91,6 +91,7 @@ const METHODS: MethodSpec[] = [
       { field: 'asset', kind: 'nonNegative' },
       { field: 'side', kind: 'side' },
       { field: 'size', kind: 'positive' },
+      { field: 'budget', kind: 'positive', optional: true },
       { field: 'timestamp', kind: 'nonNegative' },
       { field: 'protectionPrice', kind: 'positive', optional: true },
       { field: 'stp', kind: 'stp', optional: true },
@@ -136,6 +137,53 @@ const METHODS: MethodSpec[] = [
       { field: 'asset', kind: 'nonNegative', optional: true },
     ],
   },
+  {
+    method: 'placeStop',
+    valid: { trader: 1, asset: 1, side: 'bid', size: 5, stopPrice: 110, price: 111, timeInForce: 'IOC', stp: 'allow', timestamp: 10, clientOrderId: 5 },
+    fields: [
+      { field: 'trader', kind: 'nonNegative' },
+      { field: 'asset', kind: 'nonNegative' },
+      { field: 'side', kind: 'side' },
+      { field: 'size', kind: 'positive' },
+      { field: 'stopPrice', kind: 'positive' },
+      { field: 'price', kind: 'positive', optional: true },
+      { field: 'protectionPrice', kind: 'positive', optional: true },
+      { field: 'timestamp', kind: 'nonNegative' },
+      { field: 'timeInForce', kind: 'timeInForce', optional: true },
+      { field: 'stp', kind: 'stp', optional: true },
+      { field: 'clientOrderId', kind: 'positive', optional: true },
+    ],
+  },
+  {
+    method: 'placeOco',
+    valid: { trader: 1, asset: 1, side: 'bid', size: 5, price: 95, stopPrice: 110, stopLimitPrice: 111, stp: 'cancel_both', timestamp: 10, clientOrderId: 6 },
+    fields: [
+      { field: 'trader', kind: 'nonNegative' },
+      { field: 'asset', kind: 'nonNegative' },
+      { field: 'side', kind: 'side' },
+      { field: 'size', kind: 'positive' },
+      { field: 'price', kind: 'positive' },
+      { field: 'stopPrice', kind: 'positive' },
+      { field: 'stopLimitPrice', kind: 'positive', optional: true },
+      { field: 'timestamp', kind: 'nonNegative' },
+      { field: 'stp', kind: 'stp', optional: true },
+      { field: 'clientOrderId', kind: 'positive', optional: true },
+    ],
+  },
+];
+
+/**
+ * Requests whose fields are each fine but do not go together: the field the error must name, per
+ * call and (as `commands[1].<field>`) in a batch.
+ */
+const CROSS_FIELD_CASES: [string, 'placeMarket' | 'placeStop' | 'placeOco' | 'modify', Record<string, unknown>, string][] = [
+  ['a market order with a size and a budget', 'placeMarket', { trader: 1, asset: 1, side: 'bid', size: 5, budget: 500, timestamp: 1 }, 'budget'],
+  ['a market order with neither a size nor a budget', 'placeMarket', { trader: 1, asset: 1, side: 'bid', timestamp: 1 }, 'size'],
+  ['a stop-limit with a protection price', 'placeStop', { trader: 1, asset: 1, side: 'bid', size: 5, stopPrice: 110, price: 111, protectionPrice: 120, timestamp: 1 }, 'protectionPrice'],
+  ['a stop-market with a time in force', 'placeStop', { trader: 1, asset: 1, side: 'ask', size: 5, stopPrice: 90, timeInForce: 'IOC', timestamp: 1 }, 'timeInForce'],
+  ['a buy OCO whose stop is not above its price', 'placeOco', { trader: 1, asset: 1, side: 'bid', size: 5, price: 110, stopPrice: 110, timestamp: 1 }, 'stopPrice'],
+  ['a sell OCO whose stop is not below its price', 'placeOco', { trader: 1, asset: 1, side: 'ask', size: 5, price: 90, stopPrice: 95, timestamp: 1 }, 'stopPrice'],
+  ['a modify that changes nothing', 'modify', { trader: 1, asset: 1, orderId: 1, timestamp: 1 }, 'price'],
 ];
 
 /** How a value should show up in the error message: enough that a person can spot it. */
@@ -156,11 +204,16 @@ function catchError(fn: () => unknown): unknown {
   return undefined;
 }
 
-function expectInvalid(error: unknown, field: string, value: unknown): void {
+function expectInvalidNaming(error: unknown, field: string): LobError {
   expect(error, `expected a throw for ${field}`).toBeInstanceOf(LobError);
   const e = error as LobError;
   expect(e.code).toBe('INVALID_ARGUMENT');
-  expect(e.message).toContain(field);
+  expect(e.message).toMatch(new RegExp(`^${field.replace(/[[\].]/g, '\\$&')} `));
+  return e;
+}
+
+function expectInvalid(error: unknown, field: string, value: unknown): void {
+  const e = expectInvalidNaming(error, field);
   const shown = renderedValue(value);
   if (shown !== undefined && shown !== '') expect(e.message).toContain(shown);
 }
@@ -217,9 +270,19 @@ describeEachBackend('malformed input', (backend) => {
     });
   }
 
-  it('modify with neither price nor size throws INVALID_ARGUMENT naming price', () => {
-    const error = catchError(() => engine.modify({ trader: 1, asset: 1, orderId: 1, timestamp: 5 }));
-    expectInvalid(error, 'price', undefined);
+  it.each(CROSS_FIELD_CASES)('%s throws INVALID_ARGUMENT naming the field, per call and in a batch', (_label, method, request, field) => {
+    const call = (engine[method] as (r: unknown) => unknown).bind(engine);
+    expectInvalidNaming(catchError(() => call(request)), field);
+    expectUnchanged();
+    // In a batch the record carries the same values (absent: 0), checked inside the core.
+    const spec = OPERATIONS.find((s) => s.method === method)!;
+    const record = new Float64Array(COMMAND_SLOTS);
+    record[0] = spec.op | (request.side === 'ask' ? 1 << 4 : 0) | (request.timeInForce === 'IOC' ? 1 << 8 : 0);
+    for (const f of spec.fields) record[f.slot] = (request[f.name] as number | undefined) ?? 0;
+    const batch = new CommandBatch(3);
+    batch.limit(2, 1, 'bid', 101, 1, 5);
+    batch.push(record[0], record[1], record[2], record[3], record[4], record[5], record[6], record[7], record[8], record[9], record[10]);
+    expectInvalidNaming(catchError(() => engine.submitBatch(batch)), `commands[1].${field}`);
     expectUnchanged();
   });
 

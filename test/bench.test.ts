@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBenchmarks } from '../bench/suite.js';
+import { measureCluster } from '../bench/cluster.js';
 import type { BenchReport } from '../bench/suite.js';
 import { ENGINE_IDS } from '../bench/engines/engine.js';
 import { WORKLOAD_NAMES } from '../bench/workloads/workload.js';
@@ -19,7 +20,7 @@ describe('benchmark suite (--tiny)', () => {
     outDir = mkdtempSync(join(tmpdir(), 'lobcore-bench-test-'));
     report = await runBenchmarks({ scale: 'tiny', outDir, progress: false, print: false });
     written = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as BenchReport;
-  }, 60_000);
+  }, 150_000);
 
   afterAll(() => {
     rmSync(outDir, { recursive: true, force: true });
@@ -119,6 +120,31 @@ describe('benchmark suite (--tiny)', () => {
       expect(text.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
       expect(text.trimEnd().endsWith('</svg>')).toBe(true);
       expect(text).not.toMatch(/NaN|Infinity|undefined/);
+    }
+  });
+
+  it('measures the cluster section where nats-server is installed (CI installs it)', () => {
+    const cluster = written.cluster;
+    if (cluster?.status !== 'ok') throw new Error(`cluster section ${cluster?.status}: ${cluster?.status === undefined ? '' : cluster.reason}`);
+    expect(cluster.throughput.length).toBeGreaterThan(0);
+    for (const t of cluster.throughput) {
+      expect(t.commandsPerSec).toBeGreaterThan(0);
+      expect(t.p99Ms).toBeGreaterThanOrEqual(t.p50Ms);
+      expect(t.vsLocal).toBeGreaterThan(0);
+    }
+    expect(cluster.failover.every((f) => f.electionMs > 0 && f.writeStallMs > 0)).toBe(true);
+  });
+
+  it('says why the cluster section is missing where nats-server is not installed', async () => {
+    const saved = process.env.LOBCORE_NATS_SERVER;
+    process.env.LOBCORE_NATS_SERVER = join(outDir, 'no-such-nats-server');
+    try {
+      expect(await measureCluster('tiny', 1, () => {})).toEqual({
+        status: 'skipped', reason: 'nats-server is not installed: install it with `apt-get install -y nats-server` (Debian, as root) or from nats.io',
+      });
+    } finally {
+      if (saved === undefined) delete process.env.LOBCORE_NATS_SERVER;
+      else process.env.LOBCORE_NATS_SERVER = saved;
     }
   });
 });

@@ -18,7 +18,7 @@ import { CommandBatch } from '../src/batch.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import type { BackendName } from '../src/types.js';
 import { describeEachBackend } from './helpers/backends.js';
-import { FLOW_TRADERS, Flow, rng } from './fixtures/flow.mjs';
+import { FLOW_ASSETS, FLOW_TRADERS, Flow, rng } from './fixtures/flow.mjs';
 import { allFills, tempDbPath } from './fixtures/state-helpers.js';
 
 const TRIALS = Number(process.env.LOBCORE_CRASH_TRIALS ?? 20);
@@ -86,6 +86,8 @@ async function observe(sm: CoreStateMachine) {
   return {
     hash: sm.stateHash(), height: sm.height, nextFillSeq: sm.nextFillSeq, nextOrderId: sm.nextOrderId,
     fills: await allFills(sm, FLOW_TRADERS), orders, byClient, traders,
+    // Every book whole: resting orders, pending stops, OCO legs.
+    books: FLOW_ASSETS.map((asset) => sm.orders(asset)),
   };
 }
 
@@ -105,6 +107,8 @@ describeEachBackend('crash consistency', (backend) => {
     const random = rng(Number(process.env.LOBCORE_CRASH_SEED ?? 2024));
     // What the kills interrupted, as the reopened state machines found it (printed, not asserted: it is timing).
     const found = { trials: 0, checkpointsCutOff: 0, indexesBehind: 0, checkpointsUsed: 0 };
+    // Kills that left pending stops and an OCO pair (limit leg resting, stop leg pending) on disk.
+    let withStopsAndPairs = 0;
     for (let trial = 0; trial < TRIALS; trial++) {
       const seed = 1 + Math.floor(random() * 1e6);
       const dbPath = tempDbPath('lobcore-crash');
@@ -128,7 +132,10 @@ describeEachBackend('crash consistency', (backend) => {
       expect(got.height, context).toBeLessThanOrEqual(issued);
       const expected = await reference(seed, backend, got.height);
       expect(got, context).toEqual(expected);
+      const open = got.books.flat();
+      if (open.some((o) => o.status === 'pending') && open.some((o) => o.ocoSiblingId !== undefined && o.status === undefined)) withStopsAndPairs++;
     }
-    console.info(`crash consistency [${backend}]: ${JSON.stringify(found)}`);
+    console.info(`crash consistency [${backend}]: ${JSON.stringify({ ...found, withStopsAndPairs })}`);
+    expect(withStopsAndPairs).toBeGreaterThan(TRIALS / 2);
   }, 30_000 + TRIALS * 6_000);
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MatchingEngine } from '../src/engine-host.js';
 import { LobError } from '../src/errors.js';
 import { OUT_SLOTS, type MatchingCore } from '../src/core.js';
-import { CommandBatch } from '../src/batch.js';
+import { CommandBatch, type BatchStorage } from '../src/batch.js';
 
 /** A core that answers every order with "resting, id 1" until told to trap. */
 class ScriptedCore implements MatchingCore {
@@ -11,8 +11,11 @@ class ScriptedCore implements MatchingCore {
   readonly out = new Float64Array(OUT_SLOTS);
   readonly fills = new Float64Array(0);
   readonly batchResults = new Float64Array(0);
+  readonly events = new Float64Array(0);
+  readonly eventCount = 0;
   nextOrderId = 1;
   restingOrders = 0;
+  pendingStops = 0;
   trapNext = false;
   corruptRestore = false;
   calls = 0;
@@ -27,7 +30,14 @@ class ScriptedCore implements MatchingCore {
   cancel(): void { this.step(); }
   reduce(): void { this.step(); }
   modify(): void { this.step(); }
+  cancelAll(): void { this.step(); }
+  placeStop(): void { this.step(); }
+  placeOco(): void { this.step(); }
   runBatch(): number { this.step(); return 0; }
+  createBatchStorage(commands: number): BatchStorage {
+    const records = new Float64Array(commands * 12);
+    return { version: 0, view: () => records, reserve: () => records };
+  }
   levels(): Float64Array { return new Float64Array(0); }
   findOrder(): Float64Array | null { return null; }
   listOrders(): Float64Array { return new Float64Array(0); }

@@ -143,6 +143,27 @@ describeEachBackend('the feed', (backend) => {
     await sm.close();
   });
 
+  it('a pending stop is not market data: it shows only once it triggers', async () => {
+    const sm = await CoreStateMachine.open({ backend });
+    const subscription = sm.subscribe({ assets: [4] });
+    const iterator = subscription[Symbol.asyncIterator]();
+    sm.placeLimit({ trader: 1, asset: 4, side: 'ask', price: 10, size: 5, timestamp: 1 });
+    sm.placeStop({ trader: 2, asset: 4, side: 'bid', size: 2, stopPrice: 10, timestamp: 2 }); // waits: nothing in the feed
+    sm.placeOco({ trader: 3, asset: 4, side: 'bid', size: 1, price: 8, stopPrice: 12, timestamp: 3 }); // the limit leg rests
+    sm.cancel({ trader: 2, asset: 4, orderId: 2 });
+    sm.placeStop({ trader: 2, asset: 4, side: 'bid', size: 2, stopPrice: 10, timestamp: 4 });
+    sm.placeLimit({ trader: 4, asset: 4, side: 'bid', price: 10, size: 1, timestamp: 5 }); // trades at 10: triggers the stop
+    const messages = await drain(iterator, {});
+    expect(messages.map((m) => m.events.map((e) => `${e.kind}#${e.orderId}`))).toEqual([
+      ['accepted#1', 'rested#1'],
+      ['accepted#3', 'rested#3'],
+      ['accepted#6', 'fill#1', 'triggered#5', 'fill#1'],
+    ]);
+    expect(messages.flatMap((m) => m.events).some((e) => e.pending)).toBe(false);
+    subscription.close();
+    await sm.close();
+  });
+
   it('a subscriber that does not keep up is cut off with SLOW_CONSUMER while matching goes on', async () => {
     const sm = await CoreStateMachine.open({ backend });
     const slow = sm.subscribe({ maxBuffered: 5 });

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { CommandBatch } from '../src/batch.js';
 import { createEngine } from '../src/engine.js';
 import {
-  COMMAND_SLOTS, CrossRule, FaultPart, OPERATIONS, decodeFault, encodeFault, encodeRequest, validateRequest,
+  COMMAND_SLOTS, FaultPart, OPERATIONS, decodeFault, encodeFault, encodeRequest, validateRequest,
 } from '../src/operations.js';
 import { HOST_BLOCK, WasmCore } from '../src/wasm-core.js';
 import { describeEachBackend, newEngine } from './helpers/backends.js';
@@ -24,8 +24,7 @@ describe('assembly/operations.ts mirrors src/operations.ts', () => {
         continue;
       }
       expect(table.fields[op], spec.method).toEqual(spec.fields.map((f) => (f.slot << 8) | f.rule));
-      const flags = (spec.side ? 1 : 0) | (spec.timeInForce ? 2 : 0) | (spec.stp ? 4 : 0) |
-        (spec.cross === CrossRule.CHANGES_SOMETHING ? 16 : 0);
+      const flags = (spec.side ? 1 : 0) | (spec.timeInForce ? 2 : 0) | (spec.stp ? 4 : 0) | (spec.cross << 4);
       expect(table.flags[op], spec.method).toBe(flags);
     }
   });
@@ -65,8 +64,23 @@ describe('per-call encoders and CommandBatch builders write the same records', (
       .map((req): Command => ({ op: 'modify', req })),
     fc.record({ trader, asset: fc.option(asset, { nil: undefined }) })
       .map(({ trader: t, asset: a }): Command => ({ op: 'cancelAll', req: a === undefined ? { trader: t } : { trader: t, asset: a } })),
+    fc.record({ trader, asset, side, budget: positive, timestamp: asset, protectionPrice: positive, clientOrderId: positive })
+      .map((req): Command => ({ op: 'market', req })),
+    fc.record({ trader, asset, side, size: positive, stopPrice: positive, price: positive, timestamp: asset,
+      timeInForce: fc.constantFrom('GTC' as const, 'IOC' as const, 'FOK' as const, 'POST_ONLY' as const), stp: fc.constantFrom('allow' as const, 'cancel_maker' as const), clientOrderId: positive })
+      .map((req): Command => ({ op: 'stop', req })),
+    fc.record({ trader, asset, side, size: positive, stopPrice: positive, protectionPrice: positive, timestamp: asset })
+      .map((req): Command => ({ op: 'stop', req })),
+    fc.record({ trader, asset, side, size: positive, a: positive, b: positive, stopLimitPrice: positive, timestamp: asset, clientOrderId: positive })
+      .filter(({ a, b }) => a !== b)
+      .map(({ a, b, ...req }): Command => ({
+        op: 'oco', req: { ...req, price: req.side === 'bid' ? Math.min(a, b) : Math.max(a, b), stopPrice: req.side === 'bid' ? Math.max(a, b) : Math.min(a, b) },
+      })),
   );
-  const METHOD = { limit: 'placeLimit', market: 'placeMarket', cancel: 'cancel', reduce: 'reduce', modify: 'modify', cancelAll: 'cancelAll' } as const;
+  const METHOD = {
+    limit: 'placeLimit', market: 'placeMarket', cancel: 'cancel', reduce: 'reduce', modify: 'modify', cancelAll: 'cancelAll',
+    stop: 'placeStop', oco: 'placeOco',
+  } as const;
 
   it('slot for slot, on every slot the operation uses', () => {
     fc.assert(fc.property(requests, (command) => {

@@ -233,14 +233,14 @@ describeEachBackend('state and queries', (backend) => {
     });
 
     it('the state hash ignores fills already reported and the last timestamp', async () => {
-      // Both end with one resting ask of 2 lots at 100 as order #2; only history differs.
+      // Both end with one resting ask of 2 lots at 100 as order #2 and a last trade at 100; only
+      // history differs (who bought, and when).
       const a = await newEngine(backend);
       a.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 100, size: 1, timestamp: 1 });
       a.placeLimit({ trader: 2, asset: 1, side: 'ask', price: 100, size: 3, timestamp: 2 });
       const b = await newEngine(backend);
-      b.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 90, size: 1, timestamp: 1 });
-      b.placeLimit({ trader: 2, asset: 1, side: 'ask', price: 100, size: 2, timestamp: 2 });
-      b.cancel({ trader: 1, asset: 1, orderId: 1 });
+      b.placeLimit({ trader: 3, asset: 1, side: 'bid', price: 100, size: 1, timestamp: 7 });
+      b.placeLimit({ trader: 2, asset: 1, side: 'ask', price: 100, size: 3, timestamp: 2 });
       expect(a.stateHash()).toBe(b.stateHash());
       expect(a.stateHash()).not.toBe((await newEngine(backend)).stateHash());
     });

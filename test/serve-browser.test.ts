@@ -1,9 +1,12 @@
 // The page in a real headless Chromium (Debian's chromium, driven by playwright-core, which never
 // downloads a browser): it loads without console errors, shows the ladder of a replayed LOBSTER
 // book equal to the engine's at the same sequence, updates while the replay runs, recovers from
-// a dropped connection, and places and cancels an order. The replay test keeps its screenshot in
-// docs/serve.png for the README.
-import { fileURLToPath } from 'node:url';
+// a dropped connection, and places and cancels an order. The replay test takes a screenshot: in
+// the temp dir, or where LOBCORE_SCREENSHOT says (`LOBCORE_SCREENSHOT=docs/serve.png` refreshes
+// the README's), so a test run never changes the working tree.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { samplePath } from '../src/lobster/index.js';
@@ -19,7 +22,7 @@ const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync',
 ];
-const SCREENSHOT = fileURLToPath(new URL('../docs/serve.png', import.meta.url));
+const SCREENSHOT = path.resolve(process.env.LOBCORE_SCREENSHOT ?? path.join(os.tmpdir(), `lobcore-serve-${process.pid}.png`));
 
 let browser: Browser;
 let cleanups: (() => Promise<void> | void)[] = [];
@@ -154,6 +157,8 @@ describe('the page in headless Chromium', () => {
     await expect.poll(() => page.locator('.audit td', { hasText: 'fill' }).count()).toBeGreaterThan(0);
     await page.waitForTimeout(500);
     await page.screenshot({ path: SCREENSHOT });
+    expect(fs.statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
+    if (process.env.LOBCORE_SCREENSHOT === undefined) fs.rmSync(SCREENSHOT);
     expect(errors).toEqual([]);
   });
 

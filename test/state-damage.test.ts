@@ -228,7 +228,7 @@ describe('refused databases', () => {
     });
   });
 
-  it.each([1, 2])('refuses a database of an older format (version %i)', async (version) => {
+  it.each([1, 2, 3])('refuses a database of an older format (version %i)', async (version) => {
     const dbPath = tempDbPath();
     await (await CoreStateMachine.open({ path: dbPath, backend: 'js' })).close();
     await tamper(dbPath, (store) => put(store, formatKey(), encodeFormat(version)));

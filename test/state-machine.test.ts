@@ -148,7 +148,7 @@ describeEachBackend('CoreStateMachine', (backend) => {
   });
 
   describe('books', () => {
-    it('lists the assets with a non-empty book and gives the engine snapshot', async () => {
+    it('lists the assets with orders resting or pending, or a trade, and gives the engine snapshot', async () => {
       const sm = await open({ path: tempDbPath() });
       expect(sm.assets()).toEqual([]);
       sm.placeLimitOrder({ trader: 1, asset: 9, side: 'bid', price: 10, size: 1, timestamp: 1 });
@@ -157,11 +157,14 @@ describeEachBackend('CoreStateMachine', (backend) => {
       const taken = sm.placeLimitOrder({ trader: 2, asset: 5, side: 'ask', price: 20, size: 1, timestamp: 4 });
       sm.placeMarketOrder({ trader: 3, asset: 5, side: 'bid', size: 1, timestamp: 5 });
       expect(sm.order(taken.orderId)).toBeUndefined();
-      expect(sm.assets()).toEqual([2, 9]);
+      // Asset 5 is empty but has traded: its last trade price is state (stops trigger on it).
+      expect(sm.assets()).toEqual([2, 5, 9]);
+      sm.placeStopOrder({ trader: 4, asset: 7, side: 'ask', size: 1, stopPrice: 3, timestamp: 6 });
+      expect(sm.assets()).toEqual([2, 5, 7, 9]);
       const snapshot = sm.snapshot();
       expect(createHash('sha256').update(snapshot).digest('hex')).toBe(sm.stateHash());
       snapshot.fill(0); // a copy: the machine is unaffected
-      expect(sm.assets()).toEqual([2, 9]);
+      expect(sm.assets()).toEqual([2, 5, 7, 9]);
       await sm.close();
       expect(() => sm.assets()).toThrow(expect.objectContaining({ code: 'NOT_OPEN' }));
     });

@@ -67,7 +67,7 @@ describe('wasm core: memory growth', () => {
     expect(Array.from(best)).toEqual([1000, 1000, 1000, 999, 1000, 1000]);
 
     // A market sell sweeps the best level: 1000 fills, and the fills view is readable.
-    core.placeMarket(2, 1, 1, 1000, 5, 0, 0, 0);
+    core.placeMarket(2, 1, 1, 1000, 0, 5, 0, 0, 0);
     expect(core.out[OUT_FILL_COUNT]).toBe(1000);
     const fills = core.fills;
     expect(fills[8 * 999 + 6]).toBe(1000);
@@ -245,28 +245,32 @@ describe('wasm core: snapshot', () => {
       edit(slots(copy));
       return copy;
     };
-    // Layout: [magic, nextOrderId, bookCount, asset, bids, asks, price, count, id, trader, remaining, ts, stp, ...]
+    // Layout: [magic, nextOrderId, bookCount, asset, lastPrice, bids, asks, buyStops, sellStops,
+    //          price, count, id, trader, remaining, ts, flags, ...]
     expectCorruption(engine, good.slice(0, good.byteLength - 8));
     expectCorruption(engine, good.slice(0, 16));
     expectCorruption(engine, damaged((s) => { s[0] = 0; }));
     expectCorruption(engine, damaged((s) => { s[1] = 1; })); // ids not below nextOrderId
     expectCorruption(engine, damaged((s) => { s[2] += 1; }));
-    expectCorruption(engine, damaged((s) => { s[4] += 1; })); // level count
-    expectCorruption(engine, damaged((s) => { s[6] = 0; })); // price
-    expectCorruption(engine, damaged((s) => { s[6] = 0.5; }));
-    expectCorruption(engine, damaged((s) => { s[7] = 0; })); // order count
-    expectCorruption(engine, damaged((s) => { s[10] = -3; })); // remaining
-    expectCorruption(engine, damaged((s) => { s[12] = 4; })); // stp
-    expectCorruption(engine, damaged((s) => { s[11] = NaN; })); // timestamp
-    expectCorruption(engine, damaged((s) => { s[13] = s[8]; })); // a second order with the first's id (if same level)
+    expectCorruption(engine, damaged((s) => { s[4] = -1; })); // last price
+    expectCorruption(engine, damaged((s) => { s[5] += 1; })); // level count
+    expectCorruption(engine, damaged((s) => { s[7] += 1; })); // stop count
+    expectCorruption(engine, damaged((s) => { s[9] = 0; })); // price
+    expectCorruption(engine, damaged((s) => { s[9] = 0.5; }));
+    expectCorruption(engine, damaged((s) => { s[10] = 0; })); // order count
+    expectCorruption(engine, damaged((s) => { s[13] = -3; })); // remaining
+    expectCorruption(engine, damaged((s) => { s[15] = 8; })); // flags
+    expectCorruption(engine, damaged((s) => { s[15] = 4; })); // an OCO limit leg without its stop leg
+    expectCorruption(engine, damaged((s) => { s[14] = NaN; })); // timestamp
+    expectCorruption(engine, damaged((s) => { s[16] = s[11]; })); // a second order with the first's id (if same level)
     expectCorruption(engine, damaged((s) => { s[3] = 2 ** 53; })); // asset
     // Bids not strictly best first: give the second bid level the first one's price.
-    expectCorruption(engine, damaged((s) => { s[8 + 5 * s[7]] = s[6]; }));
+    expectCorruption(engine, damaged((s) => { s[11 + 5 * s[10]] = s[9]; }));
     // Crossed book: the best bid at or above the best ask.
     expectCorruption(engine, damaged((s) => {
-      let p = 8;
-      for (let l = 0; l < s[4]; l++) p += 5 * s[p - 1] + 2;
-      s[6] = s[p - 2];
+      let p = 11;
+      for (let l = 0; l < s[5]; l++) p += 5 * s[p - 1] + 2;
+      s[9] = s[p - 2];
     }));
     expect(engine.stateHash()).toBe((await (async () => { const c = await wasm(); c.restore(good); return c; })()).stateHash());
   });
@@ -297,7 +301,7 @@ describe('wasm core: batch', () => {
     expect(f[49_999 * 8 + 6]).toBe(109);
     expect(core.restingOrders).toBe(0);
     expect(core.out[OUT_ORDER_ID]).toBe(0);
-    expect(ORDER_SLOTS).toBe(8);
+    expect(ORDER_SLOTS).toBe(11);
     expect(ReasonCode.CAPACITY).toBe(5);
   });
 });

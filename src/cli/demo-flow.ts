@@ -1,19 +1,22 @@
 // The demo's seeded order flow: a few assets, each a random-walking mid price with traders
-// quoting around it, taking liquidity, and cancelling, reducing and modifying their own orders.
+// quoting around it, taking liquidity (with sizes or budgets), placing stops and OCO pairs around
+// it, and cancelling, reducing and modifying their own orders.
 //
 // The flow is a function of the seed and of the engine's answers (the ids of orders that rest),
 // so two engines fed by two flows with the same seed see the same commands exactly as long as
 // they give the same answers: which is what the demo sets out to prove.
 import { Prng } from '../prng.js';
 import type {
-  CancelRequest, CancelResult, LimitOrderRequest, MarketOrderRequest, ModifyRequest, OrderResult, ReduceRequest,
-  SelfTradePrevention, Side, TimeInForce,
+  CancelRequest, CancelResult, LimitOrderRequest, MarketOrderRequest, ModifyRequest, OcoOrderRequest, OrderResult,
+  ReduceRequest, SelfTradePrevention, Side, StopOrderRequest, TimeInForce,
 } from '../types.js';
 
 /** The per-call order API the flow drives: CoreStateMachine's, in memory or on disk. */
 export interface OrderEntry {
   placeLimitOrder(req: LimitOrderRequest): OrderResult;
   placeMarketOrder(req: MarketOrderRequest): OrderResult;
+  placeStopOrder(req: StopOrderRequest): OrderResult;
+  placeOcoOrder(req: OcoOrderRequest): OrderResult;
   cancelOrder(req: CancelRequest): CancelResult;
   reduceOrder(req: ReduceRequest): CancelResult;
   modifyOrder(req: ModifyRequest): OrderResult;
@@ -73,6 +76,8 @@ export class DemoOrderFlow {
       else if (roll < 30 && this.liveIds.length > 0) fills += this.modify(market, timestamp);
       else if (roll < 42) fills += this.take(market, timestamp);
       else if (roll < 46) fills += this.market(market, timestamp);
+      else if (roll < 50) fills += this.stop(market, timestamp);
+      else if (roll < 52) fills += this.oco(market, timestamp);
       else fills += this.quote(market, timestamp);
     }
     return { commands: this.options.ordersPerBlock, fills };
@@ -115,14 +120,52 @@ export class DemoOrderFlow {
     const random = this.random;
     const asset = random.below(this.mids.length);
     const side: Side = random.chance(0.5) ? 'bid' : 'ask';
-    const request: MarketOrderRequest = {
-      trader: random.below(TRADERS), asset, side, size: random.between(1, 3 * MAX_SIZE), timestamp, stp: this.stp(),
-    };
+    const size = random.between(1, 3 * MAX_SIZE);
+    // One in four sized by a budget: about what that many lots cost at the mid.
+    const request: MarketOrderRequest = random.chance(0.25)
+      ? { trader: random.below(TRADERS), asset, side, budget: size * this.mids[asset], timestamp, stp: this.stp() }
+      : { trader: random.below(TRADERS), asset, side, size, timestamp, stp: this.stp() };
     if (random.chance(0.5)) {
       const slack = random.between(1, MAX_QUOTE_DISTANCE);
       request.protectionPrice = side === 'bid' ? this.mids[asset] + slack : this.mids[asset] - slack;
     }
     return market.placeMarketOrder(request).fills.length;
+  }
+
+  /**
+   * A stop beyond the mid (a buy stop above it, a sell stop below): a stop-market or a
+   * stop-limit a tick or two past its stop price. It may wait, trigger later, or be refused at
+   * once (WOULD_TRIGGER) when the last trade is already past it.
+   */
+  private stop(market: OrderEntry, timestamp: number): number {
+    const random = this.random;
+    const asset = random.below(this.mids.length);
+    const side: Side = random.chance(0.5) ? 'bid' : 'ask';
+    const away = random.between(1, MAX_QUOTE_DISTANCE);
+    const stopPrice = side === 'bid' ? this.mids[asset] + away : this.mids[asset] - away;
+    const trader = random.below(TRADERS);
+    const request: StopOrderRequest = { trader, asset, side, size: random.between(1, MAX_SIZE), stopPrice, timestamp, stp: this.stp() };
+    if (random.chance(0.5)) request.price = side === 'bid' ? stopPrice + random.between(0, 2) : stopPrice - random.between(0, 2);
+    const result = market.placeStopOrder(request);
+    this.remember(result, trader, asset);
+    return result.fills.length;
+  }
+
+  /** An OCO pair: a limit leg quoting away from the mid, a stop leg beyond the mid on the other side. */
+  private oco(market: OrderEntry, timestamp: number): number {
+    const random = this.random;
+    const asset = random.below(this.mids.length);
+    const side: Side = random.chance(0.5) ? 'bid' : 'ask';
+    const mid = this.mids[asset];
+    const price = side === 'bid' ? mid - random.between(1, MAX_QUOTE_DISTANCE) : mid + random.between(1, MAX_QUOTE_DISTANCE);
+    const stopPrice = side === 'bid' ? mid + random.between(1, MAX_QUOTE_DISTANCE) : mid - random.between(1, MAX_QUOTE_DISTANCE);
+    const trader = random.below(TRADERS);
+    const request: OcoOrderRequest = { trader, asset, side, size: random.between(1, MAX_SIZE), price, stopPrice, timestamp };
+    if (random.chance(0.5)) request.stopLimitPrice = side === 'bid' ? stopPrice + 1 : stopPrice - 1;
+    const result = market.placeOcoOrder(request);
+    this.remember(result, trader, asset);
+    if (result.stopStatus === 'pending') this.remember({ ...result, orderId: result.orderId + 1, status: 'pending' }, trader, asset);
+    return result.fills.length;
   }
 
   private cancel(market: OrderEntry): void {
@@ -149,6 +192,7 @@ export class DemoOrderFlow {
     if (random.chance(0.7)) request.price = this.mids[asset] + random.between(-MAX_QUOTE_DISTANCE, MAX_QUOTE_DISTANCE);
     else request.size = random.between(1, MAX_SIZE);
     const result = market.modifyOrder(request);
+    // A pending stop cannot be modified (NOT_MODIFIABLE): it is forgotten like any order that stopped resting.
     if (result.status !== 'resting') this.forget(slot);
     return result.fills.length;
   }
@@ -159,7 +203,7 @@ export class DemoOrderFlow {
   }
 
   private remember(result: OrderResult, trader: number, asset: number): void {
-    if (result.status !== 'resting') return;
+    if (result.status !== 'resting' && result.status !== 'pending') return;
     this.liveIds.push(result.orderId);
     this.liveTraders.push(trader);
     this.liveAssets.push(asset);

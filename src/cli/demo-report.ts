@@ -50,9 +50,12 @@ export function renderDemoReport(report: DemoReport): string {
     ['in-memory replay', `${formatCount(recovery.height)} blocks in ${formatDuration(report.replay.ms)}`],
     ['state hash', `${shortHash(stateHash.recovered)} recovered, ${shortHash(stateHash.replayed)} replayed ${verdictMark(stateHash.equal)}`],
     ['fill history', `${formatCount(fillHistory.recovered)} fills recovered, ${formatCount(fillHistory.replayed)} replayed, every trader's history compared ${verdictMark(fillHistory.equal)}`],
-    ['audit trail', audit.orderId === null
+    ['audit trail', audit.removed === null
       ? 'no order was removed by self-trade prevention in this flow'
-      : `order ${formatCount(audit.orderId)} of trader ${audit.trader}, removed by self-trade prevention at height ${formatCount(audit.closedHeight)}: record and lifecycle recovered as replayed ${verdictMark(audit.equal)}`],
+      : `order ${formatCount(audit.removed.orderId)} of trader ${audit.removed.trader}, removed by self-trade prevention at height ${formatCount(audit.removed.height)}: record and lifecycle recovered as replayed ${verdictMark(audit.removed.equal)}`],
+    ['stop orders', audit.triggered === null
+      ? 'no stop triggered in this flow'
+      : `stop ${formatCount(audit.triggered.orderId)} of trader ${audit.triggered.trader}, triggered at height ${formatCount(audit.triggered.height)}: record and lifecycle recovered as replayed ${verdictMark(audit.triggered.equal)}`],
     ['feed', `a subscriber's books (snapshot + ${formatCount(feed.messages)} messages over ${feed.assets} assets) equal the engine's ${verdictMark(feed.equal)}`],
     ['resumed', `blocks ${formatCount(resumed.fromHeight + 1)}..${formatCount(resumed.toHeight)} on the recovered database,` +
       ` final hash ${shortHash(resumed.stateHash.onDisk)} ${verdictMark(resumed.stateHash.equal)}`],

@@ -5,7 +5,7 @@ import { DemoOrderFlow, TRADERS, type OrderEntry } from './demo-flow.js';
 import type { DemoFlowFlags } from './demo-options.js';
 import { openStateMachine, type CoreStateMachine } from './database.js';
 import type { PhaseProgress } from './progress.js';
-import type { FeedMessage, Level } from '../types.js';
+import type { FeedMessage, Level, OrderRecord } from '../types.js';
 
 export interface FillHistoryCheck {
   /** Fills recorded by each machine (the next fill sequence minus one). */
@@ -43,26 +43,46 @@ export async function compareFillHistory(recovered: CoreStateMachine, replayed: 
   return check;
 }
 
-export interface AuditCheck {
-  /** An order that self-trade prevention took off the book, looked up on both machines; null if the flow had none. */
-  orderId: number | null;
+/** One order's audit trail, looked up on both machines. */
+export interface AuditedOrder {
+  orderId: number;
   trader: number;
-  closedHeight: number;
+  /** When what it was picked for happened: its removal, its trigger. */
+  height: number;
   /** Whether its record and every event of its life are the same recovered and replayed. */
   equal: boolean;
 }
 
-/** Finds, in the replay, an order removed by self-trade prevention, and compares its audit trail on both machines. */
+export interface AuditCheck {
+  /** An order that self-trade prevention took off the book later than it was placed; null if the flow had none. */
+  removed: AuditedOrder | null;
+  /** A stop that triggered later than it was placed, a leg of an OCO pair if there is one; null if none did. */
+  triggered: AuditedOrder | null;
+  equal: boolean;
+}
+
+/**
+ * Finds, in the replay, an order removed by self-trade prevention and a stop that triggered
+ * (preferably one of an OCO pair), and compares their audit trails on both machines.
+ */
 export async function compareAuditTrail(recovered: CoreStateMachine, replayed: CoreStateMachine): Promise<AuditCheck> {
-  for (let trader = 0; trader < TRADERS; trader++) {
-    const closed = await replayed.getTraderOrders(trader, { status: 'closed', limit: 500 });
-    const removed = closed.find((order) => order.reason === 'SELF_TRADE' && order.remaining === 0 && order.closedHeight !== order.placedHeight);
-    if (removed === undefined) continue;
-    const equal = isDeepStrictEqual(await recovered.getOrder(removed.orderId), removed) &&
-      isDeepStrictEqual(await recovered.getOrderEvents(removed.orderId), await replayed.getOrderEvents(removed.orderId));
-    return { orderId: removed.orderId, trader, closedHeight: removed.closedHeight as number, equal };
+  let removed: OrderRecord | undefined;
+  let triggered: OrderRecord | undefined;
+  for (let trader = 0; trader < TRADERS && (removed === undefined || triggered?.ocoSiblingId === undefined); trader++) {
+    const orders = await replayed.getTraderOrders(trader, { limit: 1_000 });
+    removed ??= orders.find((order) => order.reason === 'SELF_TRADE' && order.remaining === 0 && order.closedHeight !== order.placedHeight);
+    const stops = orders.filter((order) => order.triggeredHeight !== undefined && order.triggeredHeight !== order.placedHeight);
+    if (triggered?.ocoSiblingId === undefined) triggered = stops.find((order) => order.ocoSiblingId !== undefined) ?? triggered ?? stops[0];
   }
-  return { orderId: null, trader: 0, closedHeight: 0, equal: true };
+  const audited = async (order: OrderRecord | undefined, height: number | undefined): Promise<AuditedOrder | null> => order === undefined ? null : {
+    orderId: order.orderId,
+    trader: order.trader,
+    height: height as number,
+    equal: isDeepStrictEqual(await recovered.getOrder(order.orderId), order) &&
+      isDeepStrictEqual(await recovered.getOrderEvents(order.orderId), await replayed.getOrderEvents(order.orderId)),
+  };
+  const check = { removed: await audited(removed, removed?.closedHeight), triggered: await audited(triggered, triggered?.triggeredHeight) };
+  return { ...check, equal: (check.removed?.equal ?? true) && (check.triggered?.equal ?? true) };
 }
 
 export interface FeedCheck {
@@ -125,6 +145,8 @@ function bothMachines(primary: CoreStateMachine, secondary: CoreStateMachine): O
   return {
     placeLimitOrder: (req) => { secondary.placeLimitOrder(req); return primary.placeLimitOrder(req); },
     placeMarketOrder: (req) => { secondary.placeMarketOrder(req); return primary.placeMarketOrder(req); },
+    placeStopOrder: (req) => { secondary.placeStopOrder(req); return primary.placeStopOrder(req); },
+    placeOcoOrder: (req) => { secondary.placeOcoOrder(req); return primary.placeOcoOrder(req); },
     cancelOrder: (req) => { secondary.cancelOrder(req); return primary.cancelOrder(req); },
     reduceOrder: (req) => { secondary.reduceOrder(req); return primary.reduceOrder(req); },
     modifyOrder: (req) => { secondary.modifyOrder(req); return primary.modifyOrder(req); },

@@ -68,9 +68,10 @@ async function listOrders(dir: string, flags: OrdersFlags): Promise<number> {
     }
     printLine(`${formatCount(records.length)} ${which}order${records.length === 1 ? '' : 's'} of trader ${trader}`);
     printLine(renderTable(
-      ['seq', 'order', 'asset', 'side', 'type', 'tif', 'price', 'size', 'filled', 'left', 'status', 'reason', 'placed', 'closed'],
+      ['seq', 'order', 'asset', 'side', 'type', 'tif', 'price', 'stop', 'size', 'filled', 'left', 'status', 'reason', 'placed', 'closed'],
       records.map((r) => [
-        String(r.seq), String(r.orderId), String(r.asset), r.side, r.type, r.timeInForce, String(r.price), String(r.size),
+        String(r.seq), String(r.orderId), String(r.asset), r.side, r.type, r.timeInForce, String(r.price),
+        r.stopPrice === undefined ? '' : String(r.stopPrice), r.budget === undefined ? String(r.size) : `budget ${r.budget}`,
         String(r.filled), String(r.remaining), r.status, r.reason ?? '', String(r.placedHeight), r.closedHeight === undefined ? '' : String(r.closedHeight),
       ]),
     ));
@@ -92,6 +93,10 @@ function printOrder(r: OrderRecord, events: RecordedEvent[]): void {
     ['time in force', r.timeInForce],
     ['self-trade', r.stp],
     ['client order id', r.clientOrderId === undefined ? '-' : String(r.clientOrderId)],
+    ...(r.stopPrice === undefined ? [] : [['stop price', String(r.stopPrice)] as [string, string]]),
+    ...(r.triggeredHeight === undefined ? [] : [['triggered', `height ${r.triggeredHeight}`] as [string, string]]),
+    ...(r.budget === undefined ? [] : [['budget', `${r.budget}, spent ${r.spent ?? 0}`] as [string, string]]),
+    ...(r.ocoSiblingId === undefined ? [] : [['OCO with', `order ${r.ocoSiblingId}`] as [string, string]]),
     ['placed', `height ${r.placedHeight}, seq ${r.seq}, timestamp ${r.timestamp}`],
     ['closed', r.closedHeight === undefined ? '-' : `height ${r.closedHeight}`],
   ], '  '));
@@ -105,5 +110,6 @@ function printOrder(r: OrderRecord, events: RecordedEvent[]): void {
 function eventDetail(e: RecordedEvent, orderId: number): string {
   if (e.kind === 'fill') return e.orderId === orderId ? `maker, taker order ${e.takerOrderId} of trader ${e.takerTrader}` : `taker, maker order ${e.orderId} of trader ${e.trader}`;
   if (e.kind === 'modified') return `to ${e.newPrice}${e.priorityLost === true ? ', priority lost' : ', priority kept'}`;
+  if (e.kind === 'triggered') return `stop ${e.stopPrice}, last trade ${e.lastPrice}`;
   return e.reason ?? '';
 }

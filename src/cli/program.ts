@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, reportFailure } from './failure.js';
 import { defineBenchCommand } from './bench.js';
+import { defineClusterCommand } from './cluster.js';
 import { defineDemoCommand, defineDemoWriterCommand } from './demo.js';
 import { defineFillsCommand } from './fills.js';
 import { defineInspectCommand } from './inspect.js';
@@ -49,6 +50,7 @@ export function buildProgram(status: ExitStatus): Command {
     defineFeedCommand(status),
     defineBenchCommand(status),
     defineServeCommand(status),
+    defineClusterCommand(status),
   ]) {
     program.addCommand(failThroughUs(command));
   }

@@ -7,9 +7,10 @@ import { COMMAND_SLOTS, Head, Slot, encodeFault, findBatchFault } from '../opera
 import type { Buffers } from './buffers.js';
 import { cancelAll } from './cancel-all.js';
 import type { Matching } from './matching.js';
+import type { Stops } from './stops.js';
 
 /** Runs `count` commands; returns the number of fills, or a negative fault (operations.ts encodeFault) when nothing was applied. */
-export function runCommands(matching: Matching, buffers: Buffers, commands: Float64Array, count: number): number {
+export function runCommands(matching: Matching, stops: Stops, buffers: Buffers, commands: Float64Array, count: number): number {
   const fault = findBatchFault(commands, count);
   if (fault !== null) return encodeFault(fault);
   buffers.reserveBatch(count);
@@ -31,16 +32,26 @@ export function runCommands(matching: Matching, buffers: Buffers, commands: Floa
     } else if (op === Op.CANCEL) {
       matching.cancel(results, at, trader, asset, commands[c + Slot.ORDER_ID]);
     } else if (op === Op.MARKET) {
-      matching.placeMarket(results, at, i, trader, asset, (head >> 4) & 15, commands[c + Slot.SIZE], commands[c + Slot.PRICE],
-        (head >> 12) & 15, commands[c + Slot.CLIENT_ORDER_ID]);
+      matching.placeMarket(results, at, i, trader, asset, (head >> 4) & 15, commands[c + Slot.SIZE], commands[c + Slot.BUDGET],
+        commands[c + Slot.PRICE], (head >> 12) & 15, commands[c + Slot.CLIENT_ORDER_ID], 0);
     } else if (op === Op.REDUCE) {
       matching.reduce(results, at, trader, asset, commands[c + Slot.ORDER_ID], commands[c + Slot.SIZE]);
     } else if (op === Op.MODIFY) {
       matching.modify(results, at, i, trader, asset, commands[c + Slot.ORDER_ID], commands[c + Slot.PRICE],
         commands[c + Slot.SIZE], commands[c + Slot.TIMESTAMP]);
-    } else {
+    } else if (op === Op.CANCEL_ALL) {
       cancelAll(matching.state, results, at, trader, asset, (head & Head.ALL_ASSETS) !== 0);
+    } else if (op === Op.STOP) {
+      stops.placeStop(results, at, trader, asset, (head >> 4) & 15, commands[c + Slot.SIZE], commands[c + Slot.TRIGGER_PRICE],
+        commands[c + Slot.PRICE], commands[c + Slot.SECOND_PRICE], commands[c + Slot.TIMESTAMP], (head >> 8) & 15,
+        (head >> 12) & 15, commands[c + Slot.CLIENT_ORDER_ID]);
+    } else {
+      stops.placeOco(results, at, i, trader, asset, (head >> 4) & 15, commands[c + Slot.SIZE], commands[c + Slot.PRICE],
+        commands[c + Slot.TRIGGER_PRICE], commands[c + Slot.SECOND_PRICE], commands[c + Slot.TIMESTAMP], (head >> 12) & 15,
+        commands[c + Slot.CLIENT_ORDER_ID]);
     }
+    // Stops wait for trades: a command that traded runs the trigger cascade.
+    if (matching.hasTraded()) stops.runTriggers(i, commands[c + Slot.TIMESTAMP]);
   }
   return buffers.fillCount;
 }

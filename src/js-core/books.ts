@@ -1,14 +1,19 @@
 // One book per asset, found through a map from asset id to book number (mirrors
-// assembly/books.ts). A book is two sides of levels.ts: side index book * 2 + side code. Books
-// are created on the first order that rests in an asset and are never freed; their sides start
-// small, so ten thousand thin books cost little.
+// assembly/books.ts). A book is two sides of levels.ts (side index book * 2 + side code), its
+// last trade price, and its pending stop lists (pending.ts). Books are created on the first
+// order that rests or waits in an asset and are never freed; their sides start small, so ten
+// thousand thin books cost little.
 import { growFloat64 } from './typed-arrays.js';
 import type { Levels } from './levels.js';
 import { NIL } from './orders.js';
+import type { CoreState } from './core-state.js';
+import { bookPendingCount } from './pending.js';
 
 export class Books {
   /** Asset of each book, in creation order. */
   asset: Float64Array = new Float64Array(16);
+  /** The price of each book's most recent fill; 0 before its first. */
+  lastPrice: Float64Array = new Float64Array(16);
   count = 0;
   private readonly byAsset = new Map<number, number>();
   // Flows run in one asset for long stretches: remember the last book found.
@@ -30,8 +35,12 @@ export class Books {
     const found = this.findBook(asset);
     if (found !== NIL) return found;
     const book = this.count++;
-    if (book === this.asset.length) this.asset = growFloat64(this.asset, book * 2);
+    if (book === this.asset.length) {
+      this.asset = growFloat64(this.asset, book * 2);
+      this.lastPrice = growFloat64(this.lastPrice, book * 2);
+    }
     this.asset[book] = asset;
+    this.lastPrice[book] = 0;
     levels.addSide(sideCapacity);
     levels.addSide(sideCapacity);
     this.byAsset.set(asset, book);
@@ -41,7 +50,7 @@ export class Books {
   }
 
   bytes(): number {
-    return this.asset.byteLength;
+    return this.asset.byteLength + this.lastPrice.byteLength;
   }
 }
 
@@ -58,4 +67,19 @@ export function sideBook(s: number): number {
 /** The side code (0 bid, 1 ask) of a side index. */
 export function sideCode(s: number): number {
   return s & 1;
+}
+
+/** Whether a snapshot lists the book: orders rest or wait in it, or it has traded. */
+export function bookHasState(state: CoreState, book: number): boolean {
+  const levels = state.levels;
+  return levels.sideLength[bookSide(book, 0)] + levels.sideLength[bookSide(book, 1)] > 0 ||
+    state.books.lastPrice[book] !== 0 || bookPendingCount(state, book) !== 0;
+}
+
+/** Books with state (bookHasState) by ascending asset. */
+export function sortedBookList(state: CoreState): number[] {
+  const books = state.books;
+  const list: number[] = [];
+  for (let book = 0; book < books.count; book++) if (bookHasState(state, book)) list.push(book);
+  return list.sort((a, b) => books.asset[a] - books.asset[b]);
 }

@@ -1,24 +1,17 @@
-// Mass cancel: every resting order of one trader, in one asset's book or in all of them (mirrors
-// assembly/cancel-all.ts). Orders go in the order both cores share: books by ascending asset,
-// bids best first then asks best first, each level in queue order, so the REMOVED events come
-// out identical. O(resting orders in scope); collected first, removed after, so removing never
+// Mass cancel: every resting order and pending stop of one trader, in one asset's book or in all
+// of them (mirrors assembly/cancel-all.ts). Orders go in the order both cores share: books by
+// ascending asset; in a book, bids best first then asks best first, each level in queue order,
+// then pending buy stops and sell stops in trigger order; so the REMOVED events come out
+// identical. An OCO stop leg is not collected: it leaves with its limit leg (as OCO_SIBLING),
+// which is collected. O(orders in scope); collected first, removed after, so removing never
 // disturbs the walk.
 import { ReasonCode, StatusCode } from '../codes.js';
-import { bookSide, sideBook } from './books.js';
+import { bookSide, sortedBookList } from './books.js';
 import type { CoreState } from './core-state.js';
-import { writeResult } from './matching.js';
-import { NIL } from './orders.js';
-import { removeOrder } from './resting.js';
-
-/** Books with orders, by ascending asset. */
-function sortedBookList(state: CoreState): number[] {
-  const { books, levels } = state;
-  const list: number[] = [];
-  for (let book = 0; book < books.count; book++) {
-    if (levels.sideLength[bookSide(book, 0)] + levels.sideLength[bookSide(book, 1)] > 0) list.push(book);
-  }
-  return list.sort((a, b) => books.asset[a] - books.asset[b]);
-}
+import { orderAsset, writeResult } from './matching.js';
+import { NIL, orderIsOcoLeg, orderIsPending } from './orders.js';
+import { pendingAt, pendingCount } from './pending.js';
+import { removeOrder, removePendingStop } from './resting.js';
 
 function collectInBook(state: CoreState, book: number, trader: number, into: number[]): void {
   const { levels, orders } = state;
@@ -30,14 +23,28 @@ function collectInBook(state: CoreState, book: number, trader: number, into: num
       }
     }
   }
+  for (let side = 0; side < 2; side++) {
+    const n = pendingCount(state, book, side);
+    for (let rank = 0; rank < n; rank++) {
+      const stop = pendingAt(state, book, side, rank);
+      if (orders.trader[stop] === trader && !orderIsOcoLeg(orders, stop)) into.push(stop);
+    }
+  }
 }
 
 export function cancelAll(state: CoreState, out: Float64Array, at: number, trader: number, asset: number, allAssets: boolean): void {
   const books = allAssets ? sortedBookList(state) : [state.books.findBook(asset)].filter((book) => book !== NIL);
   const found: number[] = [];
   for (const book of books) collectInBook(state, book, trader, found);
+  let cancelled = found.length;
   for (const order of found) {
-    removeOrder(state, order, ReasonCode.CANCELLED_BY_USER, state.books.asset[sideBook(state.levels.side[state.orders.level[order]])]);
+    const orderAssetValue = orderAsset(state, order);
+    if (orderIsPending(state.orders, order)) {
+      removePendingStop(state, order, ReasonCode.CANCELLED_BY_USER, orderAssetValue);
+    } else {
+      if (orderIsOcoLeg(state.orders, order)) cancelled++;
+      removeOrder(state, order, ReasonCode.CANCELLED_BY_USER, orderAssetValue);
+    }
   }
-  writeResult(out, at, StatusCode.OK, ReasonCode.NONE, 0, found.length, 0);
+  writeResult(out, at, StatusCode.OK, ReasonCode.NONE, 0, cancelled, 0);
 }

@@ -6,12 +6,14 @@ import { Events } from './events.js';
 import { Levels } from './levels.js';
 import { OrderIndex } from './order-index.js';
 import { Orders } from './orders.js';
+import { Pending } from './pending.js';
 
 export class CoreState {
   readonly orders: Orders;
   readonly levels: Levels;
   readonly index: OrderIndex;
   readonly books = new Books();
+  readonly pending = new Pending();
   /** The id the next accepted order gets. */
   nextOrderId = 1;
 
@@ -23,6 +25,6 @@ export class CoreState {
   }
 
   bytes(): number {
-    return this.orders.bytes() + this.levels.bytes() + this.index.bytes() + this.books.bytes();
+    return this.orders.bytes() + this.levels.bytes() + this.index.bytes() + this.books.bytes() + this.pending.bytes();
   }
 }

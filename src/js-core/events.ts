@@ -15,6 +15,10 @@ export function acceptedHead(kind: number, side: number, type: number, tif: numb
 }
 
 export const PRIORITY_LOST = EventHead.PRIORITY_LOST;
+/** On ACCEPTED events (and a rejected pair's REJECTED): a leg of an OCO pair. */
+export const OCO = EventHead.OCO;
+/** On events about a stop that has not triggered (placed, refused, reduced, removed): not market data. */
+export const PENDING = EventHead.PENDING;
 
 export class Events {
   /** EVENT_SLOTS per event since the current call or batch began. */

@@ -14,6 +14,7 @@ import { CoreState } from './core-state.js';
 import { Matching, type Limits } from './matching.js';
 import { writeBookOrders, writeLevels, writeOrderById } from './queries.js';
 import { restoreSnapshot, writeSnapshot } from './snapshot.js';
+import { Stops } from './stops.js';
 
 export class JsCore implements MatchingCore {
   readonly backend = 'js' as const;
@@ -22,10 +23,12 @@ export class JsCore implements MatchingCore {
   private readonly buffers = new Buffers();
   private readonly limits: Limits;
   private readonly matching: Matching;
+  private readonly stops: Stops;
 
   constructor(limits: CoreLimits = {}) {
     this.limits = { maxOrders: limits.maxOrders ?? Infinity, maxLevels: limits.maxLevels ?? Infinity };
     this.matching = new Matching(new CoreState(), this.buffers, this.limits);
+    this.stops = new Stops(this.matching, this.limits);
   }
 
   private get state(): CoreState {
@@ -48,20 +51,40 @@ export class JsCore implements MatchingCore {
     return this.state.nextOrderId;
   }
   get restingOrders(): number {
-    return this.state.orders.live;
+    return this.state.orders.live - this.state.pending.live;
+  }
+  get pendingStops(): number {
+    return this.state.pending.live;
   }
 
   placeLimit(trader: number, asset: number, side: number, price: number, size: number,
              timestamp: number, tif: number, stp: number, clientOrderId: number): void {
     this.beginCall();
     this.matching.placeLimit(this.out, 0, 0, trader, asset, side, price, size, timestamp, tif, stp, clientOrderId);
+    this.stops.runTriggers(0, timestamp);
     this.finishCall();
   }
 
-  placeMarket(trader: number, asset: number, side: number, size: number, _timestamp: number,
+  placeMarket(trader: number, asset: number, side: number, size: number, budget: number, timestamp: number,
               protectionPrice: number, stp: number, clientOrderId: number): void {
     this.beginCall();
-    this.matching.placeMarket(this.out, 0, 0, trader, asset, side, size, protectionPrice, stp, clientOrderId);
+    this.matching.placeMarket(this.out, 0, 0, trader, asset, side, size, budget, protectionPrice, stp, clientOrderId, 0);
+    this.stops.runTriggers(0, timestamp);
+    this.finishCall();
+  }
+
+  placeStop(trader: number, asset: number, side: number, size: number, stopPrice: number, price: number,
+            protectionPrice: number, timestamp: number, tif: number, stp: number, clientOrderId: number): void {
+    this.beginCall();
+    this.stops.placeStop(this.out, 0, trader, asset, side, size, stopPrice, price, protectionPrice, timestamp, tif, stp, clientOrderId);
+    this.finishCall();
+  }
+
+  placeOco(trader: number, asset: number, side: number, size: number, price: number, stopPrice: number,
+           stopLimitPrice: number, timestamp: number, stp: number, clientOrderId: number): void {
+    this.beginCall();
+    this.stops.placeOco(this.out, 0, 0, trader, asset, side, size, price, stopPrice, stopLimitPrice, timestamp, stp, clientOrderId);
+    this.stops.runTriggers(0, timestamp);
     this.finishCall();
   }
 
@@ -80,6 +103,7 @@ export class JsCore implements MatchingCore {
   modify(trader: number, asset: number, orderId: number, price: number, size: number, timestamp: number): void {
     this.beginCall();
     this.matching.modify(this.out, 0, 0, trader, asset, orderId, price, size, timestamp);
+    this.stops.runTriggers(0, timestamp);
     this.finishCall();
   }
 
@@ -90,7 +114,7 @@ export class JsCore implements MatchingCore {
   }
 
   runBatch(commands: Float64Array, count: number): number {
-    return runCommands(this.matching, this.buffers, commands, count);
+    return runCommands(this.matching, this.stops, this.buffers, commands, count);
   }
 
   createBatchStorage(commands: number): BatchStorage {

@@ -1,7 +1,8 @@
 // The commands: place (limit, market), cancel, reduce, modify (mirrors assembly/matching.ts).
 // Each writes its outcome (status | reason << 4, orderId, filled, remaining, spent) at out[at..],
 // its fills to the fill buffer and its events to the event buffer. The book changes only through
-// resting.ts.
+// resting.ts. Stops and OCO pairs (stops.ts) enter the book through the same placements; cancel
+// and reduce reach pending stops too (pending.ts).
 //
 // Unlike the WASM core there is nothing to reserve: arrays grow on demand and never fail, so a
 // command checks the configured limits and then runs straight through.
@@ -10,15 +11,24 @@ import { EventCode, OrderTypeCode, ReasonCode, StatusCode, StpCode, TifCode } fr
 import { bookSide, sideBook, sideCode } from './books.js';
 import type { Buffers } from './buffers.js';
 import type { CoreState } from './core-state.js';
-import { PRIORITY_LOST, acceptedHead, eventHead } from './events.js';
+import { PENDING, PRIORITY_LOST, acceptedHead, eventHead } from './events.js';
 import { keyOf } from './levels.js';
 import { createIndexedOrder } from './order-index.js';
-import { NIL } from './orders.js';
-import { cancelOrderAt, linkOrder, removeOrder, retireOrder, shrinkOrder, unlinkOrder } from './resting.js';
+import { NIL, clearOrderOcoLeg, orderIsOcoLeg, orderIsPending, orderStp } from './orders.js';
+import { stopBook, stopOrderPrice, stopSide } from './pending.js';
+import {
+  cancelOrderAt, cancelStopLeg, linkOrder, removeOrder, removePendingStop, retireOrder, shrinkOrder, unlinkOrder,
+} from './resting.js';
 
 export interface Limits {
   readonly maxOrders: number;
   readonly maxLevels: number;
+}
+
+/** How many lots at `price` a budget of `left` pays for: floor(left / price), corrected for the division's rounding. */
+function affordable(left: number, price: number): number {
+  const lots = Math.floor(left / price);
+  return lots * price > left ? lots - 1 : lots;
 }
 
 export function writeResult(out: Float64Array, at: number, status: number, reason: number, id: number, filled: number, remaining: number): void {
@@ -40,8 +50,25 @@ function crossingThreshold(takerSide: number, limit: number): number {
 export class Matching {
   /** Set by matchTaker: STP stopped the taker. */
   private stoppedBySelfTrade = false;
+  /** Set by matchTaker for a budget order: what its fills cost, and whether the budget ran out. */
+  private spent = 0;
+  private budgetRanOut = false;
+  /** Set by matchTaker when it traded: the book whose last trade price moved (stops.ts looks at it after the command). */
+  private tradedBook = NIL;
 
   constructor(public state: CoreState, private readonly buffers: Buffers, private readonly limits: Limits) {}
+
+  /** Whether the command just applied traded (and stops may trigger). */
+  hasTraded(): boolean {
+    return this.tradedBook !== NIL;
+  }
+
+  /** The book the last command traded in (NIL: none), forgotten once read. */
+  takeTradedBook(): number {
+    const book = this.tradedBook;
+    this.tradedBook = NIL;
+    return book;
+  }
 
   /** A rejected command: its result and its REJECTED event. */
   private reject(out: Float64Array, at: number, reason: number, id: number, trader: number, asset: number,
@@ -50,12 +77,18 @@ export class Matching {
     this.state.events.writeEvent(eventHead(EventCode.REJECTED, reason, side), asset, id, trader, price, size, 0, 0, 0);
   }
 
-  /** A rejected new order: its REJECTED event carries what the order was, as an ACCEPTED event would. */
-  private rejectOrder(out: Float64Array, at: number, reason: number, trader: number, asset: number, side: number, type: number,
-                      tif: number, stp: number, price: number, size: number, clientOrderId: number): void {
-    writeResult(out, at, StatusCode.REJECTED, reason, 0, 0, 0);
-    this.state.events.writeEvent(acceptedHead(EventCode.REJECTED, side, type, tif, stp) | (reason << 4), asset, 0, trader, price,
-      size, 0, clientOrderId, 0);
+  /**
+   * A rejected new order: its REJECTED event carries what the order was, as an ACCEPTED event would
+   * (`other2`: a stop's stop price, a budget order's budget). An order that already has an id and
+   * was accepted (a triggered stop, an OCO's limit leg) cannot enter: it is removed for `reason`.
+   */
+  rejectOrder(out: Float64Array, at: number, reason: number, trader: number, asset: number, side: number, type: number,
+              tif: number, stp: number, price: number, size: number, clientOrderId: number, other2: number, id: number): void {
+    writeResult(out, at, StatusCode.REJECTED, reason, id, 0, 0);
+    if (id !== 0) return this.endTaker(reason, side, asset, id, trader, price, size);
+    const head = acceptedHead(EventCode.REJECTED, side, type, tif, stp) | (reason << 4);
+    this.state.events.writeEvent(type >= OrderTypeCode.STOP_LIMIT ? head | PENDING : head, asset, 0, trader, price, size, 0,
+      clientOrderId, other2);
   }
 
   /** A taker's unfilled rest, cancelled for `reason` (the order never rested, so no level changes). */
@@ -64,32 +97,46 @@ export class Matching {
   }
 
   private writeAccepted(asset: number, id: number, trader: number, side: number, type: number, tif: number, stp: number,
-                        price: number, size: number, clientOrderId: number): void {
+                        price: number, size: number, clientOrderId: number, other2: number): void {
     this.state.events.writeEvent(acceptedHead(EventCode.ACCEPTED, side, type, tif, stp), asset, id, trader, price, size,
-      size, clientOrderId, 0);
+      size, clientOrderId, other2);
   }
 
   placeLimit(out: Float64Array, at: number, command: number, trader: number, asset: number, side: number,
              price: number, size: number, timestamp: number, tif: number, stp: number, clientOrderId: number): void {
+    this.placeLimitGeneral(out, at, command, trader, asset, side, price, size, timestamp, tif, stp, clientOrderId, 0, 0);
+  }
+
+  /**
+   * Any limit order. `givenId` 0: a new order, which gets the next id and an ACCEPTED event here;
+   * otherwise an order whose id and ACCEPTED (or TRIGGERED) event exist already: a triggered
+   * stop-limit or an OCO's limit leg (`flags` OCO_LEG).
+   */
+  placeLimitGeneral(out: Float64Array, at: number, command: number, trader: number, asset: number, side: number,
+                    price: number, size: number, timestamp: number, tif: number, stp: number, clientOrderId: number,
+                    givenId: number, flags: number): void {
     const state = this.state;
     const book = state.books.findBook(asset);
     const opp = book === NIL ? NIL : bookSide(book, side ^ 1);
     const threshold = crossingThreshold(side, price);
     const crosses = opp !== NIL && state.levels.bestKey(opp) >= threshold;
     if (tif === TifCode.POST_ONLY && crosses) {
-      return this.rejectOrder(out, at, ReasonCode.WOULD_CROSS, trader, asset, side, OrderTypeCode.LIMIT, tif, stp, price, size, clientOrderId);
+      return this.rejectOrder(out, at, ReasonCode.WOULD_CROSS, trader, asset, side, OrderTypeCode.LIMIT, tif, stp, price, size, clientOrderId, 0, givenId);
     }
     if (tif === TifCode.FOK && (!crosses || this.dryRun(opp, threshold, size, trader, stp) < size)) {
-      return this.rejectOrder(out, at, ReasonCode.CANNOT_FILL, trader, asset, side, OrderTypeCode.LIMIT, tif, stp, price, size, clientOrderId);
+      return this.rejectOrder(out, at, ReasonCode.CANNOT_FILL, trader, asset, side, OrderTypeCode.LIMIT, tif, stp, price, size, clientOrderId, 0, givenId);
     }
     // An order that crosses never rests beyond a limit: if anything of it rests, it first took
     // every maker (and so every level) within its price, freeing at least what it needs.
     if (!crosses && (tif === TifCode.GTC || tif === TifCode.POST_ONLY) && !this.hasRoom(book, side, price, 0, 0)) {
-      return this.rejectOrder(out, at, ReasonCode.CAPACITY, trader, asset, side, OrderTypeCode.LIMIT, tif, stp, price, size, clientOrderId);
+      return this.rejectOrder(out, at, ReasonCode.CAPACITY, trader, asset, side, OrderTypeCode.LIMIT, tif, stp, price, size, clientOrderId, 0, givenId);
     }
-    const id = state.nextOrderId++;
-    this.writeAccepted(asset, id, trader, side, OrderTypeCode.LIMIT, tif, stp, price, size, clientOrderId);
-    const left = crosses ? this.matchTaker(opp, side, threshold, size, trader, stp, id, command, asset) : size;
+    let id = givenId;
+    if (id === 0) {
+      id = state.nextOrderId++;
+      this.writeAccepted(asset, id, trader, side, OrderTypeCode.LIMIT, tif, stp, price, size, clientOrderId, 0);
+    }
+    const left = crosses ? this.matchTaker(opp, side, threshold, size, 0, trader, stp, id, command, asset) : size;
     const filled = size - left;
     if (crosses && this.stoppedBySelfTrade) {
       this.endTaker(ReasonCode.SELF_TRADE, side, asset, id, trader, price, left);
@@ -101,33 +148,50 @@ export class Matching {
       return writeResult(out, at, StatusCode.CANCELLED, ReasonCode.NONE, id, filled, 0);
     }
     const own = bookSide(book === NIL ? state.books.findOrCreateBook(asset, state.levels) : book, side);
-    const order = createIndexedOrder(state.orders, state.index, id, left, timestamp, trader, stp);
+    const order = createIndexedOrder(state.orders, state.index, id, left, timestamp, trader, stp | flags);
     linkOrder(state, own, state.levels.findLevel(own, price), price, order, asset, trader);
     writeResult(out, at, StatusCode.RESTING, ReasonCode.NONE, id, filled, left);
   }
 
+  /**
+   * A market order: `size` lots, or (size 0) as many as `budget` pays for. `givenId` as for
+   * placeLimitGeneral (a triggered stop-market).
+   */
   placeMarket(out: Float64Array, at: number, command: number, trader: number, asset: number, side: number,
-              size: number, protectionPrice: number, stp: number, clientOrderId: number): void {
+              size: number, budget: number, protectionPrice: number, stp: number, clientOrderId: number, givenId: number): void {
     const state = this.state;
-    const id = state.nextOrderId++;
-    this.writeAccepted(asset, id, trader, side, OrderTypeCode.MARKET, TifCode.IOC, stp, protectionPrice, size, clientOrderId);
-    const book = state.books.findBook(asset);
-    const left = book === NIL ? size
-      : this.matchTaker(bookSide(book, side ^ 1), side, crossingThreshold(side, protectionPrice), size, trader, stp, id, command, asset);
-    const filled = size - left;
-    if (book !== NIL && this.stoppedBySelfTrade) {
-      this.endTaker(ReasonCode.SELF_TRADE, side, asset, id, trader, protectionPrice, left);
-      return writeResult(out, at, StatusCode.CANCELLED, ReasonCode.SELF_TRADE, id, filled, 0);
+    let id = givenId;
+    if (id === 0) {
+      id = state.nextOrderId++;
+      this.writeAccepted(asset, id, trader, side, OrderTypeCode.MARKET, TifCode.IOC, stp, protectionPrice, size, clientOrderId, budget);
     }
-    if (left === 0) return writeResult(out, at, StatusCode.FILLED, ReasonCode.NONE, id, filled, 0);
-    this.endTaker(ReasonCode.MARKET_REMAINDER, side, asset, id, trader, protectionPrice, left);
-    writeResult(out, at, StatusCode.CANCELLED, ReasonCode.NONE, id, filled, 0);
+    const book = state.books.findBook(asset);
+    // A budget order is bounded by its budget as a lot count: every lot costs at least 1.
+    const bound = budget !== 0 ? budget : size;
+    this.stoppedBySelfTrade = false;
+    this.spent = 0;
+    this.budgetRanOut = false;
+    const left = book === NIL ? bound
+      : this.matchTaker(bookSide(book, side ^ 1), side, crossingThreshold(side, protectionPrice), bound, budget, trader, stp, id, command, asset);
+    const filled = bound - left;
+    if (this.stoppedBySelfTrade) {
+      this.endTaker(ReasonCode.SELF_TRADE, side, asset, id, trader, protectionPrice, budget !== 0 ? 0 : left);
+      writeResult(out, at, StatusCode.CANCELLED, ReasonCode.SELF_TRADE, id, filled, 0);
+    } else if (left === 0 || (this.budgetRanOut && filled !== 0)) {
+      writeResult(out, at, StatusCode.FILLED, ReasonCode.NONE, id, filled, 0);
+    } else {
+      // A budget order's unfilled rest has no size: what is left of it is budget - spent.
+      this.endTaker(ReasonCode.MARKET_REMAINDER, side, asset, id, trader, protectionPrice, budget !== 0 ? 0 : left);
+      writeResult(out, at, StatusCode.CANCELLED, ReasonCode.NONE, id, filled, 0);
+    }
+    out[at + 4] = this.spent;
   }
 
   cancel(out: Float64Array, at: number, trader: number, asset: number, id: number): void {
     const order = this.ownedOrder(out, at, trader, asset, id);
     if (order === NIL) return;
-    cancelOrderAt(this.state, order, asset);
+    if (orderIsPending(this.state.orders, order)) removePendingStop(this.state, order, ReasonCode.CANCELLED_BY_USER, asset);
+    else cancelOrderAt(this.state, order, asset);
     writeResult(out, at, StatusCode.OK, ReasonCode.NONE, id, 0, 0);
   }
 
@@ -136,9 +200,18 @@ export class Matching {
     if (order === NIL) return;
     const state = this.state;
     const remaining = state.orders.remaining[order];
+    const pending = orderIsPending(state.orders, order);
     if (by >= remaining) {
-      removeOrder(state, order, ReasonCode.REDUCED_TO_ZERO, asset);
+      if (pending) removePendingStop(state, order, ReasonCode.REDUCED_TO_ZERO, asset);
+      else removeOrder(state, order, ReasonCode.REDUCED_TO_ZERO, asset);
       return writeResult(out, at, StatusCode.OK, ReasonCode.NONE, id, 0, 0);
+    }
+    if (pending) {
+      // A pending stop changes no level: its REDUCED event has none.
+      state.orders.remaining[order] = remaining - by;
+      state.events.writeEvent(eventHead(EventCode.REDUCED, ReasonCode.NONE, stopSide(state, order)) | PENDING, asset, id, trader,
+        stopOrderPrice(state, order), by, remaining - by, 0, 0);
+      return writeResult(out, at, StatusCode.OK, ReasonCode.NONE, id, 0, remaining - by);
     }
     shrinkOrder(state, order, by);
     const levels = state.levels;
@@ -155,6 +228,10 @@ export class Matching {
     if (order === NIL) return;
     const state = this.state;
     const { orders, levels, events } = state;
+    // A pending stop has no place to keep or lose: it is cancelled and placed anew instead.
+    if (orderIsPending(orders, order)) {
+      return this.reject(out, at, ReasonCode.NOT_MODIFIABLE, id, trader, asset, stopSide(state, order), 0, 0);
+    }
     const level = orders.level[order];
     const own = levels.side[level];
     const side = sideCode(own);
@@ -183,32 +260,42 @@ export class Matching {
         return this.reject(out, at, ReasonCode.CAPACITY, id, trader, asset, 0, 0, 0);
       }
     }
-    const stp = orders.stp[order];
+    const stp = orderStp(orders, order);
     unlinkOrder(state, order);
     events.writeLevelEvent(eventHead(EventCode.MODIFIED, ReasonCode.NONE, side) | PRIORITY_LOST, asset, id, trader, oldPrice,
       remaining, newSize, newPrice, 0, leavesLevelEmpty ? 0 : levels.total[level], leavesLevelEmpty ? 0 : levels.count[level]);
-    const left = crosses ? this.matchTaker(opp, side, threshold, newSize, trader, stp, id, command, asset) : newSize;
+    // An OCO limit leg that trades or leaves here takes its stop leg with it.
+    const oco = orderIsOcoLeg(orders, order);
+    const left = crosses ? this.matchTaker(opp, side, threshold, newSize, 0, trader, stp, id, command, asset) : newSize;
     const filled = newSize - left;
     if (crosses && this.stoppedBySelfTrade) {
       retireOrder(state, order);
       this.endTaker(ReasonCode.SELF_TRADE, side, asset, id, trader, newPrice, left);
+      if (oco) cancelStopLeg(state, id + 1, asset);
       return writeResult(out, at, StatusCode.CANCELLED, ReasonCode.SELF_TRADE, id, filled, 0);
     }
     if (left === 0) {
       retireOrder(state, order);
+      if (oco) cancelStopLeg(state, id + 1, asset);
       return writeResult(out, at, StatusCode.FILLED, ReasonCode.NONE, id, filled, 0);
     }
     orders.remaining[order] = left;
     orders.timestamp[order] = timestamp;
     linkOrder(state, own, levels.findLevel(own, newPrice), newPrice, order, asset, trader);
+    if (oco && filled !== 0) {
+      clearOrderOcoLeg(orders, order);
+      cancelStopLeg(state, id + 1, asset);
+    }
     writeResult(out, at, StatusCode.RESTING, ReasonCode.NONE, id, filled, left);
   }
 
   /**
    * Matches a taker against side `opp` while its best level's key is at least `threshold`;
-   * returns what is left of `size`. Fills are tagged with the command index.
+   * returns what is left of `size`. Fills are tagged with the command index. With a `budget`
+   * (0: none; `size` is then the budget too, a bound no lot count can reach) each fill is cut to
+   * what the rest of the budget pays for, and matching stops when it pays for no more lot.
    */
-  matchTaker(opp: number, takerSide: number, threshold: number, size: number, trader: number, stp: number,
+  matchTaker(opp: number, takerSide: number, threshold: number, size: number, budget: number, trader: number, stp: number,
              takerId: number, command: number, asset: number): number {
     const state = this.state;
     const { orders, levels, events } = state;
@@ -226,6 +313,8 @@ export class Matching {
     let f = buffers.fillCount * FILL_SLOTS;
     let left = size;
     let stopped = false;
+    let spent = 0;
+    let lastPrice = 0;
     while (left > 0) {
       const n = sideLength[opp];
       if (n === 0 || keys[n - 1] < threshold) break;
@@ -244,10 +333,19 @@ export class Matching {
         continue;
       }
       const makerLeft = remaining[maker];
-      const traded = left < makerLeft ? left : makerLeft;
+      const price = levels.price[level];
+      let traded = left < makerLeft ? left : makerLeft;
+      if (budget !== 0) {
+        const lots = affordable(budget - spent, price);
+        if (lots === 0) {
+          this.budgetRanOut = true;
+          break;
+        }
+        if (lots < traded) traded = lots;
+        spent += traded * price;
+      }
       const makerId = orders.id[maker];
       const makerOwner = makerTrader[maker];
-      const price = levels.price[level];
       if (f + FILL_SLOTS > fills.length) fills = buffers.growFills();
       fills[f] = tag;
       fills[f + 1] = asset;
@@ -259,17 +357,32 @@ export class Matching {
       fills[f + 7] = traded;
       f += FILL_SLOTS;
       left -= traded;
+      lastPrice = price;
       // The level as it is after this fill: the maker gone (and the level with it) or shrunk.
       const consumed = traded === makerLeft;
       const ordersAfter = consumed ? levels.count[level] - 1 : levels.count[level];
       const sizeAfter = ordersAfter === 0 ? 0 : levels.total[level] - traded;
-      if (consumed) removeOrder(state, maker, ReasonCode.NONE, asset);
-      else shrinkOrder(state, maker, traded);
       events.writeLevelEvent(fillHead, asset, makerId, makerOwner, price, traded, makerLeft - traded, takerId, trader,
         sizeAfter, ordersAfter);
+      // An OCO limit leg that trades, in whole or in part, takes its stop leg with it.
+      if (consumed) {
+        removeOrder(state, maker, ReasonCode.NONE, asset);
+      } else {
+        shrinkOrder(state, maker, traded);
+        if (orderIsOcoLeg(orders, maker)) {
+          clearOrderOcoLeg(orders, maker);
+          cancelStopLeg(state, makerId + 1, asset);
+        }
+      }
     }
     buffers.fillCount = f / FILL_SLOTS;
     this.stoppedBySelfTrade = stopped;
+    this.spent = spent;
+    if (lastPrice !== 0) {
+      const book = sideBook(opp);
+      state.books.lastPrice[book] = lastPrice;
+      this.tradedBook = book;
+    }
     return left;
   }
 
@@ -306,11 +419,14 @@ export class Matching {
     return !needsLevel || state.levels.live - freedLevels + 1 <= this.limits.maxLevels;
   }
 
-  /** The resting order `id` if it is in `asset`'s book and `trader` owns it; else writes the rejection and returns NIL. */
+  /**
+   * The order `id` (resting, or a pending stop) if it is in `asset`'s book and `trader` owns it;
+   * else writes the rejection and returns NIL.
+   */
   private ownedOrder(out: Float64Array, at: number, trader: number, asset: number, id: number): number {
     const state = this.state;
     const order = state.index.get(id);
-    if (order === NIL || state.books.asset[sideBook(state.levels.side[state.orders.level[order]])] !== asset) {
+    if (order === NIL || orderAsset(state, order) !== asset) {
       this.reject(out, at, ReasonCode.UNKNOWN_ORDER, id, trader, asset, 0, 0, 0);
       return NIL;
     }
@@ -320,4 +436,10 @@ export class Matching {
     }
     return order;
   }
+}
+
+/** The asset of a resting order or a pending stop. */
+export function orderAsset(state: CoreState, order: number): number {
+  const book = orderIsPending(state.orders, order) ? stopBook(state, order) : sideBook(state.levels.side[state.orders.level[order]]);
+  return state.books.asset[book];
 }

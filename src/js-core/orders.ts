@@ -7,6 +7,22 @@ import { growFloat64, growInt32, growUint8 } from './typed-arrays.js';
 /** "No slot": the end of a queue, an empty free list, a missing level or book. */
 export const NIL = -1;
 
+/** The owner flag of a leg of an OCO pair whose other leg is still there (the pair's ids are N, N + 1). */
+export const OCO_LEG = 4;
+
+export function orderStp(orders: Orders, order: number): number {
+  return orders.stp[order] & 3;
+}
+export function orderIsOcoLeg(orders: Orders, order: number): boolean {
+  return (orders.stp[order] & OCO_LEG) !== 0;
+}
+export function clearOrderOcoLeg(orders: Orders, order: number): void {
+  orders.stp[order] &= ~OCO_LEG;
+}
+export function orderIsPending(orders: Orders, order: number): boolean {
+  return orders.level[order] === NIL;
+}
+
 export class Orders {
   id: Float64Array;
   remaining: Float64Array;
@@ -14,10 +30,12 @@ export class Orders {
   timestamp: Float64Array;
   trader: Float64Array;
   /** The order's level (levels.ts). */
+  /** The order's level (levels.ts); NIL for a pending stop (pending.ts), whose `next` holds its stop part. */
   level: Int32Array;
   /** Queue links within the level, oldest first; `next` also threads the free list. */
   next: Int32Array;
   prev: Int32Array;
+  /** stp | OCO_LEG */
   stp: Uint8Array;
 
   capacity: number;

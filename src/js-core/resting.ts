@@ -1,10 +1,12 @@
 // Putting orders on the book and taking them off (mirrors assembly/resting.ts): the only code
 // that links and unlinks queue records and keeps level totals and side counts. It also writes
-// the events of what it changes: an order resting, an order removed.
+// the events of what it changes: an order resting, an order removed, a pending stop removed.
+// And it keeps an OCO pair together: either leg leaving takes the other.
 import { EventCode, ReasonCode } from '../codes.js';
 import type { CoreState } from './core-state.js';
-import { eventHead } from './events.js';
-import { NIL } from './orders.js';
+import { PENDING, eventHead } from './events.js';
+import { NIL, orderIsOcoLeg, orderIsPending } from './orders.js';
+import { forgetPending, stopOrderPrice, stopSide } from './pending.js';
 
 /**
  * Links an order (fields other than the queue links already set) at the back of its price level
@@ -79,15 +81,57 @@ export function retireOrder(state: CoreState, order: number): void {
   state.orders.giveOrder(order);
 }
 
-/** Takes a resting order off the book for `reason` (REMOVED event unless ReasonCode.NONE) and forgets it. */
+/**
+ * Takes a resting order off the book for `reason` (REMOVED event unless ReasonCode.NONE) and
+ * forgets it; an OCO limit leg takes its pending stop leg with it.
+ */
 export function removeOrder(state: CoreState, order: number, reason: number, asset: number): void {
+  const oco = orderIsOcoLeg(state.orders, order);
+  const id = state.orders.id[order];
   unlinkWithEvent(state, order, reason, asset);
   retireOrder(state, order);
+  if (oco) cancelStopLeg(state, id + 1, asset);
 }
 
 /** The owner's cancel of a resting order. */
 export function cancelOrderAt(state: CoreState, order: number, asset: number): void {
   removeOrder(state, order, ReasonCode.CANCELLED_BY_USER, asset);
+}
+
+/**
+ * Takes a pending stop away for `reason` (a REMOVED event without a level: it never rested) and
+ * forgets it; an OCO stop leg takes its resting limit leg with it.
+ */
+export function removePendingStop(state: CoreState, stop: number, reason: number, asset: number): void {
+  const id = state.orders.id[stop];
+  const oco = orderIsOcoLeg(state.orders, stop);
+  dropPendingStop(state, stop, reason, asset);
+  if (oco) removeLimitLeg(state, id - 1, asset);
+}
+
+/** A pending stop's REMOVED event and its end, its OCO sibling left alone. */
+function dropPendingStop(state: CoreState, stop: number, reason: number, asset: number): void {
+  const orders = state.orders;
+  state.events.writeEvent(eventHead(EventCode.REMOVED, reason, stopSide(state, stop)) | PENDING, asset, orders.id[stop], orders.trader[stop],
+    stopOrderPrice(state, stop), orders.remaining[stop], 0, 0, 0);
+  forgetPending(state, stop);
+}
+
+/**
+ * An OCO pair's stop leg (id N + 1) leaves with its limit leg, which traded or left: removed as
+ * OCO_SIBLING if still pending.
+ */
+export function cancelStopLeg(state: CoreState, stopId: number, asset: number): void {
+  const stop = state.index.get(stopId);
+  if (stop !== NIL && orderIsPending(state.orders, stop)) dropPendingStop(state, stop, ReasonCode.OCO_SIBLING, asset);
+}
+
+/** An OCO pair's limit leg (id N) leaves with its stop leg, which triggered or left (and is forgotten). */
+export function removeLimitLeg(state: CoreState, limitId: number, asset: number): void {
+  const limit = state.index.get(limitId);
+  if (limit === NIL || orderIsPending(state.orders, limit)) return;
+  unlinkWithEvent(state, limit, ReasonCode.OCO_SIBLING, asset);
+  retireOrder(state, limit);
 }
 
 /** Lowers a resting order's size in place, keeping its queue position; `by` < remaining. */

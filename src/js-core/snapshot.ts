@@ -2,82 +2,98 @@
 // (mirrors assembly/snapshot.ts). The WASM core writes the same bytes for the same state;
 // stateHash() depends on it.
 import {
-  SNAPSHOT_BOOK_SLOTS, SNAPSHOT_HEADER_SLOTS, SNAPSHOT_LEVEL_SLOTS, SNAPSHOT_ORDER_SLOTS, checkSnapshot, openSnapshot,
-  writeSnapshotMagic,
+  SNAPSHOT_BOOK_SLOTS, SNAPSHOT_HEADER_SLOTS, SNAPSHOT_LEVEL_SLOTS, SNAPSHOT_ORDER_SLOTS, SNAPSHOT_STOP_SLOTS, checkSnapshot,
+  openSnapshot, writeSnapshotMagic,
 } from '../snapshot.js';
-import { bookSide } from './books.js';
+import { bookSide, sortedBookList } from './books.js';
 import { CoreState } from './core-state.js';
 import type { Events } from './events.js';
 import { createIndexedOrder } from './order-index.js';
 import { NIL } from './orders.js';
+import {
+  beginRestoredStops, pendingAt, pendingCount, restorePendingAt, stopLimitPrice, stopPrice, stopProtectionPrice, stopTif,
+} from './pending.js';
 import { appendRestoredOrder } from './resting.js';
 
-/** Books by ascending asset, bids best first then asks best first, each level in queue order. */
+/** flags of a stop: stp | OCO_LEG | timeInForce << 3 (src/snapshot.ts). */
+const TIF_SHIFT = 3;
+
+/**
+ * Books with state by ascending asset; in each, bids best first then asks best first, each level
+ * in queue order, then pending buy and sell stops in trigger order.
+ */
 export function writeSnapshot(state: CoreState): Uint8Array {
-  const { books, levels, orders } = state;
-  const nonEmpty = nonEmptyBooksByAsset(state);
-  const slotCount = SNAPSHOT_HEADER_SLOTS + nonEmpty.length * SNAPSHOT_BOOK_SLOTS +
-    levels.live * SNAPSHOT_LEVEL_SLOTS + orders.live * SNAPSHOT_ORDER_SLOTS;
+  const { books, levels, orders, pending } = state;
+  const listed = sortedBookList(state);
+  const slotCount = SNAPSHOT_HEADER_SLOTS + listed.length * SNAPSHOT_BOOK_SLOTS + levels.live * SNAPSHOT_LEVEL_SLOTS +
+    (orders.live - pending.live) * SNAPSHOT_ORDER_SLOTS + pending.live * SNAPSHOT_STOP_SLOTS;
   const bytes = new Uint8Array(slotCount * 8);
   const out = new Float64Array(bytes.buffer);
   writeSnapshotMagic(bytes);
   out[1] = state.nextOrderId;
-  out[2] = nonEmpty.length;
+  out[2] = listed.length;
   let p = SNAPSHOT_HEADER_SLOTS;
-  for (let b = 0; b < nonEmpty.length; b++) {
-    const book = nonEmpty[b];
+  for (const book of listed) {
     out[p++] = books.asset[book];
+    out[p++] = books.lastPrice[book];
     out[p++] = levels.sideLength[bookSide(book, 0)];
     out[p++] = levels.sideLength[bookSide(book, 1)];
+    out[p++] = pendingCount(state, book, 0);
+    out[p++] = pendingCount(state, book, 1);
     for (let s = bookSide(book, 0); s <= bookSide(book, 1); s++) {
       const sideLevels = levels.sideLevels[s];
       for (let i = levels.sideLength[s] - 1; i >= 0; i--) {
         const level = sideLevels[i];
         out[p++] = levels.price[level];
         out[p++] = levels.count[level];
-        for (let o = levels.head[level]; o !== NIL; o = orders.next[o]) {
-          out[p++] = orders.id[o];
-          out[p++] = orders.trader[o];
-          out[p++] = orders.remaining[o];
-          out[p++] = orders.timestamp[o];
-          out[p++] = orders.stp[o];
-        }
+        for (let o = levels.head[level]; o !== NIL; o = orders.next[o]) p = writeOrderHead(state, out, p, o);
+      }
+    }
+    for (let side = 0; side < 2; side++) {
+      const n = pendingCount(state, book, side);
+      for (let rank = 0; rank < n; rank++) {
+        const stop = pendingAt(state, book, side, rank);
+        p = writeOrderHead(state, out, p, stop);
+        out[p - 1] += stopTif(state, stop) << TIF_SHIFT;
+        out[p++] = stopPrice(state, stop);
+        out[p++] = stopLimitPrice(state, stop);
+        out[p++] = stopProtectionPrice(state, stop);
       }
     }
   }
   return bytes;
 }
 
-/** Books with at least one level, ordered by asset. */
-function nonEmptyBooksByAsset(state: CoreState): Int32Array {
-  const { books, levels } = state;
-  const isEmpty = (book: number): boolean => levels.sideLength[bookSide(book, 0)] + levels.sideLength[bookSide(book, 1)] === 0;
-  let count = 0;
-  for (let book = 0; book < books.count; book++) if (!isEmpty(book)) count++;
-  const result = new Int32Array(count);
-  let at = 0;
-  for (let book = 0; book < books.count; book++) if (!isEmpty(book)) result[at++] = book;
-  const asset = books.asset;
-  return result.sort((a, b) => asset[a] - asset[b]);
+/** The five slots an order and a stop share: orderId, trader, remaining, timestamp, flags. */
+function writeOrderHead(state: CoreState, out: Float64Array, p: number, order: number): number {
+  const orders = state.orders;
+  out[p] = orders.id[order];
+  out[p + 1] = orders.trader[order];
+  out[p + 2] = orders.remaining[order];
+  out[p + 3] = orders.timestamp[order];
+  out[p + 4] = orders.stp[order];
+  return p + SNAPSHOT_ORDER_SLOTS;
 }
 
 /**
  * A fresh state rebuilt from a snapshot. checkSnapshot (snapshot.ts) first checks the whole
- * structure and counts orders and levels, so the build sizes every pool once; a malformed
+ * structure and counts orders, stops and levels, so the build sizes every pool once; a malformed
  * snapshot throws CORRUPTION before anything is built, and the caller swaps the result in only
  * when this returns.
  */
 export function restoreSnapshot(bytes: Uint8Array, maxOrders: number, maxLevels: number, events: Events): CoreState {
   const slots = openSnapshot(bytes);
   const totals = checkSnapshot(slots, maxOrders, maxLevels);
-  const state = new CoreState(events, totals.orders, totals.levels);
+  const state = new CoreState(events, totals.orders + totals.stops, totals.levels);
   const { books, levels, orders, index } = state;
   state.nextOrderId = slots[1];
   const bookCount = slots[2];
   let p = SNAPSHOT_HEADER_SLOTS;
   for (let b = 0; b < bookCount; b++) {
     const book = books.findOrCreateBook(slots[p], levels, 0);
-    const depths = [slots[p + 1], slots[p + 2]];
+    books.lastPrice[book] = slots[p + 1];
+    const depths = [slots[p + 2], slots[p + 3]];
+    const stopCounts = [slots[p + 4], slots[p + 5]];
     p += SNAPSHOT_BOOK_SLOTS;
     for (let side = 0; side < 2; side++) {
       const s = bookSide(book, side);
@@ -94,6 +110,16 @@ export function restoreSnapshot(bytes: Uint8Array, maxOrders: number, maxLevels:
         }
       }
       levels.sideLength[s] = depth;
+    }
+    for (let side = 0; side < 2; side++) {
+      const count = stopCounts[side];
+      if (count === 0) continue;
+      beginRestoredStops(state, book, side, count);
+      for (let rank = 0; rank < count; rank++, p += SNAPSHOT_STOP_SLOTS) {
+        const flags = slots[p + 4];
+        const stop = createIndexedOrder(orders, index, slots[p], slots[p + 2], slots[p + 3], slots[p + 1], flags & 7);
+        restorePendingAt(state, stop, book, side, rank, slots[p + 5], slots[p + 6], slots[p + 7], flags >> TIF_SHIFT);
+      }
     }
   }
   return state;

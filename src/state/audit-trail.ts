@@ -1,7 +1,7 @@
 // The order audit trail: what became of any order ever accepted or rejected, its whole lifecycle,
 // a trader's orders, an order by its client id. All of it is read from the event blocks (the
 // commits' truth) through the derived index (keys.ts): an order's record is its events folded.
-import { EventCode, EVENT_KINDS, ORDER_TYPES, REASONS, SIDES, STP_MODES, TIME_IN_FORCE } from '../codes.js';
+import { EventCode, EVENT_KINDS, ORDER_TYPES, OrderTypeCode, REASONS, SIDES, STP_MODES, TIME_IN_FORCE } from '../codes.js';
 import { EVENT_SLOTS, EventHead, EventSlot, decodeEvent } from '../events.js';
 import type { OrderRecord, RecordedEvent, RejectReason, RemovalReason, TraderOrderQuery } from '../types.js';
 import { invalidArgument } from '../errors.js';
@@ -26,18 +26,20 @@ function placedRecord(block: ReadBlock, k: number): OrderRecord {
   const o = k * EVENT_SLOTS;
   const head = e[o];
   const rejected = (head & EventHead.KIND_MASK) === EventCode.REJECTED;
+  const type = (head >> EventHead.TYPE_SHIFT) & 3;
+  const isStop = type === OrderTypeCode.STOP_LIMIT || type === OrderTypeCode.STOP_MARKET;
   const record: OrderRecord = {
     orderId: e[o + EventSlot.ORDER_ID],
     seq: e[o + EventSlot.COMMAND],
     trader: e[o + EventSlot.TRADER],
     asset: e[o + EventSlot.ASSET],
     side: SIDES[(head >> EventHead.SIDE_SHIFT) & 1],
-    type: ORDER_TYPES[(head >> EventHead.TYPE_SHIFT) & 3],
+    type: ORDER_TYPES[type],
     price: e[o + EventSlot.PRICE],
     size: e[o + EventSlot.SIZE],
     filled: 0,
     remaining: rejected ? 0 : e[o + EventSlot.SIZE],
-    status: rejected ? 'rejected' : 'resting',
+    status: rejected ? 'rejected' : isStop ? 'pending' : 'resting',
     timeInForce: TIME_IN_FORCE[(head >> EventHead.TIF_SHIFT) & 3],
     stp: STP_MODES[(head >> EventHead.STP_SHIFT) & 3],
     timestamp: block.timestamps[k],
@@ -48,6 +50,13 @@ function placedRecord(block: ReadBlock, k: number): OrderRecord {
     record.closedHeight = block.heights[k];
   }
   if (e[o + EventSlot.OTHER] !== 0) record.clientOrderId = e[o + EventSlot.OTHER];
+  const other2 = e[o + EventSlot.OTHER2];
+  if (isStop || (head & EventHead.OCO) !== 0) record.stopPrice = other2;
+  else if (other2 !== 0) {
+    record.budget = other2;
+    record.spent = 0;
+  }
+  if ((head & EventHead.OCO) !== 0 && record.orderId !== 0) record.ocoSiblingId = isStop ? record.orderId - 1 : record.orderId + 1;
   return record;
 }
 
@@ -58,7 +67,8 @@ class RecordFolder {
   private takingHeight = 0;
 
   constructor(readonly record: OrderRecord) {
-    this.takingSeq = record.status === 'rejected' ? -1 : record.seq;
+    // A new order matches at once; a stop only once it triggers; a rejected one never.
+    this.takingSeq = record.status === 'resting' ? record.seq : -1;
     this.takingHeight = record.placedHeight;
   }
 
@@ -77,7 +87,13 @@ class RecordFolder {
           if (r.remaining === 0) this.close('filled', block.heights[k]);
         } else {
           this.takingHeight = block.heights[k];
+          if (r.spent !== undefined) r.spent += e[o + EventSlot.PRICE] * e[o + EventSlot.SIZE];
         }
+        break;
+      case EventCode.TRIGGERED:
+        r.triggeredHeight = block.heights[k];
+        this.takingSeq = seq;
+        this.takingHeight = block.heights[k];
         break;
       case EventCode.RESTED:
         r.status = 'resting';
@@ -215,8 +231,14 @@ export class AuditTrail {
         const orderId = decodeUint(key, value, 'trader-order');
         const record = orderId === 0 ? await this.rejectedAt(seq) : await this.getOrder(orderId);
         if (record === undefined) continue;
-        if (status === 'closed' && (record.status === 'resting' || record.status === 'pending')) continue;
-        out.push(record);
+        // The command's orders: one, or an OCO pair's two legs (kept on one page: they share the cursor seq).
+        const placed = [record];
+        if (record.ocoSiblingId === record.orderId + 1) placed.push((await this.getOrder(record.ocoSiblingId)) as OrderRecord);
+        if (newestFirst) placed.reverse();
+        for (const r of placed) {
+          if (status === 'closed' && (r.status === 'resting' || r.status === 'pending')) continue;
+          out.push(r);
+        }
         if (out.length >= limit) return out;
       }
       if (entries.length < page) return out;

@@ -26,9 +26,10 @@ import { describeKey } from './keys.js';
  * The layout of the database as a whole; bump when keys or value framing change incompatibly.
  * 1: one key per fill plus four index keys per fill. 2: fill blocks and per-flush postings.
  * 3: compact journal and event blocks as the commit; fills, the audit trail and the feed derived
- * from the event blocks; indexes written behind the commits.
+ * from the event blocks; indexes written behind the commits. 4: stop and OCO commands and market
+ * budgets in the journal (the table of operations grew), snapshot version 2 in checkpoints.
  */
-export const DATABASE_FORMAT_VERSION = 3;
+export const DATABASE_FORMAT_VERSION = 4;
 const DATABASE_MAGIC = Buffer.from('LOBCORE', 'latin1');
 
 const HEAD_VERSION = 2;

@@ -11,7 +11,8 @@
 //     height change: height
 //     command: timestamp delta, eventCount, then each event:
 //       head, asset delta, orderId delta, trader, price delta, size, remaining,
-//       by kind: accepted/rejected clientOrderId; fill takerOrderId delta, takerTrader; modified newPrice delta;
+//       by kind: accepted/rejected clientOrderId, stop price or budget; triggered stop price, last price;
+//       fill takerOrderId delta, takerTrader; modified newPrice delta;
 //       with the LEVEL bit: levelSize, levelOrders
 // Deltas are from the previous event's (or command's) value in the same block.
 import { EventCode } from '../codes.js';
@@ -94,8 +95,9 @@ export class EventBlockWriter {
       n = putInt(b, n, eventPrice - price);
       n = putUint(b, n, events[e + EventSlot.SIZE]);
       n = putUint(b, n, events[e + EventSlot.REMAINING]);
-      if (kind === EventCode.ACCEPTED || kind === EventCode.REJECTED) {
+      if (kind === EventCode.ACCEPTED || kind === EventCode.REJECTED || kind === EventCode.TRIGGERED) {
         n = putUint(b, n, events[e + EventSlot.OTHER]);
+        n = putUint(b, n, events[e + EventSlot.OTHER2]);
       } else if (kind === EventCode.FILL) {
         n = putInt(b, n, events[e + EventSlot.OTHER] - eventOrderId);
         n = putUint(b, n, events[e + EventSlot.OTHER2]);
@@ -220,8 +222,9 @@ export function decodeEventBlock(payload: Uint8Array): EventBlock {
       events[e + EventSlot.PRICE] = price;
       events[e + EventSlot.SIZE] = r.uint();
       events[e + EventSlot.REMAINING] = r.uint();
-      if (kind === EventCode.ACCEPTED || kind === EventCode.REJECTED) {
+      if (kind === EventCode.ACCEPTED || kind === EventCode.REJECTED || kind === EventCode.TRIGGERED) {
         events[e + EventSlot.OTHER] = r.uint();
+        events[e + EventSlot.OTHER2] = r.uint();
       } else if (kind === EventCode.FILL) {
         events[e + EventSlot.OTHER] = orderId + r.int();
         events[e + EventSlot.OTHER2] = r.uint();

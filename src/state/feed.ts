@@ -47,7 +47,8 @@ export function messagesOf(block: EventBlock, wanted?: (asset: number) => boolea
       const asks = new Map<number, LevelUpdate>();
       for (let j = k; j < end; j++) {
         const o = j * EVENT_SLOTS;
-        if (events[o + EventSlot.ASSET] !== asset) continue;
+        // A pending stop is not market data: it shows in the feed once it triggers.
+        if (events[o + EventSlot.ASSET] !== asset || (events[o] & EventHead.PENDING) !== 0) continue;
         const event = decodeEvent(events, o);
         event.command = seq;
         message.events.push(event);

@@ -1,5 +1,5 @@
 // What the indexes hold, derived from one commit's events (keys.ts, "derived"): who placed which
-// order and when (TRADER_ORDER, CLIENT_ID), which orders rest (TRADER_OPEN), which commits touched
+// order and when (TRADER_ORDER, CLIENT_ID), which orders rest or wait as pending stops (TRADER_OPEN), which commits touched
 // an order or a trader after it was placed (ORDER_TOUCH, TRADER_TOUCH), where each asset's feed
 // messages start (FEED_SPAN). One set of rules, run live as commands are applied (the commit
 // builder feeds it the engine's events) and on recovery over the stored event blocks past the
@@ -22,7 +22,7 @@ export class IndexDeriver {
   /** Orders (placed before this commit) and traders with events in it. */
   private readonly touched = new IdSet();
   private readonly traders = new IdSet();
-  /** A modified order that lost priority, within its command, until it rests or is removed. */
+  /** A modified order that lost priority or a triggered stop, within its command, until it rests or is removed. */
   private reentering = 0;
   private reenterTrader = 0;
 
@@ -59,21 +59,30 @@ export class IndexDeriver {
         case EventCode.REJECTED: {
           if ((head & EventHead.KIND_MASK) === EventCode.REJECTED && orderId !== 0) break; // a refused cancel, reduce or modify
           if (orderId !== 0) this.placed(orderId, seq);
-          out.put(Prefix.TRADER_ORDER, 3, trader, height, seq, orderId);
+          // An OCO pair is one command: its stop leg is listed through its limit leg (ids N, N + 1).
+          const pending = (head & EventHead.PENDING) !== 0;
+          if (!pending || (head & EventHead.OCO) === 0) out.put(Prefix.TRADER_ORDER, 3, trader, height, seq, orderId);
           const clientOrderId = events[e + EventSlot.OTHER];
           if (clientOrderId !== 0) out.put(Prefix.CLIENT_ID, 2, trader, clientOrderId, 0, seq);
+          // A stop is open from its placement: it waits, pending, until it triggers.
+          if (pending && orderId !== 0) this.open(orderId, trader, seq);
           break;
         }
         case EventCode.RESTED: {
           if (orderId === this.reentering) {
-            this.reentering = 0; // a modified order resting again: it was open all along
+            this.reentering = 0; // a modified order or a triggered stop resting: it was open all along
             break;
           }
-          if (!placedHere) break;
-          const at = out.put(Prefix.TRADER_OPEN, 2, trader, orderId, 0, this.placedSeq[orderId - this.firstOrderId]);
-          this.drops?.register(orderId, out, at);
+          if (placedHere) this.open(orderId, trader, this.placedSeq[orderId - this.firstOrderId]);
           break;
         }
+        case EventCode.TRIGGERED:
+          // Open since its placement; closed once its entry ends filled, removed, or without resting.
+          this.endReentry();
+          if (!placedHere) this.touched.add(orderId);
+          this.reentering = orderId;
+          this.reenterTrader = trader;
+          break;
         case EventCode.FILL: {
           const taker = events[e + EventSlot.OTHER];
           this.traders.add(events[e + EventSlot.OTHER2]);
@@ -96,18 +105,20 @@ export class IndexDeriver {
           if (orderId === this.reentering) {
             this.reentering = 0;
             this.close(orderId, trader); // a modified order stopped by STP: it was open
-          } else if ((head & EventHead.LEVEL) !== 0) {
-            this.close(orderId, trader); // a resting order taken off the book
+          } else if ((head & (EventHead.LEVEL | EventHead.PENDING)) !== 0) {
+            this.close(orderId, trader); // a resting order taken off the book, or a pending stop taken away
           }
           if (!placedHere) this.touched.add(orderId);
           break;
       }
     }
-    // A modified order that neither rested again nor was removed filled as a taker: it closed.
-    if (this.reentering !== 0) {
-      this.close(this.reentering, this.reenterTrader);
-      this.reentering = 0;
-    }
+    this.endReentry();
+  }
+
+  /** A modified order or a triggered stop that neither rested nor was removed filled as a taker: it closed. */
+  private endReentry(): void {
+    if (this.reentering !== 0) this.close(this.reentering, this.reenterTrader);
+    this.reentering = 0;
   }
 
   /** Ends the commit: its touch entries and feed spans; returns its operations. */
@@ -146,6 +157,12 @@ export class IndexDeriver {
       this.placedSeq = grown;
     }
     this.placedSeq[i] = seq;
+  }
+
+  /** Lists an order as open: `placedSeq` is the command that placed it. */
+  private open(orderId: number, trader: number, placedSeq: number): void {
+    const at = this.out.put(Prefix.TRADER_OPEN, 2, trader, orderId, 0, placedSeq);
+    this.drops?.register(orderId, this.out, at);
   }
 
   private close(orderId: number, trader: number): void {

@@ -16,8 +16,9 @@
 //   0x08                                  INDEX_HEAD    the last sequence the indexes cover
 //   0x09 orderId:u64 blockSeq:u64         ORDER_TOUCH   the order has events in that flush (after the one placing it)
 //   0x0a trader:u64 height:u64 blockSeq:u64  TRADER_TOUCH  the trader has events in that flush (height: the flush's first)
-//   0x0b trader:u64 seq:u64               TRADER_ORDER  an order the trader placed (accepted or rejected) at that sequence
-//   0x0c trader:u64 seq:u64               TRADER_OPEN   the same, while it rests
+//   0x0b trader:u64 height:u64 seq:u64    TRADER_ORDER  the order the trader placed (accepted or rejected) by
+//                                                       that command (an OCO pair: its limit leg)
+//   0x0c trader:u64 orderId:u64           TRADER_OPEN   its placing seq, while it rests or waits (a pending stop)
 //   0x0d trader:u64 clientOrderId:u64     CLIENT_ID     the sequence of the trader's newest order with that id
 //   0x0e asset:u64 firstFeedSeq:u64       FEED_SPAN     the flush whose feed messages for the asset start here
 //

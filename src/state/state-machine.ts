@@ -18,8 +18,8 @@ import { COMMAND_SLOTS, encodeRequest, type OperationSpec } from '../operations.
 import { isNonNegativeSafeInteger, requireNonNegative, requirePositive } from '../validate.js';
 import type {
   BackendName, BookSnapshot, CancelAllRequest, CancelAllResult, CancelRequest, CancelResult, Depth, Level,
-  LimitOrderRequest, MarketOrderRequest, ModifyRequest, OrderRecord, OrderResult, RecordedEvent, ReduceRequest,
-  RestingOrder, SubscribeOptions, TraderOrderQuery,
+  LimitOrderRequest, MarketOrderRequest, ModifyRequest, OcoOrderRequest, OrderRecord, OrderResult, RecordedEvent,
+  ReduceRequest, RestingOrder, StopOrderRequest, SubscribeOptions, TraderOrderQuery,
 } from '../types.js';
 import { AuditTrail } from './audit-trail.js';
 import { bookAt } from './book-history.js';
@@ -241,12 +241,12 @@ export class CoreStateMachine {
     return this.openEngine().order(orderId);
   }
 
-  /** Assets whose book holds at least one resting order, ascending. */
+  /** Assets whose book holds a resting order or a pending stop, or has traded, ascending. */
   assets(): number[] {
     return snapshotAssets(this.snapshot());
   }
 
-  /** The engine's canonical snapshot (snapshot.ts): every resting order of every book. A copy. */
+  /** The engine's canonical snapshot (snapshot.ts): every resting order and pending stop of every book. A copy. */
   snapshot(): Uint8Array {
     return this.openEngine().snapshot();
   }
@@ -270,6 +270,14 @@ export class CoreStateMachine {
     return this.applyOrder(encodeRequest.modify, req, (engine) => engine.modify(req));
   }
 
+  placeStop(req: StopOrderRequest): StateOrderResult {
+    return this.applyOrder(encodeRequest.placeStop, req, (engine) => engine.placeStop(req));
+  }
+
+  placeOco(req: OcoOrderRequest): StateOrderResult {
+    return this.applyOrder(encodeRequest.placeOco, req, (engine) => engine.placeOco(req));
+  }
+
   cancel(req: CancelRequest): CancelResult {
     return this.apply(encodeRequest.cancel, req, (engine) => engine.cancel(req), noFills);
   }
@@ -285,6 +293,8 @@ export class CoreStateMachine {
   /** DESIGN.md's names for the same calls. */
   placeLimitOrder(req: LimitOrderRequest): StateOrderResult { return this.placeLimit(req); }
   placeMarketOrder(req: MarketOrderRequest): StateOrderResult { return this.placeMarket(req); }
+  placeStopOrder(req: StopOrderRequest): StateOrderResult { return this.placeStop(req); }
+  placeOcoOrder(req: OcoOrderRequest): StateOrderResult { return this.placeOco(req); }
   modifyOrder(req: ModifyRequest): StateOrderResult { return this.modify(req); }
   cancelOrder(req: CancelRequest): CancelResult { return this.cancel(req); }
   reduceOrder(req: ReduceRequest): CancelResult { return this.reduce(req); }

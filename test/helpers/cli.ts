@@ -19,9 +19,18 @@ export function lobcore(...args: string[]): Promise<Run> {
   return finished(start(...args));
 }
 
+/** Runs `lobcore ...args` to its end in the given environment (for one without nats-server on PATH, say). */
+export function lobcoreIn(env: NodeJS.ProcessEnv, ...args: string[]): Promise<Run> {
+  return finished(startIn(env, ...args));
+}
+
 /** Starts `lobcore ...args`, its output collected on the child as it comes. */
 export function start(...args: string[]): ChildProcess & { out: Run } {
-  const child = spawn(process.execPath, [MAIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }) as ChildProcess & { out: Run };
+  return startIn(process.env, ...args);
+}
+
+function startIn(env: NodeJS.ProcessEnv, ...args: string[]): ChildProcess & { out: Run } {
+  const child = spawn(process.execPath, [MAIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }) as ChildProcess & { out: Run };
   child.out = { code: null, stdout: '', stderr: '' };
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => { child.out.stdout += chunk; });
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { child.out.stderr += chunk; });

@@ -14,8 +14,10 @@ import type {
   LimitOrderRequest,
   MarketOrderRequest,
   ModifyRequest,
+  OcoOrderRequest,
   OrderResult,
   ReduceRequest,
+  StopOrderRequest,
 } from '../../src/types.js';
 
 /**
@@ -34,11 +36,13 @@ export type Command =
   | { op: 'cancel'; req: CancelRequest; target?: LiveTarget }
   | { op: 'reduce'; req: ReduceRequest; target?: LiveTarget }
   | { op: 'modify'; req: ModifyRequest; target?: LiveTarget }
-  | { op: 'cancelAll'; req: CancelAllRequest };
+  | { op: 'cancelAll'; req: CancelAllRequest }
+  | { op: 'stop'; req: StopOrderRequest }
+  | { op: 'oco'; req: OcoOrderRequest };
 
 /** Resolves a command's live target against an engine's current book; other commands pass through. */
 export function bind(engine: Engine, cmd: Command): Command {
-  if (cmd.op === 'limit' || cmd.op === 'market' || cmd.op === 'cancelAll' || cmd.target === undefined) return cmd;
+  if (!('target' in cmd) || cmd.target === undefined) return cmd;
   const live = engine.orders(cmd.req.asset);
   if (live.length === 0) return { op: cmd.op, req: cmd.req } as Command;
   const order = live[cmd.target.index % live.length];
@@ -64,6 +68,10 @@ export function call(engine: Engine, cmd: Command): CallResult {
         return engine.modify(cmd.req);
       case 'cancelAll':
         return engine.cancelAll(cmd.req);
+      case 'stop':
+        return engine.placeStop(cmd.req);
+      case 'oco':
+        return engine.placeOco(cmd.req);
     }
   } catch (e) {
     return { threw: e instanceof LobError ? `${e.code}: ${e.message}` : String(e) };
@@ -79,7 +87,19 @@ export function encode(batch: CommandBatch, cmd: Command): void {
     }
     case 'market': {
       const r = cmd.req;
-      batch.market(r.trader, r.asset, r.side, r.size, r.timestamp, r.protectionPrice ?? 0, r.stp, r.clientOrderId ?? 0);
+      if (r.budget !== undefined) batch.marketBudget(r.trader, r.asset, r.side, r.budget, r.timestamp, r.protectionPrice ?? 0, r.stp, r.clientOrderId ?? 0);
+      else batch.market(r.trader, r.asset, r.side, r.size as number, r.timestamp, r.protectionPrice ?? 0, r.stp, r.clientOrderId ?? 0);
+      return;
+    }
+    case 'stop': {
+      const r = cmd.req;
+      batch.stop(r.trader, r.asset, r.side, r.size, r.stopPrice, r.timestamp, r.price ?? 0, r.timeInForce, r.protectionPrice ?? 0, r.stp,
+        r.clientOrderId ?? 0);
+      return;
+    }
+    case 'oco': {
+      const r = cmd.req;
+      batch.oco(r.trader, r.asset, r.side, r.size, r.price, r.stopPrice, r.timestamp, r.stopLimitPrice ?? 0, r.stp, r.clientOrderId ?? 0);
       return;
     }
     case 'cancelAll':
@@ -112,23 +132,25 @@ export interface Outcome {
   filled: number;
   /** Left out for failed cancels and reduces, whose per-call result has no remaining. */
   remaining?: number;
+  /** What a budget market order's fills cost (0 for every other command). */
+  spent: number;
   fills: Fill[];
 }
 
 export function outcomeOfCall(cmd: Command, result: CallResult): Outcome {
   if ('threw' in result) throw new Error(`command threw: ${result.threw}`);
   if ('cancelled' in result) {
-    return { status: result.ok ? 'ok' : 'rejected', reason: result.reason, orderId: 0, filled: result.cancelled, remaining: 0, fills: [] };
+    return { status: result.ok ? 'ok' : 'rejected', reason: result.reason, orderId: 0, filled: result.cancelled, remaining: 0, spent: 0, fills: [] };
   }
   if ('ok' in result) {
     const orderId = (cmd.req as CancelRequest).orderId;
     return result.ok
-      ? { status: 'ok', reason: undefined, orderId, filled: 0, remaining: result.remaining ?? 0, fills: [] }
-      : { status: 'rejected', reason: result.reason, orderId, filled: 0, fills: [] };
+      ? { status: 'ok', reason: undefined, orderId, filled: 0, remaining: result.remaining ?? 0, spent: 0, fills: [] }
+      : { status: 'rejected', reason: result.reason, orderId, filled: 0, spent: 0, fills: [] };
   }
   return {
     status: result.status, reason: result.reason, orderId: result.orderId,
-    filled: result.filled, remaining: result.remaining, fills: result.fills,
+    filled: result.filled, remaining: result.remaining, spent: result.spent ?? 0, fills: result.fills,
   };
 }
 
@@ -151,7 +173,7 @@ export function outcomesOfBatch(commands: readonly Command[], results: BatchResu
     const status = results.status(i);
     const isCancelOrReduce = commands[i].op === 'cancel' || commands[i].op === 'reduce';
     const o: Outcome = {
-      status, reason: results.reason(i), orderId: results.orderId(i), filled: results.filled(i), fills: [],
+      status, reason: results.reason(i), orderId: results.orderId(i), filled: results.filled(i), spent: results.spent(i), fills: [],
     };
     if (!(isCancelOrReduce && status === 'rejected')) o.remaining = results.remaining(i);
     out.push(o);
@@ -212,10 +234,34 @@ export function commandArb(shape: FlowShape): fc.Arbitrary<Command> {
   const limit = fc.record({
     trader, asset, side, price: shape.price, size: shape.size, timestamp, timeInForce: tif, stp, clientOrderId,
   }).map((req): Command => ({ op: 'limit', req: dropUndefined(req) }));
+  // A market order for a size, or (one in four) for a budget of a few lots' worth.
   const market = fc.record({
     trader, asset, side, size: shape.size, timestamp,
     protectionPrice: fc.option(shape.price, { nil: undefined, freq: 2 }), stp, clientOrderId,
-  }).map((req): Command => ({ op: 'market', req: dropUndefined(req) }));
+    budgetLots: fc.option(fc.integer({ min: 1, max: 20 }), { nil: undefined, freq: 4 }), budgetPrice: shape.price,
+  }).map(({ budgetLots, budgetPrice, size, ...rest }): Command => ({
+    op: 'market',
+    req: dropUndefined(budgetLots === undefined ? { ...rest, size }
+      : { ...rest, budget: Math.min(MAX_SAFE, budgetLots * budgetPrice + (budgetLots % 7)) }),
+  }));
+  // Stops: stop-limit (with a time in force) or stop-market (with a protection price), at prices
+  // of the flow, so they trigger, wait and are rejected WOULD_TRIGGER alike.
+  const stop = fc.record({
+    trader, asset, side, size: shape.size, stopPrice: shape.price, timestamp, stp, clientOrderId,
+    price: fc.option(shape.price, { nil: undefined, freq: 2 }), timeInForce: tif,
+    protectionPrice: fc.option(shape.price, { nil: undefined, freq: 2 }),
+  }).map(({ price, timeInForce, protectionPrice, ...rest }): Command => ({
+    op: 'stop',
+    req: dropUndefined(price === undefined ? { ...rest, protectionPrice } : { ...rest, price, timeInForce }),
+  }));
+  // OCO pairs: the stop leg beyond the limit leg (a buy's above, a sell's below).
+  const oco = fc.record({
+    trader, asset, side, size: shape.size, timestamp, stp, clientOrderId, a: shape.price, b: shape.price,
+    stopLimitPrice: fc.option(shape.price, { nil: undefined, freq: 2 }),
+  }).filter(({ a, b }) => a !== b).map(({ a, b, side: s, ...rest }): Command => ({
+    op: 'oco',
+    req: dropUndefined({ ...rest, side: s, price: s === 'bid' ? Math.min(a, b) : Math.max(a, b), stopPrice: s === 'bid' ? Math.max(a, b) : Math.min(a, b) }),
+  }));
   const cancelAll = fc.record({ trader, asset: fc.option(targetAsset, { nil: undefined, freq: 3 }) })
     .map((req): Command => ({ op: 'cancelAll', req: dropUndefined(req) }));
   const cancel = fc.record({ trader, asset: targetAsset, orderId: shape.orderId })
@@ -237,6 +283,8 @@ export function commandArb(shape: FlowShape): fc.Arbitrary<Command> {
     { weight: 2, arbitrary: reduce },
     { weight: 4, arbitrary: modify },
     { weight: 1, arbitrary: cancelAll },
+    { weight: 3, arbitrary: stop },
+    { weight: 1, arbitrary: oco },
   );
 }
 

@@ -59,7 +59,8 @@ export function serve(machine: MarketMachine, source: MarketSource, options: Par
 export function pageClient(server: LobServer): PageClient {
   const client = new FeedClient({
     url: feedUrl(server),
-    createSocket: (url: string) => new WebSocket(url, { origin: originOf(server) }),
+    // ws's WebSocket stands in for the browser's, which the page's client is typed against.
+    createSocket: (url: string) => new WebSocket(url, { origin: originOf(server) }) as unknown as globalThis.WebSocket,
     retryMs: [50, 100, 200],
   }) as PageClient;
   client.connect();

@@ -1,0 +1,278 @@
+// A client of a sharded cluster. It routes every command to the shard that holds its asset,
+// sends requests to that shard's leader over NATS request/reply, and retries the very same
+// request (same client id and request number, so the same JetStream message id) on a timeout,
+// a NOT_LEADER answer or no responder at all: a retry of a committed request is a duplicate in
+// the stream, and the answer is the original one. Only a committed answer resolves a call.
+// Retries go out in request order, after every earlier request to the shard is settled.
+//
+// Two ways in: submitBatch() sends a CommandBatch as one request (the fast path: nothing is
+// allocated per command); the per-call methods gather the commands of each shard into one
+// request while the previous requests to that shard are on their way.
+import { randomInt } from 'node:crypto';
+import type { Msg, NatsConnection } from '@nats-io/transport-node';
+import { CommandBatch } from '../batch.js';
+import { LobError } from '../errors.js';
+import type {
+  BookEvent, CancelRequest, Fill, LimitOrderRequest, MarketOrderRequest, ModifyRequest, OcoOrderRequest, OrderStatus,
+  ReduceRequest, RejectReason, StopOrderRequest,
+} from '../types.js';
+import { validateCommands } from './engine-layout.js';
+import { shardSubjects } from './layout.js';
+import { connectAs } from './nats/connect.js';
+import type { ClusterDescription } from './nats/description.js';
+import { CLIENT_ROLE } from './nats/roles.js';
+import { ShardRouter } from './router.js';
+import { encodeRequest } from './wire/request.js';
+import { ClusterReply } from './wire/reply.js';
+
+export interface ClusterClientOptions {
+  /** One attempt waits this long for an answer (ms). */
+  attemptTimeoutMs?: number;
+  /** A request is given up (UNAVAILABLE) after this long; keep it inside the streams' duplicate window (ms). */
+  deadlineMs?: number;
+  /** Requests on their way per shard for the per-call methods. */
+  perShardWindow?: number;
+  /** Most commands the per-call methods gather into one request. */
+  maxRequestCommands?: number;
+}
+
+/** What a per-call method resolves to: the engine's result, where it was committed, and its fills. */
+export interface ClusterCommandResult {
+  status: OrderStatus | 'ok';
+  reason?: RejectReason;
+  orderId: number;
+  filled: number;
+  remaining: number;
+  fills: Fill[];
+  /** What the command changed in its book, in order (the engine's events). */
+  events: BookEvent[];
+  shard: number;
+  streamSeq: number;
+}
+
+export interface ClientStats {
+  requests: number;
+  /** Attempts beyond the first: timeouts, NOT_LEADER answers, no responders. */
+  retries: number;
+  duplicates: number;
+}
+
+interface Waiter {
+  index: number;
+  resolve: (result: ClusterCommandResult) => void;
+  reject: (error: unknown) => void;
+}
+
+interface ShardQueue {
+  batch: CommandBatch;
+  waiters: Waiter[];
+  inFlight: number;
+  scheduled: boolean;
+}
+
+export class ClusterClient {
+  readonly clientId = randomInt(1, 2 ** 47);
+  readonly router: ShardRouter;
+  readonly stats: ClientStats = { requests: 0, retries: 0, duplicates: 0 };
+  private requestSeq = 0;
+  private readonly submitSubjects: string[];
+  private readonly queues: ShardQueue[];
+  /** Per shard: when every request sent so far is settled, and how many are sending in turn. */
+  private readonly lanes: Array<{ settled: Promise<void>; ordered: number }>;
+  private readonly scratch = new CommandBatch(1);
+  private closed = false;
+
+  constructor(private readonly nc: NatsConnection, description: ClusterDescription, private readonly options: ClusterClientOptions = {}) {
+    this.router = new ShardRouter(description.layout);
+    this.submitSubjects = description.layout.shards.map((s) => shardSubjects(description.layout.clusterId, s.shard).submit);
+    this.queues = description.layout.shards.map(() => ({ batch: new CommandBatch(256), waiters: [], inFlight: 0, scheduled: false }));
+    this.lanes = description.layout.shards.map(() => ({ settled: Promise.resolve(), ordered: 0 }));
+  }
+
+  static async connect(runDir: string, description: ClusterDescription, options?: ClusterClientOptions): Promise<ClusterClient> {
+    return new ClusterClient(await connectAs(runDir, description, CLIENT_ROLE), description, options);
+  }
+
+  /**
+   * Sends a batch whose commands all belong to one shard as one request. Resolves once the shard's
+   * stream holds it (committed, or committed before: a duplicate); INVALID_ARGUMENT for bad input
+   * (nothing appended); UNAVAILABLE when no leader answered before the deadline.
+   */
+  async submitBatch(batch: CommandBatch): Promise<ClusterReply> {
+    const shard = this.router.shardOfBatch(batch);
+    validateCommands(batch);
+    return this.send(shard, batch.bytes().slice(), batch.slots.slice());
+  }
+
+  placeLimit(req: LimitOrderRequest): Promise<ClusterCommandResult> {
+    return this.enqueue(req.asset, (b) => b.request('placeLimit', req));
+  }
+
+  placeMarket(req: MarketOrderRequest): Promise<ClusterCommandResult> {
+    return this.enqueue(req.asset, (b) => b.request('placeMarket', req));
+  }
+
+  placeStop(req: StopOrderRequest): Promise<ClusterCommandResult> {
+    return this.enqueue(req.asset, (b) => b.request('placeStop', req));
+  }
+
+  /** An OCO pair; the result is the limit leg's, its stop leg is orderId + 1. */
+  placeOco(req: OcoOrderRequest): Promise<ClusterCommandResult> {
+    return this.enqueue(req.asset, (b) => b.request('placeOco', req));
+  }
+
+  cancel(req: CancelRequest): Promise<ClusterCommandResult> {
+    return this.enqueue(req.asset, (b) => b.request('cancel', req));
+  }
+
+  reduce(req: ReduceRequest): Promise<ClusterCommandResult> {
+    return this.enqueue(req.asset, (b) => b.request('reduce', req));
+  }
+
+  /** Cancels the trader's resting orders and pending stops on one asset (a cancelAll over every asset would span shards). */
+  cancelAll(req: { trader: number; asset: number }): Promise<ClusterCommandResult> {
+    return this.enqueue(req.asset, (b) => b.request('cancelAll', req));
+  }
+
+  modify(req: ModifyRequest): Promise<ClusterCommandResult> {
+    return this.enqueue(req.asset, (b) => b.request('modify', req));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.nc.close();
+  }
+
+  /**
+   * One request, sent until a leader commits it, refuses it, or the deadline passes. Requests to
+   * a shard go out at once, pipelined; once one needs sending again (its leader died), it waits
+   * until every earlier request to that shard is settled, and so do new requests while any is
+   * being sent again, so the retries of a failover keep the requests' order. (A request sent
+   * before any failure was noticed may still reach a new leader first: docs/scale-out.md.)
+   */
+  private async send(shard: number, commands: Uint8Array, slots: Float64Array): Promise<ClusterReply> {
+    if (this.closed) throw new LobError('NOT_OPEN', 'the cluster client is closed');
+    const requestSeq = ++this.requestSeq;
+    const request = encodeRequest(shard, this.clientId, requestSeq, commands);
+    const deadline = Date.now() + (this.options.deadlineMs ?? 60_000);
+    const timeout = this.options.attemptTimeoutMs ?? 2_000;
+    const lane = this.lanes[shard];
+    const earlier = lane.settled;
+    let settle = (): void => {};
+    lane.settled = new Promise<void>((resolve) => { settle = resolve; });
+    this.stats.requests++;
+    let lastProblem = 'no attempt';
+    // Once a request has to wait for its turn, it stays counted until it settles: new requests
+    // queue behind it instead of overtaking it.
+    let ordered = false;
+    const waitForTurn = async (): Promise<void> => {
+      if (ordered) return;
+      ordered = true;
+      lane.ordered++;
+      await earlier;
+    };
+    try {
+      if (lane.ordered > 0) await waitForTurn();
+      for (let attempt = 0; ; attempt++) {
+        if (attempt > 0) {
+          this.stats.retries++;
+          await waitForTurn();
+          if (Date.now() >= deadline) {
+            throw new LobError('UNAVAILABLE', `shard ${shard}: request ${requestSeq} not committed within ${this.options.deadlineMs ?? 60_000} ms (last: ${lastProblem})`);
+          }
+          await new Promise((resolve) => setTimeout(resolve, Math.min(500, 50 * attempt)));
+        }
+        let answer: Msg;
+        try {
+          answer = await this.nc.request(this.submitSubjects[shard], request, { timeout });
+        } catch (error) {
+          lastProblem = (error as Error).message;
+          continue;
+        }
+        const reply = new ClusterReply(answer.data, slots);
+        if (reply.status === 'not-leader') {
+          lastProblem = `not leader: ${reply.message}`;
+          continue;
+        }
+        if (reply.status === 'rejected') throw new LobError('INVALID_ARGUMENT', reply.message);
+        if (reply.status !== 'committed') this.stats.duplicates++;
+        return reply;
+      }
+    } finally {
+      if (ordered) lane.ordered--;
+      // Settled in order: the next request's turn comes after this one's and all before it.
+      void earlier.then(settle);
+    }
+  }
+
+  private enqueue(asset: number, encode: (batch: CommandBatch) => void): Promise<ClusterCommandResult> {
+    let shard: number;
+    try {
+      shard = this.router.requireShard(asset);
+      encode(this.scratch.clear());
+      validateCommands(this.scratch);
+    } catch (error) {
+      if (error instanceof LobError) return Promise.reject(new LobError(error.code, error.message.replace(/^commands\[0\]\./, '')));
+      return Promise.reject(error);
+    }
+    const queue = this.queues[shard];
+    encode(queue.batch);
+    return new Promise((resolve, reject) => {
+      queue.waiters.push({ index: queue.batch.count - 1, resolve, reject });
+      this.schedule(shard);
+    });
+  }
+
+  private schedule(shard: number): void {
+    const queue = this.queues[shard];
+    if (queue.scheduled) return;
+    queue.scheduled = true;
+    queueMicrotask(() => {
+      queue.scheduled = false;
+      this.flushShard(shard);
+    });
+  }
+
+  private flushShard(shard: number): void {
+    const queue = this.queues[shard];
+    const window = this.options.perShardWindow ?? 4;
+    while (queue.waiters.length > 0 && queue.inFlight < window) {
+      const limit = this.options.maxRequestCommands ?? 4_096;
+      const take = Math.min(limit, queue.batch.count);
+      const commands = queue.batch.bytes().slice(0, take * (queue.batch.bytes().byteLength / queue.batch.count));
+      const slots = queue.batch.slots.slice(0, take * (queue.batch.slots.length / queue.batch.count));
+      const waiters = queue.waiters.splice(0, take);
+      const rest = CommandBatch.fromBytes(queue.batch.bytes().slice(commands.byteLength));
+      queue.batch = rest;
+      for (const w of queue.waiters) w.index -= take;
+      queue.inFlight++;
+      this.send(shard, commands, slots).then((reply) => settleWaiters(reply, waiters), (error: unknown) => {
+        for (const w of waiters) w.reject(error);
+      }).finally(() => {
+        queue.inFlight--;
+        this.flushShard(shard);
+      });
+    }
+  }
+}
+
+function settleWaiters(reply: ClusterReply, waiters: Waiter[]): void {
+  const r = reply.results;
+  const fills: Fill[][] = waiters.map(() => []);
+  const events: BookEvent[][] = waiters.map(() => []);
+  for (let j = 0; j < r.fillCount; j++) fills[r.fillCommand(j)]?.push(r.fill(j));
+  for (let k = 0; k < r.events.count; k++) events[r.events.command(k)]?.push(r.events.event(k));
+  for (const w of waiters) {
+    if (r.count === 0) {
+      // Committed before, but the leader no longer holds the answer: the command is in the stream once.
+      w.resolve({ status: 'ok', orderId: 0, filled: 0, remaining: 0, fills: [], events: [], shard: reply.shard, streamSeq: reply.streamSeq });
+      continue;
+    }
+    const reason = r.reason(w.index);
+    w.resolve({
+      status: r.status(w.index), ...(reason === undefined ? {} : { reason }), orderId: r.orderId(w.index),
+      filled: r.filled(w.index), remaining: r.remaining(w.index), fills: fills[w.index], events: events[w.index],
+      shard: reply.shard, streamSeq: reply.streamSeq,
+    });
+  }
+}

@@ -1,0 +1,106 @@
+// Reads a shard's stream in order from a given sequence and hands each record to the member.
+// JetStream's ordered consumer lives on one server and stalls when that server dies, so this
+// watches progress itself: when the stream has records past the last one delivered and none
+// arrived for `stallMs`, it drops the consumer and opens a new one after the last applied record.
+import { jetstreamManager, jetstream, type ConsumerMessages, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+
+export interface FollowerOptions {
+  stream: string;
+  /** Called for every message, in stream order; the next is read once it resolves. */
+  onRecord: (bytes: Uint8Array, streamSeq: number) => void | Promise<void>;
+  /** No delivery for this long while the stream has more: reopen (ms). */
+  stallMs?: number;
+  log?: (line: string) => void;
+}
+
+const NANOS_PER_MS = 1_000_000;
+
+export class StreamFollower {
+  private running = false;
+  private nextSeq = 1;
+  private lastDelivery = 0;
+  private messages: ConsumerMessages | undefined;
+  private loop: Promise<void> | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  private jsm: JetStreamManager | undefined;
+  /** Consumers opened again after a stall or an error. */
+  reopens = 0;
+
+  constructor(private readonly nc: NatsConnection, private readonly options: FollowerOptions) {}
+
+  /** Starts reading at `fromSeq` (the sequence after the last applied record). */
+  start(fromSeq: number): void {
+    if (this.running) return;
+    this.running = true;
+    this.nextSeq = fromSeq;
+    this.lastDelivery = Date.now();
+    this.loop = this.run();
+    const stallMs = this.options.stallMs ?? 2_000;
+    this.watchdog = setInterval(() => void this.checkProgress(stallMs), Math.max(100, stallMs / 4));
+  }
+
+  /** The sequence the next delivered message should carry. */
+  get position(): number {
+    return this.nextSeq;
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearInterval(this.watchdog);
+    this.messages?.stop();
+    await this.loop;
+  }
+
+  /** The stream's last sequence, as its current leader server reports it. */
+  async streamLastSeq(): Promise<number> {
+    this.jsm ??= await jetstreamManager(this.nc, { timeout: 2_000 });
+    const info = await this.jsm.streams.info(this.options.stream);
+    return info.state.last_seq;
+  }
+
+  private async run(): Promise<void> {
+    const js = jetstream(this.nc, { timeout: 2_000 });
+    while (this.running) {
+      try {
+        const consumer = await js.consumers.get(this.options.stream, {
+          opt_start_seq: this.nextSeq, inactive_threshold: 30_000 * NANOS_PER_MS,
+        });
+        const messages = await consumer.consume({ max_messages: 256, expires: 2_000 });
+        this.messages = messages;
+        if (!this.running) messages.stop();
+        for await (const message of messages) {
+          if (!this.running) break;
+          // A reopened consumer may hand back what was delivered before the reopen.
+          if (message.seq < this.nextSeq) continue;
+          this.lastDelivery = Date.now();
+          await this.options.onRecord(message.data, message.seq);
+          this.nextSeq = message.seq + 1;
+          this.lastDelivery = Date.now();
+        }
+      } catch (error) {
+        if (this.running) this.options.log?.(`consumer of ${this.options.stream} failed at seq ${this.nextSeq}: ${(error as Error).message}; reopening`);
+      }
+      this.messages = undefined;
+      if (this.running) {
+        this.reopens++;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  }
+
+  private async checkProgress(stallMs: number): Promise<void> {
+    if (!this.running || this.messages === undefined || Date.now() - this.lastDelivery < stallMs) return;
+    let last: number;
+    try {
+      last = await this.streamLastSeq();
+    } catch {
+      return; // no stream leader right now (an election): nothing to read from anyway
+    }
+    if (last >= this.nextSeq && Date.now() - this.lastDelivery >= stallMs && this.messages !== undefined) {
+      this.options.log?.(`no delivery for ${Date.now() - this.lastDelivery} ms while the stream holds ${last - this.nextSeq + 1} more records: reopening the consumer at seq ${this.nextSeq}`);
+      this.lastDelivery = Date.now();
+      this.messages.stop();
+    }
+  }
+}

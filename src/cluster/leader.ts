@@ -1,0 +1,292 @@
+// A shard's leader: takes client requests, appends each as a record of the hash chain, and
+// answers only once JetStream has stored it on a quorum of servers and the leader has applied
+// it. Appends are pipelined (each names the sequence the previous one will get), so a dozen
+// requests can be on their way while the first is acknowledged.
+//
+// Any surprise stops the pipeline: a duplicate of an older request (a client's retry of
+// something the previous leader committed), or a refused expected-last-sequence. When every
+// append in flight has settled, the leader compares the stream's last sequence with its own
+// last record: the same, and it rebuilds the refused appends on the true tail; different, and
+// someone else has appended (a new leader's claim): it steps down, answering NOT_LEADER to
+// everyone waiting, and the clients send again to whoever leads now.
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { CommandBatch } from '../batch.js';
+import { LobError } from '../errors.js';
+import type { ChainHead } from './chain.js';
+import { commandAsset, validateCommands } from './engine-layout.js';
+import type { ShardSubjects } from './layout.js';
+import { appendRecord, type AppendOutcome } from './publish.js';
+import type { ShardRouter } from './router.js';
+import type { CheckpointMark, ShardState } from './shard-state.js';
+import { decodeRequest, requestMessageId } from './wire/request.js';
+import { encodeRecord, recordHash, RecordKind } from './wire/record.js';
+import { encodeReply, ReplyStatus, withStatus } from './wire/reply.js';
+import { encodeHeartbeat } from './wire/signals.js';
+
+export interface LeaderOptions {
+  nc: NatsConnection;
+  subjects: ShardSubjects;
+  state: ShardState;
+  router: ShardRouter;
+  memberId: number;
+  /** Called for every record the leader applied at a checkpoint mark, before the next is applied. */
+  onMark: (mark: CheckpointMark) => Promise<void>;
+  /** The leader gave up leading (it is told why); the member goes back to following. */
+  onStepDown: (reason: string) => void;
+  log: (line: string) => void;
+  /** Appends on their way at once. */
+  window?: number;
+  heartbeatMs?: number;
+  appendTimeoutMs?: number;
+}
+
+interface Pending {
+  clientId: number;
+  requestSeq: number;
+  commands: Uint8Array;
+  replyTo: string[];
+  record?: Uint8Array;
+  /** sha256 of the record: the link the next record names. */
+  hash?: Uint8Array;
+  predictedSeq?: number;
+  outcome?: Promise<AppendOutcome>;
+}
+
+/** A predicted chain tail: where the next record goes if every append on its way succeeds. */
+interface Tail {
+  streamSeq: number;
+  batchSeq: number;
+  epoch: number;
+  hash: Uint8Array;
+}
+
+export class ShardLeader {
+  private readonly js: JetStreamClient;
+  private readonly queue: Pending[] = [];
+  private readonly inFlight: Pending[] = [];
+  private readonly refused: Pending[] = [];
+  private tail: Tail;
+  private resyncing = false;
+  private settling = false;
+  private leading = true;
+  private subscription: Subscription | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  committedRecords = 0;
+
+  private constructor(private readonly options: LeaderOptions) {
+    this.js = jetstream(options.nc, { timeout: options.appendTimeoutMs ?? 2_000 });
+    this.tail = tailOf(options.state.head);
+  }
+
+  /**
+   * Appends an epoch claim right after `streamLastSeq` (which the caller has read up to, so the
+   * state's head is the chain's). Exactly one of several members claiming at the same sequence
+   * succeeds; the others get undefined and keep following.
+   */
+  static async claim(options: LeaderOptions, streamLastSeq: number): Promise<ShardLeader | undefined> {
+    const head = options.state.head;
+    const epoch = head.epoch + 1;
+    const record = encodeRecord({
+      kind: RecordKind.CLAIM, shard: head.shard, epoch, batchSeq: head.batchSeq + 1, clientId: 0, requestSeq: options.memberId, prevHash: head.hash,
+    });
+    const js = jetstream(options.nc, { timeout: options.appendTimeoutMs ?? 2_000 });
+    const msgId = `claim.${epoch}.${options.memberId}`;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const outcome = await appendRecord(js, options.subjects.log, record, msgId, streamLastSeq, options.appendTimeoutMs ?? 2_000);
+      if (outcome.kind === 'retry') continue;
+      if (outcome.kind !== 'stored' || outcome.seq !== streamLastSeq + 1) return undefined;
+      const applied = options.state.apply(record, outcome.seq);
+      if (!applied.applied) throw new LobError('CORRUPTION', `shard ${head.shard}: own claim at seq ${outcome.seq} is not the chain's next link (${applied.reason})`);
+      const leader = new ShardLeader(options);
+      if (applied.mark !== undefined) await options.onMark(applied.mark);
+      leader.start();
+      return leader;
+    }
+    return undefined;
+  }
+
+  get epoch(): number {
+    return this.tail.epoch;
+  }
+
+  get isLeading(): boolean {
+    return this.leading;
+  }
+
+  /** Stops leading: everyone waiting is told NOT_LEADER and will send again. */
+  stepDown(reason: string): void {
+    if (!this.leading) return;
+    this.leading = false;
+    clearInterval(this.heartbeat);
+    this.subscription?.unsubscribe();
+    const notLeader = encodeReply(ReplyStatus.NOT_LEADER, undefined, undefined, reason);
+    for (const p of [...this.queue, ...this.inFlight, ...this.refused]) this.answer(p, notLeader);
+    this.queue.length = 0;
+    this.refused.length = 0;
+    this.options.log(`shard ${this.options.state.shard}: member ${this.options.memberId} steps down from epoch ${this.tail.epoch}: ${reason}`);
+    this.options.onStepDown(reason);
+  }
+
+  private start(): void {
+    const { nc, subjects } = this.options;
+    this.subscription = nc.subscribe(subjects.submit, { callback: (error, msg) => { if (error === null) this.onRequest(msg); } });
+    const beat = (): void => {
+      nc.publish(subjects.heartbeat, encodeHeartbeat({
+        shard: this.options.state.shard, epoch: this.tail.epoch, memberId: this.options.memberId, streamSeq: this.options.state.head.streamSeq,
+      }));
+    };
+    beat();
+    this.heartbeat = setInterval(beat, this.options.heartbeatMs ?? 200);
+  }
+
+  private onRequest(msg: Msg): void {
+    if (!this.leading || msg.reply === undefined || msg.reply === '') return;
+    let pending: Pending;
+    try {
+      pending = this.admit(msg.data, msg.reply);
+    } catch (error) {
+      const message = error instanceof LobError ? error.message : String(error);
+      msg.respond(encodeReply(ReplyStatus.REJECTED, undefined, undefined, message));
+      return;
+    }
+    // A retry of a request still on its way joins it: one append, both answered.
+    const same = this.findPending(pending.clientId, pending.requestSeq);
+    if (same !== undefined) {
+      same.replyTo.push(msg.reply);
+      return;
+    }
+    this.queue.push(pending);
+    this.pump();
+  }
+
+  /** Refuses bad input before anything is appended: a malformed request, a foreign asset, a malformed command. */
+  private admit(bytes: Uint8Array, replyTo: string): Pending {
+    const request = decodeRequest(bytes);
+    const shard = this.options.state.shard;
+    if (request.shard !== shard) throw new LobError('INVALID_ARGUMENT', `request.shard ${request.shard} sent to the leader of shard ${shard}`);
+    const batch = CommandBatch.fromBytes(request.commands);
+    if (batch.count === 0) throw new LobError('INVALID_ARGUMENT', 'request.commands must hold at least one command, got 0');
+    for (let i = 0; i < batch.count; i++) {
+      const owner = this.options.router.commandShard(batch, i);
+      if (owner !== shard) throw new LobError('INVALID_ARGUMENT', `commands[${i}].asset ${commandAsset(batch, i)} is on shard ${owner}, not on shard ${shard}`);
+    }
+    validateCommands(batch);
+    return { clientId: request.clientId, requestSeq: request.requestSeq, commands: new Uint8Array(request.commands), replyTo: [replyTo] };
+  }
+
+  private findPending(clientId: number, requestSeq: number): Pending | undefined {
+    for (const list of [this.inFlight, this.queue, this.refused]) {
+      for (const p of list) if (p.clientId === clientId && p.requestSeq === requestSeq) return p;
+    }
+    return undefined;
+  }
+
+  /** Starts appends while the window has room. */
+  private pump(): void {
+    const window = this.options.window ?? 16;
+    while (this.leading && !this.resyncing && this.inFlight.length < window && this.queue.length > 0) {
+      const p = this.queue.shift() as Pending;
+      const record = encodeRecord({
+        kind: RecordKind.BATCH, shard: this.options.state.shard, epoch: this.tail.epoch, batchSeq: this.tail.batchSeq + 1,
+        clientId: p.clientId, requestSeq: p.requestSeq, prevHash: this.tail.hash,
+      }, p.commands);
+      p.record = record;
+      p.hash = recordHash(record);
+      p.predictedSeq = this.tail.streamSeq + 1;
+      p.outcome = this.append(p);
+      this.tail = { streamSeq: p.predictedSeq, batchSeq: this.tail.batchSeq + 1, epoch: this.tail.epoch, hash: p.hash };
+      this.inFlight.push(p);
+    }
+    if (!this.settling && this.inFlight.length > 0) void this.settle();
+  }
+
+  private append(p: Pending): Promise<AppendOutcome> {
+    return appendRecord(this.js, this.options.subjects.log, p.record as Uint8Array, requestMessageId(p.clientId, p.requestSeq),
+      (p.predictedSeq as number) - 1, this.options.appendTimeoutMs ?? 2_000);
+  }
+
+  /** Settles appends in order: apply and answer, or set the pipeline right. */
+  private async settle(): Promise<void> {
+    this.settling = true;
+    try {
+      while (this.inFlight.length > 0) {
+        const p = this.inFlight[0];
+        let outcome = await (p.outcome as Promise<AppendOutcome>);
+        // No answer: send the very same append again (same id, same expected sequence) until it is decided.
+        while (outcome.kind === 'retry' && this.leading) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          outcome = await this.append(p);
+        }
+        this.inFlight.shift();
+        if (!this.leading) continue;
+        await this.decide(p, outcome);
+      }
+      if (this.resyncing && this.leading) await this.resync();
+    } catch (error) {
+      this.stepDown(`internal error: ${(error as Error).message}`);
+    } finally {
+      this.settling = false;
+    }
+    if (this.leading && (this.queue.length > 0 || this.inFlight.length > 0)) this.pump();
+  }
+
+  private async decide(p: Pending, outcome: AppendOutcome): Promise<void> {
+    const predicted = p.predictedSeq as number;
+    if (outcome.kind === 'stored' && outcome.seq === predicted) {
+      const applied = this.options.state.apply(p.record as Uint8Array, outcome.seq, p.hash);
+      if (!applied.applied) throw new Error(`own record at seq ${outcome.seq} is not the chain's next link (${applied.reason})`);
+      this.committedRecords++;
+      this.answer(p, applied.reply as Uint8Array);
+      if (applied.mark !== undefined) await this.options.onMark(applied.mark);
+      return;
+    }
+    this.resyncing = true;
+    if (outcome.kind === 'stored' && outcome.duplicate) {
+      // The request was committed before (by this leader or the last one) at outcome.seq.
+      const cached = this.options.state.replyFor(outcome.seq);
+      const head = this.options.state.head;
+      this.answer(p, cached !== undefined
+        ? withStatus(cached, ReplyStatus.DUPLICATE)
+        : encodeReply(ReplyStatus.DUPLICATE_FORGOTTEN, { shard: head.shard, streamSeq: outcome.seq, batchSeq: 0, epoch: 0 }));
+      return;
+    }
+    if (outcome.kind === 'wrong-last-sequence') {
+      this.refused.push(p);
+      return;
+    }
+    // Stored somewhere unexpected, or refused by the servers' permissions: nothing to rebuild on.
+    this.refused.push(p);
+    throw new Error(outcome.kind === 'stored' ? `record stored at seq ${outcome.seq}, expected ${predicted}` : outcome.message);
+  }
+
+  /** Every append settled: rebuild on the true tail, or step down if the stream moved without us. */
+  private async resync(): Promise<void> {
+    const head = this.options.state.head;
+    let last: number;
+    try {
+      const jsm = await this.js.jetstreamManager();
+      last = (await jsm.streams.info(this.options.subjects.stream)).state.last_seq;
+    } catch (error) {
+      this.stepDown(`cannot read the stream's last sequence: ${(error as Error).message}`);
+      return;
+    }
+    if (last !== head.streamSeq) {
+      this.stepDown(`the stream moved to seq ${last} past this leader's last record at ${head.streamSeq}`);
+      return;
+    }
+    this.tail = tailOf(head);
+    this.queue.unshift(...this.refused);
+    this.refused.length = 0;
+    this.resyncing = false;
+  }
+
+  private answer(p: Pending, reply: Uint8Array): void {
+    for (const subject of p.replyTo) this.options.nc.publish(subject, reply);
+    p.replyTo.length = 0;
+  }
+}
+
+function tailOf(head: ChainHead): Tail {
+  return { streamSeq: head.streamSeq, batchSeq: head.batchSeq, epoch: head.epoch, hash: head.hash };
+}

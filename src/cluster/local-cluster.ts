@@ -1,0 +1,90 @@
+// A whole cluster on one machine: three nats-server processes on loopback ports, one stream per
+// shard, and every shard's members as processes of their own. `lobcore cluster up`, the demo,
+// the tests and the benchmark all start it this way.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BackendName } from '../types.js';
+import { roundRobinLayout } from './layout.js';
+import type { MemberEvent } from './member.js';
+import { connectAs } from './nats/connect.js';
+import type { ClusterDescription } from './nats/description.js';
+import { ADMIN_ROLE } from './nats/roles.js';
+import { NatsCluster } from './nats/servers.js';
+import { createShardStreams } from './streams.js';
+import { ClusterSupervisor } from './supervisor.js';
+
+export interface LocalClusterOptions {
+  /** Where configs, keys, NATS stores and member state go (default: a new temp directory). */
+  runDir?: string;
+  shards?: number;
+  assets?: number;
+  /** Members per shard: one leads, the others replicate and stand by. */
+  members?: number;
+  natsNodes?: number;
+  tls?: boolean;
+  /** Members keep their state in RocksDB under runDir/members (default true); false: in memory. */
+  persistent?: boolean;
+  backend?: BackendName;
+  checkpointEvery?: number;
+  leaderTimeoutMs?: number;
+  onEvent?: (shard: number, member: number, event: MemberEvent) => void;
+}
+
+export class LocalCluster {
+  private constructor(
+    readonly runDir: string,
+    readonly nats: NatsCluster,
+    readonly supervisor: ClusterSupervisor,
+    readonly membersPerShard: number,
+    /** The run directory was made for this cluster (a temp directory), not named by the caller. */
+    private readonly ownsRunDir: boolean,
+  ) {}
+
+  get description(): ClusterDescription {
+    return this.nats.description;
+  }
+
+  /** NATS up, streams made, every member started and every shard led. */
+  static async start(options: LocalClusterOptions = {}): Promise<LocalCluster> {
+    const runDir = options.runDir ?? mkdtempSync(join(tmpdir(), 'lobcore-cluster-'));
+    const ownsRunDir = options.runDir === undefined;
+    const layout = roundRobinLayout(options.shards ?? 2, options.assets ?? 6);
+    const nats = await NatsCluster.start({ runDir, layout, nodes: options.natsNodes ?? 3, tls: options.tls });
+    const supervisor = new ClusterSupervisor({
+      runDir,
+      stateDir: options.persistent === false ? undefined : join(runDir, 'members'),
+      backend: options.backend, checkpointEvery: options.checkpointEvery, leaderTimeoutMs: options.leaderTimeoutMs, onEvent: options.onEvent,
+    });
+    const cluster = new LocalCluster(runDir, nats, supervisor, options.members ?? 3, ownsRunDir);
+    try {
+      const admin = await connectAs(runDir, nats.description, ADMIN_ROLE);
+      try {
+        await createShardStreams(admin, nats.description);
+      } finally {
+        await admin.close();
+      }
+      const starting: Promise<unknown>[] = [];
+      for (const spec of layout.shards) for (let m = 0; m < cluster.membersPerShard; m++) starting.push(supervisor.start(spec.shard, m));
+      await Promise.all(starting);
+      await cluster.waitForLeaders();
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+    return cluster;
+  }
+
+  /** Every shard has a live leader. */
+  async waitForLeaders(timeoutMs = 30_000): Promise<void> {
+    const shards = this.description.layout.shards.map((s) => s.shard);
+    await this.supervisor.waitFor(() => shards.every((s) => this.supervisor.leaderOf(s) !== undefined), timeoutMs, 'every shard to elect a leader');
+  }
+
+  /** Stops every member and server; a temp run directory goes too unless `keepRunDir` (to look into a failure). */
+  async stop(options: { keepRunDir?: boolean } = {}): Promise<void> {
+    await this.supervisor.stopAll();
+    await this.nats.stop();
+    if (this.ownsRunDir && options.keepRunDir !== true) rmSync(this.runDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,236 @@
+// One member of a shard: it follows the stream into its own state machine, watches the leader's
+// heartbeat, and when the leader falls silent (and it is caught up to the end of the stream) it
+// claims the next epoch in the stream itself. The claim is an append with the expected last
+// sequence, so of several members claiming at once exactly one wins, and a deposed leader's
+// next append is refused.
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { LobError } from '../errors.js';
+import type { BackendName } from '../types.js';
+import { StreamFollower } from './follower.js';
+import { HashAudit, type Divergence } from './hash-audit.js';
+import { shardSubjects, type ShardSubjects } from './layout.js';
+import { ShardLeader } from './leader.js';
+import { connectAs } from './nats/connect.js';
+import type { ClusterDescription } from './nats/description.js';
+import { leaderRole, replicaRole } from './nats/roles.js';
+import { ShardRouter } from './router.js';
+import { ShardState, type CheckpointMark, type RecoveryFromDisk } from './shard-state.js';
+import { decodeHashReport, decodeHeartbeat, encodeHashReport, type HashReport } from './wire/signals.js';
+import { bytesToHex } from './wire/bytes.js';
+
+export interface MemberOptions {
+  runDir: string;
+  description: ClusterDescription;
+  shard: number;
+  /** 0, 1, 2, ...: also the member's rank when several would claim at once (lower goes first). */
+  memberId: number;
+  /** Directory for the member's RocksDB state and checkpoint ledger; none: in memory. */
+  dir?: string;
+  backend?: BackendName;
+  checkpointEvery?: number;
+  /** Silence from the leader after which the first-ranked member claims (ms). */
+  leaderTimeoutMs?: number;
+  emit: (event: MemberEvent) => void;
+}
+
+export type MemberEvent =
+  | { kind: 'ready'; shard: number; member: number; recovered: RecoveryFromDisk; fromSeq: number }
+  | { kind: 'caught-up'; streamSeq: number; batchSeq: number; records: number; ms: number }
+  | { kind: 'leader'; epoch: number; streamSeq: number; batchSeq: number; at: number }
+  | { kind: 'follower'; reason: string }
+  /** A hash-report position: every member of the shard reports the same positions. */
+  | { kind: 'mark'; streamSeq: number; batchSeq: number; epoch: number; stateHash: string }
+  /** A checkpoint stored on disk (persistent members), at the position its copy was taken. */
+  | { kind: 'checkpoint'; streamSeq: number; batchSeq: number; epoch: number; stateHash: string }
+  | ({ kind: 'divergence' } & Divergence)
+  | ({ kind: 'state' } & MemberStatus)
+  | { kind: 'log'; line: string };
+
+export interface MemberStatus {
+  shard: number;
+  member: number;
+  role: 'leader' | 'follower';
+  streamSeq: number;
+  batchSeq: number;
+  epoch: number;
+  chainHash: string;
+  stateHash: string;
+  appliedRecords: number;
+  appliedCommands: number;
+  skipped: Record<string, number>;
+  consumerReopens: number;
+  hashAgreements: number;
+}
+
+const STAGGER_MS = 500;
+
+export class ShardMember {
+  private replicaConn!: NatsConnection;
+  private leaderConn!: NatsConnection;
+  private state!: ShardState;
+  private follower!: StreamFollower;
+  private leader: ShardLeader | undefined;
+  private readonly audit: HashAudit;
+  private readonly subjects: ShardSubjects;
+  private lastLeaderSign = Date.now();
+  private claiming = false;
+  private electionTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly options: MemberOptions) {
+    this.subjects = shardSubjects(options.description.layout.clusterId, options.shard);
+    this.audit = new HashAudit(options.memberId, (d) => {
+      process.stderr.write(`lobcore cluster: DIVERGENCE on shard ${d.shard} at batch ${d.batchSeq}: member ${d.ownMember} has ${d.ownHash}, member ${d.otherMember} has ${d.otherHash}\n`);
+      options.emit({ kind: 'divergence', ...d });
+    });
+  }
+
+  async start(): Promise<void> {
+    const { runDir, description, shard, memberId } = this.options;
+    const name = `shard ${shard} member ${memberId}`;
+    this.replicaConn = await connectAs(runDir, description, replicaRole(shard), { name: `${name} (follow)` });
+    this.leaderConn = await connectAs(runDir, description, leaderRole(shard), { name: `${name} (lead)` });
+    const jsm = await jetstreamManager(this.replicaConn, { timeout: 5_000 });
+    this.state = await ShardState.open(
+      { shard, dir: this.options.dir, backend: this.options.backend, checkpointEvery: this.options.checkpointEvery },
+      async (seq) => {
+        const stored = await jsm.streams.getMessage(this.subjects.stream, { seq });
+        if (stored === null) throw new LobError('CORRUPTION', `shard ${shard}: the local state is at stream seq ${seq}, which the stream does not hold`);
+        return stored.data;
+      },
+    );
+    this.replicaConn.subscribe(this.subjects.heartbeat, { callback: (error, msg) => { if (error === null) this.onHeartbeat(msg.data); } });
+    this.replicaConn.subscribe(this.subjects.hashes, { callback: (error, msg) => { if (error === null) this.onPeerHash(msg.data); } });
+    this.follower = new StreamFollower(this.replicaConn, {
+      stream: this.subjects.stream,
+      onRecord: (bytes, seq) => this.onRecord(bytes, seq),
+      log: (line) => this.log(line),
+    });
+    const fromSeq = this.state.head.streamSeq + 1;
+    this.options.emit({ kind: 'ready', shard, member: memberId, recovered: this.state.recovered, fromSeq });
+    this.follower.start(fromSeq);
+    void this.reportCatchUp(fromSeq);
+    this.lastLeaderSign = Date.now();
+    this.electionTimer = setInterval(() => void this.maybeClaim(), 100);
+  }
+
+  status(): MemberStatus {
+    const head = this.state.head;
+    return {
+      shard: this.options.shard, member: this.options.memberId, role: this.leader?.isLeading ? 'leader' : 'follower',
+      streamSeq: head.streamSeq, batchSeq: head.batchSeq, epoch: head.epoch, chainHash: bytesToHex(head.hash),
+      stateHash: this.state.stateHash(), appliedRecords: this.state.appliedRecords, appliedCommands: this.state.appliedCommands,
+      skipped: { ...this.state.skipped }, consumerReopens: this.follower.reopens, hashAgreements: this.audit.agreements,
+    };
+  }
+
+  async stop(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.electionTimer);
+    this.leader?.stepDown('the member is shutting down');
+    await this.follower?.stop();
+    await this.state?.close();
+    await Promise.all([this.replicaConn?.close(), this.leaderConn?.close()]);
+  }
+
+  private async onRecord(bytes: Uint8Array, streamSeq: number): Promise<void> {
+    const outcome = this.state.apply(bytes, streamSeq);
+    if (!outcome.applied) return;
+    this.lastLeaderSign = Date.now();
+    if (outcome.mark !== undefined) await this.onMark(outcome.mark);
+  }
+
+  private onHeartbeat(bytes: Uint8Array): void {
+    const beat = decodeHeartbeat(bytes);
+    if (beat.epoch < this.state.head.epoch) return; // a deposed leader that has not noticed yet
+    if (beat.memberId !== this.options.memberId) this.lastLeaderSign = Date.now();
+    if (this.leader?.isLeading && beat.epoch > this.leader.epoch) this.leader.stepDown(`member ${beat.memberId} leads epoch ${beat.epoch}`);
+  }
+
+  private onPeerHash(bytes: Uint8Array): void {
+    try {
+      this.audit.recordPeer(decodeHashReport(bytes));
+    } catch (error) {
+      this.log(`unreadable hash report: ${(error as Error).message}`);
+    }
+  }
+
+  /** A checkpoint position: publish the hash, compare it, start storing a checkpoint. */
+  private async onMark(mark: CheckpointMark): Promise<void> {
+    const report: HashReport = { shard: this.options.shard, memberId: this.options.memberId, ...mark };
+    this.replicaConn.publish(this.subjects.hashes, encodeHashReport(report));
+    this.audit.recordOwn(report);
+    this.options.emit({ kind: 'mark', ...mark });
+    this.state.checkpointInBackground(
+      (entry) => this.options.emit({ kind: 'checkpoint', streamSeq: entry.streamSeq, batchSeq: entry.batchSeq, epoch: entry.epoch, stateHash: entry.stateHash }),
+      (error) => this.log(`checkpoint failed: ${(error as Error).message}`),
+    );
+  }
+
+  private async maybeClaim(): Promise<void> {
+    if (this.closed || this.claiming || this.leader?.isLeading) return;
+    const patience = (this.options.leaderTimeoutMs ?? 1_000) + this.options.memberId * STAGGER_MS;
+    if (Date.now() - this.lastLeaderSign < patience) return;
+    this.claiming = true;
+    try {
+      // Claim only at the end of the stream: everything before it is applied, so the claim links
+      // to the true head and the new leader misses no committed batch.
+      const last = await this.follower.streamLastSeq();
+      if (this.follower.position - 1 < last) return;
+      await this.follower.stop();
+      const lastNow = await this.follower.streamLastSeq().catch(() => -1);
+      if (lastNow !== this.follower.position - 1) {
+        this.follower.start(this.follower.position);
+        return;
+      }
+      const started = Date.now();
+      this.leader = await ShardLeader.claim({
+        nc: this.leaderConn, subjects: this.subjects, state: this.state, router: new ShardRouter(this.options.description.layout),
+        memberId: this.options.memberId, onMark: (mark) => this.onMark(mark), log: (line) => this.log(line),
+        onStepDown: (reason) => this.becomeFollower(reason),
+      }, lastNow);
+      if (this.leader === undefined) {
+        this.lastLeaderSign = Date.now();
+        this.follower.start(this.follower.position);
+        return;
+      }
+      const head = this.state.head;
+      this.log(`claimed epoch ${head.epoch} at stream seq ${head.streamSeq} in ${Date.now() - started} ms`);
+      this.options.emit({ kind: 'leader', epoch: head.epoch, streamSeq: head.streamSeq, batchSeq: head.batchSeq, at: Date.now() });
+    } catch (error) {
+      this.log(`claim failed: ${(error as Error).message}`);
+      if (!this.leader?.isLeading) this.follower.start(this.follower.position);
+    } finally {
+      this.claiming = false;
+    }
+  }
+
+  private becomeFollower(reason: string): void {
+    this.leader = undefined;
+    this.lastLeaderSign = Date.now();
+    this.options.emit({ kind: 'follower', reason });
+    if (!this.closed) this.follower.start(this.state.head.streamSeq + 1);
+  }
+
+  private async reportCatchUp(fromSeq: number): Promise<void> {
+    const started = Date.now();
+    for (;;) {
+      if (this.closed) return;
+      try {
+        const last = await this.follower.streamLastSeq();
+        if (this.follower.position > last || this.leader?.isLeading) break;
+      } catch {
+        // no stream leader this instant: ask again
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const head = this.state.head;
+    this.options.emit({ kind: 'caught-up', streamSeq: head.streamSeq, batchSeq: head.batchSeq, records: Math.max(0, this.follower.position - fromSeq), ms: Date.now() - started });
+  }
+
+  private log(line: string): void {
+    this.options.emit({ kind: 'log', line: `shard ${this.options.shard} member ${this.options.memberId}: ${line}` });
+  }
+}

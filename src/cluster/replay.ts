@@ -1,0 +1,90 @@
+// Reads a shard's whole stream and applies it to a fresh in-memory state machine under the same
+// chain rule the members use: the reference every member's state hash is compared with, and
+// the list of requests the stream committed (each must appear once).
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { LobError } from '../errors.js';
+import type { BackendName } from '../types.js';
+import { retryUntil } from './nats/servers.js';
+import type { ChainHead, SkipReason } from './chain.js';
+import { ShardState, type ApplyOutcome } from './shard-state.js';
+
+export interface CommittedRequest {
+  clientId: number;
+  requestSeq: number;
+  streamSeq: number;
+  commands: number;
+}
+
+export interface StreamReplay {
+  shard: number;
+  lastSeq: number;
+  head: ChainHead;
+  stateHash: string;
+  /** Applied batches, in chain order. */
+  requests: CommittedRequest[];
+  claims: number;
+  skipped: Record<SkipReason, number>;
+  commands: number;
+}
+
+/**
+ * Applies the stream's records from `fromSeq` through `lastSeq` to `state`, in order; calls
+ * `onApplied` for every record the chain accepted. Reads in fetches, and opens a new consumer
+ * after the last record applied when one fails or comes back empty (a server that died, a
+ * stream leader being elected), until `timeoutMs` passes.
+ */
+export async function applyStream(
+  nc: NatsConnection, stream: string, state: ShardState, fromSeq: number, lastSeq: number,
+  onApplied: (outcome: Extract<ApplyOutcome, { applied: true }>, streamSeq: number) => void = () => {}, timeoutMs = 60_000,
+): Promise<void> {
+  const js = jetstream(nc, { timeout: 5_000 });
+  const deadline = Date.now() + timeoutMs;
+  let next = fromSeq;
+  while (next <= lastSeq) {
+    try {
+      const consumer = await js.consumers.get(stream, { opt_start_seq: next });
+      for (;;) {
+        let got = 0;
+        for await (const message of await consumer.fetch({ max_messages: 512, expires: 2_000 })) {
+          if (message.seq < next) continue;
+          const outcome = state.apply(message.data, message.seq);
+          if (outcome.applied) onApplied(outcome, message.seq);
+          next = message.seq + 1;
+          got++;
+        }
+        if (got === 0 || next > lastSeq) break;
+      }
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (next <= lastSeq) {
+      if (Date.now() > deadline) throw new LobError('UNAVAILABLE', `${stream}: read up to seq ${next - 1} of ${lastSeq} in ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
+/** The stream's last sequence, asked again while its servers elect a leader. */
+async function streamLastSeq(nc: NatsConnection, stream: string, timeoutMs = 60_000): Promise<number> {
+  const jsm = await retryUntil(Date.now() + timeoutMs, () => jetstreamManager(nc, { timeout: 5_000 }));
+  return retryUntil(Date.now() + timeoutMs, async () => (await jsm.streams.info(stream)).state.last_seq);
+}
+
+export async function replayStream(nc: NatsConnection, shard: number, stream: string, backend?: BackendName): Promise<StreamReplay> {
+  const lastSeq = await streamLastSeq(nc, stream);
+  const state = await ShardState.open({ shard, backend, checkpointEvery: Number.MAX_SAFE_INTEGER }, () => Promise.reject(new Error('in memory')));
+  const requests: CommittedRequest[] = [];
+  let claims = 0;
+  try {
+    await applyStream(nc, stream, state, 1, lastSeq, (outcome, streamSeq) => {
+      if (outcome.kind === 'batch') requests.push({ clientId: outcome.clientId, requestSeq: outcome.requestSeq, streamSeq, commands: outcome.commands });
+      else claims++;
+    });
+    return {
+      shard, lastSeq, head: state.head, stateHash: state.stateHash(), requests, claims, skipped: { ...state.skipped }, commands: state.appliedCommands,
+    };
+  } finally {
+    await state.close();
+  }
+}

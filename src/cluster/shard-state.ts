@@ -1,0 +1,247 @@
+// A shard member's copy of the shard: a CoreStateMachine fed the stream's records in chain
+// order. The leader feeds it its own records once JetStream acknowledges them; a replica feeds
+// it what its consumer reads; both through apply(), so leader and replicas cannot differ in how
+// a record is applied or skipped.
+//
+// The state machine's height is the stream sequence of the last applied record. That is what
+// makes recovery exact: reopening a member's RocksDB gives the height of its last flush, the
+// record at that stream sequence gives back the chain head, and the consumer resumes after it.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { CommandBatch } from '../batch.js';
+import { LobError } from '../errors.js';
+import { CoreStateMachine } from '../state/index.js';
+import type { BackendName } from '../types.js';
+import { advance, genesis, judge, type ChainHead, type SkipReason } from './chain.js';
+import { appendLedgerEntry, readLedger, type LedgerEntry } from './checkpoint-ledger.js';
+import { EVENT_STRIDE, FILL_STRIDE, RESULT_STRIDE } from './engine-layout.js';
+import { bytesToHex } from './wire/bytes.js';
+import { decodeRecord, recordHash, RecordKind } from './wire/record.js';
+import { encodeReply, ReplyStatus } from './wire/reply.js';
+import { ReplyCache } from './reply-cache.js';
+
+export interface ShardStateOptions {
+  shard: number;
+  /** The member's directory: RocksDB in state/, the checkpoint ledger beside it. None: in memory. */
+  dir?: string;
+  backend?: BackendName;
+  /** A checkpoint (and a hash report) every this many chain positions. */
+  checkpointEvery?: number;
+}
+
+/** A state hash at a chain position every member of the shard passes through: what members compare. */
+export interface CheckpointMark {
+  streamSeq: number;
+  batchSeq: number;
+  epoch: number;
+  stateHash: string;
+}
+
+export type ApplyOutcome =
+  | { applied: true; kind: 'claim' | 'batch'; head: ChainHead; clientId: number; requestSeq: number; commands: number; reply?: Uint8Array; mark?: CheckpointMark }
+  | { applied: false; reason: SkipReason; streamSeq: number };
+
+export interface RecoveryFromDisk {
+  /** Stream sequence the local state was reopened at (0: nothing on disk). */
+  streamSeq: number;
+  batchSeq: number;
+  /** The newest checkpoint the ledger lists, if any. */
+  checkpoint?: LedgerEntry;
+  /** Journal commands the state machine replayed on top of its checkpoint. */
+  replayedCommands: number;
+}
+
+export const DEFAULT_CHECKPOINT_EVERY = 100;
+
+export class ShardState {
+  private headNow: ChainHead;
+  private readonly replies = new ReplyCache();
+  private flushing = false;
+  private checkpointing = false;
+  /** Chain heads of the last records applied, by stream sequence: what a checkpoint at that height covers. */
+  private readonly recentHeads = new RecentHeads();
+  private flushAgain = false;
+  private flushError: LobError | undefined;
+  readonly skipped: Record<SkipReason, number> = { malformed: 0, 'other-shard': 0, behind: 0, ahead: 0, 'wrong-link': 0, 'stale-epoch': 0 };
+  appliedRecords = 0;
+  appliedCommands = 0;
+
+  private constructor(
+    private readonly machine: CoreStateMachine,
+    private readonly options: Required<Pick<ShardStateOptions, 'shard' | 'checkpointEvery'>> & ShardStateOptions,
+    head: ChainHead,
+    readonly recovered: RecoveryFromDisk,
+  ) {
+    this.headNow = head;
+  }
+
+  /** Waits for a checkpoint being stored, so that closing does not cut it short. */
+  async idle(): Promise<void> {
+    while (this.checkpointing) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
+  /**
+   * Opens the member's state. With a directory, the state machine recovers what it flushed, and
+   * `recordAt` fetches the stream record at its height to rebuild the chain head.
+   */
+  static async open(options: ShardStateOptions, recordAt: (streamSeq: number) => Promise<Uint8Array>): Promise<ShardState> {
+    const resolved = { ...options, checkpointEvery: options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY };
+    if (options.dir !== undefined) mkdirSync(options.dir, { recursive: true });
+    // The stream is the durable log; a member's own flushes only shorten its recovery, so no fsync.
+    const machine = await CoreStateMachine.open({
+      path: options.dir === undefined ? undefined : join(options.dir, 'state'), backend: options.backend, sync: false,
+    });
+    let head = genesis(options.shard);
+    const ledger = options.dir === undefined ? [] : readLedger(ledgerFile(options.dir));
+    const recovered: RecoveryFromDisk = {
+      streamSeq: machine.height, batchSeq: 0, checkpoint: ledger[ledger.length - 1],
+      replayedCommands: machine.recovery?.replayedCommands ?? 0,
+    };
+    if (machine.height > 0) {
+      const bytes = await recordAt(machine.height);
+      const record = decodeRecord(bytes);
+      head = { shard: options.shard, batchSeq: record.batchSeq, epoch: record.epoch, leader: record.kind === RecordKind.CLAIM ? record.requestSeq : -1, hash: recordHash(bytes), streamSeq: machine.height };
+      recovered.batchSeq = record.batchSeq;
+    }
+    return new ShardState(machine, resolved, head, recovered);
+  }
+
+  get head(): ChainHead {
+    return this.headNow;
+  }
+
+  get shard(): number {
+    return this.options.shard;
+  }
+
+  stateHash(): string {
+    return this.machine.stateHash();
+  }
+
+  /** The reply this member gave (or would have given) for the batch at `streamSeq`, while it is remembered. */
+  replyFor(streamSeq: number): Uint8Array | undefined {
+    return this.replies.get(streamSeq);
+  }
+
+  /**
+   * Applies the record found at `streamSeq` if it is the chain's next link; skips it otherwise.
+   * A leader passes the record's hash, which it computed to link the record after it.
+   */
+  apply(bytes: Uint8Array, streamSeq: number, hash?: Uint8Array): ApplyOutcome {
+    if (streamSeq <= this.headNow.streamSeq) return { applied: false, reason: 'behind', streamSeq };
+    const verdict = judge(this.headNow, bytes);
+    if (!verdict.apply) {
+      this.skipped[verdict.reason]++;
+      return { applied: false, reason: verdict.reason, streamSeq };
+    }
+    const record = verdict.record;
+    this.machine.setHeight(streamSeq);
+    const head = advance(this.headNow, record, bytes, streamSeq, hash);
+    this.headNow = head;
+    this.recentHeads.put(head);
+    this.appliedRecords++;
+    let reply: Uint8Array | undefined;
+    let commands = 0;
+    if (record.kind === RecordKind.BATCH) {
+      const position = { shard: head.shard, streamSeq, batchSeq: head.batchSeq, epoch: head.epoch };
+      try {
+        const batch = CommandBatch.fromBytes(record.commands);
+        const out = this.machine.submitBatch(batch);
+        commands = batch.count;
+        this.appliedCommands += commands;
+        const r = out.results;
+        reply = encodeReply(ReplyStatus.COMMITTED, position, {
+          results: r.results, count: r.count, resultStride: RESULT_STRIDE,
+          fills: r.fills, fillCount: r.fillCount, fillStride: FILL_STRIDE,
+          events: r.events.records, eventCount: r.events.count, eventStride: EVENT_STRIDE, firstFillSeq: out.firstFillSeq,
+        });
+      } catch (error) {
+        // The engine refused the whole batch and changed nothing; it does so on every member alike.
+        if (!(error instanceof LobError) || error.code !== 'INVALID_ARGUMENT') throw error;
+        reply = encodeReply(ReplyStatus.REJECTED, position, undefined, error.message);
+      }
+      this.replies.put(streamSeq, reply);
+    }
+    this.scheduleFlush();
+    const mark = head.batchSeq % this.options.checkpointEvery === 0
+      ? { streamSeq, batchSeq: head.batchSeq, epoch: head.epoch, stateHash: this.machine.stateHash() }
+      : undefined;
+    return {
+      applied: true, kind: record.kind === RecordKind.CLAIM ? 'claim' : 'batch', head, clientId: record.clientId,
+      requestSeq: record.requestSeq, commands, reply, mark,
+    };
+  }
+
+  /**
+   * Starts storing a checkpoint of the current state (unless one is being stored) and lists it
+   * in the ledger when it is written. Applying goes on meanwhile: the state machine copies the
+   * books out at once and hashes and writes them in the background, so the checkpoint covers
+   * the stream up to wherever the copy was taken, which the ledger records exactly. In memory
+   * there is nowhere to store it.
+   */
+  checkpointInBackground(onStored: (entry: LedgerEntry) => void, onError: (error: unknown) => void): void {
+    const dir = this.options.dir;
+    if (dir === undefined || this.checkpointing) return;
+    this.checkpointing = true;
+    this.machine.checkpoint().then((info) => {
+      const head = info === undefined ? undefined : this.recentHeads.get(info.height);
+      if (info === undefined || head === undefined) return;
+      const entry: LedgerEntry = {
+        shard: this.options.shard, streamSeq: info.height, batchSeq: head.batchSeq, epoch: head.epoch,
+        chainHash: bytesToHex(head.hash), stateHash: info.stateHash, restingOrders: info.restingOrders,
+      };
+      appendLedgerEntry(ledgerFile(dir), entry);
+      onStored(entry);
+    }).catch(onError).finally(() => {
+      this.checkpointing = false;
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.idle();
+    await this.machine.close();
+  }
+
+  /** A failed background flush, if any (the next flush retries it). */
+  get lastFlushError(): LobError | undefined {
+    return this.flushError;
+  }
+
+  private scheduleFlush(): void {
+    if (this.options.dir === undefined) return;
+    if (this.flushing) {
+      this.flushAgain = true;
+      return;
+    }
+    this.flushing = true;
+    this.machine.flush().then(() => {
+      this.flushError = undefined;
+    }, (error: unknown) => {
+      this.flushError = error instanceof LobError ? error : new LobError('IO_ERROR', String(error));
+    }).finally(() => {
+      this.flushing = false;
+      if (this.flushAgain) {
+        this.flushAgain = false;
+        this.scheduleFlush();
+      }
+    });
+  }
+}
+
+/** A ring of recent chain heads, by stream sequence. */
+class RecentHeads {
+  private readonly heads: Array<ChainHead | undefined> = new Array<ChainHead | undefined>(4096);
+
+  put(head: ChainHead): void {
+    this.heads[head.streamSeq % this.heads.length] = head;
+  }
+
+  get(streamSeq: number): ChainHead | undefined {
+    const head = this.heads[streamSeq % this.heads.length];
+    return head?.streamSeq === streamSeq ? head : undefined;
+  }
+}
+
+export function ledgerFile(dir: string): string {
+  return join(dir, 'checkpoints.ledger');
+}

@@ -1,0 +1,81 @@
+// The end-of-run check of a cluster: each shard's committed stream replayed in memory under the
+// members' chain rule, every live member's state compared with it once it has applied the
+// whole chain, and the answers a client got matched with what the stream holds.
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { BackendName } from '../types.js';
+import { shardSubjects } from './layout.js';
+import type { LocalCluster } from './local-cluster.js';
+import type { MemberStatus } from './member.js';
+import { replayStream, type StreamReplay } from './replay.js';
+
+/** A request a client saw committed: on which shard, at which stream sequence. */
+export interface AnsweredRequest {
+  shard: number;
+  streamSeq: number;
+}
+
+export interface ShardVerdict {
+  shard: number;
+  streamLastSeq: number;
+  chainLength: number;
+  epochs: number;
+  claims: number;
+  skipped: number;
+  replayHash: string;
+  members: Array<{ member: number; role: string; streamSeq: number; batchSeq: number; stateHash: string; equal: boolean; skipped: number }>;
+  hashesEqual: boolean;
+  answeredInStream: boolean;
+  noneTwice: boolean;
+  /** The client's requests are in the stream in the order it sent them (failovers included). */
+  inOrder: boolean;
+  replay: StreamReplay;
+}
+
+export async function verifyCluster(
+  local: LocalCluster, admin: NatsConnection, answered: readonly AnsweredRequest[], clientId: number, backend?: BackendName, settleMs = 60_000,
+): Promise<ShardVerdict[]> {
+  const layout = local.description.layout;
+  const replays: StreamReplay[] = [];
+  for (const s of layout.shards) replays.push(await replayStream(admin, s.shard, shardSubjects(layout.clusterId, s.shard).stream, backend));
+  const statuses = await settledStatuses(local, replays, settleMs);
+  return replays.map((replay) => shardVerdict(replay, statuses.filter((st) => st.shard === replay.shard), answered, clientId));
+}
+
+/** Waits until every live member has applied its shard's whole chain, then reads them all. */
+async function settledStatuses(local: LocalCluster, replays: StreamReplay[], settleMs: number): Promise<MemberStatus[]> {
+  const deadline = Date.now() + settleMs;
+  for (;;) {
+    const statuses: MemberStatus[] = [];
+    for (const handle of local.supervisor.all()) {
+      if (local.supervisor.running(handle.shard, handle.member)) statuses.push(await local.supervisor.status(handle.shard, handle.member));
+    }
+    const settled = statuses.every((st) => st.batchSeq >= replays[st.shard].head.batchSeq);
+    if (settled || Date.now() > deadline) return statuses;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+function shardVerdict(
+  replay: StreamReplay, statuses: MemberStatus[], answered: readonly AnsweredRequest[], clientId: number,
+): ShardVerdict {
+  const bySeq = new Map(replay.requests.map((r) => [r.streamSeq, r]));
+  const mine = answered.filter((a) => a.shard === replay.shard);
+  const answeredInStream = mine.every((a) => bySeq.get(a.streamSeq)?.clientId === clientId)
+    && replay.requests.filter((r) => r.clientId === clientId).length === mine.length;
+  const ids = new Set(replay.requests.map((r) => `${r.clientId}.${r.requestSeq}`));
+  return {
+    shard: replay.shard,
+    streamLastSeq: replay.lastSeq,
+    chainLength: replay.head.batchSeq,
+    epochs: 0,
+    claims: replay.claims,
+    skipped: Object.values(replay.skipped).reduce((a, b) => a + b, 0),
+    replayHash: replay.stateHash,
+    members: statuses.map((st) => ({ member: st.member, role: st.role, streamSeq: st.streamSeq, batchSeq: st.batchSeq, stateHash: st.stateHash, equal: st.stateHash === replay.stateHash && st.batchSeq === replay.head.batchSeq, skipped: Object.values(st.skipped).reduce((a, b) => a + b, 0) })),
+    hashesEqual: statuses.length > 0 && statuses.every((st) => st.stateHash === replay.stateHash && st.batchSeq === replay.head.batchSeq),
+    answeredInStream,
+    noneTwice: ids.size === replay.requests.length,
+    inOrder: replay.requests.filter((r) => r.clientId === clientId).every((r, i, all) => i === 0 || all[i - 1].requestSeq < r.requestSeq),
+    replay,
+  };
+}

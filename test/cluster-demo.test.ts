@@ -1,0 +1,77 @@
+// `lobcore cluster demo` as a user runs it: a child process that starts NATS and six member
+// processes, kills a shard leader and a NATS server, and reports its verdict.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ClusterClient } from '../src/cluster/client.js';
+import { readDescription } from '../src/cluster/nats/description.js';
+import { lobcore, lobcoreIn, MAIN, ROOT } from './helpers/cli.js';
+
+describe('lobcore cluster up', () => {
+  it('starts a cluster a client can trade on, and stops it on Ctrl-C', async () => {
+    const child = spawn(process.execPath, [MAIN, 'cluster', 'up', '--json', '--shards', '2', '--assets', '4'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+    const info = await new Promise<{ runDir: string; servers: string[]; shards: Array<{ shard: number; assets: number[]; leader: number }> }>((resolve, reject) => {
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk;
+        try {
+          resolve(JSON.parse(stdout));
+        } catch {
+          // not the whole document yet
+        }
+      });
+      child.once('close', () => reject(new Error(`cluster up exited: ${stderr}`)));
+    });
+    expect(info.servers).toHaveLength(3);
+    expect(info.shards.map((s) => s.assets)).toEqual([[0, 2], [1, 3]]);
+    const client = await ClusterClient.connect(info.runDir, readDescription(info.runDir));
+    const result = await client.placeLimit({ trader: 1, asset: 3, side: 'ask', price: 100, size: 2, timestamp: 1 });
+    expect(result).toMatchObject({ status: 'resting', orderId: 1, shard: 1 });
+    await client.close();
+    child.kill('SIGINT');
+    expect(await exited, stderr).toBe(0);
+    // A run directory it made for itself goes with it.
+    expect(existsSync(info.runDir)).toBe(false);
+  }, 120_000);
+});
+
+describe('lobcore cluster demo', () => {
+  it('reaches IDENTICAL through a leader kill and a NATS server kill, and says what it measured', async () => {
+    const run = await lobcore('cluster', 'demo', '--json', '--rounds', '60', '--commands', '200', '--seed', '7');
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as {
+      verdict: string; commandsCommitted: number; requestsAnswered: number; throughput: number;
+      kills: Array<{ kind: string; electionMs?: number; writeStallMs?: number }>;
+      recovery: { checkpoint: unknown; replayedFromStream: number } | null;
+      shards: Array<{ hashesEqual: boolean; members: unknown[] }>;
+    };
+    expect(report.verdict).toBe('IDENTICAL');
+    expect(report.commandsCommitted).toBe(60 * 2 * 200);
+    expect(report.requestsAnswered).toBe(120);
+    expect(report.throughput).toBeGreaterThan(0);
+    expect(report.kills.map((k) => k.kind)).toEqual(['shard-leader', 'nats-server']);
+    expect(report.kills[0].electionMs).toBeGreaterThan(0);
+    expect(report.kills.every((k) => typeof k.writeStallMs === 'number')).toBe(true);
+    expect(report.recovery?.replayedFromStream).toBeGreaterThan(0);
+    expect(report.shards.every((s) => s.hashesEqual && s.members.length === 3)).toBe(true);
+  }, 180_000);
+
+  it('says how to install nats-server when it is missing, and starts nothing', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: path.dirname(process.execPath) };
+    delete env.LOBCORE_NATS_SERVER;
+    const run = await lobcoreIn(env, 'cluster', 'demo');
+    expect(run.code).toBe(2);
+    expect(run.stderr.trimEnd().split('\n')).toEqual(['lobcore: nats-server was not found on PATH: install it with `apt-get install -y nats-server` (Debian, as root) or from nats.io']);
+    expect(run.stdout).toBe('');
+  });
+
+  it('refuses a bad flag in one line', async () => {
+    const run = await lobcore('cluster', 'demo', '--rounds', '0');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^lobcore: .*--rounds.*\n$/);
+  });
+});

@@ -1,0 +1,174 @@
+// The cluster's binary messages and the chain rule, without a network: what a replica applies
+// and what it skips is decided here, identically on every member.
+import { describe, expect, it } from 'vitest';
+import { CommandBatch } from '../src/batch.js';
+import { LobError } from '../src/errors.js';
+import { advance, genesis, judge } from '../src/cluster/chain.js';
+import { failoverStall, longestCommitGap } from '../src/cluster/commit-gaps.js';
+import { roundRobinLayout, checkLayout } from '../src/cluster/layout.js';
+import { ShardRouter } from '../src/cluster/router.js';
+import { ShardState } from '../src/cluster/shard-state.js';
+import { decodeRecord, encodeRecord, recordHash, RecordKind, ZERO_HASH } from '../src/cluster/wire/record.js';
+import { decodeRequest, encodeRequest } from '../src/cluster/wire/request.js';
+import { ClusterReply, encodeReply, ReplyStatus } from '../src/cluster/wire/reply.js';
+import { decodeHashReport, decodeHeartbeat, encodeHashReport, encodeHeartbeat } from '../src/cluster/wire/signals.js';
+
+function claim(shard: number, epoch: number, batchSeq: number, prevHash: Uint8Array, member = 0): Uint8Array {
+  return encodeRecord({ kind: RecordKind.CLAIM, shard, epoch, batchSeq, clientId: 0, requestSeq: member, prevHash });
+}
+
+function batchRecord(shard: number, epoch: number, batchSeq: number, prevHash: Uint8Array, commands: CommandBatch, requestSeq = batchSeq): Uint8Array {
+  return encodeRecord({ kind: RecordKind.BATCH, shard, epoch, batchSeq, clientId: 7, requestSeq, prevHash }, commands.bytes());
+}
+
+describe('stream records', () => {
+  it('round-trip every field and carry the commands untouched', () => {
+    const commands = new CommandBatch().limit(1, 2, 'bid', 100, 5, 9).cancel(1, 2, 3);
+    const bytes = batchRecord(3, 4, 5, new Uint8Array(32).fill(9), commands, 11);
+    const record = decodeRecord(bytes);
+    expect(record).toMatchObject({ kind: RecordKind.BATCH, shard: 3, epoch: 4, batchSeq: 5, clientId: 7, requestSeq: 11 });
+    expect([...record.prevHash]).toEqual(new Array(32).fill(9));
+    expect(Buffer.from(record.commands).equals(Buffer.from(commands.bytes()))).toBe(true);
+  });
+
+  it('refuse a truncated record, a newer version and a length that does not add up', () => {
+    const bytes = claim(0, 1, 1, ZERO_HASH);
+    expect(() => decodeRecord(bytes.subarray(0, 40))).toThrow(/shorter than its header/);
+    const newer = bytes.slice();
+    newer[0] = 9;
+    expect(() => decodeRecord(newer)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_VERSION' }));
+    const longer = new Uint8Array(bytes.byteLength + 8);
+    longer.set(bytes);
+    expect(() => decodeRecord(longer)).toThrow(/command bytes/);
+  });
+});
+
+describe('the chain rule', () => {
+  const commands = new CommandBatch().limit(1, 0, 'bid', 100, 5, 1);
+  const c1 = claim(0, 1, 1, ZERO_HASH);
+  const h0 = genesis(0);
+  const h1 = advance(h0, decodeRecord(c1), c1, 1);
+  const b2 = batchRecord(0, 1, 2, recordHash(c1), commands);
+
+  it('applies the next link: one position on, naming the head, from the epoch in power', () => {
+    expect(judge(h0, c1).apply).toBe(true);
+    expect(judge(h1, b2).apply).toBe(true);
+    expect(h1).toMatchObject({ batchSeq: 1, epoch: 1, leader: 0, streamSeq: 1 });
+  });
+
+  it('skips a duplicate, a stray, a foreign shard, a record ahead and a stale epoch, each by name', () => {
+    const h2 = advance(h1, decodeRecord(b2), b2, 2);
+    expect(judge(h2, b2)).toEqual({ apply: false, reason: 'behind' });
+    expect(judge(h1, batchRecord(0, 1, 2, new Uint8Array(32).fill(1), commands))).toEqual({ apply: false, reason: 'wrong-link' });
+    expect(judge(h1, batchRecord(1, 1, 2, recordHash(c1), commands))).toEqual({ apply: false, reason: 'other-shard' });
+    expect(judge(h1, batchRecord(0, 1, 3, recordHash(c1), commands))).toEqual({ apply: false, reason: 'ahead' });
+    // A batch of an epoch not in power, and a claim that does not raise the epoch.
+    expect(judge(h1, batchRecord(0, 2, 2, recordHash(c1), commands))).toEqual({ apply: false, reason: 'stale-epoch' });
+    expect(judge(h1, claim(0, 1, 2, recordHash(c1)))).toEqual({ apply: false, reason: 'stale-epoch' });
+    expect(judge(h1, new Uint8Array([1, 2, 3]))).toEqual({ apply: false, reason: 'malformed' });
+  });
+
+  it('gives every member the same state whatever duplicates and strays sit in the stream', async () => {
+    const clean = await ShardState.open({ shard: 0 }, () => Promise.reject(new Error('memory')));
+    const noisy = await ShardState.open({ shard: 0 }, () => Promise.reject(new Error('memory')));
+    const b3 = batchRecord(0, 1, 3, recordHash(b2), new CommandBatch().limit(2, 0, 'ask', 100, 3, 2));
+    clean.apply(c1, 1);
+    clean.apply(b2, 2);
+    clean.apply(b3, 3);
+    noisy.apply(c1, 1);
+    noisy.apply(b2, 2);
+    expect(noisy.apply(b2, 3)).toMatchObject({ applied: false, reason: 'behind' });
+    expect(noisy.apply(new Uint8Array(100).fill(7), 4)).toMatchObject({ applied: false, reason: 'malformed' });
+    const outcome = noisy.apply(b3, 5);
+    expect(outcome.applied).toBe(true);
+    expect(noisy.stateHash()).toBe(clean.stateHash());
+    expect(noisy.head.batchSeq).toBe(clean.head.batchSeq);
+    expect(Buffer.from(noisy.head.hash).equals(Buffer.from(clean.head.hash))).toBe(true);
+    await clean.close();
+    await noisy.close();
+  });
+});
+
+describe('requests, replies and signals', () => {
+  it('carry a request and its commands', () => {
+    const commands = new CommandBatch().market(1, 4, 'ask', 10, 3);
+    const decoded = decodeRequest(encodeRequest(1, 123456789, 42, commands.bytes()));
+    expect(decoded).toMatchObject({ shard: 1, clientId: 123456789, requestSeq: 42 });
+    expect(decoded.commands.byteLength).toBe(commands.bytes().byteLength);
+  });
+
+  it('read a reply through the same accessors as a local batch, even from an unaligned buffer', async () => {
+    const state = await ShardState.open({ shard: 0 }, () => Promise.reject(new Error('memory')));
+    const c1 = claim(0, 1, 1, ZERO_HASH);
+    state.apply(c1, 1);
+    const commands = new CommandBatch().limit(1, 0, 'ask', 100, 5, 1).limit(2, 0, 'bid', 101, 3, 2);
+    const outcome = state.apply(batchRecord(0, 1, 2, recordHash(c1), commands), 2);
+    if (!outcome.applied || outcome.reply === undefined) throw new Error('not applied');
+    const shifted = new Uint8Array(outcome.reply.byteLength + 3);
+    shifted.set(outcome.reply, 3);
+    const reply = new ClusterReply(shifted.subarray(3), commands.slots);
+    expect(reply).toMatchObject({ status: 'committed', shard: 0, streamSeq: 2, batchSeq: 2, epoch: 1, firstFillSeq: 1 });
+    expect(reply.results.status(0)).toBe('resting');
+    expect(reply.results.status(1)).toBe('filled');
+    expect(reply.results.fill(0)).toMatchObject({ makerOrderId: 1, takerOrderId: 2, price: 100, size: 3, timestamp: 2 });
+    // The engine's events travel too: order 1 accepted and rested, order 2 accepted and filled against it.
+    expect(reply.results.events.toArray().map((e) => [e.kind, e.orderId, e.command])).toEqual(
+      [['accepted', 1, 0], ['rested', 1, 0], ['accepted', 2, 1], ['fill', 1, 1]],
+    );
+    expect(reply.results.events.event(3)).toMatchObject({ takerOrderId: 2, price: 100, size: 3, remaining: 2 });
+    await state.close();
+  });
+
+  it('carry a refusal with its message and no results', () => {
+    const reply = new ClusterReply(encodeReply(ReplyStatus.REJECTED, undefined, undefined, 'commands[0].asset 9 is not routed'), new Float64Array(0));
+    expect(reply).toMatchObject({ status: 'rejected', committed: false, message: 'commands[0].asset 9 is not routed' });
+  });
+
+  it('carry heartbeats and hash reports', () => {
+    expect(decodeHeartbeat(encodeHeartbeat({ shard: 1, epoch: 3, memberId: 2, streamSeq: 99 }))).toEqual({ shard: 1, epoch: 3, memberId: 2, streamSeq: 99 });
+    const report = { shard: 0, memberId: 1, streamSeq: 40, batchSeq: 20, epoch: 2, stateHash: 'ab'.repeat(32) };
+    expect(decodeHashReport(encodeHashReport(report))).toEqual(report);
+  });
+});
+
+describe('routing', () => {
+  const layout = roundRobinLayout(2, 6, 'abcdef012345');
+  const router = new ShardRouter(layout);
+
+  it('sends each asset to the shard that holds it', () => {
+    expect([0, 1, 2, 3, 4, 5].map((a) => router.shardOf(a))).toEqual([0, 1, 0, 1, 0, 1]);
+    expect(router.shardOfBatch(new CommandBatch().limit(1, 2, 'bid', 1, 1, 1).cancel(1, 4, 9))).toBe(0);
+  });
+
+  it('refuses an unrouted asset and a batch that spans shards, naming the command', () => {
+    expect(() => router.requireShard(17)).toThrow(new LobError('INVALID_ARGUMENT', 'asset 17 is not routed to any shard of this cluster'));
+    expect(() => router.shardOfBatch(new CommandBatch().limit(1, 0, 'bid', 1, 1, 1).limit(1, 1, 'bid', 1, 1, 1)))
+      .toThrow(/commands\[1\]\.asset 1 is on shard 1, but commands\[0\] is on shard 0/);
+    expect(() => router.shardOfBatch(new CommandBatch().limit(1, 99, 'bid', 1, 1, 1))).toThrow(/commands\[0\]\.asset 99 is not routed/);
+    expect(() => router.shardOfBatch(new CommandBatch().cancelAll(1, 0).cancelAll(1))).toThrow('commands[1] is a cancelAll over every asset, which spans shards: send one cancelAll per asset');
+    expect(router.shardOfBatch(new CommandBatch().cancelAll(1, 3))).toBe(1);
+  });
+
+  it('refuses a layout that gives one asset to two shards', () => {
+    expect(() => checkLayout({ clusterId: 'abcdef012345', shards: [{ shard: 0, assets: [1] }, { shard: 1, assets: [1] }] }))
+      .toThrow(/shards\[1\]\.assets\[0\] must be an asset no other shard holds/);
+  });
+});
+
+describe('write stalls', () => {
+  const at = (times: number[], epoch: number) => times.map((t) => ({ at: t, epoch }));
+
+  it('after a leader kill: from the last commit before it to the first of the new epoch', () => {
+    // Commits every 10 ms in epoch 1, a kill at 100, one answer the dead leader had already sent at 105,
+    // then the new epoch's first commit at 1,600.
+    const commits = [...at([10, 20, 90, 100, 105], 1), ...at([1_600, 1_610], 2)];
+    expect(failoverStall(commits, 100)).toBe(1_500);
+    expect(failoverStall(at([10, 20], 1), 100)).toBe(0);
+  });
+
+  it('after a NATS server kill: the longest gap between commits until its restart', () => {
+    const commits = at([10, 20, 100, 900, 950, 5_000], 1);
+    expect(longestCommitGap(commits, 50, 1_000)).toBe(800);
+    expect(longestCommitGap(commits, 50, 6_000)).toBe(4_050);
+  });
+});
