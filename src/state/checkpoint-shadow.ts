@@ -52,8 +52,9 @@ export class ShadowEngine {
   }
 
   /**
-   * Starts the shadow over: empty, or from `snapshot` (a checked snapshot with `orders` resting
-   * orders; shared memory is read in place, anything else is copied). Resolves with whether the
+   * Starts the shadow over: empty, or from `snapshot` (a checked snapshot; `orders`, its resting
+   * orders and pending stops, presizes the shadow's order index; shared memory is read in place,
+   * anything else is copied). Resolves with whether the
    * shadow snapshots it back to exactly the same bytes (null: no snapshot).
    */
   async reset(snapshot: Uint8Array | null, orders = 0): Promise<boolean | null> {

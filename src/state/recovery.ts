@@ -84,6 +84,7 @@ export async function recoverFromStore(store: KeyValueStore, newEngine: () => Pr
       const stored = await loadSnapshot(store, entry.manifest);
       const restoring = performance.now();
       readMs += restoring - reading;
+      // The manifest counts resting orders only: the shadow's order index grows for any pending stops.
       const verifying = shadow?.reset(stored, entry.manifest.restingOrders) ?? Promise.resolve(null);
       candidate.restore(stored);
       const waiting = performance.now();

@@ -409,7 +409,7 @@ export class CoreStateMachine {
   /** The engine's own snapshot, copied out on this thread; the shadow (if any) starts over from it in the same turn. */
   private snapshotAndResetShadow(p: Pipeline): Uint8Array {
     const snapshot = p.engine.snapshot();
-    void this.shadow?.reset(snapshot, p.engine.restingOrders);
+    void this.shadow?.reset(snapshot, p.engine.restingOrders + p.engine.pendingStops);
     return snapshot;
   }
 
