@@ -71,7 +71,11 @@ export interface BenchOptions {
   scale: ScaleName;
   workloads: WorkloadName[];
   engines: EngineId[];
-  outDir: string;
+  /**
+   * Where latest.json and the charts go; undefined: a new directory under the system temp dir,
+   * never a directory of the package itself (`npm run bench` passes --out bench/results).
+   */
+  outDir: string | undefined;
   seed: number;
   /** Draw a progress bar on stderr. */
   progress: boolean;
@@ -81,12 +85,15 @@ export interface BenchOptions {
   persistence: boolean;
   /** Run the cluster section (where nats-server is installed). */
   cluster: boolean;
+  /** Run the events section (what events, the state machine and a feed subscriber cost). */
+  events: boolean;
 }
 
 export function defaultOptions(): BenchOptions {
   return {
-    scale: 'full', workloads: [...WORKLOAD_NAMES], engines: [...ENGINE_IDS], outDir: 'bench/results',
+    scale: 'full', workloads: [...WORKLOAD_NAMES], engines: [...ENGINE_IDS], outDir: undefined,
     seed: 20120621, progress: process.stderr.isTTY === true, print: true, persistence: true, cluster: true,
+    events: true,
   };
 }
 
@@ -95,11 +102,12 @@ export const USAGE = `usage: npm run bench -- [options]
   --tiny               a few seconds: a smoke test of the whole pipeline
   --workload a,b       workloads: ${WORKLOAD_NAMES.join(', ')}
   --engine a,b         engines: ${ENGINE_IDS.join(', ')}
-  --out DIR            results directory (default bench/results)
+  --out DIR            results directory (default: a new directory under the system temp dir)
   --seed N             workload seed (default 20120621)
   --no-persistence     skip the persistence section
-  --persistence-only   only the persistence section (no engine workloads, no cluster)
+  --persistence-only   only the persistence section (no engine workloads, cluster or events)
   --no-cluster         skip the cluster section (it runs only where nats-server is installed)
+  --no-events          skip the events section (events read, state machine, feed subscriber)
   --progress / --no-progress   force the progress bar on or off`;
 
 export function parseArgs(argv: string[]): BenchOptions {
@@ -120,8 +128,9 @@ export function parseArgs(argv: string[]): BenchOptions {
       case '--out': options.outDir = value(); break;
       case '--seed': options.seed = Number(value()); break;
       case '--no-persistence': options.persistence = false; break;
-      case '--persistence-only': options.workloads = []; options.persistence = true; options.cluster = false; break;
+      case '--persistence-only': options.workloads = []; options.persistence = true; options.cluster = false; options.events = false; break;
       case '--no-cluster': options.cluster = false; break;
+      case '--no-events': options.events = false; break;
       case '--progress': options.progress = true; break;
       case '--no-progress': options.progress = false; break;
       case '-h': case '--help': throw new Error(USAGE);

@@ -6,6 +6,7 @@ import type { WorkloadName } from './workloads/workload.js';
 import type { ScaleName } from './options.js';
 import type { PersistenceReport } from './persistence.js';
 import type { ClusterBenchReport } from './cluster.js';
+import type { EventsReport } from './events.js';
 
 export const REPORT_SCHEMA = 'lobcore-bench/1';
 
@@ -93,6 +94,7 @@ export interface BenchReport {
   memory: { workload: 'growing'; results: MemoryMeasurement[] } | { status: 'not run'; reason: string };
   persistence: PersistenceReport;
   cluster?: ClusterBenchReport;
+  events?: EventsReport;
   targets: Target[];
 }
 

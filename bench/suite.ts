@@ -1,8 +1,10 @@
 // The benchmark suite: builds the workloads, runs every selected engine on each, and writes
 // the report (stdout tables, results/latest.json, results/*.svg). `runBenchmarks` is what
 // both `npm run bench` and the `lobcore bench` command call.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeDirectory } from '../src/directories.js';
 import { Op, TifCode } from '../src/codes.js';
 import { formatCount, formatNs, groupedBarChartSvg, PALETTE } from './charts.js';
 import { ENGINES, engineById } from './engines/index.js';
@@ -21,6 +23,7 @@ import { evaluateTargets, REPORT_SCHEMA } from './report.js';
 import type { BenchReport, EngineInfo, Measurement, MemoryMeasurement, Verification, WorkloadInfo } from './report.js';
 import { renderReport } from './table.js';
 import { measureCluster, renderClusterSection } from './cluster.js';
+import { measureEvents, renderEventsSection, type EventsReport } from './events.js';
 import { measureThroughput, warmUp } from './throughput.js';
 import { buildWorkload } from './workloads/index.js';
 import type { Workload } from './workloads/index.js';
@@ -41,7 +44,7 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
     const unavailable = await engine.unavailable();
     engineInfos.push({ id: engine.id, label: engine.label, perCall: engine.perCall, ...(unavailable ? { unavailable } : {}) });
   }
-  const steps = options.workloads.length * (1 + engines.length) + (options.persistence ? 4 + scale.persistence.bookSizes.length : 0) + (options.cluster ? 1 : 0);
+  const steps = options.workloads.length * (1 + engines.length) + (options.persistence ? 4 + scale.persistence.bookSizes.length : 0) + (options.cluster ? 1 : 0) + (options.events ? 15 : 0);
   const progress = createProgress(options.progress, steps);
   const timerFloor = timerFloorNs();
 
@@ -80,6 +83,9 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
     const cluster = options.cluster
       ? await measureCluster(options.scale, options.seed, (label) => progress.step(label))
       : { status: 'skipped' as const, reason: 'not selected (--no-cluster)' };
+    const events: EventsReport = options.events
+      ? await measureEvents(scale.persistence.orders, options.seed, 'wasm', (label) => progress.step(label))
+      : { status: 'skipped', reason: 'not selected (--no-events)' };
     progress.stop();
 
     const report: BenchReport = {
@@ -97,11 +103,15 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
         : { status: 'not run', reason: 'the growing workload was not selected' },
       persistence,
       cluster,
+      events,
       targets: [],
     };
     report.targets = evaluateTargets(report);
-    writeResults(report, options.outDir);
-    if (options.print) process.stdout.write(`${renderReport(report)}${renderClusterSection(report.cluster)}\n\nwrote ${join(options.outDir, 'latest.json')} and charts\n`);
+    const outDir = writeResults(report, options.outDir);
+    if (options.print) process.stdout.write(`${renderReport(report)}${renderClusterSection(report.cluster)}${renderEventsSection(report.events)}
+
+results in ${outDir}: latest.json and the charts (*.svg)
+`);
     return report;
   } finally {
     progress.stop();
@@ -218,8 +228,10 @@ function describeWorkload(w: Workload): WorkloadInfo {
   };
 }
 
-function writeResults(report: BenchReport, outDir: string): void {
-  mkdirSync(outDir, { recursive: true });
+/** Writes latest.json and the charts; returns the directory they went to. */
+function writeResults(report: BenchReport, requestedDir: string | undefined): string {
+  const outDir = requestedDir ?? mkdtempSync(join(tmpdir(), 'lobcore-bench-results-'));
+  makeDirectory(outDir);
   writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
   const engines = report.engines.filter((e) => !e.unavailable);
   const color = (id: EngineId): string => PALETTE[ENGINES.findIndex((e) => e.id === id) % PALETTE.length];
@@ -250,4 +262,5 @@ function writeResults(report: BenchReport, outDir: string): void {
       format: formatNs,
     }));
   }
+  return outDir;
 }

@@ -24,6 +24,9 @@ export function renderReport(report: BenchReport): string {
   out.push(`lobcore benchmark (${report.run.scale}) - ${m.date}`);
   out.push(`${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node} (V8 ${m.v8}), ${m.os}`);
   out.push(`seed ${report.run.seed}; ${report.run.chunk} commands per benchmark.js operation (= per batch); timer floor ${report.run.timerFloorNs} ns (included in latencies); ${report.run.seconds.toFixed(0)} s`);
+  for (const engine of report.engines) {
+    if (engine.unavailable) out.push(`note: ${engine.label} not measured: ${engine.unavailable}`);
+  }
   out.push('');
   out.push('THROUGHPUT - commands/s: median of benchmark.js samples [min-max]; vs JS = over the JS engine on the same path (per call or batched); verified = a full pass matches the reference book');
   for (const w of report.workloads) {

@@ -18,6 +18,8 @@ export type LobErrorCode =
   | 'IO_ERROR'
   /** The path exists but is not a lobcore database. */
   | 'NOT_A_DATABASE'
+  /** A command, flush of new records or checkpoint on a state machine opened with `readOnly: true`. */
+  | 'READ_ONLY'
   /** A feed subscriber fell too far behind and was cut off; it can subscribe again from its last seq. */
   | 'SLOW_CONSUMER'
   /** A history query reaches back past what the database keeps. */

@@ -1,4 +1,4 @@
-// The public shapes of lobcore's engine API (DESIGN.md, "Public API").
+// The public shapes of lobcore's engine API (README.md, docs/semantics.md).
 // Numbers are plain JS numbers holding safe integers: prices in ticks, sizes in lots.
 
 export type Side = 'bid' | 'ask';

@@ -1,4 +1,4 @@
-// DESIGN.md "Numbers": malformed input throws LobError INVALID_ARGUMENT naming the field and the
+// docs/semantics.md, "Validation": malformed input throws LobError INVALID_ARGUMENT naming the field and the
 // value, and changes nothing (state hash, next order id). Every field of every method, every
 // wrong kind of value, on both backends.
 import { beforeAll, describe, expect, it } from 'vitest';

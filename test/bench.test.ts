@@ -5,11 +5,20 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBenchmarks } from '../bench/suite.js';
+import { parseArgs, runBenchmarks } from '../bench/suite.js';
 import { measureCluster } from '../bench/cluster.js';
 import type { BenchReport } from '../bench/suite.js';
 import { ENGINE_IDS } from '../bench/engines/engine.js';
 import { WORKLOAD_NAMES } from '../bench/workloads/workload.js';
+
+describe('where the results go', () => {
+  it('nowhere in the package unless asked: by default a new temp directory; npm run bench asks for bench/results', () => {
+    expect(parseArgs([]).outDir).toBeUndefined();
+    expect(parseArgs(['--out', 'somewhere']).outDir).toBe('somewhere');
+    const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
+    expect(manifest.scripts.bench).toMatch(/ --out bench\/results$/);
+  });
+});
 
 describe('benchmark suite (--tiny)', () => {
   let outDir: string;
@@ -109,6 +118,19 @@ describe('benchmark suite (--tiny)', () => {
     }
     expect(written.targets).toHaveLength(8);
     for (const t of written.targets) expect([true, false, null]).toContain(t.met);
+  });
+
+  it('measures what events cost: read, sequenced by the state machine, followed by a subscriber, persisted', () => {
+    const events = written.events;
+    if (events?.status !== 'ok') throw new Error(`events section ${events?.status}: ${events?.status === undefined ? '' : events.reason}`);
+    expect(events.rows.map((r) => r.id)).toEqual(['engine', 'engine-events-read', 'state-machine', 'state-machine-subscriber', 'state-machine-rocksdb']);
+    for (const row of events.rows) {
+      expect(row.opsPerSec).toBeGreaterThan(0);
+      expect(row.spread.min).toBeLessThanOrEqual(row.opsPerSec);
+      // The same flow each time: the same events.
+      expect(row.events).toBe(events.rows[0].events);
+    }
+    expect(events.rows[0].events).toBeGreaterThan(events.rows[0].commands);
   });
 
   it('draws the charts as SVG', () => {

@@ -1,12 +1,14 @@
 // The `lobcore` command as a user runs it: `node dist/src/cli/main.js ...` in a child process,
-// judged by its exit code, stdout and stderr. `npm test` builds dist/ first (pretest).
+// judged by its exit code, stdout and stderr. The test setup builds dist/ when it is stale.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readLobsterText, sampleDirectory, samplePath } from '../src/lobster/index.js';
-import { MAIN, ROOT, expectBadInput, lobcore } from './helpers/cli.js';
+import { LobError, type LobErrorCode } from '../src/errors.js';
+import { EXIT_CODE_OF, describeFailure } from '../src/cli/failure.js';
+import { MAIN, ROOT, expectBadInput, expectOneLineFailure, listTree, lobcore, lobcoreWithin, run } from './helpers/cli.js';
 
 const DATA = sampleDirectory();
 const AAPL_MESSAGES = samplePath('aaplHeadMessages');
@@ -15,14 +17,12 @@ const MSFT_MESSAGES = samplePath('msftHeadMessages');
 const MSFT_BOOK = samplePath('msftHeadBook');
 /** Rows in the MSFT files (the last one has no line ending). */
 const MSFT_ROWS = 1950;
-
-function listTree(directory: string): string[] {
-  return fs.readdirSync(directory, { recursive: true }).map(String).sort();
-}
+/** Long enough for any of these commands on a loaded machine; a hang is killed at this point. */
+const PROMPTLY_MS = 20_000;
 
 let scratch: string;
 beforeAll(() => {
-  if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test does)`);
+  if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test builds it when stale)`);
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'lobcore-cli-test-'));
 });
 afterAll(() => {
@@ -50,6 +50,20 @@ describe('help and usage errors', () => {
     expect(bare.code).toBe(2);
     expect(bare.stdout).toBe('');
     expect(bare.stderr).toMatch(/Usage: lobcore/);
+  });
+
+  it('wraps each description once, greedily, at the help width: no line breaks of our own', async () => {
+    const HELP_WIDTH = 80; // commander's width when stdout is not a terminal
+    for (const name of ['demo', 'replay', 'inspect', 'fills', 'orders', 'book', 'feed', 'serve']) {
+      const lines = (await lobcore(name, '--help')).stdout.split('\n');
+      const start = lines.findIndex((line) => line.startsWith('Usage:')) + 2;
+      const paragraph = lines.slice(start, lines.indexOf('', start));
+      expect(paragraph.length, name).toBeGreaterThan(0);
+      for (let i = 0; i + 1 < paragraph.length; i++) {
+        const nextWord = paragraph[i + 1].split(' ')[0];
+        expect(paragraph[i].length + 1 + nextWord.length, `${name}: "${paragraph[i]}" ends early`).toBeGreaterThan(HELP_WIDTH);
+      }
+    }
   });
 
   it('refuses an unknown command', async () => {
@@ -181,14 +195,40 @@ describe('demo', () => {
     expectBadInput(await lobcore('fills', db, '--order', '1', '--trader', '1'), /exactly one of --order/);
   });
 
-  it('a database held open by another process: exit 2, a clear message', async () => {
+  it('inspect and fills read a database another process holds open', async () => {
+    // What the database holds, whatever RocksDB's files look like after another open.
+    const holdings = (json: string) => ({ ...JSON.parse(json), recovery: null, diskBytes: null });
+    const before = await lobcore('inspect', db, '--json');
     const holder = await holdOpen(db);
     try {
-      expectBadInput(await lobcore('inspect', db), /held open by another process/);
-      expectBadInput(await lobcore('fills', db, '--trader', '1'), /held open by another process/);
+      const inspected = await lobcore('inspect', db, '--json');
+      expect(inspected.code, inspected.stderr).toBe(0);
+      expect(holdings(inspected.stdout)).toEqual(holdings(before.stdout));
+      const fills = await lobcore('fills', db, '--trader', '3', '--limit', '5', '--json');
+      expect(fills.code, fills.stderr).toBe(0);
+      expect(JSON.parse(fills.stdout).fills.length).toBeGreaterThan(0);
     } finally {
       holder.kill('SIGKILL');
     }
+  });
+
+  it('fills for an order id never issued says the order does not exist: exit 2', async () => {
+    const inspected = JSON.parse((await lobcore('inspect', db, '--json')).stdout);
+    const never = inspected.nextOrderId + 10;
+    expectBadInput(await lobcore('fills', db, '--order', String(never)), new RegExp(`order ${never} does not exist in .*ids issued so far run from 1 to [0-9,]+$`));
+    expectBadInput(await lobcore('fills', db, '--order', String(never), '--json'), /does not exist/);
+    // An id that was issued but never traded has no fills: a normal, empty answer.
+    const quiet = await lobcore('fills', db, '--order', String(inspected.nextOrderId - 1), '--json');
+    expect(quiet.code, quiet.stderr).toBe(0);
+  });
+
+  it('fills --json always has next: null on the last page, { after } before it', async () => {
+    const all = JSON.parse((await lobcore('fills', db, '--trader', '3', '--limit', '1000000', '--json')).stdout);
+    expect(all.more).toBe(false);
+    expect(all).toHaveProperty('next', null);
+    const first = JSON.parse((await lobcore('fills', db, '--trader', '3', '--limit', '1', '--json')).stdout);
+    expect(first.more).toBe(true);
+    expect(first.next).toEqual({ after: first.fills[0].fillSeq });
   });
 });
 
@@ -327,6 +367,154 @@ describe('replay', () => {
 
   it('an order book that does not pair with the messages: exit 2', async () => {
     expectBadInput(await lobcore('replay', MSFT_MESSAGES, '--orderbook', AAPL_BOOK), /672 rows but .* 1,950 messages/);
+  });
+
+  it('a directory instead of a file: exit 2 naming the path', async () => {
+    expectBadInput(await lobcore('replay', DATA), new RegExp(`^lobcore: ${escapeRegExp(DATA)} is a directory, not a LOBSTER file$`));
+    expectBadInput(await lobcore('replay', MSFT_MESSAGES, '--orderbook', DATA), /is a directory, not a LOBSTER file/);
+  });
+
+  it('an empty file, or one with only a line ending: exit 2, nothing replayed', async () => {
+    const empty = path.join(scratch, 'empty_message.csv');
+    fs.writeFileSync(empty, '');
+    expectBadInput(await lobcore('replay', empty), /empty_message\.csv holds no LOBSTER rows \(the file is empty\)/);
+    const newline = path.join(scratch, 'newline_message.csv');
+    fs.writeFileSync(newline, '\n');
+    expectBadInput(await lobcore('replay', newline), /holds no LOBSTER rows/);
+    expectBadInput(await lobcore('replay', MSFT_MESSAGES, '--orderbook', empty), /empty_message\.csv holds no LOBSTER rows/);
+  });
+
+  it('a binary file: the bytes are described in escapes, never sent to the terminal', async () => {
+    const binary = path.join(scratch, 'binary_message.csv');
+    const bytes = Buffer.alloc(300);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 151 + 7) & 0xff; // control codes, escape, high bytes
+    bytes[0] = 0x1b;
+    fs.writeFileSync(binary, bytes);
+    const result = await lobcore('replay', binary);
+    expectBadInput(result, /binary_message\.csv: LOBSTER row 1: time "\\x1b.*\.\.\." \(\d+ bytes\) is not a number$/);
+    expect(result.stderr).toMatch(/^[\x20-\x7e]*\n$/);
+  });
+});
+
+describe('paths that cannot be created end promptly', () => {
+  // Node's recursive mkdir (and so RocksDB's open) spins forever on these; each run is killed
+  // after PROMPTLY_MS, so a return of the hang fails here instead of holding the suite up.
+  it('replay --db /proc/nope/db: exit 2, one line', async () => {
+    expectBadInput(await lobcoreWithin(PROMPTLY_MS, 'replay', MSFT_MESSAGES, '--db', '/proc/nope/db'),
+      /--db \/proc\/nope\/db cannot be created: \/proc\/nope: no such file or directory/);
+  });
+
+  it('demo --db /proc/nope/db: exit 2, one line', async () => {
+    expectBadInput(await lobcoreWithin(PROMPTLY_MS, 'demo', '--db', '/proc/nope/db', '--blocks', '10'), /--db \/proc\/nope\/db cannot be created/);
+  });
+
+  it('a --db under a file: exit 2, one line', async () => {
+    const file = path.join(scratch, 'plain-file');
+    fs.writeFileSync(file, 'x');
+    expectBadInput(await lobcoreWithin(PROMPTLY_MS, 'demo', '--db', path.join(file, 'db'), '--blocks', '10'), /cannot be created: .*plain-file: not a directory/);
+  });
+});
+
+describe('damaged databases', () => {
+  let healthy: string;
+  beforeAll(async () => {
+    healthy = path.join(scratch, 'to-damage');
+    const made = await lobcore('replay', MSFT_MESSAGES, '--db', healthy, '--json');
+    expect(made.code, made.stderr).toBe(0);
+    await rawStore(healthy, ''); // reopening moves RocksDB's log into a table file
+  });
+
+  /** A copy of the healthy database, changed by `damage`. */
+  function damaged(name: string, damage: (dir: string) => void): string {
+    const dir = path.join(scratch, name);
+    fs.cpSync(healthy, dir, { recursive: true });
+    damage(dir);
+    return dir;
+  }
+
+  it('CURRENT deleted: says what is there, exit 2, nothing written', async () => {
+    const dir = damaged('no-current', (d) => fs.rmSync(path.join(d, 'CURRENT')));
+    const files = listTree(dir);
+    expect(files.some((f) => /^MANIFEST-\d+$/.test(f))).toBe(true);
+    for (const command of [['inspect', dir], ['fills', dir, '--trader', '1']]) {
+      expectBadInput(await lobcore(...command), /is a damaged RocksDB database: it holds .*MANIFEST-\d+.* but no CURRENT file/);
+    }
+    expect(listTree(dir)).toEqual(files);
+  });
+
+  it('a truncated table file: RocksDB\'s two-line complaint becomes one line, exit 2', async () => {
+    const dir = damaged('truncated-sst', (d) => {
+      const sst = fs.readdirSync(d).find((f) => f.endsWith('.sst'));
+      expect(sst, 'the replayed database has a table file').toBeDefined();
+      fs.truncateSync(path.join(d, sst!), 100);
+    });
+    const result = await lobcore('inspect', dir);
+    expectBadInput(result, new RegExp(`${escapeRegExp(dir)} is damaged: RocksDB cannot open it: Corruption: .*MANIFEST`));
+    expect(result.stderr).not.toContain('lobcore-read-only-'); // it names the database, not the private copy read
+  });
+
+  it('a read that fails after the open: that read is what is reported, not the close after it', async () => {
+    // The AAPL hour's replay: trader 3 takes every fill, so its history reads every event block with a fill.
+    const dir = path.join(scratch, 'damaged-event-table');
+    const made = await lobcore('replay', samplePath('aaplHourMessages'), '--db', dir, '--json');
+    expect(made.code, made.stderr).toBe(0);
+    await rawStore(dir, ''); // RocksDB's log into a table file
+    const tablesBefore = fs.readdirSync(dir).filter((f) => f.endsWith('.sst'));
+    // A table file of its own holding only the event blocks (which fill queries read) rewritten:
+    // an open reads at most its first and last data blocks, and those are left whole.
+    await rawStore(dir, `
+      const batch = store.batch();
+      for (const [key, value] of await store.entries(prefixRange(Prefix.EVENTS))) batch.put(key, value);
+      await store.write(batch);`);
+    const newTables = fs.readdirSync(dir).filter((f) => f.endsWith('.sst') && !tablesBefore.includes(f));
+    expect(newTables, 'the rewrite landed in a table file of its own').toHaveLength(1);
+    const table = path.join(dir, newTables[0]);
+    const bytes = fs.readFileSync(table);
+    bytes.fill(0, Math.floor(bytes.length * 0.4), Math.floor(bytes.length * 0.6)); // event blocks in the middle
+    fs.writeFileSync(table, bytes);
+
+    const inspected = await lobcore('inspect', dir, '--json');
+    expect(inspected.code, inspected.stderr).toBe(0);
+    const result = await lobcore('fills', dir, '--trader', '3', '--limit', '1000000');
+    expectOneLineFailure(result, EXIT_CODE_OF.CORRUPTION,
+      new RegExp(`^lobcore: ${escapeRegExp(dir)} is damaged: reading (a key|\\d+ keys) failed: Corruption: .*${newTables[0]}`));
+    expect(result.stderr).not.toMatch(/clos/);
+  });
+});
+
+/**
+ * Opens a closed database's raw store in another process, runs `work` (script text using `store`
+ * and the key helpers), closes it, and opens and closes it once more: each open moves what
+ * RocksDB's log holds into a table file of its own.
+ */
+async function rawStore(dir: string, work: string): Promise<void> {
+  const script = `
+    const { Store } = await import(${JSON.stringify(path.join(ROOT, 'dist/src/state/store.js'))});
+    const { prefixRange, Prefix } = await import(${JSON.stringify(path.join(ROOT, 'dist/src/state/keys.js'))});
+    const store = await Store.open(${JSON.stringify(dir)}, { sync: true });
+    ${work}
+    await store.close();
+    await (await Store.open(${JSON.stringify(dir)}, { sync: true })).close();`;
+  const result = await run(process.execPath, ['--input-type=module', '-e', script]);
+  expect(result.code, result.stderr).toBe(0);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+describe('exit codes', () => {
+  it('are the ones the README\'s exit-code table gives for each error code', () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const table = new Map<string, number>();
+    for (const match of readme.matchAll(/^\| `(\d)` \| (.*) \|$/gm)) {
+      for (const code of match[2].matchAll(/`([A-Z_]{4,})`/g)) table.set(code[1], Number(match[1]));
+    }
+    const codes = Object.keys(EXIT_CODE_OF) as LobErrorCode[];
+    expect([...table.keys()].sort()).toEqual([...codes].sort());
+    for (const code of codes) {
+      expect(describeFailure(new LobError(code, 'x')).exitCode, code).toBe(table.get(code));
+    }
   });
 });
 

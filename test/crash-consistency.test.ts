@@ -10,100 +10,39 @@
 // indexes are behind the commits (index writes in flight, entries past the watermark).
 // LOBCORE_CRASH_TRIALS sets the kills per backend (20 by default; the README's 1,000-kill run
 // is LOBCORE_CRASH_TRIALS=500).
-import { spawn } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
-import { CommandBatch } from '../src/batch.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import type { BackendName } from '../src/types.js';
 import { describeEachBackend } from './helpers/backends.js';
-import { FLOW_ASSETS, FLOW_TRADERS, Flow, rng } from './fixtures/flow.mjs';
-import { allFills, tempDbPath } from './fixtures/state-helpers.js';
+import { rng } from './fixtures/flow.mjs';
+import { tempDbPath } from './fixtures/state-helpers.js';
+import { WriterProcess, observed, reference } from './fixtures/writer-process.js';
 
 const TRIALS = Number(process.env.LOBCORE_CRASH_TRIALS ?? 20);
 /** What the kill is aimed at, trial by trial. */
 const AIMS = ['flushed', 'checkpoint', 'lag'] as const;
 type Aim = (typeof AIMS)[number];
-const WRITER = fileURLToPath(new URL('./fixtures/crash-writer.mjs', import.meta.url));
 const BUILT = fileURLToPath(new URL('../dist/src/state/state-machine.js', import.meta.url));
-
-interface Killed {
-  /** Blocks whose flush the child confirmed. */
-  confirmed: number;
-  /** Blocks whose flush the child had started. */
-  issued: number;
-}
 
 /**
  * Runs the writer until it has confirmed `flushesBeforeKill` flushes and then printed a line of
  * the kind aimed at, waits `delayMs`, then SIGKILLs it.
  */
-function runAndKill(dbPath: string, seed: number, backend: BackendName, aim: Aim, flushesBeforeKill: number, delayMs: number): Promise<Killed> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WRITER, dbPath, String(seed), backend], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let confirmed = 0;
-    let issued = 0;
-    let buffered = '';
-    let stderr = '';
-    let killScheduled = false;
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdout.on('data', (d: Buffer) => {
-      buffered += d.toString();
-      let newline: number;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        const match = /^(flushed|issued|checkpoint|lag) (\d+)$/.exec(line);
-        if (match?.[1] === 'flushed') confirmed = Number(match[2]);
-        if (match?.[1] === 'issued') issued = Number(match[2]);
-        if (!killScheduled && confirmed >= flushesBeforeKill && match?.[1] === aim) {
-          killScheduled = true;
-          setTimeout(() => child.kill('SIGKILL'), delayMs);
-        }
-      }
-    });
-    child.on('exit', (code, signal) => {
-      if (signal === 'SIGKILL') resolve({ confirmed, issued });
-      else reject(new Error(`crash writer exited with code ${code} before it was killed:\n${stderr}`));
-    });
-  });
-}
-
-/** Everything a state machine answers about what happened: what a reopened one must equal. */
-async function observe(sm: CoreStateMachine) {
-  // A sample of every kind of question (all of them would be every order, many times over).
-  const orders = [];
-  for (let id = 1; id < sm.nextOrderId; id += 5) orders.push(await sm.getOrder(id), await sm.getOrderEvents(id));
-  const byClient = [];
-  for (const trader of FLOW_TRADERS) {
-    for (let clientOrderId = 1; clientOrderId <= 400; clientOrderId += 13) byClient.push(await sm.getOrderByClientId(trader, clientOrderId));
-  }
-  const traders = [];
-  for (const trader of FLOW_TRADERS) {
-    traders.push(await sm.getTraderOrders(trader, { status: 'open' }), await sm.getTraderOrders(trader, { status: 'closed', limit: 10, fromHeight: 3 }));
-  }
-  return {
-    hash: sm.stateHash(), height: sm.height, nextFillSeq: sm.nextFillSeq, nextOrderId: sm.nextOrderId,
-    fills: await allFills(sm, FLOW_TRADERS), orders, byClient, traders,
-    // Every book whole: resting orders, pending stops, OCO legs.
-    books: FLOW_ASSETS.map((asset) => sm.orders(asset)),
-  };
-}
-
-/** What an in-memory state machine holds after the first `blocks` blocks of the flow. */
-async function reference(seed: number, backend: BackendName, blocks: number) {
-  const sm = await CoreStateMachine.open({ backend });
-  const flow = new Flow(seed, { makeBatch: () => new CommandBatch() });
-  for (let b = 0; b < blocks; b++) flow.runBlock(sm);
-  const state = await observe(sm);
-  await sm.close();
-  return state;
+async function runAndKill(dbPath: string, seed: number, backend: BackendName, aim: Aim, flushesBeforeKill: number, delayMs: number) {
+  const writer = new WriterProcess(dbPath, seed, backend);
+  await writer.waitFor(flushesBeforeKill, aim);
+  await sleep(delayMs);
+  const confirmed = await writer.kill();
+  return { confirmed, issued: writer.issued };
 }
 
 describeEachBackend('crash consistency', (backend) => {
   it(`survives ${TRIALS} SIGKILLs at random moments, in checkpoints and index catch-up too, with exactly a confirmed flush's state`, async () => {
-    if (!fs.existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`npm run build:ts\` first (npm test does it)`);
+    if (!fs.existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`npm run build:ts\` first (npm test builds it when stale)`);
     const random = rng(Number(process.env.LOBCORE_CRASH_SEED ?? 2024));
     // What the kills interrupted, as the reopened state machines found it (printed, not asserted: it is timing).
     const found = { trials: 0, checkpointsCutOff: 0, indexesBehind: 0, checkpointsUsed: 0 };
@@ -122,7 +61,7 @@ describeEachBackend('crash consistency', (backend) => {
       if (recovery.orphanChunksDeleted > 0) found.checkpointsCutOff++;
       if (recovery.reindexedEntries > 0) found.indexesBehind++;
       if (recovery.checkpointSequence !== null) found.checkpointsUsed++;
-      const got = await observe(reopened);
+      const got = await observed(reopened);
       await reopened.close();
       fs.rmSync(dbPath, { recursive: true, force: true });
 
@@ -138,4 +77,37 @@ describeEachBackend('crash consistency', (backend) => {
     console.info(`crash consistency [${backend}]: ${JSON.stringify({ ...found, withStopsAndPairs })}`);
     expect(withStopsAndPairs).toBeGreaterThan(TRIALS / 2);
   }, 30_000 + TRIALS * 6_000);
+});
+
+describeEachBackend('kill -9 right after a flush', (backend) => {
+  it('keeps what the flush covered and nothing after it', async () => {
+    const dbPath = tempDbPath('lobcore-kill');
+    // The writer flushes, reports the state at its flush, trades once more without a flush and
+    // kills itself.
+    const writer = `
+      import { CoreStateMachine } from ${JSON.stringify(new URL('../dist/src/index.js', import.meta.url).href)};
+      const sm = await CoreStateMachine.open({ path: ${JSON.stringify(dbPath)}, backend: '${backend}', checkpointInterval: 100 });
+      sm.setHeight(sm.height + 1);
+      const r = sm.placeLimitOrder({ trader: 1, asset: 7, side: 'bid', price: 10_000, size: 5, timestamp: 1 });
+      await sm.flush();
+      await sm.checkpointIfNeeded();
+      console.log(r.orderId, sm.stateHash());
+      sm.placeLimitOrder({ trader: 1, asset: 7, side: 'bid', price: 9_999, size: 5, timestamp: 2 });
+      process.kill(process.pid, 'SIGKILL');`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', writer], { encoding: 'utf8' });
+    expect(child.signal, child.stderr).toBe('SIGKILL');
+    const [orderId, hashAtFlush] = child.stdout.trim().split(' ');
+    expect(orderId).toBe('1');
+
+    const again = await CoreStateMachine.open({ path: dbPath, backend });
+    try {
+      expect(again.recovery).toMatchObject({ height: 1, nextOrderId: 2 });
+      expect(again.order(1)).toMatchObject({ price: 10_000, remaining: 5 });
+      expect(again.order(2)).toBeUndefined();
+      expect(again.stateHash()).toBe(hashAtFlush);
+      expect(await again.getOrderFills(1)).toEqual([]);
+    } finally {
+      await again.close();
+    }
+  });
 });

@@ -1,70 +1,114 @@
-// The README's code, run as written (with a temp path), so that what it promises stays true.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { CommandBatch, CoreStateMachine, createEngine } from '../src/index.js';
+// The README's examples, run the way a reader runs them: each code block that imports 'lobcore'
+// is saved as one script in an empty project whose node_modules/lobcore is this package, run
+// there with node, and type-checked there with tsc. What a `console.log(...)` line prints must be
+// what its `// comment` says. The README's `npx lobcore ...` commands run as written too.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, run } from './helpers/cli.js';
 
-describe('README examples', () => {
-  it.each(['wasm', 'js'] as const)('embedding the engine (%s) gives the results the comments show', async (backend) => {
-    const engine = await createEngine({ backend });
-    engine.placeLimit({ trader: 1, asset: 7, side: 'ask', price: 10_050, size: 5, timestamp: 1 });
-    const r = engine.placeLimit({ trader: 2, asset: 7, side: 'bid', price: 10_100, size: 8,
-      timestamp: 2, timeInForce: 'GTC', stp: 'cancel_taker' });
-    expect(r).toMatchObject({ orderId: 2, status: 'resting', filled: 5, remaining: 3 });
-    expect(r.fills).toEqual([expect.objectContaining({ price: 10_050, size: 5 })]);
-    expect(engine.cancel({ trader: 2, asset: 7, orderId: r.orderId })).toEqual({ ok: true, remaining: 0 });
-    expect(engine.depth(7, 5)).toEqual({ bids: [], asks: [] });
-  });
+interface Example {
+  /** The heading the block sits under. */
+  heading: string;
+  code: string;
+  /** What each console.log line's comment says it prints, in order. */
+  expected: string[];
+}
 
-  it('the batch example runs and reports each command', async () => {
-    const engine = await createEngine();
-    const batch = new CommandBatch(1024);
-    batch.limit(1, 7, 'ask', 10_050, 5, 1)
-      .limit(2, 7, 'bid', 10_100, 8, 2, 'IOC', 'cancel_taker')
-      .cancel(1, 7, 1);
-    const out = engine.submitBatch(batch);
-    expect(out.count).toBe(3);
-    expect([out.status(0), out.status(1), out.status(2)]).toEqual(['resting', 'cancelled', 'rejected']);
-    expect(out.reason(2)).toBe('UNKNOWN_ORDER'); // order 1 was filled whole by the IOC, whose rest was cancelled
-    expect(out.fillCount).toBe(1);
-    expect(out.fill(0)).toMatchObject({ makerOrderId: 1, takerOrderId: 2, price: 10_050, size: 5, timestamp: 2 });
-  });
+const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 
-  describe('durability: open, trade, flush, kill -9, reopen', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lobcore-readme-'));
-    afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-    it('keeps what the flush covered and nothing after it', async () => {
-      const path = join(dir, 'lob-db');
-      // The writer runs the README's lines, reports the state at its flush, trades once more without
-      // a flush and kills itself.
-      const writer = `
-        import { CoreStateMachine } from ${JSON.stringify(new URL('../dist/src/index.js', import.meta.url).href)};
-        const sm = await CoreStateMachine.open({ path: ${JSON.stringify(path)}, checkpointInterval: 100 });
-        sm.setHeight(sm.height + 1);
-        const r = sm.placeLimitOrder({ trader: 1, asset: 7, side: 'bid', price: 10_000, size: 5, timestamp: 1 });
-        await sm.flush();
-        await sm.checkpointIfNeeded();
-        console.log(r.orderId, sm.stateHash());
-        sm.placeLimitOrder({ trader: 1, asset: 7, side: 'bid', price: 9_999, size: 5, timestamp: 2 });
-        process.kill(process.pid, 'SIGKILL');`;
-      const child = spawnSync(process.execPath, ['--input-type=module', '-e', writer], { encoding: 'utf8' });
-      expect(child.signal).toBe('SIGKILL');
-      const [orderId, hashAtFlush] = child.stdout.trim().split(' ');
-      expect(orderId).toBe('1');
-
-      const again = await CoreStateMachine.open({ path });
-      try {
-        expect(again.recovery).toMatchObject({ height: 1, nextOrderId: 2 });
-        expect(again.order(1)).toMatchObject({ price: 10_000, remaining: 5 });
-        expect(again.order(2)).toBeUndefined();
-        expect(again.stateHash()).toBe(hashAtFlush);
-        expect(await again.getOrderFills(1)).toEqual([]);
-      } finally {
-        await again.close();
-      }
+function examples(): Example[] {
+  const found: Example[] = [];
+  let heading = '';
+  const lines = README.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i].startsWith('#')) heading = lines[i].replace(/^#+\s*/, '');
+    if (!/^```(ts|js)$/.test(lines[i])) continue;
+    const end = lines.indexOf('```', i + 1);
+    const code = lines.slice(i + 1, end).join('\n');
+    i = end;
+    if (!code.includes("from 'lobcore'")) continue;
+    const expected = code.split('\n').filter((line) => line.includes('console.log(')).map((line) => {
+      const comment = /\);\s*\/\/ (.*)$/.exec(line);
+      if (comment === null) throw new Error(`README, "${heading}": every console.log needs a // comment saying what it prints: ${line}`);
+      return comment[1].trim();
     });
+    found.push({ heading, code: `${code}\n`, expected });
+  }
+  return found;
+}
+
+/**
+ * The commands a reader can paste as they are and that end on their own (`lobcore serve` runs
+ * until stopped: test/serve-cli.test.ts starts it on the same file and stops it).
+ */
+function commands(): string[] {
+  const found: string[] = [];
+  for (const block of README.matchAll(/^```sh\n([\s\S]*?)^```$/gm)) {
+    const joined = block[1].replace(/\\\n\s*/g, '');
+    for (const line of joined.split('\n')) {
+      const command = line.replace(/\s+#.*$/, '').trim();
+      if (command.startsWith('npx lobcore ') && !command.startsWith('npx lobcore serve ')) found.push(command);
+    }
+  }
+  return found;
+}
+
+describe('README examples, as a reader runs them', () => {
+  const all = examples();
+  let project: string;
+
+  beforeAll(() => {
+    project = fs.mkdtempSync(path.join(os.tmpdir(), 'lobcore-readme-'));
+    fs.writeFileSync(path.join(project, 'package.json'), `${JSON.stringify({ name: 'readme-reader', private: true, type: 'module' })}\n`);
+    fs.mkdirSync(path.join(project, 'node_modules'));
+    fs.symlinkSync(ROOT, path.join(project, 'node_modules', 'lobcore'), 'dir');
+    all.forEach((example, i) => {
+      fs.writeFileSync(path.join(project, `example-${i + 1}.mjs`), example.code);
+      fs.writeFileSync(path.join(project, `example-${i + 1}.ts`), example.code);
+    });
+  });
+
+  afterAll(() => {
+    fs.rmSync(project, { recursive: true, force: true });
+  });
+
+  it('has the examples this test expects', () => {
+    expect(all.map((e) => e.heading)).toEqual(['Embedding the engine', 'The batch API: the fast path', 'Durability']);
+  });
+
+  it.each(all.map((example, i) => [example.heading, i] as const))('%s: runs as one script and prints what its comments say', async (_heading, i) => {
+    const result = await run(process.execPath, [`example-${i + 1}.mjs`], { cwd: project, timeoutMs: 60_000 });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.trimEnd().split('\n')).toEqual(all[i].expected);
+  });
+
+  it('the durability example runs again on the database it left, with the same output', async () => {
+    const i = all.findIndex((e) => e.heading === 'Durability');
+    const result = await run(process.execPath, [`example-${i + 1}.mjs`], { cwd: project, timeoutMs: 60_000 });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.trimEnd().split('\n')).toEqual(all[i].expected);
+  });
+
+  it('type-checks under strict TypeScript, with @types/node as the README asks', async () => {
+    fs.writeFileSync(path.join(project, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true,
+        types: ['node'], typeRoots: [path.join(ROOT, 'node_modules/@types')],
+      },
+      include: ['example-*.ts'],
+    }));
+    const tsc = path.join(ROOT, 'node_modules/.bin/tsc');
+    const result = await run(tsc, ['-p', project], { cwd: project, timeoutMs: 60_000 });
+    expect(result.code, `${result.stdout}${result.stderr}`).toBe(0);
+  });
+
+  it.each(commands())('`%s` runs as written, in this repository', async (command) => {
+    const [npx, ...args] = command.split(/\s+/);
+    // The demo's database goes under TMPDIR: the project's, removed with it.
+    const env = { ...process.env, TMPDIR: project };
+    const result = await run(process.platform === 'win32' ? `${npx}.cmd` : npx, args, { cwd: ROOT, env, timeoutMs: 60_000 });
+    expect(result.code, result.stderr).toBe(0);
   });
 });

@@ -1,7 +1,8 @@
 // The page in a real headless Chromium (Debian's chromium, driven by playwright-core, which never
 // downloads a browser): it loads without console errors, shows the ladder of a replayed LOBSTER
 // book equal to the engine's at the same sequence, updates while the replay runs, recovers from
-// a dropped connection, and places and cancels an order. The replay test takes a screenshot: in
+// a dropped connection, places and cancels an order, and places a stop and an OCO pair and
+// triggers the stop. The replay test takes a screenshot (a stop-limit being composed): in
 // the temp dir, or where LOBCORE_SCREENSHOT says (`LOBCORE_SCREENSHOT=docs/serve.png` refreshes
 // the README's), so a test run never changes the working tree.
 import * as fs from 'node:fs';
@@ -14,7 +15,7 @@ import { DemoSource } from '../src/serve/demo-source.js';
 import type { MarketMachine } from '../src/serve/feed.js';
 import { REPLAY_ASSET, ReplaySource, loadReplay } from '../src/serve/replay-source.js';
 import type { LobServer } from '../src/serve/server.js';
-import { engineDepth, openMachine, serve, until } from './helpers/serve.js';
+import { engineDepth, engineLastPrice, openMachine, serve, until } from './helpers/serve.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 // Without these, Chromium on a machine with no network hangs on lookups and update checks.
@@ -110,9 +111,15 @@ describe('the page in headless Chromium', () => {
     cleanups.push(() => machine.close());
     const source = new ReplaySource(machine, loadReplay(samplePath('msftHeadMessages')), { speed: 1 });
     cleanups.push(() => source.stop());
-    let server = await served(machine, source);
+    // Orders allowed (with a fixed token, so the page's stays good across the outage) for the
+    // picture's order entry only: the test sends none, so the book stays LOBSTER's.
+    let server = await served(machine, source, { allowOrders: true, token: 'picture' });
+    const { page, errors } = await openPage(`${server.url}#token=picture`);
+    // The replay starts once the page is there: however long Chromium takes to start, the outage
+    // below then falls where the file still has trades to come (its last few hundred messages have
+    // hardly any), so the new server's tape fills.
+    await page.locator('#feed-state[data-state="live"]').waitFor();
     source.start();
-    const { page, errors } = await openPage(server.url);
 
     // Updates while the replay runs: the sequence shown moves on, and so does the ladder.
     let seen = -1;
@@ -143,7 +150,7 @@ describe('the page in headless Chromium', () => {
     source.resume();
     await until('the replay to move on', () => source.status().position > position + 50);
     source.pause();
-    server = await served(machine, source, { port });
+    server = await served(machine, source, { port, allowOrders: true, token: 'picture' });
     await expectLadderLikeEngine(page, machine, REPLAY_ASSET);
     // While the server was away, Chromium itself logs each refused reconnection attempt; nothing else.
     for (const error of errors.splice(beforeOutage)) expect(error).toMatch(/^WebSocket connection to 'ws:\/\/127\.0\.0\.1:\d+\/feed' failed: .*ERR_CONNECTION_REFUSED$/);
@@ -155,6 +162,19 @@ describe('the page in headless Chromium', () => {
     await page.locator('.tape .trade:not(.head):not([hidden])').first().click();
     await page.locator('.audit h3', { hasText: 'Order #' }).waitFor();
     await expect.poll(() => page.locator('.audit td', { hasText: 'fill' }).count()).toBeGreaterThan(0);
+
+    // For the picture: a sell stop-limit composed below the market, its limit picked on the ladder.
+    await page.click('#entry [data-kind="stop"]');
+    await page.click('#entry [data-side="ask"]');
+    // The fields take ticks; the button says the prices as the ladder shows them.
+    await page.click('#pause');
+    await until('the replay to pause', () => source.status().paused);
+    const bids = page.locator('.ladder .row.bid[data-price]');
+    await page.fill('#f-stop', String(await bids.nth(2).getAttribute('data-price')));
+    await bids.nth(4).click();
+    expect(await page.inputValue('#f-price')).toBe(await bids.nth(4).getAttribute('data-price'));
+    const shown = async (n: number) => bids.nth(n).locator('.price').textContent();
+    expect(await page.locator('#entry button[type=submit]').textContent()).toBe(`Sell 100 on a trade ≤ ${await shown(2)}, then @ ${await shown(4)}`);
     await page.waitForTimeout(500);
     await page.screenshot({ path: SCREENSHOT });
     expect(fs.statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
@@ -205,6 +225,102 @@ describe('the page in headless Chromium', () => {
     await until('the order to be cancelled', () => machine.order(orderId) === undefined);
     await page.locator(`.audit button[data-cancel="${orderId}"]`).waitFor({ state: 'detached' });
     await expect.poll(() => page.locator('.result').textContent()).toBe('cancelled');
+    await expectLadderLikeEngine(page, machine, 0);
+    expect(errors).toEqual([]);
+  });
+
+  it('places a stop and an OCO pair, shows them pending, and a budget order\'s trade triggers the stop onto the tape', async () => {
+    // A book on asset 0 that has never traded: asks 101, 102, 103 and bids 99, 98, ten lots each.
+    const machine = await openMachine();
+    cleanups.push(() => machine.close());
+    const source = new DemoSource(machine, { speed: 1, paused: true, assets: 3 });
+    machine.setHeight(1);
+    let timestamp = 1;
+    for (const [side, price] of [['ask', 101], ['ask', 102], ['ask', 103], ['bid', 99], ['bid', 98]] as const) {
+      machine.placeLimitOrder({ trader: 1, asset: 0, side, price, size: 10, timestamp: timestamp++ });
+    }
+    await machine.flush();
+    const server = await served(machine, source, { allowOrders: true });
+    const { page, errors } = await openPage(`${server.url}#token=${server.token}`);
+    await page.locator('#feed-state[data-state="live"]').waitFor();
+    await expectLadderLikeEngine(page, machine, 0);
+    await page.fill('#f-trader', '4242');
+    const result = page.locator('#entry .result');
+
+    // A buy stop-market: no limit price, so the engine makes it a stop-market.
+    await page.click('#entry [data-kind="stop"]');
+    await page.fill('#f-stop', '102');
+    await page.fill('#f-price', '');
+    await page.fill('#f-size', '5');
+    await expect.poll(() => page.locator('#entry button[type=submit]').textContent()).toBe('Buy 5 on a trade ≥ 102, then at market');
+    await page.click('#entry button[type=submit]');
+    await expect.poll(() => result.textContent()).toMatch(/^order \d+ pending: 5 waiting for its stop price$/);
+    const stopId = Number(await result.getAttribute('data-order-id'));
+    expect(machine.order(stopId)).toMatchObject({ trader: 4242, status: 'pending', type: 'stop_market', stopPrice: 102 });
+
+    // A sell OCO pair, first with its stop leg on the wrong side: the engine's message under the field.
+    await page.click('#entry [data-kind="oco"]');
+    await page.click('#entry [data-side="ask"]');
+    await page.fill('#f-price', '110');
+    await page.fill('#f-stop', '111');
+    await page.fill('#f-size', '3');
+    await page.click('#entry button[type=submit]');
+    await expect.poll(() => page.locator('.field-error[data-for="stopPrice"]').textContent())
+      .toBe('stopPrice must be below price 110 (a sell OCO\'s stop leg sits below its limit leg), got 111');
+    await page.fill('#f-stop', '97');
+    await page.click('#entry button[type=submit]');
+    await expect.poll(() => result.textContent()).toMatch(/^order \d+ resting: filled 0, 3 resting; stop leg \d+ pending$/);
+    const legId = Number(await result.getAttribute('data-order-id'));
+    expect(machine.order(legId + 1)).toMatchObject({ status: 'pending', ocoSiblingId: legId });
+
+    // The trader's open orders: the stop and the OCO's stop leg pending, the limit leg resting,
+    // the legs pointing at each other. Only the limit leg is on the ladder.
+    const row = (orderId: number, status: string) => page.locator(`.audit tr[data-order="${orderId}"][data-status="${status}"]`);
+    await row(stopId, 'pending').waitFor();
+    expect(await row(stopId, 'pending').locator('.tag.pending').textContent()).toBe('stop ≥ 102');
+    expect(await row(legId, 'resting').getAttribute('data-oco')).toBe(String(legId + 1));
+    expect(await row(legId + 1, 'pending').getAttribute('data-oco')).toBe(String(legId));
+    expect(await row(legId + 1, 'pending').locator('.tag.pending').textContent()).toBe('stop ≤ 97');
+    await expectLadderLikeEngine(page, machine, 0);
+    // The ladder marks the trader's levels once it has redrawn after the trail was read.
+    await page.locator('.ladder .row.ask.mine[data-price="110"]').waitFor();
+    expect(await page.locator('.ladder .row.mine').count()).toBe(1);
+    expect(await page.locator('#last').textContent()).toBe('—');
+
+    // A budget buy that pays for 10 at 101 and 5 at 102: its last trade, at 102, triggers the stop.
+    await page.click('#entry [data-kind="budget"]');
+    await page.click('#entry [data-side="bid"]');
+    await page.fill('#f-budget', String(10 * 101 + 5 * 102));
+    await page.click('#entry button[type=submit]');
+    await expect.poll(() => result.textContent()).toMatch(/^order \d+ filled: filled 15, spent 1520; 1 fill by the stops it triggered$/);
+    expect(machine.order(stopId)).toBeUndefined();
+
+    // The stop leaves the pending list for the closed one, and its fill is on the tape as any trade.
+    await row(stopId, 'pending').waitFor({ state: 'detached' });
+    await row(stopId, 'filled').waitFor();
+    await row(legId + 1, 'pending').waitFor();
+    const stopTrade = page.locator(`.tape .trade[data-taker="${stopId}"]`);
+    await stopTrade.waitFor();
+    expect(await stopTrade.locator('.price').textContent()).toBe('102');
+    expect(await stopTrade.locator('.size').textContent()).toBe('5');
+    expect(engineLastPrice(machine, 0)).toBe(102);
+    await expect.poll(() => page.locator('#last').getAttribute('data-price')).toBe('102');
+    await expectLadderLikeEngine(page, machine, 0);
+
+    // Its trail: placed pending, triggered by the last trade, filled.
+    await row(stopId, 'filled').locator(`button[data-order="${stopId}"]`).click();
+    await page.locator('.audit h3', { hasText: `Order #${stopId}` }).waitFor();
+    expect(await page.locator('.audit .summary .what').textContent()).toBe('stop-market buy 5, stop ≥ 102 then at market, triggered at height 1');
+    expect(await page.locator('.audit tr[data-kind]').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.kind))).toEqual(['accepted', 'triggered', 'fill']);
+    expect(await page.locator('.audit tr[data-kind="triggered"] td').last().textContent()).toBe('by last trade 102');
+
+    // Cancelling the limit leg from the trader's list cancels the stop leg with it.
+    await page.locator('.audit .summary button[data-trader="4242"]').click();
+    await page.click(`.audit button[data-cancel="${legId}"]`);
+    await row(legId + 1, 'cancelled').waitFor();
+    expect(await row(legId + 1, 'cancelled').locator('td').last().textContent()).toBe('cancelled · OCO_SIBLING');
+    expect(machine.order(legId)).toBeUndefined();
+    expect(machine.order(legId + 1)).toBeUndefined();
     await expectLadderLikeEngine(page, machine, 0);
     expect(errors).toEqual([]);
   });

@@ -14,7 +14,9 @@ import { REPLAY_ASSET, ReplaySource, loadReplay } from '../src/serve/replay-sour
 import { samplePath } from '../src/lobster/index.js';
 import type { MarketMachine } from '../src/serve/feed.js';
 import type { LobServer } from '../src/serve/server.js';
-import { RawSocket, engineDepth, openMachine, originOf, pageClient, serve, until, type PageClient } from './helpers/serve.js';
+import {
+  RawSocket, engineDepth, engineLastPrice, openMachine, originOf, pageClient, serve, until, type PageClient,
+} from './helpers/serve.js';
 
 const ASSETS = 4;
 
@@ -180,11 +182,151 @@ describe('the feed to a page', () => {
     for (const asset of [0, 1, 2]) {
       page.watch(asset);
       await expectSameBook(page, machine, asset);
+      // The trades that set it happened before the server ever ran: the price is the engine's own.
+      expect(engineLastPrice(machine, asset)).toBeGreaterThan(0);
+      expect(page.lastPrice, `asset ${asset}`).toBe(engineLastPrice(machine, asset));
     }
     const answer = await RawSocket.open(server);
     later(() => answer.close());
     answer.send(JSON.stringify({ type: 'control', action: 'pause' }));
     expect(await answer.next('error')).toMatchObject({ code: 'NO_PLAYBACK' });
+  });
+});
+
+/**
+ * A small hand-made book on asset 0 that has never traded, and a page watching it with orders
+ * allowed: asks 101, 102, 103 and bids 99, 98, ten lots each, all of trader 1.
+ */
+async function quietBook(): Promise<{ machine: MarketMachine; server: LobServer; page: PageClient }> {
+  const machine = await openMachine();
+  later(() => machine.close());
+  const source = new DemoSource(machine, { speed: 1, paused: true, assets: ASSETS });
+  machine.setHeight(1);
+  let timestamp = 1;
+  for (const [side, price] of [['ask', 101], ['ask', 102], ['ask', 103], ['bid', 99], ['bid', 98]] as const) {
+    machine.placeLimitOrder({ trader: 1, asset: 0, side, price, size: 10, timestamp: timestamp++ });
+  }
+  await machine.flush();
+  const server = await started(machine, source, { allowOrders: true, token: 'secret' });
+  const page = client(server);
+  await until('hello', () => page.hello !== null);
+  await expectSameBook(page, machine, 0);
+  return { machine, server, page };
+}
+
+type Answer = Record<string, unknown> & { result: Record<string, unknown> };
+
+function orderFrom(page: PageClient, trader: string): (kind: string, fields: Record<string, unknown>) => Promise<Answer> {
+  return async (kind, fields) => await page.request({ type: 'order', kind, token: 'secret', fields: { trader, asset: 0, ...fields } }) as Answer;
+}
+
+describe('stops, OCO pairs and budgets from a page', () => {
+  it('places each kind; pending stops stay off the feed until a trade triggers them, and their fills reach the tape', async () => {
+    const { machine, page } = await quietBook();
+    const order = orderFrom(page, '7');
+    const bookBefore = engineDepth(machine, 0);
+
+    // Before any trade, a stop waits whatever its price: a stop-market and a stop-limit.
+    const stopMarket = await order('stop', { side: 'bid', size: '5', stopPrice: '102' });
+    expect(stopMarket).toMatchObject({ type: 'orderResult', kind: 'stop', result: { status: 'pending', filled: 0, remaining: 5 } });
+    const stopLimit = await order('stop', { side: 'bid', size: '2', stopPrice: '120', price: '121', timeInForce: 'GTC' });
+    expect(stopLimit.result).toMatchObject({ status: 'pending', remaining: 2 });
+    const marketId = stopMarket.result.orderId as number;
+    const limitId = stopLimit.result.orderId as number;
+    expect(machine.order(marketId)).toMatchObject({ status: 'pending', type: 'stop_market', stopPrice: 102 });
+    expect(machine.order(limitId)).toMatchObject({ status: 'pending', type: 'stop_limit', stopPrice: 120, price: 121 });
+
+    // An OCO pair: a limit leg that rests, a stop leg that waits.
+    const oco = await order('oco', { side: 'ask', size: '3', price: '110', stopPrice: '97' });
+    expect(oco.result).toMatchObject({ status: 'resting', remaining: 3, stopStatus: 'pending' });
+    const legId = oco.result.orderId as number;
+    expect(oco.result.stopOrderId).toBe(legId + 1);
+    expect(machine.order(legId + 1)).toMatchObject({ status: 'pending', ocoSiblingId: legId });
+
+    // Not market data: the page's book is the engine's, the only new level the OCO's limit leg.
+    await expectSameBook(page, machine, 0);
+    expect(page.book.depth()).toEqual({ bids: bookBefore.bids, asks: [...bookBefore.asks, { price: 110, size: 3, orders: 1 }] });
+    expect(page.trades).toEqual([]);
+    expect(page.lastPrice).toBe(0);
+
+    // A budget buy that pays for exactly 10 at 101 and 5 at 102; its last trade, 102, triggers the
+    // stop-market, which takes the other 5 at 102 within the same command.
+    const budget = await order('market', { side: 'bid', budget: String(10 * 101 + 5 * 102) });
+    expect(budget.result).toMatchObject({ status: 'filled', filled: 15, spent: 1520, fills: 2, stopFills: 1 });
+    expect(machine.order(marketId)).toBeUndefined();
+    await expectSameBook(page, machine, 0);
+    const fromStop = page.trades.filter((trade) => trade[4] === marketId);
+    expect(fromStop.map(([price, size, takerSide]) => [price, size, takerSide])).toEqual([[102, 5, 0]]);
+    expect(page.trades.map((trade) => trade[4])).toEqual([budget.result.orderId, budget.result.orderId, marketId]);
+    expect(engineLastPrice(machine, 0)).toBe(102);
+    expect(page.lastPrice).toBe(102);
+
+    // Now the last trade is 102: a buy stop at 100 would trigger at once.
+    const late = await order('stop', { side: 'bid', size: '1', stopPrice: '100' });
+    expect(late.result).toMatchObject({ status: 'rejected', reason: 'WOULD_TRIGGER', orderId: 0 });
+
+    // The audit trail follows the stop from pending through its trigger.
+    const trail = await page.request({ type: 'audit', orderId: marketId });
+    const events = trail.events as Record<string, unknown>[];
+    expect(events.map((e) => e.kind)).toEqual(['accepted', 'triggered', 'fill']);
+    expect(events[0]).toMatchObject({ type: 'stop_market', stopPrice: 102, pending: true });
+    expect(events[1]).toMatchObject({ stopPrice: 102, lastPrice: 102 });
+    expect(trail.order).toMatchObject({ status: 'filled', type: 'stop_market', stopPrice: 102, triggeredHeight: 1 });
+    const spent = await page.request({ type: 'audit', orderId: budget.result.orderId });
+    expect(spent.order).toMatchObject({ type: 'market', budget: 1520, spent: 1520, filled: 15 });
+
+    // The trader's open orders: the stop-limit pending, the OCO legs pointing at each other.
+    const mine = await page.request({ type: 'audit', trader: 7 });
+    const open = (mine.open as Record<string, unknown>[]).map(({ orderId, status, type, ocoSiblingId }) => ({ orderId, status, type, ocoSiblingId }));
+    expect(open).toEqual(expect.arrayContaining([
+      { orderId: limitId, status: 'pending', type: 'stop_limit', ocoSiblingId: undefined },
+      { orderId: legId, status: 'resting', type: 'limit', ocoSiblingId: legId + 1 },
+      { orderId: legId + 1, status: 'pending', type: 'stop_market', ocoSiblingId: legId },
+    ]));
+    expect(open).toHaveLength(3);
+
+    // Cancelling the limit leg takes the stop leg with it; a pending stop is cancelled like any order.
+    expect(await order('cancel', { orderId: String(legId) })).toMatchObject({ result: { ok: true } });
+    expect((await page.request({ type: 'audit', orderId: legId + 1 })).order).toMatchObject({ status: 'cancelled', reason: 'OCO_SIBLING' });
+    expect(await order('cancel', { orderId: String(limitId) })).toMatchObject({ result: { ok: true } });
+    expect(machine.order(limitId)).toBeUndefined();
+    expect((await page.request({ type: 'audit', trader: 7 })).open).toEqual([]);
+    await expectSameBook(page, machine, 0);
+  });
+
+  it('each new field\'s errors come back in the engine\'s words, naming it, and change nothing', async () => {
+    const { machine, page } = await quietBook();
+    const order = orderFrom(page, '7');
+    const hash = machine.stateHash();
+    const seq = machine.bookSnapshot(0, 1).seq;
+    const deltas = page.counts.deltas;
+    const cases: [string, Record<string, unknown>, string, RegExp][] = [
+      ['stop', { side: 'bid', size: '5' }, 'stopPrice', /^stopPrice must be a positive safe integer, got undefined \(missing\)$/],
+      ['stop', { side: 'bid', size: '5', stopPrice: '10.5' }, 'stopPrice', /^stopPrice must be a positive safe integer, got 10\.5$/],
+      ['stop', { side: 'bid', size: '5', stopPrice: '105', price: 'x' }, 'price', /^price must be a positive safe integer, got NaN$/],
+      ['stop', { side: 'bid', size: '5', stopPrice: '105', timeInForce: 'IOC' }, 'timeInForce', /^timeInForce must be GTC on a stop-market \(only a stop-limit, with price, takes one\), got "IOC"$/],
+      ['stop', { side: 'bid', size: '5', stopPrice: '105', price: '106', protectionPrice: '110' }, 'protectionPrice', /^protectionPrice must be absent on a stop-limit/],
+      ['stop', { side: 'up', size: '5', stopPrice: '105' }, 'side', /^side must be one of bid, ask, got "up"$/],
+      ['oco', { side: 'ask', size: '3', price: '110', stopPrice: '111' }, 'stopPrice', /^stopPrice must be below price 110 \(a sell OCO's stop leg sits below its limit leg\), got 111$/],
+      ['oco', { side: 'bid', size: '3', price: '95', stopPrice: '90' }, 'stopPrice', /^stopPrice must be above price 95/],
+      ['oco', { side: 'ask', size: '3', price: '110', stopPrice: '97', stopLimitPrice: '0' }, 'stopLimitPrice', /^stopLimitPrice must be a positive safe integer, got 0$/],
+      ['oco', { side: 'ask', size: '3', stopPrice: '97' }, 'price', /^price must be a positive safe integer, got undefined \(missing\)$/],
+      ['market', { side: 'bid', size: '5', budget: '1000' }, 'budget', /^budget must be absent when size is given \(a market order takes a size or a budget\), got 1000$/],
+      ['market', { side: 'bid' }, 'size', /^size must be given, or a budget instead \(a market order takes one of them\), got undefined \(missing\)$/],
+      ['market', { side: 'bid', budget: '-3' }, 'budget', /^budget must be a positive safe integer, got -3$/],
+    ];
+    for (const [kind, fields, field, message] of cases) {
+      const answer = await order(kind, fields);
+      expect(answer, `${kind} ${JSON.stringify(fields)}`).toMatchObject({ type: 'orderError', field });
+      expect(answer.message).toMatch(message);
+    }
+    expect(machine.stateHash()).toBe(hash);
+    expect(machine.bookSnapshot(0, 1).seq).toBe(seq);
+    // Nothing reached the page either: one more order that does change the book is the next delta it sees.
+    await order('limit', { side: 'bid', price: '97', size: '1' });
+    await expectSameBook(page, machine, 0);
+    expect(page.counts.deltas).toBe(deltas + 1);
+    expect(page.counts.gaps).toBe(0);
   });
 });
 
@@ -206,8 +348,11 @@ describe('refusals: nothing changes', () => {
       ['{"type":"ack","n":"7"}', /ack\.n/],
       ['{"type":"control","action":"rewind"}', /control\.action must be one of pause, resume, speed/],
       ['{"type":"control","action":"speed","speed":"3"}', /control\.speed must be one of 1, 10, max/],
-      ['{"type":"order","id":1,"kind":"stop","fields":{}}', /order\.kind/],
+      ['{"type":"order","id":1,"kind":"iceberg","fields":{}}', /order\.kind must be one of limit, market, stop, oco, cancel/],
       ['{"type":"order","id":1,"kind":"limit","token":"secret","fields":{"timestamp":1}}', /order\.fields\.timestamp is not a field of a limit order/],
+      ['{"type":"order","id":1,"kind":"limit","token":"secret","fields":{"budget":1}}', /order\.fields\.budget is not a field of a limit order/],
+      ['{"type":"order","id":1,"kind":"market","token":"secret","fields":{"stopPrice":1}}', /order\.fields\.stopPrice is not a field of a market order/],
+      ['{"type":"order","id":1,"kind":"oco","token":"secret","fields":{"timeInForce":"IOC"}}', /order\.fields\.timeInForce is not a field of an oco order/],
       ['{"type":"order","id":1,"kind":"limit","token":"secret","fields":[]}', /order\.fields must be an object/],
       ['{"type":"audit","id":2}', /exactly one of orderId and trader/],
       [Buffer.from([1, 2, 3]), /binary frames/],

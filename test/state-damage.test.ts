@@ -255,6 +255,42 @@ describe('refused databases', () => {
     });
   });
 
+  it('refuses a path it cannot create with INVALID_ARGUMENT, promptly (Node\'s recursive mkdir spins on it)', async () => {
+    await expect(CoreStateMachine.open({ path: '/proc/nope/db' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: 'path /proc/nope/db cannot be created: ENOENT (at /proc/nope)',
+    });
+  }, 20_000);
+
+  it('says what is there when CURRENT is gone: CORRUPTION, not "no database"', async () => {
+    const dbPath = tempDbPath();
+    const sm = await CoreStateMachine.open({ path: dbPath, backend: 'js' });
+    sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 1 });
+    await sm.close();
+    fs.rmSync(path.join(dbPath, 'CURRENT'));
+    const files = fs.readdirSync(dbPath).sort();
+    for (const readOnly of [false, true]) {
+      await expect(CoreStateMachine.open({ path: dbPath, readOnly })).rejects.toMatchObject({
+        code: 'CORRUPTION',
+        message: expect.stringMatching(new RegExp(`^${dbPath} is a damaged RocksDB database: it holds .*MANIFEST-\\d+.* but no CURRENT file`)),
+      });
+    }
+    expect(fs.readdirSync(dbPath).sort()).toEqual(files);
+  });
+
+  it('a CURRENT that names no MANIFEST, or a path out of the directory: CORRUPTION, nothing followed', async () => {
+    const dbPath = tempDbPath();
+    await (await CoreStateMachine.open({ path: dbPath, backend: 'js' })).close();
+    for (const [current, said] of [['MANIFEST-999999\n', /CURRENT names MANIFEST-999999, which is not there|MANIFEST-999999: No such file/], ['../../../etc/hostname\n', /CURRENT/]] as const) {
+      fs.writeFileSync(path.join(dbPath, 'CURRENT'), current);
+      for (const readOnly of [true, false]) {
+        await expect(CoreStateMachine.open({ path: dbPath, readOnly }), `${current.trim()}, readOnly ${readOnly}`).rejects.toMatchObject({
+          code: 'CORRUPTION', message: expect.stringMatching(said),
+        });
+      }
+    }
+  });
+
   it('refuses a directory that is not a lobcore database', async () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'notes.txt'), 'hello');

@@ -35,7 +35,8 @@ const audit = new AuditPanel(byId('audit'), {
   onTrader: (trader, open) => {
     if (String(trader) !== entry.trader.trim()) return;
     mine = { bid: new Set(), ask: new Set() };
-    for (const order of open) if (order.asset === client.asset) mine[order.side].add(order.price);
+    // Pending stops are off the book: they mark no level.
+    for (const order of open) if (order.asset === client.asset && order.status === 'resting') mine[order.side].add(order.price);
     changed('audit');
   },
 });
@@ -46,27 +47,37 @@ const tape = new Tape(byId('tape'), { onPick: (trade) => void audit.showOrder(tr
 let scheduled = false;
 /** Prices where the order-entry trader's open orders rest, by side (from the last look at that trader). */
 let mine = { bid: new Set(), ask: new Set() };
-let tradesSeen = 0;
+/** The newest trade the audit panel has been checked against. */
+let newestSeen;
 
 function changed(reason) {
   if (reason === 'hello') {
     bar.setup(client.hello, client.asset);
     entry.enable(client.hello.orders);
   }
-  if (reason === 'delta' && client.trades.length !== tradesSeen) refreshTraderTrail();
+  if (reason === 'delta' && client.trades.at(-1) !== newestSeen) refreshTraderTrail();
   if (!scheduled) {
     scheduled = true;
     requestAnimationFrame(render);
   }
 }
 
-/** The trader shown in the audit panel traded: their trail changed. */
+/**
+ * The trader shown in the audit panel may have a new trail: they traded, or they have pending
+ * stops on this asset, which any trade may have triggered (a triggered stop-limit may rest
+ * without trading).
+ */
 function refreshTraderTrail() {
-  tradesSeen = client.trades.length;
+  const trades = client.trades;
+  let index = trades.length - 1;
+  const stop = trades.lastIndexOf(newestSeen);
+  newestSeen = trades.at(-1);
   const trader = audit.query?.trader;
   if (trader === undefined) return;
-  const last = client.trades.at(-1);
-  if (last !== undefined && (last[5] === trader || last[6] === trader)) void audit.refresh();
+  if (audit.hasPendingStops(client.asset)) return void audit.refresh();
+  for (; index > stop; index--) {
+    if (trades[index][5] === trader || trades[index][6] === trader) return void audit.refresh();
+  }
 }
 
 function render() {

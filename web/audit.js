@@ -1,6 +1,19 @@
 // The audit trail: an order's record and lifecycle, or a trader's open orders, recently closed
-// orders and fills. Order ids and traders are links to their own trail.
+// orders and fills. Order ids and traders are links to their own trail. Pending stops (off the
+// book until they trigger) and the legs of OCO pairs are marked as such wherever they appear.
 import { formatPrice, formatSize, sideName } from './format.js';
+
+const TYPE_NAMES = { limit: 'limit', market: 'market', stop_limit: 'stop-limit', stop_market: 'stop-market' };
+
+/** An order's kind as a trader says it: a market order placed with a budget is a budget order. */
+function typeName(order) {
+  return order.type === 'market' && order.budget !== undefined ? 'budget' : TYPE_NAMES[order.type] ?? order.type;
+}
+
+/** The trigger of a stop: a buy stop waits for a trade at or above its stop price, a sell stop at or below. */
+function triggerText(side, stopPrice, price) {
+  return `stop ${side === 'bid' ? '≥' : '≤'} ${price(stopPrice)}`;
+}
 
 function element(tag, className, text) {
   const node = document.createElement(tag);
@@ -16,13 +29,15 @@ function link(kind, value) {
   return button;
 }
 
-function table(headings, rows) {
+/** decorate(row, index): marks a row (its data attributes, its class). */
+function table(headings, rows, decorate = () => {}) {
   const t = element('table');
   const head = element('tr');
   for (const heading of headings) head.append(element('th', '', heading));
   t.append(head);
-  for (const cells of rows) {
+  for (const [index, cells] of rows.entries()) {
     const row = element('tr');
+    decorate(row, index);
     for (const value of cells) {
       const td = element('td');
       if (value instanceof Node) td.append(value);
@@ -92,7 +107,40 @@ export class AuditPanel {
   }
 
   price(value, assetId) {
-    return value === 0 ? '—' : formatPrice(value, this.asset(assetId));
+    return value === 0 || value === undefined ? '—' : formatPrice(value, this.asset(assetId));
+  }
+
+  /** What an order is, in a line: its kind, side, size and prices; a stop's trigger; a budget; its OCO sibling. */
+  describe(order) {
+    const price = (value) => this.price(value, order.asset);
+    const side = sideName(order.side);
+    const parts = [];
+    switch (order.type) {
+      case 'market':
+        parts.push(order.budget !== undefined
+          ? `budget market ${side}, budget ${formatSize(order.budget)}, spent ${formatSize(order.spent ?? 0)}`
+          : `market ${side} ${formatSize(order.size)}`);
+        if (order.price !== 0) parts.push(`, protection ${price(order.price)}`);
+        break;
+      case 'stop_limit':
+        parts.push(`stop-limit ${side} ${formatSize(order.size)}, ${triggerText(order.side, order.stopPrice, price)} then @ ${price(order.price)}`);
+        break;
+      case 'stop_market':
+        parts.push(`stop-market ${side} ${formatSize(order.size)}, ${triggerText(order.side, order.stopPrice, price)} then at market`);
+        if (order.price !== 0) parts.push(`, protection ${price(order.price)}`);
+        break;
+      default:
+        parts.push(`${order.type} ${side} ${formatSize(order.size)} @ ${price(order.price)}`);
+    }
+    if (order.triggeredHeight !== undefined) parts.push(`, triggered at height ${formatSize(order.triggeredHeight)}`);
+    if (order.ocoSiblingId !== undefined) parts.push(' · OCO with ', link('order', order.ocoSiblingId));
+    return parts;
+  }
+
+  /** Whether the trader shown has pending stops on an asset: any trade there may trigger them. */
+  hasPendingStops(asset) {
+    for (const order of this.openOrders.values()) if (order.status === 'pending' && order.asset === asset) return true;
+    return false;
   }
 
   renderOrder({ orderId, order, events }) {
@@ -105,23 +153,31 @@ export class AuditPanel {
       return;
     }
     const summary = element('p', 'summary');
+    summary.append(link('trader', order.trader), ' ');
+    const what = element('span', 'what');
+    what.append(...this.describe(order));
     summary.append(
-      link('trader', order.trader),
-      ` ${order.type} ${sideName(order.side)} ${formatSize(order.size)} @ ${this.price(order.price, order.asset)}`,
+      what,
       element('span', `status ${order.status}`, order.status + (order.reason ? ` · ${order.reason}` : '')),
       ` filled ${formatSize(order.filled)}, remaining ${formatSize(order.remaining)}`,
     );
     parts.push(summary);
     // A fill event carries the maker's remaining size; as the taker, this order's is counted down.
+    // A budget order has no size to count down: what it has left is money, not lots.
+    const sized = order.budget === undefined;
     let left = 0;
     parts.push(table(['height', 'event', 'price', 'size', 'left', ''], events.map((e) => {
       left = e.kind === 'fill' && e.orderId !== orderId ? left - e.size : e.remaining;
-      return [formatSize(e.height), e.kind, this.price(e.price, e.asset), formatSize(e.size), formatSize(left), this.detail(e, orderId)];
-    })));
+      return [formatSize(e.height), e.kind, this.price(e.price, e.asset), formatSize(e.size), sized ? formatSize(left) : '', this.detail(e, orderId)];
+    }), (row, index) => {
+      row.dataset.kind = events[index].kind;
+      if (events[index].pending) row.classList.add('pending');
+    }));
     this.root.replaceChildren(...parts);
   }
 
   detail(event, orderId) {
+    const price = (value) => this.price(value, event.asset);
     if (event.kind === 'fill') {
       const other = event.orderId === orderId ? event.takerOrderId : event.orderId;
       const span = element('span', '', event.orderId === orderId ? 'maker vs ' : 'taker vs ');
@@ -129,7 +185,42 @@ export class AuditPanel {
       return span;
     }
     if (event.kind === 'modified') return event.priorityLost ? 'lost priority' : 'kept priority';
+    if (event.kind === 'triggered') return `by last trade ${price(event.lastPrice)}`;
+    if (event.kind === 'accepted') {
+      const notes = [];
+      if (event.type === 'stop_limit' || event.type === 'stop_market') notes.push(triggerText(event.side, event.stopPrice, price));
+      if (event.budget !== undefined) notes.push(`budget ${formatSize(event.budget)}`);
+      if (event.pending) notes.push('pending');
+      const span = element('span', '', notes.join(' · '));
+      if (event.ocoSiblingId !== undefined) span.append(`${notes.length > 0 ? ' · ' : ''}OCO with `, link('order', event.ocoSiblingId));
+      return span;
+    }
     return event.reason ?? '';
+  }
+
+  /** An open order's kind: a pending stop with its trigger, an OCO leg with its sibling. */
+  typeCell(order) {
+    const cell = element('span', 'type');
+    if (order.status === 'pending') {
+      const tag = element('span', 'tag pending', triggerText(order.side, order.stopPrice, (v) => this.price(v, order.asset)));
+      tag.title = `${typeName(order)}: pending, off the book until it triggers`;
+      cell.append(tag);
+    } else {
+      cell.append(typeName(order));
+    }
+    if (order.ocoSiblingId !== undefined) {
+      const tag = element('span', 'tag oco', 'OCO ');
+      tag.append(link('order', order.ocoSiblingId));
+      cell.append(' ', tag);
+    }
+    return cell;
+  }
+
+  mark(row, order) {
+    row.dataset.order = String(order.orderId);
+    row.dataset.status = order.status;
+    if (order.status === 'pending') row.classList.add('pending');
+    if (order.ocoSiblingId !== undefined) row.dataset.oco = String(order.ocoSiblingId);
   }
 
   renderTrader({ trader, open, closed, fills }) {
@@ -138,19 +229,19 @@ export class AuditPanel {
     const cancel = this.canCancel(trader);
     const parts = [element('h3', '', `Trader ${trader}`)];
     parts.push(element('h4', '', `Open orders (${open.length})`));
-    parts.push(open.length === 0 ? element('p', 'muted', 'none') : table(['order', 'side', 'price', 'left', ''], open.map((o) => {
+    parts.push(open.length === 0 ? element('p', 'muted', 'none') : table(['order', 'type', 'side', 'price', 'left', ''], open.map((o) => {
       let action = '';
       if (cancel) {
         action = element('button', 'small-cancel', 'cancel');
         action.type = 'button';
         action.dataset.cancel = String(o.orderId);
       }
-      return [link('order', o.orderId), sideName(o.side), this.price(o.price, o.asset), formatSize(o.remaining), action];
-    })));
+      return [link('order', o.orderId), this.typeCell(o), sideName(o.side), this.price(o.price, o.asset), formatSize(o.remaining), action];
+    }), (row, index) => this.mark(row, open[index])));
     parts.push(element('h4', '', 'Recently closed'));
-    parts.push(closed.length === 0 ? element('p', 'muted', 'none') : table(['order', 'side', 'price', 'filled', 'status'], closed.map((o) => [
-      link('order', o.orderId), sideName(o.side), this.price(o.price, o.asset), formatSize(o.filled), o.reason ? `${o.status} · ${o.reason}` : o.status,
-    ])));
+    parts.push(closed.length === 0 ? element('p', 'muted', 'none') : table(['order', 'type', 'side', 'price', 'filled', 'status'], closed.map((o) => [
+      link('order', o.orderId), typeName(o), sideName(o.side), this.price(o.price, o.asset), formatSize(o.filled), o.reason ? `${o.status} · ${o.reason}` : o.status,
+    ]), (row, index) => this.mark(row, closed[index])));
     parts.push(element('h4', '', 'Recent fills'));
     parts.push(fills.length === 0 ? element('p', 'muted', 'none') : table(['height', 'order', 'side', 'price', 'size', 'vs'], fills.map((f) => {
       const taker = f.takerTrader === trader;

@@ -28,6 +28,8 @@ export class FeedClient {
     this.asset = null;
     this.book = new BookReplica();
     this.trades = [];
+    /** The asset's last trade price as the engine has it (0: it has not traded). */
+    this.lastPrice = 0;
     /** { messages, ms }: how far the book is behind the feed, and the extra delay of the last frame. */
     this.behind = { messages: 0, ms: 0 };
     this.lastError = null;
@@ -67,6 +69,7 @@ export class FeedClient {
     this.asset = asset;
     this.book.reset(asset);
     this.trades = [];
+    this.lastPrice = 0;
     this.state = this.socket?.readyState === OPEN ? 'syncing' : this.state;
     this.send({ type: 'subscribe', asset });
     this.onChange('watch');
@@ -111,6 +114,7 @@ export class FeedClient {
         if (frame.asset !== this.asset) break;
         this.book.load(frame);
         this.trades = frame.trades.slice(-TRADES_KEPT);
+        this.lastPrice = frame.last;
         this.counts.snapshots++;
         this.state = 'live';
         this.measure(frame);
@@ -141,6 +145,8 @@ export class FeedClient {
     if (outcome !== Applied.APPLIED) return;
     this.counts.deltas++;
     for (const trade of frame.trades) this.trades.push(trade);
+    // A delta keeps its newest trades when it drops some: the last one is the asset's last trade.
+    if (frame.trades.length > 0) this.lastPrice = frame.trades[frame.trades.length - 1][0];
     if (this.trades.length > TRADES_KEPT) this.trades.splice(0, this.trades.length - TRADES_KEPT);
     this.measure(frame);
     if (this.book.thin(MIN_KNOWN_LEVELS)) {

@@ -21,6 +21,7 @@ export class MarketBar {
     for (const button of document.querySelectorAll('[data-speed]')) {
       button.addEventListener('click', () => this.client.control('speed', button.dataset.speed));
     }
+    this.lastAsset = null;
     this.lastPrice = null;
     this.lastDirection = '';
   }
@@ -49,13 +50,21 @@ export class MarketBar {
     text('bid', bid ? `${formatPrice(bid.price, info)} × ${formatSize(bid.size)}` : '—');
     text('ask', ask ? `${formatPrice(ask.price, info)} × ${formatSize(ask.size)}` : '—');
     text('spread', bid && ask ? formatPrice(ask.price - bid.price, info) : '—');
-    const last = client.trades.at(-1);
-    if (last !== undefined && last[0] !== this.lastPrice) {
-      if (this.lastPrice !== null) this.lastDirection = last[0] > this.lastPrice ? 'up' : 'down';
-      this.lastPrice = last[0];
+    // The engine's last trade price (what stops trigger on), not the tape's newest row: a
+    // database's book may have traded before the page, or the server, ever saw a trade.
+    const last = client.lastPrice;
+    if (client.asset !== this.lastAsset) {
+      this.lastAsset = client.asset;
+      this.lastPrice = null;
+      this.lastDirection = '';
+    }
+    if (last !== 0 && last !== this.lastPrice) {
+      if (this.lastPrice !== null) this.lastDirection = last > this.lastPrice ? 'up' : 'down';
+      this.lastPrice = last;
     }
     const lastCell = byId('last');
-    lastCell.textContent = last ? `${formatPrice(last[0], info)} ${this.lastDirection === 'up' ? '▲' : this.lastDirection === 'down' ? '▼' : ''}` : '—';
+    lastCell.textContent = last !== 0 ? `${formatPrice(last, info)} ${this.lastDirection === 'up' ? '▲' : this.lastDirection === 'down' ? '▼' : ''}` : '—';
+    lastCell.dataset.price = String(last);
     lastCell.className = `value ${this.lastDirection}`;
     const seq = byId('seq');
     seq.textContent = book.synced ? formatSize(book.seq) : '—';

@@ -1,8 +1,24 @@
-// Order entry: limit, market and cancel. The page checks nothing itself: it sends what was typed
-// and shows the engine's own message next to the field it names (or the token field's, when the
-// server refuses the token), so the rules are exactly the engine's.
+// Order entry: limit, market, market by budget, stop (stop-limit or stop-market), OCO, cancel.
+// The page checks nothing itself: it sends what was typed in the fields the chosen kind shows and
+// puts the engine's own message next to the field it names (or the token field's, when the
+// server refuses the token), so the rules are exactly the engine's. Even whether a stop is a
+// stop-limit or a stop-market is the engine's reading: with a limit price or without one.
 
 const TOKEN_CODES = new Set(['TOKEN_REQUIRED', 'BAD_TOKEN']);
+
+/** The engine call behind each kind on the page: a budget order is a market order given a budget instead of a size. */
+const PROTOCOL_KIND = { limit: 'limit', market: 'market', budget: 'market', stop: 'stop', oco: 'oco', cancel: 'cancel' };
+
+/** What the price field is for each kind. */
+const PRICE_LABEL = { limit: 'Price', stop: 'Limit price', oco: 'Limit leg price' };
+const PRICE_PLACEHOLDER = { limit: 'click the ladder', stop: 'none: stop-market', oco: 'click the ladder' };
+
+/** Ticks typed in a price field, in the asset's units (30.95 for 309500 at $0.0001); null when ticks are the units or the text is no number. */
+function inUnits(text, info) {
+  const ticks = Number(text);
+  if (!info || info.priceScale === 1 || text.trim() === '' || !Number.isFinite(ticks)) return null;
+  return (ticks / info.priceScale).toFixed(info.priceDecimals);
+}
 
 export class OrderEntry {
   /**
@@ -22,7 +38,7 @@ export class OrderEntry {
       void this.submit();
     });
     form.addEventListener('input', (event) => {
-      if (event.target.name === 'price') this.preview();
+      if (event.target.dataset.ticks !== undefined) this.preview(event.target);
       const field = event.target.closest('.field');
       if (field?.classList.contains('invalid')) {
         field.classList.remove('invalid');
@@ -55,6 +71,10 @@ export class OrderEntry {
     this.kind = kind;
     for (const button of this.form.querySelectorAll('[data-kind]')) button.setAttribute('aria-pressed', String(button.dataset.kind === kind));
     for (const row of this.form.querySelectorAll('[data-kinds]')) row.hidden = !row.dataset.kinds.split(' ').includes(kind);
+    if (PRICE_LABEL[kind] !== undefined) {
+      this.form.querySelector('.price-label').textContent = PRICE_LABEL[kind];
+      this.field('price').placeholder = PRICE_PLACEHOLDER[kind];
+    }
     this.clearErrors();
     this.label();
   }
@@ -68,51 +88,71 @@ export class OrderEntry {
   /** A price picked on the ladder. */
   setPrice(price) {
     this.field('price').value = String(price);
-    this.preview();
+    this.preview(this.field('price'));
     this.label();
   }
 
-  /** The price field is in ticks; show what that is in the asset's units. */
-  preview() {
-    const info = this.asset();
-    const out = this.form.querySelector('.price-preview');
-    const ticks = Number(this.field('price').value);
-    out.textContent = info && info.priceScale !== 1 && this.field('price').value.trim() !== '' && Number.isFinite(ticks)
-      ? `= ${(ticks / info.priceScale).toFixed(info.priceDecimals)}` : '';
+  /** Price fields are in ticks; show what that is in the asset's units. */
+  preview(input) {
+    const units = inUnits(input.value, this.asset());
+    input.parentElement.querySelector('.price-preview').textContent = units === null ? '' : `= ${units}`;
+  }
+
+  /** A field's text as typed, or '?' when empty (for the button's label only). */
+  typed(name) {
+    return this.field(name).value.trim() || '?';
+  }
+
+  /** A price field as the button shows it: in the asset's units, like the ladder, or as typed. */
+  typedPrice(name) {
+    return inUnits(this.field(name).value, this.asset()) ?? this.typed(name);
   }
 
   label() {
     const button = this.form.querySelector('button[type=submit]');
     button.className = this.kind === 'cancel' ? 'submit cancel' : `submit ${this.side}`;
-    const size = this.field('size').value.trim() || '?';
-    if (this.kind === 'cancel') button.textContent = `Cancel order ${this.field('orderId').value.trim() || '?'}`;
-    else if (this.kind === 'market') button.textContent = `${this.side === 'bid' ? 'Buy' : 'Sell'} ${size} at market`;
-    else button.textContent = `${this.side === 'bid' ? 'Buy' : 'Sell'} ${size} @ ${this.field('price').value.trim() || '?'}`;
+    const verb = this.side === 'bid' ? 'Buy' : 'Sell';
+    const size = this.typed('size');
+    const limit = this.field('price').value.trim() === '' ? '' : this.typedPrice('price');
+    switch (this.kind) {
+      case 'cancel':
+        button.textContent = `Cancel order ${this.typed('orderId')}`;
+        break;
+      case 'market':
+        button.textContent = `${verb} ${size} at market`;
+        break;
+      case 'budget':
+        button.textContent = `${verb} for ${this.typed('budget')} at market`;
+        break;
+      case 'stop':
+        button.textContent = `${verb} ${size} on a trade ${this.side === 'bid' ? '≥' : '≤'} ${this.typedPrice('stopPrice')}, then ${limit === '' ? 'at market' : `@ ${limit}`}`;
+        break;
+      case 'oco':
+        button.textContent = `${verb} ${size} @ ${this.typedPrice('price')}, or stop at ${this.typedPrice('stopPrice')}`;
+        break;
+      default:
+        button.textContent = `${verb} ${size} @ ${this.typedPrice('price')}`;
+    }
   }
 
-  /** What the user typed for the current kind, as text; the server turns it into the engine's request. */
+  /** What the user typed in the fields the current kind shows, as text; the server turns it into the engine's request. */
   fields() {
-    const info = this.asset();
-    const fields = { trader: this.trader, asset: info?.asset };
-    if (this.kind !== 'cancel') {
-      fields.side = this.side;
-      fields.size = this.field('size').value;
-      fields.stp = this.field('stp').value;
+    const fields = { asset: this.asset()?.asset };
+    for (const row of this.form.querySelectorAll('.fields .field')) {
+      if (row.hidden) continue;
+      for (const input of row.querySelectorAll('input[name], select[name]')) {
+        if (input.name !== 'token') fields[input.name] = input.value;
+      }
+      if (row.querySelector('[data-side]') !== null) fields.side = this.side;
     }
-    if (this.kind === 'limit') {
-      fields.price = this.field('price').value;
-      fields.timeInForce = this.field('timeInForce').value;
-    }
-    if (this.kind === 'market') fields.protectionPrice = this.field('protectionPrice').value;
-    if (this.kind === 'cancel') fields.orderId = this.field('orderId').value;
     return fields;
   }
 
   async submit() {
-    await this.send(this.kind, this.fields());
+    await this.send(PROTOCOL_KIND[this.kind], this.fields());
   }
 
-  /** Cancels one order of the trader in the entry form (from the audit panel). */
+  /** Cancels one order (resting or pending) of the trader in the entry form (from the audit panel). */
   async cancel(order) {
     await this.send('cancel', { trader: String(order.trader), asset: order.asset, orderId: String(order.orderId) });
   }
@@ -147,13 +187,24 @@ export class OrderEntry {
     const rejected = outcome.status === 'rejected';
     result.className = `result ${rejected ? 'rejected' : 'ok'}`;
     result.dataset.orderId = String(outcome.orderId);
-    result.textContent = rejected
-      ? `rejected: ${outcome.reason}`
-      : `order ${outcome.orderId} ${outcome.status}: filled ${outcome.filled}${outcome.status === 'resting' ? `, ${outcome.remaining} resting` : ''}${outcome.reason ? ` (${outcome.reason})` : ''}`;
+    if (rejected) {
+      result.textContent = `rejected: ${outcome.reason}`;
+      return;
+    }
+    let text = outcome.status === 'pending'
+      ? `order ${outcome.orderId} pending: ${outcome.remaining} waiting for its stop price`
+      : `order ${outcome.orderId} ${outcome.status}: filled ${outcome.filled}${outcome.status === 'resting' ? `, ${outcome.remaining} resting` : ''}`;
+    if (outcome.spent !== undefined) text += `, spent ${outcome.spent}`;
+    if (outcome.reason) text += ` (${outcome.reason})`;
+    if (outcome.stopOrderId !== undefined) text += `; stop leg ${outcome.stopOrderId} ${outcome.stopStatus}`;
+    if (outcome.stopFills !== undefined) text += `; ${outcome.stopFills} fill${outcome.stopFills === 1 ? '' : 's'} by the stops it triggered`;
+    result.textContent = text;
   }
 
+  /** The message goes under the field it names when this kind shows that field, else under the form. */
   showError(field, message) {
-    const slot = (field !== null && this.form.querySelector(`.field-error[data-for="${field}"]`)) || this.form.querySelector('.field-error[data-for="form"]');
+    const named = field === null ? null : this.form.querySelector(`.field-error[data-for="${field}"]`);
+    const slot = named !== null && !named.closest('.field').hidden ? named : this.form.querySelector('.field-error[data-for="form"]');
     slot.textContent = message;
     slot.closest('.field')?.classList.add('invalid');
   }

@@ -51,6 +51,8 @@ export class Tape {
       }
       row.hidden = false;
       row.dataset.index = String(index);
+      row.dataset.maker = String(trade[3]);
+      row.dataset.taker = String(trade[4]);
       const [price, size, takerSide] = trade;
       const before = trades[index - 1];
       row.className = `trade ${takerSide === 0 ? 'buy' : 'sell'}`;

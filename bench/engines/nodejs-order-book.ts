@@ -1,6 +1,7 @@
 // The `nodejs-order-book` npm package (v10), driven through its public API: limit (GTC/IOC),
 // market, cancel, and modify for a reduce. It holds one asset per OrderBook, so a workload
-// with several assets gets one instance per asset.
+// with several assets gets one instance per asset. It is an optional dependency of lobcore, loaded
+// only when the benchmark runs: without it the report marks it unavailable and says how to add it.
 //
 // What its API cannot say exactly, and what we do instead (printed beside its figures):
 // - reduce keeping queue priority: there is none; `modify` to the smaller size re-queues the
@@ -26,6 +27,8 @@ function loadOrderBook(): OrderBookClass {
   return (require('nodejs-order-book') as { OrderBook: OrderBookClass }).OrderBook;
 }
 
+const NOT_INSTALLED = 'nodejs-order-book is not installed (an optional dependency of lobcore): `npm install nodejs-order-book` adds it to the comparison';
+
 const SIDES = ['buy', 'sell'] as NobSide[];
 const IOC = 'IOC' as NobTimeInForce;
 
@@ -38,7 +41,9 @@ export const nodejsOrderBookEngine: BenchEngine = {
       loadOrderBook();
       return undefined;
     } catch (error) {
-      return `nodejs-order-book not installed: ${(error as Error).message.split('\n')[0]}`;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'MODULE_NOT_FOUND') return NOT_INSTALLED;
+      return `nodejs-order-book failed to load: ${(error as Error).message.split('\n')[0]}`;
     }
   },
   cannotRun: () => undefined,

@@ -2,7 +2,7 @@
 // asks above bids, best prices next to each other, with the feed sequence it is consistent with.
 import { Command, Option } from 'commander';
 import type { BookSnapshot } from '../types.js';
-import { openExistingDatabase } from './database.js';
+import { readDatabase } from './database.js';
 import { ExitCode } from './failure.js';
 import { jsonOption, nonNegativeInteger, positiveInteger } from './flags.js';
 import { formatCount, printJson, printLine, renderTable } from './format.js';
@@ -31,13 +31,9 @@ export function defineBookCommand(status: ExitStatus): Command {
 }
 
 async function printBook(dir: string, flags: BookFlags): Promise<number> {
-  const machine = await openExistingDatabase(dir);
-  let book: BookSnapshot;
-  try {
-    book = flags.height === undefined ? machine.bookSnapshot(flags.asset, flags.depth) : await machine.bookAt(flags.asset, flags.height, flags.depth);
-  } finally {
-    await machine.close();
-  }
+  const book = await readDatabase(dir, async (machine): Promise<BookSnapshot> => (
+    flags.height === undefined ? machine.bookSnapshot(flags.asset, flags.depth) : machine.bookAt(flags.asset, flags.height, flags.depth)
+  ));
   if (flags.json) {
     printJson(book);
     return ExitCode.OK;

@@ -1,11 +1,12 @@
-// Opening lobcore databases from the CLI. The state machine creates a database wherever it is
-// pointed; commands that only read (inspect, fills) check first that the directory already
-// holds one, so a mistyped path is reported and never turned into a new empty database.
+// Opening lobcore databases from the CLI. Commands that only read (inspect, fills) open read-only:
+// they work beside a running writer, never create a database where a path was mistyped, and never
+// write. Commands that create one (demo, replay --db) want a new or empty directory.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { makeDirectory, statOrUndefined } from '../directories.js';
+import { refuseUnopenableDirectory } from '../state/database-directory.js';
 import { CoreStateMachine, type StateMachineOptions } from '../state/index.js';
-import type { BackendName } from '../types.js';
-import { CliError } from './failure.js';
+import { CliError, describeSystemError } from './failure.js';
 
 export { CoreStateMachine };
 
@@ -13,32 +14,40 @@ export function openStateMachine(options: StateMachineOptions): Promise<CoreStat
   return CoreStateMachine.open(options);
 }
 
-/** Opens a database that must already exist; nothing is created when it does not. */
-export async function openExistingDatabase(directory: string, backend?: BackendName): Promise<CoreStateMachine> {
-  requireDatabaseDirectory(directory);
-  return openStateMachine({ path: directory, backend });
+/**
+ * Runs `read` on a read-only view of an existing database and closes it. When `read` fails, that
+ * failure is what the caller sees: closing afterwards may fail too, but must not hide it.
+ */
+export async function readDatabase<T>(directory: string, read: (machine: CoreStateMachine) => Promise<T>): Promise<T> {
+  const machine = await openStateMachine({ path: directory, readOnly: true });
+  let result: T;
+  try {
+    result = await read(machine);
+  } catch (error) {
+    await machine.close().catch(() => undefined);
+    throw error;
+  }
+  await machine.close();
+  return result;
 }
 
-// RocksDB keeps a CURRENT file in every database directory from its first open on.
-const ROCKSDB_MARKER = 'CURRENT';
-
+/** Refuses, before anything is opened or created, a path that does not hold a lobcore database. */
 export function requireDatabaseDirectory(directory: string): void {
-  const stat = statOrUndefined(directory);
-  if (stat === undefined) throw new CliError(`${directory}: no such directory`);
-  if (!stat.isDirectory()) throw new CliError(`${directory} is a file, not a lobcore database directory`);
-  if (!fs.existsSync(path.join(directory, ROCKSDB_MARKER))) {
-    throw new CliError(`${directory} is not a lobcore database (no RocksDB files in it)`);
-  }
+  refuseUnopenableDirectory(directory, false);
 }
 
 /**
  * A directory for a new database: created when missing, accepted when empty. Anything else is
  * refused: the demo and replay start from order id 1 and must not write into someone's data.
  */
-export function prepareFreshDirectory(directory: string): void {
+export function prepareFreshDirectory(directory: string, flag: string): void {
   const stat = statOrUndefined(directory);
   if (stat === undefined) {
-    fs.mkdirSync(directory, { recursive: true });
+    try {
+      makeDirectory(directory);
+    } catch (error) {
+      throw new CliError(`${flag} ${directory} cannot be created: ${describeSystemError(error) ?? (error as Error).message}`);
+    }
     return;
   }
   if (!stat.isDirectory()) throw new CliError(`${directory} is a file; a new database needs a new or empty directory`);
@@ -56,13 +65,4 @@ export function directoryBytes(directory: string): number {
     else if (entry.isFile()) total += fs.statSync(full).size;
   }
   return total;
-}
-
-function statOrUndefined(target: string): fs.Stats | undefined {
-  try {
-    return fs.statSync(target);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
 }

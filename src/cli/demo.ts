@@ -41,8 +41,8 @@ export function defineDemoCommand(status: ExitStatus): Command {
   const command = new Command('demo')
     .summary('match, persist, crash, recover and prove it: the whole system in one run')
     .description(
-      'Plays a seeded order flow over several assets into a RocksDB database (flush per block, periodic\n' +
-      'checkpoints) in a child process, kills it with SIGKILL mid-flow, reopens the database and compares\n' +
+      'Plays a seeded order flow over several assets into a RocksDB database (flush per block, periodic ' +
+      'checkpoints) in a child process, kills it with SIGKILL mid-flow, reopens the database and compares ' +
       'the recovered state with an in-memory replay of the same flow. Exit 1 on a mismatch.',
     )
     .addOption(new Option('--db <dir>', 'database directory, new or empty (default: a new directory under the system temp dir)'));
@@ -67,7 +67,7 @@ export function defineDemoWriterCommand(status: ExitStatus): Command {
 function createDatabaseDirectory(requested: string | undefined): string {
   if (requested === undefined) return fs.mkdtempSync(path.join(os.tmpdir(), 'lobcore-demo-'));
   const directory = path.resolve(requested);
-  prepareFreshDirectory(directory);
+  prepareFreshDirectory(directory, '--db');
   return directory;
 }
 

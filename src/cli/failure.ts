@@ -1,7 +1,7 @@
 // How the CLI fails: one line on stderr, `lobcore: <message>`, and an exit code a script can
 // branch on. Stack traces are for bugs, not for a user's typo, so they only appear on request.
 import { CommanderError } from 'commander';
-import { LobError } from '../errors.js';
+import { LobError, type LobErrorCode } from '../errors.js';
 
 export const ExitCode = {
   OK: 0,
@@ -24,9 +24,28 @@ export class CliError extends Error {
   }
 }
 
-// LobError codes that mean "what you pointed me at is wrong", as opposed to a bug in lobcore or
-// a failing disk (IO_ERROR, ENGINE_FAILED, NOT_OPEN).
-const INPUT_ERROR_CODES = new Set(['INVALID_ARGUMENT', 'CORRUPTION', 'UNSUPPORTED_VERSION', 'LOCKED', 'NOT_A_DATABASE', 'NOT_RETAINED']);
+/**
+ * The exit code of each LobError code: 2 when what the user pointed lobcore at is wrong (a
+ * malformed value, a damaged or foreign database, one of a newer format, one another process
+ * holds, history the database no longer keeps), 3 when the environment failed (a storage read or
+ * write the OS refused, a feed reader that fell behind, a NATS cluster that did not answer or a
+ * nats-server that is not installed) or lobcore has a bug. README.md's
+ * exit-code table lists the same; test/cli.test.ts holds them to each other.
+ */
+export const EXIT_CODE_OF: Readonly<Record<LobErrorCode, number>> = {
+  INVALID_ARGUMENT: ExitCode.BAD_INPUT,
+  CORRUPTION: ExitCode.BAD_INPUT,
+  UNSUPPORTED_VERSION: ExitCode.BAD_INPUT,
+  LOCKED: ExitCode.BAD_INPUT,
+  NOT_A_DATABASE: ExitCode.BAD_INPUT,
+  READ_ONLY: ExitCode.BAD_INPUT,
+  NOT_RETAINED: ExitCode.BAD_INPUT,
+  IO_ERROR: ExitCode.INTERNAL,
+  SLOW_CONSUMER: ExitCode.INTERNAL,
+  UNAVAILABLE: ExitCode.INTERNAL,
+  NOT_OPEN: ExitCode.INTERNAL,
+  ENGINE_FAILED: ExitCode.INTERNAL,
+};
 
 // Node system errors (fs, spawn) a user causes by naming the wrong path.
 const SYSTEM_ERROR_TEXT: Record<string, string> = {
@@ -50,22 +69,38 @@ export function describeFailure(error: unknown): Failure {
     return { message: error.message.replace(/^error: /, ''), exitCode: ExitCode.BAD_INPUT };
   }
   if (error instanceof LobError) {
-    const exitCode = INPUT_ERROR_CODES.has(error.code) ? ExitCode.BAD_INPUT : ExitCode.INTERNAL;
-    return { message: error.message, exitCode };
+    return { message: error.message, exitCode: EXIT_CODE_OF[error.code] ?? ExitCode.INTERNAL };
   }
-  const systemError = error as NodeJS.ErrnoException;
-  if (typeof systemError?.code === 'string' && systemError.code in SYSTEM_ERROR_TEXT) {
-    const where = systemError.path === undefined ? '' : `${systemError.path}: `;
-    return { message: `${where}${SYSTEM_ERROR_TEXT[systemError.code]}`, exitCode: ExitCode.BAD_INPUT };
-  }
+  const systemText = describeSystemError(error);
+  if (systemText !== undefined) return { message: systemText, exitCode: ExitCode.BAD_INPUT };
   const detail = error instanceof Error ? error.message : String(error);
   return { message: `internal error: ${detail} (run with LOBCORE_DEBUG=1 for a stack trace)`, exitCode: ExitCode.INTERNAL };
+}
+
+/** `path: what went wrong` for the Node system errors a wrong path causes; undefined for others. */
+export function describeSystemError(error: unknown): string | undefined {
+  const systemError = error as NodeJS.ErrnoException;
+  if (typeof systemError?.code !== 'string' || !(systemError.code in SYSTEM_ERROR_TEXT)) return undefined;
+  const where = systemError.path === undefined ? '' : `${systemError.path}: `;
+  return `${where}${SYSTEM_ERROR_TEXT[systemError.code]}`;
+}
+
+/**
+ * A message fit for one terminal line: line breaks and runs of blanks become one space, and
+ * control characters (from a damaged file, a RocksDB message) are shown as escapes, never sent
+ * to the terminal raw.
+ */
+export function terminalLine(message: string): string {
+  return message
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /** Prints the failure as one line (plus the stack when LOBCORE_DEBUG is set) and returns its exit code. */
 export function reportFailure(error: unknown): number {
   const failure = describeFailure(error);
-  process.stderr.write(`lobcore: ${failure.message}\n`);
+  process.stderr.write(`lobcore: ${terminalLine(failure.message)}\n`);
   if (process.env.LOBCORE_DEBUG && error instanceof Error && error.stack) {
     process.stderr.write(`${error.stack}\n`);
   }

@@ -3,7 +3,7 @@
 // price levels it changed.
 import { Command, Option } from 'commander';
 import type { FeedMessage } from '../types.js';
-import { openExistingDatabase } from './database.js';
+import { readDatabase } from './database.js';
 import { ExitCode } from './failure.js';
 import { jsonOption, nonNegativeInteger, positiveInteger } from './flags.js';
 import { formatCount, printJson, printLine } from './format.js';
@@ -32,22 +32,19 @@ export function defineFeedCommand(status: ExitStatus): Command {
 }
 
 async function printFeed(dir: string, flags: FeedFlags): Promise<number> {
-  const machine = await openExistingDatabase(dir);
   const messages: FeedMessage[] = [];
-  let last = 0;
-  try {
-    last = machine.bookSnapshot(flags.asset).seq;
-    if (flags.fromSeq <= last) {
+  const last = await readDatabase(dir, async (machine): Promise<number> => {
+    const lastSeq = machine.bookSnapshot(flags.asset).seq;
+    if (flags.fromSeq <= lastSeq) {
       const subscription = machine.subscribe({ assets: [flags.asset], fromSeq: flags.fromSeq });
       for await (const message of subscription) {
         messages.push(message);
-        if (messages.length >= flags.limit || message.seq >= last) break;
+        if (messages.length >= flags.limit || message.seq >= lastSeq) break;
       }
       subscription.close();
     }
-  } finally {
-    await machine.close();
-  }
+    return lastSeq;
+  });
   const more = messages.length > 0 && messages[messages.length - 1].seq < last;
   const next = more ? { fromSeq: messages[messages.length - 1].seq + 1 } : null;
   if (flags.json) {

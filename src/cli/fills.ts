@@ -1,7 +1,8 @@
 // `lobcore fills DIR --order ID | --trader ID`: the fill history the state machine indexes by
-// order and by trader, a page at a time (--after continues from a fill sequence).
+// order and by trader, a page at a time (--after continues from a fill sequence). The database is
+// read read-only, as inspect reads it.
 import { Command, Option } from 'commander';
-import { openExistingDatabase } from './database.js';
+import { readDatabase } from './database.js';
 import { CliError, ExitCode } from './failure.js';
 import { jsonOption, nonNegativeInteger, positiveInteger } from './flags.js';
 import { formatCount, printJson, printLine, renderTable } from './format.js';
@@ -21,7 +22,10 @@ const DEFAULT_LIMIT = 100;
 export function defineFillsCommand(status: ExitStatus): Command {
   return new Command('fills')
     .summary('fill history of an order or a trader')
-    .description('Lists the fills of one order (as maker or taker) or of one trader, oldest first.')
+    .description(
+      'Lists the fills of one order (as maker or taker) or of one trader, oldest first. It reads the database ' +
+      'read-only, as inspect does, even while another process writes to it.',
+    )
     .argument('<dir>', 'database directory')
     .addOption(new Option('--order <id>', 'fills of this order id').argParser(positiveInteger()))
     .addOption(new Option('--trader <id>', 'fills of this trader').argParser(nonNegativeInteger))
@@ -38,23 +42,23 @@ async function listFills(dir: string, flags: FillsFlags): Promise<number> {
   if ((flags.order === undefined) === (flags.trader === undefined)) {
     throw new CliError('fills needs exactly one of --order <id> and --trader <id>');
   }
-  const machine = await openExistingDatabase(dir);
-  let fills: RecordedFill[];
-  try {
+  let fills = await readDatabase(dir, (machine): Promise<RecordedFill[]> => {
+    if (flags.order !== undefined && flags.order >= machine.nextOrderId) {
+      const issued = machine.nextOrderId === 1 ? 'no order id has been issued yet' : `ids issued so far run from 1 to ${formatCount(machine.nextOrderId - 1)}`;
+      throw new CliError(`order ${flags.order} does not exist in ${dir}: ${issued}`);
+    }
     // One more than asked tells whether there is a next page, without a count query.
     const page = { limit: flags.limit + 1, after: flags.after };
-    fills = flags.order !== undefined
-      ? await machine.getOrderFills(flags.order, page)
-      : await machine.getTraderFills(flags.trader as number, page);
-  } finally {
-    await machine.close();
-  }
+    return flags.order !== undefined
+      ? machine.getOrderFills(flags.order, page)
+      : machine.getTraderFills(flags.trader as number, page);
+  });
   const more = fills.length > flags.limit;
   if (more) fills = fills.slice(0, flags.limit);
   const subject = flags.order !== undefined ? { order: flags.order } : { trader: flags.trader };
 
   if (flags.json) {
-    printJson({ ...subject, fills, more, next: more ? { after: fills[fills.length - 1].fillSeq } : undefined });
+    printJson({ ...subject, fills, more, next: more ? { after: fills[fills.length - 1].fillSeq } : null });
     return ExitCode.OK;
   }
   const who = flags.order !== undefined ? `order ${flags.order}` : `trader ${flags.trader}`;

@@ -1,11 +1,11 @@
-// `lobcore inspect DIR`: what a database holds. It opens (which recovers), reads and closes;
-// nothing is written beyond what opening a RocksDB database does.
+// `lobcore inspect DIR`: what a database holds. It opens the database read-only (recovering a
+// private copy of it, so a running writer may hold it), reads and closes; it never writes.
 import * as path from 'node:path';
 import { Command } from 'commander';
 import type { Level } from '../types.js';
 import type { CheckpointInfo, RecoveryReport } from '../state/index.js';
 import { listBooks, type BookCounts } from './book-listing.js';
-import { directoryBytes, openExistingDatabase } from './database.js';
+import { directoryBytes, readDatabase } from './database.js';
 import { ExitCode } from './failure.js';
 import { jsonOption } from './flags.js';
 import { formatBytes, formatCount, formatDuration, printJson, printLine, renderFields, renderTable, shortHash } from './format.js';
@@ -32,7 +32,11 @@ interface Inspection {
 export function defineInspectCommand(status: ExitStatus): Command {
   return new Command('inspect')
     .summary('height, journal, checkpoints, books and size of a database')
-    .description('Opens a lobcore database (recovering it, as any open does), reports what it holds, and closes it.')
+    .description(
+      'Reports what a lobcore database holds: height, journal, checkpoints, books and size. It reads the database ' +
+      'read-only, as it is at that moment (every flush completed by then), even while another process writes to it, ' +
+      'and never writes to it.',
+    )
     .argument('<dir>', 'database directory')
     .addOption(jsonOption())
     .addHelpText('after', '\nExample:\n  lobcore inspect /tmp/lobcore-demo-Xa81Qz --json')
@@ -42,14 +46,12 @@ export function defineInspectCommand(status: ExitStatus): Command {
 }
 
 async function inspect(dir: string, json: boolean): Promise<number> {
-  const machine = await openExistingDatabase(dir);
-  let inspection: Inspection;
-  try {
+  const inspection = await readDatabase(dir, async (machine): Promise<Inspection> => {
     const assets = listBooks(machine.snapshot()).map((book) => {
       const view = machine.getBook(book.asset);
       return { ...book, bestBid: view.bestBid() ?? null, bestAsk: view.bestAsk() ?? null };
     });
-    inspection = {
+    return {
       path: path.resolve(dir),
       height: machine.height,
       journalLength: machine.sequence,
@@ -58,13 +60,9 @@ async function inspect(dir: string, json: boolean): Promise<number> {
       recovery: machine.recovery,
       checkpoints: await machine.listCheckpoints(),
       assets,
-      diskBytes: 0,
+      diskBytes: directoryBytes(dir),
     };
-  } finally {
-    await machine.close();
-  }
-  // Measured after close, so RocksDB's files are all written out.
-  inspection.diskBytes = directoryBytes(dir);
+  });
   if (json) printJson(inspection);
   else printLine(renderInspection(inspection));
   return ExitCode.OK;

@@ -3,7 +3,7 @@
 // time.
 import { Command, Option } from 'commander';
 import type { OrderRecord, RecordedEvent } from '../types.js';
-import { openExistingDatabase } from './database.js';
+import { readDatabase } from './database.js';
 import { CliError, ExitCode } from './failure.js';
 import { jsonOption, nonNegativeInteger, positiveInteger } from './flags.js';
 import { formatCount, printJson, printLine, renderFields, renderTable } from './format.js';
@@ -41,8 +41,7 @@ async function listOrders(dir: string, flags: OrdersFlags): Promise<number> {
   if ((flags.order === undefined) === (flags.trader === undefined)) {
     throw new CliError('orders needs exactly one of --order <id> and --trader <id>');
   }
-  const machine = await openExistingDatabase(dir);
-  try {
+  return readDatabase(dir, async (machine): Promise<number> => {
     if (flags.order !== undefined) {
       const record = await machine.getOrder(flags.order);
       if (record === undefined) throw new CliError(`order ${flags.order} does not exist: the next order id is ${machine.nextOrderId}`);
@@ -80,9 +79,7 @@ async function listOrders(dir: string, flags: OrdersFlags): Promise<number> {
       printLine(`more: lobcore orders ${dir} --trader ${trader} ${options} --after ${next.after}`);
     }
     return ExitCode.OK;
-  } finally {
-    await machine.close();
-  }
+  });
 }
 
 function printOrder(r: OrderRecord, events: RecordedEvent[]): void {

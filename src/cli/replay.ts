@@ -33,9 +33,9 @@ export function defineReplayCommand(status: ExitStatus): Command {
   return new Command('replay')
     .summary('replay a LOBSTER message file, optionally checking every book state')
     .description(
-      'Replays a LOBSTER message file through the engine. With --orderbook, the book is compared with the\n' +
-      'order-book file after every message and the first difference is reported (exit 1). With --db, the\n' +
-      `replay runs through the persistent state machine, flushing every ${formatCount(MESSAGES_PER_FLUSH)} messages and checkpointing\n` +
+      'Replays a LOBSTER message file through the engine. With --orderbook, the book is compared with the ' +
+      'order-book file after every message and the first difference is reported (exit 1). With --db, the ' +
+      `replay runs through the persistent state machine, flushing every ${formatCount(MESSAGES_PER_FLUSH)} messages and checkpointing ` +
       `every ${formatCount(MESSAGES_PER_CHECKPOINT)}; heights count messages.`,
     )
     .argument('<file>', 'LOBSTER message file (time,type,orderId,size,price,direction)')
@@ -66,7 +66,7 @@ async function replay(file: string, flags: ReplayFlags): Promise<number> {
   if (book !== undefined && book.rows !== messages.count) {
     throw new CliError(`${flags.orderbook} has ${formatCount(book.rows)} rows but ${file} has ${formatCount(messages.count)} messages; they must pair row by row`);
   }
-  if (flags.db !== undefined) prepareFreshDirectory(path.resolve(flags.db));
+  if (flags.db !== undefined) prepareFreshDirectory(path.resolve(flags.db), '--db');
 
   const machine = flags.db === undefined ? undefined : await openStateMachine({ path: path.resolve(flags.db), backend: flags.backend, checkpointInterval: MESSAGES_PER_CHECKPOINT });
   try {

@@ -34,9 +34,9 @@ export function defineServeCommand(status: ExitStatus): Command {
   return new Command('serve')
     .summary('a live page of the books: ladder, depth chart, trades, audit trail, order entry')
     .description(
-      'Serves a page that shows a book being built, replayed or traded, fed by snapshots and sequenced\n' +
-      'deltas over a WebSocket. Exactly one source: --replay a LOBSTER message file, --demo (the seeded\n' +
-      'demo flow over several assets) or --db a lobcore database. Listens on 127.0.0.1 unless told\n' +
+      'Serves a page that shows a book being built, replayed or traded, fed by snapshots and sequenced ' +
+      'deltas over a WebSocket. Exactly one source: --replay a LOBSTER message file, --demo (the seeded ' +
+      'demo flow over several assets) or --db a lobcore database. Listens on 127.0.0.1 unless told ' +
       'otherwise; order entry is off unless --allow-orders, and then needs the token printed at start.',
     )
     .addOption(new Option('--replay <file>', 'replay a LOBSTER message file'))
@@ -115,6 +115,8 @@ async function serve(flags: ServeFlags, speedGiven: boolean): Promise<number> {
   try {
     server = await listen(flags, machine, source);
     source.start();
+    // Listen for Ctrl-C before the page line is printed: whoever reads that line may stop us at once.
+    const signalled = untilSignalled();
     printLine(`lobcore serve: ${description}`);
     if (server.token === null) {
       printLine(`  page    ${server.url}`);
@@ -125,7 +127,7 @@ async function serve(flags: ServeFlags, speedGiven: boolean): Promise<number> {
     }
     if (!LOOPBACK.has(flags.host)) process.stderr.write(`lobcore: warning: listening on ${flags.host}, reachable from other machines\n`);
     printLine('press Ctrl-C to stop');
-    await untilSignalled();
+    await signalled;
     return ExitCode.OK;
   } finally {
     await source.stop();

@@ -1,32 +1,42 @@
 // Reading LOBSTER files from disk (the parsers themselves take text, for tests and streams).
 // A file may be plain or gzipped (the samples in data/lobster are): the gzip magic decides,
-// not the name.
-import { readFileSync } from 'node:fs';
+// not the name. A path that is not a readable LOBSTER file is INVALID_ARGUMENT naming the path.
+import { readFileSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { LobError } from '../errors.js';
 import { parseMessages, parseOrderbook, type MessageColumns, type OrderbookRows } from './parse.js';
 
 /** The text of a LOBSTER CSV file, gunzipped when it is gzip. */
 export function readLobsterText(path: string): string {
+  // Reading a directory fails with EISDIR and no path in the error: say which path it was.
+  if (statSync(path).isDirectory()) throw new LobError('INVALID_ARGUMENT', `${path} is a directory, not a LOBSTER file`);
   const bytes = readFileSync(path);
-  const plain = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
-  return plain.toString('latin1');
+  if (!(bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b)) return bytes.toString('latin1');
+  try {
+    return gunzipSync(bytes).toString('latin1');
+  } catch (error) {
+    throw new LobError('INVALID_ARGUMENT', `${path} starts like a gzip file but does not unzip: ${(error as Error).message}`, { cause: error });
+  }
 }
 
-function withPath<T>(path: string, parse: (text: string) => T): T {
+/** Parses a file; an error names the path, and a file without a single row is bad input too. */
+function parseFile<T>(path: string, parse: (text: string) => T, rows: (parsed: T) => number): T {
   const text = readLobsterText(path);
+  let parsed: T;
   try {
-    return parse(text);
+    parsed = parse(text);
   } catch (e) {
     if (e instanceof LobError) throw new LobError(e.code, `${path}: ${e.message}`, { cause: e });
     throw e;
   }
+  if (rows(parsed) === 0) throw new LobError('INVALID_ARGUMENT', `${path} holds no LOBSTER rows (${text.length === 0 ? 'the file is empty' : 'only line endings'})`);
+  return parsed;
 }
 
 export function readMessageFile(path: string): MessageColumns {
-  return withPath(path, parseMessages);
+  return parseFile(path, parseMessages, (messages) => messages.count);
 }
 
 export function readOrderbookFile(path: string, levels?: number): OrderbookRows {
-  return withPath(path, (text) => parseOrderbook(text, levels));
+  return parseFile(path, (text) => parseOrderbook(text, levels), (book) => book.rows);
 }

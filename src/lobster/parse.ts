@@ -57,6 +57,22 @@ function malformed(row: number, reason: string): LobError {
   return new LobError('INVALID_ARGUMENT', `LOBSTER row ${row}: ${reason}`);
 }
 
+/** Longest field shown in an error; a binary file's "field" can be its whole first line. */
+const SHOWN_FIELD_CHARS = 24;
+
+/**
+ * A field's text for an error message, quoted. Files are read as latin1, one char per byte:
+ * anything but printable ASCII is shown as a \xNN escape, so binary garbage never reaches a
+ * terminal raw, and a long field is cut short with its length given.
+ */
+function quoteField(field: string): string {
+  const shown = field.slice(0, SHOWN_FIELD_CHARS).replace(/[^\x20-\x7e]|["\\]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code >= 0x20 && code <= 0x7e ? `\\${c}` : `\\x${code.toString(16).padStart(2, '0')}`;
+  });
+  return field.length > SHOWN_FIELD_CHARS ? `"${shown}..." (${field.length} bytes)` : `"${shown}"`;
+}
+
 /**
  * Cursor over the text. `row` is 1-based for messages; fields are read left to right and each
  * reader leaves the cursor after the field's terminating comma (or at the end of the line).
@@ -154,7 +170,7 @@ class Scanner {
   }
 
   private badField(name: string, end: number): LobError {
-    return malformed(this.row, `${name} "${this.text.slice(this.pos, end)}" is not a number`);
+    return malformed(this.row, `${name} ${quoteField(this.text.slice(this.pos, end))} is not a number`);
   }
 }
 

@@ -188,7 +188,8 @@ export class ClientSession {
       type: 'snapshot', asset, seq: book.seq, height: book.height,
       bids: levelTuples(book.bids, most), asks: levelTuples(book.asks, most),
       complete: [book.bids.length <= most, book.asks.length <= most],
-      trades: this.context.relay.recentTrades(asset), head: Math.max(book.seq, this.context.head(asset)), t: now,
+      trades: this.context.relay.recentTrades(asset), last: this.context.relay.lastPrice(asset),
+      head: Math.max(book.seq, this.context.head(asset)), t: now,
     };
     this.seq = book.seq;
     this.needSnapshot = false;

@@ -1,6 +1,11 @@
 // One subscription to the state machine's feed for the whole server, fanned out to the client
 // sessions. It also keeps, per asset, what a newly connected page needs besides the book: the
 // recent trades for its tape and the last trade price.
+//
+// The last trade price is the engine's (the one its stops trigger on): read from the engine's
+// snapshot whenever the subscription opens, since trades before it (a database's, or those lost
+// while a subscription was cut off) never reach the feed, then followed through the feed's fills.
+import { openSnapshot, snapshotBooks } from '../snapshot.js';
 import type { FeedMessage, FeedSubscription, MarketMachine } from './feed.js';
 import type { TradeTuple } from './protocol.js';
 
@@ -69,10 +74,15 @@ export class FeedRelay {
 
   private async run(): Promise<void> {
     while (!this.stopped) {
-      let subscription: FeedSubscription;
+      let subscription: FeedSubscription | undefined;
       try {
+        // Together, with nothing in between: a command applied after the snapshot reaches the
+        // subscription, and one applied before it but not yet delivered reaches it too, setting
+        // the price it already has.
         subscription = this.machine.subscribe({ maxBuffered: this.feedBuffer });
+        this.readLastPrices();
       } catch {
+        subscription?.close();
         return; // the machine is closed: there is no feed to follow
       }
       this.subscription = subscription;
@@ -89,10 +99,22 @@ export class FeedRelay {
     }
   }
 
+  private tape(asset: number): AssetTape {
+    let tape = this.tapes.get(asset);
+    if (tape === undefined) this.tapes.set(asset, (tape = { seq: 0, lastPrice: 0, trades: [] }));
+    return tape;
+  }
+
+  /** Every book's last trade price, from the engine's own state (one pass over its snapshot). */
+  private readLastPrices(): void {
+    for (const book of snapshotBooks(openSnapshot(this.machine.snapshot()))) {
+      if (book.lastPrice !== 0) this.tape(book.asset).lastPrice = book.lastPrice;
+    }
+  }
+
   private deliver(message: FeedMessage): void {
     const trades = tradesOf(message, this.timeOf(message.height));
-    let tape = this.tapes.get(message.asset);
-    if (tape === undefined) this.tapes.set(message.asset, (tape = { seq: 0, lastPrice: 0, trades: [] }));
+    const tape = this.tape(message.asset);
     tape.seq = message.seq;
     if (trades.length > 0) {
       tape.lastPrice = trades[trades.length - 1][0];

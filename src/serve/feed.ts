@@ -28,6 +28,8 @@ export interface MarketMachine extends OrderEntry {
   assets(): number[];
   /** sha256 of every resting order and the next id: equal hashes, same books. */
   stateHash(): string;
+  /** The engine's canonical snapshot (src/snapshot.ts): where the server reads each book's last trade price. */
+  snapshot(): Uint8Array;
   order(orderId: number): RestingOrder | undefined;
   getBook(asset: number): { bestBid(): Level | undefined; bestAsk(): Level | undefined; depth(levels?: number): { bids: Level[]; asks: Level[] } };
   bookSnapshot(asset: number, levels?: number): BookSnapshot;

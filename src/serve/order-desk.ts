@@ -3,13 +3,17 @@
 // as the engine's INVALID_ARGUMENT message, attributed to the field it names.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { LobError } from '../errors.js';
-import type { CancelRequest, CancelResult, LimitOrderRequest, MarketOrderRequest, OrderResult } from '../types.js';
+import type {
+  CancelRequest, CancelResult, LimitOrderRequest, MarketOrderRequest, OcoOrderRequest, OrderResult, StopOrderRequest,
+} from '../types.js';
 import type { MarketMachine } from './feed.js';
 import { ORDER_FIELDS, type ClientFrame, type OrderKind, type ServerFrame } from './protocol.js';
 
 type OrderFrame = Extract<ClientFrame, { type: 'order' }>;
 
-const NUMERIC_FIELDS = new Set(['trader', 'asset', 'price', 'size', 'protectionPrice', 'clientOrderId', 'orderId']);
+const NUMERIC_FIELDS = new Set([
+  'trader', 'asset', 'price', 'size', 'budget', 'stopPrice', 'stopLimitPrice', 'protectionPrice', 'clientOrderId', 'orderId',
+]);
 
 export interface OrderDeskOptions {
   allowOrders: boolean;
@@ -76,17 +80,36 @@ export class OrderDesk {
   }
 
   private apply(kind: OrderKind, request: Record<string, unknown>): Record<string, unknown> {
-    if (kind === 'limit') return orderSummary(this.machine.placeLimitOrder(request as unknown as LimitOrderRequest));
-    if (kind === 'market') return orderSummary(this.machine.placeMarketOrder(request as unknown as MarketOrderRequest));
-    return cancelSummary(this.machine.cancelOrder(request as unknown as CancelRequest));
+    switch (kind) {
+      case 'limit':
+        return orderSummary(this.machine.placeLimitOrder(request as unknown as LimitOrderRequest));
+      case 'market':
+        return orderSummary(this.machine.placeMarketOrder(request as unknown as MarketOrderRequest));
+      case 'stop':
+        return orderSummary(this.machine.placeStopOrder(request as unknown as StopOrderRequest));
+      case 'oco':
+        return orderSummary(this.machine.placeOcoOrder(request as unknown as OcoOrderRequest));
+      case 'cancel':
+        return cancelSummary(this.machine.cancelOrder(request as unknown as CancelRequest));
+    }
   }
 }
 
+/**
+ * What the page shows of a placement. A command's fills include those taken by the stops it
+ * triggered (each under its own order id): they are counted apart from the order's own.
+ */
 function orderSummary(result: OrderResult): Record<string, unknown> {
+  let own = 0;
+  for (const fill of result.fills) if (fill.takerOrderId === result.orderId) own++;
   const summary: Record<string, unknown> = {
-    orderId: result.orderId, status: result.status, filled: result.filled, remaining: result.remaining, fills: result.fills.length,
+    orderId: result.orderId, status: result.status, filled: result.filled, remaining: result.remaining, fills: own,
   };
+  if (own < result.fills.length) summary.stopFills = result.fills.length - own;
   if (result.reason !== undefined) summary.reason = result.reason;
+  if (result.spent !== undefined) summary.spent = result.spent;
+  if (result.stopOrderId !== undefined) summary.stopOrderId = result.stopOrderId;
+  if (result.stopStatus !== undefined) summary.stopStatus = result.stopStatus;
   return summary;
 }
 

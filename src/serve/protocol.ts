@@ -7,7 +7,8 @@
 // [side (0 bid, 1 ask), price, size, orders] with size 0 for a level that is gone.
 import type { PlaybackStatus, SourceInfo } from './source.js';
 
-export const PROTOCOL_VERSION = 1;
+/** 2: stop and OCO orders, market orders by budget, the last trade price in snapshots. */
+export const PROTOCOL_VERSION = 2;
 
 /** [price, size, takerSide (0 bid: a buyer took; 1 ask: a seller took), makerOrderId, takerOrderId, makerTrader, takerTrader, height, time]. */
 export type TradeTuple = [number, number, 0 | 1, number, number, number, number, number, number];
@@ -22,7 +23,8 @@ export const CloseCode = {
 
 // ------------------------------------------------------------------ client -> server
 
-export type OrderKind = 'limit' | 'market' | 'cancel';
+/** The engine's order calls the page may make: placeLimit, placeMarket (by size or budget), placeStop, placeOco, cancel. */
+export type OrderKind = 'limit' | 'market' | 'stop' | 'oco' | 'cancel';
 export type ControlAction = 'pause' | 'resume' | 'speed';
 
 export type ClientFrame =
@@ -33,12 +35,19 @@ export type ClientFrame =
   | { type: 'order'; id: number; token?: string; kind: OrderKind; fields: Record<string, unknown> }
   | { type: 'audit'; id: number; orderId?: unknown; trader?: unknown };
 
-/** Which fields the page may send for each order kind; the server adds the timestamp. */
+/**
+ * Which fields the page may send for each order kind: the engine request's own, less the
+ * timestamp, which the server adds. Which of them a kind needs, and how they combine (a market
+ * order's size or budget, a stop's price deciding stop-limit or stop-market), is the engine's to say.
+ */
 export const ORDER_FIELDS: Record<OrderKind, readonly string[]> = {
   limit: ['trader', 'asset', 'side', 'price', 'size', 'timeInForce', 'stp', 'clientOrderId'],
-  market: ['trader', 'asset', 'side', 'size', 'protectionPrice', 'stp'],
+  market: ['trader', 'asset', 'side', 'size', 'budget', 'protectionPrice', 'stp', 'clientOrderId'],
+  stop: ['trader', 'asset', 'side', 'size', 'stopPrice', 'price', 'timeInForce', 'protectionPrice', 'stp', 'clientOrderId'],
+  oco: ['trader', 'asset', 'side', 'size', 'price', 'stopPrice', 'stopLimitPrice', 'stp', 'clientOrderId'],
   cancel: ['trader', 'asset', 'orderId'],
 };
+const ORDER_KINDS = Object.keys(ORDER_FIELDS) as OrderKind[];
 
 /** A frame the server refuses: answered with an error frame, and nothing changes. */
 export class BadFrame extends Error {
@@ -92,11 +101,13 @@ export function parseClientFrame(text: string): ClientFrame {
     }
     case 'order': {
       const id = wholeNumber(frame, 'id');
-      const kind = oneOf(frame, 'kind', ['limit', 'market', 'cancel'] as const);
+      const kind = oneOf(frame, 'kind', ORDER_KINDS);
       if (frame.token !== undefined && typeof frame.token !== 'string') throw new BadFrame('order.token must be a string');
       if (!plainObject(frame.fields)) throw new BadFrame('order.fields must be an object');
       for (const name of Object.keys(frame.fields)) {
-        if (!ORDER_FIELDS[kind].includes(name)) throw new BadFrame(`order.fields.${name} is not a field of a ${kind} order (${ORDER_FIELDS[kind].join(', ')})`);
+        if (!ORDER_FIELDS[kind].includes(name)) {
+          throw new BadFrame(`order.fields.${name} is not a field of ${kind === 'oco' ? 'an' : 'a'} ${kind} order (${ORDER_FIELDS[kind].join(', ')})`);
+        }
       }
       return { type: 'order', id, kind, token: frame.token, fields: frame.fields };
     }
@@ -130,6 +141,8 @@ export interface SnapshotFrame {
   /** Whether each side holds every level (bids, asks); an incomplete side knows nothing past its last level. */
   complete: [boolean, boolean];
   trades: TradeTuple[];
+  /** The asset's last trade price as the engine has it (what its stops trigger on); 0 before its first trade. */
+  last: number;
   /** The newest feed sequence of the asset when the frame left. */
   head: number;
   /** Server clock, ms since the epoch, for the page's lag estimate. */

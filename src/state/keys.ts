@@ -12,7 +12,7 @@
 // Written by checkpoints:
 //   0x03 seq:u64                          CHECKPOINT    manifest of the checkpoint at that sequence
 //   0x04 seq:u64 chunk:u32                CHUNK         a slice of that checkpoint's snapshot
-// Derived from the event blocks by the index writer, behind the commits (indexer.ts):
+// Derived from the events as commands are applied (index-deriver.ts), written behind the commits (indexer.ts):
 //   0x08                                  INDEX_HEAD    the last sequence the indexes cover
 //   0x09 orderId:u64 blockSeq:u64         ORDER_TOUCH   the order has events in that flush (after the one placing it)
 //   0x0a trader:u64 height:u64 blockSeq:u64  TRADER_TOUCH  the trader has events in that flush (height: the flush's first)

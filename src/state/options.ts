@@ -14,6 +14,11 @@ export interface AutoFlushOptions {
 export interface StateMachineOptions extends CoreLimits {
   /** Directory of the RocksDB database; without one the state machine runs in memory. */
   path?: string;
+  /**
+   * Read the database at `path` as it is at open, beside any writer that holds it, and never
+   * write it: queries work, commands and checkpoints throw READ_ONLY. Open again to see newer flushes.
+   */
+  readOnly?: boolean;
   /** checkpointIfNeeded() checkpoints once the height has advanced this far since the last checkpoint. */
   checkpointInterval?: number;
   backend?: BackendName;
@@ -38,6 +43,9 @@ export function resolveOptions(options: StateMachineOptions): ResolvedOptions {
   if (!isPositiveSafeInteger(resolved.checkpointInterval)) throw invalidArgument('checkpointInterval', 'a positive safe integer', resolved.checkpointInterval);
   if (!isPositiveSafeInteger(resolved.keepCheckpoints)) throw invalidArgument('keepCheckpoints', 'a positive safe integer', resolved.keepCheckpoints);
   if (typeof resolved.sync !== 'boolean') throw invalidArgument('sync', 'a boolean', resolved.sync);
+  if (resolved.readOnly !== undefined && typeof resolved.readOnly !== 'boolean') throw invalidArgument('readOnly', 'a boolean', resolved.readOnly);
+  if (resolved.readOnly === true && resolved.path === undefined) throw invalidArgument('path', 'a database directory when readOnly is true', resolved.path);
+  if (resolved.readOnly === true && resolved.autoFlush !== undefined) throw invalidArgument('autoFlush', 'absent when readOnly is true', resolved.autoFlush);
   const auto = resolved.autoFlush;
   if (auto !== undefined) {
     if (auto.operations !== undefined && !isPositiveSafeInteger(auto.operations)) throw invalidArgument('autoFlush.operations', 'a positive safe integer', auto.operations);

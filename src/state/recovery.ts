@@ -57,13 +57,16 @@ export interface Recovered {
   report: RecoveryReport;
 }
 
-export async function recoverFromStore(store: KeyValueStore, newEngine: () => Promise<Engine>, shadow: ShadowEngine | null): Promise<Recovered> {
+/** readOnly: the store is a view that must not be written (orphan chunks are left where they are). */
+export async function recoverFromStore(
+  store: KeyValueStore, newEngine: () => Promise<Engine>, shadow: ShadowEngine | null, readOnly = false,
+): Promise<Recovered> {
   const started = performance.now();
   const storedHead = await store.get(headKey());
   const head = storedHead === undefined ? { ...EMPTY_HEAD } : decodeHead(headKey(), storedHead);
 
   const entries = await readManifests(store);
-  const orphanChunksDeleted = await deleteOrphanChunks(store, entries);
+  const orphanChunksDeleted = readOnly ? 0 : await deleteOrphanChunks(store, entries);
   const manifests = entries.flatMap((entry) => (entry.manifest === undefined ? [] : [entry.manifest]));
   const skipped: RecoveryReport['skippedCheckpoints'] = [];
   let engine: Engine | null = null;

@@ -32,10 +32,13 @@ declare module '@nxtedition/rocksdb' {
     constructor(location: string, options?: { keyEncoding?: string; valueEncoding?: string });
     readonly status: 'opening' | 'open' | 'closing' | 'closed';
     readonly location: string;
+    // The binding's README also lists `readOnly`, but its db_open never reads it (12.2.12).
     open(options?: { createIfMissing?: boolean; errorIfExists?: boolean; walCompression?: boolean; infoLogLevel?: string | null }): Promise<void>;
     close(): Promise<void>;
     get(key: Uint8Array): Promise<Buffer>;
     getMany(keys: Uint8Array[]): Promise<Array<Buffer | undefined>>;
+    /** The binding's synchronous multi-get (used by the store worker): throws a read error where it happens. */
+    _getManySync(keys: Uint8Array[], options: object): Array<Buffer | undefined>;
     batch(): RocksChainedBatch;
     iterator(options?: RangeOptions): RocksIterator;
     keys(options?: RangeOptions): { all(): Promise<Buffer[]>; close(): Promise<void> };

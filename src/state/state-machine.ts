@@ -38,6 +38,7 @@ import { pruneJournalThrough } from './journal.js';
 import { indexHeadKey } from './keys.js';
 import { MemoryStore, type KeyValueStore } from './memory-store.js';
 import { engineOptions, resolveOptions, type ResolvedOptions, type StateMachineOptions } from './options.js';
+import { refuseWhenReadOnly } from './read-only-guard.js';
 import { recoverFromStore, type RecoveryReport } from './recovery.js';
 import type { Sequencer } from './sequencer.js';
 import { SerialQueue } from './serial-queue.js';
@@ -101,14 +102,17 @@ export class CoreStateMachine {
     private readonly store: KeyValueStore,
     private readonly options: ResolvedOptions,
     private readonly feed: FeedPublisher,
-    /** The checkpoint worker's shadow core (checkpoint-shadow.ts); null in memory mode. */
+    /** The checkpoint worker's shadow core (checkpoint-shadow.ts); null in memory and read-only. */
     private readonly shadow: ShadowEngine | null,
   ) {}
 
   static async open(options: StateMachineOptions = {}): Promise<CoreStateMachine> {
     const resolved = resolveOptions(options);
-    const store: KeyValueStore = resolved.path === undefined ? new MemoryStore() : await Store.open(resolved.path, { sync: resolved.sync });
-    const shadow = resolved.path === undefined ? null : await ShadowEngine.create(resolved.backend ?? 'wasm', engineOptions(resolved));
+    const store: KeyValueStore = resolved.path === undefined ? new MemoryStore()
+      : await Store.open(resolved.path, { sync: resolved.sync, readOnly: resolved.readOnly });
+    // A read-only view never checkpoints: it needs no shadow (recovery then proves the restore on this thread).
+    const shadow = resolved.path === undefined || resolved.readOnly === true ? null
+      : await ShadowEngine.create(resolved.backend ?? 'wasm', engineOptions(resolved));
     try {
       const machine = new CoreStateMachine(store, resolved, new FeedPublisher(), shadow);
       await machine.load();
@@ -126,15 +130,16 @@ export class CoreStateMachine {
    */
   private async load(): Promise<RecoveryReport> {
     const { store, options, feed } = this;
-    const recovered = await recoverFromStore(store, () => createEngine(engineOptions(options)), this.shadow);
+    const recovered = await recoverFromStore(store, () => createEngine(engineOptions(options)), this.shadow, this.readOnly);
     const { engine, sequencer } = recovered;
     const indexing = performance.now();
     const indexHead = await store.get(indexHeadKey());
     const indexer = new Indexer(store, indexHead === undefined ? 0 : decodeUint(indexHeadKey(), indexHead, 'index-head'));
     const history = new History(indexer.reader);
-    // Indexes lag the commits by design: derive what the last run had not written yet.
+    // Indexes lag the commits by design: derive what the last run had not written yet. (Read-only,
+    // they stay in the indexer's overlay, which every query reads through.)
     for await (const block of history.blocksFrom(indexer.indexedThrough + 1)) indexer.derive(block);
-    indexer.writeBehind();
+    if (!this.readOnly) indexer.writeBehind();
     recovered.report.reindexedEntries = indexer.lag;
     recovered.report.phases.indexMs = performance.now() - indexing;
     recovered.report.durationMs += recovered.report.phases.indexMs;
@@ -184,6 +189,11 @@ export class CoreStateMachine {
     return this.options.path !== undefined;
   }
 
+  /** Opened with `readOnly: true`: a view of the database as it was at open, never written. */
+  get readOnly(): boolean {
+    return this.options.readOnly === true;
+  }
+
   /** How many journal entries the indexes are behind the commits (they catch up behind them). */
   get indexLag(): number {
     return this.p.indexer.lag + (this.p.sequencer.lastSequence - this.p.indexer.derivedThrough - this.pendingEntries);
@@ -196,7 +206,7 @@ export class CoreStateMachine {
 
   /** Moves the height forward; fills from now on carry it. Journaled, so replay reproduces it. */
   setHeight(height: number): void {
-    this.assertWritable();
+    this.assertWritable('setHeight');
     const p = this.p;
     if (!isNonNegativeSafeInteger(height) || height < p.sequencer.height) {
       throw invalidArgument('height', `a safe integer >= the current height ${p.sequencer.height}`, height);
@@ -290,7 +300,7 @@ export class CoreStateMachine {
     return this.apply(encodeRequest.cancelAll, req, (engine) => engine.cancelAll(req), noFills);
   }
 
-  /** DESIGN.md's names for the same calls. */
+  /** The longer names for the same calls (placeLimitOrder, ...), as the README's examples use them. */
   placeLimitOrder(req: LimitOrderRequest): StateOrderResult { return this.placeLimit(req); }
   placeMarketOrder(req: MarketOrderRequest): StateOrderResult { return this.placeMarket(req); }
   placeStopOrder(req: StopOrderRequest): StateOrderResult { return this.placeStop(req); }
@@ -304,7 +314,7 @@ export class CoreStateMachine {
    * Validated whole first by the engine: a malformed command throws and nothing is applied or journaled.
    */
   submitBatch(batch: CommandBatch): StateBatchResult {
-    this.assertWritable();
+    this.assertWritable('submitBatch');
     const p = this.p;
     p.builder.prepare(p.engine.nextOrderId);
     const results = p.engine.submitBatch(batch);
@@ -355,6 +365,7 @@ export class CoreStateMachine {
 
   /** Flushes, then checkpoints when the height has moved checkpointInterval past the last checkpoint. */
   async checkpointIfNeeded(): Promise<CheckpointInfo | undefined> {
+    refuseWhenReadOnly(this.readOnly, 'checkpointIfNeeded');
     await this.flush();
     if (this.p.sequencer.height - this.lastCheckpointHeight < this.options.checkpointInterval) return undefined;
     return this.checkpoint();
@@ -370,6 +381,7 @@ export class CoreStateMachine {
    */
   async checkpoint(): Promise<CheckpointInfo | undefined> {
     this.assertOpen();
+    refuseWhenReadOnly(this.readOnly, 'checkpoint');
     if (!this.persistent) return undefined;
     const p = this.p;
     const shadow = this.shadow;
@@ -437,7 +449,7 @@ export class CoreStateMachine {
     }
     await this.flush();
     await this.checkpoints.idle();
-    await p.indexer.idle();
+    if (!this.readOnly) await p.indexer.idle();
     this.state = 'recovering';
     try {
       return await this.load();
@@ -455,7 +467,7 @@ export class CoreStateMachine {
       await this.flush();
       await this.checkpoints.idle();
     } while (this.pendingEntries > 0);
-    await this.p.indexer.idle();
+    if (!this.readOnly) await this.p.indexer.idle();
     this.feed.closeAll();
     this.state = 'closed';
     await this.store.close();
@@ -602,8 +614,9 @@ export class CoreStateMachine {
     if (this.state === 'closed') throw new LobError('NOT_OPEN', 'the state machine is closed');
   }
 
-  private assertWritable(): void {
+  private assertWritable(operation = 'a command'): void {
     this.assertOpen();
+    refuseWhenReadOnly(this.readOnly, operation);
     if (this.state === 'recovering') throw new LobError('NOT_OPEN', 'the state machine is recovering; commands are refused until recover() resolves');
   }
 

@@ -77,7 +77,11 @@ async function run(request) {
       return [null];
     }
     case 'getMany': {
-      const values = await openDb().getMany(unpackByteList(request.keys));
+      // The synchronous form, on purpose: this thread exists to block. The binding's async
+      // getMany turns a RocksDB read error (a block that fails its checksum) into an uncaught
+      // exception and never calls back, which crashed this worker and left the handle unclosable;
+      // the sync form throws it here, where the request's reply carries it.
+      const values = openDb()._getManySync(unpackByteList(request.keys), NO_OPTIONS);
       return transferList(values);
     }
     case 'entries':

@@ -7,10 +7,15 @@
 // Here a flush costs the main thread one pack into an ArrayBuffer and one postMessage; the
 // worker writes it as one RocksDB batch and replies. Reads go through the same worker, since
 // RocksDB's LOCK allows one handle per process.
-import * as fs from 'node:fs';
+//
+// Opened read-only, the store reads a private copy of the database (read-only-copy.ts) and
+// refuses every write: the database itself is never written, and may be held by a writer.
 import { LobError } from '../errors.js';
+import { makeDirectory } from '../directories.js';
 import { DATABASE_FORMAT_VERSION, decodeFormat, encodeFormat } from './codecs.js';
+import { refuseUnopenableDirectory } from './database-directory.js';
 import { formatKey } from './keys.js';
+import { CopyRaced, copyDatabase, type DatabaseCopy } from './read-only-copy.js';
 import { StoreBatch, packByteList, unpackByteList } from './store-wire.js';
 import { INDEX_OP_SLOTS } from './index-wire.mjs';
 import { WorkerCalls } from './worker-calls.js';
@@ -22,7 +27,12 @@ export type { KeyRange } from './memory-store.js';
 export interface StoreOptions {
   /** fsync the write-ahead log before a write resolves (survives a machine crash, not just a process kill). */
   sync: boolean;
+  /** Read a copy of the database as it is now; never create, write or lock the original. */
+  readOnly?: boolean;
 }
+
+/** Copies taken before giving up, when the database keeps changing under the copy. */
+const READ_ONLY_COPY_ATTEMPTS = 5;
 
 /** Plain-data error from the worker: the binding's code and RocksDB's cause. */
 interface LevelError {
@@ -33,6 +43,9 @@ interface LevelError {
 
 /** The worker file sits next to this module in src/ (vitest) and in dist/ (copied by the build). */
 const WORKER_URL = new URL('./store-worker.mjs', import.meta.url);
+
+/** How RocksDB is tuned for this workload (Store.open says why). */
+const ROCKSDB_OPTIONS = { walCompression: false, compaction: 'level', memtableMemoryBudget: 32 * 1024 * 1024 };
 
 /** The store worker: replies come back in request order, matched by id. */
 function startWorker(): WorkerCalls<LevelError> {
@@ -61,15 +74,21 @@ export class Store implements KeyValueStore {
     private readonly worker: WorkerCalls<LevelError>,
     readonly path: string,
     private readonly options: StoreOptions,
+    /** The private copy a read-only store reads; null for a writable one. */
+    private readonly copy: DatabaseCopy | null,
   ) {}
 
   /**
-   * Opens (creating if missing) the database at `path`. Refuses a directory holding something
-   * else (NOT_A_DATABASE), one held open elsewhere (LOCKED), a newer format (UNSUPPORTED_VERSION).
+   * Opens (creating if missing, unless read-only) the database at `path`. Refuses a path that
+   * holds something else (NOT_A_DATABASE), one held open elsewhere (LOCKED; a read-only store is
+   * never refused for that), a newer format (UNSUPPORTED_VERSION), a damaged one (CORRUPTION).
    */
   static async open(path: string, options: StoreOptions): Promise<Store> {
-    refuseForeignDirectory(path);
+    const readOnly = options.readOnly === true;
+    refuseUnopenableDirectory(path, !readOnly);
+    if (!readOnly) createDatabaseDirectory(path);
     const worker = startWorker();
+    let copy: DatabaseCopy | null = null;
     try {
       // No WAL compression: ZSTD on every commit cost the store thread more than the bytes it
       // saved the disk, and a checkpoint's chunks wrote three times faster without it. Level
@@ -77,14 +96,13 @@ export class Store implements KeyValueStore {
       // level 0, and compressing 40 MB of it there took seconds (1.9-3.9 s against 0.4 s). Memtables
       // of 8 MB (a 32 MB budget, against 256) bound the log an open must replay: after a 100,000-order
       // book and a checkpoint, 1.7 MB instead of 14 MB.
-      await worker.call({
-        op: 'open', path, options: { createIfMissing: true, walCompression: false, compaction: 'level', memtableMemoryBudget: 32 * 1024 * 1024 },
-      });
+      if (readOnly) copy = await openCopy(worker, path);
+      else await worker.call({ op: 'open', path, options: { createIfMissing: true, ...ROCKSDB_OPTIONS } });
     } catch (error) {
       await worker.terminate();
-      throw openError(path, error);
+      throw error instanceof LobError ? error : openError(path, error);
     }
-    const store = new Store(worker, path, options);
+    const store = new Store(worker, path, options, copy);
     try {
       await store.checkFormat();
     } catch (error) {
@@ -92,6 +110,10 @@ export class Store implements KeyValueStore {
       throw error;
     }
     return store;
+  }
+
+  get readOnly(): boolean {
+    return this.copy !== null;
   }
 
   get isOpen(): boolean {
@@ -126,6 +148,7 @@ export class Store implements KeyValueStore {
   async write(batch: StoreBatch, options: WriteOptions = {}): Promise<void> {
     const count = batch.length;
     if (count === 0) return;
+    if (this.readOnly) throw new LobError('READ_ONLY', `${this.path} was opened read-only: a batch of ${count} operations was refused`);
     const packed = batch.take();
     try {
       await this.worker.call({
@@ -133,17 +156,19 @@ export class Store implements KeyValueStore {
         lowPriority: options.lowPriority === true,
       }, [packed.buffer]);
     } catch (error) {
-      throw storageError(`writing a batch of ${count} operations to ${this.path}`, error);
+      throw this.storageError(`writing a batch of ${count} operations`, error);
     }
   }
 
   async writeIndex(ops: Float64Array): Promise<void> {
     const count = ops.length / INDEX_OP_SLOTS;
+    if (count === 0) return;
+    if (this.readOnly) throw new LobError('READ_ONLY', `${this.path} was opened read-only: ${count} index operations were refused`);
     const owned = ops.byteOffset === 0 && ops.byteLength === ops.buffer.byteLength ? ops : ops.slice();
     try {
       await this.worker.call({ op: 'writeIndex', ops: owned.buffer, count }, [owned.buffer as ArrayBuffer]);
     } catch (error) {
-      throw storageError(`writing ${count} index operations to ${this.path}`, error);
+      throw this.storageError(`writing ${count} index operations`, error);
     }
   }
 
@@ -157,7 +182,7 @@ export class Store implements KeyValueStore {
     try {
       return unpackByteList(await this.worker.call<ArrayBuffer>({ op: 'getMany', keys: packed }, [packed]));
     } catch (error) {
-      throw storageError(`reading ${keys.length} keys from ${this.path}`, error);
+      throw this.storageError(`reading ${keys.length === 1 ? 'a key' : `${keys.length} keys`}`, error);
     }
   }
 
@@ -166,7 +191,7 @@ export class Store implements KeyValueStore {
     try {
       return pairs(unpackByteList(await this.worker.call<ArrayBuffer>({ op: 'entries', range: rangeMessage(range) })));
     } catch (error) {
-      throw storageError(`reading a key range from ${this.path}`, error);
+      throw this.storageError('reading a key range', error);
     }
   }
 
@@ -176,7 +201,7 @@ export class Store implements KeyValueStore {
       const read = await this.worker.call<{ count: number; length: number; sha256: ArrayBuffer }>({ op: 'readJoined', range: rangeMessage(range), into: shared });
       return { bytes: new Uint8Array(shared), count: read.count, length: read.length, sha256: Buffer.from(read.sha256) };
     } catch (error) {
-      throw storageError(`reading a key range from ${this.path}`, error);
+      throw this.storageError('reading a key range', error);
     }
   }
 
@@ -185,7 +210,7 @@ export class Store implements KeyValueStore {
     try {
       return unpackByteList(await this.worker.call<ArrayBuffer>({ op: 'keys', range: rangeMessage(range) })) as Buffer[];
     } catch (error) {
-      throw storageError(`reading keys from ${this.path}`, error);
+      throw this.storageError('reading keys', error);
     }
   }
 
@@ -195,7 +220,7 @@ export class Store implements KeyValueStore {
     try {
       iterator = await this.worker.call<number>({ op: 'iteratorOpen', range: rangeMessage(range) });
     } catch (error) {
-      throw storageError(`reading a key range from ${this.path}`, error);
+      throw this.storageError('reading a key range', error);
     }
     try {
       for (;;) {
@@ -203,7 +228,7 @@ export class Store implements KeyValueStore {
         try {
           page = pairs(unpackByteList(await this.worker.call<ArrayBuffer>({ op: 'iteratorNext', iterator, size: pageSize })));
         } catch (error) {
-          throw storageError(`reading a key range from ${this.path}`, error);
+          throw this.storageError('reading a key range', error);
         }
         if (page.length === 0) return;
         yield page;
@@ -213,15 +238,38 @@ export class Store implements KeyValueStore {
     }
   }
 
+  /**
+   * Closes the database and ends the worker. A worker that already crashed has nothing left to
+   * close: the error that crashed it went to the call that was waiting, and is not repeated here.
+   */
   async close(): Promise<void> {
     if (this.state === 'closed') return;
-    try {
-      await this.worker.call({ op: 'close' });
-    } catch (error) {
-      throw storageError(`closing ${this.path}`, error);
+    if (this.worker.failure === null) {
+      try {
+        await this.worker.call({ op: 'close' });
+      } catch (error) {
+        throw this.storageError('closing the database', error);
+      }
     }
     this.state = 'closed';
     await this.worker.terminate();
+    this.copy?.remove();
+  }
+
+  /**
+   * A storage failure as a one-line LobError that names the database (never the private copy a
+   * read-only store reads): NOT_OPEN, CORRUPTION for bytes RocksDB finds damaged, else IO_ERROR.
+   */
+  private storageError(what: string, error: unknown): LobError {
+    if (error instanceof LobError) return error;
+    const e = error as LevelError;
+    const code = e.code ?? e.cause?.code;
+    if (code === 'LEVEL_DATABASE_NOT_OPEN' || code === 'LEVEL_BATCH_NOT_OPEN') {
+      return new LobError('NOT_OPEN', `${what} in ${this.path} failed: the database is not open`, { cause: error });
+    }
+    const message = rocksText(e.cause?.message ?? e.message ?? String(error), this.copy, this.path);
+    if (/corrupt/i.test(message)) return new LobError('CORRUPTION', `${this.path} is damaged: ${what} failed: ${message}`, { cause: error });
+    return new LobError('IO_ERROR', `${what} in ${this.path} failed: ${message}`, { cause: error });
   }
 
   /** A new database gets the format marker; an existing one must carry a version we read. */
@@ -233,6 +281,8 @@ export class Store implements KeyValueStore {
       if (anyKey.length > 0) {
         throw new LobError('NOT_A_DATABASE', `${this.path} is a RocksDB database without a lobcore format marker`);
       }
+      // Every lobcore database has the marker from its first open on; a copy cannot be given one.
+      if (this.readOnly) throw new LobError('NOT_A_DATABASE', `${this.path} is an empty RocksDB database, not a lobcore one`);
       const batch = this.batch();
       batch.put(key, encodeFormat());
       await this.write(batch, { sync: true });
@@ -251,43 +301,64 @@ export class Store implements KeyValueStore {
   }
 }
 
-/** RocksDB would happily create its files inside any directory: refuse one that holds other things. */
-function refuseForeignDirectory(path: string): void {
-  let stat: fs.Stats;
+/** The directory RocksDB will open, made here: the binding's own recursive mkdir never ends on some paths. */
+function createDatabaseDirectory(path: string): void {
   try {
-    stat = fs.statSync(path);
-  } catch {
-    return; // missing: RocksDB creates it
-  }
-  if (!stat.isDirectory()) {
-    throw new LobError('NOT_A_DATABASE', `${path} is a file, not a lobcore database directory`);
-  }
-  const entries = fs.readdirSync(path);
-  if (entries.length > 0 && !entries.includes('CURRENT')) {
-    throw new LobError('NOT_A_DATABASE', `${path} is a non-empty directory without a database in it`);
+    makeDirectory(path);
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    const where = e.path === undefined || e.path === path ? '' : ` (at ${e.path})`;
+    throw new LobError('INVALID_ARGUMENT', `path ${path} cannot be created: ${e.code ?? e.message}${where}`, { cause: error });
   }
 }
 
-function openError(path: string, error: unknown): LobError {
+/**
+ * Copies the database and opens the copy in the worker. A copy that raced with the writer, or
+ * that RocksDB cannot open (a file retired between two steps of the copy), is taken again.
+ */
+async function openCopy(worker: WorkerCalls<LevelError>, path: string): Promise<DatabaseCopy> {
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= READ_ONLY_COPY_ATTEMPTS; attempt++) {
+    let copy: DatabaseCopy;
+    try {
+      copy = copyDatabase(path);
+    } catch (error) {
+      if (error instanceof LobError) throw error;
+      if (!(error instanceof CopyRaced)) throw new LobError('IO_ERROR', `copying ${path} for a read-only open failed: ${(error as Error).message}`, { cause: error });
+      lastError = error;
+      continue;
+    }
+    try {
+      await worker.call({ op: 'open', path: copy.location, options: { createIfMissing: false, ...ROCKSDB_OPTIONS } });
+      return copy;
+    } catch (error) {
+      copy.remove();
+      lastError = openError(path, error, copy);
+    }
+  }
+  throw lastError instanceof LobError ? lastError
+    : new LobError('IO_ERROR', `${path} kept changing while it was copied for a read-only open: ${(lastError as Error).message}`, { cause: lastError });
+}
+
+/**
+ * RocksDB's text as one line, about the database the caller named: its messages can span lines
+ * ("... may be corrupted.\n  The file ...") and, for a read-only store, name the private copy.
+ */
+function rocksText(message: string, copy: DatabaseCopy | null, path: string): string {
+  const named = copy === null ? message : message.split(copy.location).join(path);
+  return named.replace(/\s+/g, ' ').trim();
+}
+
+function openError(path: string, error: unknown, copy: DatabaseCopy | null = null): LobError {
   const cause = (error as LevelError).cause ?? (error as LevelError);
-  const text = `${cause.code ?? ''} ${cause.message ?? ''}`;
+  const message = rocksText(cause.message ?? String(error), copy, path);
+  const text = `${cause.code ?? ''} ${message}`;
   if (cause.code === 'LEVEL_LOCKED' || /\block\b/i.test(text)) {
-    return new LobError('LOCKED', `${path} is held open by another process or instance (${cause.message ?? 'lock taken'})`, { cause: error });
+    return new LobError('LOCKED', `${path} is held open by another process or instance (${message || 'lock taken'})`, { cause: error });
   }
-  if (/corrupt/i.test(text)) {
-    return new LobError('CORRUPTION', `RocksDB at ${path} is damaged: ${cause.message}`, { cause: error });
+  // The directory held a database (the store checked for CURRENT): a file missing from it is damage too.
+  if (/corrupt/i.test(text) || /No such file or directory/.test(message)) {
+    return new LobError('CORRUPTION', `${path} is damaged: RocksDB cannot open it: ${message}`, { cause: error });
   }
-  return new LobError('IO_ERROR', `opening ${path} failed: ${cause.message ?? String(error)}`, { cause: error });
-}
-
-function storageError(what: string, error: unknown): LobError {
-  if (error instanceof LobError) return error;
-  const e = error as LevelError;
-  const code = e.code ?? e.cause?.code;
-  if (code === 'LEVEL_DATABASE_NOT_OPEN' || code === 'LEVEL_BATCH_NOT_OPEN') {
-    return new LobError('NOT_OPEN', `${what} failed: the database is not open`, { cause: error });
-  }
-  const message = e.cause?.message ?? e.message ?? String(error);
-  if (/corrupt/i.test(message)) return new LobError('CORRUPTION', `${what} failed: ${message}`, { cause: error });
-  return new LobError('IO_ERROR', `${what} failed: ${message}`, { cause: error });
+  return new LobError('IO_ERROR', `opening ${path} failed: ${message}`, { cause: error });
 }

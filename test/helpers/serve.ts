@@ -6,6 +6,7 @@ import { CoreStateMachine, type StateMachineOptions } from '../../src/state/inde
 import type { MarketMachine } from '../../src/serve/feed.js';
 import { startServer, type LobServer, type ServeOptions } from '../../src/serve/server.js';
 import type { MarketSource } from '../../src/serve/source.js';
+import { openSnapshot, snapshotBooks } from '../../src/snapshot.js';
 import type { Level } from '../../src/types.js';
 // The page's own module (plain JavaScript, untyped): the tests speak the protocol exactly as the page does.
 import { FeedClient } from '../../web/feed-client.js';
@@ -21,6 +22,8 @@ export interface PageClient {
     depth(most?: number): { bids: Level[]; asks: Level[] };
   };
   trades: number[][];
+  /** The watched asset's last trade price, as the page shows it (0: none). */
+  lastPrice: number;
   counts: { snapshots: number; deltas: number; gaps: number; reconnects: number };
   closeReason: string | null;
   connect(): void;
@@ -106,4 +109,9 @@ export class RawSocket {
 /** Every level of both sides, best first, as the engine has them. */
 export function engineDepth(machine: MarketMachine, asset: number): { bids: Level[]; asks: Level[] } {
   return machine.getBook(asset).depth(1_000_000);
+}
+
+/** An asset's last trade price as the engine keeps it (what its stops trigger on), 0 before its first trade. */
+export function engineLastPrice(machine: MarketMachine, asset: number): number {
+  return snapshotBooks(openSnapshot(machine.snapshot())).find((book) => book.asset === asset)?.lastPrice ?? 0;
 }

@@ -1,0 +1,65 @@
+// What a path holds, judged from its file names before RocksDB is let near it: RocksDB would
+// create its files inside any directory, and reports a database that lost its CURRENT file as if
+// nothing were there. Every refusal names the path and says what was found.
+import * as fs from 'node:fs';
+import { statOrUndefined } from '../directories.js';
+import { LobError } from '../errors.js';
+
+/** Files RocksDB writes; the ones that hold data are MANIFEST, table (.sst, .blob) and log files. */
+const ROCKSDB_FILE = /^(CURRENT|IDENTITY|LOCK|LOG(\.old\.\d+)?|OPTIONS-\d+|MANIFEST-\d+|\d+\.(sst|blob|log))$/;
+const ROCKSDB_DATA_FILE = /^(MANIFEST-\d+|\d+\.(sst|blob|log))$/;
+
+export type DirectoryContents =
+  | { kind: 'missing' }
+  | { kind: 'file' }
+  /** Empty, or only what an interrupted first open leaves (LOCK, IDENTITY, LOG, OPTIONS). */
+  | { kind: 'empty' }
+  | { kind: 'database' }
+  /** MANIFEST, table or log files without the CURRENT file that says which MANIFEST is live. */
+  | { kind: 'database-without-current'; dataFiles: string[] }
+  | { kind: 'foreign'; otherFiles: string[] };
+
+export function inspectDirectory(path: string): DirectoryContents {
+  const stat = statOrUndefined(path);
+  if (stat === undefined) return { kind: 'missing' };
+  if (!stat.isDirectory()) return { kind: 'file' };
+  const names = fs.readdirSync(path).sort();
+  // RocksDB ignores files it did not write, so with CURRENT present it is a database whatever sits beside it.
+  if (names.includes('CURRENT')) return { kind: 'database' };
+  const dataFiles = names.filter((name) => ROCKSDB_DATA_FILE.test(name));
+  if (dataFiles.length > 0) return { kind: 'database-without-current', dataFiles };
+  const otherFiles = names.filter((name) => !ROCKSDB_FILE.test(name));
+  return otherFiles.length > 0 ? { kind: 'foreign', otherFiles } : { kind: 'empty' };
+}
+
+/**
+ * Refuses a path the store must not open: anything but a database or (when it may create one)
+ * a missing or empty directory.
+ */
+export function refuseUnopenableDirectory(path: string, mayCreate: boolean): void {
+  const contents = inspectDirectory(path);
+  switch (contents.kind) {
+    case 'database':
+      return;
+    case 'missing':
+      if (mayCreate) return;
+      throw new LobError('NOT_A_DATABASE', `${path}: no such directory`);
+    case 'empty':
+      if (mayCreate) return;
+      throw new LobError('NOT_A_DATABASE', `${path} is not a lobcore database: the directory is empty`);
+    case 'file':
+      throw new LobError('NOT_A_DATABASE', `${path} is a file, not a lobcore database directory`);
+    case 'foreign':
+      throw new LobError('NOT_A_DATABASE', `${path} is not a lobcore database: it holds other files (${listNames(contents.otherFiles)})`);
+    case 'database-without-current':
+      throw new LobError(
+        'CORRUPTION',
+        `${path} is a damaged RocksDB database: it holds ${listNames(contents.dataFiles)} but no CURRENT file, which RocksDB needs to find its MANIFEST`,
+      );
+  }
+}
+
+function listNames(names: string[]): string {
+  const shown = names.slice(0, 3).join(', ');
+  return names.length > 3 ? `${shown} and ${names.length - 3} more` : shown;
+}
