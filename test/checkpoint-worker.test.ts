@@ -2,7 +2,8 @@
 // command on its own thread: what it stores must be exactly the engine's state at the
 // checkpoint's sequence, on both cores, while commands keep flowing; a shadow that dies leaves
 // checkpoints working (taken the synchronous way); a checkpoint cut off before its manifest
-// leaves nothing behind.
+// leaves nothing behind. Both worker threads start under node flags a worker may not be given.
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { CommandBatch } from '../src/batch.js';
@@ -85,5 +86,19 @@ describeEachBackend('checkpoints from the checkpoint worker', (backend) => {
     const chunks = await after.keys(prefixRange(Prefix.CHUNK));
     await after.close();
     expect(chunks.map((key) => Buffer.from(key).equals(chunkKey(kept!.sequence, 0)))).toEqual([true]);
+  });
+
+  it('start with their store worker under node flags a worker may not be given (--expose-gc)', () => {
+    const path = tempDbPath('lobcore-shadow');
+    const script = `
+      import { CoreStateMachine } from ${JSON.stringify(new URL('../dist/src/index.js', import.meta.url).href)};
+      const sm = await CoreStateMachine.open({ path: ${JSON.stringify(path)}, backend: '${backend}' });
+      sm.placeLimitOrder({ trader: 1, asset: 7, side: 'bid', price: 10_000, size: 5, timestamp: 1 });
+      const checkpoint = await sm.checkpoint();
+      await sm.close();
+      console.log(checkpoint.sequence, checkpoint.restingOrders);`;
+    const child = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(child.stderr).toBe('');
+    expect(child.stdout.trim()).toBe('1 1');
   });
 });

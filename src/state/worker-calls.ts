@@ -5,6 +5,21 @@
 // rejected with what `failed` makes of it.
 import { Worker } from 'node:worker_threads';
 
+/**
+ * A worker gets the process's flags (so `--cpu-prof` profiles it too), less `--input-type`: under
+ * `node --input-type=module -e ...` that flag without its -e makes the worker refuse to start.
+ * Flags a worker may not be given (V8 options such as `--expose-gc`) make Node refuse the list;
+ * the worker then starts with none.
+ */
+function startWorker(url: URL): Worker {
+  try {
+    return new Worker(url, { execArgv: process.execArgv.filter((arg) => !arg.startsWith('--input-type')) });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw error;
+    return new Worker(url, { execArgv: [] });
+  }
+}
+
 export class WorkerCalls<E> {
   private readonly worker: Worker;
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: E) => void }>();
@@ -13,9 +28,7 @@ export class WorkerCalls<E> {
   failure: E | null = null;
 
   constructor(url: URL, failed: { error: (error: Error) => E; exit: (code: number) => E }) {
-    // A worker inherits the process's execArgv; under `node --input-type=module -e ...` that
-    // flag without its -e makes the worker refuse to start, so it is left behind.
-    this.worker = new Worker(url, { execArgv: process.execArgv.filter((arg) => !arg.startsWith('--input-type')) });
+    this.worker = startWorker(url);
     this.worker.unref();
     this.worker.on('message', (reply: { id: number; result?: unknown; error?: E }) => {
       const waiter = this.pending.get(reply.id);
