@@ -29,10 +29,17 @@ function examples(): Example[] {
     const code = lines.slice(i + 1, end).join('\n');
     i = end;
     if (!code.includes("from 'lobcore'")) continue;
-    const expected = code.split('\n').filter((line) => line.includes('console.log(')).map((line) => {
+    const expected: string[] = [];
+    const codeLines = code.split('\n');
+    codeLines.forEach((line, k) => {
+      if (!line.includes('console.log(')) return;
       const comment = /\);\s*\/\/ (.*)$/.exec(line);
-      if (comment === null) throw new Error(`README, "${heading}": every console.log needs a // comment saying what it prints: ${line}`);
-      return comment[1].trim();
+      if (comment !== null) return expected.push(comment[1].trim());
+      // A console.log in a loop: the comment lines right after it, one per line it prints.
+      const printed = [];
+      for (let next = k + 1; next < codeLines.length && /^\s*\/\/ /.test(codeLines[next]); next++) printed.push(codeLines[next].replace(/^\s*\/\/ /, '').trim());
+      if (printed.length === 0) throw new Error(`README, "${heading}": every console.log needs a // comment saying what it prints: ${line}`);
+      expected.push(...printed);
     });
     found.push({ heading, code: `${code}\n`, expected });
   }
@@ -75,7 +82,7 @@ describe('README examples, as a reader runs them', () => {
   });
 
   it('has the examples this test expects', () => {
-    expect(all.map((e) => e.heading)).toEqual(['Embedding the engine', 'The batch API: the fast path', 'Durability']);
+    expect(all.map((e) => e.heading)).toEqual(['Embedding the engine', 'Stops, OCO pairs and budgets', 'The batch API: the fast path', 'Durability', 'Events, the audit trail and the feed']);
   });
 
   it.each(all.map((example, i) => [example.heading, i] as const))('%s: runs as one script and prints what its comments say', async (_heading, i) => {
