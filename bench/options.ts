@@ -115,6 +115,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --out DIR            results directory (default: a new directory under the system temp dir)
   --seed N             workload seed (default 20120621)
   --no-persistence     skip the persistence section
+  --persistence-only   only the persistence section (no engine workloads, cluster or events)
   --no-cluster         skip the cluster section (it runs only where nats-server is installed)
   --no-events          skip the events section (events read, state machine, feed subscriber)
   --progress / --no-progress   force the progress bar on or off`;
@@ -137,6 +138,7 @@ export function parseArgs(argv: string[]): BenchOptions {
       case '--out': options.outDir = value(); break;
       case '--seed': options.seed = Number(value()); break;
       case '--no-persistence': options.persistence = false; break;
+      case '--persistence-only': options.workloads = []; options.persistence = true; options.cluster = false; options.events = false; break;
       case '--no-cluster': options.cluster = false; break;
       case '--no-events': options.events = false; break;
       case '--progress': options.progress = true; break;

@@ -46,7 +46,7 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
     engineInfos.push({ id: engine.id, label: engine.label, perCall: engine.perCall, ...(unavailable ? { unavailable } : {}) });
   }
   const stopsCostStep = options.workloads.includes('steady') && options.workloads.includes('steady-stops') ? 1 : 0;
-  const steps = options.workloads.length * (1 + engines.length) + stopsCostStep + (options.persistence ? 2 + scale.persistence.bookSizes.length : 0)
+  const steps = options.workloads.length * (1 + engines.length) + stopsCostStep + (options.persistence ? 4 + scale.persistence.bookSizes.length : 0)
     + (options.cluster ? 1 : 0) + (options.events ? 15 : 0);
   const progress = createProgress(options.progress, steps);
   const timerFloor = timerFloorNs();

@@ -75,14 +75,26 @@ export function renderReport(report: BenchReport): string {
     out.push(`  ${p.status}: ${p.reason.split('\n')[0]}`);
   } else {
     out.push(`  backend ${p.backend}; ${p.workload}`);
-    const rows = [['  mode', 'commands/s', 'commands', 'seconds']];
-    for (const t of p.throughput) rows.push([`  sync ${t.sync ? 'on ' : 'off'}, flush every ${t.flushEvery}`, formatCount(t.opsPerSec), t.commands.toLocaleString('en-US'), t.seconds.toFixed(2)]);
-    out.push(pad(rows));
-    const books = [['  resting orders', 'checkpoint', 'recovery (reopen)', 'from checkpoint', 'replayed commands', 'checkpoint bytes', 'disk bytes/order']];
+    const engineRate = p.inMemory.find((m) => m.path === 'engine.submitBatch')?.opsPerSec ?? NaN;
+    const rates = [['  path', 'commands/s', 'vs engine', 'ack p50/p99/max ms', 'index lag, catch-up', 'CPU ns/cmd main+other', 'disk B/cmd']];
+    for (const m of p.inMemory) rates.push([`  ${m.path}`, formatCount(m.opsPerSec), pct(m.opsPerSec / engineRate), '-', '-', '-', '-']);
+    for (const d of p.durable) {
+      rates.push([
+        `  ${d.mode}, sync ${d.sync ? 'on' : 'off'}`, formatCount(d.opsPerSec), pct(d.opsPerSec / engineRate),
+        d.ackMs === undefined ? '-' : `${d.ackMs.p50.toFixed(1)}/${d.ackMs.p99.toFixed(1)}/${d.ackMs.max.toFixed(1)}`,
+        `${d.indexLagAtEnd.toLocaleString('en-US')}, ${d.indexCatchUpSeconds.toFixed(2)} s`,
+        `${d.mainCpuNsPerCommand.toFixed(0)}+${d.otherCpuNsPerCommand.toFixed(0)}`, d.bytesOnDiskPerCommand.toFixed(1),
+      ]);
+    }
+    out.push(pad(rates));
+    const books = [['  resting orders', 'checkpoint', 'pause', 'longest gap (median)', 'reopen', 'recovery phases (ms)', 'replayed', 'disk B/order']];
     for (const b of p.books) {
-      books.push([`  ${b.restingOrders.toLocaleString('en-US')}`, `${b.checkpointSeconds.toFixed(3)} s`, `${b.recoverySeconds.toFixed(3)} s`,
-        b.recovery ? (b.recovery.checkpointSequence === null ? 'none' : `seq ${b.recovery.checkpointSequence}`) : '-',
-        b.recovery ? b.recovery.replayedCommands.toLocaleString('en-US') : '-', formatCount(b.checkpointBytes), b.bytesOnDiskPerOrder.toFixed(1)]);
+      books.push([
+        `  ${b.restingOrders.toLocaleString('en-US')}`, `${b.checkpointSeconds.toFixed(3)} s`, `${b.checkpointPauseMs.toFixed(2)} ms`,
+        `${b.longestGapMs.toFixed(1)} (${b.medianGapMs.toFixed(1)}) ms`, `${b.openSeconds.toFixed(3)} s`,
+        Object.entries(b.phases).map(([k, v]) => `${k.replace(/Ms$/, '')} ${v.toFixed(0)}`).join(', '),
+        b.replayedCommands.toLocaleString('en-US'), b.bytesOnDiskPerOrder.toFixed(1),
+      ]);
     }
     out.push(pad(books));
   }
