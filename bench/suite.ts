@@ -216,14 +216,14 @@ function probeMemory(engine: EngineId, session: EngineSession, before: NodeJS.Me
   };
 }
 
-/** The JS engine on the same path (per call or batched) and nodejs-order-book are the yardsticks. */
+/** The JS engine on the same path (per call, batched or the core alone) and nodejs-order-book are the yardsticks. */
 function addRatios(measurements: Measurement[]): void {
   const median = (workload: string, engine: EngineId): number | undefined =>
     measurements.find((m) => m.workload === workload && m.engine === engine && m.status === 'ok')?.throughput?.opsPerSec.median;
   for (const m of measurements) {
     if (!m.throughput) continue;
     const perCall = engineById(m.engine).perCall;
-    const js = median(m.workload, perCall ? 'js' : 'js-batch');
+    const js = median(m.workload, m.engine.endsWith('-core') ? 'js-core' : perCall ? 'js' : 'js-batch');
     const nob = median(m.workload, 'nodejs-order-book');
     if (js !== undefined) m.throughput.vsJs = m.throughput.opsPerSec.median / js;
     if (nob !== undefined) m.throughput.vsNodejsOrderBook = m.throughput.opsPerSec.median / nob;

@@ -2,7 +2,7 @@
 // once and every engine runs exactly the same commands through it.
 import type { Workload } from '../workloads/workload.js';
 
-export const ENGINE_IDS = ['wasm', 'wasm-batch', 'js', 'js-batch', 'naive', 'nodejs-order-book'] as const;
+export const ENGINE_IDS = ['wasm', 'wasm-batch', 'wasm-core', 'js', 'js-batch', 'js-core', 'naive', 'nodejs-order-book'] as const;
 export type EngineId = (typeof ENGINE_IDS)[number];
 
 /** What the engine reported back, summed: reading results is part of every timed call. */
