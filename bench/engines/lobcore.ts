@@ -53,7 +53,7 @@ export function lobcoreEngine(backend: BackendName, path: LobcorePath): BenchEng
     },
     cannotRun: () => undefined,
     ...(path === 'core' ? { readsVolume: () => false } : {}),
-    ...(path === 'core' ? { caveat: () => 'the core alone reads no results: its book and pending stops are checked, not its fills' } : {}),
+    ...(path === 'core' ? { caveat: () => 'no results read: book checked' } : {}),
     async open(workload: Workload, chunk: number) {
       const { engine, core } = await newEngine(backend);
       const session = new LobcoreSession(engine, core, workload, path, chunk);
