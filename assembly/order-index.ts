@@ -230,6 +230,11 @@ function place(order: usize): void {
   let carried = order;
   let slot = home(orderId(order));
   let distance: u32 = 0;
+  // Slots walked, which is what the insert costs: a Robin Hood insert into a dense run shifts
+  // every entry up to the run's end, each by one slot, so no entry's distance grows far while
+  // the walk does (ids that wrap the table onto a run of long-lived ones, at 90% load, walked
+  // thousands of slots an insert with every distance under FAR_PROBE).
+  let walked: u32 = 0;
   while (true) {
     const resident = entry(slot);
     if (resident == 0) {
@@ -244,11 +249,10 @@ function place(order: usize): void {
     }
     slot = nextSlot(slot);
     distance++;
+    walked++;
   }
-  if (distance > FAR_PROBE) {
-    growSoon = true;
-    if (distance > CLUSTER_PROBE && !scrambled) scrambleSoon = true;
-  }
+  if (walked > FAR_PROBE || distance > FAR_PROBE) growSoon = true;
+  if (distance > CLUSTER_PROBE && !scrambled) scrambleSoon = true;
 }
 
 /**

@@ -9,9 +9,9 @@ export function encodeBatch(batch: CommandBatch, s: CommandColumns, from: number
   batch.clear();
   for (let i = from; i < to; i++) {
     const op = s.op[i];
-    const isOrder = op === Op.LIMIT || op === Op.MARKET;
+    const isOrder = op === Op.LIMIT || op === Op.MARKET || op === Op.STOP;
     batch.push(op | (s.side[i] << 4) | (s.tif[i] << 8), s.trader[i], s.asset[i], isOrder ? 0 : s.orderId[i],
-      s.price[i], s.size[i], isOrder ? firstTimestamp + i : 0, 0);
+      s.price[i], s.size[i], isOrder ? firstTimestamp + i : 0, 0, s.stopPrice[i]);
   }
   return batch;
 }

@@ -2,8 +2,9 @@
 // fit in tens of megabytes, and every engine adapter reads the same columns.
 //
 // Order ids are known in advance: the generators only emit commands that an engine accepts
-// (GTC limits that rest or trade, IOC limits, market orders), so the k-th order command of a
-// run gets id k. `orderId` holds that id for order commands and the target for cancel/reduce.
+// (GTC limits that rest or trade, IOC limits, market orders, stops that wait), so the k-th
+// order command of a run gets id k. `orderId` holds that id for order commands and the target
+// for cancel/reduce.
 import { Op, SideCode, TifCode } from '../src/codes.js';
 
 export { Op, SideCode, TifCode };
@@ -17,8 +18,10 @@ export interface CommandColumns {
   readonly asset: Uint32Array;
   /** Order commands: the id the engine will assign. Cancel and reduce: the target. */
   readonly orderId: Uint32Array;
-  /** Limit price; 0 for other commands. */
+  /** Limit price, a stop-limit's price once triggered; 0 for other commands (and stop-markets). */
   readonly price: Uint32Array;
+  /** A stop's stop price; 0 for other commands. */
+  readonly stopPrice: Uint32Array;
   /** Limit and market size; reduce `by`; 0 for cancel. */
   readonly size: Uint32Array;
 }
@@ -37,6 +40,7 @@ export class CommandWriter implements CommandColumns {
   asset = new Uint32Array(0);
   orderId = new Uint32Array(0);
   price = new Uint32Array(0);
+  stopPrice = new Uint32Array(0);
   size = new Uint32Array(0);
 
   constructor(capacity = 1024) {
@@ -49,6 +53,11 @@ export class CommandWriter implements CommandColumns {
 
   market(trader: number, asset: number, side: number, size: number, orderId: number): void {
     this.push(Op.MARKET, side, TifCode.GTC, trader, asset, orderId, 0, size);
+  }
+
+  /** price 0: a stop-market; otherwise a stop-limit at `price` with `tif` once triggered. */
+  stop(trader: number, asset: number, side: number, size: number, stopPrice: number, price: number, orderId: number, tif: number = TifCode.GTC): void {
+    this.push(Op.STOP, side, tif, trader, asset, orderId, price, size, stopPrice);
   }
 
   cancel(trader: number, asset: number, orderId: number): void {
@@ -71,11 +80,12 @@ export class CommandWriter implements CommandColumns {
       asset: this.asset.slice(0, n),
       orderId: this.orderId.slice(0, n),
       price: this.price.slice(0, n),
+      stopPrice: this.stopPrice.slice(0, n),
       size: this.size.slice(0, n),
     };
   }
 
-  private push(op: number, side: number, tif: number, trader: number, asset: number, orderId: number, price: number, size: number): void {
+  private push(op: number, side: number, tif: number, trader: number, asset: number, orderId: number, price: number, size: number, stopPrice = 0): void {
     if (this.count === this.op.length) this.reserve(this.count * 2);
     const i = this.count++;
     this.op[i] = op;
@@ -85,6 +95,7 @@ export class CommandWriter implements CommandColumns {
     this.asset[i] = asset;
     this.orderId[i] = orderId;
     this.price[i] = price;
+    this.stopPrice[i] = stopPrice;
     this.size[i] = size;
   }
 
@@ -101,6 +112,7 @@ export class CommandWriter implements CommandColumns {
     this.asset = grow(this.asset, (n) => new Uint32Array(n));
     this.orderId = grow(this.orderId, (n) => new Uint32Array(n));
     this.price = grow(this.price, (n) => new Uint32Array(n));
+    this.stopPrice = grow(this.stopPrice, (n) => new Uint32Array(n));
     this.size = grow(this.size, (n) => new Uint32Array(n));
   }
 }

@@ -84,6 +84,8 @@ class AssetBook {
 }
 
 export interface NaiveLimit {
+  /** An id taken earlier with reserveId() (a triggered stop keeps its own); by default the next. */
+  id?: number;
   trader: number;
   asset: number;
   side: Side;
@@ -94,6 +96,7 @@ export interface NaiveLimit {
 }
 
 export interface NaiveMarket {
+  id?: number;
   trader: number;
   asset: number;
   side: Side;
@@ -110,10 +113,15 @@ export class NaiveOrderBook {
     return this.orders.size;
   }
 
+  /** Takes the next order id for an order that enters later (a stop waits with its id). */
+  reserveId(): number {
+    return this.nextId++;
+  }
+
   placeLimit(req: NaiveLimit): OrderResult {
     const book = this.book(req.asset);
     const order: NaiveOrder = {
-      id: this.nextId++, trader: req.trader, asset: req.asset, side: req.side,
+      id: req.id ?? this.nextId++, trader: req.trader, asset: req.asset, side: req.side,
       price: req.price, remaining: req.size, timestamp: req.timestamp,
     };
     const fills = this.match(book, order, req.price);
@@ -127,7 +135,7 @@ export class NaiveOrderBook {
 
   placeMarket(req: NaiveMarket): OrderResult {
     const order: NaiveOrder = {
-      id: this.nextId++, trader: req.trader, asset: req.asset, side: req.side,
+      id: req.id ?? this.nextId++, trader: req.trader, asset: req.asset, side: req.side,
       price: 0, remaining: req.size, timestamp: req.timestamp,
     };
     const fills = this.match(this.book(req.asset), order, undefined);

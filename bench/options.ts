@@ -1,6 +1,7 @@
 // Run options, the three scale presets, and the command-line parser.
 import type { GrowingScale, ManyAssetsScale, SteadyScale, SweepScale } from './workloads/synthetic.js';
 import type { LobsterScale } from './workloads/lobster.js';
+import type { SteadyStopsScale, StopsScale } from './workloads/stops.js';
 import { WORKLOAD_NAMES } from './workloads/workload.js';
 import type { WorkloadName } from './workloads/workload.js';
 import { ENGINE_IDS } from './engines/engine.js';
@@ -15,6 +16,9 @@ export interface Scale {
   wide: SteadyScale;
   manyAssets: ManyAssetsScale;
   lobster: LobsterScale;
+  stops: StopsScale;
+  /** steady-stops is steady's flow (its scale) with this many pending stops. */
+  steadyStops: SteadyStopsScale;
   /** benchmark.js: the least samples per engine and workload, and the time budget for each. */
   minSamples: number;
   maxTimeSeconds: number;
@@ -39,6 +43,8 @@ export const SCALES: Record<ScaleName, Scale> = {
     wide: { resting: 10_000, commands: 300_000 },
     manyAssets: { assets: 10_000, ordersPerAsset: 4, commands: 300_000 },
     lobster: { messages: 0 },
+    stops: { resting: 2_000, commands: 300_000 },
+    steadyStops: { pending: 10_000 },
     minSamples: 7, maxTimeSeconds: 1.2, minTimeSeconds: 0.025, chunk: 1000,
     warmupCommands: 50_000, latencyCommands: 100_000, verifyCommands: 100_000,
     persistence: { orders: 1_000_000, bookSizes: [100_000, 1_000_000] },
@@ -50,6 +56,8 @@ export const SCALES: Record<ScaleName, Scale> = {
     wide: { resting: 10_000, commands: 100_000 },
     manyAssets: { assets: 10_000, ordersPerAsset: 4, commands: 100_000 },
     lobster: { messages: 60_000 },
+    stops: { resting: 2_000, commands: 100_000 },
+    steadyStops: { pending: 10_000 },
     minSamples: 5, maxTimeSeconds: 0.35, minTimeSeconds: 0.02, chunk: 1000,
     warmupCommands: 30_000, latencyCommands: 50_000, verifyCommands: 50_000,
     persistence: { orders: 200_000, bookSizes: [100_000] },
@@ -61,6 +69,8 @@ export const SCALES: Record<ScaleName, Scale> = {
     wide: { resting: 1_000, commands: 6_000 },
     manyAssets: { assets: 300, ordersPerAsset: 3, commands: 6_000 },
     lobster: { messages: 6_000 },
+    stops: { resting: 500, commands: 6_000 },
+    steadyStops: { pending: 1_000 },
     minSamples: 5, maxTimeSeconds: 0.05, minTimeSeconds: 0.002, chunk: 250,
     warmupCommands: 1_000, latencyCommands: 2_000, verifyCommands: 1_000_000,
     persistence: { orders: 5_000, bookSizes: [2_000] },
@@ -105,6 +115,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --out DIR            results directory (default: a new directory under the system temp dir)
   --seed N             workload seed (default 20120621)
   --no-persistence     skip the persistence section
+  --persistence-only   only the persistence section (no engine workloads, cluster or events)
   --no-cluster         skip the cluster section (it runs only where nats-server is installed)
   --no-events          skip the events section (events read, state machine, feed subscriber)
   --progress / --no-progress   force the progress bar on or off`;
@@ -127,6 +138,7 @@ export function parseArgs(argv: string[]): BenchOptions {
       case '--out': options.outDir = value(); break;
       case '--seed': options.seed = Number(value()); break;
       case '--no-persistence': options.persistence = false; break;
+      case '--persistence-only': options.workloads = []; options.persistence = true; options.cluster = false; options.events = false; break;
       case '--no-cluster': options.cluster = false; break;
       case '--no-events': options.events = false; break;
       case '--progress': options.progress = true; break;

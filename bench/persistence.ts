@@ -1,71 +1,89 @@
-// Persistence figures through the CoreStateMachine (src/state/): throughput with RocksDB
-// journaling (sync on and off, a flush every 1,000 commands), checkpoint and recovery time
-// for large books, and bytes on disk per resting order.
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+// Persistence figures through the CoreStateMachine (src/state/), all in one run and beside the
+// in-memory rates of the same flow:
+//   - durable throughput with group commit: batches submitted continuously, each batch's
+//     acknowledgement the flush() issued right after it, resolved once durable; ack latency
+//     p50/p99/max; sync on and off;
+//   - the same flow awaiting a flush after every 1,000 commands;
+//   - how far the indexes lag when the flow ends, and how fast they catch up;
+//   - main-thread and other-thread CPU per command (steadier than wall time on a shared machine);
+//   - bytes on disk per command;
+//   - for books of 100,000 and 1,000,000 resting orders: a checkpoint taken while orders keep
+//     flowing (its duration, the synchronous pause it causes, the longest gap between batches
+//     while it runs), then recovery on reopen, split into its phases, and bytes on disk per order.
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { CommandBatch } from '../src/batch.js';
-import { StatusCode } from '../src/codes.js';
-import { encodeBatch } from './batch-encoding.js';
+import { createEngine } from '../src/engine.js';
+import { CoreStateMachine } from '../src/state/index.js';
 import type { BackendName } from '../src/types.js';
+import { encodeBatch } from './batch-encoding.js';
 import type { CommandColumns } from './commands.js';
+import { SideCode } from './commands.js';
 import { Prng } from '../src/prng.js';
+import { quantileOfSorted } from './stats.js';
 import { FlowBuilder } from './workloads/flow-builder.js';
 import { steadyWorkload } from './workloads/synthetic.js';
-import { SideCode } from './commands.js';
 
-export const FLUSH_EVERY = 1000;
+export const BATCH = 1000;
 
-export interface PersistedThroughput {
-  sync: boolean;
-  flushEvery: number;
-  commands: number;
-  seconds: number;
+/** Commands per second of the same flow without a disk. */
+export interface InMemoryRate {
+  path: 'engine.submitBatch' | 'state machine in memory';
   opsPerSec: number;
-  /** Read from the batch results (result handling is part of the timed loop). */
-  filledVolume: number;
 }
 
-export interface PersistedBook {
+export interface DurableRun {
+  mode: 'group commit' | 'await every 1,000';
+  sync: boolean;
+  commands: number;
+  /** From the first submit until the last command is durable. */
+  seconds: number;
+  opsPerSec: number;
+  /** Group commit: each batch's time from its flush() call to durable, in ms. */
+  ackMs?: { p50: number; p99: number; max: number };
+  /** Flushes that wrote something (each one RocksDB write batch). */
+  commits: number;
+  /** Journal entries the indexes were behind when the last command was durable, and how long they took to catch up. */
+  indexLagAtEnd: number;
+  indexCatchUpSeconds: number;
+  /** CPU over the timed region, per command: the main thread, and every other thread (store worker, RocksDB's own). */
+  mainCpuNsPerCommand: number;
+  otherCpuNsPerCommand: number;
+  bytesOnDiskPerCommand: number;
+}
+
+export interface BookRun {
   restingOrders: number;
+  /** checkpoint() called to resolved, while orders keep flowing. */
   checkpointSeconds: number;
-  /** CoreStateMachine.open() on the closed database: loads the checkpoint, replays the journal after it. */
-  recoverySeconds: number;
-  /** What the state machine says it did when reopening (its RecoveryReport), if it says. */
-  recovery?: { checkpointSequence: number | null; replayedCommands: number; durationMs: number };
+  /** How long the checkpoint() call itself held the main thread (matching waits for it). */
+  checkpointPauseMs: number;
+  /** The longest gap between two batches while the checkpoint ran, and the median gap around it. */
+  longestGapMs: number;
+  medianGapMs: number;
   checkpointBytes: number;
+  /** CoreStateMachine.open() on the closed database. */
+  openSeconds: number;
+  /** The recovery report's own total and phases, in ms. */
+  recoveryMs: number;
+  phases: Record<string, number>;
+  replayedCommands: number;
   bytesOnDisk: number;
   bytesOnDiskPerOrder: number;
 }
 
 export type PersistenceReport =
   | { status: 'pending' | 'skipped' | 'failed'; reason: string }
-  | { status: 'ok'; backend: BackendName; workload: string; throughput: PersistedThroughput[]; books: PersistedBook[] };
+  | { status: 'ok'; backend: BackendName; workload: string; inMemory: InMemoryRate[]; durable: DurableRun[]; books: BookRun[] };
 
-/** The slice of CoreStateMachine this section uses (typed here so the bench builds before src/state lands). */
-interface StateMachine {
-  submitBatch(batch: CommandBatch): { results: { count: number; statusCode(i: number): number; filled(i: number): number; fillCount: number } };
-  flush(): Promise<unknown>;
-  checkpoint(): Promise<{ bytes: number } | undefined>;
-  close(): Promise<void>;
-  readonly nextOrderId: number;
-  readonly recovery?: { checkpointSequence: number | null; replayedCommands: number; durationMs: number } | null;
-}
-interface StateMachineClass {
-  open(options: { path?: string; sync?: boolean; backend?: BackendName; checkpointInterval?: number }): Promise<StateMachine>;
-}
-
-async function loadStateMachine(): Promise<StateMachineClass | string> {
-  try {
-    const module = (await import('../src/state/index.js')) as { CoreStateMachine?: StateMachineClass };
-    return module.CoreStateMachine ?? 'src/state does not export CoreStateMachine yet';
-  } catch (error) {
-    return `src/state not built yet (${(error as Error).message.split('\n')[0]})`;
-  }
+export interface PersistenceScale {
+  orders: number;
+  bookSizes: number[];
 }
 
 async function pickBackend(): Promise<BackendName | string> {
-  const { createEngine } = await import('../src/engine.js');
   for (const backend of ['wasm', 'js'] as const) {
     try {
       await createEngine({ backend });
@@ -77,30 +95,46 @@ async function pickBackend(): Promise<BackendName | string> {
   return 'no engine backend is available';
 }
 
-export interface PersistenceScale {
-  orders: number;
-  bookSizes: number[];
+/** The flow, pre-encoded into batches of BATCH commands (encoding is not what is measured here). */
+interface Flow {
+  prelude: CommandBatch[];
+  stream: CommandBatch[];
+  commands: number;
+}
+
+function encodeAll(columns: CommandColumns, firstTimestamp: number): CommandBatch[] {
+  const out: CommandBatch[] = [];
+  for (let from = 0; from < columns.count; from += BATCH) {
+    out.push(encodeBatch(new CommandBatch(BATCH), columns, from, Math.min(columns.count, from + BATCH), firstTimestamp));
+  }
+  return out;
 }
 
 export async function measurePersistence(scale: PersistenceScale, seed: number, onStep: (label: string) => void): Promise<PersistenceReport> {
-  const StateMachine = await loadStateMachine();
-  if (typeof StateMachine === 'string') return { status: 'pending', reason: StateMachine };
   const backend = await pickBackend();
   if (backend !== 'wasm' && backend !== 'js') return { status: 'pending', reason: backend };
   const root = mkdtempSync(join(tmpdir(), 'lobcore-bench-'));
   try {
-    const flow = steadyWorkload({ resting: 10_000, commands: scale.orders }, seed + 10);
-    const throughput: PersistedThroughput[] = [];
+    const steady = steadyWorkload({ resting: 10_000, commands: scale.orders }, seed + 10);
+    const flow: Flow = { prelude: encodeAll(steady.prelude, 1), stream: encodeAll(steady.stream, steady.prelude.count + 1), commands: steady.stream.count };
+    onStep('persistence: the same flow in memory');
+    const inMemory = [await engineRate(backend, flow), await inMemoryStateMachineRate(backend, flow)];
+    const durable: DurableRun[] = [];
     for (const sync of [true, false]) {
-      onStep(`persistence: sync ${sync ? 'on' : 'off'}`);
-      throughput.push(await persistedThroughput(StateMachine, backend, join(root, `flow-${sync}`), flow.prelude, flow.stream, sync));
+      onStep(`persistence: group commit, sync ${sync ? 'on' : 'off'}`);
+      durable.push(await durableRun(backend, join(root, `group-${sync}`), flow, sync, 'group commit'));
     }
-    const books: PersistedBook[] = [];
+    onStep('persistence: await every 1,000, sync on');
+    durable.push(await durableRun(backend, join(root, 'await'), flow, true, 'await every 1,000'));
+    const books: BookRun[] = [];
     for (const size of scale.bookSizes) {
       onStep(`persistence: checkpoint + recovery, ${size.toLocaleString('en-US')} orders`);
-      books.push(await checkpointAndRecover(StateMachine, backend, join(root, `book-${size}`), size, seed + 11));
+      books.push(await bookRun(backend, join(root, `book-${size}`), size, seed + 11));
     }
-    return { status: 'ok', backend, workload: `steady flow, ${scale.orders.toLocaleString('en-US')} commands, batches of ${FLUSH_EVERY}`, throughput, books };
+    return {
+      status: 'ok', backend, inMemory, durable, books,
+      workload: `steady flow, ${flow.commands.toLocaleString('en-US')} commands in batches of ${BATCH}, after a ${steady.prelude.count.toLocaleString('en-US')}-command prelude`,
+    };
   } catch (error) {
     return { status: 'failed', reason: (error as Error).stack ?? String(error) };
   } finally {
@@ -108,67 +142,172 @@ export async function measurePersistence(scale: PersistenceScale, seed: number, 
   }
 }
 
-/** submitBatch of 1,000 commands, results read, then an awaited flush: one RocksDB write batch per 1,000. */
-async function persistedThroughput(
-  StateMachine: StateMachineClass, backend: BackendName, path: string, prelude: CommandColumns, stream: CommandColumns, sync: boolean,
-): Promise<PersistedThroughput> {
-  const sm = await StateMachine.open({ path, sync, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
-  const batch = new CommandBatch(FLUSH_EVERY);
-  try {
-    for (let from = 0; from < prelude.count; from += FLUSH_EVERY) {
-      sm.submitBatch(encodeBatch(batch, prelude, from, Math.min(prelude.count, from + FLUSH_EVERY), 1));
-      await sm.flush();
-    }
-    let volume = 0;
-    const firstTimestamp = prelude.count + 1;
-    const t0 = process.hrtime.bigint();
-    for (let from = 0; from < stream.count; from += FLUSH_EVERY) {
-      const { results } = sm.submitBatch(encodeBatch(batch, stream, from, Math.min(stream.count, from + FLUSH_EVERY), firstTimestamp));
-      for (let k = 0; k < results.count; k++) if (results.statusCode(k) !== StatusCode.REJECTED) volume += results.filled(k);
-      await sm.flush();
-    }
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    return { sync, flushEvery: FLUSH_EVERY, commands: stream.count, seconds, opsPerSec: stream.count / seconds, filledVolume: volume };
-  } finally {
-    await sm.close();
-  }
+async function engineRate(backend: BackendName, flow: Flow): Promise<InMemoryRate> {
+  const engine = await createEngine({ backend });
+  for (const batch of flow.prelude) engine.submitBatch(batch);
+  const t0 = performance.now();
+  for (const batch of flow.stream) engine.submitBatch(batch);
+  return { path: 'engine.submitBatch', opsPerSec: flow.commands / ((performance.now() - t0) / 1000) };
 }
 
-/** Builds a book of `size` resting orders, times a checkpoint, closes, and times reopening (recovery). */
-async function checkpointAndRecover(StateMachine: StateMachineClass, backend: BackendName, path: string, size: number, seed: number): Promise<PersistedBook> {
-  const book = restingBook(size, seed);
-  const sm = await StateMachine.open({ path, sync: true, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
-  const batch = new CommandBatch(10_000);
-  for (let from = 0; from < book.count; from += 10_000) {
-    sm.submitBatch(encodeBatch(batch, book, from, Math.min(book.count, from + 10_000), 1));
+/** The state machine without a path: the same pipeline on its in-memory store, committed every batch. */
+async function inMemoryStateMachineRate(backend: BackendName, flow: Flow): Promise<InMemoryRate> {
+  const sm = await CoreStateMachine.open({ backend });
+  for (const batch of flow.prelude) sm.submitBatch(batch);
+  await sm.flush();
+  const t0 = performance.now();
+  for (const batch of flow.stream) {
+    sm.submitBatch(batch);
     await sm.flush();
   }
-  let t0 = process.hrtime.bigint();
-  const checkpoint = await sm.checkpoint();
-  const checkpointSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const seconds = (performance.now() - t0) / 1000;
   await sm.close();
-  t0 = process.hrtime.bigint();
-  const reopened = await StateMachine.open({ path, sync: true, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
-  const recoverySeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const recovered = reopened.nextOrderId - 1;
-  const report = reopened.recovery ?? undefined;
-  const recovery = report ? { checkpointSequence: report.checkpointSequence, replayedCommands: report.replayedCommands, durationMs: report.durationMs } : undefined;
-  await reopened.close();
-  if (recovered !== size) throw new Error(`recovery gave next order id ${recovered + 1}, expected ${size + 1}`);
-  const bytesOnDisk = directoryBytes(path);
-  return { restingOrders: size, checkpointSeconds, recoverySeconds, ...(recovery ? { recovery } : {}), checkpointBytes: checkpoint?.bytes ?? 0, bytesOnDisk, bytesOnDiskPerOrder: bytesOnDisk / size };
+  return { path: 'state machine in memory', opsPerSec: flow.commands / seconds };
 }
 
-/** `size` GTC limits that all rest: bids below 1,000,000 and asks above, over a few thousand levels. */
-function restingBook(size: number, seed: number): CommandColumns {
+async function durableRun(backend: BackendName, path: string, flow: Flow, sync: boolean, mode: DurableRun['mode']): Promise<DurableRun> {
+  const sm = await CoreStateMachine.open({ path, sync, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
+  for (const batch of flow.prelude) sm.submitBatch(batch);
+  await sm.flush();
+  await indexCaughtUp(sm);
+  const acks = new Float64Array(flow.stream.length);
+  let commits = 0;
+  const cpu = cpuNow();
+  const t0 = performance.now();
+  if (mode === 'await every 1,000') {
+    for (const batch of flow.stream) {
+      sm.submitBatch(batch);
+      if ((await sm.flush()).entries > 0) commits++;
+    }
+  } else {
+    // A producer that never waits for the disk: one batch a turn of the event loop, so writes
+    // land and acknowledgements arrive while it goes on.
+    let last: Promise<unknown> = Promise.resolve();
+    for (let b = 0; b < flow.stream.length; b++) {
+      sm.submitBatch(flow.stream[b]);
+      const issued = performance.now();
+      last = sm.flush().then((report) => {
+        acks[b] = performance.now() - issued;
+        if (report.entries > 0) commits++;
+      });
+      await nextTurn();
+    }
+    await last;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const used = cpuSince(cpu);
+  const indexLagAtEnd = sm.indexLag;
+  const catchUp = performance.now();
+  await indexCaughtUp(sm);
+  const indexCatchUpSeconds = (performance.now() - catchUp) / 1000;
+  await sm.close();
+  acks.sort();
+  return {
+    mode, sync, commands: flow.commands, seconds, opsPerSec: flow.commands / seconds, commits,
+    ...(mode === 'group commit' ? { ackMs: { p50: quantileOfSorted(acks, 0.5), p99: quantileOfSorted(acks, 0.99), max: acks[acks.length - 1] } } : {}),
+    indexLagAtEnd, indexCatchUpSeconds,
+    mainCpuNsPerCommand: (used.mainMs * 1e6) / flow.commands, otherCpuNsPerCommand: (used.otherMs * 1e6) / flow.commands,
+    bytesOnDiskPerCommand: directoryBytes(path) / (flow.commands + flow.prelude.length * BATCH),
+  };
+}
+
+/** Builds a book of `size` resting orders, checkpoints it while new orders keep arriving, closes, and times reopening. */
+async function bookRun(backend: BackendName, path: string, size: number, seed: number): Promise<BookRun> {
+  const sm = await CoreStateMachine.open({ path, sync: true, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
+  const build = restingBook(size, 1, seed);
+  for (let from = 0; from < build.count; from += 10_000) {
+    sm.submitBatch(encodeBatch(new CommandBatch(10_000), build, from, Math.min(build.count, from + 10_000), 1));
+    await sm.flush();
+  }
+  await indexCaughtUp(sm);
+  // The orders that keep flowing: another asset's, so they neither trade with the book nor need its ids.
+  const during = encodeAll(restingBook(200 * BATCH, 2, seed + 1), size + 1);
+  const gaps: number[] = [];
+  let gapsBefore = 0;
+  let gapsAfter = 0;
+  let checkpointing: Promise<unknown> | null = null;
+  let done = false;
+  let pauseMs = 0;
+  let checkpointSeconds = 0;
+  let checkpointBytes = 0;
+  let previous = performance.now();
+  for (let b = 0; b < during.length && !(done && gapsAfter >= 10); b++) {
+    sm.submitBatch(during[b]);
+    void sm.flush();
+    await nextTurn();
+    const now = performance.now();
+    gaps.push(now - previous);
+    previous = now;
+    if (checkpointing === null && b === 20) {
+      gapsBefore = gaps.length;
+      const started = performance.now();
+      checkpointing = sm.checkpoint().then((info) => {
+        checkpointSeconds = (performance.now() - started) / 1000;
+        checkpointBytes = info?.bytes ?? 0;
+        done = true;
+      });
+      pauseMs = performance.now() - started;
+      previous = performance.now();
+    } else if (done) {
+      gapsAfter++;
+    }
+  }
+  await checkpointing;
+  const whileCheckpointing = gaps.slice(gapsBefore, gaps.length - gapsAfter);
+  const around = [...gaps.slice(0, gapsBefore), ...gaps.slice(gaps.length - gapsAfter)].sort((a, b) => a - b);
+  await sm.close();
+  const opened = performance.now();
+  const reopened = await CoreStateMachine.open({ path, sync: true, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
+  const openSeconds = (performance.now() - opened) / 1000;
+  const report = reopened.recovery!;
+  if (report.restingOrders < size) throw new Error(`recovery gave ${report.restingOrders} resting orders, expected at least ${size}`);
+  await reopened.close();
+  const bytesOnDisk = directoryBytes(path);
+  return {
+    restingOrders: size, checkpointSeconds, checkpointPauseMs: pauseMs, longestGapMs: Math.max(0, ...whileCheckpointing),
+    medianGapMs: quantileOfSorted(around, 0.5), checkpointBytes, openSeconds, recoveryMs: report.durationMs,
+    phases: { ...report.phases }, replayedCommands: report.replayedCommands, bytesOnDisk, bytesOnDiskPerOrder: bytesOnDisk / size,
+  };
+}
+
+/** Resolves once the indexes have caught up with every durable commit. */
+async function indexCaughtUp(sm: CoreStateMachine): Promise<void> {
+  while (sm.indexLag > 0) await sleep(1);
+}
+
+/** `size` GTC limits on `asset` that all rest: bids below 1,000,000 and asks above, over a few thousand levels. */
+function restingBook(size: number, asset: number, seed: number): CommandColumns {
   const prng = new Prng(seed);
   const flow = new FlowBuilder();
   for (let i = 0; i < size; i++) {
     const bid = prng.chance(0.5);
     const price = bid ? 1_000_000 - 1 - prng.below(5_000) : 1_000_000 + 1 + prng.below(5_000);
-    flow.limit(1 + prng.below(1000), 1, bid ? SideCode.BID : SideCode.ASK, price, prng.between(1, 100));
+    flow.limit(1 + prng.below(1000), asset, bid ? SideCode.BID : SideCode.ASK, price, prng.between(1, 100));
   }
-  return flow.finish().prelude;
+  return flow.preludeCommands();
+}
+
+/** CPU time so far: the whole process, and the main thread alone (Linux: its /proc task entry; elsewhere unknown, counted as 0). */
+function cpuNow(): { totalMs: number; mainMs: number } {
+  const usage = process.cpuUsage();
+  return { totalMs: (usage.user + usage.system) / 1000, mainMs: mainThreadCpuMs() };
+}
+
+function cpuSince(start: { totalMs: number; mainMs: number }): { mainMs: number; otherMs: number } {
+  const now = cpuNow();
+  const mainMs = now.mainMs - start.mainMs;
+  return { mainMs, otherMs: now.totalMs - start.totalMs - mainMs };
+}
+
+function mainThreadCpuMs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime, fields 14 and 15 of stat (11 and 12 after the command name), in clock ticks of 10 ms.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
 }
 
 function directoryBytes(path: string): number {

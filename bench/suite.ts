@@ -23,6 +23,7 @@ import { evaluateTargets, REPORT_SCHEMA } from './report.js';
 import type { BenchReport, EngineInfo, Measurement, MemoryMeasurement, Verification, WorkloadInfo } from './report.js';
 import { renderReport } from './table.js';
 import { measureCluster, renderClusterSection } from './cluster.js';
+import { measurePendingStopsCost } from './stops-cost.js';
 import { measureEvents, renderEventsSection, type EventsReport } from './events.js';
 import { measureThroughput, warmUp } from './throughput.js';
 import { buildWorkload } from './workloads/index.js';
@@ -44,7 +45,9 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
     const unavailable = await engine.unavailable();
     engineInfos.push({ id: engine.id, label: engine.label, perCall: engine.perCall, ...(unavailable ? { unavailable } : {}) });
   }
-  const steps = options.workloads.length * (1 + engines.length) + (options.persistence ? 2 + scale.persistence.bookSizes.length : 0) + (options.cluster ? 1 : 0) + (options.events ? 15 : 0);
+  const stopsCostStep = options.workloads.includes('steady') && options.workloads.includes('steady-stops') ? 1 : 0;
+  const steps = options.workloads.length * (1 + engines.length) + stopsCostStep + (options.persistence ? 4 + scale.persistence.bookSizes.length : 0)
+    + (options.cluster ? 1 : 0) + (options.events ? 15 : 0);
   const progress = createProgress(options.progress, steps);
   const timerFloor = timerFloorNs();
 
@@ -52,6 +55,7 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
   const measurements: Measurement[] = [];
   const memory: MemoryMeasurement[] = [];
   try {
+    const built = new Map<string, Workload>();
     for (const name of options.workloads) {
       progress.step(`generating ${name}`);
       const workload = buildWorkload(name, scale, options.seed);
@@ -62,6 +66,7 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
         continue;
       }
       workloadInfos.push(describeWorkload(workload));
+      built.set(name, workload);
       for (const engine of engines) {
         progress.step(`${name} / ${engine.id}`);
         const unavailable = engineInfos.find((e) => e.id === engine.id)!.unavailable;
@@ -73,6 +78,15 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
       }
     }
     addRatios(measurements);
+    const steady = built.get('steady');
+    const steadyStops = built.get('steady-stops');
+    let pendingStopsCost: BenchReport['pendingStopsCost'] = { status: 'not run', reason: 'needs the steady and steady-stops workloads' };
+    if (steady !== undefined && steadyStops !== undefined) {
+      progress.step('pending stops: steady-stops against steady');
+      const unavailable = new Set(engineInfos.filter((e) => e.unavailable !== undefined).map((e) => e.id));
+      pendingStopsCost = await measurePendingStopsCost(engines, unavailable, measurements, steady, steadyStops, { chunk: scale.chunk, rounds: scale.minSamples });
+      progress.done();
+    }
     let persistence: PersistenceReport = { status: 'skipped', reason: 'not selected (--no-persistence)' };
     if (options.persistence) {
       persistence = await measurePersistence(scale.persistence, options.seed, (label) => {
@@ -101,6 +115,7 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
       memory: options.workloads.includes('growing')
         ? { workload: 'growing', results: memory }
         : { status: 'not run', reason: 'the growing workload was not selected' },
+      pendingStopsCost,
       persistence,
       cluster,
       events,
@@ -140,10 +155,11 @@ async function measureOne(
       onCycle: () => progress.tick(),
     }, estimate);
 
+    const readsVolume = engine.readsVolume?.(workload) ?? true;
     let verification: Verification;
     if (workload.whenExhausted === 'stop') {
       // The measurement itself applied the stream exactly once.
-      verification = verify(session, workload, workload.stream.count);
+      verification = verify(session, workload, workload.stream.count, readsVolume);
       if (workload.name === 'growing') memory.push(probeMemory(engine.id, session, before, engineBytesBefore));
     } else {
       // A fresh pass over a prefix (the whole stream at most), checked against the reference there.
@@ -151,7 +167,7 @@ async function measureOne(
       session.rewind();
       Object.assign(session.tally, emptyTally());
       for (let from = 0; from < upTo; from += scale.chunk) session.run(from, Math.min(upTo, from + scale.chunk));
-      verification = verify(session, workload, upTo);
+      verification = verify(session, workload, upTo, readsVolume);
     }
     const latencyNs = engine.perCall ? measureLatency(session, workload, scale.latencyCommands) : undefined;
     return {
@@ -168,14 +184,18 @@ async function measureOne(
 }
 
 /** Compares a pass over the first `commands` of the stream with what the generator's reference book saw there. */
-function verify(session: EngineSession, workload: Workload, commands: number): Verification {
+function verify(session: EngineSession, workload: Workload, commands: number, volumeChecked: boolean): Verification {
   const t = session.tally;
   const restingOrders = session.restingOrders();
+  const pendingStops = session.pendingStops();
   const expectedResting = commands === 0 ? workload.restingAfterPrelude : workload.restingAfter[commands - 1];
+  const stops = workload.stops;
+  const expectedPending = stops === undefined ? 0 : commands === 0 ? stops.pendingAfterPrelude : stops.pendingAfter[commands - 1];
   const expectedFilledVolume = commands === 0 ? 0 : workload.filledAfter[commands - 1];
   return {
-    ok: restingOrders === expectedResting && t.filledVolume === expectedFilledVolume && t.idMismatches === 0 && t.rejected === 0,
-    commands, restingOrders, expectedResting,
+    ok: restingOrders === expectedResting && pendingStops === expectedPending && (!volumeChecked || t.filledVolume === expectedFilledVolume)
+      && t.idMismatches === 0 && t.rejected === 0,
+    commands, restingOrders, expectedResting, pendingStops, expectedPending, volumeChecked,
     filledVolume: t.filledVolume, expectedFilledVolume,
     idMismatches: t.idMismatches, rejected: t.rejected,
   };
@@ -196,14 +216,14 @@ function probeMemory(engine: EngineId, session: EngineSession, before: NodeJS.Me
   };
 }
 
-/** The JS engine on the same path (per call or batched) and nodejs-order-book are the yardsticks. */
+/** The JS engine on the same path (per call, batched or the core alone) and nodejs-order-book are the yardsticks. */
 function addRatios(measurements: Measurement[]): void {
   const median = (workload: string, engine: EngineId): number | undefined =>
     measurements.find((m) => m.workload === workload && m.engine === engine && m.status === 'ok')?.throughput?.opsPerSec.median;
   for (const m of measurements) {
     if (!m.throughput) continue;
     const perCall = engineById(m.engine).perCall;
-    const js = median(m.workload, perCall ? 'js' : 'js-batch');
+    const js = median(m.workload, m.engine.endsWith('-core') ? 'js-core' : perCall ? 'js' : 'js-batch');
     const nob = median(m.workload, 'nodejs-order-book');
     if (js !== undefined) m.throughput.vsJs = m.throughput.opsPerSec.median / js;
     if (nob !== undefined) m.throughput.vsNodejsOrderBook = m.throughput.opsPerSec.median / nob;
@@ -211,7 +231,7 @@ function addRatios(measurements: Measurement[]): void {
 }
 
 function describeWorkload(w: Workload): WorkloadInfo {
-  const counts = { limit: 0, marketable: 0, cancel: 0, reduce: 0 };
+  const counts = { limit: 0, marketable: 0, cancel: 0, reduce: 0, stop: 0 };
   const s = w.stream;
   for (let i = 0; i < s.count; i++) {
     const op = s.op[i];
@@ -219,12 +239,20 @@ function describeWorkload(w: Workload): WorkloadInfo {
     else if (op === Op.LIMIT || op === Op.MARKET) counts.marketable++;
     else if (op === Op.CANCEL) counts.cancel++;
     else if (op === Op.REDUCE) counts.reduce++;
+    else if (op === Op.STOP) counts.stop++;
   }
   const n = Math.max(1, s.count);
+  const stops = w.stops;
   return {
     name: w.name, description: w.description, preludeCommands: w.prelude.count, streamCommands: s.count,
     restingAfterPrelude: w.restingAfterPrelude, restingAtEnd: w.restingAtEnd,
-    mix: { limit: counts.limit / n, marketable: counts.marketable / n, cancel: counts.cancel / n, reduce: counts.reduce / n },
+    mix: { limit: counts.limit / n, marketable: counts.marketable / n, cancel: counts.cancel / n, reduce: counts.reduce / n, stop: counts.stop / n },
+    ...(stops === undefined ? {} : {
+      stops: {
+        placed: stops.placed, triggered: stops.triggered, longestCascade: stops.longestCascade,
+        pendingAfterPrelude: stops.pendingAfterPrelude, pendingAtEnd: stops.pendingAtEnd,
+      },
+    }),
   };
 }
 

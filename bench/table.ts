@@ -32,7 +32,11 @@ export function renderReport(report: BenchReport): string {
   for (const w of report.workloads) {
     out.push('');
     out.push(`${w.name}: ${w.description}`);
-    out.push(`  ${w.streamCommands.toLocaleString('en-US')} timed commands (limit ${pct(w.mix.limit)}, cancel ${pct(w.mix.cancel)}, marketable ${pct(w.mix.marketable)}${w.mix.reduce > 0 ? `, reduce ${pct(w.mix.reduce)}` : ''}); ${w.restingAfterPrelude.toLocaleString('en-US')} resting at start, ${w.restingAtEnd.toLocaleString('en-US')} at end`);
+    out.push(`  ${w.streamCommands.toLocaleString('en-US')} timed commands (limit ${pct(w.mix.limit)}, cancel ${pct(w.mix.cancel)}, marketable ${pct(w.mix.marketable)}${w.mix.reduce > 0 ? `, reduce ${pct(w.mix.reduce)}` : ''}${w.mix.stop > 0 ? `, stop ${pct(w.mix.stop)}` : ''}); ${w.restingAfterPrelude.toLocaleString('en-US')} resting at start, ${w.restingAtEnd.toLocaleString('en-US')} at end`);
+    if (w.stops) {
+      const st = w.stops;
+      out.push(`  stops per pass: ${st.pendingAfterPrelude.toLocaleString('en-US')} pending at start, ${st.placed.toLocaleString('en-US')} placed, ${st.triggered.toLocaleString('en-US')} triggered (at most ${st.longestCascade.toLocaleString('en-US')} by one command), ${st.pendingAtEnd.toLocaleString('en-US')} pending at end`);
+    }
     const rows = [['  engine', 'median', 'min-max', 'samples', 'vs JS', 'vs nob', 'verified']];
     for (const meas of report.measurements.filter((x) => x.workload === w.name)) {
       const row = throughputRow(report, meas);
@@ -63,20 +67,34 @@ export function renderReport(report: BenchReport): string {
     out.push(`  ${report.memory.status}: ${report.memory.reason}`);
   }
   out.push('');
+  out.push(...renderPendingStopsCost(report));
+  out.push('');
   out.push('PERSISTENCE (CoreStateMachine + RocksDB)');
   const p = report.persistence;
   if (p.status !== 'ok') {
     out.push(`  ${p.status}: ${p.reason.split('\n')[0]}`);
   } else {
     out.push(`  backend ${p.backend}; ${p.workload}`);
-    const rows = [['  mode', 'commands/s', 'commands', 'seconds']];
-    for (const t of p.throughput) rows.push([`  sync ${t.sync ? 'on ' : 'off'}, flush every ${t.flushEvery}`, formatCount(t.opsPerSec), t.commands.toLocaleString('en-US'), t.seconds.toFixed(2)]);
-    out.push(pad(rows));
-    const books = [['  resting orders', 'checkpoint', 'recovery (reopen)', 'from checkpoint', 'replayed commands', 'checkpoint bytes', 'disk bytes/order']];
+    const engineRate = p.inMemory.find((m) => m.path === 'engine.submitBatch')?.opsPerSec ?? NaN;
+    const rates = [['  path', 'commands/s', 'vs engine', 'ack p50/p99/max ms', 'index lag, catch-up', 'CPU ns/cmd main+other', 'disk B/cmd']];
+    for (const m of p.inMemory) rates.push([`  ${m.path}`, formatCount(m.opsPerSec), pct(m.opsPerSec / engineRate), '-', '-', '-', '-']);
+    for (const d of p.durable) {
+      rates.push([
+        `  ${d.mode}, sync ${d.sync ? 'on' : 'off'}`, formatCount(d.opsPerSec), pct(d.opsPerSec / engineRate),
+        d.ackMs === undefined ? '-' : `${d.ackMs.p50.toFixed(1)}/${d.ackMs.p99.toFixed(1)}/${d.ackMs.max.toFixed(1)}`,
+        `${d.indexLagAtEnd.toLocaleString('en-US')}, ${d.indexCatchUpSeconds.toFixed(2)} s`,
+        `${d.mainCpuNsPerCommand.toFixed(0)}+${d.otherCpuNsPerCommand.toFixed(0)}`, d.bytesOnDiskPerCommand.toFixed(1),
+      ]);
+    }
+    out.push(pad(rates));
+    const books = [['  resting orders', 'checkpoint', 'pause', 'longest gap (median)', 'reopen', 'recovery phases (ms)', 'replayed', 'disk B/order']];
     for (const b of p.books) {
-      books.push([`  ${b.restingOrders.toLocaleString('en-US')}`, `${b.checkpointSeconds.toFixed(3)} s`, `${b.recoverySeconds.toFixed(3)} s`,
-        b.recovery ? (b.recovery.checkpointSequence === null ? 'none' : `seq ${b.recovery.checkpointSequence}`) : '-',
-        b.recovery ? b.recovery.replayedCommands.toLocaleString('en-US') : '-', formatCount(b.checkpointBytes), b.bytesOnDiskPerOrder.toFixed(1)]);
+      books.push([
+        `  ${b.restingOrders.toLocaleString('en-US')}`, `${b.checkpointSeconds.toFixed(3)} s`, `${b.checkpointPauseMs.toFixed(2)} ms`,
+        `${b.longestGapMs.toFixed(1)} (${b.medianGapMs.toFixed(1)}) ms`, `${b.openSeconds.toFixed(3)} s`,
+        Object.entries(b.phases).map(([k, v]) => `${k.replace(/Ms$/, '')} ${v.toFixed(0)}`).join(', '),
+        b.replayedCommands.toLocaleString('en-US'), b.bytesOnDiskPerOrder.toFixed(1),
+      ]);
     }
     out.push(pad(books));
   }
@@ -86,6 +104,24 @@ export function renderReport(report: BenchReport): string {
   for (const t of report.targets) rows.push([`  ${t.name}`, t.goal, t.actual, t.met === null ? 'not measured' : t.met ? 'MET' : 'MISSED']);
   out.push(pad(rows));
   return out.join('\n');
+}
+
+function renderPendingStopsCost(report: BenchReport): string[] {
+  const cost = report.pendingStopsCost;
+  if (!('engines' in cost)) return ['PENDING STOPS on the steady flow', `  ${cost.status}: ${cost.reason}`];
+  const out = [
+    `PENDING STOPS on the steady flow: steady-stops (steady's commands, ${cost.pendingStops.toLocaleString('en-US')} stops pending) over steady;`,
+    `  commands per CPU second, ${cost.rounds} rounds of one pass of each, alternating (median [min-max]); ratio = round by round`,
+  ];
+  const rows = [['  engine', 'commands', 'triggered', 'steady', 'min-max', 'steady-stops', 'min-max', 'ratio', 'min-max']];
+  for (const e of cost.engines) {
+    rows.push([`  ${e.engine}`, e.commands.toLocaleString('en-US'), e.triggered.toLocaleString('en-US'),
+      formatCount(e.steady.median), `${formatCount(e.steady.min)}-${formatCount(e.steady.max)}`,
+      formatCount(e.steadyStops.median), `${formatCount(e.steadyStops.min)}-${formatCount(e.steadyStops.max)}`,
+      `${e.ratio.median.toFixed(2)}x`, `${e.ratio.min.toFixed(2)}-${e.ratio.max.toFixed(2)}`]);
+  }
+  out.push(pad(rows));
+  return out;
 }
 
 function pct(x: number): string {

@@ -69,10 +69,15 @@ const NO_MEMORY = -2147483648;
 const PAGE_BYTES = 65536;
 const MAX_PAGES = 65536;
 
+/** The pages of linear memory a core may grow to under `maxMemoryBytes` (default: all 4 GiB). */
+export function maxPagesFor(maxMemoryBytes: number | undefined): number {
+  return Math.max(0, Math.min(MAX_PAGES, Math.floor((maxMemoryBytes ?? MAX_PAGES * PAGE_BYTES) / PAGE_BYTES)));
+}
+
 let compiled: Promise<WebAssembly.Module> | undefined;
 
 /** Compiles build/lobcore.wasm once per process; found next to src/ or dist/src/. */
-function compileCore(): Promise<WebAssembly.Module> {
+export function compileCore(): Promise<WebAssembly.Module> {
   compiled ??= (async () => {
     const candidates = [
       new URL('../build/lobcore.wasm', import.meta.url),
@@ -135,7 +140,7 @@ export class WasmCore implements MatchingCore {
   private constructor(instance: WebAssembly.Instance, limits: CoreLimits) {
     this.x = instance.exports as unknown as CoreExports;
     const maxBytes = limits.maxMemoryBytes ?? MAX_PAGES * PAGE_BYTES;
-    const maxPages = Math.max(0, Math.min(MAX_PAGES, Math.floor(maxBytes / PAGE_BYTES)));
+    const maxPages = maxPagesFor(limits.maxMemoryBytes);
     this.maxOrders = limitOrInfinity(limits.maxOrders);
     this.maxLevels = limitOrInfinity(limits.maxLevels);
     this.hostBlock = this.x.init(maxPages, this.maxOrders, this.maxLevels);
@@ -246,7 +251,9 @@ export class WasmCore implements MatchingCore {
   }
 
   get eventCount(): number {
-    return this.out[OUT_EVENT_COUNT];
+    // `| 0`: read from a Float64Array the count is a heap number, and stored into the host's
+    // EventList it would change that object's hidden class (test/hidden-classes.test.ts).
+    return this.out[OUT_EVENT_COUNT] | 0;
   }
 
   runBatch(commands: Float64Array, count: number): number {

@@ -7,18 +7,18 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, nkeyAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { readSeed } from '../src/cluster/nats/credentials.js';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream } from '@nats-io/jetstream';
 import { roundRobinLayout, shardSubjects } from '../src/cluster/layout.js';
 import { connectAs } from '../src/cluster/nats/connect.js';
 import { ADMIN_ROLE, CLIENT_ROLE, leaderRole, replicaRole } from '../src/cluster/nats/roles.js';
 import { NatsCluster } from '../src/cluster/nats/servers.js';
-import { createShardStreams } from '../src/cluster/streams.js';
+import { createShardStreams, managerOf, storedRecord, streamInfo } from '../src/cluster/streams.js';
 import { encodeRecord, RecordKind, ZERO_HASH } from '../src/cluster/wire/record.js';
 
 const RECORD = encodeRecord({ kind: RecordKind.CLAIM, shard: 0, epoch: 1, batchSeq: 1, clientId: 0, requestSeq: 9, prevHash: ZERO_HASH });
 
 async function lastSeq(admin: NatsConnection, stream: string): Promise<number> {
-  return (await (await jetstreamManager(admin)).streams.info(stream)).state.last_seq;
+  return (await streamInfo(admin, stream)).state.last_seq;
 }
 
 /** Publishes and waits for the server's verdict on it: a permission violation closes nothing but is reported. */
@@ -65,8 +65,8 @@ describe('cluster permissions', () => {
 
     const replica = await connectAs(runDir, cluster.description, replicaRole(0));
     expect(await publishRefused(replica, s0.log)).toMatch(/Permissions Violation for Publish to "lobcore\.[0-9a-f]+\.s0\.log"/);
-    const stored = await (await jetstreamManager(replica)).streams.getMessage(s0.stream, { seq: 1 });
-    expect(stored?.data.byteLength).toBe(RECORD.byteLength);
+    const stored = await storedRecord(replica, s0.stream, 1);
+    expect(stored?.byteLength).toBe(RECORD.byteLength);
     const consumer = await jetstream(replica).consumers.get(s0.stream, { opt_start_seq: 1 });
     expect((await consumer.next({ expires: 2_000 }))?.seq).toBe(1);
     await replica.close();
@@ -75,7 +75,7 @@ describe('cluster permissions', () => {
 
   it("holds a replica to its own shard: shard 1's stream is closed to it", async () => {
     const replica = await connectAs(runDir, cluster.description, replicaRole(0));
-    await expect((await jetstreamManager(replica)).streams.info(s1.stream)).rejects.toThrow(/Permissions Violation|timeout/i);
+    await expect((await managerOf(replica)).streams.info(s1.stream)).rejects.toThrow(/Permissions Violation|timeout/i);
     expect(await publishRefused(replica, s1.log)).toMatch(/Permissions Violation/);
     await replica.close();
   });

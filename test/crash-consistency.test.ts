@@ -4,6 +4,12 @@
 // (a flush may land before its confirmation is heard). Never anything in between, and every
 // query (fills, each order's audit record, client order ids, each trader's orders) equal to the
 // replay's.
+//
+// The moment is aimed, in turn: after some confirmed flushes (writes in flight), just after a
+// checkpoint starts (its chunks and manifest being written behind the commits), and while the
+// indexes are behind the commits (index writes in flight, entries past the watermark).
+// LOBCORE_CRASH_TRIALS sets the kills per backend (20 by default; the README's 1,000-kill run
+// is LOBCORE_CRASH_TRIALS=500).
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,34 +23,49 @@ import { tempDbPath } from './fixtures/state-helpers.js';
 import { WriterProcess, observed, reference } from './fixtures/writer-process.js';
 
 const TRIALS = Number(process.env.LOBCORE_CRASH_TRIALS ?? 20);
+/** What the kill is aimed at, trial by trial. */
+const AIMS = ['flushed', 'checkpoint', 'lag'] as const;
+type Aim = (typeof AIMS)[number];
 const BUILT = fileURLToPath(new URL('../dist/src/state/state-machine.js', import.meta.url));
 
-/** Runs the writer until it has confirmed `flushesBeforeKill` flushes, waits `delayMs`, then SIGKILLs it. */
-async function runAndKill(dbPath: string, seed: number, backend: BackendName, flushesBeforeKill: number, delayMs: number) {
+/**
+ * Runs the writer until it has confirmed `flushesBeforeKill` flushes and then printed a line of
+ * the kind aimed at, waits `delayMs`, then SIGKILLs it.
+ */
+async function runAndKill(dbPath: string, seed: number, backend: BackendName, aim: Aim, flushesBeforeKill: number, delayMs: number) {
   const writer = new WriterProcess(dbPath, seed, backend);
-  await writer.waitFor(flushesBeforeKill);
+  await writer.waitFor(flushesBeforeKill, aim);
   await sleep(delayMs);
   const confirmed = await writer.kill();
   return { confirmed, issued: writer.issued };
 }
 
 describeEachBackend('crash consistency', (backend) => {
-  it(`survives ${TRIALS} SIGKILLs at random moments with exactly a confirmed flush's state`, async () => {
+  it(`survives ${TRIALS} SIGKILLs at random moments, in checkpoints and index catch-up too, with exactly a confirmed flush's state`, async () => {
     if (!fs.existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`npm run build:ts\` first (npm test builds it when stale)`);
     const random = rng(Number(process.env.LOBCORE_CRASH_SEED ?? 2024));
+    // What the kills interrupted, as the reopened state machines found it (printed, not asserted: it is timing).
+    const found = { trials: 0, checkpointsCutOff: 0, indexesBehind: 0, checkpointsUsed: 0 };
     // Kills that left pending stops and an OCO pair (limit leg resting, stop leg pending) on disk.
     let withStopsAndPairs = 0;
     for (let trial = 0; trial < TRIALS; trial++) {
       const seed = 1 + Math.floor(random() * 1e6);
       const dbPath = tempDbPath('lobcore-crash');
-      const { confirmed, issued } = await runAndKill(dbPath, seed, backend, 1 + Math.floor(random() * 12), Math.floor(random() * 15));
+      const aim = AIMS[trial % AIMS.length];
+      const delayMs = aim === 'flushed' ? Math.floor(random() * 15) : Math.floor(random() * 4);
+      const { confirmed, issued } = await runAndKill(dbPath, seed, backend, aim, 1 + Math.floor(random() * 12), delayMs);
 
       const reopened = await CoreStateMachine.open({ path: dbPath, backend });
+      const recovery = reopened.recovery!;
+      found.trials++;
+      if (recovery.orphanChunksDeleted > 0) found.checkpointsCutOff++;
+      if (recovery.reindexedEntries > 0) found.indexesBehind++;
+      if (recovery.checkpointSequence !== null) found.checkpointsUsed++;
       const got = await observed(reopened);
       await reopened.close();
       fs.rmSync(dbPath, { recursive: true, force: true });
 
-      const context = `trial ${trial}, seed ${seed}, flushes ${confirmed} confirmed and ${issued} issued, recovered height ${got.height}`;
+      const context = `trial ${trial} (aimed at ${aim}), seed ${seed}, flushes ${confirmed} confirmed and ${issued} issued, recovered height ${got.height}`;
       // Each block sets its height, so the recovered height names the block it stopped after.
       expect(got.height, context).toBeGreaterThanOrEqual(confirmed);
       expect(got.height, context).toBeLessThanOrEqual(issued);
@@ -53,8 +74,9 @@ describeEachBackend('crash consistency', (backend) => {
       const open = got.books.flat();
       if (open.some((o) => o.status === 'pending') && open.some((o) => o.ocoSiblingId !== undefined && o.status === undefined)) withStopsAndPairs++;
     }
+    console.info(`crash consistency [${backend}]: ${JSON.stringify({ ...found, withStopsAndPairs })}`);
     expect(withStopsAndPairs).toBeGreaterThan(TRIALS / 2);
-  });
+  }, 30_000 + TRIALS * 6_000);
 });
 
 describeEachBackend('kill -9 right after a flush', (backend) => {

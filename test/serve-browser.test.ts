@@ -169,6 +169,8 @@ describe('the page in headless Chromium', () => {
     // The fields take ticks; the button says the prices as the ladder shows them.
     await page.click('#pause');
     await until('the replay to pause', () => source.status().paused);
+    // Frames already on their way when it paused still move the ladder: read it once it has settled.
+    await expectLadderLikeEngine(page, machine, REPLAY_ASSET);
     const bids = page.locator('.ladder .row.bid[data-price]');
     await page.fill('#f-stop', String(await bids.nth(2).getAttribute('data-price')));
     await bids.nth(4).click();

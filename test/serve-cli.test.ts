@@ -52,7 +52,8 @@ describe('lobcore serve: bad input', () => {
 describe('lobcore serve: running', () => {
   it('prints the page and the token, serves the page and the feed, and stops on Ctrl-C', async () => {
     const child = start('serve', '--replay', MSFT, '--speed', '10', '--port', '0', '--allow-orders');
-    await until('the page line', () => /page\s+http/.test(child.out.stdout) || child.exitCode !== null);
+    // Each line is its own write, so it may reach us in its own chunk: wait for the last one.
+    await until('the whole banner', () => child.out.stdout.includes('press Ctrl-C to stop\n') || child.exitCode !== null);
     expect(child.out.stdout).toMatch(/^lobcore serve: replaying MSFT_2012-06-21_level50_head1950_message\.csv\.gz \(1,950 messages, seeded from MSFT_2012-06-21_level50_head1950_orderbook\.csv\.gz\) at 10x$/m);
     const [, url, token] = /page\s+(http:\/\/127\.0\.0\.1:\d+\/)#token=([0-9a-f]{32})/.exec(child.out.stdout) ?? [];
     expect(child.out.stdout).toContain(`orders  on, with the token ${token}`);
@@ -76,7 +77,7 @@ describe('lobcore serve: running', () => {
 
   it('orders are off unless asked for, and a wide --host is warned about', async () => {
     const child = start('serve', '--demo', '--port', '0', '--host', '0.0.0.0');
-    await until('the page line', () => /page\s+http/.test(child.out.stdout) || child.exitCode !== null);
+    await until('the whole banner', () => child.out.stdout.includes('press Ctrl-C to stop\n') || child.exitCode !== null);
     expect(child.out.stdout).toMatch(/playing the demo flow, 6 assets at 1x/);
     expect(child.out.stdout).toMatch(/page\s+http:\/\/127\.0\.0\.1:\d+\/\n/);
     expect(child.out.stdout).toContain('orders  off (start with --allow-orders to trade from the page)');

@@ -2,7 +2,7 @@
 // once and every engine runs exactly the same commands through it.
 import type { Workload } from '../workloads/workload.js';
 
-export const ENGINE_IDS = ['wasm', 'wasm-batch', 'js', 'js-batch', 'naive', 'nodejs-order-book'] as const;
+export const ENGINE_IDS = ['wasm', 'wasm-batch', 'wasm-core', 'js', 'js-batch', 'js-core', 'naive', 'nodejs-order-book'] as const;
 export type EngineId = (typeof ENGINE_IDS)[number];
 
 /** What the engine reported back, summed: reading results is part of every timed call. */
@@ -33,6 +33,8 @@ export interface EngineSession {
   rewind(): void;
   readonly tally: Tally;
   restingOrders(): number;
+  /** Stops waiting for their trigger (untimed callers only). */
+  pendingStops(): number;
   /** Bytes the engine itself reports holding (lobcore engines only). */
   memoryBytes?(): number;
   close(): void;
@@ -49,5 +51,7 @@ export interface BenchEngine {
   cannotRun(workload: Workload): string | undefined;
   /** Differences from lobcore semantics that the workload exercises, printed beside the figure. */
   caveat?(workload: Workload): string | undefined;
+  /** False when the engine's results do not tell the lots filled on this workload (then only its book is checked). */
+  readsVolume?(workload: Workload): boolean;
   open(workload: Workload, chunk: number): Promise<EngineSession>;
 }

@@ -8,10 +8,12 @@ export { ENGINE_IDS } from './engine.js';
 export type { BenchEngine, EngineId, EngineSession } from './engine.js';
 
 export const ENGINES: readonly BenchEngine[] = [
-  lobcoreEngine('wasm', false),
-  lobcoreEngine('wasm', true),
-  lobcoreEngine('js', false),
-  lobcoreEngine('js', true),
+  lobcoreEngine('wasm', 'call'),
+  lobcoreEngine('wasm', 'batch'),
+  lobcoreEngine('wasm', 'core'),
+  lobcoreEngine('js', 'call'),
+  lobcoreEngine('js', 'batch'),
+  lobcoreEngine('js', 'core'),
   naiveEngine,
   nodejsOrderBookEngine,
 ];

@@ -1,7 +1,10 @@
-// lobcore's own engines: WASM and JS cores, each driven per call and through submitBatch.
-import { CommandBatch } from '../../src/batch.js';
+// lobcore's own engines: WASM and JS cores, each driven per call, through submitBatch, and as
+// the core alone (commands already encoded in the core's own memory, no host, no results read),
+// which shows how much of the public paths' time is the host's.
+import { COMMAND_SLOTS, CommandBatch, FILL_SLOTS } from '../../src/batch.js';
 import type { BatchResults } from '../../src/batch.js';
 import { Op, StatusCode } from '../../src/codes.js';
+import type { MatchingCore } from '../../src/core.js';
 import type { Engine } from '../../src/engine.js';
 import type { BackendName, OrderResult, Side, TimeInForce } from '../../src/types.js';
 import type { CommandColumns } from '../commands.js';
@@ -13,17 +16,33 @@ import type { BenchEngine, EngineId, EngineSession, Tally } from './engine.js';
 const SIDES: readonly Side[] = ['bid', 'ask'];
 const TIFS: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK', 'POST_ONLY'];
 const PRELUDE_BATCH = 10_000;
+/** A fill record's size slot (src/batch.ts). */
+const FILL_SIZE = 7;
 
-async function newEngine(backend: BackendName): Promise<Engine> {
-  const { createEngine } = await import('../../src/engine.js');
-  return createEngine({ backend });
+/** How a session drives the engine. */
+export type LobcorePath = 'call' | 'batch' | 'core';
+
+/** The engine over a core the session can also call directly (the core-alone path). */
+async function newEngine(backend: BackendName): Promise<{ engine: Engine; core: MatchingCore }> {
+  const { MatchingEngine } = await import('../../src/engine-host.js');
+  let core: MatchingCore;
+  if (backend === 'wasm') {
+    const { WasmCore } = await import('../../src/wasm-core.js');
+    core = await WasmCore.create({});
+  } else {
+    const { JsCore } = await import('../../src/js-core/index.js');
+    core = new JsCore({});
+  }
+  return { engine: new MatchingEngine(core), core };
 }
 
-export function lobcoreEngine(backend: BackendName, batched: boolean): BenchEngine {
-  const id = `${backend}${batched ? '-batch' : ''}` as EngineId;
-  const label = `lobcore ${backend.toUpperCase()} ${batched ? 'submitBatch' : 'per call'}`;
+const LABELS: Record<LobcorePath, string> = { call: 'per call', batch: 'submitBatch', core: 'core alone' };
+
+export function lobcoreEngine(backend: BackendName, path: LobcorePath): BenchEngine {
+  const id = `${backend}${path === 'call' ? '' : `-${path}`}` as EngineId;
+  const label = `lobcore ${backend.toUpperCase()} ${LABELS[path]}`;
   return {
-    id, label, perCall: !batched,
+    id, label, perCall: path === 'call',
     async unavailable() {
       try {
         await newEngine(backend);
@@ -33,9 +52,11 @@ export function lobcoreEngine(backend: BackendName, batched: boolean): BenchEngi
       }
     },
     cannotRun: () => undefined,
+    ...(path === 'core' ? { readsVolume: () => false } : {}),
+    ...(path === 'core' ? { caveat: () => 'no results read: book checked' } : {}),
     async open(workload: Workload, chunk: number) {
-      const engine = await newEngine(backend);
-      const session = new LobcoreSession(engine, workload, batched, chunk);
+      const { engine, core } = await newEngine(backend);
+      const session = new LobcoreSession(engine, core, workload, path, chunk);
       session.applyPrelude();
       return session;
     },
@@ -51,13 +72,27 @@ class LobcoreSession implements EngineSession {
   private afterPrelude: Uint8Array | null = null;
   readonly run: (from: number, to: number) => void;
   readonly runTimed?: (from: number, to: number, into: Float64Array) => void;
+  /**
+   * Where stops trigger, a command's result counts only its own lots while its fills include
+   * the triggered orders' too: the volume is then the sum of the fills.
+   */
+  private readonly volumeOfFills: boolean;
 
-  constructor(private readonly engine: Engine, private readonly workload: Workload, batched: boolean, chunk: number) {
+  /** The core-alone path: the whole stream, encoded once (untimed) in the core's own memory. */
+  private readonly encodedStream: CommandBatch | null = null;
+
+  constructor(
+    private readonly engine: Engine, private readonly core: MatchingCore, private readonly workload: Workload, path: LobcorePath, chunk: number,
+  ) {
     this.stream = workload.stream;
     this.batch = new CommandBatch(Math.max(chunk, PRELUDE_BATCH));
     this.firstTimestamp = workload.prelude.count + 1;
-    this.run = batched ? this.runBatch : this.runCalls;
-    if (!batched) this.runTimed = this.runCallsTimed;
+    this.volumeOfFills = workload.stops !== undefined;
+    this.run = path === 'call' ? this.runCalls : path === 'batch' ? this.runBatch : this.runCore;
+    if (path === 'call') this.runTimed = this.runCallsTimed;
+    if (path === 'core') {
+      this.encodedStream = encodeBatch(engine.createBatch(this.stream.count), this.stream, 0, this.stream.count, this.firstTimestamp);
+    }
   }
 
   applyPrelude(): void {
@@ -76,6 +111,10 @@ class LobcoreSession implements EngineSession {
 
   restingOrders(): number {
     return this.engine.restingOrders;
+  }
+
+  pendingStops(): number {
+    return this.engine.pendingStops;
   }
 
   memoryBytes(): number {
@@ -115,6 +154,17 @@ class LobcoreSession implements EngineSession {
           trader: s.trader[i], asset: s.asset[i], side: SIDES[s.side[i]], size: s.size[i], timestamp: this.firstTimestamp + i,
         }));
         break;
+      case Op.STOP:
+        this.order(i, s.price[i] === 0
+          ? engine.placeStop({
+            trader: s.trader[i], asset: s.asset[i], side: SIDES[s.side[i]], size: s.size[i], stopPrice: s.stopPrice[i],
+            timestamp: this.firstTimestamp + i,
+          })
+          : engine.placeStop({
+            trader: s.trader[i], asset: s.asset[i], side: SIDES[s.side[i]], size: s.size[i], stopPrice: s.stopPrice[i],
+            price: s.price[i], timeInForce: TIFS[s.tif[i]], timestamp: this.firstTimestamp + i,
+          }));
+        break;
       case Op.CANCEL:
         if (!engine.cancel({ trader: s.trader[i], asset: s.asset[i], orderId: s.orderId[i] }).ok) this.tally.rejected++;
         break;
@@ -126,28 +176,45 @@ class LobcoreSession implements EngineSession {
 
   private order(i: number, result: OrderResult): void {
     const tally = this.tally;
-    tally.filledVolume += result.filled;
-    tally.fills += result.fills.length;
+    const fills = result.fills;
+    if (this.volumeOfFills) {
+      for (let j = 0; j < fills.length; j++) tally.filledVolume += fills[j].size;
+    } else {
+      tally.filledVolume += result.filled;
+    }
+    tally.fills += fills.length;
     if (result.orderId !== this.stream.orderId[i]) tally.idMismatches++;
   }
+
+  /** The commands, already in the core's memory, straight into the core: nothing read back but the fill count. */
+  private runCore = (from: number, to: number): void => {
+    // view() each time: a restore (rewind) may move the records.
+    const fills = this.core.runBatch(this.encodedStream!.view().subarray(from * COMMAND_SLOTS, to * COMMAND_SLOTS), to - from);
+    if (fills < 0) throw new Error(`the core refused commands ${from}..${to} (fault ${fills})`);
+    this.tally.fills += fills;
+  };
 
   /** Encodes the commands into the reused batch, submits it, and reads every result. */
   private runBatch = (from: number, to: number): void => {
     const results = this.engine.submitBatch(encodeBatch(this.batch, this.stream, from, to, this.firstTimestamp));
-    readBatch(results, this.stream, from, this.tally);
+    readBatch(results, this.stream, from, this.tally, this.volumeOfFills);
   };
 }
 
-function readBatch(results: BatchResults, s: CommandColumns, from: number, tally: Tally): void {
+function readBatch(results: BatchResults, s: CommandColumns, from: number, tally: Tally, volumeOfFills: boolean): void {
   const count = results.count;
   for (let k = 0; k < count; k++) {
     const op = s.op[from + k];
-    if (op === Op.LIMIT || op === Op.MARKET) {
-      tally.filledVolume += results.filled(k);
+    if (op === Op.LIMIT || op === Op.MARKET || op === Op.STOP) {
+      if (!volumeOfFills) tally.filledVolume += results.filled(k);
       if (results.orderId(k) !== s.orderId[from + k]) tally.idMismatches++;
     } else if (results.statusCode(k) !== StatusCode.OK) {
       tally.rejected++;
     }
+  }
+  if (volumeOfFills) {
+    const fills = results.fills;
+    for (let j = 0; j < results.fillCount; j++) tally.filledVolume += fills[j * FILL_SLOTS + FILL_SIZE];
   }
   tally.fills += results.fillCount;
 }

@@ -1,8 +1,10 @@
-// The naive idiomatic book (bench/naive-book.ts): the afternoon-project baseline.
+// The naive idiomatic book (bench/naive-book.ts): the afternoon-project baseline; with its stop
+// orders (bench/naive-stop-book.ts) on the workloads that have them.
 import { Op } from '../../src/codes.js';
 import type { OrderResult, Side } from '../../src/types.js';
 import type { CommandColumns } from '../commands.js';
 import { NaiveOrderBook } from '../naive-book.js';
+import { NaiveStopBook } from '../naive-stop-book.js';
 import type { Workload } from '../workloads/workload.js';
 import { emptyTally } from './engine.js';
 import type { BenchEngine, EngineSession, Tally } from './engine.js';
@@ -23,20 +25,29 @@ export const naiveEngine: BenchEngine = {
 
 class NaiveSession implements EngineSession {
   readonly tally: Tally = emptyTally();
-  private book = new NaiveOrderBook();
+  private book: NaiveOrderBook;
+  /** The same book when the workload has stops. */
+  private stopBook: NaiveStopBook | undefined;
   private readonly stream: CommandColumns;
   private readonly firstTimestamp: number;
 
   constructor(private readonly workload: Workload) {
     this.stream = workload.stream;
     this.firstTimestamp = workload.prelude.count + 1;
+    this.book = this.newBook();
     this.applyPrelude();
   }
 
   /** A fresh book with the prelude replayed: the naive book has no snapshot to restore. */
   rewind(): void {
-    this.book = new NaiveOrderBook();
+    this.book = this.newBook();
     this.applyPrelude();
+  }
+
+  /** The plain book where there are no stops, so the other workloads measure what they always did. */
+  private newBook(): NaiveOrderBook {
+    this.stopBook = this.workload.stops === undefined ? undefined : new NaiveStopBook();
+    return this.stopBook ?? new NaiveOrderBook();
   }
 
   run(from: number, to: number): void {
@@ -54,6 +65,10 @@ class NaiveSession implements EngineSession {
 
   restingOrders(): number {
     return this.book.restingOrders;
+  }
+
+  pendingStops(): number {
+    return this.stopBook?.pendingStops ?? 0;
   }
 
   close(): void {}
@@ -76,6 +91,12 @@ class NaiveSession implements EngineSession {
       case Op.MARKET:
         this.order(s, i, book.placeMarket({ trader: s.trader[i], asset: s.asset[i], side: SIDES[s.side[i]], size: s.size[i], timestamp }));
         break;
+      case Op.STOP:
+        this.order(s, i, this.stopBook!.placeStop({
+          trader: s.trader[i], asset: s.asset[i], side: SIDES[s.side[i]], size: s.size[i], stopPrice: s.stopPrice[i], price: s.price[i],
+          timeInForce: TIFS[s.tif[i]], timestamp,
+        }));
+        break;
       case Op.CANCEL:
         if (!book.cancel(s.trader[i], s.asset[i], s.orderId[i]).ok) this.tally.rejected++;
         break;
@@ -87,8 +108,14 @@ class NaiveSession implements EngineSession {
 
   private order(s: CommandColumns, i: number, result: OrderResult): void {
     const tally = this.tally;
-    tally.filledVolume += result.filled;
-    tally.fills += result.fills.length;
+    const fills = result.fills;
+    // With stops, the fills include the triggered orders' (as lobcore's do).
+    if (this.stopBook === undefined) {
+      tally.filledVolume += result.filled;
+    } else {
+      for (let j = 0; j < fills.length; j++) tally.filledVolume += fills[j].size;
+    }
+    tally.fills += fills.length;
     if (result.orderId !== s.orderId[i]) tally.idMismatches++;
   }
 }

@@ -8,21 +8,25 @@
 //   order at the back of its level (its own documented behaviour), after `order()` reads
 //   the current size. Only the LOBSTER workload reduces.
 // - order ids are strings it does not assign: we pass the id lobcore would assign.
+// - stops: `stopMarket` and `stopLimit`. Its trigger rules differ from lobcore's in places
+//   (docs/stops-vs-nodejs-order-book.md); the stop workloads keep to a flow where they agree.
+//   When stops trigger, its result's `quantityLeft` is the last triggered order's, so the lots
+//   a command filled cannot be read: on those workloads only its book is checked.
 import { createRequire } from 'node:module';
 import type { OrderBook } from 'nodejs-order-book/dist/types/orderbook.js';
-import type { IProcessOrder } from 'nodejs-order-book/dist/types/types.js';
+import type { IProcessOrder, OrderBookOptions } from 'nodejs-order-book/dist/types/types.js';
 import { Op, TifCode } from '../../src/codes.js';
 import type { CommandColumns } from '../commands.js';
 import type { Workload } from '../workloads/workload.js';
 import { emptyTally } from './engine.js';
 import type { BenchEngine, EngineSession, Tally } from './engine.js';
 
-type OrderBookClass = new () => OrderBook;
+type OrderBookClass = new (options?: OrderBookOptions) => OrderBook;
 type NobSide = Parameters<OrderBook['market']>[0]['side'];
 type NobTimeInForce = NonNullable<Parameters<OrderBook['limit']>[0]['timeInForce']>;
 
 // Its "module" build uses extensionless ESM imports that Node cannot load; the CommonJS build works.
-function loadOrderBook(): OrderBookClass {
+export function loadOrderBook(): OrderBookClass {
   const require = createRequire(import.meta.url);
   return (require('nodejs-order-book') as { OrderBook: OrderBookClass }).OrderBook;
 }
@@ -48,11 +52,13 @@ export const nodejsOrderBookEngine: BenchEngine = {
   },
   cannotRun: () => undefined,
   caveat(workload) {
+    if (workload.stops !== undefined) return 'book and pending stops checked, not filled volume';
     for (let i = 0; i < workload.stream.count; i++) {
       if (workload.stream.op[i] === Op.REDUCE) return 'reduce = modify(size): loses queue priority';
     }
     return undefined;
   },
+  readsVolume: (workload) => workload.stops === undefined,
   async open(workload: Workload) {
     return new NobSession(loadOrderBook(), workload);
   },
@@ -97,6 +103,12 @@ class NobSession implements EngineSession {
     return total;
   }
 
+  pendingStops(): number {
+    let total = 0;
+    for (const book of this.books) total += countStops(book);
+    return total;
+  }
+
   close(): void {
     this.books = [];
   }
@@ -115,6 +127,16 @@ class NobSession implements EngineSession {
       case Op.MARKET: {
         const size = s.size[i];
         this.order(size, book.market({ side: SIDES[s.side[i]], size }));
+        break;
+      }
+      case Op.STOP: {
+        const id = String(s.orderId[i]);
+        const size = s.size[i];
+        const stopPrice = s.stopPrice[i];
+        const result = s.price[i] === 0
+          ? book.stopMarket({ id, side: SIDES[s.side[i]], size, stopPrice })
+          : book.stopLimit({ id, side: SIDES[s.side[i]], size, price: s.price[i], stopPrice, ...(s.tif[i] === TifCode.IOC ? { timeInForce: IOC } : {}) });
+        if (result.err !== null) this.tally.rejected++;
         break;
       }
       case Op.CANCEL:
@@ -143,9 +165,17 @@ class NobSession implements EngineSession {
 
 /** Resting orders of one book; its API has no count, so the snapshot is read (untimed callers only). */
 function countOrders(book: OrderBook): number {
-  const snapshot = book.snapshot();
+  return countLevels(book.snapshot());
+}
+
+/** Pending stops of one book, from its snapshot's stop book. */
+function countStops(book: OrderBook): number {
+  return countLevels(book.snapshot().stopBook);
+}
+
+function countLevels(sides: { bids: { orders: unknown[] }[]; asks: { orders: unknown[] }[] }): number {
   let n = 0;
-  for (const level of snapshot.bids) n += level.orders.length;
-  for (const level of snapshot.asks) n += level.orders.length;
+  for (const level of sides.bids) n += level.orders.length;
+  for (const level of sides.asks) n += level.orders.length;
   return n;
 }

@@ -3,9 +3,10 @@
 // it) and which id the engine will assign (to name orders in later commands).
 import { CommandWriter, SideCode, TifCode } from '../commands.js';
 import type { CommandColumns } from '../commands.js';
-import { NaiveOrderBook } from '../naive-book.js';
+import { NaiveStopBook } from '../naive-stop-book.js';
 import type { Prng } from '../../src/prng.js';
 import type { OrderResult, Side } from '../../src/types.js';
+import type { StopStats, Workload, WorkloadName } from './workload.js';
 
 /** Live order ids with O(1) add, remove and uniform random pick. */
 class LiveOrderSet {
@@ -42,18 +43,22 @@ export function sideName(side: number): Side {
 }
 
 export class FlowBuilder {
-  readonly mirror = new NaiveOrderBook();
+  readonly mirror = new NaiveStopBook();
   private readonly live = new LiveOrderSet();
   private writer = new CommandWriter(1 << 16);
   private prelude: CommandColumns | null = null;
   private nextOrderId = 1;
   private timestamp = 0;
-  /** Lots filled by the stream's takers (the prelude's are not counted). */
+  /** Lots traded in the stream, triggered stops' fills included (the prelude's are not counted). */
   streamFilledVolume = 0;
   restingAfterPrelude = 0;
-  /** After stream command i: resting orders, and stream filled volume (for checks on a prefix). */
+  pendingAfterPrelude = 0;
+  /** After stream command i: resting orders, pending stops, and stream filled volume (for checks on a prefix). */
   private readonly restingAfter: number[] = [];
+  private readonly pendingAfter: number[] = [];
   private readonly filledAfter: number[] = [];
+  /** Stops placed and triggered in the stream, and the most one command triggered. */
+  private readonly stopStats: StopStats = { placed: 0, triggered: 0, longestCascade: 0 };
 
   get restingOrders(): number {
     return this.live.size;
@@ -70,13 +75,29 @@ export class FlowBuilder {
     this.writer = new CommandWriter(1 << 16);
     this.streamFilledVolume = 0;
     this.restingAfterPrelude = this.restingOrders;
+    this.pendingAfterPrelude = this.mirror.pendingStops;
   }
 
-  finish(): { prelude: CommandColumns; stream: CommandColumns; restingAfter: Uint32Array; filledAfter: Float64Array } {
+  /** The prelude alone (for a caller that wants a book, not a workload). */
+  preludeCommands(): CommandColumns {
     if (this.prelude === null) this.endPrelude();
+    return this.prelude!;
+  }
+
+  /** The workload: the commands written, and what the reference book saw along the way. */
+  finish(name: WorkloadName, description: string, assets: number, whenExhausted: Workload['whenExhausted']): Workload {
+    if (this.prelude === null) this.endPrelude();
+    const stops = this.stopStats.placed > 0 || this.pendingAfterPrelude > 0;
     return {
-      prelude: this.prelude!, stream: this.writer.finish(),
+      name, description, assets, whenExhausted, prelude: this.prelude!, stream: this.writer.finish(),
+      restingAfterPrelude: this.restingAfterPrelude, restingAtEnd: this.restingOrders, streamFilledVolume: this.streamFilledVolume,
       restingAfter: Uint32Array.from(this.restingAfter), filledAfter: Float64Array.from(this.filledAfter),
+      ...(stops ? {
+        stops: {
+          ...this.stopStats, pendingAfterPrelude: this.pendingAfterPrelude, pendingAtEnd: this.mirror.pendingStops,
+          pendingAfter: Uint32Array.from(this.pendingAfter),
+        },
+      } : {}),
     };
   }
 
@@ -84,6 +105,7 @@ export class FlowBuilder {
   private record(): void {
     if (this.prelude === null) return;
     this.restingAfter.push(this.live.size);
+    this.pendingAfter.push(this.mirror.pendingStops);
     this.filledAfter.push(this.streamFilledVolume);
   }
 
@@ -102,6 +124,22 @@ export class FlowBuilder {
     const id = this.nextOrderId++;
     this.writer.market(trader, asset, side, size, id);
     const result = this.mirror.placeMarket({ trader, asset, side: sideName(side), size, timestamp: ++this.timestamp });
+    this.settle(id, result);
+    return result;
+  }
+
+  /**
+   * A stop that waits: price 0 a stop-market, otherwise a stop-limit at `price` with `tif`.
+   * The generator must pick a stop price the last trade price does not already trigger.
+   */
+  stop(trader: number, asset: number, side: number, size: number, stopPrice: number, price: number, tif: number = TifCode.GTC): OrderResult {
+    const id = this.nextOrderId++;
+    this.writer.stop(trader, asset, side, size, stopPrice, price, id, tif);
+    const result = this.mirror.placeStop({
+      trader, asset, side: sideName(side), size, stopPrice, price, timestamp: ++this.timestamp, timeInForce: tif === TifCode.IOC ? 'IOC' : 'GTC',
+    });
+    if (result.status !== 'pending') throw new Error(`workload generator: a stop at ${stopPrice} would trigger at once`);
+    if (this.prelude !== null) this.stopStats.placed++;
     this.settle(id, result);
     return result;
   }
@@ -137,12 +175,19 @@ export class FlowBuilder {
   }
 
   private settle(id: number, result: OrderResult): void {
-    this.streamFilledVolume += result.filled;
     if (result.orderId !== id) throw new Error(`workload generator: expected order id ${id}, mirror gave ${result.orderId}`);
+    // What came to rest first, then every maker the fills used up: the fills include those of
+    // the stops the command triggered, which may take what rested earlier in the same command.
+    if (result.status === 'resting') this.live.add(id);
+    for (const rested of this.mirror.restedByLast) this.live.add(rested);
     for (const fill of result.fills) {
+      this.streamFilledVolume += fill.size;
       if (!this.mirror.order(fill.makerOrderId)) this.live.delete(fill.makerOrderId);
     }
-    if (result.status === 'resting') this.live.add(id);
+    if (this.prelude !== null) {
+      this.stopStats.triggered += this.mirror.triggeredByLast;
+      this.stopStats.longestCascade = Math.max(this.stopStats.longestCascade, this.mirror.triggeredByLast);
+    }
     this.record();
   }
 }

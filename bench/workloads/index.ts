@@ -1,6 +1,7 @@
 // Builds the selected workloads for a scale preset; every engine then runs these same commands.
 import type { Scale } from '../options.js';
 import { lobsterWorkload } from './lobster.js';
+import { steadyStopsWorkload, stopsWorkload } from './stops.js';
 import { growingWorkload, manyAssetsWorkload, steadyWorkload, sweepWorkload, wideWorkload } from './synthetic.js';
 import type { Workload, WorkloadName } from './workload.js';
 
@@ -16,5 +17,8 @@ export function buildWorkload(name: WorkloadName, scale: Scale, seed: number): W
     case 'wide': return wideWorkload(scale.wide, seed + 3);
     case 'many-assets': return manyAssetsWorkload(scale.manyAssets, seed + 4);
     case 'lobster': return lobsterWorkload(scale.lobster);
+    case 'stops': return stopsWorkload(scale.stops, seed + 5);
+    // steady's seed: the same stream as steady up to the first trigger.
+    case 'steady-stops': return steadyStopsWorkload({ ...scale.steady, ...scale.steadyStops }, seed);
   }
 }

@@ -70,13 +70,10 @@ export function lobsterWorkload(scale: LobsterScale): Workload {
         break;
     }
   }
-  const { prelude, stream, restingAfter, filledAfter } = flow.finish();
   const total = feeds.reduce((n, feed) => n + feed.messages.count, 0);
-  return {
-    name: 'lobster',
-    description: `NASDAQ AAPL + AMZN (LOBSTER, 2012-06-21), ${Math.min(total, limit).toLocaleString('en-US')} messages merged by time -> ${stream.count.toLocaleString('en-US')} commands`,
-    assets: LOBSTER_FILES.length, prelude, stream, whenExhausted: 'rewind', restingAfterPrelude: flow.restingAfterPrelude, restingAtEnd: flow.restingOrders, streamFilledVolume: flow.streamFilledVolume, restingAfter, filledAfter,
-  };
+  return flow.finish('lobster',
+    `NASDAQ AAPL + AMZN (LOBSTER, 2012-06-21), ${Math.min(total, limit).toLocaleString('en-US')} messages merged by time -> ${flow.written.toLocaleString('en-US')} commands`,
+    LOBSTER_FILES.length, 'rewind');
 }
 
 /**

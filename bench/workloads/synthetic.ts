@@ -7,26 +7,27 @@ import type { MixedFlowShape } from './mixed-flow.js';
 import { passivePrice, randomTrader } from './quotes.js';
 import type { Workload } from './workload.js';
 
-const MID = 1_000_000;
+export const MID = 1_000_000;
 
 /** Quotes a geometric number of ticks behind the touch: most at or next to it, a thin tail. */
-function nearTouch(meanTicksBehind: number): MixedFlowShape['limitPrice'] {
+export function nearTouch(meanTicksBehind: number): MixedFlowShape['limitPrice'] {
   const p = 1 / (1 + meanTicksBehind);
   return (flow, prng, asset, side) => passivePrice(flow, asset, side, MID, prng.geometric(p));
 }
 
-const lots = (prng: Prng): number => prng.between(1, 100);
+export const lots = (prng: Prng): number => prng.between(1, 100);
 
 export interface SteadyScale { resting: number; commands: number }
 
+/** The steady flow: 50% limits near the touch, 40% cancels, 10% marketable. */
+export const STEADY_SHAPE: MixedFlowShape = {
+  assets: 1, limitShare: 0.5, cancelShare: 0.4, limitPrice: nearTouch(8), limitSize: lots, marketSize: lots,
+};
+
 /** A book held near `resting` orders: 50% limits near the touch, 40% cancels, 10% marketable. */
 export function steadyWorkload(scale: SteadyScale, seed: number): Workload {
-  const prng = new Prng(seed);
-  const shape: MixedFlowShape = {
-    assets: 1, limitShare: 0.5, cancelShare: 0.4, limitPrice: nearTouch(8), limitSize: lots, marketSize: lots,
-  };
   return mixedWorkload('steady', `one book held near ${scale.resting.toLocaleString('en-US')} resting orders; 50% limits near the touch, 40% cancels, 10% market orders`,
-    prng, shape, scale.resting, scale.commands);
+    new Prng(seed), STEADY_SHAPE, scale.resting, scale.commands);
 }
 
 /** Prices spread over a million ticks: one order per ~100 ticks, so nearly every order is its own level. */
@@ -64,8 +65,7 @@ function mixedWorkload(name: Workload['name'], description: string, prng: Prng, 
   buildBook(flow, prng, shape, resting);
   flow.endPrelude();
   while (flow.written < commands) nextCommand(flow, prng, shape, resting);
-  const { prelude, stream, restingAfter, filledAfter } = flow.finish();
-  return { name, description, assets: shape.assets, prelude, stream, whenExhausted: 'rewind', restingAfterPrelude: flow.restingAfterPrelude, restingAtEnd: flow.restingOrders, streamFilledVolume: flow.streamFilledVolume, restingAfter, filledAfter };
+  return flow.finish(name, description, shape.assets, 'rewind');
 }
 
 export interface GrowingScale { resting: number }
@@ -80,11 +80,7 @@ export function growingWorkload(scale: GrowingScale, seed: number): Workload {
   const flow = new FlowBuilder();
   flow.endPrelude();
   while (flow.restingOrders < scale.resting) nextCommand(flow, prng, shape);
-  const { prelude, stream, restingAfter, filledAfter } = flow.finish();
-  return {
-    name: 'growing', description: `from an empty book to ${scale.resting.toLocaleString('en-US')} resting orders; 60% limits, 30% cancels, 10% market orders`,
-    assets: 1, prelude, stream, whenExhausted: 'stop', restingAfterPrelude: flow.restingAfterPrelude, restingAtEnd: flow.restingOrders, streamFilledVolume: flow.streamFilledVolume, restingAfter, filledAfter,
-  };
+  return flow.finish('growing', `from an empty book to ${scale.resting.toLocaleString('en-US')} resting orders; 60% limits, 30% cancels, 10% market orders`, 1, 'stop');
 }
 
 export interface SweepScale { levels: number; ordersPerLevel: number; commands: number }
@@ -114,9 +110,5 @@ export function sweepWorkload(scale: SweepScale, seed: number): Workload {
     flow.market(randomTrader(prng), 1, takerSide, levels * scale.ordersPerLevel * 50);
     refill(takerSide === SideCode.BID ? SideCode.ASK : SideCode.BID);
   }
-  const { prelude, stream, restingAfter, filledAfter } = flow.finish();
-  return {
-    name: 'sweep', description: `${scale.levels} levels x ${scale.ordersPerLevel} orders a side; market orders sweep 10-60% of a side, then limits refill it`,
-    assets: 1, prelude, stream, whenExhausted: 'rewind', restingAfterPrelude: flow.restingAfterPrelude, restingAtEnd: flow.restingOrders, streamFilledVolume: flow.streamFilledVolume, restingAfter, filledAfter,
-  };
+  return flow.finish('sweep', `${scale.levels} levels x ${scale.ordersPerLevel} orders a side; market orders sweep 10-60% of a side, then limits refill it`, 1, 'rewind');
 }

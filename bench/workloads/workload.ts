@@ -1,7 +1,7 @@
 // What a workload is: the commands every engine runs, generated once per run.
 import type { CommandColumns } from '../commands.js';
 
-export const WORKLOAD_NAMES = ['steady', 'growing', 'sweep', 'wide', 'many-assets', 'lobster'] as const;
+export const WORKLOAD_NAMES = ['steady', 'growing', 'sweep', 'wide', 'many-assets', 'lobster', 'stops', 'steady-stops'] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
 export interface Workload {
@@ -27,4 +27,18 @@ export interface Workload {
   /** Per the mirror book, after stream command i: resting orders, and lots filled since the stream began. */
   readonly restingAfter: Uint32Array;
   readonly filledAfter: Float64Array;
+  /** Workloads with stop orders: what the reference book saw of them. */
+  readonly stops?: StopStats & {
+    readonly pendingAfterPrelude: number;
+    readonly pendingAtEnd: number;
+    /** Pending stops after stream command i. */
+    readonly pendingAfter: Uint32Array;
+  };
+}
+
+/** Stops in one pass of the stream: placed, triggered, and the most triggered by one command (a cascade). */
+export interface StopStats {
+  placed: number;
+  triggered: number;
+  longestCascade: number;
 }

@@ -2,8 +2,9 @@
 // JetStream's ordered consumer lives on one server and stalls when that server dies, so this
 // watches progress itself: when the stream has records past the last one delivered and none
 // arrived for `stallMs`, it drops the consumer and opens a new one after the last applied record.
-import { jetstreamManager, jetstream, type ConsumerMessages, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, type ConsumerMessages, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { managerOf } from './streams.js';
 
 export interface FollowerOptions {
   stream: string;
@@ -52,9 +53,9 @@ export class StreamFollower {
     await this.loop;
   }
 
-  /** The stream's last sequence, as its current leader server reports it. */
+  /** The stream's last sequence, as its current leader server reports it (one attempt: the callers ask again on their own schedule). */
   async streamLastSeq(): Promise<number> {
-    this.jsm ??= await jetstreamManager(this.nc, { timeout: 2_000 });
+    this.jsm ??= await managerOf(this.nc, 2_000);
     const info = await this.jsm.streams.info(this.options.stream);
     return info.state.last_seq;
   }

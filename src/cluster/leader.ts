@@ -19,6 +19,7 @@ import type { ShardSubjects } from './layout.js';
 import { appendRecord, type AppendOutcome } from './publish.js';
 import type { ShardRouter } from './router.js';
 import type { CheckpointMark, ShardState } from './shard-state.js';
+import { streamInfo } from './streams.js';
 import { decodeRequest, requestMessageId } from './wire/request.js';
 import { encodeRecord, recordHash, RecordKind } from './wire/record.js';
 import { encodeReply, ReplyStatus, withStatus } from './wire/reply.js';
@@ -265,8 +266,8 @@ export class ShardLeader {
     const head = this.options.state.head;
     let last: number;
     try {
-      const jsm = await this.js.jetstreamManager();
-      last = (await jsm.streams.info(this.options.subjects.stream)).state.last_seq;
+      // Heartbeats go on meanwhile, so no member claims while this leader waits out an election.
+      last = (await streamInfo(this.options.nc, this.options.subjects.stream)).state.last_seq;
     } catch (error) {
       this.stepDown(`cannot read the stream's last sequence: ${(error as Error).message}`);
       return;

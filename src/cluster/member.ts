@@ -3,7 +3,6 @@
 // claims the next epoch in the stream itself. The claim is an append with the expected last
 // sequence, so of several members claiming at once exactly one wins, and a deposed leader's
 // next append is refused.
-import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { LobError } from '../errors.js';
 import type { BackendName } from '../types.js';
@@ -16,6 +15,7 @@ import type { ClusterDescription } from './nats/description.js';
 import { leaderRole, replicaRole } from './nats/roles.js';
 import { ShardRouter } from './router.js';
 import { ShardState, type CheckpointMark, type RecoveryFromDisk } from './shard-state.js';
+import { storedRecord } from './streams.js';
 import { decodeHashReport, decodeHeartbeat, encodeHashReport, type HashReport } from './wire/signals.js';
 import { bytesToHex } from './wire/bytes.js';
 
@@ -91,13 +91,13 @@ export class ShardMember {
     const name = `shard ${shard} member ${memberId}`;
     this.replicaConn = await connectAs(runDir, description, replicaRole(shard), { name: `${name} (follow)` });
     this.leaderConn = await connectAs(runDir, description, leaderRole(shard), { name: `${name} (lead)` });
-    const jsm = await jetstreamManager(this.replicaConn, { timeout: 5_000 });
     this.state = await ShardState.open(
       { shard, dir: this.options.dir, backend: this.options.backend, checkpointEvery: this.options.checkpointEvery },
       async (seq) => {
-        const stored = await jsm.streams.getMessage(this.subjects.stream, { seq });
+        // A member restarted during a failover, or on a busy machine, may wait for the stream's answer.
+        const stored = await storedRecord(this.replicaConn, this.subjects.stream, seq);
         if (stored === null) throw new LobError('CORRUPTION', `shard ${shard}: the local state is at stream seq ${seq}, which the stream does not hold`);
-        return stored.data;
+        return stored;
       },
     );
     this.replicaConn.subscribe(this.subjects.heartbeat, { callback: (error, msg) => { if (error === null) this.onHeartbeat(msg.data); } });

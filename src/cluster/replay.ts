@@ -1,11 +1,12 @@
 // Reads a shard's whole stream and applies it to a fresh in-memory state machine under the same
 // chain rule the members use: the reference every member's state hash is compared with, and
 // the list of requests the stream committed (each must appear once).
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { LobError } from '../errors.js';
 import type { BackendName } from '../types.js';
-import { retryUntil } from './nats/servers.js';
+import { FAILOVER_DEADLINE_MS } from './nats/retry.js';
+import { streamInfo } from './streams.js';
 import type { ChainHead, SkipReason } from './chain.js';
 import { ShardState, type ApplyOutcome } from './shard-state.js';
 
@@ -36,11 +37,12 @@ export interface StreamReplay {
  */
 export async function applyStream(
   nc: NatsConnection, stream: string, state: ShardState, fromSeq: number, lastSeq: number,
-  onApplied: (outcome: Extract<ApplyOutcome, { applied: true }>, streamSeq: number) => void = () => {}, timeoutMs = 60_000,
+  onApplied: (outcome: Extract<ApplyOutcome, { applied: true }>, streamSeq: number) => void = () => {}, timeoutMs = FAILOVER_DEADLINE_MS,
 ): Promise<void> {
   const js = jetstream(nc, { timeout: 5_000 });
   const deadline = Date.now() + timeoutMs;
   let next = fromSeq;
+  let lastProblem = 'no record delivered';
   while (next <= lastSeq) {
     try {
       const consumer = await js.consumers.get(stream, { opt_start_seq: next });
@@ -56,23 +58,19 @@ export async function applyStream(
         if (got === 0 || next > lastSeq) break;
       }
     } catch (error) {
-      if (Date.now() > deadline) throw error;
+      if (error instanceof LobError) throw error; // from applying, not from reading: asking again changes nothing
+      // A consumer on a server that died, or asked for while the stream elects a leader: open another.
+      lastProblem = (error as Error).message;
     }
     if (next <= lastSeq) {
-      if (Date.now() > deadline) throw new LobError('UNAVAILABLE', `${stream}: read up to seq ${next - 1} of ${lastSeq} in ${timeoutMs} ms`);
+      if (Date.now() > deadline) throw new LobError('UNAVAILABLE', `${stream}: read up to seq ${next - 1} of ${lastSeq} in ${timeoutMs} ms (last: ${lastProblem})`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
 }
 
-/** The stream's last sequence, asked again while its servers elect a leader. */
-async function streamLastSeq(nc: NatsConnection, stream: string, timeoutMs = 60_000): Promise<number> {
-  const jsm = await retryUntil(Date.now() + timeoutMs, () => jetstreamManager(nc, { timeout: 5_000 }));
-  return retryUntil(Date.now() + timeoutMs, async () => (await jsm.streams.info(stream)).state.last_seq);
-}
-
 export async function replayStream(nc: NatsConnection, shard: number, stream: string, backend?: BackendName): Promise<StreamReplay> {
-  const lastSeq = await streamLastSeq(nc, stream);
+  const lastSeq = (await streamInfo(nc, stream)).state.last_seq;
   const state = await ShardState.open({ shard, backend, checkpointEvery: Number.MAX_SAFE_INTEGER }, () => Promise.reject(new Error('in memory')));
   const requests: CommittedRequest[] = [];
   let claims = 0;

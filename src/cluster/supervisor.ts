@@ -9,6 +9,7 @@ import type { BackendName } from '../types.js';
 import type { MemberEvent, MemberStatus } from './member.js';
 import { decodeMemberEvent } from './member-process.js';
 import { cliEntry } from './package-files.js';
+import { FAILOVER_DEADLINE_MS } from './nats/retry.js';
 import { killOnExit } from './nats/servers.js';
 
 export interface SupervisorOptions {
@@ -70,7 +71,7 @@ export class ClusterSupervisor {
     await this.waitFor(() => {
       if (!alive(child)) throw new LobError('UNAVAILABLE', `shard ${shard} member ${member} exited while starting: ${stderr.trim().split('\n').pop() ?? ''}`);
       return handle.events.some((e) => e.kind === 'ready');
-    }, 30_000, `shard ${shard} member ${member} to start`);
+    }, FAILOVER_DEADLINE_MS, `shard ${shard} member ${member} to start`);
     return handle;
   }
 
@@ -114,7 +115,7 @@ export class ClusterSupervisor {
   /** Asks a member for its chain head and state hash. */
   async status(shard: number, member: number, timeoutMs = 10_000): Promise<MemberStatus> {
     const handle = this.handle(shard, member);
-    if (handle === undefined || !alive(handle.child)) throw new Error(`shard ${shard} member ${member} is not running`);
+    if (handle === undefined || !alive(handle.child)) throw new LobError('UNAVAILABLE', `shard ${shard} member ${member} is not running`);
     const before = handle.events.length;
     handle.child.stdin?.write('state\n');
     let found: MemberStatus | undefined;

@@ -6,6 +6,7 @@
 import { growFloat64 } from './typed-arrays.js';
 import type { Levels } from './levels.js';
 import { NIL } from './orders.js';
+import { smallInteger } from './small-integer.js';
 import type { CoreState } from './core-state.js';
 import { bookPendingCount } from './pending.js';
 
@@ -25,7 +26,7 @@ export class Books {
     if (asset === this.lastAsset) return this.lastBook;
     const book = this.byAsset.get(asset);
     if (book === undefined) return NIL;
-    this.lastAsset = asset;
+    this.lastAsset = smallInteger(asset);
     this.lastBook = book;
     return book;
   }
@@ -44,7 +45,7 @@ export class Books {
     levels.addSide();
     levels.addSide();
     this.byAsset.set(asset, book);
-    this.lastAsset = asset;
+    this.lastAsset = smallInteger(asset);
     this.lastBook = book;
     return book;
   }

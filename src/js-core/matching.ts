@@ -16,6 +16,7 @@ import { keyOf, NO_POSITION } from './levels.js';
 import { createIndexedOrder } from './order-index.js';
 import { NIL, clearOrderOcoLeg, orderIsOcoLeg, orderIsPending, orderStp } from './orders.js';
 import { stopBook, stopOrderPrice, stopSide } from './pending.js';
+import { smallInteger } from './small-integer.js';
 import {
   cancelOrderAt, cancelStopLeg, linkOrder, removeOrder, removePendingStop, retireOrder, shrinkOrder, unlinkOrder,
 } from './resting.js';
@@ -372,7 +373,9 @@ export class Matching {
     }
     buffers.fillCount = f / FILL_SLOTS;
     this.stoppedBySelfTrade = stopped;
-    this.spent = spent;
+    // A budget order's spend comes from float64 prices: as a heap number it would change this
+    // object's hidden class (small-integer.ts).
+    this.spent = smallInteger(spent);
     if (lastPrice !== 0) {
       const book = sideBook(opp);
       state.books.lastPrice[book] = lastPrice;

@@ -56,9 +56,16 @@ export class Pending {
     this.freeHead = part;
   }
 
-  /** The list of one side of a book, created empty on first use. */
+  /**
+   * The list of one side of a book, created empty on first use. Lists are created up to it in
+   * order, never leaving a hole: a holey array has another hidden class than a packed one, and
+   * code that has seen one deoptimizes on the other (test/hidden-classes.test.ts).
+   */
   list(book: number, side: number): number[] {
-    return (this.lists[book * 2 + side] ??= []);
+    const lists = this.lists;
+    const at = book * 2 + side;
+    while (lists.length <= at) lists.push([]);
+    return lists[at];
   }
 
   bytes(): number {
@@ -187,7 +194,9 @@ export function forgetPending(state: CoreState, order: number): void {
 
 /** Restore: a side's list sized for `count` stops; restorePendingAt fills it. */
 export function beginRestoredStops(state: CoreState, book: number, side: number, count: number): void {
-  state.pending.list(book, side).length = count;
+  // Filled with placeholders rather than sized with `length`, which would leave it holey (see list()).
+  const list = state.pending.list(book, side);
+  for (let k = 0; k < count; k++) list.push(NIL);
 }
 
 /** Restore: makes `order` the pending stop of trigger rank `rank` (0: next) of a list begun with beginRestoredStops. */

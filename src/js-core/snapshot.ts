@@ -15,6 +15,7 @@ import {
   beginRestoredStops, pendingAt, pendingCount, restorePendingAt, stopLimitPrice, stopPrice, stopProtectionPrice, stopTif,
 } from './pending.js';
 import { appendRestoredOrder } from './resting.js';
+import { smallInteger } from './small-integer.js';
 
 /** flags of a stop: stp | OCO_LEG | timeInForce << 3 (src/snapshot.ts). */
 const TIF_SHIFT = 3;
@@ -86,14 +87,17 @@ export function restoreSnapshot(bytes: Uint8Array, maxOrders: number, maxLevels:
   const totals = checkSnapshot(slots, maxOrders, maxLevels);
   const state = new CoreState(events, totals.orders + totals.stops, totals.levels);
   const { books, levels, orders, index } = state;
-  state.nextOrderId = slots[1];
-  const bookCount = slots[2];
+  // Every value goes in as smallInteger(...): the state's fields and the functions restore
+  // shares with the per-call path must see numbers as a caller passes them (small-integer.ts).
+  const at = (p: number): number => smallInteger(slots[p]);
+  state.nextOrderId = at(1);
+  const bookCount = at(2);
   let p = SNAPSHOT_HEADER_SLOTS;
   for (let b = 0; b < bookCount; b++) {
-    const book = books.findOrCreateBook(slots[p], levels);
-    books.lastPrice[book] = slots[p + 1];
-    const depths = [slots[p + 2], slots[p + 3]];
-    const stopCounts = [slots[p + 4], slots[p + 5]];
+    const book = books.findOrCreateBook(at(p), levels);
+    books.lastPrice[book] = at(p + 1);
+    const depths = [at(p + 2), at(p + 3)];
+    const stopCounts = [at(p + 4), at(p + 5)];
     p += SNAPSHOT_BOOK_SLOTS;
     for (let side = 0; side < 2; side++) {
       const s = bookSide(book, side);
@@ -101,11 +105,11 @@ export function restoreSnapshot(bytes: Uint8Array, maxOrders: number, maxLevels:
       levels.beginSideBuild(s, depth);
       // Best first in the snapshot: each level is worse than the one before.
       for (let rank = 0; rank < depth; rank++) {
-        const level = levels.buildNextWorseLevel(s, slots[p]);
-        const count = slots[p + 1];
+        const level = levels.buildNextWorseLevel(s, at(p));
+        const count = at(p + 1);
         p += SNAPSHOT_LEVEL_SLOTS;
         for (let k = 0; k < count; k++, p += SNAPSHOT_ORDER_SLOTS) {
-          const order = createIndexedOrder(orders, index, slots[p], slots[p + 2], slots[p + 3], slots[p + 1], slots[p + 4]);
+          const order = createIndexedOrder(orders, index, at(p), at(p + 2), at(p + 3), at(p + 1), at(p + 4));
           appendRestoredOrder(state, level, order);
         }
       }
@@ -116,9 +120,9 @@ export function restoreSnapshot(bytes: Uint8Array, maxOrders: number, maxLevels:
       if (count === 0) continue;
       beginRestoredStops(state, book, side, count);
       for (let rank = 0; rank < count; rank++, p += SNAPSHOT_STOP_SLOTS) {
-        const flags = slots[p + 4];
-        const stop = createIndexedOrder(orders, index, slots[p], slots[p + 2], slots[p + 3], slots[p + 1], flags & 7);
-        restorePendingAt(state, stop, book, side, rank, slots[p + 5], slots[p + 6], slots[p + 7], flags >> TIF_SHIFT);
+        const flags = at(p + 4);
+        const stop = createIndexedOrder(orders, index, at(p), at(p + 2), at(p + 3), at(p + 1), flags & 7);
+        restorePendingAt(state, stop, book, side, rank, at(p + 5), at(p + 6), at(p + 7), flags >> TIF_SHIFT);
       }
     }
   }

@@ -107,6 +107,14 @@ export class ClientSession {
     if (this.pending.levelCount > this.context.limits.maxPendingLevels) this.resync();
   }
 
+  /**
+   * The server's feed lost messages: the page's book may be missing some, and a gap in the
+   * sequence would only show if more came. It gets a fresh snapshot on the next tick instead.
+   */
+  onFeedLost(): void {
+    if (!this.ended && this.asset !== null) this.resync();
+  }
+
   /** The server's tick: cut off a stalled page, or send what waits. */
   tick(now: number): void {
     if (this.ended) return;

@@ -9,7 +9,15 @@ import { openSnapshot, snapshotBooks } from '../snapshot.js';
 import type { FeedMessage, FeedSubscription, MarketMachine } from './feed.js';
 import type { TradeTuple } from './protocol.js';
 
-export type FeedListener = (message: FeedMessage, trades: readonly TradeTuple[]) => void;
+export interface FeedListener {
+  message(message: FeedMessage, trades: readonly TradeTuple[]): void;
+  /**
+   * The subscription fell behind and was opened again: messages of any asset may be lost, and a
+   * copy of a book built from the messages so far may be wrong for good. Nothing later needs to
+   * arrive to reveal it, so whoever keeps such a copy must replace it now.
+   */
+  lost(): void;
+}
 
 interface AssetTape {
   seq: number;
@@ -73,6 +81,7 @@ export class FeedRelay {
   }
 
   private async run(): Promise<void> {
+    let cutOff = false;
     while (!this.stopped) {
       let subscription: FeedSubscription | undefined;
       try {
@@ -86,15 +95,19 @@ export class FeedRelay {
         return; // the machine is closed: there is no feed to follow
       }
       this.subscription = subscription;
+      // Only once the new subscription is open: a book snapshot taken from now on is followed by
+      // every message after it.
+      if (cutOff) for (const listener of this.listeners) listener.lost();
       try {
         for await (const message of subscription) this.deliver(message);
         return; // ended without an error: the machine closed
       } catch {
         if (this.stopped) return;
-        // Messages were lost while it was cut off: the pages see the gap in the sequence and
-        // resynchronise from a snapshot, which is what a gap is for.
+        // Messages were lost while it was cut off. It resubscribes at once: a live subscription
+        // starts from now, so any wait loses every flush made meanwhile (all of them, when the
+        // flushes never yield to the event loop). Then the pages get fresh snapshots.
         this.restarts++;
-        await new Promise((resolve) => setImmediate(resolve));
+        cutOff = true;
       }
     }
   }
@@ -121,6 +134,6 @@ export class FeedRelay {
       tape.trades.push(...trades);
       if (tape.trades.length > this.keptTrades * 2) tape.trades.splice(0, tape.trades.length - this.keptTrades);
     }
-    for (const listener of this.listeners) listener(message, trades);
+    for (const listener of this.listeners) listener.message(message, trades);
   }
 }

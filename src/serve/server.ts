@@ -183,8 +183,13 @@ export async function startServer(options: ServeOptions): Promise<LobServer> {
     });
   });
 
-  const unlisten = relay.listen((message, trades) => {
-    for (const session of sessions) session.onFeed(message, trades);
+  const unlisten = relay.listen({
+    message(message, trades) {
+      for (const session of sessions) session.onFeed(message, trades);
+    },
+    lost() {
+      for (const session of sessions) session.onFeedLost();
+    },
   });
   relay.start();
 

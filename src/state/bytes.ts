@@ -5,6 +5,33 @@
 
 const TWO_28 = 0x1000_0000;
 
+/** Longest varint of a safe integer (53 bits, 7 a byte). */
+export const MAX_VARINT_BYTES = 8;
+
+/**
+ * Writes a non-negative safe integer as a varint at `bytes[at]` (room checked by the caller);
+ * returns the offset after it. The encoders' inner loops write through this after reserving room
+ * once for a whole command.
+ */
+export function putUint(bytes: Uint8Array, at: number, value: number): number {
+  // Below 2^28 the loop stays in 32-bit integer arithmetic.
+  while (value >= TWO_28) {
+    bytes[at++] = (value % 128) | 0x80;
+    value = Math.floor(value / 128);
+  }
+  while (value >= 0x80) {
+    bytes[at++] = (value & 0x7f) | 0x80;
+    value >>>= 7;
+  }
+  bytes[at++] = value;
+  return at;
+}
+
+/** A signed safe integer (zigzag: small magnitudes stay small). */
+export function putInt(bytes: Uint8Array, at: number, value: number): number {
+  return putUint(bytes, at, value < 0 ? -value * 2 - 1 : value * 2);
+}
+
 /** A growable byte buffer written front to back. */
 export class ByteWriter {
   bytes: Uint8Array;
@@ -29,25 +56,14 @@ export class ByteWriter {
 
   /** A non-negative safe integer, 7 bits a byte. */
   uint(value: number): void {
-    this.reserve(8);
-    const b = this.bytes;
-    let n = this.length;
-    // Below 2^28 the loop stays in 32-bit integer arithmetic.
-    while (value >= TWO_28) {
-      b[n++] = (value % 128) | 0x80;
-      value = Math.floor(value / 128);
-    }
-    while (value >= 0x80) {
-      b[n++] = (value & 0x7f) | 0x80;
-      value >>>= 7;
-    }
-    b[n++] = value;
-    this.length = n;
+    this.reserve(MAX_VARINT_BYTES);
+    this.length = putUint(this.bytes, this.length, value);
   }
 
   /** A signed safe integer (zigzag: small magnitudes stay small). */
   int(value: number): void {
-    this.uint(value < 0 ? -value * 2 - 1 : value * 2);
+    this.reserve(MAX_VARINT_BYTES);
+    this.length = putInt(this.bytes, this.length, value);
   }
 
   f64(value: number): void {

@@ -1,16 +1,18 @@
 // Checkpoints: the canonical snapshot of every book (snapshot.ts) at an exact journal sequence,
-// stored as chunks of a few MB under one manifest, all in one write batch. The manifest carries
-// the snapshot's sha256, which is both its checksum and the engine's state hash.
-import { webcrypto } from 'node:crypto';
+// stored as chunks of a megabyte under one manifest. The chunks are written first, a few at a
+// time behind the commits (a write of tens of MB would hold the next commit up for as long), and
+// the manifest last: a checkpoint exists once its manifest does, and chunks a crash left without
+// one are deleted on open. The manifest carries the snapshot's sha256, which is both its checksum
+// and the engine's state hash.
 import { LobError } from '../errors.js';
 import { decodeCheckpoint, encodeCheckpoint } from './codecs.js';
 import type { CheckpointManifest } from './codecs.js';
-import { Prefix, checkpointKey, chunkKey, chunkRange, describeKey, keyIntegers, prefixRange } from './keys.js';
+import { Prefix, checkpointKey, chunkKey, chunkRange, describeKey, keyIntegers, prefixRange, readU64BE } from './keys.js';
 import type { KeyValueStore } from './memory-store.js';
 import type { StoreBatch } from './store-wire.js';
 
-/** Small enough to keep RocksDB's value handling cheap, large enough that a big book is a few dozen keys. */
-export const CHUNK_BYTES = 4 * 1024 * 1024;
+/** Small enough that writing one holds a commit up for about a millisecond, large enough that a big book is a few dozen keys. */
+export const CHUNK_BYTES = 1024 * 1024;
 
 export interface CheckpointInfo {
   /** Journal sequence the checkpoint reflects. */
@@ -39,11 +41,6 @@ export function checkpointInfo(m: CheckpointManifest): CheckpointInfo {
   };
 }
 
-/** sha256 on the thread pool (WebCrypto), so hashing a large snapshot does not block matching. */
-export async function sha256(bytes: Uint8Array): Promise<Buffer> {
-  return Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes));
-}
-
 export interface CheckpointState {
   sequence: number;
   height: number;
@@ -54,15 +51,34 @@ export interface CheckpointState {
   feedSeqs: Array<[number, number]>;
 }
 
-/** Puts the manifest and every chunk of `snapshot` into `batch`; returns the manifest. */
-export function putCheckpoint(batch: StoreBatch, state: CheckpointState, snapshot: Uint8Array, digest: Buffer): CheckpointManifest {
+/** The chunks of `snapshot`, as [key, bytes] (views of it). */
+export function checkpointChunks(sequence: number, snapshot: Uint8Array): Array<[Buffer, Uint8Array]> {
   const chunkCount = Math.max(1, Math.ceil(snapshot.byteLength / CHUNK_BYTES));
+  const out: Array<[Buffer, Uint8Array]> = [];
   for (let i = 0; i < chunkCount; i++) {
-    batch.put(chunkKey(state.sequence, i), snapshot.subarray(i * CHUNK_BYTES, Math.min(snapshot.byteLength, (i + 1) * CHUNK_BYTES)));
+    out.push([chunkKey(sequence, i), snapshot.subarray(i * CHUNK_BYTES, Math.min(snapshot.byteLength, (i + 1) * CHUNK_BYTES))]);
   }
-  const manifest: CheckpointManifest = { ...state, byteLength: snapshot.byteLength, chunkCount, chunkBytes: CHUNK_BYTES, sha256: digest };
+  return out;
+}
+
+/** Puts the manifest of a checkpoint whose chunks are written (or go in the same batch) into `batch`; returns it. */
+export function putManifest(batch: StoreBatch, state: CheckpointState, byteLength: number, digest: Buffer): CheckpointManifest {
+  const chunkCount = Math.max(1, Math.ceil(byteLength / CHUNK_BYTES));
+  const manifest: CheckpointManifest = { ...state, byteLength, chunkCount, chunkBytes: CHUNK_BYTES, sha256: digest };
   batch.put(checkpointKey(state.sequence), encodeCheckpoint(manifest));
   return manifest;
+}
+
+/** Deletes chunks a crash left without their manifest (a checkpoint cut off while being written). */
+export async function deleteOrphanChunks(store: KeyValueStore, manifests: readonly ManifestEntry[]): Promise<number> {
+  const kept = new Set(manifests.map((m) => m.sequence));
+  const batch = store.batch();
+  for (const key of await store.keys(prefixRange(Prefix.CHUNK))) {
+    if (!kept.has(readU64BE(key, 1))) batch.del(key);
+  }
+  const deleted = batch.length;
+  if (deleted > 0) await store.write(batch, { sync: false });
+  return deleted;
 }
 
 /** Deletes a checkpoint's manifest and chunks. */
@@ -90,28 +106,21 @@ export async function readManifests(store: KeyValueStore): Promise<ManifestEntry
   return out;
 }
 
-/** Reads and verifies a checkpoint's snapshot: every chunk present, the right length, the sha256. */
+/**
+ * Reads and verifies a checkpoint's snapshot: every chunk present, the right length, the sha256.
+ * The store joins the chunks into one shared buffer and hashes them on its own thread.
+ */
 export async function loadSnapshot(store: KeyValueStore, manifest: CheckpointManifest): Promise<Uint8Array> {
   const key = checkpointKey(manifest.sequence);
-  const chunks = await store.entries(chunkRange(manifest.sequence));
-  if (chunks.length !== manifest.chunkCount) {
-    throw new LobError('CORRUPTION', `checkpoint ${describeKey(key)} has ${chunks.length} chunks, its manifest says ${manifest.chunkCount}`);
+  const joined = await store.readJoined(chunkRange(manifest.sequence), manifest.byteLength);
+  if (joined.count !== manifest.chunkCount) {
+    throw new LobError('CORRUPTION', `checkpoint ${describeKey(key)} has ${joined.count} chunks, its manifest says ${manifest.chunkCount}`);
   }
-  const snapshot = new Uint8Array(manifest.byteLength);
-  let offset = 0;
-  for (const [, chunk] of chunks) {
-    if (offset + chunk.length > snapshot.length) {
-      throw new LobError('CORRUPTION', `checkpoint ${describeKey(key)} chunks are longer than its ${manifest.byteLength} bytes`);
-    }
-    snapshot.set(chunk, offset);
-    offset += chunk.length;
+  if (joined.length !== manifest.byteLength) {
+    throw new LobError('CORRUPTION', `checkpoint ${describeKey(key)} chunks hold ${joined.length} bytes, its manifest says ${manifest.byteLength}`);
   }
-  if (offset !== manifest.byteLength) {
-    throw new LobError('CORRUPTION', `checkpoint ${describeKey(key)} chunks hold ${offset} bytes, its manifest says ${manifest.byteLength}`);
-  }
-  const digest = await sha256(snapshot);
-  if (!digest.equals(manifest.sha256)) {
+  if (!joined.sha256.equals(manifest.sha256)) {
     throw new LobError('CORRUPTION', `checkpoint ${describeKey(key)} fails its sha256 checksum`);
   }
-  return snapshot;
+  return joined.bytes;
 }

@@ -8,10 +8,14 @@
 //   head:uint   the record's head (never 0: every op code is >= 1), then its fields in table order
 //   0, height:uint   a setHeight
 import { COMMAND_SLOTS, OPERATION_BY_CODE, Head, Slot } from '../operations.js';
-import { ByteReader, ByteWriter } from './bytes.js';
+import { ByteReader, ByteWriter, MAX_VARINT_BYTES, putInt, putUint } from './bytes.js';
 
 /** How a slot is written: as itself, or as its difference from the same slot of the previous command. */
 const DELTA_SLOTS = new Set<number>([Slot.ASSET, Slot.ORDER_ID, Slot.PRICE, Slot.TIMESTAMP, Slot.TRIGGER_PRICE, Slot.SECOND_PRICE]);
+
+/** Per op code, its fields' slots in table order, and whether each is delta-coded (the table, compiled for the encoder's loop). */
+const FIELD_SLOTS: Int32Array[] = OPERATION_BY_CODE.map((spec) => Int32Array.from(spec?.fields ?? [], (f) => f.slot));
+const FIELD_DELTAS: Uint8Array[] = OPERATION_BY_CODE.map((spec) => Uint8Array.from(spec?.fields ?? [], (f) => (DELTA_SLOTS.has(f.slot) ? 1 : 0)));
 
 export class CommandEncoder {
   /** The previous command's delta-coded slots. */
@@ -26,19 +30,26 @@ export class CommandEncoder {
 
   command(slots: Float64Array, o: number): void {
     const head = slots[o];
-    const spec = OPERATION_BY_CODE[head & Head.OP_MASK];
-    if (spec === undefined) throw new Error(`lobcore bug: journaling an unknown op ${head & Head.OP_MASK}`);
+    const op = head & Head.OP_MASK;
+    if (OPERATION_BY_CODE[op] === undefined) throw new Error(`lobcore bug: journaling an unknown op ${op}`);
+    const fieldSlots = FIELD_SLOTS[op];
+    const deltas = FIELD_DELTAS[op];
     const out = this.out;
-    out.uint(head);
-    for (const field of spec.fields) {
-      const value = slots[o + field.slot];
-      if (DELTA_SLOTS.has(field.slot)) {
-        out.int(value - this.previous[field.slot]);
-        this.previous[field.slot] = value;
+    out.reserve((1 + fieldSlots.length) * MAX_VARINT_BYTES);
+    const b = out.bytes;
+    const previous = this.previous;
+    let n = putUint(b, out.length, head);
+    for (let f = 0; f < fieldSlots.length; f++) {
+      const slot = fieldSlots[f];
+      const value = slots[o + slot];
+      if (deltas[f] === 1) {
+        n = putInt(b, n, value - previous[slot]);
+        previous[slot] = value;
       } else {
-        out.uint(value);
+        n = putUint(b, n, value);
       }
     }
+    out.length = n;
   }
 
   height(height: number): void {

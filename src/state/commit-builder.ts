@@ -1,11 +1,16 @@
 // The next commit, built as commands are applied: the journal entries (compact, command-codec.ts)
 // and the event block (event-block.ts) of everything since the last cut, plus the spans that make
 // orders and fills findable by id, and the head. cut() seals them into one write batch: the
-// whole truth of a flush, and nothing derivable.
+// whole truth of a flush, and nothing derivable. The index operations derivable from the same
+// events are derived alongside (index-deriver.ts) and travel with the commit, to be written
+// behind it once it is durable.
 import { ByteWriter } from './bytes.js';
 import { encodeEvents, encodeHead, encodeJournal, encodeUint, type HeadState } from './codecs.js';
 import { CommandEncoder } from './command-codec.js';
-import { EventBlockWriter } from './event-block.js';
+import { EventBlockWriter, decodeEventBlock, type EventBlock } from './event-block.js';
+import { IndexDeriver } from './index-deriver.js';
+import type { DroppablePuts, IndexOps } from './index-ops.js';
+import type { ShadowEngine } from './checkpoint-shadow.js';
 import { Prefix, eventsKey, headKey, journalKey, keyOf } from './keys.js';
 import { commandTimestamp, type SequencedSink, type Sequencer } from './sequencer.js';
 import type { StoreBatch } from './store-wire.js';
@@ -23,6 +28,10 @@ export interface Commit {
   fills: number;
   /** Each asset whose book it changed, with its last feed sequence in it. */
   feedEnds: Array<[number, number]>;
+  /** The index operations its events derive, written behind it. */
+  index: IndexOps;
+  /** Its event block decoded (done once, on first use: only the feed's live subscribers need it). */
+  decoded(): EventBlock;
   /** Puts every key of the commit into a write batch. */
   writeTo(batch: StoreBatch): void;
 }
@@ -31,6 +40,7 @@ export class CommitBuilder implements SequencedSink {
   private readonly journalBytes = new ByteWriter(64 * 1024);
   private readonly journal = new CommandEncoder(this.journalBytes);
   private readonly events = new EventBlockWriter();
+  private readonly index: IndexDeriver;
   private entries = 0;
   private firstSeq = 0;
   private firstOrderId = 0;
@@ -38,7 +48,11 @@ export class CommitBuilder implements SequencedSink {
   /** Assets whose book changed since the cut. */
   private feedAssets: number[] = [];
 
-  constructor(private readonly sequencer: Sequencer) {}
+  /** drops: the index writer's unsent puts, which the deriver may drop. */
+  /** shadow: the checkpoint worker's core, given every command too (null in memory mode). */
+  constructor(private readonly sequencer: Sequencer, drops: DroppablePuts | null, private readonly shadow: ShadowEngine | null = null) {
+    this.index = new IndexDeriver(drops);
+  }
 
   /** Journal entries applied since the last cut. */
   get pending(): number {
@@ -54,6 +68,7 @@ export class CommitBuilder implements SequencedSink {
     this.journalBytes.clear();
     this.journal.reset();
     this.events.open({ firstSeq: seq, startHeight: s.height, firstOrderId: nextOrderId, firstFillSeq: s.nextFillSeq, firstEventSeq: s.nextEventSeq });
+    this.index.begin(seq, s.height, nextOrderId);
   }
 
   /** The state machine calls this before each apply, with the engine's next order id. */
@@ -69,7 +84,9 @@ export class CommitBuilder implements SequencedSink {
 
   command(seq: number, commands: Float64Array, o: number, events: Float64Array, from: number, count: number): void {
     this.journal.command(commands, o);
+    this.shadow?.command(commands, o);
     this.events.command(seq, commandTimestamp(commands, o), events, from, count);
+    this.index.command(seq, this.sequencer.height, events, from, count);
     this.entries++;
   }
 
@@ -81,6 +98,7 @@ export class CommitBuilder implements SequencedSink {
   /** Seals everything since the last cut, with the head as it stands; null when nothing is pending. */
   cut(nextOrderId: number): Commit | null {
     if (this.entries === 0) return null;
+    this.shadow?.post();
     const s = this.sequencer;
     const head: HeadState = {
       height: s.height, lastSequence: s.lastSequence, nextOrderId, nextFillSeq: s.nextFillSeq, nextEventSeq: s.nextEventSeq,
@@ -91,8 +109,10 @@ export class CommitBuilder implements SequencedSink {
     journalHeader.uint(entries);
     journalHeader.raw(this.journalBytes.view());
     const journal = encodeJournal(journalHeader.view());
+    const index = this.index.end(head.lastSequence, this.events.feedStarts);
     const taken = this.events.take();
     const block = taken === null ? new Uint8Array(0) : taken.payload.slice();
+    let decoded: EventBlock | null = null;
     const events = encodeEvents(block);
     const firstOrderId = this.firstOrderId;
     const firstFillSeq = this.firstFillSeq;
@@ -100,7 +120,8 @@ export class CommitBuilder implements SequencedSink {
     this.feedAssets = [];
     this.entries = 0;
     return {
-      firstSeq, lastSeq: head.lastSequence, head, block, entries, feedEnds, fills: head.nextFillSeq - firstFillSeq,
+      firstSeq, lastSeq: head.lastSequence, head, block, entries, feedEnds, fills: head.nextFillSeq - firstFillSeq, index,
+      decoded: () => (decoded ??= decodeEventBlock(block)),
       writeTo(batch: StoreBatch): void {
         batch.put(journalKey(firstSeq), journal);
         batch.put(eventsKey(firstSeq), events);

@@ -10,7 +10,6 @@
 // (their keys are their sequences, so a write that failed after landing is harmless to repeat).
 import { LobError } from '../errors.js';
 import type { Commit } from './commit-builder.js';
-import { decodeEventBlock, type EventBlock } from './event-block.js';
 import type { KeyValueStore } from './memory-store.js';
 
 export interface FlushReport {
@@ -24,7 +23,7 @@ export interface FlushReport {
 
 /** Told about each commit once it is durable, in order. */
 export interface CommitFollower {
-  committed(commit: Commit, block: EventBlock): void;
+  committed(commit: Commit): void;
 }
 
 interface Waiter {
@@ -103,8 +102,7 @@ export class Committer {
         this.durable = { sequence: last.head.lastSequence, height: last.head.height, entries, fills };
         try {
           for (const commit of commits) {
-            const block = decodeEventBlock(commit.block);
-            for (const follower of this.followers) follower.committed(commit, block);
+            for (const follower of this.followers) follower.committed(commit);
           }
         } catch (error) {
           // A follower that cannot take a durable commit is a bug: say so to every waiter.

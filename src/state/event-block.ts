@@ -17,7 +17,7 @@
 // Deltas are from the previous event's (or command's) value in the same block.
 import { EventCode } from '../codes.js';
 import { EVENT_SLOTS, EventHead, EventSlot } from '../events.js';
-import { ByteReader, ByteWriter } from './bytes.js';
+import { ByteReader, ByteWriter, MAX_VARINT_BYTES, putInt, putUint } from './bytes.js';
 
 export interface BlockStart {
   firstSeq: number;
@@ -34,9 +34,12 @@ export class EventBlockWriter {
   private lastSeq = 0;
   private previousGroupSeq = 0;
   private previousTimestamp = 0;
-  private previous = new Float64Array(EVENT_SLOTS);
+  /** The previous event's asset, order id and price: the next event's are written as differences. */
+  private previousAsset = 0;
+  private previousOrderId = 0;
+  private previousPrice = 0;
   /** asset -> first feed seq in this block, in the order assets first changed. */
-  private readonly feedStarts = new Map<number, number>();
+  readonly feedStarts = new Map<number, number>();
 
   get isEmpty(): boolean {
     return this.start === null;
@@ -70,38 +73,49 @@ export class EventBlockWriter {
     if (count === 0) return;
     this.group(seq, false);
     const out = this.body;
-    out.int(timestamp - this.previousTimestamp);
+    // Room for the whole command at once: a group head, a timestamp, a count, and at most 11 varints an event.
+    out.reserve((3 + 11 * count) * MAX_VARINT_BYTES);
+    const b = out.bytes;
+    let n = putInt(b, out.length, timestamp - this.previousTimestamp);
     this.previousTimestamp = timestamp;
-    out.uint(count);
-    const p = this.previous;
+    n = putUint(b, n, count);
+    let asset = this.previousAsset;
+    let orderId = this.previousOrderId;
+    let price = this.previousPrice;
     for (let k = from; k < from + count; k++) {
       const e = k * EVENT_SLOTS;
       const head = events[e];
       const kind = head & EventHead.KIND_MASK;
-      out.uint(head);
-      out.int(events[e + EventSlot.ASSET] - p[EventSlot.ASSET]);
-      out.int(events[e + EventSlot.ORDER_ID] - p[EventSlot.ORDER_ID]);
-      out.uint(events[e + EventSlot.TRADER]);
-      out.int(events[e + EventSlot.PRICE] - p[EventSlot.PRICE]);
-      out.uint(events[e + EventSlot.SIZE]);
-      out.uint(events[e + EventSlot.REMAINING]);
+      const eventOrderId = events[e + EventSlot.ORDER_ID];
+      const eventPrice = events[e + EventSlot.PRICE];
+      n = putUint(b, n, head);
+      n = putInt(b, n, events[e + EventSlot.ASSET] - asset);
+      n = putInt(b, n, eventOrderId - orderId);
+      n = putUint(b, n, events[e + EventSlot.TRADER]);
+      n = putInt(b, n, eventPrice - price);
+      n = putUint(b, n, events[e + EventSlot.SIZE]);
+      n = putUint(b, n, events[e + EventSlot.REMAINING]);
       if (kind === EventCode.ACCEPTED || kind === EventCode.REJECTED || kind === EventCode.TRIGGERED) {
-        out.uint(events[e + EventSlot.OTHER]);
-        out.uint(events[e + EventSlot.OTHER2]);
+        n = putUint(b, n, events[e + EventSlot.OTHER]);
+        n = putUint(b, n, events[e + EventSlot.OTHER2]);
       } else if (kind === EventCode.FILL) {
-        out.int(events[e + EventSlot.OTHER] - events[e + EventSlot.ORDER_ID]);
-        out.uint(events[e + EventSlot.OTHER2]);
+        n = putInt(b, n, events[e + EventSlot.OTHER] - eventOrderId);
+        n = putUint(b, n, events[e + EventSlot.OTHER2]);
       } else if (kind === EventCode.MODIFIED) {
-        out.int(events[e + EventSlot.OTHER] - events[e + EventSlot.PRICE]);
+        n = putInt(b, n, events[e + EventSlot.OTHER] - eventPrice);
       }
       if ((head & EventHead.LEVEL) !== 0) {
-        out.uint(events[e + EventSlot.LEVEL_SIZE]);
-        out.uint(events[e + EventSlot.LEVEL_ORDERS]);
+        n = putUint(b, n, events[e + EventSlot.LEVEL_SIZE]);
+        n = putUint(b, n, events[e + EventSlot.LEVEL_ORDERS]);
       }
-      p[EventSlot.ASSET] = events[e + EventSlot.ASSET];
-      p[EventSlot.ORDER_ID] = events[e + EventSlot.ORDER_ID];
-      p[EventSlot.PRICE] = events[e + EventSlot.PRICE];
+      asset = events[e + EventSlot.ASSET];
+      orderId = eventOrderId;
+      price = eventPrice;
     }
+    out.length = n;
+    this.previousAsset = asset;
+    this.previousOrderId = orderId;
+    this.previousPrice = price;
   }
 
   /** The block's payload (header + body), and the writer emptied for the next flush; null when nothing was recorded. */
@@ -125,7 +139,9 @@ export class EventBlockWriter {
     this.start = null;
     this.body.clear();
     this.feedStarts.clear();
-    this.previous = new Float64Array(EVENT_SLOTS);
+    this.previousAsset = 0;
+    this.previousOrderId = 0;
+    this.previousPrice = 0;
     this.previousTimestamp = 0;
     return taken;
   }

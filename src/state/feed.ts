@@ -193,10 +193,10 @@ export class FeedPublisher implements CommitFollower {
     return this.durable.get(asset) ?? 0;
   }
 
-  committed(commit: Commit, block: EventBlock): void {
+  committed(commit: Commit): void {
     for (const [asset, seq] of commit.feedEnds) this.durable.set(asset, seq);
     if (this.subscriptions.size === 0) return;
-    for (const message of messagesOf(block, (asset) => this.anyWants(asset))) {
+    for (const message of messagesOf(commit.decoded(), (asset) => this.anyWants(asset))) {
       for (const subscription of this.subscriptions) subscription.offer(message);
     }
   }

@@ -12,7 +12,7 @@
 // Written by checkpoints:
 //   0x03 seq:u64                          CHECKPOINT    manifest of the checkpoint at that sequence
 //   0x04 seq:u64 chunk:u32                CHUNK         a slice of that checkpoint's snapshot
-// Derived from the event blocks by the index writer, behind the commits (indexer.ts):
+// Derived from the events as commands are applied (index-deriver.ts), written behind the commits (indexer.ts):
 //   0x08                                  INDEX_HEAD    the last sequence the indexes cover
 //   0x09 orderId:u64 blockSeq:u64         ORDER_TOUCH   the order has events in that flush (after the one placing it)
 //   0x0a trader:u64 height:u64 blockSeq:u64  TRADER_TOUCH  the trader has events in that flush (height: the flush's first)
@@ -25,6 +25,7 @@
 // Spans are keyed by where a flush starts, so "the flush holding X" is one reverse seek to the
 // greatest key <= X. Integers are below 2^53 (safe integers), written as two big-endian u32 halves.
 import { LobError } from '../errors.js';
+import { writeU64BE } from './u64.mjs';
 
 export const Prefix = {
   FORMAT: 0x00,
@@ -66,18 +67,7 @@ const TWO_32 = 0x1_0000_0000;
 /** The largest u64 field value we ever write; used as an inclusive upper bound in ranges. */
 export const MAX_KEY_INTEGER = Number.MAX_SAFE_INTEGER;
 
-export function writeU64BE(target: Uint8Array, offset: number, value: number): void {
-  const high = Math.floor(value / TWO_32);
-  const low = value >>> 0;
-  target[offset] = high >>> 24;
-  target[offset + 1] = (high >>> 16) & 0xff;
-  target[offset + 2] = (high >>> 8) & 0xff;
-  target[offset + 3] = high & 0xff;
-  target[offset + 4] = low >>> 24;
-  target[offset + 5] = (low >>> 16) & 0xff;
-  target[offset + 6] = (low >>> 8) & 0xff;
-  target[offset + 7] = low & 0xff;
-}
+export { writeU64BE };
 
 export function readU64BE(source: Uint8Array, offset: number): number {
   const high = ((source[offset] << 24) >>> 0) + (source[offset + 1] << 16) + (source[offset + 2] << 8) + source[offset + 3];

@@ -1,23 +1,29 @@
-// Reads that see index entries before they are written: the index writer keeps what it has
-// derived but not yet stored in a SortedBytesMap (puts, and tombstones for deletes), and queries
-// read the store through this overlay, so an index that lags behind the commits never makes a
-// query miss anything.
-import { compareBytes, type KeyRange, type KeyValueStore, type SortedBytesMap } from './memory-store.js';
+// Reads that see index entries before they are written: queries read the store through the index
+// writer's queue of derived-but-unwritten operations (index-ops.ts), newest operation of a key
+// winning, so an index that lags behind the commits never makes a query miss anything. Nothing is
+// kept sorted while commands flow: a query scans the queued buffers, which costs in proportion to
+// the lag, and only when someone asks.
+import { newestByKey, type IndexOps, type OverlayEntry } from './index-ops.js';
+import { compareBytes, type KeyRange, type KeyValueStore } from './memory-store.js';
 
 export class OverlayReader {
-  constructor(private readonly pending: SortedBytesMap, private readonly base: KeyValueStore) {}
+  constructor(private readonly pending: readonly IndexOps[], private readonly base: KeyValueStore) {}
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
-    const hit = this.pending.lookup(key);
-    return hit.present ? hit.value : this.base.get(key);
+    const found: OverlayEntry[] = [];
+    const range = { gte: key, lte: key };
+    for (let i = this.pending.length - 1; i >= 0 && found.length === 0; i--) this.pending[i].collect(range, found);
+    return found.length > 0 ? found[found.length - 1][1] : this.base.get(key);
   }
 
   async entries(range: KeyRange): Promise<Array<[Uint8Array, Uint8Array]>> {
-    const over = this.pending.range({ ...range, limit: undefined });
-    // Tombstones may hide base entries: ask the base for enough to fill the limit anyway.
+    const collected: OverlayEntry[] = [];
+    for (const ops of this.pending) ops.collect(range, collected);
+    const over = newestByKey(collected, range.reverse === true);
+    // Deletes may hide base entries: ask the base for enough to fill the limit anyway.
     const baseLimit = range.limit === undefined ? undefined : range.limit + over.length;
-    const under = over.length === 0 && range.limit === undefined ? await this.base.entries(range) : await this.base.entries({ ...range, limit: baseLimit });
-    if (over.length === 0) return range.limit === undefined ? under : under.slice(0, range.limit);
+    const under = await this.base.entries(over.length === 0 ? range : { ...range, limit: baseLimit });
+    if (over.length === 0) return under;
     const direction = range.reverse === true ? -1 : 1;
     const out: Array<[Uint8Array, Uint8Array]> = [];
     const limit = range.limit ?? Infinity;

@@ -88,14 +88,23 @@ export class Sequencer {
 
   /** One feed message per asset whose book the command changed (an event with a level), in order of first change. */
   private numberFeedMessages(events: Float64Array, from: number, to: number, sink: SequencedSink | null): void {
+    // Nearly every command changes one book: the first asset is kept aside, the list is for the rest.
     const messaged = this.messaged;
-    messaged.length = 0;
+    let first = -1;
+    let others = 0;
     for (let k = from; k < to; k++) {
       const o = k * EVENT_SLOTS;
       if ((events[o] & EventHead.LEVEL) === 0) continue;
       const asset = events[o + EventSlot.ASSET];
-      if (messaged.includes(asset)) continue;
-      messaged.push(asset);
+      if (asset === first) continue;
+      if (first === -1) {
+        first = asset;
+      } else {
+        let seen = false;
+        for (let m = 0; m < others && !seen; m++) seen = messaged[m] === asset;
+        if (seen) continue;
+        messaged[others++] = asset;
+      }
       const feedSeq = (this.feedSeqs.get(asset) ?? 0) + 1;
       this.feedSeqs.set(asset, feedSeq);
       sink?.feedMessage(asset, feedSeq);

@@ -8,6 +8,7 @@
 //
 // Without a path the very same pipeline runs on an in-memory store (memory-store.ts), committed
 // at the end of each turn of the event loop: "no persistence" is a store, not a branch.
+import { createHash } from 'node:crypto';
 import type { BatchResults, CommandBatch } from '../batch.js';
 import { createEngine } from '../engine.js';
 import type { Engine } from '../engine.js';
@@ -22,7 +23,8 @@ import type {
 } from '../types.js';
 import { AuditTrail } from './audit-trail.js';
 import { bookAt } from './book-history.js';
-import { checkpointInfo, deleteCheckpoint, putCheckpoint, sha256 } from './checkpoints.js';
+import { checkpointChunks, checkpointInfo, deleteCheckpoint, putManifest } from './checkpoints.js';
+import { ShadowEngine, type ShadowSnapshot } from './checkpoint-shadow.js';
 import type { CheckpointInfo, CheckpointState } from './checkpoints.js';
 import type { CheckpointManifest } from './codecs.js';
 import { decodeUint } from './codecs.js';
@@ -46,6 +48,7 @@ import { Store } from './store.js';
 export type { AutoFlushOptions, StateMachineOptions } from './options.js';
 
 type Encoder = (typeof encodeRequest)[OperationSpec['method']];
+const hashOf = (bytes: Uint8Array): Buffer => createHash('sha256').update(bytes).digest();
 const noFills = (): number => 0;
 export type { FlushReport } from './committer.js';
 
@@ -99,18 +102,24 @@ export class CoreStateMachine {
     private readonly store: KeyValueStore,
     private readonly options: ResolvedOptions,
     private readonly feed: FeedPublisher,
+    /** The checkpoint worker's shadow core (checkpoint-shadow.ts); null in memory and read-only. */
+    private readonly shadow: ShadowEngine | null,
   ) {}
 
   static async open(options: StateMachineOptions = {}): Promise<CoreStateMachine> {
     const resolved = resolveOptions(options);
     const store: KeyValueStore = resolved.path === undefined ? new MemoryStore()
       : await Store.open(resolved.path, { sync: resolved.sync, readOnly: resolved.readOnly });
+    // A read-only view never checkpoints: it needs no shadow (recovery then proves the restore on this thread).
+    const shadow = resolved.path === undefined || resolved.readOnly === true ? null
+      : await ShadowEngine.create(resolved.backend ?? 'wasm', engineOptions(resolved));
     try {
-      const machine = new CoreStateMachine(store, resolved, new FeedPublisher());
+      const machine = new CoreStateMachine(store, resolved, new FeedPublisher(), shadow);
       await machine.load();
       return machine;
     } catch (error) {
       await store.close().catch(() => undefined);
+      await shadow?.close();
       throw error;
     }
   }
@@ -121,8 +130,9 @@ export class CoreStateMachine {
    */
   private async load(): Promise<RecoveryReport> {
     const { store, options, feed } = this;
-    const recovered = await recoverFromStore(store, () => createEngine(engineOptions(options)));
+    const recovered = await recoverFromStore(store, () => createEngine(engineOptions(options)), this.shadow, this.readOnly);
     const { engine, sequencer } = recovered;
+    const indexing = performance.now();
     const indexHead = await store.get(indexHeadKey());
     const indexer = new Indexer(store, indexHead === undefined ? 0 : decodeUint(indexHeadKey(), indexHead, 'index-head'));
     const history = new History(indexer.reader);
@@ -130,7 +140,10 @@ export class CoreStateMachine {
     // they stay in the indexer's overlay, which every query reads through.)
     for await (const block of history.blocksFrom(indexer.indexedThrough + 1)) indexer.derive(block);
     if (!this.readOnly) indexer.writeBehind();
-    const builder = new CommitBuilder(sequencer);
+    recovered.report.reindexedEntries = indexer.lag;
+    recovered.report.phases.indexMs = performance.now() - indexing;
+    recovered.report.durationMs += recovered.report.phases.indexMs;
+    const builder = new CommitBuilder(sequencer, indexer.drops, this.shadow);
     const manifests = recovered.manifests.filter((m) => !recovered.report.skippedCheckpoints.some((s) => s.sequence === m.sequence));
     feed.rebase(history, indexer.reader, sequencer.feedSeqEntries());
     this.p = {
@@ -359,28 +372,57 @@ export class CoreStateMachine {
   }
 
   /**
-   * Stores every book at the current journal sequence. The books are copied out synchronously
-   * (the only pause matching sees); hashing and writing happen while commands keep flowing, and
-   * those commands land in the journal after the checkpoint's sequence. In memory mode there is
-   * nowhere to keep it: returns undefined.
+   * Stores every book at the current journal sequence. The checkpoint worker's shadow core, which
+   * has applied every command up to here, snapshots and hashes the books on its own thread; the
+   * main thread only cuts the commit boundary and goes on matching, and the commands it applies
+   * meanwhile land in the journal after the checkpoint's sequence. Without a working shadow the
+   * books are copied out here, synchronously. In memory mode there is nowhere to keep a
+   * checkpoint: returns undefined.
    */
   async checkpoint(): Promise<CheckpointInfo | undefined> {
     this.assertOpen();
     refuseWhenReadOnly(this.readOnly, 'checkpoint');
     if (!this.persistent) return undefined;
     const p = this.p;
-    // Cut now, so the checkpoint's sequence is a commit boundary, and copy the books out with it.
+    const shadow = this.shadow;
+    // Cut now, so the checkpoint's sequence is a commit boundary.
     p.committer.seal();
-    const snapshot = p.engine.snapshot();
-    const state: CheckpointState = {
-      ...p.sequencer.state(), sequence: p.sequencer.lastSequence, nextOrderId: p.engine.nextOrderId,
-      restingOrders: p.engine.restingOrders,
-    };
+    const state = this.checkpointState(p);
+    const ownSnapshot = shadow === null || shadow.broken !== null ? this.snapshotAndResetShadow(p) : null;
+    const shadowed = ownSnapshot === null ? shadow!.snapshot() : null;
+    shadowed?.catch(() => undefined); // looked at in turn below
     const durable = p.committer.flush();
     return this.checkpoints.run(async () => {
       await durable;
-      return this.writeCheckpoint(p, state, snapshot);
+      if (ownSnapshot !== null) return this.writeCheckpoint(p, state, ownSnapshot, hashOf(ownSnapshot));
+      let taken: ShadowSnapshot;
+      try {
+        taken = await shadowed!;
+        if (taken.nextOrderId !== state.nextOrderId || taken.restingOrders !== state.restingOrders) {
+          throw new Error(`its snapshot has next order id ${taken.nextOrderId} and ${taken.restingOrders} resting orders, the engine ${state.nextOrderId} and ${state.restingOrders}`);
+        }
+      } catch (error) {
+        // The shadow cannot give this checkpoint: take one here, now, the synchronous way, and start the shadow again from it.
+        shadow!.broken = `the checkpoint worker failed: ${(error as { message?: string }).message ?? String(error)}`;
+        p.committer.seal();
+        const now = this.checkpointState(p);
+        const snapshot = this.snapshotAndResetShadow(p);
+        await p.committer.flush();
+        return this.writeCheckpoint(p, now, snapshot, hashOf(snapshot));
+      }
+      return this.writeCheckpoint(p, state, taken.bytes, taken.sha256);
     });
+  }
+
+  private checkpointState(p: Pipeline): CheckpointState {
+    return { ...p.sequencer.state(), sequence: p.sequencer.lastSequence, nextOrderId: p.engine.nextOrderId, restingOrders: p.engine.restingOrders };
+  }
+
+  /** The engine's own snapshot, copied out on this thread; the shadow (if any) starts over from it in the same turn. */
+  private snapshotAndResetShadow(p: Pipeline): Uint8Array {
+    const snapshot = p.engine.snapshot();
+    void this.shadow?.reset(snapshot, p.engine.restingOrders + p.engine.pendingStops);
+    return snapshot;
   }
 
   async listCheckpoints(): Promise<CheckpointInfo[]> {
@@ -401,8 +443,8 @@ export class CoreStateMachine {
       return {
         checkpointSequence: null, checkpointHeight: null, skippedCheckpoints: [], replayedRecords: 0, replayedCommands: 0,
         replayedFills: 0, height: p.sequencer.height, sequence: p.sequencer.lastSequence, nextOrderId: p.engine.nextOrderId,
-        nextFillSeq: p.sequencer.nextFillSeq, restingOrders: p.engine.restingOrders, durationMs: 0,
-        phases: { checkpointMs: 0, restoreMs: 0, replayMs: 0 },
+        nextFillSeq: p.sequencer.nextFillSeq, restingOrders: p.engine.restingOrders, orphanChunksDeleted: 0, reindexedEntries: 0, durationMs: 0,
+        phases: { readMs: 0, restoreMs: 0, verifyMs: 0, replayMs: 0, indexMs: 0 },
       };
     }
     await this.flush();
@@ -429,6 +471,7 @@ export class CoreStateMachine {
     this.feed.closeAll();
     this.state = 'closed';
     await this.store.close();
+    await this.shadow?.close();
   }
 
   // ------------------------------------------------------------------ history
@@ -502,20 +545,28 @@ export class CoreStateMachine {
 
   // ------------------------------------------------------------------ internals
 
-  private async writeCheckpoint(p: Pipeline, state: CheckpointState, snapshot: Uint8Array): Promise<CheckpointInfo> {
+  /**
+   * Writes a checkpoint's chunks one at a time behind the commits, then its manifest with the
+   * deletions it allows (older checkpoints past keepCheckpoints, the journal it covers).
+   */
+  private async writeCheckpoint(p: Pipeline, state: CheckpointState, snapshot: Uint8Array, digest: Buffer): Promise<CheckpointInfo> {
     const newest = p.manifests[p.manifests.length - 1];
     if (newest !== undefined && newest.sequence === state.sequence) {
       this.lastCheckpointHeight = Math.max(this.lastCheckpointHeight, newest.height);
       return checkpointInfo(newest);
     }
-    const digest = await sha256(snapshot);
-    const batch = this.store.batch(snapshot.byteLength + 64 * 1024);
-    const manifest = putCheckpoint(batch, state, snapshot, digest);
+    for (const [key, chunk] of checkpointChunks(state.sequence, snapshot)) {
+      const batch = this.store.batch(chunk.byteLength + 64);
+      batch.put(key, chunk);
+      await this.store.write(batch, { sync: false, lowPriority: true });
+    }
+    const batch = this.store.batch();
+    const manifest = putManifest(batch, state, snapshot.byteLength, digest);
     const kept = [...p.manifests, manifest];
     const dropped = kept.splice(0, Math.max(0, kept.length - this.options.keepCheckpoints));
     for (const old of dropped) await deleteCheckpoint(this.store, batch, old.sequence);
     await pruneJournalThrough(this.store, batch, kept[0].sequence);
-    await this.store.write(batch);
+    await this.store.write(batch, { lowPriority: true });
     p.manifests = kept;
     this.lastCheckpointHeight = state.height;
     return checkpointInfo(manifest);

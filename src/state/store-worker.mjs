@@ -4,11 +4,18 @@
 //
 // Plain JavaScript on purpose: a worker_threads Worker cannot load TypeScript under Node 20, and
 // this file must run unchanged from src/ (vitest) and from dist/ (the build copies it).
-// The byte layouts are documented in store-wire.ts; requests are handled strictly in arrival
-// order, so writes land in the order the main thread posted them.
+// The byte layouts are documented in store-wire.ts and index-wire.mjs.
+//
+// Requests wait in two queues. Commits, reads and everything else run first, in arrival order;
+// writes that follow behind the commits (the index writer's, checkpoints') run when nothing else
+// waits, or after every few others, so a steady stream of commits cannot starve them. Each queue
+// keeps its order, and nothing in the second queue may be overtaken by anything it depends on: the
+// main thread posts an index write only once the commits it indexes are durable.
+import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { RocksLevel } from '@nxtedition/rocksdb';
 import { packByteList, unpackByteList } from './byte-list.mjs';
+import { packIndexOps } from './index-wire.mjs';
 
 const OP_PUT = 1;
 const OP_DEL = 2;
@@ -21,11 +28,28 @@ let openOptions = {};
 const iterators = new Map();
 let nextIterator = 1;
 
-/** Requests run one at a time: a later write must never overtake an earlier one. */
-let queue = Promise.resolve();
+/** How many first-queue requests may run in a row while a write behind waits. */
+const AHEAD_OF_BEHIND = 4;
+const ahead = [];
+const behind = [];
+let draining = false;
+
 parentPort.on('message', (request) => {
-  queue = queue.then(() => handle(request));
+  (request.op === 'writeIndex' || (request.op === 'write' && request.lowPriority === true) ? behind : ahead).push(request);
+  if (!draining) void drain();
 });
+
+/** Runs requests one at a time until both queues are empty. */
+async function drain() {
+  draining = true;
+  let aheadInARow = 0;
+  while (ahead.length > 0 || behind.length > 0) {
+    const takeBehind = behind.length > 0 && (ahead.length === 0 || aheadInARow >= AHEAD_OF_BEHIND);
+    aheadInARow = takeBehind ? 0 : aheadInARow + 1;
+    await handle(takeBehind ? behind.shift() : ahead.shift());
+  }
+  draining = false;
+}
 
 async function handle(request) {
   try {
@@ -47,6 +71,11 @@ async function run(request) {
     case 'write':
       await write(request.batch, request.byteLength, request.sync, request.lowPriority);
       return [null];
+    case 'writeIndex': {
+      const packed = packIndexOps(new Float64Array(request.ops), 0, request.count);
+      await write(packed.bytes.buffer, packed.bytes.byteLength, false, true);
+      return [null];
+    }
     case 'getMany': {
       // The synchronous form, on purpose: this thread exists to block. The binding's async
       // getMany turns a RocksDB read error (a block that fails its checksum) into an uncaught
@@ -57,6 +86,29 @@ async function run(request) {
     }
     case 'entries':
       return transferList(flattenEntries(await openDb().iterator(toRange(request.range)).all()));
+    case 'readJoined': {
+      // A checkpoint's chunks, joined where the main thread (and the checkpoint worker) read them, hashed on the way.
+      const into = new Uint8Array(request.into);
+      const hash = createHash('sha256');
+      const it = openDb().iterator(toRange(request.range));
+      let count = 0;
+      let length = 0;
+      try {
+        for (let page = await it.nextv(64); page.length > 0; page = await it.nextv(64)) {
+          for (const [, value] of page) {
+            if (length + value.length <= into.length) into.set(value, length);
+            hash.update(value);
+            length += value.length;
+            count++;
+          }
+        }
+      } finally {
+        await it.close();
+      }
+      const digest = hash.digest();
+      const sha256 = digest.buffer.slice(digest.byteOffset, digest.byteOffset + digest.byteLength);
+      return [{ count, length, sha256 }, [sha256]];
+    }
     case 'keys':
       return transferList(await openDb().keys(toRange(request.range)).all());
     case 'iteratorOpen': {

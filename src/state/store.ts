@@ -10,7 +10,6 @@
 //
 // Opened read-only, the store reads a private copy of the database (read-only-copy.ts) and
 // refuses every write: the database itself is never written, and may be held by a writer.
-import { Worker } from 'node:worker_threads';
 import { LobError } from '../errors.js';
 import { makeDirectory } from '../directories.js';
 import { DATABASE_FORMAT_VERSION, decodeFormat, encodeFormat } from './codecs.js';
@@ -18,7 +17,9 @@ import { refuseUnopenableDirectory } from './database-directory.js';
 import { formatKey } from './keys.js';
 import { CopyRaced, copyDatabase, type DatabaseCopy } from './read-only-copy.js';
 import { StoreBatch, packByteList, unpackByteList } from './store-wire.js';
-import type { KeyRange, KeyValueStore, WriteOptions } from './memory-store.js';
+import { INDEX_OP_SLOTS } from './index-wire.mjs';
+import { WorkerCalls } from './worker-calls.js';
+import type { JoinedValues, KeyRange, KeyValueStore, WriteOptions } from './memory-store.js';
 
 export { StoreBatch } from './store-wire.js';
 export type { KeyRange } from './memory-store.js';
@@ -33,7 +34,6 @@ export interface StoreOptions {
 /** Copies taken before giving up, when the database keeps changing under the copy. */
 const READ_ONLY_COPY_ATTEMPTS = 5;
 
-
 /** Plain-data error from the worker: the binding's code and RocksDB's cause. */
 interface LevelError {
   code?: string;
@@ -44,51 +44,15 @@ interface LevelError {
 /** The worker file sits next to this module in src/ (vitest) and in dist/ (copied by the build). */
 const WORKER_URL = new URL('./store-worker.mjs', import.meta.url);
 
-/** Request/reply over one worker; replies come back in request order, matched by id. */
-class StoreWorker {
-  private readonly worker: Worker;
-  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: LevelError) => void }>();
-  private nextId = 1;
-  /** Why the worker stopped answering (it crashed or exited); null while it runs. */
-  failure: LevelError | null = null;
+/** How RocksDB is tuned for this workload (Store.open says why). */
+const ROCKSDB_OPTIONS = { walCompression: false, compaction: 'level', memtableMemoryBudget: 32 * 1024 * 1024 };
 
-  constructor() {
-    // A worker inherits the process's execArgv; under `node --input-type=module -e ...` that
-    // flag without its -e makes the worker refuse to start, so it is left behind.
-    this.worker = new Worker(WORKER_URL, { execArgv: process.execArgv.filter((arg) => !arg.startsWith('--input-type')) });
-    // An idle store must not keep the process alive (the in-thread binding never did); a
-    // request in flight must, or a process with nothing else to do would exit mid-flush.
-    this.worker.unref();
-    this.worker.on('message', (reply: { id: number; result?: unknown; error?: LevelError }) => {
-      const waiter = this.pending.get(reply.id);
-      if (waiter === undefined) return;
-      this.pending.delete(reply.id);
-      if (this.pending.size === 0) this.worker.unref();
-      if (reply.error !== undefined) waiter.reject(reply.error);
-      else waiter.resolve(reply.result);
-    });
-    const fail = (error: LevelError): void => {
-      this.failure = error;
-      for (const waiter of this.pending.values()) waiter.reject(error);
-      this.pending.clear();
-    };
-    this.worker.on('error', (error: Error) => fail({ code: 'STORE_WORKER_FAILED', message: `the store worker failed: ${error.message}` }));
-    this.worker.on('exit', (code) => fail({ code: 'LEVEL_DATABASE_NOT_OPEN', message: `the store worker has exited (${code})` }));
-  }
-
-  call<T>(request: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<T> {
-    if (this.failure !== null) return Promise.reject(this.failure);
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      if (this.pending.size === 1) this.worker.ref();
-      this.worker.postMessage({ ...request, id }, transfer);
-    });
-  }
-
-  async terminate(): Promise<void> {
-    await this.worker.terminate();
-  }
+/** The store worker: replies come back in request order, matched by id. */
+function startWorker(): WorkerCalls<LevelError> {
+  return new WorkerCalls<LevelError>(WORKER_URL, {
+    error: (error) => ({ code: 'STORE_WORKER_FAILED', message: `the store worker failed: ${error.message}` }),
+    exit: (code) => ({ code: 'LEVEL_DATABASE_NOT_OPEN', message: `the store worker has exited (${code})` }),
+  });
 }
 
 /** Range bounds are copied: a pooled Buffer would otherwise clone its whole 8 KB pool slab. */
@@ -107,7 +71,7 @@ export class Store implements KeyValueStore {
   private state: 'open' | 'detached' | 'closed' = 'open';
 
   private constructor(
-    private readonly worker: StoreWorker,
+    private readonly worker: WorkerCalls<LevelError>,
     readonly path: string,
     private readonly options: StoreOptions,
     /** The private copy a read-only store reads; null for a writable one. */
@@ -123,11 +87,17 @@ export class Store implements KeyValueStore {
     const readOnly = options.readOnly === true;
     refuseUnopenableDirectory(path, !readOnly);
     if (!readOnly) createDatabaseDirectory(path);
-    const worker = new StoreWorker();
+    const worker = startWorker();
     let copy: DatabaseCopy | null = null;
     try {
+      // No WAL compression: ZSTD on every commit cost the store thread more than the bytes it
+      // saved the disk, and a checkpoint's chunks wrote three times faster without it. Level
+      // compaction leaves levels 0 and 1 uncompressed: opening after a kill replays the log into
+      // level 0, and compressing 40 MB of it there took seconds (1.9-3.9 s against 0.4 s). Memtables
+      // of 8 MB (a 32 MB budget, against 256) bound the log an open must replay: after a 100,000-order
+      // book and a checkpoint, 1.7 MB instead of 14 MB.
       if (readOnly) copy = await openCopy(worker, path);
-      else await worker.call({ op: 'open', path, options: { createIfMissing: true } });
+      else await worker.call({ op: 'open', path, options: { createIfMissing: true, ...ROCKSDB_OPTIONS } });
     } catch (error) {
       await worker.terminate();
       throw error instanceof LobError ? error : openError(path, error);
@@ -190,6 +160,18 @@ export class Store implements KeyValueStore {
     }
   }
 
+  async writeIndex(ops: Float64Array): Promise<void> {
+    const count = ops.length / INDEX_OP_SLOTS;
+    if (count === 0) return;
+    if (this.readOnly) throw new LobError('READ_ONLY', `${this.path} was opened read-only: ${count} index operations were refused`);
+    const owned = ops.byteOffset === 0 && ops.byteLength === ops.buffer.byteLength ? ops : ops.slice();
+    try {
+      await this.worker.call({ op: 'writeIndex', ops: owned.buffer, count }, [owned.buffer as ArrayBuffer]);
+    } catch (error) {
+      throw this.storageError(`writing ${count} index operations`, error);
+    }
+  }
+
   async get(key: Uint8Array): Promise<Buffer | undefined> {
     return (await this.getMany([key]))[0];
   }
@@ -208,6 +190,16 @@ export class Store implements KeyValueStore {
   async entries(range: KeyRange): Promise<Array<[Buffer, Buffer]>> {
     try {
       return pairs(unpackByteList(await this.worker.call<ArrayBuffer>({ op: 'entries', range: rangeMessage(range) })));
+    } catch (error) {
+      throw this.storageError('reading a key range', error);
+    }
+  }
+
+  async readJoined(range: KeyRange, byteLength: number): Promise<JoinedValues> {
+    const shared = new SharedArrayBuffer(byteLength);
+    try {
+      const read = await this.worker.call<{ count: number; length: number; sha256: ArrayBuffer }>({ op: 'readJoined', range: rangeMessage(range), into: shared });
+      return { bytes: new Uint8Array(shared), count: read.count, length: read.length, sha256: Buffer.from(read.sha256) };
     } catch (error) {
       throw this.storageError('reading a key range', error);
     }
@@ -324,7 +316,7 @@ function createDatabaseDirectory(path: string): void {
  * Copies the database and opens the copy in the worker. A copy that raced with the writer, or
  * that RocksDB cannot open (a file retired between two steps of the copy), is taken again.
  */
-async function openCopy(worker: StoreWorker, path: string): Promise<DatabaseCopy> {
+async function openCopy(worker: WorkerCalls<LevelError>, path: string): Promise<DatabaseCopy> {
   let lastError: unknown;
   for (let attempt = 1; attempt <= READ_ONLY_COPY_ATTEMPTS; attempt++) {
     let copy: DatabaseCopy;
@@ -337,7 +329,7 @@ async function openCopy(worker: StoreWorker, path: string): Promise<DatabaseCopy
       continue;
     }
     try {
-      await worker.call({ op: 'open', path: copy.location, options: { createIfMissing: false } });
+      await worker.call({ op: 'open', path: copy.location, options: { createIfMissing: false, ...ROCKSDB_OPTIONS } });
       return copy;
     } catch (error) {
       copy.remove();

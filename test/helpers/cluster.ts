@@ -1,6 +1,5 @@
 // A real cluster for the cluster suites: three nats-server processes and every shard member as
 // a process of its own, plus the bookkeeping of what a client saw answered.
-import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { CommandBatch } from '../../src/batch.js';
 import { ClusterClient } from '../../src/cluster/client.js';
@@ -9,6 +8,7 @@ import { LocalCluster, type LocalClusterOptions } from '../../src/cluster/local-
 import type { MemberEvent } from '../../src/cluster/member.js';
 import { connectAs } from '../../src/cluster/nats/connect.js';
 import { ADMIN_ROLE } from '../../src/cluster/nats/roles.js';
+import { streamInfo } from '../../src/cluster/streams.js';
 import { verifyCluster, type AnsweredRequest, type ShardVerdict } from '../../src/cluster/verify.js';
 
 export interface TestCluster {
@@ -66,8 +66,7 @@ export function verify(t: TestCluster): Promise<ShardVerdict[]> {
 }
 
 export async function streamLeaderNode(t: TestCluster, shard: number): Promise<number> {
-  const jsm = await jetstreamManager(t.admin);
-  const name = (await jsm.streams.info(shardSubjects(t.local.description.layout.clusterId, shard).stream)).cluster?.leader;
+  const name = (await streamInfo(t.admin, shardSubjects(t.local.description.layout.clusterId, shard).stream)).cluster?.leader;
   return t.local.description.nodes.findIndex((n) => n.name === name);
 }
 

@@ -31,6 +31,9 @@ export interface PageClient {
   watch(asset: number): void;
   control(action: string, speed?: string): void;
   request(frame: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** One frame from the server, as the socket hands it over. */
+  receive(data: string): void;
+  send(frame: Record<string, unknown>): void;
 }
 
 /** Polls until `check` holds; fails naming `what` after `ms` (a bound on a hang, not a speed check). */

@@ -3,7 +3,6 @@
 // checkpoint), a NATS server SIGKILLed and restarted, and at the end a verdict: every member's
 // state hash equals an in-memory replay of the committed stream, and every answered request is
 // in the stream exactly once, in the order the client sent it.
-import { jetstreamManager } from '@nats-io/jetstream';
 import { ClusterClient } from '../client.js';
 import { LocalCluster } from '../local-cluster.js';
 import { shardSubjects } from '../layout.js';
@@ -11,6 +10,7 @@ import type { MemberEvent } from '../member.js';
 import { connectAs } from '../nats/connect.js';
 import { ADMIN_ROLE } from '../nats/roles.js';
 import { failoverStall, longestCommitGap, type CommitTime } from '../commit-gaps.js';
+import { streamInfo } from '../streams.js';
 import { verifyCluster } from '../verify.js';
 import type { ClusterReply } from '../wire/reply.js';
 import type { BackendName } from '../../types.js';
@@ -80,8 +80,7 @@ export async function runClusterDemo(options: ClusterDemoOptions): Promise<Clust
         await local.supervisor.start(killedMember.shard, killedMember.member);
         say(`round ${round}: shard 0 member ${killedMember.member} restarted: it recovers from its checkpoint and replays the stream after it`);
       } else if (round === plan.killNats) {
-        const jsm = await jetstreamManager(admin);
-        const leaderName = (await jsm.streams.info(shardSubjects(layout.clusterId, 1).stream)).cluster?.leader;
+        const leaderName = (await streamInfo(admin, shardSubjects(layout.clusterId, 1).stream)).cluster?.leader;
         killedNode = Math.max(0, local.description.nodes.findIndex((n) => n.name === leaderName));
         await local.nats.kill(killedNode);
         kills.push({ kind: 'nats-server', target: `${local.description.nodes[killedNode].name} (leader of shard 1's stream)`, round, atMs: Date.now() - started });

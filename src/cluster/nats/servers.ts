@@ -14,6 +14,7 @@ import { generateRoleKeys } from './credentials.js';
 import { writeDescription, type ClusterDescription, type NodeDescription } from './description.js';
 import { freePorts } from './ports.js';
 import { ADMIN_ROLE, allRoles, rolePermissions } from './roles.js';
+import { untilAnswered } from './retry.js';
 import { makeLoopbackCertificates, type TlsFiles } from './tls.js';
 
 export interface NatsClusterOptions {
@@ -121,10 +122,11 @@ export class NatsCluster {
   /** Every node up and a JetStream meta leader elected: the cluster can create streams. */
   private async waitReady(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    const nc = await retryUntil(deadline, () => connectAs(this.runDir, this.description, ADMIN_ROLE, { timeoutMs: 1_000 }), () => this.checkAlive());
+    const check = (): void => this.checkAlive();
+    const nc = await untilAnswered('NATS cluster start-up: a first connection', () => connectAs(this.runDir, this.description, ADMIN_ROLE, { timeoutMs: 1_000 }), { deadlineMs: timeoutMs, check });
     try {
       // jetstreamManager() asks for the account's JetStream info, which needs the meta leader.
-      await retryUntil(deadline, () => jetstreamManager(nc, { timeout: 2_000 }), () => this.checkAlive());
+      await untilAnswered('NATS cluster start-up: a JetStream meta leader', () => jetstreamManager(nc, { timeout: 2_000 }), { deadlineMs: Math.max(0, deadline - Date.now()), check });
     } finally {
       await nc.close();
     }
@@ -151,19 +153,6 @@ export function killOnExit(child: ChildProcess): void {
   process.once('exit', () => {
     for (const c of running) c.kill('SIGKILL');
   });
-}
-
-/** Calls `attempt` until it resolves, or throws its last error at the deadline; `check` may abort early. */
-export async function retryUntil<T>(deadline: number, attempt: () => Promise<T>, check: () => void = () => {}, pauseMs = 200): Promise<T> {
-  for (;;) {
-    check();
-    try {
-      return await attempt();
-    } catch (error) {
-      if (Date.now() >= deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, pauseMs));
-    }
-  }
 }
 
 function writeConfigs(options: NatsClusterOptions, nodes: NodePorts[], keys: ReturnType<typeof generateRoleKeys>, host: string, tls: TlsFiles | undefined): ClusterDescription {

@@ -1,0 +1,121 @@
+// The main thread's side of the checkpoint worker (checkpoint-worker.mjs): a shadow matching core
+// on another thread, fed every command the state machine journals, in journal order, that
+// snapshots itself for a checkpoint so the books are never copied out on the main thread.
+//
+// Commands are gathered here as they are applied (a copy of each 96-byte record) and posted once
+// per commit. A shadow that fails (its thread dies, a command it cannot apply, counts that differ
+// from the engine's at a checkpoint) is marked broken; the state machine then checkpoints from
+// its own engine, synchronously, as before, and starts the shadow again from that snapshot.
+import { WorkerCalls } from './worker-calls.js';
+import type { CoreLimits } from '../core.js';
+import { COMMAND_SLOTS } from '../operations.js';
+import { HOST_BLOCK, compileCore, maxPagesFor } from '../wasm-core.js';
+import type { BackendName } from '../types.js';
+
+const WORKER_URL = new URL('./checkpoint-worker.mjs', import.meta.url);
+
+export interface ShadowSnapshot {
+  bytes: Uint8Array;
+  sha256: Buffer;
+  nextOrderId: number;
+  restingOrders: number;
+}
+
+export class ShadowEngine {
+  private readonly worker: WorkerCalls<{ message: string }>;
+  private buffer = new Float64Array(COMMAND_SLOTS * 1024);
+  private buffered = 0;
+  /** Commands given to the shadow since its last reset. */
+  private given = 0;
+  /** Why the shadow cannot be used (null: it can). */
+  broken: string | null = null;
+
+  private constructor(private readonly module: WebAssembly.Module, private readonly limits: Record<string, number>) {
+    this.worker = new WorkerCalls<{ message: string }>(WORKER_URL, {
+      error: (error) => this.gone(`the checkpoint worker failed: ${error.message}`),
+      exit: (code) => this.gone(`the checkpoint worker exited (${code})`),
+    });
+  }
+
+  private gone(why: string): { message: string } {
+    this.broken = why;
+    return { message: why };
+  }
+
+  /** A shadow with the engine's limits (the JS core has no memory limit, so its shadow gets none). */
+  static async create(backend: BackendName, limits: CoreLimits): Promise<ShadowEngine> {
+    return new ShadowEngine(await compileCore(), {
+      maxPages: maxPagesFor(backend === 'wasm' ? limits.maxMemoryBytes : undefined),
+      maxOrders: limits.maxOrders ?? Infinity,
+      maxLevels: limits.maxLevels ?? Infinity,
+    });
+  }
+
+  /**
+   * Starts the shadow over: empty, or from `snapshot` (a checked snapshot; `orders`, its resting
+   * orders and pending stops, presizes the shadow's order index; shared memory is read in place,
+   * anything else is copied). Resolves with whether the
+   * shadow snapshots it back to exactly the same bytes (null: no snapshot).
+   */
+  async reset(snapshot: Uint8Array | null, orders = 0): Promise<boolean | null> {
+    this.buffered = 0;
+    this.given = 0;
+    if (this.worker.failure !== null) return null;
+    this.broken = null;
+    let shared: SharedArrayBuffer | ArrayBuffer | undefined;
+    if (snapshot !== null) {
+      shared = snapshot.buffer instanceof SharedArrayBuffer && snapshot.byteOffset === 0 && snapshot.byteLength === snapshot.buffer.byteLength
+        ? snapshot.buffer
+        : snapshot.slice().buffer;
+    }
+    try {
+      const { verified } = await this.worker.call<{ verified: boolean | null }>({
+        op: 'init', module: this.module, ...this.limits, input: HOST_BLOCK.INPUT, inputCapacity: HOST_BLOCK.INPUT_CAPACITY,
+        ...(shared === undefined ? {} : { snapshot: shared, orders }),
+      });
+      return verified;
+    } catch (error) {
+      this.broken = `the checkpoint worker could not start: ${(error as Error).message}`;
+      return null;
+    }
+  }
+
+  /** One applied command's record, at `records[o..]`. */
+  command(records: Float64Array, o: number): void {
+    if ((this.buffered + 1) * COMMAND_SLOTS > this.buffer.length) {
+      const grown = new Float64Array(this.buffer.length * 2);
+      grown.set(this.buffer);
+      this.buffer = grown;
+    }
+    const at = this.buffered * COMMAND_SLOTS;
+    for (let s = 0; s < COMMAND_SLOTS; s++) this.buffer[at + s] = records[o + s];
+    this.buffered++;
+  }
+
+  /** Hands the gathered commands to the shadow (the buffer goes with them). */
+  post(): void {
+    if (this.buffered === 0 || this.broken !== null) {
+      this.buffered = 0;
+      return;
+    }
+    const commands = this.buffer;
+    this.worker.post({ op: 'apply', commands: commands.buffer, count: this.buffered }, [commands.buffer]);
+    this.given += this.buffered;
+    this.buffered = 0;
+    this.buffer = new Float64Array(Math.max(COMMAND_SLOTS * 1024, commands.length));
+  }
+
+  /** The shadow's snapshot once it has applied every command given so far, with its sha256. */
+  async snapshot(): Promise<ShadowSnapshot> {
+    if (this.broken !== null) throw new Error(this.broken);
+    this.post();
+    const reply = await this.worker.call<{ snapshot: ArrayBuffer; sha256: ArrayBuffer; nextOrderId: number; restingOrders: number }>({
+      op: 'snapshot', commands: this.given,
+    });
+    return { bytes: new Uint8Array(reply.snapshot), sha256: Buffer.from(reply.sha256), nextOrderId: reply.nextOrderId, restingOrders: reply.restingOrders };
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+}

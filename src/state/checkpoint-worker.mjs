@@ -1,0 +1,137 @@
+// The checkpoint worker: a second WebAssembly matching core, on its own thread, that applies the
+// same commands as the state machine's engine, in the same order (the journal, as it is built),
+// and snapshots itself when asked. A checkpoint of a million orders costs the main thread nothing
+// but a message: no copy of the books, no serialisation, no hashing there. Snapshots are
+// canonical (src/snapshot.ts), the same bytes from either core, so the shadow serves a state
+// machine on the JS core too.
+//
+// On open it also proves the checkpoint recovery started from: it restores the stored bytes,
+// snapshots them again and compares, while the main thread restores its own engine.
+//
+// Plain JavaScript (a worker cannot load TypeScript under Node 20). It drives the core's raw
+// exports (assembly/index.ts) as src/wasm-core.ts does; the host-block offsets come with 'init'.
+//
+// Requests, in order:
+//   init     { module, maxPages, maxOrders, maxLevels, input, inputCapacity, snapshot?, orders? }
+//            -> { verified: boolean | null }  (null: no snapshot to start from)
+//   apply    { commands: ArrayBuffer, count }  (no reply; a failure is reported by the next snapshot)
+//   snapshot { id, commands }  -> { id, snapshot: ArrayBuffer, sha256: ArrayBuffer, nextOrderId, restingOrders, priceLevels }
+//            commands: how many the shadow must have applied, or the reply is an error.
+import { createHash } from 'node:crypto';
+import { parentPort } from 'node:worker_threads';
+
+const COMMAND_BYTES = 96;
+/** runBatch's fault when there is no memory for the results (assembly/batch.ts). */
+const NO_MEMORY = -2147483648;
+
+/** @type {any} */
+let core = null;
+let hostBlock = 0;
+let inputAt = 0;
+let inputCapacityAt = 0;
+let applied = 0;
+/** @type {string | null} */
+let failure = null;
+
+parentPort.on('message', (request) => {
+  try {
+    switch (request.op) {
+      case 'init':
+        parentPort.postMessage({ id: request.id, result: init(request) });
+        return;
+      case 'apply':
+        if (failure === null) apply(new Float64Array(request.commands, 0, request.count * (COMMAND_BYTES / 8)), request.count);
+        return;
+      case 'snapshot': {
+        if (failure !== null) throw new Error(failure);
+        if (applied !== request.commands) throw new Error(`the shadow applied ${applied} commands, the state machine ${request.commands}`);
+        const result = snapshot();
+        parentPort.postMessage({ id: request.id, result }, [result.snapshot, result.sha256]);
+        return;
+      }
+      default:
+        throw new Error(`unknown checkpoint worker request ${request.op}`);
+    }
+  } catch (error) {
+    if (request.op === 'apply') failure = `applying commands failed: ${error?.message ?? error}`;
+    else parentPort.postMessage({ id: request.id, error: { message: String(error?.message ?? error) } });
+  }
+});
+
+function init(request) {
+  let memory = null;
+  const instance = new WebAssembly.Instance(request.module, {
+    env: {
+      abort(message, file, line, column) {
+        throw new Error(`WASM core aborted at ${line}:${column} (memory ${memory?.buffer.byteLength ?? 0} bytes)`);
+      },
+    },
+  });
+  core = instance.exports;
+  memory = core.memory;
+  hostBlock = core.init(request.maxPages, request.maxOrders, request.maxLevels);
+  if (hostBlock === 0) throw new Error('the shadow core has no room for its own structures');
+  inputAt = hostBlock + request.input;
+  inputCapacityAt = hostBlock + request.inputCapacity;
+  applied = 0;
+  failure = null;
+  if (request.snapshot === undefined) return { verified: null };
+  const stored = new Uint8Array(request.snapshot);
+  const at = core.restoreBegin(stored.byteLength);
+  if (at === 0) throw new Error('no memory to restore the snapshot');
+  new Uint8Array(core.memory.buffer, at, stored.byteLength).set(stored);
+  if (!core.restoreApply(at, request.orders)) throw new Error('ran out of memory while restoring the snapshot');
+  return { verified: sameAsSnapshot(stored) };
+}
+
+function word(at) {
+  return new Uint32Array(core.memory.buffer, at, 1)[0];
+}
+
+function apply(commands, count) {
+  if (word(inputCapacityAt) < count && !core.reserveInput(count)) throw new Error(`no memory for a batch of ${count} commands`);
+  const at = word(inputAt);
+  new Float64Array(core.memory.buffer, at, commands.length).set(commands);
+  const result = core.runBatch(at, count);
+  if (result === NO_MEMORY || result < 0) throw new Error(`the shadow core refused a batch (fault ${result})`);
+  applied += count;
+}
+
+/**
+ * Streams the snapshot out of the core's fixed chunk: `begin` gets its length, `take` each piece
+ * (a view valid until the next) with its offset.
+ */
+function streamSnapshot(begin, take) {
+  const length = core.snapshotBegin();
+  begin(length);
+  const chunkAt = core.snapshotChunkAt();
+  let total = 0;
+  for (let n = core.snapshotNext(); n > 0; n = core.snapshotNext()) {
+    take(Buffer.from(core.memory.buffer, chunkAt, n), total);
+    total += n;
+  }
+  if (total !== length) throw new Error(`the shadow core wrote ${total} of ${length} snapshot bytes`);
+}
+
+function snapshot() {
+  const hash = createHash('sha256');
+  let bytes = new Uint8Array(0);
+  streamSnapshot((length) => (bytes = new Uint8Array(length)), (piece, at) => {
+    bytes.set(piece, at);
+    hash.update(piece);
+  });
+  const digest = hash.digest();
+  const sha256 = digest.buffer.slice(digest.byteOffset, digest.byteOffset + digest.byteLength);
+  return {
+    snapshot: bytes.buffer, sha256, nextOrderId: core.nextOrderId(), restingOrders: core.restingOrders(), priceLevels: core.priceLevels(),
+  };
+}
+
+/** Whether the core snapshots to exactly `stored`, compared piece by piece without a second copy. */
+function sameAsSnapshot(stored) {
+  let same = true;
+  streamSnapshot((length) => (same = length === stored.length), (piece, at) => {
+    same &&= at + piece.length <= stored.length && piece.equals(Buffer.from(stored.buffer, stored.byteOffset + at, piece.length));
+  });
+  return same;
+}

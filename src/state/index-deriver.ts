@@ -1,0 +1,176 @@
+// What the indexes hold, derived from one commit's events (keys.ts, "derived"): who placed which
+// order and when (TRADER_ORDER, CLIENT_ID), which orders rest or wait as pending stops (TRADER_OPEN), which commits touched
+// an order or a trader after it was placed (ORDER_TOUCH, TRADER_TOUCH), where each asset's feed
+// messages start (FEED_SPAN). One set of rules, run live as commands are applied (the commit
+// builder feeds it the engine's events) and on recovery over the stored event blocks past the
+// index watermark, so both produce the same entries.
+import { EventCode } from '../codes.js';
+import { EVENT_SLOTS, EventHead, EventSlot } from '../events.js';
+import type { EventBlock } from './event-block.js';
+import { IdSet } from './id-set.js';
+import { DroppablePuts, IndexOps, NO_VALUE } from './index-ops.js';
+import { Prefix } from './keys.js';
+
+export class IndexDeriver {
+  private out: IndexOps = new IndexOps(1);
+  private lastCount = 0;
+  private firstSeq = 0;
+  private startHeight = 0;
+  private firstOrderId = 0;
+  /** Placement sequence of each order placed in this commit, by orderId - firstOrderId (ids are dense). */
+  private placedSeq = new Float64Array(1024);
+  /** Orders (placed before this commit) and traders with events in it. */
+  private readonly touched = new IdSet();
+  private readonly traders = new IdSet();
+  /** A modified order that lost priority or a triggered stop, within its command, until it rests or is removed. */
+  private reentering = 0;
+  private reenterTrader = 0;
+
+  /** drops: where TRADER_OPEN puts are registered so a close can drop them; null: never drop (recovery). */
+  constructor(private readonly drops: DroppablePuts | null) {}
+
+  begin(firstSeq: number, startHeight: number, firstOrderId: number): void {
+    // Sized like the last commit's, so a steady flow rarely regrows it.
+    this.out = new IndexOps(Math.max(256, this.lastCount + (this.lastCount >>> 2)));
+    this.drops?.open(this.out);
+    this.firstSeq = firstSeq;
+    this.startHeight = startHeight;
+    this.firstOrderId = firstOrderId;
+    this.touched.clear();
+    this.traders.clear();
+  }
+
+  /** The events [from, from + count) of `events` (EVENT_SLOTS each), all of command `seq`, applied at `height`. */
+  command(seq: number, height: number, events: Float64Array, from: number, count: number): void {
+    const out = this.out;
+    let lastTrader = -1;
+    for (let k = from; k < from + count; k++) {
+      const e = k * EVENT_SLOTS;
+      const head = events[e];
+      const orderId = events[e + EventSlot.ORDER_ID];
+      const trader = events[e + EventSlot.TRADER];
+      const placedHere = orderId >= this.firstOrderId;
+      if (trader !== lastTrader) {
+        this.traders.add(trader);
+        lastTrader = trader;
+      }
+      switch (head & EventHead.KIND_MASK) {
+        case EventCode.ACCEPTED:
+        case EventCode.REJECTED: {
+          if ((head & EventHead.KIND_MASK) === EventCode.REJECTED && orderId !== 0) break; // a refused cancel, reduce or modify
+          if (orderId !== 0) this.placed(orderId, seq);
+          // An OCO pair is one command: its stop leg is listed through its limit leg (ids N, N + 1).
+          const pending = (head & EventHead.PENDING) !== 0;
+          if (!pending || (head & EventHead.OCO) === 0) out.put(Prefix.TRADER_ORDER, 3, trader, height, seq, orderId);
+          const clientOrderId = events[e + EventSlot.OTHER];
+          if (clientOrderId !== 0) out.put(Prefix.CLIENT_ID, 2, trader, clientOrderId, 0, seq);
+          // A stop is open from its placement: it waits, pending, until it triggers.
+          if (pending && orderId !== 0) this.open(orderId, trader, seq);
+          break;
+        }
+        case EventCode.RESTED: {
+          if (orderId === this.reentering) {
+            this.reentering = 0; // a modified order or a triggered stop resting: it was open all along
+            break;
+          }
+          if (placedHere) this.open(orderId, trader, this.placedSeq[orderId - this.firstOrderId]);
+          break;
+        }
+        case EventCode.TRIGGERED:
+          // Open since its placement; closed once its entry ends filled, removed, or without resting.
+          this.endReentry();
+          if (!placedHere) this.touched.add(orderId);
+          this.reentering = orderId;
+          this.reenterTrader = trader;
+          break;
+        case EventCode.FILL: {
+          const taker = events[e + EventSlot.OTHER];
+          this.traders.add(events[e + EventSlot.OTHER2]);
+          if (!placedHere) this.touched.add(orderId);
+          if (taker < this.firstOrderId) this.touched.add(taker);
+          if (events[e + EventSlot.REMAINING] === 0) this.close(orderId, trader);
+          break;
+        }
+        case EventCode.MODIFIED:
+          if (!placedHere) this.touched.add(orderId);
+          if ((head & EventHead.PRIORITY_LOST) !== 0) {
+            this.reentering = orderId;
+            this.reenterTrader = trader;
+          }
+          break;
+        case EventCode.REDUCED:
+          if (!placedHere) this.touched.add(orderId);
+          break;
+        case EventCode.REMOVED:
+          if (orderId === this.reentering) {
+            this.reentering = 0;
+            this.close(orderId, trader); // a modified order stopped by STP: it was open
+          } else if ((head & (EventHead.LEVEL | EventHead.PENDING)) !== 0) {
+            this.close(orderId, trader); // a resting order taken off the book, or a pending stop taken away
+          }
+          if (!placedHere) this.touched.add(orderId);
+          break;
+      }
+    }
+    this.endReentry();
+  }
+
+  /** A modified order or a triggered stop that neither rested nor was removed filled as a taker: it closed. */
+  private endReentry(): void {
+    if (this.reentering !== 0) this.close(this.reentering, this.reenterTrader);
+    this.reentering = 0;
+  }
+
+  /** Ends the commit: its touch entries and feed spans; returns its operations. */
+  end(lastSeq: number, feedStarts: Map<number, number>): IndexOps {
+    const out = this.out;
+    const touched = this.touched.items;
+    for (let i = 0; i < this.touched.size; i++) out.put(Prefix.ORDER_TOUCH, 2, touched[i], this.firstSeq, 0, NO_VALUE);
+    const traders = this.traders.items;
+    for (let i = 0; i < this.traders.size; i++) out.put(Prefix.TRADER_TOUCH, 3, traders[i], this.startHeight, this.firstSeq, NO_VALUE);
+    for (const [asset, feedSeq] of feedStarts) out.put(Prefix.FEED_SPAN, 2, asset, feedSeq, 0, this.firstSeq);
+    out.lastSeq = lastSeq;
+    this.lastCount = out.count;
+    return out;
+  }
+
+  /** Derives a stored block's operations (recovery: the blocks past the watermark). */
+  block(block: EventBlock): IndexOps {
+    this.begin(block.firstSeq, block.startHeight, block.firstOrderId);
+    const events = block.events;
+    let k = 0;
+    while (k < block.count) {
+      const seq = events[k * EVENT_SLOTS + EventSlot.COMMAND];
+      let end = k + 1;
+      while (end < block.count && events[end * EVENT_SLOTS + EventSlot.COMMAND] === seq) end++;
+      this.command(seq, block.heights[k], events, k, end - k);
+      k = end;
+    }
+    return this.end(block.lastSeq, block.feedStarts);
+  }
+
+  private placed(orderId: number, seq: number): void {
+    const i = orderId - this.firstOrderId;
+    if (i >= this.placedSeq.length) {
+      const grown = new Float64Array(Math.max(i + 1, this.placedSeq.length * 2));
+      grown.set(this.placedSeq);
+      this.placedSeq = grown;
+    }
+    this.placedSeq[i] = seq;
+  }
+
+  /** Lists an order as open: `placedSeq` is the command that placed it. */
+  private open(orderId: number, trader: number, placedSeq: number): void {
+    const at = this.out.put(Prefix.TRADER_OPEN, 2, trader, orderId, 0, placedSeq);
+    this.drops?.register(orderId, this.out, at);
+  }
+
+  private close(orderId: number, trader: number): void {
+    const drops = this.drops;
+    // It rested and closed within this commit: no entry at all.
+    if (drops !== null && drops.dropIn(orderId, this.out)) return;
+    const at = this.out.del(Prefix.TRADER_OPEN, 2, trader, orderId, 0);
+    // Its put is in an earlier commit, maybe unsent: the pair may go once this commit is durable.
+    if (drops !== null && drops.has(orderId)) this.out.closes.push(orderId, at);
+  }
+}

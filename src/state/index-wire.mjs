@@ -1,0 +1,122 @@
+// Index operations in their compact form, and their expansion into RocksDB keys and values.
+// The main thread derives index entries as commands are applied; writing each one's key bytes,
+// value frame and checksum there cost more than matching the command. So an operation is kept as
+// INDEX_OP_SLOTS numbers, and the thread that writes it (the store worker, or the in-memory store)
+// expands it into the write-batch layout (store-wire.ts) just before the write. Plain JavaScript,
+// like byte-list.mjs, because the worker imports it too.
+//
+// An operation: head (kind | fieldCount << 2 | prefix << 4), then up to three key fields, then the
+// value: -1 for the empty frame, otherwise a uint. Keys are the prefix byte and the fields as
+// big-endian u64 (keys.ts); values are framed as codecs.ts frames a uint: format version 1, the
+// varint, CRC-32 of both (little-endian). test/index-wire.test.ts checks the bytes against keys.ts
+// and codecs.ts.
+
+import { writeU64BE } from './u64.mjs';
+
+export const INDEX_OP_SLOTS = 5;
+export const INDEX_DROPPED = 0;
+export const INDEX_PUT = 1;
+export const INDEX_DEL = 2;
+/** The value of a put whose key says everything. */
+export const NO_VALUE = -1;
+
+const OP_PUT = 1;
+const OP_DEL = 2;
+const UINT_VERSION = 1;
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+/**
+ * @param {number} kind INDEX_PUT or INDEX_DEL
+ * @param {number} prefix the key's prefix byte
+ * @param {number} fields how many u64 fields follow it (0-3)
+ */
+export function indexOpHead(kind, prefix, fields) {
+  return kind | (fields << 2) | (prefix << 4);
+}
+
+/**
+ * Writes operation `i` of `ops` as key bytes into `key` (at least 25 bytes); returns the key length.
+ * @param {Float64Array} ops
+ * @param {number} i
+ * @param {Uint8Array} key
+ */
+export function indexKeyInto(ops, i, key) {
+  const o = i * INDEX_OP_SLOTS;
+  const head = ops[o];
+  const fields = (head >> 2) & 3;
+  key[0] = head >> 4;
+  for (let f = 0; f < fields; f++) writeU64BE(key, 1 + f * 8, ops[o + 1 + f]);
+  return 1 + fields * 8;
+}
+
+/**
+ * Expands operations [from, to) of `ops` (dropped ones skipped) into the write-batch layout:
+ * kind:u8, keyLength:u32, valueLength:u32 (puts), key, value; little-endian lengths.
+ * @param {Float64Array} ops
+ * @param {number} from
+ * @param {number} to
+ * @returns {{ bytes: Uint8Array, count: number }}
+ */
+export function packIndexOps(ops, from, to) {
+  // Worst case an operation: 9 header bytes, a 25-byte key, a 1+8+4 byte value.
+  const bytes = new Uint8Array((to - from) * 47);
+  const view = new DataView(bytes.buffer);
+  let n = 0;
+  let count = 0;
+  for (let i = from; i < to; i++) {
+    const o = i * INDEX_OP_SLOTS;
+    const head = ops[o];
+    const kind = head & 3;
+    if (kind === INDEX_DROPPED) continue;
+    const fields = (head >> 2) & 3;
+    const keyLength = 1 + fields * 8;
+    const keyAt = n + (kind === INDEX_PUT ? 9 : 5);
+    bytes[n] = kind === INDEX_PUT ? OP_PUT : OP_DEL;
+    view.setUint32(n + 1, keyLength, true);
+    bytes[keyAt] = head >> 4;
+    for (let f = 0; f < fields; f++) writeU64BE(bytes, keyAt + 1 + f * 8, ops[o + 1 + f]);
+    n = keyAt + keyLength;
+    if (kind === INDEX_PUT) {
+      const valueAt = n;
+      n = putUintFrame(bytes, n, ops[o + 4]);
+      view.setUint32(keyAt - 4, n - valueAt, true);
+    }
+    count++;
+  }
+  return { bytes: bytes.subarray(0, n), count };
+}
+
+/**
+ * Writes the framed value of a uint (NO_VALUE: the empty frame) at `at`; returns the offset after it.
+ * @param {Uint8Array} bytes
+ * @param {number} at
+ * @param {number} value
+ */
+export function putUintFrame(bytes, at, value) {
+  const start = at;
+  bytes[at++] = UINT_VERSION;
+  if (value !== NO_VALUE) {
+    while (value >= 0x80) {
+      bytes[at++] = (value % 128) | 0x80;
+      value = Math.floor(value / 128);
+    }
+    bytes[at++] = value;
+  }
+  let crc = 0xffffffff;
+  for (let i = start; i < at; i++) crc = CRC_TABLE[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
+  crc = (crc ^ 0xffffffff) >>> 0;
+  bytes[at] = crc & 0xff;
+  bytes[at + 1] = (crc >>> 8) & 0xff;
+  bytes[at + 2] = (crc >>> 16) & 0xff;
+  bytes[at + 3] = crc >>> 24;
+  return at + 4;
+}

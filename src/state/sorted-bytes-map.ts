@@ -1,0 +1,205 @@
+// A sorted map of byte keys, the in-memory store's table (memory-store.ts). Keys sort bytewise,
+// as RocksDB sorts them.
+//
+// lobcore's keys are a prefix byte and big-endian integers (keys.ts), so each key is also kept as
+// four numbers: its first byte and the next three 8-byte fields read as integers, zero-padded.
+// Comparing those numbers orders keys exactly as comparing their bytes does whenever they differ
+// (rounding a field above 2^53 to a float never reverses an order), and equal numbers fall back
+// to the bytes; so a lookup costs a handful of number comparisons instead of a byte loop per step.
+// Entries live in chunks of up to 2 x CHUNK, each sorted, chunks in key order: a lookup is two
+// binary searches, an insert shifts at most one chunk.
+
+/** Entries a chunk is split back to; small enough that shifting one on insert is cheap. */
+const CHUNK = 128;
+/** Numbers kept per key. */
+const N = 4;
+
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    if (a[i] !== b[i]) return a[i] - b[i];
+  }
+  return a.length - b.length;
+}
+
+/** The 8 bytes of `key` from `at` as an integer, missing bytes as zeros (exact below 2^53). */
+function fieldAt(key: Uint8Array, at: number): number {
+  let high = 0;
+  let low = 0;
+  for (let i = 0; i < 4; i++) high = high * 256 + (at + i < key.length ? key[at + i] : 0);
+  for (let i = 4; i < 8; i++) low = low * 256 + (at + i < key.length ? key[at + i] : 0);
+  return high * 0x1_0000_0000 + low;
+}
+
+/** Writes the numbers of `key` at out[at..at + N). An empty key sorts before every other. */
+function numbersOf(key: Uint8Array, out: Float64Array, at: number): void {
+  out[at] = key.length === 0 ? -1 : key[0];
+  out[at + 1] = fieldAt(key, 1);
+  out[at + 2] = fieldAt(key, 9);
+  out[at + 3] = fieldAt(key, 17);
+}
+
+class Chunk {
+  keys: Uint8Array[] = [];
+  values: Uint8Array[] = [];
+  nums = new Float64Array(2 * CHUNK * N + N);
+
+  get size(): number {
+    return this.keys.length;
+  }
+
+  /** key vs entry i, given the key's numbers at probe[0..N). */
+  compare(probe: Float64Array, key: Uint8Array, i: number): number {
+    const nums = this.nums;
+    const o = i * N;
+    for (let k = 0; k < N; k++) {
+      if (probe[k] !== nums[o + k]) return probe[k] < nums[o + k] ? -1 : 1;
+    }
+    return compareBytes(key, this.keys[i]);
+  }
+
+  /** The first entry >= key (or > key with `after`). */
+  search(probe: Float64Array, key: Uint8Array, after: boolean): number {
+    let lo = 0;
+    let hi = this.keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = this.compare(probe, key, mid);
+      if (c > 0 || (after && c === 0)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  insert(at: number, key: Uint8Array, value: Uint8Array, probe: Float64Array): void {
+    const size = this.keys.length;
+    this.nums.copyWithin((at + 1) * N, at * N, size * N);
+    this.nums.set(probe, at * N);
+    this.keys.splice(at, 0, key);
+    this.values.splice(at, 0, value);
+  }
+
+  remove(at: number): void {
+    const size = this.keys.length;
+    this.nums.copyWithin(at * N, (at + 1) * N, size * N);
+    this.keys.splice(at, 1);
+    this.values.splice(at, 1);
+  }
+
+  /** Moves the entries from `from` on into a new chunk. */
+  splitAt(from: number): Chunk {
+    const upper = new Chunk();
+    upper.keys = this.keys.splice(from);
+    upper.values = this.values.splice(from);
+    upper.nums.set(this.nums.subarray(from * N, (from + upper.keys.length) * N));
+    return upper;
+  }
+}
+
+export interface ByteRange {
+  gte?: Uint8Array;
+  gt?: Uint8Array;
+  lt?: Uint8Array;
+  lte?: Uint8Array;
+  reverse?: boolean;
+  limit?: number;
+}
+
+export class SortedBytesMap {
+  private chunks: Chunk[] = [new Chunk()];
+  private readonly probe = new Float64Array(N);
+  size = 0;
+
+  set(key: Uint8Array, value: Uint8Array): void {
+    const probe = this.probeOf(key);
+    const c = this.chunkFor(probe, key);
+    const chunk = this.chunks[c];
+    const at = chunk.search(probe, key, false);
+    if (at < chunk.size && chunk.compare(probe, key, at) === 0) {
+      chunk.values[at] = value;
+      return;
+    }
+    chunk.insert(at, key, value, probe);
+    this.size++;
+    if (chunk.size > 2 * CHUNK) this.chunks.splice(c + 1, 0, chunk.splitAt(CHUNK));
+  }
+
+  get(key: Uint8Array): Uint8Array | undefined {
+    const probe = this.probeOf(key);
+    const chunk = this.chunks[this.chunkFor(probe, key)];
+    const at = chunk.search(probe, key, false);
+    return at < chunk.size && chunk.compare(probe, key, at) === 0 ? chunk.values[at] : undefined;
+  }
+
+  delete(key: Uint8Array): void {
+    const probe = this.probeOf(key);
+    const c = this.chunkFor(probe, key);
+    const chunk = this.chunks[c];
+    const at = chunk.search(probe, key, false);
+    if (at >= chunk.size || chunk.compare(probe, key, at) !== 0) return;
+    chunk.remove(at);
+    this.size--;
+    if (chunk.size === 0 && this.chunks.length > 1) this.chunks.splice(c, 1);
+  }
+
+  /** Entries in a range, in key order or reverse, up to `limit`. */
+  range(range: ByteRange): Array<[Uint8Array, Uint8Array]> {
+    const out: Array<[Uint8Array, Uint8Array]> = [];
+    const limit = range.limit ?? Infinity;
+    const low = range.gte ?? range.gt;
+    const high = range.lt ?? range.lte;
+    const lowProbe = low === undefined ? null : this.probeOf(low).slice();
+    const highProbe = high === undefined ? null : this.probeOf(high).slice();
+    // Positions as (chunk, index): the first entry inside the low bound, and the first past the high one.
+    let [fc, fi] = lowProbe === null ? [0, 0] : this.position(lowProbe, low!, range.gt !== undefined);
+    let [ec, ei] = highProbe === null ? [this.chunks.length, 0] : this.position(highProbe, high!, range.lte !== undefined);
+    if (range.reverse !== true) {
+      while ((fc < ec || (fc === ec && fi < ei)) && out.length < limit) {
+        const chunk = this.chunks[fc];
+        if (fi >= chunk.size) {
+          fc++;
+          fi = 0;
+          continue;
+        }
+        out.push([chunk.keys[fi], chunk.values[fi]]);
+        fi++;
+      }
+    } else {
+      while ((ec > fc || (ec === fc && ei > fi)) && out.length < limit) {
+        if (ei === 0) {
+          ec--;
+          ei = this.chunks[ec].size;
+          continue;
+        }
+        ei--;
+        out.push([this.chunks[ec].keys[ei], this.chunks[ec].values[ei]]);
+      }
+    }
+    return out;
+  }
+
+  /** Where the first entry >= key (> key with `after`) is, as (chunk, index). */
+  private position(probe: Float64Array, key: Uint8Array, after: boolean): [number, number] {
+    const c = this.chunkFor(probe, key);
+    const at = this.chunks[c].search(probe, key, after);
+    return at >= this.chunks[c].size && c + 1 < this.chunks.length ? [c + 1, 0] : [c, at];
+  }
+
+  private probeOf(key: Uint8Array): Float64Array {
+    numbersOf(key, this.probe, 0);
+    return this.probe;
+  }
+
+  /** The chunk whose range holds `key`: the last chunk whose first key is <= key. */
+  private chunkFor(probe: Float64Array, key: Uint8Array): number {
+    let lo = 0;
+    let hi = this.chunks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      const chunk = this.chunks[mid];
+      if (chunk.size > 0 && chunk.compare(probe, key, 0) >= 0) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+}

@@ -1,0 +1,68 @@
+// Request and reply over a worker thread, matched by id: the store worker (store.ts) and the
+// checkpoint worker (checkpoint-shadow.ts) are both driven this way. An idle worker does not keep
+// the process alive; one with a request in flight does, or a process with nothing else to do would
+// exit mid-write. Once the worker fails or exits, every request in flight and every later one is
+// rejected with what `failed` makes of it.
+import { Worker } from 'node:worker_threads';
+
+/**
+ * A worker gets the process's flags (so `--cpu-prof` profiles it too), less `--input-type`: under
+ * `node --input-type=module -e ...` that flag without its -e makes the worker refuse to start.
+ * Flags a worker may not be given (V8 options such as `--expose-gc`) make Node refuse the list;
+ * the worker then starts with none.
+ */
+function startWorker(url: URL): Worker {
+  try {
+    return new Worker(url, { execArgv: process.execArgv.filter((arg) => !arg.startsWith('--input-type')) });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw error;
+    return new Worker(url, { execArgv: [] });
+  }
+}
+
+export class WorkerCalls<E> {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: E) => void }>();
+  private nextId = 1;
+  /** Why the worker is gone (null: it runs). */
+  failure: E | null = null;
+
+  constructor(url: URL, failed: { error: (error: Error) => E; exit: (code: number) => E }) {
+    this.worker = startWorker(url);
+    this.worker.unref();
+    this.worker.on('message', (reply: { id: number; result?: unknown; error?: E }) => {
+      const waiter = this.pending.get(reply.id);
+      if (waiter === undefined) return;
+      this.pending.delete(reply.id);
+      if (this.pending.size === 0) this.worker.unref();
+      if (reply.error !== undefined) waiter.reject(reply.error);
+      else waiter.resolve(reply.result);
+    });
+    const fail = (error: E): void => {
+      this.failure = error;
+      for (const waiter of this.pending.values()) waiter.reject(error);
+      this.pending.clear();
+    };
+    this.worker.on('error', (error: Error) => fail(failed.error(error)));
+    this.worker.on('exit', (code) => fail(failed.exit(code)));
+  }
+
+  call<T>(request: Record<string, unknown>, transfer: Array<ArrayBuffer | SharedArrayBuffer> = []): Promise<T> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      if (this.pending.size === 1) this.worker.ref();
+      this.worker.postMessage({ ...request, id }, transfer as ArrayBuffer[]);
+    });
+  }
+
+  /** A message that gets no reply. */
+  post(message: Record<string, unknown>, transfer: ArrayBuffer[] = []): void {
+    if (this.failure === null) this.worker.postMessage(message, transfer);
+  }
+
+  async terminate(): Promise<void> {
+    await this.worker.terminate();
+  }
+}

@@ -1,0 +1,106 @@
+// What the cluster's own JetStream requests do when no answer comes in time, tried on three real
+// nats-server processes frozen with SIGSTOP (a stand-in for a machine too busy to answer, or a
+// stream leader's election): the request is asked again until the servers are back, and one
+// that is never answered ends as UNAVAILABLE naming what was asked, not as a bare "timeout".
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LobError } from '../src/errors.js';
+import { describeFailure } from '../src/cli/failure.js';
+import { roundRobinLayout, shardSubjects } from '../src/cluster/layout.js';
+import { connectAs } from '../src/cluster/nats/connect.js';
+import { ADMIN_ROLE } from '../src/cluster/nats/roles.js';
+import { NatsCluster } from '../src/cluster/nats/servers.js';
+import { createShardStreams, managerOf, storedRecord, streamInfo } from '../src/cluster/streams.js';
+
+/** Longer than one attempt's timeout (the JetStream client's 5 s default): a single attempt cannot be answered. */
+const FREEZE_MS = 6_000;
+
+/**
+ * SIGSTOP takes effect as each thread of the process next enters the kernel, which on a loaded
+ * machine can be a while (servers went on answering for 100 ms): wait until every thread of every
+ * server is stopped, so that nothing sent afterwards can be answered before the thaw.
+ */
+async function allStopped(pids: number[]): Promise<void> {
+  const stopped = (pid: number, task: string): boolean => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+      return /^[tT]$/.test(stat.charAt(stat.lastIndexOf(')') + 2));
+    } catch {
+      return true; // a thread that ended meanwhile
+    }
+  };
+  while (!pids.every((pid) => readdirSync(`/proc/${pid}/task`).every((task) => stopped(pid, task)))) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('cluster requests while every NATS server is frozen', () => {
+  let runDir: string;
+  let cluster: NatsCluster;
+  let admin: NatsConnection;
+  const layout = roundRobinLayout(1, 2);
+  const stream = shardSubjects(layout.clusterId, 0).stream;
+
+  const servers = (): number[] => [0, 1, 2].map((node) => cluster.pid(node) as number);
+  const freeze = async (): Promise<void> => {
+    for (const pid of servers()) process.kill(pid, 'SIGSTOP');
+    await allStopped(servers());
+  };
+  const thaw = (): void => { for (const pid of servers()) process.kill(pid, 'SIGCONT'); };
+
+  beforeAll(async () => {
+    runDir = mkdtempSync(join(tmpdir(), 'lobcore-retry-'));
+    cluster = await NatsCluster.start({ runDir, layout });
+    admin = await connectAs(runDir, cluster.description, ADMIN_ROLE);
+    await createShardStreams(admin, cluster.description);
+  });
+
+  afterAll(async () => {
+    if (cluster !== undefined) thaw();
+    await admin?.close();
+    await cluster?.stop();
+    rmSync(runDir, { recursive: true, force: true });
+  });
+
+  it('answers a stream info and a stored record asked during the freeze once the servers are back, where one attempt times out', async () => {
+    const jsm = await managerOf(admin);
+    await freeze();
+    try {
+      const once = jsm.streams.info(stream).then(() => 'answered', (error: Error) => error.message);
+      const info = streamInfo(admin, stream);
+      const record = storedRecord(admin, stream, 1);
+      await new Promise((resolve) => setTimeout(resolve, FREEZE_MS));
+      // The hazard: a single attempt gives up with the client's bare "timeout". The other two
+      // made their first attempts at the same moment with the same timeout, so theirs failed too.
+      expect(await once).toMatch(/timeout/i);
+      thaw();
+      expect((await info).state.last_seq).toBe(0);
+      // Seq 1 does not exist yet: an answer (null), not an error.
+      expect(await record).toBeNull();
+    } finally {
+      thaw();
+    }
+  }, 90_000);
+
+  it('ends a request that is never answered as UNAVAILABLE, naming what was asked, in one CLI line that is not an internal error', async () => {
+    await freeze();
+    let failure: unknown;
+    try {
+      await streamInfo(admin, stream, 1_000);
+    } catch (error) {
+      failure = error;
+    } finally {
+      thaw();
+    }
+    expect(failure).toBeInstanceOf(LobError);
+    expect((failure as LobError).code).toBe('UNAVAILABLE');
+    const { message } = describeFailure(failure);
+    expect(message).toMatch(new RegExp(`^stream ${stream}'s info: no answer within 1000 ms \\(last: .*timeout.*\\)$`, 'i'));
+    expect(message).not.toMatch(/internal error|\n/);
+    // Thawed, the same cluster answers at once again.
+    expect((await streamInfo(admin, stream)).state.last_seq).toBe(0);
+  }, 90_000);
+});
