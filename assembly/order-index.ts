@@ -251,7 +251,9 @@ function place(order: usize): void {
     distance++;
     walked++;
   }
-  if (walked > FAR_PROBE || distance > FAR_PROBE) growSoon = true;
+  // A spread table (homes hashed) has no runs of wrapped ids: there a long walk is what a dense
+  // random table costs now and then, and growing on it would hold the table near 3/5 full.
+  if ((walked > FAR_PROBE && !spread) || distance > FAR_PROBE) growSoon = true;
   if (distance > CLUSTER_PROBE && !scrambled) scrambleSoon = true;
 }
 
