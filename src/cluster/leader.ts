@@ -248,7 +248,10 @@ export class ShardLeader {
   private async decide(p: Pending, outcome: AppendOutcome): Promise<void> {
     const predicted = p.predictedSeq as number;
     // After the first surprise, later appends of the pipeline name a predecessor that is not in
-    // the chain: wherever one landed, it is a stray, not this leader's record.
+    // the chain: wherever one landed, it is a stray, not this leader's record. Nor is a duplicate
+    // ack at the predicted sequence proof that the bytes there are this leader's (a stray of the
+    // same request can sit there): onDuplicate steps down, and the member reads it back as a
+    // follower, applying it if it links.
     if (outcome.kind === 'stored' && outcome.seq === predicted && !outcome.duplicate && !this.resyncing) {
       const applied = this.options.state.apply(p.record as Uint8Array, outcome.seq, p.hash);
       if (!applied.applied) throw new Error(`own record at seq ${outcome.seq} is not the chain's next link (${applied.reason})`);
