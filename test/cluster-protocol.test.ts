@@ -15,8 +15,8 @@ import { applyStream } from '../src/cluster/replay.js';
 import { ShardRouter } from '../src/cluster/router.js';
 import { ShardState } from '../src/cluster/shard-state.js';
 import { storedRecord, streamInfo } from '../src/cluster/streams.js';
-import { encodeRecord, RecordKind } from '../src/cluster/wire/record.js';
-import { encodeRequest } from '../src/cluster/wire/request.js';
+import { decodeRecord, encodeRecord, RecordKind } from '../src/cluster/wire/record.js';
+import { encodeRequest, requestMessageId } from '../src/cluster/wire/request.js';
 import { ClusterReply } from '../src/cluster/wire/reply.js';
 import { drive, restingBatch, startTestCluster, verify, type TestCluster } from './helpers/cluster.js';
 
@@ -106,6 +106,50 @@ describe('cluster protocol', () => {
     const replay = (await verify(t))[0].replay;
     expect(replay.requests.filter((r) => r.clientId === 987654321)).toHaveLength(1);
   }, 60_000);
+
+  it('executes, exactly once, a retried request whose message id a stray record in the stream used up', async () => {
+    // What a deposed leader leaves behind: its pipelined append of a request landed on top of the
+    // new leader's claim, names a predecessor that is not in the chain (so every member skips
+    // it), and carries the request's message id. The client's retry of that request is then a
+    // JetStream duplicate of a record nobody applied: it must be executed, not answered as done.
+    const subjects = shardSubjects(t.local.description.layout.clusterId, 0);
+    const clientId = 192837465;
+    const batch = new CommandBatch().limit(44, 0, 'bid', 600, 4, 1);
+    const last = await lastSeq(0);
+    const tail = decodeRecord(await storedRecord(t.admin, subjects.stream, last) as Uint8Array);
+    const js = jetstream(t.admin, { timeout: 30_000 });
+    const stray = await js.publish(subjects.log, encodeRecord({
+      kind: RecordKind.BATCH, shard: 0, epoch: tail.epoch, batchSeq: tail.batchSeq + 1, clientId, requestSeq: 1, prevHash: new Uint8Array(32).fill(6),
+    }, batch.bytes()), { msgID: requestMessageId(clientId, 1) });
+    expect(stray.duplicate).toBe(false);
+    const nc = await connectAs(t.local.runDir, t.local.description, CLIENT_ROLE);
+    const request = encodeRequest(0, clientId, 1, batch.bytes());
+    // The leader meets a stream it did not write and steps down; send until someone answers.
+    const send = async (): Promise<ClusterReply> => {
+      for (let attempt = 0; attempt < 120; attempt++) {
+        try {
+          const reply = new ClusterReply((await nc.request(subjects.submit, request, { timeout: 2_000 })).data, batch.slots);
+          if (reply.status !== 'not-leader') return reply;
+        } catch {
+          // no leader yet
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      throw new Error('no leader answered');
+    };
+    const first = await send();
+    expect(first.status).toBe('committed');
+    expect(first.streamSeq).toBeGreaterThan(stray.seq);
+    expect(first.results.status(0)).toBe('resting');
+    const again = await send();
+    expect([again.status, again.streamSeq, again.results.orderId(0)]).toEqual(['duplicate', first.streamSeq, first.results.orderId(0)]);
+    await nc.close();
+    const shard0 = (await verify(t))[0];
+    const mine = shard0.replay.requests.filter((r) => r.clientId === clientId);
+    expect(mine.map((r) => r.streamSeq)).toEqual([first.streamSeq]);
+    expect(shard0.members.every((m) => m.equal)).toBe(true);
+    expect(shard0.hashesEqual && shard0.noneTwice).toBe(true);
+  }, 120_000);
 
   it('does not double an order when the client times out and retries while the leader is frozen', async () => {
     const client = await ClusterClient.connect(t.local.runDir, t.local.description, { attemptTimeoutMs: 150, deadlineMs: 30_000 });

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { CommandBatch } from '../src/batch.js';
 import { LobError } from '../src/errors.js';
+import { AppliedRequests } from '../src/cluster/applied-requests.js';
 import { advance, genesis, judge } from '../src/cluster/chain.js';
 import { failoverStall, longestCommitGap } from '../src/cluster/commit-gaps.js';
 import { roundRobinLayout, checkLayout } from '../src/cluster/layout.js';
@@ -86,6 +87,36 @@ describe('the chain rule', () => {
     expect(Buffer.from(noisy.head.hash).equals(Buffer.from(clean.head.hash))).toBe(true);
     await clean.close();
     await noisy.close();
+  });
+
+  it('tells a request the chain applied from one whose record it skipped as a stray', async () => {
+    const state = await ShardState.open({ shard: 0 }, () => Promise.reject(new Error('memory')));
+    const c1 = claim(0, 1, 1, ZERO_HASH);
+    const b2 = batchRecord(0, 1, 2, recordHash(c1), new CommandBatch().limit(1, 0, 'bid', 100, 5, 1), 2);
+    // A deposed leader's append of request 3, naming a predecessor that is not in the chain.
+    const stray = batchRecord(0, 1, 3, new Uint8Array(32).fill(4), new CommandBatch().limit(1, 0, 'bid', 90, 5, 2), 3);
+    state.apply(c1, 1);
+    state.apply(b2, 2);
+    expect(state.apply(stray, 3)).toMatchObject({ applied: false, reason: 'wrong-link' });
+    expect(state.requestOutcome(7, 2, 2)).toEqual({ kind: 'applied', streamSeq: 2 });
+    expect(state.requestOutcome(7, 3, 3)).toEqual({ kind: 'not-applied' });
+    // Request 3 appended again (under a derived message id) is found wherever it landed.
+    state.apply(batchRecord(0, 1, 3, recordHash(b2), new CommandBatch().limit(1, 0, 'bid', 90, 5, 2), 3), 4);
+    expect(state.requestOutcome(7, 3, 3)).toEqual({ kind: 'applied', streamSeq: 4 });
+    await state.close();
+  });
+
+  it('cannot tell about a record older than what it has seen, nor after forgetting', () => {
+    const reopened = new AppliedRequests(100, 2);
+    expect(reopened.outcome(1, 1, 100)).toEqual({ kind: 'unknown' });
+    expect(reopened.outcome(1, 1, 101)).toEqual({ kind: 'not-applied' });
+    reopened.record(1, 1, 101);
+    reopened.record(1, 2, 102);
+    reopened.record(1, 3, 103); // forgets request 1, applied at 101
+    expect(reopened.knownAfter).toBe(101);
+    expect(reopened.outcome(1, 1, 101)).toEqual({ kind: 'unknown' });
+    expect(reopened.outcome(1, 2, 102)).toEqual({ kind: 'applied', streamSeq: 102 });
+    expect(reopened.outcome(1, 9, 104)).toEqual({ kind: 'not-applied' });
   });
 });
 

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { samplePath } from '../src/lobster/index.js';
 import { expectBadInput, finished, lobcore, start } from './helpers/cli.js';
 import { until } from './helpers/serve.js';
+import { WriterProcess } from './fixtures/writer-process.js';
 
 const MSFT = samplePath('msftHeadMessages');
 
@@ -86,5 +87,36 @@ describe('lobcore serve: running', () => {
     const run = await finished(child);
     expect(run.code).toBe(0);
     expect(run.stderr).toBe('lobcore: warning: listening on 0.0.0.0, reachable from other machines\n');
+  });
+
+  it('--db without --allow-orders is a read-only view, beside the database\'s running writer', async () => {
+    const dbPath = path.join(scratch, 'live-db');
+    const writer = new WriterProcess(dbPath, 7, 'wasm');
+    try {
+      await writer.waitFor(5);
+      const child = start('serve', '--db', dbPath, '--port', '0');
+      await until('the whole banner', () => child.out.stdout.includes('press Ctrl-C to stop\n') || child.exitCode !== null);
+      expect(child.out.stdout, child.out.stderr).toMatch(/showing the books of .*live-db at height [\d,]+ \(\d+ with orders; read-only/);
+      const [, url] = /page\s+(http:\/\/127\.0\.0\.1:\d+\/)/.exec(child.out.stdout) ?? [];
+      const origin = url.replace(/\/$/, '');
+      const socket = new WebSocket(`${origin.replace('http', 'ws')}/feed`, { origin });
+      const frames: { type: string; source?: { mode: string; assets: { asset: number }[] }; orders?: boolean; bids?: unknown[]; asks?: unknown[] }[] = [];
+      socket.on('message', (data) => frames.push(JSON.parse(data.toString())));
+      await until('hello', () => frames.length > 0);
+      expect(frames[0]).toMatchObject({ type: 'hello', orders: false, source: { mode: 'db' } });
+      socket.send(JSON.stringify({ type: 'subscribe', asset: frames[0].source!.assets[0].asset }));
+      await until('a snapshot', () => frames.some((f) => f.type === 'snapshot'));
+      const snapshot = frames.find((f) => f.type === 'snapshot')!;
+      expect(snapshot.bids!.length + snapshot.asks!.length).toBeGreaterThan(0);
+      socket.close();
+      child.kill('SIGINT');
+      const run = await finished(child);
+      expect(run.code, run.stderr).toBe(0);
+      // The writer never noticed: it is still flushing.
+      const before = writer.confirmed;
+      await writer.waitFor(before + 2);
+    } finally {
+      await writer.kill();
+    }
   });
 });

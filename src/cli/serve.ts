@@ -42,7 +42,7 @@ export function defineServeCommand(status: ExitStatus): Command {
     .addOption(new Option('--replay <file>', 'replay a LOBSTER message file'))
     .addOption(new Option('--orderbook <file>', 'with --replay: the LOBSTER order-book file whose first row seeds the book (default: the file named like the messages, if present)'))
     .addOption(new Option('--demo', 'play the seeded demo flow over several assets'))
-    .addOption(new Option('--db <dir>', 'show the books of a lobcore database'))
+    .addOption(new Option('--db <dir>', 'show the books of a lobcore database (read-only, beside its writer, unless --allow-orders)'))
     .addOption(new Option('--speed <speed>', 'replay or demo speed; the page can pause and change it').choices(SPEEDS).default('1'))
     .addOption(new Option('--port <port>', 'TCP port (0: any free port)').argParser(port).default(8080))
     .addOption(new Option('--host <address>', 'address to listen on').default('127.0.0.1'))
@@ -80,9 +80,18 @@ async function openSource(flags: ServeFlags): Promise<{ machine: MarketMachine; 
     return { machine, source, description: `playing the ${source.info.title} at ${speed === 'max' ? 'full speed' : `${speed}x`}` };
   }
   const directory = path.resolve(flags.db as string);
-  const machine = await CoreStateMachine.open({ path: directory, backend: flags.backend });
+  // Without orders from the page nothing is written: a read-only view, which works beside the
+  // database's running writer and shows what its flushes had made durable when the view opened.
+  const readOnly = flags.allowOrders !== true;
+  const machine = await CoreStateMachine.open({ path: directory, backend: flags.backend, readOnly });
   const source = new DatabaseSource(machine, directory);
-  return { machine, source, description: `showing the books of ${directory} (${formatCount(source.info.assets.length)} with orders)` };
+  const books = `${formatCount(source.info.assets.length)} with orders`;
+  return {
+    machine, source,
+    description: readOnly
+      ? `showing the books of ${directory} at height ${formatCount(machine.height)} (${books}; read-only: a running writer is left alone, and later flushes show after a restart)`
+      : `showing the books of ${directory} (${books})`,
+  };
 }
 
 async function listen(flags: ServeFlags, machine: MarketMachine, source: MarketSource): Promise<LobServer> {

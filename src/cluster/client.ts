@@ -195,6 +195,7 @@ export class ClusterClient {
           continue;
         }
         if (reply.status === 'rejected') throw new LobError('INVALID_ARGUMENT', reply.message);
+        if (reply.status === 'unknown-outcome') throw new LobError('UNAVAILABLE', `shard ${shard}: request ${requestSeq}: ${reply.message}`);
         if (reply.status !== 'committed') this.stats.duplicates++;
         return reply;
       }

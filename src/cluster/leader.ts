@@ -8,7 +8,16 @@
 // append in flight has settled, the leader compares the stream's last sequence with its own
 // last record: the same, and it rebuilds the refused appends on the true tail; different, and
 // someone else has appended (a new leader's claim): it steps down, answering NOT_LEADER to
-// everyone waiting, and the clients send again to whoever leads now.
+// everyone waiting, and the clients send again to whoever leads now. Appends still in flight
+// behind the first surprise are not the leader's own any more: one that lands anyway is a stray
+// (it names a predecessor that never made it), so it is neither applied nor answered.
+//
+// A duplicate ack says only that the message id was STORED at some sequence, not that the chain
+// APPLIED that record: a deposed leader's pipelined append that landed on a new leader's claim
+// used up its id and was skipped everywhere. So the leader asks its own applied chain: applied,
+// and it answers with the results it kept; skipped, and the request was never executed, so it
+// appends it again under a message id derived from the original and its epoch (a retry in the
+// same epoch still dedupes on it).
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { CommandBatch } from '../batch.js';
@@ -45,6 +54,8 @@ export interface LeaderOptions {
 interface Pending {
   clientId: number;
   requestSeq: number;
+  /** JetStream message id of the append: the request's own, or one derived from it and the epoch. */
+  msgId: string;
   commands: Uint8Array;
   replyTo: string[];
   record?: Uint8Array;
@@ -173,7 +184,10 @@ export class ShardLeader {
       if (owner !== shard) throw new LobError('INVALID_ARGUMENT', `commands[${i}].asset ${commandAsset(batch, i)} is on shard ${owner}, not on shard ${shard}`);
     }
     validateCommands(batch);
-    return { clientId: request.clientId, requestSeq: request.requestSeq, commands: new Uint8Array(request.commands), replyTo: [replyTo] };
+    return {
+      clientId: request.clientId, requestSeq: request.requestSeq, msgId: requestMessageId(request.clientId, request.requestSeq),
+      commands: new Uint8Array(request.commands), replyTo: [replyTo],
+    };
   }
 
   private findPending(clientId: number, requestSeq: number): Pending | undefined {
@@ -203,8 +217,7 @@ export class ShardLeader {
   }
 
   private append(p: Pending): Promise<AppendOutcome> {
-    return appendRecord(this.js, this.options.subjects.log, p.record as Uint8Array, requestMessageId(p.clientId, p.requestSeq),
-      (p.predictedSeq as number) - 1, this.options.appendTimeoutMs ?? 2_000);
+    return appendRecord(this.js, this.options.subjects.log, p.record as Uint8Array, p.msgId, (p.predictedSeq as number) - 1, this.options.appendTimeoutMs ?? 2_000);
   }
 
   /** Settles appends in order: apply and answer, or set the pipeline right. */
@@ -234,7 +247,12 @@ export class ShardLeader {
 
   private async decide(p: Pending, outcome: AppendOutcome): Promise<void> {
     const predicted = p.predictedSeq as number;
-    if (outcome.kind === 'stored' && outcome.seq === predicted) {
+    // After the first surprise, later appends of the pipeline name a predecessor that is not in
+    // the chain: wherever one landed, it is a stray, not this leader's record. Nor is a duplicate
+    // ack at the predicted sequence proof that the bytes there are this leader's (a stray of the
+    // same request can sit there): onDuplicate steps down, and the member reads it back as a
+    // follower, applying it if it links.
+    if (outcome.kind === 'stored' && outcome.seq === predicted && !outcome.duplicate && !this.resyncing) {
       const applied = this.options.state.apply(p.record as Uint8Array, outcome.seq, p.hash);
       if (!applied.applied) throw new Error(`own record at seq ${outcome.seq} is not the chain's next link (${applied.reason})`);
       this.committedRecords++;
@@ -242,14 +260,16 @@ export class ShardLeader {
       if (applied.mark !== undefined) await this.options.onMark(applied.mark);
       return;
     }
+    const firstSurprise = !this.resyncing;
     this.resyncing = true;
     if (outcome.kind === 'stored' && outcome.duplicate) {
-      // The request was committed before (by this leader or the last one) at outcome.seq.
-      const cached = this.options.state.replyFor(outcome.seq);
-      const head = this.options.state.head;
-      this.answer(p, cached !== undefined
-        ? withStatus(cached, ReplyStatus.DUPLICATE)
-        : encodeReply(ReplyStatus.DUPLICATE_FORGOTTEN, { shard: head.shard, streamSeq: outcome.seq, batchSeq: 0, epoch: 0 }));
+      this.onDuplicate(p, outcome.seq);
+      return;
+    }
+    if (outcome.kind === 'stored' && !firstSurprise) {
+      // A stray of our own making: it uses up its message id, which onDuplicate handles on the
+      // retry. The stream has moved past this leader's last record, so the resync steps down.
+      this.refused.push(p);
       return;
     }
     if (outcome.kind === 'wrong-last-sequence') {
@@ -259,6 +279,41 @@ export class ShardLeader {
     // Stored somewhere unexpected, or refused by the servers' permissions: nothing to rebuild on.
     this.refused.push(p);
     throw new Error(outcome.kind === 'stored' ? `record stored at seq ${outcome.seq}, expected ${predicted}` : outcome.message);
+  }
+
+  /**
+   * The request's message id is already stored at `storedSeq`. Answer from the chain, not from
+   * the ack: only a request the chain applied is a duplicate.
+   */
+  private onDuplicate(p: Pending, storedSeq: number): void {
+    const state = this.options.state;
+    const head = state.head;
+    const outcome = state.requestOutcome(p.clientId, p.requestSeq, storedSeq);
+    if (outcome.kind === 'applied') {
+      const cached = state.replyFor(outcome.streamSeq);
+      this.answer(p, cached !== undefined
+        ? withStatus(cached, ReplyStatus.DUPLICATE)
+        : encodeReply(ReplyStatus.DUPLICATE_FORGOTTEN, { shard: head.shard, streamSeq: outcome.streamSeq, batchSeq: 0, epoch: 0 }));
+      return;
+    }
+    if (storedSeq > head.streamSeq) {
+      // Stored past this leader's last record: someone else appended; the resync steps down.
+      this.refused.push(p);
+      return;
+    }
+    if (outcome.kind === 'unknown') {
+      this.answer(p, encodeReply(ReplyStatus.UNKNOWN_OUTCOME, undefined, undefined,
+        `its message id is stored at seq ${storedSeq}, before anything this member has seen (from seq ${state.knownRequestsAfter + 1}); it cannot tell whether it was applied`));
+      return;
+    }
+    const derived = derivedMessageId(p.clientId, p.requestSeq, this.tail.epoch);
+    if (p.msgId === derived) {
+      throw new Error(`request ${p.msgId} was stored at seq ${storedSeq} under this epoch's message id and not applied`);
+    }
+    // Skipped everywhere as a stray: the request never executed. Append it again.
+    this.options.log(`shard ${head.shard}: request ${p.msgId}'s message id is used by the stray record at seq ${storedSeq}: appending it as ${derived}`);
+    p.msgId = derived;
+    this.refused.push(p);
   }
 
   /** Every append settled: rebuild on the true tail, or step down if the stream moved without us. */
@@ -286,6 +341,11 @@ export class ShardLeader {
     for (const subject of p.replyTo) this.options.nc.publish(subject, reply);
     p.replyTo.length = 0;
   }
+}
+
+/** The message id a request is appended under again when its own is used by a skipped record: one per epoch. */
+export function derivedMessageId(clientId: number, requestSeq: number, epoch: number): string {
+  return `${requestMessageId(clientId, requestSeq)}.e${epoch.toString(36)}`;
 }
 
 function tailOf(head: ChainHead): Tail {

@@ -19,6 +19,7 @@ import { bytesToHex } from './wire/bytes.js';
 import { decodeRecord, recordHash, RecordKind } from './wire/record.js';
 import { encodeReply, ReplyStatus } from './wire/reply.js';
 import { ReplyCache } from './reply-cache.js';
+import { AppliedRequests, type RequestOutcome } from './applied-requests.js';
 
 export interface ShardStateOptions {
   shard: number;
@@ -56,6 +57,8 @@ export const DEFAULT_CHECKPOINT_EVERY = 100;
 export class ShardState {
   private headNow: ChainHead;
   private readonly replies = new ReplyCache();
+  /** The requests this process saw the chain apply (knowledge starts at the head it opened with). */
+  private readonly requests: AppliedRequests;
   private flushing = false;
   private checkpointing = false;
   /** Chain heads of the last records applied, by stream sequence: what a checkpoint at that height covers. */
@@ -73,6 +76,7 @@ export class ShardState {
     readonly recovered: RecoveryFromDisk,
   ) {
     this.headNow = head;
+    this.requests = new AppliedRequests(head.streamSeq);
   }
 
   /** Waits for a checkpoint being stored, so that closing does not cut it short. */
@@ -124,6 +128,19 @@ export class ShardState {
   }
 
   /**
+   * Whether the chain applied a request whose message id JetStream reports stored at `storedSeq`
+   * (a duplicate ack proves the id was stored, not that the record there was applied).
+   */
+  requestOutcome(clientId: number, requestSeq: number, storedSeq: number): RequestOutcome {
+    return this.requests.outcome(clientId, requestSeq, storedSeq);
+  }
+
+  /** The stream sequence this member's knowledge of applied requests starts after. */
+  get knownRequestsAfter(): number {
+    return this.requests.knownAfter;
+  }
+
+  /**
    * Applies the record found at `streamSeq` if it is the chain's next link; skips it otherwise.
    * A leader passes the record's hash, which it computed to link the record after it.
    */
@@ -161,6 +178,7 @@ export class ShardState {
         reply = encodeReply(ReplyStatus.REJECTED, position, undefined, error.message);
       }
       this.replies.put(streamSeq, reply);
+      this.requests.record(record.clientId, record.requestSeq, streamSeq);
     }
     this.scheduleFlush();
     const mark = head.batchSeq % this.options.checkpointEvery === 0

@@ -1,7 +1,6 @@
-// The books of a lobcore database. Today the server opens the database itself (so not beside a
-// running writer: that is LOCKED) and shows its books as stored, changed only by orders from the
-// page. Following a live writer needs a read-only open and the durable feed (the lead's to wire:
-// the machine passed in then comes from that open; nothing here changes).
+// The books of a lobcore database: a read-only view (beside its running writer, as of the view's
+// open), or, when the page may trade, the database opened for writing and changed only by the
+// page's orders.
 import { basename } from 'node:path';
 import type { MarketMachine } from './feed.js';
 import type { MarketSource, SourceInfo } from './source.js';

@@ -40,10 +40,15 @@ export const ReplyStatus = {
   REJECTED: 4,
   /** This member does not lead the shard (any more): send the request again. */
   NOT_LEADER: 5,
+  /**
+   * The request's message id is stored in the stream, but the leader cannot tell whether the
+   * chain applied it (the record is older than anything this member has seen): not an answer.
+   */
+  UNKNOWN_OUTCOME: 6,
 } as const;
 export type ReplyStatus = (typeof ReplyStatus)[keyof typeof ReplyStatus];
 
-const STATUS_NAMES = ['', 'committed', 'duplicate', 'duplicate-forgotten', 'rejected', 'not-leader'] as const;
+const STATUS_NAMES = ['', 'committed', 'duplicate', 'duplicate-forgotten', 'rejected', 'not-leader', 'unknown-outcome'] as const;
 export type ReplyStatusName = Exclude<(typeof STATUS_NAMES)[number], ''>;
 
 export interface ReplyPosition {
