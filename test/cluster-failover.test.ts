@@ -60,9 +60,12 @@ describe('cluster failover', () => {
     await t.local.supervisor.waitFor(() => eventsOf(t, 1, replica, 'caught-up').length >= 2, 30_000, 'the replica to catch up');
     const caughtUp = eventsOf(t, 1, replica, 'caught-up').at(-1);
     if (caughtUp?.kind !== 'caught-up') throw new Error('no caught-up event');
-    // It replayed only what the stream holds past its local state: the 15 requests and no more than the claims around them.
+    // It replayed only what the stream holds past its local state (which held most of the first
+    // 20 requests): at least the 15 sent while it was down, and nothing it already had. How many
+    // claims and re-sent records lie between depends on the machine's load.
+    expect(ready.recovered.streamSeq).toBeGreaterThanOrEqual(10);
     expect(caughtUp.records).toBeGreaterThanOrEqual(15);
-    expect(caughtUp.records).toBeLessThan(25);
+    expect(caughtUp.records).toBeLessThanOrEqual(caughtUp.streamSeq - ready.recovered.streamSeq);
     expectConsistent(await verify(t));
   }, 120_000);
 
