@@ -3,14 +3,14 @@
 // Book record (pooled): asset f64 | bid side | ask side (sides: levels.ts) | last trade price f64
 // (0: none yet) | pending stops u32 (pending.ts; 0 until the book's first stop)
 // Books are created on the first order that rests or waits in an asset and are never freed: an
-// empty book is a few dozen bytes and its side arrays start empty, so 10,000 assets cost next
-// to nothing.
+// empty book is a few dozen bytes and its ladders hold no node, so 10,000 assets cost next to
+// nothing.
 // The map is open addressing over 4-byte book pointers (key read from the book), linear
 // probing, at most half full.
 import { alloc, free } from './allocator';
 import { newSlotTable, moveEntries } from './slot-table';
 import { poolReset, poolReserve, poolTake, POOL_DESCRIPTOR_BYTES } from './pool';
-import { initSide, SIDE_BYTES, sideLength } from './levels';
+import { initSide, SIDE_BYTES, sideCode, sideLength } from './levels';
 import { SIDE_BID, SIDE_ASK } from './codes';
 import { spread } from './hashing';
 import { bookPendingCount } from './pending';
@@ -45,7 +45,7 @@ export function resetBooks(): void {
 }
 /** The book a side struct belongs to. */
 @inline export function sideBook(s: usize): usize {
-  return s - BID_SIDE - <usize>load<u32>(s, 20) * SIDE_BYTES;
+  return s - BID_SIDE - <usize>sideCode(s) * SIDE_BYTES;
 }
 export function bookIsEmpty(book: usize): bool {
   return sideLength(bookSide(book, SIDE_BID)) == 0 && sideLength(bookSide(book, SIDE_ASK)) == 0;

@@ -12,7 +12,7 @@ import {
   REASON_CANCELLED_BY_USER, REASON_CAPACITY, REASON_NONE, SIDE_ASK, SIDE_BID, STATUS_OK, STATUS_REJECTED,
 } from './codes';
 import { orderIsOcoLeg, orderIsPending, orderNext, orderTraderIndex } from './orders';
-import { levelHead, sideLength, sideLevels } from './levels';
+import { bestPosition, levelAt, levelHead, worsePosition, NO_POSITION } from './levels';
 import { bookSide, findBook, freeBookList, statefulBookCount, sortedBookList } from './books';
 import { lookupTrader, NO_TRADER } from './traders';
 import { removeOrder, removePendingStop } from './resting';
@@ -25,10 +25,8 @@ import { orderAsset, writeResult } from './matching';
 function collectInBook(book: usize, traderIndex: u32, into: usize, at: u32): u32 {
   let found: u32 = 0;
   for (let side = SIDE_BID; side <= SIDE_ASK; side++) {
-    const s = bookSide(book, side);
-    const levels = sideLevels(s);
-    for (let i = <i32>sideLength(s) - 1; i >= 0; i--) {
-      let order = levelHead(<usize>load<u32>(levels + (<usize>i << 2)));
+    for (let walk = bestPosition(bookSide(book, side)); walk != NO_POSITION; walk = worsePosition(walk)) {
+      let order = levelHead(levelAt(walk));
       while (order != 0) {
         if (orderTraderIndex(order) == traderIndex) {
           if (into != 0) store<u32>(into + (<usize>(at + found) << 2), <u32>order);

@@ -1,43 +1,42 @@
-// Price levels and the per-side ladder that orders them.
+// Price levels, and the sides of a book that order them.
 //
 // Level record (32 bytes, pooled):
 //   0 price f64 | 8 total f64 (sum of remaining) | 16 head u32 | 20 tail u32 | 24 count u32 | 28 side u32
 //
-// A side is a sorted array of level keys (f64) with a parallel array of level pointers, kept
-// so that the BEST LEVEL IS AT THE END: key = price for bids, -price for asks, ascending.
-// Why this and not a tree or a tick-indexed array: any price 1..2^53-1 must work (no tick
-// window), the touch is where nearly all flow lands, and there the array is O(1): best price
-// is the last element, a new best is an append, an emptied best is a pop. Deeper inserts and
-// removals binary-search (keys are 8-byte contiguous floats: cache-friendly) and shift the
-// worse-priced tail with one memory.copy; at 100,000 levels that is a 1.2 MB move for an
-// order deep behind the touch, against a tree's pointer chase on every touch update.
+// Side struct (embedded in the book record, books.ts):
+//   0 ladder header (ladder.ts: key -> level, best first) | 32 orders u32 | 36 side code u32
+// A level's key is its price for bids and -price for asks, so on either side a larger key is a
+// better price and the ladder's best entry is the touch.
 //
 // Finding the level of a price (every resting order needs it) does not search the ladder: one
-// hash map over all levels of all books, keyed by (side, price), answers in one probe. It is
-// open addressing over 4-byte level pointers (the key read from the level record), linear
-// probing, at most half full, backward-shift deletion; about 8 bytes per level.
-import { alloc, free } from './allocator';
-import { newSlotTable, moveEntries } from './slot-table';
+// hash map over all levels of all books, keyed by (side, price), answers in one probe, where the
+// ladder costs a search from the touch (on the steady benchmark half the commands look a level
+// up, and one lookup in four lands beyond the rightmost leaf). It is open addressing over 4-byte
+// level pointers (the key read from the level record), linear probing, at most half full,
+// backward-shift deletion; about 8 bytes per level.
 import { poolReset, poolReserve, poolTake, poolGive, POOL_DESCRIPTOR_BYTES } from './pool';
+import {
+  LADDER_BYTES, beginLadderBuild, buildNextWorse, endLadderBuild, initLadder, ladderBest, ladderBestKey,
+  ladderInsert, ladderLength, ladderRemove, reserveLadderNodes, resetLadders, valueAt,
+} from './ladder';
+import { newSlotTable, moveEntries } from './slot-table';
 import { SIDE_BID } from './codes';
 
 export const LEVEL_BYTES: u32 = 32;
 const levelPool: usize = memory.data(POOL_DESCRIPTOR_BYTES, 8);
 
-// Side struct, embedded in the book record (books.ts).
-export const SIDE_BYTES: usize = 24;
-@inline export function sideKeys(s: usize): usize { return <usize>load<u32>(s, 0); }
-@inline export function sideLevels(s: usize): usize { return <usize>load<u32>(s, 4); }
-@inline export function sideLength(s: usize): u32 { return load<u32>(s, 8); }
-@inline function setSideLength(s: usize, v: u32): void { store<u32>(s, v, 8); }
-@inline function sideCapacity(s: usize): u32 { return load<u32>(s, 12); }
-@inline export function sideOrders(s: usize): u32 { return load<u32>(s, 16); }
-@inline export function addSideOrders(s: usize, delta: i32): void { store<u32>(s, load<u32>(s, 16) + delta, 16); }
-@inline export function sideCode(s: usize): u32 { return load<u32>(s, 20); }
+export const SIDE_BYTES: usize = LADDER_BYTES + 8;
+const ORDERS: usize = LADDER_BYTES;
+const CODE: usize = LADDER_BYTES + 4;
+@inline export function sideLength(s: usize): u32 { return ladderLength(s); }
+@inline export function sideOrders(s: usize): u32 { return load<u32>(s, ORDERS); }
+@inline export function addSideOrders(s: usize, delta: i32): void { store<u32>(s, load<u32>(s, ORDERS) + delta, ORDERS); }
+@inline export function sideCode(s: usize): u32 { return load<u32>(s, CODE); }
 
 export function initSide(s: usize, code: u32): void {
-  memory.fill(s, 0, SIDE_BYTES);
-  store<u32>(s, code, 20);
+  initLadder(s);
+  store<u32>(s, 0, ORDERS);
+  store<u32>(s, code, CODE);
 }
 
 @inline export function levelPrice(l: usize): f64 { return load<f64>(l, 0); }
@@ -63,6 +62,7 @@ let hashedLevels: u32 = 0;
 
 export function resetLevels(): void {
   poolReset(levelPool, LEVEL_BYTES);
+  resetLadders();
   levelSlots = 0;
   levelSlotBits = 0;
   levelSlotMask = 0;
@@ -121,33 +121,12 @@ function unhashLevel(level: usize): void {
 
 /** The best level, or 0 for an empty side. */
 @inline export function bestLevel(s: usize): usize {
-  const n = sideLength(s);
-  return n == 0 ? 0 : <usize>load<u32>(sideLevels(s) + ((<usize>n - 1) << 2));
+  return ladderBest(s);
 }
 
 /** The best key, or -Infinity for an empty side. */
 @inline export function bestKey(s: usize): f64 {
-  const n = sideLength(s);
-  return n == 0 ? -Infinity : load<f64>(sideKeys(s) + ((<usize>n - 1) << 3));
-}
-
-/**
- * Index of the first key >= key (n when all are smaller). The touch is checked first (a new
- * best, or the best itself, is most of the flow); the rest is a branchless binary search, whose
- * `select`s compile to conditional moves: no mispredicted branches whatever the depth.
- */
-function lowerBound(s: usize, key: f64): u32 {
-  const keys = sideKeys(s);
-  const n = sideLength(s);
-  if (n == 0 || load<f64>(keys + ((<usize>n - 1) << 3)) < key) return n;
-  let base: u32 = 0;
-  let size = n;
-  while (size > 1) {
-    const half = size >> 1;
-    base = select<u32>(base + half, base, load<f64>(keys + ((<usize>base + half - 1) << 3)) < key);
-    size -= half;
-  }
-  return select<u32>(base + 1, base, load<f64>(keys + (<usize>base << 3)) < key);
+  return ladderBestKey(s);
 }
 
 /** The level at this price on the side, or 0. */
@@ -163,35 +142,7 @@ function lowerBound(s: usize, key: f64): u32 {
 
 /** Makes sure addLevel on this side needs no memory; false (nothing changed) when it cannot grow. */
 export function reserveLevel(s: usize): bool {
-  if (!poolReserve(levelPool) || !reserveLevelSlot()) return false;
-  const n = sideLength(s);
-  const capacity = sideCapacity(s);
-  if (n < capacity) return true;
-  return growSide(s, capacity == 0 ? 4 : capacity * 2);
-}
-
-/** Grows a side's arrays to hold at least `wanted` levels. */
-export function growSide(s: usize, wanted: u32): bool {
-  const capacity = sideCapacity(s);
-  if (wanted <= capacity) return true;
-  const keys = alloc(<usize>wanted << 3);
-  if (keys == 0) return false;
-  const levels = alloc(<usize>wanted << 2);
-  if (levels == 0) {
-    free(keys, <usize>wanted << 3);
-    return false;
-  }
-  const n = <usize>sideLength(s);
-  if (capacity != 0) {
-    memory.copy(keys, sideKeys(s), n << 3);
-    memory.copy(levels, sideLevels(s), n << 2);
-    free(sideKeys(s), <usize>capacity << 3);
-    free(sideLevels(s), <usize>capacity << 2);
-  }
-  store<u32>(s, <u32>keys, 0);
-  store<u32>(s, <u32>levels, 4);
-  store<u32>(s, wanted, 12);
-  return true;
+  return poolReserve(levelPool) && reserveLevelSlot() && reserveLadderNodes(s);
 }
 
 /** An empty level record of side `s` at `price`, from the pool (reserved beforehand). */
@@ -206,21 +157,10 @@ export function growSide(s: usize, wanted: u32): bool {
   return level;
 }
 
-/** A new empty level at `price`, inserted in order; only after reserveLevel(s). */
+/** A new empty level at `price`, put in its place on the side; only after reserveLevel(s). */
 export function addLevel(s: usize, price: f64): usize {
   const level = takeLevel(s, price);
-  const key = keyOf(sideCode(s), price);
-  const n = sideLength(s);
-  const i = lowerBound(s, key);
-  const keys = sideKeys(s);
-  const levels = sideLevels(s);
-  if (i < n) {
-    memory.copy(keys + ((<usize>i + 1) << 3), keys + (<usize>i << 3), <usize>(n - i) << 3);
-    memory.copy(levels + ((<usize>i + 1) << 2), levels + (<usize>i << 2), <usize>(n - i) << 2);
-  }
-  store<f64>(keys + (<usize>i << 3), key);
-  store<u32>(levels + (<usize>i << 2), <u32>level);
-  setSideLength(s, n + 1);
+  ladderInsert(s, keyOf(sideCode(s), price), level);
   hashLevel(level);
   hashedLevels++;
   return level;
@@ -229,32 +169,41 @@ export function addLevel(s: usize, price: f64): usize {
 /** Takes an emptied level off its side and back to the pool. */
 export function removeLevel(level: usize): void {
   const s = levelSide(level);
-  const n = sideLength(s);
-  const levels = sideLevels(s);
-  if (<usize>load<u32>(levels + ((<usize>n - 1) << 2)) != level) {
-    const keys = sideKeys(s);
-    const i = lowerBound(s, keyOf(sideCode(s), levelPrice(level)));
-    memory.copy(keys + (<usize>i << 3), keys + ((<usize>i + 1) << 3), <usize>(n - 1 - i) << 3);
-    memory.copy(levels + (<usize>i << 2), levels + ((<usize>i + 1) << 2), <usize>(n - 1 - i) << 2);
-  }
-  setSideLength(s, n - 1);
+  ladderRemove(s, keyOf(sideCode(s), levelPrice(level)));
   unhashLevel(level);
   poolGive(levelPool, level);
 }
 
-/** For restore: a fresh level at a known position i of a side already sized to hold it. */
-export function placeLevelAt(s: usize, i: u32, price: f64): usize {
-  const level = takeLevel(s, price);
-  store<f64>(sideKeys(s) + (<usize>i << 3), keyOf(sideCode(s), price));
-  store<u32>(sideLevels(s) + (<usize>i << 2), <u32>level);
-  hashLevel(level);
-  hashedLevels++;
-  return level;
+// Walking a side best-first: positions from ladder.ts (bestPosition, worsePosition, keyAt).
+export { bestPosition, worsePosition, keyAt, NO_POSITION } from './ladder';
+
+/** The level at a position of a walk. */
+@inline export function levelAt(at: u64): usize {
+  return valueAt(at);
 }
+
+// Restore builds each side in one pass, its levels best first (snapshot order):
+// beginSideBuild, then per level reserveLevelRecord and buildNextWorseLevel, then endSideBuild.
+
+/** Prepares an empty side for `levels` levels; false when memory cannot grow. */
+export function beginSideBuild(s: usize, levels: u32): bool {
+  return beginLadderBuild(s, levels);
+}
+
 /** For restore: room for one more level record (and its map entry). */
 @inline export function reserveLevelRecord(): bool {
   return poolReserve(levelPool) && reserveLevelSlot();
 }
-export function setSideLengthForRestore(s: usize, n: u32): void {
-  setSideLength(s, n);
+
+/** A fresh level at `price`, worse than every level built on the side before it. */
+export function buildNextWorseLevel(s: usize, price: f64): usize {
+  const level = takeLevel(s, price);
+  buildNextWorse(s, keyOf(sideCode(s), price), level);
+  hashLevel(level);
+  hashedLevels++;
+  return level;
+}
+
+export function endSideBuild(s: usize, levels: u32): void {
+  endLadderBuild(s, levels);
 }

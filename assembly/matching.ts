@@ -21,8 +21,8 @@ import {
   clearOrderOcoLeg, setOrderRemaining, setOrderTimestamp, reserveOrder,
 } from './orders';
 import {
-  bestKey, findLevel, levelCount, levelHead, levelPrice, levelSide, levelTotal, reserveLevel, sideCode,
-  sideKeys, sideLength, sideLevels, sideOrders,
+  bestKey, bestLevel, bestPosition, findLevel, keyAt, levelAt, levelCount, levelHead, levelPrice, levelSide,
+  levelTotal, reserveLevel, sideCode, sideOrders, worsePosition, NO_POSITION,
 } from './levels';
 import { bookAsset, bookSide, findBook, findOrCreateBook, setBookLastPrice, sideBook } from './books';
 import { createIndexedOrder, findOrderRecord, foundSlot, reserveIndexEntry } from './order-index';
@@ -136,13 +136,9 @@ function dryRun(opp: usize, threshold: f64, size: f64, traderIndex: u32, stp: u3
   let removals: u32 = 0;
   let stopped = false;
   let done = false;
-  const keys = sideKeys(opp);
-  const levels = sideLevels(opp);
-  let i = sideLength(opp);
-  while (i > 0 && !done) {
-    i--;
-    if (load<f64>(keys + (<usize>i << 3)) < threshold) break;
-    let maker = levelHead(<usize>load<u32>(levels + (<usize>i << 2)));
+  for (let at = bestPosition(opp); at != NO_POSITION && !done; at = worsePosition(at)) {
+    if (keyAt(at) < threshold) break;
+    let maker = levelHead(levelAt(at));
     while (maker != 0) {
       if (stp != STP_ALLOW && orderTraderIndex(maker) == traderIndex) {
         if (stp != STP_CANCEL_TAKER) removals++;
@@ -217,17 +213,11 @@ function matchTaker(
   budgetRanOut = false;
   let left = size;
   let lastPrice: f64 = 0;
-  // Matching only takes levels off this side, so its arrays never move meanwhile.
-  const keys = sideKeys(opp);
-  const levels = sideLevels(opp);
   const tag = <f64>(command * 2 + takerSide);
   const fillHead = eventHead(EVENT_FILL, REASON_NONE, takerSide ^ 1);
   while (left > 0) {
-    const n = sideLength(opp);
-    if (n == 0) break;
-    const top = <usize>n - 1;
-    if (load<f64>(keys + (top << 3)) < threshold) break;
-    const level = <usize>load<u32>(levels + (top << 2));
+    const level = bestLevel(opp);
+    if (level == 0 || bestKey(opp) < threshold) break;
     const maker = levelHead(level);
     if (stp != STP_ALLOW && orderTraderIndex(maker) == traderIndex) {
       if (stp == STP_CANCEL_TAKER) {

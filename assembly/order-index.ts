@@ -6,36 +6,58 @@
 // (its id), so an entry costs 4 bytes; the distance tags let probes pass over entries of other
 // homes without touching their records, so a lookup reads one record (the hit) and inserts and
 // deletions read none in the usual case.
-// The home slot is a permutation of `id & mask` (home()): ids are handed out 1, 2, 3..., so live
-// orders placed close together never collide, and the table can run dense.
+// The home slot is a permutation of `id mod capacity` (home()): ids are handed out 1, 2, 3...,
+// so live orders placed close together never collide, and the table can run dense.
 // Robin Hood linear probing bounds every probe sequence (a lookup stops as soon as it meets an
 // entry closer to its home than the key would be) and backward-shift deletion keeps it so
 // without tombstones.
 //
-// Growth: at 31/32 full, or earlier (once a quarter full) when an insert had to probe far,
-// which is what scattered long-lived ids do. Dense sequential tables stay at ~4 bytes an order;
-// adversarial ones fall back to the usual <= 1/2 load.
-import { newSlotTable, moveEntries } from './slot-table';
-import { orderId, setOrderId, setOrderOwner, setOrderRemaining, setOrderTimestamp, takeOrder } from './orders';
+// Size and growth. The table is made of 64 KiB segments (16,384 slots) reached through a small
+// directory, so its capacity can be any multiple of a segment rather than a power of two, and a
+// home is `id mod capacity` by multiplication (no division). It grows in place: the segments it
+// has stay, new ones join them, and the entries are placed again from the order records
+// themselves (orders.ts walks its pool), so growth never holds an old table beside the new one.
+//   - Below COMPACT_FROM slots it doubles, at 31/32 full or, once half full, after an insert
+//     had to probe far (which is what scattered long-lived ids do): small tables stay sparse.
+//   - From COMPACT_FROM on, where the index shows in the bytes of a resting order, it grows to
+//     3/5 full, at 31/32 full or, once 3/4 full, after a far probe: scattered ids cost 5.3 to
+//     6.7 bytes an order there. A power-of-two table doubles to 1/2 full, 8 to 16 bytes: at a
+//     million scattered ids it took 8.4, which with the 40-byte order record alone passed 48.
+//     That dense, a table of `id mod capacity` homes crawls: the ids of long-lived orders hold
+//     packed runs of slots that each newer id must probe through once the counter wraps (the
+//     growing benchmark ran 25x slower). So a compact table spreads its homes (`spread`: the id
+//     times an odd constant, then mod capacity), giving up the cache locality of consecutive
+//     ids only where the table is too big for the cache anyway.
+import { orderId, forEachOrder, setOrderId, setOrderOwner, setOrderRemaining, setOrderTimestamp, takeOrder } from './orders';
+import { alloc, free } from './allocator';
 import { low32 } from './hashing';
 
-const INITIAL_BITS: u32 = 10;
-// An insert that probes further than this asks for growth, granted once the table is half full.
-// On the mixed benchmark flow a threshold of 16 let clusters reach 7 probes an insert; 6 keeps
-// it under one. The half-full floor (a quarter before) keeps a million scattered live ids in
-// 8 MB instead of 16 MB (60.9 -> 50.9 bytes a resting order at the end of the growing
-// benchmark) with no change in steady throughput that repeated runs could tell apart.
+const INITIAL_SLOTS: u32 = 1024;
+const SEGMENT_BITS: u32 = 14;
+const SEGMENT_SLOTS: u32 = 1 << SEGMENT_BITS;
+const SEGMENT_MASK: u32 = SEGMENT_SLOTS - 1;
+/** From this capacity on the table grows by fractions, not doublings (see the header). */
+const COMPACT_FROM: u32 = 4 * SEGMENT_SLOTS;
+// An insert that probes further than this asks for growth, granted once the table is half full
+// (3/4 from COMPACT_FROM on). On the mixed benchmark flow a threshold of 16 let clusters reach
+// 7 probes an insert; 6 keeps it under one.
 const FAR_PROBE: u32 = 6;
 /** An insert that probes further than this switches to scrambled homes (see home()). */
 const CLUSTER_PROBE: u32 = 100;
 const TAG: u32 = 7;
 const POINTER: u32 = ~TAG;
+const INITIAL_DIRECTORY: u32 = 16;
 
-let table: usize = 0;
-let bits: u32 = 0;
-let mask: u32 = 0;
-let runMask: u32 = 0;
+/** Segment addresses (u32 each); a table below one segment has one, of its own size. */
+let directory: usize = 0;
+let directoryLength: u32 = 0;
+let capacity: u32 = 0;
+/** ceil(2^64 / capacity), for `x mod capacity` without a division (modCapacity). */
+let reciprocal: u64 = 0;
+let runs: u32 = 0;
 let scrambled = false;
+/** Homes spread by a multiplicative hash (compact tables, see the header), not `id mod capacity`. */
+let spread = false;
 let scrambleSoon = false;
 let count: u32 = 0;
 let growSoon = false;
@@ -43,46 +65,64 @@ let growSoon = false;
 export let foundSlot: u32 = 0;
 
 export function resetOrderIndex(): bool {
-  table = 0;
-  bits = 0;
-  mask = 0;
-  runMask = 0;
+  directory = alloc(<usize>INITIAL_DIRECTORY << 2);
+  if (directory == 0) return false;
+  directoryLength = INITIAL_DIRECTORY;
+  memory.fill(directory, 0, <usize>INITIAL_DIRECTORY << 2);
+  capacity = 0;
   scrambled = false;
+  spread = false;
   scrambleSoon = false;
   count = 0;
   growSoon = false;
-  return resize(INITIAL_BITS);
+  return resize(INITIAL_SLOTS);
 }
 
 export function indexedOrders(): u32 {
   return count;
 }
 export function indexBytes(): usize {
-  return (<usize>1 << bits) << 2;
+  return <usize>capacity << 2;
+}
+
+/** x mod capacity (Lemire's fastmod: the high 64 bits of (reciprocal * x mod 2^64) * capacity). */
+@inline function modCapacity(x: u32): u32 {
+  const fraction = reciprocal * <u64>x;
+  const c = <u64>capacity;
+  return <u32>(((fraction >> 32) * c + (((fraction & 0xffffffff) * c) >> 32)) >> 32);
 }
 
 /**
- * `id & mask` (exact for ids below 2^52): ids are handed out in order, so new orders land in
- * consecutive slots of a line that is already cached, and ids placed close together never
- * collide. One pattern defeats it: a block of long-lived ids holds a dense run of slots that
- * new ids must probe through each time the id counter wraps the table (a book holding 5,000 old
- * orders under a churning touch took ~400 probes an insert). An insert that probes that far
- * switches the table, for good, to `scrambled` homes: the same permutation of `id & mask` except
- * that each run of 16 ids goes to a scattered run of slots (an odd multiply of the run number,
- * a bijection), which brings that case down to ~2 probes. It stays a permutation, so a dense
- * table still has no collisions; it is not the default because it is ~25% slower on ordinary
- * flows (new ids no longer land next to each other).
+ * `id mod capacity` (of the low 32 bits; exact order for ids below 2^32): ids are handed out in
+ * order, so new orders land in consecutive slots of a line that is already cached, and ids
+ * placed close together never collide. One pattern defeats it: a block of long-lived ids holds
+ * a dense run of slots that new ids must probe through each time the id counter wraps the table
+ * (a book holding 5,000 old orders under a churning touch took ~400 probes an insert). An
+ * insert that probes that far switches the table, for good, to `scrambled` homes: each run of
+ * 16 ids goes to a scattered run of slots (an odd multiply of the run number, scaled to the
+ * table), which brings that case down to ~2 probes. It is not the default because it is ~25%
+ * slower on ordinary flows (new ids no longer land next to each other).
  */
 @inline function home(id: f64): u32 {
   const low = low32(id);
-  if (!scrambled) return low & mask;
-  return ((((low >> 4) * 0x9E3779B1) & runMask) << 4) | (low & 15);
+  if (spread) return modCapacity(low * 0x9E3779B1);
+  if (!scrambled) return modCapacity(low);
+  const run = <u32>((<u64>((low >> 4) * 0x9E3779B1) * <u64>runs) >> 32);
+  return (run << 4) | (low & 15);
+}
+@inline function slotAddress(slot: u32): usize {
+  const segment = <usize>load<u32>(directory + (<usize>(slot >> SEGMENT_BITS) << 2));
+  return segment + (<usize>(slot & SEGMENT_MASK) << 2);
 }
 @inline function entry(slot: u32): u32 {
-  return load<u32>(table + (<usize>slot << 2));
+  return load<u32>(slotAddress(slot));
 }
 @inline function setEntry(slot: u32, value: u32): void {
-  store<u32>(table + (<usize>slot << 2), value);
+  store<u32>(slotAddress(slot), value);
+}
+@inline function nextSlot(slot: u32): u32 {
+  const next = slot + 1;
+  return next == capacity ? 0 : next;
 }
 @inline function tagged(order: usize, distance: u32): u32 {
   return <u32>order | min<u32>(distance, TAG);
@@ -90,7 +130,9 @@ export function indexBytes(): usize {
 /** The distance from its home of the entry `e` found at `slot`. */
 @inline function distanceOf(e: u32, slot: u32): u32 {
   const tag = e & TAG;
-  return tag < TAG ? tag : (slot - home(orderId(<usize>(e & POINTER)))) & mask;
+  if (tag < TAG) return tag;
+  const from = home(orderId(<usize>(e & POINTER)));
+  return slot >= from ? slot - from : slot + capacity - from;
 }
 
 /** The resting order with this id, or 0; sets foundSlot. */
@@ -110,45 +152,67 @@ export function indexBytes(): usize {
     } else if (tag < distance) {
       return 0;
     }
-    slot = (slot + 1) & mask;
+    slot = nextSlot(slot);
     distance++;
   }
 }
 
+/** The capacity that holds `entries` at a load of at most 1/2 (small tables) or 3/5. */
+function capacityFor(entries: u32): u32 {
+  let wanted = <u64>entries * 2;
+  if (wanted <= <u64>COMPACT_FROM) {
+    let slots = INITIAL_SLOTS;
+    while (<u64>slots < wanted) slots <<= 1;
+    return slots;
+  }
+  wanted = (<u64>entries * 5 + 2) / 3;
+  wanted = max<u64>(wanted, <u64>COMPACT_FROM);
+  return <u32>min<u64>((wanted + SEGMENT_MASK) & ~<u64>SEGMENT_MASK, 0x80000000);
+}
+
+/** The next capacity up: double below COMPACT_FROM, else room for 3/5 load (at least a segment more). */
+function grownCapacity(): u32 {
+  if (capacity < COMPACT_FROM) return capacity << 1;
+  return max<u32>(capacityFor(count + 1), capacity + SEGMENT_SLOTS);
+}
+
+/** The load from which a far probe makes the table grow. */
+@inline function farGrowthLoad(): u32 {
+  return capacity < COMPACT_FROM ? capacity >> 1 : capacity - (capacity >> 2);
+}
+
 /**
- * Sizes the table for `orders` entries at most half full. A restore inserts in snapshot order
- * (by level), not id order, so ids scatter over the table: without room up front, every
- * doubling point would be reached through long probe runs (1M orders took ~15 s).
+ * Sizes the table for `orders` entries. A restore inserts in snapshot order (by level), not id
+ * order, so ids scatter over the table: without room up front, every growth point would be
+ * reached through long probe runs (1M orders took ~15 s).
  */
 export function presizeOrderIndex(orders: u32): bool {
-  let newBits = bits;
-  while ((<u64>1 << newBits) < <u64>orders * 2) newBits++;
-  return newBits == bits || resize(newBits);
+  const wanted = capacityFor(orders);
+  return wanted <= capacity || resize(wanted);
 }
 
 /** Makes sure the next insert needs no memory; false (nothing changed) when it cannot grow. */
 @inline export function reserveIndexEntry(): bool {
-  const capacity = mask + 1;
   if (count + 1 <= capacity - (capacity >> 5) && !growSoon) return true;
   return reserveIndexEntrySlow();
 }
 
 function reserveIndexEntrySlow(): bool {
-  const capacity = mask + 1;
+  const full = count + 1 > capacity - (capacity >> 5);
   if (scrambleSoon) {
     scrambleSoon = false;
     // Best effort, like early growth: rebuilt with scrambled homes (and grown if due).
-    const grow = count + 1 > capacity - (capacity >> 5) || count * 2 >= capacity;
-    if (resize(grow ? bits + 1 : bits, true)) {
+    const grow = full || count >= farGrowthLoad();
+    if (resize(grow ? grownCapacity() : capacity, true)) {
       growSoon = false;
       return true;
     }
   }
-  if (count + 1 > capacity - (capacity >> 5)) return resize(bits + 1);
+  if (full) return resize(grownCapacity());
   if (growSoon) {
     growSoon = false;
     // Best effort: a failed early growth still leaves room for the insert.
-    if (count * 2 >= capacity) resize(bits + 1);
+    if (count >= farGrowthLoad()) resize(grownCapacity());
   }
   return true;
 }
@@ -183,11 +247,13 @@ function place(order: usize): void {
       carried = <usize>(resident & POINTER);
       distance = residentDistance;
     }
-    slot = (slot + 1) & mask;
+    slot = nextSlot(slot);
     distance++;
     walked++;
   }
-  if (walked > FAR_PROBE || distance > FAR_PROBE) growSoon = true;
+  // A spread table (homes hashed) has no runs of wrapped ids: there a long walk is what a dense
+  // random table costs now and then, and growing on it would hold the table near 3/5 full.
+  if ((walked > FAR_PROBE && !spread) || distance > FAR_PROBE) growSoon = true;
   if (distance > CLUSTER_PROBE && !scrambled) scrambleSoon = true;
 }
 
@@ -208,7 +274,7 @@ function place(order: usize): void {
 
 /** Removes the entry at `slot` (backward-shift deletion). */
 @inline export function removeSlot(slot: u32): void {
-  const next = entry((slot + 1) & mask);
+  const next = entry(nextSlot(slot));
   if (next == 0 || (next & TAG) == 0) {
     // Nothing to shift back (the usual case).
     setEntry(slot, 0);
@@ -220,12 +286,12 @@ function place(order: usize): void {
 
 function shiftBack(slot: u32): void {
   while (true) {
-    const nextSlot = (slot + 1) & mask;
-    const next = entry(nextSlot);
+    const following = nextSlot(slot);
+    const next = entry(following);
     if (next == 0 || (next & TAG) == 0) break;
-    const distance = distanceOf(next, nextSlot);
+    const distance = distanceOf(next, following);
     setEntry(slot, tagged(<usize>(next & POINTER), distance - 1));
-    slot = nextSlot;
+    slot = following;
   }
   setEntry(slot, 0);
   count--;
@@ -234,21 +300,69 @@ function shiftBack(slot: u32): void {
 /** Removes a record that is in the table. */
 @inline export function removeOrderRecord(order: usize): void {
   let slot = home(orderId(order));
-  while ((entry(slot) & POINTER) != <u32>order) slot = (slot + 1) & mask;
+  while ((entry(slot) & POINTER) != <u32>order) slot = nextSlot(slot);
   removeSlot(slot);
 }
 
-function resize(newBits: u32, newScrambled: bool = scrambled): bool {
-  const block = newSlotTable(newBits);
-  if (block == 0) return false;
-  const old = table;
-  const oldCapacity: usize = old == 0 ? 0 : <usize>mask + 1;
-  table = block;
-  bits = newBits;
-  mask = (<u32>1 << newBits) - 1;
-  runMask = mask >> 4;
+/**
+ * Gives the table `newCapacity` slots (the segments it lacks; a table below one segment gets a
+ * new one of its size) and places every order again; false, with nothing changed, when memory
+ * cannot grow.
+ */
+function resize(newCapacity: u32, newScrambled: bool = scrambled): bool {
+  if (!provideSegments(newCapacity)) return false;
+  capacity = newCapacity;
+  reciprocal = 0xffffffffffffffff / <u64>newCapacity + 1;
+  runs = newCapacity >> 4;
   scrambled = newScrambled;
+  spread = newCapacity >= COMPACT_FROM;
   growSoon = false;
-  moveEntries(old, oldCapacity, (e: u32): void => place(<usize>(e & POINTER)));
+  const segmentBytes = <usize>min<u32>(newCapacity, SEGMENT_SLOTS) << 2;
+  const segments = (newCapacity + SEGMENT_MASK) >> SEGMENT_BITS;
+  for (let i: u32 = 0; i < segments; i++) memory.fill(<usize>load<u32>(directory + (<usize>i << 2)), 0, segmentBytes);
+  count = 0;
+  forEachOrder((order: usize): void => {
+    place(order);
+    count++;
+  });
+  return true;
+}
+
+function provideSegments(newCapacity: u32): bool {
+  if (newCapacity <= SEGMENT_SLOTS) {
+    // One block of the table's own size, replacing the smaller one.
+    const block = alloc(<usize>newCapacity << 2);
+    if (block == 0) return false;
+    if (capacity != 0) free(<usize>load<u32>(directory), <usize>capacity << 2);
+    store<u32>(directory, <u32>block);
+    return true;
+  }
+  const wanted = newCapacity >> SEGMENT_BITS;
+  const have = capacity >> SEGMENT_BITS; // whole segments already there
+  // A table below one segment has a smaller block, replaced once every new segment is there.
+  const small: usize = have == 0 && capacity != 0 ? <usize>load<u32>(directory) : 0;
+  if (wanted > directoryLength && !growDirectory(wanted)) return false;
+  for (let i = have; i < wanted; i++) {
+    const segment = alloc(<usize>SEGMENT_SLOTS << 2);
+    if (segment == 0) {
+      for (let j = have; j < i; j++) free(<usize>load<u32>(directory + (<usize>j << 2)), <usize>SEGMENT_SLOTS << 2);
+      if (small != 0) store<u32>(directory, <u32>small);
+      return false;
+    }
+    store<u32>(directory + (<usize>i << 2), <u32>segment);
+  }
+  if (small != 0) free(small, <usize>capacity << 2);
+  return true;
+}
+
+function growDirectory(wanted: u32): bool {
+  let length = directoryLength;
+  while (length < wanted) length <<= 1;
+  const block = alloc(<usize>length << 2);
+  if (block == 0) return false;
+  memory.copy(block, directory, <usize>directoryLength << 2);
+  free(directory, <usize>directoryLength << 2);
+  directory = block;
+  directoryLength = length;
   return true;
 }

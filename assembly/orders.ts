@@ -12,7 +12,7 @@
 // pending stop is an order record off every level: its `next` holds its stop part (trigger,
 // prices, book), so stops share the id index and every lookup by id.
 // `oco` marks a leg of an OCO pair whose other leg is still there (the pair's ids are N, N + 1).
-import { poolReset, poolReserve, poolTake, poolGive, POOL_DESCRIPTOR_BYTES } from './pool';
+import { poolForEach, poolReset, poolReserve, poolTake, poolGive, POOL_DESCRIPTOR_BYTES } from './pool';
 
 export const ORDER_BYTES: u32 = 40;
 const orderPool: usize = memory.data(POOL_DESCRIPTOR_BYTES, 8);
@@ -28,6 +28,10 @@ export function resetOrders(): void {
 }
 @inline export function giveOrder(order: usize): void {
   poolGive(orderPool, order);
+}
+/** Every order record in use, in no particular order (the order index rebuilds from them). */
+export function forEachOrder(visit: (order: usize) => void): void {
+  poolForEach(orderPool, visit);
 }
 
 @inline export function orderId(o: usize): f64 { return load<f64>(o, 0); }

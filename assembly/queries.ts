@@ -1,8 +1,8 @@
 // Read-only views of the books, written as f64 slots into the query buffer (layouts: src/core.ts).
 // Each returns how many entries it wrote, or -1 when the buffer cannot grow.
 import {
-  levelCount, levelHead, levelPrice, levelSide, levelTotal, sideCode, sideLength,
-  sideLevels, sideOrders,
+  bestPosition, levelAt, levelCount, levelHead, levelPrice, levelSide, levelTotal, sideCode, sideLength,
+  sideOrders, worsePosition, NO_POSITION,
 } from './levels';
 import {
   orderId, orderIsOcoLeg, orderIsPending, orderLevel, orderNext, orderRemaining, orderStp, orderTimestamp,
@@ -21,11 +21,6 @@ import { SIDE_BID, SIDE_ASK } from './codes';
 const LEVEL_BYTES_OUT: usize = 24;
 const ORDER_BYTES_OUT: usize = 88;
 
-/** The level `rank` places from the best (0 = best) of a side. */
-@inline function levelByRank(s: usize, rank: u32): usize {
-  return <usize>load<u32>(sideLevels(s) + (<usize>(sideLength(s) - 1 - rank) << 2));
-}
-
 export function writeLevels(asset: f64, side: u32, most: f64): i32 {
   const book = findBook(asset);
   if (book == 0) return 0;
@@ -34,8 +29,9 @@ export function writeLevels(asset: f64, side: u32, most: f64): i32 {
   if (n == 0) return 0;
   let out = reserveQuery(<usize>n * LEVEL_BYTES_OUT);
   if (out == 0) return -1;
-  for (let rank: u32 = 0; rank < n; rank++) {
-    const level = levelByRank(s, rank);
+  let at = bestPosition(s);
+  for (let rank: u32 = 0; rank < n; rank++, at = worsePosition(at)) {
+    const level = levelAt(at);
     store<f64>(out, levelPrice(level), 0);
     store<f64>(out, levelTotal(level), 8);
     store<f64>(out, <f64>levelCount(level), 16);
@@ -93,10 +89,8 @@ export function writeBookOrders(asset: f64): i32 {
   let out = reserveQuery(<usize>total * ORDER_BYTES_OUT);
   if (out == 0) return -1;
   for (let side: u32 = SIDE_BID; side <= SIDE_ASK; side++) {
-    const s = bookSide(book, side);
-    const n = sideLength(s);
-    for (let rank: u32 = 0; rank < n; rank++) {
-      let order = levelHead(levelByRank(s, rank));
+    for (let at = bestPosition(bookSide(book, side)); at != NO_POSITION; at = worsePosition(at)) {
+      let order = levelHead(levelAt(at));
       while (order != 0) {
         writeOrder(out, order);
         out += ORDER_BYTES_OUT;

@@ -58,7 +58,7 @@ export function resetCounters(): void {
   addSideOrders(levelSide(level), 1);
 }
 
-/** Restore: appends a new resting order to a level built in place (placeLevelAt). */
+/** Restore: appends a new resting order to a level built in place (buildNextWorseLevel). */
 export function appendRestoredOrder(level: usize, order: usize, levelIsNew: bool): void {
   appendToLevel(level, order);
   restingOrders++;

@@ -12,8 +12,8 @@
 // restoreSnapshot runs, so reading trusts it.
 import { alloc, free } from './allocator';
 import {
-  growSide, levelCount, levelHead, levelPrice, placeLevelAt, reserveLevelRecord,
-  setSideLengthForRestore, sideLength, sideLevels,
+  beginSideBuild, bestPosition, buildNextWorseLevel, endSideBuild, levelAt, levelCount, levelHead, levelPrice,
+  reserveLevelRecord, sideLength, worsePosition, NO_POSITION,
 } from './levels';
 import {
   orderFlags, orderId, orderNext, orderRemaining, orderTimestamp, orderTraderIndex, reserveOrder,
@@ -50,7 +50,8 @@ let lastAsset: f64 = -1;
 let headerWritten = false;
 let book: usize = 0;
 let side: u32 = 0;
-let rank: u32 = 0;
+let walk: u64 = NO_POSITION; // the level being written: a position of the side's best-first walk
+let rank: u32 = 0; // the pending stop being written, in trigger order
 let order: usize = 0; // next order of the current level, 0 before its header is written
 let inStops = false; // the current book's levels are written, its pending stops are next
 
@@ -105,7 +106,7 @@ export function snapshotChunk(): u32 {
       store<f64>(chunk + at, <f64>pendingCount(book, SIDE_ASK), 40);
       at += BOOK_HEADER_BYTES;
       side = SIDE_BID;
-      rank = 0;
+      walk = bestPosition(bookSide(book, SIDE_BID));
       order = 0;
       inStops = false;
     }
@@ -125,10 +126,10 @@ export function snapshotChunk(): u32 {
       rank++;
       continue;
     }
-    const s = bookSide(book, side);
-    if (rank == sideLength(s)) {
+    if (walk == NO_POSITION) {
       if (side == SIDE_BID) {
         side = SIDE_ASK;
+        walk = bestPosition(bookSide(book, SIDE_ASK));
       } else {
         side = SIDE_BID;
         inStops = true;
@@ -136,7 +137,7 @@ export function snapshotChunk(): u32 {
       rank = 0;
       continue;
     }
-    const level = <usize>load<u32>(sideLevels(s) + (<usize>(sideLength(s) - 1 - rank) << 2));
+    const level = levelAt(walk);
     if (order == 0) {
       if (at + 16 > CHUNK_BYTES) break;
       store<f64>(chunk + at, levelPrice(level), 0);
@@ -150,7 +151,7 @@ export function snapshotChunk(): u32 {
       order = orderNext(order);
     }
     if (order != 0) break; // chunk full mid-level
-    rank++;
+    walk = worsePosition(walk);
   }
   if (at == 0 && sortedBooks != 0) {
     freeBookList(sortedBooks, bookTotal);
@@ -227,12 +228,11 @@ function restoreStops(p: usize, book: usize, side: u32, count: u32): usize {
 
 function restoreSide(p: usize, s: usize, levels: u32): usize {
   if (levels == 0) return p;
-  if (!growSide(s, levels)) return 0;
-  setSideLengthForRestore(s, levels);
+  if (!beginSideBuild(s, levels)) return 0;
   for (let rank: u32 = 0; rank < levels; rank++) {
     if (!reserveLevelRecord()) return 0;
-    // Best first in the snapshot, best last in the ladder.
-    const level = placeLevelAt(s, levels - 1 - rank, load<f64>(p, 0));
+    // Best first in the snapshot: each level is worse than the one before.
+    const level = buildNextWorseLevel(s, load<f64>(p, 0));
     const orders = <u32>load<f64>(p, 8);
     p += 16;
     for (let k: u32 = 0; k < orders; k++) {
@@ -243,5 +243,6 @@ function restoreSide(p: usize, s: usize, levels: u32): usize {
       p += ORDER_RECORD_BYTES;
     }
   }
+  endSideBuild(s, levels);
   return p;
 }

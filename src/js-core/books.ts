@@ -1,8 +1,8 @@
 // One book per asset, found through a map from asset id to book number (mirrors
 // assembly/books.ts). A book is two sides of levels.ts (side index book * 2 + side code), its
 // last trade price, and its pending stop lists (pending.ts). Books are created on the first
-// order that rests or waits in an asset and are never freed; their sides start small, so ten
-// thousand thin books cost little.
+// order that rests or waits in an asset and are never freed; an empty side holds no ladder
+// node, so ten thousand thin books cost little.
 import { growFloat64 } from './typed-arrays.js';
 import type { Levels } from './levels.js';
 import { NIL } from './orders.js';
@@ -32,7 +32,7 @@ export class Books {
   }
 
   /** The book of an asset, created (with its two sides in `levels`) if new. */
-  findOrCreateBook(asset: number, levels: Levels, sideCapacity?: number): number {
+  findOrCreateBook(asset: number, levels: Levels): number {
     const found = this.findBook(asset);
     if (found !== NIL) return found;
     const book = this.count++;
@@ -42,8 +42,8 @@ export class Books {
     }
     this.asset[book] = asset;
     this.lastPrice[book] = 0;
-    levels.addSide(sideCapacity);
-    levels.addSide(sideCapacity);
+    levels.addSide();
+    levels.addSide();
     this.byAsset.set(asset, book);
     this.lastAsset = smallInteger(asset);
     this.lastBook = book;
@@ -73,7 +73,7 @@ export function sideCode(s: number): number {
 /** Whether a snapshot lists the book: orders rest or wait in it, or it has traded. */
 export function bookHasState(state: CoreState, book: number): boolean {
   const levels = state.levels;
-  return levels.sideLength[bookSide(book, 0)] + levels.sideLength[bookSide(book, 1)] > 0 ||
+  return levels.sideLength(bookSide(book, 0)) + levels.sideLength(bookSide(book, 1)) > 0 ||
     state.books.lastPrice[book] !== 0 || bookPendingCount(state, book) !== 0;
 }
 

@@ -8,6 +8,7 @@
 import { ReasonCode, StatusCode } from '../codes.js';
 import { bookSide, sortedBookList } from './books.js';
 import type { CoreState } from './core-state.js';
+import { NO_POSITION } from './levels.js';
 import { orderAsset, writeResult } from './matching.js';
 import { NIL, orderIsOcoLeg, orderIsPending } from './orders.js';
 import { pendingAt, pendingCount } from './pending.js';
@@ -16,9 +17,8 @@ import { removeOrder, removePendingStop } from './resting.js';
 function collectInBook(state: CoreState, book: number, trader: number, into: number[]): void {
   const { levels, orders } = state;
   for (let s = bookSide(book, 0); s <= bookSide(book, 1); s++) {
-    const sideLevels = levels.sideLevels[s];
-    for (let i = levels.sideLength[s] - 1; i >= 0; i--) {
-      for (let order = levels.head[sideLevels[i]]; order !== NIL; order = orders.next[order]) {
+    for (let at = levels.bestPosition(s); at !== NO_POSITION; at = levels.worsePosition(at)) {
+      for (let order = levels.head[levels.levelAt(at)]; order !== NIL; order = orders.next[order]) {
         if (orders.trader[order] === trader) into.push(order);
       }
     }

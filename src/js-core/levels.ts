@@ -1,25 +1,32 @@
-// Price levels and the per-side ladder that orders them (mirrors assembly/levels.ts).
+// Price levels, and the sides of a book that order them (mirrors assembly/levels.ts).
 //
 // A level is an intrusive FIFO of order slots (head oldest) with the aggregates that depth
 // queries and the fill-or-kill dry run read without walking the queue. A side (one per book and
-// side code: side index = book * 2 + code) is a sorted array of level keys with the level slots
-// beside them, kept so that the BEST LEVEL IS AT THE END: key = price for bids, -price for asks,
-// so on either side a larger key is a better price. Most level births and deaths happen at the
-// touch, which is then a push or a pop; elsewhere a search and one shift.
+// side code: side index = book * 2 + code) is a ladder (ladder.ts) from level keys to level
+// slots: key = price for bids, -price for asks, so on either side a larger key is a better price
+// and the ladder's best entry is the touch.
+//
+// Finding the level of a price does not search the ladder: one hash map over all levels of all
+// books, keyed by (side, price), answers in one probe (open addressing over level slots + 1,
+// linear probing, at most half full, backward-shift deletion), as in the WASM core.
 import { SideCode } from '../codes.js';
+import { Ladders, NO_POSITION } from './ladder.js';
 import { NIL } from './orders.js';
 import { growFloat64, growInt32 } from './typed-arrays.js';
 
-const INITIAL_SIDE_CAPACITY = 4;
-const NEAR_TOUCH = 8;
-// Up to this many elements a plain loop beats copyWithin, whose call costs ~50-100 ns on Node 20
-// (measured: 2 elements 21 ns vs 109 ns, 32 elements 85 ns vs 155 ns, for both arrays).
-const SHORT_SHIFT = 32;
+export { NO_POSITION };
+
+const INITIAL_SIDES = 32;
+const INITIAL_SLOT_BITS = 4;
 
 /** The sort key of a price on a side: larger is better. */
 export function keyOf(sideCode: number, price: number): number {
   return sideCode === SideCode.BID ? price : -price;
 }
+
+// The hash reads a price's float64 bits, as the WASM core's does.
+const priceBits = new Float64Array(1);
+const priceWords = new Uint32Array(priceBits.buffer);
 
 export class Levels {
   // ---- level records
@@ -38,15 +45,14 @@ export class Levels {
   private freeHead = NIL;
 
   // ---- sides
-  /** Per side: level keys ascending, best at the end. */
-  sideKeys: Float64Array[] = [];
-  /** Per side: the level slots, parallel to sideKeys. */
-  sideLevels: Int32Array[] = [];
-  /** Per side: how many levels it has. */
-  sideLength: Int32Array = new Int32Array(32);
+  readonly ladders = new Ladders();
   /** Per side: resting orders on it. */
-  sideOrders: Int32Array = new Int32Array(32);
-  private sideBytes = 0;
+  sideOrders: Int32Array = new Int32Array(INITIAL_SIDES);
+  private sides = 0;
+
+  // ---- (side, price) -> level map: level + 1 per slot, 0 empty
+  private slots: Int32Array;
+  private slotBits = INITIAL_SLOT_BITS;
 
   constructor(initialCapacity = 256) {
     const capacity = Math.max(16, initialCapacity);
@@ -57,113 +63,138 @@ export class Levels {
     this.tail = new Int32Array(capacity);
     this.count = new Int32Array(capacity);
     this.side = new Int32Array(capacity);
+    while (1 << this.slotBits < capacity * 2) this.slotBits++;
+    this.slots = new Int32Array(1 << this.slotBits);
   }
 
-  /** A new empty side with room for `capacity` levels; returns its index (sides are numbered 0, 1, 2...). */
-  addSide(capacity = INITIAL_SIDE_CAPACITY): number {
-    const s = this.sideKeys.length;
-    if (s === this.sideLength.length) {
-      this.sideLength = growInt32(this.sideLength, s * 2);
-      this.sideOrders = growInt32(this.sideOrders, s * 2);
-    }
-    this.sideKeys.push(new Float64Array(capacity));
-    this.sideLevels.push(new Int32Array(capacity));
-    this.sideBytes += capacity * 12;
+  /** A new empty side; returns its index (sides are numbered 0, 1, 2...). */
+  addSide(): number {
+    const s = this.sides++;
+    if (s === this.sideOrders.length) this.sideOrders = growInt32(this.sideOrders, s * 2);
+    this.ladders.initLadder(s);
     return s;
+  }
+
+  sideLength(s: number): number {
+    return this.ladders.length[s];
   }
 
   /** The best level of a side, or NIL when it is empty. */
   bestLevel(s: number): number {
-    const n = this.sideLength[s];
-    return n === 0 ? NIL : this.sideLevels[s][n - 1];
+    return this.ladders.best[s];
   }
 
   /** The best key of a side, or -Infinity when it is empty. */
   bestKey(s: number): number {
-    const n = this.sideLength[s];
-    return n === 0 ? -Infinity : this.sideKeys[s][n - 1];
+    return this.ladders.bestKey[s];
   }
 
   /** The level at this price on the side, or NIL. */
   findLevel(s: number, price: number): number {
-    const n = this.sideLength[s];
-    if (n === 0) return NIL;
-    const keys = this.sideKeys[s];
-    const key = keyOf(s & 1, price);
-    const at = searchFromBest(keys, n, key);
-    return at < n && keys[at] === key ? this.sideLevels[s][at] : NIL;
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    for (let i = this.home(s, price); ; i = (i + 1) & mask) {
+      const entry = slots[i];
+      if (entry === 0) return NIL;
+      const level = entry - 1;
+      if (this.price[level] === price && this.side[level] === s) return level;
+    }
   }
 
-  /** A new empty level at `price` (not on the side yet), inserted in order. */
+  /** A new empty level at `price`, put in its place on the side. */
   addLevel(s: number, price: number): number {
     const level = this.takeLevel(s, price);
-    const key = keyOf(s & 1, price);
-    const n = this.sideLength[s];
-    if (n === this.sideKeys[s].length) this.growSide(s, Math.max(INITIAL_SIDE_CAPACITY, n * 2));
-    const keys = this.sideKeys[s];
-    const levels = this.sideLevels[s];
-    if (n === 0 || key > keys[n - 1]) {
-      keys[n] = key;
-      levels[n] = level;
-    } else {
-      const at = searchFromBest(keys, n, key);
-      if (n - at <= SHORT_SHIFT) {
-        for (let i = n; i > at; i--) {
-          keys[i] = keys[i - 1];
-          levels[i] = levels[i - 1];
-        }
-      } else {
-        keys.copyWithin(at + 1, at, n);
-        levels.copyWithin(at + 1, at, n);
-      }
-      keys[at] = key;
-      levels[at] = level;
-    }
-    this.sideLength[s] = n + 1;
+    this.ladders.ladderInsert(s, keyOf(s & 1, price), level);
+    this.hashLevel(level);
     return level;
   }
 
   /** Takes an emptied level off its side and back to the pool. */
   removeLevel(level: number): void {
     const s = this.side[level];
-    const last = this.sideLength[s] - 1;
-    const levels = this.sideLevels[s];
-    if (levels[last] !== level) {
-      const keys = this.sideKeys[s];
-      const at = searchFromBest(keys, last, keyOf(s & 1, this.price[level]));
-      if (last - at <= SHORT_SHIFT) {
-        for (let i = at; i < last; i++) {
-          keys[i] = keys[i + 1];
-          levels[i] = levels[i + 1];
-        }
-      } else {
-        keys.copyWithin(at, at + 1, last + 1);
-        levels.copyWithin(at, at + 1, last + 1);
-      }
-    }
-    this.sideLength[s] = last;
+    this.ladders.ladderRemove(s, keyOf(s & 1, this.price[level]));
+    this.unhashLevel(level);
     this.giveLevel(level);
   }
 
-  /** Grows a side's arrays to hold at least `wanted` levels (restore sizes each side once). */
-  growSide(s: number, wanted: number): void {
-    const capacity = this.sideKeys[s].length;
-    if (wanted <= capacity) return;
-    this.sideBytes += (wanted - capacity) * 12;
-    this.sideKeys[s] = growFloat64(this.sideKeys[s], wanted);
-    this.sideLevels[s] = growInt32(this.sideLevels[s], wanted);
+  // Walking a side best-first: positions from ladder.ts.
+  bestPosition(s: number): number {
+    return this.ladders.bestPosition(s);
+  }
+  worsePosition(at: number): number {
+    return this.ladders.worsePosition(at);
+  }
+  keyAt(at: number): number {
+    return this.ladders.keyAt(at);
+  }
+  /** The level at a position of a walk. */
+  levelAt(at: number): number {
+    return this.ladders.valueAt(at);
   }
 
-  /** For restore: a fresh level at a known position i of a side already sized to hold it. */
-  placeLevelAt(s: number, i: number, price: number): number {
+  // Restore builds each side in one pass, its levels best first (snapshot order):
+  // beginSideBuild, then buildNextWorseLevel per level, then endSideBuild.
+  beginSideBuild(s: number, levels: number): void {
+    this.ladders.beginLadderBuild(s, levels);
+  }
+
+  /** A fresh level at `price`, worse than every level built on the side before it. */
+  buildNextWorseLevel(s: number, price: number): number {
     const level = this.takeLevel(s, price);
-    this.sideKeys[s][i] = keyOf(s & 1, price);
-    this.sideLevels[s][i] = level;
+    this.ladders.buildNextWorse(s, keyOf(s & 1, price), level);
+    this.hashLevel(level);
     return level;
   }
 
+  endSideBuild(s: number, levels: number): void {
+    this.ladders.endLadderBuild(s, levels);
+  }
+
   bytes(): number {
-    return this.capacity * (8 * 2 + 4 * 4) + this.sideBytes + this.sideLength.byteLength * 2;
+    return this.capacity * (8 * 2 + 4 * 4) + this.ladders.bytes() + this.sideOrders.byteLength + this.slots.byteLength;
+  }
+
+  private home(s: number, price: number): number {
+    priceBits[0] = price;
+    const h = Math.imul(priceWords[0] ^ Math.imul(priceWords[1] + s, 0x85ebca6b), 0x9e3779b1);
+    return h >>> (32 - this.slotBits);
+  }
+
+  private hashLevel(level: number): void {
+    if (this.live * 2 > this.slots.length) this.growSlots();
+    this.place(level);
+  }
+
+  private place(level: number): void {
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    let i = this.home(this.side[level], this.price[level]);
+    while (slots[i] !== 0) i = (i + 1) & mask;
+    slots[i] = level + 1;
+  }
+
+  private unhashLevel(level: number): void {
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    let i = this.home(this.side[level], this.price[level]);
+    while (slots[i] !== level + 1) i = (i + 1) & mask;
+    // Backward-shift deletion: pull back every later entry of the run whose home is not in (i, j].
+    for (let j = (i + 1) & mask; slots[j] !== 0; j = (j + 1) & mask) {
+      const other = slots[j] - 1;
+      const k = this.home(this.side[other], this.price[other]);
+      if (((j - k) & mask) >= ((j - i) & mask)) {
+        slots[i] = slots[j];
+        i = j;
+      }
+    }
+    slots[i] = 0;
+  }
+
+  private growSlots(): void {
+    const old = this.slots;
+    this.slots = new Int32Array(old.length * 2);
+    this.slotBits++;
+    for (let i = 0; i < old.length; i++) if (old[i] !== 0) this.place(old[i] - 1);
   }
 
   /** An empty level record of side `s` at `price`. May replace the arrays. */
@@ -200,27 +231,4 @@ export class Levels {
     this.side = growInt32(this.side, capacity);
     this.capacity = capacity;
   }
-}
-
-/**
- * First index in keys[0..end) whose key is >= key. Order flow clusters at the touch, so look at
- * the few levels nearest it (the end) first and binary-search the rest only when that misses.
- */
-function searchFromBest(keys: Float64Array, end: number, key: number): number {
-  const stop = end > NEAR_TOUCH ? end - NEAR_TOUCH : 0;
-  let at = end;
-  while (at > stop && keys[at - 1] >= key) at--;
-  return at > stop || at === 0 ? at : lowerBound(keys, at, key);
-}
-
-/** First index in keys[0..end) whose key is >= key. */
-function lowerBound(keys: Float64Array, end: number, key: number): number {
-  let lo = 0;
-  let hi = end;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (keys[mid] < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

@@ -12,7 +12,7 @@ import { bookSide, sideBook, sideCode } from './books.js';
 import type { Buffers } from './buffers.js';
 import type { CoreState } from './core-state.js';
 import { PENDING, PRIORITY_LOST, acceptedHead, eventHead } from './events.js';
-import { keyOf } from './levels.js';
+import { keyOf, NO_POSITION } from './levels.js';
 import { createIndexedOrder } from './order-index.js';
 import { NIL, clearOrderOcoLeg, orderIsOcoLeg, orderIsPending, orderStp } from './orders.js';
 import { stopBook, stopOrderPrice, stopSide } from './pending.js';
@@ -303,10 +303,6 @@ export class Matching {
     const remaining = orders.remaining;
     const makerTrader = orders.trader;
     const head = levels.head;
-    // Matching only takes levels off this side, so its arrays never move meanwhile.
-    const keys = levels.sideKeys[opp];
-    const sideLevels = levels.sideLevels[opp];
-    const sideLength = levels.sideLength;
     const tag = command * 2 + takerSide;
     const fillHead = eventHead(EventCode.FILL, ReasonCode.NONE, takerSide ^ 1);
     const buffers = this.buffers;
@@ -317,9 +313,8 @@ export class Matching {
     let spent = 0;
     let lastPrice = 0;
     while (left > 0) {
-      const n = sideLength[opp];
-      if (n === 0 || keys[n - 1] < threshold) break;
-      const level = sideLevels[n - 1];
+      const level = levels.bestLevel(opp);
+      if (level === NIL || levels.bestKey(opp) < threshold) break;
       const maker = head[level];
       if (stp !== StpCode.ALLOW && makerTrader[maker] === trader) {
         if (stp === StpCode.CANCEL_TAKER) {
@@ -396,11 +391,9 @@ export class Matching {
    */
   dryRun(opp: number, threshold: number, size: number, trader: number, stp: number): number {
     const { orders, levels } = this.state;
-    const keys = levels.sideKeys[opp];
-    const sideLevels = levels.sideLevels[opp];
     let fillable = 0;
-    for (let i = levels.sideLength[opp] - 1; i >= 0 && keys[i] >= threshold && fillable < size; i--) {
-      const level = sideLevels[i];
+    for (let at = levels.bestPosition(opp); at !== NO_POSITION && levels.keyAt(at) >= threshold && fillable < size; at = levels.worsePosition(at)) {
+      const level = levels.levelAt(at);
       if (stp === StpCode.ALLOW) {
         fillable += levels.total[level];
         continue;

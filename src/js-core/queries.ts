@@ -7,25 +7,21 @@ import {
 import { OrderTypeCode, SideCode } from '../codes.js';
 import { bookSide, sideBook, sideCode } from './books.js';
 import type { CoreState } from './core-state.js';
+import { NO_POSITION } from './levels.js';
 import { NIL, orderIsOcoLeg, orderIsPending, orderStp } from './orders.js';
 import {
   bookPendingCount, pendingAt, pendingCount, stopBook, stopLimitPrice, stopOrderPrice, stopPrice, stopSide, stopTif,
 } from './pending.js';
-
-/** The level `rank` places from the best (0 = best) of a side. */
-function levelByRank(state: CoreState, s: number, rank: number): number {
-  return state.levels.sideLevels[s][state.levels.sideLength[s] - 1 - rank];
-}
 
 export function writeLevels(state: CoreState, asset: number, side: number, most: number): Float64Array {
   const book = state.books.findBook(asset);
   if (book === NIL) return new Float64Array(0);
   const s = bookSide(book, side);
   const levels = state.levels;
-  const n = Math.min(levels.sideLength[s], most);
+  const n = Math.min(levels.sideLength(s), most);
   const out = new Float64Array(n * LEVEL_SLOTS);
-  for (let rank = 0; rank < n; rank++) {
-    const level = levelByRank(state, s, rank);
+  for (let rank = 0, at = levels.bestPosition(s); rank < n; rank++, at = levels.worsePosition(at)) {
+    const level = levels.levelAt(at);
     out[rank * LEVEL_SLOTS] = levels.price[level];
     out[rank * LEVEL_SLOTS + 1] = levels.total[level];
     out[rank * LEVEL_SLOTS + 2] = levels.count[level];
@@ -78,10 +74,8 @@ export function writeBookOrders(state: CoreState, asset: number): Float64Array {
   const out = new Float64Array(total * ORDER_SLOTS);
   let at = 0;
   for (let side: number = SideCode.BID; side <= SideCode.ASK; side++) {
-    const s = bookSide(book, side);
-    const n = levels.sideLength[s];
-    for (let rank = 0; rank < n; rank++) {
-      for (let order = levels.head[levelByRank(state, s, rank)]; order !== NIL; order = state.orders.next[order]) {
+    for (let walk = levels.bestPosition(bookSide(book, side)); walk !== NO_POSITION; walk = levels.worsePosition(walk)) {
+      for (let order = levels.head[levels.levelAt(walk)]; order !== NIL; order = state.orders.next[order]) {
         writeOrder(state, out, at, order);
         at += ORDER_SLOTS;
       }

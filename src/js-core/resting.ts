@@ -37,7 +37,7 @@ function appendToLevel(state: CoreState, level: number, order: number): void {
   levels.sideOrders[levels.side[level]]++;
 }
 
-/** Restore: appends a restored order to a level built in place (placeLevelAt). */
+/** Restore: appends a restored order to a level built in place (buildNextWorseLevel). */
 export function appendRestoredOrder(state: CoreState, level: number, order: number): void {
   appendToLevel(state, level, order);
 }

@@ -8,6 +8,7 @@ import {
 import { bookSide, sortedBookList } from './books.js';
 import { CoreState } from './core-state.js';
 import type { Events } from './events.js';
+import { NO_POSITION } from './levels.js';
 import { createIndexedOrder } from './order-index.js';
 import { NIL } from './orders.js';
 import {
@@ -37,14 +38,13 @@ export function writeSnapshot(state: CoreState): Uint8Array {
   for (const book of listed) {
     out[p++] = books.asset[book];
     out[p++] = books.lastPrice[book];
-    out[p++] = levels.sideLength[bookSide(book, 0)];
-    out[p++] = levels.sideLength[bookSide(book, 1)];
+    out[p++] = levels.sideLength(bookSide(book, 0));
+    out[p++] = levels.sideLength(bookSide(book, 1));
     out[p++] = pendingCount(state, book, 0);
     out[p++] = pendingCount(state, book, 1);
     for (let s = bookSide(book, 0); s <= bookSide(book, 1); s++) {
-      const sideLevels = levels.sideLevels[s];
-      for (let i = levels.sideLength[s] - 1; i >= 0; i--) {
-        const level = sideLevels[i];
+      for (let at = levels.bestPosition(s); at !== NO_POSITION; at = levels.worsePosition(at)) {
+        const level = levels.levelAt(at);
         out[p++] = levels.price[level];
         out[p++] = levels.count[level];
         for (let o = levels.head[level]; o !== NIL; o = orders.next[o]) p = writeOrderHead(state, out, p, o);
@@ -94,7 +94,7 @@ export function restoreSnapshot(bytes: Uint8Array, maxOrders: number, maxLevels:
   const bookCount = at(2);
   let p = SNAPSHOT_HEADER_SLOTS;
   for (let b = 0; b < bookCount; b++) {
-    const book = books.findOrCreateBook(at(p), levels, 0);
+    const book = books.findOrCreateBook(at(p), levels);
     books.lastPrice[book] = at(p + 1);
     const depths = [at(p + 2), at(p + 3)];
     const stopCounts = [at(p + 4), at(p + 5)];
@@ -102,10 +102,10 @@ export function restoreSnapshot(bytes: Uint8Array, maxOrders: number, maxLevels:
     for (let side = 0; side < 2; side++) {
       const s = bookSide(book, side);
       const depth = depths[side];
-      levels.growSide(s, depth);
-      // The snapshot lists levels best first; a side keeps the best at its end.
+      levels.beginSideBuild(s, depth);
+      // Best first in the snapshot: each level is worse than the one before.
       for (let rank = 0; rank < depth; rank++) {
-        const level = levels.placeLevelAt(s, depth - 1 - rank, at(p));
+        const level = levels.buildNextWorseLevel(s, at(p));
         const count = at(p + 1);
         p += SNAPSHOT_LEVEL_SLOTS;
         for (let k = 0; k < count; k++, p += SNAPSHOT_ORDER_SLOTS) {
@@ -113,7 +113,7 @@ export function restoreSnapshot(bytes: Uint8Array, maxOrders: number, maxLevels:
           appendRestoredOrder(state, level, order);
         }
       }
-      levels.sideLength[s] = depth;
+      levels.endSideBuild(s, depth);
     }
     for (let side = 0; side < 2; side++) {
       const count = stopCounts[side];

@@ -1,0 +1,588 @@
+// A side's price ladder: level keys (f64, larger is better) mapped to level pointers, in a
+// B+tree whose touch is cached (mirrored by src/js-core/ladder.ts, function for function).
+//
+// Why a B+tree: any price 1..2^53-1 must work (no tick window, so no direct-indexed array or
+// bitmap over ticks), the touch must stay O(1), and a level born or removed deep in a sparse book
+// must cost O(log n), not the O(n) shift of the sorted array this replaced (on the `wide`
+// benchmark, 10,000 levels over a million ticks, that array ran at a fifth of `steady`).
+// docs/levels.md has the before/after figures. Against the usual alternatives:
+//   - a two-level chunked ladder (blocks of 32-64 keys under one flat index) is this tree cut at
+//     height 2: it still shifts an O(n / block) index when a block splits or empties, which a
+//     book of 100,000 sparse levels would feel; the tree keeps every shift inside one node;
+//   - a radix tree over the 64-bit key (exchange-core's choice) needs no rebalancing but walks
+//     up to 8 key bytes per lookup and spends more per level; the tree's leaves are plain sorted
+//     arrays, so search and iteration stay the contiguous scans the old ladder was good at.
+// 32 entries a node keeps a node at 400 bytes (a side holding one level costs one node) and a
+// leaf search within a few cache lines; other node sizes were not measured.
+//
+// Layout. Leaves and inner nodes share one 400-byte node record: count, the worse and better
+// neighbours on the same tree level, then NODE_CAP keys ascending and NODE_CAP values beside
+// them (level pointers in leaves, child nodes in inner nodes). An inner entry's key is a lower
+// bound of its child's keys (the child's smallest key when the entry was made; removals may leave
+// it lower, never higher); entry 0's key is never consulted. The best level is the last entry of
+// the rightmost leaf, and the ladder header caches it (key and value) and that leaf:
+//   - best key and best level are one load;
+//   - a new best is an append to the rightmost leaf (a split when it is full, amortised O(1));
+//   - an emptied best is a pop from it, and the rightmost leaf is never merged away while it
+//     holds anything, so the touch churning up and down never restructures the tree.
+// Elsewhere a search descends (recording the path) and inserts or removes inside a leaf; a full
+// node splits in halves, a node below a quarter full merges with a neighbour when both fit in
+// three quarters of a node, an emptied node leaves the tree, and a root with one child gives way
+// to it. Nodes come from a spare list topped up by reserveLadderNodes before a command changes
+// anything, so an insert can never fail halfway through a split.
+import { alloc } from './allocator';
+
+// Ladder header, at the start of a side struct (levels.ts):
+//   0 best key f64 (-Infinity when empty) | 8 best value u32 | 12 best (rightmost) leaf u32
+//   16 root u32 | 20 length u32 (entries) | 24 height u32 (0 empty, 1 the root is a leaf) | 28 -
+export const LADDER_BYTES: usize = 32;
+
+const NODE_CAP: u32 = 32;
+/** A node below this many entries (other than the rightmost leaf) tries to merge. */
+const MIN_ENTRIES: u32 = NODE_CAP / 4;
+/** Two neighbours merge only if the result leaves a quarter of a node free for inserts. */
+const MERGE_LIMIT: u32 = NODE_CAP * 3 / 4;
+/** Entries per node in a bulk build: room for inserts without an immediate split. */
+const BUILD_FILL: u32 = NODE_CAP * 3 / 4;
+// Heights stay near log32(levels): 16 is far beyond any book linear memory can hold.
+const MAX_HEIGHT: u32 = 16;
+/** Entries of the rightmost leaf scanned from its end before a binary search. */
+const NEAR_TOUCH: u32 = 8;
+
+// Node record: 0 count u32 | 4 worse u32 | 8 better u32 | 12 - | 16 keys f64[NODE_CAP] | values u32[NODE_CAP]
+const KEYS: usize = 16;
+const VALUES: usize = KEYS + <usize>NODE_CAP * 8;
+const NODE_BYTES: usize = VALUES + <usize>NODE_CAP * 4;
+const NODE_CHUNK_BYTES: usize = 65536;
+
+/** The descent path of the last search: node and slot at each depth (root at 0). */
+const pathNodes: usize = memory.data(<i32>MAX_HEIGHT * 4, 4);
+const pathSlots: usize = memory.data(<i32>MAX_HEIGHT * 4, 4);
+
+let spareNodes: usize = 0;
+let spareCount: u32 = 0;
+
+export function resetLadders(): void {
+  spareNodes = 0;
+  spareCount = 0;
+}
+
+export function initLadder(s: usize): void {
+  memory.fill(s, 0, LADDER_BYTES);
+  store<f64>(s, -Infinity, 0);
+}
+
+// ---- header
+/** The best key, or -Infinity for an empty ladder. */
+@inline export function ladderBestKey(s: usize): f64 { return load<f64>(s, 0); }
+/** The value of the best key, or 0 for an empty ladder. */
+@inline export function ladderBest(s: usize): usize { return <usize>load<u32>(s, 8); }
+@inline function bestLeaf(s: usize): usize { return <usize>load<u32>(s, 12); }
+@inline function setBestLeaf(s: usize, leaf: usize): void { store<u32>(s, <u32>leaf, 12); }
+@inline function rootOf(s: usize): usize { return <usize>load<u32>(s, 16); }
+@inline function setRoot(s: usize, node: usize): void { store<u32>(s, <u32>node, 16); }
+@inline export function ladderLength(s: usize): u32 { return load<u32>(s, 20); }
+@inline function setLength(s: usize, n: u32): void { store<u32>(s, n, 20); }
+@inline export function ladderHeight(s: usize): u32 { return load<u32>(s, 24); }
+@inline function setHeight(s: usize, h: u32): void { store<u32>(s, h, 24); }
+
+// ---- nodes
+@inline function entries(node: usize): u32 { return load<u32>(node, 0); }
+@inline function setEntries(node: usize, n: u32): void { store<u32>(node, n, 0); }
+@inline function worseNode(node: usize): usize { return <usize>load<u32>(node, 4); }
+@inline function setWorse(node: usize, v: usize): void { store<u32>(node, <u32>v, 4); }
+@inline function betterNode(node: usize): usize { return <usize>load<u32>(node, 8); }
+@inline function setBetter(node: usize, v: usize): void { store<u32>(node, <u32>v, 8); }
+@inline function keyOfEntry(node: usize, i: u32): f64 { return load<f64>(node + (<usize>i << 3), KEYS); }
+@inline function setKey(node: usize, i: u32, key: f64): void { store<f64>(node + (<usize>i << 3), key, KEYS); }
+@inline function valueOfEntry(node: usize, i: u32): usize { return <usize>load<u32>(node + (<usize>i << 2), VALUES); }
+@inline function setValue(node: usize, i: u32, v: usize): void { store<u32>(node + (<usize>i << 2), <u32>v, VALUES); }
+
+@inline function pathNode(depth: u32): usize { return <usize>load<u32>(pathNodes + (<usize>depth << 2)); }
+@inline function pathSlot(depth: u32): u32 { return load<u32>(pathSlots + (<usize>depth << 2)); }
+@inline function setPath(depth: u32, node: usize, slot: u32): void {
+  store<u32>(pathNodes + (<usize>depth << 2), <u32>node);
+  store<u32>(pathSlots + (<usize>depth << 2), slot);
+}
+
+/** Room for `wanted` nodes in the spare list; false (nothing taken) when memory cannot grow. */
+function topUpSpares(wanted: u32): bool {
+  while (spareCount < wanted) {
+    const chunk = alloc(NODE_CHUNK_BYTES);
+    if (chunk == 0) return false;
+    for (let node = chunk; node + NODE_BYTES <= chunk + NODE_CHUNK_BYTES; node += NODE_BYTES) giveNode(node);
+  }
+  return true;
+}
+
+@inline function takeNode(): usize {
+  const node = spareNodes;
+  spareNodes = worseNode(node);
+  spareCount--;
+  return node;
+}
+
+@inline function giveNode(node: usize): void {
+  setWorse(node, spareNodes);
+  spareNodes = node;
+  spareCount++;
+}
+
+/** Makes sure the next ladderInsert on `s` needs no memory (a split at every depth and a new root). */
+@inline export function reserveLadderNodes(s: usize): bool {
+  const wanted = ladderHeight(s) + 1;
+  return spareCount >= wanted || topUpSpares(wanted);
+}
+
+// ---- search inside a node (branchless: the selects compile to conditional moves)
+/** The first entry whose key is >= key (entries(node) when none is). */
+@inline function lowerBound(node: usize, key: f64): u32 {
+  return lowerBoundIn(node, entries(node), key);
+}
+
+/**
+ * The first of the first `size` entries whose key is >= key (`size` when none is). Flow clusters
+ * at the touch, so the rightmost leaf is searched from its end: a few compares find the usual
+ * key, and a binary search takes over past NEAR_TOUCH entries.
+ */
+@inline function lowerBoundFromBest(leaf: usize, key: f64): u32 {
+  const n = entries(leaf);
+  const stop = n > NEAR_TOUCH ? n - NEAR_TOUCH : 0;
+  let i = n;
+  while (i > stop && keyOfEntry(leaf, i - 1) >= key) i--;
+  return i > stop || i == 0 ? i : lowerBoundIn(leaf, i, key);
+}
+
+@inline function lowerBoundIn(node: usize, count: u32, key: f64): u32 {
+  let base: u32 = 0;
+  let size = count;
+  while (size > 1) {
+    const half = size >> 1;
+    base = select<u32>(base + half, base, keyOfEntry(node, base + half - 1) < key);
+    size -= half;
+  }
+  return select<u32>(base + 1, base, size == 1 && keyOfEntry(node, base) < key);
+}
+
+/** The child of an inner node whose key range holds `key`: the last entry with key <= key, or 0. */
+@inline function childFor(node: usize, key: f64): u32 {
+  let base: u32 = 0;
+  let size = entries(node);
+  while (size > 1) {
+    const half = size >> 1;
+    base = select<u32>(base + half, base, keyOfEntry(node, base + half) <= key);
+    size -= half;
+  }
+  return base;
+}
+
+/** Descends to the leaf where `key` is or belongs, recording the path; returns the leaf's depth. */
+function descend(s: usize, key: f64): u32 {
+  let node = rootOf(s);
+  const leafDepth = ladderHeight(s) - 1;
+  for (let depth: u32 = 0; depth < leafDepth; depth++) {
+    const i = childFor(node, key);
+    setPath(depth, node, i);
+    node = valueOfEntry(node, i);
+  }
+  setPath(leafDepth, node, lowerBound(node, key));
+  return leafDepth;
+}
+
+function leafFor(s: usize, key: f64): usize {
+  let node = rootOf(s);
+  for (let depth = ladderHeight(s); depth > 1; depth--) node = valueOfEntry(node, childFor(node, key));
+  return node;
+}
+
+/** The value stored under `key`, or 0. */
+export function ladderFind(s: usize, key: f64): usize {
+  const best = ladderBestKey(s);
+  if (key >= best) return key == best ? ladderBest(s) : 0;
+  let leaf = bestLeaf(s);
+  let i: u32 = 0;
+  if (key >= keyOfEntry(leaf, 0)) {
+    i = lowerBoundFromBest(leaf, key);
+  } else {
+    leaf = leafFor(s, key);
+    i = lowerBound(leaf, key);
+  }
+  return i < entries(leaf) && keyOfEntry(leaf, i) == key ? valueOfEntry(leaf, i) : 0;
+}
+
+@inline function refreshBest(s: usize): void {
+  const leaf = bestLeaf(s);
+  if (leaf == 0) {
+    store<f64>(s, -Infinity, 0);
+    store<u32>(s, 0, 8);
+    return;
+  }
+  const last = entries(leaf) - 1;
+  store<f64>(s, keyOfEntry(leaf, last), 0);
+  store<u32>(s, <u32>valueOfEntry(leaf, last), 8);
+}
+
+// ---- insert
+/** Adds a key that is not in the ladder; only after reserveLadderNodes(s). */
+export function ladderInsert(s: usize, key: f64, value: usize): void {
+  const leaf = bestLeaf(s);
+  if (leaf == 0) {
+    const first = takeNode();
+    setEntries(first, 1);
+    setWorse(first, 0);
+    setBetter(first, 0);
+    setKey(first, 0, key);
+    setValue(first, 0, value);
+    setRoot(s, first);
+    setHeight(s, 1);
+    setBestLeaf(s, first);
+  } else if (key > ladderBestKey(s) && entries(leaf) < NODE_CAP) {
+    const n = entries(leaf);
+    setKey(leaf, n, key);
+    setValue(leaf, n, value);
+    setEntries(leaf, n + 1);
+  } else if (key > keyOfEntry(leaf, 0) && entries(leaf) < NODE_CAP) {
+    putEntry(leaf, lowerBoundFromBest(leaf, key), key, value);
+  } else {
+    const depth = descend(s, key);
+    insertAt(s, depth, pathSlot(depth), key, value);
+  }
+  setLength(s, ladderLength(s) + 1);
+  if (key > ladderBestKey(s)) {
+    store<f64>(s, key, 0);
+    store<u32>(s, <u32>value, 8);
+  }
+}
+
+/** Opens entry i of a node that has room and fills it. */
+@inline function putEntry(node: usize, i: u32, key: f64, value: usize): void {
+  const n = entries(node);
+  if (i < n) {
+    memory.copy(node + KEYS + ((<usize>i + 1) << 3), node + KEYS + (<usize>i << 3), <usize>(n - i) << 3);
+    memory.copy(node + VALUES + ((<usize>i + 1) << 2), node + VALUES + (<usize>i << 2), <usize>(n - i) << 2);
+  }
+  setKey(node, i, key);
+  setValue(node, i, value);
+  setEntries(node, n + 1);
+}
+
+/** Inserts at slot i of the node on the recorded path at `depth`, splitting upwards as needed. */
+function insertAt(s: usize, depth: u32, i: u32, key: f64, value: usize): void {
+  const node = pathNode(depth);
+  if (entries(node) < NODE_CAP) {
+    putEntry(node, i, key, value);
+    return;
+  }
+  const half = NODE_CAP >> 1;
+  const right = takeNode();
+  memory.copy(right + KEYS, node + KEYS + (<usize>half << 3), <usize>(NODE_CAP - half) << 3);
+  memory.copy(right + VALUES, node + VALUES + (<usize>half << 2), <usize>(NODE_CAP - half) << 2);
+  setEntries(right, NODE_CAP - half);
+  setEntries(node, half);
+  const better = betterNode(node);
+  setWorse(right, node);
+  setBetter(right, better);
+  setBetter(node, right);
+  if (better != 0) setWorse(better, right);
+  if (node == bestLeaf(s)) setBestLeaf(s, right);
+  if (i <= half) putEntry(node, i, key, value);
+  else putEntry(right, i - half, key, value);
+  // Every key of `right` is at least its first one, every key left behind is below it.
+  const separator = keyOfEntry(right, 0);
+  if (depth > 0) {
+    insertAt(s, depth - 1, pathSlot(depth - 1) + 1, separator, right);
+    return;
+  }
+  const root = takeNode();
+  setEntries(root, 2);
+  setWorse(root, 0);
+  setBetter(root, 0);
+  setKey(root, 0, keyOfEntry(node, 0));
+  setValue(root, 0, node);
+  setKey(root, 1, separator);
+  setValue(root, 1, right);
+  setRoot(s, root);
+  setHeight(s, ladderHeight(s) + 1);
+}
+
+// ---- remove
+/** Removes a key that is in the ladder. */
+export function ladderRemove(s: usize, key: f64): void {
+  const leaf = bestLeaf(s);
+  const n = entries(leaf);
+  if (n > 1 && key >= keyOfEntry(leaf, 0)) {
+    // In the rightmost leaf, which never merges while it holds anything: no structural change.
+    closeEntry(leaf, key == ladderBestKey(s) ? n - 1 : lowerBoundFromBest(leaf, key));
+  } else {
+    const depth = descend(s, key);
+    removeAt(s, depth, pathSlot(depth));
+  }
+  setLength(s, ladderLength(s) - 1);
+  refreshBest(s);
+}
+
+@inline function closeEntry(node: usize, i: u32): void {
+  const n = entries(node) - 1;
+  if (i < n) {
+    memory.copy(node + KEYS + (<usize>i << 3), node + KEYS + ((<usize>i + 1) << 3), <usize>(n - i) << 3);
+    memory.copy(node + VALUES + (<usize>i << 2), node + VALUES + ((<usize>i + 1) << 2), <usize>(n - i) << 2);
+  }
+  setEntries(node, n);
+}
+
+/** Removes slot i of the node on the recorded path at `depth`, then repairs the tree upwards. */
+function removeAt(s: usize, depth: u32, i: u32): void {
+  const node = pathNode(depth);
+  closeEntry(node, i);
+  if (depth == 0) {
+    shrinkRoot(s);
+    return;
+  }
+  const n = entries(node);
+  if (n == 0) {
+    unlinkNode(s, node);
+    giveNode(node);
+    removeAt(s, depth - 1, pathSlot(depth - 1));
+  } else if (n < MIN_ENTRIES && node != bestLeaf(s)) {
+    mergeWithNeighbour(s, depth);
+  }
+}
+
+function shrinkRoot(s: usize): void {
+  let root = rootOf(s);
+  if (entries(root) == 0) {
+    giveNode(root);
+    setRoot(s, 0);
+    setHeight(s, 0);
+    setBestLeaf(s, 0);
+    return;
+  }
+  while (ladderHeight(s) > 1 && entries(root) == 1) {
+    const child = valueOfEntry(root, 0);
+    giveNode(root);
+    root = child;
+    setHeight(s, ladderHeight(s) - 1);
+  }
+  setRoot(s, root);
+}
+
+@inline function unlinkNode(s: usize, node: usize): void {
+  const worse = worseNode(node);
+  const better = betterNode(node);
+  if (worse != 0) setBetter(worse, better);
+  if (better != 0) setWorse(better, worse);
+  if (node == bestLeaf(s)) setBestLeaf(s, worse);
+}
+
+/** An underfull node on the path at `depth` joins a neighbour under the same parent if both fit. */
+function mergeWithNeighbour(s: usize, depth: u32): void {
+  const node = pathNode(depth);
+  const parent = pathNode(depth - 1);
+  const i = pathSlot(depth - 1);
+  const isLeaf = depth == ladderHeight(s) - 1;
+  if (i > 0) {
+    const left = valueOfEntry(parent, i - 1);
+    if (entries(left) + entries(node) <= MERGE_LIMIT) {
+      absorb(s, left, node, keyOfEntry(parent, i), isLeaf);
+      removeAt(s, depth - 1, i);
+      return;
+    }
+  }
+  if (i + 1 < entries(parent)) {
+    const right = valueOfEntry(parent, i + 1);
+    if (entries(node) + entries(right) <= MERGE_LIMIT) {
+      absorb(s, node, right, keyOfEntry(parent, i + 1), isLeaf);
+      removeAt(s, depth - 1, i + 1);
+    }
+  }
+}
+
+/** Appends every entry of `right` to its worse neighbour `left` and frees `right`. */
+function absorb(s: usize, left: usize, right: usize, separator: f64, isLeaf: bool): void {
+  const n = entries(left);
+  const m = entries(right);
+  memory.copy(left + KEYS + (<usize>n << 3), right + KEYS, <usize>m << 3);
+  memory.copy(left + VALUES + (<usize>n << 2), right + VALUES, <usize>m << 2);
+  // An inner node's first key is never consulted, so it may be stale; the parent's is a valid bound.
+  if (!isLeaf) setKey(left, n, separator);
+  setEntries(left, n + m);
+  unlinkNode(s, right); // the rightmost leaf, if absorbed, passes to its worse neighbour: `left`
+  giveNode(right);
+}
+
+// ---- walking best-first: a position is (leaf << 32) | slot; 0 is past the worst entry
+export const NO_POSITION: u64 = 0;
+
+@inline function position(leaf: usize, slot: u32): u64 {
+  return (<u64>leaf << 32) | <u64>slot;
+}
+
+/** The position of the best entry, or NO_POSITION for an empty ladder. */
+@inline export function bestPosition(s: usize): u64 {
+  const leaf = bestLeaf(s);
+  return leaf == 0 ? NO_POSITION : position(leaf, entries(leaf) - 1);
+}
+
+/** The next worse position, or NO_POSITION after the worst. */
+@inline export function worsePosition(at: u64): u64 {
+  if (<u32>at != 0) return at - 1;
+  const worse = worseNode(<usize>(at >> 32));
+  return worse == 0 ? NO_POSITION : position(worse, entries(worse) - 1);
+}
+
+@inline export function keyAt(at: u64): f64 {
+  return keyOfEntry(<usize>(at >> 32), <u32>at);
+}
+
+@inline export function valueAt(at: u64): usize {
+  return valueOfEntry(<usize>(at >> 32), <u32>at);
+}
+
+/** The value `rank` places from the best (0 = best); rank < ladderLength(s). */
+export function ladderValueByRank(s: usize, rank: u32): usize {
+  let leaf = bestLeaf(s);
+  while (rank >= entries(leaf)) {
+    rank -= entries(leaf);
+    leaf = worseNode(leaf);
+  }
+  return valueOfEntry(leaf, entries(leaf) - 1 - rank);
+}
+
+// ---- bulk build (restore): entries arrive best first into an empty ladder, leaves are filled
+// to BUILD_FILL and evened out, then each tree level is built over the one below.
+let buildLeaf: usize = 0;
+let buildSlot: u32 = 0;
+let buildLeaves: u32 = 0;
+let buildLeavesLeft: u32 = 0;
+let buildLeft: u32 = 0;
+
+@inline function nodesOver(count: u32): u32 {
+  return (count + BUILD_FILL - 1) / BUILD_FILL;
+}
+
+/** Prepares an empty ladder for `n` entries from buildNextWorse; false when memory cannot grow. */
+export function beginLadderBuild(s: usize, n: u32): bool {
+  let nodes: u32 = 0;
+  for (let level = nodesOver(n); ; level = nodesOver(level)) {
+    nodes += level;
+    if (level <= 1) break;
+  }
+  if (!topUpSpares(nodes)) return false;
+  buildLeaf = 0;
+  buildSlot = 0;
+  buildLeaves = nodesOver(n);
+  buildLeavesLeft = buildLeaves;
+  buildLeft = n;
+  return true;
+}
+
+/** Puts the next entry, worse than every one before it. */
+export function buildNextWorse(s: usize, key: f64, value: usize): void {
+  if (buildSlot == 0) {
+    // Even leaves: this one takes its share of what is left.
+    const count = (buildLeft + buildLeavesLeft - 1) / buildLeavesLeft;
+    buildLeavesLeft--;
+    const leaf = takeNode();
+    setEntries(leaf, count);
+    setWorse(leaf, 0);
+    setBetter(leaf, buildLeaf);
+    if (buildLeaf == 0) setBestLeaf(s, leaf);
+    else setWorse(buildLeaf, leaf);
+    buildLeaf = leaf;
+    buildSlot = count;
+  }
+  buildSlot--;
+  buildLeft--;
+  setKey(buildLeaf, buildSlot, key);
+  setValue(buildLeaf, buildSlot, value);
+}
+
+/** Builds the inner levels over the leaves; `n` entries were put. */
+export function endLadderBuild(s: usize, n: u32): void {
+  let first = buildLeaf; // the worst node of the level being covered
+  let count = buildLeaves;
+  let height: u32 = 1;
+  while (count > 1) {
+    const parents = nodesOver(count);
+    let left = parents;
+    let child = first;
+    let previous: usize = 0;
+    first = 0;
+    while (child != 0) {
+      const take = (count + left - 1) / left;
+      left--;
+      count -= take;
+      const parent = takeNode();
+      setWorse(parent, previous);
+      setBetter(parent, 0);
+      if (previous == 0) first = parent;
+      else setBetter(previous, parent);
+      for (let i: u32 = 0; i < take; i++) {
+        setKey(parent, i, keyOfEntry(child, 0));
+        setValue(parent, i, child);
+        child = betterNode(child);
+      }
+      setEntries(parent, take);
+      previous = parent;
+    }
+    count = parents;
+    height++;
+  }
+  setRoot(s, first);
+  setHeight(s, n == 0 ? 0 : height);
+  setLength(s, n);
+  refreshBest(s);
+}
+
+// ---- self-check (tests): 0 when every invariant holds, else the number of the first that fails
+let checkedEntries: u32 = 0;
+/** Per tree level (0 = leaves), the last node met in key order: neighbour links are checked against it. */
+const checkedLast: usize = memory.data(<i32>MAX_HEIGHT * 4, 4);
+@inline function lastChecked(below: u32): usize { return <usize>load<u32>(checkedLast + (<usize>below << 2)); }
+
+export function checkLadder(s: usize): i32 {
+  const height = ladderHeight(s);
+  if (height == 0) {
+    if (rootOf(s) != 0 || bestLeaf(s) != 0 || ladderLength(s) != 0) return 1;
+    return ladderBestKey(s) == -Infinity && ladderBest(s) == 0 ? 0 : 2;
+  }
+  if (height > MAX_HEIGHT) return 3;
+  const root = rootOf(s);
+  if (height > 1 && entries(root) < 2) return 4;
+  checkedEntries = 0;
+  memory.fill(checkedLast, 0, MAX_HEIGHT * 4);
+  const bad = checkNode(root, height - 1, -Infinity, Infinity);
+  if (bad != 0) return bad;
+  if (checkedEntries != ladderLength(s)) return 5;
+  for (let below: u32 = 0; below < height; below++) if (betterNode(lastChecked(below)) != 0) return 6;
+  const leaf = lastChecked(0);
+  if (leaf != bestLeaf(s)) return 6;
+  const last = entries(leaf) - 1;
+  if (ladderBestKey(s) != keyOfEntry(leaf, last) || ladderBest(s) != valueOfEntry(leaf, last)) return 7;
+  return 0;
+}
+
+/** Keys of `node` (at `below` levels above the leaves) lie in [low, high); each tree level chains in order. */
+function checkNode(node: usize, below: u32, low: f64, high: f64): i32 {
+  const n = entries(node);
+  if (n == 0 || n > NODE_CAP) return 10;
+  // An inner node's first key is never consulted (it may be stale), so ordering starts after it.
+  for (let i: u32 = below == 0 ? 1 : 2; i < n; i++) if (!(keyOfEntry(node, i - 1) < keyOfEntry(node, i))) return 11;
+  const previous = lastChecked(below);
+  if (worseNode(node) != previous) return 13;
+  if (previous != 0 && betterNode(previous) != node) return 14;
+  store<u32>(checkedLast + (<usize>below << 2), <u32>node);
+  if (below == 0) {
+    if (keyOfEntry(node, 0) < low || keyOfEntry(node, n - 1) >= high) return 12;
+    checkedEntries += n;
+    return 0;
+  }
+  for (let i: u32 = 0; i < n; i++) {
+    const childLow = i == 0 ? low : keyOfEntry(node, i);
+    const childHigh = i + 1 < n ? keyOfEntry(node, i + 1) : high;
+    if (childLow < low || childHigh > high) return 15;
+    const bad = checkNode(valueOfEntry(node, i), below - 1, childLow, childHigh);
+    if (bad != 0) return bad;
+  }
+  return 0;
+}

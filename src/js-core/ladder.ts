@@ -1,0 +1,580 @@
+// A side's price ladder: level keys (larger is better) mapped to level slots, in a B+tree whose
+// touch is cached (mirrors assembly/ladder.ts function for function; the design and why are in
+// that file's header, the figures in docs/levels.md).
+//
+// Nodes are slots in parallel typed arrays (struct of arrays): a node's entries are NODE_CAP
+// consecutive elements of `keys` and `values` from node * NODE_CAP, so a walk position is simply
+// that flat index. Ladders (one per side index) keep their header in per-ladder arrays. The node
+// arrays grow by doubling when the free list runs dry, which only an insert or a build can cause.
+import { growFloat64, growInt32 } from './typed-arrays.js';
+
+/** No node, no value, no position. */
+const NIL = -1;
+export const NO_POSITION = NIL;
+
+const NODE_CAP = 32;
+const NODE_SHIFT = 5; // log2(NODE_CAP)
+/** A node below this many entries (other than the rightmost leaf) tries to merge. */
+const MIN_ENTRIES = NODE_CAP / 4;
+/** Two neighbours merge only if the result leaves a quarter of a node free for inserts. */
+const MERGE_LIMIT = (NODE_CAP * 3) / 4;
+/** Entries per node in a bulk build: room for inserts without an immediate split. */
+const BUILD_FILL = (NODE_CAP * 3) / 4;
+const MAX_HEIGHT = 16;
+/** Entries of the rightmost leaf scanned from its end before a binary search. */
+const NEAR_TOUCH = 8;
+const INITIAL_LADDERS = 32;
+const INITIAL_NODES = 16;
+
+export class Ladders {
+  // ---- per ladder (side index)
+  /** The best key, or -Infinity when empty. */
+  bestKey: Float64Array = new Float64Array(INITIAL_LADDERS).fill(-Infinity);
+  /** The value of the best key, or NIL. */
+  best: Int32Array = new Int32Array(INITIAL_LADDERS).fill(NIL);
+  private bestLeaf: Int32Array = new Int32Array(INITIAL_LADDERS).fill(NIL);
+  private root: Int32Array = new Int32Array(INITIAL_LADDERS).fill(NIL);
+  length: Int32Array = new Int32Array(INITIAL_LADDERS);
+  height: Int32Array = new Int32Array(INITIAL_LADDERS);
+
+  // ---- nodes
+  private keys: Float64Array = new Float64Array(INITIAL_NODES * NODE_CAP);
+  private values: Int32Array = new Int32Array(INITIAL_NODES * NODE_CAP);
+  private entries: Int32Array = new Int32Array(INITIAL_NODES);
+  private worse: Int32Array = new Int32Array(INITIAL_NODES);
+  private better: Int32Array = new Int32Array(INITIAL_NODES);
+  private nodeCapacity = INITIAL_NODES;
+  private highWater = 0;
+  private spareNodes = NIL;
+  /** Nodes in use. */
+  liveNodes = 0;
+
+  /** The descent path of the last search: node and slot at each depth (root at 0). */
+  private readonly pathNodes = new Int32Array(MAX_HEIGHT);
+  private readonly pathSlots = new Int32Array(MAX_HEIGHT);
+
+  /** Makes ladder `s` exist and empty (ladders are numbered 0, 1, 2...). */
+  initLadder(s: number): void {
+    if (s >= this.best.length) this.growLadders(Math.max(s + 1, this.best.length * 2));
+    this.bestKey[s] = -Infinity;
+    this.best[s] = NIL;
+    this.bestLeaf[s] = NIL;
+    this.root[s] = NIL;
+    this.length[s] = 0;
+    this.height[s] = 0;
+  }
+
+  ladderBestKey(s: number): number {
+    return this.bestKey[s];
+  }
+
+  ladderBest(s: number): number {
+    return this.best[s];
+  }
+
+  ladderLength(s: number): number {
+    return this.length[s];
+  }
+
+  ladderHeight(s: number): number {
+    return this.height[s];
+  }
+
+  bytes(): number {
+    return this.keys.byteLength + this.values.byteLength + this.entries.byteLength * 3 +
+      this.bestKey.byteLength + this.best.byteLength * 5;
+  }
+
+  // ---- search
+  /** The first entry of `node` whose key is >= key (its entry count when none is). */
+  private lowerBound(node: number, key: number): number {
+    return this.lowerBoundIn(node, this.entries[node], key);
+  }
+
+  /**
+   * Flow clusters at the touch, so the rightmost leaf is searched from its end: a few compares
+   * find the usual key, and a binary search takes over past NEAR_TOUCH entries.
+   */
+  private lowerBoundFromBest(leaf: number, key: number): number {
+    const keys = this.keys;
+    const base = leaf << NODE_SHIFT;
+    const n = this.entries[leaf];
+    const stop = n > NEAR_TOUCH ? n - NEAR_TOUCH : 0;
+    let i = n;
+    while (i > stop && keys[base + i - 1] >= key) i--;
+    return i > stop || i === 0 ? i : this.lowerBoundIn(leaf, i, key);
+  }
+
+  private lowerBoundIn(node: number, count: number, key: number): number {
+    const keys = this.keys;
+    const base = node << NODE_SHIFT;
+    let lo = 0;
+    let hi = count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (keys[base + mid] < key) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The child of an inner node whose key range holds `key`: the last entry with key <= key, or 0. */
+  private childFor(node: number, key: number): number {
+    const keys = this.keys;
+    const base = node << NODE_SHIFT;
+    let lo = 1;
+    let hi = this.entries[node];
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (keys[base + mid] <= key) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - 1;
+  }
+
+  /** Descends to the leaf where `key` is or belongs, recording the path; returns the leaf's depth. */
+  private descend(s: number, key: number): number {
+    let node = this.root[s];
+    const leafDepth = this.height[s] - 1;
+    for (let depth = 0; depth < leafDepth; depth++) {
+      const i = this.childFor(node, key);
+      this.pathNodes[depth] = node;
+      this.pathSlots[depth] = i;
+      node = this.values[(node << NODE_SHIFT) + i];
+    }
+    this.pathNodes[leafDepth] = node;
+    this.pathSlots[leafDepth] = this.lowerBound(node, key);
+    return leafDepth;
+  }
+
+  private leafFor(s: number, key: number): number {
+    let node = this.root[s];
+    for (let depth = this.height[s]; depth > 1; depth--) node = this.values[(node << NODE_SHIFT) + this.childFor(node, key)];
+    return node;
+  }
+
+  /** The value stored under `key`, or NIL. */
+  ladderFind(s: number, key: number): number {
+    const best = this.bestKey[s];
+    if (key >= best) return key === best ? this.best[s] : NIL;
+    let leaf = this.bestLeaf[s];
+    let i: number;
+    if (key >= this.keys[leaf << NODE_SHIFT]) {
+      i = this.lowerBoundFromBest(leaf, key);
+    } else {
+      leaf = this.leafFor(s, key);
+      i = this.lowerBound(leaf, key);
+    }
+    const at = (leaf << NODE_SHIFT) + i;
+    return i < this.entries[leaf] && this.keys[at] === key ? this.values[at] : NIL;
+  }
+
+  private refreshBest(s: number): void {
+    const leaf = this.bestLeaf[s];
+    if (leaf === NIL) {
+      this.bestKey[s] = -Infinity;
+      this.best[s] = NIL;
+      return;
+    }
+    const last = (leaf << NODE_SHIFT) + this.entries[leaf] - 1;
+    this.bestKey[s] = this.keys[last];
+    this.best[s] = this.values[last];
+  }
+
+  // ---- insert
+  /** Adds a key that is not in the ladder. */
+  ladderInsert(s: number, key: number, value: number): void {
+    const leaf = this.bestLeaf[s];
+    if (leaf === NIL) {
+      const first = this.takeNode();
+      this.entries[first] = 1;
+      this.worse[first] = NIL;
+      this.better[first] = NIL;
+      this.keys[first << NODE_SHIFT] = key;
+      this.values[first << NODE_SHIFT] = value;
+      this.root[s] = first;
+      this.height[s] = 1;
+      this.bestLeaf[s] = first;
+    } else if (key > this.bestKey[s] && this.entries[leaf] < NODE_CAP) {
+      const at = (leaf << NODE_SHIFT) + this.entries[leaf]++;
+      this.keys[at] = key;
+      this.values[at] = value;
+    } else if (key > this.keys[leaf << NODE_SHIFT] && this.entries[leaf] < NODE_CAP) {
+      this.putEntry(leaf, this.lowerBoundFromBest(leaf, key), key, value);
+    } else {
+      const depth = this.descend(s, key);
+      this.insertAt(s, depth, this.pathSlots[depth], key, value);
+    }
+    this.length[s]++;
+    if (key > this.bestKey[s]) {
+      this.bestKey[s] = key;
+      this.best[s] = value;
+    }
+  }
+
+  /** Opens entry i of a node that has room and fills it. */
+  private putEntry(node: number, i: number, key: number, value: number): void {
+    const keys = this.keys;
+    const values = this.values;
+    const base = node << NODE_SHIFT;
+    // A loop: copyWithin's call costs more than moving a node's few entries by hand.
+    for (let j = base + this.entries[node]; j > base + i; j--) {
+      keys[j] = keys[j - 1];
+      values[j] = values[j - 1];
+    }
+    keys[base + i] = key;
+    values[base + i] = value;
+    this.entries[node]++;
+  }
+
+  /** Inserts at slot i of the node on the recorded path at `depth`, splitting upwards as needed. */
+  private insertAt(s: number, depth: number, i: number, key: number, value: number): void {
+    const node = this.pathNodes[depth];
+    if (this.entries[node] < NODE_CAP) {
+      this.putEntry(node, i, key, value);
+      return;
+    }
+    const half = NODE_CAP >> 1;
+    const right = this.takeNode();
+    const from = (node << NODE_SHIFT) + half;
+    this.keys.copyWithin(right << NODE_SHIFT, from, from + NODE_CAP - half);
+    this.values.copyWithin(right << NODE_SHIFT, from, from + NODE_CAP - half);
+    this.entries[right] = NODE_CAP - half;
+    this.entries[node] = half;
+    const better = this.better[node];
+    this.worse[right] = node;
+    this.better[right] = better;
+    this.better[node] = right;
+    if (better !== NIL) this.worse[better] = right;
+    if (node === this.bestLeaf[s]) this.bestLeaf[s] = right;
+    if (i <= half) this.putEntry(node, i, key, value);
+    else this.putEntry(right, i - half, key, value);
+    // Every key of `right` is at least its first one, every key left behind is below it.
+    const separator = this.keys[right << NODE_SHIFT];
+    if (depth > 0) {
+      this.insertAt(s, depth - 1, this.pathSlots[depth - 1] + 1, separator, right);
+      return;
+    }
+    const root = this.takeNode();
+    const base = root << NODE_SHIFT;
+    this.entries[root] = 2;
+    this.worse[root] = NIL;
+    this.better[root] = NIL;
+    this.keys[base] = this.keys[node << NODE_SHIFT];
+    this.values[base] = node;
+    this.keys[base + 1] = separator;
+    this.values[base + 1] = right;
+    this.root[s] = root;
+    this.height[s]++;
+  }
+
+  // ---- remove
+  /** Removes a key that is in the ladder. */
+  ladderRemove(s: number, key: number): void {
+    const leaf = this.bestLeaf[s];
+    const n = this.entries[leaf];
+    if (n > 1 && key >= this.keys[leaf << NODE_SHIFT]) {
+      // In the rightmost leaf, which never merges while it holds anything: no structural change.
+      this.closeEntry(leaf, key === this.bestKey[s] ? n - 1 : this.lowerBoundFromBest(leaf, key));
+    } else {
+      const depth = this.descend(s, key);
+      this.removeAt(s, depth, this.pathSlots[depth]);
+    }
+    this.length[s]--;
+    this.refreshBest(s);
+  }
+
+  private closeEntry(node: number, i: number): void {
+    const keys = this.keys;
+    const values = this.values;
+    const base = node << NODE_SHIFT;
+    const end = base + --this.entries[node];
+    for (let j = base + i; j < end; j++) {
+      keys[j] = keys[j + 1];
+      values[j] = values[j + 1];
+    }
+  }
+
+  /** Removes slot i of the node on the recorded path at `depth`, then repairs the tree upwards. */
+  private removeAt(s: number, depth: number, i: number): void {
+    const node = this.pathNodes[depth];
+    this.closeEntry(node, i);
+    if (depth === 0) {
+      this.shrinkRoot(s);
+      return;
+    }
+    const n = this.entries[node];
+    if (n === 0) {
+      this.unlinkNode(s, node);
+      this.giveNode(node);
+      this.removeAt(s, depth - 1, this.pathSlots[depth - 1]);
+    } else if (n < MIN_ENTRIES && node !== this.bestLeaf[s]) {
+      this.mergeWithNeighbour(s, depth);
+    }
+  }
+
+  private shrinkRoot(s: number): void {
+    let root = this.root[s];
+    if (this.entries[root] === 0) {
+      this.giveNode(root);
+      this.root[s] = NIL;
+      this.height[s] = 0;
+      this.bestLeaf[s] = NIL;
+      return;
+    }
+    while (this.height[s] > 1 && this.entries[root] === 1) {
+      const child = this.values[root << NODE_SHIFT];
+      this.giveNode(root);
+      root = child;
+      this.height[s]--;
+    }
+    this.root[s] = root;
+  }
+
+  private unlinkNode(s: number, node: number): void {
+    const worse = this.worse[node];
+    const better = this.better[node];
+    if (worse !== NIL) this.better[worse] = better;
+    if (better !== NIL) this.worse[better] = worse;
+    if (node === this.bestLeaf[s]) this.bestLeaf[s] = worse;
+  }
+
+  /** An underfull node on the path at `depth` joins a neighbour under the same parent if both fit. */
+  private mergeWithNeighbour(s: number, depth: number): void {
+    const node = this.pathNodes[depth];
+    const parent = this.pathNodes[depth - 1];
+    const i = this.pathSlots[depth - 1];
+    const isLeaf = depth === this.height[s] - 1;
+    const siblings = parent << NODE_SHIFT;
+    if (i > 0) {
+      const left = this.values[siblings + i - 1];
+      if (this.entries[left] + this.entries[node] <= MERGE_LIMIT) {
+        this.absorb(s, left, node, this.keys[siblings + i], isLeaf);
+        this.removeAt(s, depth - 1, i);
+        return;
+      }
+    }
+    if (i + 1 < this.entries[parent]) {
+      const right = this.values[siblings + i + 1];
+      if (this.entries[node] + this.entries[right] <= MERGE_LIMIT) {
+        this.absorb(s, node, right, this.keys[siblings + i + 1], isLeaf);
+        this.removeAt(s, depth - 1, i + 1);
+      }
+    }
+  }
+
+  /** Appends every entry of `right` to its worse neighbour `left` and frees `right`. */
+  private absorb(s: number, left: number, right: number, separator: number, isLeaf: boolean): void {
+    const n = this.entries[left];
+    const m = this.entries[right];
+    const to = (left << NODE_SHIFT) + n;
+    const from = right << NODE_SHIFT;
+    this.keys.copyWithin(to, from, from + m);
+    this.values.copyWithin(to, from, from + m);
+    // An inner node's first key is never consulted, so it may be stale; the parent's is a valid bound.
+    if (!isLeaf) this.keys[to] = separator;
+    this.entries[left] = n + m;
+    this.unlinkNode(s, right); // the rightmost leaf, if absorbed, passes to its worse neighbour: `left`
+    this.giveNode(right);
+  }
+
+  // ---- walking best-first: a position is the flat index of an entry (node * NODE_CAP + slot)
+  /** The position of the best entry, or NO_POSITION for an empty ladder. */
+  bestPosition(s: number): number {
+    const leaf = this.bestLeaf[s];
+    return leaf === NIL ? NO_POSITION : (leaf << NODE_SHIFT) + this.entries[leaf] - 1;
+  }
+
+  /** The next worse position, or NO_POSITION after the worst. */
+  worsePosition(at: number): number {
+    if ((at & (NODE_CAP - 1)) !== 0) return at - 1;
+    const worse = this.worse[at >> NODE_SHIFT];
+    return worse === NIL ? NO_POSITION : (worse << NODE_SHIFT) + this.entries[worse] - 1;
+  }
+
+  keyAt(at: number): number {
+    return this.keys[at];
+  }
+
+  valueAt(at: number): number {
+    return this.values[at];
+  }
+
+  /** The value `rank` places from the best (0 = best); rank < ladderLength(s). */
+  ladderValueByRank(s: number, rank: number): number {
+    let leaf = this.bestLeaf[s];
+    while (rank >= this.entries[leaf]) {
+      rank -= this.entries[leaf];
+      leaf = this.worse[leaf];
+    }
+    return this.values[(leaf << NODE_SHIFT) + this.entries[leaf] - 1 - rank];
+  }
+
+  // ---- bulk build (restore): entries arrive best first into an empty ladder, leaves are filled
+  // to BUILD_FILL and evened out, then each tree level is built over the one below.
+  private buildLeaf = NIL;
+  private buildSlot = 0;
+  private buildLeaves = 0;
+  private buildLeavesLeft = 0;
+  private buildLeft = 0;
+
+  /** Prepares an empty ladder for `n` entries from buildNextWorse. */
+  beginLadderBuild(_s: number, n: number): void {
+    this.buildLeaf = NIL;
+    this.buildSlot = 0;
+    this.buildLeaves = nodesOver(n);
+    this.buildLeavesLeft = this.buildLeaves;
+    this.buildLeft = n;
+  }
+
+  /** Puts the next entry, worse than every one before it. */
+  buildNextWorse(s: number, key: number, value: number): void {
+    if (this.buildSlot === 0) {
+      // Even leaves: this one takes its share of what is left.
+      const count = Math.ceil(this.buildLeft / this.buildLeavesLeft--);
+      const leaf = this.takeNode();
+      this.entries[leaf] = count;
+      this.worse[leaf] = NIL;
+      this.better[leaf] = this.buildLeaf;
+      if (this.buildLeaf === NIL) this.bestLeaf[s] = leaf;
+      else this.worse[this.buildLeaf] = leaf;
+      this.buildLeaf = leaf;
+      this.buildSlot = count;
+    }
+    this.buildSlot--;
+    this.buildLeft--;
+    const at = (this.buildLeaf << NODE_SHIFT) + this.buildSlot;
+    this.keys[at] = key;
+    this.values[at] = value;
+  }
+
+  /** Builds the inner levels over the leaves; `n` entries were put. */
+  endLadderBuild(s: number, n: number): void {
+    let first = this.buildLeaf; // the worst node of the level being covered
+    let count = this.buildLeaves;
+    let height = 1;
+    while (count > 1) {
+      const parents = nodesOver(count);
+      let left = parents;
+      let child = first;
+      let previous = NIL;
+      first = NIL;
+      while (child !== NIL) {
+        const take = Math.ceil(count / left--);
+        count -= take;
+        const parent = this.takeNode();
+        this.worse[parent] = previous;
+        this.better[parent] = NIL;
+        if (previous === NIL) first = parent;
+        else this.better[previous] = parent;
+        const base = parent << NODE_SHIFT;
+        for (let i = 0; i < take; i++) {
+          this.keys[base + i] = this.keys[child << NODE_SHIFT];
+          this.values[base + i] = child;
+          child = this.better[child];
+        }
+        this.entries[parent] = take;
+        previous = parent;
+      }
+      count = parents;
+      height++;
+    }
+    this.root[s] = first;
+    this.height[s] = n === 0 ? 0 : height;
+    this.length[s] = n;
+    this.refreshBest(s);
+  }
+
+  // ---- self-check (tests): 0 when every invariant holds, else the number of the first that fails
+  private checkedEntries = 0;
+  /** Per tree level (0 = leaves), the last node met in key order: neighbour links are checked against it. */
+  private readonly checkedLast = new Int32Array(MAX_HEIGHT);
+
+  checkLadder(s: number): number {
+    const height = this.height[s];
+    if (height === 0) {
+      if (this.root[s] !== NIL || this.bestLeaf[s] !== NIL || this.length[s] !== 0) return 1;
+      return this.bestKey[s] === -Infinity && this.best[s] === NIL ? 0 : 2;
+    }
+    if (height > MAX_HEIGHT) return 3;
+    const root = this.root[s];
+    if (height > 1 && this.entries[root] < 2) return 4;
+    this.checkedEntries = 0;
+    this.checkedLast.fill(NIL);
+    const bad = this.checkNode(root, height - 1, -Infinity, Infinity);
+    if (bad !== 0) return bad;
+    if (this.checkedEntries !== this.length[s]) return 5;
+    for (let below = 0; below < height; below++) if (this.better[this.checkedLast[below]] !== NIL) return 6;
+    const leaf = this.checkedLast[0];
+    if (leaf !== this.bestLeaf[s]) return 6;
+    const last = (leaf << NODE_SHIFT) + this.entries[leaf] - 1;
+    if (this.bestKey[s] !== this.keys[last] || this.best[s] !== this.values[last]) return 7;
+    return 0;
+  }
+
+  /** Keys of `node` (at `below` levels above the leaves) lie in [low, high); each tree level chains in order. */
+  private checkNode(node: number, below: number, low: number, high: number): number {
+    const n = this.entries[node];
+    const base = node << NODE_SHIFT;
+    if (n === 0 || n > NODE_CAP) return 10;
+    // An inner node's first key is never consulted (it may be stale), so ordering starts after it.
+    for (let i = below === 0 ? 1 : 2; i < n; i++) if (!(this.keys[base + i - 1] < this.keys[base + i])) return 11;
+    const previous = this.checkedLast[below];
+    if (this.worse[node] !== previous) return 13;
+    if (previous !== NIL && this.better[previous] !== node) return 14;
+    this.checkedLast[below] = node;
+    if (below === 0) {
+      if (this.keys[base] < low || this.keys[base + n - 1] >= high) return 12;
+      this.checkedEntries += n;
+      return 0;
+    }
+    for (let i = 0; i < n; i++) {
+      const childLow = i === 0 ? low : this.keys[base + i];
+      const childHigh = i + 1 < n ? this.keys[base + i + 1] : high;
+      if (childLow < low || childHigh > high) return 15;
+      const bad = this.checkNode(this.values[base + i], below - 1, childLow, childHigh);
+      if (bad !== 0) return bad;
+    }
+    return 0;
+  }
+
+  // ---- node pool
+  private takeNode(): number {
+    this.liveNodes++;
+    const node = this.spareNodes;
+    if (node !== NIL) {
+      this.spareNodes = this.worse[node];
+      return node;
+    }
+    if (this.highWater === this.nodeCapacity) this.growNodes(this.nodeCapacity * 2);
+    return this.highWater++;
+  }
+
+  private giveNode(node: number): void {
+    this.worse[node] = this.spareNodes;
+    this.spareNodes = node;
+    this.liveNodes--;
+  }
+
+  private growNodes(capacity: number): void {
+    this.keys = growFloat64(this.keys, capacity * NODE_CAP);
+    this.values = growInt32(this.values, capacity * NODE_CAP);
+    this.entries = growInt32(this.entries, capacity);
+    this.worse = growInt32(this.worse, capacity);
+    this.better = growInt32(this.better, capacity);
+    this.nodeCapacity = capacity;
+  }
+
+  private growLadders(count: number): void {
+    this.bestKey = growFloat64(this.bestKey, count);
+    this.best = growInt32(this.best, count);
+    this.bestLeaf = growInt32(this.bestLeaf, count);
+    this.root = growInt32(this.root, count);
+    this.length = growInt32(this.length, count);
+    this.height = growInt32(this.height, count);
+  }
+}
+
+function nodesOver(count: number): number {
+  return Math.ceil(count / BUILD_FILL);
+}
