@@ -49,6 +49,8 @@ describe('cluster failover', () => {
     await drive(t, 1, 20, 4);
     const leader = t.local.supervisor.leaderOf(1) as number;
     const replica = [0, 1, 2].find((m) => m !== leader && t.local.supervisor.running(1, m)) as number;
+    // Checkpoints are stored behind the commits: kill it once one is on its disk.
+    await t.local.supervisor.waitFor(() => eventsOf(t, 1, replica, 'checkpoint').some((e) => e.kind === 'checkpoint' && e.batchSeq >= 5), 30_000, 'the replica to store a checkpoint');
     await t.local.supervisor.kill(1, replica);
     await drive(t, 1, 15, 4);
     await t.local.supervisor.start(1, replica);
