@@ -76,7 +76,11 @@ interface FeedSink {
 
 /** One subscriber's stream: bounded, closable, an async iterable. */
 export class Subscription implements AsyncIterable<FeedMessage>, FeedSink {
-  private readonly queue: FeedMessage[] = [];
+  // A queue read from `head`: Array.prototype.shift moves every element of a large array, so a
+  // subscriber draining a long queue took time quadratic in its length (200,000 queued messages
+  // held a state machine to 7k commands/s).
+  private queue: FeedMessage[] = [];
+  private head = 0;
   private waiting: ((result: IteratorResult<FeedMessage>) => void) | null = null;
   private failWaiting: ((error: unknown) => void) | null = null;
   private error: LobError | null = null;
@@ -107,7 +111,7 @@ export class Subscription implements AsyncIterable<FeedMessage>, FeedSink {
       resolve({ value: message, done: false });
       return;
     }
-    if (this.queue.length >= this.maxBuffered) {
+    if (this.queue.length - this.head >= this.maxBuffered) {
       this.fail(new LobError('SLOW_CONSUMER', `the feed subscriber fell ${this.maxBuffered} messages behind and was cut off after the messages it was given; subscribe again with fromSeq one past the last seq it got`));
       return;
     }
@@ -130,7 +134,8 @@ export class Subscription implements AsyncIterable<FeedMessage>, FeedSink {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.queue.length = 0;
+    this.queue = [];
+    this.head = 0;
     if (this.waiting !== null) {
       const resolve = this.waiting;
       this.waiting = null;
@@ -140,6 +145,17 @@ export class Subscription implements AsyncIterable<FeedMessage>, FeedSink {
     this.onClose(this);
   }
 
+  private take(): FeedMessage {
+    const message = this.queue[this.head];
+    this.queue[this.head++] = undefined as unknown as FeedMessage;
+    // Drop what was read once it is most of the array: amortised O(1) a message.
+    if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return message;
+  }
+
   get isClosed(): boolean {
     return this.closed || this.error !== null;
   }
@@ -147,7 +163,7 @@ export class Subscription implements AsyncIterable<FeedMessage>, FeedSink {
   [Symbol.asyncIterator](): AsyncIterator<FeedMessage> {
     return {
       next: () => {
-        if (this.queue.length > 0) return Promise.resolve({ value: this.queue.shift() as FeedMessage, done: false });
+        if (this.head < this.queue.length) return Promise.resolve({ value: this.take(), done: false });
         if (this.error !== null) return Promise.reject(this.error);
         if (this.closed) return Promise.resolve({ value: undefined, done: true });
         return new Promise((resolve, reject) => {
