@@ -52,8 +52,7 @@ export function lobcoreEngine(backend: BackendName, path: LobcorePath): BenchEng
       }
     },
     cannotRun: () => undefined,
-    ...(path === 'core' ? { readsVolume: () => false } : {}),
-    ...(path === 'core' ? { caveat: () => 'no results read: book checked' } : {}),
+    ...(path === 'core' ? { readsVolume: () => false, caveat: () => 'no results read: book checked' } : {}),
     async open(workload: Workload, chunk: number) {
       const { engine, core } = await newEngine(backend);
       const session = new LobcoreSession(engine, core, workload, path, chunk);
