@@ -115,11 +115,8 @@ export class CommandBatch {
     return this;
   }
 
-  limit(
-    trader: number, asset: number, side: Side, price: number, size: number, timestamp: number,
-    timeInForce?: TimeInForce, stp?: SelfTradePrevention, clientOrderId = 0,
-  ): this {
-    const head = encodeHead(Op.LIMIT, sideCode(side), tifCode(timeInForce), stpCode(stp));
+  /** Writes the fields every order command has; the caller adds its own slots at the offset returned. */
+  private order(head: number, trader: number, asset: number, price: number, size: number, timestamp: number, clientOrderId: number): number {
     const o = this.next();
     const r = this.records;
     r[o] = head;
@@ -129,6 +126,15 @@ export class CommandBatch {
     r[o + Slot.SIZE] = size;
     r[o + Slot.TIMESTAMP] = timestamp;
     r[o + Slot.CLIENT_ORDER_ID] = clientOrderId;
+    return o;
+  }
+
+  limit(
+    trader: number, asset: number, side: Side, price: number, size: number, timestamp: number,
+    timeInForce?: TimeInForce, stp?: SelfTradePrevention, clientOrderId = 0,
+  ): this {
+    const head = encodeHead(Op.LIMIT, sideCode(side), tifCode(timeInForce), stpCode(stp));
+    this.order(head, trader, asset, price, size, timestamp, clientOrderId);
     return this;
   }
 
@@ -179,15 +185,8 @@ export class CommandBatch {
     price = 0, timeInForce?: TimeInForce, protectionPrice = 0, stp?: SelfTradePrevention, clientOrderId = 0,
   ): this {
     const head = encodeHead(Op.STOP, sideCode(side), tifCode(timeInForce), stpCode(stp));
-    const o = this.next();
+    const o = this.order(head, trader, asset, price, size, timestamp, clientOrderId);
     const r = this.records;
-    r[o] = head;
-    r[o + Slot.TRADER] = trader;
-    r[o + Slot.ASSET] = asset;
-    r[o + Slot.PRICE] = price;
-    r[o + Slot.SIZE] = size;
-    r[o + Slot.TIMESTAMP] = timestamp;
-    r[o + Slot.CLIENT_ORDER_ID] = clientOrderId;
     r[o + Slot.TRIGGER_PRICE] = stopPrice;
     r[o + Slot.SECOND_PRICE] = protectionPrice;
     return this;
@@ -199,15 +198,8 @@ export class CommandBatch {
     stopLimitPrice = 0, stp?: SelfTradePrevention, clientOrderId = 0,
   ): this {
     const head = encodeHead(Op.OCO, sideCode(side), 0, stpCode(stp));
-    const o = this.next();
+    const o = this.order(head, trader, asset, price, size, timestamp, clientOrderId);
     const r = this.records;
-    r[o] = head;
-    r[o + Slot.TRADER] = trader;
-    r[o + Slot.ASSET] = asset;
-    r[o + Slot.PRICE] = price;
-    r[o + Slot.SIZE] = size;
-    r[o + Slot.TIMESTAMP] = timestamp;
-    r[o + Slot.CLIENT_ORDER_ID] = clientOrderId;
     r[o + Slot.TRIGGER_PRICE] = stopPrice;
     r[o + Slot.SECOND_PRICE] = stopLimitPrice;
     return this;
