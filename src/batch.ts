@@ -144,16 +144,8 @@ export class CommandBatch {
     protectionPrice = 0, stp?: SelfTradePrevention, clientOrderId = 0,
   ): this {
     const head = encodeHead(Op.MARKET, sideCode(side), 0, stpCode(stp));
-    const o = this.next();
-    const r = this.records;
-    r[o] = head;
-    r[o + Slot.TRADER] = trader;
-    r[o + Slot.ASSET] = asset;
-    r[o + Slot.PRICE] = protectionPrice;
-    r[o + Slot.SIZE] = size;
-    r[o + Slot.BUDGET] = 0;
-    r[o + Slot.TIMESTAMP] = timestamp;
-    r[o + Slot.CLIENT_ORDER_ID] = clientOrderId;
+    const o = this.order(head, trader, asset, protectionPrice, size, timestamp, clientOrderId);
+    this.records[o + Slot.BUDGET] = 0;
     return this;
   }
 
@@ -163,16 +155,8 @@ export class CommandBatch {
     protectionPrice = 0, stp?: SelfTradePrevention, clientOrderId = 0,
   ): this {
     const head = encodeHead(Op.MARKET, sideCode(side), 0, stpCode(stp));
-    const o = this.next();
-    const r = this.records;
-    r[o] = head;
-    r[o + Slot.TRADER] = trader;
-    r[o + Slot.ASSET] = asset;
-    r[o + Slot.PRICE] = protectionPrice;
-    r[o + Slot.SIZE] = 0;
-    r[o + Slot.BUDGET] = budget;
-    r[o + Slot.TIMESTAMP] = timestamp;
-    r[o + Slot.CLIENT_ORDER_ID] = clientOrderId;
+    const o = this.order(head, trader, asset, protectionPrice, 0, timestamp, clientOrderId);
+    this.records[o + Slot.BUDGET] = budget;
     return this;
   }
 
