@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { CommandBatch } from '../src/batch.js';
 import { createEngine } from '../src/engine.js';
 import {
-  COMMAND_SLOTS, FaultPart, OPERATIONS, decodeFault, encodeFault, encodeRequest, validateRequest,
+  COMMAND_SLOTS, FaultPart, Head, OPERATIONS, decodeFault, encodeFault, encodeHead, encodeRequest, findBatchFault,
+  validateRequest,
 } from '../src/operations.js';
 import { HOST_BLOCK, WasmCore } from '../src/wasm-core.js';
 import { describeEachBackend, newEngine } from './helpers/backends.js';
@@ -43,6 +44,39 @@ describe('assembly/operations.ts mirrors src/operations.ts', () => {
     for (const index of [0, 1, 31, 32, 1_000_000, 2 ** 40]) {
       for (const at of parts) expect(decodeFault(encodeFault({ index, at }))).toEqual({ index, at });
     }
+  });
+});
+
+describe("the WASM core's batch check", () => {
+  // assembly/operations.ts checks slots two at a time and walks the table only for a command that
+  // fails; whatever path it takes, it must name the same first fault as the table's own check.
+  const tricky = [0, -0, 1, 2, 3, 7, 0.5, 1.5, -1, 2 ** 31, 2 ** 53 - 1, 2 ** 53, 1e300, NaN, Infinity, -Infinity];
+  const slotValue = fc.oneof(fc.constantFrom(...tricky), fc.integer({ min: 0, max: 1000 }));
+  const command = fc.record({
+    op: fc.oneof(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 0, max: Head.OP_MASK })),
+    side: fc.oneof(fc.integer({ min: 0, max: 1 }), fc.integer({ min: 0, max: 15 })),
+    tif: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 4 })),
+    stp: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 4 })),
+    allAssets: fc.boolean(),
+    oddHead: fc.constantFrom(0, 0, 0, 0, 0.5, -1, Head.LIMIT),
+    slots: fc.array(slotValue, { minLength: COMMAND_SLOTS - 1, maxLength: COMMAND_SLOTS - 1 }),
+  });
+
+  it('finds the same first fault as src/operations.ts on random records, tricky values included', async () => {
+    const core = await WasmCore.create();
+    fc.assert(fc.property(fc.array(command, { minLength: 1, maxLength: 4 }), (commands) => {
+      // A last command with a bad head: nothing is ever applied, so every command before it is checked.
+      const records = new Float64Array((commands.length + 1) * COMMAND_SLOTS);
+      commands.forEach((c, i) => {
+        const head = encodeHead(c.op, c.side, c.tif, c.stp, c.allAssets ? Head.ALL_ASSETS : 0);
+        records[i * COMMAND_SLOTS] = c.oddHead === 0 ? head : c.oddHead === Head.LIMIT ? head + Head.LIMIT : c.oddHead;
+        records.set(c.slots, i * COMMAND_SLOTS + 1);
+      });
+      records[commands.length * COMMAND_SLOTS] = -1;
+      const expected = findBatchFault(records, commands.length + 1);
+      expect(expected).not.toBeNull();
+      expect(core.runBatch(records, commands.length + 1)).toBe(encodeFault(expected!));
+    }), { numRuns: 20_000, seed: 9 });
   });
 });
 
