@@ -42,8 +42,14 @@ const COMPACT_FROM: u32 = 4 * SEGMENT_SLOTS;
 // (3/4 from COMPACT_FROM on). On the mixed benchmark flow a threshold of 16 let clusters reach
 // 7 probes an insert; 6 keeps it under one.
 const FAR_PROBE: u32 = 6;
-/** An insert that probes further than this switches to scrambled homes (see home()). */
-const CLUSTER_PROBE: u32 = 100;
+/**
+ * An insert that probes further than this switches to scrambled homes (see home()). At 100 the
+ * sweep benchmark never switched, though its deep levels hold long-lived ids that new ids probe
+ * through: place() and shiftBack() took a fifth of the core's time there. At 64 it switches
+ * (WASM core alone on sweep +19%, 20 alternated pairs; steady, lobster, wide and growing within
+ * their noise, so none of them switches).
+ */
+const CLUSTER_PROBE: u32 = 64;
 const TAG: u32 = 7;
 const POINTER: u32 = ~TAG;
 const INITIAL_DIRECTORY: u32 = 16;
@@ -97,8 +103,8 @@ export function indexBytes(): usize {
  * order, so new orders land in consecutive slots of a line that is already cached, and ids
  * placed close together never collide. One pattern defeats it: a block of long-lived ids holds
  * a dense run of slots that new ids must probe through each time the id counter wraps the table
- * (a book holding 5,000 old orders under a churning touch took ~400 probes an insert). An
- * insert that probes that far switches the table, for good, to `scrambled` homes: each run of
+ * (a book holding 5,000 old orders under a churning touch took ~400 probes an insert; the sweep
+ * benchmark's deep levels, 64 to 100). An insert that probes that far switches the table, for good, to `scrambled` homes: each run of
  * 16 ids goes to a scattered run of slots (an odd multiply of the run number, scaled to the
  * table), which brings that case down to ~2 probes. It is not the default because it is ~25%
  * slower on ordinary flows (new ids no longer land next to each other).
