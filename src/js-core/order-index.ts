@@ -30,6 +30,11 @@ export class OrderIndex {
   /** 32 - log2(buckets): a home is the top bits of the 32-bit product. */
   private shift: number;
   size = 0;
+  /**
+   * Where get() last found an id (as the WASM core's foundSlot): a cancel looks its order up,
+   * then deletes it, and delete starts here when the id is still there, without a second probe.
+   */
+  private foundAt = 0;
 
   /** Room for `initialCapacity` ids at most half full. */
   constructor(initialCapacity = 1024) {
@@ -47,7 +52,10 @@ export class OrderIndex {
     let i = this.home(id);
     for (let distance = 0; ; distance++) {
       const found = ids[i];
-      if (found === id) return this.slots[i];
+      if (found === id) {
+        this.foundAt = i;
+        return this.slots[i];
+      }
       if (found === EMPTY || this.distance(found, i) < distance) return NIL;
       i = (i + 1) & mask;
     }
@@ -71,7 +79,7 @@ export class OrderIndex {
   delete(id: number): void {
     const ids = this.ids;
     const mask = this.mask;
-    let hole = this.home(id);
+    let hole = ids[this.foundAt] === id ? this.foundAt : this.home(id);
     while (ids[hole] !== id) hole = (hole + 1) & mask;
     const next = (hole + 1) & mask;
     const following = ids[next];
