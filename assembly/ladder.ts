@@ -137,8 +137,8 @@ function topUpSpares(wanted: u32): bool {
 // ---- search inside a node: a count of the keys below, not a binary search. Each step of a
 // binary search waits for the load before it, and a node's keys span four cache lines, so in a
 // book bigger than the cache (wide: 10,000 sparse levels) every step could wait on memory; the
-// count's loads are independent and issue together. WASM core alone on wide, 2 alternated pairs
-// of 25 runs: 3.76-4.02M commands/s with the binary search, 4.30-4.36M with the count; steady unchanged.
+// count's loads are independent and issue together. WASM core alone, 30 alternated pairs
+// (bench/core-ab.ts): wide 1.11x (1.10-1.15), steady 0.98x (0.92-1.08).
 /** The first entry whose key is >= key (entries(node) when none is). */
 @inline function lowerBound(node: usize, key: f64): u32 {
   return lowerBoundIn(node, entries(node), key);

@@ -71,9 +71,8 @@ const KNOWN_OPS: u32 = 9;
   return allAssets || (value >= 0.0 && isSafeInteger(value)); // RULE_ASSET_OR_ALL
 }
 
-/** 0 when the command at `command` is well formed, else the code of what fails. */
-function commandFault(command: usize): u32 {
-  const headValue = load<f64>(command);
+/** What fails in a command's head (an integer below HEAD_LIMIT, a known op, the codes it takes), or 0. */
+@inline function headFault(headValue: f64): u32 {
   if (!(headValue >= 0.0 && headValue < HEAD_LIMIT && Math.trunc(headValue) == headValue)) return FAULT_HEAD;
   const head = <u32>headValue;
   const op = head & 15;
@@ -82,6 +81,17 @@ function commandFault(command: usize): u32 {
   if (((head >> 4) & 15) > (flags & 1)) return FAULT_SIDE;
   if (((head >> 8) & 15) > ((flags >> 1) & 1) * 3) return FAULT_TIF;
   if (((head >> 12) & 15) > ((flags >> 2) & 1) * 3) return FAULT_STP;
+  return 0;
+}
+
+/** 0 when the command at `command` is well formed, else the code of what fails. */
+function commandFault(command: usize): u32 {
+  const headValue = load<f64>(command);
+  const fault = headFault(headValue);
+  if (fault != 0) return fault;
+  const head = <u32>headValue;
+  const op = head & 15;
+  const flags = <u32>load<u8>(FLAGS + op);
   const allAssets = (head & HEAD_ALL_ASSETS) != 0;
   if (allAssets && op != OP_CANCEL_ALL) return FAULT_HEAD;
   const fields = FIELDS + (<usize>op << 5);
@@ -145,14 +155,10 @@ deriveFastChecks();
 /** True when the command's head and slots all meet their rules: commandFault is then its cross rule's alone. */
 @inline function slotsHold(command: usize): bool {
   const headValue = load<f64>(command);
-  if (!(headValue >= 0.0 && headValue < HEAD_LIMIT && Math.trunc(headValue) == headValue)) return false;
+  if (headFault(headValue) != 0) return false;
   const head = <u32>headValue;
-  const op = head & 15;
-  if (op >= KNOWN_OPS || op == 0) return false;
-  const flags = <u32>load<u8>(FLAGS + op);
-  if (((head >> 4) & 15) > (flags & 1) || ((head >> 8) & 15) > ((flags >> 1) & 1) * 3 ||
-    ((head >> 12) & 15) > ((flags >> 2) & 1) * 3 || (head & HEAD_ALL_ASSETS) != 0) return false;
-  const row = <usize>op * FAST_ROW;
+  if ((head & HEAD_ALL_ASSETS) != 0) return false;
+  const row = <usize>(head & 15) * FAST_ROW;
   const failed = v128.or(
     v128.or(v128.or(pairFails(command, row, 1), pairFails(command, row, 3)), v128.or(pairFails(command, row, 5), pairFails(command, row, 7))),
     pairFails(command, row, 9),

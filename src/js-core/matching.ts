@@ -57,10 +57,7 @@ export class Matching {
   /** Set by matchTaker when it traded: the book whose last trade price moved (stops.ts looks at it after the command). */
   private tradedBook = NIL;
 
-  /**
-   * Whether any limit is configured. Unbounded (the default), placements skip hasRoom, whose
-   * bytecode would otherwise take V8's inlining budget from the functions every order calls.
-   */
+  /** Whether any limit is configured: hasRoom can refuse only then, so unbounded cores (the default) skip it. */
   private readonly bounded: boolean;
 
   constructor(public state: CoreState, private readonly buffers: Buffers, private readonly limits: Limits) {
