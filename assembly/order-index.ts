@@ -106,8 +106,9 @@ export function indexBytes(): usize {
  * (a book holding 5,000 old orders under a churning touch took ~400 probes an insert; the sweep
  * benchmark's deep levels, 64 to 100). An insert that probes past CLUSTER_PROBE switches the
  * table, for good, to `scrambled` homes: each run of 16 ids goes to a scattered run of slots (an
- * odd multiply of the run number, scaled to the table), which brings that case down to ~2 probes. It is not the default because it is ~25%
- * slower on ordinary flows (new ids no longer land next to each other).
+ * odd multiply of the run number, scaled to the table), which brings that case down to ~2 probes.
+ * It is not the default because it is ~25% slower on ordinary flows (new ids no longer land next
+ * to each other).
  */
 @inline function home(id: f64): u32 {
   const low = low32(id);
