@@ -18,7 +18,7 @@ import { LobError, invalidArgument } from './errors.js';
 import { EventList } from './events.js';
 import { ORDER_STATUS, REJECT_REASONS, SIDES, StatusCode, Op } from './codes.js';
 import {
-  COMMAND_BYTES, COMMAND_SLOTS, Head, Slot, batchFaultError, encodeHead, encodeRequest, findBatchFault, sideCode, stpCode,
+  COMMAND_BYTES, COMMAND_SLOTS, Head, Slot, batchFaultError, encodeRequest, findBatchFault, sideCode, stpCode,
   tifCode, validateRequest, type OperationSpec,
 } from './operations.js';
 import type { Fill, OrderStatus, RejectReason, SelfTradePrevention, Side, TimeInForce } from './types.js';
@@ -39,6 +39,11 @@ export interface BatchStorage {
   /** A view with room for at least `commands` records, the first `keep` records preserved. */
   reserve(commands: number, keep: number): Float64Array;
   readonly version: number;
+  /**
+   * Set by the batch over this storage: called when the records move without the batch asking
+   * (a restore empties the core's heap), so the batch's builders need no per-command check.
+   */
+  onMove?: () => void;
   /** The engine whose memory holds the records (undefined: the JS heap). */
   readonly owner?: object;
 }
@@ -62,19 +67,26 @@ class HeapStorage implements BatchStorage {
   }
 }
 
+const NO_RECORDS = new Float64Array(0);
+
 /** Builds a batch; reuse it with clear() to allocate nothing per command. */
 export class CommandBatch {
+  /**
+   * The records as last taken from the storage. Empty (length 0) whenever they must be taken
+   * again: memory growth detached the view, or the storage moved them (onMove). So one length
+   * check per command covers every way the records can go stale.
+   */
   private records: Float64Array;
   private used = 0;
   /** @internal where the records live; engines look at its owner to skip the copy. */
   readonly storage: BatchStorage;
-  /** The storage version `records` was taken at. */
-  private version: number;
 
   constructor(initialCommands = 1024, storage?: BatchStorage) {
     this.storage = storage ?? new HeapStorage(new Float64Array(Math.max(1, initialCommands) * COMMAND_SLOTS));
     this.records = this.storage.view();
-    this.version = this.storage.version;
+    this.storage.onMove = () => {
+      this.records = NO_RECORDS;
+    };
   }
 
   /** Wraps encoded commands (a journal record, bytes from the wire); the bytes are copied. */
@@ -95,7 +107,7 @@ export class CommandBatch {
 
   /** Every record's slots, current (the memory behind an engine's batch may have moved); at least count * COMMAND_SLOTS long. */
   view(): Float64Array {
-    if (this.records.length === 0 || this.version !== this.storage.version) this.refresh();
+    if (this.records.length === 0) this.records = this.storage.view();
     return this.records;
   }
 
@@ -133,7 +145,7 @@ export class CommandBatch {
     trader: number, asset: number, side: Side, price: number, size: number, timestamp: number,
     timeInForce?: TimeInForce, stp?: SelfTradePrevention, clientOrderId = 0,
   ): this {
-    const head = encodeHead(Op.LIMIT, sideCode(side), tifCode(timeInForce), stpCode(stp));
+    const head = Op.LIMIT | sideBits(side) | tifBits(timeInForce) | stpBits(stp);
     this.order(head, trader, asset, price, size, timestamp, clientOrderId);
     return this;
   }
@@ -143,7 +155,7 @@ export class CommandBatch {
     trader: number, asset: number, side: Side, size: number, timestamp: number,
     protectionPrice = 0, stp?: SelfTradePrevention, clientOrderId = 0,
   ): this {
-    const head = encodeHead(Op.MARKET, sideCode(side), 0, stpCode(stp));
+    const head = Op.MARKET | sideBits(side) | stpBits(stp);
     const o = this.order(head, trader, asset, protectionPrice, size, timestamp, clientOrderId);
     this.records[o + Slot.BUDGET] = 0;
     return this;
@@ -154,7 +166,7 @@ export class CommandBatch {
     trader: number, asset: number, side: Side, budget: number, timestamp: number,
     protectionPrice = 0, stp?: SelfTradePrevention, clientOrderId = 0,
   ): this {
-    const head = encodeHead(Op.MARKET, sideCode(side), 0, stpCode(stp));
+    const head = Op.MARKET | sideBits(side) | stpBits(stp);
     const o = this.order(head, trader, asset, protectionPrice, 0, timestamp, clientOrderId);
     this.records[o + Slot.BUDGET] = budget;
     return this;
@@ -168,7 +180,7 @@ export class CommandBatch {
     trader: number, asset: number, side: Side, size: number, stopPrice: number, timestamp: number,
     price = 0, timeInForce?: TimeInForce, protectionPrice = 0, stp?: SelfTradePrevention, clientOrderId = 0,
   ): this {
-    const head = encodeHead(Op.STOP, sideCode(side), tifCode(timeInForce), stpCode(stp));
+    const head = Op.STOP | sideBits(side) | tifBits(timeInForce) | stpBits(stp);
     const o = this.order(head, trader, asset, price, size, timestamp, clientOrderId);
     const r = this.records;
     r[o + Slot.TRIGGER_PRICE] = stopPrice;
@@ -181,7 +193,7 @@ export class CommandBatch {
     trader: number, asset: number, side: Side, size: number, price: number, stopPrice: number, timestamp: number,
     stopLimitPrice = 0, stp?: SelfTradePrevention, clientOrderId = 0,
   ): this {
-    const head = encodeHead(Op.OCO, sideCode(side), 0, stpCode(stp));
+    const head = Op.OCO | sideBits(side) | stpBits(stp);
     const o = this.order(head, trader, asset, price, size, timestamp, clientOrderId);
     const r = this.records;
     r[o + Slot.TRIGGER_PRICE] = stopPrice;
@@ -271,20 +283,36 @@ export class CommandBatch {
 
   /** The slot offset of a new record at the end. */
   private next(): number {
-    const o = this.used * COMMAND_SLOTS;
-    // A detached view (the engine's memory grew) has length 0 and lands here too.
-    if (o + COMMAND_SLOTS > this.records.length || this.version !== this.storage.version) {
-      this.records = this.storage.reserve(this.used + 1, this.used);
-      this.version = this.storage.version;
-    }
-    this.used++;
+    const used = this.used;
+    const o = used * COMMAND_SLOTS;
+    // Stale records (detached or moved) have length 0 and land here too.
+    if (o + COMMAND_SLOTS > this.records.length) this.grow();
+    this.used = used + 1;
     return o;
   }
 
-  private refresh(): void {
-    this.records = this.storage.view();
-    this.version = this.storage.version;
+  /** Out of line, so the builders' common path stays small enough to inline into a caller's loop. */
+  private grow(): void {
+    this.records = this.storage.reserve(this.used + 1, this.used);
   }
+}
+
+// The head's bits for the builders. Orders arrive in any mix of sides, so a branch on the side
+// mispredicts about every other command (a few ns each, the largest part of a builder's cost):
+// the bits are computed from the comparisons without branching, and the check that the value was
+// valid at all is a branch that is never taken.
+function sideBits(side: Side): number {
+  const ask = Number(side === 'ask');
+  if ((ask | Number(side === 'bid')) === 0) sideCode(side);
+  return ask << Head.SIDE_SHIFT;
+}
+function tifBits(timeInForce: TimeInForce | undefined): number {
+  const code = Number(timeInForce === 'IOC') | (Number(timeInForce === 'FOK') << 1) | (Number(timeInForce === 'POST_ONLY') * 3);
+  if (code === 0 && timeInForce !== undefined && timeInForce !== 'GTC') tifCode(timeInForce);
+  return code << Head.TIF_SHIFT;
+}
+function stpBits(stp: SelfTradePrevention | undefined): number {
+  return stp === undefined ? 0 : stpCode(stp) << Head.STP_SHIFT;
 }
 
 /** Throws the INVALID_ARGUMENT of the first malformed command, if any: the JS statement of the cores' check. */

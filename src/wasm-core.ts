@@ -423,6 +423,7 @@ export class LinearStorage implements BatchStorage {
   private evacuated: Float64Array | null = null;
   /** Bumped when the records move (a restore, a bigger block): views handed out before are stale. */
   version = 0;
+  onMove: (() => void) | undefined = undefined;
 
   constructor(readonly owner: WasmCore, capacity: number) {
     this.place(capacity, null, 0);
@@ -455,6 +456,7 @@ export class LinearStorage implements BatchStorage {
     this.owner.freeCommands(this.held.block, this.held.capacity, this);
     this.held.block = 0;
     this.version++;
+    this.onMove?.();
   }
 
   private place(capacity: number, copy: Float64Array | null, count: number): void {
