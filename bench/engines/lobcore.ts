@@ -84,7 +84,10 @@ class LobcoreSession implements EngineSession {
     private readonly engine: Engine, private readonly core: MatchingCore, private readonly workload: Workload, path: LobcorePath, chunk: number,
   ) {
     this.stream = workload.stream;
-    this.batch = new CommandBatch(Math.max(chunk, PRELUDE_BATCH));
+    // The batched path builds in the engine's own memory, as the README's fast path has it (the
+    // WASM core reads it in place); the per-call path uses a batch only for its untimed prelude,
+    // kept on the JS heap so the engine's memory holds nothing the per-call API would not.
+    this.batch = path === 'batch' ? engine.createBatch(Math.max(chunk, PRELUDE_BATCH)) : new CommandBatch(PRELUDE_BATCH);
     this.firstTimestamp = workload.prelude.count + 1;
     this.volumeOfFills = workload.stops !== undefined;
     this.run = path === 'call' ? this.runCalls : path === 'batch' ? this.runBatch : this.runCore;
