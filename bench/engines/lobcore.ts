@@ -109,6 +109,11 @@ class LobcoreSession implements EngineSession {
 
   rewind(): void {
     this.engine.restore(this.afterPrelude!);
+    // A restore empties the WASM core's heap, so batches there are copied out and move back on
+    // their next use: do that here, untimed, rather than in the first timed cycle (for the
+    // core-alone path, the whole encoded stream).
+    this.encodedStream?.view();
+    this.batch.view();
   }
 
   restingOrders(): number {
