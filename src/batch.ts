@@ -44,6 +44,8 @@ export interface BatchStorage {
    * (a restore empties the core's heap), so the batch's builders need no per-command check.
    */
   onMove?: () => void;
+  /** Set by the batch over this storage: how many records it holds (all others need not survive a move). */
+  inUse?: () => number;
   /** The engine whose memory holds the records (undefined: the JS heap). */
   readonly owner?: object;
 }
@@ -87,6 +89,7 @@ export class CommandBatch {
     this.storage.onMove = () => {
       this.records = NO_RECORDS;
     };
+    this.storage.inUse = () => this.used;
   }
 
   /** Wraps encoded commands (a journal record, bytes from the wire); the bytes are copied. */
