@@ -140,7 +140,7 @@ export class CommandBatch {
     return this;
   }
 
-  /** Writes the fields every order command has; the caller adds its own slots at the offset returned. */
+  /** Writes a new record's head and the fields every order command has; the caller adds its own slots at the offset returned. */
   private order(head: number, trader: number, asset: number, price: number, size: number, timestamp: number, clientOrderId: number): number {
     const o = this.next();
     const r = this.records;
@@ -237,16 +237,7 @@ export class CommandBatch {
 
   /** price or size 0 means unchanged. */
   modify(trader: number, asset: number, orderId: number, price: number, size: number, timestamp: number): this {
-    const o = this.next();
-    const r = this.records;
-    r[o] = OP_MODIFY;
-    r[o + S_TRADER] = trader;
-    r[o + S_ASSET] = asset;
-    r[o + S_ORDER_ID] = orderId;
-    r[o + S_PRICE] = price;
-    r[o + S_SIZE] = size;
-    r[o + S_TIMESTAMP] = timestamp;
-    return this;
+    return this.push(OP_MODIFY, trader, asset, orderId, price, size, timestamp);
   }
 
   /** Cancels every resting order of `trader` in `asset`, or in every asset when `asset` is undefined. */
@@ -277,16 +268,9 @@ export class CommandBatch {
     head: number, trader: number, asset: number, orderId: number, price: number, size: number, timestamp: number,
     clientOrderId = 0, triggerPrice = 0, budget = 0, secondPrice = 0,
   ): this {
-    const o = this.next();
+    const o = this.order(head, trader, asset, price, size, timestamp, clientOrderId);
     const r = this.records;
-    r[o] = head;
-    r[o + S_TRADER] = trader;
-    r[o + S_ASSET] = asset;
     r[o + S_ORDER_ID] = orderId;
-    r[o + S_PRICE] = price;
-    r[o + S_SIZE] = size;
-    r[o + S_TIMESTAMP] = timestamp;
-    r[o + S_CLIENT_ORDER_ID] = clientOrderId;
     r[o + S_TRIGGER_PRICE] = triggerPrice;
     r[o + S_BUDGET] = budget;
     r[o + S_SECOND_PRICE] = secondPrice;
