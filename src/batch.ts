@@ -38,8 +38,6 @@ export interface BatchStorage {
   view(): Float64Array;
   /** A view with room for at least `commands` records, the first `keep` records preserved. */
   reserve(commands: number, keep: number): Float64Array;
-  /** No longer read (onMove replaced it); kept optional until every storage stops setting it. */
-  readonly version?: number;
   /**
    * Set by the batch over this storage: called when the records move without the batch asking
    * (a restore empties the core's heap), so the batch's builders need no per-command check.
