@@ -193,11 +193,18 @@ export function sideCode(side: Side): number {
   if (side === 'ask') return 1;
   throw invalidArgument('side', `one of ${SIDES.join(', ')}`, side);
 }
+// Compared one by one rather than looked up: builders run these per command, and a string
+// literal compares by pointer against the interned strings callers usually pass.
 export function tifCode(tif: TimeInForce | undefined): number {
-  return tif === undefined || tif === 'GTC' ? 0 : enumCode('timeInForce', tif, TIME_IN_FORCE, 0);
+  if (tif === undefined || tif === 'GTC') return 0;
+  if (tif === 'IOC') return 1;
+  if (tif === 'FOK') return 2;
+  return enumCode('timeInForce', tif, TIME_IN_FORCE, 0);
 }
 export function stpCode(stp: SelfTradePrevention | undefined): number {
-  return stp === undefined || stp === 'allow' ? 0 : enumCode('stp', stp, STP_MODES, 0);
+  if (stp === undefined || stp === 'allow') return 0;
+  if (stp === 'cancel_taker') return 1;
+  return enumCode('stp', stp, STP_MODES, 0);
 }
 
 /** The head of a command record. */

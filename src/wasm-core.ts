@@ -421,8 +421,8 @@ export class LinearStorage implements BatchStorage {
   private records = new Float64Array(0);
   /** Records copied out by a restore, waiting to move back in. */
   private evacuated: Float64Array | null = null;
-  /** Bumped when the records move (a restore, a bigger block): views handed out before are stale. */
-  version = 0;
+  onMove: (() => void) | undefined = undefined;
+  inUse: (() => number) | undefined = undefined;
 
   constructor(readonly owner: WasmCore, capacity: number) {
     this.place(capacity, null, 0);
@@ -451,14 +451,14 @@ export class LinearStorage implements BatchStorage {
   /** @internal a restore is about to empty the core's heap. */
   evacuate(): void {
     if (this.evacuated !== null || this.held.block === 0) return;
-    this.evacuated = this.view().slice();
+    // Only the records the batch holds: a big batch, cleared, costs a restore nothing.
+    this.evacuated = this.view().slice(0, (this.inUse?.() ?? this.held.capacity) * COMMAND_SLOTS);
     this.owner.freeCommands(this.held.block, this.held.capacity, this);
     this.held.block = 0;
-    this.version++;
+    this.onMove?.();
   }
 
   private place(capacity: number, copy: Float64Array | null, count: number): void {
-    this.version++;
     this.held.block = this.owner.allocCommands(capacity, this);
     this.held.capacity = capacity;
     this.held.generation = this.owner.generation;

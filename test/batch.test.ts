@@ -204,3 +204,65 @@ describeEachBackend('submitBatch', (backend) => {
     });
   });
 });
+
+describe('the typed builders', () => {
+  const SIDE_VALUES = ['bid', 'ask'] as const;
+  const TIF_VALUES = [undefined, 'GTC', 'IOC', 'FOK', 'POST_ONLY'] as const;
+  const STP_VALUES = [undefined, 'allow', 'cancel_taker', 'cancel_maker', 'cancel_both'] as const;
+
+  function sameRecord(built: CommandBatch, requested: CommandBatch): void {
+    expect(built.count).toBe(1);
+    expect(Array.from(built.slots)).toEqual(Array.from(requested.slots));
+  }
+
+  it('encode every side, time in force and stp as the request encoder does', () => {
+    for (const side of SIDE_VALUES) {
+      for (const stp of STP_VALUES) {
+        for (const timeInForce of TIF_VALUES) {
+          sameRecord(new CommandBatch(1).limit(1, 2, side, 100, 5, 7, timeInForce, stp, 3),
+            new CommandBatch(1).request('placeLimit', { trader: 1, asset: 2, side, price: 100, size: 5, timestamp: 7, timeInForce, stp, clientOrderId: 3 }));
+          sameRecord(new CommandBatch(1).stop(1, 2, side, 5, 90, 7, 95, timeInForce, 0, stp, 3),
+            new CommandBatch(1).request('placeStop', { trader: 1, asset: 2, side, size: 5, stopPrice: 90, price: 95, timestamp: 7, timeInForce, stp, clientOrderId: 3 }));
+        }
+        sameRecord(new CommandBatch(1).market(1, 2, side, 5, 7, 80, stp, 3),
+          new CommandBatch(1).request('placeMarket', { trader: 1, asset: 2, side, size: 5, timestamp: 7, protectionPrice: 80, stp, clientOrderId: 3 }));
+        sameRecord(new CommandBatch(1).marketBudget(1, 2, side, 500, 7, 0, stp),
+          new CommandBatch(1).request('placeMarket', { trader: 1, asset: 2, side, budget: 500, timestamp: 7, stp }));
+        const [price, stopPrice] = side === 'bid' ? [100, 110] : [110, 100];
+        sameRecord(new CommandBatch(1).oco(1, 2, side, 5, price, stopPrice, 7, 0, stp),
+          new CommandBatch(1).request('placeOco', { trader: 1, asset: 2, side, size: 5, price, stopPrice, timestamp: 7, stp }));
+      }
+    }
+  });
+
+  const BAD: unknown[] = [null, 'sideways', 'BID', '', 0, {}, ['bid']];
+  const CASES: { field: string; build: (batch: CommandBatch, bad: never) => void; missingIsBad: boolean }[] = [
+    { field: 'side', build: (b, bad) => b.limit(1, 1, bad, 100, 5, 1), missingIsBad: true },
+    { field: 'side', build: (b, bad) => b.market(1, 1, bad, 5, 1), missingIsBad: true },
+    { field: 'side', build: (b, bad) => b.stop(1, 1, bad, 5, 90, 1), missingIsBad: true },
+    { field: 'side', build: (b, bad) => b.oco(1, 1, bad, 5, 100, 110, 1), missingIsBad: true },
+    { field: 'timeInForce', build: (b, bad) => b.limit(1, 1, 'bid', 100, 5, 1, bad), missingIsBad: false },
+    { field: 'timeInForce', build: (b, bad) => b.stop(1, 1, 'bid', 5, 90, 1, 95, bad), missingIsBad: false },
+    { field: 'stp', build: (b, bad) => b.limit(1, 1, 'bid', 100, 5, 1, 'GTC', bad), missingIsBad: false },
+    { field: 'stp', build: (b, bad) => b.market(1, 1, 'ask', 5, 1, 0, bad), missingIsBad: false },
+  ];
+
+  it('refuse a bad side, time in force or stp with a one-line INVALID_ARGUMENT naming it, appending nothing', () => {
+    for (const { field, build, missingIsBad } of CASES) {
+      for (const bad of missingIsBad ? [...BAD, undefined] : BAD) {
+        const batch = new CommandBatch(4).cancel(1, 1, 1);
+        let error: unknown;
+        try {
+          build(batch, bad as never);
+        } catch (e) {
+          error = e;
+        }
+        expect(error, `${field} = ${String(bad)}`).toBeInstanceOf(LobError);
+        expect((error as LobError).code).toBe('INVALID_ARGUMENT');
+        expect((error as LobError).message).toContain(field);
+        expect((error as LobError).message).not.toContain('\n');
+        expect(batch.count).toBe(1);
+      }
+    }
+  });
+});

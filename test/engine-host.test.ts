@@ -36,7 +36,7 @@ class ScriptedCore implements MatchingCore {
   runBatch(): number { this.step(); return 0; }
   createBatchStorage(commands: number): BatchStorage {
     const records = new Float64Array(commands * 12);
-    return { version: 0, view: () => records, reserve: () => records };
+    return { view: () => records, reserve: () => records };
   }
   levels(): Float64Array { return new Float64Array(0); }
   findOrder(): Float64Array | null { return null; }

@@ -122,7 +122,6 @@ export class JsCore implements MatchingCore {
     let records = new Float64Array(commands * COMMAND_SLOTS);
     return {
       owner: this,
-      version: 0,
       view: () => records,
       reserve: (wanted: number, keep: number) => {
         if (wanted * COMMAND_SLOTS > records.length) {
