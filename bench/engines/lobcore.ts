@@ -65,7 +65,8 @@ export function lobcoreEngine(backend: BackendName, path: LobcorePath): BenchEng
 class LobcoreSession implements EngineSession {
   readonly tally: Tally = emptyTally();
   private readonly stream: CommandColumns;
-  private readonly batch: CommandBatch;
+  /** The batched path's batch, in the engine's own memory; sized for one timed chunk, as a user's would be. */
+  private readonly batch: CommandBatch | null;
   /** Stream command i carries timestamp firstTimestamp + i. */
   private readonly firstTimestamp: number;
   private afterPrelude: Uint8Array | null = null;
@@ -85,9 +86,8 @@ class LobcoreSession implements EngineSession {
   ) {
     this.stream = workload.stream;
     // The batched path builds in the engine's own memory, as the README's fast path has it (the
-    // WASM core reads it in place); the per-call path uses a batch only for its untimed prelude,
-    // kept on the JS heap so the engine's memory holds nothing the per-call API would not.
-    this.batch = path === 'batch' ? engine.createBatch(Math.max(chunk, PRELUDE_BATCH)) : new CommandBatch(PRELUDE_BATCH);
+    // WASM core reads it in place).
+    this.batch = path === 'batch' ? engine.createBatch(chunk) : null;
     this.firstTimestamp = workload.prelude.count + 1;
     this.volumeOfFills = workload.stops !== undefined;
     this.run = path === 'call' ? this.runCalls : path === 'batch' ? this.runBatch : this.runCore;
@@ -97,12 +97,13 @@ class LobcoreSession implements EngineSession {
     }
   }
 
+  /** Untimed, through a batch on the JS heap: the engine's memory then holds nothing of it (the memory figures). */
   applyPrelude(): void {
     const prelude = this.workload.prelude;
+    const batch = new CommandBatch(PRELUDE_BATCH);
     for (let from = 0; from < prelude.count; from += PRELUDE_BATCH) {
       const to = Math.min(prelude.count, from + PRELUDE_BATCH);
-      encodeBatch(this.batch, prelude, from, to, 1);
-      this.engine.submitBatch(this.batch);
+      this.engine.submitBatch(encodeBatch(batch, prelude, from, to, 1));
     }
     this.afterPrelude = this.engine.snapshot();
   }
@@ -113,7 +114,7 @@ class LobcoreSession implements EngineSession {
     // their next use: do that here, untimed, rather than in the first timed cycle (for the
     // core-alone path, the whole encoded stream).
     this.encodedStream?.view();
-    this.batch.view();
+    this.batch?.view();
   }
 
   restingOrders(): number {
@@ -203,7 +204,7 @@ class LobcoreSession implements EngineSession {
 
   /** Encodes the commands into the reused batch, submits it, and reads every result. */
   private runBatch = (from: number, to: number): void => {
-    const results = this.engine.submitBatch(encodeBatch(this.batch, this.stream, from, to, this.firstTimestamp));
+    const results = this.engine.submitBatch(encodeBatch(this.batch!, this.stream, from, to, this.firstTimestamp));
     readBatch(results, this.stream, from, this.tally, this.volumeOfFills);
   };
 }
