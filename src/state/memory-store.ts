@@ -28,6 +28,12 @@ export interface KeyValueStore {
    * and behind other writes. Takes ownership of `ops`.
    */
   writeIndex(ops: Float64Array): Promise<void>;
+  /**
+   * Writes slice i of `bytes` (sliceBytes each, the last maybe shorter) under keys[i], one write
+   * per slice, unsynced and behind other writes; resolves once all are written. Takes ownership of
+   * `bytes` (a checkpoint's snapshot: its chunks).
+   */
+  writeSlices(keys: Uint8Array[], bytes: Uint8Array, sliceBytes: number): Promise<void>;
   get(key: Uint8Array): Promise<Uint8Array | undefined>;
   getMany(keys: Uint8Array[]): Promise<Array<Uint8Array | undefined>>;
   /** Key-value pairs in a key range, in key order (or reverse). */
@@ -114,6 +120,12 @@ export class MemoryStore implements KeyValueStore {
       const fields = (head >> 2) & 3;
       if (kind === INDEX_PUT) map.setNumeric(head >> 4, fields, ops[o + 1], ops[o + 2], ops[o + 3], ops[o + 4]);
       else if (kind === INDEX_DEL) map.deleteNumeric(head >> 4, fields, ops[o + 1], ops[o + 2], ops[o + 3]);
+    }
+  }
+
+  async writeSlices(keys: Uint8Array[], bytes: Uint8Array, sliceBytes: number): Promise<void> {
+    for (let i = 0; i < keys.length; i++) {
+      this.map.set(keys[i].slice(), bytes.slice(i * sliceBytes, Math.min(bytes.length, (i + 1) * sliceBytes)));
     }
   }
 
