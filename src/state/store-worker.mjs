@@ -61,6 +61,10 @@ async function drain() {
   draining = true;
   let aheadInARow = 0;
   while (ahead.length > 0 || behind.length > 0) {
+    // The binding writes synchronously, so this loop never returns to the event loop by itself:
+    // before a write behind (a checkpoint queues dozens), let the messages that arrived meanwhile
+    // (a commit) join the queues, or they would wait for every write behind to be done.
+    if (behind.length > 0) await new Promise(setImmediate);
     const takeBehind = behind.length > 0 && (ahead.length === 0 || aheadInARow >= AHEAD_OF_BEHIND);
     aheadInARow = takeBehind ? 0 : aheadInARow + 1;
     await handle(takeBehind ? behind.shift() : ahead.shift());
