@@ -62,3 +62,53 @@ describe('SortedBytesMap', () => {
     }), { numRuns: 80 });
   });
 });
+
+describe('SortedBytesMap entries put by their numbers', () => {
+  // What the in-memory store does with index entries: keys of a prefix and u64 fields, values one
+  // number, turned into bytes only when read. Mixed with the same keys put and deleted as bytes,
+  // and with other keys, it must still hold exactly what a bytewise sorted list holds.
+  const valueBytes = (value: number): Uint8Array => Uint8Array.of(0xee, ...Buffer.from(String(value)));
+  const numericKey = fc.tuple(
+    // Few distinct fields, zeros often: keys that differ only in how many fields they have.
+    fc.integer({ min: 8, max: 14 }), fc.integer({ min: 0, max: 3 }),
+    fc.integer({ min: 0, max: 3 }), fc.oneof(fc.integer({ min: 0, max: 2 }), fc.constant(2 ** 53 - 1)), fc.integer({ min: 0, max: 2 }),
+  );
+  type NumericOp = { kind: 'set' | 'delete'; numeric: boolean; key: [number, number, number, number, number]; value: number } | { kind: 'set' | 'delete'; numeric: false; bytes: Uint8Array; value: number };
+  const numericOp: fc.Arbitrary<NumericOp> = fc.oneof(
+    fc.record({ kind: fc.constantFrom('set', 'set', 'delete'), numeric: fc.boolean(), key: numericKey, value: fc.integer({ min: 0, max: 2 ** 40 }) }),
+    fc.record({ kind: fc.constantFrom('set', 'delete'), numeric: fc.constant(false), bytes: byteKey, value: fc.integer({ min: 0, max: 255 }) }),
+  ) as fc.Arbitrary<NumericOp>;
+  const bytesOf = (o: NumericOp): Uint8Array => ('bytes' in o ? o.bytes : new Uint8Array(keyOf(o.key[0], ...o.key.slice(2, 2 + o.key[1]))));
+
+  it('holds, finds and ranges over them exactly as a bytewise sorted list does', () => {
+    fc.assert(fc.property(fc.array(numericOp, { maxLength: 1500, size: 'large' }), fc.array(fc.tuple(byteKey, byteKey, fc.boolean()), { minLength: 1, maxLength: 4 }), (ops, ranges) => {
+      const map = new SortedBytesMap(valueBytes);
+      const want = new Map<string, [Buffer, Uint8Array]>();
+      for (const o of ops) {
+        const key = Buffer.from(bytesOf(o));
+        if (o.kind === 'set') want.set(key.toString('hex'), [key, 'bytes' in o || !o.numeric ? Uint8Array.of(o.value & 0xff) : valueBytes(o.value)]);
+        else want.delete(key.toString('hex'));
+        const [prefix, fields, a, b, c] = 'key' in o ? o.key : [0, 0, 0, 0, 0];
+        if (o.kind === 'set') {
+          if ('key' in o && o.numeric) map.setNumeric(prefix, fields, a, b, c, o.value);
+          else map.set(key, Uint8Array.of(o.value & 0xff));
+        } else if ('key' in o && o.numeric) {
+          map.deleteNumeric(prefix, fields, a, b, c);
+        } else {
+          map.delete(key);
+        }
+      }
+      const sorted = [...want.values()].sort((x, y) => Buffer.compare(x[0], y[0]));
+      expect(map.size).toBe(sorted.length);
+      const hex = (pairs: Array<[Uint8Array, Uint8Array]>): string[] => pairs.map(([k, v]) => `${Buffer.from(k).toString('hex')}=${Buffer.from(v).toString('hex')}`);
+      expect(hex(map.range({}))).toEqual(hex(sorted));
+      for (const [key, value] of sorted.slice(0, 40)) expect(Buffer.from(map.get(key)!).toString('hex')).toBe(Buffer.from(value).toString('hex'));
+      for (const [low, high, reverse] of ranges) {
+        const query: ByteRange = { gte: low, lt: high, reverse };
+        let expected = sorted.filter(([key]) => inRange(key, query));
+        if (reverse) expected = expected.reverse();
+        expect(hex(map.range(query))).toEqual(hex(expected));
+      }
+    }), { numRuns: 80 });
+  });
+});

@@ -51,13 +51,11 @@ export interface CheckpointState {
   feedSeqs: Array<[number, number]>;
 }
 
-/** The chunks of `snapshot`, as [key, bytes] (views of it). */
-export function checkpointChunks(sequence: number, snapshot: Uint8Array): Array<[Buffer, Uint8Array]> {
-  const chunkCount = Math.max(1, Math.ceil(snapshot.byteLength / CHUNK_BYTES));
-  const out: Array<[Buffer, Uint8Array]> = [];
-  for (let i = 0; i < chunkCount; i++) {
-    out.push([chunkKey(sequence, i), snapshot.subarray(i * CHUNK_BYTES, Math.min(snapshot.byteLength, (i + 1) * CHUNK_BYTES))]);
-  }
+/** The keys of a snapshot's chunks: chunk i holds bytes [i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES). */
+export function checkpointChunkKeys(sequence: number, byteLength: number): Buffer[] {
+  const chunkCount = Math.max(1, Math.ceil(byteLength / CHUNK_BYTES));
+  const out: Buffer[] = [];
+  for (let i = 0; i < chunkCount; i++) out.push(chunkKey(sequence, i));
   return out;
 }
 

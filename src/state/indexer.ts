@@ -17,8 +17,14 @@ import { Prefix } from './keys.js';
 import type { KeyValueStore } from './memory-store.js';
 import { OverlayReader } from './overlay.js';
 
-/** Most index operations per write: at about a microsecond each in RocksDB, a commit waits ~2 ms at most behind one. */
-export const INDEX_OPS_PER_WRITE = 2048;
+/**
+ * Most index operations per write. A commit that arrives while one is being written waits for it,
+ * and an index key costs the store thread about 3 us (memtable insert and binding call; a bare
+ * RocksDB batch of 2,048 such keys took 6.5-9 ms here), so 2,048 held each commit up by several
+ * ms: awaiting a flush every 1,000 commands ran at 111-123k commands/s with 2,048, 305-333k/s
+ * with 256 (128: 240k/s, the writes' own overhead grows).
+ */
+export const INDEX_OPS_PER_WRITE = 256;
 
 export class Indexer implements CommitFollower {
   /** Unsent TRADER_OPEN puts, for the commit builder's deriver. */

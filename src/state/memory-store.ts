@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { OP_DEL, OP_PUT, StoreBatch } from './store-wire.js';
 import { SortedBytesMap, type ByteRange as KeyRange } from './sorted-bytes-map.js';
-import { INDEX_OP_SLOTS, packIndexOps } from './index-wire.mjs';
+import { INDEX_DEL, INDEX_OP_SLOTS, INDEX_PUT, putUintFrame } from './index-wire.mjs';
 
 export type { KeyRange };
 export { compareBytes } from './sorted-bytes-map.js';
@@ -28,6 +28,12 @@ export interface KeyValueStore {
    * and behind other writes. Takes ownership of `ops`.
    */
   writeIndex(ops: Float64Array): Promise<void>;
+  /**
+   * Writes slice i of `bytes` (sliceBytes each, the last maybe shorter) under keys[i], one write
+   * per slice, unsynced and behind other writes; resolves once all are written. Takes ownership of
+   * `bytes` (a checkpoint's snapshot: its chunks).
+   */
+  writeSlices(keys: Uint8Array[], bytes: Uint8Array, sliceBytes: number): Promise<void>;
   get(key: Uint8Array): Promise<Uint8Array | undefined>;
   getMany(keys: Uint8Array[]): Promise<Array<Uint8Array | undefined>>;
   /** Key-value pairs in a key range, in key order (or reverse). */
@@ -86,9 +92,15 @@ export function applyBatch(map: SortedBytesMap, packed: Uint8Array): void {
   }
 }
 
+/** A uint value framed as the index writer frames it (index-wire.mjs, codecs.ts). */
+function uintFrame(value: number): Uint8Array {
+  const bytes = new Uint8Array(14);
+  return bytes.subarray(0, putUintFrame(bytes, 0, value));
+}
+
 /** A store that lives in this process: what a state machine without a path runs on. */
 export class MemoryStore implements KeyValueStore {
-  private readonly map = new SortedBytesMap();
+  private readonly map = new SortedBytesMap(uintFrame);
   private closed = false;
 
   batch(capacity?: number): StoreBatch {
@@ -99,9 +111,22 @@ export class MemoryStore implements KeyValueStore {
     this.writeNow(batch);
   }
 
+  /** Index entries go in by their numbers (index-wire.mjs): key and value bytes are made only if a query reads them. */
   async writeIndex(ops: Float64Array): Promise<void> {
-    const packed = packIndexOps(ops, 0, ops.length / INDEX_OP_SLOTS);
-    applyBatch(this.map, packed.bytes);
+    const map = this.map;
+    for (let o = 0; o < ops.length; o += INDEX_OP_SLOTS) {
+      const head = ops[o];
+      const kind = head & 3;
+      const fields = (head >> 2) & 3;
+      if (kind === INDEX_PUT) map.setNumeric(head >> 4, fields, ops[o + 1], ops[o + 2], ops[o + 3], ops[o + 4]);
+      else if (kind === INDEX_DEL) map.deleteNumeric(head >> 4, fields, ops[o + 1], ops[o + 2], ops[o + 3]);
+    }
+  }
+
+  async writeSlices(keys: Uint8Array[], bytes: Uint8Array, sliceBytes: number): Promise<void> {
+    for (let i = 0; i < keys.length; i++) {
+      this.map.set(keys[i].slice(), bytes.slice(i * sliceBytes, Math.min(bytes.length, (i + 1) * sliceBytes)));
+    }
   }
 
   /** The write, synchronously (memory mode commits inside the caller's turn). */

@@ -8,11 +8,24 @@
 // to the bytes; so a lookup costs a handful of number comparisons instead of a byte loop per step.
 // Entries live in chunks of up to 2 x CHUNK, each sorted, chunks in key order: a lookup is two
 // binary searches, an insert shifts at most one chunk.
+//
+// An entry may also be put by its numbers alone (setNumeric): a key made of the prefix byte and
+// up to three u64 fields, and a value that is one number, both turned into bytes only when read.
+// The in-memory store puts every index entry this way (memory-store.ts): the index writes most of
+// its keys, and allocating two small byte arrays for each of them cost more in garbage collection
+// than the map itself.
+
+import { writeU64BE } from './u64.mjs';
 
 /** Entries a chunk is split back to; small enough that shifting one on insert is cheap. */
 const CHUNK = 128;
 /** Numbers kept per key. */
 const N = 4;
+
+/** A key as stored: its bytes, or (put by its numbers) how many u64 fields follow its prefix byte. */
+type StoredKey = Uint8Array | number;
+/** A value as stored: its bytes, or the number the map's valueOf turns into them when read. */
+type StoredValue = Uint8Array | number;
 
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
@@ -39,27 +52,50 @@ function numbersOf(key: Uint8Array, out: Float64Array, at: number): void {
   out[at + 3] = fieldAt(key, 17);
 }
 
+/** The bytes of a key put by its numbers: the prefix byte, then `fields` big-endian u64s. */
+function keyBytes(nums: Float64Array, at: number, fields: number): Uint8Array {
+  const key = new Uint8Array(1 + fields * 8);
+  key[0] = nums[at];
+  for (let f = 0; f < fields; f++) writeU64BE(key, 1 + f * 8, nums[at + 1 + f]);
+  return key;
+}
+
 class Chunk {
-  keys: Uint8Array[] = [];
-  values: Uint8Array[] = [];
+  keys: StoredKey[] = [];
+  values: StoredValue[] = [];
   nums = new Float64Array(2 * CHUNK * N + N);
 
   get size(): number {
     return this.keys.length;
   }
 
-  /** key vs entry i, given the key's numbers at probe[0..N). */
-  compare(probe: Float64Array, key: Uint8Array, i: number): number {
+  /**
+   * key vs entry i, given the key's numbers at probe[0..N) and its stored form. Equal numbers
+   * decide by length when both keys are put by numbers (their numbers are exact and cover them);
+   * otherwise by bytes, since a field past 2^53 rounds and a key may be longer than its numbers.
+   */
+  compare(probe: Float64Array, key: StoredKey, i: number): number {
     const nums = this.nums;
     const o = i * N;
     for (let k = 0; k < N; k++) {
       if (probe[k] !== nums[o + k]) return probe[k] < nums[o + k] ? -1 : 1;
     }
-    return compareBytes(key, this.keys[i]);
+    const stored = this.keys[i];
+    if (typeof key === 'number' && typeof stored === 'number') return key - stored;
+    return compareBytes(typeof key === 'number' ? keyBytes(probe, 0, key) : key, this.keyAt(i));
+  }
+
+  /** Entry i's key bytes (made once from its numbers, if it was put by them). */
+  keyAt(i: number): Uint8Array {
+    const key = this.keys[i];
+    if (typeof key !== 'number') return key;
+    const bytes = keyBytes(this.nums, i * N, key);
+    this.keys[i] = bytes;
+    return bytes;
   }
 
   /** The first entry >= key (or > key with `after`). */
-  search(probe: Float64Array, key: Uint8Array, after: boolean): number {
+  search(probe: Float64Array, key: StoredKey, after: boolean): number {
     let lo = 0;
     let hi = this.keys.length;
     while (lo < hi) {
@@ -71,7 +107,7 @@ class Chunk {
     return lo;
   }
 
-  insert(at: number, key: Uint8Array, value: Uint8Array, probe: Float64Array): void {
+  insert(at: number, key: StoredKey, value: StoredValue, probe: Float64Array): void {
     const size = this.keys.length;
     this.nums.copyWithin((at + 1) * N, at * N, size * N);
     this.nums.set(probe, at * N);
@@ -110,8 +146,27 @@ export class SortedBytesMap {
   private readonly probe = new Float64Array(N);
   size = 0;
 
+  /** valueOf: the bytes of a value put as a number (setNumeric). */
+  constructor(private readonly valueOf: (value: number) => Uint8Array = () => new Uint8Array(0)) {}
+
   set(key: Uint8Array, value: Uint8Array): void {
-    const probe = this.probeOf(key);
+    this.put(this.probeOf(key), key, value);
+  }
+
+  /**
+   * Puts the key made of `prefix` and the first `fields` of (a, b, c) as big-endian u64s (safe
+   * integers), with a value that is one number: both become bytes only if they are read.
+   */
+  setNumeric(prefix: number, fields: number, a: number, b: number, c: number, value: number): void {
+    this.put(this.numericProbe(prefix, fields, a, b, c), fields, value);
+  }
+
+  /** Deletes the key setNumeric(prefix, fields, a, b, c) would put. */
+  deleteNumeric(prefix: number, fields: number, a: number, b: number, c: number): void {
+    this.remove(this.numericProbe(prefix, fields, a, b, c), fields);
+  }
+
+  private put(probe: Float64Array, key: StoredKey, value: StoredValue): void {
     const c = this.chunkFor(probe, key);
     const chunk = this.chunks[c];
     const at = chunk.search(probe, key, false);
@@ -128,11 +183,14 @@ export class SortedBytesMap {
     const probe = this.probeOf(key);
     const chunk = this.chunks[this.chunkFor(probe, key)];
     const at = chunk.search(probe, key, false);
-    return at < chunk.size && chunk.compare(probe, key, at) === 0 ? chunk.values[at] : undefined;
+    return at < chunk.size && chunk.compare(probe, key, at) === 0 ? this.valueAt(chunk, at) : undefined;
   }
 
   delete(key: Uint8Array): void {
-    const probe = this.probeOf(key);
+    this.remove(this.probeOf(key), key);
+  }
+
+  private remove(probe: Float64Array, key: StoredKey): void {
     const c = this.chunkFor(probe, key);
     const chunk = this.chunks[c];
     const at = chunk.search(probe, key, false);
@@ -161,7 +219,7 @@ export class SortedBytesMap {
           fi = 0;
           continue;
         }
-        out.push([chunk.keys[fi], chunk.values[fi]]);
+        out.push([chunk.keyAt(fi), this.valueAt(chunk, fi)]);
         fi++;
       }
     } else {
@@ -172,7 +230,7 @@ export class SortedBytesMap {
           continue;
         }
         ei--;
-        out.push([this.chunks[ec].keys[ei], this.chunks[ec].values[ei]]);
+        out.push([this.chunks[ec].keyAt(ei), this.valueAt(this.chunks[ec], ei)]);
       }
     }
     return out;
@@ -185,13 +243,31 @@ export class SortedBytesMap {
     return at >= this.chunks[c].size && c + 1 < this.chunks.length ? [c + 1, 0] : [c, at];
   }
 
+  /** Entry i of a chunk's value bytes (made once from its number, if it was put as one). */
+  private valueAt(chunk: Chunk, i: number): Uint8Array {
+    const value = chunk.values[i];
+    if (typeof value !== 'number') return value;
+    const bytes = this.valueOf(value);
+    chunk.values[i] = bytes;
+    return bytes;
+  }
+
   private probeOf(key: Uint8Array): Float64Array {
     numbersOf(key, this.probe, 0);
     return this.probe;
   }
 
+  private numericProbe(prefix: number, fields: number, a: number, b: number, c: number): Float64Array {
+    const probe = this.probe;
+    probe[0] = prefix;
+    probe[1] = fields > 0 ? a : 0;
+    probe[2] = fields > 1 ? b : 0;
+    probe[3] = fields > 2 ? c : 0;
+    return probe;
+  }
+
   /** The chunk whose range holds `key`: the last chunk whose first key is <= key. */
-  private chunkFor(probe: Float64Array, key: Uint8Array): number {
+  private chunkFor(probe: Float64Array, key: StoredKey): number {
     let lo = 0;
     let hi = this.chunks.length - 1;
     while (lo < hi) {

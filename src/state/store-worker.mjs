@@ -10,7 +10,9 @@
 // writes that follow behind the commits (the index writer's, checkpoints') run when nothing else
 // waits, or after every few others, so a steady stream of commits cannot starve them. Each queue
 // keeps its order, and nothing in the second queue may be overtaken by anything it depends on: the
-// main thread posts an index write only once the commits it indexes are durable.
+// main thread posts an index write only once the commits it indexes are durable. A checkpoint's
+// chunks come in one message (writeSlices) and are queued as one write each: no round trip to the
+// main thread between two chunks, and a commit waits behind one chunk at most.
 import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { RocksLevel } from '@nxtedition/rocksdb';
@@ -35,15 +37,35 @@ const behind = [];
 let draining = false;
 
 parentPort.on('message', (request) => {
-  (request.op === 'writeIndex' || (request.op === 'write' && request.lowPriority === true) ? behind : ahead).push(request);
+  if (request.op === 'writeSlices') behind.push(...slices(request));
+  else (request.op === 'writeIndex' || (request.op === 'write' && request.lowPriority === true) ? behind : ahead).push(request);
   if (!draining) void drain();
 });
+
+/**
+ * A writeSlices request as one write per slice, each queued behind like any other write behind, so
+ * commits run between them; the last one answers for all (the first failure, or success).
+ */
+function slices(request) {
+  const keys = unpackByteList(request.keys);
+  const bytes = new Uint8Array(request.bytes, 0, request.byteLength);
+  const outcome = { error: null };
+  return keys.map((key, i) => ({
+    op: 'writeSlice', outcome, last: i === keys.length - 1, replyId: request.id, key,
+    value: bytes.subarray(i * request.sliceBytes, Math.min(bytes.length, (i + 1) * request.sliceBytes)),
+  }));
+}
 
 /** Runs requests one at a time until both queues are empty. */
 async function drain() {
   draining = true;
   let aheadInARow = 0;
   while (ahead.length > 0 || behind.length > 0) {
+    // The binding writes synchronously, so this loop never returns to the event loop by itself:
+    // with a checkpoint's chunks queued behind, let the messages that arrived meanwhile (a commit)
+    // join the queues before each one, or they would wait for every chunk to be written. (The
+    // index writer has one write behind at a time: no hop for it.)
+    if (behind.length > 1 || behind[0]?.op === 'writeSlice') await new Promise(setImmediate);
     const takeBehind = behind.length > 0 && (ahead.length === 0 || aheadInARow >= AHEAD_OF_BEHIND);
     aheadInARow = takeBehind ? 0 : aheadInARow + 1;
     await handle(takeBehind ? behind.shift() : ahead.shift());
@@ -52,12 +74,28 @@ async function drain() {
 }
 
 async function handle(request) {
+  if (request.op === 'writeSlice') return handleSlice(request);
   try {
     const [result, transfer] = await run(request);
     parentPort.postMessage({ id: request.id, result }, transfer ?? []);
   } catch (error) {
     parentPort.postMessage({ id: request.id, error: describe(error) });
   }
+}
+
+async function handleSlice(slice) {
+  if (slice.outcome.error === null) {
+    try {
+      const batch = openDb().batch();
+      batch._put(Buffer.from(slice.key), Buffer.from(slice.value.buffer, slice.value.byteOffset, slice.value.byteLength), NO_OPTIONS);
+      await batch.write({ sync: false, lowPriority: true });
+    } catch (error) {
+      slice.outcome.error = describe(error);
+    }
+  }
+  if (!slice.last) return;
+  if (slice.outcome.error === null) parentPort.postMessage({ id: slice.replyId, result: null });
+  else parentPort.postMessage({ id: slice.replyId, error: slice.outcome.error });
 }
 
 async function run(request) {

@@ -172,6 +172,18 @@ export class Store implements KeyValueStore {
     }
   }
 
+  async writeSlices(keys: Uint8Array[], bytes: Uint8Array, sliceBytes: number): Promise<void> {
+    if (keys.length === 0) return;
+    if (this.readOnly) throw new LobError('READ_ONLY', `${this.path} was opened read-only: ${keys.length} writes were refused`);
+    const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer) ? bytes : bytes.slice();
+    const packedKeys = packByteList(keys);
+    try {
+      await this.worker.call({ op: 'writeSlices', keys: packedKeys, bytes: owned.buffer, byteLength: owned.byteLength, sliceBytes }, [packedKeys, owned.buffer as ArrayBuffer]);
+    } catch (error) {
+      throw this.storageError(`writing ${keys.length} checkpoint chunks`, error);
+    }
+  }
+
   async get(key: Uint8Array): Promise<Buffer | undefined> {
     return (await this.getMany([key]))[0];
   }
