@@ -73,7 +73,7 @@ export function lobsterWorkload(scale: LobsterScale): Workload {
   const total = feeds.reduce((n, feed) => n + feed.messages.count, 0);
   return flow.finish('lobster',
     `NASDAQ AAPL + AMZN (LOBSTER, 2012-06-21), ${Math.min(total, limit).toLocaleString('en-US')} messages merged by time -> ${flow.written.toLocaleString('en-US')} commands`,
-    LOBSTER_FILES.length, 'rewind');
+    LOBSTER_FILES.length, 'passes');
 }
 
 /**

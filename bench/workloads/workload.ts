@@ -16,9 +16,12 @@ export interface Workload {
   /**
    * 'rewind': the stream is a stationary flow; when a measurement needs more commands than
    * are left, the engine goes back to the state after the prelude and the stream starts again.
+   * 'passes': a real flow whose cost changes along the stream (a market's day): a sample that
+   * started anywhere would measure whichever stretch it covered, and faster engines' samples
+   * would cover other stretches than slower ones', so each sample is one whole pass.
    * 'stop': the stream is a one-way trip (a book that grows), measured exactly once.
    */
-  readonly whenExhausted: 'rewind' | 'stop';
+  readonly whenExhausted: 'rewind' | 'passes' | 'stop';
   readonly restingAfterPrelude: number;
   /** Resting orders after prelude and whole stream, per the generator's mirror book. */
   readonly restingAtEnd: number;
