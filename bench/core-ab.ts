@@ -13,6 +13,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { MatchingCore } from '../src/core.js';
+import { quantileOfSorted as quantile } from './stats.js';
 import type { Workload, WorkloadName } from './workloads/workload.js';
 
 const PRELUDE_BATCH = 10_000;
@@ -53,10 +54,6 @@ async function coreRunner(checkout: string, backend: string, workload: Workload)
     const used = process.cpuUsage(start);
     return count / ((used.user + used.system) / 1e6);
   };
-}
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
 }
 
 async function main(): Promise<void> {
