@@ -7,7 +7,10 @@
 // (rounding a field above 2^53 to a float never reverses an order), and equal numbers fall back
 // to the bytes; so a lookup costs a handful of number comparisons instead of a byte loop per step.
 // Entries live in chunks of up to 2 x CHUNK, each sorted, chunks in key order: a lookup is two
-// binary searches, an insert shifts at most one chunk.
+// binary searches, an insert shifts at most one chunk. The first search runs over a directory
+// holding each chunk's first key's numbers side by side in one array: searched through the chunk
+// objects themselves, each of its ~13 steps at a million entries missed the cache twice (the
+// chunk, then its numbers), and a put cost about 2 us.
 //
 // An entry may also be put by its numbers alone (setNumeric): a key made of the prefix byte and
 // up to three u64 fields, and a value that is one number, both turned into bytes only when read.
@@ -111,15 +114,30 @@ class Chunk {
     const size = this.keys.length;
     this.nums.copyWithin((at + 1) * N, at * N, size * N);
     this.nums.set(probe, at * N);
-    this.keys.splice(at, 0, key);
-    this.values.splice(at, 0, value);
+    // Shifted by hand: splice allocates an array for what it removes, even when that is nothing.
+    const keys = this.keys;
+    const values = this.values;
+    keys.push(key);
+    values.push(value);
+    for (let j = size; j > at; j--) {
+      keys[j] = keys[j - 1];
+      values[j] = values[j - 1];
+    }
+    keys[at] = key;
+    values[at] = value;
   }
 
   remove(at: number): void {
     const size = this.keys.length;
     this.nums.copyWithin(at * N, (at + 1) * N, size * N);
-    this.keys.splice(at, 1);
-    this.values.splice(at, 1);
+    const keys = this.keys;
+    const values = this.values;
+    for (let j = at; j < size - 1; j++) {
+      keys[j] = keys[j + 1];
+      values[j] = values[j + 1];
+    }
+    keys.pop();
+    values.pop();
   }
 
   /** Moves the entries from `from` on into a new chunk. */
@@ -143,6 +161,8 @@ export interface ByteRange {
 
 export class SortedBytesMap {
   private chunks: Chunk[] = [new Chunk()];
+  /** The numbers of each chunk's first key, chunk c's at [c * N, c * N + N). */
+  private firsts = new Float64Array(64 * N);
   private readonly probe = new Float64Array(N);
   size = 0;
 
@@ -176,7 +196,11 @@ export class SortedBytesMap {
     }
     chunk.insert(at, key, value, probe);
     this.size++;
-    if (chunk.size > 2 * CHUNK) this.chunks.splice(c + 1, 0, chunk.splitAt(CHUNK));
+    if (at === 0) this.noteFirst(c);
+    if (chunk.size > 2 * CHUNK) {
+      this.chunks.splice(c + 1, 0, chunk.splitAt(CHUNK));
+      this.openDirectoryEntry(c + 1);
+    }
   }
 
   get(key: Uint8Array): Uint8Array | undefined {
@@ -197,7 +221,29 @@ export class SortedBytesMap {
     if (at >= chunk.size || chunk.compare(probe, key, at) !== 0) return;
     chunk.remove(at);
     this.size--;
-    if (chunk.size === 0 && this.chunks.length > 1) this.chunks.splice(c, 1);
+    if (chunk.size === 0 && this.chunks.length > 1) {
+      this.chunks.splice(c, 1);
+      this.firsts.copyWithin(c * N, (c + 1) * N, (this.chunks.length + 1) * N);
+    } else if (at === 0) {
+      this.noteFirst(c);
+    }
+  }
+
+  /** Chunk c's first key changed: copies its numbers into the directory. */
+  private noteFirst(c: number): void {
+    this.firsts.set(this.chunks[c].nums.subarray(0, N), c * N);
+  }
+
+  /** A chunk was inserted at c: shifts the directory up one entry and notes it. */
+  private openDirectoryEntry(c: number): void {
+    const used = (this.chunks.length - 1) * N;
+    if (used + N > this.firsts.length) {
+      const grown = new Float64Array(this.firsts.length * 2);
+      grown.set(this.firsts.subarray(0, used));
+      this.firsts = grown;
+    }
+    this.firsts.copyWithin((c + 1) * N, c * N, used);
+    this.noteFirst(c);
   }
 
   /** Entries in a range, in key order or reverse, up to `limit`. */
@@ -268,12 +314,17 @@ export class SortedBytesMap {
 
   /** The chunk whose range holds `key`: the last chunk whose first key is <= key. */
   private chunkFor(probe: Float64Array, key: StoredKey): number {
+    const firsts = this.firsts;
     let lo = 0;
     let hi = this.chunks.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1;
-      const chunk = this.chunks[mid];
-      if (chunk.size > 0 && chunk.compare(probe, key, 0) >= 0) lo = mid;
+      const o = mid * N;
+      let k = 0;
+      while (k < N && probe[k] === firsts[o + k]) k++;
+      // Equal numbers: only the chunk's key itself can tell (its bytes, or its field count).
+      const atOrAfter = k < N ? probe[k] > firsts[o + k] : this.chunks[mid].compare(probe, key, 0) >= 0;
+      if (atOrAfter) lo = mid;
       else hi = mid - 1;
     }
     return lo;
