@@ -2,6 +2,7 @@
 import type { BackendName } from '../types.js';
 import type { RecoveryReport } from '../state/index.js';
 import type { AuditCheck, FeedCheck, FillHistoryCheck } from './demo-verify.js';
+import { MAX_BLOCKS_IN_FLIGHT } from './demo-protocol.js';
 import type { LatencySummary, WriterRun } from './demo-writer-run.js';
 import { formatBytes, formatCount, formatDuration, formatRate, renderFields, shortHash } from './format.js';
 
@@ -40,8 +41,8 @@ export function renderDemoReport(report: DemoReport): string {
     ['orders', `${formatCount(writer.commands)} in ${formatCount(writer.reportedHeight)} blocks before the kill`],
     ['fills', formatCount(writer.fills)],
     ['matching', `${formatRate(writer.matchOpsPerSecond)} (${report.flow.backend} core, per-call API)`],
-    ['with persistence', `${formatRate(writer.persistedOpsPerSecond)} (a synced flush per block)`],
-    ['flushes', latency(writer.flush)],
+    ['with persistence', `${formatRate(writer.persistedOpsPerSecond)} (every block acknowledged once synced; group commit, up to ${MAX_BLOCKS_IN_FLIGHT} blocks in flight)`],
+    ['acks', latency(writer.flush)],
     ['checkpoints', `${latency(writer.checkpoint)} (every ${formatCount(report.flow.checkpointEvery)} blocks)`],
     ['recovery', `${formatDuration(recovery.durationMs)}: ${describeRecoveryStart(recovery)}` +
       ` + ${formatCount(recovery.replayedRecords)} journal records (${formatCount(recovery.replayedCommands)} commands);` +
