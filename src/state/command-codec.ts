@@ -13,7 +13,7 @@ import { ByteReader, ByteWriter, MAX_VARINT_BYTES, putInt, putUint } from './byt
 /** How a slot is written: as itself, or as its difference from the same slot of the previous command. */
 const DELTA_SLOTS = new Set<number>([Slot.ASSET, Slot.ORDER_ID, Slot.PRICE, Slot.TIMESTAMP, Slot.TRIGGER_PRICE, Slot.SECOND_PRICE]);
 
-/** Per op code, its fields' slots in table order, and whether each is delta-coded (the table, compiled for the encoder's loop). */
+/** Per op code, its fields' slots in table order, and whether each is delta-coded (the table, compiled for the codec's loops). */
 const FIELD_SLOTS: Int32Array[] = OPERATION_BY_CODE.map((spec) => Int32Array.from(spec?.fields ?? [], (f) => f.slot));
 const FIELD_DELTAS: Uint8Array[] = OPERATION_BY_CODE.map((spec) => Uint8Array.from(spec?.fields ?? [], (f) => (DELTA_SLOTS.has(f.slot) ? 1 : 0)));
 
@@ -72,17 +72,21 @@ export class CommandDecoder {
     const input = this.input;
     const head = input.uint();
     if (head === 0) return input.uint();
-    const spec = OPERATION_BY_CODE[head & Head.OP_MASK];
-    if (spec === undefined) throw new Error(`unknown op ${head & Head.OP_MASK} at byte ${input.offset}`);
-    into.fill(0, o, o + COMMAND_SLOTS);
+    const op = head & Head.OP_MASK;
+    if (OPERATION_BY_CODE[op] === undefined) throw new Error(`unknown op ${op} at byte ${input.offset}`);
+    const fieldSlots = FIELD_SLOTS[op];
+    const deltas = FIELD_DELTAS[op];
+    const previous = this.previous;
+    for (let s = 1; s < COMMAND_SLOTS; s++) into[o + s] = 0;
     into[o] = head;
-    for (const field of spec.fields) {
-      if (DELTA_SLOTS.has(field.slot)) {
-        const value = this.previous[field.slot] + input.int();
-        this.previous[field.slot] = value;
-        into[o + field.slot] = value;
+    for (let f = 0; f < fieldSlots.length; f++) {
+      const slot = fieldSlots[f];
+      if (deltas[f] === 1) {
+        const value = previous[slot] + input.int();
+        previous[slot] = value;
+        into[o + slot] = value;
       } else {
-        into[o + field.slot] = input.uint();
+        into[o + slot] = input.uint();
       }
     }
     return -1;
