@@ -9,7 +9,7 @@
 import { WorkerCalls } from './worker-calls.js';
 import type { CoreLimits } from '../core.js';
 import { COMMAND_SLOTS } from '../operations.js';
-import { HOST_BLOCK, compileCore, maxPagesFor } from '../wasm-core.js';
+import { HOST_BLOCK, SNAPSHOT_CHUNK_BYTES, compileCore, maxPagesFor } from '../wasm-core.js';
 import type { BackendName } from '../types.js';
 
 const WORKER_URL = new URL('./checkpoint-worker.mjs', import.meta.url);
@@ -70,7 +70,7 @@ export class ShadowEngine {
     }
     try {
       const { verified } = await this.worker.call<{ verified: boolean | null }>({
-        op: 'init', module: this.module, ...this.limits, input: HOST_BLOCK.INPUT, inputCapacity: HOST_BLOCK.INPUT_CAPACITY,
+        op: 'init', module: this.module, ...this.limits, input: HOST_BLOCK.INPUT, inputCapacity: HOST_BLOCK.INPUT_CAPACITY, chunkBytes: SNAPSHOT_CHUNK_BYTES,
         ...(shared === undefined ? {} : { snapshot: shared, orders }),
       });
       return verified;

@@ -12,7 +12,7 @@
 // exports (assembly/index.ts) as src/wasm-core.ts does; the host-block offsets come with 'init'.
 //
 // Requests, in order:
-//   init     { module, maxPages, maxOrders, maxLevels, input, inputCapacity, snapshot?, orders? }
+//   init     { module, maxPages, maxOrders, maxLevels, input, inputCapacity, chunkBytes, snapshot?, orders? }
 //            -> { verified: boolean | null }  (null: no snapshot to start from)
 //   apply    { commands: ArrayBuffer, count }  (no reply; a failure is reported by the next snapshot)
 //   snapshot { id, commands }  -> { id, snapshot: ArrayBuffer, sha256: ArrayBuffer, nextOrderId, restingOrders, priceLevels }
@@ -77,10 +77,18 @@ function init(request) {
   failure = null;
   if (request.snapshot === undefined) return { verified: null };
   const stored = new Uint8Array(request.snapshot);
-  const at = core.restoreBegin(stored.byteLength);
-  if (at === 0) throw new Error('no memory to restore the snapshot');
-  new Uint8Array(core.memory.buffer, at, stored.byteLength).set(stored);
-  if (!core.restoreApply(at, request.orders)) throw new Error('ran out of memory while restoring the snapshot');
+  const chunkAt = core.restoreBegin(request.orders);
+  if (chunkAt === 0) throw new Error('no memory to restore the snapshot');
+  // Piece by piece through the core's chunk, as src/wasm-core.ts restores.
+  for (let at = 0; at < stored.byteLength;) {
+    const piece = Math.min(request.chunkBytes, stored.byteLength - at);
+    new Uint8Array(core.memory.buffer, chunkAt, piece).set(stored.subarray(at, at + piece));
+    const used = core.restoreNext(piece);
+    if (used < 0) throw new Error('ran out of memory while restoring the snapshot');
+    if (used === 0) throw new Error(`the restore stopped at byte ${at} of ${stored.byteLength}`);
+    at += used;
+  }
+  if (!core.restoreDone()) throw new Error('the snapshot ended before its last record');
   return { verified: sameAsSnapshot(stored) };
 }
 
