@@ -258,6 +258,30 @@ describe('wasm core: snapshot', () => {
     expect(b.stateHash()).toBe(a.stateHash());
   });
 
+  it('writes the JS core\'s bytes for queues walked side by side, and for levels longer than a chunk', async () => {
+    // Orders arrive over all levels in turn, so each queue's records are scattered; level sizes
+    // run from 1 to 3,000 orders (120 KB: longer than the core's 64 KiB chunk).
+    const sizes = [1, 2, 3, 40, 3000, 7, 1, 1600, 1639, 200, 5, 90];
+    const engines = [await wasm(), await createEngine({ backend: 'js' })];
+    let ts = 0;
+    for (let round = 0; round < 3000; round++) {
+      sizes.forEach((size, level) => {
+        if (round >= size) return;
+        for (const engine of engines) {
+          engine.placeLimit({ trader: round % 13, asset: 5, side: 'bid', price: 1000 - level, size: 1 + (round % 9), timestamp: ts });
+          engine.placeLimit({ trader: round % 11, asset: 5, side: 'ask', price: 2000 + level * 3, size: 2 + (round % 7), timestamp: ts + 1 });
+        }
+        ts += 2;
+      });
+    }
+    engines.forEach((e) => e.cancel({ trader: 0, asset: 5, orderId: 20 })); // a hole in a queue
+    const [fromWasm, fromJs] = engines.map((e) => e.snapshot());
+    expectSameBytes(fromWasm, fromJs);
+    const back = await wasm();
+    back.restore(fromWasm);
+    expectSameBytes(back.snapshot(), fromJs);
+  });
+
   it('restores an empty snapshot over a busy core', async () => {
     const empty = (await wasm()).snapshot();
     const engine = await busyEngine();
