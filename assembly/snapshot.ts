@@ -26,7 +26,7 @@ import {
   beginRestoredStops, pendingAt, pendingCount, pendingStops, restorePendingAt, stopLimitPrice, stopPrice,
   stopProtectionPrice, stopTif,
 } from './pending';
-import { createIndexedOrder, presizeOrderIndex, reserveIndexEntry } from './order-index';
+import { createIndexedOrder, presizeOrderIndex, reserveIndexEntry, touchHomes } from './order-index';
 import { internTrader, traderValue, NO_TRADER } from './traders';
 import { appendRestoredOrder, levelsInUse, restingOrders } from './resting';
 import { nextOrderId, setNextOrderId } from './matching';
@@ -256,6 +256,8 @@ const AT_LEVEL: u32 = 2; // the next level header of the current side
 const AT_ORDER: u32 = 3; // the next order of the current level
 const AT_STOP: u32 = 4; // the next stop of the current side's list
 const AT_END: u32 = 5;
+/** Orders of a level whose index slots are read ahead of their inserts (touchHomes). */
+const TOUCH_AHEAD: u32 = 32;
 
 let readerAt: u32 = AT_HEADER;
 let booksLeft: u32 = 0;
@@ -295,6 +297,9 @@ export function restoreChunk(bytes: u32): i32 {
     if (readerAt == AT_ORDER) {
       const s = bookSide(restoredBook, section);
       while (levelOrdersLeft > 0 && p + ORDER_RECORD_BYTES <= end) {
+        if ((levelOrderRank & (TOUCH_AHEAD - 1)) == 0) {
+          touchHomes(p, min<u32>(min<u32>(TOUCH_AHEAD, levelOrdersLeft), <u32>(end - p) / ORDER_RECORD_BYTES), ORDER_RECORD_BYTES);
+        }
         const traderIndex = internTrader(load<f64>(p, 8));
         if (traderIndex == NO_TRADER || !reserveOrder() || !reserveIndexEntry()) return -1;
         const order = createIndexedOrder(load<f64>(p, 0), load<f64>(p, 16), load<f64>(p, 24), traderIndex, <u32>load<f64>(p, 32));
