@@ -82,14 +82,26 @@ export class ShadowEngine {
 
   /** One applied command's record, at `records[o..]`. */
   command(records: Float64Array, o: number): void {
-    if ((this.buffered + 1) * COMMAND_SLOTS > this.buffer.length) {
-      const grown = new Float64Array(this.buffer.length * 2);
-      grown.set(this.buffer);
-      this.buffer = grown;
-    }
+    this.makeRoom(1);
     const at = this.buffered * COMMAND_SLOTS;
     for (let s = 0; s < COMMAND_SLOTS; s++) this.buffer[at + s] = records[o + s];
     this.buffered++;
+  }
+
+  /** The first `count` records of `records`, applied in order (a replayed batch): one copy. */
+  commands(records: Float64Array, count: number): void {
+    this.makeRoom(count);
+    this.buffer.set(records.subarray(0, count * COMMAND_SLOTS), this.buffered * COMMAND_SLOTS);
+    this.buffered += count;
+  }
+
+  private makeRoom(count: number): void {
+    if ((this.buffered + count) * COMMAND_SLOTS <= this.buffer.length) return;
+    let length = this.buffer.length * 2;
+    while ((this.buffered + count) * COMMAND_SLOTS > length) length *= 2;
+    const grown = new Float64Array(length);
+    grown.set(this.buffer.subarray(0, this.buffered * COMMAND_SLOTS));
+    this.buffer = grown;
   }
 
   /** Hands the gathered commands to the shadow (the buffer goes with them). */
