@@ -15,7 +15,9 @@ import type { BackendName } from '../types.js';
 const WORKER_URL = new URL('./checkpoint-worker.mjs', import.meta.url);
 
 export interface ShadowSnapshot {
-  bytes: Uint8Array;
+  byteLength: number;
+  /** How many pieces were handed to `onPiece`. */
+  pieces: number;
   sha256: Buffer;
   nextOrderId: number;
   restingOrders: number;
@@ -117,14 +119,22 @@ export class ShadowEngine {
     this.buffer = new Float64Array(Math.max(COMMAND_SLOTS * 1024, commands.length));
   }
 
-  /** The shadow's snapshot once it has applied every command given so far, with its sha256. */
-  async snapshot(): Promise<ShadowSnapshot> {
+  /**
+   * The shadow's snapshot once it has applied every command given so far: handed to `onPiece` in
+   * pieces of `pieceBytes` as the shadow writes them (piece i holds bytes [i * pieceBytes, ...)),
+   * then resolved with its length and sha256.
+   */
+  async snapshot(pieceBytes: number, onPiece: (index: number, piece: Uint8Array) => void): Promise<ShadowSnapshot> {
     if (this.broken !== null) throw new Error(this.broken);
     this.post();
-    const reply = await this.worker.call<{ snapshot: ArrayBuffer; sha256: ArrayBuffer; nextOrderId: number; restingOrders: number }>({
-      op: 'snapshot', commands: this.given,
-    });
-    return { bytes: new Uint8Array(reply.snapshot), sha256: Buffer.from(reply.sha256), nextOrderId: reply.nextOrderId, restingOrders: reply.restingOrders };
+    const reply = await this.worker.call<{ byteLength: number; pieces: number; sha256: ArrayBuffer; nextOrderId: number; restingOrders: number }>(
+      { op: 'snapshot', commands: this.given, pieceBytes }, [],
+      (progress) => {
+        const { index, piece } = progress as { index: number; piece: ArrayBuffer };
+        onPiece(index, new Uint8Array(piece));
+      },
+    );
+    return { ...reply, sha256: Buffer.from(reply.sha256) };
   }
 
   async close(): Promise<void> {
