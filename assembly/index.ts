@@ -24,7 +24,7 @@ import { setLimits } from './limits';
 import * as matching from './matching';
 import { runCommands } from './batch';
 import { writeBookOrders, writeLevels, writeOrderById } from './queries';
-import { beginSnapshot, restoreSnapshot, snapshotChunk, snapshotChunkAddress } from './snapshot';
+import { beginRestore, beginSnapshot, restoreChunk, restoreComplete, snapshotChunk, snapshotChunkAddress } from './snapshot';
 import { alloc, free } from './allocator';
 
 let memoryPages: u32 = 65536;
@@ -193,14 +193,22 @@ export function snapshotChunkAt(): usize {
   return snapshotChunkAddress();
 }
 
-/** Empties the core and returns room for a snapshot of `bytes`, or 0 (the core is then empty). */
-export function restoreBegin(bytes: u32): usize {
-  if (!resetCore()) return 0;
-  return alloc(bytes);
+/**
+ * Empties the core and starts a restore of a snapshot holding `orders` resting orders and
+ * pending stops; returns the chunk the host copies each piece into (restoreNext), or 0 when
+ * memory ran out (the core is then empty).
+ */
+export function restoreBegin(orders: u32): usize {
+  if (!resetCore() || !beginRestore(orders)) return 0;
+  return snapshotChunkAddress();
 }
-/** Rebuilds from the snapshot copied to `at`; false when memory ran out part way. */
-export function restoreApply(at: usize, orders: u32): bool {
-  return restoreSnapshot(at, orders);
+/** Restores the whole records among the chunk's first `bytes`: the bytes they took, or -1 when memory ran out part way. */
+export function restoreNext(bytes: u32): i32 {
+  return restoreChunk(bytes);
+}
+/** Whether the restore has read the snapshot's last record. */
+export function restoreDone(): bool {
+  return restoreComplete();
 }
 
 export function nextOrderId(): f64 {

@@ -264,6 +264,21 @@ function place(order: usize): void {
   if (distance > CLUSTER_PROBE && !scrambled) scrambleSoon = true;
 }
 
+/** Sum of the entries touched by touchHomes: kept so the loads are not optimized away. */
+let touched: u32 = 0;
+
+/**
+ * Reads the home slots of `count` ids at `first`, `stride` bytes apart, before their orders are
+ * inserted: a restore inserts ids in queue order, scattered over a table larger than the cache,
+ * so each insert would wait for its own cache miss; these loads are independent of each other,
+ * and the CPU overlaps them.
+ */
+export function touchHomes(first: usize, count: u32, stride: usize): void {
+  let sum: u32 = 0;
+  for (let i: u32 = 0; i < count; i++) sum += entry(home(load<f64>(first + <usize>i * stride)));
+  touched += sum;
+}
+
 /**
  * A new order record with its fields set (flags: stp | OCO_LEG), entered in the index: how every
  * order comes to rest or to wait as a stop, new or restored. Only after reserveOrder() and

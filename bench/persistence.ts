@@ -211,8 +211,8 @@ async function durableRun(backend: BackendName, path: string, flow: Flow, sync: 
   };
 }
 
-/** Builds a book of `size` resting orders, checkpoints it while new orders keep arriving, closes, and times reopening. */
-async function bookRun(backend: BackendName, path: string, size: number, seed: number): Promise<BookRun> {
+/** Builds a book of `size` resting orders, checkpoints it while new orders keep arriving, closes, and times reopening (exported for scratch drivers that time this part alone). */
+export async function bookRun(backend: BackendName, path: string, size: number, seed: number): Promise<BookRun> {
   const sm = await CoreStateMachine.open({ path, sync: true, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
   const build = restingBook(size, 1, seed);
   for (let from = 0; from < build.count; from += 10_000) {

@@ -37,14 +37,18 @@ interface CoreExports {
   snapshotBegin(): number;
   snapshotNext(): number;
   snapshotChunkAt(): number;
-  restoreBegin(bytes: number): number;
-  restoreApply(at: number, orders: number): number;
+  restoreBegin(orders: number): number;
+  restoreNext(bytes: number): number;
+  restoreDone(): number;
   nextOrderId(): number;
   restingOrders(): number;
   pendingStopCount(): number;
   priceLevels(): number;
   orderIndexBytes(): number;
 }
+
+/** The core's snapshot chunk (assembly/snapshot.ts CHUNK_BYTES): a restore is fed at most this much a call. */
+export const SNAPSHOT_CHUNK_BYTES = 65536;
 
 /**
  * Host block (assembly/host-block.ts): byte offsets of the u32 buffer pointers after `out`, in
@@ -379,12 +383,20 @@ export class WasmCore implements MatchingCore {
     const bytes = snapshotBytes(slots);
     // From here on the core is reset: a failure leaves it empty and the host treats it as failed.
     this.evacuateBatches();
-    const at = this.x.restoreBegin(bytes.byteLength);
-    if (at === 0) throw new Error('WASM core: no memory to restore the snapshot');
+    const chunkAt = this.x.restoreBegin(counts.orders + counts.stops);
+    if (chunkAt === 0) throw new Error('WASM core: no memory to restore the snapshot');
+    // Piece by piece through the core's chunk (assembly/snapshot.ts says why).
+    for (let at = 0; at < bytes.byteLength;) {
+      const piece = Math.min(SNAPSHOT_CHUNK_BYTES, bytes.byteLength - at);
+      this.refresh();
+      new Uint8Array(this.buffer, chunkAt, piece).set(bytes.subarray(at, at + piece));
+      const used = this.x.restoreNext(piece);
+      if (used < 0) throw new Error('WASM core: ran out of memory while restoring the snapshot');
+      if (used === 0) throw new Error(`WASM core: the restore stopped at byte ${at} of ${bytes.byteLength}`);
+      at += used;
+    }
     this.refresh();
-    new Uint8Array(this.buffer, at, bytes.byteLength).set(bytes);
-    if (!this.x.restoreApply(at, counts.orders + counts.stops)) throw new Error('WASM core: ran out of memory while restoring the snapshot');
-    this.refresh();
+    if (!this.x.restoreDone()) throw new Error('WASM core: the snapshot ended before its last record');
   }
 
   get nextOrderId(): number {

@@ -9,13 +9,15 @@
 import { WorkerCalls } from './worker-calls.js';
 import type { CoreLimits } from '../core.js';
 import { COMMAND_SLOTS } from '../operations.js';
-import { HOST_BLOCK, compileCore, maxPagesFor } from '../wasm-core.js';
+import { HOST_BLOCK, SNAPSHOT_CHUNK_BYTES, compileCore, maxPagesFor } from '../wasm-core.js';
 import type { BackendName } from '../types.js';
 
 const WORKER_URL = new URL('./checkpoint-worker.mjs', import.meta.url);
 
 export interface ShadowSnapshot {
-  bytes: Uint8Array;
+  byteLength: number;
+  /** How many pieces were handed to `onPiece`. */
+  pieces: number;
   sha256: Buffer;
   nextOrderId: number;
   restingOrders: number;
@@ -70,7 +72,7 @@ export class ShadowEngine {
     }
     try {
       const { verified } = await this.worker.call<{ verified: boolean | null }>({
-        op: 'init', module: this.module, ...this.limits, input: HOST_BLOCK.INPUT, inputCapacity: HOST_BLOCK.INPUT_CAPACITY,
+        op: 'init', module: this.module, ...this.limits, input: HOST_BLOCK.INPUT, inputCapacity: HOST_BLOCK.INPUT_CAPACITY, chunkBytes: SNAPSHOT_CHUNK_BYTES,
         ...(shared === undefined ? {} : { snapshot: shared, orders }),
       });
       return verified;
@@ -82,14 +84,26 @@ export class ShadowEngine {
 
   /** One applied command's record, at `records[o..]`. */
   command(records: Float64Array, o: number): void {
-    if ((this.buffered + 1) * COMMAND_SLOTS > this.buffer.length) {
-      const grown = new Float64Array(this.buffer.length * 2);
-      grown.set(this.buffer);
-      this.buffer = grown;
-    }
+    this.makeRoom(1);
     const at = this.buffered * COMMAND_SLOTS;
     for (let s = 0; s < COMMAND_SLOTS; s++) this.buffer[at + s] = records[o + s];
     this.buffered++;
+  }
+
+  /** The first `count` records of `records`, applied in order (a replayed batch): one copy. */
+  commands(records: Float64Array, count: number): void {
+    this.makeRoom(count);
+    this.buffer.set(records.subarray(0, count * COMMAND_SLOTS), this.buffered * COMMAND_SLOTS);
+    this.buffered += count;
+  }
+
+  private makeRoom(count: number): void {
+    if ((this.buffered + count) * COMMAND_SLOTS <= this.buffer.length) return;
+    let length = this.buffer.length * 2;
+    while ((this.buffered + count) * COMMAND_SLOTS > length) length *= 2;
+    const grown = new Float64Array(length);
+    grown.set(this.buffer.subarray(0, this.buffered * COMMAND_SLOTS));
+    this.buffer = grown;
   }
 
   /** Hands the gathered commands to the shadow (the buffer goes with them). */
@@ -105,14 +119,22 @@ export class ShadowEngine {
     this.buffer = new Float64Array(Math.max(COMMAND_SLOTS * 1024, commands.length));
   }
 
-  /** The shadow's snapshot once it has applied every command given so far, with its sha256. */
-  async snapshot(): Promise<ShadowSnapshot> {
+  /**
+   * The shadow's snapshot once it has applied every command given so far: handed to `onPiece` in
+   * pieces of `pieceBytes` as the shadow writes them (piece i holds bytes [i * pieceBytes, ...)),
+   * then resolved with its length and sha256.
+   */
+  async snapshot(pieceBytes: number, onPiece: (index: number, piece: Uint8Array) => void): Promise<ShadowSnapshot> {
     if (this.broken !== null) throw new Error(this.broken);
     this.post();
-    const reply = await this.worker.call<{ snapshot: ArrayBuffer; sha256: ArrayBuffer; nextOrderId: number; restingOrders: number }>({
-      op: 'snapshot', commands: this.given,
-    });
-    return { bytes: new Uint8Array(reply.snapshot), sha256: Buffer.from(reply.sha256), nextOrderId: reply.nextOrderId, restingOrders: reply.restingOrders };
+    const reply = await this.worker.call<{ byteLength: number; pieces: number; sha256: ArrayBuffer; nextOrderId: number; restingOrders: number }>(
+      { op: 'snapshot', commands: this.given, pieceBytes }, [],
+      (progress) => {
+        const { index, piece } = progress as { index: number; piece: ArrayBuffer };
+        onPiece(index, new Uint8Array(piece));
+      },
+    );
+    return { ...reply, sha256: Buffer.from(reply.sha256) };
   }
 
   async close(): Promise<void> {

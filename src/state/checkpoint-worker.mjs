@@ -12,10 +12,13 @@
 // exports (assembly/index.ts) as src/wasm-core.ts does; the host-block offsets come with 'init'.
 //
 // Requests, in order:
-//   init     { module, maxPages, maxOrders, maxLevels, input, inputCapacity, snapshot?, orders? }
+//   init     { module, maxPages, maxOrders, maxLevels, input, inputCapacity, chunkBytes, snapshot?, orders? }
 //            -> { verified: boolean | null }  (null: no snapshot to start from)
 //   apply    { commands: ArrayBuffer, count }  (no reply; a failure is reported by the next snapshot)
-//   snapshot { id, commands }  -> { id, snapshot: ArrayBuffer, sha256: ArrayBuffer, nextOrderId, restingOrders, priceLevels }
+//   snapshot { id, commands, pieceBytes }
+//            -> { id, progress: { index, piece: ArrayBuffer } } for each piece of pieceBytes (the last
+//               may be shorter), as it is written, then
+//            -> { id, result: { byteLength, pieces, sha256: ArrayBuffer, nextOrderId, restingOrders, priceLevels } }
 //            commands: how many the shadow must have applied, or the reply is an error.
 import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
@@ -45,8 +48,8 @@ parentPort.on('message', (request) => {
       case 'snapshot': {
         if (failure !== null) throw new Error(failure);
         if (applied !== request.commands) throw new Error(`the shadow applied ${applied} commands, the state machine ${request.commands}`);
-        const result = snapshot();
-        parentPort.postMessage({ id: request.id, result }, [result.snapshot, result.sha256]);
+        const result = snapshot(request.id, request.pieceBytes);
+        parentPort.postMessage({ id: request.id, result }, [result.sha256]);
         return;
       }
       default:
@@ -77,10 +80,18 @@ function init(request) {
   failure = null;
   if (request.snapshot === undefined) return { verified: null };
   const stored = new Uint8Array(request.snapshot);
-  const at = core.restoreBegin(stored.byteLength);
-  if (at === 0) throw new Error('no memory to restore the snapshot');
-  new Uint8Array(core.memory.buffer, at, stored.byteLength).set(stored);
-  if (!core.restoreApply(at, request.orders)) throw new Error('ran out of memory while restoring the snapshot');
+  const chunkAt = core.restoreBegin(request.orders);
+  if (chunkAt === 0) throw new Error('no memory to restore the snapshot');
+  // Piece by piece through the core's chunk, as src/wasm-core.ts restores.
+  for (let at = 0; at < stored.byteLength;) {
+    const piece = Math.min(request.chunkBytes, stored.byteLength - at);
+    new Uint8Array(core.memory.buffer, chunkAt, piece).set(stored.subarray(at, at + piece));
+    const used = core.restoreNext(piece);
+    if (used < 0) throw new Error('ran out of memory while restoring the snapshot');
+    if (used === 0) throw new Error(`the restore stopped at byte ${at} of ${stored.byteLength}`);
+    at += used;
+  }
+  if (!core.restoreDone()) throw new Error('the snapshot ended before its last record');
   return { verified: sameAsSnapshot(stored) };
 }
 
@@ -113,17 +124,39 @@ function streamSnapshot(begin, take) {
   if (total !== length) throw new Error(`the shadow core wrote ${total} of ${length} snapshot bytes`);
 }
 
-function snapshot() {
+/**
+ * Streams the snapshot to the main thread in pieces of `pieceBytes` (a checkpoint's chunks), each
+ * posted as soon as it is full so the store writes it while the rest is produced; hashes it on
+ * the way.
+ */
+function snapshot(id, pieceBytes) {
   const hash = createHash('sha256');
-  let bytes = new Uint8Array(0);
-  streamSnapshot((length) => (bytes = new Uint8Array(length)), (piece, at) => {
-    bytes.set(piece, at);
-    hash.update(piece);
+  let piece = new Uint8Array(pieceBytes);
+  let filled = 0;
+  let pieces = 0;
+  const send = () => {
+    const buffer = filled === pieceBytes ? piece.buffer : piece.buffer.slice(0, filled);
+    parentPort.postMessage({ id, progress: { index: pieces, piece: buffer } }, [buffer]);
+    pieces++;
+    piece = new Uint8Array(pieceBytes);
+    filled = 0;
+  };
+  let byteLength = 0;
+  streamSnapshot((length) => (byteLength = length), (bytes) => {
+    hash.update(bytes);
+    for (let from = 0; from < bytes.length;) {
+      const n = Math.min(bytes.length - from, pieceBytes - filled);
+      piece.set(bytes.subarray(from, from + n), filled);
+      filled += n;
+      from += n;
+      if (filled === pieceBytes) send();
+    }
   });
+  if (filled > 0) send();
   const digest = hash.digest();
   const sha256 = digest.buffer.slice(digest.byteOffset, digest.byteOffset + digest.byteLength);
   return {
-    snapshot: bytes.buffer, sha256, nextOrderId: core.nextOrderId(), restingOrders: core.restingOrders(), priceLevels: core.priceLevels(),
+    byteLength, pieces, sha256, nextOrderId: core.nextOrderId(), restingOrders: core.restingOrders(), priceLevels: core.priceLevels(),
   };
 }
 

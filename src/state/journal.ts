@@ -61,8 +61,17 @@ export function decodeJournalRecord(key: Uint8Array, value: Uint8Array): { entry
 export async function* readJournalAfter(store: Store | KeyValueStore, sequence: number): AsyncGenerator<JournalRecord> {
   let expected = sequence + 1;
   let range = { gte: journalKey(expected), lt: Buffer.from([Prefix.JOURNAL + 1]), limit: 64 } as { gte?: Uint8Array; gt?: Uint8Array; lt: Uint8Array; limit: number };
+  let reading = store.entries(range);
   for (;;) {
-    const page = await store.entries(range);
+    const page = await reading;
+    // The next page is read while this one is decoded and replayed: the store's thread and this
+    // one take turns otherwise, each idle while the other works.
+    const full = page.length === range.limit;
+    if (full) {
+      range = { gt: page[page.length - 1][0], lt: range.lt, limit: range.limit };
+      reading = store.entries(range);
+      reading.catch(() => undefined); // seen when awaited; a replay that stops early leaves it unread
+    }
     for (const [key, value] of page) {
       const [firstSequence] = keyIntegers(key, Prefix.JOURNAL, 1);
       if (firstSequence !== expected) {
@@ -72,8 +81,7 @@ export async function* readJournalAfter(store: Store | KeyValueStore, sequence: 
       yield { key, firstSequence, entryCount, runs };
       expected += entryCount;
     }
-    if (page.length < range.limit) return;
-    range = { gt: page[page.length - 1][0], lt: range.lt, limit: range.limit };
+    if (!full) return;
   }
 }
 

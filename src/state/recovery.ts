@@ -18,7 +18,6 @@ import { readJournalAfter } from './journal.js';
 import type { KeyValueStore } from './memory-store.js';
 import { Sequencer } from './sequencer.js';
 import type { ShadowEngine } from './checkpoint-shadow.js';
-import { COMMAND_SLOTS } from '../operations.js';
 
 export interface RecoveryReport {
   /** The checkpoint recovery started from; null when it replayed the journal from the start. */
@@ -145,7 +144,7 @@ export async function recoverFromStore(
       }
       const records = run.batch.view();
       sequencer.commands(records, 0, run.batch.count, results.events.records, results.events.count, results.fillCount, null);
-      if (shadow !== null) for (let i = 0; i < run.batch.count; i++) shadow.command(records, i * COMMAND_SLOTS);
+      shadow?.commands(records, run.batch.count);
       replayedCommands += run.batch.count;
     }
     replayedRecords++;

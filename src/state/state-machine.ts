@@ -35,7 +35,7 @@ import { FillHistory, type FillPage, type RecordedFill, type TraderFillQuery } f
 import { History } from './history.js';
 import { Indexer } from './indexer.js';
 import { pruneJournalThrough } from './journal.js';
-import { indexHeadKey } from './keys.js';
+import { chunkKey, indexHeadKey } from './keys.js';
 import { MemoryStore, type KeyValueStore } from './memory-store.js';
 import { engineOptions, resolveOptions, type ResolvedOptions, type StateMachineOptions } from './options.js';
 import { refuseWhenReadOnly } from './read-only-guard.js';
@@ -89,6 +89,8 @@ interface Pipeline {
 export class CoreStateMachine {
   private p!: Pipeline;
   private lastCheckpointHeight = 0;
+  /** The highest sequence whose checkpoint chunks have been streamed to the store (see checkpoint()). */
+  private streamedThrough = 0;
   private state: 'open' | 'recovering' | 'closed' = 'open';
   private lastRecovery: RecoveryReport | null = null;
   private readonly checkpoints = new SerialQueue();
@@ -389,12 +391,30 @@ export class CoreStateMachine {
     p.committer.seal();
     const state = this.checkpointState(p);
     const ownSnapshot = shadow === null || shadow.broken !== null ? this.snapshotAndResetShadow(p) : null;
-    const shadowed = ownSnapshot === null ? shadow!.snapshot() : null;
+    // The shadow's pieces are written as they come, while it writes the rest, unless a checkpoint
+    // of this sequence is stored or on its way: then they are held, and written only if that one
+    // never lands, so that chunks a manifest already covers are never written over.
+    const newest = p.manifests[p.manifests.length - 1]?.sequence ?? 0;
+    const stream = state.sequence > Math.max(this.streamedThrough, newest);
+    if (ownSnapshot === null && stream) this.streamedThrough = state.sequence;
+    const streamed: Array<Promise<void>> = [];
+    const held: Uint8Array[] = [];
+    const shadowed = ownSnapshot === null
+      ? shadow!.snapshot(CHUNK_BYTES, (index, piece) => {
+        if (!stream) {
+          held[index] = piece;
+          return;
+        }
+        const writing = this.store.writeSlices([chunkKey(state.sequence, index)], piece, CHUNK_BYTES);
+        writing.catch(() => undefined); // looked at in turn below
+        streamed.push(writing);
+      })
+      : null;
     shadowed?.catch(() => undefined); // looked at in turn below
     const durable = p.committer.flush();
     return this.checkpoints.run(async () => {
       await durable;
-      if (ownSnapshot !== null) return this.writeCheckpoint(p, state, ownSnapshot, hashOf(ownSnapshot));
+      if (ownSnapshot !== null) return this.writeCheckpoint(p, state, ownSnapshot.byteLength, hashOf(ownSnapshot), () => this.writeChunks(state.sequence, ownSnapshot));
       let taken: ShadowSnapshot;
       try {
         taken = await shadowed!;
@@ -404,13 +424,23 @@ export class CoreStateMachine {
       } catch (error) {
         // The shadow cannot give this checkpoint: take one here, now, the synchronous way, and start the shadow again from it.
         shadow!.broken = `the checkpoint worker failed: ${(error as { message?: string }).message ?? String(error)}`;
+        if (stream) {
+          // Its chunks go: a checkpoint taken now may have this sequence and fewer chunks.
+          await Promise.allSettled(streamed);
+          const batch = this.store.batch();
+          await deleteCheckpoint(this.store, batch, state.sequence);
+          await this.store.write(batch, { sync: false });
+        }
         p.committer.seal();
         const now = this.checkpointState(p);
         const snapshot = this.snapshotAndResetShadow(p);
         await p.committer.flush();
-        return this.writeCheckpoint(p, now, snapshot, hashOf(snapshot));
+        return this.writeCheckpoint(p, now, snapshot.byteLength, hashOf(snapshot), () => this.writeChunks(now.sequence, snapshot));
       }
-      return this.writeCheckpoint(p, state, taken.bytes, taken.sha256);
+      const written = stream
+        ? () => Promise.all(streamed).then(() => undefined)
+        : () => Promise.all(held.map((piece, index) => this.store.writeSlices([chunkKey(state.sequence, index)], piece, CHUNK_BYTES))).then(() => undefined);
+      return this.writeCheckpoint(p, state, taken.byteLength, taken.sha256, written);
     });
   }
 
@@ -548,18 +578,27 @@ export class CoreStateMachine {
   /**
    * Writes a checkpoint's chunks behind the commits (handed to the store in one message, written
    * one per write there: a round trip to this thread per chunk made a 1M-order checkpoint take
-   * seconds behind a busy flow), then its manifest with the deletions it allows (older checkpoints
-   * past keepCheckpoints, the journal it covers).
+   * seconds behind a busy flow).
    */
-  private async writeCheckpoint(p: Pipeline, state: CheckpointState, snapshot: Uint8Array, digest: Buffer): Promise<CheckpointInfo> {
+  private async writeChunks(sequence: number, snapshot: Uint8Array): Promise<void> {
+    // The store takes the snapshot's buffer over (transferred, not copied, where it can be).
+    await this.store.writeSlices(checkpointChunkKeys(sequence, snapshot.byteLength), snapshot, CHUNK_BYTES);
+  }
+
+  /**
+   * Once `chunksWritten` resolves (for a checkpoint of this sequence not yet stored), writes the
+   * manifest with the deletions it allows (older checkpoints past keepCheckpoints, the journal
+   * it covers).
+   */
+  private async writeCheckpoint(
+    p: Pipeline, state: CheckpointState, byteLength: number, digest: Buffer, chunksWritten: () => Promise<void>,
+  ): Promise<CheckpointInfo> {
     const newest = p.manifests[p.manifests.length - 1];
     if (newest !== undefined && newest.sequence === state.sequence) {
       this.lastCheckpointHeight = Math.max(this.lastCheckpointHeight, newest.height);
       return checkpointInfo(newest);
     }
-    // The store takes the snapshot's buffer over (transferred, not copied, where it can be).
-    const byteLength = snapshot.byteLength;
-    await this.store.writeSlices(checkpointChunkKeys(state.sequence, byteLength), snapshot, CHUNK_BYTES);
+    await chunksWritten();
     const batch = this.store.batch();
     const manifest = putManifest(batch, state, byteLength, digest);
     const kept = [...p.manifests, manifest];

@@ -22,7 +22,7 @@ function startWorker(url: URL): Worker {
 
 export class WorkerCalls<E> {
   private readonly worker: Worker;
-  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: E) => void }>();
+  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: E) => void; progress?: (message: unknown) => void }>();
   private nextId = 1;
   /** Why the worker is gone (null: it runs). */
   failure: E | null = null;
@@ -30,9 +30,13 @@ export class WorkerCalls<E> {
   constructor(url: URL, failed: { error: (error: Error) => E; exit: (code: number) => E }) {
     this.worker = startWorker(url);
     this.worker.unref();
-    this.worker.on('message', (reply: { id: number; result?: unknown; error?: E }) => {
+    this.worker.on('message', (reply: { id: number; result?: unknown; error?: E; progress?: unknown }) => {
       const waiter = this.pending.get(reply.id);
       if (waiter === undefined) return;
+      if (reply.progress !== undefined) {
+        waiter.progress?.(reply.progress);
+        return;
+      }
       this.pending.delete(reply.id);
       if (this.pending.size === 0) this.worker.unref();
       if (reply.error !== undefined) waiter.reject(reply.error);
@@ -47,11 +51,12 @@ export class WorkerCalls<E> {
     this.worker.on('exit', (code) => fail(failed.exit(code)));
   }
 
-  call<T>(request: Record<string, unknown>, transfer: Array<ArrayBuffer | SharedArrayBuffer> = []): Promise<T> {
+  /** `progress` hears the messages a request posts before its reply (`{ id, progress }`). */
+  call<T>(request: Record<string, unknown>, transfer: Array<ArrayBuffer | SharedArrayBuffer> = [], progress?: (message: unknown) => void): Promise<T> {
     if (this.failure !== null) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, progress });
       if (this.pending.size === 1) this.worker.ref();
       this.worker.postMessage({ ...request, id }, transfer as ArrayBuffer[]);
     });
