@@ -31,71 +31,8 @@ const TRADER_TOUCH = 0x0a;
 const TRADER_ORDER = 0x0b;
 const INDEX_HEAD = 0x08;
 
-/** The key prefixes whose entries are postings, written as posting lists. */
-export const POSTING_PREFIXES = [ORDER_TOUCH, TRADER_TOUCH, TRADER_ORDER];
-
-class Group {
-  /**
-   * @param {number} prefix
-   * @param {number} a the first key field (order or trader)
-   * @param {number} b the second (height), unused for ORDER_TOUCH
-   */
-  constructor(prefix, a, b) {
-    this.prefix = prefix;
-    this.a = a;
-    this.b = b;
-    /** @type {number[]} */
-    this.seqs = [];
-    /** @type {number[]} orderIds (TRADER_ORDER only) */
-    this.values = [];
-    this.ascending = true;
-  }
-
-  add(seq, value) {
-    const n = this.seqs.length;
-    if (n > 0 && seq <= this.seqs[n - 1]) this.ascending = false;
-    this.seqs.push(seq);
-    this.values.push(value);
-  }
-
-  /** Postings ascending, each once (a window holds each commit once, so this is a safeguard). */
-  normalize() {
-    if (this.ascending) return;
-    const order = this.seqs.map((_, i) => i).sort((i, j) => this.seqs[i] - this.seqs[j]);
-    const seqs = [];
-    const values = [];
-    for (const i of order) {
-      if (seqs.length > 0 && seqs[seqs.length - 1] === this.seqs[i]) continue;
-      seqs.push(this.seqs[i]);
-      values.push(this.values[i]);
-    }
-    this.seqs = seqs;
-    this.values = values;
-    this.ascending = true;
-  }
-}
-
-class Single {
-  constructor(prefix, fields, a, b, kind) {
-    this.prefix = prefix;
-    this.fields = fields;
-    this.a = a;
-    this.b = b;
-    this.firstKind = kind;
-    this.kind = kind;
-    this.value = NO_VALUE;
-  }
-}
-
-/** Map<x, Map<y, T>>: two number fields without building a string key. */
-function inner(outer, x) {
-  let map = outer.get(x);
-  if (map === undefined) {
-    map = new Map();
-    outer.set(x, map);
-  }
-  return map;
-}
+/** The end of a group's chain of operations. */
+const NONE = -1;
 
 export class IndexWindow {
   /**
@@ -106,12 +43,24 @@ export class IndexWindow {
     this.ops = ops;
     this.count = count;
     this.folded = 0;
-    /** @type {Map<number, Group>} ORDER_TOUCH by orderId */
-    this.orderGroups = new Map();
-    /** @type {Map<number, Map<number, Map<number, Group>>>} TRADER_TOUCH and TRADER_ORDER by prefix, trader, height */
-    this.traderGroups = new Map([[TRADER_TOUCH, new Map()], [TRADER_ORDER, new Map()]]);
-    /** @type {Map<number, Map<number, Map<number, Single>>>} other keys by prefix and their (up to two) fields */
-    this.singles = new Map();
+    // Each key group (a posting group, or one key of another kind) in typed arrays, found through
+    // an open-addressing hash table: no object, string or array per group (a window of 30,000
+    // operations in Maps of objects made enough garbage to double its cost).
+    let slots = 16;
+    while (slots < count * 2) slots *= 2;
+    /** Group + 1 in each slot; 0: empty. */
+    this.table = new Int32Array(slots);
+    this.mask = slots - 1;
+    this.groups = 0;
+    this.groupPrefix = new Uint8Array(count);
+    this.groupA = new Float64Array(count);
+    this.groupB = new Float64Array(count);
+    this.firstOp = new Int32Array(count);
+    this.lastOp = new Int32Array(count);
+    this.postings = new Int32Array(count);
+    this.ascending = new Uint8Array(count);
+    /** The next operation of the same group, in window order. */
+    this.opNext = new Int32Array(count);
     this.head = -1;
   }
 
@@ -125,100 +74,98 @@ export class IndexWindow {
       const kind = head & 3;
       if (kind === INDEX_DROPPED) continue;
       const prefix = head >> 4;
-      const fields = (head >> 2) & 3;
-      const a = ops[o + 1];
-      const b = ops[o + 2];
-      if (prefix === ORDER_TOUCH && kind === INDEX_PUT) {
-        let group = this.orderGroups.get(a);
-        if (group === undefined) {
-          group = new Group(prefix, a, 0);
-          this.orderGroups.set(a, group);
-        }
-        group.add(b, NO_VALUE);
-      } else if ((prefix === TRADER_TOUCH || prefix === TRADER_ORDER) && kind === INDEX_PUT) {
-        const byHeight = inner(this.traderGroups.get(prefix), a);
-        let group = byHeight.get(b);
-        if (group === undefined) {
-          group = new Group(prefix, a, b);
-          byHeight.set(b, group);
-        }
-        group.add(ops[o + 3], ops[o + 4]);
-      } else if (prefix === INDEX_HEAD) {
+      if (prefix === INDEX_HEAD) {
         this.head = ops[o + 4];
-      } else {
-        if (fields > 2 || POSTING_PREFIXES.includes(prefix)) throw new Error(`index operation ${i} cannot be folded (prefix ${prefix}, ${fields} fields, kind ${kind})`);
-        const byB = inner(inner(this.singles, prefix), a);
-        let single = byB.get(b);
-        if (single === undefined) {
-          single = new Single(prefix, fields, a, b, kind);
-          byB.set(b, single);
-        }
-        single.kind = kind;
-        single.value = ops[o + 4];
+        continue;
       }
+      const fields = (head >> 2) & 3;
+      const posting = prefix === ORDER_TOUCH || prefix === TRADER_TOUCH || prefix === TRADER_ORDER;
+      if (posting ? kind !== INDEX_PUT || fields !== (prefix === ORDER_TOUCH ? 2 : 3) : fields > 2) {
+        throw new Error(`index operation ${i} cannot be folded (prefix ${prefix}, ${fields} fields, kind ${kind})`);
+      }
+      // A posting's group: its order (ORDER_TOUCH), or its trader and height; any other key is its own group.
+      const a = ops[o + 1];
+      const b = prefix === ORDER_TOUCH ? 0 : ops[o + 2];
+      const g = this.group(prefix, a, b, i);
+      if (this.lastOp[g] === i) continue;
+      this.opNext[this.lastOp[g]] = i;
+      this.opNext[i] = NONE;
+      if (posting && seqOf(ops, this.lastOp[g]) >= seqOf(ops, i)) this.ascending[g] = 0;
+      this.lastOp[g] = i;
+      this.postings[g]++;
     }
     this.folded = end;
     return end >= this.count;
   }
 
+  /** The group of key (prefix, a, b), made (with operation `i` its first) if new. */
+  group(prefix, a, b, i) {
+    // Low 32 bits of each field: fields differ there almost always; equal ones just probe on.
+    let h = Math.imul(a >>> 0, 0x9e3779b1) ^ Math.imul((b >>> 0) + prefix, 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
+    let slot = (h ^ (h >>> 15)) & this.mask;
+    for (;;) {
+      const held = this.table[slot];
+      if (held === 0) break;
+      const g = held - 1;
+      if (this.groupA[g] === a && this.groupB[g] === b && this.groupPrefix[g] === prefix) return g;
+      slot = (slot + 1) & this.mask;
+    }
+    const g = this.groups++;
+    this.table[slot] = g + 1;
+    this.groupPrefix[g] = prefix;
+    this.groupA[g] = a;
+    this.groupB[g] = b;
+    this.firstOp[g] = i;
+    this.lastOp[g] = i;
+    this.opNext[i] = NONE;
+    this.postings[g] = 1;
+    this.ascending[g] = 1;
+    return g;
+  }
+
   /**
    * The window as write batches (store-wire.ts layout) of at most `keysPerWrite` keys each,
-   * INDEX_HEAD (if the window carries it) in the last; at least one batch.
+   * INDEX_HEAD (if the window carries it) in the last; at least one batch. The batches share one
+   * buffer.
    * @param {number} keysPerWrite
    * @returns {Array<{ bytes: Uint8Array, keys: number }>}
    */
   parts(keysPerWrite) {
     this.fold(Infinity);
+    // At most a single put's 48 bytes an operation, a listed posting taking fewer (two varints).
+    const packer = new Packer(this.count * 48 + 64);
     const parts = [];
-    let packer = new Packer();
-    const full = () => {
-      if (packer.keys < keysPerWrite) return;
-      parts.push(packer.done());
-      packer = new Packer();
-    };
-    for (const group of this.orderGroups.values()) {
-      packer.list(group, 2);
-      full();
-    }
-    for (const byTrader of this.traderGroups.values()) {
-      for (const byHeight of byTrader.values()) {
-        for (const group of byHeight.values()) {
-          packer.list(group, 3);
-          full();
-        }
-      }
-    }
-    for (const byA of this.singles.values()) {
-      for (const byB of byA.values()) {
-        for (const single of byB.values()) {
-          // Put and deleted within the window: the key never existed before it, and need not now.
-          if (single.firstKind === INDEX_PUT && single.kind === INDEX_DEL) continue;
-          packer.single(single);
-          full();
-        }
+    let from = 0;
+    for (let g = 0; g < this.groups; g++) {
+      const prefix = this.groupPrefix[g];
+      if (prefix === ORDER_TOUCH || prefix === TRADER_TOUCH || prefix === TRADER_ORDER) packer.list(this, g);
+      else if (!packer.single(this, g)) continue;
+      if (packer.keys - (parts.length * keysPerWrite) >= keysPerWrite) {
+        parts.push({ bytes: packer.bytes.subarray(from, packer.n), keys: keysPerWrite });
+        from = packer.n;
       }
     }
     if (this.head >= 0) packer.put(INDEX_HEAD, 0, 0, 0, 0, this.head);
-    if (packer.keys > 0 || parts.length === 0) parts.push(packer.done());
+    const rest = packer.keys - parts.length * keysPerWrite;
+    if (rest > 0 || parts.length === 0) parts.push({ bytes: packer.bytes.subarray(from, packer.n), keys: rest });
     return parts;
   }
 }
 
-/** A write batch being packed: kind:u8, keyLength:u32, valueLength:u32 (puts), key, value. */
+/** The sequence of a posting operation (its key's last field). */
+function seqOf(ops, i) {
+  const o = i * INDEX_OP_SLOTS;
+  return ops[o] >> 4 === ORDER_TOUCH ? ops[o + 2] : ops[o + 3];
+}
+
+/** Write batches being packed into one buffer: kind:u8, keyLength:u32, valueLength:u32 (puts), key, value. */
 class Packer {
-  constructor() {
-    this.bytes = new Uint8Array(16 * 1024);
+  constructor(capacity) {
+    this.bytes = new Uint8Array(capacity);
     this.view = new DataView(this.bytes.buffer);
     this.n = 0;
     this.keys = 0;
-  }
-
-  reserve(length) {
-    if (this.n + length <= this.bytes.length) return;
-    const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.n + length));
-    grown.set(this.bytes.subarray(0, this.n));
-    this.bytes = grown;
-    this.view = new DataView(grown.buffer);
   }
 
   /** Writes the key header and key; returns where the value starts. */
@@ -239,48 +186,62 @@ class Packer {
 
   /** A put whose value is one uint (NO_VALUE: the empty frame). */
   put(prefix, fields, a, b, c, value) {
-    this.reserve(9 + 25 + 14);
     const valueAt = this.key(OP_PUT, prefix, fields, a, b, c);
     this.n = putUintFrame(this.bytes, valueAt, value);
     this.view.setUint32(valueAt - (1 + fields * 8) - 4, this.n - valueAt, true);
   }
 
-  single(single) {
-    if (single.kind === INDEX_DEL) {
-      this.reserve(5 + 25);
-      this.key(OP_DEL, single.prefix, single.fields, single.a, single.b, 0);
+  /** Another key's newest operation; false if it is put and deleted within the window (nothing to write). */
+  single(window, g) {
+    const ops = window.ops;
+    const last = window.lastOp[g] * INDEX_OP_SLOTS;
+    const fields = (ops[last] >> 2) & 3;
+    if ((ops[last] & 3) === INDEX_DEL) {
+      // Put and deleted within the window: the key never existed before it, and need not now.
+      if ((ops[window.firstOp[g] * INDEX_OP_SLOTS] & 3) === INDEX_PUT) return false;
+      this.key(OP_DEL, window.groupPrefix[g], fields, ops[last + 1], ops[last + 2], 0);
     } else {
-      this.put(single.prefix, single.fields, single.a, single.b, 0, single.value);
+      this.put(window.groupPrefix[g], fields, ops[last + 1], ops[last + 2], 0, ops[last + 4]);
     }
+    return true;
   }
 
-  /** One group's postings as one key: the first posting's key, the rest in a posting-list frame. */
-  list(group, fields) {
-    group.normalize();
-    const { seqs, values } = group;
-    const withValues = group.prefix === TRADER_ORDER;
-    const [a, b] = fields === 2 ? [group.a, seqs[0]] : [group.a, group.b];
-    const c = seqs[0];
-    if (seqs.length === 1) {
-      this.put(group.prefix, fields, a, b, c, withValues ? values[0] : NO_VALUE);
+  /** One group's postings as one key: the first posting's, the rest in a posting-list frame. */
+  list(window, g) {
+    const ops = window.ops;
+    const prefix = window.groupPrefix[g];
+    const withValues = prefix === TRADER_ORDER;
+    const fields = prefix === ORDER_TOUCH ? 2 : 3;
+    const chain = postingsOf(window, g);
+    const first = chain[0];
+    const o = first * INDEX_OP_SLOTS;
+    if (chain.length === 1) {
+      this.put(prefix, fields, ops[o + 1], ops[o + 2], ops[o + 3], withValues ? ops[o + 4] : NO_VALUE);
       return;
     }
-    // Worst case a varint of a safe integer is 8 bytes: a delta and an orderId per posting.
-    this.reserve(9 + 25 + 1 + 8 + seqs.length * 16 + 4);
-    const valueAt = this.key(OP_PUT, group.prefix, fields, a, b, c);
+    const valueAt = this.key(OP_PUT, prefix, fields, ops[o + 1], ops[o + 2], ops[o + 3]);
     const bytes = this.bytes;
     let at = valueAt;
     bytes[at++] = POSTING_LIST_VERSION;
-    if (withValues) at = putVarint(bytes, at, values[0]);
-    for (let i = 1; i < seqs.length; i++) {
-      at = putVarint(bytes, at, seqs[i] - seqs[i - 1]);
-      if (withValues) at = putVarint(bytes, at, values[i]);
+    if (withValues) at = putVarint(bytes, at, ops[o + 4]);
+    let seq = seqOf(ops, first);
+    for (let k = 1; k < chain.length; k++) {
+      const next = seqOf(ops, chain[k]);
+      at = putVarint(bytes, at, next - seq);
+      if (withValues) at = putVarint(bytes, at, ops[chain[k] * INDEX_OP_SLOTS + 4]);
+      seq = next;
     }
     this.n = sealFrame(bytes, valueAt, at);
     this.view.setUint32(valueAt - (1 + fields * 8) - 4, this.n - valueAt, true);
   }
+}
 
-  done() {
-    return { bytes: this.bytes.subarray(0, this.n), keys: this.keys };
-  }
+/** A group's posting operations by ascending sequence, each sequence once (a window holds each commit once: ascending already, but checked). */
+function postingsOf(window, g) {
+  const chain = new Array(window.postings[g]);
+  for (let i = window.firstOp[g], k = 0; i !== NONE; i = window.opNext[i]) chain[k++] = i;
+  if (window.ascending[g] === 1) return chain;
+  const ops = window.ops;
+  chain.sort((i, j) => seqOf(ops, i) - seqOf(ops, j));
+  return chain.filter((i, k) => k === 0 || seqOf(ops, chain[k - 1]) !== seqOf(ops, i));
 }

@@ -136,7 +136,7 @@ function foldWindow(request) {
 async function handlePart(part) {
   if (part.outcome.error === null) {
     try {
-      await write(part.bytes.buffer, part.bytes.byteLength, false, true);
+      await write(part.bytes.buffer, part.bytes.byteOffset, part.bytes.byteOffset + part.bytes.byteLength, false, true);
     } catch (error) {
       part.outcome.error = describe(error);
     }
@@ -155,7 +155,7 @@ async function run(request) {
       await db.open(openOptions);
       return [null];
     case 'write':
-      await write(request.batch, request.byteLength, request.sync, request.lowPriority);
+      await write(request.batch, 0, request.byteLength, request.sync, request.lowPriority);
       return [null];
     case 'getMany': {
       // The synchronous form, on purpose: this thread exists to block. The binding's async
@@ -223,12 +223,12 @@ async function run(request) {
   }
 }
 
-/** One packed flush becomes one RocksDB write batch: all of it lands, or none. */
-async function write(packed, end, sync, lowPriority) {
+/** One packed flush (bytes [start, end) of `packed`) becomes one RocksDB write batch: all of it lands, or none. */
+async function write(packed, start, end, sync, lowPriority) {
   const target = openDb().batch();
   const bytes = new Uint8Array(packed, 0, end);
   const view = new DataView(packed, 0, end);
-  let o = 0;
+  let o = start;
   try {
     while (o < end) {
       const kind = bytes[o];
