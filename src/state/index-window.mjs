@@ -62,6 +62,10 @@ export class IndexWindow {
     /** The next operation of the same group, in window order. */
     this.opNext = new Int32Array(count);
     this.head = -1;
+    /** Groups packed into write batches so far (nextPart). */
+    this.packed = 0;
+    /** @type {Packer | undefined} */
+    this.packer = undefined;
   }
 
   /** Folds up to `n` more operations; true once all are folded (a worker folds in steps, letting commits run between). */
@@ -125,31 +129,42 @@ export class IndexWindow {
   }
 
   /**
-   * The window as write batches (store-wire.ts layout) of at most `keysPerWrite` keys each,
-   * INDEX_HEAD (if the window carries it) in the last; at least one batch. The batches share one
-   * buffer.
+   * The window's next write batch (store-wire.ts layout): at most `keysPerWrite` keys, INDEX_HEAD
+   * (if the window carries it) in the last one, `last` set on it. Packed one at a time, so the
+   * worker runs a commit between two (the batches share one buffer).
    * @param {number} keysPerWrite
-   * @returns {Array<{ bytes: Uint8Array, keys: number }>}
+   * @returns {{ bytes: Uint8Array, keys: number, last: boolean }}
    */
-  parts(keysPerWrite) {
+  nextPart(keysPerWrite) {
     this.fold(Infinity);
     // At most a single put's 48 bytes an operation, a listed posting taking fewer (two varints).
-    const packer = new Packer(this.count * 48 + 64);
-    const parts = [];
-    let from = 0;
-    for (let g = 0; g < this.groups; g++) {
+    if (this.packer === undefined) this.packer = new Packer(this.count * 48 + 64);
+    const packer = this.packer;
+    const from = packer.n;
+    let keys = 0;
+    while (keys < keysPerWrite && this.packed < this.groups) {
+      const g = this.packed++;
       const prefix = this.groupPrefix[g];
       if (prefix === ORDER_TOUCH || prefix === TRADER_TOUCH || prefix === TRADER_ORDER) packer.list(this, g);
       else if (!packer.single(this, g)) continue;
-      if (packer.keys - (parts.length * keysPerWrite) >= keysPerWrite) {
-        parts.push({ bytes: packer.bytes.subarray(from, packer.n), keys: keysPerWrite });
-        from = packer.n;
-      }
+      keys++;
     }
-    if (this.head >= 0) packer.put(INDEX_HEAD, 0, 0, 0, 0, this.head);
-    const rest = packer.keys - parts.length * keysPerWrite;
-    if (rest > 0 || parts.length === 0) parts.push({ bytes: packer.bytes.subarray(from, packer.n), keys: rest });
-    return parts;
+    const last = this.packed >= this.groups;
+    if (last && this.head >= 0) {
+      packer.put(INDEX_HEAD, 0, 0, 0, 0, this.head);
+      keys++;
+    }
+    return { bytes: packer.bytes.subarray(from, packer.n), keys, last };
+  }
+
+  /** Every write batch of the window, in order. */
+  parts(keysPerWrite) {
+    const parts = [];
+    for (;;) {
+      const part = this.nextPart(keysPerWrite);
+      parts.push(part);
+      if (part.last) return parts;
+    }
   }
 }
 

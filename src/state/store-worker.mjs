@@ -39,7 +39,7 @@ const behind = [];
 let draining = false;
 
 /** Index operations folded per step of a window (index-window.mjs), a commit able to run between two steps. */
-const FOLD_STEP = 4096;
+const FOLD_STEP = 2048;
 /**
  * Most keys per RocksDB write of an index window: a commit that arrives while one is written
  * waits for it, at about 3 us a key (docs/storage.md, "The indexes").
@@ -86,15 +86,15 @@ async function drain() {
 
 async function handle(request) {
   if (request.op === 'writeSlice') return handleSlice(request);
-  if (request.op === 'indexWindow') {
+  if (request.op === 'indexWindow' || request.op === 'indexPart') {
+    // A failure ends the window: the index writer sends it again whole.
     try {
-      foldWindow(request);
+      await (request.op === 'indexWindow' ? foldWindow(request) : writePart(request));
     } catch (error) {
       parentPort.postMessage({ id: request.replyId, error: describe(error) });
     }
     return;
   }
-  if (request.op === 'indexPart') return handlePart(request);
   try {
     const [result, transfer] = await run(request);
     parentPort.postMessage({ id: request.id, result }, transfer ?? []);
@@ -119,31 +119,19 @@ async function handleSlice(slice) {
 }
 
 /**
- * A step of an index window: fold some of its operations; once all are, queue its writes first
- * among the writes behind, in order, so the window lands before anything queued after it.
+ * A step of an index window: fold some of its operations; once all are, its writes follow, first
+ * among the writes behind, so the window lands before anything queued after it.
  */
 function foldWindow(request) {
-  if (!request.window.fold(FOLD_STEP)) {
-    behind.unshift(request);
-    return;
-  }
-  const parts = request.window.parts(INDEX_KEYS_PER_WRITE);
-  const outcome = { error: null };
-  behind.unshift(...parts.map((part, i) => ({ op: 'indexPart', outcome, last: i === parts.length - 1, replyId: request.replyId, bytes: part.bytes })));
+  behind.unshift(request.window.fold(FOLD_STEP) ? { op: 'indexPart', replyId: request.replyId, window: request.window } : request);
 }
 
-/** One write of an index window; the last answers for the window (the first failure, or success). Only the last carries INDEX_HEAD. */
-async function handlePart(part) {
-  if (part.outcome.error === null) {
-    try {
-      await write(part.bytes.buffer, part.bytes.byteOffset, part.bytes.byteOffset + part.bytes.byteLength, false, true);
-    } catch (error) {
-      part.outcome.error = describe(error);
-    }
-  }
-  if (!part.last) return;
-  if (part.outcome.error === null) parentPort.postMessage({ id: part.replyId, result: null });
-  else parentPort.postMessage({ id: part.replyId, error: part.outcome.error });
+/** The next write of an index window, packed just before it is written; the last (carrying INDEX_HEAD) answers for the window. */
+async function writePart(request) {
+  const part = request.window.nextPart(INDEX_KEYS_PER_WRITE);
+  await write(part.bytes.buffer, part.bytes.byteOffset, part.bytes.byteOffset + part.bytes.byteLength, false, true);
+  if (part.last) parentPort.postMessage({ id: request.replyId, result: null });
+  else behind.unshift(request);
 }
 
 async function run(request) {
