@@ -16,10 +16,11 @@
 // window keeps the old single frame (version 1), so every key of a version-4 database is a list of
 // one. Readers expand lists (posting-lists.ts).
 //
-// The other operations (TRADER_OPEN, CLIENT_ID, FEED_SPAN) are folded by key: the newest wins,
-// and a TRADER_OPEN put whose delete is in the same window writes nothing at all (an order is
-// listed as open once; every commit of a window is durable, so the pair may go, as DroppablePuts
-// drops pairs before they are sent). INDEX_HEAD goes with the last write of the window only.
+// The other operations (TRADER_OPEN, CLIENT_ID, FEED_SPAN) are folded by key, the newest winning.
+// A TRADER_OPEN put and its delete in one window still write the delete: a crash in the middle of
+// a window can have stored the put, and the window that recovery writes again may hold both (the
+// pairs DroppablePuts drops before they are ever sent cost nothing). INDEX_HEAD goes with the last
+// write of the window only.
 import { INDEX_DEL, INDEX_DROPPED, INDEX_OP_SLOTS, INDEX_PUT, NO_VALUE, putUintFrame, putVarint, sealFrame } from './index-wire.mjs';
 import { writeU64BE } from './u64.mjs';
 
@@ -146,7 +147,7 @@ export class IndexWindow {
       const g = this.packed++;
       const prefix = this.groupPrefix[g];
       if (prefix === ORDER_TOUCH || prefix === TRADER_TOUCH || prefix === TRADER_ORDER) packer.list(this, g);
-      else if (!packer.single(this, g)) continue;
+      else packer.single(this, g);
       keys++;
     }
     const last = this.packed >= this.groups;
@@ -206,19 +207,16 @@ class Packer {
     this.view.setUint32(valueAt - (1 + fields * 8) - 4, this.n - valueAt, true);
   }
 
-  /** Another key's newest operation; false if it is put and deleted within the window (nothing to write). */
+  /**
+   * Another key's newest operation. A put and its delete in one window still write the delete:
+   * after a crash, the put may be stored already, by the part of a window that landed.
+   */
   single(window, g) {
     const ops = window.ops;
     const last = window.lastOp[g] * INDEX_OP_SLOTS;
     const fields = (ops[last] >> 2) & 3;
-    if ((ops[last] & 3) === INDEX_DEL) {
-      // Put and deleted within the window: the key never existed before it, and need not now.
-      if ((ops[window.firstOp[g] * INDEX_OP_SLOTS] & 3) === INDEX_PUT) return false;
-      this.key(OP_DEL, window.groupPrefix[g], fields, ops[last + 1], ops[last + 2], 0);
-    } else {
-      this.put(window.groupPrefix[g], fields, ops[last + 1], ops[last + 2], 0, ops[last + 4]);
-    }
-    return true;
+    if ((ops[last] & 3) === INDEX_DEL) this.key(OP_DEL, window.groupPrefix[g], fields, ops[last + 1], ops[last + 2], 0);
+    else this.put(window.groupPrefix[g], fields, ops[last + 1], ops[last + 2], 0, ops[last + 4]);
   }
 
   /** One group's postings as one key: the first posting's, the rest in a posting-list frame. */
