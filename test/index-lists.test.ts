@@ -9,14 +9,16 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeFormat, decodeUint, encodeFormat } from '../src/state/codecs.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { decodeFormat, decodeUint, encodeFormat, encodeUint } from '../src/state/codecs.js';
 import { IndexOps, NO_VALUE } from '../src/state/index-ops.js';
-import { Prefix, formatKey, keyIntegers, keyOf } from '../src/state/keys.js';
+import { Prefix, formatKey, indexHeadKey, keyIntegers, keyOf, readU64BE } from '../src/state/keys.js';
 import type { KeyRange } from '../src/state/memory-store.js';
 import { readPostings } from '../src/state/posting-lists.js';
 import { Store } from '../src/state/store.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import { Prng } from '../src/prng.js';
+import type { OrderRecord } from '../src/types.js';
 import { FLOW_TRADERS, Flow } from './fixtures/flow.mjs';
 import { describeEachBackend } from './helpers/backends.js';
 import { allFills, tempDbPath } from './fixtures/state-helpers.js';
@@ -198,6 +200,13 @@ describeEachBackend('posting lists under a state machine', (backend) => {
     }
   }
 
+  /** A trader's orders, all and open ones, with their records. */
+  async function traderAnswers(sm: CoreStateMachine, traders: number[]): Promise<Array<{ all: OrderRecord[]; open: OrderRecord[] }>> {
+    const out: Array<{ all: OrderRecord[]; open: OrderRecord[] }> = [];
+    for (const trader of traders) out.push({ all: await sm.getTraderOrders(trader), open: await sm.getTraderOrders(trader, { status: 'open' }) });
+    return out;
+  }
+
   /** Postings stored in lists of more than one (frame version 2). */
   async function storedLists(path: string): Promise<number> {
     const store = await Store.open(path, { sync: false });
@@ -208,6 +217,48 @@ describeEachBackend('posting lists under a state machine', (backend) => {
       await store.close();
     }
   }
+
+  it('after a crash that stored part of a window (an order listed as open) but not its INDEX_HEAD, writes its close again', async () => {
+    const path = tempDbPath('lobcore-lists-crash');
+    const sm = await CoreStateMachine.open({ backend, path });
+    const flow = new Flow(23);
+    const caughtUp = async (): Promise<void> => {
+      while (sm.indexLag > 0) await sleep(1);
+    };
+    flow.runBlock(sm);
+    const before = await sm.flush();
+    await caughtUp();
+    const placed = sm.placeLimitOrder({ trader: 7, asset: 1, side: 'bid', price: 1, size: 5, timestamp: 5_000 });
+    const rested = await sm.flush();
+    await caughtUp();
+    sm.cancelOrder({ trader: 7, asset: 1, orderId: placed.orderId });
+    flow.runBlock(sm);
+    await sm.flush();
+    const answers = await traderAnswers(sm, [7, ...FLOW_TRADERS]);
+    expect(answers[0].open).toEqual([]);
+    await sm.close();
+
+    // The crash, as it leaves the database: the window of the commit that rested the order landed
+    // (its open-order entry is stored) but not its INDEX_HEAD, and nothing of the next window did.
+    const store = await Store.open(path, { sync: true });
+    const batch = store.batch();
+    batch.put(indexHeadKey(), encodeUint(before.sequence));
+    batch.put(keyOf(Prefix.TRADER_OPEN, 7, placed.orderId), encodeUint(rested.sequence));
+    for (const prefix of [Prefix.ORDER_TOUCH, Prefix.TRADER_TOUCH, Prefix.TRADER_ORDER]) {
+      for (const key of await store.keys({ gte: Buffer.from([prefix]), lt: Buffer.from([prefix + 1]) })) {
+        if (readU64BE(key, key.length - 8) > rested.sequence) batch.del(key);
+      }
+    }
+    await store.write(batch);
+    await store.close();
+
+    // Recovery writes both commits again, in one window that holds the put and its delete.
+    await (await CoreStateMachine.open({ backend, path })).close();
+    const reopened = await CoreStateMachine.open({ backend, path });
+    expect(reopened.indexLag).toBe(0);
+    expect(await traderAnswers(reopened, [7, ...FLOW_TRADERS])).toEqual(answers);
+    await reopened.close();
+  });
 
   it('answers every query as in memory while the indexes lag, in windows of many commits, after a reopen, and from a version-4 database', async () => {
     const path = tempDbPath('lobcore-lists-sm');
