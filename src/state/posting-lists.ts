@@ -9,11 +9,13 @@
 //   - the queued operations (the overlay: every posting past the index watermark), one posting each.
 //
 // Postings are only ever added, never deleted, so these merge by key with duplicates dropped: a
-// window being written is both queued and partly stored, and a crash in the middle of a window can
-// leave lists past the watermark that the recovered windows overwrite later (the same first key)
-// or that overlap theirs. Lists at or below the watermark are disjoint and in order (the windows
-// were), so reading stored keys in key order, every posting up to the last key read is known:
-// pages of stored keys are read until `limit` postings are known, or the range ends.
+// window being written is both queued and partly stored. A crash in the middle of a window leaves
+// at most one list per group past the watermark, keyed by the group's first posting past it, as
+// the window recovery writes again (it starts at the same sequence) keys it too: overwritten
+// then, and until then every posting in it is queued as well. Lists at or below the watermark are
+// disjoint and in order (the windows were), so reading stored keys in key order, every posting up
+// to the last key read is known: pages of stored keys are read until `limit` postings are known,
+// or the range ends.
 import { LobError } from '../errors.js';
 import { EMPTY_VALUE, decodePostings, encodeUint } from './codecs.js';
 import { inRange, type IndexOps, type OverlayEntry } from './index-ops.js';
