@@ -26,15 +26,6 @@ import { OverlayReader } from './overlay.js';
  */
 export const INDEX_WINDOW_OPS = 32_768;
 
-/**
- * A window waits for this many operations (or INDEX_WINDOW_WAIT_MS, or someone awaiting the
- * index) before it is written: a window of one commit lists little (a trader has about one posting
- * in 1,000 commands of the steady flow), and writing each commit's 1.8 keys a command as it came
- * took the store thread 8-10 ms per 1,000 commands.
- */
-export const INDEX_WINDOW_MIN_OPS = 8_192;
-export const INDEX_WINDOW_WAIT_MS = 25;
-
 export class Indexer implements CommitFollower {
   /** Unsent TRADER_OPEN puts, for the commit builder's deriver. */
   readonly drops = new DroppablePuts();
@@ -43,8 +34,6 @@ export class Indexer implements CommitFollower {
   private readonly queue: IndexOps[] = [];
   private readonly recoveryDeriver = new IndexDeriver(null);
   private writing: Promise<void> | null = null;
-  /** Set while a small window waits for more operations. */
-  private waitTimer: ReturnType<typeof setTimeout> | null = null;
   private idleWaiters: Array<() => void> = [];
   /** The last sequence whose entries are written. */
   indexedThrough: number;
@@ -82,28 +71,11 @@ export class Indexer implements CommitFollower {
     this.derivedThrough = ops.lastSeq;
   }
 
-  /**
-   * Starts a write of queued operations unless one is under way (then the next starts when it
-   * lands) or, unless `now`, too few are queued for a window worth its keys (then a timer starts it).
-   */
-  writeBehind(now = false): void {
+  /** Starts a write of queued operations unless one is under way (then the next starts when it lands). */
+  writeBehind(): void {
     if (this.writing !== null || this.queue.length === 0) {
       if (this.writing === null) this.settleIdle();
       return;
-    }
-    if (!now && this.idleWaiters.length === 0 && !this.windowFull()) {
-      if (this.waitTimer === null) {
-        this.waitTimer = setTimeout(() => {
-          this.waitTimer = null;
-          this.writeBehind(true);
-        }, INDEX_WINDOW_WAIT_MS);
-        this.waitTimer.unref?.();
-      }
-      return;
-    }
-    if (this.waitTimer !== null) {
-      clearTimeout(this.waitTimer);
-      this.waitTimer = null;
     }
     // The window: whole commits, oldest first, while they fit.
     let count = 0;
@@ -145,22 +117,12 @@ export class Indexer implements CommitFollower {
     });
   }
 
-  /** Whether the queue holds INDEX_WINDOW_MIN_OPS operations. */
-  private windowFull(): boolean {
-    let count = 0;
-    for (const buffer of this.queue) {
-      count += buffer.count;
-      if (count >= INDEX_WINDOW_MIN_OPS) return true;
-    }
-    return false;
-  }
-
   /** Resolves once everything derived so far is written (or a write has failed). */
   idle(): Promise<void> {
     if (this.writing === null && this.queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => {
       this.idleWaiters.push(resolve);
-      if (this.writing === null) this.writeBehind(true);
+      if (this.writing === null) this.writeBehind();
     });
   }
 
