@@ -1,10 +1,12 @@
 // The compact index operations (src/state/index-wire.mjs) expand into exactly the keys and
 // values the rest of the database layer writes and reads (keys.ts, codecs.ts), and the overlay
-// reads them back the same way, dropped operations skipped.
+// reads them back the same way, dropped operations skipped. A write window (index-window.mjs)
+// folds postings into posting lists that codecs.ts reads back.
 import { describe, expect, it } from 'vitest';
-import { EMPTY_VALUE, encodeUint } from '../src/state/codecs.js';
+import { EMPTY_VALUE, decodePostings, encodeUint } from '../src/state/codecs.js';
 import { IndexOps, NO_VALUE } from '../src/state/index-ops.js';
-import { INDEX_OP_SLOTS, packIndexOps } from '../src/state/index-wire.mjs';
+import { INDEX_OP_SLOTS } from '../src/state/index-wire.mjs';
+import { IndexWindow } from '../src/state/index-window.mjs';
 import { Prefix, keyOf, prefixRange } from '../src/state/keys.js';
 import { OP_DEL, OP_PUT } from '../src/state/store-wire.js';
 
@@ -28,6 +30,12 @@ function unpack(bytes: Uint8Array): Array<[number, Buffer, Buffer | undefined]> 
   return out;
 }
 
+/** Operations [from, to) of `ops` through a window, as [kind, key, value] triples in key order. */
+function windowed(ops: Float64Array, from: number, to: number, keysPerWrite = 256): Array<[number, Buffer, Buffer | undefined]> {
+  const window = new IndexWindow(ops.slice(from * INDEX_OP_SLOTS, to * INDEX_OP_SLOTS), to - from);
+  return window.parts(keysPerWrite).flatMap((part) => unpack(part.bytes)).sort((a, b) => Buffer.compare(a[1], b[1]));
+}
+
 describe('index operations', () => {
   const big = 2 ** 53 - 1;
   const ops = new IndexOps(2);
@@ -47,14 +55,14 @@ describe('index operations', () => {
     [OP_PUT, keyOf(Prefix.FEED_SPAN, 1, 1), encodeUint(0)],
   ];
 
+  const inKeyOrder = expected.slice().sort((a, b) => Buffer.compare(a[1], b[1]));
+
   it('expand into the keys and framed values keys.ts and codecs.ts write, dropped ones left out', () => {
-    const packed = packIndexOps(ops.ops, 0, ops.count);
-    expect(packed.count).toBe(5);
-    expect(unpack(packed.bytes)).toEqual(expected);
+    expect(windowed(ops.ops, 0, ops.count)).toEqual(inKeyOrder);
   });
 
   it('expand a slice without the operations around it', () => {
-    expect(unpack(packIndexOps(ops.ops.slice(INDEX_OP_SLOTS), 0, 3).bytes)).toEqual([expected[1], expected[2]]);
+    expect(windowed(ops.ops, 1, 4)).toEqual([expected[2], expected[1]]);
   });
 
   it('read back through the overlay by key range, deletes as undefined, dropped ones absent', () => {
@@ -64,5 +72,96 @@ describe('index operations', () => {
     found.length = 0;
     ops.collect({ gte: keyOf(Prefix.TRADER_ORDER, 7, 0, 0), lt: keyOf(Prefix.TRADER_ORDER, 8, 0, 0) }, found);
     expect(found.map(([key, value]) => [Buffer.from(key), Buffer.from(value!)])).toEqual([[expected[0][1], expected[0][2]]]);
+  });
+});
+
+describe('a write window', () => {
+  /** A window's operations, INDEX_HEAD last. */
+  function window(build: (ops: IndexOps) => void, head = 99): IndexOps {
+    const ops = new IndexOps(4);
+    build(ops);
+    ops.put(Prefix.INDEX_HEAD, 0, 0, 0, 0, head);
+    return ops;
+  }
+
+  /** The postings a stored key holds. */
+  function postings(key: Buffer, value: Buffer, withValues: boolean): Array<[number, number]> {
+    const seqs: number[] = [];
+    const values: number[] = [];
+    decodePostings(key, value, 'postings', key.readUInt32BE(key.length - 4), withValues, seqs, values);
+    return seqs.map((seq, i) => [seq, withValues ? values[i] : 0]);
+  }
+
+  it("folds each group's postings into one key: the first posting's, the rest listed in a version-2 frame", () => {
+    const ops = window((o) => {
+      for (const [seq, orderId] of [[3, 30], [5, 0], [300, 2 ** 40]]) o.put(Prefix.TRADER_ORDER, 3, 7, 2, seq, orderId);
+      o.put(Prefix.TRADER_ORDER, 3, 7, 3, 301, 31); // another height: another list
+      o.put(Prefix.TRADER_ORDER, 3, 8, 2, 4, 32); // another trader
+      for (const seq of [1, 101, 201]) o.put(Prefix.TRADER_TOUCH, 3, 7, 2, seq, NO_VALUE);
+      for (const seq of [101, 2 ** 45]) o.put(Prefix.ORDER_TOUCH, 2, 30, seq, 0, NO_VALUE);
+    });
+    const stored = windowed(ops.ops, 0, ops.count);
+    expect(stored.map(([, key]) => key)).toEqual([
+      Buffer.from([Prefix.INDEX_HEAD]),
+      keyOf(Prefix.ORDER_TOUCH, 30, 101),
+      keyOf(Prefix.TRADER_TOUCH, 7, 2, 1),
+      keyOf(Prefix.TRADER_ORDER, 7, 2, 3), keyOf(Prefix.TRADER_ORDER, 7, 3, 301), keyOf(Prefix.TRADER_ORDER, 8, 2, 4),
+    ]);
+    expect(stored[0][2]).toEqual(encodeUint(99));
+    expect(stored[1][2]![0]).toBe(2);
+    expect(postings(stored[1][1], stored[1][2]!, false).map(([seq]) => seq)).toEqual([101, 2 ** 45]);
+    expect(postings(stored[2][1], stored[2][2]!, false).map(([seq]) => seq)).toEqual([1, 101, 201]);
+    expect(postings(stored[3][1], stored[3][2]!, true)).toEqual([[3, 30], [5, 0], [300, 2 ** 40]]);
+    // A group with one posting keeps the version-1 frame, as a version-4 database has it.
+    expect(stored[4][2]).toEqual(encodeUint(31));
+    expect(postings(stored[5][1], stored[5][2]!, true)).toEqual([[4, 32]]);
+  });
+
+  it('keeps the newest operation of other keys; an open-order entry put and deleted in the window is deleted (a crash may have stored the put)', () => {
+    const ops = window((o) => {
+      o.put(Prefix.TRADER_OPEN, 2, 7, 40, 0, 12);
+      o.put(Prefix.CLIENT_ID, 2, 7, 5, 0, 12);
+      o.del(Prefix.TRADER_OPEN, 2, 7, 40, 0);
+      o.del(Prefix.TRADER_OPEN, 2, 7, 41, 0); // put in an earlier window
+      o.put(Prefix.TRADER_OPEN, 2, 7, 42, 0, 14);
+      o.put(Prefix.CLIENT_ID, 2, 7, 5, 0, 14);
+    });
+    expect(windowed(ops.ops, 0, ops.count).filter(([, key]) => key[0] !== Prefix.INDEX_HEAD)).toEqual([
+      [OP_DEL, keyOf(Prefix.TRADER_OPEN, 7, 40), undefined],
+      [OP_DEL, keyOf(Prefix.TRADER_OPEN, 7, 41), undefined],
+      [OP_PUT, keyOf(Prefix.TRADER_OPEN, 7, 42), encodeUint(14)],
+      [OP_PUT, keyOf(Prefix.CLIENT_ID, 7, 5), encodeUint(14)],
+    ]);
+  });
+
+  it('cuts the window into writes of a bounded number of keys, INDEX_HEAD in the last only', () => {
+    const ops = window((o) => {
+      for (let trader = 1; trader <= 10; trader++) for (let seq = 1; seq <= 3; seq++) o.put(Prefix.TRADER_TOUCH, 3, trader, 0, seq * 10 + trader, NO_VALUE);
+    });
+    const parts = new IndexWindow(ops.ops, ops.count).parts(4);
+    expect(parts.map((p) => p.keys)).toEqual([4, 4, 3]);
+    const keys = parts.map((p) => unpack(p.bytes).map(([, key]) => key[0]));
+    expect(keys.flat().filter((prefix) => prefix === Prefix.INDEX_HEAD)).toHaveLength(1);
+    expect(keys[2][keys[2].length - 1]).toBe(Prefix.INDEX_HEAD);
+  });
+
+  it('lists postings that arrive out of order ascending, each once', () => {
+    const ops = window((o) => {
+      for (const seq of [9, 4, 9, 6]) o.put(Prefix.ORDER_TOUCH, 2, 3, seq, 0, NO_VALUE);
+    });
+    const [, [, key, value]] = windowed(ops.ops, 0, ops.count);
+    expect(key).toEqual(keyOf(Prefix.ORDER_TOUCH, 3, 4));
+    expect(postings(key, value!, false).map(([seq]) => seq)).toEqual([4, 6, 9]);
+  });
+
+  it('is folded in steps as well as at once', () => {
+    const ops = window((o) => {
+      for (let seq = 1; seq <= 50; seq++) o.put(Prefix.TRADER_ORDER, 3, seq % 3, 0, seq, seq * 2);
+    });
+    const stepwise = new IndexWindow(ops.ops, ops.count);
+    let steps = 1;
+    while (!stepwise.fold(7)) steps++;
+    expect(steps).toBe(Math.ceil(ops.count / 7));
+    expect(stepwise.parts(256).flatMap((p) => unpack(p.bytes))).toEqual(new IndexWindow(ops.ops, ops.count).parts(256).flatMap((p) => unpack(p.bytes)));
   });
 });

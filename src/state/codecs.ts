@@ -11,8 +11,12 @@
 //   head        height, lastSequence, nextOrderId, nextFillSeq, nextEventSeq   (float64 LE)
 //   journal     entryCount:uint, then the entries (command-codec.ts)           (varints)
 //   events      an event block (event-block.ts)                                 (varints)
-//   spans, index-head, trader-order, trader-open, client-id, feed-span: one uint
-//   order-touch, trader-touch: nothing (the key says it all)
+//   spans, index-head, trader-open, client-id, feed-span: one uint
+//   order-touch, trader-touch, trader-order: postings (the key's last field is the first one's
+//               sequence). Version 1, one posting: nothing (touches), its orderId (trader-order).
+//               Version 2, a posting list (index-window.mjs): the further postings' sequences as
+//               varint deltas from the one before; trader-order first the first orderId, then
+//               (delta, orderId) pairs.
 //   checkpoint  sequence, height, nextFillSeq, nextOrderId, restingOrders, byteLength, chunkCount,
 //               chunkBytes (float64 LE), sha256 of the snapshot (32 bytes), nextEventSeq:uint,
 //               feed seqs: count:uint, then asset:uint, seq:uint pairs
@@ -28,8 +32,14 @@ import { describeKey } from './keys.js';
  * 3: compact journal and event blocks as the commit; fills, the audit trail and the feed derived
  * from the event blocks; indexes written behind the commits. 4: stop and OCO commands and market
  * budgets in the journal (the table of operations grew), snapshot version 2 in checkpoints.
+ * 5: posting lists (a posting key's value may list further postings, frame version 2). A version-4
+ * database is a version-5 one whose lists all hold one posting: it opens, and its marker is
+ * raised to 5 on the first writable open (an older build would read a list as its first posting
+ * alone).
  */
-export const DATABASE_FORMAT_VERSION = 4;
+export const DATABASE_FORMAT_VERSION = 5;
+/** The oldest layout this build opens as it is. */
+export const OLDEST_READABLE_FORMAT_VERSION = 4;
 const DATABASE_MAGIC = Buffer.from('LOBCORE', 'latin1');
 
 const HEAD_VERSION = 2;
@@ -37,6 +47,7 @@ const JOURNAL_VERSION = 3;
 const EVENTS_VERSION = 1;
 const UINT_VERSION = 1;
 const CHECKPOINT_VERSION = 2;
+const POSTING_LIST_VERSION = 2;
 
 export const FRAME_BYTES = 1 + 4;
 
@@ -186,6 +197,33 @@ export function decodeUint(key: Uint8Array, value: Uint8Array, kind: string): nu
 
 /** An index entry whose key says everything. */
 export const EMPTY_VALUE = framed(UINT_VERSION, new Uint8Array(0));
+
+// ---------------------------------------------------------------- postings
+
+/**
+ * The postings a posting key holds, into `seqs` (and their orderIds into `values` when
+ * `withValues`: trader-order), the first one being `firstSeq`, the key's last field.
+ */
+export function decodePostings(key: Uint8Array, value: Uint8Array, kind: string, firstSeq: number, withValues: boolean, seqs: number[], values: number[]): void {
+  const bytes = openFrame(key, value, kind, POSTING_LIST_VERSION, 0);
+  decodePayload(key, kind, () => {
+    const r = new ByteReader(bytes, 1, bytes.length - 4);
+    seqs.push(firstSeq);
+    if (withValues) values.push(r.uint());
+    if (bytes[0] === UINT_VERSION) {
+      if (!r.done) throw new Error(`${r.end - r.offset} bytes left over`);
+      return;
+    }
+    let seq = firstSeq;
+    while (!r.done) {
+      const delta = r.uint();
+      if (delta < 1) throw new Error('postings out of order');
+      seq += delta;
+      seqs.push(seq);
+      if (withValues) values.push(r.uint());
+    }
+  });
+}
 
 // ---------------------------------------------------------------- checkpoint manifest
 

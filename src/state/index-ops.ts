@@ -25,8 +25,6 @@ export class IndexOps {
   lastSeq = 0;
   /** Operations before this one have been sent to the store (they can no longer be dropped). */
   handedTo = 0;
-  /** Operations before this one are in the store. */
-  writtenTo = 0;
   /** Its number in DroppablePuts (0: puts in it are never dropped). */
   serial = 0;
   /**

@@ -1,8 +1,8 @@
 // Index operations in their compact form, and their expansion into RocksDB keys and values.
 // The main thread derives index entries as commands are applied; writing each one's key bytes,
 // value frame and checksum there cost more than matching the command. So an operation is kept as
-// INDEX_OP_SLOTS numbers, and the thread that writes it (the store worker, or the in-memory store)
-// expands it into the write-batch layout (store-wire.ts) just before the write. Plain JavaScript,
+// INDEX_OP_SLOTS numbers, and the thread that writes it (the store worker, through
+// index-window.mjs, or the in-memory store) expands it just before the write. Plain JavaScript,
 // like byte-list.mjs, because the worker imports it too.
 //
 // An operation: head (kind | fieldCount << 2 | prefix << 4), then up to three key fields, then the
@@ -20,8 +20,6 @@ export const INDEX_DEL = 2;
 /** The value of a put whose key says everything. */
 export const NO_VALUE = -1;
 
-const OP_PUT = 1;
-const OP_DEL = 2;
 const UINT_VERSION = 1;
 
 const CRC_TABLE = (() => {
@@ -59,43 +57,6 @@ export function indexKeyInto(ops, i, key) {
 }
 
 /**
- * Expands operations [from, to) of `ops` (dropped ones skipped) into the write-batch layout:
- * kind:u8, keyLength:u32, valueLength:u32 (puts), key, value; little-endian lengths.
- * @param {Float64Array} ops
- * @param {number} from
- * @param {number} to
- * @returns {{ bytes: Uint8Array, count: number }}
- */
-export function packIndexOps(ops, from, to) {
-  // Worst case an operation: 9 header bytes, a 25-byte key, a 1+8+4 byte value.
-  const bytes = new Uint8Array((to - from) * 47);
-  const view = new DataView(bytes.buffer);
-  let n = 0;
-  let count = 0;
-  for (let i = from; i < to; i++) {
-    const o = i * INDEX_OP_SLOTS;
-    const head = ops[o];
-    const kind = head & 3;
-    if (kind === INDEX_DROPPED) continue;
-    const fields = (head >> 2) & 3;
-    const keyLength = 1 + fields * 8;
-    const keyAt = n + (kind === INDEX_PUT ? 9 : 5);
-    bytes[n] = kind === INDEX_PUT ? OP_PUT : OP_DEL;
-    view.setUint32(n + 1, keyLength, true);
-    bytes[keyAt] = head >> 4;
-    for (let f = 0; f < fields; f++) writeU64BE(bytes, keyAt + 1 + f * 8, ops[o + 1 + f]);
-    n = keyAt + keyLength;
-    if (kind === INDEX_PUT) {
-      const valueAt = n;
-      n = putUintFrame(bytes, n, ops[o + 4]);
-      view.setUint32(keyAt - 4, n - valueAt, true);
-    }
-    count++;
-  }
-  return { bytes: bytes.subarray(0, n), count };
-}
-
-/**
  * Writes the framed value of a uint (NO_VALUE: the empty frame) at `at`; returns the offset after it.
  * @param {Uint8Array} bytes
  * @param {number} at
@@ -104,19 +65,39 @@ export function packIndexOps(ops, from, to) {
 export function putUintFrame(bytes, at, value) {
   const start = at;
   bytes[at++] = UINT_VERSION;
-  if (value !== NO_VALUE) {
-    while (value >= 0x80) {
-      bytes[at++] = (value % 128) | 0x80;
-      value = Math.floor(value / 128);
-    }
-    bytes[at++] = value;
+  if (value !== NO_VALUE) at = putVarint(bytes, at, value);
+  return sealFrame(bytes, start, at);
+}
+
+/**
+ * Writes a varint (7 bits a byte, low first, as ByteWriter.uint writes it) at `at`; returns the offset after it.
+ * @param {Uint8Array} bytes
+ * @param {number} at
+ * @param {number} value a safe non-negative integer
+ */
+export function putVarint(bytes, at, value) {
+  while (value >= 0x80) {
+    bytes[at++] = (value % 128) | 0x80;
+    value = Math.floor(value / 128);
   }
+  bytes[at++] = value;
+  return at;
+}
+
+/**
+ * Appends the CRC-32 of bytes [start, end) at `end`, little-endian, closing a value frame that
+ * starts at `start` (codecs.ts); returns the offset after it.
+ * @param {Uint8Array} bytes
+ * @param {number} start
+ * @param {number} end
+ */
+export function sealFrame(bytes, start, end) {
   let crc = 0xffffffff;
-  for (let i = start; i < at; i++) crc = CRC_TABLE[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
+  for (let i = start; i < end; i++) crc = CRC_TABLE[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
   crc = (crc ^ 0xffffffff) >>> 0;
-  bytes[at] = crc & 0xff;
-  bytes[at + 1] = (crc >>> 8) & 0xff;
-  bytes[at + 2] = (crc >>> 16) & 0xff;
-  bytes[at + 3] = crc >>> 24;
-  return at + 4;
+  bytes[end] = crc & 0xff;
+  bytes[end + 1] = (crc >>> 8) & 0xff;
+  bytes[end + 2] = (crc >>> 16) & 0xff;
+  bytes[end + 3] = crc >>> 24;
+  return end + 4;
 }

@@ -1,9 +1,9 @@
 // The index writer: writes each durable commit's index operations (derived as its commands were
-// applied, index-deriver.ts) behind the commits: unsynced, low priority, a bounded number of
-// operations per write so a lagging index never holds a commit up for long, each write carrying
-// the INDEX_HEAD watermark of the last commit it completes. A crash loses at most index entries
-// past the watermark, and reopening derives them again from the event blocks (indexing is
-// idempotent).
+// applied, index-deriver.ts) behind the commits: unsynced, low priority, in windows of whole
+// commits, each window's last write carrying the INDEX_HEAD watermark of its last commit. A crash
+// loses at most index entries past the watermark, and reopening derives them again from the event
+// blocks (indexing is idempotent; posting lists a crash left past the watermark are overwritten
+// or merged when read, posting-lists.ts).
 //
 // Until written, operations stay in their packed buffers, and queries read through them
 // (overlay.ts), so a query is exact however far the index lags.
@@ -18,13 +18,13 @@ import type { KeyValueStore } from './memory-store.js';
 import { OverlayReader } from './overlay.js';
 
 /**
- * Most index operations per write. A commit that arrives while one is being written waits for it,
- * and an index key costs the store thread about 3 us (memtable insert and binding call; a bare
- * RocksDB batch of 2,048 such keys took 6.5-9 ms here), so 2,048 held each commit up by several
- * ms: awaiting a flush every 1,000 commands ran at 111-123k commands/s with 2,048, 305-333k/s
- * with 256 (128: 240k/s, the writes' own overhead grows).
+ * Most index operations a write window takes (whole commits, at least one). The store worker folds
+ * a window's postings into posting lists (index-window.mjs), one key per trader, height and window
+ * instead of one per posting, and writes it as several RocksDB writes of at most 256 keys, commits
+ * running between them: the more the index lags, the larger its windows and the fewer keys a
+ * command costs.
  */
-export const INDEX_OPS_PER_WRITE = 256;
+export const INDEX_WINDOW_OPS = 32_768;
 
 export class Indexer implements CommitFollower {
   /** Unsent TRADER_OPEN puts, for the commit builder's deriver. */
@@ -77,43 +77,37 @@ export class Indexer implements CommitFollower {
       if (this.writing === null) this.settleIdle();
       return;
     }
-    // The slices to write: whole commits while they fit, the last one maybe in part.
-    const covered: Array<[IndexOps, number]> = [];
-    let total = 0;
-    let through = -1;
+    // The window: whole commits, oldest first, while they fit.
+    let count = 0;
+    let taken = 0;
     for (const buffer of this.queue) {
-      if (total >= INDEX_OPS_PER_WRITE) break;
-      const end = Math.min(buffer.count, buffer.writtenTo + INDEX_OPS_PER_WRITE - total);
-      total += end - buffer.writtenTo;
+      if (taken > 0 && count + buffer.count > INDEX_WINDOW_OPS) break;
+      count += buffer.count;
+      taken++;
       // From here a close must follow these puts with a delete: they are no longer droppable.
-      if (end > buffer.handedTo) {
-        buffer.handedTo = end;
-        this.drops.handed(buffer);
-      }
-      covered.push([buffer, end]);
-      if (end < buffer.count) break;
-      through = buffer.lastSeq;
+      buffer.handedTo = buffer.count;
+      this.drops.handed(buffer);
     }
-    const ops = new Float64Array((total + 1) * INDEX_OP_SLOTS);
+    const through = this.queue[taken - 1].lastSeq;
+    const ops = new Float64Array((count + 1) * INDEX_OP_SLOTS);
     let at = 0;
-    for (const [buffer, end] of covered) {
-      ops.set(buffer.ops.subarray(buffer.writtenTo * INDEX_OP_SLOTS, end * INDEX_OP_SLOTS), at);
-      at += (end - buffer.writtenTo) * INDEX_OP_SLOTS;
+    for (let i = 0; i < taken; i++) {
+      const buffer = this.queue[i];
+      ops.set(buffer.ops.subarray(0, buffer.count * INDEX_OP_SLOTS), at);
+      at += buffer.count * INDEX_OP_SLOTS;
     }
-    if (through >= 0) {
-      ops[at] = indexOpHead(INDEX_PUT, Prefix.INDEX_HEAD, 0);
-      ops[at + 4] = through;
-      at += INDEX_OP_SLOTS;
-    }
-    this.writing = this.store.writeIndex(at === ops.length ? ops : ops.subarray(0, at)).then(
+    ops[at] = indexOpHead(INDEX_PUT, Prefix.INDEX_HEAD, 0);
+    ops[at + 4] = through;
+    // Until the window's last write lands (with INDEX_HEAD) its operations stay queued, and
+    // queries read them through the overlay as well as whatever part of the window is stored.
+    this.writing = this.store.writeIndex(ops).then(
       () => {
-        for (const [buffer, end] of covered) buffer.writtenTo = end;
-        while (this.queue.length > 0 && this.queue[0].writtenTo >= this.queue[0].count) this.queue.shift();
-        if (through >= 0) this.indexedThrough = through;
+        this.queue.splice(0, taken);
+        this.indexedThrough = through;
         this.lastError = null;
       },
       (error: unknown) => {
-        // Nothing of it landed: the next write sends the same operations again.
+        // The window is written again whole by the next attempt (writing a key twice is harmless).
         this.lastError = error;
       },
     ).finally(() => {

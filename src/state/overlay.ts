@@ -2,14 +2,17 @@
 // writer's queue of derived-but-unwritten operations (index-ops.ts), newest operation of a key
 // winning, so an index that lags behind the commits never makes a query miss anything. Nothing is
 // kept sorted while commands flow: a query scans the queued buffers, which costs in proportion to
-// the lag, and only when someone asks.
+// the lag, and only when someone asks. Postings, which the index writer stores in lists, are read
+// through posting-lists.ts.
 import { newestByKey, type IndexOps, type OverlayEntry } from './index-ops.js';
 import { compareBytes, type KeyRange, type KeyValueStore } from './memory-store.js';
+import { postingPrefixOf, readPostings } from './posting-lists.js';
 
 export class OverlayReader {
   constructor(private readonly pending: readonly IndexOps[], private readonly base: KeyValueStore) {}
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    if (postingPrefixOf({ gte: key, lte: key }) !== undefined) return (await this.entries({ gte: key, lte: key }))[0]?.[1];
     const found: OverlayEntry[] = [];
     const range = { gte: key, lte: key };
     for (let i = this.pending.length - 1; i >= 0 && found.length === 0; i--) this.pending[i].collect(range, found);
@@ -17,6 +20,9 @@ export class OverlayReader {
   }
 
   async entries(range: KeyRange): Promise<Array<[Uint8Array, Uint8Array]>> {
+    // Postings may be stored in lists (index-window.mjs): read as one key a posting.
+    const postings = postingPrefixOf(range);
+    if (postings !== undefined) return readPostings(postings, this.pending, this.base, range);
     const collected: OverlayEntry[] = [];
     for (const ops of this.pending) ops.collect(range, collected);
     const over = newestByKey(collected, range.reverse === true);

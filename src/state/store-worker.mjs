@@ -12,12 +12,14 @@
 // keeps its order, and nothing in the second queue may be overtaken by anything it depends on: the
 // main thread posts an index write only once the commits it indexes are durable. A checkpoint's
 // chunks come in one message (writeSlices) and are queued as one write each: no round trip to the
-// main thread between two chunks, and a commit waits behind one chunk at most.
+// main thread between two chunks, and a commit waits behind one chunk at most. An index window
+// (writeIndex) is folded into posting lists in steps (index-window.mjs) and written as several
+// writes of a bounded number of keys, likewise queued behind, the last carrying INDEX_HEAD.
 import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { RocksLevel } from '@nxtedition/rocksdb';
 import { packByteList, unpackByteList } from './byte-list.mjs';
-import { packIndexOps } from './index-wire.mjs';
+import { IndexWindow } from './index-window.mjs';
 
 const OP_PUT = 1;
 const OP_DEL = 2;
@@ -36,9 +38,18 @@ const ahead = [];
 const behind = [];
 let draining = false;
 
+/** Index operations folded per step of a window (index-window.mjs), a commit able to run between two steps. */
+const FOLD_STEP = 2048;
+/**
+ * Most keys per RocksDB write of an index window: a commit that arrives while one is written
+ * waits for it, at about 3 us a key (docs/storage.md, "The indexes").
+ */
+const INDEX_KEYS_PER_WRITE = 256;
+
 parentPort.on('message', (request) => {
   if (request.op === 'writeSlices') behind.push(...slices(request));
-  else (request.op === 'writeIndex' || (request.op === 'write' && request.lowPriority === true) ? behind : ahead).push(request);
+  else if (request.op === 'writeIndex') behind.push({ op: 'indexWindow', replyId: request.id, window: new IndexWindow(new Float64Array(request.ops), request.count) });
+  else (request.op === 'write' && request.lowPriority === true ? behind : ahead).push(request);
   if (!draining) void drain();
 });
 
@@ -63,9 +74,9 @@ async function drain() {
   while (ahead.length > 0 || behind.length > 0) {
     // The binding writes synchronously, so this loop never returns to the event loop by itself:
     // with a checkpoint's chunks queued behind, let the messages that arrived meanwhile (a commit)
-    // join the queues before each one, or they would wait for every chunk to be written. (The
-    // index writer has one write behind at a time: no hop for it.)
-    if (behind.length > 1 || behind[0]?.op === 'writeSlice') await new Promise(setImmediate);
+    // join the queues before each one, or they would wait for every chunk to be written. The same
+    // for the steps and writes of an index window.
+    if (behind.length > 1 || (behind.length === 1 && behind[0].op !== 'write')) await new Promise(setImmediate);
     const takeBehind = behind.length > 0 && (ahead.length === 0 || aheadInARow >= AHEAD_OF_BEHIND);
     aheadInARow = takeBehind ? 0 : aheadInARow + 1;
     await handle(takeBehind ? behind.shift() : ahead.shift());
@@ -75,6 +86,15 @@ async function drain() {
 
 async function handle(request) {
   if (request.op === 'writeSlice') return handleSlice(request);
+  if (request.op === 'indexWindow' || request.op === 'indexPart') {
+    // A failure ends the window: the index writer sends it again whole.
+    try {
+      await (request.op === 'indexWindow' ? foldWindow(request) : writePart(request));
+    } catch (error) {
+      parentPort.postMessage({ id: request.replyId, error: describe(error) });
+    }
+    return;
+  }
   try {
     const [result, transfer] = await run(request);
     parentPort.postMessage({ id: request.id, result }, transfer ?? []);
@@ -102,6 +122,22 @@ async function handleSlice(slice) {
   else parentPort.postMessage({ id: slice.replyId, error: slice.outcome.error });
 }
 
+/**
+ * A step of an index window: fold some of its operations; once all are, its writes follow, first
+ * among the writes behind, so the window lands before anything queued after it.
+ */
+function foldWindow(request) {
+  behind.unshift(request.window.fold(FOLD_STEP) ? { op: 'indexPart', replyId: request.replyId, window: request.window } : request);
+}
+
+/** The next write of an index window, packed just before it is written; the last (carrying INDEX_HEAD) answers for the window. */
+async function writePart(request) {
+  const part = request.window.nextPart(INDEX_KEYS_PER_WRITE);
+  await write(part.bytes.buffer, part.bytes.byteOffset, part.bytes.byteOffset + part.bytes.byteLength, false, true);
+  if (part.last) parentPort.postMessage({ id: request.replyId, result: null });
+  else behind.unshift(request);
+}
+
 async function run(request) {
   switch (request.op) {
     case 'open':
@@ -111,13 +147,8 @@ async function run(request) {
       await db.open(openOptions);
       return [null];
     case 'write':
-      await write(request.batch, request.byteLength, request.sync, request.lowPriority);
+      await write(request.batch, 0, request.byteLength, request.sync, request.lowPriority);
       return [null];
-    case 'writeIndex': {
-      const packed = packIndexOps(new Float64Array(request.ops), 0, request.count);
-      await write(packed.bytes.buffer, packed.bytes.byteLength, false, true);
-      return [null];
-    }
     case 'getMany': {
       // The synchronous form, on purpose: this thread exists to block. The binding's async
       // getMany turns a RocksDB read error (a block that fails its checksum) into an uncaught
@@ -184,12 +215,12 @@ async function run(request) {
   }
 }
 
-/** One packed flush becomes one RocksDB write batch: all of it lands, or none. */
-async function write(packed, end, sync, lowPriority) {
+/** One packed flush (bytes [start, end) of `packed`) becomes one RocksDB write batch: all of it lands, or none. */
+async function write(packed, start, end, sync, lowPriority) {
   const target = openDb().batch();
   const bytes = new Uint8Array(packed, 0, end);
   const view = new DataView(packed, 0, end);
-  let o = 0;
+  let o = start;
   try {
     while (o < end) {
       const kind = bytes[o];

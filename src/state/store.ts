@@ -12,7 +12,7 @@
 // refuses every write: the database itself is never written, and may be held by a writer.
 import { LobError } from '../errors.js';
 import { makeDirectory } from '../directories.js';
-import { DATABASE_FORMAT_VERSION, decodeFormat, encodeFormat } from './codecs.js';
+import { DATABASE_FORMAT_VERSION, OLDEST_READABLE_FORMAT_VERSION, decodeFormat, encodeFormat } from './codecs.js';
 import { refuseUnopenableDirectory } from './database-directory.js';
 import { formatKey } from './keys.js';
 import { CopyRaced, copyDatabase, type DatabaseCopy } from './read-only-copy.js';
@@ -301,14 +301,21 @@ export class Store implements KeyValueStore {
       return;
     }
     const version = decodeFormat(key, stored);
-    if (version !== DATABASE_FORMAT_VERSION) {
+    if (version < OLDEST_READABLE_FORMAT_VERSION || version > DATABASE_FORMAT_VERSION) {
       // An older layout is refused rather than upgraded in place: rewriting every fill of a
       // large history on open would be a long, unannounced write.
       const which = version < DATABASE_FORMAT_VERSION ? 'an older lobcore' : 'a newer lobcore';
       throw new LobError(
         'UNSUPPORTED_VERSION',
-        `${this.path} has database format version ${version}, written by ${which}; this build reads version ${DATABASE_FORMAT_VERSION} only`,
+        `${this.path} has database format version ${version}, written by ${which}; this build reads versions ${OLDEST_READABLE_FORMAT_VERSION} to ${DATABASE_FORMAT_VERSION}`,
       );
+    }
+    // Version 4 is version 5 without posting lists (codecs.ts): raise the marker before any list
+    // is written, so a build that reads single postings only refuses the database from then on.
+    if (version < DATABASE_FORMAT_VERSION && !this.readOnly) {
+      const batch = this.batch();
+      batch.put(key, encodeFormat());
+      await this.write(batch, { sync: true });
     }
   }
 }

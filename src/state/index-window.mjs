@@ -1,0 +1,260 @@
+// A write window of the index writer: the operations of one or more durable commits (index-wire.mjs
+// layout), folded into as few RocksDB keys as they can be, and cut into write batches of a bounded
+// number of keys. Plain JavaScript: the store worker runs it.
+//
+// Why: every key costs the store thread a few microseconds (its binding call and memtable insert)
+// whatever it holds, and the postings are most of the keys. So the postings of one group within a
+// window become one key, a posting list:
+//
+//   0x09 orderId        blockSeq   ORDER_TOUCH   group: the order
+//   0x0a trader height  blockSeq   TRADER_TOUCH  group: the trader at that height
+//   0x0b trader height  seq        TRADER_ORDER  group: the trader at that height; each posting has an orderId
+//
+// The key is the one the list's FIRST posting has always had; its value, posting-list frame
+// (version 2, codecs.ts), lists the further ones: the sequence deltas as varints, and for
+// TRADER_ORDER the first orderId, then (delta, orderId) pairs. A group with one posting in the
+// window keeps the old single frame (version 1), so every key of a version-4 database is a list of
+// one. Readers expand lists (posting-lists.ts).
+//
+// The other operations (TRADER_OPEN, CLIENT_ID, FEED_SPAN) are folded by key, the newest winning.
+// A TRADER_OPEN put and its delete in one window still write the delete: a crash in the middle of
+// a window can have stored the put, and the window that recovery writes again may hold both (the
+// pairs DroppablePuts drops before they are ever sent cost nothing). INDEX_HEAD goes with the last
+// write of the window only.
+import { INDEX_DEL, INDEX_DROPPED, INDEX_OP_SLOTS, INDEX_PUT, NO_VALUE, putUintFrame, putVarint, sealFrame } from './index-wire.mjs';
+import { writeU64BE } from './u64.mjs';
+
+const OP_PUT = 1;
+const OP_DEL = 2;
+export const POSTING_LIST_VERSION = 2;
+const ORDER_TOUCH = 0x09;
+const TRADER_TOUCH = 0x0a;
+const TRADER_ORDER = 0x0b;
+const INDEX_HEAD = 0x08;
+
+/** The end of a group's chain of operations. */
+const NONE = -1;
+
+export class IndexWindow {
+  /**
+   * @param {Float64Array} ops the window's operations (index-wire.mjs layout)
+   * @param {number} count how many
+   */
+  constructor(ops, count) {
+    this.ops = ops;
+    this.count = count;
+    this.folded = 0;
+    // Each key group (a posting group, or one key of another kind) in typed arrays, found through
+    // an open-addressing hash table: no object, string or array per group (a window of 30,000
+    // operations in Maps of objects made enough garbage to double its cost).
+    let slots = 16;
+    while (slots < count * 2) slots *= 2;
+    /** Group + 1 in each slot; 0: empty. */
+    this.table = new Int32Array(slots);
+    this.mask = slots - 1;
+    this.groups = 0;
+    this.groupPrefix = new Uint8Array(count);
+    this.groupA = new Float64Array(count);
+    this.groupB = new Float64Array(count);
+    this.firstOp = new Int32Array(count);
+    this.lastOp = new Int32Array(count);
+    this.postings = new Int32Array(count);
+    this.ascending = new Uint8Array(count);
+    /** The next operation of the same group, in window order. */
+    this.opNext = new Int32Array(count);
+    this.head = -1;
+    /** Groups packed into write batches so far (nextPart). */
+    this.packed = 0;
+    /** @type {Packer | undefined} */
+    this.packer = undefined;
+  }
+
+  /** Folds up to `n` more operations; true once all are folded (a worker folds in steps, letting commits run between). */
+  fold(n) {
+    const ops = this.ops;
+    const end = Math.min(this.count, this.folded + n);
+    for (let i = this.folded; i < end; i++) {
+      const o = i * INDEX_OP_SLOTS;
+      const head = ops[o];
+      const kind = head & 3;
+      if (kind === INDEX_DROPPED) continue;
+      const prefix = head >> 4;
+      if (prefix === INDEX_HEAD) {
+        this.head = ops[o + 4];
+        continue;
+      }
+      const fields = (head >> 2) & 3;
+      const posting = prefix === ORDER_TOUCH || prefix === TRADER_TOUCH || prefix === TRADER_ORDER;
+      if (posting ? kind !== INDEX_PUT || fields !== (prefix === ORDER_TOUCH ? 2 : 3) : fields > 2) {
+        throw new Error(`index operation ${i} cannot be folded (prefix ${prefix}, ${fields} fields, kind ${kind})`);
+      }
+      // A posting's group: its order (ORDER_TOUCH), or its trader and height; any other key is its own group.
+      const a = ops[o + 1];
+      const b = prefix === ORDER_TOUCH ? 0 : ops[o + 2];
+      const g = this.group(prefix, a, b, i);
+      if (this.lastOp[g] === i) continue;
+      this.opNext[this.lastOp[g]] = i;
+      this.opNext[i] = NONE;
+      if (posting && seqOf(ops, this.lastOp[g]) >= seqOf(ops, i)) this.ascending[g] = 0;
+      this.lastOp[g] = i;
+      this.postings[g]++;
+    }
+    this.folded = end;
+    return end >= this.count;
+  }
+
+  /** The group of key (prefix, a, b), made (with operation `i` its first) if new. */
+  group(prefix, a, b, i) {
+    // Low 32 bits of each field: fields differ there almost always; equal ones just probe on.
+    let h = Math.imul(a >>> 0, 0x9e3779b1) ^ Math.imul((b >>> 0) + prefix, 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
+    let slot = (h ^ (h >>> 15)) & this.mask;
+    for (;;) {
+      const held = this.table[slot];
+      if (held === 0) break;
+      const g = held - 1;
+      if (this.groupA[g] === a && this.groupB[g] === b && this.groupPrefix[g] === prefix) return g;
+      slot = (slot + 1) & this.mask;
+    }
+    const g = this.groups++;
+    this.table[slot] = g + 1;
+    this.groupPrefix[g] = prefix;
+    this.groupA[g] = a;
+    this.groupB[g] = b;
+    this.firstOp[g] = i;
+    this.lastOp[g] = i;
+    this.opNext[i] = NONE;
+    this.postings[g] = 1;
+    this.ascending[g] = 1;
+    return g;
+  }
+
+  /**
+   * The window's next write batch (store-wire.ts layout): at most `keysPerWrite` keys, INDEX_HEAD
+   * (if the window carries it) in the last one, `last` set on it. Packed one at a time, so the
+   * worker runs a commit between two (the batches share one buffer).
+   * @param {number} keysPerWrite
+   * @returns {{ bytes: Uint8Array, keys: number, last: boolean }}
+   */
+  nextPart(keysPerWrite) {
+    this.fold(Infinity);
+    // At most a single put's 48 bytes an operation, a listed posting taking fewer (two varints).
+    if (this.packer === undefined) this.packer = new Packer(this.count * 48 + 64);
+    const packer = this.packer;
+    const from = packer.n;
+    let keys = 0;
+    while (keys < keysPerWrite && this.packed < this.groups) {
+      const g = this.packed++;
+      const prefix = this.groupPrefix[g];
+      if (prefix === ORDER_TOUCH || prefix === TRADER_TOUCH || prefix === TRADER_ORDER) packer.list(this, g);
+      else packer.single(this, g);
+      keys++;
+    }
+    const last = this.packed >= this.groups;
+    if (last && this.head >= 0) {
+      packer.put(INDEX_HEAD, 0, 0, 0, 0, this.head);
+      keys++;
+    }
+    return { bytes: packer.bytes.subarray(from, packer.n), keys, last };
+  }
+
+  /** Every write batch of the window, in order. */
+  parts(keysPerWrite) {
+    const parts = [];
+    for (;;) {
+      const part = this.nextPart(keysPerWrite);
+      parts.push(part);
+      if (part.last) return parts;
+    }
+  }
+}
+
+/** The sequence of a posting operation (its key's last field). */
+function seqOf(ops, i) {
+  const o = i * INDEX_OP_SLOTS;
+  return ops[o] >> 4 === ORDER_TOUCH ? ops[o + 2] : ops[o + 3];
+}
+
+/** Write batches being packed into one buffer: kind:u8, keyLength:u32, valueLength:u32 (puts), key, value. */
+class Packer {
+  constructor(capacity) {
+    this.bytes = new Uint8Array(capacity);
+    this.view = new DataView(this.bytes.buffer);
+    this.n = 0;
+    this.keys = 0;
+  }
+
+  /** Writes the key header and key; returns where the value starts. */
+  key(kind, prefix, fields, a, b, c) {
+    const keyLength = 1 + fields * 8;
+    const n = this.n;
+    this.bytes[n] = kind;
+    this.view.setUint32(n + 1, keyLength, true);
+    const keyAt = n + (kind === OP_PUT ? 9 : 5);
+    this.bytes[keyAt] = prefix;
+    if (fields > 0) writeU64BE(this.bytes, keyAt + 1, a);
+    if (fields > 1) writeU64BE(this.bytes, keyAt + 9, b);
+    if (fields > 2) writeU64BE(this.bytes, keyAt + 17, c);
+    this.n = keyAt + keyLength;
+    this.keys++;
+    return this.n;
+  }
+
+  /** A put whose value is one uint (NO_VALUE: the empty frame). */
+  put(prefix, fields, a, b, c, value) {
+    const valueAt = this.key(OP_PUT, prefix, fields, a, b, c);
+    this.n = putUintFrame(this.bytes, valueAt, value);
+    this.view.setUint32(valueAt - (1 + fields * 8) - 4, this.n - valueAt, true);
+  }
+
+  /**
+   * Another key's newest operation. A put and its delete in one window still write the delete:
+   * after a crash, the put may be stored already, by the part of a window that landed.
+   */
+  single(window, g) {
+    const ops = window.ops;
+    const last = window.lastOp[g] * INDEX_OP_SLOTS;
+    const fields = (ops[last] >> 2) & 3;
+    if ((ops[last] & 3) === INDEX_DEL) this.key(OP_DEL, window.groupPrefix[g], fields, ops[last + 1], ops[last + 2], 0);
+    else this.put(window.groupPrefix[g], fields, ops[last + 1], ops[last + 2], 0, ops[last + 4]);
+  }
+
+  /** One group's postings as one key: the first posting's, the rest in a posting-list frame. */
+  list(window, g) {
+    const ops = window.ops;
+    const prefix = window.groupPrefix[g];
+    const withValues = prefix === TRADER_ORDER;
+    const fields = prefix === ORDER_TOUCH ? 2 : 3;
+    const chain = postingsOf(window, g);
+    const first = chain[0];
+    const o = first * INDEX_OP_SLOTS;
+    if (chain.length === 1) {
+      this.put(prefix, fields, ops[o + 1], ops[o + 2], ops[o + 3], withValues ? ops[o + 4] : NO_VALUE);
+      return;
+    }
+    const valueAt = this.key(OP_PUT, prefix, fields, ops[o + 1], ops[o + 2], ops[o + 3]);
+    const bytes = this.bytes;
+    let at = valueAt;
+    bytes[at++] = POSTING_LIST_VERSION;
+    if (withValues) at = putVarint(bytes, at, ops[o + 4]);
+    let seq = seqOf(ops, first);
+    for (let k = 1; k < chain.length; k++) {
+      const next = seqOf(ops, chain[k]);
+      at = putVarint(bytes, at, next - seq);
+      if (withValues) at = putVarint(bytes, at, ops[chain[k] * INDEX_OP_SLOTS + 4]);
+      seq = next;
+    }
+    this.n = sealFrame(bytes, valueAt, at);
+    this.view.setUint32(valueAt - (1 + fields * 8) - 4, this.n - valueAt, true);
+  }
+}
+
+/** A group's posting operations by ascending sequence, each sequence once (a window holds each commit once: ascending already, but checked). */
+function postingsOf(window, g) {
+  const chain = new Array(window.postings[g]);
+  for (let i = window.firstOp[g], k = 0; i !== NONE; i = window.opNext[i]) chain[k++] = i;
+  if (window.ascending[g] === 1) return chain;
+  const ops = window.ops;
+  chain.sort((i, j) => seqOf(ops, i) - seqOf(ops, j));
+  return chain.filter((i, k) => k === 0 || seqOf(ops, chain[k - 1]) !== seqOf(ops, i));
+}

@@ -1,0 +1,99 @@
+// Reading postings (ORDER_TOUCH, TRADER_TOUCH, TRADER_ORDER) as if each had its own key, whatever
+// lists the index writer stored them in (index-window.mjs) and whatever of them is still queued.
+// A query asks for a key range of single postings, with its direction and limit; this answers from
+//
+//   - the stored keys in the range, each a list whose first posting is the key: expanded, the
+//     postings outside the range dropped;
+//   - the one stored list that starts before the range and may reach into it: the greatest key at
+//     or below the range's low bound within the same group (a list never spans groups);
+//   - the queued operations (the overlay: every posting past the index watermark), one posting each.
+//
+// Postings are only ever added, never deleted, so these merge by key with duplicates dropped: a
+// window being written is both queued and partly stored. A crash in the middle of a window leaves
+// at most one list per group past the watermark, keyed by the group's first posting past it, as
+// the window recovery writes again (it starts at the same sequence) keys it too: overwritten
+// then, and until then every posting in it is queued as well. Lists at or below the watermark are
+// disjoint and in order (the windows were), so reading stored keys in key order, every posting up
+// to the last key read is known: pages of stored keys are read until `limit` postings are known,
+// or the range ends.
+import { LobError } from '../errors.js';
+import { EMPTY_VALUE, decodePostings, encodeUint } from './codecs.js';
+import { inRange, type IndexOps, type OverlayEntry } from './index-ops.js';
+import { Prefix, describeKey, readU64BE, writeU64BE } from './keys.js';
+import { compareBytes, type KeyRange, type KeyValueStore } from './memory-store.js';
+
+const KINDS: Record<number, string> = { [Prefix.ORDER_TOUCH]: 'order-touch', [Prefix.TRADER_TOUCH]: 'trader-touch', [Prefix.TRADER_ORDER]: 'trader-order' };
+
+/** The posting prefix a range lies within, or undefined if it holds no postings; a range that mixes them with other keys is a bug. */
+export function postingPrefixOf(range: KeyRange): number | undefined {
+  const low = range.gte ?? range.gt;
+  const high = range.lt ?? range.lte;
+  const lowPrefix = low === undefined || low.length === 0 ? 0 : low[0];
+  // An exclusive bound at the very start of a kind ends before it.
+  const highPrefix = high === undefined ? 255 : range.lt !== undefined && high.length > 0 && high.subarray(1).every((b) => b === 0) ? high[0] - 1 : high[0];
+  const inside = Object.keys(KINDS).map(Number).filter((p) => p >= lowPrefix && p <= highPrefix);
+  if (inside.length === 0) return undefined;
+  if (inside.length > 1 || lowPrefix !== highPrefix) {
+    throw new Error(`lobcore bug: a read of a key range across posting lists (${low === undefined ? 'start' : describeKey(low)} to ${high === undefined ? 'end' : describeKey(high)})`);
+  }
+  return lowPrefix;
+}
+
+/** The postings in `range` (all of one posting prefix), in its direction, at most its limit. */
+export async function readPostings(prefix: number, pending: readonly IndexOps[], base: KeyValueStore, range: KeyRange): Promise<Array<[Uint8Array, Uint8Array]>> {
+  const keyLength = prefix === Prefix.ORDER_TOUCH ? 17 : 25;
+  const reverse = range.reverse === true;
+  const limit = range.limit ?? Infinity;
+  const found: Array<[Uint8Array, Uint8Array]> = [];
+  const queued: OverlayEntry[] = [];
+  for (const ops of pending) ops.collect({ gte: range.gte, gt: range.gt, lt: range.lt, lte: range.lte }, queued);
+  for (const [key, value] of queued) if (value !== undefined) found.push([key, value]);
+
+  const low = range.gte ?? range.gt;
+  if (low !== undefined && low.length === keyLength && readU64BE(low, keyLength - 8) > 0) {
+    const groupStart = Uint8Array.from(low).fill(0, keyLength - 8);
+    const [before] = await base.entries({ gte: groupStart, lte: low, reverse: true, limit: 1 });
+    if (before !== undefined) expand(before, keyLength, range, found);
+  }
+
+  const pageKeys = limit === Infinity ? undefined : Math.max(limit, 16);
+  let page: KeyRange = { ...range, limit: pageKeys };
+  let sorted = found;
+  for (;;) {
+    const stored = await base.entries(page);
+    for (const entry of stored) expand(entry, keyLength, range, found);
+    sorted = distinctSorted(found, reverse);
+    if (pageKeys === undefined || stored.length < pageKeys) break;
+    // Every posting up to the last key read (in the range's direction) is known.
+    const last = stored[stored.length - 1][0];
+    let known = 0;
+    while (known < sorted.length && compareBytes(sorted[known][0], last) * (reverse ? -1 : 1) <= 0) known++;
+    if (known >= limit) break;
+    page = reverse ? { gte: range.gte, gt: range.gt, lt: last, reverse: true, limit: pageKeys } : { gt: last, lt: range.lt, lte: range.lte, limit: pageKeys };
+  }
+  return limit < sorted.length ? sorted.slice(0, limit) : sorted;
+}
+
+/** A stored posting key's postings that lie in `range`, each as [its own key, its single value], into `out`. */
+function expand([key, value]: [Uint8Array, Uint8Array], keyLength: number, range: KeyRange, out: Array<[Uint8Array, Uint8Array]>): void {
+  const kind = KINDS[key[0]];
+  if (key.length !== keyLength) throw new LobError('CORRUPTION', `key ${describeKey(key)} is not a ${kind} key`);
+  const withValues = key[0] === Prefix.TRADER_ORDER;
+  const seqs: number[] = [];
+  const values: number[] = [];
+  decodePostings(key, value, kind, readU64BE(key, keyLength - 8), withValues, seqs, values);
+  for (let i = 0; i < seqs.length; i++) {
+    const posting = i === 0 ? key : Uint8Array.from(key);
+    if (i > 0) writeU64BE(posting, keyLength - 8, seqs[i]);
+    if (inRange(posting, range)) out.push([posting, withValues ? encodeUint(values[i]) : EMPTY_VALUE]);
+  }
+}
+
+/** Entries sorted by key in the direction, each key once. */
+function distinctSorted(entries: Array<[Uint8Array, Uint8Array]>, reverse: boolean): Array<[Uint8Array, Uint8Array]> {
+  const sorted = entries.slice().sort((a, b) => compareBytes(a[0], b[0]));
+  const out: Array<[Uint8Array, Uint8Array]> = [];
+  for (const entry of sorted) if (out.length === 0 || compareBytes(out[out.length - 1][0], entry[0]) !== 0) out.push(entry);
+  if (reverse) out.reverse();
+  return out;
+}

@@ -1,0 +1,304 @@
+// Postings stored in lists (index-window.mjs) read back as one key a posting (posting-lists.ts),
+// exactly, in every state the index writer and a crash can leave them: complete windows' lists up
+// to the watermark; past it, every posting still queued (the overlay), and at most one list per
+// group from a window being written or cut short by a crash (a prefix of the group's postings past
+// the watermark, keyed by the first of them). Queried by key ranges, forward and reverse, with
+// limits and pages that end inside a list. Real RocksDB, through the store worker. Then through a
+// state machine whose indexes lag: every query answers as the in-memory one does.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { decodeFormat, decodeUint, encodeFormat, encodeUint } from '../src/state/codecs.js';
+import { IndexOps, NO_VALUE } from '../src/state/index-ops.js';
+import { Prefix, formatKey, indexHeadKey, keyIntegers, keyOf, readU64BE } from '../src/state/keys.js';
+import type { KeyRange } from '../src/state/memory-store.js';
+import { readPostings } from '../src/state/posting-lists.js';
+import { Store } from '../src/state/store.js';
+import { CoreStateMachine } from '../src/state/state-machine.js';
+import { Prng } from '../src/prng.js';
+import type { OrderRecord } from '../src/types.js';
+import { FLOW_TRADERS, Flow } from './fixtures/flow.mjs';
+import { describeEachBackend } from './helpers/backends.js';
+import { allFills, tempDbPath } from './fixtures/state-helpers.js';
+
+interface Posting {
+  trader: number;
+  height: number;
+  seq: number;
+  orderId: number;
+}
+
+/** A window's or a commit's TRADER_ORDER operations. */
+function opsOf(postings: Posting[]): IndexOps {
+  const ops = new IndexOps(16);
+  for (const p of postings) ops.put(Prefix.TRADER_ORDER, 3, p.trader, p.height, p.seq, p.orderId);
+  return ops;
+}
+
+async function writeWindow(store: Store, postings: Posting[]): Promise<void> {
+  const ops = opsOf(postings);
+  await store.writeIndex(ops.ops.slice(0, ops.count * 5));
+}
+
+const compare = (a: Posting, b: Posting): number => a.trader - b.trader || a.height - b.height || a.seq - b.seq;
+const keyOfPosting = (p: Posting): Buffer => keyOf(Prefix.TRADER_ORDER, p.trader, p.height, p.seq);
+
+describe('posting lists read back as single postings', () => {
+  const prng = new Prng(11);
+  // The truth: postings of 3 traders at 3 heights, sequences ascending (heights never go down).
+  const truth: Posting[] = [];
+  for (let seq = 1; seq <= 600; seq++) {
+    if (!prng.chance(0.6)) continue;
+    truth.push({ trader: 1 + prng.below(3), height: Math.floor(seq / 200), seq, orderId: prng.chance(0.1) ? 0 : 1000 + seq });
+  }
+  const watermark = 400;
+  let store: Store;
+  const pending: IndexOps[] = [];
+  // One database for the whole suite (state-helpers' directories go after each test).
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lobcore-lists-'));
+
+  beforeAll(async () => {
+    store = await Store.open(path.join(dir, 'db'), { sync: false });
+    // Complete windows up to the watermark, cut at random sequences.
+    let from = 1;
+    while (from <= watermark) {
+      const to = Math.min(watermark, from + prng.below(120));
+      await writeWindow(store, truth.filter((p) => p.seq >= from && p.seq <= to));
+      from = to + 1;
+    }
+    // Past it: every posting queued, one commit of 10 sequences at a time...
+    for (let seq = watermark + 1; seq <= 600; seq += 10) pending.push(opsOf(truth.filter((p) => p.seq >= seq && p.seq < seq + 10)));
+    // ...and, for some groups, a list a crash or a window in flight left: a prefix of them.
+    for (let trader = 1; trader <= 3; trader++) {
+      for (let height = 0; height <= 2; height++) {
+        if (!prng.chance(0.7)) continue;
+        const end = watermark + prng.below(200);
+        await writeWindow(store, truth.filter((p) => p.trader === trader && p.height === height && p.seq > watermark && p.seq <= end));
+      }
+    }
+  });
+
+  afterAll(async () => {
+    await store?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function read(range: KeyRange): Promise<Posting[]> {
+    const entries = await readPostings(Prefix.TRADER_ORDER, pending, store, range);
+    return entries.map(([key, value]) => {
+      const [trader, height, seq] = keyIntegers(key, Prefix.TRADER_ORDER, 3);
+      return { trader, height, seq, orderId: decodeUint(key, value, 'trader-order') };
+    });
+  }
+
+  it('has lists of several postings in the store (what is under test)', async () => {
+    const stored = await store.entries({ gte: keyOf(Prefix.TRADER_ORDER, 0, 0, 0), lt: keyOf(Prefix.TRADER_ORDER + 1, 0, 0, 0) });
+    expect(stored.filter(([, value]) => value[0] === 2).length).toBeGreaterThan(10);
+    expect(stored.length).toBeLessThan(truth.length / 3);
+  });
+
+  it('gives every posting of a range, forward and reverse, from any bound, inside a list or not', async () => {
+    for (let trial = 0; trial < 150; trial++) {
+      const trader = 1 + prng.below(3);
+      const low: Posting = { trader, height: prng.below(3), seq: prng.below(620), orderId: 0 };
+      const high: Posting = { trader, height: prng.below(3), seq: prng.below(620), orderId: 0 };
+      if (compare(low, high) > 0) [low.height, low.seq, high.height, high.seq] = [high.height, high.seq, low.height, low.seq];
+      const exclusiveLow = prng.chance(0.5);
+      const exclusiveHigh = prng.chance(0.5);
+      const reverse = prng.chance(0.5);
+      const limit = prng.chance(0.3) ? undefined : 1 + prng.below(12);
+      const range: KeyRange = {
+        ...(exclusiveLow ? { gt: keyOfPosting(low) } : { gte: keyOfPosting(low) }),
+        ...(exclusiveHigh ? { lt: keyOfPosting(high) } : { lte: keyOfPosting(high) }),
+        reverse, limit,
+      };
+      let expected = truth
+        .filter((p) => (exclusiveLow ? compare(p, low) > 0 : compare(p, low) >= 0) && (exclusiveHigh ? compare(p, high) < 0 : compare(p, high) <= 0))
+        .sort(compare);
+      if (reverse) expected.reverse();
+      if (limit !== undefined) expected = expected.slice(0, limit);
+      expect(await read(range), JSON.stringify({ low, high, exclusiveLow, exclusiveHigh, reverse, limit })).toEqual(expected);
+    }
+  });
+
+  it("pages through a trader's postings as the audit trail does, both ways, pages ending inside lists", async () => {
+    for (const trader of [1, 2, 3]) {
+      const all = truth.filter((p) => p.trader === trader).sort(compare);
+      for (const pageSize of [1, 3, 7]) {
+        const gte = keyOf(Prefix.TRADER_ORDER, trader, 0, 0);
+        const lt = keyOf(Prefix.TRADER_ORDER, trader + 1, 0, 0);
+        const forward: Posting[] = [];
+        let range: KeyRange = { gte, lt, limit: pageSize };
+        for (;;) {
+          const page = await read(range);
+          forward.push(...page);
+          if (page.length < pageSize) break;
+          range = { gt: keyOfPosting(page[page.length - 1]), lt, limit: pageSize };
+        }
+        expect(forward).toEqual(all);
+        const backward: Posting[] = [];
+        range = { gte, lt, reverse: true, limit: pageSize };
+        for (;;) {
+          const page = await read(range);
+          backward.push(...page);
+          if (page.length < pageSize) break;
+          range = { gte, lt: keyOfPosting(page[page.length - 1]), reverse: true, limit: pageSize };
+        }
+        expect(backward).toEqual(all.slice().reverse());
+      }
+    }
+  });
+
+  it('reads touches the same way: an order with touches in lists, some queued', async () => {
+    const touches = [3, 9, 10, 40, 41, 42, 300, 310];
+    const window = new IndexOps(8);
+    for (const seq of touches.slice(0, 6)) window.put(Prefix.ORDER_TOUCH, 2, 77, seq, 0, NO_VALUE);
+    await store.writeIndex(window.ops.slice(0, window.count * 5));
+    const queued = new IndexOps(4);
+    for (const seq of touches.slice(4)) queued.put(Prefix.ORDER_TOUCH, 2, 77, seq, 0, NO_VALUE);
+    const read = async (range: KeyRange): Promise<number[]> =>
+      (await readPostings(Prefix.ORDER_TOUCH, [queued], store, range)).map(([key]) => keyIntegers(key, Prefix.ORDER_TOUCH, 2)[1]);
+    const lt = keyOf(Prefix.ORDER_TOUCH, 78, 0);
+    expect(await read({ gt: keyOf(Prefix.ORDER_TOUCH, 77, 0), lt })).toEqual(touches);
+    expect(await read({ gt: keyOf(Prefix.ORDER_TOUCH, 77, 9), lt })).toEqual(touches.slice(2));
+    expect(await read({ gt: keyOf(Prefix.ORDER_TOUCH, 77, 9), lt, limit: 2 })).toEqual([10, 40]);
+    expect(await read({ gte: keyOf(Prefix.ORDER_TOUCH, 77, 0), lt: keyOf(Prefix.ORDER_TOUCH, 77, 41), reverse: true, limit: 3 })).toEqual([40, 10, 9]);
+  });
+});
+
+describeEachBackend('posting lists under a state machine', (backend) => {
+  /** Every query that reads postings gives the same answers on both. */
+  async function sameAnswers(disk: CoreStateMachine, memory: CoreStateMachine): Promise<void> {
+    expect(disk.nextOrderId).toBe(memory.nextOrderId);
+    for (let id = 1; id < memory.nextOrderId; id++) {
+      expect(await disk.getOrder(id), `order ${id}`).toEqual(await memory.getOrder(id));
+      expect(await disk.getOrderEvents(id), `order ${id}`).toEqual(await memory.getOrderEvents(id));
+    }
+    for (const trader of FLOW_TRADERS) {
+      for (const status of ['all', 'open', 'closed'] as const) {
+        for (const newestFirst of [false, true]) {
+          expect(await pagedOrders(disk, trader, status, newestFirst), `trader ${trader} ${status}`).toEqual(await pagedOrders(memory, trader, status, newestFirst));
+        }
+      }
+      expect(await disk.getTraderOrders(trader, { fromHeight: 2, toHeight: 4 })).toEqual(await memory.getTraderOrders(trader, { fromHeight: 2, toHeight: 4 }));
+      expect(await disk.getTraderFills(trader, { fromHeight: 3 })).toEqual(await memory.getTraderFills(trader, { fromHeight: 3 }));
+    }
+    expect(await allFills(disk, FLOW_TRADERS)).toEqual(await allFills(memory, FLOW_TRADERS));
+  }
+
+  /** A trader's orders, 7 a page. */
+  async function pagedOrders(sm: CoreStateMachine, trader: number, status: 'all' | 'open' | 'closed', newestFirst: boolean): Promise<number[]> {
+    const out: number[] = [];
+    let after = 0;
+    for (;;) {
+      const page = await sm.getTraderOrders(trader, { status, newestFirst, after, limit: 7 });
+      out.push(...page.map((o) => o.orderId));
+      if (page.length < 7) return out;
+      after = page[page.length - 1].seq;
+    }
+  }
+
+  /** A trader's orders, all and open ones, with their records. */
+  async function traderAnswers(sm: CoreStateMachine, traders: number[]): Promise<Array<{ all: OrderRecord[]; open: OrderRecord[] }>> {
+    const out: Array<{ all: OrderRecord[]; open: OrderRecord[] }> = [];
+    for (const trader of traders) out.push({ all: await sm.getTraderOrders(trader), open: await sm.getTraderOrders(trader, { status: 'open' }) });
+    return out;
+  }
+
+  /** Postings stored in lists of more than one (frame version 2). */
+  async function storedLists(path: string): Promise<number> {
+    const store = await Store.open(path, { sync: false });
+    try {
+      const entries = await store.entries({ gte: keyOf(Prefix.ORDER_TOUCH, 0, 0), lt: keyOf(Prefix.TRADER_ORDER + 1, 0) });
+      return entries.filter(([, value]) => value[0] === 2).length;
+    } finally {
+      await store.close();
+    }
+  }
+
+  it('after a crash that stored part of a window (an order listed as open) but not its INDEX_HEAD, writes its close again', async () => {
+    const path = tempDbPath('lobcore-lists-crash');
+    const sm = await CoreStateMachine.open({ backend, path });
+    const flow = new Flow(23);
+    const caughtUp = async (): Promise<void> => {
+      while (sm.indexLag > 0) await sleep(1);
+    };
+    flow.runBlock(sm);
+    const before = await sm.flush();
+    await caughtUp();
+    const placed = sm.placeLimitOrder({ trader: 7, asset: 1, side: 'bid', price: 1, size: 5, timestamp: 5_000 });
+    const rested = await sm.flush();
+    await caughtUp();
+    sm.cancelOrder({ trader: 7, asset: 1, orderId: placed.orderId });
+    flow.runBlock(sm);
+    await sm.flush();
+    const answers = await traderAnswers(sm, [7, ...FLOW_TRADERS]);
+    expect(answers[0].open).toEqual([]);
+    await sm.close();
+
+    // The crash, as it leaves the database: the window of the commit that rested the order landed
+    // (its open-order entry is stored) but not its INDEX_HEAD, and nothing of the next window did.
+    const store = await Store.open(path, { sync: true });
+    const batch = store.batch();
+    batch.put(indexHeadKey(), encodeUint(before.sequence));
+    batch.put(keyOf(Prefix.TRADER_OPEN, 7, placed.orderId), encodeUint(rested.sequence));
+    for (const prefix of [Prefix.ORDER_TOUCH, Prefix.TRADER_TOUCH, Prefix.TRADER_ORDER]) {
+      for (const key of await store.keys({ gte: Buffer.from([prefix]), lt: Buffer.from([prefix + 1]) })) {
+        if (readU64BE(key, key.length - 8) > rested.sequence) batch.del(key);
+      }
+    }
+    await store.write(batch);
+    await store.close();
+
+    // Recovery writes both commits again, in one window that holds the put and its delete.
+    await (await CoreStateMachine.open({ backend, path })).close();
+    const reopened = await CoreStateMachine.open({ backend, path });
+    expect(reopened.indexLag).toBe(0);
+    expect(await traderAnswers(reopened, [7, ...FLOW_TRADERS])).toEqual(answers);
+    await reopened.close();
+  });
+
+  it('answers every query as in memory while the indexes lag, in windows of many commits, after a reopen, and from a version-4 database', async () => {
+    const path = tempDbPath('lobcore-lists-sm');
+    const disk = await CoreStateMachine.open({ backend, path, sync: false });
+    const memory = await CoreStateMachine.open({ backend });
+    const flows = [new Flow(91), new Flow(91)];
+    // Eight commits a height, flushed without waiting: the index writer falls behind and takes several a window.
+    for (let height = 1; height <= 6; height++) {
+      disk.setHeight(height);
+      memory.setHeight(height);
+      for (let commit = 0; commit < 8; commit++) {
+        for (let k = 0; k < 15; k++) {
+          flows[0].step(disk);
+          flows[1].step(memory);
+        }
+        void disk.flush();
+        await memory.flush();
+      }
+    }
+    await disk.flush();
+    await sameAnswers(disk, memory);
+    await disk.close();
+    expect(await storedLists(path)).toBeGreaterThan(0);
+
+    const reopened = await CoreStateMachine.open({ backend, path });
+    await sameAnswers(reopened, memory);
+    await reopened.close();
+
+    // A version-4 database is one whose postings are all lists of one: it opens, reads the same, and is marked version 5.
+    const store = await Store.open(path, { sync: false });
+    const batch = store.batch();
+    batch.put(formatKey(), encodeFormat(4));
+    await store.write(batch);
+    await store.close();
+    const old = await CoreStateMachine.open({ backend, path });
+    await sameAnswers(old, memory);
+    await old.close();
+    const marked = await Store.open(path, { sync: false });
+    expect(decodeFormat(formatKey(), (await marked.get(formatKey()))!)).toBe(5);
+    await marked.close();
+    await memory.close();
+  });
+});
