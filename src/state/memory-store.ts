@@ -13,7 +13,7 @@ export { compareBytes } from './sorted-bytes-map.js';
 export interface WriteOptions {
   /** fsync before resolving (RocksDB; meaningless in memory). */
   sync?: boolean;
-  /** Yield to other writes (RocksDB's low-priority writes): the index writer's. */
+  /** Queue behind the commits (the store worker's second queue; not RocksDB's low-priority writes, which throttle to 1 MB/s). */
   lowPriority?: boolean;
 }
 

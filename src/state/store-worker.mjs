@@ -111,7 +111,7 @@ async function handleSlice(slice) {
       // Not RocksDB's lowPriority: that throttles a write to 1 MB/s (its low-priority rate
       // limiter) whenever compaction is behind, which after building a 1M-order book it is:
       // each 1 MB chunk took 0.9-1.1 s and a checkpoint 3.5-8 s. The queue here already keeps
-      // the chunks behind the commits, one write each.
+      // the chunks behind the commits, one write each. (No write here asks for it.)
       await batch.write({ sync: false });
     } catch (error) {
       slice.outcome.error = describe(error);
@@ -133,7 +133,7 @@ function foldWindow(request) {
 /** The next write of an index window, packed just before it is written; the last (carrying INDEX_HEAD) answers for the window. */
 async function writePart(request) {
   const part = request.window.nextPart(INDEX_KEYS_PER_WRITE);
-  await write(part.bytes.buffer, part.bytes.byteOffset, part.bytes.byteOffset + part.bytes.byteLength, false, true);
+  await write(part.bytes.buffer, part.bytes.byteOffset, part.bytes.byteOffset + part.bytes.byteLength, false);
   if (part.last) parentPort.postMessage({ id: request.replyId, result: null });
   else behind.unshift(request);
 }
@@ -147,7 +147,7 @@ async function run(request) {
       await db.open(openOptions);
       return [null];
     case 'write':
-      await write(request.batch, 0, request.byteLength, request.sync, request.lowPriority);
+      await write(request.batch, 0, request.byteLength, request.sync);
       return [null];
     case 'getMany': {
       // The synchronous form, on purpose: this thread exists to block. The binding's async
@@ -215,8 +215,14 @@ async function run(request) {
   }
 }
 
-/** One packed flush (bytes [start, end) of `packed`) becomes one RocksDB write batch: all of it lands, or none. */
-async function write(packed, start, end, sync, lowPriority) {
+/**
+ * One packed flush (bytes [start, end) of `packed`) becomes one RocksDB write batch: all of it
+ * lands, or none. Never with RocksDB's own low priority, whatever queue the write came from: that
+ * throttles a write to 1 MB/s whenever compaction is behind (a checkpoint's 1 MB chunks took a
+ * second each, see handleSlice), and the queues here already put the writes behind after the
+ * commits.
+ */
+async function write(packed, start, end, sync) {
   const target = openDb().batch();
   const bytes = new Uint8Array(packed, 0, end);
   const view = new DataView(packed, 0, end);
@@ -244,7 +250,7 @@ async function write(packed, start, end, sync, lowPriority) {
     await target.close();
     throw error;
   }
-  await target.write({ sync, lowPriority });
+  await target.write({ sync });
 }
 
 function openDb() {
