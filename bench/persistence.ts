@@ -48,6 +48,11 @@ export interface DurableRun {
   /** Journal entries the indexes were behind when the last command was durable, and how long they took to catch up. */
   indexLagAtEnd: number;
   indexCatchUpSeconds: number;
+  /**
+   * Commands a second until the last one is durable AND indexed (the catch-up included): what a
+   * flow can sustain without the index lag, and the memory it holds, growing without bound.
+   */
+  indexedOpsPerSec: number;
   /** CPU over the timed region, per command: the main thread, and every other thread (store worker, RocksDB's own). */
   mainCpuNsPerCommand: number;
   otherCpuNsPerCommand: number;
@@ -205,7 +210,7 @@ async function durableRun(backend: BackendName, path: string, flow: Flow, sync: 
   return {
     mode, sync, commands: flow.commands, seconds, opsPerSec: flow.commands / seconds, commits,
     ...(mode === 'group commit' ? { ackMs: { p50: quantileOfSorted(acks, 0.5), p99: quantileOfSorted(acks, 0.99), max: acks[acks.length - 1] } } : {}),
-    indexLagAtEnd, indexCatchUpSeconds,
+    indexLagAtEnd, indexCatchUpSeconds, indexedOpsPerSec: flow.commands / (seconds + indexCatchUpSeconds),
     mainCpuNsPerCommand: (used.mainMs * 1e6) / flow.commands, otherCpuNsPerCommand: (used.otherMs * 1e6) / flow.commands,
     bytesOnDiskPerCommand: directoryBytes(path) / (flow.commands + flow.prelude.length * BATCH),
   };

@@ -76,13 +76,13 @@ export function renderReport(report: BenchReport): string {
   } else {
     out.push(`  backend ${p.backend}; ${p.workload}`);
     const engineRate = p.inMemory.find((m) => m.path === 'engine.submitBatch')?.opsPerSec ?? NaN;
-    const rates = [['  path', 'commands/s', 'vs engine', 'ack p50/p99/max ms', 'index lag, catch-up', 'CPU ns/cmd main+other', 'disk B/cmd']];
-    for (const m of p.inMemory) rates.push([`  ${m.path}`, formatCount(m.opsPerSec), pct(m.opsPerSec / engineRate), '-', '-', '-', '-']);
+    const rates = [['  path', 'commands/s', 'vs engine', 'ack p50/p99/max ms', 'index lag, catch-up', 'durable+indexed/s', 'CPU ns/cmd main+other', 'disk B/cmd']];
+    for (const m of p.inMemory) rates.push([`  ${m.path}`, formatCount(m.opsPerSec), pct(m.opsPerSec / engineRate), '-', '-', '-', '-', '-']);
     for (const d of p.durable) {
       rates.push([
         `  ${d.mode}, sync ${d.sync ? 'on' : 'off'}`, formatCount(d.opsPerSec), pct(d.opsPerSec / engineRate),
         d.ackMs === undefined ? '-' : `${d.ackMs.p50.toFixed(1)}/${d.ackMs.p99.toFixed(1)}/${d.ackMs.max.toFixed(1)}`,
-        `${d.indexLagAtEnd.toLocaleString('en-US')}, ${d.indexCatchUpSeconds.toFixed(2)} s`,
+        `${d.indexLagAtEnd.toLocaleString('en-US')}, ${d.indexCatchUpSeconds.toFixed(2)} s`, formatCount(d.indexedOpsPerSec),
         `${d.mainCpuNsPerCommand.toFixed(0)}+${d.otherCpuNsPerCommand.toFixed(0)}`, d.bytesOnDiskPerCommand.toFixed(1),
       ]);
     }
