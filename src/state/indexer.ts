@@ -1,5 +1,5 @@
 // The index writer: writes each durable commit's index operations (derived as its commands were
-// applied, index-deriver.ts) behind the commits: unsynced, low priority, in windows of whole
+// applied, index-deriver.ts) behind the commits: unsynced, queued after them, in windows of whole
 // commits, each window's last write carrying the INDEX_HEAD watermark of its last commit. A crash
 // loses at most index entries past the watermark, and reopening derives them again from the event
 // blocks (indexing is idempotent; posting lists a crash left past the watermark are overwritten
