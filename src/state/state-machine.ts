@@ -8,7 +8,6 @@
 //
 // Without a path the very same pipeline runs on an in-memory store (memory-store.ts), committed
 // at the end of each turn of the event loop: "no persistence" is a store, not a branch.
-import { createHash } from 'node:crypto';
 import type { BatchResults, CommandBatch } from '../batch.js';
 import { createEngine } from '../engine.js';
 import type { Engine } from '../engine.js';
@@ -23,9 +22,10 @@ import type {
 } from '../types.js';
 import { AuditTrail } from './audit-trail.js';
 import { bookAt } from './book-history.js';
-import { CHUNK_BYTES, checkpointChunkKeys, checkpointInfo, deleteCheckpoint, putManifest } from './checkpoints.js';
-import { ShadowEngine, type ShadowSnapshot } from './checkpoint-shadow.js';
-import type { CheckpointInfo, CheckpointState } from './checkpoints.js';
+import { Checkpointer } from './checkpointer.js';
+import { checkpointInfo } from './checkpoints.js';
+import { ShadowEngine } from './checkpoint-shadow.js';
+import type { CheckpointInfo } from './checkpoints.js';
 import type { CheckpointManifest } from './codecs.js';
 import { decodeUint } from './codecs.js';
 import { CommitBuilder } from './commit-builder.js';
@@ -34,21 +34,18 @@ import { FeedPublisher, type Subscription } from './feed.js';
 import { FillHistory, type FillPage, type RecordedFill, type TraderFillQuery } from './fill-history.js';
 import { History } from './history.js';
 import { Indexer } from './indexer.js';
-import { pruneJournalThrough } from './journal.js';
-import { chunkKey, indexHeadKey } from './keys.js';
+import { indexHeadKey } from './keys.js';
 import { MemoryStore, type KeyValueStore } from './memory-store.js';
 import { engineOptions, resolveOptions, type ResolvedOptions, type StateMachineOptions } from './options.js';
 import { refuseWhenReadOnly } from './read-only-guard.js';
 import { recoverFromStore, type RecoveryReport } from './recovery.js';
 import type { Sequencer } from './sequencer.js';
-import { SerialQueue } from './serial-queue.js';
 import { snapshotAssets } from './snapshot-assets.js';
 import { Store } from './store.js';
 
 export type { AutoFlushOptions, StateMachineOptions } from './options.js';
 
 type Encoder = (typeof encodeRequest)[OperationSpec['method']];
-const hashOf = (bytes: Uint8Array): Buffer => createHash('sha256').update(bytes).digest();
 const noFills = (): number => 0;
 export type { FlushReport } from './committer.js';
 
@@ -88,12 +85,9 @@ interface Pipeline {
 
 export class CoreStateMachine {
   private p!: Pipeline;
-  private lastCheckpointHeight = 0;
-  /** The highest sequence whose checkpoint chunks have been streamed to the store (see checkpoint()). */
-  private streamedThrough = 0;
   private state: 'open' | 'recovering' | 'closed' = 'open';
   private lastRecovery: RecoveryReport | null = null;
-  private readonly checkpoints = new SerialQueue();
+  private readonly checkpoints: Checkpointer;
   /** A per-call command's record, encoded for the journal. */
   private readonly record = new Float64Array(COMMAND_SLOTS);
   private opsSinceFlush = 0;
@@ -106,7 +100,9 @@ export class CoreStateMachine {
     private readonly feed: FeedPublisher,
     /** The checkpoint worker's shadow core (checkpoint-shadow.ts); null in memory and read-only. */
     private readonly shadow: ShadowEngine | null,
-  ) {}
+  ) {
+    this.checkpoints = new Checkpointer(store, shadow, options.keepCheckpoints);
+  }
 
   static async open(options: StateMachineOptions = {}): Promise<CoreStateMachine> {
     const resolved = resolveOptions(options);
@@ -155,7 +151,7 @@ export class CoreStateMachine {
       audit: new AuditTrail(history, indexer.reader, () => engine.nextOrderId),
     };
     this.lastRecovery = options.path === undefined ? null : recovered.report;
-    this.lastCheckpointHeight = manifests[manifests.length - 1]?.height ?? 0;
+    this.checkpoints.loaded(manifests);
     return recovered.report;
   }
 
@@ -369,7 +365,7 @@ export class CoreStateMachine {
   async checkpointIfNeeded(): Promise<CheckpointInfo | undefined> {
     refuseWhenReadOnly(this.readOnly, 'checkpointIfNeeded');
     await this.flush();
-    if (this.p.sequencer.height - this.lastCheckpointHeight < this.options.checkpointInterval) return undefined;
+    if (this.p.sequencer.height - this.checkpoints.lastHeight < this.options.checkpointInterval) return undefined;
     return this.checkpoint();
   }
 
@@ -385,74 +381,7 @@ export class CoreStateMachine {
     this.assertOpen();
     refuseWhenReadOnly(this.readOnly, 'checkpoint');
     if (!this.persistent) return undefined;
-    const p = this.p;
-    const shadow = this.shadow;
-    // Cut now, so the checkpoint's sequence is a commit boundary.
-    p.committer.seal();
-    const state = this.checkpointState(p);
-    const ownSnapshot = shadow === null || shadow.broken !== null ? this.snapshotAndResetShadow(p) : null;
-    // The shadow's pieces are written as they come, while it writes the rest, unless a checkpoint
-    // of this sequence is stored or on its way: then they are held, and written only if that one
-    // never lands, so that chunks a manifest already covers are never written over.
-    const newest = p.manifests[p.manifests.length - 1]?.sequence ?? 0;
-    const stream = state.sequence > Math.max(this.streamedThrough, newest);
-    if (ownSnapshot === null && stream) this.streamedThrough = state.sequence;
-    const streamed: Array<Promise<void>> = [];
-    const held: Uint8Array[] = [];
-    const shadowed = ownSnapshot === null
-      ? shadow!.snapshot(CHUNK_BYTES, (index, piece) => {
-        if (!stream) {
-          held[index] = piece;
-          return;
-        }
-        const writing = this.store.writeSlices([chunkKey(state.sequence, index)], piece, CHUNK_BYTES);
-        writing.catch(() => undefined); // looked at in turn below
-        streamed.push(writing);
-      })
-      : null;
-    shadowed?.catch(() => undefined); // looked at in turn below
-    const durable = p.committer.flush();
-    return this.checkpoints.run(async () => {
-      await durable;
-      if (ownSnapshot !== null) return this.writeCheckpoint(p, state, ownSnapshot.byteLength, hashOf(ownSnapshot), () => this.writeChunks(state.sequence, ownSnapshot));
-      let taken: ShadowSnapshot;
-      try {
-        taken = await shadowed!;
-        if (taken.nextOrderId !== state.nextOrderId || taken.restingOrders !== state.restingOrders) {
-          throw new Error(`its snapshot has next order id ${taken.nextOrderId} and ${taken.restingOrders} resting orders, the engine ${state.nextOrderId} and ${state.restingOrders}`);
-        }
-      } catch (error) {
-        // The shadow cannot give this checkpoint: take one here, now, the synchronous way, and start the shadow again from it.
-        shadow!.broken = `the checkpoint worker failed: ${(error as { message?: string }).message ?? String(error)}`;
-        if (stream) {
-          // Its chunks go: a checkpoint taken now may have this sequence and fewer chunks.
-          await Promise.allSettled(streamed);
-          const batch = this.store.batch();
-          await deleteCheckpoint(this.store, batch, state.sequence);
-          await this.store.write(batch, { sync: false });
-        }
-        p.committer.seal();
-        const now = this.checkpointState(p);
-        const snapshot = this.snapshotAndResetShadow(p);
-        await p.committer.flush();
-        return this.writeCheckpoint(p, now, snapshot.byteLength, hashOf(snapshot), () => this.writeChunks(now.sequence, snapshot));
-      }
-      const written = stream
-        ? () => Promise.all(streamed).then(() => undefined)
-        : () => Promise.all(held.map((piece, index) => this.store.writeSlices([chunkKey(state.sequence, index)], piece, CHUNK_BYTES))).then(() => undefined);
-      return this.writeCheckpoint(p, state, taken.byteLength, taken.sha256, written);
-    });
-  }
-
-  private checkpointState(p: Pipeline): CheckpointState {
-    return { ...p.sequencer.state(), sequence: p.sequencer.lastSequence, nextOrderId: p.engine.nextOrderId, restingOrders: p.engine.restingOrders };
-  }
-
-  /** The engine's own snapshot, copied out on this thread; the shadow (if any) starts over from it in the same turn. */
-  private snapshotAndResetShadow(p: Pipeline): Uint8Array {
-    const snapshot = p.engine.snapshot();
-    void this.shadow?.reset(snapshot, p.engine.restingOrders + p.engine.pendingStops);
-    return snapshot;
+    return this.checkpoints.take(this.p);
   }
 
   async listCheckpoints(): Promise<CheckpointInfo[]> {
@@ -574,42 +503,6 @@ export class CoreStateMachine {
   }
 
   // ------------------------------------------------------------------ internals
-
-  /**
-   * Writes a checkpoint's chunks behind the commits (handed to the store in one message, written
-   * one per write there: a round trip to this thread per chunk made a 1M-order checkpoint take
-   * seconds behind a busy flow).
-   */
-  private async writeChunks(sequence: number, snapshot: Uint8Array): Promise<void> {
-    // The store takes the snapshot's buffer over (transferred, not copied, where it can be).
-    await this.store.writeSlices(checkpointChunkKeys(sequence, snapshot.byteLength), snapshot, CHUNK_BYTES);
-  }
-
-  /**
-   * Once `chunksWritten` resolves (for a checkpoint of this sequence not yet stored), writes the
-   * manifest with the deletions it allows (older checkpoints past keepCheckpoints, the journal
-   * it covers).
-   */
-  private async writeCheckpoint(
-    p: Pipeline, state: CheckpointState, byteLength: number, digest: Buffer, chunksWritten: () => Promise<void>,
-  ): Promise<CheckpointInfo> {
-    const newest = p.manifests[p.manifests.length - 1];
-    if (newest !== undefined && newest.sequence === state.sequence) {
-      this.lastCheckpointHeight = Math.max(this.lastCheckpointHeight, newest.height);
-      return checkpointInfo(newest);
-    }
-    await chunksWritten();
-    const batch = this.store.batch();
-    const manifest = putManifest(batch, state, byteLength, digest);
-    const kept = [...p.manifests, manifest];
-    const dropped = kept.splice(0, Math.max(0, kept.length - this.options.keepCheckpoints));
-    for (const old of dropped) await deleteCheckpoint(this.store, batch, old.sequence);
-    await pruneJournalThrough(this.store, batch, kept[0].sequence);
-    await this.store.write(batch, { lowPriority: true });
-    p.manifests = kept;
-    this.lastCheckpointHeight = state.height;
-    return checkpointInfo(manifest);
-  }
 
   private afterMutation(commands: number): void {
     if (!this.persistent) {

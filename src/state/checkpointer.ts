@@ -1,0 +1,161 @@
+// Taking a checkpoint, one at a time: cut the commit boundary, have the checkpoint worker's shadow
+// core snapshot the books on its own thread (or, without a working shadow, copy them out of the
+// engine here), write the chunks behind the commits as the pieces come, then the manifest with
+// the deletions it allows. The state machine asks for one and waits for idle() before it recovers
+// or closes; the layout of what is stored is checkpoints.ts's.
+import { createHash } from 'node:crypto';
+import type { Engine } from '../engine.js';
+import { CHUNK_BYTES, checkpointChunkKeys, checkpointInfo, deleteCheckpoint, putManifest } from './checkpoints.js';
+import type { CheckpointInfo, CheckpointState } from './checkpoints.js';
+import type { ShadowEngine, ShadowSnapshot } from './checkpoint-shadow.js';
+import type { CheckpointManifest } from './codecs.js';
+import type { Committer } from './committer.js';
+import { pruneJournalThrough } from './journal.js';
+import { chunkKey } from './keys.js';
+import type { KeyValueStore } from './memory-store.js';
+import type { Sequencer } from './sequencer.js';
+import { SerialQueue } from './serial-queue.js';
+
+const hashOf = (bytes: Uint8Array): Buffer => createHash('sha256').update(bytes).digest();
+
+/** What a checkpoint reads and updates of the state machine's pipeline (each recovery builds a new one). */
+export interface CheckpointSource {
+  engine: Engine;
+  sequencer: Sequencer;
+  committer: Committer;
+  /** The stored checkpoints, oldest first: a checkpoint adds its own and drops those past keepCheckpoints. */
+  manifests: CheckpointManifest[];
+}
+
+export class Checkpointer {
+  /** The height of the newest checkpoint (0: none). */
+  lastHeight = 0;
+  /** The highest sequence whose chunks have been streamed to the store (see take()). */
+  private streamedThrough = 0;
+  private readonly queue = new SerialQueue();
+
+  /** shadow: the checkpoint worker's core (null: every checkpoint is copied out of the engine). */
+  constructor(private readonly store: KeyValueStore, private readonly shadow: ShadowEngine | null, private readonly keepCheckpoints: number) {}
+
+  /** A recovery found these checkpoints. */
+  loaded(manifests: CheckpointManifest[]): void {
+    this.lastHeight = manifests[manifests.length - 1]?.height ?? 0;
+  }
+
+  /** Resolves once every checkpoint asked for so far has settled. */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  /**
+   * A checkpoint at the current journal sequence. The shadow, which has applied every command up
+   * to here, snapshots and hashes the books on its own thread; this thread only cuts the commit
+   * boundary and goes on matching, and the commands it applies meanwhile land in the journal after
+   * the checkpoint's sequence.
+   */
+  take(p: CheckpointSource): Promise<CheckpointInfo> {
+    const shadow = this.shadow;
+    // Cut now, so the checkpoint's sequence is a commit boundary.
+    p.committer.seal();
+    const state = stateOf(p);
+    const ownSnapshot = shadow === null || shadow.broken !== null ? this.snapshotAndResetShadow(p) : null;
+    // The shadow's pieces are written as they come, while it writes the rest, unless a checkpoint
+    // of this sequence is stored or on its way: then they are held, and written only if that one
+    // never lands, so that chunks a manifest already covers are never written over.
+    const newest = p.manifests[p.manifests.length - 1]?.sequence ?? 0;
+    const stream = state.sequence > Math.max(this.streamedThrough, newest);
+    if (ownSnapshot === null && stream) this.streamedThrough = state.sequence;
+    const streamed: Array<Promise<void>> = [];
+    const held: Uint8Array[] = [];
+    const shadowed = ownSnapshot === null
+      ? shadow!.snapshot(CHUNK_BYTES, (index, piece) => {
+        if (!stream) {
+          held[index] = piece;
+          return;
+        }
+        const writing = this.store.writeSlices([chunkKey(state.sequence, index)], piece, CHUNK_BYTES);
+        writing.catch(() => undefined); // looked at in turn below
+        streamed.push(writing);
+      })
+      : null;
+    shadowed?.catch(() => undefined); // looked at in turn below
+    const durable = p.committer.flush();
+    return this.queue.run(async () => {
+      await durable;
+      if (ownSnapshot !== null) return this.write(p, state, ownSnapshot.byteLength, hashOf(ownSnapshot), () => this.writeChunks(state.sequence, ownSnapshot));
+      let taken: ShadowSnapshot;
+      try {
+        taken = await shadowed!;
+        if (taken.nextOrderId !== state.nextOrderId || taken.restingOrders !== state.restingOrders) {
+          throw new Error(`its snapshot has next order id ${taken.nextOrderId} and ${taken.restingOrders} resting orders, the engine ${state.nextOrderId} and ${state.restingOrders}`);
+        }
+      } catch (error) {
+        // The shadow cannot give this checkpoint: take one here, now, the synchronous way, and start the shadow again from it.
+        shadow!.broken = `the checkpoint worker failed: ${(error as { message?: string }).message ?? String(error)}`;
+        if (stream) {
+          // Its chunks go: a checkpoint taken now may have this sequence and fewer chunks.
+          await Promise.allSettled(streamed);
+          const batch = this.store.batch();
+          await deleteCheckpoint(this.store, batch, state.sequence);
+          await this.store.write(batch, { sync: false });
+        }
+        p.committer.seal();
+        const now = stateOf(p);
+        const snapshot = this.snapshotAndResetShadow(p);
+        await p.committer.flush();
+        return this.write(p, now, snapshot.byteLength, hashOf(snapshot), () => this.writeChunks(now.sequence, snapshot));
+      }
+      const written = stream
+        ? () => Promise.all(streamed).then(() => undefined)
+        : () => Promise.all(held.map((piece, index) => this.store.writeSlices([chunkKey(state.sequence, index)], piece, CHUNK_BYTES))).then(() => undefined);
+      return this.write(p, state, taken.byteLength, taken.sha256, written);
+    });
+  }
+
+  /** The engine's own snapshot, copied out on this thread; the shadow (if any) starts over from it in the same turn. */
+  private snapshotAndResetShadow(p: CheckpointSource): Uint8Array {
+    const snapshot = p.engine.snapshot();
+    void this.shadow?.reset(snapshot, p.engine.restingOrders + p.engine.pendingStops);
+    return snapshot;
+  }
+
+  /**
+   * Writes a checkpoint's chunks behind the commits (handed to the store in one message, written
+   * one per write there: a round trip to this thread per chunk made a 1M-order checkpoint take
+   * seconds behind a busy flow).
+   */
+  private async writeChunks(sequence: number, snapshot: Uint8Array): Promise<void> {
+    // The store takes the snapshot's buffer over (transferred, not copied, where it can be).
+    await this.store.writeSlices(checkpointChunkKeys(sequence, snapshot.byteLength), snapshot, CHUNK_BYTES);
+  }
+
+  /**
+   * Once `chunksWritten` resolves (for a checkpoint of this sequence not yet stored), writes the
+   * manifest with the deletions it allows (older checkpoints past keepCheckpoints, the journal
+   * it covers).
+   */
+  private async write(
+    p: CheckpointSource, state: CheckpointState, byteLength: number, digest: Buffer, chunksWritten: () => Promise<void>,
+  ): Promise<CheckpointInfo> {
+    const newest = p.manifests[p.manifests.length - 1];
+    if (newest !== undefined && newest.sequence === state.sequence) {
+      this.lastHeight = Math.max(this.lastHeight, newest.height);
+      return checkpointInfo(newest);
+    }
+    await chunksWritten();
+    const batch = this.store.batch();
+    const manifest = putManifest(batch, state, byteLength, digest);
+    const kept = [...p.manifests, manifest];
+    const dropped = kept.splice(0, Math.max(0, kept.length - this.keepCheckpoints));
+    for (const old of dropped) await deleteCheckpoint(this.store, batch, old.sequence);
+    await pruneJournalThrough(this.store, batch, kept[0].sequence);
+    await this.store.write(batch, { lowPriority: true });
+    p.manifests = kept;
+    this.lastHeight = state.height;
+    return checkpointInfo(manifest);
+  }
+}
+
+function stateOf(p: CheckpointSource): CheckpointState {
+  return { ...p.sequencer.state(), sequence: p.sequencer.lastSequence, nextOrderId: p.engine.nextOrderId, restingOrders: p.engine.restingOrders };
+}
