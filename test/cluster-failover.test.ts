@@ -51,6 +51,8 @@ describe('cluster failover', () => {
     const replica = [0, 1, 2].find((m) => m !== leader && t.local.supervisor.running(1, m)) as number;
     // Checkpoints are stored behind the commits: kill it once one is on its disk.
     await t.local.supervisor.waitFor(() => eventsOf(t, 1, replica, 'checkpoint').some((e) => e.kind === 'checkpoint' && e.batchSeq >= 5), 30_000, 'the replica to store a checkpoint');
+    const stored = eventsOf(t, 1, replica, 'checkpoint').at(-1);
+    if (stored?.kind !== 'checkpoint') throw new Error('no checkpoint event');
     await t.local.supervisor.kill(1, replica);
     await drive(t, 1, 15, 4);
     await t.local.supervisor.start(1, replica);
@@ -62,10 +64,12 @@ describe('cluster failover', () => {
     await t.local.supervisor.waitFor(() => eventsOf(t, 1, replica, 'caught-up').length >= 2, 30_000, 'the replica to catch up');
     const caughtUp = eventsOf(t, 1, replica, 'caught-up').at(-1);
     if (caughtUp?.kind !== 'caught-up') throw new Error('no caught-up event');
-    // It replayed only what the stream holds past its local state (which held most of the first
-    // 20 requests): at least the 15 sent while it was down, and nothing it already had. How many
-    // claims and re-sent records lie between depends on the machine's load.
-    expect(ready.recovered.streamSeq).toBeGreaterThanOrEqual(10);
+    // It came back from its own disk, at least as far as the checkpoint it had stored, and replayed
+    // only what the stream holds past that local state: at least the 15 requests sent while it was
+    // down, and nothing it already had. How far it had applied the first 20 when it was killed, and
+    // how many claims and re-sent records lie between, depend on the machine's load (a fixed 10
+    // failed once in a fresh-clone run on a loaded machine: 9).
+    expect(ready.recovered.streamSeq).toBeGreaterThanOrEqual(stored.streamSeq);
     expect(caughtUp.records).toBeGreaterThanOrEqual(15);
     expect(caughtUp.records).toBeLessThanOrEqual(caughtUp.streamSeq - ready.recovered.streamSeq);
     expectConsistent(await verify(t));
