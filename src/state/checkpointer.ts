@@ -67,8 +67,10 @@ export class Checkpointer {
     if (ownSnapshot === null && stream) this.streamedThrough = state.sequence;
     const streamed: Array<Promise<void>> = [];
     const held: Uint8Array[] = [];
+    let arrived = 0;
     const shadowed = ownSnapshot === null
       ? shadow!.snapshot(CHUNK_BYTES, (index, piece) => {
+        arrived++;
         if (!stream) {
           held[index] = piece;
           return;
@@ -88,6 +90,11 @@ export class Checkpointer {
         taken = await shadowed!;
         if (taken.nextOrderId !== state.nextOrderId || taken.restingOrders !== state.restingOrders) {
           throw new Error(`its snapshot has next order id ${taken.nextOrderId} and ${taken.restingOrders} resting orders, the engine ${state.nextOrderId} and ${state.restingOrders}`);
+        }
+        // The manifest will name one chunk per CHUNK_BYTES: every one must have come.
+        const chunks = checkpointChunkKeys(state.sequence, taken.byteLength).length;
+        if (taken.pieces !== chunks || arrived !== chunks) {
+          throw new Error(`its snapshot of ${taken.byteLength} bytes came in ${arrived} pieces (it sent ${taken.pieces}), not ${chunks}`);
         }
       } catch (error) {
         // The shadow cannot give this checkpoint: take one here, now, the synchronous way, and start the shadow again from it.

@@ -24,6 +24,7 @@
 import { LobError } from '../errors.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { crc32 } from './crc32.js';
+import { POSTING_LIST_VERSION } from './index-wire.mjs';
 import { describeKey } from './keys.js';
 
 /**
@@ -47,7 +48,6 @@ const JOURNAL_VERSION = 3;
 const EVENTS_VERSION = 1;
 const UINT_VERSION = 1;
 const CHECKPOINT_VERSION = 2;
-const POSTING_LIST_VERSION = 2;
 
 export const FRAME_BYTES = 1 + 4;
 

@@ -21,12 +21,11 @@
 // a window can have stored the put, and the window that recovery writes again may hold both (the
 // pairs DroppablePuts drops before they are ever sent cost nothing). INDEX_HEAD goes with the last
 // write of the window only.
-import { INDEX_DEL, INDEX_DROPPED, INDEX_OP_SLOTS, INDEX_PUT, NO_VALUE, putUintFrame, putVarint, sealFrame } from './index-wire.mjs';
+import { INDEX_DEL, INDEX_DROPPED, INDEX_OP_SLOTS, INDEX_PUT, NO_VALUE, POSTING_LIST_VERSION, putUintFrame, putVarint, sealFrame } from './index-wire.mjs';
 import { writeU64BE } from './u64.mjs';
 
 const OP_PUT = 1;
 const OP_DEL = 2;
-export const POSTING_LIST_VERSION = 2;
 const ORDER_TOUCH = 0x09;
 const TRADER_TOUCH = 0x0a;
 const TRADER_ORDER = 0x0b;
@@ -181,7 +180,6 @@ class Packer {
     this.bytes = new Uint8Array(capacity);
     this.view = new DataView(this.bytes.buffer);
     this.n = 0;
-    this.keys = 0;
   }
 
   /** Writes the key header and key; returns where the value starts. */
@@ -196,7 +194,6 @@ class Packer {
     if (fields > 1) writeU64BE(this.bytes, keyAt + 9, b);
     if (fields > 2) writeU64BE(this.bytes, keyAt + 17, c);
     this.n = keyAt + keyLength;
-    this.keys++;
     return this.n;
   }
 

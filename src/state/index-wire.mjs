@@ -21,6 +21,8 @@ export const INDEX_DEL = 2;
 export const NO_VALUE = -1;
 
 const UINT_VERSION = 1;
+/** The frame version of a posting list (index-window.mjs writes them, codecs.ts reads them). */
+export const POSTING_LIST_VERSION = 2;
 
 const CRC_TABLE = (() => {
   const table = new Uint32Array(256);
