@@ -4,18 +4,34 @@
 // checkpoints working (taken the synchronous way); a checkpoint cut off before its manifest
 // leaves nothing behind. Both worker threads start under node flags a worker may not be given.
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { CommandBatch } from '../src/batch.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import type { ShadowEngine } from '../src/state/checkpoint-shadow.js';
 import { Store } from '../src/state/store.js';
-import { chunkKey, prefixRange, Prefix } from '../src/state/keys.js';
+import { checkpointKey, chunkKey, formatKey, prefixRange, Prefix } from '../src/state/keys.js';
+import { checkpointChunkKeys } from '../src/state/checkpoint-chunks.js';
+import { SnapshotFiles } from '../src/state/checkpoint-files.js';
+import { DATABASE_FORMAT_VERSION, SnapshotWhere, decodeCheckpoint, decodeFormat, encodeCheckpoint, encodeFormat } from '../src/state/codecs.js';
 import { describeEachBackend } from './helpers/backends.js';
 import { Flow } from './fixtures/flow.mjs';
 import { tempDbPath } from './fixtures/state-helpers.js';
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+const snapshotName = (sequence: number): string => `${sequence.toString(16).padStart(16, '0')}.snapshot`;
+
+/** What a closed database holds of checkpoint snapshots: its snapshot files (name:bytes) and how many chunk keys. */
+async function storedSnapshots(path: string): Promise<{ files: string[]; chunks: number }> {
+  const directory = new SnapshotFiles(path).directory;
+  const files = fs.existsSync(directory) ? fs.readdirSync(directory).sort().map((name) => `${name}:${fs.statSync(`${directory}/${name}`).size}`) : [];
+  const store = await Store.open(path, { sync: true });
+  const chunks = (await store.keys(prefixRange(Prefix.CHUNK))).length;
+  await store.close();
+  return { files, chunks };
+}
 
 /** The state machine's shadow, reached past `private` the way a failing thread would reach it. */
 const shadowOf = (sm: CoreStateMachine): ShadowEngine => (sm as unknown as { shadow: ShadowEngine }).shadow;
@@ -68,11 +84,11 @@ describeEachBackend('checkpoints from the checkpoint worker', (backend) => {
     await reopened.close();
   });
 
-  it('whose shadow disagrees after its chunks were streamed are taken the synchronous way, and no streamed chunk is left', async () => {
-    // 26,212 orders at one price make a snapshot 8 bytes short of one 1 MB chunk; the shadow, fed
-    // one order the engine never saw, streams two chunks before its counts give it away. The
-    // checkpoint taken instead has the same sequence and one chunk: a second one left behind
-    // would make it unreadable.
+  it('whose shadow disagrees after its pieces were streamed are taken the synchronous way, and nothing streamed is left', async () => {
+    // 26,212 orders at one price make a snapshot 8 bytes short of one 1 MB piece; the shadow, fed
+    // one order the engine never saw, streams two pieces into the snapshot file before its counts
+    // give it away. The checkpoint taken instead has the same sequence and a file of one piece: a
+    // second piece left in it would make it unreadable.
     const path = tempDbPath('lobcore-shadow');
     const sm = await CoreStateMachine.open({ path, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
     const book = new CommandBatch(26_212);
@@ -86,17 +102,14 @@ describeEachBackend('checkpoints from the checkpoint worker', (backend) => {
     const info = await sm.checkpoint();
     expect({ sequence: info!.sequence, hash: info!.stateHash, chunks: info!.chunks }).toEqual({ sequence: sm.sequence, hash, chunks: 1 });
     await sm.close();
-    const store = await Store.open(path, { sync: true });
-    const chunks = await store.keys(prefixRange(Prefix.CHUNK));
-    await store.close();
-    expect(chunks.map((key) => Buffer.from(key).equals(chunkKey(info!.sequence, 0)))).toEqual([true]);
+    expect(await storedSnapshots(path)).toEqual({ files: [`${snapshotName(info!.sequence)}:${1024 * 1024 - 8}`], chunks: 0 });
     const reopened = await CoreStateMachine.open({ path, backend });
     expect(reopened.recovery).toMatchObject({ checkpointSequence: info!.sequence, skippedCheckpoints: [], replayedCommands: 0 });
     expect(reopened.stateHash()).toBe(hash);
     await reopened.close();
   });
 
-  it('of a sequence already being checkpointed, or stored, give that checkpoint and write nothing over its chunks', async () => {
+  it('of a sequence already being checkpointed, or stored, give that checkpoint and write nothing over its snapshot', async () => {
     const path = tempDbPath('lobcore-shadow');
     const sm = await CoreStateMachine.open({ path, backend });
     new Flow(34, { opsPerBlock: 40, makeBatch: () => new CommandBatch() }).runBlock(sm);
@@ -114,24 +127,72 @@ describeEachBackend('checkpoints from the checkpoint worker', (backend) => {
     await reopened.close();
   });
 
-  it('leave no chunks behind from a checkpoint a crash cut off before its manifest', async () => {
+  it('leave nothing behind from checkpoints a crash cut off before their manifest', async () => {
     const path = tempDbPath('lobcore-shadow');
     const sm = await CoreStateMachine.open({ path, backend });
     new Flow(33, { opsPerBlock: 20, makeBatch: () => new CommandBatch() }).runBlock(sm);
     const kept = await sm.checkpoint();
     await sm.close();
+    // A file cut off while written, a whole one whose manifest never came, and chunks as a build before snapshot files left them.
+    const files = new SnapshotFiles(path);
+    fs.writeFileSync(`${files.pathOf(kept!.sequence + 1000)}.partial`, new Uint8Array(64));
+    fs.writeFileSync(files.pathOf(kept!.sequence + 2000), new Uint8Array(64));
     const store = await Store.open(path, { sync: true });
     const batch = store.batch();
-    batch.put(chunkKey(kept!.sequence + 1000, 0), new Uint8Array(64));
+    batch.put(chunkKey(kept!.sequence + 3000, 0), new Uint8Array(64));
     await store.write(batch);
     await store.close();
     const reopened = await CoreStateMachine.open({ path, backend });
-    expect(reopened.recovery).toMatchObject({ checkpointSequence: kept!.sequence });
+    expect(reopened.recovery).toMatchObject({ checkpointSequence: kept!.sequence, orphansDeleted: 3 });
     await reopened.close();
-    const after = await Store.open(path, { sync: true });
-    const chunks = await after.keys(prefixRange(Prefix.CHUNK));
-    await after.close();
-    expect(chunks.map((key) => Buffer.from(key).equals(chunkKey(kept!.sequence, 0)))).toEqual([true]);
+    expect(await storedSnapshots(path)).toEqual({ files: [`${snapshotName(kept!.sequence)}:${kept!.bytes}`], chunks: 0 });
+  });
+
+  it('of a database written before snapshot files recover from its chunks, and drop them once newer checkpoints are kept', async () => {
+    const path = tempDbPath('lobcore-shadow');
+    const sm = await CoreStateMachine.open({ path, backend, keepCheckpoints: 2 });
+    const flow = new Flow(35, { opsPerBlock: 30, makeBatch: () => new CommandBatch() });
+    flow.runBlock(sm);
+    const old = await sm.checkpoint();
+    flow.runBlock(sm);
+    const hash = sm.stateHash();
+    await sm.close();
+    // The checkpoint moved into chunks under a manifest that says so, as a format-5 database keeps it.
+    const files = new SnapshotFiles(path);
+    const snapshot = fs.readFileSync(files.pathOf(old!.sequence));
+    fs.rmSync(files.pathOf(old!.sequence));
+    const store = await Store.open(path, { sync: true });
+    const manifest = decodeCheckpoint(checkpointKey(old!.sequence), (await store.get(checkpointKey(old!.sequence)))!);
+    const batch = store.batch();
+    batch.put(checkpointKey(old!.sequence), encodeCheckpoint({ ...manifest, where: SnapshotWhere.CHUNKS }));
+    await store.writeSlices(checkpointChunkKeys(old!.sequence, snapshot.byteLength), snapshot, 1024 * 1024);
+    await store.write(batch);
+    batch.put(formatKey(), encodeFormat(5));
+    await store.write(batch);
+    await store.close();
+    expect(await storedSnapshots(path)).toEqual({ files: [], chunks: 1 });
+
+    const reopened = await CoreStateMachine.open({ path, backend, keepCheckpoints: 2 });
+    expect(reopened.recovery).toMatchObject({ checkpointSequence: old!.sequence, skippedCheckpoints: [] });
+    expect(reopened.stateHash()).toBe(hash);
+    expect(await reopened.bookAt(1, old!.height)).toEqual(await reopened.bookAt(1, old!.height));
+    flow.runBlock(reopened);
+    const first = await reopened.checkpoint();
+    flow.runBlock(reopened);
+    const second = await reopened.checkpoint();
+    const finalHash = reopened.stateHash();
+    await reopened.close();
+    // Two newer checkpoints kept: the chunked one is gone, chunks and manifest; the marker says format 6.
+    expect(await storedSnapshots(path)).toEqual({
+      files: [`${snapshotName(first!.sequence)}:${first!.bytes}`, `${snapshotName(second!.sequence)}:${second!.bytes}`], chunks: 0,
+    });
+    const marked = await Store.open(path, { sync: true });
+    expect(decodeFormat(formatKey(), (await marked.get(formatKey()))!)).toBe(DATABASE_FORMAT_VERSION);
+    await marked.close();
+    const last = await CoreStateMachine.open({ path, backend });
+    expect(last.recovery).toMatchObject({ checkpointSequence: second!.sequence });
+    expect(last.stateHash()).toBe(finalHash);
+    await last.close();
   });
 
   it('start with their store worker under node flags a worker may not be given (--expose-gc)', () => {

@@ -58,7 +58,7 @@ describeEachBackend('crash consistency', (backend) => {
       const reopened = await CoreStateMachine.open({ path: dbPath, backend });
       const recovery = reopened.recovery!;
       found.trials++;
-      if (recovery.orphanChunksDeleted > 0) found.checkpointsCutOff++;
+      if (recovery.orphansDeleted > 0) found.checkpointsCutOff++;
       if (recovery.reindexedEntries > 0) found.indexesBehind++;
       if (recovery.checkpointSequence !== null) found.checkpointsUsed++;
       const got = await observed(reopened);

@@ -12,9 +12,10 @@ import { readJournalAfter } from './journal.js';
 import { journalKey } from './keys.js';
 import type { KeyValueStore } from './memory-store.js';
 import { Sequencer } from './sequencer.js';
+import type { SnapshotPlaces } from './snapshot-places.js';
 
 export async function bookAt(
-  store: KeyValueStore, manifests: readonly CheckpointManifest[], newEngine: () => Promise<Engine>, currentHeight: number,
+  store: KeyValueStore, places: SnapshotPlaces, manifests: readonly CheckpointManifest[], newEngine: () => Promise<Engine>, currentHeight: number,
   asset: number, height: number, levels: number,
 ): Promise<BookSnapshot> {
   if (!isNonNegativeSafeInteger(asset)) throw invalidArgument('asset', 'a non-negative safe integer', asset);
@@ -29,7 +30,7 @@ export async function bookAt(
     const oldest = manifests.reduce((h, m) => Math.min(h, m.height), Infinity);
     throw new LobError('NOT_RETAINED', `height ${height} is before the oldest checkpoint (height ${oldest}) and the journal before it is pruned; keep more checkpoints (keepCheckpoints) to look further back`);
   }
-  if (base !== undefined) engine.restore(await loadSnapshot(store, base));
+  if (base !== undefined) engine.restore(await loadSnapshot(places.holding(base), base));
   const sequencer = base === undefined ? Sequencer.empty() : new Sequencer({
     height: base.height, lastSequence: base.sequence, nextFillSeq: base.nextFillSeq, nextEventSeq: base.nextEventSeq, feedSeqs: base.feedSeqs,
   });

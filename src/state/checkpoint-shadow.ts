@@ -13,6 +13,8 @@ import { HOST_BLOCK, SNAPSHOT_CHUNK_BYTES, compileCore, maxPagesFor } from '../w
 import type { BackendName } from '../types.js';
 
 const WORKER_URL = new URL('./checkpoint-worker.mjs', import.meta.url);
+/** A replay hands the shadow its commands in runs of this many (commands()). */
+const REPLAY_POST_COMMANDS = 16_384;
 
 export interface ShadowSnapshot {
   byteLength: number;
@@ -68,7 +70,7 @@ export class ShadowEngine {
     if (snapshot !== null) {
       shared = snapshot.buffer instanceof SharedArrayBuffer && snapshot.byteOffset === 0 && snapshot.byteLength === snapshot.buffer.byteLength
         ? snapshot.buffer
-        : snapshot.slice().buffer;
+        : new Uint8Array(snapshot).buffer;
     }
     try {
       const { verified } = await this.worker.call<{ verified: boolean | null }>({
@@ -90,11 +92,16 @@ export class ShadowEngine {
     this.buffered++;
   }
 
-  /** The first `count` records of `records`, applied in order (a replayed batch): one copy. */
+  /**
+   * The first `count` records of `records`, applied in order (a replayed batch): one copy. Handed
+   * over every REPLAY_POST_COMMANDS, so the shadow applies a long replay alongside this thread
+   * rather than after it, and the buffer never grows past that.
+   */
   commands(records: Float64Array, count: number): void {
     this.makeRoom(count);
     this.buffer.set(records.subarray(0, count * COMMAND_SLOTS), this.buffered * COMMAND_SLOTS);
     this.buffered += count;
+    if (this.buffered >= REPLAY_POST_COMMANDS) this.post();
   }
 
   private makeRoom(count: number): void {

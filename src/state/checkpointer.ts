@@ -1,20 +1,20 @@
 // Taking a checkpoint, one at a time: cut the commit boundary, have the checkpoint worker's shadow
 // core snapshot the books on its own thread (or, without a working shadow, copy them out of the
-// engine here), write the chunks behind the commits as the pieces come, then the manifest with
-// the deletions it allows. The state machine asks for one and waits for idle() before it recovers
+// engine here), store the snapshot as its pieces come (snapshot-places.ts says where), then write
+// the manifest with the deletions it allows. The state machine asks for one and waits for idle() before it recovers
 // or closes; the layout of what is stored is checkpoints.ts's.
 import { createHash } from 'node:crypto';
 import type { Engine } from '../engine.js';
-import { CHUNK_BYTES, checkpointChunkKeys, checkpointInfo, deleteCheckpoint, putManifest } from './checkpoints.js';
-import type { CheckpointInfo, CheckpointState } from './checkpoints.js';
+import { CHUNK_BYTES, checkpointInfo, dropCheckpoint, pieceCount, putManifest } from './checkpoints.js';
+import type { CheckpointInfo, CheckpointState, SnapshotPlace } from './checkpoints.js';
 import type { ShadowEngine, ShadowSnapshot } from './checkpoint-shadow.js';
 import type { CheckpointManifest } from './codecs.js';
 import type { Committer } from './committer.js';
 import { pruneJournalThrough } from './journal.js';
-import { chunkKey } from './keys.js';
 import type { KeyValueStore } from './memory-store.js';
 import type { Sequencer } from './sequencer.js';
 import { SerialQueue } from './serial-queue.js';
+import type { SnapshotPlaces } from './snapshot-places.js';
 
 const hashOf = (bytes: Uint8Array): Buffer => createHash('sha256').update(bytes).digest();
 
@@ -30,12 +30,17 @@ export interface CheckpointSource {
 export class Checkpointer {
   /** The height of the newest checkpoint (0: none). */
   lastHeight = 0;
-  /** The highest sequence whose chunks have been streamed to the store (see take()). */
+  /** The highest sequence whose snapshot has been streamed to its place (see take()). */
   private streamedThrough = 0;
   private readonly queue = new SerialQueue();
 
   /** shadow: the checkpoint worker's core (null: every checkpoint is copied out of the engine). */
-  constructor(private readonly store: KeyValueStore, private readonly shadow: ShadowEngine | null, private readonly keepCheckpoints: number) {}
+  constructor(
+    private readonly store: KeyValueStore,
+    private readonly places: SnapshotPlaces,
+    private readonly shadow: ShadowEngine | null,
+    private readonly keepCheckpoints: number,
+  ) {}
 
   /** A recovery found these checkpoints. */
   loaded(manifests: CheckpointManifest[]): void {
@@ -55,67 +60,61 @@ export class Checkpointer {
    */
   take(p: CheckpointSource): Promise<CheckpointInfo> {
     const shadow = this.shadow;
+    const place = this.places.current;
     // Cut now, so the checkpoint's sequence is a commit boundary.
     p.committer.seal();
     const state = stateOf(p);
     const ownSnapshot = shadow === null || shadow.broken !== null ? this.snapshotAndResetShadow(p) : null;
-    // The shadow's pieces are written as they come, while it writes the rest, unless a checkpoint
-    // of this sequence is stored or on its way: then they are held, and written only if that one
-    // never lands, so that chunks a manifest already covers are never written over.
+    // The shadow's pieces are stored as they come, while it makes the rest, unless a checkpoint
+    // of this sequence is stored or on its way: then they are held, and stored only if that one
+    // never lands, so that a snapshot a manifest already names is never written over.
     const newest = p.manifests[p.manifests.length - 1]?.sequence ?? 0;
     const stream = state.sequence > Math.max(this.streamedThrough, newest);
     if (ownSnapshot === null && stream) this.streamedThrough = state.sequence;
-    const streamed: Array<Promise<void>> = [];
+    const streaming = ownSnapshot === null && stream ? place.sink(state.sequence) : null;
     const held: Uint8Array[] = [];
     let arrived = 0;
     const shadowed = ownSnapshot === null
       ? shadow!.snapshot(CHUNK_BYTES, (index, piece) => {
         arrived++;
-        if (!stream) {
-          held[index] = piece;
-          return;
-        }
-        const writing = this.store.writeSlices([chunkKey(state.sequence, index)], piece, CHUNK_BYTES);
-        writing.catch(() => undefined); // looked at in turn below
-        streamed.push(writing);
+        if (streaming === null) held[index] = piece;
+        else streaming.piece(index, piece);
       })
       : null;
     shadowed?.catch(() => undefined); // looked at in turn below
     const durable = p.committer.flush();
     return this.queue.run(async () => {
       await durable;
-      if (ownSnapshot !== null) return this.write(p, state, ownSnapshot.byteLength, hashOf(ownSnapshot), () => this.writeChunks(state.sequence, ownSnapshot));
+      if (ownSnapshot !== null) return this.write(p, state, ownSnapshot.byteLength, hashOf(ownSnapshot), storeWhole(place, state.sequence, ownSnapshot));
       let taken: ShadowSnapshot;
       try {
         taken = await shadowed!;
         if (taken.nextOrderId !== state.nextOrderId || taken.restingOrders !== state.restingOrders) {
           throw new Error(`its snapshot has next order id ${taken.nextOrderId} and ${taken.restingOrders} resting orders, the engine ${state.nextOrderId} and ${state.restingOrders}`);
         }
-        // The manifest will name one chunk per CHUNK_BYTES: every one must have come.
-        const chunks = checkpointChunkKeys(state.sequence, taken.byteLength).length;
-        if (taken.pieces !== chunks || arrived !== chunks) {
-          throw new Error(`its snapshot of ${taken.byteLength} bytes came in ${arrived} pieces (it sent ${taken.pieces}), not ${chunks}`);
+        // The manifest will name one piece per CHUNK_BYTES: every one must have come.
+        const pieces = pieceCount(taken.byteLength);
+        if (taken.pieces !== pieces || arrived !== pieces) {
+          throw new Error(`its snapshot of ${taken.byteLength} bytes came in ${arrived} pieces (it sent ${taken.pieces}), not ${pieces}`);
         }
       } catch (error) {
         // The shadow cannot give this checkpoint: take one here, now, the synchronous way, and start the shadow again from it.
         shadow!.broken = `the checkpoint worker failed: ${(error as { message?: string }).message ?? String(error)}`;
-        if (stream) {
-          // Its chunks go: a checkpoint taken now may have this sequence and fewer chunks.
-          await Promise.allSettled(streamed);
-          const batch = this.store.batch();
-          await deleteCheckpoint(this.store, batch, state.sequence);
-          await this.store.write(batch, { sync: false });
-        }
+        // What it stored goes: a checkpoint taken now may have this sequence and a shorter snapshot.
+        await streaming?.discard();
         p.committer.seal();
         const now = stateOf(p);
         const snapshot = this.snapshotAndResetShadow(p);
         await p.committer.flush();
-        return this.write(p, now, snapshot.byteLength, hashOf(snapshot), () => this.writeChunks(now.sequence, snapshot));
+        return this.write(p, now, snapshot.byteLength, hashOf(snapshot), storeWhole(place, now.sequence, snapshot));
       }
-      const written = stream
-        ? () => Promise.all(streamed).then(() => undefined)
-        : () => Promise.all(held.map((piece, index) => this.store.writeSlices([chunkKey(state.sequence, index)], piece, CHUNK_BYTES))).then(() => undefined);
-      return this.write(p, state, taken.byteLength, taken.sha256, written);
+      const stored = async (): Promise<void> => {
+        if (streaming !== null) return streaming.complete();
+        const sink = place.sink(state.sequence);
+        held.forEach((piece, index) => sink.piece(index, piece));
+        return sink.complete();
+      };
+      return this.write(p, state, taken.byteLength, taken.sha256, stored);
     });
   }
 
@@ -127,40 +126,41 @@ export class Checkpointer {
   }
 
   /**
-   * Writes a checkpoint's chunks behind the commits (handed to the store in one message, written
-   * one per write there: a round trip to this thread per chunk made a 1M-order checkpoint take
-   * seconds behind a busy flow).
-   */
-  private async writeChunks(sequence: number, snapshot: Uint8Array): Promise<void> {
-    // The store takes the snapshot's buffer over (transferred, not copied, where it can be).
-    await this.store.writeSlices(checkpointChunkKeys(sequence, snapshot.byteLength), snapshot, CHUNK_BYTES);
-  }
-
-  /**
-   * Once `chunksWritten` resolves (for a checkpoint of this sequence not yet stored), writes the
+   * Once `snapshotStored` resolves (for a checkpoint of this sequence not yet stored), writes the
    * manifest with the deletions it allows (older checkpoints past keepCheckpoints, the journal
-   * it covers).
+   * it covers); the dropped snapshots' files go once that is written.
    */
   private async write(
-    p: CheckpointSource, state: CheckpointState, byteLength: number, digest: Buffer, chunksWritten: () => Promise<void>,
+    p: CheckpointSource, state: CheckpointState, byteLength: number, digest: Buffer, snapshotStored: () => Promise<void>,
   ): Promise<CheckpointInfo> {
     const newest = p.manifests[p.manifests.length - 1];
     if (newest !== undefined && newest.sequence === state.sequence) {
       this.lastHeight = Math.max(this.lastHeight, newest.height);
       return checkpointInfo(newest);
     }
-    await chunksWritten();
+    await snapshotStored();
     const batch = this.store.batch();
-    const manifest = putManifest(batch, state, byteLength, digest);
+    const manifest = putManifest(batch, state, byteLength, digest, this.places.current.where);
     const kept = [...p.manifests, manifest];
     const dropped = kept.splice(0, Math.max(0, kept.length - this.keepCheckpoints));
-    for (const old of dropped) await deleteCheckpoint(this.store, batch, old.sequence);
+    const cleanUps: Array<() => Promise<void>> = [];
+    for (const old of dropped) cleanUps.push(await dropCheckpoint(this.places.holding(old), batch, old.sequence));
     await pruneJournalThrough(this.store, batch, kept[0].sequence);
     await this.store.write(batch, { lowPriority: true });
     p.manifests = kept;
     this.lastHeight = state.height;
+    for (const cleanUp of cleanUps) await cleanUp();
     return checkpointInfo(manifest);
   }
+}
+
+/** Stores a whole snapshot taken on this thread, when asked. */
+function storeWhole(place: SnapshotPlace, sequence: number, snapshot: Uint8Array): () => Promise<void> {
+  return () => {
+    const sink = place.sink(sequence);
+    sink.whole(snapshot);
+    return sink.complete();
+  };
 }
 
 function stateOf(p: CheckpointSource): CheckpointState {

@@ -1,13 +1,12 @@
 // Checkpoints: the canonical snapshot of every book (snapshot.ts) at an exact journal sequence,
-// stored as chunks of a megabyte under one manifest. The chunks are written first, a few at a
-// time behind the commits (a write of tens of MB would hold the next commit up for as long), and
-// the manifest last: a checkpoint exists once its manifest does, and chunks a crash left without
-// one are deleted on open. The manifest carries the snapshot's sha256, which is both its checksum
-// and the engine's state hash.
+// under one manifest in the store. The snapshot is stored first, in a place of its own (a file
+// beside the database, or chunks of a megabyte in the store), and the manifest last: a checkpoint
+// exists once its manifest does, and what a crash left without one is deleted on open. The
+// manifest carries the snapshot's sha256, which is both its checksum and the engine's state hash.
 import { LobError } from '../errors.js';
 import { decodeCheckpoint, encodeCheckpoint } from './codecs.js';
-import type { CheckpointManifest } from './codecs.js';
-import { Prefix, checkpointKey, chunkKey, chunkRange, describeKey, keyIntegers, prefixRange, readU64BE } from './keys.js';
+import type { CheckpointManifest, SnapshotWhere } from './codecs.js';
+import { Prefix, checkpointKey, describeKey, keyIntegers, prefixRange } from './keys.js';
 import type { KeyValueStore } from './memory-store.js';
 import type { StoreBatch } from './store-wire.js';
 
@@ -51,38 +50,61 @@ export interface CheckpointState {
   feedSeqs: Array<[number, number]>;
 }
 
-/** The keys of a snapshot's chunks: chunk i holds bytes [i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES). */
-export function checkpointChunkKeys(sequence: number, byteLength: number): Buffer[] {
-  const chunkCount = Math.max(1, Math.ceil(byteLength / CHUNK_BYTES));
-  const out: Buffer[] = [];
-  for (let i = 0; i < chunkCount; i++) out.push(chunkKey(sequence, i));
-  return out;
+/** How many CHUNK_BYTES pieces a snapshot of `byteLength` comes in (one at least). */
+export const pieceCount = (byteLength: number): number => Math.max(1, Math.ceil(byteLength / CHUNK_BYTES));
+
+/**
+ * Where checkpoints keep their snapshots' bytes: chunks in the key-value store (checkpoint-chunks.ts:
+ * the in-memory state machine, and checkpoints written before snapshot files) or a file each beside
+ * the database (checkpoint-files.ts). The manifest, always in the store, records which.
+ */
+export interface SnapshotPlace {
+  readonly where: SnapshotWhere;
+  /** Starts storing the snapshot of `sequence`: pieces of CHUNK_BYTES, or the whole snapshot at once. */
+  sink(sequence: number): SnapshotSink;
+  /** The snapshot a manifest names, every byte of it, with the sha256 of what was read and how many pieces it was stored in. */
+  read(manifest: CheckpointManifest): Promise<StoredSnapshot>;
+  /**
+   * Deletes the snapshot of `sequence`: what lives in the store goes into `batch`; the returned
+   * function deletes the rest once `batch` is written (a file goes only after its manifest).
+   */
+  drop(batch: StoreBatch, sequence: number): Promise<() => Promise<void>>;
+  /** Deletes what a crash left of snapshots whose manifest was never written; returns how many pieces or files. */
+  dropOrphans(kept: ReadonlySet<number>): Promise<number>;
 }
 
-/** Puts the manifest of a checkpoint whose chunks are written (or go in the same batch) into `batch`; returns it. */
-export function putManifest(batch: StoreBatch, state: CheckpointState, byteLength: number, digest: Buffer): CheckpointManifest {
-  const chunkCount = Math.max(1, Math.ceil(byteLength / CHUNK_BYTES));
-  const manifest: CheckpointManifest = { ...state, byteLength, chunkCount, chunkBytes: CHUNK_BYTES, sha256: digest };
+export interface SnapshotSink {
+  /** Piece `index` (bytes [index * CHUNK_BYTES, ...)): stored in any order, while the rest is still being made. */
+  piece(index: number, bytes: Uint8Array): void;
+  /** The whole snapshot in one go (taken over: the caller must not touch it again). */
+  whole(snapshot: Uint8Array): void;
+  /** Resolves once every piece given is stored (durably where the place is a file). */
+  complete(): Promise<void>;
+  /** Removes whatever was stored of it. */
+  discard(): Promise<void>;
+}
+
+export interface StoredSnapshot {
+  /** manifest.byteLength bytes (those found beyond them are counted in `length`, not kept). */
+  bytes: Uint8Array;
+  /** How many bytes were found. */
+  length: number;
+  sha256: Buffer;
+  /** How many chunks it was stored in (null: one file, which its length says all about). */
+  pieces: number | null;
+}
+
+/** Puts the manifest of a checkpoint whose snapshot is stored at `where` into `batch`; returns it. */
+export function putManifest(batch: StoreBatch, state: CheckpointState, byteLength: number, digest: Buffer, where: SnapshotWhere): CheckpointManifest {
+  const manifest: CheckpointManifest = { ...state, byteLength, chunkCount: pieceCount(byteLength), chunkBytes: CHUNK_BYTES, sha256: digest, where };
   batch.put(checkpointKey(state.sequence), encodeCheckpoint(manifest));
   return manifest;
 }
 
-/** Deletes chunks a crash left without their manifest (a checkpoint cut off while being written). */
-export async function deleteOrphanChunks(store: KeyValueStore, manifests: readonly ManifestEntry[]): Promise<number> {
-  const kept = new Set(manifests.map((m) => m.sequence));
-  const batch = store.batch();
-  for (const key of await store.keys(prefixRange(Prefix.CHUNK))) {
-    if (!kept.has(readU64BE(key, 1))) batch.del(key);
-  }
-  const deleted = batch.length;
-  if (deleted > 0) await store.write(batch, { sync: false });
-  return deleted;
-}
-
-/** Deletes a checkpoint's manifest and chunks. */
-export async function deleteCheckpoint(store: KeyValueStore, batch: StoreBatch, sequence: number): Promise<void> {
-  for (const key of await store.keys(chunkRange(sequence))) batch.del(key);
+/** Deletes a checkpoint: its manifest in `batch`, its snapshot from `place` (the returned function finishes once `batch` is written). */
+export async function dropCheckpoint(place: SnapshotPlace, batch: StoreBatch, sequence: number): Promise<() => Promise<void>> {
   batch.del(checkpointKey(sequence));
+  return place.drop(batch, sequence);
 }
 
 export type ManifestEntry =
@@ -104,21 +126,18 @@ export async function readManifests(store: KeyValueStore): Promise<ManifestEntry
   return out;
 }
 
-/**
- * Reads and verifies a checkpoint's snapshot: every chunk present, the right length, the sha256.
- * The store joins the chunks into one shared buffer and hashes them on its own thread.
- */
-export async function loadSnapshot(store: KeyValueStore, manifest: CheckpointManifest): Promise<Uint8Array> {
+/** Reads a checkpoint's snapshot from where its manifest says and checks it: every piece, the right length, the sha256. */
+export async function loadSnapshot(place: SnapshotPlace, manifest: CheckpointManifest): Promise<Uint8Array> {
   const key = checkpointKey(manifest.sequence);
-  const joined = await store.readJoined(chunkRange(manifest.sequence), manifest.byteLength);
-  if (joined.count !== manifest.chunkCount) {
-    throw new LobError('CORRUPTION', `checkpoint ${describeKey(key)} has ${joined.count} chunks, its manifest says ${manifest.chunkCount}`);
+  const stored = await place.read(manifest);
+  if (stored.pieces !== null && stored.pieces !== manifest.chunkCount) {
+    throw new LobError('CORRUPTION', `checkpoint ${describeKey(key)} has ${stored.pieces} chunks, its manifest says ${manifest.chunkCount}`);
   }
-  if (joined.length !== manifest.byteLength) {
-    throw new LobError('CORRUPTION', `checkpoint ${describeKey(key)} chunks hold ${joined.length} bytes, its manifest says ${manifest.byteLength}`);
+  if (stored.length !== manifest.byteLength) {
+    throw new LobError('CORRUPTION', `checkpoint ${describeKey(key)} holds ${stored.length} bytes, its manifest says ${manifest.byteLength}`);
   }
-  if (!joined.sha256.equals(manifest.sha256)) {
+  if (!stored.sha256.equals(manifest.sha256)) {
     throw new LobError('CORRUPTION', `checkpoint ${describeKey(key)} fails its sha256 checksum`);
   }
-  return joined.bytes;
+  return stored.bytes;
 }

@@ -19,7 +19,8 @@
 //               (delta, orderId) pairs.
 //   checkpoint  sequence, height, nextFillSeq, nextOrderId, restingOrders, byteLength, chunkCount,
 //               chunkBytes (float64 LE), sha256 of the snapshot (32 bytes), nextEventSeq:uint,
-//               feed seqs: count:uint, then asset:uint, seq:uint pairs
+//               feed seqs: count:uint, then asset:uint, seq:uint pairs, then (version 3) where the
+//               snapshot lives: 1 = chunks in the store, 2 = a snapshot file (checkpoints.ts)
 //   chunk       raw snapshot bytes (no frame: the manifest's sha256 covers all chunks)
 import { LobError } from '../errors.js';
 import { ByteReader, ByteWriter } from './bytes.js';
@@ -36,9 +37,11 @@ import { describeKey } from './keys.js';
  * 5: posting lists (a posting key's value may list further postings, frame version 2). A version-4
  * database is a version-5 one whose lists all hold one posting: it opens, and its marker is
  * raised to 5 on the first writable open (an older build would read a list as its first posting
- * alone).
+ * alone). 6: a checkpoint's snapshot may live in a file beside the database (manifest version 3);
+ * a version-5 database opens, its chunked checkpoints are read as before, and its marker is raised
+ * (an older build would find no chunks for a checkpoint kept in a file).
  */
-export const DATABASE_FORMAT_VERSION = 5;
+export const DATABASE_FORMAT_VERSION = 6;
 /** The oldest layout this build opens as it is. */
 export const OLDEST_READABLE_FORMAT_VERSION = 4;
 const DATABASE_MAGIC = Buffer.from('LOBCORE', 'latin1');
@@ -47,7 +50,7 @@ const HEAD_VERSION = 2;
 const JOURNAL_VERSION = 3;
 const EVENTS_VERSION = 1;
 const UINT_VERSION = 1;
-const CHECKPOINT_VERSION = 2;
+const CHECKPOINT_VERSION = 3;
 
 export const FRAME_BYTES = 1 + 4;
 
@@ -243,7 +246,12 @@ export interface CheckpointManifest {
   sha256: Buffer;
   /** Each asset's feed sequence at `sequence` (assets never in the feed are left out). */
   feedSeqs: Array<[number, number]>;
+  /** Where the snapshot's bytes are: chunks in the store, or a file beside the database. */
+  where: SnapshotWhere;
 }
+
+export const SnapshotWhere = { CHUNKS: 1, FILE: 2 } as const;
+export type SnapshotWhere = (typeof SnapshotWhere)[keyof typeof SnapshotWhere];
 
 export function encodeCheckpoint(m: CheckpointManifest): Buffer {
   const out = new ByteWriter(128 + m.feedSeqs.length * 8);
@@ -255,23 +263,30 @@ export function encodeCheckpoint(m: CheckpointManifest): Buffer {
     out.uint(asset);
     out.uint(seq);
   }
+  out.byte(m.where);
   return framed(CHECKPOINT_VERSION, out.view());
 }
 
 export function decodeCheckpoint(key: Uint8Array, value: Uint8Array): CheckpointManifest {
   const bytes = openFrame(key, value, 'checkpoint', CHECKPOINT_VERSION, 8 * 8 + 32);
-  if (bytes[0] < CHECKPOINT_VERSION) {
+  if (bytes[0] < 2) {
     throw new LobError('UNSUPPORTED_VERSION', `checkpoint value at key ${describeKey(key)} has format version ${bytes[0]}, older than this build reads`);
   }
+  const version = bytes[0];
   return decodePayload(key, 'checkpoint', () => {
     const r = new ByteReader(bytes, 1, bytes.length - 4);
     const f = (): number => r.f64();
     const manifest: CheckpointManifest = {
       sequence: f(), height: f(), nextFillSeq: f(), nextOrderId: f(), restingOrders: f(), byteLength: f(), chunkCount: f(),
-      chunkBytes: f(), sha256: Buffer.from(r.raw(32)), nextEventSeq: 0, feedSeqs: [],
+      chunkBytes: f(), sha256: Buffer.from(r.raw(32)), nextEventSeq: 0, feedSeqs: [], where: SnapshotWhere.CHUNKS,
     };
     manifest.nextEventSeq = r.uint();
     for (let n = r.uint(); n > 0; n--) manifest.feedSeqs.push([r.uint(), r.uint()]);
+    if (version >= 3) {
+      const where = r.byte();
+      if (where !== SnapshotWhere.CHUNKS && where !== SnapshotWhere.FILE) throw new Error(`its snapshot is in an unknown place (${where})`);
+      manifest.where = where;
+    }
     if (!r.done) throw new Error(`${r.end - r.offset} bytes left over`);
     return manifest;
   });

@@ -5,9 +5,12 @@ import * as fs from 'node:fs';
 import { statOrUndefined } from '../directories.js';
 import { LobError } from '../errors.js';
 
-/** Files RocksDB writes; the ones that hold data are MANIFEST, table (.sst, .blob) and log files. */
-const ROCKSDB_FILE = /^(CURRENT|IDENTITY|LOCK|LOG(\.old\.\d+)?|OPTIONS-\d+|MANIFEST-\d+|\d+\.(sst|blob|log))$/;
-const ROCKSDB_DATA_FILE = /^(MANIFEST-\d+|\d+\.(sst|blob|log))$/;
+/**
+ * Files RocksDB writes; the ones that hold data are MANIFEST, table (.sst, .blob) and log files, and
+ * lobcore's directory of checkpoint snapshots beside them (checkpoint-files.ts).
+ */
+const ROCKSDB_FILE = /^(CURRENT|IDENTITY|LOCK|LOG(\.old\.\d+)?|OPTIONS-\d+|MANIFEST-\d+|\d+\.(sst|blob|log)|snapshots)$/;
+const ROCKSDB_DATA_FILE = /^(MANIFEST-\d+|\d+\.(sst|blob|log)|snapshots)$/;
 
 export type DirectoryContents =
   | { kind: 'missing' }

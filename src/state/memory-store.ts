@@ -19,6 +19,8 @@ export interface WriteOptions {
 
 /** What the state machine needs from a store: atomic batches, point reads, ordered range reads. */
 export interface KeyValueStore {
+  /** The directory the database's files are in (a read-only view's private copy); null in memory. */
+  readonly location: string | null;
   /** A new empty write batch. */
   batch(capacity?: number): StoreBatch;
   /** Writes the batch atomically and empties it. */
@@ -100,6 +102,7 @@ function uintFrame(value: number): Uint8Array {
 
 /** A store that lives in this process: what a state machine without a path runs on. */
 export class MemoryStore implements KeyValueStore {
+  readonly location = null;
   private readonly map = new SortedBytesMap(uintFrame);
   private closed = false;
 

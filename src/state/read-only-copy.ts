@@ -10,7 +10,10 @@
 //   3. Write-ahead logs (.log) are copied byte for byte, last: each holds every flush that reached
 //      it before the copy; a flush caught half-written is a torn final record, which RocksDB's
 //      point-in-time log recovery drops whole (a lobcore flush is one write batch, one record).
-//   4. The copy is refused as raced, and taken again, when a log the MANIFEST may need vanished
+//   4. Checkpoint snapshot files (checkpoint-files.ts) are hard-linked last: those there before
+//      the logs were copied and those there after, so every file a copied manifest names (written
+//      whole before its manifest) is linked, unless it is deleted meanwhile, which is a race.
+//   5. The copy is refused as raced, and taken again, when a log the MANIFEST may need vanished
 //      meanwhile, a listed file vanished before it was copied, or CURRENT moved to a new MANIFEST.
 //
 // Opening the copy then recovers it like any database (into the copy, never the original), so a
@@ -19,6 +22,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LobError } from '../errors.js';
+import { SNAPSHOT_DIRECTORY } from './checkpoint-files.js';
 
 const MANIFEST_FILE = /^MANIFEST-\d+$/;
 const TABLE_FILE = /^\d+\.(sst|blob)$/;
@@ -75,6 +79,7 @@ export function copyDatabase(source: string): DatabaseCopy {
 
 function copyFiles(source: string, target: string): void {
   const logsBefore = fs.readdirSync(source).filter((name) => LOG_FILE.test(name));
+  const snapshotsBefore = snapshotFiles(source);
   const current = fs.readFileSync(path.join(source, 'CURRENT'), 'latin1');
   const manifest = current.trim();
   // CURRENT is one line naming a file in this directory: anything else is damage, never a path to follow.
@@ -99,8 +104,24 @@ function copyFiles(source: string, target: string): void {
   }
   for (const name of names) if (LOG_FILE.test(name)) copyListed(source, target, name, fs.copyFileSync);
 
+  const snapshots = new Set([...snapshotsBefore, ...snapshotFiles(source)]);
+  if (snapshots.size > 0) {
+    fs.mkdirSync(path.join(target, SNAPSHOT_DIRECTORY));
+    for (const name of snapshots) copyListed(source, target, path.join(SNAPSHOT_DIRECTORY, name), linkOrCopy);
+  }
+
   if (fs.readFileSync(path.join(source, 'CURRENT'), 'latin1') !== current) throw new CopyRaced('CURRENT names a new MANIFEST');
   fs.writeFileSync(path.join(target, 'CURRENT'), current, 'latin1');
+}
+
+/** The whole snapshot files beside the database (a `.partial` one has no manifest yet). */
+function snapshotFiles(source: string): string[] {
+  try {
+    return fs.readdirSync(path.join(source, SNAPSHOT_DIRECTORY)).filter((name) => name.endsWith('.snapshot'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
 }
 
 function copyListed(source: string, target: string, name: string, transfer: (from: string, to: string) => void): void {

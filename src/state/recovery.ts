@@ -3,7 +3,8 @@
 // engine.submitBatch, renumbering with the sequencer exactly as the live run did, and check that
 // the result lands exactly on the head written by the last flush.
 //
-// A checkpoint's chunks are joined and hashed on the store's thread (read). While the main thread
+// A checkpoint's snapshot is read whole and hashed (read: from its file, or its chunks joined and
+// hashed on the store's thread). While the main thread
 // checks and restores them into its engine (restore), the checkpoint worker restores the same
 // bytes, shared, into its shadow core and snapshots them back to prove they reproduce themselves
 // exactly (verify: only the wait beyond the restore is counted). The shadow then follows the
@@ -12,12 +13,13 @@ import type { Engine } from '../engine.js';
 import { LobError } from '../errors.js';
 import { decodeHead } from './codecs.js';
 import type { CheckpointManifest, HeadState } from './codecs.js';
-import { deleteOrphanChunks, loadSnapshot, readManifests } from './checkpoints.js';
+import { loadSnapshot, readManifests } from './checkpoints.js';
 import { describeKey, headKey, journalKey } from './keys.js';
 import { readJournalAfter } from './journal.js';
 import type { KeyValueStore } from './memory-store.js';
 import { Sequencer } from './sequencer.js';
 import type { ShadowEngine } from './checkpoint-shadow.js';
+import type { SnapshotPlaces } from './snapshot-places.js';
 
 export interface RecoveryReport {
   /** The checkpoint recovery started from; null when it replayed the journal from the start. */
@@ -33,8 +35,8 @@ export interface RecoveryReport {
   nextOrderId: number;
   nextFillSeq: number;
   restingOrders: number;
-  /** Chunks of a checkpoint a crash cut off before its manifest, deleted. */
-  orphanChunksDeleted: number;
+  /** What a crash left of checkpoints cut off before their manifest (snapshot files, or chunks), deleted. */
+  orphansDeleted: number;
   /** Journal entries past the index watermark whose index entries were derived again. */
   reindexedEntries: number;
   durationMs: number;
@@ -58,14 +60,18 @@ export interface Recovered {
 
 /** readOnly: the store is a view that must not be written (orphan chunks are left where they are). */
 export async function recoverFromStore(
-  store: KeyValueStore, newEngine: () => Promise<Engine>, shadow: ShadowEngine | null, readOnly = false,
+  store: KeyValueStore, places: SnapshotPlaces, newEngine: () => Promise<Engine>, shadow: ShadowEngine | null, readOnly = false,
 ): Promise<Recovered> {
   const started = performance.now();
   const storedHead = await store.get(headKey());
   const head = storedHead === undefined ? { ...EMPTY_HEAD } : decodeHead(headKey(), storedHead);
 
   const entries = await readManifests(store);
-  const orphanChunksDeleted = readOnly ? 0 : await deleteOrphanChunks(store, entries);
+  let orphansDeleted = 0;
+  if (!readOnly) {
+    const kept = new Set(entries.map((entry) => entry.sequence));
+    for (const place of places.all) orphansDeleted += await place.dropOrphans(kept);
+  }
   const manifests = entries.flatMap((entry) => (entry.manifest === undefined ? [] : [entry.manifest]));
   const skipped: RecoveryReport['skippedCheckpoints'] = [];
   let engine: Engine | null = null;
@@ -83,7 +89,7 @@ export async function recoverFromStore(
     try {
       const reading = performance.now();
       const candidate = await newEngine();
-      const stored = await loadSnapshot(store, entry.manifest);
+      const stored = await loadSnapshot(places.holding(entry.manifest), entry.manifest);
       const restoring = performance.now();
       readMs += restoring - reading;
       // The manifest counts resting orders only: the shadow's order index grows for any pending stops.
@@ -180,7 +186,7 @@ export async function recoverFromStore(
       nextOrderId: engine.nextOrderId,
       nextFillSeq: sequencer.nextFillSeq,
       restingOrders: engine.restingOrders,
-      orphanChunksDeleted,
+      orphansDeleted,
       reindexedEntries: 0,
       durationMs: performance.now() - started,
       phases: { readMs, restoreMs, verifyMs, replayMs, indexMs: 0 },

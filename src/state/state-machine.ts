@@ -39,6 +39,8 @@ import { MemoryStore, type KeyValueStore } from './memory-store.js';
 import { engineOptions, resolveOptions, type ResolvedOptions, type StateMachineOptions } from './options.js';
 import { refuseWhenReadOnly } from './read-only-guard.js';
 import { recoverFromStore, type RecoveryReport } from './recovery.js';
+import { SnapshotFiles } from './checkpoint-files.js';
+import { SnapshotPlaces } from './snapshot-places.js';
 import type { Sequencer } from './sequencer.js';
 import { snapshotAssets } from './snapshot-assets.js';
 import { Store } from './store.js';
@@ -88,6 +90,7 @@ export class CoreStateMachine {
   private state: 'open' | 'recovering' | 'closed' = 'open';
   private lastRecovery: RecoveryReport | null = null;
   private readonly checkpoints: Checkpointer;
+  private readonly snapshots: SnapshotPlaces;
   /** A per-call command's record, encoded for the journal. */
   private readonly record = new Float64Array(COMMAND_SLOTS);
   private opsSinceFlush = 0;
@@ -100,19 +103,37 @@ export class CoreStateMachine {
     private readonly feed: FeedPublisher,
     /** The checkpoint worker's shadow core (checkpoint-shadow.ts); null in memory and read-only. */
     private readonly shadow: ShadowEngine | null,
+    files: SnapshotFiles | null,
   ) {
-    this.checkpoints = new Checkpointer(store, shadow, options.keepCheckpoints);
+    this.snapshots = SnapshotPlaces.of(store, files);
+    this.checkpoints = new Checkpointer(store, this.snapshots, shadow, options.keepCheckpoints);
   }
 
   static async open(options: StateMachineOptions = {}): Promise<CoreStateMachine> {
     const resolved = resolveOptions(options);
-    const store: KeyValueStore = resolved.path === undefined ? new MemoryStore()
-      : await Store.open(resolved.path, { sync: resolved.sync, readOnly: resolved.readOnly });
-    // A read-only view never checkpoints: it needs no shadow (recovery then proves the restore on this thread).
-    const shadow = resolved.path === undefined || resolved.readOnly === true ? null
-      : await ShadowEngine.create(resolved.backend ?? 'wasm', engineOptions(resolved));
+    const path = resolved.path;
+    if (path === undefined) return CoreStateMachine.openOn(new MemoryStore(), resolved, null, null);
+    // A read-only view never checkpoints: it needs no shadow (recovery then proves the restore on
+    // this thread). A writable one starts its shadow, and reads the newest snapshot file, while
+    // RocksDB opens (which replays its log): side by side on their own threads.
+    const writable = resolved.readOnly !== true;
+    const files = writable ? new SnapshotFiles(path) : null;
+    files?.prefetchNewest();
+    const [opened, created] = await Promise.allSettled([
+      Store.open(path, { sync: resolved.sync, readOnly: resolved.readOnly }),
+      writable ? ShadowEngine.create(resolved.backend ?? 'wasm', engineOptions(resolved)) : Promise.resolve(null),
+    ]);
+    if (opened.status === 'rejected' || created.status === 'rejected') {
+      if (opened.status === 'fulfilled') await opened.value.close().catch(() => undefined);
+      if (created.status === 'fulfilled') await created.value?.close();
+      throw opened.status === 'rejected' ? opened.reason : (created as PromiseRejectedResult).reason;
+    }
+    return CoreStateMachine.openOn(opened.value, resolved, created.value, files);
+  }
+
+  private static async openOn(store: KeyValueStore, resolved: ResolvedOptions, shadow: ShadowEngine | null, files: SnapshotFiles | null): Promise<CoreStateMachine> {
     try {
-      const machine = new CoreStateMachine(store, resolved, new FeedPublisher(), shadow);
+      const machine = new CoreStateMachine(store, resolved, new FeedPublisher(), shadow, files);
       await machine.load();
       return machine;
     } catch (error) {
@@ -128,7 +149,7 @@ export class CoreStateMachine {
    */
   private async load(): Promise<RecoveryReport> {
     const { store, options, feed } = this;
-    const recovered = await recoverFromStore(store, () => createEngine(engineOptions(options)), this.shadow, this.readOnly);
+    const recovered = await recoverFromStore(store, this.snapshots, () => createEngine(engineOptions(options)), this.shadow, this.readOnly);
     const { engine, sequencer } = recovered;
     const indexing = performance.now();
     const indexHead = await store.get(indexHeadKey());
@@ -402,7 +423,7 @@ export class CoreStateMachine {
       return {
         checkpointSequence: null, checkpointHeight: null, skippedCheckpoints: [], replayedRecords: 0, replayedCommands: 0,
         replayedFills: 0, height: p.sequencer.height, sequence: p.sequencer.lastSequence, nextOrderId: p.engine.nextOrderId,
-        nextFillSeq: p.sequencer.nextFillSeq, restingOrders: p.engine.restingOrders, orphanChunksDeleted: 0, reindexedEntries: 0, durationMs: 0,
+        nextFillSeq: p.sequencer.nextFillSeq, restingOrders: p.engine.restingOrders, orphansDeleted: 0, reindexedEntries: 0, durationMs: 0,
         phases: { readMs: 0, restoreMs: 0, verifyMs: 0, replayMs: 0, indexMs: 0 },
       };
     }
@@ -492,7 +513,7 @@ export class CoreStateMachine {
   async bookAt(asset: number, height: number, levels = 10): Promise<BookSnapshot> {
     await this.readable();
     await this.checkpoints.idle();
-    return bookAt(this.store, this.p.manifests, () => createEngine(engineOptions(this.options)), this.p.sequencer.height, asset, height, levels);
+    return bookAt(this.store, this.snapshots, this.p.manifests, () => createEngine(engineOptions(this.options)), this.p.sequencer.height, asset, height, levels);
   }
 
   /** History reads the store: what is applied is committed first, so reads see every applied command. */
