@@ -148,6 +148,40 @@ describeEachBackend('checkpoints from the checkpoint worker', (backend) => {
     expect(await storedSnapshots(path)).toEqual({ files: [`${snapshotName(kept!.sequence)}:${kept!.bytes}`], chunks: 0 });
   });
 
+  it('are read and restored while RocksDB opens, and used only when the newest manifest names that very file', async () => {
+    const path = tempDbPath('lobcore-shadow');
+    const sm = await CoreStateMachine.open({ path, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
+    const flow = new Flow(36, { opsPerBlock: 40, makeBatch: () => new CommandBatch() });
+    flow.runBlock(sm);
+    const kept = await sm.checkpoint();
+    flow.runBlock(sm);
+    const hash = sm.stateHash();
+    await sm.close();
+
+    const reopened = await CoreStateMachine.open({ path, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
+    expect(reopened.recovery).toMatchObject({ checkpointSequence: kept!.sequence, restoredAhead: true });
+    expect(reopened.stateHash()).toBe(hash);
+    await reopened.close();
+
+    // A newer file whose manifest a crash never wrote (a snapshot of another state): restored
+    // ahead, then passed over; recovery starts from the stored checkpoint, and the shadow, reset
+    // from the stray file first, is reset again, as the next checkpoint shows.
+    const files = new SnapshotFiles(path);
+    const other = await CoreStateMachine.open({ backend });
+    new Flow(37, { opsPerBlock: 40, makeBatch: () => new CommandBatch() }).runBlock(other);
+    fs.writeFileSync(files.pathOf(kept!.sequence + 500), other.snapshot());
+    await other.close();
+    const again = await CoreStateMachine.open({ path, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
+    expect(again.recovery).toMatchObject({ checkpointSequence: kept!.sequence, restoredAhead: false, orphansDeleted: 1 });
+    expect(again.stateHash()).toBe(hash);
+    flow.runBlock(again);
+    const next = { sequence: again.sequence, hash: again.stateHash() };
+    const taken = await again.checkpoint();
+    expect(shadowOf(again).broken).toBeNull();
+    expect({ sequence: taken!.sequence, hash: taken!.stateHash }).toEqual(next);
+    await again.close();
+  });
+
   it('of a database written before snapshot files recover from its chunks, and drop them once newer checkpoints are kept', async () => {
     const path = tempDbPath('lobcore-shadow');
     const sm = await CoreStateMachine.open({ path, backend, keepCheckpoints: 2 });

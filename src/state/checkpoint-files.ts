@@ -20,6 +20,12 @@ import { CHUNK_BYTES } from './checkpoints.js';
 import type { SnapshotPlace, SnapshotSink, StoredSnapshot } from './checkpoints.js';
 import { checkpointKey, describeKey } from './keys.js';
 
+/** The newest snapshot file, being read before anything says it is wanted (prefetchNewest). */
+export interface PrefetchedSnapshot {
+  sequence: number;
+  reading: Promise<StoredSnapshot>;
+}
+
 /** The directory beside RocksDB's files that holds the snapshots. */
 export const SNAPSHOT_DIRECTORY = 'snapshots';
 const FILE_NAME = /^([0-9a-f]{16})\.snapshot(\.partial)?$/;
@@ -54,18 +60,19 @@ export class SnapshotFiles implements SnapshotPlace {
    * then run side by side. read() takes it if its manifest names that file and length; the
    * manifest's sha256 still decides whether the bytes are used.
    */
-  prefetchNewest(): void {
+  prefetchNewest(): PrefetchedSnapshot | null {
     let newest: string | undefined;
     try {
       newest = fs.readdirSync(this.directory).filter((name) => FILE_NAME.exec(name)?.[2] === undefined).sort().pop();
     } catch {
-      return; // nothing to prefetch: read() says what is wrong, if anything is
+      return null; // nothing to prefetch: read() says what is wrong, if anything is
     }
-    if (newest === undefined) return;
+    if (newest === undefined) return null;
     const path = join(this.directory, newest);
     const reading = fs.promises.stat(path).then((stat) => readSnapshotFile(path, stat.size));
     reading.catch(() => undefined); // read() reads again, and reports
     this.prefetched = { path, reading };
+    return { sequence: Number.parseInt(newest, 16), reading };
   }
 
   async read(manifest: CheckpointManifest): Promise<StoredSnapshot> {

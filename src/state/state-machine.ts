@@ -40,6 +40,7 @@ import { engineOptions, resolveOptions, type ResolvedOptions, type StateMachineO
 import { refuseWhenReadOnly } from './read-only-guard.js';
 import { recoverFromStore, type RecoveryReport } from './recovery.js';
 import { SnapshotFiles } from './checkpoint-files.js';
+import { RestoreAhead } from './restore-ahead.js';
 import { SnapshotPlaces } from './snapshot-places.js';
 import type { Sequencer } from './sequencer.js';
 import { snapshotAssets } from './snapshot-assets.js';
@@ -112,29 +113,29 @@ export class CoreStateMachine {
   static async open(options: StateMachineOptions = {}): Promise<CoreStateMachine> {
     const resolved = resolveOptions(options);
     const path = resolved.path;
-    if (path === undefined) return CoreStateMachine.openOn(new MemoryStore(), resolved, null, null);
+    if (path === undefined) return CoreStateMachine.openOn(new MemoryStore(), resolved, null, null, null);
     // A read-only view never checkpoints: it needs no shadow (recovery then proves the restore on
     // this thread). A writable one starts its shadow, and reads the newest snapshot file, while
     // RocksDB opens (which replays its log): side by side on their own threads.
     const writable = resolved.readOnly !== true;
     const files = writable ? new SnapshotFiles(path) : null;
-    files?.prefetchNewest();
-    const [opened, created] = await Promise.allSettled([
-      Store.open(path, { sync: resolved.sync, readOnly: resolved.readOnly }),
-      writable ? ShadowEngine.create(resolved.backend ?? 'wasm', engineOptions(resolved)) : Promise.resolve(null),
-    ]);
+    const creatingShadow = writable ? ShadowEngine.create(resolved.backend ?? 'wasm', engineOptions(resolved)) : Promise.resolve(null);
+    const ahead = files === null ? null : RestoreAhead.start(files, () => createEngine(engineOptions(resolved)), creatingShadow.catch(() => null));
+    const [opened, created] = await Promise.allSettled([Store.open(path, { sync: resolved.sync, readOnly: resolved.readOnly }), creatingShadow]);
     if (opened.status === 'rejected' || created.status === 'rejected') {
       if (opened.status === 'fulfilled') await opened.value.close().catch(() => undefined);
       if (created.status === 'fulfilled') await created.value?.close();
       throw opened.status === 'rejected' ? opened.reason : (created as PromiseRejectedResult).reason;
     }
-    return CoreStateMachine.openOn(opened.value, resolved, created.value, files);
+    return CoreStateMachine.openOn(opened.value, resolved, created.value, files, ahead);
   }
 
-  private static async openOn(store: KeyValueStore, resolved: ResolvedOptions, shadow: ShadowEngine | null, files: SnapshotFiles | null): Promise<CoreStateMachine> {
+  private static async openOn(
+    store: KeyValueStore, resolved: ResolvedOptions, shadow: ShadowEngine | null, files: SnapshotFiles | null, ahead: RestoreAhead | null,
+  ): Promise<CoreStateMachine> {
     try {
       const machine = new CoreStateMachine(store, resolved, new FeedPublisher(), shadow, files);
-      await machine.load();
+      await machine.load(ahead);
       return machine;
     } catch (error) {
       await store.close().catch(() => undefined);
@@ -147,9 +148,9 @@ export class CoreStateMachine {
    * Recovers the engine from the store and builds the pipeline around it (the feed, and its
    * subscribers, carry over); brings the indexes up to the head.
    */
-  private async load(): Promise<RecoveryReport> {
+  private async load(ahead: RestoreAhead | null = null): Promise<RecoveryReport> {
     const { store, options, feed } = this;
-    const recovered = await recoverFromStore(store, this.snapshots, () => createEngine(engineOptions(options)), this.shadow, this.readOnly);
+    const recovered = await recoverFromStore(store, this.snapshots, () => createEngine(engineOptions(options)), this.shadow, this.readOnly, ahead);
     const { engine, sequencer } = recovered;
     const indexing = performance.now();
     const indexHead = await store.get(indexHeadKey());
@@ -423,7 +424,7 @@ export class CoreStateMachine {
       return {
         checkpointSequence: null, checkpointHeight: null, skippedCheckpoints: [], replayedRecords: 0, replayedCommands: 0,
         replayedFills: 0, height: p.sequencer.height, sequence: p.sequencer.lastSequence, nextOrderId: p.engine.nextOrderId,
-        nextFillSeq: p.sequencer.nextFillSeq, restingOrders: p.engine.restingOrders, orphansDeleted: 0, reindexedEntries: 0, durationMs: 0,
+        nextFillSeq: p.sequencer.nextFillSeq, restingOrders: p.engine.restingOrders, orphansDeleted: 0, reindexedEntries: 0, durationMs: 0, restoredAhead: false,
         phases: { readMs: 0, restoreMs: 0, verifyMs: 0, replayMs: 0, indexMs: 0 },
       };
     }
