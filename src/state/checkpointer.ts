@@ -146,7 +146,9 @@ export class Checkpointer {
     const cleanUps: Array<() => Promise<void>> = [];
     for (const old of dropped) cleanUps.push(await dropCheckpoint(this.places.holding(old), batch, old.sequence));
     await pruneJournalThrough(this.store, batch, kept[0].sequence);
-    await this.store.write(batch, { lowPriority: true });
+    // With the commits, not behind the index windows: the snapshot is stored, and a checkpoint is
+    // done once its manifest is (behind a window of 32,768 index operations it waited 36-152 ms).
+    await this.store.write(batch);
     p.manifests = kept;
     this.lastHeight = state.height;
     for (const cleanUp of cleanUps) await cleanUp();

@@ -13,8 +13,6 @@ export { compareBytes } from './sorted-bytes-map.js';
 export interface WriteOptions {
   /** fsync before resolving (RocksDB; meaningless in memory). */
   sync?: boolean;
-  /** Queue behind the commits (the store worker's second queue; not RocksDB's low-priority writes, which throttle to 1 MB/s). */
-  lowPriority?: boolean;
 }
 
 /** What the state machine needs from a store: atomic batches, point reads, ordered range reads. */

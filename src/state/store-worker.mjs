@@ -7,14 +7,15 @@
 // The byte layouts are documented in store-wire.ts and index-wire.mjs.
 //
 // Requests wait in two queues. Commits, reads and everything else run first, in arrival order;
-// writes that follow behind the commits (the index writer's, checkpoints') run when nothing else
-// waits, or after every few others, so a steady stream of commits cannot starve them. Each queue
-// keeps its order, and nothing in the second queue may be overtaken by anything it depends on: the
-// main thread posts an index write only once the commits it indexes are durable. A checkpoint's
-// chunks come in one message (writeSlices) and are queued as one write each: no round trip to the
-// main thread between two chunks, and a commit waits behind one chunk at most. An index window
-// (writeIndex) is folded into posting lists in steps (index-window.mjs) and written as several
-// writes of a bounded number of keys, likewise queued behind, the last carrying INDEX_HEAD.
+// writes that follow behind the commits (the index writer's windows, chunks of a checkpoint kept
+// in the store) run when nothing else waits, or after every few others, so a steady stream of
+// commits cannot starve them. Each queue keeps its order, and nothing in the second queue may be
+// overtaken by anything it depends on: the main thread posts an index write only once the commits
+// it indexes are durable. An index window (writeIndex) is folded into posting lists in steps
+// (index-window.mjs) and written as several writes of a bounded number of keys, the last carrying
+// INDEX_HEAD. Chunks (writeSlices: a checkpoint's snapshot kept in the store rather than in a
+// file, checkpoint-chunks.ts) come in one message and are written one per write: a commit waits
+// behind one chunk at most.
 import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { RocksLevel } from '@nxtedition/rocksdb';
@@ -49,7 +50,7 @@ const INDEX_KEYS_PER_WRITE = 256;
 parentPort.on('message', (request) => {
   if (request.op === 'writeSlices') behind.push(...slices(request));
   else if (request.op === 'writeIndex') behind.push({ op: 'indexWindow', replyId: request.id, window: new IndexWindow(new Float64Array(request.ops), request.count) });
-  else (request.op === 'write' && request.lowPriority === true ? behind : ahead).push(request);
+  else ahead.push(request);
   if (!draining) void drain();
 });
 
@@ -76,7 +77,7 @@ async function drain() {
     // with a checkpoint's chunks queued behind, let the messages that arrived meanwhile (a commit)
     // join the queues before each one, or they would wait for every chunk to be written. The same
     // for the steps and writes of an index window.
-    if (behind.length > 1 || (behind.length === 1 && behind[0].op !== 'write')) await new Promise(setImmediate);
+    if (behind.length > 0) await new Promise(setImmediate);
     const takeBehind = behind.length > 0 && (ahead.length === 0 || aheadInARow >= AHEAD_OF_BEHIND);
     aheadInARow = takeBehind ? 0 : aheadInARow + 1;
     await handle(takeBehind ? behind.shift() : ahead.shift());

@@ -160,7 +160,6 @@ export class Store implements KeyValueStore {
     try {
       await this.worker.call({
         op: 'write', batch: packed.buffer, byteLength: packed.byteLength, sync: options.sync ?? this.options.sync,
-        lowPriority: options.lowPriority === true,
       }, [packed.buffer]);
     } catch (error) {
       throw this.storageError(`writing a batch of ${count} operations`, error);
