@@ -148,7 +148,9 @@ export class Checkpointer {
     await pruneJournalThrough(this.store, batch, kept[0].sequence);
     // With the commits, not behind the index windows: the snapshot is stored, and a checkpoint is
     // done once its manifest is (behind a window of 32,768 index operations it waited 36-152 ms).
-    await this.store.write(batch);
+    // Synced even when commits are not: the dropped checkpoints' files are deleted next, and a
+    // machine crash must not bring back a manifest whose file is gone.
+    await this.store.write(batch, { sync: true });
     p.manifests = kept;
     this.lastHeight = state.height;
     for (const cleanUp of cleanUps) await cleanUp();
