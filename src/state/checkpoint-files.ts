@@ -175,24 +175,30 @@ class SnapshotFileSink implements SnapshotSink {
   }
 
   async complete(): Promise<void> {
-    const file = await this.opened;
     try {
-      await Promise.all(this.writes);
-      await file.datasync();
-    } finally {
-      await file.close();
+      const file = await this.opened;
+      try {
+        await Promise.all(this.writes);
+        await file.datasync();
+      } finally {
+        await file.close();
+      }
+      await fs.promises.rename(this.partial, this.path);
+      this.renamed = true;
+      await syncDirectory(this.directory);
+      if (this.madeDirectory) await syncDirectory(dirname(this.directory));
+    } catch (error) {
+      // A full disk, say: nothing of it stays (its manifest will never be written).
+      await this.discard();
+      throw error;
     }
-    await fs.promises.rename(this.partial, this.path);
-    this.renamed = true;
-    await syncDirectory(this.directory);
-    if (this.madeDirectory) await syncDirectory(dirname(this.directory));
   }
 
   async discard(): Promise<void> {
     await Promise.allSettled(this.writes);
     const file = await this.opened.catch(() => null);
     await file?.close().catch(() => undefined);
-    await removeFile(this.renamed ? this.path : this.partial);
+    await removeFile(this.renamed ? this.path : this.partial).catch(() => undefined);
   }
 }
 

@@ -1,8 +1,8 @@
 // Taking a checkpoint, one at a time: cut the commit boundary, have the checkpoint worker's shadow
 // core snapshot the books on its own thread (or, without a working shadow, copy them out of the
 // engine here), store the snapshot as its pieces come (snapshot-places.ts says where), then write
-// the manifest with the deletions it allows. The state machine asks for one and waits for idle() before it recovers
-// or closes; the layout of what is stored is checkpoints.ts's.
+// the manifest with the deletions it allows. The state machine asks for one and waits for idle()
+// before it recovers or closes; the layout of what is stored is checkpoints.ts's.
 import { createHash } from 'node:crypto';
 import type { Engine } from '../engine.js';
 import { CHUNK_BYTES, checkpointInfo, dropCheckpoint, pieceCount, putManifest } from './checkpoints.js';

@@ -4,11 +4,11 @@
 // the result lands exactly on the head written by the last flush.
 //
 // A checkpoint's snapshot is read whole and hashed (read: from its file, or its chunks joined and
-// hashed on the store's thread). While the main thread
-// checks and restores them into its engine (restore), the checkpoint worker restores the same
-// bytes, shared, into its shadow core and snapshots them back to prove they reproduce themselves
-// exactly (verify: only the wait beyond the restore is counted). The shadow then follows the
-// replay, ready for the next checkpoint.
+// hashed on the store's thread). While the main thread checks and restores it into its engine
+// (restore), the checkpoint worker restores the same bytes, shared, into its shadow core and
+// snapshots them back to prove they reproduce themselves exactly (verify: only the wait beyond
+// the restore is counted). An open may have done both already (restore-ahead.ts). The shadow
+// then follows the replay, ready for the next checkpoint.
 import type { Engine } from '../engine.js';
 import { LobError } from '../errors.js';
 import { decodeHead } from './codecs.js';
@@ -64,7 +64,7 @@ export interface Recovered {
   report: RecoveryReport;
 }
 
-/** readOnly: the store is a view that must not be written (orphan chunks are left where they are). */
+/** readOnly: the store is a view that must not be written (what a cut-off checkpoint left stays where it is). */
 export async function recoverFromStore(
   store: KeyValueStore, places: SnapshotPlaces, newEngine: () => Promise<Engine>, shadow: ShadowEngine | null, readOnly = false,
   restoreAhead: RestoreAhead | null = null,

@@ -20,21 +20,33 @@ export interface RestoredAhead {
 }
 
 export class RestoreAhead {
-  private constructor(private readonly sequence: number, private readonly restoring: Promise<RestoredAhead | null>) {}
+  private abandoned = false;
+  private restoring: Promise<RestoredAhead | null> = Promise.resolve(null);
+
+  private constructor(private readonly sequence: number) {}
 
   /** Starts, if there is a snapshot file: `shadow` resolves once the checkpoint worker is up (null: none). */
   static start(files: SnapshotFiles, newEngine: () => Promise<Engine>, shadow: Promise<ShadowEngine | null>): RestoreAhead | null {
     const prefetched = files.prefetchNewest();
     if (prefetched === null) return null;
-    const restoring = prefetched.reading.then(async (stored): Promise<RestoredAhead> => {
+    const ahead = new RestoreAhead(prefetched.sequence);
+    const restoring = prefetched.reading.then(async (stored): Promise<RestoredAhead | null> => {
+      if (ahead.abandoned) return null;
       // The shadow starts first: its restore then runs on its thread while the engine's runs on this one.
       const verifying = shadow.then((s) => s?.reset(stored.bytes, ordersIn(stored.bytes)) ?? null);
       verifying.catch(() => undefined); // recovery looks at it, or resets the shadow again
       const engine = await newEngine();
+      if (ahead.abandoned) return null;
       engine.restore(stored.bytes);
       return { stored, engine, verifying };
     });
-    return new RestoreAhead(prefetched.sequence, restoring.catch(() => null));
+    ahead.restoring = restoring.catch(() => null);
+    return ahead;
+  }
+
+  /** The open failed: whatever has not started yet never does. */
+  abandon(): void {
+    this.abandoned = true;
   }
 
   /** What was restored ahead, if it is exactly `manifest`'s snapshot; null otherwise. */

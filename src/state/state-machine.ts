@@ -123,6 +123,7 @@ export class CoreStateMachine {
     const ahead = files === null ? null : RestoreAhead.start(files, () => createEngine(engineOptions(resolved)), creatingShadow.catch(() => null));
     const [opened, created] = await Promise.allSettled([Store.open(path, { sync: resolved.sync, readOnly: resolved.readOnly }), creatingShadow]);
     if (opened.status === 'rejected' || created.status === 'rejected') {
+      ahead?.abandon();
       if (opened.status === 'fulfilled') await opened.value.close().catch(() => undefined);
       if (created.status === 'fulfilled') await created.value?.close();
       throw opened.status === 'rejected' ? opened.reason : (created as PromiseRejectedResult).reason;
