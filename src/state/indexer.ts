@@ -35,6 +35,7 @@ export class Indexer implements CommitFollower {
   private readonly recoveryDeriver = new IndexDeriver(null);
   private writing: Promise<void> | null = null;
   private idleWaiters: Array<() => void> = [];
+  private boundWaiters: Array<{ bound: number; resolve: () => void }> = [];
   /** The last sequence whose entries are written. */
   indexedThrough: number;
   /** The last sequence whose entries are derived (written or queued). */
@@ -112,9 +113,29 @@ export class Indexer implements CommitFollower {
       },
     ).finally(() => {
       this.writing = null;
+      this.settleBound();
       if (this.lastError === null) this.writeBehind();
       else this.settleIdle();
     });
+  }
+
+  /**
+   * Resolves once at most `bound` derived entries are unwritten, or once a write has failed (a
+   * failing store is reported by the commits; waiting here would only hang the caller).
+   */
+  within(bound: number): Promise<void> {
+    if (this.lag <= bound || this.lastError !== null) return Promise.resolve();
+    return new Promise((resolve) => this.boundWaiters.push({ bound, resolve }));
+  }
+
+  private settleBound(): void {
+    if (this.boundWaiters.length === 0) return;
+    const waiting = this.boundWaiters;
+    this.boundWaiters = [];
+    for (const waiter of waiting) {
+      if (this.lag <= waiter.bound || this.lastError !== null) waiter.resolve();
+      else this.boundWaiters.push(waiter);
+    }
   }
 
   /** Resolves once everything derived so far is written (or a write has failed). */

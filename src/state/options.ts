@@ -30,19 +30,29 @@ export interface StateMachineOptions extends CoreLimits {
   autoFlush?: AutoFlushOptions;
   /** Told about a group-commit flush that failed; its records stay pending for the next flush. */
   onAutoFlushError?: (error: LobError) => void;
+  /**
+   * How far (journal entries) the indexes may fall behind the commits before flush() waits for
+   * them: back-pressure, so that a flow faster than the indexes can follow holds their queued
+   * operations (about 70 bytes an entry) to a bound instead of growing without one.
+   */
+  maxIndexLag?: number;
 }
 
-export type ResolvedOptions = Required<Pick<StateMachineOptions, 'checkpointInterval' | 'keepCheckpoints' | 'sync'>> & StateMachineOptions;
+export type ResolvedOptions = Required<Pick<StateMachineOptions, 'checkpointInterval' | 'keepCheckpoints' | 'sync' | 'maxIndexLag'>> & StateMachineOptions;
 
 export function resolveOptions(options: StateMachineOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', options);
-  const resolved: ResolvedOptions = { ...options, checkpointInterval: options.checkpointInterval ?? 100, keepCheckpoints: options.keepCheckpoints ?? 2, sync: options.sync ?? true };
+  const resolved: ResolvedOptions = {
+    ...options, checkpointInterval: options.checkpointInterval ?? 100, keepCheckpoints: options.keepCheckpoints ?? 2, sync: options.sync ?? true,
+    maxIndexLag: options.maxIndexLag ?? 1_000_000,
+  };
   if (resolved.path !== undefined && (typeof resolved.path !== 'string' || resolved.path === '')) {
     throw invalidArgument('path', 'a non-empty string', resolved.path);
   }
   if (!isPositiveSafeInteger(resolved.checkpointInterval)) throw invalidArgument('checkpointInterval', 'a positive safe integer', resolved.checkpointInterval);
   if (!isPositiveSafeInteger(resolved.keepCheckpoints)) throw invalidArgument('keepCheckpoints', 'a positive safe integer', resolved.keepCheckpoints);
   if (typeof resolved.sync !== 'boolean') throw invalidArgument('sync', 'a boolean', resolved.sync);
+  if (!isPositiveSafeInteger(resolved.maxIndexLag)) throw invalidArgument('maxIndexLag', 'a positive safe integer', resolved.maxIndexLag);
   if (resolved.readOnly !== undefined && typeof resolved.readOnly !== 'boolean') throw invalidArgument('readOnly', 'a boolean', resolved.readOnly);
   if (resolved.readOnly === true && resolved.path === undefined) throw invalidArgument('path', 'a database directory when readOnly is true', resolved.path);
   if (resolved.readOnly === true && resolved.autoFlush !== undefined) throw invalidArgument('autoFlush', 'absent when readOnly is true', resolved.autoFlush);

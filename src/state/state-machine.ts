@@ -377,11 +377,16 @@ export class CoreStateMachine {
    * Makes everything applied so far durable: resolves once it is, in one RocksDB write batch per
    * commit (synced with `sync`). Called while a write is in flight, it joins the next one. On
    * failure it rejects with a LobError and the commits stay pending for the next flush or close().
+   * While the indexes are more than `maxIndexLag` entries behind, it also waits until they are
+   * not (back-pressure: a flow faster than they can follow slows to their pace).
    */
   async flush(): Promise<FlushReport> {
     this.assertOpen();
     this.disarmAutoFlush();
-    return this.p.committer.flush();
+    const p = this.p;
+    const report = await p.committer.flush();
+    await p.indexer.within(this.options.maxIndexLag);
+    return report;
   }
 
   /** Flushes, then checkpoints when the height has moved checkpointInterval past the last checkpoint. */
