@@ -9,6 +9,8 @@ import { createHash } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { CommandBatch } from '../src/batch.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
+import type { StateMachineOptions } from '../src/state/options.js';
+import type { BackendName } from '../src/types.js';
 import type { ShadowEngine } from '../src/state/checkpoint-shadow.js';
 import { Store } from '../src/state/store.js';
 import { checkpointKey, chunkKey, formatKey, prefixRange, Prefix } from '../src/state/keys.js';
@@ -31,6 +33,19 @@ async function storedSnapshots(path: string): Promise<{ files: string[]; chunks:
   const chunks = (await store.keys(prefixRange(Prefix.CHUNK))).length;
   await store.close();
   return { files, chunks };
+}
+
+/** A closed database: a block of a flow, a checkpoint, another block (the flow goes on from there). */
+async function checkpointedDatabase(backend: BackendName, seed: number, options: StateMachineOptions) {
+  const path = tempDbPath('lobcore-shadow');
+  const sm = await CoreStateMachine.open({ path, backend, ...options });
+  const flow = new Flow(seed, { opsPerBlock: 40, makeBatch: () => new CommandBatch() });
+  flow.runBlock(sm);
+  const checkpoint = await sm.checkpoint();
+  flow.runBlock(sm);
+  const hash = sm.stateHash();
+  await sm.close();
+  return { path, flow, checkpoint, hash };
 }
 
 /** The state machine's shadow, reached past `private` the way a failing thread would reach it. */
@@ -149,14 +164,7 @@ describeEachBackend('checkpoints from the checkpoint worker', (backend) => {
   });
 
   it('are read and restored while RocksDB opens, and used only when the newest manifest names that very file', async () => {
-    const path = tempDbPath('lobcore-shadow');
-    const sm = await CoreStateMachine.open({ path, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
-    const flow = new Flow(36, { opsPerBlock: 40, makeBatch: () => new CommandBatch() });
-    flow.runBlock(sm);
-    const kept = await sm.checkpoint();
-    flow.runBlock(sm);
-    const hash = sm.stateHash();
-    await sm.close();
+    const { path, flow, checkpoint: kept, hash } = await checkpointedDatabase(backend, 36, { checkpointInterval: Number.MAX_SAFE_INTEGER });
 
     const reopened = await CoreStateMachine.open({ path, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
     expect(reopened.recovery).toMatchObject({ checkpointSequence: kept!.sequence, restoredAhead: true });
@@ -183,14 +191,7 @@ describeEachBackend('checkpoints from the checkpoint worker', (backend) => {
   });
 
   it('of a database written before snapshot files recover from its chunks, and drop them once newer checkpoints are kept', async () => {
-    const path = tempDbPath('lobcore-shadow');
-    const sm = await CoreStateMachine.open({ path, backend, keepCheckpoints: 2 });
-    const flow = new Flow(35, { opsPerBlock: 30, makeBatch: () => new CommandBatch() });
-    flow.runBlock(sm);
-    const old = await sm.checkpoint();
-    flow.runBlock(sm);
-    const hash = sm.stateHash();
-    await sm.close();
+    const { path, flow, checkpoint: old, hash } = await checkpointedDatabase(backend, 35, { keepCheckpoints: 2 });
     // The checkpoint moved into chunks under a manifest that says so, as a format-5 database keeps it.
     const files = new SnapshotFiles(path);
     const snapshot = fs.readFileSync(files.pathOf(old!.sequence));
