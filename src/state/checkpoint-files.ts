@@ -63,7 +63,7 @@ export class SnapshotFiles implements SnapshotPlace {
   prefetchNewest(): PrefetchedSnapshot | null {
     let newest: string | undefined;
     try {
-      newest = fs.readdirSync(this.directory).filter((name) => FILE_NAME.exec(name)?.[2] === undefined).sort().pop();
+      newest = fs.readdirSync(this.directory).filter((name) => FILE_NAME.exec(name)?.[2] === undefined && FILE_NAME.test(name)).sort().pop();
     } catch {
       return null; // nothing to prefetch: read() says what is wrong, if anything is
     }
