@@ -13,8 +13,8 @@ import { HOST_BLOCK, SNAPSHOT_CHUNK_BYTES, compileCore, maxPagesFor } from '../w
 import type { BackendName } from '../types.js';
 
 const WORKER_URL = new URL('./checkpoint-worker.mjs', import.meta.url);
-/** A replay hands the shadow its commands in runs of this many (commands()). */
-const REPLAY_POST_COMMANDS = 16_384;
+/** The shadow is handed commands in runs of this many (postWhenFull()). */
+const POST_COMMANDS = 16_384;
 
 export interface ShadowSnapshot {
   byteLength: number;
@@ -92,16 +92,21 @@ export class ShadowEngine {
     this.buffered++;
   }
 
-  /**
-   * The first `count` records of `records`, applied in order (a replayed batch): one copy. Handed
-   * over every REPLAY_POST_COMMANDS, so the shadow applies a long replay alongside this thread
-   * rather than after it, and the buffer never grows past that.
-   */
+  /** The first `count` records of `records`, applied in order (a replayed batch): one copy. */
   commands(records: Float64Array, count: number): void {
     this.makeRoom(count);
     this.buffer.set(records.subarray(0, count * COMMAND_SLOTS), this.buffered * COMMAND_SLOTS);
     this.buffered += count;
-    if (this.buffered >= REPLAY_POST_COMMANDS) this.post();
+    this.postWhenFull();
+  }
+
+  /**
+   * Hands the gathered commands over once there are POST_COMMANDS of them: the shadow applies a
+   * flow (or a long replay) alongside this thread in runs of that many, woken a few times a second
+   * rather than at every commit, and the buffer never grows past that. A snapshot takes the rest.
+   */
+  postWhenFull(): void {
+    if (this.buffered >= POST_COMMANDS) this.post();
   }
 
   private makeRoom(count: number): void {
