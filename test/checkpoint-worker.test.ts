@@ -190,6 +190,30 @@ describeEachBackend('checkpoints from the checkpoint worker', (backend) => {
     await again.close();
   });
 
+  it('leave the shadow on the recovered state when a stray file was restored ahead and there is no checkpoint at all', async () => {
+    const path = tempDbPath('lobcore-shadow');
+    const sm = await CoreStateMachine.open({ path, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
+    const flow = new Flow(38, { opsPerBlock: 40, makeBatch: () => new CommandBatch() });
+    flow.runBlock(sm);
+    const hash = sm.stateHash();
+    await sm.close();
+    const other = await CoreStateMachine.open({ backend });
+    new Flow(39, { opsPerBlock: 40, makeBatch: () => new CommandBatch() }).runBlock(other);
+    fs.mkdirSync(new SnapshotFiles(path).directory, { recursive: true });
+    fs.writeFileSync(new SnapshotFiles(path).pathOf(7), other.snapshot());
+    await other.close();
+
+    const reopened = await CoreStateMachine.open({ path, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
+    expect(reopened.recovery).toMatchObject({ checkpointSequence: null, restoredAhead: false, orphansDeleted: 1 });
+    expect(reopened.stateHash()).toBe(hash);
+    flow.runBlock(reopened);
+    const next = { sequence: reopened.sequence, hash: reopened.stateHash() };
+    const taken = await reopened.checkpoint();
+    expect(shadowOf(reopened).broken).toBeNull();
+    expect({ sequence: taken!.sequence, hash: taken!.stateHash }).toEqual(next);
+    await reopened.close();
+  });
+
   it('of a database written before snapshot files recover from its chunks, and drop them once newer checkpoints are kept', async () => {
     const { path, flow, checkpoint: old, hash } = await checkpointedDatabase(backend, 35, { keepCheckpoints: 2 });
     // The checkpoint moved into chunks under a manifest that says so, as a format-5 database keeps it.

@@ -75,6 +75,8 @@ export async function recoverFromStore(
   const storedHead = await store.get(headKey());
   const head = storedHead === undefined ? { ...EMPTY_HEAD } : decodeHead(headKey(), storedHead);
 
+  // Whatever was restored ahead has reset the shadow by now, or never will (see settled()).
+  await restoreAhead?.settled();
   const entries = await readManifests(store);
   let orphansDeleted = 0;
   if (!readOnly) {

@@ -32,13 +32,14 @@ export class RestoreAhead {
     const ahead = new RestoreAhead(prefetched.sequence);
     const restoring = prefetched.reading.then(async (stored): Promise<RestoredAhead | null> => {
       if (ahead.abandoned) return null;
-      // The shadow starts first: its restore then runs on its thread while the engine's runs on this one.
-      const verifying = shadow.then((s) => s?.reset(stored.bytes, ordersIn(stored.bytes)) ?? null);
-      verifying.catch(() => undefined); // recovery looks at it, or resets the shadow again
+      // The shadow starts first (as soon as it is up): its restore then runs on its thread while
+      // the engine's runs on this one. Settled means the reset has been asked for (see settled()).
+      const issued = shadow.then((s) => ({ verifying: s?.reset(stored.bytes, ordersIn(stored.bytes)) ?? Promise.resolve(null) }));
       const engine = await newEngine();
-      if (ahead.abandoned) return null;
-      engine.restore(stored.bytes);
-      return { stored, engine, verifying };
+      if (!ahead.abandoned) engine.restore(stored.bytes);
+      const { verifying } = await issued;
+      verifying.catch(() => undefined); // recovery looks at it, or resets the shadow again
+      return ahead.abandoned ? null : { stored, engine, verifying };
     });
     ahead.restoring = restoring.catch(() => null);
     return ahead;
@@ -49,11 +50,19 @@ export class RestoreAhead {
     this.abandoned = true;
   }
 
-  /** What was restored ahead, if it is exactly `manifest`'s snapshot; null otherwise. */
+  /**
+   * Resolves once the restore ahead has finished or failed. Recovery waits for it before it resets
+   * the shadow itself: a reset ahead issued after that one would leave the shadow on the wrong state.
+   */
+  async settled(): Promise<void> {
+    await this.restoring;
+  }
+
+  /** What was restored ahead, if it is exactly `manifest`'s snapshot; null otherwise (once settled). */
   async take(manifest: CheckpointManifest): Promise<RestoredAhead | null> {
-    if (manifest.where !== SnapshotWhere.FILE || manifest.sequence !== this.sequence) return null;
     const ahead = await this.restoring;
-    if (ahead === null || ahead.stored.length !== manifest.byteLength || !ahead.stored.sha256.equals(manifest.sha256)) return null;
+    if (ahead === null || manifest.where !== SnapshotWhere.FILE || manifest.sequence !== this.sequence) return null;
+    if (ahead.stored.length !== manifest.byteLength || !ahead.stored.sha256.equals(manifest.sha256)) return null;
     return ahead;
   }
 }
