@@ -5,7 +5,7 @@
 // identical. An OCO stop leg is not collected: it leaves with its limit leg (as OCO_SIBLING),
 // which is collected. O(orders in scope); collected first, removed after, so removing never
 // disturbs the walk.
-import { ReasonCode, StatusCode } from '../codes.js';
+import { ReasonCode, StatusCode } from './codes.js';
 import { bookSide, sortedBookList } from './books.js';
 import type { CoreState } from './core-state.js';
 import { NO_POSITION } from './levels.js';

@@ -9,7 +9,7 @@
 // Finding the level of a price does not search the ladder: one hash map over all levels of all
 // books, keyed by (side, price), answers in one probe (open addressing over level slots + 1,
 // linear probing, at most half full, backward-shift deletion), as in the WASM core.
-import { SideCode } from '../codes.js';
+import { SideCode } from './codes.js';
 import { Ladders, NO_POSITION } from './ladder.js';
 import { NIL } from './orders.js';
 import { growFloat64, growInt32 } from './typed-arrays.js';

@@ -6,8 +6,7 @@
 //
 // Unlike the WASM core there is nothing to reserve: arrays grow on demand and never fail, so a
 // command checks the configured limits and then runs straight through.
-import { FILL_SLOTS } from '../batch.js';
-import { EventCode, OrderTypeCode, ReasonCode, StatusCode, StpCode, TifCode } from '../codes.js';
+import { EventCode, OrderTypeCode, ReasonCode, Slots, StatusCode, StpCode, TifCode } from './codes.js';
 import { bookSide, sideBook, sideCode } from './books.js';
 import type { Buffers } from './buffers.js';
 import type { CoreState } from './core-state.js';
@@ -312,7 +311,7 @@ export class Matching {
     const fillHead = eventHead(EventCode.FILL, ReasonCode.NONE, takerSide ^ 1);
     const buffers = this.buffers;
     let fills = buffers.fills;
-    let f = buffers.fillCount * FILL_SLOTS;
+    let f = buffers.fillCount * Slots.FILL;
     let left = size;
     let stopped = false;
     let spent = 0;
@@ -347,7 +346,7 @@ export class Matching {
       }
       const makerId = orders.id[maker];
       const makerOwner = makerTrader[maker];
-      if (f + FILL_SLOTS > fills.length) fills = buffers.growFills();
+      if (f + Slots.FILL > fills.length) fills = buffers.growFills();
       fills[f] = tag;
       fills[f + 1] = asset;
       fills[f + 2] = makerId;
@@ -356,7 +355,7 @@ export class Matching {
       fills[f + 5] = trader;
       fills[f + 6] = price;
       fills[f + 7] = traded;
-      f += FILL_SLOTS;
+      f += Slots.FILL;
       left -= traded;
       lastPrice = price;
       // The level as it is after this fill: the maker gone (and the level with it) or shrunk.
@@ -376,7 +375,7 @@ export class Matching {
         }
       }
     }
-    buffers.fillCount = f / FILL_SLOTS;
+    buffers.fillCount = f / Slots.FILL;
     this.stoppedBySelfTrade = stopped;
     // A budget order's spend comes from float64 prices: as a heap number it would change this
     // object's hidden class (small-integer.ts).

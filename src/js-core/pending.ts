@@ -10,7 +10,7 @@
 // TRIGGER IS LAST: buys trigger in ascending stop price, sells in descending, each in placement
 // (id) order at equal stop price. The trigger check after a trade reads one element per side; a
 // trigger pops the end; placing or cancelling a stop is a binary search and a splice.
-import { SideCode } from '../codes.js';
+import { SideCode } from './codes.js';
 import type { CoreState } from './core-state.js';
 import { NIL, orderIsOcoLeg } from './orders.js';
 import { growFloat64, growInt32, growUint8 } from './typed-arrays.js';

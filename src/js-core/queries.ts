@@ -4,7 +4,7 @@ import {
   LEVEL_SLOTS, ORDER_SLOTS, ORD_ASSET, ORD_ID, ORD_OCO_SIBLING, ORD_PRICE, ORD_REMAINING, ORD_SIDE, ORD_STOP_PRICE,
   ORD_STOP_TYPE, ORD_STP, ORD_TIMESTAMP, ORD_TRADER,
 } from '../core.js';
-import { OrderTypeCode, SideCode } from '../codes.js';
+import { OrderTypeCode, SideCode } from './codes.js';
 import { bookSide, sideBook, sideCode } from './books.js';
 import type { CoreState } from './core-state.js';
 import { NO_POSITION } from './levels.js';

@@ -2,7 +2,7 @@
 // that links and unlinks queue records and keeps level totals and side counts. It also writes
 // the events of what it changes: an order resting, an order removed, a pending stop removed.
 // And it keeps an OCO pair together: either leg leaving takes the other.
-import { EventCode, ReasonCode } from '../codes.js';
+import { EventCode, ReasonCode } from './codes.js';
 import type { CoreState } from './core-state.js';
 import { PENDING, eventHead } from './events.js';
 import { NIL, orderIsOcoLeg, orderIsPending } from './orders.js';

@@ -7,8 +7,7 @@
 // through the same placements as any order (matching.ts) with their own ids and the command's
 // timestamp; their trades move the price again and may trigger more, to the end of the cascade.
 // An OCO pair is a limit leg (id N) and a stop leg (id N + 1) that leave together (resting.ts).
-import { EventCode, OrderTypeCode, ReasonCode, StatusCode, TifCode } from '../codes.js';
-import { RESULT_SLOTS } from '../batch.js';
+import { EventCode, OrderTypeCode, ReasonCode, Slots, StatusCode, TifCode } from './codes.js';
 import { bookSide } from './books.js';
 import type { CoreState } from './core-state.js';
 import { OCO, PENDING, acceptedHead, eventHead } from './events.js';
@@ -28,7 +27,7 @@ function stopType(price: number): number {
 
 export class Stops {
   /** A triggered order's own outcome goes here: the command's result is the triggering command's. */
-  private readonly triggeredResult = new Float64Array(RESULT_SLOTS);
+  private readonly triggeredResult = new Float64Array(Slots.RESULT);
 
   constructor(private readonly matching: Matching, private readonly limits: Limits) {}
 
