@@ -69,3 +69,9 @@ export const enum Head { OP_MASK = 15, SIDE_SHIFT = 4, TIF_SHIFT = 8, STP_SHIFT 
 
 /** Float64 slots per record of each buffer. */
 export const enum Slots { COMMAND = 12, RESULT = 5, FILL = 8, EVENT = 12 }
+
+/**
+ * "No slot": the end of a queue, an empty free list, a missing level, book or ladder node; and
+ * the end of a walk along a ladder (ladder.ts positions).
+ */
+export const enum No { SLOT = -1, POSITION = -1 }
