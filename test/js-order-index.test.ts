@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { OrderIndex } from '../src/js-core/order-index.js';
-import { NIL } from '../src/js-core/orders.js';
+import { No } from '../src/js-core/codes.js';
 
 /** Applies adds (in id order) and deletes to both, checking every lookup on the way. */
 function replay(index: OrderIndex, steps: readonly { live: number; drop: number }[], firstId: number): void {
@@ -25,8 +25,8 @@ function replay(index: OrderIndex, steps: readonly { live: number; drop: number 
     }
     expect(index.size).toBe(model.size);
     for (const [id, slot] of model) expect(index.get(id)).toBe(slot);
-    expect(index.get(nextId)).toBe(NIL);
-    expect(index.get(firstId - 1 > 0 ? firstId - 1 : nextId + 1)).toBe(NIL);
+    expect(index.get(nextId)).toBe(No.SLOT);
+    expect(index.get(firstId - 1 > 0 ? firstId - 1 : nextId + 1)).toBe(No.SLOT);
   }
 }
 
@@ -58,7 +58,7 @@ describe('JS order index', () => {
     }
     expect(index.size).toBe(model.size);
     for (const [id, slot] of model) expect(index.get(id)).toBe(slot);
-    for (const id of [600 + 1, 100_000, 200_000 - 40]) expect(index.get(id)).toBe(NIL);
+    for (const id of [600 + 1, 100_000, 200_000 - 40]) expect(index.get(id)).toBe(No.SLOT);
     // 640 live ids: the table grew to 2048 slots and no further.
     expect(index.bytes()).toBe(2048 * 12);
   });

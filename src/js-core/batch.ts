@@ -1,9 +1,8 @@
 // One call for many commands (mirrors assembly/batch.ts): checks the whole batch first, so a
 // malformed one changes nothing; then reads COMMAND_SLOTS per command, writes RESULT_SLOTS per
 // command to the results buffer, fills to the fill buffer and events to the event buffer.
-import { RESULT_SLOTS } from '../batch.js';
-import { Op } from '../codes.js';
-import { COMMAND_SLOTS, Head, Slot, encodeFault, findBatchFault } from '../operations.js';
+import { encodeFault, findBatchFault } from '../operations.js';
+import { Head, Op, Slot, Slots } from './codes.js';
 import type { Buffers } from './buffers.js';
 import { cancelAll } from './cancel-all.js';
 import type { Matching } from './matching.js';
@@ -20,8 +19,8 @@ export function runCommands(matching: Matching, stops: Stops, buffers: Buffers, 
   const results = buffers.results;
   for (let i = 0; i < count; i++) {
     events.command = i;
-    const c = i * COMMAND_SLOTS;
-    const at = i * RESULT_SLOTS;
+    const c = i * Slots.COMMAND;
+    const at = i * Slots.RESULT;
     const head = commands[c];
     const op = head & Head.OP_MASK;
     const trader = commands[c + Slot.TRADER];

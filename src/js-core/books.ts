@@ -3,9 +3,9 @@
 // last trade price, and its pending stop lists (pending.ts). Books are created on the first
 // order that rests or waits in an asset and are never freed; an empty side holds no ladder
 // node, so ten thousand thin books cost little.
+import { No } from './codes.js';
 import { growFloat64 } from './typed-arrays.js';
 import type { Levels } from './levels.js';
-import { NIL } from './orders.js';
 import { smallInteger } from './small-integer.js';
 import type { CoreState } from './core-state.js';
 import { bookPendingCount } from './pending.js';
@@ -19,13 +19,13 @@ export class Books {
   private readonly byAsset = new Map<number, number>();
   // Flows run in one asset for long stretches: remember the last book found.
   private lastAsset = -1;
-  private lastBook = NIL;
+  private lastBook = No.SLOT;
 
-  /** The book of an asset, or NIL when it never had an order. */
+  /** The book of an asset, or No.SLOT when it never had an order. */
   findBook(asset: number): number {
     if (asset === this.lastAsset) return this.lastBook;
     const book = this.byAsset.get(asset);
-    if (book === undefined) return NIL;
+    if (book === undefined) return No.SLOT;
     this.lastAsset = smallInteger(asset);
     this.lastBook = book;
     return book;
@@ -34,7 +34,7 @@ export class Books {
   /** The book of an asset, created (with its two sides in `levels`) if new. */
   findOrCreateBook(asset: number, levels: Levels): number {
     const found = this.findBook(asset);
-    if (found !== NIL) return found;
+    if (found !== No.SLOT) return found;
     const book = this.count++;
     if (book === this.asset.length) {
       this.asset = growFloat64(this.asset, book * 2);

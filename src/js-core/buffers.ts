@@ -1,14 +1,14 @@
 // The buffers a JS core writes its outputs to (mirrors assembly/buffers.ts): fills of the current
 // command or batch, and batch results. Each grows by doubling and is reused, so steady flow
 // allocates nothing; the host reads them in place after each call.
-import { FILL_SLOTS, RESULT_SLOTS } from '../batch.js';
+import { Slots } from './codes.js';
 
 export class Buffers {
-  /** FILL_SLOTS per fill since the current command or batch began. */
-  fills: Float64Array = new Float64Array(FILL_SLOTS * 256);
+  /** Slots.FILL per fill since the current command or batch began. */
+  fills: Float64Array = new Float64Array(Slots.FILL * 256);
   fillCount = 0;
-  /** RESULT_SLOTS per command of the last batch. */
-  results: Float64Array = new Float64Array(RESULT_SLOTS * 256);
+  /** Slots.RESULT per command of the last batch. */
+  results: Float64Array = new Float64Array(Slots.RESULT * 256);
 
   clearFills(): void {
     this.fillCount = 0;
@@ -24,9 +24,9 @@ export class Buffers {
 
   /** Result space for a batch of `count` commands. */
   reserveBatch(count: number): void {
-    if (count * RESULT_SLOTS <= this.results.length) return;
+    if (count * Slots.RESULT <= this.results.length) return;
     let length = this.results.length;
-    while (length < count * RESULT_SLOTS) length *= 2;
+    while (length < count * Slots.RESULT) length *= 2;
     this.results = new Float64Array(length);
   }
 

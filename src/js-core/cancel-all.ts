@@ -5,20 +5,19 @@
 // identical. An OCO stop leg is not collected: it leaves with its limit leg (as OCO_SIBLING),
 // which is collected. O(orders in scope); collected first, removed after, so removing never
 // disturbs the walk.
-import { ReasonCode, StatusCode } from '../codes.js';
+import { No, ReasonCode, StatusCode } from './codes.js';
 import { bookSide, sortedBookList } from './books.js';
 import type { CoreState } from './core-state.js';
-import { NO_POSITION } from './levels.js';
 import { orderAsset, writeResult } from './matching.js';
-import { NIL, orderIsOcoLeg, orderIsPending } from './orders.js';
+import { orderIsOcoLeg, orderIsPending } from './orders.js';
 import { pendingAt, pendingCount } from './pending.js';
 import { removeOrder, removePendingStop } from './resting.js';
 
 function collectInBook(state: CoreState, book: number, trader: number, into: number[]): void {
   const { levels, orders } = state;
   for (let s = bookSide(book, 0); s <= bookSide(book, 1); s++) {
-    for (let at = levels.bestPosition(s); at !== NO_POSITION; at = levels.worsePosition(at)) {
-      for (let order = levels.head[levels.levelAt(at)]; order !== NIL; order = orders.next[order]) {
+    for (let at = levels.bestPosition(s); at !== No.POSITION; at = levels.worsePosition(at)) {
+      for (let order = levels.head[levels.levelAt(at)]; order !== No.SLOT; order = orders.next[order]) {
         if (orders.trader[order] === trader) into.push(order);
       }
     }
@@ -33,7 +32,7 @@ function collectInBook(state: CoreState, book: number, trader: number, into: num
 }
 
 export function cancelAll(state: CoreState, out: Float64Array, at: number, trader: number, asset: number, allAssets: boolean): void {
-  const books = allAssets ? sortedBookList(state) : [state.books.findBook(asset)].filter((book) => book !== NIL);
+  const books = allAssets ? sortedBookList(state) : [state.books.findBook(asset)].filter((book) => book !== No.SLOT);
   const found: number[] = [];
   for (const book of books) collectInBook(state, book, trader, found);
   let cancelled = found.length;

@@ -1,7 +1,7 @@
 // Event records (mirrors assembly/events.ts; layout and kinds in src/events.ts): every change of a
 // book, written as it happens into a buffer the host reads after each call or batch. The buffer
 // grows by doubling and is reused, so steady flow allocates nothing.
-import { EVENT_SLOTS, EventHead } from '../events.js';
+import { EventHead, Slots } from './codes.js';
 
 /** The head of an event of `kind`. */
 export function eventHead(kind: number, reason: number, side: number): number {
@@ -22,7 +22,7 @@ export const PENDING = EventHead.PENDING;
 
 export class Events {
   /** EVENT_SLOTS per event since the current call or batch began. */
-  records: Float64Array = new Float64Array(EVENT_SLOTS * 256);
+  records: Float64Array = new Float64Array(Slots.EVENT * 256);
   count = 0;
   /** Index of the command being applied: 0 per call, its place in a batch. */
   command = 0;
@@ -45,9 +45,9 @@ export class Events {
 
   private write(head: number, asset: number, orderId: number, trader: number, price: number, size: number,
                 remaining: number, other: number, other2: number, levelSize: number, levelOrders: number): void {
-    const e = this.count++ * EVENT_SLOTS;
+    const e = this.count++ * Slots.EVENT;
     let r = this.records;
-    if (e + EVENT_SLOTS > r.length) r = this.grow();
+    if (e + Slots.EVENT > r.length) r = this.grow();
     r[e] = head;
     r[e + 1] = this.command;
     r[e + 2] = asset;

@@ -2,64 +2,65 @@
 // touch is cached (mirrors assembly/ladder.ts function for function; the design and why are in
 // that file's header, the figures in docs/levels.md).
 //
-// Nodes are slots in parallel typed arrays (struct of arrays): a node's entries are NODE_CAP
-// consecutive elements of `keys` and `values` from node * NODE_CAP, so a walk position is simply
+// Nodes are slots in parallel typed arrays (struct of arrays): a node's entries are Tree.NODE_CAP
+// consecutive elements of `keys` and `values` from node * Tree.NODE_CAP, so a walk position is simply
 // that flat index. Ladders (one per side index) keep their header in per-ladder arrays. The node
 // arrays grow by doubling when the free list runs dry, which only an insert or a build can cause.
+import { No } from './codes.js';
 import { growFloat64, growInt32 } from './typed-arrays.js';
 
-/** No node, no value, no position. */
-const NIL = -1;
-export const NO_POSITION = NIL;
-
-const NODE_CAP = 32;
-const NODE_SHIFT = 5; // log2(NODE_CAP)
-/** A node below this many entries (other than the rightmost leaf) tries to merge. */
-const MIN_ENTRIES = NODE_CAP / 4;
-/** Two neighbours merge only if the result leaves a quarter of a node free for inserts. */
-const MERGE_LIMIT = (NODE_CAP * 3) / 4;
-/** Entries per node in a bulk build: room for inserts without an immediate split. */
-const BUILD_FILL = (NODE_CAP * 3) / 4;
-const MAX_HEIGHT = 16;
-/** Entries of the rightmost leaf scanned from its end before a binary search. */
-const NEAR_TOUCH = 8;
-const INITIAL_LADDERS = 32;
-const INITIAL_NODES = 16;
+// Sizes as a const enum, compiled to literals: a module constant is a context load at each use
+// (codes.ts says why that counts). "No node, no value, no position" is No.SLOT and No.POSITION.
+const enum Tree {
+  NODE_CAP = 32,
+  NODE_SHIFT = 5, // log2(NODE_CAP)
+  /** A node below this many entries (other than the rightmost leaf) tries to merge. */
+  MIN_ENTRIES = NODE_CAP / 4,
+  /** Two neighbours merge only if the result leaves a quarter of a node free for inserts. */
+  MERGE_LIMIT = (NODE_CAP * 3) / 4,
+  /** Entries per node in a bulk build: room for inserts without an immediate split. */
+  BUILD_FILL = (NODE_CAP * 3) / 4,
+  MAX_HEIGHT = 16,
+  /** Entries of the rightmost leaf scanned from its end before a binary search. */
+  NEAR_TOUCH = 8,
+  INITIAL_LADDERS = 32,
+  INITIAL_NODES = 16,
+}
 
 export class Ladders {
   // ---- per ladder (side index)
   /** The best key, or -Infinity when empty. */
-  bestKey: Float64Array = new Float64Array(INITIAL_LADDERS).fill(-Infinity);
-  /** The value of the best key, or NIL. */
-  best: Int32Array = new Int32Array(INITIAL_LADDERS).fill(NIL);
-  private bestLeaf: Int32Array = new Int32Array(INITIAL_LADDERS).fill(NIL);
-  private root: Int32Array = new Int32Array(INITIAL_LADDERS).fill(NIL);
-  length: Int32Array = new Int32Array(INITIAL_LADDERS);
-  height: Int32Array = new Int32Array(INITIAL_LADDERS);
+  bestKey: Float64Array = new Float64Array(Tree.INITIAL_LADDERS).fill(-Infinity);
+  /** The value of the best key, or No.SLOT. */
+  best: Int32Array = new Int32Array(Tree.INITIAL_LADDERS).fill(No.SLOT);
+  private bestLeaf: Int32Array = new Int32Array(Tree.INITIAL_LADDERS).fill(No.SLOT);
+  private root: Int32Array = new Int32Array(Tree.INITIAL_LADDERS).fill(No.SLOT);
+  length: Int32Array = new Int32Array(Tree.INITIAL_LADDERS);
+  height: Int32Array = new Int32Array(Tree.INITIAL_LADDERS);
 
   // ---- nodes
-  private keys: Float64Array = new Float64Array(INITIAL_NODES * NODE_CAP);
-  private values: Int32Array = new Int32Array(INITIAL_NODES * NODE_CAP);
-  private entries: Int32Array = new Int32Array(INITIAL_NODES);
-  private worse: Int32Array = new Int32Array(INITIAL_NODES);
-  private better: Int32Array = new Int32Array(INITIAL_NODES);
-  private nodeCapacity = INITIAL_NODES;
+  private keys: Float64Array = new Float64Array(Tree.INITIAL_NODES * Tree.NODE_CAP);
+  private values: Int32Array = new Int32Array(Tree.INITIAL_NODES * Tree.NODE_CAP);
+  private entries: Int32Array = new Int32Array(Tree.INITIAL_NODES);
+  private worse: Int32Array = new Int32Array(Tree.INITIAL_NODES);
+  private better: Int32Array = new Int32Array(Tree.INITIAL_NODES);
+  private nodeCapacity = Tree.INITIAL_NODES;
   private highWater = 0;
-  private spareNodes = NIL;
+  private spareNodes = No.SLOT;
   /** Nodes in use. */
   liveNodes = 0;
 
   /** The descent path of the last search: node and slot at each depth (root at 0). */
-  private readonly pathNodes = new Int32Array(MAX_HEIGHT);
-  private readonly pathSlots = new Int32Array(MAX_HEIGHT);
+  private readonly pathNodes = new Int32Array(Tree.MAX_HEIGHT);
+  private readonly pathSlots = new Int32Array(Tree.MAX_HEIGHT);
 
   /** Makes ladder `s` exist and empty (ladders are numbered 0, 1, 2...). */
   initLadder(s: number): void {
     if (s >= this.best.length) this.growLadders(Math.max(s + 1, this.best.length * 2));
     this.bestKey[s] = -Infinity;
-    this.best[s] = NIL;
-    this.bestLeaf[s] = NIL;
-    this.root[s] = NIL;
+    this.best[s] = No.SLOT;
+    this.bestLeaf[s] = No.SLOT;
+    this.root[s] = No.SLOT;
     this.length[s] = 0;
     this.height[s] = 0;
   }
@@ -93,13 +94,13 @@ export class Ladders {
 
   /**
    * Flow clusters at the touch, so the rightmost leaf is searched from its end: a few compares
-   * find the usual key, and a binary search takes over past NEAR_TOUCH entries.
+   * find the usual key, and a binary search takes over past Tree.NEAR_TOUCH entries.
    */
   private lowerBoundFromBest(leaf: number, key: number): number {
     const keys = this.keys;
-    const base = leaf << NODE_SHIFT;
+    const base = leaf << Tree.NODE_SHIFT;
     const n = this.entries[leaf];
-    const stop = n > NEAR_TOUCH ? n - NEAR_TOUCH : 0;
+    const stop = n > Tree.NEAR_TOUCH ? n - Tree.NEAR_TOUCH : 0;
     let i = n;
     while (i > stop && keys[base + i - 1] >= key) i--;
     return i > stop || i === 0 ? i : this.lowerBoundIn(leaf, i, key);
@@ -110,7 +111,7 @@ export class Ladders {
   // slower than this search (JS core alone, 30 alternated pairs), where in WASM it ran 11% faster.
   private lowerBoundIn(node: number, count: number, key: number): number {
     const keys = this.keys;
-    const base = node << NODE_SHIFT;
+    const base = node << Tree.NODE_SHIFT;
     let lo = 0;
     let hi = count;
     while (lo < hi) {
@@ -124,7 +125,7 @@ export class Ladders {
   /** The child of an inner node whose key range holds `key`: the last entry with key <= key, or 0. */
   private childFor(node: number, key: number): number {
     const keys = this.keys;
-    const base = node << NODE_SHIFT;
+    const base = node << Tree.NODE_SHIFT;
     let lo = 1;
     let hi = this.entries[node];
     while (lo < hi) {
@@ -143,7 +144,7 @@ export class Ladders {
       const i = this.childFor(node, key);
       this.pathNodes[depth] = node;
       this.pathSlots[depth] = i;
-      node = this.values[(node << NODE_SHIFT) + i];
+      node = this.values[(node << Tree.NODE_SHIFT) + i];
     }
     this.pathNodes[leafDepth] = node;
     this.pathSlots[leafDepth] = this.lowerBound(node, key);
@@ -152,34 +153,34 @@ export class Ladders {
 
   private leafFor(s: number, key: number): number {
     let node = this.root[s];
-    for (let depth = this.height[s]; depth > 1; depth--) node = this.values[(node << NODE_SHIFT) + this.childFor(node, key)];
+    for (let depth = this.height[s]; depth > 1; depth--) node = this.values[(node << Tree.NODE_SHIFT) + this.childFor(node, key)];
     return node;
   }
 
-  /** The value stored under `key`, or NIL. */
+  /** The value stored under `key`, or No.SLOT. */
   ladderFind(s: number, key: number): number {
     const best = this.bestKey[s];
-    if (key >= best) return key === best ? this.best[s] : NIL;
+    if (key >= best) return key === best ? this.best[s] : No.SLOT;
     let leaf = this.bestLeaf[s];
     let i: number;
-    if (key >= this.keys[leaf << NODE_SHIFT]) {
+    if (key >= this.keys[leaf << Tree.NODE_SHIFT]) {
       i = this.lowerBoundFromBest(leaf, key);
     } else {
       leaf = this.leafFor(s, key);
       i = this.lowerBound(leaf, key);
     }
-    const at = (leaf << NODE_SHIFT) + i;
-    return i < this.entries[leaf] && this.keys[at] === key ? this.values[at] : NIL;
+    const at = (leaf << Tree.NODE_SHIFT) + i;
+    return i < this.entries[leaf] && this.keys[at] === key ? this.values[at] : No.SLOT;
   }
 
   private refreshBest(s: number): void {
     const leaf = this.bestLeaf[s];
-    if (leaf === NIL) {
+    if (leaf === No.SLOT) {
       this.bestKey[s] = -Infinity;
-      this.best[s] = NIL;
+      this.best[s] = No.SLOT;
       return;
     }
-    const last = (leaf << NODE_SHIFT) + this.entries[leaf] - 1;
+    const last = (leaf << Tree.NODE_SHIFT) + this.entries[leaf] - 1;
     this.bestKey[s] = this.keys[last];
     this.best[s] = this.values[last];
   }
@@ -188,21 +189,21 @@ export class Ladders {
   /** Adds a key that is not in the ladder. */
   ladderInsert(s: number, key: number, value: number): void {
     const leaf = this.bestLeaf[s];
-    if (leaf === NIL) {
+    if (leaf === No.SLOT) {
       const first = this.takeNode();
       this.entries[first] = 1;
-      this.worse[first] = NIL;
-      this.better[first] = NIL;
-      this.keys[first << NODE_SHIFT] = key;
-      this.values[first << NODE_SHIFT] = value;
+      this.worse[first] = No.SLOT;
+      this.better[first] = No.SLOT;
+      this.keys[first << Tree.NODE_SHIFT] = key;
+      this.values[first << Tree.NODE_SHIFT] = value;
       this.root[s] = first;
       this.height[s] = 1;
       this.bestLeaf[s] = first;
-    } else if (key > this.bestKey[s] && this.entries[leaf] < NODE_CAP) {
-      const at = (leaf << NODE_SHIFT) + this.entries[leaf]++;
+    } else if (key > this.bestKey[s] && this.entries[leaf] < Tree.NODE_CAP) {
+      const at = (leaf << Tree.NODE_SHIFT) + this.entries[leaf]++;
       this.keys[at] = key;
       this.values[at] = value;
-    } else if (key > this.keys[leaf << NODE_SHIFT] && this.entries[leaf] < NODE_CAP) {
+    } else if (key > this.keys[leaf << Tree.NODE_SHIFT] && this.entries[leaf] < Tree.NODE_CAP) {
       this.putEntry(leaf, this.lowerBoundFromBest(leaf, key), key, value);
     } else {
       const depth = this.descend(s, key);
@@ -219,7 +220,7 @@ export class Ladders {
   private putEntry(node: number, i: number, key: number, value: number): void {
     const keys = this.keys;
     const values = this.values;
-    const base = node << NODE_SHIFT;
+    const base = node << Tree.NODE_SHIFT;
     // A loop: copyWithin's call costs more than moving a node's few entries by hand.
     for (let j = base + this.entries[node]; j > base + i; j--) {
       keys[j] = keys[j - 1];
@@ -233,37 +234,37 @@ export class Ladders {
   /** Inserts at slot i of the node on the recorded path at `depth`, splitting upwards as needed. */
   private insertAt(s: number, depth: number, i: number, key: number, value: number): void {
     const node = this.pathNodes[depth];
-    if (this.entries[node] < NODE_CAP) {
+    if (this.entries[node] < Tree.NODE_CAP) {
       this.putEntry(node, i, key, value);
       return;
     }
-    const half = NODE_CAP >> 1;
+    const half = Tree.NODE_CAP >> 1;
     const right = this.takeNode();
-    const from = (node << NODE_SHIFT) + half;
-    this.keys.copyWithin(right << NODE_SHIFT, from, from + NODE_CAP - half);
-    this.values.copyWithin(right << NODE_SHIFT, from, from + NODE_CAP - half);
-    this.entries[right] = NODE_CAP - half;
+    const from = (node << Tree.NODE_SHIFT) + half;
+    this.keys.copyWithin(right << Tree.NODE_SHIFT, from, from + Tree.NODE_CAP - half);
+    this.values.copyWithin(right << Tree.NODE_SHIFT, from, from + Tree.NODE_CAP - half);
+    this.entries[right] = Tree.NODE_CAP - half;
     this.entries[node] = half;
     const better = this.better[node];
     this.worse[right] = node;
     this.better[right] = better;
     this.better[node] = right;
-    if (better !== NIL) this.worse[better] = right;
+    if (better !== No.SLOT) this.worse[better] = right;
     if (node === this.bestLeaf[s]) this.bestLeaf[s] = right;
     if (i <= half) this.putEntry(node, i, key, value);
     else this.putEntry(right, i - half, key, value);
     // Every key of `right` is at least its first one, every key left behind is below it.
-    const separator = this.keys[right << NODE_SHIFT];
+    const separator = this.keys[right << Tree.NODE_SHIFT];
     if (depth > 0) {
       this.insertAt(s, depth - 1, this.pathSlots[depth - 1] + 1, separator, right);
       return;
     }
     const root = this.takeNode();
-    const base = root << NODE_SHIFT;
+    const base = root << Tree.NODE_SHIFT;
     this.entries[root] = 2;
-    this.worse[root] = NIL;
-    this.better[root] = NIL;
-    this.keys[base] = this.keys[node << NODE_SHIFT];
+    this.worse[root] = No.SLOT;
+    this.better[root] = No.SLOT;
+    this.keys[base] = this.keys[node << Tree.NODE_SHIFT];
     this.values[base] = node;
     this.keys[base + 1] = separator;
     this.values[base + 1] = right;
@@ -276,7 +277,7 @@ export class Ladders {
   ladderRemove(s: number, key: number): void {
     const leaf = this.bestLeaf[s];
     const n = this.entries[leaf];
-    if (n > 1 && key >= this.keys[leaf << NODE_SHIFT]) {
+    if (n > 1 && key >= this.keys[leaf << Tree.NODE_SHIFT]) {
       // In the rightmost leaf, which never merges while it holds anything: no structural change.
       this.closeEntry(leaf, key === this.bestKey[s] ? n - 1 : this.lowerBoundFromBest(leaf, key));
     } else {
@@ -290,7 +291,7 @@ export class Ladders {
   private closeEntry(node: number, i: number): void {
     const keys = this.keys;
     const values = this.values;
-    const base = node << NODE_SHIFT;
+    const base = node << Tree.NODE_SHIFT;
     const end = base + --this.entries[node];
     for (let j = base + i; j < end; j++) {
       keys[j] = keys[j + 1];
@@ -311,7 +312,7 @@ export class Ladders {
       this.unlinkNode(s, node);
       this.giveNode(node);
       this.removeAt(s, depth - 1, this.pathSlots[depth - 1]);
-    } else if (n < MIN_ENTRIES && node !== this.bestLeaf[s]) {
+    } else if (n < Tree.MIN_ENTRIES && node !== this.bestLeaf[s]) {
       this.mergeWithNeighbour(s, depth);
     }
   }
@@ -320,13 +321,13 @@ export class Ladders {
     let root = this.root[s];
     if (this.entries[root] === 0) {
       this.giveNode(root);
-      this.root[s] = NIL;
+      this.root[s] = No.SLOT;
       this.height[s] = 0;
-      this.bestLeaf[s] = NIL;
+      this.bestLeaf[s] = No.SLOT;
       return;
     }
     while (this.height[s] > 1 && this.entries[root] === 1) {
-      const child = this.values[root << NODE_SHIFT];
+      const child = this.values[root << Tree.NODE_SHIFT];
       this.giveNode(root);
       root = child;
       this.height[s]--;
@@ -337,8 +338,8 @@ export class Ladders {
   private unlinkNode(s: number, node: number): void {
     const worse = this.worse[node];
     const better = this.better[node];
-    if (worse !== NIL) this.better[worse] = better;
-    if (better !== NIL) this.worse[better] = worse;
+    if (worse !== No.SLOT) this.better[worse] = better;
+    if (better !== No.SLOT) this.worse[better] = worse;
     if (node === this.bestLeaf[s]) this.bestLeaf[s] = worse;
   }
 
@@ -348,10 +349,10 @@ export class Ladders {
     const parent = this.pathNodes[depth - 1];
     const i = this.pathSlots[depth - 1];
     const isLeaf = depth === this.height[s] - 1;
-    const siblings = parent << NODE_SHIFT;
+    const siblings = parent << Tree.NODE_SHIFT;
     if (i > 0) {
       const left = this.values[siblings + i - 1];
-      if (this.entries[left] + this.entries[node] <= MERGE_LIMIT) {
+      if (this.entries[left] + this.entries[node] <= Tree.MERGE_LIMIT) {
         this.absorb(s, left, node, this.keys[siblings + i], isLeaf);
         this.removeAt(s, depth - 1, i);
         return;
@@ -359,7 +360,7 @@ export class Ladders {
     }
     if (i + 1 < this.entries[parent]) {
       const right = this.values[siblings + i + 1];
-      if (this.entries[node] + this.entries[right] <= MERGE_LIMIT) {
+      if (this.entries[node] + this.entries[right] <= Tree.MERGE_LIMIT) {
         this.absorb(s, node, right, this.keys[siblings + i + 1], isLeaf);
         this.removeAt(s, depth - 1, i + 1);
       }
@@ -370,8 +371,8 @@ export class Ladders {
   private absorb(s: number, left: number, right: number, separator: number, isLeaf: boolean): void {
     const n = this.entries[left];
     const m = this.entries[right];
-    const to = (left << NODE_SHIFT) + n;
-    const from = right << NODE_SHIFT;
+    const to = (left << Tree.NODE_SHIFT) + n;
+    const from = right << Tree.NODE_SHIFT;
     this.keys.copyWithin(to, from, from + m);
     this.values.copyWithin(to, from, from + m);
     // An inner node's first key is never consulted, so it may be stale; the parent's is a valid bound.
@@ -381,18 +382,18 @@ export class Ladders {
     this.giveNode(right);
   }
 
-  // ---- walking best-first: a position is the flat index of an entry (node * NODE_CAP + slot)
-  /** The position of the best entry, or NO_POSITION for an empty ladder. */
+  // ---- walking best-first: a position is the flat index of an entry (node * Tree.NODE_CAP + slot)
+  /** The position of the best entry, or No.POSITION for an empty ladder. */
   bestPosition(s: number): number {
     const leaf = this.bestLeaf[s];
-    return leaf === NIL ? NO_POSITION : (leaf << NODE_SHIFT) + this.entries[leaf] - 1;
+    return leaf === No.SLOT ? No.POSITION : (leaf << Tree.NODE_SHIFT) + this.entries[leaf] - 1;
   }
 
-  /** The next worse position, or NO_POSITION after the worst. */
+  /** The next worse position, or No.POSITION after the worst. */
   worsePosition(at: number): number {
-    if ((at & (NODE_CAP - 1)) !== 0) return at - 1;
-    const worse = this.worse[at >> NODE_SHIFT];
-    return worse === NIL ? NO_POSITION : (worse << NODE_SHIFT) + this.entries[worse] - 1;
+    if ((at & (Tree.NODE_CAP - 1)) !== 0) return at - 1;
+    const worse = this.worse[at >> Tree.NODE_SHIFT];
+    return worse === No.SLOT ? No.POSITION : (worse << Tree.NODE_SHIFT) + this.entries[worse] - 1;
   }
 
   keyAt(at: number): number {
@@ -410,12 +411,12 @@ export class Ladders {
       rank -= this.entries[leaf];
       leaf = this.worse[leaf];
     }
-    return this.values[(leaf << NODE_SHIFT) + this.entries[leaf] - 1 - rank];
+    return this.values[(leaf << Tree.NODE_SHIFT) + this.entries[leaf] - 1 - rank];
   }
 
   // ---- bulk build (restore): entries arrive best first into an empty ladder, leaves are filled
-  // to BUILD_FILL and evened out, then each tree level is built over the one below.
-  private buildLeaf = NIL;
+  // to Tree.BUILD_FILL and evened out, then each tree level is built over the one below.
+  private buildLeaf = No.SLOT;
   private buildSlot = 0;
   private buildLeaves = 0;
   private buildLeavesLeft = 0;
@@ -423,7 +424,7 @@ export class Ladders {
 
   /** Prepares an empty ladder for `n` entries from buildNextWorse. */
   beginLadderBuild(_s: number, n: number): void {
-    this.buildLeaf = NIL;
+    this.buildLeaf = No.SLOT;
     this.buildSlot = 0;
     this.buildLeaves = nodesOver(n);
     this.buildLeavesLeft = this.buildLeaves;
@@ -437,16 +438,16 @@ export class Ladders {
       const count = Math.ceil(this.buildLeft / this.buildLeavesLeft--);
       const leaf = this.takeNode();
       this.entries[leaf] = count;
-      this.worse[leaf] = NIL;
+      this.worse[leaf] = No.SLOT;
       this.better[leaf] = this.buildLeaf;
-      if (this.buildLeaf === NIL) this.bestLeaf[s] = leaf;
+      if (this.buildLeaf === No.SLOT) this.bestLeaf[s] = leaf;
       else this.worse[this.buildLeaf] = leaf;
       this.buildLeaf = leaf;
       this.buildSlot = count;
     }
     this.buildSlot--;
     this.buildLeft--;
-    const at = (this.buildLeaf << NODE_SHIFT) + this.buildSlot;
+    const at = (this.buildLeaf << Tree.NODE_SHIFT) + this.buildSlot;
     this.keys[at] = key;
     this.values[at] = value;
   }
@@ -460,19 +461,19 @@ export class Ladders {
       const parents = nodesOver(count);
       let left = parents;
       let child = first;
-      let previous = NIL;
-      first = NIL;
-      while (child !== NIL) {
+      let previous = No.SLOT;
+      first = No.SLOT;
+      while (child !== No.SLOT) {
         const take = Math.ceil(count / left--);
         count -= take;
         const parent = this.takeNode();
         this.worse[parent] = previous;
-        this.better[parent] = NIL;
-        if (previous === NIL) first = parent;
+        this.better[parent] = No.SLOT;
+        if (previous === No.SLOT) first = parent;
         else this.better[previous] = parent;
-        const base = parent << NODE_SHIFT;
+        const base = parent << Tree.NODE_SHIFT;
         for (let i = 0; i < take; i++) {
-          this.keys[base + i] = this.keys[child << NODE_SHIFT];
+          this.keys[base + i] = this.keys[child << Tree.NODE_SHIFT];
           this.values[base + i] = child;
           child = this.better[child];
         }
@@ -491,26 +492,26 @@ export class Ladders {
   // ---- self-check (tests): 0 when every invariant holds, else the number of the first that fails
   private checkedEntries = 0;
   /** Per tree level (0 = leaves), the last node met in key order: neighbour links are checked against it. */
-  private readonly checkedLast = new Int32Array(MAX_HEIGHT);
+  private readonly checkedLast = new Int32Array(Tree.MAX_HEIGHT);
 
   checkLadder(s: number): number {
     const height = this.height[s];
     if (height === 0) {
-      if (this.root[s] !== NIL || this.bestLeaf[s] !== NIL || this.length[s] !== 0) return 1;
-      return this.bestKey[s] === -Infinity && this.best[s] === NIL ? 0 : 2;
+      if (this.root[s] !== No.SLOT || this.bestLeaf[s] !== No.SLOT || this.length[s] !== 0) return 1;
+      return this.bestKey[s] === -Infinity && this.best[s] === No.SLOT ? 0 : 2;
     }
-    if (height > MAX_HEIGHT) return 3;
+    if (height > Tree.MAX_HEIGHT) return 3;
     const root = this.root[s];
     if (height > 1 && this.entries[root] < 2) return 4;
     this.checkedEntries = 0;
-    this.checkedLast.fill(NIL);
+    this.checkedLast.fill(No.SLOT);
     const bad = this.checkNode(root, height - 1, -Infinity, Infinity);
     if (bad !== 0) return bad;
     if (this.checkedEntries !== this.length[s]) return 5;
-    for (let below = 0; below < height; below++) if (this.better[this.checkedLast[below]] !== NIL) return 6;
+    for (let below = 0; below < height; below++) if (this.better[this.checkedLast[below]] !== No.SLOT) return 6;
     const leaf = this.checkedLast[0];
     if (leaf !== this.bestLeaf[s]) return 6;
-    const last = (leaf << NODE_SHIFT) + this.entries[leaf] - 1;
+    const last = (leaf << Tree.NODE_SHIFT) + this.entries[leaf] - 1;
     if (this.bestKey[s] !== this.keys[last] || this.best[s] !== this.values[last]) return 7;
     return 0;
   }
@@ -518,13 +519,13 @@ export class Ladders {
   /** Keys of `node` (at `below` levels above the leaves) lie in [low, high); each tree level chains in order. */
   private checkNode(node: number, below: number, low: number, high: number): number {
     const n = this.entries[node];
-    const base = node << NODE_SHIFT;
-    if (n === 0 || n > NODE_CAP) return 10;
+    const base = node << Tree.NODE_SHIFT;
+    if (n === 0 || n > Tree.NODE_CAP) return 10;
     // An inner node's first key is never consulted (it may be stale), so ordering starts after it.
     for (let i = below === 0 ? 1 : 2; i < n; i++) if (!(this.keys[base + i - 1] < this.keys[base + i])) return 11;
     const previous = this.checkedLast[below];
     if (this.worse[node] !== previous) return 13;
-    if (previous !== NIL && this.better[previous] !== node) return 14;
+    if (previous !== No.SLOT && this.better[previous] !== node) return 14;
     this.checkedLast[below] = node;
     if (below === 0) {
       if (this.keys[base] < low || this.keys[base + n - 1] >= high) return 12;
@@ -545,7 +546,7 @@ export class Ladders {
   private takeNode(): number {
     this.liveNodes++;
     const node = this.spareNodes;
-    if (node !== NIL) {
+    if (node !== No.SLOT) {
       this.spareNodes = this.worse[node];
       return node;
     }
@@ -560,8 +561,8 @@ export class Ladders {
   }
 
   private growNodes(capacity: number): void {
-    this.keys = growFloat64(this.keys, capacity * NODE_CAP);
-    this.values = growInt32(this.values, capacity * NODE_CAP);
+    this.keys = growFloat64(this.keys, capacity * Tree.NODE_CAP);
+    this.values = growInt32(this.values, capacity * Tree.NODE_CAP);
     this.entries = growInt32(this.entries, capacity);
     this.worse = growInt32(this.worse, capacity);
     this.better = growInt32(this.better, capacity);
@@ -579,5 +580,5 @@ export class Ladders {
 }
 
 function nodesOver(count: number): number {
-  return Math.ceil(count / BUILD_FILL);
+  return Math.ceil(count / Tree.BUILD_FILL);
 }

@@ -9,12 +9,10 @@
 // Finding the level of a price does not search the ladder: one hash map over all levels of all
 // books, keyed by (side, price), answers in one probe (open addressing over level slots + 1,
 // linear probing, at most half full, backward-shift deletion), as in the WASM core.
-import { SideCode } from '../codes.js';
-import { Ladders, NO_POSITION } from './ladder.js';
-import { NIL } from './orders.js';
+import { No, SideCode } from './codes.js';
+import { Ladders } from './ladder.js';
 import { growFloat64, growInt32 } from './typed-arrays.js';
 
-export { NO_POSITION };
 
 const INITIAL_SIDES = 32;
 const INITIAL_SLOT_BITS = 4;
@@ -42,7 +40,7 @@ export class Levels {
   /** Levels in use over all books and sides. */
   live = 0;
   private highWater = 0;
-  private freeHead = NIL;
+  private freeHead = No.SLOT;
 
   // ---- sides
   readonly ladders = new Ladders();
@@ -79,7 +77,7 @@ export class Levels {
     return this.ladders.length[s];
   }
 
-  /** The best level of a side, or NIL when it is empty. */
+  /** The best level of a side, or No.SLOT when it is empty. */
   bestLevel(s: number): number {
     return this.ladders.best[s];
   }
@@ -89,13 +87,13 @@ export class Levels {
     return this.ladders.bestKey[s];
   }
 
-  /** The level at this price on the side, or NIL. */
+  /** The level at this price on the side, or No.SLOT. */
   findLevel(s: number, price: number): number {
     const slots = this.slots;
     const mask = slots.length - 1;
     for (let i = this.home(s, price); ; i = (i + 1) & mask) {
       const entry = slots[i];
-      if (entry === 0) return NIL;
+      if (entry === 0) return No.SLOT;
       const level = entry - 1;
       if (this.price[level] === price && this.side[level] === s) return level;
     }
@@ -201,7 +199,7 @@ export class Levels {
   private takeLevel(s: number, price: number): number {
     this.live++;
     let level = this.freeHead;
-    if (level !== NIL) {
+    if (level !== No.SLOT) {
       this.freeHead = this.head[level];
     } else {
       if (this.highWater === this.capacity) this.grow(this.capacity * 2);
@@ -209,8 +207,8 @@ export class Levels {
     }
     this.price[level] = price;
     this.total[level] = 0;
-    this.head[level] = NIL;
-    this.tail[level] = NIL;
+    this.head[level] = No.SLOT;
+    this.tail[level] = No.SLOT;
     this.count[level] = 0;
     this.side[level] = s;
     return level;

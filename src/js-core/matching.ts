@@ -6,15 +6,14 @@
 //
 // Unlike the WASM core there is nothing to reserve: arrays grow on demand and never fail, so a
 // command checks the configured limits and then runs straight through.
-import { FILL_SLOTS } from '../batch.js';
-import { EventCode, OrderTypeCode, ReasonCode, StatusCode, StpCode, TifCode } from '../codes.js';
+import { EventCode, No, OrderTypeCode, ReasonCode, Slots, StatusCode, StpCode, TifCode } from './codes.js';
 import { bookSide, sideBook, sideCode } from './books.js';
 import type { Buffers } from './buffers.js';
 import type { CoreState } from './core-state.js';
 import { PENDING, PRIORITY_LOST, acceptedHead, eventHead } from './events.js';
-import { keyOf, NO_POSITION } from './levels.js';
+import { keyOf } from './levels.js';
 import { createIndexedOrder } from './order-index.js';
-import { NIL, clearOrderOcoLeg, orderIsOcoLeg, orderIsPending, orderStp } from './orders.js';
+import { clearOrderOcoLeg, orderIsOcoLeg, orderIsPending, orderStp } from './orders.js';
 import { stopBook, stopOrderPrice, stopSide } from './pending.js';
 import { smallInteger } from './small-integer.js';
 import {
@@ -55,7 +54,7 @@ export class Matching {
   private spent = 0;
   private budgetRanOut = false;
   /** Set by matchTaker when it traded: the book whose last trade price moved (stops.ts looks at it after the command). */
-  private tradedBook = NIL;
+  private tradedBook = No.SLOT;
 
   /** Whether any limit is configured: hasRoom can refuse only then, so unbounded cores (the default) skip it. */
   private readonly bounded: boolean;
@@ -66,13 +65,13 @@ export class Matching {
 
   /** Whether the command just applied traded (and stops may trigger). */
   hasTraded(): boolean {
-    return this.tradedBook !== NIL;
+    return this.tradedBook !== No.SLOT;
   }
 
-  /** The book the last command traded in (NIL: none), forgotten once read. */
+  /** The book the last command traded in (No.SLOT: none), forgotten once read. */
   takeTradedBook(): number {
     const book = this.tradedBook;
-    this.tradedBook = NIL;
+    this.tradedBook = No.SLOT;
     return book;
   }
 
@@ -123,9 +122,9 @@ export class Matching {
                     givenId: number, flags: number): void {
     const state = this.state;
     const book = state.books.findBook(asset);
-    const opp = book === NIL ? NIL : bookSide(book, side ^ 1);
+    const opp = book === No.SLOT ? No.SLOT : bookSide(book, side ^ 1);
     const threshold = crossingThreshold(side, price);
-    const crosses = opp !== NIL && state.levels.bestKey(opp) >= threshold;
+    const crosses = opp !== No.SLOT && state.levels.bestKey(opp) >= threshold;
     if (tif === TifCode.POST_ONLY && crosses) {
       return this.rejectOrder(out, at, ReasonCode.WOULD_CROSS, trader, asset, side, OrderTypeCode.LIMIT, tif, stp, price, size, clientOrderId, 0, givenId);
     }
@@ -153,7 +152,7 @@ export class Matching {
       this.endTaker(ReasonCode.IOC_REMAINDER, side, asset, id, trader, price, left);
       return writeResult(out, at, StatusCode.CANCELLED, ReasonCode.NONE, id, filled, 0);
     }
-    const own = bookSide(book === NIL ? state.books.findOrCreateBook(asset, state.levels) : book, side);
+    const own = bookSide(book === No.SLOT ? state.books.findOrCreateBook(asset, state.levels) : book, side);
     const order = createIndexedOrder(state.orders, state.index, id, left, timestamp, trader, stp | flags);
     linkOrder(state, own, state.levels.findLevel(own, price), price, order, asset, trader);
     writeResult(out, at, StatusCode.RESTING, ReasonCode.NONE, id, filled, left);
@@ -177,7 +176,7 @@ export class Matching {
     this.stoppedBySelfTrade = false;
     this.spent = 0;
     this.budgetRanOut = false;
-    const left = book === NIL ? bound
+    const left = book === No.SLOT ? bound
       : this.matchTaker(bookSide(book, side ^ 1), side, crossingThreshold(side, protectionPrice), bound, budget, trader, stp, id, command, asset);
     const filled = bound - left;
     if (this.stoppedBySelfTrade) {
@@ -195,7 +194,7 @@ export class Matching {
 
   cancel(out: Float64Array, at: number, trader: number, asset: number, id: number): void {
     const order = this.ownedOrder(out, at, trader, asset, id);
-    if (order === NIL) return;
+    if (order === No.SLOT) return;
     if (orderIsPending(this.state.orders, order)) removePendingStop(this.state, order, ReasonCode.CANCELLED_BY_USER, asset);
     else cancelOrderAt(this.state, order, asset);
     writeResult(out, at, StatusCode.OK, ReasonCode.NONE, id, 0, 0);
@@ -203,7 +202,7 @@ export class Matching {
 
   reduce(out: Float64Array, at: number, trader: number, asset: number, id: number, by: number): void {
     const order = this.ownedOrder(out, at, trader, asset, id);
-    if (order === NIL) return;
+    if (order === No.SLOT) return;
     const state = this.state;
     const remaining = state.orders.remaining[order];
     const pending = orderIsPending(state.orders, order);
@@ -231,7 +230,7 @@ export class Matching {
   modify(out: Float64Array, at: number, command: number, trader: number, asset: number, id: number,
          price: number, size: number, timestamp: number): void {
     const order = this.ownedOrder(out, at, trader, asset, id);
-    if (order === NIL) return;
+    if (order === No.SLOT) return;
     const state = this.state;
     const { orders, levels, events } = state;
     // A pending stop has no place to keep or lose: it is cancelled and placed anew instead.
@@ -312,14 +311,14 @@ export class Matching {
     const fillHead = eventHead(EventCode.FILL, ReasonCode.NONE, takerSide ^ 1);
     const buffers = this.buffers;
     let fills = buffers.fills;
-    let f = buffers.fillCount * FILL_SLOTS;
+    let f = buffers.fillCount * Slots.FILL;
     let left = size;
     let stopped = false;
     let spent = 0;
     let lastPrice = 0;
     while (left > 0) {
       const level = levels.bestLevel(opp);
-      if (level === NIL || levels.bestKey(opp) < threshold) break;
+      if (level === No.SLOT || levels.bestKey(opp) < threshold) break;
       const maker = head[level];
       if (stp !== StpCode.ALLOW && makerTrader[maker] === trader) {
         if (stp === StpCode.CANCEL_TAKER) {
@@ -347,7 +346,7 @@ export class Matching {
       }
       const makerId = orders.id[maker];
       const makerOwner = makerTrader[maker];
-      if (f + FILL_SLOTS > fills.length) fills = buffers.growFills();
+      if (f + Slots.FILL > fills.length) fills = buffers.growFills();
       fills[f] = tag;
       fills[f + 1] = asset;
       fills[f + 2] = makerId;
@@ -356,7 +355,7 @@ export class Matching {
       fills[f + 5] = trader;
       fills[f + 6] = price;
       fills[f + 7] = traded;
-      f += FILL_SLOTS;
+      f += Slots.FILL;
       left -= traded;
       lastPrice = price;
       // The level as it is after this fill: the maker gone (and the level with it) or shrunk.
@@ -376,7 +375,7 @@ export class Matching {
         }
       }
     }
-    buffers.fillCount = f / FILL_SLOTS;
+    buffers.fillCount = f / Slots.FILL;
     this.stoppedBySelfTrade = stopped;
     // A budget order's spend comes from float64 prices: as a heap number it would change this
     // object's hidden class (small-integer.ts).
@@ -397,13 +396,13 @@ export class Matching {
   dryRun(opp: number, threshold: number, size: number, trader: number, stp: number): number {
     const { orders, levels } = this.state;
     let fillable = 0;
-    for (let at = levels.bestPosition(opp); at !== NO_POSITION && levels.keyAt(at) >= threshold && fillable < size; at = levels.worsePosition(at)) {
+    for (let at = levels.bestPosition(opp); at !== No.POSITION && levels.keyAt(at) >= threshold && fillable < size; at = levels.worsePosition(at)) {
       const level = levels.levelAt(at);
       if (stp === StpCode.ALLOW) {
         fillable += levels.total[level];
         continue;
       }
-      for (let o = levels.head[level]; o !== NIL && fillable < size; o = orders.next[o]) {
+      for (let o = levels.head[level]; o !== No.SLOT && fillable < size; o = orders.next[o]) {
         if (orders.trader[o] !== trader) fillable += orders.remaining[o];
         else if (stp !== StpCode.CANCEL_MAKER) return fillable;
       }
@@ -416,24 +415,24 @@ export class Matching {
     const state = this.state;
     if (state.orders.live - freedOrders + 1 > this.limits.maxOrders) return false;
     if (this.limits.maxLevels === Infinity) return true;
-    const needsLevel = book === NIL || state.levels.findLevel(bookSide(book, side), price) === NIL;
+    const needsLevel = book === No.SLOT || state.levels.findLevel(bookSide(book, side), price) === No.SLOT;
     return !needsLevel || state.levels.live - freedLevels + 1 <= this.limits.maxLevels;
   }
 
   /**
    * The order `id` (resting, or a pending stop) if it is in `asset`'s book and `trader` owns it;
-   * else writes the rejection and returns NIL.
+   * else writes the rejection and returns No.SLOT.
    */
   private ownedOrder(out: Float64Array, at: number, trader: number, asset: number, id: number): number {
     const state = this.state;
     const order = state.index.get(id);
-    if (order === NIL || orderAsset(state, order) !== asset) {
+    if (order === No.SLOT || orderAsset(state, order) !== asset) {
       this.reject(out, at, ReasonCode.UNKNOWN_ORDER, id, trader, asset, 0, 0, 0);
-      return NIL;
+      return No.SLOT;
     }
     if (state.orders.trader[order] !== trader) {
       this.reject(out, at, ReasonCode.NOT_OWNER, id, trader, asset, 0, 0, 0);
-      return NIL;
+      return No.SLOT;
     }
     return order;
   }

@@ -17,11 +17,14 @@
 // spreads any window of consecutive ids evenly, so no id pattern builds runs. Replaying each
 // benchmark's index operations (instructions per operation, valgrind): steady 179 -> 144,
 // sweep 1637 -> 137, lobster 237 -> 228.
-import { NIL, type Orders } from './orders.js';
+import { No } from './codes.js';
+import type { Orders } from './orders.js';
 
-const EMPTY = 0; // no order id is 0
-const MIN_BUCKETS = 16;
-const GOLDEN = 0x9e3779b1; // 2^32 / golden ratio, odd
+const enum Table {
+  EMPTY = 0, // no order id is 0
+  MIN_BUCKETS = 16,
+  GOLDEN = 0x9e3779b1, // 2^32 / golden ratio, odd
+}
 
 export class OrderIndex {
   private ids: Float64Array;
@@ -38,7 +41,7 @@ export class OrderIndex {
 
   /** Room for `initialCapacity` ids at most half full. */
   constructor(initialCapacity = 1024) {
-    let buckets = MIN_BUCKETS;
+    let buckets = Table.MIN_BUCKETS;
     while (buckets < initialCapacity * 2) buckets *= 2;
     this.ids = new Float64Array(buckets);
     this.slots = new Int32Array(buckets);
@@ -56,7 +59,7 @@ export class OrderIndex {
         this.foundAt = i;
         return this.slots[i];
       }
-      if (found === EMPTY || this.distance(found, i) < distance) return NIL;
+      if (found === Table.EMPTY || this.distance(found, i) < distance) return No.SLOT;
       i = (i + 1) & mask;
     }
   }
@@ -66,7 +69,7 @@ export class OrderIndex {
     if ((this.size + 1) * 2 > this.ids.length) this.rebuild(this.ids.length * 2);
     // Most inserts find their home free: no probe loop.
     const i = this.home(id);
-    if (this.ids[i] === EMPTY) {
+    if (this.ids[i] === Table.EMPTY) {
       this.ids[i] = id;
       this.slots[i] = slot;
     } else {
@@ -84,7 +87,7 @@ export class OrderIndex {
     const next = (hole + 1) & mask;
     const following = ids[next];
     // Nothing to shift back (the usual case): the next slot is empty or its entry is at home.
-    if (following === EMPTY || this.distance(following, next) === 0) ids[hole] = EMPTY;
+    if (following === Table.EMPTY || this.distance(following, next) === 0) ids[hole] = Table.EMPTY;
     else this.shiftBack(hole);
     this.size--;
   }
@@ -95,7 +98,7 @@ export class OrderIndex {
 
   /** Math.imul reads the id's low 32 bits, exactly for ids below 2^53. */
   private home(id: number): number {
-    return Math.imul(id, GOLDEN) >>> this.shift;
+    return Math.imul(id, Table.GOLDEN) >>> this.shift;
   }
 
   /** How far the entry with this id, found at slot `at`, sits from its home. */
@@ -113,7 +116,7 @@ export class OrderIndex {
     let i = this.home(id);
     for (let distance = 0; ; i = (i + 1) & mask, distance++) {
       const resident = ids[i];
-      if (resident === EMPTY) {
+      if (resident === Table.EMPTY) {
         ids[i] = carriedId;
         slots[i] = carriedSlot;
         return;
@@ -138,12 +141,12 @@ export class OrderIndex {
     for (;;) {
       const next = (hole + 1) & mask;
       const id = ids[next];
-      if (id === EMPTY || this.distance(id, next) === 0) break;
+      if (id === Table.EMPTY || this.distance(id, next) === 0) break;
       ids[hole] = id;
       slots[hole] = slots[next];
       hole = next;
     }
-    ids[hole] = EMPTY;
+    ids[hole] = Table.EMPTY;
   }
 
   private rebuild(buckets: number): void {
@@ -155,7 +158,7 @@ export class OrderIndex {
     this.shift = 32 - Math.log2(buckets);
     for (let k = 0; k < oldIds.length; k++) {
       const id = oldIds[k];
-      if (id !== EMPTY) this.place(id, oldSlots[k]);
+      if (id !== Table.EMPTY) this.place(id, oldSlots[k]);
     }
   }
 }

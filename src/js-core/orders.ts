@@ -2,10 +2,9 @@
 // arrays (struct of arrays), so the matching loop touches remaining/trader/next of consecutive
 // makers and nothing else. Slots are recycled through a free list threaded through `next`; the
 // arrays grow by doubling and never shrink, so steady-state flow allocates nothing.
+import { No } from './codes.js';
 import { growFloat64, growInt32, growUint8 } from './typed-arrays.js';
 
-/** "No slot": the end of a queue, an empty free list, a missing level or book. */
-export const NIL = -1;
 
 /** The owner flag of a leg of an OCO pair whose other leg is still there (the pair's ids are N, N + 1). */
 export const OCO_LEG = 4;
@@ -20,7 +19,7 @@ export function clearOrderOcoLeg(orders: Orders, order: number): void {
   orders.stp[order] &= ~OCO_LEG;
 }
 export function orderIsPending(orders: Orders, order: number): boolean {
-  return orders.level[order] === NIL;
+  return orders.level[order] === No.SLOT;
 }
 
 export class Orders {
@@ -30,7 +29,7 @@ export class Orders {
   timestamp: Float64Array;
   trader: Float64Array;
   /** The order's level (levels.ts). */
-  /** The order's level (levels.ts); NIL for a pending stop (pending.ts), whose `next` holds its stop part. */
+  /** The order's level (levels.ts); No.SLOT for a pending stop (pending.ts), whose `next` holds its stop part. */
   level: Int32Array;
   /** Queue links within the level, oldest first; `next` also threads the free list. */
   next: Int32Array;
@@ -43,7 +42,7 @@ export class Orders {
   live = 0;
   /** Slots ever handed out; those below it and not live are on the free list. */
   private highWater = 0;
-  private freeHead = NIL;
+  private freeHead = No.SLOT;
 
   constructor(initialCapacity = 1024) {
     const capacity = Math.max(16, initialCapacity);
@@ -62,7 +61,7 @@ export class Orders {
   takeOrder(): number {
     this.live++;
     const slot = this.freeHead;
-    if (slot !== NIL) {
+    if (slot !== No.SLOT) {
       this.freeHead = this.next[slot];
       return slot;
     }

@@ -1,6 +1,6 @@
 // Pending stops: stop orders waiting for their trigger, off the book (mirrors assembly/pending.ts).
 //
-// A pending stop is an order slot (orders.ts) whose level is NIL and whose `next` holds its stop
+// A pending stop is an order slot (orders.ts) whose level is No.SLOT and whose `next` holds its stop
 // part, so it keeps its id in the order index like any order and cancel or reduce find it the
 // same way. The stop part (struct of arrays, recycled through a free list): stop price, price
 // (the limit once triggered; 0: a stop-market), protection price (a stop-market's; 0: none),
@@ -10,9 +10,9 @@
 // TRIGGER IS LAST: buys trigger in ascending stop price, sells in descending, each in placement
 // (id) order at equal stop price. The trigger check after a trade reads one element per side; a
 // trigger pops the end; placing or cancelling a stop is a binary search and a splice.
-import { SideCode } from '../codes.js';
+import { No, SideCode } from './codes.js';
 import type { CoreState } from './core-state.js';
-import { NIL, orderIsOcoLeg } from './orders.js';
+import { orderIsOcoLeg } from './orders.js';
 import { growFloat64, growInt32, growUint8 } from './typed-arrays.js';
 
 export class Pending {
@@ -30,7 +30,7 @@ export class Pending {
   private capacity: number;
   private highWater = 0;
   /** Free parts, threaded through `book`. */
-  private freeHead = NIL;
+  private freeHead = No.SLOT;
 
   constructor(initialCapacity = 64) {
     this.capacity = initialCapacity;
@@ -43,7 +43,7 @@ export class Pending {
 
   takePart(): number {
     const part = this.freeHead;
-    if (part !== NIL) {
+    if (part !== No.SLOT) {
       this.freeHead = this.book[part];
       return part;
     }
@@ -165,9 +165,9 @@ function setPart(state: CoreState, order: number, book: number, side: number, st
   pending.protectionPrice[part] = protectionPrice;
   pending.book[part] = book;
   pending.flags[part] = side | (tif << 1);
-  state.orders.level[order] = NIL;
+  state.orders.level[order] = No.SLOT;
   state.orders.next[order] = part;
-  state.orders.prev[order] = NIL;
+  state.orders.prev[order] = No.SLOT;
 }
 
 /** Makes `order` (an order slot in the index, its id, size, timestamp and owner set) a pending stop of `book`. */
@@ -196,7 +196,7 @@ export function forgetPending(state: CoreState, order: number): void {
 export function beginRestoredStops(state: CoreState, book: number, side: number, count: number): void {
   // Filled with placeholders rather than sized with `length`, which would leave it holey (see list()).
   const list = state.pending.list(book, side);
-  for (let k = 0; k < count; k++) list.push(NIL);
+  for (let k = 0; k < count; k++) list.push(No.SLOT);
 }
 
 /** Restore: makes `order` the pending stop of trigger rank `rank` (0: next) of a list begun with beginRestoredStops. */
@@ -209,7 +209,7 @@ export function restorePendingAt(state: CoreState, order: number, book: number, 
   if (orderIsOcoLeg(state.orders, order)) state.pending.ocoLegs++;
 }
 
-/** The pending stop of `book` that the last trade price `last` triggers next, buys before sells; NIL for none. */
+/** The pending stop of `book` that the last trade price `last` triggers next, buys before sells; No.SLOT for none. */
 export function nextTriggered(state: CoreState, book: number, last: number): number {
   const lists = state.pending.lists;
   const buys = lists[book * 2];
@@ -222,5 +222,5 @@ export function nextTriggered(state: CoreState, book: number, last: number): num
     const stop = sells[sells.length - 1];
     if (triggers(SideCode.ASK, stopPrice(state, stop), last)) return stop;
   }
-  return NIL;
+  return No.SLOT;
 }

@@ -4,18 +4,17 @@ import {
   LEVEL_SLOTS, ORDER_SLOTS, ORD_ASSET, ORD_ID, ORD_OCO_SIBLING, ORD_PRICE, ORD_REMAINING, ORD_SIDE, ORD_STOP_PRICE,
   ORD_STOP_TYPE, ORD_STP, ORD_TIMESTAMP, ORD_TRADER,
 } from '../core.js';
-import { OrderTypeCode, SideCode } from '../codes.js';
+import { No, OrderTypeCode, SideCode } from './codes.js';
 import { bookSide, sideBook, sideCode } from './books.js';
 import type { CoreState } from './core-state.js';
-import { NO_POSITION } from './levels.js';
-import { NIL, orderIsOcoLeg, orderIsPending, orderStp } from './orders.js';
+import { orderIsOcoLeg, orderIsPending, orderStp } from './orders.js';
 import {
   bookPendingCount, pendingAt, pendingCount, stopBook, stopLimitPrice, stopOrderPrice, stopPrice, stopSide, stopTif,
 } from './pending.js';
 
 export function writeLevels(state: CoreState, asset: number, side: number, most: number): Float64Array {
   const book = state.books.findBook(asset);
-  if (book === NIL) return new Float64Array(0);
+  if (book === No.SLOT) return new Float64Array(0);
   const s = bookSide(book, side);
   const levels = state.levels;
   const n = Math.min(levels.sideLength(s), most);
@@ -59,7 +58,7 @@ function writeOrder(state: CoreState, out: Float64Array, at: number, order: numb
 
 export function writeOrderById(state: CoreState, id: number): Float64Array | null {
   const order = state.index.get(id);
-  if (order === NIL) return null;
+  if (order === No.SLOT) return null;
   const out = new Float64Array(ORDER_SLOTS);
   writeOrder(state, out, 0, order);
   return out;
@@ -67,15 +66,15 @@ export function writeOrderById(state: CoreState, id: number): Float64Array | nul
 
 export function writeBookOrders(state: CoreState, asset: number): Float64Array {
   const book = state.books.findBook(asset);
-  if (book === NIL) return new Float64Array(0);
+  if (book === No.SLOT) return new Float64Array(0);
   const levels = state.levels;
   const total = levels.sideOrders[bookSide(book, SideCode.BID)] + levels.sideOrders[bookSide(book, SideCode.ASK)] +
     bookPendingCount(state, book);
   const out = new Float64Array(total * ORDER_SLOTS);
   let at = 0;
   for (let side: number = SideCode.BID; side <= SideCode.ASK; side++) {
-    for (let walk = levels.bestPosition(bookSide(book, side)); walk !== NO_POSITION; walk = levels.worsePosition(walk)) {
-      for (let order = levels.head[levels.levelAt(walk)]; order !== NIL; order = state.orders.next[order]) {
+    for (let walk = levels.bestPosition(bookSide(book, side)); walk !== No.POSITION; walk = levels.worsePosition(walk)) {
+      for (let order = levels.head[levels.levelAt(walk)]; order !== No.SLOT; order = state.orders.next[order]) {
         writeOrder(state, out, at, order);
         at += ORDER_SLOTS;
       }

@@ -2,10 +2,10 @@
 // that links and unlinks queue records and keeps level totals and side counts. It also writes
 // the events of what it changes: an order resting, an order removed, a pending stop removed.
 // And it keeps an OCO pair together: either leg leaving takes the other.
-import { EventCode, ReasonCode } from '../codes.js';
+import { EventCode, No, ReasonCode } from './codes.js';
 import type { CoreState } from './core-state.js';
 import { PENDING, eventHead } from './events.js';
-import { NIL, orderIsOcoLeg, orderIsPending } from './orders.js';
+import { orderIsOcoLeg, orderIsPending } from './orders.js';
 import { forgetPending, stopOrderPrice, stopSide } from './pending.js';
 
 /**
@@ -14,7 +14,7 @@ import { forgetPending, stopOrderPrice, stopSide } from './pending.js';
  */
 export function linkOrder(state: CoreState, s: number, level: number, price: number, order: number, asset: number, trader: number): void {
   const levels = state.levels;
-  if (level === NIL) level = levels.addLevel(s, price);
+  if (level === No.SLOT) level = levels.addLevel(s, price);
   appendToLevel(state, level, order);
   const remaining = state.orders.remaining[order];
   state.events.writeLevelEvent(eventHead(EventCode.RESTED, ReasonCode.NONE, s & 1), asset, state.orders.id[order], trader,
@@ -27,9 +27,9 @@ function appendToLevel(state: CoreState, level: number, order: number): void {
   const levels = state.levels;
   const tail = levels.tail[level];
   orders.level[order] = level;
-  orders.next[order] = NIL;
+  orders.next[order] = No.SLOT;
   orders.prev[order] = tail;
-  if (tail === NIL) levels.head[level] = order;
+  if (tail === No.SLOT) levels.head[level] = order;
   else orders.next[tail] = order;
   levels.tail[level] = order;
   levels.count[level]++;
@@ -49,9 +49,9 @@ export function unlinkOrder(state: CoreState, order: number): void {
   const level = orders.level[order];
   const next = orders.next[order];
   const prev = orders.prev[order];
-  if (prev === NIL) levels.head[level] = next;
+  if (prev === No.SLOT) levels.head[level] = next;
   else orders.next[prev] = next;
-  if (next === NIL) levels.tail[level] = prev;
+  if (next === No.SLOT) levels.tail[level] = prev;
   else orders.prev[next] = prev;
   levels.sideOrders[levels.side[level]]--;
   if (--levels.count[level] === 0) levels.removeLevel(level);
@@ -123,13 +123,13 @@ function dropPendingStop(state: CoreState, stop: number, reason: number, asset: 
  */
 export function cancelStopLeg(state: CoreState, stopId: number, asset: number): void {
   const stop = state.index.get(stopId);
-  if (stop !== NIL && orderIsPending(state.orders, stop)) dropPendingStop(state, stop, ReasonCode.OCO_SIBLING, asset);
+  if (stop !== No.SLOT && orderIsPending(state.orders, stop)) dropPendingStop(state, stop, ReasonCode.OCO_SIBLING, asset);
 }
 
 /** An OCO pair's limit leg (id N) leaves with its stop leg, which triggered or left (and is forgotten). */
 export function removeLimitLeg(state: CoreState, limitId: number, asset: number): void {
   const limit = state.index.get(limitId);
-  if (limit === NIL || orderIsPending(state.orders, limit)) return;
+  if (limit === No.SLOT || orderIsPending(state.orders, limit)) return;
   unlinkWithEvent(state, limit, ReasonCode.OCO_SIBLING, asset);
   retireOrder(state, limit);
 }

@@ -9,9 +9,9 @@
 // through here first, so they look the same as a caller's would.
 
 // Below 2^30 every V8 build (with or without pointer compression) holds an integer as a Smi.
-const SMI_BOUND = 2 ** 30;
+const enum Smi { BOUND = 1 << 30 }
 
 /** The same number; a whole one below 2^30 as a small integer. */
 export function smallInteger(value: number): number {
-  return value < SMI_BOUND && value > -SMI_BOUND ? value | 0 : value;
+  return value < Smi.BOUND && value > -Smi.BOUND ? value | 0 : value;
 }

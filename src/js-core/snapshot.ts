@@ -1,6 +1,7 @@
 // The canonical snapshot (layout: src/snapshot.ts), written from and read into a JS core's state
 // (mirrors assembly/snapshot.ts). The WASM core writes the same bytes for the same state;
 // stateHash() depends on it.
+import { No } from './codes.js';
 import {
   SNAPSHOT_BOOK_SLOTS, SNAPSHOT_HEADER_SLOTS, SNAPSHOT_LEVEL_SLOTS, SNAPSHOT_ORDER_SLOTS, SNAPSHOT_STOP_SLOTS, checkSnapshot,
   openSnapshot, writeSnapshotMagic,
@@ -8,9 +9,7 @@ import {
 import { bookSide, sortedBookList } from './books.js';
 import { CoreState } from './core-state.js';
 import type { Events } from './events.js';
-import { NO_POSITION } from './levels.js';
 import { createIndexedOrder } from './order-index.js';
-import { NIL } from './orders.js';
 import {
   beginRestoredStops, pendingAt, pendingCount, restorePendingAt, stopLimitPrice, stopPrice, stopProtectionPrice, stopTif,
 } from './pending.js';
@@ -43,11 +42,11 @@ export function writeSnapshot(state: CoreState): Uint8Array {
     out[p++] = pendingCount(state, book, 0);
     out[p++] = pendingCount(state, book, 1);
     for (let s = bookSide(book, 0); s <= bookSide(book, 1); s++) {
-      for (let at = levels.bestPosition(s); at !== NO_POSITION; at = levels.worsePosition(at)) {
+      for (let at = levels.bestPosition(s); at !== No.POSITION; at = levels.worsePosition(at)) {
         const level = levels.levelAt(at);
         out[p++] = levels.price[level];
         out[p++] = levels.count[level];
-        for (let o = levels.head[level]; o !== NIL; o = orders.next[o]) p = writeOrderHead(state, out, p, o);
+        for (let o = levels.head[level]; o !== No.SLOT; o = orders.next[o]) p = writeOrderHead(state, out, p, o);
       }
     }
     for (let side = 0; side < 2; side++) {

@@ -7,8 +7,7 @@
 // through the same placements as any order (matching.ts) with their own ids and the command's
 // timestamp; their trades move the price again and may trigger more, to the end of the cascade.
 // An OCO pair is a limit leg (id N) and a stop leg (id N + 1) that leave together (resting.ts).
-import { EventCode, OrderTypeCode, ReasonCode, StatusCode, TifCode } from '../codes.js';
-import { RESULT_SLOTS } from '../batch.js';
+import { EventCode, No, OrderTypeCode, ReasonCode, Slots, StatusCode, TifCode } from './codes.js';
 import { bookSide } from './books.js';
 import type { CoreState } from './core-state.js';
 import { OCO, PENDING, acceptedHead, eventHead } from './events.js';
@@ -16,7 +15,7 @@ import { keyOf } from './levels.js';
 import type { Limits, Matching } from './matching.js';
 import { writeResult } from './matching.js';
 import { createIndexedOrder } from './order-index.js';
-import { NIL, OCO_LEG, clearOrderOcoLeg, orderIsOcoLeg, orderStp } from './orders.js';
+import { OCO_LEG, clearOrderOcoLeg, orderIsOcoLeg, orderStp } from './orders.js';
 import {
   addPending, forgetPending, nextTriggered, stopLimitPrice, stopPrice, stopProtectionPrice, stopSide, stopTif, triggers,
 } from './pending.js';
@@ -28,7 +27,7 @@ function stopType(price: number): number {
 
 export class Stops {
   /** A triggered order's own outcome goes here: the command's result is the triggering command's. */
-  private readonly triggeredResult = new Float64Array(RESULT_SLOTS);
+  private readonly triggeredResult = new Float64Array(Slots.RESULT);
 
   constructor(private readonly matching: Matching, private readonly limits: Limits) {}
 
@@ -46,7 +45,7 @@ export class Stops {
     const type = stopType(price);
     const shownPrice = price !== 0 ? price : protectionPrice;
     let book = state.books.findBook(asset);
-    if (book !== NIL && triggers(side, stop, state.books.lastPrice[book])) {
+    if (book !== No.SLOT && triggers(side, stop, state.books.lastPrice[book])) {
       return this.matching.rejectOrder(out, at, ReasonCode.WOULD_TRIGGER, trader, asset, side, type, tif, stp, shownPrice, size,
         clientOrderId, stop, 0);
     }
@@ -54,7 +53,7 @@ export class Stops {
       return this.matching.rejectOrder(out, at, ReasonCode.CAPACITY, trader, asset, side, type, tif, stp, shownPrice, size,
         clientOrderId, stop, 0);
     }
-    if (book === NIL) book = state.books.findOrCreateBook(asset, state.levels);
+    if (book === No.SLOT) book = state.books.findOrCreateBook(asset, state.levels);
     const id = state.nextOrderId++;
     state.events.writeEvent(acceptedHead(EventCode.ACCEPTED, side, type, tif, stp) | PENDING, asset, id, trader, shownPrice, size, size,
       clientOrderId, stop);
@@ -72,17 +71,17 @@ export class Stops {
            price: number, stop: number, stopLimitPrice: number, timestamp: number, stp: number, clientOrderId: number): void {
     const state = this.state;
     let book = state.books.findBook(asset);
-    if (book !== NIL && triggers(side, stop, state.books.lastPrice[book])) {
+    if (book !== No.SLOT && triggers(side, stop, state.books.lastPrice[book])) {
       return this.rejectPair(out, at, ReasonCode.WOULD_TRIGGER, trader, asset, side, stp, price, size, clientOrderId, stop);
     }
     // Room for both legs; and for the limit leg's level, unless it takes (then it frees what it uses).
     const levels = state.levels;
-    const crosses = book !== NIL && levels.bestKey(bookSide(book, side ^ 1)) >= keyOf(side ^ 1, price);
-    const needsLevel = !crosses && (book === NIL || levels.findLevel(bookSide(book, side), price) === NIL);
+    const crosses = book !== No.SLOT && levels.bestKey(bookSide(book, side ^ 1)) >= keyOf(side ^ 1, price);
+    const needsLevel = !crosses && (book === No.SLOT || levels.findLevel(bookSide(book, side), price) === No.SLOT);
     if (!(state.orders.live + 2 <= this.limits.maxOrders && (!needsLevel || levels.live < this.limits.maxLevels))) {
       return this.rejectPair(out, at, ReasonCode.CAPACITY, trader, asset, side, stp, price, size, clientOrderId, stop);
     }
-    if (book === NIL) book = state.books.findOrCreateBook(asset, levels);
+    if (book === No.SLOT) book = state.books.findOrCreateBook(asset, levels);
     const id = state.nextOrderId;
     state.nextOrderId = id + 2;
     const events = state.events;
@@ -92,7 +91,7 @@ export class Stops {
       trader, stopLimitPrice, size, size, 0, stop);
     // The stop leg's slot is held (indexed, on no list) while the limit leg is placed.
     const stopLeg = createIndexedOrder(state.orders, state.index, id + 1, size, timestamp, trader, stp | OCO_LEG);
-    state.orders.level[stopLeg] = NIL;
+    state.orders.level[stopLeg] = No.SLOT;
     this.matching.placeLimitGeneral(out, at, command, trader, asset, side, price, size, timestamp, TifCode.GTC, stp,
       clientOrderId, id, OCO_LEG);
     if ((out[at] & 15) === StatusCode.RESTING && out[at + 2] === 0) {
@@ -106,7 +105,7 @@ export class Stops {
     state.index.delete(id + 1);
     state.orders.giveOrder(stopLeg);
     const limitLeg = state.index.get(id);
-    if (limitLeg !== NIL) clearOrderOcoLeg(state.orders, limitLeg);
+    if (limitLeg !== No.SLOT) clearOrderOcoLeg(state.orders, limitLeg);
   }
 
   /** A rejected OCO pair: one REJECTED event for the pair (the limit leg's, with the OCO bit and the stop price). */
@@ -125,11 +124,11 @@ export class Stops {
    */
   runTriggers(command: number, timestamp: number): void {
     const book = this.matching.takeTradedBook();
-    if (book === NIL) return;
+    if (book === No.SLOT) return;
     const state = this.state;
     for (;;) {
       const stop = nextTriggered(state, book, state.books.lastPrice[book]);
-      if (stop === NIL) break;
+      if (stop === No.SLOT) break;
       this.triggerStop(stop, book, command, timestamp);
     }
     this.matching.takeTradedBook();
