@@ -12,7 +12,10 @@
 //      point-in-time log recovery drops whole (a lobcore flush is one write batch, one record).
 //   4. Checkpoint snapshot files (checkpoint-files.ts) are hard-linked last: those there before
 //      the logs were copied and those there after, so every file a copied manifest names (written
-//      whole before its manifest) is linked, unless it is deleted meanwhile, which is a race.
+//      whole before its manifest) is linked, unless it is deleted meanwhile, which is a race. (A
+//      file both made and deleted while the copy is taken, which takes keepCheckpoints newer
+//      checkpoints within those milliseconds, would go unseen: recovery then skips its manifest
+//      as naming a missing file.)
 //   5. The copy is refused as raced, and taken again, when a log the MANIFEST may need vanished
 //      meanwhile, a listed file vanished before it was copied, or CURRENT moved to a new MANIFEST.
 //
