@@ -48,6 +48,26 @@ async function checkpointedDatabase(backend: BackendName, seed: number, options:
   return { path, flow, checkpoint, hash };
 }
 
+/** A snapshot file of another state, with no manifest: what a crash might leave beside a database. */
+async function writeStraySnapshot(backend: BackendName, path: string, sequence: number): Promise<void> {
+  const other = await CoreStateMachine.open({ backend });
+  new Flow(39, { opsPerBlock: 40, makeBatch: () => new CommandBatch() }).runBlock(other);
+  const files = new SnapshotFiles(path);
+  fs.mkdirSync(files.directory, { recursive: true });
+  fs.writeFileSync(files.pathOf(sequence), other.snapshot());
+  await other.close();
+}
+
+/** The shadow holds exactly the engine's state: after another block, its checkpoint has the engine's hash. Closes the machine. */
+async function expectShadowOnTheEngine(sm: CoreStateMachine, flow: Flow): Promise<void> {
+  flow.runBlock(sm);
+  const next = { sequence: sm.sequence, hash: sm.stateHash() };
+  const taken = await sm.checkpoint();
+  expect(shadowOf(sm).broken).toBeNull();
+  expect({ sequence: taken!.sequence, hash: taken!.stateHash }).toEqual(next);
+  await sm.close();
+}
+
 /** The state machine's shadow, reached past `private` the way a failing thread would reach it. */
 const shadowOf = (sm: CoreStateMachine): ShadowEngine => (sm as unknown as { shadow: ShadowEngine }).shadow;
 
@@ -174,20 +194,11 @@ describeEachBackend('checkpoints from the checkpoint worker', (backend) => {
     // A newer file whose manifest a crash never wrote (a snapshot of another state): restored
     // ahead, then passed over; recovery starts from the stored checkpoint, and the shadow, reset
     // from the stray file first, is reset again, as the next checkpoint shows.
-    const files = new SnapshotFiles(path);
-    const other = await CoreStateMachine.open({ backend });
-    new Flow(37, { opsPerBlock: 40, makeBatch: () => new CommandBatch() }).runBlock(other);
-    fs.writeFileSync(files.pathOf(kept!.sequence + 500), other.snapshot());
-    await other.close();
+    await writeStraySnapshot(backend, path, kept!.sequence + 500);
     const again = await CoreStateMachine.open({ path, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
     expect(again.recovery).toMatchObject({ checkpointSequence: kept!.sequence, restoredAhead: false, orphansDeleted: 1 });
     expect(again.stateHash()).toBe(hash);
-    flow.runBlock(again);
-    const next = { sequence: again.sequence, hash: again.stateHash() };
-    const taken = await again.checkpoint();
-    expect(shadowOf(again).broken).toBeNull();
-    expect({ sequence: taken!.sequence, hash: taken!.stateHash }).toEqual(next);
-    await again.close();
+    await expectShadowOnTheEngine(again, flow);
   });
 
   it('leave the shadow on the recovered state when a stray file was restored ahead and there is no checkpoint at all', async () => {
@@ -197,21 +208,12 @@ describeEachBackend('checkpoints from the checkpoint worker', (backend) => {
     flow.runBlock(sm);
     const hash = sm.stateHash();
     await sm.close();
-    const other = await CoreStateMachine.open({ backend });
-    new Flow(39, { opsPerBlock: 40, makeBatch: () => new CommandBatch() }).runBlock(other);
-    fs.mkdirSync(new SnapshotFiles(path).directory, { recursive: true });
-    fs.writeFileSync(new SnapshotFiles(path).pathOf(7), other.snapshot());
-    await other.close();
+    await writeStraySnapshot(backend, path, 7);
 
     const reopened = await CoreStateMachine.open({ path, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
     expect(reopened.recovery).toMatchObject({ checkpointSequence: null, restoredAhead: false, orphansDeleted: 1 });
     expect(reopened.stateHash()).toBe(hash);
-    flow.runBlock(reopened);
-    const next = { sequence: reopened.sequence, hash: reopened.stateHash() };
-    const taken = await reopened.checkpoint();
-    expect(shadowOf(reopened).broken).toBeNull();
-    expect({ sequence: taken!.sequence, hash: taken!.stateHash }).toEqual(next);
-    await reopened.close();
+    await expectShadowOnTheEngine(reopened, flow);
   });
 
   it('of a database written before snapshot files recover from its chunks, and drop them once newer checkpoints are kept', async () => {
