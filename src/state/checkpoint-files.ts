@@ -29,6 +29,8 @@ export interface PrefetchedSnapshot {
 /** The directory beside RocksDB's files that holds the snapshots. */
 export const SNAPSHOT_DIRECTORY = 'snapshots';
 const FILE_NAME = /^([0-9a-f]{16})\.snapshot(\.partial)?$/;
+/** Whether a name in the snapshot directory is a whole snapshot file's (not a `.partial` one's). */
+export const isWholeSnapshotName = (name: string): boolean => /^[0-9a-f]{16}\.snapshot$/.test(name);
 /** Synced every this many pieces while it is written, so the last sync has little left to do. */
 const SYNC_EVERY_PIECES = 8;
 /** Read back in pieces this large, each hashed while the next is read. */
@@ -63,7 +65,7 @@ export class SnapshotFiles implements SnapshotPlace {
   prefetchNewest(): PrefetchedSnapshot | null {
     let newest: string | undefined;
     try {
-      newest = fs.readdirSync(this.directory).filter((name) => FILE_NAME.exec(name)?.[2] === undefined && FILE_NAME.test(name)).sort().pop();
+      newest = fs.readdirSync(this.directory).filter(isWholeSnapshotName).sort().pop();
     } catch {
       return null; // nothing to prefetch: read() says what is wrong, if anything is
     }

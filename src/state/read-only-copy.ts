@@ -25,7 +25,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LobError } from '../errors.js';
-import { SNAPSHOT_DIRECTORY } from './checkpoint-files.js';
+import { SNAPSHOT_DIRECTORY, isWholeSnapshotName } from './checkpoint-files.js';
 
 const MANIFEST_FILE = /^MANIFEST-\d+$/;
 const TABLE_FILE = /^\d+\.(sst|blob)$/;
@@ -120,7 +120,7 @@ function copyFiles(source: string, target: string): void {
 /** The whole snapshot files beside the database (a `.partial` one has no manifest yet). */
 function snapshotFiles(source: string): string[] {
   try {
-    return fs.readdirSync(path.join(source, SNAPSHOT_DIRECTORY)).filter((name) => name.endsWith('.snapshot'));
+    return fs.readdirSync(path.join(source, SNAPSHOT_DIRECTORY)).filter(isWholeSnapshotName);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
