@@ -144,6 +144,27 @@ describeEachBackend('checkpoints from the checkpoint worker', (backend) => {
     await reopened.close();
   });
 
+  it('whose snapshot file cannot be written fail with nothing stored, and the next one lands', async () => {
+    // The worker writes the snapshot file itself; where that fails, so does the synchronous way
+    // (the same path is in the way), and the checkpoint fails whole.
+    const path = tempDbPath('lobcore-shadow');
+    const sm = await CoreStateMachine.open({ path, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
+    const flow = new Flow(36, { opsPerBlock: 40, makeBatch: () => new CommandBatch() });
+    flow.runBlock(sm);
+    await sm.flush();
+    const files = new SnapshotFiles(path);
+    const blocked = `${files.pathOf(sm.sequence)}.partial`;
+    fs.mkdirSync(blocked, { recursive: true });
+    await expect(sm.checkpoint()).rejects.toMatchObject({ code: 'EISDIR' });
+    expect(await sm.listCheckpoints()).toEqual([]);
+    fs.rmdirSync(blocked);
+    await expectShadowOnTheEngine(sm, flow);
+    expect((await storedSnapshots(path)).files).toHaveLength(1);
+    const reopened = await CoreStateMachine.open({ path, backend });
+    expect(reopened.recovery).toMatchObject({ skippedCheckpoints: [], replayedCommands: 0 });
+    await reopened.close();
+  });
+
   it('of a sequence already being checkpointed, or stored, give that checkpoint and write nothing over its snapshot', async () => {
     const path = tempDbPath('lobcore-shadow');
     const sm = await CoreStateMachine.open({ path, backend });
