@@ -98,8 +98,7 @@ export class Checkpointer {
         // The manifest will name one piece per CHUNK_BYTES: every one must have come.
         const pieces = pieceCount(taken.byteLength);
         if (taken.pieces !== pieces || (writer === null && arrived !== pieces)) {
-          const came = writer === null ? `came in ${arrived} pieces (it sent ${taken.pieces})` : `was written in ${taken.pieces} pieces`;
-          throw new Error(`its snapshot of ${taken.byteLength} bytes ${came}, not ${pieces}`);
+          throw new Error(`its snapshot of ${taken.byteLength} bytes came in ${arrived} pieces (it sent ${taken.pieces}), not ${pieces}`);
         }
       } catch (error) {
         // The shadow cannot give this checkpoint: take one here, now, the synchronous way, and start the shadow again from it.
