@@ -33,7 +33,6 @@ export class StoreChunks implements SnapshotPlace {
       piece: (index, bytes) => keep(store.writeSlices([chunkKey(sequence, index)], bytes, CHUNK_BYTES)),
       // One message for every chunk: a round trip to this thread per chunk made a 1M-order checkpoint take seconds behind a busy flow.
       whole: (snapshot) => keep(store.writeSlices(checkpointChunkKeys(sequence, snapshot.byteLength), snapshot, CHUNK_BYTES)),
-      writeElsewhere: () => null,
       complete: async () => {
         await Promise.all(writes);
       },

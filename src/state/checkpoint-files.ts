@@ -17,7 +17,7 @@ import { LobError } from '../errors.js';
 import { SnapshotWhere } from './codecs.js';
 import type { CheckpointManifest } from './codecs.js';
 import { CHUNK_BYTES } from './checkpoints.js';
-import type { SnapshotPlace, SnapshotSink, SnapshotWriter, StoredSnapshot } from './checkpoints.js';
+import type { SnapshotPlace, SnapshotSink, StoredSnapshot } from './checkpoints.js';
 import { checkpointKey, describeKey } from './keys.js';
 
 /** The newest snapshot file, being read before anything says it is wanted (prefetchNewest). */
@@ -144,11 +144,7 @@ async function readSnapshotFile(path: string, byteLength: number): Promise<Store
   }
 }
 
-/**
- * One snapshot file being written: by the checkpoint worker, which makes the snapshot
- * (writeElsewhere()), or here, pieces at their offsets as they come, on libuv's threads (a
- * snapshot taken on the main thread, or pieces held back while an older checkpoint landed).
- */
+/** One snapshot file being written: pieces go to their offsets as they come, on libuv's threads. */
 class SnapshotFileSink implements SnapshotSink {
   private readonly partial: string;
   private opening: Promise<FileHandle> | null = null;
@@ -157,8 +153,6 @@ class SnapshotFileSink implements SnapshotSink {
   private renamed = false;
   /** The snapshot directory was made for this file: its own entry must be synced too. */
   private madeDirectory = false;
-  /** Another thread writes the file (writeElsewhere()): complete() only names it whole. */
-  private writtenElsewhere = false;
 
   constructor(private readonly directory: string, private readonly path: string) {
     this.partial = `${path}.partial`;
@@ -192,14 +186,15 @@ class SnapshotFileSink implements SnapshotSink {
     this.piece(0, snapshot);
   }
 
-  writeElsewhere(): SnapshotWriter {
-    this.writtenElsewhere = true;
-    return { path: this.partial, syncEveryPieces: SYNC_EVERY_PIECES };
-  }
-
   async complete(): Promise<void> {
     try {
-      if (!this.writtenElsewhere) await this.writeHere();
+      const file = await this.opened;
+      try {
+        await Promise.all(this.writes);
+        await file.datasync();
+      } finally {
+        await file.close();
+      }
       await fs.promises.rename(this.partial, this.path);
       this.renamed = true;
       await syncDirectory(this.directory);
@@ -208,16 +203,6 @@ class SnapshotFileSink implements SnapshotSink {
       // A full disk, say: nothing of it stays (its manifest will never be written).
       await this.discard();
       throw error;
-    }
-  }
-
-  private async writeHere(): Promise<void> {
-    const file = await this.opened;
-    try {
-      await Promise.all(this.writes);
-      await file.datasync();
-    } finally {
-      await file.close();
     }
   }
 

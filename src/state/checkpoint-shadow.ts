@@ -11,7 +11,6 @@ import type { CoreLimits } from '../core.js';
 import { COMMAND_SLOTS } from '../operations.js';
 import { HOST_BLOCK, SNAPSHOT_CHUNK_BYTES, compileCore, maxPagesFor } from '../wasm-core.js';
 import type { BackendName } from '../types.js';
-import type { SnapshotWriter } from './checkpoints.js';
 
 const WORKER_URL = new URL('./checkpoint-worker.mjs', import.meta.url);
 /**
@@ -23,7 +22,7 @@ const POST_COMMANDS = 4096;
 
 export interface ShadowSnapshot {
   byteLength: number;
-  /** How many pieces it was made in (handed to `onPiece`, or written). */
+  /** How many pieces were handed to `onPiece`. */
   pieces: number;
   sha256: Buffer;
   nextOrderId: number;
@@ -138,30 +137,18 @@ export class ShadowEngine {
 
   /**
    * The shadow's snapshot once it has applied every command given so far: handed to `onPiece` in
-   * pieces of `pieceBytes` as the shadow makes them (piece i holds bytes [i * pieceBytes, ...)),
+   * pieces of `pieceBytes` as the shadow writes them (piece i holds bytes [i * pieceBytes, ...)),
    * then resolved with its length and sha256.
    */
-  snapshot(pieceBytes: number, onPiece: (index: number, piece: Uint8Array) => void): Promise<ShadowSnapshot> {
-    return this.snapshotRequest({ pieceBytes }, (progress) => {
-      const { index, piece } = progress as { index: number; piece: ArrayBuffer };
-      onPiece(index, new Uint8Array(piece));
-    });
-  }
-
-  /**
-   * The same snapshot, written by the shadow's thread into `file.path` in pieces of `pieceBytes`
-   * (synced every `file.syncEveryPieces`, and at the end), so none of it passes through this
-   * thread; resolved once the file is synced and closed (on a failure the file is removed).
-   */
-  snapshotToFile(pieceBytes: number, file: SnapshotWriter): Promise<ShadowSnapshot> {
-    return this.snapshotRequest({ pieceBytes, file: { ...file } });
-  }
-
-  private async snapshotRequest(request: Record<string, unknown>, progress?: (message: unknown) => void): Promise<ShadowSnapshot> {
+  async snapshot(pieceBytes: number, onPiece: (index: number, piece: Uint8Array) => void): Promise<ShadowSnapshot> {
     if (this.broken !== null) throw new Error(this.broken);
     this.post();
     const reply = await this.worker.call<{ byteLength: number; pieces: number; sha256: ArrayBuffer; nextOrderId: number; restingOrders: number }>(
-      { op: 'snapshot', commands: this.given, ...request }, [], progress,
+      { op: 'snapshot', commands: this.given, pieceBytes }, [],
+      (progress) => {
+        const { index, piece } = progress as { index: number; piece: ArrayBuffer };
+        onPiece(index, new Uint8Array(piece));
+      },
     );
     return { ...reply, sha256: Buffer.from(reply.sha256) };
   }

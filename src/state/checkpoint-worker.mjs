@@ -15,16 +15,12 @@
 //   init     { module, maxPages, maxOrders, maxLevels, input, inputCapacity, chunkBytes, snapshot?, orders? }
 //            -> { verified: boolean | null }  (null: no snapshot to start from)
 //   apply    { commands: ArrayBuffer, count }  (no reply; a failure is reported by the next snapshot)
-//   snapshot { id, commands, pieceBytes, file? }
+//   snapshot { id, commands, pieceBytes }
 //            -> { id, progress: { index, piece: ArrayBuffer } } for each piece of pieceBytes (the last
-//               may be shorter), as it is made, then
+//               may be shorter), as it is written, then
 //            -> { id, result: { byteLength, pieces, sha256: ArrayBuffer, nextOrderId, restingOrders, priceLevels } }
 //            commands: how many the shadow must have applied, or the reply is an error.
-//            file { path, syncEveryPieces }: no pieces are posted; the snapshot is written into that
-//            file here, synced, and the file closed before the reply (on an error it is removed).
 import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
-import { dirname } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 
 const COMMAND_BYTES = 96;
@@ -52,13 +48,8 @@ parentPort.on('message', (request) => {
       case 'snapshot': {
         if (failure !== null) throw new Error(failure);
         if (applied !== request.commands) throw new Error(`the shadow applied ${applied} commands, the state machine ${request.commands}`);
-        // Made now, in this turn: the commands posted after this request are applied after it.
-        const made = request.file === undefined ? postSnapshot(request.id, request.pieceBytes) : writeSnapshot(request.pieceBytes, request.file);
-        // A file's last sync finishes while the next commands are applied.
-        made.stored.then(
-          () => parentPort.postMessage({ id: request.id, result: made.result }, [made.result.sha256]),
-          (error) => replyError(request.id, error),
-        );
+        const result = snapshot(request.id, request.pieceBytes);
+        parentPort.postMessage({ id: request.id, result }, [result.sha256]);
         return;
       }
       default:
@@ -66,13 +57,9 @@ parentPort.on('message', (request) => {
     }
   } catch (error) {
     if (request.op === 'apply') failure = `applying commands failed: ${error?.message ?? error}`;
-    else replyError(request.id, error);
+    else parentPort.postMessage({ id: request.id, error: { message: String(error?.message ?? error) } });
   }
 });
-
-function replyError(id, error) {
-  parentPort.postMessage({ id, error: { message: String(error?.message ?? error) } });
-}
 
 function init(request) {
   let memory = null;
@@ -138,17 +125,18 @@ function streamSnapshot(begin, take) {
 }
 
 /**
- * Makes the snapshot in pieces of `pieceBytes` (a checkpoint's chunks), each handed to `take` as
- * soon as it is full (its own buffer, with its index and offset) so it is stored while the rest
- * is made; hashes it on the way. Returns the reply's result.
+ * Streams the snapshot to the main thread in pieces of `pieceBytes` (a checkpoint's chunks), each
+ * posted as soon as it is full so the store writes it while the rest is produced; hashes it on
+ * the way.
  */
-function snapshotInPieces(pieceBytes, take) {
+function snapshot(id, pieceBytes) {
   const hash = createHash('sha256');
   let piece = new Uint8Array(pieceBytes);
   let filled = 0;
   let pieces = 0;
   const send = () => {
-    take(filled === pieceBytes ? piece : piece.subarray(0, filled), pieces, pieces * pieceBytes);
+    const buffer = filled === pieceBytes ? piece.buffer : piece.buffer.slice(0, filled);
+    parentPort.postMessage({ id, progress: { index: pieces, piece: buffer } }, [buffer]);
     pieces++;
     piece = new Uint8Array(pieceBytes);
     filled = 0;
@@ -165,89 +153,11 @@ function snapshotInPieces(pieceBytes, take) {
     }
   });
   if (filled > 0) send();
-  return madeSnapshot(byteLength, pieces, hash);
-}
-
-/** The snapshot's pieces posted to the main thread, which stores them. */
-function postSnapshot(id, pieceBytes) {
-  const result = snapshotInPieces(pieceBytes, (piece, index) => {
-    const buffer = piece.byteLength === piece.buffer.byteLength ? piece.buffer : piece.buffer.slice(0, piece.byteLength);
-    parentPort.postMessage({ id, progress: { index, piece: buffer } }, [buffer]);
-  });
-  return { result, stored: Promise.resolve() };
-}
-
-/**
- * The snapshot written here into a snapshot file's `.partial` (checkpoint-files.ts names it and,
- * once `stored` resolves, renames it). Each piece is written at its offset on libuv's threads
- * while the rest is made, and a sync is started every `syncEveryPieces`, so the last one has
- * little left to do. (Forty megabytes of a 1M-order book posted to the main thread, to be written
- * from there, cost that thread a message, a buffer and a write per megabyte.)
- */
-function writeSnapshot(pieceBytes, { path, syncEveryPieces }) {
-  const directory = dirname(path);
-  // Made once in a database's life: its entry in the database's directory is synced then.
-  const made = fs.mkdirSync(directory, { recursive: true });
-  if (made !== undefined) syncDirectory(dirname(made));
-  const fd = fs.openSync(path, 'w');
-  const writes = [];
-  const keep = (writing) => {
-    writing.catch(() => undefined); // looked at once the snapshot is made
-    writes.push(writing);
-  };
-  let result;
-  try {
-    result = snapshotInPieces(pieceBytes, (piece, index, at) => {
-      keep(writeAll(fd, piece, at));
-      // Started now, beside the writes still running: it syncs what has reached the file so far.
-      if ((index + 1) % syncEveryPieces === 0) keep(datasync(fd));
-    });
-  } catch (error) {
-    removeFile(fd, path, writes).catch(() => undefined); // the error thrown is what is reported
-    throw error;
-  }
-  const stored = Promise.all(writes).then(() => datasync(fd)).then(
-    () => fs.closeSync(fd),
-    (error) => removeFile(fd, path, writes).then(() => Promise.reject(error)),
-  );
-  return { result, stored };
-}
-
-/** What a snapshot reply carries: read from the core when the snapshot was made, before any later command. */
-function madeSnapshot(byteLength, pieces, hash) {
   const digest = hash.digest();
   const sha256 = digest.buffer.slice(digest.byteOffset, digest.byteOffset + digest.byteLength);
   return {
     byteLength, pieces, sha256, nextOrderId: core.nextOrderId(), restingOrders: core.restingOrders(), priceLevels: core.priceLevels(),
   };
-}
-
-async function writeAll(fd, bytes, position) {
-  for (let done = 0; done < bytes.byteLength;) {
-    done += await new Promise((resolve, reject) => {
-      fs.write(fd, bytes, done, bytes.byteLength - done, position + done, (error, n) => (error ? reject(error) : resolve(n)));
-    });
-  }
-}
-
-function datasync(fd) {
-  return new Promise((resolve, reject) => fs.fdatasync(fd, (error) => (error ? reject(error) : resolve())));
-}
-
-/** A snapshot file that will not be whole: closed once its writes are done, and removed. */
-async function removeFile(fd, path, writes) {
-  await Promise.allSettled(writes);
-  fs.closeSync(fd);
-  await fs.promises.rm(path, { force: true });
-}
-
-function syncDirectory(directory) {
-  const fd = fs.openSync(directory, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 /** Whether the core snapshots to exactly `stored`, compared piece by piece without a second copy. */

@@ -72,17 +72,14 @@ export class Checkpointer {
     const stream = state.sequence > Math.max(this.streamedThrough, newest);
     if (ownSnapshot === null && stream) this.streamedThrough = state.sequence;
     const streaming = ownSnapshot === null && stream ? place.sink(state.sequence) : null;
-    // A file is written by the shadow's thread itself: 40 MB of pieces never cross this one.
-    const writer = streaming?.writeElsewhere() ?? null;
     const held: Uint8Array[] = [];
     let arrived = 0;
-    const onPiece = (index: number, piece: Uint8Array): void => {
-      arrived++;
-      if (streaming === null) held[index] = piece;
-      else streaming.piece(index, piece);
-    };
     const shadowed = ownSnapshot === null
-      ? writer === null ? shadow!.snapshot(CHUNK_BYTES, onPiece) : shadow!.snapshotToFile(CHUNK_BYTES, writer)
+      ? shadow!.snapshot(CHUNK_BYTES, (index, piece) => {
+        arrived++;
+        if (streaming === null) held[index] = piece;
+        else streaming.piece(index, piece);
+      })
       : null;
     shadowed?.catch(() => undefined); // looked at in turn below
     const durable = p.committer.flush();
@@ -97,7 +94,7 @@ export class Checkpointer {
         }
         // The manifest will name one piece per CHUNK_BYTES: every one must have come.
         const pieces = pieceCount(taken.byteLength);
-        if (taken.pieces !== pieces || (writer === null && arrived !== pieces)) {
+        if (taken.pieces !== pieces || arrived !== pieces) {
           throw new Error(`its snapshot of ${taken.byteLength} bytes came in ${arrived} pieces (it sent ${taken.pieces}), not ${pieces}`);
         }
       } catch (error) {

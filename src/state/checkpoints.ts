@@ -78,23 +78,10 @@ export interface SnapshotSink {
   piece(index: number, bytes: Uint8Array): void;
   /** The whole snapshot in one go (taken over: the caller must not touch it again). */
   whole(snapshot: Uint8Array): void;
-  /**
-   * Hands the writing to another thread (the checkpoint worker, which makes the snapshot): what it
-   * must write, sync and close before complete(), in place of piece() and whole(). Null where the
-   * place is not a file (its pieces are stored through this thread).
-   */
-  writeElsewhere(): SnapshotWriter | null;
   /** Resolves once every piece given is stored (durably where the place is a file). */
   complete(): Promise<void>;
   /** Removes whatever was stored of it. */
   discard(): Promise<void>;
-}
-
-/** A file another thread writes a snapshot into, piece by piece at its offset. */
-export interface SnapshotWriter {
-  path: string;
-  /** Synced every this many pieces as it is written, and once at the end. */
-  syncEveryPieces: number;
 }
 
 export interface StoredSnapshot {
