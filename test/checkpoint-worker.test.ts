@@ -145,8 +145,8 @@ describeEachBackend('checkpoints from the checkpoint worker', (backend) => {
   });
 
   it('whose snapshot file cannot be written fail with nothing stored, and the next one lands', async () => {
-    // The worker writes the snapshot file itself; where that fails, so does the synchronous way
-    // (the same path is in the way), and the checkpoint fails whole.
+    // The shadow's pieces go to the snapshot file's .partial; where that cannot be written, the
+    // synchronous way cannot write it either (the same path is in the way): the checkpoint fails whole.
     const path = tempDbPath('lobcore-shadow');
     const sm = await CoreStateMachine.open({ path, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
     const flow = new Flow(36, { opsPerBlock: 40, makeBatch: () => new CommandBatch() });
