@@ -97,13 +97,15 @@ export interface BenchOptions {
   cluster: boolean;
   /** Run the events section (what events, the state machine and a feed subscriber cost). */
   events: boolean;
+  /** Measure every engine in the bench's own process, not each engine family in a child process of its own. */
+  oneProcess: boolean;
 }
 
 export function defaultOptions(): BenchOptions {
   return {
     scale: 'full', workloads: [...WORKLOAD_NAMES], engines: [...ENGINE_IDS], outDir: undefined,
     seed: 20120621, progress: process.stderr.isTTY === true, print: true, persistence: true, cluster: true,
-    events: true,
+    events: true, oneProcess: false,
   };
 }
 
@@ -118,6 +120,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --persistence-only   only the persistence section (no engine workloads, cluster or events)
   --no-cluster         skip the cluster section (it runs only where nats-server is installed)
   --no-events          skip the events section (events read, state machine, feed subscriber)
+  --one-process        measure every engine in this process, not each family in its own
+                       (shows what one engine's effect on V8 costs the others)
   --progress / --no-progress   force the progress bar on or off`;
 
 export function parseArgs(argv: string[]): BenchOptions {
@@ -141,6 +145,7 @@ export function parseArgs(argv: string[]): BenchOptions {
       case '--persistence-only': options.workloads = []; options.persistence = true; options.cluster = false; options.events = false; break;
       case '--no-cluster': options.cluster = false; break;
       case '--no-events': options.events = false; break;
+      case '--one-process': options.oneProcess = true; break;
       case '--progress': options.progress = true; break;
       case '--no-progress': options.progress = false; break;
       case '-h': case '--help': throw new Error(USAGE);

@@ -4,8 +4,8 @@ import cliProgress from 'cli-progress';
 export interface Progress {
   /** Starts a step: `label` shows beside the bar. */
   step(label: string): void;
-  /** Marks the current step done. */
-  done(): void;
+  /** Marks the current step done (or that many steps, skipped). */
+  done(steps?: number): void;
   /** Redraws (benchmark.js cycles run synchronously, so the bar's own timer never fires). */
   tick(): void;
   stop(): void;
@@ -35,8 +35,8 @@ export function createProgress(enabled: boolean, totalSteps: number): Progress {
       label = next;
       bar.update(value, payload());
     },
-    done() {
-      value++;
+    done(steps = 1) {
+      value += steps;
       bar.update(value, payload());
     },
     tick() {

@@ -115,7 +115,11 @@ export interface Target {
 export interface BenchReport {
   schema: typeof REPORT_SCHEMA;
   machine: MachineInfo;
-  run: { scale: ScaleName; seed: number; chunk: number; minSamples: number; timerFloorNs: number; seconds: number; command: string };
+  run: {
+    scale: ScaleName; seed: number; chunk: number; minSamples: number; timerFloorNs: number; seconds: number; command: string;
+    /** Where the engines ran: each family (ENGINE_FAMILIES) in a child process of its own, or all in the bench's process. */
+    engineProcesses: 'one per family' | 'one for all';
+  };
   workloads: WorkloadInfo[];
   engines: EngineInfo[];
   measurements: Measurement[];

@@ -4,8 +4,7 @@
 // runs the same prefix of both streams in alternation, a pair of passes per round, and a
 // round's ratio compares two passes taken moments apart. Time is this process's CPU time
 // (process.cpuUsage), so the moments another process holds the core count for neither.
-import type { BenchEngine, EngineId } from './engines/engine.js';
-import type { EngineSession } from './engines/engine.js';
+import type { BenchEngine, EngineSession } from './engines/engine.js';
 import { fullGc } from './gc.js';
 import type { Measurement, PendingStopsCost } from './report.js';
 import { spread } from './stats.js';
@@ -18,14 +17,14 @@ import type { Workload } from './workloads/workload.js';
  */
 const MAX_PASS_SECONDS = 1;
 
+/** A row per engine; every engine given must be runnable here. */
 export async function measurePendingStopsCost(
-  engines: readonly BenchEngine[], unavailable: ReadonlySet<EngineId>, measurements: readonly Measurement[],
+  engines: readonly BenchEngine[], measurements: readonly Measurement[],
   steady: Workload, steadyStops: Workload, settings: { chunk: number; rounds: number },
-): Promise<PendingStopsCost> {
+): Promise<PendingStopsCost['engines']> {
   const stops = steadyStops.stops!;
-  const result: PendingStopsCost = { pendingStops: stops.pendingAfterPrelude, rounds: settings.rounds, engines: [] };
+  const rows: PendingStopsCost['engines'] = [];
   for (const engine of engines) {
-    if (unavailable.has(engine.id)) continue;
     // The fastest sample: the rate least slowed by whatever else shares the machine.
     const opsPerSec = measurements.find((m) => m.workload === 'steady' && m.engine === engine.id)?.throughput?.opsPerSec.max;
     const commands = passLength(opsPerSec, Math.min(steady.stream.count, steadyStops.stream.count), settings.chunk);
@@ -44,7 +43,7 @@ export async function measurePendingStopsCost(
         parkedRates.push(b);
         ratios.push(b / a);
       }
-      result.engines.push({
+      rows.push({
         engine: engine.id, commands, triggered: stops.pendingAfterPrelude - parked.pendingStops(),
         steady: spread(steadyRates), steadyStops: spread(parkedRates), ratio: spread(ratios),
       });
@@ -53,7 +52,7 @@ export async function measurePendingStopsCost(
       parked.close();
     }
   }
-  return result;
+  return rows;
 }
 
 /** Commands in one pass: the stream, or what the engine's best steady rate runs in MAX_PASS_SECONDS; whole chunks. */

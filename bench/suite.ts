@@ -7,25 +7,23 @@ import { join } from 'node:path';
 import { makeDirectory } from '../src/directories.js';
 import { Op, TifCode } from '../src/codes.js';
 import { formatCount, formatNs, groupedBarChartSvg, PALETTE } from './charts.js';
-import { ENGINES, engineById } from './engines/index.js';
-import type { BenchEngine, EngineId, EngineSession } from './engines/index.js';
-import { emptyTally } from './engines/engine.js';
-import { exposeGc, fullGc } from './gc.js';
-import { measureLatency, timerFloorNs } from './latency.js';
+import { localRunner } from './engine-runs.js';
+import { processRunner } from './engine-process.js';
+import { ENGINE_FAMILIES, ENGINES, engineById } from './engines/index.js';
+import type { BenchEngine, EngineId } from './engines/index.js';
+import { exposeGc } from './gc.js';
+import { timerFloorNs } from './latency.js';
 import { machineInfo } from './machine.js';
 import { defaultOptions, SCALES } from './options.js';
-import type { BenchOptions, Scale } from './options.js';
+import type { BenchOptions } from './options.js';
 import { measurePersistence } from './persistence.js';
 import type { PersistenceReport } from './persistence.js';
 import { createProgress } from './progress.js';
-import type { Progress } from './progress.js';
 import { evaluateTargets, REPORT_SCHEMA } from './report.js';
-import type { BenchReport, EngineInfo, Measurement, MemoryMeasurement, Verification, WorkloadInfo } from './report.js';
+import type { BenchReport, EngineInfo, Measurement, MemoryMeasurement, WorkloadInfo } from './report.js';
 import { renderReport } from './table.js';
 import { measureCluster, renderClusterSection } from './cluster.js';
-import { measurePendingStopsCost } from './stops-cost.js';
 import { measureEvents, renderEventsSection, type EventsReport } from './events.js';
-import { measureThroughput, warmUp } from './throughput.js';
 import { buildWorkload } from './workloads/index.js';
 import type { Workload } from './workloads/index.js';
 
@@ -51,8 +49,9 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
     const unavailable = await engine.unavailable();
     engineInfos.push({ id: engine.id, label: engine.label, perCall: engine.perCall, ...(unavailable ? { unavailable } : {}) });
   }
-  const stopsCostStep = options.workloads.includes('steady') && options.workloads.includes('steady-stops') ? 1 : 0;
-  const steps = options.workloads.length * (1 + engines.length) + stopsCostStep + (options.persistence ? 4 + scale.persistence.bookSizes.length : 0)
+  const groups = engineGroups(engines, options.oneProcess);
+  const stopsCostSteps = options.workloads.includes('steady') && options.workloads.includes('steady-stops') ? groups.length : 0;
+  const steps = options.workloads.length * (1 + engines.length) + stopsCostSteps + (options.persistence ? 4 + scale.persistence.bookSizes.length : 0)
     + (options.cluster ? 1 : 0) + (options.events ? 15 : 0);
   const progress = createProgress(options.progress, steps);
   const timerFloor = timerFloorNs();
@@ -61,38 +60,48 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
   const measurements: Measurement[] = [];
   const memory: MemoryMeasurement[] = [];
   try {
-    const built = new Map<string, Workload>();
+    const built: Workload[] = [];
     for (const name of options.workloads) {
       progress.step(`generating ${name}`);
       const workload = buildWorkload(name, scale, options.seed);
       progress.done();
       if (typeof workload === 'string') {
         for (const engine of engines) measurements.push({ workload: name, engine: engine.id, status: 'n/a', reason: workload });
-        progress.done();
+        progress.done(engines.length);
         continue;
       }
       workloadInfos.push(describeWorkload(workload));
-      built.set(name, workload);
-      for (const engine of engines) {
-        progress.step(`${name} / ${engine.id}`);
-        const unavailable = engineInfos.find((e) => e.id === engine.id)!.unavailable;
-        const taskStarted = Date.now();
-        const measurement = await measureOne(engine, unavailable, workload, scale, progress, memory);
-        measurement.seconds = (Date.now() - taskStarted) / 1000;
-        measurements.push(measurement);
-        progress.done();
+      built.push(workload);
+    }
+    const steady = built.find((w) => w.name === 'steady');
+    const steadyStops = built.find((w) => w.name === 'steady-stops');
+    let pendingStopsCost: BenchReport['pendingStopsCost'] = { status: 'not run', reason: 'needs the steady and steady-stops workloads' };
+    if (steady !== undefined && steadyStops !== undefined) pendingStopsCost = { pendingStops: steadyStops.stops!.pendingAfterPrelude, rounds: scale.minSamples, engines: [] };
+    const settings = { scale, unavailable: Object.fromEntries(engineInfos.filter((e) => e.unavailable).map((e) => [e.id, e.unavailable])) };
+    for (const group of groups) {
+      const runner = options.oneProcess ? localRunner(group, settings, progress) : processRunner(group.map((e) => e.id), settings, progress);
+      try {
+        for (const workload of built) {
+          try {
+            const results = await runner.measure(workload);
+            measurements.push(...results.measurements);
+            memory.push(...results.memory);
+          } catch (error) {
+            for (const engine of group) measurements.push({ workload: workload.name, engine: engine.id, status: 'failed', reason: (error as Error).message });
+            progress.done(group.length);
+          }
+        }
+        if ('engines' in pendingStopsCost) {
+          progress.step(`pending stops: steady-stops against steady (${group.map((e) => e.id).join(', ')})`);
+          pendingStopsCost.engines.push(...await runner.pendingStopsCost(steady!, steadyStops!));
+          progress.done();
+        }
+      } finally {
+        runner.close();
       }
     }
+    measurements.sort(inReportOrder(options.workloads));
     addRatios(measurements);
-    const steady = built.get('steady');
-    const steadyStops = built.get('steady-stops');
-    let pendingStopsCost: BenchReport['pendingStopsCost'] = { status: 'not run', reason: 'needs the steady and steady-stops workloads' };
-    if (steady !== undefined && steadyStops !== undefined) {
-      progress.step('pending stops: steady-stops against steady');
-      const unavailable = new Set(engineInfos.filter((e) => e.unavailable !== undefined).map((e) => e.id));
-      pendingStopsCost = await measurePendingStopsCost(engines, unavailable, measurements, steady, steadyStops, { chunk: scale.chunk, rounds: scale.minSamples });
-      progress.done();
-    }
     let persistence: PersistenceReport = { status: 'skipped', reason: 'not selected (--no-persistence)' };
     if (options.persistence) {
       persistence = await measurePersistence(scale.persistence, options.seed, (label) => {
@@ -114,6 +123,7 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
       run: {
         scale: options.scale, seed: options.seed, chunk: scale.chunk, minSamples: scale.minSamples, timerFloorNs: timerFloor,
         seconds: (Date.now() - started) / 1000, command: ['npm run bench --', ...process.argv.slice(2)].join(' '),
+        engineProcesses: options.oneProcess ? 'one for all' : 'one per family',
       },
       workloads: workloadInfos,
       engines: engineInfos,
@@ -139,87 +149,16 @@ results in ${outDir}: latest.json and the charts (*.svg)
   }
 }
 
-async function measureOne(
-  engine: BenchEngine, unavailable: string | undefined, workload: Workload, scale: Scale, progress: Progress, memory: MemoryMeasurement[],
-): Promise<Measurement> {
-  const base = { workload: workload.name, engine: engine.id };
-  if (unavailable) return { ...base, status: 'unavailable', reason: unavailable };
-  const notApplicable = engine.cannotRun(workload);
-  if (notApplicable) return { ...base, status: 'n/a', reason: notApplicable };
-  const caveat = engine.caveat?.(workload);
-
-  fullGc();
-  const before = process.memoryUsage();
-  let session: EngineSession | undefined;
-  try {
-    session = await engine.open(workload, scale.chunk);
-    const engineBytesBefore = session.memoryBytes?.();
-    const estimate = warmUp(session, workload, scale.chunk, scale.warmupCommands);
-    Object.assign(session.tally, emptyTally());
-    const throughput = measureThroughput(session, workload, {
-      chunk: scale.chunk, minSamples: scale.minSamples, maxTimeSeconds: scale.maxTimeSeconds, minTimeSeconds: scale.minTimeSeconds,
-      onCycle: () => progress.tick(),
-    }, estimate);
-
-    const readsVolume = engine.readsVolume?.(workload) ?? true;
-    let verification: Verification;
-    if (workload.whenExhausted === 'stop') {
-      // The measurement itself applied the stream exactly once.
-      verification = verify(session, workload, workload.stream.count, readsVolume);
-      if (workload.name === 'growing') memory.push(probeMemory(engine.id, session, before, engineBytesBefore));
-    } else {
-      // A fresh pass over a prefix (the whole stream at most), checked against the reference there.
-      const upTo = Math.min(workload.stream.count, scale.verifyCommands);
-      session.rewind();
-      Object.assign(session.tally, emptyTally());
-      for (let from = 0; from < upTo; from += scale.chunk) session.run(from, Math.min(upTo, from + scale.chunk));
-      verification = verify(session, workload, upTo, readsVolume);
-    }
-    const latencyNs = engine.perCall ? measureLatency(session, workload, scale.latencyCommands) : undefined;
-    return {
-      ...base, status: 'ok', ...(caveat ? { caveat } : {}),
-      throughput: { opsPerSec: throughput.opsPerSec, samples: throughput.samples, minTimeSeconds: throughput.minTimeSeconds },
-      ...(latencyNs ? { latencyNs } : {}),
-      verification,
-    };
-  } catch (error) {
-    return { ...base, status: 'failed', reason: (error as Error).stack ?? String(error) };
-  } finally {
-    session?.close();
-  }
+/** The groups of engines that share a process: each family (ENGINE_FAMILIES), or all of them. */
+function engineGroups(engines: readonly BenchEngine[], oneProcess: boolean): BenchEngine[][] {
+  if (oneProcess) return [[...engines]];
+  return ENGINE_FAMILIES.map((family) => engines.filter((e) => family.includes(e.id))).filter((group) => group.length > 0);
 }
 
-/** Compares a pass over the first `commands` of the stream with what the generator's reference book saw there. */
-function verify(session: EngineSession, workload: Workload, commands: number, volumeChecked: boolean): Verification {
-  const t = session.tally;
-  const restingOrders = session.restingOrders();
-  const pendingStops = session.pendingStops();
-  const expectedResting = commands === 0 ? workload.restingAfterPrelude : workload.restingAfter[commands - 1];
-  const stops = workload.stops;
-  const expectedPending = stops === undefined ? 0 : commands === 0 ? stops.pendingAfterPrelude : stops.pendingAfter[commands - 1];
-  const expectedFilledVolume = commands === 0 ? 0 : workload.filledAfter[commands - 1];
-  return {
-    ok: restingOrders === expectedResting && pendingStops === expectedPending && (!volumeChecked || t.filledVolume === expectedFilledVolume)
-      && t.idMismatches === 0 && t.rejected === 0,
-    commands, restingOrders, expectedResting, pendingStops, expectedPending, volumeChecked,
-    filledVolume: t.filledVolume, expectedFilledVolume,
-    idMismatches: t.idMismatches, rejected: t.rejected,
-  };
-}
-
-function probeMemory(engine: EngineId, session: EngineSession, before: NodeJS.MemoryUsage, engineBytesBefore: number | undefined): MemoryMeasurement {
-  fullGc();
-  const after = process.memoryUsage();
-  const resting = Math.max(1, session.restingOrders());
-  const engineBytesAfter = session.memoryBytes?.();
-  return {
-    engine,
-    restingOrders: resting,
-    ...(engineBytesBefore !== undefined && engineBytesAfter !== undefined ? { engineBytesPerOrder: (engineBytesAfter - engineBytesBefore) / resting } : {}),
-    heapBytesPerOrder: (after.heapUsed - before.heapUsed) / resting,
-    arrayBufferBytesPerOrder: (after.arrayBuffers - before.arrayBuffers) / resting,
-    gcExposed: typeof globalThis.gc === 'function' || exposeGc(),
-  };
+/** Workload by workload as selected, and in each the engines in ENGINES' order, whichever process measured them first. */
+function inReportOrder(workloads: readonly string[]): (a: Measurement, b: Measurement) => number {
+  const engineRank = (id: EngineId): number => ENGINES.findIndex((e) => e.id === id);
+  return (a, b) => workloads.indexOf(a.workload) - workloads.indexOf(b.workload) || engineRank(a.engine) - engineRank(b.engine);
 }
 
 /** The JS engine on the same path (per call, batched or the core alone) and nodejs-order-book are the yardsticks. */

@@ -18,6 +18,18 @@ export const ENGINES: readonly BenchEngine[] = [
   nodejsOrderBookEngine,
 ];
 
+/**
+ * Engines measured in one process (engine-process.ts says why each family gets its own): the
+ * WASM engine's paths share one, as an application using WASM would; so do the JS engine's; each
+ * baseline has its own.
+ */
+export const ENGINE_FAMILIES: readonly (readonly EngineId[])[] = [
+  ['wasm', 'wasm-batch', 'wasm-core'],
+  ['js', 'js-batch', 'js-core'],
+  ['naive'],
+  ['nodejs-order-book'],
+];
+
 export function engineById(id: EngineId): BenchEngine {
   return ENGINES.find((e) => e.id === id)!;
 }

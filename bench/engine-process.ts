@@ -1,0 +1,91 @@
+// An `EngineRunner` whose engines run in a child process of their own (engine-process-child.ts).
+// V8 keeps process-wide guarantees that one engine can withdraw for every other: the first
+// ArrayBuffer detached in a process (a WebAssembly memory growing detaches its old buffer) makes
+// every optimised typed-array access check for detachment from then on. Measured by instruction
+// counts on LOBSTER, that cost the JS engine about 400 instructions a command when it ran after the
+// WASM engines in one process. A process per engine family measures each family as an application
+// that uses only it would run it.
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { EngineId } from './engines/index.js';
+import type { EngineRunner, RunnerSettings, WorkloadResults } from './engine-runs.js';
+import type { Progress } from './progress.js';
+import type { PendingStopsCost } from './report.js';
+import type { Workload } from './workloads/index.js';
+
+/** What the bench sends the child: the group to run first, then one request at a time. */
+export type ChildRequest =
+  | { kind: 'start'; engines: readonly EngineId[]; settings: RunnerSettings }
+  | { kind: 'measure'; workload: Workload }
+  | { kind: 'pending-stops-cost'; steady: Workload; steadyStops: Workload };
+
+/** What the child sends back: progress while it works, then the request's result. */
+export type ChildReply =
+  | { kind: 'progress'; event: 'step' | 'done' | 'tick'; label?: string }
+  | { kind: 'result'; result: WorkloadResults | PendingStopsCost['engines'] }
+  | { kind: 'error'; message: string };
+
+/**
+ * The child's script, compiled: beside this module in dist/bench, or, when this module is the
+ * TypeScript source (the test suite runs bench/ from source), in the dist/ the suite's setup builds.
+ */
+function childScript(): string {
+  for (const candidate of ['./engine-process-child.js', '../dist/bench/engine-process-child.js']) {
+    const path = fileURLToPath(new URL(candidate, import.meta.url));
+    if (existsSync(path)) return path;
+  }
+  throw new Error('lobcore bench: dist/bench/engine-process-child.js is missing (run npm run build)');
+}
+
+/** Kept of the child's stderr for the error that reports its death. */
+const STDERR_TAIL_BYTES = 4096;
+
+export function processRunner(engines: readonly EngineId[], settings: RunnerSettings, progress: Progress): EngineRunner {
+  // Structured clone (the 'advanced' serialization) carries the workloads' typed arrays as they are.
+  const child: ChildProcess = fork(childScript(), [], {
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+    execArgv: process.execArgv.filter((arg) => !arg.startsWith('--input-type')),
+  });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (text: string) => {
+    stderr = (stderr + text).slice(-STDERR_TAIL_BYTES);
+  });
+  let died: Error | undefined;
+  let waiter: { resolve: (result: unknown) => void; reject: (error: Error) => void } | undefined;
+  child.on('exit', (code, signal) => {
+    died = new Error(`the engine process for ${engines.join(', ')} exited (${signal ?? `code ${code}`})${stderr ? `: ${stderr.trim()}` : ''}`);
+    waiter?.reject(died);
+    waiter = undefined;
+  });
+  child.on('message', (reply: ChildReply) => {
+    if (reply.kind === 'progress') {
+      if (reply.event === 'step') progress.step(reply.label!);
+      else if (reply.event === 'done') progress.done();
+      else progress.tick();
+      return;
+    }
+    const w = waiter;
+    waiter = undefined;
+    if (reply.kind === 'result') w?.resolve(reply.result);
+    else w?.reject(new Error(reply.message));
+  });
+  const call = <T>(request: ChildRequest): Promise<T> => {
+    if (died) return Promise.reject(died);
+    return new Promise<T>((resolve, reject) => {
+      waiter = { resolve: resolve as (result: unknown) => void, reject };
+      child.send(request);
+    });
+  };
+  child.send({ kind: 'start', engines, settings } satisfies ChildRequest);
+  return {
+    measure: (workload) => call<WorkloadResults>({ kind: 'measure', workload }),
+    pendingStopsCost: (steady, steadyStops) => call<PendingStopsCost['engines']>({ kind: 'pending-stops-cost', steady, steadyStops }),
+    close() {
+      if (child.connected) child.disconnect();
+    },
+  };
+}
