@@ -35,15 +35,23 @@ export interface InMemoryRate {
 }
 
 /**
- * The offered load of the paced run: about 40% of what group commit sustains on the 2-core
- * machine, so its acknowledgements show the commit path's latency rather than a queue's.
+ * Offered loads of the paced runs, commands a second. The highest (the target row's) is about 40%
+ * of what group commit sustains on the 2-core machine, so acknowledgements show the commit path's
+ * latency rather than a queue's; the lower ones show whether the tail shrinks with the load, that
+ * is, whether it comes from the threads sharing two cores or from the commit itself.
  */
-export const PACED_PER_SEC = 200_000;
+export const PACED_PER_SEC = [50_000, 100_000, 200_000] as const;
+/** The paced load the target judges. */
+export const TARGET_PACED_PER_SEC = 200_000;
+/** A paced run lasts about this long (at most the whole flow): the same number of acknowledgements a second at every load. */
+const PACED_SECONDS = 5;
 
 export interface DurableRun {
-  /** paced: batches submitted on a clock at PACED_PER_SEC, not as fast as the loop turns. */
+  /** paced: batches submitted on a clock (pacedPerSec), not as fast as the loop turns. */
   mode: 'group commit' | 'paced group commit' | 'await every 1,000';
   sync: boolean;
+  /** Paced runs: the offered load, commands a second. */
+  pacedPerSec?: number;
   commands: number;
   /** From the first submit until the last command is durable. */
   seconds: number;
@@ -142,8 +150,12 @@ export async function measurePersistence(scale: PersistenceScale, seed: number, 
       onStep(`persistence: group commit, sync ${sync ? 'on' : 'off'}`);
       durable.push(await durableRun(backend, join(root, `group-${sync}`), flow, sync, 'group commit'));
     }
-    onStep(`persistence: group commit paced at ${PACED_PER_SEC.toLocaleString('en-US')}/s, sync on`);
-    durable.push(await durableRun(backend, join(root, 'paced'), flow, true, 'paced group commit'));
+    for (const perSec of PACED_PER_SEC) {
+      onStep(`persistence: group commit paced at ${perSec.toLocaleString('en-US')}/s, sync on`);
+      const batches = Math.min(flow.stream.length, Math.ceil((perSec * PACED_SECONDS) / BATCH));
+      const prefix = { ...flow, stream: flow.stream.slice(0, batches), commands: batches * BATCH };
+      durable.push(await durableRun(backend, join(root, `paced-${perSec}`), prefix, true, 'paced group commit', perSec));
+    }
     onStep('persistence: await every 1,000, sync on');
     durable.push(await durableRun(backend, join(root, 'await'), flow, true, 'await every 1,000'));
     const books: BookRun[] = [];
@@ -185,7 +197,7 @@ async function inMemoryStateMachineRate(backend: BackendName, flow: Flow): Promi
   return { path: 'state machine in memory', opsPerSec: flow.commands / seconds };
 }
 
-async function durableRun(backend: BackendName, path: string, flow: Flow, sync: boolean, mode: DurableRun['mode']): Promise<DurableRun> {
+async function durableRun(backend: BackendName, path: string, flow: Flow, sync: boolean, mode: DurableRun['mode'], pacedPerSec?: number): Promise<DurableRun> {
   const sm = await CoreStateMachine.open({ path, sync, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
   for (const batch of flow.prelude) sm.submitBatch(batch);
   await sm.flush();
@@ -202,7 +214,7 @@ async function durableRun(backend: BackendName, path: string, flow: Flow, sync: 
   } else {
     // A producer that never waits for the disk: one batch a turn of the event loop (or, paced,
     // when the clock says), so writes land and acknowledgements arrive while it goes on.
-    const msPerBatch = (BATCH * 1000) / PACED_PER_SEC;
+    const msPerBatch = pacedPerSec === undefined ? 0 : (BATCH * 1000) / pacedPerSec;
     let last: Promise<unknown> = Promise.resolve();
     for (let b = 0; b < flow.stream.length; b++) {
       sm.submitBatch(flow.stream[b]);
@@ -211,7 +223,7 @@ async function durableRun(backend: BackendName, path: string, flow: Flow, sync: 
         acks[b] = performance.now() - issued;
         if (report.entries > 0) commits++;
       });
-      const early = mode === 'paced group commit' ? t0 + (b + 1) * msPerBatch - performance.now() : 0;
+      const early = pacedPerSec === undefined ? 0 : t0 + (b + 1) * msPerBatch - performance.now();
       await (early >= 1 ? sleep(early) : nextTurn());
     }
     await last;
@@ -225,7 +237,7 @@ async function durableRun(backend: BackendName, path: string, flow: Flow, sync: 
   await sm.close();
   acks.sort();
   return {
-    mode, sync, commands: flow.commands, seconds, opsPerSec: flow.commands / seconds, commits,
+    mode, sync, ...(pacedPerSec === undefined ? {} : { pacedPerSec }), commands: flow.commands, seconds, opsPerSec: flow.commands / seconds, commits,
     ...(mode !== 'await every 1,000' ? { ackMs: { p50: quantileOfSorted(acks, 0.5), p99: quantileOfSorted(acks, 0.99), max: acks[acks.length - 1] } } : {}),
     indexLagAtEnd, indexCatchUpSeconds, indexedOpsPerSec: flow.commands / (seconds + indexCatchUpSeconds),
     mainCpuNsPerCommand: (used.mainMs * 1e6) / flow.commands, otherCpuNsPerCommand: (used.otherMs * 1e6) / flow.commands,

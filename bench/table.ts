@@ -1,7 +1,6 @@
 // The report as text tables for stdout.
 import { formatCount, formatNs } from './charts.js';
 import type { BenchReport, Measurement } from './report.js';
-import { PACED_PER_SEC } from './persistence.js';
 
 function pad(cells: string[][]): string {
   const widths = cells[0].map((_, c) => Math.max(...cells.map((row) => (row[c] ?? '').length)));
@@ -84,7 +83,7 @@ export function renderReport(report: BenchReport): string {
     for (const m of p.inMemory) rates.push([`  ${m.path}`, formatCount(m.opsPerSec), pct(m.opsPerSec / engineRate), '-', '-', '-', '-', '-']);
     for (const d of p.durable) {
       rates.push([
-        `  ${d.mode === 'paced group commit' ? `group commit paced at ${formatCount(PACED_PER_SEC)}/s` : d.mode}, sync ${d.sync ? 'on' : 'off'}`,
+        `  ${d.pacedPerSec === undefined ? d.mode : `group commit paced at ${formatCount(d.pacedPerSec)}/s`}, sync ${d.sync ? 'on' : 'off'}`,
         formatCount(d.opsPerSec), pct(d.opsPerSec / engineRate),
         d.ackMs === undefined ? '-' : `${d.ackMs.p50.toFixed(1)}/${d.ackMs.p99.toFixed(1)}/${d.ackMs.max.toFixed(1)}`,
         `${d.indexLagAtEnd.toLocaleString('en-US')}, ${d.indexCatchUpSeconds.toFixed(2)} s`, formatCount(d.indexedOpsPerSec),

@@ -144,7 +144,10 @@ describe('benchmark suite (--tiny)', () => {
     const p = written.persistence;
     expect(p.inMemory.map((m) => m.path)).toEqual(['engine.submitBatch', 'state machine in memory']);
     for (const m of p.inMemory) expect(m.opsPerSec).toBeGreaterThan(0);
-    expect(p.durable.map((d) => `${d.mode} ${d.sync}`)).toEqual(['group commit true', 'group commit false', 'paced group commit true', 'await every 1,000 true']);
+    expect(p.durable.map((d) => `${d.mode} ${d.sync}${d.pacedPerSec === undefined ? '' : ` ${d.pacedPerSec}`}`)).toEqual([
+      'group commit true', 'group commit false', 'paced group commit true 50000', 'paced group commit true 100000', 'paced group commit true 200000',
+      'await every 1,000 true',
+    ]);
     for (const d of p.durable) {
       expect(d.opsPerSec).toBeGreaterThan(0);
       expect(d.commits).toBeGreaterThan(0);
