@@ -25,6 +25,15 @@ import { OverlayReader } from './overlay.js';
  * command costs.
  */
 export const INDEX_WINDOW_OPS = 32_768;
+/**
+ * How long a window gathers commits before it is written, unless it is full or someone waits for
+ * the indexes (idle(), within()). Postings fold only within a window, so a window of one commit,
+ * which is what a light flow made when every commit started a write, stores a key for nearly every
+ * posting: 2.03 keys a command at 50,000 commands/s, against 0.63 at 200,000/s, where windows
+ * gather under load anyway. Each key costs the store thread 2-3 us (a random insert into RocksDB's
+ * memtable), which made indexing its largest cost at any load (docs/storage.md, round 6).
+ */
+export const INDEX_GATHER_MS = 100;
 
 export class Indexer implements CommitFollower {
   /** Unsent TRADER_OPEN puts, for the commit builder's deriver. */
@@ -34,6 +43,11 @@ export class Indexer implements CommitFollower {
   private readonly queue: IndexOps[] = [];
   private readonly recoveryDeriver = new IndexDeriver(null);
   private writing: Promise<void> | null = null;
+  /** Queue entries (oldest first) in the window being written. */
+  private inWindow = 0;
+  /** When the oldest entry not yet in a window was queued (performance.now()). */
+  private gatheringSince = 0;
+  private gatherTimer: NodeJS.Timeout | null = null;
   private idleWaiters: Array<() => void> = [];
   private boundWaiters: Array<{ bound: number; resolve: () => void }> = [];
   /** The last sequence whose entries are written. */
@@ -68,11 +82,16 @@ export class Indexer implements CommitFollower {
 
   private enqueue(ops: IndexOps): void {
     if (ops.lastSeq <= this.derivedThrough) return; // already indexed (a replay after a crash)
+    if (this.queue.length === this.inWindow) this.gatheringSince = performance.now();
     this.queue.push(ops);
     this.derivedThrough = ops.lastSeq;
   }
 
-  /** Starts a write of queued operations unless one is under way (then the next starts when it lands). */
+  /**
+   * Starts a write of queued operations unless one is under way (then the next starts when it
+   * lands), or unless the window is still gathering: not full, nobody waiting, younger than
+   * INDEX_GATHER_MS (then a timer starts it).
+   */
   writeBehind(): void {
     if (this.writing !== null || this.queue.length === 0) {
       if (this.writing === null) this.settleIdle();
@@ -85,6 +104,25 @@ export class Indexer implements CommitFollower {
       if (taken > 0 && count + buffer.count > INDEX_WINDOW_OPS) break;
       count += buffer.count;
       taken++;
+    }
+    const full = taken < this.queue.length || count >= INDEX_WINDOW_OPS;
+    const waitedFor = this.idleWaiters.length > 0 || this.boundWaiters.length > 0;
+    const gathering = INDEX_GATHER_MS - (performance.now() - this.gatheringSince);
+    if (!full && !waitedFor && gathering > 0) {
+      // unref: a process with nothing else to do may exit; its next open derives these again.
+      this.gatherTimer ??= setTimeout(() => {
+        this.gatherTimer = null;
+        this.writeBehind();
+      }, Math.ceil(gathering)).unref();
+      return;
+    }
+    if (this.gatherTimer !== null) {
+      clearTimeout(this.gatherTimer);
+      this.gatherTimer = null;
+    }
+    this.inWindow = taken;
+    for (let i = 0; i < taken; i++) {
+      const buffer = this.queue[i];
       // From here a close must follow these puts with a delete: they are no longer droppable.
       buffer.handedTo = buffer.count;
       this.drops.handed(buffer);
@@ -113,6 +151,7 @@ export class Indexer implements CommitFollower {
       },
     ).finally(() => {
       this.writing = null;
+      this.inWindow = 0;
       this.settleBound();
       if (this.lastError === null) this.writeBehind();
       else this.settleIdle();
@@ -125,7 +164,10 @@ export class Indexer implements CommitFollower {
    */
   within(bound: number): Promise<void> {
     if (this.lag <= bound || this.lastError !== null) return Promise.resolve();
-    return new Promise((resolve) => this.boundWaiters.push({ bound, resolve }));
+    return new Promise((resolve) => {
+      this.boundWaiters.push({ bound, resolve });
+      if (this.writing === null) this.writeBehind();
+    });
   }
 
   private settleBound(): void {
