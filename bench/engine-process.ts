@@ -56,9 +56,16 @@ export function processRunner(engines: readonly EngineId[], settings: RunnerSett
   });
   let died: Error | undefined;
   let waiter: { resolve: (result: unknown) => void; reject: (error: Error) => void } | undefined;
-  child.on('exit', (code, signal) => {
+  // 'close', not 'exit': by then its stderr has been read to the end.
+  child.on('close', (code, signal) => {
     died = new Error(`the engine process for ${engines.join(', ')} exited (${signal ?? `code ${code}`})${stderr ? `: ${stderr.trim()}` : ''}`);
     waiter?.reject(died);
+    waiter = undefined;
+  });
+  // A send to a child that has just died fails here, not where it was called.
+  child.on('error', (error) => {
+    died ??= error;
+    waiter?.reject(error);
     waiter = undefined;
   });
   child.on('message', (reply: ChildReply) => {
