@@ -260,6 +260,55 @@ describeEachBackend('posting lists under a state machine', (backend) => {
     await reopened.close();
   });
 
+  it('gathers a light flow\'s commits into one window (indexGatherMs), folding their postings, and writes it at once when closed', async () => {
+    /** Flushes five commits of one flow, each awaited; with `catchUp`, each also waits for its indexes (a window a commit). */
+    const run = async (indexGatherMs: number, catchUp: boolean): Promise<{ path: string; lagBeforeClose: number; memory: CoreStateMachine; disk: CoreStateMachine }> => {
+      const path = tempDbPath('lobcore-lists-gather');
+      const disk = await CoreStateMachine.open({ backend, path, indexGatherMs });
+      const memory = await CoreStateMachine.open({ backend });
+      const flows = [new Flow(57), new Flow(57)];
+      for (let commit = 0; commit < 5; commit++) {
+        for (let k = 0; k < 15; k++) {
+          flows[0].step(disk);
+          flows[1].step(memory);
+        }
+        await disk.flush();
+        await memory.flush();
+        while (catchUp && disk.indexLag > 0) await sleep(1);
+      }
+      return { path, lagBeforeClose: disk.indexLag, memory, disk };
+    };
+    const postingKeys = async (path: string): Promise<number> => {
+      const store = await Store.open(path, { sync: false });
+      try {
+        return (await store.keys({ gte: keyOf(Prefix.ORDER_TOUCH, 0, 0), lt: keyOf(Prefix.TRADER_ORDER + 1, 0) })).length;
+      } finally {
+        await store.close();
+      }
+    };
+
+    // Ten minutes of gathering: nothing is written until close() waits for the indexes.
+    const held = await run(600_000, false);
+    expect(held.lagBeforeClose).toBe(held.disk.sequence);
+    await sameAnswers(held.disk, held.memory);
+    await held.disk.close();
+    const reopened = await CoreStateMachine.open({ backend, path: held.path });
+    expect(reopened.indexLag).toBe(0);
+    expect(reopened.recovery?.reindexedEntries).toBe(0);
+    await sameAnswers(reopened, held.memory);
+    await reopened.close();
+
+    // No gathering, each commit indexed before the next: a window a commit, and more keys for the same postings.
+    const each = await run(0, true);
+    expect(each.lagBeforeClose).toBe(0);
+    await each.disk.close();
+    expect(await postingKeys(held.path)).toBeLessThan(await postingKeys(each.path));
+
+    for (const bad of [-1, 1.5, '100']) {
+      await expect(CoreStateMachine.open({ indexGatherMs: bad as number })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('indexGatherMs') });
+    }
+  });
+
   it('answers every query as in memory while the indexes lag, in windows of many commits, after a reopen, and from a version-4 database', async () => {
     const path = tempDbPath('lobcore-lists-sm');
     const disk = await CoreStateMachine.open({ backend, path, sync: false });

@@ -26,8 +26,8 @@ import { OverlayReader } from './overlay.js';
  */
 export const INDEX_WINDOW_OPS = 32_768;
 /**
- * How long a window gathers commits before it is written, unless it is full or someone waits for
- * the indexes (idle(), within()). Postings fold only within a window, so a window of one commit,
+ * How long a window gathers commits before it is written by default (the `indexGatherMs` option),
+ * unless it is full or someone waits for the indexes (idle(), within()). Postings fold only within a window, so a window of one commit,
  * which is what a light flow made when every commit started a write, stores a key for nearly every
  * posting: 2.03 keys a command at 50,000 commands/s, against 0.63 at 200,000/s, where windows
  * gather under load anyway. Each key costs the store thread 2-3 us (a random insert into RocksDB's
@@ -57,7 +57,7 @@ export class Indexer implements CommitFollower {
   /** The last index write failure, kept until a write succeeds (the entries stay readable in the queue). */
   lastError: unknown = null;
 
-  constructor(private readonly store: KeyValueStore, indexedThrough: number) {
+  constructor(private readonly store: KeyValueStore, indexedThrough: number, private readonly gatherMs = INDEX_GATHER_MS) {
     this.reader = new OverlayReader(this.queue, store);
     this.indexedThrough = indexedThrough;
     this.derivedThrough = indexedThrough;
@@ -90,7 +90,7 @@ export class Indexer implements CommitFollower {
   /**
    * Starts a write of queued operations unless one is under way (then the next starts when it
    * lands), or unless the window is still gathering: not full, nobody waiting, younger than
-   * INDEX_GATHER_MS (then a timer starts it).
+   * `gatherMs` (then a timer starts it).
    */
   writeBehind(): void {
     if (this.writing !== null || this.queue.length === 0) {
@@ -107,7 +107,7 @@ export class Indexer implements CommitFollower {
     }
     const full = taken < this.queue.length || count >= INDEX_WINDOW_OPS;
     const waitedFor = this.idleWaiters.length > 0 || this.boundWaiters.length > 0;
-    const gathering = INDEX_GATHER_MS - (performance.now() - this.gatheringSince);
+    const gathering = this.gatherMs - (performance.now() - this.gatheringSince);
     if (!full && !waitedFor && gathering > 0) {
       // unref: a process with nothing else to do may exit; its next open derives these again.
       this.gatherTimer ??= setTimeout(() => {

@@ -2,7 +2,8 @@
 import type { CoreLimits } from '../core.js';
 import { invalidArgument, LobError } from '../errors.js';
 import type { BackendName } from '../types.js';
-import { isPositiveSafeInteger } from '../validate.js';
+import { isNonNegativeSafeInteger, isPositiveSafeInteger } from '../validate.js';
+import { INDEX_GATHER_MS } from './indexer.js';
 
 export interface AutoFlushOptions {
   /** Flush once this many commands are pending. */
@@ -36,15 +37,22 @@ export interface StateMachineOptions extends CoreLimits {
    * operations (about 70 bytes an entry) to a bound instead of growing without one.
    */
   maxIndexLag?: number;
+  /**
+   * How long (ms) the index writer lets durable commits gather into one window before it writes
+   * them (100 by default; 0: as soon as the last window has landed). Postings fold only within a
+   * window, so a longer gathering writes fewer keys under a light flow, for that much more index
+   * lag, which no query sees.
+   */
+  indexGatherMs?: number;
 }
 
-export type ResolvedOptions = Required<Pick<StateMachineOptions, 'checkpointInterval' | 'keepCheckpoints' | 'sync' | 'maxIndexLag'>> & StateMachineOptions;
+export type ResolvedOptions = Required<Pick<StateMachineOptions, 'checkpointInterval' | 'keepCheckpoints' | 'sync' | 'maxIndexLag' | 'indexGatherMs'>> & StateMachineOptions;
 
 export function resolveOptions(options: StateMachineOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', options);
   const resolved: ResolvedOptions = {
     ...options, checkpointInterval: options.checkpointInterval ?? 100, keepCheckpoints: options.keepCheckpoints ?? 2, sync: options.sync ?? true,
-    maxIndexLag: options.maxIndexLag ?? 1_000_000,
+    maxIndexLag: options.maxIndexLag ?? 1_000_000, indexGatherMs: options.indexGatherMs ?? INDEX_GATHER_MS,
   };
   if (resolved.path !== undefined && (typeof resolved.path !== 'string' || resolved.path === '')) {
     throw invalidArgument('path', 'a non-empty string', resolved.path);
@@ -53,6 +61,7 @@ export function resolveOptions(options: StateMachineOptions): ResolvedOptions {
   if (!isPositiveSafeInteger(resolved.keepCheckpoints)) throw invalidArgument('keepCheckpoints', 'a positive safe integer', resolved.keepCheckpoints);
   if (typeof resolved.sync !== 'boolean') throw invalidArgument('sync', 'a boolean', resolved.sync);
   if (!isPositiveSafeInteger(resolved.maxIndexLag)) throw invalidArgument('maxIndexLag', 'a positive safe integer', resolved.maxIndexLag);
+  if (!isNonNegativeSafeInteger(resolved.indexGatherMs)) throw invalidArgument('indexGatherMs', 'a non-negative safe integer', resolved.indexGatherMs);
   if (resolved.readOnly !== undefined && typeof resolved.readOnly !== 'boolean') throw invalidArgument('readOnly', 'a boolean', resolved.readOnly);
   if (resolved.readOnly === true && resolved.path === undefined) throw invalidArgument('path', 'a database directory when readOnly is true', resolved.path);
   if (resolved.readOnly === true && resolved.autoFlush !== undefined) throw invalidArgument('autoFlush', 'absent when readOnly is true', resolved.autoFlush);

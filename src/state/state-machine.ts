@@ -155,7 +155,7 @@ export class CoreStateMachine {
     const { engine, sequencer } = recovered;
     const indexing = performance.now();
     const indexHead = await store.get(indexHeadKey());
-    const indexer = new Indexer(store, indexHead === undefined ? 0 : decodeUint(indexHeadKey(), indexHead, 'index-head'));
+    const indexer = new Indexer(store, indexHead === undefined ? 0 : decodeUint(indexHeadKey(), indexHead, 'index-head'), options.indexGatherMs);
     const history = new History(indexer.reader);
     // Indexes lag the commits by design: derive what the last run had not written yet. (Read-only,
     // they stay in the indexer's overlay, which every query reads through.)
