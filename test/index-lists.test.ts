@@ -188,6 +188,14 @@ describeEachBackend('posting lists under a state machine', (backend) => {
     expect(await allFills(disk, FLOW_TRADERS)).toEqual(await allFills(memory, FLOW_TRADERS));
   }
 
+  /** The next 15 commands of one seeded flow (two copies of it, one a state machine), on both. */
+  function stepBoth(flows: Flow[], disk: CoreStateMachine, memory: CoreStateMachine): void {
+    for (let k = 0; k < 15; k++) {
+      flows[0].step(disk);
+      flows[1].step(memory);
+    }
+  }
+
   /** A trader's orders, 7 a page. */
   async function pagedOrders(sm: CoreStateMachine, trader: number, status: 'all' | 'open' | 'closed', newestFirst: boolean): Promise<number[]> {
     const out: number[] = [];
@@ -268,10 +276,7 @@ describeEachBackend('posting lists under a state machine', (backend) => {
       const memory = await CoreStateMachine.open({ backend });
       const flows = [new Flow(57), new Flow(57)];
       for (let commit = 0; commit < 5; commit++) {
-        for (let k = 0; k < 15; k++) {
-          flows[0].step(disk);
-          flows[1].step(memory);
-        }
+        stepBoth(flows, disk, memory);
         await disk.flush();
         await memory.flush();
         while (catchUp && disk.indexLag > 0) await sleep(1);
@@ -319,10 +324,7 @@ describeEachBackend('posting lists under a state machine', (backend) => {
       disk.setHeight(height);
       memory.setHeight(height);
       for (let commit = 0; commit < 8; commit++) {
-        for (let k = 0; k < 15; k++) {
-          flows[0].step(disk);
-          flows[1].step(memory);
-        }
+        stepBoth(flows, disk, memory);
         void disk.flush();
         await memory.flush();
       }
