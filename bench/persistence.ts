@@ -35,14 +35,13 @@ export interface InMemoryRate {
 }
 
 /**
- * Offered loads of the paced runs, commands a second. The highest (the target row's) is about 40%
- * of what group commit sustains on the 2-core machine, so acknowledgements show the commit path's
- * latency rather than a queue's; the lower ones show whether the tail shrinks with the load, that
- * is, whether it comes from the threads sharing two cores or from the commit itself.
+ * Offered loads of the paced runs, commands a second. The highest, the one the target judges, is
+ * about 40% of what group commit sustains on the 2-core machine, so acknowledgements show the
+ * commit path's latency rather than a queue's; the lower ones show whether the tail shrinks with
+ * the load, that is, whether it comes from the threads sharing two cores or from the commit itself.
  */
-export const PACED_PER_SEC = [50_000, 100_000, 200_000] as const;
-/** The paced load the target judges. */
 export const TARGET_PACED_PER_SEC = 200_000;
+export const PACED_PER_SEC = [50_000, 100_000, TARGET_PACED_PER_SEC] as const;
 /** A paced run lasts about this long (at most the whole flow): the same number of acknowledgements a second at every load. */
 const PACED_SECONDS = 5;
 

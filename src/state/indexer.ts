@@ -57,7 +57,8 @@ export class Indexer implements CommitFollower {
   /** The last index write failure, kept until a write succeeds (the entries stay readable in the queue). */
   lastError: unknown = null;
 
-  constructor(private readonly store: KeyValueStore, indexedThrough: number, private readonly gatherMs = INDEX_GATHER_MS) {
+  /** gatherMs: the `indexGatherMs` option, resolved (its default is INDEX_GATHER_MS). */
+  constructor(private readonly store: KeyValueStore, indexedThrough: number, private readonly gatherMs: number) {
     this.reader = new OverlayReader(this.queue, store);
     this.indexedThrough = indexedThrough;
     this.derivedThrough = indexedThrough;
