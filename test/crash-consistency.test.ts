@@ -75,7 +75,11 @@ describeEachBackend('crash consistency', (backend) => {
       if (open.some((o) => o.status === 'pending') && open.some((o) => o.ocoSiblingId !== undefined && o.status === undefined)) withStopsAndPairs++;
     }
     console.info(`crash consistency [${backend}]: ${JSON.stringify({ ...found, withStopsAndPairs })}`);
-    expect(withStopsAndPairs).toBeGreaterThan(TRIALS / 2);
+    // A kill leaves stops and a pair on disk only once the flow has placed them, so this is a
+    // share, not a certainty: 303-312 of 500 kills per engine in the 1,000-kill runs. More than
+    // half of 20 failed about one CI run in five by chance (a fresh-clone run found it); a quarter
+    // still proves the trials reach them, and fails by chance about once in 4,000 runs.
+    expect(withStopsAndPairs).toBeGreaterThanOrEqual(TRIALS / 4);
   }, 30_000 + TRIALS * 6_000);
 });
 
