@@ -49,6 +49,11 @@ export interface BatchStorage {
   readonly owner?: object;
 }
 
+/** @internal What CommandBatch.appendFrom reads: a decoder of whole records (src/state/command-codec.ts). */
+export interface RecordSource {
+  next(into: Float64Array, o: number): number;
+}
+
 /** Records on the JS heap, grown by doubling. */
 class HeapStorage implements BatchStorage {
   constructor(private records: Float64Array) {}
@@ -273,6 +278,19 @@ export class CommandBatch {
     r[o + S_SECOND_PRICE] = secondPrice;
     r[o + S_RESERVED] = 0;
     return this;
+  }
+
+  /**
+   * @internal Appends a record that `source` writes whole (every slot) at records[o..] and returns
+   * -1 for; anything else it returns (a journal's height change) appends nothing and is passed on.
+   * A journal replay decodes straight into the batch this way, with no record copied.
+   */
+  appendFrom(source: RecordSource): number {
+    const o = this.used * COMMAND_SLOTS;
+    if (o + COMMAND_SLOTS > this.records.length) this.grow();
+    const result = source.next(this.records, o);
+    if (result < 0) this.used++;
+    return result;
   }
 
   /** The slot offset of a new record at the end. */

@@ -8,7 +8,7 @@ import type { BookSnapshot } from '../types.js';
 import { isNonNegativeSafeInteger, isPositiveSafeInteger } from '../validate.js';
 import type { CheckpointManifest } from './codecs.js';
 import { loadSnapshot } from './checkpoints.js';
-import { readJournalAfter } from './journal.js';
+import { REPLAY_RUN_COMMANDS, replayJournalAfter } from './journal.js';
 import { journalKey } from './keys.js';
 import type { KeyValueStore } from './memory-store.js';
 import { Sequencer } from './sequencer.js';
@@ -34,17 +34,17 @@ export async function bookAt(
   const sequencer = base === undefined ? Sequencer.empty() : new Sequencer({
     height: base.height, lastSequence: base.sequence, nextFillSeq: base.nextFillSeq, nextEventSeq: base.nextEventSeq, feedSeqs: base.feedSeqs,
   });
-  replay: for await (const record of readJournalAfter(store, sequencer.lastSequence)) {
-    for (const run of record.runs) {
-      if (run.kind === 'height') {
-        if (run.height > height) break replay;
-        sequencer.setHeight(run.height, null);
-        continue;
-      }
-      const results = engine.submitBatch(run.batch);
-      sequencer.commands(run.batch.view(), 0, run.batch.count, results.events.records, results.events.count, results.fillCount, null);
-    }
-  }
+  await replayJournalAfter(store, sequencer.lastSequence, engine.createBatch(REPLAY_RUN_COMMANDS), {
+    commands(batch) {
+      const results = engine.submitBatch(batch);
+      sequencer.commands(batch.view(), 0, batch.count, results.events.records, results.events.count, results.fillCount, null);
+    },
+    height(next) {
+      if (next > height) return false;
+      sequencer.setHeight(next, null);
+      return true;
+    },
+  });
   const depth = engine.depth(asset, levels);
   return { asset, seq: sequencer.feedSeq(asset), height, bids: depth.bids, asks: depth.asks };
 }

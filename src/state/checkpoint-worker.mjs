@@ -14,7 +14,9 @@
 // Requests, in order:
 //   init     { module, maxPages, maxOrders, maxLevels, input, inputCapacity, chunkBytes, snapshot?, orders? }
 //            -> { verified: boolean | null }  (null: no snapshot to start from)
-//   apply    { commands: ArrayBuffer, count }  (no reply; a failure is reported by the next snapshot)
+//   apply    { commands: ArrayBuffer, count }
+//            -> { returned: ArrayBuffer }  (the commands' buffer, given back to be filled again; no
+//               other reply: a failure is reported by the next snapshot)
 //   snapshot { id, commands, pieceBytes }
 //            -> { id, progress: { index, piece: ArrayBuffer } } for each piece of pieceBytes (the last
 //               may be shorter), as it is written, then
@@ -43,7 +45,9 @@ parentPort.on('message', (request) => {
         parentPort.postMessage({ id: request.id, result: init(request) });
         return;
       case 'apply':
-        if (failure === null) apply(new Float64Array(request.commands, 0, request.count * (COMMAND_BYTES / 8)), request.count);
+        if (failure !== null) return;
+        apply(new Float64Array(request.commands, 0, request.count * (COMMAND_BYTES / 8)), request.count);
+        parentPort.postMessage({ returned: request.commands }, [request.commands]);
         return;
       case 'snapshot': {
         if (failure !== null) throw new Error(failure);

@@ -1,9 +1,8 @@
 // Reading the command journal back. Each flush wrote one journal value keyed by its first
 // sequence (commit-builder.ts); recovery replays them in order, and a checkpoint lets the values
 // it covers go. The event blocks of the same flushes stay: they are the audit trail.
-import { CommandBatch } from '../batch.js';
+import type { CommandBatch } from '../batch.js';
 import { LobError } from '../errors.js';
-import { COMMAND_SLOTS } from '../operations.js';
 import { ByteReader } from './bytes.js';
 import { journalPayload } from './codecs.js';
 import { CommandDecoder } from './command-codec.js';
@@ -12,53 +11,96 @@ import type { KeyValueStore } from './memory-store.js';
 import type { StoreBatch } from './store-wire.js';
 import type { Store } from './store.js';
 
-/** A run of a journal value: commands to submit as one batch, or a height change. */
-export type JournalRun = { kind: 'commands'; batch: CommandBatch } | { kind: 'height'; height: number };
-
-/** One stored journal value, checked to continue exactly where the previous one ended. */
-export interface JournalRecord {
-  readonly key: Uint8Array;
-  readonly firstSequence: number;
-  readonly entryCount: number;
-  readonly runs: JournalRun[];
-}
-
-/** Decodes a journal value into runs; a malformed one is CORRUPTION naming the key. */
-export function decodeJournalRecord(key: Uint8Array, value: Uint8Array): { entryCount: number; runs: JournalRun[] } {
-  const payload = journalPayload(key, value);
-  try {
-    const reader = new ByteReader(payload);
-    const entryCount = reader.uint();
-    const decoder = new CommandDecoder(reader);
-    const runs: JournalRun[] = [];
-    const record = new Float64Array(COMMAND_SLOTS);
-    let batch: CommandBatch | null = null;
-    for (let n = 0; n < entryCount; n++) {
-      const height = decoder.next(record, 0);
-      if (height >= 0) {
-        runs.push({ kind: 'height', height });
-        batch = null;
-        continue;
-      }
-      if (batch === null) {
-        batch = new CommandBatch(Math.min(entryCount - n, 4096));
-        runs.push({ kind: 'commands', batch });
-      }
-      batch.push(record[0], record[1], record[2], record[3], record[4], record[5], record[6], record[7], record[8], record[9], record[10]);
-    }
-    if (!reader.done) throw new Error(`${reader.end - reader.offset} bytes left after ${entryCount} entries`);
-    return { entryCount, runs };
-  } catch (error) {
-    if (error instanceof LobError) throw error;
-    throw new LobError('CORRUPTION', `journal value at key ${describeKey(key)} is malformed: ${(error as Error).message}`, { cause: error });
-  }
+/** What a replay does with the journal's entries, in order. */
+export interface JournalReplayer {
+  /**
+   * A run of commands from the journal value at `key`, decoded into the replay's batch: valid until
+   * this returns (the batch is reused).
+   */
+  commands(batch: CommandBatch, key: Uint8Array): void;
+  /** A height change; false ends the replay before it. */
+  height(height: number): boolean;
 }
 
 /**
- * Every journal record after `sequence`, in order. A gap, an overlap or a damaged value is
- * CORRUPTION naming the key: replay never skips what it cannot read.
+ * Commands a run holds at most: runs end at height changes and at this many commands, so the
+ * replay's batch (best created by the engine, in its own memory: createBatch) stays this size.
  */
-export async function* readJournalAfter(store: Store | KeyValueStore, sequence: number): AsyncGenerator<JournalRecord> {
+export const REPLAY_RUN_COMMANDS = 4096;
+
+/** One stored journal value, checked to continue exactly where the previous one ended. */
+interface JournalRecord {
+  readonly key: Uint8Array;
+  readonly entryCount: number;
+  /** The value's entries, after their count. */
+  readonly entries: ByteReader;
+}
+
+/**
+ * Replays every journal entry after `sequence`: commands are decoded straight into `batch` and
+ * handed over in runs, so a replay allocates and copies nothing per command. A gap, an overlap or
+ * a damaged value is CORRUPTION naming the key (replay never skips what it cannot read); a value
+ * found damaged part way has had its runs before the damage replayed, so a caller that gets the
+ * error must drop what it replayed into. Returns how many values and commands it replayed.
+ */
+export async function replayJournalAfter(
+  store: Store | KeyValueStore, sequence: number, batch: CommandBatch, replayer: JournalReplayer,
+): Promise<{ records: number; commands: number }> {
+  let records = 0;
+  let commands = 0;
+  const counting: JournalReplayer = {
+    commands(run, key) {
+      commands += run.count;
+      replayer.commands(run, key);
+    },
+    height: (height) => replayer.height(height),
+  };
+  for await (const record of readJournalAfter(store, sequence)) {
+    records++;
+    if (!replayRecord(record, batch, counting)) break;
+  }
+  return { records, commands };
+}
+
+/** Decodes one journal value's entries into runs; false when the replayer ended the replay. */
+function replayRecord(record: JournalRecord, batch: CommandBatch, replayer: JournalReplayer): boolean {
+  const decoder = new CommandDecoder(record.entries);
+  batch.clear();
+  for (let n = 0; n < record.entryCount; n++) {
+    const height = decodeEntry(record, decoder, batch);
+    if (height < 0) {
+      if (batch.count === REPLAY_RUN_COMMANDS) {
+        replayer.commands(batch, record.key);
+        batch.clear();
+      }
+      continue;
+    }
+    if (batch.count > 0) replayer.commands(batch, record.key);
+    batch.clear();
+    if (!replayer.height(height)) return false;
+  }
+  if (!record.entries.done) {
+    throw malformed(record.key, `${record.entries.end - record.entries.offset} bytes left after ${record.entryCount} entries`);
+  }
+  if (batch.count > 0) replayer.commands(batch, record.key);
+  return true;
+}
+
+/** The next entry: a command appended to `batch` (-1), or a height change's height. */
+function decodeEntry(record: JournalRecord, decoder: CommandDecoder, batch: CommandBatch): number {
+  try {
+    return batch.appendFrom(decoder);
+  } catch (error) {
+    throw malformed(record.key, (error as Error).message, error);
+  }
+}
+
+function malformed(key: Uint8Array, detail: string, cause?: unknown): LobError {
+  return new LobError('CORRUPTION', `journal value at key ${describeKey(key)} is malformed: ${detail}`, { cause });
+}
+
+/** Every journal value after `sequence`, in order, each checked to continue where the one before it ended. */
+async function* readJournalAfter(store: Store | KeyValueStore, sequence: number): AsyncGenerator<JournalRecord> {
   let expected = sequence + 1;
   let range = { gte: journalKey(expected), lt: Buffer.from([Prefix.JOURNAL + 1]), limit: 64 } as { gte?: Uint8Array; gt?: Uint8Array; lt: Uint8Array; limit: number };
   let reading = store.entries(range);
@@ -77,8 +119,14 @@ export async function* readJournalAfter(store: Store | KeyValueStore, sequence: 
       if (firstSequence !== expected) {
         throw new LobError('CORRUPTION', `journal record ${describeKey(key)} starts at sequence ${firstSequence}, expected ${expected}: records are missing`);
       }
-      const { entryCount, runs } = decodeJournalRecord(key, value);
-      yield { key, firstSequence, entryCount, runs };
+      const entries = new ByteReader(journalPayload(key, value));
+      let entryCount: number;
+      try {
+        entryCount = entries.uint();
+      } catch (error) {
+        throw malformed(key, (error as Error).message, error);
+      }
+      yield { key, entryCount, entries };
       expected += entryCount;
     }
     if (!full) return;

@@ -15,7 +15,7 @@ import { decodeHead } from './codecs.js';
 import type { CheckpointManifest, HeadState } from './codecs.js';
 import { loadSnapshot, readManifests } from './checkpoints.js';
 import { describeKey, headKey, journalKey } from './keys.js';
-import { readJournalAfter } from './journal.js';
+import { REPLAY_RUN_COMMANDS, replayJournalAfter } from './journal.js';
 import type { KeyValueStore } from './memory-store.js';
 import { Sequencer } from './sequencer.js';
 import type { ShadowEngine } from './checkpoint-shadow.js';
@@ -146,30 +146,26 @@ export async function recoverFromStore(
     feedSeqs: start.feedSeqs,
   });
   const replaying = performance.now();
-  let replayedRecords = 0;
-  let replayedCommands = 0;
-  for await (const record of readJournalAfter(store, sequencer.lastSequence)) {
-    for (const run of record.runs) {
-      if (run.kind === 'height') {
-        sequencer.setHeight(run.height, null);
-        continue;
-      }
+  const replayed = await replayJournalAfter(store, sequencer.lastSequence, engine.createBatch(REPLAY_RUN_COMMANDS), {
+    commands(batch, key) {
       let results;
       try {
-        results = engine.submitBatch(run.batch);
+        results = engine.submitBatch(batch);
       } catch (error) {
         if (error instanceof LobError && error.code === 'INVALID_ARGUMENT') {
-          throw new LobError('CORRUPTION', `journal record ${describeKey(record.key)} holds a command the engine refuses: ${error.message}`, { cause: error });
+          throw new LobError('CORRUPTION', `journal record ${describeKey(key)} holds a command the engine refuses: ${error.message}`, { cause: error });
         }
         throw error;
       }
-      const records = run.batch.view();
-      sequencer.commands(records, 0, run.batch.count, results.events.records, results.events.count, results.fillCount, null);
-      shadow?.commands(records, run.batch.count);
-      replayedCommands += run.batch.count;
-    }
-    replayedRecords++;
-  }
+      const records = batch.view();
+      sequencer.commands(records, 0, batch.count, results.events.records, results.events.count, results.fillCount, null);
+      shadow?.commands(records, batch.count);
+    },
+    height(height) {
+      sequencer.setHeight(height, null);
+      return true;
+    },
+  });
   const replayMs = performance.now() - replaying;
   shadow?.post();
 
@@ -193,8 +189,8 @@ export async function recoverFromStore(
       checkpointSequence: start?.sequence ?? null,
       checkpointHeight: start?.height ?? null,
       skippedCheckpoints: skipped,
-      replayedRecords,
-      replayedCommands,
+      replayedRecords: replayed.records,
+      replayedCommands: replayed.commands,
       replayedFills: sequencer.nextFillSeq - (start?.nextFillSeq ?? 1),
       height: sequencer.height,
       sequence: sequencer.lastSequence,

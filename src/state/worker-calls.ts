@@ -27,10 +27,15 @@ export class WorkerCalls<E> {
   /** Why the worker is gone (null: it runs). */
   failure: E | null = null;
 
-  constructor(url: URL, failed: { error: (error: Error) => E; exit: (code: number) => E }) {
+  /** `notice` hears the messages the worker posts of its own accord (without an id). */
+  constructor(url: URL, failed: { error: (error: Error) => E; exit: (code: number) => E }, notice?: (message: Record<string, unknown>) => void) {
     this.worker = startWorker(url);
     this.worker.unref();
-    this.worker.on('message', (reply: { id: number; result?: unknown; error?: E; progress?: unknown }) => {
+    this.worker.on('message', (reply: { id?: number; result?: unknown; error?: E; progress?: unknown }) => {
+      if (reply.id === undefined) {
+        notice?.(reply);
+        return;
+      }
       const waiter = this.pending.get(reply.id);
       if (waiter === undefined) return;
       if (reply.progress !== undefined) {
