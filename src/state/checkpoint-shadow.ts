@@ -2,10 +2,11 @@
 // on another thread, fed every command the state machine journals, in journal order, that
 // snapshots itself for a checkpoint so the books are never copied out on the main thread.
 //
-// Commands are gathered here as they are applied (a copy of each 96-byte record) and posted once
-// per commit. A shadow that fails (its thread dies, a command it cannot apply, counts that differ
-// from the engine's at a checkpoint) is marked broken; the state machine then checkpoints from
-// its own engine, synchronously, as before, and starts the shadow again from that snapshot.
+// Commands are gathered here as they are applied (a copy of each 96-byte record) and posted in
+// runs of POST_COMMANDS, in buffers the worker gives back to be filled again. A shadow that fails
+// (its thread dies, a command it cannot apply, counts that differ from the engine's at a
+// checkpoint) is marked broken; the state machine then checkpoints from its own engine,
+// synchronously, as before, and starts the shadow again from that snapshot.
 import { WorkerCalls } from './worker-calls.js';
 import type { CoreLimits } from '../core.js';
 import { COMMAND_SLOTS } from '../operations.js';
@@ -14,9 +15,11 @@ import type { BackendName } from '../types.js';
 
 const WORKER_URL = new URL('./checkpoint-worker.mjs', import.meta.url);
 /**
- * The shadow is handed commands in runs of this many (postWhenFull()). At 16,384 the buffer handed
- * over reached 3 MB and its replacement was allocated inside checkpoint(): that call held matching
- * up 1.5-9.4 ms in four of six runs of the bench's 1M book, against 0.7-1.2 ms in six at 4,096.
+ * The shadow is handed commands in runs of this many, as they are applied: it applies a flow (or a
+ * long replay) alongside this thread, and a buffer holds about one run. At 16,384 the buffer
+ * handed over reached 3 MB and its replacement was allocated inside checkpoint(): that call held
+ * matching up 1.5-9.4 ms in four of six runs of the bench's 1M book, against 0.7-1.2 ms in six at
+ * 4,096.
  */
 const POST_COMMANDS = 4096;
 /**
@@ -25,6 +28,8 @@ const POST_COMMANDS = 4096;
  * took a fifth of the replay's time.
  */
 const SPARE_BUFFERS = 2;
+/** Until the first command, or when post() found no spare: makeRoom() allocates a buffer. */
+const NO_BUFFER = new Float64Array(0);
 
 export interface ShadowSnapshot {
   byteLength: number;
@@ -37,7 +42,7 @@ export interface ShadowSnapshot {
 
 export class ShadowEngine {
   private readonly worker: WorkerCalls<{ message: string }>;
-  private buffer = new Float64Array(COMMAND_SLOTS * 1024);
+  private buffer: Float64Array<ArrayBuffer> = NO_BUFFER;
   private buffered = 0;
   private readonly spares: Array<Float64Array<ArrayBuffer>> = [];
   /** Commands given to the shadow since its last reset. */
@@ -102,7 +107,7 @@ export class ShadowEngine {
     this.makeRoom(1);
     const at = this.buffered * COMMAND_SLOTS;
     for (let s = 0; s < COMMAND_SLOTS; s++) this.buffer[at + s] = records[o + s];
-    this.buffered++;
+    if (++this.buffered === POST_COMMANDS) this.post();
   }
 
   /** The first `count` records of `records`, applied in order (a replayed batch): one copy. */
@@ -110,21 +115,12 @@ export class ShadowEngine {
     this.makeRoom(count);
     this.buffer.set(records.subarray(0, count * COMMAND_SLOTS), this.buffered * COMMAND_SLOTS);
     this.buffered += count;
-    this.postWhenFull();
-  }
-
-  /**
-   * Hands the gathered commands over once there are POST_COMMANDS of them: the shadow applies a
-   * flow (or a long replay) alongside this thread in runs of that many, woken every few commits
-   * rather than at each, and the buffer never grows far past that. A snapshot takes the rest.
-   */
-  postWhenFull(): void {
     if (this.buffered >= POST_COMMANDS) this.post();
   }
 
   private makeRoom(count: number): void {
     if ((this.buffered + count) * COMMAND_SLOTS <= this.buffer.length) return;
-    let length = this.buffer.length * 2;
+    let length = Math.max(this.buffer.length * 2, POST_COMMANDS * COMMAND_SLOTS);
     while ((this.buffered + count) * COMMAND_SLOTS > length) length *= 2;
     const grown = new Float64Array(length);
     grown.set(this.buffer.subarray(0, this.buffered * COMMAND_SLOTS));
@@ -141,8 +137,8 @@ export class ShadowEngine {
     this.worker.post({ op: 'apply', commands: commands.buffer, count: this.buffered }, [commands.buffer]);
     this.given += this.buffered;
     this.buffered = 0;
-    const spare = this.spares.pop();
-    this.buffer = spare !== undefined && spare.length >= commands.length ? spare : new Float64Array(Math.max(COMMAND_SLOTS * 1024, commands.length));
+    // No buffer is allocated here: post() runs inside checkpoint(), which must not hold matching up.
+    this.buffer = this.spares.pop() ?? NO_BUFFER;
   }
 
   /**

@@ -98,7 +98,6 @@ export class CommitBuilder implements SequencedSink {
   /** Seals everything since the last cut, with the head as it stands; null when nothing is pending. */
   cut(nextOrderId: number): Commit | null {
     if (this.entries === 0) return null;
-    this.shadow?.postWhenFull();
     const s = this.sequencer;
     const head: HeadState = {
       height: s.height, lastSequence: s.lastSequence, nextOrderId, nextFillSeq: s.nextFillSeq, nextEventSeq: s.nextEventSeq,

@@ -51,7 +51,9 @@ export class IndexOps {
   /** Drops operation `i` (it must not have been handed to a write). */
   drop(i: number): void {
     const o = i * INDEX_OP_SLOTS;
-    this.ops[o] = this.ops[o] - (this.ops[o] % 4) + INDEX_DROPPED;
+    // A head is a small integer (indexOpHead): its kind bits are cleared with a mask, not a
+    // float64 remainder, which V8 compiles to a call (half of settle()'s time under group commit).
+    this.ops[o] = (this.ops[o] & ~3) | INDEX_DROPPED;
   }
 
   /** Every live operation whose key is in `range` (ignoring reverse and limit), oldest first, into `out`. */
