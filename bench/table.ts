@@ -1,5 +1,6 @@
 // The report as text tables for stdout.
 import { formatCount, formatNs } from './charts.js';
+import { checkpointPauseText } from './persistence.js';
 import type { BenchReport, Measurement } from './report.js';
 
 function pad(cells: string[][]): string {
@@ -91,10 +92,10 @@ export function renderReport(report: BenchReport): string {
       ]);
     }
     out.push(pad(rates));
-    const books = [['  resting orders', 'checkpoint', 'pause', 'longest gap (median)', 'reopen', 'recovery phases (ms)', 'replayed', 'disk B/order']];
+    const books = [['  resting orders', 'checkpoint', 'pause (waiting for a core)', 'longest gap (median)', 'reopen', 'recovery phases (ms)', 'replayed', 'disk B/order']];
     for (const b of p.books) {
       books.push([
-        `  ${b.restingOrders.toLocaleString('en-US')}`, `${b.checkpointSeconds.toFixed(3)} s`, `${b.checkpointPauseMs.toFixed(2)} ms`,
+        `  ${b.restingOrders.toLocaleString('en-US')}`, `${b.checkpointSeconds.toFixed(3)} s`, checkpointPauseText(b),
         `${b.longestGapMs.toFixed(1)} (${b.medianGapMs.toFixed(1)}) ms`, `${b.openSeconds.toFixed(3)} s`,
         Object.entries(b.phases).map(([k, v]) => `${k.replace(/Ms$/, '')} ${v.toFixed(0)}`).join(', '),
         b.replayedCommands.toLocaleString('en-US'), b.bytesOnDiskPerOrder.toFixed(1),
