@@ -24,8 +24,8 @@ const WORKER_URL = new URL('./checkpoint-worker.mjs', import.meta.url);
 const POST_COMMANDS = 4096;
 /**
  * Buffers the worker gave back, kept for the next hand-overs. A fresh buffer is zeroed and then
- * faulted in page by page as commands are copied into it: replaying 300,000 commands, that copy
- * took a fifth of the replay's time.
+ * faulted in page by page as commands are copied into it: in a profile of a replay, that was more
+ * than half of the copy's time (docs/storage.md, round 7).
  */
 const SPARE_BUFFERS = 2;
 /** Until the first command, or when post() found no spare: makeRoom() allocates a buffer. */
