@@ -94,7 +94,8 @@ export interface BookRun {
   /**
    * The recovery report's own total and phases, in ms, after `opening`: the open before recovery
    * proper (RocksDB replaying its log, the checkpoint worker starting, and the newest snapshot
-   * file read and restored ahead, side by side).
+   * file read and restored ahead, side by side), with when each of the two side-by-side parts
+   * ended (`rocksdb`, `ahead`: the recovery report's `opening`).
    */
   recoveryMs: number;
   phases: Record<string, number>;
@@ -315,7 +316,7 @@ export async function bookRun(backend: BackendName, path: string, size: number, 
   return {
     restingOrders: size, checkpointSeconds, checkpointPauseMs: pauseMs, checkpointPauseWaitingMs: pauseWaitingMs, longestGapMs: Math.max(0, ...whileCheckpointing),
     medianGapMs: quantileOfSorted(around, 0.5), checkpointBytes, openSeconds, recoveryMs: report.durationMs,
-    phases: { openingMs: openSeconds * 1000 - report.durationMs, ...report.phases }, restoredAhead: report.restoredAhead, replayedCommands: report.replayedCommands, bytesOnDisk, bytesOnDiskPerOrder: bytesOnDisk / size,
+    phases: { openingMs: openSeconds * 1000 - report.durationMs, rocksdbMs: report.opening.storeMs, aheadMs: report.opening.restoreAheadMs, ...report.phases }, restoredAhead: report.restoredAhead, replayedCommands: report.replayedCommands, bytesOnDisk, bytesOnDiskPerOrder: bytesOnDisk / size,
   };
 }
 

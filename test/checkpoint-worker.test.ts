@@ -207,8 +207,15 @@ describeEachBackend('checkpoints from the checkpoint worker', (backend) => {
   it('are read and restored while RocksDB opens, and used only when the newest manifest names that very file', async () => {
     const { path, flow, checkpoint: kept, hash } = await checkpointedDatabase(backend, 36, { checkpointInterval: Number.MAX_SAFE_INTEGER });
 
+    const opened = performance.now();
     const reopened = await CoreStateMachine.open({ path, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
+    const openMs = performance.now() - opened;
     expect(reopened.recovery).toMatchObject({ checkpointSequence: kept!.sequence, restoredAhead: true });
+    // Both side-by-side parts of the open are timed, and recovery proper came after both.
+    const { opening, durationMs } = reopened.recovery!;
+    expect(opening.storeMs).toBeGreaterThan(0);
+    expect(opening.restoreAheadMs).toBeGreaterThan(0);
+    expect(Math.max(opening.storeMs, opening.restoreAheadMs) + durationMs).toBeLessThanOrEqual(openMs);
     expect(reopened.stateHash()).toBe(hash);
     await reopened.close();
 

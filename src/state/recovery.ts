@@ -47,6 +47,13 @@ export interface RecoveryReport {
    */
   restoredAhead: boolean;
   /**
+   * The open before this report's clock started, side by side, in milliseconds from the open's
+   * start: when RocksDB had opened (its worker started, its log replayed into memtables), and when
+   * the newest snapshot file had been read, hashed and restored ahead. Recovery proper starts after
+   * both. Zero where that did not happen (in memory, read-only, no snapshot file, recover()).
+   */
+  opening: { storeMs: number; restoreAheadMs: number };
+  /**
    * Where the time went, in milliseconds: reading the checkpoint with its checksum, checking and
    * restoring it, waiting for the proof that it reproduces its bytes, replaying the journal, and
    * deriving the indexes the last run had not written.
@@ -201,6 +208,7 @@ export async function recoverFromStore(
       reindexedEntries: 0,
       durationMs: performance.now() - started,
       restoredAhead,
+      opening: { storeMs: 0, restoreAheadMs: 0 },
       phases: { readMs, restoreMs, verifyMs, replayMs, indexMs: 0 },
     },
   };

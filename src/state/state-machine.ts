@@ -118,25 +118,35 @@ export class CoreStateMachine {
     // this thread). A writable one starts its shadow, and reads the newest snapshot file, while
     // RocksDB opens (which replays its log): side by side on their own threads.
     const writable = resolved.readOnly !== true;
+    const started = performance.now();
+    const opening = { storeMs: 0, restoreAheadMs: 0 };
     const files = writable ? new SnapshotFiles(path) : null;
     const creatingShadow = writable ? ShadowEngine.create(resolved.backend ?? 'wasm', engineOptions(resolved)) : Promise.resolve(null);
     const ahead = files === null ? null : RestoreAhead.start(files, () => createEngine(engineOptions(resolved)), creatingShadow.catch(() => null));
-    const [opened, created] = await Promise.allSettled([Store.open(path, { sync: resolved.sync, readOnly: resolved.readOnly }), creatingShadow]);
+    void ahead?.settled().then(() => {
+      opening.restoreAheadMs = performance.now() - started;
+    });
+    const storeOpened = Store.open(path, { sync: resolved.sync, readOnly: resolved.readOnly }).finally(() => {
+      opening.storeMs = performance.now() - started;
+    });
+    const [opened, created] = await Promise.allSettled([storeOpened, creatingShadow]);
     if (opened.status === 'rejected' || created.status === 'rejected') {
       ahead?.abandon();
       if (opened.status === 'fulfilled') await opened.value.close().catch(() => undefined);
       if (created.status === 'fulfilled') await created.value?.close();
       throw opened.status === 'rejected' ? opened.reason : (created as PromiseRejectedResult).reason;
     }
-    return CoreStateMachine.openOn(opened.value, resolved, created.value, files, ahead);
+    return CoreStateMachine.openOn(opened.value, resolved, created.value, files, ahead, opening);
   }
 
   private static async openOn(
     store: KeyValueStore, resolved: ResolvedOptions, shadow: ShadowEngine | null, files: SnapshotFiles | null, ahead: RestoreAhead | null,
+    opening: RecoveryReport['opening'] = { storeMs: 0, restoreAheadMs: 0 },
   ): Promise<CoreStateMachine> {
     try {
       const machine = new CoreStateMachine(store, resolved, new FeedPublisher(), shadow, files);
-      await machine.load(ahead);
+      const report = await machine.load(ahead);
+      report.opening = opening;
       return machine;
     } catch (error) {
       await store.close().catch(() => undefined);
@@ -431,7 +441,7 @@ export class CoreStateMachine {
         checkpointSequence: null, checkpointHeight: null, skippedCheckpoints: [], replayedRecords: 0, replayedCommands: 0,
         replayedFills: 0, height: p.sequencer.height, sequence: p.sequencer.lastSequence, nextOrderId: p.engine.nextOrderId,
         nextFillSeq: p.sequencer.nextFillSeq, restingOrders: p.engine.restingOrders, orphansDeleted: 0, reindexedEntries: 0, durationMs: 0, restoredAhead: false,
-        phases: { readMs: 0, restoreMs: 0, verifyMs: 0, replayMs: 0, indexMs: 0 },
+        opening: { storeMs: 0, restoreAheadMs: 0 }, phases: { readMs: 0, restoreMs: 0, verifyMs: 0, replayMs: 0, indexMs: 0 },
       };
     }
     await this.flush();
