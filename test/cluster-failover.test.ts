@@ -5,12 +5,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drive, eventsOf, startTestCluster, streamLeaderNode, verify, type TestCluster } from './helpers/cluster.js';
 
-function expectConsistent(verdicts: Awaited<ReturnType<typeof verify>>): void {
+/**
+ * `ordered`: also that the client's requests are in the stream in the order it sent them. That
+ * holds across a shard leader's failover; across a stream leader's, pipelined requests the dead
+ * server had taken may be appended after the client's retries of earlier ones (docs/scale-out.md,
+ * "Not guaranteed"), which a fresh-clone CI run on a loaded machine once showed.
+ */
+function expectConsistent(verdicts: Awaited<ReturnType<typeof verify>>, ordered = true): void {
   for (const v of verdicts) {
     expect(v.members.map((m) => ({ member: m.member, equal: m.equal })), `shard ${v.shard} members vs replay`).toEqual(v.members.map((m) => ({ member: m.member, equal: true })));
     expect(v.answeredInStream, `shard ${v.shard}: every answered request in the stream`).toBe(true);
     expect(v.noneTwice, `shard ${v.shard}: no request twice`).toBe(true);
-    expect(v.inOrder, `shard ${v.shard}: the client's requests in the order sent`).toBe(true);
+    if (ordered) expect(v.inOrder, `shard ${v.shard}: the client's requests in the order sent`).toBe(true);
   }
 }
 
@@ -88,6 +94,6 @@ describe('cluster failover', () => {
     expect(t.local.nats.running(node)).toBe(false);
     t.local.nats.restart(node);
     await drive(t, 1, 5, 2);
-    expectConsistent(await verify(t));
+    expectConsistent(await verify(t), false);
   }, 180_000);
 });
