@@ -27,10 +27,10 @@ import { OverlayReader } from './overlay.js';
 export const INDEX_WINDOW_OPS = 32_768;
 /**
  * How long a window gathers commits before it is written by default (the `indexGatherMs` option),
- * unless it is full or someone waits for the indexes (idle(), within()). Postings fold only within a window, so a window of one commit,
- * which is what a light flow made when every commit started a write, stores a key for nearly every
- * posting: 2.03 keys a command at 50,000 commands/s, against 0.63 at 200,000/s, where windows
- * gather under load anyway. Each key costs the store thread 2-3 us (a random insert into RocksDB's
+ * unless it is full or someone waits for the indexes (idle(), within()). Postings fold only within
+ * a window, so a window of one commit, which is what a light flow made when every commit started a
+ * write, stores a key for nearly every posting: 2.03 keys a command at 50,000 commands/s, against
+ * 0.63 at 200,000/s, where windows gather under load anyway. Each key costs the store thread 2-3 us (a random insert into RocksDB's
  * memtable), which made indexing its largest cost at any load (docs/storage.md, round 6).
  */
 export const INDEX_GATHER_MS = 100;

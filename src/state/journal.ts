@@ -46,44 +46,50 @@ interface JournalRecord {
 export async function replayJournalAfter(
   store: Store | KeyValueStore, sequence: number, batch: CommandBatch, replayer: JournalReplayer,
 ): Promise<{ records: number; commands: number }> {
+  const replay = new Replay(batch, replayer);
   let records = 0;
-  let commands = 0;
-  const counting: JournalReplayer = {
-    commands(run, key) {
-      commands += run.count;
-      replayer.commands(run, key);
-    },
-    height: (height) => replayer.height(height),
-  };
   for await (const record of readJournalAfter(store, sequence)) {
     records++;
-    if (!replayRecord(record, batch, counting)) break;
+    if (!replay.record(record)) break;
   }
-  return { records, commands };
+  return { records, commands: replay.commands };
 }
 
-/** Decodes one journal value's entries into runs; false when the replayer ended the replay. */
-function replayRecord(record: JournalRecord, batch: CommandBatch, replayer: JournalReplayer): boolean {
-  const decoder = new CommandDecoder(record.entries);
-  batch.clear();
-  for (let n = 0; n < record.entryCount; n++) {
-    const height = decodeEntry(record, decoder, batch);
-    if (height < 0) {
-      if (batch.count === REPLAY_RUN_COMMANDS) {
-        replayer.commands(batch, record.key);
-        batch.clear();
-      }
-      continue;
-    }
-    if (batch.count > 0) replayer.commands(batch, record.key);
+/** One replay: its reused batch, and how many commands it has handed over. */
+class Replay {
+  commands = 0;
+
+  constructor(private readonly batch: CommandBatch, private readonly replayer: JournalReplayer) {}
+
+  /** Decodes one journal value's entries into runs; false when the replayer ended the replay. */
+  record(record: JournalRecord): boolean {
+    const batch = this.batch;
+    const decoder = new CommandDecoder(record.entries);
     batch.clear();
-    if (!replayer.height(height)) return false;
+    for (let n = 0; n < record.entryCount; n++) {
+      const height = decodeEntry(record, decoder, batch);
+      if (height < 0) {
+        if (batch.count === REPLAY_RUN_COMMANDS) this.handOver(record.key);
+        continue;
+      }
+      this.handOver(record.key);
+      if (!this.replayer.height(height)) return false;
+    }
+    if (!record.entries.done) {
+      throw malformed(record.key, `${record.entries.end - record.entries.offset} bytes left after ${record.entryCount} entries`);
+    }
+    this.handOver(record.key);
+    return true;
   }
-  if (!record.entries.done) {
-    throw malformed(record.key, `${record.entries.end - record.entries.offset} bytes left after ${record.entryCount} entries`);
+
+  /** Hands the run in the batch over, if it holds one, and empties the batch. */
+  private handOver(key: Uint8Array): void {
+    const batch = this.batch;
+    if (batch.count === 0) return;
+    this.commands += batch.count;
+    this.replayer.commands(batch, key);
+    batch.clear();
   }
-  if (batch.count > 0) replayer.commands(batch, record.key);
-  return true;
 }
 
 /** The next entry: a command appended to `batch` (-1), or a height change's height. */

@@ -141,12 +141,12 @@ export class CoreStateMachine {
 
   private static async openOn(
     store: KeyValueStore, resolved: ResolvedOptions, shadow: ShadowEngine | null, files: SnapshotFiles | null, ahead: RestoreAhead | null,
-    opening: RecoveryReport['opening'] = { storeMs: 0, restoreAheadMs: 0 },
+    opening?: RecoveryReport['opening'],
   ): Promise<CoreStateMachine> {
     try {
       const machine = new CoreStateMachine(store, resolved, new FeedPublisher(), shadow, files);
       const report = await machine.load(ahead);
-      report.opening = opening;
+      if (opening !== undefined) report.opening = opening;
       return machine;
     } catch (error) {
       await store.close().catch(() => undefined);
