@@ -92,11 +92,11 @@ export function renderReport(report: BenchReport): string {
       ]);
     }
     out.push(pad(rates));
-    const books = [['  resting orders', 'checkpoint', 'pause (waiting for a core)', 'longest gap (median)', 'reopen', 'recovery phases (ms)', 'replayed', 'disk B/order']];
+    const books = [['  resting orders', 'checkpoint', 'pause (waiting for a core)', 'longest gap (median)', 'reopen (indexes ready)', 'recovery phases (ms)', 'replayed', 'disk B/order']];
     for (const b of p.books) {
       books.push([
         `  ${b.restingOrders.toLocaleString('en-US')}`, `${b.checkpointSeconds.toFixed(3)} s`, checkpointPauseText(b),
-        `${b.longestGapMs.toFixed(1)} (${b.medianGapMs.toFixed(1)}) ms`, `${b.openSeconds.toFixed(3)} s`,
+        `${b.longestGapMs.toFixed(1)} (${b.medianGapMs.toFixed(1)}) ms`, `${b.openSeconds.toFixed(3)} s (indexes ${b.indexesReadySeconds.toFixed(3)} s)`,
         Object.entries(b.phases).map(([k, v]) => `${k.replace(/Ms$/, '')} ${v.toFixed(0)}`).join(', '),
         b.replayedCommands.toLocaleString('en-US'), b.bytesOnDiskPerOrder.toFixed(1),
       ]);

@@ -160,6 +160,7 @@ describe('benchmark suite (--tiny)', () => {
       expect(b.checkpointSeconds).toBeGreaterThan(0);
       expect(b.checkpointBytes).toBeGreaterThan(0);
       expect(b.openSeconds).toBeGreaterThan(0);
+      expect(b.indexesReadySeconds).toBeGreaterThanOrEqual(b.openSeconds);
       expect(Object.keys(b.phases).length).toBeGreaterThan(1);
       expect(b.bytesOnDiskPerOrder).toBeGreaterThan(0);
     }

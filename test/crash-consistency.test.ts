@@ -56,6 +56,7 @@ describeEachBackend('crash consistency', (backend) => {
       const { confirmed, issued } = await runAndKill(dbPath, seed, backend, aim, 1 + Math.floor(random() * 12), delayMs);
 
       const reopened = await CoreStateMachine.open({ path: dbPath, backend });
+      await reopened.indexesReady();
       const recovery = reopened.recovery!;
       found.trials++;
       if (recovery.orphansDeleted > 0) found.checkpointsCutOff++;

@@ -101,6 +101,8 @@ describeEachBackend('the feed', (backend) => {
 
     // A new process: replay everything from seq 1, then the flow goes on live.
     sm = await CoreStateMachine.open({ backend, path, checkpointInterval: 4 });
+    // The replay waits for the indexes to start (they open behind the book); drain() gives up after 20 ms of silence.
+    await sm.indexesReady();
     const again = new L2Copy(start);
     subscription = sm.subscribe({ assets: [asset], fromSeq: 1 });
     iterator = subscription[Symbol.asyncIterator]();

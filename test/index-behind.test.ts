@@ -36,6 +36,7 @@ describeEachBackend('indexes behind the commits', (backend) => {
     // indexes are a batch or more behind when a flush resolves; with a bound of 500 never more.
     const lagsAfterFlush = async (maxIndexLag?: number): Promise<number[]> => {
       const sm = await CoreStateMachine.open({ path: tempDbPath('lobcore-lag'), backend, ...(maxIndexLag === undefined ? {} : { maxIndexLag }) });
+      await sm.indexesReady();
       const lags: number[] = [];
       for (let b = 0; b < 10; b++) {
         const batch = new CommandBatch(2_000);

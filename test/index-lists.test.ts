@@ -21,7 +21,8 @@ import { Prng } from '../src/prng.js';
 import type { OrderRecord } from '../src/types.js';
 import { FLOW_TRADERS, Flow } from './fixtures/flow.mjs';
 import { describeEachBackend } from './helpers/backends.js';
-import { allFills, tempDbPath } from './fixtures/state-helpers.js';
+import { tempDbPath } from './fixtures/state-helpers.js';
+import { sameAnswers, stepBoth } from './helpers/answers.js';
 
 interface Posting {
   trader: number;
@@ -169,45 +170,6 @@ describe('posting lists read back as single postings', () => {
 });
 
 describeEachBackend('posting lists under a state machine', (backend) => {
-  /** Every query that reads postings gives the same answers on both. */
-  async function sameAnswers(disk: CoreStateMachine, memory: CoreStateMachine): Promise<void> {
-    expect(disk.nextOrderId).toBe(memory.nextOrderId);
-    for (let id = 1; id < memory.nextOrderId; id++) {
-      expect(await disk.getOrder(id), `order ${id}`).toEqual(await memory.getOrder(id));
-      expect(await disk.getOrderEvents(id), `order ${id}`).toEqual(await memory.getOrderEvents(id));
-    }
-    for (const trader of FLOW_TRADERS) {
-      for (const status of ['all', 'open', 'closed'] as const) {
-        for (const newestFirst of [false, true]) {
-          expect(await pagedOrders(disk, trader, status, newestFirst), `trader ${trader} ${status}`).toEqual(await pagedOrders(memory, trader, status, newestFirst));
-        }
-      }
-      expect(await disk.getTraderOrders(trader, { fromHeight: 2, toHeight: 4 })).toEqual(await memory.getTraderOrders(trader, { fromHeight: 2, toHeight: 4 }));
-      expect(await disk.getTraderFills(trader, { fromHeight: 3 })).toEqual(await memory.getTraderFills(trader, { fromHeight: 3 }));
-    }
-    expect(await allFills(disk, FLOW_TRADERS)).toEqual(await allFills(memory, FLOW_TRADERS));
-  }
-
-  /** The next 15 commands of one seeded flow (two copies of it, one a state machine), on both. */
-  function stepBoth(flows: Flow[], disk: CoreStateMachine, memory: CoreStateMachine): void {
-    for (let k = 0; k < 15; k++) {
-      flows[0].step(disk);
-      flows[1].step(memory);
-    }
-  }
-
-  /** A trader's orders, 7 a page. */
-  async function pagedOrders(sm: CoreStateMachine, trader: number, status: 'all' | 'open' | 'closed', newestFirst: boolean): Promise<number[]> {
-    const out: number[] = [];
-    let after = 0;
-    for (;;) {
-      const page = await sm.getTraderOrders(trader, { status, newestFirst, after, limit: 7 });
-      out.push(...page.map((o) => o.orderId));
-      if (page.length < 7) return out;
-      after = page[page.length - 1].seq;
-    }
-  }
-
   /** A trader's orders, all and open ones, with their records. */
   async function traderAnswers(sm: CoreStateMachine, traders: number[]): Promise<Array<{ all: OrderRecord[]; open: OrderRecord[] }>> {
     const out: Array<{ all: OrderRecord[]; open: OrderRecord[] }> = [];
@@ -263,6 +225,7 @@ describeEachBackend('posting lists under a state machine', (backend) => {
     // Recovery writes both commits again, in one window that holds the put and its delete.
     await (await CoreStateMachine.open({ backend, path })).close();
     const reopened = await CoreStateMachine.open({ backend, path });
+    await reopened.indexesReady();
     expect(reopened.indexLag).toBe(0);
     expect(await traderAnswers(reopened, [7, ...FLOW_TRADERS])).toEqual(answers);
     await reopened.close();
@@ -298,6 +261,7 @@ describeEachBackend('posting lists under a state machine', (backend) => {
     await sameAnswers(held.disk, held.memory);
     await held.disk.close();
     const reopened = await CoreStateMachine.open({ backend, path: held.path });
+    await reopened.indexesReady();
     expect(reopened.indexLag).toBe(0);
     expect(reopened.recovery?.reindexedEntries).toBe(0);
     await sameAnswers(reopened, held.memory);

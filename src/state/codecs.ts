@@ -39,9 +39,11 @@ import { describeKey } from './keys.js';
  * raised to 5 on the first writable open (an older build would read a list as its first posting
  * alone). 6: a checkpoint's snapshot may live in a file beside the database (manifest version 3);
  * a version-5 database opens, its chunked checkpoints are read as before, and its marker is raised
- * (an older build would find no chunks for a checkpoint kept in a file).
+ * (an older build would find no chunks for a checkpoint kept in a file). 7: the indexes in a
+ * database of their own (store.ts); a version 4-6 database opens, the indexes it kept are deleted
+ * from it and derived again into the index database, and its marker is raised.
  */
-export const DATABASE_FORMAT_VERSION = 6;
+export const DATABASE_FORMAT_VERSION = 7;
 /** The oldest layout this build opens as it is. */
 export const OLDEST_READABLE_FORMAT_VERSION = 4;
 const DATABASE_MAGIC = Buffer.from('LOBCORE', 'latin1');

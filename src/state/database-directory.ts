@@ -7,10 +7,11 @@ import { LobError } from '../errors.js';
 
 /**
  * Files RocksDB writes; the ones that hold data are MANIFEST, table (.sst, .blob) and log files, and
- * lobcore's directory of checkpoint snapshots beside them (checkpoint-files.ts).
+ * lobcore's directories beside them: checkpoint snapshots (checkpoint-files.ts) and the index
+ * database (store.ts).
  */
-const ROCKSDB_FILE = /^(CURRENT|IDENTITY|LOCK|LOG(\.old\.\d+)?|OPTIONS-\d+|MANIFEST-\d+|\d+\.(sst|blob|log)|snapshots)$/;
-const ROCKSDB_DATA_FILE = /^(MANIFEST-\d+|\d+\.(sst|blob|log)|snapshots)$/;
+const ROCKSDB_FILE = /^(CURRENT|IDENTITY|LOCK|LOG(\.old\.\d+)?|OPTIONS-\d+|MANIFEST-\d+|\d+\.(sst|blob|log)|snapshots|index)$/;
+const ROCKSDB_DATA_FILE = /^(MANIFEST-\d+|\d+\.(sst|blob|log)|snapshots|index)$/;
 
 export type DirectoryContents =
   | { kind: 'missing' }

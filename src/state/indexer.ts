@@ -7,13 +7,20 @@
 //
 // Until written, operations stay in their packed buffers, and queries read through them
 // (overlay.ts), so a query is exact however far the index lags.
+//
+// The indexes open behind the book: an Indexer starts by reading the watermark from the index
+// database (store.ts: its open replays most of the keys written since its last flush) and
+// deriving what the last run left unwritten, while the state machine already matches. Commits
+// made meanwhile wait in `held`, and queries wait for the start (`ready`).
 import type { Commit } from './commit-builder.js';
 import type { CommitFollower } from './committer.js';
+import { decodeUint } from './codecs.js';
 import type { EventBlock } from './event-block.js';
+import { History } from './history.js';
 import { IndexDeriver } from './index-deriver.js';
 import { DroppablePuts, type IndexOps } from './index-ops.js';
 import { INDEX_OP_SLOTS, INDEX_PUT, indexOpHead } from './index-wire.mjs';
-import { Prefix } from './keys.js';
+import { Prefix, indexHeadKey } from './keys.js';
 import type { KeyValueStore } from './memory-store.js';
 import { OverlayReader } from './overlay.js';
 
@@ -34,6 +41,12 @@ export const INDEX_WINDOW_OPS = 32_768;
  * memtable), which made indexing its largest cost at any load (docs/storage.md, round 6).
  */
 export const INDEX_GATHER_MS = 100;
+
+/** What an Indexer's start found: entries past the watermark derived again, and how long it took. */
+export interface IndexStart {
+  reindexedEntries: number;
+  durationMs: number;
+}
 
 export class Indexer implements CommitFollower {
   /** Unsent TRADER_OPEN puts, for the commit builder's deriver. */
@@ -56,27 +69,77 @@ export class Indexer implements CommitFollower {
   derivedThrough: number;
   /** The last index write failure, kept until a write succeeds (the entries stay readable in the queue). */
   lastError: unknown = null;
+  /** Settles when the start has derived what the last run left unwritten; rejects if it failed. */
+  readonly ready: Promise<IndexStart>;
+  private started = false;
+  /** Commits' operations that arrived before the start was done, oldest first. */
+  private held: IndexOps[] = [];
 
-  /** gatherMs: the `indexGatherMs` option, resolved (its default is INDEX_GATHER_MS). */
-  constructor(private readonly store: KeyValueStore, indexedThrough: number, private readonly gatherMs: number) {
-    this.reader = new OverlayReader(this.queue, store);
-    this.indexedThrough = indexedThrough;
-    this.derivedThrough = indexedThrough;
+  /**
+   * Starts the indexes of a store whose journal ends at `through`. gatherMs: the `indexGatherMs`
+   * option, resolved (its default is INDEX_GATHER_MS). Read-only, derived entries stay in the
+   * overlay, which every query reads through.
+   */
+  constructor(private readonly store: KeyValueStore, private readonly through: number, private readonly gatherMs: number, private readonly writable: boolean) {
+    this.indexedThrough = 0;
+    this.derivedThrough = 0;
+    this.ready = this.start();
+    // Its failure reaches whoever asks: queries, idle(). Unasked, it must not end the process.
+    this.ready.catch((error: unknown) => {
+      this.lastError = error;
+    });
+    this.reader = new OverlayReader(this.queue, store, this.ready);
   }
 
-  /** Sequences derived but not yet written. */
+  private async start(): Promise<IndexStart> {
+    const through = this.through;
+    const started = performance.now();
+    const stored = await this.store.get(indexHeadKey());
+    let head = stored === undefined ? 0 : decodeUint(indexHeadKey(), stored, 'index-head');
+    // Ahead of the journal only after a machine crash with sync off, when the index database kept
+    // writes the main one lost: those entries name sequences and order ids the journal will give
+    // out again, so all of them go and the indexes are derived from the first entry.
+    if (head > through) {
+      await this.store.clearIndexes();
+      head = 0;
+    }
+    this.indexedThrough = head;
+    this.derivedThrough = head;
+    // Read past the overlay (it waits for this start), and only as far as the journal reached at
+    // open: later commits are held.
+    for await (const block of new History(this.store).blocksFrom(head + 1)) {
+      if (block.lastSeq > through) break;
+      this.derive(block);
+    }
+    const reindexedEntries = this.derivedThrough - head;
+    this.started = true;
+    for (const ops of this.held) this.enqueue(ops);
+    this.held = [];
+    if (this.writable) this.writeBehind();
+    return { reindexedEntries, durationMs: performance.now() - started };
+  }
+
+  /**
+   * Sequences derived but not yet written. Until the start is done, the commits held meanwhile:
+   * what the last run left unwritten is not known yet, and is not what a flush waits for.
+   */
   get lag(): number {
+    if (!this.started) return this.held.length === 0 ? 0 : this.held[this.held.length - 1].lastSeq - this.through;
     return this.derivedThrough - this.indexedThrough;
   }
 
   committed(commit: Commit): void {
     this.drops.settle(commit.index);
+    if (!this.started) {
+      this.held.push(commit.index);
+      return;
+    }
     this.enqueue(commit.index);
     this.writeBehind();
   }
 
-  /** Derives a stored block's entries (recovery: blocks past the watermark); never drops a put, since part of it may be written. */
-  derive(block: EventBlock): void {
+  /** Derives a stored block's entries (the start: blocks past the watermark); never drops a put, since part of it may be written. */
+  private derive(block: EventBlock): void {
     if (block.lastSeq <= this.derivedThrough) return;
     this.enqueue(this.recoveryDeriver.block(block));
   }
@@ -165,6 +228,7 @@ export class Indexer implements CommitFollower {
    */
   within(bound: number): Promise<void> {
     if (this.lag <= bound || this.lastError !== null) return Promise.resolve();
+    if (!this.started) return this.ready.then(() => this.within(bound), () => undefined);
     return new Promise((resolve) => {
       this.boundWaiters.push({ bound, resolve });
       if (this.writing === null) this.writeBehind();
@@ -181,8 +245,9 @@ export class Indexer implements CommitFollower {
     }
   }
 
-  /** Resolves once everything derived so far is written (or a write has failed). */
+  /** Resolves once everything derived so far is written (or a write, or the start, has failed). */
   idle(): Promise<void> {
+    if (!this.started) return this.ready.then(() => this.idle(), () => undefined);
     if (this.writing === null && this.queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => {
       this.idleWaiters.push(resolve);

@@ -104,6 +104,30 @@ export function chunkKey(sequence: number, chunk: number): Buffer {
   return key;
 }
 
+/**
+ * The index database (a RocksDB database of its own, in INDEX_DIRECTORY under the database's
+ * directory) holds the kinds INDEX_HEAD to FEED_SPAN; the main database holds every other kind.
+ */
+export const INDEX_DIRECTORY = 'index';
+const FIRST_INDEX_PREFIX = Prefix.INDEX_HEAD;
+const PAST_INDEX_PREFIX = Prefix.FEED_SPAN + 1;
+/** Every index key: [gte, lt). */
+export const INDEX_KEYS = { gte: Buffer.from([FIRST_INDEX_PREFIX]), lt: Buffer.from([PAST_INDEX_PREFIX]) };
+
+export function isIndexKey(key: Uint8Array): boolean {
+  return key[0] >= FIRST_INDEX_PREFIX && key[0] < PAST_INDEX_PREFIX;
+}
+
+/** Whether every key a range can hold is an index key (a range with an open end is not). */
+export function isIndexRange(range: { gt?: Uint8Array; gte?: Uint8Array; lt?: Uint8Array; lte?: Uint8Array }): boolean {
+  const low = range.gte ?? range.gt;
+  if (low === undefined || low.length === 0 || low[0] < FIRST_INDEX_PREFIX) return false;
+  if (range.lte !== undefined) return range.lte.length > 0 && range.lte[0] < PAST_INDEX_PREFIX;
+  const lt = range.lt;
+  // [.., [0x0f]) ends with the last index kind; anything past 0x0f with more bytes reaches beyond it.
+  return lt !== undefined && lt.length > 0 && (lt[0] < PAST_INDEX_PREFIX || (lt[0] === PAST_INDEX_PREFIX && lt.subarray(1).every((b) => b === 0)));
+}
+
 /** Every key of one kind: [gte, lt). */
 export function prefixRange(prefix: number): { gte: Buffer; lt: Buffer } {
   return { gte: Buffer.from([prefix]), lt: Buffer.from([prefix + 1]) };

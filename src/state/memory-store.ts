@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { OP_DEL, OP_PUT, StoreBatch } from './store-wire.js';
 import { SortedBytesMap, type ByteRange as KeyRange } from './sorted-bytes-map.js';
 import { INDEX_DEL, INDEX_OP_SLOTS, INDEX_PUT, putUintFrame } from './index-wire.mjs';
+import { INDEX_KEYS } from './keys.js';
 
 export type { KeyRange };
 export { compareBytes } from './sorted-bytes-map.js';
@@ -34,6 +35,12 @@ export interface KeyValueStore {
    * `bytes` (a checkpoint's snapshot: its chunks).
    */
   writeSlices(keys: Uint8Array[], bytes: Uint8Array, sliceBytes: number): Promise<void>;
+  /**
+   * Deletes every index entry, the index head with them, so that the indexes are derived again
+   * from the first journal entry (indexer.ts: an index found ahead of the commits). Allowed on a
+   * read-only store: it clears the store's private copy.
+   */
+  clearIndexes(): Promise<void>;
   get(key: Uint8Array): Promise<Uint8Array | undefined>;
   getMany(keys: Uint8Array[]): Promise<Array<Uint8Array | undefined>>;
   /** Key-value pairs in a key range, in key order (or reverse). */
@@ -135,6 +142,10 @@ export class MemoryStore implements KeyValueStore {
     if (batch.length === 0) return;
     const packed = batch.take();
     applyBatch(this.map, new Uint8Array(packed.buffer, 0, packed.byteLength));
+  }
+
+  async clearIndexes(): Promise<void> {
+    for (const [key] of this.map.range(INDEX_KEYS)) this.map.delete(key);
   }
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {

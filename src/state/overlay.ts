@@ -9,9 +9,11 @@ import { compareBytes, type KeyRange, type KeyValueStore } from './memory-store.
 import { postingPrefixOf, readPostings } from './posting-lists.js';
 
 export class OverlayReader {
-  constructor(private readonly pending: readonly IndexOps[], private readonly base: KeyValueStore) {}
+  /** ready: settles once the index writer's start has queued what the last run left unwritten (indexer.ts). */
+  constructor(private readonly pending: readonly IndexOps[], private readonly base: KeyValueStore, private readonly ready: Promise<unknown>) {}
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    await this.ready;
     if (postingPrefixOf({ gte: key, lte: key }) !== undefined) return (await this.entries({ gte: key, lte: key }))[0]?.[1];
     const found: OverlayEntry[] = [];
     const range = { gte: key, lte: key };
@@ -20,6 +22,7 @@ export class OverlayReader {
   }
 
   async entries(range: KeyRange): Promise<Array<[Uint8Array, Uint8Array]>> {
+    await this.ready;
     // Postings may be stored in lists (index-window.mjs): read as one key a posting.
     const postings = postingPrefixOf(range);
     if (postings !== undefined) return readPostings(postings, this.pending, this.base, range);

@@ -19,6 +19,9 @@
 //   5. The copy is refused as raced, and taken again, when a log the MANIFEST may need vanished
 //      meanwhile, a listed file vanished before it was copied, or CURRENT moved to a new MANIFEST.
 //
+//   6. The index database (`index/`, store.ts) is copied the same way before all of this: copied
+//      before the commits it indexes, it can only be behind them, which its watermark says.
+//
 // Opening the copy then recovers it like any database (into the copy, never the original), so a
 // read-only view sees exactly the flushes that completed before it was opened, and nothing later.
 import * as fs from 'node:fs';
@@ -26,6 +29,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { LobError } from '../errors.js';
 import { SNAPSHOT_DIRECTORY, isWholeSnapshotName } from './checkpoint-files.js';
+import { INDEX_DIRECTORY } from './keys.js';
 
 const MANIFEST_FILE = /^MANIFEST-\d+$/;
 const TABLE_FILE = /^\d+\.(sst|blob)$/;
@@ -72,6 +76,11 @@ export function copyDatabase(source: string): DatabaseCopy {
     },
   };
   try {
+    const indexes = path.join(source, INDEX_DIRECTORY);
+    if (fs.existsSync(path.join(indexes, 'CURRENT'))) {
+      fs.mkdirSync(path.join(location, INDEX_DIRECTORY));
+      copyFiles(indexes, path.join(location, INDEX_DIRECTORY));
+    }
     copyFiles(source, location);
   } catch (error) {
     copy.remove();

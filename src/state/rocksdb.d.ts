@@ -42,5 +42,7 @@ declare module '@nxtedition/rocksdb' {
     batch(): RocksChainedBatch;
     iterator(options?: RangeOptions): RocksIterator;
     keys(options?: RangeOptions): { all(): Promise<Buffer[]>; close(): Promise<void> };
+    /** Without a limit, one RocksDB range deletion. */
+    clear(options?: RangeOptions): Promise<void>;
   }
 }

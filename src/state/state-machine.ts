@@ -27,14 +27,12 @@ import { checkpointInfo } from './checkpoints.js';
 import { ShadowEngine } from './checkpoint-shadow.js';
 import type { CheckpointInfo } from './checkpoints.js';
 import type { CheckpointManifest } from './codecs.js';
-import { decodeUint } from './codecs.js';
 import { CommitBuilder } from './commit-builder.js';
 import { Committer, type FlushReport } from './committer.js';
 import { FeedPublisher, type Subscription } from './feed.js';
 import { FillHistory, type FillPage, type RecordedFill, type TraderFillQuery } from './fill-history.js';
 import { History } from './history.js';
 import { Indexer } from './indexer.js';
-import { indexHeadKey } from './keys.js';
 import { MemoryStore, type KeyValueStore } from './memory-store.js';
 import { engineOptions, resolveOptions, type ResolvedOptions, type StateMachineOptions } from './options.js';
 import { refuseWhenReadOnly } from './read-only-guard.js';
@@ -163,17 +161,15 @@ export class CoreStateMachine {
     const { store, options, feed } = this;
     const recovered = await recoverFromStore(store, this.snapshots, () => createEngine(engineOptions(options)), this.shadow, this.readOnly, ahead);
     const { engine, sequencer } = recovered;
-    const indexing = performance.now();
-    const indexHead = await store.get(indexHeadKey());
-    const indexer = new Indexer(store, indexHead === undefined ? 0 : decodeUint(indexHeadKey(), indexHead, 'index-head'), options.indexGatherMs);
+    // Indexes lag the commits by design. They start behind the book: the indexer opens them and
+    // derives what the last run had not written while this machine already matches; queries wait
+    // for that (indexesReady()). The report's index figures are filled in then.
+    const indexer = new Indexer(store, sequencer.lastSequence, options.indexGatherMs, !this.readOnly);
+    void indexer.ready.then((start) => {
+      recovered.report.reindexedEntries = start.reindexedEntries;
+      recovered.report.phases.indexMs = start.durationMs;
+    }, () => undefined);
     const history = new History(indexer.reader);
-    // Indexes lag the commits by design: derive what the last run had not written yet. (Read-only,
-    // they stay in the indexer's overlay, which every query reads through.)
-    for await (const block of history.blocksFrom(indexer.indexedThrough + 1)) indexer.derive(block);
-    if (!this.readOnly) indexer.writeBehind();
-    recovered.report.reindexedEntries = indexer.lag;
-    recovered.report.phases.indexMs = performance.now() - indexing;
-    recovered.report.durationMs += recovered.report.phases.indexMs;
     const builder = new CommitBuilder(sequencer, indexer.drops, this.shadow);
     const manifests = recovered.manifests.filter((m) => !recovered.report.skippedCheckpoints.some((s) => s.sequence === m.sequence));
     feed.rebase(history, indexer.reader, sequencer.feedSeqEntries());
@@ -225,9 +221,21 @@ export class CoreStateMachine {
     return this.options.readOnly === true;
   }
 
-  /** How many journal entries the indexes are behind the commits (they catch up behind them). */
+  /**
+   * Resolves once the indexes are open and what the last run left unindexed is derived, which an
+   * open does not wait for (queries do, by themselves); from then on `indexLag` and the recovery
+   * report's index figures are exact. Rejects if the indexes could not be opened.
+   */
+  async indexesReady(): Promise<void> {
+    await this.p.indexer.ready;
+  }
+
+  /**
+   * How many journal entries the indexes are behind the commits (they catch up behind them).
+   * Until indexesReady(), every entry whose index is not known to be written counts.
+   */
   get indexLag(): number {
-    return this.p.indexer.lag + (this.p.sequencer.lastSequence - this.p.indexer.derivedThrough - this.pendingEntries);
+    return this.p.sequencer.lastSequence - this.pendingEntries - this.p.indexer.indexedThrough;
   }
 
   /** What the last recovery (including the one on open) found; null in memory mode. */
@@ -388,7 +396,8 @@ export class CoreStateMachine {
    * commit (synced with `sync`). Called while a write is in flight, it joins the next one. On
    * failure it rejects with a LobError and the commits stay pending for the next flush or close().
    * While the indexes are more than `maxIndexLag` entries behind, it also waits until they are
-   * not (back-pressure: a flow faster than they can follow slows to their pace).
+   * not (back-pressure: a flow faster than they can follow slows to their pace). Until
+   * indexesReady(), only entries committed since the open count for this.
    */
   async flush(): Promise<FlushReport> {
     this.assertOpen();

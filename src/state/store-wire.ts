@@ -9,9 +9,16 @@
 //
 // Lengths are little-endian.
 
+import { isIndexKey } from './keys.js';
+
 export const OP_PUT = 1;
 export const OP_DEL = 2;
 export { packByteList, unpackByteList } from './byte-list.mjs';
+
+/** Which databases a batch's keys belong to (keys.ts: isIndexKey). */
+export const MAIN_DATABASE = 1;
+export const INDEX_DATABASE = 2;
+export const BOTH_DATABASES = MAIN_DATABASE | INDEX_DATABASE;
 
 /** A write batch being built; nothing reaches the database until Store.write(). */
 export class StoreBatch {
@@ -19,6 +26,8 @@ export class StoreBatch {
   private view: DataView;
   private end = 0;
   private count = 0;
+  /** The databases its keys go to: MAIN_DATABASE, INDEX_DATABASE, both, or 0 while empty. */
+  databases = 0;
 
   /** `capacity`: the bytes expected, so a checkpoint's tens of MB are copied in once, not regrown. */
   constructor(capacity = 64 * 1024) {
@@ -34,6 +43,7 @@ export class StoreBatch {
     this.bytes.set(key, o + 9);
     this.bytes.set(value, o + 9 + key.length);
     this.count++;
+    this.databases |= isIndexKey(key) ? INDEX_DATABASE : MAIN_DATABASE;
   }
 
   del(key: Uint8Array): void {
@@ -42,6 +52,7 @@ export class StoreBatch {
     this.view.setUint32(o + 1, key.length, true);
     this.bytes.set(key, o + 5);
     this.count++;
+    this.databases |= isIndexKey(key) ? INDEX_DATABASE : MAIN_DATABASE;
   }
 
   get length(): number {
@@ -62,6 +73,7 @@ export class StoreBatch {
     this.view = new DataView(this.bytes.buffer);
     this.end = 0;
     this.count = 0;
+    this.databases = 0;
     return packed;
   }
 

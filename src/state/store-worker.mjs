@@ -1,5 +1,5 @@
-// The store worker: owns the process's one RocksDB handle and runs every storage call on its own
-// thread. @nxtedition/rocksdb performs a batch write (memtable inserts, WAL append, fsync) on
+// The store worker: owns one RocksDB handle (a store has two: its main database and its index
+// database, store.ts) and runs every storage call on its own thread. @nxtedition/rocksdb performs a batch write (memtable inserts, WAL append, fsync) on
 // the calling thread; here that thread is not the one matching orders.
 //
 // Plain JavaScript on purpose: a worker_threads Worker cannot load TypeScript under Node 20, and
@@ -185,6 +185,10 @@ async function run(request) {
     }
     case 'keys':
       return transferList(await openDb().keys(toRange(request.range)).all());
+    case 'clear':
+      // One range deletion: RocksDB marks the range deleted, whatever it holds, in one write.
+      await openDb().clear(toRange(request.range));
+      return [null];
     case 'iteratorOpen': {
       const id = nextIterator++;
       iterators.set(id, openDb().iterator(toRange(request.range)));

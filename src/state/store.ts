@@ -8,15 +8,23 @@
 // worker writes it as one RocksDB batch and replies. Reads go through the same worker, since
 // RocksDB's LOCK allows one handle per process.
 //
+// The indexes (keys 08-0e, keys.ts) live in a RocksDB database of their own, in `index/` under the
+// database's directory, with a worker of its own, opened on first use. They are most of the keys
+// written, and a database's open replays every key written since its last memtable flush: apart,
+// an open of the main database replays only commits, and the index database opens after the book
+// is recovered, while the state machine already matches (indexer.ts). The two need no common
+// atomicity: the indexes are derived from the commits and carry their own watermark.
+//
 // Opened read-only, the store reads a private copy of the database (read-only-copy.ts) and
 // refuses every write: the database itself is never written, and may be held by a writer.
+import * as nodePath from 'node:path';
 import { LobError } from '../errors.js';
 import { makeDirectory } from '../directories.js';
 import { DATABASE_FORMAT_VERSION, OLDEST_READABLE_FORMAT_VERSION, decodeFormat, encodeFormat } from './codecs.js';
 import { refuseUnopenableDirectory } from './database-directory.js';
-import { formatKey } from './keys.js';
+import { INDEX_DIRECTORY, INDEX_KEYS, formatKey, isIndexKey, isIndexRange } from './keys.js';
 import { CopyRaced, copyDatabase, type DatabaseCopy } from './read-only-copy.js';
-import { StoreBatch, packByteList, unpackByteList } from './store-wire.js';
+import { BOTH_DATABASES, INDEX_DATABASE, StoreBatch, packByteList, unpackByteList } from './store-wire.js';
 import { INDEX_OP_SLOTS } from './index-wire.mjs';
 import { WorkerCalls } from './worker-calls.js';
 import type { JoinedValues, KeyRange, KeyValueStore, WriteOptions } from './memory-store.js';
@@ -69,8 +77,12 @@ function pairs(items: Array<Buffer | undefined>): Array<[Buffer, Buffer]> {
 
 export class Store implements KeyValueStore {
   private state: 'open' | 'detached' | 'closed' = 'open';
+  /** The index database's worker, once its open has started (indexes()). */
+  private indexWorker: WorkerCalls<LevelError> | null = null;
+  private indexOpening: Promise<WorkerCalls<LevelError>> | null = null;
 
   private constructor(
+    /** The main database's worker. */
     private readonly worker: WorkerCalls<LevelError>,
     readonly path: string,
     private readonly options: StoreOptions,
@@ -156,9 +168,13 @@ export class Store implements KeyValueStore {
     const count = batch.length;
     if (count === 0) return;
     if (this.readOnly) throw new LobError('READ_ONLY', `${this.path} was opened read-only: a batch of ${count} operations was refused`);
+    const databases = batch.databases;
+    if (databases === BOTH_DATABASES) {
+      throw new LobError('INVALID_ARGUMENT', `a batch of ${count} operations mixes index keys with others: they are in two databases, and no write is atomic across both`);
+    }
     const packed = batch.take();
     try {
-      await this.worker.call({
+      await (await this.on(databases === INDEX_DATABASE)).call({
         op: 'write', batch: packed.buffer, byteLength: packed.byteLength, sync: options.sync ?? this.options.sync,
       }, [packed.buffer]);
     } catch (error) {
@@ -172,7 +188,7 @@ export class Store implements KeyValueStore {
     if (this.readOnly) throw new LobError('READ_ONLY', `${this.path} was opened read-only: ${count} index operations were refused`);
     const owned = ops.byteOffset === 0 && ops.byteLength === ops.buffer.byteLength ? ops : ops.slice();
     try {
-      await this.worker.call({ op: 'writeIndex', ops: owned.buffer, count }, [owned.buffer as ArrayBuffer]);
+      await (await this.indexes()).call({ op: 'writeIndex', ops: owned.buffer, count }, [owned.buffer as ArrayBuffer]);
     } catch (error) {
       throw this.storageError(`writing ${count} index operations`, error);
     }
@@ -191,15 +207,33 @@ export class Store implements KeyValueStore {
     }
   }
 
+  async clearIndexes(): Promise<void> {
+    try {
+      await (await this.indexes()).call({ op: 'clear', range: rangeMessage(INDEX_KEYS) });
+    } catch (error) {
+      throw this.storageError('clearing the indexes', error);
+    }
+  }
+
   async get(key: Uint8Array): Promise<Buffer | undefined> {
     return (await this.getMany([key]))[0];
   }
 
+  /** Keys of both databases may be asked for at once: each database is asked for its own. */
   async getMany(keys: Uint8Array[]): Promise<Array<Buffer | undefined>> {
     if (keys.length === 0) return [];
+    const indexed = keys.filter(isIndexKey);
+    if (indexed.length === 0 || indexed.length === keys.length) return this.getManyIn(indexed.length > 0, keys);
+    const [fromIndexes, fromMain] = await Promise.all([this.getManyIn(true, indexed), this.getManyIn(false, keys.filter((key) => !isIndexKey(key)))]);
+    let i = 0;
+    let m = 0;
+    return keys.map((key) => (isIndexKey(key) ? fromIndexes[i++] : fromMain[m++]));
+  }
+
+  private async getManyIn(index: boolean, keys: Uint8Array[]): Promise<Array<Buffer | undefined>> {
     const packed = packByteList(keys);
     try {
-      return unpackByteList(await this.worker.call<ArrayBuffer>({ op: 'getMany', keys: packed }, [packed]));
+      return unpackByteList(await (await this.on(index)).call<ArrayBuffer>({ op: 'getMany', keys: packed }, [packed]));
     } catch (error) {
       throw this.storageError(`reading ${keys.length === 1 ? 'a key' : `${keys.length} keys`}`, error);
     }
@@ -208,7 +242,7 @@ export class Store implements KeyValueStore {
   /** Key-value pairs in a key range, in key order (or reverse). */
   async entries(range: KeyRange): Promise<Array<[Buffer, Buffer]>> {
     try {
-      return pairs(unpackByteList(await this.worker.call<ArrayBuffer>({ op: 'entries', range: rangeMessage(range) })));
+      return pairs(unpackByteList(await (await this.on(isIndexRange(range))).call<ArrayBuffer>({ op: 'entries', range: rangeMessage(range) })));
     } catch (error) {
       throw this.storageError('reading a key range', error);
     }
@@ -227,7 +261,7 @@ export class Store implements KeyValueStore {
   /** Keys only, in a key range. */
   async keys(range: KeyRange): Promise<Buffer[]> {
     try {
-      return unpackByteList(await this.worker.call<ArrayBuffer>({ op: 'keys', range: rangeMessage(range) })) as Buffer[];
+      return unpackByteList(await (await this.on(isIndexRange(range))).call<ArrayBuffer>({ op: 'keys', range: rangeMessage(range) })) as Buffer[];
     } catch (error) {
       throw this.storageError('reading keys', error);
     }
@@ -236,8 +270,10 @@ export class Store implements KeyValueStore {
   /** Streams a key range in pages, so a large range never sits in memory at once. */
   async *pages(range: KeyRange, pageSize = 1024): AsyncGenerator<Array<[Buffer, Buffer]>> {
     let iterator: number;
+    let worker: WorkerCalls<LevelError>;
     try {
-      iterator = await this.worker.call<number>({ op: 'iteratorOpen', range: rangeMessage(range) });
+      worker = await this.on(isIndexRange(range));
+      iterator = await worker.call<number>({ op: 'iteratorOpen', range: rangeMessage(range) });
     } catch (error) {
       throw this.storageError('reading a key range', error);
     }
@@ -245,7 +281,7 @@ export class Store implements KeyValueStore {
       for (;;) {
         let page: Array<[Buffer, Buffer]>;
         try {
-          page = pairs(unpackByteList(await this.worker.call<ArrayBuffer>({ op: 'iteratorNext', iterator, size: pageSize })));
+          page = pairs(unpackByteList(await worker.call<ArrayBuffer>({ op: 'iteratorNext', iterator, size: pageSize })));
         } catch (error) {
           throw this.storageError('reading a key range', error);
         }
@@ -253,7 +289,7 @@ export class Store implements KeyValueStore {
         yield page;
       }
     } finally {
-      await this.worker.call({ op: 'iteratorClose', iterator }).catch(() => undefined);
+      await worker.call({ op: 'iteratorClose', iterator }).catch(() => undefined);
     }
   }
 
@@ -263,6 +299,7 @@ export class Store implements KeyValueStore {
    */
   async close(): Promise<void> {
     if (this.state === 'closed') return;
+    await this.closeIndexes();
     if (this.worker.failure === null) {
       try {
         await this.worker.call({ op: 'close' });
@@ -273,6 +310,49 @@ export class Store implements KeyValueStore {
     this.state = 'closed';
     await this.worker.terminate();
     this.copy?.remove();
+  }
+
+  /** The main database's worker, or the index database's (opened on first use). */
+  private on(index: boolean): Promise<WorkerCalls<LevelError>> | WorkerCalls<LevelError> {
+    return index ? this.indexes() : this.worker;
+  }
+
+  /**
+   * The index database's worker, its open started on first use: a state machine first asks once
+   * its book is recovered. Created when missing, in a read-only store's private copy too: the
+   * indexes are derived, and a missing database is derived again from the journal.
+   */
+  private indexes(): Promise<WorkerCalls<LevelError>> {
+    if (this.indexOpening === null) {
+      const worker = startWorker();
+      this.indexWorker = worker;
+      const location = nodePath.join(this.location, INDEX_DIRECTORY);
+      this.indexOpening = (async () => {
+        try {
+          createDatabaseDirectory(location);
+          await worker.call({ op: 'open', path: location, options: { createIfMissing: true, ...ROCKSDB_OPTIONS } });
+        } catch (error) {
+          throw error instanceof LobError ? error : openError(nodePath.join(this.path, INDEX_DIRECTORY), error, this.copy);
+        }
+        return worker;
+      })();
+    }
+    return this.indexOpening;
+  }
+
+  private async closeIndexes(): Promise<void> {
+    const worker = this.indexWorker;
+    if (worker === null) return;
+    const opened = await this.indexOpening!.then(() => true, () => false);
+    if (opened && worker.failure === null) {
+      try {
+        await worker.call({ op: 'close' });
+      } catch (error) {
+        throw this.storageError('closing the indexes', error);
+      }
+    }
+    this.indexWorker = null;
+    await worker.terminate();
   }
 
   /**
@@ -317,9 +397,16 @@ export class Store implements KeyValueStore {
         `${this.path} has database format version ${version}, written by ${which}; this build reads versions ${OLDEST_READABLE_FORMAT_VERSION} to ${DATABASE_FORMAT_VERSION}`,
       );
     }
-    // Versions 4 and 5 are version 6 without posting lists or snapshot files (codecs.ts): raise the
-    // marker before either is written, so an older build refuses the database from then on.
+    // Versions 4 to 6 kept the indexes in the main database: they are deleted there (one range
+    // deletion) and derived again into the index database. Versions 4 and 5 are also without
+    // posting lists or snapshot files (codecs.ts). The marker is raised before anything new is
+    // written, so an older build refuses the database from then on.
     if (version < DATABASE_FORMAT_VERSION && !this.readOnly) {
+      try {
+        await this.worker.call({ op: 'clear', range: rangeMessage(INDEX_KEYS) });
+      } catch (error) {
+        throw this.storageError('deleting the indexes an older format kept in the main database', error);
+      }
       const batch = this.batch();
       batch.put(key, encodeFormat());
       await this.write(batch, { sync: true });

@@ -1,0 +1,166 @@
+// The indexes in a RocksDB database of their own (`index/`, store.ts), opened behind the book
+// (indexer.ts): nothing but the indexes is in it and no index key is in the main database; the
+// open does not wait for it, queries do; and every way it can be lost, behind or ahead of the
+// journal, or still in the main database (an older format), ends with the same answers as an
+// in-memory run of the same flow. Real RocksDB on disk.
+import * as fs from 'node:fs';
+import * as nodePath from 'node:path';
+import { RocksLevel } from '@nxtedition/rocksdb';
+import { expect, it } from 'vitest';
+import { DATABASE_FORMAT_VERSION, decodeFormat, decodeUint, encodeFormat } from '../src/state/codecs.js';
+import { INDEX_DIRECTORY, INDEX_KEYS, Prefix, formatKey, indexHeadKey, prefixRange } from '../src/state/keys.js';
+import { CoreStateMachine } from '../src/state/state-machine.js';
+import { Flow } from './fixtures/flow.mjs';
+import { tempDbPath, tempDir } from './fixtures/state-helpers.js';
+import { sameAnswers, stepBoth } from './helpers/answers.js';
+import { describeEachBackend } from './helpers/backends.js';
+
+/** Opens one of the two RocksDB databases directly, runs `use`, closes it. */
+async function withLevel<T>(location: string, use: (db: RocksLevel) => Promise<T>): Promise<T> {
+  const db = new RocksLevel(location, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  await db.open({ createIfMissing: false });
+  try {
+    return await use(db);
+  } finally {
+    await db.close();
+  }
+}
+
+const indexLocation = (path: string): string => nodePath.join(path, INDEX_DIRECTORY);
+
+/** Everything in the database's directory but its index database, copied to `to` (or back). */
+function copyMain(from: string, to: string): void {
+  for (const name of fs.readdirSync(from)) {
+    if (name !== INDEX_DIRECTORY && name !== 'LOCK') fs.cpSync(nodePath.join(from, name), nodePath.join(to, name), { recursive: true });
+  }
+}
+
+describeEachBackend('the index database', (backend) => {
+  /** Runs `commits` commits of the flow pair on a disk and a memory state machine, each flushed. */
+  async function run(flows: Flow[], disk: CoreStateMachine, memory: CoreStateMachine, commits: number): Promise<void> {
+    for (let commit = 0; commit < commits; commit++) {
+      stepBoth(flows, disk, memory);
+      await disk.flush();
+      await memory.flush();
+    }
+  }
+
+  it('holds every index key and nothing else, and is derived again from the journal when it is lost', async () => {
+    const path = tempDbPath('lobcore-indexdb');
+    const disk = await CoreStateMachine.open({ backend, path });
+    const memory = await CoreStateMachine.open({ backend });
+    await run([new Flow(31), new Flow(31)], disk, memory, 6);
+    const sequence = disk.sequence;
+    await disk.close();
+
+    await withLevel(path, async (main) => {
+      expect(await main.keys(INDEX_KEYS).all()).toEqual([]);
+      expect((await main.keys(prefixRange(Prefix.JOURNAL)).all()).length).toBe(6);
+    });
+    await withLevel(indexLocation(path), async (index) => {
+      expect(decodeUint(indexHeadKey(), (await index.get(indexHeadKey()))!, 'index-head')).toBe(sequence);
+      const keys = await index.keys().all();
+      expect(keys.length).toBeGreaterThan(50);
+      expect(keys.every((key) => key[0] >= Prefix.INDEX_HEAD && key[0] <= Prefix.FEED_SPAN)).toBe(true);
+    });
+
+    fs.rmSync(indexLocation(path), { recursive: true });
+    const reopened = await CoreStateMachine.open({ backend, path });
+    await reopened.indexesReady();
+    expect(reopened.recovery!.reindexedEntries).toBe(sequence);
+    await sameAnswers(reopened, memory);
+    await reopened.close();
+    expect(fs.existsSync(nodePath.join(indexLocation(path), 'CURRENT'))).toBe(true);
+    await memory.close();
+  });
+
+  it('ahead of the journal (a machine crash with sync off kept its writes and lost the commits) is cleared and derived again', async () => {
+    const path = tempDbPath('lobcore-indexdb-ahead');
+    const flows = [new Flow(47), new Flow(47)];
+    const disk = await CoreStateMachine.open({ backend, path, sync: false });
+    const memory = await CoreStateMachine.open({ backend });
+    await run(flows, disk, memory, 4);
+    const sequence = disk.sequence;
+    await disk.close();
+    const kept = tempDir('lobcore-indexdb-kept');
+    copyMain(path, kept);
+
+    // Commits the crash will lose: other orders under the same sequences and order ids.
+    const lost = await CoreStateMachine.open({ backend, path, sync: false });
+    const other = new Flow(48);
+    for (let commit = 0; commit < 4; commit++) {
+      for (let k = 0; k < 15; k++) other.step(lost);
+      await lost.flush();
+    }
+    await lost.close();
+    for (const name of fs.readdirSync(path)) if (name !== INDEX_DIRECTORY) fs.rmSync(nodePath.join(path, name), { recursive: true });
+    copyMain(kept, path);
+
+    const reopened = await CoreStateMachine.open({ backend, path });
+    await reopened.indexesReady();
+    expect(reopened.sequence).toBe(sequence);
+    expect(reopened.recovery!.reindexedEntries).toBe(sequence);
+    // Going on from there gives out the lost commits' sequences and order ids again.
+    await run(flows, reopened, memory, 4);
+    await sameAnswers(reopened, memory);
+    await reopened.close();
+    await memory.close();
+  });
+
+  it('of a version-6 database, whose indexes are in the main database, is made from them again and the main database cleared of them', async () => {
+    const path = tempDbPath('lobcore-indexdb-v6');
+    const disk = await CoreStateMachine.open({ backend, path });
+    const memory = await CoreStateMachine.open({ backend });
+    await run([new Flow(59), new Flow(59)], disk, memory, 5);
+    const sequence = disk.sequence;
+    await disk.close();
+    // Version 6 as it was: the index entries in the main database, no index database.
+    const entries = await withLevel(indexLocation(path), (index) => index.iterator(INDEX_KEYS).all());
+    fs.rmSync(indexLocation(path), { recursive: true });
+    await withLevel(path, async (main) => {
+      const batch = main.batch();
+      for (const [key, value] of entries) batch.put(key, value);
+      batch.put(formatKey(), encodeFormat(6));
+      await batch.write();
+    });
+
+    const reopened = await CoreStateMachine.open({ backend, path });
+    await reopened.indexesReady();
+    expect(reopened.recovery!.reindexedEntries).toBe(sequence);
+    await sameAnswers(reopened, memory);
+    await reopened.close();
+    await withLevel(path, async (main) => {
+      expect(await main.keys(INDEX_KEYS).all()).toEqual([]);
+      expect(decodeFormat(formatKey(), (await main.get(formatKey()))!)).toBe(DATABASE_FORMAT_VERSION);
+    });
+    await memory.close();
+  });
+
+  it('is not waited for by an open: the book matches and commits while it cannot open, and queries fail naming it', async () => {
+    const path = tempDbPath('lobcore-indexdb-held');
+    const flows = [new Flow(71), new Flow(71)];
+    const disk = await CoreStateMachine.open({ backend, path });
+    const memory = await CoreStateMachine.open({ backend });
+    await run(flows, disk, memory, 3);
+    await disk.close();
+
+    // Another handle holds the index database's lock, so the state machine's open of it fails.
+    const holder = new RocksLevel(indexLocation(path), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    await holder.open({ createIfMissing: false });
+    const held = await CoreStateMachine.open({ backend, path });
+    await run(flows, held, memory, 3);
+    const failure = { code: 'LOCKED', message: expect.stringContaining(indexLocation(path)) };
+    await expect(held.indexesReady()).rejects.toMatchObject(failure);
+    await expect(held.getTraderOrders(10)).rejects.toMatchObject(failure);
+    await held.close();
+    await holder.close();
+
+    // What was committed meanwhile is indexed at the next open, from the journal.
+    const reopened = await CoreStateMachine.open({ backend, path });
+    await reopened.indexesReady();
+    expect(reopened.recovery!.reindexedEntries).toBeGreaterThan(0);
+    await sameAnswers(reopened, memory);
+    await reopened.close();
+    await memory.close();
+  });
+});
