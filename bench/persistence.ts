@@ -10,11 +10,12 @@
 //   - for books of 100,000 and 1,000,000 resting orders: a checkpoint taken while orders keep
 //     flowing (its duration, the synchronous pause it causes, the longest gap between batches
 //     while it runs), then recovery on reopen, split into its phases, and bytes on disk per order.
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { CommandBatch } from '../src/batch.js';
+import { directoryBytes } from '../src/directories.js';
 import { createEngine } from '../src/engine.js';
 import { CoreStateMachine } from '../src/state/index.js';
 import type { BackendName } from '../src/types.js';
@@ -374,13 +375,4 @@ function mainThreadRunDelayMs(): number | null {
   } catch {
     return null;
   }
-}
-
-function directoryBytes(path: string): number {
-  let total = 0;
-  for (const entry of readdirSync(path, { withFileTypes: true })) {
-    const full = join(path, entry.name);
-    total += entry.isDirectory() ? directoryBytes(full) : statSync(full).size;
-  }
-  return total;
 }

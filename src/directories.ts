@@ -1,4 +1,5 @@
-// Directory helpers: `mkdir -p` that always ends, and a stat that answers "nothing there".
+// Directory helpers: `mkdir -p` that always ends, a stat that answers "nothing there", and the
+// bytes under a directory.
 //
 // Node's own recursive mkdir (and @nxtedition/rocksdb's open, which calls it) loops forever when
 // the kernel answers ENOENT for a child of a directory that exists, as /proc does:
@@ -44,4 +45,19 @@ export function statOrUndefined(target: string): fs.Stats | undefined {
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw error;
   }
+}
+
+/**
+ * Bytes of all files under a directory. A live database's files come and go while they are
+ * counted (compaction retires table files, a new checkpoint drops an old snapshot file): one
+ * listed and then gone counts as gone, or `inspect` beside a running writer would fail on it.
+ */
+export function directoryBytes(directory: string): number {
+  let total = 0;
+  for (const entry of fs.readdirSync(directory, { withFileTypes: true })) {
+    const full = path.join(directory, entry.name);
+    if (entry.isDirectory()) total += directoryBytes(full);
+    else if (entry.isFile()) total += fs.statSync(full, { throwIfNoEntry: false })?.size ?? 0;
+  }
+  return total;
 }

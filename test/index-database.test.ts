@@ -35,6 +35,15 @@ function copyMain(from: string, to: string): void {
   }
 }
 
+/** The nice value of each thread of this process (Linux keeps one per thread). */
+function threadNiceValues(): number[] {
+  return fs.readdirSync('/proc/self/task').map((tid) => {
+    const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at state, field 3; nice is field 19.
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  });
+}
+
 describeEachBackend('the index database', (backend) => {
   /** Runs `commits` commits of the flow pair on a disk and a memory state machine, each flushed. */
   async function run(flows: Flow[], disk: CoreStateMachine, memory: CoreStateMachine, commits: number): Promise<void> {
@@ -72,6 +81,16 @@ describeEachBackend('the index database', (backend) => {
     await reopened.close();
     expect(fs.existsSync(nodePath.join(indexLocation(path), 'CURRENT'))).toBe(true);
     await memory.close();
+  });
+
+  it('is written by a worker thread that yields the cores (nice 10) to matching, the commits and checkpoints', async () => {
+    const niced = (): number => threadNiceValues().filter((nice) => nice === 10).length;
+    const before = niced();
+    const sm = await CoreStateMachine.open({ backend, path: tempDbPath('lobcore-indexdb-nice') });
+    await sm.indexesReady();
+    expect(niced()).toBe(before + 1);
+    await sm.close();
+    expect(niced()).toBe(before);
   });
 
   it('ahead of the journal (a machine crash with sync off kept its writes and lost the commits) is cleared and derived again', async () => {

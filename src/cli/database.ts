@@ -2,7 +2,6 @@
 // they work beside a running writer, never create a database where a path was mistyped, and never
 // write. Commands that create one (demo, replay --db) want a new or empty directory.
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { makeDirectory, statOrUndefined } from '../directories.js';
 import { refuseUnopenableDirectory } from '../state/database-directory.js';
 import { CoreStateMachine, type StateMachineOptions } from '../state/index.js';
@@ -56,17 +55,3 @@ export function prepareFreshDirectory(directory: string, flag: string): void {
   }
 }
 
-/**
- * Bytes of all files under a directory. A live database's files come and go while they are
- * counted (compaction retires table files, a new checkpoint drops an old snapshot file): one
- * listed and then gone counts as gone, or `inspect` beside a running writer would fail on it.
- */
-export function directoryBytes(directory: string): number {
-  let total = 0;
-  for (const entry of fs.readdirSync(directory, { withFileTypes: true })) {
-    const full = path.join(directory, entry.name);
-    if (entry.isDirectory()) total += directoryBytes(full);
-    else if (entry.isFile()) total += fs.statSync(full, { throwIfNoEntry: false })?.size ?? 0;
-  }
-  return total;
-}

@@ -17,6 +17,8 @@
 // file, checkpoint-chunks.ts) come in one message and are written one per write: a commit waits
 // behind one chunk at most.
 import { createHash } from 'node:crypto';
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { RocksLevel } from '@nxtedition/rocksdb';
 import { packByteList, unpackByteList } from './byte-list.mjs';
@@ -142,6 +144,7 @@ async function writePart(request) {
 async function run(request) {
   switch (request.op) {
     case 'open':
+      if (request.nice !== undefined) lowerPriority(request.nice);
       location = request.path;
       openOptions = request.options;
       db = new RocksLevel(location, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
@@ -256,6 +259,20 @@ async function write(packed, start, end, sync) {
     throw error;
   }
   await target.write({ sync });
+}
+
+/**
+ * Gives this thread a nice value of its own. Linux keeps one per thread, set through the thread's
+ * id (/proc/thread-self names it); elsewhere there is no such id, and the thread keeps the process's.
+ */
+function lowerPriority(nice) {
+  let tid;
+  try {
+    tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  } catch {
+    return;
+  }
+  setPriority(tid, nice);
 }
 
 function openDb() {
