@@ -38,7 +38,10 @@ export interface RecoveryReport {
   restingOrders: number;
   /** What a crash left of checkpoints cut off before their manifest (snapshot files, or chunks), deleted. */
   orphansDeleted: number;
-  /** Journal entries past the index watermark whose index entries were derived again. */
+  /**
+   * Journal entries past the index watermark whose index entries were derived again. Filled in
+   * when the indexes' start is done, after the open (sm.indexesReady()); 0 until then.
+   */
   reindexedEntries: number;
   durationMs: number;
   /**
@@ -55,8 +58,9 @@ export interface RecoveryReport {
   opening: { storeMs: number; restoreAheadMs: number };
   /**
    * Where the time went, in milliseconds: reading the checkpoint with its checksum, checking and
-   * restoring it, waiting for the proof that it reproduces its bytes, replaying the journal, and
-   * deriving the indexes the last run had not written.
+   * restoring it, waiting for the proof that it reproduces its bytes, replaying the journal; and,
+   * after the open, not counted in durationMs, the indexes' start: opening the index database and
+   * deriving what the last run had not written (filled in as reindexedEntries is).
    */
   phases: { readMs: number; restoreMs: number; verifyMs: number; replayMs: number; indexMs: number };
 }

@@ -1,17 +1,18 @@
-// The store worker: owns one RocksDB handle (a store has two: its main database and its index
-// database, store.ts) and runs every storage call on its own thread. @nxtedition/rocksdb performs a batch write (memtable inserts, WAL append, fsync) on
-// the calling thread; here that thread is not the one matching orders.
+// The store worker: owns one RocksDB handle (a store has two such workers: its main database's and
+// its index database's, store.ts) and runs every storage call on its own thread.
+// @nxtedition/rocksdb performs a batch write (memtable inserts, WAL append, fsync) on the calling
+// thread; here that thread is not the one matching orders.
 //
 // Plain JavaScript on purpose: a worker_threads Worker cannot load TypeScript under Node 20, and
 // this file must run unchanged from src/ (vitest) and from dist/ (the build copies it).
 // The byte layouts are documented in store-wire.ts and index-wire.mjs.
 //
 // Requests wait in two queues. Commits, reads and everything else run first, in arrival order;
-// writes that follow behind the commits (the index writer's windows, chunks of a checkpoint kept
-// in the store) run when nothing else waits, or after every few others, so a steady stream of
-// commits cannot starve them. Each queue keeps its order, and nothing in the second queue may be
-// overtaken by anything it depends on: the main thread posts an index write only once the commits
-// it indexes are durable. An index window (writeIndex) is folded into posting lists in steps
+// writes that follow behind (in the main database, chunks of a checkpoint kept in the store; in
+// the index database, the index writer's windows) run when nothing else waits, or after every few
+// others, so a steady stream of commits or reads cannot starve them. Each queue keeps its order,
+// and nothing in the second queue may be overtaken by anything it depends on: the main thread
+// posts an index write only once the commits it indexes are durable. An index window (writeIndex) is folded into posting lists in steps
 // (index-window.mjs) and written as several writes of a bounded number of keys, the last carrying
 // INDEX_HEAD. Chunks (writeSlices: a checkpoint's snapshot kept in the store rather than in a
 // file, checkpoint-chunks.ts) come in one message and are written one per write: a commit waits
