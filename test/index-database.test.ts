@@ -7,8 +7,8 @@ import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { RocksLevel } from '@nxtedition/rocksdb';
 import { expect, it } from 'vitest';
-import { DATABASE_FORMAT_VERSION, decodeFormat, decodeUint, encodeFormat } from '../src/state/codecs.js';
-import { INDEX_DIRECTORY, INDEX_KEYS, Prefix, formatKey, indexHeadKey, prefixRange } from '../src/state/keys.js';
+import { DATABASE_FORMAT_VERSION, decodeFormat, decodeUint, encodeFormat, encodeUint } from '../src/state/codecs.js';
+import { INDEX_DIRECTORY, INDEX_KEYS, Prefix, formatKey, indexHeadKey, indexReachKey, keyOf, prefixRange } from '../src/state/keys.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import { Flow } from './fixtures/flow.mjs';
 import { tempDbPath, tempDir } from './fixtures/state-helpers.js';
@@ -120,6 +120,35 @@ describeEachBackend('the index database', (backend) => {
     expect(reopened.sequence).toBe(sequence);
     expect(reopened.recovery!.reindexedEntries).toBe(sequence);
     // Going on from there gives out the lost commits' sequences and order ids again.
+    await run(flows, reopened, memory, 4);
+    await sameAnswers(reopened, memory);
+    await reopened.close();
+    await memory.close();
+  });
+
+  it('holding part of a window past the journal (its first write, with INDEX_REACH, but not its INDEX_HEAD) is cleared and derived again', async () => {
+    const path = tempDbPath('lobcore-indexdb-reach');
+    const flows = [new Flow(53), new Flow(53)];
+    const disk = await CoreStateMachine.open({ backend, path, sync: false });
+    const memory = await CoreStateMachine.open({ backend });
+    await run(flows, disk, memory, 4);
+    const sequence = disk.sequence;
+    const nextOrderId = disk.nextOrderId;
+    await disk.close();
+    // What a machine crash with sync off can leave: the first write of a window reaching 40
+    // entries past the journal, which the main database lost; its INDEX_HEAD never written. The
+    // window had trader 10 place an order the journal will give to someone else.
+    await withLevel(indexLocation(path), async (index) => {
+      const batch = index.batch();
+      batch.put(indexReachKey(), encodeUint(sequence + 40));
+      batch.put(keyOf(Prefix.TRADER_ORDER, 10, 0, sequence + 3), encodeUint(nextOrderId));
+      batch.put(keyOf(Prefix.TRADER_OPEN, 10, nextOrderId), encodeUint(sequence + 3));
+      await batch.write();
+    });
+
+    const reopened = await CoreStateMachine.open({ backend, path });
+    await reopened.indexesReady();
+    expect(reopened.recovery!.reindexedEntries).toBe(sequence);
     await run(flows, reopened, memory, 4);
     await sameAnswers(reopened, memory);
     await reopened.close();

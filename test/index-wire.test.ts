@@ -7,7 +7,7 @@ import { EMPTY_VALUE, decodePostings, encodeUint } from '../src/state/codecs.js'
 import { IndexOps, NO_VALUE } from '../src/state/index-ops.js';
 import { INDEX_OP_SLOTS } from '../src/state/index-wire.mjs';
 import { IndexWindow } from '../src/state/index-window.mjs';
-import { Prefix, keyOf, prefixRange } from '../src/state/keys.js';
+import { Prefix, indexHeadKey, indexReachKey, keyOf, prefixRange } from '../src/state/keys.js';
 import { OP_DEL, OP_PUT } from '../src/state/store-wire.js';
 
 /** Reads a packed write batch back as [kind, key, value] triples. */
@@ -102,19 +102,20 @@ describe('a write window', () => {
     });
     const stored = windowed(ops.ops, 0, ops.count);
     expect(stored.map(([, key]) => key)).toEqual([
-      Buffer.from([Prefix.INDEX_HEAD]),
+      indexHeadKey(), indexReachKey(),
       keyOf(Prefix.ORDER_TOUCH, 30, 101),
       keyOf(Prefix.TRADER_TOUCH, 7, 2, 1),
       keyOf(Prefix.TRADER_ORDER, 7, 2, 3), keyOf(Prefix.TRADER_ORDER, 7, 3, 301), keyOf(Prefix.TRADER_ORDER, 8, 2, 4),
     ]);
     expect(stored[0][2]).toEqual(encodeUint(99));
-    expect(stored[1][2]![0]).toBe(2);
-    expect(postings(stored[1][1], stored[1][2]!, false).map(([seq]) => seq)).toEqual([101, 2 ** 45]);
-    expect(postings(stored[2][1], stored[2][2]!, false).map(([seq]) => seq)).toEqual([1, 101, 201]);
-    expect(postings(stored[3][1], stored[3][2]!, true)).toEqual([[3, 30], [5, 0], [300, 2 ** 40]]);
+    expect(stored[1][2]).toEqual(encodeUint(99));
+    expect(stored[2][2]![0]).toBe(2);
+    expect(postings(stored[2][1], stored[2][2]!, false).map(([seq]) => seq)).toEqual([101, 2 ** 45]);
+    expect(postings(stored[3][1], stored[3][2]!, false).map(([seq]) => seq)).toEqual([1, 101, 201]);
+    expect(postings(stored[4][1], stored[4][2]!, true)).toEqual([[3, 30], [5, 0], [300, 2 ** 40]]);
     // A group with one posting keeps the version-1 frame, as a version-4 database has it.
-    expect(stored[4][2]).toEqual(encodeUint(31));
-    expect(postings(stored[5][1], stored[5][2]!, true)).toEqual([[4, 32]]);
+    expect(stored[5][2]).toEqual(encodeUint(31));
+    expect(postings(stored[6][1], stored[6][2]!, true)).toEqual([[4, 32]]);
   });
 
   it('keeps the newest operation of other keys; an open-order entry put and deleted in the window is deleted (a crash may have stored the put)', () => {
@@ -134,22 +135,25 @@ describe('a write window', () => {
     ]);
   });
 
-  it('cuts the window into writes of a bounded number of keys, INDEX_HEAD in the last only', () => {
+  it('cuts the window into writes of a bounded number of keys, INDEX_REACH in the first and INDEX_HEAD in the last only', () => {
     const ops = window((o) => {
       for (let trader = 1; trader <= 10; trader++) for (let seq = 1; seq <= 3; seq++) o.put(Prefix.TRADER_TOUCH, 3, trader, 0, seq * 10 + trader, NO_VALUE);
     });
+    const head = ops.ops[(ops.count - 1) * INDEX_OP_SLOTS + 4];
     const parts = new IndexWindow(ops.ops, ops.count).parts(4);
-    expect(parts.map((p) => p.keys)).toEqual([4, 4, 3]);
-    const keys = parts.map((p) => unpack(p.bytes).map(([, key]) => key[0]));
-    expect(keys.flat().filter((prefix) => prefix === Prefix.INDEX_HEAD)).toHaveLength(1);
-    expect(keys[2][keys[2].length - 1]).toBe(Prefix.INDEX_HEAD);
+    expect(parts.map((p) => p.keys)).toEqual([4, 4, 4]);
+    const entries = parts.map((p) => unpack(p.bytes));
+    const marks = entries.flat().filter(([, key]) => key[0] === Prefix.INDEX_HEAD);
+    expect(marks).toEqual([[OP_PUT, indexReachKey(), encodeUint(head)], [OP_PUT, indexHeadKey(), encodeUint(head)]]);
+    expect(entries[0][0]).toEqual(marks[0]);
+    expect(entries[2][entries[2].length - 1]).toEqual(marks[1]);
   });
 
   it('lists postings that arrive out of order ascending, each once', () => {
     const ops = window((o) => {
       for (const seq of [9, 4, 9, 6]) o.put(Prefix.ORDER_TOUCH, 2, 3, seq, 0, NO_VALUE);
     });
-    const [, [, key, value]] = windowed(ops.ops, 0, ops.count);
+    const [, , [, key, value]] = windowed(ops.ops, 0, ops.count);
     expect(key).toEqual(keyOf(Prefix.ORDER_TOUCH, 3, 4));
     expect(postings(key, value!, false).map(([seq]) => seq)).toEqual([4, 6, 9]);
   });

@@ -20,7 +20,8 @@
 // A TRADER_OPEN put and its delete in one window still write the delete: a crash in the middle of
 // a window can have stored the put, and the window that recovery writes again may hold both (the
 // pairs DroppablePuts drops before they are ever sent cost nothing). INDEX_HEAD goes with the last
-// write of the window only.
+// write of the window only, INDEX_REACH (the same sequence, keys.ts) with the first: whatever part
+// of the window a crash kept, the index database says how far its entries may reach.
 import { INDEX_DEL, INDEX_DROPPED, INDEX_OP_SLOTS, INDEX_PUT, NO_VALUE, POSTING_LIST_VERSION, putUintFrame, putVarint, sealFrame } from './index-wire.mjs';
 import { writeU64BE } from './u64.mjs';
 
@@ -30,6 +31,8 @@ const ORDER_TOUCH = 0x09;
 const TRADER_TOUCH = 0x0a;
 const TRADER_ORDER = 0x0b;
 const INDEX_HEAD = 0x08;
+/** INDEX_REACH's key is INDEX_HEAD's prefix and this one field (keys.ts: indexReachKey). */
+const INDEX_REACH_FIELD = 1;
 
 /** The end of a group's chain of operations. */
 const NONE = -1;
@@ -129,9 +132,10 @@ export class IndexWindow {
   }
 
   /**
-   * The window's next write batch (store-wire.ts layout): at most `keysPerWrite` keys, INDEX_HEAD
-   * (if the window carries it) in the last one, `last` set on it. Packed one at a time, so the
-   * worker runs a commit between two (the batches share one buffer).
+   * The window's next write batch (store-wire.ts layout): at most `keysPerWrite` keys (and
+   * INDEX_HEAD), INDEX_REACH in the first one and INDEX_HEAD in the last (if the window carries
+   * them), `last` set on it. Packed one at a time, so the worker runs a read between two (the
+   * batches share one buffer).
    * @param {number} keysPerWrite
    * @returns {{ bytes: Uint8Array, keys: number, last: boolean }}
    */
@@ -142,6 +146,10 @@ export class IndexWindow {
     const packer = this.packer;
     const from = packer.n;
     let keys = 0;
+    if (this.packed === 0 && from === 0 && this.head >= 0) {
+      packer.put(INDEX_HEAD, 1, INDEX_REACH_FIELD, 0, 0, this.head);
+      keys++;
+    }
     while (keys < keysPerWrite && this.packed < this.groups) {
       const g = this.packed++;
       const prefix = this.groupPrefix[g];

@@ -20,7 +20,7 @@ import { History } from './history.js';
 import { IndexDeriver } from './index-deriver.js';
 import { DroppablePuts, type IndexOps } from './index-ops.js';
 import { INDEX_OP_SLOTS, INDEX_PUT, indexOpHead } from './index-wire.mjs';
-import { Prefix, indexHeadKey } from './keys.js';
+import { Prefix, indexHeadKey, indexReachKey } from './keys.js';
 import type { KeyValueStore } from './memory-store.js';
 import { OverlayReader } from './overlay.js';
 
@@ -94,12 +94,16 @@ export class Indexer implements CommitFollower {
   private async start(): Promise<IndexStart> {
     const through = this.through;
     const started = performance.now();
-    const stored = await this.store.get(indexHeadKey());
-    let head = stored === undefined ? 0 : decodeUint(indexHeadKey(), stored, 'index-head');
-    // Ahead of the journal only after a machine crash with sync off, when the index database kept
+    const [storedHead, storedReach] = await this.store.getMany([indexHeadKey(), indexReachKey()]);
+    let head = storedHead === undefined ? 0 : decodeUint(indexHeadKey(), storedHead, 'index-head');
+    // How far stored entries may reach: the head, or the window a crash cut short (its first write
+    // says how far it went).
+    const reach = Math.max(head, storedReach === undefined ? 0 : decodeUint(indexReachKey(), storedReach, 'index-reach'));
+    // Past the journal only after a machine crash with sync off, when the index database kept
     // writes the main one lost: those entries name sequences and order ids the journal will give
-    // out again, so all of them go and the indexes are derived from the first entry.
-    if (head > through) {
+    // out again, so all of them go and the indexes are derived from the first entry. (Entries up to
+    // the journal's end are derived again and overwritten, as after any crash.)
+    if (reach > through) {
       await this.store.clearIndexes();
       head = 0;
     }

@@ -14,6 +14,8 @@
 //   0x04 seq:u64 chunk:u32                CHUNK         a slice of that checkpoint's snapshot
 // Derived from the events as commands are applied (index-deriver.ts), written behind the commits (indexer.ts):
 //   0x08                                  INDEX_HEAD    the last sequence the indexes cover
+//   0x08 1:u64                            INDEX_REACH   the last sequence a window being written
+//                                                       reaches (with its first write, index-window.mjs)
 //   0x09 orderId:u64 blockSeq:u64         ORDER_TOUCH   the order has events in that flush (after the one placing it)
 //   0x0a trader:u64 height:u64 blockSeq:u64  TRADER_TOUCH  the trader has events in that flush (height: the flush's first)
 //   0x0b trader:u64 height:u64 seq:u64    TRADER_ORDER  the order the trader placed (accepted or rejected) by
@@ -92,6 +94,7 @@ export function keyOf(prefix: number, ...integers: number[]): Buffer {
 export const formatKey = (): Buffer => Buffer.from([Prefix.FORMAT]);
 export const headKey = (): Buffer => Buffer.from([Prefix.HEAD]);
 export const indexHeadKey = (): Buffer => Buffer.from([Prefix.INDEX_HEAD]);
+export const indexReachKey = (): Buffer => keyOf(Prefix.INDEX_HEAD, 1);
 export const journalKey = (firstSequence: number): Buffer => keyOf(Prefix.JOURNAL, firstSequence);
 export const eventsKey = (firstSequence: number): Buffer => keyOf(Prefix.EVENTS, firstSequence);
 export const checkpointKey = (sequence: number): Buffer => keyOf(Prefix.CHECKPOINT, sequence);
