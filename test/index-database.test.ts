@@ -54,13 +54,23 @@ describeEachBackend('the index database', (backend) => {
     }
   }
 
-  it('holds every index key and nothing else, and is derived again from the journal when it is lost', async () => {
-    const path = tempDbPath('lobcore-indexdb');
-    const disk = await CoreStateMachine.open({ backend, path });
+  /**
+   * A closed database holding `commits` commits of the flow `seed`, and an in-memory state machine
+   * that ran the same; the flow pair goes on where they stopped.
+   */
+  async function flowed(seed: number, commits: number, sync = true): Promise<{ path: string; memory: CoreStateMachine; flows: Flow[]; sequence: number; nextOrderId: number }> {
+    const path = tempDbPath(`lobcore-indexdb-${seed}`);
+    const flows = [new Flow(seed), new Flow(seed)];
+    const disk = await CoreStateMachine.open({ backend, path, sync });
     const memory = await CoreStateMachine.open({ backend });
-    await run([new Flow(31), new Flow(31)], disk, memory, 6);
-    const sequence = disk.sequence;
+    await run(flows, disk, memory, commits);
+    const { sequence, nextOrderId } = disk;
     await disk.close();
+    return { path, memory, flows, sequence, nextOrderId };
+  }
+
+  it('holds every index key and nothing else, and is derived again from the journal when it is lost', async () => {
+    const { path, memory, sequence } = await flowed(31, 6);
 
     await withLevel(path, async (main) => {
       expect(await main.keys(INDEX_KEYS).all()).toEqual([]);
@@ -94,13 +104,7 @@ describeEachBackend('the index database', (backend) => {
   });
 
   it('ahead of the journal (a machine crash with sync off kept its writes and lost the commits) is cleared and derived again', async () => {
-    const path = tempDbPath('lobcore-indexdb-ahead');
-    const flows = [new Flow(47), new Flow(47)];
-    const disk = await CoreStateMachine.open({ backend, path, sync: false });
-    const memory = await CoreStateMachine.open({ backend });
-    await run(flows, disk, memory, 4);
-    const sequence = disk.sequence;
-    await disk.close();
+    const { path, memory, flows, sequence } = await flowed(47, 4, false);
     const kept = tempDir('lobcore-indexdb-kept');
     copyMain(path, kept);
 
@@ -127,14 +131,7 @@ describeEachBackend('the index database', (backend) => {
   });
 
   it('holding part of a window past the journal (its first write, with INDEX_REACH, but not its INDEX_HEAD) is cleared and derived again', async () => {
-    const path = tempDbPath('lobcore-indexdb-reach');
-    const flows = [new Flow(53), new Flow(53)];
-    const disk = await CoreStateMachine.open({ backend, path, sync: false });
-    const memory = await CoreStateMachine.open({ backend });
-    await run(flows, disk, memory, 4);
-    const sequence = disk.sequence;
-    const nextOrderId = disk.nextOrderId;
-    await disk.close();
+    const { path, memory, flows, sequence, nextOrderId } = await flowed(53, 4, false);
     // What a machine crash with sync off can leave: the first write of a window reaching 40
     // entries past the journal, which the main database lost; its INDEX_HEAD never written. The
     // window had trader 10 place an order the journal will give to someone else.
@@ -156,12 +153,7 @@ describeEachBackend('the index database', (backend) => {
   });
 
   it('of a version-6 database, whose indexes are in the main database, is made from them again and the main database cleared of them', async () => {
-    const path = tempDbPath('lobcore-indexdb-v6');
-    const disk = await CoreStateMachine.open({ backend, path });
-    const memory = await CoreStateMachine.open({ backend });
-    await run([new Flow(59), new Flow(59)], disk, memory, 5);
-    const sequence = disk.sequence;
-    await disk.close();
+    const { path, memory, sequence } = await flowed(59, 5);
     // Version 6 as it was: the index entries in the main database, no index database.
     const entries = await withLevel(indexLocation(path), (index) => index.iterator(INDEX_KEYS).all());
     fs.rmSync(indexLocation(path), { recursive: true });
@@ -185,12 +177,7 @@ describeEachBackend('the index database', (backend) => {
   });
 
   it('is not waited for by an open: the book matches and commits while it cannot open, and queries fail naming it', async () => {
-    const path = tempDbPath('lobcore-indexdb-held');
-    const flows = [new Flow(71), new Flow(71)];
-    const disk = await CoreStateMachine.open({ backend, path });
-    const memory = await CoreStateMachine.open({ backend });
-    await run(flows, disk, memory, 3);
-    await disk.close();
+    const { path, memory, flows } = await flowed(71, 3);
 
     // Another handle holds the index database's lock, so the state machine's open of it fails.
     const holder = new RocksLevel(indexLocation(path), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
