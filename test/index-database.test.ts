@@ -69,6 +69,22 @@ describeEachBackend('the index database', (backend) => {
     return { path, memory, flows, sequence, nextOrderId };
   }
 
+  /**
+   * Reopens a database whose indexes were cleared and derived from the first entry, then goes on
+   * with the flow, which gives out the lost commits' sequences and order ids again: every answer
+   * must be the in-memory run's.
+   */
+  async function expectDerivedAgainFromTheStart(path: string, memory: CoreStateMachine, flows: Flow[], sequence: number): Promise<void> {
+    const reopened = await CoreStateMachine.open({ backend, path });
+    await reopened.indexesReady();
+    expect(reopened.sequence).toBe(sequence);
+    expect(reopened.recovery!.reindexedEntries).toBe(sequence);
+    await run(flows, reopened, memory, 4);
+    await sameAnswers(reopened, memory);
+    await reopened.close();
+    await memory.close();
+  }
+
   it('holds every index key and nothing else, and is derived again from the journal when it is lost', async () => {
     const { path, memory, sequence } = await flowed(31, 6);
 
@@ -118,16 +134,7 @@ describeEachBackend('the index database', (backend) => {
     await lost.close();
     for (const name of fs.readdirSync(path)) if (name !== INDEX_DIRECTORY) fs.rmSync(nodePath.join(path, name), { recursive: true });
     copyMain(kept, path);
-
-    const reopened = await CoreStateMachine.open({ backend, path });
-    await reopened.indexesReady();
-    expect(reopened.sequence).toBe(sequence);
-    expect(reopened.recovery!.reindexedEntries).toBe(sequence);
-    // Going on from there gives out the lost commits' sequences and order ids again.
-    await run(flows, reopened, memory, 4);
-    await sameAnswers(reopened, memory);
-    await reopened.close();
-    await memory.close();
+    await expectDerivedAgainFromTheStart(path, memory, flows, sequence);
   });
 
   it('holding part of a window past the journal (its first write, with INDEX_REACH, but not its INDEX_HEAD) is cleared and derived again', async () => {
@@ -142,14 +149,7 @@ describeEachBackend('the index database', (backend) => {
       batch.put(keyOf(Prefix.TRADER_OPEN, 10, nextOrderId), encodeUint(sequence + 3));
       await batch.write();
     });
-
-    const reopened = await CoreStateMachine.open({ backend, path });
-    await reopened.indexesReady();
-    expect(reopened.recovery!.reindexedEntries).toBe(sequence);
-    await run(flows, reopened, memory, 4);
-    await sameAnswers(reopened, memory);
-    await reopened.close();
-    await memory.close();
+    await expectDerivedAgainFromTheStart(path, memory, flows, sequence);
   });
 
   it('of a version-6 database, whose indexes are in the main database, is made from them again and the main database cleared of them', async () => {
