@@ -1,8 +1,8 @@
 // A write window of the index writer: the operations of one or more durable commits (index-wire.mjs
 // layout), folded into as few RocksDB keys as they can be, and cut into write batches of a bounded
-// number of keys. Plain JavaScript: the store worker runs it.
+// number of keys. Plain JavaScript: the index database's worker (store-worker.mjs) runs it.
 //
-// Why: every key costs the store thread a few microseconds (its binding call and memtable insert)
+// Why: every key costs the writing thread a few microseconds (its binding call and memtable insert)
 // whatever it holds, and the postings are most of the keys. So the postings of one group within a
 // window become one key, a posting list:
 //

@@ -25,9 +25,9 @@ import type { KeyValueStore } from './memory-store.js';
 import { OverlayReader } from './overlay.js';
 
 /**
- * Most index operations a write window takes (whole commits, at least one). The store worker folds
+ * Most index operations a write window takes (whole commits, at least one). The index worker folds
  * a window's postings into posting lists (index-window.mjs), one key per trader, height and window
- * instead of one per posting, and writes it as several RocksDB writes of at most 256 keys, commits
+ * instead of one per posting, and writes it as several RocksDB writes of at most 256 keys, reads
  * running between them: the more the index lags, the larger its windows and the fewer keys a
  * command costs.
  */
@@ -37,8 +37,9 @@ export const INDEX_WINDOW_OPS = 32_768;
  * unless it is full or someone waits for the indexes (idle(), within()). Postings fold only within
  * a window, so a window of one commit, which is what a light flow made when every commit started a
  * write, stores a key for nearly every posting: 2.03 keys a command at 50,000 commands/s, against
- * 0.63 at 200,000/s, where windows gather under load anyway. Each key costs the store thread 2-3 us (a random insert into RocksDB's
- * memtable), which made indexing its largest cost at any load (docs/storage.md, round 6).
+ * 0.63 at 200,000/s, where windows gather under load anyway. Each key costs its writer's thread
+ * 2-3 us (a random insert into RocksDB's memtable), which made indexing the store thread's largest
+ * cost at any load while one thread wrote both (docs/storage.md, round 6).
  */
 export const INDEX_GATHER_MS = 100;
 
