@@ -40,7 +40,7 @@ function opsOf(postings: Posting[]): IndexOps {
 
 async function writeWindow(store: Store, postings: Posting[]): Promise<void> {
   const ops = opsOf(postings);
-  await store.writeIndex(ops.ops.slice(0, ops.count * 5));
+  await store.writeIndex(ops.ops.slice(0, ops.count * 5), ops.count);
 }
 
 const compare = (a: Posting, b: Posting): number => a.trader - b.trader || a.height - b.height || a.seq - b.seq;
@@ -156,7 +156,7 @@ describe('posting lists read back as single postings', () => {
     const touches = [3, 9, 10, 40, 41, 42, 300, 310];
     const window = new IndexOps(8);
     for (const seq of touches.slice(0, 6)) window.put(Prefix.ORDER_TOUCH, 2, 77, seq, 0, NO_VALUE);
-    await store.writeIndex(window.ops.slice(0, window.count * 5));
+    await store.writeIndex(window.ops.slice(0, window.count * 5), window.count);
     const queued = new IndexOps(4);
     for (const seq of touches.slice(4)) queued.put(Prefix.ORDER_TOUCH, 2, 77, seq, 0, NO_VALUE);
     const read = async (range: KeyRange): Promise<number[]> =>

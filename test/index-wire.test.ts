@@ -168,4 +168,24 @@ describe('a write window', () => {
     expect(steps).toBe(Math.ceil(ops.count / 7));
     expect(stepwise.parts(256).flatMap((p) => unpack(p.bytes))).toEqual(new IndexWindow(ops.ops, ops.count).parts(256).flatMap((p) => unpack(p.bytes)));
   });
+
+  it('packs the same writes into the arrays a bigger released window leaves as into new ones', () => {
+    const big = window((o) => {
+      for (let seq = 1; seq <= 400; seq++) o.put(Prefix.TRADER_ORDER, 3, seq % 11, 0, seq, seq * 3);
+    });
+    const small = window((o) => {
+      for (let seq = 1; seq <= 60; seq++) o.put(Prefix.ORDER_TOUCH, 2, seq % 7, seq, 0, NO_VALUE);
+      o.put(Prefix.CLIENT_ID, 2, 5, 6, 0, 77);
+    });
+    const fresh = new IndexWindow(small.ops, small.count).parts(16).flatMap((p) => unpack(p.bytes));
+    const released = new IndexWindow(big.ops, big.count);
+    const bigParts = released.parts(16).flatMap((p) => unpack(p.bytes));
+    released.release();
+    const reusing = new IndexWindow(small.ops, small.count);
+    expect(reusing.table).toBe(released.table);
+    expect(reusing.parts(16).flatMap((p) => unpack(p.bytes))).toEqual(fresh);
+    // Written over by the small window, they serve the big one again as they did the first time.
+    reusing.release();
+    expect(new IndexWindow(big.ops, big.count).parts(16).flatMap((p) => unpack(p.bytes))).toEqual(bigParts);
+  });
 });

@@ -68,12 +68,21 @@ export function seal(value: Buffer): Buffer {
   return value;
 }
 
-/** Frames a payload: version byte in front, checksum behind. */
-export function framed(version: number, payload: Uint8Array): Buffer {
-  const value = frame(version, payload.length);
-  value.set(payload, 1);
+/** Frames a payload given in parts (copied once, end to end): version byte in front, checksum behind. */
+export function framed(version: number, ...payload: Uint8Array[]): Buffer {
+  let bytes = 0;
+  for (const part of payload) bytes += part.length;
+  const value = frame(version, bytes);
+  let at = 1;
+  for (const part of payload) {
+    value.set(part, at);
+    at += part.length;
+  }
   return seal(value);
 }
+
+/** What `framed` wraps: the payload of a value it made, as a view. */
+export const framedPayload = (value: Buffer): Buffer => value.subarray(1, value.length - 4);
 
 /** Checks frame, version and checksum; returns the value as a Buffer view. */
 export function openFrame(key: Uint8Array, value: Uint8Array, kind: string, supportedVersion: number, minPayload: number): Buffer {
@@ -167,8 +176,9 @@ export function decodeHead(key: Uint8Array, value: Uint8Array): HeadState {
 
 // ---------------------------------------------------------------- journal and events
 
-export function encodeJournal(entries: Uint8Array): Buffer {
-  return framed(JOURNAL_VERSION, entries);
+/** entries: the journal payload, in parts. */
+export function encodeJournal(...entries: Uint8Array[]): Buffer {
+  return framed(JOURNAL_VERSION, ...entries);
 }
 
 export function journalPayload(key: Uint8Array, value: Uint8Array): Uint8Array {
@@ -179,8 +189,9 @@ export function journalPayload(key: Uint8Array, value: Uint8Array): Uint8Array {
   return bytes.subarray(1, bytes.length - 4);
 }
 
-export function encodeEvents(block: Uint8Array): Buffer {
-  return framed(EVENTS_VERSION, block);
+/** block: the event block's payload, in parts. */
+export function encodeEvents(...block: Uint8Array[]): Buffer {
+  return framed(EVENTS_VERSION, ...block);
 }
 
 export function eventsPayload(key: Uint8Array, value: Uint8Array): Uint8Array {

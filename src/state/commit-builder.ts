@@ -4,16 +4,16 @@
 // whole truth of a flush, and nothing derivable. The index operations derivable from the same
 // events are derived alongside (index-deriver.ts) and travel with the commit, to be written
 // behind it once it is durable.
-import { ByteWriter } from './bytes.js';
-import { encodeEvents, encodeHead, encodeJournal, encodeUint, type HeadState } from './codecs.js';
+import { ByteWriter, MAX_VARINT_BYTES } from './bytes.js';
+import { encodeEvents, encodeHead, encodeJournal, encodeUint, framedPayload, type HeadState } from './codecs.js';
 import { CommandEncoder } from './command-codec.js';
 import { EventBlockWriter, decodeEventBlock, type EventBlock } from './event-block.js';
 import { IndexDeriver } from './index-deriver.js';
-import type { DroppablePuts, IndexOps } from './index-ops.js';
+import type { DroppablePuts, IndexOps, SpareOps } from './index-ops.js';
 import type { ShadowEngine } from './checkpoint-shadow.js';
 import { Prefix, eventsKey, headKey, journalKey, keyOf } from './keys.js';
 import { commandTimestamp, type SequencedSink, type Sequencer } from './sequencer.js';
-import type { StoreBatch } from './store-wire.js';
+import { putWireBytes, type StoreBatch } from './store-wire.js';
 
 /** One cut: what a flush writes, and what its followers need once it is durable. */
 export interface Commit {
@@ -32,12 +32,16 @@ export interface Commit {
   index: IndexOps;
   /** Its event block decoded (done once, on first use: only the feed's live subscribers need it). */
   decoded(): EventBlock;
-  /** Puts every key of the commit into a write batch. */
+  /** What writeTo adds to a write batch, in bytes (so a write's batch is allocated once, at its size). */
+  wireBytes: number;
+  /** Puts every key of the commit into a write batch (again, if a write failed). */
   writeTo(batch: StoreBatch): void;
 }
 
 export class CommitBuilder implements SequencedSink {
   private readonly journalBytes = new ByteWriter(64 * 1024);
+  /** The journal value's leading entry count. */
+  private readonly journalCount = new ByteWriter(MAX_VARINT_BYTES);
   private readonly journal = new CommandEncoder(this.journalBytes);
   private readonly events = new EventBlockWriter();
   private readonly index: IndexDeriver;
@@ -48,10 +52,13 @@ export class CommitBuilder implements SequencedSink {
   /** Assets whose book changed since the cut. */
   private feedAssets: number[] = [];
 
-  /** drops: the index writer's unsent puts, which the deriver may drop. */
-  /** shadow: the checkpoint worker's core, given every command too (null in memory mode). */
-  constructor(private readonly sequencer: Sequencer, drops: DroppablePuts | null, private readonly shadow: ShadowEngine | null = null) {
-    this.index = new IndexDeriver(drops);
+  /**
+   * indexer: the index writer's unsent puts (which the deriver may drop) and its written operation
+   * arrays (which it fills again); null: neither.
+   * shadow: the checkpoint worker's core, given every command too (null in memory mode).
+   */
+  constructor(private readonly sequencer: Sequencer, indexer: { drops: DroppablePuts; spares: SpareOps } | null, private readonly shadow: ShadowEngine | null = null) {
+    this.index = new IndexDeriver(indexer?.drops ?? null, indexer?.spares);
   }
 
   /** Journal entries applied since the last cut. */
@@ -104,29 +111,31 @@ export class CommitBuilder implements SequencedSink {
     };
     const firstSeq = this.firstSeq;
     const entries = this.entries;
-    const journalHeader = new ByteWriter(10 + this.journalBytes.length);
-    journalHeader.uint(entries);
-    journalHeader.raw(this.journalBytes.view());
-    const journal = encodeJournal(journalHeader.view());
+    // Each value is framed straight from its writers' buffers: one copy, into a buffer of its size.
+    this.journalCount.clear();
+    this.journalCount.uint(entries);
+    const journal = encodeJournal(this.journalCount.view(), this.journalBytes.view());
     const index = this.index.end(head.lastSequence, this.events.feedStarts);
     const taken = this.events.take();
-    const block = taken === null ? new Uint8Array(0) : taken.payload.slice();
+    const events = taken === null ? encodeEvents() : encodeEvents(...taken.payload);
+    const block = framedPayload(events);
     let decoded: EventBlock | null = null;
-    const events = encodeEvents(block);
     const firstOrderId = this.firstOrderId;
     const firstFillSeq = this.firstFillSeq;
     const feedEnds = this.feedAssets.map((asset): [number, number] => [asset, s.feedSeq(asset)]);
     this.feedAssets = [];
     this.entries = 0;
+    const puts: Array<[Uint8Array, Uint8Array]> = [[journalKey(firstSeq), journal], [eventsKey(firstSeq), events]];
+    if (head.nextOrderId > firstOrderId) puts.push([keyOf(Prefix.ORDER_SPAN, firstOrderId), encodeUint(firstSeq)]);
+    if (head.nextFillSeq > firstFillSeq) puts.push([keyOf(Prefix.FILL_SPAN, firstFillSeq), encodeUint(firstSeq)]);
+    puts.push([headKey(), encodeHead(head)]);
+    let wireBytes = 0;
+    for (const [key, value] of puts) wireBytes += putWireBytes(key, value);
     return {
-      firstSeq, lastSeq: head.lastSequence, head, block, entries, feedEnds, fills: head.nextFillSeq - firstFillSeq, index,
+      firstSeq, lastSeq: head.lastSequence, head, block, entries, feedEnds, fills: head.nextFillSeq - firstFillSeq, index, wireBytes,
       decoded: () => (decoded ??= decodeEventBlock(block)),
       writeTo(batch: StoreBatch): void {
-        batch.put(journalKey(firstSeq), journal);
-        batch.put(eventsKey(firstSeq), events);
-        if (head.nextOrderId > firstOrderId) batch.put(keyOf(Prefix.ORDER_SPAN, firstOrderId), encodeUint(firstSeq));
-        if (head.nextFillSeq > firstFillSeq) batch.put(keyOf(Prefix.FILL_SPAN, firstFillSeq), encodeUint(firstSeq));
-        batch.put(headKey(), encodeHead(head));
+        for (const [key, value] of puts) batch.put(key, value);
       },
     };
   }

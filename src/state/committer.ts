@@ -87,7 +87,9 @@ export class Committer {
       for (const w of waiters) w.resolve(nothing);
       return;
     }
-    const batch = this.store.batch(64 * 1024);
+    let wireBytes = 0;
+    for (const commit of commits) wireBytes += commit.wireBytes;
+    const batch = this.store.batch(wireBytes);
     let entries = 0;
     let fills = 0;
     for (const commit of commits) {

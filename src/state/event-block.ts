@@ -118,11 +118,15 @@ export class EventBlockWriter {
     this.previousPrice = price;
   }
 
-  /** The block's payload (header + body), and the writer emptied for the next flush; null when nothing was recorded. */
-  take(): { firstSeq: number; lastSeq: number; payload: Uint8Array } | null {
+  /**
+   * The block's payload in two parts, header and body, and the writer emptied for the next flush;
+   * null when nothing was recorded. The body is a view of the writer's buffer, valid until the
+   * next entry is written: the caller frames it at once, so the body is copied once, not three times.
+   */
+  take(): { firstSeq: number; lastSeq: number; payload: [Uint8Array, Uint8Array] } | null {
     const start = this.start;
     if (start === null) return null;
-    const out = new ByteWriter(this.body.length + 64 + this.feedStarts.size * 8);
+    const out = new ByteWriter(7 * MAX_VARINT_BYTES + this.feedStarts.size * 2 * MAX_VARINT_BYTES);
     out.uint(start.firstSeq);
     out.uint(this.lastSeq);
     out.uint(start.startHeight);
@@ -134,8 +138,7 @@ export class EventBlockWriter {
       out.uint(asset);
       out.uint(feedSeq);
     }
-    out.raw(this.body.view());
-    const taken = { firstSeq: start.firstSeq, lastSeq: this.lastSeq, payload: out.view() };
+    const taken = { firstSeq: start.firstSeq, lastSeq: this.lastSeq, payload: [out.view(), this.body.view()] as [Uint8Array, Uint8Array] };
     this.start = null;
     this.body.clear();
     this.feedStarts.clear();

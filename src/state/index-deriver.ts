@@ -8,7 +8,7 @@ import { EventCode } from '../codes.js';
 import { EVENT_SLOTS, EventHead, EventSlot } from '../events.js';
 import type { EventBlock } from './event-block.js';
 import { IdSet } from './id-set.js';
-import { DroppablePuts, IndexOps, NO_VALUE } from './index-ops.js';
+import { DroppablePuts, IndexOps, NO_VALUE, SpareOps } from './index-ops.js';
 import { Prefix } from './keys.js';
 
 export class IndexDeriver {
@@ -26,12 +26,15 @@ export class IndexDeriver {
   private reentering = 0;
   private reenterTrader = 0;
 
-  /** drops: where TRADER_OPEN puts are registered so a close can drop them; null: never drop (recovery). */
-  constructor(private readonly drops: DroppablePuts | null) {}
+  /**
+   * drops: where TRADER_OPEN puts are registered so a close can drop them; null: never drop (recovery).
+   * spares: the arrays of operations already written, to fill again.
+   */
+  constructor(private readonly drops: DroppablePuts | null, private readonly spares: SpareOps = new SpareOps()) {}
 
   begin(firstSeq: number, startHeight: number, firstOrderId: number): void {
     // Sized like the last commit's, so a steady flow rarely regrows it.
-    this.out = new IndexOps(Math.max(256, this.lastCount + (this.lastCount >>> 2)));
+    this.out = this.spares.take(Math.max(256, this.lastCount + (this.lastCount >>> 2)));
     this.drops?.open(this.out);
     this.firstSeq = firstSeq;
     this.startHeight = startHeight;

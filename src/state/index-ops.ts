@@ -34,8 +34,12 @@ export class IndexOps {
    */
   readonly closes: number[] = [];
 
-  constructor(capacity = 256) {
-    this.ops = new Float64Array(capacity * INDEX_OP_SLOTS);
+  /**
+   * `ops`: an array to fill (its old contents are ignored), or one of `capacity` operations is
+   * allocated. `spares`: where it grows from and leaves its outgrown arrays (null: plain arrays).
+   */
+  constructor(capacity = 256, ops: Float64Array = new Float64Array(capacity * INDEX_OP_SLOTS), private readonly spares: SpareOps | null = null) {
+    this.ops = ops;
   }
 
   /** A put of a key with 1-3 integer fields; value NO_VALUE for the empty frame. Returns its index. */
@@ -78,8 +82,11 @@ export class IndexOps {
 
   private add(head: number, a: number, b: number, c: number, value: number): number {
     if ((this.count + 1) * INDEX_OP_SLOTS > this.ops.length) {
-      const grown = new Float64Array(this.ops.length * 2);
-      grown.set(this.ops);
+      const slots = Math.max(this.ops.length * 2, 256 * INDEX_OP_SLOTS);
+      const grown = this.spares?.array(slots) ?? new Float64Array(slots);
+      grown.set(this.ops.subarray(0, this.count * INDEX_OP_SLOTS));
+      // Nothing else reads a commit's operations before it is durable: the old array is free.
+      this.spares?.keep(this.ops);
       this.ops = grown;
     }
     const o = this.count * INDEX_OP_SLOTS;
@@ -90,6 +97,56 @@ export class IndexOps {
     ops[o + 3] = c;
     ops[o + 4] = value;
     return this.count++;
+  }
+}
+
+/** Spare arrays kept at most, in bytes: a window's worth of commits, with room to spare. */
+const SPARE_BYTES = 16 * 1024 * 1024;
+const NO_OPS = new Float64Array(0);
+
+/**
+ * The operation arrays of commits whose index window has landed, and those a growing commit left
+ * behind, for the next commits to fill. Fresh memory is not free: each 4 KiB page costs a fault
+ * when first written, which on a VM costs microseconds; new arrays made two thirds of the main
+ * thread's page faults under group commit (docs/storage.md, round 9).
+ */
+export class SpareOps {
+  private readonly arrays: Float64Array[] = [];
+  private bytes = 0;
+
+  /** Room for `slots` slots: the smallest spare array that holds them, or a new one. */
+  array(slots: number): Float64Array {
+    let best = -1;
+    for (let i = 0; i < this.arrays.length; i++) {
+      const length = this.arrays[i].length;
+      if (length >= slots && (best < 0 || length < this.arrays[best].length)) best = i;
+    }
+    if (best < 0) return new Float64Array(slots);
+    const array = this.arrays[best];
+    this.arrays[best] = this.arrays[this.arrays.length - 1];
+    this.arrays.pop();
+    this.bytes -= array.byteLength;
+    return array;
+  }
+
+  /** An array nothing reads any more, kept while the spares stay under their cap. */
+  keep(array: Float64Array): void {
+    if (array.length === 0 || this.bytes + array.byteLength > SPARE_BYTES) return;
+    this.arrays.push(array);
+    this.bytes += array.byteLength;
+  }
+
+  /** Operations for at least `capacity` operations, filling a spare array if one is big enough. */
+  take(capacity: number): IndexOps {
+    return new IndexOps(capacity, this.array(capacity * INDEX_OP_SLOTS), this);
+  }
+
+  /** `ops` has been written and nothing reads it any more: its array is kept, and it is left empty. */
+  give(ops: IndexOps): void {
+    this.keep(ops.ops);
+    ops.ops = NO_OPS;
+    ops.count = 0;
+    ops.handedTo = 0;
   }
 }
 

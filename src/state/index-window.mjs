@@ -37,6 +37,36 @@ const INDEX_REACH_FIELD = 1;
 /** The end of a group's chain of operations. */
 const NONE = -1;
 
+/**
+ * The arrays of the last window released, for the next one to fill: a window of 32,768 operations
+ * takes about 3 MB, and fresh memory costs a page fault per 4 KiB the first time it is written,
+ * which on a VM is most of what making them costs (docs/storage.md, round 9). One worker writes
+ * one window at a time, so one spare set is enough.
+ * @type {{ capacity: number, table: Int32Array, groupPrefix: Uint8Array, groupA: Float64Array, groupB: Float64Array,
+ *   firstOp: Int32Array, lastOp: Int32Array, postings: Int32Array, ascending: Uint8Array, opNext: Int32Array, packed: Uint8Array } | null}
+ */
+let spare = null;
+
+/** Arrays for a window of `count` operations: the spare set if it is big enough (its hash table emptied), or new ones. */
+function arraysFor(count) {
+  let slots = 16;
+  while (slots < count * 2) slots *= 2;
+  const reused = spare !== null && spare.capacity >= count && spare.table.length >= slots ? spare : null;
+  spare = null;
+  if (reused !== null) {
+    reused.table.fill(0);
+    return reused;
+  }
+  return {
+    capacity: count, table: new Int32Array(slots), groupPrefix: new Uint8Array(count), groupA: new Float64Array(count), groupB: new Float64Array(count),
+    firstOp: new Int32Array(count), lastOp: new Int32Array(count), postings: new Int32Array(count), ascending: new Uint8Array(count),
+    opNext: new Int32Array(count), packed: new Uint8Array(count * PACKED_BYTES_PER_OP + 64),
+  };
+}
+
+/** At most a single put's 48 bytes an operation, a listed posting taking fewer (two varints). */
+const PACKED_BYTES_PER_OP = 48;
+
 export class IndexWindow {
   /**
    * @param {Float64Array} ops the window's operations (index-wire.mjs layout)
@@ -49,21 +79,21 @@ export class IndexWindow {
     // Each key group (a posting group, or one key of another kind) in typed arrays, found through
     // an open-addressing hash table: no object, string or array per group (a window of 30,000
     // operations in Maps of objects made enough garbage to double its cost).
-    let slots = 16;
-    while (slots < count * 2) slots *= 2;
+    // Every array but the table is written before it is read, so a released window's serve as they are.
+    this.arrays = arraysFor(count);
     /** Group + 1 in each slot; 0: empty. */
-    this.table = new Int32Array(slots);
-    this.mask = slots - 1;
+    this.table = this.arrays.table;
+    this.mask = this.table.length - 1;
     this.groups = 0;
-    this.groupPrefix = new Uint8Array(count);
-    this.groupA = new Float64Array(count);
-    this.groupB = new Float64Array(count);
-    this.firstOp = new Int32Array(count);
-    this.lastOp = new Int32Array(count);
-    this.postings = new Int32Array(count);
-    this.ascending = new Uint8Array(count);
+    this.groupPrefix = this.arrays.groupPrefix;
+    this.groupA = this.arrays.groupA;
+    this.groupB = this.arrays.groupB;
+    this.firstOp = this.arrays.firstOp;
+    this.lastOp = this.arrays.lastOp;
+    this.postings = this.arrays.postings;
+    this.ascending = this.arrays.ascending;
     /** The next operation of the same group, in window order. */
-    this.opNext = new Int32Array(count);
+    this.opNext = this.arrays.opNext;
     this.head = -1;
     /** Groups packed into write batches so far (nextPart). */
     this.packed = 0;
@@ -141,8 +171,7 @@ export class IndexWindow {
    */
   nextPart(keysPerWrite) {
     this.fold(Infinity);
-    // At most a single put's 48 bytes an operation, a listed posting taking fewer (two varints).
-    if (this.packer === undefined) this.packer = new Packer(this.count * 48 + 64);
+    if (this.packer === undefined) this.packer = new Packer(this.arrays.packed);
     const packer = this.packer;
     const from = packer.n;
     let keys = 0;
@@ -165,6 +194,11 @@ export class IndexWindow {
     return { bytes: packer.bytes.subarray(from, packer.n), keys, last };
   }
 
+  /** The window is written and nothing reads its parts any more: its arrays go to the next window. */
+  release() {
+    spare = this.arrays;
+  }
+
   /** Every write batch of the window, in order. */
   parts(keysPerWrite) {
     const parts = [];
@@ -184,8 +218,9 @@ function seqOf(ops, i) {
 
 /** Write batches being packed into one buffer: kind:u8, keyLength:u32, valueLength:u32 (puts), key, value. */
 class Packer {
-  constructor(capacity) {
-    this.bytes = new Uint8Array(capacity);
+  /** @param {Uint8Array} bytes room for every batch of the window (its old contents are ignored) */
+  constructor(bytes) {
+    this.bytes = bytes;
     this.view = new DataView(this.bytes.buffer);
     this.n = 0;
   }

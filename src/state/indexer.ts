@@ -18,7 +18,7 @@ import { decodeUint } from './codecs.js';
 import type { EventBlock } from './event-block.js';
 import { History } from './history.js';
 import { IndexDeriver } from './index-deriver.js';
-import { DroppablePuts, type IndexOps } from './index-ops.js';
+import { DroppablePuts, SpareOps, type IndexOps } from './index-ops.js';
 import { INDEX_OP_SLOTS, INDEX_PUT, indexOpHead } from './index-wire.mjs';
 import { Prefix, indexHeadKey, indexReachKey } from './keys.js';
 import type { KeyValueStore } from './memory-store.js';
@@ -52,11 +52,15 @@ export interface IndexStart {
 export class Indexer implements CommitFollower {
   /** Unsent TRADER_OPEN puts, for the commit builder's deriver. */
   readonly drops = new DroppablePuts();
+  /** Operation arrays of written commits, which the derivers fill again. */
+  readonly spares = new SpareOps();
   readonly reader: OverlayReader;
   /** Durable commits' operations not all written yet, oldest first. */
   private readonly queue: IndexOps[] = [];
-  private readonly recoveryDeriver = new IndexDeriver(null);
+  private readonly recoveryDeriver = new IndexDeriver(null, this.spares);
   private writing: Promise<void> | null = null;
+  /** The last window's array, back from the store once written: the next window is copied into it. */
+  private spareWindow: Float64Array | null = null;
   /** Queue entries (oldest first) in the window being written. */
   private inWindow = 0;
   /** When the oldest entry not yet in a window was queued (performance.now()). */
@@ -197,7 +201,11 @@ export class Indexer implements CommitFollower {
       this.drops.handed(buffer);
     }
     const through = this.queue[taken - 1].lastSeq;
-    const ops = new Float64Array((count + 1) * INDEX_OP_SLOTS);
+    const slots = (count + 1) * INDEX_OP_SLOTS;
+    const ops = this.spareWindow !== null && this.spareWindow.length >= slots
+      ? this.spareWindow
+      : new Float64Array(Math.max(slots, (INDEX_WINDOW_OPS + 1) * INDEX_OP_SLOTS));
+    this.spareWindow = null;
     let at = 0;
     for (let i = 0; i < taken; i++) {
       const buffer = this.queue[i];
@@ -208,9 +216,10 @@ export class Indexer implements CommitFollower {
     ops[at + 4] = through;
     // Until the window's last write lands (with INDEX_HEAD) its operations stay queued, and
     // queries read them through the overlay as well as whatever part of the window is stored.
-    this.writing = this.store.writeIndex(ops).then(
-      () => {
-        this.queue.splice(0, taken);
+    this.writing = this.store.writeIndex(ops, count + 1).then(
+      (back) => {
+        this.spareWindow = back;
+        for (const written of this.queue.splice(0, taken)) this.spares.give(written);
         this.indexedThrough = through;
         this.lastError = null;
       },

@@ -25,10 +25,12 @@ export interface KeyValueStore {
   /** Writes the batch atomically and empties it. */
   write(batch: StoreBatch, options?: WriteOptions): Promise<void>;
   /**
-   * Writes index operations (index-wire.mjs, compact; the store expands them) atomically, unsynced
-   * and behind other writes. Takes ownership of `ops`.
+   * Writes the first `count` index operations of `ops` (index-wire.mjs, compact; the store expands
+   * them), unsynced and behind other writes, in one or more writes with the window's INDEX_HEAD in
+   * the last. Takes ownership of `ops`, and resolves with it (its contents undefined) once written,
+   * for the next window to reuse; null when it is not given back.
    */
-  writeIndex(ops: Float64Array): Promise<void>;
+  writeIndex(ops: Float64Array, count: number): Promise<Float64Array | null>;
   /**
    * Writes slice i of `bytes` (sliceBytes each, the last maybe shorter) under keys[i], one write
    * per slice, unsynced and behind other writes; resolves once all are written. Takes ownership of
@@ -120,15 +122,16 @@ export class MemoryStore implements KeyValueStore {
   }
 
   /** Index entries go in by their numbers (index-wire.mjs): key and value bytes are made only if a query reads them. */
-  async writeIndex(ops: Float64Array): Promise<void> {
+  async writeIndex(ops: Float64Array, count: number): Promise<Float64Array | null> {
     const map = this.map;
-    for (let o = 0; o < ops.length; o += INDEX_OP_SLOTS) {
+    for (let o = 0; o < count * INDEX_OP_SLOTS; o += INDEX_OP_SLOTS) {
       const head = ops[o];
       const kind = head & 3;
       const fields = (head >> 2) & 3;
       if (kind === INDEX_PUT) map.setNumeric(head >> 4, fields, ops[o + 1], ops[o + 2], ops[o + 3], ops[o + 4]);
       else if (kind === INDEX_DEL) map.deleteNumeric(head >> 4, fields, ops[o + 1], ops[o + 2], ops[o + 3]);
     }
+    return ops;
   }
 
   async writeSlices(keys: Uint8Array[], bytes: Uint8Array, sliceBytes: number): Promise<void> {

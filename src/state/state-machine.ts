@@ -170,7 +170,7 @@ export class CoreStateMachine {
       recovered.report.phases.indexMs = start.durationMs;
     }, () => undefined);
     const history = new History(indexer.reader);
-    const builder = new CommitBuilder(sequencer, indexer.drops, this.shadow);
+    const builder = new CommitBuilder(sequencer, indexer, this.shadow);
     const manifests = recovered.manifests.filter((m) => !recovered.report.skippedCheckpoints.some((s) => s.sequence === m.sequence));
     feed.rebase(history, indexer.reader, sequencer.feedSeqEntries());
     this.p = {

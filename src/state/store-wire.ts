@@ -20,6 +20,9 @@ export const MAIN_DATABASE = 1;
 export const INDEX_DATABASE = 2;
 export const BOTH_DATABASES = MAIN_DATABASE | INDEX_DATABASE;
 
+/** The bytes a put takes in a write batch. */
+export const putWireBytes = (key: Uint8Array, value: Uint8Array): number => 9 + key.length + value.length;
+
 /** A write batch being built; nothing reaches the database until Store.write(). */
 export class StoreBatch {
   private bytes: Uint8Array;
@@ -29,14 +32,17 @@ export class StoreBatch {
   /** The databases its keys go to: MAIN_DATABASE, INDEX_DATABASE, both, or 0 while empty. */
   databases = 0;
 
-  /** `capacity`: the bytes expected, so a checkpoint's tens of MB are copied in once, not regrown. */
-  constructor(capacity = 64 * 1024) {
-    this.bytes = new Uint8Array(capacity);
+  /**
+   * `capacity`: the bytes expected, so a checkpoint's tens of MB are copied in once, not regrown.
+   * `spare`: a buffer to fill instead of a new one, if it holds that much (its contents are ignored).
+   */
+  constructor(capacity = 64 * 1024, spare: ArrayBuffer | null = null) {
+    this.bytes = spare !== null && spare.byteLength >= capacity ? new Uint8Array(spare) : new Uint8Array(capacity);
     this.view = new DataView(this.bytes.buffer);
   }
 
   put(key: Uint8Array, value: Uint8Array): void {
-    const o = this.reserve(9 + key.length + value.length);
+    const o = this.reserve(putWireBytes(key, value));
     this.bytes[o] = OP_PUT;
     this.view.setUint32(o + 1, key.length, true);
     this.view.setUint32(o + 5, value.length, true);
@@ -69,7 +75,8 @@ export class StoreBatch {
    */
   take(): { buffer: ArrayBuffer; byteLength: number } {
     const packed = { buffer: this.bytes.buffer as ArrayBuffer, byteLength: this.end };
-    this.bytes = new Uint8Array(64 * 1024);
+    // Most batches are written once: a new buffer is allocated only if this one is used again.
+    this.bytes = new Uint8Array(0);
     this.view = new DataView(this.bytes.buffer);
     this.end = 0;
     this.count = 0;
@@ -80,7 +87,7 @@ export class StoreBatch {
   private reserve(bytes: number): number {
     const offset = this.end;
     if (offset + bytes > this.bytes.length) {
-      const grown = new Uint8Array(Math.max(offset + bytes, this.bytes.length * 2));
+      const grown = new Uint8Array(Math.max(offset + bytes, this.bytes.length * 2, 4096));
       grown.set(this.bytes.subarray(0, offset));
       this.bytes = grown;
       this.view = new DataView(grown.buffer);

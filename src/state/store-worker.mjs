@@ -138,8 +138,13 @@ function foldWindow(request) {
 async function writePart(request) {
   const part = request.window.nextPart(INDEX_KEYS_PER_WRITE);
   await write(part.bytes.buffer, part.bytes.byteOffset, part.bytes.byteOffset + part.bytes.byteLength, false);
-  if (part.last) parentPort.postMessage({ id: request.replyId, result: null });
-  else behind.unshift(request);
+  if (!part.last) {
+    behind.unshift(request);
+    return;
+  }
+  // Done with here: the window's arrays go to the next window, its operations' array back with the answer.
+  request.window.release();
+  parentPort.postMessage({ id: request.replyId, result: request.window.ops.buffer }, [request.window.ops.buffer]);
 }
 
 async function run(request) {
@@ -153,7 +158,8 @@ async function run(request) {
       return [null];
     case 'write':
       await write(request.batch, 0, request.byteLength, request.sync);
-      return [null];
+      // RocksDB has copied it: the buffer goes back, for the next batch to fill.
+      return [request.batch, [request.batch]];
     case 'getMany': {
       // The synchronous form, on purpose: this thread exists to block. The binding's async
       // getMany turns a RocksDB read error (a block that fails its checksum) into an uncaught

@@ -60,6 +60,8 @@ const WORKER_URL = new URL('./store-worker.mjs', import.meta.url);
  * 0.17-0.29 s and 370-449k/s (four persistence-only runs each).
  */
 const INDEX_WORKER_NICE = 10;
+/** A written batch's buffer is kept for the next batch up to this size (a checkpoint's chunks are not). */
+const SPARE_BATCH_BYTES = 16 * 1024 * 1024;
 
 /** How RocksDB is tuned for this workload (Store.open says why). */
 const ROCKSDB_OPTIONS = { walCompression: false, compaction: 'level', memtableMemoryBudget: 16 * 1024 * 1024 };
@@ -88,6 +90,8 @@ export class Store implements KeyValueStore {
   private state: 'open' | 'detached' | 'closed' = 'open';
   /** The index database's worker, once its open has started (indexes()). */
   private indexWorker: WorkerCalls<LevelError> | null = null;
+  /** The last written batch's buffer, back from the worker, for the next batch to fill (fresh memory costs a page fault per 4 KiB). */
+  private spareBatch: ArrayBuffer | null = null;
   private indexOpening: Promise<WorkerCalls<LevelError>> | null = null;
 
   private constructor(
@@ -166,7 +170,9 @@ export class Store implements KeyValueStore {
   }
 
   batch(capacity?: number): StoreBatch {
-    return new StoreBatch(capacity);
+    const spare = this.spareBatch;
+    this.spareBatch = null;
+    return new StoreBatch(capacity, spare);
   }
 
   /**
@@ -183,21 +189,22 @@ export class Store implements KeyValueStore {
     }
     const packed = batch.take();
     try {
-      await (await this.on(databases === INDEX_DATABASE)).call({
+      const back = await (await this.on(databases === INDEX_DATABASE)).call<ArrayBuffer>({
         op: 'write', batch: packed.buffer, byteLength: packed.byteLength, sync: options.sync ?? this.options.sync,
       }, [packed.buffer]);
+      if (back.byteLength <= SPARE_BATCH_BYTES && back.byteLength > (this.spareBatch?.byteLength ?? 0)) this.spareBatch = back;
     } catch (error) {
       throw this.storageError(`writing a batch of ${count} operations`, error);
     }
   }
 
-  async writeIndex(ops: Float64Array): Promise<void> {
-    const count = ops.length / INDEX_OP_SLOTS;
-    if (count === 0) return;
+  async writeIndex(ops: Float64Array, count: number): Promise<Float64Array | null> {
+    if (count === 0) return ops;
     if (this.readOnly) throw new LobError('READ_ONLY', `${this.path} was opened read-only: ${count} index operations were refused`);
-    const owned = ops.byteOffset === 0 && ops.byteLength === ops.buffer.byteLength ? ops : ops.slice();
+    const owned = ops.byteOffset === 0 && ops.byteLength === ops.buffer.byteLength ? ops : ops.slice(0, count * INDEX_OP_SLOTS);
     try {
-      await (await this.indexes()).call({ op: 'writeIndex', ops: owned.buffer, count }, [owned.buffer as ArrayBuffer]);
+      const back = await (await this.indexes()).call<ArrayBuffer>({ op: 'writeIndex', ops: owned.buffer, count }, [owned.buffer as ArrayBuffer]);
+      return new Float64Array(back);
     } catch (error) {
       throw this.storageError(`writing ${count} index operations`, error);
     }
