@@ -107,6 +107,11 @@ export interface MatchingCore {
 
   /** The canonical snapshot (snapshot.ts), a fresh copy. */
   snapshot(): Uint8Array;
+  /**
+   * The canonical snapshot handed to `onPiece` front to back, in pieces valid only during the call
+   * (`at`: the piece's offset, `total`: the snapshot's length): hashing it needs no copy of it.
+   */
+  snapshotPieces(onPiece: (piece: Uint8Array, at: number, total: number) => void): void;
   /** Replaces the whole state; throws LobError CORRUPTION on a malformed snapshot, before changing anything. */
   restore(snapshot: Uint8Array): void;
 

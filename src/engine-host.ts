@@ -1,5 +1,6 @@
 // The Engine API on top of a MatchingCore. One host serves both cores, so validation, result
 // objects and fault handling are written once and cost the same for WASM and JS.
+import { createHash } from 'node:crypto';
 import { BatchResults, CommandBatch, assertBatch, decodeFill, ocoStopStatus } from './batch.js';
 import { ORDER_STATUS, ORDER_TYPES, REJECT_REASONS, SIDES, STP_MODES, StatusCode, TIME_IN_FORCE } from './codes.js';
 import {
@@ -12,7 +13,6 @@ import type { Engine } from './engine.js';
 import { LobError } from './errors.js';
 import { EventList } from './events.js';
 import { batchFaultError, decodeFault, sideCode, stpCode, tifCode, validateRequest } from './operations.js';
-import { hashSnapshot } from './snapshot.js';
 import { requireNonNegative, requirePositive } from './validate.js';
 import type {
   BackendName, CancelAllRequest, CancelAllResult, CancelRequest, CancelResult, Depth, Fill, Level, LimitOrderRequest,
@@ -236,7 +236,10 @@ export class MatchingEngine implements Engine {
   }
 
   stateHash(): string {
-    return hashSnapshot(this.snapshot());
+    this.ensureUsable();
+    const hash = createHash('sha256');
+    this.query('snapshot', () => this.core.snapshotPieces((piece) => hash.update(piece)));
+    return hash.digest('hex');
   }
 
   snapshot(): Uint8Array {

@@ -1,6 +1,6 @@
 // The canonical snapshot: every resting order and pending stop of every book, and each book's
 // last trade price, in one binary layout that both engines write byte for byte the same.
-// Checkpoints store it; stateHash() hashes it.
+// Checkpoints store it; stateHash() hashes it (sha256: equal on both backends after the same commands).
 //
 // Layout (little-endian). Bytes 0..6 are the magic "LOBSNAP", byte 7 the format version. Then
 // float64 slots only, so the body reads as one Float64Array:
@@ -15,7 +15,6 @@
 //   flags: stp | OCO_LEG (4: a leg of an OCO pair, ids N and N + 1) | a stop's timeInForce << 3
 //
 // Version 1 (no last prices, no stops, flags only stp) is read by upgrading it to version 2.
-import { createHash } from 'node:crypto';
 import { LobError } from './errors.js';
 import { SideCode, StpCode, TifCode } from './codes.js';
 
@@ -96,11 +95,6 @@ function upgradeFromVersion1(v1: Float64Array): Float64Array {
   }
   if (from !== v1.length) throw corrupt(`${v1.length - from} slots left over after the last book: the counts do not match the length`);
   return v2;
-}
-
-/** sha256 of the canonical snapshot, hex: equal on both backends after the same commands. */
-export function hashSnapshot(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 function corrupt(message: string): LobError {

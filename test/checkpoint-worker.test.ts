@@ -17,6 +17,10 @@ import { checkpointKey, chunkKey, formatKey, prefixRange, Prefix } from '../src/
 import { checkpointChunkKeys } from '../src/state/checkpoint-chunks.js';
 import { SnapshotFiles } from '../src/state/checkpoint-files.js';
 import { DATABASE_FORMAT_VERSION, SnapshotWhere, decodeCheckpoint, decodeFormat, encodeCheckpoint, encodeFormat } from '../src/state/codecs.js';
+import { ShadowEngine as Shadow } from '../src/state/checkpoint-shadow.js';
+import {
+  SNAPSHOT_BOOK_SLOTS, SNAPSHOT_HEADER_SLOTS, SNAPSHOT_LEVEL_SLOTS, SNAPSHOT_MAGIC, SNAPSHOT_ORDER_SLOTS, SNAPSHOT_STOP_SLOTS, openSnapshot, snapshotBooks,
+} from '../src/snapshot.js';
 import { describeEachBackend } from './helpers/backends.js';
 import { Flow } from './fixtures/flow.mjs';
 import { tempDbPath } from './fixtures/state-helpers.js';
@@ -66,6 +70,35 @@ async function expectShadowOnTheEngine(sm: CoreStateMachine, flow: Flow): Promis
   expect(shadowOf(sm).broken).toBeNull();
   expect({ sequence: taken!.sequence, hash: taken!.stateHash }).toEqual(next);
   await sm.close();
+}
+
+/**
+ * The same books in snapshot format version 1 (no last prices, no stops, flags only stp): bytes
+ * that pass every check and restore, but to a state whose snapshot (version 2) is other bytes.
+ */
+function asVersion1(bytes: Uint8Array): Uint8Array {
+  const v2 = openSnapshot(bytes);
+  const slots = [0, v2[1], 0];
+  let p = SNAPSHOT_HEADER_SLOTS;
+  for (const book of snapshotBooks(v2)) {
+    const levels = book.bidLevels + book.askLevels;
+    p += SNAPSHOT_BOOK_SLOTS;
+    if (levels > 0) {
+      slots.push(book.asset, book.bidLevels, book.askLevels);
+      slots[2]++;
+    }
+    for (let l = 0; l < levels; l++) {
+      const count = v2[p + 1];
+      slots.push(v2[p], count);
+      p += SNAPSHOT_LEVEL_SLOTS;
+      for (let k = 0; k < count; k++, p += SNAPSHOT_ORDER_SLOTS) slots.push(v2[p], v2[p + 1], v2[p + 2], v2[p + 3], v2[p + 4] & 3);
+    }
+    p += (book.buyStops + book.sellStops) * SNAPSHOT_STOP_SLOTS;
+  }
+  const v1 = new Uint8Array(new Float64Array(slots).buffer);
+  v1.set(SNAPSHOT_MAGIC);
+  v1[7] = 1;
+  return v1;
 }
 
 /** The state machine's shadow, reached past `private` the way a failing thread would reach it. */
@@ -282,6 +315,51 @@ describeEachBackend('checkpoints from the checkpoint worker', (backend) => {
     expect(last.recovery).toMatchObject({ checkpointSequence: second!.sequence });
     expect(last.stateHash()).toBe(finalHash);
     await last.close();
+  });
+
+  it('are passed over when their snapshot passes its sha256 but does not restore to itself, and a shadow that does not reproduce its snapshot gives none', async () => {
+    const path = tempDbPath('lobcore-shadow');
+    const sm = await CoreStateMachine.open({ path, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
+    const flow = new Flow(41, { opsPerBlock: 40, makeBatch: () => new CommandBatch() });
+    flow.runBlock(sm);
+    const older = await sm.checkpoint();
+    flow.runBlock(sm);
+    const newer = await sm.checkpoint();
+    flow.runBlock(sm);
+    const hash = sm.stateHash();
+    await sm.close();
+
+    // The newer snapshot rewritten in version 1, and its manifest made to name exactly those bytes.
+    const file = new SnapshotFiles(path).pathOf(newer!.sequence);
+    const v1 = asVersion1(fs.readFileSync(file));
+    fs.writeFileSync(file, v1);
+    const store = await Store.open(path, { sync: true });
+    const manifest = decodeCheckpoint(checkpointKey(newer!.sequence), (await store.get(checkpointKey(newer!.sequence)))!);
+    const batch = store.batch();
+    batch.put(checkpointKey(newer!.sequence), encodeCheckpoint({ ...manifest, byteLength: v1.byteLength, sha256: createHash('sha256').update(v1).digest() }));
+    await store.write(batch);
+    await store.close();
+
+    const reopened = await CoreStateMachine.open({ path, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
+    expect(reopened.recovery).toMatchObject({
+      checkpointSequence: older!.sequence,
+      skippedCheckpoints: [{ sequence: newer!.sequence, reason: expect.stringMatching(/restores to a state other than its recorded/) }],
+    });
+    expect(reopened.stateHash()).toBe(hash);
+    await expectShadowOnTheEngine(reopened, flow);
+
+    // The shadow restores what it is given unchecked (recovery gives it proven bytes). Given a
+    // book with no state (which a snapshot never lists), it says it does not reproduce them, and
+    // gives no checkpoint.
+    const proven = openSnapshot(fs.readFileSync(new SnapshotFiles(path).pathOf(older!.sequence)));
+    const unlisted = new Float64Array(proven.length + SNAPSHOT_BOOK_SLOTS);
+    unlisted.set(proven);
+    unlisted[2]++;
+    unlisted[proven.length] = 1_000_000;
+    const shadow = await Shadow.create(backend, {});
+    expect(await shadow.reset(new Uint8Array(unlisted.buffer), manifest.restingOrders)).toBe(false);
+    await expect(shadow.snapshot(1024 * 1024, () => undefined)).rejects.toThrow(/does not reproduce/);
+    await shadow.close();
   });
 
   it('start with their store worker under node flags a worker may not be given (--expose-gc)', () => {

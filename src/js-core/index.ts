@@ -148,6 +148,11 @@ export class JsCore implements MatchingCore {
     return writeSnapshot(this.state);
   }
 
+  snapshotPieces(onPiece: (piece: Uint8Array, at: number, total: number) => void): void {
+    const bytes = this.snapshot();
+    onPiece(bytes, 0, bytes.byteLength);
+  }
+
   restore(snapshot: Uint8Array): void {
     // Built aside and swapped in whole: a corrupt snapshot throws before anything changes.
     this.matching.state = restoreSnapshot(snapshot, this.limits.maxOrders, this.limits.maxLevels, this.state.events);

@@ -4,8 +4,8 @@
 //
 // Commands are gathered here as they are applied (a copy of each 96-byte record) and posted in
 // runs of POST_COMMANDS, in buffers the worker gives back to be filled again. A shadow that fails
-// (its thread dies, a command it cannot apply, counts that differ from the engine's at a
-// checkpoint) is marked broken; the state machine then checkpoints from its own engine,
+// (its thread dies, a command it cannot apply, a restore it does not reproduce, counts that
+// differ from the engine's at a checkpoint) is marked broken; the state machine then checkpoints from its own engine,
 // synchronously, as before, and starts the shadow again from that snapshot.
 import { WorkerCalls } from './worker-calls.js';
 import type { CoreLimits } from '../core.js';
@@ -47,6 +47,8 @@ export class ShadowEngine {
   private readonly spares: Array<Float64Array<ArrayBuffer>> = [];
   /** Commands given to the shadow since its last reset. */
   private given = 0;
+  /** The last reset's proof that the shadow reproduces the snapshot it restored (null: nothing to prove). */
+  private proof: Promise<boolean | null> = Promise.resolve(null);
   /** Why the shadow cannot be used (null: it can). */
   broken: string | null = null;
 
@@ -90,16 +92,15 @@ export class ShadowEngine {
         ? snapshot.buffer
         : new Uint8Array(snapshot).buffer;
     }
-    try {
-      const { verified } = await this.worker.call<{ verified: boolean | null }>({
-        op: 'init', module: this.module, ...this.limits, input: HOST_BLOCK.INPUT, inputCapacity: HOST_BLOCK.INPUT_CAPACITY, chunkBytes: SNAPSHOT_CHUNK_BYTES,
-        ...(shared === undefined ? {} : { snapshot: shared, orders }),
-      });
-      return verified;
-    } catch (error) {
+    const proving = this.worker.call<{ verified: boolean | null }>({
+      op: 'init', module: this.module, ...this.limits, input: HOST_BLOCK.INPUT, inputCapacity: HOST_BLOCK.INPUT_CAPACITY, chunkBytes: SNAPSHOT_CHUNK_BYTES,
+      ...(shared === undefined ? {} : { snapshot: shared, orders }),
+    }).then(({ verified }) => verified, (error: unknown) => {
       this.broken = `the checkpoint worker could not start: ${(error as Error).message}`;
       return null;
-    }
+    });
+    this.proof = proving;
+    return proving;
   }
 
   /** One applied command's record, at `records[o..]`. */
@@ -147,6 +148,7 @@ export class ShadowEngine {
    * then resolved with its length and sha256.
    */
   async snapshot(pieceBytes: number, onPiece: (index: number, piece: Uint8Array) => void): Promise<ShadowSnapshot> {
+    const proof = this.proof;
     if (this.broken !== null) throw new Error(this.broken);
     this.post();
     const reply = await this.worker.call<{ byteLength: number; pieces: number; sha256: ArrayBuffer; nextOrderId: number; restingOrders: number }>(
@@ -156,6 +158,8 @@ export class ShadowEngine {
         onPiece(index, new Uint8Array(piece));
       },
     );
+    // Its reset's answer came before this one: a shadow that did not reproduce what it restored gives no checkpoint.
+    if ((await proof) === false) throw new Error('the shadow restored a snapshot that it does not reproduce');
     return { ...reply, sha256: Buffer.from(reply.sha256) };
   }
 

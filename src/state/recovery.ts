@@ -4,11 +4,11 @@
 // the result lands exactly on the head written by the last flush.
 //
 // A checkpoint's snapshot is read whole and hashed (read: from its file, or its chunks joined and
-// hashed on the store's thread). While the main thread checks and restores it into its engine
-// (restore), the checkpoint worker restores the same bytes, shared, into its shadow core and
-// snapshots them back to prove they reproduce themselves exactly (verify: only the wait beyond
-// the restore is counted). An open may have done both already (restore-ahead.ts). The shadow
-// then follows the replay, ready for the next checkpoint.
+// hashed on the store's thread), checked and restored into the engine (restore; an open may have
+// done both already, restore-ahead.ts), and proven: the engine's snapshot of what it restored
+// must hash to the recorded sha256 (verify). Then the checkpoint worker's shadow core restores the
+// same bytes, shared, on its own thread, behind the open, and follows the replay, ready for the
+// next checkpoint.
 import type { Engine } from '../engine.js';
 import { LobError } from '../errors.js';
 import { decodeHead } from './codecs.js';
@@ -58,7 +58,8 @@ export interface RecoveryReport {
   opening: { storeMs: number; restoreAheadMs: number };
   /**
    * Where the time went, in milliseconds: reading the checkpoint with its checksum, checking and
-   * restoring it, waiting for the proof that it reproduces its bytes, replaying the journal; and,
+   * restoring it, proving that the engine reproduces its bytes (hashing the engine's snapshot),
+   * replaying the journal; and,
    * after the open, not counted in durationMs, the indexes' start: opening the index database and
    * deriving what the last run had not written (filled in as reindexedEntries is).
    */
@@ -78,16 +79,15 @@ export interface Recovered {
 /** readOnly: the store is a view that must not be written (what a cut-off checkpoint left stays where it is). */
 export async function recoverFromStore(
   store: KeyValueStore, places: SnapshotPlaces, newEngine: () => Promise<Engine>, shadow: ShadowEngine | null, readOnly = false,
-  restoreAhead: RestoreAhead | null = null,
+  ahead: RestoreAhead | null = null,
 ): Promise<Recovered> {
-  let ahead = restoreAhead;
   let restoredAhead = false;
+  // Recovery proper starts once the restore ahead is done: waiting for it is the open's, not a phase's.
+  await ahead?.settled();
   const started = performance.now();
   const storedHead = await store.get(headKey());
   const head = storedHead === undefined ? { ...EMPTY_HEAD } : decodeHead(headKey(), storedHead);
 
-  // Whatever was restored ahead has reset the shadow by now, or never will (see settled()).
-  await restoreAhead?.settled();
   const entries = await readManifests(store);
   let orphansDeleted = 0;
   if (!readOnly) {
@@ -116,21 +116,21 @@ export async function recoverFromStore(
       const stored = early?.stored.bytes ?? await loadSnapshot(places.holding(entry.manifest), entry.manifest);
       const restoring = performance.now();
       readMs += restoring - reading;
-      // The manifest counts resting orders only: the shadow's order index grows for any pending stops.
-      const verifyAgain = (): Promise<boolean | null> => shadow?.reset(stored, entry.manifest.restingOrders) ?? Promise.resolve(null);
-      const verifying = early === null ? verifyAgain() : early.verifying.then((verified) => verified ?? verifyAgain());
       if (early === null) candidate.restore(stored);
-      const waiting = performance.now();
-      restoreMs += waiting - restoring;
-      const corrupt = (): LobError =>
-        new LobError('CORRUPTION', `checkpoint ${describeKey(entry.key)} restores to a state other than its recorded ${entry.manifest.sha256.toString('hex')}`);
+      const verifying = performance.now();
+      restoreMs += verifying - restoring;
+      const recorded = entry.manifest.sha256.toString('hex');
+      const corrupt = (): LobError => new LobError('CORRUPTION', `checkpoint ${describeKey(entry.key)} restores to a state other than its recorded ${recorded}`);
       if (candidate.restingOrders !== entry.manifest.restingOrders || candidate.nextOrderId !== entry.manifest.nextOrderId) throw corrupt();
       // loadSnapshot proved the stored bytes against their sha256 (the state hash); restored, they
-      // must give back exactly those bytes. The shadow proves it off this thread; without one, the
-      // engine's own snapshot is compared.
-      const verified = await verifying;
-      if (verified === false || (verified === null && !Buffer.from(candidate.snapshot()).equals(stored))) throw corrupt();
-      verifyMs += performance.now() - waiting;
+      // must give back exactly those bytes. The engine's snapshot is streamed through the hash,
+      // never copied out (1M orders: 35 ms, against 145 ms for a copy, most of it page faults).
+      if (candidate.stateHash() !== recorded) throw corrupt();
+      verifyMs += performance.now() - verifying;
+      // The shadow starts from the same bytes on its own thread, behind the open: it applies the
+      // replay after them, and proves its own restore before it gives a checkpoint.
+      // The manifest counts resting orders only: the shadow's order index grows for any pending stops.
+      void shadow?.reset(stored, entry.manifest.restingOrders);
       engine = candidate;
       start = entry.manifest;
       restoredAhead = early !== null;
@@ -149,7 +149,7 @@ export async function recoverFromStore(
       );
     }
     engine = await newEngine();
-    await shadow?.reset(null);
+    void shadow?.reset(null);
   }
 
   const sequencer = start === null ? Sequencer.empty() : new Sequencer({

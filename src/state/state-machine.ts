@@ -112,15 +112,14 @@ export class CoreStateMachine {
     const resolved = resolveOptions(options);
     const path = resolved.path;
     if (path === undefined) return CoreStateMachine.openOn(new MemoryStore(), resolved, null, null, null);
-    // A read-only view never checkpoints: it needs no shadow (recovery then proves the restore on
-    // this thread). A writable one starts its shadow, and reads the newest snapshot file, while
-    // RocksDB opens (which replays its log): side by side on their own threads.
+    // A read-only view never checkpoints: it needs no shadow. A writable one starts its shadow,
+    // and reads and restores the newest snapshot file, while RocksDB opens: side by side.
     const writable = resolved.readOnly !== true;
     const started = performance.now();
     const opening = { storeMs: 0, restoreAheadMs: 0 };
     const files = writable ? new SnapshotFiles(path) : null;
     const creatingShadow = writable ? ShadowEngine.create(resolved.backend ?? 'wasm', engineOptions(resolved)) : Promise.resolve(null);
-    const ahead = files === null ? null : RestoreAhead.start(files, () => createEngine(engineOptions(resolved)), creatingShadow.catch(() => null));
+    const ahead = files === null ? null : RestoreAhead.start(files, () => createEngine(engineOptions(resolved)));
     void ahead?.settled().then(() => {
       opening.restoreAheadMs = performance.now() - started;
     });
