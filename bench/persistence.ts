@@ -23,6 +23,7 @@ import { encodeBatch } from './batch-encoding.js';
 import type { CommandColumns } from './commands.js';
 import { SideCode } from './commands.js';
 import { Prng } from '../src/prng.js';
+import { faultedMiB, freshMemoryMsPerMiB, minorFaults } from './page-faults.js';
 import { quantileOfSorted } from './stats.js';
 import { FlowBuilder } from './workloads/flow-builder.js';
 import { steadyWorkload } from './workloads/synthetic.js';
@@ -71,6 +72,8 @@ export interface DurableRun {
   /** CPU over the timed region, per command: the main thread, and every other thread (store worker, RocksDB's own). */
   mainCpuNsPerCommand: number;
   otherCpuNsPerCommand: number;
+  /** Minor page faults over the timed region per 1,000 commands (fresh memory, 4 KiB each): the main thread, and every other; null off Linux. */
+  faultsPerThousand: { main: number; other: number } | null;
   bytesOnDiskPerCommand: number;
 }
 
@@ -107,6 +110,8 @@ export interface BookRun {
   phases: Record<string, number>;
   /** Whether the checkpoint recovery used was the one restored ahead. */
   restoredAhead: boolean;
+  /** Fresh memory the open wrote for the first time (the process's minor page faults, 4 KiB each), MiB; null off Linux. */
+  reopenFreshMiB: number | null;
   replayedCommands: number;
   bytesOnDisk: number;
   bytesOnDiskPerOrder: number;
@@ -114,7 +119,11 @@ export interface BookRun {
 
 export type PersistenceReport =
   | { status: 'pending' | 'skipped' | 'failed'; reason: string }
-  | { status: 'ok'; backend: BackendName; workload: string; inMemory: InMemoryRate[]; durable: DurableRun[]; books: BookRun[] };
+  | {
+    status: 'ok'; backend: BackendName; workload: string; inMemory: InMemoryRate[]; durable: DurableRun[]; books: BookRun[];
+    /** What writing fresh memory the first time costs on this machine (page-faults.ts), ms per MiB. */
+    freshMemoryMsPerMiB: number;
+  };
 
 export interface PersistenceScale {
   orders: number;
@@ -176,7 +185,7 @@ export async function measurePersistence(scale: PersistenceScale, seed: number, 
       books.push(await bookRun(backend, join(root, `book-${size}`), size, seed + 11));
     }
     return {
-      status: 'ok', backend, inMemory, durable, books,
+      status: 'ok', backend, inMemory, durable, books, freshMemoryMsPerMiB: freshMemoryMsPerMiB(),
       workload: `steady flow, ${flow.commands.toLocaleString('en-US')} commands in batches of ${BATCH}, after a ${steady.prelude.count.toLocaleString('en-US')}-command prelude`,
     };
   } catch (error) {
@@ -217,6 +226,7 @@ async function durableRun(backend: BackendName, path: string, flow: Flow, sync: 
   const acks = new Float64Array(flow.stream.length);
   let commits = 0;
   const cpu = cpuNow();
+  const faultsBefore = minorFaults();
   const t0 = performance.now();
   if (mode === 'await every 1,000') {
     for (const batch of flow.stream) {
@@ -242,6 +252,7 @@ async function durableRun(backend: BackendName, path: string, flow: Flow, sync: 
   }
   const seconds = (performance.now() - t0) / 1000;
   const used = cpuSince(cpu);
+  const faultsAfter = minorFaults();
   const indexLagAtEnd = sm.indexLag;
   const catchUp = performance.now();
   await indexCaughtUp(sm);
@@ -253,6 +264,10 @@ async function durableRun(backend: BackendName, path: string, flow: Flow, sync: 
     ...(mode !== 'await every 1,000' ? { ackMs: { p50: quantileOfSorted(acks, 0.5), p99: quantileOfSorted(acks, 0.99), max: acks[acks.length - 1] } } : {}),
     indexLagAtEnd, indexCatchUpSeconds, indexedOpsPerSec: flow.commands / (seconds + indexCatchUpSeconds),
     mainCpuNsPerCommand: (used.mainMs * 1e6) / flow.commands, otherCpuNsPerCommand: (used.otherMs * 1e6) / flow.commands,
+    faultsPerThousand: faultsBefore === null || faultsAfter === null ? null : {
+      main: ((faultsAfter.main - faultsBefore.main) * 1000) / flow.commands,
+      other: ((faultsAfter.process - faultsBefore.process - (faultsAfter.main - faultsBefore.main)) * 1000) / flow.commands,
+    },
     bytesOnDiskPerCommand: directoryBytes(path) / (flow.commands + flow.prelude.length * BATCH),
   };
 }
@@ -312,9 +327,11 @@ export async function bookRun(backend: BackendName, path: string, size: number, 
   const whileCheckpointing = gaps.slice(gapsBefore, gaps.length - gapsAfter);
   const around = [...gaps.slice(0, gapsBefore), ...gaps.slice(gaps.length - gapsAfter)].sort((a, b) => a - b);
   await sm.close();
+  const faultsBefore = minorFaults();
   const opened = performance.now();
   const reopened = await CoreStateMachine.open({ path, sync: true, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
   const openSeconds = (performance.now() - opened) / 1000;
+  const faultsAfter = minorFaults();
   await reopened.indexesReady();
   const indexesReadySeconds = (performance.now() - opened) / 1000;
   const report = reopened.recovery!;
@@ -324,7 +341,8 @@ export async function bookRun(backend: BackendName, path: string, size: number, 
   return {
     restingOrders: size, checkpointSeconds, checkpointPauseMs: pauseMs, checkpointPauseWaitingMs: pauseWaitingMs, longestGapMs: Math.max(0, ...whileCheckpointing),
     medianGapMs: quantileOfSorted(around, 0.5), checkpointBytes, openSeconds, indexesReadySeconds, recoveryMs: report.durationMs,
-    phases: { openingMs: openSeconds * 1000 - report.durationMs, rocksdbMs: report.opening.storeMs, aheadMs: report.opening.restoreAheadMs, ...report.phases }, restoredAhead: report.restoredAhead, replayedCommands: report.replayedCommands, bytesOnDisk, bytesOnDiskPerOrder: bytesOnDisk / size,
+    phases: { openingMs: openSeconds * 1000 - report.durationMs, rocksdbMs: report.opening.storeMs, aheadMs: report.opening.restoreAheadMs, ...report.phases }, restoredAhead: report.restoredAhead,
+    reopenFreshMiB: faultsBefore === null || faultsAfter === null ? null : faultedMiB(faultsAfter.process - faultsBefore.process), replayedCommands: report.replayedCommands, bytesOnDisk, bytesOnDiskPerOrder: bytesOnDisk / size,
   };
 }
 

@@ -79,24 +79,27 @@ export function renderReport(report: BenchReport): string {
     out.push(`  ${p.status}: ${p.reason.split('\n')[0]}`);
   } else {
     out.push(`  backend ${p.backend}; ${p.workload}`);
+    out.push(`  fresh memory costs ${p.freshMemoryMsPerMiB.toFixed(2)} ms/MiB the first time it is written (page faults): counted for each run below`);
     const engineRate = p.inMemory.find((m) => m.path === 'engine.submitBatch')?.opsPerSec ?? NaN;
-    const rates = [['  path', 'commands/s', 'vs engine', 'ack p50/p99/max ms', 'index lag, catch-up', 'durable+indexed/s', 'CPU ns/cmd main+other', 'disk B/cmd']];
-    for (const m of p.inMemory) rates.push([`  ${m.path}`, formatCount(m.opsPerSec), pct(m.opsPerSec / engineRate), '-', '-', '-', '-', '-']);
+    const rates = [['  path', 'commands/s', 'vs engine', 'ack p50/p99/max ms', 'index lag, catch-up', 'durable+indexed/s', 'CPU ns/cmd main+other', 'faults/1k cmd main+other', 'disk B/cmd']];
+    for (const m of p.inMemory) rates.push([`  ${m.path}`, formatCount(m.opsPerSec), pct(m.opsPerSec / engineRate), '-', '-', '-', '-', '-', '-']);
     for (const d of p.durable) {
       rates.push([
         `  ${d.pacedPerSec === undefined ? d.mode : `group commit paced at ${formatCount(d.pacedPerSec)}/s`}, sync ${d.sync ? 'on' : 'off'}`,
         formatCount(d.opsPerSec), pct(d.opsPerSec / engineRate),
         d.ackMs === undefined ? '-' : `${d.ackMs.p50.toFixed(1)}/${d.ackMs.p99.toFixed(1)}/${d.ackMs.max.toFixed(1)}`,
         `${d.indexLagAtEnd.toLocaleString('en-US')}, ${d.indexCatchUpSeconds.toFixed(2)} s`, formatCount(d.indexedOpsPerSec),
-        `${d.mainCpuNsPerCommand.toFixed(0)}+${d.otherCpuNsPerCommand.toFixed(0)}`, d.bytesOnDiskPerCommand.toFixed(1),
+        `${d.mainCpuNsPerCommand.toFixed(0)}+${d.otherCpuNsPerCommand.toFixed(0)}`,
+        d.faultsPerThousand === null ? '-' : `${d.faultsPerThousand.main.toFixed(1)}+${d.faultsPerThousand.other.toFixed(1)}`, d.bytesOnDiskPerCommand.toFixed(1),
       ]);
     }
     out.push(pad(rates));
-    const books = [['  resting orders', 'checkpoint', 'pause (waiting for a core)', 'longest gap (median)', 'reopen (indexes ready)', 'recovery phases (ms)', 'replayed', 'disk B/order']];
+    const books = [['  resting orders', 'checkpoint', 'pause (waiting for a core)', 'longest gap (median)', 'reopen (indexes ready)', 'reopen fresh MiB', 'recovery phases (ms)', 'replayed', 'disk B/order']];
     for (const b of p.books) {
       books.push([
         `  ${b.restingOrders.toLocaleString('en-US')}`, `${b.checkpointSeconds.toFixed(3)} s`, checkpointPauseText(b),
         `${b.longestGapMs.toFixed(1)} (${b.medianGapMs.toFixed(1)}) ms`, `${b.openSeconds.toFixed(3)} s (indexes ${b.indexesReadySeconds.toFixed(3)} s)`,
+        b.reopenFreshMiB === null ? '-' : b.reopenFreshMiB.toFixed(0),
         Object.entries(b.phases).map(([k, v]) => `${k.replace(/Ms$/, '')} ${v.toFixed(0)}`).join(', '),
         b.replayedCommands.toLocaleString('en-US'), b.bytesOnDiskPerOrder.toFixed(1),
       ]);

@@ -153,6 +153,8 @@ describe('benchmark suite (--tiny)', () => {
       expect(d.commits).toBeGreaterThan(0);
       expect(d.indexLagAtEnd).toBeGreaterThanOrEqual(0);
       expect(d.bytesOnDiskPerCommand).toBeGreaterThan(0);
+      // Linux counts page faults: some fresh memory is written on every run.
+      expect(d.faultsPerThousand!.main + d.faultsPerThousand!.other).toBeGreaterThan(0);
       if (d.mode === 'await every 1,000') expect(d.ackMs).toBeUndefined();
       else expect(d.ackMs!.p50).toBeLessThanOrEqual(d.ackMs!.max);
     }
@@ -163,7 +165,9 @@ describe('benchmark suite (--tiny)', () => {
       expect(b.indexesReadySeconds).toBeGreaterThanOrEqual(b.openSeconds);
       expect(Object.keys(b.phases).length).toBeGreaterThan(1);
       expect(b.bytesOnDiskPerOrder).toBeGreaterThan(0);
+      expect(b.reopenFreshMiB).toBeGreaterThan(0);
     }
+    expect(p.freshMemoryMsPerMiB).toBeGreaterThan(0);
     expect(written.targets).toHaveLength(13);
     expect(written.targets.map((t) => t.name)).toContain('WASM submitBatch vs the WASM core alone, every workload');
     for (const t of written.targets) expect([true, false, null]).toContain(t.met);
