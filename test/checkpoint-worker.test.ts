@@ -23,7 +23,7 @@ import {
 } from '../src/snapshot.js';
 import { describeEachBackend } from './helpers/backends.js';
 import { Flow } from './fixtures/flow.mjs';
-import { tempDbPath } from './fixtures/state-helpers.js';
+import { tempDbPath, twoCheckpoints } from './fixtures/state-helpers.js';
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
@@ -321,29 +321,25 @@ describeEachBackend('checkpoints from the checkpoint worker', (backend) => {
     const path = tempDbPath('lobcore-shadow');
     const sm = await CoreStateMachine.open({ path, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
     const flow = new Flow(41, { opsPerBlock: 40, makeBatch: () => new CommandBatch() });
-    flow.runBlock(sm);
-    const older = await sm.checkpoint();
-    flow.runBlock(sm);
-    const newer = await sm.checkpoint();
-    flow.runBlock(sm);
+    const { older, newer } = await twoCheckpoints(sm, flow);
     const hash = sm.stateHash();
     await sm.close();
 
     // The newer snapshot rewritten in version 1, and its manifest made to name exactly those bytes.
-    const file = new SnapshotFiles(path).pathOf(newer!.sequence);
+    const file = new SnapshotFiles(path).pathOf(newer.sequence);
     const v1 = asVersion1(fs.readFileSync(file));
     fs.writeFileSync(file, v1);
     const store = await Store.open(path, { sync: true });
-    const manifest = decodeCheckpoint(checkpointKey(newer!.sequence), (await store.get(checkpointKey(newer!.sequence)))!);
+    const manifest = decodeCheckpoint(checkpointKey(newer.sequence), (await store.get(checkpointKey(newer.sequence)))!);
     const batch = store.batch();
-    batch.put(checkpointKey(newer!.sequence), encodeCheckpoint({ ...manifest, byteLength: v1.byteLength, sha256: createHash('sha256').update(v1).digest() }));
+    batch.put(checkpointKey(newer.sequence), encodeCheckpoint({ ...manifest, byteLength: v1.byteLength, sha256: createHash('sha256').update(v1).digest() }));
     await store.write(batch);
     await store.close();
 
     const reopened = await CoreStateMachine.open({ path, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
     expect(reopened.recovery).toMatchObject({
-      checkpointSequence: older!.sequence,
-      skippedCheckpoints: [{ sequence: newer!.sequence, reason: expect.stringMatching(/restores to a state other than its recorded/) }],
+      checkpointSequence: older.sequence,
+      skippedCheckpoints: [{ sequence: newer.sequence, reason: expect.stringMatching(/restores to a state other than its recorded/) }],
     });
     expect(reopened.stateHash()).toBe(hash);
     await expectShadowOnTheEngine(reopened, flow);
@@ -351,7 +347,7 @@ describeEachBackend('checkpoints from the checkpoint worker', (backend) => {
     // The shadow restores what it is given unchecked (recovery gives it proven bytes). Given a
     // book with no state (which a snapshot never lists), it says it does not reproduce them, and
     // gives no checkpoint.
-    const proven = openSnapshot(fs.readFileSync(new SnapshotFiles(path).pathOf(older!.sequence)));
+    const proven = openSnapshot(fs.readFileSync(new SnapshotFiles(path).pathOf(older.sequence)));
     const unlisted = new Float64Array(proven.length + SNAPSHOT_BOOK_SLOTS);
     unlisted.set(proven);
     unlisted[2]++;

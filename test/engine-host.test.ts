@@ -42,6 +42,7 @@ class ScriptedCore implements MatchingCore {
   findOrder(): Float64Array | null { return null; }
   listOrders(): Float64Array { return new Float64Array(0); }
   snapshot(): Uint8Array { return new Uint8Array(24); }
+  snapshotPieces(onPiece: (piece: Uint8Array, at: number, total: number) => void): void { onPiece(this.snapshot(), 0, 24); }
   restore(): void {
     if (this.corruptRestore) throw new LobError('CORRUPTION', 'snapshot level 3 is out of order');
   }

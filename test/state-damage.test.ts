@@ -12,7 +12,7 @@ import { crc32, crc32Portable } from '../src/state/crc32.js';
 import { SnapshotFiles } from '../src/state/checkpoint-files.js';
 import { describeEachBackend } from './helpers/backends.js';
 import { FLOW_TRADERS, Flow } from './fixtures/flow.mjs';
-import { allFills, tempDbPath, tempDir } from './fixtures/state-helpers.js';
+import { allFills, tempDbPath, tempDir, twoCheckpoints } from './fixtures/state-helpers.js';
 
 /** Opens the raw store of a closed state machine, lets `damage` change it, and closes it again. */
 async function tamper(dbPath: string, damage: (store: Store) => Promise<void>): Promise<void> {
@@ -43,22 +43,17 @@ describeEachBackend('damaged databases', (backend) => {
   ])('falls back to the older checkpoint when the newest one\'s snapshot file %s', async (_, damage, reason) => {
     const dbPath = tempDbPath();
     const sm = await CoreStateMachine.open({ path: dbPath, backend });
-    const flow = new Flow(5, { opsPerBlock: 30 });
-    flow.runBlock(sm);
-    const older = await sm.checkpoint();
-    flow.runBlock(sm);
-    const newer = await sm.checkpoint();
-    flow.runBlock(sm);
+    const { older, newer } = await twoCheckpoints(sm, new Flow(5, { opsPerBlock: 30 }));
     const hash = sm.stateHash();
     const fills = await allFills(sm, FLOW_TRADERS);
     await sm.close();
 
-    damage(new SnapshotFiles(dbPath).pathOf(newer!.sequence));
+    damage(new SnapshotFiles(dbPath).pathOf(newer.sequence));
 
     const reopened = await CoreStateMachine.open({ path: dbPath, backend });
     expect(reopened.recovery).toMatchObject({
-      checkpointSequence: older!.sequence,
-      skippedCheckpoints: [{ sequence: newer!.sequence, reason: expect.stringMatching(reason) }],
+      checkpointSequence: older.sequence,
+      skippedCheckpoints: [{ sequence: newer.sequence, reason: expect.stringMatching(reason) }],
     });
     expect(reopened.stateHash()).toBe(hash);
     expect(await allFills(reopened, FLOW_TRADERS)).toEqual(fills);

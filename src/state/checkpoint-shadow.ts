@@ -5,8 +5,8 @@
 // Commands are gathered here as they are applied (a copy of each 96-byte record) and posted in
 // runs of POST_COMMANDS, in buffers the worker gives back to be filled again. A shadow that fails
 // (its thread dies, a command it cannot apply, a restore it does not reproduce, counts that
-// differ from the engine's at a checkpoint) is marked broken; the state machine then checkpoints from its own engine,
-// synchronously, as before, and starts the shadow again from that snapshot.
+// differ from the engine's at a checkpoint) is marked broken; the state machine then checkpoints
+// from its own engine, synchronously, as before, and starts the shadow again from that snapshot.
 import { WorkerCalls } from './worker-calls.js';
 import type { CoreLimits } from '../core.js';
 import { COMMAND_SLOTS } from '../operations.js';

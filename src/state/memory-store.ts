@@ -28,9 +28,9 @@ export interface KeyValueStore {
    * Writes the first `count` index operations of `ops` (index-wire.mjs, compact; the store expands
    * them), unsynced and behind other writes, in one or more writes with the window's INDEX_HEAD in
    * the last. Takes ownership of `ops`, and resolves with it (its contents undefined) once written,
-   * for the next window to reuse; null when it is not given back.
+   * for the next window to reuse.
    */
-  writeIndex(ops: Float64Array, count: number): Promise<Float64Array | null>;
+  writeIndex(ops: Float64Array, count: number): Promise<Float64Array>;
   /**
    * Writes slice i of `bytes` (sliceBytes each, the last maybe shorter) under keys[i], one write
    * per slice, unsynced and behind other writes; resolves once all are written. Takes ownership of
@@ -122,7 +122,7 @@ export class MemoryStore implements KeyValueStore {
   }
 
   /** Index entries go in by their numbers (index-wire.mjs): key and value bytes are made only if a query reads them. */
-  async writeIndex(ops: Float64Array, count: number): Promise<Float64Array | null> {
+  async writeIndex(ops: Float64Array, count: number): Promise<Float64Array> {
     const map = this.map;
     for (let o = 0; o < count * INDEX_OP_SLOTS; o += INDEX_OP_SLOTS) {
       const head = ops[o];

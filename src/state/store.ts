@@ -198,7 +198,7 @@ export class Store implements KeyValueStore {
     }
   }
 
-  async writeIndex(ops: Float64Array, count: number): Promise<Float64Array | null> {
+  async writeIndex(ops: Float64Array, count: number): Promise<Float64Array> {
     if (count === 0) return ops;
     if (this.readOnly) throw new LobError('READ_ONLY', `${this.path} was opened read-only: ${count} index operations were refused`);
     const owned = ops.byteOffset === 0 && ops.byteLength === ops.buffer.byteLength ? ops : ops.slice(0, count * INDEX_OP_SLOTS);
