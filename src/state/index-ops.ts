@@ -105,8 +105,8 @@ const SPARE_BYTES = 16 * 1024 * 1024;
 const NO_OPS = new Float64Array(0);
 
 /**
- * The operation arrays of commits whose index window has landed, and those a growing commit left
- * behind, for the next commits to fill. Fresh memory is not free: each 4 KiB page costs a fault
+ * The operation arrays of commits whose index window has landed, those a growing commit left
+ * behind and written windows' (the store gives them back), for the next commits and windows to fill. Fresh memory is not free: each 4 KiB page costs a fault
  * when first written, which on a VM costs microseconds; new arrays made two thirds of the main
  * thread's page faults under group commit (docs/storage.md, round 9).
  */

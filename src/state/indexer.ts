@@ -52,15 +52,13 @@ export interface IndexStart {
 export class Indexer implements CommitFollower {
   /** Unsent TRADER_OPEN puts, for the commit builder's deriver. */
   readonly drops = new DroppablePuts();
-  /** Operation arrays of written commits, which the derivers fill again. */
+  /** Operation arrays of written commits and windows, which the derivers and the next window fill again. */
   readonly spares = new SpareOps();
   readonly reader: OverlayReader;
   /** Durable commits' operations not all written yet, oldest first. */
   private readonly queue: IndexOps[] = [];
   private readonly recoveryDeriver = new IndexDeriver(null, this.spares);
   private writing: Promise<void> | null = null;
-  /** The last window's array, back from the store once written: the next window is copied into it. */
-  private spareWindow: Float64Array | null = null;
   /** Queue entries (oldest first) in the window being written. */
   private inWindow = 0;
   /** When the oldest entry not yet in a window was queued (performance.now()). */
@@ -201,11 +199,7 @@ export class Indexer implements CommitFollower {
       this.drops.handed(buffer);
     }
     const through = this.queue[taken - 1].lastSeq;
-    const slots = (count + 1) * INDEX_OP_SLOTS;
-    const ops = this.spareWindow !== null && this.spareWindow.length >= slots
-      ? this.spareWindow
-      : new Float64Array(Math.max(slots, (INDEX_WINDOW_OPS + 1) * INDEX_OP_SLOTS));
-    this.spareWindow = null;
+    const ops = this.spares.array((count + 1) * INDEX_OP_SLOTS);
     let at = 0;
     for (let i = 0; i < taken; i++) {
       const buffer = this.queue[i];
@@ -218,7 +212,7 @@ export class Indexer implements CommitFollower {
     // queries read them through the overlay as well as whatever part of the window is stored.
     this.writing = this.store.writeIndex(ops, count + 1).then(
       (back) => {
-        this.spareWindow = back;
+        this.spares.keep(back);
         for (const written of this.queue.splice(0, taken)) this.spares.give(written);
         this.indexedThrough = through;
         this.lastError = null;
