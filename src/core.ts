@@ -114,6 +114,17 @@ export interface MatchingCore {
   snapshotPieces(onPiece: (piece: Uint8Array, at: number, total: number) => void): void;
   /** Replaces the whole state; throws LobError CORRUPTION on a malformed snapshot, before changing anything. */
   restore(snapshot: Uint8Array): void;
+  /**
+   * Starts a restore of a snapshot of `byteLength` bytes (the current version) fed piece by piece
+   * (restorePiece), each piece checked as it comes (snapshot-check.ts) and restored before the
+   * next: a checkpoint file is restored as it is read, never whole in memory. The state is gone
+   * from here: a snapshot found unsound part way, or a failure, leaves the core half-restored.
+   */
+  beginRestore(byteLength: number): void;
+  /** The snapshot's next bytes: whole 8-byte slots. */
+  restorePiece(piece: Uint8Array): void;
+  /** After the last piece: the checks that need the whole snapshot, and the restore's end. */
+  finishRestore(): void;
 
   readonly nextOrderId: number;
   readonly restingOrders: number;

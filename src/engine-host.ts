@@ -9,8 +9,8 @@ import {
   OUT_SPENT,
 } from './core.js';
 import type { MatchingCore } from './core.js';
-import type { Engine } from './engine.js';
-import { LobError } from './errors.js';
+import type { Engine, SnapshotRestore } from './engine.js';
+import { LobError, describeValue } from './errors.js';
 import { EventList } from './events.js';
 import { batchFaultError, decodeFault, sideCode, stpCode, tifCode, validateRequest } from './operations.js';
 import { requireNonNegative, requirePositive } from './validate.js';
@@ -37,7 +37,10 @@ export class MatchingEngine implements Engine {
   private readonly core: MatchingCore;
   private readonly results = new BatchResults();
   private readonly lastEvents = new EventList();
-  /** Set once a core call failed unexpectedly: the book may be half-changed, so nothing more is served. */
+  /**
+   * Why calls are refused: a core call failed unexpectedly (ENGINE_FAILED: the book may be
+   * half-changed, so nothing more is served), or a restore in pieces is under way.
+   */
   private failure: LobError | null = null;
 
   constructor(core: MatchingCore) {
@@ -62,7 +65,7 @@ export class MatchingEngine implements Engine {
 
   /** Whether a fault has made this engine refuse calls. */
   get failed(): boolean {
-    return this.failure !== null;
+    return this.failure?.code === 'ENGINE_FAILED';
   }
 
   placeLimit(req: LimitOrderRequest): OrderResult {
@@ -255,8 +258,44 @@ export class MatchingEngine implements Engine {
     this.query('restore', () => this.core.restore(snapshot));
   }
 
+  restoreInPieces(byteLength: number): SnapshotRestore {
+    this.ensureUsable();
+    if (!Number.isSafeInteger(byteLength) || byteLength < 0) {
+      throw new LobError('INVALID_ARGUMENT', `byteLength must be a non-negative safe integer, got ${describeValue(byteLength)}`);
+    }
+    // A core checks the length before it empties itself: a CORRUPTION here has changed nothing.
+    this.query('restore', () => this.core.beginRestore(byteLength));
+    const underWay = new LobError('INVALID_ARGUMENT', 'the engine is being restored in pieces: end() the restore before any other call');
+    this.failure = underWay;
+    const step = (run: () => void): void => {
+      if (this.failure !== underWay) throw this.failure ?? new LobError('INVALID_ARGUMENT', 'this restore in pieces has ended');
+      this.restoreStep(run);
+    };
+    return {
+      write: (piece: Uint8Array) => {
+        if (!(piece instanceof Uint8Array)) throw new LobError('INVALID_ARGUMENT', 'piece must be a Uint8Array');
+        step(() => this.core.restorePiece(piece));
+      },
+      end: () => {
+        step(() => this.core.finishRestore());
+        this.failure = null;
+      },
+    };
+  }
+
   memoryBytes(): number {
     return this.core.memoryBytes();
+  }
+
+  /** A step of a restore in pieces: the state is gone by then, so whatever fails leaves the engine refusing calls. */
+  private restoreStep(run: () => void): void {
+    try {
+      run();
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      this.failure = new LobError('ENGINE_FAILED', `the ${this.core.backend} engine's restore in pieces failed (${detail}) and it refuses further calls: create a new engine`, { cause: error });
+      throw error instanceof LobError ? error : this.failure;
+    }
   }
 
   private bestLevel(asset: number, side: number): Level | undefined {

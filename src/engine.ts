@@ -26,6 +26,14 @@ export interface EngineOptions extends CoreLimits {
   backend?: BackendName;
 }
 
+/** A restore in pieces under way (Engine.restoreInPieces). */
+export interface SnapshotRestore {
+  /** The snapshot's next bytes, in order: whole 8-byte slots. */
+  write(piece: Uint8Array): void;
+  /** After the last piece: the checks that need the whole snapshot; then the engine serves calls again. */
+  end(): void;
+}
+
 export interface Engine {
   readonly backend: BackendName;
   placeLimit(req: LimitOrderRequest): OrderResult;
@@ -76,6 +84,15 @@ export interface Engine {
   snapshot(): Uint8Array;
   /** Replaces the whole state with a snapshot's; throws CORRUPTION on a malformed one and changes nothing. */
   restore(snapshot: Uint8Array): void;
+  /**
+   * Replaces the whole state with a snapshot of `byteLength` bytes (the current format version)
+   * handed over in pieces, each checked as it comes and restored before the next, so the
+   * snapshot is never whole in memory (a checkpoint file restored as it is read). Unlike
+   * restore(), the state is gone from this call on: a snapshot found malformed part way throws
+   * CORRUPTION from write() or end(), and the engine then refuses every call (ENGINE_FAILED).
+   * Until end() returns, other calls throw INVALID_ARGUMENT.
+   */
+  restoreInPieces(byteLength: number): SnapshotRestore;
   /** Bytes the engine holds for its books: linear memory for wasm, typed arrays for js. */
   memoryBytes(): number;
 }

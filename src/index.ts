@@ -1,6 +1,6 @@
 // The package entry: `import { createEngine } from 'lobcore'`.
 export { createEngine } from './engine.js';
-export type { Engine, EngineOptions } from './engine.js';
+export type { Engine, EngineOptions, SnapshotRestore } from './engine.js';
 export { LobError } from './errors.js';
 export type { LobErrorCode } from './errors.js';
 export { CommandBatch, BatchResults, COMMAND_BYTES, COMMAND_SLOTS, RESULT_SLOTS, FILL_SLOTS } from './batch.js';

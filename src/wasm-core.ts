@@ -6,7 +6,8 @@ import { LobError } from './errors.js';
 import { COMMAND_SLOTS, FILL_SLOTS, RESULT_SLOTS, type BatchStorage } from './batch.js';
 import { LEVEL_SLOTS, ORDER_SLOTS, OUT_EVENT_COUNT, OUT_SLOTS, type CoreLimits, type MatchingCore } from './core.js';
 import { EVENT_SLOTS } from './events.js';
-import { checkSnapshot, openSnapshot, snapshotBytes, writeSnapshotMagic } from './snapshot.js';
+import { mostOrdersIn, openSnapshot, snapshotBytes, writeSnapshotMagic } from './snapshot.js';
+import { SnapshotCheck, checkSnapshot } from './snapshot-check.js';
 
 /** The raw exports of build/lobcore.wasm (assembly/index.ts). */
 interface CoreExports {
@@ -140,6 +141,11 @@ export class WasmCore implements MatchingCore {
   });
   /** Bumped by every restore: blocks handed out before it are gone. */
   generation = 0;
+  /**
+   * A restore under way: its check (null: checked whole before it began), the core's chunk, how
+   * many bytes at its start are a record still cut off, and how many bytes the core has taken.
+   */
+  private restoring: { check: SnapshotCheck | null; chunkAt: number; held: number; restored: number } | null = null;
 
   private constructor(instance: WebAssembly.Instance, limits: CoreLimits) {
     this.x = instance.exports as unknown as CoreExports;
@@ -390,24 +396,67 @@ export class WasmCore implements MatchingCore {
   restore(snapshot: Uint8Array): void {
     const slots = openSnapshot(snapshot);
     const counts = checkSnapshot(slots, this.maxOrders, this.maxLevels);
+    this.startRestore(counts.orders + counts.stops, null);
     // The current version's bytes (an older snapshot was upgraded by openSnapshot).
-    const bytes = snapshotBytes(slots);
-    // From here on the core is reset: a failure leaves it empty and the host treats it as failed.
-    this.evacuateBatches();
-    const chunkAt = this.x.restoreBegin(counts.orders + counts.stops);
-    if (chunkAt === 0) throw new Error('WASM core: no memory to restore the snapshot');
-    // Piece by piece through the core's chunk (assembly/snapshot.ts says why).
-    for (let at = 0; at < bytes.byteLength;) {
-      const piece = Math.min(SNAPSHOT_CHUNK_BYTES, bytes.byteLength - at);
-      this.refresh();
-      new Uint8Array(this.buffer, chunkAt, piece).set(bytes.subarray(at, at + piece));
-      const used = this.x.restoreNext(piece);
-      if (used < 0) throw new Error('WASM core: ran out of memory while restoring the snapshot');
-      if (used === 0) throw new Error(`WASM core: the restore stopped at byte ${at} of ${bytes.byteLength}`);
-      at += used;
-    }
+    this.restoreBytes(snapshotBytes(slots));
+    this.finishRestore();
+  }
+
+  beginRestore(byteLength: number): void {
+    const check = SnapshotCheck.streamed(byteLength, this.maxOrders, this.maxLevels);
+    // The order index is sized once, for as many orders as the length can hold.
+    this.startRestore(mostOrdersIn(byteLength), check);
+  }
+
+  restorePiece(piece: Uint8Array): void {
+    const restoring = this.restoring;
+    if (restoring === null) throw new Error('WASM core: restorePiece without beginRestore');
+    restoring.check?.feedBytes(piece);
+    this.restoreBytes(piece);
+  }
+
+  finishRestore(): void {
+    const restoring = this.restoring;
+    if (restoring === null) throw new Error('WASM core: finishRestore without beginRestore');
+    this.restoring = null;
+    restoring.check?.finish();
     this.refresh();
-    if (!this.x.restoreDone()) throw new Error('WASM core: the snapshot ended before its last record');
+    if (restoring.held !== 0 || !this.x.restoreDone()) throw new Error('WASM core: the snapshot ended before its last record');
+  }
+
+  /** Empties the core (from here a failure leaves it empty, and its host treats it as failed) and starts a restore. */
+  private startRestore(orders: number, check: SnapshotCheck | null): void {
+    this.restoring = null;
+    this.evacuateBatches();
+    const chunkAt = this.x.restoreBegin(orders);
+    if (chunkAt === 0) throw new Error('WASM core: no memory to restore the snapshot');
+    this.restoring = { check, chunkAt, held: 0, restored: 0 };
+  }
+
+  /**
+   * Feeds snapshot bytes through the core's chunk (assembly/snapshot.ts says why). The core takes
+   * the whole records among what the chunk holds; a record cut off at its end is moved to its
+   * start, to be completed by what comes next.
+   */
+  private restoreBytes(bytes: Uint8Array): void {
+    const restoring = this.restoring!;
+    const { chunkAt } = restoring;
+    for (let at = 0; at < bytes.byteLength;) {
+      const take = Math.min(SNAPSHOT_CHUNK_BYTES - restoring.held, bytes.byteLength - at);
+      this.refresh();
+      new Uint8Array(this.buffer, chunkAt + restoring.held, take).set(bytes.subarray(at, at + take));
+      at += take;
+      const present = restoring.held + take;
+      const used = this.x.restoreNext(present);
+      if (used < 0) throw new Error('WASM core: ran out of memory while restoring the snapshot');
+      if (used === 0 && present === SNAPSHOT_CHUNK_BYTES) throw new Error(`WASM core: the restore stopped at byte ${restoring.restored}`);
+      restoring.restored += used;
+      restoring.held = present - used;
+      if (restoring.held > 0) {
+        this.refresh();
+        new Uint8Array(this.buffer).copyWithin(chunkAt, chunkAt + used, chunkAt + present);
+      }
+    }
   }
 
   get nextOrderId(): number {

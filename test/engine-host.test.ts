@@ -46,6 +46,11 @@ class ScriptedCore implements MatchingCore {
   restore(): void {
     if (this.corruptRestore) throw new LobError('CORRUPTION', 'snapshot level 3 is out of order');
   }
+  beginRestore(): void {}
+  restorePiece(): void {
+    if (this.corruptRestore) throw new LobError('CORRUPTION', 'snapshot level 3 is out of order');
+  }
+  finishRestore(): void { this.step(); }
   memoryBytes(): number { return 0; }
 }
 

@@ -8,6 +8,7 @@ import { CommandBatch, FILL_SLOTS, RESULT_SLOTS } from '../src/batch.js';
 import { ReasonCode, SideCode, StatusCode, StpCode, TifCode } from '../src/codes.js';
 import { LEVEL_SLOTS, ORDER_SLOTS, OUT_FILLED, OUT_FILL_COUNT, OUT_HEAD, OUT_ORDER_ID, OUT_REMAINING } from '../src/core.js';
 import { LobError } from '../src/errors.js';
+import { expectSameBytes } from './helpers/bytes.js';
 
 const BID = SideCode.BID;
 const ASK = SideCode.ASK;
@@ -78,11 +79,6 @@ function queueIds(core: JsCore, asset = 1): number[] {
   const ids: number[] = [];
   for (let i = 0; i < flat.length; i += ORDER_SLOTS) ids.push(flat[i]);
   return ids;
-}
-
-function expectSameBytes(actual: Uint8Array, expected: Uint8Array, what = 'snapshot'): void {
-  expect(actual.length, what).toBe(expected.length);
-  expect(Buffer.compare(actual, expected), what).toBe(0);
 }
 
 function expectError(action: () => void, code: string): LobError {

@@ -9,17 +9,12 @@ import { LobError } from '../src/errors.js';
 import { WasmCore } from '../src/wasm-core.js';
 import { ORDER_SLOTS, ORD_PRICE, ORD_REMAINING, OUT_FILL_COUNT, OUT_HEAD, OUT_ORDER_ID, OUT_SLOTS } from '../src/core.js';
 import { ReasonCode, StatusCode } from '../src/codes.js';
+import { expectSameBytes } from './helpers/bytes.js';
 
 const MAX_PRICE = Number.MAX_SAFE_INTEGER;
 
 function wasm(options: { maxOrders?: number; maxLevels?: number; maxMemoryBytes?: number } = {}): Promise<Engine> {
   return createEngine({ backend: 'wasm', ...options });
-}
-
-/** Byte equality without a slow element-by-element diff of large arrays. */
-function expectSameBytes(actual: Uint8Array, expected: Uint8Array): void {
-  expect(actual.byteLength).toBe(expected.byteLength);
-  expect(Buffer.from(actual.buffer, actual.byteOffset, actual.byteLength).equals(Buffer.from(expected.buffer, expected.byteOffset, expected.byteLength))).toBe(true);
 }
 
 function expectCorruption(engine: Engine, bytes: Uint8Array, code = 'CORRUPTION'): void {

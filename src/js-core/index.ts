@@ -13,7 +13,8 @@ import { cancelAll } from './cancel-all.js';
 import { CoreState } from './core-state.js';
 import { Matching, type Limits } from './matching.js';
 import { writeBookOrders, writeLevels, writeOrderById } from './queries.js';
-import { restoreSnapshot, writeSnapshot } from './snapshot.js';
+import { SnapshotCheck } from '../snapshot-check.js';
+import { rebuildState, restoreSnapshot, writeSnapshot } from './snapshot.js';
 import { Stops } from './stops.js';
 
 export class JsCore implements MatchingCore {
@@ -24,6 +25,8 @@ export class JsCore implements MatchingCore {
   private readonly limits: Limits;
   private readonly matching: Matching;
   private readonly stops: Stops;
+  /** A restore under way (beginRestore): its check and the bytes gathered so far. */
+  private restoring: { check: SnapshotCheck; bytes: Uint8Array; restored: number } | null = null;
 
   constructor(limits: CoreLimits = {}) {
     this.limits = { maxOrders: limits.maxOrders ?? Infinity, maxLevels: limits.maxLevels ?? Infinity };
@@ -156,6 +159,29 @@ export class JsCore implements MatchingCore {
   restore(snapshot: Uint8Array): void {
     // Built aside and swapped in whole: a corrupt snapshot throws before anything changes.
     this.matching.state = restoreSnapshot(snapshot, this.limits.maxOrders, this.limits.maxLevels, this.state.events);
+  }
+
+  beginRestore(byteLength: number): void {
+    // The pieces are checked as they come and gathered; the state is built from them at the end.
+    const check = SnapshotCheck.streamed(byteLength, this.limits.maxOrders, this.limits.maxLevels);
+    this.restoring = { check, bytes: new Uint8Array(byteLength), restored: 0 };
+  }
+
+  restorePiece(piece: Uint8Array): void {
+    const restoring = this.restoring;
+    if (restoring === null) throw new Error('JS core: restorePiece without beginRestore');
+    restoring.check.feedBytes(piece);
+    restoring.bytes.set(piece, restoring.restored);
+    restoring.restored += piece.byteLength;
+  }
+
+  finishRestore(): void {
+    const restoring = this.restoring;
+    if (restoring === null) throw new Error('JS core: finishRestore without beginRestore');
+    this.restoring = null;
+    const totals = restoring.check.finish();
+    const { bytes } = restoring;
+    this.matching.state = rebuildState(new Float64Array(bytes.buffer, 0, bytes.byteLength / 8), totals, this.state.events);
   }
 
   memoryBytes(): number {

@@ -3,9 +3,11 @@
 // stateHash() depends on it.
 import { No } from './codes.js';
 import {
-  SNAPSHOT_BOOK_SLOTS, SNAPSHOT_HEADER_SLOTS, SNAPSHOT_LEVEL_SLOTS, SNAPSHOT_ORDER_SLOTS, SNAPSHOT_STOP_SLOTS, checkSnapshot,
-  openSnapshot, writeSnapshotMagic,
+  SNAPSHOT_BOOK_SLOTS, SNAPSHOT_HEADER_SLOTS, SNAPSHOT_LEVEL_SLOTS, SNAPSHOT_ORDER_SLOTS, SNAPSHOT_STOP_SLOTS, openSnapshot,
+  writeSnapshotMagic,
 } from '../snapshot.js';
+import { checkSnapshot } from '../snapshot-check.js';
+import type { SnapshotCounts } from '../snapshot-check.js';
 import { bookSide, sortedBookList } from './books.js';
 import { CoreState } from './core-state.js';
 import type { Events } from './events.js';
@@ -83,7 +85,11 @@ function writeOrderHead(state: CoreState, out: Float64Array, p: number, order: n
  */
 export function restoreSnapshot(bytes: Uint8Array, maxOrders: number, maxLevels: number, events: Events): CoreState {
   const slots = openSnapshot(bytes);
-  const totals = checkSnapshot(slots, maxOrders, maxLevels);
+  return rebuildState(slots, checkSnapshot(slots, maxOrders, maxLevels), events);
+}
+
+/** A fresh state built from the slots of a checked snapshot, with what the check counted in it. */
+export function rebuildState(slots: Float64Array, totals: SnapshotCounts, events: Events): CoreState {
   const state = new CoreState(events, totals.orders + totals.stops, totals.levels);
   const { books, levels, orders, index } = state;
   // Every value goes in as smallInteger(...): the state's fields and the functions restore

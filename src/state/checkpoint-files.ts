@@ -20,10 +20,11 @@ import { CHUNK_BYTES } from './checkpoints.js';
 import type { SnapshotPlace, SnapshotSink, StoredSnapshot } from './checkpoints.js';
 import { checkpointKey, describeKey } from './keys.js';
 
-/** The newest snapshot file, being read before anything says it is wanted (prefetchNewest). */
-export interface PrefetchedSnapshot {
+/** The newest whole snapshot file, found before anything says it is wanted (newestFile). */
+export interface NewestSnapshotFile {
   sequence: number;
-  reading: Promise<StoredSnapshot>;
+  path: string;
+  byteLength: number;
 }
 
 /** The directory beside RocksDB's files that holds the snapshots. */
@@ -33,15 +34,14 @@ const FILE_NAME = /^([0-9a-f]{16})\.snapshot(\.partial)?$/;
 export const isWholeSnapshotName = (name: string): boolean => /^[0-9a-f]{16}\.snapshot$/.test(name);
 /** Synced every this many pieces while it is written, so the last sync has little left to do. */
 const SYNC_EVERY_PIECES = 8;
-/** Read back in pieces this large, each hashed while the next is read. */
-const READ_BYTES = 8 * CHUNK_BYTES;
+/** Read back in pieces this large, each hashed (and restored, when streamed) while the next is read. */
+const READ_BYTES = CHUNK_BYTES;
 
 const fileName = (sequence: number): string => `${sequence.toString(16).padStart(16, '0')}.snapshot`;
 
 export class SnapshotFiles implements SnapshotPlace {
   readonly where = SnapshotWhere.FILE;
   readonly directory: string;
-  private prefetched: { path: string; reading: Promise<StoredSnapshot> } | null = null;
 
   /** databasePath: the directory RocksDB's files are in. */
   constructor(databasePath: string) {
@@ -57,36 +57,29 @@ export class SnapshotFiles implements SnapshotPlace {
   }
 
   /**
-   * Starts reading the newest whole snapshot file now, before the store is open to say which
-   * checkpoint recovery will start from: RocksDB's open (replaying its log) and this read and hash
-   * then run side by side. read() takes it if its manifest names that file and length; the
-   * manifest's sha256 still decides whether the bytes are used.
+   * The newest whole snapshot file, if there is one, found now, before the store is open to say
+   * which checkpoint recovery will start from: RocksDB's open (replaying its log) and that file's
+   * restore then run side by side (restore-ahead.ts), and the manifest decides later whether the
+   * restore counts.
    */
-  prefetchNewest(): PrefetchedSnapshot | null {
-    let newest: string | undefined;
+  newestFile(): NewestSnapshotFile | null {
     try {
-      newest = fs.readdirSync(this.directory).filter(isWholeSnapshotName).sort().pop();
+      const newest = fs.readdirSync(this.directory).filter(isWholeSnapshotName).sort().pop();
+      if (newest === undefined) return null;
+      const path = join(this.directory, newest);
+      return { sequence: Number.parseInt(newest, 16), path, byteLength: fs.statSync(path).size };
     } catch {
-      return null; // nothing to prefetch: read() says what is wrong, if anything is
+      return null; // nothing to restore ahead: read() says what is wrong, if anything is
     }
-    if (newest === undefined) return null;
-    const path = join(this.directory, newest);
-    const reading = fs.promises.stat(path).then((stat) => readSnapshotFile(path, stat.size));
-    reading.catch(() => undefined); // read() reads again, and reports
-    this.prefetched = { path, reading };
-    return { sequence: Number.parseInt(newest, 16), reading };
   }
 
   async read(manifest: CheckpointManifest): Promise<StoredSnapshot> {
     const path = this.pathOf(manifest.sequence);
-    const prefetched = this.prefetched;
-    this.prefetched = null;
-    if (prefetched?.path === path) {
-      const stored = await prefetched.reading.catch(() => null);
-      if (stored !== null && stored.length === manifest.byteLength) return stored;
-    }
+    const bytes = new Uint8Array(new SharedArrayBuffer(manifest.byteLength));
     try {
-      return await readSnapshotFile(path, manifest.byteLength);
+      // Shared, so the checkpoint worker restores the very same bytes without a copy.
+      const { length, sha256 } = await readSnapshotFile(path, manifest.byteLength, (piece, at) => bytes.set(piece, at));
+      return { bytes, length, sha256, pieces: null };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       throw new LobError('CORRUPTION', `checkpoint ${describeKey(checkpointKey(manifest.sequence))} names the snapshot file ${path}, which is missing`);
@@ -116,30 +109,47 @@ export class SnapshotFiles implements SnapshotPlace {
   }
 }
 
-/** `byteLength` bytes of a snapshot file (the file's own length is reported beside them), hashed as they come. */
-async function readSnapshotFile(path: string, byteLength: number): Promise<StoredSnapshot> {
+/**
+ * The first `byteLength` bytes of a snapshot file handed to `onPiece` in order, in pieces valid
+ * only during the call, hashed as they come; each piece is handed over while the next is read,
+ * into one of two buffers used in turn. Resolves with the file's own length (which may differ)
+ * and the bytes' sha256.
+ */
+export async function readSnapshotFile(
+  path: string, byteLength: number, onPiece: (piece: Uint8Array, at: number) => void,
+): Promise<{ length: number; sha256: Buffer }> {
   const file = await fs.promises.open(path, 'r');
+  let reading: Promise<Uint8Array> | null = null;
   try {
     const length = (await file.stat()).size;
-    // Shared, so the checkpoint worker restores the very same bytes without a copy.
-    const bytes = new Uint8Array(new SharedArrayBuffer(byteLength));
+    const buffers = [new Uint8Array(READ_BYTES), new Uint8Array(READ_BYTES)];
     const hash = createHash('sha256');
-    const readAt = async (at: number): Promise<number> => {
-      const { bytesRead } = await file.read(bytes, at, Math.min(READ_BYTES, bytes.byteLength - at), at);
-      if (bytesRead === 0) throw new LobError('CORRUPTION', `the snapshot file ${path} ended at byte ${at} while it was read`);
-      return bytesRead;
+    // A piece is read whole (a short read is read on), so every piece but the last is READ_BYTES.
+    const readAt = async (at: number, into: Uint8Array): Promise<Uint8Array> => {
+      const wanted = Math.min(READ_BYTES, byteLength - at);
+      for (let got = 0; got < wanted;) {
+        const { bytesRead } = await file.read(into, got, wanted - got, at + got);
+        if (bytesRead === 0) throw new LobError('CORRUPTION', `the snapshot file ${path} ended at byte ${at + got} while it was read`);
+        got += bytesRead;
+      }
+      return into.subarray(0, wanted);
     };
     let at = 0;
-    let reading = byteLength > 0 && length >= byteLength ? readAt(0) : null;
+    let turn = 0;
+    reading = byteLength > 0 && length >= byteLength ? readAt(0, buffers[0]) : null;
     while (reading !== null) {
-      const read = await reading;
-      const next = at + read;
-      reading = next < byteLength ? readAt(next) : null;
-      hash.update(bytes.subarray(at, next));
+      const piece = await reading;
+      const next = at + piece.byteLength;
+      turn ^= 1;
+      reading = next < byteLength ? readAt(next, buffers[turn]) : null;
+      hash.update(piece);
+      onPiece(piece, at);
       at = next;
     }
-    return { bytes, length, sha256: hash.digest(), pieces: null };
+    return { length, sha256: hash.digest() };
   } finally {
+    // A piece's handler threw while the next piece was being read: the file closes after that read.
+    await reading?.catch(() => undefined);
     await file.close();
   }
 }

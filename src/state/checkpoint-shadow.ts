@@ -31,6 +31,13 @@ const SPARE_BUFFERS = 2;
 /** Until the first command, or when post() found no spare: makeRoom() allocates a buffer. */
 const NO_BUFFER = new Float64Array(0);
 
+/** A snapshot file for the shadow to restore from, with the sha256 recovery proved. */
+export interface ShadowSnapshotFile {
+  path: string;
+  byteLength: number;
+  sha256: Buffer;
+}
+
 export interface ShadowSnapshot {
   byteLength: number;
   /** How many pieces were handed to `onPiece`. */
@@ -41,7 +48,7 @@ export interface ShadowSnapshot {
 }
 
 export class ShadowEngine {
-  private readonly worker: WorkerCalls<{ message: string }>;
+  private started: WorkerCalls<{ message: string }> | null = null;
   private buffer: Float64Array<ArrayBuffer> = NO_BUFFER;
   private buffered = 0;
   private readonly spares: Array<Float64Array<ArrayBuffer>> = [];
@@ -49,16 +56,26 @@ export class ShadowEngine {
   private given = 0;
   /** The last reset's proof that the shadow reproduces the snapshot it restored (null: nothing to prove). */
   private proof: Promise<boolean | null> = Promise.resolve(null);
+  /** Messages for the worker held back (hold()), in order; null: sent as they come. */
+  private held: Array<() => void> | null = null;
   /** Why the shadow cannot be used (null: it can). */
   broken: string | null = null;
 
-  private constructor(private readonly module: WebAssembly.Module, private readonly limits: Record<string, number>) {
-    this.worker = new WorkerCalls<{ message: string }>(WORKER_URL, {
+  private constructor(private readonly module: WebAssembly.Module, private readonly limits: Record<string, number>) {}
+
+  /**
+   * The worker, started when it is first sent something: an open holds the shadow until its
+   * replay is done (hold()), and a thread started during the open took 60-85 ms of a core there
+   * just to load Node.
+   */
+  private get worker(): WorkerCalls<{ message: string }> {
+    this.started ??= new WorkerCalls<{ message: string }>(WORKER_URL, {
       error: (error) => this.gone(`the checkpoint worker failed: ${error.message}`),
       exit: (code) => this.gone(`the checkpoint worker exited (${code})`),
     }, (notice) => {
       if (notice.returned instanceof ArrayBuffer && this.spares.length < SPARE_BUFFERS) this.spares.push(new Float64Array(notice.returned));
     });
+    return this.started;
   }
 
   private gone(why: string): { message: string } {
@@ -76,31 +93,59 @@ export class ShadowEngine {
   }
 
   /**
-   * Starts the shadow over: empty, or from `snapshot` (a checked snapshot; `orders`, its resting
-   * orders and pending stops, presizes the shadow's order index; shared memory is read in place,
-   * anything else is copied). Resolves with whether the
-   * shadow snapshots it back to exactly the same bytes (null: no snapshot).
+   * Starts the shadow over: empty, or from a checked snapshot: its bytes (shared memory is read
+   * in place, anything else is copied), or a snapshot file the shadow reads itself, named with
+   * the length and sha256 recovery proved. `orders`, its resting orders and pending stops,
+   * presizes the shadow's order index. Resolves with whether the shadow snapshots back exactly
+   * the bytes it restored and, from a file, read those very bytes (null: no snapshot).
    */
-  async reset(snapshot: Uint8Array | null, orders = 0): Promise<boolean | null> {
+  async reset(snapshot: Uint8Array | ShadowSnapshotFile | null, orders = 0): Promise<boolean | null> {
     this.buffered = 0;
     this.given = 0;
-    if (this.worker.failure !== null) return null;
+    if (this.started?.failure != null) return null;
     this.broken = null;
-    let shared: SharedArrayBuffer | ArrayBuffer | undefined;
-    if (snapshot !== null) {
-      shared = snapshot.buffer instanceof SharedArrayBuffer && snapshot.byteOffset === 0 && snapshot.byteLength === snapshot.buffer.byteLength
-        ? snapshot.buffer
-        : new Uint8Array(snapshot).buffer;
+    let from = {};
+    if (snapshot instanceof Uint8Array) {
+      from = {
+        snapshot: snapshot.buffer instanceof SharedArrayBuffer && snapshot.byteOffset === 0 && snapshot.byteLength === snapshot.buffer.byteLength
+          ? snapshot.buffer
+          : new Uint8Array(snapshot).buffer,
+      };
+    } else if (snapshot !== null) {
+      from = { file: { path: snapshot.path, byteLength: snapshot.byteLength, sha256: new Uint8Array(snapshot.sha256).buffer } };
     }
-    const proving = this.worker.call<{ verified: boolean | null }>({
+    const init = {
       op: 'init', module: this.module, ...this.limits, input: HOST_BLOCK.INPUT, inputCapacity: HOST_BLOCK.INPUT_CAPACITY, chunkBytes: SNAPSHOT_CHUNK_BYTES,
-      ...(shared === undefined ? {} : { snapshot: shared, orders }),
+      orders, ...from,
+    };
+    const proving = new Promise<{ verified: boolean | null }>((resolve) => {
+      this.send(() => resolve(this.worker.call<{ verified: boolean | null }>(init)));
     }).then(({ verified }) => verified, (error: unknown) => {
       this.broken = `the checkpoint worker could not start: ${(error as Error).message}`;
       return null;
     });
     this.proof = proving;
     return proving;
+  }
+
+  /**
+   * Holds back everything for the worker until release(): recovery holds the shadow's restore and
+   * the replay's commands until the replay is done, so that the restore does not compete with the
+   * replay for the cores. Then the worker gets them in the order they were given.
+   */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  release(): void {
+    const held = this.held ?? [];
+    this.held = null;
+    for (const send of held) send();
+  }
+
+  private send(message: () => void): void {
+    if (this.held === null) message();
+    else this.held.push(message);
   }
 
   /** One applied command's record, at `records[o..]`. */
@@ -135,7 +180,8 @@ export class ShadowEngine {
       return;
     }
     const commands = this.buffer;
-    this.worker.post({ op: 'apply', commands: commands.buffer, count: this.buffered }, [commands.buffer]);
+    const count = this.buffered;
+    this.send(() => this.worker.post({ op: 'apply', commands: commands.buffer, count }, [commands.buffer]));
     this.given += this.buffered;
     this.buffered = 0;
     // No buffer is allocated here: post() runs inside checkpoint(), which must not hold matching up.
@@ -164,6 +210,6 @@ export class ShadowEngine {
   }
 
   async close(): Promise<void> {
-    await this.worker.terminate();
+    await this.started?.terminate();
   }
 }

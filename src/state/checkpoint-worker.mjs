@@ -5,15 +5,18 @@
 // canonical (src/snapshot.ts), the same bytes from either core, so the shadow serves a state
 // machine on the JS core too.
 //
-// On open it also proves the checkpoint recovery started from: it restores the stored bytes,
-// snapshots them again and compares, while the main thread restores its own engine.
+// On open it restores the checkpoint recovery started from (the bytes recovery read, or the
+// snapshot file itself, read here piece by piece into the core), and proves its own restore: the
+// bytes it restored hash to what recovery proved, and its snapshot of them hashes the same.
 //
 // Plain JavaScript (a worker cannot load TypeScript under Node 20). It drives the core's raw
 // exports (assembly/index.ts) as src/wasm-core.ts does; the host-block offsets come with 'init'.
 //
 // Requests, in order:
-//   init     { module, maxPages, maxOrders, maxLevels, input, inputCapacity, chunkBytes, snapshot?, orders? }
-//            -> { verified: boolean | null }  (null: no snapshot to start from)
+//   init     { module, maxPages, maxOrders, maxLevels, input, inputCapacity, chunkBytes, orders?, and
+//              snapshot? (its bytes) or file? { path, byteLength, sha256? } (a snapshot file to read) }
+//            -> { verified: boolean | null }  (whether the core snapshots back the bytes it restored,
+//               and read from a file, the bytes recovery proved; null: no snapshot)
 //   apply    { commands: ArrayBuffer, count }
 //            -> { returned: ArrayBuffer }  (the commands' buffer, given back to be filled again; no
 //               other reply: a failure is reported by the next snapshot)
@@ -23,6 +26,7 @@
 //            -> { id, result: { byteLength, pieces, sha256: ArrayBuffer, nextOrderId, restingOrders, priceLevels } }
 //            commands: how many the shadow must have applied, or the reply is an error.
 import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 
 const COMMAND_BYTES = 96;
@@ -82,21 +86,53 @@ function init(request) {
   inputCapacityAt = hostBlock + request.inputCapacity;
   applied = 0;
   failure = null;
-  if (request.snapshot === undefined) return { verified: null };
-  const stored = new Uint8Array(request.snapshot);
-  const chunkAt = core.restoreBegin(request.orders);
-  if (chunkAt === 0) throw new Error('no memory to restore the snapshot');
-  // Piece by piece through the core's chunk, as src/wasm-core.ts restores.
-  for (let at = 0; at < stored.byteLength;) {
-    const piece = Math.min(request.chunkBytes, stored.byteLength - at);
-    new Uint8Array(core.memory.buffer, chunkAt, piece).set(stored.subarray(at, at + piece));
-    const used = core.restoreNext(piece);
-    if (used < 0) throw new Error('ran out of memory while restoring the snapshot');
-    if (used === 0) throw new Error(`the restore stopped at byte ${at} of ${stored.byteLength}`);
-    at += used;
+  let restored = null;
+  if (request.snapshot !== undefined) {
+    const stored = new Uint8Array(request.snapshot);
+    restored = restore(stored.byteLength, request.orders, request.chunkBytes, (into, at) => {
+      into.set(stored.subarray(at, at + into.length));
+      return into.length;
+    });
+  } else if (request.file !== undefined) {
+    const fd = openSync(request.file.path, 'r');
+    try {
+      restored = restore(request.file.byteLength, request.orders, request.chunkBytes, (into, at) => readSync(fd, into, 0, into.length, at));
+    } finally {
+      closeSync(fd);
+    }
   }
-  if (!core.restoreDone()) throw new Error('the snapshot ended before its last record');
-  return { verified: sameAsSnapshot(stored) };
+  if (restored === null) return { verified: null };
+  // Restored, the bytes must give themselves back; read from a file, they must be those recovery proved.
+  const expected = request.file?.sha256;
+  return { verified: snapshotHash().equals(restored) && (expected === undefined || restored.equals(Buffer.from(expected))) };
+}
+
+/**
+ * Restores a snapshot of `byteLength` bytes piece by piece through the core's chunk, as
+ * src/wasm-core.ts restores: `read(into, at)` fills the chunk's free part with bytes from `at`
+ * and says how many it gave; a record cut off at the chunk's end is moved to its start. Returns
+ * the sha256 of the bytes restored.
+ */
+function restore(byteLength, orders, chunkBytes, read) {
+  const hash = createHash('sha256');
+  const chunkAt = core.restoreBegin(orders);
+  if (chunkAt === 0) throw new Error('no memory to restore the snapshot');
+  let held = 0;
+  for (let at = 0; at < byteLength;) {
+    const into = new Uint8Array(core.memory.buffer, chunkAt + held, Math.min(chunkBytes - held, byteLength - at));
+    const got = read(into, at);
+    if (got === 0) throw new Error(`the snapshot ended at byte ${at} of ${byteLength}`);
+    hash.update(into.subarray(0, got));
+    at += got;
+    const present = held + got;
+    const used = core.restoreNext(present);
+    if (used < 0) throw new Error('ran out of memory while restoring the snapshot');
+    if (used === 0 && present === chunkBytes) throw new Error(`the restore stopped at byte ${at - present}`);
+    held = present - used;
+    if (held > 0) new Uint8Array(core.memory.buffer).copyWithin(chunkAt, chunkAt + used, chunkAt + present);
+  }
+  if (held !== 0 || !core.restoreDone()) throw new Error('the snapshot ended before its last record');
+  return hash.digest();
 }
 
 function word(at) {
@@ -164,11 +200,9 @@ function snapshot(id, pieceBytes) {
   };
 }
 
-/** Whether the core snapshots to exactly `stored`, compared piece by piece without a second copy. */
-function sameAsSnapshot(stored) {
-  let same = true;
-  streamSnapshot((length) => (same = length === stored.length), (piece, at) => {
-    same &&= at + piece.length <= stored.length && piece.equals(Buffer.from(stored.buffer, stored.byteOffset + at, piece.length));
-  });
-  return same;
+/** The sha256 of the core's snapshot, streamed through the hash without a copy. */
+function snapshotHash() {
+  const hash = createHash('sha256');
+  streamSnapshot(() => undefined, (piece) => hash.update(piece));
+  return hash.digest();
 }

@@ -5,10 +5,11 @@
 //
 // A checkpoint's snapshot is read whole and hashed (read: from its file, or its chunks joined and
 // hashed on the store's thread), checked and restored into the engine (restore; an open may have
-// done both already, restore-ahead.ts), and proven: the engine's snapshot of what it restored
-// must hash to the recorded sha256 (verify). Then the checkpoint worker's shadow core restores the
-// same bytes, shared, on its own thread, behind the open, and follows the replay, ready for the
-// next checkpoint.
+// done both already for the newest file, reading it piece by piece, restore-ahead.ts), and
+// proven: the engine's snapshot of what it restored must hash to the recorded sha256 (verify).
+// Then the checkpoint worker's shadow core restores the same snapshot (those bytes, shared, or
+// the file, read on its thread) behind the open, once the replay is done, and applies the
+// replayed commands after it, ready for the next checkpoint.
 import type { Engine } from '../engine.js';
 import { LobError } from '../errors.js';
 import { decodeHead } from './codecs.js';
@@ -18,7 +19,7 @@ import { describeKey, headKey, journalKey } from './keys.js';
 import { REPLAY_RUN_COMMANDS, replayJournalAfter } from './journal.js';
 import type { KeyValueStore } from './memory-store.js';
 import { Sequencer } from './sequencer.js';
-import type { ShadowEngine } from './checkpoint-shadow.js';
+import type { ShadowEngine, ShadowSnapshotFile } from './checkpoint-shadow.js';
 import type { RestoreAhead } from './restore-ahead.js';
 import type { SnapshotPlaces } from './snapshot-places.js';
 
@@ -81,6 +82,21 @@ export async function recoverFromStore(
   store: KeyValueStore, places: SnapshotPlaces, newEngine: () => Promise<Engine>, shadow: ShadowEngine | null, readOnly = false,
   ahead: RestoreAhead | null = null,
 ): Promise<Recovered> {
+  // The shadow gets its restore, and the replay's commands, once the replay is done (hold()): its
+  // restore then does not compete with the replay for the cores.
+  shadow?.hold();
+  try {
+    return await recoverHeld(store, places, newEngine, shadow, readOnly, ahead);
+  } finally {
+    shadow?.post();
+    shadow?.release();
+  }
+}
+
+async function recoverHeld(
+  store: KeyValueStore, places: SnapshotPlaces, newEngine: () => Promise<Engine>, shadow: ShadowEngine | null, readOnly: boolean,
+  ahead: RestoreAhead | null,
+): Promise<Recovered> {
   let restoredAhead = false;
   // Recovery proper starts once the restore ahead is done: waiting for it is the open's, not a phase's.
   await ahead?.settled();
@@ -112,25 +128,35 @@ export async function recoverFromStore(
       const reading = performance.now();
       const early = await ahead?.take(entry.manifest) ?? null;
       ahead = null; // one try: it restored the newest snapshot file
-      const candidate = early?.engine ?? await newEngine();
-      const stored = early?.stored.bytes ?? await loadSnapshot(places.holding(entry.manifest), entry.manifest);
-      const restoring = performance.now();
-      readMs += restoring - reading;
-      if (early === null) candidate.restore(stored);
+      let candidate: Engine;
+      // Where the shadow restores from: the file restored ahead, or the bytes read here.
+      let shadowFrom: Uint8Array | ShadowSnapshotFile;
+      let restoring = performance.now();
+      if (early !== null) {
+        candidate = early.engine;
+        shadowFrom = early.file;
+      } else {
+        candidate = await newEngine();
+        const stored = await loadSnapshot(places.holding(entry.manifest), entry.manifest);
+        restoring = performance.now();
+        candidate.restore(stored);
+        shadowFrom = stored;
+      }
       const verifying = performance.now();
+      readMs += restoring - reading;
       restoreMs += verifying - restoring;
       const recorded = entry.manifest.sha256.toString('hex');
       const corrupt = (): LobError => new LobError('CORRUPTION', `checkpoint ${describeKey(entry.key)} restores to a state other than its recorded ${recorded}`);
       if (candidate.restingOrders !== entry.manifest.restingOrders || candidate.nextOrderId !== entry.manifest.nextOrderId) throw corrupt();
-      // loadSnapshot proved the stored bytes against their sha256 (the state hash); restored, they
-      // must give back exactly those bytes. The engine's snapshot is streamed through the hash,
-      // never copied out (1M orders: 35 ms, against 145 ms for a copy, most of it page faults).
+      // The stored bytes hash to the recorded sha256 (the state hash); restored, they must give
+      // back exactly those bytes. The engine's snapshot is streamed through the hash, never copied
+      // out (1M orders: 35 ms, against 145 ms for a copy, most of it page faults).
       if (candidate.stateHash() !== recorded) throw corrupt();
       verifyMs += performance.now() - verifying;
-      // The shadow starts from the same bytes on its own thread, behind the open: it applies the
-      // replay after them, and proves its own restore before it gives a checkpoint.
+      // The shadow starts from the same snapshot on its own thread, behind the open: it applies
+      // the replay after it, and proves its own restore before it gives a checkpoint.
       // The manifest counts resting orders only: the shadow's order index grows for any pending stops.
-      void shadow?.reset(stored, entry.manifest.restingOrders);
+      void shadow?.reset(shadowFrom, entry.manifest.restingOrders);
       engine = candidate;
       start = entry.manifest;
       restoredAhead = early !== null;
@@ -178,7 +204,6 @@ export async function recoverFromStore(
     },
   });
   const replayMs = performance.now() - replaying;
-  shadow?.post();
 
   const mismatch =
     sequencer.lastSequence !== head.lastSequence ? `sequence ${sequencer.lastSequence} vs ${head.lastSequence}` :

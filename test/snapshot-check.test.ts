@@ -1,0 +1,167 @@
+// A snapshot checked and restored as it streams (src/snapshot-check.ts, Engine.restoreInPieces):
+// the check reaches the same verdict whatever the pieces, and a restore in pieces gives the state
+// a whole restore gives, on both backends.
+import { describe, expect, it } from 'vitest';
+import { describeEachBackend, newEngine } from './helpers/backends.js';
+import { expectSameBytes } from './helpers/bytes.js';
+import type { Engine } from '../src/engine.js';
+import { LobError } from '../src/errors.js';
+import { SnapshotCheck, checkSnapshot } from '../src/snapshot-check.js';
+import { SNAPSHOT_HEADER_SLOTS, openSnapshot } from '../src/snapshot.js';
+
+/** A small state with every kind of record: two books, levels of several orders on both sides, stops of both sides, an OCO pair. */
+async function everyKind(backend: 'wasm' | 'js' = 'js'): Promise<Engine> {
+  const engine = await newEngine(backend);
+  for (let i = 0; i < 12; i++) {
+    engine.placeLimit({ trader: i % 3, asset: 4, side: i % 2 ? 'ask' : 'bid', price: i % 2 ? 110 + (i % 3) : 100 - (i % 3), size: 1 + i, timestamp: i });
+  }
+  engine.placeLimit({ trader: 5, asset: 4, side: 'bid', price: 110, size: 2, timestamp: 20 }); // trades: a last price
+  engine.placeStop({ trader: 6, asset: 4, side: 'bid', size: 3, stopPrice: 130, timestamp: 21 });
+  engine.placeStop({ trader: 6, asset: 4, side: 'bid', size: 3, stopPrice: 125, price: 126, timestamp: 22 });
+  engine.placeStop({ trader: 7, asset: 4, side: 'ask', size: 1, stopPrice: 90, protectionPrice: 85, timestamp: 23 });
+  engine.placeOco({ trader: 8, asset: 9, side: 'ask', size: 4, price: 300, stopPrice: 200, timestamp: 24 });
+  engine.placeLimit({ trader: 9, asset: 9, side: 'bid', price: 250, size: 1, timestamp: 25 });
+  return engine;
+}
+
+/** What checking says: the counts, or the error's code and message. */
+function verdict(check: () => { orders: number; levels: number; stops: number }): string {
+  try {
+    const { orders, levels, stops } = check();
+    return `${orders} orders, ${levels} levels, ${stops} stops`;
+  } catch (error) {
+    if (!(error instanceof LobError)) throw error;
+    return `${error.code}: ${error.message}`;
+  }
+}
+
+function inPieces(bytes: Uint8Array, pieceBytes: number): string {
+  return verdict(() => {
+    const check = SnapshotCheck.streamed(bytes.byteLength);
+    for (let at = 0; at < bytes.byteLength; at += pieceBytes) check.feedBytes(bytes.subarray(at, Math.min(bytes.byteLength, at + pieceBytes)));
+    return check.finish();
+  });
+}
+
+const PIECE_BYTES = [8, 16, 24, 40, 56, 64, 72, 8 * 13];
+
+describe('a snapshot checked as it streams', () => {
+  it('reaches the whole check\'s verdict in pieces of any size, for the sound snapshot and every slot damaged', async () => {
+    const engine = await everyKind();
+    const good = engine.snapshot();
+    expect(engine.pendingStops).toBe(4);
+    const levels = [4, 9].reduce((sum, asset) => sum + engine.depth(asset, 100).bids.length + engine.depth(asset, 100).asks.length, 0);
+    expect(levels).toBe(8);
+    expect(inPieces(good, 8)).toBe(`${engine.restingOrders} orders, ${levels} levels, 4 stops`);
+    const slots = good.byteLength / 8;
+    const verdicts = new Set<string>();
+    for (let slot = 1; slot < slots; slot++) {
+      const original = new Float64Array(good.buffer, good.byteOffset, slots)[slot];
+      for (const value of [0, -1, 1.5, 2 ** 53, Number.NaN, original + 1, original - 1, 4]) {
+        const bad = good.slice();
+        new Float64Array(bad.buffer)[slot] = value;
+        const whole = verdict(() => checkSnapshot(openSnapshot(bad)));
+        verdicts.add(whole.replace(/ \d+.*/, ''));
+        for (const pieceBytes of PIECE_BYTES) expect(inPieces(bad, pieceBytes), `slot ${slot} = ${value}, pieces of ${pieceBytes}`).toBe(whole);
+      }
+    }
+    // The damage reached the checks of every kind of record.
+    expect(verdicts.size).toBeGreaterThan(10);
+  });
+
+  it('refuses a length, a piece or an end that does not fit, and an older version, with the field named', async () => {
+    const good = (await everyKind()).snapshot();
+    expect(() => SnapshotCheck.streamed(good.byteLength - 3)).toThrowError(/not a whole number of 8-byte slots/);
+    expect(() => SnapshotCheck.streamed(SNAPSHOT_HEADER_SLOTS * 8 - 8)).toThrowError(expect.objectContaining({ code: 'CORRUPTION' }));
+    const check = SnapshotCheck.streamed(good.byteLength);
+    expect(() => check.feedBytes(good.subarray(0, 12))).toThrowError(/snapshot piece must be whole 8-byte slots, got 12 bytes/);
+    expect(() => check.feedBytes(new Uint8Array(good.byteLength + 8))).toThrowError(/goes past the snapshot's/);
+    check.feedBytes(good.subarray(0, 64));
+    expect(() => check.finish()).toThrowError(/the snapshot ended after 64 of its \d+ bytes/);
+    const version1 = good.slice();
+    version1[7] = 1;
+    expect(() => SnapshotCheck.streamed(good.byteLength).feedBytes(version1)).toThrowError(expect.objectContaining({ code: 'UNSUPPORTED_VERSION' }));
+    // Unaligned pieces are read through a copy.
+    const unaligned = new Uint8Array(good.byteLength + 1).subarray(1);
+    unaligned.set(good);
+    expect(inPieces(unaligned, 40)).toBe(inPieces(good, 40));
+  });
+});
+
+describeEachBackend('restoreInPieces', (backend) => {
+  /** The snapshot of a book of `orders` orders over many levels, with stops. */
+  async function bigSnapshot(orders: number): Promise<Uint8Array> {
+    const engine = await everyKind(backend);
+    for (let i = 0; i < orders; i++) {
+      const bid = i % 2 === 0;
+      engine.placeLimit({ trader: i % 13, asset: 2, side: bid ? 'bid' : 'ask', price: bid ? 5_000 - (i % 997) : 6_000 + (i % 991), size: 1 + (i % 5), timestamp: i });
+    }
+    return engine.snapshot();
+  }
+
+  function restoreInPieces(engine: Engine, bytes: Uint8Array, pieceBytes: number): void {
+    const restore = engine.restoreInPieces(bytes.byteLength);
+    for (let at = 0; at < bytes.byteLength; at += pieceBytes) restore.write(bytes.subarray(at, Math.min(bytes.byteLength, at + pieceBytes)));
+    restore.end();
+  }
+
+  it('gives the state a whole restore gives, over a busy engine, whatever the pieces', async () => {
+    const source = await everyKind(backend);
+    const bytes = source.snapshot();
+    for (const pieceBytes of [8, 24, 72, bytes.byteLength]) {
+      const engine = await newEngine(backend);
+      engine.placeLimit({ trader: 1, asset: 77, side: 'bid', price: 5, size: 5, timestamp: 0 });
+      restoreInPieces(engine, bytes, pieceBytes);
+      expectSameBytes(engine.snapshot(), bytes);
+      expect(engine.nextOrderId).toBe(source.nextOrderId);
+      expect(engine.pendingStops).toBe(source.pendingStops);
+      const next = { trader: 3, asset: 4, side: 'ask' as const, price: 90, size: 50, timestamp: 99 };
+      expect(engine.placeLimit(next)).toEqual(source.placeLimit(next));
+      expect(engine.stateHash()).toBe(source.stateHash());
+      source.restore(bytes);
+    }
+  });
+
+  it('restores a snapshot of many of the core\'s chunks in pieces that end inside records', async () => {
+    const bytes = await bigSnapshot(30_000);
+    expect(bytes.byteLength).toBeGreaterThan(16 * 64 * 1024);
+    const engine = await newEngine(backend);
+    // 1 MiB + 3 slots: every piece ends somewhere else in a record and in the WASM core's 64 KiB chunk.
+    restoreInPieces(engine, bytes, 1024 * 1024 + 24);
+    expectSameBytes(engine.snapshot(), bytes);
+  });
+
+  it('refuses every other call until end(), and any call to the restore after it', async () => {
+    const engine = await newEngine(backend);
+    const bytes = (await everyKind(backend)).snapshot();
+    const restore = engine.restoreInPieces(bytes.byteLength);
+    restore.write(bytes.subarray(0, 64));
+    expect(() => engine.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 1, size: 1, timestamp: 0 }))
+      .toThrowError(/being restored in pieces: end\(\) the restore before any other call/);
+    expect(() => engine.restoreInPieces(bytes.byteLength)).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => restore.write('bytes' as unknown as Uint8Array)).toThrowError(/piece must be a Uint8Array/);
+    restore.write(bytes.subarray(64));
+    restore.end();
+    expect(engine.bestBid(4)).toBeDefined();
+    expect(() => restore.write(bytes.subarray(0, 8))).toThrowError(/this restore in pieces has ended/);
+    expectSameBytes(engine.snapshot(), bytes);
+  });
+
+  it('changes nothing for a length that is not whole slots; a snapshot found damaged part way leaves the engine refusing calls', async () => {
+    const engine = await everyKind(backend);
+    const before = engine.snapshot();
+    expect(() => engine.restoreInPieces(before.byteLength + 4)).toThrowError(expect.objectContaining({ code: 'CORRUPTION' }));
+    expect(() => engine.restoreInPieces(-1)).toThrowError(/byteLength must be a non-negative safe integer, got -1/);
+    expectSameBytes(engine.snapshot(), before);
+
+    const damaged = (await bigSnapshot(5_000)).slice();
+    const slots = new Float64Array(damaged.buffer);
+    slots[slots.length - 200] = 1.5; // an order near the end: found after most of it is restored
+    const restore = engine.restoreInPieces(damaged.byteLength);
+    expect(() => {
+      for (let at = 0; at < damaged.byteLength; at += 4096) restore.write(damaged.subarray(at, at + 4096));
+    }).toThrowError(expect.objectContaining({ code: 'CORRUPTION' }));
+    expect(() => engine.bestBid(4)).toThrowError(expect.objectContaining({ code: 'ENGINE_FAILED', message: expect.stringMatching(/restore in pieces failed .*create a new engine/) }));
+    expect(() => restore.end()).toThrowError(expect.objectContaining({ code: 'ENGINE_FAILED' }));
+  });
+});
