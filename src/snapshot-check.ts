@@ -2,10 +2,9 @@
 // and each piece is checked and restored before the next is read (recovery's streamed restore),
 // so the check is a walk that can stop at any slot and go on with the next piece: it keeps where
 // it is (which book, side, level, order or stop it expects next) and carries a record cut in two
-// by a piece's end over to the next. checkSnapshot is the same walk given the whole snapshot at once.
-//
-// What a whole-snapshot check finds, the walk finds at the same slot with the same message, except
-// a repeated order id, which is found where it repeats rather than after the walk.
+// by a piece's end over to the next. checkSnapshot is the same walk given the whole snapshot at
+// once, so whatever the pieces, the verdict and its message are the same. A repeated order id is
+// found where it repeats.
 import { LobError } from './errors.js';
 import { SideCode, StpCode, TifCode } from './codes.js';
 import {

@@ -30,7 +30,10 @@ export class StoreChunks implements SnapshotPlace {
       writes.push(writing);
     };
     return {
-      piece: (index, bytes) => keep(store.writeSlices([chunkKey(sequence, index)], bytes, CHUNK_BYTES)),
+      piece: (index, bytes) => {
+        keep(store.writeSlices([chunkKey(sequence, index)], bytes, CHUNK_BYTES));
+        return undefined; // the store may have taken the bytes over
+      },
       // One message for every chunk: a round trip to this thread per chunk made a 1M-order checkpoint take seconds behind a busy flow.
       whole: (snapshot) => keep(store.writeSlices(checkpointChunkKeys(sequence, snapshot.byteLength), snapshot, CHUNK_BYTES)),
       complete: async () => {

@@ -183,13 +183,14 @@ class SnapshotFileSink implements SnapshotSink {
     return this.opening;
   }
 
-  piece(index: number, bytes: Uint8Array): void {
-    const writing = this.opened.then(async (file) => {
-      await writeAll(file, bytes, index * CHUNK_BYTES);
-      if (++this.written % SYNC_EVERY_PIECES === 0) await file.datasync();
+  piece(index: number, bytes: Uint8Array): Promise<void> {
+    const written = this.opened.then((file) => writeAll(file, bytes, index * CHUNK_BYTES));
+    const writing = written.then(async () => {
+      if (++this.written % SYNC_EVERY_PIECES === 0) await (await this.opened).datasync();
     });
     writing.catch(() => undefined); // looked at by complete()
     this.writes.push(writing);
+    return written;
   }
 
   whole(snapshot: Uint8Array): void {

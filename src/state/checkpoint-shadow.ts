@@ -3,10 +3,13 @@
 // snapshots itself for a checkpoint so the books are never copied out on the main thread.
 //
 // Commands are gathered here as they are applied (a copy of each 96-byte record) and posted in
-// runs of POST_COMMANDS, in buffers the worker gives back to be filled again. A shadow that fails
+// runs of POST_COMMANDS, in buffers the worker gives back to be filled again; a checkpoint's
+// pieces go the other way, and back to the worker once they are written. A shadow that fails
 // (its thread dies, a command it cannot apply, a restore it does not reproduce, counts that
 // differ from the engine's at a checkpoint) is marked broken; the state machine then checkpoints
 // from its own engine, synchronously, as before, and starts the shadow again from that snapshot.
+import { MessageChannel } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { WorkerCalls } from './worker-calls.js';
 import type { CoreLimits } from '../core.js';
 import { COMMAND_SLOTS } from '../operations.js';
@@ -42,6 +45,8 @@ export interface ShadowSnapshot {
   byteLength: number;
   /** How many pieces were handed to `onPiece`. */
   pieces: number;
+  /** How many of them the worker made new buffers for, rather than filling pieces given back. */
+  newPieces: number;
   sha256: Buffer;
   nextOrderId: number;
   restingOrders: number;
@@ -49,6 +54,8 @@ export interface ShadowSnapshot {
 
 export class ShadowEngine {
   private started: WorkerCalls<{ message: string }> | null = null;
+  /** Where a snapshot's pieces go back to the worker once written, to be filled again. */
+  private piecesBack: MessagePort | null = null;
   private buffer: Float64Array<ArrayBuffer> = NO_BUFFER;
   private buffered = 0;
   private readonly spares: Array<Float64Array<ArrayBuffer>> = [];
@@ -69,12 +76,18 @@ export class ShadowEngine {
    * just to load Node.
    */
   private get worker(): WorkerCalls<{ message: string }> {
-    this.started ??= new WorkerCalls<{ message: string }>(WORKER_URL, {
-      error: (error) => this.gone(`the checkpoint worker failed: ${error.message}`),
-      exit: (code) => this.gone(`the checkpoint worker exited (${code})`),
-    }, (notice) => {
-      if (notice.returned instanceof ArrayBuffer && this.spares.length < SPARE_BUFFERS) this.spares.push(new Float64Array(notice.returned));
-    });
+    if (this.started === null) {
+      this.started = new WorkerCalls<{ message: string }>(WORKER_URL, {
+        error: (error) => this.gone(`the checkpoint worker failed: ${error.message}`),
+        exit: (code) => this.gone(`the checkpoint worker exited (${code})`),
+      }, (notice) => {
+        if (notice.returned instanceof ArrayBuffer && this.spares.length < SPARE_BUFFERS) this.spares.push(new Float64Array(notice.returned));
+      });
+      const channel = new MessageChannel();
+      channel.port1.unref();
+      this.piecesBack = channel.port1;
+      this.started.post({ op: 'pieces-back', port: channel.port2 }, [channel.port2]);
+    }
     return this.started;
   }
 
@@ -191,17 +204,18 @@ export class ShadowEngine {
   /**
    * The shadow's snapshot once it has applied every command given so far: handed to `onPiece` in
    * pieces of `pieceBytes` as the shadow writes them (piece i holds bytes [i * pieceBytes, ...)),
-   * then resolved with its length and sha256.
+   * then resolved with its length and sha256. A piece for which `onPiece` returns a promise goes
+   * back to the worker once that resolves, for a later piece to fill.
    */
-  async snapshot(pieceBytes: number, onPiece: (index: number, piece: Uint8Array) => void): Promise<ShadowSnapshot> {
+  async snapshot(pieceBytes: number, onPiece: (index: number, piece: Uint8Array) => Promise<void> | undefined): Promise<ShadowSnapshot> {
     const proof = this.proof;
     if (this.broken !== null) throw new Error(this.broken);
     this.post();
-    const reply = await this.worker.call<{ byteLength: number; pieces: number; sha256: ArrayBuffer; nextOrderId: number; restingOrders: number }>(
+    const reply = await this.worker.call<{ byteLength: number; pieces: number; newPieces: number; sha256: ArrayBuffer; nextOrderId: number; restingOrders: number }>(
       { op: 'snapshot', commands: this.given, pieceBytes }, [],
       (progress) => {
         const { index, piece } = progress as { index: number; piece: ArrayBuffer };
-        onPiece(index, new Uint8Array(piece));
+        onPiece(index, new Uint8Array(piece))?.then(() => this.piecesBack?.postMessage(piece, [piece]), () => undefined);
       },
     );
     // Its reset's answer came before this one: a shadow that did not reproduce what it restored gives no checkpoint.
@@ -210,6 +224,7 @@ export class ShadowEngine {
   }
 
   async close(): Promise<void> {
+    this.piecesBack?.close();
     await this.started?.terminate();
   }
 }

@@ -77,8 +77,9 @@ export class Checkpointer {
     const shadowed = ownSnapshot === null
       ? shadow!.snapshot(CHUNK_BYTES, (index, piece) => {
         arrived++;
-        if (streaming === null) held[index] = piece;
-        else streaming.piece(index, piece);
+        if (streaming !== null) return streaming.piece(index, piece);
+        held[index] = piece;
+        return undefined;
       })
       : null;
     shadowed?.catch(() => undefined); // looked at in turn below

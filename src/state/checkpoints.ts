@@ -74,8 +74,12 @@ export interface SnapshotPlace {
 }
 
 export interface SnapshotSink {
-  /** Piece `index` (bytes [index * CHUNK_BYTES, ...)): stored in any order, while the rest is still being made. */
-  piece(index: number, bytes: Uint8Array): void;
+  /**
+   * Piece `index` (bytes [index * CHUNK_BYTES, ...)): stored in any order, while the rest is still
+   * being made. A promise, if one is returned, resolves once `bytes` are written and may be used
+   * again; otherwise the place keeps them.
+   */
+  piece(index: number, bytes: Uint8Array): Promise<void> | undefined;
   /** The whole snapshot in one go (taken over: the caller must not touch it again). */
   whole(snapshot: Uint8Array): void;
   /** Resolves once every piece given is stored (durably where the place is a file). */

@@ -4,6 +4,7 @@
 // exit mid-write. Once the worker fails or exits, every request in flight and every later one is
 // rejected with what `failed` makes of it.
 import { Worker } from 'node:worker_threads';
+import type { TransferListItem } from 'node:worker_threads';
 
 /**
  * A worker gets the process's flags (so `--cpu-prof` profiles it too), less `--input-type`: under
@@ -68,7 +69,7 @@ export class WorkerCalls<E> {
   }
 
   /** A message that gets no reply. */
-  post(message: Record<string, unknown>, transfer: ArrayBuffer[] = []): void {
+  post(message: Record<string, unknown>, transfer: TransferListItem[] = []): void {
     if (this.failure === null) this.worker.postMessage(message, transfer);
   }
 
