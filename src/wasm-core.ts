@@ -123,6 +123,8 @@ export class WasmCore implements MatchingCore {
   private readonly hostBlock: number;
   private readonly maxOrders: number;
   private readonly maxLevels: number;
+  /** The most linear memory the core may have (maxMemoryBytes). */
+  private readonly maxBytes: number;
 
   // Views of linear memory; all rebuilt when memory.buffer changes (growth detaches it).
   private buffer!: ArrayBuffer;
@@ -150,6 +152,7 @@ export class WasmCore implements MatchingCore {
   private constructor(instance: WebAssembly.Instance, limits: CoreLimits) {
     this.x = instance.exports as unknown as CoreExports;
     const maxBytes = limits.maxMemoryBytes ?? MAX_PAGES * PAGE_BYTES;
+    this.maxBytes = maxBytes;
     const maxPages = maxPagesFor(limits.maxMemoryBytes);
     this.maxOrders = limitOrInfinity(limits.maxOrders);
     this.maxLevels = limitOrInfinity(limits.maxLevels);
@@ -404,6 +407,10 @@ export class WasmCore implements MatchingCore {
 
   beginRestore(byteLength: number): void {
     const check = SnapshotCheck.streamed(byteLength, this.maxOrders, this.maxLevels);
+    // Restored, a snapshot takes at least its own size: refused before the core is emptied.
+    if (byteLength > this.maxBytes) {
+      throw new LobError('INVALID_ARGUMENT', `byteLength ${byteLength} is more than this engine's memory holds (maxMemoryBytes ${this.maxBytes})`);
+    }
     // The order index is sized once, for as many orders as the length can hold.
     this.startRestore(mostOrdersIn(byteLength), check);
   }

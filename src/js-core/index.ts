@@ -13,6 +13,7 @@ import { cancelAll } from './cancel-all.js';
 import { CoreState } from './core-state.js';
 import { Matching, type Limits } from './matching.js';
 import { writeBookOrders, writeLevels, writeOrderById } from './queries.js';
+import { LobError } from '../errors.js';
 import { SnapshotCheck } from '../snapshot-check.js';
 import { rebuildState, restoreSnapshot, writeSnapshot } from './snapshot.js';
 import { Stops } from './stops.js';
@@ -164,7 +165,13 @@ export class JsCore implements MatchingCore {
   beginRestore(byteLength: number): void {
     // The pieces are checked as they come and gathered; the state is built from them at the end.
     const check = SnapshotCheck.streamed(byteLength, this.limits.maxOrders, this.limits.maxLevels);
-    this.restoring = { check, bytes: new Uint8Array(byteLength), restored: 0 };
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(byteLength);
+    } catch {
+      throw new LobError('INVALID_ARGUMENT', `byteLength ${byteLength} is more than this process can hold`);
+    }
+    this.restoring = { check, bytes, restored: 0 };
   }
 
   restorePiece(piece: Uint8Array): void {

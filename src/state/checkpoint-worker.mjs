@@ -14,7 +14,7 @@
 //
 // Requests, in order:
 //   init     { module, maxPages, maxOrders, maxLevels, input, inputCapacity, chunkBytes, orders?, and
-//              snapshot? (its bytes) or file? { path, byteLength, sha256? } (a snapshot file to read) }
+//              snapshot? (its bytes) or file? { path, byteLength, sha256 } (a snapshot file to read) }
 //            -> { verified: boolean | null }  (whether the core snapshots back the bytes it restored,
 //               and read from a file, the bytes recovery proved; null: no snapshot)
 //   apply    { commands: ArrayBuffer, count }
