@@ -14,7 +14,8 @@ import type { StateMachineOptions } from '../src/state/options.js';
 import type { BackendName } from '../src/types.js';
 import type { ShadowEngine } from '../src/state/checkpoint-shadow.js';
 import { Store } from '../src/state/store.js';
-import { checkpointKey, chunkKey, formatKey, prefixRange, Prefix } from '../src/state/keys.js';
+import { checkpointKey, chunkKey, formatKey, headKey, prefixRange, Prefix } from '../src/state/keys.js';
+import type { KeyValueStore } from '../src/state/memory-store.js';
 import { checkpointChunkKeys } from '../src/state/checkpoint-chunks.js';
 import { SnapshotFiles } from '../src/state/checkpoint-files.js';
 import { DATABASE_FORMAT_VERSION, SnapshotWhere, decodeCheckpoint, decodeFormat, encodeCheckpoint, encodeFormat } from '../src/state/codecs.js';
@@ -357,6 +358,28 @@ describeEachBackend('checkpoints from the checkpoint worker', (backend) => {
     expect(await shadow.reset(new Uint8Array(unlisted.buffer), manifest.restingOrders)).toBe(false);
     await expect(shadow.snapshot(1024 * 1024, () => undefined)).rejects.toThrow(/does not reproduce/);
     await shadow.close();
+  });
+
+  it('after a recover() that failed part way are taken from the engine, and the shadow follows it again from there', async () => {
+    const { path, flow } = await checkpointedDatabase(backend, 53, {});
+    const sm = await CoreStateMachine.open({ path, backend });
+    flow.runBlock(sm);
+    await sm.flush();
+    // The head goes missing under the running machine: recovery replays the journal and finds it does not land on it.
+    const store = (sm as unknown as { store: KeyValueStore }).store;
+    const batch = store.batch();
+    batch.del(headKey());
+    await store.write(batch, { sync: true });
+    await expect(sm.recover()).rejects.toMatchObject({ code: 'CORRUPTION' });
+    expect(shadowOf(sm).broken).toMatch(/a recovery failed part way/);
+    // The machine goes on as it was; its next flush writes the head again.
+    flow.runBlock(sm);
+    const hash = sm.stateHash();
+    expect((await sm.checkpoint())!.stateHash).toBe(hash);
+    await expectShadowOnTheEngine(sm, flow);
+    const reopened = await CoreStateMachine.open({ path, backend });
+    expect(reopened.recovery?.skippedCheckpoints).toEqual([]);
+    await reopened.close();
   });
 
   it('fill the pieces the main thread gave back once written, and every snapshot still comes out whole', async () => {

@@ -78,7 +78,7 @@ function writeOrderHead(state: CoreState, out: Float64Array, p: number, order: n
 }
 
 /**
- * A fresh state rebuilt from a snapshot. checkSnapshot (snapshot.ts) first checks the whole
+ * A fresh state rebuilt from a snapshot. checkSnapshot (snapshot-check.ts) first checks the whole
  * structure and counts orders, stops and levels, so the build sizes every pool once; a malformed
  * snapshot throws CORRUPTION before anything is built, and the caller swaps the result in only
  * when this returns.

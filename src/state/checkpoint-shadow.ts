@@ -6,8 +6,9 @@
 // runs of POST_COMMANDS, in buffers the worker gives back to be filled again; a checkpoint's
 // pieces go the other way, and back to the worker once they are written. A shadow that fails
 // (its thread dies, a command it cannot apply, a restore it does not reproduce, counts that
-// differ from the engine's at a checkpoint) is marked broken; the state machine then checkpoints
-// from its own engine, synchronously, as before, and starts the shadow again from that snapshot.
+// differ from the engine's at a checkpoint, a recovery that started it over and then failed) is
+// marked broken; the state machine then checkpoints from its own engine, synchronously, as
+// before, and starts the shadow again from that snapshot.
 import { MessageChannel } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { WorkerCalls } from './worker-calls.js';

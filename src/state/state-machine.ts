@@ -458,6 +458,11 @@ export class CoreStateMachine {
     this.state = 'recovering';
     try {
       return await this.load();
+    } catch (error) {
+      // The shadow was started over for a recovery that did not finish: it no longer follows the
+      // engine, which goes on as it was. The next checkpoint is taken here and starts it again.
+      if (this.shadow !== null) this.shadow.broken = `a recovery failed part way (${(error as Error).message})`;
+      throw error;
     } finally {
       if (this.state === 'recovering') this.state = 'open';
     }
