@@ -61,12 +61,12 @@ describe('a snapshot checked as it streams', () => {
         const bad = good.slice();
         new Float64Array(bad.buffer)[slot] = value;
         const whole = verdict(() => checkSnapshot(openSnapshot(bad)));
-        verdicts.add(whole.replace(/ \d+.*/, ''));
+        verdicts.add(whole.replace(/-?\d[\d.e+]*|NaN/g, '#'));
         for (const pieceBytes of PIECE_BYTES) expect(inPieces(bad, pieceBytes), `slot ${slot} = ${value}, pieces of ${pieceBytes}`).toBe(whole);
       }
     }
-    // The damage reached the checks of every kind of record.
-    expect(verdicts.size).toBeGreaterThan(10);
+    // The damage reached the checks of every kind of record: distinct messages, numbers aside.
+    expect(verdicts.size).toBeGreaterThan(50);
   });
 
   it('refuses a length, a piece or an end that does not fit, and an older version, with the field named', async () => {
