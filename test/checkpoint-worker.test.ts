@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createHash } from 'node:crypto';
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { CommandBatch } from '../src/batch.js';
 import { createEngine } from '../src/engine.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
@@ -262,6 +262,42 @@ describeEachBackend('checkpoints from the checkpoint worker', (backend) => {
     expect(again.recovery).toMatchObject({ checkpointSequence: kept!.sequence, restoredAhead: false, orphansDeleted: 1 });
     expect(again.stateHash()).toBe(hash);
     await expectShadowOnTheEngine(again, flow);
+  });
+
+  it('asked for as soon as a reopen resolves wait for the shadow to catch up on the replay, and are the engine state', async () => {
+    // The replay's commands reach the shadow only after the open, decoded again from the journal a
+    // value at a time as the worker gives buffers back; what is given meanwhile, a checkpoint
+    // included, queues behind them. Twelve journal values, one of them longer than a buffer.
+    const path = tempDbPath('lobcore-shadow');
+    const options = { path, backend, checkpointInterval: Number.MAX_SAFE_INTEGER };
+    const sm = await CoreStateMachine.open(options);
+    const flow = new Flow(41, { opsPerBlock: 40, makeBatch: () => new CommandBatch() });
+    flow.runBlock(sm);
+    await sm.checkpoint();
+    for (let block = 0; block < 10; block++) {
+      flow.runBlock(sm);
+      await sm.flush();
+    }
+    const long = new CommandBatch(6_000);
+    for (let i = 0; i < 6_000; i++) long.limit(1 + (i % 9), 7, i % 2 ? 'ask' : 'bid', i % 2 ? 3_000 + (i % 50) : 1_000 - (i % 50), 1, 50_000 + i);
+    sm.submitBatch(long);
+    await sm.flush();
+    flow.runBlock(sm);
+    await sm.close();
+
+    const reopened = await CoreStateMachine.open(options);
+    expect(reopened.recovery!.replayedRecords).toBe(12);
+    expect(reopened.recovery!.replayedCommands).toBeGreaterThan(6_400);
+    // Still queued: nothing of the replay has reached the worker yet.
+    expect((shadowOf(reopened) as unknown as { queue: unknown[] | null }).queue?.length).toBeGreaterThan(12);
+    flow.runBlock(reopened);
+    const now = { sequence: reopened.sequence, hash: reopened.stateHash() };
+    // A checkpoint the shadow cannot give is taken from the engine, and the shadow reset from it.
+    const resets = vi.spyOn(shadowOf(reopened), 'reset');
+    const taken = await reopened.checkpoint();
+    expect(resets).not.toHaveBeenCalled();
+    expect({ sequence: taken!.sequence, hash: taken!.stateHash }).toEqual(now);
+    await expectShadowOnTheEngine(reopened, flow);
   });
 
   it('leave the shadow on the recovered state when a stray file was restored ahead and there is no checkpoint at all', async () => {

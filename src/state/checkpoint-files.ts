@@ -34,7 +34,7 @@ const FILE_NAME = /^([0-9a-f]{16})\.snapshot(\.partial)?$/;
 export const isWholeSnapshotName = (name: string): boolean => /^[0-9a-f]{16}\.snapshot$/.test(name);
 /** Synced every this many pieces while it is written, so the last sync has little left to do. */
 const SYNC_EVERY_PIECES = 8;
-/** Read back in pieces this large, each hashed (and restored, when streamed) while the next is read. */
+/** Read back in pieces this large, each handled (hashed, or checked and restored when streamed) while the next is read. */
 const READ_BYTES = CHUNK_BYTES;
 
 const fileName = (sequence: number): string => `${sequence.toString(16).padStart(16, '0')}.snapshot`;
@@ -78,8 +78,12 @@ export class SnapshotFiles implements SnapshotPlace {
     const bytes = new Uint8Array(new SharedArrayBuffer(manifest.byteLength));
     try {
       // Shared, so the checkpoint worker restores the very same bytes without a copy.
-      const { length, sha256 } = await readSnapshotFile(path, manifest.byteLength, (piece, at) => bytes.set(piece, at));
-      return { bytes, length, sha256, pieces: null };
+      const hash = createHash('sha256');
+      const length = await readSnapshotFile(path, manifest.byteLength, (piece, at) => {
+        hash.update(piece);
+        bytes.set(piece, at);
+      });
+      return { bytes, length, sha256: hash.digest(), pieces: null };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       throw new LobError('CORRUPTION', `checkpoint ${describeKey(checkpointKey(manifest.sequence))} names the snapshot file ${path}, which is missing`);
@@ -111,19 +115,15 @@ export class SnapshotFiles implements SnapshotPlace {
 
 /**
  * The first `byteLength` bytes of a snapshot file handed to `onPiece` in order, in pieces valid
- * only during the call, hashed as they come; each piece is handed over while the next is read,
- * into one of two buffers used in turn. Resolves with the file's own length (which may differ)
- * and the bytes' sha256.
+ * only during the call; each piece is handed over while the next is read, into one of two buffers
+ * used in turn. Resolves with the file's own length (which may differ).
  */
-export async function readSnapshotFile(
-  path: string, byteLength: number, onPiece: (piece: Uint8Array, at: number) => void,
-): Promise<{ length: number; sha256: Buffer }> {
+export async function readSnapshotFile(path: string, byteLength: number, onPiece: (piece: Uint8Array, at: number) => void): Promise<number> {
   const file = await fs.promises.open(path, 'r');
   let reading: Promise<Uint8Array> | null = null;
   try {
     const length = (await file.stat()).size;
     const buffers = [new Uint8Array(READ_BYTES), new Uint8Array(READ_BYTES)];
-    const hash = createHash('sha256');
     // A piece is read whole (a short read is read on), so every piece but the last is READ_BYTES.
     const readAt = async (at: number, into: Uint8Array): Promise<Uint8Array> => {
       const wanted = Math.min(READ_BYTES, byteLength - at);
@@ -142,11 +142,10 @@ export async function readSnapshotFile(
       const next = at + piece.byteLength;
       turn ^= 1;
       reading = next < byteLength ? readAt(next, buffers[turn]) : null;
-      hash.update(piece);
       onPiece(piece, at);
       at = next;
     }
-    return { length, sha256: hash.digest() };
+    return length;
   } finally {
     // A piece's handler threw while the next piece was being read: the file closes after that read.
     await reading?.catch(() => undefined);

@@ -3,7 +3,8 @@
 // snapshots itself for a checkpoint so the books are never copied out on the main thread.
 //
 // Commands are gathered here as they are applied (a copy of each 96-byte record) and posted in
-// runs of POST_COMMANDS, in buffers the worker gives back to be filled again; a checkpoint's
+// runs of POST_COMMANDS, in buffers the worker gives back to be filled again (a replay's are
+// written only once the open is done: laterCommands()); a checkpoint's
 // pieces go the other way, and back to the worker once they are written. A shadow that fails
 // (its thread dies, a command it cannot apply, a restore it does not reproduce, counts that
 // differ from the engine's at a checkpoint, a recovery that started it over and then failed) is
@@ -34,6 +35,14 @@ const POST_COMMANDS = 4096;
 const SPARE_BUFFERS = 2;
 /** Until the first command, or when post() found no spare: makeRoom() allocates a buffer. */
 const NO_BUFFER = new Float64Array(0);
+/** laterCommands() writes a buffer only while fewer than this many are with the worker (or one came back). */
+const LATER_IN_FLIGHT = 4;
+
+/** A message for the worker, queued: `writesCommands` marks laterCommands(), which writes its buffer only when sent. */
+interface QueuedMessage {
+  send: () => void;
+  writesCommands: boolean;
+}
 
 /** A snapshot file for the shadow to restore from, with the sha256 recovery proved. */
 export interface ShadowSnapshotFile {
@@ -64,8 +73,17 @@ export class ShadowEngine {
   private given = 0;
   /** The last reset's proof that the shadow reproduces the snapshot it restored (null: nothing to prove). */
   private proof: Promise<boolean | null> = Promise.resolve(null);
-  /** Messages for the worker held back (hold()), in order; null: sent as they come. */
-  private held: Array<() => void> | null = null;
+  /**
+   * Messages for the worker not sent yet, in order (null: sent as they come): held back by hold(),
+   * and sent after release(), a turn at a time where a message must first be written (laterCommands()).
+   */
+  private queue: Array<QueuedMessage> | null = null;
+  /** Between hold() and release(): nothing in the queue goes yet. */
+  private holding = false;
+  /** Command buffers with the worker, not yet given back. */
+  private applying = 0;
+  /** The queue waits for a buffer to come back before it writes the next laterCommands(). */
+  private waitingForSpare = false;
   /** Why the shadow cannot be used (null: it can). */
   broken: string | null = null;
 
@@ -82,7 +100,13 @@ export class ShadowEngine {
         error: (error) => this.gone(`the checkpoint worker failed: ${error.message}`),
         exit: (code) => this.gone(`the checkpoint worker exited (${code})`),
       }, (notice) => {
-        if (notice.returned instanceof ArrayBuffer && this.spares.length < SPARE_BUFFERS) this.spares.push(new Float64Array(notice.returned));
+        if (!(notice.returned instanceof ArrayBuffer)) return;
+        this.applying--;
+        if (this.spares.length < SPARE_BUFFERS) this.spares.push(new Float64Array(notice.returned));
+        if (this.waitingForSpare) {
+          this.waitingForSpare = false;
+          this.sendQueued();
+        }
       });
       const channel = new MessageChannel();
       channel.port1.unref();
@@ -94,6 +118,11 @@ export class ShadowEngine {
 
   private gone(why: string): { message: string } {
     this.broken = why;
+    // Nothing comes back from a worker that is gone: what waits for a buffer goes now (unwritten).
+    if (this.waitingForSpare) {
+      this.waitingForSpare = false;
+      setImmediate(this.sendQueued);
+    }
     return { message: why };
   }
 
@@ -148,18 +177,69 @@ export class ShadowEngine {
    * replay for the cores. Then the worker gets them in the order they were given.
    */
   hold(): void {
-    this.held ??= [];
+    this.holding = true;
+    this.queue ??= [];
   }
 
+  /**
+   * Sends what was held back, in order, from the next turn on: the open that held it does not
+   * wait. Commands given with laterCommands() are written as their turn comes, into buffers the
+   * worker gives back (at most LATER_IN_FLIGHT out at once), so the shadow catches up at its own
+   * pace without a fresh buffer for each run; anything given meanwhile queues behind them.
+   */
   release(): void {
-    const held = this.held ?? [];
-    this.held = null;
-    for (const send of held) send();
+    this.holding = false;
+    setImmediate(this.sendQueued);
   }
 
-  private send(message: () => void): void {
-    if (this.held === null) message();
-    else this.held.push(message);
+  private readonly sendQueued = (): void => {
+    const queue = this.queue;
+    if (queue === null || this.holding) return;
+    while (queue.length > 0) {
+      if (queue[0].writesCommands && this.broken === null && this.spares.length === 0 && this.applying >= LATER_IN_FLIGHT) {
+        this.waitingForSpare = true; // a buffer coming back sends the rest (see the notice handler)
+        return;
+      }
+      queue.shift()!.send();
+    }
+    this.queue = null;
+  };
+
+  private send(message: () => void, writesCommands = false): void {
+    if (this.queue === null) message();
+    else this.queue.push({ send: message, writesCommands });
+  }
+
+  /**
+   * `count` commands applied now, in order, whose records `write` puts into a buffer when they are
+   * sent: the replay's, decoded again from their journal values. Copied as they were replayed and
+   * held until the replay was done, they took a fresh buffer a run, and a reopen of a million
+   * orders that replayed 175,000 commands spent 71-130 ms more in its replay (docs/storage.md,
+   * round 11).
+   */
+  laterCommands(count: number, write: (into: Float64Array) => void): void {
+    if (this.queue === null) {
+      this.makeRoom(count);
+      write(this.buffer.subarray(this.buffered * COMMAND_SLOTS));
+      this.buffered += count;
+      if (this.buffered >= POST_COMMANDS) this.post();
+      return;
+    }
+    this.post();
+    if (count === 0 || this.broken !== null) return;
+    this.given += count;
+    this.send(() => {
+      if (this.broken !== null) return;
+      let records = this.spares.pop() ?? NO_BUFFER;
+      if (records.length < count * COMMAND_SLOTS) records = new Float64Array(Math.max(count, POST_COMMANDS) * COMMAND_SLOTS);
+      write(records);
+      this.apply(records, count);
+    }, true);
+  }
+
+  private apply(records: Float64Array<ArrayBuffer>, count: number): void {
+    this.applying++;
+    this.worker.post({ op: 'apply', commands: records.buffer, count }, [records.buffer]);
   }
 
   /** One applied command's record, at `records[o..]`. */
@@ -168,14 +248,6 @@ export class ShadowEngine {
     const at = this.buffered * COMMAND_SLOTS;
     for (let s = 0; s < COMMAND_SLOTS; s++) this.buffer[at + s] = records[o + s];
     if (++this.buffered === POST_COMMANDS) this.post();
-  }
-
-  /** The first `count` records of `records`, applied in order (a replayed batch): one copy. */
-  commands(records: Float64Array, count: number): void {
-    this.makeRoom(count);
-    this.buffer.set(records.subarray(0, count * COMMAND_SLOTS), this.buffered * COMMAND_SLOTS);
-    this.buffered += count;
-    if (this.buffered >= POST_COMMANDS) this.post();
   }
 
   private makeRoom(count: number): void {
@@ -195,7 +267,7 @@ export class ShadowEngine {
     }
     const commands = this.buffer;
     const count = this.buffered;
-    this.send(() => this.worker.post({ op: 'apply', commands: commands.buffer, count }, [commands.buffer]));
+    this.send(() => this.apply(commands, count));
     this.given += this.buffered;
     this.buffered = 0;
     // No buffer is allocated here: post() runs inside checkpoint(), which must not hold matching up.
@@ -212,19 +284,22 @@ export class ShadowEngine {
     const proof = this.proof;
     if (this.broken !== null) throw new Error(this.broken);
     this.post();
-    const reply = await this.worker.call<{ byteLength: number; pieces: number; newPieces: number; sha256: ArrayBuffer; nextOrderId: number; restingOrders: number }>(
-      { op: 'snapshot', commands: this.given, pieceBytes }, [],
-      (progress) => {
+    type Reply = { byteLength: number; pieces: number; newPieces: number; sha256: ArrayBuffer; nextOrderId: number; restingOrders: number };
+    const request = { op: 'snapshot', commands: this.given, pieceBytes };
+    // In turn, behind any commands still queued for the worker (release()).
+    const reply = await new Promise<Reply>((resolve, reject) => {
+      this.send(() => this.worker.call<Reply>(request, [], (progress) => {
         const { index, piece } = progress as { index: number; piece: ArrayBuffer };
         onPiece(index, new Uint8Array(piece))?.then(() => this.piecesBack?.postMessage(piece, [piece]), () => undefined);
-      },
-    );
+      }).then(resolve, reject));
+    });
     // Its reset's answer came before this one: a shadow that did not reproduce what it restored gives no checkpoint.
     if ((await proof) === false) throw new Error('the shadow restored a snapshot that it does not reproduce');
     return { ...reply, sha256: Buffer.from(reply.sha256) };
   }
 
   async close(): Promise<void> {
+    this.queue = null;
     this.piecesBack?.close();
     await this.started?.terminate();
   }

@@ -18,8 +18,8 @@
 //            -> { verified: boolean | null }  (whether the core snapshots back the bytes it restored,
 //               and read from a file, the bytes recovery proved; null: no snapshot)
 //   apply    { commands: ArrayBuffer, count }
-//            -> { returned: ArrayBuffer }  (the commands' buffer, given back to be filled again; no
-//               other reply: a failure is reported by the next snapshot)
+//            -> { returned: ArrayBuffer }  (the commands' buffer, given back to be filled again, even
+//               when not applied; no other reply: a failure is reported by the next snapshot)
 //   pieces-back { port }  (a MessagePort the main thread gives a snapshot's written pieces back on)
 //   snapshot { id, commands, pieceBytes }
 //            -> { id, progress: { index, piece: ArrayBuffer } } for each piece of pieceBytes (the last
@@ -57,9 +57,12 @@ parentPort.on('message', (request) => {
         parentPort.postMessage({ id: request.id, result: init(request) });
         return;
       case 'apply':
-        if (failure !== null) return;
-        apply(new Float64Array(request.commands, 0, request.count * (COMMAND_BYTES / 8)), request.count);
-        parentPort.postMessage({ returned: request.commands }, [request.commands]);
+        try {
+          if (failure === null) apply(new Float64Array(request.commands, 0, request.count * (COMMAND_BYTES / 8)), request.count);
+        } finally {
+          // Given back applied or not: the main thread writes the replay's commands only into buffers that come back.
+          parentPort.postMessage({ returned: request.commands }, [request.commands]);
+        }
         return;
       case 'pieces-back':
         piecesBack = request.port;

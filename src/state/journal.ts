@@ -3,6 +3,7 @@
 // it covers go. The event blocks of the same flushes stay: they are the audit trail.
 import type { CommandBatch } from '../batch.js';
 import { LobError } from '../errors.js';
+import { COMMAND_SLOTS } from '../operations.js';
 import { ByteReader } from './bytes.js';
 import { journalPayload } from './codecs.js';
 import { CommandDecoder } from './command-codec.js';
@@ -20,6 +21,12 @@ export interface JournalReplayer {
   commands(batch: CommandBatch, key: Uint8Array): void;
   /** A height change; false ends the replay before it. */
   height(height: number): boolean;
+  /**
+   * The journal value just replayed whole held `commands` commands; `writeCommands` decodes them
+   * again, in order, into `into` from slot 0 (heights left out). The value is kept only while the
+   * function is.
+   */
+  replayed?(commands: number, writeCommands: (into: Float64Array) => void): void;
 }
 
 /**
@@ -64,6 +71,8 @@ class Replay {
   /** Decodes one journal value's entries into runs; false when the replayer ended the replay. */
   record(record: JournalRecord): boolean {
     const batch = this.batch;
+    const entriesAt = record.entries.offset;
+    const commandsBefore = this.commands;
     const decoder = new CommandDecoder(record.entries);
     batch.clear();
     for (let n = 0; n < record.entryCount; n++) {
@@ -79,6 +88,9 @@ class Replay {
       throw malformed(record.key, `${record.entries.end - record.entries.offset} bytes left after ${record.entryCount} entries`);
     }
     this.handOver(record.key);
+    const { bytes, end } = record.entries;
+    const entryCount = record.entryCount;
+    this.replayer.replayed?.(this.commands - commandsBefore, (into) => writeCommands(new ByteReader(bytes, entriesAt, end), entryCount, into));
     return true;
   }
 
@@ -89,6 +101,15 @@ class Replay {
     this.commands += batch.count;
     this.replayer.commands(batch, key);
     batch.clear();
+  }
+}
+
+/** A journal value's entries decoded again, its commands into `into` one after another; already replayed, so sound. */
+function writeCommands(entries: ByteReader, entryCount: number, into: Float64Array): void {
+  const decoder = new CommandDecoder(entries);
+  let o = 0;
+  for (let n = 0; n < entryCount; n++) {
+    if (decoder.next(into, o) < 0) o += COMMAND_SLOTS;
   }
 }
 
