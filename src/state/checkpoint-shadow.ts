@@ -230,8 +230,9 @@ export class ShadowEngine {
     this.given += count;
     this.send(() => {
       if (this.broken !== null) return;
-      let records = this.spares.pop() ?? NO_BUFFER;
-      if (records.length < count * COMMAND_SLOTS) records = new Float64Array(Math.max(count, POST_COMMANDS) * COMMAND_SLOTS);
+      // A value longer than a spare (a flush of more than POST_COMMANDS) gets a buffer of its own.
+      const spare = this.spares.at(-1);
+      const records = spare !== undefined && spare.length >= count * COMMAND_SLOTS ? this.spares.pop()! : new Float64Array(Math.max(count, POST_COMMANDS) * COMMAND_SLOTS);
       write(records);
       this.apply(records, count);
     }, true);

@@ -27,9 +27,16 @@ export interface RestoredAhead {
   engine: Engine;
 }
 
+/** An engine restored from the file at `path`, of `byteLength` bytes, still to be proven. */
+interface Restored {
+  path: string;
+  byteLength: number;
+  engine: Engine;
+}
+
 export class RestoreAhead {
   private abandoned = false;
-  private restoring: Promise<{ path: string; byteLength: number; engine: Engine } | null> = Promise.resolve(null);
+  private restoring: Promise<Restored | null> = Promise.resolve(null);
 
   private constructor(private readonly sequence: number) {}
 
@@ -38,7 +45,7 @@ export class RestoreAhead {
     const newest = files.newestFile();
     if (newest === null) return null;
     const ahead = new RestoreAhead(newest.sequence);
-    const restoring = (async (): Promise<{ path: string; byteLength: number; engine: Engine } | null> => {
+    const restoring = (async (): Promise<Restored | null> => {
       const engine = await newEngine();
       if (ahead.abandoned) return null;
       const { path, byteLength } = newest;
