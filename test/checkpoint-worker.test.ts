@@ -75,6 +75,43 @@ async function expectShadowOnTheEngine(sm: CoreStateMachine, flow: Flow): Promis
 }
 
 /**
+ * A closed database whose journal after its checkpoint holds twelve values, one of them longer
+ * than the shadow's buffers: a reopen replays them, and the shadow gets them only after the open,
+ * decoded again a value at a time as the worker gives buffers back.
+ */
+async function databaseWithALongReplay(backend: BackendName, seed: number) {
+  const options = { path: tempDbPath('lobcore-shadow'), backend, checkpointInterval: Number.MAX_SAFE_INTEGER };
+  const sm = await CoreStateMachine.open(options);
+  const flow = new Flow(seed, { opsPerBlock: 40, makeBatch: () => new CommandBatch() });
+  flow.runBlock(sm);
+  await sm.checkpoint();
+  for (let block = 0; block < 10; block++) {
+    flow.runBlock(sm);
+    await sm.flush();
+  }
+  const long = new CommandBatch(6_000);
+  for (let i = 0; i < 6_000; i++) long.limit(1 + (i % 9), 7, i % 2 ? 'ask' : 'bid', i % 2 ? 3_000 + (i % 50) : 1_000 - (i % 50), 1, 50_000 + i);
+  sm.submitBatch(long);
+  await sm.flush();
+  flow.runBlock(sm);
+  await sm.close();
+  return { options, flow };
+}
+
+/** Messages waiting for the shadow's worker (0: none, they go as they come). */
+const queuedForTheShadow = (sm: CoreStateMachine): number => (shadowOf(sm) as unknown as { queue: unknown[] | null }).queue?.length ?? 0;
+
+/** A checkpoint now has the engine's hash and came from the shadow (one it cannot give is taken from the engine, which resets it). */
+async function expectCheckpointFromTheShadow(sm: CoreStateMachine): Promise<void> {
+  const now = { sequence: sm.sequence, hash: sm.stateHash() };
+  const resets = vi.spyOn(shadowOf(sm), 'reset');
+  const taken = await sm.checkpoint();
+  expect(resets).not.toHaveBeenCalled();
+  resets.mockRestore();
+  expect({ sequence: taken!.sequence, hash: taken!.stateHash }).toEqual(now);
+}
+
+/**
  * The same books in snapshot format version 1 (no last prices, no stops, flags only stp): bytes
  * that pass every check and restore, but to a state whose snapshot (version 2) is other bytes.
  */
@@ -265,38 +302,35 @@ describeEachBackend('checkpoints from the checkpoint worker', (backend) => {
   });
 
   it('asked for as soon as a reopen resolves wait for the shadow to catch up on the replay, and are the engine state', async () => {
-    // The replay's commands reach the shadow only after the open, decoded again from the journal a
-    // value at a time as the worker gives buffers back; what is given meanwhile, a checkpoint
-    // included, queues behind them. Twelve journal values, one of them longer than a buffer.
-    const path = tempDbPath('lobcore-shadow');
-    const options = { path, backend, checkpointInterval: Number.MAX_SAFE_INTEGER };
-    const sm = await CoreStateMachine.open(options);
-    const flow = new Flow(41, { opsPerBlock: 40, makeBatch: () => new CommandBatch() });
-    flow.runBlock(sm);
-    await sm.checkpoint();
-    for (let block = 0; block < 10; block++) {
-      flow.runBlock(sm);
-      await sm.flush();
-    }
-    const long = new CommandBatch(6_000);
-    for (let i = 0; i < 6_000; i++) long.limit(1 + (i % 9), 7, i % 2 ? 'ask' : 'bid', i % 2 ? 3_000 + (i % 50) : 1_000 - (i % 50), 1, 50_000 + i);
-    sm.submitBatch(long);
-    await sm.flush();
-    flow.runBlock(sm);
-    await sm.close();
-
+    const { options, flow } = await databaseWithALongReplay(backend, 41);
     const reopened = await CoreStateMachine.open(options);
     expect(reopened.recovery!.replayedRecords).toBe(12);
     expect(reopened.recovery!.replayedCommands).toBeGreaterThan(6_400);
-    // Still queued: nothing of the replay has reached the worker yet.
-    expect((shadowOf(reopened) as unknown as { queue: unknown[] | null }).queue?.length).toBeGreaterThan(12);
+    expect(queuedForTheShadow(reopened)).toBeGreaterThan(12); // nothing of the replay has reached the worker yet
     flow.runBlock(reopened);
-    const now = { sequence: reopened.sequence, hash: reopened.stateHash() };
-    // A checkpoint the shadow cannot give is taken from the engine, and the shadow reset from it.
-    const resets = vi.spyOn(shadowOf(reopened), 'reset');
-    const taken = await reopened.checkpoint();
-    expect(resets).not.toHaveBeenCalled();
-    expect({ sequence: taken!.sequence, hash: taken!.stateHash }).toEqual(now);
+    await expectCheckpointFromTheShadow(reopened);
+    await expectShadowOnTheEngine(reopened, flow);
+  });
+
+  it('held again while the shadow catches up on the replay (as recover() holds it) wait until released, and are the engine state', async () => {
+    // A recovery holds the shadow's queue; one that comes while the queue still holds the last
+    // replay (a big book's shadow is still restoring) must keep all of it, in order, until released.
+    const { options, flow } = await databaseWithALongReplay(backend, 42);
+    const reopened = await CoreStateMachine.open(options);
+    const shadow = shadowOf(reopened);
+    const queued = queuedForTheShadow(reopened);
+    expect(queued).toBeGreaterThan(12);
+    shadow.hold();
+    for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(queuedForTheShadow(reopened)).toBe(queued);
+    flow.runBlock(reopened);
+    shadow.release();
+    await expectCheckpointFromTheShadow(reopened);
+    // And a real recover() after another block: the shadow starts over, and follows the engine again.
+    flow.runBlock(reopened);
+    expect((await reopened.recover()).replayedRecords).toBe(1);
+    flow.runBlock(reopened);
+    await expectCheckpointFromTheShadow(reopened);
     await expectShadowOnTheEngine(reopened, flow);
   });
 
