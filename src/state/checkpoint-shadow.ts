@@ -75,7 +75,7 @@ export class ShadowEngine {
   private proof: Promise<boolean | null> = Promise.resolve(null);
   /**
    * Messages for the worker not sent yet, in order (null: sent as they come): held back by hold(),
-   * and sent after release(), a turn at a time where a message must first be written (laterCommands()).
+   * sent from the turn after release(), those of laterCommands() only as buffers come back.
    */
   private queue: Array<QueuedMessage> | null = null;
   /** Between hold() and release(): nothing in the queue goes yet. */
