@@ -334,6 +334,24 @@ describeEachBackend('checkpoints from the checkpoint worker', (backend) => {
     await expectShadowOnTheEngine(reopened, flow);
   });
 
+  it('whose worker dies while the shadow catches up on the replay are taken from the engine, and nothing waits for it', async () => {
+    // The queue waits for buffers to come back; a worker that is gone gives none, so what is queued
+    // must go (unwritten) and the checkpoint be taken the synchronous way, not hang.
+    const { options, flow } = await databaseWithALongReplay(backend, 43);
+    const reopened = await CoreStateMachine.open(options);
+    expect(queuedForTheShadow(reopened)).toBeGreaterThan(12);
+    await new Promise((resolve) => setImmediate(resolve)); // the worker starts, the first buffers go
+    expect(queuedForTheShadow(reopened)).toBeGreaterThan(0);
+    await (shadowOf(reopened) as unknown as { started: { terminate(): Promise<void> } }).started.terminate();
+    flow.runBlock(reopened);
+    const now = { sequence: reopened.sequence, hash: reopened.stateHash() };
+    const taken = await reopened.checkpoint();
+    expect({ sequence: taken!.sequence, hash: taken!.stateHash }).toEqual(now);
+    expect(shadowOf(reopened).broken).toMatch(/the checkpoint worker exited/);
+    expect(queuedForTheShadow(reopened)).toBe(0);
+    await reopened.close();
+  });
+
   it('leave the shadow on the recovered state when a stray file was restored ahead and there is no checkpoint at all', async () => {
     const path = tempDbPath('lobcore-shadow');
     const sm = await CoreStateMachine.open({ path, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
