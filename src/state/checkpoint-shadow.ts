@@ -218,13 +218,6 @@ export class ShadowEngine {
    * round 11).
    */
   laterCommands(count: number, write: (into: Float64Array) => void): void {
-    if (this.queue === null) {
-      this.makeRoom(count);
-      write(this.buffer.subarray(this.buffered * COMMAND_SLOTS));
-      this.buffered += count;
-      if (this.buffered >= POST_COMMANDS) this.post();
-      return;
-    }
     this.post();
     if (count === 0 || this.broken !== null) return;
     this.given += count;
