@@ -98,6 +98,14 @@ async function databaseWithALongReplay(backend: BackendName, seed: number) {
   return { options, flow };
 }
 
+/** That database reopened: resolved before anything of the replay has gone to the shadow's worker. */
+async function reopenedWithTheReplayQueued(backend: BackendName, seed: number) {
+  const { options, flow } = await databaseWithALongReplay(backend, seed);
+  const reopened = await CoreStateMachine.open(options);
+  expect(queuedForTheShadow(reopened)).toBeGreaterThan(12);
+  return { reopened, flow };
+}
+
 /** Messages waiting for the shadow's worker (0: none, they go as they come). */
 const queuedForTheShadow = (sm: CoreStateMachine): number => (shadowOf(sm) as unknown as { queue: unknown[] | null }).queue?.length ?? 0;
 
@@ -302,11 +310,9 @@ describeEachBackend('checkpoints from the checkpoint worker', (backend) => {
   });
 
   it('asked for as soon as a reopen resolves wait for the shadow to catch up on the replay, and are the engine state', async () => {
-    const { options, flow } = await databaseWithALongReplay(backend, 41);
-    const reopened = await CoreStateMachine.open(options);
+    const { reopened, flow } = await reopenedWithTheReplayQueued(backend, 41);
     expect(reopened.recovery!.replayedRecords).toBe(12);
     expect(reopened.recovery!.replayedCommands).toBeGreaterThan(6_400);
-    expect(queuedForTheShadow(reopened)).toBeGreaterThan(12); // nothing of the replay has reached the worker yet
     flow.runBlock(reopened);
     await expectCheckpointFromTheShadow(reopened);
     await expectShadowOnTheEngine(reopened, flow);
@@ -315,11 +321,9 @@ describeEachBackend('checkpoints from the checkpoint worker', (backend) => {
   it('held again while the shadow catches up on the replay (as recover() holds it) wait until released, and are the engine state', async () => {
     // A recovery holds the shadow's queue; one that comes while the queue still holds the last
     // replay (a big book's shadow is still restoring) must keep all of it, in order, until released.
-    const { options, flow } = await databaseWithALongReplay(backend, 42);
-    const reopened = await CoreStateMachine.open(options);
+    const { reopened, flow } = await reopenedWithTheReplayQueued(backend, 42);
     const shadow = shadowOf(reopened);
     const queued = queuedForTheShadow(reopened);
-    expect(queued).toBeGreaterThan(12);
     shadow.hold();
     for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
     expect(queuedForTheShadow(reopened)).toBe(queued);
@@ -337,9 +341,7 @@ describeEachBackend('checkpoints from the checkpoint worker', (backend) => {
   it('whose worker dies while the shadow catches up on the replay are taken from the engine, and nothing waits for it', async () => {
     // The queue waits for buffers to come back; a worker that is gone gives none, so what is queued
     // must go (unwritten) and the checkpoint be taken the synchronous way, not hang.
-    const { options, flow } = await databaseWithALongReplay(backend, 43);
-    const reopened = await CoreStateMachine.open(options);
-    expect(queuedForTheShadow(reopened)).toBeGreaterThan(12);
+    const { reopened, flow } = await reopenedWithTheReplayQueued(backend, 43);
     await new Promise((resolve) => setImmediate(resolve)); // the worker starts, the first buffers go
     expect(queuedForTheShadow(reopened)).toBeGreaterThan(0);
     await (shadowOf(reopened) as unknown as { started: { terminate(): Promise<void> } }).started.terminate();
