@@ -166,8 +166,9 @@ async function recoverHeld(
     } catch (error) {
       if (!(error instanceof LobError) || error.code !== 'CORRUPTION') throw error;
       if (early !== null) {
-        // The file restored ahead was never hashed: read again the ordinary way, it is skipped
-        // with what is wrong with it (a sha256 that differs, most likely), not only its effect.
+        // The file restored ahead was never hashed: it is read again the ordinary way, so that a
+        // checkpoint skipped is skipped for what is wrong with it (most likely a sha256 that
+        // differs), not only for its effect.
         i++;
         continue;
       }
