@@ -77,7 +77,12 @@ export class ShadowEngine {
    * Messages for the worker not sent yet, in order (null: sent as they come): held back by hold(),
    * sent from the turn after release(), those of laterCommands() only as buffers come back.
    */
-  private queue: Array<QueuedMessage> | null = null;
+  private queue: Array<QueuedMessage | null> | null = null;
+  /**
+   * The next message of the queue to send. An index, not shift(): a reopen may queue a replay of
+   * many thousands of journal values, and shifting 200,000 messages one by one took 2.1 s.
+   */
+  private queueAt = 0;
   /** Between hold() and release(): nothing in the queue goes yet. */
   private holding = false;
   /** Command buffers with the worker, not yet given back. */
@@ -195,14 +200,17 @@ export class ShadowEngine {
   private readonly sendQueued = (): void => {
     const queue = this.queue;
     if (queue === null || this.holding) return;
-    while (queue.length > 0) {
-      if (queue[0].writesCommands && this.broken === null && this.spares.length === 0 && this.applying >= LATER_IN_FLIGHT) {
+    while (this.queueAt < queue.length) {
+      const message = queue[this.queueAt]!;
+      if (message.writesCommands && this.broken === null && this.spares.length === 0 && this.applying >= LATER_IN_FLIGHT) {
         this.waitingForSpare = true; // a buffer coming back sends the rest (see the notice handler)
         return;
       }
-      queue.shift()!.send();
+      queue[this.queueAt++] = null; // what it holds (a journal value) goes with it
+      message.send();
     }
     this.queue = null;
+    this.queueAt = 0;
   };
 
   private send(message: () => void, writesCommands = false): void {
@@ -294,6 +302,7 @@ export class ShadowEngine {
 
   async close(): Promise<void> {
     this.queue = null;
+    this.queueAt = 0;
     this.piecesBack?.close();
     await this.started?.terminate();
   }
