@@ -451,6 +451,44 @@ describeEachBackend('checkpoints from the checkpoint worker', (backend) => {
     await shadow.close();
   });
 
+  it('are passed over when none restores to itself, and the journal is then replayed from its start, not from the checkpoint it was read ahead for', async () => {
+    const path = tempDbPath('lobcore-shadow');
+    const sm = await CoreStateMachine.open({ path, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
+    const flow = new Flow(47, { opsPerBlock: 40, makeBatch: () => new CommandBatch() });
+    flow.runBlock(sm);
+    await sm.flush();
+    // The journal the checkpoint prunes, kept to be put back: then it reaches back to sequence 1.
+    const pruned = await (sm as unknown as { store: KeyValueStore }).store.entries(prefixRange(Prefix.JOURNAL));
+    const checkpoint = (await sm.checkpoint())!;
+    flow.runBlock(sm);
+    await sm.flush();
+    const hash = sm.stateHash();
+    const lastSequence = sm.sequence;
+    await sm.close();
+
+    // The only checkpoint rewritten in version 1 under a manifest naming those bytes: it passes its
+    // sha256 and fails the proof, after recovery has asked for the journal after its sequence.
+    const file = new SnapshotFiles(path).pathOf(checkpoint.sequence);
+    const v1 = asVersion1(fs.readFileSync(file));
+    fs.writeFileSync(file, v1);
+    const store = await Store.open(path, { sync: true });
+    const manifest = decodeCheckpoint(checkpointKey(checkpoint.sequence), (await store.get(checkpointKey(checkpoint.sequence)))!);
+    const batch = store.batch();
+    batch.put(checkpointKey(checkpoint.sequence), encodeCheckpoint({ ...manifest, byteLength: v1.byteLength, sha256: createHash('sha256').update(v1).digest() }));
+    for (const [key, value] of pruned) batch.put(key, value);
+    await store.write(batch);
+    await store.close();
+
+    const reopened = await CoreStateMachine.open({ path, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
+    expect(reopened.recovery).toMatchObject({
+      checkpointSequence: null,
+      skippedCheckpoints: [{ sequence: checkpoint.sequence, reason: expect.stringMatching(/restores to a state other than its recorded/) }],
+      sequence: lastSequence,
+    });
+    expect(reopened.stateHash()).toBe(hash);
+    await expectShadowOnTheEngine(reopened, flow);
+  });
+
   it('after a recover() that failed part way are taken from the engine, and the shadow follows it again from there', async () => {
     const { path, flow } = await checkpointedDatabase(backend, 53, {});
     const sm = await CoreStateMachine.open({ path, backend });

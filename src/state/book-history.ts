@@ -8,7 +8,7 @@ import type { BookSnapshot } from '../types.js';
 import { isNonNegativeSafeInteger, isPositiveSafeInteger } from '../validate.js';
 import type { CheckpointManifest } from './codecs.js';
 import { loadSnapshot } from './checkpoints.js';
-import { REPLAY_RUN_COMMANDS, replayJournalAfter } from './journal.js';
+import { JournalAfter, REPLAY_RUN_COMMANDS, replayJournal } from './journal.js';
 import { journalKey } from './keys.js';
 import type { KeyValueStore } from './memory-store.js';
 import { Sequencer } from './sequencer.js';
@@ -34,7 +34,7 @@ export async function bookAt(
   const sequencer = base === undefined ? Sequencer.empty() : new Sequencer({
     height: base.height, lastSequence: base.sequence, nextFillSeq: base.nextFillSeq, nextEventSeq: base.nextEventSeq, feedSeqs: base.feedSeqs,
   });
-  await replayJournalAfter(store, sequencer.lastSequence, engine.createBatch(REPLAY_RUN_COMMANDS), {
+  await replayJournal(new JournalAfter(store, sequencer.lastSequence), engine.createBatch(REPLAY_RUN_COMMANDS), {
     commands(batch) {
       const results = engine.submitBatch(batch);
       sequencer.commands(batch.view(), 0, batch.count, results.events.records, results.events.count, results.fillCount, null);

@@ -43,19 +43,38 @@ interface JournalRecord {
   readonly entries: ByteReader;
 }
 
+/** Journal values a read asks the store for at once. */
+const JOURNAL_PAGE = 64;
+/** The first key past the journal's. */
+const JOURNAL_END = Buffer.from([Prefix.JOURNAL + 1]);
+
 /**
- * Replays every journal entry after `sequence`: commands are decoded straight into `batch` and
+ * The journal after `sequence`, its first values asked for from the store at once, before the
+ * replay starts: recovery makes it before it proves a checkpoint's engine, so that the store's
+ * thread reads while this one hashes.
+ */
+export class JournalAfter {
+  readonly firstPage: Promise<Array<[Uint8Array, Uint8Array]>>;
+
+  constructor(readonly store: Store | KeyValueStore, readonly sequence: number) {
+    this.firstPage = store.entries({ gte: journalKey(sequence + 1), lt: JOURNAL_END, limit: JOURNAL_PAGE });
+    this.firstPage.catch(() => undefined); // seen when replayed; a proof that fails leaves it unread
+  }
+}
+
+/**
+ * Replays every entry of `journal`: commands are decoded straight into `batch` and
  * handed over in runs, so a replay allocates and copies nothing per command. A gap, an overlap or
  * a damaged value is CORRUPTION naming the key (replay never skips what it cannot read); a value
  * found damaged part way has had its runs before the damage replayed, so a caller that gets the
  * error must drop what it replayed into. Returns how many values and commands it replayed.
  */
-export async function replayJournalAfter(
-  store: Store | KeyValueStore, sequence: number, batch: CommandBatch, replayer: JournalReplayer,
+export async function replayJournal(
+  journal: JournalAfter, batch: CommandBatch, replayer: JournalReplayer,
 ): Promise<{ records: number; commands: number }> {
   const replay = new Replay(batch, replayer);
   let records = 0;
-  for await (const record of readJournalAfter(store, sequence)) {
+  for await (const record of readJournal(journal)) {
     records++;
     if (!replay.record(record)) break;
   }
@@ -126,19 +145,18 @@ function malformed(key: Uint8Array, detail: string, cause?: unknown): LobError {
   return new LobError('CORRUPTION', `journal value at key ${describeKey(key)} is malformed: ${detail}`, { cause });
 }
 
-/** Every journal value after `sequence`, in order, each checked to continue where the one before it ended. */
-async function* readJournalAfter(store: Store | KeyValueStore, sequence: number): AsyncGenerator<JournalRecord> {
-  let expected = sequence + 1;
-  let range = { gte: journalKey(expected), lt: Buffer.from([Prefix.JOURNAL + 1]), limit: 64 } as { gte?: Uint8Array; gt?: Uint8Array; lt: Uint8Array; limit: number };
-  let reading = store.entries(range);
+/** Every journal value after the journal's sequence, in order, each checked to continue where the one before it ended. */
+async function* readJournal(journal: JournalAfter): AsyncGenerator<JournalRecord> {
+  const store = journal.store;
+  let expected = journal.sequence + 1;
+  let reading = journal.firstPage;
   for (;;) {
     const page = await reading;
     // The next page is read while this one is decoded and replayed: the store's thread and this
     // one take turns otherwise, each idle while the other works.
-    const full = page.length === range.limit;
+    const full = page.length === JOURNAL_PAGE;
     if (full) {
-      range = { gt: page[page.length - 1][0], lt: range.lt, limit: range.limit };
-      reading = store.entries(range);
+      reading = store.entries({ gt: page[page.length - 1][0], lt: JOURNAL_END, limit: JOURNAL_PAGE });
       reading.catch(() => undefined); // seen when awaited; a replay that stops early leaves it unread
     }
     for (const [key, value] of page) {

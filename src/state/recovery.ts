@@ -17,7 +17,7 @@ import { decodeHead } from './codecs.js';
 import type { CheckpointManifest, HeadState } from './codecs.js';
 import { loadSnapshot, readManifests } from './checkpoints.js';
 import { describeKey, headKey, journalKey } from './keys.js';
-import { REPLAY_RUN_COMMANDS, replayJournalAfter } from './journal.js';
+import { JournalAfter, REPLAY_RUN_COMMANDS, replayJournal } from './journal.js';
 import type { KeyValueStore } from './memory-store.js';
 import { Sequencer } from './sequencer.js';
 import type { ShadowEngine, ShadowSnapshotFile } from './checkpoint-shadow.js';
@@ -99,18 +99,19 @@ async function recoverHeld(
   ahead: RestoreAhead | null,
 ): Promise<Recovered> {
   let restoredAhead = false;
-  // Recovery proper starts once the restore ahead is done: waiting for it is the open's, not a phase's.
+  // The head and the manifests are read while the restore ahead runs (this thread only waits for
+  // the store's). Recovery proper starts once it is done: waiting for it is the open's, not a phase's.
+  const headAndManifests = Promise.all([store.get(headKey()), readManifests(store)]);
+  headAndManifests.catch(() => undefined); // seen when awaited below, after the restore ahead
   await ahead?.settled();
   const started = performance.now();
-  const storedHead = await store.get(headKey());
+  const [storedHead, entries] = await headAndManifests;
   const head = storedHead === undefined ? { ...EMPTY_HEAD } : decodeHead(headKey(), storedHead);
 
-  const entries = await readManifests(store);
-  let orphansDeleted = 0;
-  if (!readOnly) {
-    const kept = new Set(entries.map((entry) => entry.sequence));
-    for (const place of places.all) orphansDeleted += await place.dropOrphans(kept);
-  }
+  // What a crash cut off before its manifest goes while recovery goes on: nothing below reads
+  // snapshot files or chunks that no manifest names.
+  const droppingOrphans = readOnly ? Promise.resolve(0) : dropOrphans(places, new Set(entries.map((entry) => entry.sequence)));
+  droppingOrphans.catch(() => undefined); // seen when awaited below, unless recovery fails first
   const manifests = entries.flatMap((entry) => (entry.manifest === undefined ? [] : [entry.manifest]));
   const skipped: RecoveryReport['skippedCheckpoints'] = [];
   let engine: Engine | null = null;
@@ -118,6 +119,7 @@ async function recoverHeld(
   let readMs = 0;
   let restoreMs = 0;
   let verifyMs = 0;
+  let journal: JournalAfter | null = null;
 
   for (let i = entries.length - 1; i >= 0 && engine === null; i--) {
     const entry = entries[i];
@@ -147,6 +149,8 @@ async function recoverHeld(
       const verifying = performance.now();
       readMs += restoring - reading;
       restoreMs += verifying - restoring;
+      // The replay's first journal values are read on the store's thread while this one proves the engine.
+      journal = new JournalAfter(store, entry.manifest.sequence);
       const recorded = entry.manifest.sha256.toString('hex');
       const corrupt = (): LobError => new LobError('CORRUPTION', `checkpoint ${describeKey(entry.key)} restores to a state other than its recorded ${recorded}`);
       if (candidate.restingOrders !== entry.manifest.restingOrders || candidate.nextOrderId !== entry.manifest.nextOrderId) throw corrupt();
@@ -193,7 +197,8 @@ async function recoverHeld(
     feedSeqs: start.feedSeqs,
   });
   const replaying = performance.now();
-  const replayed = await replayJournalAfter(store, sequencer.lastSequence, engine.createBatch(REPLAY_RUN_COMMANDS), {
+  if (journal?.sequence !== sequencer.lastSequence) journal = new JournalAfter(store, sequencer.lastSequence);
+  const replayed = await replayJournal(journal, engine.createBatch(REPLAY_RUN_COMMANDS), {
     commands(batch, key) {
       let results;
       try {
@@ -218,6 +223,7 @@ async function recoverHeld(
   });
   const replayMs = performance.now() - replaying;
 
+  const orphansDeleted = await droppingOrphans;
   const mismatch =
     sequencer.lastSequence !== head.lastSequence ? `sequence ${sequencer.lastSequence} vs ${head.lastSequence}` :
     sequencer.height !== head.height ? `height ${sequencer.height} vs ${head.height}` :
@@ -254,4 +260,11 @@ async function recoverHeld(
       phases: { readMs, restoreMs, verifyMs, replayMs, indexMs: 0 },
     },
   };
+}
+
+/** Deletes the snapshot files and chunks that no checkpoint manifest (`kept`) names; returns how many. */
+async function dropOrphans(places: SnapshotPlaces, kept: ReadonlySet<number>): Promise<number> {
+  let deleted = 0;
+  for (const place of places.all) deleted += await place.dropOrphans(kept);
+  return deleted;
 }
