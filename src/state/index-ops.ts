@@ -159,6 +159,16 @@ export function inRange(key: Uint8Array, range: KeyRange): boolean {
 const DROP_SLOTS = 1 << 16;
 
 /**
+ * An order id's registry slot. Ids are float64 integers: `% DROP_SLOTS` would be a float64
+ * remainder, which V8 compiles to a call (11-25 ns against 3-13 for the mask, a scratch loop over
+ * a million ids); the mask is the same remainder for every id below 2^53 (ToInt32 keeps the low
+ * 32 bits, and the slot is the low 16).
+ */
+function dropSlot(orderId: number): number {
+  return orderId & (DROP_SLOTS - 1);
+}
+
+/**
  * The TRADER_OPEN puts that could still be dropped, by order id: an order that closes while its
  * put is unsent costs no key at all instead of a put and a delete. A lagging index skips most of
  * the churn of orders that rest briefly. Kept in typed arrays by order id (ids are dense), so
@@ -186,7 +196,7 @@ export class DroppablePuts {
   }
 
   register(orderId: number, ops: IndexOps, i: number): void {
-    const slot = orderId % DROP_SLOTS;
+    const slot = dropSlot(orderId);
     this.orderIds[slot] = orderId;
     this.serials[slot] = ops.serial;
     this.indexes[slot] = i;
@@ -194,13 +204,13 @@ export class DroppablePuts {
 
   /** Whether the order may have an unsent put. */
   has(orderId: number): boolean {
-    const slot = orderId % DROP_SLOTS;
+    const slot = dropSlot(orderId);
     return this.orderIds[slot] === orderId && this.buffers.has(this.serials[slot]);
   }
 
   /** Drops the order's put if it is in `ops` (the commit being built, nothing of it sent); false otherwise. */
   dropIn(orderId: number, ops: IndexOps): boolean {
-    const slot = orderId % DROP_SLOTS;
+    const slot = dropSlot(orderId);
     if (this.orderIds[slot] !== orderId || this.serials[slot] !== ops.serial) return false;
     this.orderIds[slot] = 0;
     ops.drop(this.indexes[slot]);
@@ -212,7 +222,7 @@ export class DroppablePuts {
     const closes = ops.closes;
     for (let c = 0; c < closes.length; c += 2) {
       const orderId = closes[c];
-      const slot = orderId % DROP_SLOTS;
+      const slot = dropSlot(orderId);
       if (this.orderIds[slot] !== orderId) continue;
       this.orderIds[slot] = 0;
       const holder = this.buffers.get(this.serials[slot]);
