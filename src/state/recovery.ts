@@ -108,10 +108,10 @@ async function recoverHeld(
   const [storedHead, entries] = await headAndManifests;
   const head = storedHead === undefined ? { ...EMPTY_HEAD } : decodeHead(headKey(), storedHead);
 
-  // What a crash cut off before its manifest goes while recovery goes on: nothing below reads
-  // snapshot files or chunks that no manifest names.
+  // What a crash cut off before its manifest goes while a checkpoint is read and proven, which
+  // reads no snapshot file or chunk that no manifest names.
   const droppingOrphans = readOnly ? Promise.resolve(0) : dropOrphans(places, new Set(entries.map((entry) => entry.sequence)));
-  droppingOrphans.catch(() => undefined); // seen when awaited below, unless recovery fails first
+  droppingOrphans.catch(() => undefined); // seen when awaited below, unless the checkpoints' loop throws first
   const manifests = entries.flatMap((entry) => (entry.manifest === undefined ? [] : [entry.manifest]));
   const skipped: RecoveryReport['skippedCheckpoints'] = [];
   let engine: Engine | null = null;
@@ -180,6 +180,7 @@ async function recoverHeld(
     }
   }
 
+  const orphansDeleted = await droppingOrphans;
   if (engine === null) {
     // No usable checkpoint: the journal must still reach back to the first entry.
     if (skipped.length > 0 && (await store.get(journalKey(1))) === undefined) {
@@ -223,7 +224,6 @@ async function recoverHeld(
   });
   const replayMs = performance.now() - replaying;
 
-  const orphansDeleted = await droppingOrphans;
   const mismatch =
     sequencer.lastSequence !== head.lastSequence ? `sequence ${sequencer.lastSequence} vs ${head.lastSequence}` :
     sequencer.height !== head.height ? `height ${sequencer.height} vs ${head.height}` :
