@@ -149,6 +149,25 @@ function asVersion1(bytes: Uint8Array): Uint8Array {
   return v1;
 }
 
+/**
+ * Rewrites the snapshot file of the checkpoint at `sequence` in version 1, and its manifest to name
+ * exactly those bytes: a checkpoint that passes its sha256 and fails the proof. `puts` go into the
+ * same write. Returns the manifest as it was.
+ */
+async function rewriteAsVersion1(path: string, sequence: number, puts: Array<[Uint8Array, Uint8Array]> = []) {
+  const file = new SnapshotFiles(path).pathOf(sequence);
+  const v1 = asVersion1(fs.readFileSync(file));
+  fs.writeFileSync(file, v1);
+  const store = await Store.open(path, { sync: true });
+  const manifest = decodeCheckpoint(checkpointKey(sequence), (await store.get(checkpointKey(sequence)))!);
+  const batch = store.batch();
+  batch.put(checkpointKey(sequence), encodeCheckpoint({ ...manifest, byteLength: v1.byteLength, sha256: createHash('sha256').update(v1).digest() }));
+  for (const [key, value] of puts) batch.put(key, value);
+  await store.write(batch);
+  await store.close();
+  return manifest;
+}
+
 /** The state machine's shadow, reached past `private` the way a failing thread would reach it. */
 const shadowOf = (sm: CoreStateMachine): ShadowEngine => (sm as unknown as { shadow: ShadowEngine }).shadow;
 
@@ -418,16 +437,7 @@ describeEachBackend('checkpoints from the checkpoint worker', (backend) => {
     const hash = sm.stateHash();
     await sm.close();
 
-    // The newer snapshot rewritten in version 1, and its manifest made to name exactly those bytes.
-    const file = new SnapshotFiles(path).pathOf(newer.sequence);
-    const v1 = asVersion1(fs.readFileSync(file));
-    fs.writeFileSync(file, v1);
-    const store = await Store.open(path, { sync: true });
-    const manifest = decodeCheckpoint(checkpointKey(newer.sequence), (await store.get(checkpointKey(newer.sequence)))!);
-    const batch = store.batch();
-    batch.put(checkpointKey(newer.sequence), encodeCheckpoint({ ...manifest, byteLength: v1.byteLength, sha256: createHash('sha256').update(v1).digest() }));
-    await store.write(batch);
-    await store.close();
+    const manifest = await rewriteAsVersion1(path, newer.sequence);
 
     const reopened = await CoreStateMachine.open({ path, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
     expect(reopened.recovery).toMatchObject({
@@ -466,18 +476,8 @@ describeEachBackend('checkpoints from the checkpoint worker', (backend) => {
     const lastSequence = sm.sequence;
     await sm.close();
 
-    // The only checkpoint rewritten in version 1 under a manifest naming those bytes: it passes its
-    // sha256 and fails the proof, after recovery has asked for the journal after its sequence.
-    const file = new SnapshotFiles(path).pathOf(checkpoint.sequence);
-    const v1 = asVersion1(fs.readFileSync(file));
-    fs.writeFileSync(file, v1);
-    const store = await Store.open(path, { sync: true });
-    const manifest = decodeCheckpoint(checkpointKey(checkpoint.sequence), (await store.get(checkpointKey(checkpoint.sequence)))!);
-    const batch = store.batch();
-    batch.put(checkpointKey(checkpoint.sequence), encodeCheckpoint({ ...manifest, byteLength: v1.byteLength, sha256: createHash('sha256').update(v1).digest() }));
-    for (const [key, value] of pruned) batch.put(key, value);
-    await store.write(batch);
-    await store.close();
+    // The only checkpoint fails its proof, after recovery has asked for the journal after its sequence.
+    await rewriteAsVersion1(path, checkpoint.sequence, pruned);
 
     const reopened = await CoreStateMachine.open({ path, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
     expect(reopened.recovery).toMatchObject({
