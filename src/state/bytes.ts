@@ -107,24 +107,36 @@ export class ByteReader {
 
   uint(): number {
     const b = this.bytes;
+    const end = this.end;
     let n = this.offset;
+    // The first four bytes (values below 2^28: nearly every field) in int32 arithmetic, the rest
+    // in float64, which holds every safe integer.
     let result = 0;
-    let scale = 1;
-    for (let i = 0; i < 8; i++) {
-      if (n >= this.end) throw new Error(`varint runs past the end at byte ${n}`);
+    for (let shift = 0; shift < 28; shift += 7) {
+      if (n >= end) throw new Error(`varint runs past the end at byte ${n}`);
+      const byte = b[n++];
+      result |= (byte & 0x7f) << shift;
+      if (byte < 0x80) {
+        this.offset = n;
+        return result;
+      }
+    }
+    for (let scale = TWO_28, i = 4; i < 8; i++, scale *= 128) {
+      if (n >= end) throw new Error(`varint runs past the end at byte ${n}`);
       const byte = b[n++];
       result += (byte & 0x7f) * scale;
       if (byte < 0x80) {
         this.offset = n;
         return result;
       }
-      scale *= 128;
     }
     throw new Error(`varint longer than 8 bytes at byte ${this.offset}`);
   }
 
   int(): number {
     const z = this.uint();
+    // Zigzag undone in int32 arithmetic below 2^31; above, `z % 2` is a float64 remainder, a call.
+    if (z < 0x8000_0000) return (z >>> 1) ^ -(z & 1);
     return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
   }
 

@@ -16,6 +16,14 @@ const DELTA_SLOTS = new Set<number>([Slot.ASSET, Slot.ORDER_ID, Slot.PRICE, Slot
 /** Per op code, its fields' slots in table order, and whether each is delta-coded (the table, compiled for the codec's loops). */
 const FIELD_SLOTS: Int32Array[] = OPERATION_BY_CODE.map((spec) => Int32Array.from(spec?.fields ?? [], (f) => f.slot));
 const FIELD_DELTAS: Uint8Array[] = OPERATION_BY_CODE.map((spec) => Uint8Array.from(spec?.fields ?? [], (f) => (DELTA_SLOTS.has(f.slot) ? 1 : 0)));
+/**
+ * Per op code, the record's slots after the head that it has no field in: the decoder zeroes
+ * only these, rather than the whole record before its fields (each field's slot stored twice).
+ */
+const UNUSED_SLOTS: Int32Array[] = OPERATION_BY_CODE.map((spec) => {
+  const used = new Set((spec?.fields ?? []).map((f) => f.slot));
+  return Int32Array.from({ length: COMMAND_SLOTS - 1 }, (_, k) => k + 1).filter((slot) => !used.has(slot));
+});
 
 export class CommandEncoder {
   /** The previous command's delta-coded slots. */
@@ -65,7 +73,7 @@ export class CommandDecoder {
   constructor(private readonly input: ByteReader) {}
 
   /**
-   * The next entry: writes a command's record at `into[o..]` (other slots zero) and returns -1,
+   * The next entry: writes a command's record at `into[o..]` (the slots it has no field in zero) and returns -1,
    * or returns the height of a height change.
    */
   next(into: Float64Array, o: number): number {
@@ -76,9 +84,10 @@ export class CommandDecoder {
     if (OPERATION_BY_CODE[op] === undefined) throw new Error(`unknown op ${op} at byte ${input.offset}`);
     const fieldSlots = FIELD_SLOTS[op];
     const deltas = FIELD_DELTAS[op];
+    const unused = UNUSED_SLOTS[op];
     const previous = this.previous;
-    for (let s = 1; s < COMMAND_SLOTS; s++) into[o + s] = 0;
     into[o] = head;
+    for (let u = 0; u < unused.length; u++) into[o + unused[u]] = 0;
     for (let f = 0; f < fieldSlots.length; f++) {
       const slot = fieldSlots[f];
       if (deltas[f] === 1) {
