@@ -17,8 +17,16 @@
 // home is `id mod capacity` by multiplication (no division). It grows in place: the segments it
 // has stay, new ones join them, and the entries are placed again from the order records
 // themselves (orders.ts walks its pool), so growth never holds an old table beside the new one.
+//   - It starts at one segment, however few orders there are. Sized to a small book (it started
+//     at 1,024 slots and doubled at half full), the table kept a few hundred orders dense enough
+//     for new ids, wrapping it, to probe through runs of long-lived ones (home()): the sweep
+//     benchmark's 400 resting orders filled two fifths of 1,024 slots, scrambled homes and all,
+//     and LOBSTER's 1,900 nearly half of 4,096. One segment made the core alone 1.48x as fast on
+//     sweep, 1.32x on LOBSTER and 1.84x on the stop cascades, steady, growing and wide unchanged
+//     (30 alternated runs of each, bench/core-ab.ts). Smaller starts gained less (4,096 slots:
+//     sweep 1.38x, LOBSTER 1.20x), a larger one nothing more (32,768: 0.99x and 1.04x of 16,384).
 //   - Below COMPACT_FROM slots it doubles, at 31/32 full or, once half full, after an insert
-//     had to probe far (which is what scattered long-lived ids do): small tables stay sparse.
+//     had to probe far (which is what scattered long-lived ids do).
 //   - From COMPACT_FROM on, where the index shows in the bytes of a resting order, it grows to
 //     3/5 full, at 31/32 full or, once 3/4 full, after a far probe: scattered ids cost 5.3 to
 //     6.7 bytes an order there. A power-of-two table doubles to 1/2 full, 8 to 16 bytes: at a
@@ -32,10 +40,11 @@ import { orderId, forEachOrder, setOrderId, setOrderOwner, setOrderRemaining, se
 import { alloc, free } from './allocator';
 import { low32 } from './hashing';
 
-const INITIAL_SLOTS: u32 = 1024;
 const SEGMENT_BITS: u32 = 14;
 const SEGMENT_SLOTS: u32 = 1 << SEGMENT_BITS;
 const SEGMENT_MASK: u32 = SEGMENT_SLOTS - 1;
+/** The smallest table: one segment (see the header). */
+const INITIAL_SLOTS: u32 = SEGMENT_SLOTS;
 /** From this capacity on the table grows by fractions, not doublings (see the header). */
 const COMPACT_FROM: u32 = 4 * SEGMENT_SLOTS;
 // An insert that probes further than this asks for growth, granted once the table is half full
@@ -54,7 +63,7 @@ const TAG: u32 = 7;
 const POINTER: u32 = ~TAG;
 const INITIAL_DIRECTORY: u32 = 16;
 
-/** Segment addresses (u32 each); a table below one segment has one, of its own size. */
+/** Segment addresses (u32 each): the capacity is always a whole number of segments. */
 let directory: usize = 0;
 let directoryLength: u32 = 0;
 let capacity: u32 = 0;
@@ -327,9 +336,8 @@ function shiftBack(slot: u32): void {
 }
 
 /**
- * Gives the table `newCapacity` slots (the segments it lacks; a table below one segment gets a
- * new one of its size) and places every order again; false, with nothing changed, when memory
- * cannot grow.
+ * Gives the table `newCapacity` slots (the segments it lacks) and places every order again;
+ * false, with nothing changed, when memory cannot grow.
  */
 function resize(newCapacity: u32, newScrambled: bool = scrambled): bool {
   if (!provideSegments(newCapacity)) return false;
@@ -339,9 +347,8 @@ function resize(newCapacity: u32, newScrambled: bool = scrambled): bool {
   scrambled = newScrambled;
   spread = newCapacity >= COMPACT_FROM;
   growSoon = false;
-  const segmentBytes = <usize>min<u32>(newCapacity, SEGMENT_SLOTS) << 2;
-  const segments = (newCapacity + SEGMENT_MASK) >> SEGMENT_BITS;
-  for (let i: u32 = 0; i < segments; i++) memory.fill(<usize>load<u32>(directory + (<usize>i << 2)), 0, segmentBytes);
+  const segments = newCapacity >> SEGMENT_BITS;
+  for (let i: u32 = 0; i < segments; i++) memory.fill(<usize>load<u32>(directory + (<usize>i << 2)), 0, <usize>SEGMENT_SLOTS << 2);
   count = 0;
   forEachOrder((order: usize): void => {
     place(order);
@@ -351,29 +358,17 @@ function resize(newCapacity: u32, newScrambled: bool = scrambled): bool {
 }
 
 function provideSegments(newCapacity: u32): bool {
-  if (newCapacity <= SEGMENT_SLOTS) {
-    // One block of the table's own size, replacing the smaller one.
-    const block = alloc(<usize>newCapacity << 2);
-    if (block == 0) return false;
-    if (capacity != 0) free(<usize>load<u32>(directory), <usize>capacity << 2);
-    store<u32>(directory, <u32>block);
-    return true;
-  }
   const wanted = newCapacity >> SEGMENT_BITS;
-  const have = capacity >> SEGMENT_BITS; // whole segments already there
-  // A table below one segment has a smaller block, replaced once every new segment is there.
-  const small: usize = have == 0 && capacity != 0 ? <usize>load<u32>(directory) : 0;
+  const have = capacity >> SEGMENT_BITS;
   if (wanted > directoryLength && !growDirectory(wanted)) return false;
   for (let i = have; i < wanted; i++) {
     const segment = alloc(<usize>SEGMENT_SLOTS << 2);
     if (segment == 0) {
       for (let j = have; j < i; j++) free(<usize>load<u32>(directory + (<usize>j << 2)), <usize>SEGMENT_SLOTS << 2);
-      if (small != 0) store<u32>(directory, <u32>small);
       return false;
     }
     store<u32>(directory + (<usize>i << 2), <u32>segment);
   }
-  if (small != 0) free(small, <usize>capacity << 2);
   return true;
 }
 

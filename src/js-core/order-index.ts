@@ -1,7 +1,9 @@
 // Order id -> order slot, for O(1) cancel, reduce and modify by id (mirrors
 // assembly/order-index.ts in role and in its Robin Hood probing; the tables differ: JS keeps each
 // entry's id beside its slot, so distances come from the ids, where the WASM core packs a record
-// pointer and a distance tag into 4 bytes, and JS homes are always hashed, see home()).
+// pointer and a distance tag into 4 bytes, and JS homes are always hashed, see home(); so the
+// WASM table starts at 16,384 slots to keep small books sparse, which did not pay here:
+// docs/levels.md).
 //
 // Open addressing with Robin Hood linear probing, at most half full: an insert takes the place of
 // any entry closer to its home than the insert is to its own, so a lookup stops as soon as it
