@@ -64,7 +64,8 @@ export const SCALES: Record<ScaleName, Scale> = {
   },
   tiny: {
     steady: { resting: 1_000, commands: 6_000 },
-    growing: { resting: 3_000 },
+    // Past the WASM core's first allocation, so its memory grows and the growth is measured.
+    growing: { resting: 40_000 },
     sweep: { levels: 20, ordersPerLevel: 2, commands: 6_000 },
     wide: { resting: 1_000, commands: 6_000 },
     manyAssets: { assets: 300, ordersPerAsset: 3, commands: 6_000 },

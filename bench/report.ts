@@ -187,10 +187,12 @@ export function evaluateTargets(report: BenchReport): Target[] {
   targets.push(ratioTarget('JS vs naive JS, per call and batched, every workload', 1,
     report.workloads.flatMap((w) => (['js', 'js-batch'] as const).map((e): [WorkloadName, EngineId, WorkloadName, EngineId] => [w.name, e, w.name, 'naive']))));
   const wasmMemory = 'results' in report.memory ? report.memory.results.find((m) => m.engine === 'wasm' || m.engine === 'wasm-batch') : undefined;
-  const perOrder = wasmMemory?.engineBytesPerOrder;
+  // The goal is set at a million orders: a smaller book's growth is mostly the step in which
+  // memory grows (none at all while it fits the core's first allocation), not its cost per order.
+  const perOrder = wasmMemory !== undefined && wasmMemory.restingOrders >= 1_000_000 ? wasmMemory.engineBytesPerOrder : undefined;
   targets.push({
-    name: 'WASM memory per resting order (growing)', goal: '<= 48 bytes',
-    actual: perOrder === undefined ? 'not measured' : `${fmt(perOrder, 1)} bytes at ${wasmMemory!.restingOrders.toLocaleString('en-US')} orders`,
+    name: 'WASM memory per resting order (growing, 1M)', goal: '<= 48 bytes',
+    actual: perOrder === undefined ? 'not measured (needs the full run)' : `${fmt(perOrder, 1)} bytes at ${wasmMemory!.restingOrders.toLocaleString('en-US')} orders`,
     met: perOrder === undefined ? null : perOrder <= 48,
   });
   const persistence = report.persistence.status === 'ok' ? report.persistence : undefined;
