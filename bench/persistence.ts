@@ -18,6 +18,7 @@ import { CommandBatch } from '../src/batch.js';
 import { directoryBytes } from '../src/directories.js';
 import { createEngine } from '../src/engine.js';
 import { CoreStateMachine } from '../src/state/index.js';
+import type { FlushReport } from '../src/state/index.js';
 import type { BackendName } from '../src/types.js';
 import { encodeBatch } from './batch-encoding.js';
 import type { CommandColumns } from './commands.js';
@@ -61,6 +62,12 @@ export interface DurableRun {
   ackMs?: { p50: number; p99: number; max: number };
   /** Flushes that wrote something (each one RocksDB write batch). */
   commits: number;
+  /**
+   * Those writes' own time in RocksDB, in ms, timed on the store's worker (FlushReport.writeMs):
+   * the part of an ack that is the database's write and its fsync, apart from the queueing,
+   * the message passing and the main thread's turn.
+   */
+  writeMs: { p50: number; p99: number; max: number };
   /** Journal entries the indexes were behind when the last command was durable, and how long they took to catch up. */
   indexLagAtEnd: number;
   indexCatchUpSeconds: number;
@@ -224,14 +231,21 @@ async function durableRun(backend: BackendName, path: string, flow: Flow, sync: 
   await sm.flush();
   await indexCaughtUp(sm);
   const acks = new Float64Array(flow.stream.length);
-  let commits = 0;
+  // One entry per write: every flush a write answers gets the same report object.
+  const writes: number[] = [];
+  let lastReport: FlushReport | null = null;
+  const tally = (report: FlushReport): void => {
+    if (report === lastReport || report.entries === 0) return;
+    lastReport = report;
+    writes.push(report.writeMs);
+  };
   const cpu = cpuNow();
   const faultsBefore = minorFaults();
   const t0 = performance.now();
   if (mode === 'await every 1,000') {
     for (const batch of flow.stream) {
       sm.submitBatch(batch);
-      if ((await sm.flush()).entries > 0) commits++;
+      tally(await sm.flush());
     }
   } else {
     // A producer that never waits for the disk: one batch a turn of the event loop (or, paced,
@@ -243,7 +257,7 @@ async function durableRun(backend: BackendName, path: string, flow: Flow, sync: 
       const issued = performance.now();
       last = sm.flush().then((report) => {
         acks[b] = performance.now() - issued;
-        if (report.entries > 0) commits++;
+        tally(report);
       });
       const early = pacedPerSec === undefined ? 0 : t0 + (b + 1) * msPerBatch - performance.now();
       await (early >= 1 ? sleep(early) : nextTurn());
@@ -259,8 +273,11 @@ async function durableRun(backend: BackendName, path: string, flow: Flow, sync: 
   const indexCatchUpSeconds = (performance.now() - catchUp) / 1000;
   await sm.close();
   acks.sort();
+  const writeTimes = Float64Array.from(writes).sort();
   return {
-    mode, sync, ...(pacedPerSec === undefined ? {} : { pacedPerSec }), commands: flow.commands, seconds, opsPerSec: flow.commands / seconds, commits,
+    mode, sync, ...(pacedPerSec === undefined ? {} : { pacedPerSec }), commands: flow.commands, seconds, opsPerSec: flow.commands / seconds,
+    commits: writes.length,
+    writeMs: { p50: quantileOfSorted(writeTimes, 0.5), p99: quantileOfSorted(writeTimes, 0.99), max: writeTimes[writeTimes.length - 1] },
     ...(mode !== 'await every 1,000' ? { ackMs: { p50: quantileOfSorted(acks, 0.5), p99: quantileOfSorted(acks, 0.99), max: acks[acks.length - 1] } } : {}),
     indexLagAtEnd, indexCatchUpSeconds, indexedOpsPerSec: flow.commands / (seconds + indexCatchUpSeconds),
     mainCpuNsPerCommand: (used.mainMs * 1e6) / flow.commands, otherCpuNsPerCommand: (used.otherMs * 1e6) / flow.commands,

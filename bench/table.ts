@@ -81,13 +81,14 @@ export function renderReport(report: BenchReport): string {
     out.push(`  backend ${p.backend}; ${p.workload}`);
     out.push(`  fresh memory costs ${p.freshMemoryMsPerMiB.toFixed(2)} ms/MiB the first time it is written (page faults): counted for each run below`);
     const engineRate = p.inMemory.find((m) => m.path === 'engine.submitBatch')?.opsPerSec ?? NaN;
-    const rates = [['  path', 'commands/s', 'vs engine', 'ack p50/p99/max ms', 'index lag, catch-up', 'durable+indexed/s', 'CPU ns/cmd main+other', 'faults/1k cmd main+other', 'disk B/cmd']];
-    for (const m of p.inMemory) rates.push([`  ${m.path}`, formatCount(m.opsPerSec), pct(m.opsPerSec / engineRate), '-', '-', '-', '-', '-', '-']);
+    const rates = [['  path', 'commands/s', 'vs engine', 'ack p50/p99/max ms', 'RocksDB write p50/p99/max ms', 'index lag, catch-up', 'durable+indexed/s', 'CPU ns/cmd main+other', 'faults/1k cmd main+other', 'disk B/cmd']];
+    for (const m of p.inMemory) rates.push([`  ${m.path}`, formatCount(m.opsPerSec), pct(m.opsPerSec / engineRate), '-', '-', '-', '-', '-', '-', '-']);
     for (const d of p.durable) {
       rates.push([
         `  ${d.pacedPerSec === undefined ? d.mode : `group commit paced at ${formatCount(d.pacedPerSec)}/s`}, sync ${d.sync ? 'on' : 'off'}`,
         formatCount(d.opsPerSec), pct(d.opsPerSec / engineRate),
         d.ackMs === undefined ? '-' : `${d.ackMs.p50.toFixed(1)}/${d.ackMs.p99.toFixed(1)}/${d.ackMs.max.toFixed(1)}`,
+        `${d.writeMs.p50.toFixed(1)}/${d.writeMs.p99.toFixed(1)}/${d.writeMs.max.toFixed(1)}`,
         `${d.indexLagAtEnd.toLocaleString('en-US')}, ${d.indexCatchUpSeconds.toFixed(2)} s`, formatCount(d.indexedOpsPerSec),
         `${d.mainCpuNsPerCommand.toFixed(0)}+${d.otherCpuNsPerCommand.toFixed(0)}`,
         d.faultsPerThousand === null ? '-' : `${d.faultsPerThousand.main.toFixed(1)}+${d.faultsPerThousand.other.toFixed(1)}`, d.bytesOnDiskPerCommand.toFixed(1),

@@ -22,8 +22,11 @@ export interface KeyValueStore {
   readonly location: string | null;
   /** A new empty write batch. */
   batch(capacity?: number): StoreBatch;
-  /** Writes the batch atomically and empties it. */
-  write(batch: StoreBatch, options?: WriteOptions): Promise<void>;
+  /**
+   * Writes the batch atomically and empties it; resolves with how long the database's own write
+   * took, in ms (the fsync included when synced; 0 where there is no database).
+   */
+  write(batch: StoreBatch, options?: WriteOptions): Promise<number>;
   /**
    * Writes the first `count` index operations of `ops` (index-wire.mjs, compact; the store expands
    * them), unsynced and behind other writes, in one or more writes with the window's INDEX_HEAD in
@@ -117,8 +120,9 @@ export class MemoryStore implements KeyValueStore {
     return new StoreBatch(capacity);
   }
 
-  async write(batch: StoreBatch): Promise<void> {
+  async write(batch: StoreBatch): Promise<number> {
     this.writeNow(batch);
+    return 0;
   }
 
   /** Index entries go in by their numbers (index-wire.mjs): key and value bytes are made only if a query reads them. */

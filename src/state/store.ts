@@ -177,11 +177,12 @@ export class Store implements KeyValueStore {
 
   /**
    * Writes the whole batch atomically (synced when the store is): its bytes move to the worker
-   * (the batch is left empty) and the promise settles when RocksDB has them.
+   * (the batch is left empty) and the promise settles when RocksDB has them, with how long
+   * RocksDB's write took on the worker.
    */
-  async write(batch: StoreBatch, options: WriteOptions = {}): Promise<void> {
+  async write(batch: StoreBatch, options: WriteOptions = {}): Promise<number> {
     const count = batch.length;
-    if (count === 0) return;
+    if (count === 0) return 0;
     if (this.readOnly) throw new LobError('READ_ONLY', `${this.path} was opened read-only: a batch of ${count} operations was refused`);
     const databases = batch.databases;
     if (databases === BOTH_DATABASES) {
@@ -189,10 +190,11 @@ export class Store implements KeyValueStore {
     }
     const packed = batch.take();
     try {
-      const back = await this.call<ArrayBuffer>(databases === INDEX_DATABASE, {
+      const { batch: back, ms } = await this.call<{ batch: ArrayBuffer; ms: number }>(databases === INDEX_DATABASE, {
         op: 'write', batch: packed.buffer, byteLength: packed.byteLength, sync: options.sync ?? this.options.sync,
       }, [packed.buffer]);
       if (back.byteLength <= SPARE_BATCH_BYTES && back.byteLength > (this.spareBatch?.byteLength ?? 0)) this.spareBatch = back;
+      return ms;
     } catch (error) {
       throw this.storageError(`writing a batch of ${count} operations`, error);
     }
