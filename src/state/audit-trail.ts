@@ -5,20 +5,12 @@ import { EventCode, EVENT_KINDS, ORDER_TYPES, OrderTypeCode, REASONS, SIDES, STP
 import { EVENT_SLOTS, EventHead, EventSlot, decodeEvent } from '../events.js';
 import type { OrderRecord, RecordedEvent, RejectReason, RemovalReason, TraderOrderQuery } from '../types.js';
 import { invalidArgument } from '../errors.js';
+import { eventsOfOrder, firstEventOfCommand } from './block-lookup.js';
 import { decodeUint } from './codecs.js';
 import { normalizeHeights, normalizePage, requireId } from './fill-history.js';
 import { History, type HistoryReader, type ReadBlock } from './history.js';
 import { Prefix, keyIntegers, keyOf } from './keys.js';
 import type { KeyRange } from './memory-store.js';
-
-/** Whether event k of a block is about order `orderId` (its own event, or a fill it took). */
-function concerns(block: ReadBlock, k: number, orderId: number): boolean {
-  const o = k * EVENT_SLOTS;
-  const kind = block.events[o] & EventHead.KIND_MASK;
-  if (kind === EventCode.FILL) return block.events[o + EventSlot.ORDER_ID] === orderId || block.events[o + EventSlot.OTHER] === orderId;
-  // A refused cancel, reduce or modify names the order but is the requester's, not the order's.
-  return kind !== EventCode.REJECTED && block.events[o + EventSlot.ORDER_ID] === orderId;
-}
 
 /** The record an accepted or rejected order starts from: its ACCEPTED or REJECTED event. */
 function placedRecord(block: ReadBlock, k: number): OrderRecord {
@@ -159,8 +151,7 @@ export class AuditTrail {
     if (orderId >= this.nextOrderId()) return undefined;
     let folder: RecordFolder | undefined;
     for (const block of await this.history.blocksOfOrder(orderId)) {
-      for (let k = 0; k < block.count; k++) {
-        if (!concerns(block, k, orderId)) continue;
+      for (const k of eventsOfOrder(block, orderId)) {
         if (folder === undefined) {
           if (EVENT_KINDS[block.events[k * EVENT_SLOTS] & EventHead.KIND_MASK] !== 'accepted') continue;
           folder = new RecordFolder(placedRecord(block, k));
@@ -177,7 +168,7 @@ export class AuditTrail {
     if (orderId >= this.nextOrderId()) return [];
     const out: RecordedEvent[] = [];
     for (const block of await this.history.blocksOfOrder(orderId)) {
-      for (let k = 0; k < block.count; k++) if (concerns(block, k, orderId)) out.push(recordedEvent(block, k));
+      for (const k of eventsOfOrder(block, orderId)) out.push(recordedEvent(block, k));
     }
     return out;
   }
@@ -259,9 +250,8 @@ export class AuditTrail {
     const seq = decodeUint(key, value, 'client-id');
     const block = await this.history.blockAt(seq);
     if (block === undefined) return undefined;
-    for (let k = 0; k < block.count; k++) {
+    for (let k = firstEventOfCommand(block, seq); k < block.count && block.events[k * EVENT_SLOTS + EventSlot.COMMAND] === seq; k++) {
       const o = k * EVENT_SLOTS;
-      if (block.events[o + EventSlot.COMMAND] !== seq) continue;
       const kind = block.events[o] & EventHead.KIND_MASK;
       if (kind === EventCode.ACCEPTED) return this.getOrder(block.events[o + EventSlot.ORDER_ID]);
       if (kind === EventCode.REJECTED && block.events[o + EventSlot.ORDER_ID] === 0) return placedRecord(block, k);
@@ -273,11 +263,8 @@ export class AuditTrail {
   private async rejectedAt(seq: number): Promise<OrderRecord | undefined> {
     const block = await this.history.blockAt(seq);
     if (block === undefined) return undefined;
-    for (let k = 0; k < block.count; k++) {
-      const o = k * EVENT_SLOTS;
-      if (block.events[o + EventSlot.COMMAND] === seq && (block.events[o] & EventHead.KIND_MASK) === EventCode.REJECTED) {
-        return placedRecord(block, k);
-      }
+    for (let k = firstEventOfCommand(block, seq); k < block.count && block.events[k * EVENT_SLOTS + EventSlot.COMMAND] === seq; k++) {
+      if ((block.events[k * EVENT_SLOTS] & EventHead.KIND_MASK) === EventCode.REJECTED) return placedRecord(block, k);
     }
     return undefined;
   }

@@ -6,6 +6,7 @@ import { EVENT_SLOTS, EventHead, EventSlot } from '../events.js';
 import type { Fill, Side } from '../types.js';
 import { invalidArgument } from '../errors.js';
 import { isNonNegativeSafeInteger, isPositiveSafeInteger } from '../validate.js';
+import { eventsOfOrder, fillsOfTrader } from './block-lookup.js';
 import type { History, ReadBlock } from './history.js';
 
 /** A fill as the state machine reports it: the engine's fill plus where it sits in history. */
@@ -80,10 +81,9 @@ export class FillHistory {
     const { after, limit } = normalizePage(page);
     const out: RecordedFill[] = [];
     for (const block of await this.history.blocksOfOrder(orderId)) {
-      for (let k = 0; k < block.count && out.length < limit; k++) {
-        if (!isFill(block, k) || block.fillSeqs[k] <= after) continue;
-        const o = k * EVENT_SLOTS;
-        if (block.events[o + EventSlot.ORDER_ID] === orderId || block.events[o + EventSlot.OTHER] === orderId) out.push(fillAt(block, k));
+      for (const k of eventsOfOrder(block, orderId)) {
+        if (out.length >= limit) return out;
+        if (isFill(block, k) && block.fillSeqs[k] > after) out.push(fillAt(block, k));
       }
     }
     return out;
@@ -93,10 +93,7 @@ export class FillHistory {
     requireId('orderId', orderId);
     let count = 0;
     for (const block of await this.history.blocksOfOrder(orderId)) {
-      for (let k = 0; k < block.count; k++) {
-        const o = k * EVENT_SLOTS;
-        if (isFill(block, k) && (block.events[o + EventSlot.ORDER_ID] === orderId || block.events[o + EventSlot.OTHER] === orderId)) count++;
-      }
+      for (const k of eventsOfOrder(block, orderId)) if (isFill(block, k)) count++;
     }
     return count;
   }
@@ -111,13 +108,12 @@ export class FillHistory {
     // A cursor moves the start to the block of the fill it names.
     const start = after > 0 ? Math.max(fromHeight, (await this.history.blockOfFill(after))?.startHeight ?? fromHeight) : fromHeight;
     for await (const block of this.history.traderBlocks(trader, start, toHeight)) {
-      for (let k = 0; k < block.count; k++) {
-        if (!isFill(block, k) || block.fillSeqs[k] <= after) continue;
+      for (const k of fillsOfTrader(block, trader)) {
+        if (block.fillSeqs[k] <= after) continue;
         const height = block.heights[k];
         if (height < fromHeight) continue;
         if (height > toHeight || out.length >= limit) return out;
-        const o = k * EVENT_SLOTS;
-        if (block.events[o + EventSlot.TRADER] === trader || block.events[o + EventSlot.OTHER2] === trader) out.push(fillAt(block, k));
+        out.push(fillAt(block, k));
       }
       if (out.length >= limit) return out;
     }

@@ -6,6 +6,7 @@ import { LobError } from '../errors.js';
 import { EventCode } from '../codes.js';
 import { EVENT_SLOTS, EventHead } from '../events.js';
 import { decodePayload, decodeUint, eventsPayload } from './codecs.js';
+import type { BlockLookups } from './block-lookup.js';
 import { decodeEventBlock, type EventBlock } from './event-block.js';
 import { Prefix, describeKey, eventsKey, keyIntegers, keyOf } from './keys.js';
 import type { KeyRange } from './memory-store.js';
@@ -16,8 +17,8 @@ export interface HistoryReader {
   entries(range: KeyRange): Promise<Array<[Uint8Array, Uint8Array]>>;
 }
 
-/** A decoded block with each fill's sequence (0 for events that are not fills). */
-export interface ReadBlock extends EventBlock {
+/** A decoded block with each fill's sequence (0 for events that are not fills), and its lookups once built (block-lookup.ts). */
+export interface ReadBlock extends EventBlock, BlockLookups {
   fillSeqs: Float64Array;
 }
 

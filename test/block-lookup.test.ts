@@ -1,0 +1,124 @@
+// The lookups inside a decoded event block (src/state/block-lookup.ts) against a scan of every
+// event with the rules they replace: an order's events (its own, less a refused request's
+// REJECTED, plus the fills it took as taker), a trader's fills (as maker or taker, a self-trade
+// once), a command's first event. Blocks are random: every event kind, ids above 2^32 (the
+// hash reads both halves), orders and traders named many times or never.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { EventCode } from '../src/codes.js';
+import { EVENT_SLOTS, EventHead, EventSlot } from '../src/events.js';
+import { eventsOfOrder, fillsOfTrader, firstEventOfCommand } from '../src/state/block-lookup.js';
+
+const KINDS = Object.values(EventCode);
+
+interface Block {
+  events: Float64Array;
+  count: number;
+}
+
+const eventArb = fc.record({
+  kind: fc.constantFrom(...KINDS),
+  orderId: fc.integer({ min: 0, max: 6 }),
+  other: fc.integer({ min: 0, max: 6 }),
+  trader: fc.integer({ min: 0, max: 4 }),
+  other2: fc.integer({ min: 0, max: 4 }),
+  commandStep: fc.integer({ min: 0, max: 2 }),
+});
+
+/** Ids 0..6 and traders 0..4 spread over `base` + ..., so small pools collide often. */
+function buildBlock(specs: readonly fc.infer<typeof eventArb>[], base: number): Block {
+  const events = new Float64Array(Math.max(1, specs.length) * EVENT_SLOTS);
+  let seq = 1000;
+  specs.forEach((spec, k) => {
+    const o = k * EVENT_SLOTS;
+    seq += spec.commandStep;
+    events[o] = spec.kind | (1 << EventHead.SIDE_SHIFT);
+    events[o + EventSlot.COMMAND] = seq;
+    events[o + EventSlot.ORDER_ID] = spec.orderId === 0 ? 0 : base + spec.orderId;
+    events[o + EventSlot.OTHER] = base + spec.other;
+    events[o + EventSlot.TRADER] = base + spec.trader;
+    events[o + EventSlot.OTHER2] = base + spec.other2;
+  });
+  return { events, count: specs.length };
+}
+
+function scanOrder(block: Block, orderId: number): number[] {
+  const out: number[] = [];
+  for (let k = 0; k < block.count; k++) {
+    const o = k * EVENT_SLOTS;
+    const kind = block.events[o] & EventHead.KIND_MASK;
+    const own = kind !== EventCode.REJECTED && block.events[o + EventSlot.ORDER_ID] === orderId;
+    const taker = kind === EventCode.FILL && block.events[o + EventSlot.OTHER] === orderId;
+    if (own || taker) out.push(k);
+  }
+  return out;
+}
+
+function scanTraderFills(block: Block, trader: number): number[] {
+  const out: number[] = [];
+  for (let k = 0; k < block.count; k++) {
+    const o = k * EVENT_SLOTS;
+    const fill = (block.events[o] & EventHead.KIND_MASK) === EventCode.FILL;
+    if (fill && (block.events[o + EventSlot.TRADER] === trader || block.events[o + EventSlot.OTHER2] === trader)) out.push(k);
+  }
+  return out;
+}
+
+describe('event block lookups', () => {
+  it('find exactly the events a scan of the block finds, in block order', () => {
+    fc.assert(fc.property(
+      fc.array(eventArb, { maxLength: 300 }),
+      fc.constantFrom(0, 2 ** 32 - 3, 2 ** 45 + 17),
+      (specs, base) => {
+        const block = buildBlock(specs, base);
+        for (let id = 0; id <= 7; id++) {
+          const orderId = base + id;
+          expect([...eventsOfOrder(block, orderId)]).toEqual(scanOrder(block, orderId));
+        }
+        for (let trader = 0; trader <= 5; trader++) {
+          expect([...fillsOfTrader(block, base + trader)]).toEqual(scanTraderFills(block, base + trader));
+        }
+        // An id that shares its low 32 bits with one in the block is a different key.
+        expect([...eventsOfOrder(block, base + 1 + 2 ** 32)]).toEqual(scanOrder(block, base + 1 + 2 ** 32));
+      },
+    ), { numRuns: 200 });
+  });
+
+  it('keep every group whole as the table of keys grows', () => {
+    const wide = fc.record({
+      kind: fc.constantFrom(...KINDS), orderId: fc.integer({ min: 0, max: 400 }), other: fc.integer({ min: 0, max: 400 }),
+      trader: fc.integer({ min: 0, max: 150 }), other2: fc.integer({ min: 0, max: 150 }), commandStep: fc.constant(1),
+    });
+    fc.assert(fc.property(fc.array(wide, { minLength: 100, maxLength: 1500 }), (specs) => {
+      const block = buildBlock(specs, 2 ** 33);
+      for (let id = 0; id <= 401; id++) expect([...eventsOfOrder(block, 2 ** 33 + id)]).toEqual(scanOrder(block, 2 ** 33 + id));
+      for (let trader = 0; trader <= 151; trader++) {
+        expect([...fillsOfTrader(block, 2 ** 33 + trader)]).toEqual(scanTraderFills(block, 2 ** 33 + trader));
+      }
+    }), { numRuns: 30 });
+  });
+
+  it("find a command's first event by its journal sequence", () => {
+    fc.assert(fc.property(fc.array(eventArb, { maxLength: 200 }), (specs) => {
+      const block = buildBlock(specs, 0);
+      const last = block.count === 0 ? 1000 : block.events[(block.count - 1) * EVENT_SLOTS + EventSlot.COMMAND];
+      for (let seq = 999; seq <= last + 1; seq++) {
+        let first = 0;
+        while (first < block.count && block.events[first * EVENT_SLOTS + EventSlot.COMMAND] < seq) first++;
+        expect(firstEventOfCommand(block, seq)).toBe(first);
+      }
+    }), { numRuns: 100 });
+  });
+
+  it('build each lookup once per block and keep it with the block', () => {
+    const block: Block & { eventsByOrder?: unknown; fillsByTrader?: unknown } = buildBlock(
+      [{ kind: EventCode.FILL, orderId: 1, other: 2, trader: 3, other2: 3, commandStep: 1 }], 0);
+    expect([...eventsOfOrder(block, 2)]).toEqual([0]);
+    const byOrder = block.eventsByOrder;
+    expect([...eventsOfOrder(block, 1)]).toEqual([0]);
+    expect(block.eventsByOrder).toBe(byOrder);
+    // A self-trade names its trader on both sides: listed once.
+    expect([...fillsOfTrader(block, 3)]).toEqual([0]);
+    expect(block.fillsByTrader).toBeDefined();
+  });
+});
