@@ -23,6 +23,7 @@ export interface ReadBlock extends EventBlock, BlockLookups {
 }
 
 const CACHED_BLOCKS = 64;
+const NOTHING_STORED: Promise<Array<[Uint8Array, Uint8Array]>> = Promise.resolve([]);
 
 export class History {
   private readonly cache = new Map<number, ReadBlock>();
@@ -62,31 +63,37 @@ export class History {
    * ORDER_TOUCH entries name. Empty for an id never issued.
    */
   async blocksOfOrder(orderId: number): Promise<ReadBlock[]> {
-    const placed = await this.blockOfOrder(orderId);
+    // Its touches name only later flushes than the placing one, so they need not wait for it:
+    // both, and then every touched block, are asked for together (a store in a worker thread
+    // answers each group in one round trip).
+    const [placed, touches] = await Promise.all([
+      this.blockOfOrder(orderId),
+      this.reader.entries({ gt: keyOf(Prefix.ORDER_TOUCH, orderId, 0), lt: keyOf(Prefix.ORDER_TOUCH, orderId + 1, 0) }),
+    ]);
     if (placed === undefined) return [];
-    const blocks = [placed];
-    const touches = await this.reader.entries({ gt: keyOf(Prefix.ORDER_TOUCH, orderId, placed.firstSeq), lt: keyOf(Prefix.ORDER_TOUCH, orderId + 1, 0) });
-    for (const [key] of touches) {
-      const [, firstSeq] = keyIntegers(key, Prefix.ORDER_TOUCH, 2);
-      const block = await this.block(firstSeq);
-      if (block === undefined) throw new LobError('CORRUPTION', `order-touch ${describeKey(key)} names a flush whose event block is missing`);
-      blocks.push(block);
-    }
-    return blocks;
+    const later = touches.filter(([key]) => keyIntegers(key, Prefix.ORDER_TOUCH, 2)[1] > placed.firstSeq);
+    const blocks = await Promise.all(later.map(([key]) => this.block(keyIntegers(key, Prefix.ORDER_TOUCH, 2)[1])));
+    blocks.forEach((block, i) => {
+      if (block === undefined) throw new LobError('CORRUPTION', `order-touch ${describeKey(later[i][0])} names a flush whose event block is missing`);
+    });
+    return [placed, ...(blocks as ReadBlock[])];
   }
 
   /** The blocks with events of `trader` at heights fromHeight..toHeight, in order (from its TRADER_TOUCH entries). */
   async *traderBlocks(trader: number, fromHeight: number, toHeight: number, pageSize = 16): AsyncGenerator<ReadBlock> {
     // A block is keyed by the height it starts at, so one that starts before fromHeight can still
-    // reach into it: start from the last such block.
-    const [before] = await this.reader.entries({
-      gte: keyOf(Prefix.TRADER_TOUCH, trader, 0, 0), lt: keyOf(Prefix.TRADER_TOUCH, trader, fromHeight, 0), reverse: true, limit: 1,
-    });
+    // reach into it: the last such block comes first (none starts before height 0: no read). It
+    // and the first page are asked for together, one round trip to a store in a worker thread.
+    const from = keyOf(Prefix.TRADER_TOUCH, trader, fromHeight, 0);
     const lt = toHeight >= Number.MAX_SAFE_INTEGER ? keyOf(Prefix.TRADER_TOUCH, trader + 1, 0, 0) : keyOf(Prefix.TRADER_TOUCH, trader, toHeight + 1, 0);
-    let range: KeyRange = { gte: before === undefined ? keyOf(Prefix.TRADER_TOUCH, trader, fromHeight, 0) : before[0], lt, limit: pageSize };
+    let range: KeyRange = { gte: from, lt, limit: pageSize };
+    const [before, firstPage] = await Promise.all([
+      fromHeight === 0 ? NOTHING_STORED : this.reader.entries({ gte: keyOf(Prefix.TRADER_TOUCH, trader, 0, 0), lt: from, reverse: true, limit: 1 }),
+      this.reader.entries(range),
+    ]);
+    let stored = firstPage;
     let previous = 0;
-    for (;;) {
-      const page = await this.reader.entries(range);
+    for (let page = [...before, ...firstPage]; ; page = stored) {
       for (const [key] of page) {
         const [, , firstSeq] = keyIntegers(key, Prefix.TRADER_TOUCH, 3);
         if (firstSeq === previous) continue;
@@ -95,8 +102,9 @@ export class History {
         if (block === undefined) throw new LobError('CORRUPTION', `trader-touch ${describeKey(key)} names a flush whose event block is missing`);
         yield block;
       }
-      if (page.length < pageSize) return;
-      range = { gt: page[page.length - 1][0], lt, limit: pageSize };
+      if (stored.length < pageSize) return;
+      range = { gt: stored[stored.length - 1][0], lt, limit: pageSize };
+      stored = await this.reader.entries(range);
     }
   }
 
