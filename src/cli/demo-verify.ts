@@ -33,7 +33,7 @@ export async function replayInMemory(
  * Heights a pass of the fill comparison covers: every trader's fills in them are read before the
  * next, so the blocks they span stay in the history's cache (64 blocks) for all 200 traders. A
  * pass per trader over the whole history read every block again for each trader (39 s of the
- * demo's 43, docs/storage.md round 14).
+ * demo's 43, docs/storage.md round 15).
  */
 const HEIGHTS_A_PASS = 48;
 
