@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { EventCode } from '../src/codes.js';
 import { EVENT_SLOTS, EventHead, EventSlot } from '../src/events.js';
-import { eventsOfOrder, fillsOfTrader, firstEventOfCommand } from '../src/state/block-lookup.js';
+import { eventsOfOrder, fillsOfTrader, firstEventOfCommand, type BlockLookups } from '../src/state/block-lookup.js';
 
 const KINDS = Object.values(EventCode);
 
@@ -16,7 +16,16 @@ interface Block {
   count: number;
 }
 
-const eventArb = fc.record({
+interface EventSpec {
+  kind: number;
+  orderId: number;
+  other: number;
+  trader: number;
+  other2: number;
+  commandStep: number;
+}
+
+const eventArb: fc.Arbitrary<EventSpec> = fc.record({
   kind: fc.constantFrom(...KINDS),
   orderId: fc.integer({ min: 0, max: 6 }),
   other: fc.integer({ min: 0, max: 6 }),
@@ -26,7 +35,7 @@ const eventArb = fc.record({
 });
 
 /** Ids 0..6 and traders 0..4 spread over `base` + ..., so small pools collide often. */
-function buildBlock(specs: readonly fc.infer<typeof eventArb>[], base: number): Block {
+function buildBlock(specs: readonly EventSpec[], base: number): Block {
   const events = new Float64Array(Math.max(1, specs.length) * EVENT_SLOTS);
   let seq = 1000;
   specs.forEach((spec, k) => {
@@ -111,7 +120,7 @@ describe('event block lookups', () => {
   });
 
   it('build each lookup once per block and keep it with the block', () => {
-    const block: Block & { eventsByOrder?: unknown; fillsByTrader?: unknown } = buildBlock(
+    const block: Block & BlockLookups = buildBlock(
       [{ kind: EventCode.FILL, orderId: 1, other: 2, trader: 3, other2: 3, commandStep: 1 }], 0);
     expect([...eventsOfOrder(block, 2)]).toEqual([0]);
     const byOrder = block.eventsByOrder;
