@@ -2,12 +2,17 @@
 // event with the rules they replace: an order's events (its own, less a refused request's
 // REJECTED, plus the fills it took as taker), a trader's fills (as maker or taker, a self-trade
 // once), a command's first event. Blocks are random: every event kind, ids above 2^32 (the
-// hash reads both halves), orders and traders named many times or never.
+// hash reads both halves), orders and traders named many times or never. And the cache of
+// decoded blocks those lookups live in (src/state/history.ts): by bytes, least recently used out.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { EventCode } from '../src/codes.js';
 import { EVENT_SLOTS, EventHead, EventSlot } from '../src/events.js';
 import { eventsOfOrder, fillsOfTrader, firstEventOfCommand, type BlockLookups } from '../src/state/block-lookup.js';
+import { encodeEvents } from '../src/state/codecs.js';
+import { EventBlockWriter } from '../src/state/event-block.js';
+import { CACHED_BYTES_PER_EVENT, History } from '../src/state/history.js';
+import { eventsKey } from '../src/state/keys.js';
 
 const KINDS = Object.values(EventCode);
 
@@ -129,5 +134,50 @@ describe('event block lookups', () => {
     // A self-trade names its trader on both sides: listed once.
     expect([...fillsOfTrader(block, 3)]).toEqual([0]);
     expect(block.fillsByTrader).toBeDefined();
+  });
+});
+
+describe('the cache of decoded blocks', () => {
+  /** A store of encoded blocks of the given event counts, one command each, counting its reads. */
+  function blockStore(sizes: number[]): { reader: { get(key: Uint8Array): Promise<Uint8Array | undefined>; entries(): Promise<[]> }; reads: number[] } {
+    const values = new Map<string, { firstSeq: number; value: Uint8Array }>();
+    sizes.forEach((count, i) => {
+      const firstSeq = i + 1;
+      const writer = new EventBlockWriter();
+      writer.open({ firstSeq, startHeight: 0, firstOrderId: 1, firstFillSeq: 1, firstEventSeq: 1 });
+      const events = new Float64Array(count * EVENT_SLOTS);
+      for (let k = 0; k < count; k++) events[k * EVENT_SLOTS] = EventCode.ACCEPTED;
+      writer.command(firstSeq, 1, events, 0, count);
+      values.set(Buffer.from(eventsKey(firstSeq)).toString('hex'), { firstSeq, value: encodeEvents(...writer.take()!.payload) });
+    });
+    const reads: number[] = [];
+    return {
+      reads,
+      reader: {
+        async get(key: Uint8Array) {
+          const found = values.get(Buffer.from(key).toString('hex'));
+          if (found !== undefined) reads.push(found.firstSeq);
+          return found?.value;
+        },
+        async entries() {
+          return [];
+        },
+      },
+    };
+  }
+
+  it('keeps the most recently used blocks within its bytes, and the last one read whatever its size', async () => {
+    const { reader, reads } = blockStore([100, 100, 100, 1000]);
+    // Room for two of the small blocks.
+    const history = new History(reader, 250 * CACHED_BYTES_PER_EVENT);
+    for (const firstSeq of [1, 2, 3, 2, 1, 3, 2]) expect((await history.block(firstSeq))!.count).toBe(100);
+    // 1, 2, 3 (1 out), 2 (kept), 1 (3 out), 3 (2 out), 2 (1 out).
+    expect(reads).toEqual([1, 2, 3, 1, 3, 2]);
+    expect((await history.block(4))!.count).toBe(1000);
+    expect((await history.block(4))!.count).toBe(1000);
+    expect(reads).toEqual([1, 2, 3, 1, 3, 2, 4]);
+    // The big block pushed every other out.
+    await history.block(3);
+    expect(reads).toEqual([1, 2, 3, 1, 3, 2, 4, 3]);
   });
 });

@@ -1,7 +1,8 @@
 // Finding and reading event blocks: the one place queries (fills, the audit trail, the feed, book
 // history) get at what happened. A block is found by the sequence, order id or fill sequence it
 // holds with one reverse seek on the key of where each flush starts; decoded blocks are cached,
-// since a page of results usually needs a handful of neighbouring ones.
+// since a page of results usually needs a handful of neighbouring ones, and a pass over many
+// traders or orders of one stretch of history needs the same blocks again and again.
 import { LobError } from '../errors.js';
 import { EventCode } from '../codes.js';
 import { EVENT_SLOTS, EventHead } from '../events.js';
@@ -22,17 +23,27 @@ export interface ReadBlock extends EventBlock, BlockLookups {
   fillSeqs: Float64Array;
 }
 
-const CACHED_BLOCKS = 64;
+/**
+ * What the decoded blocks kept may take, least recently used first out. By memory, not by count:
+ * a block holds a whole flush, from a few events to a long run's hundreds of thousands. The most
+ * recent block is kept whatever its size.
+ */
+export const HISTORY_CACHE_BYTES = 32 * 1024 * 1024;
+/** A decoded event's share of a block: its slots, height, timestamp and fill sequence, and its part of the lookups (block-lookup.ts). */
+export const CACHED_BYTES_PER_EVENT = EVENT_SLOTS * 8 + 3 * 8 + 40;
 const NOTHING_STORED: Promise<Array<[Uint8Array, Uint8Array]>> = Promise.resolve([]);
 
 export class History {
+  /** In use order, least recent first. */
   private readonly cache = new Map<number, ReadBlock>();
+  private cachedBytes = 0;
 
-  constructor(private readonly reader: HistoryReader) {}
+  /** cacheBytes: the budget of decoded blocks kept (tests give a small one). */
+  constructor(private readonly reader: HistoryReader, private readonly cacheBytes = HISTORY_CACHE_BYTES) {}
 
   /** The block that starts at journal sequence `firstSeq`, or undefined. */
   async block(firstSeq: number): Promise<ReadBlock | undefined> {
-    const cached = this.cache.get(firstSeq);
+    const cached = this.cached(firstSeq);
     if (cached !== undefined) return cached;
     const key = eventsKey(firstSeq);
     const value = await this.reader.get(key);
@@ -44,7 +55,7 @@ export class History {
     const [entry] = await this.reader.entries({ gte: eventsKey(0), lte: eventsKey(seq), reverse: true, limit: 1 });
     if (entry === undefined) return undefined;
     const [firstSeq] = keyIntegers(entry[0], Prefix.EVENTS, 1);
-    const block = this.cache.get(firstSeq) ?? this.remember(entry[0], firstSeq, entry[1]);
+    const block = this.cached(firstSeq) ?? this.remember(entry[0], firstSeq, entry[1]);
     return seq <= block.lastSeq ? block : undefined;
   }
 
@@ -79,21 +90,27 @@ export class History {
     return [placed, ...(blocks as ReadBlock[])];
   }
 
-  /** The blocks with events of `trader` at heights fromHeight..toHeight, in order (from its TRADER_TOUCH entries). */
-  async *traderBlocks(trader: number, fromHeight: number, toHeight: number, pageSize = 16): AsyncGenerator<ReadBlock> {
+  /**
+   * The blocks with events of `trader` at heights fromHeight..toHeight, in order (from its
+   * TRADER_TOUCH entries). Pages of entries start at `firstPage` and double up to 1,024: a query
+   * that needs a few blocks reads a few entries, and one that reads a long history takes a round
+   * trip per doubling rather than one per 16 blocks.
+   */
+  async *traderBlocks(trader: number, fromHeight: number, toHeight: number, firstPage = 16): AsyncGenerator<ReadBlock> {
     // A block is keyed by the height it starts at, so one that starts before fromHeight can still
     // reach into it: the last such block comes first (none starts before height 0: no read). It
     // and the first page are asked for together, one round trip to a store in a worker thread.
     const from = keyOf(Prefix.TRADER_TOUCH, trader, fromHeight, 0);
     const lt = toHeight >= Number.MAX_SAFE_INTEGER ? keyOf(Prefix.TRADER_TOUCH, trader + 1, 0, 0) : keyOf(Prefix.TRADER_TOUCH, trader, toHeight + 1, 0);
+    let pageSize = firstPage;
     let range: KeyRange = { gte: from, lt, limit: pageSize };
-    const [before, firstPage] = await Promise.all([
+    const [before, first] = await Promise.all([
       fromHeight === 0 ? NOTHING_STORED : this.reader.entries({ gte: keyOf(Prefix.TRADER_TOUCH, trader, 0, 0), lt: from, reverse: true, limit: 1 }),
       this.reader.entries(range),
     ]);
-    let stored = firstPage;
+    let stored = first;
     let previous = 0;
-    for (let page = [...before, ...firstPage]; ; page = stored) {
+    for (let page = [...before, ...first]; ; page = stored) {
       for (const [key] of page) {
         const [, , firstSeq] = keyIntegers(key, Prefix.TRADER_TOUCH, 3);
         if (firstSeq === previous) continue;
@@ -103,6 +120,7 @@ export class History {
         yield block;
       }
       if (stored.length < pageSize) return;
+      pageSize = Math.min(pageSize * 2, 1024);
       range = { gt: stored[stored.length - 1][0], lt, limit: pageSize };
       stored = await this.reader.entries(range);
     }
@@ -115,7 +133,7 @@ export class History {
       const page = await this.reader.entries(range);
       for (const [key, value] of page) {
         const [start] = keyIntegers(key, Prefix.EVENTS, 1);
-        yield this.cache.get(start) ?? this.remember(key, start, value);
+        yield this.cached(start) ?? this.remember(key, start, value);
       }
       if (page.length < pageSize) return;
       range = { gt: page[page.length - 1][0], lt: range.lt, limit: pageSize };
@@ -151,8 +169,27 @@ export class History {
     for (let k = 0; k < block.count; k++) {
       if ((block.events[k * EVENT_SLOTS] & EventHead.KIND_MASK) === EventCode.FILL) block.fillSeqs[k] = fillSeq++;
     }
-    if (this.cache.size >= CACHED_BLOCKS) this.cache.delete(this.cache.keys().next().value as number);
+    // Two reads of one block at once both decode it: the later replaces the earlier.
+    const earlier = this.cache.get(firstSeq);
+    if (earlier !== undefined) this.cachedBytes -= earlier.count * CACHED_BYTES_PER_EVENT;
+    this.cache.delete(firstSeq);
     this.cache.set(firstSeq, block);
+    this.cachedBytes += block.count * CACHED_BYTES_PER_EVENT;
+    for (const [oldest, old] of this.cache) {
+      if (this.cachedBytes <= this.cacheBytes || old === block) break;
+      this.cache.delete(oldest);
+      this.cachedBytes -= old.count * CACHED_BYTES_PER_EVENT;
+    }
+    return block;
+  }
+
+  /** A cached block, now the most recently used. */
+  private cached(firstSeq: number): ReadBlock | undefined {
+    const block = this.cache.get(firstSeq);
+    if (block !== undefined) {
+      this.cache.delete(firstSeq);
+      this.cache.set(firstSeq, block);
+    }
     return block;
   }
 }
