@@ -4,7 +4,7 @@
 // of events; reading one whole for each order a query returns made the demo's check of 200
 // traders' fills and audit trails take 39 s on a block of 140,000 commands.
 //
-// Order and trader lookups are built once per cached block (history.ts keeps 64), on first use,
+// Order and trader lookups are built once per cached block (history.ts keeps 32 MiB), on first use,
 // in one pass over its events; a command's events are found by a binary search, since events are
 // in journal order.
 import { EventCode } from '../codes.js';
