@@ -193,13 +193,13 @@ export class AuditTrail {
     if (status === 'open') {
       // The trader's open orders, by order id (which is placement order).
       const open = await this.reader.entries({ gte: keyOf(Prefix.TRADER_OPEN, trader, 0), lt: keyOf(Prefix.TRADER_OPEN, trader + 1, 0), reverse: newestFirst });
-      for (const [key, value] of open) {
-        if (!beyond(decodeUint(key, value, 'trader-open'))) continue;
-        const [, orderId] = keyIntegers(key, Prefix.TRADER_OPEN, 2);
-        const record = await this.getOrder(orderId);
-        if (record === undefined || record.placedHeight < fromHeight || record.placedHeight > toHeight) continue;
-        out.push(record);
-        if (out.length >= limit) break;
+      const ids = open.filter(([key, value]) => beyond(decodeUint(key, value, 'trader-open'))).map(([key]) => keyIntegers(key, Prefix.TRADER_OPEN, 2)[1]);
+      for (let at = 0; at < ids.length && out.length < limit;) {
+        const window = ids.slice(at, at + limit - out.length);
+        at += window.length;
+        for (const record of await recordsTogether(window, (orderId) => this.getOrder(orderId))) {
+          if (record !== undefined && record.placedHeight >= fromHeight && record.placedHeight <= toHeight) out.push(record);
+        }
       }
       return out;
     }
@@ -216,21 +216,24 @@ export class AuditTrail {
     let range: KeyRange = newestFirst ? { gte: low, lt: high, reverse: true, limit: page } : { gte: low, lt: high, limit: page };
     for (;;) {
       const entries = await this.reader.entries(range);
-      for (const [key, value] of entries) {
-        const [, , seq] = keyIntegers(key, Prefix.TRADER_ORDER, 3);
-        if (!beyond(seq)) continue;
-        const orderId = decodeUint(key, value, 'trader-order');
-        const record = orderId === 0 ? await this.rejectedAt(seq) : await this.getOrder(orderId);
-        if (record === undefined) continue;
-        // The command's orders: one, or an OCO pair's two legs (kept on one page: they share the cursor seq).
-        const placed = [record];
-        if (record.ocoSiblingId === record.orderId + 1) placed.push((await this.getOrder(record.ocoSiblingId)) as OrderRecord);
-        if (newestFirst) placed.reverse();
-        for (const r of placed) {
-          if (status === 'closed' && (r.status === 'resting' || r.status === 'pending')) continue;
-          out.push(r);
+      const placings = entries.map(([key, value]) => ({ seq: keyIntegers(key, Prefix.TRADER_ORDER, 3)[2], orderId: decodeUint(key, value, 'trader-order') }))
+        .filter(({ seq }) => beyond(seq));
+      for (let at = 0; at < placings.length;) {
+        const window = placings.slice(at, at + Math.max(1, limit - out.length));
+        at += window.length;
+        const records = await recordsTogether(window, ({ seq, orderId }) => (orderId === 0 ? this.rejectedAt(seq) : this.getOrder(orderId)));
+        for (const record of records) {
+          if (record === undefined) continue;
+          // The command's orders: one, or an OCO pair's two legs (kept on one page: they share the cursor seq).
+          const placed = [record];
+          if (record.ocoSiblingId === record.orderId + 1) placed.push((await this.getOrder(record.ocoSiblingId)) as OrderRecord);
+          if (newestFirst) placed.reverse();
+          for (const r of placed) {
+            if (status === 'closed' && (r.status === 'resting' || r.status === 'pending')) continue;
+            out.push(r);
+          }
+          if (out.length >= limit) return out;
         }
-        if (out.length >= limit) return out;
       }
       if (entries.length < page) return out;
       const last = entries[entries.length - 1][0];
@@ -268,6 +271,15 @@ export class AuditTrail {
     }
     return undefined;
   }
+}
+
+/**
+ * The records of a page's orders, asked for all at once and returned in order: on a database,
+ * each record is a few reads from a store in a worker thread, and reads asked for together are
+ * answered in a round trip rather than one after another.
+ */
+function recordsTogether<T>(items: T[], record: (item: T) => Promise<OrderRecord | undefined>): Promise<Array<OrderRecord | undefined>> {
+  return Promise.all(items.map(record));
 }
 
 function requireOrderId(orderId: unknown): void {
