@@ -195,7 +195,7 @@ export class AuditTrail {
       const open = await this.reader.entries({ gte: keyOf(Prefix.TRADER_OPEN, trader, 0), lt: keyOf(Prefix.TRADER_OPEN, trader + 1, 0), reverse: newestFirst });
       const ids = open.filter(([key, value]) => beyond(decodeUint(key, value, 'trader-open'))).map(([key]) => keyIntegers(key, Prefix.TRADER_OPEN, 2)[1]);
       for (let at = 0; at < ids.length && out.length < limit;) {
-        const window = ids.slice(at, at + limit - out.length);
+        const window = ids.slice(at, at + Math.min(limit - out.length, RECORDS_TOGETHER));
         at += window.length;
         for (const record of await recordsTogether(window, (orderId) => this.getOrder(orderId))) {
           if (record !== undefined && record.placedHeight >= fromHeight && record.placedHeight <= toHeight) out.push(record);
@@ -219,7 +219,7 @@ export class AuditTrail {
       const placings = entries.map(([key, value]) => ({ seq: keyIntegers(key, Prefix.TRADER_ORDER, 3)[2], orderId: decodeUint(key, value, 'trader-order') }))
         .filter(({ seq }) => beyond(seq));
       for (let at = 0; at < placings.length;) {
-        const window = placings.slice(at, at + Math.max(1, limit - out.length));
+        const window = placings.slice(at, at + Math.min(limit - out.length, RECORDS_TOGETHER));
         at += window.length;
         const records = await recordsTogether(window, ({ seq, orderId }) => (orderId === 0 ? this.rejectedAt(seq) : this.getOrder(orderId)));
         for (const record of records) {
@@ -272,6 +272,9 @@ export class AuditTrail {
     return undefined;
   }
 }
+
+/** At most this many records are asked for at once, whatever a page's limit. */
+const RECORDS_TOGETHER = 256;
 
 /**
  * The records of a page's orders, asked for all at once and returned in order: on a database,
