@@ -197,7 +197,7 @@ export class AuditTrail {
       for (let at = 0; at < ids.length && out.length < limit;) {
         const window = ids.slice(at, at + Math.min(limit - out.length, RECORDS_TOGETHER));
         at += window.length;
-        for (const record of await recordsTogether(window, (orderId) => this.getOrder(orderId))) {
+        for (const record of await Promise.all(window.map((orderId) => this.getOrder(orderId)))) {
           if (record !== undefined && record.placedHeight >= fromHeight && record.placedHeight <= toHeight) out.push(record);
         }
       }
@@ -221,7 +221,7 @@ export class AuditTrail {
       for (let at = 0; at < placings.length;) {
         const window = placings.slice(at, at + Math.min(limit - out.length, RECORDS_TOGETHER));
         at += window.length;
-        const records = await recordsTogether(window, ({ seq, orderId }) => (orderId === 0 ? this.rejectedAt(seq) : this.getOrder(orderId)));
+        const records = await Promise.all(window.map(({ seq, orderId }) => (orderId === 0 ? this.rejectedAt(seq) : this.getOrder(orderId))));
         for (const record of records) {
           if (record === undefined) continue;
           // The command's orders: one, or an OCO pair's two legs (kept on one page: they share the cursor seq).
@@ -273,17 +273,12 @@ export class AuditTrail {
   }
 }
 
-/** At most this many records are asked for at once, whatever a page's limit. */
-const RECORDS_TOGETHER = 256;
-
 /**
- * The records of a page's orders, asked for all at once and returned in order: on a database,
+ * A page's records are asked for together, this many at most whatever its limit: on a database
  * each record is a few reads from a store in a worker thread, and reads asked for together are
  * answered in a round trip rather than one after another.
  */
-function recordsTogether<T>(items: T[], record: (item: T) => Promise<OrderRecord | undefined>): Promise<Array<OrderRecord | undefined>> {
-  return Promise.all(items.map(record));
-}
+const RECORDS_TOGETHER = 256;
 
 function requireOrderId(orderId: unknown): void {
   if (!Number.isSafeInteger(orderId) || (orderId as number) < 1) throw invalidArgument('orderId', 'a positive safe integer', orderId);

@@ -10,7 +10,7 @@ import { decodePayload, decodeUint, eventsPayload } from './codecs.js';
 import type { BlockLookups } from './block-lookup.js';
 import { decodeEventBlock, type EventBlock } from './event-block.js';
 import { Prefix, describeKey, eventsKey, keyIntegers, keyOf } from './keys.js';
-import type { KeyRange } from './memory-store.js';
+import { NO_ENTRIES, type KeyRange } from './memory-store.js';
 
 /** What history reads from: the store seen through the index overlay. */
 export interface HistoryReader {
@@ -31,7 +31,6 @@ export interface ReadBlock extends EventBlock, BlockLookups {
 export const HISTORY_CACHE_BYTES = 32 * 1024 * 1024;
 /** A decoded event's share of a block: its slots, height, timestamp and fill sequence, and its part of the lookups (block-lookup.ts). */
 export const CACHED_BYTES_PER_EVENT = EVENT_SLOTS * 8 + 3 * 8 + 40;
-const NOTHING_STORED: Promise<Array<[Uint8Array, Uint8Array]>> = Promise.resolve([]);
 
 export class History {
   /** In use order, least recent first. */
@@ -82,10 +81,10 @@ export class History {
       this.reader.entries({ gt: keyOf(Prefix.ORDER_TOUCH, orderId, 0), lt: keyOf(Prefix.ORDER_TOUCH, orderId + 1, 0) }),
     ]);
     if (placed === undefined) return [];
-    const later = touches.filter(([key]) => keyIntegers(key, Prefix.ORDER_TOUCH, 2)[1] > placed.firstSeq);
-    const blocks = await Promise.all(later.map(([key]) => this.block(keyIntegers(key, Prefix.ORDER_TOUCH, 2)[1])));
+    const later = touches.map(([key]) => ({ key, firstSeq: keyIntegers(key, Prefix.ORDER_TOUCH, 2)[1] })).filter(({ firstSeq }) => firstSeq > placed.firstSeq);
+    const blocks = await Promise.all(later.map(({ firstSeq }) => this.block(firstSeq)));
     blocks.forEach((block, i) => {
-      if (block === undefined) throw new LobError('CORRUPTION', `order-touch ${describeKey(later[i][0])} names a flush whose event block is missing`);
+      if (block === undefined) throw new LobError('CORRUPTION', `order-touch ${describeKey(later[i].key)} names a flush whose event block is missing`);
     });
     return [placed, ...(blocks as ReadBlock[])];
   }
@@ -105,7 +104,7 @@ export class History {
     let pageSize = firstPage;
     let range: KeyRange = { gte: from, lt, limit: pageSize };
     const [before, first] = await Promise.all([
-      fromHeight === 0 ? NOTHING_STORED : this.reader.entries({ gte: keyOf(Prefix.TRADER_TOUCH, trader, 0, 0), lt: from, reverse: true, limit: 1 }),
+      fromHeight === 0 ? NO_ENTRIES : this.reader.entries({ gte: keyOf(Prefix.TRADER_TOUCH, trader, 0, 0), lt: from, reverse: true, limit: 1 }),
       this.reader.entries(range),
     ]);
     let stored = first;

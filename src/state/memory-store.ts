@@ -9,6 +9,9 @@ import { INDEX_DEL, INDEX_OP_SLOTS, INDEX_PUT, putUintFrame } from './index-wire
 import { INDEX_KEYS } from './keys.js';
 
 export type { KeyRange };
+
+/** A read of no keys, already answered: for the side of a pair of reads that has nothing to ask. */
+export const NO_ENTRIES: Promise<Array<[Uint8Array, Uint8Array]>> = Promise.resolve([]);
 export { compareBytes } from './sorted-bytes-map.js';
 
 export interface WriteOptions {

@@ -20,7 +20,7 @@ import { LobError } from '../errors.js';
 import { EMPTY_VALUE, decodePostings, encodeUint } from './codecs.js';
 import { inRange, type IndexOps, type OverlayEntry } from './index-ops.js';
 import { Prefix, describeKey, readU64BE, writeU64BE } from './keys.js';
-import { compareBytes, type KeyRange, type KeyValueStore } from './memory-store.js';
+import { NO_ENTRIES, compareBytes, type KeyRange, type KeyValueStore } from './memory-store.js';
 
 const KINDS: Record<number, string> = { [Prefix.ORDER_TOUCH]: 'order-touch', [Prefix.TRADER_TOUCH]: 'trader-touch', [Prefix.TRADER_ORDER]: 'trader-order' };
 
@@ -39,8 +39,6 @@ export function postingPrefixOf(range: KeyRange): number | undefined {
   return lowPrefix;
 }
 
-const NOTHING_STORED: Promise<Array<[Uint8Array, Uint8Array]>> = Promise.resolve([]);
-
 /** The postings in `range` (all of one posting prefix), in its direction, at most its limit. */
 export async function readPostings(prefix: number, pending: readonly IndexOps[], base: KeyValueStore, range: KeyRange): Promise<Array<[Uint8Array, Uint8Array]>> {
   const keyLength = prefix === Prefix.ORDER_TOUCH ? 17 : 25;
@@ -53,7 +51,7 @@ export async function readPostings(prefix: number, pending: readonly IndexOps[],
 
   const low = range.gte ?? range.gt;
   const listBefore = low !== undefined && low.length === keyLength && readU64BE(low, keyLength - 8) > 0
-    ? base.entries({ gte: Uint8Array.from(low).fill(0, keyLength - 8), lte: low, reverse: true, limit: 1 }) : NOTHING_STORED;
+    ? base.entries({ gte: Uint8Array.from(low).fill(0, keyLength - 8), lte: low, reverse: true, limit: 1 }) : NO_ENTRIES;
   const pageKeys = limit === Infinity ? undefined : Math.max(limit, 16);
   let page: KeyRange = { ...range, limit: pageKeys };
   // The list before the range and the first page are asked for together: on a store in a worker
