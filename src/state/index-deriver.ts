@@ -33,7 +33,8 @@ export class IndexDeriver {
   constructor(private readonly drops: DroppablePuts | null, private readonly spares: SpareOps = new SpareOps()) {}
 
   begin(firstSeq: number, startHeight: number, firstOrderId: number): void {
-    // Sized like the last commit's, so a steady flow rarely regrows it.
+    // Sized like the largest recent commit's, so it rarely regrows: what it does not use goes back
+    // to the spares when it ends (IndexOps.fit).
     this.out = this.spares.take(Math.max(256, this.lastCount + (this.lastCount >>> 2)));
     this.drops?.open(this.out);
     this.firstSeq = firstSeq;
@@ -133,7 +134,9 @@ export class IndexDeriver {
     for (let i = 0; i < this.traders.size; i++) out.put(Prefix.TRADER_TOUCH, 3, traders[i], this.startHeight, this.firstSeq, NO_VALUE);
     for (const [asset, feedSeq] of feedStarts) out.put(Prefix.FEED_SPAN, 2, asset, feedSeq, 0, this.firstSeq);
     out.lastSeq = lastSeq;
-    this.lastCount = out.count;
+    // The largest recent commit: its own count, or the last one's fading by an eighth a commit.
+    this.lastCount = Math.max(out.count, this.lastCount - (this.lastCount >>> 3));
+    out.fit();
     return out;
   }
 

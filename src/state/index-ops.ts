@@ -17,6 +17,9 @@ export { NO_VALUE } from './index-wire.mjs';
 /** A key and its newest value in the overlay (undefined: deleted). */
 export type OverlayEntry = [Uint8Array, Uint8Array | undefined];
 
+/** Arrays below this many slots (32 KiB) are never refitted: the copy would cost more than the slack. */
+const FIT_MIN_SLOTS = 4096;
+
 export class IndexOps {
   ops: Float64Array;
   /** Operations written, dropped ones included. */
@@ -80,6 +83,23 @@ export class IndexOps {
     }
   }
 
+  /**
+   * Moves the operations into an array of about their size when theirs is mostly empty, and gives
+   * the large one back to the spares for the next commit. A commit's array is sized before it is
+   * known how many commands it will take (like the last commit's), and under group commit one
+   * commit takes a batch and the next twenty: commits waiting behind the index writer held 2.6
+   * times their operations' bytes, and each outsized array a commit kept was one more array the
+   * next commits made new (docs/storage.md, round 16).
+   */
+  fit(): void {
+    const used = this.count * INDEX_OP_SLOTS;
+    if (this.spares === null || this.ops.length < FIT_MIN_SLOTS || this.ops.length < 2 * used) return;
+    const fitted = this.spares.array(used, 2 * used);
+    fitted.set(this.ops.subarray(0, used));
+    this.spares.keep(this.ops);
+    this.ops = fitted;
+  }
+
   private add(head: number, a: number, b: number, c: number, value: number): number {
     if ((this.count + 1) * INDEX_OP_SLOTS > this.ops.length) {
       const slots = Math.max(this.ops.length * 2, 256 * INDEX_OP_SLOTS);
@@ -114,12 +134,12 @@ export class SpareOps {
   private readonly arrays: Float64Array[] = [];
   private bytes = 0;
 
-  /** Room for `slots` slots: the smallest spare array that holds them, or a new one. */
-  array(slots: number): Float64Array {
+  /** Room for `slots` slots: the smallest spare array that holds them (and has at most `atMost`), or a new one. */
+  array(slots: number, atMost = Infinity): Float64Array {
     let best = -1;
     for (let i = 0; i < this.arrays.length; i++) {
       const length = this.arrays[i].length;
-      if (length >= slots && (best < 0 || length < this.arrays[best].length)) best = i;
+      if (length >= slots && length <= atMost && (best < 0 || length < this.arrays[best].length)) best = i;
     }
     if (best < 0) return new Float64Array(slots);
     const array = this.arrays[best];
