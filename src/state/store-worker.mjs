@@ -33,8 +33,6 @@ const NO_OPTIONS = {};
 let db = null;
 let location = '';
 let openOptions = {};
-const iterators = new Map();
-let nextIterator = 1;
 
 /** How many first-queue requests may run in a row while a write behind waits. */
 const AHEAD_OF_BEHIND = 4;
@@ -204,19 +202,6 @@ async function run(request) {
       // One range deletion: RocksDB marks the range deleted, whatever it holds, in one write.
       await openDb().clear(toRange(request.range));
       return [null];
-    case 'iteratorOpen': {
-      const id = nextIterator++;
-      iterators.set(id, openDb().iterator(toRange(request.range)));
-      return [id];
-    }
-    case 'iteratorNext':
-      return transferList(flattenEntries(await iterator(request.iterator).nextv(request.size)));
-    case 'iteratorClose': {
-      const it = iterators.get(request.iterator);
-      iterators.delete(request.iterator);
-      if (it !== undefined) await it.close();
-      return [null];
-    }
     case 'detach':
       // Test hook: the database goes away under a live store, as a failing disk would make it.
       await openDb().close();
@@ -226,8 +211,6 @@ async function run(request) {
       await db.open(openOptions);
       return [null];
     case 'close':
-      for (const it of iterators.values()) await it.close().catch(() => undefined);
-      iterators.clear();
       if (db !== null && db.status !== 'closed') await db.close();
       return [null];
     default:
@@ -294,12 +277,6 @@ function openDb() {
   return db;
 }
 
-function iterator(id) {
-  const it = iterators.get(id);
-  if (it === undefined) throw new Error(`no open iterator ${id}`);
-  return it;
-}
-
 /**
  * A range's keys and values as [key, value, key, value, ...], read in one synchronous call: this
  * thread exists to block, and the binding's asynchronous iterator took each page through libuv's
@@ -314,15 +291,6 @@ function toRange(range) {
   for (const bound of ['gt', 'gte', 'lt', 'lte']) if (range[bound] !== undefined) out[bound] = Buffer.from(range[bound]);
   if (range.reverse !== undefined) out.reverse = range.reverse;
   if (range.limit !== undefined) out.limit = range.limit;
-  return out;
-}
-
-function flattenEntries(entries) {
-  const out = new Array(entries.length * 2);
-  for (let i = 0; i < entries.length; i++) {
-    out[2 * i] = entries[i][0];
-    out[2 * i + 1] = entries[i][1];
-  }
   return out;
 }
 

@@ -285,32 +285,6 @@ export class Store implements KeyValueStore {
     }
   }
 
-  /** Streams a key range in pages, so a large range never sits in memory at once. */
-  async *pages(range: KeyRange, pageSize = 1024): AsyncGenerator<Array<[Buffer, Buffer]>> {
-    let iterator: number;
-    let worker: WorkerCalls<LevelError>;
-    try {
-      worker = isIndexRange(range) ? await this.indexes() : this.worker;
-      iterator = await worker.call<number>({ op: 'iteratorOpen', range: rangeMessage(range) });
-    } catch (error) {
-      throw this.storageError('reading a key range', error);
-    }
-    try {
-      for (;;) {
-        let page: Array<[Buffer, Buffer]>;
-        try {
-          page = pairs(unpackByteList(await worker.call<ArrayBuffer>({ op: 'iteratorNext', iterator, size: pageSize })));
-        } catch (error) {
-          throw this.storageError('reading a key range', error);
-        }
-        if (page.length === 0) return;
-        yield page;
-      }
-    } finally {
-      await worker.call({ op: 'iteratorClose', iterator }).catch(() => undefined);
-    }
-  }
-
   /**
    * Closes the database and ends the worker. A worker that already crashed has nothing left to
    * close: the error that crashed it went to the call that was waiting, and is not repeated here.
