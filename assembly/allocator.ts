@@ -10,6 +10,8 @@
 // Nothing here traps on exhaustion: alloc returns 0 and every caller turns that into a
 // CAPACITY rejection before it has changed anything.
 
+import { noteMemorySize } from './host-block';
+
 const PAGE_BYTES: u64 = 65536;
 const MIN_CLASS: u32 = 4; // 16 bytes
 const CLASS_COUNT: u32 = 32;
@@ -67,15 +69,29 @@ export function free(block: usize, bytes: usize): void {
 
 function bump(bytes: u64): usize {
   const end = heapTop + bytes;
-  const have = <u64>memory.size() * PAGE_BYTES;
-  if (end > have) {
-    const needed = (end - have + PAGE_BYTES - 1) / PAGE_BYTES;
-    const current = <u64>memory.size();
-    if (current + needed > pageLimit) return 0;
-    const step = min<u64>(max<u64>(needed, GROW_STEP_PAGES), pageLimit - current);
-    if (memory.grow(<i32>step) < 0 && memory.grow(<i32>needed) < 0) return 0;
-  }
+  if (!growTo(end, GROW_STEP_PAGES)) return 0;
   const block = <usize>heapTop;
   heapTop = end;
   return block;
+}
+
+/** Grows linear memory to hold `end` bytes, at least `stepPages` at a time within the limit; false if it cannot. */
+function growTo(end: u64, stepPages: u64): bool {
+  const current = <u64>memory.size();
+  if (end <= current * PAGE_BYTES) return true;
+  const needed = (end - current * PAGE_BYTES + PAGE_BYTES - 1) / PAGE_BYTES;
+  if (current + needed > pageLimit) return false;
+  const step = min<u64>(max<u64>(needed, stepPages), pageLimit - current);
+  if (memory.grow(<i32>step) < 0 && memory.grow(<i32>needed) < 0) return false;
+  noteMemorySize();
+  return true;
+}
+
+/**
+ * Grows linear memory at once so that `bytes` more can be allocated without growing it again
+ * (within the page limit); returns the new size in bytes, or 0 if the limit does not allow it.
+ * A restore asks for its snapshot's size, so that the host can have the pages touched ahead of it.
+ */
+export function reserveBytes(bytes: u64): u64 {
+  return growTo(heapTop + bytes, 0) ? <u64>memory.size() * PAGE_BYTES : 0;
 }

@@ -14,8 +14,10 @@
 //  84  queryCapacity    u32  in f64 slots
 //  88  events           u32  event buffer (EVENT_SLOTS f64 per event)
 //  92  eventCapacity    u32  in events
-export const HOST_BLOCK_BYTES: usize = 96;
-export const hostBlock: usize = memory.data(96, 16);
+//  96  memoryPages      u32  linear memory's size in 64 KiB pages (the memory is shared, and a
+//                            shared memory's views never detach: the host learns of growth here)
+export const HOST_BLOCK_BYTES: usize = 112;
+export const hostBlock: usize = memory.data(112, 16);
 export const OUT: usize = hostBlock;
 export const OUT_SPENT: usize = 32;
 export const OUT_FILL_COUNT: usize = 40;
@@ -37,7 +39,14 @@ export const HB_QUERY: usize = 80;
 export const HB_QUERY_CAPACITY: usize = 84;
 export const HB_EVENTS: usize = 88;
 export const HB_EVENT_CAPACITY: usize = 92;
+export const HB_MEMORY_PAGES: usize = 96;
 
 export function resetHostBlock(): void {
   memory.fill(hostBlock, 0, HOST_BLOCK_BYTES);
+  noteMemorySize();
+}
+
+/** Called whenever linear memory has grown. */
+@inline export function noteMemorySize(): void {
+  store<u32>(hostBlock + HB_MEMORY_PAGES, <u32>memory.size());
 }

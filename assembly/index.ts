@@ -11,7 +11,7 @@ import { resetTraders } from './traders';
 import { resetOrderIndex, indexBytes } from './order-index';
 import { resetBuffers, clearFills, fillCount, reserveInput as reserveInputBuffer } from './buffers';
 import {
-  hostBlock, resetHostBlock, OUT, OUT_EVENT_COUNT, OUT_FILL_COUNT, HB_EVENTS, HB_EVENT_CAPACITY, HB_FILLS,
+  hostBlock, resetHostBlock, OUT, OUT_EVENT_COUNT, OUT_FILL_COUNT, HB_EVENTS, HB_EVENT_CAPACITY, HB_FILLS, HB_MEMORY_PAGES,
   HB_FILL_CAPACITY, HB_INPUT, HB_INPUT_CAPACITY, HB_QUERY, HB_QUERY_CAPACITY, HB_RESULTS, HB_RESULT_CAPACITY,
 } from './host-block';
 import { clearEvents, eventCount, resetEvents, setEventCommand } from './events';
@@ -25,7 +25,7 @@ import * as matching from './matching';
 import { runCommands } from './batch';
 import { writeBookOrders, writeLevels, writeOrderById } from './queries';
 import { beginRestore, beginSnapshot, restoreChunk, restoreComplete, snapshotChunk, snapshotChunkAddress } from './snapshot';
-import { alloc, free } from './allocator';
+import { alloc, free, reserveBytes } from './allocator';
 
 let memoryPages: u32 = 65536;
 
@@ -168,6 +168,7 @@ export function hostBlockLayout(i: u32): u32 {
     case 9: return <u32>HB_QUERY_CAPACITY;
     case 10: return <u32>HB_EVENTS;
     case 11: return <u32>HB_EVENT_CAPACITY;
+    case 12: return <u32>HB_MEMORY_PAGES;
     default: return 0xffffffff;
   }
 }
@@ -209,6 +210,14 @@ export function restoreNext(bytes: u32): i32 {
 /** Whether the restore has read the snapshot's last record. */
 export function restoreDone(): bool {
   return restoreComplete();
+}
+/**
+ * Grows linear memory at once for `bytes` more (a restore asks for its snapshot's size), so that
+ * the host can have its pages touched ahead of the restore; the memory's size in bytes, or 0 when
+ * the limit does not allow it.
+ */
+export function reserveMemory(bytes: f64): f64 {
+  return <f64>reserveBytes(<u64>bytes);
 }
 
 export function nextOrderId(): f64 {

@@ -3,8 +3,10 @@
 // ArrayBuffer detached in a process (a WebAssembly memory growing detaches its old buffer) makes
 // every optimised typed-array access check for detachment from then on. Measured by instruction
 // counts on LOBSTER, that cost the JS engine about 400 instructions a command when it ran after the
-// WASM engines in one process. A process per engine family measures each family as an application
-// that uses only it would run it.
+// WASM engines in one process. The WASM core's memory has since become shared, and a shared memory
+// grows without detaching (src/wasm-core.ts), so no engine withdraws that guarantee now
+// (test/bench-processes.test.ts). The families still run apart: a process per engine family
+// measures each as an application that uses only it would run it, with its own JIT feedback and heap.
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -29,8 +29,8 @@ export const FILL_SLOTS = 8;
 
 /**
  * Where a batch keeps its records. The JS heap by default; an engine may hand out storage in its
- * own memory, which it can read without a copy. That memory may grow (detaching the view) or be
- * emptied by a restore (the records move): `view()` always returns a current one, and a move
+ * own memory, which it can read without a copy. That memory may grow (a view of an ordinary
+ * buffer is then detached) or be emptied by a restore (the records move): `view()` always returns a current one, and a move
  * that leaves an old view attached is announced through `onMove`.
  */
 export interface BatchStorage {
@@ -87,7 +87,7 @@ const { SIDE_SHIFT, TIF_SHIFT, STP_SHIFT } = Head;
 export class CommandBatch {
   /**
    * The records as last taken from the storage. Empty (length 0) whenever they must be taken
-   * again: memory growth detached the view, or the storage moved them (onMove). So one length
+   * again: growth detached the view, or the storage moved them (onMove). So one length
    * check per command covers every way the records can go stale.
    */
   private records: Float64Array;

@@ -5,7 +5,7 @@
 //
 // Everything crossing this interface is a number (codes from codes.ts; prices, sizes, ids as
 // float64 integers below 2^53) or a Float64Array view. Inputs are already validated.
-// Views may be replaced by any call (WASM memory growth detaches them): read them through the
+// Views may be replaced by any call (WASM memory growth replaces them): read them through the
 // getters after each call, never keep one across calls.
 import type { BatchStorage } from './batch.js';
 import type { BackendName } from './types.js';

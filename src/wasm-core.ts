@@ -1,6 +1,11 @@
 // The WebAssembly matching core (assembly/, built to build/lobcore.wasm) behind the MatchingCore
 // interface. This file only moves numbers: it calls the core's exports and keeps typed-array
-// views of its linear memory, refreshed whenever memory growth has replaced the buffer.
+// views of its linear memory, refreshed whenever the memory has grown.
+//
+// The memory is shared (a SharedArrayBuffer underneath), for one reason: so that another thread
+// can touch the pages a large restore is about to write (prefault.ts). A shared memory never
+// detaches a view when it grows, so the core notes its size in its host block and the host
+// compares it with the size of its views.
 import { readFile } from 'node:fs/promises';
 import { LobError } from './errors.js';
 import { COMMAND_SLOTS, FILL_SLOTS, RESULT_SLOTS, type BatchStorage } from './batch.js';
@@ -8,6 +13,7 @@ import { LEVEL_SLOTS, ORDER_SLOTS, OUT_EVENT_COUNT, OUT_SLOTS, type CoreLimits, 
 import { EVENT_SLOTS } from './events.js';
 import { mostOrdersIn, openSnapshot, snapshotBytes, writeSnapshotMagic } from './snapshot.js';
 import { SnapshotCheck, checkSnapshot } from './snapshot-check.js';
+import { prefaultRestore } from './prefault.js';
 
 /** The raw exports of build/lobcore.wasm (assembly/index.ts). */
 interface CoreExports {
@@ -41,6 +47,7 @@ interface CoreExports {
   restoreBegin(orders: number): number;
   restoreNext(bytes: number): number;
   restoreDone(): number;
+  reserveMemory(bytes: number): number;
   nextOrderId(): number;
   restingOrders(): number;
   pendingStopCount(): number;
@@ -57,7 +64,7 @@ export const SNAPSHOT_CHUNK_BYTES = 65536;
  */
 export const HOST_BLOCK = {
   OUT_FILL_COUNT: 40, OUT_EVENT_COUNT: 48, FILLS: 56, FILL_CAPACITY: 60, RESULTS: 64, RESULT_CAPACITY: 68, INPUT: 72,
-  INPUT_CAPACITY: 76, QUERY: 80, QUERY_CAPACITY: 84, EVENTS: 88, EVENT_CAPACITY: 92,
+  INPUT_CAPACITY: 76, QUERY: 80, QUERY_CAPACITY: 84, EVENTS: 88, EVENT_CAPACITY: 92, MEMORY_PAGES: 96,
 } as const;
 const HB_FILLS = HOST_BLOCK.FILLS;
 const HB_FILL_CAPACITY = HOST_BLOCK.FILL_CAPACITY;
@@ -68,6 +75,7 @@ const HB_INPUT_CAPACITY = HOST_BLOCK.INPUT_CAPACITY;
 const HB_QUERY = HOST_BLOCK.QUERY;
 const HB_EVENTS = HOST_BLOCK.EVENTS;
 const HB_EVENT_CAPACITY = HOST_BLOCK.EVENT_CAPACITY;
+const HB_MEMORY_PAGES = HOST_BLOCK.MEMORY_PAGES;
 /** runBatch's fault for "no memory for the results" (assembly/batch.ts). */
 const NO_MEMORY = -2147483648;
 
@@ -126,9 +134,12 @@ export class WasmCore implements MatchingCore {
   /** The most linear memory the core may have (maxMemoryBytes). */
   private readonly maxBytes: number;
 
-  // Views of linear memory; all rebuilt when memory.buffer changes (growth detaches it).
+  // Views of linear memory; all rebuilt when it has grown.
   private buffer!: ArrayBuffer;
   private words!: Uint32Array;
+  /** Where `words` holds the core's page count, and the page count the views were made for. */
+  private readonly pagesWord: number;
+  private viewPages = 0;
   private outView!: Float64Array;
   private fillView = new Float64Array(0);
   private fillViewAt = -1;
@@ -160,6 +171,7 @@ export class WasmCore implements MatchingCore {
     if (this.hostBlock === 0) {
       throw new LobError('INVALID_ARGUMENT', `maxMemoryBytes must leave room for the WASM core's own structures, got ${maxBytes}`);
     }
+    this.pagesWord = (this.hostBlock + HB_MEMORY_PAGES) >>> 2;
     this.refresh();
   }
 
@@ -180,14 +192,16 @@ export class WasmCore implements MatchingCore {
   }
 
   /**
-   * Re-creates the views after memory growth. Growth detaches the old buffer (the views on it
-   * drop to length 0), so when nothing changed this is one inlined length check: reading
-   * `memory.buffer` instead is a call into the runtime that cost more than a whole command.
+   * Re-creates the views after memory growth. When nothing changed this is one read of the page
+   * count the core keeps in its host block (the old views still read it: a shared memory grows in
+   * place): reading `memory.buffer` instead is a call into the runtime that cost more than a
+   * whole command.
    */
   private refresh(): void {
-    if (this.outView !== undefined && this.outView.length !== 0) return;
+    if (this.outView !== undefined && this.words[this.pagesWord] === this.viewPages) return;
     const buffer = this.x.memory.buffer;
     this.buffer = buffer as ArrayBuffer;
+    this.viewPages = buffer.byteLength / PAGE_BYTES;
     this.words = new Uint32Array(buffer);
     this.outView = new Float64Array(buffer, this.hostBlock, OUT_SLOTS);
     this.fillViewAt = -1;
@@ -354,7 +368,8 @@ export class WasmCore implements MatchingCore {
     if (count === 0) return new Float64Array(0);
     this.refresh();
     const at = this.word(HB_QUERY);
-    return new Float64Array(this.buffer.slice(at, at + count * slots * 8));
+    // A copy on an ordinary buffer: the caller may keep or transfer it.
+    return new Float64Array(this.buffer, at, count * slots).slice();
   }
 
   levels(asset: number, side: number, maxLevels: number): Float64Array {
@@ -399,9 +414,10 @@ export class WasmCore implements MatchingCore {
   restore(snapshot: Uint8Array): void {
     const slots = openSnapshot(snapshot);
     const counts = checkSnapshot(slots, this.maxOrders, this.maxLevels);
-    this.startRestore(counts.orders + counts.stops, null);
+    const bytes = snapshotBytes(slots);
+    this.startRestore(counts.orders + counts.stops, null, bytes.byteLength);
     // The current version's bytes (an older snapshot was upgraded by openSnapshot).
-    this.restoreBytes(snapshotBytes(slots));
+    this.restoreBytes(bytes);
     this.finishRestore();
   }
 
@@ -412,7 +428,7 @@ export class WasmCore implements MatchingCore {
       throw new LobError('INVALID_ARGUMENT', `byteLength ${byteLength} is more than this engine's memory holds (maxMemoryBytes ${this.maxBytes})`);
     }
     // The order index is sized once, for as many orders as the length can hold.
-    this.startRestore(mostOrdersIn(byteLength), check);
+    this.startRestore(mostOrdersIn(byteLength), check, byteLength);
   }
 
   restorePiece(piece: Uint8Array): void {
@@ -432,12 +448,15 @@ export class WasmCore implements MatchingCore {
   }
 
   /** Empties the core (from here a failure leaves it empty, and its host treats it as failed) and starts a restore. */
-  private startRestore(orders: number, check: SnapshotCheck | null): void {
+  private startRestore(orders: number, check: SnapshotCheck | null, byteLength: number): void {
     this.restoring = null;
     this.evacuateBatches();
     const chunkAt = this.x.restoreBegin(orders);
     if (chunkAt === 0) throw new Error('WASM core: no memory to restore the snapshot');
     this.restoring = { check, chunkAt, held: 0, restored: 0 };
+    // The restored core takes about its snapshot's size again: grown now, those pages can be
+    // touched by another thread while this one fills them (prefault.ts).
+    prefaultRestore(this.x.memory, byteLength, (bytes) => this.x.reserveMemory(bytes));
   }
 
   /**
@@ -490,8 +509,8 @@ export class WasmCore implements MatchingCore {
 
 /**
  * CommandBatch records in the core's linear memory (engine.createBatch): the batch writes where
- * the core reads, so a submit copies nothing. Growth of linear memory detaches the view (it is
- * re-made at the same address); more commands than fit move the records to a bigger block; a
+ * the core reads, so a submit copies nothing. Growth of linear memory leaves the view valid (a
+ * shared memory grows in place); more commands than fit move the records to a bigger block; a
  * restore, which empties the core's heap, first copies them out, and they move back on next use.
  */
 export class LinearStorage implements BatchStorage {

@@ -44,9 +44,12 @@ describe('wasm core: memory growth', () => {
     const bytesPerOrder = core.memoryBytes() / core.restingOrders;
     expect(bytesPerOrder).toBeLessThanOrEqual(48);
 
-    // The old view was detached by growth; the getters hand out live ones.
-    expect(outBefore.byteLength).toBe(0);
+    // The memory is shared and grew in place: the old view still reads the same memory, and the
+    // getters hand out views of the grown memory, the core's own record of its size.
+    expect(outBefore[OUT_ORDER_ID]).toBe(1_000_000);
     expect(core.out.byteLength).toBe(OUT_SLOTS * 8);
+    expect(core.out.buffer.byteLength).toBe(core.memoryBytes());
+    expect(core.out.buffer.byteLength).toBeGreaterThan(outBefore.buffer.byteLength);
     expect(core.out[OUT_HEAD]).toBe(StatusCode.RESTING);
     expect(core.out[OUT_ORDER_ID]).toBe(1_000_000);
 
@@ -67,6 +70,27 @@ describe('wasm core: memory growth', () => {
     const fills = core.fills;
     expect(fills[8 * 999 + 6]).toBe(1000);
     expect(core.levels(1, 0, 1)[0]).toBe(999);
+  });
+
+  it('restores a large snapshot, whole or in pieces, into memory grown at once while another thread touches its pages', async () => {
+    const source = await wasm();
+    const batch = new CommandBatch(400_000);
+    for (let i = 0; i < 400_000; i++) batch.limit(i % 300, i % 4, i % 2 === 0 ? 'bid' : 'ask', i % 2 === 0 ? 1 + (i % 5_000) : 10_001 + (i % 5_000), 1 + (i % 7), i);
+    source.submitBatch(batch);
+    const snapshot = source.snapshot();
+    expect(snapshot.byteLength).toBeGreaterThan(8 * 1024 * 1024); // past prefault.ts's threshold
+    const hash = source.stateHash();
+    const whole = await wasm();
+    whole.restore(snapshot);
+    expect(whole.stateHash()).toBe(hash);
+    // Grown once, before the restore wrote anything: by at least the snapshot's size.
+    expect(whole.memoryBytes()).toBeGreaterThanOrEqual(snapshot.byteLength);
+    const pieces = await wasm();
+    const restore = pieces.restoreInPieces(snapshot.byteLength);
+    for (let at = 0; at < snapshot.byteLength; at += 1 << 20) restore.write(snapshot.subarray(at, at + (1 << 20)));
+    restore.end();
+    expect(pieces.stateHash()).toBe(hash);
+    expect(pieces.restingOrders).toBe(400_000);
   });
 
   it('keeps 10,000 assets with a few orders each within 256 MB', async () => {

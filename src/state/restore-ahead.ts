@@ -40,10 +40,11 @@ export class RestoreAhead {
 
   private constructor(private readonly sequence: number) {}
 
-  /** Starts, if there is a snapshot file. */
-  static start(files: SnapshotFiles, newEngine: () => Promise<Engine>): RestoreAhead | null {
+  /** Starts, if there is a snapshot file; `coming` hears its length before the engine exists. */
+  static start(files: SnapshotFiles, newEngine: () => Promise<Engine>, coming: (byteLength: number) => void = () => {}): RestoreAhead | null {
     const newest = files.newestFile();
     if (newest === null) return null;
+    coming(newest.byteLength);
     const ahead = new RestoreAhead(newest.sequence);
     const restoring = (async (): Promise<Restored | null> => {
       const engine = await newEngine();

@@ -39,6 +39,7 @@ import { refuseWhenReadOnly } from './read-only-guard.js';
 import { recoverFromStore, type RecoveryReport } from './recovery.js';
 import { SnapshotFiles } from './checkpoint-files.js';
 import { RestoreAhead } from './restore-ahead.js';
+import { readyPrefault } from '../prefault.js';
 import { SnapshotPlaces } from './snapshot-places.js';
 import type { Sequencer } from './sequencer.js';
 import { snapshotAssets } from './snapshot-assets.js';
@@ -119,7 +120,10 @@ export class CoreStateMachine {
     const opening = { storeMs: 0, restoreAheadMs: 0 };
     const files = writable ? new SnapshotFiles(path) : null;
     const creatingShadow = writable ? ShadowEngine.create(resolved.backend ?? 'wasm', engineOptions(resolved)) : Promise.resolve(null);
-    const ahead = files === null ? null : RestoreAhead.start(files, () => createEngine(engineOptions(resolved)));
+    // The WASM core's restore has its pages touched ahead by a worker (src/prefault.ts): started now, it is up when the restore begins.
+    const ahead = files === null ? null : RestoreAhead.start(files, () => createEngine(engineOptions(resolved)), (byteLength) => {
+      if ((resolved.backend ?? 'wasm') === 'wasm') readyPrefault(byteLength);
+    });
     void ahead?.settled().then(() => {
       opening.restoreAheadMs = performance.now() - started;
     });

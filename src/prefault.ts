@@ -1,0 +1,59 @@
+// The pages a large restore of the WASM core is about to write, touched ahead of it by a thread of
+// their own.
+//
+// Why: on the 2-core VM lobcore is measured on, memory a process writes for the first time costs
+// about 15 us a 4 KiB page, and restoring a million resting orders writes about 48 MiB of it: a
+// third of a reopen, all on the thread that restores. Page faults taken on another thread run
+// beside it, so the core's memory is grown to the snapshot's size up front (the core's memory is
+// shared, so another thread can write it) and a worker touches each page while the restore fills
+// them. Restoring the 1M-order snapshot took 300-319 ms alone and 191-204 ms with the pages
+// touched ahead (docs/storage.md, round 16).
+import { Worker, isMainThread } from 'node:worker_threads';
+
+/** Below this a restore is over before another thread could help much. */
+const PREFAULT_MIN_BYTES = 8 * 1024 * 1024;
+
+let toucher: Worker | null = null;
+
+/**
+ * For a restore of `byteLength` snapshot bytes into `memory`: `reserve` grows the memory to hold
+ * them (returning its new size in bytes, 0 if the core's limit does not allow it), and a worker
+ * touches every page up to there. Only for a restore on the main thread: a worker restoring (the
+ * checkpoint shadow, behind an open) has the main thread beside it, which needs the other core.
+ * Best effort: a worker that cannot start changes nothing but the time.
+ */
+export function prefaultRestore(memory: WebAssembly.Memory, byteLength: number, reserve: (bytes: number) => number): void {
+  if (byteLength < PREFAULT_MIN_BYTES || !isMainThread) return;
+  const end = reserve(byteLength);
+  if (end === 0) return;
+  try {
+    toucher ??= startToucher();
+    toucher.postMessage({ memory, end });
+  } catch {
+    toucher = null;
+  }
+}
+
+/**
+ * Starts the worker ahead of a restore of `byteLength` bytes that is coming (a reopen knows its
+ * snapshot file's size before it has an engine): a worker takes about 50 ms to start here, a
+ * sixth of the restore it would otherwise join late.
+ */
+export function readyPrefault(byteLength: number): void {
+  if (byteLength < PREFAULT_MIN_BYTES || !isMainThread || toucher !== null) return;
+  try {
+    toucher = startToucher();
+  } catch {
+    toucher = null;
+  }
+}
+
+function startToucher(): Worker {
+  const worker = new Worker(new URL('./prefault-worker.mjs', import.meta.url));
+  // It never keeps a process alive: a restore does not wait for it.
+  worker.unref();
+  worker.on('error', () => {
+    if (toucher === worker) toucher = null;
+  });
+  return worker;
+}
