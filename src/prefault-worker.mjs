@@ -9,4 +9,5 @@ parentPort.on('message', ({ memory, end }) => {
   // Adding 0 atomically writes the page without changing it, whatever the restoring thread
   // writes to the same word meanwhile.
   for (let i = 0; i < words.length; i += PAGE_WORDS) Atomics.add(words, i, 0);
+  parentPort.postMessage('touched');
 });

@@ -6,14 +6,19 @@
 // third of a reopen, all on the thread that restores. Page faults taken on another thread run
 // beside it, so the core's memory is grown to the snapshot's size up front (the core's memory is
 // shared, so another thread can write it) and a worker touches each page while the restore fills
-// them. Restoring the 1M-order snapshot took 300-319 ms alone and 191-204 ms with the pages
-// touched ahead (docs/storage.md, round 16).
+// them. Restoring the 1M-order snapshot took 297-313 ms alone and 252-263 ms with the pages
+// touched ahead; reopening the database that holds it, 435-482 ms and 395-431 ms
+// (docs/storage.md, round 16).
+//
+// The worker ends once it has nothing left to touch: an idle worker would never collect, and the
+// memories it was given (a restored core's, tens of MB) would stay alive as long as it did.
 import { Worker, isMainThread } from 'node:worker_threads';
 
 /** Below this a restore is over before another thread could help much. */
 const PREFAULT_MIN_BYTES = 8 * 1024 * 1024;
 
-let toucher: Worker | null = null;
+/** The worker, and how many ranges it has been given and not yet touched. */
+let toucher: { worker: Worker; owed: number } | null = null;
 
 /**
  * For a restore of `byteLength` snapshot bytes into `memory`: `reserve` grows the memory to hold
@@ -28,7 +33,8 @@ export function prefaultRestore(memory: WebAssembly.Memory, byteLength: number, 
   if (end === 0) return;
   try {
     toucher ??= startToucher();
-    toucher.postMessage({ memory, end });
+    toucher.worker.postMessage({ memory, end });
+    toucher.owed++;
   } catch {
     toucher = null;
   }
@@ -48,12 +54,19 @@ export function readyPrefault(byteLength: number): void {
   }
 }
 
-function startToucher(): Worker {
-  const worker = new Worker(new URL('./prefault-worker.mjs', import.meta.url));
+function startToucher(): { worker: Worker; owed: number } {
+  const started = { worker: new Worker(new URL('./prefault-worker.mjs', import.meta.url)), owed: 0 };
   // It never keeps a process alive: a restore does not wait for it.
-  worker.unref();
-  worker.on('error', () => {
-    if (toucher === worker) toucher = null;
+  started.worker.unref();
+  const forget = (): void => {
+    if (toucher === started) toucher = null;
+  };
+  started.worker.on('message', () => {
+    if (--started.owed > 0) return;
+    forget();
+    void started.worker.terminate();
   });
-  return worker;
+  started.worker.on('error', forget);
+  started.worker.on('exit', forget);
+  return started;
 }

@@ -120,7 +120,8 @@ export class CoreStateMachine {
     const opening = { storeMs: 0, restoreAheadMs: 0 };
     const files = writable ? new SnapshotFiles(path) : null;
     const creatingShadow = writable ? ShadowEngine.create(resolved.backend ?? 'wasm', engineOptions(resolved)) : Promise.resolve(null);
-    // The WASM core's restore has its pages touched ahead by a worker (src/prefault.ts): started now, it is up when the restore begins.
+    // The WASM core's restore has its pages touched ahead by a worker (src/prefault.ts): started
+    // now, it is up when the restore begins.
     const ahead = files === null ? null : RestoreAhead.start(files, () => createEngine(engineOptions(resolved)), (byteLength) => {
       if ((resolved.backend ?? 'wasm') === 'wasm') readyPrefault(byteLength);
     });
