@@ -194,12 +194,8 @@ export class AuditTrail {
       // The trader's open orders, by order id (which is placement order).
       const open = await this.reader.entries({ gte: keyOf(Prefix.TRADER_OPEN, trader, 0), lt: keyOf(Prefix.TRADER_OPEN, trader + 1, 0), reverse: newestFirst });
       const ids = open.filter(([key, value]) => beyond(decodeUint(key, value, 'trader-open'))).map(([key]) => keyIntegers(key, Prefix.TRADER_OPEN, 2)[1]);
-      for (let at = 0; at < ids.length && out.length < limit;) {
-        const window = ids.slice(at, at + Math.min(limit - out.length, RECORDS_TOGETHER));
-        at += window.length;
-        for (const record of await Promise.all(window.map((orderId) => this.getOrder(orderId)))) {
-          if (record !== undefined && record.placedHeight >= fromHeight && record.placedHeight <= toHeight) out.push(record);
-        }
+      for await (const record of together(ids, () => limit - out.length, (orderId) => this.getOrder(orderId))) {
+        if (record !== undefined && record.placedHeight >= fromHeight && record.placedHeight <= toHeight) out.push(record);
       }
       return out;
     }
@@ -218,22 +214,18 @@ export class AuditTrail {
       const entries = await this.reader.entries(range);
       const placings = entries.map(([key, value]) => ({ seq: keyIntegers(key, Prefix.TRADER_ORDER, 3)[2], orderId: decodeUint(key, value, 'trader-order') }))
         .filter(({ seq }) => beyond(seq));
-      for (let at = 0; at < placings.length;) {
-        const window = placings.slice(at, at + Math.min(limit - out.length, RECORDS_TOGETHER));
-        at += window.length;
-        const records = await Promise.all(window.map(({ seq, orderId }) => (orderId === 0 ? this.rejectedAt(seq) : this.getOrder(orderId))));
-        for (const record of records) {
-          if (record === undefined) continue;
-          // The command's orders: one, or an OCO pair's two legs (kept on one page: they share the cursor seq).
-          const placed = [record];
-          if (record.ocoSiblingId === record.orderId + 1) placed.push((await this.getOrder(record.ocoSiblingId)) as OrderRecord);
-          if (newestFirst) placed.reverse();
-          for (const r of placed) {
-            if (status === 'closed' && (r.status === 'resting' || r.status === 'pending')) continue;
-            out.push(r);
-          }
-          if (out.length >= limit) return out;
+      const records = together(placings, () => limit - out.length, ({ seq, orderId }) => (orderId === 0 ? this.rejectedAt(seq) : this.getOrder(orderId)));
+      for await (const record of records) {
+        if (record === undefined) continue;
+        // The command's orders: one, or an OCO pair's two legs (kept on one page: they share the cursor seq).
+        const placed = [record];
+        if (record.ocoSiblingId === record.orderId + 1) placed.push((await this.getOrder(record.ocoSiblingId)) as OrderRecord);
+        if (newestFirst) placed.reverse();
+        for (const r of placed) {
+          if (status === 'closed' && (r.status === 'resting' || r.status === 'pending')) continue;
+          out.push(r);
         }
+        if (out.length >= limit) return out;
       }
       if (entries.length < page) return out;
       const last = entries[entries.length - 1][0];
@@ -279,6 +271,15 @@ export class AuditTrail {
  * answered in a round trip rather than one after another.
  */
 const RECORDS_TOGETHER = 256;
+
+/** What `fetch` gives for each of `items`, in order, asked for as many at once as `room()` still wants (RECORDS_TOGETHER at most). */
+async function* together<T, R>(items: readonly T[], room: () => number, fetch: (item: T) => Promise<R>): AsyncGenerator<R> {
+  for (let at = 0; at < items.length && room() > 0;) {
+    const window = items.slice(at, at + Math.min(room(), RECORDS_TOGETHER));
+    at += window.length;
+    yield* await Promise.all(window.map(fetch));
+  }
+}
 
 function requireOrderId(orderId: unknown): void {
   if (!Number.isSafeInteger(orderId) || (orderId as number) < 1) throw invalidArgument('orderId', 'a positive safe integer', orderId);
