@@ -135,9 +135,17 @@ export function reserveInput(count: u32): bool {
   return reserveInputBuffer(count);
 }
 
-/** A block for a batch of `capacity` commands that the host writes in place (CommandBatch storage); 0 when memory cannot grow. */
+/**
+ * A block for a batch of `capacity` commands that the host writes in place (CommandBatch storage),
+ * zeroed; 0 when memory cannot grow. A builder writes only its op's slots, and the batch check's
+ * fast path wants the others to be numbers in range (operations.ts): a reused block could hold
+ * any bytes.
+ */
 export function allocCommands(capacity: u32): usize {
-  return alloc(<usize>capacity * COMMAND_BYTES);
+  const bytes = <usize>capacity * COMMAND_BYTES;
+  const block = alloc(bytes);
+  if (block != 0) memory.fill(block, 0, bytes);
+  return block;
 }
 export function freeCommands(block: usize, capacity: u32): void {
   free(block, <usize>capacity * COMMAND_BYTES);

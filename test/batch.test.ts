@@ -4,7 +4,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { describeEachBackend, newEngine } from './helpers/backends.js';
 import { call, outcomeOfCall, outcomesOfBatch, toBatch, type Command } from './helpers/commands.js';
 import { observe } from './helpers/book.js';
-import { BatchResults, COMMAND_BYTES, CommandBatch } from '../src/batch.js';
+import { BatchResults, COMMAND_BYTES, COMMAND_SLOTS, CommandBatch } from '../src/batch.js';
+import { OPERATIONS } from '../src/operations.js';
 import { Op } from '../src/codes.js';
 import { LobError } from '../src/errors.js';
 import type { Engine } from '../src/engine.js';
@@ -37,6 +38,12 @@ const SCRIPT: Command[] = [
   { op: 'reduce', req: { trader: 1, asset: 1, orderId: 3, by: MAX } },
   { op: 'limit', req: { trader: 1, asset: 1, side: 'ask', price: MAX, size: MAX, timestamp: MAX } },
 ];
+
+/** The table's method of each scripted command kind. */
+const METHOD_OF: Record<Command['op'], string> = {
+  limit: 'placeLimit', market: 'placeMarket', cancel: 'cancel', reduce: 'reduce', modify: 'modify',
+  cancelAll: 'cancelAll', stop: 'placeStop', oco: 'placeOco',
+};
 
 describeEachBackend('submitBatch', (backend) => {
   let perCall: Engine;
@@ -125,6 +132,29 @@ describeEachBackend('submitBatch', (backend) => {
       const expected = SCRIPT.map((c) => outcomeOfCall(c, call(perCall, c)));
       expect(outcomesOfBatch(SCRIPT, batched.submitBatch(CommandBatch.fromBytes(bytes)))).toEqual(expected);
     });
+  });
+
+  it('slots a command has no field in may hold anything: the batch runs as it does with them 0', () => {
+    // The WASM core's fast check holds every slot to integer bounds and leaves what it refuses to
+    // the table's walk, which reads only the op's own fields (assembly/operations.ts).
+    const clean = toBatch(SCRIPT);
+    const dirty = toBatch(SCRIPT);
+    const unread = new Set<number>();
+    const junk = [NaN, -1, 1.5, Infinity, -Infinity, 2 ** 53, -0.25];
+    const records = dirty.view();
+    for (let i = 0; i < SCRIPT.length; i++) {
+      const spec = OPERATIONS.find((o) => o.method === METHOD_OF[SCRIPT[i].op])!;
+      const read = new Set(spec.fields.map((f) => f.slot));
+      for (let slot = 1; slot < COMMAND_SLOTS; slot++) {
+        if (read.has(slot)) continue;
+        records[i * COMMAND_SLOTS + slot] = junk[(i + slot) % junk.length];
+        unread.add(slot);
+      }
+    }
+    expect(unread.size).toBeGreaterThan(3);
+    const expected = outcomesOfBatch(SCRIPT, perCall.submitBatch(clean));
+    expect(outcomesOfBatch(SCRIPT, batched.submitBatch(dirty))).toEqual(expected);
+    expect(batched.stateHash()).toBe(perCall.stateHash());
   });
 
   describe('a malformed command anywhere applies nothing', () => {

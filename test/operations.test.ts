@@ -78,6 +78,30 @@ describe("the WASM core's batch check", () => {
       expect(core.runBatch(records, commands.length + 1)).toBe(encodeFault(expected!));
     }), { numRuns: 20_000, seed: 9 });
   });
+
+  it('agrees at the edges of the cross rules: heads within their ranges, slots of small integers that often tie', async () => {
+    // Random slots seldom reach a cross rule (some field fails first) and seldom tie; here every
+    // slot meets its rule but for zeros, and equal prices are common.
+    const core = await WasmCore.create();
+    const nearlyValid = fc.record({
+      op: fc.integer({ min: 1, max: 8 }),
+      side: fc.integer({ min: 0, max: 1 }),
+      tif: fc.integer({ min: 0, max: 3 }),
+      stp: fc.integer({ min: 0, max: 3 }),
+      slots: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: COMMAND_SLOTS - 1, maxLength: COMMAND_SLOTS - 1 }),
+    });
+    fc.assert(fc.property(fc.array(nearlyValid, { minLength: 1, maxLength: 4 }), (commands) => {
+      const records = new Float64Array((commands.length + 1) * COMMAND_SLOTS);
+      commands.forEach((c, i) => {
+        const spec = OPERATIONS.find((o) => o.op === c.op)!;
+        records[i * COMMAND_SLOTS] = encodeHead(c.op, spec.side ? c.side : 0, spec.timeInForce ? c.tif : 0, spec.stp ? c.stp : 0, 0);
+        records.set(c.slots, i * COMMAND_SLOTS + 1);
+      });
+      records[commands.length * COMMAND_SLOTS] = -1;
+      const expected = findBatchFault(records, commands.length + 1);
+      expect(core.runBatch(records, commands.length + 1)).toBe(encodeFault(expected!));
+    }), { numRuns: 20_000, seed: 11 });
+  });
 });
 
 describe('per-call encoders and CommandBatch builders write the same records', () => {
