@@ -46,11 +46,13 @@ const MERGE_LIMIT: u32 = NODE_CAP * 3 / 4;
 const BUILD_FILL: u32 = NODE_CAP * 3 / 4;
 // Heights stay near log32(levels): 16 is far beyond any book linear memory can hold.
 const MAX_HEIGHT: u32 = 16;
-/** Entries of the rightmost leaf scanned from its end before counting the rest (lowerBoundIn). */
+/** Entries of the rightmost leaf scanned from its end before counting the keys (lowerBoundFromBest). */
 const NEAR_TOUCH: u32 = 8;
 
 // Node record: 0 count u32 | 4 worse u32 | 8 better u32 | 12 - | 16 keys f64[NODE_CAP] | values u32[NODE_CAP]
+// Keys past a node's count are +Infinity (NO_KEY): a search counts over all NODE_CAP of them.
 const KEYS: usize = 16;
+const NO_KEY: f64 = Infinity;
 const VALUES: usize = KEYS + <usize>NODE_CAP * 8;
 const NODE_BYTES: usize = VALUES + <usize>NODE_CAP * 4;
 const NODE_CHUNK_BYTES: usize = 65536;
@@ -115,11 +117,19 @@ function topUpSpares(wanted: u32): bool {
   return true;
 }
 
+/** A node from the spares, its keys all NO_KEY. */
 @inline function takeNode(): usize {
   const node = spareNodes;
   spareNodes = worseNode(node);
   spareCount--;
+  clearKeys(node, 0);
   return node;
+}
+
+/** Keys from entry `from` (even) to the end of the node become NO_KEY. */
+@inline function clearKeys(node: usize, from: u32): void {
+  const none = f64x2.splat(NO_KEY);
+  for (let at = node + KEYS + (<usize>from << 3); at < node + VALUES; at += 16) v128.store(at, none);
 }
 
 @inline function giveNode(node: usize): void {
@@ -138,37 +148,48 @@ function topUpSpares(wanted: u32): bool {
 // binary search waits for the load before it, and a node's keys span four cache lines, so in a
 // book bigger than the cache (wide: 10,000 sparse levels) every step could wait on memory; the
 // count's loads are independent and issue together. WASM core alone, 30 alternated pairs
-// (bench/core-ab.ts): wide 1.11x (1.10-1.15), steady 0.98x (0.92-1.08).
+// (bench/core-ab.ts): wide 1.11x (1.10-1.15), steady 0.98x (0.92-1.08). The count runs over every
+// key of the node, two at a time with f64x2 compares and no loop bound to test: the keys past
+// the count are NO_KEY, which no key reaches. A compare and an add a key, one at a time, made the
+// descent a fifth of the core's time on wide (docs/levels.md).
+/** How many keys of `node` are below `key` (or at most `key`, with `orEqual`). */
+@inline function countKeys(node: usize, key: f64, orEqual: bool): u32 {
+  const k = f64x2.splat(key);
+  let low = i64x2.splat(0);
+  let high = i64x2.splat(0);
+  for (let at = node + KEYS; at < node + VALUES; at += 32) {
+    // A true lane is all ones, -1: subtracting it counts one.
+    const a = v128.load(at);
+    const b = v128.load(at, 16);
+    low = i64x2.sub(low, orEqual ? f64x2.le(a, k) : f64x2.lt(a, k));
+    high = i64x2.sub(high, orEqual ? f64x2.le(b, k) : f64x2.lt(b, k));
+  }
+  const sum = i64x2.add(low, high);
+  return <u32>(i64x2.extract_lane(sum, 0) + i64x2.extract_lane(sum, 1));
+}
+
 /** The first entry whose key is >= key (entries(node) when none is). */
 @inline function lowerBound(node: usize, key: f64): u32 {
-  return lowerBoundIn(node, entries(node), key);
+  return countKeys(node, key, false);
 }
 
 /**
- * The first of the first `size` entries whose key is >= key (`size` when none is). Flow clusters
- * at the touch, so the rightmost leaf is searched from its end: a few compares find the usual
- * key, and a count over the rest takes over past NEAR_TOUCH entries.
+ * The first entry whose key is >= key, in the rightmost leaf. Flow clusters at the touch, so the
+ * leaf is searched from its end: a few compares find the usual key, and a count takes over past
+ * NEAR_TOUCH entries.
  */
 @inline function lowerBoundFromBest(leaf: usize, key: f64): u32 {
   const n = entries(leaf);
   const stop = n > NEAR_TOUCH ? n - NEAR_TOUCH : 0;
   let i = n;
   while (i > stop && keyOfEntry(leaf, i - 1) >= key) i--;
-  return i > stop || i == 0 ? i : lowerBoundIn(leaf, i, key);
-}
-
-@inline function lowerBoundIn(node: usize, count: u32, key: f64): u32 {
-  let below: u32 = 0;
-  for (let i: u32 = 0; i < count; i++) below += <u32>(keyOfEntry(node, i) < key);
-  return below;
+  return i > stop || i == 0 ? i : countKeys(leaf, key, false);
 }
 
 /** The child of an inner node whose key range holds `key`: the last entry with key <= key, or 0. */
 @inline function childFor(node: usize, key: f64): u32 {
-  const n = entries(node);
-  let atOrBelow: u32 = 0;
-  for (let i: u32 = 1; i < n; i++) atOrBelow += <u32>(keyOfEntry(node, i) <= key);
-  return atOrBelow;
+  // Entry 0's key is never consulted (it may be stale): counted only to be taken off.
+  return countKeys(node, key, true) - <u32>(keyOfEntry(node, 0) <= key);
 }
 
 /** Descends to the leaf where `key` is or belongs, recording the path; returns the leaf's depth. */
@@ -274,6 +295,7 @@ function insertAt(s: usize, depth: u32, i: u32, key: f64, value: usize): void {
   memory.copy(right + VALUES, node + VALUES + (<usize>half << 2), <usize>(NODE_CAP - half) << 2);
   setEntries(right, NODE_CAP - half);
   setEntries(node, half);
+  clearKeys(node, half);
   const better = betterNode(node);
   setWorse(right, node);
   setBetter(right, better);
@@ -322,6 +344,7 @@ export function ladderRemove(s: usize, key: f64): void {
     memory.copy(node + KEYS + (<usize>i << 3), node + KEYS + ((<usize>i + 1) << 3), <usize>(n - i) << 3);
     memory.copy(node + VALUES + (<usize>i << 2), node + VALUES + ((<usize>i + 1) << 2), <usize>(n - i) << 2);
   }
+  setKey(node, n, NO_KEY);
   setEntries(node, n);
 }
 
@@ -561,6 +584,7 @@ export function checkLadder(s: usize): i32 {
 function checkNode(node: usize, below: u32, low: f64, high: f64): i32 {
   const n = entries(node);
   if (n == 0 || n > NODE_CAP) return 10;
+  for (let i = n; i < NODE_CAP; i++) if (keyOfEntry(node, i) != NO_KEY) return 16;
   // An inner node's first key is never consulted (it may be stale), so ordering starts after it.
   for (let i: u32 = below == 0 ? 1 : 2; i < n; i++) if (!(keyOfEntry(node, i - 1) < keyOfEntry(node, i))) return 11;
   const previous = lastChecked(below);

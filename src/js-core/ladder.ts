@@ -106,9 +106,11 @@ export class Ladders {
     return i > stop || i === 0 ? i : this.lowerBoundIn(leaf, i, key);
   }
 
-  // A binary search here, where the WASM core counts the keys below (assembly/ladder.ts): V8
-  // compiles the count's compare-and-add with a branch per key, and on wide the count ran 8%
-  // slower than this search (JS core alone, 30 alternated pairs), where in WASM it ran 11% faster.
+  // A binary search here, where the WASM core counts the keys below with f64x2 compares over a
+  // node padded with +Infinity (assembly/ladder.ts countKeys): V8 compiles the count's
+  // compare-and-add with a branch per key, and on wide the count ran 8% slower than this search
+  // (JS core alone, 30 alternated pairs), where in WASM it ran 11% faster. A branch-free form of
+  // this search did not pay either (docs/levels.md).
   private lowerBoundIn(node: number, count: number, key: number): number {
     const keys = this.keys;
     const base = node << Tree.NODE_SHIFT;
