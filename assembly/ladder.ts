@@ -112,17 +112,19 @@ function topUpSpares(wanted: u32): bool {
   while (spareCount < wanted) {
     const chunk = alloc(NODE_CHUNK_BYTES);
     if (chunk == 0) return false;
-    for (let node = chunk; node + NODE_BYTES <= chunk + NODE_CHUNK_BYTES; node += NODE_BYTES) giveNode(node);
+    for (let node = chunk; node + NODE_BYTES <= chunk + NODE_CHUNK_BYTES; node += NODE_BYTES) {
+      clearKeys(node, 0);
+      giveNode(node);
+    }
   }
   return true;
 }
 
-/** A node from the spares, its keys all NO_KEY. */
+/** A node from the spares: its keys are all NO_KEY (every node goes back to the spares so). */
 @inline function takeNode(): usize {
   const node = spareNodes;
   spareNodes = worseNode(node);
   spareCount--;
-  clearKeys(node, 0);
   return node;
 }
 
@@ -132,6 +134,7 @@ function topUpSpares(wanted: u32): bool {
   for (let at = node + KEYS + (<usize>from << 3); at < node + VALUES; at += 16) v128.store(at, none);
 }
 
+/** Puts a node on the spares; its keys must be all NO_KEY (an emptied node's are: closeEntry). */
 @inline function giveNode(node: usize): void {
   setWorse(node, spareNodes);
   spareNodes = node;
@@ -148,16 +151,17 @@ function topUpSpares(wanted: u32): bool {
 // binary search waits for the load before it, and a node's keys span four cache lines, so in a
 // book bigger than the cache (wide: 10,000 sparse levels) every step could wait on memory; the
 // count's loads are independent and issue together. WASM core alone, 30 alternated pairs
-// (bench/core-ab.ts): wide 1.11x (1.10-1.15), steady 0.98x (0.92-1.08). The count runs over every
-// key of the node, two at a time with f64x2 compares and no loop bound to test: the keys past
-// the count are NO_KEY, which no key reaches. A compare and an add a key, one at a time, made the
-// descent a fifth of the core's time on wide (docs/levels.md).
+// (bench/core-ab.ts): wide 1.11x (1.10-1.15), steady 0.98x (0.92-1.08). The count runs over the
+// node's keys four at a time with f64x2 compares, up to the first multiple of four past its
+// count: the keys past the count are NO_KEY, which no key reaches. A compare and an add a key,
+// one at a time, made the descent a fifth of the core's time on wide (docs/levels.md).
 /** How many keys of `node` are below `key` (or at most `key`, with `orEqual`). */
 @inline function countKeys(node: usize, key: f64, orEqual: bool): u32 {
   const k = f64x2.splat(key);
   let low = i64x2.splat(0);
   let high = i64x2.splat(0);
-  for (let at = node + KEYS; at < node + VALUES; at += 32) {
+  const end = node + KEYS + (<usize>entries(node) << 3);
+  for (let at = node + KEYS; at < end; at += 32) {
     // A true lane is all ones, -1: subtracting it counts one.
     const a = v128.load(at);
     const b = v128.load(at, 16);
@@ -377,6 +381,7 @@ function shrinkRoot(s: usize): void {
   }
   while (ladderHeight(s) > 1 && entries(root) == 1) {
     const child = valueOfEntry(root, 0);
+    setKey(root, 0, NO_KEY);
     giveNode(root);
     root = child;
     setHeight(s, ladderHeight(s) - 1);
@@ -425,6 +430,7 @@ function absorb(s: usize, left: usize, right: usize, separator: f64, isLeaf: boo
   if (!isLeaf) setKey(left, n, separator);
   setEntries(left, n + m);
   unlinkNode(s, right); // the rightmost leaf, if absorbed, passes to its worse neighbour: `left`
+  clearKeys(right, 0);
   giveNode(right);
 }
 
@@ -559,6 +565,10 @@ const checkedLast: usize = memory.data(<i32>MAX_HEIGHT * 4, 4);
 @inline function lastChecked(below: u32): usize { return <usize>load<u32>(checkedLast + (<usize>below << 2)); }
 
 export function checkLadder(s: usize): i32 {
+  // Nodes go back to the spares with no key left in them: takeNode hands them out as they are.
+  for (let node = spareNodes; node != 0; node = worseNode(node)) {
+    for (let i: u32 = 0; i < NODE_CAP; i++) if (keyOfEntry(node, i) != NO_KEY) return 17;
+  }
   const height = ladderHeight(s);
   if (height == 0) {
     if (rootOf(s) != 0 || bestLeaf(s) != 0 || ladderLength(s) != 0) return 1;
