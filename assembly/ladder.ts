@@ -50,7 +50,8 @@ const MAX_HEIGHT: u32 = 16;
 const NEAR_TOUCH: u32 = 8;
 
 // Node record: 0 count u32 | 4 worse u32 | 8 better u32 | 12 - | 16 keys f64[NODE_CAP] | values u32[NODE_CAP]
-// Keys past a node's count are +Infinity (NO_KEY): a search counts over all NODE_CAP of them.
+// Keys past a node's count are +Infinity (NO_KEY): a search counts keys four at a time, and
+// those it reads past the count count for nothing (countKeys).
 const KEYS: usize = 16;
 const NO_KEY: f64 = Infinity;
 const VALUES: usize = KEYS + <usize>NODE_CAP * 8;
