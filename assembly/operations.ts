@@ -100,23 +100,7 @@ function commandFault(command: usize): u32 {
     const slot = load<u8>(fields + 1 + (f << 1));
     if (!meetsRule(load<u8>(fields + 2 + (f << 1)), load<f64>(command + (<usize>slot << 3)), allAssets)) return <u32>slot;
   }
-  const cross = flags >> 4;
-  return cross == 0 || crossHolds(cross, command, head) ? 0 : FAULT_CROSS;
-}
-
-/** The cross-field rules (src/operations.ts crossFailure states them and names what fails). */
-function crossHolds(cross: u32, command: usize, head: u32): bool {
-  if (cross == CROSS_CHANGES_SOMETHING) return load<f64>(command, SLOT_PRICE) != 0 || load<f64>(command, SLOT_SIZE) != 0;
-  if (cross == CROSS_SIZE_OR_BUDGET) return (load<f64>(command, SLOT_SIZE) != 0) != (load<f64>(command, SLOT_BUDGET) != 0);
-  if (cross == CROSS_STOP_PRICES) {
-    // A price (stop-limit) takes a time in force and no protection price; no price, the reverse.
-    if (load<f64>(command, SLOT_PRICE) != 0) return load<f64>(command, SLOT_SECOND_PRICE) == 0;
-    return ((head >> 8) & 15) == 0;
-  }
-  // CROSS_OCO_PRICES: the stop leg beyond the limit leg.
-  const price = load<f64>(command, SLOT_PRICE);
-  const stop = load<f64>(command, SLOT_TRIGGER_PRICE);
-  return ((head >> 4) & 15) == SIDE_BID ? stop > price : stop < price;
+  return crossRuleHolds(command, <i32>head, <i32>(flags >> 4)) ? 0 : FAULT_CROSS;
 }
 
 // The fast check, derived from FIELDS and FLAGS at start: per op, the head bits it may set and
@@ -161,9 +145,10 @@ deriveFastChecks();
 }
 
 /**
- * Each cross rule as a bit (bit `cross`; bit 0, no rule, always set), computed for every command
- * with no branch on its op: with ops mixed, a branch on which rule applies mispredicts. Agrees
- * with crossHolds for each rule.
+ * The cross-field rules, each as a bit (bit `cross`; bit 0, no rule, always set): src/operations.ts
+ * crossFailure states them and names what fails. Computed for every command with no branch on its
+ * op, so that the fast check can take its op's bit: with ops mixed, a branch on which rule applies
+ * mispredicts.
  */
 @inline function crossRulesHeld(command: usize, head: i32): i32 {
   const price = load<f64>(command, SLOT_PRICE);
@@ -172,12 +157,19 @@ deriveFastChecks();
   const hasSize = <i32>(size != 0);
   const changesSomething = hasPrice | hasSize;
   const sizeOrBudget = hasSize ^ <i32>(load<f64>(command, SLOT_BUDGET) != 0);
+  // A stop with a price (a stop-limit) takes a time in force and no protection price; without one, the reverse.
   const stopPrices = (hasPrice & <i32>(load<f64>(command, SLOT_SECOND_PRICE) == 0)) | ((hasPrice ^ 1) & <i32>(((head >> 8) & 15) == 0));
+  // An OCO's stop leg lies beyond its limit leg.
   const stop = load<f64>(command, SLOT_TRIGGER_PRICE);
   const bid = <i32>(((head >> 4) & 15) == <i32>SIDE_BID);
   const ocoPrices = (bid & <i32>(stop > price)) | ((bid ^ 1) & <i32>(stop < price));
   return 1 | (changesSomething << CROSS_CHANGES_SOMETHING) | (sizeOrBudget << CROSS_SIZE_OR_BUDGET) |
     (stopPrices << CROSS_STOP_PRICES) | (ocoPrices << CROSS_OCO_PRICES);
+}
+
+/** Whether the command meets cross rule `cross` (0: none). */
+@inline function crossRuleHolds(command: usize, head: i32, cross: i32): bool {
+  return ((crossRulesHeld(command, head) >> cross) & 1) != 0;
 }
 
 /** True when the command passes the fast check: then commandFault would find nothing. */
@@ -192,8 +184,8 @@ deriveFastChecks();
     v128.and(v128.and(pairHolds(command, row, 1), pairHolds(command, row, 3)), v128.and(pairHolds(command, row, 5), pairHolds(command, row, 7))),
     pairHolds(command, row, 9),
   );
-  const crossHeld = (crossRulesHeld(command, head) >> (<i32>load<u8>(FLAGS + op) >> 4)) & 1;
-  return headHolds && i64x2.all_true(held) && crossHeld != 0;
+  const crossHolds = crossRuleHolds(command, head, <i32>load<u8>(FLAGS + op) >> 4);
+  return headHolds && i64x2.all_true(held) && crossHolds;
 }
 
 /**
