@@ -58,6 +58,17 @@ const VALUES: usize = KEYS + <usize>NODE_CAP * 8;
 const NODE_BYTES: usize = VALUES + <usize>NODE_CAP * 4;
 const NODE_CHUNK_BYTES: usize = 65536;
 
+// Values are the addresses of records that keep, at VALUE_LEAF, a u32 the ladder owns: the leaf
+// holding the value, so a removal starts at its leaf.
+export const VALUE_LEAF: usize = 32;
+@inline function leafOf(value: usize): usize { return <usize>load<u32>(value, VALUE_LEAF); }
+@inline function setLeafOf(value: usize, leaf: usize): void { store<u32>(value, <u32>leaf, VALUE_LEAF); }
+/** Entries from..count of `leaf` came to it from another node. */
+function noteLeaf(leaf: usize, from: u32): void {
+  const n = entries(leaf);
+  for (let i = from; i < n; i++) setLeafOf(valueOfEntry(leaf, i), leaf);
+}
+
 /** The descent path of the last search: node and slot at each depth (root at 0). */
 const pathNodes: usize = memory.data(<i32>MAX_HEIGHT * 4, 4);
 const pathSlots: usize = memory.data(<i32>MAX_HEIGHT * 4, 4);
@@ -257,13 +268,16 @@ export function ladderInsert(s: usize, key: f64, value: usize): void {
     setRoot(s, first);
     setHeight(s, 1);
     setBestLeaf(s, first);
+    setLeafOf(value, first);
   } else if (key > ladderBestKey(s) && entries(leaf) < NODE_CAP) {
     const n = entries(leaf);
     setKey(leaf, n, key);
     setValue(leaf, n, value);
     setEntries(leaf, n + 1);
+    setLeafOf(value, leaf);
   } else if (key > keyOfEntry(leaf, 0) && entries(leaf) < NODE_CAP) {
     putEntry(leaf, lowerBoundFromBest(leaf, key), key, value);
+    setLeafOf(value, leaf);
   } else {
     const depth = descend(s, key);
     insertAt(s, depth, pathSlot(depth), key, value);
@@ -290,8 +304,10 @@ export function ladderInsert(s: usize, key: f64, value: usize): void {
 /** Inserts at slot i of the node on the recorded path at `depth`, splitting upwards as needed. */
 function insertAt(s: usize, depth: u32, i: u32, key: f64, value: usize): void {
   const node = pathNode(depth);
+  const isLeaf = depth == ladderHeight(s) - 1;
   if (entries(node) < NODE_CAP) {
     putEntry(node, i, key, value);
+    if (isLeaf) setLeafOf(value, node);
     return;
   }
   const half = NODE_CAP >> 1;
@@ -309,6 +325,10 @@ function insertAt(s: usize, depth: u32, i: u32, key: f64, value: usize): void {
   if (node == bestLeaf(s)) setBestLeaf(s, right);
   if (i <= half) putEntry(node, i, key, value);
   else putEntry(right, i - half, key, value);
+  if (isLeaf) {
+    if (i <= half) setLeafOf(value, node);
+    noteLeaf(right, 0);
+  }
   // Every key of `right` is at least its first one, every key left behind is below it.
   const separator = keyOfEntry(right, 0);
   if (depth > 0) {
@@ -329,12 +349,14 @@ function insertAt(s: usize, depth: u32, i: u32, key: f64, value: usize): void {
 
 // ---- remove
 /** Removes a key that is in the ladder. */
-export function ladderRemove(s: usize, key: f64): void {
-  const leaf = bestLeaf(s);
+export function ladderRemove(s: usize, key: f64, value: usize): void {
+  const leaf = leafOf(value);
   const n = entries(leaf);
-  if (n > 1 && key >= keyOfEntry(leaf, 0)) {
-    // In the rightmost leaf, which never merges while it holds anything: no structural change.
-    closeEntry(leaf, key == ladderBestKey(s) ? n - 1 : lowerBoundFromBest(leaf, key));
+  const isBest = leaf == bestLeaf(s);
+  if (isBest ? n > 1 : n > MIN_ENTRIES) {
+    // The rightmost leaf never merges while it holds anything, another leaf not while it keeps
+    // MIN_ENTRIES: no structural change, so no path.
+    closeEntry(leaf, key == ladderBestKey(s) ? n - 1 : isBest ? lowerBoundFromBest(leaf, key) : lowerBound(leaf, key));
   } else {
     const depth = descend(s, key);
     removeAt(s, depth, pathSlot(depth));
@@ -430,6 +452,7 @@ function absorb(s: usize, left: usize, right: usize, separator: f64, isLeaf: boo
   // An inner node's first key is never consulted, so it may be stale; the parent's is a valid bound.
   if (!isLeaf) setKey(left, n, separator);
   setEntries(left, n + m);
+  if (isLeaf) noteLeaf(left, n);
   unlinkNode(s, right); // the rightmost leaf, if absorbed, passes to its worse neighbour: `left`
   clearKeys(right, 0);
   giveNode(right);
@@ -520,6 +543,7 @@ export function buildNextWorse(s: usize, key: f64, value: usize): void {
   buildLeft--;
   setKey(buildLeaf, buildSlot, key);
   setValue(buildLeaf, buildSlot, value);
+  setLeafOf(value, buildLeaf);
 }
 
 /** Builds the inner levels over the leaves; `n` entries were put. */
@@ -604,6 +628,7 @@ function checkNode(node: usize, below: u32, low: f64, high: f64): i32 {
   store<u32>(checkedLast + (<usize>below << 2), <u32>node);
   if (below == 0) {
     if (keyOfEntry(node, 0) < low || keyOfEntry(node, n - 1) >= high) return 12;
+    for (let i: u32 = 0; i < n; i++) if (leafOf(valueOfEntry(node, i)) != node) return 18;
     checkedEntries += n;
     return 0;
   }

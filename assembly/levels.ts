@@ -1,7 +1,8 @@
 // Price levels, and the sides of a book that order them.
 //
-// Level record (32 bytes, pooled):
+// Level record (40 bytes, pooled):
 //   0 price f64 | 8 total f64 (sum of remaining) | 16 head u32 | 20 tail u32 | 24 count u32 | 28 side u32
+//   32 the ladder's leaf holding the level (ladder.ts VALUE_LEAF, kept by the ladder) | 36 -
 //
 // Side struct (embedded in the book record, books.ts):
 //   0 ladder header (ladder.ts: key -> level, best first) | 32 orders u32 | 36 side code u32
@@ -17,12 +18,12 @@
 import { poolReset, poolReserve, poolTake, poolGive, POOL_DESCRIPTOR_BYTES } from './pool';
 import {
   LADDER_BYTES, beginLadderBuild, buildNextWorse, endLadderBuild, initLadder, ladderBest, ladderBestKey,
-  ladderInsert, ladderLength, ladderRemove, reserveLadderNodes, resetLadders, valueAt,
+  ladderInsert, ladderLength, ladderRemove, reserveLadderNodes, resetLadders, valueAt, VALUE_LEAF,
 } from './ladder';
 import { newSlotTable, moveEntries } from './slot-table';
 import { SIDE_BID } from './codes';
 
-export const LEVEL_BYTES: u32 = 32;
+export const LEVEL_BYTES: u32 = <u32>VALUE_LEAF + 8;
 const levelPool: usize = memory.data(POOL_DESCRIPTOR_BYTES, 8);
 
 export const SIDE_BYTES: usize = LADDER_BYTES + 8;
@@ -169,7 +170,7 @@ export function addLevel(s: usize, price: f64): usize {
 /** Takes an emptied level off its side and back to the pool. */
 export function removeLevel(level: usize): void {
   const s = levelSide(level);
-  ladderRemove(s, keyOf(sideCode(s), levelPrice(level)));
+  ladderRemove(s, keyOf(sideCode(s), levelPrice(level)), level);
   unhashLevel(level);
   poolGive(levelPool, level);
 }

@@ -9,7 +9,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Ladders } from '../src/js-core/ladder.js';
 import { fuzzRuns, fuzzSeed } from './helpers/commands.js';
 
-/** One ladder implementation, as the tests drive it. Values are positive; `find` misses give 0. */
+/**
+ * One ladder implementation, as the tests drive it. Values are positive; `find` misses give 0. A
+ * ladder keeps each value's leaf by value (as a level belongs to one side), so ladders of one pool
+ * in use together take distinct values.
+ */
 interface LadderUnderTest {
   insert(key: number, value: number): void;
   remove(key: number): void;
@@ -115,7 +119,7 @@ function jsLadders(count: number): LadderUnderTest[] {
     };
     return {
       insert: (key, value) => ladders.ladderInsert(s, key, value),
-      remove: (key) => ladders.ladderRemove(s, key),
+      remove: (key) => ladders.ladderRemove(s, key, ladders.ladderFind(s, key)),
       find: (key) => Math.max(0, ladders.ladderFind(s, key)),
       bestKey: () => ladders.ladderBestKey(s),
       best: () => Math.max(0, ladders.ladderBest(s)),
@@ -315,7 +319,7 @@ describe.each(IMPLEMENTATIONS)('ladder [%s] against a sorted array', (_name, cre
     }
     keys.forEach((key, k) => {
       bids.insert(key, k + 1);
-      asks.insert(-key, k + 1);
+      asks.insert(-key, n + k + 1);
     });
     expect(bids.height()).toBeGreaterThanOrEqual(3);
     expect(bids.check()).toBe(0);

@@ -50,6 +50,9 @@ export class Ladders {
   /** Nodes in use. */
   liveNodes = 0;
 
+  /** Per value: the leaf holding it, so a removal starts at its leaf (maintained where entries change leaves). */
+  private leafOf: Int32Array = new Int32Array(Tree.INITIAL_NODES * Tree.NODE_CAP);
+
   /** The descent path of the last search: node and slot at each depth (root at 0). */
   private readonly pathNodes = new Int32Array(Tree.MAX_HEIGHT);
   private readonly pathSlots = new Int32Array(Tree.MAX_HEIGHT);
@@ -201,12 +204,15 @@ export class Ladders {
       this.root[s] = first;
       this.height[s] = 1;
       this.bestLeaf[s] = first;
+      this.setLeafOf(value, first);
     } else if (key > this.bestKey[s] && this.entries[leaf] < Tree.NODE_CAP) {
       const at = (leaf << Tree.NODE_SHIFT) + this.entries[leaf]++;
       this.keys[at] = key;
       this.values[at] = value;
+      this.setLeafOf(value, leaf);
     } else if (key > this.keys[leaf << Tree.NODE_SHIFT] && this.entries[leaf] < Tree.NODE_CAP) {
       this.putEntry(leaf, this.lowerBoundFromBest(leaf, key), key, value);
+      this.setLeafOf(value, leaf);
     } else {
       const depth = this.descend(s, key);
       this.insertAt(s, depth, this.pathSlots[depth], key, value);
@@ -236,8 +242,10 @@ export class Ladders {
   /** Inserts at slot i of the node on the recorded path at `depth`, splitting upwards as needed. */
   private insertAt(s: number, depth: number, i: number, key: number, value: number): void {
     const node = this.pathNodes[depth];
+    const isLeaf = depth === this.height[s] - 1;
     if (this.entries[node] < Tree.NODE_CAP) {
       this.putEntry(node, i, key, value);
+      if (isLeaf) this.setLeafOf(value, node);
       return;
     }
     const half = Tree.NODE_CAP >> 1;
@@ -255,6 +263,10 @@ export class Ladders {
     if (node === this.bestLeaf[s]) this.bestLeaf[s] = right;
     if (i <= half) this.putEntry(node, i, key, value);
     else this.putEntry(right, i - half, key, value);
+    if (isLeaf) {
+      if (i <= half) this.setLeafOf(value, node);
+      this.noteLeaf(right, 0);
+    }
     // Every key of `right` is at least its first one, every key left behind is below it.
     const separator = this.keys[right << Tree.NODE_SHIFT];
     if (depth > 0) {
@@ -276,12 +288,13 @@ export class Ladders {
 
   // ---- remove
   /** Removes a key that is in the ladder. */
-  ladderRemove(s: number, key: number): void {
-    const leaf = this.bestLeaf[s];
+  ladderRemove(s: number, key: number, value: number): void {
+    const leaf = this.leafOf[value];
     const n = this.entries[leaf];
-    if (n > 1 && key >= this.keys[leaf << Tree.NODE_SHIFT]) {
-      // In the rightmost leaf, which never merges while it holds anything: no structural change.
-      this.closeEntry(leaf, key === this.bestKey[s] ? n - 1 : this.lowerBoundFromBest(leaf, key));
+    if (leaf === this.bestLeaf[s] ? n > 1 : n > Tree.MIN_ENTRIES) {
+      // The rightmost leaf never merges while it holds anything, another leaf not while it keeps
+      // Tree.MIN_ENTRIES: no structural change, so no path.
+      this.closeEntry(leaf, key === this.bestKey[s] ? n - 1 : leaf === this.bestLeaf[s] ? this.lowerBoundFromBest(leaf, key) : this.lowerBound(leaf, key));
     } else {
       const depth = this.descend(s, key);
       this.removeAt(s, depth, this.pathSlots[depth]);
@@ -380,6 +393,7 @@ export class Ladders {
     // An inner node's first key is never consulted, so it may be stale; the parent's is a valid bound.
     if (!isLeaf) this.keys[to] = separator;
     this.entries[left] = n + m;
+    if (isLeaf) this.noteLeaf(left, n);
     this.unlinkNode(s, right); // the rightmost leaf, if absorbed, passes to its worse neighbour: `left`
     this.giveNode(right);
   }
@@ -452,6 +466,7 @@ export class Ladders {
     const at = (this.buildLeaf << Tree.NODE_SHIFT) + this.buildSlot;
     this.keys[at] = key;
     this.values[at] = value;
+    this.setLeafOf(value, this.buildLeaf);
   }
 
   /** Builds the inner levels over the leaves; `n` entries were put. */
@@ -531,6 +546,7 @@ export class Ladders {
     this.checkedLast[below] = node;
     if (below === 0) {
       if (this.keys[base] < low || this.keys[base + n - 1] >= high) return 12;
+      for (let i = 0; i < n; i++) if (this.leafOf[this.values[base + i]] !== node) return 18;
       this.checkedEntries += n;
       return 0;
     }
@@ -542,6 +558,18 @@ export class Ladders {
       if (bad !== 0) return bad;
     }
     return 0;
+  }
+
+  // ---- leaf of each value
+  private setLeafOf(value: number, leaf: number): void {
+    if (value >= this.leafOf.length) this.leafOf = growInt32(this.leafOf, Math.max(value + 1, this.leafOf.length * 2));
+    this.leafOf[value] = leaf;
+  }
+
+  /** Entries from..count of `leaf` came to it from another node. */
+  private noteLeaf(leaf: number, from: number): void {
+    const base = leaf << Tree.NODE_SHIFT;
+    for (let i = base + from, end = base + this.entries[leaf]; i < end; i++) this.setLeafOf(this.values[i], leaf);
   }
 
   // ---- node pool

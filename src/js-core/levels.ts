@@ -110,7 +110,7 @@ export class Levels {
   /** Takes an emptied level off its side and back to the pool. */
   removeLevel(level: number): void {
     const s = this.side[level];
-    this.ladders.ladderRemove(s, keyOf(s & 1, this.price[level]));
+    this.ladders.ladderRemove(s, keyOf(s & 1, this.price[level]), level);
     this.unhashLevel(level);
     this.giveLevel(level);
   }
