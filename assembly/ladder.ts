@@ -25,10 +25,12 @@
 //   - a new best is an append to the rightmost leaf (a split when it is full, amortised O(1));
 //   - an emptied best is a pop from it, and the rightmost leaf is never merged away while it
 //     holds anything, so the touch churning up and down never restructures the tree.
-// Elsewhere a search descends (recording the path) and inserts or removes inside a leaf; a full
-// node splits in halves, a node below a quarter full merges with a neighbour when both fit in
-// three quarters of a node, an emptied node leaves the tree, and a root with one child gives way
-// to it. Nodes come from a spare list topped up by reserveLadderNodes before a command changes
+// Elsewhere an insert descends (recording the path) and inserts inside a leaf; a full node splits
+// in halves, a node below a quarter full merges with a neighbour when both fit in three quarters
+// of a node, an emptied node leaves the tree, and a root with one child gives way to it. A removal
+// starts at its value's leaf, which the ladder keeps in the value's record (VALUE_LEAF): on a
+// sparse book nearly every removal is away from the touch, and the leaf alone decides it unless
+// the leaf would fall below a quarter full, when it descends as an insert does. Nodes come from a spare list topped up by reserveLadderNodes before a command changes
 // anything, so an insert can never fail halfway through a split.
 import { alloc } from './allocator';
 

@@ -6,6 +6,8 @@
 // consecutive elements of `keys` and `values` from node * Tree.NODE_CAP, so a walk position is simply
 // that flat index. Ladders (one per side index) keep their header in per-ladder arrays. The node
 // arrays grow by doubling when the free list runs dry, which only an insert or a build can cause.
+// The leaf holding each value, which the WASM core keeps in the value's level record, is kept here
+// by value in `leafOf` (values are level slots, small integers).
 import { No } from './codes.js';
 import { growFloat64, growInt32 } from './typed-arrays.js';
 

@@ -28,7 +28,6 @@ export class Orders {
   /** Of the command that placed (or last re-entered) the order. */
   timestamp: Float64Array;
   trader: Float64Array;
-  /** The order's level (levels.ts). */
   /** The order's level (levels.ts); No.SLOT for a pending stop (pending.ts), whose `next` holds its stop part. */
   level: Int32Array;
   /** Queue links within the level, oldest first; `next` also threads the free list. */
