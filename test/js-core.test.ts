@@ -376,6 +376,26 @@ describe('pools, limits and extremes', () => {
     expect(depth(core, BID, 3)).toEqual([]);
   });
 
+  it('keeps the capacity its pools have grown to across a restore, and sizes a fresh core by the snapshot', () => {
+    const small = new JsCore();
+    limit(small, 1, BID, 100, 5);
+    limit(small, 2, ASK, 101, 5);
+    const snapshot = small.snapshot();
+    const grown = new JsCore();
+    for (let i = 0; i < 20_000; i++) limit(grown, 1 + (i % 7), i % 2 ? ASK : BID, i % 2 ? 30_000 + i : 1 + i, 1);
+    const grownBytes = grown.memoryBytes();
+    grown.restore(snapshot);
+    expect(grown.memoryBytes()).toBe(grownBytes);
+    expect(grown.snapshot()).toEqual(snapshot);
+    // The kept capacity holds the next 20,000 orders without growing.
+    for (let i = 0; i < 20_000; i++) limit(grown, 1 + (i % 7), i % 2 ? ASK : BID, i % 2 ? 30_000 + i : 1 + i, 1);
+    expect(grown.memoryBytes()).toBe(grownBytes);
+    const fresh = new JsCore();
+    fresh.restore(snapshot);
+    expect(fresh.memoryBytes()).toBeLessThan(grownBytes / 4);
+    expect(fresh.snapshot()).toEqual(snapshot);
+  });
+
   it('holds 100,000 levels a side, in any arrival order', () => {
     const core = new JsCore();
     const n = 100_000;

@@ -18,9 +18,9 @@ export class CoreState {
   nextOrderId = 1;
 
   /** `events`: where book changes are written; it outlives a state that a restore replaces. */
-  constructor(readonly events: Events = new Events(), orderCapacity = 1024, levelCapacity = 256) {
+  constructor(readonly events: Events = new Events(), orderCapacity = 1024, levelCapacity = 256, ladderNodes?: number) {
     this.orders = new Orders(orderCapacity);
-    this.levels = new Levels(levelCapacity);
+    this.levels = new Levels(levelCapacity, ladderNodes);
     this.index = new OrderIndex(orderCapacity);
   }
 

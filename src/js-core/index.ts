@@ -159,7 +159,7 @@ export class JsCore implements MatchingCore {
 
   restore(snapshot: Uint8Array): void {
     // Built aside and swapped in whole: a corrupt snapshot throws before anything changes.
-    this.matching.state = restoreSnapshot(snapshot, this.limits.maxOrders, this.limits.maxLevels, this.state.events);
+    this.matching.state = restoreSnapshot(snapshot, this.limits.maxOrders, this.limits.maxLevels, this.state);
   }
 
   beginRestore(byteLength: number): void {
@@ -188,7 +188,7 @@ export class JsCore implements MatchingCore {
     this.restoring = null;
     const totals = restoring.check.finish();
     const { bytes } = restoring;
-    this.matching.state = rebuildState(new Float64Array(bytes.buffer, 0, bytes.byteLength / 8), totals, this.state.events);
+    this.matching.state = rebuildState(new Float64Array(bytes.buffer, 0, bytes.byteLength / 8), totals, this.state);
   }
 
   memoryBytes(): number {

@@ -41,23 +41,36 @@ export class Ladders {
   height: Int32Array = new Int32Array(Tree.INITIAL_LADDERS);
 
   // ---- nodes
-  private keys: Float64Array = new Float64Array(Tree.INITIAL_NODES * Tree.NODE_CAP);
-  private values: Int32Array = new Int32Array(Tree.INITIAL_NODES * Tree.NODE_CAP);
-  private entries: Int32Array = new Int32Array(Tree.INITIAL_NODES);
-  private worse: Int32Array = new Int32Array(Tree.INITIAL_NODES);
-  private better: Int32Array = new Int32Array(Tree.INITIAL_NODES);
-  private nodeCapacity = Tree.INITIAL_NODES;
+  private keys: Float64Array;
+  private values: Int32Array;
+  private entries: Int32Array;
+  private worse: Int32Array;
+  private better: Int32Array;
+  /** Nodes the arrays hold (they grow by doubling). */
+  nodeCapacity: number;
   private highWater = 0;
   private spareNodes = No.SLOT;
   /** Nodes in use. */
   liveNodes = 0;
 
   /** Per value: the leaf holding it, so a removal starts at its leaf (maintained where entries change leaves). */
-  private leafOf: Int32Array = new Int32Array(Tree.INITIAL_NODES * Tree.NODE_CAP);
+  private leafOf: Int32Array;
 
   /** The descent path of the last search: node and slot at each depth (root at 0). */
   private readonly pathNodes = new Int32Array(Tree.MAX_HEIGHT);
   private readonly pathSlots = new Int32Array(Tree.MAX_HEIGHT);
+
+  /** Room for `nodes` nodes and values below `values` before anything grows. */
+  constructor(nodes: number = Tree.INITIAL_NODES, values: number = nodes * Tree.NODE_CAP) {
+    const capacity = Math.max(Tree.INITIAL_NODES, nodes);
+    this.keys = new Float64Array(capacity * Tree.NODE_CAP);
+    this.values = new Int32Array(capacity * Tree.NODE_CAP);
+    this.entries = new Int32Array(capacity);
+    this.worse = new Int32Array(capacity);
+    this.better = new Int32Array(capacity);
+    this.nodeCapacity = capacity;
+    this.leafOf = new Int32Array(values);
+  }
 
   /** Makes ladder `s` exist and empty (ladders are numbered 0, 1, 2...). */
   initLadder(s: number): void {
@@ -87,7 +100,7 @@ export class Ladders {
   }
 
   bytes(): number {
-    return this.keys.byteLength + this.values.byteLength + this.entries.byteLength * 3 +
+    return this.keys.byteLength + this.values.byteLength + this.entries.byteLength * 3 + this.leafOf.byteLength +
       this.bestKey.byteLength + this.best.byteLength * 5;
   }
 

@@ -43,7 +43,7 @@ export class Levels {
   private freeHead = No.SLOT;
 
   // ---- sides
-  readonly ladders = new Ladders();
+  readonly ladders: Ladders;
   /** Per side: resting orders on it. */
   sideOrders: Int32Array = new Int32Array(INITIAL_SIDES);
   private sides = 0;
@@ -52,9 +52,10 @@ export class Levels {
   private slots: Int32Array;
   private slotBits = INITIAL_SLOT_BITS;
 
-  constructor(initialCapacity = 256) {
+  constructor(initialCapacity = 256, ladderNodes?: number) {
     const capacity = Math.max(16, initialCapacity);
     this.capacity = capacity;
+    this.ladders = new Ladders(ladderNodes, capacity);
     this.price = new Float64Array(capacity);
     this.total = new Float64Array(capacity);
     this.head = new Int32Array(capacity);

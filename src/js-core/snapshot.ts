@@ -10,7 +10,6 @@ import { checkSnapshot } from '../snapshot-check.js';
 import type { SnapshotCounts } from '../snapshot-check.js';
 import { bookSide, sortedBookList } from './books.js';
 import { CoreState } from './core-state.js';
-import type { Events } from './events.js';
 import { createIndexedOrder } from './order-index.js';
 import {
   beginRestoredStops, pendingAt, pendingCount, restorePendingAt, stopLimitPrice, stopPrice, stopProtectionPrice, stopTif,
@@ -80,17 +79,23 @@ function writeOrderHead(state: CoreState, out: Float64Array, p: number, order: n
 /**
  * A fresh state rebuilt from a snapshot. checkSnapshot (snapshot-check.ts) first checks the whole
  * structure and counts orders, stops and levels, so the build sizes every pool once; a malformed
- * snapshot throws CORRUPTION before anything is built, and the caller swaps the result in only
- * when this returns.
+ * snapshot throws CORRUPTION before anything is built, and the caller swaps the result in for
+ * `replaced` only when this returns.
  */
-export function restoreSnapshot(bytes: Uint8Array, maxOrders: number, maxLevels: number, events: Events): CoreState {
+export function restoreSnapshot(bytes: Uint8Array, maxOrders: number, maxLevels: number, replaced: CoreState): CoreState {
   const slots = openSnapshot(bytes);
-  return rebuildState(slots, checkSnapshot(slots, maxOrders, maxLevels), events);
+  return rebuildState(slots, checkSnapshot(slots, maxOrders, maxLevels), replaced);
 }
 
-/** A fresh state built from the slots of a checked snapshot, with what the check counted in it. */
-export function rebuildState(slots: Float64Array, totals: SnapshotCounts, events: Events): CoreState {
-  const state = new CoreState(events, totals.orders + totals.stops, totals.levels);
+/**
+ * A fresh state built from the slots of a checked snapshot, with what the check counted in it, to
+ * replace `replaced` (whose events it takes over). Its pools start as large as `replaced` had
+ * grown, if that is larger: a core keeps its capacity across a restore, as the WASM core keeps its
+ * memory, so the flow after a restore does not grow every pool again.
+ */
+export function rebuildState(slots: Float64Array, totals: SnapshotCounts, replaced: CoreState): CoreState {
+  const state = new CoreState(replaced.events, Math.max(totals.orders + totals.stops, replaced.orders.capacity),
+    Math.max(totals.levels, replaced.levels.capacity), replaced.levels.ladders.nodeCapacity);
   const { books, levels, orders, index } = state;
   // Every value goes in as smallInteger(...): the state's fields and the functions restore
   // shares with the per-call path must see numbers as a caller passes them (small-integer.ts).
