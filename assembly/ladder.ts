@@ -30,8 +30,9 @@
 // of a node, an emptied node leaves the tree, and a root with one child gives way to it. A removal
 // starts at its value's leaf, which the ladder keeps in the value's record (VALUE_LEAF): on a
 // sparse book nearly every removal is away from the touch, and the leaf alone decides it unless
-// the leaf would fall below a quarter full, when it descends as an insert does. Nodes come from a spare list topped up by reserveLadderNodes before a command changes
-// anything, so an insert can never fail halfway through a split.
+// the leaf would fall below a quarter full, when it descends as an insert does. Nodes come from a
+// spare list topped up by reserveLadderNodes before a command changes anything, so an insert can
+// never fail halfway through a split.
 import { alloc } from './allocator';
 
 // Ladder header, at the start of a side struct (levels.ts):
@@ -350,7 +351,7 @@ function insertAt(s: usize, depth: u32, i: u32, key: f64, value: usize): void {
 }
 
 // ---- remove
-/** Removes a key that is in the ladder. */
+/** Removes a key that is in the ladder, with its value (whose record says which leaf holds it). */
 export function ladderRemove(s: usize, key: f64, value: usize): void {
   const leaf = leafOf(value);
   const n = entries(leaf);

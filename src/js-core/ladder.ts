@@ -302,14 +302,15 @@ export class Ladders {
   }
 
   // ---- remove
-  /** Removes a key that is in the ladder. */
+  /** Removes a key that is in the ladder, with its value (`leafOf` says which leaf holds it). */
   ladderRemove(s: number, key: number, value: number): void {
     const leaf = this.leafOf[value];
     const n = this.entries[leaf];
-    if (leaf === this.bestLeaf[s] ? n > 1 : n > Tree.MIN_ENTRIES) {
+    const isBest = leaf === this.bestLeaf[s];
+    if (isBest ? n > 1 : n > Tree.MIN_ENTRIES) {
       // The rightmost leaf never merges while it holds anything, another leaf not while it keeps
       // Tree.MIN_ENTRIES: no structural change, so no path.
-      this.closeEntry(leaf, key === this.bestKey[s] ? n - 1 : leaf === this.bestLeaf[s] ? this.lowerBoundFromBest(leaf, key) : this.lowerBound(leaf, key));
+      this.closeEntry(leaf, key === this.bestKey[s] ? n - 1 : isBest ? this.lowerBoundFromBest(leaf, key) : this.lowerBound(leaf, key));
     } else {
       const depth = this.descend(s, key);
       this.removeAt(s, depth, this.pathSlots[depth]);
