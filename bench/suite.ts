@@ -78,10 +78,17 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
     let pendingStopsCost: BenchReport['pendingStopsCost'] = { status: 'not run', reason: 'needs the steady and steady-stops workloads' };
     if (steady !== undefined && steadyStops !== undefined) pendingStopsCost = { pendingStops: steadyStops.stops!.pendingAfterPrelude, rounds: scale.minSamples, engines: [] };
     const settings = { scale, unavailable: Object.fromEntries(engineInfos.filter((e) => e.unavailable).map((e) => [e.id, e.unavailable])) };
-    for (const group of groups) {
-      const runner = options.oneProcess ? localRunner(group, settings, progress) : processRunner(group.map((e) => e.id), settings, progress);
-      try {
-        for (const workload of built) {
+    // Every family's runner is open for the whole run, and each workload goes through all of them
+    // before the next: the figures a target compares (a family against another on one workload)
+    // are then taken a minute or so apart, not the length of a family's whole pass, on a machine
+    // whose speed drifts over minutes. Each family still runs in its own process, in the same order
+    // of workloads.
+    const runners = groups.map((group) => ({
+      group, runner: options.oneProcess ? localRunner(group, settings, progress) : processRunner(group.map((e) => e.id), settings, progress),
+    }));
+    try {
+      for (const workload of built) {
+        for (const { group, runner } of runners) {
           try {
             const results = await runner.measure(workload);
             measurements.push(...results.measurements);
@@ -91,7 +98,9 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
             progress.done(group.length);
           }
         }
-        if ('engines' in pendingStopsCost) {
+      }
+      if ('engines' in pendingStopsCost) {
+        for (const { group, runner } of runners) {
           progress.step(`pending stops: steady-stops against steady (${group.map((e) => e.id).join(', ')})`);
           try {
             pendingStopsCost.engines.push(...await runner.pendingStopsCost(steady!, steadyStops!));
@@ -101,9 +110,9 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
           }
           progress.done();
         }
-      } finally {
-        runner.close();
       }
+    } finally {
+      for (const { runner } of runners) runner.close();
     }
     measurements.sort(inReportOrder(options.workloads));
     addRatios(measurements);
