@@ -7,7 +7,7 @@
 // that flat index. Ladders (one per side index) keep their header in per-ladder arrays. The node
 // arrays grow by doubling when the free list runs dry, which only an insert or a build can cause.
 // The leaf holding each value, which the WASM core keeps in the value's level record, is kept here
-// by value in `leafOf` (values are level slots, small integers).
+// by value in `leafOf` (values are level slots, small integers below the capacity the levels give it).
 import { No } from './codes.js';
 import { growFloat64, growInt32 } from './typed-arrays.js';
 
@@ -60,7 +60,7 @@ export class Ladders {
   private readonly pathNodes = new Int32Array(Tree.MAX_HEIGHT);
   private readonly pathSlots = new Int32Array(Tree.MAX_HEIGHT);
 
-  /** Room for `nodes` nodes and values below `values` before anything grows. */
+  /** Room for `nodes` nodes before anything grows, and for values below `values` (growValues raises it). */
   constructor(nodes: number = Tree.INITIAL_NODES, values: number = nodes * Tree.NODE_CAP) {
     const capacity = Math.max(Tree.INITIAL_NODES, nodes);
     this.keys = new Float64Array(capacity * Tree.NODE_CAP);
@@ -577,8 +577,12 @@ export class Ladders {
   }
 
   // ---- leaf of each value
+  /** Values may go up to `values` - 1 from now on: the levels grow it with their own arrays. */
+  growValues(values: number): void {
+    this.leafOf = growInt32(this.leafOf, values);
+  }
+
   private setLeafOf(value: number, leaf: number): void {
-    if (value >= this.leafOf.length) this.leafOf = growInt32(this.leafOf, Math.max(value + 1, this.leafOf.length * 2));
     this.leafOf[value] = leaf;
   }
 

@@ -228,6 +228,7 @@ export class Levels {
     this.tail = growInt32(this.tail, capacity);
     this.count = growInt32(this.count, capacity);
     this.side = growInt32(this.side, capacity);
+    this.ladders.growValues(capacity);
     this.capacity = capacity;
   }
 }
