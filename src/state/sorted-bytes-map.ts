@@ -95,7 +95,7 @@ const NONE = -1;
 /** Leaves a segment of the leaf pool holds: the pool grows a segment at a time, copying nothing. */
 const SEGMENT_BITS = 8;
 const SEGMENT_MASK = (1 << SEGMENT_BITS) - 1;
-/** Deeper than a tree of 2^53 entries in half-full nodes of four can grow. */
+/** Deeper than any tree of nodes of four can grow: a level more takes twice the splits of the last. */
 const MAX_HEIGHT = 64;
 
 /**
