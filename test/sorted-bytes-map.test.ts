@@ -164,6 +164,17 @@ for (const nodeEntries of [64, 4]) {
       expectSame();
     });
 
+    it('fills the leaves of runs put in order, several runs at once, as full as they go', () => {
+      // The index's pattern: each trader's keys in order, the traders interleaved. Split in half,
+      // each run's leaves would stay half full.
+      const map = new SortedBytesMap(undefined, nodeEntries);
+      const perRun = 50 * nodeEntries;
+      for (let seq = 1; seq <= perRun; seq++) for (const trader of [3, 1, 2]) map.setNumeric(0x0b, 2, trader, seq, 0, seq);
+      expect(map.size).toBe(3 * perRun);
+      expect(map.shape().leaves).toBeLessThanOrEqual(3 * (perRun / nodeEntries + 1));
+      expect(map.range({ limit: 3 }).map(([, value]) => value.length)).toEqual([0, 0, 0]);
+    });
+
     it('ends where its last live entry is once the last leaves empty and their nodes serve elsewhere', () => {
       const map = new SortedBytesMap((value) => Uint8Array.of(value & 0xff), nodeEntries);
       const keys = (reverse: boolean): number[] => map.range({ reverse }).map(([, value]) => value[0]);
@@ -178,3 +189,9 @@ for (const nodeEntries of [64, 4]) {
     });
   });
 }
+
+describe('SortedBytesMap nodes', () => {
+  it('must hold an even number of at least four entries', () => {
+    for (const entries of [2, 3, 5]) expect(() => new SortedBytesMap(undefined, entries)).toThrow(/^nodeEntries must be even and at least 4, not \d$/);
+  });
+});

@@ -288,7 +288,7 @@ export class SortedBytesMap {
     }
     if (size < this.fanout) {
       this.insertIntoLeaf(leaf, at, probe, key, value);
-    } else if (at > 0 && at === this.leafLastInsert[leaf] + 1) {
+    } else if (at === this.leafLastInsert[leaf] + 1) {
       // A run of keys put in order (the index's postings under one trader or order): the leaf
       // splits where the run goes on, so the run's leaves fill up instead of staying half full.
       const right = this.splitLeaf(leaf, at);
