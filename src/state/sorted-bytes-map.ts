@@ -372,7 +372,12 @@ export class SortedBytesMap {
     const size = this.leafSize[leaf];
     const nums = this.leafNums[segment];
     nums.copyWithin((base + at + 1) * N, (base + at) * N, (base + size) * N);
-    nums.set(probe, (base + at) * N);
+    // Four stores: TypedArray.prototype.set is a builtin call, dearer than the copy it makes.
+    const o = (base + at) * N;
+    nums[o] = probe[0];
+    nums[o + 1] = probe[1];
+    nums[o + 2] = probe[2];
+    nums[o + 3] = probe[3];
     // Shifted by hand: splice allocates an array for what it removes, even when that is nothing.
     const keys = this.leafKeys[segment];
     const values = this.leafValues[segment];
