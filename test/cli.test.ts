@@ -84,6 +84,22 @@ describe('help and usage errors', () => {
   });
 });
 
+describe('a command that can never finish', () => {
+  // What Node does with a top-level await left pending when nothing else runs: exit 13, silently.
+  // The executable's guard (src/cli/unfinished.ts) turns that into an internal error that names
+  // the step under way. Here the command awaits a promise nothing settles, in a real process.
+  it('ends with exit 3 and one line naming the step, not a silent exit 13', async () => {
+    const unfinished = JSON.stringify(path.join(ROOT, 'dist/src/cli/unfinished.js'));
+    const script = `const { beginStep, runToTheEnd } = await import(${unfinished});
+      process.exitCode = await runToTheEnd(async () => { beginStep('reading /tmp/db'); return new Promise(() => {}); });`;
+    const result = await run(process.execPath, ['--input-type=module', '-e', script], { timeoutMs: PROMPTLY_MS });
+    expectOneLineFailure(result, 3, /^lobcore: internal error: the command stopped while reading \/tmp\/db: nothing left running could finish it/);
+    const finished = await run(process.execPath, ['--input-type=module', '-e', `const { runToTheEnd } = await import(${unfinished});
+      process.exitCode = await runToTheEnd(async () => 0);`], { timeoutMs: PROMPTLY_MS });
+    expect([finished.code, finished.stderr]).toEqual([0, '']);
+  });
+});
+
 describe('demo', () => {
   let db: string;
   let report: {

@@ -6,6 +6,7 @@ import { makeDirectory, statOrUndefined } from '../directories.js';
 import { refuseUnopenableDirectory } from '../state/database-directory.js';
 import { CoreStateMachine, type StateMachineOptions } from '../state/index.js';
 import { CliError, describeSystemError } from './failure.js';
+import { beginStep } from './unfinished.js';
 
 export { CoreStateMachine };
 
@@ -18,14 +19,17 @@ export function openStateMachine(options: StateMachineOptions): Promise<CoreStat
  * failure is what the caller sees: closing afterwards may fail too, but must not hide it.
  */
 export async function readDatabase<T>(directory: string, read: (machine: CoreStateMachine) => Promise<T>): Promise<T> {
+  beginStep(`opening ${directory} read-only`);
   const machine = await openStateMachine({ path: directory, readOnly: true });
   let result: T;
   try {
+    beginStep(`reading ${directory}`);
     result = await read(machine);
   } catch (error) {
     await machine.close().catch(() => undefined);
     throw error;
   }
+  beginStep(`closing ${directory}`);
   await machine.close();
   return result;
 }

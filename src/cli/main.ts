@@ -2,6 +2,7 @@
 // The `lobcore` executable. Sets the exit code rather than calling process.exit, so piped
 // stdout is always written out in full.
 import { runCli } from './program.js';
+import { runToTheEnd } from './unfinished.js';
 
 // A reader that goes away (`lobcore inspect db | head -3`) is not an error worth a stack trace.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -9,4 +10,4 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-process.exitCode = await runCli(process.argv.slice(2));
+process.exitCode = await runToTheEnd(() => runCli(process.argv.slice(2)));

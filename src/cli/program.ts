@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, reportFailure } from './failure.js';
+import { beginStep } from './unfinished.js';
 import { defineBenchCommand } from './bench.js';
 import { defineClusterCommand } from './cluster.js';
 import { defineDemoCommand, defineDemoWriterCommand } from './demo.js';
@@ -60,6 +61,7 @@ export function buildProgram(status: ExitStatus): Command {
 
 /** Runs the CLI on user arguments (argv without node and the script) and returns the exit code. */
 export async function runCli(args: readonly string[]): Promise<number> {
+  beginStep(`running lobcore ${args[0] ?? ''}`.trimEnd());
   const status = new ExitStatus();
   try {
     await buildProgram(status).parseAsync(args, { from: 'user' });
