@@ -26,6 +26,7 @@ export async function readDatabase<T>(directory: string, read: (machine: CoreSta
     beginStep(`reading ${directory}`);
     result = await read(machine);
   } catch (error) {
+    beginStep(`closing ${directory} after a failed read`);
     await machine.close().catch(() => undefined);
     throw error;
   }
