@@ -91,6 +91,17 @@ function compareEntry(probe: Float64Array, key: StoredKey, nums: Float64Array, k
   return compareBytes(typeof key === 'number' ? keyBytes(probe, 0, key) : key, typeof stored === 'number' ? keyBytes(nums, o, stored) : stored);
 }
 
+/**
+ * Copies a key's N (four) numbers. By hand: TypedArray.prototype.set is a builtin call, dearer than the
+ * four stores it makes, and its source would need a subarray, an allocation.
+ */
+function copyNumbers(from: Float64Array, fromAt: number, to: Float64Array, toAt: number): void {
+  to[toAt] = from[fromAt];
+  to[toAt + 1] = from[fromAt + 1];
+  to[toAt + 2] = from[fromAt + 2];
+  to[toAt + 3] = from[fromAt + 3];
+}
+
 const NONE = -1;
 /** Leaves a segment of the leaf pool holds: the pool grows a segment at a time, copying nothing. */
 const SEGMENT_BITS = 8;
@@ -372,12 +383,7 @@ export class SortedBytesMap {
     const size = this.leafSize[leaf];
     const nums = this.leafNums[segment];
     nums.copyWithin((base + at + 1) * N, (base + at) * N, (base + size) * N);
-    // Four stores: TypedArray.prototype.set is a builtin call, dearer than the copy it makes.
-    const o = (base + at) * N;
-    nums[o] = probe[0];
-    nums[o + 1] = probe[1];
-    nums[o + 2] = probe[2];
-    nums[o + 3] = probe[3];
+    copyNumbers(probe, 0, nums, (base + at) * N);
     // Shifted by hand: splice allocates an array for what it removes, even when that is nothing.
     const keys = this.leafKeys[segment];
     const values = this.leafValues[segment];
@@ -426,7 +432,7 @@ export class SortedBytesMap {
   private addLeaf(right: number): void {
     const segment = right >>> SEGMENT_BITS;
     const first = (right & SEGMENT_MASK) * this.fanout;
-    this.separator.set(this.leafNums[segment].subarray(first * N, first * N + N));
+    copyNumbers(this.leafNums[segment], first * N, this.separator, 0);
     this.addChild(1, this.separator, this.leafKeys[segment][first], right);
   }
 
@@ -460,7 +466,7 @@ export class SortedBytesMap {
       this.insertIntoInner(node, at, separator, key, child);
       // The right half starts at its first child's separator, which the parent now takes.
       const first = right * fanout;
-      this.separator.set(this.innerNums.subarray(first * N, first * N + N));
+      copyNumbers(this.innerNums, first * N, this.separator, 0);
       this.addChild(level + 1, this.separator, this.innerKeys[first], right);
       return;
     }
@@ -479,7 +485,7 @@ export class SortedBytesMap {
   }
 
   private writeChild(slot: number, separator: Float64Array, key: StoredKey, child: number): void {
-    this.innerNums.set(separator, slot * N);
+    copyNumbers(separator, 0, this.innerNums, slot * N);
     this.innerKeys[slot] = key;
     this.innerChild[slot] = child;
   }
