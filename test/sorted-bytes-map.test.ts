@@ -5,7 +5,7 @@
 // already make a tree many levels deep, and deletes empty nodes and shrink the root.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SortedBytesMap, type ByteRange } from '../src/state/sorted-bytes-map.js';
+import { SortedBytesMap, type ByteRange } from '../src/state/sorted-bytes-map.mjs';
 import { keyOf } from '../src/state/keys.js';
 import { Prng } from '../src/prng.js';
 

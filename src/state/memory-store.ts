@@ -1,18 +1,20 @@
 // The key-value store a state machine runs on, and its in-memory implementation. RocksDB in a
 // worker (store.ts) is the durable one; MemoryStore has the same interface, so a state machine
 // without a path runs the very same pipeline (journal, event blocks, indexes, feed) with "durable"
-// meaning "in this process". Keys sort bytewise, as RocksDB sorts them (sorted-bytes-map.ts).
+// meaning "in this process". Keys sort bytewise, as RocksDB sorts them (sorted-bytes-map.mjs).
+// As in the durable store, the index entries are kept apart, in a worker thread (memory-index.ts).
 import { createHash } from 'node:crypto';
-import { OP_DEL, OP_PUT, StoreBatch } from './store-wire.js';
-import { SortedBytesMap, type ByteRange as KeyRange } from './sorted-bytes-map.js';
-import { INDEX_DEL, INDEX_OP_SLOTS, INDEX_PUT, putUintFrame } from './index-wire.mjs';
-import { INDEX_KEYS } from './keys.js';
+import { LobError } from '../errors.js';
+import { MemoryIndex } from './memory-index.js';
+import { INDEX_DATABASE, OP_DEL, OP_PUT, StoreBatch } from './store-wire.js';
+import { SortedBytesMap, type ByteRange as KeyRange } from './sorted-bytes-map.mjs';
+import { isIndexKey, isIndexRange } from './keys.js';
 
 export type { KeyRange };
 
 /** A read of no keys, already answered: for the side of a pair of reads that has nothing to ask. */
 export const NO_ENTRIES: Promise<Array<[Uint8Array, Uint8Array]>> = Promise.resolve([]);
-export { compareBytes } from './sorted-bytes-map.js';
+export { compareBytes } from './sorted-bytes-map.mjs';
 
 export interface WriteOptions {
   /** fsync before resolving (RocksDB; meaningless in memory). */
@@ -107,16 +109,27 @@ export function applyBatch(map: SortedBytesMap, packed: Uint8Array): void {
   }
 }
 
-/** A uint value framed as the index writer frames it (index-wire.mjs, codecs.ts). */
-function uintFrame(value: number): Uint8Array {
-  const bytes = new Uint8Array(14);
-  return bytes.subarray(0, putUintFrame(bytes, 0, value));
+/**
+ * Reads keys of both databases, each from its own: the index keys with `fromIndexes`, the others
+ * with `fromMain`, in one call each at most; the values come back in the keys' order.
+ */
+export async function readEachDatabase<V>(
+  keys: Uint8Array[], fromIndexes: (keys: Uint8Array[]) => Promise<V[]>, fromMain: (keys: Uint8Array[]) => Promise<V[]>,
+): Promise<V[]> {
+  const indexed = keys.filter(isIndexKey);
+  if (indexed.length === keys.length) return indexed.length === 0 ? [] : fromIndexes(keys);
+  if (indexed.length === 0) return fromMain(keys);
+  const [indexValues, mainValues] = await Promise.all([fromIndexes(indexed), fromMain(keys.filter((key) => !isIndexKey(key)))]);
+  let i = 0;
+  let m = 0;
+  return keys.map((key) => (isIndexKey(key) ? indexValues[i++] : mainValues[m++]));
 }
 
 /** A store that lives in this process: what a state machine without a path runs on. */
 export class MemoryStore implements KeyValueStore {
   readonly location = null;
-  private readonly map = new SortedBytesMap(uintFrame);
+  private readonly map = new SortedBytesMap();
+  private readonly index = new MemoryIndex();
   private closed = false;
 
   batch(capacity?: number): StoreBatch {
@@ -128,17 +141,8 @@ export class MemoryStore implements KeyValueStore {
     return 0;
   }
 
-  /** Index entries go in by their numbers (index-wire.mjs): key and value bytes are made only if a query reads them. */
-  async writeIndex(ops: Float64Array, count: number): Promise<Float64Array> {
-    const map = this.map;
-    for (let o = 0; o < count * INDEX_OP_SLOTS; o += INDEX_OP_SLOTS) {
-      const head = ops[o];
-      const kind = head & 3;
-      const fields = (head >> 2) & 3;
-      if (kind === INDEX_PUT) map.setNumeric(head >> 4, fields, ops[o + 1], ops[o + 2], ops[o + 3], ops[o + 4]);
-      else if (kind === INDEX_DEL) map.deleteNumeric(head >> 4, fields, ops[o + 1], ops[o + 2], ops[o + 3]);
-    }
-    return ops;
+  writeIndex(ops: Float64Array, count: number): Promise<Float64Array> {
+    return count === 0 ? Promise.resolve(ops) : this.index.writeIndex(ops, count);
   }
 
   async writeSlices(keys: Uint8Array[], bytes: Uint8Array, sliceBytes: number): Promise<void> {
@@ -147,31 +151,32 @@ export class MemoryStore implements KeyValueStore {
     }
   }
 
-  /** The write, synchronously (memory mode commits inside the caller's turn). */
+  /** The write, synchronously (memory mode commits inside the caller's turn). Index entries come only through writeIndex. */
   writeNow(batch: StoreBatch): void {
     if (batch.length === 0) return;
+    if ((batch.databases & INDEX_DATABASE) !== 0) throw new LobError('INVALID_ARGUMENT', `a batch of ${batch.length} operations holds index keys: in memory they are written by writeIndex only`);
     const packed = batch.take();
     applyBatch(this.map, new Uint8Array(packed.buffer, 0, packed.byteLength));
   }
 
-  async clearIndexes(): Promise<void> {
-    for (const [key] of this.map.range(INDEX_KEYS)) this.map.delete(key);
+  clearIndexes(): Promise<void> {
+    return this.index.clear();
   }
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
-    return this.map.get(key);
+    return (await this.getMany([key]))[0];
   }
 
-  async getMany(keys: Uint8Array[]): Promise<Array<Uint8Array | undefined>> {
-    return keys.map((key) => this.map.get(key));
+  getMany(keys: Uint8Array[]): Promise<Array<Uint8Array | undefined>> {
+    return readEachDatabase<Uint8Array | undefined>(keys, (indexed) => this.index.getMany(indexed), async (main) => main.map((key) => this.map.get(key)));
   }
 
   async entries(range: KeyRange): Promise<Array<[Uint8Array, Uint8Array]>> {
-    return this.map.range(range);
+    return isIndexRange(range) ? this.index.entries(range) : this.map.range(range);
   }
 
   async keys(range: KeyRange): Promise<Uint8Array[]> {
-    return this.map.range(range).map(([key]) => key);
+    return isIndexRange(range) ? this.index.keys(range) : this.map.range(range).map(([key]) => key);
   }
 
   async readJoined(range: KeyRange, byteLength: number): Promise<JoinedValues> {
@@ -180,6 +185,7 @@ export class MemoryStore implements KeyValueStore {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.index.close();
   }
 
   get isOpen(): boolean {

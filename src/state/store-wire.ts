@@ -9,7 +9,9 @@
 //
 // Lengths are little-endian.
 
+import { INDEX_OP_SLOTS } from './index-wire.mjs';
 import { isIndexKey } from './keys.js';
+import type { ByteRange } from './sorted-bytes-map.mjs';
 
 export const OP_PUT = 1;
 export const OP_DEL = 2;
@@ -95,4 +97,22 @@ export class StoreBatch {
     this.end = offset + bytes;
     return offset;
   }
+}
+
+/** Range bounds are copied: a pooled Buffer would otherwise clone its whole 8 KB pool slab. */
+export function rangeMessage(range: ByteRange): Record<string, unknown> {
+  const copy = (bound: Uint8Array | undefined): Uint8Array | undefined => (bound === undefined ? undefined : Uint8Array.from(bound));
+  return { gt: copy(range.gt), gte: copy(range.gte), lt: copy(range.lt), lte: copy(range.lte), reverse: range.reverse, limit: range.limit };
+}
+
+export function pairs(items: Array<Buffer | undefined>): Array<[Buffer, Buffer]> {
+  const out: Array<[Buffer, Buffer]> = new Array(items.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = [items[2 * i] as Buffer, items[2 * i + 1] as Buffer];
+  return out;
+}
+
+/** The buffer of index operations to transfer to a worker: `ops`'s own if they fill it, else a copy of the first `count`. */
+export function transferableOps(ops: Float64Array, count: number): ArrayBuffer {
+  const owned = ops.byteOffset === 0 && ops.byteLength === ops.buffer.byteLength ? ops : ops.slice(0, count * INDEX_OP_SLOTS);
+  return owned.buffer as ArrayBuffer;
 }

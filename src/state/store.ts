@@ -22,12 +22,11 @@ import { LobError } from '../errors.js';
 import { makeDirectory } from '../directories.js';
 import { DATABASE_FORMAT_VERSION, OLDEST_READABLE_FORMAT_VERSION, decodeFormat, encodeFormat } from './codecs.js';
 import { refuseUnopenableDirectory } from './database-directory.js';
-import { INDEX_DIRECTORY, INDEX_KEYS, formatKey, isIndexKey, isIndexRange } from './keys.js';
+import { INDEX_DIRECTORY, INDEX_KEYS, formatKey, isIndexRange } from './keys.js';
 import { CopyRaced, copyDatabase, type DatabaseCopy } from './read-only-copy.js';
-import { BOTH_DATABASES, INDEX_DATABASE, StoreBatch, packByteList, unpackByteList } from './store-wire.js';
-import { INDEX_OP_SLOTS } from './index-wire.mjs';
+import { BOTH_DATABASES, INDEX_DATABASE, StoreBatch, packByteList, pairs, rangeMessage, transferableOps, unpackByteList } from './store-wire.js';
 import { WorkerCalls } from './worker-calls.js';
-import type { JoinedValues, KeyRange, KeyValueStore, WriteOptions } from './memory-store.js';
+import { readEachDatabase, type JoinedValues, type KeyRange, type KeyValueStore, type WriteOptions } from './memory-store.js';
 
 export { StoreBatch } from './store-wire.js';
 export type { KeyRange } from './memory-store.js';
@@ -72,18 +71,6 @@ function startWorker(): WorkerCalls<LevelError> {
     error: (error) => ({ code: 'STORE_WORKER_FAILED', message: `the store worker failed: ${error.message}` }),
     exit: (code) => ({ code: 'LEVEL_DATABASE_NOT_OPEN', message: `the store worker has exited (${code})` }),
   });
-}
-
-/** Range bounds are copied: a pooled Buffer would otherwise clone its whole 8 KB pool slab. */
-function rangeMessage(range: KeyRange): Record<string, unknown> {
-  const copy = (bound: Uint8Array | undefined): Uint8Array | undefined => (bound === undefined ? undefined : Uint8Array.from(bound));
-  return { gt: copy(range.gt), gte: copy(range.gte), lt: copy(range.lt), lte: copy(range.lte), reverse: range.reverse, limit: range.limit };
-}
-
-function pairs(items: Array<Buffer | undefined>): Array<[Buffer, Buffer]> {
-  const out: Array<[Buffer, Buffer]> = new Array(items.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = [items[2 * i] as Buffer, items[2 * i + 1] as Buffer];
-  return out;
 }
 
 export class Store implements KeyValueStore {
@@ -203,9 +190,9 @@ export class Store implements KeyValueStore {
   async writeIndex(ops: Float64Array, count: number): Promise<Float64Array> {
     if (count === 0) return ops;
     if (this.readOnly) throw new LobError('READ_ONLY', `${this.path} was opened read-only: ${count} index operations were refused`);
-    const owned = ops.byteOffset === 0 && ops.byteLength === ops.buffer.byteLength ? ops : ops.slice(0, count * INDEX_OP_SLOTS);
+    const owned = transferableOps(ops, count);
     try {
-      const back = await (await this.indexes()).call<ArrayBuffer>({ op: 'writeIndex', ops: owned.buffer, count }, [owned.buffer as ArrayBuffer]);
+      const back = await (await this.indexes()).call<ArrayBuffer>({ op: 'writeIndex', ops: owned, count }, [owned]);
       return new Float64Array(back);
     } catch (error) {
       throw this.storageError(`writing ${count} index operations`, error);
@@ -238,14 +225,8 @@ export class Store implements KeyValueStore {
   }
 
   /** Keys of both databases may be asked for at once: each database is asked for its own. */
-  async getMany(keys: Uint8Array[]): Promise<Array<Buffer | undefined>> {
-    if (keys.length === 0) return [];
-    const indexed = keys.filter(isIndexKey);
-    if (indexed.length === 0 || indexed.length === keys.length) return this.getManyIn(indexed.length > 0, keys);
-    const [fromIndexes, fromMain] = await Promise.all([this.getManyIn(true, indexed), this.getManyIn(false, keys.filter((key) => !isIndexKey(key)))]);
-    let i = 0;
-    let m = 0;
-    return keys.map((key) => (isIndexKey(key) ? fromIndexes[i++] : fromMain[m++]));
+  getMany(keys: Uint8Array[]): Promise<Array<Buffer | undefined>> {
+    return readEachDatabase(keys, (indexed) => this.getManyIn(true, indexed), (main) => this.getManyIn(false, main));
   }
 
   private async getManyIn(index: boolean, keys: Uint8Array[]): Promise<Array<Buffer | undefined>> {

@@ -1,5 +1,6 @@
-// A sorted map of byte keys, the in-memory store's table (memory-store.ts). Keys sort bytewise,
-// as RocksDB sorts them.
+// A sorted map of byte keys, the in-memory store's table (memory-store.ts) and its index worker's
+// (memory-index-worker.mjs). Keys sort bytewise, as RocksDB sorts them. Plain JavaScript, so that
+// the worker runs it unchanged from src/ (vitest) and from dist/ (the build copies it).
 //
 // lobcore's keys are a prefix byte and big-endian integers (keys.ts), so each key is also kept as
 // four numbers: its first byte and the next three 8-byte fields read as integers, zero-padded.
@@ -28,8 +29,6 @@
 // The in-memory store puts every index entry this way (memory-store.ts): the index writes most of
 // its keys, and allocating two small byte arrays for each of them cost more in garbage collection
 // than the map itself.
-
-import { growFloat64, growInt32 } from '../js-core/typed-arrays.js';
 import { writeU64BE } from './u64.mjs';
 
 /** Entries a node holds at most (leaves: entries; inner nodes: children). */
@@ -37,12 +36,23 @@ const NODE_ENTRIES = 64;
 /** Numbers kept per key. */
 const N = 4;
 
-/** A key as stored: its bytes, or (put by its numbers) how many u64 fields follow its prefix byte. */
-type StoredKey = Uint8Array | number;
-/** A value as stored: its bytes, or the number the map's valueOf turns into them when read. */
-type StoredValue = Uint8Array | number;
+/** @typedef {Uint8Array | number} StoredKey A key as stored: its bytes, or (put by its numbers) how many u64 fields follow its prefix byte. */
+/** @typedef {Uint8Array | number} StoredValue A value as stored: its bytes, or the number the map's valueOf turns into them when read. */
+/**
+ * @typedef {object} ByteRange
+ * @property {Uint8Array} [gte]
+ * @property {Uint8Array} [gt]
+ * @property {Uint8Array} [lt]
+ * @property {Uint8Array} [lte]
+ * @property {boolean} [reverse]
+ * @property {number} [limit]
+ */
 
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+/**
+ * @param {Uint8Array} a
+ * @param {Uint8Array} b
+ */
+export function compareBytes(a, b) {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
     if (a[i] !== b[i]) return a[i] - b[i];
@@ -51,7 +61,7 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
 }
 
 /** The 8 bytes of `key` from `at` as an integer, missing bytes as zeros (exact below 2^53). */
-function fieldAt(key: Uint8Array, at: number): number {
+function fieldAt(key, at) {
   let high = 0;
   let low = 0;
   for (let i = 0; i < 4; i++) high = high * 256 + (at + i < key.length ? key[at + i] : 0);
@@ -60,7 +70,7 @@ function fieldAt(key: Uint8Array, at: number): number {
 }
 
 /** Writes the numbers of `key` at out[at..at + N). An empty key sorts before every other. */
-function numbersOf(key: Uint8Array, out: Float64Array, at: number): void {
+function numbersOf(key, out, at) {
   out[at] = key.length === 0 ? -1 : key[0];
   out[at + 1] = fieldAt(key, 1);
   out[at + 2] = fieldAt(key, 9);
@@ -68,7 +78,7 @@ function numbersOf(key: Uint8Array, out: Float64Array, at: number): void {
 }
 
 /** The bytes of a key put by its numbers: the prefix byte, then `fields` big-endian u64s. */
-function keyBytes(nums: Float64Array, at: number, fields: number): Uint8Array {
+function keyBytes(nums, at, fields) {
   const key = new Uint8Array(1 + fields * 8);
   key[0] = nums[at];
   for (let f = 0; f < fields; f++) writeU64BE(key, 1 + f * 8, nums[at + 1 + f]);
@@ -81,7 +91,7 @@ function keyBytes(nums: Float64Array, at: number, fields: number): Uint8Array {
  * by numbers (their numbers are exact and cover them); otherwise by bytes, since a field past
  * 2^53 rounds and a key may be longer than its numbers.
  */
-function compareEntry(probe: Float64Array, key: StoredKey, nums: Float64Array, keys: StoredKey[], slot: number): number {
+function compareEntry(probe, key, nums, keys, slot) {
   const o = slot * N;
   for (let k = 0; k < N; k++) {
     if (probe[k] !== nums[o + k]) return probe[k] < nums[o + k] ? -1 : 1;
@@ -95,7 +105,7 @@ function compareEntry(probe: Float64Array, key: StoredKey, nums: Float64Array, k
  * Copies a key's N (four) numbers. By hand: TypedArray.prototype.set is a builtin call, dearer than the
  * four stores it makes, and its source would need a subarray, an allocation.
  */
-function copyNumbers(from: Float64Array, fromAt: number, to: Float64Array, toAt: number): void {
+function copyNumbers(from, fromAt, to, toAt) {
   to[toAt] = from[fromAt];
   to[toAt + 1] = from[fromAt + 1];
   to[toAt + 2] = from[fromAt + 2];
@@ -108,74 +118,77 @@ const SEGMENT_BITS = 8;
 const SEGMENT_MASK = (1 << SEGMENT_BITS) - 1;
 /** Deeper than any tree of nodes of four can grow: a level more takes twice the splits of the last. */
 const MAX_HEIGHT = 64;
-
 /**
  * A JavaScript array of `length` zeros, ready to hold byte arrays and any number. V8 keeps an
  * array of small integers (or of doubles) as such until something else is stored, and then
  * converts all of it; so a pool's arrays start as arrays of anything, filled with an object first.
  */
-function anyZeros(length: number): StoredKey[] {
-  const array: StoredKey[] = new Array<StoredKey>(length).fill(EMPTY);
+function anyZeros(length) {
+  const array = new Array(length).fill(EMPTY);
   return array.fill(0);
 }
+
 const EMPTY = new Uint8Array(0);
 
-export interface ByteRange {
-  gte?: Uint8Array;
-  gt?: Uint8Array;
-  lt?: Uint8Array;
-  lte?: Uint8Array;
-  reverse?: boolean;
-  limit?: number;
+/**
+ * A typed array of `length` elements holding `old`'s first.
+ * @template {Int32Array | Float64Array} T
+ * @param {T} old
+ * @param {number} length
+ * @returns {T}
+ */
+function grown(old, length) {
+  const next = /** @type {T} */ (new /** @type {any} */ (old.constructor)(length));
+  next.set(old);
+  return next;
 }
 
 export class SortedBytesMap {
+  /** @type {(value: number) => Uint8Array} */
+  valueOf;
   size = 0;
-  private readonly fanout: number;
-  private readonly half: number;
-
+  fanout;
+  half;
   // ---- leaves, chained in key order: entry i of leaf l in segment l >> SEGMENT_BITS, at slot
   // (l & SEGMENT_MASK) * fanout + i (numbers at N times that)
-  private readonly leafNums: Float64Array[] = [];
-  private readonly leafKeys: StoredKey[][] = [];
-  private readonly leafValues: StoredValue[][] = [];
-  private leafSize: Int32Array;
+  leafNums = [];
+  leafKeys = [];
+  leafValues = [];
+  leafSize;
   /** The next leaf in key order; on a free leaf, the next free one. */
-  private leafNext: Int32Array;
-  private leafPrev: Int32Array;
+  leafNext;
+  leafPrev;
   /** Where the leaf's last put went: a put just after it continues a run. */
-  private leafLastInsert: Int32Array;
-  private leafCapacity: number;
-  private leafHighWater = 0;
-  private leafFree = NONE;
-  private firstLeaf: number;
-  private lastLeaf: number;
-
+  leafLastInsert;
+  leafCapacity;
+  leafHighWater = 0;
+  leafFree = NONE;
+  firstLeaf;
+  lastLeaf;
   // ---- inner nodes: child i of node n at slot n * fanout + i, with the separator it starts at
   // (the first key of that child when it split off; child 0's is never read: the node's own
   // lower bound, which its parent holds, stands for it)
-  private innerNums: Float64Array;
-  private innerKeys: StoredKey[];
-  private innerChild: Int32Array;
-  private innerSize: Int32Array;
-  private innerCapacity: number;
-  private innerHighWater = 0;
-  private innerFree = NONE;
-
-  private root: number;
+  innerNums;
+  innerKeys;
+  innerChild;
+  innerSize;
+  innerCapacity;
+  innerHighWater = 0;
+  innerFree = NONE;
+  root;
   /** Inner levels above the leaves: 0 while the root is a leaf. */
-  private height = 0;
+  height = 0;
   /** The last descent's path: the inner node at each level (1: the leaves' parents) and the child taken. */
-  private readonly pathNode = new Int32Array(MAX_HEIGHT + 1);
-  private readonly pathChild = new Int32Array(MAX_HEIGHT + 1);
-  private readonly probe = new Float64Array(N);
-  private readonly separator = new Float64Array(N);
-
+  pathNode = new Int32Array(MAX_HEIGHT + 1);
+  pathChild = new Int32Array(MAX_HEIGHT + 1);
+  probe = new Float64Array(N);
+  separator = new Float64Array(N);
   /**
-   * valueOf: the bytes of a value put as a number (setNumeric). nodeEntries: a node's capacity
-   * (even, at least 4; small in tests, to grow deep trees from few entries).
+   * @param {(value: number) => Uint8Array} [valueOf] the bytes of a value put as a number (setNumeric)
+   * @param {number} [nodeEntries] a node's capacity (even, at least 4; small in tests, to grow deep trees from few entries)
    */
-  constructor(private readonly valueOf: (value: number) => Uint8Array = () => new Uint8Array(0), nodeEntries = NODE_ENTRIES) {
+  constructor(valueOf = () => new Uint8Array(0), nodeEntries = NODE_ENTRIES) {
+    this.valueOf = valueOf;
     if (nodeEntries < 4 || nodeEntries % 2 !== 0) throw new RangeError(`nodeEntries must be even and at least 4, not ${nodeEntries}`);
     this.fanout = nodeEntries;
     this.half = nodeEntries >>> 1;
@@ -196,36 +209,52 @@ export class SortedBytesMap {
     this.lastLeaf = this.root;
   }
 
-  set(key: Uint8Array, value: Uint8Array): void {
+  /**
+   * @param {Uint8Array} key
+   * @param {Uint8Array} value
+   */
+  set(key, value) {
     this.put(this.probeOf(key), key, value);
   }
 
   /**
    * Puts the key made of `prefix` and the first `fields` of (a, b, c) as big-endian u64s (safe
    * integers), with a value that is one number: both become bytes only if they are read.
+   * @param {number} prefix @param {number} fields @param {number} a @param {number} b @param {number} c @param {number} value
    */
-  setNumeric(prefix: number, fields: number, a: number, b: number, c: number, value: number): void {
+  setNumeric(prefix, fields, a, b, c, value) {
     this.put(this.numericProbe(prefix, fields, a, b, c), fields, value);
   }
 
-  /** Deletes the key setNumeric(prefix, fields, a, b, c) would put. */
-  deleteNumeric(prefix: number, fields: number, a: number, b: number, c: number): void {
+  /**
+   * Deletes the key setNumeric(prefix, fields, a, b, c) would put.
+   * @param {number} prefix @param {number} fields @param {number} a @param {number} b @param {number} c
+   */
+  deleteNumeric(prefix, fields, a, b, c) {
     this.remove(this.numericProbe(prefix, fields, a, b, c), fields);
   }
 
-  get(key: Uint8Array): Uint8Array | undefined {
+  /**
+   * @param {Uint8Array} key
+   * @returns {Uint8Array | undefined}
+   */
+  get(key) {
     const probe = this.probeOf(key);
     const leaf = this.descend(probe, key);
     const at = this.searchLeaf(leaf, probe, key, false);
     return at === this.leafSize[leaf] || this.compareLeafEntry(probe, key, leaf, at) !== 0 ? undefined : this.valueAt(leaf, at);
   }
 
-  delete(key: Uint8Array): void {
+  /** @param {Uint8Array} key */
+  delete(key) {
     this.remove(this.probeOf(key), key);
   }
 
-  /** The tree's shape: inner levels above the leaves, and the nodes in use (tests read it). */
-  shape(): { height: number; leaves: number; innerNodes: number } {
+  /**
+   * The tree's shape: inner levels above the leaves, and the nodes in use (tests read it).
+   * @returns {{ height: number, leaves: number, innerNodes: number }}
+   */
+  shape() {
     let freeLeaves = 0;
     for (let leaf = this.leafFree; leaf !== NONE; leaf = this.leafNext[leaf]) freeLeaves++;
     let freeInner = 0;
@@ -233,9 +262,14 @@ export class SortedBytesMap {
     return { height: this.height, leaves: this.leafHighWater - freeLeaves, innerNodes: this.innerHighWater - freeInner };
   }
 
-  /** Entries in a range, in key order or reverse, up to `limit`. */
-  range(range: ByteRange): Array<[Uint8Array, Uint8Array]> {
-    const out: Array<[Uint8Array, Uint8Array]> = [];
+  /**
+   * Entries in a range, in key order or reverse, up to `limit`.
+   * @param {ByteRange} range
+   * @returns {Array<[Uint8Array, Uint8Array]>}
+   */
+  range(range) {
+    /** @type {Array<[Uint8Array, Uint8Array]>} */
+    const out = [];
     const limit = range.limit ?? Infinity;
     const low = range.gte ?? range.gt;
     const high = range.lt ?? range.lte;
@@ -246,8 +280,8 @@ export class SortedBytesMap {
       let leaf = this.firstLeaf;
       let at = 0;
       if (lowProbe !== null) {
-        leaf = this.descend(lowProbe, low!);
-        at = this.searchLeaf(leaf, lowProbe, low!, range.gt !== undefined);
+        leaf = this.descend(lowProbe, low);
+        at = this.searchLeaf(leaf, lowProbe, low, range.gt !== undefined);
       }
       const closed = range.lte !== undefined;
       while (out.length < limit) {
@@ -257,7 +291,7 @@ export class SortedBytesMap {
         }
         if (leaf === NONE) break;
         if (highProbe !== null) {
-          const c = this.compareLeafEntry(highProbe, high!, leaf, at);
+          const c = this.compareLeafEntry(highProbe, high, leaf, at);
           if (c < 0 || (c === 0 && !closed)) break;
         }
         out.push([this.keyAt(leaf, at), this.valueAt(leaf, at)]);
@@ -268,8 +302,8 @@ export class SortedBytesMap {
       let leaf = this.lastLeaf;
       let at = this.leafSize[leaf];
       if (highProbe !== null) {
-        leaf = this.descend(highProbe, high!);
-        at = this.searchLeaf(leaf, highProbe, high!, range.lte !== undefined);
+        leaf = this.descend(highProbe, high);
+        at = this.searchLeaf(leaf, highProbe, high, range.lte !== undefined);
       }
       const closed = range.gte !== undefined;
       while (out.length < limit) {
@@ -280,7 +314,7 @@ export class SortedBytesMap {
         if (leaf === NONE) break;
         at--;
         if (lowProbe !== null) {
-          const c = this.compareLeafEntry(lowProbe, low!, leaf, at);
+          const c = this.compareLeafEntry(lowProbe, low, leaf, at);
           if (c > 0 || (c === 0 && !closed)) break;
         }
         out.push([this.keyAt(leaf, at), this.valueAt(leaf, at)]);
@@ -289,7 +323,7 @@ export class SortedBytesMap {
     return out;
   }
 
-  private put(probe: Float64Array, key: StoredKey, value: StoredValue): void {
+  put(probe, key, value) {
     let leaf = this.descend(probe, key);
     let at = this.searchLeaf(leaf, probe, key, false);
     const size = this.leafSize[leaf];
@@ -316,7 +350,7 @@ export class SortedBytesMap {
     this.size++;
   }
 
-  private remove(probe: Float64Array, key: StoredKey): void {
+  remove(probe, key) {
     const leaf = this.descend(probe, key);
     const at = this.searchLeaf(leaf, probe, key, false);
     const size = this.leafSize[leaf];
@@ -338,7 +372,7 @@ export class SortedBytesMap {
   }
 
   /** The leaf whose range holds the key; notes the path down in pathNode and pathChild. */
-  private descend(probe: Float64Array, key: StoredKey): number {
+  descend(probe, key) {
     const fanout = this.fanout;
     const nums = this.innerNums;
     const keys = this.innerKeys;
@@ -361,7 +395,7 @@ export class SortedBytesMap {
   }
 
   /** The first entry of a leaf >= key (> key with `after`); the leaf's size if none is. */
-  private searchLeaf(leaf: number, probe: Float64Array, key: StoredKey, after: boolean): number {
+  searchLeaf(leaf, probe, key, after) {
     const segment = leaf >>> SEGMENT_BITS;
     const nums = this.leafNums[segment];
     const keys = this.leafKeys[segment];
@@ -377,7 +411,7 @@ export class SortedBytesMap {
     return lo;
   }
 
-  private insertIntoLeaf(leaf: number, at: number, probe: Float64Array, key: StoredKey, value: StoredValue): void {
+  insertIntoLeaf(leaf, at, probe, key, value) {
     const segment = leaf >>> SEGMENT_BITS;
     const base = (leaf & SEGMENT_MASK) * this.fanout;
     const size = this.leafSize[leaf];
@@ -398,7 +432,7 @@ export class SortedBytesMap {
   }
 
   /** Moves a full leaf's entries from `from` on into a new leaf after it (linked, not yet in a parent). */
-  private splitLeaf(leaf: number, from: number): number {
+  splitLeaf(leaf, from) {
     const right = this.takeLeaf();
     const fanout = this.fanout;
     const first = (leaf & SEGMENT_MASK) * fanout + from;
@@ -429,7 +463,7 @@ export class SortedBytesMap {
   }
 
   /** Gives a leaf split off on the last path to the parent, starting at its first entry. */
-  private addLeaf(right: number): void {
+  addLeaf(right) {
     const segment = right >>> SEGMENT_BITS;
     const first = (right & SEGMENT_MASK) * this.fanout;
     copyNumbers(this.leafNums[segment], first * N, this.separator, 0);
@@ -441,7 +475,7 @@ export class SortedBytesMap {
    * node at `level` of the last path, just after the child the path took; splits a full node and
    * grows a new root above the old.
    */
-  private addChild(level: number, separator: Float64Array, key: StoredKey, child: number): void {
+  addChild(level, separator, key, child) {
     const fanout = this.fanout;
     if (level > this.height) {
       const root = this.takeInner();
@@ -473,7 +507,7 @@ export class SortedBytesMap {
     this.insertIntoInner(node, at, separator, key, child);
   }
 
-  private insertIntoInner(node: number, at: number, separator: Float64Array, key: StoredKey, child: number): void {
+  insertIntoInner(node, at, separator, key, child) {
     const base = node * this.fanout;
     const size = this.innerSize[node];
     this.innerNums.copyWithin((base + at + 1) * N, (base + at) * N, (base + size) * N);
@@ -484,14 +518,14 @@ export class SortedBytesMap {
     this.innerSize[node] = size + 1;
   }
 
-  private writeChild(slot: number, separator: Float64Array, key: StoredKey, child: number): void {
+  writeChild(slot, separator, key, child) {
     copyNumbers(separator, 0, this.innerNums, slot * N);
     this.innerKeys[slot] = key;
     this.innerChild[slot] = child;
   }
 
   /** Moves a full inner node's upper half of children into a new node; returns it. */
-  private splitInner(node: number): number {
+  splitInner(node) {
     const right = this.takeInner();
     const fanout = this.fanout;
     const half = this.half;
@@ -510,7 +544,7 @@ export class SortedBytesMap {
   }
 
   /** An emptied leaf (not the root) leaves the chain and its parent. */
-  private dropLeaf(leaf: number): void {
+  dropLeaf(leaf) {
     const prev = this.leafPrev[leaf];
     const next = this.leafNext[leaf];
     if (prev === NONE) this.firstLeaf = next;
@@ -526,7 +560,7 @@ export class SortedBytesMap {
    * Takes the child the last path took out of the inner node at `level`. A node left with no
    * child leaves its parent in turn; a root left with one child gives way to it.
    */
-  private removeChild(level: number): void {
+  removeChild(level) {
     const node = this.pathNode[level];
     const at = this.pathChild[level];
     const base = node * this.fanout;
@@ -551,13 +585,13 @@ export class SortedBytesMap {
   }
 
   /** A probe against entry `at` of a leaf (compareEntry). */
-  private compareLeafEntry(probe: Float64Array, key: StoredKey, leaf: number, at: number): number {
+  compareLeafEntry(probe, key, leaf, at) {
     const segment = leaf >>> SEGMENT_BITS;
     return compareEntry(probe, key, this.leafNums[segment], this.leafKeys[segment], (leaf & SEGMENT_MASK) * this.fanout + at);
   }
 
   /** Entry `at` of a leaf: its key bytes (made once from its numbers, if it was put by them). */
-  private keyAt(leaf: number, at: number): Uint8Array {
+  keyAt(leaf, at) {
     const segment = leaf >>> SEGMENT_BITS;
     const slot = (leaf & SEGMENT_MASK) * this.fanout + at;
     const key = this.leafKeys[segment][slot];
@@ -568,7 +602,7 @@ export class SortedBytesMap {
   }
 
   /** Entry `at` of a leaf: its value bytes (made once from its number, if it was put as one). */
-  private valueAt(leaf: number, at: number): Uint8Array {
+  valueAt(leaf, at) {
     const segment = leaf >>> SEGMENT_BITS;
     const slot = (leaf & SEGMENT_MASK) * this.fanout + at;
     const value = this.leafValues[segment][slot];
@@ -578,12 +612,12 @@ export class SortedBytesMap {
     return bytes;
   }
 
-  private probeOf(key: Uint8Array): Float64Array {
+  probeOf(key) {
     numbersOf(key, this.probe, 0);
     return this.probe;
   }
 
-  private numericProbe(prefix: number, fields: number, a: number, b: number, c: number): Float64Array {
+  numericProbe(prefix, fields, a, b, c) {
     const probe = this.probe;
     probe[0] = prefix;
     probe[1] = fields > 0 ? a : 0;
@@ -593,7 +627,7 @@ export class SortedBytesMap {
   }
 
   /** An empty leaf (links unset). May replace the leaf arrays. */
-  private takeLeaf(): number {
+  takeLeaf() {
     let leaf = this.leafFree;
     if (leaf !== NONE) {
       this.leafFree = this.leafNext[leaf];
@@ -608,7 +642,7 @@ export class SortedBytesMap {
   }
 
   /** An empty inner node. May replace the inner arrays. */
-  private takeInner(): number {
+  takeInner() {
     let node = this.innerFree;
     if (node !== NONE) {
       this.innerFree = this.innerChild[node * this.fanout];
@@ -621,13 +655,13 @@ export class SortedBytesMap {
   }
 
   /** A node back to the free list, threaded through its first child slot. */
-  private giveInner(node: number): void {
+  giveInner(node) {
     this.innerKeys[node * this.fanout] = 0;
     this.innerChild[node * this.fanout] = this.innerFree;
     this.innerFree = node;
   }
 
-  private addLeafSegment(): void {
+  addLeafSegment() {
     const slots = (SEGMENT_MASK + 1) * this.fanout;
     this.leafNums.push(new Float64Array(slots * N));
     this.leafKeys.push(anyZeros(slots));
@@ -635,22 +669,22 @@ export class SortedBytesMap {
   }
 
   /** Room for twice the leaves' links and sizes (their entries come a segment at a time). */
-  private growLeaves(): void {
+  growLeaves() {
     const capacity = this.leafCapacity * 2;
-    this.leafSize = growInt32(this.leafSize, capacity);
-    this.leafNext = growInt32(this.leafNext, capacity);
-    this.leafPrev = growInt32(this.leafPrev, capacity);
-    this.leafLastInsert = growInt32(this.leafLastInsert, capacity);
+    this.leafSize = grown(this.leafSize, capacity);
+    this.leafNext = grown(this.leafNext, capacity);
+    this.leafPrev = grown(this.leafPrev, capacity);
+    this.leafLastInsert = grown(this.leafLastInsert, capacity);
     this.leafCapacity = capacity;
   }
 
-  private growInners(): void {
+  growInners() {
     const capacity = this.innerCapacity * 2;
     const slots = capacity * this.fanout;
-    this.innerNums = growFloat64(this.innerNums, slots * N);
+    this.innerNums = grown(this.innerNums, slots * N);
     for (let i = this.innerKeys.length; i < slots; i++) this.innerKeys.push(0);
-    this.innerChild = growInt32(this.innerChild, slots);
-    this.innerSize = growInt32(this.innerSize, capacity);
+    this.innerChild = grown(this.innerChild, slots);
+    this.innerSize = grown(this.innerSize, capacity);
     this.innerCapacity = capacity;
   }
 }
