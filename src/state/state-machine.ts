@@ -409,6 +409,10 @@ export class CoreStateMachine {
     const p = this.p;
     const report = await p.committer.flush();
     await p.indexer.within(this.options.maxIndexLag);
+    // In memory a flush would settle within the caller's turn, and a loop of submits and flushes
+    // would never let the event loop turn: the index worker's answers (memory-index.ts), which
+    // let the next window go, would wait for the loop's end, as would every timer and socket.
+    if (!this.persistent) await new Promise(setImmediate);
     return report;
   }
 
@@ -482,7 +486,8 @@ export class CoreStateMachine {
       await this.flush();
       await this.checkpoints.idle();
     } while (this.pendingEntries > 0);
-    if (!this.readOnly) await this.p.indexer.idle();
+    // A database keeps its indexes, so a close writes what they lack; in memory they go with the store.
+    if (!this.readOnly && this.store.location !== null) await this.p.indexer.idle();
     this.feed.closeAll();
     this.state = 'closed';
     await this.store.close();
