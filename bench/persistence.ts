@@ -35,6 +35,10 @@ export const BATCH = 1000;
 export interface InMemoryRate {
   path: 'engine.submitBatch' | 'state machine in memory';
   opsPerSec: number;
+  /** The state machine: its indexes follow behind in a worker, as on disk (DurableRun says what these are). */
+  indexLagAtEnd?: number;
+  indexCatchUpSeconds?: number;
+  indexedOpsPerSec?: number;
 }
 
 /**
@@ -221,8 +225,15 @@ async function inMemoryStateMachineRate(backend: BackendName, flow: Flow): Promi
     await sm.flush();
   }
   const seconds = (performance.now() - t0) / 1000;
+  const indexLagAtEnd = sm.indexLag;
+  const catchUp = performance.now();
+  await indexCaughtUp(sm);
+  const indexCatchUpSeconds = (performance.now() - catchUp) / 1000;
   await sm.close();
-  return { path: 'state machine in memory', opsPerSec: flow.commands / seconds };
+  return {
+    path: 'state machine in memory', opsPerSec: flow.commands / seconds,
+    indexLagAtEnd, indexCatchUpSeconds, indexedOpsPerSec: flow.commands / (seconds + indexCatchUpSeconds),
+  };
 }
 
 async function durableRun(backend: BackendName, path: string, flow: Flow, sync: boolean, mode: DurableRun['mode'], pacedPerSec?: number): Promise<DurableRun> {

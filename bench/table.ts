@@ -82,7 +82,10 @@ export function renderReport(report: BenchReport): string {
     out.push(`  fresh memory costs ${p.freshMemoryMsPerMiB.toFixed(2)} ms/MiB the first time it is written (page faults): counted for each run below`);
     const engineRate = p.inMemory.find((m) => m.path === 'engine.submitBatch')?.opsPerSec ?? NaN;
     const rates = [['  path', 'commands/s', 'vs engine', 'ack p50/p99/max ms', 'RocksDB write p50/p99/max ms', 'index lag, catch-up', 'durable+indexed/s', 'CPU ns/cmd main+other', 'faults/1k cmd main+other', 'disk B/cmd']];
-    for (const m of p.inMemory) rates.push([`  ${m.path}`, formatCount(m.opsPerSec), pct(m.opsPerSec / engineRate), '-', '-', '-', '-', '-', '-', '-']);
+    for (const m of p.inMemory) {
+      const lag = m.indexLagAtEnd === undefined ? '-' : `${m.indexLagAtEnd.toLocaleString('en-US')}, ${m.indexCatchUpSeconds!.toFixed(2)} s`;
+      rates.push([`  ${m.path}`, formatCount(m.opsPerSec), pct(m.opsPerSec / engineRate), '-', '-', lag, m.indexedOpsPerSec === undefined ? '-' : formatCount(m.indexedOpsPerSec), '-', '-', '-']);
+    }
     for (const d of p.durable) {
       rates.push([
         `  ${d.pacedPerSec === undefined ? d.mode : `group commit paced at ${formatCount(d.pacedPerSec)}/s`}, sync ${d.sync ? 'on' : 'off'}`,
