@@ -518,4 +518,18 @@ describe('CoreStateMachine options', () => {
     expect(await sm.recover()).toMatchObject({ checkpointSequence: null, nextOrderId: 2 });
     await sm.close();
   });
+
+  it('in memory, lets the event loop turn in every flush, so what waits behind a loop of flushes runs during it', async () => {
+    const sm = await CoreStateMachine.open({ backend: 'js' });
+    const immediates: number[] = [];
+    for (let i = 1; i <= 50; i++) {
+      setImmediate(() => immediates.push(i));
+      sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 10 + i, size: 1, timestamp: i });
+      await sm.flush();
+      // The callback queued before this flush has run by the time it resolves.
+      expect(immediates.length).toBe(i);
+    }
+    expect((await sm.getTraderOrders(1)).map((order) => order.price)).toEqual(Array.from({ length: 50 }, (_, i) => 11 + i));
+    await sm.close();
+  });
 });

@@ -55,9 +55,14 @@ function applyIndexOps(map, ops, count) {
 
 /**
  * What a request asks, and the buffers its answer transfers.
+ * @param {{ op: string, store: number, ops?: ArrayBuffer, count?: number, keys?: ArrayBuffer, range?: import('./sorted-bytes-map.mjs').ByteRange }} request
  * @returns {[unknown, ArrayBuffer[]]}
  */
 function answer(request) {
+  if (request.op === 'clear') {
+    maps.delete(request.store);
+    return [null, []];
+  }
   const map = mapOf(request.store);
   switch (request.op) {
     case 'writeIndex':
@@ -77,9 +82,6 @@ function answer(request) {
       const packed = packByteList(map.range(request.range).map(([key]) => key));
       return [packed, [packed]];
     }
-    case 'clear':
-      maps.delete(request.store);
-      return [null, []];
     default:
       throw new Error(`unknown request ${request.op}`);
   }
