@@ -5,12 +5,13 @@
 import { describe, expect, it } from 'vitest';
 import { decodeUint, encodeUint } from '../src/state/codecs.js';
 import { IndexOps } from '../src/state/index-ops.js';
+import { INDEX_OP_SLOTS } from '../src/state/index-wire.mjs';
 import { Prefix, keyOf, prefixRange } from '../src/state/keys.js';
 import { MemoryStore } from '../src/state/memory-store.js';
 
 /** The first `count` operations of `ops`, in a buffer of their own (writeIndex takes ownership). */
 function owned(ops: IndexOps): [Float64Array, number] {
-  return [ops.ops.slice(0, ops.count * 5), ops.count];
+  return [ops.ops.slice(0, ops.count * INDEX_OP_SLOTS), ops.count];
 }
 
 /** TRADER_OPEN puts: trader 1's open orders `orderIds`, each valued at its id times ten. */
@@ -51,7 +52,7 @@ describe('the in-memory store', () => {
     const back = await store.writeIndex(buffer, count);
     // Transferred to the worker and back, not copied: the buffer given is detached.
     expect(buffer.length).toBe(0);
-    expect(back.length).toBe(count * 5);
+    expect(back.length).toBe(count * INDEX_OP_SLOTS);
     expect(valuesOf(await store.entries(prefixRange(Prefix.TRADER_OPEN)))).toEqual([10, 30]);
     await store.close();
   });
@@ -103,11 +104,15 @@ describe('the in-memory store', () => {
     await store.close();
   });
 
-  it('refuses index reads and writes once closed, with NOT_OPEN', async () => {
+  it('refuses every read and write once closed, with NOT_OPEN', async () => {
     const store = new MemoryStore();
     await store.writeIndex(...owned(openOrders([1])));
     await store.close();
-    await expect(store.entries(prefixRange(Prefix.TRADER_OPEN))).rejects.toMatchObject({ code: 'NOT_OPEN', message: expect.stringContaining('reading an index range') });
+    await expect(store.get(keyOf(Prefix.JOURNAL, 1))).rejects.toMatchObject({ code: 'NOT_OPEN', message: expect.stringContaining('reading 1 keys') });
+    const batch = store.batch();
+    batch.put(keyOf(Prefix.JOURNAL, 1), encodeUint(1));
+    await expect(store.write(batch)).rejects.toMatchObject({ code: 'NOT_OPEN' });
+    await expect(store.entries(prefixRange(Prefix.TRADER_OPEN))).rejects.toMatchObject({ code: 'NOT_OPEN', message: expect.stringContaining('reading a key range') });
     await expect(store.writeIndex(...owned(openOrders([2])))).rejects.toMatchObject({ code: 'NOT_OPEN', message: expect.stringContaining('writing 1 index operations') });
   });
 });

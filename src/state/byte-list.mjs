@@ -50,3 +50,14 @@ export function unpackByteList(packed) {
   }
   return out;
 }
+
+/**
+ * A reply of byte strings: [the packed list, its transfer list], so it goes back as one buffer,
+ * never cloned item by item.
+ * @param {ReadonlyArray<Uint8Array | undefined>} items
+ * @returns {[ArrayBuffer, ArrayBuffer[]]}
+ */
+export function transferList(items) {
+  const buffer = packByteList(items);
+  return [buffer, [buffer]];
+}

@@ -64,6 +64,7 @@ export class Indexer implements CommitFollower {
   /** When the oldest entry not yet in a window was queued (performance.now()). */
   private gatheringSince = 0;
   private gatherTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
   private idleWaiters: Array<() => void> = [];
   private boundWaiters: Array<{ bound: number; resolve: () => void }> = [];
   /** The last sequence whose entries are written. */
@@ -159,11 +160,24 @@ export class Indexer implements CommitFollower {
   }
 
   /**
+   * Writes nothing more: the store is closing, and its indexes go with it (a state machine in
+   * memory). A window in flight lands or fails on its own.
+   */
+  stop(): void {
+    this.stopped = true;
+    if (this.gatherTimer !== null) {
+      clearTimeout(this.gatherTimer);
+      this.gatherTimer = null;
+    }
+  }
+
+  /**
    * Starts a write of queued operations unless one is under way (then the next starts when it
    * lands), or unless the window is still gathering: not full, nobody waiting, younger than
    * `gatherMs` (then a timer starts it).
    */
   writeBehind(): void {
+    if (this.stopped) return;
     if (this.writing !== null || this.queue.length === 0) {
       if (this.writing === null) this.settleIdle();
       return;

@@ -10,7 +10,7 @@
 // sees every write posted before it. Plain JavaScript: a worker_threads Worker cannot load
 // TypeScript under Node 20, and this file runs unchanged from src/ (vitest) and from dist/.
 import { parentPort } from 'node:worker_threads';
-import { packByteList, unpackByteList } from './byte-list.mjs';
+import { transferList, unpackByteList } from './byte-list.mjs';
 import { INDEX_DEL, INDEX_OP_SLOTS, INDEX_PUT, putUintFrame } from './index-wire.mjs';
 import { SortedBytesMap } from './sorted-bytes-map.mjs';
 
@@ -63,25 +63,22 @@ function answer(request) {
     maps.delete(request.store);
     return [null, []];
   }
-  const map = mapOf(request.store);
+  if (request.op === 'writeIndex') {
+    applyIndexOps(mapOf(request.store), new Float64Array(request.ops), request.count);
+    return [request.ops, [request.ops]];
+  }
+  // A read of a store with no entries (none written since its last clear) makes no map.
+  const map = maps.get(request.store);
   switch (request.op) {
-    case 'writeIndex':
-      applyIndexOps(map, new Float64Array(request.ops), request.count);
-      return [request.ops, [request.ops]];
-    case 'getMany': {
-      const values = packByteList(unpackByteList(request.keys).map((key) => (key === undefined ? undefined : map.get(key))));
-      return [values, [values]];
-    }
+    case 'getMany':
+      return transferList(unpackByteList(request.keys).map((key) => (key === undefined || map === undefined ? undefined : map.get(key))));
     case 'entries': {
       const flat = [];
-      for (const [key, value] of map.range(request.range)) flat.push(key, value);
-      const packed = packByteList(flat);
-      return [packed, [packed]];
+      for (const [key, value] of map?.range(request.range) ?? []) flat.push(key, value);
+      return transferList(flat);
     }
-    case 'keys': {
-      const packed = packByteList(map.range(request.range).map(([key]) => key));
-      return [packed, [packed]];
-    }
+    case 'keys':
+      return transferList((map?.range(request.range) ?? []).map(([key]) => key));
     default:
       throw new Error(`unknown request ${request.op}`);
   }

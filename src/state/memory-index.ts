@@ -20,10 +20,14 @@ let storesMade = 0;
 
 function sharedWorker(): WorkerCalls<WorkerFailure> {
   if (worker === null || worker.failure !== null) {
-    worker = new WorkerCalls<WorkerFailure>(WORKER_URL, {
-      error: (error) => ({ message: `the in-memory index worker failed: ${error.message}` }),
-      exit: (code) => ({ message: `the in-memory index worker has exited (${code})` }),
-    });
+    try {
+      worker = new WorkerCalls<WorkerFailure>(WORKER_URL, {
+        error: (error) => ({ message: `the in-memory index worker failed: ${error.message}` }),
+        exit: (code) => ({ message: `the in-memory index worker has exited (${code})` }),
+      });
+    } catch (error) {
+      throw new LobError('NOT_OPEN', `the in-memory index worker could not start: ${(error as Error).message}`, { cause: error });
+    }
   }
   return worker;
 }
@@ -94,11 +98,13 @@ export class MemoryIndex {
     try {
       return await this.calls.call<T>({ ...request, store: this.store }, transfer);
     } catch (error) {
-      throw new LobError('IO_ERROR', `${what} in memory failed: ${(error as WorkerFailure).message}`, { cause: error });
+      // The worker is gone, and this store's index entries with it: as a durable store whose worker has exited, it is not open.
+      throw new LobError('NOT_OPEN', `${what} in memory failed: ${(error as WorkerFailure).message}`, { cause: error });
     }
   }
 }
 
-function notOpen(what: string): LobError {
+/** What an in-memory store answers once closed. */
+export function notOpen(what: string): LobError {
   return new LobError('NOT_OPEN', `${what} failed: the in-memory store is closed`);
 }

@@ -5,10 +5,10 @@
 // As in the durable store, the index entries are kept apart, in a worker thread (memory-index.ts).
 import { createHash } from 'node:crypto';
 import { LobError } from '../errors.js';
-import { MemoryIndex } from './memory-index.js';
-import { INDEX_DATABASE, OP_DEL, OP_PUT, StoreBatch } from './store-wire.js';
+import { MemoryIndex, notOpen } from './memory-index.js';
+import { INDEX_DATABASE, OP_DEL, OP_PUT, StoreBatch, readEachDatabase } from './store-wire.js';
 import { SortedBytesMap, type ByteRange as KeyRange } from './sorted-bytes-map.mjs';
-import { isIndexKey, isIndexRange } from './keys.js';
+import { isIndexRange } from './keys.js';
 
 export type { KeyRange };
 
@@ -29,7 +29,9 @@ export interface KeyValueStore {
   batch(capacity?: number): StoreBatch;
   /**
    * Writes the batch atomically and empties it; resolves with how long the database's own write
-   * took, in ms (the fsync included when synced; 0 where there is no database).
+   * took, in ms (the fsync included when synced; 0 where there is no database). Index keys come
+   * through writeIndex: the durable store writes a batch of only index keys to its index
+   * database, and the in-memory one refuses them here.
    */
   write(batch: StoreBatch, options?: WriteOptions): Promise<number>;
   /**
@@ -109,22 +111,6 @@ export function applyBatch(map: SortedBytesMap, packed: Uint8Array): void {
   }
 }
 
-/**
- * Reads keys of both databases, each from its own: the index keys with `fromIndexes`, the others
- * with `fromMain`, in one call each at most; the values come back in the keys' order.
- */
-export async function readEachDatabase<V>(
-  keys: Uint8Array[], fromIndexes: (keys: Uint8Array[]) => Promise<V[]>, fromMain: (keys: Uint8Array[]) => Promise<V[]>,
-): Promise<V[]> {
-  const indexed = keys.filter(isIndexKey);
-  if (indexed.length === keys.length) return indexed.length === 0 ? [] : fromIndexes(keys);
-  if (indexed.length === 0) return fromMain(keys);
-  const [indexValues, mainValues] = await Promise.all([fromIndexes(indexed), fromMain(keys.filter((key) => !isIndexKey(key)))]);
-  let i = 0;
-  let m = 0;
-  return keys.map((key) => (isIndexKey(key) ? indexValues[i++] : mainValues[m++]));
-}
-
 /** A store that lives in this process: what a state machine without a path runs on. */
 export class MemoryStore implements KeyValueStore {
   readonly location = null;
@@ -141,11 +127,17 @@ export class MemoryStore implements KeyValueStore {
     return 0;
   }
 
+  /** Every call on a closed store is refused, as the durable store's are. */
+  private assertOpen(what: string): void {
+    if (this.closed) throw notOpen(what);
+  }
+
   writeIndex(ops: Float64Array, count: number): Promise<Float64Array> {
     return count === 0 ? Promise.resolve(ops) : this.index.writeIndex(ops, count);
   }
 
   async writeSlices(keys: Uint8Array[], bytes: Uint8Array, sliceBytes: number): Promise<void> {
+    this.assertOpen(`writing ${keys.length} checkpoint chunks`);
     for (let i = 0; i < keys.length; i++) {
       this.map.set(keys[i].slice(), bytes.slice(i * sliceBytes, Math.min(bytes.length, (i + 1) * sliceBytes)));
     }
@@ -154,6 +146,7 @@ export class MemoryStore implements KeyValueStore {
   /** The write, synchronously (memory mode commits inside the caller's turn). Index entries come only through writeIndex. */
   writeNow(batch: StoreBatch): void {
     if (batch.length === 0) return;
+    this.assertOpen(`writing a batch of ${batch.length} operations`);
     if ((batch.databases & INDEX_DATABASE) !== 0) throw new LobError('INVALID_ARGUMENT', `a batch of ${batch.length} operations holds index keys: in memory they are written by writeIndex only`);
     const packed = batch.take();
     applyBatch(this.map, new Uint8Array(packed.buffer, 0, packed.byteLength));
@@ -168,18 +161,24 @@ export class MemoryStore implements KeyValueStore {
   }
 
   getMany(keys: Uint8Array[]): Promise<Array<Uint8Array | undefined>> {
-    return readEachDatabase<Uint8Array | undefined>(keys, (indexed) => this.index.getMany(indexed), async (main) => main.map((key) => this.map.get(key)));
+    return readEachDatabase<Uint8Array | undefined>(keys, (indexed) => this.index.getMany(indexed), async (main) => {
+      this.assertOpen(`reading ${main.length} keys`);
+      return main.map((key) => this.map.get(key));
+    });
   }
 
   async entries(range: KeyRange): Promise<Array<[Uint8Array, Uint8Array]>> {
+    this.assertOpen('reading a key range');
     return isIndexRange(range) ? this.index.entries(range) : this.map.range(range);
   }
 
   async keys(range: KeyRange): Promise<Uint8Array[]> {
+    this.assertOpen('reading keys');
     return isIndexRange(range) ? this.index.keys(range) : this.map.range(range).map(([key]) => key);
   }
 
   async readJoined(range: KeyRange, byteLength: number): Promise<JoinedValues> {
+    this.assertOpen('reading a key range');
     return joinValues(this.map.range(range).map(([, value]) => value), byteLength);
   }
 

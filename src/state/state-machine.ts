@@ -412,7 +412,7 @@ export class CoreStateMachine {
     // In memory a flush would settle within the caller's turn, and a loop of submits and flushes
     // would never let the event loop turn: the index worker's answers (memory-index.ts), which
     // let the next window go, would wait for the loop's end, as would every timer and socket.
-    if (!this.persistent) await new Promise(setImmediate);
+    if (!this.persistent) await new Promise((resolve) => setImmediate(resolve));
     return report;
   }
 
@@ -487,7 +487,8 @@ export class CoreStateMachine {
       await this.checkpoints.idle();
     } while (this.pendingEntries > 0);
     // A database keeps its indexes, so a close writes what they lack; in memory they go with the store.
-    if (!this.readOnly && this.store.location !== null) await this.p.indexer.idle();
+    if (!this.persistent) this.p.indexer.stop();
+    else if (!this.readOnly) await this.p.indexer.idle();
     this.feed.closeAll();
     this.state = 'closed';
     await this.store.close();

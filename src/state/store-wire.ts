@@ -116,3 +116,19 @@ export function transferableOps(ops: Float64Array, count: number): ArrayBuffer {
   const owned = ops.byteOffset === 0 && ops.byteLength === ops.buffer.byteLength ? ops : ops.slice(0, count * INDEX_OP_SLOTS);
   return owned.buffer as ArrayBuffer;
 }
+
+/**
+ * Reads keys of both databases, each from its own: the index keys with `fromIndexes`, the others
+ * with `fromMain`, in one call each at most; the values come back in the keys' order.
+ */
+export async function readEachDatabase<V>(
+  keys: Uint8Array[], fromIndexes: (keys: Uint8Array[]) => Promise<V[]>, fromMain: (keys: Uint8Array[]) => Promise<V[]>,
+): Promise<V[]> {
+  const indexed = keys.filter(isIndexKey);
+  if (indexed.length === keys.length) return indexed.length === 0 ? [] : fromIndexes(keys);
+  if (indexed.length === 0) return fromMain(keys);
+  const [indexValues, mainValues] = await Promise.all([fromIndexes(indexed), fromMain(keys.filter((key) => !isIndexKey(key)))]);
+  let i = 0;
+  let m = 0;
+  return keys.map((key) => (isIndexKey(key) ? indexValues[i++] : mainValues[m++]));
+}

@@ -22,7 +22,7 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { RocksLevel } from '@nxtedition/rocksdb';
-import { packByteList, unpackByteList } from './byte-list.mjs';
+import { packByteList, transferList, unpackByteList } from './byte-list.mjs';
 import { IndexWindow } from './index-window.mjs';
 
 const OP_PUT = 1;
@@ -292,12 +292,6 @@ function toRange(range) {
   if (range.reverse !== undefined) out.reverse = range.reverse;
   if (range.limit !== undefined) out.limit = range.limit;
   return out;
-}
-
-/** [packed byte list, its transfer list]: results go back as one buffer, never cloned per item. */
-function transferList(items) {
-  const buffer = packByteList(items);
-  return [buffer, [buffer]];
 }
 
 /** Errors cross as plain data: the code the binding gave and the cause RocksDB reported. */

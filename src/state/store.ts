@@ -24,9 +24,9 @@ import { DATABASE_FORMAT_VERSION, OLDEST_READABLE_FORMAT_VERSION, decodeFormat, 
 import { refuseUnopenableDirectory } from './database-directory.js';
 import { INDEX_DIRECTORY, INDEX_KEYS, formatKey, isIndexRange } from './keys.js';
 import { CopyRaced, copyDatabase, type DatabaseCopy } from './read-only-copy.js';
-import { BOTH_DATABASES, INDEX_DATABASE, StoreBatch, packByteList, pairs, rangeMessage, transferableOps, unpackByteList } from './store-wire.js';
+import { BOTH_DATABASES, INDEX_DATABASE, StoreBatch, packByteList, pairs, rangeMessage, readEachDatabase, transferableOps, unpackByteList } from './store-wire.js';
 import { WorkerCalls } from './worker-calls.js';
-import { readEachDatabase, type JoinedValues, type KeyRange, type KeyValueStore, type WriteOptions } from './memory-store.js';
+import type { JoinedValues, KeyRange, KeyValueStore, WriteOptions } from './memory-store.js';
 
 export { StoreBatch } from './store-wire.js';
 export type { KeyRange } from './memory-store.js';
