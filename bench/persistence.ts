@@ -35,10 +35,20 @@ export const BATCH = 1000;
 export interface InMemoryRate {
   path: 'engine.submitBatch' | 'state machine in memory';
   opsPerSec: number;
-  /** The state machine: its indexes follow behind in a worker, as on disk (DurableRun says what these are). */
-  indexLagAtEnd?: number;
-  indexCatchUpSeconds?: number;
-  indexedOpsPerSec?: number;
+  /** The state machine: its indexes follow behind in a worker, as on disk. */
+  index?: IndexCatchUp;
+}
+
+/** How far a run's indexes were behind when its last command was durable, and what catching up cost. */
+export interface IndexCatchUp {
+  /** Journal entries the indexes were behind when the last command was durable, and how long they took to catch up. */
+  indexLagAtEnd: number;
+  indexCatchUpSeconds: number;
+  /**
+   * Commands a second until the last one is durable AND indexed (the catch-up included): what a
+   * flow can sustain without the index lag, and the memory it holds, growing without bound.
+   */
+  indexedOpsPerSec: number;
 }
 
 /**
@@ -52,7 +62,7 @@ export const PACED_PER_SEC = [50_000, 100_000, TARGET_PACED_PER_SEC] as const;
 /** A paced run lasts about this long (at most the whole flow): the same number of acknowledgements a second at every load. */
 const PACED_SECONDS = 5;
 
-export interface DurableRun {
+export interface DurableRun extends IndexCatchUp {
   /** paced: batches submitted on a clock (pacedPerSec), not as fast as the loop turns. */
   mode: 'group commit' | 'paced group commit' | 'await every 1,000';
   sync: boolean;
@@ -72,14 +82,6 @@ export interface DurableRun {
    * the message passing and the main thread's turn.
    */
   writeMs: { p50: number; p99: number; max: number };
-  /** Journal entries the indexes were behind when the last command was durable, and how long they took to catch up. */
-  indexLagAtEnd: number;
-  indexCatchUpSeconds: number;
-  /**
-   * Commands a second until the last one is durable AND indexed (the catch-up included): what a
-   * flow can sustain without the index lag, and the memory it holds, growing without bound.
-   */
-  indexedOpsPerSec: number;
   /** CPU over the timed region, per command: the main thread, and every other thread (store worker, RocksDB's own). */
   mainCpuNsPerCommand: number;
   otherCpuNsPerCommand: number;
@@ -225,15 +227,9 @@ async function inMemoryStateMachineRate(backend: BackendName, flow: Flow): Promi
     await sm.flush();
   }
   const seconds = (performance.now() - t0) / 1000;
-  const indexLagAtEnd = sm.indexLag;
-  const catchUp = performance.now();
-  await indexCaughtUp(sm);
-  const indexCatchUpSeconds = (performance.now() - catchUp) / 1000;
+  const index = await catchUp(sm, flow.commands, seconds);
   await sm.close();
-  return {
-    path: 'state machine in memory', opsPerSec: flow.commands / seconds,
-    indexLagAtEnd, indexCatchUpSeconds, indexedOpsPerSec: flow.commands / (seconds + indexCatchUpSeconds),
-  };
+  return { path: 'state machine in memory', opsPerSec: flow.commands / seconds, index };
 }
 
 async function durableRun(backend: BackendName, path: string, flow: Flow, sync: boolean, mode: DurableRun['mode'], pacedPerSec?: number): Promise<DurableRun> {
@@ -278,10 +274,7 @@ async function durableRun(backend: BackendName, path: string, flow: Flow, sync: 
   const seconds = (performance.now() - t0) / 1000;
   const used = cpuSince(cpu);
   const faultsAfter = minorFaults();
-  const indexLagAtEnd = sm.indexLag;
-  const catchUp = performance.now();
-  await indexCaughtUp(sm);
-  const indexCatchUpSeconds = (performance.now() - catchUp) / 1000;
+  const index = await catchUp(sm, flow.commands, seconds);
   await sm.close();
   acks.sort();
   const writeTimes = Float64Array.from(writes).sort();
@@ -290,7 +283,7 @@ async function durableRun(backend: BackendName, path: string, flow: Flow, sync: 
     commits: writes.length,
     writeMs: { p50: quantileOfSorted(writeTimes, 0.5), p99: quantileOfSorted(writeTimes, 0.99), max: writeTimes[writeTimes.length - 1] },
     ...(mode !== 'await every 1,000' ? { ackMs: { p50: quantileOfSorted(acks, 0.5), p99: quantileOfSorted(acks, 0.99), max: acks[acks.length - 1] } } : {}),
-    indexLagAtEnd, indexCatchUpSeconds, indexedOpsPerSec: flow.commands / (seconds + indexCatchUpSeconds),
+    ...index,
     mainCpuNsPerCommand: (used.mainMs * 1e6) / flow.commands, otherCpuNsPerCommand: (used.otherMs * 1e6) / flow.commands,
     faultsPerThousand: faultsBefore === null || faultsAfter === null ? null : {
       main: ((faultsAfter.main - faultsBefore.main) * 1000) / flow.commands,
@@ -377,6 +370,15 @@ export async function bookRun(backend: BackendName, path: string, size: number, 
 /** Resolves once the indexes have caught up with every durable commit. */
 async function indexCaughtUp(sm: CoreStateMachine): Promise<void> {
   while (sm.indexLag > 0) await sleep(1);
+}
+
+/** Waits for the indexes of a run of `commands` that took `seconds` to catch up, and says what that took. */
+async function catchUp(sm: CoreStateMachine, commands: number, seconds: number): Promise<IndexCatchUp> {
+  const indexLagAtEnd = sm.indexLag;
+  const start = performance.now();
+  await indexCaughtUp(sm);
+  const indexCatchUpSeconds = (performance.now() - start) / 1000;
+  return { indexLagAtEnd, indexCatchUpSeconds, indexedOpsPerSec: commands / (seconds + indexCatchUpSeconds) };
 }
 
 /** `size` GTC limits on `asset` that all rest: bids below 1,000,000 and asks above, over a few thousand levels. */

@@ -1,6 +1,6 @@
 // The report as text tables for stdout.
 import { formatCount, formatNs } from './charts.js';
-import { checkpointPauseText } from './persistence.js';
+import { checkpointPauseText, type IndexCatchUp } from './persistence.js';
 import type { BenchReport, Measurement } from './report.js';
 
 function pad(cells: string[][]): string {
@@ -83,8 +83,7 @@ export function renderReport(report: BenchReport): string {
     const engineRate = p.inMemory.find((m) => m.path === 'engine.submitBatch')?.opsPerSec ?? NaN;
     const rates = [['  path', 'commands/s', 'vs engine', 'ack p50/p99/max ms', 'RocksDB write p50/p99/max ms', 'index lag, catch-up', 'durable+indexed/s', 'CPU ns/cmd main+other', 'faults/1k cmd main+other', 'disk B/cmd']];
     for (const m of p.inMemory) {
-      const lag = m.indexLagAtEnd === undefined ? '-' : `${m.indexLagAtEnd.toLocaleString('en-US')}, ${m.indexCatchUpSeconds!.toFixed(2)} s`;
-      rates.push([`  ${m.path}`, formatCount(m.opsPerSec), pct(m.opsPerSec / engineRate), '-', '-', lag, m.indexedOpsPerSec === undefined ? '-' : formatCount(m.indexedOpsPerSec), '-', '-', '-']);
+      rates.push([`  ${m.path}`, formatCount(m.opsPerSec), pct(m.opsPerSec / engineRate), '-', '-', ...indexColumns(m.index), '-', '-', '-']);
     }
     for (const d of p.durable) {
       rates.push([
@@ -92,7 +91,7 @@ export function renderReport(report: BenchReport): string {
         formatCount(d.opsPerSec), pct(d.opsPerSec / engineRate),
         d.ackMs === undefined ? '-' : `${d.ackMs.p50.toFixed(1)}/${d.ackMs.p99.toFixed(1)}/${d.ackMs.max.toFixed(1)}`,
         `${d.writeMs.p50.toFixed(1)}/${d.writeMs.p99.toFixed(1)}/${d.writeMs.max.toFixed(1)}`,
-        `${d.indexLagAtEnd.toLocaleString('en-US')}, ${d.indexCatchUpSeconds.toFixed(2)} s`, formatCount(d.indexedOpsPerSec),
+        ...indexColumns(d),
         `${d.mainCpuNsPerCommand.toFixed(0)}+${d.otherCpuNsPerCommand.toFixed(0)}`,
         d.faultsPerThousand === null ? '-' : `${d.faultsPerThousand.main.toFixed(1)}+${d.faultsPerThousand.other.toFixed(1)}`, d.bytesOnDiskPerCommand.toFixed(1),
       ]);
@@ -134,6 +133,12 @@ function renderPendingStopsCost(report: BenchReport): string[] {
   }
   out.push(pad(rows));
   return out;
+}
+
+/** The persistence table's "index lag, catch-up" and "durable+indexed/s" cells ('-' for a run without indexes). */
+function indexColumns(index: IndexCatchUp | undefined): [string, string] {
+  if (index === undefined) return ['-', '-'];
+  return [`${index.indexLagAtEnd.toLocaleString('en-US')}, ${index.indexCatchUpSeconds.toFixed(2)} s`, formatCount(index.indexedOpsPerSec)];
 }
 
 function pct(x: number): string {

@@ -147,6 +147,12 @@ describe('benchmark suite (--tiny)', () => {
     const p = written.persistence;
     expect(p.inMemory.map((m) => m.path)).toEqual(['engine.submitBatch', 'state machine in memory']);
     for (const m of p.inMemory) expect(m.opsPerSec).toBeGreaterThan(0);
+    // The machine in memory indexes behind its flushes, as on disk; the engine alone has no index.
+    expect(p.inMemory.map((m) => m.index === undefined)).toEqual([true, false]);
+    const memoryIndex = p.inMemory[1].index!;
+    expect(memoryIndex.indexLagAtEnd).toBeGreaterThanOrEqual(0);
+    expect(memoryIndex.indexedOpsPerSec).toBeGreaterThan(0);
+    expect(memoryIndex.indexedOpsPerSec).toBeLessThanOrEqual(p.inMemory[1].opsPerSec);
     expect(p.durable.map((d) => `${d.mode} ${d.sync}${d.pacedPerSec === undefined ? '' : ` ${d.pacedPerSec}`}`)).toEqual([
       'group commit true', 'group commit false', 'paced group commit true 50000', 'paced group commit true 100000', 'paced group commit true 200000',
       'await every 1,000 true',

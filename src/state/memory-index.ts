@@ -44,7 +44,8 @@ export class MemoryIndex {
   /** Takes ownership of `ops` and resolves with it once its first `count` operations are in. */
   async writeIndex(ops: Float64Array, count: number): Promise<Float64Array> {
     const what = `writing ${count} index operations`;
-    if (this.calls === null && !this.closed) {
+    if (this.closed) throw notOpen(what);
+    if (this.calls === null) {
       this.calls = sharedWorker();
       collected.register(this, { calls: this.calls, store: this.store }, this);
     }
