@@ -22,7 +22,9 @@ import { steadyWorkload } from './workloads/synthetic.js';
 const KINDS: Array<[number, string]> = [
   [Prefix.ORDER_TOUCH, 'order touch'], [Prefix.TRADER_TOUCH, 'trader touch'], [Prefix.TRADER_ORDER, 'trader order'],
   [Prefix.TRADER_OPEN, 'trader open'], [Prefix.CLIENT_ID, 'client id'], [Prefix.FEED_SPAN, 'feed span'],
+  [Prefix.ORDER_TOUCHES, 'order touches'],
 ];
+const POSTING_KINDS: readonly number[] = [Prefix.ORDER_TOUCH, Prefix.TRADER_TOUCH, Prefix.TRADER_ORDER, Prefix.ORDER_TOUCHES];
 
 function batches(columns: CommandColumns, firstTimestamp: number): CommandBatch[] {
   const out: CommandBatch[] = [];
@@ -78,7 +80,7 @@ async function main(): Promise<void> {
     let postings = 0;
     for (const [prefix, name] of KINDS) {
       const keys = (await store.keys({ gte: Buffer.from([prefix]), lt: Buffer.from([prefix + 1]) })).length;
-      if (prefix <= Prefix.TRADER_ORDER) postings += keys;
+      if (POSTING_KINDS.includes(prefix)) postings += keys;
       lines.push(`  ${name.padEnd(13)} ${keys.toLocaleString('en-US').padStart(9)} keys, ${(keys / total).toFixed(3)} a command`);
     }
     lines.push(`  postings      ${postings.toLocaleString('en-US').padStart(9)} keys, ${(postings / total).toFixed(3)} a command`);

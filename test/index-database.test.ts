@@ -96,7 +96,8 @@ describeEachBackend('the index database', (backend) => {
       expect(decodeUint(indexHeadKey(), (await index.get(indexHeadKey()))!, 'index-head')).toBe(sequence);
       const keys = await index.keys().all();
       expect(keys.length).toBeGreaterThan(50);
-      expect(keys.every((key) => key[0] >= Prefix.INDEX_HEAD && key[0] <= Prefix.FEED_SPAN)).toBe(true);
+      expect(keys.every((key) => key[0] >= Prefix.INDEX_HEAD && key[0] <= Prefix.ORDER_TOUCHES)).toBe(true);
+      expect(keys.some((key) => key[0] === Prefix.ORDER_TOUCHES)).toBe(true);
     });
 
     fs.rmSync(indexLocation(path), { recursive: true });

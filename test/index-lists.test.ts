@@ -8,11 +8,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { RocksLevel } from '@nxtedition/rocksdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DATABASE_FORMAT_VERSION, decodeFormat, decodeUint, encodeFormat, encodeUint } from '../src/state/codecs.js';
+import { DATABASE_FORMAT_VERSION, EMPTY_VALUE, decodeFormat, decodeUint, encodeFormat, encodeUint } from '../src/state/codecs.js';
 import { IndexOps, NO_VALUE } from '../src/state/index-ops.js';
-import { Prefix, formatKey, indexHeadKey, keyIntegers, keyOf, readU64BE } from '../src/state/keys.js';
+import { ORDERS_PER_TOUCH_BUCKET } from '../src/state/index-wire.mjs';
+import { INDEX_DIRECTORY, Prefix, formatKey, indexHeadKey, keyIntegers, keyOf, readU64BE } from '../src/state/keys.js';
 import type { KeyRange } from '../src/state/memory-store.js';
 import { readPostings } from '../src/state/posting-lists.js';
 import { Store } from '../src/state/store.js';
@@ -166,6 +168,120 @@ describe('posting lists read back as single postings', () => {
     expect(await read({ gt: keyOf(Prefix.ORDER_TOUCH, 77, 9), lt })).toEqual(touches.slice(2));
     expect(await read({ gt: keyOf(Prefix.ORDER_TOUCH, 77, 9), lt, limit: 2 })).toEqual([10, 40]);
     expect(await read({ gte: keyOf(Prefix.ORDER_TOUCH, 77, 0), lt: keyOf(Prefix.ORDER_TOUCH, 77, 41), reverse: true, limit: 3 })).toEqual([40, 10, 9]);
+  });
+});
+
+describe("order touches stored a bucket of orders a key read back as one key a touch", () => {
+  interface Touch {
+    orderId: number;
+    seq: number;
+  }
+  const prng = new Prng(29);
+  // The truth: five orders touched by each commit, all over three buckets and their edges.
+  const edges = [0, ORDERS_PER_TOUCH_BUCKET - 1, ORDERS_PER_TOUCH_BUCKET, 2 * ORDERS_PER_TOUCH_BUCKET - 1, 2 * ORDERS_PER_TOUCH_BUCKET];
+  const orders = [...edges, ...Array.from({ length: 60 }, () => prng.below(3 * ORDERS_PER_TOUCH_BUCKET))];
+  const truth: Touch[] = [];
+  for (let seq = 1; seq <= 500; seq++) {
+    const touched = new Set<number>();
+    while (touched.size < 5) touched.add(orders[prng.below(orders.length)]);
+    for (const orderId of touched) truth.push({ orderId, seq });
+  }
+  /** Stored as a database of format 7 stored them, a key a touch. */
+  const oldFormatThrough = 40;
+  const watermark = 300;
+  const compare = (a: Touch, b: Touch): number => a.orderId - b.orderId || a.seq - b.seq;
+  const keyOfTouch = (t: Touch): Buffer => keyOf(Prefix.ORDER_TOUCH, t.orderId, t.seq);
+  const opsOfTouches = (touches: Touch[]): IndexOps => {
+    const ops = new IndexOps(16);
+    for (const t of touches) ops.put(Prefix.ORDER_TOUCH, 2, t.orderId, t.seq, 0, NO_VALUE);
+    return ops;
+  };
+  const between = (from: number, to: number): Touch[] => truth.filter((t) => t.seq >= from && t.seq <= to);
+  let store: Store;
+  const pending: IndexOps[] = [];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lobcore-buckets-'));
+
+  beforeAll(async () => {
+    const location = path.join(dir, 'db');
+    await (await Store.open(location, { sync: false })).close();
+    const old = new RocksLevel(path.join(location, INDEX_DIRECTORY), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    await old.open();
+    await old.batch(between(1, oldFormatThrough).map((t) => ({ type: 'put' as const, key: keyOfTouch(t), value: EMPTY_VALUE })));
+    await old.close();
+    store = await Store.open(location, { sync: false });
+    const write = async (touches: Touch[]): Promise<void> => {
+      // A commit touches its orders in no particular order.
+      const shuffled = touches.slice();
+      for (let i = shuffled.length - 1; i > 0; i--) {
+        const j = prng.below(i + 1);
+        [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
+      }
+      const ops = opsOfTouches(shuffled);
+      await store.writeIndex(ops.ops.slice(0, ops.count * 5), ops.count);
+    };
+    let from = oldFormatThrough + 1;
+    while (from <= watermark) {
+      const to = Math.min(watermark, from + prng.below(80));
+      await write(between(from, to));
+      from = to + 1;
+    }
+    for (let seq = watermark + 1; seq <= 500; seq += 10) pending.push(opsOfTouches(between(seq, seq + 9)));
+    // Windows a crash cut short: for some buckets, a prefix of their touches past the watermark.
+    for (let bucket = 0; bucket < 3; bucket++) {
+      if (!prng.chance(0.7)) continue;
+      const end = watermark + prng.below(200);
+      await write(between(watermark + 1, end).filter((t) => Math.floor(t.orderId / ORDERS_PER_TOUCH_BUCKET) === bucket));
+    }
+  });
+
+  afterAll(async () => {
+    await store?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function read(range: KeyRange): Promise<Touch[]> {
+    const entries = await readPostings(Prefix.ORDER_TOUCH, pending, store, range);
+    return entries.map(([key]) => {
+      const [orderId, seq] = keyIntegers(key, Prefix.ORDER_TOUCH, 2);
+      return { orderId, seq };
+    });
+  }
+
+  it('stores buckets, each touch of a window in its bucket (what is under test)', async () => {
+    const buckets = await store.entries({ gte: Buffer.from([Prefix.ORDER_TOUCHES]), lt: Buffer.from([Prefix.ORDER_TOUCHES + 1]) });
+    const windows = buckets.length;
+    expect(windows).toBeGreaterThan(10);
+    expect(windows).toBeLessThan(between(oldFormatThrough + 1, 500).length / 10);
+  });
+
+  it("gives every touch of an order, as the audit trail asks for them, across every bucket's edges", async () => {
+    for (const orderId of new Set(orders)) {
+      const expected = truth.filter((t) => t.orderId === orderId).sort(compare);
+      expect(await read({ gt: keyOf(Prefix.ORDER_TOUCH, orderId, 0), lt: keyOf(Prefix.ORDER_TOUCH, orderId + 1, 0) }), `order ${orderId}`).toEqual(expected);
+    }
+  });
+
+  it('gives every touch of a range, forward and reverse, from any bound, across orders and buckets', async () => {
+    for (let trial = 0; trial < 150; trial++) {
+      const low: Touch = { orderId: orders[prng.below(orders.length)], seq: prng.below(520) };
+      const high: Touch = { orderId: prng.chance(0.5) ? low.orderId : orders[prng.below(orders.length)], seq: prng.below(520) };
+      if (compare(low, high) > 0) [low.orderId, low.seq, high.orderId, high.seq] = [high.orderId, high.seq, low.orderId, low.seq];
+      const exclusiveLow = prng.chance(0.5);
+      const exclusiveHigh = prng.chance(0.5);
+      const reverse = prng.chance(0.5);
+      const limit = prng.chance(0.3) ? undefined : 1 + prng.below(12);
+      const range: KeyRange = {
+        ...(exclusiveLow ? { gt: keyOfTouch(low) } : { gte: keyOfTouch(low) }),
+        ...(exclusiveHigh ? { lt: keyOfTouch(high) } : { lte: keyOfTouch(high) }),
+        reverse, limit,
+      };
+      let expected = truth
+        .filter((t) => (exclusiveLow ? compare(t, low) > 0 : compare(t, low) >= 0) && (exclusiveHigh ? compare(t, high) < 0 : compare(t, high) <= 0))
+        .sort(compare);
+      if (reverse) expected.reverse();
+      if (limit !== undefined) expected = expected.slice(0, limit);
+      expect(await read(range), JSON.stringify({ low, high, exclusiveLow, exclusiveHigh, reverse, limit })).toEqual(expected);
+    }
   });
 });
 

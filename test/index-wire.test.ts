@@ -3,11 +3,11 @@
 // reads them back the same way, dropped operations skipped. A write window (index-window.mjs)
 // folds postings into posting lists that codecs.ts reads back.
 import { describe, expect, it } from 'vitest';
-import { EMPTY_VALUE, decodePostings, encodeUint } from '../src/state/codecs.js';
+import { EMPTY_VALUE, decodeOrderTouches, decodePostings, encodeUint } from '../src/state/codecs.js';
 import { IndexOps, NO_VALUE } from '../src/state/index-ops.js';
-import { INDEX_OP_SLOTS } from '../src/state/index-wire.mjs';
+import { INDEX_OP_SLOTS, ORDERS_PER_TOUCH_BUCKET } from '../src/state/index-wire.mjs';
 import { IndexWindow } from '../src/state/index-window.mjs';
-import { Prefix, indexHeadKey, indexReachKey, keyOf, prefixRange } from '../src/state/keys.js';
+import { Prefix, indexHeadKey, indexReachKey, keyIntegers, keyOf, prefixRange } from '../src/state/keys.js';
 import { OP_DEL, OP_PUT } from '../src/state/store-wire.js';
 
 /** Reads a packed write batch back as [kind, key, value] triples. */
@@ -92,7 +92,16 @@ describe('a write window', () => {
     return seqs.map((seq, i) => [seq, withValues ? values[i] : 0]);
   }
 
-  it("folds each group's postings into one key: the first posting's, the rest listed in a version-2 frame", () => {
+  /** An ORDER_TOUCHES key's touches as [orderId, seq] pairs. */
+  function touches(key: Buffer, value: Buffer): Array<[number, number]> {
+    const [bucket, firstSeq] = keyIntegers(key, Prefix.ORDER_TOUCHES, 2);
+    const orderIds: number[] = [];
+    const seqs: number[] = [];
+    decodeOrderTouches(key, value, bucket * ORDERS_PER_TOUCH_BUCKET, firstSeq, orderIds, seqs);
+    return orderIds.map((orderId, i) => [orderId, seqs[i]]);
+  }
+
+  it("folds each trader group's postings into one key: the first posting's, the rest listed in a version-2 frame; order touches into their bucket's", () => {
     const ops = window((o) => {
       for (const [seq, orderId] of [[3, 30], [5, 0], [300, 2 ** 40]]) o.put(Prefix.TRADER_ORDER, 3, 7, 2, seq, orderId);
       o.put(Prefix.TRADER_ORDER, 3, 7, 3, 301, 31); // another height: another list
@@ -103,19 +112,19 @@ describe('a write window', () => {
     const stored = windowed(ops.ops, 0, ops.count);
     expect(stored.map(([, key]) => key)).toEqual([
       indexHeadKey(), indexReachKey(),
-      keyOf(Prefix.ORDER_TOUCH, 30, 101),
       keyOf(Prefix.TRADER_TOUCH, 7, 2, 1),
       keyOf(Prefix.TRADER_ORDER, 7, 2, 3), keyOf(Prefix.TRADER_ORDER, 7, 3, 301), keyOf(Prefix.TRADER_ORDER, 8, 2, 4),
+      keyOf(Prefix.ORDER_TOUCHES, 0, 101),
     ]);
     expect(stored[0][2]).toEqual(encodeUint(99));
     expect(stored[1][2]).toEqual(encodeUint(99));
     expect(stored[2][2]![0]).toBe(2);
-    expect(postings(stored[2][1], stored[2][2]!, false).map(([seq]) => seq)).toEqual([101, 2 ** 45]);
-    expect(postings(stored[3][1], stored[3][2]!, false).map(([seq]) => seq)).toEqual([1, 101, 201]);
-    expect(postings(stored[4][1], stored[4][2]!, true)).toEqual([[3, 30], [5, 0], [300, 2 ** 40]]);
+    expect(postings(stored[2][1], stored[2][2]!, false).map(([seq]) => seq)).toEqual([1, 101, 201]);
+    expect(postings(stored[3][1], stored[3][2]!, true)).toEqual([[3, 30], [5, 0], [300, 2 ** 40]]);
     // A group with one posting keeps the version-1 frame, as a version-4 database has it.
-    expect(stored[5][2]).toEqual(encodeUint(31));
-    expect(postings(stored[6][1], stored[6][2]!, true)).toEqual([[4, 32]]);
+    expect(stored[4][2]).toEqual(encodeUint(31));
+    expect(postings(stored[5][1], stored[5][2]!, true)).toEqual([[4, 32]]);
+    expect(touches(stored[6][1], stored[6][2]!)).toEqual([[30, 101], [30, 2 ** 45]]);
   });
 
   it('keeps the newest operation of other keys; an open-order entry put and deleted in the window is deleted (a crash may have stored the put)', () => {
@@ -151,11 +160,22 @@ describe('a write window', () => {
 
   it('lists postings that arrive out of order ascending, each once', () => {
     const ops = window((o) => {
-      for (const seq of [9, 4, 9, 6]) o.put(Prefix.ORDER_TOUCH, 2, 3, seq, 0, NO_VALUE);
+      for (const seq of [9, 4, 9, 6]) o.put(Prefix.TRADER_TOUCH, 3, 3, 0, seq, NO_VALUE);
     });
     const [, , [, key, value]] = windowed(ops.ops, 0, ops.count);
-    expect(key).toEqual(keyOf(Prefix.ORDER_TOUCH, 3, 4));
+    expect(key).toEqual(keyOf(Prefix.TRADER_TOUCH, 3, 0, 4));
     expect(postings(key, value!, false).map(([seq]) => seq)).toEqual([4, 6, 9]);
+  });
+
+  it("lists a bucket's order touches by sequence, then order, each once, a key a bucket", () => {
+    const last = ORDERS_PER_TOUCH_BUCKET - 1;
+    const ops = window((o) => {
+      for (const [orderId, seq] of [[3, 9], [3, 4], [3, 9], [last, 6], [3, 6], [last + 1, 5], [0, 2 ** 45]]) o.put(Prefix.ORDER_TOUCH, 2, orderId, seq, 0, NO_VALUE);
+    });
+    const stored = windowed(ops.ops, 0, ops.count).filter(([, key]) => key[0] !== Prefix.INDEX_HEAD);
+    expect(stored.map(([, key]) => key)).toEqual([keyOf(Prefix.ORDER_TOUCHES, 0, 4), keyOf(Prefix.ORDER_TOUCHES, 1, 5)]);
+    expect(touches(stored[0][1], stored[0][2]!)).toEqual([[3, 4], [3, 6], [last, 6], [3, 9], [0, 2 ** 45]]);
+    expect(touches(stored[1][1], stored[1][2]!)).toEqual([[last + 1, 5]]);
   });
 
   it('is folded in steps as well as at once', () => {

@@ -25,7 +25,7 @@
 import { LobError } from '../errors.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { crc32 } from './crc32.js';
-import { POSTING_LIST_VERSION } from './index-wire.mjs';
+import { ORDERS_PER_TOUCH_BUCKET, ORDER_TOUCHES_VERSION, POSTING_LIST_VERSION } from './index-wire.mjs';
 import { describeKey } from './keys.js';
 
 /**
@@ -41,9 +41,12 @@ import { describeKey } from './keys.js';
  * a version-5 database opens, its chunked checkpoints are read as before, and its marker is raised
  * (an older build would find no chunks for a checkpoint kept in a file). 7: the indexes in a
  * database of their own (store.ts); a version 4-6 database opens, the indexes it kept are deleted
- * from it and derived again into the index database, and its marker is raised.
+ * from it and derived again into the index database, and its marker is raised. 8: order touches
+ * stored a bucket of orders a key (ORDER_TOUCHES); a version-7 database opens as it is, the
+ * one-order lists it stored read beside the buckets, and its marker is raised (an older build
+ * would not see the touches in buckets).
  */
-export const DATABASE_FORMAT_VERSION = 7;
+export const DATABASE_FORMAT_VERSION = 8;
 /** The oldest layout this build opens as it is. */
 export const OLDEST_READABLE_FORMAT_VERSION = 4;
 const DATABASE_MAGIC = Buffer.from('LOBCORE', 'latin1');
@@ -237,6 +240,32 @@ export function decodePostings(key: Uint8Array, value: Uint8Array, kind: string,
       seq += delta;
       seqs.push(seq);
       if (withValues) values.push(r.uint());
+    }
+  });
+}
+
+/**
+ * The order touches an ORDER_TOUCHES key holds (index-window.mjs writes them), into `orderIds`
+ * and `seqs`: the first at `firstSeq` (the key's last field), each of an order of the bucket that
+ * starts at `firstOrderId`; in order of sequence, then of order id.
+ */
+export function decodeOrderTouches(key: Uint8Array, value: Uint8Array, firstOrderId: number, firstSeq: number, orderIds: number[], seqs: number[]): void {
+  const kind = 'order-touches';
+  const bytes = openFrame(key, value, kind, ORDER_TOUCHES_VERSION, 1);
+  decodePayload(key, kind, () => {
+    const r = new ByteReader(bytes, 1, bytes.length - 4);
+    let seq = firstSeq;
+    let offset = r.uint();
+    for (;;) {
+      if (offset >= ORDERS_PER_TOUCH_BUCKET) throw new Error(`order offset ${offset} is outside its bucket`);
+      orderIds.push(firstOrderId + offset);
+      seqs.push(seq);
+      if (r.done) return;
+      const delta = r.uint();
+      const next = r.uint();
+      if (delta === 0 && next <= offset) throw new Error('touches out of order');
+      seq += delta;
+      offset = next;
     }
   });
 }

@@ -6,15 +6,18 @@
 // whatever it holds, and the postings are most of the keys. So the postings of one group within a
 // window become one key, a posting list:
 //
-//   0x09 orderId        blockSeq   ORDER_TOUCH   group: the order
 //   0x0a trader height  blockSeq   TRADER_TOUCH  group: the trader at that height
 //   0x0b trader height  seq        TRADER_ORDER  group: the trader at that height; each posting has an orderId
+//   0x09 orderId        blockSeq   ORDER_TOUCH   group: the order's bucket of ORDERS_PER_TOUCH_BUCKET ids
 //
-// The key is the one the list's FIRST posting has always had; its value, posting-list frame
-// (version 2, codecs.ts), lists the further ones: the sequence deltas as varints, and for
+// A trader's list is keyed as the list's FIRST posting has always been; its value, posting-list
+// frame (version 2, codecs.ts), lists the further ones: the sequence deltas as varints, and for
 // TRADER_ORDER the first orderId, then (delta, orderId) pairs. A group with one posting in the
 // window keeps the old single frame (version 1), so every key of a version-4 database is a list of
-// one. Readers expand lists (posting-lists.ts).
+// one. A bucket's order touches go under a key of their own kind, ORDER_TOUCHES (0x0f bucket
+// firstBlockSeq): an order is touched by about one commit a window (it rests, then fills or is
+// cancelled), so a list an order held one posting, and order touches were two thirds of the keys.
+// Readers expand lists and buckets (posting-lists.ts).
 //
 // The other operations (TRADER_OPEN, CLIENT_ID, FEED_SPAN) are folded by key, the newest winning.
 // A TRADER_OPEN put and its delete in one window still write the delete: a crash in the middle of
@@ -22,7 +25,7 @@
 // pairs DroppablePuts drops before they are ever sent cost nothing). INDEX_HEAD goes with the last
 // write of the window only, INDEX_REACH (the same sequence, keys.ts) with the first: whatever part
 // of the window a crash kept, the index database says how far its entries may reach.
-import { INDEX_DEL, INDEX_DROPPED, INDEX_OP_SLOTS, INDEX_PUT, NO_VALUE, POSTING_LIST_VERSION, putUintFrame, putVarint, sealFrame } from './index-wire.mjs';
+import { INDEX_DEL, INDEX_DROPPED, INDEX_OP_SLOTS, INDEX_PUT, NO_VALUE, ORDERS_PER_TOUCH_BUCKET, ORDER_TOUCHES_VERSION, POSTING_LIST_VERSION, putUintFrame, putVarint, sealFrame } from './index-wire.mjs';
 import { writeU64BE } from './u64.mjs';
 
 const OP_PUT = 1;
@@ -30,6 +33,7 @@ const OP_DEL = 2;
 const ORDER_TOUCH = 0x09;
 const TRADER_TOUCH = 0x0a;
 const TRADER_ORDER = 0x0b;
+const ORDER_TOUCHES = 0x0f;
 const INDEX_HEAD = 0x08;
 /** INDEX_REACH's key is INDEX_HEAD's prefix and this one field (keys.ts: indexReachKey). */
 const INDEX_REACH_FIELD = 1;
@@ -120,14 +124,14 @@ export class IndexWindow {
       if (posting ? kind !== INDEX_PUT || fields !== (prefix === ORDER_TOUCH ? 2 : 3) : fields > 2) {
         throw new Error(`index operation ${i} cannot be folded (prefix ${prefix}, ${fields} fields, kind ${kind})`);
       }
-      // A posting's group: its order (ORDER_TOUCH), or its trader and height; any other key is its own group.
-      const a = ops[o + 1];
+      // A posting's group: its order's bucket (ORDER_TOUCH), or its trader and height; any other key is its own group.
+      const a = prefix === ORDER_TOUCH ? Math.floor(ops[o + 1] / ORDERS_PER_TOUCH_BUCKET) : ops[o + 1];
       const b = prefix === ORDER_TOUCH ? 0 : ops[o + 2];
       const g = this.group(prefix, a, b, i);
       if (this.lastOp[g] === i) continue;
       this.opNext[this.lastOp[g]] = i;
       this.opNext[i] = NONE;
-      if (posting && seqOf(ops, this.lastOp[g]) >= seqOf(ops, i)) this.ascending[g] = 0;
+      if (posting && comparePostings(ops, this.lastOp[g], i) >= 0) this.ascending[g] = 0;
       this.lastOp[g] = i;
       this.postings[g]++;
     }
@@ -182,7 +186,8 @@ export class IndexWindow {
     while (keys < keysPerWrite && this.packed < this.groups) {
       const g = this.packed++;
       const prefix = this.groupPrefix[g];
-      if (prefix === ORDER_TOUCH || prefix === TRADER_TOUCH || prefix === TRADER_ORDER) packer.list(this, g);
+      if (prefix === ORDER_TOUCH) packer.bucket(this, g);
+      else if (prefix === TRADER_TOUCH || prefix === TRADER_ORDER) packer.list(this, g);
       else packer.single(this, g);
       keys++;
     }
@@ -214,6 +219,12 @@ export class IndexWindow {
 function seqOf(ops, i) {
   const o = i * INDEX_OP_SLOTS;
   return ops[o] >> 4 === ORDER_TOUCH ? ops[o + 2] : ops[o + 3];
+}
+
+/** Two postings of one group in their list's order: by sequence, then (a bucket's) by order id. */
+function comparePostings(ops, i, j) {
+  const bySeq = seqOf(ops, i) - seqOf(ops, j);
+  return bySeq !== 0 || ops[i * INDEX_OP_SLOTS] >> 4 !== ORDER_TOUCH ? bySeq : ops[i * INDEX_OP_SLOTS + 1] - ops[j * INDEX_OP_SLOTS + 1];
 }
 
 /** Write batches being packed into one buffer: kind:u8, keyLength:u32, valueLength:u32 (puts), key, value. */
@@ -259,12 +270,12 @@ class Packer {
     else this.put(window.groupPrefix[g], fields, ops[last + 1], ops[last + 2], 0, ops[last + 4]);
   }
 
-  /** One group's postings as one key: the first posting's, the rest in a posting-list frame. */
+  /** One trader group's postings as one key: the first posting's, the rest in a posting-list frame. */
   list(window, g) {
     const ops = window.ops;
     const prefix = window.groupPrefix[g];
     const withValues = prefix === TRADER_ORDER;
-    const fields = prefix === ORDER_TOUCH ? 2 : 3;
+    const fields = 3;
     const chain = postingsOf(window, g);
     const first = chain[0];
     const o = first * INDEX_OP_SLOTS;
@@ -287,14 +298,44 @@ class Packer {
     this.n = sealFrame(bytes, valueAt, at);
     this.view.setUint32(valueAt - (1 + fields * 8) - 4, this.n - valueAt, true);
   }
+
+  /**
+   * One bucket's order touches as one ORDER_TOUCHES key (bucket, first sequence): the first
+   * touch's order (its offset in the bucket), then for each further touch the sequence's delta
+   * (0 for another order of the same commit) and its order's offset, all varints.
+   */
+  bucket(window, g) {
+    const ops = window.ops;
+    const chain = postingsOf(window, g);
+    const bucket = window.groupA[g];
+    const firstOrder = bucket * ORDERS_PER_TOUCH_BUCKET;
+    let seq = seqOf(ops, chain[0]);
+    const valueAt = this.key(OP_PUT, ORDER_TOUCHES, 2, bucket, seq, 0);
+    const bytes = this.bytes;
+    let at = valueAt;
+    bytes[at++] = ORDER_TOUCHES_VERSION;
+    at = putVarint(bytes, at, ops[chain[0] * INDEX_OP_SLOTS + 1] - firstOrder);
+    for (let k = 1; k < chain.length; k++) {
+      const next = seqOf(ops, chain[k]);
+      at = putVarint(bytes, at, next - seq);
+      at = putVarint(bytes, at, ops[chain[k] * INDEX_OP_SLOTS + 1] - firstOrder);
+      seq = next;
+    }
+    this.n = sealFrame(bytes, valueAt, at);
+    this.view.setUint32(valueAt - 17 - 4, this.n - valueAt, true);
+  }
 }
 
-/** A group's posting operations by ascending sequence, each sequence once (a window holds each commit once: ascending already, but checked). */
+/**
+ * A group's posting operations in list order (comparePostings), each posting once. A trader's are
+ * ascending already (a window holds each commit once), but checked; a bucket's touches of one
+ * commit come in the order the commit touched its orders.
+ */
 function postingsOf(window, g) {
   const chain = new Array(window.postings[g]);
   for (let i = window.firstOp[g], k = 0; i !== NONE; i = window.opNext[i]) chain[k++] = i;
   if (window.ascending[g] === 1) return chain;
   const ops = window.ops;
-  chain.sort((i, j) => seqOf(ops, i) - seqOf(ops, j));
-  return chain.filter((i, k) => k === 0 || seqOf(ops, chain[k - 1]) !== seqOf(ops, i));
+  chain.sort((i, j) => comparePostings(ops, i, j));
+  return chain.filter((i, k) => k === 0 || comparePostings(ops, chain[k - 1], i) !== 0);
 }

@@ -23,6 +23,15 @@ export const NO_VALUE = -1;
 const UINT_VERSION = 1;
 /** The frame version of a posting list (index-window.mjs writes them, codecs.ts reads them). */
 export const POSTING_LIST_VERSION = 2;
+/** The frame version of an order-touch bucket (ORDER_TOUCHES, keys.ts): the order touches of one window for one bucket of order ids. */
+export const ORDER_TOUCHES_VERSION = 1;
+/**
+ * How many consecutive order ids share a bucket. A window touches orders all over the ids that
+ * still rest, one key an order made order touches two thirds of the index's keys, and each key
+ * costs its writer a memtable insert (docs/storage.md, round 20); a reader of one order's touches
+ * reads its bucket's lists whole, a few thousand postings at most.
+ */
+export const ORDERS_PER_TOUCH_BUCKET = 1024;
 
 const CRC_TABLE = (() => {
   const table = new Uint32Array(256);

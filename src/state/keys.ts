@@ -23,6 +23,9 @@
 //   0x0c trader:u64 orderId:u64           TRADER_OPEN   its placing seq, while it rests or waits (a pending stop)
 //   0x0d trader:u64 clientOrderId:u64     CLIENT_ID     the sequence of the trader's newest order with that id
 //   0x0e asset:u64 firstFeedSeq:u64       FEED_SPAN     the flush whose feed messages for the asset start here
+//   0x0f bucket:u64 blockSeq:u64          ORDER_TOUCHES the ORDER_TOUCH postings of one write window for the orders
+//                                                       of one bucket (ORDERS_PER_TOUCH_BUCKET ids), the first at
+//                                                       blockSeq (index-window.mjs; the durable index's only form of them)
 //
 // Spans are keyed by where a flush starts, so "the flush holding X" is one reverse seek to the
 // greatest key <= X. Integers are below 2^53 (safe integers), written as two big-endian u32 halves.
@@ -45,6 +48,7 @@ export const Prefix = {
   TRADER_OPEN: 0x0c,
   CLIENT_ID: 0x0d,
   FEED_SPAN: 0x0e,
+  ORDER_TOUCHES: 0x0f,
 } as const;
 
 const PREFIX_NAMES: Record<number, string> = {
@@ -63,6 +67,7 @@ const PREFIX_NAMES: Record<number, string> = {
   [Prefix.TRADER_OPEN]: 'trader-open',
   [Prefix.CLIENT_ID]: 'client-id',
   [Prefix.FEED_SPAN]: 'feed-span',
+  [Prefix.ORDER_TOUCHES]: 'order-touches',
 };
 
 const TWO_32 = 0x1_0000_0000;
@@ -109,11 +114,11 @@ export function chunkKey(sequence: number, chunk: number): Buffer {
 
 /**
  * The index database (a RocksDB database of its own, in INDEX_DIRECTORY under the database's
- * directory) holds the kinds INDEX_HEAD to FEED_SPAN; the main database holds every other kind.
+ * directory) holds the kinds INDEX_HEAD to ORDER_TOUCHES; the main database holds every other kind.
  */
 export const INDEX_DIRECTORY = 'index';
 const FIRST_INDEX_PREFIX = Prefix.INDEX_HEAD;
-const PAST_INDEX_PREFIX = Prefix.FEED_SPAN + 1;
+const PAST_INDEX_PREFIX = Prefix.ORDER_TOUCHES + 1;
 /** Every index key: [gte, lt). */
 export const INDEX_KEYS = { gte: Buffer.from([FIRST_INDEX_PREFIX]), lt: Buffer.from([PAST_INDEX_PREFIX]) };
 
@@ -127,7 +132,7 @@ export function isIndexRange(range: { gt?: Uint8Array; gte?: Uint8Array; lt?: Ui
   if (low === undefined || low.length === 0 || low[0] < FIRST_INDEX_PREFIX) return false;
   if (range.lte !== undefined) return range.lte.length > 0 && range.lte[0] < PAST_INDEX_PREFIX;
   const lt = range.lt;
-  // [.., [0x0f]) ends with the last index kind; anything past 0x0f with more bytes reaches beyond it.
+  // [.., [0x10]) ends with the last index kind; anything past 0x10 with more bytes reaches beyond it.
   return lt !== undefined && lt.length > 0 && (lt[0] < PAST_INDEX_PREFIX || (lt[0] === PAST_INDEX_PREFIX && lt.subarray(1).every((b) => b === 0)));
 }
 

@@ -6,6 +6,9 @@
 //     postings outside the range dropped;
 //   - the one stored list that starts before the range and may reach into it: the greatest key at
 //     or below the range's low bound within the same group (a list never spans groups);
+//   - for order touches, the buckets (ORDER_TOUCHES) of the range's orders, read whole: the index
+//     writer stores them there, a bucket of orders a key (a key an order is what the in-memory
+//     store and databases of format 7 and before hold);
 //   - the queued operations (the overlay: every posting past the index watermark), one posting each.
 //
 // Postings are only ever added, never deleted, so these merge by key with duplicates dropped: a
@@ -17,9 +20,10 @@
 // to the last key read is known: pages of stored keys are read until `limit` postings are known,
 // or the range ends.
 import { LobError } from '../errors.js';
-import { EMPTY_VALUE, decodePostings, encodeUint } from './codecs.js';
+import { EMPTY_VALUE, decodeOrderTouches, decodePostings, encodeUint } from './codecs.js';
 import { inRange, type IndexOps, type OverlayEntry } from './index-ops.js';
-import { Prefix, describeKey, readU64BE, writeU64BE } from './keys.js';
+import { ORDERS_PER_TOUCH_BUCKET } from './index-wire.mjs';
+import { MAX_KEY_INTEGER, Prefix, describeKey, keyIntegers, keyOf, readU64BE, writeU64BE } from './keys.js';
 import { NO_ENTRIES, compareBytes, type KeyRange, type KeyValueStore } from './memory-store.js';
 
 const KINDS: Record<number, string> = { [Prefix.ORDER_TOUCH]: 'order-touch', [Prefix.TRADER_TOUCH]: 'trader-touch', [Prefix.TRADER_ORDER]: 'trader-order' };
@@ -52,12 +56,18 @@ export async function readPostings(prefix: number, pending: readonly IndexOps[],
   const low = range.gte ?? range.gt;
   const listBefore = low !== undefined && low.length === keyLength && readU64BE(low, keyLength - 8) > 0
     ? base.entries({ gte: Uint8Array.from(low).fill(0, keyLength - 8), lte: low, reverse: true, limit: 1 }) : NO_ENTRIES;
+  const orders = prefix === Prefix.ORDER_TOUCH ? ordersOf(range) : undefined;
+  const buckets = orders === undefined ? NO_ENTRIES : base.entries({
+    gte: keyOf(Prefix.ORDER_TOUCHES, Math.floor(orders.first / ORDERS_PER_TOUCH_BUCKET), 0),
+    lte: keyOf(Prefix.ORDER_TOUCHES, Math.floor(orders.last / ORDERS_PER_TOUCH_BUCKET), MAX_KEY_INTEGER),
+  });
   const pageKeys = limit === Infinity ? undefined : Math.max(limit, 16);
   let page: KeyRange = { ...range, limit: pageKeys };
-  // The list before the range and the first page are asked for together: on a store in a worker
-  // thread, one round trip instead of two.
-  const [[before], firstPage] = await Promise.all([listBefore, base.entries(page)]);
+  // The list before the range, the first page and the buckets are asked for together: on a store
+  // in a worker thread, one round trip instead of three.
+  const [[before], firstPage, bucketed] = await Promise.all([listBefore, base.entries(page), buckets]);
   if (before !== undefined) expand(before, keyLength, range, found);
+  for (const entry of bucketed) expandBucket(entry, orders!, range, found);
   let stored = firstPage;
   let sorted = found;
   for (;;) {
@@ -87,6 +97,30 @@ function expand([key, value]: [Uint8Array, Uint8Array], keyLength: number, range
     const posting = i === 0 ? key : Uint8Array.from(key);
     if (i > 0) writeU64BE(posting, keyLength - 8, seqs[i]);
     if (inRange(posting, range)) out.push([posting, withValues ? encodeUint(values[i]) : EMPTY_VALUE]);
+  }
+}
+
+/** The order ids an ORDER_TOUCH range may hold postings of (its bounds' first field; an open end reaches every order). */
+function ordersOf(range: KeyRange): { first: number; last: number } {
+  const low = range.gte ?? range.gt;
+  const high = range.lt ?? range.lte;
+  return {
+    first: low === undefined || low.length < 9 ? 0 : readU64BE(low, 1),
+    last: high === undefined || high.length < 9 ? MAX_KEY_INTEGER : readU64BE(high, 1),
+  };
+}
+
+/** A stored bucket's order touches that lie in `range`, each as [its ORDER_TOUCH key, the empty value], into `out`. */
+function expandBucket([key, value]: [Uint8Array, Uint8Array], orders: { first: number; last: number }, range: KeyRange, out: Array<[Uint8Array, Uint8Array]>): void {
+  const [bucket, firstSeq] = keyIntegers(key, Prefix.ORDER_TOUCHES, 2);
+  const orderIds: number[] = [];
+  const seqs: number[] = [];
+  decodeOrderTouches(key, value, bucket * ORDERS_PER_TOUCH_BUCKET, firstSeq, orderIds, seqs);
+  for (let i = 0; i < orderIds.length; i++) {
+    // Most of a bucket is other orders: checked before a key is made for one.
+    if (orderIds[i] < orders.first || orderIds[i] > orders.last) continue;
+    const posting = keyOf(Prefix.ORDER_TOUCH, orderIds[i], seqs[i]);
+    if (inRange(posting, range)) out.push([posting, EMPTY_VALUE]);
   }
 }
 

@@ -376,9 +376,10 @@ export class Store implements KeyValueStore {
       );
     }
     // Versions 4 to 6 kept the indexes in the main database: they are deleted there (one range
-    // deletion) and derived again into the index database. Versions 4 and 5 are also without
-    // posting lists or snapshot files (codecs.ts). The marker is raised before anything new is
-    // written, so an older build refuses the database from then on.
+    // deletion, which finds nothing in a version-7 one) and derived again into the index database.
+    // Versions 4 and 5 are also without posting lists or snapshot files, and 4 to 7 without order
+    // touches in buckets (codecs.ts). The marker is raised before anything new is written, so an
+    // older build refuses the database from then on.
     if (version < DATABASE_FORMAT_VERSION && !this.readOnly) {
       try {
         await this.worker.call({ op: 'clear', range: rangeMessage(INDEX_KEYS) });
