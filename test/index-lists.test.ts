@@ -206,7 +206,9 @@ describe("order touches stored a bucket of orders a key read back as one key a t
     await (await Store.open(location, { sync: false })).close();
     const old = new RocksLevel(path.join(location, INDEX_DIRECTORY), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
     await old.open();
-    await old.batch(between(1, oldFormatThrough).map((t) => ({ type: 'put' as const, key: keyOfTouch(t), value: EMPTY_VALUE })));
+    const batch = old.batch();
+    for (const t of between(1, oldFormatThrough)) batch.put(keyOfTouch(t), EMPTY_VALUE);
+    await batch.write();
     await old.close();
     store = await Store.open(location, { sync: false });
     const write = async (touches: Touch[]): Promise<void> => {
