@@ -11,10 +11,10 @@ import * as path from 'node:path';
 import { RocksLevel } from '@nxtedition/rocksdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DATABASE_FORMAT_VERSION, EMPTY_VALUE, decodeFormat, decodeUint, encodeFormat, encodeUint } from '../src/state/codecs.js';
+import { DATABASE_FORMAT_VERSION, EMPTY_VALUE, decodeFormat, decodeOrderTouches, decodeUint, encodeFormat, encodeUint } from '../src/state/codecs.js';
 import { IndexOps, NO_VALUE } from '../src/state/index-ops.js';
 import { ORDERS_PER_TOUCH_BUCKET } from '../src/state/index-wire.mjs';
-import { INDEX_DIRECTORY, Prefix, formatKey, indexHeadKey, keyIntegers, keyOf, readU64BE } from '../src/state/keys.js';
+import { INDEX_DIRECTORY, Prefix, formatKey, indexHeadKey, keyIntegers, keyOf, prefixRange, readU64BE } from '../src/state/keys.js';
 import type { KeyRange } from '../src/state/memory-store.js';
 import { readPostings } from '../src/state/posting-lists.js';
 import { Store } from '../src/state/store.js';
@@ -263,6 +263,15 @@ describe("order touches stored a bucket of orders a key read back as one key a t
     }
   });
 
+  it("gives every touch between the kind's own ends (a bare prefix, the next kind's first key) and none of an empty range", async () => {
+    const all = truth.slice().sort(compare);
+    expect(await read({ gte: Buffer.from([Prefix.ORDER_TOUCH]), lt: keyOf(Prefix.ORDER_TOUCH + 1, 0) })).toEqual(all);
+    expect(await read({ gt: keyOf(Prefix.ORDER_TOUCH, 0, 0), lt: Buffer.from([Prefix.ORDER_TOUCH + 1]), reverse: true, limit: 7 })).toEqual(all.slice().reverse().slice(0, 7));
+    const from = ORDERS_PER_TOUCH_BUCKET - 1;
+    expect(await read({ gte: keyOf(Prefix.ORDER_TOUCH, from, 0), lt: Buffer.from([Prefix.ORDER_TOUCH + 1]), limit: 9 })).toEqual(all.filter((t) => t.orderId >= from).slice(0, 9));
+    expect(await read({ gte: keyOf(Prefix.ORDER_TOUCH, from, 0), lt: keyOf(Prefix.ORDER_TOUCH, from, 0) })).toEqual([]);
+  });
+
   it('gives every touch of a range, forward and reverse, from any bound, across orders and buckets', async () => {
     for (let trial = 0; trial < 150; trial++) {
       const low: Touch = { orderId: orders[prng.below(orders.length)], seq: prng.below(520) };
@@ -332,8 +341,8 @@ describeEachBackend('posting lists under a state machine', (backend) => {
     const batch = store.batch();
     batch.put(indexHeadKey(), encodeUint(before.sequence));
     batch.put(keyOf(Prefix.TRADER_OPEN, 7, placed.orderId), encodeUint(rested.sequence));
-    for (const prefix of [Prefix.ORDER_TOUCH, Prefix.TRADER_TOUCH, Prefix.TRADER_ORDER]) {
-      for (const key of await store.keys({ gte: Buffer.from([prefix]), lt: Buffer.from([prefix + 1]) })) {
+    for (const prefix of [Prefix.ORDER_TOUCH, Prefix.TRADER_TOUCH, Prefix.TRADER_ORDER, Prefix.ORDER_TOUCHES]) {
+      for (const key of await store.keys(prefixRange(prefix))) {
         if (readU64BE(key, key.length - 8) > rested.sequence) batch.del(key);
       }
     }
@@ -367,7 +376,8 @@ describeEachBackend('posting lists under a state machine', (backend) => {
     const postingKeys = async (path: string): Promise<number> => {
       const store = await Store.open(path, { sync: false });
       try {
-        return (await store.keys({ gte: keyOf(Prefix.ORDER_TOUCH, 0, 0), lt: keyOf(Prefix.TRADER_ORDER + 1, 0) })).length;
+        const lists = await store.keys({ gte: keyOf(Prefix.ORDER_TOUCH, 0, 0), lt: keyOf(Prefix.TRADER_ORDER + 1, 0) });
+        return lists.length + (await store.keys(prefixRange(Prefix.ORDER_TOUCHES))).length;
       } finally {
         await store.close();
       }
@@ -431,6 +441,50 @@ describeEachBackend('posting lists under a state machine', (backend) => {
     await old.close();
     const marked = await Store.open(path, { sync: false });
     expect(decodeFormat(formatKey(), (await marked.get(formatKey()))!)).toBe(DATABASE_FORMAT_VERSION);
+    await marked.close();
+    await memory.close();
+  });
+
+  it('reads a version-7 database, whose order touches are a key an order, as the current one, and raises its marker', async () => {
+    const path = tempDbPath('lobcore-lists-v7');
+    const disk = await CoreStateMachine.open({ backend, path, sync: false });
+    const memory = await CoreStateMachine.open({ backend });
+    const flows = [new Flow(93), new Flow(93)];
+    for (let commit = 0; commit < 12; commit++) {
+      stepBoth(flows, disk, memory);
+      await disk.flush();
+      await memory.flush();
+    }
+    await disk.close();
+
+    // As format 7 stored them: each order's touches under keys of its own, no buckets.
+    const store = await Store.open(path, { sync: false });
+    const buckets = await store.entries(prefixRange(Prefix.ORDER_TOUCHES));
+    expect(buckets.length).toBeGreaterThan(0);
+    const index = store.batch();
+    let touches = 0;
+    for (const [key, value] of buckets) {
+      const [bucket, firstSeq] = keyIntegers(key, Prefix.ORDER_TOUCHES, 2);
+      const orderIds: number[] = [];
+      const seqs: number[] = [];
+      decodeOrderTouches(key, value, bucket * ORDERS_PER_TOUCH_BUCKET, firstSeq, orderIds, seqs);
+      orderIds.forEach((orderId, i) => index.put(keyOf(Prefix.ORDER_TOUCH, orderId, seqs[i]), EMPTY_VALUE));
+      touches += orderIds.length;
+      index.del(key);
+    }
+    await store.write(index);
+    const marker = store.batch();
+    marker.put(formatKey(), encodeFormat(7));
+    await store.write(marker);
+    await store.close();
+    expect(touches).toBeGreaterThan(buckets.length);
+
+    const old = await CoreStateMachine.open({ backend, path });
+    await sameAnswers(old, memory);
+    await old.close();
+    const marked = await Store.open(path, { sync: false });
+    expect(decodeFormat(formatKey(), (await marked.get(formatKey()))!)).toBe(DATABASE_FORMAT_VERSION);
+    expect((await marked.keys(prefixRange(Prefix.ORDER_TOUCH))).length).toBe(touches);
     await marked.close();
     await memory.close();
   });

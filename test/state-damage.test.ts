@@ -185,7 +185,7 @@ describeEachBackend('damaged history', (backend) => {
     // As if the index writes after the commits had never landed.
     await tamper(dbPath, async (store) => {
       const batch = store.batch();
-      for (let prefix = Prefix.INDEX_HEAD; prefix <= Prefix.FEED_SPAN; prefix++) for (const key of await store.keys(prefixRange(prefix))) batch.del(key);
+      for (let prefix = Prefix.INDEX_HEAD; prefix <= Prefix.ORDER_TOUCHES; prefix++) for (const key of await store.keys(prefixRange(prefix))) batch.del(key);
       await store.write(batch);
     });
     const reopened = await CoreStateMachine.open({ path: dbPath, backend });

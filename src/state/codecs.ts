@@ -264,6 +264,7 @@ export function decodeOrderTouches(key: Uint8Array, value: Uint8Array, firstOrde
       const delta = r.uint();
       const next = r.uint();
       if (delta === 0 && next <= offset) throw new Error('touches out of order');
+      if (delta > Number.MAX_SAFE_INTEGER - seq) throw new Error(`sequence ${seq} + ${delta} is past 2^53`);
       seq += delta;
       offset = next;
     }

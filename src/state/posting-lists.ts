@@ -15,7 +15,8 @@
 // window being written is both queued and partly stored. A crash in the middle of a window leaves
 // at most one list per group past the watermark, keyed by the group's first posting past it, as
 // the window recovery writes again (it starts at the same sequence) keys it too: overwritten
-// then, and until then every posting in it is queued as well. Lists at or below the watermark are
+// then (or, a format-7 order's list, merged with the bucket recovery writes instead), and until
+// then every posting in it is queued as well. Lists at or below the watermark are
 // disjoint and in order (the windows were), so reading stored keys in key order, every posting up
 // to the last key read is known: pages of stored keys are read until `limit` postings are known,
 // or the range ends.
@@ -57,7 +58,7 @@ export async function readPostings(prefix: number, pending: readonly IndexOps[],
   const listBefore = low !== undefined && low.length === keyLength && readU64BE(low, keyLength - 8) > 0
     ? base.entries({ gte: Uint8Array.from(low).fill(0, keyLength - 8), lte: low, reverse: true, limit: 1 }) : NO_ENTRIES;
   const orders = prefix === Prefix.ORDER_TOUCH ? ordersOf(range) : undefined;
-  const buckets = orders === undefined ? NO_ENTRIES : base.entries({
+  const buckets = orders === undefined || orders.last < orders.first ? NO_ENTRIES : base.entries({
     gte: keyOf(Prefix.ORDER_TOUCHES, Math.floor(orders.first / ORDERS_PER_TOUCH_BUCKET), 0),
     lte: keyOf(Prefix.ORDER_TOUCHES, Math.floor(orders.last / ORDERS_PER_TOUCH_BUCKET), MAX_KEY_INTEGER),
   });
@@ -100,14 +101,23 @@ function expand([key, value]: [Uint8Array, Uint8Array], keyLength: number, range
   }
 }
 
-/** The order ids an ORDER_TOUCH range may hold postings of (its bounds' first field; an open end reaches every order). */
+/**
+ * The order ids an ORDER_TOUCH range may hold postings of: its bounds' order field where a bound is
+ * an order-touch key that has one; any other bound (an open end, a bare prefix, the next kind's
+ * first key) reaches every order on its side. Bucket reads are not paged: a range over many
+ * orders reads all their buckets whole (the audit trail asks for one order's touches).
+ */
 function ordersOf(range: KeyRange): { first: number; last: number } {
+  const hasOrder = (bound: Uint8Array | undefined): bound is Uint8Array => bound !== undefined && bound.length >= 9 && bound[0] === Prefix.ORDER_TOUCH;
   const low = range.gte ?? range.gt;
-  const high = range.lt ?? range.lte;
-  return {
-    first: low === undefined || low.length < 9 ? 0 : readU64BE(low, 1),
-    last: high === undefined || high.length < 9 ? MAX_KEY_INTEGER : readU64BE(high, 1),
-  };
+  let last = MAX_KEY_INTEGER;
+  if (hasOrder(range.lte)) last = readU64BE(range.lte, 1);
+  else if (hasOrder(range.lt)) {
+    // Below (order, 0) lies nothing of that order: every touch's sequence is at least 1.
+    const order = readU64BE(range.lt, 1);
+    last = range.lt.length === 17 && readU64BE(range.lt, 9) === 0 ? order - 1 : order;
+  }
+  return { first: hasOrder(low) ? readU64BE(low, 1) : 0, last };
 }
 
 /** A stored bucket's order touches that lie in `range`, each as [its ORDER_TOUCH key, the empty value], into `out`. */
