@@ -45,6 +45,41 @@ async function writeWindow(store: Store, postings: Posting[]): Promise<void> {
   await store.writeIndex(ops.ops.slice(0, ops.count * 5), ops.count);
 }
 
+/** Postings of one kind as a suite knows them: all of them, their key order, their keys, and how it reads them back. */
+interface PostingKind<T> {
+  truth: T[];
+  compare: (a: T, b: T) => number;
+  keyOf: (posting: T) => Buffer;
+  read: (range: KeyRange) => Promise<T[]>;
+}
+
+/**
+ * 150 ranges between two postings `draw` gives (either way round), inclusive or exclusive at each
+ * end, forward or reverse, with or without a limit: each read gives exactly the truth's postings in it.
+ */
+async function readsRandomRanges<T>(prng: Prng, kind: PostingKind<T>, draw: () => [T, T]): Promise<void> {
+  const { truth, compare, keyOf: keyOfPosting, read } = kind;
+  for (let trial = 0; trial < 150; trial++) {
+    let [low, high] = draw();
+    if (compare(low, high) > 0) [low, high] = [high, low];
+    const exclusiveLow = prng.chance(0.5);
+    const exclusiveHigh = prng.chance(0.5);
+    const reverse = prng.chance(0.5);
+    const limit = prng.chance(0.3) ? undefined : 1 + prng.below(12);
+    const range: KeyRange = {
+      ...(exclusiveLow ? { gt: keyOfPosting(low) } : { gte: keyOfPosting(low) }),
+      ...(exclusiveHigh ? { lt: keyOfPosting(high) } : { lte: keyOfPosting(high) }),
+      reverse, limit,
+    };
+    let expected = truth
+      .filter((p) => (exclusiveLow ? compare(p, low) > 0 : compare(p, low) >= 0) && (exclusiveHigh ? compare(p, high) < 0 : compare(p, high) <= 0))
+      .sort(compare);
+    if (reverse) expected.reverse();
+    if (limit !== undefined) expected = expected.slice(0, limit);
+    expect(await read(range), JSON.stringify({ low, high, exclusiveLow, exclusiveHigh, reverse, limit })).toEqual(expected);
+  }
+}
+
 const compare = (a: Posting, b: Posting): number => a.trader - b.trader || a.height - b.height || a.seq - b.seq;
 const keyOfPosting = (p: Posting): Buffer => keyOf(Prefix.TRADER_ORDER, p.trader, p.height, p.seq);
 
@@ -103,27 +138,13 @@ describe('posting lists read back as single postings', () => {
   });
 
   it('gives every posting of a range, forward and reverse, from any bound, inside a list or not', async () => {
-    for (let trial = 0; trial < 150; trial++) {
+    await readsRandomRanges(prng, { truth, compare, keyOf: keyOfPosting, read }, () => {
       const trader = 1 + prng.below(3);
-      const low: Posting = { trader, height: prng.below(3), seq: prng.below(620), orderId: 0 };
-      const high: Posting = { trader, height: prng.below(3), seq: prng.below(620), orderId: 0 };
-      if (compare(low, high) > 0) [low.height, low.seq, high.height, high.seq] = [high.height, high.seq, low.height, low.seq];
-      const exclusiveLow = prng.chance(0.5);
-      const exclusiveHigh = prng.chance(0.5);
-      const reverse = prng.chance(0.5);
-      const limit = prng.chance(0.3) ? undefined : 1 + prng.below(12);
-      const range: KeyRange = {
-        ...(exclusiveLow ? { gt: keyOfPosting(low) } : { gte: keyOfPosting(low) }),
-        ...(exclusiveHigh ? { lt: keyOfPosting(high) } : { lte: keyOfPosting(high) }),
-        reverse, limit,
-      };
-      let expected = truth
-        .filter((p) => (exclusiveLow ? compare(p, low) > 0 : compare(p, low) >= 0) && (exclusiveHigh ? compare(p, high) < 0 : compare(p, high) <= 0))
-        .sort(compare);
-      if (reverse) expected.reverse();
-      if (limit !== undefined) expected = expected.slice(0, limit);
-      expect(await read(range), JSON.stringify({ low, high, exclusiveLow, exclusiveHigh, reverse, limit })).toEqual(expected);
-    }
+      return [
+        { trader, height: prng.below(3), seq: prng.below(620), orderId: 0 },
+        { trader, height: prng.below(3), seq: prng.below(620), orderId: 0 },
+      ];
+    });
   });
 
   it("pages through a trader's postings as the audit trail does, both ways, pages ending inside lists", async () => {
@@ -273,30 +294,31 @@ describe("order touches stored a bucket of orders a key read back as one key a t
   });
 
   it('gives every touch of a range, forward and reverse, from any bound, across orders and buckets', async () => {
-    for (let trial = 0; trial < 150; trial++) {
+    await readsRandomRanges(prng, { truth, compare, keyOf: keyOfTouch, read }, () => {
       const low: Touch = { orderId: orders[prng.below(orders.length)], seq: prng.below(520) };
-      const high: Touch = { orderId: prng.chance(0.5) ? low.orderId : orders[prng.below(orders.length)], seq: prng.below(520) };
-      if (compare(low, high) > 0) [low.orderId, low.seq, high.orderId, high.seq] = [high.orderId, high.seq, low.orderId, low.seq];
-      const exclusiveLow = prng.chance(0.5);
-      const exclusiveHigh = prng.chance(0.5);
-      const reverse = prng.chance(0.5);
-      const limit = prng.chance(0.3) ? undefined : 1 + prng.below(12);
-      const range: KeyRange = {
-        ...(exclusiveLow ? { gt: keyOfTouch(low) } : { gte: keyOfTouch(low) }),
-        ...(exclusiveHigh ? { lt: keyOfTouch(high) } : { lte: keyOfTouch(high) }),
-        reverse, limit,
-      };
-      let expected = truth
-        .filter((t) => (exclusiveLow ? compare(t, low) > 0 : compare(t, low) >= 0) && (exclusiveHigh ? compare(t, high) < 0 : compare(t, high) <= 0))
-        .sort(compare);
-      if (reverse) expected.reverse();
-      if (limit !== undefined) expected = expected.slice(0, limit);
-      expect(await read(range), JSON.stringify({ low, high, exclusiveLow, exclusiveHigh, reverse, limit })).toEqual(expected);
-    }
+      return [low, { orderId: prng.chance(0.5) ? low.orderId : orders[prng.below(orders.length)], seq: prng.below(520) }];
+    });
   });
 });
 
 describeEachBackend('posting lists under a state machine', (backend) => {
+  /**
+   * A machine on disk and one in memory given the same flow, `commits` commits of it, each flush
+   * awaited on both; with `catchUp`, each commit's indexes are waited for too (a window a commit).
+   */
+  async function flowedPair(path: string, seed: number, commits: number, options: { sync?: boolean; indexGatherMs?: number; catchUp?: boolean } = {}): Promise<{ disk: CoreStateMachine; memory: CoreStateMachine }> {
+    const disk = await CoreStateMachine.open({ backend, path, sync: options.sync, indexGatherMs: options.indexGatherMs });
+    const memory = await CoreStateMachine.open({ backend });
+    const flows = [new Flow(seed), new Flow(seed)];
+    for (let commit = 0; commit < commits; commit++) {
+      stepBoth(flows, disk, memory);
+      await disk.flush();
+      await memory.flush();
+      while (options.catchUp === true && disk.indexLag > 0) await sleep(1);
+    }
+    return { disk, memory };
+  }
+
   /** A trader's orders, all and open ones, with their records. */
   async function traderAnswers(sm: CoreStateMachine, traders: number[]): Promise<Array<{ all: OrderRecord[]; open: OrderRecord[] }>> {
     const out: Array<{ all: OrderRecord[]; open: OrderRecord[] }> = [];
@@ -362,15 +384,7 @@ describeEachBackend('posting lists under a state machine', (backend) => {
     /** Flushes five commits of one flow, each awaited; with `catchUp`, each also waits for its indexes (a window a commit). */
     const run = async (indexGatherMs: number, catchUp: boolean): Promise<{ path: string; lagBeforeClose: number; memory: CoreStateMachine; disk: CoreStateMachine }> => {
       const path = tempDbPath('lobcore-lists-gather');
-      const disk = await CoreStateMachine.open({ backend, path, indexGatherMs });
-      const memory = await CoreStateMachine.open({ backend });
-      const flows = [new Flow(57), new Flow(57)];
-      for (let commit = 0; commit < 5; commit++) {
-        stepBoth(flows, disk, memory);
-        await disk.flush();
-        await memory.flush();
-        while (catchUp && disk.indexLag > 0) await sleep(1);
-      }
+      const { disk, memory } = await flowedPair(path, 57, 5, { indexGatherMs, catchUp });
       return { path, lagBeforeClose: disk.indexLag, memory, disk };
     };
     const postingKeys = async (path: string): Promise<number> => {
@@ -447,14 +461,7 @@ describeEachBackend('posting lists under a state machine', (backend) => {
 
   it('reads a version-7 database, whose order touches are a key an order, as the current one, and raises its marker', async () => {
     const path = tempDbPath('lobcore-lists-v7');
-    const disk = await CoreStateMachine.open({ backend, path, sync: false });
-    const memory = await CoreStateMachine.open({ backend });
-    const flows = [new Flow(93), new Flow(93)];
-    for (let commit = 0; commit < 12; commit++) {
-      stepBoth(flows, disk, memory);
-      await disk.flush();
-      await memory.flush();
-    }
+    const { disk, memory } = await flowedPair(path, 93, 12, { sync: false });
     await disk.close();
 
     // As format 7 stored them: each order's touches under keys of its own, no buckets.
