@@ -232,7 +232,7 @@ describeEachBackend('checkpoints from the checkpoint worker', (backend) => {
     await sm.flush();
     expect(sm.snapshot().byteLength).toBe(1024 * 1024 - 8);
     const extra = new CommandBatch(1).limit(3, 9, 'bid', 500, 1, 99_999);
-    shadowOf(sm).command(extra.view(), 0);
+    shadowOf(sm).commands(extra.view(), 0, 1);
     const hash = sha256(sm.snapshot());
     const info = await sm.checkpoint();
     expect({ sequence: info!.sequence, hash: info!.stateHash, chunks: info!.chunks }).toEqual({ sequence: sm.sequence, hash, chunks: 1 });

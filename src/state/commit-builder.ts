@@ -89,9 +89,12 @@ export class CommitBuilder implements SequencedSink {
     this.entries++;
   }
 
+  applied(commands: Float64Array, start: number, count: number): void {
+    this.shadow?.commands(commands, start, count);
+  }
+
   command(seq: number, commands: Float64Array, o: number, events: Float64Array, from: number, count: number): void {
     this.journal.command(commands, o);
-    this.shadow?.command(commands, o);
     this.events.command(seq, commandTimestamp(commands, o), events, from, count);
     this.index.command(seq, this.sequencer.height, events, from, count);
     this.entries++;

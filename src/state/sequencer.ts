@@ -9,6 +9,8 @@ import { COMMAND_SLOTS, Slot } from '../operations.js';
 /** Where numbered entries go: the journal and the event block of the next commit. */
 export interface SequencedSink {
   height(seq: number, height: number): void;
+  /** The records of `count` applied commands from slot `start` of `commands`, before each is numbered. */
+  applied(commands: Float64Array, start: number, count: number): void;
   /** Command `seq` (its record at commands[o..]) and its events [from, from + count) of `events`. */
   command(seq: number, commands: Float64Array, o: number, events: Float64Array, from: number, count: number): void;
   /** Command `seq` produced `asset`'s feed message `feedSeq`. */
@@ -74,6 +76,7 @@ export class Sequencer {
    */
   commands(commands: Float64Array, start: number, count: number, events: Float64Array, eventCount: number,
            fillCount: number, sink: SequencedSink | null): void {
+    sink?.applied(commands, start, count);
     let e = 0;
     for (let i = 0; i < count; i++) {
       const seq = ++this.lastSequence;
