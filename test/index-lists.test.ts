@@ -471,10 +471,9 @@ describeEachBackend('posting lists under a state machine', (backend) => {
     const index = store.batch();
     let touches = 0;
     for (const [key, value] of buckets) {
-      const [bucket, firstSeq] = keyIntegers(key, Prefix.ORDER_TOUCHES, 2);
       const orderIds: number[] = [];
       const seqs: number[] = [];
-      decodeOrderTouches(key, value, bucket * ORDERS_PER_TOUCH_BUCKET, firstSeq, orderIds, seqs);
+      decodeOrderTouches(key, value, orderIds, seqs);
       orderIds.forEach((orderId, i) => index.put(keyOf(Prefix.ORDER_TOUCH, orderId, seqs[i]), EMPTY_VALUE));
       touches += orderIds.length;
       index.del(key);

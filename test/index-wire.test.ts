@@ -7,7 +7,7 @@ import { EMPTY_VALUE, decodeOrderTouches, decodePostings, encodeUint } from '../
 import { IndexOps, NO_VALUE } from '../src/state/index-ops.js';
 import { INDEX_OP_SLOTS, ORDERS_PER_TOUCH_BUCKET } from '../src/state/index-wire.mjs';
 import { IndexWindow } from '../src/state/index-window.mjs';
-import { Prefix, indexHeadKey, indexReachKey, keyIntegers, keyOf, prefixRange } from '../src/state/keys.js';
+import { Prefix, indexHeadKey, indexReachKey, keyOf, prefixRange } from '../src/state/keys.js';
 import { OP_DEL, OP_PUT } from '../src/state/store-wire.js';
 
 /** Reads a packed write batch back as [kind, key, value] triples. */
@@ -94,10 +94,9 @@ describe('a write window', () => {
 
   /** An ORDER_TOUCHES key's touches as [orderId, seq] pairs. */
   function touches(key: Buffer, value: Buffer): Array<[number, number]> {
-    const [bucket, firstSeq] = keyIntegers(key, Prefix.ORDER_TOUCHES, 2);
     const orderIds: number[] = [];
     const seqs: number[] = [];
-    decodeOrderTouches(key, value, bucket * ORDERS_PER_TOUCH_BUCKET, firstSeq, orderIds, seqs);
+    decodeOrderTouches(key, value, orderIds, seqs);
     return orderIds.map((orderId, i) => [orderId, seqs[i]]);
   }
 

@@ -26,7 +26,7 @@ import { LobError } from '../errors.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { crc32 } from './crc32.js';
 import { ORDERS_PER_TOUCH_BUCKET, ORDER_TOUCHES_VERSION, POSTING_LIST_VERSION } from './index-wire.mjs';
-import { describeKey } from './keys.js';
+import { Prefix, describeKey, keyIntegers } from './keys.js';
 
 /**
  * The layout of the database as a whole; bump when keys or value framing change incompatibly.
@@ -245,12 +245,13 @@ export function decodePostings(key: Uint8Array, value: Uint8Array, kind: string,
 }
 
 /**
- * The order touches an ORDER_TOUCHES key holds (index-window.mjs writes them), into `orderIds`
- * and `seqs`: the first at `firstSeq` (the key's last field), each of an order of the bucket that
- * starts at `firstOrderId`; in order of sequence, then of order id.
+ * The order touches an ORDER_TOUCHES key (bucket, first sequence) holds, as index-window.mjs
+ * writes them, into `orderIds` and `seqs`: in order of sequence, then of order id.
  */
-export function decodeOrderTouches(key: Uint8Array, value: Uint8Array, firstOrderId: number, firstSeq: number, orderIds: number[], seqs: number[]): void {
+export function decodeOrderTouches(key: Uint8Array, value: Uint8Array, orderIds: number[], seqs: number[]): void {
   const kind = 'order-touches';
+  const [bucket, firstSeq] = keyIntegers(key, Prefix.ORDER_TOUCHES, 2);
+  const firstOrderId = bucket * ORDERS_PER_TOUCH_BUCKET;
   const bytes = openFrame(key, value, kind, ORDER_TOUCHES_VERSION, 1);
   decodePayload(key, kind, () => {
     const r = new ByteReader(bytes, 1, bytes.length - 4);

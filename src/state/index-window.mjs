@@ -322,7 +322,7 @@ class Packer {
       seq = next;
     }
     this.n = sealFrame(bytes, valueAt, at);
-    this.view.setUint32(valueAt - 17 - 4, this.n - valueAt, true);
+    this.view.setUint32(valueAt - (1 + 2 * 8) - 4, this.n - valueAt, true);
   }
 }
 

@@ -24,7 +24,7 @@ import { LobError } from '../errors.js';
 import { EMPTY_VALUE, decodeOrderTouches, decodePostings, encodeUint } from './codecs.js';
 import { inRange, type IndexOps, type OverlayEntry } from './index-ops.js';
 import { ORDERS_PER_TOUCH_BUCKET } from './index-wire.mjs';
-import { MAX_KEY_INTEGER, Prefix, describeKey, keyIntegers, keyOf, readU64BE, writeU64BE } from './keys.js';
+import { MAX_KEY_INTEGER, Prefix, describeKey, keyOf, readU64BE, writeU64BE } from './keys.js';
 import { NO_ENTRIES, compareBytes, type KeyRange, type KeyValueStore } from './memory-store.js';
 
 const KINDS: Record<number, string> = { [Prefix.ORDER_TOUCH]: 'order-touch', [Prefix.TRADER_TOUCH]: 'trader-touch', [Prefix.TRADER_ORDER]: 'trader-order' };
@@ -122,10 +122,9 @@ function ordersOf(range: KeyRange): { first: number; last: number } {
 
 /** A stored bucket's order touches that lie in `range`, each as [its ORDER_TOUCH key, the empty value], into `out`. */
 function expandBucket([key, value]: [Uint8Array, Uint8Array], orders: { first: number; last: number }, range: KeyRange, out: Array<[Uint8Array, Uint8Array]>): void {
-  const [bucket, firstSeq] = keyIntegers(key, Prefix.ORDER_TOUCHES, 2);
   const orderIds: number[] = [];
   const seqs: number[] = [];
-  decodeOrderTouches(key, value, bucket * ORDERS_PER_TOUCH_BUCKET, firstSeq, orderIds, seqs);
+  decodeOrderTouches(key, value, orderIds, seqs);
   for (let i = 0; i < orderIds.length; i++) {
     // Most of a bucket is other orders: checked before a key is made for one.
     if (orderIds[i] < orders.first || orderIds[i] > orders.last) continue;
