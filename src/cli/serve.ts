@@ -15,6 +15,7 @@ import { CliError, ExitCode } from './failure.js';
 import { backendOption, port } from './flags.js';
 import { formatCount, printLine } from './format.js';
 import type { ExitStatus } from './program.js';
+import { beginStep } from './unfinished.js';
 
 interface ServeFlags {
   replay?: string;
@@ -139,8 +140,13 @@ async function serve(flags: ServeFlags, speedGiven: boolean): Promise<number> {
     await signalled;
     return ExitCode.OK;
   } finally {
+    // Each step named: a full test run once saw this shutdown never finish (exit 3, `unfinished.ts`)
+    // without saying which part waited.
+    beginStep('stopping lobcore serve\'s source');
     await source.stop();
+    beginStep('closing lobcore serve\'s server and its sockets');
     await server?.close();
+    beginStep('closing the state machine lobcore serve showed');
     await machine.close();
   }
 }
