@@ -22,7 +22,12 @@ export interface ShardVerdict {
   claims: number;
   skipped: number;
   replayHash: string;
-  members: Array<{ member: number; role: string; streamSeq: number; batchSeq: number; stateHash: string; equal: boolean; skipped: number }>;
+  /**
+   * `behind`: the member had not applied the whole chain when the check gave up waiting (it was
+   * still catching up or had stopped applying), which `equal` false alone would not tell apart
+   * from a state that differs.
+   */
+  members: Array<{ member: number; role: string; streamSeq: number; batchSeq: number; stateHash: string; equal: boolean; behind: boolean; skipped: number }>;
   hashesEqual: boolean;
   answeredInStream: boolean;
   noneTwice: boolean;
@@ -31,35 +36,63 @@ export interface ShardVerdict {
   replay: StreamReplay;
 }
 
+/**
+ * `quietMs`: how long the members may go without applying a record before the check stops waiting
+ * for them. A deadline counted from the start would fail a member still catching up on a loaded
+ * machine; one counted from the last progress fails only a member that has stopped.
+ */
 export async function verifyCluster(
-  local: LocalCluster, admin: NatsConnection, answered: readonly AnsweredRequest[], clientId: number, backend?: BackendName, settleMs = 60_000,
+  local: LocalCluster, admin: NatsConnection, answered: readonly AnsweredRequest[], clientId: number, backend?: BackendName, quietMs = 60_000,
 ): Promise<ShardVerdict[]> {
   const layout = local.description.layout;
-  const deadline = Date.now() + settleMs;
+  const patience = new Patience(quietMs);
   const replay = (shard: number): Promise<StreamReplay> => replayStream(admin, shard, shardSubjects(layout.clusterId, shard).stream, backend);
   const replays: StreamReplay[] = [];
   for (const s of layout.shards) replays.push(await replay(s.shard));
   for (;;) {
-    const statuses = await settledStatuses(local, replays, deadline);
+    const statuses = await settledStatuses(local, replays, patience);
     // A member past the replay read a record appended since (a claim by a member that missed
     // a few heartbeats on a busy machine): read that shard's stream again and compare anew.
     const grown = layout.shards.filter((s) => statuses.some((st) => st.shard === s.shard && st.batchSeq > replays[s.shard].head.batchSeq));
-    if (grown.length === 0 || Date.now() > deadline) {
+    if (grown.length === 0 || patience.spent()) {
       return replays.map((r) => shardVerdict(r, statuses.filter((st) => st.shard === r.shard), answered, clientId));
     }
     for (const s of grown) replays[s.shard] = await replay(s.shard);
   }
 }
 
+/** A wait that runs out only after `quietMs` without progress. */
+class Patience {
+  private lastProgress = Date.now();
+  /** Records applied, summed over the members, when last polled. */
+  private applied = -1;
+
+  constructor(private readonly quietMs: number) {}
+
+  /** Notes how far the members have got; a sum that grew restarts the wait. */
+  observe(statuses: readonly MemberStatus[]): void {
+    const applied = statuses.reduce((sum, st) => sum + st.batchSeq, 0);
+    if (applied > this.applied) {
+      this.applied = applied;
+      this.lastProgress = Date.now();
+    }
+  }
+
+  spent(): boolean {
+    return Date.now() - this.lastProgress > this.quietMs;
+  }
+}
+
 /** Waits until every live member has applied its shard's whole chain, then reads them all. */
-async function settledStatuses(local: LocalCluster, replays: StreamReplay[], deadline: number): Promise<MemberStatus[]> {
+async function settledStatuses(local: LocalCluster, replays: StreamReplay[], patience: Patience): Promise<MemberStatus[]> {
   for (;;) {
     const statuses: MemberStatus[] = [];
     for (const handle of local.supervisor.all()) {
       if (local.supervisor.running(handle.shard, handle.member)) statuses.push(await local.supervisor.status(handle.shard, handle.member));
     }
+    patience.observe(statuses);
     const settled = statuses.every((st) => st.batchSeq >= replays[st.shard].head.batchSeq);
-    if (settled || Date.now() > deadline) return statuses;
+    if (settled || patience.spent()) return statuses;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
@@ -80,7 +113,7 @@ function shardVerdict(
     claims: replay.claims,
     skipped: Object.values(replay.skipped).reduce((a, b) => a + b, 0),
     replayHash: replay.stateHash,
-    members: statuses.map((st) => ({ member: st.member, role: st.role, streamSeq: st.streamSeq, batchSeq: st.batchSeq, stateHash: st.stateHash, equal: st.stateHash === replay.stateHash && st.batchSeq === replay.head.batchSeq, skipped: Object.values(st.skipped).reduce((a, b) => a + b, 0) })),
+    members: statuses.map((st) => ({ member: st.member, role: st.role, streamSeq: st.streamSeq, batchSeq: st.batchSeq, stateHash: st.stateHash, equal: st.stateHash === replay.stateHash && st.batchSeq === replay.head.batchSeq, behind: st.batchSeq < replay.head.batchSeq, skipped: Object.values(st.skipped).reduce((a, b) => a + b, 0) })),
     hashesEqual: statuses.length > 0 && statuses.every((st) => st.stateHash === replay.stateHash && st.batchSeq === replay.head.batchSeq),
     answeredInStream,
     noneTwice: ids.size === replay.requests.length,

@@ -35,6 +35,11 @@ export interface ClusterDemoReport {
   divergences: number;
 }
 
+function memberMark(m: ShardVerdict['members'][number], chainLength: number): string {
+  if (m.equal) return 'equal';
+  return m.behind ? `BEHIND: applied ${formatCount(m.batchSeq)} of ${formatCount(chainLength)} records, then stopped` : 'DIFFERENT';
+}
+
 export function renderClusterDemo(r: ClusterDemoReport): string {
   const ok = (b: boolean): string => (b ? 'ok' : 'FAILED');
   const lines = [
@@ -55,7 +60,7 @@ export function renderClusterDemo(r: ClusterDemoReport): string {
       `shard ${s.shard}: ${formatCount(s.chainLength)} records in the chain (${s.claims} epoch claims, ${s.skipped} skipped), stream seq ${formatCount(s.streamLastSeq)}`,
       renderTable(['member', 'role', 'stream seq', 'state hash', ''], [
         ['replay', '-', formatCount(s.streamLastSeq), shortHash(s.replayHash), ''],
-        ...s.members.map((m) => [String(m.member), m.role, formatCount(m.streamSeq), shortHash(m.stateHash), m.equal ? 'equal' : 'DIFFERENT']),
+        ...s.members.map((m) => [String(m.member), m.role, formatCount(m.streamSeq), shortHash(m.stateHash), memberMark(m, s.chainLength)]),
       ], '  '),
       `  every answered request in the stream: ${ok(s.answeredInStream)}; none twice: ${ok(s.noneTwice)}; in the order sent: ${ok(s.inOrder)}`,
       '',
