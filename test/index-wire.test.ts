@@ -177,6 +177,30 @@ describe('a write window', () => {
     expect(touches(stored[1][1], stored[1][2]!)).toEqual([[last + 1, 5]]);
   });
 
+  it("lists a bucket's touches in order when each commit's come shuffled, as a window holds them, across every word of the bucket", () => {
+    // Sequences that never fall (commits in order), each commit's orders shuffled and some twice:
+    // the touches a window holds, which are put in order a commit at a time.
+    let state = 7;
+    const random = (n: number): number => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return state % n;
+    };
+    const expected = new Map<number, Array<[number, number]>>();
+    const ops = window((o) => {
+      for (let seq = 10; seq < 40; seq += 1 + random(3)) {
+        const orders = Array.from({ length: 1 + random(60) }, () => random(3 * ORDERS_PER_TOUCH_BUCKET));
+        for (const orderId of [...orders, ...orders.slice(0, random(5))]) o.put(Prefix.ORDER_TOUCH, 2, orderId, seq, 0, NO_VALUE);
+        for (const orderId of [...new Set(orders)].sort((a, b) => a - b)) {
+          const bucket = Math.floor(orderId / ORDERS_PER_TOUCH_BUCKET);
+          expected.set(bucket, [...(expected.get(bucket) ?? []), [orderId, seq]]);
+        }
+      }
+    });
+    const stored = windowed(ops.ops, 0, ops.count).filter(([, key]) => key[0] === Prefix.ORDER_TOUCHES);
+    expect(stored.map(([, key]) => key.readUInt32BE(5))).toEqual([...expected.keys()].sort((a, b) => a - b));
+    for (const [, key, value] of stored) expect(touches(key, value!)).toEqual(expected.get(key.readUInt32BE(5)));
+  });
+
   it('is folded in steps as well as at once', () => {
     const ops = window((o) => {
       for (let seq = 1; seq <= 50; seq++) o.put(Prefix.TRADER_ORDER, 3, seq % 3, 0, seq, seq * 2);

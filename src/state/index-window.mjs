@@ -38,16 +38,17 @@ const INDEX_HEAD = 0x08;
 /** INDEX_REACH's key is INDEX_HEAD's prefix and this one field (keys.ts: indexReachKey). */
 const INDEX_REACH_FIELD = 1;
 
-/** The end of a group's chain of operations. */
+/** No group: a dropped operation, or INDEX_HEAD. */
 const NONE = -1;
 
 /**
- * The arrays of the last window released, for the next one to fill: a window of 32,768 operations
- * takes about 3 MB, and fresh memory costs a page fault per 4 KiB the first time it is written,
+ * The arrays of the last window released, for the next one to fill: a window of 131,072 operations
+ * takes about 17 MB, and fresh memory costs a page fault per 4 KiB the first time it is written,
  * which on a VM is most of what making them costs (docs/storage.md, round 9). One worker writes
  * one window at a time, so one spare set is enough.
  * @type {{ capacity: number, table: Int32Array, groupPrefix: Uint8Array, groupA: Float64Array, groupB: Float64Array,
- *   firstOp: Int32Array, lastOp: Int32Array, postings: Int32Array, ascending: Uint8Array, opNext: Int32Array, packed: Uint8Array } | null}
+ *   lastOp: Int32Array, postings: Int32Array, ascending: Uint8Array, lastSeq: Float64Array, lastOrder: Float64Array,
+ *   opGroup: Int32Array, starts: Int32Array, seqs: Float64Array, values: Float64Array, packed: Uint8Array } | null}
  */
 let spare = null;
 
@@ -63,10 +64,15 @@ function arraysFor(count) {
   }
   return {
     capacity: count, table: new Int32Array(slots), groupPrefix: new Uint8Array(count), groupA: new Float64Array(count), groupB: new Float64Array(count),
-    firstOp: new Int32Array(count), lastOp: new Int32Array(count), postings: new Int32Array(count), ascending: new Uint8Array(count),
-    opNext: new Int32Array(count), packed: new Uint8Array(count * PACKED_BYTES_PER_OP + 64),
+    lastOp: new Int32Array(count), postings: new Int32Array(count), ascending: new Uint8Array(count),
+    lastSeq: new Float64Array(count), lastOrder: new Float64Array(count), opGroup: new Int32Array(count), starts: new Int32Array(count),
+    seqs: new Float64Array(count), values: new Float64Array(count),
+    packed: new Uint8Array(count * PACKED_BYTES_PER_OP + 64),
   };
 }
+
+/** A bit for each offset of a bucket, set for the commit being sorted (sortCommitsOfBucket), all 0 between two. */
+const TOUCHED = new Int32Array(ORDERS_PER_TOUCH_BUCKET / 32);
 
 /** At most a single put's 48 bytes an operation, a listed posting taking fewer (two varints). */
 const PACKED_BYTES_PER_OP = 48;
@@ -92,12 +98,23 @@ export class IndexWindow {
     this.groupPrefix = this.arrays.groupPrefix;
     this.groupA = this.arrays.groupA;
     this.groupB = this.arrays.groupB;
-    this.firstOp = this.arrays.firstOp;
+    /** A key's newest operation (the one a key of another kind keeps). */
     this.lastOp = this.arrays.lastOp;
+    /** A posting group's postings (0 for another kind), and whether they came in list order, each once. */
     this.postings = this.arrays.postings;
     this.ascending = this.arrays.ascending;
-    /** The next operation of the same group, in window order. */
-    this.opNext = this.arrays.opNext;
+    /** A posting group's newest posting: its sequence and (a bucket's) order id. */
+    this.lastSeq = this.arrays.lastSeq;
+    this.lastOrder = this.arrays.lastOrder;
+    /** Each operation's group (NONE: none). */
+    this.opGroup = this.arrays.opGroup;
+    /**
+     * Once folded (gather): each posting group's postings side by side from starts[g], in window
+     * order: the sequence, and the value (a TRADER_ORDER posting's orderId, a touch's order id).
+     */
+    this.starts = this.arrays.starts;
+    this.seqs = this.arrays.seqs;
+    this.values = this.arrays.values;
     this.head = -1;
     /** Groups packed into write batches so far (nextPart). */
     this.packed = 0;
@@ -113,6 +130,7 @@ export class IndexWindow {
       const o = i * INDEX_OP_SLOTS;
       const head = ops[o];
       const kind = head & 3;
+      this.opGroup[i] = NONE;
       if (kind === INDEX_DROPPED) continue;
       const prefix = head >> 4;
       if (prefix === INDEX_HEAD) {
@@ -120,27 +138,32 @@ export class IndexWindow {
         continue;
       }
       const fields = (head >> 2) & 3;
-      const posting = prefix === ORDER_TOUCH || prefix === TRADER_TOUCH || prefix === TRADER_ORDER;
-      if (posting ? kind !== INDEX_PUT || fields !== (prefix === ORDER_TOUCH ? 2 : 3) : fields > 2) {
+      const touch = prefix === ORDER_TOUCH;
+      const posting = touch || prefix === TRADER_TOUCH || prefix === TRADER_ORDER;
+      if (posting ? kind !== INDEX_PUT || fields !== (touch ? 2 : 3) : fields > 2) {
         throw new Error(`index operation ${i} cannot be folded (prefix ${prefix}, ${fields} fields, kind ${kind})`);
       }
       // A posting's group: its order's bucket (ORDER_TOUCH), or its trader and height; any other key is its own group.
-      const a = prefix === ORDER_TOUCH ? Math.floor(ops[o + 1] / ORDERS_PER_TOUCH_BUCKET) : ops[o + 1];
-      const b = prefix === ORDER_TOUCH ? 0 : ops[o + 2];
-      const g = this.group(prefix, a, b, i);
-      if (this.lastOp[g] === i) continue;
-      this.opNext[this.lastOp[g]] = i;
-      this.opNext[i] = NONE;
-      if (posting && comparePostings(ops, this.lastOp[g], i) >= 0) this.ascending[g] = 0;
+      const a = touch ? Math.floor(ops[o + 1] / ORDERS_PER_TOUCH_BUCKET) : ops[o + 1];
+      const b = touch ? 0 : ops[o + 2];
+      const g = this.group(prefix, a, b);
+      this.opGroup[i] = g;
       this.lastOp[g] = i;
-      this.postings[g]++;
+      if (!posting) continue;
+      // The group's last posting is compared from the group's own arrays, not read back from the
+      // operations: those are spread over the whole window, a cache miss each.
+      const seq = touch ? ops[o + 2] : ops[o + 3];
+      const order = touch ? ops[o + 1] : 0;
+      if (this.postings[g]++ > 0 && (seq < this.lastSeq[g] || (seq === this.lastSeq[g] && order <= this.lastOrder[g]))) this.ascending[g] = 0;
+      this.lastSeq[g] = seq;
+      this.lastOrder[g] = order;
     }
     this.folded = end;
     return end >= this.count;
   }
 
-  /** The group of key (prefix, a, b), made (with operation `i` its first) if new. */
-  group(prefix, a, b, i) {
+  /** The group of key (prefix, a, b), made if new. */
+  group(prefix, a, b) {
     // Low 32 bits of each field: fields differ there almost always; equal ones just probe on.
     let h = Math.imul(a >>> 0, 0x9e3779b1) ^ Math.imul((b >>> 0) + prefix, 0x85ebca6b);
     h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
@@ -157,12 +180,114 @@ export class IndexWindow {
     this.groupPrefix[g] = prefix;
     this.groupA[g] = a;
     this.groupB[g] = b;
-    this.firstOp[g] = i;
-    this.lastOp[g] = i;
-    this.opNext[i] = NONE;
-    this.postings[g] = 1;
+    this.postings[g] = 0;
     this.ascending[g] = 1;
     return g;
+  }
+
+  /**
+   * Lays each posting group's postings side by side (starts, seqs, values): one pass over the
+   * operations in order, writing each where its group's run goes. Following a group's postings
+   * through the window instead took a cache miss a posting, and was most of the packing's time.
+   */
+  gather() {
+    const { ops, opGroup, postings, starts, seqs, values, groupPrefix } = this;
+    let at = 0;
+    for (let g = 0; g < this.groups; g++) {
+      starts[g] = at;
+      at += postings[g];
+    }
+    // lastOp serves as each group's cursor from here: a posting group's is not read again.
+    const cursor = this.lastOp;
+    for (let g = 0; g < this.groups; g++) if (postings[g] > 0) cursor[g] = starts[g];
+    for (let i = 0; i < this.count; i++) {
+      const g = opGroup[i];
+      if (g === NONE || postings[g] === 0) continue;
+      const o = i * INDEX_OP_SLOTS;
+      const k = cursor[g]++;
+      if (groupPrefix[g] === ORDER_TOUCH) {
+        seqs[k] = ops[o + 2];
+        values[k] = ops[o + 1];
+      } else {
+        seqs[k] = ops[o + 3];
+        values[k] = ops[o + 4];
+      }
+    }
+  }
+
+  /** How many postings group g lists, from starts[g]: sorted first unless they came in list order. */
+  listed(g) {
+    return this.ascending[g] === 1 ? this.postings[g] : this.sortPostings(g);
+  }
+
+  /**
+   * A group's postings put in list order (by sequence, then a bucket's by order id), each once;
+   * returns how many are left. A trader's come ascending already (a window holds each commit once);
+   * a bucket's touches of one commit come in the order the commit touched its orders.
+   */
+  sortPostings(g) {
+    const from = this.starts[g];
+    const n = this.postings[g];
+    const seqs = this.seqs;
+    const values = this.values;
+    if (this.groupPrefix[g] === ORDER_TOUCH) {
+      const sorted = this.sortCommitsOfBucket(g);
+      if (sorted >= 0) return sorted;
+    }
+    // A trader's out of order (rare: a window holds each commit once), or a bucket's whose sequences fall:
+    // a stable sort of the positions, the first of equal postings kept.
+    const order = this.groupPrefix[g] === ORDER_TOUCH ? values : null;
+    const positions = Array.from({ length: n }, (_, k) => from + k);
+    positions.sort((i, j) => seqs[i] - seqs[j] || (order === null ? 0 : order[i] - order[j]));
+    const sortedSeqs = positions.map((i) => seqs[i]);
+    const sortedValues = positions.map((i) => values[i]);
+    let m = 0;
+    for (let k = 0; k < n; k++) {
+      const same = k > 0 && sortedSeqs[k] === sortedSeqs[k - 1] && (order === null || sortedValues[k] === sortedValues[k - 1]);
+      if (same) continue;
+      seqs[from + m] = sortedSeqs[k];
+      values[from + m] = sortedValues[k];
+      m++;
+    }
+    return m;
+  }
+
+  /**
+   * A bucket's touches whose sequences never fall, which is how a window holds them (commits in
+   * order), put in order a commit at a time: each commit's orders marked in a bitmap of the
+   * bucket's offsets and read back in order, duplicates falling out. Returns how many are left,
+   * or -1 (nothing changed) if a sequence falls.
+   */
+  sortCommitsOfBucket(g) {
+    const from = this.starts[g];
+    const end = from + this.postings[g];
+    const seqs = this.seqs;
+    const values = this.values;
+    for (let k = from + 1; k < end; k++) if (seqs[k] < seqs[k - 1]) return -1;
+    const firstOrder = this.groupA[g] * ORDERS_PER_TOUCH_BUCKET;
+    let m = from;
+    for (let k = from; k < end;) {
+      const seq = seqs[k];
+      let low = TOUCHED.length;
+      let high = -1;
+      for (; k < end && seqs[k] === seq; k++) {
+        const offset = values[k] - firstOrder;
+        const word = offset >> 5;
+        TOUCHED[word] |= 1 << (offset & 31);
+        low = Math.min(low, word);
+        high = Math.max(high, word);
+      }
+      // The commit's touches are all read (k), so writing from m, which trails k, overwrites none still to come.
+      for (let word = low; word <= high; word++) {
+        for (let bits = TOUCHED[word]; bits !== 0; bits &= bits - 1) {
+          seqs[m] = seq;
+          values[m] = firstOrder + word * 32 + 31 - Math.clz32(bits & -bits);
+          m++;
+        }
+        TOUCHED[word] = 0;
+      }
+    }
+    return m - from;
   }
 
   /**
@@ -174,8 +299,11 @@ export class IndexWindow {
    * @returns {{ bytes: Uint8Array, keys: number, last: boolean }}
    */
   nextPart(keysPerWrite) {
-    this.fold(Infinity);
-    if (this.packer === undefined) this.packer = new Packer(this.arrays.packed);
+    if (this.packer === undefined) {
+      this.fold(Infinity);
+      this.gather();
+      this.packer = new Packer(this.arrays.packed);
+    }
     const packer = this.packer;
     const from = packer.n;
     let keys = 0;
@@ -213,18 +341,6 @@ export class IndexWindow {
       if (part.last) return parts;
     }
   }
-}
-
-/** The sequence of a posting operation (its key's last field). */
-function seqOf(ops, i) {
-  const o = i * INDEX_OP_SLOTS;
-  return ops[o] >> 4 === ORDER_TOUCH ? ops[o + 2] : ops[o + 3];
-}
-
-/** Two postings of one group in their list's order: by sequence, then (a bucket's) by order id. */
-function comparePostings(ops, i, j) {
-  const bySeq = seqOf(ops, i) - seqOf(ops, j);
-  return bySeq !== 0 || ops[i * INDEX_OP_SLOTS] >> 4 !== ORDER_TOUCH ? bySeq : ops[i * INDEX_OP_SLOTS + 1] - ops[j * INDEX_OP_SLOTS + 1];
 }
 
 /** Write batches being packed into one buffer: kind:u8, keyLength:u32, valueLength:u32 (puts), key, value. */
@@ -272,28 +388,26 @@ class Packer {
 
   /** One trader group's postings as one key: the first posting's, the rest in a posting-list frame. */
   list(window, g) {
-    const ops = window.ops;
     const prefix = window.groupPrefix[g];
     const withValues = prefix === TRADER_ORDER;
     const fields = 3;
-    const chain = postingsOf(window, g);
-    const first = chain[0];
-    const o = first * INDEX_OP_SLOTS;
-    if (chain.length === 1) {
-      this.put(prefix, fields, ops[o + 1], ops[o + 2], ops[o + 3], withValues ? ops[o + 4] : NO_VALUE);
+    const from = window.starts[g];
+    const n = window.listed(g);
+    const { seqs, values } = window;
+    const trader = window.groupA[g];
+    const height = window.groupB[g];
+    if (n === 1) {
+      this.put(prefix, fields, trader, height, seqs[from], withValues ? values[from] : NO_VALUE);
       return;
     }
-    const valueAt = this.key(OP_PUT, prefix, fields, ops[o + 1], ops[o + 2], ops[o + 3]);
+    const valueAt = this.key(OP_PUT, prefix, fields, trader, height, seqs[from]);
     const bytes = this.bytes;
     let at = valueAt;
     bytes[at++] = POSTING_LIST_VERSION;
-    if (withValues) at = putVarint(bytes, at, ops[o + 4]);
-    let seq = seqOf(ops, first);
-    for (let k = 1; k < chain.length; k++) {
-      const next = seqOf(ops, chain[k]);
-      at = putVarint(bytes, at, next - seq);
-      if (withValues) at = putVarint(bytes, at, ops[chain[k] * INDEX_OP_SLOTS + 4]);
-      seq = next;
+    if (withValues) at = putVarint(bytes, at, values[from]);
+    for (let k = from + 1; k < from + n; k++) {
+      at = putVarint(bytes, at, seqs[k] - seqs[k - 1]);
+      if (withValues) at = putVarint(bytes, at, values[k]);
     }
     this.n = sealFrame(bytes, valueAt, at);
     this.view.setUint32(valueAt - (1 + fields * 8) - 4, this.n - valueAt, true);
@@ -305,37 +419,21 @@ class Packer {
    * (0 for another order of the same commit) and its order's offset, all varints.
    */
   bucket(window, g) {
-    const ops = window.ops;
-    const chain = postingsOf(window, g);
+    const from = window.starts[g];
+    const n = window.listed(g);
+    const { seqs, values } = window;
     const bucket = window.groupA[g];
     const firstOrder = bucket * ORDERS_PER_TOUCH_BUCKET;
-    let seq = seqOf(ops, chain[0]);
-    const valueAt = this.key(OP_PUT, ORDER_TOUCHES, 2, bucket, seq, 0);
+    const valueAt = this.key(OP_PUT, ORDER_TOUCHES, 2, bucket, seqs[from], 0);
     const bytes = this.bytes;
     let at = valueAt;
     bytes[at++] = ORDER_TOUCHES_VERSION;
-    at = putVarint(bytes, at, ops[chain[0] * INDEX_OP_SLOTS + 1] - firstOrder);
-    for (let k = 1; k < chain.length; k++) {
-      const next = seqOf(ops, chain[k]);
-      at = putVarint(bytes, at, next - seq);
-      at = putVarint(bytes, at, ops[chain[k] * INDEX_OP_SLOTS + 1] - firstOrder);
-      seq = next;
+    at = putVarint(bytes, at, values[from] - firstOrder);
+    for (let k = from + 1; k < from + n; k++) {
+      at = putVarint(bytes, at, seqs[k] - seqs[k - 1]);
+      at = putVarint(bytes, at, values[k] - firstOrder);
     }
     this.n = sealFrame(bytes, valueAt, at);
     this.view.setUint32(valueAt - (1 + 2 * 8) - 4, this.n - valueAt, true);
   }
-}
-
-/**
- * A group's posting operations in list order (comparePostings), each posting once. A trader's are
- * ascending already (a window holds each commit once), but checked; a bucket's touches of one
- * commit come in the order the commit touched its orders.
- */
-function postingsOf(window, g) {
-  const chain = new Array(window.postings[g]);
-  for (let i = window.firstOp[g], k = 0; i !== NONE; i = window.opNext[i]) chain[k++] = i;
-  if (window.ascending[g] === 1) return chain;
-  const ops = window.ops;
-  chain.sort((i, j) => comparePostings(ops, i, j));
-  return chain.filter((i, k) => k === 0 || comparePostings(ops, chain[k - 1], i) !== 0);
 }

@@ -31,7 +31,7 @@ import { OverlayReader } from './overlay.js';
  * running between them: the more the index lags, the larger its windows and the fewer keys a
  * command costs.
  */
-export const INDEX_WINDOW_OPS = 32_768;
+export const INDEX_WINDOW_OPS = 131_072;
 /**
  * How long a window gathers commits before it is written by default (the `indexGatherMs` option),
  * unless it is full or someone waits for the indexes (idle(), within()). Postings fold only within
@@ -213,7 +213,9 @@ export class Indexer implements CommitFollower {
       this.drops.handed(buffer);
     }
     const through = this.queue[taken - 1].lastSeq;
-    const ops = this.spares.array((count + 1) * INDEX_OP_SLOTS);
+    // Room for a full window whatever this one holds, so that the array comes back fit for any
+    // later window: a window's array made fresh each time cost its copy a page fault per 4 KiB.
+    const ops = this.spares.array((Math.max(count, INDEX_WINDOW_OPS) + 1) * INDEX_OP_SLOTS);
     let at = 0;
     for (let i = 0; i < taken; i++) {
       const buffer = this.queue[i];
