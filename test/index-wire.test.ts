@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { EMPTY_VALUE, decodeOrderTouches, decodePostings, encodeUint } from '../src/state/codecs.js';
 import { IndexOps, NO_VALUE } from '../src/state/index-ops.js';
-import { INDEX_OP_SLOTS, ORDERS_PER_TOUCH_BUCKET } from '../src/state/index-wire.mjs';
+import { INDEX_DEL, INDEX_DROPPED, INDEX_OP_SLOTS, ORDERS_PER_TOUCH_BUCKET } from '../src/state/index-wire.mjs';
 import { IndexWindow } from '../src/state/index-window.mjs';
 import { Prefix, indexHeadKey, indexReachKey, keyOf, prefixRange } from '../src/state/keys.js';
 import { OP_DEL, OP_PUT } from '../src/state/store-wire.js';
@@ -201,14 +201,94 @@ describe('a write window', () => {
     for (const [, key, value] of stored) expect(touches(key, value!)).toEqual(expected.get(key.readUInt32BE(5)));
   });
 
-  it('is folded in steps as well as at once', () => {
+  it('stores what a plain model of the window says, over random windows prepared in random steps in reused arrays', () => {
+    let state = 11;
+    const random = (n: number): number => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return (state >>> 8) % n;
+    };
+    const pick = <T>(items: readonly T[]): T => items[random(items.length)];
+    for (let trial = 0; trial < 150; trial++) {
+      let seq = 1 + random(1_000);
+      const falling = trial % 3 === 0;
+      const ops = window((o) => {
+        for (let n = random(trial % 10 === 0 ? 3_000 : 200); n > 0; n--) {
+          if (random(4) === 0) seq += random(trial % 7 === 0 && random(50) === 0 ? 2 ** 45 : 4);
+          const at = falling && random(8) === 0 ? Math.max(1, seq - random(3)) : seq;
+          const kind = random(10);
+          let i: number;
+          if (kind < 4) {
+            // Offsets at the edges of a bucket's 32-bit words as often as anywhere.
+            const offset = random(2) === 0 ? pick([0, 31, 32, 63, 992, 1023]) : random(ORDERS_PER_TOUCH_BUCKET);
+            i = o.put(Prefix.ORDER_TOUCH, 2, random(3) * ORDERS_PER_TOUCH_BUCKET + offset, at, 0, NO_VALUE);
+          } else if (kind < 8) {
+            const prefix = kind < 6 ? Prefix.TRADER_TOUCH : Prefix.TRADER_ORDER;
+            i = o.put(prefix, 3, random(20), random(3), at, prefix === Prefix.TRADER_ORDER ? random(2) * 2 ** 40 + random(100_000) : NO_VALUE);
+          } else {
+            const [prefix, trader, id] = [pick([Prefix.TRADER_OPEN, Prefix.CLIENT_ID]), random(20), random(300)];
+            i = random(3) === 0 ? o.del(prefix, 2, trader, id, 0) : o.put(prefix, 2, trader, id, 0, at);
+          }
+          if (random(20) === 0) o.drop(i);
+        }
+      });
+      // The model: each posting group's postings in window order, each other key's newest operation.
+      const groups = new Map<string, { prefix: number; a: number; b: number; postings: Array<[number, number]> }>();
+      const others = new Map<string, [number, Buffer, Buffer | undefined]>();
+      for (let i = 0; i < ops.count; i++) {
+        const o = i * INDEX_OP_SLOTS;
+        const head = ops.ops[o];
+        const prefix = head >> 4;
+        if ((head & 3) === INDEX_DROPPED || prefix === Prefix.INDEX_HEAD) continue;
+        const [a, b, c, value] = [ops.ops[o + 1], ops.ops[o + 2], ops.ops[o + 3], ops.ops[o + 4]];
+        if (prefix === Prefix.ORDER_TOUCH) {
+          const bucket = Math.floor(a / ORDERS_PER_TOUCH_BUCKET);
+          const group = groups.get(`t${bucket}`) ?? { prefix: Prefix.ORDER_TOUCHES, a: bucket, b: 0, postings: [] };
+          groups.set(`t${bucket}`, group);
+          group.postings.push([b, a]);
+        } else if (prefix === Prefix.TRADER_TOUCH || prefix === Prefix.TRADER_ORDER) {
+          const group = groups.get(`${prefix}.${a}.${b}`) ?? { prefix, a, b, postings: [] };
+          groups.set(`${prefix}.${a}.${b}`, group);
+          group.postings.push([c, prefix === Prefix.TRADER_ORDER ? value : 0]);
+        } else {
+          const key = keyOf(prefix, a, b);
+          others.set(key.toString('hex'), (head & 3) === INDEX_DEL ? [OP_DEL, key, undefined] : [OP_PUT, key, encodeUint(value)]);
+        }
+      }
+      const head = encodeUint(ops.ops[(ops.count - 1) * INDEX_OP_SLOTS + 4]);
+      const expected: Array<[number, Buffer, unknown]> = [[OP_PUT, indexHeadKey(), head], [OP_PUT, indexReachKey(), head]];
+      for (const group of groups.values()) {
+        const touch = group.prefix === Prefix.ORDER_TOUCHES;
+        // Sorted stably by sequence (then a touch's order id), the first of equal ones kept.
+        const sorted = group.postings.map((p, k) => [p, k] as const).sort(([p, k], [q, l]) => p[0] - q[0] || (touch ? p[1] - q[1] : 0) || k - l).map(([p]) => p);
+        const listed = sorted.filter((p, k) => k === 0 || p[0] !== sorted[k - 1][0] || (touch && p[1] !== sorted[k - 1][1]));
+        expected.push(touch
+          ? [OP_PUT, keyOf(Prefix.ORDER_TOUCHES, group.a, listed[0][0]), listed.map(([at, orderId]) => [orderId, at])]
+          : [OP_PUT, keyOf(group.prefix, group.a, group.b, listed[0][0]), listed]);
+      }
+      expected.push(...others.values());
+      expected.sort((x, y) => Buffer.compare(x[1], y[1]));
+      // Prepared in random steps, cut into writes of a random number of keys.
+      const prepared = new IndexWindow(ops.ops, ops.count);
+      for (const step = 1 + random(500); !prepared.prepare(step););
+      const stored = prepared.parts(1 + random(300)).flatMap((part) => unpack(part.bytes)).sort((x, y) => Buffer.compare(x[1], y[1]));
+      prepared.release();
+      const decoded = stored.map(([kind, key, value]): [number, Buffer, unknown] => {
+        if (key[0] === Prefix.ORDER_TOUCHES) return [kind, key, touches(key, value!)];
+        if (key[0] === Prefix.TRADER_TOUCH || key[0] === Prefix.TRADER_ORDER) return [kind, key, postings(key, value!, key[0] === Prefix.TRADER_ORDER)];
+        return [kind, key, value];
+      });
+      expect(decoded, `trial ${trial}`).toEqual(expected);
+    }
+  });
+
+  it('is prepared (folded, then gathered) in steps as well as at once', () => {
     const ops = window((o) => {
       for (let seq = 1; seq <= 50; seq++) o.put(Prefix.TRADER_ORDER, 3, seq % 3, 0, seq, seq * 2);
     });
     const stepwise = new IndexWindow(ops.ops, ops.count);
     let steps = 1;
-    while (!stepwise.fold(7)) steps++;
-    expect(steps).toBe(Math.ceil(ops.count / 7));
+    while (!stepwise.prepare(7)) steps++;
+    expect(steps).toBe(2 * Math.ceil(ops.count / 7));
     expect(stepwise.parts(256).flatMap((p) => unpack(p.bytes))).toEqual(new IndexWindow(ops.ops, ops.count).parts(256).flatMap((p) => unpack(p.bytes)));
   });
 

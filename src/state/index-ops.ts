@@ -120,11 +120,8 @@ export class IndexOps {
   }
 }
 
-/**
- * Spare arrays kept at most, in bytes: a window's array (5 MiB at INDEX_WINDOW_OPS) and a window's
- * worth of commits, with room to spare.
- */
-const SPARE_BYTES = 24 * 1024 * 1024;
+/** Spare arrays kept at most, in bytes: a window's worth of commits, with room to spare. */
+const SPARE_BYTES = 16 * 1024 * 1024;
 const NO_OPS = new Float64Array(0);
 
 /**

@@ -109,12 +109,14 @@ export class IndexWindow {
     /** Each operation's group (NONE: none). */
     this.opGroup = this.arrays.opGroup;
     /**
-     * Once folded (gather): each posting group's postings side by side from starts[g], in window
+     * Once gathered: each posting group's postings side by side from starts[g], in window
      * order: the sequence, and the value (a TRADER_ORDER posting's orderId, a touch's order id).
      */
     this.starts = this.arrays.starts;
     this.seqs = this.arrays.seqs;
     this.values = this.arrays.values;
+    /** Operations gathered so far (-1: not started). */
+    this.gathered = -1;
     this.head = -1;
     /** Groups packed into write batches so far (nextPart). */
     this.packed = 0;
@@ -122,7 +124,21 @@ export class IndexWindow {
     this.packer = undefined;
   }
 
-  /** Folds up to `n` more operations; true once all are folded (a worker folds in steps, letting commits run between). */
+  /**
+   * Folds up to `n` more operations, or once all are folded gathers up to `n` (gather); true once
+   * the window is ready to pack. A worker prepares a window in steps, letting commits run between.
+   */
+  prepare(n) {
+    if (this.folded < this.count) {
+      this.fold(n);
+      return false;
+    }
+    if (this.gathered < 0) this.startGather();
+    this.gather(n);
+    return this.gathered >= this.count;
+  }
+
+  /** Folds up to `n` more operations. */
   fold(n) {
     const ops = this.ops;
     const end = Math.min(this.count, this.folded + n);
@@ -159,7 +175,6 @@ export class IndexWindow {
       this.lastOrder[g] = order;
     }
     this.folded = end;
-    return end >= this.count;
   }
 
   /** The group of key (prefix, a, b), made if new. */
@@ -185,22 +200,29 @@ export class IndexWindow {
     return g;
   }
 
-  /**
-   * Lays each posting group's postings side by side (starts, seqs, values): one pass over the
-   * operations in order, writing each where its group's run goes. Following a group's postings
-   * through the window instead took a cache miss a posting, and was most of the packing's time.
-   */
-  gather() {
-    const { ops, opGroup, postings, starts, seqs, values, groupPrefix } = this;
+  /** Where each posting group's run starts, and its cursor at the start. */
+  startGather() {
+    const { postings, starts } = this;
     let at = 0;
     for (let g = 0; g < this.groups; g++) {
       starts[g] = at;
       at += postings[g];
     }
-    // lastOp serves as each group's cursor from here: a posting group's is not read again.
+    // lastOp serves as each posting group's cursor from here: a posting group's is not read again.
+    for (let g = 0; g < this.groups; g++) if (postings[g] > 0) this.lastOp[g] = starts[g];
+    this.gathered = 0;
+  }
+
+  /**
+   * Lays up to `n` more operations' postings side by side (starts, seqs, values), in order, each
+   * where its group's run goes. Following a group's postings through the window instead took a
+   * cache miss a posting, and was most of the packing's time.
+   */
+  gather(n) {
+    const { ops, opGroup, postings, seqs, values, groupPrefix } = this;
     const cursor = this.lastOp;
-    for (let g = 0; g < this.groups; g++) if (postings[g] > 0) cursor[g] = starts[g];
-    for (let i = 0; i < this.count; i++) {
+    const end = Math.min(this.count, this.gathered + n);
+    for (let i = this.gathered; i < end; i++) {
       const g = opGroup[i];
       if (g === NONE || postings[g] === 0) continue;
       const o = i * INDEX_OP_SLOTS;
@@ -213,6 +235,7 @@ export class IndexWindow {
         values[k] = ops[o + 4];
       }
     }
+    this.gathered = end;
   }
 
   /** How many postings group g lists, from starts[g]: sorted first unless they came in list order. */
@@ -281,7 +304,7 @@ export class IndexWindow {
       for (let word = low; word <= high; word++) {
         for (let bits = TOUCHED[word]; bits !== 0; bits &= bits - 1) {
           seqs[m] = seq;
-          values[m] = firstOrder + word * 32 + 31 - Math.clz32(bits & -bits);
+          values[m] = firstOrder + (word * 32 + 31 - Math.clz32(bits & -bits));
           m++;
         }
         TOUCHED[word] = 0;
@@ -300,8 +323,7 @@ export class IndexWindow {
    */
   nextPart(keysPerWrite) {
     if (this.packer === undefined) {
-      this.fold(Infinity);
-      this.gather();
+      while (!this.prepare(Infinity));
       this.packer = new Packer(this.arrays.packed);
     }
     const packer = this.packer;

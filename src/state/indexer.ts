@@ -57,6 +57,14 @@ export class Indexer implements CommitFollower {
   /** Operation arrays of written commits and windows, which the derivers and the next window fill again. */
   readonly spares = new SpareOps();
   readonly reader: OverlayReader;
+  /**
+   * The array the last window went out in, back from the store, for the next window. It has room
+   * for a full window whatever the first one held, and is kept apart from the commits' spares: a
+   * window's array made to each window's size came back too small for the next, and the copy into
+   * a fresh one cost a page fault per 4 KiB (146 ms of the main thread's profile over a million
+   * commands, docs/storage.md round 21). Its pages that no window reaches are never touched.
+   */
+  private windowArray: Float64Array | null = null;
   /** Durable commits' operations not all written yet, oldest first. */
   private readonly queue: IndexOps[] = [];
   private readonly recoveryDeriver = new IndexDeriver(null, this.spares);
@@ -215,9 +223,10 @@ export class Indexer implements CommitFollower {
       this.drops.handed(buffer);
     }
     const through = this.queue[taken - 1].lastSeq;
-    // Room for a full window whatever this one holds, so that the array comes back fit for any
-    // later window: a window's array made fresh each time cost its copy a page fault per 4 KiB.
-    const ops = this.spares.array((Math.max(count, INDEX_WINDOW_OPS) + 1) * INDEX_OP_SLOTS);
+    const ops = this.windowArray !== null && this.windowArray.length >= (count + 1) * INDEX_OP_SLOTS
+      ? this.windowArray
+      : new Float64Array((Math.max(count, INDEX_WINDOW_OPS) + 1) * INDEX_OP_SLOTS);
+    this.windowArray = null;
     let at = 0;
     for (let i = 0; i < taken; i++) {
       const buffer = this.queue[i];
@@ -230,7 +239,7 @@ export class Indexer implements CommitFollower {
     // queries read them through the overlay as well as whatever part of the window is stored.
     this.writing = this.store.writeIndex(ops, count + 1).then(
       (back) => {
-        this.spares.keep(back);
+        this.windowArray = back;
         for (const written of this.queue.splice(0, taken)) this.spares.give(written);
         this.indexedThrough = through;
         this.lastError = null;

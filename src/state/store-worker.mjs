@@ -40,8 +40,8 @@ const ahead = [];
 const behind = [];
 let draining = false;
 
-/** Index operations folded per step of a window (index-window.mjs), a commit able to run between two steps. */
-const FOLD_STEP = 2048;
+/** Index operations folded (or gathered) per step of a window (index-window.mjs), a commit able to run between two steps. */
+const PREPARE_STEP = 2048;
 /**
  * Most keys per RocksDB write of an index window: a commit that arrives while one is written
  * waits for it, at about 3 us a key (docs/storage.md, "The indexes").
@@ -91,7 +91,7 @@ async function handle(request) {
   if (request.op === 'indexWindow' || request.op === 'indexPart') {
     // A failure ends the window: the index writer sends it again whole.
     try {
-      await (request.op === 'indexWindow' ? foldWindow(request) : writePart(request));
+      await (request.op === 'indexWindow' ? prepareWindow(request) : writePart(request));
     } catch (error) {
       parentPort.postMessage({ id: request.replyId, error: describe(error) });
     }
@@ -125,11 +125,11 @@ async function handleSlice(slice) {
 }
 
 /**
- * A step of an index window: fold some of its operations; once all are, its writes follow, first
+ * A step of an index window: fold or gather some of its operations; once all are, its writes follow, first
  * among the writes behind, so the window lands before anything queued after it.
  */
-function foldWindow(request) {
-  behind.unshift(request.window.fold(FOLD_STEP) ? { op: 'indexPart', replyId: request.replyId, window: request.window } : request);
+function prepareWindow(request) {
+  behind.unshift(request.window.prepare(PREPARE_STEP) ? { op: 'indexPart', replyId: request.replyId, window: request.window } : request);
 }
 
 /** The next write of an index window, packed just before it is written; the last (carrying INDEX_HEAD) answers for the window. */
