@@ -54,7 +54,7 @@ export interface IndexStart {
 export class Indexer implements CommitFollower {
   /** Unsent TRADER_OPEN puts, for the commit builder's deriver. */
   readonly drops = new DroppablePuts();
-  /** Operation arrays of written commits and windows, which the derivers and the next window fill again. */
+  /** Operation arrays of written commits, which the derivers fill again. */
   readonly spares = new SpareOps();
   readonly reader: OverlayReader;
   /**
