@@ -3,11 +3,12 @@
 // reads them back the same way, dropped operations skipped. A write window (index-window.mjs)
 // folds postings into posting lists that codecs.ts reads back.
 import { describe, expect, it } from 'vitest';
+import { Prng } from '../src/prng.js';
 import { EMPTY_VALUE, decodeOrderTouches, decodePostings, encodeUint } from '../src/state/codecs.js';
 import { IndexOps, NO_VALUE } from '../src/state/index-ops.js';
 import { INDEX_DEL, INDEX_DROPPED, INDEX_OP_SLOTS, ORDERS_PER_TOUCH_BUCKET } from '../src/state/index-wire.mjs';
 import { IndexWindow } from '../src/state/index-window.mjs';
-import { Prefix, indexHeadKey, indexReachKey, keyOf, prefixRange } from '../src/state/keys.js';
+import { Prefix, indexHeadKey, indexReachKey, keyIntegers, keyOf, prefixRange } from '../src/state/keys.js';
 import { OP_DEL, OP_PUT } from '../src/state/store-wire.js';
 
 /** Reads a packed write batch back as [kind, key, value] triples. */
@@ -88,7 +89,7 @@ describe('a write window', () => {
   function postings(key: Buffer, value: Buffer, withValues: boolean): Array<[number, number]> {
     const seqs: number[] = [];
     const values: number[] = [];
-    decodePostings(key, value, 'postings', key.readUInt32BE(key.length - 4), withValues, seqs, values);
+    decodePostings(key, value, 'postings', keyIntegers(key, key[0], 3)[2], withValues, seqs, values);
     return seqs.map((seq, i) => [seq, withValues ? values[i] : 0]);
   }
 
@@ -180,11 +181,8 @@ describe('a write window', () => {
   it("lists a bucket's touches in order when each commit's come shuffled, as a window holds them, across every word of the bucket", () => {
     // Sequences that never fall (commits in order), each commit's orders shuffled and some twice:
     // the touches a window holds, which are put in order a commit at a time.
-    let state = 7;
-    const random = (n: number): number => {
-      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-      return state % n;
-    };
+    const prng = new Prng(7);
+    const random = (n: number): number => prng.below(n);
     const expected = new Map<number, Array<[number, number]>>();
     const ops = window((o) => {
       for (let seq = 10; seq < 40; seq += 1 + random(3)) {
@@ -197,16 +195,14 @@ describe('a write window', () => {
       }
     });
     const stored = windowed(ops.ops, 0, ops.count).filter(([, key]) => key[0] === Prefix.ORDER_TOUCHES);
-    expect(stored.map(([, key]) => key.readUInt32BE(5))).toEqual([...expected.keys()].sort((a, b) => a - b));
-    for (const [, key, value] of stored) expect(touches(key, value!)).toEqual(expected.get(key.readUInt32BE(5)));
+    const bucketOf = (key: Buffer): number => keyIntegers(key, Prefix.ORDER_TOUCHES, 2)[0];
+    expect(stored.map(([, key]) => bucketOf(key))).toEqual([...expected.keys()].sort((a, b) => a - b));
+    for (const [, key, value] of stored) expect(touches(key, value!)).toEqual(expected.get(bucketOf(key)));
   });
 
   it('stores what a plain model of the window says, over random windows prepared in random steps in reused arrays', () => {
-    let state = 11;
-    const random = (n: number): number => {
-      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-      return (state >>> 8) % n;
-    };
+    const prng = new Prng(11);
+    const random = (n: number): number => prng.below(n);
     const pick = <T>(items: readonly T[]): T => items[random(items.length)];
     for (let trial = 0; trial < 150; trial++) {
       let seq = 1 + random(1_000);
