@@ -4,15 +4,18 @@
 // once), a command's first event. Blocks are random: every event kind, ids above 2^32 (the
 // hash reads both halves), orders and traders named many times or never. And the cache of
 // decoded blocks those lookups live in (src/state/history.ts): by bytes, least recently used out.
+// And the decoding itself (src/state/event-block.ts), which fills reused arrays: every slot of
+// every event as written, or 0 where its kind carries nothing, whatever block came before.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { EventCode } from '../src/codes.js';
 import { EVENT_SLOTS, EventHead, EventSlot } from '../src/events.js';
 import { eventsOfOrder, fillsOfTrader, firstEventOfCommand, type BlockLookups } from '../src/state/block-lookup.js';
 import { encodeEvents } from '../src/state/codecs.js';
-import { EventBlockWriter } from '../src/state/event-block.js';
+import { EventBlockWriter, decodeEventBlock, type EventBlock } from '../src/state/event-block.js';
 import { CACHED_BYTES_PER_EVENT, History } from '../src/state/history.js';
 import { eventsKey } from '../src/state/keys.js';
+import { Prng } from '../src/prng.js';
 
 const KINDS = Object.values(EventCode);
 
@@ -179,5 +182,80 @@ describe('the cache of decoded blocks', () => {
     // The big block pushed every other out.
     await history.block(3);
     expect(reads).toEqual([1, 2, 3, 1, 3, 2, 4, 3]);
+  });
+});
+
+describe('decoding a block', () => {
+  const CARRIES_OTHERS = new Set<number>([EventCode.ACCEPTED, EventCode.REJECTED, EventCode.TRIGGERED, EventCode.FILL]);
+
+  /** A block of `commands` commands of random events of every kind, a height change now and then; and what decoding it must give. */
+  function randomBlock(prng: Prng, commands: number, firstSeq: number): { payload: Uint8Array; expected: EventBlock } {
+    const writer = new EventBlockWriter();
+    const startHeight = prng.below(1000);
+    writer.open({ firstSeq, startHeight, firstOrderId: 1, firstFillSeq: 1, firstEventSeq: 1 });
+    const events: number[] = [];
+    const heights: number[] = [];
+    const timestamps: number[] = [];
+    let height = startHeight;
+    let timestamp = prng.between(1, 1e6);
+    let seq = firstSeq;
+    for (let c = 0; c < commands; c++, seq++) {
+      if (prng.chance(0.05)) {
+        height += prng.between(1, 3);
+        writer.height(seq++, height);
+      }
+      timestamp += prng.below(5);
+      const count = prng.below(6);
+      const command = new Float64Array(Math.max(1, count) * EVENT_SLOTS);
+      for (let k = 0; k < count; k++) {
+        const kind = KINDS[prng.below(KINDS.length)];
+        const head = kind | (prng.below(2) << EventHead.SIDE_SHIFT) | (prng.chance(0.5) ? EventHead.LEVEL : 0);
+        const slots = [head, seq, prng.between(1, 5), prng.chance(0.1) ? 2 ** 40 + prng.below(100) : prng.between(1, 1e6),
+          prng.between(1, 1e4), prng.chance(0.1) ? 2 ** 45 + prng.below(100) : prng.between(1, 1e6), prng.between(0, 1e4),
+          prng.between(0, 1e4), prng.between(1, 1e6), prng.between(1, 1e4), prng.between(0, 1e5), prng.between(0, 100)];
+        command.set(slots, k * EVENT_SLOTS);
+        // Decoded: the others only for the kinds whose events carry them, the level's only with LEVEL.
+        if (!CARRIES_OTHERS.has(kind)) slots[EventSlot.OTHER2] = 0;
+        if (!CARRIES_OTHERS.has(kind) && kind !== EventCode.MODIFIED) slots[EventSlot.OTHER] = 0;
+        if ((head & EventHead.LEVEL) === 0) slots[EventSlot.LEVEL_SIZE] = slots[EventSlot.LEVEL_ORDERS] = 0;
+        events.push(...slots);
+        heights.push(height);
+        timestamps.push(timestamp);
+      }
+      writer.command(seq, timestamp, command, 0, count);
+    }
+    const payload = new Uint8Array(Buffer.concat(writer.take()!.payload));
+    return {
+      payload,
+      expected: {
+        firstSeq, lastSeq: seq - 1, startHeight, firstOrderId: 1, firstFillSeq: 1, firstEventSeq: 1, count: heights.length,
+        events: new Float64Array(events), heights: new Float64Array(heights), timestamps: new Float64Array(timestamps),
+        feedStarts: new Map(), heightChanges: [],
+      },
+    };
+  }
+
+  function expectDecoded(block: EventBlock, expected: EventBlock): void {
+    expect(block.count).toBe(expected.count);
+    expect(Array.from(block.events)).toEqual(Array.from(expected.events));
+    expect(Array.from(block.heights)).toEqual(Array.from(expected.heights));
+    expect(Array.from(block.timestamps)).toEqual(Array.from(expected.timestamps));
+    expect(block.lastSeq).toBe(expected.lastSeq);
+  }
+
+  it('gives every event as written, the slots its kind leaves out 0, after blocks large and small', () => {
+    const prng = new Prng(41);
+    // Sizes cross the scratch arrays' growth, and the size past which growth is not kept (65,536 events).
+    const sizes = [3000, 10, 1, 25_000, 40, 30_000, 7];
+    const decoded: Array<{ block: EventBlock; expected: EventBlock }> = [];
+    sizes.forEach((commands, i) => {
+      const { payload, expected } = randomBlock(prng, commands, 1 + i * 100_000);
+      const block = decodeEventBlock(payload);
+      expectDecoded(block, expected);
+      expect(block.events.length).toBe(block.count * EVENT_SLOTS);
+      decoded.push({ block, expected });
+    });
+    // Each block's arrays are its own: decoding the next ones left them as they were.
+    for (const { block, expected } of decoded) expectDecoded(block, expected);
   });
 });

@@ -88,9 +88,14 @@ export class EventsByKey {
   private readonly linkBefore: Int32Array;
   private links = 0;
 
-  /** Room for `maxLinks` additions; the table of keys grows with the keys they bring. */
+  /**
+   * Room for `maxLinks` additions; the table of keys grows with the keys they bring. It starts with
+   * a slot for every two links, about what a block's events bring: grown from 16 slots, it spent as
+   * long in its growth as in the additions.
+   */
   constructor(maxLinks: number) {
     this.bits = 4;
+    while (1 << this.bits < maxLinks / 2) this.bits++;
     this.keys = new Float64Array(1 << this.bits);
     this.lastLink = new Int32Array(1 << this.bits).fill(NO_LINK);
     this.linkEvent = new Int32Array(Math.max(1, maxLinks));
