@@ -245,7 +245,7 @@ describe('decoding a block', () => {
 
   it('gives every event as written, the slots its kind leaves out 0, after blocks large and small', () => {
     const prng = new Prng(41);
-    // Sizes cross the scratch arrays' growth, and the size past which growth is not kept (65,536 events).
+    // Sizes cross the scratch arrays' growth, and the size past which growth is not kept (32,768 events).
     const sizes = [3000, 10, 1, 25_000, 40, 30_000, 7];
     const decoded: Array<{ block: EventBlock; expected: EventBlock }> = [];
     sizes.forEach((commands, i) => {

@@ -257,12 +257,12 @@ export function decodeEventBlock(payload: Uint8Array): EventBlock {
 }
 
 /**
- * Blocks are decoded into these and copied out at their size: grown by doubling from a small
- * array, a block of 19,000 events spent a third of its decoding in the growth (allocating,
- * zeroing, copying). Growth past SCRATCH_KEPT_EVENTS is not kept, so one huge flush does not pin
- * its size in memory.
+ * Blocks are decoded into these and copied out at their size. Grown by doubling from a small
+ * array, blocks of group commit (about 15,000 events each) spent a third of their decoding in the
+ * growth: allocating, zeroing and copying. Growth past SCRATCH_KEPT_EVENTS (3.7 MB) is not kept,
+ * so one huge flush does not pin its size in memory.
  */
-const SCRATCH_KEPT_EVENTS = 65_536;
+const SCRATCH_KEPT_EVENTS = 32_768;
 let scratch: { events: Float64Array; heights: Float64Array; timestamps: Float64Array } = {
   events: new Float64Array(1024 * EVENT_SLOTS), heights: new Float64Array(1024), timestamps: new Float64Array(1024),
 };
