@@ -34,6 +34,17 @@ let db = null;
 let location = '';
 let openOptions = {};
 
+/**
+ * The RocksDB write batch every write fills, cleared after each (null until the first write, and
+ * again whenever the database closes or opens). A fresh batch grows its buffer by doubling into
+ * memory never touched before, a page fault per 4 KiB and a copy per doubling: writing a flush of
+ * 90 KB took this thread 353-369 us of CPU in a fresh batch and 107-122 us in a kept one, 1.5 MB
+ * 5.3-5.6 ms against 1.2 ms (sync off, `rk4.cjs` in docs/storage.md round 22). A write larger than
+ * KEPT_BATCH_BYTES gets a batch of its own, so one huge flush does not pin its size.
+ */
+let kept = null;
+const KEPT_BATCH_BYTES = 4 * 1024 * 1024;
+
 /** How many first-queue requests may run in a row while a write behind waits. */
 const AHEAD_OF_BEHIND = 4;
 const ahead = [];
@@ -108,13 +119,13 @@ async function handle(request) {
 async function handleSlice(slice) {
   if (slice.outcome.error === null) {
     try {
-      const batch = openDb().batch();
-      batch._put(Buffer.from(slice.key), Buffer.from(slice.value.buffer, slice.value.byteOffset, slice.value.byteLength), NO_OPTIONS);
       // Not RocksDB's lowPriority: that throttles a write to 1 MB/s (its low-priority rate
       // limiter) whenever compaction is behind, which after building a 1M-order book it is:
       // each 1 MB chunk took 0.9-1.1 s and a checkpoint 3.5-8 s. The queue here already keeps
       // the chunks behind the commits, one write each. (No write here asks for it.)
-      await batch.write({ sync: false });
+      writeBatch(slice.key.byteLength + slice.value.byteLength, false, (batch) => {
+        batch._put(Buffer.from(slice.key), Buffer.from(slice.value.buffer, slice.value.byteOffset, slice.value.byteLength), NO_OPTIONS);
+      });
     } catch (error) {
       slice.outcome.error = describe(error);
     }
@@ -135,7 +146,7 @@ function prepareWindow(request) {
 /** The next write of an index window, packed just before it is written; the last (carrying INDEX_HEAD) answers for the window. */
 async function writePart(request) {
   const part = request.window.nextPart(INDEX_KEYS_PER_WRITE);
-  await write(part.bytes.buffer, part.bytes.byteOffset, part.bytes.byteOffset + part.bytes.byteLength, false);
+  write(part.bytes.buffer, part.bytes.byteOffset, part.bytes.byteOffset + part.bytes.byteLength, false);
   if (!part.last) {
     behind.unshift(request);
     return;
@@ -148,6 +159,7 @@ async function writePart(request) {
 async function run(request) {
   switch (request.op) {
     case 'open':
+      kept = null;
       if (request.nice !== undefined) lowerPriority(request.nice);
       location = request.path;
       openOptions = request.options;
@@ -158,7 +170,7 @@ async function run(request) {
       // Timed here, on the thread that does it: what RocksDB's write took (the fsync included
       // when synced), apart from the message passing and the main thread's turn around it.
       const started = performance.now();
-      await write(request.batch, 0, request.byteLength, request.sync);
+      write(request.batch, 0, request.byteLength, request.sync);
       const ms = performance.now() - started;
       // RocksDB has copied it: the buffer goes back, for the next batch to fill.
       return [{ batch: request.batch, ms }, [request.batch]];
@@ -204,13 +216,16 @@ async function run(request) {
       return [null];
     case 'detach':
       // Test hook: the database goes away under a live store, as a failing disk would make it.
+      kept = null;
       await openDb().close();
       return [null];
     case 'attach':
+      kept = null;
       if (db === null) throw new Error('the store was never opened');
       await db.open(openOptions);
       return [null];
     case 'close':
+      kept = null;
       if (db !== null && db.status !== 'closed') await db.close();
       return [null];
     default:
@@ -225,12 +240,11 @@ async function run(request) {
  * second each, see handleSlice), and the queues here already put the writes behind after the
  * commits.
  */
-async function write(packed, start, end, sync) {
-  const target = openDb().batch();
+function write(packed, start, end, sync) {
   const bytes = new Uint8Array(packed, 0, end);
   const view = new DataView(packed, 0, end);
-  let o = start;
-  try {
+  writeBatch(end - start, sync, (target) => {
+    let o = start;
     while (o < end) {
       const kind = bytes[o];
       const keyLength = view.getUint32(o + 1, true);
@@ -249,11 +263,26 @@ async function write(packed, start, end, sync) {
         throw new Error(`malformed write batch at byte ${o}`);
       }
     }
-  } catch (error) {
-    await target.close();
-    throw error;
+  });
+}
+
+/**
+ * Fills a write batch (`fill` adds its operations through the binding's hooks) and writes it at
+ * once, all of it or nothing; the kept batch (see `kept`) when the write is at most
+ * KEPT_BATCH_BYTES. The binding writes synchronously; its hooks skip the checks and the copy of
+ * every operation that the public batch API makes, so the database's state is checked here.
+ */
+function writeBatch(bytes, sync, fill) {
+  const database = openDb();
+  const target = bytes <= KEPT_BATCH_BYTES ? (kept ??= database.batch()) : database.batch();
+  try {
+    fill(target);
+    target._writeSync({ sync });
+  } finally {
+    // Cleared whether it landed or not: a failed write leaves nothing behind for the next.
+    if (target === kept) target._clear();
+    else target._closeSync();
   }
-  await target.write({ sync });
 }
 
 /**
