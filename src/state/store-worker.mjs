@@ -45,6 +45,13 @@ let openOptions = {};
 let kept = null;
 const KEPT_BATCH_BYTES = 4 * 1024 * 1024;
 
+/** Closes the kept batch (it holds its buffer until closed) before the database closes or opens. */
+function dropKept() {
+  if (kept === null) return;
+  void kept.close();
+  kept = null;
+}
+
 /** How many first-queue requests may run in a row while a write behind waits. */
 const AHEAD_OF_BEHIND = 4;
 const ahead = [];
@@ -159,7 +166,7 @@ async function writePart(request) {
 async function run(request) {
   switch (request.op) {
     case 'open':
-      kept = null;
+      dropKept();
       if (request.nice !== undefined) lowerPriority(request.nice);
       location = request.path;
       openOptions = request.options;
@@ -216,16 +223,16 @@ async function run(request) {
       return [null];
     case 'detach':
       // Test hook: the database goes away under a live store, as a failing disk would make it.
-      kept = null;
+      dropKept();
       await openDb().close();
       return [null];
     case 'attach':
-      kept = null;
+      dropKept();
       if (db === null) throw new Error('the store was never opened');
       await db.open(openOptions);
       return [null];
     case 'close':
-      kept = null;
+      dropKept();
       if (db !== null && db.status !== 'closed') await db.close();
       return [null];
     default:
@@ -241,6 +248,7 @@ async function run(request) {
  * commits.
  */
 function write(packed, start, end, sync) {
+  if (end === start) return; // as the public batch API did: nothing to write, no log record
   const bytes = new Uint8Array(packed, 0, end);
   const view = new DataView(packed, 0, end);
   writeBatch(end - start, sync, (target) => {
@@ -279,9 +287,10 @@ function writeBatch(bytes, sync, fill) {
     fill(target);
     target._writeSync({ sync });
   } finally {
-    // Cleared whether it landed or not: a failed write leaves nothing behind for the next.
+    // Cleared whether it landed or not: a failed write leaves nothing behind for the next. A batch
+    // of its own is closed through the public API, which also lets the database forget it.
     if (target === kept) target._clear();
-    else target._closeSync();
+    else void target.close();
   }
 }
 
