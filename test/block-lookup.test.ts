@@ -196,12 +196,14 @@ describe('decoding a block', () => {
     const events: number[] = [];
     const heights: number[] = [];
     const timestamps: number[] = [];
+    const heightChanges: Array<[number, number]> = [];
     let height = startHeight;
     let timestamp = prng.between(1, 1e6);
     let seq = firstSeq;
     for (let c = 0; c < commands; c++, seq++) {
       if (prng.chance(0.05)) {
         height += prng.between(1, 3);
+        heightChanges.push([seq, height]);
         writer.height(seq++, height);
       }
       timestamp += prng.below(5);
@@ -230,7 +232,7 @@ describe('decoding a block', () => {
       expected: {
         firstSeq, lastSeq: seq - 1, startHeight, firstOrderId: 1, firstFillSeq: 1, firstEventSeq: 1, count: heights.length,
         events: new Float64Array(events), heights: new Float64Array(heights), timestamps: new Float64Array(timestamps),
-        feedStarts: new Map(), heightChanges: [],
+        feedStarts: new Map(), heightChanges,
       },
     };
   }
@@ -241,6 +243,7 @@ describe('decoding a block', () => {
     expect(Array.from(block.heights)).toEqual(Array.from(expected.heights));
     expect(Array.from(block.timestamps)).toEqual(Array.from(expected.timestamps));
     expect(block.lastSeq).toBe(expected.lastSeq);
+    expect(block.heightChanges).toEqual(expected.heightChanges);
   }
 
   it('gives every event as written, the slots its kind leaves out 0, after blocks large and small', () => {
