@@ -21,7 +21,7 @@ import { steadyWorkload } from './workloads/synthetic.js';
 
 const KINDS: Array<[number, string]> = [
   [Prefix.ORDER_TOUCH, 'order touch'], [Prefix.TRADER_TOUCH, 'trader touch'], [Prefix.TRADER_ORDER, 'trader order'],
-  [Prefix.TRADER_OPEN, 'trader open'], [Prefix.CLIENT_ID, 'client id'], [Prefix.FEED_SPAN, 'feed span'],
+  [Prefix.CLIENT_ID, 'client id'], [Prefix.FEED_SPAN, 'feed span'],
   [Prefix.ORDER_TOUCHES, 'order touches'],
 ];
 const POSTING_KINDS: readonly number[] = [Prefix.ORDER_TOUCH, Prefix.TRADER_TOUCH, Prefix.TRADER_ORDER, Prefix.ORDER_TOUCHES];

@@ -144,3 +144,19 @@ export function snapshotBooks(slots: Float64Array): SnapshotBook[] {
   }
   return books;
 }
+
+/** Calls `visit` with the id and trader of every resting order and pending stop of a (checked or trusted) snapshot. */
+export function forEachSnapshotOrder(slots: Float64Array, visit: (orderId: number, trader: number) => void): void {
+  const bookCount = slots[2];
+  let p = SNAPSHOT_HEADER_SLOTS;
+  for (let b = 0; b < bookCount; b++) {
+    const levels = slots[p + 2] + slots[p + 3];
+    const stops = slots[p + 4] + slots[p + 5];
+    p += SNAPSHOT_BOOK_SLOTS;
+    for (let level = 0; level < levels; level++) {
+      const end = p + SNAPSHOT_LEVEL_SLOTS + slots[p + 1] * SNAPSHOT_ORDER_SLOTS;
+      for (p += SNAPSHOT_LEVEL_SLOTS; p < end; p += SNAPSHOT_ORDER_SLOTS) visit(slots[p], slots[p + 1]);
+    }
+    for (let s = 0; s < stops; s++, p += SNAPSHOT_STOP_SLOTS) visit(slots[p], slots[p + 1]);
+  }
+}

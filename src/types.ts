@@ -317,6 +317,7 @@ export interface TraderOrderQuery {
   newestFirst?: boolean;
   /** Sequence cursor: the `seq` of the last record of the previous page. */
   after?: number;
+  /** Records a page holds; an OCO pair's two legs share a `seq` and are never split, so a page may hold one more. */
   limit?: number;
 }
 

@@ -337,7 +337,7 @@ describeEachBackend('posting lists under a state machine', (backend) => {
     }
   }
 
-  it('after a crash that stored part of a window (an order listed as open) but not its INDEX_HEAD, writes its close again', async () => {
+  it('after a crash of an older build that stored part of a window (an order listed as open) but not its INDEX_HEAD, reads the order as closed', async () => {
     const path = tempDbPath('lobcore-lists-crash');
     const sm = await CoreStateMachine.open({ backend, path });
     const flow = new Flow(23);
@@ -358,7 +358,9 @@ describeEachBackend('posting lists under a state machine', (backend) => {
     await sm.close();
 
     // The crash, as it leaves the database: the window of the commit that rested the order landed
-    // (its open-order entry is stored) but not its INDEX_HEAD, and nothing of the next window did.
+    // (with the open-order entry that builds before docs/storage.md's round 23 wrote) but not its
+    // INDEX_HEAD, and nothing of the next window did. Such entries are never read now: a trader's
+    // open orders come from the book.
     const store = await Store.open(path, { sync: true });
     const batch = store.batch();
     batch.put(indexHeadKey(), encodeUint(before.sequence));
@@ -371,7 +373,7 @@ describeEachBackend('posting lists under a state machine', (backend) => {
     await store.write(batch);
     await store.close();
 
-    // Recovery writes both commits again, in one window that holds the put and its delete.
+    // Recovery writes both commits' postings again.
     await (await CoreStateMachine.open({ backend, path })).close();
     const reopened = await CoreStateMachine.open({ backend, path });
     await reopened.indexesReady();

@@ -1,12 +1,12 @@
 // The compact index operations (src/state/index-wire.mjs) expand into exactly the keys and
 // values the rest of the database layer writes and reads (keys.ts, codecs.ts), and the overlay
-// reads them back the same way, dropped operations skipped. A write window (index-window.mjs)
+// reads them back the same way. A write window (index-window.mjs)
 // folds postings into posting lists that codecs.ts reads back.
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../src/prng.js';
 import { EMPTY_VALUE, decodeOrderTouches, decodePostings, encodeUint } from '../src/state/codecs.js';
 import { IndexOps, NO_VALUE } from '../src/state/index-ops.js';
-import { INDEX_DEL, INDEX_DROPPED, INDEX_OP_SLOTS, ORDERS_PER_TOUCH_BUCKET } from '../src/state/index-wire.mjs';
+import { INDEX_DEL, INDEX_OP_SLOTS, ORDERS_PER_TOUCH_BUCKET } from '../src/state/index-wire.mjs';
 import { IndexWindow } from '../src/state/index-window.mjs';
 import { Prefix, indexHeadKey, indexReachKey, keyIntegers, keyOf, prefixRange } from '../src/state/keys.js';
 import { OP_DEL, OP_PUT } from '../src/state/store-wire.js';
@@ -42,34 +42,32 @@ describe('index operations', () => {
   const ops = new IndexOps(2);
   ops.put(Prefix.TRADER_ORDER, 3, 7, 2 ** 40 + 3, 12, 99);
   ops.put(Prefix.CLIENT_ID, 2, big, 2 ** 28, 0, big);
-  const dropped = ops.put(Prefix.TRADER_OPEN, 2, 7, 5, 0, 12);
-  ops.del(Prefix.TRADER_OPEN, 2, 8, 6, 0);
+  ops.del(Prefix.CLIENT_ID, 2, 8, 6, 0);
   ops.put(Prefix.TRADER_TOUCH, 3, 7, 0, 1, NO_VALUE);
   ops.put(Prefix.FEED_SPAN, 2, 1, 1, 0, 0);
-  ops.drop(dropped);
 
   const expected: Array<[number, Buffer, Buffer | undefined]> = [
     [OP_PUT, keyOf(Prefix.TRADER_ORDER, 7, 2 ** 40 + 3, 12), encodeUint(99)],
     [OP_PUT, keyOf(Prefix.CLIENT_ID, big, 2 ** 28), encodeUint(big)],
-    [OP_DEL, keyOf(Prefix.TRADER_OPEN, 8, 6), undefined],
+    [OP_DEL, keyOf(Prefix.CLIENT_ID, 8, 6), undefined],
     [OP_PUT, keyOf(Prefix.TRADER_TOUCH, 7, 0, 1), EMPTY_VALUE],
     [OP_PUT, keyOf(Prefix.FEED_SPAN, 1, 1), encodeUint(0)],
   ];
 
   const inKeyOrder = expected.slice().sort((a, b) => Buffer.compare(a[1], b[1]));
 
-  it('expand into the keys and framed values keys.ts and codecs.ts write, dropped ones left out', () => {
+  it('expand into the keys and framed values keys.ts and codecs.ts write', () => {
     expect(windowed(ops.ops, 0, ops.count)).toEqual(inKeyOrder);
   });
 
   it('expand a slice without the operations around it', () => {
-    expect(windowed(ops.ops, 1, 4)).toEqual([expected[2], expected[1]]);
+    expect(windowed(ops.ops, 1, 3)).toEqual([expected[2], expected[1]]);
   });
 
-  it('read back through the overlay by key range, deletes as undefined, dropped ones absent', () => {
+  it('read back through the overlay by key range, oldest first, deletes as undefined', () => {
     const found: Array<[Uint8Array, Uint8Array | undefined]> = [];
-    ops.collect(prefixRange(Prefix.TRADER_OPEN), found);
-    expect(found.map(([key, value]) => [Buffer.from(key), value])).toEqual([[keyOf(Prefix.TRADER_OPEN, 8, 6), undefined]]);
+    ops.collect(prefixRange(Prefix.CLIENT_ID), found);
+    expect(found.map(([key, value]) => [Buffer.from(key), value && Buffer.from(value)])).toEqual([[expected[1][1], expected[1][2]], [expected[2][1], undefined]]);
     found.length = 0;
     ops.collect({ gte: keyOf(Prefix.TRADER_ORDER, 7, 0, 0), lt: keyOf(Prefix.TRADER_ORDER, 8, 0, 0) }, found);
     expect(found.map(([key, value]) => [Buffer.from(key), Buffer.from(value!)])).toEqual([[expected[0][1], expected[0][2]]]);
@@ -127,20 +125,20 @@ describe('a write window', () => {
     expect(touches(stored[6][1], stored[6][2]!)).toEqual([[30, 101], [30, 2 ** 45]]);
   });
 
-  it('keeps the newest operation of other keys; an open-order entry put and deleted in the window is deleted (a crash may have stored the put)', () => {
+  it('keeps the newest operation of other keys; a key put and deleted in the window is deleted (a crash may have stored the put)', () => {
     const ops = window((o) => {
-      o.put(Prefix.TRADER_OPEN, 2, 7, 40, 0, 12);
+      o.put(Prefix.FEED_SPAN, 2, 7, 40, 0, 12);
       o.put(Prefix.CLIENT_ID, 2, 7, 5, 0, 12);
-      o.del(Prefix.TRADER_OPEN, 2, 7, 40, 0);
-      o.del(Prefix.TRADER_OPEN, 2, 7, 41, 0); // put in an earlier window
-      o.put(Prefix.TRADER_OPEN, 2, 7, 42, 0, 14);
+      o.del(Prefix.FEED_SPAN, 2, 7, 40, 0);
+      o.del(Prefix.FEED_SPAN, 2, 7, 41, 0); // put in an earlier window
+      o.put(Prefix.FEED_SPAN, 2, 7, 42, 0, 14);
       o.put(Prefix.CLIENT_ID, 2, 7, 5, 0, 14);
     });
     expect(windowed(ops.ops, 0, ops.count).filter(([, key]) => key[0] !== Prefix.INDEX_HEAD)).toEqual([
-      [OP_DEL, keyOf(Prefix.TRADER_OPEN, 7, 40), undefined],
-      [OP_DEL, keyOf(Prefix.TRADER_OPEN, 7, 41), undefined],
-      [OP_PUT, keyOf(Prefix.TRADER_OPEN, 7, 42), encodeUint(14)],
       [OP_PUT, keyOf(Prefix.CLIENT_ID, 7, 5), encodeUint(14)],
+      [OP_DEL, keyOf(Prefix.FEED_SPAN, 7, 40), undefined],
+      [OP_DEL, keyOf(Prefix.FEED_SPAN, 7, 41), undefined],
+      [OP_PUT, keyOf(Prefix.FEED_SPAN, 7, 42), encodeUint(14)],
     ]);
   });
 
@@ -212,19 +210,18 @@ describe('a write window', () => {
           if (random(4) === 0) seq += random(trial % 7 === 0 && random(50) === 0 ? 2 ** 45 : 4);
           const at = falling && random(8) === 0 ? Math.max(1, seq - random(3)) : seq;
           const kind = random(10);
-          let i: number;
           if (kind < 4) {
             // Offsets at the edges of a bucket's 32-bit words as often as anywhere.
             const offset = random(2) === 0 ? pick([0, 31, 32, 63, 992, 1023]) : random(ORDERS_PER_TOUCH_BUCKET);
-            i = o.put(Prefix.ORDER_TOUCH, 2, random(3) * ORDERS_PER_TOUCH_BUCKET + offset, at, 0, NO_VALUE);
+            o.put(Prefix.ORDER_TOUCH, 2, random(3) * ORDERS_PER_TOUCH_BUCKET + offset, at, 0, NO_VALUE);
           } else if (kind < 8) {
             const prefix = kind < 6 ? Prefix.TRADER_TOUCH : Prefix.TRADER_ORDER;
-            i = o.put(prefix, 3, random(20), random(3), at, prefix === Prefix.TRADER_ORDER ? random(2) * 2 ** 40 + random(100_000) : NO_VALUE);
+            o.put(prefix, 3, random(20), random(3), at, prefix === Prefix.TRADER_ORDER ? random(2) * 2 ** 40 + random(100_000) : NO_VALUE);
           } else {
-            const [prefix, trader, id] = [pick([Prefix.TRADER_OPEN, Prefix.CLIENT_ID]), random(20), random(300)];
-            i = random(3) === 0 ? o.del(prefix, 2, trader, id, 0) : o.put(prefix, 2, trader, id, 0, at);
+            const [prefix, trader, id] = [pick([Prefix.CLIENT_ID, Prefix.FEED_SPAN]), random(20), random(300)];
+            if (random(3) === 0) o.del(prefix, 2, trader, id, 0);
+            else o.put(prefix, 2, trader, id, 0, at);
           }
-          if (random(20) === 0) o.drop(i);
         }
       });
       // The model: each posting group's postings in window order, each other key's newest operation.
@@ -234,7 +231,7 @@ describe('a write window', () => {
         const o = i * INDEX_OP_SLOTS;
         const head = ops.ops[o];
         const prefix = head >> 4;
-        if ((head & 3) === INDEX_DROPPED || prefix === Prefix.INDEX_HEAD) continue;
+        if (prefix === Prefix.INDEX_HEAD) continue;
         const [a, b, c, value] = [ops.ops[o + 1], ops.ops[o + 2], ops.ops[o + 3], ops.ops[o + 4]];
         if (prefix === Prefix.ORDER_TOUCH) {
           const bucket = Math.floor(a / ORDERS_PER_TOUCH_BUCKET);

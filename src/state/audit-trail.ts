@@ -10,6 +10,7 @@ import { decodeUint } from './codecs.js';
 import { normalizeHeights, normalizePage, requireId } from './fill-history.js';
 import { History, type HistoryReader, type ReadBlock } from './history.js';
 import { Prefix, keyIntegers, keyOf } from './keys.js';
+import { UNKNOWN_SEQ, type OpenOrderIds } from './open-orders.js';
 import type { KeyRange } from './memory-store.js';
 
 /** The record an accepted or rejected order starts from: its ACCEPTED or REJECTED event. */
@@ -144,6 +145,8 @@ export class AuditTrail {
     private readonly reader: HistoryReader,
     /** The next order id the engine will assign: ids at or above it were never issued. */
     private readonly nextOrderId: () => number,
+    /** A trader's open orders as the durable commits leave them (open-orders.ts). */
+    private readonly openOrdersOf: (trader: number) => Promise<OpenOrderIds>,
   ) {}
 
   async getOrder(orderId: number): Promise<OrderRecord | undefined> {
@@ -189,16 +192,25 @@ export class AuditTrail {
     const { fromHeight, toHeight } = normalizeHeights(query);
     const out: OrderRecord[] = [];
     if (fromHeight > toHeight) return out;
-    const beyond = (seq: number): boolean => after === 0 || (newestFirst ? seq < after : seq > after);
     if (status === 'open') {
-      // The trader's open orders, by order id (which is placement order).
-      const open = await this.reader.entries({ gte: keyOf(Prefix.TRADER_OPEN, trader, 0), lt: keyOf(Prefix.TRADER_OPEN, trader + 1, 0), reverse: newestFirst });
-      const ids = open.filter(([key, value]) => beyond(decodeUint(key, value, 'trader-open'))).map(([key]) => keyIntegers(key, Prefix.TRADER_OPEN, 2)[1]);
+      const ids = await this.openPage(trader, after, newestFirst);
+      const inHeights = (record: OrderRecord | undefined): record is OrderRecord =>
+        record !== undefined && record.placedHeight >= fromHeight && record.placedHeight <= toHeight;
+      let next = 0;
       for await (const record of together(ids, () => limit - out.length, (orderId) => this.getOrder(orderId))) {
-        if (record !== undefined && record.placedHeight >= fromHeight && record.placedHeight <= toHeight) out.push(record);
+        next++;
+        if (inHeights(record)) out.push(record);
+      }
+      // An OCO pair's legs share their placing sequence, which is the cursor: a full page takes the
+      // other leg too rather than split them (the next page would skip it).
+      const last = out[out.length - 1];
+      if (out.length >= limit && last.ocoSiblingId !== undefined && ids[next] === last.ocoSiblingId) {
+        const sibling = await this.getOrder(last.ocoSiblingId);
+        if (inHeights(sibling) && sibling.seq === last.seq) out.push(sibling);
       }
       return out;
     }
+    const beyond = (seq: number): boolean => after === 0 || (newestFirst ? seq < after : seq > after);
     // Bounds of the key range (trader, height, seq), narrowed by the cursor on its side.
     let low = keyOf(Prefix.TRADER_ORDER, trader, fromHeight, 0);
     let high = toHeight >= Number.MAX_SAFE_INTEGER ? keyOf(Prefix.TRADER_ORDER, trader + 1, 0, 0) : keyOf(Prefix.TRADER_ORDER, trader, toHeight + 1, 0);
@@ -231,6 +243,31 @@ export class AuditTrail {
       const last = entries[entries.length - 1][0];
       range = newestFirst ? { gte: low, lt: last, reverse: true, limit: page } : { gt: last, lt: high, limit: page };
     }
+  }
+
+  /**
+   * The trader's open orders past the cursor `after` (a placing sequence), in the page's order. Ids
+   * are in placement order, so their placing sequences never fall: the cursor's place is a binary
+   * search, which reads the record of an order whose sequence the open-order set does not know.
+   */
+  private async openPage(trader: number, after: number, newestFirst: boolean): Promise<number[]> {
+    const { ids, seqs } = await this.openOrdersOf(trader);
+    const seqAt = async (i: number): Promise<number> => (seqs[i] !== UNKNOWN_SEQ ? seqs[i] : (await this.getOrder(ids[i]))!.seq);
+    let cursor = newestFirst ? ids.length : 0;
+    if (after !== 0) {
+      // The first index whose sequence is past the cursor (ascending) or at or past it (newest first).
+      let low = 0;
+      let high = ids.length;
+      while (low < high) {
+        const mid = (low + high) >>> 1;
+        const seq = await seqAt(mid);
+        if (newestFirst ? seq >= after : seq > after) high = mid;
+        else low = mid + 1;
+      }
+      cursor = low;
+    }
+    const page = Array.from(newestFirst ? ids.subarray(0, cursor) : ids.subarray(cursor));
+    return newestFirst ? page.reverse() : page;
   }
 
   /** The trader's newest order with this client order id. */

@@ -9,7 +9,7 @@ import { encodeEvents, encodeHead, encodeJournal, encodeUint, framedPayload, typ
 import { CommandEncoder } from './command-codec.js';
 import { EventBlockWriter, decodeEventBlock, type EventBlock } from './event-block.js';
 import { IndexDeriver } from './index-deriver.js';
-import type { DroppablePuts, IndexOps, SpareOps } from './index-ops.js';
+import type { IndexOps, SpareOps } from './index-ops.js';
 import type { ShadowEngine } from './checkpoint-shadow.js';
 import { Prefix, eventsKey, headKey, journalKey, keyOf } from './keys.js';
 import { commandTimestamp, type SequencedSink, type Sequencer } from './sequencer.js';
@@ -53,12 +53,11 @@ export class CommitBuilder implements SequencedSink {
   private feedAssets: number[] = [];
 
   /**
-   * indexer: the index writer's unsent puts (which the deriver may drop) and its written operation
-   * arrays (which it fills again); null: neither.
+   * indexer: the index writer's written operation arrays, which the deriver fills again.
    * shadow: the checkpoint worker's core, given every command too (null in memory mode).
    */
-  constructor(private readonly sequencer: Sequencer, indexer: { drops: DroppablePuts; spares: SpareOps } | null, private readonly shadow: ShadowEngine | null = null) {
-    this.index = new IndexDeriver(indexer?.drops ?? null, indexer?.spares);
+  constructor(private readonly sequencer: Sequencer, indexer: { spares: SpareOps }, private readonly shadow: ShadowEngine | null = null) {
+    this.index = new IndexDeriver(true, indexer.spares);
   }
 
   /** Journal entries applied since the last cut. */

@@ -1,14 +1,15 @@
 // What the indexes hold, derived from one commit's events (keys.ts, "derived"): who placed which
-// order and when (TRADER_ORDER, CLIENT_ID), which orders rest or wait as pending stops (TRADER_OPEN), which commits touched
-// an order or a trader after it was placed (ORDER_TOUCH, TRADER_TOUCH), where each asset's feed
-// messages start (FEED_SPAN). One set of rules, run live as commands are applied (the commit
-// builder feeds it the engine's events) and on recovery over the stored event blocks past the
-// index watermark, so both produce the same entries.
+// order and when (TRADER_ORDER, CLIENT_ID), which commits touched an order or a trader after it
+// was placed (ORDER_TOUCH, TRADER_TOUCH), where each asset's feed messages start (FEED_SPAN). One
+// set of rules, run live as commands are applied (the commit builder feeds it the engine's events)
+// and on recovery over the stored event blocks past the index watermark, so both produce the same
+// entries. Live, it also lists which orders open (rest, or wait as pending stops) and close, for
+// the open-order set in memory (open-orders.ts).
 import { EventCode } from '../codes.js';
 import { EVENT_SLOTS, EventHead, EventSlot } from '../events.js';
 import type { EventBlock } from './event-block.js';
 import { IdSet } from './id-set.js';
-import { DroppablePuts, IndexOps, NO_VALUE, SpareOps } from './index-ops.js';
+import { IndexOps, NO_VALUE, SpareOps } from './index-ops.js';
 import { Prefix } from './keys.js';
 
 export class IndexDeriver {
@@ -27,16 +28,15 @@ export class IndexDeriver {
   private reenterTrader = 0;
 
   /**
-   * drops: where TRADER_OPEN puts are registered so a close can drop them; null: never drop (recovery).
-   * spares: the arrays of operations already written, to fill again.
+   * listsOpenings: whether to list the openings and closings of orders (live; recovery derives
+   * only what the index database holds). spares: the arrays of operations already written, to fill again.
    */
-  constructor(private readonly drops: DroppablePuts | null, private readonly spares: SpareOps = new SpareOps()) {}
+  constructor(private readonly listsOpenings: boolean, private readonly spares: SpareOps = new SpareOps()) {}
 
   begin(firstSeq: number, startHeight: number, firstOrderId: number): void {
     // Sized like the largest recent commit's, so it rarely regrows: what it does not use goes back
     // to the spares when it ends (IndexOps.fit).
     this.out = this.spares.take(Math.max(256, this.lastCount + (this.lastCount >>> 2)));
-    this.drops?.open(this.out);
     this.firstSeq = firstSeq;
     this.startHeight = startHeight;
     this.firstOrderId = firstOrderId;
@@ -165,18 +165,12 @@ export class IndexDeriver {
     this.placedSeq[i] = seq;
   }
 
-  /** Lists an order as open: `placedSeq` is the command that placed it. */
+  /** An order opens: `placedSeq` is the command that placed it. */
   private open(orderId: number, trader: number, placedSeq: number): void {
-    const at = this.out.put(Prefix.TRADER_OPEN, 2, trader, orderId, 0, placedSeq);
-    this.drops?.register(orderId, this.out, at);
+    if (this.listsOpenings) this.out.opened(orderId, trader, placedSeq);
   }
 
   private close(orderId: number, trader: number): void {
-    const drops = this.drops;
-    // It rested and closed within this commit: no entry at all.
-    if (drops !== null && drops.dropIn(orderId, this.out)) return;
-    const at = this.out.del(Prefix.TRADER_OPEN, 2, trader, orderId, 0);
-    // Its put is in an earlier commit, maybe unsent: the pair may go once this commit is durable.
-    if (drops !== null && drops.has(orderId)) this.out.closes.push(orderId, at);
+    if (this.listsOpenings) this.out.closed(orderId, trader);
   }
 }

@@ -3,12 +3,11 @@
 // for a write. Until written they are also what queries read past the index watermark
 // (overlay.ts scans them).
 //
-// A put that the index writer never needs to write (an order that rested and closed before its
-// TRADER_OPEN entry was written) is dropped in place: its kind becomes INDEX_DROPPED and every
-// reader skips it.
+// Beside them, the commit's openings and closings of orders, which go to the open-order set in
+// memory (open-orders.ts) and never to the index database.
 import { encodeUint, EMPTY_VALUE } from './codecs.js';
 import {
-  INDEX_DEL, INDEX_DROPPED, INDEX_OP_SLOTS, INDEX_PUT, NO_VALUE, indexKeyInto, indexOpHead,
+  INDEX_DEL, INDEX_OP_SLOTS, INDEX_PUT, NO_VALUE, indexKeyInto, indexOpHead,
 } from './index-wire.mjs';
 import { compareBytes, type KeyRange } from './memory-store.js';
 
@@ -20,22 +19,21 @@ export type OverlayEntry = [Uint8Array, Uint8Array | undefined];
 /** Arrays below this many slots (32 KiB) are never refitted: the copy would cost more than the slack. */
 const FIT_MIN_SLOTS = 4096;
 
+/** An opening or closing of an order: its id, its trader, and the sequence that placed it (CLOSED for a closing). */
+export const OPEN_CHANGE_SLOTS = 3;
+export const CLOSED = -1;
+
+const NO_OPS = new Float64Array(0);
+
 export class IndexOps {
   ops: Float64Array;
-  /** Operations written, dropped ones included. */
+  /** Operations written. */
   count = 0;
   /** The last journal sequence of the commit the operations come from. */
   lastSeq = 0;
-  /** Operations before this one have been sent to the store (they can no longer be dropped). */
-  handedTo = 0;
-  /** Its number in DroppablePuts (0: puts in it are never dropped). */
-  serial = 0;
-  /**
-   * Deletes of TRADER_OPEN entries whose put sits in an earlier commit's operations, as
-   * (orderId, operation) pairs: once this commit is durable, each pair whose put is still unsent
-   * drops both.
-   */
-  readonly closes: number[] = [];
+  /** The commit's openings and closings of orders, OPEN_CHANGE_SLOTS each, in the order they happened. */
+  openChanges: Float64Array = NO_OPS;
+  openChangeCount = 0;
 
   /**
    * `ops`: an array to fill (its old contents are ignored), or one of `capacity` operations is
@@ -55,12 +53,41 @@ export class IndexOps {
     return this.add(indexOpHead(INDEX_DEL, prefix, fields), a, b, c, NO_VALUE);
   }
 
-  /** Drops operation `i` (it must not have been handed to a write). */
-  drop(i: number): void {
-    const o = i * INDEX_OP_SLOTS;
-    // A head is a small integer (indexOpHead): its kind bits are cleared with a mask, not a
-    // float64 remainder, which V8 compiles to a call (half of settle()'s time under group commit).
-    this.ops[o] = (this.ops[o] & ~3) | INDEX_DROPPED;
+  /** An order opens (it rests, or waits as a pending stop), placed by command `placedSeq`. */
+  opened(orderId: number, trader: number, placedSeq: number): void {
+    this.openChange(orderId, trader, placedSeq);
+  }
+
+  /** An order closes (it filled, left the book, or its stop left without resting). */
+  closed(orderId: number, trader: number): void {
+    this.openChange(orderId, trader, CLOSED);
+  }
+
+  /**
+   * Done with the openings and closings (the open-order set has applied them): their array goes
+   * to the spares. Under group commit a commit lists tens of thousands, and a new array for each
+   * cost a page fault per 4 KiB (SpareOps says why that counts).
+   */
+  releaseOpenChanges(): void {
+    this.spares?.keep(this.openChanges);
+    this.openChanges = NO_OPS;
+    this.openChangeCount = 0;
+  }
+
+  private openChange(orderId: number, trader: number, placedSeq: number): void {
+    const o = this.openChangeCount * OPEN_CHANGE_SLOTS;
+    if (o + OPEN_CHANGE_SLOTS > this.openChanges.length) {
+      const slots = Math.max(256 * OPEN_CHANGE_SLOTS, this.openChanges.length * 2);
+      const grown = this.spares?.array(slots) ?? new Float64Array(slots);
+      grown.set(this.openChanges.subarray(0, o));
+      this.spares?.keep(this.openChanges);
+      this.openChanges = grown;
+    }
+    const changes = this.openChanges;
+    changes[o] = orderId;
+    changes[o + 1] = trader;
+    changes[o + 2] = placedSeq;
+    this.openChangeCount++;
   }
 
   /** Every live operation whose key is in `range` (ignoring reverse and limit), oldest first, into `out`. */
@@ -74,7 +101,7 @@ export class IndexOps {
     for (let i = 0; i < this.count; i++) {
       const head = ops[i * INDEX_OP_SLOTS];
       const prefix = head >> 4;
-      if (prefix < lowPrefix || prefix > highPrefix || (head & 3) === INDEX_DROPPED) continue;
+      if (prefix < lowPrefix || prefix > highPrefix) continue;
       const length = indexKeyInto(ops, i, key);
       const candidate = key.subarray(0, length);
       if (!inRange(candidate, range)) continue;
@@ -122,7 +149,6 @@ export class IndexOps {
 
 /** Spare arrays kept at most, in bytes: a window's worth of commits, with room to spare. */
 const SPARE_BYTES = 16 * 1024 * 1024;
-const NO_OPS = new Float64Array(0);
 
 /**
  * The operation arrays of commits whose index window has landed, those a growing commit left
@@ -166,97 +192,12 @@ export class SpareOps {
     this.keep(ops.ops);
     ops.ops = NO_OPS;
     ops.count = 0;
-    ops.handedTo = 0;
   }
 }
 
 export function inRange(key: Uint8Array, range: KeyRange): boolean {
   return (range.gte === undefined || compareBytes(key, range.gte) >= 0) && (range.gt === undefined || compareBytes(key, range.gt) > 0) &&
     (range.lt === undefined || compareBytes(key, range.lt) < 0) && (range.lte === undefined || compareBytes(key, range.lte) <= 0);
-}
-
-/** Registry slots: orders this many ids apart compete for a slot (the loser's put is just written). */
-const DROP_SLOTS = 1 << 16;
-
-/**
- * An order id's registry slot. Ids are float64 integers: `% DROP_SLOTS` would be a float64
- * remainder, which V8 compiles to a call (11-25 ns against 3-13 for the mask, a scratch loop over
- * a million ids); the mask is the same remainder for every id below 2^53 (ToInt32 keeps the low
- * 32 bits, and the slot is the low 16).
- */
-function dropSlot(orderId: number): number {
-  return orderId & (DROP_SLOTS - 1);
-}
-
-/**
- * The TRADER_OPEN puts that could still be dropped, by order id: an order that closes while its
- * put is unsent costs no key at all instead of a put and a delete. A lagging index skips most of
- * the churn of orders that rest briefly. Kept in typed arrays by order id (ids are dense), so
- * registering a put allocates nothing; two orders that share a slot just cost the older one its
- * drop (dropping is only ever an optimisation).
- *
- * A close may only drop a put once the commit that closes the order is durable: dropped earlier,
- * the put's commit could be indexed without it and a crash lose the close, leaving an open order
- * without its entry. So a close in the same commit as the put drops it at once (they become
- * durable together); a later one writes its delete and settle() drops the pair when its commit
- * is durable, if the put is still unsent.
- */
-export class DroppablePuts {
-  private readonly orderIds = new Float64Array(DROP_SLOTS);
-  private readonly serials = new Float64Array(DROP_SLOTS);
-  private readonly indexes = new Uint32Array(DROP_SLOTS);
-  /** Operations that may hold droppable puts, by serial: from open() until all are sent. */
-  private readonly buffers = new Map<number, IndexOps>();
-  private nextSerial = 1;
-
-  /** A commit's operations begin: puts registered in them can be found by serial. */
-  open(ops: IndexOps): void {
-    ops.serial = this.nextSerial++;
-    this.buffers.set(ops.serial, ops);
-  }
-
-  register(orderId: number, ops: IndexOps, i: number): void {
-    const slot = dropSlot(orderId);
-    this.orderIds[slot] = orderId;
-    this.serials[slot] = ops.serial;
-    this.indexes[slot] = i;
-  }
-
-  /** Whether the order may have an unsent put. */
-  has(orderId: number): boolean {
-    const slot = dropSlot(orderId);
-    return this.orderIds[slot] === orderId && this.buffers.has(this.serials[slot]);
-  }
-
-  /** Drops the order's put if it is in `ops` (the commit being built, nothing of it sent); false otherwise. */
-  dropIn(orderId: number, ops: IndexOps): boolean {
-    const slot = dropSlot(orderId);
-    if (this.orderIds[slot] !== orderId || this.serials[slot] !== ops.serial) return false;
-    this.orderIds[slot] = 0;
-    ops.drop(this.indexes[slot]);
-    return true;
-  }
-
-  /** `ops`' commit is durable: drop each of its deletes together with its still unsent put. */
-  settle(ops: IndexOps): void {
-    const closes = ops.closes;
-    for (let c = 0; c < closes.length; c += 2) {
-      const orderId = closes[c];
-      const slot = dropSlot(orderId);
-      if (this.orderIds[slot] !== orderId) continue;
-      this.orderIds[slot] = 0;
-      const holder = this.buffers.get(this.serials[slot]);
-      if (holder === undefined || this.indexes[slot] < holder.handedTo) continue;
-      holder.drop(this.indexes[slot]);
-      ops.drop(closes[c + 1]);
-    }
-    closes.length = 0;
-  }
-
-  /** `ops` has been sent up to its handedTo: once all of it is, none of its puts can be dropped. */
-  handed(ops: IndexOps): void {
-    if (ops.handedTo >= ops.count) this.buffers.delete(ops.serial);
-  }
 }
 
 /** Sorts overlay entries by key in `direction`, keeping only the newest entry of each key (entries arrive oldest first). */

@@ -19,13 +19,12 @@
 // cancelled), so a list an order held one posting, and order touches were two thirds of the keys.
 // Readers expand lists and buckets (posting-lists.ts).
 //
-// The other operations (TRADER_OPEN, CLIENT_ID, FEED_SPAN) are folded by key, the newest winning.
-// A TRADER_OPEN put and its delete in one window still write the delete: a crash in the middle of
-// a window can have stored the put, and the window that recovery writes again may hold both (the
-// pairs DroppablePuts drops before they are ever sent cost nothing). INDEX_HEAD goes with the last
+// The other operations (CLIENT_ID, FEED_SPAN) are folded by key, the newest winning. A delete is
+// written as a delete, whatever the window holds before it: a crash in the middle of a window can
+// have stored an earlier put of its key. INDEX_HEAD goes with the last
 // write of the window only, INDEX_REACH (the same sequence, keys.ts) with the first: whatever part
 // of the window a crash kept, the index database says how far its entries may reach.
-import { INDEX_DEL, INDEX_DROPPED, INDEX_OP_SLOTS, INDEX_PUT, NO_VALUE, ORDERS_PER_TOUCH_BUCKET, ORDER_TOUCHES_VERSION, POSTING_LIST_VERSION, putUintFrame, putVarint, sealFrame } from './index-wire.mjs';
+import { INDEX_DEL, INDEX_OP_SLOTS, INDEX_PUT, NO_VALUE, ORDERS_PER_TOUCH_BUCKET, ORDER_TOUCHES_VERSION, POSTING_LIST_VERSION, putUintFrame, putVarint, sealFrame } from './index-wire.mjs';
 import { writeU64BE } from './u64.mjs';
 
 const OP_PUT = 1;
@@ -38,7 +37,7 @@ const INDEX_HEAD = 0x08;
 /** INDEX_REACH's key is INDEX_HEAD's prefix and this one field (keys.ts: indexReachKey). */
 const INDEX_REACH_FIELD = 1;
 
-/** No group: a dropped operation, or INDEX_HEAD. */
+/** No group: INDEX_HEAD. */
 const NONE = -1;
 
 /**
@@ -147,7 +146,6 @@ export class IndexWindow {
       const head = ops[o];
       const kind = head & 3;
       this.opGroup[i] = NONE;
-      if (kind === INDEX_DROPPED) continue;
       const prefix = head >> 4;
       if (prefix === INDEX_HEAD) {
         this.head = ops[o + 4];

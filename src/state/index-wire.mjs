@@ -14,7 +14,6 @@
 import { writeU64BE } from './u64.mjs';
 
 export const INDEX_OP_SLOTS = 5;
-export const INDEX_DROPPED = 0;
 export const INDEX_PUT = 1;
 export const INDEX_DEL = 2;
 /** The value of a put whose key says everything. */

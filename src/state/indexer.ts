@@ -18,7 +18,7 @@ import { decodeUint } from './codecs.js';
 import type { EventBlock } from './event-block.js';
 import { History } from './history.js';
 import { IndexDeriver } from './index-deriver.js';
-import { DroppablePuts, SpareOps, type IndexOps } from './index-ops.js';
+import { SpareOps, type IndexOps } from './index-ops.js';
 import { INDEX_OP_SLOTS, INDEX_PUT, indexOpHead } from './index-wire.mjs';
 import { Prefix, indexHeadKey, indexReachKey } from './keys.js';
 import type { KeyValueStore } from './memory-store.js';
@@ -52,8 +52,6 @@ export interface IndexStart {
 }
 
 export class Indexer implements CommitFollower {
-  /** Unsent TRADER_OPEN puts, for the commit builder's deriver. */
-  readonly drops = new DroppablePuts();
   /** Operation arrays of written commits, which the derivers fill again. */
   readonly spares = new SpareOps();
   readonly reader: OverlayReader;
@@ -67,7 +65,7 @@ export class Indexer implements CommitFollower {
   private windowArray: Float64Array | null = null;
   /** Durable commits' operations not all written yet, oldest first. */
   private readonly queue: IndexOps[] = [];
-  private readonly recoveryDeriver = new IndexDeriver(null, this.spares);
+  private readonly recoveryDeriver = new IndexDeriver(false, this.spares);
   private writing: Promise<void> | null = null;
   /** Queue entries (oldest first) in the window being written. */
   private inWindow = 0;
@@ -147,7 +145,6 @@ export class Indexer implements CommitFollower {
   }
 
   committed(commit: Commit): void {
-    this.drops.settle(commit.index);
     if (!this.started) {
       this.held.push(commit.index);
       return;
@@ -156,7 +153,7 @@ export class Indexer implements CommitFollower {
     this.writeBehind();
   }
 
-  /** Derives a stored block's entries (the start: blocks past the watermark); never drops a put, since part of it may be written. */
+  /** Derives a stored block's entries (the start: blocks past the watermark). */
   private derive(block: EventBlock): void {
     if (block.lastSeq <= this.derivedThrough) return;
     this.enqueue(this.recoveryDeriver.block(block));
@@ -216,12 +213,6 @@ export class Indexer implements CommitFollower {
       this.gatherTimer = null;
     }
     this.inWindow = taken;
-    for (let i = 0; i < taken; i++) {
-      const buffer = this.queue[i];
-      // From here a close must follow these puts with a delete: they are no longer droppable.
-      buffer.handedTo = buffer.count;
-      this.drops.handed(buffer);
-    }
     const through = this.queue[taken - 1].lastSeq;
     const ops = this.windowArray !== null && this.windowArray.length >= (count + 1) * INDEX_OP_SLOTS
       ? this.windowArray

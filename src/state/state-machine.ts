@@ -27,13 +27,14 @@ import { checkpointInfo } from './checkpoints.js';
 import { ShadowEngine } from './checkpoint-shadow.js';
 import type { CheckpointInfo } from './checkpoints.js';
 import type { CheckpointManifest } from './codecs.js';
-import { CommitBuilder } from './commit-builder.js';
+import { CommitBuilder, type Commit } from './commit-builder.js';
 import { Committer, type FlushReport } from './committer.js';
 import { FeedPublisher, type Subscription } from './feed.js';
 import { FillHistory, type FillPage, type RecordedFill, type TraderFillQuery } from './fill-history.js';
 import { History } from './history.js';
 import { Indexer } from './indexer.js';
 import { MemoryStore, type KeyValueStore } from './memory-store.js';
+import { OpenOrders, type OpenOrderIds } from './open-orders.js';
 import { engineOptions, resolveOptions, type ResolvedOptions, type StateMachineOptions } from './options.js';
 import { refuseWhenReadOnly } from './read-only-guard.js';
 import { recoverFromStore, type RecoveryReport } from './recovery.js';
@@ -43,6 +44,7 @@ import { readyPrefault } from '../prefault.js';
 import { SnapshotPlaces } from './snapshot-places.js';
 import type { Sequencer } from './sequencer.js';
 import { snapshotAssets } from './snapshot-assets.js';
+import { forEachSnapshotOrder, openSnapshot } from '../snapshot.js';
 import { Store } from './store.js';
 
 export type { AutoFlushOptions, StateMachineOptions } from './options.js';
@@ -79,6 +81,7 @@ interface Pipeline {
   builder: CommitBuilder;
   committer: Committer;
   indexer: Indexer;
+  openOrders: OpenOrders;
   history: History;
   fills: FillHistory;
   audit: AuditTrail;
@@ -177,11 +180,18 @@ export class CoreStateMachine {
     const builder = new CommitBuilder(sequencer, indexer, this.shadow);
     const manifests = recovered.manifests.filter((m) => !recovered.report.skippedCheckpoints.some((s) => s.sequence === m.sequence));
     feed.rebase(history, indexer.reader, sequencer.feedSeqEntries());
+    // Built from the book's snapshot, when first asked (open-orders.ts).
+    const openOrders = new OpenOrders({ forEachOpen: (visit) => forEachSnapshotOrder(openSnapshot(engine.snapshot()), visit) });
+    const cut = (): Commit | null => {
+      const commit = builder.cut(engine.nextOrderId);
+      openOrders.cutAt(sequencer.lastSequence);
+      return commit;
+    };
     this.p = {
-      engine, sequencer, builder, indexer, history, manifests,
-      committer: new Committer(store, () => builder.cut(engine.nextOrderId), [indexer, feed], options.sync),
+      engine, sequencer, builder, indexer, openOrders, history, manifests,
+      committer: new Committer(store, cut, [indexer, feed, openOrders], options.sync),
       fills: new FillHistory(history),
-      audit: new AuditTrail(history, indexer.reader, () => engine.nextOrderId),
+      audit: new AuditTrail(history, indexer.reader, () => engine.nextOrderId, (trader) => this.openOrdersOf(trader)),
     };
     this.lastRecovery = options.path === undefined ? null : recovered.report;
     this.checkpoints.loaded(manifests);
@@ -562,6 +572,23 @@ export class CoreStateMachine {
     this.assertOpen();
     await this.p.committer.flush();
     return this.p;
+  }
+
+  /**
+   * The trader's open orders as the durable commits leave them. The set is built on first use, from
+   * the book when nothing applied is undurable, or else at the cut of the flush awaited here.
+   */
+  private async openOrdersOf(trader: number): Promise<OpenOrderIds> {
+    const { openOrders, builder, committer, sequencer } = this.p;
+    if (!openOrders.built) {
+      if (builder.pending === 0 && committer.unwritten === 0 && !committer.busy) {
+        openOrders.build(sequencer.lastSequence);
+      } else {
+        openOrders.requestBuildAtCut();
+        await committer.flush();
+      }
+    }
+    return openOrders.ofTrader(trader);
   }
 
   // ------------------------------------------------------------------ internals

@@ -1,0 +1,239 @@
+// Every trader's open orders (resting, or waiting as pending stops) as the durable commits leave
+// them: the answer to getTraderOrders(trader, { status: 'open' }), kept in memory rather than in
+// the index database.
+//
+// Why not an index: an order is open between two commits, so an entry per open order was a put
+// when it rested and a delete when it left, unless both fell in one index window. Under load that
+// was 0.39-0.45 keys a command, most of the index database's writes, at about 2.7 us of the index
+// worker's CPU a key (docs/storage.md, round 23). The book in memory holds the same set, but only
+// walked whole (the cores link no order to its trader's others: cancel-all.ts says why), and it
+// runs ahead of the durable commits a query must see.
+//
+// So the set is built once, from the book, at a commit boundary: on the first query, when nothing
+// applied is still undurable, or else at the next cut (the commit a query's flush then waits for),
+// when the book is exactly what that commit leaves. From then on each durable commit applies its
+// own openings and closings (the index deriver lists them, IndexOps.openChanges), in commit order.
+// Nothing is built for a machine that is never asked, and reopening costs nothing.
+//
+// Typed arrays, no object per order: a slot per open order (its id, placing sequence, trader's
+// number and links in that trader's list), an id -> slot map (the JS core's OrderIndex), and a
+// table from trader to number (an entry per trader, never taken out: traders are few and come back).
+import { OrderIndex } from '../js-core/order-index.js';
+import { growFloat64, growInt32 } from '../js-core/typed-arrays.js';
+import type { Commit } from './commit-builder.js';
+import type { CommitFollower } from './committer.js';
+import { OPEN_CHANGE_SLOTS, type IndexOps } from './index-ops.js';
+
+const NONE = -1;
+/** A placing sequence not known: an order that was open when the set was built from the book. */
+export const UNKNOWN_SEQ = 0;
+
+/** A trader's open orders: ids ascending (placement order), and each one's placing sequence (UNKNOWN_SEQ: not known). */
+export interface OpenOrderIds {
+  ids: Float64Array;
+  seqs: Float64Array;
+}
+
+/** What the set is built from: every open order of the book. */
+export interface BookOfOrders {
+  /** Calls `visit` for each resting order and pending stop. */
+  forEachOpen(visit: (orderId: number, trader: number) => void): void;
+}
+
+export class OpenOrders implements CommitFollower {
+  private readonly index = new OrderIndex(1024);
+  private id: Float64Array = new Float64Array(1024);
+  private seq: Float64Array = new Float64Array(1024);
+  private next: Int32Array = new Int32Array(1024);
+  private prev: Int32Array = new Int32Array(1024);
+  private highWater = 0;
+  private freeHead = NONE;
+  /**
+   * Each trader's number, given on its first order and kept (traders are few and come back), and
+   * per number its list's first slot and length.
+   */
+  private readonly traderNumbers = new TraderNumbers();
+  private listHead: Int32Array = new Int32Array(64);
+  private listCount: Int32Array = new Int32Array(64);
+  /** Each slot's trader number. */
+  private list: Int32Array = new Int32Array(1024);
+  /** Open orders. */
+  size = 0;
+  /** Built from the book as it stood after this sequence (-1: not built); commits up to it are in the book already. */
+  private baseSeq = -1;
+  /** A query asked for the set while commands were not durable: built at the next cut. */
+  private buildAtCut = false;
+
+  constructor(private readonly book: BookOfOrders) {}
+
+  get built(): boolean {
+    return this.baseSeq >= 0;
+  }
+
+  /** Builds the set at the next cut (the committer then cuts everything applied so far). */
+  requestBuildAtCut(): void {
+    if (!this.built) this.buildAtCut = true;
+  }
+
+  /**
+   * Called at every cut, with the sequence everything applied so far ends at: builds the set if a
+   * query asked for it (the book now is what the commits cut so far leave).
+   */
+  cutAt(lastSequence: number): void {
+    if (!this.buildAtCut) return;
+    this.buildAtCut = false;
+    this.build(lastSequence);
+  }
+
+  /** Builds the set from the book, which stands after `lastSequence`. */
+  build(lastSequence: number): void {
+    if (this.built) return;
+    this.book.forEachOpen((orderId, trader) => this.open(orderId, trader, UNKNOWN_SEQ));
+    this.baseSeq = lastSequence;
+  }
+
+  committed(commit: Commit): void {
+    if (commit.lastSeq > this.baseSeq && this.built) this.apply(commit.index);
+    commit.index.releaseOpenChanges();
+  }
+
+  /** A commit's openings and closings, in the order its commands made them. */
+  private apply(ops: IndexOps): void {
+    const changes = ops.openChanges;
+    for (let o = 0; o < ops.openChangeCount * OPEN_CHANGE_SLOTS; o += OPEN_CHANGE_SLOTS) {
+      const orderId = changes[o];
+      const placedSeq = changes[o + 2];
+      if (placedSeq < 0) this.close(orderId);
+      else this.open(orderId, changes[o + 1], placedSeq);
+    }
+  }
+
+  /** The trader's open orders. */
+  ofTrader(trader: number): OpenOrderIds {
+    const number = this.traderNumbers.find(trader);
+    const count = number === NONE ? 0 : this.listCount[number];
+    const ids = new Float64Array(count);
+    let at = 0;
+    for (let slot = number === NONE ? NONE : this.listHead[number]; slot !== NONE; slot = this.next[slot]) ids[at++] = this.id[slot];
+    ids.sort();
+    const seqs = new Float64Array(count);
+    for (let i = 0; i < count; i++) seqs[i] = this.seq[this.index.get(ids[i])];
+    return { ids, seqs };
+  }
+
+  private open(orderId: number, trader: number, placedSeq: number): void {
+    // A stop that triggers and rests, an order modified in place: open all along, never listed twice.
+    if (this.index.get(orderId) !== NONE) return;
+    const slot = this.takeSlot();
+    const list = this.traderNumber(trader);
+    this.id[slot] = orderId;
+    this.seq[slot] = placedSeq;
+    this.list[slot] = list;
+    const head = this.listHead[list];
+    this.prev[slot] = NONE;
+    this.next[slot] = head;
+    if (head !== NONE) this.prev[head] = slot;
+    this.listHead[list] = slot;
+    this.listCount[list]++;
+    this.index.add(orderId, slot);
+    this.size++;
+  }
+
+  private traderNumber(trader: number): number {
+    let number = this.traderNumbers.find(trader);
+    if (number === NONE) {
+      number = this.traderNumbers.add(trader);
+      if (number === this.listHead.length) {
+        this.listHead = growInt32(this.listHead, number * 2);
+        this.listCount = growInt32(this.listCount, number * 2);
+      }
+      this.listHead[number] = NONE;
+    }
+    return number;
+  }
+
+  private close(orderId: number): void {
+    const slot = this.index.get(orderId);
+    if (slot === NONE) return;
+    this.index.delete(orderId);
+    const list = this.list[slot];
+    const next = this.next[slot];
+    const prev = this.prev[slot];
+    if (prev === NONE) this.listHead[list] = next;
+    else this.next[prev] = next;
+    if (next !== NONE) this.prev[next] = prev;
+    this.listCount[list]--;
+    this.next[slot] = this.freeHead;
+    this.freeHead = slot;
+    this.size--;
+  }
+
+  private takeSlot(): number {
+    if (this.freeHead !== NONE) {
+      const slot = this.freeHead;
+      this.freeHead = this.next[slot];
+      return slot;
+    }
+    if (this.highWater === this.id.length) this.grow(this.id.length * 2);
+    return this.highWater++;
+  }
+
+  private grow(capacity: number): void {
+    this.id = growFloat64(this.id, capacity);
+    this.list = growInt32(this.list, capacity);
+    this.seq = growFloat64(this.seq, capacity);
+    this.next = growInt32(this.next, capacity);
+    this.prev = growInt32(this.prev, capacity);
+  }
+}
+
+/**
+ * Traders numbered 0, 1, 2... in the order they first come: open addressing over typed arrays, at
+ * most half full. A Map<number, number> here was a tenth of the main thread's time with the set
+ * built, under group commit (a lookup per opening).
+ */
+class TraderNumbers {
+  private traders: Float64Array = new Float64Array(128);
+  /** number + 1; 0: empty. */
+  private numbers: Int32Array = new Int32Array(128);
+  private shift = 32 - 7;
+  size = 0;
+
+  find(trader: number): number {
+    const mask = this.numbers.length - 1;
+    for (let i = this.home(trader); ; i = (i + 1) & mask) {
+      const number = this.numbers[i];
+      if (number === 0) return NONE;
+      if (this.traders[i] === trader) return number - 1;
+    }
+  }
+
+  /** Numbers a trader that has none. */
+  add(trader: number): number {
+    if ((this.size + 1) * 2 > this.numbers.length) this.grow();
+    this.place(trader, this.size);
+    return this.size++;
+  }
+
+  /** Math.imul reads the low 32 bits; the high ones are folded in (traders above 2^32 are rare). */
+  private home(trader: number): number {
+    return Math.imul((trader >>> 0) ^ ((trader / 0x1_0000_0000) | 0), 0x9e3779b1) >>> this.shift;
+  }
+
+  private place(trader: number, number: number): void {
+    const mask = this.numbers.length - 1;
+    let i = this.home(trader);
+    while (this.numbers[i] !== 0) i = (i + 1) & mask;
+    this.traders[i] = trader;
+    this.numbers[i] = number + 1;
+  }
+
+  private grow(): void {
+    const traders = this.traders;
+    const numbers = this.numbers;
+    this.traders = new Float64Array(traders.length * 2);
+    this.numbers = new Int32Array(numbers.length * 2);
+    this.shift--;
+    for (let i = 0; i < numbers.length; i++) if (numbers[i] !== 0) this.place(traders[i], numbers[i] - 1);
+  }
+}

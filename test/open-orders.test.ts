@@ -1,0 +1,167 @@
+// A trader's open orders, kept in memory (src/state/open-orders.ts) rather than in the index
+// database: built from the book at a commit boundary when first asked for, then kept by each
+// durable commit's openings and closings. Checked against the book itself, which is the truth
+// whenever everything applied is durable, through a busy flow (stops, OCO pairs, modifies,
+// cancel-alls) with queries arriving while commands are applied and flushes are in flight, and
+// again after a reopen, when the set is built from the recovered book.
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { CommandBatch } from '../src/batch.js';
+import type { Commit } from '../src/state/commit-builder.js';
+import { IndexOps } from '../src/state/index-ops.js';
+import { OpenOrders, UNKNOWN_SEQ } from '../src/state/open-orders.js';
+import { CoreStateMachine } from '../src/state/state-machine.js';
+import { describeEachBackend } from './helpers/backends.js';
+import { pagedOrders } from './helpers/answers.js';
+import { FLOW_ASSETS, FLOW_TRADERS, Flow } from './fixtures/flow.mjs';
+import { tempDbPath } from './fixtures/state-helpers.js';
+
+/** A commit that carries only its last sequence and its openings and closings. */
+function commitOf(lastSeq: number, fill: (ops: IndexOps) => void): Commit {
+  const index = new IndexOps();
+  fill(index);
+  return { lastSeq, index } as unknown as Commit;
+}
+
+const idsOf = (open: OpenOrders, trader: number): number[] => Array.from(open.ofTrader(trader).ids);
+
+describe('the open-order set', () => {
+  it('is built from the book once asked for, then follows only the commits after the book', () => {
+    let built = 0;
+    const open = new OpenOrders({
+      forEachOpen(visit) {
+        built++;
+        for (const [orderId, trader] of [[9, 1], [3, 1], [5, 2], [2 ** 53 - 2, 1]]) visit(orderId, trader);
+      },
+    });
+    // Not built yet: commits pass it by.
+    open.committed(commitOf(4, (ops) => ops.opened(100, 1, 4)));
+    expect(open.built).toBe(false);
+    open.build(10);
+    open.build(11);
+    expect(built).toBe(1);
+    expect(idsOf(open, 1)).toEqual([3, 9, 2 ** 53 - 2]);
+    expect(Array.from(open.ofTrader(1).seqs)).toEqual([UNKNOWN_SEQ, UNKNOWN_SEQ, UNKNOWN_SEQ]);
+    // A commit the book already holds changes nothing; later ones apply in order.
+    open.committed(commitOf(10, (ops) => ops.closed(3, 1)));
+    open.committed(commitOf(12, (ops) => {
+      ops.opened(20, 1, 11);
+      ops.closed(9, 1);
+      ops.opened(21, 2, 12);
+      ops.closed(21, 2);
+      ops.closed(77, 3); // never open: nothing to take away
+      ops.opened(20, 1, 11); // open already: listed once
+    }));
+    expect(idsOf(open, 1)).toEqual([3, 20, 2 ** 53 - 2]);
+    expect(Array.from(open.ofTrader(1).seqs)).toEqual([UNKNOWN_SEQ, 11, UNKNOWN_SEQ]);
+    expect(idsOf(open, 2)).toEqual([5]);
+    expect(idsOf(open, 3)).toEqual([]);
+    expect(open.size).toBe(4);
+  });
+
+  it('is built at the next cut when asked for while commands are not durable', () => {
+    const open = new OpenOrders({ forEachOpen: (visit) => visit(7, 1) });
+    open.cutAt(5);
+    expect(open.built).toBe(false);
+    open.requestBuildAtCut();
+    open.cutAt(8);
+    expect(open.built).toBe(true);
+    open.committed(commitOf(8, (ops) => ops.closed(7, 1)));
+    expect(idsOf(open, 1)).toEqual([7]);
+    open.committed(commitOf(9, (ops) => ops.closed(7, 1)));
+    expect(idsOf(open, 1)).toEqual([]);
+  });
+
+  it('grows past its first arrays and reuses freed slots', () => {
+    const open = new OpenOrders({ forEachOpen: () => undefined });
+    open.build(0);
+    open.committed(commitOf(1, (ops) => {
+      for (let id = 1; id <= 5_000; id++) ops.opened(id, id % 3, id);
+      for (let id = 1; id <= 5_000; id += 2) ops.closed(id, id % 3);
+      for (let id = 5_001; id <= 6_000; id++) ops.opened(id, 7, id);
+    }));
+    // Traders past the first tables' room, ids past 2^32 among them.
+    open.committed(commitOf(2, (ops) => {
+      for (let t = 0; t < 500; t++) ops.opened(10_000 + t, 2 ** 32 + t * 977, 2);
+    }));
+    for (let t = 0; t < 500; t += 37) expect(idsOf(open, 2 ** 32 + t * 977)).toEqual([10_000 + t]);
+    open.committed(commitOf(3, (ops) => {
+      for (let t = 0; t < 500; t++) ops.closed(10_000 + t, 2 ** 32 + t * 977);
+    }));
+    expect(open.size).toBe(3_500);
+    expect(idsOf(open, 7)).toEqual(Array.from({ length: 1_000 }, (_, i) => 5_001 + i));
+    expect(idsOf(open, 0)).toEqual(Array.from({ length: 5_000 / 3 | 0 }, (_, i) => 3 * (i + 1)).filter((id) => id % 2 === 0));
+  });
+});
+
+describeEachBackend('open orders of a state machine', (backend) => {
+  /** The trader's resting orders and pending stops in the book, ascending: the truth once everything applied is durable. */
+  const inBook = (sm: CoreStateMachine, trader: number): number[] =>
+    FLOW_ASSETS.flatMap((asset) => sm.orders(asset)).filter((o) => o.trader === trader).map((o) => o.orderId).sort((a, b) => a - b);
+
+  const expectBook = async (sm: CoreStateMachine, when: string): Promise<void> => {
+    await sm.flush();
+    for (const trader of FLOW_TRADERS) {
+      const truth = inBook(sm, trader);
+      expect(await pagedOrders(sm, trader, 'open', false), `${when}, trader ${trader}`).toEqual(truth);
+      expect(await pagedOrders(sm, trader, 'open', true), `${when}, trader ${trader}, newest first`).toEqual(truth.slice().reverse());
+    }
+  };
+
+  it('match the book through a busy flow, with queries arriving mid-flush, and after a reopen', async () => {
+    const path = tempDbPath('open-orders');
+    const sm = await CoreStateMachine.open({ backend, path, checkpointInterval: 4 });
+    const flow = new Flow(91, { makeBatch: () => new CommandBatch() });
+    for (let block = 1; block <= 3; block++) {
+      flow.runBlock(sm);
+      void sm.flush();
+    }
+    // Asked for while a flush is in flight and commands keep coming: built at the next cut.
+    const early = sm.getTraderOrders(FLOW_TRADERS[0], { status: 'open', limit: 1_000 });
+    for (let block = 4; block <= 12; block++) {
+      flow.runBlock(sm);
+      const asked = FLOW_TRADERS.map((trader) => sm.getTraderOrders(trader, { status: 'open', limit: 1_000 }));
+      for (let k = 0; k < 3; k++) {
+        await nextTurn();
+        for (let i = 0; i < 5; i++) flow.step(sm);
+      }
+      void sm.flush();
+      // Each answer lists the trader's own orders, in placement order. (A record is read after the
+      // list, so an order may have closed by then: its status is not checked here.)
+      for (const [t, records] of (await Promise.all(asked)).entries()) {
+        expect(records.every((record) => record.trader === FLOW_TRADERS[t])).toBe(true);
+        expect(records.map((record) => record.orderId)).toEqual(records.map((record) => record.orderId).sort((a, b) => a - b));
+      }
+      if (block % 4 === 0) await expectBook(sm, `block ${block}`);
+    }
+    expect((await early).every((record) => record.trader === FLOW_TRADERS[0])).toBe(true);
+    await expectBook(sm, 'the end');
+    await sm.close();
+    const reopened = await CoreStateMachine.open({ backend, path });
+    await expectBook(reopened, 'reopened');
+    for (let block = 13; block <= 15; block++) flow.runBlock(reopened);
+    await expectBook(reopened, 'reopened, three blocks on');
+    await reopened.close();
+  });
+
+  it('in memory and read-only, as on disk', async () => {
+    const path = tempDbPath('open-orders-views');
+    const disk = await CoreStateMachine.open({ backend, path });
+    const memory = await CoreStateMachine.open({ backend });
+    const flows = [new Flow(5, {}), new Flow(5, {})];
+    for (let block = 1; block <= 6; block++) {
+      flows[0].runBlock(disk);
+      flows[1].runBlock(memory);
+    }
+    await expectBook(memory, 'in memory');
+    await disk.flush();
+    const view = await CoreStateMachine.open({ backend, path, readOnly: true });
+    await expectBook(view, 'read-only');
+    for (const trader of FLOW_TRADERS) {
+      expect(await view.getTraderOrders(trader, { status: 'open' })).toEqual(await memory.getTraderOrders(trader, { status: 'open' }));
+    }
+    await view.close();
+    await disk.close();
+    await memory.close();
+  });
+});
