@@ -337,7 +337,7 @@ describeEachBackend('posting lists under a state machine', (backend) => {
     }
   }
 
-  it('after a crash of an older build that stored part of a window (an order listed as open) but not its INDEX_HEAD, reads the order as closed', async () => {
+  it('after a crash of a format-8 build that stored part of a window (an order listed as open) but not its INDEX_HEAD, reads the order as closed and raises the marker', async () => {
     const path = tempDbPath('lobcore-lists-crash');
     const sm = await CoreStateMachine.open({ backend, path });
     const flow = new Flow(23);
@@ -371,15 +371,21 @@ describeEachBackend('posting lists under a state machine', (backend) => {
       }
     }
     await store.write(batch);
+    const marker = store.batch();
+    marker.put(formatKey(), encodeFormat(8));
+    await store.write(marker);
     await store.close();
 
-    // Recovery writes both commits' postings again.
+    // Recovery writes both commits' postings again, and the marker is raised.
     await (await CoreStateMachine.open({ backend, path })).close();
     const reopened = await CoreStateMachine.open({ backend, path });
     await reopened.indexesReady();
     expect(reopened.indexLag).toBe(0);
     expect(await traderAnswers(reopened, [7, ...FLOW_TRADERS])).toEqual(answers);
     await reopened.close();
+    const marked = await Store.open(path, { sync: false });
+    expect(decodeFormat(formatKey(), (await marked.get(formatKey()))!)).toBe(DATABASE_FORMAT_VERSION);
+    await marked.close();
   });
 
   it('gathers a light flow\'s commits into one window (indexGatherMs), folding their postings, and writes it at once when closed', async () => {

@@ -28,22 +28,27 @@ const idsOf = (open: OpenOrders, trader: number): number[] => Array.from(open.of
 describe('the open-order set', () => {
   it('is built from the book once asked for, then follows only the commits after the book', () => {
     let built = 0;
+    let listing = 0;
     const open = new OpenOrders({
       forEachOpen(visit) {
         built++;
         for (const [orderId, trader] of [[9, 1], [3, 1], [5, 2], [2 ** 53 - 2, 1]]) visit(orderId, trader);
       },
-    });
-    // Not built yet: commits pass it by.
+      listOpenings: () => listing++,
+    }, 3);
+    // Not built yet: commits pass it by, and nothing lists openings.
     open.committed(commitOf(4, (ops) => ops.opened(100, 1, 4)));
-    expect(open.built).toBe(false);
+    expect([open.built, listing]).toEqual([false, 0]);
     open.build(10);
     open.build(11);
-    expect(built).toBe(1);
+    expect([built, listing]).toEqual([1, 1]);
+    // Built at sequence 10, which is not durable yet: not to be read until it is.
+    expect(open.ready).toBe(false);
     expect(idsOf(open, 1)).toEqual([3, 9, 2 ** 53 - 2]);
     expect(Array.from(open.ofTrader(1).seqs)).toEqual([UNKNOWN_SEQ, UNKNOWN_SEQ, UNKNOWN_SEQ]);
     // A commit the book already holds changes nothing; later ones apply in order.
     open.committed(commitOf(10, (ops) => ops.closed(3, 1)));
+    expect(open.ready).toBe(true);
     open.committed(commitOf(12, (ops) => {
       ops.opened(20, 1, 11);
       ops.closed(9, 1);
@@ -59,21 +64,45 @@ describe('the open-order set', () => {
     expect(open.size).toBe(4);
   });
 
-  it('is built at the next cut when asked for while commands are not durable', () => {
-    const open = new OpenOrders({ forEachOpen: (visit) => visit(7, 1) });
+  it('is built at the next cut when asked for while commands are not durable, and read once that commit is', () => {
+    const open = new OpenOrders({ forEachOpen: (visit) => visit(7, 1), listOpenings: () => undefined }, 4);
     open.cutAt(5);
     expect(open.built).toBe(false);
     open.requestBuildAtCut();
     open.cutAt(8);
-    expect(open.built).toBe(true);
+    expect([open.built, open.ready]).toEqual([true, false]);
+    open.committed(commitOf(5, () => undefined));
+    expect(open.ready).toBe(false);
     open.committed(commitOf(8, (ops) => ops.closed(7, 1)));
+    expect(open.ready).toBe(true);
     expect(idsOf(open, 1)).toEqual([7]);
     open.committed(commitOf(9, (ops) => ops.closed(7, 1)));
     expect(idsOf(open, 1)).toEqual([]);
   });
 
+  it('a build at a cut that fails leaves the set empty and unbuilt, and gives its error to the query, not the cut', () => {
+    let fail = true;
+    const open = new OpenOrders({
+      forEachOpen(visit) {
+        visit(1, 1);
+        visit(2, 2);
+        if (fail) throw new Error('no snapshot');
+      },
+      listOpenings: () => undefined,
+    }, 0);
+    open.requestBuildAtCut();
+    expect(() => open.cutAt(3)).not.toThrow();
+    expect([open.built, open.size]).toEqual([false, 0]);
+    expect((open.takeBuildError() as Error).message).toBe('no snapshot');
+    expect(open.takeBuildError()).toBeNull();
+    fail = false;
+    open.requestBuildAtCut();
+    open.cutAt(3);
+    expect([open.built, open.size, idsOf(open, 2)]).toEqual([true, 2, [2]]);
+  });
+
   it('grows past its first arrays and reuses freed slots', () => {
-    const open = new OpenOrders({ forEachOpen: () => undefined });
+    const open = new OpenOrders({ forEachOpen: () => undefined, listOpenings: () => undefined }, 0);
     open.build(0);
     open.committed(commitOf(1, (ops) => {
       for (let id = 1; id <= 5_000; id++) ops.opened(id, id % 3, id);

@@ -44,9 +44,11 @@ import { Prefix, describeKey, keyIntegers } from './keys.js';
  * from it and derived again into the index database, and its marker is raised. 8: order touches
  * stored a bucket of orders a key (ORDER_TOUCHES); a version-7 database opens as it is, the
  * one-order lists it stored read beside the buckets, and its marker is raised (an older build
- * would not see the touches in buckets).
+ * would not see the touches in buckets). 9: no open-order entries (TRADER_OPEN): a trader's open
+ * orders are kept in memory (open-orders.ts); a version-8 database opens, the entries it holds are
+ * never read, and its marker is raised (an older build would read entries nothing keeps any more).
  */
-export const DATABASE_FORMAT_VERSION = 8;
+export const DATABASE_FORMAT_VERSION = 9;
 /** The oldest layout this build opens as it is. */
 export const OLDEST_READABLE_FORMAT_VERSION = 4;
 const DATABASE_MAGIC = Buffer.from('LOBCORE', 'latin1');

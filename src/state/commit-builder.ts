@@ -57,7 +57,12 @@ export class CommitBuilder implements SequencedSink {
    * shadow: the checkpoint worker's core, given every command too (null in memory mode).
    */
   constructor(private readonly sequencer: Sequencer, indexer: { spares: SpareOps }, private readonly shadow: ShadowEngine | null = null) {
-    this.index = new IndexDeriver(true, indexer.spares);
+    this.index = new IndexDeriver(indexer.spares);
+  }
+
+  /** From the next command on, the deriver lists orders opening and closing (the open-order set is built). */
+  listOpenings(): void {
+    this.index.listsOpenings = true;
   }
 
   /** Journal entries applied since the last cut. */

@@ -28,10 +28,13 @@ export class IndexDeriver {
   private reenterTrader = 0;
 
   /**
-   * listsOpenings: whether to list the openings and closings of orders (live; recovery derives
-   * only what the index database holds). spares: the arrays of operations already written, to fill again.
+   * Whether to list the openings and closings of orders: once the open-order set is built, and
+   * only live (recovery derives what the index database holds).
    */
-  constructor(private readonly listsOpenings: boolean, private readonly spares: SpareOps = new SpareOps()) {}
+  listsOpenings = false;
+
+  /** spares: the arrays of operations already written, to fill again. */
+  constructor(private readonly spares: SpareOps = new SpareOps()) {}
 
   begin(firstSeq: number, startHeight: number, firstOrderId: number): void {
     // Sized like the largest recent commit's, so it rarely regrows: what it does not use goes back

@@ -19,11 +19,11 @@
 // cancelled), so a list an order held one posting, and order touches were two thirds of the keys.
 // Readers expand lists and buckets (posting-lists.ts).
 //
-// The other operations (CLIENT_ID, FEED_SPAN) are folded by key, the newest winning. A delete is
-// written as a delete, whatever the window holds before it: a crash in the middle of a window can
-// have stored an earlier put of its key. INDEX_HEAD goes with the last
-// write of the window only, INDEX_REACH (the same sequence, keys.ts) with the first: whatever part
-// of the window a crash kept, the index database says how far its entries may reach.
+// The other operations (CLIENT_ID, FEED_SPAN) are folded by key, the newest winning. (No index
+// operation deletes since open orders left the index, open-orders.ts; the wire keeps the kind, and
+// a delete would be written as one whatever the window held before it.) INDEX_HEAD goes with the
+// last write of the window only, INDEX_REACH (the same sequence, keys.ts) with the first: whatever
+// part of the window a crash kept, the index database says how far its entries may reach.
 import { INDEX_DEL, INDEX_OP_SLOTS, INDEX_PUT, NO_VALUE, ORDERS_PER_TOUCH_BUCKET, ORDER_TOUCHES_VERSION, POSTING_LIST_VERSION, putUintFrame, putVarint, sealFrame } from './index-wire.mjs';
 import { writeU64BE } from './u64.mjs';
 
@@ -395,8 +395,8 @@ class Packer {
   }
 
   /**
-   * Another key's newest operation. A put and its delete in one window still write the delete:
-   * after a crash, the put may be stored already, by the part of a window that landed.
+   * Another key's newest operation. A put and a delete of one key in one window would write the
+   * delete: after a crash, the put may be stored already, by the part of a window that landed.
    */
   single(window, g) {
     const ops = window.ops;

@@ -65,7 +65,7 @@ export class Indexer implements CommitFollower {
   private windowArray: Float64Array | null = null;
   /** Durable commits' operations not all written yet, oldest first. */
   private readonly queue: IndexOps[] = [];
-  private readonly recoveryDeriver = new IndexDeriver(false, this.spares);
+  private readonly recoveryDeriver = new IndexDeriver(this.spares);
   private writing: Promise<void> | null = null;
   /** Queue entries (oldest first) in the window being written. */
   private inWindow = 0;

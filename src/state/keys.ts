@@ -21,9 +21,9 @@
 //   0x0b trader:u64 height:u64 seq:u64    TRADER_ORDER  the order the trader placed (accepted or rejected) by
 //                                                       that command (an OCO pair: its limit leg)
 //   0x0c trader:u64 orderId:u64           TRADER_OPEN   retired: an order's placing seq while it rested or waited,
-//                                                       which builds before round 23 (docs/storage.md) wrote; a
-//                                                       trader's open orders are kept in memory now (open-orders.ts),
-//                                                       and such entries are never read
+//                                                       in databases of format 8 and before; a trader's open
+//                                                       orders are kept in memory now (open-orders.ts), and such
+//                                                       entries are never read
 //   0x0d trader:u64 clientOrderId:u64     CLIENT_ID     the sequence of the trader's newest order with that id
 //   0x0e asset:u64 firstFeedSeq:u64       FEED_SPAN     the flush whose feed messages for the asset start here
 //   0x0f bucket:u64 blockSeq:u64          ORDER_TOUCHES the ORDER_TOUCH postings of one write window for the orders

@@ -1,19 +1,14 @@
 // Every trader's open orders (resting, or waiting as pending stops) as the durable commits leave
-// them: the answer to getTraderOrders(trader, { status: 'open' }), kept in memory rather than in
-// the index database.
+// them: the answer to getTraderOrders(trader, { status: 'open' }), kept in memory rather than as an
+// index entry put and deleted for every order, which was most of what the index worker wrote
+// (docs/storage.md, "Open orders" and round 23).
 //
-// Why not an index: an order is open between two commits, so an entry per open order was a put
-// when it rested and a delete when it left, unless both fell in one index window. Under load that
-// was 0.39-0.45 keys a command, most of the index database's writes, at about 2.7 us of the index
-// worker's CPU a key (docs/storage.md, round 23). The book in memory holds the same set, but only
-// walked whole (the cores link no order to its trader's others: cancel-all.ts says why), and it
-// runs ahead of the durable commits a query must see.
-//
-// So the set is built once, from the book, at a commit boundary: on the first query, when nothing
+// The set is built once, from the book, at a commit boundary: on the first query, when nothing
 // applied is still undurable, or else at the next cut (the commit a query's flush then waits for),
-// when the book is exactly what that commit leaves. From then on each durable commit applies its
-// own openings and closings (the index deriver lists them, IndexOps.openChanges), in commit order.
-// Nothing is built for a machine that is never asked, and reopening costs nothing.
+// when the book is exactly what the commits cut so far leave. It is read only once that commit is
+// durable. From then on each durable commit applies its own openings and closings (the index
+// deriver lists them once the set is built, IndexOps.openChanges), in commit order. Nothing is
+// built or listed for a machine that is never asked, and reopening costs nothing.
 //
 // Typed arrays, no object per order: a slot per open order (its id, placing sequence, trader's
 // number and links in that trader's list), an id -> slot map (the JS core's OrderIndex), and a
@@ -22,7 +17,7 @@ import { OrderIndex } from '../js-core/order-index.js';
 import { growFloat64, growInt32 } from '../js-core/typed-arrays.js';
 import type { Commit } from './commit-builder.js';
 import type { CommitFollower } from './committer.js';
-import { OPEN_CHANGE_SLOTS, type IndexOps } from './index-ops.js';
+import { CLOSED, OPEN_CHANGE_SLOTS, type IndexOps } from './index-ops.js';
 
 const NONE = -1;
 /** A placing sequence not known: an order that was open when the set was built from the book. */
@@ -34,10 +29,12 @@ export interface OpenOrderIds {
   seqs: Float64Array;
 }
 
-/** What the set is built from: every open order of the book. */
+/** What the set is built from: every open order of the book; and where the commits' openings are listed. */
 export interface BookOfOrders {
   /** Calls `visit` for each resting order and pending stop. */
   forEachOpen(visit: (orderId: number, trader: number) => void): void;
+  /** From now on the commits list their openings and closings (none is cut yet). */
+  listOpenings(): void;
 }
 
 export class OpenOrders implements CommitFollower {
@@ -63,11 +60,26 @@ export class OpenOrders implements CommitFollower {
   private baseSeq = -1;
   /** A query asked for the set while commands were not durable: built at the next cut. */
   private buildAtCut = false;
+  /** Why the last build at a cut failed, for the query that asked (a cut must not fail). */
+  private buildError: unknown = null;
 
-  constructor(private readonly book: BookOfOrders) {}
+  /** durableThrough: the last sequence of the durable commits (at open, the recovered journal's). */
+  constructor(private readonly book: BookOfOrders, private durableThrough: number) {}
 
   get built(): boolean {
     return this.baseSeq >= 0;
+  }
+
+  /** Built, and the commit the book was taken at is durable: what the set holds may be read. */
+  get ready(): boolean {
+    return this.baseSeq >= 0 && this.durableThrough >= this.baseSeq;
+  }
+
+  /** Why the last build at a cut failed (null: it did not), once. */
+  takeBuildError(): unknown {
+    const error = this.buildError;
+    this.buildError = null;
+    return error;
   }
 
   /** Builds the set at the next cut (the committer then cuts everything applied so far). */
@@ -82,17 +94,28 @@ export class OpenOrders implements CommitFollower {
   cutAt(lastSequence: number): void {
     if (!this.buildAtCut) return;
     this.buildAtCut = false;
-    this.build(lastSequence);
+    try {
+      this.build(lastSequence);
+    } catch (error) {
+      this.buildError = error;
+    }
   }
 
-  /** Builds the set from the book, which stands after `lastSequence`. */
+  /** Builds the set from the book, which stands after `lastSequence`; a failure leaves it unbuilt. */
   build(lastSequence: number): void {
     if (this.built) return;
-    this.book.forEachOpen((orderId, trader) => this.open(orderId, trader, UNKNOWN_SEQ));
+    try {
+      this.book.forEachOpen((orderId, trader) => this.open(orderId, trader, UNKNOWN_SEQ));
+    } catch (error) {
+      this.empty();
+      throw error;
+    }
     this.baseSeq = lastSequence;
+    this.book.listOpenings();
   }
 
   committed(commit: Commit): void {
+    this.durableThrough = commit.lastSeq;
     if (commit.lastSeq > this.baseSeq && this.built) this.apply(commit.index);
     commit.index.releaseOpenChanges();
   }
@@ -103,7 +126,7 @@ export class OpenOrders implements CommitFollower {
     for (let o = 0; o < ops.openChangeCount * OPEN_CHANGE_SLOTS; o += OPEN_CHANGE_SLOTS) {
       const orderId = changes[o];
       const placedSeq = changes[o + 2];
-      if (placedSeq < 0) this.close(orderId);
+      if (placedSeq === CLOSED) this.close(orderId);
       else this.open(orderId, changes[o + 1], placedSeq);
     }
   }
@@ -166,6 +189,13 @@ export class OpenOrders implements CommitFollower {
     this.next[slot] = this.freeHead;
     this.freeHead = slot;
     this.size--;
+  }
+
+  /** Takes every order out (a build that failed part way). A free slot's id is stale: it is live elsewhere, or not at all. */
+  private empty(): void {
+    for (let slot = 0; slot < this.highWater && this.size > 0; slot++) {
+      if (this.index.get(this.id[slot]) === slot) this.close(this.id[slot]);
+    }
   }
 
   private takeSlot(): number {

@@ -14,8 +14,8 @@
 // goes on from the leaf's last put: the index puts its keys in runs (one trader's orders, one
 // order's touches, each in order), spread over the whole key space, and a leaf split where its
 // run goes on leaves the run's leaves full (82% of all leaf slots in use, against about half).
-// A delete never merges nodes: a node leaves the tree when it empties. The index deletes little,
-// among puts that refill the same leaves.
+// A delete never merges nodes: a node leaves the tree when it empties. The index no longer
+// deletes at all (open orders left it, open-orders.ts); the map keeps deletes for the wire's kind.
 //
 // The map this replaced kept its entries in chunks of 128-256 under a flat directory of first
 // keys: a put shifted half a chunk and, on a split, the whole directory. Replaying the index

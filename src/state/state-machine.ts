@@ -180,8 +180,11 @@ export class CoreStateMachine {
     const builder = new CommitBuilder(sequencer, indexer, this.shadow);
     const manifests = recovered.manifests.filter((m) => !recovered.report.skippedCheckpoints.some((s) => s.sequence === m.sequence));
     feed.rebase(history, indexer.reader, sequencer.feedSeqEntries());
-    // Built from the book's snapshot, when first asked (open-orders.ts).
-    const openOrders = new OpenOrders({ forEachOpen: (visit) => forEachSnapshotOrder(openSnapshot(engine.snapshot()), visit) });
+    // Built from the book's snapshot, when first asked (open-orders.ts); what was recovered is durable.
+    const openOrders = new OpenOrders({
+      forEachOpen: (visit) => forEachSnapshotOrder(openSnapshot(engine.snapshot()), visit),
+      listOpenings: () => builder.listOpenings(),
+    }, sequencer.lastSequence);
     const cut = (): Commit | null => {
       const commit = builder.cut(engine.nextOrderId);
       openOrders.cutAt(sequencer.lastSequence);
@@ -576,17 +579,18 @@ export class CoreStateMachine {
 
   /**
    * The trader's open orders as the durable commits leave them. The set is built on first use, from
-   * the book when nothing applied is undurable, or else at the cut of the flush awaited here.
+   * the book when nothing applied is undurable, or else at the cut of the flush awaited here; it is
+   * read once the commit it was built at is durable.
    */
   private async openOrdersOf(trader: number): Promise<OpenOrderIds> {
     const { openOrders, builder, committer, sequencer } = this.p;
-    if (!openOrders.built) {
-      if (builder.pending === 0 && committer.unwritten === 0 && !committer.busy) {
-        openOrders.build(sequencer.lastSequence);
-      } else {
-        openOrders.requestBuildAtCut();
-        await committer.flush();
-      }
+    if (!openOrders.built && builder.pending === 0 && committer.unwritten === 0 && !committer.busy) openOrders.build(sequencer.lastSequence);
+    // Each flush cuts (building the set, if asked) and writes what was cut before it, the build's commit among them, or fails.
+    while (!openOrders.ready) {
+      if (!openOrders.built) openOrders.requestBuildAtCut();
+      await committer.flush();
+      const failed = openOrders.takeBuildError();
+      if (failed !== null) throw failed;
     }
     return openOrders.ofTrader(trader);
   }

@@ -377,9 +377,9 @@ export class Store implements KeyValueStore {
     }
     // Versions 4 to 6 kept the indexes in the main database: they are deleted there (one range
     // deletion, which finds nothing in a version-7 one) and derived again into the index database.
-    // Versions 4 and 5 are also without posting lists or snapshot files, and 4 to 7 without order
-    // touches in buckets (codecs.ts). The marker is raised before anything new is written, so an
-    // older build refuses the database from then on.
+    // Versions 4 and 5 are also without posting lists or snapshot files, 4 to 7 without order
+    // touches in buckets, and 4 to 8 keep open-order entries nothing reads (codecs.ts). The marker
+    // is raised before anything new is written, so an older build refuses the database from then on.
     if (version < DATABASE_FORMAT_VERSION && !this.readOnly) {
       try {
         await this.worker.call({ op: 'clear', range: rangeMessage(INDEX_KEYS) });
