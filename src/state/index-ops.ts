@@ -76,13 +76,7 @@ export class IndexOps {
 
   private openChange(orderId: number, trader: number, placedSeq: number): void {
     const o = this.openChangeCount * OPEN_CHANGE_SLOTS;
-    if (o + OPEN_CHANGE_SLOTS > this.openChanges.length) {
-      const slots = Math.max(256 * OPEN_CHANGE_SLOTS, this.openChanges.length * 2);
-      const grown = this.spares?.array(slots) ?? new Float64Array(slots);
-      grown.set(this.openChanges.subarray(0, o));
-      this.spares?.keep(this.openChanges);
-      this.openChanges = grown;
-    }
+    if (o + OPEN_CHANGE_SLOTS > this.openChanges.length) this.openChanges = this.grown(this.openChanges, o, 256 * OPEN_CHANGE_SLOTS);
     const changes = this.openChanges;
     changes[o] = orderId;
     changes[o + 1] = trader;
@@ -127,15 +121,18 @@ export class IndexOps {
     this.ops = fitted;
   }
 
+  /** Twice `array` (at least `least` slots), from the spares, its first `used` slots copied; `array` goes to the spares. */
+  private grown(array: Float64Array, used: number, least: number): Float64Array {
+    const slots = Math.max(array.length * 2, least);
+    const grown = this.spares?.array(slots) ?? new Float64Array(slots);
+    grown.set(array.subarray(0, used));
+    this.spares?.keep(array);
+    return grown;
+  }
+
   private add(head: number, a: number, b: number, c: number, value: number): number {
-    if ((this.count + 1) * INDEX_OP_SLOTS > this.ops.length) {
-      const slots = Math.max(this.ops.length * 2, 256 * INDEX_OP_SLOTS);
-      const grown = this.spares?.array(slots) ?? new Float64Array(slots);
-      grown.set(this.ops.subarray(0, this.count * INDEX_OP_SLOTS));
-      // Nothing else reads a commit's operations before it is durable: the old array is free.
-      this.spares?.keep(this.ops);
-      this.ops = grown;
-    }
+    // Nothing else reads a commit's operations before it is durable: the old array is free.
+    if ((this.count + 1) * INDEX_OP_SLOTS > this.ops.length) this.ops = this.grown(this.ops, this.count * INDEX_OP_SLOTS, 256 * INDEX_OP_SLOTS);
     const o = this.count * INDEX_OP_SLOTS;
     const ops = this.ops;
     ops[o] = head;

@@ -3,16 +3,15 @@
 // index entry put and deleted for every order, which was most of what the index worker wrote
 // (docs/storage.md, "Open orders" and round 23).
 //
-// The set is built once, from the book, at a commit boundary: on the first query, when nothing
-// applied is still undurable, or else at the next cut (the commit a query's flush then waits for),
-// when the book is exactly what the commits cut so far leave. It is read only once that commit is
-// durable. From then on each durable commit applies its own openings and closings (the index
+// The set is built once, from the book, at a commit boundary: at the cut of the flush the first
+// query waits for, when the book is exactly what the commits cut so far leave. It is read only
+// once that commit is durable. From then on each durable commit applies its own openings and closings (the index
 // deriver lists them once the set is built, IndexOps.openChanges), in commit order. Nothing is
 // built or listed for a machine that is never asked, and reopening costs nothing.
 //
 // Typed arrays, no object per order: a slot per open order (its id, placing sequence, trader's
-// number and links in that trader's list), an id -> slot map (the JS core's OrderIndex), and a
-// table from trader to number (an entry per trader, never taken out: traders are few and come back).
+// number and links in that trader's list), and two of the JS core's id maps (OrderIndex): order id
+// to slot, and trader to number (an entry per trader, never taken out: traders are few and come back).
 import { OrderIndex } from '../js-core/order-index.js';
 import { growFloat64, growInt32 } from '../js-core/typed-arrays.js';
 import type { Commit } from './commit-builder.js';
@@ -47,9 +46,11 @@ export class OpenOrders implements CommitFollower {
   private freeHead = NONE;
   /**
    * Each trader's number, given on its first order and kept (traders are few and come back), and
-   * per number its list's first slot and length.
+   * per number its list's first slot and length. Numbers are found through an OrderIndex keyed by
+   * trader + 1: its keys are never 0, and trader 0 is a trader.
    */
-  private readonly traderNumbers = new TraderNumbers();
+  private readonly traderNumbers = new OrderIndex(64);
+  private traders = 0;
   private listHead: Int32Array = new Int32Array(64);
   private listCount: Int32Array = new Int32Array(64);
   /** Each slot's trader number. */
@@ -133,7 +134,7 @@ export class OpenOrders implements CommitFollower {
 
   /** The trader's open orders. */
   ofTrader(trader: number): OpenOrderIds {
-    const number = this.traderNumbers.find(trader);
+    const number = this.traderNumbers.get(trader + 1);
     const count = number === NONE ? 0 : this.listCount[number];
     const ids = new Float64Array(count);
     let at = 0;
@@ -163,9 +164,10 @@ export class OpenOrders implements CommitFollower {
   }
 
   private traderNumber(trader: number): number {
-    let number = this.traderNumbers.find(trader);
+    let number = this.traderNumbers.get(trader + 1);
     if (number === NONE) {
-      number = this.traderNumbers.add(trader);
+      number = this.traders++;
+      this.traderNumbers.add(trader + 1, number);
       if (number === this.listHead.length) {
         this.listHead = growInt32(this.listHead, number * 2);
         this.listCount = growInt32(this.listCount, number * 2);
@@ -217,53 +219,3 @@ export class OpenOrders implements CommitFollower {
   }
 }
 
-/**
- * Traders numbered 0, 1, 2... in the order they first come: open addressing over typed arrays, at
- * most half full. A Map<number, number> here was a tenth of the main thread's time with the set
- * built, under group commit (a lookup per opening).
- */
-class TraderNumbers {
-  private traders: Float64Array = new Float64Array(128);
-  /** number + 1; 0: empty. */
-  private numbers: Int32Array = new Int32Array(128);
-  private shift = 32 - 7;
-  size = 0;
-
-  find(trader: number): number {
-    const mask = this.numbers.length - 1;
-    for (let i = this.home(trader); ; i = (i + 1) & mask) {
-      const number = this.numbers[i];
-      if (number === 0) return NONE;
-      if (this.traders[i] === trader) return number - 1;
-    }
-  }
-
-  /** Numbers a trader that has none. */
-  add(trader: number): number {
-    if ((this.size + 1) * 2 > this.numbers.length) this.grow();
-    this.place(trader, this.size);
-    return this.size++;
-  }
-
-  /** Math.imul reads the low 32 bits; the high ones are folded in (traders above 2^32 are rare). */
-  private home(trader: number): number {
-    return Math.imul((trader >>> 0) ^ ((trader / 0x1_0000_0000) | 0), 0x9e3779b1) >>> this.shift;
-  }
-
-  private place(trader: number, number: number): void {
-    const mask = this.numbers.length - 1;
-    let i = this.home(trader);
-    while (this.numbers[i] !== 0) i = (i + 1) & mask;
-    this.traders[i] = trader;
-    this.numbers[i] = number + 1;
-  }
-
-  private grow(): void {
-    const traders = this.traders;
-    const numbers = this.numbers;
-    this.traders = new Float64Array(traders.length * 2);
-    this.numbers = new Int32Array(numbers.length * 2);
-    this.shift--;
-    for (let i = 0; i < numbers.length; i++) if (numbers[i] !== 0) this.place(traders[i], numbers[i] - 1);
-  }
-}

@@ -578,13 +578,12 @@ export class CoreStateMachine {
   }
 
   /**
-   * The trader's open orders as the durable commits leave them. The set is built on first use, from
-   * the book when nothing applied is undurable, or else at the cut of the flush awaited here; it is
-   * read once the commit it was built at is durable.
+   * The trader's open orders as the durable commits leave them. The set is built on first use, at
+   * the cut of the flush awaited here (a flush with nothing to write still cuts), and read once the
+   * commit it was built at is durable.
    */
   private async openOrdersOf(trader: number): Promise<OpenOrderIds> {
-    const { openOrders, builder, committer, sequencer } = this.p;
-    if (!openOrders.built && builder.pending === 0 && committer.unwritten === 0 && !committer.busy) openOrders.build(sequencer.lastSequence);
+    const { openOrders, committer } = this.p;
     // Each flush cuts (building the set, if asked) and writes what was cut before it, the build's commit among them, or fails.
     while (!openOrders.ready) {
       if (!openOrders.built) openOrders.requestBuildAtCut();
