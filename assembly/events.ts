@@ -19,6 +19,9 @@ export const OCO: u32 = 1 << 18;
 /** On events about a stop that has not triggered (placed, refused, reduced, removed): not market data. */
 export const PENDING: u32 = 1 << 19;
 
+/** false: nothing is written and the count stays 0 (the host's CoreOptions.events); a restore keeps it. */
+let recording: bool = true;
+
 /** Events written since the current call or batch began. */
 export let eventCount: u32 = 0;
 let eventBase: usize = 0;
@@ -33,6 +36,10 @@ export function resetEvents(): void {
   command = 0;
 }
 
+export function setRecording(on: bool): void {
+  recording = on;
+}
+
 @inline export function clearEvents(): void {
   eventCount = 0;
 }
@@ -43,7 +50,7 @@ export function resetEvents(): void {
 
 /** Room for `more` events beyond those written; false (nothing lost) when memory cannot grow. */
 @inline export function reserveEvents(more: u32): bool {
-  return <u64>eventCount + more <= <u64>eventCapacity || growEvents(more);
+  return !recording || <u64>eventCount + more <= <u64>eventCapacity || growEvents(more);
 }
 
 function growEvents(more: u32): bool {
@@ -68,6 +75,7 @@ function growEvents(more: u32): bool {
 @inline export function writeEvent(
   head: u32, asset: f64, orderId: f64, trader: f64, price: f64, size: f64, remaining: f64, other: f64, other2: f64,
 ): void {
+  if (!recording) return;
   const e = eventBase + <usize>(eventCount++) * EVENT_BYTES;
   store<f64>(e, <f64>head, 0);
   store<f64>(e, command, 8);
@@ -88,6 +96,7 @@ function growEvents(more: u32): bool {
   head: u32, asset: f64, orderId: f64, trader: f64, price: f64, size: f64, remaining: f64, other: f64, other2: f64,
   levelSize: f64, levelOrders: u32,
 ): void {
+  if (!recording) return;
   const e = eventBase + <usize>(eventCount++) * EVENT_BYTES;
   store<f64>(e, <f64>(head | LEVEL), 0);
   store<f64>(e, command, 8);

@@ -14,7 +14,7 @@ import {
   hostBlock, resetHostBlock, OUT, OUT_EVENT_COUNT, OUT_FILL_COUNT, HB_EVENTS, HB_EVENT_CAPACITY, HB_FILLS, HB_MEMORY_PAGES,
   HB_FILL_CAPACITY, HB_INPUT, HB_INPUT_CAPACITY, HB_QUERY, HB_QUERY_CAPACITY, HB_RESULTS, HB_RESULT_CAPACITY,
 } from './host-block';
-import { clearEvents, eventCount, resetEvents, setEventCommand } from './events';
+import { clearEvents, eventCount, resetEvents, setEventCommand, setRecording } from './events';
 import { cancelAll as cancelAllOrders } from './cancel-all';
 import { COMMAND_BYTES } from './operations';
 export { operationField, operationFlags } from './operations';
@@ -46,9 +46,10 @@ function resetCore(): bool {
 }
 
 /** Once, before anything else. Limits: Infinity for none. Returns the host block's address, or 0. */
-export function init(maxPages: u32, maxOrders: f64, maxLevels: f64): usize {
+export function init(maxPages: u32, maxOrders: f64, maxLevels: f64, recordEvents: bool): usize {
   memoryPages = maxPages;
   setLimits(maxOrders, maxLevels);
+  setRecording(recordEvents);
   return resetCore() ? hostBlock : 0;
 }
 

@@ -1,8 +1,9 @@
 // What events cost, measured in one run on one flow (the steady workload, batches of 1,000):
-// the cores write an event record for every change of a book, always; this section measures what
-// reading them, sequencing them into commits (the journal and event blocks that the audit trail
-// and the feed are read from) and a feed subscriber add on top, and what the same flow does
-// persisted (RocksDB, a synced flush per batch, the audit trail's indexes written behind).
+// the cores write an event record for every change of a book unless the engine is created with
+// `events: false` (as the engine comparison runs them); this section measures what writing them
+// costs, what reading them, sequencing them into commits (the journal and event blocks that the
+// audit trail and the feed are read from) and a feed subscriber add on top, and what the same
+// flow does persisted (RocksDB, a synced flush per batch, the audit trail's indexes written behind).
 // Each row is repeated and the rows interleaved, so a noisy machine shows as a spread, not a bias.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,7 @@ import { steadyWorkload } from './workloads/synthetic.js';
 const BATCH = 1000;
 const REPEATS = 3;
 
-export type EventsRowId = 'engine' | 'engine-events-read' | 'state-machine' | 'state-machine-subscriber' | 'state-machine-rocksdb';
+export type EventsRowId = 'engine' | 'engine-no-events' | 'engine-events-read' | 'state-machine' | 'state-machine-subscriber' | 'state-machine-rocksdb';
 
 export interface EventsRow {
   id: EventsRowId;
@@ -40,6 +41,7 @@ export type EventsReport =
 
 const LABELS: Record<EventsRowId, string> = {
   engine: 'engine, events written, not read',
+  'engine-no-events': 'engine created with events: false (none written)',
   'engine-events-read': 'engine, every event record read',
   'state-machine': 'state machine in memory (journal + event blocks)',
   'state-machine-subscriber': 'state machine in memory + a feed subscriber',
@@ -84,8 +86,8 @@ interface Run {
 async function runRow(id: EventsRowId, backend: BackendName, prelude: CommandColumns, stream: CommandColumns, path: string): Promise<Run> {
   const batch = new CommandBatch(BATCH);
   const firstTimestamp = prelude.count + 1;
-  if (id === 'engine' || id === 'engine-events-read') {
-    const engine = await createEngine({ backend });
+  if (id === 'engine' || id === 'engine-no-events' || id === 'engine-events-read') {
+    const engine = await createEngine({ backend, events: id !== 'engine-no-events' });
     for (let from = 0; from < prelude.count; from += BATCH) engine.submitBatch(encodeBatch(batch, prelude, from, Math.min(prelude.count, from + BATCH), 1));
     const readEvents = id === 'engine-events-read';
     let volume = 0;

@@ -50,6 +50,16 @@ export interface CoreLimits {
   maxMemoryBytes?: number;
 }
 
+/** How a core is made: its limits, and whether it records events. */
+export interface CoreOptions extends CoreLimits {
+  /**
+   * Whether the core writes an event record for every change of a book (default true). With
+   * false it writes none, so `events` stays empty: results and fills are the same, and a user
+   * who reads no events (a backtest, a matching benchmark) does not pay for them.
+   */
+  events?: boolean;
+}
+
 export interface MatchingCore {
   readonly backend: BackendName;
 

@@ -3,7 +3,7 @@ import { LobError, invalidArgument } from './errors.js';
 import { requirePositive } from './validate.js';
 import type { BatchResults, CommandBatch } from './batch.js';
 import type { EventList } from './events.js';
-import type { CoreLimits } from './core.js';
+import type { CoreOptions } from './core.js';
 import type {
   BackendName,
   CancelAllRequest,
@@ -22,7 +22,7 @@ import type {
   RestingOrder,
 } from './types.js';
 
-export interface EngineOptions extends CoreLimits {
+export interface EngineOptions extends CoreOptions {
   backend?: BackendName;
 }
 
@@ -48,7 +48,10 @@ export interface Engine {
   modify(req: ModifyRequest): OrderResult;
   /** Cancels every resting order and pending stop of a trader, in one asset or (asset omitted) in all. */
   cancelAll(req: CancelAllRequest): CancelAllResult;
-  /** The events of the last per-call command (src/events.ts), read in place: overwritten by the next call. */
+  /**
+   * The events of the last per-call command (src/events.ts), read in place: overwritten by the
+   * next call. Always empty for an engine created with `events: false`.
+   */
   readonly events: EventList;
   bestBid(asset: number): Level | undefined;
   bestAsk(asset: number): Level | undefined;
@@ -117,4 +120,5 @@ function validateEngineOptions(options: EngineOptions): void {
   for (const field of ['maxOrders', 'maxLevels', 'maxMemoryBytes'] as const) {
     if (options[field] !== undefined) requirePositive(field, options[field]);
   }
+  if (options.events !== undefined && typeof options.events !== 'boolean') throw invalidArgument('events', 'a boolean', options.events);
 }

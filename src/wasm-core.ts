@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { LobError } from './errors.js';
 import { COMMAND_SLOTS, FILL_SLOTS, RESULT_SLOTS, type BatchStorage } from './batch.js';
-import { LEVEL_SLOTS, ORDER_SLOTS, OUT_EVENT_COUNT, OUT_SLOTS, type CoreLimits, type MatchingCore } from './core.js';
+import { LEVEL_SLOTS, ORDER_SLOTS, OUT_EVENT_COUNT, OUT_SLOTS, type CoreOptions, type MatchingCore } from './core.js';
 import { EVENT_SLOTS } from './events.js';
 import { mostOrdersIn, openSnapshot, snapshotBytes, writeSnapshotMagic } from './snapshot.js';
 import { SnapshotCheck, checkSnapshot } from './snapshot-check.js';
@@ -18,7 +18,7 @@ import { prefaultRestore } from './prefault.js';
 /** The raw exports of build/lobcore.wasm (assembly/index.ts). */
 interface CoreExports {
   memory: WebAssembly.Memory;
-  init(maxPages: number, maxOrders: number, maxLevels: number): number;
+  init(maxPages: number, maxOrders: number, maxLevels: number, recordEvents: number): number;
   placeLimit(trader: number, asset: number, side: number, price: number, size: number,
              timestamp: number, tif: number, stp: number, clientOrderId: number): void;
   placeMarket(trader: number, asset: number, side: number, size: number, budget: number, timestamp: number,
@@ -160,14 +160,14 @@ export class WasmCore implements MatchingCore {
    */
   private restoring: { check: SnapshotCheck | null; chunkAt: number; held: number; restored: number } | null = null;
 
-  private constructor(instance: WebAssembly.Instance, limits: CoreLimits) {
+  private constructor(instance: WebAssembly.Instance, options: CoreOptions) {
     this.x = instance.exports as unknown as CoreExports;
-    const maxBytes = limits.maxMemoryBytes ?? MAX_PAGES * PAGE_BYTES;
+    const maxBytes = options.maxMemoryBytes ?? MAX_PAGES * PAGE_BYTES;
     this.maxBytes = maxBytes;
-    const maxPages = maxPagesFor(limits.maxMemoryBytes);
-    this.maxOrders = limitOrInfinity(limits.maxOrders);
-    this.maxLevels = limitOrInfinity(limits.maxLevels);
-    this.hostBlock = this.x.init(maxPages, this.maxOrders, this.maxLevels);
+    const maxPages = maxPagesFor(options.maxMemoryBytes);
+    this.maxOrders = limitOrInfinity(options.maxOrders);
+    this.maxLevels = limitOrInfinity(options.maxLevels);
+    this.hostBlock = this.x.init(maxPages, this.maxOrders, this.maxLevels, options.events === false ? 0 : 1);
     if (this.hostBlock === 0) {
       throw new LobError('INVALID_ARGUMENT', `maxMemoryBytes must leave room for the WASM core's own structures, got ${maxBytes}`);
     }
@@ -175,7 +175,7 @@ export class WasmCore implements MatchingCore {
     this.refresh();
   }
 
-  static async create(limits: CoreLimits = {}): Promise<WasmCore> {
+  static async create(options: CoreOptions = {}): Promise<WasmCore> {
     const module = await compileCore();
     let memory: WebAssembly.Memory | undefined;
     const imports = {
@@ -188,7 +188,7 @@ export class WasmCore implements MatchingCore {
     };
     const instance = await WebAssembly.instantiate(module, imports);
     memory = (instance.exports as unknown as CoreExports).memory;
-    return new WasmCore(instance, limits);
+    return new WasmCore(instance, options);
   }
 
   /**

@@ -330,6 +330,13 @@ describeEachBackend('createEngine limits', (backend) => {
   }
 });
 
+describeEachBackend('createEngine events', (backend) => {
+  it.each([['a string', 'false'], ['0', 0], ['null', null], ['an object', {}]])('events = %s rejects INVALID_ARGUMENT naming it', async (_label, value) => {
+    const error = await createEngine({ backend, events: value as boolean }).then(() => undefined, (e: unknown) => e);
+    expectInvalid(error, 'events', value);
+  });
+});
+
 describe('createEngine', () => {
   it.each(['WASM', 'native', '', 'rust'])('with an unknown backend "%s" rejects INVALID_ARGUMENT naming it', async (backend) => {
     const error = await createEngine({ backend: backend as 'wasm' }).then(() => undefined, (e: unknown) => e);

@@ -156,6 +156,37 @@ describeEachBackend(`a batch matches the same commands per call (seed ${SEED})`,
   }, budget(150));
 });
 
+describeEachBackend(`an engine created with events: false (seed ${SEED})`, (backend) => {
+  it('gives the same results, fills and state as one that records them, and records none, per call and batched', async () => {
+    const [recording, silent] = await Promise.all([newEngine(backend), newEngine(backend, { events: false })]);
+    const empty = [recording.snapshot(), silent.snapshot()];
+    await fc.assert(
+      fc.asyncProperty(flowArb(NARROW), flowArb(NARROW), async (perCallFlow, batchFlow) => {
+        // Reset by restore, which must keep the engine silent.
+        recording.restore(empty[0]);
+        silent.restore(empty[1]);
+        let recorded = 0;
+        for (const c of perCallFlow) {
+          const cmd = bind(recording, c);
+          expect(call(silent, cmd)).toEqual(call(recording, cmd));
+          recorded += recording.events.count;
+          expect(silent.events.count).toBe(0);
+        }
+        // Every accepted or rejected command has an event: the other engine did record them.
+        expect(recorded).toBeGreaterThanOrEqual(perCallFlow.length);
+        const concrete = batchFlow.map((c) => bind(recording, c));
+        const expected = outcomesOfBatch(concrete, recording.submitBatch(toBatch(concrete)));
+        const results = silent.submitBatch(toBatch(concrete));
+        expect(outcomesOfBatch(concrete, results)).toEqual(expected);
+        expect(results.events.count).toBe(0);
+        expect(silent.stateHash()).toBe(recording.stateHash());
+        expect(silent.snapshot()).toEqual(recording.snapshot());
+      }),
+      { numRuns: fuzzRuns(150), seed: SEED },
+    );
+  }, budget(150));
+});
+
 describe.skipIf(!BOTH_BACKENDS)(`WASM and JS batches agree (seed ${SEED})`, () => {
   it('results, fills and state hash, and both match the per-call run', async () => {
     const pool = await EnginePool.create([...BACKENDS, 'js']);

@@ -22,16 +22,20 @@ const FILL_SIZE = 7;
 /** How a session drives the engine. */
 export type LobcorePath = 'call' | 'batch' | 'core';
 
-/** The engine over a core the session can also call directly (the core-alone path). */
+/**
+ * The engine over a core the session can also call directly (the core-alone path). It records
+ * no events (`events: false`): the baselines it is compared with produce results and fills only,
+ * so every engine here does the same work; the events section measures what recording them costs.
+ */
 async function newEngine(backend: BackendName): Promise<{ engine: Engine; core: MatchingCore }> {
   const { MatchingEngine } = await import('../../src/engine-host.js');
   let core: MatchingCore;
   if (backend === 'wasm') {
     const { WasmCore } = await import('../../src/wasm-core.js');
-    core = await WasmCore.create({});
+    core = await WasmCore.create({ events: false });
   } else {
     const { JsCore } = await import('../../src/js-core/index.js');
-    core = new JsCore({});
+    core = new JsCore({ events: false });
   }
   return { engine: new MatchingEngine(core), core };
 }

@@ -21,6 +21,9 @@ export const OCO = EventHead.OCO;
 export const PENDING = EventHead.PENDING;
 
 export class Events {
+  /** `recording` false: nothing is written and the count stays 0 (CoreOptions.events). */
+  constructor(private readonly recording = true) {}
+
   /** EVENT_SLOTS per event since the current call or batch began. */
   records: Float64Array = new Float64Array(Slots.EVENT * 256);
   count = 0;
@@ -45,6 +48,7 @@ export class Events {
 
   private write(head: number, asset: number, orderId: number, trader: number, price: number, size: number,
                 remaining: number, other: number, other2: number, levelSize: number, levelOrders: number): void {
+    if (!this.recording) return;
     const e = this.count++ * Slots.EVENT;
     let r = this.records;
     if (e + Slots.EVENT > r.length) r = this.grow();

@@ -4,13 +4,14 @@
 // (docs/semantics.md) and a real engine (typed-array pools, intrusive queues, no allocation per
 // order). Per-call commands write their outcome to `out`; batches to the results buffer.
 import { OUT_EVENT_COUNT, OUT_FILL_COUNT, OUT_SLOTS } from '../core.js';
-import type { CoreLimits, MatchingCore } from '../core.js';
+import type { CoreOptions, MatchingCore } from '../core.js';
 import { COMMAND_SLOTS } from '../operations.js';
 import type { BatchStorage } from '../batch.js';
 import { runCommands } from './batch.js';
 import { Buffers } from './buffers.js';
 import { cancelAll } from './cancel-all.js';
 import { CoreState } from './core-state.js';
+import { Events } from './events.js';
 import { Matching, type Limits } from './matching.js';
 import { writeBookOrders, writeLevels, writeOrderById } from './queries.js';
 import { LobError } from '../errors.js';
@@ -29,9 +30,9 @@ export class JsCore implements MatchingCore {
   /** A restore under way (beginRestore): its check and the bytes gathered so far. */
   private restoring: { check: SnapshotCheck; bytes: Uint8Array; restored: number } | null = null;
 
-  constructor(limits: CoreLimits = {}) {
-    this.limits = { maxOrders: limits.maxOrders ?? Infinity, maxLevels: limits.maxLevels ?? Infinity };
-    this.matching = new Matching(new CoreState(), this.buffers, this.limits);
+  constructor(options: CoreOptions = {}) {
+    this.limits = { maxOrders: options.maxOrders ?? Infinity, maxLevels: options.maxLevels ?? Infinity };
+    this.matching = new Matching(new CoreState(new Events(options.events !== false)), this.buffers, this.limits);
     this.stops = new Stops(this.matching, this.limits);
   }
 
