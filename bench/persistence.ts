@@ -1,5 +1,7 @@
 // Persistence figures through the CoreStateMachine (src/state/), all in one run and beside the
 // in-memory rates of the same flow:
+// Each batch of the stream is a block at a height of its own, as a state machine under a chain
+// moves it (the demo does the same): the indexes group a trader's postings across heights.
 //   - durable throughput with group commit: batches submitted continuously, each batch's
 //     acknowledgement the flush() issued right after it, resolved once durable; ack latency
 //     p50/p99/max; sync on and off;
@@ -224,6 +226,7 @@ async function inMemoryStateMachineRate(backend: BackendName, flow: Flow): Promi
   await sm.getTraderOrders(1, { status: 'open', limit: 1 }); // as durableRun: the open-order set kept
   const t0 = performance.now();
   for (const batch of flow.stream) {
+    sm.setHeight(sm.height + 1);
     sm.submitBatch(batch);
     await sm.flush();
   }
@@ -255,6 +258,7 @@ async function durableRun(backend: BackendName, path: string, flow: Flow, sync: 
   const t0 = performance.now();
   if (mode === 'await every 1,000') {
     for (const batch of flow.stream) {
+      sm.setHeight(sm.height + 1);
       sm.submitBatch(batch);
       tally(await sm.flush());
     }
@@ -264,6 +268,7 @@ async function durableRun(backend: BackendName, path: string, flow: Flow, sync: 
     const msPerBatch = pacedPerSec === undefined ? 0 : (BATCH * 1000) / pacedPerSec;
     let last: Promise<unknown> = Promise.resolve();
     for (let b = 0; b < flow.stream.length; b++) {
+      sm.setHeight(sm.height + 1);
       sm.submitBatch(flow.stream[b]);
       const issued = performance.now();
       last = sm.flush().then((report) => {

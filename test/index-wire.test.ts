@@ -83,12 +83,11 @@ describe('a write window', () => {
     return ops;
   }
 
-  /** The postings a stored key holds. */
-  function postings(key: Buffer, value: Buffer, withValues: boolean): Array<[number, number]> {
-    const seqs: number[] = [];
-    const values: number[] = [];
-    decodePostings(key, value, 'postings', keyIntegers(key, key[0], 3)[2], withValues, seqs, values);
-    return seqs.map((seq, i) => [seq, withValues ? values[i] : 0]);
+  /** The postings a stored key holds, as [height, seq, value (0: none)]. */
+  function postings(key: Buffer, value: Buffer, withValues: boolean): Array<[number, number, number]> {
+    const out = { heights: [] as number[], seqs: [] as number[], values: [] as number[] };
+    decodePostings(key, value, 'postings', withValues, out);
+    return out.seqs.map((seq, i) => [out.heights[i], seq, withValues ? out.values[i] : 0]);
   }
 
   /** An ORDER_TOUCHES key's touches as [orderId, seq] pairs. */
@@ -99,10 +98,10 @@ describe('a write window', () => {
     return orderIds.map((orderId, i) => [orderId, seqs[i]]);
   }
 
-  it("folds each trader group's postings into one key: the first posting's, the rest listed in a version-2 frame; order touches into their bucket's", () => {
+  it("folds each trader's postings into one key, the first posting's, the rest listed (frame 2 at one height, 3 across heights); order touches into their bucket's", () => {
     const ops = window((o) => {
       for (const [seq, orderId] of [[3, 30], [5, 0], [300, 2 ** 40]]) o.put(Prefix.TRADER_ORDER, 3, 7, 2, seq, orderId);
-      o.put(Prefix.TRADER_ORDER, 3, 7, 3, 301, 31); // another height: another list
+      o.put(Prefix.TRADER_ORDER, 3, 7, 9, 301, 31); // a later height: the same list
       o.put(Prefix.TRADER_ORDER, 3, 8, 2, 4, 32); // another trader
       for (const seq of [1, 101, 201]) o.put(Prefix.TRADER_TOUCH, 3, 7, 2, seq, NO_VALUE);
       for (const seq of [101, 2 ** 45]) o.put(Prefix.ORDER_TOUCH, 2, 30, seq, 0, NO_VALUE);
@@ -111,18 +110,19 @@ describe('a write window', () => {
     expect(stored.map(([, key]) => key)).toEqual([
       indexHeadKey(), indexReachKey(),
       keyOf(Prefix.TRADER_TOUCH, 7, 2, 1),
-      keyOf(Prefix.TRADER_ORDER, 7, 2, 3), keyOf(Prefix.TRADER_ORDER, 7, 3, 301), keyOf(Prefix.TRADER_ORDER, 8, 2, 4),
+      keyOf(Prefix.TRADER_ORDER, 7, 2, 3), keyOf(Prefix.TRADER_ORDER, 8, 2, 4),
       keyOf(Prefix.ORDER_TOUCHES, 0, 101),
     ]);
     expect(stored[0][2]).toEqual(encodeUint(99));
     expect(stored[1][2]).toEqual(encodeUint(99));
     expect(stored[2][2]![0]).toBe(2);
-    expect(postings(stored[2][1], stored[2][2]!, false).map(([seq]) => seq)).toEqual([1, 101, 201]);
-    expect(postings(stored[3][1], stored[3][2]!, true)).toEqual([[3, 30], [5, 0], [300, 2 ** 40]]);
+    expect(postings(stored[2][1], stored[2][2]!, false)).toEqual([[2, 1, 0], [2, 101, 0], [2, 201, 0]]);
+    expect(stored[3][2]![0]).toBe(3);
+    expect(postings(stored[3][1], stored[3][2]!, true)).toEqual([[2, 3, 30], [2, 5, 0], [2, 300, 2 ** 40], [9, 301, 31]]);
     // A group with one posting keeps the version-1 frame, as a version-4 database has it.
-    expect(stored[4][2]).toEqual(encodeUint(31));
-    expect(postings(stored[5][1], stored[5][2]!, true)).toEqual([[4, 32]]);
-    expect(touches(stored[6][1], stored[6][2]!)).toEqual([[30, 101], [30, 2 ** 45]]);
+    expect(stored[4][2]).toEqual(encodeUint(32));
+    expect(postings(stored[4][1], stored[4][2]!, true)).toEqual([[2, 4, 32]]);
+    expect(touches(stored[5][1], stored[5][2]!)).toEqual([[30, 101], [30, 2 ** 45]]);
   });
 
   it('keeps the newest operation of other keys; a key put and deleted in the window is deleted (a crash may have stored the put)', () => {
@@ -156,13 +156,13 @@ describe('a write window', () => {
     expect(entries[2][entries[2].length - 1]).toEqual(marks[1]);
   });
 
-  it('lists postings that arrive out of order ascending, each once', () => {
+  it('lists postings that arrive out of order ascending, each once, each with its height', () => {
     const ops = window((o) => {
-      for (const seq of [9, 4, 9, 6]) o.put(Prefix.TRADER_TOUCH, 3, 3, 0, seq, NO_VALUE);
+      for (const [seq, height] of [[9, 2], [4, 1], [9, 2], [6, 1]]) o.put(Prefix.TRADER_TOUCH, 3, 3, height, seq, NO_VALUE);
     });
     const [, , [, key, value]] = windowed(ops.ops, 0, ops.count);
-    expect(key).toEqual(keyOf(Prefix.TRADER_TOUCH, 3, 0, 4));
-    expect(postings(key, value!, false).map(([seq]) => seq)).toEqual([4, 6, 9]);
+    expect(key).toEqual(keyOf(Prefix.TRADER_TOUCH, 3, 1, 4));
+    expect(postings(key, value!, false)).toEqual([[1, 4, 0], [1, 6, 0], [2, 9, 0]]);
   });
 
   it("lists a bucket's order touches by sequence, then order, each once, a key a bucket", () => {
@@ -215,8 +215,9 @@ describe('a write window', () => {
             const offset = random(2) === 0 ? pick([0, 31, 32, 63, 992, 1023]) : random(ORDERS_PER_TOUCH_BUCKET);
             o.put(Prefix.ORDER_TOUCH, 2, random(3) * ORDERS_PER_TOUCH_BUCKET + offset, at, 0, NO_VALUE);
           } else if (kind < 8) {
+            // Heights never fall as sequences rise (setHeight refuses a lower one).
             const prefix = kind < 6 ? Prefix.TRADER_TOUCH : Prefix.TRADER_ORDER;
-            o.put(prefix, 3, random(20), random(3), at, prefix === Prefix.TRADER_ORDER ? random(2) * 2 ** 40 + random(100_000) : NO_VALUE);
+            o.put(prefix, 3, random(20), Math.floor(at / 8), at, prefix === Prefix.TRADER_ORDER ? random(2) * 2 ** 40 + random(100_000) : NO_VALUE);
           } else {
             const [prefix, trader, id] = [pick([Prefix.CLIENT_ID, Prefix.FEED_SPAN]), random(20), random(300)];
             if (random(3) === 0) o.del(prefix, 2, trader, id, 0);
@@ -225,7 +226,7 @@ describe('a write window', () => {
         }
       });
       // The model: each posting group's postings in window order, each other key's newest operation.
-      const groups = new Map<string, { prefix: number; a: number; b: number; postings: Array<[number, number]> }>();
+      const groups = new Map<string, { prefix: number; a: number; postings: Array<[number, number, number]> }>();
       const others = new Map<string, [number, Buffer, Buffer | undefined]>();
       for (let i = 0; i < ops.count; i++) {
         const o = i * INDEX_OP_SLOTS;
@@ -235,13 +236,14 @@ describe('a write window', () => {
         const [a, b, c, value] = [ops.ops[o + 1], ops.ops[o + 2], ops.ops[o + 3], ops.ops[o + 4]];
         if (prefix === Prefix.ORDER_TOUCH) {
           const bucket = Math.floor(a / ORDERS_PER_TOUCH_BUCKET);
-          const group = groups.get(`t${bucket}`) ?? { prefix: Prefix.ORDER_TOUCHES, a: bucket, b: 0, postings: [] };
+          const group = groups.get(`t${bucket}`) ?? { prefix: Prefix.ORDER_TOUCHES, a: bucket, postings: [] };
           groups.set(`t${bucket}`, group);
-          group.postings.push([b, a]);
+          group.postings.push([b, a, 0]);
         } else if (prefix === Prefix.TRADER_TOUCH || prefix === Prefix.TRADER_ORDER) {
-          const group = groups.get(`${prefix}.${a}.${b}`) ?? { prefix, a, b, postings: [] };
-          groups.set(`${prefix}.${a}.${b}`, group);
-          group.postings.push([c, prefix === Prefix.TRADER_ORDER ? value : 0]);
+          // A trader's postings are one group whatever their heights.
+          const group = groups.get(`${prefix}.${a}`) ?? { prefix, a, postings: [] };
+          groups.set(`${prefix}.${a}`, group);
+          group.postings.push([c, prefix === Prefix.TRADER_ORDER ? value : 0, b]);
         } else {
           const key = keyOf(prefix, a, b);
           others.set(key.toString('hex'), (head & 3) === INDEX_DEL ? [OP_DEL, key, undefined] : [OP_PUT, key, encodeUint(value)]);
@@ -256,7 +258,7 @@ describe('a write window', () => {
         const listed = sorted.filter((p, k) => k === 0 || p[0] !== sorted[k - 1][0] || (touch && p[1] !== sorted[k - 1][1]));
         expected.push(touch
           ? [OP_PUT, keyOf(Prefix.ORDER_TOUCHES, group.a, listed[0][0]), listed.map(([at, orderId]) => [orderId, at])]
-          : [OP_PUT, keyOf(group.prefix, group.a, group.b, listed[0][0]), listed]);
+          : [OP_PUT, keyOf(group.prefix, group.a, listed[0][2], listed[0][0]), listed.map(([at, value, height]) => [height, at, value])]);
       }
       expected.push(...others.values());
       expected.sort((x, y) => Buffer.compare(x[1], y[1]));

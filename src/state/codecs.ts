@@ -25,8 +25,8 @@
 import { LobError } from '../errors.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { crc32 } from './crc32.js';
-import { ORDERS_PER_TOUCH_BUCKET, ORDER_TOUCHES_VERSION, POSTING_LIST_VERSION } from './index-wire.mjs';
-import { Prefix, describeKey, keyIntegers } from './keys.js';
+import { ORDERS_PER_TOUCH_BUCKET, ORDER_TOUCHES_VERSION, TRADER_LIST_VERSION } from './index-wire.mjs';
+import { Prefix, describeKey, keyIntegers, readU64BE } from './keys.js';
 
 /**
  * The layout of the database as a whole; bump when keys or value framing change incompatibly.
@@ -47,8 +47,12 @@ import { Prefix, describeKey, keyIntegers } from './keys.js';
  * would not see the touches in buckets). 9: no open-order entries (TRADER_OPEN): a trader's open
  * orders are kept in memory (open-orders.ts); a version-8 database opens, the entries it holds are
  * never read, and its marker is raised (an older build would read entries nothing keeps any more).
+ * 10: a trader's postings of one index window are one list across heights (frame version 3); a
+ * version-9 database opens as it is, its lists each at one height, and its marker is raised (an
+ * older build would refuse the new frames, and look for a list reaching into a range only at the
+ * range's first height).
  */
-export const DATABASE_FORMAT_VERSION = 9;
+export const DATABASE_FORMAT_VERSION = 10;
 /** The oldest layout this build opens as it is. */
 export const OLDEST_READABLE_FORMAT_VERSION = 4;
 const DATABASE_MAGIC = Buffer.from('LOBCORE', 'latin1');
@@ -221,27 +225,46 @@ export const EMPTY_VALUE = framed(UINT_VERSION, new Uint8Array(0));
 
 // ---------------------------------------------------------------- postings
 
+/** A posting key's postings, one per index in each array (values: trader-order's orderIds only). */
+export interface Postings {
+  /** A trader posting's height (an order touch has none: 0). */
+  heights: number[];
+  seqs: number[];
+  values: number[];
+}
+
 /**
- * The postings a posting key holds, into `seqs` (and their orderIds into `values` when
- * `withValues`: trader-order), the first one being `firstSeq`, the key's last field.
+ * The postings a posting key holds, as index-window.mjs writes them, appended to `out`: the key's
+ * own posting first (a trader key is trader, height, seq; an order touch's, order, seq), then
+ * those its list frame holds (frame version 2: at the key's height; 3: a trader's list across
+ * heights, each further posting led by its height's delta).
  */
-export function decodePostings(key: Uint8Array, value: Uint8Array, kind: string, firstSeq: number, withValues: boolean, seqs: number[], values: number[]): void {
-  const bytes = openFrame(key, value, kind, POSTING_LIST_VERSION, 0);
+export function decodePostings(key: Uint8Array, value: Uint8Array, kind: string, withValues: boolean, out: Postings): void {
+  const trader = key.length === 25;
+  const firstHeight = trader ? readU64BE(key, 9) : 0;
+  const firstSeq = readU64BE(key, key.length - 8);
+  const bytes = openFrame(key, value, kind, TRADER_LIST_VERSION, 0);
   decodePayload(key, kind, () => {
     const r = new ByteReader(bytes, 1, bytes.length - 4);
-    seqs.push(firstSeq);
-    if (withValues) values.push(r.uint());
+    out.heights.push(firstHeight);
+    out.seqs.push(firstSeq);
+    if (withValues) out.values.push(r.uint());
     if (bytes[0] === UINT_VERSION) {
       if (!r.done) throw new Error(`${r.end - r.offset} bytes left over`);
       return;
     }
+    const acrossHeights = bytes[0] === TRADER_LIST_VERSION;
+    if (acrossHeights && !trader) throw new Error('a list across heights on a key without a height');
+    let height = firstHeight;
     let seq = firstSeq;
     while (!r.done) {
+      if (acrossHeights) height += r.uint();
       const delta = r.uint();
       if (delta < 1) throw new Error('postings out of order');
       seq += delta;
-      seqs.push(seq);
-      if (withValues) values.push(r.uint());
+      out.heights.push(height);
+      out.seqs.push(seq);
+      if (withValues) out.values.push(r.uint());
     }
   });
 }

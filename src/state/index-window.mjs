@@ -6,15 +6,18 @@
 // whatever it holds, and the postings are most of the keys. So the postings of one group within a
 // window become one key, a posting list:
 //
-//   0x0a trader height  blockSeq   TRADER_TOUCH  group: the trader at that height
-//   0x0b trader height  seq        TRADER_ORDER  group: the trader at that height; each posting has an orderId
+//   0x0a trader height  blockSeq   TRADER_TOUCH  group: the trader
+//   0x0b trader height  seq        TRADER_ORDER  group: the trader; each posting has an orderId
 //   0x09 orderId        blockSeq   ORDER_TOUCH   group: the order's bucket of ORDERS_PER_TOUCH_BUCKET ids
 //
 // A trader's list is keyed as the list's FIRST posting has always been; its value, posting-list
-// frame (version 2, codecs.ts), lists the further ones: the sequence deltas as varints, and for
-// TRADER_ORDER the first orderId, then (delta, orderId) pairs. A group with one posting in the
+// frame (codecs.ts), lists the further ones: version 2 when they are all at the first one's height,
+// the sequence deltas as varints, and for TRADER_ORDER the first orderId, then (delta, orderId)
+// pairs; version 3 when the heights rise within the list (a state machine that moves its height
+// every block), each further posting led by its height's delta. A group with one posting in the
 // window keeps the old single frame (version 1), so every key of a version-4 database is a list of
-// one. A bucket's order touches go under a key of their own kind, ORDER_TOUCHES (0x0f bucket
+// one. Until format 10 a trader's group was the trader at one height: a window of blocks, each its
+// own height, then wrote a key per trader per block, about a key a command (docs/storage.md, round 24). A bucket's order touches go under a key of their own kind, ORDER_TOUCHES (0x0f bucket
 // firstBlockSeq): an order is touched by about one commit a window (it rests, then fills or is
 // cancelled), so a list an order held one posting, and order touches were two thirds of the keys.
 // Readers expand lists and buckets (posting-lists.ts).
@@ -24,7 +27,10 @@
 // a delete would be written as one whatever the window held before it.) INDEX_HEAD goes with the
 // last write of the window only, INDEX_REACH (the same sequence, keys.ts) with the first: whatever
 // part of the window a crash kept, the index database says how far its entries may reach.
-import { INDEX_DEL, INDEX_OP_SLOTS, INDEX_PUT, NO_VALUE, ORDERS_PER_TOUCH_BUCKET, ORDER_TOUCHES_VERSION, POSTING_LIST_VERSION, putUintFrame, putVarint, sealFrame } from './index-wire.mjs';
+import {
+  INDEX_DEL, INDEX_OP_SLOTS, INDEX_PUT, NO_VALUE, ORDERS_PER_TOUCH_BUCKET, ORDER_TOUCHES_VERSION, POSTING_LIST_VERSION, TRADER_LIST_VERSION,
+  putUintFrame, putVarint, sealFrame,
+} from './index-wire.mjs';
 import { writeU64BE } from './u64.mjs';
 
 const OP_PUT = 1;
@@ -47,7 +53,7 @@ const NONE = -1;
  * one window at a time, so one spare set is enough.
  * @type {{ capacity: number, table: Int32Array, groupPrefix: Uint8Array, groupA: Float64Array, groupB: Float64Array,
  *   lastOp: Int32Array, postings: Int32Array, ascending: Uint8Array, lastSeq: Float64Array, lastOrder: Float64Array,
- *   opGroup: Int32Array, starts: Int32Array, seqs: Float64Array, values: Float64Array, packed: Uint8Array } | null}
+ *   opGroup: Int32Array, starts: Int32Array, seqs: Float64Array, heights: Float64Array, values: Float64Array, packed: Uint8Array } | null}
  */
 let spare = null;
 
@@ -65,7 +71,7 @@ function arraysFor(count) {
     capacity: count, table: new Int32Array(slots), groupPrefix: new Uint8Array(count), groupA: new Float64Array(count), groupB: new Float64Array(count),
     lastOp: new Int32Array(count), postings: new Int32Array(count), ascending: new Uint8Array(count),
     lastSeq: new Float64Array(count), lastOrder: new Float64Array(count), opGroup: new Int32Array(count), starts: new Int32Array(count),
-    seqs: new Float64Array(count), values: new Float64Array(count),
+    seqs: new Float64Array(count), heights: new Float64Array(count), values: new Float64Array(count),
     packed: new Uint8Array(count * PACKED_BYTES_PER_OP + 64),
   };
 }
@@ -73,7 +79,7 @@ function arraysFor(count) {
 /** A bit for each offset of a bucket, set for the commit being sorted (sortCommitsOfBucket), all 0 between two. */
 const TOUCHED = new Int32Array(ORDERS_PER_TOUCH_BUCKET / 32);
 
-/** At most a single put's 48 bytes an operation, a listed posting taking fewer (two varints). */
+/** At most a single put's 48 bytes an operation, a listed posting taking fewer (at most three varints). */
 const PACKED_BYTES_PER_OP = 48;
 
 export class IndexWindow {
@@ -109,10 +115,12 @@ export class IndexWindow {
     this.opGroup = this.arrays.opGroup;
     /**
      * Once gathered: each posting group's postings side by side from starts[g], in window
-     * order: the sequence, and the value (a TRADER_ORDER posting's orderId, a touch's order id).
+     * order: the sequence, a trader's posting's height, and the value (a TRADER_ORDER posting's
+     * orderId, a touch's order id).
      */
     this.starts = this.arrays.starts;
     this.seqs = this.arrays.seqs;
+    this.heights = this.arrays.heights;
     this.values = this.arrays.values;
     /** Operations gathered so far (-1: not started). */
     this.gathered = -1;
@@ -157,9 +165,9 @@ export class IndexWindow {
       if (posting ? kind !== INDEX_PUT || fields !== (touch ? 2 : 3) : fields > 2) {
         throw new Error(`index operation ${i} cannot be folded (prefix ${prefix}, ${fields} fields, kind ${kind})`);
       }
-      // A posting's group: its order's bucket (ORDER_TOUCH), or its trader and height; any other key is its own group.
+      // A posting's group: its order's bucket (ORDER_TOUCH), or its trader; any other key is its own group.
       const a = touch ? Math.floor(ops[o + 1] / ORDERS_PER_TOUCH_BUCKET) : ops[o + 1];
-      const b = touch ? 0 : ops[o + 2];
+      const b = posting ? 0 : ops[o + 2];
       const g = this.group(prefix, a, b);
       this.opGroup[i] = g;
       this.lastOp[g] = i;
@@ -217,7 +225,7 @@ export class IndexWindow {
    * cache miss a posting, and was most of the packing's time.
    */
   gather(n) {
-    const { ops, opGroup, postings, seqs, values, groupPrefix } = this;
+    const { ops, opGroup, postings, seqs, heights, values, groupPrefix } = this;
     const cursor = this.lastOp;
     const end = Math.min(this.count, this.gathered + n);
     for (let i = this.gathered; i < end; i++) {
@@ -229,6 +237,7 @@ export class IndexWindow {
         seqs[k] = ops[o + 2];
         values[k] = ops[o + 1];
       } else {
+        heights[k] = ops[o + 2];
         seqs[k] = ops[o + 3];
         values[k] = ops[o + 4];
       }
@@ -250,6 +259,7 @@ export class IndexWindow {
     const from = this.starts[g];
     const n = this.postings[g];
     const seqs = this.seqs;
+    const heights = this.heights;
     const values = this.values;
     if (this.groupPrefix[g] === ORDER_TOUCH) {
       const sorted = this.sortCommitsOfBucket(g);
@@ -261,12 +271,14 @@ export class IndexWindow {
     const positions = Array.from({ length: n }, (_, k) => from + k);
     positions.sort((i, j) => seqs[i] - seqs[j] || (order === null ? 0 : order[i] - order[j]));
     const sortedSeqs = positions.map((i) => seqs[i]);
+    const sortedHeights = positions.map((i) => heights[i]);
     const sortedValues = positions.map((i) => values[i]);
     let m = 0;
     for (let k = 0; k < n; k++) {
       const same = k > 0 && sortedSeqs[k] === sortedSeqs[k - 1] && (order === null || sortedValues[k] === sortedValues[k - 1]);
       if (same) continue;
       seqs[from + m] = sortedSeqs[k];
+      heights[from + m] = sortedHeights[k];
       values[from + m] = sortedValues[k];
       m++;
     }
@@ -413,9 +425,9 @@ class Packer {
     const fields = 3;
     const from = window.starts[g];
     const n = window.listed(g);
-    const { seqs, values } = window;
+    const { seqs, heights, values } = window;
     const trader = window.groupA[g];
-    const height = window.groupB[g];
+    const height = heights[from];
     if (n === 1) {
       this.put(prefix, fields, trader, height, seqs[from], withValues ? values[from] : NO_VALUE);
       return;
@@ -423,9 +435,12 @@ class Packer {
     const valueAt = this.key(OP_PUT, prefix, fields, trader, height, seqs[from]);
     const bytes = this.bytes;
     let at = valueAt;
-    bytes[at++] = POSTING_LIST_VERSION;
+    // Heights never fall as sequences rise: the list is at one height when its last posting is.
+    const acrossHeights = heights[from + n - 1] !== height;
+    bytes[at++] = acrossHeights ? TRADER_LIST_VERSION : POSTING_LIST_VERSION;
     if (withValues) at = putVarint(bytes, at, values[from]);
     for (let k = from + 1; k < from + n; k++) {
+      if (acrossHeights) at = putVarint(bytes, at, heights[k] - heights[k - 1]);
       at = putVarint(bytes, at, seqs[k] - seqs[k - 1]);
       if (withValues) at = putVarint(bytes, at, values[k]);
     }

@@ -22,6 +22,8 @@ export const NO_VALUE = -1;
 const UINT_VERSION = 1;
 /** The frame version of a posting list (index-window.mjs writes them, codecs.ts reads them). */
 export const POSTING_LIST_VERSION = 2;
+/** The frame version of a trader's posting list across heights: each further posting led by its height's delta. */
+export const TRADER_LIST_VERSION = 3;
 /** The frame version of an order-touch bucket (ORDER_TOUCHES, keys.ts): the order touches of one window for one bucket of order ids. */
 export const ORDER_TOUCHES_VERSION = 1;
 /**

@@ -5,7 +5,8 @@
 //   - the stored keys in the range, each a list whose first posting is the key: expanded, the
 //     postings outside the range dropped;
 //   - the one stored list that starts before the range and may reach into it: the greatest key at
-//     or below the range's low bound within the same group (a list never spans groups);
+//     or below the range's low bound within the same group (a list never spans groups: an order
+//     touch's is its order, a trader posting's its trader, whose lists may span heights);
 //   - for order touches, the buckets (ORDER_TOUCHES) of the range's orders, read whole: the index
 //     writer stores them there, a bucket of orders a key (a key an order is what the in-memory
 //     store and databases of format 7 and before hold);
@@ -21,7 +22,7 @@
 // to the last key read is known: pages of stored keys are read until `limit` postings are known,
 // or the range ends.
 import { LobError } from '../errors.js';
-import { EMPTY_VALUE, decodeOrderTouches, decodePostings, encodeUint } from './codecs.js';
+import { EMPTY_VALUE, decodeOrderTouches, decodePostings, encodeUint, type Postings } from './codecs.js';
 import { inRange, type IndexOps, type OverlayEntry } from './index-ops.js';
 import { ORDERS_PER_TOUCH_BUCKET } from './index-wire.mjs';
 import { MAX_KEY_INTEGER, Prefix, describeKey, keyOf, readU64BE, writeU64BE } from './keys.js';
@@ -55,8 +56,10 @@ export async function readPostings(prefix: number, pending: readonly IndexOps[],
   for (const [key, value] of queued) if (value !== undefined) found.push([key, value]);
 
   const low = range.gte ?? range.gt;
-  const listBefore = low !== undefined && low.length === keyLength && readU64BE(low, keyLength - 8) > 0
-    ? base.entries({ gte: Uint8Array.from(low).fill(0, keyLength - 8), lte: low, reverse: true, limit: 1 }) : NO_ENTRIES;
+  // The group's first key: the low bound with every field after the order or the trader 0.
+  const groupStart = low !== undefined && low.length === keyLength ? Uint8Array.from(low).fill(0, 9) : undefined;
+  const listBefore = groupStart !== undefined && compareBytes(groupStart, low!) < 0
+    ? base.entries({ gte: groupStart, lte: low, reverse: true, limit: 1 }) : NO_ENTRIES;
   const orders = prefix === Prefix.ORDER_TOUCH ? ordersOf(range) : undefined;
   const buckets = orders === undefined || orders.last < orders.first ? NO_ENTRIES : base.entries({
     gte: keyOf(Prefix.ORDER_TOUCHES, Math.floor(orders.first / ORDERS_PER_TOUCH_BUCKET), 0),
@@ -91,12 +94,15 @@ function expand([key, value]: [Uint8Array, Uint8Array], keyLength: number, range
   const kind = KINDS[key[0]];
   if (key.length !== keyLength) throw new LobError('CORRUPTION', `key ${describeKey(key)} is not a ${kind} key`);
   const withValues = key[0] === Prefix.TRADER_ORDER;
-  const seqs: number[] = [];
-  const values: number[] = [];
-  decodePostings(key, value, kind, readU64BE(key, keyLength - 8), withValues, seqs, values);
+  const postings: Postings = { heights: [], seqs: [], values: [] };
+  decodePostings(key, value, kind, withValues, postings);
+  const { heights, seqs, values } = postings;
   for (let i = 0; i < seqs.length; i++) {
     const posting = i === 0 ? key : Uint8Array.from(key);
-    if (i > 0) writeU64BE(posting, keyLength - 8, seqs[i]);
+    if (i > 0) {
+      if (keyLength === 25) writeU64BE(posting, 9, heights[i]);
+      writeU64BE(posting, keyLength - 8, seqs[i]);
+    }
     if (inRange(posting, range)) out.push([posting, withValues ? encodeUint(values[i]) : EMPTY_VALUE]);
   }
 }

@@ -378,7 +378,8 @@ export class Store implements KeyValueStore {
     // Versions 4 to 6 kept the indexes in the main database: they are deleted there (one range
     // deletion, which finds nothing in a version-7 one) and derived again into the index database.
     // Versions 4 and 5 are also without posting lists or snapshot files, 4 to 7 without order
-    // touches in buckets, and 4 to 8 keep open-order entries nothing reads (codecs.ts). The marker
+    // touches in buckets, 4 to 8 keep open-order entries nothing reads, and 4 to 9 keep each trader
+    // list at one height (codecs.ts). The marker
     // is raised before anything new is written, so an older build refuses the database from then on.
     if (version < DATABASE_FORMAT_VERSION && !this.readOnly) {
       try {

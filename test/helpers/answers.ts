@@ -18,8 +18,13 @@ export async function sameAnswers(disk: CoreStateMachine, memory: CoreStateMachi
         expect(await pagedOrders(disk, trader, status, newestFirst), `trader ${trader} ${status}`).toEqual(await pagedOrders(memory, trader, status, newestFirst));
       }
     }
-    expect(await disk.getTraderOrders(trader, { fromHeight: 2, toHeight: 4 })).toEqual(await memory.getTraderOrders(trader, { fromHeight: 2, toHeight: 4 }));
-    expect(await disk.getTraderFills(trader, { fromHeight: 3 })).toEqual(await memory.getTraderFills(trader, { fromHeight: 3 }));
+    // Ranges of heights that start and end inside stored lists, which may span heights.
+    for (const [fromHeight, toHeight] of [[2, 4], [1, 1], [3, 3], [4, 6], [6, 6], [5, Number.MAX_SAFE_INTEGER]]) {
+      const range = { fromHeight, toHeight };
+      expect(await disk.getTraderOrders(trader, range), `trader ${trader} heights ${fromHeight}-${toHeight}`).toEqual(await memory.getTraderOrders(trader, range));
+      expect(await disk.getTraderOrders(trader, { ...range, newestFirst: true, limit: 3 })).toEqual(await memory.getTraderOrders(trader, { ...range, newestFirst: true, limit: 3 }));
+      expect(await disk.getTraderFills(trader, range), `trader ${trader} fills ${fromHeight}-${toHeight}`).toEqual(await memory.getTraderFills(trader, range));
+    }
   }
   expect(await allFills(disk, FLOW_TRADERS)).toEqual(await allFills(memory, FLOW_TRADERS));
 }
