@@ -17,7 +17,8 @@
 // every block), each further posting led by its height's delta. A group with one posting in the
 // window keeps the old single frame (version 1), so every key of a version-4 database is a list of
 // one. Until format 10 a trader's group was the trader at one height: a window of blocks, each its
-// own height, then wrote a key per trader per block, about a key a command (docs/storage.md, round 24). A bucket's order touches go under a key of their own kind, ORDER_TOUCHES (0x0f bucket
+// own height, then wrote a key per trader per block, about a key a command (docs/storage.md,
+// round 24). A bucket's order touches go under a key of their own kind, ORDER_TOUCHES (0x0f bucket
 // firstBlockSeq): an order is touched by about one commit a window (it rests, then fills or is
 // cancelled), so a list an order held one posting, and order touches were two thirds of the keys.
 // Readers expand lists and buckets (posting-lists.ts).
