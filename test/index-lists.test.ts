@@ -11,10 +11,10 @@ import * as path from 'node:path';
 import { RocksLevel } from '@nxtedition/rocksdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DATABASE_FORMAT_VERSION, EMPTY_VALUE, decodeFormat, decodeOrderTouches, decodeUint, encodeFormat, encodeUint } from '../src/state/codecs.js';
+import { DATABASE_FORMAT_VERSION, EMPTY_VALUE, decodeFormat, decodeOrderTouches, decodePostings, decodeUint, encodeFormat, encodeUint } from '../src/state/codecs.js';
 import { IndexOps, NO_VALUE } from '../src/state/index-ops.js';
 import { ORDERS_PER_TOUCH_BUCKET } from '../src/state/index-wire.mjs';
-import { INDEX_DIRECTORY, Prefix, formatKey, indexHeadKey, keyIntegers, keyOf, prefixRange, readU64BE } from '../src/state/keys.js';
+import { INDEX_DIRECTORY, Prefix, formatKey, indexHeadKey, indexReachKey, keyIntegers, keyOf, prefixRange, readU64BE } from '../src/state/keys.js';
 import type { KeyRange } from '../src/state/memory-store.js';
 import { readPostings } from '../src/state/posting-lists.js';
 import { Store } from '../src/state/store.js';
@@ -328,7 +328,6 @@ describeEachBackend('posting lists under a state machine', (backend) => {
     return out;
   }
 
-  /** Postings stored in lists of more than one (frame version 2). */
   /** Stored posting lists of frame version 3: a trader's across heights. */
   async function listsAcrossHeights(path: string): Promise<number> {
     const store = await Store.open(path, { sync: false });
@@ -386,6 +385,64 @@ describeEachBackend('posting lists under a state machine', (backend) => {
     expect(reopened.indexLag).toBe(0);
     expect(await traderAnswers(reopened, [7, ...FLOW_TRADERS])).toEqual(answers);
     await reopened.close();
+    const marked = await Store.open(path, { sync: false });
+    expect(decodeFormat(formatKey(), (await marked.get(formatKey()))!)).toBe(DATABASE_FORMAT_VERSION);
+    await marked.close();
+  });
+
+  it('after a crash of a format-9 build that cut a window short, its lists a height at a time past the index head, derives the indexes again and answers every range of heights', async () => {
+    const path = tempDbPath('lobcore-lists-format9');
+    const disk = await CoreStateMachine.open({ backend, path });
+    const memory = await CoreStateMachine.open({ backend });
+    const flows = [new Flow(31), new Flow(31)];
+    /** A block at a height of its own on both, flushed; the indexes caught up. */
+    const block = async (): Promise<number> => {
+      flows[0].runBlock(disk);
+      flows[1].runBlock(memory);
+      await memory.flush();
+      const report = await disk.flush();
+      while (disk.indexLag > 0) await sleep(1);
+      return report.sequence;
+    };
+    let head = 0;
+    for (let height = 1; height <= 3; height++) head = await block();
+    let cutAt = 0;
+    for (let height = 4; height <= 6; height++) cutAt = await block();
+    for (let height = 7; height <= 9; height++) await block();
+    await disk.close();
+
+    // The crash, as a format-9 build leaves the index database: complete windows up to the head;
+    // then the cut-short window's postings up to cutAt, a key a trader and height (each a list of
+    // one here), and its INDEX_REACH; nothing of later commits.
+    const store = await Store.open(path, { sync: true });
+    const batch = store.batch();
+    for (const prefix of [Prefix.TRADER_TOUCH, Prefix.TRADER_ORDER]) {
+      for (const [key, value] of await store.entries(prefixRange(prefix))) {
+        const postings = { heights: [] as number[], seqs: [] as number[], values: [] as number[] };
+        decodePostings(key, value, 'postings', prefix === Prefix.TRADER_ORDER, postings);
+        if (postings.seqs[0] <= head) continue;
+        batch.del(key);
+        const trader = readU64BE(key, 1);
+        postings.seqs.forEach((seq, i) => {
+          if (seq > cutAt) return;
+          batch.put(keyOf(prefix, trader, postings.heights[i], seq), prefix === Prefix.TRADER_ORDER ? encodeUint(postings.values[i]) : EMPTY_VALUE);
+        });
+      }
+    }
+    for (const key of await store.keys(prefixRange(Prefix.ORDER_TOUCHES))) if (readU64BE(key, key.length - 8) > head) batch.del(key);
+    batch.put(indexHeadKey(), encodeUint(head));
+    batch.put(indexReachKey(), encodeUint(cutAt));
+    await store.write(batch);
+    const marker = store.batch();
+    marker.put(formatKey(), encodeFormat(9));
+    await store.write(marker);
+    await store.close();
+
+    const reopened = await CoreStateMachine.open({ backend, path });
+    await reopened.indexesReady();
+    await sameAnswers(reopened, memory);
+    await reopened.close();
+    await memory.close();
     const marked = await Store.open(path, { sync: false });
     expect(decodeFormat(formatKey(), (await marked.get(formatKey()))!)).toBe(DATABASE_FORMAT_VERSION);
     await marked.close();

@@ -50,7 +50,8 @@ import { Prefix, describeKey, keyIntegers, readU64BE } from './keys.js';
  * 10: a trader's postings of one index window are one list across heights (frame version 3); a
  * version-9 database opens as it is, its lists each at one height, and its marker is raised (an
  * older build would refuse the new frames, and look for a list reaching into a range only at the
- * range's first height).
+ * range's first height); if a crash had cut its last window short, its indexes are first derived
+ * again whole (store.ts).
  */
 export const DATABASE_FORMAT_VERSION = 10;
 /** The oldest layout this build opens as it is. */
