@@ -184,6 +184,15 @@ describeEachBackend(`an engine created with events: false (seed ${SEED})`, (back
       }),
       { numRuns: fuzzRuns(150), seed: SEED },
     );
+    // A restore in pieces keeps it silent too.
+    const snapshot = recording.snapshot();
+    const restore = silent.restoreInPieces(snapshot.byteLength);
+    restore.write(snapshot);
+    restore.end();
+    const taker = { trader: 9, asset: 1, side: 'bid', price: 1_000_000, size: 1_000, timestamp: 1 } as const;
+    expect(silent.placeLimit(taker)).toEqual(recording.placeLimit(taker));
+    expect(recording.events.count).toBeGreaterThan(0);
+    expect(silent.events.count).toBe(0);
   }, budget(150));
 });
 

@@ -94,7 +94,9 @@ function init(request) {
   });
   core = instance.exports;
   memory = core.memory;
-  hostBlock = core.init(request.maxPages, request.maxOrders, request.maxLevels);
+  // It records events as the state machine's engine does: at maxMemoryBytes the room they take
+  // decides which commands fit, and the shadow must refuse exactly what the engine refused.
+  hostBlock = core.init(request.maxPages, request.maxOrders, request.maxLevels, 1);
   if (hostBlock === 0) throw new Error('the shadow core has no room for its own structures');
   inputAt = hostBlock + request.input;
   inputCapacityAt = hostBlock + request.inputCapacity;

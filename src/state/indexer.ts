@@ -26,7 +26,7 @@ import { OverlayReader } from './overlay.js';
 
 /**
  * Most index operations a write window takes (whole commits, at least one). The index worker folds
- * a window's postings into posting lists (index-window.mjs), one key per trader, height and window
+ * a window's postings into posting lists (index-window.mjs), one key per trader and window
  * instead of one per posting, and writes it as several RocksDB writes of at most 256 keys, reads
  * running between them: the more the index lags, the larger its windows and the fewer keys a
  * command costs. Under load this cap closes the windows: at 32,768 a million commands of group

@@ -20,9 +20,9 @@
 import * as nodePath from 'node:path';
 import { LobError } from '../errors.js';
 import { makeDirectory } from '../directories.js';
-import { DATABASE_FORMAT_VERSION, OLDEST_READABLE_FORMAT_VERSION, decodeFormat, decodeUint, encodeFormat } from './codecs.js';
+import { DATABASE_FORMAT_VERSION, OLDEST_READABLE_FORMAT_VERSION, decodeFormat, encodeFormat } from './codecs.js';
 import { refuseUnopenableDirectory } from './database-directory.js';
-import { INDEX_DIRECTORY, INDEX_KEYS, formatKey, indexHeadKey, indexReachKey, isIndexRange } from './keys.js';
+import { INDEX_DIRECTORY, INDEX_KEYS, formatKey, isIndexRange } from './keys.js';
 import { CopyRaced, copyDatabase, type DatabaseCopy } from './read-only-copy.js';
 import { BOTH_DATABASES, INDEX_DATABASE, StoreBatch, packByteList, pairs, rangeMessage, readEachDatabase, transferableOps, unpackByteList } from './store-wire.js';
 import { WorkerCalls } from './worker-calls.js';
@@ -349,20 +349,6 @@ export class Store implements KeyValueStore {
     return new LobError('IO_ERROR', `${what} in ${this.path} failed: ${message}`, { cause: error });
   }
 
-  /**
-   * Before format 10 a trader's postings were listed a height at a time. A window that a crash cut
-   * short left lists past the index head, each keyed by its height's first posting; the window
-   * derived again lists a trader's postings in one key, which overwrites only the first of them,
-   * and a reader would take a later one for the list that reaches into its range. So such an
-   * index database is derived again whole; done before the marker is raised, so that a crash in
-   * between repeats it.
-   */
-  private async clearWindowCutShortPerHeight(): Promise<void> {
-    const [head, reach] = await this.getMany([indexHeadKey(), indexReachKey()]);
-    const headSeq = head === undefined ? 0 : decodeUint(indexHeadKey(), head, 'index-head');
-    if (reach !== undefined && decodeUint(indexReachKey(), reach, 'index-reach') > headSeq) await this.clearIndexes();
-  }
-
   /** A new database gets the format marker; an existing one must carry a version we read. */
   private async checkFormat(): Promise<void> {
     const key = formatKey();
@@ -393,15 +379,22 @@ export class Store implements KeyValueStore {
     // deletion, which finds nothing in a version-7 one) and derived again into the index database.
     // Versions 4 and 5 are also without posting lists or snapshot files, 4 to 7 without order
     // touches in buckets, 4 to 8 keep open-order entries nothing reads, and 4 to 9 keep each trader
-    // list at one height (codecs.ts). The marker
-    // is raised before anything new is written, so an older build refuses the database from then on.
+    // list at one height (codecs.ts). The marker is raised before anything new is written, so an
+    // older build refuses the database from then on.
     if (version < DATABASE_FORMAT_VERSION && !this.readOnly) {
       try {
         await this.worker.call({ op: 'clear', range: rangeMessage(INDEX_KEYS) });
       } catch (error) {
         throw this.storageError('deleting the indexes an older format kept in the main database', error);
       }
-      if (version < LISTS_ACROSS_HEIGHTS_FORMAT) await this.clearWindowCutShortPerHeight();
+      // Before format 10 a trader's postings were listed a height at a time. A window a crash cut
+      // short (or that a recovery then wrote again only in part) leaves lists past the index head,
+      // each keyed by its height's first posting; a format-10 window lists a trader's postings in
+      // one key, which overwrites only the first of them, and a reader would take a later one for
+      // the list that reaches into its range. Which keys lie past the head is not known without
+      // reading them all, so the index database is cleared and derived again whole from the event
+      // blocks, once: before the marker is raised, so that a crash in between repeats it.
+      if (version < LISTS_ACROSS_HEIGHTS_FORMAT) await this.clearIndexes();
       const batch = this.batch();
       batch.put(key, encodeFormat());
       await this.write(batch, { sync: true });
