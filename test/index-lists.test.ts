@@ -532,7 +532,7 @@ describeEachBackend('posting lists under a state machine', (backend) => {
     await memory.close();
   });
 
-  it('reads a version-7 database, whose order touches are a key an order, as the current one, and raises its marker', async () => {
+  it('reads a version-7 database, whose order touches are a key an order, as the current one; opened to write, derives its indexes again and raises its marker', async () => {
     const path = tempDbPath('lobcore-lists-v7');
     const { disk, memory } = await flowedPair(path, 93, 12, { sync: false });
     await disk.close();
@@ -558,12 +558,20 @@ describeEachBackend('posting lists under a state machine', (backend) => {
     await store.close();
     expect(touches).toBeGreaterThan(buckets.length);
 
+    // A read-only view reads it as it is, the one-order keys beside nothing.
+    const view = await CoreStateMachine.open({ backend, path, readOnly: true });
+    await sameAnswers(view, memory);
+    await view.close();
+    // Opened to write, it is raised to the current format, whose lists a height at a time it
+    // cannot tell apart from a window cut short: its indexes are derived again (store.ts).
     const old = await CoreStateMachine.open({ backend, path });
+    await old.indexesReady();
     await sameAnswers(old, memory);
     await old.close();
     const marked = await Store.open(path, { sync: false });
     expect(decodeFormat(formatKey(), (await marked.get(formatKey()))!)).toBe(DATABASE_FORMAT_VERSION);
-    expect((await marked.keys(prefixRange(Prefix.ORDER_TOUCH))).length).toBe(touches);
+    expect(await marked.keys(prefixRange(Prefix.ORDER_TOUCH))).toEqual([]);
+    expect((await marked.keys(prefixRange(Prefix.ORDER_TOUCHES))).length).toBeGreaterThan(0);
     await marked.close();
     await memory.close();
   });

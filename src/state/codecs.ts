@@ -48,10 +48,10 @@ import { Prefix, describeKey, keyIntegers, readU64BE } from './keys.js';
  * orders are kept in memory (open-orders.ts); a version-8 database opens, the entries it holds are
  * never read, and its marker is raised (an older build would read entries nothing keeps any more).
  * 10: a trader's postings of one index window are one list across heights (frame version 3); a
- * version-9 database opens, its lists each at one height, and its marker is raised (an
- * older build would refuse the new frames, and look for a list reaching into a range only at the
- * range's first height); its indexes are first derived again whole, since lists a crash left past
- * the index head would overlap the new ones (store.ts).
+ * database of version 9 or older opens; opened to write, its marker is raised (an older build
+ * would refuse the new frames, and look for a list reaching into a range only at the range's first
+ * height), and first its indexes are derived again whole, since lists a height at a time that a
+ * crash left past the index head would overlap the new ones (store.ts).
  */
 export const DATABASE_FORMAT_VERSION = 10;
 /** The oldest layout this build opens as it is. */
