@@ -5,9 +5,9 @@
 //
 // The set is built once, from the book, at a commit boundary: at the cut of the flush the first
 // query waits for, when the book is exactly what the commits cut so far leave. It is read only
-// once that commit is durable. From then on each durable commit applies its own openings and closings (the index
-// deriver lists them once the set is built, IndexOps.openChanges), in commit order. Nothing is
-// built or listed for a machine that is never asked, and reopening costs nothing.
+// once that commit is durable. From then on each durable commit applies its own openings and
+// closings (the index deriver lists them once the set is built, IndexOps.openChanges), in commit
+// order. Nothing is built or listed for a machine that is never asked, and reopening costs nothing.
 //
 // Typed arrays, no object per order: a slot per open order (its id, placing sequence, trader's
 // number and links in that trader's list), and two of the JS core's id maps (OrderIndex): order id

@@ -375,35 +375,30 @@ export class Store implements KeyValueStore {
         `${this.path} has database format version ${version}, written by ${which}; this build reads versions ${OLDEST_READABLE_FORMAT_VERSION} to ${DATABASE_FORMAT_VERSION}`,
       );
     }
-    // Versions 4 to 6 kept the indexes in the main database: they are deleted there (one range
-    // deletion, which finds nothing in a version-7 one) and derived again into the index database.
-    // Versions 4 and 5 are also without posting lists or snapshot files, 4 to 7 without order
-    // touches in buckets, 4 to 8 keep open-order entries nothing reads, and 4 to 9 keep each trader
-    // list at one height (codecs.ts). The marker is raised before anything new is written, so an
-    // older build refuses the database from then on.
+    // An older format's indexes are deleted, in both databases, and derived again whole from the
+    // event blocks into the index database, once: before the marker is raised, so that a crash in
+    // between repeats it. Versions 4 to 6 kept them in the main database (one range deletion,
+    // which finds nothing in a later one). Versions 4 to 9 listed a trader's postings a height at a
+    // time: a window a crash cut short (or that a recovery then wrote again only in part) left
+    // lists past the index head, each keyed by its height's first posting; the window derived
+    // again lists a trader's postings in one key, which would overwrite only the first of them,
+    // and a reader would take a later one for the list that reaches into its range (which keys lie
+    // past the head is not known without reading them all). Versions 4 and 5 are also without
+    // snapshot files (codecs.ts). The marker is raised before anything new is written, so an older
+    // build refuses the database from then on.
     if (version < DATABASE_FORMAT_VERSION && !this.readOnly) {
       try {
         await this.worker.call({ op: 'clear', range: rangeMessage(INDEX_KEYS) });
       } catch (error) {
         throw this.storageError('deleting the indexes an older format kept in the main database', error);
       }
-      // Before format 10 a trader's postings were listed a height at a time. A window a crash cut
-      // short (or that a recovery then wrote again only in part) leaves lists past the index head,
-      // each keyed by its height's first posting; a format-10 window lists a trader's postings in
-      // one key, which overwrites only the first of them, and a reader would take a later one for
-      // the list that reaches into its range. Which keys lie past the head is not known without
-      // reading them all, so the index database is cleared and derived again whole from the event
-      // blocks, once: before the marker is raised, so that a crash in between repeats it.
-      if (version < LISTS_ACROSS_HEIGHTS_FORMAT) await this.clearIndexes();
+      await this.clearIndexes();
       const batch = this.batch();
       batch.put(key, encodeFormat());
       await this.write(batch, { sync: true });
     }
   }
 }
-
-/** The first format whose index windows list a trader's postings across heights (codecs.ts). */
-const LISTS_ACROSS_HEIGHTS_FORMAT = 10;
 
 /** The directory RocksDB will open, made here: the binding's own recursive mkdir never ends on some paths. */
 function createDatabaseDirectory(path: string): void {
