@@ -63,7 +63,7 @@ const INDEX_WORKER_NICE = 10;
 const SPARE_BATCH_BYTES = 16 * 1024 * 1024;
 
 /** How RocksDB is tuned for this workload (Store.open says why). */
-const ROCKSDB_OPTIONS = { walCompression: false, compaction: 'level', memtableMemoryBudget: 16 * 1024 * 1024 };
+const ROCKSDB_OPTIONS = { walCompression: false, compaction: 'universal', compression: false, memtableMemoryBudget: 16 * 1024 * 1024 };
 
 /** The store worker: replies come back in request order, matched by id. */
 function startWorker(): WorkerCalls<LevelError> {
@@ -103,8 +103,12 @@ export class Store implements KeyValueStore {
     let copy: DatabaseCopy | null = null;
     try {
       // No WAL compression: ZSTD on every commit cost the store thread more than the bytes it
-      // saved the disk, and a checkpoint's chunks wrote three times faster without it. Level
-      // compaction leaves levels 0 and 1 uncompressed: opening after a kill replays the log into
+      // saved the disk, and a checkpoint's chunks wrote three times faster without it. No
+      // compression in the tables either, and universal compaction: the binding's level compaction
+      // compresses levels 2 and up with ZSTD and trains a dictionary for each file it writes, which
+      // over 4M commands of group commit kept RocksDB's compaction thread busy 300-385 ns a command,
+      // a fifth of the process's CPU (45% of it the training's suffix sort, most of the rest ZSTD);
+      // this way, 40-70 ns (docs/storage.md, round 25). Opening after a kill replays the log into
       // level 0, and compressing 40 MB of it there took seconds (1.9-3.9 s against 0.4 s). Memtables
       // of 4 MB (a 16 MB budget) bound the log an open must replay, whose every key is an insert
       // into a skip list (most of them index postings): after a 1M-order book and 179,000 commands,
