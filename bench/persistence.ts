@@ -4,7 +4,8 @@
 // moves it (the demo does the same): the indexes group a trader's postings across heights.
 //   - durable throughput with group commit: batches submitted continuously, each batch's
 //     acknowledgement the flush() issued right after it, resolved once durable; ack latency
-//     p50/p99/max; sync on and off;
+//     p50/p99/max; sync on and off; and sustained, over a flow four times as long: a database
+//     of a million commands has not yet paid for the compactions its writes will cost;
 //   - the same flow awaiting a flush after every 1,000 commands;
 //   - how far the indexes lag when the flow ends, and how fast they catch up;
 //   - main-thread and other-thread CPU per command (steadier than wall time on a shared machine);
@@ -66,7 +67,7 @@ const PACED_SECONDS = 5;
 
 export interface DurableRun extends IndexCatchUp {
   /** paced: batches submitted on a clock (pacedPerSec), not as fast as the loop turns. */
-  mode: 'group commit' | 'paced group commit' | 'await every 1,000';
+  mode: 'group commit' | 'sustained group commit' | 'paced group commit' | 'await every 1,000';
   sync: boolean;
   /** Paced runs: the offered load, commands a second. */
   pacedPerSec?: number;
@@ -142,6 +143,7 @@ export type PersistenceReport =
 
 export interface PersistenceScale {
   orders: number;
+  sustainedOrders: number;
   bookSizes: number[];
 }
 
@@ -164,6 +166,15 @@ interface Flow {
   commands: number;
 }
 
+/** The steady flow of `commands` commands after a prelude of 10,000 resting orders, encoded. */
+function steadyFlow(commands: number, seed: number): Flow & { preludeCommands: number } {
+  const steady = steadyWorkload({ resting: 10_000, commands }, seed);
+  return {
+    prelude: encodeAll(steady.prelude, 1), stream: encodeAll(steady.stream, steady.prelude.count + 1), commands: steady.stream.count,
+    preludeCommands: steady.prelude.count,
+  };
+}
+
 function encodeAll(columns: CommandColumns, firstTimestamp: number): CommandBatch[] {
   const out: CommandBatch[] = [];
   for (let from = 0; from < columns.count; from += BATCH) {
@@ -177,8 +188,7 @@ export async function measurePersistence(scale: PersistenceScale, seed: number, 
   if (backend !== 'wasm' && backend !== 'js') return { status: 'pending', reason: backend };
   const root = mkdtempSync(join(tmpdir(), 'lobcore-bench-'));
   try {
-    const steady = steadyWorkload({ resting: 10_000, commands: scale.orders }, seed + 10);
-    const flow: Flow = { prelude: encodeAll(steady.prelude, 1), stream: encodeAll(steady.stream, steady.prelude.count + 1), commands: steady.stream.count };
+    const flow = steadyFlow(scale.orders, seed + 10);
     onStep('persistence: the same flow in memory');
     const inMemory = [await engineRate(backend, flow), await inMemoryStateMachineRate(backend, flow)];
     const durable: DurableRun[] = [];
@@ -186,6 +196,8 @@ export async function measurePersistence(scale: PersistenceScale, seed: number, 
       onStep(`persistence: group commit, sync ${sync ? 'on' : 'off'}`);
       durable.push(await durableRun(backend, join(root, `group-${sync}`), flow, sync, 'group commit'));
     }
+    onStep(`persistence: group commit sustained over ${scale.sustainedOrders.toLocaleString('en-US')} commands, sync on`);
+    durable.push(await durableRun(backend, join(root, 'sustained'), steadyFlow(scale.sustainedOrders, seed + 12), true, 'sustained group commit'));
     for (const perSec of PACED_PER_SEC) {
       onStep(`persistence: group commit paced at ${perSec.toLocaleString('en-US')}/s, sync on`);
       const batches = Math.min(flow.stream.length, Math.ceil((perSec * PACED_SECONDS) / BATCH));
@@ -201,7 +213,8 @@ export async function measurePersistence(scale: PersistenceScale, seed: number, 
     }
     return {
       status: 'ok', backend, inMemory, durable, books, freshMemoryMsPerMiB: freshMemoryMsPerMiB(),
-      workload: `steady flow, ${flow.commands.toLocaleString('en-US')} commands in batches of ${BATCH}, after a ${steady.prelude.count.toLocaleString('en-US')}-command prelude`,
+      workload: `steady flow, ${flow.commands.toLocaleString('en-US')} commands in batches of ${BATCH}, after a ${flow.preludeCommands.toLocaleString('en-US')}-command prelude`
+        + ` (sustained: ${scale.sustainedOrders.toLocaleString('en-US')} commands)`,
     };
   } catch (error) {
     return { status: 'failed', reason: (error as Error).stack ?? String(error) };

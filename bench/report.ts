@@ -197,10 +197,12 @@ export function evaluateTargets(report: BenchReport): Target[] {
   });
   const persistence = report.persistence.status === 'ok' ? report.persistence : undefined;
   const group = persistence?.durable.find((d) => d.mode === 'group commit' && d.sync);
+  const sustained = persistence?.durable.find((d) => d.mode === 'sustained group commit');
   targets.push({
     name: 'Durable commands/s, group commit, sync on, ack when durable', goal: '>= 2,000,000/s',
-    actual: group === undefined ? 'not measured' : `${Math.round(group.opsPerSec).toLocaleString('en-US')}/s (ack p99 ${fmt(group.ackMs!.p99, 1)} ms)`,
-    met: group === undefined ? null : group.opsPerSec >= 2_000_000,
+    actual: group === undefined ? 'not measured' : `${Math.round(group.opsPerSec).toLocaleString('en-US')}/s (ack p99 ${fmt(group.ackMs!.p99, 1)} ms)`
+      + (sustained === undefined ? '' : `; sustained over ${sustained.commands.toLocaleString('en-US')} commands ${Math.round(sustained.opsPerSec).toLocaleString('en-US')}/s`),
+    met: group === undefined ? null : group.opsPerSec >= 2_000_000 && (sustained === undefined || sustained.opsPerSec >= 2_000_000),
   });
   const paced = persistence?.durable.find((d) => d.pacedPerSec === TARGET_PACED_PER_SEC);
   targets.push({

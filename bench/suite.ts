@@ -51,7 +51,7 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
   }
   const groups = engineGroups(engines, options.oneProcess);
   const stopsCostSteps = options.workloads.includes('steady') && options.workloads.includes('steady-stops') ? groups.length : 0;
-  const steps = options.workloads.length * (1 + engines.length) + stopsCostSteps + (options.persistence ? 3 + PACED_PER_SEC.length + scale.persistence.bookSizes.length : 0)
+  const steps = options.workloads.length * (1 + engines.length) + stopsCostSteps + (options.persistence ? 5 + PACED_PER_SEC.length + scale.persistence.bookSizes.length : 0)
     + (options.cluster ? 1 : 0) + (options.events ? 15 : 0);
   const progress = createProgress(options.progress, steps);
   const timerFloor = timerFloorNs();

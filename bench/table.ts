@@ -87,7 +87,7 @@ export function renderReport(report: BenchReport): string {
     }
     for (const d of p.durable) {
       rates.push([
-        `  ${d.pacedPerSec === undefined ? d.mode : `group commit paced at ${formatCount(d.pacedPerSec)}/s`}, sync ${d.sync ? 'on' : 'off'}`,
+        `  ${d.pacedPerSec !== undefined ? `group commit paced at ${formatCount(d.pacedPerSec)}/s` : d.mode === 'sustained group commit' ? `group commit sustained over ${formatCount(d.commands)} commands` : d.mode}, sync ${d.sync ? 'on' : 'off'}`,
         formatCount(d.opsPerSec), pct(d.opsPerSec / engineRate),
         d.ackMs === undefined ? '-' : `${d.ackMs.p50.toFixed(1)}/${d.ackMs.p99.toFixed(1)}/${d.ackMs.max.toFixed(1)}`,
         `${d.writeMs.p50.toFixed(1)}/${d.writeMs.p99.toFixed(1)}/${d.writeMs.max.toFixed(1)}`,

@@ -154,7 +154,7 @@ describe('benchmark suite (--tiny)', () => {
     expect(memoryIndex.indexedOpsPerSec).toBeGreaterThan(0);
     expect(memoryIndex.indexedOpsPerSec).toBeLessThanOrEqual(p.inMemory[1].opsPerSec);
     expect(p.durable.map((d) => `${d.mode} ${d.sync}${d.pacedPerSec === undefined ? '' : ` ${d.pacedPerSec}`}`)).toEqual([
-      'group commit true', 'group commit false', 'paced group commit true 50000', 'paced group commit true 100000', 'paced group commit true 200000',
+      'group commit true', 'group commit false', 'sustained group commit true', 'paced group commit true 50000', 'paced group commit true 100000', 'paced group commit true 200000',
       'await every 1,000 true',
     ]);
     for (const d of p.durable) {
