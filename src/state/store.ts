@@ -63,7 +63,7 @@ const INDEX_WORKER_NICE = 10;
 const SPARE_BATCH_BYTES = 16 * 1024 * 1024;
 
 /** How RocksDB is tuned for this workload (Store.open says why). */
-const ROCKSDB_OPTIONS = { walCompression: false, compaction: 'level', memtableMemoryBudget: 16 * 1024 * 1024 };
+const ROCKSDB_OPTIONS = { walCompression: false, compaction: 'level', compression: false, memtableMemoryBudget: 16 * 1024 * 1024 };
 
 /** The store worker: replies come back in request order, matched by id. */
 function startWorker(): WorkerCalls<LevelError> {
@@ -104,12 +104,13 @@ export class Store implements KeyValueStore {
     try {
       // No WAL compression: ZSTD on every commit cost the store thread more than the bytes it
       // saved the disk, and a checkpoint's chunks wrote three times faster without it. Level
-      // compaction, though from level 2 on it compresses every file with ZSTD, a dictionary
-      // trained for each: universal compaction without compression saved most of that CPU, but
-      // rewrote the whole database at once each time it tripled, and acks stalled behind those
-      // writes (docs/storage.md, round 25). Levels 0 and 1 stay uncompressed: opening after a
-      // kill replays the log into level 0, and compressing 40 MB of it there took seconds
-      // (1.9-3.9 s against 0.4 s). Memtables
+      // compaction compresses levels 2 and up with ZSTD whatever `compression` says; `false`
+      // only stops it training a dictionary for every file it writes, which cost RocksDB's
+      // threads 0.7-1.2 us a command of group commit and saved no bytes. Universal compaction
+      // without compression saved more CPU, but rewrote the whole database at once each time it
+      // tripled, and acks stalled behind those writes (docs/storage.md, round 25). Levels 0 and 1
+      // stay uncompressed: opening after a kill replays the log into level 0, and compressing
+      // 40 MB of it there took seconds (1.9-3.9 s against 0.4 s). Memtables
       // of 4 MB (a 16 MB budget) bound the log an open must replay, whose every key is an insert
       // into a skip list (most of them index postings): after a 1M-order book and 179,000 commands,
       // 0.3-2.3 MB of log and an open of 51-227 ms, against 3.6-4.7 MB and 265-608 ms with 8 MB
