@@ -13,7 +13,7 @@
 //   - for books of 100,000 and 1,000,000 resting orders: a checkpoint taken while orders keep
 //     flowing (its duration, the synchronous pause it causes, the longest gap between batches
 //     while it runs), then recovery on reopen, split into its phases, and bytes on disk per order.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
@@ -85,6 +85,12 @@ export interface DurableRun extends IndexCatchUp {
    * the message passing and the main thread's turn.
    */
   writeMs: { p50: number; p99: number; max: number };
+  /**
+   * Sustained runs: RocksDB's own threads' CPU (memtable flushes, compactions) from the first
+   * submit until they fall idle after the run, per command: what the flow's writes cost RocksDB
+   * in the end, the compactions that run after the last ack included. null off Linux.
+   */
+  rocksdbCpuNsPerCommand?: number | null;
   /** CPU over the timed region, per command: the main thread, and every other thread (store worker, RocksDB's own). */
   mainCpuNsPerCommand: number;
   otherCpuNsPerCommand: number;
@@ -267,6 +273,7 @@ async function durableRun(backend: BackendName, path: string, flow: Flow, sync: 
     writes.push(report.writeMs);
   };
   const cpu = cpuNow();
+  const rocksdbBefore = rocksdbThreadsCpuMs();
   const faultsBefore = minorFaults();
   const t0 = performance.now();
   if (mode === 'await every 1,000') {
@@ -297,6 +304,7 @@ async function durableRun(backend: BackendName, path: string, flow: Flow, sync: 
   const used = cpuSince(cpu);
   const faultsAfter = minorFaults();
   const index = await catchUp(sm, flow.commands, seconds);
+  const rocksdbMs = mode === 'sustained group commit' && rocksdbBefore !== null ? (await rocksdbIdle()) - rocksdbBefore : null;
   await sm.close();
   acks.sort();
   const writeTimes = Float64Array.from(writes).sort();
@@ -306,6 +314,7 @@ async function durableRun(backend: BackendName, path: string, flow: Flow, sync: 
     writeMs: { p50: quantileOfSorted(writeTimes, 0.5), p99: quantileOfSorted(writeTimes, 0.99), max: writeTimes[writeTimes.length - 1] },
     ...(mode !== 'await every 1,000' ? { ackMs: { p50: quantileOfSorted(acks, 0.5), p99: quantileOfSorted(acks, 0.99), max: acks[acks.length - 1] } } : {}),
     ...index,
+    ...(mode === 'sustained group commit' ? { rocksdbCpuNsPerCommand: rocksdbMs === null ? null : (rocksdbMs * 1e6) / flow.commands } : {}),
     mainCpuNsPerCommand: (used.mainMs * 1e6) / flow.commands, otherCpuNsPerCommand: (used.otherMs * 1e6) / flow.commands,
     faultsPerThousand: faultsBefore === null || faultsAfter === null ? null : {
       main: ((faultsAfter.main - faultsBefore.main) * 1000) / flow.commands,
@@ -436,6 +445,34 @@ function mainThreadCpuMs(): number {
   } catch {
     return 0;
   }
+}
+
+/** CPU so far of RocksDB's own threads (named `rocksdb:low`, `rocksdb:high`, ...), in ms; null off Linux. */
+function rocksdbThreadsCpuMs(): number | null {
+  try {
+    let ms = 0;
+    for (const task of readdirSync('/proc/self/task')) {
+      if (!readFileSync(`/proc/self/task/${task}/comm`, 'utf8').startsWith('rocksdb:')) continue;
+      const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ms += (Number(fields[11]) + Number(fields[12])) * 10;
+    }
+    return ms;
+  } catch {
+    return null;
+  }
+}
+
+/** Waits until RocksDB's threads have used under 20 ms of CPU in a second (at most a minute); returns their CPU so far. */
+async function rocksdbIdle(): Promise<number> {
+  let last = rocksdbThreadsCpuMs() ?? 0;
+  for (let waited = 0; waited < 60; waited++) {
+    await sleep(1000);
+    const now = rocksdbThreadsCpuMs() ?? 0;
+    if (now - last < 20) return now;
+    last = now;
+  }
+  return last;
 }
 
 /** How long, in all, the main thread has waited for a core while ready to run (Linux: its schedstat), or null. */

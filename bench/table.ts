@@ -97,6 +97,10 @@ export function renderReport(report: BenchReport): string {
       ]);
     }
     out.push(pad(rates));
+    for (const d of p.durable) {
+      if (d.rocksdbCpuNsPerCommand === undefined || d.rocksdbCpuNsPerCommand === null) continue;
+      out.push(`  the sustained run cost RocksDB's own threads (memtable flushes, compactions) ${d.rocksdbCpuNsPerCommand.toFixed(0)} ns of CPU a command, counted until they fell idle after it`);
+    }
     const books = [['  resting orders', 'checkpoint', 'pause (waiting for a core)', 'longest gap (median)', 'reopen (indexes ready)', 'reopen fresh MiB', 'recovery phases (ms)', 'replayed', 'disk B/order']];
     for (const b of p.books) {
       books.push([
