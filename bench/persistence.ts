@@ -87,10 +87,12 @@ export interface DurableRun extends IndexCatchUp {
   writeMs: { p50: number; p99: number; max: number };
   /**
    * Sustained runs: RocksDB's own threads' CPU (memtable flushes, compactions) from the first
-   * submit until they fall idle after the run, per command: what the flow's writes cost RocksDB
-   * in the end, the compactions that run after the last ack included. null off Linux.
+   * submit until they fell idle after the run, per command: what the flow's writes cost RocksDB
+   * in the end, the compactions that ran after the last ack included; how long after the run
+   * they fell idle (idle false: still busy when the wait gave up, counted that far). null off
+   * Linux. The run's bytes on disk are counted after that wait, once compaction is done.
    */
-  rocksdbCpuNsPerCommand?: number | null;
+  rocksdbUntilIdle?: { cpuNsPerCommand: number; seconds: number; idle: boolean } | null;
   /** CPU over the timed region, per command: the main thread, and every other thread (store worker, RocksDB's own). */
   mainCpuNsPerCommand: number;
   otherCpuNsPerCommand: number;
@@ -172,13 +174,12 @@ interface Flow {
   commands: number;
 }
 
-/** The steady flow of `commands` commands after a prelude of 10,000 resting orders, encoded. */
-function steadyFlow(commands: number, seed: number): Flow & { preludeCommands: number } {
-  const steady = steadyWorkload({ resting: 10_000, commands }, seed);
-  return {
-    prelude: encodeAll(steady.prelude, 1), stream: encodeAll(steady.stream, steady.prelude.count + 1), commands: steady.stream.count,
-    preludeCommands: steady.prelude.count,
-  };
+/** The flow's first `batches` batches (all of it, if it has fewer). */
+function prefixOf(flow: Flow, batches: number): Flow {
+  const stream = flow.stream.slice(0, batches);
+  let commands = 0;
+  for (const batch of stream) commands += batch.count;
+  return { ...flow, stream, commands };
 }
 
 function encodeAll(columns: CommandColumns, firstTimestamp: number): CommandBatch[] {
@@ -194,7 +195,11 @@ export async function measurePersistence(scale: PersistenceScale, seed: number, 
   if (backend !== 'wasm' && backend !== 'js') return { status: 'pending', reason: backend };
   const root = mkdtempSync(join(tmpdir(), 'lobcore-bench-'));
   try {
-    const flow = steadyFlow(scale.orders, seed + 10);
+    // One flow, generated once: the sustained run takes all of it, every other run its first
+    // scale.orders commands (a steady flow's prefix is the shorter flow of the same seed).
+    const steady = steadyWorkload({ resting: 10_000, commands: Math.max(scale.orders, scale.sustainedOrders) }, seed + 10);
+    const whole: Flow = { prelude: encodeAll(steady.prelude, 1), stream: encodeAll(steady.stream, steady.prelude.count + 1), commands: steady.stream.count };
+    const flow = prefixOf(whole, Math.ceil(scale.orders / BATCH));
     onStep('persistence: the same flow in memory');
     const inMemory = [await engineRate(backend, flow), await inMemoryStateMachineRate(backend, flow)];
     const durable: DurableRun[] = [];
@@ -203,11 +208,10 @@ export async function measurePersistence(scale: PersistenceScale, seed: number, 
       durable.push(await durableRun(backend, join(root, `group-${sync}`), flow, sync, 'group commit'));
     }
     onStep(`persistence: group commit sustained over ${scale.sustainedOrders.toLocaleString('en-US')} commands, sync on`);
-    durable.push(await durableRun(backend, join(root, 'sustained'), steadyFlow(scale.sustainedOrders, seed + 12), true, 'sustained group commit'));
+    durable.push(await durableRun(backend, join(root, 'sustained'), prefixOf(whole, Math.ceil(scale.sustainedOrders / BATCH)), true, 'sustained group commit'));
     for (const perSec of PACED_PER_SEC) {
       onStep(`persistence: group commit paced at ${perSec.toLocaleString('en-US')}/s, sync on`);
-      const batches = Math.min(flow.stream.length, Math.ceil((perSec * PACED_SECONDS) / BATCH));
-      const prefix = { ...flow, stream: flow.stream.slice(0, batches), commands: batches * BATCH };
+      const prefix = prefixOf(flow, Math.ceil((perSec * PACED_SECONDS) / BATCH));
       durable.push(await durableRun(backend, join(root, `paced-${perSec}`), prefix, true, 'paced group commit', perSec));
     }
     onStep('persistence: await every 1,000, sync on');
@@ -219,7 +223,7 @@ export async function measurePersistence(scale: PersistenceScale, seed: number, 
     }
     return {
       status: 'ok', backend, inMemory, durable, books, freshMemoryMsPerMiB: freshMemoryMsPerMiB(),
-      workload: `steady flow, ${flow.commands.toLocaleString('en-US')} commands in batches of ${BATCH}, after a ${flow.preludeCommands.toLocaleString('en-US')}-command prelude`
+      workload: `steady flow, ${flow.commands.toLocaleString('en-US')} commands in batches of ${BATCH}, after a ${steady.prelude.count.toLocaleString('en-US')}-command prelude`
         + ` (sustained: ${scale.sustainedOrders.toLocaleString('en-US')} commands)`,
     };
   } catch (error) {
@@ -304,7 +308,7 @@ async function durableRun(backend: BackendName, path: string, flow: Flow, sync: 
   const used = cpuSince(cpu);
   const faultsAfter = minorFaults();
   const index = await catchUp(sm, flow.commands, seconds);
-  const rocksdbMs = mode === 'sustained group commit' && rocksdbBefore !== null ? (await rocksdbIdle()) - rocksdbBefore : null;
+  const untilIdle = mode === 'sustained group commit' && rocksdbBefore !== null ? await rocksdbIdle() : null;
   await sm.close();
   acks.sort();
   const writeTimes = Float64Array.from(writes).sort();
@@ -314,7 +318,11 @@ async function durableRun(backend: BackendName, path: string, flow: Flow, sync: 
     writeMs: { p50: quantileOfSorted(writeTimes, 0.5), p99: quantileOfSorted(writeTimes, 0.99), max: writeTimes[writeTimes.length - 1] },
     ...(mode !== 'await every 1,000' ? { ackMs: { p50: quantileOfSorted(acks, 0.5), p99: quantileOfSorted(acks, 0.99), max: acks[acks.length - 1] } } : {}),
     ...index,
-    ...(mode === 'sustained group commit' ? { rocksdbCpuNsPerCommand: rocksdbMs === null ? null : (rocksdbMs * 1e6) / flow.commands } : {}),
+    ...(mode === 'sustained group commit' ? {
+      rocksdbUntilIdle: untilIdle === null || rocksdbBefore === null ? null : {
+        cpuNsPerCommand: ((untilIdle.cpuMs - rocksdbBefore) * 1e6) / flow.commands, seconds: untilIdle.seconds, idle: untilIdle.idle,
+      },
+    } : {}),
     mainCpuNsPerCommand: (used.mainMs * 1e6) / flow.commands, otherCpuNsPerCommand: (used.otherMs * 1e6) / flow.commands,
     faultsPerThousand: faultsBefore === null || faultsAfter === null ? null : {
       main: ((faultsAfter.main - faultsBefore.main) * 1000) / flow.commands,
@@ -449,30 +457,44 @@ function mainThreadCpuMs(): number {
 
 /** CPU so far of RocksDB's own threads (named `rocksdb:low`, `rocksdb:high`, ...), in ms; null off Linux. */
 function rocksdbThreadsCpuMs(): number | null {
+  let tasks: string[];
   try {
-    let ms = 0;
-    for (const task of readdirSync('/proc/self/task')) {
+    tasks = readdirSync('/proc/self/task');
+  } catch {
+    return null;
+  }
+  let ms = 0;
+  for (const task of tasks) {
+    try {
       if (!readFileSync(`/proc/self/task/${task}/comm`, 'utf8').startsWith('rocksdb:')) continue;
       const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       ms += (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      // A thread that ended since the listing: RocksDB's pool threads live as long as the process.
     }
-    return ms;
-  } catch {
-    return null;
   }
+  return ms;
 }
 
-/** Waits until RocksDB's threads have used under 20 ms of CPU in a second (at most a minute); returns their CPU so far. */
-async function rocksdbIdle(): Promise<number> {
-  let last = rocksdbThreadsCpuMs() ?? 0;
-  for (let waited = 0; waited < 60; waited++) {
+/** Most seconds to wait for RocksDB's threads to fall idle. */
+const IDLE_WAIT_SECONDS = 60;
+
+/**
+ * Waits until RocksDB's threads use under 20 ms of CPU in a second, or IDLE_WAIT_SECONDS have
+ * passed; their CPU so far, and whether they fell idle. null off Linux.
+ */
+async function rocksdbIdle(): Promise<{ cpuMs: number; seconds: number; idle: boolean } | null> {
+  const first = rocksdbThreadsCpuMs();
+  if (first === null) return null;
+  let last = first;
+  for (let seconds = 1; seconds <= IDLE_WAIT_SECONDS; seconds++) {
     await sleep(1000);
-    const now = rocksdbThreadsCpuMs() ?? 0;
-    if (now - last < 20) return now;
+    const now: number = rocksdbThreadsCpuMs() ?? last;
+    if (now - last < 20) return { cpuMs: now, seconds, idle: true };
     last = now;
   }
-  return last;
+  return { cpuMs: last, seconds: IDLE_WAIT_SECONDS, idle: false };
 }
 
 /** How long, in all, the main thread has waited for a core while ready to run (Linux: its schedstat), or null. */

@@ -98,8 +98,11 @@ export function renderReport(report: BenchReport): string {
     }
     out.push(pad(rates));
     for (const d of p.durable) {
-      if (d.rocksdbCpuNsPerCommand === undefined || d.rocksdbCpuNsPerCommand === null) continue;
-      out.push(`  the sustained run cost RocksDB's own threads (memtable flushes, compactions) ${d.rocksdbCpuNsPerCommand.toFixed(0)} ns of CPU a command, counted until they fell idle after it`);
+      const rocksdb = d.rocksdbUntilIdle;
+      if (rocksdb === undefined || rocksdb === null) continue;
+      out.push(`  the sustained run cost RocksDB's own threads (memtable flushes, compactions) ${rocksdb.cpuNsPerCommand.toFixed(0)} ns of CPU a command, counted until `
+        + (rocksdb.idle ? `they fell idle ${rocksdb.seconds} s after it` : `the wait gave up ${rocksdb.seconds} s after it, still busy`)
+        + '; its disk B/cmd once they were');
     }
     const books = [['  resting orders', 'checkpoint', 'pause (waiting for a core)', 'longest gap (median)', 'reopen (indexes ready)', 'reopen fresh MiB', 'recovery phases (ms)', 'replayed', 'disk B/order']];
     for (const b of p.books) {

@@ -170,8 +170,14 @@ describe('benchmark suite (--tiny)', () => {
       expect(d.writeMs.p50).toBeLessThanOrEqual(d.writeMs.max);
       // Only the sustained run waits for RocksDB's compactions to finish, and counts what they cost
       // (Linux reads each thread's CPU; this small a flow may not fill a memtable, so 0 is possible).
-      if (d.mode === 'sustained group commit') expect(d.rocksdbCpuNsPerCommand).toBeGreaterThanOrEqual(0);
-      else expect(d.rocksdbCpuNsPerCommand).toBeUndefined();
+      if (d.mode === 'sustained group commit') {
+        expect(d.commands).toBe(20_000);
+        expect(d.rocksdbUntilIdle).toMatchObject({ idle: true });
+        expect(d.rocksdbUntilIdle!.cpuNsPerCommand).toBeGreaterThanOrEqual(0);
+        expect(d.rocksdbUntilIdle!.seconds).toBeGreaterThanOrEqual(1);
+      } else {
+        expect(d.rocksdbUntilIdle).toBeUndefined();
+      }
       if (d.mode === 'await every 1,000') {
         expect(d.ackMs).toBeUndefined();
         expect(d.commits).toBe(Math.ceil(d.commands / 1000));
