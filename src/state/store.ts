@@ -104,13 +104,14 @@ export class Store implements KeyValueStore {
     try {
       // No WAL compression: ZSTD on every commit cost the store thread more than the bytes it
       // saved the disk, and a checkpoint's chunks wrote three times faster without it. Level
-      // compaction compresses levels 2 and up with ZSTD whatever `compression` says; `false`
-      // only stops it training a dictionary for every file it writes, which cost RocksDB's
-      // threads 0.7-1.2 us a command of group commit and saved no bytes. Universal compaction
-      // without compression saved more CPU, but rewrote the whole database at once each time it
-      // tripled, and acks stalled behind those writes (docs/storage.md, round 25). Levels 0 and 1
-      // stay uncompressed: opening after a kill replays the log into level 0, and compressing
-      // 40 MB of it there took seconds (1.9-3.9 s against 0.4 s). Memtables
+      // compaction compresses every level past the first two with ZSTD whatever `compression`
+      // says; `false` only stops it training a dictionary for each file it compresses: RocksDB's
+      // threads took 983-1,650 ns a command of group commit with it and 345-485 without, for the
+      // same bytes. Universal compaction without compression saved more CPU, but rewrote the
+      // whole database at once each time it tripled, and acks stalled behind those writes
+      // (docs/storage.md, round 25). The first two levels stay uncompressed: opening after a kill
+      // replays the log into level 0, and compressing 40 MB of it there took seconds (1.9-3.9 s
+      // against 0.4 s). Memtables
       // of 4 MB (a 16 MB budget) bound the log an open must replay, whose every key is an insert
       // into a skip list (most of them index postings): after a 1M-order book and 179,000 commands,
       // 0.3-2.3 MB of log and an open of 51-227 ms, against 3.6-4.7 MB and 265-608 ms with 8 MB
