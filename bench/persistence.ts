@@ -446,13 +446,18 @@ function cpuSince(start: { totalMs: number; mainMs: number }): { mainMs: number;
 
 function mainThreadCpuMs(): number {
   try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime, fields 14 and 15 of stat (11 and 12 after the command name), in clock ticks of 10 ms.
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    return threadCpuMs(String(process.pid));
   } catch {
     return 0;
   }
+}
+
+/** A thread's CPU so far, in ms, from its /proc task entry (throws where there is none). */
+function threadCpuMs(task: string): number {
+  const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime, fields 14 and 15 of stat (11 and 12 after the command name), in clock ticks of 10 ms.
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** CPU so far of RocksDB's own threads (named `rocksdb:low`, `rocksdb:high`, ...), in ms; null off Linux. */
@@ -466,10 +471,7 @@ function rocksdbThreadsCpuMs(): number | null {
   let ms = 0;
   for (const task of tasks) {
     try {
-      if (!readFileSync(`/proc/self/task/${task}/comm`, 'utf8').startsWith('rocksdb:')) continue;
-      const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ms += (Number(fields[11]) + Number(fields[12])) * 10;
+      if (readFileSync(`/proc/self/task/${task}/comm`, 'utf8').startsWith('rocksdb:')) ms += threadCpuMs(task);
     } catch {
       // A thread that ended since the listing: RocksDB's pool threads live as long as the process.
     }

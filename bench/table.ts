@@ -102,7 +102,7 @@ export function renderReport(report: BenchReport): string {
       if (rocksdb === undefined || rocksdb === null) continue;
       out.push(`  the sustained run cost RocksDB's own threads (memtable flushes, compactions) ${rocksdb.cpuNsPerCommand.toFixed(0)} ns of CPU a command, counted until `
         + (rocksdb.idle ? `they fell idle ${rocksdb.seconds} s after it` : `the wait gave up ${rocksdb.seconds} s after it, still busy`)
-        + '; its disk B/cmd once they were');
+        + ' (its disk B/cmd counted then)');
     }
     const books = [['  resting orders', 'checkpoint', 'pause (waiting for a core)', 'longest gap (median)', 'reopen (indexes ready)', 'reopen fresh MiB', 'recovery phases (ms)', 'replayed', 'disk B/order']];
     for (const b of p.books) {

@@ -111,11 +111,10 @@ export class Store implements KeyValueStore {
       // whole database at once each time it tripled, and acks stalled behind those writes
       // (docs/storage.md, round 25). The first two levels stay uncompressed: opening after a kill
       // replays the log into level 0, and compressing 40 MB of it there took seconds (1.9-3.9 s
-      // against 0.4 s). Memtables
-      // of 4 MB (a 16 MB budget) bound the log an open must replay, whose every key is an insert
-      // into a skip list (most of them index postings): after a 1M-order book and 179,000 commands,
-      // 0.3-2.3 MB of log and an open of 51-227 ms, against 3.6-4.7 MB and 265-608 ms with 8 MB
-      // memtables (docs/storage.md, round 4).
+      // against 0.4 s). Memtables of 4 MB (a 16 MB budget) bound the log an open must replay,
+      // whose every key is an insert into a skip list (most of them index postings): after a
+      // 1M-order book and 179,000 commands, 0.3-2.3 MB of log and an open of 51-227 ms, against
+      // 3.6-4.7 MB and 265-608 ms with 8 MB memtables (docs/storage.md, round 4).
       if (readOnly) copy = await openCopy(worker, path);
       else await worker.call({ op: 'open', path, options: { createIfMissing: true, ...ROCKSDB_OPTIONS } });
     } catch (error) {
