@@ -277,7 +277,7 @@ async function durableRun(backend: BackendName, path: string, flow: Flow, sync: 
     writes.push(report.writeMs);
   };
   const cpu = cpuNow();
-  const rocksdbBefore = rocksdbThreadsCpuMs();
+  const rocksdbBefore = mode === 'sustained group commit' ? rocksdbThreadsCpuMs() : null;
   const faultsBefore = minorFaults();
   const t0 = performance.now();
   if (mode === 'await every 1,000') {
@@ -308,7 +308,7 @@ async function durableRun(backend: BackendName, path: string, flow: Flow, sync: 
   const used = cpuSince(cpu);
   const faultsAfter = minorFaults();
   const index = await catchUp(sm, flow.commands, seconds);
-  const untilIdle = mode === 'sustained group commit' && rocksdbBefore !== null ? await rocksdbIdle() : null;
+  const rocksdbUntilIdle = rocksdbBefore === null ? null : await rocksdbCostUntilIdle(rocksdbBefore, flow.commands);
   await sm.close();
   acks.sort();
   const writeTimes = Float64Array.from(writes).sort();
@@ -318,11 +318,7 @@ async function durableRun(backend: BackendName, path: string, flow: Flow, sync: 
     writeMs: { p50: quantileOfSorted(writeTimes, 0.5), p99: quantileOfSorted(writeTimes, 0.99), max: writeTimes[writeTimes.length - 1] },
     ...(mode !== 'await every 1,000' ? { ackMs: { p50: quantileOfSorted(acks, 0.5), p99: quantileOfSorted(acks, 0.99), max: acks[acks.length - 1] } } : {}),
     ...index,
-    ...(mode === 'sustained group commit' ? {
-      rocksdbUntilIdle: untilIdle === null || rocksdbBefore === null ? null : {
-        cpuNsPerCommand: ((untilIdle.cpuMs - rocksdbBefore) * 1e6) / flow.commands, seconds: untilIdle.seconds, idle: untilIdle.idle,
-      },
-    } : {}),
+    ...(mode === 'sustained group commit' ? { rocksdbUntilIdle } : {}),
     mainCpuNsPerCommand: (used.mainMs * 1e6) / flow.commands, otherCpuNsPerCommand: (used.otherMs * 1e6) / flow.commands,
     faultsPerThousand: faultsBefore === null || faultsAfter === null ? null : {
       main: ((faultsAfter.main - faultsBefore.main) * 1000) / flow.commands,
@@ -484,19 +480,20 @@ const IDLE_WAIT_SECONDS = 60;
 
 /**
  * Waits until RocksDB's threads use under 20 ms of CPU in a second, or IDLE_WAIT_SECONDS have
- * passed; their CPU so far, and whether they fell idle. null off Linux.
+ * passed: their CPU since `startMs` per command, how long the wait took, and whether they fell idle.
  */
-async function rocksdbIdle(): Promise<{ cpuMs: number; seconds: number; idle: boolean } | null> {
-  const first = rocksdbThreadsCpuMs();
-  if (first === null) return null;
-  let last = first;
-  for (let seconds = 1; seconds <= IDLE_WAIT_SECONDS; seconds++) {
+async function rocksdbCostUntilIdle(startMs: number, commands: number): Promise<NonNullable<DurableRun['rocksdbUntilIdle']>> {
+  let last = rocksdbThreadsCpuMs() ?? startMs;
+  let seconds = 0;
+  let idle = false;
+  while (!idle && seconds < IDLE_WAIT_SECONDS) {
     await sleep(1000);
-    const now: number = rocksdbThreadsCpuMs() ?? last;
-    if (now - last < 20) return { cpuMs: now, seconds, idle: true };
+    seconds++;
+    const now = rocksdbThreadsCpuMs() ?? last;
+    idle = now - last < 20;
     last = now;
   }
-  return { cpuMs: last, seconds: IDLE_WAIT_SECONDS, idle: false };
+  return { cpuNsPerCommand: ((last - startMs) * 1e6) / commands, seconds, idle };
 }
 
 /** How long, in all, the main thread has waited for a core while ready to run (Linux: its schedstat), or null. */
