@@ -60,3 +60,65 @@ describe('in-memory state machine after an engine fault', () => {
     await sm.close();
   });
 });
+
+/** Makes the feed, a follower of the commits, throw on the next durable commit (a bug in it would). */
+function breakFeedOnce(sm: CoreStateMachine): void {
+  const feed = (sm as unknown as { feed: { committed: (commit: unknown) => void } }).feed;
+  const committed = feed.committed.bind(feed);
+  feed.committed = () => {
+    feed.committed = committed;
+    throw new Error('feed bug');
+  };
+}
+
+describeEachBackend('state machine after a follower of the commits fails', (backend) => {
+  it('writes and answers nothing more, closes, and reopens with the commit it could not follow', async () => {
+    const path = tempDbPath('follower');
+    const sm = await CoreStateMachine.open({ backend, path });
+    const reference = await CoreStateMachine.open({ backend });
+    try {
+      for (const target of [sm, reference]) {
+        target.placeLimitOrder(bid(100, 1));
+        target.placeLimitOrder(ask(100, 2));
+      }
+      await sm.flush();
+      breakFeedOnce(sm);
+      for (const target of [sm, reference]) target.placeLimitOrder(ask(99, 3)); // fills 2 more of the bid
+      const failed = { code: 'ENGINE_FAILED', message: expect.stringMatching(/^following the durable commit of sequences 3\.\.3 failed in FeedPublisher \(feed bug\)/) };
+      await expect(sm.flush()).rejects.toMatchObject(failed);
+      // For good: flushes, queries and commands are refused, and close() still closes.
+      await expect(sm.flush()).rejects.toMatchObject(failed);
+      await expect(sm.getOrder(1)).rejects.toMatchObject(failed);
+      expect(() => sm.placeLimitOrder(bid(98, 4))).toThrowError(expect.objectContaining(failed));
+      await sm.close();
+
+      const reopened = await CoreStateMachine.open({ backend, path });
+      try {
+        expect(reopened.stateHash()).toBe(reference.stateHash());
+        for (const orderId of [1, 2, 3]) {
+          expect(await reopened.getOrder(orderId)).toEqual(await reference.getOrder(orderId));
+          expect(await reopened.getOrderEvents(orderId)).toEqual(await reference.getOrderEvents(orderId));
+        }
+        expect(await reopened.getOrderFills(1)).toEqual(await reference.getOrderFills(1));
+        expect(await reopened.getTraderFills(1)).toEqual(await reference.getTraderFills(1));
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      await sm.close();
+      await reference.close();
+    }
+  });
+});
+
+describe('in-memory state machine after a follower of the commits fails', () => {
+  it('refuses from then on and closes, without an unhandled rejection from its own commits', async () => {
+    const sm = await CoreStateMachine.open({ backend: 'js' });
+    breakFeedOnce(sm);
+    sm.placeLimitOrder(bid(100, 1)); // committed at the end of this turn, by the state machine itself
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(() => sm.placeLimitOrder(bid(99, 2))).toThrowError(expect.objectContaining({ code: 'ENGINE_FAILED' }));
+    await expect(sm.flush()).rejects.toMatchObject({ code: 'ENGINE_FAILED' });
+    await sm.close();
+  });
+});

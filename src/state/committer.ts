@@ -8,6 +8,10 @@
 //
 // A write that fails rejects its flushes and keeps its commits; the next flush writes them first
 // (their keys are their sequences, so a write that failed after landing is harmless to repeat).
+// A follower that throws is another matter: what it derives now misses a durable commit, and
+// every later answer built on it could be wrong. So the committer fails for good (ENGINE_FAILED):
+// nothing more is written, every flush rejects, and a reopen derives the followers' state again
+// from the commits, all of which are durable up to the one it could not follow.
 import { LobError } from '../errors.js';
 import type { Commit } from './commit-builder.js';
 import type { KeyValueStore } from './memory-store.js';
@@ -44,6 +48,8 @@ export class Committer {
   private waiting: Waiter[] = [];
   /** What the last successful write made durable. */
   durable: FlushReport = { sequence: 0, height: 0, entries: 0, fills: 0, writeMs: 0 };
+  /** Why nothing more is written: a follower threw on a durable commit (null: it never did). */
+  failure: LobError | null = null;
 
   constructor(
     private readonly store: KeyValueStore,
@@ -74,6 +80,7 @@ export class Committer {
   }
 
   flush(): Promise<FlushReport> {
+    if (this.failure !== null) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.waiting.push({ resolve, reject });
       if (!this.inFlight) this.writeNext();
@@ -84,6 +91,10 @@ export class Committer {
   private writeNext(): void {
     const waiters = this.waiting;
     this.waiting = [];
+    if (this.failure !== null) {
+      for (const w of waiters) w.reject(this.failure);
+      return;
+    }
     const commits = this.retry;
     this.retry = [];
     const fresh = this.cut();
@@ -108,14 +119,16 @@ export class Committer {
       (writeMs) => {
         const last = commits[commits.length - 1];
         this.durable = { sequence: last.head.lastSequence, height: last.head.height, entries, fills, writeMs };
-        try {
-          for (const commit of commits) {
-            for (const follower of this.followers) follower.committed(commit);
+        for (const commit of commits) {
+          for (const follower of this.followers) {
+            try {
+              follower.committed(commit);
+            } catch (error) {
+              this.failure = followerFailure(follower, commit, error);
+              for (const w of waiters) w.reject(this.failure);
+              return;
+            }
           }
-        } catch (error) {
-          // A follower that cannot take a durable commit is a bug: say so to every waiter.
-          for (const w of waiters) w.reject(error);
-          return;
         }
         for (const w of waiters) w.resolve(this.durable);
       },
@@ -129,4 +142,13 @@ export class Committer {
       if (this.waiting.length > 0) this.writeNext();
     });
   }
+}
+
+function followerFailure(follower: CommitFollower, commit: Commit, error: unknown): LobError {
+  const detail = error instanceof Error ? error.message : String(error);
+  return new LobError(
+    'ENGINE_FAILED',
+    `following the durable commit of sequences ${commit.firstSeq}..${commit.lastSeq} failed in ${follower.constructor.name} (${detail}); nothing more is written: close and reopen the database`,
+    { cause: error },
+  );
 }

@@ -495,12 +495,18 @@ export class CoreStateMachine {
     if (this.state === 'closed') return;
     this.disarmAutoFlush();
     // Commands may arrive while we wait; loop until a flush leaves nothing behind.
-    do {
-      await this.flush();
-      await this.checkpoints.idle();
-    } while (this.pendingEntries > 0);
-    // A database keeps its indexes, so a close writes what they lack; in memory they go with the store.
-    if (!this.persistent) this.p.indexer.stop();
+    try {
+      do {
+        await this.flush();
+        await this.checkpoints.idle();
+      } while (this.pendingEntries > 0);
+    } catch (error) {
+      // A committer that failed for good writes nothing more: close what is durable, as it is.
+      if (this.p.committer.failure === null) throw error;
+    }
+    // A database keeps its indexes, so a close writes what they lack; in memory they go with the
+    // store, and after a failure what they derived is incomplete (a reopen derives it again).
+    if (!this.persistent || this.p.committer.failure !== null) this.p.indexer.stop();
     else if (!this.readOnly) await this.p.indexer.idle();
     this.feed.closeAll();
     this.state = 'closed';
@@ -603,7 +609,8 @@ export class CoreStateMachine {
         this.commitScheduled = true;
         queueMicrotask(() => {
           this.commitScheduled = false;
-          if (this.state === 'open') void this.p.committer.flush();
+          // In memory no write fails; a follower's failure is kept and told to every later flush.
+          if (this.state === 'open') this.p.committer.flush().catch(() => undefined);
         });
       }
       return;
@@ -641,6 +648,9 @@ export class CoreStateMachine {
   private assertWritable(operation = 'a command'): void {
     this.assertOpen();
     refuseWhenReadOnly(this.readOnly, operation);
+    // Nothing more would be written: a command now would be answered and then lost.
+    const failure = this.p.committer.failure;
+    if (failure !== null) throw failure;
     if (this.state === 'recovering') throw new LobError('NOT_OPEN', 'the state machine is recovering; commands are refused until recover() resolves');
   }
 
