@@ -498,6 +498,85 @@ describeEachBackend('CoreStateMachine', (backend) => {
       expect(await reopened.getOrderFills(1)).toEqual(fills);
       await reopened.close();
     });
+
+    it('keeps the commit a checkpoint sealed while the failing write was in flight, behind the failed one', async () => {
+      const path = tempDbPath();
+      const sm = await open({ path });
+      sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 100, size: 1, timestamp: 1 });
+      await sm.flush();
+      const underlying = (sm as unknown as { store: { underlying: { close(): Promise<void>; open(): Promise<void> } } }).store.underlying;
+      await underlying.close();
+      sm.placeLimitOrder({ trader: 2, asset: 1, side: 'bid', price: 101, size: 1, timestamp: 2 });
+      const failed = sm.flush(); // in flight, and failing
+      const sealed = sm.placeLimitOrder({ trader: 3, asset: 1, side: 'bid', price: 102, size: 1, timestamp: 3 });
+      const checkpoint = sm.checkpoint(); // seals the third command into a commit of its own
+      const failedCheck = expect(failed).rejects.toMatchObject({ code: 'NOT_OPEN' });
+      // Back before the retry: the store's worker takes the open after the failing write, and the
+      // retry only once that write's failure is back.
+      await underlying.open();
+      await failedCheck;
+      expect(await checkpoint).toMatchObject({ sequence: 3 });
+      expect(sm.pendingEntries).toBe(0);
+      expect(await sm.getOrder(sealed.orderId)).toMatchObject({ orderId: 3, status: 'resting' });
+      const hash = sm.stateHash();
+      await sm.close();
+
+      const reopened = await open({ path });
+      expect(reopened.stateHash()).toBe(hash);
+      expect(reopened.sequence).toBe(3);
+      expect(await reopened.getOrder(3)).toMatchObject({ orderId: 3, status: 'resting' });
+      await reopened.close();
+    });
+  });
+
+  describe('close and recover under way', () => {
+    const bid = (timestamp: number) => ({ trader: 1, asset: 1, side: 'bid' as const, price: 100, size: 1, timestamp });
+
+    it('close() refuses commands and checkpoints from the call on, and a second close() joins the first', async () => {
+      const path = tempDbPath();
+      const sm = await open({ path });
+      sm.placeLimitOrder(bid(1));
+      const closing = sm.close();
+      expect(() => sm.placeLimitOrder(bid(2))).toThrowError(expect.objectContaining({ code: 'NOT_OPEN', message: expect.stringMatching(/closing/) }));
+      await expect(sm.checkpoint()).rejects.toMatchObject({ code: 'NOT_OPEN', message: expect.stringMatching(/closing; checkpoint is refused/) });
+      expect(sm.close()).toBe(closing);
+      await closing;
+      const reopened = await open({ path });
+      expect(reopened.nextOrderId).toBe(2); // every id it answered with is there, and no other
+      await reopened.close();
+    });
+
+    it('recover() refuses commands, checkpoints and another recovery until it resolves, and close() waits for it', async () => {
+      const path = tempDbPath();
+      const sm = await open({ path });
+      sm.placeLimitOrder(bid(1));
+      const recovering = sm.recover();
+      expect(() => sm.placeLimitOrder(bid(2))).toThrowError(expect.objectContaining({ code: 'NOT_OPEN', message: expect.stringMatching(/recovering/) }));
+      await expect(sm.checkpoint()).rejects.toMatchObject({ code: 'NOT_OPEN', message: expect.stringMatching(/recovering; checkpoint is refused/) });
+      await expect(sm.recover()).rejects.toMatchObject({ code: 'NOT_OPEN' });
+      const closing = sm.close();
+      expect(await recovering).toMatchObject({ nextOrderId: 2, sequence: 1 });
+      await closing;
+      const reopened = await open({ path });
+      expect(reopened.nextOrderId).toBe(2);
+      expect(await reopened.listCheckpoints()).toEqual([]);
+      await reopened.close();
+    });
+
+    it('a close whose flush fails stays open, takes commands again and closes later', async () => {
+      const path = tempDbPath();
+      const sm = await open({ path });
+      const underlying = (sm as unknown as { store: { underlying: { close(): Promise<void>; open(): Promise<void> } } }).store.underlying;
+      await underlying.close();
+      sm.placeLimitOrder(bid(1));
+      await expect(sm.close()).rejects.toMatchObject({ code: 'NOT_OPEN' });
+      sm.placeLimitOrder(bid(2));
+      await underlying.open();
+      await sm.close();
+      const reopened = await open({ path });
+      expect(reopened.nextOrderId).toBe(3);
+      await reopened.close();
+    });
   });
 });
 

@@ -133,7 +133,8 @@ export class Committer {
         for (const w of waiters) w.resolve(this.durable);
       },
       (error: unknown) => {
-        this.retry = commits;
+        // Before whatever seal() cut while this write was in flight: the commits stay in order.
+        this.retry = commits.concat(this.retry);
         const lobError = error instanceof LobError ? error : new LobError('IO_ERROR', String(error), { cause: error });
         for (const w of waiters) w.reject(lobError);
       },

@@ -90,7 +90,12 @@ interface Pipeline {
 
 export class CoreStateMachine {
   private p!: Pipeline;
-  private state: 'open' | 'recovering' | 'closed' = 'open';
+  /** 'recovering' and 'closing' refuse commands, checkpoints and other recoveries: what they flush first is then all there is. */
+  private state: 'open' | 'recovering' | 'closing' | 'closed' = 'open';
+  /** The recovery under way, which a close waits for. */
+  private recovering: Promise<RecoveryReport> | null = null;
+  /** The close under way, which a second close() joins. */
+  private closing: Promise<void> | null = null;
   private lastRecovery: RecoveryReport | null = null;
   private readonly checkpoints: Checkpointer;
   private readonly snapshots: SnapshotPlaces;
@@ -448,6 +453,8 @@ export class CoreStateMachine {
   async checkpoint(): Promise<CheckpointInfo | undefined> {
     this.assertOpen();
     refuseWhenReadOnly(this.readOnly, 'checkpoint');
+    // A recovery replaces the pipeline a checkpoint would be taken from, a close the store it writes to.
+    this.refuseWhileChanging('checkpoint');
     if (!this.persistent) return undefined;
     return this.checkpoints.take(this.p);
   }
@@ -474,10 +481,23 @@ export class CoreStateMachine {
         opening: { storeMs: 0, restoreAheadMs: 0 }, phases: { readMs: 0, restoreMs: 0, verifyMs: 0, replayMs: 0, indexMs: 0 },
       };
     }
+    this.refuseWhileChanging('recover');
+    // Commands are refused from here on: one applied while the flush below is under way would be
+    // answered, then dropped by the load.
+    this.state = 'recovering';
+    this.recovering = this.flushAndLoad();
+    try {
+      return await this.recovering;
+    } finally {
+      this.recovering = null;
+      if (this.state === 'recovering') this.state = 'open';
+    }
+  }
+
+  private async flushAndLoad(): Promise<RecoveryReport> {
     await this.flush();
     await this.checkpoints.idle();
-    if (!this.readOnly) await p.indexer.idle();
-    this.state = 'recovering';
+    if (!this.readOnly) await this.p.indexer.idle();
     try {
       return await this.load();
     } catch (error) {
@@ -485,33 +505,52 @@ export class CoreStateMachine {
       // engine, which goes on as it was. The next checkpoint is taken here and starts it again.
       if (this.shadow !== null) this.shadow.broken = `a recovery failed part way (${(error as Error).message})`;
       throw error;
-    } finally {
-      if (this.state === 'recovering') this.state = 'open';
     }
   }
 
-  /** Flushes what is pending, lets the indexes catch up, and closes the store. If that flush fails, it rejects and stays open. */
-  async close(): Promise<void> {
-    if (this.state === 'closed') return;
+  /**
+   * Flushes what is pending, lets the indexes catch up, and closes the store; commands are refused
+   * from the call on. If that flush fails, it rejects and stays open. A recovery under way is
+   * waited for; a second call joins the first.
+   */
+  close(): Promise<void> {
+    if (this.state === 'closed') return Promise.resolve();
+    this.closing ??= this.closeOnce().finally(() => {
+      this.closing = null;
+    });
+    return this.closing;
+  }
+
+  private async closeOnce(): Promise<void> {
+    if (this.recovering !== null) await this.recovering.catch(() => undefined);
     this.disarmAutoFlush();
-    // Commands may arrive while we wait; loop until a flush leaves nothing behind.
+    this.state = 'closing';
+    try {
+      await this.flushAll();
+      // A database keeps its indexes, so a close writes what they lack; in memory they go with the
+      // store, and after a failure what they derived is incomplete (a reopen derives it again).
+      if (!this.persistent || this.p.committer.failure !== null) this.p.indexer.stop();
+      else if (!this.readOnly) await this.p.indexer.idle();
+    } catch (error) {
+      this.state = 'open';
+      throw error;
+    }
+    this.feed.closeAll();
+    this.state = 'closed';
+    await this.store.close();
+    await this.shadow?.close();
+  }
+
+  /** Makes everything applied durable, a checkpoint's commit included; after a failure for good, what is durable already is all there is. */
+  private async flushAll(): Promise<void> {
     try {
       do {
         await this.flush();
         await this.checkpoints.idle();
       } while (this.pendingEntries > 0);
     } catch (error) {
-      // A committer that failed for good writes nothing more: close what is durable, as it is.
       if (this.p.committer.failure === null) throw error;
     }
-    // A database keeps its indexes, so a close writes what they lack; in memory they go with the
-    // store, and after a failure what they derived is incomplete (a reopen derives it again).
-    if (!this.persistent || this.p.committer.failure !== null) this.p.indexer.stop();
-    else if (!this.readOnly) await this.p.indexer.idle();
-    this.feed.closeAll();
-    this.state = 'closed';
-    await this.store.close();
-    await this.shadow?.close();
   }
 
   // ------------------------------------------------------------------ history
@@ -651,7 +690,12 @@ export class CoreStateMachine {
     // Nothing more would be written: a command now would be answered and then lost.
     const failure = this.p.committer.failure;
     if (failure !== null) throw failure;
-    if (this.state === 'recovering') throw new LobError('NOT_OPEN', 'the state machine is recovering; commands are refused until recover() resolves');
+    this.refuseWhileChanging(operation);
+  }
+
+  private refuseWhileChanging(operation: string): void {
+    if (this.state === 'recovering') throw new LobError('NOT_OPEN', `the state machine is recovering; ${operation} is refused until recover() resolves`);
+    if (this.state === 'closing') throw new LobError('NOT_OPEN', `the state machine is closing; ${operation} is refused`);
   }
 
   private openEngine(): Engine {
