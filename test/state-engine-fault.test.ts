@@ -84,7 +84,7 @@ describeEachBackend('state machine after a follower of the commits fails', (back
       await sm.flush();
       breakFeedOnce(sm);
       for (const target of [sm, reference]) target.placeLimitOrder(ask(99, 3)); // fills 2 more of the bid
-      const failed = { code: 'ENGINE_FAILED', message: expect.stringMatching(/^following the durable commit of sequences 3\.\.3 failed in FeedPublisher \(feed bug\)/) };
+      const failed = { code: 'ENGINE_FAILED', message: expect.stringMatching(/^following the durable commit of sequences 3\.\.3 in FeedPublisher failed \(feed bug\)/) };
       await expect(sm.flush()).rejects.toMatchObject(failed);
       // For good: flushes, queries and commands are refused, and close() still closes.
       await expect(sm.flush()).rejects.toMatchObject(failed);
@@ -104,6 +104,36 @@ describeEachBackend('state machine after a follower of the commits fails', (back
       } finally {
         await reopened.close();
       }
+    } finally {
+      await sm.close();
+      await reference.close();
+    }
+  });
+});
+
+describeEachBackend('state machine after a commit could not be cut', (backend) => {
+  it('fails for good, keeps what was durable, and reopens without the commands it could not cut', async () => {
+    const path = tempDbPath('cut');
+    const sm = await CoreStateMachine.open({ backend, path });
+    const reference = await CoreStateMachine.open({ backend });
+    try {
+      for (const target of [sm, reference]) target.placeLimitOrder(bid(100, 1));
+      await sm.flush();
+      const builder = (sm as unknown as { p: { builder: { cut: () => unknown } } }).p.builder;
+      builder.cut = () => {
+        throw new Error('cut bug');
+      };
+      sm.placeLimitOrder(bid(99, 2));
+      const failed = { code: 'ENGINE_FAILED', message: expect.stringMatching(/^cutting and packing the next commit failed \(cut bug\)/) };
+      await expect(sm.flush()).rejects.toMatchObject(failed);
+      await expect(sm.flush()).rejects.toMatchObject(failed);
+      expect(() => sm.placeLimitOrder(bid(98, 3))).toThrowError(expect.objectContaining(failed));
+      await sm.close();
+
+      const reopened = await CoreStateMachine.open({ backend, path });
+      expect(reopened.stateHash()).toBe(reference.stateHash());
+      expect(await reopened.getOrder(1)).toEqual(await reference.getOrder(1));
+      await reopened.close();
     } finally {
       await sm.close();
       await reference.close();

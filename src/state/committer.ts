@@ -9,12 +9,14 @@
 // A write that fails rejects its flushes and keeps its commits; the next flush writes them first
 // (their keys are their sequences, so a write that failed after landing is harmless to repeat).
 // A follower that throws is another matter: what it derives now misses a durable commit, and
-// every later answer built on it could be wrong. So the committer fails for good (ENGINE_FAILED):
-// nothing more is written, every flush rejects, and a reopen derives the followers' state again
-// from the commits, all of which are durable up to the one it could not follow.
+// every later answer built on it could be wrong; a commit that cannot be cut or packed has lost
+// what was cut. Both are bugs, and the committer then fails for good (ENGINE_FAILED): nothing
+// more is written, every flush rejects, and a reopen derives the followers' state again from the
+// commits that are durable.
 import { LobError } from '../errors.js';
 import type { Commit } from './commit-builder.js';
 import type { KeyValueStore } from './memory-store.js';
+import type { StoreBatch } from './store-wire.js';
 
 export interface FlushReport {
   /** Journal sequence durable after this flush. */
@@ -87,6 +89,15 @@ export class Committer {
     });
   }
 
+  /** The commits as one write batch. */
+  private pack(commits: Commit[]): StoreBatch {
+    let wireBytes = 0;
+    for (const commit of commits) wireBytes += commit.wireBytes;
+    const batch = this.store.batch(wireBytes);
+    for (const commit of commits) commit.writeTo(batch);
+    return batch;
+  }
+
   /** Cuts now and writes; every waiter so far is answered by this write. */
   private writeNext(): void {
     const waiters = this.waiting;
@@ -97,20 +108,25 @@ export class Committer {
     }
     const commits = this.retry;
     this.retry = [];
-    const fresh = this.cut();
-    if (fresh !== null) commits.push(fresh);
-    if (commits.length === 0) {
-      const nothing = { ...this.durable, entries: 0, fills: 0, writeMs: 0 };
-      for (const w of waiters) w.resolve(nothing);
+    let batch: StoreBatch;
+    try {
+      const fresh = this.cut();
+      if (fresh !== null) commits.push(fresh);
+      if (commits.length === 0) {
+        const nothing = { ...this.durable, entries: 0, fills: 0, writeMs: 0 };
+        for (const w of waiters) w.resolve(nothing);
+        return;
+      }
+      batch = this.pack(commits);
+    } catch (error) {
+      // A bug, as for a follower: what was cut may be gone from the builder and from this write.
+      this.failure = failedForGood('cutting and packing the next commit', error);
+      for (const w of waiters) w.reject(this.failure);
       return;
     }
-    let wireBytes = 0;
-    for (const commit of commits) wireBytes += commit.wireBytes;
-    const batch = this.store.batch(wireBytes);
     let entries = 0;
     let fills = 0;
     for (const commit of commits) {
-      commit.writeTo(batch);
       entries += commit.entries;
       fills += commit.fills;
     }
@@ -124,7 +140,8 @@ export class Committer {
             try {
               follower.committed(commit);
             } catch (error) {
-              this.failure = followerFailure(follower, commit, error);
+              const what = `following the durable commit of sequences ${commit.firstSeq}..${commit.lastSeq} in ${follower.constructor.name}`;
+              this.failure = failedForGood(what, error);
               for (const w of waiters) w.reject(this.failure);
               return;
             }
@@ -145,11 +162,7 @@ export class Committer {
   }
 }
 
-function followerFailure(follower: CommitFollower, commit: Commit, error: unknown): LobError {
+function failedForGood(what: string, error: unknown): LobError {
   const detail = error instanceof Error ? error.message : String(error);
-  return new LobError(
-    'ENGINE_FAILED',
-    `following the durable commit of sequences ${commit.firstSeq}..${commit.lastSeq} failed in ${follower.constructor.name} (${detail}); nothing more is written: close and reopen the database`,
-    { cause: error },
-  );
+  return new LobError('ENGINE_FAILED', `${what} failed (${detail}); nothing more is written: close and reopen the database`, { cause: error });
 }
