@@ -529,6 +529,34 @@ describeEachBackend('CoreStateMachine', (backend) => {
     });
   });
 
+  describe('failed index writes', () => {
+    it('hold a flush back past maxIndexLag with a clear error, and each flush tries them again', async () => {
+      const path = tempDbPath();
+      const sm = await open({ path, maxIndexLag: 2, indexGatherMs: 0 });
+      sm.placeLimitOrder({ trader: 1, asset: 1, side: 'ask', price: 10, size: 5, timestamp: 1 });
+      await sm.flush();
+      await (sm as unknown as { p: { indexer: { idle(): Promise<void> } } }).p.indexer.idle(); // caught up
+      const indexes = (sm as unknown as { store: { underlyingIndexes: { close(): Promise<void>; open(): Promise<void> } } }).store.underlyingIndexes;
+      await indexes.close();
+      for (let t = 2; t <= 4; t++) sm.placeLimitOrder({ trader: 2, asset: 1, side: 'bid', price: 10, size: 1, timestamp: t });
+      await expect(sm.flush()).rejects.toMatchObject({
+        code: 'NOT_OPEN',
+        message: expect.stringMatching(/^the commits are durable, but the indexes are 3 entries behind \(maxIndexLag 2\) and cannot be written: writing \d+ index operations in .* failed: the database is not open$/),
+      });
+      expect(sm.pendingEntries).toBe(0);
+      await expect(sm.flush()).rejects.toMatchObject({ code: 'NOT_OPEN' });
+      await indexes.open();
+      await sm.flush();
+      expect(await sm.getTraderOrders(2)).toHaveLength(3);
+      const hash = sm.stateHash();
+      await sm.close();
+      const reopened = await open({ path });
+      expect(reopened.stateHash()).toBe(hash);
+      expect(await reopened.getTraderOrders(2)).toHaveLength(3);
+      await reopened.close();
+    });
+  });
+
   describe('close and recover under way', () => {
     const bid = (timestamp: number) => ({ trader: 1, asset: 1, side: 'bid' as const, price: 100, size: 1, timestamp });
 

@@ -12,6 +12,7 @@
 // database (store.ts: its open replays most of the keys written since its last flush) and
 // deriving what the last run left unwritten, while the state machine already matches. Commits
 // made meanwhile wait in `held`, and queries wait for the start (`ready`).
+import { LobError } from '../errors.js';
 import type { Commit } from './commit-builder.js';
 import type { CommitFollower } from './committer.js';
 import { decodeUint } from './codecs.js';
@@ -74,7 +75,7 @@ export class Indexer implements CommitFollower {
   private gatherTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   private idleWaiters: Array<() => void> = [];
-  private boundWaiters: Array<{ bound: number; resolve: () => void }> = [];
+  private boundWaiters: Array<{ bound: number; resolve: () => void; reject: (error: LobError) => void }> = [];
   /** The last sequence whose entries are written. */
   indexedThrough: number;
   /** The last sequence whose entries are derived (written or queued). */
@@ -249,14 +250,15 @@ export class Indexer implements CommitFollower {
   }
 
   /**
-   * Resolves once at most `bound` derived entries are unwritten, or once a write has failed (a
-   * failing store is reported by the commits; waiting here would only hang the caller).
+   * Resolves once at most `bound` derived entries are unwritten. While more are, each call tries
+   * the index write again, and rejects if it fails: the commits are durable, but the entries
+   * queued for the indexes would grow without bound (and a start that failed never catches up).
    */
   within(bound: number): Promise<void> {
-    if (this.lag <= bound || this.lastError !== null) return Promise.resolve();
-    if (!this.started) return this.ready.then(() => this.within(bound), () => undefined);
-    return new Promise((resolve) => {
-      this.boundWaiters.push({ bound, resolve });
+    if (this.lag <= bound) return Promise.resolve();
+    if (!this.started) return this.ready.then(() => this.within(bound), (error: unknown) => Promise.reject(this.behind(bound, error)));
+    return new Promise((resolve, reject) => {
+      this.boundWaiters.push({ bound, resolve, reject });
       if (this.writing === null) this.writeBehind();
     });
   }
@@ -266,9 +268,18 @@ export class Indexer implements CommitFollower {
     const waiting = this.boundWaiters;
     this.boundWaiters = [];
     for (const waiter of waiting) {
-      if (this.lag <= waiter.bound || this.lastError !== null) waiter.resolve();
+      if (this.lag <= waiter.bound) waiter.resolve();
+      else if (this.lastError !== null) waiter.reject(this.behind(waiter.bound, this.lastError));
       else this.boundWaiters.push(waiter);
     }
+  }
+
+  /** The indexes' failure, as a flush held back by them reports it. */
+  private behind(bound: number, error: unknown): LobError {
+    const cause = error instanceof LobError ? error : null;
+    const detail = cause?.message ?? (error instanceof Error ? error.message : String(error));
+    return new LobError(cause?.code ?? 'IO_ERROR',
+      `the commits are durable, but the indexes are ${this.lag} entries behind (maxIndexLag ${bound}) and cannot be written: ${detail}`, { cause: error });
   }
 
   /** Resolves once everything derived so far is written (or a write, or the start, has failed). */

@@ -418,7 +418,8 @@ export class CoreStateMachine {
    * commit (synced with `sync`). Called while a write is in flight, it joins the next one. On
    * failure it rejects with a LobError and the commits stay pending for the next flush or close().
    * While the indexes are more than `maxIndexLag` entries behind, it also waits until they are
-   * not (back-pressure: a flow faster than they can follow slows to their pace). Until
+   * not (back-pressure: a flow faster than they can follow slows to their pace), and rejects if
+   * they cannot be written (the commits are durable; each such flush tries the indexes again). Until
    * indexesReady(), only entries committed since the open count for this.
    */
   async flush(): Promise<FlushReport> {

@@ -161,6 +161,18 @@ export class Store implements KeyValueStore {
     };
   }
 
+  /** The same for the index database, opened first if it was not yet; the store stays open. */
+  get underlyingIndexes(): { close(): Promise<void>; open(): Promise<void> } {
+    return {
+      close: async () => {
+        await (await this.indexes()).call({ op: 'detach' });
+      },
+      open: async () => {
+        await (await this.indexes()).call({ op: 'attach' });
+      },
+    };
+  }
+
   batch(capacity?: number): StoreBatch {
     const spare = this.spareBatch;
     this.spareBatch = null;
