@@ -221,6 +221,39 @@ describeEachBackend('CoreStateMachine', (backend) => {
       await reopened.close();
     });
 
+    it('keeps the checkpoint a past book is rebuilt from until the book is done, whatever checkpoint comes meanwhile', async () => {
+      const sm = await open({ path: tempDbPath(), keepCheckpoints: 2 });
+      const flow = new Flow(11, { opsPerBlock: 40 });
+      const books: unknown[] = [];
+      for (let block = 1; block <= 3; block++) {
+        flow.runBlock(sm);
+        books[block] = { bids: sm.getBook(1).depth(5).bids, asks: sm.getBook(1).depth(5).asks };
+        if (block < 3) await sm.checkpoint();
+      }
+      // A checkpoint asked for while the book at height 1 reads its base (the one at height 1):
+      // it would drop that base and prune the journal after it, so it waits for the read.
+      const places = (sm as unknown as { snapshots: { holding(m: unknown): { read(m: unknown): Promise<unknown> } } }).snapshots;
+      const holding = places.holding.bind(places);
+      let meanwhile: Promise<unknown> | null = null;
+      places.holding = (manifest) => {
+        const place = holding(manifest);
+        return Object.assign(Object.create(place) as typeof place, {
+          read: async (m: unknown) => {
+            meanwhile ??= sm.checkpoint();
+            // Done before the read only if nothing holds it back.
+            await Promise.race([meanwhile, new Promise((resolve) => setTimeout(resolve, 300))]);
+            return place.read(m);
+          },
+        });
+      };
+      const book = await sm.bookAt(1, 1, 5);
+      expect({ bids: book.bids, asks: book.asks }).toEqual(books[1]);
+      expect(await meanwhile).toMatchObject({ height: 3 });
+      expect((await sm.listCheckpoints()).map((c) => c.height)).toEqual([2, 3]);
+      await expect(sm.bookAt(1, 1)).rejects.toMatchObject({ code: 'NOT_RETAINED' });
+      await sm.close();
+    });
+
     it('runs several checkpoint cycles, keeps the newest two and prunes the journal they do not need', async () => {
       const path = tempDbPath();
       const sm = await open({ path, keepCheckpoints: 2 });

@@ -53,6 +53,14 @@ export class Checkpointer {
   }
 
   /**
+   * Runs `read` between checkpoints' writes, after those asked for so far: no checkpoint it reads
+   * is dropped, and none of the journal after it pruned, until it settles.
+   */
+  keeping<T>(read: () => Promise<T>): Promise<T> {
+    return this.queue.run(read);
+  }
+
+  /**
    * A checkpoint at the current journal sequence. The shadow, which has applied every command up
    * to here, snapshots and hashes the books on its own thread; this thread only cuts the commit
    * boundary and goes on matching, and the commands it applies meanwhile land in the journal after

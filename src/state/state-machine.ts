@@ -612,8 +612,10 @@ export class CoreStateMachine {
   /** The book of `asset` at the end of a past height. */
   async bookAt(asset: number, height: number, levels = 10): Promise<BookSnapshot> {
     await this.readable();
-    await this.checkpoints.idle();
-    return bookAt(this.store, this.snapshots, this.p.manifests, () => createEngine(engineOptions(this.options)), this.p.sequencer.height, asset, height, levels);
+    // The manifests are read once the checkpoints asked for so far are written, and none is
+    // dropped (nor the journal after it pruned) while the book is rebuilt from it.
+    return this.checkpoints.keeping(async () => bookAt(this.store, this.snapshots, this.p.manifests,
+      () => createEngine(engineOptions(this.options)), this.p.sequencer.height, asset, height, levels));
   }
 
   /** History reads the store: what is applied is committed first, so reads see every applied command. */
