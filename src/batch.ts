@@ -258,7 +258,9 @@ export class CommandBatch {
    */
   request(method: OperationSpec['method'], req: unknown): this {
     validateRequest[method](req);
-    encodeRequest[method](req, this.records, this.next());
+    // next() first: it may grow the records, and the request goes into the grown ones.
+    const o = this.next();
+    encodeRequest[method](req, this.records, o);
     return this;
   }
 

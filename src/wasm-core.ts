@@ -125,6 +125,32 @@ function limitOrInfinity(value: number | undefined): number {
   return value === undefined ? Infinity : value;
 }
 
+/**
+ * A view of one of the core's output buffers (fills, results, events), whose address and
+ * capacity the host block holds. Made again when either changes, or when memory grew (a new
+ * `buffer`): a restore resets the heap and may hand the same address back with another capacity.
+ */
+class BufferView {
+  private view = new Float64Array(0);
+  private buffer: ArrayBuffer | null = null;
+  private at = -1;
+  private capacity = -1;
+
+  constructor(private readonly addressWord: number, private readonly capacityWord: number, private readonly slots: number) {}
+
+  of(buffer: ArrayBuffer, words: Uint32Array, hostBlock: number): Float64Array {
+    const at = words[(hostBlock + this.addressWord) >>> 2];
+    const capacity = words[(hostBlock + this.capacityWord) >>> 2];
+    if (at !== this.at || capacity !== this.capacity || buffer !== this.buffer) {
+      this.view = at === 0 ? new Float64Array(0) : new Float64Array(buffer, at, capacity * this.slots);
+      this.buffer = buffer;
+      this.at = at;
+      this.capacity = capacity;
+    }
+    return this.view;
+  }
+}
+
 export class WasmCore implements MatchingCore {
   readonly backend = 'wasm' as const;
   private readonly x: CoreExports;
@@ -141,12 +167,9 @@ export class WasmCore implements MatchingCore {
   private readonly pagesWord: number;
   private viewPages = 0;
   private outView!: Float64Array;
-  private fillView = new Float64Array(0);
-  private fillViewAt = -1;
-  private resultView = new Float64Array(0);
-  private resultViewAt = -1;
-  private eventView = new Float64Array(0);
-  private eventViewAt = -1;
+  private readonly fillView = new BufferView(HB_FILLS, HB_FILL_CAPACITY, FILL_SLOTS);
+  private readonly resultView = new BufferView(HB_RESULTS, HB_RESULT_CAPACITY, RESULT_SLOTS);
+  private readonly eventView = new BufferView(HB_EVENTS, HB_EVENT_CAPACITY, EVENT_SLOTS);
   /** Batches whose records live in linear memory, to carry them across a restore (which resets the heap). */
   private readonly boundBatches = new Set<WeakRef<LinearStorage>>();
   private readonly batchRegistry = new FinalizationRegistry<{ block: number; capacity: number; generation: number }>((held) => {
@@ -204,9 +227,6 @@ export class WasmCore implements MatchingCore {
     this.viewPages = buffer.byteLength / PAGE_BYTES;
     this.words = new Uint32Array(buffer);
     this.outView = new Float64Array(buffer, this.hostBlock, OUT_SLOTS);
-    this.fillViewAt = -1;
-    this.resultViewAt = -1;
-    this.eventViewAt = -1;
   }
 
   private word(offset: number): number {
@@ -249,32 +269,17 @@ export class WasmCore implements MatchingCore {
 
   get fills(): Float64Array {
     this.refresh();
-    const at = this.word(HB_FILLS);
-    if (at !== this.fillViewAt) {
-      this.fillView = at === 0 ? new Float64Array(0) : new Float64Array(this.buffer, at, this.word(HB_FILL_CAPACITY) * FILL_SLOTS);
-      this.fillViewAt = at;
-    }
-    return this.fillView;
+    return this.fillView.of(this.buffer, this.words, this.hostBlock);
   }
 
   get batchResults(): Float64Array {
     this.refresh();
-    const at = this.word(HB_RESULTS);
-    if (at !== this.resultViewAt) {
-      this.resultView = at === 0 ? new Float64Array(0) : new Float64Array(this.buffer, at, this.word(HB_RESULT_CAPACITY) * RESULT_SLOTS);
-      this.resultViewAt = at;
-    }
-    return this.resultView;
+    return this.resultView.of(this.buffer, this.words, this.hostBlock);
   }
 
   get events(): Float64Array {
     this.refresh();
-    const at = this.word(HB_EVENTS);
-    if (at !== this.eventViewAt) {
-      this.eventView = at === 0 ? new Float64Array(0) : new Float64Array(this.buffer, at, this.word(HB_EVENT_CAPACITY) * EVENT_SLOTS);
-      this.eventViewAt = at;
-    }
-    return this.eventView;
+    return this.eventView.of(this.buffer, this.words, this.hostBlock);
   }
 
   get eventCount(): number {

@@ -265,6 +265,19 @@ describe('the typed builders', () => {
     }
   });
 
+  it('request() keeps every command when the batch grows, in the engine\'s memory and on the heap', async () => {
+    for (const backend of ['wasm', 'js'] as const) {
+      const engine = await newEngine(backend);
+      for (const batch of [new CommandBatch(1), engine.createBatch(1)]) {
+        for (let i = 0; i < 5; i++) batch.request('placeLimit', { trader: 1 + i, asset: 2, side: 'bid', price: 100 - i, size: 5, timestamp: 7 + i });
+        expect(batch.count).toBe(5);
+        const results = engine.submitBatch(batch);
+        expect(Array.from({ length: 5 }, (_, k) => results.status(k))).toEqual(Array(5).fill('resting'));
+      }
+      expect(engine.restingOrders).toBe(10);
+    }
+  });
+
   const BAD: unknown[] = [null, 'sideways', 'BID', '', 0, {}, ['bid']];
   const CASES: { field: string; build: (batch: CommandBatch, bad: never) => void; missingIsBad: boolean }[] = [
     { field: 'side', build: (b, bad) => b.limit(1, 1, bad, 100, 5, 1), missingIsBad: true },

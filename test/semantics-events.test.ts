@@ -29,6 +29,19 @@ describeEachBackend('events', (backend) => {
   const bid = (trader: number, price: number, size: number, extra: object = {}) =>
     engine.placeLimit({ trader, asset: 1, side: 'bid', price, size, timestamp: 2, ...extra });
 
+  it('none after a restore, whole or in pieces: a restore is no command', () => {
+    const snapshot = engine.snapshot();
+    bid(1, 100, 5);
+    expect(engine.events.count).toBe(2);
+    engine.restore(snapshot);
+    expect(engine.events.count).toBe(0);
+    bid(1, 100, 5);
+    const restore = engine.restoreInPieces(snapshot.byteLength);
+    restore.write(snapshot);
+    restore.end();
+    expect(engine.events.count).toBe(0);
+  });
+
   it('a resting limit: accepted, then rested with its level', () => {
     ask(1, 100, 5, { clientOrderId: 77, stp: 'cancel_maker' });
     expect(events(engine)).toEqual([

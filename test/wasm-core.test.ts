@@ -310,6 +310,29 @@ describe('wasm core: snapshot', () => {
     expectSameBytes(engine.snapshot(), empty);
   });
 
+  it('reads fills, results and events through fresh views after a restore moved its buffers', async () => {
+    // A restore resets the core's heap: its buffers may come back at the same address with
+    // another capacity, and memory need not grow.
+    const engines = [await wasm(), await createEngine({ backend: 'js' })];
+    const outcomes = engines.map((engine) => {
+      for (let i = 0; i < 1000; i++) engine.placeLimit({ trader: 1, asset: 1, side: 'ask', price: 100, size: 1, timestamp: 1 });
+      const snapshot = engine.snapshot();
+      engine.restore(snapshot);
+      engine.placeMarket({ trader: 2, asset: 1, side: 'bid', size: 1, timestamp: 2 });
+      engine.restore(snapshot);
+      const market = engine.placeMarket({ trader: 2, asset: 1, side: 'bid', size: 1000, timestamp: 3 });
+      const events = engine.events.toArray();
+      engine.restore(snapshot);
+      const batch = engine.submitBatch(new CommandBatch(2).market(3, 1, 'bid', 999, 4).market(3, 1, 'bid', 1, 5));
+      const fills = Array.from({ length: batch.fillCount }, (_, j) => batch.fill(j));
+      return { market, events, batch: { statuses: [batch.status(0), batch.status(1)], fills } };
+    });
+    expect(outcomes[0].market.fills).toHaveLength(1000);
+    expect(outcomes[0].market.fills.every((f) => f.size === 1 && f.price === 100 && f.makerTrader === 1)).toBe(true);
+    expect(outcomes[0].batch.fills).toHaveLength(1000);
+    expect(outcomes[0]).toEqual(outcomes[1]);
+  });
+
   it('rejects damaged snapshots with CORRUPTION and changes nothing', async () => {
     const engine = await busyEngine();
     const good = engine.snapshot();

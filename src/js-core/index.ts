@@ -161,6 +161,7 @@ export class JsCore implements MatchingCore {
   restore(snapshot: Uint8Array): void {
     // Built aside and swapped in whole: a corrupt snapshot throws before anything changes.
     this.matching.state = restoreSnapshot(snapshot, this.limits.maxOrders, this.limits.maxLevels, this.state);
+    this.forgetLastCall();
   }
 
   beginRestore(byteLength: number): void {
@@ -190,6 +191,13 @@ export class JsCore implements MatchingCore {
     const totals = restoring.check.finish();
     const { bytes } = restoring;
     this.matching.state = rebuildState(new Float64Array(bytes.buffer, 0, bytes.byteLength / 8), totals, this.state);
+    this.forgetLastCall();
+  }
+
+  /** A restore is no command: the last call's fills and events go, as the WASM core's restore resets them. */
+  private forgetLastCall(): void {
+    this.beginCall();
+    this.finishCall();
   }
 
   memoryBytes(): number {
