@@ -186,11 +186,14 @@ function wouldRest(opp: usize, threshold: f64, size: f64, traderIndex: u32, stp:
 function reserveTaker(opp: usize, threshold: f64, size: f64, traderIndex: u32, stp: u32): bool {
   const fills = fillBound(opp, size);
   // An OCO limit leg that trades or leaves (a maker, or the taker itself) takes its stop leg
-  // with it: one more event, at most once a pending pair.
-  const events = (stp == STP_CANCEL_MAKER ? sideOrders(opp) : fills + 1) + OWN_EVENTS + min<u32>(pendingOcoLegs, fills + 1);
+  // with it: one more event, at most once a pending pair. Under cancel_maker every maker on the
+  // side may leave, each with its stop leg.
+  const makers = stp == STP_CANCEL_MAKER ? sideOrders(opp) : fills;
+  const events = (stp == STP_CANCEL_MAKER ? makers : fills + 1) + OWN_EVENTS + min<u32>(pendingOcoLegs, makers + 1);
   if (reserveFills(fills) && reserveEvents(events)) return true;
   dryRun(opp, threshold, size, traderIndex, stp);
-  return reserveFills(dryFills) && reserveEvents(dryFills + dryRemovals + OWN_EVENTS + min<u32>(pendingOcoLegs, dryFills + 1));
+  const dryMakers = dryFills + dryRemovals;
+  return reserveFills(dryFills) && reserveEvents(dryMakers + OWN_EVENTS + min<u32>(pendingOcoLegs, dryMakers + 1));
 }
 
 /** How many lots at `price` a budget of `left` pays for: floor(left / price), corrected for the division's rounding. */

@@ -23,6 +23,20 @@ describeEachBackend('self-trade prevention', (backend) => {
     expect(r.fills[0]).toMatchObject({ makerTrader: SELF, takerTrader: SELF, makerOrderId: 1, takerOrderId: 2 });
   });
 
+  it('cancel_maker removes every own OCO maker with its stop leg, however many there are', () => {
+    // Two events a maker (its removal and its stop leg's), far more than a fill bound of one lot.
+    const pairs = 2000;
+    for (let i = 0; i < pairs; i++) engine.placeOco({ trader: SELF, asset: ASSET, side: 'ask', size: 1, price: 100, stopPrice: 90, timestamp: 1 });
+    s.ask(OTHER, 100, 1);
+    const r = engine.placeLimit({ trader: SELF, asset: ASSET, side: 'bid', price: 100, size: 1, timestamp: 2, stp: 'cancel_maker' });
+    expect(r).toMatchObject({ status: 'filled', filled: 1 });
+    const removed = engine.events.toArray().filter((e) => e.kind === 'removed');
+    expect(removed.filter((e) => e.reason === 'SELF_TRADE')).toHaveLength(pairs);
+    expect(removed.filter((e) => e.reason === 'OCO_SIBLING')).toHaveLength(pairs);
+    expect(engine.pendingStops).toBe(0);
+    expect(engine.restingOrders).toBe(0);
+  });
+
   it('the taker\'s mode decides, not the maker\'s', () => {
     s.ask(SELF, 100, 2, { stp: 'cancel_both' });
     const r = s.bid(SELF, 100, 2, { stp: 'allow' });
