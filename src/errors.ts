@@ -25,7 +25,13 @@ export type LobErrorCode =
   /** A history query reaches back past what the database keeps. */
   | 'NOT_RETAINED'
   /** A remote service (a NATS cluster, a shard leader) did not answer in time, or is not installed. */
-  | 'UNAVAILABLE';
+  | 'UNAVAILABLE'
+  /**
+   * A configured limit (maxMemoryBytes) leaves no room for a call that is not a command (a batch's
+   * input or results, a query's answer, a restore). Nothing changed. (A command that hits a limit
+   * is not an error: it is rejected with the reason CAPACITY.)
+   */
+  | 'CAPACITY';
 
 export class LobError extends Error {
   readonly code: LobErrorCode;

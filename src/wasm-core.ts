@@ -297,7 +297,7 @@ export class WasmCore implements MatchingCore {
     } else {
       if (this.word(HB_INPUT_CAPACITY) < count) {
         if (!this.x.reserveInput(count)) {
-          throw new Error(`WASM core: no memory for a batch of ${count} commands (maxMemoryBytes); nothing was applied`);
+          throw this.noRoom(`a batch of ${count} commands`, 'nothing was applied');
         }
         this.refresh();
       }
@@ -306,7 +306,7 @@ export class WasmCore implements MatchingCore {
       new Float64Array(this.buffer, at, slots).set(commands.length === slots ? commands : commands.subarray(0, slots));
     }
     const result = this.x.runBatch(at, count);
-    if (result === NO_MEMORY) throw new Error(`WASM core: no memory for the results of ${count} commands (maxMemoryBytes); nothing was applied`);
+    if (result === NO_MEMORY) throw this.noRoom(`the results of ${count} commands`, 'nothing was applied');
     return result;
   }
 
@@ -319,7 +319,7 @@ export class WasmCore implements MatchingCore {
   /** @internal for LinearStorage: a block for `capacity` commands, tracked so it is freed with its batch. */
   allocCommands(capacity: number, storage: LinearStorage): number {
     const block = this.x.allocCommands(capacity);
-    if (block === 0) throw new Error(`WASM core: no memory for a batch of ${capacity} commands (maxMemoryBytes)`);
+    if (block === 0) throw this.noRoom(`a batch of ${capacity} commands`, 'no batch was made');
     this.batchRegistry.register(storage, storage.held, storage.held);
     return block;
   }
@@ -367,9 +367,14 @@ export class WasmCore implements MatchingCore {
     return { fields, flags, hostBlock };
   }
 
+  /** maxMemoryBytes leaves no room for `what`: an error that leaves the engine serving. */
+  private noRoom(what: string, outcome: string): LobError {
+    return new LobError('CAPACITY', `no room for ${what} in this engine's memory (maxMemoryBytes ${this.maxBytes}); ${outcome}`);
+  }
+
   /** Copies `count` entries of `slots` f64 from the query buffer. */
   private query(count: number, slots: number, what: string): Float64Array {
-    if (count < 0) throw new Error(`WASM core: no memory to answer ${what}`);
+    if (count < 0) throw this.noRoom(`the answer to ${what}`, 'nothing changed');
     if (count === 0) return new Float64Array(0);
     this.refresh();
     const at = this.word(HB_QUERY);
@@ -420,6 +425,8 @@ export class WasmCore implements MatchingCore {
     const slots = openSnapshot(snapshot);
     const counts = checkSnapshot(slots, this.maxOrders, this.maxLevels);
     const bytes = snapshotBytes(slots);
+    // Restored, a snapshot takes at least its own size: refused before the core is emptied.
+    if (bytes.byteLength > this.maxBytes) throw this.noRoom(`a snapshot of ${bytes.byteLength} bytes`, 'nothing changed');
     this.startRestore(counts.orders + counts.stops, null, bytes.byteLength);
     // The current version's bytes (an older snapshot was upgraded by openSnapshot).
     this.restoreBytes(bytes);

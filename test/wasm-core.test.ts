@@ -210,6 +210,30 @@ describe('wasm core: capacity', () => {
     const taker = engine.placeMarket({ trader: 1, asset: 1, side: 'ask', size: 5, timestamp: 0 });
     expect(taker.status).toBe('filled');
   });
+
+  it('throws CAPACITY for a batch, a query or a restore that memory cannot hold, and serves on unchanged', async () => {
+    const limit = 4 * 1024 * 1024;
+    const full = await wasm({ maxMemoryBytes: limit });
+    for (let i = 0; ; i++) {
+      if (full.placeLimit({ trader: i % 50_000, asset: 1, side: 'bid', price: 1 + (i % 30_000), size: 1, timestamp: i }).status === 'rejected') break;
+    }
+    const big = await wasm();
+    for (let i = 0; i < 150_000; i++) big.placeLimit({ trader: i % 1000, asset: 1, side: 'bid', price: 1 + (i % 30_000), size: 1, timestamp: i });
+    const tooBig = big.snapshot();
+    const lots = new CommandBatch(100_000);
+    for (let i = 0; i < 100_000; i++) lots.cancel(1, 1, 999_999);
+
+    const engine = await wasm({ maxMemoryBytes: limit });
+    engine.placeLimit({ trader: 1, asset: 1, side: 'ask', price: 100, size: 1, timestamp: 1 });
+    const before = engine.snapshot();
+    const capacity = (what: RegExp) => expect.objectContaining({ code: 'CAPACITY', message: expect.stringMatching(what) });
+    expect(() => engine.submitBatch(lots)).toThrowError(capacity(/^no room for a batch of 100000 commands in this engine's memory \(maxMemoryBytes 4194304\); nothing was applied$/));
+    expect(() => engine.restore(tooBig)).toThrowError(capacity(/^no room for a snapshot of \d+ bytes .*; nothing changed$/));
+    expect(() => full.orders(1)).toThrowError(capacity(/^no room for the answer to an orders query /));
+    expectSameBytes(engine.snapshot(), before);
+    expect(engine.placeLimit({ trader: 2, asset: 1, side: 'bid', price: 100, size: 1, timestamp: 2 }).status).toBe('filled');
+    expect(full.cancel({ trader: 0, asset: 1, orderId: 1 }).ok).toBe(true);
+  });
 });
 
 describe('wasm core: snapshot', () => {

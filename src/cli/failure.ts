@@ -29,7 +29,7 @@ export class CliError extends Error {
  * malformed value, a damaged or foreign database, one of a newer format, one another process
  * holds, history the database no longer keeps), 3 when the environment failed (a storage read or
  * write the OS refused, a feed reader that fell behind, a NATS cluster that did not answer or a
- * nats-server that is not installed) or lobcore has a bug. README.md's
+ * nats-server that is not installed, an engine out of the memory it may use) or lobcore has a bug. README.md's
  * exit-code table lists the same; test/cli.test.ts holds them to each other.
  */
 export const EXIT_CODE_OF: Readonly<Record<LobErrorCode, number>> = {
@@ -45,6 +45,7 @@ export const EXIT_CODE_OF: Readonly<Record<LobErrorCode, number>> = {
   UNAVAILABLE: ExitCode.INTERNAL,
   NOT_OPEN: ExitCode.INTERNAL,
   ENGINE_FAILED: ExitCode.INTERNAL,
+  CAPACITY: ExitCode.INTERNAL,
 };
 
 // Node system errors (fs, spawn) a user causes by naming the wrong path.
