@@ -64,11 +64,16 @@ const KNOWN_OPS: u32 = 9;
   return value <= 9007199254740991.0 && Math.trunc(value) == value;
 }
 
+/** From +0 up, -0 refused (src/operations.ts says why): a clear sign bit and no NaN. */
+@inline function isNonNegative(value: f64): bool {
+  return reinterpret<i64>(value) >= 0 && value >= 0.0;
+}
+
 @inline function meetsRule(rule: u8, value: f64, allAssets: bool): bool {
   if (rule == RULE_POSITIVE) return value >= 1.0 && isSafeInteger(value);
-  if (rule == RULE_NON_NEGATIVE) return value >= 0.0 && isSafeInteger(value);
-  if (rule == RULE_OPTIONAL_POSITIVE) return value == 0.0 || (value >= 1.0 && isSafeInteger(value));
-  return allAssets || (value >= 0.0 && isSafeInteger(value)); // RULE_ASSET_OR_ALL
+  if (rule == RULE_NON_NEGATIVE) return isNonNegative(value) && isSafeInteger(value);
+  if (rule == RULE_OPTIONAL_POSITIVE) return reinterpret<i64>(value) == 0 || (value >= 1.0 && isSafeInteger(value));
+  return allAssets || (isNonNegative(value) && isSafeInteger(value)); // RULE_ASSET_OR_ALL
 }
 
 /** What fails in a command's head (an integer below HEAD_LIMIT, a known op, the codes it takes), or 0. */
@@ -135,12 +140,12 @@ function deriveFastChecks(): void {
 }
 deriveFastChecks();
 
-/** The lanes of slots (slot, slot + 1) that hold an integer from their lowest to 2^53 - 1, as all-ones lanes. */
+/** The lanes of slots (slot, slot + 1) that hold an integer from their lowest to 2^53 - 1 (-0 not), as all-ones lanes. */
 @inline function pairHolds(command: usize, row: usize, slot: usize): v128 {
   const value = v128.load(command + (slot << 3));
   return v128.and(
     v128.and(f64x2.ge(value, v128.load(FAST_LOWEST + row + (slot << 3))), f64x2.le(value, f64x2.splat(9007199254740991.0))),
-    f64x2.eq(f64x2.trunc(value), value),
+    v128.and(f64x2.eq(f64x2.trunc(value), value), i64x2.ge_s(value, i64x2.splat(0))),
   );
 }
 

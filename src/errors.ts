@@ -46,7 +46,8 @@ export class LobError extends Error {
 /** Renders a rejected value for an error message without JSON: strings quoted, objects by kind. */
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return `"${value}"`;
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
+  if (typeof value === 'boolean' || typeof value === 'bigint') return String(value);
   if (value === undefined) return 'undefined (missing)';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';

@@ -155,8 +155,10 @@ export function operation(method: OperationSpec['method']): OperationSpec {
 
 // ------------------------------------------------------------------ values and enumerations
 
+// -0 is refused wherever 0 is allowed: the cores store what they are given, and a -0 kept where
+// another command gave 0 would make two equal books hash apart.
 export function isNonNegativeSafeInteger(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+  return typeof value === 'number' && Number.isSafeInteger(value) && (value > 0 || Object.is(value, 0));
 }
 export function isPositiveSafeInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
@@ -176,7 +178,7 @@ export const RULE_TEXT: Record<RuleCode, string> = {
  */
 export function meetsRule(rule: RuleCode, value: number, allAssets: boolean): boolean {
   if (value >= 1 && value <= Number.MAX_SAFE_INTEGER && Math.floor(value) === value) return true;
-  if (value === 0) return rule !== Rule.POSITIVE;
+  if (Object.is(value, 0)) return rule !== Rule.POSITIVE;
   return rule === Rule.ASSET_OR_ALL && allAssets;
 }
 

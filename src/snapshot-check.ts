@@ -444,9 +444,9 @@ function noteOcoLegs(slots: Float64Array, p: number, count: number, legs: Map<nu
   }
 }
 
-/** A non-negative safe integer (NaN fails the first comparison). */
+/** A non-negative safe integer, not -0 (NaN fails the first comparison). */
 function isCount(value: number): boolean {
-  return value >= 0 && value <= Number.MAX_SAFE_INTEGER && Math.floor(value) === value;
+  return value >= 0 && value <= Number.MAX_SAFE_INTEGER && Math.floor(value) === value && 1 / value > 0;
 }
 
 /** Says what is wrong with an order firstUnsoundOrder found unsound. */

@@ -106,7 +106,7 @@ export function corrupt(message: string): LobError {
 
 /** @internal */
 export function isNonNegativeInteger(value: number): boolean {
-  return Number.isSafeInteger(value) && value >= 0;
+  return Number.isSafeInteger(value) && (value > 0 || Object.is(value, 0));
 }
 
 /** One book of a snapshot, as tools read it. */

@@ -57,7 +57,7 @@ describe('a snapshot checked as it streams', () => {
     const verdicts = new Set<string>();
     for (let slot = 1; slot < slots; slot++) {
       const original = new Float64Array(good.buffer, good.byteOffset, slots)[slot];
-      for (const value of [0, -1, 1.5, 2 ** 53, Number.NaN, original + 1, original - 1, 4]) {
+      for (const value of [0, -0, -1, 1.5, 2 ** 53, Number.NaN, original + 1, original - 1, 4]) {
         const bad = good.slice();
         new Float64Array(bad.buffer)[slot] = value;
         const whole = verdict(() => checkSnapshot(openSnapshot(bad)));
@@ -67,6 +67,15 @@ describe('a snapshot checked as it streams', () => {
     }
     // The damage reached the checks of every kind of record: distinct messages, numbers aside.
     expect(verdicts.size).toBeGreaterThan(50);
+    // A core never writes -0 (its commands refuse it), and one read where 0 was would hash apart.
+    const passed: number[] = [];
+    for (let slot = 1; slot < slots; slot++) {
+      if (new Float64Array(good.buffer, good.byteOffset, slots)[slot] !== 0) continue;
+      const bad = good.slice();
+      new Float64Array(bad.buffer)[slot] = -0;
+      if (!verdict(() => checkSnapshot(openSnapshot(bad))).startsWith('CORRUPTION')) passed.push(slot);
+    }
+    expect(passed).toEqual([]);
   });
 
   it('refuses a length, a piece or an end that does not fit, and an older version, with the field named', async () => {
