@@ -193,6 +193,14 @@ describeEachBackend('matching', (backend) => {
       expect(s.bid(TAKER, 90, 1).orderId).toBe(3);
     });
 
+    it('FOK counts the makers\' own sizes, exact after a level\'s total went past 2^53 lots', () => {
+      s.ask(MAKER, 100, Number.MAX_SAFE_INTEGER);
+      s.ask(MAKER, 100, 2);
+      expect(engine.cancel({ trader: MAKER, asset: 1, orderId: 1 }).ok).toBe(true);
+      // The level's total, kept up to date in doubles, has rounded; the maker's 2 lots have not.
+      expect(s.bid(TAKER, 100, 2, { timeInForce: 'FOK' })).toMatchObject({ status: 'filled', filled: 2 });
+    });
+
     it('FOK on an empty book is rejected CANNOT_FILL', () => {
       expect(s.ask(TAKER, 100, 1, { timeInForce: 'FOK' })).toMatchObject({ orderId: 0, status: 'rejected', reason: 'CANNOT_FILL' });
       expect(engine.nextOrderId).toBe(1);
