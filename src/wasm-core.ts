@@ -8,7 +8,7 @@
 // compares it with the size of its views.
 import { readFile } from 'node:fs/promises';
 import { LobError } from './errors.js';
-import { COMMAND_SLOTS, FILL_SLOTS, RESULT_SLOTS, type BatchStorage } from './batch.js';
+import { COMMAND_BYTES, COMMAND_SLOTS, FILL_SLOTS, RESULT_SLOTS, type BatchStorage } from './batch.js';
 import { LEVEL_SLOTS, ORDER_SLOTS, OUT_EVENT_COUNT, OUT_SLOTS, type CoreOptions, type MatchingCore } from './core.js';
 import { EVENT_SLOTS } from './events.js';
 import { mostOrdersIn, openSnapshot, snapshotBytes, writeSnapshotMagic } from './snapshot.js';
@@ -318,7 +318,8 @@ export class WasmCore implements MatchingCore {
 
   /** @internal for LinearStorage: a block for `capacity` commands, tracked so it is freed with its batch. */
   allocCommands(capacity: number, storage: LinearStorage): number {
-    const block = this.x.allocCommands(capacity);
+    // Checked here: the core counts the block's bytes in 32 bits, and more than memory may hold would wrap.
+    const block = capacity * COMMAND_BYTES > this.maxBytes ? 0 : this.x.allocCommands(capacity);
     if (block === 0) throw this.noRoom(`a batch of ${capacity} commands`, 'no batch was made');
     this.batchRegistry.register(storage, storage.held, storage.held);
     return block;

@@ -230,6 +230,7 @@ describe('wasm core: capacity', () => {
     expect(() => engine.submitBatch(lots)).toThrowError(capacity(/^no room for a batch of 100000 commands in this engine's memory \(maxMemoryBytes 4194304\); nothing was applied$/));
     expect(() => engine.restore(tooBig)).toThrowError(capacity(/^no room for a snapshot of \d+ bytes .*; nothing changed$/));
     expect(() => full.orders(1)).toThrowError(capacity(/^no room for the answer to an orders query /));
+    expect(() => engine.createBatch(2 ** 30)).toThrowError(capacity(/^no room for a batch of 1073741824 commands .*; no batch was made$/));
     expectSameBytes(engine.snapshot(), before);
     expect(engine.placeLimit({ trader: 2, asset: 1, side: 'bid', price: 100, size: 1, timestamp: 2 }).status).toBe('filled');
     expect(full.cancel({ trader: 0, asset: 1, orderId: 1 }).ok).toBe(true);
