@@ -109,27 +109,36 @@ function commandFault(command: usize): u32 {
 }
 
 // The fast check, derived from FIELDS and FLAGS at start: per op, the head bits it may set and
-// the lowest value each slot takes. A command passes when its head is an integer with no other
+// (just below) the lowest value each slot takes. A command passes when its head is an integer with no other
 // bits, and every slot 1..10 is an integer from its lowest to 2^53 - 1 (every slot rule is one of
 // those; an optional positive integer is a non-negative one). Slots the op has no rule for are
 // held to the same bounds (lowest 0): builders leave them 0 or a past command's value, and any
 // other value there only sends the command to commandFault's walk, which ignores them. That walk,
 // in table order, also names the first failing field of a command that does fail. The slots are
-// checked two at a time with f64x2 compares and no branch: the walk alone took a quarter of the
+// checked two at a time with SIMD compares and no branch: the walk alone took a quarter of the
 // core's time on the steady flow (issue 9). A check that masked out the slots without a rule and
 // tested the head field by field took 13.6-23 ns a command; this one takes 9.5-10 ns, about 6 of
 // them the head and slots (bench/README.md, "The batch check").
+// The lowest value is compared as a bit pattern, one signed 64-bit compare a lane: from +0 up, a
+// double's bits order as its value, and every negative double (-0 among them) is a negative i64.
+// So each slot holds the bits just below its lowest value, and a lane holds when its value's bits
+// are greater.
 const FAST_ROW: usize = <usize>COMMAND_SLOTS * 8;
-const FAST_LOWEST: usize = memory.data(<i32>(KNOWN_OPS * COMMAND_SLOTS * 8), 16);
+// A row for every op a head can name, so that an unknown op's reads stay in this table (its
+// head check fails it whatever they find).
+const FAST_BELOW_LOWEST: usize = memory.data(<i32>(OPS * COMMAND_SLOTS * 8), 16);
 const HEAD_ALLOWED: usize = memory.data(<i32>(OPS * 4), 16);
+const BELOW_ZERO: i64 = -1;
+const BELOW_ONE: i64 = reinterpret<i64>(1.0) - 1;
 
 function deriveFastChecks(): void {
   for (let op: u32 = 1; op < KNOWN_OPS; op++) {
+    for (let slot: usize = 0; slot < <usize>COMMAND_SLOTS; slot++) store<i64>(FAST_BELOW_LOWEST + <usize>op * FAST_ROW + (slot << 3), BELOW_ZERO);
     const fields = FIELDS + (<usize>op << 5);
     const count = <usize>load<u8>(fields);
     for (let f: usize = 0; f < count; f++) {
       const at = <usize>op * FAST_ROW + (<usize>load<u8>(fields + 1 + (f << 1)) << 3);
-      store<f64>(FAST_LOWEST + at, load<u8>(fields + 2 + (f << 1)) == RULE_POSITIVE ? 1 : 0);
+      store<i64>(FAST_BELOW_LOWEST + at, load<u8>(fields + 2 + (f << 1)) == RULE_POSITIVE ? BELOW_ONE : BELOW_ZERO);
     }
     // headFault's rules as bits: the op's own, a side (0 or 1), a time in force and a protection (0..3).
     const flags = <u32>load<u8>(FLAGS + op);
@@ -144,8 +153,8 @@ deriveFastChecks();
 @inline function pairHolds(command: usize, row: usize, slot: usize): v128 {
   const value = v128.load(command + (slot << 3));
   return v128.and(
-    v128.and(f64x2.ge(value, v128.load(FAST_LOWEST + row + (slot << 3))), f64x2.le(value, f64x2.splat(9007199254740991.0))),
-    v128.and(f64x2.eq(f64x2.trunc(value), value), i64x2.ge_s(value, i64x2.splat(0))),
+    v128.and(i64x2.gt_s(value, v128.load(FAST_BELOW_LOWEST + row + (slot << 3))), f64x2.le(value, f64x2.splat(9007199254740991.0))),
+    f64x2.eq(f64x2.trunc(value), value),
   );
 }
 
@@ -218,7 +227,8 @@ export function findBatchFault(commands: usize, count: u32): f64 {
 
 /** The table read back for the mirror test: field i of op as slot << 8 | rule, or 0 past its fields. */
 export function operationField(op: u32, i: u32): u32 {
-  if (op >= OPS || i >= MAX_FIELDS) return 0;
+  // FIELDS holds the known ops only: past them lies other static data.
+  if (op >= KNOWN_OPS || i >= MAX_FIELDS) return 0;
   const fields = FIELDS + (<usize>op << 5);
   if (i >= <u32>load<u8>(fields)) return 0;
   return (<u32>load<u8>(fields + 1 + (<usize>i << 1)) << 8) | <u32>load<u8>(fields + 2 + (<usize>i << 1));
