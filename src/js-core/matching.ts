@@ -396,14 +396,11 @@ export class Matching {
   dryRun(opp: number, threshold: number, size: number, trader: number, stp: number): number {
     const { orders, levels } = this.state;
     let fillable = 0;
+    // Order by order, as the WASM core counts, never by a level's total: past 2^53 lots a total
+    // kept up to date and a fresh sum round apart, and the cores would answer a FOK differently.
     for (let at = levels.bestPosition(opp); at !== No.POSITION && levels.keyAt(at) >= threshold && fillable < size; at = levels.worsePosition(at)) {
-      const level = levels.levelAt(at);
-      if (stp === StpCode.ALLOW) {
-        fillable += levels.total[level];
-        continue;
-      }
-      for (let o = levels.head[level]; o !== No.SLOT && fillable < size; o = orders.next[o]) {
-        if (orders.trader[o] !== trader) fillable += orders.remaining[o];
+      for (let o = levels.head[levels.levelAt(at)]; o !== No.SLOT && fillable < size; o = orders.next[o]) {
+        if (stp === StpCode.ALLOW || orders.trader[o] !== trader) fillable += orders.remaining[o];
         else if (stp !== StpCode.CANCEL_MAKER) return fillable;
       }
     }
