@@ -126,6 +126,7 @@ describeEachBackend('state machine after a commit could not be cut', (backend) =
       sm.placeLimitOrder(bid(99, 2));
       const failed = { code: 'ENGINE_FAILED', message: expect.stringMatching(/^cutting and packing the next commit failed \(cut bug\)/) };
       await expect(sm.flush()).rejects.toMatchObject(failed);
+      await expect(sm.checkpoint()).rejects.toMatchObject(failed);
       await expect(sm.flush()).rejects.toMatchObject(failed);
       expect(() => sm.placeLimitOrder(bid(98, 3))).toThrowError(expect.objectContaining(failed));
       await sm.close();

@@ -590,6 +590,27 @@ describeEachBackend('CoreStateMachine', (backend) => {
     });
   });
 
+  describe('failed index writes, at a close or a recovery', () => {
+    it('hold up neither: the commits are what must be durable, and a reopen derives the indexes', async () => {
+      const path = tempDbPath();
+      const sm = await open({ path, maxIndexLag: 2, indexGatherMs: 0 });
+      sm.placeLimitOrder({ trader: 1, asset: 1, side: 'ask', price: 10, size: 5, timestamp: 1 });
+      await sm.flush();
+      await (sm as unknown as { p: { indexer: { idle(): Promise<void> } } }).p.indexer.idle();
+      const indexes = (sm as unknown as { store: { underlyingIndexes: { close(): Promise<void> } } }).store.underlyingIndexes;
+      await indexes.close();
+      for (let t = 2; t <= 4; t++) sm.placeLimitOrder({ trader: 2, asset: 1, side: 'bid', price: 10, size: 1, timestamp: t });
+      await expect(sm.flush()).rejects.toMatchObject({ code: 'NOT_OPEN' });
+      expect(await sm.recover()).toMatchObject({ sequence: 4 });
+      const hash = sm.stateHash();
+      await sm.close();
+      const reopened = await open({ path });
+      expect(reopened.stateHash()).toBe(hash);
+      expect(await reopened.getTraderOrders(2)).toHaveLength(3);
+      await reopened.close();
+    });
+  });
+
   describe('close and recover under way', () => {
     const bid = (timestamp: number) => ({ trader: 1, asset: 1, side: 'bid' as const, price: 100, size: 1, timestamp });
 
@@ -617,6 +638,9 @@ describeEachBackend('CoreStateMachine', (backend) => {
       await expect(sm.recover()).rejects.toMatchObject({ code: 'NOT_OPEN' });
       const closing = sm.close();
       expect(await recovering).toMatchObject({ nextOrderId: 2, sequence: 1 });
+      // The close was asked for first: refused from then on, not open again in between.
+      expect(() => sm.placeLimitOrder(bid(3))).toThrowError(expect.objectContaining({ code: 'NOT_OPEN', message: expect.stringMatching(/closing/) }));
+      await expect(sm.recover()).rejects.toMatchObject({ code: 'NOT_OPEN' });
       await closing;
       const reopened = await open({ path });
       expect(reopened.nextOrderId).toBe(2);

@@ -70,8 +70,14 @@ export class Committer {
    * sequence is a commit boundary even while a write is in flight.
    */
   seal(): void {
-    const commit = this.cut();
-    if (commit !== null) this.retry.push(commit);
+    if (this.failure !== null) throw this.failure;
+    try {
+      const commit = this.cut();
+      if (commit !== null) this.retry.push(commit);
+    } catch (error) {
+      this.failure = failedForGood('cutting a commit for a checkpoint', error);
+      throw this.failure;
+    }
   }
 
   /** Journal entries cut but not yet durable. */

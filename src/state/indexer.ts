@@ -177,6 +177,11 @@ export class Indexer implements CommitFollower {
       clearTimeout(this.gatherTimer);
       this.gatherTimer = null;
     }
+    // Nothing more is written: whoever waits for the indexes hears so now.
+    this.settleIdle();
+    const waiting = this.boundWaiters;
+    this.boundWaiters = [];
+    for (const waiter of waiting) waiter.reject(new LobError('NOT_OPEN', 'the indexes were stopped (the state machine closed) before they caught up'));
   }
 
   /**

@@ -491,13 +491,14 @@ export class CoreStateMachine {
       return await this.recovering;
     } finally {
       this.recovering = null;
-      if (this.state === 'recovering') this.state = 'open';
+      // A close asked for meanwhile refuses commands from its call on, so not 'open' in between.
+      if (this.state === 'recovering') this.state = this.closing !== null ? 'closing' : 'open';
     }
   }
 
   private async flushAndLoad(): Promise<RecoveryReport> {
-    await this.flush();
-    await this.checkpoints.idle();
+    this.disarmAutoFlush();
+    await this.commitAll();
     if (!this.readOnly) await this.p.indexer.idle();
     try {
       return await this.load();
@@ -527,7 +528,7 @@ export class CoreStateMachine {
     this.disarmAutoFlush();
     this.state = 'closing';
     try {
-      await this.flushAll();
+      await this.commitAll();
       // A database keeps its indexes, so a close writes what they lack; in memory they go with the
       // store, and after a failure what they derived is incomplete (a reopen derives it again).
       if (!this.persistent || this.p.committer.failure !== null) this.p.indexer.stop();
@@ -542,15 +543,21 @@ export class CoreStateMachine {
     await this.shadow?.close();
   }
 
-  /** Makes everything applied durable, a checkpoint's commit included; after a failure for good, what is durable already is all there is. */
-  private async flushAll(): Promise<void> {
+  /**
+   * Makes everything applied durable, a checkpoint's commit included, for a close or a recovery.
+   * Not flush(): neither waits for the indexes' lag (they settle on their own failure, and a reopen
+   * derives what they lack), so failing indexes cannot keep the database open. After a failure for
+   * good, what is durable already is all there is.
+   */
+  private async commitAll(): Promise<void> {
     try {
       do {
-        await this.flush();
+        await this.p.committer.flush();
         await this.checkpoints.idle();
       } while (this.pendingEntries > 0);
     } catch (error) {
       if (this.p.committer.failure === null) throw error;
+      await this.checkpoints.idle();
     }
   }
 
