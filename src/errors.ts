@@ -27,9 +27,10 @@ export type LobErrorCode =
   /** A remote service (a NATS cluster, a shard leader) did not answer in time, or is not installed. */
   | 'UNAVAILABLE'
   /**
-   * A configured limit (maxMemoryBytes) leaves no room for a call that is not a command (a batch's
-   * input or results, a query's answer, a restore). Nothing changed. (A command that hits a limit
-   * is not an error: it is rejected with the reason CAPACITY.)
+   * A memory limit (maxMemoryBytes, or the process's own) leaves no room for a call that is not a
+   * command (a batch's input or results, a query's answer, a snapshot larger than the limit).
+   * Nothing changed. (A command that hits a limit is not an error: it is rejected with the reason
+   * CAPACITY.)
    */
   | 'CAPACITY';
 

@@ -438,7 +438,7 @@ export class WasmCore implements MatchingCore {
     const check = SnapshotCheck.streamed(byteLength, this.maxOrders, this.maxLevels);
     // Restored, a snapshot takes at least its own size: refused before the core is emptied.
     if (byteLength > this.maxBytes) {
-      throw new LobError('INVALID_ARGUMENT', `byteLength ${byteLength} is more than this engine's memory holds (maxMemoryBytes ${this.maxBytes})`);
+      throw this.noRoom(`a snapshot of ${byteLength} bytes`, 'nothing changed');
     }
     // The order index is sized once, for as many orders as the length can hold.
     this.startRestore(mostOrdersIn(byteLength), check, byteLength);

@@ -171,7 +171,7 @@ export class JsCore implements MatchingCore {
     try {
       bytes = new Uint8Array(byteLength);
     } catch {
-      throw new LobError('INVALID_ARGUMENT', `byteLength ${byteLength} is more than this process can hold`);
+      throw new LobError('CAPACITY', `no room for a snapshot of ${byteLength} bytes in this process's memory; nothing changed`);
     }
     this.restoring = { check, bytes, restored: 0 };
   }
