@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readLobsterText, sampleDirectory, samplePath } from '../src/lobster/index.js';
+import { EMPTY_LEVEL_PRICE, readLobsterText, readOrderbookFile, sampleDirectory, samplePath } from '../src/lobster/index.js';
 import { LobError, type LobErrorCode } from '../src/errors.js';
 import { EXIT_CODE_OF, describeFailure } from '../src/cli/failure.js';
 import { MAIN, ROOT, expectBadInput, expectOneLineFailure, listTree, lobcore, lobcoreWithin, run } from './helpers/cli.js';
@@ -344,6 +344,15 @@ describe('replay', () => {
     const asset = inspected.assets.find((a: { asset: number }) => a.asset === 1);
     expect(asset.bestBid).toEqual(replayed.bestBid);
     expect(asset.bestAsk).toEqual(replayed.bestAsk);
+    // Height N holds message N, so the book at its end is LOBSTER's order-book row N (1-based).
+    const rows = readOrderbookFile(MSFT_BOOK);
+    const heights = [1, 500, 1001];
+    const books = await Promise.all(heights.map((height) => lobcore('book', db, '--asset', '1', '--height', String(height), '--depth', '10', '--json')));
+    books.forEach((book, i) => {
+      expect(book.code, book.stderr).toBe(0);
+      const { bids, asks } = JSON.parse(book.stdout);
+      expect({ bids: bids.map(priceAndSize), asks: asks.map(priceAndSize) }, `height ${heights[i]}`).toEqual(lobsterLevels(rows.row(heights[i] - 1), 10));
+    });
   });
 
   it('replays every LOBSTER message file on its own', async () => {
@@ -556,3 +565,19 @@ describe('bench', () => {
     expectBadInput(await lobcore('bench', '--warp-speed'), /unknown option --warp-speed/);
   });
 });
+
+function priceAndSize(level: { price: number; size: number }): [number, number] {
+  return [level.price, level.size];
+}
+
+/** The first `depth` non-empty levels a side of a LOBSTER order-book row (ask price, size, bid price, size, ...). */
+function lobsterLevels(row: Float64Array, depth: number): { bids: [number, number][]; asks: [number, number][] } {
+  const bids: [number, number][] = [];
+  const asks: [number, number][] = [];
+  for (let level = 0; level < depth; level++) {
+    const at = level * 4;
+    if (Math.abs(row[at]) !== EMPTY_LEVEL_PRICE) asks.push([row[at], row[at + 1]]);
+    if (Math.abs(row[at + 2]) !== EMPTY_LEVEL_PRICE) bids.push([row[at + 2], row[at + 3]]);
+  }
+  return { bids, asks };
+}
