@@ -232,6 +232,33 @@ describe('the feed to a page', () => {
   });
 });
 
+describe('the audit trail on a page', () => {
+  it("a trader's newest 30 fills are the newest, past 50,000 fills and across a height holding more than a page", async () => {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'lobcore-serve-fills-'));
+    later(() => fs.rmSync(directory, { recursive: true, force: true }));
+    const machine = await CoreStateMachine.open({ path: directory });
+    later(() => machine.close());
+    machine.setHeight(1);
+    machine.placeLimitOrder({ trader: 1, asset: 0, side: 'ask', price: 100, size: 60_000, timestamp: 1 });
+    // Heights 2-11 hold 5,000 fills each, height 12 ten: the newest 30 span heights 11 and 12.
+    let timestamp = 2;
+    for (let height = 2; height <= 12; height++) {
+      machine.setHeight(height);
+      for (let i = 0; i < (height === 12 ? 10 : 5000); i++) machine.placeMarketOrder({ trader: 2, asset: 0, side: 'bid', size: 1, timestamp: timestamp++ });
+      await machine.flush();
+    }
+    const server = await serve(machine, new DatabaseSource(machine, directory));
+    later(() => server.close());
+    const page = client(server);
+    await until('hello', () => page.hello !== null);
+    const fills = (await page.request({ type: 'audit', trader: 1 })).fills as { fillSeq: number; height: number }[];
+    const newest = machine.nextFillSeq - 1;
+    expect(newest).toBe(50_010);
+    expect(fills.map((f) => f.fillSeq)).toEqual(Array.from({ length: 30 }, (_, i) => newest - i));
+    expect(fills.map((f) => f.height)).toEqual([...Array(10).fill(12), ...Array(20).fill(11)]);
+  });
+});
+
 /**
  * A small hand-made book on asset 0 that has never traded, and a page watching it with orders
  * allowed: asks 101, 102, 103 and bids 99, 98, ten lots each, all of trader 1.

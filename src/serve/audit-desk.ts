@@ -7,8 +7,6 @@ const OPEN_SHOWN = 50;
 const CLOSED_SHOWN = 20;
 const FILLS_SHOWN = 30;
 const FILL_PAGE = 1000;
-/** Fill pages read to find a trader's newest fills (the history is paged oldest first). */
-const MAX_FILL_PAGES = 50;
 
 export async function auditOrder(machine: MarketMachine, id: number, orderId: unknown): Promise<ServerFrame> {
   const order = await machine.getOrder(orderId as number);
@@ -25,13 +23,31 @@ export async function auditTrader(machine: MarketMachine, id: number, trader: un
 
 /** The trader's newest fills, newest first. */
 async function newestFills(machine: MarketMachine, trader: number): Promise<RecordedFill[]> {
-  let kept: RecordedFill[] = [];
-  let after = 0;
-  for (let page = 0; page < MAX_FILL_PAGES; page++) {
-    const fills = await machine.getTraderFills(trader, { after, limit: FILL_PAGE });
-    kept = kept.concat(fills).slice(-FILLS_SHOWN);
-    if (fills.length < FILL_PAGE) break;
-    after = fills[fills.length - 1].fillSeq;
+  return (await newestBetween(machine, trader, 0, machine.height, FILLS_SHOWN)).reverse();
+}
+
+/**
+ * The trader's newest `want` fills from `fromHeight` to `toHeight`, oldest first. The history is
+ * read oldest first only, so a range with more fills than a page is halved, the newer half first:
+ * a few pages a level, however many fills the trader has.
+ */
+async function newestBetween(machine: MarketMachine, trader: number, fromHeight: number, toHeight: number, want: number): Promise<RecordedFill[]> {
+  const fills = await machine.getTraderFills(trader, { fromHeight, toHeight, limit: FILL_PAGE });
+  if (fills.length < FILL_PAGE) return fills.slice(-want);
+  if (fromHeight === toHeight) return newestOfHeight(machine, trader, fills, want);
+  const middle = Math.floor((fromHeight + toHeight) / 2);
+  const newer = await newestBetween(machine, trader, middle + 1, toHeight, want);
+  if (newer.length >= want) return newer;
+  return (await newestBetween(machine, trader, fromHeight, middle, want - newer.length)).concat(newer);
+}
+
+/** One height's fills cannot be split further: they are paged through from `firstPage`. */
+async function newestOfHeight(machine: MarketMachine, trader: number, firstPage: RecordedFill[], want: number): Promise<RecordedFill[]> {
+  const height = firstPage[0].height;
+  let kept = firstPage.slice(-want);
+  for (let fills = firstPage; fills.length === FILL_PAGE;) {
+    fills = await machine.getTraderFills(trader, { fromHeight: height, toHeight: height, after: fills[fills.length - 1].fillSeq, limit: FILL_PAGE });
+    kept = kept.concat(fills).slice(-want);
   }
-  return kept.reverse();
+  return kept;
 }
