@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EMPTY_LEVEL_PRICE, readLobsterText, readOrderbookFile, sampleDirectory, samplePath } from '../src/lobster/index.js';
 import { LobError, type LobErrorCode } from '../src/errors.js';
 import { EXIT_CODE_OF, describeFailure } from '../src/cli/failure.js';
-import { MAIN, ROOT, expectBadInput, expectOneLineFailure, listTree, lobcore, lobcoreWithin, run } from './helpers/cli.js';
+import { MAIN, ROOT, expectBadInput, expectOneLineFailure, finished, listTree, lobcore, lobcoreWithin, run, startIn } from './helpers/cli.js';
+import { until } from './helpers/serve.js';
 
 const DATA = sampleDirectory();
 const AAPL_MESSAGES = samplePath('aaplHeadMessages');
@@ -179,6 +180,19 @@ describe('demo', () => {
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/height\s+60/);
     expect(text.stdout).toMatch(/checkpoints/);
+  });
+
+  it('a read-only command stopped by SIGINT or SIGTERM exits 128 + the signal, leaving no copy of the database in the temp dir', async () => {
+    const tmp = fs.mkdtempSync(path.join(scratch, 'tmp-'));
+    for (const [command, signal, code] of [['inspect', 'SIGINT', 130], ['book', 'SIGTERM', 143]] as const) {
+      const child = startIn({ ...process.env, TMPDIR: tmp }, command, db, ...(command === 'book' ? ['--asset', '0'] : []));
+      const done = finished(child);
+      await until(`${command} copied the database`, () => fs.readdirSync(tmp).length > 0);
+      child.kill(signal);
+      const result = await done;
+      expect(result.code, `${command}: ${result.stderr}`).toBe(code);
+      expect(fs.readdirSync(tmp), command).toEqual([]);
+    }
   });
 
   it('fills lists a trader\'s and an order\'s history, and pages', async () => {
@@ -581,3 +595,4 @@ function lobsterLevels(row: Float64Array, depth: number): { bids: [number, numbe
   }
   return { bids, asks };
 }
+
