@@ -182,6 +182,14 @@ describe('demo', () => {
     expect(text.stdout).toMatch(/checkpoints/);
   });
 
+  it("a writer whose writes the system refuses (a file-size limit, failing as a full disk does): exit 3, one line quoting the writer's own", async () => {
+    const limited = path.join(scratch, 'file-size-limited-db');
+    // Node ignores SIGXFSZ, so a write past the limit fails with EFBIG, in RocksDB's write-ahead log.
+    const result = await run('/bin/sh', ['-c', 'ulimit -f 200 && exec "$@"', 'sh', process.execPath, MAIN,
+      'demo', '--db', limited, '--blocks', '200', '--orders-per-block', '200']);
+    expectOneLineFailure(result, 3, /the demo writer stopped before it was killed \(exit 3\): writing .* failed: IO error: .*File too large$/);
+  });
+
   it('a read-only command stopped by SIGINT or SIGTERM exits 128 + the signal, leaving no copy of the database in the temp dir', async () => {
     const tmp = fs.mkdtempSync(path.join(scratch, 'tmp-'));
     for (const [command, signal, code] of [['inspect', 'SIGINT', 130], ['book', 'SIGTERM', 143]] as const) {

@@ -71,6 +71,16 @@ function summarize(samples: number[]): LatencySummary {
 }
 
 /**
+ * The writer's own failure reads "lobcore: <message>"; that message is passed on. Anything else
+ * (a crash) may end in lines that say nothing, such as Node's version: the first line then.
+ */
+function writerMessage(stderr: string): string {
+  const lines = stderr.trim().split('\n').filter((line) => line.trim() !== '');
+  const own = lines.filter((line) => line.startsWith('lobcore: ')).pop();
+  return own?.slice('lobcore: '.length) ?? lines[0] ?? 'no message';
+}
+
+/**
  * Runs the writer on `db` and kills it with SIGKILL as soon as it reports `killHeight`.
  * `onBlock` sees each reported height (for a progress bar).
  */
@@ -106,10 +116,8 @@ export async function runAndKillWriter(
     child.once('close', (code, sig) => resolve([code, sig]));
   });
   if (signal !== 'SIGKILL' || !killSent) {
-    const lastLine = stderr.trim().split('\n').pop() ?? '';
-    // The writer's own failure reads "lobcore: <message>"; pass the message on.
     throw new CliError(
-      `the demo writer stopped before it was killed (exit ${exitCode ?? signal}): ${lastLine.replace(/^lobcore: /, '') || 'no message'}`,
+      `the demo writer stopped before it was killed (exit ${exitCode ?? signal}): ${writerMessage(stderr)}`,
       exitCode === ExitCode.BAD_INPUT ? ExitCode.BAD_INPUT : ExitCode.INTERNAL,
     );
   }
