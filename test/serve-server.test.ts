@@ -10,6 +10,7 @@ import { DemoOrderFlow } from '../src/cli/demo-flow.js';
 import { CoreStateMachine } from '../src/state/index.js';
 import { DatabaseSource } from '../src/serve/database-source.js';
 import { DemoSource } from '../src/serve/demo-source.js';
+import { OriginPolicy } from '../src/serve/origin-policy.js';
 import { REPLAY_ASSET, ReplaySource, loadReplay } from '../src/serve/replay-source.js';
 import { samplePath } from '../src/lobster/index.js';
 import type { MarketMachine } from '../src/serve/feed.js';
@@ -488,6 +489,19 @@ describe('refusals: nothing changes', () => {
     const trail = await page.request({ type: 'audit', orderId });
     expect((trail.events as { kind: string }[]).map((e) => e.kind)).toEqual(['accepted', 'rested', 'removed']);
     expect(trail.order).toMatchObject({ status: 'cancelled', reason: 'CANCELLED_BY_USER' });
+  });
+
+  it('on port 80 the Host and Origin a browser sends without the port are its own; elsewhere a port must be named', () => {
+    const onDefault = new OriginPolicy('127.0.0.1', 80);
+    expect(onDefault.hostAllowed('127.0.0.1')).toBe(true);
+    expect(onDefault.hostAllowed('localhost:80')).toBe(true);
+    expect(onDefault.originAllowed('http://localhost')).toBe(true);
+    expect(onDefault.hostAllowed('evil.example')).toBe(false);
+    expect(onDefault.originAllowed('http://evil.example')).toBe(false);
+    const elsewhere = new OriginPolicy('127.0.0.1', 8080);
+    expect(elsewhere.hostAllowed('127.0.0.1')).toBe(false);
+    expect(elsewhere.originAllowed('http://127.0.0.1')).toBe(false);
+    expect(elsewhere.hostAllowed('127.0.0.1:8080')).toBe(true);
   });
 
   it('a foreign Origin, a missing Origin and a foreign Host are refused; plain HTTP changes nothing', async () => {
