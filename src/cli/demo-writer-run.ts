@@ -71,13 +71,14 @@ function summarize(samples: number[]): LatencySummary {
 }
 
 /**
- * The writer's own failure reads "lobcore: <message>"; that message is passed on. Anything else
- * (a crash) may end in lines that say nothing, such as Node's version: the first line then.
+ * The writer's own failure reads "lobcore: <message>"; that message is passed on. A crash ends in
+ * lines that say nothing (the stack, Node's version): its `SomeError: message` line then.
  */
 function writerMessage(stderr: string): string {
-  const lines = stderr.trim().split('\n').filter((line) => line.trim() !== '');
+  const lines = stderr.trim().split('\n');
   const own = lines.filter((line) => line.startsWith('lobcore: ')).pop();
-  return own?.slice('lobcore: '.length) ?? lines[0] ?? 'no message';
+  if (own !== undefined) return own.slice('lobcore: '.length);
+  return lines.find((line) => /^\w*Error\b/.test(line)) ?? (lines.pop() || 'no message');
 }
 
 /**
