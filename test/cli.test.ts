@@ -5,10 +5,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readLobsterText, sampleDirectory, samplePath } from '../src/lobster/index.js';
+import { EMPTY_LEVEL_PRICE, readLobsterText, readOrderbookFile, sampleDirectory, samplePath } from '../src/lobster/index.js';
 import { LobError, type LobErrorCode } from '../src/errors.js';
 import { EXIT_CODE_OF, describeFailure } from '../src/cli/failure.js';
-import { MAIN, ROOT, expectBadInput, expectOneLineFailure, listTree, lobcore, lobcoreWithin, run } from './helpers/cli.js';
+import { MAIN, ROOT, expectBadInput, expectOneLineFailure, finished, listTree, lobcore, lobcoreWithin, run, startIn } from './helpers/cli.js';
+import { until } from './helpers/serve.js';
 
 const DATA = sampleDirectory();
 const AAPL_MESSAGES = samplePath('aaplHeadMessages');
@@ -181,6 +182,27 @@ describe('demo', () => {
     expect(text.stdout).toMatch(/checkpoints/);
   });
 
+  it("a writer whose writes the system refuses (a file-size limit, failing as a full disk does): exit 3, one line quoting the writer's own", async () => {
+    const limited = path.join(scratch, 'file-size-limited-db');
+    // Node ignores SIGXFSZ, so a write past the limit fails with EFBIG, in RocksDB's write-ahead log.
+    const result = await run('/bin/sh', ['-c', 'ulimit -f 200 && exec "$@"', 'sh', process.execPath, MAIN,
+      'demo', '--db', limited, '--blocks', '200', '--orders-per-block', '200']);
+    expectOneLineFailure(result, 3, /the demo writer stopped before it was killed \(exit 3\): writing .* failed: IO error: .*File too large$/);
+  });
+
+  it('a read-only command stopped by SIGINT or SIGTERM exits 128 + the signal, leaving no copy of the database in the temp dir', async () => {
+    const tmp = fs.mkdtempSync(path.join(scratch, 'tmp-'));
+    for (const [command, signal, code] of [['inspect', 'SIGINT', 130], ['book', 'SIGTERM', 143]] as const) {
+      const child = startIn({ ...process.env, TMPDIR: tmp }, command, db, ...(command === 'book' ? ['--asset', '0'] : []));
+      const done = finished(child);
+      await until(`${command} copied the database`, () => fs.readdirSync(tmp).length > 0);
+      child.kill(signal);
+      const result = await done;
+      expect(result.code, `${command}: ${result.stderr}`).toBe(code);
+      expect(fs.readdirSync(tmp), command).toEqual([]);
+    }
+  });
+
   it('fills lists a trader\'s and an order\'s history, and pages', async () => {
     const byTrader = await lobcore('fills', db, '--trader', '3', '--limit', '5', '--json');
     expect(byTrader.code, byTrader.stderr).toBe(0);
@@ -344,6 +366,15 @@ describe('replay', () => {
     const asset = inspected.assets.find((a: { asset: number }) => a.asset === 1);
     expect(asset.bestBid).toEqual(replayed.bestBid);
     expect(asset.bestAsk).toEqual(replayed.bestAsk);
+    // Height N holds message N, so the book at its end is LOBSTER's order-book row N (1-based).
+    const rows = readOrderbookFile(MSFT_BOOK);
+    const heights = [1, 500, 1001];
+    const books = await Promise.all(heights.map((height) => lobcore('book', db, '--asset', '1', '--height', String(height), '--depth', '10', '--json')));
+    books.forEach((book, i) => {
+      expect(book.code, book.stderr).toBe(0);
+      const { bids, asks } = JSON.parse(book.stdout);
+      expect({ bids: bids.map(priceAndSize), asks: asks.map(priceAndSize) }, `height ${heights[i]}`).toEqual(lobsterLevels(rows.row(heights[i] - 1), 10));
+    });
   });
 
   it('replays every LOBSTER message file on its own', async () => {
@@ -556,3 +587,20 @@ describe('bench', () => {
     expectBadInput(await lobcore('bench', '--warp-speed'), /unknown option --warp-speed/);
   });
 });
+
+function priceAndSize(level: { price: number; size: number }): [number, number] {
+  return [level.price, level.size];
+}
+
+/** The first `depth` non-empty levels a side of a LOBSTER order-book row (ask price, size, bid price, size, ...). */
+function lobsterLevels(row: Float64Array, depth: number): { bids: [number, number][]; asks: [number, number][] } {
+  const bids: [number, number][] = [];
+  const asks: [number, number][] = [];
+  for (let level = 0; level < depth; level++) {
+    const at = level * 4;
+    if (Math.abs(row[at]) !== EMPTY_LEVEL_PRICE) asks.push([row[at], row[at + 1]]);
+    if (Math.abs(row[at + 2]) !== EMPTY_LEVEL_PRICE) bids.push([row[at + 2], row[at + 3]]);
+  }
+  return { bids, asks };
+}
+

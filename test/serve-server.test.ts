@@ -10,6 +10,7 @@ import { DemoOrderFlow } from '../src/cli/demo-flow.js';
 import { CoreStateMachine } from '../src/state/index.js';
 import { DatabaseSource } from '../src/serve/database-source.js';
 import { DemoSource } from '../src/serve/demo-source.js';
+import { OriginPolicy } from '../src/serve/origin-policy.js';
 import { REPLAY_ASSET, ReplaySource, loadReplay } from '../src/serve/replay-source.js';
 import { samplePath } from '../src/lobster/index.js';
 import type { MarketMachine } from '../src/serve/feed.js';
@@ -229,6 +230,33 @@ describe('the feed to a page', () => {
     later(() => answer.close());
     answer.send(JSON.stringify({ type: 'control', action: 'pause' }));
     expect(await answer.next('error')).toMatchObject({ code: 'NO_PLAYBACK' });
+  });
+});
+
+describe('the audit trail on a page', () => {
+  it("a trader's newest 30 fills are the newest, past 50,000 fills and across a height holding more than a page", async () => {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'lobcore-serve-fills-'));
+    later(() => fs.rmSync(directory, { recursive: true, force: true }));
+    const machine = await CoreStateMachine.open({ path: directory });
+    later(() => machine.close());
+    machine.setHeight(1);
+    machine.placeLimitOrder({ trader: 1, asset: 0, side: 'ask', price: 100, size: 60_000, timestamp: 1 });
+    // Heights 2-11 hold 5,000 fills each, height 12 ten: the newest 30 span heights 11 and 12.
+    let timestamp = 2;
+    for (let height = 2; height <= 12; height++) {
+      machine.setHeight(height);
+      for (let i = 0; i < (height === 12 ? 10 : 5000); i++) machine.placeMarketOrder({ trader: 2, asset: 0, side: 'bid', size: 1, timestamp: timestamp++ });
+      await machine.flush();
+    }
+    const server = await serve(machine, new DatabaseSource(machine, directory));
+    later(() => server.close());
+    const page = client(server);
+    await until('hello', () => page.hello !== null);
+    const fills = (await page.request({ type: 'audit', trader: 1 })).fills as { fillSeq: number; height: number }[];
+    const newest = machine.nextFillSeq - 1;
+    expect(newest).toBe(50_010);
+    expect(fills.map((f) => f.fillSeq)).toEqual(Array.from({ length: 30 }, (_, i) => newest - i));
+    expect(fills.map((f) => f.height)).toEqual([...Array(10).fill(12), ...Array(20).fill(11)]);
   });
 });
 
@@ -461,6 +489,19 @@ describe('refusals: nothing changes', () => {
     const trail = await page.request({ type: 'audit', orderId });
     expect((trail.events as { kind: string }[]).map((e) => e.kind)).toEqual(['accepted', 'rested', 'removed']);
     expect(trail.order).toMatchObject({ status: 'cancelled', reason: 'CANCELLED_BY_USER' });
+  });
+
+  it('on port 80 the Host and Origin a browser sends without the port are its own; elsewhere a port must be named', () => {
+    const onDefault = new OriginPolicy('127.0.0.1', 80);
+    expect(onDefault.hostAllowed('127.0.0.1')).toBe(true);
+    expect(onDefault.hostAllowed('localhost:80')).toBe(true);
+    expect(onDefault.originAllowed('http://localhost')).toBe(true);
+    expect(onDefault.hostAllowed('evil.example')).toBe(false);
+    expect(onDefault.originAllowed('http://evil.example')).toBe(false);
+    const elsewhere = new OriginPolicy('127.0.0.1', 8080);
+    expect(elsewhere.hostAllowed('127.0.0.1')).toBe(false);
+    expect(elsewhere.originAllowed('http://127.0.0.1')).toBe(false);
+    expect(elsewhere.hostAllowed('127.0.0.1:8080')).toBe(true);
   });
 
   it('a foreign Origin, a missing Origin and a foreign Host are refused; plain HTTP changes nothing', async () => {

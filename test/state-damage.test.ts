@@ -226,6 +226,17 @@ describe('refused databases', () => {
     }
   });
 
+  it('a LOCK file RocksDB cannot open (as on a read-only filesystem) is the I/O error it is, not LOCKED', async () => {
+    const dbPath = tempDbPath();
+    await (await CoreStateMachine.open({ path: dbPath, backend: 'js' })).close();
+    // A directory in its place fails the open for root too, whom a chmod would not stop.
+    fs.rmSync(path.join(dbPath, 'LOCK'));
+    fs.mkdirSync(path.join(dbPath, 'LOCK'));
+    await expect(CoreStateMachine.open({ path: dbPath, backend: 'js' })).rejects.toMatchObject({
+      code: 'IO_ERROR', message: expect.stringMatching(/^opening .* failed: .*LOCK: Is a directory$/),
+    });
+  });
+
   it('refuses a database written by a newer format version', async () => {
     const dbPath = tempDbPath();
     await (await CoreStateMachine.open({ path: dbPath, backend: 'js' })).close();

@@ -1,7 +1,8 @@
-// Opening lobcore databases from the CLI. Commands that only read (inspect, fills) open read-only:
+// Opening lobcore databases from the CLI. Commands that only read (inspect, fills, ...) open read-only:
 // they work beside a running writer, never create a database where a path was mistyped, and never
 // write. Commands that create one (demo, replay --db) want a new or empty directory.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { makeDirectory, statOrUndefined } from '../directories.js';
 import { refuseUnopenableDirectory } from '../state/database-directory.js';
 import { CoreStateMachine, type StateMachineOptions } from '../state/index.js';
@@ -19,6 +20,15 @@ export function openStateMachine(options: StateMachineOptions): Promise<CoreStat
  * failure is what the caller sees: closing afterwards may fail too, but must not hide it.
  */
 export async function readDatabase<T>(directory: string, read: (machine: CoreStateMachine) => Promise<T>): Promise<T> {
+  const restoreSignals = exitThroughHooksOnSignals();
+  try {
+    return await readAndClose(directory, read);
+  } finally {
+    restoreSignals();
+  }
+}
+
+async function readAndClose<T>(directory: string, read: (machine: CoreStateMachine) => Promise<T>): Promise<T> {
   beginStep(`opening ${directory} read-only`);
   const machine = await openStateMachine({ path: directory, readOnly: true });
   let result: T;
@@ -33,6 +43,22 @@ export async function readDatabase<T>(directory: string, read: (machine: CoreSta
   beginStep(`closing ${directory}`);
   await machine.close();
   return result;
+}
+
+const EXIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * A read-only open copies the database into the temp dir and removes the copy on 'exit'
+ * (state/read-only-copy.ts), which a signal's default action skips. Until the returned function is
+ * called, these signals exit through process.exit instead, with the code a shell reports for a
+ * signalled process (128 + the signal's number).
+ */
+function exitThroughHooksOnSignals(): () => void {
+  const exit = (signal: NodeJS.Signals): never => process.exit(128 + os.constants.signals[signal]);
+  for (const signal of EXIT_SIGNALS) process.on(signal, exit);
+  return () => {
+    for (const signal of EXIT_SIGNALS) process.off(signal, exit);
+  };
 }
 
 /** Refuses, before anything is opened or created, a path that does not hold a lobcore database. */

@@ -71,6 +71,17 @@ function summarize(samples: number[]): LatencySummary {
 }
 
 /**
+ * The writer's own failure reads "lobcore: <message>"; that message is passed on. A crash ends in
+ * lines that say nothing (the stack, Node's version): its `SomeError: message` line then.
+ */
+function writerMessage(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  const own = lines.filter((line) => line.startsWith('lobcore: ')).pop();
+  if (own !== undefined) return own.slice('lobcore: '.length);
+  return lines.find((line) => /^\w*Error\b/.test(line)) ?? (lines.pop() || 'no message');
+}
+
+/**
  * Runs the writer on `db` and kills it with SIGKILL as soon as it reports `killHeight`.
  * `onBlock` sees each reported height (for a progress bar).
  */
@@ -106,10 +117,8 @@ export async function runAndKillWriter(
     child.once('close', (code, sig) => resolve([code, sig]));
   });
   if (signal !== 'SIGKILL' || !killSent) {
-    const lastLine = stderr.trim().split('\n').pop() ?? '';
-    // The writer's own failure reads "lobcore: <message>"; pass the message on.
     throw new CliError(
-      `the demo writer stopped before it was killed (exit ${exitCode ?? signal}): ${lastLine.replace(/^lobcore: /, '') || 'no message'}`,
+      `the demo writer stopped before it was killed (exit ${exitCode ?? signal}): ${writerMessage(stderr)}`,
       exitCode === ExitCode.BAD_INPUT ? ExitCode.BAD_INPUT : ExitCode.INTERNAL,
     );
   }

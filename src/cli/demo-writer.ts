@@ -16,7 +16,9 @@ export async function runDemoWriter(db: string, flags: DemoFlowFlags): Promise<v
   // Block h's report is written by reported[h % MAX_BLOCKS_IN_FLIGHT] once every earlier one is.
   const reported: Array<Promise<void>> = new Array(MAX_BLOCKS_IN_FLIGHT).fill(Promise.resolve());
   let previous: Promise<void> = Promise.resolve();
+  let failure: { error: unknown } | undefined;
   for (let height = 1; height <= flags.blocks; height++) {
+    if (failure !== undefined) throw failure.error;
     const slot = height % MAX_BLOCKS_IN_FLIGHT;
     await reported[slot]; // the report of block height - MAX_BLOCKS_IN_FLIGHT
     machine.setHeight(height);
@@ -35,6 +37,10 @@ export async function runDemoWriter(db: string, flags: DemoFlowFlags): Promise<v
         matchMs: flushStart - matchStart, flushMs: flushEnd - flushStart, checkpointMs, elapsedMs: performance.now() - start,
       }));
     });
+    // A flush that fails (a full disk) while nothing awaits this report yet would be an unhandled
+    // rejection: Node's stack trace instead of a `lobcore:` line. The first failure is kept and
+    // thrown before the next block, which the failed machine could not take anyway.
+    previous.catch((error: unknown) => { failure ??= { error }; });
     // Let the writes that landed meanwhile be acknowledged before the next block is matched.
     await new Promise<void>((resolve) => setImmediate(resolve));
   }

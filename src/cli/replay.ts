@@ -8,7 +8,7 @@ import {
   type DepthMismatch, type OrderbookRows, type ReplayStats,
 } from '../lobster/index.js';
 import type { BackendName, Level } from '../types.js';
-import { openStateMachine, prepareFreshDirectory, type CoreStateMachine } from './database.js';
+import { openStateMachine, prepareFreshDirectory } from './database.js';
 import { CliError, ExitCode } from './failure.js';
 import { backendOption, jsonOption } from './flags.js';
 import { formatCount, formatDuration, formatRate, printJson, printLine, renderFields } from './format.js';
@@ -24,7 +24,7 @@ interface ReplayFlags {
 
 /** The asset the messages go to (the replayer's default). */
 const ASSET = 1;
-/** With --db: messages per flush (one journal record), and per checkpoint. Heights count messages. */
+/** With --db: messages per flush, and per checkpoint. Height N holds message N. */
 const MESSAGES_PER_FLUSH = 1000;
 const MESSAGES_PER_CHECKPOINT = 20_000;
 const PROGRESS_STEP = 1000;
@@ -36,7 +36,7 @@ export function defineReplayCommand(status: ExitStatus): Command {
       'Replays a LOBSTER message file through the engine. With --orderbook, the book is compared with the ' +
       'order-book file after every message and the first difference is reported (exit 1). With --db, the ' +
       `replay runs through the persistent state machine, flushing every ${formatCount(MESSAGES_PER_FLUSH)} messages and checkpointing ` +
-      `every ${formatCount(MESSAGES_PER_CHECKPOINT)}; heights count messages.`,
+      `every ${formatCount(MESSAGES_PER_CHECKPOINT)}; height N holds message N, so the book at its end is the order-book file's row N.`,
     )
     .argument('<file>', 'LOBSTER message file (time,type,orderId,size,price,direction)')
     .addOption(new Option('--orderbook <file>', 'the matching LOBSTER order-book file, to check the book after every message'))
@@ -79,14 +79,17 @@ async function replay(file: string, flags: ReplayFlags): Promise<number> {
     const started = performance.now();
     let mismatch: DepthMismatch | null = null;
     for (let i = 0; i < messages.count && mismatch === null; i++) {
+      // Message i + 1 is journaled at height i + 1 (the seed stays at height 0), as `serve --replay`
+      // does, so `book --height N` is the book after message N, LOBSTER's order-book row N.
+      machine?.setHeight(i + 1);
       replayer.apply(i);
       // 1-based row numbers, as the parser reports them and as a text editor shows them.
       if (book !== undefined) mismatch = compareDepth(engine, ASSET, book.row(i), i + 1);
-      if (machine !== undefined && (i + 1) % MESSAGES_PER_FLUSH === 0) await flushAt(machine, i + 1);
+      if (machine !== undefined && (i + 1) % MESSAGES_PER_FLUSH === 0) await machine.checkpointIfNeeded();
       if ((i + 1) % PROGRESS_STEP === 0) progress.update(i + 1);
     }
     const applied = replayer.stats.messages;
-    if (machine !== undefined) await flushAt(machine, applied);
+    if (machine !== undefined) await machine.checkpointIfNeeded();
     const seconds = (performance.now() - started) / 1000;
     progress.finish();
 
@@ -96,12 +99,6 @@ async function replay(file: string, flags: ReplayFlags): Promise<number> {
   } finally {
     await machine?.close();
   }
-}
-
-/** Heights count the messages applied, so `inspect` on a replayed database reads naturally. */
-async function flushAt(machine: CoreStateMachine, messagesApplied: number): Promise<void> {
-  if (messagesApplied > machine.height) machine.setHeight(messagesApplied);
-  await machine.checkpointIfNeeded();
 }
 
 function summarize(messages: number, engine: Pick<Engine, 'nextOrderId' | 'bestBid' | 'bestAsk'>, fills: number, seconds: number): ReplaySummary {

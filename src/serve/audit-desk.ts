@@ -34,7 +34,7 @@ async function newestFills(machine: MarketMachine, trader: number): Promise<Reco
 async function newestBetween(machine: MarketMachine, trader: number, fromHeight: number, toHeight: number, want: number): Promise<RecordedFill[]> {
   const fills = await machine.getTraderFills(trader, { fromHeight, toHeight, limit: FILL_PAGE });
   if (fills.length < FILL_PAGE) return fills.slice(-want);
-  if (fromHeight === toHeight) return newestOfHeight(machine, trader, fills, want);
+  if (fromHeight === toHeight) return newestOfHeight(machine, trader, fromHeight, fills, want);
   const middle = Math.floor((fromHeight + toHeight) / 2);
   const newer = await newestBetween(machine, trader, middle + 1, toHeight, want);
   if (newer.length >= want) return newer;
@@ -42,8 +42,7 @@ async function newestBetween(machine: MarketMachine, trader: number, fromHeight:
 }
 
 /** One height's fills cannot be split further: they are paged through from `firstPage`. */
-async function newestOfHeight(machine: MarketMachine, trader: number, firstPage: RecordedFill[], want: number): Promise<RecordedFill[]> {
-  const height = firstPage[0].height;
+async function newestOfHeight(machine: MarketMachine, trader: number, height: number, firstPage: RecordedFill[], want: number): Promise<RecordedFill[]> {
   let kept = firstPage.slice(-want);
   for (let fills = firstPage; fills.length === FILL_PAGE;) {
     fills = await machine.getTraderFills(trader, { fromHeight: height, toHeight: height, after: fills[fills.length - 1].fillSeq, limit: FILL_PAGE });

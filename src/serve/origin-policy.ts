@@ -7,9 +7,15 @@ import { networkInterfaces, hostname } from 'node:os';
 
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
+const HTTP_DEFAULT_PORT = 80;
 
 function hostName(address: string): string {
   return address.includes(':') ? `[${address}]` : address;
+}
+
+/** A browser leaves the scheme's default port out of Host and Origin: on it, the bare name is this server too. */
+function hostsOf(name: string, port: number): string[] {
+  return port === HTTP_DEFAULT_PORT ? [name, `${name}:${port}`] : [`${name}:${port}`];
 }
 
 export class OriginPolicy {
@@ -28,7 +34,7 @@ export class OriginPolicy {
     } else {
       names.add(hostName(bindHost.toLowerCase()));
     }
-    this.hosts = new Set([...names].map((name) => `${name}:${port}`));
+    this.hosts = new Set([...names].flatMap((name) => hostsOf(name, port)));
     this.origins = new Set([...this.hosts].map((host) => `http://${host}`));
   }
 

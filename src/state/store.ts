@@ -469,7 +469,9 @@ function openError(path: string, error: unknown, copy: DatabaseCopy | null = nul
   const cause = (error as LevelError).cause ?? (error as LevelError);
   const message = rocksText(cause.message ?? String(error), copy, path);
   const text = `${cause.code ?? ''} ${message}`;
-  if (cause.code === 'LEVEL_LOCKED' || /\block\b/i.test(text)) {
+  // RocksDB names its LOCK file in any failure to open it ("while open a file for lock: …/LOCK:
+  // Read-only file system"): only a lock another holder has is LOCKED; the rest are the I/O errors they say.
+  if (cause.code === 'LEVEL_LOCKED' || /Resource temporarily unavailable|lock hold by current process/i.test(message)) {
     return new LobError('LOCKED', `${path} is held open by another process or instance (${message || 'lock taken'})`, { cause: error });
   }
   // The directory held a database (the store checked for CURRENT): a file missing from it is damage too.

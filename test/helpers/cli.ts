@@ -60,7 +60,7 @@ export function start(...args: string[]): ChildProcess & { out: Run } {
   return startIn(process.env, ...args);
 }
 
-function startIn(env: NodeJS.ProcessEnv, ...args: string[]): ChildProcess & { out: Run } {
+export function startIn(env: NodeJS.ProcessEnv, ...args: string[]): ChildProcess & { out: Run } {
   const child = spawn(process.execPath, [MAIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }) as ChildProcess & { out: Run };
   child.out = { code: null, stdout: '', stderr: '', timedOut: false };
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => { child.out.stdout += chunk; });
