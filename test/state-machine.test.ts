@@ -563,15 +563,31 @@ describeEachBackend('CoreStateMachine', (backend) => {
   });
 
   describe('failed index writes', () => {
-    it('hold a flush back past maxIndexLag with a clear error, and each flush tries them again', async () => {
+    /** A caught-up database whose index database then goes away, and three commands past a maxIndexLag of 2. */
+    async function behindFailingIndexes() {
       const path = tempDbPath();
       const sm = await open({ path, maxIndexLag: 2, indexGatherMs: 0 });
       sm.placeLimitOrder({ trader: 1, asset: 1, side: 'ask', price: 10, size: 5, timestamp: 1 });
       await sm.flush();
-      await (sm as unknown as { p: { indexer: { idle(): Promise<void> } } }).p.indexer.idle(); // caught up
+      await (sm as unknown as { p: { indexer: { idle(): Promise<void> } } }).p.indexer.idle();
       const indexes = (sm as unknown as { store: { underlyingIndexes: { close(): Promise<void>; open(): Promise<void> } } }).store.underlyingIndexes;
       await indexes.close();
       for (let t = 2; t <= 4; t++) sm.placeLimitOrder({ trader: 2, asset: 1, side: 'bid', price: 10, size: 1, timestamp: t });
+      return { path, sm, indexes };
+    }
+
+    /** Closes, reopens, and finds the state and the trader's three orders. */
+    async function expectKeptAcrossReopen(path: string, sm: CoreStateMachine): Promise<void> {
+      const hash = sm.stateHash();
+      await sm.close();
+      const reopened = await open({ path });
+      expect(reopened.stateHash()).toBe(hash);
+      expect(await reopened.getTraderOrders(2)).toHaveLength(3);
+      await reopened.close();
+    }
+
+    it('hold a flush back past maxIndexLag with a clear error, and each flush tries them again', async () => {
+      const { path, sm, indexes } = await behindFailingIndexes();
       await expect(sm.flush()).rejects.toMatchObject({
         code: 'NOT_OPEN',
         message: expect.stringMatching(/^the commits are durable, but the indexes are 3 entries behind \(maxIndexLag 2\) and cannot be written: writing \d+ index operations in .* failed: the database is not open$/),
@@ -581,33 +597,14 @@ describeEachBackend('CoreStateMachine', (backend) => {
       await indexes.open();
       await sm.flush();
       expect(await sm.getTraderOrders(2)).toHaveLength(3);
-      const hash = sm.stateHash();
-      await sm.close();
-      const reopened = await open({ path });
-      expect(reopened.stateHash()).toBe(hash);
-      expect(await reopened.getTraderOrders(2)).toHaveLength(3);
-      await reopened.close();
+      await expectKeptAcrossReopen(path, sm);
     });
-  });
 
-  describe('failed index writes, at a close or a recovery', () => {
-    it('hold up neither: the commits are what must be durable, and a reopen derives the indexes', async () => {
-      const path = tempDbPath();
-      const sm = await open({ path, maxIndexLag: 2, indexGatherMs: 0 });
-      sm.placeLimitOrder({ trader: 1, asset: 1, side: 'ask', price: 10, size: 5, timestamp: 1 });
-      await sm.flush();
-      await (sm as unknown as { p: { indexer: { idle(): Promise<void> } } }).p.indexer.idle();
-      const indexes = (sm as unknown as { store: { underlyingIndexes: { close(): Promise<void> } } }).store.underlyingIndexes;
-      await indexes.close();
-      for (let t = 2; t <= 4; t++) sm.placeLimitOrder({ trader: 2, asset: 1, side: 'bid', price: 10, size: 1, timestamp: t });
+    it('hold up neither a recovery nor a close: the commits are what must be durable, and a reopen derives the indexes', async () => {
+      const { path, sm } = await behindFailingIndexes();
       await expect(sm.flush()).rejects.toMatchObject({ code: 'NOT_OPEN' });
       expect(await sm.recover()).toMatchObject({ sequence: 4 });
-      const hash = sm.stateHash();
-      await sm.close();
-      const reopened = await open({ path });
-      expect(reopened.stateHash()).toBe(hash);
-      expect(await reopened.getTraderOrders(2)).toHaveLength(3);
-      await reopened.close();
+      await expectKeptAcrossReopen(path, sm);
     });
   });
 
