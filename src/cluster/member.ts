@@ -87,6 +87,16 @@ export class ShardMember {
   }
 
   async start(): Promise<void> {
+    try {
+      await this.join();
+    } catch (error) {
+      // Open connections would keep the process alive, and its supervisor waiting, for good.
+      await this.stop();
+      throw error;
+    }
+  }
+
+  private async join(): Promise<void> {
     const { runDir, description, shard, memberId } = this.options;
     const name = `shard ${shard} member ${memberId}`;
     this.replicaConn = await connectAs(runDir, description, replicaRole(shard), { name: `${name} (follow)` });
