@@ -4,6 +4,7 @@
 //                  SIGKILLed, ending in a verdict
 //   cluster node   (internal) one shard member, the process the others start and kill
 import { Command, Option } from 'commander';
+import { stopChildrenOnSignal } from '../cluster/child-processes.js';
 import { NATS_INSTALL_HINT, findNatsServer } from '../cluster/nats/binary.js';
 import { readDescription } from '../cluster/nats/description.js';
 import { LocalCluster } from '../cluster/local-cluster.js';
@@ -70,10 +71,13 @@ function defineUp(status: ExitStatus): Command {
     .addOption(jsonOption())
     .action(async (flags: UpFlags) => {
       requireNatsForCli();
+      const stopStartingOnSignal = stopChildrenOnSignal();
       const local = await LocalCluster.start({
         runDir: flags.dir, shards: flags.shards, assets: flags.assets, members: flags.members, tls: flags.tls === true,
         persistent: flags.memory !== true, backend: flags.backend,
       });
+      // Up and reported: from here Ctrl-C is the way to stop it, and stops it in order.
+      stopStartingOnSignal();
       const d = local.description;
       const leaders = d.layout.shards.map((s) => ({ shard: s.shard, assets: s.assets, leader: local.supervisor.leaderOf(s.shard) }));
       if (flags.json === true) {
@@ -125,6 +129,7 @@ function defineDemo(status: ExitStatus): Command {
     .action(async (flags: DemoFlags) => {
       requireNatsForCli();
       if (flags.assets < 2) throw new CliError('--assets must be at least 2: one per shard');
+      stopChildrenOnSignal();
       const json = flags.json === true;
       if (!json) printLine(`lobcore cluster demo: ${flags.rounds} rounds × 2 shards × ${flags.commands} commands, seed ${flags.seed}, ${flags.backend} core`);
       const report = await runClusterDemo({

@@ -10,7 +10,7 @@ import type { MemberEvent, MemberStatus } from './member.js';
 import { decodeMemberEvent } from './member-process.js';
 import { cliEntry } from './package-files.js';
 import { FAILOVER_DEADLINE_MS } from './nats/retry.js';
-import { killOnExit } from './nats/servers.js';
+import { killOnExit } from './child-processes.js';
 
 export interface SupervisorOptions {
   runDir: string;
