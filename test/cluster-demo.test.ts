@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ClusterClient } from '../src/cluster/client.js';
 import { readDescription } from '../src/cluster/nats/description.js';
-import { finished, lobcore, lobcoreIn, MAIN, ROOT, start } from './helpers/cli.js';
+import { expectBadInput, finished, lobcore, lobcoreIn, lobcoreWithin, MAIN, ROOT, start } from './helpers/cli.js';
 
 /** Live processes whose command line names `dir`: the run's nats-servers (their configs) and members (--run-dir). */
 function processesUsing(dir: string): number[] {
@@ -70,16 +70,20 @@ describe('lobcore cluster up', () => {
     expect(existsSync(info.runDir)).toBe(false);
   }, 120_000);
 
-  it('stops its NATS servers and members when interrupted while starting', async () => {
+  it('stops its NATS servers and members when interrupted while starting, and refuses to start again in that run directory', async () => {
     const runDir = path.join(mkdtempSync(path.join(tmpdir(), 'lobcore-up-')), 'run');
     try {
       const child = start('cluster', 'up', '--dir', runDir, '--shards', '1', '--assets', '2');
       // The command and its three nats-servers: well into start-up, not yet up.
       await interrupt(child, runDir, () => processesUsing(runDir).length >= 4);
+      const again = await lobcoreWithin(60_000, 'cluster', 'up', '--dir', runDir);
+      expectBadInput(again, /--dir .*already holds a cluster run/);
+      expect(processesUsing(runDir)).toEqual([]);
     } finally {
       rmSync(path.dirname(runDir), { recursive: true, force: true });
     }
   }, 120_000);
+
 });
 
 describe('lobcore cluster demo', () => {
