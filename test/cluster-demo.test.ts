@@ -84,6 +84,9 @@ describe('lobcore cluster up', () => {
     }
   }, 120_000);
 
+  it('refuses more shards than assets in one line', async () => {
+    expectBadInput(await lobcore('cluster', 'up', '--shards', '8', '--assets', '6'), /--shards 8/);
+  });
 });
 
 describe('lobcore cluster demo', () => {

@@ -84,6 +84,7 @@ function defineUp(status: ExitStatus): Command {
     .addOption(jsonOption())
     .action(async (flags: UpFlags) => {
       requireNatsForCli();
+      if (flags.shards > flags.assets) throw new CliError(`--shards ${flags.shards}: more shards than the ${flags.assets} assets (--assets), some would hold none`);
       requireFreshRunDir(flags.dir);
       const stopStartingOnSignal = stopChildrenOnSignal();
       const local = await LocalCluster.start({
