@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { ClusterClient } from '../src/cluster/client.js';
 import { readDescription } from '../src/cluster/nats/description.js';
 import { expectBadInput, finished, lobcore, lobcoreIn, lobcoreWithin, MAIN, ROOT, start } from './helpers/cli.js';
+import { until } from './helpers/cluster.js';
 
 /** Live processes whose command line names `dir`: the run's nats-servers (their configs) and members (--run-dir). */
 function processesUsing(dir: string): number[] {
@@ -21,14 +22,6 @@ function processesUsing(dir: string): number[] {
     }
   }
   return pids;
-}
-
-async function until(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** SIGTERMs a started `lobcore cluster ...` once `ready` holds, and checks that it took its servers and members with it. */
