@@ -10,10 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LobError } from '../src/errors.js';
 import { describeFailure } from '../src/cli/failure.js';
 import { roundRobinLayout, shardSubjects } from '../src/cluster/layout.js';
+import { ShardMember, type MemberEvent } from '../src/cluster/member.js';
 import { connectAs } from '../src/cluster/nats/connect.js';
 import { ADMIN_ROLE } from '../src/cluster/nats/roles.js';
 import { NatsCluster } from '../src/cluster/nats/servers.js';
 import { createShardStreams, managerOf, storedRecord, streamInfo } from '../src/cluster/streams.js';
+import { until } from './helpers/cluster.js';
 
 /** Longer than one attempt's timeout (the JetStream client's 5 s default): a single attempt cannot be answered. */
 const FREEZE_MS = 6_000;
@@ -102,5 +104,26 @@ describe('cluster requests while every NATS server is frozen', () => {
     expect(message).not.toMatch(/internal error|\n/);
     // Thawed, the same cluster answers at once again.
     expect((await streamInfo(admin, stream)).state.last_seq).toBe(0);
+  }, 90_000);
+
+  it('a member stopped while it claims the leadership neither leads nor follows again', async () => {
+    const events: MemberEvent[] = [];
+    const member = new ShardMember({ runDir, description: cluster.description, shard: 0, memberId: 0, leaderTimeoutMs: 2_000, emit: (e) => events.push(e) });
+    // What the claim leaves behind, read from the member itself: nothing else shows it in-process.
+    const inside = member as unknown as { claiming: boolean; follower: { running: boolean } };
+    await member.start();
+    await freeze();
+    let stopping: Promise<void> | undefined;
+    try {
+      // No leader speaks: the member claims, and waits on the frozen servers for the stream's end.
+      await until(() => inside.claiming, 'the member to start a claim');
+      stopping = member.stop();
+    } finally {
+      thaw();
+    }
+    await stopping;
+    await until(() => !inside.claiming, 'the claim to end');
+    expect(events.filter((e) => e.kind === 'leader')).toEqual([]);
+    expect(inside.follower.running).toBe(false);
   }, 90_000);
 });
