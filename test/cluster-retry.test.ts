@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LobError } from '../src/errors.js';
 import { describeFailure } from '../src/cli/failure.js';
 import { roundRobinLayout, shardSubjects } from '../src/cluster/layout.js';
+import { ClusterClient } from '../src/cluster/client.js';
 import { ShardMember, type MemberEvent } from '../src/cluster/member.js';
 import { connectAs } from '../src/cluster/nats/connect.js';
 import { ADMIN_ROLE } from '../src/cluster/nats/roles.js';
@@ -126,4 +127,15 @@ describe('cluster requests while every NATS server is frozen', () => {
     expect(events.filter((e) => e.kind === 'leader')).toEqual([]);
     expect(inside.follower.running).toBe(false);
   }, 90_000);
+
+  it('a closed client ends a call it was sending again as NOT_OPEN instead of retrying it until the deadline', async () => {
+    // No member runs: every attempt finds no responder and the call is sent again and again.
+    const client = await ClusterClient.connect(runDir, cluster.description, { attemptTimeoutMs: 500, deadlineMs: 3_600_000 });
+    const call = client.placeLimit({ trader: 1, asset: 0, side: 'bid', price: 10, size: 1, timestamp: 1 }).then(() => undefined, (error: unknown) => error);
+    await until(() => client.stats.retries > 0, 'the client to send the call again');
+    await client.close();
+    const failure = await call;
+    expect(failure).toBeInstanceOf(LobError);
+    expect((failure as LobError).code).toBe('NOT_OPEN');
+  }, 30_000);
 });
