@@ -11,6 +11,7 @@ import { LobError } from '../src/errors.js';
 import { describeFailure } from '../src/cli/failure.js';
 import { roundRobinLayout, shardSubjects } from '../src/cluster/layout.js';
 import { ClusterClient } from '../src/cluster/client.js';
+import { StreamFollower } from '../src/cluster/follower.js';
 import { ShardMember, type MemberEvent } from '../src/cluster/member.js';
 import { connectAs } from '../src/cluster/nats/connect.js';
 import { ADMIN_ROLE } from '../src/cluster/nats/roles.js';
@@ -137,5 +138,16 @@ describe('cluster requests while every NATS server is frozen', () => {
     const failure = await call;
     expect(failure).toBeInstanceOf(LobError);
     expect((failure as LobError).code).toBe('NOT_OPEN');
+  }, 30_000);
+
+  it('a follower on a closed connection ends instead of reopening its consumer for good', async () => {
+    const nc = await connectAs(runDir, cluster.description, ADMIN_ROLE);
+    await nc.close();
+    const follower = new StreamFollower(nc, { stream, onRecord: () => undefined });
+    follower.start(1);
+    const inside = follower as unknown as { running: boolean };
+    await until(() => !inside.running, 'the follower to end');
+    await follower.stop();
+    expect(follower.reopens).toBe(0);
   }, 30_000);
 });
