@@ -104,11 +104,12 @@ describe('lobcore cluster demo', () => {
     expect(report.shards.every((s) => s.hashesEqual && s.members.length === 3)).toBe(true);
   }, 180_000);
 
-  it('stops its NATS servers and members when interrupted mid-flow', async () => {
+  it('stops its NATS servers and members when interrupted', async () => {
     const runDir = path.join(mkdtempSync(path.join(tmpdir(), 'lobcore-demo-')), 'run');
     try {
       const child = start('cluster', 'demo', '--rounds', '200', '--commands', '100', '--dir', runDir);
-      await interrupt(child, runDir, () => child.out.stdout.includes('shard 1:'));
+      // The command, its three nats-servers and a member: the demo's one handler covers every phase after.
+      await interrupt(child, runDir, () => processesUsing(runDir).length >= 5);
     } finally {
       rmSync(path.dirname(runDir), { recursive: true, force: true });
     }

@@ -51,6 +51,9 @@ export class ClusterSupervisor {
     if (this.options.leaderTimeoutMs !== undefined) args.push('--leader-timeout', String(this.options.leaderTimeoutMs));
     const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     killOnExit(child);
+    // A member that has gone (killed, or ended by a signal) closes its stdin: a 'stop' written to it
+    // then fails with EPIPE, which unhandled would end this process.
+    child.stdin?.on('error', () => undefined);
     const handle: MemberHandle = { shard, member, child, events: [], starts: (previous?.starts ?? 0) + 1 };
     this.members.set(key, handle);
     let stderr = '';
