@@ -1,12 +1,37 @@
 // `lobcore cluster demo` as a user runs it: a child process that starts NATS and six member
 // processes, kills a shard leader and a NATS server, and reports its verdict.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ClusterClient } from '../src/cluster/client.js';
 import { readDescription } from '../src/cluster/nats/description.js';
-import { lobcore, lobcoreIn, MAIN, ROOT } from './helpers/cli.js';
+import { expectBadInput, finished, lobcore, lobcoreIn, lobcoreWithin, MAIN, ROOT, start } from './helpers/cli.js';
+import { until } from './helpers/cluster.js';
+
+/** Live processes whose command line names `dir`: the run's nats-servers (their configs) and members (--run-dir). */
+function processesUsing(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(dir)) pids.push(Number(entry));
+    } catch {
+      // it ended meanwhile
+    }
+  }
+  return pids;
+}
+
+/** SIGTERMs a started `lobcore cluster ...` once `ready` holds, and checks that it took its servers and members with it. */
+async function interrupt(child: ReturnType<typeof start>, runDir: string, ready: () => boolean): Promise<void> {
+  await until(ready, 'the cluster to start');
+  child.kill('SIGTERM');
+  const run = await finished(child);
+  expect(run.code, run.stderr).toBe(128 + 15);
+  expect(processesUsing(runDir), 'processes left running').toEqual([]);
+}
 
 describe('lobcore cluster up', () => {
   it('starts a cluster a client can trade on, and stops it on Ctrl-C', async () => {
@@ -37,6 +62,24 @@ describe('lobcore cluster up', () => {
     // A run directory it made for itself goes with it.
     expect(existsSync(info.runDir)).toBe(false);
   }, 120_000);
+
+  it('stops its NATS servers and members when interrupted while starting, and refuses to start again in that run directory', async () => {
+    const runDir = path.join(mkdtempSync(path.join(tmpdir(), 'lobcore-up-')), 'run');
+    try {
+      const child = start('cluster', 'up', '--dir', runDir, '--shards', '1', '--assets', '2');
+      // The command and its three nats-servers: well into start-up, not yet up.
+      await interrupt(child, runDir, () => processesUsing(runDir).length >= 4);
+      const again = await lobcoreWithin(60_000, 'cluster', 'up', '--dir', runDir);
+      expectBadInput(again, /--dir .*already holds a cluster run/);
+      expect(processesUsing(runDir)).toEqual([]);
+    } finally {
+      rmSync(path.dirname(runDir), { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('refuses more shards than assets in one line', async () => {
+    expectBadInput(await lobcore('cluster', 'up', '--shards', '8', '--assets', '6'), /--shards 8/);
+  });
 });
 
 describe('lobcore cluster demo', () => {
@@ -60,6 +103,17 @@ describe('lobcore cluster demo', () => {
     expect(report.recovery?.replayedFromStream).toBeGreaterThan(0);
     expect(report.shards.every((s) => s.hashesEqual && s.members.length === 3)).toBe(true);
   }, 180_000);
+
+  it('stops its NATS servers and members when interrupted', async () => {
+    const runDir = path.join(mkdtempSync(path.join(tmpdir(), 'lobcore-demo-')), 'run');
+    try {
+      const child = start('cluster', 'demo', '--rounds', '200', '--commands', '100', '--dir', runDir);
+      // The command, its three nats-servers and a member: the demo's one handler covers every phase after.
+      await interrupt(child, runDir, () => processesUsing(runDir).length >= 5);
+    } finally {
+      rmSync(path.dirname(runDir), { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('says how to install nats-server when it is missing, and starts nothing', async () => {
     const env: NodeJS.ProcessEnv = { ...process.env, PATH: path.dirname(process.execPath) };

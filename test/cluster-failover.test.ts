@@ -2,7 +2,9 @@
 // brought back from its own checkpoint, a NATS server SIGKILLed under traffic. After each, every
 // member's state equals an in-memory replay of the committed stream, and every request the
 // client saw answered is in the stream exactly once.
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectOneLineFailure, lobcoreWithin } from './helpers/cli.js';
 import { drive, eventsOf, startTestCluster, streamLeaderNode, verify, type TestCluster } from './helpers/cluster.js';
 
 /**
@@ -96,4 +98,12 @@ describe('cluster failover', () => {
     await drive(t, 1, 5, 2);
     expectConsistent(await verify(t), false);
   }, 180_000);
+
+  it('ends a member that fails to start, with its error, instead of leaving it hanging on its NATS connections', async () => {
+    const running = [0, 1, 2].find((m) => t.local.supervisor.running(0, m)) as number;
+    // The state directory of a running member: its RocksDB lock is taken, after the NATS connections are open.
+    const dir = join(t.local.runDir, 'members', `s0-m${running}`);
+    const run = await lobcoreWithin(60_000, 'cluster', 'node', '--run-dir', t.local.runDir, '--shard', '0', '--member', '7', '--dir', dir);
+    expectOneLineFailure(run, 2, /held open by another process/);
+  }, 90_000);
 });

@@ -10,10 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LobError } from '../src/errors.js';
 import { describeFailure } from '../src/cli/failure.js';
 import { roundRobinLayout, shardSubjects } from '../src/cluster/layout.js';
+import { ClusterClient } from '../src/cluster/client.js';
+import { StreamFollower } from '../src/cluster/follower.js';
+import { ShardMember, type MemberEvent } from '../src/cluster/member.js';
 import { connectAs } from '../src/cluster/nats/connect.js';
 import { ADMIN_ROLE } from '../src/cluster/nats/roles.js';
 import { NatsCluster } from '../src/cluster/nats/servers.js';
 import { createShardStreams, managerOf, storedRecord, streamInfo } from '../src/cluster/streams.js';
+import { until } from './helpers/cluster.js';
 
 /** Longer than one attempt's timeout (the JetStream client's 5 s default): a single attempt cannot be answered. */
 const FREEZE_MS = 6_000;
@@ -103,4 +107,47 @@ describe('cluster requests while every NATS server is frozen', () => {
     // Thawed, the same cluster answers at once again.
     expect((await streamInfo(admin, stream)).state.last_seq).toBe(0);
   }, 90_000);
+
+  it('a member stopped while it claims the leadership neither leads nor follows again', async () => {
+    const events: MemberEvent[] = [];
+    const member = new ShardMember({ runDir, description: cluster.description, shard: 0, memberId: 0, leaderTimeoutMs: 2_000, emit: (e) => events.push(e) });
+    // What the claim leaves behind, read from the member itself: nothing else shows it in-process.
+    const inside = member as unknown as { claiming: boolean; follower: { running: boolean } };
+    await member.start();
+    await freeze();
+    let stopping: Promise<void> | undefined;
+    try {
+      // No leader speaks: the member claims, and waits on the frozen servers for the stream's end.
+      await until(() => inside.claiming, 'the member to start a claim');
+      stopping = member.stop();
+    } finally {
+      thaw();
+    }
+    await stopping;
+    await until(() => !inside.claiming, 'the claim to end');
+    expect(events.filter((e) => e.kind === 'leader')).toEqual([]);
+    expect(inside.follower.running).toBe(false);
+  }, 90_000);
+
+  it('a closed client ends a call it was sending again as NOT_OPEN instead of retrying it until the deadline', async () => {
+    // No member runs: every attempt finds no responder and the call is sent again and again.
+    const client = await ClusterClient.connect(runDir, cluster.description, { attemptTimeoutMs: 500, deadlineMs: 3_600_000 });
+    const call = client.placeLimit({ trader: 1, asset: 0, side: 'bid', price: 10, size: 1, timestamp: 1 }).then(() => undefined, (error: unknown) => error);
+    await until(() => client.stats.retries > 0, 'the client to send the call again');
+    await client.close();
+    const failure = await call;
+    expect(failure).toBeInstanceOf(LobError);
+    expect((failure as LobError).code).toBe('NOT_OPEN');
+  }, 30_000);
+
+  it('a follower on a closed connection ends instead of reopening its consumer for good', async () => {
+    const nc = await connectAs(runDir, cluster.description, ADMIN_ROLE);
+    await nc.close();
+    const follower = new StreamFollower(nc, { stream, onRecord: () => undefined });
+    follower.start(1);
+    const inside = follower as unknown as { running: boolean };
+    await until(() => !inside.running, 'the follower to end');
+    await follower.stop();
+    expect(follower.reopens).toBe(0);
+  }, 30_000);
 });

@@ -3,9 +3,12 @@
 //   cluster demo   the same, driven by a seeded flow while a shard leader and a NATS server are
 //                  SIGKILLed, ending in a verdict
 //   cluster node   (internal) one shard member, the process the others start and kill
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
+import { stopChildrenOnSignal } from '../cluster/child-processes.js';
 import { NATS_INSTALL_HINT, findNatsServer } from '../cluster/nats/binary.js';
-import { readDescription } from '../cluster/nats/description.js';
+import { DESCRIPTION_FILE, readDescription } from '../cluster/nats/description.js';
 import { LocalCluster } from '../cluster/local-cluster.js';
 import { runMemberProcess } from '../cluster/member-process.js';
 import { runClusterDemo } from '../cluster/demo/run.js';
@@ -42,6 +45,17 @@ export function requireNatsForCli(): void {
   if (findNatsServer() === undefined) throw new CliError(`nats-server was not found on PATH: ${NATS_INSTALL_HINT}`);
 }
 
+/**
+ * A run cannot be resumed: every start draws a new cluster id (so new stream names), new ports
+ * and new keys, and members' state left in the directory would point into streams that no
+ * longer exist.
+ */
+function requireFreshRunDir(dir: string | undefined): void {
+  if (dir !== undefined && existsSync(join(dir, DESCRIPTION_FILE))) {
+    throw new CliError(`--dir ${dir} already holds a cluster run (${DESCRIPTION_FILE}); a run cannot be resumed: give a new or empty directory`);
+  }
+}
+
 export function defineClusterCommand(status: ExitStatus): Command {
   const cluster = new Command('cluster')
     .summary('asset shards replicated through NATS JetStream: up, demo')
@@ -70,10 +84,15 @@ function defineUp(status: ExitStatus): Command {
     .addOption(jsonOption())
     .action(async (flags: UpFlags) => {
       requireNatsForCli();
+      if (flags.shards > flags.assets) throw new CliError(`--shards ${flags.shards}: more shards than the ${flags.assets} assets (--assets), some would hold none`);
+      requireFreshRunDir(flags.dir);
+      const stopStartingOnSignal = stopChildrenOnSignal();
       const local = await LocalCluster.start({
         runDir: flags.dir, shards: flags.shards, assets: flags.assets, members: flags.members, tls: flags.tls === true,
         persistent: flags.memory !== true, backend: flags.backend,
       });
+      // Up and reported: from here Ctrl-C is the way to stop it, and stops it in order.
+      stopStartingOnSignal();
       const d = local.description;
       const leaders = d.layout.shards.map((s) => ({ shard: s.shard, assets: s.assets, leader: local.supervisor.leaderOf(s.shard) }));
       if (flags.json === true) {
@@ -125,6 +144,8 @@ function defineDemo(status: ExitStatus): Command {
     .action(async (flags: DemoFlags) => {
       requireNatsForCli();
       if (flags.assets < 2) throw new CliError('--assets must be at least 2: one per shard');
+      requireFreshRunDir(flags.dir);
+      stopChildrenOnSignal();
       const json = flags.json === true;
       if (!json) printLine(`lobcore cluster demo: ${flags.rounds} rounds × 2 shards × ${flags.commands} commands, seed ${flags.seed}, ${flags.backend} core`);
       const report = await runClusterDemo({

@@ -138,9 +138,14 @@ export class ClusterClient {
     return this.enqueue(req.asset, (b) => b.request('modify', req));
   }
 
+  /** Calls on their way, and those queued, end as NOT_OPEN. */
   async close(): Promise<void> {
     this.closed = true;
     await this.nc.close();
+  }
+
+  private requireOpen(): void {
+    if (this.closed) throw new LobError('NOT_OPEN', 'the cluster client is closed');
   }
 
   /**
@@ -151,7 +156,7 @@ export class ClusterClient {
    * before any failure was noticed may still reach a new leader first: docs/scale-out.md.)
    */
   private async send(shard: number, commands: Uint8Array, slots: Float64Array): Promise<ClusterReply> {
-    if (this.closed) throw new LobError('NOT_OPEN', 'the cluster client is closed');
+    this.requireOpen();
     const requestSeq = ++this.requestSeq;
     const request = encodeRequest(shard, this.clientId, requestSeq, commands);
     const deadline = Date.now() + (this.options.deadlineMs ?? 60_000);
@@ -181,11 +186,14 @@ export class ClusterClient {
             throw new LobError('UNAVAILABLE', `shard ${shard}: request ${requestSeq} not committed within ${this.options.deadlineMs ?? 60_000} ms (last: ${lastProblem})`);
           }
           await new Promise((resolve) => setTimeout(resolve, Math.min(500, 50 * attempt)));
+          // A closed client would otherwise go on retrying on a closed connection until the deadline.
+          this.requireOpen();
         }
         let answer: Msg;
         try {
           answer = await this.nc.request(this.submitSubjects[shard], request, { timeout });
         } catch (error) {
+          this.requireOpen();
           lastProblem = (error as Error).message;
           continue;
         }

@@ -62,7 +62,8 @@ export class StreamFollower {
 
   private async run(): Promise<void> {
     const js = jetstream(this.nc, { timeout: 2_000 });
-    while (this.running) {
+    // A closed connection never comes back: reopening on it would go on for good.
+    while (this.running && !this.nc.isClosed()) {
       try {
         const consumer = await js.consumers.get(this.options.stream, {
           opt_start_seq: this.nextSeq, inactive_threshold: 30_000 * NANOS_PER_MS,
@@ -87,6 +88,10 @@ export class StreamFollower {
         this.reopens++;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
+    }
+    if (this.nc.isClosed()) {
+      this.running = false;
+      clearInterval(this.watchdog);
     }
   }
 

@@ -12,7 +12,8 @@ export async function runMemberProcess(options: Omit<MemberOptions, 'emit'>): Pr
   const member = new ShardMember({ ...options, emit });
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => (stopping ??= member.stop());
-  process.once('SIGTERM', () => void stop());
+  // Whoever sent it may be waiting for this process to end, and stdin would keep it alive.
+  process.once('SIGTERM', () => void stop().finally(() => process.exit()));
   await member.start();
   const lines = createInterface({ input: process.stdin });
   for await (const line of lines) {

@@ -87,6 +87,16 @@ export class ShardMember {
   }
 
   async start(): Promise<void> {
+    try {
+      await this.join();
+    } catch (error) {
+      // Open connections would keep the process alive, and its supervisor waiting, for good.
+      await this.stop();
+      throw error;
+    }
+  }
+
+  private async join(): Promise<void> {
     const { runDir, description, shard, memberId } = this.options;
     const name = `shard ${shard} member ${memberId}`;
     this.replicaConn = await connectAs(runDir, description, replicaRole(shard), { name: `${name} (follow)` });
@@ -174,15 +184,16 @@ export class ShardMember {
     const patience = (this.options.leaderTimeoutMs ?? 1_000) + this.options.memberId * STAGGER_MS;
     if (Date.now() - this.lastLeaderSign < patience) return;
     this.claiming = true;
+    // stop() may run during any await below: nothing may start again after it.
     try {
       // Claim only at the end of the stream: everything before it is applied, so the claim links
       // to the true head and the new leader misses no committed batch.
       const last = await this.follower.streamLastSeq();
-      if (this.follower.position - 1 < last) return;
+      if (this.closed || this.follower.position - 1 < last) return;
       await this.follower.stop();
       const lastNow = await this.follower.streamLastSeq().catch(() => -1);
       if (lastNow !== this.follower.position - 1) {
-        this.follower.start(this.follower.position);
+        this.resumeFollowing();
         return;
       }
       const started = Date.now();
@@ -191,20 +202,30 @@ export class ShardMember {
         memberId: this.options.memberId, onMark: (mark) => this.onMark(mark), log: (line) => this.log(line),
         onStepDown: (reason) => this.becomeFollower(reason),
       }, lastNow);
+      if (this.closed) {
+        this.leader?.stepDown('the member is shutting down');
+        return;
+      }
       if (this.leader === undefined) {
         this.lastLeaderSign = Date.now();
-        this.follower.start(this.follower.position);
+        this.resumeFollowing();
         return;
       }
       const head = this.state.head;
       this.log(`claimed epoch ${head.epoch} at stream seq ${head.streamSeq} in ${Date.now() - started} ms`);
       this.options.emit({ kind: 'leader', epoch: head.epoch, streamSeq: head.streamSeq, batchSeq: head.batchSeq, at: Date.now() });
     } catch (error) {
+      if (this.closed) return;
       this.log(`claim failed: ${(error as Error).message}`);
-      if (!this.leader?.isLeading) this.follower.start(this.follower.position);
+      if (!this.leader?.isLeading) this.resumeFollowing();
     } finally {
       this.claiming = false;
     }
+  }
+
+  /** Back to following where the follower stopped, unless the member is stopping. */
+  private resumeFollowing(): void {
+    if (!this.closed) this.follower.start(this.follower.position);
   }
 
   private becomeFollower(reason: string): void {

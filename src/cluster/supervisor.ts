@@ -10,7 +10,7 @@ import type { MemberEvent, MemberStatus } from './member.js';
 import { decodeMemberEvent } from './member-process.js';
 import { cliEntry } from './package-files.js';
 import { FAILOVER_DEADLINE_MS } from './nats/retry.js';
-import { killOnExit } from './nats/servers.js';
+import { killOnExit } from './child-processes.js';
 
 export interface SupervisorOptions {
   runDir: string;
@@ -51,6 +51,9 @@ export class ClusterSupervisor {
     if (this.options.leaderTimeoutMs !== undefined) args.push('--leader-timeout', String(this.options.leaderTimeoutMs));
     const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     killOnExit(child);
+    // A member that has gone (killed, or ended by a signal) closes its stdin: a 'stop' written to it
+    // then fails with EPIPE, which unhandled would end this process.
+    child.stdin?.on('error', () => undefined);
     const handle: MemberHandle = { shard, member, child, events: [], starts: (previous?.starts ?? 0) + 1 };
     this.members.set(key, handle);
     let stderr = '';

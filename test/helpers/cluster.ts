@@ -73,3 +73,12 @@ export async function streamLeaderNode(t: TestCluster, shard: number): Promise<n
 export function eventsOf(t: TestCluster, shard: number, member: number, kind: MemberEvent['kind']): MemberEvent[] {
   return t.events.filter((e) => e.shard === shard && e.member === member && e.event.kind === kind).map((e) => e.event);
 }
+
+/** Resolves once `condition()` holds, asked every few milliseconds; rejects after the timeout. */
+export async function until(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

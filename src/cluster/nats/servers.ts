@@ -16,6 +16,7 @@ import { freePorts } from './ports.js';
 import { ADMIN_ROLE, allRoles, rolePermissions } from './roles.js';
 import { untilAnswered } from './retry.js';
 import { makeLoopbackCertificates, type TlsFiles } from './tls.js';
+import { killOnExit, terminate } from '../child-processes.js';
 
 export interface NatsClusterOptions {
   runDir: string;
@@ -97,14 +98,7 @@ export class NatsCluster {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.processes.map(async (child, i) => {
-      if (child === undefined || !this.running(i)) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-    }));
+    await Promise.all(this.processes.map((child) => (child === undefined ? undefined : terminate(child))));
   }
 
   private launch(node: number): void {
@@ -137,22 +131,6 @@ export class NatsCluster {
       if (!this.running(i)) throw new LobError('UNAVAILABLE', `nats-server ${node.name} exited during start-up (see ${join(this.runDir, node.log)})`);
     });
   }
-}
-
-// Servers must not outlive the process that started them (a test worker that ends, a CLI that
-// fails): whatever is still running is killed on the way out. A SIGKILL of this process itself
-// cannot be caught; its servers then need stopping by hand (their pids are in the run's logs).
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-export function killOnExit(child: ChildProcess): void {
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const c of running) c.kill('SIGKILL');
-  });
 }
 
 function writeConfigs(options: NatsClusterOptions, nodes: NodePorts[], keys: ReturnType<typeof generateRoleKeys>, host: string, tls: TlsFiles | undefined): ClusterDescription {
