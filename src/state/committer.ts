@@ -50,7 +50,7 @@ export class Committer {
   private waiting: Waiter[] = [];
   /** What the last successful write made durable. */
   durable: FlushReport = { sequence: 0, height: 0, entries: 0, fills: 0, writeMs: 0 };
-  /** Why nothing more is written: a follower threw on a durable commit (null: it never did). */
+  /** Why nothing more is written: a follower threw on a durable commit, or a commit could not be cut (null: neither). */
   failure: LobError | null = null;
 
   constructor(
