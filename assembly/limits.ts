@@ -1,4 +1,10 @@
 // The configured capacity of the core (CoreLimits), in the units the checks compare against.
+
+/**
+ * The last order id a core hands out: every id stays a safe integer, and so does the next id a
+ * snapshot carries. A new order past it is rejected CAPACITY (an OCO pair needs two ids).
+ */
+export const LAST_ORDER_ID: f64 = 9007199254740990;
 export let maxOrders: f64 = Infinity;
 export let maxLevels: f64 = Infinity;
 

@@ -34,7 +34,7 @@ import {
 } from './resting';
 import { pendingOcoLegs, pendingStops, stopBook, stopOrderPrice, stopSide } from './pending';
 import { acceptedHead, eventHead, PENDING, PRIORITY_LOST, reserveEvents, writeEvent, writeLevelEvent } from './events';
-import { maxLevels, maxLevelsU32, maxOrders, maxOrdersU32 } from './limits';
+import { LAST_ORDER_ID, maxLevels, maxLevelsU32, maxOrders, maxOrdersU32 } from './limits';
 import { low32 } from './hashing';
 
 /** The id the next accepted order gets. */
@@ -309,7 +309,7 @@ export function placeLimit(
   at: usize, trader: f64, asset: f64, side: u32, price: f64, size: f64, timestamp: f64, stp: u32, clientOrderId: f64,
 ): bool {
   const book = findBook(asset);
-  if (book == 0) return false;
+  if (book == 0 || nextOrderId > LAST_ORDER_ID) return false;
   const opp = bookSide(book, side ^ 1);
   if (bestKey(opp) >= (side == SIDE_BID ? -price : price)) return false;
   const traderIndex = lookupTrader(trader);
@@ -339,6 +339,9 @@ export function placeLimitGeneral(
   timestamp: f64, tif: u32, stp: u32, clientOrderId: f64, givenId: f64, flags: u32,
 ): void {
   if (!reserveEvents(OWN_EVENTS)) return refuse(at, givenId);
+  if (givenId == 0 && nextOrderId > LAST_ORDER_ID) {
+    return rejectOrder(at, REASON_CAPACITY, trader, asset, side, ORDER_TYPE_LIMIT, tif, stp, price, size, clientOrderId, 0, 0);
+  }
   let book = findBook(asset);
   let opp: usize = book == 0 ? 0 : bookSide(book, side ^ 1);
   let traderIndex = lookupTrader(trader);
@@ -416,6 +419,9 @@ export function placeMarket(
   stp: u32, clientOrderId: f64, givenId: f64,
 ): void {
   if (!reserveEvents(OWN_EVENTS)) return refuse(at, givenId);
+  if (givenId == 0 && nextOrderId > LAST_ORDER_ID) {
+    return rejectOrder(at, REASON_CAPACITY, trader, asset, side, ORDER_TYPE_MARKET, TIF_IOC, stp, protectionPrice, size, clientOrderId, budget, 0);
+  }
   const book = findBook(asset);
   const opp: usize = book == 0 ? 0 : bookSide(book, side ^ 1);
   const traderIndex = lookupTrader(trader);

@@ -26,7 +26,7 @@ import {
 } from './pending';
 import { levelsInUse, removeLimitLeg } from './resting';
 import { acceptedHead, eventHead, OCO, PENDING, reserveEvents, writeEvent } from './events';
-import { maxLevels, maxOrders } from './limits';
+import { LAST_ORDER_ID, maxLevels, maxOrders } from './limits';
 import {
   nextOrderId, openOrders, OWN_EVENTS, placeLimitGeneral, placeMarket, refuse, rejectOrder, setNextOrderId,
   takeTradedBook, writeResult,
@@ -54,7 +54,7 @@ export function placeStop(
   if (book != 0 && triggers(side, stop, bookLastPrice(book))) {
     return rejectOrder(at, REASON_WOULD_TRIGGER, trader, asset, side, type, tif, stp, shownPrice, size, clientOrderId, stop, 0);
   }
-  if (!(<f64>openOrders() < maxOrders)) {
+  if (!(<f64>openOrders() < maxOrders && nextOrderId <= LAST_ORDER_ID)) {
     return rejectOrder(at, REASON_CAPACITY, trader, asset, side, type, tif, stp, shownPrice, size, clientOrderId, stop, 0);
   }
   if (book == 0) book = findOrCreateBook(asset);
@@ -89,7 +89,7 @@ export function placeOco(
   // Room for both legs; and for the limit leg's level, unless it takes (then it frees what it uses).
   const crosses = book != 0 && bestKey(bookSide(book, side ^ 1)) >= keyOf(side ^ 1, price);
   const needsLevel = !crosses && (book == 0 || findLevel(bookSide(book, side), price) == 0);
-  if (!(<f64>openOrders() + 2 <= maxOrders && (!needsLevel || <f64>levelsInUse < maxLevels))) {
+  if (!(<f64>openOrders() + 2 <= maxOrders && nextOrderId + 1 <= LAST_ORDER_ID && (!needsLevel || <f64>levelsInUse < maxLevels))) {
     return rejectPair(at, REASON_CAPACITY, trader, asset, side, stp, price, size, clientOrderId, stop);
   }
   if (book == 0) book = findOrCreateBook(asset);

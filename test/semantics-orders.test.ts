@@ -268,3 +268,26 @@ describeEachBackend('cancel, reduce and modify', (backend) => {
     });
   });
 });
+
+describeEachBackend('order ids near 2^53', (backend) => {
+  it('are handed out while they stay safe integers; then a new order is rejected CAPACITY and the rest serves on', async () => {
+    const engine = await newEngine(backend);
+    // A snapshot whose next order id is 2^53 - 3 (slot 1 of its header): two single ids are left.
+    const snapshot = engine.snapshot();
+    new Float64Array(snapshot.buffer, snapshot.byteOffset, snapshot.byteLength / 8)[1] = 2 ** 53 - 3;
+    engine.restore(snapshot);
+    const order = { trader: 1, asset: 1, side: 'bid' as const, size: 1, timestamp: 1 };
+    expect(engine.placeLimit({ ...order, price: 100 })).toMatchObject({ orderId: 2 ** 53 - 3, status: 'resting' });
+    expect(engine.placeOco({ ...order, side: 'ask', price: 110, stopPrice: 90 })).toMatchObject({ orderId: 0, status: 'rejected', reason: 'CAPACITY' });
+    expect(engine.placeStop({ ...order, stopPrice: 120 })).toMatchObject({ orderId: 2 ** 53 - 2, status: 'pending' });
+    expect(engine.nextOrderId).toBe(Number.MAX_SAFE_INTEGER);
+    expect(engine.placeLimit({ ...order, price: 99 })).toMatchObject({ orderId: 0, status: 'rejected', reason: 'CAPACITY' });
+    expect(engine.placeMarket({ ...order, side: 'ask' })).toMatchObject({ orderId: 0, status: 'rejected', reason: 'CAPACITY' });
+    expect(engine.placeStop({ ...order, stopPrice: 130 })).toMatchObject({ orderId: 0, status: 'rejected', reason: 'CAPACITY' });
+    // Every id issued is a safe integer: the engine's own snapshot restores.
+    const hash = engine.stateHash();
+    engine.restore(engine.snapshot());
+    expect(engine.stateHash()).toBe(hash);
+    expect(engine.cancel({ trader: 1, asset: 1, orderId: 2 ** 53 - 3 })).toMatchObject({ ok: true });
+  });
+});

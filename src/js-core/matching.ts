@@ -25,6 +25,12 @@ export interface Limits {
   readonly maxLevels: number;
 }
 
+/**
+ * The last order id a core hands out: every id stays a safe integer, and so does the next id a
+ * snapshot carries. A new order past it is rejected CAPACITY (an OCO pair needs two ids).
+ */
+export const LAST_ORDER_ID = 9007199254740990;
+
 /** How many lots at `price` a budget of `left` pays for: floor(left / price), corrected for the division's rounding. */
 function affordable(left: number, price: number): number {
   const lots = Math.floor(left / price);
@@ -121,6 +127,9 @@ export class Matching {
                     price: number, size: number, timestamp: number, tif: number, stp: number, clientOrderId: number,
                     givenId: number, flags: number): void {
     const state = this.state;
+    if (givenId === 0 && state.nextOrderId > LAST_ORDER_ID) {
+      return this.rejectOrder(out, at, ReasonCode.CAPACITY, trader, asset, side, OrderTypeCode.LIMIT, tif, stp, price, size, clientOrderId, 0, 0);
+    }
     const book = state.books.findBook(asset);
     const opp = book === No.SLOT ? No.SLOT : bookSide(book, side ^ 1);
     const threshold = crossingThreshold(side, price);
@@ -165,6 +174,9 @@ export class Matching {
   placeMarket(out: Float64Array, at: number, command: number, trader: number, asset: number, side: number,
               size: number, budget: number, protectionPrice: number, stp: number, clientOrderId: number, givenId: number): void {
     const state = this.state;
+    if (givenId === 0 && state.nextOrderId > LAST_ORDER_ID) {
+      return this.rejectOrder(out, at, ReasonCode.CAPACITY, trader, asset, side, OrderTypeCode.MARKET, TifCode.IOC, stp, protectionPrice, size, clientOrderId, budget, 0);
+    }
     let id = givenId;
     if (id === 0) {
       id = state.nextOrderId++;
