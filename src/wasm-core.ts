@@ -426,8 +426,6 @@ export class WasmCore implements MatchingCore {
     const slots = openSnapshot(snapshot);
     const counts = checkSnapshot(slots, this.maxOrders, this.maxLevels);
     const bytes = snapshotBytes(slots);
-    // Restored, a snapshot takes at least its own size: refused before the core is emptied.
-    if (bytes.byteLength > this.maxBytes) throw this.noRoom(`a snapshot of ${bytes.byteLength} bytes`, 'nothing changed');
     this.startRestore(counts.orders + counts.stops, null, bytes.byteLength);
     // The current version's bytes (an older snapshot was upgraded by openSnapshot).
     this.restoreBytes(bytes);
@@ -436,10 +434,6 @@ export class WasmCore implements MatchingCore {
 
   beginRestore(byteLength: number): void {
     const check = SnapshotCheck.streamed(byteLength, this.maxOrders, this.maxLevels);
-    // Restored, a snapshot takes at least its own size: refused before the core is emptied.
-    if (byteLength > this.maxBytes) {
-      throw this.noRoom(`a snapshot of ${byteLength} bytes`, 'nothing changed');
-    }
     // The order index is sized once, for as many orders as the length can hold.
     this.startRestore(mostOrdersIn(byteLength), check, byteLength);
   }
@@ -460,8 +454,10 @@ export class WasmCore implements MatchingCore {
     if (restoring.held !== 0 || !this.x.restoreDone()) throw new Error('WASM core: the snapshot ended before its last record');
   }
 
-  /** Empties the core (from here a failure leaves it empty, and its host treats it as failed) and starts a restore. */
+  /** Refuses a snapshot larger than memory may hold; else empties the core (from here a failure leaves it empty, and its host treats it as failed) and starts a restore. */
   private startRestore(orders: number, check: SnapshotCheck | null, byteLength: number): void {
+    // Restored, a snapshot takes at least its own size: refused before the core is emptied.
+    if (byteLength > this.maxBytes) throw this.noRoom(`a snapshot of ${byteLength} bytes`, 'nothing changed');
     this.restoring = null;
     this.evacuateBatches();
     const chunkAt = this.x.restoreBegin(orders);
