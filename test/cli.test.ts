@@ -231,6 +231,19 @@ describe('demo', () => {
   it('fills needs exactly one of --order and --trader', async () => {
     expectBadInput(await lobcore('fills', db), /exactly one of --order/);
     expectBadInput(await lobcore('fills', db, '--order', '1', '--trader', '1'), /exactly one of --order/);
+    expectBadInput(await lobcore('fills', db, '--order', '1', '--newest-first'), /--newest-first goes with --trader/);
+  });
+
+  it('fills --newest-first lists a trader\'s fills newest first, and its next page goes on to older ones', async () => {
+    const all = JSON.parse((await lobcore('fills', db, '--trader', '3', '--limit', '1000000', '--json')).stdout).fills;
+    expect(all.length).toBeGreaterThan(4);
+    const first = await lobcore('fills', db, '--trader', '3', '--newest-first', '--limit', '2', '--json');
+    expect(first.code, first.stderr).toBe(0);
+    const page = JSON.parse(first.stdout);
+    const second = JSON.parse((await lobcore('fills', db, '--trader', '3', '--newest-first', '--limit', '2', '--after', String(page.next.after), '--json')).stdout);
+    expect([...page.fills, ...second.fills]).toEqual(all.slice(-4).reverse());
+    const text = await lobcore('fills', db, '--trader', '3', '--newest-first', '--limit', '2');
+    expect(text.stdout).toContain(`more: lobcore fills ${db} --trader 3 --newest-first --limit 2 --after ${page.next.after}`);
   });
 
   it('inspect and fills read a database another process holds open', async () => {

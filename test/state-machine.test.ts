@@ -385,6 +385,17 @@ describeEachBackend('CoreStateMachine', (backend) => {
         const page2 = await sm.getTraderFills(1, { after: page1.at(-1)!.fillSeq, limit: 3 });
         const page3 = await sm.getTraderFills(1, { after: page2.at(-1)!.fillSeq, limit: 3 });
         expect([...page1, ...page2, ...page3]).toEqual(all);
+        // Newest first, a cursor pages on to older fills.
+        const newest1 = await sm.getTraderFills(1, { newestFirst: true, limit: 3 });
+        const newest2 = await sm.getTraderFills(1, { newestFirst: true, after: newest1.at(-1)!.fillSeq, limit: 3 });
+        const newest3 = await sm.getTraderFills(1, { newestFirst: true, after: newest2.at(-1)!.fillSeq, limit: 3 });
+        expect([...newest1, ...newest2, ...newest3]).toEqual([...all].reverse());
+        expect((await sm.getTraderFills(3, { newestFirst: true, fromHeight: 2 })).map((f) => [f.fillSeq, f.height])).toEqual([[8, 3], [7, 3], [5, 2]]);
+        expect((await sm.getTraderFills(1, { newestFirst: true, toHeight: 2, limit: 2 })).map((f) => f.fillSeq)).toEqual([5, 4]);
+        expect((await sm.getTraderFills(2, { newestFirst: true, fromHeight: 2, after: 6 })).map((f) => f.fillSeq)).toEqual([4, 3]);
+        expect((await sm.getTraderFills(2, { newestFirst: true, after: 10_000, limit: 1 })).map((f) => f.fillSeq)).toEqual([6]);
+        await expect(sm.getTraderFills(2, { newestFirst: 1 as never })).rejects.toThrow('newestFirst must be a boolean, got 1');
+        await expect(sm.getTraderFills(2, 'newest' as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
         expect((await sm.getTraderFills(1, { fromHeight: 2, toHeight: 2 })).map((f) => f.height)).toEqual([2, 2, 2]);
         expect((await sm.getTraderFills(3, { fromHeight: 2 })).map((f) => [f.fillSeq, f.height])).toEqual([[5, 2], [7, 3], [8, 3]]);
         expect((await sm.getTraderFills(2, { fromHeight: 2, after: 3, limit: 5 })).map((f) => f.fillSeq)).toEqual([4, 6]);
@@ -439,6 +450,9 @@ describeEachBackend('CoreStateMachine', (backend) => {
           for (const [fromHeight, toHeight] of [[undefined, undefined], [2, 2], [2, 5], [4, undefined], [0, 1], [7, 9]] as const) {
             const [a, b] = await Promise.all(machines.map((sm) => pages((after) => sm.getTraderFills(trader, { after, limit, fromHeight, toHeight }), limit)));
             expect(a, `trader ${trader} heights ${fromHeight}..${toHeight} limit ${limit}`).toEqual(b);
+            const [c, d] = await Promise.all(machines.map((sm) => pages((after) => sm.getTraderFills(trader, { after, limit, fromHeight, toHeight, newestFirst: true }), limit)));
+            expect(c.flat(), `trader ${trader} heights ${fromHeight}..${toHeight} limit ${limit}, newest first`).toEqual(a.flat().reverse());
+            expect(d.flat()).toEqual(a.flat().reverse());
           }
         }
       }

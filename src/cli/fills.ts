@@ -14,6 +14,7 @@ interface FillsFlags {
   trader?: number;
   limit: number;
   after?: number;
+  newestFirst?: boolean;
   json?: boolean;
 }
 
@@ -23,7 +24,8 @@ export function defineFillsCommand(status: ExitStatus): Command {
   return new Command('fills')
     .summary('fill history of an order or a trader')
     .description(
-      'Lists the fills of one order (as maker or taker) or of one trader, oldest first. It reads the database ' +
+      'Lists the fills of one order (as maker or taker) or of one trader, oldest first (a trader\'s newest first ' +
+      'with --newest-first). It reads the database ' +
       'read-only, as inspect does, even while another process writes to it.',
     )
     .argument('<dir>', 'database directory')
@@ -31,8 +33,9 @@ export function defineFillsCommand(status: ExitStatus): Command {
     .addOption(new Option('--trader <id>', 'fills of this trader').argParser(nonNegativeInteger))
     .addOption(new Option('--limit <n>', 'most fills to list').argParser(positiveInteger(1_000_000)).default(DEFAULT_LIMIT))
     .addOption(new Option('--after <seq>', 'only fills after this fill sequence number (to page on)').argParser(nonNegativeInteger))
+    .addOption(new Option('--newest-first', 'with --trader: newest first (--after then pages to older fills)'))
     .addOption(jsonOption())
-    .addHelpText('after', '\nExamples:\n  lobcore fills ./db --order 1234\n  lobcore fills ./db --trader 7 --limit 20 --after 5120 --json')
+    .addHelpText('after', '\nExamples:\n  lobcore fills ./db --order 1234\n  lobcore fills ./db --trader 7 --limit 20 --after 5120 --json\n  lobcore fills ./db --trader 7 --newest-first --limit 20')
     .action(async (dir: string, flags: FillsFlags) => {
       status.code = await listFills(dir, flags);
     });
@@ -41,6 +44,9 @@ export function defineFillsCommand(status: ExitStatus): Command {
 async function listFills(dir: string, flags: FillsFlags): Promise<number> {
   if ((flags.order === undefined) === (flags.trader === undefined)) {
     throw new CliError('fills needs exactly one of --order <id> and --trader <id>');
+  }
+  if (flags.newestFirst === true && flags.order !== undefined) {
+    throw new CliError("--newest-first goes with --trader: an order's fills are listed oldest first");
   }
   let fills = await readDatabase(dir, (machine): Promise<RecordedFill[]> => {
     if (flags.order !== undefined && flags.order >= machine.nextOrderId) {
@@ -51,7 +57,7 @@ async function listFills(dir: string, flags: FillsFlags): Promise<number> {
     const page = { limit: flags.limit + 1, after: flags.after };
     return flags.order !== undefined
       ? machine.getOrderFills(flags.order, page)
-      : machine.getTraderFills(flags.trader as number, page);
+      : machine.getTraderFills(flags.trader as number, { ...page, newestFirst: flags.newestFirst === true });
   });
   const more = fills.length > flags.limit;
   if (more) fills = fills.slice(0, flags.limit);
@@ -63,7 +69,7 @@ async function listFills(dir: string, flags: FillsFlags): Promise<number> {
   }
   const who = flags.order !== undefined ? `order ${flags.order}` : `trader ${flags.trader}`;
   if (fills.length === 0) {
-    printLine(`no fills for ${who}${flags.after !== undefined ? ` after fill ${flags.after}` : ''}`);
+    printLine(`no fills for ${who}${flags.after !== undefined ? ` ${flags.newestFirst === true ? 'before' : 'after'} fill ${flags.after}` : ''}`);
     return ExitCode.OK;
   }
   printLine(`${formatCount(fills.length)} fill${fills.length === 1 ? '' : 's'} of ${who}`);
@@ -75,7 +81,7 @@ async function listFills(dir: string, flags: FillsFlags): Promise<number> {
     ]),
   ));
   if (more) {
-    const subjectFlag = flags.order !== undefined ? `--order ${flags.order}` : `--trader ${flags.trader}`;
+    const subjectFlag = flags.order !== undefined ? `--order ${flags.order}` : `--trader ${flags.trader}${flags.newestFirst === true ? ' --newest-first' : ''}`;
     printLine(`more: lobcore fills ${dir} ${subjectFlag} --limit ${flags.limit} --after ${fills[fills.length - 1].fillSeq}`);
   }
   return ExitCode.OK;

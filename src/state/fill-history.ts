@@ -24,6 +24,8 @@ export interface FillPage {
 export interface TraderFillQuery extends FillPage {
   fromHeight?: number;
   toHeight?: number;
+  /** Newest first instead of oldest first: `after` then keeps a page to fills older than the one it names. */
+  newestFirst?: boolean;
 }
 
 export const DEFAULT_PAGE_LIMIT = 1000;
@@ -98,15 +100,37 @@ export class FillHistory {
     return count;
   }
 
-  /** Fills of a trader (maker or taker), oldest first, in a height range, after a fillSeq cursor. */
-  async traderFills(trader: number, query?: TraderFillQuery): Promise<RecordedFill[]> {
+  /**
+   * Fills of a trader (maker or taker) in a height range, oldest first after the fillSeq cursor
+   * `after` or, with `newestFirst`, newest first before it.
+   */
+  async traderFills(trader: number, query: TraderFillQuery = {}): Promise<RecordedFill[]> {
     requireId('trader', trader);
+    if (typeof query !== 'object' || query === null) throw invalidArgument('query', 'an object', query);
+    const newestFirst = query.newestFirst ?? false;
+    if (typeof newestFirst !== 'boolean') throw invalidArgument('newestFirst', 'a boolean', newestFirst);
     const { after, limit } = normalizePage(query);
     const { fromHeight, toHeight } = normalizeHeights(query);
     const out: RecordedFill[] = [];
     if (fromHeight > toHeight) return out;
-    // A cursor moves the start to the block of the fill it names.
-    const start = after > 0 ? Math.max(fromHeight, (await this.history.blockOfFill(after))?.startHeight ?? fromHeight) : fromHeight;
+    // A cursor bounds the blocks to read by the block of the fill it names.
+    const cursorBlock = after > 0 ? await this.history.blockOfFill(after) : undefined;
+    if (newestFirst) {
+      for await (const block of this.history.traderBlocks(trader, fromHeight, toHeight, { newestFirst, last: cursorBlock })) {
+        const fills = fillsOfTrader(block, trader);
+        for (let i = fills.length - 1; i >= 0; i--) {
+          const k = fills[i];
+          if (after > 0 && block.fillSeqs[k] >= after) continue;
+          const height = block.heights[k];
+          if (height > toHeight) continue;
+          if (height < fromHeight) return out;
+          out.push(fillAt(block, k));
+          if (out.length >= limit) return out;
+        }
+      }
+      return out;
+    }
+    const start = Math.max(fromHeight, cursorBlock?.startHeight ?? fromHeight);
     for await (const block of this.history.traderBlocks(trader, start, toHeight)) {
       for (const k of fillsOfTrader(block, trader)) {
         if (block.fillSeqs[k] <= after) continue;

@@ -10,7 +10,7 @@ import { decodePayload, decodeUint, eventsPayload } from './codecs.js';
 import type { BlockLookups } from './block-lookup.js';
 import { decodeEventBlock, type EventBlock } from './event-block.js';
 import { Prefix, describeKey, eventsKey, keyIntegers, keyOf } from './keys.js';
-import { NO_ENTRIES, type KeyRange } from './memory-store.js';
+import { NO_ENTRIES, compareBytes, type KeyRange } from './memory-store.js';
 
 /** What history reads from: the store seen through the index overlay. */
 export interface HistoryReader {
@@ -31,6 +31,10 @@ export interface ReadBlock extends EventBlock, BlockLookups {
 export const HISTORY_CACHE_BYTES = 32 * 1024 * 1024;
 /** A decoded event's share of a block: its slots, height, timestamp and fill sequence, and its part of the lookups (block-lookup.ts). */
 export const CACHED_BYTES_PER_EVENT = EVENT_SLOTS * 8 + 3 * 8 + 40;
+
+/** The order traderBlocks walks in: newest first, it starts at the block `last` when given (a cursor's). */
+export type BlockOrder = { newestFirst: false } | { newestFirst: true; last?: { startHeight: number; firstSeq: number } };
+export const OLDEST_FIRST: BlockOrder = { newestFirst: false };
 
 export class History {
   /** In use order, least recent first. */
@@ -90,39 +94,58 @@ export class History {
   }
 
   /**
-   * The blocks with events of `trader` at heights fromHeight..toHeight, in order (from its
-   * TRADER_TOUCH entries). Pages of entries start at `firstPage` and double up to 1,024: a query
-   * that needs a few blocks reads a few entries, and one that reads a long history takes a round
-   * trip per doubling rather than one per 16 blocks.
+   * The blocks with events of `trader` at heights fromHeight..toHeight (from its TRADER_TOUCH
+   * entries), oldest first or, with `newestFirst`, newest first and none after `last` if given.
    */
-  async *traderBlocks(trader: number, fromHeight: number, toHeight: number, firstPage = 16): AsyncGenerator<ReadBlock> {
-    // A block is keyed by the height it starts at, so one that starts before fromHeight can still
-    // reach into it: the last such block comes first (none starts before height 0: no read). It
-    // and the first page are asked for together, one round trip to a store in a worker thread.
-    const from = keyOf(Prefix.TRADER_TOUCH, trader, fromHeight, 0);
-    const lt = toHeight >= Number.MAX_SAFE_INTEGER ? keyOf(Prefix.TRADER_TOUCH, trader + 1, 0, 0) : keyOf(Prefix.TRADER_TOUCH, trader, toHeight + 1, 0);
-    let pageSize = firstPage;
-    let range: KeyRange = { gte: from, lt, limit: pageSize };
-    const [before, first] = await Promise.all([
-      fromHeight === 0 ? NO_ENTRIES : this.reader.entries({ gte: keyOf(Prefix.TRADER_TOUCH, trader, 0, 0), lt: from, reverse: true, limit: 1 }),
-      this.reader.entries(range),
-    ]);
-    let stored = first;
+  async *traderBlocks(trader: number, fromHeight: number, toHeight: number, order: BlockOrder = OLDEST_FIRST, firstPage = 16): AsyncGenerator<ReadBlock> {
     let previous = 0;
-    for (let page = [...before, ...first]; ; page = stored) {
-      for (const [key] of page) {
-        const [, , firstSeq] = keyIntegers(key, Prefix.TRADER_TOUCH, 3);
-        if (firstSeq === previous) continue;
-        previous = firstSeq;
-        const block = await this.block(firstSeq);
-        if (block === undefined) throw new LobError('CORRUPTION', `trader-touch ${describeKey(key)} names a flush whose event block is missing`);
-        yield block;
-      }
-      if (stored.length < pageSize) return;
-      pageSize = Math.min(pageSize * 2, 1024);
-      range = { gt: stored[stored.length - 1][0], lt, limit: pageSize };
-      stored = await this.reader.entries(range);
+    for await (const key of this.traderTouches(trader, fromHeight, toHeight, order, firstPage)) {
+      const [, , firstSeq] = keyIntegers(key, Prefix.TRADER_TOUCH, 3);
+      if (firstSeq === previous) continue;
+      previous = firstSeq;
+      const block = await this.block(firstSeq);
+      if (block === undefined) throw new LobError('CORRUPTION', `trader-touch ${describeKey(key)} names a flush whose event block is missing`);
+      yield block;
     }
+  }
+
+  /**
+   * The TRADER_TOUCH keys of traderBlocks. Pages of keys start at `firstPage` and double up to
+   * 1,024: a query that needs a few blocks reads a few keys, and one that reads a long history
+   * takes a round trip per doubling rather than one per 16 blocks.
+   */
+  private async *traderTouches(trader: number, fromHeight: number, toHeight: number, order: BlockOrder, firstPage: number): AsyncGenerator<Uint8Array> {
+    const from = keyOf(Prefix.TRADER_TOUCH, trader, fromHeight, 0);
+    let lt = toHeight >= Number.MAX_SAFE_INTEGER ? keyOf(Prefix.TRADER_TOUCH, trader + 1, 0, 0) : keyOf(Prefix.TRADER_TOUCH, trader, toHeight + 1, 0);
+    if (order.newestFirst && order.last !== undefined) {
+      const pastLast = keyOf(Prefix.TRADER_TOUCH, trader, order.last.startHeight, order.last.firstSeq + 1);
+      if (compareBytes(pastLast, lt) < 0) lt = pastLast;
+    }
+    // A block is keyed by the height it starts at, so one that starts before fromHeight can still
+    // reach into it: the last such block (none starts before height 0: no read). Oldest first it
+    // comes first, asked for with the first page (one round trip to a store in a worker thread);
+    // newest first it comes last, read only if the caller gets that far.
+    const before = (): Promise<Array<[Uint8Array, Uint8Array]>> => (fromHeight === 0 ? Promise.resolve(NO_ENTRIES)
+      : this.reader.entries({ gte: keyOf(Prefix.TRADER_TOUCH, trader, 0, 0), lt: from, reverse: true, limit: 1 }));
+    let pageSize = firstPage;
+    const page = (bound: Uint8Array | undefined): KeyRange => (order.newestFirst
+      ? { gte: from, lt: bound ?? lt, reverse: true, limit: pageSize }
+      : bound === undefined ? { gte: from, lt, limit: pageSize } : { gt: bound, lt, limit: pageSize });
+    let stored: Array<[Uint8Array, Uint8Array]>;
+    if (order.newestFirst) {
+      stored = await this.reader.entries(page(undefined));
+    } else {
+      const [earlier, first] = await Promise.all([before(), this.reader.entries(page(undefined))]);
+      for (const [key] of earlier) yield key;
+      stored = first;
+    }
+    for (;;) {
+      for (const [key] of stored) yield key;
+      if (stored.length < pageSize) break;
+      pageSize = Math.min(pageSize * 2, 1024);
+      stored = await this.reader.entries(page(stored[stored.length - 1][0]));
+    }
+    if (order.newestFirst) for (const [key] of await before()) yield key;
   }
 
   /** Blocks from the one starting at `firstSeq` on, in order, `pageSize` keys at a time. */

@@ -572,7 +572,7 @@ export class CoreStateMachine {
     return (await this.readable()).fills.fillCount(orderId);
   }
 
-  /** Fills of a trader (maker or taker), oldest first, in a height range, after a fillSeq cursor. */
+  /** Fills of a trader (maker or taker) in a height range, oldest first after a fillSeq cursor or, with `newestFirst`, newest first before it. */
   async getTraderFills(trader: number, query?: TraderFillQuery): Promise<RecordedFill[]> {
     return (await this.readable()).fills.traderFills(trader, query);
   }

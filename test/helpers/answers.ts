@@ -1,5 +1,5 @@
 // Answers two state machines must agree on, after one seeded flow ran through both (one on disk,
-// one in memory): every order, its events, each flow trader's orders paged every way, and fills.
+// one in memory): every order, its events, each flow trader's orders and fills paged every way.
 import { expect } from 'vitest';
 import type { CoreStateMachine } from '../../src/state/state-machine.js';
 import { FLOW_TRADERS, type Flow } from '../fixtures/flow.mjs';
@@ -23,8 +23,16 @@ export async function sameAnswers(disk: CoreStateMachine, memory: CoreStateMachi
       const range = { fromHeight, toHeight };
       expect(await disk.getTraderOrders(trader, range), `trader ${trader} heights ${fromHeight}-${toHeight}`).toEqual(await memory.getTraderOrders(trader, range));
       expect(await disk.getTraderOrders(trader, { ...range, newestFirst: true, limit: 3 })).toEqual(await memory.getTraderOrders(trader, { ...range, newestFirst: true, limit: 3 }));
-      expect(await disk.getTraderFills(trader, range), `trader ${trader} fills ${fromHeight}-${toHeight}`).toEqual(await memory.getTraderFills(trader, range));
+      const fills = await memory.getTraderFills(trader, range);
+      expect(await disk.getTraderFills(trader, range), `trader ${trader} fills ${fromHeight}-${toHeight}`).toEqual(fills);
+      for (const sm of [disk, memory]) {
+        expect(await sm.getTraderFills(trader, { ...range, newestFirst: true, limit: 3 }), `trader ${trader} newest fills ${fromHeight}-${toHeight}`).toEqual(fills.slice(-3).reverse());
+      }
     }
+    // Newest first, page after page: the same fills as oldest first, reversed.
+    const oldestFirst = await pagedFills(memory, trader, false);
+    expect(await pagedFills(disk, trader, false), `trader ${trader} fills`).toEqual(oldestFirst);
+    for (const sm of [disk, memory]) expect(await pagedFills(sm, trader, true), `trader ${trader} fills newest first`).toEqual(oldestFirst.slice().reverse());
   }
   expect(await allFills(disk, FLOW_TRADERS)).toEqual(await allFills(memory, FLOW_TRADERS));
 }
@@ -46,5 +54,17 @@ export async function pagedOrders(sm: CoreStateMachine, trader: number, status: 
     out.push(...page.map((o) => o.orderId));
     if (page.length < 7) return out;
     after = page[page.length - 1].seq;
+  }
+}
+
+/** A trader's fill sequences, 7 a page. */
+export async function pagedFills(sm: CoreStateMachine, trader: number, newestFirst: boolean): Promise<number[]> {
+  const out: number[] = [];
+  let after = 0;
+  for (;;) {
+    const page = await sm.getTraderFills(trader, { newestFirst, after, limit: 7 });
+    out.push(...page.map((f) => f.fillSeq));
+    if (page.length < 7) return out;
+    after = page[page.length - 1].fillSeq;
   }
 }
