@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { samplePath } from '../src/lobster/index.js';
-import { expectBadInput, finished, lobcore, start } from './helpers/cli.js';
+import { expectBadInput, finished, lobcore, start, startIn } from './helpers/cli.js';
 import { until } from './helpers/serve.js';
 import { WriterProcess } from './fixtures/writer-process.js';
 
@@ -118,5 +118,21 @@ describe('lobcore serve: running', () => {
     } finally {
       await writer.kill();
     }
+  });
+
+  it('--db stopped by SIGTERM while it opens exits 143, leaving no copy of the database in the temp dir', async () => {
+    const dbPath = path.join(scratch, 'stopped-db');
+    const writer = new WriterProcess(dbPath, 11, 'js');
+    await writer.waitFor(3);
+    await writer.kill();
+    const tmp = fs.mkdtempSync(path.join(scratch, 'tmp-'));
+    const child = startIn({ ...process.env, TMPDIR: tmp }, 'serve', '--db', dbPath, '--port', '0');
+    const done = finished(child);
+    await until('serve copied the database', () => fs.readdirSync(tmp).length > 0);
+    child.kill('SIGTERM');
+    const run = await done;
+    expect(run.stdout).not.toContain('press Ctrl-C');
+    expect(run.code, run.stderr).toBe(143);
+    expect(fs.readdirSync(tmp)).toEqual([]);
   });
 });

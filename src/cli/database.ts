@@ -53,7 +53,7 @@ const EXIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
  * called, these signals exit through process.exit instead, with the code a shell reports for a
  * signalled process (128 + the signal's number).
  */
-function exitThroughHooksOnSignals(): () => void {
+export function exitThroughHooksOnSignals(): () => void {
   const exit = (signal: NodeJS.Signals): never => process.exit(128 + os.constants.signals[signal]);
   for (const signal of EXIT_SIGNALS) process.on(signal, exit);
   return () => {

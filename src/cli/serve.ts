@@ -10,7 +10,7 @@ import { ReplaySource, loadReplay } from '../serve/replay-source.js';
 import { startServer, type LobServer } from '../serve/server.js';
 import { SPEEDS, parseSpeed, type MarketSource } from '../serve/source.js';
 import type { BackendName } from '../types.js';
-import { requireDatabaseDirectory } from './database.js';
+import { exitThroughHooksOnSignals, requireDatabaseDirectory } from './database.js';
 import { CliError, ExitCode } from './failure.js';
 import { backendOption, port } from './flags.js';
 import { formatCount, printLine } from './format.js';
@@ -120,13 +120,20 @@ function untilSignalled(): Promise<string> {
 
 async function serve(flags: ServeFlags, speedGiven: boolean): Promise<number> {
   checkFlags(flags, speedGiven);
-  const { machine, source, description } = await openSource(flags);
+  // Until the server runs, a signal ends the process at once, through the exit hooks that remove
+  // a read-only open's copy of the database; from then on it stops the server in order.
+  const restoreSignals = exitThroughHooksOnSignals();
+  const { machine, source, description } = await openSource(flags).catch((error: unknown) => {
+    restoreSignals();
+    throw error;
+  });
   let server: LobServer | null = null;
   try {
     server = await listen(flags, machine, source);
     source.start();
     // Listen for Ctrl-C before the page line is printed: whoever reads that line may stop us at once.
     const signalled = untilSignalled();
+    restoreSignals();
     printLine(`lobcore serve: ${description}`);
     if (server.token === null) {
       printLine(`  page    ${server.url}`);
@@ -140,6 +147,7 @@ async function serve(flags: ServeFlags, speedGiven: boolean): Promise<number> {
     await signalled;
     return ExitCode.OK;
   } finally {
+    restoreSignals();
     // Each step named: a full test run once saw this shutdown never finish (exit 3, `unfinished.ts`)
     // without saying which part waited.
     beginStep('stopping lobcore serve\'s source');
