@@ -24,6 +24,8 @@ const OCO_LEG = SNAPSHOT_OCO_LEG;
 const TIF_SHIFT = SNAPSHOT_TIF_SHIFT;
 /** An order's flags are stp and OCO_LEG only: below a stop's time in force. */
 const ORDER_FLAGS_BELOW = 2 ** TIF_SHIFT;
+/** A stop's flags add its time in force, 0..POST_ONLY, above them. */
+const STOP_FLAGS_BELOW = (TifCode.POST_ONLY + 1) * 2 ** TIF_SHIFT;
 
 const SIDE_NAMES = ['bid', 'ask'];
 const STOP_SIDE_NAMES = ['buy stop', 'sell stop'];
@@ -301,11 +303,13 @@ export class SnapshotCheck {
     const count = Math.min(this.ordersLeft, Math.floor((available - i) / ORDER_SLOTS));
     if (count === 0) return 0;
     const unsound = firstUnsoundOrder(slots, i, count, this.nextOrderId);
+    // The sound orders before an unsound one have their ids taken first, as pieces that end
+    // before it would: the verdict's message is then the same whatever the pieces.
+    this.ids!.take(slots, i, unsound >= 0 ? unsound : count, ORDER_SLOTS);
     if (unsound >= 0) {
       failOrder(slots, i + unsound * ORDER_SLOTS, this.nextOrderId, `${this.levelName()} order ${this.levelOrders - this.ordersLeft + unsound}`);
     }
     noteOcoLegs(slots, i, count, this.ocoLegs, this.book, this.side);
-    this.ids!.take(slots, i, count, ORDER_SLOTS);
     this.p += count * ORDER_SLOTS;
     this.ordersLeft -= count;
     if (this.ordersLeft === 0) {
@@ -472,7 +476,8 @@ function checkStop(slots: Float64Array, p: number, nextOrderId: number, side: nu
   const flags = slots[p + 4];
   const price = slots[p + 6];
   const protectionPrice = slots[p + 7];
-  if (!(isNonNegativeInteger(flags) && (flags & 3) <= StpCode.CANCEL_BOTH && flags >> TIF_SHIFT <= TifCode.POST_ONLY)) {
+  // The whole value bounded first: `>>` would cut a larger one to 32 bits, and the cores read it apart.
+  if (!(isNonNegativeInteger(flags) && flags < STOP_FLAGS_BELOW && (flags & 3) <= StpCode.CANCEL_BOTH)) {
     corruptValue(`${where()} (id ${id}) flags`, flags, 'stp 0..3 | OCO_LEG 4 | timeInForce 0..3 << 3');
   }
   const stop = slots[p + 5];

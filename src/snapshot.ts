@@ -88,8 +88,17 @@ function upgradeFromVersion1(v1: Float64Array): Float64Array {
     v2[to + 3] = v1[from + 2];
     from += 3;
     to += SNAPSHOT_BOOK_SLOTS;
+    // Counts checked before they move the walk: a fraction, a negative or an endless count would
+    // let it stand still or go back, forever.
+    if (!(isNonNegativeInteger(v1[from - 2]) && isNonNegativeInteger(v1[from - 1]))) {
+      throw corrupt(`book ${b} level counts ${v1[from - 2]} and ${v1[from - 1]}, expected non-negative safe integers`);
+    }
     let end = from;
-    for (let l = 0; l < levels && end + SNAPSHOT_LEVEL_SLOTS <= v1.length; l++) end += SNAPSHOT_LEVEL_SLOTS + v1[end + 1] * SNAPSHOT_ORDER_SLOTS;
+    for (let l = 0; l < levels && end + SNAPSHOT_LEVEL_SLOTS <= v1.length; l++) {
+      const orders = v1[end + 1];
+      if (!(isNonNegativeInteger(orders) && orders > 0)) throw corrupt(`book ${b} level ${l} order count ${orders}, expected a positive safe integer`);
+      end += SNAPSHOT_LEVEL_SLOTS + orders * SNAPSHOT_ORDER_SLOTS;
+    }
     if (!(end <= v1.length)) throw corrupt(`book ${b} claims more levels and orders than fit in the snapshot`);
     v2.set(v1.subarray(from, end), to);
     to += end - from;

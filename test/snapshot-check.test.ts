@@ -7,7 +7,7 @@ import { expectSameBytes } from './helpers/bytes.js';
 import type { Engine } from '../src/engine.js';
 import { LobError } from '../src/errors.js';
 import { SnapshotCheck, checkSnapshot } from '../src/snapshot-check.js';
-import { SNAPSHOT_HEADER_SLOTS, openSnapshot } from '../src/snapshot.js';
+import { SNAPSHOT_HEADER_SLOTS, SNAPSHOT_MAGIC, openSnapshot } from '../src/snapshot.js';
 
 /** A small state with every kind of record: two books, levels of several orders on both sides, stops of both sides, an OCO pair. */
 async function everyKind(backend: 'wasm' | 'js' = 'js'): Promise<Engine> {
@@ -173,5 +173,67 @@ describeEachBackend('restoreInPieces', (backend) => {
     }).toThrowError(expect.objectContaining({ code: 'CORRUPTION' }));
     expect(() => engine.bestBid(4)).toThrowError(expect.objectContaining({ code: 'ENGINE_FAILED', message: expect.stringMatching(/restore in pieces failed .*create a new engine/) }));
     expect(() => restore.end()).toThrowError(expect.objectContaining({ code: 'ENGINE_FAILED' }));
+  });
+});
+
+describeEachBackend('a crafted snapshot', (backend) => {
+  /** A snapshot's bytes from its slots, its magic and version written over slot 0. */
+  function withVersion(slots: number[], version: number): Uint8Array {
+    const bytes = new Uint8Array(new Float64Array(slots).buffer);
+    bytes.set(SNAPSHOT_MAGIC);
+    bytes[7] = version;
+    return bytes;
+  }
+
+  it('a stop whose flags do not fit in their five bits is refused, the engine unchanged (a 32-bit shift saw only the low bits)', async () => {
+    const source = await newEngine(backend);
+    source.placeLimit({ trader: 1, asset: 0, side: 'bid', price: 100, size: 5, timestamp: 1 });
+    source.placeLimit({ trader: 2, asset: 0, side: 'ask', price: 100, size: 1, timestamp: 2 });
+    source.placeStop({ trader: 3, asset: 0, side: 'bid', size: 2, stopPrice: 103, price: 104, timestamp: 3 });
+    const good = source.snapshot();
+    const slots = new Float64Array(good.buffer.slice(good.byteOffset, good.byteOffset + good.byteLength));
+    const flagsSlot = slots.length - 4;
+    expect(slots[flagsSlot - 4]).toBe(3); // the stop's id, its record the last
+    const engine = await newEngine(backend);
+    engine.placeLimit({ trader: 9, asset: 1, side: 'ask', price: 7, size: 7, timestamp: 0 });
+    const before = engine.stateHash();
+    for (const flags of [32, 2 ** 31, 2 ** 32 + 1, 2 ** 35 + 3, 2 ** 53 - 1]) {
+      const bad = slots.slice();
+      bad[flagsSlot] = flags;
+      const bytes = new Uint8Array(bad.buffer);
+      expect(() => engine.restore(bytes), `flags ${flags}`).toThrowError(expect.objectContaining({
+        code: 'CORRUPTION', message: `snapshot: book 0 (asset 0) buy stops 0 (id 3) flags is ${flags}, expected stp 0..3 | OCO_LEG 4 | timeInForce 0..3 << 3`,
+      }));
+      expect(engine.stateHash()).toBe(before);
+    }
+  });
+
+  it('a version-1 snapshot whose level or order counts are not whole is refused, not walked forever', async () => {
+    const engine = await newEngine(backend);
+    const before = engine.stateHash();
+    // Header (nextOrderId 2, one book), the book (asset 0, bid levels, ask levels), a level (price, orders).
+    for (const [bidLevels, orders, field] of [
+      [Number.POSITIVE_INFINITY, -0.4, 'level counts Infinity and 0'],
+      [2 ** 53, 1, 'level counts 9007199254740992 and 0'],
+      [1, -0.4, 'level 0 order count -0.4'],
+      [1, 0, 'level 0 order count 0'],
+    ] as const) {
+      const bytes = withVersion([0, 2, 1, 0, bidLevels, 0, 100, orders], 1);
+      expect(() => engine.restore(bytes), field).toThrowError(expect.objectContaining({ code: 'CORRUPTION', message: expect.stringContaining(`book 0 ${field}`) }));
+      expect(engine.stateHash()).toBe(before);
+    }
+  });
+
+  it('names the same fault whole and in pieces when a repeated id comes before an unsound order', async () => {
+    const bytes = withVersion([0, 10, 1, /* book */ 0, 0, 1, 0, 0, 0, /* bid level */ 100, 3,
+      /* id 1 */ 1, 1, 5, 1, 0, /* id 1 again */ 1, 1, 5, 2, 0, /* id 0 */ 0, 1, 5, 3, 0], 2);
+    const whole = await newEngine(backend);
+    expect(() => whole.restore(bytes)).toThrowError('snapshot: order id 1 appears more than once');
+    const pieces = await newEngine(backend);
+    const restore = pieces.restoreInPieces(bytes.byteLength);
+    expect(() => {
+      for (let at = 0; at < bytes.byteLength; at += 8) restore.write(bytes.slice(at, at + 8));
+      restore.end();
+    }).toThrowError('snapshot: order id 1 appears more than once');
   });
 });
