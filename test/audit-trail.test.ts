@@ -149,6 +149,18 @@ describeEachBackend('audit trail', (backend) => {
             expect(pages, `${status} newestFirst ${newestFirst}`).toEqual(newestFirst ? [...expected].reverse() : expected);
           }
         }
+        // A cursor outside the heights, or past every sequence, narrows nothing the heights allow.
+        const seqAtHeight = (h: number): number => all[3 * (h - 1)].seq;
+        for (const status of ['all', 'closed', 'open'] as const) {
+          const inHeights = (from: number, to: number, newestFirst = false): number[] => {
+            const chosen = all.filter((r) => r.placedHeight >= from && r.placedHeight <= to && (status === 'all' || (status === 'open') === (r.status === 'resting')));
+            return ids(newestFirst ? chosen.reverse() : chosen);
+          };
+          expect(ids(await sm.getTraderOrders(7, { status, fromHeight: 4, toHeight: 6, after: seqAtHeight(2) })), status).toEqual(inHeights(4, 6));
+          expect(ids(await sm.getTraderOrders(7, { status, fromHeight: 1, toHeight: 3, after: seqAtHeight(5), newestFirst: true })), status).toEqual(inHeights(1, 3, true));
+          expect(ids(await sm.getTraderOrders(7, { status, after: sm.sequence + 1_000, newestFirst: true })), status).toEqual(inHeights(0, 6, true));
+          expect(await sm.getTraderOrders(7, { status, after: sm.sequence + 1_000 }), status).toEqual([]);
+        }
         await sm.close();
       });
 
@@ -165,6 +177,11 @@ describeEachBackend('audit trail', (backend) => {
           ['fromHeight', () => sm.getTraderOrders(1, { fromHeight: NaN })],
           ['newestFirst', () => sm.getTraderOrders(1, { newestFirst: 'yes' as never })],
           ['clientOrderId', () => sm.getOrderByClientId(1, 0)],
+          ['orderId', () => sm.getOrderFills(0)],
+          ['orderId', () => sm.getFillCount(0)],
+          ['query', () => sm.getOrderFills(1, 5 as never)],
+          ['query', () => sm.getTraderFills(1, 'x' as never)],
+          ['query', () => sm.getTraderOrders(1, null as never)],
           ['trader', () => sm.getOrderByClientId('7' as never, 1)],
         ];
         for (const [field, call] of bad) {

@@ -7,11 +7,11 @@ import type { OrderRecord, RecordedEvent, RejectReason, RemovalReason, TraderOrd
 import { invalidArgument } from '../errors.js';
 import { eventsOfOrder, firstEventOfCommand } from './block-lookup.js';
 import { decodeUint } from './codecs.js';
-import { normalizeHeights, normalizePage, requireId } from './fill-history.js';
+import { normalizeHeights, normalizePage, requireId, requireOrderId, requireQuery } from './fill-history.js';
 import { History, type HistoryReader, type ReadBlock } from './history.js';
 import { Prefix, keyIntegers, keyOf } from './keys.js';
 import { UNKNOWN_SEQ, type OpenOrderIds } from './open-orders.js';
-import type { KeyRange } from './memory-store.js';
+import { compareBytes, type KeyRange } from './memory-store.js';
 
 /** The record an accepted or rejected order starts from: its ACCEPTED or REJECTED event. */
 function placedRecord(block: ReadBlock, k: number): OrderRecord {
@@ -183,7 +183,7 @@ export class AuditTrail {
    */
   async getTraderOrders(trader: number, query: TraderOrderQuery = {}): Promise<OrderRecord[]> {
     requireId('trader', trader);
-    if (typeof query !== 'object' || query === null) throw invalidArgument('query', 'an object', query);
+    requireQuery(query);
     const status = query.status ?? 'all';
     if (status !== 'open' && status !== 'closed' && status !== 'all') throw invalidArgument('status', 'one of open, closed, all', status);
     const newestFirst = query.newestFirst ?? false;
@@ -214,11 +214,13 @@ export class AuditTrail {
     // Bounds of the key range (trader, height, seq), narrowed by the cursor on its side.
     let low = keyOf(Prefix.TRADER_ORDER, trader, fromHeight, 0);
     let high = toHeight >= Number.MAX_SAFE_INTEGER ? keyOf(Prefix.TRADER_ORDER, trader + 1, 0, 0) : keyOf(Prefix.TRADER_ORDER, trader, toHeight + 1, 0);
-    if (after > 0) {
-      const block = await this.history.blockAt(after);
-      const cursor = keyOf(Prefix.TRADER_ORDER, trader, block === undefined ? fromHeight : History.heightAt(block, after), after);
-      if (newestFirst) high = cursor;
-      else low = cursor;
+    // The cursor only narrows the range: a cursor placed outside the heights must not bring in the
+    // orders between it and them. One past every block narrows nothing (`beyond` still applies).
+    const block = after > 0 ? await this.history.blockAt(after) : undefined;
+    if (block !== undefined) {
+      const cursor = keyOf(Prefix.TRADER_ORDER, trader, History.heightAt(block, after), after);
+      if (newestFirst && compareBytes(cursor, high) < 0) high = cursor;
+      if (!newestFirst && compareBytes(cursor, low) > 0) low = cursor;
     }
     const page = limit * 2;
     let range: KeyRange = newestFirst ? { gte: low, lt: high, reverse: true, limit: page } : { gte: low, lt: high, limit: page };
@@ -318,6 +320,3 @@ async function* together<T, R>(items: readonly T[], room: () => number, fetch: (
   }
 }
 
-function requireOrderId(orderId: unknown): void {
-  if (!Number.isSafeInteger(orderId) || (orderId as number) < 1) throw invalidArgument('orderId', 'a positive safe integer', orderId);
-}

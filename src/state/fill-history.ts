@@ -50,6 +50,16 @@ export function requireId(field: string, value: unknown): void {
   if (!isNonNegativeSafeInteger(value)) throw invalidArgument(field, 'a non-negative safe integer', value);
 }
 
+/** Order ids start at 1. */
+export function requireOrderId(orderId: unknown): void {
+  if (!Number.isSafeInteger(orderId) || (orderId as number) < 1) throw invalidArgument('orderId', 'a positive safe integer', orderId);
+}
+
+/** A query's options object, when one is given. */
+export function requireQuery(query: unknown): void {
+  if (typeof query !== 'object' || query === null) throw invalidArgument('query', 'an object', query);
+}
+
 /** The fill at event k of a block. */
 export function fillAt(block: ReadBlock, k: number): RecordedFill {
   const e = block.events;
@@ -78,8 +88,9 @@ export class FillHistory {
   constructor(private readonly history: History) {}
 
   /** Fills of an order as maker or taker, oldest first, after the fillSeq cursor `after`. */
-  async orderFills(orderId: number, page?: FillPage): Promise<RecordedFill[]> {
-    requireId('orderId', orderId);
+  async orderFills(orderId: number, page: FillPage = {}): Promise<RecordedFill[]> {
+    requireOrderId(orderId);
+    requireQuery(page);
     const { after, limit } = normalizePage(page);
     const out: RecordedFill[] = [];
     for (const block of await this.history.blocksOfOrder(orderId)) {
@@ -92,7 +103,7 @@ export class FillHistory {
   }
 
   async fillCount(orderId: number): Promise<number> {
-    requireId('orderId', orderId);
+    requireOrderId(orderId);
     let count = 0;
     for (const block of await this.history.blocksOfOrder(orderId)) {
       for (const k of eventsOfOrder(block, orderId)) if (isFill(block, k)) count++;
@@ -106,7 +117,7 @@ export class FillHistory {
    */
   async traderFills(trader: number, query: TraderFillQuery = {}): Promise<RecordedFill[]> {
     requireId('trader', trader);
-    if (typeof query !== 'object' || query === null) throw invalidArgument('query', 'an object', query);
+    requireQuery(query);
     const newestFirst = query.newestFirst ?? false;
     if (typeof newestFirst !== 'boolean') throw invalidArgument('newestFirst', 'a boolean', newestFirst);
     const { after, limit } = normalizePage(query);
