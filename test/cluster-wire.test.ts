@@ -160,6 +160,14 @@ describe('requests, replies and signals', () => {
     const report = { shard: 0, memberId: 1, streamSeq: 40, batchSeq: 20, epoch: 2, stateHash: 'ab'.repeat(32) };
     expect(decodeHashReport(encodeHashReport(report))).toEqual(report);
   });
+
+  it('refuse a heartbeat whose epoch, member or stream sequence is not a safe integer in range, naming it', () => {
+    const beat = (epoch: number, memberId = 2, streamSeq = 9): Uint8Array => encodeHeartbeat({ shard: 0, epoch, memberId, streamSeq });
+    expect(() => decodeHeartbeat(beat(NaN))).toThrow('heartbeat: epoch must be a safe integer >= 1, got NaN');
+    for (const epoch of [Infinity, 2 ** 53, 1.5, 0]) expect(() => decodeHeartbeat(beat(epoch))).toThrow(/^heartbeat: epoch must be/);
+    expect(() => decodeHeartbeat(beat(1, -1))).toThrow('heartbeat: memberId must be a safe integer >= 0, got -1');
+    expect(() => decodeHeartbeat(beat(1, 2, 0.5))).toThrow('heartbeat: streamSeq must be a safe integer >= 0, got 0.5');
+  });
 });
 
 describe('routing', () => {

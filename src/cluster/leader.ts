@@ -25,6 +25,7 @@ import { LobError } from '../errors.js';
 import type { ChainHead } from './chain.js';
 import { commandAsset, validateCommands } from './engine-layout.js';
 import type { ShardSubjects } from './layout.js';
+import { BadMessageLog, guardedCallback } from './nats/guard.js';
 import { appendRecord, type AppendOutcome } from './publish.js';
 import type { ShardRouter } from './router.js';
 import type { CheckpointMark, ShardState } from './shard-state.js';
@@ -84,11 +85,13 @@ export class ShardLeader {
   private leading = true;
   private subscription: Subscription | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  private readonly badMessages: BadMessageLog;
   committedRecords = 0;
 
   private constructor(private readonly options: LeaderOptions) {
     this.js = jetstream(options.nc, { timeout: options.appendTimeoutMs ?? 2_000 });
     this.tail = tailOf(options.state.head);
+    this.badMessages = new BadMessageLog(options.log);
   }
 
   /**
@@ -142,11 +145,16 @@ export class ShardLeader {
 
   private start(): void {
     const { nc, subjects } = this.options;
-    this.subscription = nc.subscribe(subjects.submit, { callback: (error, msg) => { if (error === null) this.onRequest(msg); } });
+    this.subscription = nc.subscribe(subjects.submit, { callback: guardedCallback('request', this.badMessages, (msg) => this.onRequest(msg)) });
     const beat = (): void => {
-      nc.publish(subjects.heartbeat, encodeHeartbeat({
-        shard: this.options.state.shard, epoch: this.tail.epoch, memberId: this.options.memberId, streamSeq: this.options.state.head.streamSeq,
-      }));
+      // A throw in a timer would end the process; a closed connection is noticed elsewhere.
+      try {
+        nc.publish(subjects.heartbeat, encodeHeartbeat({
+          shard: this.options.state.shard, epoch: this.tail.epoch, memberId: this.options.memberId, streamSeq: this.options.state.head.streamSeq,
+        }));
+      } catch (error) {
+        this.badMessages.report('heartbeat publish', (error as Error).message);
+      }
     };
     beat();
     this.heartbeat = setInterval(beat, this.options.heartbeatMs ?? 200);

@@ -11,6 +11,7 @@ import { HashAudit, type Divergence } from './hash-audit.js';
 import { shardSubjects, type ShardSubjects } from './layout.js';
 import { ShardLeader } from './leader.js';
 import { connectAs } from './nats/connect.js';
+import { BadMessageLog, guardedCallback } from './nats/guard.js';
 import type { ClusterDescription } from './nats/description.js';
 import { leaderRole, replicaRole } from './nats/roles.js';
 import { ShardRouter } from './router.js';
@@ -77,6 +78,7 @@ export class ShardMember {
   private claiming = false;
   private electionTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly badMessages = new BadMessageLog((line) => this.log(line));
 
   constructor(private readonly options: MemberOptions) {
     this.subjects = shardSubjects(options.description.layout.clusterId, options.shard);
@@ -110,8 +112,8 @@ export class ShardMember {
         return stored;
       },
     );
-    this.replicaConn.subscribe(this.subjects.heartbeat, { callback: (error, msg) => { if (error === null) this.onHeartbeat(msg.data); } });
-    this.replicaConn.subscribe(this.subjects.hashes, { callback: (error, msg) => { if (error === null) this.onPeerHash(msg.data); } });
+    this.replicaConn.subscribe(this.subjects.heartbeat, { callback: guardedCallback('heartbeat', this.badMessages, (msg) => this.onHeartbeat(msg.data)) });
+    this.replicaConn.subscribe(this.subjects.hashes, { callback: guardedCallback('hash report', this.badMessages, (msg) => this.onPeerHash(msg.data)) });
     this.follower = new StreamFollower(this.replicaConn, {
       stream: this.subjects.stream,
       onRecord: (bytes, seq) => this.onRecord(bytes, seq),
@@ -152,19 +154,19 @@ export class ShardMember {
     if (outcome.mark !== undefined) await this.onMark(outcome.mark);
   }
 
+  /** Throws for a heartbeat that is not this shard's; its callback logs and ignores it. */
   private onHeartbeat(bytes: Uint8Array): void {
     const beat = decodeHeartbeat(bytes);
+    if (beat.shard !== this.options.shard) throw new LobError('CORRUPTION', `heartbeat: shard ${beat.shard} on shard ${this.options.shard}'s subject`);
     if (beat.epoch < this.state.head.epoch) return; // a deposed leader that has not noticed yet
     if (beat.memberId !== this.options.memberId) this.lastLeaderSign = Date.now();
     if (this.leader?.isLeading && beat.epoch > this.leader.epoch) this.leader.stepDown(`member ${beat.memberId} leads epoch ${beat.epoch}`);
   }
 
   private onPeerHash(bytes: Uint8Array): void {
-    try {
-      this.audit.recordPeer(decodeHashReport(bytes));
-    } catch (error) {
-      this.log(`unreadable hash report: ${(error as Error).message}`);
-    }
+    const report = decodeHashReport(bytes);
+    if (report.shard !== this.options.shard) throw new LobError('CORRUPTION', `hash report: shard ${report.shard} on shard ${this.options.shard}'s subject`);
+    this.audit.recordPeer(report);
   }
 
   /** A checkpoint position: publish the hash, compare it, start storing a checkpoint. */
