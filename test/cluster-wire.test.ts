@@ -69,6 +69,33 @@ describe('the chain rule', () => {
     expect(judge(h1, new Uint8Array([1, 2, 3]))).toEqual({ apply: false, reason: 'malformed' });
   });
 
+  it('applies only a claim of exactly the next epoch, so a later honest claim is never stale', () => {
+    expect(judge(h1, claim(0, 3, 2, recordHash(c1)))).toEqual({ apply: false, reason: 'stale-epoch' });
+    const c2 = claim(0, 2, 2, recordHash(c1), 1);
+    expect(judge(h1, c2).apply).toBe(true);
+    // What ShardLeader.claim appends next: head.epoch + 1.
+    const h2 = advance(h1, decodeRecord(c2), c2, 2);
+    expect(judge(h2, claim(0, h2.epoch + 1, 3, recordHash(c2), 2)).apply).toBe(true);
+  });
+
+  it('finds a record malformed when an epoch, position, client id or request number is not a safe integer in range', () => {
+    for (const epoch of [Infinity, 2 ** 53, 1e300, 0.5, 1.5, NaN, 0, -1]) {
+      expect(judge(h0, claim(0, epoch, 1, ZERO_HASH, 9)), `claim epoch ${epoch}`).toEqual({ apply: false, reason: 'malformed' });
+    }
+    for (const batchSeq of [NaN, 1.5, 2 ** 53, -2]) {
+      expect(judge(h0, claim(0, 1, batchSeq, ZERO_HASH)), `batchSeq ${batchSeq}`).toEqual({ apply: false, reason: 'malformed' });
+    }
+    const withIds = (clientId: number, requestSeq: number): Uint8Array =>
+      encodeRecord({ kind: RecordKind.BATCH, shard: 0, epoch: 1, batchSeq: 2, clientId, requestSeq, prevHash: recordHash(c1) }, commands.bytes());
+    for (const [clientId, requestSeq] of [[NaN, 1], [1, -3.25], [1.5, 1], [1, Infinity], [0, 1], [1, 0], [2 ** 53, 1]]) {
+      expect(judge(h1, withIds(clientId, requestSeq)), `clientId ${clientId} requestSeq ${requestSeq}`).toEqual({ apply: false, reason: 'malformed' });
+    }
+    expect(judge(h1, withIds(2 ** 47, 3)).apply).toBe(true);
+    expect(() => decodeRecord(claim(0, Infinity, 1, ZERO_HASH))).toThrow('stream record: epoch must be an integer from 1 to 9007199254740990, got Infinity');
+    // A claim names no client.
+    expect(judge(h0, encodeRecord({ kind: RecordKind.CLAIM, shard: 0, epoch: 1, batchSeq: 1, clientId: 5, requestSeq: 0, prevHash: ZERO_HASH }))).toEqual({ apply: false, reason: 'malformed' });
+  });
+
   it('gives every member the same state whatever duplicates and strays sit in the stream', async () => {
     const clean = await ShardState.open({ shard: 0 }, () => Promise.reject(new Error('memory')));
     const noisy = await ShardState.open({ shard: 0 }, () => Promise.reject(new Error('memory')));
