@@ -1,5 +1,6 @@
 // The cluster's binary messages and the chain rule, without a network: what a replica applies
 // and what it skips is decided here, identically on every member.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CommandBatch } from '../src/batch.js';
 import { LobError } from '../src/errors.js';
@@ -10,7 +11,8 @@ import { roundRobinLayout, checkLayout } from '../src/cluster/layout.js';
 import { ShardRouter } from '../src/cluster/router.js';
 import { ShardState } from '../src/cluster/shard-state.js';
 import { decodeRecord, encodeRecord, recordHash, RecordKind, ZERO_HASH } from '../src/cluster/wire/record.js';
-import { decodeRequest, encodeRequest } from '../src/cluster/wire/request.js';
+import { decodeRequest, encodeRequest, requestMessageId } from '../src/cluster/wire/request.js';
+import { derivedMessageId } from '../src/cluster/leader.js';
 import { ClusterReply, encodeReply, ReplyStatus } from '../src/cluster/wire/reply.js';
 import { decodeHashReport, decodeHeartbeat, encodeHashReport, encodeHeartbeat } from '../src/cluster/wire/signals.js';
 
@@ -180,6 +182,32 @@ describe('requests, replies and signals', () => {
   it('carry a refusal with its message and no results', () => {
     const reply = new ClusterReply(encodeReply(ReplyStatus.REJECTED, undefined, undefined, 'commands[0].asset 9 is not routed'), new Float64Array(0));
     expect(reply).toMatchObject({ status: 'rejected', committed: false, message: 'commands[0].asset 9 is not routed' });
+  });
+
+  it('refuse a client id or request number that is not a positive safe integer, naming it', () => {
+    const commands = new CommandBatch().limit(1, 0, 'bid', 100, 5, 1).bytes();
+    expect(() => decodeRequest(encodeRequest(0, 1.5, 18, commands))).toThrow('request.clientId must be a positive safe integer, got 1.5');
+    expect(() => decodeRequest(encodeRequest(0, 1, 18.5, commands))).toThrow('request.requestSeq must be a positive safe integer, got 18.5');
+    for (const [clientId, requestSeq] of [[NaN, 1], [-5, 1], [0, 1], [Infinity, 1], [2 ** 53, 1], [1, -Infinity], [1, NaN], [1, 0]]) {
+      expect(() => decodeRequest(encodeRequest(0, clientId, requestSeq, commands)), `${clientId}, ${requestSeq}`).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    }
+    expect(() => requestMessageId(1, 18.5)).toThrow('request.requestSeq must be a positive safe integer, got 18.5');
+    expect(decodeRequest(encodeRequest(0, 2 ** 47 - 1, Number.MAX_SAFE_INTEGER, commands))).toMatchObject({ clientId: 2 ** 47 - 1, requestSeq: Number.MAX_SAFE_INTEGER });
+  });
+
+  it('keep derived message ids apart from every request\'s own', () => {
+    // The review's forgery: a plain id spelled like (12345, 7)'s derived id in epoch 81.
+    expect(() => requestMessageId(12345, 7.390625)).toThrow(/request\.requestSeq/);
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+      fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), fc.integer({ min: 1, max: 2 ** 40 }),
+      (c1, r1, c2, r2, epoch) => {
+        const plain = requestMessageId(c2, r2);
+        expect(plain).toMatch(/^[0-9a-z]+\.[0-9a-z]+$/);
+        expect(derivedMessageId(c1, r1, epoch)).not.toBe(plain);
+        expect(plain === requestMessageId(c1, r1)).toBe(c1 === c2 && r1 === r2);
+      },
+    ));
   });
 
   it('carry heartbeats and hash reports', () => {

@@ -351,9 +351,14 @@ export class ShardLeader {
   }
 }
 
-/** The message id a request is appended under again when its own is used by a skipped record: one per epoch. */
+/**
+ * The message id a request is appended under again when its own is used by a skipped record: one
+ * per epoch. The ':' never appears in a request's own id, so no request's id can be another's
+ * derived one. Message ids are not stored anywhere but JetStream's duplicate window, so streams
+ * written with the older '.e' spelling read the same.
+ */
 export function derivedMessageId(clientId: number, requestSeq: number, epoch: number): string {
-  return `${requestMessageId(clientId, requestSeq)}.e${epoch.toString(36)}`;
+  return `${requestMessageId(clientId, requestSeq)}:e${epoch.toString(36)}`;
 }
 
 function tailOf(head: ChainHead): Tail {
