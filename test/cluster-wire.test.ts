@@ -118,6 +118,28 @@ describe('the chain rule', () => {
     await noisy.close();
   });
 
+  it('fails for good when a batch fails other than as bad input, rather than skip it on redelivery', async () => {
+    const b3 = batchRecord(0, 1, 3, recordHash(b2), new CommandBatch().limit(2, 0, 'ask', 100, 2, 2));
+    const state = await ShardState.open({ shard: 0 }, () => Promise.reject(new Error('memory')));
+    state.apply(c1, 1);
+    const machine = (state as unknown as { machine: { submitBatch: (batch: CommandBatch) => unknown } }).machine;
+    machine.submitBatch = () => {
+      throw new LobError('CAPACITY', 'no room for the results of 1 commands in this engine\'s memory; nothing was applied');
+    };
+    const failure = /^shard 0: the batch at stream seq 2 \(chain position 2\) failed to apply: no room for the results .*; this member applies nothing more and must restart from its disk$/;
+    expect(() => state.apply(b2, 2)).toThrow(failure);
+    expect(state.failed?.code).toBe('ENGINE_FAILED');
+    // Nothing says the record was applied: not the head, not the requests, not the replies.
+    expect([state.head.streamSeq, state.head.batchSeq, state.appliedRecords]).toEqual([1, 1, 1]);
+    expect(state.requestOutcome(7, 2, 2)).toEqual({ kind: 'not-applied' });
+    expect(state.replyFor(2)).toBeUndefined();
+    // Its redelivery, and every record after it, is refused the same way instead of skipped.
+    expect(() => state.apply(b2, 2)).toThrow(failure);
+    expect(() => state.apply(b3, 3)).toThrow(expect.objectContaining({ code: 'ENGINE_FAILED' }));
+    expect(state.head.streamSeq).toBe(1);
+    await state.close();
+  });
+
   it('tells a request the chain applied from one whose record it skipped as a stray', async () => {
     const state = await ShardState.open({ shard: 0 }, () => Promise.reject(new Error('memory')));
     const c1 = claim(0, 1, 1, ZERO_HASH);

@@ -40,6 +40,8 @@ export type MemberEvent =
   | { kind: 'caught-up'; streamSeq: number; batchSeq: number; records: number; ms: number }
   | { kind: 'leader'; epoch: number; streamSeq: number; batchSeq: number; at: number }
   | { kind: 'follower'; reason: string }
+  /** The member's state failed for good (ShardState.failed): it has stopped, and must be restarted. */
+  | { kind: 'failed'; reason: string }
   /** A hash-report position: every member of the shard reports the same positions. */
   | { kind: 'mark'; streamSeq: number; batchSeq: number; epoch: number; stateHash: string }
   /** A checkpoint stored on disk (persistent members), at the position its copy was taken. */
@@ -148,7 +150,13 @@ export class ShardMember {
   }
 
   private async onRecord(bytes: Uint8Array, streamSeq: number): Promise<void> {
-    const outcome = this.state.apply(bytes, streamSeq);
+    let outcome;
+    try {
+      outcome = this.state.apply(bytes, streamSeq);
+    } catch (error) {
+      this.failIfStateFailed();
+      throw error;
+    }
     if (!outcome.applied) return;
     this.lastLeaderSign = Date.now();
     if (outcome.mark !== undefined) await this.onMark(outcome.mark);
@@ -179,6 +187,16 @@ export class ShardMember {
       (entry) => this.options.emit({ kind: 'checkpoint', streamSeq: entry.streamSeq, batchSeq: entry.batchSeq, epoch: entry.epoch, stateHash: entry.stateHash }),
       (error) => this.log(`checkpoint failed: ${(error as Error).message}`),
     );
+  }
+
+  /** A failed state applies nothing more: following on would reopen the consumer for good. */
+  private failIfStateFailed(): void {
+    const failure = this.state.failed;
+    if (failure === undefined || this.closed) return;
+    this.log(`stopping: ${failure.message}`);
+    process.stderr.write(`lobcore cluster: shard ${this.options.shard} member ${this.options.memberId} stops: ${failure.message}\n`);
+    this.options.emit({ kind: 'failed', reason: failure.message });
+    void this.stop();
   }
 
   private async maybeClaim(): Promise<void> {
@@ -232,6 +250,7 @@ export class ShardMember {
 
   private becomeFollower(reason: string): void {
     this.leader = undefined;
+    this.failIfStateFailed();
     this.lastLeaderSign = Date.now();
     this.options.emit({ kind: 'follower', reason });
     if (!this.closed) this.follower.start(this.state.head.streamSeq + 1);
