@@ -7,6 +7,7 @@ import { LobError } from '../src/errors.js';
 import { AppliedRequests } from '../src/cluster/applied-requests.js';
 import { advance, genesis, judge } from '../src/cluster/chain.js';
 import { failoverStall, longestCommitGap } from '../src/cluster/commit-gaps.js';
+import { deliveryOf } from '../src/cluster/follower.js';
 import { roundRobinLayout, checkLayout } from '../src/cluster/layout.js';
 import { ShardRouter } from '../src/cluster/router.js';
 import { ShardState } from '../src/cluster/shard-state.js';
@@ -138,6 +139,30 @@ describe('the chain rule', () => {
     expect(() => state.apply(b3, 3)).toThrow(expect.objectContaining({ code: 'ENGINE_FAILED' }));
     expect(state.head.streamSeq).toBe(1);
     await state.close();
+  });
+
+  it('refuses a record handed over past a hole in the stream, so a member cannot claim on a stale head', async () => {
+    const b3 = batchRecord(0, 1, 3, recordHash(b2), new CommandBatch().limit(2, 0, 'bid', 101, 5, 2));
+    const b4 = batchRecord(0, 1, 4, recordHash(b3), new CommandBatch().limit(3, 0, 'bid', 102, 5, 3));
+    const good = await ShardState.open({ shard: 0 }, () => Promise.reject(new Error('memory')));
+    const gapped = await ShardState.open({ shard: 0 }, () => Promise.reject(new Error('memory')));
+    for (const [record, seq] of [[c1, 1], [b2, 2], [b3, 3], [b4, 4]] as const) good.apply(record, seq);
+    gapped.apply(c1, 1);
+    // Seq 2 never arrived: seq 3 is refused, not skipped as 'ahead', and nothing moves.
+    expect(() => gapped.apply(b3, 3)).toThrow('streamSeq must be at most 2 (the sequence after the last record judged), got 3');
+    expect(() => gapped.apply(b4, 4)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect([gapped.head.streamSeq, gapped.judgedThrough, gapped.skipped.ahead]).toEqual([1, 1, 0]);
+    // Fed again from the hole, it ends where every other member does.
+    for (const [record, seq] of [[b2, 2], [b3, 3], [b4, 4]] as const) expect(gapped.apply(record, seq).applied).toBe(true);
+    expect(gapped.stateHash()).toBe(good.stateHash());
+    expect(Buffer.from(gapped.head.hash).equals(Buffer.from(good.head.hash))).toBe(true);
+    expect(gapped.judgedThrough).toBe(4);
+    await good.close();
+    await gapped.close();
+  });
+
+  it('tells a follower a delivery past a hole from the one due and one handed on already', () => {
+    expect([deliveryOf(2, 3), deliveryOf(3, 3), deliveryOf(4, 3), deliveryOf(900, 3)]).toEqual(['old', 'next', 'gap', 'gap']);
   });
 
   it('tells a request the chain applied from one whose record it skipped as a stray', async () => {

@@ -157,7 +157,11 @@ export class ShardMember {
       this.failIfStateFailed();
       throw error;
     }
-    if (!outcome.applied) return;
+    if (!outcome.applied) {
+      // A deposed leader's pipelined append can land ahead of the chain; anything else ahead is a bug to look at.
+      if (outcome.reason === 'ahead') this.log(`skipped the record at stream seq ${streamSeq} as ahead of the chain (head at position ${this.state.head.batchSeq}, stream seq ${this.state.head.streamSeq})`);
+      return;
+    }
     this.lastLeaderSign = Date.now();
     if (outcome.mark !== undefined) await this.onMark(outcome.mark);
   }
@@ -212,7 +216,8 @@ export class ShardMember {
       if (this.closed || this.follower.position - 1 < last) return;
       await this.follower.stop();
       const lastNow = await this.follower.streamLastSeq().catch(() => -1);
-      if (lastNow !== this.follower.position - 1) {
+      // Every record up to the stream's end judged, none missed: the claim links to the true head.
+      if (lastNow !== this.follower.position - 1 || lastNow !== this.state.judgedThrough) {
         this.resumeFollowing();
         return;
       }

@@ -9,7 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommandBatch } from '../batch.js';
-import { LobError } from '../errors.js';
+import { invalidArgument, LobError } from '../errors.js';
 import { CoreStateMachine } from '../state/index.js';
 import type { BackendName } from '../types.js';
 import { advance, genesis, judge, type ChainHead, type SkipReason } from './chain.js';
@@ -65,6 +65,8 @@ export class ShardState {
   private readonly recentHeads = new RecentHeads();
   private flushAgain = false;
   private flushError: LobError | undefined;
+  /** Stream sequence of the last record judged, applied or skipped. */
+  private judged: number;
   /** Set for good when a batch failed unexpectedly (runBatch says why). */
   private failure: LobError | undefined;
   readonly skipped: Record<SkipReason, number> = { malformed: 0, 'other-shard': 0, behind: 0, ahead: 0, 'wrong-link': 0, 'stale-epoch': 0 };
@@ -78,6 +80,7 @@ export class ShardState {
     readonly recovered: RecoveryFromDisk,
   ) {
     this.headNow = head;
+    this.judged = head.streamSeq;
     this.requests = new AppliedRequests(head.streamSeq);
   }
 
@@ -116,6 +119,11 @@ export class ShardState {
     return this.headNow;
   }
 
+  /** The stream sequence of the last record judged: every record up to it was applied or skipped. */
+  get judgedThrough(): number {
+    return this.judged;
+  }
+
   get shard(): number {
     return this.options.shard;
   }
@@ -149,6 +157,11 @@ export class ShardState {
   apply(bytes: Uint8Array, streamSeq: number, hash?: Uint8Array): ApplyOutcome {
     if (this.failure !== undefined) throw this.failure;
     if (streamSeq <= this.headNow.streamSeq) return { applied: false, reason: 'behind', streamSeq };
+    // A record judged past a hole could be skipped as 'ahead' for want of the one in the hole.
+    if (streamSeq > this.judged + 1) {
+      throw invalidArgument('streamSeq', `at most ${this.judged + 1} (the sequence after the last record judged)`, streamSeq);
+    }
+    this.judged = Math.max(this.judged, streamSeq);
     const verdict = judge(this.headNow, bytes);
     if (!verdict.apply) {
       this.skipped[verdict.reason]++;
