@@ -14,7 +14,7 @@ import { ShardState } from '../src/cluster/shard-state.js';
 import { decodeRecord, encodeRecord, recordHash, RecordKind, ZERO_HASH } from '../src/cluster/wire/record.js';
 import { decodeRequest, encodeRequest, requestMessageId } from '../src/cluster/wire/request.js';
 import { derivedMessageId } from '../src/cluster/leader.js';
-import { ClusterReply, encodeReply, ReplyStatus } from '../src/cluster/wire/reply.js';
+import { ClusterReply, duplicateAnswer, encodeReply, ReplyStatus } from '../src/cluster/wire/reply.js';
 import { decodeHashReport, decodeHeartbeat, encodeHashReport, encodeHeartbeat } from '../src/cluster/wire/signals.js';
 
 function claim(shard: number, epoch: number, batchSeq: number, prevHash: Uint8Array, member = 0): Uint8Array {
@@ -255,6 +255,25 @@ describe('requests, replies and signals', () => {
         expect(plain === requestMessageId(c1, r1)).toBe(c1 === c2 && r1 === r2);
       },
     ));
+  });
+
+  it('answer a retry of a batch the engine refused with that refusal, and of a committed one as a duplicate', async () => {
+    const state = await ShardState.open({ shard: 0 }, () => Promise.reject(new Error('memory')));
+    const c1 = claim(0, 1, 1, ZERO_HASH);
+    state.apply(c1, 1);
+    // Past admission, only the engine can refuse it: here an order of a trader id it does not take.
+    const refusedBatch = new CommandBatch().limit(-1, 0, 'bid', 100, 5, 1);
+    const refused = batchRecord(0, 1, 2, recordHash(c1), refusedBatch);
+    expect(state.apply(refused, 2).applied).toBe(true);
+    const first = new ClusterReply(state.replyFor(2) as Uint8Array, refusedBatch.slots);
+    expect(first.status).toBe('rejected');
+    const again = new ClusterReply(duplicateAnswer(state.replyFor(2) as Uint8Array), refusedBatch.slots);
+    expect([again.status, again.committed, again.message]).toEqual(['rejected', false, first.message]);
+    const committedBatch = new CommandBatch().limit(1, 0, 'bid', 100, 5, 2);
+    state.apply(batchRecord(0, 1, 3, recordHash(refused), committedBatch), 3);
+    const duplicate = new ClusterReply(duplicateAnswer(state.replyFor(3) as Uint8Array), committedBatch.slots);
+    expect([duplicate.status, duplicate.committed, duplicate.results.status(0)]).toEqual(['duplicate', true, 'resting']);
+    await state.close();
   });
 
   it('carry heartbeats and hash reports', () => {

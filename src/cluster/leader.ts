@@ -32,7 +32,7 @@ import type { CheckpointMark, ShardState } from './shard-state.js';
 import { streamInfo } from './streams.js';
 import { decodeRequest, requestMessageId } from './wire/request.js';
 import { encodeRecord, recordHash, RecordKind } from './wire/record.js';
-import { encodeReply, ReplyStatus, withStatus } from './wire/reply.js';
+import { duplicateAnswer, encodeReply, ReplyStatus } from './wire/reply.js';
 import { encodeHeartbeat } from './wire/signals.js';
 
 export interface LeaderOptions {
@@ -300,7 +300,7 @@ export class ShardLeader {
     if (outcome.kind === 'applied') {
       const cached = state.replyFor(outcome.streamSeq);
       this.answer(p, cached !== undefined
-        ? withStatus(cached, ReplyStatus.DUPLICATE)
+        ? duplicateAnswer(cached)
         : encodeReply(ReplyStatus.DUPLICATE_FORGOTTEN, { shard: head.shard, streamSeq: outcome.streamSeq, batchSeq: 0, epoch: 0 }));
       return;
     }
