@@ -1,6 +1,7 @@
 // The log's rules under attack, on a real cluster: records that do not belong in a stream are
 // skipped the same way by every member; of two would-be leaders only one can append; a retried
 // request is a duplicate, not a second order; bad input is refused before anything is appended.
+import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstream } from '@nats-io/jetstream';
 import { CommandBatch } from '../src/batch.js';
@@ -171,8 +172,8 @@ describe('cluster protocol', () => {
     const subjects = shardSubjects(t.local.description.layout.clusterId, 0);
     const before = await lastSeq(0);
     const nc = await connectAs(t.local.runDir, t.local.description, CLIENT_ROLE);
-    const send = async (commands: Uint8Array): Promise<ClusterReply> =>
-      new ClusterReply((await nc.request(subjects.submit, encodeRequest(0, 5, Math.random() * 1e9, commands), { timeout: 5_000 })).data, new Float64Array(0));
+    const send = async (commands: Uint8Array, clientId = 5, requestSeq = randomInt(1, 2 ** 47)): Promise<ClusterReply> =>
+      new ClusterReply((await nc.request(subjects.submit, encodeRequest(0, clientId, requestSeq, commands), { timeout: 5_000 })).data, new Float64Array(0));
     const unrouted = await send(new CommandBatch().limit(1, 99, 'bid', 10, 1, 1).bytes());
     expect(unrouted).toMatchObject({ status: 'rejected', message: 'commands[0].asset 99 is not routed to any shard of this cluster' });
     const foreign = await send(new CommandBatch().limit(1, 0, 'bid', 10, 1, 1).limit(1, 1, 'bid', 10, 1, 1).bytes());
@@ -181,6 +182,13 @@ describe('cluster protocol', () => {
     expect(badPrice).toMatchObject({ status: 'rejected', message: 'commands[0].price must be a positive safe integer, got 0' });
     const torn = await send(new CommandBatch().limit(1, 0, 'bid', 10, 1, 1).bytes().subarray(0, 40));
     expect(torn.message).toMatch(/^batch must be a multiple of \d+ bytes long, got 40$/);
+    // They make the message id: 1.5/18 and 1/18.5 would both be "1.i.i".
+    const order = new CommandBatch().limit(1, 0, 'bid', 10, 1, 1).bytes();
+    expect(await send(order, 1.5, 18)).toMatchObject({ status: 'rejected', message: 'request.clientId must be a positive safe integer, got 1.5' });
+    expect(await send(order, 1, 18.5)).toMatchObject({ status: 'rejected', message: 'request.requestSeq must be a positive safe integer, got 18.5' });
+    for (const [clientId, requestSeq] of [[NaN, 1], [-5, 1], [0, 1], [2 ** 60, 1], [1, Infinity], [1, 0]]) {
+      expect((await send(order, clientId, requestSeq)).message).toMatch(/^request\.(clientId|requestSeq) must be a positive safe integer, got /);
+    }
     const notARequest = new ClusterReply((await nc.request(subjects.submit, new Uint8Array([7, 7, 7]), { timeout: 5_000 })).data, new Float64Array(0));
     expect(notARequest.message).toMatch(/^request: 3 bytes, shorter than its 24-byte header$/);
     await nc.close();

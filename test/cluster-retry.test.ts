@@ -5,6 +5,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LobError } from '../src/errors.js';
@@ -12,6 +13,8 @@ import { describeFailure } from '../src/cli/failure.js';
 import { roundRobinLayout, shardSubjects } from '../src/cluster/layout.js';
 import { ClusterClient } from '../src/cluster/client.js';
 import { StreamFollower } from '../src/cluster/follower.js';
+import { applyStream } from '../src/cluster/replay.js';
+import { ShardState } from '../src/cluster/shard-state.js';
 import { ShardMember, type MemberEvent } from '../src/cluster/member.js';
 import { connectAs } from '../src/cluster/nats/connect.js';
 import { ADMIN_ROLE } from '../src/cluster/nats/roles.js';
@@ -139,6 +142,37 @@ describe('cluster requests while every NATS server is frozen', () => {
     expect(failure).toBeInstanceOf(LobError);
     expect((failure as LobError).code).toBe('NOT_OPEN');
   }, 30_000);
+
+  it('a follower and a replay stop at a hole in the stream and read again from it, handing on nothing past it', async () => {
+    // A stream with a hole (a shard's stream denies deletes; this one is made to have one).
+    const jsm = await managerOf(admin);
+    const holed = `LOBCORE_GAPTEST_${process.pid}`;
+    await jsm.streams.add({ name: holed, subjects: [`lobcoretest.${process.pid}.gap`], num_replicas: 1 });
+    const js = jetstream(admin, { timeout: 30_000 });
+    for (let i = 1; i <= 5; i++) await js.publish(`lobcoretest.${process.pid}.gap`, new Uint8Array([i]));
+    await jsm.streams.deleteMessage(holed, 3);
+    const handed: number[] = [];
+    const lines: string[] = [];
+    const follower = new StreamFollower(admin, { stream: holed, onRecord: (_bytes, seq) => { handed.push(seq); }, log: (line) => lines.push(line) });
+    follower.start(1);
+    try {
+      await until(() => follower.reopens >= 2, 'the follower to reopen at the hole twice');
+    } finally {
+      await follower.stop();
+    }
+    expect(handed).toEqual([1, 2]);
+    expect(follower.position).toBe(3);
+    expect(lines[0]).toBe(`${holed}: seq 4 delivered while seq 3 was due: reopening the consumer at seq 3`);
+    const state = await ShardState.open({ shard: 0 }, () => Promise.reject(new Error('memory')));
+    try {
+      await expect(applyStream(admin, holed, state, 1, 5, () => undefined, 2_000))
+        .rejects.toThrow(`${holed}: read up to seq 2 of 5 in 2000 ms (last: seq 4 delivered while seq 3 was due)`);
+      expect(state.judgedThrough).toBe(2);
+    } finally {
+      await state.close();
+      await jsm.streams.delete(holed);
+    }
+  }, 90_000);
 
   it('a follower on a closed connection ends instead of reopening its consumer for good', async () => {
     const nc = await connectAs(runDir, cluster.description, ADMIN_ROLE);

@@ -1,17 +1,20 @@
 // The cluster's binary messages and the chain rule, without a network: what a replica applies
 // and what it skips is decided here, identically on every member.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CommandBatch } from '../src/batch.js';
 import { LobError } from '../src/errors.js';
 import { AppliedRequests } from '../src/cluster/applied-requests.js';
 import { advance, genesis, judge } from '../src/cluster/chain.js';
 import { failoverStall, longestCommitGap } from '../src/cluster/commit-gaps.js';
+import { deliveryOf } from '../src/cluster/follower.js';
 import { roundRobinLayout, checkLayout } from '../src/cluster/layout.js';
 import { ShardRouter } from '../src/cluster/router.js';
 import { ShardState } from '../src/cluster/shard-state.js';
 import { decodeRecord, encodeRecord, recordHash, RecordKind, ZERO_HASH } from '../src/cluster/wire/record.js';
-import { decodeRequest, encodeRequest } from '../src/cluster/wire/request.js';
-import { ClusterReply, encodeReply, ReplyStatus } from '../src/cluster/wire/reply.js';
+import { decodeRequest, encodeRequest, requestMessageId } from '../src/cluster/wire/request.js';
+import { derivedMessageId } from '../src/cluster/leader.js';
+import { ClusterReply, duplicateAnswer, encodeReply, ReplyStatus } from '../src/cluster/wire/reply.js';
 import { decodeHashReport, decodeHeartbeat, encodeHashReport, encodeHeartbeat } from '../src/cluster/wire/signals.js';
 
 function claim(shard: number, epoch: number, batchSeq: number, prevHash: Uint8Array, member = 0): Uint8Array {
@@ -69,6 +72,33 @@ describe('the chain rule', () => {
     expect(judge(h1, new Uint8Array([1, 2, 3]))).toEqual({ apply: false, reason: 'malformed' });
   });
 
+  it('applies only a claim of exactly the next epoch, so a later honest claim is never stale', () => {
+    expect(judge(h1, claim(0, 3, 2, recordHash(c1)))).toEqual({ apply: false, reason: 'stale-epoch' });
+    const c2 = claim(0, 2, 2, recordHash(c1), 1);
+    expect(judge(h1, c2).apply).toBe(true);
+    // What ShardLeader.claim appends next: head.epoch + 1.
+    const h2 = advance(h1, decodeRecord(c2), c2, 2);
+    expect(judge(h2, claim(0, h2.epoch + 1, 3, recordHash(c2), 2)).apply).toBe(true);
+  });
+
+  it('finds a record malformed when an epoch, position, client id or request number is not a safe integer in range', () => {
+    for (const epoch of [Infinity, 2 ** 53, 1e300, 0.5, 1.5, NaN, 0, -1]) {
+      expect(judge(h0, claim(0, epoch, 1, ZERO_HASH, 9)), `claim epoch ${epoch}`).toEqual({ apply: false, reason: 'malformed' });
+    }
+    for (const batchSeq of [NaN, 1.5, 2 ** 53, -2]) {
+      expect(judge(h0, claim(0, 1, batchSeq, ZERO_HASH)), `batchSeq ${batchSeq}`).toEqual({ apply: false, reason: 'malformed' });
+    }
+    const withIds = (clientId: number, requestSeq: number): Uint8Array =>
+      encodeRecord({ kind: RecordKind.BATCH, shard: 0, epoch: 1, batchSeq: 2, clientId, requestSeq, prevHash: recordHash(c1) }, commands.bytes());
+    for (const [clientId, requestSeq] of [[NaN, 1], [1, -3.25], [1.5, 1], [1, Infinity], [0, 1], [1, 0], [2 ** 53, 1]]) {
+      expect(judge(h1, withIds(clientId, requestSeq)), `clientId ${clientId} requestSeq ${requestSeq}`).toEqual({ apply: false, reason: 'malformed' });
+    }
+    expect(judge(h1, withIds(2 ** 47, 3)).apply).toBe(true);
+    expect(() => decodeRecord(claim(0, Infinity, 1, ZERO_HASH))).toThrow('stream record: epoch must be an integer from 1 to 9007199254740990, got Infinity');
+    // A claim names no client.
+    expect(judge(h0, encodeRecord({ kind: RecordKind.CLAIM, shard: 0, epoch: 1, batchSeq: 1, clientId: 5, requestSeq: 0, prevHash: ZERO_HASH }))).toEqual({ apply: false, reason: 'malformed' });
+  });
+
   it('gives every member the same state whatever duplicates and strays sit in the stream', async () => {
     const clean = await ShardState.open({ shard: 0 }, () => Promise.reject(new Error('memory')));
     const noisy = await ShardState.open({ shard: 0 }, () => Promise.reject(new Error('memory')));
@@ -87,6 +117,52 @@ describe('the chain rule', () => {
     expect(Buffer.from(noisy.head.hash).equals(Buffer.from(clean.head.hash))).toBe(true);
     await clean.close();
     await noisy.close();
+  });
+
+  it('fails for good when a batch fails other than as bad input, rather than skip it on redelivery', async () => {
+    const b3 = batchRecord(0, 1, 3, recordHash(b2), new CommandBatch().limit(2, 0, 'ask', 100, 2, 2));
+    const state = await ShardState.open({ shard: 0 }, () => Promise.reject(new Error('memory')));
+    state.apply(c1, 1);
+    const machine = (state as unknown as { machine: { submitBatch: (batch: CommandBatch) => unknown } }).machine;
+    machine.submitBatch = () => {
+      throw new LobError('CAPACITY', 'no room for the results of 1 commands in this engine\'s memory; nothing was applied');
+    };
+    const failure = /^shard 0: the batch at stream seq 2 \(chain position 2\) failed to apply: no room for the results .*; this member applies nothing more and must restart from its disk$/;
+    expect(() => state.apply(b2, 2)).toThrow(failure);
+    expect(state.failed?.code).toBe('ENGINE_FAILED');
+    // Nothing says the record was applied: not the head, not the requests, not the replies.
+    expect([state.head.streamSeq, state.head.batchSeq, state.appliedRecords]).toEqual([1, 1, 1]);
+    expect(state.requestOutcome(7, 2, 2)).toEqual({ kind: 'not-applied' });
+    expect(state.replyFor(2)).toBeUndefined();
+    // Its redelivery, and every record after it, is refused the same way instead of skipped.
+    expect(() => state.apply(b2, 2)).toThrow(failure);
+    expect(() => state.apply(b3, 3)).toThrow(expect.objectContaining({ code: 'ENGINE_FAILED' }));
+    expect(state.head.streamSeq).toBe(1);
+    await state.close();
+  });
+
+  it('refuses a record handed over past a hole in the stream, so a member cannot claim on a stale head', async () => {
+    const b3 = batchRecord(0, 1, 3, recordHash(b2), new CommandBatch().limit(2, 0, 'bid', 101, 5, 2));
+    const b4 = batchRecord(0, 1, 4, recordHash(b3), new CommandBatch().limit(3, 0, 'bid', 102, 5, 3));
+    const good = await ShardState.open({ shard: 0 }, () => Promise.reject(new Error('memory')));
+    const gapped = await ShardState.open({ shard: 0 }, () => Promise.reject(new Error('memory')));
+    for (const [record, seq] of [[c1, 1], [b2, 2], [b3, 3], [b4, 4]] as const) good.apply(record, seq);
+    gapped.apply(c1, 1);
+    // Seq 2 never arrived: seq 3 is refused, not skipped as 'ahead', and nothing moves.
+    expect(() => gapped.apply(b3, 3)).toThrow('streamSeq must be at most 2 (the sequence after the last record judged), got 3');
+    expect(() => gapped.apply(b4, 4)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect([gapped.head.streamSeq, gapped.judgedThrough, gapped.skipped.ahead]).toEqual([1, 1, 0]);
+    // Fed again from the hole, it ends where every other member does.
+    for (const [record, seq] of [[b2, 2], [b3, 3], [b4, 4]] as const) expect(gapped.apply(record, seq).applied).toBe(true);
+    expect(gapped.stateHash()).toBe(good.stateHash());
+    expect(Buffer.from(gapped.head.hash).equals(Buffer.from(good.head.hash))).toBe(true);
+    expect(gapped.judgedThrough).toBe(4);
+    await good.close();
+    await gapped.close();
+  });
+
+  it('tells a follower a delivery past a hole from the one due and one handed on already', () => {
+    expect([deliveryOf(2, 3), deliveryOf(3, 3), deliveryOf(4, 3), deliveryOf(900, 3)]).toEqual(['old', 'next', 'gap', 'gap']);
   });
 
   it('tells a request the chain applied from one whose record it skipped as a stray', async () => {
@@ -155,10 +231,63 @@ describe('requests, replies and signals', () => {
     expect(reply).toMatchObject({ status: 'rejected', committed: false, message: 'commands[0].asset 9 is not routed' });
   });
 
+  it('refuse a client id or request number that is not a positive safe integer, naming it', () => {
+    const commands = new CommandBatch().limit(1, 0, 'bid', 100, 5, 1).bytes();
+    expect(() => decodeRequest(encodeRequest(0, 1.5, 18, commands))).toThrow('request.clientId must be a positive safe integer, got 1.5');
+    expect(() => decodeRequest(encodeRequest(0, 1, 18.5, commands))).toThrow('request.requestSeq must be a positive safe integer, got 18.5');
+    for (const [clientId, requestSeq] of [[NaN, 1], [-5, 1], [0, 1], [Infinity, 1], [2 ** 53, 1], [1, -Infinity], [1, NaN], [1, 0]]) {
+      expect(() => decodeRequest(encodeRequest(0, clientId, requestSeq, commands)), `${clientId}, ${requestSeq}`).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    }
+    expect(() => requestMessageId(1, 18.5)).toThrow('request.requestSeq must be a positive safe integer, got 18.5');
+    expect(decodeRequest(encodeRequest(0, 2 ** 47 - 1, Number.MAX_SAFE_INTEGER, commands))).toMatchObject({ clientId: 2 ** 47 - 1, requestSeq: Number.MAX_SAFE_INTEGER });
+  });
+
+  it('keep derived message ids apart from every request\'s own', () => {
+    // The review's forgery: a plain id spelled like (12345, 7)'s derived id in epoch 81.
+    expect(() => requestMessageId(12345, 7.390625)).toThrow(/request\.requestSeq/);
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+      fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), fc.integer({ min: 1, max: 2 ** 40 }),
+      (c1, r1, c2, r2, epoch) => {
+        const plain = requestMessageId(c2, r2);
+        expect(plain).toMatch(/^[0-9a-z]+\.[0-9a-z]+$/);
+        expect(derivedMessageId(c1, r1, epoch)).not.toBe(plain);
+        expect(plain === requestMessageId(c1, r1)).toBe(c1 === c2 && r1 === r2);
+      },
+    ));
+  });
+
+  it('answer a retry of a batch the engine refused with that refusal, and of a committed one as a duplicate', async () => {
+    const state = await ShardState.open({ shard: 0 }, () => Promise.reject(new Error('memory')));
+    const c1 = claim(0, 1, 1, ZERO_HASH);
+    state.apply(c1, 1);
+    // Past admission, only the engine can refuse it: here an order of a trader id it does not take.
+    const refusedBatch = new CommandBatch().limit(-1, 0, 'bid', 100, 5, 1);
+    const refused = batchRecord(0, 1, 2, recordHash(c1), refusedBatch);
+    expect(state.apply(refused, 2).applied).toBe(true);
+    const first = new ClusterReply(state.replyFor(2) as Uint8Array, refusedBatch.slots);
+    expect(first.status).toBe('rejected');
+    const again = new ClusterReply(duplicateAnswer(state.replyFor(2) as Uint8Array), refusedBatch.slots);
+    expect([again.status, again.committed, again.message]).toEqual(['rejected', false, first.message]);
+    const committedBatch = new CommandBatch().limit(1, 0, 'bid', 100, 5, 2);
+    state.apply(batchRecord(0, 1, 3, recordHash(refused), committedBatch), 3);
+    const duplicate = new ClusterReply(duplicateAnswer(state.replyFor(3) as Uint8Array), committedBatch.slots);
+    expect([duplicate.status, duplicate.committed, duplicate.results.status(0)]).toEqual(['duplicate', true, 'resting']);
+    await state.close();
+  });
+
   it('carry heartbeats and hash reports', () => {
     expect(decodeHeartbeat(encodeHeartbeat({ shard: 1, epoch: 3, memberId: 2, streamSeq: 99 }))).toEqual({ shard: 1, epoch: 3, memberId: 2, streamSeq: 99 });
     const report = { shard: 0, memberId: 1, streamSeq: 40, batchSeq: 20, epoch: 2, stateHash: 'ab'.repeat(32) };
     expect(decodeHashReport(encodeHashReport(report))).toEqual(report);
+  });
+
+  it('refuse a heartbeat whose epoch, member or stream sequence is not a safe integer in range, naming it', () => {
+    const beat = (epoch: number, memberId = 2, streamSeq = 9): Uint8Array => encodeHeartbeat({ shard: 0, epoch, memberId, streamSeq });
+    expect(() => decodeHeartbeat(beat(NaN))).toThrow('heartbeat: epoch must be a safe integer >= 1, got NaN');
+    for (const epoch of [Infinity, 2 ** 53, 1.5, 0]) expect(() => decodeHeartbeat(beat(epoch))).toThrow(/^heartbeat: epoch must be/);
+    expect(() => decodeHeartbeat(beat(1, -1))).toThrow('heartbeat: memberId must be a safe integer >= 0, got -1');
+    expect(() => decodeHeartbeat(beat(1, 2, 0.5))).toThrow('heartbeat: streamSeq must be a safe integer >= 0, got 0.5');
   });
 });
 

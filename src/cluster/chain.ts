@@ -1,8 +1,15 @@
 // The hash chain every member of a shard walks the stream with. A record is applied only when it
 // is the next link: one position further, naming the current head's hash, and from the leader
-// in power (a claim must raise the epoch, a batch must repeat it). Anything else in the stream
+// in power (a claim must name the next epoch, a batch must repeat it). Anything else in the stream
 // (a duplicate JetStream kept, a deposed leader's record, garbage) is skipped, and since the rule
 // reads only the stream, every member skips exactly the same records.
+//
+// A claim must name exactly the next epoch, head.epoch + 1, which is what every member's claim
+// carries (ShardLeader.claim): claims at one position race on JetStream's expected last
+// sequence, so of those that name the same head one is stored and the others never reach the
+// stream, and nothing honest ever skips an epoch. Accepting any higher epoch let one bogus
+// claim (epoch 2^53, Infinity) make every later honest claim stale for good. Numbers that are
+// not safe integers in range are 'malformed' (decodeRecord refuses them).
 import { sameBytes } from './wire/bytes.js';
 import { decodeRecord, recordHash, RecordKind, ZERO_HASH, type DecodedRecord } from './wire/record.js';
 
@@ -41,7 +48,7 @@ export function judge(head: ChainHead, bytes: Uint8Array): Judgement {
   if (record.batchSeq <= head.batchSeq) return { apply: false, reason: 'behind' };
   if (record.batchSeq !== head.batchSeq + 1) return { apply: false, reason: 'ahead' };
   if (!sameBytes(record.prevHash, head.hash)) return { apply: false, reason: 'wrong-link' };
-  const epochOk = record.kind === RecordKind.CLAIM ? record.epoch > head.epoch : record.epoch === head.epoch;
+  const epochOk = record.kind === RecordKind.CLAIM ? record.epoch === head.epoch + 1 : record.epoch === head.epoch;
   if (!epochOk) return { apply: false, reason: 'stale-epoch' };
   return { apply: true, record };
 }

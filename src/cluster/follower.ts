@@ -17,6 +17,16 @@ export interface FollowerOptions {
 
 const NANOS_PER_MS = 1_000_000;
 
+/**
+ * A delivered stream sequence against the one due: handed on already, the one due, or past a
+ * hole. Records must reach the chain rule without holes: a member fed seq 3 after seq 1 skips it
+ * as 'ahead', and once at the stream's end it would claim on a stale head and lead a fork.
+ */
+export function deliveryOf(seq: number, nextSeq: number): 'old' | 'next' | 'gap' {
+  if (seq < nextSeq) return 'old';
+  return seq === nextSeq ? 'next' : 'gap';
+}
+
 export class StreamFollower {
   private running = false;
   private nextSeq = 1;
@@ -73,8 +83,13 @@ export class StreamFollower {
         if (!this.running) messages.stop();
         for await (const message of messages) {
           if (!this.running) break;
+          const delivery = deliveryOf(message.seq, this.nextSeq);
           // A reopened consumer may hand back what was delivered before the reopen.
-          if (message.seq < this.nextSeq) continue;
+          if (delivery === 'old') continue;
+          if (delivery === 'gap') {
+            this.options.log?.(`${this.options.stream}: seq ${message.seq} delivered while seq ${this.nextSeq} was due: reopening the consumer at seq ${this.nextSeq}`);
+            break;
+          }
           this.lastDelivery = Date.now();
           await this.options.onRecord(message.data, message.seq);
           this.nextSeq = message.seq + 1;

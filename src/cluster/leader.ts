@@ -25,13 +25,14 @@ import { LobError } from '../errors.js';
 import type { ChainHead } from './chain.js';
 import { commandAsset, validateCommands } from './engine-layout.js';
 import type { ShardSubjects } from './layout.js';
+import { BadMessageLog, guardedCallback } from './nats/guard.js';
 import { appendRecord, type AppendOutcome } from './publish.js';
 import type { ShardRouter } from './router.js';
 import type { CheckpointMark, ShardState } from './shard-state.js';
 import { streamInfo } from './streams.js';
 import { decodeRequest, requestMessageId } from './wire/request.js';
 import { encodeRecord, recordHash, RecordKind } from './wire/record.js';
-import { encodeReply, ReplyStatus, withStatus } from './wire/reply.js';
+import { duplicateAnswer, encodeReply, ReplyStatus } from './wire/reply.js';
 import { encodeHeartbeat } from './wire/signals.js';
 
 export interface LeaderOptions {
@@ -84,11 +85,13 @@ export class ShardLeader {
   private leading = true;
   private subscription: Subscription | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  private readonly badMessages: BadMessageLog;
   committedRecords = 0;
 
   private constructor(private readonly options: LeaderOptions) {
     this.js = jetstream(options.nc, { timeout: options.appendTimeoutMs ?? 2_000 });
     this.tail = tailOf(options.state.head);
+    this.badMessages = new BadMessageLog(options.log);
   }
 
   /**
@@ -142,11 +145,16 @@ export class ShardLeader {
 
   private start(): void {
     const { nc, subjects } = this.options;
-    this.subscription = nc.subscribe(subjects.submit, { callback: (error, msg) => { if (error === null) this.onRequest(msg); } });
+    this.subscription = nc.subscribe(subjects.submit, { callback: guardedCallback('request', this.badMessages, (msg) => this.onRequest(msg)) });
     const beat = (): void => {
-      nc.publish(subjects.heartbeat, encodeHeartbeat({
-        shard: this.options.state.shard, epoch: this.tail.epoch, memberId: this.options.memberId, streamSeq: this.options.state.head.streamSeq,
-      }));
+      // A throw in a timer would end the process; a closed connection is noticed elsewhere.
+      try {
+        nc.publish(subjects.heartbeat, encodeHeartbeat({
+          shard: this.options.state.shard, epoch: this.tail.epoch, memberId: this.options.memberId, streamSeq: this.options.state.head.streamSeq,
+        }));
+      } catch (error) {
+        this.badMessages.report('heartbeat publish', (error as Error).message);
+      }
     };
     beat();
     this.heartbeat = setInterval(beat, this.options.heartbeatMs ?? 200);
@@ -292,7 +300,7 @@ export class ShardLeader {
     if (outcome.kind === 'applied') {
       const cached = state.replyFor(outcome.streamSeq);
       this.answer(p, cached !== undefined
-        ? withStatus(cached, ReplyStatus.DUPLICATE)
+        ? duplicateAnswer(cached)
         : encodeReply(ReplyStatus.DUPLICATE_FORGOTTEN, { shard: head.shard, streamSeq: outcome.streamSeq, batchSeq: 0, epoch: 0 }));
       return;
     }
@@ -343,9 +351,14 @@ export class ShardLeader {
   }
 }
 
-/** The message id a request is appended under again when its own is used by a skipped record: one per epoch. */
+/**
+ * The message id a request is appended under again when its own is used by a skipped record: one
+ * per epoch. The ':' never appears in a request's own id, so no request's id can be another's
+ * derived one. Message ids are not stored anywhere but JetStream's duplicate window, so streams
+ * written with the older '.e' spelling read the same.
+ */
 export function derivedMessageId(clientId: number, requestSeq: number, epoch: number): string {
-  return `${requestMessageId(clientId, requestSeq)}.e${epoch.toString(36)}`;
+  return `${requestMessageId(clientId, requestSeq)}:e${epoch.toString(36)}`;
 }
 
 function tailOf(head: ChainHead): Tail {

@@ -6,12 +6,14 @@ import { createInterface } from 'node:readline';
 import { ShardMember, type MemberEvent, type MemberOptions } from './member.js';
 
 export async function runMemberProcess(options: Omit<MemberOptions, 'emit'>): Promise<void> {
-  const emit = (event: MemberEvent): void => {
-    process.stdout.write(encodeMemberEvent(event));
-  };
-  const member = new ShardMember({ ...options, emit });
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => (stopping ??= member.stop());
+  const emit = (event: MemberEvent): void => {
+    process.stdout.write(encodeMemberEvent(event));
+    // Its state applies nothing more; a restart recovers from its disk (ShardState.runBatch).
+    if (event.kind === 'failed') void stop().finally(() => process.exit(1));
+  };
+  const member = new ShardMember({ ...options, emit });
   // Whoever sent it may be waiting for this process to end, and stdin would keep it alive.
   process.once('SIGTERM', () => void stop().finally(() => process.exit()));
   await member.start();

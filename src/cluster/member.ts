@@ -11,6 +11,7 @@ import { HashAudit, type Divergence } from './hash-audit.js';
 import { shardSubjects, type ShardSubjects } from './layout.js';
 import { ShardLeader } from './leader.js';
 import { connectAs } from './nats/connect.js';
+import { BadMessageLog, guardedCallback } from './nats/guard.js';
 import type { ClusterDescription } from './nats/description.js';
 import { leaderRole, replicaRole } from './nats/roles.js';
 import { ShardRouter } from './router.js';
@@ -39,6 +40,8 @@ export type MemberEvent =
   | { kind: 'caught-up'; streamSeq: number; batchSeq: number; records: number; ms: number }
   | { kind: 'leader'; epoch: number; streamSeq: number; batchSeq: number; at: number }
   | { kind: 'follower'; reason: string }
+  /** The member's state failed for good (ShardState.failed): it has stopped, and must be restarted. */
+  | { kind: 'failed'; reason: string }
   /** A hash-report position: every member of the shard reports the same positions. */
   | { kind: 'mark'; streamSeq: number; batchSeq: number; epoch: number; stateHash: string }
   /** A checkpoint stored on disk (persistent members), at the position its copy was taken. */
@@ -77,6 +80,7 @@ export class ShardMember {
   private claiming = false;
   private electionTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly badMessages = new BadMessageLog((line) => this.log(line));
 
   constructor(private readonly options: MemberOptions) {
     this.subjects = shardSubjects(options.description.layout.clusterId, options.shard);
@@ -110,8 +114,8 @@ export class ShardMember {
         return stored;
       },
     );
-    this.replicaConn.subscribe(this.subjects.heartbeat, { callback: (error, msg) => { if (error === null) this.onHeartbeat(msg.data); } });
-    this.replicaConn.subscribe(this.subjects.hashes, { callback: (error, msg) => { if (error === null) this.onPeerHash(msg.data); } });
+    this.replicaConn.subscribe(this.subjects.heartbeat, { callback: guardedCallback('heartbeat', this.badMessages, (msg) => this.onHeartbeat(msg.data)) });
+    this.replicaConn.subscribe(this.subjects.hashes, { callback: guardedCallback('hash report', this.badMessages, (msg) => this.onPeerHash(msg.data)) });
     this.follower = new StreamFollower(this.replicaConn, {
       stream: this.subjects.stream,
       onRecord: (bytes, seq) => this.onRecord(bytes, seq),
@@ -146,25 +150,35 @@ export class ShardMember {
   }
 
   private async onRecord(bytes: Uint8Array, streamSeq: number): Promise<void> {
-    const outcome = this.state.apply(bytes, streamSeq);
-    if (!outcome.applied) return;
+    let outcome;
+    try {
+      outcome = this.state.apply(bytes, streamSeq);
+    } catch (error) {
+      this.failIfStateFailed();
+      throw error;
+    }
+    if (!outcome.applied) {
+      // A deposed leader's pipelined append can land ahead of the chain; anything else ahead is a bug to look at.
+      if (outcome.reason === 'ahead') this.log(`skipped the record at stream seq ${streamSeq} as ahead of the chain (head at position ${this.state.head.batchSeq}, stream seq ${this.state.head.streamSeq})`);
+      return;
+    }
     this.lastLeaderSign = Date.now();
     if (outcome.mark !== undefined) await this.onMark(outcome.mark);
   }
 
+  /** Throws for a heartbeat that is not this shard's; its callback logs and ignores it. */
   private onHeartbeat(bytes: Uint8Array): void {
     const beat = decodeHeartbeat(bytes);
+    if (beat.shard !== this.options.shard) throw new LobError('CORRUPTION', `heartbeat: shard ${beat.shard} on shard ${this.options.shard}'s subject`);
     if (beat.epoch < this.state.head.epoch) return; // a deposed leader that has not noticed yet
     if (beat.memberId !== this.options.memberId) this.lastLeaderSign = Date.now();
     if (this.leader?.isLeading && beat.epoch > this.leader.epoch) this.leader.stepDown(`member ${beat.memberId} leads epoch ${beat.epoch}`);
   }
 
   private onPeerHash(bytes: Uint8Array): void {
-    try {
-      this.audit.recordPeer(decodeHashReport(bytes));
-    } catch (error) {
-      this.log(`unreadable hash report: ${(error as Error).message}`);
-    }
+    const report = decodeHashReport(bytes);
+    if (report.shard !== this.options.shard) throw new LobError('CORRUPTION', `hash report: shard ${report.shard} on shard ${this.options.shard}'s subject`);
+    this.audit.recordPeer(report);
   }
 
   /** A checkpoint position: publish the hash, compare it, start storing a checkpoint. */
@@ -177,6 +191,16 @@ export class ShardMember {
       (entry) => this.options.emit({ kind: 'checkpoint', streamSeq: entry.streamSeq, batchSeq: entry.batchSeq, epoch: entry.epoch, stateHash: entry.stateHash }),
       (error) => this.log(`checkpoint failed: ${(error as Error).message}`),
     );
+  }
+
+  /** A failed state applies nothing more: following on would reopen the consumer for good. */
+  private failIfStateFailed(): void {
+    const failure = this.state.failed;
+    if (failure === undefined || this.closed) return;
+    this.log(`stopping: ${failure.message}`);
+    process.stderr.write(`lobcore cluster: shard ${this.options.shard} member ${this.options.memberId} stops: ${failure.message}\n`);
+    this.options.emit({ kind: 'failed', reason: failure.message });
+    void this.stop();
   }
 
   private async maybeClaim(): Promise<void> {
@@ -192,7 +216,8 @@ export class ShardMember {
       if (this.closed || this.follower.position - 1 < last) return;
       await this.follower.stop();
       const lastNow = await this.follower.streamLastSeq().catch(() => -1);
-      if (lastNow !== this.follower.position - 1) {
+      // Every record up to the stream's end judged, none missed: the claim links to the true head.
+      if (lastNow !== this.follower.position - 1 || lastNow !== this.state.judgedThrough) {
         this.resumeFollowing();
         return;
       }
@@ -230,6 +255,7 @@ export class ShardMember {
 
   private becomeFollower(reason: string): void {
     this.leader = undefined;
+    this.failIfStateFailed();
     this.lastLeaderSign = Date.now();
     this.options.emit({ kind: 'follower', reason });
     if (!this.closed) this.follower.start(this.state.head.streamSeq + 1);

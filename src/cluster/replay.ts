@@ -6,6 +6,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { LobError } from '../errors.js';
 import type { BackendName } from '../types.js';
 import { FAILOVER_DEADLINE_MS } from './nats/retry.js';
+import { deliveryOf } from './follower.js';
 import { streamInfo } from './streams.js';
 import type { ChainHead, SkipReason } from './chain.js';
 import { ShardState, type ApplyOutcome } from './shard-state.js';
@@ -32,7 +33,7 @@ export interface StreamReplay {
 /**
  * Applies the stream's records from `fromSeq` through `lastSeq` to `state`, in order; calls
  * `onApplied` for every record the chain accepted. Reads in fetches, and opens a new consumer
- * after the last record applied when one fails or comes back empty (a server that died, a
+ * after the last record applied when one fails, comes back empty or skips a sequence (a server that died, a
  * stream leader being elected), until `timeoutMs` passes.
  */
 export async function applyStream(
@@ -48,14 +49,21 @@ export async function applyStream(
       const consumer = await js.consumers.get(stream, { opt_start_seq: next });
       for (;;) {
         let got = 0;
+        let gap = false;
         for await (const message of await consumer.fetch({ max_messages: 512, expires: 2_000 })) {
-          if (message.seq < next) continue;
+          const delivery = deliveryOf(message.seq, next);
+          if (delivery === 'old') continue;
+          if (delivery === 'gap') {
+            lastProblem = `seq ${message.seq} delivered while seq ${next} was due`;
+            gap = true;
+            break;
+          }
           const outcome = state.apply(message.data, message.seq);
           if (outcome.applied) onApplied(outcome, message.seq);
           next = message.seq + 1;
           got++;
         }
-        if (got === 0 || next > lastSeq) break;
+        if (gap || got === 0 || next > lastSeq) break;
       }
     } catch (error) {
       if (error instanceof LobError) throw error; // from applying, not from reading: asking again changes nothing

@@ -9,7 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommandBatch } from '../batch.js';
-import { LobError } from '../errors.js';
+import { invalidArgument, LobError } from '../errors.js';
 import { CoreStateMachine } from '../state/index.js';
 import type { BackendName } from '../types.js';
 import { advance, genesis, judge, type ChainHead, type SkipReason } from './chain.js';
@@ -17,7 +17,7 @@ import { appendLedgerEntry, readLedger, type LedgerEntry } from './checkpoint-le
 import { EVENT_STRIDE, FILL_STRIDE, RESULT_STRIDE } from './engine-layout.js';
 import { bytesToHex } from './wire/bytes.js';
 import { decodeRecord, recordHash, RecordKind } from './wire/record.js';
-import { encodeReply, ReplyStatus } from './wire/reply.js';
+import { encodeReply, ReplyStatus, type ReplyPosition } from './wire/reply.js';
 import { ReplyCache } from './reply-cache.js';
 import { AppliedRequests, type RequestOutcome } from './applied-requests.js';
 
@@ -65,6 +65,10 @@ export class ShardState {
   private readonly recentHeads = new RecentHeads();
   private flushAgain = false;
   private flushError: LobError | undefined;
+  /** Stream sequence of the last record judged, applied or skipped. */
+  private judged: number;
+  /** Set for good when a batch failed unexpectedly (runBatch says why). */
+  private failure: LobError | undefined;
   readonly skipped: Record<SkipReason, number> = { malformed: 0, 'other-shard': 0, behind: 0, ahead: 0, 'wrong-link': 0, 'stale-epoch': 0 };
   appliedRecords = 0;
   appliedCommands = 0;
@@ -76,6 +80,7 @@ export class ShardState {
     readonly recovered: RecoveryFromDisk,
   ) {
     this.headNow = head;
+    this.judged = head.streamSeq;
     this.requests = new AppliedRequests(head.streamSeq);
   }
 
@@ -114,6 +119,11 @@ export class ShardState {
     return this.headNow;
   }
 
+  /** The stream sequence of the last record judged: every record up to it was applied or skipped. */
+  get judgedThrough(): number {
+    return this.judged;
+  }
+
   get shard(): number {
     return this.options.shard;
   }
@@ -145,39 +155,30 @@ export class ShardState {
    * A leader passes the record's hash, which it computed to link the record after it.
    */
   apply(bytes: Uint8Array, streamSeq: number, hash?: Uint8Array): ApplyOutcome {
+    if (this.failure !== undefined) throw this.failure;
     if (streamSeq <= this.headNow.streamSeq) return { applied: false, reason: 'behind', streamSeq };
+    // A record judged past a hole could be skipped as 'ahead' for want of the one in the hole.
+    if (streamSeq > this.judged + 1) {
+      throw invalidArgument('streamSeq', `at most ${this.judged + 1} (the sequence after the last record judged)`, streamSeq);
+    }
+    this.judged = Math.max(this.judged, streamSeq);
     const verdict = judge(this.headNow, bytes);
     if (!verdict.apply) {
       this.skipped[verdict.reason]++;
       return { applied: false, reason: verdict.reason, streamSeq };
     }
     const record = verdict.record;
+    // Journaled before the batch, so that its fills carry the height.
     this.machine.setHeight(streamSeq);
+    const position = { shard: this.headNow.shard, streamSeq, batchSeq: record.batchSeq, epoch: record.epoch };
+    const ran = record.kind === RecordKind.BATCH ? this.runBatch(record.commands, position) : undefined;
     const head = advance(this.headNow, record, bytes, streamSeq, hash);
     this.headNow = head;
     this.recentHeads.put(head);
     this.appliedRecords++;
-    let reply: Uint8Array | undefined;
-    let commands = 0;
-    if (record.kind === RecordKind.BATCH) {
-      const position = { shard: head.shard, streamSeq, batchSeq: head.batchSeq, epoch: head.epoch };
-      try {
-        const batch = CommandBatch.fromBytes(record.commands);
-        const out = this.machine.submitBatch(batch);
-        commands = batch.count;
-        this.appliedCommands += commands;
-        const r = out.results;
-        reply = encodeReply(ReplyStatus.COMMITTED, position, {
-          results: r.results, count: r.count, resultStride: RESULT_STRIDE,
-          fills: r.fills, fillCount: r.fillCount, fillStride: FILL_STRIDE,
-          events: r.events.records, eventCount: r.events.count, eventStride: EVENT_STRIDE, firstFillSeq: out.firstFillSeq,
-        });
-      } catch (error) {
-        // The engine refused the whole batch and changed nothing; it does so on every member alike.
-        if (!(error instanceof LobError) || error.code !== 'INVALID_ARGUMENT') throw error;
-        reply = encodeReply(ReplyStatus.REJECTED, position, undefined, error.message);
-      }
-      this.replies.put(streamSeq, reply);
+    if (ran !== undefined) {
+      this.appliedCommands += ran.commands;
+      this.replies.put(streamSeq, ran.reply);
       this.requests.record(record.clientId, record.requestSeq, streamSeq);
     }
     this.scheduleFlush();
@@ -186,8 +187,44 @@ export class ShardState {
       : undefined;
     return {
       applied: true, kind: record.kind === RecordKind.CLAIM ? 'claim' : 'batch', head, clientId: record.clientId,
-      requestSeq: record.requestSeq, commands, reply, mark,
+      requestSeq: record.requestSeq, commands: ran?.commands ?? 0, reply: ran?.reply, mark,
     };
+  }
+
+  /** Why this state applies nothing any more, if it does not. */
+  get failed(): LobError | undefined {
+    return this.failure;
+  }
+
+  /**
+   * Runs a batch record's commands: its reply, committed or (the engine refused the whole batch,
+   * changing nothing, as it does on every member alike) rejected. Any other error fails this
+   * state for good. The chain head has not moved yet, but the journal already holds the record's
+   * height (setHeight comes first so that fills carry it), and whether the engine changed
+   * anything is unknown: going on would skip the record as 'behind' on its redelivery, or
+   * apply it on top of a half-applied engine, and either way the books would differ from every
+   * other member's under a chain hash that matches. So nothing is applied or flushed any more,
+   * and close() leaves the journal uncommitted: the member stops, and its restart recovers from
+   * the last flush, before this record, and applies it again.
+   */
+  private runBatch(commands: Uint8Array, position: ReplyPosition): { reply: Uint8Array; commands: number } {
+    try {
+      const batch = CommandBatch.fromBytes(commands);
+      const out = this.machine.submitBatch(batch);
+      const r = out.results;
+      const reply = encodeReply(ReplyStatus.COMMITTED, position, {
+        results: r.results, count: r.count, resultStride: RESULT_STRIDE,
+        fills: r.fills, fillCount: r.fillCount, fillStride: FILL_STRIDE,
+        events: r.events.records, eventCount: r.events.count, eventStride: EVENT_STRIDE, firstFillSeq: out.firstFillSeq,
+      });
+      return { reply, commands: batch.count };
+    } catch (error) {
+      if (error instanceof LobError && error.code === 'INVALID_ARGUMENT') {
+        return { reply: encodeReply(ReplyStatus.REJECTED, position, undefined, error.message), commands: 0 };
+      }
+      this.failure = new LobError('ENGINE_FAILED', `shard ${position.shard}: the batch at stream seq ${position.streamSeq} (chain position ${position.batchSeq}) failed to apply: ${(error as Error).message}; this member applies nothing more and must restart from its disk`, { cause: error });
+      throw this.failure;
+    }
   }
 
   /**
@@ -199,7 +236,7 @@ export class ShardState {
    */
   checkpointInBackground(onStored: (entry: LedgerEntry) => void, onError: (error: unknown) => void): void {
     const dir = this.options.dir;
-    if (dir === undefined || this.checkpointing) return;
+    if (dir === undefined || this.checkpointing || this.failure !== undefined) return;
     this.checkpointing = true;
     this.machine.checkpoint().then((info) => {
       const head = info === undefined ? undefined : this.recentHeads.get(info.height);
@@ -217,7 +254,8 @@ export class ShardState {
 
   async close(): Promise<void> {
     await this.idle();
-    await this.machine.close();
+    // Closing would commit the journal, with the height of the batch that failed (runBatch).
+    if (this.failure === undefined) await this.machine.close();
   }
 
   /** A failed background flush, if any (the next flush retries it). */
@@ -226,7 +264,7 @@ export class ShardState {
   }
 
   private scheduleFlush(): void {
-    if (this.options.dir === undefined) return;
+    if (this.options.dir === undefined || this.failure !== undefined) return;
     if (this.flushing) {
       this.flushAgain = true;
       return;

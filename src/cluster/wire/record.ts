@@ -58,7 +58,11 @@ export function encodeRecord(fields: RecordFields, commands: Uint8Array = new Ui
   return bytes;
 }
 
-/** Throws CORRUPTION (or UNSUPPORTED_VERSION) for bytes that are not a whole record. */
+/**
+ * Throws CORRUPTION (or UNSUPPORTED_VERSION) for bytes that are not a whole record, or whose
+ * numbers are not what a member writes: a NaN or fractional position would compare its way past
+ * the chain rule, and an epoch of Infinity or 2^53 would leave no epoch for the next claim.
+ */
 export function decodeRecord(bytes: Uint8Array): DecodedRecord {
   if (bytes.byteLength < RECORD_HEADER_BYTES) throw new LobError('CORRUPTION', `stream record: ${bytes.byteLength} bytes, shorter than its header`);
   const kind = bytes[1];
@@ -68,16 +72,28 @@ export function decodeRecord(bytes: Uint8Array): DecodedRecord {
   if (RECORD_HEADER_BYTES + length !== bytes.byteLength) {
     throw new LobError('CORRUPTION', `stream record: header says ${length} command bytes, ${bytes.byteLength - RECORD_HEADER_BYTES} follow`);
   }
+  const batch = kind === RecordKind.BATCH;
   return {
     kind,
     shard: view.getUint32(4, true),
-    epoch: view.getFloat64(8, true),
-    batchSeq: view.getFloat64(16, true),
-    clientId: view.getFloat64(24, true),
-    requestSeq: view.getFloat64(32, true),
+    epoch: recordInteger('epoch', view.getFloat64(8, true), 1),
+    batchSeq: recordInteger('batchSeq', view.getFloat64(16, true), 1),
+    // A claim has no client; its requestSeq is the claiming member's id, which may be 0.
+    clientId: batch ? recordInteger('clientId', view.getFloat64(24, true), 1) : recordInteger('clientId', view.getFloat64(24, true), 0, 0),
+    requestSeq: recordInteger('requestSeq', view.getFloat64(32, true), batch ? 1 : 0),
     prevHash: bytes.subarray(40, 40 + HASH_BYTES),
     commands: bytes.subarray(RECORD_HEADER_BYTES),
   };
+}
+
+/** Leaves one epoch and one position free above any value, so a successor always exists. */
+const MAX_COUNTER = Number.MAX_SAFE_INTEGER - 1;
+
+function recordInteger(field: string, value: number, least: number, most = MAX_COUNTER): number {
+  if (!Number.isSafeInteger(value) || value < least || value > most) {
+    throw new LobError('CORRUPTION', `stream record: ${field} must be an integer from ${least} to ${most}, got ${value}`);
+  }
+  return value;
 }
 
 export function recordHash(bytes: Uint8Array): Uint8Array {

@@ -113,6 +113,15 @@ export function withStatus(reply: Uint8Array, status: ReplyStatus): Uint8Array {
   return copy;
 }
 
+/**
+ * The answer to a retry of a request the chain applied, from the reply it got then. A batch the
+ * engine refused is answered with that refusal again: as a 'duplicate' with no results, the
+ * client would count it committed.
+ */
+export function duplicateAnswer(cached: Uint8Array): Uint8Array {
+  return cached[2] === ReplyStatus.REJECTED ? cached : withStatus(cached, ReplyStatus.DUPLICATE);
+}
+
 /** A decoded reply; `results` reads like a local submitBatch's results. */
 export class ClusterReply {
   readonly status: ReplyStatusName;

@@ -8,6 +8,7 @@
 //   8  f64  clientId
 //  16  f64  requestSeq
 //  24  ...  commands (CommandBatch.bytes())
+import { invalidArgument } from '../../errors.js';
 import { checkHeader, viewOf } from './bytes.js';
 
 export const REQUEST_VERSION = 1;
@@ -33,17 +34,31 @@ export function encodeRequest(shard: number, clientId: number, requestSeq: numbe
   return bytes;
 }
 
+/** Throws INVALID_ARGUMENT naming request.clientId or request.requestSeq unless both are positive safe integers. */
 export function decodeRequest(bytes: Uint8Array): DecodedRequest {
   const view = checkHeader(bytes, 'request', REQUEST_HEADER_BYTES, REQUEST_VERSION, REQUEST_KIND);
   return {
     shard: view.getUint32(4, true),
-    clientId: view.getFloat64(8, true),
-    requestSeq: view.getFloat64(16, true),
+    clientId: requestId('request.clientId', view.getFloat64(8, true)),
+    requestSeq: requestId('request.requestSeq', view.getFloat64(16, true)),
     commands: bytes.subarray(REQUEST_HEADER_BYTES),
   };
 }
 
-/** The JetStream message id of a request: the same for every retry of it, distinct across clients. */
+/**
+ * The ids become the JetStream message id, which is only unique if each number has one spelling:
+ * toString(36) writes fractions ("1.i" for 1.5), so two requests could share an id, and NaN,
+ * Infinity or a number past 2^53 do not name one request at all.
+ */
+function requestId(field: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw invalidArgument(field, 'a positive safe integer', value);
+  return value;
+}
+
+/**
+ * The JetStream message id of a request: the same for every retry of it, distinct across clients.
+ * Two base-36 integers and one '.', so it never contains the ':' of a derived id.
+ */
 export function requestMessageId(clientId: number, requestSeq: number): string {
-  return `${clientId.toString(36)}.${requestSeq.toString(36)}`;
+  return `${requestId('request.clientId', clientId).toString(36)}.${requestId('request.requestSeq', requestSeq).toString(36)}`;
 }

@@ -6,6 +6,7 @@
 // Hash report, a member's state at a checkpoint mark, 80 bytes:
 //   0 u8 version (1) | 1 u8 kind (6) | 2 u16 0 | 4 u32 shard | 8 f64 memberId | 16 f64 streamSeq
 //   24 f64 batchSeq | 32 f64 epoch | 40 u32 0 | 44 u32 0 | 48 32B state hash (sha256 of the books)
+import { LobError } from '../../errors.js';
 import { bytesToHex, checkHeader, hexToBytes, viewOf } from './bytes.js';
 
 const SIGNAL_VERSION = 1;
@@ -43,9 +44,21 @@ export function encodeHeartbeat(h: Heartbeat): Uint8Array {
   return bytes;
 }
 
+/** Throws CORRUPTION naming the field for bytes that are not a heartbeat a member could send. */
 export function decodeHeartbeat(bytes: Uint8Array): Heartbeat {
   const view = checkHeader(bytes, 'heartbeat', HEARTBEAT_BYTES, SIGNAL_VERSION, HEARTBEAT_KIND);
-  return { shard: view.getUint32(4, true), epoch: view.getFloat64(8, true), memberId: view.getFloat64(16, true), streamSeq: view.getFloat64(24, true) };
+  // A NaN epoch passes every `<` check, so it would pass for a live leader's beat for good.
+  return {
+    shard: view.getUint32(4, true),
+    epoch: signalInteger('heartbeat', 'epoch', view.getFloat64(8, true), 1),
+    memberId: signalInteger('heartbeat', 'memberId', view.getFloat64(16, true), 0),
+    streamSeq: signalInteger('heartbeat', 'streamSeq', view.getFloat64(24, true), 0),
+  };
+}
+
+function signalInteger(what: string, field: string, value: number, least: number): number {
+  if (!Number.isSafeInteger(value) || value < least) throw new LobError('CORRUPTION', `${what}: ${field} must be a safe integer >= ${least}, got ${value}`);
+  return value;
 }
 
 export function encodeHashReport(r: HashReport): Uint8Array {
