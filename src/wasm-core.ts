@@ -317,18 +317,21 @@ export class WasmCore implements MatchingCore {
   }
 
   /** @internal for LinearStorage: a block for `capacity` commands, tracked so it is freed with its batch. */
-  allocCommands(capacity: number, storage: LinearStorage): number {
+  allocCommands(capacity: number): number {
     // Checked here: the core counts the block's bytes in 32 bits, and more than memory may hold would wrap.
     const block = capacity * COMMAND_BYTES > this.maxBytes ? 0 : this.x.allocCommands(capacity);
     if (block === 0) throw this.noRoom(`a batch of ${capacity} commands`, 'no batch was made');
-    this.batchRegistry.register(storage, storage.held, storage.held);
     return block;
   }
 
   /** @internal */
-  freeCommands(block: number, capacity: number, storage: LinearStorage): void {
-    this.batchRegistry.unregister(storage.held);
+  freeCommands(block: number, capacity: number): void {
     this.x.freeCommands(block, capacity);
+  }
+
+  /** @internal once a batch's storage is collected, frees whatever block its `held` names then (none: block 0). */
+  freeWhenCollected(storage: LinearStorage): void {
+    this.batchRegistry.register(storage, storage.held);
   }
 
   /** @internal the current buffer of linear memory. */
@@ -533,13 +536,14 @@ export class LinearStorage implements BatchStorage {
 
   constructor(readonly owner: WasmCore, capacity: number) {
     this.place(capacity, null, 0);
+    owner.freeWhenCollected(this);
   }
 
   view(): Float64Array {
     if (this.evacuated !== null) {
-      const copy = this.evacuated;
+      // Kept until placed: a CAPACITY here leaves the records copied out, to move in on a later use.
+      this.place(this.held.capacity, this.evacuated, this.evacuated.length / COMMAND_SLOTS);
       this.evacuated = null;
-      this.place(this.held.capacity, copy, copy.length / COMMAND_SLOTS);
     } else if (this.records.length === 0) {
       this.records = new Float64Array(this.owner.memoryBuffer(), this.held.block, this.held.capacity * COMMAND_SLOTS);
     }
@@ -549,9 +553,13 @@ export class LinearStorage implements BatchStorage {
   reserve(commands: number, keep: number): Float64Array {
     const current = this.view();
     if (commands <= this.held.capacity) return current;
+    // The bigger block is taken before the old one is given back: without room for it (CAPACITY),
+    // the batch keeps the block and the records it has. (Its allocation may grow memory, which
+    // detaches `current`: the records to keep are copied out first.)
     const kept = current.slice(0, keep * COMMAND_SLOTS);
-    this.owner.freeCommands(this.held.block, this.held.capacity, this);
-    this.place(Math.max(commands, this.held.capacity * 2), kept, keep);
+    const { block, capacity } = this.held;
+    this.place(Math.max(commands, capacity * 2), kept, keep);
+    this.owner.freeCommands(block, capacity);
     return this.records;
   }
 
@@ -560,13 +568,13 @@ export class LinearStorage implements BatchStorage {
     if (this.evacuated !== null || this.held.block === 0) return;
     // Only the records the batch holds: a big batch, cleared, costs a restore nothing.
     this.evacuated = this.view().slice(0, (this.inUse?.() ?? this.held.capacity) * COMMAND_SLOTS);
-    this.owner.freeCommands(this.held.block, this.held.capacity, this);
+    this.owner.freeCommands(this.held.block, this.held.capacity);
     this.held.block = 0;
     this.onMove?.();
   }
 
   private place(capacity: number, copy: Float64Array | null, count: number): void {
-    this.held.block = this.owner.allocCommands(capacity, this);
+    this.held.block = this.owner.allocCommands(capacity);
     this.held.capacity = capacity;
     this.held.generation = this.owner.generation;
     this.records = new Float64Array(this.owner.memoryBuffer(), this.held.block, capacity * COMMAND_SLOTS);

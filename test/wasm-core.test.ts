@@ -4,7 +4,7 @@
 // The matching rules themselves are covered for both backends by the semantics suites.
 import { describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../src/engine.js';
-import { CommandBatch, RESULT_SLOTS } from '../src/batch.js';
+import { COMMAND_SLOTS, CommandBatch, RESULT_SLOTS } from '../src/batch.js';
 import { LobError } from '../src/errors.js';
 import { WasmCore } from '../src/wasm-core.js';
 import { ORDER_SLOTS, ORD_PRICE, ORD_REMAINING, OUT_FILL_COUNT, OUT_HEAD, OUT_ORDER_ID, OUT_SLOTS } from '../src/core.js';
@@ -234,6 +234,30 @@ describe('wasm core: capacity', () => {
     expectSameBytes(engine.snapshot(), before);
     expect(engine.placeLimit({ trader: 2, asset: 1, side: 'bid', price: 100, size: 1, timestamp: 2 }).status).toBe('filled');
     expect(full.cancel({ trader: 0, asset: 1, orderId: 1 }).ok).toBe(true);
+  });
+
+  it('a batch in its memory that cannot grow keeps its block and its commands (the old block was freed before the new one was found)', async () => {
+    const engine = await wasm({ maxMemoryBytes: 8 * 1024 * 1024 });
+    const big = engine.createBatch(1);
+    let built = 0;
+    expect(() => {
+      for (;; built++) big.limit(1, 1, 'bid', 100 + (built % 50), 1, built);
+    }).toThrowError(expect.objectContaining({ code: 'CAPACITY' }));
+    expect(big.count).toBe(built);
+    expect(() => big.limit(1, 1, 'bid', 100, 1, 0)).toThrowError(expect.objectContaining({ code: 'CAPACITY' }));
+    expect(big.count).toBe(built);
+    const records = big.view().slice(0, built * COMMAND_SLOTS);
+    expect(records[(built - 1) * COMMAND_SLOTS + 6]).toBe(built - 1); // the last one's timestamp
+    // Another batch gets a block of its own: writing it leaves the first one's records as they were.
+    const other = engine.createBatch(built);
+    expect(other.view().byteOffset).not.toBe(big.view().byteOffset);
+    for (let i = 0; i < built; i++) other.cancelAll(5);
+    expect(big.view().slice(0, built * COMMAND_SLOTS)).toEqual(records);
+    // And the batch serves on.
+    big.clear();
+    big.limit(1, 1, 'bid', 100, 2, 1);
+    expect(engine.submitBatch(big).count).toBe(1);
+    expect(engine.restingOrders).toBe(1);
   });
 });
 
