@@ -19,7 +19,7 @@ import { EventList } from './events.js';
 import { ORDER_STATUS, REJECT_REASONS, SIDES, StatusCode, Op } from './codes.js';
 import {
   COMMAND_BYTES, COMMAND_SLOTS, Head, Slot, batchFaultError, encodeRequest, findBatchFault, sideCode, stpCode,
-  tifCode, validateRequest, type OperationSpec,
+  readRequest, tifCode, validateRequest, type OperationSpec,
 } from './operations.js';
 import type { Fill, OrderStatus, RejectReason, SelfTradePrevention, Side, TimeInForce } from './types.js';
 
@@ -106,6 +106,8 @@ export class CommandBatch {
 
   /** Wraps encoded commands (a journal record, bytes from the wire); the bytes are copied. */
   static fromBytes(bytes: Uint8Array): CommandBatch {
+    // Another view of the same length would be copied element by element, not byte by byte.
+    if (!(bytes instanceof Uint8Array)) throw invalidArgument('batch', 'a Uint8Array', bytes);
     if (bytes.byteLength % COMMAND_BYTES !== 0) {
       throw invalidArgument('batch', `a multiple of ${COMMAND_BYTES} bytes long`, bytes.byteLength);
     }
@@ -257,10 +259,13 @@ export class CommandBatch {
    * checked as the engine checks it: INVALID_ARGUMENT naming the field, and nothing appended.
    */
   request(method: OperationSpec['method'], req: unknown): this {
-    validateRequest[method](req);
+    // Read once (operations.ts, readRequest): what is checked is what is encoded, and encoding the
+    // checked copy cannot throw after next() has counted the record.
+    const copy = readRequest[method](req);
+    validateRequest[method](copy);
     // next() first: it may grow the records, and the request goes into the grown ones.
     const o = this.next();
-    encodeRequest[method](req, this.records, o);
+    encodeRequest[method](copy, this.records, o);
     return this;
   }
 

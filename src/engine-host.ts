@@ -12,7 +12,7 @@ import type { MatchingCore } from './core.js';
 import type { Engine, SnapshotRestore } from './engine.js';
 import { LobError, describeValue } from './errors.js';
 import { EventList } from './events.js';
-import { batchFaultError, decodeFault, sideCode, stpCode, tifCode, validateRequest } from './operations.js';
+import { batchFaultError, decodeFault, readRequest, sideCode, stpCode, tifCode, validateRequest } from './operations.js';
 import { requireNonNegative, requirePositive } from './validate.js';
 import type {
   BackendName, CancelAllRequest, CancelAllResult, CancelRequest, CancelResult, Depth, Fill, Level, LimitOrderRequest,
@@ -28,6 +28,7 @@ const validateModify = validateRequest.modify;
 const validateCancelAll = validateRequest.cancelAll;
 const validateStop = validateRequest.placeStop;
 const validateOco = validateRequest.placeOco;
+
 
 
 const BID = 0;
@@ -68,8 +69,10 @@ export class MatchingEngine implements Engine {
     return this.failure?.code === 'ENGINE_FAILED';
   }
 
-  placeLimit(req: LimitOrderRequest): OrderResult {
+  placeLimit(request: LimitOrderRequest): OrderResult {
     this.ensureUsable();
+    // Read once: what is checked is what is applied (operations.ts, readRequest).
+    const req = readRequest.placeLimit(request);
     validateLimit(req);
     try {
       this.core.placeLimit(req.trader, req.asset, sideCode(req.side), req.price, req.size, req.timestamp,
@@ -82,8 +85,10 @@ export class MatchingEngine implements Engine {
     return result;
   }
 
-  placeMarket(req: MarketOrderRequest): OrderResult {
+  placeMarket(request: MarketOrderRequest): OrderResult {
     this.ensureUsable();
+    // Read once: what is checked is what is applied (operations.ts, readRequest).
+    const req = readRequest.placeMarket(request);
     validateMarket(req);
     try {
       this.core.placeMarket(req.trader, req.asset, sideCode(req.side), req.size ?? 0, req.budget ?? 0, req.timestamp,
@@ -97,8 +102,10 @@ export class MatchingEngine implements Engine {
     return result;
   }
 
-  placeStop(req: StopOrderRequest): OrderResult {
+  placeStop(request: StopOrderRequest): OrderResult {
     this.ensureUsable();
+    // Read once: what is checked is what is applied (operations.ts, readRequest).
+    const req = readRequest.placeStop(request);
     validateStop(req);
     try {
       this.core.placeStop(req.trader, req.asset, sideCode(req.side), req.size, req.stopPrice, req.price ?? 0,
@@ -111,8 +118,10 @@ export class MatchingEngine implements Engine {
     return result;
   }
 
-  placeOco(req: OcoOrderRequest): OrderResult {
+  placeOco(request: OcoOrderRequest): OrderResult {
     this.ensureUsable();
+    // Read once: what is checked is what is applied (operations.ts, readRequest).
+    const req = readRequest.placeOco(request);
     validateOco(req);
     try {
       this.core.placeOco(req.trader, req.asset, sideCode(req.side), req.size, req.price, req.stopPrice,
@@ -130,8 +139,10 @@ export class MatchingEngine implements Engine {
     return result;
   }
 
-  cancel(req: CancelRequest): CancelResult {
+  cancel(request: CancelRequest): CancelResult {
     this.ensureUsable();
+    // Read once: what is checked is what is applied (operations.ts, readRequest).
+    const req = readRequest.cancel(request);
     validateCancel(req);
     try {
       this.core.cancel(req.trader, req.asset, req.orderId);
@@ -141,8 +152,10 @@ export class MatchingEngine implements Engine {
     return this.cancelResult();
   }
 
-  reduce(req: ReduceRequest): CancelResult {
+  reduce(request: ReduceRequest): CancelResult {
     this.ensureUsable();
+    // Read once: what is checked is what is applied (operations.ts, readRequest).
+    const req = readRequest.reduce(request);
     validateReduce(req);
     try {
       this.core.reduce(req.trader, req.asset, req.orderId, req.by);
@@ -152,8 +165,10 @@ export class MatchingEngine implements Engine {
     return this.cancelResult();
   }
 
-  modify(req: ModifyRequest): OrderResult {
+  modify(request: ModifyRequest): OrderResult {
     this.ensureUsable();
+    // Read once: what is checked is what is applied (operations.ts, readRequest).
+    const req = readRequest.modify(request);
     validateModify(req);
     try {
       this.core.modify(req.trader, req.asset, req.orderId, req.price ?? 0, req.size ?? 0, req.timestamp);
@@ -163,8 +178,10 @@ export class MatchingEngine implements Engine {
     return this.orderResult(req.timestamp);
   }
 
-  cancelAll(req: CancelAllRequest): CancelAllResult {
+  cancelAll(request: CancelAllRequest): CancelAllResult {
     this.ensureUsable();
+    // Read once: what is checked is what is applied (operations.ts, readRequest).
+    const req = readRequest.cancelAll(request);
     validateCancelAll(req);
     try {
       this.core.cancelAll(req.trader, req.asset ?? 0, req.asset === undefined);

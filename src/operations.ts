@@ -14,7 +14,10 @@
 // needs no clearing.
 import { invalidArgument } from './errors.js';
 import { Op, SIDES, STP_MODES, TIME_IN_FORCE } from './codes.js';
-import type { SelfTradePrevention, Side, TimeInForce } from './types.js';
+import type {
+  CancelAllRequest, CancelRequest, LimitOrderRequest, MarketOrderRequest, ModifyRequest, OcoOrderRequest, ReduceRequest,
+  SelfTradePrevention, Side, StopOrderRequest, TimeInForce,
+} from './types.js';
 
 export const COMMAND_SLOTS = 12;
 export const COMMAND_BYTES = COMMAND_SLOTS * 8;
@@ -368,7 +371,7 @@ export function batchFaultError(slots: Float64Array, fault: BatchFault): Error {
 
 // ------------------------------------------------------------------ per-call validation and encoding
 
-/** Checks a per-call request; throws INVALID_ARGUMENT naming the field and the value. */
+/** Checks a per-call request (its copy: readRequest); throws INVALID_ARGUMENT naming the field and the value. */
 export type RequestValidator = (request: unknown) => void;
 /** Writes a validated request as a command record at `offset` of `slots`. */
 export type RequestEncoder = (request: unknown, slots: Float64Array, offset: number) => void;
@@ -390,9 +393,9 @@ const crossScratch = new Float64Array(COMMAND_SLOTS);
  * a loop over field names would make every property read a keyed, megamorphic load, several
  * times slower than `request.price` on a hot path that runs once per order.
  */
-function compile<T>(params: string[], body: string): T {
+function compile<T>(params: string[], body: string, c?: object): T {
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  return new Function('h', `return function (${params.join(', ')}) {\n${body}\n};`)(helpers) as T;
+  return new Function('h', 'c', `return function (${params.join(', ')}) {\n${body}\n};`)(helpers, c) as T;
 }
 
 /** A string literal for generated code (the table's names and texts hold no quotes or backslashes). */
@@ -418,10 +421,28 @@ function fieldCheck(field: FieldSpec): string {
   }
 }
 
-function compileValidator(spec: OperationSpec): RequestValidator {
+/** The names a request of `spec` may carry: its fields, then its enumerations. */
+function requestNames(spec: OperationSpec): string[] {
+  const names = spec.fields.map((field) => field.name);
+  if (spec.side) names.push('side');
+  if (spec.timeInForce) names.push('timeInForce');
+  if (spec.stp) names.push('stp');
+  return names;
+}
+
+function compileReader(spec: OperationSpec): (request: unknown) => unknown {
+  const names = requestNames(spec);
   const lines = [
     `if (typeof r !== 'object' || r === null || Array.isArray(r)) throw h.invalidArgument(${quote(`${spec.method} request`)}, 'an object', r);`,
+    ...names.map((name) => `c.${name} = r.${name};`),
+    'return c;',
   ];
+  const copy = Object.fromEntries(names.map((name) => [name, undefined]));
+  return compile<(request: unknown) => unknown>(['r'], lines.join('\n'), copy);
+}
+
+function compileValidator(spec: OperationSpec): RequestValidator {
+  const lines: string[] = [];
   // The order people read a request in: who and where, the side, the amounts, then the options.
   const enums: string[] = [];
   if (spec.timeInForce) enums.push('h.tifCode(r.timeInForce);');
@@ -450,7 +471,22 @@ function compileEncoder(spec: OperationSpec): RequestEncoder {
   return compile<RequestEncoder>(['r', 's', 'o'], lines.join('\n'));
 }
 
-/** Per-call validators, by method. */
+/** The request type each method takes. */
+export interface RequestOf {
+  placeLimit: LimitOrderRequest; placeMarket: MarketOrderRequest; cancel: CancelRequest; reduce: ReduceRequest;
+  modify: ModifyRequest; cancelAll: CancelAllRequest; placeStop: StopOrderRequest; placeOco: OcoOrderRequest;
+}
+
+/**
+ * Per-call readers, by method: each field of a request read once, into the method's one copy (a
+ * plain object with every name the method takes, in one order: one hidden class), which they
+ * return. A request may be a Proxy or carry getters, and whatever checks, applies and journals it
+ * must see the same values: each reads the copy. One copy a method serves every caller, as
+ * nothing reads another request between a read and the copy's last use.
+ */
+export const readRequest = Object.fromEntries(OPERATIONS.map((spec) => [spec.method, compileReader(spec)])) as
+  { [M in OperationSpec['method']]: (request: unknown) => RequestOf[M] };
+/** Per-call validators of a copied request, by method. */
 export const validateRequest = Object.fromEntries(OPERATIONS.map((spec) => [spec.method, compileValidator(spec)])) as
   Record<OperationSpec['method'], RequestValidator>;
 /** Per-call encoders into command records (the journal's), by method. */

@@ -401,3 +401,51 @@ describeEachBackend('malformed batches, checked inside the core', (backend) => {
     }
   }
 });
+
+/** A request whose `field` answers `values[k]` on its k-th read (the last one after that), or throws an Error given there. */
+function changingField<T extends object>(base: T, field: keyof T & string, values: unknown[]): T {
+  const request = { ...base };
+  let reads = 0;
+  Object.defineProperty(request, field, {
+    enumerable: true,
+    get() {
+      const value = values[Math.min(reads++, values.length - 1)];
+      if (value instanceof Error) throw value;
+      return value;
+    },
+  });
+  return request;
+}
+
+describeEachBackend('a request read once', (backend) => {
+  const limit = { trader: 1, asset: 7, side: 'ask' as const, price: 100, size: 5, timestamp: 1 };
+
+  it('applies what it checked, whatever a getter answers the next time, and a getter that throws later fails nothing', async () => {
+    for (const [field, later] of [['price', Number.NaN], ['price', -5], ['size', 0.5], ['size', 2 ** 60], ['trader', -0], ['price', new Error('second read')]] as const) {
+      const engine = await newEngine(backend);
+      const result = engine.placeLimit(changingField(limit, field, [limit[field], later]));
+      expect(result.status, `${field} then ${String(later)}`).toBe('resting');
+      expect(engine.orders(7).map((o) => [o.trader, o.price, o.remaining])).toEqual([[1, 100, 5]]);
+      expect(engine.placeLimit({ ...limit, side: 'bid', trader: 2 }).status).toBe('filled');
+    }
+  });
+
+  it('refuses a getter that throws on its first read with its own error, and changes nothing', async () => {
+    const engine = await newEngine(backend);
+    const before = engine.stateHash();
+    expect(() => engine.placeLimit(changingField(limit, 'price', [new Error('first read')]))).toThrowError('first read');
+    expect(engine.stateHash()).toBe(before);
+    expect(engine.placeLimit(limit).status).toBe('resting');
+  });
+
+  it('builds a batch from what it checked, and a refused request adds no record', async () => {
+    const engine = await newEngine(backend);
+    const batch = new CommandBatch(4).limit(9, 7, 'bid', 50, 3, 1);
+    batch.clear();
+    batch.request('placeLimit', changingField(limit, 'side', ['ask', 'sideways']));
+    expect(() => batch.request('placeLimit', changingField(limit, 'price', [new Error('first read')]))).toThrowError('first read');
+    expect(batch.count).toBe(1);
+    engine.submitBatch(batch);
+    expect(engine.orders(7).map((o) => [o.side, o.price, o.remaining])).toEqual([['ask', 100, 5]]);
+  });
+});

@@ -232,6 +232,12 @@ describeEachBackend('submitBatch', (backend) => {
     it('CommandBatch.fromBytes refuses a length that is not whole records', () => {
       expect(() => CommandBatch.fromBytes(new Uint8Array(COMMAND_BYTES + 1))).toThrow(LobError);
     });
+
+    it('CommandBatch.fromBytes refuses anything but bytes, naming the batch', () => {
+      for (const notBytes of [new Float64Array(COMMAND_BYTES / 8), new Uint8Array(COMMAND_BYTES).buffer, null]) {
+        expect(() => CommandBatch.fromBytes(notBytes as never)).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^batch must be a Uint8Array, got /) }));
+      }
+    });
   });
 });
 

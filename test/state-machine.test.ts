@@ -127,6 +127,21 @@ describeEachBackend('CoreStateMachine', (backend) => {
       expect(sm.sequence).toBe(0);
       await sm.close();
     });
+
+    it('journals the request it applied, read once, whatever a getter answers the next time', async () => {
+      const path = tempDbPath();
+      const sm = await open({ path });
+      let reads = 0;
+      const request = { trader: 1, asset: 1, side: 'bid' as const, size: 2, timestamp: 1, get price() { return reads++ === 0 ? 100 : 200; } };
+      expect(sm.placeLimitOrder(request).status).toBe('resting');
+      expect(reads).toBe(1);
+      const live = sm.stateHash();
+      await sm.close();
+      const reopened = await open({ path });
+      expect(reopened.stateHash()).toBe(live);
+      expect(reopened.getBook(1).bestBid()).toMatchObject({ price: 100, size: 2 });
+      await reopened.close();
+    });
   });
 
   describe('batch path', () => {

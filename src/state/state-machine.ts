@@ -13,7 +13,7 @@ import { createEngine } from '../engine.js';
 import type { Engine } from '../engine.js';
 import { LobError, invalidArgument } from '../errors.js';
 import type { EventList } from '../events.js';
-import { COMMAND_SLOTS, encodeRequest, type OperationSpec } from '../operations.js';
+import { COMMAND_SLOTS, encodeRequest, readRequest, type OperationSpec, type RequestOf } from '../operations.js';
 import { isNonNegativeSafeInteger, requireNonNegative, requirePositive } from '../validate.js';
 import type {
   BackendName, BookSnapshot, CancelAllRequest, CancelAllResult, CancelRequest, CancelResult, Depth, Level,
@@ -49,7 +49,7 @@ import { Store } from './store.js';
 
 export type { AutoFlushOptions, StateMachineOptions } from './options.js';
 
-type Encoder = (typeof encodeRequest)[OperationSpec['method']];
+type Method = OperationSpec['method'];
 const noFills = (): number => 0;
 export type { FlushReport } from './committer.js';
 
@@ -330,35 +330,35 @@ export class CoreStateMachine {
   // ------------------------------------------------------------------ commands
 
   placeLimit(req: LimitOrderRequest): StateOrderResult {
-    return this.applyOrder(encodeRequest.placeLimit, req, (engine) => engine.placeLimit(req));
+    return this.applyOrder('placeLimit', req, (engine, copy) => engine.placeLimit(copy));
   }
 
   placeMarket(req: MarketOrderRequest): StateOrderResult {
-    return this.applyOrder(encodeRequest.placeMarket, req, (engine) => engine.placeMarket(req));
+    return this.applyOrder('placeMarket', req, (engine, copy) => engine.placeMarket(copy));
   }
 
   modify(req: ModifyRequest): StateOrderResult {
-    return this.applyOrder(encodeRequest.modify, req, (engine) => engine.modify(req));
+    return this.applyOrder('modify', req, (engine, copy) => engine.modify(copy));
   }
 
   placeStop(req: StopOrderRequest): StateOrderResult {
-    return this.applyOrder(encodeRequest.placeStop, req, (engine) => engine.placeStop(req));
+    return this.applyOrder('placeStop', req, (engine, copy) => engine.placeStop(copy));
   }
 
   placeOco(req: OcoOrderRequest): StateOrderResult {
-    return this.applyOrder(encodeRequest.placeOco, req, (engine) => engine.placeOco(req));
+    return this.applyOrder('placeOco', req, (engine, copy) => engine.placeOco(copy));
   }
 
   cancel(req: CancelRequest): CancelResult {
-    return this.apply(encodeRequest.cancel, req, (engine) => engine.cancel(req), noFills);
+    return this.apply('cancel', req, (engine, copy) => engine.cancel(copy), noFills);
   }
 
   reduce(req: ReduceRequest): CancelResult {
-    return this.apply(encodeRequest.reduce, req, (engine) => engine.reduce(req), noFills);
+    return this.apply('reduce', req, (engine, copy) => engine.reduce(copy), noFills);
   }
 
   cancelAll(req: CancelAllRequest): CancelAllResult {
-    return this.apply(encodeRequest.cancelAll, req, (engine) => engine.cancelAll(req), noFills);
+    return this.apply('cancelAll', req, (engine, copy) => engine.cancelAll(copy), noFills);
   }
 
   /** The longer names for the same calls (placeLimitOrder, ...), as the README's examples use them. */
@@ -387,22 +387,27 @@ export class CoreStateMachine {
   }
 
   /** Applies one per-call command and numbers it, its fills and its events. */
-  private apply<R>(encode: Encoder, req: unknown, run: (engine: Engine) => R, fillsOf: (result: R) => number): R {
+  /**
+   * Applies one request and journals it. Both read one copy of it (each field read once), so the
+   * journal holds what the engine applied, whatever getters or a Proxy would answer the next time.
+   */
+  private apply<M extends Method, R>(method: M, req: RequestOf[M], run: (engine: Engine, copy: RequestOf[M]) => R, fillsOf: (result: R) => number): R {
     this.assertWritable();
     const p = this.p;
+    const copy = readRequest[method](req) as RequestOf[M];
     p.builder.prepare(p.engine.nextOrderId);
-    const result = run(p.engine); // validates; a throw leaves everything as it was
-    encode(req, this.record, 0);
+    const result = run(p.engine, copy); // validates; a throw leaves everything as it was
+    encodeRequest[method](copy, this.record, 0);
     const events = p.engine.events;
     p.sequencer.commands(this.record, 0, 1, events.records, events.count, fillsOf(result), p.builder);
     this.afterMutation(1);
     return result;
   }
 
-  private applyOrder(encode: Encoder, req: unknown, run: (engine: Engine) => OrderResult): StateOrderResult {
+  private applyOrder<M extends Method>(method: M, req: RequestOf[M], run: (engine: Engine, copy: RequestOf[M]) => OrderResult): StateOrderResult {
     const firstFillSeq = this.p.sequencer.nextFillSeq;
     const height = this.p.sequencer.height;
-    const result = this.apply(encode, req, run, (r) => r.fills.length);
+    const result = this.apply(method, req, run, (r) => r.fills.length);
     const fills = result.fills as RecordedFill[];
     for (let i = 0; i < fills.length; i++) {
       fills[i].height = height;
