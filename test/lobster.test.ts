@@ -1,7 +1,11 @@
 // Real NASDAQ order flow (LOBSTER samples): the parsers, and a replay that must rebuild the
 // published 50-level book after every message, on each backend; full-file replays must leave
 // both backends in the same state.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadReplay } from '../src/serve/replay-source.js';
 import { BACKENDS, BOTH_BACKENDS, describeEachBackend, newEngine } from './helpers/backends.js';
 import { LobError } from '../src/errors.js';
 import {
@@ -81,6 +85,8 @@ describe('LOBSTER message parser', () => {
     ['a negative order id', '34200,3,-1,18,5,1', 2, 'orderId -1 is negative'],
     ['a blank line in the middle', '\n34200,1,1,18,5853300,1', 2, 'empty line'],
     ['a huge integer', '34200,1,99999999999999999,18,5853300,1', 2, 'beyond 2^53-1'],
+    ['a huge integer of 5,000 digits, cut short', `34200,1,${'9'.repeat(5_000)},18,5853300,1`, 2, 'orderId "999999999999999999999999..." (5000 bytes) is beyond 2^53-1'],
+    ['a time past 2^53 nanoseconds (epoch seconds)', '1700000000.5,1,1,18,5853300,1', 2, 'time 1700000000.5 is beyond 2^53-1 nanoseconds'],
   ])('rejects %s, naming the 1-based row and the reason', (_what, bad, row, reason) => {
     const error = parseError(() => parseMessages(`34200,1,1,18,5853300,1\n${bad}\n34201,3,1,18,5853300,1\n`));
     expect(error.message).toContain(`row ${row}`);
@@ -89,6 +95,20 @@ describe('LOBSTER message parser', () => {
 
   it('names the file when reading from disk fails to parse', () => {
     expect(() => readMessageFile(AAPL_HEAD.book)).toThrow(/head672_orderbook\.csv\.gz: LOBSTER row 1: more than 6 fields/);
+  });
+
+  it('names the order-book file a replay is seeded from when it fails to parse, and refuses an empty one', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lobster-seed-'));
+    try {
+      const bad = path.join(dir, 'bad_orderbook.csv');
+      fs.writeFileSync(bad, '5853300,x,5853200,18\n');
+      expect(() => loadReplay(MSFT_HEAD.messages, bad)).toThrow(/bad_orderbook\.csv: LOBSTER row 1: askSize1 "x" is not a number$/);
+      const empty = path.join(dir, 'empty_orderbook.csv');
+      fs.writeFileSync(empty, '');
+      expect(() => loadReplay(MSFT_HEAD.messages, empty)).toThrow(/empty_orderbook\.csv holds no LOBSTER rows \(the file is empty\)$/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

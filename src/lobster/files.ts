@@ -40,3 +40,11 @@ export function readMessageFile(path: string): MessageColumns {
 export function readOrderbookFile(path: string, levels?: number): OrderbookRows {
   return parseFile(path, (text) => parseOrderbook(text, levels), (book) => book.rows);
 }
+
+/** The first row of an order-book file, what a replay is seeded from: the rest is not read. */
+export function readOrderbookSeedRow(path: string): OrderbookRows {
+  return parseFile(path, (text) => {
+    const end = text.indexOf('\n');
+    return parseOrderbook(end < 0 ? text : text.slice(0, end));
+  }, (book) => book.rows);
+}

@@ -146,7 +146,7 @@ class Scanner {
       if (c < ZERO || c > NINE) throw this.badField(name, end);
       value = value * 10 + (c - ZERO);
     }
-    if (!Number.isSafeInteger(value)) throw malformed(this.row, `${name} ${text.slice(this.pos, end)} is beyond 2^53-1`);
+    if (!Number.isSafeInteger(value)) throw malformed(this.row, `${name} ${quoteField(text.slice(this.pos, end))} is beyond 2^53-1`);
     this.advance(end);
     return negative ? -value : value;
   }
@@ -176,6 +176,11 @@ class Scanner {
 
 const MESSAGE_FIELDS = 6;
 
+/** A message's time (seconds after midnight, to the nanosecond) as the engine's integer timestamp. */
+export function messageTimestamp(seconds: number): number {
+  return Math.round(seconds * 1e9);
+}
+
 /**
  * Parses a LOBSTER message file (`time,type,orderId,size,price,direction`, no header).
  * Throws LobError INVALID_ARGUMENT naming the 1-based row and the reason on the first bad row.
@@ -193,6 +198,8 @@ export function parseMessages(text: string): MessageColumns {
   while (scan.nextLine()) {
     const row = scan.row;
     const t = scan.decimal('time');
+    // Refused here, before anything is replayed: the engine takes the time in nanoseconds.
+    if (!Number.isSafeInteger(messageTimestamp(t))) throw malformed(row, `time ${t} is beyond 2^53-1 nanoseconds (about 104 days)`);
     const kind = scan.integer('type');
     const id = scan.integer('orderId');
     const shares = scan.integer('size');

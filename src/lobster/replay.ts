@@ -34,7 +34,7 @@ import type {
   ReduceRequest,
   Side,
 } from '../types.js';
-import { EMPTY_LEVEL_PRICE, MessageType, type MessageColumns } from './parse.js';
+import { EMPTY_LEVEL_PRICE, MessageType, messageTimestamp, type MessageColumns } from './parse.js';
 
 /** What the replayer uses of an engine: orders in, and a look at the book to pick takers. */
 export type ReplayEngine = Pick<Engine, 'placeLimit' | 'reduce' | 'cancel' | 'modify' | 'order' | 'bestBid' | 'bestAsk'>;
@@ -86,11 +86,6 @@ export interface ReplayStats {
   unresolved: number;
   /** Rows 5, 6, 7: nothing visible changes. */
   unchanged: number;
-}
-
-/** Engine timestamps are the message times in integer nanoseconds after midnight. */
-export function messageTimestamp(seconds: number): number {
-  return Math.round(seconds * 1e9);
 }
 
 function sideOf(direction: number): Side {

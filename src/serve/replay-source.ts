@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import {
-  LobsterReplayer, messageTimestamp, parseOrderbook, readLobsterText, readMessageFile, type MessageColumns, type ReplayEngine,
+  LobsterReplayer, messageTimestamp, readMessageFile, readOrderbookSeedRow, type MessageColumns, type ReplayEngine,
 } from '../lobster/index.js';
 import type { MarketMachine } from './feed.js';
 import { Player } from './player.js';
@@ -39,10 +39,7 @@ export function loadReplay(file: string, orderbook?: string): ReplayInput {
   const messages = readMessageFile(file);
   const seedFile = orderbook ?? siblingOrderbook(file);
   if (seedFile === null) return { file, messages, seedRow: null, seedFile };
-  const text = readLobsterText(seedFile);
-  const end = text.indexOf('\n');
-  const rows = parseOrderbook(end < 0 ? text : text.slice(0, end));
-  return { file, messages, seedRow: rows.rows > 0 ? rows.row(0) : null, seedFile };
+  return { file, messages, seedRow: readOrderbookSeedRow(seedFile).row(0), seedFile };
 }
 
 /** The replayer's engine API over the machine, so every command goes through it (and its feed). */
