@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ClusterClient } from '../src/cluster/client.js';
 import { readDescription } from '../src/cluster/nats/description.js';
-import { expectBadInput, finished, lobcore, lobcoreIn, lobcoreWithin, MAIN, ROOT, start } from './helpers/cli.js';
+import { expectBadInput, finished, lobcore, lobcoreIn, lobcoreWithin, MAIN, ROOT, start, startIn } from './helpers/cli.js';
 import { until } from './helpers/cluster.js';
 
 /** Live processes whose command line names `dir`: the run's nats-servers (their configs) and members (--run-dir). */
@@ -74,6 +74,18 @@ describe('lobcore cluster up', () => {
       expect(processesUsing(runDir)).toEqual([]);
     } finally {
       rmSync(path.dirname(runDir), { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('without --dir, interrupted while starting, leaves no run directory behind', async () => {
+    const tmp = mkdtempSync(path.join(tmpdir(), 'lobcore-up-tmp-'));
+    try {
+      const child = startIn({ ...process.env, TMPDIR: tmp }, 'cluster', 'up', '--shards', '1', '--assets', '2');
+      // Its three nats-servers run from the run directory it made in the temp dir.
+      await interrupt(child, tmp, () => processesUsing(tmp).length >= 3);
+      expect(readdirSync(tmp)).toEqual([]);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
     }
   }, 120_000);
 
