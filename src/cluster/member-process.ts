@@ -14,8 +14,12 @@ export async function runMemberProcess(options: Omit<MemberOptions, 'emit'>): Pr
     if (event.kind === 'failed') void stop().finally(() => process.exit(1));
   };
   const member = new ShardMember({ ...options, emit });
-  // Whoever sent it may be waiting for this process to end, and stdin would keep it alive.
-  process.once('SIGTERM', () => void stop().finally(() => process.exit()));
+  // Whoever sent it may be waiting for this process to end, and stdin would keep it alive. A
+  // shutdown that failed (its last flush, say) must not look like a clean one: exit 1, saying why.
+  process.once('SIGTERM', () => void stop().then(() => process.exit(0), (error: unknown) => {
+    process.stderr.write(`lobcore cluster: member stopped by SIGTERM, its shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }));
   await member.start();
   const lines = createInterface({ input: process.stdin });
   for await (const line of lines) {
