@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DemoOrderFlow } from '../src/cli/demo-flow.js';
+import { LobError } from '../src/errors.js';
 import { CoreStateMachine } from '../src/state/index.js';
 import { DatabaseSource } from '../src/serve/database-source.js';
 import { DemoSource } from '../src/serve/demo-source.js';
@@ -174,6 +175,22 @@ describe('the feed to a page', () => {
     source.pause();
     await expectSameBook(healthy, machine, 0);
     expect(healthy.state).toBe('live');
+  });
+
+  it('a replay whose step fails stops playing and reports the error through `failed`, which serve ends on', async () => {
+    const machine = await openMachine();
+    later(() => machine.close());
+    const source = new ReplaySource(machine, loadReplay(samplePath('msftHeadMessages')), { speed: 'max' });
+    later(() => source.stop());
+    const broken = new LobError('IO_ERROR', 'the disk went away');
+    // The step's flush fails, as a database whose disk fails would.
+    machine.flush = () => Promise.reject(broken);
+    source.start();
+    await expect(source.failed).rejects.toBe(broken);
+    const height = machine.height;
+    expect(height).toBeGreaterThan(0);
+    await source.stop();
+    expect(machine.height).toBe(height);
   });
 
   it('a page controls the replay: speed and pause; at full speed its frames are coalesced', async () => {

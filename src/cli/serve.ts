@@ -144,7 +144,8 @@ async function serve(flags: ServeFlags, speedGiven: boolean): Promise<number> {
     }
     if (!LOOPBACK.has(flags.host)) process.stderr.write(`lobcore: warning: listening on ${flags.host}, reachable from other machines\n`);
     printLine('press Ctrl-C to stop');
-    await signalled;
+    // A flow that fails (a replay the engine refuses) ends the server, its error reported in one line.
+    await Promise.race([signalled, source.failed]);
     return ExitCode.OK;
   } finally {
     restoreSignals();

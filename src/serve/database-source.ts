@@ -11,6 +11,8 @@ const MAX_LISTED_ASSETS = 1000;
 export class DatabaseSource implements MarketSource {
   readonly info: SourceInfo;
   readonly playback = null;
+  /** Nothing plays, so nothing fails. */
+  readonly failed = new Promise<never>(() => undefined);
 
   constructor(machine: MarketMachine, directory: string) {
     const assets = machine.assets().slice(0, MAX_LISTED_ASSETS);

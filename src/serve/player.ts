@@ -10,10 +10,17 @@ export abstract class Player implements Playback {
   private stopped = true;
   private timer: NodeJS.Timeout | null = null;
   private stepping: Promise<void> | null = null;
+  private fail!: (error: unknown) => void;
+  /** Rejects with the error of a step that failed, which stops the playing. */
+  readonly failed = new Promise<never>((_, reject) => {
+    this.fail = reject;
+  });
 
   constructor(protected readonly machine: MarketMachine, speed: Speed, paused: boolean) {
     this.speed = speed;
     this.paused = paused;
+    // Whoever serves the source hears of a failure through `failed`; unheard, it must not end the process.
+    this.failed.catch(() => undefined);
   }
 
   /** Applies the commands that are due now (a bounded number); synchronous. */
@@ -67,9 +74,13 @@ export abstract class Player implements Playback {
     if (this.stopped || this.paused || this.finished || this.timer !== null || this.stepping !== null) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.stepping = this.step().finally(() => {
+      this.stepping = this.step().then(() => {
         this.stepping = null;
         this.schedule();
+      }, (error: unknown) => {
+        this.stepping = null;
+        this.stopped = true;
+        this.fail(error);
       });
     }, this.delayMs());
   }

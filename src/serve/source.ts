@@ -52,4 +52,6 @@ export interface MarketSource {
   orderTimestamp(): number;
   start(): void;
   stop(): Promise<void>;
+  /** Rejects with the error that stopped the flow it plays (a step that failed); a source that plays nothing never settles it. */
+  readonly failed: Promise<never>;
 }
