@@ -18,8 +18,8 @@ import { LobError, invalidArgument } from './errors.js';
 import { EventList } from './events.js';
 import { ORDER_STATUS, REJECT_REASONS, SIDES, StatusCode, Op } from './codes.js';
 import {
-  COMMAND_BYTES, COMMAND_SLOTS, Head, Slot, batchFaultError, encodeRequest, findBatchFault, sideCode, stpCode,
-  readRequest, tifCode, validateRequest, type OperationSpec,
+  COMMAND_BYTES, COMMAND_SLOTS, Head, Slot, batchFaultError, checkRequest, findBatchFault, sideCode, stpCode,
+  tifCode, type OperationSpec,
 } from './operations.js';
 import type { Fill, OrderStatus, RejectReason, SelfTradePrevention, Side, TimeInForce } from './types.js';
 
@@ -259,13 +259,12 @@ export class CommandBatch {
    * checked as the engine checks it: INVALID_ARGUMENT naming the field, and nothing appended.
    */
   request(method: OperationSpec['method'], req: unknown): this {
-    // Read once (operations.ts, readRequest): what is checked is what is encoded, and encoding the
-    // checked copy cannot throw after next() has counted the record.
-    const copy = readRequest[method](req);
-    validateRequest[method](copy);
-    // next() first: it may grow the records, and the request goes into the grown ones.
-    const o = this.next();
-    encodeRequest[method](copy, this.records, o);
+    // Checked and written in one pass (operations.ts, checkRequest) into the record after the
+    // last, and counted only once it passed: a refused request adds nothing.
+    const o = this.used * COMMAND_SLOTS;
+    if (o + COMMAND_SLOTS > this.records.length) this.grow();
+    checkRequest[method](req, this.records, o);
+    this.used++;
     return this;
   }
 

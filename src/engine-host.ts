@@ -12,7 +12,7 @@ import type { MatchingCore } from './core.js';
 import type { Engine, SnapshotRestore } from './engine.js';
 import { LobError, describeValue } from './errors.js';
 import { EventList } from './events.js';
-import { batchFaultError, decodeFault, readRequest, sideCode, stpCode, tifCode, validateRequest } from './operations.js';
+import { COMMAND_SLOTS, Head, Slot, batchFaultError, checkRequest, decodeFault } from './operations.js';
 import { requireNonNegative, requirePositive } from './validate.js';
 import type {
   BackendName, CancelAllRequest, CancelAllResult, CancelRequest, CancelResult, Depth, Fill, Level, LimitOrderRequest,
@@ -20,16 +20,24 @@ import type {
   StopOrderRequest,
 } from './types.js';
 
-const validateLimit = validateRequest.placeLimit;
-const validateMarket = validateRequest.placeMarket;
-const validateCancel = validateRequest.cancel;
-const validateReduce = validateRequest.reduce;
-const validateModify = validateRequest.modify;
-const validateCancelAll = validateRequest.cancelAll;
-const validateStop = validateRequest.placeStop;
-const validateOco = validateRequest.placeOco;
+const checkLimit = checkRequest.placeLimit;
+const checkMarket = checkRequest.placeMarket;
+const checkCancel = checkRequest.cancel;
+const checkReduce = checkRequest.reduce;
+const checkModify = checkRequest.modify;
+const checkCancelAll = checkRequest.cancelAll;
+const checkStop = checkRequest.placeStop;
+const checkOco = checkRequest.placeOco;
 
-
+/**
+ * The record a per-call request is checked into and the core is called from (operations.ts,
+ * checkRequest): each field read once, so what is checked is what is applied. One serves every
+ * engine: nothing runs between a check and the core call that reads it.
+ */
+const REQUEST = new Float64Array(COMMAND_SLOTS);
+const sideOf = (r: Float64Array): number => (r[Slot.HEAD] >> Head.SIDE_SHIFT) & 15;
+const tifOf = (r: Float64Array): number => (r[Slot.HEAD] >> Head.TIF_SHIFT) & 15;
+const stpOf = (r: Float64Array): number => (r[Slot.HEAD] >> Head.STP_SHIFT) & 15;
 
 const BID = 0;
 const ASK = 1;
@@ -71,66 +79,56 @@ export class MatchingEngine implements Engine {
 
   placeLimit(request: LimitOrderRequest): OrderResult {
     this.ensureUsable();
-    // Read once: what is checked is what is applied (operations.ts, readRequest).
-    const req = readRequest.placeLimit(request);
-    validateLimit(req);
+    const r = REQUEST;
+    checkLimit(request, r, 0);
     try {
-      this.core.placeLimit(req.trader, req.asset, sideCode(req.side), req.price, req.size, req.timestamp,
-        tifCode(req.timeInForce), stpCode(req.stp), req.clientOrderId ?? 0);
+      this.core.placeLimit(r[Slot.TRADER], r[Slot.ASSET], sideOf(r), r[Slot.PRICE], r[Slot.SIZE], r[Slot.TIMESTAMP], tifOf(r), stpOf(r),
+        r[Slot.CLIENT_ORDER_ID]);
     } catch (error) {
       throw this.fail('placeLimit', error);
     }
-    const result = this.orderResult(req.timestamp);
-    if (req.clientOrderId !== undefined) result.clientOrderId = req.clientOrderId;
-    return result;
+    return this.orderResult(r);
   }
 
   placeMarket(request: MarketOrderRequest): OrderResult {
     this.ensureUsable();
-    // Read once: what is checked is what is applied (operations.ts, readRequest).
-    const req = readRequest.placeMarket(request);
-    validateMarket(req);
+    const r = REQUEST;
+    checkMarket(request, r, 0);
     try {
-      this.core.placeMarket(req.trader, req.asset, sideCode(req.side), req.size ?? 0, req.budget ?? 0, req.timestamp,
-        req.protectionPrice ?? 0, stpCode(req.stp), req.clientOrderId ?? 0);
+      this.core.placeMarket(r[Slot.TRADER], r[Slot.ASSET], sideOf(r), r[Slot.SIZE], r[Slot.BUDGET], r[Slot.TIMESTAMP], r[Slot.PRICE],
+        stpOf(r), r[Slot.CLIENT_ORDER_ID]);
     } catch (error) {
       throw this.fail('placeMarket', error);
     }
-    const result = this.orderResult(req.timestamp);
-    if (req.clientOrderId !== undefined) result.clientOrderId = req.clientOrderId;
-    if (req.budget !== undefined) result.spent = this.core.out[OUT_SPENT];
+    const result = this.orderResult(r);
+    if (r[Slot.BUDGET] !== 0) result.spent = this.core.out[OUT_SPENT];
     return result;
   }
 
   placeStop(request: StopOrderRequest): OrderResult {
     this.ensureUsable();
-    // Read once: what is checked is what is applied (operations.ts, readRequest).
-    const req = readRequest.placeStop(request);
-    validateStop(req);
+    const r = REQUEST;
+    checkStop(request, r, 0);
     try {
-      this.core.placeStop(req.trader, req.asset, sideCode(req.side), req.size, req.stopPrice, req.price ?? 0,
-        req.protectionPrice ?? 0, req.timestamp, tifCode(req.timeInForce), stpCode(req.stp), req.clientOrderId ?? 0);
+      this.core.placeStop(r[Slot.TRADER], r[Slot.ASSET], sideOf(r), r[Slot.SIZE], r[Slot.TRIGGER_PRICE], r[Slot.PRICE], r[Slot.SECOND_PRICE],
+        r[Slot.TIMESTAMP], tifOf(r), stpOf(r), r[Slot.CLIENT_ORDER_ID]);
     } catch (error) {
       throw this.fail('placeStop', error);
     }
-    const result = this.orderResult(req.timestamp);
-    if (req.clientOrderId !== undefined) result.clientOrderId = req.clientOrderId;
-    return result;
+    return this.orderResult(r);
   }
 
   placeOco(request: OcoOrderRequest): OrderResult {
     this.ensureUsable();
-    // Read once: what is checked is what is applied (operations.ts, readRequest).
-    const req = readRequest.placeOco(request);
-    validateOco(req);
+    const r = REQUEST;
+    checkOco(request, r, 0);
     try {
-      this.core.placeOco(req.trader, req.asset, sideCode(req.side), req.size, req.price, req.stopPrice,
-        req.stopLimitPrice ?? 0, req.timestamp, stpCode(req.stp), req.clientOrderId ?? 0);
+      this.core.placeOco(r[Slot.TRADER], r[Slot.ASSET], sideOf(r), r[Slot.SIZE], r[Slot.PRICE], r[Slot.TRIGGER_PRICE], r[Slot.SECOND_PRICE],
+        r[Slot.TIMESTAMP], stpOf(r), r[Slot.CLIENT_ORDER_ID]);
     } catch (error) {
       throw this.fail('placeOco', error);
     }
-    const result = this.orderResult(req.timestamp);
-    if (req.clientOrderId !== undefined) result.clientOrderId = req.clientOrderId;
+    const result = this.orderResult(r);
     const stopStatus = ocoStopStatus(this.core.out[OUT_HEAD] & 15, result.filled);
     if (stopStatus !== undefined) {
       result.stopOrderId = result.orderId + 1;
@@ -141,11 +139,10 @@ export class MatchingEngine implements Engine {
 
   cancel(request: CancelRequest): CancelResult {
     this.ensureUsable();
-    // Read once: what is checked is what is applied (operations.ts, readRequest).
-    const req = readRequest.cancel(request);
-    validateCancel(req);
+    const r = REQUEST;
+    checkCancel(request, r, 0);
     try {
-      this.core.cancel(req.trader, req.asset, req.orderId);
+      this.core.cancel(r[Slot.TRADER], r[Slot.ASSET], r[Slot.ORDER_ID]);
     } catch (error) {
       throw this.fail('cancel', error);
     }
@@ -154,11 +151,10 @@ export class MatchingEngine implements Engine {
 
   reduce(request: ReduceRequest): CancelResult {
     this.ensureUsable();
-    // Read once: what is checked is what is applied (operations.ts, readRequest).
-    const req = readRequest.reduce(request);
-    validateReduce(req);
+    const r = REQUEST;
+    checkReduce(request, r, 0);
     try {
-      this.core.reduce(req.trader, req.asset, req.orderId, req.by);
+      this.core.reduce(r[Slot.TRADER], r[Slot.ASSET], r[Slot.ORDER_ID], r[Slot.SIZE]);
     } catch (error) {
       throw this.fail('reduce', error);
     }
@@ -167,24 +163,22 @@ export class MatchingEngine implements Engine {
 
   modify(request: ModifyRequest): OrderResult {
     this.ensureUsable();
-    // Read once: what is checked is what is applied (operations.ts, readRequest).
-    const req = readRequest.modify(request);
-    validateModify(req);
+    const r = REQUEST;
+    checkModify(request, r, 0);
     try {
-      this.core.modify(req.trader, req.asset, req.orderId, req.price ?? 0, req.size ?? 0, req.timestamp);
+      this.core.modify(r[Slot.TRADER], r[Slot.ASSET], r[Slot.ORDER_ID], r[Slot.PRICE], r[Slot.SIZE], r[Slot.TIMESTAMP]);
     } catch (error) {
       throw this.fail('modify', error);
     }
-    return this.orderResult(req.timestamp);
+    return this.orderResult(r);
   }
 
   cancelAll(request: CancelAllRequest): CancelAllResult {
     this.ensureUsable();
-    // Read once: what is checked is what is applied (operations.ts, readRequest).
-    const req = readRequest.cancelAll(request);
-    validateCancelAll(req);
+    const r = REQUEST;
+    checkCancelAll(request, r, 0);
     try {
-      this.core.cancelAll(req.trader, req.asset ?? 0, req.asset === undefined);
+      this.core.cancelAll(r[Slot.TRADER], r[Slot.ASSET], (r[Slot.HEAD] & Head.ALL_ASSETS) !== 0);
     } catch (error) {
       throw this.fail('cancelAll', error);
     }
@@ -331,8 +325,9 @@ export class MatchingEngine implements Engine {
     return list;
   }
 
-  /** Builds the result of the last per-call order command from the core's outputs. */
-  private orderResult(timestamp: number): OrderResult {
+  /** Builds the result of the last per-call order command (its record `r`) from the core's outputs. */
+  private orderResult(r: Float64Array): OrderResult {
+    const timestamp = r[Slot.TIMESTAMP];
     const out = this.core.out;
     const head = out[OUT_HEAD];
     const status = ORDER_STATUS[head & 15] as OrderStatus;
@@ -351,6 +346,8 @@ export class MatchingEngine implements Engine {
     };
     const reason = REJECT_REASONS[head >> 4];
     if (reason !== undefined) result.reason = reason;
+    // 0 is no client order id: one given is positive.
+    if (r[Slot.CLIENT_ORDER_ID] !== 0) result.clientOrderId = r[Slot.CLIENT_ORDER_ID];
     return result;
   }
 

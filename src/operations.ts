@@ -371,22 +371,12 @@ export function batchFaultError(slots: Float64Array, fault: BatchFault): Error {
 
 // ------------------------------------------------------------------ per-call validation and encoding
 
-/** Checks a per-call request (its copy: readRequest); throws INVALID_ARGUMENT naming the field and the value. */
-export type RequestValidator = (request: unknown) => void;
 /** Writes a validated request as a command record at `offset` of `slots`. */
 export type RequestEncoder = (request: unknown, slots: Float64Array, offset: number) => void;
 
 const helpers = {
-  invalidArgument, isNonNegativeSafeInteger, isPositiveSafeInteger, sideCode, tifCode, stpCode, RULE_TEXT,
-  /** A request's cross-field rule, checked on its record (every field has passed its own rule). */
-  cross(op: number, r: unknown): void {
-    const spec = OPERATION_BY_CODE[op] as OperationSpec;
-    encodeRequest[spec.method](r, crossScratch, 0);
-    const failure = crossFailure(spec.cross, crossScratch, 0);
-    if (failure !== null) throw invalidArgument(failure.field, failure.text, failure.value);
-  },
+  invalidArgument, isNonNegativeSafeInteger, isPositiveSafeInteger, sideCode, tifCode, stpCode, RULE_TEXT, crossFailure,
 };
-const crossScratch = new Float64Array(COMMAND_SLOTS);
 
 /**
  * Per-call validators and encoders are compiled from the table into straight-line functions:
@@ -403,8 +393,7 @@ function quote(text: string): string {
   return `'${text.replace(/[\\']/g, (c) => `\\${c}`)}'`;
 }
 
-function fieldCheck(field: FieldSpec): string {
-  const value = `r.${field.name}`;
+function fieldCheck(field: FieldSpec, value = `r.${field.name}`): string {
   const fail = (text: string): string => `throw h.invalidArgument(${quote(field.name)}, ${quote(text)}, ${value});`;
   switch (field.rule) {
     case Rule.NON_NEGATIVE:
@@ -441,20 +430,45 @@ function compileReader(spec: OperationSpec): (request: unknown) => unknown {
   return compile<(request: unknown) => unknown>(['r'], lines.join('\n'), copy);
 }
 
-function compileValidator(spec: OperationSpec): RequestValidator {
-  const lines: string[] = [];
-  // The order people read a request in: who and where, the side, the amounts, then the options.
+/**
+ * A request checked and encoded in one pass, each field read once into a local: what is checked
+ * is what is written, whatever a getter or Proxy would answer the next time, and the hot per-call
+ * path reads each property once instead of once to check it and again to use it. Checks run in
+ * the validator's order (the first failing field is the one named); a throw may leave part of
+ * the record at `o` written.
+ */
+function compileChecker(spec: OperationSpec): RequestEncoder {
+  const lines = [
+    `if (typeof r !== 'object' || r === null || Array.isArray(r)) throw h.invalidArgument(${quote(`${spec.method} request`)}, 'an object', r);`,
+  ];
+  const head = [`${spec.op}`];
   const enums: string[] = [];
-  if (spec.timeInForce) enums.push('h.tifCode(r.timeInForce);');
-  if (spec.stp) enums.push('h.stpCode(r.stp);');
+  if (spec.timeInForce) {
+    enums.push('const tif = h.tifCode(r.timeInForce);');
+    head.push(`(tif << ${Head.TIF_SHIFT})`);
+  }
+  if (spec.stp) {
+    enums.push('const stp = h.stpCode(r.stp);');
+    head.push(`(stp << ${Head.STP_SHIFT})`);
+  }
+  const stores: string[] = [];
   for (const field of spec.fields) {
     if (field.name === 'clientOrderId') lines.push(...enums.splice(0));
-    lines.push(fieldCheck(field));
-    if (field.name === 'asset' && spec.side) lines.push('h.sideCode(r.side);');
+    const local = `v_${field.name}`;
+    lines.push(`const ${local} = r.${field.name};`, fieldCheck(field, local));
+    const optional = field.rule === Rule.OPTIONAL_POSITIVE || field.rule === Rule.ASSET_OR_ALL;
+    stores.push(`s[o + ${field.slot}] = ${optional ? `${local} ?? 0` : local};`);
+    if (field.rule === Rule.ASSET_OR_ALL) head.push(`(${local} === undefined ? ${Head.ALL_ASSETS} : 0)`);
+    if (field.name === 'asset' && spec.side) {
+      lines.push('const side = h.sideCode(r.side);');
+      head.push(`(side << ${Head.SIDE_SHIFT})`);
+    }
   }
-  lines.push(...enums);
-  if (spec.cross !== CrossRule.NONE) lines.push(`h.cross(${spec.op}, r);`);
-  return compile<RequestValidator>(['r'], lines.join('\n'));
+  lines.push(...enums, `s[o] = ${head.join(' | ')};`, ...stores);
+  if (spec.cross !== CrossRule.NONE) {
+    lines.push(`const failure = h.crossFailure(${spec.cross}, s, o);`, 'if (failure !== null) throw h.invalidArgument(failure.field, failure.text, failure.value);');
+  }
+  return compile<RequestEncoder>(['r', 's', 'o'], lines.join('\n'));
 }
 
 function compileEncoder(spec: OperationSpec): RequestEncoder {
@@ -486,9 +500,9 @@ export interface RequestOf {
  */
 export const readRequest = Object.fromEntries(OPERATIONS.map((spec) => [spec.method, compileReader(spec)])) as
   { [M in OperationSpec['method']]: (request: unknown) => RequestOf[M] };
-/** Per-call validators of a copied request, by method. */
-export const validateRequest = Object.fromEntries(OPERATIONS.map((spec) => [spec.method, compileValidator(spec)])) as
-  Record<OperationSpec['method'], RequestValidator>;
+/** Per-call checkers, by method: each request checked and written as a command record in one pass (compileChecker). */
+export const checkRequest = Object.fromEntries(OPERATIONS.map((spec) => [spec.method, compileChecker(spec)])) as
+  Record<OperationSpec['method'], RequestEncoder>;
 /** Per-call encoders into command records (the journal's), by method. */
 export const encodeRequest = Object.fromEntries(OPERATIONS.map((spec) => [spec.method, compileEncoder(spec)])) as
   Record<OperationSpec['method'], RequestEncoder>;
