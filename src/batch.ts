@@ -54,6 +54,9 @@ export interface RecordSource {
   next(into: Float64Array, o: number): number;
 }
 
+/** Where CommandBatch.request checks a request before the record goes into its batch. */
+const REQUEST = new Float64Array(COMMAND_SLOTS);
+
 /** Records on the JS heap, grown by doubling. */
 class HeapStorage implements BatchStorage {
   constructor(private records: Float64Array) {}
@@ -259,12 +262,11 @@ export class CommandBatch {
    * checked as the engine checks it: INVALID_ARGUMENT naming the field, and nothing appended.
    */
   request(method: OperationSpec['method'], req: unknown): this {
-    // Checked and written in one pass (operations.ts, checkRequest) into the record after the
-    // last, and counted only once it passed: a refused request adds nothing.
-    const o = this.used * COMMAND_SLOTS;
-    if (o + COMMAND_SLOTS > this.records.length) this.grow();
-    checkRequest[method](req, this.records, o);
-    this.used++;
+    // Checked and written in one pass (operations.ts, checkRequest), then put after the last record:
+    // a refused request adds nothing, and a getter that adds to this batch meanwhile keeps its record.
+    checkRequest[method](req, REQUEST, 0);
+    const o = this.next();
+    this.records.set(REQUEST, o);
     return this;
   }
 

@@ -421,9 +421,12 @@ function requestNames(spec: OperationSpec): string[] {
 
 function compileReader(spec: OperationSpec): (request: unknown) => unknown {
   const names = requestNames(spec);
+  // Every field into a local before any is stored: a getter that places another request (re-entering
+  // this reader) has finished with the copy by the time this read stores into it.
   const lines = [
     `if (typeof r !== 'object' || r === null || Array.isArray(r)) throw h.invalidArgument(${quote(`${spec.method} request`)}, 'an object', r);`,
-    ...names.map((name) => `c.${name} = r.${name};`),
+    ...names.map((name) => `const v_${name} = r.${name};`),
+    ...names.map((name) => `c.${name} = v_${name};`),
     'return c;',
   ];
   const copy = Object.fromEntries(names.map((name) => [name, undefined]));
@@ -434,8 +437,10 @@ function compileReader(spec: OperationSpec): (request: unknown) => unknown {
  * A request checked and encoded in one pass, each field read once into a local: what is checked
  * is what is written, whatever a getter or Proxy would answer the next time, and the hot per-call
  * path reads each property once instead of once to check it and again to use it. Checks run in
- * the validator's order (the first failing field is the one named); a throw may leave part of
- * the record at `o` written.
+ * the order people read a request in (who and where, the side, the amounts, then the options),
+ * and the first failing field is the one named. Nothing is stored until every field is read and
+ * checked: a getter that places another request meanwhile (re-entering with the same record) has
+ * finished with the record by then.
  */
 function compileChecker(spec: OperationSpec): RequestEncoder {
   const lines = [
@@ -464,6 +469,9 @@ function compileChecker(spec: OperationSpec): RequestEncoder {
       head.push(`(side << ${Head.SIDE_SHIFT})`);
     }
   }
+  // Every slot written, 0 where the op has no field: a record reused for another op keeps nothing of it.
+  const used = new Set(spec.fields.map((field) => field.slot));
+  for (let slot = 1; slot < COMMAND_SLOTS; slot++) if (!used.has(slot)) stores.push(`s[o + ${slot}] = 0;`);
   lines.push(...enums, `s[o] = ${head.join(' | ')};`, ...stores);
   if (spec.cross !== CrossRule.NONE) {
     lines.push(`const failure = h.crossFailure(${spec.cross}, s, o);`, 'if (failure !== null) throw h.invalidArgument(failure.field, failure.text, failure.value);');

@@ -437,6 +437,22 @@ describeEachBackend('a request read once', (backend) => {
     expect(engine.placeLimit(limit).status).toBe('resting');
   });
 
+  it('keeps each request its own when a getter places another one meanwhile, per call and in a batch', async () => {
+    const engine = await newEngine(backend);
+    const inner = { trader: 99, asset: 2, side: 'ask' as const, price: 500, size: 1, timestamp: 2 };
+    const outer = { ...limit, side: 'bid' as const, get price() { engine.placeLimit(inner); return 100; } };
+    engine.placeLimit(outer);
+    expect(engine.orders(7).map((o) => [o.trader, o.side, o.price])).toEqual([[1, 'bid', 100]]);
+    expect(engine.orders(2).map((o) => [o.trader, o.side, o.price])).toEqual([[99, 'ask', 500]]);
+    const batch = new CommandBatch(1);
+    batch.request('placeLimit', { ...limit, get price() { batch.request('placeLimit', inner); return 100; } });
+    expect(batch.count).toBe(2);
+    const other = await newEngine(backend);
+    other.submitBatch(batch);
+    expect(other.orders(2).map((o) => o.trader)).toEqual([99]);
+    expect(other.orders(7).map((o) => o.trader)).toEqual([1]);
+  });
+
   it('builds a batch from what it checked, and a refused request adds no record', async () => {
     const engine = await newEngine(backend);
     const batch = new CommandBatch(4).limit(9, 7, 'bid', 50, 3, 1);

@@ -142,6 +142,20 @@ describeEachBackend('CoreStateMachine', (backend) => {
       expect(reopened.getBook(1).bestBid()).toMatchObject({ price: 100, size: 2 });
       await reopened.close();
     });
+
+    it('journals each request as its own when a getter places another one meanwhile', async () => {
+      const path = tempDbPath();
+      const sm = await open({ path });
+      const inner = { trader: 99, asset: 2, side: 'ask' as const, price: 500, size: 1, timestamp: 2 };
+      sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', size: 2, timestamp: 1, get price() { sm.placeLimitOrder(inner); return 100; } });
+      const live = sm.stateHash();
+      expect(sm.getBook(1).bestBid()).toMatchObject({ price: 100, size: 2 });
+      expect(sm.getBook(2).bestAsk()).toMatchObject({ price: 500, size: 1 });
+      await sm.close();
+      const reopened = await open({ path });
+      expect(reopened.stateHash()).toBe(live);
+      await reopened.close();
+    });
   });
 
   describe('batch path', () => {
