@@ -1,5 +1,6 @@
 // The results document (bench/results/latest.json) and the targets it is judged against.
 import type { MachineInfo } from './machine.js';
+import type { BookDigest, FillDigest } from './book-check.js';
 import type { LatencySummary, Spread } from './stats.js';
 import type { EngineId } from './engines/engine.js';
 import type { WorkloadName } from './workloads/workload.js';
@@ -8,6 +9,7 @@ import { TARGET_PACED_PER_SEC, checkpointPauseText } from './persistence.js';
 import type { BookRun, PersistenceReport } from './persistence.js';
 import type { ClusterBenchReport } from './cluster.js';
 import type { EventsReport } from './events.js';
+import type { ReferenceCheck } from './engine-runs.js';
 
 export const REPORT_SCHEMA = 'lobcore-bench/1';
 
@@ -51,14 +53,22 @@ export interface Measurement {
   };
   /** Nanoseconds per call (per-call paths), hrtime overhead included. */
   latencyNs?: LatencySummary & { commands: number };
-  /** One full pass of the stream checked against the generator's reference book. */
+  /** One whole pass of the stream, untimed, checked against the generator's reference book. */
   verification?: Verification;
 }
 
 export interface Verification {
   ok: boolean;
-  /** Stream commands in the checked pass (a prefix, or the whole stream). */
+  /**
+   * True for the naive engine: it is the reference book's own code (NaiveStopBook extends
+   * NaiveOrderBook), so agreeing with it proves nothing; the reference is checked instead against
+   * lobcore's JS engine (BenchReport.referenceChecks).
+   */
+  reference?: boolean;
+  /** Stream commands in the checked pass: always the whole stream. */
   commands: number;
+  /** Wall time of the untimed verification pass (rewind, whole stream, comparison). */
+  seconds?: number;
   restingOrders: number;
   expectedResting: number;
   pendingStops: number;
@@ -69,6 +79,15 @@ export interface Verification {
   expectedFilledVolume: number;
   idMismatches: number;
   rejected: number;
+  /** The final book, digested (book-check.ts), and the reference book's. */
+  book: BookDigest;
+  expectedBook: BookDigest;
+  /** False where the engine's results carry no fill records (the cores alone, nodejs-order-book). */
+  fillsChecked: boolean;
+  fills?: FillDigest;
+  expectedFills: FillDigest;
+  /** What differs from the reference, in words; empty when ok. */
+  differences: string[];
 }
 
 export interface MemoryMeasurement {
@@ -121,6 +140,8 @@ export interface BenchReport {
     engineProcesses: 'one per family' | 'one for all';
   };
   workloads: WorkloadInfo[];
+  /** The reference book checked against lobcore's JS engine, per workload (engine-runs.ts checkReference). */
+  referenceChecks?: ReferenceCheck[];
   engines: EngineInfo[];
   measurements: Measurement[];
   memory: { workload: 'growing'; results: MemoryMeasurement[] } | { status: 'not run'; reason: string };
@@ -131,8 +152,27 @@ export interface BenchReport {
   targets: Target[];
 }
 
+/** Measured, and its verification passed: only such a figure feeds a ratio or a target. */
+export function comparable(m: Measurement): boolean {
+  return m.status === 'ok' && m.verification?.ok === true;
+}
+
 function find(report: BenchReport, workload: WorkloadName, engine: EngineId): Measurement | undefined {
-  return report.measurements.find((m) => m.workload === workload && m.engine === engine && m.status === 'ok');
+  return report.measurements.find((m) => m.workload === workload && m.engine === engine && comparable(m));
+}
+
+/** Engine runs whose verification failed (their figures feed no ratio or target), and reference checks that failed. */
+export function failedChecks(report: BenchReport): string[] {
+  const out: string[] = [];
+  for (const c of report.referenceChecks ?? []) {
+    if (!c.ok) out.push(`REFERENCE CHECK FAILED on ${c.workload}: the reference book and lobcore's JS engine disagree: ${c.differences.join('; ')}`);
+  }
+  for (const m of report.measurements) {
+    if (m.status === 'ok' && m.verification?.ok !== true) {
+      out.push(`MISMATCH ${m.workload} / ${m.engine}: ${(m.verification?.differences ?? ['not verified']).join('; ')}`);
+    }
+  }
+  return out;
 }
 
 /** The lowest of the median ratios a/b over the pairs measured in this run, and where it was. */

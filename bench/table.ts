@@ -1,6 +1,7 @@
 // The report as text tables for stdout.
 import { formatCount, formatNs } from './charts.js';
 import { checkpointPauseText, type IndexCatchUp } from './persistence.js';
+import { failedChecks } from './report.js';
 import type { BenchReport, Measurement } from './report.js';
 
 function pad(cells: string[][]): string {
@@ -12,10 +13,10 @@ const ratio = (x: number | undefined): string => (x === undefined ? '-' : `${x >
 
 function throughputRow(report: BenchReport, m: Measurement): string[] {
   const label = report.engines.find((e) => e.id === m.engine)?.label ?? m.engine;
-  if (m.status !== 'ok' || !m.throughput) return [label, m.status === 'n/a' ? 'n/a' : m.status, (m.reason ?? '').split('\n')[0], '', '', '', ''];
+  if (m.status !== 'ok' || !m.throughput) return [label, m.status === 'n/a' ? 'n/a' : m.status, '', '', '', '', (m.reason ?? '').split('\n')[0]];
   const t = m.throughput;
   const v = m.verification;
-  const check = v === undefined ? '-' : v.ok ? 'ok' : `MISMATCH`;
+  const check = v === undefined ? 'NOT VERIFIED' : !v.ok ? 'MISMATCH: not comparable' : v.reference ? 'reference' : v.fillsChecked ? 'ok' : 'ok (book)';
   return [label, formatCount(t.opsPerSec.median), `${formatCount(t.opsPerSec.min)}-${formatCount(t.opsPerSec.max)}`, String(t.samples), ratio(t.vsJs), ratio(t.vsNodejsOrderBook), check + (m.caveat ? ` (${m.caveat})` : '')];
 }
 
@@ -32,7 +33,21 @@ export function renderReport(report: BenchReport): string {
     if (engine.unavailable) out.push(`note: ${engine.label} not measured: ${engine.unavailable}`);
   }
   out.push('');
-  out.push('THROUGHPUT - commands/s: median of benchmark.js samples [min-max]; vs JS = over the JS engine on the same path (per call or batched); verified = a full pass matches the reference book');
+  const failed = failedChecks(report);
+  if (failed.length > 0) {
+    out.push(`!!! ${failed.length} CHECK(S) FAILED: these figures are not comparable and feed no ratio or target`);
+    for (const f of failed) out.push(`!!! ${f}`);
+    out.push('');
+  }
+  out.push('THROUGHPUT - commands/s: median of benchmark.js samples [min-max]; vs JS = over the JS engine on the same path (per call or batched), between verified runs only');
+  out.push('verified: an untimed pass of the whole stream ends with the reference book\'s levels (price, size, order count), resting orders (id, remaining, queue order), pending stops, lots filled and fills (count, sum of price x size, maker ids in order); "ok (book)": the engine reports no fill records, so all but the fills; "reference": the naive engine is the reference book\'s own code, checked instead against lobcore JS (below)');
+  const refs = report.referenceChecks ?? [];
+  if (refs.length > 0) {
+    const bad = refs.filter((r) => !r.ok);
+    out.push(bad.length === 0
+      ? `reference book checked against lobcore JS (submitBatch) on every workload: agrees on ${refs.map((r) => r.workload).join(', ')}`
+      : `REFERENCE BOOK DISAGREES WITH lobcore JS on ${bad.map((r) => r.workload).join(', ')}: engine checks there cannot be trusted`);
+  }
   for (const w of report.workloads) {
     out.push('');
     out.push(`${w.name}: ${w.description}`);
