@@ -248,7 +248,8 @@ export function evaluateTargets(report: BenchReport): Target[] {
   targets.push({
     name: `Ack p99, group commit paced at ${TARGET_PACED_PER_SEC.toLocaleString('en-US')}/s, sync on`, goal: '<= 5 ms',
     actual: paced === undefined ? 'not measured'
-      : `${fmt(paced.ackMs!.p99, 1)} ms (p50 ${fmt(paced.ackMs!.p50, 1)}, max ${fmt(paced.ackMs!.max, 1)}; RocksDB's write p99 ${fmt(paced.writeMs.p99, 1)} ms)`,
+      : `${fmt(paced.ackMs!.p99, 1)} ms from when each batch was due (p50 ${fmt(paced.ackMs!.p50, 1)}, max ${fmt(paced.ackMs!.max, 1)}; `
+        + `flush-to-durable p99 ${fmt(paced.flushToDurableMs!.p99, 1)} ms; sending late p99 ${fmt(paced.sendLatenessMs!.p99, 1)} ms; RocksDB's write p99 ${fmt(paced.writeMs.p99, 1)} ms)`,
     met: paced === undefined ? null : paced.ackMs!.p99 <= 5,
   });
   const awaited = persistence?.durable.find((d) => d.mode === 'await every 1,000');
@@ -260,12 +261,15 @@ export function evaluateTargets(report: BenchReport): Target[] {
   const million = persistence?.books.find((b) => b.restingOrders >= 1_000_000);
   targets.push({
     name: 'Recovery (reopen) of 1M resting orders', goal: '< 0.5 s',
-    actual: million === undefined ? 'not measured (needs the full run)' : `${fmt(million.openSeconds, 3)} s${freshMemoryText(million, persistence!.freshMemoryMsPerMiB)}`,
+    actual: million === undefined ? 'not measured (needs the full run)'
+      : `${fmt(million.openSeconds, 3)} s in a fresh process${freshMemoryText(million, persistence!.freshMemoryMsPerMiB)}; ${fmt(million.openInProcessSeconds, 3)} s in the bench's warm process`,
     met: million === undefined ? null : million.openSeconds < 0.5,
   });
   targets.push({
-    name: 'Checkpoint of 1M resting orders: matching held up / done', goal: '< 5 ms / < 0.3 s',
-    actual: million === undefined ? 'not measured (needs the full run)' : `${checkpointPauseText(million)} / ${fmt(million.checkpointSeconds, 3)} s`,
+    name: 'Checkpoint of 1M resting orders: matching held up by the call / done', goal: '< 5 ms / < 0.3 s',
+    actual: million === undefined ? 'not measured (needs the full run)'
+      : `${checkpointPauseText(million)} (the checkpoint() call alone) / ${fmt(million.checkpointSeconds, 3)} s; longest gap between batches during it `
+        + `${fmt(million.longestGapMs, 1)} ms, the same flow's longest without a checkpoint ${fmt(million.longestGapWithoutCheckpointMs, 1)} ms`,
     met: million === undefined ? null : million.checkpointPauseMs < 5 && million.checkpointSeconds < 0.3,
   });
   return targets;

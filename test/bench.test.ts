@@ -216,6 +216,14 @@ describe('benchmark suite (--tiny)', () => {
         expect(d.commits).toBe(Math.ceil(d.commands / 1000));
       } else {
         expect(d.ackMs!.p50).toBeLessThanOrEqual(d.ackMs!.max);
+        expect(d.flushToDurableMs!.p50).toBeLessThanOrEqual(d.flushToDurableMs!.max);
+        // Paced: each ack counts from when its batch was due, which is never after its flush() call.
+        expect(d.sendLatenessMs === undefined).toBe(d.pacedPerSec === undefined);
+        if (d.pacedPerSec !== undefined) {
+          expect(d.sendLatenessMs!.p50).toBeGreaterThanOrEqual(0);
+          expect(d.ackMs!.max).toBeGreaterThanOrEqual(d.flushToDurableMs!.max);
+          expect(d.ackMs!.p99).toBeGreaterThanOrEqual(d.flushToDurableMs!.p99);
+        }
         // An ack waits for the whole write that carries it.
         expect(d.writeMs.max).toBeLessThanOrEqual(d.ackMs!.max);
       }
@@ -224,6 +232,9 @@ describe('benchmark suite (--tiny)', () => {
       expect(b.checkpointSeconds).toBeGreaterThan(0);
       expect(b.checkpointBytes).toBeGreaterThan(0);
       expect(b.openSeconds).toBeGreaterThan(0);
+      expect(b.openInProcessSeconds).toBeGreaterThan(0);
+      expect(b.longestGapWithoutCheckpointMs).toBeGreaterThan(0);
+      expect(b.baselineBatches).toBeGreaterThanOrEqual(20);
       expect(b.indexesReadySeconds).toBeGreaterThanOrEqual(b.openSeconds);
       expect(Object.keys(b.phases).length).toBeGreaterThan(1);
       expect(b.bytesOnDiskPerOrder).toBeGreaterThan(0);
