@@ -142,6 +142,8 @@ export interface BenchReport {
   workloads: WorkloadInfo[];
   /** The reference book checked against lobcore's JS engine, per workload (engine-runs.ts checkReference). */
   referenceChecks?: ReferenceCheck[];
+  /** Every failed check in words (failedChecks): engine runs that did not end where the reference did, and reference checks; empty when all passed. */
+  checksFailed?: string[];
   engines: EngineInfo[];
   measurements: Measurement[];
   memory: { workload: 'growing'; results: MemoryMeasurement[] } | { status: 'not run'; reason: string };

@@ -20,7 +20,7 @@ import type { BenchOptions } from './options.js';
 import { measurePersistence, PACED_PER_SEC } from './persistence.js';
 import type { PersistenceReport } from './persistence.js';
 import { createProgress } from './progress.js';
-import { comparable, evaluateTargets, REPORT_SCHEMA } from './report.js';
+import { comparable, evaluateTargets, failedChecks, REPORT_SCHEMA } from './report.js';
 import type { BenchReport, EngineInfo, Measurement, MemoryMeasurement, WorkloadInfo } from './report.js';
 import { renderReport } from './table.js';
 import { measureCluster, renderClusterSection } from './cluster.js';
@@ -168,6 +168,7 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
       targets: [],
     };
     report.targets = evaluateTargets(report);
+    report.checksFailed = failedChecks(report);
     const outDir = writeResults(report, options.outDir);
     if (options.print) process.stdout.write(`${renderReport(report)}${renderClusterSection(report.cluster)}${renderEventsSection(report.events)}
 

@@ -103,6 +103,7 @@ describe('benchmark suite (--tiny)', () => {
 
   it('checks the reference book against lobcore JS on every workload, and says so in the table', () => {
     expect(written.referenceChecks!.map((c) => c.workload)).toEqual(written.workloads.map((w) => w.name));
+    expect(written.checksFailed).toEqual([]);
     for (const c of written.referenceChecks!) expect(c.ok, `${c.workload}: ${c.differences.join('; ')}`).toBe(true);
     const text = renderReport(written);
     expect(text).toContain('reference book checked against lobcore JS (submitBatch) on every workload');
