@@ -8,6 +8,7 @@
 // the end of the sorted array (a pop, not a shift, when a level empties), and cancels mark
 // the order dead in O(1) instead of splicing it out of its queue.
 import type { CancelResult, Fill, OrderResult, Side } from '../src/types.js';
+import type { ListedLevel } from './book-check.js';
 
 interface NaiveOrder {
   id: number;
@@ -189,6 +190,25 @@ export class NaiveOrderBook {
 
   order(orderId: number): { price: number; remaining: number; side: Side; trader: number; asset: number } | undefined {
     return this.orders.get(orderId);
+  }
+
+  /** One asset's book (untimed: verification): each side best first, each level's live orders in queue order, with the level's own count. */
+  listBook(asset: number): { bids: ListedLevel[]; asks: ListedLevel[] } {
+    const book = this.books.get(asset);
+    const list = (side: BookSide): ListedLevel[] => {
+      const levels: ListedLevel[] = [];
+      for (let p = side.prices.length - 1; p >= 0; p--) {
+        const level = side.levels.get(side.prices[p])!;
+        const orders: { id: number; remaining: number }[] = [];
+        for (let i = level.head; i < level.queue.length; i++) {
+          const o = level.queue[i];
+          if (o.remaining > 0) orders.push({ id: o.id, remaining: o.remaining });
+        }
+        levels.push({ price: level.price, orders, count: level.liveOrders });
+      }
+      return levels;
+    };
+    return book === undefined ? { bids: [], asks: [] } : { bids: list(book.bids), asks: list(book.asks) };
   }
 
   private book(asset: number): AssetBook {

@@ -13,7 +13,10 @@
 //   - for books of 100,000 and 1,000,000 resting orders: a checkpoint taken while orders keep
 //     flowing (its duration, the synchronous pause it causes, the longest gap between batches
 //     while it runs), then recovery on reopen, split into its phases, and bytes on disk per order.
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
@@ -27,12 +30,15 @@ import { encodeBatch } from './batch-encoding.js';
 import type { CommandColumns } from './commands.js';
 import { SideCode } from './commands.js';
 import { Prng } from '../src/prng.js';
-import { faultedMiB, freshMemoryMsPerMiB, minorFaults } from './page-faults.js';
+import { freshMemoryMsPerMiB, minorFaults } from './page-faults.js';
+import type { ReopenTiming } from './reopen-child.js';
 import { quantileOfSorted } from './stats.js';
 import { FlowBuilder } from './workloads/flow-builder.js';
 import { steadyWorkload } from './workloads/synthetic.js';
 
 export const BATCH = 1000;
+
+const execFileAsync = promisify(execFile);
 
 /** Commands per second of the same flow without a disk. */
 export interface InMemoryRate {
@@ -75,8 +81,17 @@ export interface DurableRun extends IndexCatchUp {
   /** From the first submit until the last command is durable. */
   seconds: number;
   opsPerSec: number;
-  /** Group commit (paced or not): each batch's time from its flush() call to durable, in ms. */
+  /**
+   * Group commit: each batch's acknowledgement latency, in ms. Paced runs: from when the batch was
+   * due on the clock (t0 + b x the pacing interval) until durable, so a producer that fell behind
+   * counts its lateness too (no coordinated omission; before 2026-12-04 it was timed from the
+   * flush() call, which is flushToDurableMs now). Unpaced runs have no schedule: from the flush() call.
+   */
   ackMs?: { p50: number; p99: number; max: number };
+  /** Group commit: each batch's time from its flush() call until durable, in ms (what ackMs was before 2026-12-04). */
+  flushToDurableMs?: { p50: number; p99: number; max: number };
+  /** Paced runs: how late each batch's submit and flush() were against the clock, in ms. */
+  sendLatenessMs?: { p50: number; p99: number; max: number };
   /** Flushes that wrote something (each one RocksDB write batch). */
   commits: number;
   /**
@@ -116,9 +131,25 @@ export interface BookRun {
   /** The longest gap between two batches while the checkpoint ran, and the median gap around it. */
   longestGapMs: number;
   medianGapMs: number;
+  /**
+   * The baseline of the same run: the longest gap over as many batches of the same flow (another
+   * asset's resting orders, submitted and flushed the same way) with no checkpoint running, taken
+   * right after it; and the batches that covered.
+   */
+  longestGapWithoutCheckpointMs: number;
+  baselineBatches: number;
   checkpointBytes: number;
-  /** CoreStateMachine.open() on the closed database. */
+  /**
+   * CoreStateMachine.open() on the closed database, timed in a fresh child process of its own
+   * (reopen-child.ts: modules loaded first, then the open, engine creation included), as a
+   * restarted process recovers; the page cache holds what the build just wrote. Until 2026-12-04
+   * this was timed in the bench's own warm process after many opens (now openInProcessSeconds).
+   * indexesReadySeconds, recoveryMs, phases, restoredAhead, reopenFreshMiB and replayedCommands
+   * are the child's.
+   */
   openSeconds: number;
+  /** The same open in the bench's own process, warm from every open before it, right after the child's. */
+  openInProcessSeconds: number;
   /**
    * From the same open's start until its indexes were ready (indexesReady(): the index database
    * opened, and what the last run left unindexed derived), which the open does not wait for.
@@ -268,6 +299,8 @@ async function durableRun(backend: BackendName, path: string, flow: Flow, sync: 
   // before timing, so the rates include that upkeep, as a machine serving queries pays it.
   await sm.getTraderOrders(1, { status: 'open', limit: 1 });
   const acks = new Float64Array(flow.stream.length);
+  const flushToDurable = new Float64Array(flow.stream.length);
+  const lateness = new Float64Array(flow.stream.length);
   // One entry per write: every flush a write answers gets the same report object.
   const writes: number[] = [];
   let lastReport: FlushReport | null = null;
@@ -295,8 +328,14 @@ async function durableRun(backend: BackendName, path: string, flow: Flow, sync: 
       sm.setHeight(sm.height + 1);
       sm.submitBatch(flow.stream[b]);
       const issued = performance.now();
+      // When this batch was due: paced, on the clock, however late the loop got to it; unpaced, no
+      // schedule, so when it was flushed.
+      const due = pacedPerSec === undefined ? issued : t0 + b * msPerBatch;
+      lateness[b] = Math.max(0, issued - due);
       last = sm.flush().then((report) => {
-        acks[b] = performance.now() - issued;
+        const durable = performance.now();
+        acks[b] = durable - due;
+        flushToDurable[b] = durable - issued;
         tally(report);
       });
       const early = pacedPerSec === undefined ? 0 : t0 + (b + 1) * msPerBatch - performance.now();
@@ -311,12 +350,17 @@ async function durableRun(backend: BackendName, path: string, flow: Flow, sync: 
   const rocksdbUntilIdle = rocksdbBefore === null ? null : await rocksdbCostUntilIdle(rocksdbBefore, flow.commands);
   await sm.close();
   acks.sort();
+  flushToDurable.sort();
+  lateness.sort();
+  const spread = (sorted: Float64Array): { p50: number; p99: number; max: number } =>
+    ({ p50: quantileOfSorted(sorted, 0.5), p99: quantileOfSorted(sorted, 0.99), max: sorted[sorted.length - 1] });
   const writeTimes = Float64Array.from(writes).sort();
   return {
     mode, sync, ...(pacedPerSec === undefined ? {} : { pacedPerSec }), commands: flow.commands, seconds, opsPerSec: flow.commands / seconds,
     commits: writes.length,
     writeMs: { p50: quantileOfSorted(writeTimes, 0.5), p99: quantileOfSorted(writeTimes, 0.99), max: writeTimes[writeTimes.length - 1] },
-    ...(mode !== 'await every 1,000' ? { ackMs: { p50: quantileOfSorted(acks, 0.5), p99: quantileOfSorted(acks, 0.99), max: acks[acks.length - 1] } } : {}),
+    ...(mode !== 'await every 1,000' ? { ackMs: spread(acks), flushToDurableMs: spread(flushToDurable) } : {}),
+    ...(pacedPerSec !== undefined ? { sendLatenessMs: spread(lateness) } : {}),
     ...index,
     ...(mode === 'sustained group commit' ? { rocksdbUntilIdle } : {}),
     mainCpuNsPerCommand: (used.mainMs * 1e6) / flow.commands, otherCpuNsPerCommand: (used.otherMs * 1e6) / flow.commands,
@@ -382,24 +426,52 @@ export async function bookRun(backend: BackendName, path: string, size: number, 
   await checkpointing;
   const whileCheckpointing = gaps.slice(gapsBefore, gaps.length - gapsAfter);
   const around = [...gaps.slice(0, gapsBefore), ...gaps.slice(gaps.length - gapsAfter)].sort((a, b) => a - b);
+  // The baseline: the same flow (a third asset's resting orders) for as many batches, at least
+  // 20, with no checkpoint running, in the same run right after it.
+  const baselineBatches = Math.max(20, whileCheckpointing.length);
+  const baseline = encodeAll(restingBook(baselineBatches * BATCH, 3, seed + 2), size + during.length * BATCH + 1);
+  let longestGapWithoutCheckpointMs = 0;
+  previous = performance.now();
+  for (const batch of baseline) {
+    sm.submitBatch(batch);
+    void sm.flush();
+    await nextTurn();
+    const now = performance.now();
+    longestGapWithoutCheckpointMs = Math.max(longestGapWithoutCheckpointMs, now - previous);
+    previous = now;
+  }
+  await sm.flush();
   await sm.close();
-  const faultsBefore = minorFaults();
+  const fresh = await reopenInChild(path, backend);
+  if (fresh.restingOrders < size) throw new Error(`recovery gave ${fresh.restingOrders} resting orders, expected at least ${size}`);
   const opened = performance.now();
   const reopened = await CoreStateMachine.open({ path, sync: true, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
-  const openSeconds = (performance.now() - opened) / 1000;
-  const faultsAfter = minorFaults();
+  const openInProcessSeconds = (performance.now() - opened) / 1000;
   await reopened.indexesReady();
-  const indexesReadySeconds = (performance.now() - opened) / 1000;
-  const report = reopened.recovery!;
-  if (report.restingOrders < size) throw new Error(`recovery gave ${report.restingOrders} resting orders, expected at least ${size}`);
   await reopened.close();
   const bytesOnDisk = directoryBytes(path);
   return {
     restingOrders: size, checkpointSeconds, checkpointPauseMs: pauseMs, checkpointPauseWaitingMs: pauseWaitingMs, longestGapMs: Math.max(0, ...whileCheckpointing),
-    medianGapMs: quantileOfSorted(around, 0.5), checkpointBytes, openSeconds, indexesReadySeconds, recoveryMs: report.durationMs,
-    phases: { openingMs: openSeconds * 1000 - report.durationMs, rocksdbMs: report.opening.storeMs, aheadMs: report.opening.restoreAheadMs, ...report.phases }, restoredAhead: report.restoredAhead,
-    reopenFreshMiB: faultsBefore === null || faultsAfter === null ? null : faultedMiB(faultsAfter.process - faultsBefore.process), replayedCommands: report.replayedCommands, bytesOnDisk, bytesOnDiskPerOrder: bytesOnDisk / size,
+    medianGapMs: quantileOfSorted(around, 0.5), longestGapWithoutCheckpointMs, baselineBatches, checkpointBytes,
+    openSeconds: fresh.openSeconds, openInProcessSeconds, indexesReadySeconds: fresh.indexesReadySeconds, recoveryMs: fresh.recoveryMs,
+    phases: fresh.phases, restoredAhead: fresh.restoredAhead,
+    reopenFreshMiB: fresh.reopenFreshMiB, replayedCommands: fresh.replayedCommands, bytesOnDisk, bytesOnDiskPerOrder: bytesOnDisk / size,
   };
+}
+
+/** The reopen child's script, compiled: beside this module in dist/bench, or (tests run bench/ from source) in dist/. */
+function reopenChildScript(): string {
+  for (const candidate of ['./reopen-child.js', '../dist/bench/reopen-child.js']) {
+    const file = fileURLToPath(new URL(candidate, import.meta.url));
+    if (existsSync(file)) return file;
+  }
+  throw new Error('lobcore bench: dist/bench/reopen-child.js is missing (run npm run build)');
+}
+
+/** Reopens the closed database at `path` in a fresh node process (reopen-child.ts) and returns what it timed. */
+async function reopenInChild(path: string, backend: BackendName): Promise<ReopenTiming> {
+  const { stdout } = await execFileAsync(process.execPath, [reopenChildScript(), path, backend], { maxBuffer: 1 << 20 });
+  return JSON.parse(stdout.trim().split('\n').pop()!) as ReopenTiming;
 }
 
 /** Resolves once the indexes have caught up with every durable commit. */

@@ -3,6 +3,7 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from './options.js';
 import { runBenchmarks } from './suite.js';
+import { failedChecks } from './report.js';
 
 export { runBenchmarks } from './suite.js';
 export { parseArgs } from './options.js';
@@ -17,7 +18,9 @@ async function main(): Promise<void> {
     return;
   }
   const report = await runBenchmarks(options);
-  if (report.measurements.some((m) => m.status === 'failed')) process.exitCode = 1;
+  // A run fails when an engine failed, or when a check failed: an engine that did not end where
+  // the reference did, or a reference book that disagrees with lobcore's JS engine.
+  if (report.measurements.some((m) => m.status === 'failed') || failedChecks(report).length > 0) process.exitCode = 1;
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { makeDirectory } from '../src/directories.js';
 import { Op, TifCode } from '../src/codes.js';
 import { formatCount, formatNs, groupedBarChartSvg, PALETTE } from './charts.js';
-import { localRunner } from './engine-runs.js';
+import { checkReference, localRunner } from './engine-runs.js';
+import type { ReferenceCheck } from './engine-runs.js';
 import { processRunner } from './engine-process.js';
 import { ENGINE_FAMILIES, ENGINES, engineById } from './engines/index.js';
 import type { BenchEngine, EngineId } from './engines/index.js';
@@ -19,7 +20,7 @@ import type { BenchOptions } from './options.js';
 import { measurePersistence, PACED_PER_SEC } from './persistence.js';
 import type { PersistenceReport } from './persistence.js';
 import { createProgress } from './progress.js';
-import { evaluateTargets, REPORT_SCHEMA } from './report.js';
+import { comparable, evaluateTargets, failedChecks, REPORT_SCHEMA } from './report.js';
 import type { BenchReport, EngineInfo, Measurement, MemoryMeasurement, WorkloadInfo } from './report.js';
 import { renderReport } from './table.js';
 import { measureCluster, renderClusterSection } from './cluster.js';
@@ -51,7 +52,7 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
   }
   const groups = engineGroups(engines, options.oneProcess);
   const stopsCostSteps = options.workloads.includes('steady') && options.workloads.includes('steady-stops') ? groups.length : 0;
-  const steps = options.workloads.length * (1 + engines.length) + stopsCostSteps + (options.persistence ? 5 + PACED_PER_SEC.length + scale.persistence.bookSizes.length : 0)
+  const steps = options.workloads.length * (2 + engines.length) + stopsCostSteps + (options.persistence ? 5 + PACED_PER_SEC.length + scale.persistence.bookSizes.length : 0)
     + (options.cluster ? 1 : 0) + (options.events ? 15 : 0);
   const progress = createProgress(options.progress, steps);
   const timerFloor = timerFloorNs();
@@ -72,6 +73,20 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
       }
       workloadInfos.push(describeWorkload(workload));
       built.push(workload);
+    }
+    // The reference book itself, against lobcore's JS engine, before any engine is judged by it.
+    const referenceChecks: ReferenceCheck[] = [];
+    for (const workload of built) {
+      progress.step(`checking the reference book on ${workload.name} against lobcore JS`);
+      try {
+        referenceChecks.push(await checkReference(workload, scale.chunk));
+      } catch (error) {
+        referenceChecks.push({ workload: workload.name, ok: false, differences: [`lobcore JS failed: ${(error as Error).message.split('\n')[0]}`] });
+      }
+      progress.done();
+    }
+    for (const c of referenceChecks.filter((r) => !r.ok)) {
+      process.stderr.write(`lobcore bench: REFERENCE CHECK FAILED on ${c.workload}: the reference book and lobcore's JS engine disagree (${c.differences.join('; ')}); no engine's verification on it can be trusted\n`);
     }
     const steady = built.find((w) => w.name === 'steady');
     const steadyStops = built.find((w) => w.name === 'steady-stops');
@@ -140,6 +155,7 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
         engineProcesses: options.oneProcess ? 'one for all' : 'one per family',
       },
       workloads: workloadInfos,
+      referenceChecks,
       engines: engineInfos,
       measurements,
       memory: options.workloads.includes('growing')
@@ -152,6 +168,7 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
       targets: [],
     };
     report.targets = evaluateTargets(report);
+    report.checksFailed = failedChecks(report);
     const outDir = writeResults(report, options.outDir);
     if (options.print) process.stdout.write(`${renderReport(report)}${renderClusterSection(report.cluster)}${renderEventsSection(report.events)}
 
@@ -175,12 +192,16 @@ function inReportOrder(workloads: readonly string[]): (a: Measurement, b: Measur
   return (a, b) => workloads.indexOf(a.workload) - workloads.indexOf(b.workload) || engineRank(a.engine) - engineRank(b.engine);
 }
 
-/** The JS engine on the same path (per call, batched or the core alone) and nodejs-order-book are the yardsticks. */
+/**
+ * The JS engine on the same path (per call, batched or the core alone) and nodejs-order-book are
+ * the yardsticks. A ratio needs both figures from runs whose verification passed: an engine that
+ * did not end where the reference did ran other work, and its rate compares with nothing.
+ */
 function addRatios(measurements: Measurement[]): void {
   const median = (workload: string, engine: EngineId): number | undefined =>
-    measurements.find((m) => m.workload === workload && m.engine === engine && m.status === 'ok')?.throughput?.opsPerSec.median;
+    measurements.find((m) => m.workload === workload && m.engine === engine && comparable(m))?.throughput?.opsPerSec.median;
   for (const m of measurements) {
-    if (!m.throughput) continue;
+    if (!m.throughput || !comparable(m)) continue;
     const perCall = engineById(m.engine).perCall;
     const js = median(m.workload, m.engine.endsWith('-core') ? 'js-core' : perCall ? 'js' : 'js-batch');
     const nob = median(m.workload, 'nodejs-order-book');

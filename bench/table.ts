@@ -1,6 +1,7 @@
 // The report as text tables for stdout.
 import { formatCount, formatNs } from './charts.js';
 import { checkpointPauseText, type IndexCatchUp } from './persistence.js';
+import { failedChecks } from './report.js';
 import type { BenchReport, Measurement } from './report.js';
 
 function pad(cells: string[][]): string {
@@ -12,10 +13,10 @@ const ratio = (x: number | undefined): string => (x === undefined ? '-' : `${x >
 
 function throughputRow(report: BenchReport, m: Measurement): string[] {
   const label = report.engines.find((e) => e.id === m.engine)?.label ?? m.engine;
-  if (m.status !== 'ok' || !m.throughput) return [label, m.status === 'n/a' ? 'n/a' : m.status, (m.reason ?? '').split('\n')[0], '', '', '', ''];
+  if (m.status !== 'ok' || !m.throughput) return [label, m.status === 'n/a' ? 'n/a' : m.status, '', '', '', '', (m.reason ?? '').split('\n')[0]];
   const t = m.throughput;
   const v = m.verification;
-  const check = v === undefined ? '-' : v.ok ? 'ok' : `MISMATCH`;
+  const check = v === undefined ? 'NOT VERIFIED' : !v.ok ? 'MISMATCH: not comparable' : v.reference ? 'reference' : v.fillsChecked ? 'ok' : 'ok (book)';
   return [label, formatCount(t.opsPerSec.median), `${formatCount(t.opsPerSec.min)}-${formatCount(t.opsPerSec.max)}`, String(t.samples), ratio(t.vsJs), ratio(t.vsNodejsOrderBook), check + (m.caveat ? ` (${m.caveat})` : '')];
 }
 
@@ -32,7 +33,21 @@ export function renderReport(report: BenchReport): string {
     if (engine.unavailable) out.push(`note: ${engine.label} not measured: ${engine.unavailable}`);
   }
   out.push('');
-  out.push('THROUGHPUT - commands/s: median of benchmark.js samples [min-max]; vs JS = over the JS engine on the same path (per call or batched); verified = a full pass matches the reference book');
+  const failed = failedChecks(report);
+  if (failed.length > 0) {
+    out.push(`!!! ${failed.length} CHECK(S) FAILED: these figures are not comparable and feed no ratio or target`);
+    for (const f of failed) out.push(`!!! ${f}`);
+    out.push('');
+  }
+  out.push('THROUGHPUT - commands/s: median of benchmark.js samples [min-max]; vs JS = over the JS engine on the same path (per call or batched), between verified runs only');
+  out.push('verified: an untimed pass of the whole stream ends with the reference book\'s levels (price, size, order count), resting orders (id, remaining, queue order), pending stops, lots filled and fills (count, sum of price x size, maker ids in order); "ok (book)": the engine reports no fill records, so all but the fills; "reference": the naive engine is the reference book\'s own code, checked instead against lobcore JS (below)');
+  const refs = report.referenceChecks ?? [];
+  if (refs.length > 0) {
+    const bad = refs.filter((r) => !r.ok);
+    out.push(bad.length === 0
+      ? `reference book checked against lobcore JS (submitBatch) on every workload: agrees on ${refs.map((r) => r.workload).join(', ')}`
+      : `REFERENCE BOOK DISAGREES WITH lobcore JS on ${bad.map((r) => r.workload).join(', ')}: engine checks there cannot be trusted`);
+  }
   for (const w of report.workloads) {
     out.push('');
     out.push(`${w.name}: ${w.description}`);
@@ -81,15 +96,17 @@ export function renderReport(report: BenchReport): string {
     out.push(`  backend ${p.backend}; ${p.workload}`);
     out.push(`  fresh memory costs ${p.freshMemoryMsPerMiB.toFixed(2)} ms/MiB the first time it is written (page faults): counted for each run below`);
     const engineRate = p.inMemory.find((m) => m.path === 'engine.submitBatch')?.opsPerSec ?? NaN;
-    const rates = [['  path', 'commands/s', 'vs engine', 'ack p50/p99/max ms', 'RocksDB write p50/p99/max ms', 'index lag, catch-up', 'durable+indexed/s', 'CPU ns/cmd main+other', 'faults/1k cmd main+other', 'disk B/cmd']];
+    out.push('  ack: paced runs from when the batch was due on the clock until durable (unpaced: from its flush() call); flush-to-durable: from the flush() call; late: the flush() call after its due time');
+    const rates = [['  path', 'commands/s', 'vs engine', 'ack p50/p99/max ms', 'flush-to-durable p50/p99/max ms', 'late p50/p99/max ms', 'RocksDB write p50/p99/max ms', 'index lag, catch-up', 'durable+indexed/s', 'CPU ns/cmd main+other', 'faults/1k cmd main+other', 'disk B/cmd']];
+    const ms = (x: { p50: number; p99: number; max: number } | undefined): string => (x === undefined ? '-' : `${x.p50.toFixed(1)}/${x.p99.toFixed(1)}/${x.max.toFixed(1)}`);
     for (const m of p.inMemory) {
-      rates.push([`  ${m.path}`, formatCount(m.opsPerSec), pct(m.opsPerSec / engineRate), '-', '-', ...indexColumns(m.index), '-', '-', '-']);
+      rates.push([`  ${m.path}`, formatCount(m.opsPerSec), pct(m.opsPerSec / engineRate), '-', '-', '-', '-', ...indexColumns(m.index), '-', '-', '-']);
     }
     for (const d of p.durable) {
       rates.push([
         `  ${d.pacedPerSec !== undefined ? `group commit paced at ${formatCount(d.pacedPerSec)}/s` : d.mode === 'sustained group commit' ? `group commit sustained over ${formatCount(d.commands)} commands` : d.mode}, sync ${d.sync ? 'on' : 'off'}`,
         formatCount(d.opsPerSec), pct(d.opsPerSec / engineRate),
-        d.ackMs === undefined ? '-' : `${d.ackMs.p50.toFixed(1)}/${d.ackMs.p99.toFixed(1)}/${d.ackMs.max.toFixed(1)}`,
+        ms(d.ackMs), ms(d.flushToDurableMs), ms(d.sendLatenessMs),
         `${d.writeMs.p50.toFixed(1)}/${d.writeMs.p99.toFixed(1)}/${d.writeMs.max.toFixed(1)}`,
         ...indexColumns(d),
         `${d.mainCpuNsPerCommand.toFixed(0)}+${d.otherCpuNsPerCommand.toFixed(0)}`,
@@ -104,11 +121,12 @@ export function renderReport(report: BenchReport): string {
         + (rocksdb.idle ? `they fell idle ${rocksdb.seconds} s after it` : `the wait gave up ${rocksdb.seconds} s after it, still busy`)
         + ' (its disk B/cmd counted then)');
     }
-    const books = [['  resting orders', 'checkpoint', 'pause (waiting for a core)', 'longest gap (median)', 'reopen (indexes ready)', 'reopen fresh MiB', 'recovery phases (ms)', 'replayed', 'disk B/order']];
+    const books = [['  resting orders', 'checkpoint', 'call held main thread (waiting for a core)', 'longest gap during (median around)', 'longest gap, same flow, no checkpoint', 'reopen, fresh process (indexes ready)', 'reopen in-process', 'reopen fresh MiB', 'recovery phases (ms)', 'replayed', 'disk B/order']];
     for (const b of p.books) {
       books.push([
         `  ${b.restingOrders.toLocaleString('en-US')}`, `${b.checkpointSeconds.toFixed(3)} s`, checkpointPauseText(b),
-        `${b.longestGapMs.toFixed(1)} (${b.medianGapMs.toFixed(1)}) ms`, `${b.openSeconds.toFixed(3)} s (indexes ${b.indexesReadySeconds.toFixed(3)} s)`,
+        `${b.longestGapMs.toFixed(1)} (${b.medianGapMs.toFixed(1)}) ms`, `${b.longestGapWithoutCheckpointMs.toFixed(1)} ms over ${b.baselineBatches} batches`,
+        `${b.openSeconds.toFixed(3)} s (indexes ${b.indexesReadySeconds.toFixed(3)} s)`, `${b.openInProcessSeconds.toFixed(3)} s`,
         b.reopenFreshMiB === null ? '-' : b.reopenFreshMiB.toFixed(0),
         Object.entries(b.phases).map(([k, v]) => `${k.replace(/Ms$/, '')} ${v.toFixed(0)}`).join(', '),
         b.replayedCommands.toLocaleString('en-US'), b.bytesOnDiskPerOrder.toFixed(1),

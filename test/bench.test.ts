@@ -11,6 +11,16 @@ import type { BenchReport } from '../bench/suite.js';
 import { renderReport } from '../bench/table.js';
 import { ENGINE_IDS } from '../bench/engines/engine.js';
 import { WORKLOAD_NAMES } from '../bench/workloads/workload.js';
+import type { Workload } from '../bench/workloads/workload.js';
+import { buildWorkload } from '../bench/workloads/index.js';
+import { SCALES } from '../bench/options.js';
+import { checkReference, localRunner } from '../bench/engine-runs.js';
+import { engineById } from '../bench/engines/index.js';
+import type { BenchEngine, EngineSession } from '../bench/engines/index.js';
+import type { FillChecksum } from '../bench/book-check.js';
+import { createProgress } from '../bench/progress.js';
+import { comparable, failedChecks } from '../bench/report.js';
+import type { Measurement } from '../bench/report.js';
 
 describe('where the results go', () => {
   it('nowhere in the package unless asked: by default a new temp directory; npm run bench asks for bench/results', () => {
@@ -77,10 +87,34 @@ describe('benchmark suite (--tiny)', () => {
     }
   });
 
-  it('runs the same commands to the same end state on every exact engine', () => {
-    for (const m of written.measurements.filter((x) => x.status === 'ok' && x.engine !== 'nodejs-order-book')) {
-      expect(m.verification?.ok, `${m.workload} / ${m.engine}: ${JSON.stringify(m.verification)}`).toBe(true);
+  it('runs the same commands to the same end state on every engine it measures, over the whole stream', () => {
+    for (const m of written.measurements.filter((x) => x.status === 'ok')) {
+      const v = m.verification!;
+      expect(v.ok, `${m.workload} / ${m.engine}: ${JSON.stringify(v.differences)}`).toBe(true);
+      expect(v.commands, `${m.workload} / ${m.engine}`).toBe(written.workloads.find((w) => w.name === m.workload)!.streamCommands);
+      expect(v.book, `${m.workload} / ${m.engine}`).toEqual(v.expectedBook);
+      // Fill records: every lobcore path that reads results, and the naive book.
+      expect(v.fillsChecked, `${m.workload} / ${m.engine}`).toBe(m.engine !== 'nodejs-order-book' && !m.engine.endsWith('-core'));
+      if (v.fillsChecked) expect(v.fills).toEqual(v.expectedFills);
+      // The naive engine is the reference book's own code: labelled so, never plain 'ok'.
+      expect(v.reference === true, `${m.workload} / ${m.engine}`).toBe(m.engine === 'naive');
     }
+  });
+
+  it('checks the reference book against lobcore JS on every workload, and says so in the table', () => {
+    expect(written.referenceChecks!.map((c) => c.workload)).toEqual(written.workloads.map((w) => w.name));
+    expect(written.checksFailed).toEqual([]);
+    for (const c of written.referenceChecks!) expect(c.ok, `${c.workload}: ${c.differences.join('; ')}`).toBe(true);
+    const text = renderReport(written);
+    expect(text).toContain('reference book checked against lobcore JS (submitBatch) on every workload');
+    expect(text).toMatch(/naive JS book \(baseline\) .* reference\n/);
+  });
+
+  it('reports nodejs-order-book on LOBSTER as not comparable, with the reason, and no ratio against it there', () => {
+    const nob = written.measurements.find((m) => m.workload === 'lobster' && m.engine === 'nodejs-order-book')!;
+    expect(nob.status).toBe('n/a');
+    expect(nob.reason).toMatch(/^not comparable: .*queue priority/);
+    for (const m of written.measurements.filter((x) => x.workload === 'lobster')) expect(m.throughput?.vsNodejsOrderBook).toBeUndefined();
   });
 
   it('runs the stop workloads: a tenth of stops with cascades, and steady with parked stops beside steady', () => {
@@ -183,6 +217,14 @@ describe('benchmark suite (--tiny)', () => {
         expect(d.commits).toBe(Math.ceil(d.commands / 1000));
       } else {
         expect(d.ackMs!.p50).toBeLessThanOrEqual(d.ackMs!.max);
+        expect(d.flushToDurableMs!.p50).toBeLessThanOrEqual(d.flushToDurableMs!.max);
+        // Paced: each ack counts from when its batch was due, which is never after its flush() call.
+        expect(d.sendLatenessMs === undefined).toBe(d.pacedPerSec === undefined);
+        if (d.pacedPerSec !== undefined) {
+          expect(d.sendLatenessMs!.p50).toBeGreaterThanOrEqual(0);
+          expect(d.ackMs!.max).toBeGreaterThanOrEqual(d.flushToDurableMs!.max);
+          expect(d.ackMs!.p99).toBeGreaterThanOrEqual(d.flushToDurableMs!.p99);
+        }
         // An ack waits for the whole write that carries it.
         expect(d.writeMs.max).toBeLessThanOrEqual(d.ackMs!.max);
       }
@@ -191,6 +233,9 @@ describe('benchmark suite (--tiny)', () => {
       expect(b.checkpointSeconds).toBeGreaterThan(0);
       expect(b.checkpointBytes).toBeGreaterThan(0);
       expect(b.openSeconds).toBeGreaterThan(0);
+      expect(b.openInProcessSeconds).toBeGreaterThan(0);
+      expect(b.longestGapWithoutCheckpointMs).toBeGreaterThan(0);
+      expect(b.baselineBatches).toBeGreaterThanOrEqual(20);
       expect(b.indexesReadySeconds).toBeGreaterThanOrEqual(b.openSeconds);
       expect(Object.keys(b.phases).length).toBeGreaterThan(1);
       expect(b.bytesOnDiskPerOrder).toBeGreaterThan(0);
@@ -250,5 +295,74 @@ describe('benchmark suite (--tiny)', () => {
       if (saved === undefined) delete process.env.LOBCORE_NATS_SERVER;
       else process.env.LOBCORE_NATS_SERVER = saved;
     }
+  });
+});
+
+describe('verification catches a broken engine and a broken reference (no src/ change: wrappers around a session)', () => {
+  const workload = buildWorkload('steady', SCALES.tiny, 20120621) as Workload;
+  const settings = { scale: SCALES.tiny, unavailable: {} };
+  /** The JS engine per call, its session wrapped by `alter`. */
+  const broken = (alter: (session: EngineSession) => Partial<EngineSession>): BenchEngine => {
+    const js = engineById('js');
+    return {
+      ...js, isReference: false,
+      async open(w, chunk) {
+        const session = await js.open(w, chunk);
+        return Object.assign(Object.create(session) as EngineSession, alter(session));
+      },
+    };
+  };
+  const measureOne = async (engine: BenchEngine): Promise<Measurement> => {
+    const runner = localRunner([engine], settings, createProgress(false, 1));
+    try {
+      return (await runner.measure(workload)).measurements[0];
+    } finally {
+      runner.close();
+    }
+  };
+
+  it('an engine that reports one fill at price + 7 (the review\'s brk1) is a MISMATCH, and feeds no ratio', async () => {
+    const m = await measureOne(broken((session) => ({
+      runChecked(from, to, fills) {
+        let first = true;
+        session.runChecked!(from, to, {
+          add(maker: number, price: number, size: number) {
+            fills.add(maker, first && from === 0 ? price + 7 : price, size);
+            first = false;
+          },
+        } as FillChecksum);
+      },
+    })));
+    expect(m.status).toBe('ok');
+    expect(m.verification!.ok).toBe(false);
+    expect(m.verification!.differences.join('\n')).toMatch(/^fills: /m);
+    // Book and lots filled agree: only the fill checksum saw it.
+    expect(m.verification!.book).toEqual(m.verification!.expectedBook);
+    expect(m.verification!.filledVolume).toBe(m.verification!.expectedFilledVolume);
+    const report = { measurements: [m], referenceChecks: [] } as unknown as BenchReport;
+    expect(comparable(m)).toBe(false);
+    expect(failedChecks(report)[0]).toMatch(/^MISMATCH steady \/ js: fills: /);
+  });
+
+  it('an engine whose book ends elsewhere (one order reduced by a lot it never filled) is a MISMATCH on the book', async () => {
+    const m = await measureOne(broken((session) => ({
+      bookDigest() {
+        const d = session.bookDigest();
+        return { ...d, orderLots: d.orderLots - 1 };
+      },
+    })));
+    expect(m.verification!.ok).toBe(false);
+    expect(m.verification!.differences.join('\n')).toMatch(/^orders: /m);
+  });
+
+  it('a reference book that disagrees with lobcore JS (the review\'s brk2) fails its check loudly', async () => {
+    const ok = await checkReference(workload, SCALES.tiny.chunk);
+    expect(ok).toEqual({ workload: 'steady', ok: true, differences: [] });
+    const wrong = { ...workload, bookAtEnd: { ...workload.bookAtEnd, levelHash: '0000000000000000' } };
+    const check = await checkReference(wrong, SCALES.tiny.chunk);
+    expect(check.ok).toBe(false);
+    expect(check.differences[0]).toMatch(/^levels: /);
+    const report = { measurements: [], referenceChecks: [check] } as unknown as BenchReport;
+    expect(failedChecks(report)[0]).toMatch(/^REFERENCE CHECK FAILED on steady/);
   });
 });

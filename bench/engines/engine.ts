@@ -1,6 +1,7 @@
 // One small interface over every engine the benchmark drives, so each measurement is written
 // once and every engine runs exactly the same commands through it.
 import type { Workload } from '../workloads/workload.js';
+import type { BookDigest, FillChecksum } from '../book-check.js';
 
 export const ENGINE_IDS = ['wasm', 'wasm-batch', 'wasm-core', 'js', 'js-batch', 'js-core', 'naive', 'nodejs-order-book'] as const;
 export type EngineId = (typeof ENGINE_IDS)[number];
@@ -35,6 +36,14 @@ export interface EngineSession {
   restingOrders(): number;
   /** Stops waiting for their trigger (untimed callers only). */
   pendingStops(): number;
+  /**
+   * Untimed verification only: applies stream commands [from, to) as run() does (the tally
+   * included) and passes every fill to `fills`. Absent where the engine's results carry no
+   * fill records (the cores alone, nodejs-order-book): there the book alone is checked.
+   */
+  runChecked?(from: number, to: number, fills: FillChecksum): void;
+  /** Untimed: the resting book over assets 1..assets, digested in book-check.ts's canonical order. */
+  bookDigest(): BookDigest;
   /** Bytes the engine itself reports holding (lobcore engines only). */
   memoryBytes?(): number;
   close(): void;
@@ -45,6 +54,8 @@ export interface BenchEngine {
   readonly label: string;
   /** Per-call API (latency is measured) or batched. */
   readonly perCall: boolean;
+  /** True for the engine that is the reference book's own code (naive): its check is labelled 'reference'. */
+  readonly isReference?: boolean;
   /** Undefined when the engine can run here; otherwise why not (for example, not built yet). */
   unavailable(): Promise<string | undefined>;
   /** Undefined when the engine can express the workload; otherwise why not (reported as n/a). */

@@ -10,6 +10,8 @@ import type { BackendName, OrderResult, Side, TimeInForce } from '../../src/type
 import type { CommandColumns } from '../commands.js';
 import { encodeBatch } from '../batch-encoding.js';
 import type { Workload } from '../workloads/workload.js';
+import { BookDigester, digestAsset } from '../book-check.js';
+import type { BookDigest, FillChecksum, ListedLevel } from '../book-check.js';
 import { emptyTally } from './engine.js';
 import type { BenchEngine, EngineId, EngineSession, Tally } from './engine.js';
 
@@ -18,6 +20,9 @@ const TIFS: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK', 'POST_ONLY'];
 const PRELUDE_BATCH = 10_000;
 /** A fill record's size slot (src/batch.ts). */
 const FILL_SIZE = 7;
+/** A fill record's maker order id and price slots (src/batch.ts). */
+const FILL_MAKER = 2;
+const FILL_PRICE = 6;
 
 /** How a session drives the engine. */
 export type LobcorePath = 'call' | 'batch' | 'core';
@@ -76,6 +81,7 @@ class LobcoreSession implements EngineSession {
   private afterPrelude: Uint8Array | null = null;
   readonly run: (from: number, to: number) => void;
   readonly runTimed?: (from: number, to: number, into: Float64Array) => void;
+  readonly runChecked?: (from: number, to: number, fills: FillChecksum) => void;
   /**
    * Where stops trigger, a command's result counts only its own lots while its fills include
    * the triggered orders' too: the volume is then the sum of the fills.
@@ -96,6 +102,8 @@ class LobcoreSession implements EngineSession {
     this.volumeOfFills = workload.stops !== undefined;
     this.run = path === 'call' ? this.runCalls : path === 'batch' ? this.runBatch : this.runCore;
     if (path === 'call') this.runTimed = this.runCallsTimed;
+    if (path === 'call') this.runChecked = this.runCallsChecked;
+    if (path === 'batch') this.runChecked = this.runBatchChecked;
     if (path === 'core') {
       this.encodedStream = encodeBatch(engine.createBatch(this.stream.count), this.stream, 0, this.stream.count, this.firstTimestamp);
     }
@@ -133,6 +141,27 @@ class LobcoreSession implements EngineSession {
     return this.engine.memoryBytes();
   }
 
+  /** The engine's own level totals (depth) and its resting orders in queue order (orders), per asset. */
+  bookDigest(): BookDigest {
+    const digest = new BookDigester();
+    for (let asset = 1; asset <= this.workload.assets; asset++) {
+      const depth = this.engine.depth(asset, 1_000_000_000);
+      const bySide = { bid: new Map<number, ListedLevel>(), ask: new Map<number, ListedLevel>() };
+      for (const [side, levels] of [['bid', depth.bids], ['ask', depth.asks]] as const) {
+        for (const l of levels) bySide[side].set(l.price, { price: l.price, size: l.size, count: l.orders, orders: [] });
+      }
+      for (const o of this.engine.orders(asset)) {
+        if (o.status === 'pending') continue;
+        let level = bySide[o.side].get(o.price);
+        // An order on no level depth reports: a level of its own with no totals, so the digests differ.
+        if (level === undefined) bySide[o.side].set(o.price, level = { price: o.price, size: 0, count: 0, orders: [] });
+        level.orders.push({ id: o.orderId, remaining: o.remaining });
+      }
+      digestAsset(digest, asset, [...bySide.bid.values()], [...bySide.ask.values()]);
+    }
+    return digest.finish();
+  }
+
   close(): void {
     this.afterPrelude = null;
   }
@@ -147,6 +176,61 @@ class LobcoreSession implements EngineSession {
       const t0 = hrtime();
       this.call(i);
       into[i - from] = Number(hrtime() - t0);
+    }
+  };
+
+  /**
+   * The verification pass of the per-call path: the same calls as call(), tallied the same way,
+   * each fill also summed into `fills`. A copy of call() rather than a branch in it, so the
+   * timed path does not change.
+   */
+  private runCallsChecked = (from: number, to: number, fills: FillChecksum): void => {
+    const s = this.stream;
+    const engine = this.engine;
+    for (let i = from; i < to; i++) {
+      let result: OrderResult | undefined;
+      switch (s.op[i]) {
+        case Op.LIMIT:
+          result = engine.placeLimit({
+            trader: s.trader[i], asset: s.asset[i], side: SIDES[s.side[i]], price: s.price[i], size: s.size[i],
+            timestamp: this.firstTimestamp + i, timeInForce: TIFS[s.tif[i]],
+          });
+          break;
+        case Op.MARKET:
+          result = engine.placeMarket({ trader: s.trader[i], asset: s.asset[i], side: SIDES[s.side[i]], size: s.size[i], timestamp: this.firstTimestamp + i });
+          break;
+        case Op.STOP:
+          result = s.price[i] === 0
+            ? engine.placeStop({
+              trader: s.trader[i], asset: s.asset[i], side: SIDES[s.side[i]], size: s.size[i], stopPrice: s.stopPrice[i],
+              timestamp: this.firstTimestamp + i,
+            })
+            : engine.placeStop({
+              trader: s.trader[i], asset: s.asset[i], side: SIDES[s.side[i]], size: s.size[i], stopPrice: s.stopPrice[i],
+              price: s.price[i], timeInForce: TIFS[s.tif[i]], timestamp: this.firstTimestamp + i,
+            });
+          break;
+        case Op.CANCEL:
+          if (!engine.cancel({ trader: s.trader[i], asset: s.asset[i], orderId: s.orderId[i] }).ok) this.tally.rejected++;
+          break;
+        case Op.REDUCE:
+          if (!engine.reduce({ trader: s.trader[i], asset: s.asset[i], orderId: s.orderId[i], by: s.size[i] }).ok) this.tally.rejected++;
+          break;
+      }
+      if (result === undefined) continue;
+      this.order(i, result);
+      for (const fill of result.fills) fills.add(fill.makerOrderId, fill.price, fill.size);
+    }
+  };
+
+  /** The verification pass of the batched path: runBatch, and every fill record summed into `fills`. */
+  private runBatchChecked = (from: number, to: number, fills: FillChecksum): void => {
+    const results = this.engine.submitBatch(encodeBatch(this.batch!, this.stream, from, to, this.firstTimestamp));
+    readBatch(results, this.stream, from, this.tally, this.volumeOfFills);
+    const f = results.fills;
+    for (let j = 0; j < results.fillCount; j++) {
+      const o = j * FILL_SLOTS;
+      fills.add(f[o + FILL_MAKER], f[o + FILL_PRICE], f[o + FILL_SIZE]);
     }
   };
 

@@ -6,6 +6,8 @@ import type { CommandColumns } from '../commands.js';
 import { NaiveOrderBook } from '../naive-book.js';
 import { NaiveStopBook } from '../naive-stop-book.js';
 import type { Workload } from '../workloads/workload.js';
+import type { BookDigest, FillChecksum } from '../book-check.js';
+import { digestBook } from '../workloads/flow-builder.js';
 import { emptyTally } from './engine.js';
 import type { BenchEngine, EngineSession, Tally } from './engine.js';
 
@@ -16,6 +18,8 @@ export const naiveEngine: BenchEngine = {
   id: 'naive',
   label: 'naive JS book (baseline)',
   perCall: true,
+  // The workloads are generated against NaiveStopBook, which extends this very book.
+  isReference: true,
   unavailable: async () => undefined,
   cannotRun: () => undefined,
   async open(workload: Workload) {
@@ -69,6 +73,45 @@ class NaiveSession implements EngineSession {
 
   pendingStops(): number {
     return this.stopBook?.pendingStops ?? 0;
+  }
+
+  bookDigest(): BookDigest {
+    return digestBook(this.book, this.workload.assets);
+  }
+
+  /** The verification pass: the same calls as run(), each fill also summed into `fills` (a copy of call(), so the timed path does not change). */
+  runChecked(from: number, to: number, fills: FillChecksum): void {
+    const s = this.stream;
+    const book = this.book;
+    for (let i = from; i < to; i++) {
+      const timestamp = this.firstTimestamp + i;
+      let result: OrderResult | undefined;
+      switch (s.op[i]) {
+        case Op.LIMIT:
+          result = book.placeLimit({
+            trader: s.trader[i], asset: s.asset[i], side: SIDES[s.side[i]], price: s.price[i], size: s.size[i], timestamp, timeInForce: TIFS[s.tif[i]],
+          });
+          break;
+        case Op.MARKET:
+          result = book.placeMarket({ trader: s.trader[i], asset: s.asset[i], side: SIDES[s.side[i]], size: s.size[i], timestamp });
+          break;
+        case Op.STOP:
+          result = this.stopBook!.placeStop({
+            trader: s.trader[i], asset: s.asset[i], side: SIDES[s.side[i]], size: s.size[i], stopPrice: s.stopPrice[i], price: s.price[i],
+            timeInForce: TIFS[s.tif[i]], timestamp,
+          });
+          break;
+        case Op.CANCEL:
+          if (!book.cancel(s.trader[i], s.asset[i], s.orderId[i]).ok) this.tally.rejected++;
+          break;
+        case Op.REDUCE:
+          if (!book.reduce(s.trader[i], s.asset[i], s.orderId[i], s.size[i]).ok) this.tally.rejected++;
+          break;
+      }
+      if (result === undefined) continue;
+      this.order(s, i, result);
+      for (const fill of result.fills) fills.add(fill.makerOrderId, fill.price, fill.size);
+    }
   }
 
   close(): void {}

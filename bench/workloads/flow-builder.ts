@@ -4,6 +4,8 @@
 import { CommandWriter, SideCode, TifCode } from '../commands.js';
 import type { CommandColumns } from '../commands.js';
 import { NaiveStopBook } from '../naive-stop-book.js';
+import { BookDigester, digestAsset, FillChecksum } from '../book-check.js';
+import type { NaiveOrderBook } from '../naive-book.js';
 import type { Prng } from '../../src/prng.js';
 import type { OrderResult, Side } from '../../src/types.js';
 import type { StopStats, Workload, WorkloadName } from './workload.js';
@@ -53,10 +55,8 @@ export class FlowBuilder {
   streamFilledVolume = 0;
   restingAfterPrelude = 0;
   pendingAfterPrelude = 0;
-  /** After stream command i: resting orders, pending stops, and stream filled volume (for checks on a prefix). */
-  private readonly restingAfter: number[] = [];
-  private readonly pendingAfter: number[] = [];
-  private readonly filledAfter: number[] = [];
+  /** The stream's fills as the reference book made them (price x size, maker ids in order). */
+  private readonly streamFills = new FillChecksum();
   /** Stops placed and triggered in the stream, and the most one command triggered. */
   private readonly stopStats: StopStats = { placed: 0, triggered: 0, longestCascade: 0 };
 
@@ -91,22 +91,11 @@ export class FlowBuilder {
     return {
       name, description, assets, whenExhausted, prelude: this.prelude!, stream: this.writer.finish(),
       restingAfterPrelude: this.restingAfterPrelude, restingAtEnd: this.restingOrders, streamFilledVolume: this.streamFilledVolume,
-      restingAfter: Uint32Array.from(this.restingAfter), filledAfter: Float64Array.from(this.filledAfter),
+      bookAtEnd: digestBook(this.mirror, assets), streamFills: this.streamFills.result(),
       ...(stops ? {
-        stops: {
-          ...this.stopStats, pendingAfterPrelude: this.pendingAfterPrelude, pendingAtEnd: this.mirror.pendingStops,
-          pendingAfter: Uint32Array.from(this.pendingAfter),
-        },
+        stops: { ...this.stopStats, pendingAfterPrelude: this.pendingAfterPrelude, pendingAtEnd: this.mirror.pendingStops },
       } : {}),
     };
-  }
-
-  /** Notes the reference state after each stream command (commands write exactly one record). */
-  private record(): void {
-    if (this.prelude === null) return;
-    this.restingAfter.push(this.live.size);
-    this.pendingAfter.push(this.mirror.pendingStops);
-    this.filledAfter.push(this.streamFilledVolume);
   }
 
   limit(trader: number, asset: number, side: number, price: number, size: number, tif: number = TifCode.GTC): OrderResult {
@@ -151,7 +140,6 @@ export class FlowBuilder {
     this.writer.cancel(order.trader, order.asset, orderId);
     this.mirror.cancel(order.trader, order.asset, orderId);
     this.live.delete(orderId);
-    this.record();
     return true;
   }
 
@@ -162,7 +150,6 @@ export class FlowBuilder {
     this.writer.reduce(order.trader, order.asset, orderId, by);
     const result = this.mirror.reduce(order.trader, order.asset, orderId, by);
     if (result.remaining === 0) this.live.delete(orderId);
-    this.record();
     return true;
   }
 
@@ -182,12 +169,22 @@ export class FlowBuilder {
     for (const rested of this.mirror.restedByLast) this.live.add(rested);
     for (const fill of result.fills) {
       this.streamFilledVolume += fill.size;
+      if (this.prelude !== null) this.streamFills.add(fill.makerOrderId, fill.price, fill.size);
       if (!this.mirror.order(fill.makerOrderId)) this.live.delete(fill.makerOrderId);
     }
     if (this.prelude !== null) {
       this.stopStats.triggered += this.mirror.triggeredByLast;
       this.stopStats.longestCascade = Math.max(this.stopStats.longestCascade, this.mirror.triggeredByLast);
     }
-    this.record();
   }
+}
+
+/** A naive (reference) book's digest over assets 1..assets (book-check.ts). */
+export function digestBook(book: NaiveOrderBook, assets: number): import('../book-check.js').BookDigest {
+  const digest = new BookDigester();
+  for (let asset = 1; asset <= assets; asset++) {
+    const { bids, asks } = book.listBook(asset);
+    digestAsset(digest, asset, bids, asks);
+  }
+  return digest.finish();
 }

@@ -1,5 +1,6 @@
 // What a workload is: the commands every engine runs, generated once per run.
 import type { CommandColumns } from '../commands.js';
+import type { BookDigest, FillDigest } from '../book-check.js';
 
 export const WORKLOAD_NAMES = ['steady', 'growing', 'sweep', 'wide', 'many-assets', 'lobster', 'stops', 'steady-stops'] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
@@ -27,15 +28,14 @@ export interface Workload {
   readonly restingAtEnd: number;
   /** Lots filled by the stream's takers in one pass, per the mirror book. */
   readonly streamFilledVolume: number;
-  /** Per the mirror book, after stream command i: resting orders, and lots filled since the stream began. */
-  readonly restingAfter: Uint32Array;
-  readonly filledAfter: Float64Array;
+  /** Per the mirror (reference) book after prelude and whole stream: its levels and orders (book-check.ts). */
+  readonly bookAtEnd: BookDigest;
+  /** The stream's fills in one pass, per the reference book. */
+  readonly streamFills: FillDigest;
   /** Workloads with stop orders: what the reference book saw of them. */
   readonly stops?: StopStats & {
     readonly pendingAfterPrelude: number;
     readonly pendingAtEnd: number;
-    /** Pending stops after stream command i. */
-    readonly pendingAfter: Uint32Array;
   };
 }
 

@@ -1,0 +1,140 @@
+// What verification compares, beyond counts: the final book itself and the fills. Both are
+// digested in one canonical order, the same for every engine and for the reference book:
+// asset by asset (1..assets), bids best first then asks best first; each level as
+// (side, price, total size, order count) and each resting order in queue order as
+// (side, price, id, remaining). Fills are summed as they happen: their count, sum of
+// price * size, and an order-dependent hash of (maker id, price, size). Everything here runs in
+// the untimed verification pass only, never in a timed one.
+
+/** Two independent 32-bit FNV-1a-style lanes over whole numbers (ids, prices and sizes are safe integers). */
+class Hash64 {
+  private a = 0x811c9dc5;
+  private b = 0x01000193 ^ 0x5bd1e995;
+
+  add(x: number): void {
+    const lo = x >>> 0;
+    const hi = Math.floor(x / 4294967296) >>> 0;
+    this.a = Math.imul(this.a ^ lo, 0x01000193);
+    this.a = Math.imul(this.a ^ hi, 0x01000193);
+    this.b = Math.imul(this.b ^ lo, 0x5bd1e995) ^ (this.b >>> 13);
+    this.b = Math.imul(this.b ^ hi, 0x5bd1e995) ^ (this.b >>> 13);
+  }
+
+  hex(): string {
+    return (this.a >>> 0).toString(16).padStart(8, '0') + (this.b >>> 0).toString(16).padStart(8, '0');
+  }
+}
+
+export interface BookDigest {
+  /** Price levels over every asset and both sides, and the lots resting on them (per the levels' own totals). */
+  levels: number;
+  levelLots: number;
+  levelHash: string;
+  /** Resting orders, their remaining lots, and the hash of (side, price, id, remaining) in queue order. */
+  orders: number;
+  orderLots: number;
+  orderHash: string;
+}
+
+export interface FillDigest {
+  fills: number;
+  /** Sum of price * size over the fills. */
+  notional: number;
+  /** Hash of (maker id, price, size), fill by fill in order. */
+  makerHash: string;
+}
+
+const SIDE_CODE = { bid: 0, ask: 1 } as const;
+
+/** Fed in canonical order (see the top of this file); `finish` gives the digest. */
+export class BookDigester {
+  private levels = 0;
+  private levelLots = 0;
+  private orders = 0;
+  private orderLots = 0;
+  private readonly levelHash = new Hash64();
+  private readonly orderHash = new Hash64();
+
+  level(asset: number, side: 'bid' | 'ask', price: number, size: number, count: number): void {
+    this.levels++;
+    this.levelLots += size;
+    const h = this.levelHash;
+    h.add(asset); h.add(SIDE_CODE[side]); h.add(price); h.add(size); h.add(count);
+  }
+
+  order(asset: number, side: 'bid' | 'ask', price: number, id: number, remaining: number): void {
+    this.orders++;
+    this.orderLots += remaining;
+    const h = this.orderHash;
+    h.add(asset); h.add(SIDE_CODE[side]); h.add(price); h.add(id); h.add(remaining);
+  }
+
+  finish(): BookDigest {
+    return {
+      levels: this.levels, levelLots: this.levelLots, levelHash: this.levelHash.hex(),
+      orders: this.orders, orderLots: this.orderLots, orderHash: this.orderHash.hex(),
+    };
+  }
+}
+
+/** Sums fills in the order they come (the untimed verification pass only). */
+export class FillChecksum {
+  private fills = 0;
+  private notional = 0;
+  private readonly hash = new Hash64();
+
+  add(makerOrderId: number, price: number, size: number): void {
+    this.fills++;
+    this.notional += price * size;
+    this.hash.add(makerOrderId);
+    this.hash.add(price);
+    this.hash.add(size);
+  }
+
+  result(): FillDigest {
+    return { fills: this.fills, notional: this.notional, makerHash: this.hash.hex() };
+  }
+}
+
+/** A book given as sides of levels, each level's orders in queue order (any level order: sorted here). */
+export interface ListedLevel {
+  price: number;
+  orders: { id: number; remaining: number }[];
+  /** The engine's own totals for the level, when it keeps them; otherwise summed from its orders. */
+  size?: number;
+  count?: number;
+}
+
+/** Digests one asset's levels, sorting each side best first. */
+export function digestAsset(digest: BookDigester, asset: number, bids: ListedLevel[], asks: ListedLevel[]): void {
+  const sides: ['bid' | 'ask', ListedLevel[]][] = [
+    ['bid', [...bids].sort((x, y) => y.price - x.price)],
+    ['ask', [...asks].sort((x, y) => x.price - y.price)],
+  ];
+  for (const [side, levels] of sides) {
+    for (const level of levels) {
+      if (level.orders.length === 0 && (level.count ?? 0) === 0) continue;
+      let size = 0;
+      for (const o of level.orders) size += o.remaining;
+      digest.level(asset, side, level.price, level.size ?? size, level.count ?? level.orders.length);
+      for (const o of level.orders) digest.order(asset, side, level.price, o.id, o.remaining);
+    }
+  }
+}
+
+/** Where two book digests differ, in words; empty when they agree. */
+export function bookDifferences(actual: BookDigest, expected: BookDigest): string[] {
+  const out: string[] = [];
+  if (actual.levels !== expected.levels || actual.levelLots !== expected.levelLots || actual.levelHash !== expected.levelHash) {
+    out.push(`levels: ${actual.levels} holding ${actual.levelLots} lots (hash ${actual.levelHash}), reference ${expected.levels} holding ${expected.levelLots} (hash ${expected.levelHash})`);
+  }
+  if (actual.orders !== expected.orders || actual.orderLots !== expected.orderLots || actual.orderHash !== expected.orderHash) {
+    out.push(`orders: ${actual.orders} with ${actual.orderLots} lots remaining (hash ${actual.orderHash}), reference ${expected.orders} with ${expected.orderLots} (hash ${expected.orderHash})`);
+  }
+  return out;
+}
+
+export function fillDifferences(actual: FillDigest, expected: FillDigest): string[] {
+  if (actual.fills === expected.fills && actual.notional === expected.notional && actual.makerHash === expected.makerHash) return [];
+  return [`fills: ${actual.fills}, sum of price x size ${actual.notional} (hash ${actual.makerHash}), reference ${expected.fills}, ${expected.notional} (hash ${expected.makerHash})`];
+}

@@ -1,0 +1,44 @@
+// Times CoreStateMachine.open() on a closed database in a process of its own (persistence.ts
+// bookRun): a recovery as a restarted process does it, not in a warm process that has opened
+// many databases before. Modules are loaded before the clock starts; the open itself (creating
+// the engine and its core included) is timed. Prints one JSON line on stdout.
+//   node dist/bench/reopen-child.js PATH BACKEND
+import { CoreStateMachine } from '../src/state/index.js';
+import type { BackendName } from '../src/types.js';
+import { faultedMiB, minorFaults } from './page-faults.js';
+
+export interface ReopenTiming {
+  openSeconds: number;
+  indexesReadySeconds: number;
+  recoveryMs: number;
+  phases: Record<string, number>;
+  restoredAhead: boolean;
+  replayedCommands: number;
+  restingOrders: number;
+  reopenFreshMiB: number | null;
+}
+
+async function main(): Promise<void> {
+  const [path, backend] = process.argv.slice(2);
+  const faultsBefore = minorFaults();
+  const opened = performance.now();
+  const sm = await CoreStateMachine.open({ path, sync: true, backend: backend as BackendName, checkpointInterval: Number.MAX_SAFE_INTEGER });
+  const openSeconds = (performance.now() - opened) / 1000;
+  const faultsAfter = minorFaults();
+  await sm.indexesReady();
+  const indexesReadySeconds = (performance.now() - opened) / 1000;
+  const report = sm.recovery!;
+  await sm.close();
+  const timing: ReopenTiming = {
+    openSeconds, indexesReadySeconds, recoveryMs: report.durationMs,
+    phases: { openingMs: openSeconds * 1000 - report.durationMs, rocksdbMs: report.opening.storeMs, aheadMs: report.opening.restoreAheadMs, ...report.phases },
+    restoredAhead: report.restoredAhead, replayedCommands: report.replayedCommands, restingOrders: report.restingOrders,
+    reopenFreshMiB: faultsBefore === null || faultsAfter === null ? null : faultedMiB(faultsAfter.process - faultsBefore.process),
+  };
+  process.stdout.write(`${JSON.stringify(timing)}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+  process.exitCode = 1;
+});
