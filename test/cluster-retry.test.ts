@@ -143,7 +143,7 @@ describe('cluster requests while every NATS server is frozen', () => {
     expect((failure as LobError).code).toBe('NOT_OPEN');
   }, 30_000);
 
-  it('a follower and a replay stop at a hole in the stream and read again from it, handing on nothing past it', async () => {
+  it('a follower and a replay stop at a hole in the stream, read again from it, and give up naming it when it stays, handing on nothing past it', async () => {
     // A stream with a hole (a shard's stream denies deletes; this one is made to have one).
     const jsm = await managerOf(admin);
     const holed = `LOBCORE_GAPTEST_${process.pid}`;
@@ -153,20 +153,25 @@ describe('cluster requests while every NATS server is frozen', () => {
     await jsm.streams.deleteMessage(holed, 3);
     const handed: number[] = [];
     const lines: string[] = [];
-    const follower = new StreamFollower(admin, { stream: holed, onRecord: (_bytes, seq) => { handed.push(seq); }, log: (line) => lines.push(line) });
+    const missing: Array<[number, number]> = [];
+    const follower = new StreamFollower(admin, {
+      stream: holed, onRecord: (_bytes, seq) => { handed.push(seq); }, log: (line) => lines.push(line), onMissing: (seq, next) => { missing.push([seq, next]); },
+    });
     follower.start(1);
     try {
-      await until(() => follower.reopens >= 2, 'the follower to reopen at the hole twice');
+      await until(() => missing.length > 0, 'the follower to give up at the hole');
     } finally {
       await follower.stop();
     }
     expect(handed).toEqual([1, 2]);
     expect(follower.position).toBe(3);
+    expect(missing).toEqual([[3, 4]]);
     expect(lines[0]).toBe(`${holed}: seq 4 delivered while seq 3 was due: reopening the consumer at seq 3`);
+    expect(lines.at(-1)).toBe(`${holed}: no record at seq 3 (3 consumers in a row delivered seq 4 next): it was deleted or trimmed; stopping`);
     const state = await ShardState.open({ shard: 0 }, () => Promise.reject(new Error('memory')));
     try {
-      await expect(applyStream(admin, holed, state, 1, 5, () => undefined, 2_000))
-        .rejects.toThrow(`${holed}: read up to seq 2 of 5 in 2000 ms (last: seq 4 delivered while seq 3 was due)`);
+      await expect(applyStream(admin, holed, state, 1, 5, () => undefined, 60_000))
+        .rejects.toThrow(`${holed}: no record at seq 3 (3 consumers in a row delivered seq 4 next): it was deleted or trimmed, and nothing past it can be applied`);
       expect(state.judgedThrough).toBe(2);
     } finally {
       await state.close();

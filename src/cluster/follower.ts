@@ -13,7 +13,15 @@ export interface FollowerOptions {
   /** No delivery for this long while the stream has more: reopen (ms). */
   stallMs?: number;
   log?: (line: string) => void;
+  /**
+   * The stream has no record at `seq`: reopened consumers kept delivering `next`, a later one
+   * (deleted or trimmed). The follower has stopped; nothing past the hole can be applied.
+   */
+  onMissing?: (seq: number, next: number) => void;
 }
+
+/** Consumers reopened at one sequence that each delivered a later one: the record is not there. */
+export const GAP_REOPENS_BEFORE_MISSING = 3;
 
 const NANOS_PER_MS = 1_000_000;
 
@@ -37,6 +45,9 @@ export class StreamFollower {
   private jsm: JetStreamManager | undefined;
   /** Consumers opened again after a stall or an error. */
   reopens = 0;
+  /** The sequence the last gaps were found at, and how many consumers in a row found one there. */
+  private gapAt = 0;
+  private gaps = 0;
 
   constructor(private readonly nc: NatsConnection, private readonly options: FollowerOptions) {}
 
@@ -87,6 +98,15 @@ export class StreamFollower {
           // A reopened consumer may hand back what was delivered before the reopen.
           if (delivery === 'old') continue;
           if (delivery === 'gap') {
+            this.gaps = this.gapAt === this.nextSeq ? this.gaps + 1 : 1;
+            this.gapAt = this.nextSeq;
+            if (this.gaps >= GAP_REOPENS_BEFORE_MISSING) {
+              this.options.log?.(`${this.options.stream}: no record at seq ${this.nextSeq} (${this.gaps} consumers in a row delivered seq ${message.seq} next): it was deleted or trimmed; stopping`);
+              this.running = false;
+              clearInterval(this.watchdog);
+              this.options.onMissing?.(this.nextSeq, message.seq);
+              break;
+            }
             this.options.log?.(`${this.options.stream}: seq ${message.seq} delivered while seq ${this.nextSeq} was due: reopening the consumer at seq ${this.nextSeq}`);
             break;
           }

@@ -120,6 +120,7 @@ export class ShardMember {
       stream: this.subjects.stream,
       onRecord: (bytes, seq) => this.onRecord(bytes, seq),
       log: (line) => this.log(line),
+      onMissing: (seq, next) => this.stopFailed(`stream seq ${seq} is missing (the next stored is ${next}): deleted or trimmed, so this member cannot apply past it`),
     });
     const fromSeq = this.state.head.streamSeq + 1;
     this.options.emit({ kind: 'ready', shard, member: memberId, recovered: this.state.recovered, fromSeq });
@@ -196,10 +197,15 @@ export class ShardMember {
   /** A failed state applies nothing more: following on would reopen the consumer for good. */
   private failIfStateFailed(): void {
     const failure = this.state.failed;
-    if (failure === undefined || this.closed) return;
-    this.log(`stopping: ${failure.message}`);
-    process.stderr.write(`lobcore cluster: shard ${this.options.shard} member ${this.options.memberId} stops: ${failure.message}\n`);
-    this.options.emit({ kind: 'failed', reason: failure.message });
+    if (failure !== undefined) this.stopFailed(failure.message);
+  }
+
+  /** Stops for good, saying why: what restarts it (or an operator) must look at `reason`. */
+  private stopFailed(reason: string): void {
+    if (this.closed) return;
+    this.log(`stopping: ${reason}`);
+    process.stderr.write(`lobcore cluster: shard ${this.options.shard} member ${this.options.memberId} stops: ${reason}\n`);
+    this.options.emit({ kind: 'failed', reason });
     void this.stop();
   }
 

@@ -6,7 +6,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { LobError } from '../errors.js';
 import type { BackendName } from '../types.js';
 import { FAILOVER_DEADLINE_MS } from './nats/retry.js';
-import { deliveryOf } from './follower.js';
+import { GAP_REOPENS_BEFORE_MISSING, deliveryOf } from './follower.js';
 import { streamInfo } from './streams.js';
 import type { ChainHead, SkipReason } from './chain.js';
 import { ShardState, type ApplyOutcome } from './shard-state.js';
@@ -44,6 +44,8 @@ export async function applyStream(
   const deadline = Date.now() + timeoutMs;
   let next = fromSeq;
   let lastProblem = 'no record delivered';
+  let gapAt = 0;
+  let gaps = 0;
   while (next <= lastSeq) {
     try {
       const consumer = await js.consumers.get(stream, { opt_start_seq: next });
@@ -54,6 +56,11 @@ export async function applyStream(
           const delivery = deliveryOf(message.seq, next);
           if (delivery === 'old') continue;
           if (delivery === 'gap') {
+            gaps = gapAt === next ? gaps + 1 : 1;
+            gapAt = next;
+            if (gaps >= GAP_REOPENS_BEFORE_MISSING) {
+              throw new LobError('CORRUPTION', `${stream}: no record at seq ${next} (${gaps} consumers in a row delivered seq ${message.seq} next): it was deleted or trimmed, and nothing past it can be applied`);
+            }
             lastProblem = `seq ${message.seq} delivered while seq ${next} was due`;
             gap = true;
             break;
