@@ -1,5 +1,8 @@
 // The cluster's binary messages and the chain rule, without a network: what a replica applies
 // and what it skips is decided here, identically on every member.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CommandBatch } from '../src/batch.js';
@@ -11,6 +14,7 @@ import { deliveryOf } from '../src/cluster/follower.js';
 import { roundRobinLayout, checkLayout } from '../src/cluster/layout.js';
 import { ShardRouter } from '../src/cluster/router.js';
 import { ShardState } from '../src/cluster/shard-state.js';
+import type { CoreStateMachine } from '../src/state/state-machine.js';
 import { decodeRecord, encodeRecord, recordHash, RecordKind, ZERO_HASH } from '../src/cluster/wire/record.js';
 import { decodeRequest, encodeRequest, requestMessageId } from '../src/cluster/wire/request.js';
 import { derivedMessageId } from '../src/cluster/leader.js';
@@ -139,6 +143,33 @@ describe('the chain rule', () => {
     expect(() => state.apply(b3, 3)).toThrow(expect.objectContaining({ code: 'ENGINE_FAILED' }));
     expect(state.head.streamSeq).toBe(1);
     await state.close();
+  });
+
+  it('commits nothing after a batch failed, not even a flush queued before it, so a restart applies the record again', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'lobcore-shard-failed-'));
+    try {
+      const state = await ShardState.open({ shard: 0, dir }, () => Promise.reject(new Error('no stream')));
+      const machine = (state as unknown as { machine: CoreStateMachine }).machine;
+      state.apply(c1, 1);
+      await machine.flush();
+      // A write under way, and a flush queued behind it before the failure (as a checkpoint's is).
+      machine.placeLimit({ trader: 9, asset: 5, side: 'bid', price: 10, size: 1, timestamp: 1 });
+      const first = machine.flush();
+      const queued = machine.flush();
+      machine.submitBatch = () => {
+        throw new LobError('CAPACITY', 'no room for the results of 1 commands in this engine\'s memory; nothing was applied');
+      };
+      expect(() => state.apply(b2, 2)).toThrow(expect.objectContaining({ code: 'ENGINE_FAILED' }));
+      await first;
+      await expect(queued).rejects.toMatchObject({ code: 'ENGINE_FAILED' });
+      await state.close();
+      const reopened = await ShardState.open({ shard: 0, dir }, (seq) => (seq === 1 ? Promise.resolve(c1) : Promise.reject(new Error(`record ${seq}`))));
+      expect(reopened.head.streamSeq).toBe(1);
+      expect(reopened.apply(b2, 2)).toMatchObject({ applied: true });
+      await reopened.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a record handed over past a hole in the stream, so a member cannot claim on a stale head', async () => {

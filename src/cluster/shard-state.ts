@@ -203,9 +203,9 @@ export class ShardState {
    * height (setHeight comes first so that fills carry it), and whether the engine changed
    * anything is unknown: going on would skip the record as 'behind' on its redelivery, or
    * apply it on top of a half-applied engine, and either way the books would differ from every
-   * other member's under a chain hash that matches. So nothing is applied or flushed any more,
-   * and close() leaves the journal uncommitted: the member stops, and its restart recovers from
-   * the last flush, before this record, and applies it again.
+   * other member's under a chain hash that matches. So nothing is applied or committed any more
+   * (the machine is abandoned): the member stops, and its restart recovers from the last commit,
+   * before this record, and applies it again.
    */
   private runBatch(commands: Uint8Array, position: ReplyPosition): { reply: Uint8Array; commands: number } {
     try {
@@ -223,6 +223,9 @@ export class ShardState {
         return { reply: encodeReply(ReplyStatus.REJECTED, position, undefined, error.message), commands: 0 };
       }
       this.failure = new LobError('ENGINE_FAILED', `shard ${position.shard}: the batch at stream seq ${position.streamSeq} (chain position ${position.batchSeq}) failed to apply: ${(error as Error).message}; this member applies nothing more and must restart from its disk`, { cause: error });
+      // Not one more commit, not even one a checkpoint or a flush had queued: its journal would
+      // carry this record's height, and a restart would take the record as applied.
+      this.machine.abandon(this.failure);
       throw this.failure;
     }
   }
@@ -254,8 +257,9 @@ export class ShardState {
 
   async close(): Promise<void> {
     await this.idle();
-    // Closing would commit the journal, with the height of the batch that failed (runBatch).
-    if (this.failure === undefined) await this.machine.close();
+    // A failed state's machine commits nothing more (runBatch abandoned it): it closes without
+    // writing the height of the batch that failed.
+    await this.machine.close();
   }
 
   /** A failed background flush, if any (the next flush retries it). */

@@ -80,6 +80,14 @@ export class Committer {
     }
   }
 
+  /**
+   * Writes nothing more, for `reason` (unless a failure came first): what is cut or pending stays
+   * unwritten, and every flush and seal is refused with it. A write in flight still lands.
+   */
+  abandon(reason: LobError): void {
+    this.failure ??= reason;
+  }
+
   /** Journal entries cut but not yet durable. */
   get unwritten(): number {
     let n = 0;

@@ -516,6 +516,17 @@ export class CoreStateMachine {
   }
 
   /**
+   * @internal Commits nothing more, for `reason`: what was applied since the last commit is never
+   * written (a write already under way still lands), and the next open recovers to before it.
+   * For a caller that cannot tell what its last commands did (the cluster's ShardState, when a
+   * batch fails part way): every later flush, command and checkpoint is refused with `reason`,
+   * and close() still closes.
+   */
+  abandon(reason: LobError): void {
+    this.p.committer.abandon(reason);
+  }
+
+  /**
    * Flushes what is pending, lets the indexes catch up, and closes the store; commands are refused
    * from the call on. If that flush fails, it rejects and stays open. A recovery under way is
    * waited for; a second call joins the first.
