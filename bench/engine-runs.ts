@@ -86,9 +86,11 @@ async function measureEngine(
     const readsVolume = engine.readsVolume?.(workload) ?? true;
     let measured: Verification | undefined;
     if (workload.whenExhausted === 'stop') {
+      // The memory first: the check reads the whole book through the engine's queries, whose
+      // answers take room in the WASM core's memory (a million orders' worth on growing).
+      if (workload.name === 'growing') memory.push(probeMemory(engine.id, session, before, engineBytesBefore));
       // The measurement itself applied the stream exactly once: its end state is checked too.
       measured = compare(session, workload, readsVolume, undefined);
-      if (workload.name === 'growing') memory.push(probeMemory(engine.id, session, before, engineBytesBefore));
     }
     // A fresh, untimed pass over the whole stream (every workload, at every scale), its fills
     // summed as they come and its end state compared with the reference book's; skipped only
@@ -97,6 +99,11 @@ async function measureEngine(
     // per lobcore engine and the naive book, and 5.4 s (steady, 150,000 commands) for
     // nodejs-order-book, about half of its whole task there; a full run's streams are 2.7x
     // (steady) to 5x longer, so expect a minute or two more for it over the eight workloads.
+    // Latency before the check: after the check's untimed pass of the whole stream (and its
+    // queries of the whole book), the WASM engine's per-call p99 on steady read 10-14 us in the
+    // bench's engine process instead of 0.35-0.55 us (2026-12-04; not reproduced in a process of
+    // its own, not yet understood).
+    const latencyNs = engine.perCall ? measureLatency(session, workload, scale.latencyCommands) : undefined;
     const verifyStarted = process.hrtime.bigint();
     let verification: Verification;
     if (measured !== undefined && session.runChecked === undefined) {
@@ -119,7 +126,6 @@ async function measureEngine(
     }
     if (engine.isReference) verification.reference = true;
     verification.seconds = Number(process.hrtime.bigint() - verifyStarted) / 1e9;
-    const latencyNs = engine.perCall ? measureLatency(session, workload, scale.latencyCommands) : undefined;
     return {
       ...base, status: 'ok', ...(caveat ? { caveat } : {}),
       throughput: { opsPerSec: throughput.opsPerSec, samples: throughput.samples, minTimeSeconds: throughput.minTimeSeconds },

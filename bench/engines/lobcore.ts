@@ -179,46 +179,11 @@ class LobcoreSession implements EngineSession {
     }
   };
 
-  /**
-   * The verification pass of the per-call path: the same calls as call(), tallied the same way,
-   * each fill also summed into `fills`. A copy of call() rather than a branch in it, so the
-   * timed path does not change.
-   */
+  /** The verification pass of the per-call path: the same calls, tallied the same way, each fill also summed into `fills`. */
   private runCallsChecked = (from: number, to: number, fills: FillChecksum): void => {
-    const s = this.stream;
-    const engine = this.engine;
     for (let i = from; i < to; i++) {
-      let result: OrderResult | undefined;
-      switch (s.op[i]) {
-        case Op.LIMIT:
-          result = engine.placeLimit({
-            trader: s.trader[i], asset: s.asset[i], side: SIDES[s.side[i]], price: s.price[i], size: s.size[i],
-            timestamp: this.firstTimestamp + i, timeInForce: TIFS[s.tif[i]],
-          });
-          break;
-        case Op.MARKET:
-          result = engine.placeMarket({ trader: s.trader[i], asset: s.asset[i], side: SIDES[s.side[i]], size: s.size[i], timestamp: this.firstTimestamp + i });
-          break;
-        case Op.STOP:
-          result = s.price[i] === 0
-            ? engine.placeStop({
-              trader: s.trader[i], asset: s.asset[i], side: SIDES[s.side[i]], size: s.size[i], stopPrice: s.stopPrice[i],
-              timestamp: this.firstTimestamp + i,
-            })
-            : engine.placeStop({
-              trader: s.trader[i], asset: s.asset[i], side: SIDES[s.side[i]], size: s.size[i], stopPrice: s.stopPrice[i],
-              price: s.price[i], timeInForce: TIFS[s.tif[i]], timestamp: this.firstTimestamp + i,
-            });
-          break;
-        case Op.CANCEL:
-          if (!engine.cancel({ trader: s.trader[i], asset: s.asset[i], orderId: s.orderId[i] }).ok) this.tally.rejected++;
-          break;
-        case Op.REDUCE:
-          if (!engine.reduce({ trader: s.trader[i], asset: s.asset[i], orderId: s.orderId[i], by: s.size[i] }).ok) this.tally.rejected++;
-          break;
-      }
+      const result = this.call(i);
       if (result === undefined) continue;
-      this.order(i, result);
       for (const fill of result.fills) fills.add(fill.makerOrderId, fill.price, fill.size);
     }
   };
@@ -234,24 +199,25 @@ class LobcoreSession implements EngineSession {
     }
   };
 
-  /** One command through the per-call API, its result read. */
-  private call(i: number): void {
+  /** One command through the per-call API, its result read and tallied; an order command's result is returned too. */
+  private call(i: number): OrderResult | undefined {
     const s = this.stream;
     const engine = this.engine;
+    let result: OrderResult;
     switch (s.op[i]) {
       case Op.LIMIT:
-        this.order(i, engine.placeLimit({
+        result = engine.placeLimit({
           trader: s.trader[i], asset: s.asset[i], side: SIDES[s.side[i]], price: s.price[i], size: s.size[i],
           timestamp: this.firstTimestamp + i, timeInForce: TIFS[s.tif[i]],
-        }));
+        });
         break;
       case Op.MARKET:
-        this.order(i, engine.placeMarket({
+        result = engine.placeMarket({
           trader: s.trader[i], asset: s.asset[i], side: SIDES[s.side[i]], size: s.size[i], timestamp: this.firstTimestamp + i,
-        }));
+        });
         break;
       case Op.STOP:
-        this.order(i, s.price[i] === 0
+        result = s.price[i] === 0
           ? engine.placeStop({
             trader: s.trader[i], asset: s.asset[i], side: SIDES[s.side[i]], size: s.size[i], stopPrice: s.stopPrice[i],
             timestamp: this.firstTimestamp + i,
@@ -259,15 +225,19 @@ class LobcoreSession implements EngineSession {
           : engine.placeStop({
             trader: s.trader[i], asset: s.asset[i], side: SIDES[s.side[i]], size: s.size[i], stopPrice: s.stopPrice[i],
             price: s.price[i], timeInForce: TIFS[s.tif[i]], timestamp: this.firstTimestamp + i,
-          }));
+          });
         break;
       case Op.CANCEL:
         if (!engine.cancel({ trader: s.trader[i], asset: s.asset[i], orderId: s.orderId[i] }).ok) this.tally.rejected++;
-        break;
+        return undefined;
       case Op.REDUCE:
         if (!engine.reduce({ trader: s.trader[i], asset: s.asset[i], orderId: s.orderId[i], by: s.size[i] }).ok) this.tally.rejected++;
-        break;
+        return undefined;
+      default:
+        return undefined;
     }
+    this.order(i, result);
+    return result;
   }
 
   private order(i: number, result: OrderResult): void {

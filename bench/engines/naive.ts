@@ -79,37 +79,11 @@ class NaiveSession implements EngineSession {
     return digestBook(this.book, this.workload.assets);
   }
 
-  /** The verification pass: the same calls as run(), each fill also summed into `fills` (a copy of call(), so the timed path does not change). */
+  /** The verification pass: the same calls as run(), each fill also summed into `fills`. */
   runChecked(from: number, to: number, fills: FillChecksum): void {
-    const s = this.stream;
-    const book = this.book;
     for (let i = from; i < to; i++) {
-      const timestamp = this.firstTimestamp + i;
-      let result: OrderResult | undefined;
-      switch (s.op[i]) {
-        case Op.LIMIT:
-          result = book.placeLimit({
-            trader: s.trader[i], asset: s.asset[i], side: SIDES[s.side[i]], price: s.price[i], size: s.size[i], timestamp, timeInForce: TIFS[s.tif[i]],
-          });
-          break;
-        case Op.MARKET:
-          result = book.placeMarket({ trader: s.trader[i], asset: s.asset[i], side: SIDES[s.side[i]], size: s.size[i], timestamp });
-          break;
-        case Op.STOP:
-          result = this.stopBook!.placeStop({
-            trader: s.trader[i], asset: s.asset[i], side: SIDES[s.side[i]], size: s.size[i], stopPrice: s.stopPrice[i], price: s.price[i],
-            timeInForce: TIFS[s.tif[i]], timestamp,
-          });
-          break;
-        case Op.CANCEL:
-          if (!book.cancel(s.trader[i], s.asset[i], s.orderId[i]).ok) this.tally.rejected++;
-          break;
-        case Op.REDUCE:
-          if (!book.reduce(s.trader[i], s.asset[i], s.orderId[i], s.size[i]).ok) this.tally.rejected++;
-          break;
-      }
+      const result = this.call(this.stream, i, this.firstTimestamp + i);
       if (result === undefined) continue;
-      this.order(s, i, result);
       for (const fill of result.fills) fills.add(fill.makerOrderId, fill.price, fill.size);
     }
   }
@@ -122,31 +96,37 @@ class NaiveSession implements EngineSession {
     Object.assign(this.tally, emptyTally());
   }
 
-  private call(s: CommandColumns, i: number, timestamp: number): void {
+  /** One command, its result tallied; an order command's result is returned too. */
+  private call(s: CommandColumns, i: number, timestamp: number): OrderResult | undefined {
     const book = this.book;
+    let result: OrderResult;
     switch (s.op[i]) {
       case Op.LIMIT:
-        this.order(s, i, book.placeLimit({
+        result = book.placeLimit({
           trader: s.trader[i], asset: s.asset[i], side: SIDES[s.side[i]], price: s.price[i], size: s.size[i],
           timestamp, timeInForce: TIFS[s.tif[i]],
-        }));
+        });
         break;
       case Op.MARKET:
-        this.order(s, i, book.placeMarket({ trader: s.trader[i], asset: s.asset[i], side: SIDES[s.side[i]], size: s.size[i], timestamp }));
+        result = book.placeMarket({ trader: s.trader[i], asset: s.asset[i], side: SIDES[s.side[i]], size: s.size[i], timestamp });
         break;
       case Op.STOP:
-        this.order(s, i, this.stopBook!.placeStop({
+        result = this.stopBook!.placeStop({
           trader: s.trader[i], asset: s.asset[i], side: SIDES[s.side[i]], size: s.size[i], stopPrice: s.stopPrice[i], price: s.price[i],
           timeInForce: TIFS[s.tif[i]], timestamp,
-        }));
+        });
         break;
       case Op.CANCEL:
         if (!book.cancel(s.trader[i], s.asset[i], s.orderId[i]).ok) this.tally.rejected++;
-        break;
+        return undefined;
       case Op.REDUCE:
         if (!book.reduce(s.trader[i], s.asset[i], s.orderId[i], s.size[i]).ok) this.tally.rejected++;
-        break;
+        return undefined;
+      default:
+        return undefined;
     }
+    this.order(s, i, result);
+    return result;
   }
 
   private order(s: CommandColumns, i: number, result: OrderResult): void {
