@@ -410,6 +410,11 @@ function fieldCheck(field: FieldSpec, value = `r.${field.name}`): string {
   }
 }
 
+/** The first line of a compiled reader or checker: a request is an object. */
+function objectCheck(spec: OperationSpec): string {
+  return `if (typeof r !== 'object' || r === null || Array.isArray(r)) throw h.invalidArgument(${quote(`${spec.method} request`)}, 'an object', r);`;
+}
+
 /** The names a request of `spec` may carry: its fields, then its enumerations. */
 function requestNames(spec: OperationSpec): string[] {
   const names = spec.fields.map((field) => field.name);
@@ -424,7 +429,7 @@ function compileReader(spec: OperationSpec): (request: unknown) => unknown {
   // Every field into a local before any is stored: a getter that places another request (re-entering
   // this reader) has finished with the copy by the time this read stores into it.
   const lines = [
-    `if (typeof r !== 'object' || r === null || Array.isArray(r)) throw h.invalidArgument(${quote(`${spec.method} request`)}, 'an object', r);`,
+    objectCheck(spec),
     ...names.map((name) => `const v_${name} = r.${name};`),
     ...names.map((name) => `c.${name} = v_${name};`),
     'return c;',
@@ -444,7 +449,7 @@ function compileReader(spec: OperationSpec): (request: unknown) => unknown {
  */
 function compileChecker(spec: OperationSpec): RequestEncoder {
   const lines = [
-    `if (typeof r !== 'object' || r === null || Array.isArray(r)) throw h.invalidArgument(${quote(`${spec.method} request`)}, 'an object', r);`,
+    objectCheck(spec),
   ];
   const head = [`${spec.op}`];
   const enums: string[] = [];
@@ -502,9 +507,10 @@ export interface RequestOf {
 /**
  * Per-call readers, by method: each field of a request read once, into the method's one copy (a
  * plain object with every name the method takes, in one order: one hidden class), which they
- * return. A request may be a Proxy or carry getters, and whatever checks, applies and journals it
- * must see the same values: each reads the copy. One copy a method serves every caller, as
- * nothing reads another request between a read and the copy's last use.
+ * return. The state machine reads a request with it, so that the engine applies and the journal
+ * records the same values, whatever a getter or Proxy would answer the next time. One copy a
+ * method serves every caller: every field is read before any is stored (compileReader), and
+ * nothing runs between the store and the copy's last use.
  */
 export const readRequest = Object.fromEntries(OPERATIONS.map((spec) => [spec.method, compileReader(spec)])) as
   { [M in OperationSpec['method']]: (request: unknown) => RequestOf[M] };
