@@ -80,27 +80,27 @@ export class MatchingEngine implements Engine {
   placeLimit(request: LimitOrderRequest): OrderResult {
     this.ensureUsable();
     const r = REQUEST;
-    checkLimit(request, r, 0);
+    const timestamp = checkLimit(request, r, 0);
     try {
       this.core.placeLimit(r[Slot.TRADER], r[Slot.ASSET], sideOf(r), r[Slot.PRICE], r[Slot.SIZE], r[Slot.TIMESTAMP], tifOf(r), stpOf(r),
         r[Slot.CLIENT_ORDER_ID]);
     } catch (error) {
       throw this.fail('placeLimit', error);
     }
-    return this.orderResult(r);
+    return this.orderResult(r, timestamp);
   }
 
   placeMarket(request: MarketOrderRequest): OrderResult {
     this.ensureUsable();
     const r = REQUEST;
-    checkMarket(request, r, 0);
+    const timestamp = checkMarket(request, r, 0);
     try {
       this.core.placeMarket(r[Slot.TRADER], r[Slot.ASSET], sideOf(r), r[Slot.SIZE], r[Slot.BUDGET], r[Slot.TIMESTAMP], r[Slot.PRICE],
         stpOf(r), r[Slot.CLIENT_ORDER_ID]);
     } catch (error) {
       throw this.fail('placeMarket', error);
     }
-    const result = this.orderResult(r);
+    const result = this.orderResult(r, timestamp);
     if (r[Slot.BUDGET] !== 0) result.spent = this.core.out[OUT_SPENT];
     return result;
   }
@@ -108,27 +108,27 @@ export class MatchingEngine implements Engine {
   placeStop(request: StopOrderRequest): OrderResult {
     this.ensureUsable();
     const r = REQUEST;
-    checkStop(request, r, 0);
+    const timestamp = checkStop(request, r, 0);
     try {
       this.core.placeStop(r[Slot.TRADER], r[Slot.ASSET], sideOf(r), r[Slot.SIZE], r[Slot.TRIGGER_PRICE], r[Slot.PRICE], r[Slot.SECOND_PRICE],
         r[Slot.TIMESTAMP], tifOf(r), stpOf(r), r[Slot.CLIENT_ORDER_ID]);
     } catch (error) {
       throw this.fail('placeStop', error);
     }
-    return this.orderResult(r);
+    return this.orderResult(r, timestamp);
   }
 
   placeOco(request: OcoOrderRequest): OrderResult {
     this.ensureUsable();
     const r = REQUEST;
-    checkOco(request, r, 0);
+    const timestamp = checkOco(request, r, 0);
     try {
       this.core.placeOco(r[Slot.TRADER], r[Slot.ASSET], sideOf(r), r[Slot.SIZE], r[Slot.PRICE], r[Slot.TRIGGER_PRICE], r[Slot.SECOND_PRICE],
         r[Slot.TIMESTAMP], stpOf(r), r[Slot.CLIENT_ORDER_ID]);
     } catch (error) {
       throw this.fail('placeOco', error);
     }
-    const result = this.orderResult(r);
+    const result = this.orderResult(r, timestamp);
     const stopStatus = ocoStopStatus(this.core.out[OUT_HEAD] & 15, result.filled);
     if (stopStatus !== undefined) {
       result.stopOrderId = result.orderId + 1;
@@ -164,13 +164,13 @@ export class MatchingEngine implements Engine {
   modify(request: ModifyRequest): OrderResult {
     this.ensureUsable();
     const r = REQUEST;
-    checkModify(request, r, 0);
+    const timestamp = checkModify(request, r, 0);
     try {
       this.core.modify(r[Slot.TRADER], r[Slot.ASSET], r[Slot.ORDER_ID], r[Slot.PRICE], r[Slot.SIZE], r[Slot.TIMESTAMP]);
     } catch (error) {
       throw this.fail('modify', error);
     }
-    return this.orderResult(r);
+    return this.orderResult(r, timestamp);
   }
 
   cancelAll(request: CancelAllRequest): CancelAllResult {
@@ -325,9 +325,8 @@ export class MatchingEngine implements Engine {
     return list;
   }
 
-  /** Builds the result of the last per-call order command (its record `r`) from the core's outputs. */
-  private orderResult(r: Float64Array): OrderResult {
-    const timestamp = r[Slot.TIMESTAMP];
+  /** Builds the result of the last per-call order command (its record `r`, its `timestamp`) from the core's outputs. */
+  private orderResult(r: Float64Array, timestamp: number): OrderResult {
     const out = this.core.out;
     const head = out[OUT_HEAD];
     const status = ORDER_STATUS[head & 15] as OrderStatus;

@@ -373,6 +373,12 @@ export function batchFaultError(slots: Float64Array, fault: BatchFault): Error {
 
 /** Writes a validated request as a command record at `offset` of `slots`. */
 export type RequestEncoder = (request: unknown, slots: Float64Array, offset: number) => void;
+/**
+ * Checks a request and writes it as a command record; returns its timestamp as the request holds
+ * it (0 for an op without one): the same number as the record's, but a value the results can
+ * carry as it is, where one read back from the record is boxed again for every object it goes in.
+ */
+export type RequestChecker = (request: unknown, slots: Float64Array, offset: number) => number;
 
 const helpers = {
   invalidArgument, isNonNegativeSafeInteger, isPositiveSafeInteger, sideCode, tifCode, stpCode, RULE_TEXT, crossFailure,
@@ -447,7 +453,7 @@ function compileReader(spec: OperationSpec): (request: unknown) => unknown {
  * checked: a getter that places another request meanwhile (re-entering with the same record) has
  * finished with the record by then.
  */
-function compileChecker(spec: OperationSpec): RequestEncoder {
+function compileChecker(spec: OperationSpec): RequestChecker {
   const lines = [
     objectCheck(spec),
   ];
@@ -481,7 +487,8 @@ function compileChecker(spec: OperationSpec): RequestEncoder {
   if (spec.cross !== CrossRule.NONE) {
     lines.push(`const failure = h.crossFailure(${spec.cross}, s, o);`, 'if (failure !== null) throw h.invalidArgument(failure.field, failure.text, failure.value);');
   }
-  return compile<RequestEncoder>(['r', 's', 'o'], lines.join('\n'));
+  lines.push(spec.fields.some((field) => field.name === 'timestamp') ? 'return v_timestamp;' : 'return 0;');
+  return compile<RequestChecker>(['r', 's', 'o'], lines.join('\n'));
 }
 
 function compileEncoder(spec: OperationSpec): RequestEncoder {
@@ -516,7 +523,7 @@ export const readRequest = Object.fromEntries(OPERATIONS.map((spec) => [spec.met
   { [M in OperationSpec['method']]: (request: unknown) => RequestOf[M] };
 /** Per-call checkers, by method: each request checked and written as a command record in one pass (compileChecker). */
 export const checkRequest = Object.fromEntries(OPERATIONS.map((spec) => [spec.method, compileChecker(spec)])) as
-  Record<OperationSpec['method'], RequestEncoder>;
+  Record<OperationSpec['method'], RequestChecker>;
 /** Per-call encoders into command records (the journal's), by method. */
 export const encodeRequest = Object.fromEntries(OPERATIONS.map((spec) => [spec.method, compileEncoder(spec)])) as
   Record<OperationSpec['method'], RequestEncoder>;
