@@ -10,15 +10,19 @@ import { LobError } from '../src/errors.js';
 import { AppliedRequests } from '../src/cluster/applied-requests.js';
 import { advance, genesis, judge } from '../src/cluster/chain.js';
 import { failoverStall, longestCommitGap } from '../src/cluster/commit-gaps.js';
+import { HashAudit, type Divergence } from '../src/cluster/hash-audit.js';
 import { deliveryOf } from '../src/cluster/follower.js';
 import { roundRobinLayout, checkLayout } from '../src/cluster/layout.js';
 import { ShardRouter } from '../src/cluster/router.js';
 import { ShardState } from '../src/cluster/shard-state.js';
+import type { LedgerEntry } from '../src/cluster/checkpoint-ledger.js';
 import type { CoreStateMachine } from '../src/state/state-machine.js';
 import { decodeRecord, encodeRecord, recordHash, RecordKind, ZERO_HASH } from '../src/cluster/wire/record.js';
 import { decodeRequest, encodeRequest, requestMessageId } from '../src/cluster/wire/request.js';
 import { derivedMessageId } from '../src/cluster/leader.js';
-import { ClusterReply, duplicateAnswer, encodeReply, ReplyStatus } from '../src/cluster/wire/reply.js';
+import { ClusterReply, duplicateAnswer, encodeReply, REPLY_HEADER_BYTES, ReplyStatus } from '../src/cluster/wire/reply.js';
+import { EVENT_STRIDE, FILL_STRIDE, RESULT_STRIDE } from '../src/cluster/engine-layout.js';
+import { EventSlot } from '../src/events.js';
 import { decodeHashReport, decodeHeartbeat, encodeHashReport, encodeHeartbeat } from '../src/cluster/wire/signals.js';
 
 function claim(shard: number, epoch: number, batchSeq: number, prevHash: Uint8Array, member = 0): Uint8Array {
@@ -172,6 +176,41 @@ describe('the chain rule', () => {
     }
   });
 
+  it("refuses to reopen on a stream whose record at its newest checkpoint is not the one its ledger names, and reopens on its own", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'lobcore-shard-ledger-'));
+    const chain = (price: number): Uint8Array[] => {
+      const records = [c1];
+      for (let seq = 2; seq <= 4; seq++) {
+        records.push(batchRecord(0, 1, seq, recordHash(records[seq - 2]), new CommandBatch().limit(seq, 0, 'bid', price + seq, 5, seq)));
+      }
+      return records;
+    };
+    const ours = chain(100);
+    const theirs = chain(200);
+    const from = (records: Uint8Array[]) => (seq: number): Promise<Uint8Array> => Promise.resolve(records[seq - 1]);
+    try {
+      const state = await ShardState.open({ shard: 0, dir }, from(ours));
+      for (let seq = 1; seq <= 3; seq++) state.apply(ours[seq - 1], seq);
+      let stored: LedgerEntry | undefined;
+      state.checkpointInBackground((entry) => { stored = entry; }, (error) => { throw error; });
+      await state.idle();
+      expect(stored?.streamSeq).toBe(3);
+      state.apply(ours[3], 4);
+      await state.close();
+      // The stream made again with other records: the head's record at 4 alone would pass.
+      await expect(ShardState.open({ shard: 0, dir }, from(theirs))).rejects.toThrow(expect.objectContaining({
+        code: 'CORRUPTION',
+        message: expect.stringMatching(/checkpoints\.ledger: the checkpoint at stream seq 3 follows chain hash [0-9a-f]{64}, but the stream's record there hashes to [0-9a-f]{64}: this member's state is of another stream$/),
+      }));
+      // Refused without keeping the database locked.
+      const reopened = await ShardState.open({ shard: 0, dir }, from(ours));
+      expect([reopened.head.streamSeq, reopened.head.batchSeq]).toEqual([4, 4]);
+      await reopened.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a record handed over past a hole in the stream, so a member cannot claim on a stale head', async () => {
     const b3 = batchRecord(0, 1, 3, recordHash(b2), new CommandBatch().limit(2, 0, 'bid', 101, 5, 2));
     const b4 = batchRecord(0, 1, 4, recordHash(b3), new CommandBatch().limit(3, 0, 'bid', 102, 5, 3));
@@ -257,6 +296,45 @@ describe('requests, replies and signals', () => {
     await state.close();
   });
 
+  it("refuse, as the client reads them, a reply for another shard, another request's count, or fills and events naming a command not sent", async () => {
+    const state = await ShardState.open({ shard: 3 }, () => Promise.reject(new Error('memory')));
+    const c1 = claim(3, 1, 1, ZERO_HASH);
+    state.apply(c1, 1);
+    const commands = new CommandBatch().limit(1, 5, 'ask', 100, 5, 1).limit(2, 5, 'bid', 101, 3, 2);
+    const outcome = state.apply(batchRecord(3, 1, 2, recordHash(c1), commands), 2);
+    if (!outcome.applied || outcome.reply === undefined) throw new Error('not applied');
+    const good = outcome.reply;
+    new ClusterReply(good, commands.slots).requireAnswerTo(3, 2);
+    new ClusterReply(duplicateAnswer(good), commands.slots).requireAnswerTo(3, 2);
+    const refuse = (bytes: Uint8Array, shard: number, count: number): string => {
+      try {
+        new ClusterReply(bytes, commands.slots).requireAnswerTo(shard, count);
+      } catch (error) {
+        expect((error as LobError).code).toBe('CORRUPTION');
+        return (error as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    expect(refuse(good, 4, 2)).toBe('reply to a request of 2 command(s) on shard 4: it names shard 3');
+    expect(refuse(good, 3, 3)).toBe('reply to a request of 3 command(s) on shard 3: committed with 2 result(s), expected 3');
+    // Move the fill's tag (command * 2 + side) and the fourth event's command past the end.
+    const fillsAt = REPLY_HEADER_BYTES + 8 * 2 * RESULT_STRIDE;
+    const badFill = good.slice();
+    new DataView(badFill.buffer).setFloat64(fillsAt, 2 * 2 + 1, true);
+    expect(refuse(badFill, 3, 2)).toBe('reply to a request of 2 command(s) on shard 3: fill 0 names command 2');
+    const eventsAt = fillsAt + 8 * new ClusterReply(good, commands.slots).results.fillCount * FILL_STRIDE;
+    const badEvent = good.slice();
+    new DataView(badEvent.buffer).setFloat64(eventsAt + 8 * (3 * EVENT_STRIDE + EventSlot.COMMAND), 7, true);
+    expect(refuse(badEvent, 3, 2)).toBe('reply to a request of 2 command(s) on shard 3: event 3 names command 7');
+    // A forgotten duplicate carries no results, and says so for its own shard only.
+    const forgotten = encodeReply(ReplyStatus.DUPLICATE_FORGOTTEN, { shard: 3, streamSeq: 2, batchSeq: 0, epoch: 0 });
+    new ClusterReply(forgotten, commands.slots).requireAnswerTo(3, 2);
+    expect(refuse(forgotten, 1, 2)).toBe('reply to a request of 2 command(s) on shard 1: it names shard 3');
+    // Refusals and redirections carry no position at all: nothing to check.
+    new ClusterReply(encodeReply(ReplyStatus.NOT_LEADER, undefined, undefined, 'no'), commands.slots).requireAnswerTo(3, 2);
+    await state.close();
+  });
+
   it('carry a refusal with its message and no results', () => {
     const reply = new ClusterReply(encodeReply(ReplyStatus.REJECTED, undefined, undefined, 'commands[0].asset 9 is not routed'), new Float64Array(0));
     expect(reply).toMatchObject({ status: 'rejected', committed: false, message: 'commands[0].asset 9 is not routed' });
@@ -319,6 +397,40 @@ describe('requests, replies and signals', () => {
     for (const epoch of [Infinity, 2 ** 53, 1.5, 0]) expect(() => decodeHeartbeat(beat(epoch))).toThrow(/^heartbeat: epoch must be/);
     expect(() => decodeHeartbeat(beat(1, -1))).toThrow('heartbeat: memberId must be a safe integer >= 0, got -1');
     expect(() => decodeHeartbeat(beat(1, 2, 0.5))).toThrow('heartbeat: streamSeq must be a safe integer >= 0, got 0.5');
+  });
+
+  it('refuse a hash report whose member, position or epoch is not a safe integer in range, naming it', () => {
+    const report = { shard: 0, memberId: 1, streamSeq: 40, batchSeq: 20, epoch: 2, stateHash: 'ab'.repeat(32) };
+    expect(() => decodeHashReport(encodeHashReport({ ...report, batchSeq: NaN }))).toThrow('hash report: batchSeq must be a safe integer >= 1, got NaN');
+    expect(() => decodeHashReport(encodeHashReport({ ...report, streamSeq: 0 }))).toThrow('hash report: streamSeq must be a safe integer >= 1, got 0');
+    expect(() => decodeHashReport(encodeHashReport({ ...report, epoch: 2 ** 53 }))).toThrow(/^hash report: epoch must be a safe integer >= 1/);
+    expect(() => decodeHashReport(encodeHashReport({ ...report, memberId: -1 }))).toThrow('hash report: memberId must be a safe integer >= 0, got -1');
+  });
+});
+
+describe('the hash audit', () => {
+  const own = { shard: 0, memberId: 1, streamSeq: 40, batchSeq: 20, epoch: 2, stateHash: 'ab'.repeat(32) };
+
+  it('agrees with a peer at the same position, whichever reports first, and reports a different hash', () => {
+    const found: Divergence[] = [];
+    const audit = new HashAudit(1, (d) => found.push(d));
+    audit.recordPeer({ ...own, memberId: 2 });
+    audit.recordOwn(own);
+    audit.recordPeer({ ...own, memberId: 3 });
+    audit.recordPeer({ ...own, memberId: 1, stateHash: 'cd'.repeat(32) });
+    expect([audit.agreements, found.length]).toEqual([2, 0]);
+    audit.recordPeer({ ...own, memberId: 4, stateHash: 'cd'.repeat(32) });
+    expect(found).toEqual([{ shard: 0, batchSeq: 20, streamSeq: 40, ownMember: 1, ownHash: own.stateHash, otherMember: 4, otherHash: 'cd'.repeat(32), otherStreamSeq: 40, epoch: 2, otherEpoch: 2 }]);
+  });
+
+  it('reports a peer that reached the position at another stream sequence or in another epoch: a fork, even under equal books', () => {
+    const found: Divergence[] = [];
+    const audit = new HashAudit(1, (d) => found.push(d));
+    audit.recordOwn(own);
+    audit.recordPeer({ ...own, memberId: 2, streamSeq: 41 });
+    audit.recordPeer({ ...own, memberId: 3, epoch: 3 });
+    expect(found.map((d) => [d.otherMember, d.otherStreamSeq, d.otherEpoch])).toEqual([[2, 41, 2], [3, 40, 3]]);
+    expect(audit.agreements).toBe(0);
   });
 });
 

@@ -10,7 +10,7 @@
 // request while the previous requests to that shard are on their way.
 import { randomInt } from 'node:crypto';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
-import { CommandBatch } from '../batch.js';
+import { COMMAND_BYTES, CommandBatch } from '../batch.js';
 import { LobError } from '../errors.js';
 import type {
   BookEvent, CancelRequest, Fill, LimitOrderRequest, MarketOrderRequest, ModifyRequest, OcoOrderRequest, OrderStatus,
@@ -198,6 +198,7 @@ export class ClusterClient {
           continue;
         }
         const reply = new ClusterReply(answer.data, slots);
+        reply.requireAnswerTo(shard, commands.byteLength / COMMAND_BYTES);
         if (reply.status === 'not-leader') {
           lastProblem = `not leader: ${reply.message}`;
           continue;

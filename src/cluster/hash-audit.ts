@@ -1,7 +1,8 @@
 // Compares a member's state hashes with those its peers report for the same chain position.
 // Every member of a shard passes through the same positions with the same state, so any two
 // hashes for one position must be equal; a difference means a member diverged, and it is
-// reported loudly rather than smoothed over.
+// reported loudly rather than smoothed over. So must the record there: a position reached at
+// another stream sequence or in another epoch is a fork, even under equal books.
 import type { HashReport } from './wire/signals.js';
 
 export interface Divergence {
@@ -12,12 +13,16 @@ export interface Divergence {
   ownHash: string;
   otherMember: number;
   otherHash: string;
+  /** Where the peer reached the position (equal to streamSeq and the own epoch unless the chain forked). */
+  otherStreamSeq: number;
+  epoch: number;
+  otherEpoch: number;
 }
 
 const KEEP = 1024;
 
 export class HashAudit {
-  private readonly own = new Map<number, string>();
+  private readonly own = new Map<number, HashReport>();
   private readonly others = new Map<number, HashReport[]>();
   /** Peer reports that matched one of ours. */
   agreements = 0;
@@ -25,7 +30,7 @@ export class HashAudit {
   constructor(private readonly memberId: number, private readonly onDivergence: (d: Divergence) => void) {}
 
   recordOwn(report: HashReport): void {
-    this.own.set(report.batchSeq, report.stateHash);
+    this.own.set(report.batchSeq, report);
     for (const other of this.others.get(report.batchSeq) ?? []) this.compare(report, other);
     this.others.delete(report.batchSeq);
     trim(this.own);
@@ -35,7 +40,7 @@ export class HashAudit {
     if (report.memberId === this.memberId) return;
     const mine = this.own.get(report.batchSeq);
     if (mine !== undefined) {
-      this.compare({ ...report, memberId: this.memberId, stateHash: mine }, report);
+      this.compare(mine, report);
       return;
     }
     const waiting = this.others.get(report.batchSeq) ?? [];
@@ -45,13 +50,14 @@ export class HashAudit {
   }
 
   private compare(mine: HashReport, other: HashReport): void {
-    if (mine.stateHash === other.stateHash) {
+    if (mine.stateHash === other.stateHash && mine.streamSeq === other.streamSeq && mine.epoch === other.epoch) {
       this.agreements++;
       return;
     }
     this.onDivergence({
       shard: mine.shard, batchSeq: mine.batchSeq, streamSeq: mine.streamSeq,
       ownMember: this.memberId, ownHash: mine.stateHash, otherMember: other.memberId, otherHash: other.stateHash,
+      otherStreamSeq: other.streamSeq, epoch: mine.epoch, otherEpoch: other.epoch,
     });
   }
 }

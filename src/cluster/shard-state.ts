@@ -106,11 +106,17 @@ export class ShardState {
       streamSeq: machine.height, batchSeq: 0, checkpoint: ledger[ledger.length - 1],
       replayedCommands: machine.recovery?.replayedCommands ?? 0,
     };
-    if (machine.height > 0) {
-      const bytes = await recordAt(machine.height);
-      const record = decodeRecord(bytes);
-      head = { shard: options.shard, batchSeq: record.batchSeq, epoch: record.epoch, leader: record.kind === RecordKind.CLAIM ? record.requestSeq : -1, hash: recordHash(bytes), streamSeq: machine.height };
-      recovered.batchSeq = record.batchSeq;
+    try {
+      if (machine.height > 0) {
+        const bytes = await recordAt(machine.height);
+        const record = decodeRecord(bytes);
+        head = { shard: options.shard, batchSeq: record.batchSeq, epoch: record.epoch, leader: record.kind === RecordKind.CLAIM ? record.requestSeq : -1, hash: recordHash(bytes), streamSeq: machine.height };
+        recovered.batchSeq = record.batchSeq;
+      }
+      if (options.dir !== undefined) await checkLedgerAgainstStream(ledgerFile(options.dir), ledger, options.shard, head, recordAt);
+    } catch (error) {
+      await machine.close();
+      throw error;
     }
     return new ShardState(machine, resolved, head, recovered);
   }
@@ -285,6 +291,25 @@ export class ShardState {
         this.scheduleFlush();
       }
     });
+  }
+}
+
+/**
+ * Throws CORRUPTION unless the stream still holds, where the member's newest checkpoint within
+ * its state says, the record the ledger names by its chain hash. The head is rebuilt from
+ * whatever record the stream holds at the state's height; a stream deleted and created again,
+ * or a directory from another cluster, would otherwise carry this member's old books onward
+ * under another chain, a divergence no hash report shows until the next checkpoint.
+ */
+async function checkLedgerAgainstStream(file: string, ledger: LedgerEntry[], shard: number, head: ChainHead,
+                                        recordAt: (streamSeq: number) => Promise<Uint8Array>): Promise<void> {
+  let entry: LedgerEntry | undefined;
+  for (let i = ledger.length - 1; i >= 0 && entry === undefined; i--) if (ledger[i].streamSeq <= head.streamSeq) entry = ledger[i];
+  if (entry === undefined) return;
+  if (entry.shard !== shard) throw new LobError('CORRUPTION', `${file}: a checkpoint of shard ${entry.shard} in shard ${shard}'s directory`);
+  const hash = bytesToHex(entry.streamSeq === head.streamSeq ? head.hash : recordHash(await recordAt(entry.streamSeq)));
+  if (hash !== entry.chainHash) {
+    throw new LobError('CORRUPTION', `${file}: the checkpoint at stream seq ${entry.streamSeq} follows chain hash ${entry.chainHash}, but the stream's record there hashes to ${hash}: this member's state is of another stream`);
   }
 }
 

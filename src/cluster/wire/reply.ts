@@ -175,4 +175,27 @@ export class ClusterReply {
   get committed(): boolean {
     return this.status === 'committed' || this.status === 'duplicate' || this.status === 'duplicate-forgotten';
   }
+
+  /**
+   * Throws CORRUPTION unless this reply can be the answer to a request of `commands` commands
+   * sent to `shard`: a committed answer names that shard and carries one result per command (a
+   * forgotten duplicate none), and every fill and event names one of them. Trusted as it came,
+   * another shard's or another request's answer would hand callers outcomes that are not theirs,
+   * and a fill naming a command past the end would vanish without a word.
+   */
+  requireAnswerTo(shard: number, commands: number): void {
+    if (!this.committed) return;
+    const what = `reply to a request of ${commands} command(s) on shard ${shard}`;
+    if (this.shard !== shard) throw new LobError('CORRUPTION', `${what}: it names shard ${this.shard}`);
+    const expected = this.status === 'duplicate-forgotten' ? 0 : commands;
+    const r = this.results;
+    if (r.count !== expected) throw new LobError('CORRUPTION', `${what}: ${this.status} with ${r.count} result(s), expected ${expected}`);
+    for (let j = 0; j < r.fillCount; j++) {
+      if (!(r.fillCommand(j) < r.count)) throw new LobError('CORRUPTION', `${what}: fill ${j} names command ${r.fillCommand(j)}`);
+    }
+    for (let k = 0; k < r.events.count; k++) {
+      const command = r.events.command(k);
+      if (!(Number.isInteger(command) && command >= 0 && command < r.count)) throw new LobError('CORRUPTION', `${what}: event ${k} names command ${command}`);
+    }
+  }
 }

@@ -77,12 +77,13 @@ export function encodeHashReport(r: HashReport): Uint8Array {
 
 export function decodeHashReport(bytes: Uint8Array): HashReport {
   const view = checkHeader(bytes, 'hash report', HASH_REPORT_BYTES, SIGNAL_VERSION, HASH_REPORT_KIND);
+  // A NaN position would never meet its own, so a diverged member could hide behind it.
   return {
     shard: view.getUint32(4, true),
-    memberId: view.getFloat64(8, true),
-    streamSeq: view.getFloat64(16, true),
-    batchSeq: view.getFloat64(24, true),
-    epoch: view.getFloat64(32, true),
+    memberId: signalInteger('hash report', 'memberId', view.getFloat64(8, true), 0),
+    streamSeq: signalInteger('hash report', 'streamSeq', view.getFloat64(16, true), 1),
+    batchSeq: signalInteger('hash report', 'batchSeq', view.getFloat64(24, true), 1),
+    epoch: signalInteger('hash report', 'epoch', view.getFloat64(32, true), 1),
     stateHash: bytesToHex(bytes.subarray(48, 80)),
   };
 }
