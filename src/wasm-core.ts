@@ -162,6 +162,11 @@ export class WasmCore implements MatchingCore {
 
   // Views of linear memory; all rebuilt when it has grown.
   private buffer!: ArrayBuffer;
+  /**
+   * Every buffer object this memory has had: a shared memory that grows hands out a new one,
+   * while views made before still read the same bytes.
+   */
+  private readonly ownBuffers = new WeakSet<ArrayBufferLike>();
   private words!: Uint32Array;
   /** Where `words` holds the core's page count, and the page count the views were made for. */
   private readonly pagesWord: number;
@@ -224,6 +229,7 @@ export class WasmCore implements MatchingCore {
     if (this.outView !== undefined && this.words[this.pagesWord] === this.viewPages) return;
     const buffer = this.x.memory.buffer;
     this.buffer = buffer as ArrayBuffer;
+    this.ownBuffers.add(buffer);
     this.viewPages = buffer.byteLength / PAGE_BYTES;
     this.words = new Uint32Array(buffer);
     this.outView = new Float64Array(buffer, this.hostBlock, OUT_SLOTS);
@@ -288,11 +294,18 @@ export class WasmCore implements MatchingCore {
     return this.out[OUT_EVENT_COUNT] | 0;
   }
 
+  /** @internal how many commands the input block holds: batches from the heap are copied there. */
+  get inputCapacity(): number {
+    this.refresh();
+    return this.word(HB_INPUT_CAPACITY);
+  }
+
   runBatch(commands: Float64Array, count: number): number {
     let at: number;
     this.refresh();
-    if (commands.buffer === this.buffer) {
-      // A batch from createBatch(): the core reads it where it is.
+    if (commands.buffer === this.buffer || this.ownBuffers.has(commands.buffer)) {
+      // A batch from createBatch(): the core reads it where it is, also when it was made before
+      // the memory grew (its view is then of an earlier buffer object of the same memory).
       at = commands.byteOffset;
     } else {
       if (this.word(HB_INPUT_CAPACITY) < count) {

@@ -7,6 +7,7 @@ import { createEngine, type Engine } from '../src/engine.js';
 import { COMMAND_SLOTS, CommandBatch, RESULT_SLOTS } from '../src/batch.js';
 import { LobError } from '../src/errors.js';
 import { WasmCore } from '../src/wasm-core.js';
+import { MatchingEngine } from '../src/engine-host.js';
 import { ORDER_SLOTS, ORD_PRICE, ORD_REMAINING, OUT_FILL_COUNT, OUT_HEAD, OUT_ORDER_ID, OUT_SLOTS } from '../src/core.js';
 import { ReasonCode, StatusCode } from '../src/codes.js';
 import { expectSameBytes } from './helpers/bytes.js';
@@ -70,6 +71,23 @@ describe('wasm core: memory growth', () => {
     const fills = core.fills;
     expect(fills[8 * 999 + 6]).toBe(1000);
     expect(core.levels(1, 0, 1)[0]).toBe(999);
+  });
+
+  it('reads a batch made before the memory grew where it is, copying nothing, and a batch of another core by copy', async () => {
+    const core = await WasmCore.create({});
+    const engine = new MatchingEngine(core);
+    const batch = engine.createBatch(4);
+    const bufferBefore = batch.view().buffer;
+    for (let i = 0; i < 300_000; i++) core.placeLimit(1, 1, 0, 1 + (i % 1000), 1, i, 0, 0, 0);
+    expect(core.out.buffer).not.toBe(bufferBefore);
+    batch.limit(2, 1, 'ask', 1000, 3, 1);
+    expect(batch.view().buffer).toBe(bufferBefore);
+    expect(engine.submitBatch(batch).fillCount).toBe(3);
+    expect(core.inputCapacity).toBe(0);
+    // The same layout in another core's memory is not this core's to read in place.
+    const foreign = new MatchingEngine(await WasmCore.create({})).createBatch(1).limit(2, 1, 'ask', 999, 1, 2);
+    expect(engine.submitBatch(foreign).fillCount).toBe(1);
+    expect(core.inputCapacity).toBeGreaterThan(0);
   });
 
   it('restores a large snapshot, whole or in pieces, into memory grown at once while another thread touches its pages', async () => {
