@@ -396,6 +396,37 @@ describe('pools, limits and extremes', () => {
     expect(fresh.snapshot()).toEqual(snapshot);
   });
 
+  it('restores into its own arrays, emptied, when the snapshot fits them, and then acts as a core restored afresh', () => {
+    const stateOf = (core: JsCore) => (core as unknown as { state: { orders: { id: Float64Array }; index: object; levels: object } }).state;
+    const busy = new JsCore();
+    for (let i = 0; i < 20_000; i++) limit(busy, 1 + (i % 7), i % 2 ? ASK : BID, i % 2 ? 30_000 + (i % 5_000) : 1 + (i % 5_000), 1 + (i % 3));
+    const small = new JsCore();
+    for (let i = 0; i < 300; i++) limit(small, 1 + (i % 5), i % 2 ? ASK : BID, i % 2 ? 600 + (i % 40) : 500 - (i % 40), 2);
+    const snapshot = small.snapshot();
+    const { orders, index, levels } = stateOf(busy);
+    busy.restore(snapshot);
+    expect([stateOf(busy).orders, stateOf(busy).index, stateOf(busy).levels]).toEqual([orders, index, levels]);
+    expect(stateOf(busy).orders.id).toBe(orders.id);
+    const fresh = new JsCore();
+    fresh.restore(snapshot);
+    expectSameBytes(busy.snapshot(), snapshot);
+    // What the emptied arrays still hold must not matter: the same flow, the same outcomes.
+    let seed = 7;
+    const next = (n: number): number => (seed = (seed * 48271) % 2147483647) % n;
+    for (let i = 0; i < 20_000; i++) {
+      const [pick, trader, side, price, size, id] = [next(10), 1 + next(6), next(2), 450 + next(200), 1 + next(40), 1 + next(busy.nextOrderId)];
+      const outcomes = [busy, fresh].map((core) => {
+        if (pick < 6) return limit(core, trader, side, price, size);
+        if (pick < 8) return cancel(core, trader, id);
+        return market(core, trader, side, size);
+      });
+      expect(outcomes[0], `command ${i}`).toEqual(outcomes[1]);
+    }
+    expectSameBytes(busy.snapshot(), fresh.snapshot());
+    // The book's orders as a query lists them, sized by the sides' order counts.
+    expect(busy.listOrders(1)).toEqual(fresh.listOrders(1));
+  });
+
   it('holds 100,000 levels a side, in any arrival order', () => {
     const core = new JsCore();
     const n = 100_000;

@@ -17,11 +17,16 @@ export class CoreState {
   /** The id the next accepted order gets. */
   nextOrderId = 1;
 
-  /** `events`: where book changes are written; it outlives a state that a restore replaces. */
-  constructor(readonly events: Events = new Events(), orderCapacity = 1024, levelCapacity = 256, ladderNodes?: number) {
-    this.orders = new Orders(orderCapacity);
-    this.levels = new Levels(levelCapacity, ladderNodes);
-    this.index = new OrderIndex(orderCapacity);
+  /**
+   * `events`: where book changes are written; it outlives a state that a restore replaces.
+   * `emptying`: a state whose orders, levels and index this one takes over, emptied, instead of
+   * allocating its own (a restore that fits in them).
+   */
+  constructor(readonly events: Events = new Events(), orderCapacity = 1024, levelCapacity = 256, ladderNodes?: number,
+              emptying?: CoreState) {
+    this.orders = emptying?.orders.clear() ?? new Orders(orderCapacity);
+    this.levels = emptying?.levels.clear() ?? new Levels(levelCapacity, ladderNodes);
+    this.index = emptying?.index.clear() ?? new OrderIndex(orderCapacity);
   }
 
   bytes(): number {

@@ -592,6 +592,16 @@ export class Ladders {
     for (let i = base + from, end = base + this.entries[leaf]; i < end; i++) this.setLeafOf(this.values[i], leaf);
   }
 
+  /**
+   * Forgets every ladder and node, keeping the arrays: a taken node's fields are set by whoever
+   * takes it (a spare's hold garbage anyway), and a ladder's header by initLadder.
+   */
+  clear(): void {
+    this.highWater = 0;
+    this.spareNodes = No.SLOT;
+    this.liveNodes = 0;
+  }
+
   // ---- node pool
   private takeNode(): number {
     this.liveNodes++;

@@ -66,6 +66,18 @@ export class Levels {
     this.slots = new Int32Array(1 << this.slotBits);
   }
 
+  /** Empties every level and side, keeping the arrays (the price map's must read empty again). */
+  clear(): this {
+    this.live = 0;
+    this.highWater = 0;
+    this.freeHead = No.SLOT;
+    this.sideOrders.fill(0, 0, this.sides);
+    this.sides = 0;
+    this.slots.fill(0);
+    this.ladders.clear();
+    return this;
+  }
+
   /** A new empty side; returns its index (sides are numbered 0, 1, 2...). */
   addSide(): number {
     const s = this.sides++;

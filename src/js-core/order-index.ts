@@ -80,6 +80,14 @@ export class OrderIndex {
     this.size++;
   }
 
+  /** Empties the table, keeping its arrays (only the ids say whether a bucket is taken). */
+  clear(): this {
+    this.ids.fill(Table.EMPTY);
+    this.size = 0;
+    this.foundAt = 0;
+    return this;
+  }
+
   /** Removes a present id. */
   delete(id: number): void {
     const ids = this.ids;

@@ -68,6 +68,14 @@ export class Orders {
     return this.highWater++;
   }
 
+  /** Empties the pool, keeping its arrays: a restore into a core as large allocates nothing. */
+  clear(): this {
+    this.live = 0;
+    this.highWater = 0;
+    this.freeHead = No.SLOT;
+    return this;
+  }
+
   giveOrder(slot: number): void {
     this.next[slot] = this.freeHead;
     this.freeHead = slot;

@@ -88,14 +88,21 @@ export function restoreSnapshot(bytes: Uint8Array, maxOrders: number, maxLevels:
 }
 
 /**
- * A fresh state built from the slots of a checked snapshot, with what the check counted in it, to
- * replace `replaced` (whose events it takes over). Its pools start as large as `replaced` had
- * grown, if that is larger: a core keeps its capacity across a restore, as the WASM core keeps its
- * memory, so the flow after a restore does not grow every pool again.
+ * A state built from the slots of a checked snapshot, with what the check counted in it, to
+ * replace `replaced` (whose events it takes over). A core keeps its capacity across a restore, as
+ * the WASM core keeps its memory, so the flow after a restore does not grow every pool again; and
+ * where the snapshot fits, it keeps the very arrays, emptied. Allocated afresh, a core's worth of
+ * arrays at every restore made V8 collect the old ones under external memory pressure and fault
+ * the new ones' pages in, the id index's at random, during the calls after the restore: on the
+ * bench's growing flow, after a restore to an empty book, the first 10,000 calls took 1-8 ms of
+ * full collection and 5,834 page faults (docs/levels.md).
  */
 export function rebuildState(slots: Float64Array, totals: SnapshotCounts, replaced: CoreState): CoreState {
-  const state = new CoreState(replaced.events, Math.max(totals.orders + totals.stops, replaced.orders.capacity),
-    Math.max(totals.levels, replaced.levels.capacity), replaced.levels.ladders.nodeCapacity);
+  const fits = totals.orders + totals.stops <= replaced.orders.capacity && totals.levels <= replaced.levels.capacity;
+  const state = fits
+    ? new CoreState(replaced.events, 0, 0, undefined, replaced)
+    : new CoreState(replaced.events, Math.max(totals.orders + totals.stops, replaced.orders.capacity),
+      Math.max(totals.levels, replaced.levels.capacity), replaced.levels.ladders.nodeCapacity);
   const { books, levels, orders, index } = state;
   // Every value goes in as smallInteger(...): the state's fields and the functions restore
   // shares with the per-call path must see numbers as a caller passes them (small-integer.ts).
