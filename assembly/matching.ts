@@ -105,8 +105,22 @@ export const OWN_EVENTS: u32 = 2;
   writeEvent(type >= ORDER_TYPE_STOP_LIMIT ? head | PENDING : head, asset, 0, trader, price, size, 0, clientOrderId, other2);
 }
 
+/**
+ * Commands refused CAPACITY for lack of memory since the core was made (never reset). Whether
+ * memory suffices depends on the heap's history (how fragmented it is), which a restore does not
+ * rebuild, unlike maxOrders and maxLevels: a replay from a snapshot may accept such a command. The
+ * host reads the count (memoryRefusals()) so that the state machine never journals one.
+ */
+export let memoryRefusals: u32 = 0;
+
+/** Counts a refusal for lack of memory; its caller then rejects CAPACITY. */
+@inline export function noteMemoryRefusal(): void {
+  memoryRefusals++;
+}
+
 /** No room even to report: memory is exhausted, the command is refused without an event. */
 @inline export function refuse(at: usize, id: f64): void {
+  noteMemoryRefusal();
   writeResult(at, STATUS_REJECTED, REASON_CAPACITY, id, 0, 0);
 }
 
@@ -378,10 +392,12 @@ export function placeLimitGeneral(
     }
     reserved = reserved && reserveOrder() && reserveIndexEntry() && (!newLevel || reserveLevel(own));
     if (!reserved && wouldRest(mayTake ? opp : 0, threshold, size, traderIndex, stp)) {
+      noteMemoryRefusal();
       return rejectOrder(at, REASON_CAPACITY, trader, asset, side, ORDER_TYPE_LIMIT, tif, stp, price, size, clientOrderId, 0, givenId);
     }
   }
   if (mayTake && opp != 0 && !reserveTaker(opp, threshold, size, traderIndex, stp)) {
+    noteMemoryRefusal();
     return rejectOrder(at, REASON_CAPACITY, trader, asset, side, ORDER_TYPE_LIMIT, tif, stp, price, size, clientOrderId, 0, givenId);
   }
 
@@ -429,6 +445,7 @@ export function placeMarket(
   // A budget order is bounded by its budget as a lot count: every lot costs at least 1.
   const bound = budget != 0 ? budget : size;
   if (opp != 0 && !reserveTaker(opp, threshold, bound, traderIndex, stp)) {
+    noteMemoryRefusal();
     return rejectOrder(at, REASON_CAPACITY, trader, asset, side, ORDER_TYPE_MARKET, TIF_IOC, stp, protectionPrice, size, clientOrderId, budget, givenId);
   }
   let id = givenId;
@@ -549,10 +566,14 @@ export function modify(
     const levelsAfterLeaving = levelsInUse - (leavesLevelEmpty ? 1 : 0);
     if (!crosses && <f64>levelsAfterLeaving >= maxLevels) return reject(at, REASON_CAPACITY, id, trader, asset, 0, 0, 0);
     if (!reserveLevel(own) && wouldRest(opp, threshold, newSize, traderIndex, stp)) {
+      noteMemoryRefusal();
       return reject(at, REASON_CAPACITY, id, trader, asset, 0, 0, 0);
     }
   }
-  if (!reserveTaker(opp, threshold, newSize, traderIndex, stp)) return reject(at, REASON_CAPACITY, id, trader, asset, 0, 0, 0);
+  if (!reserveTaker(opp, threshold, newSize, traderIndex, stp)) {
+    noteMemoryRefusal();
+    return reject(at, REASON_CAPACITY, id, trader, asset, 0, 0, 0);
+  }
 
   unlinkOrder(order);
   writeLevelEvent(eventHead(EVENT_MODIFIED, REASON_NONE, side) | PRIORITY_LOST, asset, id, trader, oldPrice, remaining,

@@ -28,7 +28,7 @@ import { levelsInUse, removeLimitLeg } from './resting';
 import { acceptedHead, eventHead, OCO, PENDING, reserveEvents, writeEvent } from './events';
 import { LAST_ORDER_ID, maxLevels, maxOrders } from './limits';
 import {
-  nextOrderId, openOrders, OWN_EVENTS, placeLimitGeneral, placeMarket, refuse, rejectOrder, setNextOrderId,
+  nextOrderId, noteMemoryRefusal, openOrders, OWN_EVENTS, placeLimitGeneral, placeMarket, refuse, rejectOrder, setNextOrderId,
   takeTradedBook, writeResult,
 } from './matching';
 
@@ -60,6 +60,7 @@ export function placeStop(
   if (book == 0) book = findOrCreateBook(asset);
   const traderIndex = book == 0 ? NO_TRADER : internTrader(trader);
   if (traderIndex == NO_TRADER || !(reserveOrder() && reserveIndexEntry() && reservePending(book, side))) {
+    noteMemoryRefusal();
     return rejectOrder(at, REASON_CAPACITY, trader, asset, side, type, tif, stp, shownPrice, size, clientOrderId, stop, 0);
   }
   const id = nextOrderId;
@@ -95,6 +96,7 @@ export function placeOco(
   if (book == 0) book = findOrCreateBook(asset);
   const traderIndex = book == 0 ? NO_TRADER : internTrader(trader);
   if (traderIndex == NO_TRADER || !(reserveOrder() && reserveIndexEntry() && reservePending(book, side))) {
+    noteMemoryRefusal();
     return rejectPair(at, REASON_CAPACITY, trader, asset, side, stp, price, size, clientOrderId, stop);
   }
   const id = nextOrderId;
@@ -154,7 +156,10 @@ export function runTriggers(command: u32, timestamp: f64): void {
 /** Enters one triggered stop; false (it stays pending) only when there is no memory even for its events. */
 function triggerStop(stop: usize, book: usize, command: u32, timestamp: f64): bool {
   // TRIGGERED, and the removal of an OCO sibling.
-  if (!reserveEvents(2)) return false;
+  if (!reserveEvents(2)) {
+    noteMemoryRefusal();
+    return false;
+  }
   const id = orderId(stop);
   const size = orderRemaining(stop);
   const trader = traderValue(orderTraderIndex(stop));

@@ -61,6 +61,10 @@ export class JsCore implements MatchingCore {
   get pendingStops(): number {
     return this.state.pending.live;
   }
+  /** Its arrays grow or the process runs out of memory (which fails the engine): never a refusal. */
+  get memoryRefusals(): number {
+    return 0;
+  }
 
   placeLimit(trader: number, asset: number, side: number, price: number, size: number,
              timestamp: number, tif: number, stp: number, clientOrderId: number): void {
