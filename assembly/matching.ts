@@ -197,17 +197,31 @@ function wouldRest(opp: usize, threshold: f64, size: f64, traderIndex: u32, stp:
  * fill per maker on the side, at most one per lot; under cancel_maker one removal per maker)
  * almost always fits; only when memory cannot hold it does a dry run count the real ones.
  */
-function reserveTaker(opp: usize, threshold: f64, size: f64, traderIndex: u32, stp: u32): bool {
+function reserveTaker(opp: usize, threshold: f64, size: f64, traderIndex: u32, stp: u32, moreEvents: u32 = 0): bool {
   const fills = fillBound(opp, size);
   // An OCO limit leg that trades or leaves (a maker, or the taker itself) takes its stop leg
   // with it: one more event, at most once a pending pair. Under cancel_maker every maker on the
   // side may leave, each with its stop leg.
   const makers = stp == STP_CANCEL_MAKER ? sideOrders(opp) : fills;
   const events = (stp == STP_CANCEL_MAKER ? makers : fills + 1) + OWN_EVENTS + min<u32>(pendingOcoLegs, makers + 1);
-  if (reserveFills(fills) && reserveEvents(events)) return true;
+  if (reserveFills(fills) && reserveEvents(events + moreEvents)) return true;
   dryRun(opp, threshold, size, traderIndex, stp);
   const dryMakers = dryFills + dryRemovals;
-  return reserveFills(dryFills) && reserveEvents(dryMakers + OWN_EVENTS + min<u32>(pendingOcoLegs, dryMakers + 1));
+  return reserveFills(dryFills) && reserveEvents(dryMakers + OWN_EVENTS + min<u32>(pendingOcoLegs, dryMakers + 1) + moreEvents);
+}
+
+/**
+ * What placeLimitGeneral reserves for a GTC order at `price` in `book` besides its record and
+ * index entry: the level if it may rest at a new one, and room for what it can take, with
+ * `moreEvents` beyond (what the caller writes before placing it). For an OCO pair, which writes
+ * its ACCEPTED events first and so must know beforehand that its limit leg will not be refused.
+ */
+export function reserveGtcLimit(book: usize, side: u32, price: f64, size: f64, traderIndex: u32, stp: u32, moreEvents: u32): bool {
+  const own = bookSide(book, side);
+  const opp = bookSide(book, side ^ 1);
+  const threshold = crossingThreshold(side, price);
+  if (findLevel(own, price) == 0 && !reserveLevel(own) && wouldRest(opp, threshold, size, traderIndex, stp)) return false;
+  return reserveTaker(opp, threshold, size, traderIndex, stp, moreEvents);
 }
 
 /** How many lots at `price` a budget of `left` pays for: floor(left / price), corrected for the division's rounding. */

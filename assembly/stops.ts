@@ -14,11 +14,11 @@ import {
 } from './codes';
 import {
   OCO_LEG, clearOrderOcoLeg, giveOrder, orderId, orderIsOcoLeg, orderRemaining, orderStp, orderTraderIndex,
-  reserveOrder, setOrderLevel, setOrderNext,
+  reserveOrder, reserveTwoOrders, setOrderLevel, setOrderNext,
 } from './orders';
 import { bookAsset, bookLastPrice, bookSide, findBook, findOrCreateBook } from './books';
 import { bestKey, findLevel, keyOf } from './levels';
-import { createIndexedOrder, findOrderRecord, removeOrderRecord, reserveIndexEntry } from './order-index';
+import { createIndexedOrder, findOrderRecord, removeOrderRecord, reserveIndexEntry, reserveTwoIndexEntries } from './order-index';
 import { internTrader, traderValue, NO_TRADER } from './traders';
 import {
   addPending, forgetPending, nextTriggered, reservePending, stopLimitPrice, stopPrice, stopProtectionPrice, stopSide,
@@ -28,9 +28,12 @@ import { levelsInUse, removeLimitLeg } from './resting';
 import { acceptedHead, eventHead, OCO, PENDING, reserveEvents, writeEvent } from './events';
 import { LAST_ORDER_ID, maxLevels, maxOrders } from './limits';
 import {
-  nextOrderId, noteMemoryRefusal, openOrders, OWN_EVENTS, placeLimitGeneral, placeMarket, refuse, rejectOrder, setNextOrderId,
+  nextOrderId, noteMemoryRefusal, openOrders, OWN_EVENTS, placeLimitGeneral, placeMarket, refuse, reserveGtcLimit, rejectOrder, setNextOrderId,
   takeTradedBook, writeResult,
 } from './matching';
+
+/** An OCO pair's events besides its limit leg's own: two ACCEPTED, and the stop leg's REMOVED. */
+const PAIR_EVENTS: u32 = 3;
 
 /** A triggered order's own outcome goes here: the command's result is the triggering command's. */
 const triggeredResult: usize = memory.data(40, 8);
@@ -81,7 +84,7 @@ export function placeOco(
   timestamp: f64, stp: u32, clientOrderId: f64,
 ): void {
   // Two ACCEPTED events and, if the limit leg trades or leaves, the stop leg's REMOVED.
-  if (!reserveEvents(OWN_EVENTS + 3)) return refuse(at, 0);
+  if (!reserveEvents(OWN_EVENTS + PAIR_EVENTS)) return refuse(at, 0);
   let book = findBook(asset);
   const head = acceptedHead(EVENT_ACCEPTED, side, ORDER_TYPE_LIMIT, TIF_GTC, stp) | OCO;
   if (book != 0 && triggers(side, stop, bookLastPrice(book))) {
@@ -95,7 +98,12 @@ export function placeOco(
   }
   if (book == 0) book = findOrCreateBook(asset);
   const traderIndex = book == 0 ? NO_TRADER : internTrader(trader);
-  if (traderIndex == NO_TRADER || !(reserveOrder() && reserveIndexEntry() && reservePending(book, side))) {
+  // Everything both legs may need, before an event or an id: two records and index entries, the
+  // stop leg's place on its list, and what placeLimitGeneral will ask for the limit leg (its
+  // level, its fills and events, after the pair's own events).
+  const reserved = traderIndex != NO_TRADER && reserveTwoOrders() && reserveTwoIndexEntries() && reservePending(book, side) &&
+    reserveGtcLimit(book, side, price, size, traderIndex, stp, PAIR_EVENTS);
+  if (!reserved) {
     noteMemoryRefusal();
     return rejectPair(at, REASON_CAPACITY, trader, asset, side, stp, price, size, clientOrderId, stop);
   }
@@ -108,8 +116,7 @@ export function placeOco(
   const stopLeg = createIndexedOrder(id + 1, size, timestamp, traderIndex, stp | OCO_LEG);
   setOrderLevel(stopLeg, 0);
   setOrderNext(stopLeg, 0);
-  // Its own reservations were made above, so the limit leg can only be refused here when the
-  // WASM core's memory runs out between them (it is then rejected under its id N).
+  // Everything the limit leg needs was reserved above: it is placed, never refused.
   placeLimitGeneral(at, command, trader, asset, side, price, size, timestamp, TIF_GTC, stp, clientOrderId, id, OCO_LEG);
   const status = <u32>load<f64>(at) & 15;
   if (status == STATUS_RESTING && load<f64>(at, 16) == 0) {

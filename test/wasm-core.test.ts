@@ -211,6 +211,34 @@ describe('wasm core: capacity', () => {
     expect(taker.status).toBe('filled');
   });
 
+  it('rejects an OCO pair CAPACITY whole, before its ACCEPTED events or ids, when memory holds one leg but not both', async () => {
+    // Memory full of bids, freed one order at a time: somewhere one record is free and the
+    // second leg's is not. The pair must be refused whole there, as it would be for maxOrders.
+    for (const maxMemoryBytes of [524288, 786432]) {
+      const engine = await wasm({ maxMemoryBytes });
+      engine.placeStop({ trader: 3, asset: 0, side: 'bid', size: 1, stopPrice: 300, timestamp: 0 });
+      let placed = 0;
+      while (engine.placeLimit({ trader: 1, asset: 0, side: 'bid', price: 100 + (placed % 10), size: 1, timestamp: placed }).status !== 'rejected') placed++;
+      let refusedWhole = 0;
+      for (let k = 1; k < Math.min(placed, 200); k++) {
+        const before = { snapshot: engine.snapshot(), next: engine.nextOrderId };
+        const pair = engine.placeOco({ trader: 2, asset: 0, side: 'bid', size: 1, price: 101, stopPrice: 200, timestamp: 99 });
+        if (pair.status === 'rejected') {
+          expect(pair).toMatchObject({ reason: 'CAPACITY', orderId: 0 });
+          expect(engine.nextOrderId).toBe(before.next);
+          expectSameBytes(engine.snapshot(), before.snapshot);
+          expect(engine.events.toArray().map((event) => [event.kind, event.orderId])).toEqual([['rejected', 0]]);
+          refusedWhole++;
+        } else {
+          expect(pair.status).toBe('resting');
+          expect(engine.cancel({ trader: 2, asset: 0, orderId: pair.orderId }).ok).toBe(true);
+        }
+        expect(engine.cancel({ trader: 1, asset: 0, orderId: k + 1 }).ok).toBe(true);
+      }
+      expect(refusedWhole).toBeGreaterThan(0);
+    }
+  });
+
   it('throws CAPACITY for a batch, a query or a restore that memory cannot hold, and serves on unchanged', async () => {
     const limit = 4 * 1024 * 1024;
     const full = await wasm({ maxMemoryBytes: limit });
