@@ -5,7 +5,8 @@
 // rejected WOULD_TRIGGER; before the asset's first trade nothing triggers). After every command
 // that traded, runTriggers enters the stops that price now triggers, one at a time, as takers
 // through the same placements as any order (matching.ts) with their own ids and the command's
-// timestamp; their trades move the price again and may trigger more, to the end of the cascade.
+// timestamp; their trades move the price again and may trigger more, to the end of the cascade
+// (or to the first stop memory cannot report: triggerStop).
 // An OCO pair is a limit leg (id N) and a stop leg (id N + 1) that leave together (resting.ts).
 import {
   EVENT_ACCEPTED, EVENT_REJECTED, EVENT_REMOVED, EVENT_TRIGGERED, ORDER_TYPE_LIMIT, ORDER_TYPE_STOP_LIMIT,
@@ -34,6 +35,9 @@ import {
 
 /** An OCO pair's events besides its limit leg's own: two ACCEPTED, and the stop leg's REMOVED. */
 const PAIR_EVENTS: u32 = 3;
+
+/** A triggered stop's events besides its entry's own: TRIGGERED, and its OCO sibling's removal. */
+const TRIGGER_EVENTS: u32 = 2;
 
 /** A triggered order's own outcome goes here: the command's result is the triggering command's. */
 const triggeredResult: usize = memory.data(40, 8);
@@ -160,10 +164,15 @@ export function runTriggers(command: u32, timestamp: f64): void {
   takeTradedBook();
 }
 
-/** Enters one triggered stop; false (it stays pending) only when there is no memory even for its events. */
+/**
+ * Enters one triggered stop; false (it stays pending, and the cascade ends here) only when there is
+ * no memory even to report it.
+ */
 function triggerStop(stop: usize, book: usize, command: u32, timestamp: f64): bool {
-  // TRIGGERED, and the removal of an OCO sibling.
-  if (!reserveEvents(2)) {
+  // TRIGGERED, the removal of an OCO sibling, and the entry's own events: its placement then
+  // never refuses without an event, so an entry memory cannot hold is removed CAPACITY, reported,
+  // rather than gone with no closing event.
+  if (!reserveEvents(TRIGGER_EVENTS + OWN_EVENTS)) {
     noteMemoryRefusal();
     return false;
   }

@@ -239,6 +239,33 @@ describe('wasm core: capacity', () => {
     }
   });
 
+  it('ends a triggered stop that memory cannot enter with an event, and a cascade it cannot report with the stops pending', async () => {
+    for (const takers of [1, 3, 5]) {
+      const engine = await wasm({ maxMemoryBytes: 524288 });
+      const stops = 140;
+      for (let i = 0; i < stops; i++) engine.placeStop({ trader: 5, asset: 0, side: 'ask', size: 1, stopPrice: 100, timestamp: 1 });
+      for (let i = 0; i < stops; i++) engine.placeLimit({ trader: 2, asset: 0, side: 'bid', price: 60, size: 1, timestamp: 2 });
+      for (let i = 0; i < takers; i++) engine.placeLimit({ trader: 3, asset: 0, side: 'bid', price: 100, size: 1, timestamp: 3 });
+      for (let n = 0; ; n++) {
+        if (engine.placeLimit({ trader: 4, asset: 0, side: 'bid', price: 1 + (n % 30), size: 1, timestamp: 4 }).status === 'rejected') break;
+      }
+      const refusals = engine.memoryRefusals;
+      expect(engine.placeMarket({ trader: 9, asset: 0, side: 'ask', size: takers, timestamp: 5 }).status).toBe('filled');
+      const events = engine.events.toArray();
+      const triggered = events.filter((event) => event.kind === 'triggered').map((event) => event.orderId);
+      expect(triggered.length).toBeGreaterThan(0);
+      // Each triggered stop's entry is reported: it traded, rested, or was removed (CAPACITY when memory refused it).
+      for (const id of triggered) {
+        const after = events.filter((event) => event.kind !== 'triggered' && (event.orderId === id || (event.kind === 'fill' && event.takerOrderId === id)));
+        expect(after.length > 0 || engine.order(id) !== undefined, `stop ${id}`).toBe(true);
+      }
+      // The cascade ended where memory could not report the next stop: those left stay pending, and
+      // the command counts as refused for memory (a state machine fails on it).
+      expect(engine.pendingStops).toBe(stops - triggered.length);
+      expect(engine.memoryRefusals).toBe(engine.pendingStops > 0 ? refusals + 1 : refusals);
+    }
+  });
+
   it('throws CAPACITY for a batch, a query or a restore that memory cannot hold, and serves on unchanged', async () => {
     const limit = 4 * 1024 * 1024;
     const full = await wasm({ maxMemoryBytes: limit });
