@@ -9,7 +9,7 @@
 // first and removed after, so removing (which may take a level off the ladder) never disturbs
 // the walk.
 import {
-  REASON_CANCELLED_BY_USER, REASON_CAPACITY, REASON_NONE, SIDE_ASK, SIDE_BID, STATUS_OK, STATUS_REJECTED,
+  REASON_CANCELLED_BY_USER, REASON_NONE, SIDE_ASK, SIDE_BID, STATUS_OK,
 } from './codes';
 import { orderIsOcoLeg, orderIsPending, orderNext, orderTraderIndex } from './orders';
 import { bestPosition, levelAt, levelHead, worsePosition, NO_POSITION } from './levels';
@@ -19,7 +19,7 @@ import { removeOrder, removePendingStop } from './resting';
 import { pendingAt, pendingCount } from './pending';
 import { reserveEvents } from './events';
 import { alloc, free } from './allocator';
-import { orderAsset, writeResult } from './matching';
+import { orderAsset, refuse, writeResult } from './matching';
 
 /** Stores the trader's orders in `book` at into[at..] (with `into` 0, only counts them); returns how many. */
 function collectInBook(book: usize, traderIndex: u32, into: usize, at: u32): u32 {
@@ -67,13 +67,13 @@ export function cancelAll(at: usize, trader: f64, asset: f64, allAssets: bool): 
       bookCount = statefulBookCount();
       if (bookCount > 0) {
         books = sortedBookList(bookCount);
-        if (books == 0) return writeResult(at, STATUS_REJECTED, REASON_CAPACITY, 0, 0, 0);
+        if (books == 0) return refuse(at, 0);
       }
     } else {
       const book = findBook(asset);
       if (book != 0) {
         books = alloc(4);
-        if (books == 0) return writeResult(at, STATUS_REJECTED, REASON_CAPACITY, 0, 0, 0);
+        if (books == 0) return refuse(at, 0);
         store<u32>(books, <u32>book);
         bookCount = 1;
       }
@@ -85,7 +85,7 @@ export function cancelAll(at: usize, trader: f64, asset: f64, allAssets: bool): 
   if (total > 0 && (orders == 0 || !reserveEvents(total * 2))) {
     if (orders != 0) free(orders, <usize>total << 2);
     if (books != 0) freeBookList(books, bookCount);
-    return writeResult(at, STATUS_REJECTED, REASON_CAPACITY, 0, 0, 0);
+    return refuse(at, 0);
   }
   collect(books, bookCount, traderIndex, orders);
   if (books != 0) freeBookList(books, bookCount);

@@ -241,6 +241,9 @@ export function priceLevels(): u32 {
 export function pendingStopCount(): u32 {
   return pendingStops;
 }
+export function memoryRefusals(): u32 {
+  return matching.memoryRefusals;
+}
 export function orderIndexBytes(): usize {
   return indexBytes();
 }

@@ -105,8 +105,22 @@ export const OWN_EVENTS: u32 = 2;
   writeEvent(type >= ORDER_TYPE_STOP_LIMIT ? head | PENDING : head, asset, 0, trader, price, size, 0, clientOrderId, other2);
 }
 
+/**
+ * Commands refused CAPACITY for lack of memory since the core was made (never reset). Whether
+ * memory suffices depends on the heap's history (how fragmented it is), which a restore does not
+ * rebuild, unlike maxOrders and maxLevels: a replay from a snapshot may accept such a command. The
+ * host reads the count (memoryRefusals()) so that the state machine never journals one.
+ */
+export let memoryRefusals: u32 = 0;
+
+/** Counts a refusal for lack of memory; its caller then rejects CAPACITY. */
+@inline export function noteMemoryRefusal(): void {
+  memoryRefusals++;
+}
+
 /** No room even to report: memory is exhausted, the command is refused without an event. */
 @inline export function refuse(at: usize, id: f64): void {
+  noteMemoryRefusal();
   writeResult(at, STATUS_REJECTED, REASON_CAPACITY, id, 0, 0);
 }
 
@@ -183,17 +197,31 @@ function wouldRest(opp: usize, threshold: f64, size: f64, traderIndex: u32, stp:
  * fill per maker on the side, at most one per lot; under cancel_maker one removal per maker)
  * almost always fits; only when memory cannot hold it does a dry run count the real ones.
  */
-function reserveTaker(opp: usize, threshold: f64, size: f64, traderIndex: u32, stp: u32): bool {
+function reserveTaker(opp: usize, threshold: f64, size: f64, traderIndex: u32, stp: u32, moreEvents: u32 = 0): bool {
   const fills = fillBound(opp, size);
   // An OCO limit leg that trades or leaves (a maker, or the taker itself) takes its stop leg
   // with it: one more event, at most once a pending pair. Under cancel_maker every maker on the
   // side may leave, each with its stop leg.
   const makers = stp == STP_CANCEL_MAKER ? sideOrders(opp) : fills;
   const events = (stp == STP_CANCEL_MAKER ? makers : fills + 1) + OWN_EVENTS + min<u32>(pendingOcoLegs, makers + 1);
-  if (reserveFills(fills) && reserveEvents(events)) return true;
+  if (reserveFills(fills) && reserveEvents(events + moreEvents)) return true;
   dryRun(opp, threshold, size, traderIndex, stp);
   const dryMakers = dryFills + dryRemovals;
-  return reserveFills(dryFills) && reserveEvents(dryMakers + OWN_EVENTS + min<u32>(pendingOcoLegs, dryMakers + 1));
+  return reserveFills(dryFills) && reserveEvents(dryMakers + OWN_EVENTS + min<u32>(pendingOcoLegs, dryMakers + 1) + moreEvents);
+}
+
+/**
+ * What placeLimitGeneral reserves for a GTC order at `price` in `book` besides its record and
+ * index entry: the level if it may rest at a new one, and room for what it can take, with
+ * `moreEvents` beyond (what the caller writes before placing it). For an OCO pair, which writes
+ * its ACCEPTED events first and so must know beforehand that its limit leg will not be refused.
+ */
+export function reserveGtcLimit(book: usize, side: u32, price: f64, size: f64, traderIndex: u32, stp: u32, moreEvents: u32): bool {
+  const own = bookSide(book, side);
+  const opp = bookSide(book, side ^ 1);
+  const threshold = crossingThreshold(side, price);
+  if (findLevel(own, price) == 0 && !reserveLevel(own) && wouldRest(opp, threshold, size, traderIndex, stp)) return false;
+  return reserveTaker(opp, threshold, size, traderIndex, stp, moreEvents);
 }
 
 /** How many lots at `price` a budget of `left` pays for: floor(left / price), corrected for the division's rounding. */
@@ -378,10 +406,12 @@ export function placeLimitGeneral(
     }
     reserved = reserved && reserveOrder() && reserveIndexEntry() && (!newLevel || reserveLevel(own));
     if (!reserved && wouldRest(mayTake ? opp : 0, threshold, size, traderIndex, stp)) {
+      noteMemoryRefusal();
       return rejectOrder(at, REASON_CAPACITY, trader, asset, side, ORDER_TYPE_LIMIT, tif, stp, price, size, clientOrderId, 0, givenId);
     }
   }
   if (mayTake && opp != 0 && !reserveTaker(opp, threshold, size, traderIndex, stp)) {
+    noteMemoryRefusal();
     return rejectOrder(at, REASON_CAPACITY, trader, asset, side, ORDER_TYPE_LIMIT, tif, stp, price, size, clientOrderId, 0, givenId);
   }
 
@@ -429,6 +459,7 @@ export function placeMarket(
   // A budget order is bounded by its budget as a lot count: every lot costs at least 1.
   const bound = budget != 0 ? budget : size;
   if (opp != 0 && !reserveTaker(opp, threshold, bound, traderIndex, stp)) {
+    noteMemoryRefusal();
     return rejectOrder(at, REASON_CAPACITY, trader, asset, side, ORDER_TYPE_MARKET, TIF_IOC, stp, protectionPrice, size, clientOrderId, budget, givenId);
   }
   let id = givenId;
@@ -549,10 +580,14 @@ export function modify(
     const levelsAfterLeaving = levelsInUse - (leavesLevelEmpty ? 1 : 0);
     if (!crosses && <f64>levelsAfterLeaving >= maxLevels) return reject(at, REASON_CAPACITY, id, trader, asset, 0, 0, 0);
     if (!reserveLevel(own) && wouldRest(opp, threshold, newSize, traderIndex, stp)) {
+      noteMemoryRefusal();
       return reject(at, REASON_CAPACITY, id, trader, asset, 0, 0, 0);
     }
   }
-  if (!reserveTaker(opp, threshold, newSize, traderIndex, stp)) return reject(at, REASON_CAPACITY, id, trader, asset, 0, 0, 0);
+  if (!reserveTaker(opp, threshold, newSize, traderIndex, stp)) {
+    noteMemoryRefusal();
+    return reject(at, REASON_CAPACITY, id, trader, asset, 0, 0, 0);
+  }
 
   unlinkOrder(order);
   writeLevelEvent(eventHead(EVENT_MODIFIED, REASON_NONE, side) | PRIORITY_LOST, asset, id, trader, oldPrice, remaining,

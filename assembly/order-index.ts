@@ -233,6 +233,13 @@ function reserveIndexEntrySlow(): bool {
   return true;
 }
 
+/** Room for two inserts without memory (an OCO pair's legs); false (nothing changed) when it cannot grow. */
+export function reserveTwoIndexEntries(): bool {
+  if (!reserveIndexEntry()) return false;
+  // The grown capacity holds count + 1 well under its load limit, so count + 2 as well.
+  return count + 2 <= capacity - (capacity >> 5) || resize(grownCapacity());
+}
+
 /** Adds an order whose id is not in the table; only after reserveIndexEntry. */
 @inline export function insertOrderRecord(order: usize): void {
   // Most inserts find their home slot free: store the entry (distance 0) without the probe loop.

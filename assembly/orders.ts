@@ -12,7 +12,7 @@
 // pending stop is an order record off every level: its `next` holds its stop part (trigger,
 // prices, book), so stops share the id index and every lookup by id.
 // `oco` marks a leg of an OCO pair whose other leg is still there (the pair's ids are N, N + 1).
-import { poolForEach, poolReset, poolReserve, poolTake, poolGive, POOL_DESCRIPTOR_BYTES } from './pool';
+import { poolForEach, poolReset, poolReserve, poolReserveTwo, poolTake, poolGive, POOL_DESCRIPTOR_BYTES } from './pool';
 
 export const ORDER_BYTES: u32 = 40;
 const orderPool: usize = memory.data(POOL_DESCRIPTOR_BYTES, 8);
@@ -22,6 +22,10 @@ export function resetOrders(): void {
 }
 @inline export function reserveOrder(): bool {
   return poolReserve(orderPool);
+}
+/** Records for an OCO pair's two legs. */
+@inline export function reserveTwoOrders(): bool {
+  return poolReserveTwo(orderPool);
 }
 @inline export function takeOrder(): usize {
   return poolTake(orderPool);

@@ -38,6 +38,22 @@ export function poolReset(pool: usize, recordBytes: u32): void {
   return newChunk(pool);
 }
 
+/**
+ * Makes sure the next two poolTakes succeed (an OCO pair's records); false when memory cannot grow.
+ * A new chunk may only follow one carved to its end (poolForEach walks older chunks to their end),
+ * so a last record left at the cursor is carved and freed first: the pool holds the same records.
+ */
+export function poolReserveTwo(pool: usize): bool {
+  const head = <usize>load<u32>(pool, FREE);
+  const freed: u32 = head == 0 ? 0 : load<u32>(head) == 0 ? 1 : 2;
+  const cursor = load<u32>(pool, CURSOR);
+  const size = load<u32>(pool, SIZE);
+  const carvable: u32 = cursor + size <= load<u32>(pool, END) ? (cursor + 2 * size <= load<u32>(pool, END) ? 2 : 1) : 0;
+  if (freed + carvable >= 2) return true;
+  if (carvable == 1) poolGive(pool, poolTake(pool));
+  return newChunk(pool);
+}
+
 function newChunk(pool: usize): bool {
   const chunk = alloc(CHUNK_BYTES);
   if (chunk == 0) return false;

@@ -5,7 +5,8 @@
 // rejected WOULD_TRIGGER; before the asset's first trade nothing triggers). After every command
 // that traded, runTriggers enters the stops that price now triggers, one at a time, as takers
 // through the same placements as any order (matching.ts) with their own ids and the command's
-// timestamp; their trades move the price again and may trigger more, to the end of the cascade.
+// timestamp; their trades move the price again and may trigger more, to the end of the cascade
+// (or to the first stop memory cannot report: triggerStop).
 // An OCO pair is a limit leg (id N) and a stop leg (id N + 1) that leave together (resting.ts).
 import {
   EVENT_ACCEPTED, EVENT_REJECTED, EVENT_REMOVED, EVENT_TRIGGERED, ORDER_TYPE_LIMIT, ORDER_TYPE_STOP_LIMIT,
@@ -14,11 +15,11 @@ import {
 } from './codes';
 import {
   OCO_LEG, clearOrderOcoLeg, giveOrder, orderId, orderIsOcoLeg, orderRemaining, orderStp, orderTraderIndex,
-  reserveOrder, setOrderLevel, setOrderNext,
+  reserveOrder, reserveTwoOrders, setOrderLevel, setOrderNext,
 } from './orders';
 import { bookAsset, bookLastPrice, bookSide, findBook, findOrCreateBook } from './books';
 import { bestKey, findLevel, keyOf } from './levels';
-import { createIndexedOrder, findOrderRecord, removeOrderRecord, reserveIndexEntry } from './order-index';
+import { createIndexedOrder, findOrderRecord, removeOrderRecord, reserveIndexEntry, reserveTwoIndexEntries } from './order-index';
 import { internTrader, traderValue, NO_TRADER } from './traders';
 import {
   addPending, forgetPending, nextTriggered, reservePending, stopLimitPrice, stopPrice, stopProtectionPrice, stopSide,
@@ -28,9 +29,15 @@ import { levelsInUse, removeLimitLeg } from './resting';
 import { acceptedHead, eventHead, OCO, PENDING, reserveEvents, writeEvent } from './events';
 import { LAST_ORDER_ID, maxLevels, maxOrders } from './limits';
 import {
-  nextOrderId, openOrders, OWN_EVENTS, placeLimitGeneral, placeMarket, refuse, rejectOrder, setNextOrderId,
+  nextOrderId, noteMemoryRefusal, openOrders, OWN_EVENTS, placeLimitGeneral, placeMarket, refuse, reserveGtcLimit, rejectOrder, setNextOrderId,
   takeTradedBook, writeResult,
 } from './matching';
+
+/** An OCO pair's events besides its limit leg's own: two ACCEPTED, and the stop leg's REMOVED. */
+const PAIR_EVENTS: u32 = 3;
+
+/** A triggered stop's events besides its entry's own: TRIGGERED, and its OCO sibling's removal. */
+const TRIGGER_EVENTS: u32 = 2;
 
 /** A triggered order's own outcome goes here: the command's result is the triggering command's. */
 const triggeredResult: usize = memory.data(40, 8);
@@ -60,6 +67,7 @@ export function placeStop(
   if (book == 0) book = findOrCreateBook(asset);
   const traderIndex = book == 0 ? NO_TRADER : internTrader(trader);
   if (traderIndex == NO_TRADER || !(reserveOrder() && reserveIndexEntry() && reservePending(book, side))) {
+    noteMemoryRefusal();
     return rejectOrder(at, REASON_CAPACITY, trader, asset, side, type, tif, stp, shownPrice, size, clientOrderId, stop, 0);
   }
   const id = nextOrderId;
@@ -80,7 +88,7 @@ export function placeOco(
   timestamp: f64, stp: u32, clientOrderId: f64,
 ): void {
   // Two ACCEPTED events and, if the limit leg trades or leaves, the stop leg's REMOVED.
-  if (!reserveEvents(OWN_EVENTS + 3)) return refuse(at, 0);
+  if (!reserveEvents(OWN_EVENTS + PAIR_EVENTS)) return refuse(at, 0);
   let book = findBook(asset);
   const head = acceptedHead(EVENT_ACCEPTED, side, ORDER_TYPE_LIMIT, TIF_GTC, stp) | OCO;
   if (book != 0 && triggers(side, stop, bookLastPrice(book))) {
@@ -94,7 +102,13 @@ export function placeOco(
   }
   if (book == 0) book = findOrCreateBook(asset);
   const traderIndex = book == 0 ? NO_TRADER : internTrader(trader);
-  if (traderIndex == NO_TRADER || !(reserveOrder() && reserveIndexEntry() && reservePending(book, side))) {
+  // Everything both legs may need, before an event or an id: two records and index entries, the
+  // stop leg's place on its list, and what placeLimitGeneral will ask for the limit leg (its
+  // level, its fills and events, after the pair's own events).
+  const reserved = traderIndex != NO_TRADER && reserveTwoOrders() && reserveTwoIndexEntries() && reservePending(book, side) &&
+    reserveGtcLimit(book, side, price, size, traderIndex, stp, PAIR_EVENTS);
+  if (!reserved) {
+    noteMemoryRefusal();
     return rejectPair(at, REASON_CAPACITY, trader, asset, side, stp, price, size, clientOrderId, stop);
   }
   const id = nextOrderId;
@@ -106,8 +120,7 @@ export function placeOco(
   const stopLeg = createIndexedOrder(id + 1, size, timestamp, traderIndex, stp | OCO_LEG);
   setOrderLevel(stopLeg, 0);
   setOrderNext(stopLeg, 0);
-  // Its own reservations were made above, so the limit leg can only be refused here when the
-  // WASM core's memory runs out between them (it is then rejected under its id N).
+  // Everything the limit leg needs was reserved above: it is placed, never refused.
   placeLimitGeneral(at, command, trader, asset, side, price, size, timestamp, TIF_GTC, stp, clientOrderId, id, OCO_LEG);
   const status = <u32>load<f64>(at) & 15;
   if (status == STATUS_RESTING && load<f64>(at, 16) == 0) {
@@ -151,10 +164,18 @@ export function runTriggers(command: u32, timestamp: f64): void {
   takeTradedBook();
 }
 
-/** Enters one triggered stop; false (it stays pending) only when there is no memory even for its events. */
+/**
+ * Enters one triggered stop; false (it stays pending, and the cascade ends here) only when there is
+ * no memory even to report it.
+ */
 function triggerStop(stop: usize, book: usize, command: u32, timestamp: f64): bool {
-  // TRIGGERED, and the removal of an OCO sibling.
-  if (!reserveEvents(2)) return false;
+  // TRIGGERED, the removal of an OCO sibling, and the entry's own events: its placement then
+  // never refuses without an event, so an entry memory cannot hold is removed CAPACITY, reported,
+  // rather than gone with no closing event.
+  if (!reserveEvents(TRIGGER_EVENTS + OWN_EVENTS)) {
+    noteMemoryRefusal();
+    return false;
+  }
   const id = orderId(stop);
   const size = orderRemaining(stop);
   const trader = traderValue(orderTraderIndex(stop));

@@ -57,6 +57,20 @@ export interface RecordSource {
 /** Where CommandBatch.request checks a request before the record goes into its batch. */
 const REQUEST = new Float64Array(COMMAND_SLOTS);
 
+/**
+ * Room for `commands` records on the JS heap. A length the process cannot allocate is a RangeError
+ * from the typed array; it becomes CAPACITY, the code the WASM core gives a batch its memory cannot
+ * hold, so both engines refuse an oversized batch alike.
+ */
+export function heapCommandRecords(commands: number, outcome: string): Float64Array {
+  try {
+    return new Float64Array(commands * COMMAND_SLOTS);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new LobError('CAPACITY', `no room for a batch of ${commands} commands in this process's memory; ${outcome}`);
+  }
+}
+
 /** Records on the JS heap, grown by doubling. */
 class HeapStorage implements BatchStorage {
   constructor(private records: Float64Array) {}
@@ -67,7 +81,7 @@ class HeapStorage implements BatchStorage {
 
   reserve(commands: number, keep: number): Float64Array {
     if (commands * COMMAND_SLOTS <= this.records.length) return this.records;
-    const grown = new Float64Array(Math.max(commands, (this.records.length / COMMAND_SLOTS) * 2) * COMMAND_SLOTS);
+    const grown = heapCommandRecords(Math.max(commands, (this.records.length / COMMAND_SLOTS) * 2), 'the batch is as it was');
     grown.set(this.records.subarray(0, keep * COMMAND_SLOTS));
     this.records = grown;
     return grown;
@@ -99,7 +113,7 @@ export class CommandBatch {
   readonly storage: BatchStorage;
 
   constructor(initialCommands = 1024, storage?: BatchStorage) {
-    this.storage = storage ?? new HeapStorage(new Float64Array(Math.max(1, initialCommands) * COMMAND_SLOTS));
+    this.storage = storage ?? new HeapStorage(heapCommandRecords(Math.max(1, initialCommands), 'no batch was made'));
     this.records = this.storage.view();
     this.storage.onMove = () => {
       this.records = NO_RECORDS;

@@ -139,5 +139,11 @@ export interface MatchingCore {
   readonly nextOrderId: number;
   readonly restingOrders: number;
   readonly pendingStops: number;
+  /**
+   * Commands refused CAPACITY for lack of memory since the core was made (not for maxOrders or
+   * maxLevels, which depend on the book alone). Only the WASM core has such refusals: the JS
+   * core's arrays grow until the process runs out of memory, which fails the engine.
+   */
+  readonly memoryRefusals: number;
   memoryBytes(): number;
 }

@@ -72,6 +72,10 @@ export class MatchingEngine implements Engine {
     return this.core.pendingStops;
   }
 
+  get memoryRefusals(): number {
+    return this.core.memoryRefusals;
+  }
+
   /** Whether a fault has made this engine refuse calls. */
   get failed(): boolean {
     return this.failure?.code === 'ENGINE_FAILED';

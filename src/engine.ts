@@ -83,6 +83,14 @@ export interface Engine {
   readonly restingOrders: number;
   /** Stops waiting for their trigger across all books. */
   readonly pendingStops: number;
+  /**
+   * How many commands the WASM engine has refused CAPACITY for lack of memory (maxMemoryBytes, or
+   * WebAssembly's 4 GiB): unlike a refusal for maxOrders or maxLevels, whether one happens depends
+   * on how fragmented the heap has become, not on the book alone, so an engine restored from a
+   * snapshot may accept the command. Always 0 for the JS engine. The state machine fails on one
+   * rather than journal it (docs/semantics.md, Capacity).
+   */
+  readonly memoryRefusals: number;
   /** The canonical snapshot (see snapshot.ts). */
   snapshot(): Uint8Array;
   /** Replaces the whole state with a snapshot's; throws CORRUPTION on a malformed one and changes nothing. */

@@ -51,6 +51,7 @@ interface CoreExports {
   nextOrderId(): number;
   restingOrders(): number;
   pendingStopCount(): number;
+  memoryRefusals(): number;
   priceLevels(): number;
   orderIndexBytes(): number;
 }
@@ -518,6 +519,9 @@ export class WasmCore implements MatchingCore {
   }
   get pendingStops(): number {
     return this.x.pendingStopCount();
+  }
+  get memoryRefusals(): number {
+    return this.x.memoryRefusals();
   }
   /** Price levels over all books and sides. */
   get priceLevels(): number {

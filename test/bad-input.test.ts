@@ -453,6 +453,17 @@ describeEachBackend('a request read once', (backend) => {
     expect(other.orders(7).map((o) => o.trader)).toEqual([1]);
   });
 
+  it('refuses a batch too big for memory CAPACITY, not with a RangeError, and serves on', async () => {
+    const engine = await newEngine(backend);
+    const noRoom = (commands: number) =>
+      expect.objectContaining({ code: 'CAPACITY', message: expect.stringMatching(new RegExp(`^no room for a batch of ${commands} commands .*; no batch was made$`)) });
+    for (const commands of [2 ** 31, 2 ** 40]) {
+      expect(() => engine.createBatch(commands)).toThrowError(noRoom(commands));
+      expect(() => new CommandBatch(commands)).toThrowError(noRoom(commands));
+    }
+    expect(engine.placeLimit(limit).status).toBe('resting');
+  });
+
   it('builds a batch from what it checked, and a refused request adds no record', async () => {
     const engine = await newEngine(backend);
     const batch = new CommandBatch(4).limit(9, 7, 'bid', 50, 3, 1);

@@ -16,6 +16,7 @@ class ScriptedCore implements MatchingCore {
   nextOrderId = 1;
   restingOrders = 0;
   pendingStops = 0;
+  memoryRefusals = 0;
   trapNext = false;
   corruptRestore = false;
   calls = 0;

@@ -153,3 +153,101 @@ describe('in-memory state machine after a follower of the commits fails', () => 
     await sm.close();
   });
 });
+
+describe('state machine over a WASM core that runs out of memory', () => {
+  it('fails for good instead of journaling the refusal, and reopens (with more memory) at the last flush', async () => {
+    // Whether the core has memory for a command depends on how fragmented its heap is, which a
+    // restore does not rebuild: journaled, such a refusal could be accepted by the replay, and the
+    // database would no longer open (CORRUPTION: the replay misses the stored head).
+    const path = tempDbPath('out-of-memory');
+    const maxMemoryBytes = 1 << 20;
+    const sm = await CoreStateMachine.open({ backend: 'wasm', path, maxMemoryBytes, checkpointInterval: 1e9, sync: false });
+    let flushed = { hash: sm.stateHash(), nextOrderId: sm.nextOrderId };
+    let failure: unknown = null;
+    try {
+      // Bids, most cancelled again (a fragmented heap), a checkpoint; then asks over many books until memory runs out.
+      let placed = 0;
+      for (; placed < 1500; placed++) sm.placeLimitOrder({ trader: 1, asset: 0, side: 'bid', price: 1 + placed, size: 1, timestamp: 0 });
+      for (let id = 1; id <= placed; id++) if (id % 10 !== 0) sm.cancelOrder({ trader: 1, asset: 0, orderId: id });
+      await sm.flush();
+      await sm.checkpoint();
+      for (let k = 0; failure === null && k < 200_000; k++) {
+        if (k % 64 === 0) {
+          await sm.flush();
+          flushed = { hash: sm.stateHash(), nextOrderId: sm.nextOrderId };
+        }
+        try {
+          const result = sm.placeLimitOrder({ trader: 2, asset: 1 + (k % 500), side: 'ask', price: 10 + k, size: 1, timestamp: 1 });
+          expect(result.status).not.toBe('rejected');
+        } catch (error) {
+          failure = error;
+        }
+      }
+      const failed = { code: 'ENGINE_FAILED', message: expect.stringMatching(/^the WASM core refused a command for lack of memory \(maxMemoryBytes 1048576\): .*reopen with a larger maxMemoryBytes$/) };
+      expect(failure).toMatchObject(failed);
+      expect(() => sm.placeLimitOrder({ trader: 3, asset: 0, side: 'ask', price: 5000, size: 1, timestamp: 2 })).toThrowError(expect.objectContaining(failed));
+      expect(() => sm.cancelOrder({ trader: 1, asset: 0, orderId: 10 })).toThrowError(expect.objectContaining(failed));
+      await expect(sm.flush()).rejects.toMatchObject(failed);
+      await sm.close();
+
+      const reopened = await CoreStateMachine.open({ backend: 'wasm', path, maxMemoryBytes: 4 << 20 });
+      expect(reopened.stateHash()).toBe(flushed.hash);
+      expect(reopened.nextOrderId).toBe(flushed.nextOrderId);
+      reopened.placeLimitOrder({ trader: 3, asset: 0, side: 'ask', price: 5000, size: 1, timestamp: 2 });
+      await reopened.close();
+    } finally {
+      await sm.close();
+    }
+  });
+
+  it('refuses CAPACITY, not CORRUPTION, to reopen where memory cannot hold the replay of a sound journal', async () => {
+    const path = tempDbPath('replay-out-of-memory');
+    const sm = await CoreStateMachine.open({ backend: 'wasm', path, checkpointInterval: 1e9 });
+    for (let i = 0; i < 40_000; i++) sm.placeLimitOrder({ trader: 1, asset: i % 50, side: 'bid', price: 1 + i, size: 1, timestamp: 0 });
+    await sm.close();
+    await expect(CoreStateMachine.open({ backend: 'wasm', path, maxMemoryBytes: 1 << 20 })).rejects.toMatchObject({ code: 'CAPACITY', message: expect.stringMatching(/ran out of memory .*reopen with a larger maxMemoryBytes$/) });
+    const reopened = await CoreStateMachine.open({ backend: 'wasm', path });
+    expect(reopened.nextOrderId).toBe(40_001);
+    await reopened.close();
+  });
+
+  it('fails the same when the refusal is one command of a batch, which is then not journaled', async () => {
+    const { CommandBatch } = await import('../src/batch.js');
+    const sm = await CoreStateMachine.open({ backend: 'wasm', maxMemoryBytes: 1 << 20 });
+    const batch = new CommandBatch(256);
+    let failure: unknown = null;
+    let before = sm.sequence;
+    for (let round = 0; failure === null && round < 1000; round++) {
+      batch.clear();
+      for (let i = 0; i < 256; i++) batch.limit(1, round, 'bid', 1 + i, 1, round);
+      before = sm.sequence;
+      try {
+        sm.submitBatch(batch);
+      } catch (error) {
+        failure = error;
+      }
+    }
+    expect(failure).toMatchObject({ code: 'ENGINE_FAILED', message: expect.stringMatching(/lack of memory/) });
+    expect(sm.sequence).toBe(before);
+    await sm.close();
+  });
+
+  it('leaves a plain engine refusing CAPACITY as before, counting only refusals for memory', async () => {
+    const { createEngine } = await import('../src/engine.js');
+    const wasm = await createEngine({ backend: 'wasm', maxMemoryBytes: 1 << 20, maxOrders: 100_000 });
+    let refused = null;
+    for (let i = 0; refused === null; i++) {
+      const result = wasm.placeLimit({ trader: 1, asset: 0, side: 'bid', price: 1 + i, size: 1, timestamp: 0 });
+      if (result.status === 'rejected') refused = result;
+    }
+    expect(refused).toMatchObject({ reason: 'CAPACITY', orderId: 0 });
+    expect(wasm.memoryRefusals).toBe(1);
+    // maxOrders depends on the book alone: its refusals are journaled, and not counted.
+    for (const backend of ['wasm', 'js'] as const) {
+      const limited = await createEngine({ backend, maxOrders: 1 });
+      limited.placeLimit({ trader: 1, asset: 0, side: 'bid', price: 1, size: 1, timestamp: 0 });
+      expect(limited.placeLimit({ trader: 1, asset: 0, side: 'bid', price: 2, size: 1, timestamp: 0 }).reason).toBe('CAPACITY');
+      expect(limited.memoryRefusals).toBe(0);
+    }
+  });
+});

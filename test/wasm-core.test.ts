@@ -229,6 +229,61 @@ describe('wasm core: capacity', () => {
     expect(taker.status).toBe('filled');
   });
 
+  it('rejects an OCO pair CAPACITY whole, before its ACCEPTED events or ids, when memory holds one leg but not both', async () => {
+    // Memory full of bids, freed one order at a time: somewhere one record is free and the
+    // second leg's is not. The pair must be refused whole there, as it would be for maxOrders.
+    for (const maxMemoryBytes of [524288, 786432]) {
+      const engine = await wasm({ maxMemoryBytes });
+      engine.placeStop({ trader: 3, asset: 0, side: 'bid', size: 1, stopPrice: 300, timestamp: 0 });
+      let placed = 0;
+      while (engine.placeLimit({ trader: 1, asset: 0, side: 'bid', price: 100 + (placed % 10), size: 1, timestamp: placed }).status !== 'rejected') placed++;
+      let refusedWhole = 0;
+      for (let k = 1; k < Math.min(placed, 200); k++) {
+        const before = { snapshot: engine.snapshot(), next: engine.nextOrderId };
+        const pair = engine.placeOco({ trader: 2, asset: 0, side: 'bid', size: 1, price: 101, stopPrice: 200, timestamp: 99 });
+        if (pair.status === 'rejected') {
+          expect(pair).toMatchObject({ reason: 'CAPACITY', orderId: 0 });
+          expect(engine.nextOrderId).toBe(before.next);
+          expectSameBytes(engine.snapshot(), before.snapshot);
+          expect(engine.events.toArray().map((event) => [event.kind, event.orderId])).toEqual([['rejected', 0]]);
+          refusedWhole++;
+        } else {
+          expect(pair.status).toBe('resting');
+          expect(engine.cancel({ trader: 2, asset: 0, orderId: pair.orderId }).ok).toBe(true);
+        }
+        expect(engine.cancel({ trader: 1, asset: 0, orderId: k + 1 }).ok).toBe(true);
+      }
+      expect(refusedWhole).toBeGreaterThan(0);
+    }
+  });
+
+  it('ends a triggered stop that memory cannot enter with an event, and a cascade it cannot report with the stops pending', async () => {
+    for (const takers of [1, 3, 5]) {
+      const engine = await wasm({ maxMemoryBytes: 524288 });
+      const stops = 140;
+      for (let i = 0; i < stops; i++) engine.placeStop({ trader: 5, asset: 0, side: 'ask', size: 1, stopPrice: 100, timestamp: 1 });
+      for (let i = 0; i < stops; i++) engine.placeLimit({ trader: 2, asset: 0, side: 'bid', price: 60, size: 1, timestamp: 2 });
+      for (let i = 0; i < takers; i++) engine.placeLimit({ trader: 3, asset: 0, side: 'bid', price: 100, size: 1, timestamp: 3 });
+      for (let n = 0; ; n++) {
+        if (engine.placeLimit({ trader: 4, asset: 0, side: 'bid', price: 1 + (n % 30), size: 1, timestamp: 4 }).status === 'rejected') break;
+      }
+      const refusals = engine.memoryRefusals;
+      expect(engine.placeMarket({ trader: 9, asset: 0, side: 'ask', size: takers, timestamp: 5 }).status).toBe('filled');
+      const events = engine.events.toArray();
+      const triggered = events.filter((event) => event.kind === 'triggered').map((event) => event.orderId);
+      expect(triggered.length).toBeGreaterThan(0);
+      // Each triggered stop's entry is reported: it traded, rested, or was removed (CAPACITY when memory refused it).
+      for (const id of triggered) {
+        const after = events.filter((event) => event.kind !== 'triggered' && (event.orderId === id || (event.kind === 'fill' && event.takerOrderId === id)));
+        expect(after.length > 0 || engine.order(id) !== undefined, `stop ${id}`).toBe(true);
+      }
+      // The cascade ended where memory could not report the next stop: those left stay pending, and
+      // the command counts as refused for memory (a state machine fails on it).
+      expect(engine.pendingStops).toBe(stops - triggered.length);
+      expect(engine.memoryRefusals).toBe(engine.pendingStops > 0 ? refusals + 1 : refusals);
+    }
+  });
+
   it('throws CAPACITY for a batch, a query or a restore that memory cannot hold, and serves on unchanged', async () => {
     const limit = 4 * 1024 * 1024;
     const full = await wasm({ maxMemoryBytes: limit });

@@ -6,7 +6,7 @@
 import { OUT_EVENT_COUNT, OUT_FILL_COUNT, OUT_SLOTS } from '../core.js';
 import type { CoreOptions, MatchingCore } from '../core.js';
 import { COMMAND_SLOTS } from '../operations.js';
-import type { BatchStorage } from '../batch.js';
+import { heapCommandRecords, type BatchStorage } from '../batch.js';
 import { runCommands } from './batch.js';
 import { Buffers } from './buffers.js';
 import { cancelAll } from './cancel-all.js';
@@ -60,6 +60,10 @@ export class JsCore implements MatchingCore {
   }
   get pendingStops(): number {
     return this.state.pending.live;
+  }
+  /** Its arrays grow or the process runs out of memory (which fails the engine): never a refusal. */
+  get memoryRefusals(): number {
+    return 0;
   }
 
   placeLimit(trader: number, asset: number, side: number, price: number, size: number,
@@ -124,13 +128,13 @@ export class JsCore implements MatchingCore {
 
   createBatchStorage(commands: number): BatchStorage {
     // The JS core reads any Float64Array where it is: the heap is its own memory.
-    let records = new Float64Array(commands * COMMAND_SLOTS);
+    let records = heapCommandRecords(commands, 'no batch was made');
     return {
       owner: this,
       view: () => records,
       reserve: (wanted: number, keep: number) => {
         if (wanted * COMMAND_SLOTS > records.length) {
-          const grown = new Float64Array(Math.max(wanted, (records.length / COMMAND_SLOTS) * 2) * COMMAND_SLOTS);
+          const grown = heapCommandRecords(Math.max(wanted, (records.length / COMMAND_SLOTS) * 2), 'the batch is as it was');
           grown.set(records.subarray(0, keep * COMMAND_SLOTS));
           records = grown;
         }

@@ -94,8 +94,8 @@ function init(request) {
   });
   core = instance.exports;
   memory = core.memory;
-  // It records events as the state machine's engine does: at maxMemoryBytes the room they take
-  // decides which commands fit, and the shadow must refuse exactly what the engine refused.
+  // It records events as the state machine's engine does, so it needs the memory the engine
+  // needed for each command: at maxMemoryBytes the room they take decides which commands fit.
   hostBlock = core.init(request.maxPages, request.maxOrders, request.maxLevels, 1);
   if (hostBlock === 0) throw new Error('the shadow core has no room for its own structures');
   inputAt = hostBlock + request.input;
@@ -159,8 +159,12 @@ function apply(commands, count) {
   if (word(inputCapacityAt) < count && !core.reserveInput(count)) throw new Error(`no memory for a batch of ${count} commands`);
   const at = word(inputAt);
   new Float64Array(core.memory.buffer, at, commands.length).set(commands);
+  const refusals = core.memoryRefusals();
   const result = core.runBatch(at, count);
   if (result === NO_MEMORY || result < 0) throw new Error(`the shadow core refused a batch (fault ${result})`);
+  // The state machine journals no command its engine refused for lack of memory: one refused here
+  // was accepted there (this heap's history differs), and the shadow no longer follows the engine.
+  if (core.memoryRefusals() !== refusals) throw new Error('the shadow core refused a command for lack of memory that the engine applied');
   applied += count;
 }
 

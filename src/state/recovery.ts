@@ -202,6 +202,7 @@ async function recoverHeld(
   const replayed = await replayJournal(journal, engine.createBatch(REPLAY_RUN_COMMANDS), {
     commands(batch, key) {
       let results;
+      const refusals = engine.memoryRefusals;
       try {
         results = engine.submitBatch(batch);
       } catch (error) {
@@ -209,6 +210,11 @@ async function recoverHeld(
           throw new LobError('CORRUPTION', `journal record ${describeKey(key)} holds a command the engine refuses: ${error.message}`, { cause: error });
         }
         throw error;
+      }
+      // The live engine journals no command it refused for lack of memory: this heap is too small
+      // for what the journal holds, which says nothing of the journal.
+      if (engine.memoryRefusals !== refusals) {
+        throw new LobError('CAPACITY', `replaying journal record ${describeKey(key)}, the WASM core ran out of memory for a command the live engine applied; reopen with a larger maxMemoryBytes`);
       }
       const records = batch.view();
       sequencer.commands(records, 0, batch.count, results.events.records, results.events.count, results.fillCount, null);

@@ -378,7 +378,9 @@ export class CoreStateMachine {
     this.assertWritable('submitBatch');
     const p = this.p;
     p.builder.prepare(p.engine.nextOrderId);
+    const refusals = p.engine.memoryRefusals;
     const results = p.engine.submitBatch(batch);
+    if (p.engine.memoryRefusals !== refusals) throw this.refusedForMemory();
     const firstFillSeq = p.sequencer.nextFillSeq;
     const events = results.events;
     p.sequencer.commands(batch.view(), 0, results.count, events.records, events.count, results.fillCount, p.builder);
@@ -396,7 +398,9 @@ export class CoreStateMachine {
     const p = this.p;
     const copy = readRequest[method](req) as RequestOf[M];
     p.builder.prepare(p.engine.nextOrderId);
+    const refusals = p.engine.memoryRefusals;
     const result = run(p.engine, copy); // validates; a throw leaves everything as it was
+    if (p.engine.memoryRefusals !== refusals) throw this.refusedForMemory();
     encodeRequest[method](copy, this.record, 0);
     const events = p.engine.events;
     p.sequencer.commands(this.record, 0, 1, events.records, events.count, fillsOf(result), p.builder);
@@ -666,6 +670,21 @@ export class CoreStateMachine {
   }
 
   // ------------------------------------------------------------------ internals
+
+  /**
+   * The WASM core refused the command just applied (or one of the batch) for lack of memory. Such
+   * a refusal depends on the heap's history, which recovery does not rebuild: journaled, it would
+   * be replayed on a compact heap that may accept the command, and the database would no longer
+   * open. So the machine fails for good here, before the command is journaled: nothing after the
+   * last flush is written, and a reopen recovers to it.
+   */
+  private refusedForMemory(): LobError {
+    const limit = this.options.maxMemoryBytes === undefined ? 'the WebAssembly 4 GiB ceiling' : `maxMemoryBytes ${this.options.maxMemoryBytes}`;
+    const failure = new LobError('ENGINE_FAILED', `the WASM core refused a command for lack of memory (${limit}): such a refusal ` +
+      'depends on the heap\'s history, which a replay does not reproduce, so nothing after the last flush is committed; reopen with a larger maxMemoryBytes');
+    this.abandon(failure);
+    return failure;
+  }
 
   private afterMutation(commands: number): void {
     if (!this.persistent) {
