@@ -10,6 +10,8 @@ import { DATABASE_FORMAT_VERSION, encodeFormat } from '../src/state/codecs.js';
 import { Prefix, eventsKey, formatKey, headKey, journalKey, keyOf, prefixRange } from '../src/state/keys.js';
 import { crc32, crc32Portable } from '../src/state/crc32.js';
 import { SnapshotFiles } from '../src/state/checkpoint-files.js';
+import { crc32c } from '../src/state/crc32c.mjs';
+import { liveLogNumber, scanLog } from '../src/state/log-check.mjs';
 import { describeEachBackend } from './helpers/backends.js';
 import { FLOW_TRADERS, Flow } from './fixtures/flow.mjs';
 import { allFills, tempDbPath, tempDir, twoCheckpoints } from './fixtures/state-helpers.js';
@@ -328,6 +330,128 @@ describe('refused databases', () => {
   });
 });
 
+describe('a damaged write-ahead log', () => {
+  /**
+   * Four flushes, a checkpoint after each but the last, closed without a memtable flush: every
+   * flush is only in the main database's log, the last one its last record. Returns the state hash
+   * after each flush and the log's name.
+   */
+  async function fourFlushes(): Promise<{ dbPath: string; hashes: string[]; log: string }> {
+    const dbPath = tempDbPath();
+    const sm = await CoreStateMachine.open({ path: dbPath, backend: 'js' });
+    const hashes: string[] = [];
+    let t = 1;
+    for (let flush = 0; flush < 4; flush++) {
+      for (let i = 0; i < 20; i++) sm.placeLimitOrder({ trader: 1 + (i % 3), asset: 1, side: i % 2 ? 'bid' : 'ask', price: 100 + (i % 5), size: 1 + (i % 4), timestamp: t++ });
+      await sm.flush();
+      hashes.push(sm.stateHash());
+      if (flush < 3) await sm.checkpoint();
+    }
+    await sm.close();
+    const logs = fs.readdirSync(dbPath).filter((name) => name.endsWith('.log'));
+    expect(logs).toHaveLength(1);
+    return { dbPath, hashes, log: logs[0] };
+  }
+
+  it('refuses a flipped byte in the middle of the log, naming the log and the byte, and deletes nothing', async () => {
+    const { dbPath, log } = await fourFlushes();
+    const file = path.join(dbPath, log);
+    const bytes = fs.readFileSync(file);
+    bytes[bytes.length >> 1] ^= 0x01;
+    fs.writeFileSync(file, bytes);
+    const snapshots = fs.readdirSync(path.join(dbPath, 'snapshots')).sort();
+    for (const readOnly of [false, true]) {
+      await expect(CoreStateMachine.open({ path: dbPath, readOnly }), `readOnly ${readOnly}`).rejects.toMatchObject({
+        code: 'CORRUPTION',
+        message: expect.stringMatching(new RegExp(`^${dbPath} is damaged: write-ahead log ${log} holds a checksum mismatch at byte \\d+, with completed writes after it`)),
+      });
+    }
+    expect(fs.readdirSync(path.join(dbPath, 'snapshots')).sort()).toEqual(snapshots);
+    expect(fs.readFileSync(file)).toEqual(bytes);
+  });
+
+  it('opens a log cut off inside its last record with every flush before it', async () => {
+    const { dbPath, hashes, log } = await fourFlushes();
+    const file = path.join(dbPath, log);
+    fs.truncateSync(file, fs.statSync(file).size - 10);
+    const sm = await CoreStateMachine.open({ path: dbPath, backend: 'js' });
+    expect(sm.recovery).toMatchObject({ sequence: 60, checkpointSequence: 60 });
+    expect(sm.stateHash()).toBe(hashes[2]);
+    await sm.close();
+  });
+
+  /** A log as RocksDB's writer lays it out: records fragmented across 32 KiB blocks, a block's last < 7 bytes zero. */
+  function logOf(payloads: Uint8Array[], type = (t: number) => t): Buffer {
+    const out: Buffer[] = [];
+    let inBlock = 0;
+    const physical = (t: number, bytes: Uint8Array): void => {
+      const header = Buffer.alloc(7);
+      header.writeUInt16LE(bytes.length, 4);
+      header[6] = type(t);
+      const c = crc32c(Buffer.concat([header.subarray(6), bytes]));
+      header.writeUInt32LE((((c >>> 15) | (c << 17)) + 0xa282ead8) >>> 0, 0);
+      out.push(header, Buffer.from(bytes));
+      inBlock += 7 + bytes.length;
+    };
+    for (const payload of payloads) {
+      let left = payload;
+      let first = true;
+      do {
+        if (32_768 - inBlock < 7) {
+          out.push(Buffer.alloc(32_768 - inBlock));
+          inBlock = 0;
+        }
+        const room = 32_768 - inBlock - 7;
+        const piece = left.subarray(0, room);
+        left = left.subarray(piece.length);
+        physical(first ? (left.length === 0 ? 1 : 2) : (left.length === 0 ? 4 : 3), piece);
+        first = false;
+      } while (left.length > 0);
+    }
+    return Buffer.concat(out);
+  }
+
+  it('reads RocksDB\'s log format: a damaged record with an intact one after it, a cut-off end, an unknown record', () => {
+    const payloads = [5_000, 70_000, 300, 40_000, 900].map((n, i) => Buffer.alloc(n, i + 1));
+    const log = logOf(payloads);
+    expect(scanLog(log)).toEqual({ damage: null, intactAfterDamage: false, intact: true, unknown: null });
+    // A byte flipped in a fragment of the long record, in its first block: the blocks after it hold intact fragments.
+    const flipped = Buffer.from(log);
+    flipped[20_000] ^= 0x04;
+    expect(scanLog(flipped)).toMatchObject({ damage: { offset: 5_007, reason: 'a checksum mismatch' }, intactAfterDamage: true });
+    // A length flipped in the last record's header: the record before it is whole, nothing after it.
+    const lastAt = log.length - 907;
+    const badLength = Buffer.from(log);
+    badLength[lastAt + 5] ^= 0x40;
+    expect(scanLog(badLength)).toMatchObject({ damage: { offset: lastAt }, intactAfterDamage: false });
+    // The payload of the next-to-last record damaged, its length intact: the last record, in the same block, is found after it.
+    const beforeLast = Buffer.from(log);
+    beforeLast[lastAt - 10] ^= 0x01;
+    expect(scanLog(beforeLast)).toMatchObject({ damage: { reason: 'a checksum mismatch' }, intactAfterDamage: true });
+    // Cut off inside the last record, or inside its header: what a crash leaves.
+    for (const cut of [log.length - 100, lastAt + 3]) {
+      expect(scanLog(log.subarray(0, cut)), `cut at ${cut}`).toMatchObject({ damage: { offset: lastAt }, intactAfterDamage: false });
+    }
+    expect(scanLog(logOf([Buffer.alloc(10)], () => 12))).toMatchObject({ unknown: { offset: 0, reason: expect.stringContaining('type 12') } });
+  });
+
+  it('does not read a log RocksDB retired: a cut-off one a crash left behind beside the live log', async () => {
+    const { dbPath, hashes, log } = await fourFlushes();
+    const cutOff = fs.readFileSync(path.join(dbPath, log)).subarray(0, 500);
+    await (await CoreStateMachine.open({ path: dbPath, backend: 'js' })).close(); // the log's writes go into a table file, a new log is started
+    const live = liveLogNumber(dbPath);
+    expect(live).toBeGreaterThan(1);
+    fs.writeFileSync(path.join(dbPath, `${String(live - 1).padStart(6, '0')}.log`), cutOff);
+    const sm = await CoreStateMachine.open({ path: dbPath, backend: 'js' });
+    sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 90, size: 1, timestamp: 1_000 });
+    await sm.close(); // a write in the live log, after the retired one
+    const again = await CoreStateMachine.open({ path: dbPath, backend: 'js' });
+    expect(again.recovery).toMatchObject({ sequence: 81 });
+    await again.close();
+    expect(hashes).toHaveLength(4);
+  });
+});
+
 describe('storage encoding', () => {
   it('orders keys numerically within a kind', () => {
     const seqs = [0, 1, 255, 256, 65_535, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 7, Number.MAX_SAFE_INTEGER];
@@ -343,5 +467,10 @@ describe('storage encoding', () => {
       expect(crc32Portable(bytes, start, end)).toBe(crc32(bytes, start, end));
     }
     expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926);
+  });
+
+  it('computes CRC-32C, the checksum of RocksDB\'s log records', () => {
+    expect(crc32c(Buffer.from('123456789'))).toBe(0xe3069283);
+    expect(crc32c(Buffer.from('xx123456789y'), 2, 11)).toBe(0xe3069283);
   });
 });
