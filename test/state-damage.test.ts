@@ -179,6 +179,61 @@ describeEachBackend('damaged history', (backend) => {
     await sm.close();
   });
 
+  /** Three flushes of five orders each (event blocks events/1, events/6, events/11), with `missing` deleted. */
+  async function threeFlushesWithout(missing: number, dropIndexes: boolean): Promise<string> {
+    const dbPath = tempDbPath();
+    const sm = await CoreStateMachine.open({ path: dbPath, backend });
+    for (let flush = 0; flush < 3; flush++) {
+      for (let i = 0; i < 5; i++) sm.placeLimitOrder({ trader: 1 + (i % 2), asset: 1, side: i % 2 ? 'bid' : 'ask', price: 10 + i, size: 1, timestamp: flush * 5 + i + 1 });
+      await sm.flush();
+    }
+    await sm.close();
+    await tamper(dbPath, async (store) => {
+      const batch = store.batch();
+      batch.del(eventsKey(missing));
+      await store.write(batch);
+      if (!dropIndexes) return;
+      const indexes = store.batch();
+      for (let prefix = Prefix.INDEX_HEAD; prefix <= Prefix.ORDER_TOUCHES; prefix++) for (const key of await store.keys(prefixRange(prefix))) indexes.del(key);
+      await store.write(indexes);
+    });
+    return dbPath;
+  }
+
+  async function feedFrom1(sm: CoreStateMachine): Promise<unknown> {
+    const seqs: number[] = [];
+    const subscription = sm.subscribe({ assets: [1], fromSeq: 1 });
+    const timer = setTimeout(() => subscription.close(), 2_000);
+    try {
+      for await (const message of subscription) if (seqs.push(message.seq) === 15) break;
+      return seqs;
+    } catch (error) {
+      return error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  it.each([
+    [6, /event block events\/6 \(0x050000000000000006\) is missing: the next stored block is events\/11/],
+    [11, /event block events\/11 \(0x05000000000000000b\) is missing: the event blocks end at sequence 10, short of the journal's end at 15/],
+  ])('derives no indexes past a missing event block (events/%i): CORRUPTION naming it', async (missing, said) => {
+    const sm = await CoreStateMachine.open({ path: await threeFlushesWithout(missing, true), backend });
+    const refused = { code: 'CORRUPTION', message: expect.stringMatching(said) };
+    await expect(sm.indexesReady()).rejects.toMatchObject(refused);
+    await expect(sm.getTraderOrders(2)).rejects.toMatchObject(refused);
+    await sm.close();
+  });
+
+  it.each([
+    [6, /event block events\/6 \(0x050000000000000006\) is missing: the next stored block is events\/11/],
+    [11, /event block events\/11 \(0x05000000000000000b\) is missing: the event blocks end at sequence 10, short of asset 1's durable feed message \d+/],
+  ])('replays no feed past a missing event block (events/%i): CORRUPTION naming it', async (missing, said) => {
+    const sm = await CoreStateMachine.open({ path: await threeFlushesWithout(missing, false), backend });
+    expect(await feedFrom1(sm)).toMatchObject({ code: 'CORRUPTION', message: expect.stringMatching(said) });
+    await sm.close();
+  });
+
   it('derives the indexes again after a crash lost them, from the event blocks', async () => {
     const dbPath = await twoFills();
     const sm = await CoreStateMachine.open({ path: dbPath, backend });
