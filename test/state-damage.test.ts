@@ -50,6 +50,14 @@ describeEachBackend('damaged databases', (backend) => {
     }, /checkpoint\/\d+ .*sha256/],
     ['is cut short', (file: string) => fs.truncateSync(file, fs.statSync(file).size - 100), /checkpoint\/\d+ .*holds \d+ bytes, its manifest says \d+/],
     ['is missing', (file: string) => fs.rmSync(file), /checkpoint\/\d+ .*names the snapshot file .*, which is missing/],
+    ['is a directory', (file: string) => {
+      fs.rmSync(file);
+      fs.mkdirSync(file);
+    }, /checkpoint\/\d+ .*names the snapshot file .*, which cannot be read \(EISDIR\)/],
+    ['is a link to itself', (file: string) => {
+      fs.rmSync(file);
+      fs.symlinkSync(file, file);
+    }, /checkpoint\/\d+ .*names the snapshot file .*, which cannot be read \(ELOOP\)/],
   ])('falls back to the older checkpoint when the newest one\'s snapshot file %s', async (_, damage, reason) => {
     const dbPath = tempDbPath();
     const sm = await CoreStateMachine.open({ path: dbPath, backend });
@@ -68,6 +76,28 @@ describeEachBackend('damaged databases', (backend) => {
     expect(reopened.stateHash()).toBe(hash);
     expect(await allFills(reopened, FLOW_TRADERS)).toEqual(fills);
     await reopened.close();
+  });
+
+  it('leaves a stray it cannot delete in the snapshot directory, and refuses a snapshot directory that is a file with IO_ERROR', async () => {
+    const dbPath = tempDbPath();
+    const sm = await CoreStateMachine.open({ path: dbPath, backend });
+    const { newer } = await twoCheckpoints(sm, new Flow(5, { opsPerBlock: 30 }));
+    const hash = sm.stateHash();
+    await sm.close();
+    const snapshots = path.join(dbPath, 'snapshots');
+    const stray = path.join(snapshots, `${(newer.sequence + 99).toString(16).padStart(16, '0')}.snapshot.partial`);
+    fs.mkdirSync(stray);
+    const reopened = await CoreStateMachine.open({ path: dbPath, backend });
+    expect(reopened.recovery).toMatchObject({ checkpointSequence: newer.sequence, skippedCheckpoints: [] });
+    expect(reopened.stateHash()).toBe(hash);
+    await reopened.close();
+    expect(fs.statSync(stray).isDirectory()).toBe(true);
+
+    fs.rmSync(snapshots, { recursive: true });
+    fs.writeFileSync(snapshots, 'not a directory');
+    await expect(CoreStateMachine.open({ path: dbPath, backend })).rejects.toMatchObject({
+      code: 'IO_ERROR', message: `${snapshots}, where checkpoints' snapshot files go, cannot be listed (ENOTDIR)`,
+    });
   });
 
   it('fails loudly, naming the key, on a damaged journal record', async () => {
