@@ -384,6 +384,35 @@ describe('refused databases', () => {
     expect(fs.readdirSync(dbPath).sort()).toEqual(files);
   });
 
+  it('creates the database over what a first open killed before CURRENT left, and still refuses a MANIFEST with a log beside it', async () => {
+    // What RocksDB has written when its first open is killed before it renames 000001.dbtmp to CURRENT.
+    const cutOff = (dbPath: string): void => {
+      fs.mkdirSync(dbPath, { recursive: true });
+      fs.writeFileSync(path.join(dbPath, 'MANIFEST-000001'), Buffer.from('a first version edit, half written'));
+      fs.writeFileSync(path.join(dbPath, '000001.dbtmp'), 'MANIFEST-000001\n');
+      fs.writeFileSync(path.join(dbPath, 'IDENTITY'), 'f0e1d2c3-identity\n');
+      fs.writeFileSync(path.join(dbPath, 'LOCK'), '');
+    };
+    const dbPath = tempDbPath();
+    cutOff(dbPath);
+    const sm = await CoreStateMachine.open({ path: dbPath, backend: 'js' });
+    sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 1 });
+    await sm.flush();
+    const hash = sm.stateHash();
+    await sm.close();
+    const reopened = await CoreStateMachine.open({ path: dbPath, backend: 'js' });
+    expect(reopened.recovery).toMatchObject({ sequence: 1 });
+    expect(reopened.stateHash()).toBe(hash);
+    await reopened.close();
+
+    const withLog = tempDbPath();
+    cutOff(withLog);
+    fs.writeFileSync(path.join(withLog, '000003.log'), 'x');
+    await expect(CoreStateMachine.open({ path: withLog, backend: 'js' })).rejects.toMatchObject({
+      code: 'CORRUPTION', message: expect.stringMatching(/holds 000003\.log, MANIFEST-000001 but no CURRENT file/),
+    });
+  });
+
   it('a CURRENT that names no MANIFEST, or a path out of the directory: CORRUPTION, nothing followed', async () => {
     const dbPath = tempDbPath();
     await (await CoreStateMachine.open({ path: dbPath, backend: 'js' })).close();
