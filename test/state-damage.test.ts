@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { LobError } from '../src/errors.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import { Store } from '../src/state/store.js';
-import { DATABASE_FORMAT_VERSION, encodeFormat } from '../src/state/codecs.js';
-import { Prefix, eventsKey, formatKey, headKey, journalKey, keyOf, prefixRange } from '../src/state/keys.js';
+import { DATABASE_FORMAT_VERSION, SnapshotWhere, decodeCheckpoint, encodeCheckpoint, encodeFormat, type CheckpointManifest } from '../src/state/codecs.js';
+import { Prefix, checkpointKey, eventsKey, formatKey, headKey, journalKey, keyOf, prefixRange } from '../src/state/keys.js';
 import { crc32, crc32Portable } from '../src/state/crc32.js';
 import { SnapshotFiles } from '../src/state/checkpoint-files.js';
 import { crc32c } from '../src/state/crc32c.mjs';
@@ -98,6 +98,26 @@ describeEachBackend('damaged databases', (backend) => {
     await expect(CoreStateMachine.open({ path: dbPath, backend })).rejects.toMatchObject({
       code: 'IO_ERROR', message: `${snapshots}, where checkpoints' snapshot files go, cannot be listed (ENOTDIR)`,
     });
+  });
+
+  it('skips a checkpoint whose manifest, checksum intact, holds an impossible snapshot length', async () => {
+    const dbPath = tempDbPath();
+    const sm = await CoreStateMachine.open({ path: dbPath, backend });
+    const { older, newer } = await twoCheckpoints(sm, new Flow(5, { opsPerBlock: 30 }));
+    const hash = sm.stateHash();
+    await sm.close();
+    await tamper(dbPath, async (store) => {
+      const key = checkpointKey(newer.sequence);
+      const manifest = decodeCheckpoint(key, (await store.get(key))!);
+      await put(store, key, encodeCheckpoint({ ...manifest, byteLength: 2 ** 50 }));
+    });
+    const reopened = await CoreStateMachine.open({ path: dbPath, backend });
+    expect(reopened.recovery).toMatchObject({
+      checkpointSequence: older.sequence,
+      skippedCheckpoints: [{ sequence: newer.sequence, reason: expect.stringMatching(/checkpoint\/\d+ .*is malformed: its byteLength \(1125899906842624\) is not a byte length/) }],
+    });
+    expect(reopened.stateHash()).toBe(hash);
+    await reopened.close();
   });
 
   it('fails loudly, naming the key, on a damaged journal record', async () => {
@@ -581,6 +601,36 @@ describe('storage encoding', () => {
       expect(crc32Portable(bytes, start, end)).toBe(crc32(bytes, start, end));
     }
     expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926);
+  });
+
+  it('refuses a checkpoint manifest whose numbers no checkpoint writes, naming the field', () => {
+    const key = checkpointKey(60);
+    const sound: CheckpointManifest = {
+      sequence: 60, height: 3, nextFillSeq: 9, nextOrderId: 61, nextEventSeq: 200, restingOrders: 40, byteLength: 5_000, chunkCount: 1,
+      chunkBytes: 1 << 20, sha256: Buffer.alloc(32, 7), feedSeqs: [[1, 120]], where: SnapshotWhere.FILE,
+    };
+    expect(decodeCheckpoint(key, encodeCheckpoint(sound))).toEqual(sound);
+    for (const [field, value, said] of [
+      ['byteLength', 2 ** 50, /byteLength \(1125899906842624\) is not a byte length/],
+      ['byteLength', -5, /byteLength \(-5\) is not a byte length/],
+      ['chunkBytes', 2 ** 40, /chunkBytes \(1099511627776\) is not a byte length/],
+      ['sequence', 0.5, /sequence \(0\.5\) is not a non-negative integer/],
+      ['sequence', Number.NaN, /sequence \(NaN\) is not a non-negative integer/],
+      ['sequence', 40, /sequence \(40\) is not its key's \(60\)/],
+      ['height', -1, /height \(-1\) is not a non-negative integer/],
+      ['nextOrderId', 2 ** 60, /nextOrderId \(\d+\) is not a non-negative integer/],
+      ['restingOrders', Number.POSITIVE_INFINITY, /restingOrders \(Infinity\) is not a non-negative integer/],
+      ['chunkCount', 1.5, /chunkCount \(1\.5\) is not a non-negative integer/],
+    ] as const) {
+      let error: unknown;
+      try {
+        decodeCheckpoint(key, encodeCheckpoint({ ...sound, [field]: value }));
+      } catch (e) {
+        error = e;
+      }
+      expect(error, `${field} ${value}`).toBeInstanceOf(LobError);
+      expect(error, `${field} ${value}`).toMatchObject({ code: 'CORRUPTION', message: expect.stringMatching(said) });
+    }
   });
 
   it('computes CRC-32C, the checksum of RocksDB\'s log records', () => {

@@ -358,6 +358,30 @@ export function decodeCheckpoint(key: Uint8Array, value: Uint8Array): Checkpoint
       manifest.where = where;
     }
     if (!r.done) throw new Error(`${r.end - r.offset} bytes left over`);
+    checkManifestFields(manifest, keyIntegers(key, Prefix.CHECKPOINT, 1)[0]);
     return manifest;
   });
+}
+
+/**
+ * Past a snapshot's largest possible size: the WebAssembly core's memory is at most 4 GiB, and a
+ * snapshot is read into one buffer of its length (a forged length must not ask for more).
+ */
+const MAX_SNAPSHOT_BYTES = 2 ** 32;
+
+/**
+ * A manifest's numbers must be what a checkpoint writes: they become a file's name, a buffer's
+ * length, a loop's count, and where the replay starts. The checksum only says they were stored
+ * as written, not that they were written by a checkpoint of this key.
+ */
+function checkManifestFields(m: CheckpointManifest, keySequence: number): void {
+  const counts = { sequence: m.sequence, height: m.height, nextFillSeq: m.nextFillSeq, nextOrderId: m.nextOrderId, restingOrders: m.restingOrders, chunkCount: m.chunkCount };
+  for (const [field, value] of Object.entries(counts)) {
+    if (!Number.isSafeInteger(value) || value < 0) throw new Error(`its ${field} (${value}) is not a non-negative integer`);
+  }
+  for (const [field, value] of Object.entries({ byteLength: m.byteLength, chunkBytes: m.chunkBytes })) {
+    if (!Number.isSafeInteger(value) || value < 0 || value > MAX_SNAPSHOT_BYTES) throw new Error(`its ${field} (${value}) is not a byte length from 0 to ${MAX_SNAPSHOT_BYTES}`);
+  }
+  if (m.chunkCount > MAX_SNAPSHOT_BYTES) throw new Error(`its chunkCount (${m.chunkCount}) is more than a snapshot's bytes could be`);
+  if (m.sequence !== keySequence) throw new Error(`its sequence (${m.sequence}) is not its key's (${keySequence})`);
 }
