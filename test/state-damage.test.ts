@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { LobError } from '../src/errors.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import { Store } from '../src/state/store.js';
-import { DATABASE_FORMAT_VERSION, SnapshotWhere, decodeCheckpoint, encodeCheckpoint, encodeFormat, type CheckpointManifest } from '../src/state/codecs.js';
+import { DATABASE_FORMAT_VERSION, SnapshotWhere, decodeCheckpoint, decodeFormat, encodeCheckpoint, encodeFormat, type CheckpointManifest } from '../src/state/codecs.js';
 import { Prefix, checkpointKey, eventsKey, formatKey, headKey, journalKey, keyOf, prefixRange } from '../src/state/keys.js';
 import { crc32, crc32Portable } from '../src/state/crc32.js';
 import { SnapshotFiles } from '../src/state/checkpoint-files.js';
@@ -631,6 +631,20 @@ describe('storage encoding', () => {
       expect(error, `${field} ${value}`).toBeInstanceOf(LobError);
       expect(error, `${field} ${value}`).toMatchObject({ code: 'CORRUPTION', message: expect.stringMatching(said) });
     }
+  });
+
+  it('a format marker with a flipped byte in its magic is damaged (CORRUPTION), not another program\'s key', () => {
+    const marker = encodeFormat();
+    expect(decodeFormat(formatKey(), marker)).toBe(DATABASE_FORMAT_VERSION);
+    const flipped = Buffer.from(marker);
+    flipped[3] ^= 0x01;
+    expect(() => decodeFormat(formatKey(), flipped)).toThrow(expect.objectContaining({ code: 'CORRUPTION', message: expect.stringMatching(/format .*fails its checksum/) }));
+    // Not ours at all: another length, or our length with another program's bytes and their own checksum.
+    expect(() => decodeFormat(formatKey(), Buffer.from('users'))).toThrow(expect.objectContaining({ code: 'NOT_A_DATABASE' }));
+    const foreign = Buffer.from(marker);
+    foreign.write('FOREIGN', 1, 'latin1');
+    foreign.writeUInt32LE(crc32(foreign, 0, foreign.length - 4), foreign.length - 4);
+    expect(() => decodeFormat(formatKey(), foreign)).toThrow(expect.objectContaining({ code: 'NOT_A_DATABASE' }));
   });
 
   it('computes CRC-32C, the checksum of RocksDB\'s log records', () => {

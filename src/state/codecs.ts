@@ -137,15 +137,19 @@ export function encodeFormat(version = DATABASE_FORMAT_VERSION): Buffer {
   return seal(value);
 }
 
-/** The stored database format version; NOT_A_DATABASE when the magic is missing. */
+/**
+ * The stored database format version; NOT_A_DATABASE when the magic is missing. The checksum is
+ * checked first: a marker of the right length whose checksum fails is a damaged lobcore marker
+ * (a flipped byte in its magic too), not some other program's key.
+ */
 export function decodeFormat(key: Uint8Array, value: Uint8Array): number {
   const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-  if (bytes.length !== DATABASE_MAGIC.length + FRAME_BYTES || !bytes.subarray(1, 1 + DATABASE_MAGIC.length).equals(DATABASE_MAGIC)) {
-    throw new LobError('NOT_A_DATABASE', `key ${describeKey(key)} does not hold the lobcore format marker`);
-  }
+  const notOurs = (): LobError => new LobError('NOT_A_DATABASE', `key ${describeKey(key)} does not hold the lobcore format marker`);
+  if (bytes.length !== DATABASE_MAGIC.length + FRAME_BYTES) throw notOurs();
   if (bytes.readUInt32LE(bytes.length - 4) !== crc32(bytes, 0, bytes.length - 4)) {
     throw new LobError('CORRUPTION', `format value at key ${describeKey(key)} fails its checksum`);
   }
+  if (!bytes.subarray(1, 1 + DATABASE_MAGIC.length).equals(DATABASE_MAGIC)) throw notOurs();
   return bytes[0];
 }
 
