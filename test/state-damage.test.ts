@@ -6,10 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { LobError } from '../src/errors.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import { Store } from '../src/state/store.js';
-import { DATABASE_FORMAT_VERSION, encodeFormat } from '../src/state/codecs.js';
-import { Prefix, eventsKey, formatKey, headKey, journalKey, keyOf, prefixRange } from '../src/state/keys.js';
+import { DATABASE_FORMAT_VERSION, SnapshotWhere, decodeCheckpoint, decodeFormat, encodeCheckpoint, encodeFormat, type CheckpointManifest } from '../src/state/codecs.js';
+import { Prefix, checkpointKey, eventsKey, formatKey, headKey, journalKey, keyOf, prefixRange } from '../src/state/keys.js';
 import { crc32, crc32Portable } from '../src/state/crc32.js';
 import { SnapshotFiles } from '../src/state/checkpoint-files.js';
+import { crc32c } from '../src/state/crc32c.mjs';
+import { liveLogNumber, scanLog } from '../src/state/log-check.mjs';
 import { describeEachBackend } from './helpers/backends.js';
 import { FLOW_TRADERS, Flow } from './fixtures/flow.mjs';
 import { allFills, tempDbPath, tempDir, twoCheckpoints } from './fixtures/state-helpers.js';
@@ -48,6 +50,14 @@ describeEachBackend('damaged databases', (backend) => {
     }, /checkpoint\/\d+ .*sha256/],
     ['is cut short', (file: string) => fs.truncateSync(file, fs.statSync(file).size - 100), /checkpoint\/\d+ .*holds \d+ bytes, its manifest says \d+/],
     ['is missing', (file: string) => fs.rmSync(file), /checkpoint\/\d+ .*names the snapshot file .*, which is missing/],
+    ['is a directory', (file: string) => {
+      fs.rmSync(file);
+      fs.mkdirSync(file);
+    }, /checkpoint\/\d+ .*names the snapshot file .*, which cannot be read \(EISDIR\)/],
+    ['is a link to itself', (file: string) => {
+      fs.rmSync(file);
+      fs.symlinkSync(file, file);
+    }, /checkpoint\/\d+ .*names the snapshot file .*, which cannot be read \(ELOOP\)/],
   ])('falls back to the older checkpoint when the newest one\'s snapshot file %s', async (_, damage, reason) => {
     const dbPath = tempDbPath();
     const sm = await CoreStateMachine.open({ path: dbPath, backend });
@@ -65,6 +75,48 @@ describeEachBackend('damaged databases', (backend) => {
     });
     expect(reopened.stateHash()).toBe(hash);
     expect(await allFills(reopened, FLOW_TRADERS)).toEqual(fills);
+    await reopened.close();
+  });
+
+  it('leaves a stray it cannot delete in the snapshot directory, and refuses a snapshot directory that is a file with IO_ERROR', async () => {
+    const dbPath = tempDbPath();
+    const sm = await CoreStateMachine.open({ path: dbPath, backend });
+    const { newer } = await twoCheckpoints(sm, new Flow(5, { opsPerBlock: 30 }));
+    const hash = sm.stateHash();
+    await sm.close();
+    const snapshots = path.join(dbPath, 'snapshots');
+    const stray = path.join(snapshots, `${(newer.sequence + 99).toString(16).padStart(16, '0')}.snapshot.partial`);
+    fs.mkdirSync(stray);
+    const reopened = await CoreStateMachine.open({ path: dbPath, backend });
+    expect(reopened.recovery).toMatchObject({ checkpointSequence: newer.sequence, skippedCheckpoints: [] });
+    expect(reopened.stateHash()).toBe(hash);
+    await reopened.close();
+    expect(fs.statSync(stray).isDirectory()).toBe(true);
+
+    fs.rmSync(snapshots, { recursive: true });
+    fs.writeFileSync(snapshots, 'not a directory');
+    await expect(CoreStateMachine.open({ path: dbPath, backend })).rejects.toMatchObject({
+      code: 'IO_ERROR', message: `${snapshots}, where checkpoints' snapshot files go, cannot be listed (ENOTDIR)`,
+    });
+  });
+
+  it('skips a checkpoint whose manifest, checksum intact, holds an impossible snapshot length', async () => {
+    const dbPath = tempDbPath();
+    const sm = await CoreStateMachine.open({ path: dbPath, backend });
+    const { older, newer } = await twoCheckpoints(sm, new Flow(5, { opsPerBlock: 30 }));
+    const hash = sm.stateHash();
+    await sm.close();
+    await tamper(dbPath, async (store) => {
+      const key = checkpointKey(newer.sequence);
+      const manifest = decodeCheckpoint(key, (await store.get(key))!);
+      await put(store, key, encodeCheckpoint({ ...manifest, byteLength: 2 ** 50 }));
+    });
+    const reopened = await CoreStateMachine.open({ path: dbPath, backend });
+    expect(reopened.recovery).toMatchObject({
+      checkpointSequence: older.sequence,
+      skippedCheckpoints: [{ sequence: newer.sequence, reason: expect.stringMatching(/checkpoint\/\d+ .*is malformed: its byteLength \(1125899906842624\) is not a byte length/) }],
+    });
+    expect(reopened.stateHash()).toBe(hash);
     await reopened.close();
   });
 
@@ -174,6 +226,61 @@ describeEachBackend('damaged history', (backend) => {
       code: 'CORRUPTION',
       message: expect.stringMatching(/order-span\/1 .*points at flush 1, whose event block events\/1 .*is missing/),
     });
+    await sm.close();
+  });
+
+  /** Three flushes of five orders each (event blocks events/1, events/6, events/11), with `missing` deleted. */
+  async function threeFlushesWithout(missing: number, dropIndexes: boolean): Promise<string> {
+    const dbPath = tempDbPath();
+    const sm = await CoreStateMachine.open({ path: dbPath, backend });
+    for (let flush = 0; flush < 3; flush++) {
+      for (let i = 0; i < 5; i++) sm.placeLimitOrder({ trader: 1 + (i % 2), asset: 1, side: i % 2 ? 'bid' : 'ask', price: 10 + i, size: 1, timestamp: flush * 5 + i + 1 });
+      await sm.flush();
+    }
+    await sm.close();
+    await tamper(dbPath, async (store) => {
+      const batch = store.batch();
+      batch.del(eventsKey(missing));
+      await store.write(batch);
+      if (!dropIndexes) return;
+      const indexes = store.batch();
+      for (let prefix = Prefix.INDEX_HEAD; prefix <= Prefix.ORDER_TOUCHES; prefix++) for (const key of await store.keys(prefixRange(prefix))) indexes.del(key);
+      await store.write(indexes);
+    });
+    return dbPath;
+  }
+
+  async function feedFrom1(sm: CoreStateMachine): Promise<unknown> {
+    const seqs: number[] = [];
+    const subscription = sm.subscribe({ assets: [1], fromSeq: 1 });
+    const timer = setTimeout(() => subscription.close(), 2_000);
+    try {
+      for await (const message of subscription) if (seqs.push(message.seq) === 15) break;
+      return seqs;
+    } catch (error) {
+      return error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  it.each([
+    [6, /event block events\/6 \(0x050000000000000006\) is missing: the next stored block is events\/11/],
+    [11, /event block events\/11 \(0x05000000000000000b\) is missing: the event blocks end at sequence 10, short of the journal's end at 15/],
+  ])('derives no indexes past a missing event block (events/%i): CORRUPTION naming it', async (missing, said) => {
+    const sm = await CoreStateMachine.open({ path: await threeFlushesWithout(missing, true), backend });
+    const refused = { code: 'CORRUPTION', message: expect.stringMatching(said) };
+    await expect(sm.indexesReady()).rejects.toMatchObject(refused);
+    await expect(sm.getTraderOrders(2)).rejects.toMatchObject(refused);
+    await sm.close();
+  });
+
+  it.each([
+    [6, /event block events\/6 \(0x050000000000000006\) is missing: the next stored block is events\/11/],
+    [11, /event block events\/11 \(0x05000000000000000b\) is missing: the event blocks end at sequence 10, short of asset 1's durable feed message \d+/],
+  ])('replays no feed past a missing event block (events/%i): CORRUPTION naming it', async (missing, said) => {
+    const sm = await CoreStateMachine.open({ path: await threeFlushesWithout(missing, false), backend });
+    expect(await feedFrom1(sm)).toMatchObject({ code: 'CORRUPTION', message: expect.stringMatching(said) });
     await sm.close();
   });
 
@@ -297,6 +404,35 @@ describe('refused databases', () => {
     expect(fs.readdirSync(dbPath).sort()).toEqual(files);
   });
 
+  it('creates the database over what a first open killed before CURRENT left, and still refuses a MANIFEST with a log beside it', async () => {
+    // What RocksDB has written when its first open is killed before it renames 000001.dbtmp to CURRENT.
+    const cutOff = (dbPath: string): void => {
+      fs.mkdirSync(dbPath, { recursive: true });
+      fs.writeFileSync(path.join(dbPath, 'MANIFEST-000001'), Buffer.from('a first version edit, half written'));
+      fs.writeFileSync(path.join(dbPath, '000001.dbtmp'), 'MANIFEST-000001\n');
+      fs.writeFileSync(path.join(dbPath, 'IDENTITY'), 'f0e1d2c3-identity\n');
+      fs.writeFileSync(path.join(dbPath, 'LOCK'), '');
+    };
+    const dbPath = tempDbPath();
+    cutOff(dbPath);
+    const sm = await CoreStateMachine.open({ path: dbPath, backend: 'js' });
+    sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 1 });
+    await sm.flush();
+    const hash = sm.stateHash();
+    await sm.close();
+    const reopened = await CoreStateMachine.open({ path: dbPath, backend: 'js' });
+    expect(reopened.recovery).toMatchObject({ sequence: 1 });
+    expect(reopened.stateHash()).toBe(hash);
+    await reopened.close();
+
+    const withLog = tempDbPath();
+    cutOff(withLog);
+    fs.writeFileSync(path.join(withLog, '000003.log'), 'x');
+    await expect(CoreStateMachine.open({ path: withLog, backend: 'js' })).rejects.toMatchObject({
+      code: 'CORRUPTION', message: expect.stringMatching(/holds 000003\.log, MANIFEST-000001 but no CURRENT file/),
+    });
+  });
+
   it('a CURRENT that names no MANIFEST, or a path out of the directory: CORRUPTION, nothing followed', async () => {
     const dbPath = tempDbPath();
     await (await CoreStateMachine.open({ path: dbPath, backend: 'js' })).close();
@@ -328,6 +464,128 @@ describe('refused databases', () => {
   });
 });
 
+describe('a damaged write-ahead log', () => {
+  /**
+   * Four flushes, a checkpoint after each but the last, closed without a memtable flush: every
+   * flush is only in the main database's log, the last one its last record. Returns the state hash
+   * after each flush and the log's name.
+   */
+  async function fourFlushes(): Promise<{ dbPath: string; hashes: string[]; log: string }> {
+    const dbPath = tempDbPath();
+    const sm = await CoreStateMachine.open({ path: dbPath, backend: 'js' });
+    const hashes: string[] = [];
+    let t = 1;
+    for (let flush = 0; flush < 4; flush++) {
+      for (let i = 0; i < 20; i++) sm.placeLimitOrder({ trader: 1 + (i % 3), asset: 1, side: i % 2 ? 'bid' : 'ask', price: 100 + (i % 5), size: 1 + (i % 4), timestamp: t++ });
+      await sm.flush();
+      hashes.push(sm.stateHash());
+      if (flush < 3) await sm.checkpoint();
+    }
+    await sm.close();
+    const logs = fs.readdirSync(dbPath).filter((name) => name.endsWith('.log'));
+    expect(logs).toHaveLength(1);
+    return { dbPath, hashes, log: logs[0] };
+  }
+
+  it('refuses a flipped byte in the middle of the log, naming the log and the byte, and deletes nothing', async () => {
+    const { dbPath, log } = await fourFlushes();
+    const file = path.join(dbPath, log);
+    const bytes = fs.readFileSync(file);
+    bytes[bytes.length >> 1] ^= 0x01;
+    fs.writeFileSync(file, bytes);
+    const snapshots = fs.readdirSync(path.join(dbPath, 'snapshots')).sort();
+    for (const readOnly of [false, true]) {
+      await expect(CoreStateMachine.open({ path: dbPath, readOnly }), `readOnly ${readOnly}`).rejects.toMatchObject({
+        code: 'CORRUPTION',
+        message: expect.stringMatching(new RegExp(`^${dbPath} is damaged: write-ahead log ${log} holds a checksum mismatch at byte \\d+, with completed writes after it`)),
+      });
+    }
+    expect(fs.readdirSync(path.join(dbPath, 'snapshots')).sort()).toEqual(snapshots);
+    expect(fs.readFileSync(file)).toEqual(bytes);
+  });
+
+  it('opens a log cut off inside its last record with every flush before it', async () => {
+    const { dbPath, hashes, log } = await fourFlushes();
+    const file = path.join(dbPath, log);
+    fs.truncateSync(file, fs.statSync(file).size - 10);
+    const sm = await CoreStateMachine.open({ path: dbPath, backend: 'js' });
+    expect(sm.recovery).toMatchObject({ sequence: 60, checkpointSequence: 60 });
+    expect(sm.stateHash()).toBe(hashes[2]);
+    await sm.close();
+  });
+
+  /** A log as RocksDB's writer lays it out: records fragmented across 32 KiB blocks, a block's last < 7 bytes zero. */
+  function logOf(payloads: Uint8Array[], type = (t: number) => t): Buffer {
+    const out: Buffer[] = [];
+    let inBlock = 0;
+    const physical = (t: number, bytes: Uint8Array): void => {
+      const header = Buffer.alloc(7);
+      header.writeUInt16LE(bytes.length, 4);
+      header[6] = type(t);
+      const c = crc32c(Buffer.concat([header.subarray(6), bytes]));
+      header.writeUInt32LE((((c >>> 15) | (c << 17)) + 0xa282ead8) >>> 0, 0);
+      out.push(header, Buffer.from(bytes));
+      inBlock += 7 + bytes.length;
+    };
+    for (const payload of payloads) {
+      let left = payload;
+      let first = true;
+      do {
+        if (32_768 - inBlock < 7) {
+          out.push(Buffer.alloc(32_768 - inBlock));
+          inBlock = 0;
+        }
+        const room = 32_768 - inBlock - 7;
+        const piece = left.subarray(0, room);
+        left = left.subarray(piece.length);
+        physical(first ? (left.length === 0 ? 1 : 2) : (left.length === 0 ? 4 : 3), piece);
+        first = false;
+      } while (left.length > 0);
+    }
+    return Buffer.concat(out);
+  }
+
+  it('reads RocksDB\'s log format: a damaged record with an intact one after it, a cut-off end, an unknown record', () => {
+    const payloads = [5_000, 70_000, 300, 40_000, 900].map((n, i) => Buffer.alloc(n, i + 1));
+    const log = logOf(payloads);
+    expect(scanLog(log)).toEqual({ damage: null, intactAfterDamage: false, intact: true, unknown: null });
+    // A byte flipped in a fragment of the long record, in its first block: the blocks after it hold intact fragments.
+    const flipped = Buffer.from(log);
+    flipped[20_000] ^= 0x04;
+    expect(scanLog(flipped)).toMatchObject({ damage: { offset: 5_007, reason: 'a checksum mismatch' }, intactAfterDamage: true });
+    // A length flipped in the last record's header: the record before it is whole, nothing after it.
+    const lastAt = log.length - 907;
+    const badLength = Buffer.from(log);
+    badLength[lastAt + 5] ^= 0x40;
+    expect(scanLog(badLength)).toMatchObject({ damage: { offset: lastAt }, intactAfterDamage: false });
+    // The payload of the next-to-last record damaged, its length intact: the last record, in the same block, is found after it.
+    const beforeLast = Buffer.from(log);
+    beforeLast[lastAt - 10] ^= 0x01;
+    expect(scanLog(beforeLast)).toMatchObject({ damage: { reason: 'a checksum mismatch' }, intactAfterDamage: true });
+    // Cut off inside the last record, or inside its header: what a crash leaves.
+    for (const cut of [log.length - 100, lastAt + 3]) {
+      expect(scanLog(log.subarray(0, cut)), `cut at ${cut}`).toMatchObject({ damage: { offset: lastAt }, intactAfterDamage: false });
+    }
+    expect(scanLog(logOf([Buffer.alloc(10)], () => 12))).toMatchObject({ unknown: { offset: 0, reason: expect.stringContaining('type 12') } });
+  });
+
+  it('does not read a log RocksDB retired: a cut-off one a crash left behind beside the live log', async () => {
+    const { dbPath, hashes, log } = await fourFlushes();
+    const cutOff = fs.readFileSync(path.join(dbPath, log)).subarray(0, 500);
+    await (await CoreStateMachine.open({ path: dbPath, backend: 'js' })).close(); // the log's writes go into a table file, a new log is started
+    const live = liveLogNumber(dbPath);
+    expect(live).toBeGreaterThan(1);
+    fs.writeFileSync(path.join(dbPath, `${String(live - 1).padStart(6, '0')}.log`), cutOff);
+    const sm = await CoreStateMachine.open({ path: dbPath, backend: 'js' });
+    sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 90, size: 1, timestamp: 1_000 });
+    await sm.close(); // a write in the live log, after the retired one
+    const again = await CoreStateMachine.open({ path: dbPath, backend: 'js' });
+    expect(again.recovery).toMatchObject({ sequence: 81 });
+    await again.close();
+    expect(hashes).toHaveLength(4);
+  });
+});
+
 describe('storage encoding', () => {
   it('orders keys numerically within a kind', () => {
     const seqs = [0, 1, 255, 256, 65_535, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 7, Number.MAX_SAFE_INTEGER];
@@ -343,5 +601,54 @@ describe('storage encoding', () => {
       expect(crc32Portable(bytes, start, end)).toBe(crc32(bytes, start, end));
     }
     expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926);
+  });
+
+  it('refuses a checkpoint manifest whose numbers no checkpoint writes, naming the field', () => {
+    const key = checkpointKey(60);
+    const sound: CheckpointManifest = {
+      sequence: 60, height: 3, nextFillSeq: 9, nextOrderId: 61, nextEventSeq: 200, restingOrders: 40, byteLength: 5_000, chunkCount: 1,
+      chunkBytes: 1 << 20, sha256: Buffer.alloc(32, 7), feedSeqs: [[1, 120]], where: SnapshotWhere.FILE,
+    };
+    expect(decodeCheckpoint(key, encodeCheckpoint(sound))).toEqual(sound);
+    for (const [field, value, said] of [
+      ['byteLength', 2 ** 50, /byteLength \(1125899906842624\) is not a byte length/],
+      ['byteLength', -5, /byteLength \(-5\) is not a byte length/],
+      ['chunkBytes', 2 ** 40, /chunkBytes \(1099511627776\) is not a byte length/],
+      ['sequence', 0.5, /sequence \(0\.5\) is not a non-negative integer/],
+      ['sequence', Number.NaN, /sequence \(NaN\) is not a non-negative integer/],
+      ['sequence', 40, /sequence \(40\) is not its key's \(60\)/],
+      ['height', -1, /height \(-1\) is not a non-negative integer/],
+      ['nextOrderId', 2 ** 60, /nextOrderId \(\d+\) is not a non-negative integer/],
+      ['restingOrders', Number.POSITIVE_INFINITY, /restingOrders \(Infinity\) is not a non-negative integer/],
+      ['chunkCount', 1.5, /chunkCount \(1\.5\) is not a non-negative integer/],
+    ] as const) {
+      let error: unknown;
+      try {
+        decodeCheckpoint(key, encodeCheckpoint({ ...sound, [field]: value }));
+      } catch (e) {
+        error = e;
+      }
+      expect(error, `${field} ${value}`).toBeInstanceOf(LobError);
+      expect(error, `${field} ${value}`).toMatchObject({ code: 'CORRUPTION', message: expect.stringMatching(said) });
+    }
+  });
+
+  it('a format marker with a flipped byte in its magic is damaged (CORRUPTION), not another program\'s key', () => {
+    const marker = encodeFormat();
+    expect(decodeFormat(formatKey(), marker)).toBe(DATABASE_FORMAT_VERSION);
+    const flipped = Buffer.from(marker);
+    flipped[3] ^= 0x01;
+    expect(() => decodeFormat(formatKey(), flipped)).toThrow(expect.objectContaining({ code: 'CORRUPTION', message: expect.stringMatching(/format .*fails its checksum/) }));
+    // Not ours at all: another length, or our length with another program's bytes and their own checksum.
+    expect(() => decodeFormat(formatKey(), Buffer.from('users'))).toThrow(expect.objectContaining({ code: 'NOT_A_DATABASE' }));
+    const foreign = Buffer.from(marker);
+    foreign.write('FOREIGN', 1, 'latin1');
+    foreign.writeUInt32LE(crc32(foreign, 0, foreign.length - 4), foreign.length - 4);
+    expect(() => decodeFormat(formatKey(), foreign)).toThrow(expect.objectContaining({ code: 'NOT_A_DATABASE' }));
+  });
+
+  it('computes CRC-32C, the checksum of RocksDB\'s log records', () => {
+    expect(crc32c(Buffer.from('123456789'))).toBe(0xe3069283);
+    expect(crc32c(Buffer.from('xx123456789y'), 2, 11)).toBe(0xe3069283);
   });
 });

@@ -85,8 +85,12 @@ export class SnapshotFiles implements SnapshotPlace {
       });
       return { bytes, length, sha256: hash.digest(), pieces: null };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      throw new LobError('CORRUPTION', `checkpoint ${describeKey(checkpointKey(manifest.sequence))} names the snapshot file ${path}, which is missing`);
+      if (error instanceof LobError) throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      const what = code === 'ENOENT' ? 'which is missing' : `which cannot be read (${code ?? (error as Error).message})`;
+      // Either way the checkpoint is unusable, and recovery tries an older one (a directory or a
+      // loop of links in the file's place, an I/O error), as for a file gone.
+      throw new LobError('CORRUPTION', `checkpoint ${describeKey(checkpointKey(manifest.sequence))} names the snapshot file ${path}, ${what}`, { cause: error });
     }
   }
 
@@ -99,15 +103,25 @@ export class SnapshotFiles implements SnapshotPlace {
     try {
       names = await fs.promises.readdir(this.directory);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-      throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return 0;
+      // No checkpoint could be written there, nor read: say so rather than each checkpoint.
+      throw new LobError('IO_ERROR', `${this.directory}, where checkpoints' snapshot files go, cannot be listed (${code ?? (error as Error).message})`, { cause: error });
     }
     let deleted = 0;
     for (const name of names) {
       const match = FILE_NAME.exec(name);
       if (match === null || (match[2] === undefined && kept.has(Number.parseInt(match[1], 16)))) continue;
-      await removeFile(join(this.directory, name));
-      deleted++;
+      // Housekeeping: a file without a manifest is never read, and a checkpoint that later wants
+      // its name writes a .partial file and renames it over, failing then, loudly, if it cannot.
+      // A stray that cannot be removed (a directory of that name, a permission) is left, rather
+      // than refusing a database whose every checkpoint and commit is sound.
+      try {
+        await removeFile(join(this.directory, name));
+        deleted++;
+      } catch {
+        continue;
+      }
     }
     return deleted;
   }

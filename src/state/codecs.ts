@@ -137,15 +137,19 @@ export function encodeFormat(version = DATABASE_FORMAT_VERSION): Buffer {
   return seal(value);
 }
 
-/** The stored database format version; NOT_A_DATABASE when the magic is missing. */
+/**
+ * The stored database format version; NOT_A_DATABASE when the magic is missing. The checksum is
+ * checked first: a marker of the right length whose checksum fails is a damaged lobcore marker
+ * (a flipped byte in its magic too), not some other program's key.
+ */
 export function decodeFormat(key: Uint8Array, value: Uint8Array): number {
   const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-  if (bytes.length !== DATABASE_MAGIC.length + FRAME_BYTES || !bytes.subarray(1, 1 + DATABASE_MAGIC.length).equals(DATABASE_MAGIC)) {
-    throw new LobError('NOT_A_DATABASE', `key ${describeKey(key)} does not hold the lobcore format marker`);
-  }
+  const notOurs = (): LobError => new LobError('NOT_A_DATABASE', `key ${describeKey(key)} does not hold the lobcore format marker`);
+  if (bytes.length !== DATABASE_MAGIC.length + FRAME_BYTES) throw notOurs();
   if (bytes.readUInt32LE(bytes.length - 4) !== crc32(bytes, 0, bytes.length - 4)) {
     throw new LobError('CORRUPTION', `format value at key ${describeKey(key)} fails its checksum`);
   }
+  if (!bytes.subarray(1, 1 + DATABASE_MAGIC.length).equals(DATABASE_MAGIC)) throw notOurs();
   return bytes[0];
 }
 
@@ -358,6 +362,30 @@ export function decodeCheckpoint(key: Uint8Array, value: Uint8Array): Checkpoint
       manifest.where = where;
     }
     if (!r.done) throw new Error(`${r.end - r.offset} bytes left over`);
+    checkManifestFields(manifest, keyIntegers(key, Prefix.CHECKPOINT, 1)[0]);
     return manifest;
   });
+}
+
+/**
+ * Past a snapshot's largest possible size: the WebAssembly core's memory is at most 4 GiB, and a
+ * snapshot is read into one buffer of its length (a forged length must not ask for more).
+ */
+const MAX_SNAPSHOT_BYTES = 2 ** 32;
+
+/**
+ * A manifest's numbers must be what a checkpoint writes: they become a file's name, a buffer's
+ * length, a loop's count, and where the replay starts. The checksum only says they were stored
+ * as written, not that they were written by a checkpoint of this key.
+ */
+function checkManifestFields(m: CheckpointManifest, keySequence: number): void {
+  const counts = { sequence: m.sequence, height: m.height, nextFillSeq: m.nextFillSeq, nextOrderId: m.nextOrderId, restingOrders: m.restingOrders, chunkCount: m.chunkCount };
+  for (const [field, value] of Object.entries(counts)) {
+    if (!Number.isSafeInteger(value) || value < 0) throw new Error(`its ${field} (${value}) is not a non-negative integer`);
+  }
+  for (const [field, value] of Object.entries({ byteLength: m.byteLength, chunkBytes: m.chunkBytes })) {
+    if (!Number.isSafeInteger(value) || value < 0 || value > MAX_SNAPSHOT_BYTES) throw new Error(`its ${field} (${value}) is not a byte length from 0 to ${MAX_SNAPSHOT_BYTES}`);
+  }
+  if (m.chunkCount > MAX_SNAPSHOT_BYTES) throw new Error(`its chunkCount (${m.chunkCount}) is more than a snapshot's bytes could be`);
+  if (m.sequence !== keySequence) throw new Error(`its sequence (${m.sequence}) is not its key's (${keySequence})`);
 }

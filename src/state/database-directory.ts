@@ -2,6 +2,7 @@
 // create its files inside any directory, and reports a database that lost its CURRENT file as if
 // nothing were there. Every refusal names the path and says what was found.
 import * as fs from 'node:fs';
+import * as nodePath from 'node:path';
 import { statOrUndefined } from '../directories.js';
 import { LobError } from '../errors.js';
 
@@ -16,7 +17,7 @@ const ROCKSDB_DATA_FILE = /^(MANIFEST-\d+|\d+\.(sst|blob|log)|snapshots|index)$/
 export type DirectoryContents =
   | { kind: 'missing' }
   | { kind: 'file' }
-  /** Empty, or only what an interrupted first open leaves (LOCK, IDENTITY, LOG, OPTIONS). */
+  /** Empty, or only what an interrupted first open leaves (LOCK, IDENTITY, LOG, OPTIONS, the first MANIFEST: creationCutOff). */
   | { kind: 'empty' }
   | { kind: 'database' }
   /** MANIFEST, table or log files without the CURRENT file that says which MANIFEST is live. */
@@ -30,10 +31,26 @@ export function inspectDirectory(path: string): DirectoryContents {
   const names = fs.readdirSync(path).sort();
   // RocksDB ignores files it did not write, so with CURRENT present it is a database whatever sits beside it.
   if (names.includes('CURRENT')) return { kind: 'database' };
+  if (creationCutOff(path, names)) return { kind: 'empty' };
   const dataFiles = names.filter((name) => ROCKSDB_DATA_FILE.test(name));
   if (dataFiles.length > 0) return { kind: 'database-without-current', dataFiles };
   const otherFiles = names.filter((name) => !ROCKSDB_FILE.test(name));
   return otherFiles.length > 0 ? { kind: 'foreign', otherFiles } : { kind: 'empty' };
+}
+
+/** A first open's own files beside its first MANIFEST, before CURRENT names it. */
+const CREATION_FILE = /^(MANIFEST-000001|000001\.dbtmp|IDENTITY|LOCK|LOG)$/;
+
+/**
+ * Whether the files are what a first open killed before it wrote CURRENT leaves: RocksDB writes
+ * MANIFEST-000001 and 000001.dbtmp, then renames the latter to CURRENT. Nothing was committed:
+ * the first open's own log and later MANIFEST come after CURRENT, and lobcore writes its format
+ * marker only once the open is done. RocksDB creates the database again over them (it writes
+ * both files afresh). A LOG with anything in it is some other program's (the binding writes none).
+ */
+function creationCutOff(path: string, names: string[]): boolean {
+  if (!names.includes('MANIFEST-000001') || !names.every((name) => CREATION_FILE.test(name))) return false;
+  return !names.includes('LOG') || fs.statSync(nodePath.join(path, 'LOG')).size === 0;
 }
 
 /**

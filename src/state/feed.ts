@@ -15,7 +15,7 @@ import type { Commit } from './commit-builder.js';
 import type { CommitFollower } from './committer.js';
 import type { EventBlock } from './event-block.js';
 import { decodeUint } from './codecs.js';
-import type { History, HistoryReader } from './history.js';
+import { History, type HistoryReader } from './history.js';
 import { Prefix, keyOf } from './keys.js';
 
 export const DEFAULT_MAX_BUFFERED = 10_000;
@@ -259,6 +259,8 @@ export class FeedPublisher implements CommitFollower {
       const [span] = await this.reader.entries({ gte: keyOf(Prefix.FEED_SPAN, asset, 0), lte: keyOf(Prefix.FEED_SPAN, asset, fromSeq), reverse: true, limit: 1 });
       if (span === undefined) throw new LobError('CORRUPTION', `no feed history for asset ${asset} at seq ${fromSeq}`);
       const firstSeq = decodeUint(span[0], span[1], 'feed-span');
+      let reached = false;
+      let lastSeq = firstSeq - 1;
       for await (const block of this.history.blocksFrom(firstSeq)) {
         if (subscription.isClosed) return;
         let last = 0;
@@ -266,8 +268,12 @@ export class FeedPublisher implements CommitFollower {
           last = message.seq;
           if (message.seq >= fromSeq && message.seq <= through) subscription.offer(message);
         }
-        if (last >= through) break;
+        lastSeq = block.lastSeq;
+        reached = last >= through;
+        if (reached) break;
       }
+      // Durable messages past the last stored block: a block is missing at the end.
+      if (!reached && !subscription.isClosed) throw History.missingBlockAfter(lastSeq, `asset ${asset}'s durable feed message ${through}`);
     }
   }
 

@@ -148,18 +148,34 @@ export class History {
     if (order.newestFirst) for (const [key] of await before()) yield key;
   }
 
-  /** Blocks from the one starting at `firstSeq` on, in order, `pageSize` keys at a time. */
+  /**
+   * Blocks from the one starting at `firstSeq` on, in order, `pageSize` keys at a time. Each must
+   * start where the one before it ended: the indexes derived from them and the feed replayed from
+   * them would otherwise skip a flush without a word. The caller checks that the last one reaches
+   * as far as it needs (missingBlockAfter).
+   */
   async *blocksFrom(firstSeq: number, pageSize = 16): AsyncGenerator<ReadBlock> {
     let range: KeyRange = { gte: eventsKey(firstSeq), lt: Buffer.from([Prefix.EVENTS + 1]), limit: pageSize };
+    let expected = firstSeq;
     for (;;) {
       const page = await this.reader.entries(range);
       for (const [key, value] of page) {
         const [start] = keyIntegers(key, Prefix.EVENTS, 1);
-        yield this.cached(start) ?? this.remember(key, start, value);
+        if (start !== expected) {
+          throw new LobError('CORRUPTION', `event block ${describeKey(eventsKey(expected))} is missing: the next stored block is ${describeKey(key)}`);
+        }
+        const block = this.cached(start) ?? this.remember(key, start, value);
+        expected = block.lastSeq + 1;
+        yield block;
       }
       if (page.length < pageSize) return;
       range = { gt: page[page.length - 1][0], lt: range.lt, limit: pageSize };
     }
+  }
+
+  /** The error for event blocks that end at `lastSeq` short of what was committed (`short`: of what). */
+  static missingBlockAfter(lastSeq: number, short: string): LobError {
+    return new LobError('CORRUPTION', `event block ${describeKey(eventsKey(lastSeq + 1))} is missing: the event blocks end at sequence ${lastSeq}, short of ${short}`);
   }
 
   /** The height in effect at journal sequence `seq` of a block. */

@@ -124,10 +124,13 @@ export class Indexer implements CommitFollower {
     this.derivedThrough = head;
     // Read past the overlay (it waits for this start), and only as far as the journal reached at
     // open: later commits are held.
+    let reached = head;
     for await (const block of new History(this.store).blocksFrom(head + 1)) {
       if (block.lastSeq > through) break;
       this.derive(block);
+      reached = block.lastSeq;
     }
+    if (reached < through) throw History.missingBlockAfter(reached, `the journal's end at ${through}`);
     const reindexedEntries = this.derivedThrough - head;
     this.started = true;
     for (const ops of this.held) this.enqueue(ops);

@@ -24,6 +24,7 @@ import { parentPort } from 'node:worker_threads';
 import { RocksLevel } from '@nxtedition/rocksdb';
 import { packByteList, transferList, unpackByteList } from './byte-list.mjs';
 import { IndexWindow } from './index-window.mjs';
+import { describeLogDamage, findLogDamage } from './log-check.mjs';
 
 const OP_PUT = 1;
 const OP_DEL = 2;
@@ -172,6 +173,11 @@ async function run(request) {
       if (request.nice !== undefined) lowerPriority(request.nice);
       location = request.path;
       openOptions = request.options;
+      // Here, not on the main thread: a reopen restores its engine there meanwhile (restore-ahead.ts).
+      if (request.checkLogs === true) {
+        const damage = findLogDamage(location);
+        if (damage !== null) throw Object.assign(new Error(describeLogDamage(damage)), { code: 'LOBCORE_LOG_DAMAGED' });
+      }
       db = new RocksLevel(location, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
       await db.open(openOptions);
       return [null];

@@ -62,6 +62,9 @@ const INDEX_WORKER_NICE = 10;
 /** A written batch's buffer is kept for the next batch up to this size (a checkpoint's chunks are not). */
 const SPARE_BATCH_BYTES = 16 * 1024 * 1024;
 
+/** The store worker's code for a write-ahead log that RocksDB would open past silently (log-check.mjs). */
+const LOG_DAMAGED = 'LOBCORE_LOG_DAMAGED';
+
 /** How RocksDB is tuned for this workload (Store.open says why). */
 const ROCKSDB_OPTIONS = { walCompression: false, compaction: 'level', compression: false, memtableMemoryBudget: 16 * 1024 * 1024 };
 
@@ -116,7 +119,7 @@ export class Store implements KeyValueStore {
       // 1M-order book and 179,000 commands, 0.3-2.3 MB of log and an open of 51-227 ms, against
       // 3.6-4.7 MB and 265-608 ms with 8 MB memtables (docs/storage.md, round 4).
       if (readOnly) copy = await openCopy(worker, path);
-      else await worker.call({ op: 'open', path, options: { createIfMissing: true, ...ROCKSDB_OPTIONS } });
+      else await worker.call({ op: 'open', path, options: { createIfMissing: true, ...ROCKSDB_OPTIONS }, checkLogs: true });
     } catch (error) {
       await worker.terminate();
       throw error instanceof LobError ? error : openError(path, error);
@@ -445,11 +448,14 @@ async function openCopy(worker: WorkerCalls<LevelError>, path: string): Promise<
       continue;
     }
     try {
-      await worker.call({ op: 'open', path: copy.location, options: { createIfMissing: false, ...ROCKSDB_OPTIONS } });
+      await worker.call({ op: 'open', path: copy.location, options: { createIfMissing: false, ...ROCKSDB_OPTIONS }, checkLogs: true });
       return copy;
     } catch (error) {
       copy.remove();
       lastError = openError(path, error, copy);
+      // A copy of a log being written ends at worst in a cut-off record, which the check accepts:
+      // a damaged one is in the original too.
+      if ((error as LevelError).code === LOG_DAMAGED) throw lastError;
     }
   }
   throw lastError instanceof LobError ? lastError
@@ -469,6 +475,7 @@ function openError(path: string, error: unknown, copy: DatabaseCopy | null = nul
   const cause = (error as LevelError).cause ?? (error as LevelError);
   const message = rocksText(cause.message ?? String(error), copy, path);
   const text = `${cause.code ?? ''} ${message}`;
+  if (cause.code === LOG_DAMAGED) return new LobError('CORRUPTION', `${path} is damaged: ${message}`, { cause: error });
   // RocksDB names its LOCK file in any failure to open it ("while open a file for lock: …/LOCK:
   // Read-only file system"): only a lock another holder has is LOCKED; the rest are the I/O errors they say.
   if (cause.code === 'LEVEL_LOCKED' || /Resource temporarily unavailable|lock hold by current process/i.test(message)) {
