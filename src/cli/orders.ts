@@ -2,6 +2,7 @@
 // its whole lifecycle, event by event; one trader: its orders (open, closed or all), a page at a
 // time.
 import { Command, Option } from 'commander';
+import type { CoreStateMachine } from '../state/index.js';
 import type { OrderRecord, RecordedEvent } from '../types.js';
 import { readDatabase } from './database.js';
 import { CliError, ExitCode } from './failure.js';
@@ -51,10 +52,7 @@ async function listOrders(dir: string, flags: OrdersFlags): Promise<number> {
       return ExitCode.OK;
     }
     const trader = flags.trader as number;
-    // One more than asked tells whether there is a next page.
-    let records = await machine.getTraderOrders(trader, { status: flags.status, limit: flags.limit + 1, after: flags.after, newestFirst: flags.newestFirst === true });
-    const more = records.length > flags.limit;
-    if (more) records = records.slice(0, flags.limit);
+    const { records, more } = await traderPage(machine, trader, flags);
     const next = more ? { after: records[records.length - 1].seq } : null;
     if (flags.json) {
       printJson({ trader, status: flags.status, orders: records, more, next });
@@ -80,6 +78,23 @@ async function listOrders(dir: string, flags: OrdersFlags): Promise<number> {
     }
     return ExitCode.OK;
   });
+}
+
+/**
+ * A page of the trader's orders and whether there is another. The cursor is a seq, which an OCO
+ * pair's two legs share: a page ending between them would make the next page skip the second, so
+ * the page takes every row of its last seq, even past the limit. A row beyond those says there is
+ * more; the rows are asked for until one is seen or the orders run out.
+ */
+async function traderPage(machine: CoreStateMachine, trader: number, flags: OrdersFlags): Promise<{ records: OrderRecord[]; more: boolean }> {
+  for (let ask = flags.limit + 1; ; ) {
+    const records = await machine.getTraderOrders(trader, { status: flags.status, limit: ask, after: flags.after, newestFirst: flags.newestFirst === true });
+    let end = Math.min(flags.limit, records.length);
+    while (end < records.length && records[end].seq === records[end - 1].seq) end++;
+    if (end < records.length) return { records: records.slice(0, end), more: true };
+    if (records.length < ask) return { records, more: false };
+    ask = records.length + 1;
+  }
 }
 
 function printOrder(r: OrderRecord, events: RecordedEvent[]): void {
