@@ -88,3 +88,17 @@ describe('lobcore orders --trader', () => {
     expect(text.stdout).toMatch(new RegExp(`more: lobcore orders .* --after ${all.all[firstPair].seq}\\n$`));
   });
 });
+
+describe('lobcore orders --order', () => {
+  it("shows the order's own remaining size after each event, also where it took", async () => {
+    const text = await lobcore('orders', db, '--order', String(taker));
+    expect(text.code, text.stderr).toBe(0);
+    const rows = text.stdout.split('\n').filter((line) => /^\s+\d+\s+\d+\s+\w+/.test(line)).map((line) => line.trim().split(/\s+/).slice(2, 6));
+    expect(rows).toEqual([
+      ['accepted', '121', '10', '10'],
+      ['fill', '120', '3', '7'],
+      ['fill', '121', '4', '3'],
+      ['rested', '121', '3', '3'],
+    ]);
+  });
+});

@@ -113,10 +113,29 @@ function printOrder(r: OrderRecord, events: RecordedEvent[]): void {
     ['closed', r.closedHeight === undefined ? '-' : `height ${r.closedHeight}`],
   ], '  '));
   printLine();
+  const left = leftAfterEach(r, events);
   printLine(renderTable(
     ['height', 'seq', 'event', 'price', 'size', 'left', 'detail'],
-    events.map((e) => [String(e.height), String(e.seq), e.kind, String(e.price), String(e.size), String(e.remaining), eventDetail(e, r.orderId)]),
+    events.map((e, i) => [String(e.height), String(e.seq), e.kind, String(e.price), String(e.size), left[i], eventDetail(e, r.orderId)]),
   ));
+}
+
+/**
+ * What the order has left after each of its events. An event's `remaining` is its order's, and a
+ * fill's order is the maker: where this order took, its own is what it had less what traded. A
+ * budget order's size is 0 (its budget bounds it), so its taking leaves no size to show.
+ */
+function leftAfterEach(r: OrderRecord, events: readonly RecordedEvent[]): string[] {
+  let left = 0;
+  return events.map((e) => {
+    if (e.orderId === r.orderId) {
+      left = e.remaining;
+      return String(left);
+    }
+    if (r.budget !== undefined) return '-';
+    left -= e.size;
+    return String(left);
+  });
 }
 
 function eventDetail(e: RecordedEvent, orderId: number): string {
