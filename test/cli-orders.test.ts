@@ -101,4 +101,12 @@ describe('lobcore orders --order', () => {
       ['rested', '121', '3', '3'],
     ]);
   });
+
+  it('refuses the paging flags, which only --trader has', async () => {
+    for (const flags of [['--status', 'open'], ['--limit', '5'], ['--after', '3'], ['--newest-first'], ['--status', 'all', '--newest-first']]) {
+      const result = await lobcore('orders', db, '--order', String(taker), ...flags);
+      expectBadInput(result, new RegExp(`${flags[0]}.* with --trader`));
+      expect(result.stdout).toBe('');
+    }
+  });
 });

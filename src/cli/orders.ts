@@ -33,14 +33,21 @@ export function defineOrdersCommand(status: ExitStatus): Command {
     .addOption(new Option('--newest-first', 'with --trader: newest first'))
     .addOption(jsonOption())
     .addHelpText('after', '\nExamples:\n  lobcore orders ./db --order 1234\n  lobcore orders ./db --trader 7 --status open --json')
-    .action(async (dir: string, flags: OrdersFlags) => {
-      status.code = await listOrders(dir, flags);
+    .action(async (dir: string, flags: OrdersFlags, command: Command) => {
+      const given = PAGING_FLAGS.filter(([key]) => command.getOptionValueSource(key) === 'cli').map(([, flag]) => flag);
+      status.code = await listOrders(dir, flags, given);
     });
 }
 
-async function listOrders(dir: string, flags: OrdersFlags): Promise<number> {
+/** The flags that shape a trader's page: an order's lifecycle has no page, so they are refused with --order. */
+const PAGING_FLAGS: readonly [string, string][] = [['status', '--status'], ['limit', '--limit'], ['after', '--after'], ['newestFirst', '--newest-first']];
+
+async function listOrders(dir: string, flags: OrdersFlags, pagingGiven: readonly string[]): Promise<number> {
   if ((flags.order === undefined) === (flags.trader === undefined)) {
     throw new CliError('orders needs exactly one of --order <id> and --trader <id>');
+  }
+  if (flags.order !== undefined && pagingGiven.length > 0) {
+    throw new CliError(`${pagingGiven.join(', ')} ${pagingGiven.length === 1 ? 'goes' : 'go'} with --trader: --order prints the whole lifecycle of one order`);
   }
   return readDatabase(dir, async (machine): Promise<number> => {
     if (flags.order !== undefined) {
