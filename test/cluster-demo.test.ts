@@ -130,10 +130,13 @@ describe('lobcore cluster demo', () => {
   it('says how to install nats-server when it is missing, and starts nothing', async () => {
     const env: NodeJS.ProcessEnv = { ...process.env, PATH: path.dirname(process.execPath) };
     delete env.LOBCORE_NATS_SERVER;
-    const run = await lobcoreIn(env, 'cluster', 'demo');
-    expect(run.code).toBe(2);
-    expect(run.stderr.trimEnd().split('\n')).toEqual(['lobcore: nats-server was not found on PATH: install it with `apt-get install -y nats-server` (Debian, as root) or from nats.io']);
-    expect(run.stdout).toBe('');
+    // Exit 3, as the README's exit table has it: the environment lacks something, the input is fine.
+    for (const command of ['demo', 'up']) {
+      const run = await lobcoreIn(env, 'cluster', command);
+      expect(run.code).toBe(3);
+      expect(run.stderr.trimEnd().split('\n')).toEqual(['lobcore: nats-server was not found on PATH: install it with `apt-get install -y nats-server` (Debian, as root) or from nats.io']);
+      expect(run.stdout).toBe('');
+    }
   });
 
   it('refuses a bad flag in one line', async () => {

@@ -41,9 +41,9 @@ interface NodeFlags {
   leaderTimeout?: number;
 }
 
-/** A clear refusal, with the install command, before anything is started. */
+/** A clear refusal, with the install command, before anything is started: a fault of the environment, exit 3. */
 export function requireNatsForCli(): void {
-  if (findNatsServer() === undefined) throw new CliError(`nats-server was not found on PATH: ${NATS_INSTALL_HINT}`);
+  if (findNatsServer() === undefined) throw new CliError(`nats-server was not found on PATH: ${NATS_INSTALL_HINT}`, ExitCode.INTERNAL);
 }
 
 /**
