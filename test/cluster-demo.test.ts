@@ -1,13 +1,13 @@
 // `lobcore cluster demo` as a user runs it: a child process that starts NATS and six member
 // processes, kills a shard leader and a NATS server, and reports its verdict.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ClusterClient } from '../src/cluster/client.js';
 import { readDescription } from '../src/cluster/nats/description.js';
-import { expectBadInput, finished, lobcore, lobcoreIn, lobcoreWithin, MAIN, ROOT, start, startIn } from './helpers/cli.js';
+import { expectBadInput, finished, listTree, lobcore, lobcoreIn, lobcoreWithin, MAIN, ROOT, start, startIn } from './helpers/cli.js';
 import { until } from './helpers/cluster.js';
 
 /** Live processes whose command line names `dir`: the run's nats-servers (their configs) and members (--run-dir). */
@@ -92,6 +92,28 @@ describe('lobcore cluster up', () => {
   it('refuses more shards than assets in one line', async () => {
     expectBadInput(await lobcore('cluster', 'up', '--shards', '8', '--assets', '6'), /--shards 8/);
   });
+});
+
+describe('lobcore cluster up and demo --dir', () => {
+  it('refuses a file and a directory that is not empty in one line, and leaves them as they were', async () => {
+    const tmp = mkdtempSync(path.join(tmpdir(), 'lobcore-run-dir-'));
+    try {
+      const file = path.join(tmp, 'a-file');
+      writeFileSync(file, 'mine');
+      const full = path.join(tmp, 'full');
+      mkdirSync(full);
+      writeFileSync(path.join(full, 'notes.txt'), 'mine');
+      for (const command of ['up', 'demo']) {
+        expectBadInput(await lobcoreWithin(60_000, 'cluster', command, '--dir', file), /--dir .*a-file is a file; a cluster run needs a new or empty directory/);
+        expectBadInput(await lobcoreWithin(60_000, 'cluster', command, '--dir', full), /--dir .*full is not empty; a cluster run needs a new or empty directory/);
+      }
+      expect(readFileSync(file, 'utf8')).toBe('mine');
+      expect(listTree(full)).toEqual(['notes.txt']);
+      expect(processesUsing(tmp)).toEqual([]);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe('lobcore cluster demo', () => {
