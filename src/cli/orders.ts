@@ -28,7 +28,7 @@ export function defineOrdersCommand(status: ExitStatus): Command {
     .addOption(new Option('--order <id>', 'one order: its record and its events').argParser(positiveInteger()))
     .addOption(new Option('--trader <id>', 'the orders of a trader').argParser(nonNegativeInteger))
     .addOption(new Option('--status <which>', 'with --trader: which orders').choices(['open', 'closed', 'all']).default('all'))
-    .addOption(new Option('--limit <n>', 'with --trader: most orders to list').argParser(positiveInteger(1_000_000)).default(100))
+    .addOption(new Option('--limit <n>', 'with --trader: most orders to list (one more where an OCO pair would be split: its legs stay on one page)').argParser(positiveInteger(1_000_000)).default(100))
     .addOption(new Option('--after <seq>', 'with --trader: only orders after the one with this seq (to page on)').argParser(nonNegativeInteger))
     .addOption(new Option('--newest-first', 'with --trader: newest first'))
     .addOption(jsonOption())
