@@ -86,6 +86,23 @@ describe('lobcore book', () => {
   });
 });
 
+describe('height 0 of a database without commands', () => {
+  it('is the empty book, in memory, on disk and from lobcore book, while a pruned journal is still refused', async () => {
+    const empty = { asset: 1, seq: 0, height: 0, bids: [], asks: [] };
+    const memory = await CoreStateMachine.open();
+    expect(await memory.bookAt(1, 0)).toEqual(empty);
+    await memory.close();
+    const fresh = path.join(path.dirname(db), 'fresh');
+    const sm = await CoreStateMachine.open({ path: fresh });
+    expect(await sm.bookAt(1, 0)).toEqual(empty);
+    await sm.close();
+    const text = await lobcore('book', fresh, '--asset', '1', '--height', '0');
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^asset 1 at height 0, feed seq 0\n\s+the book is empty/);
+    expectBadInput(await lobcore('book', db, '--asset', '1', '--height', '0'), /height 0 is before the oldest checkpoint/);
+  });
+});
+
 describe('lobcore feed', () => {
   it('prints the messages from a sequence on, as a subscriber gets them', async () => {
     const json = JSON.parse((await lobcore('feed', db, '--asset', '1', '--from-seq', '3', '--limit', '5', '--json')).stdout);

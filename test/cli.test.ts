@@ -599,6 +599,14 @@ describe('bench', () => {
   it('refuses an unknown bench flag', async () => {
     expectBadInput(await lobcore('bench', '--warp-speed'), /unknown option --warp-speed/);
   });
+
+  it('refuses --persistence-only with --no-persistence, in either order, rather than measure nothing', async () => {
+    for (const flags of [['--persistence-only', '--no-persistence'], ['--no-persistence', '--persistence-only']]) {
+      const result = await lobcoreWithin(60_000, 'bench', ...flags, '--tiny', '--no-progress');
+      expectBadInput(result, /--persistence-only and --no-persistence together would measure nothing/);
+      expect(result.stdout).toBe('');
+    }
+  });
 });
 
 function priceAndSize(level: { price: number; size: number }): [number, number] {

@@ -1,13 +1,13 @@
 // `lobcore cluster demo` as a user runs it: a child process that starts NATS and six member
 // processes, kills a shard leader and a NATS server, and reports its verdict.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ClusterClient } from '../src/cluster/client.js';
 import { readDescription } from '../src/cluster/nats/description.js';
-import { expectBadInput, finished, lobcore, lobcoreIn, lobcoreWithin, MAIN, ROOT, start, startIn } from './helpers/cli.js';
+import { expectBadInput, finished, listTree, lobcore, lobcoreIn, lobcoreWithin, MAIN, ROOT, start, startIn } from './helpers/cli.js';
 import { until } from './helpers/cluster.js';
 
 /** Live processes whose command line names `dir`: the run's nats-servers (their configs) and members (--run-dir). */
@@ -94,6 +94,28 @@ describe('lobcore cluster up', () => {
   });
 });
 
+describe('lobcore cluster up and demo --dir', () => {
+  it('refuses a file and a directory that is not empty in one line, and leaves them as they were', async () => {
+    const tmp = mkdtempSync(path.join(tmpdir(), 'lobcore-run-dir-'));
+    try {
+      const file = path.join(tmp, 'a-file');
+      writeFileSync(file, 'mine');
+      const full = path.join(tmp, 'full');
+      mkdirSync(full);
+      writeFileSync(path.join(full, 'notes.txt'), 'mine');
+      for (const command of ['up', 'demo']) {
+        expectBadInput(await lobcoreWithin(60_000, 'cluster', command, '--dir', file), /--dir .*a-file is a file; a cluster run needs a new or empty directory/);
+        expectBadInput(await lobcoreWithin(60_000, 'cluster', command, '--dir', full), /--dir .*full is not empty; a cluster run needs a new or empty directory/);
+      }
+      expect(readFileSync(file, 'utf8')).toBe('mine');
+      expect(listTree(full)).toEqual(['notes.txt']);
+      expect(processesUsing(tmp)).toEqual([]);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
 describe('lobcore cluster demo', () => {
   it('reaches IDENTICAL through a leader kill and a NATS server kill, and says what it measured', async () => {
     const run = await lobcore('cluster', 'demo', '--json', '--rounds', '60', '--commands', '200', '--seed', '7');
@@ -130,10 +152,13 @@ describe('lobcore cluster demo', () => {
   it('says how to install nats-server when it is missing, and starts nothing', async () => {
     const env: NodeJS.ProcessEnv = { ...process.env, PATH: path.dirname(process.execPath) };
     delete env.LOBCORE_NATS_SERVER;
-    const run = await lobcoreIn(env, 'cluster', 'demo');
-    expect(run.code).toBe(2);
-    expect(run.stderr.trimEnd().split('\n')).toEqual(['lobcore: nats-server was not found on PATH: install it with `apt-get install -y nats-server` (Debian, as root) or from nats.io']);
-    expect(run.stdout).toBe('');
+    // Exit 3, as the README's exit table has it: the environment lacks something, the input is fine.
+    for (const command of ['demo', 'up']) {
+      const run = await lobcoreIn(env, 'cluster', command);
+      expect(run.code).toBe(3);
+      expect(run.stderr.trimEnd().split('\n')).toEqual(['lobcore: nats-server was not found on PATH: install it with `apt-get install -y nats-server` (Debian, as root) or from nats.io']);
+      expect(run.stdout).toBe('');
+    }
   });
 
   it('refuses a bad flag in one line', async () => {

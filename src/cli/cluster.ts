@@ -3,11 +3,12 @@
 //   cluster demo   the same, driven by a seeded flow while a shard leader and a NATS server are
 //                  SIGKILLed, ending in a verdict
 //   cluster node   (internal) one shard member, the process the others start and kill
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { stopChildrenOnSignal } from '../cluster/child-processes.js';
+import { statOrUndefined } from '../directories.js';
 import { NATS_INSTALL_HINT, findNatsServer } from '../cluster/nats/binary.js';
 import { DESCRIPTION_FILE, readDescription } from '../cluster/nats/description.js';
 import { LocalCluster } from '../cluster/local-cluster.js';
@@ -41,20 +42,25 @@ interface NodeFlags {
   leaderTimeout?: number;
 }
 
-/** A clear refusal, with the install command, before anything is started. */
+/** A clear refusal, with the install command, before anything is started: a fault of the environment, exit 3. */
 export function requireNatsForCli(): void {
-  if (findNatsServer() === undefined) throw new CliError(`nats-server was not found on PATH: ${NATS_INSTALL_HINT}`);
+  if (findNatsServer() === undefined) throw new CliError(`nats-server was not found on PATH: ${NATS_INSTALL_HINT}`, ExitCode.INTERNAL);
 }
 
 /**
  * A run cannot be resumed: every start draws a new cluster id (so new stream names), new ports
  * and new keys, and members' state left in the directory would point into streams that no
- * longer exist.
+ * longer exist. Nor is a run written among someone's files: the directory is new or empty.
  */
 function requireFreshRunDir(dir: string | undefined): void {
-  if (dir !== undefined && existsSync(join(dir, DESCRIPTION_FILE))) {
+  if (dir === undefined) return;
+  const stat = statOrUndefined(dir);
+  if (stat === undefined) return;
+  if (!stat.isDirectory()) throw new CliError(`--dir ${dir} is a file; a cluster run needs a new or empty directory`);
+  if (existsSync(join(dir, DESCRIPTION_FILE))) {
     throw new CliError(`--dir ${dir} already holds a cluster run (${DESCRIPTION_FILE}); a run cannot be resumed: give a new or empty directory`);
   }
+  if (readdirSync(dir).length > 0) throw new CliError(`--dir ${dir} is not empty; a cluster run needs a new or empty directory`);
 }
 
 export function defineClusterCommand(status: ExitStatus): Command {

@@ -2,6 +2,7 @@
 // its whole lifecycle, event by event; one trader: its orders (open, closed or all), a page at a
 // time.
 import { Command, Option } from 'commander';
+import type { CoreStateMachine } from '../state/index.js';
 import type { OrderRecord, RecordedEvent } from '../types.js';
 import { readDatabase } from './database.js';
 import { CliError, ExitCode } from './failure.js';
@@ -27,19 +28,26 @@ export function defineOrdersCommand(status: ExitStatus): Command {
     .addOption(new Option('--order <id>', 'one order: its record and its events').argParser(positiveInteger()))
     .addOption(new Option('--trader <id>', 'the orders of a trader').argParser(nonNegativeInteger))
     .addOption(new Option('--status <which>', 'with --trader: which orders').choices(['open', 'closed', 'all']).default('all'))
-    .addOption(new Option('--limit <n>', 'with --trader: most orders to list').argParser(positiveInteger(1_000_000)).default(100))
+    .addOption(new Option('--limit <n>', 'with --trader: most orders to list (one more where an OCO pair would be split: its legs stay on one page)').argParser(positiveInteger(1_000_000)).default(100))
     .addOption(new Option('--after <seq>', 'with --trader: only orders after the one with this seq (to page on)').argParser(nonNegativeInteger))
     .addOption(new Option('--newest-first', 'with --trader: newest first'))
     .addOption(jsonOption())
     .addHelpText('after', '\nExamples:\n  lobcore orders ./db --order 1234\n  lobcore orders ./db --trader 7 --status open --json')
-    .action(async (dir: string, flags: OrdersFlags) => {
-      status.code = await listOrders(dir, flags);
+    .action(async (dir: string, flags: OrdersFlags, command: Command) => {
+      const given = PAGING_FLAGS.filter(([key]) => command.getOptionValueSource(key) === 'cli').map(([, flag]) => flag);
+      status.code = await listOrders(dir, flags, given);
     });
 }
 
-async function listOrders(dir: string, flags: OrdersFlags): Promise<number> {
+/** The flags that shape a trader's page: an order's lifecycle has no page, so they are refused with --order. */
+const PAGING_FLAGS: readonly [string, string][] = [['status', '--status'], ['limit', '--limit'], ['after', '--after'], ['newestFirst', '--newest-first']];
+
+async function listOrders(dir: string, flags: OrdersFlags, pagingGiven: readonly string[]): Promise<number> {
   if ((flags.order === undefined) === (flags.trader === undefined)) {
     throw new CliError('orders needs exactly one of --order <id> and --trader <id>');
+  }
+  if (flags.order !== undefined && pagingGiven.length > 0) {
+    throw new CliError(`${pagingGiven.join(', ')} ${pagingGiven.length === 1 ? 'goes' : 'go'} with --trader: --order prints the whole lifecycle of one order`);
   }
   return readDatabase(dir, async (machine): Promise<number> => {
     if (flags.order !== undefined) {
@@ -51,10 +59,7 @@ async function listOrders(dir: string, flags: OrdersFlags): Promise<number> {
       return ExitCode.OK;
     }
     const trader = flags.trader as number;
-    // One more than asked tells whether there is a next page.
-    let records = await machine.getTraderOrders(trader, { status: flags.status, limit: flags.limit + 1, after: flags.after, newestFirst: flags.newestFirst === true });
-    const more = records.length > flags.limit;
-    if (more) records = records.slice(0, flags.limit);
+    const { records, more } = await traderPage(machine, trader, flags);
     const next = more ? { after: records[records.length - 1].seq } : null;
     if (flags.json) {
       printJson({ trader, status: flags.status, orders: records, more, next });
@@ -82,6 +87,23 @@ async function listOrders(dir: string, flags: OrdersFlags): Promise<number> {
   });
 }
 
+/**
+ * A page of the trader's orders and whether there is another. The cursor is a seq, which an OCO
+ * pair's two legs share: a page ending between them would make the next page skip the second, so
+ * the page takes every row of its last seq, even past the limit. A row beyond those says there is
+ * more; the rows are asked for until one is seen or the orders run out.
+ */
+async function traderPage(machine: CoreStateMachine, trader: number, flags: OrdersFlags): Promise<{ records: OrderRecord[]; more: boolean }> {
+  for (let ask = flags.limit + 1; ; ) {
+    const records = await machine.getTraderOrders(trader, { status: flags.status, limit: ask, after: flags.after, newestFirst: flags.newestFirst === true });
+    let end = Math.min(flags.limit, records.length);
+    while (end < records.length && records[end].seq === records[end - 1].seq) end++;
+    if (end < records.length) return { records: records.slice(0, end), more: true };
+    if (records.length < ask) return { records, more: false };
+    ask = records.length + 1;
+  }
+}
+
 function printOrder(r: OrderRecord, events: RecordedEvent[]): void {
   printLine(`order ${r.orderId} of trader ${r.trader}: ${r.type} ${r.side} ${r.size} @ ${r.price} on asset ${r.asset}, ${r.status}${r.reason === undefined ? '' : ` (${r.reason})`}`);
   printLine(renderFields([
@@ -98,10 +120,29 @@ function printOrder(r: OrderRecord, events: RecordedEvent[]): void {
     ['closed', r.closedHeight === undefined ? '-' : `height ${r.closedHeight}`],
   ], '  '));
   printLine();
+  const left = leftAfterEach(r, events);
   printLine(renderTable(
     ['height', 'seq', 'event', 'price', 'size', 'left', 'detail'],
-    events.map((e) => [String(e.height), String(e.seq), e.kind, String(e.price), String(e.size), String(e.remaining), eventDetail(e, r.orderId)]),
+    events.map((e, i) => [String(e.height), String(e.seq), e.kind, String(e.price), String(e.size), left[i], eventDetail(e, r.orderId)]),
   ));
+}
+
+/**
+ * What the order has left after each of its events. An event's `remaining` is its order's, and a
+ * fill's order is the maker: where this order took, its own is what it had less what traded. A
+ * budget order's size is 0 (its budget bounds it), so its taking leaves no size to show.
+ */
+function leftAfterEach(r: OrderRecord, events: readonly RecordedEvent[]): string[] {
+  let left = 0;
+  return events.map((e) => {
+    if (e.orderId === r.orderId) {
+      left = e.remaining;
+      return String(left);
+    }
+    if (r.budget !== undefined) return '-';
+    left -= e.size;
+    return String(left);
+  });
 }
 
 function eventDetail(e: RecordedEvent, orderId: number): string {

@@ -36,14 +36,19 @@ export function defineReplayCommand(status: ExitStatus): Command {
       'Replays a LOBSTER message file through the engine. With --orderbook, the book is compared with the ' +
       'order-book file after every message and the first difference is reported (exit 1). With --db, the ' +
       `replay runs through the persistent state machine, flushing every ${formatCount(MESSAGES_PER_FLUSH)} messages and checkpointing ` +
-      `every ${formatCount(MESSAGES_PER_CHECKPOINT)}; height N holds message N, so the book at its end is the order-book file's row N.`,
+      `every ${formatCount(MESSAGES_PER_CHECKPOINT)}; the messages go to asset ${ASSET} and height N holds message N, so with --orderbook ` +
+      `(which also seeds the book LOBSTER's file starts from) \`lobcore book DIR --asset ${ASSET} --height N\` is the order-book file's row N. ` +
+      'Without --orderbook the replay starts from an empty book.',
     )
     .argument('<file>', 'LOBSTER message file (time,type,orderId,size,price,direction)')
     .addOption(new Option('--orderbook <file>', 'the matching LOBSTER order-book file, to check the book after every message'))
     .addOption(new Option('--db <dir>', 'persist into a new or empty database directory'))
     .addOption(backendOption())
     .addOption(jsonOption())
-    .addHelpText('after', '\nExample:\n  lobcore replay data/MSFT_message.csv --orderbook data/MSFT_orderbook.csv')
+    .addHelpText('after', '\nExample (paths in the lobcore package: in a project that installed it, prefix\nthem with node_modules/lobcore/):\n' +
+      '  lobcore replay data/lobster/MSFT_2012-06-21_level50_head1950_message.csv.gz \\\n' +
+      '    --orderbook data/lobster/MSFT_2012-06-21_level50_head1950_orderbook.csv.gz --db ./msft\n' +
+      '  lobcore book ./msft --asset 1 --height 1')
     .action(async (file: string, flags: ReplayFlags) => {
       status.code = await replay(file, flags);
     });

@@ -49,7 +49,7 @@ export function defineServeCommand(status: ExitStatus): Command {
     .addOption(new Option('--host <address>', 'address to listen on').default('127.0.0.1'))
     .addOption(new Option('--allow-orders', 'let the page place and cancel orders (with the token printed at start)'))
     .addOption(backendOption())
-    .addHelpText('after', '\nExamples:\n  lobcore serve --replay data/lobster/MSFT_2012-06-21_level50_head1950_message.csv.gz\n  lobcore serve --demo --speed 10 --allow-orders')
+    .addHelpText('after', '\nExamples (the sample files are in the lobcore package: in a project that installed it, prefix\ntheir paths with node_modules/lobcore/):\n  lobcore serve --replay data/lobster/MSFT_2012-06-21_level50_head1950_message.csv.gz\n  lobcore serve --demo --speed 10 --allow-orders')
     .action(async (flags: ServeFlags, command: Command) => {
       status.code = await serve(flags, command.getOptionValueSource('speed') === 'cli');
     });

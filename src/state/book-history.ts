@@ -16,7 +16,7 @@ import type { SnapshotPlaces } from './snapshot-places.js';
 
 export async function bookAt(
   store: KeyValueStore, places: SnapshotPlaces, manifests: readonly CheckpointManifest[], newEngine: () => Promise<Engine>, currentHeight: number,
-  asset: number, height: number, levels: number,
+  lastSequence: number, asset: number, height: number, levels: number,
 ): Promise<BookSnapshot> {
   if (!isNonNegativeSafeInteger(asset)) throw invalidArgument('asset', 'a non-negative safe integer', asset);
   if (!isNonNegativeSafeInteger(height) || height > currentHeight) {
@@ -26,7 +26,8 @@ export async function bookAt(
   const engine = await newEngine();
   let base: CheckpointManifest | undefined;
   for (const manifest of manifests) if (manifest.height <= height && (base === undefined || manifest.sequence > base.sequence)) base = manifest;
-  if (base === undefined && (await store.get(journalKey(1))) === undefined) {
+  // A database that has journaled no command has pruned none: its journal is whole, and empty.
+  if (base === undefined && lastSequence > 0 && (await store.get(journalKey(1))) === undefined) {
     const oldest = manifests.reduce((h, m) => Math.min(h, m.height), Infinity);
     throw new LobError('NOT_RETAINED', `height ${height} is before the oldest checkpoint (height ${oldest}) and the journal before it is pruned; keep more checkpoints (keepCheckpoints) to look further back`);
   }

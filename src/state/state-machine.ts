@@ -642,7 +642,8 @@ export class CoreStateMachine {
     // The manifests are read once the checkpoints asked for so far are written, and none is
     // dropped (nor the journal after it pruned) while the book is rebuilt from it.
     return this.checkpoints.keeping(async () => bookAt(this.store, this.snapshots, this.p.manifests,
-      () => createEngine(engineOptions(this.options)), this.p.sequencer.height, asset, height, levels));
+      () => createEngine(engineOptions(this.options)), this.p.sequencer.height, this.p.sequencer.lastSequence,
+      asset, height, levels));
   }
 
   /** History reads the store: what is applied is committed first, so reads see every applied command. */
