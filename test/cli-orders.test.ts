@@ -73,7 +73,8 @@ describe('lobcore orders --trader', () => {
   for (const status of ['open', 'closed', 'all'] as const) {
     it(`pages --status ${status} with every order exactly once, an OCO pair kept on one page`, async () => {
       const ids = all[status].map((r) => r.orderId);
-      for (let limit = 1; limit <= 3; limit++) {
+      // Limit 1 cuts at every pair; 2 cuts some pairs at their second leg's turn.
+      for (const limit of [1, 2]) {
         expect(await pageThrough(status, limit, false), `--limit ${limit}`).toEqual(ids);
         expect(await pageThrough(status, limit, true), `--limit ${limit} --newest-first`).toEqual([...all[status]].reverse().map((r) => r.orderId));
       }
