@@ -2,25 +2,9 @@
 // record into a loud CORRUPTION naming its key instead of garbage fed to the engine. Node has
 // zlib.crc32 from 20.15 on; older Node 20 releases (allowed by `engines`) get the table version.
 import * as zlib from 'node:zlib';
+import { sliceBy8Tables } from './crc-tables.mjs';
 
-const TABLES = buildTables();
-
-function buildTables(): Uint32Array[] {
-  const tables = Array.from({ length: 8 }, () => new Uint32Array(256));
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    tables[0][n] = c >>> 0;
-  }
-  for (let n = 0; n < 256; n++) {
-    let c = tables[0][n];
-    for (let t = 1; t < 8; t++) {
-      c = tables[0][c & 0xff] ^ (c >>> 8);
-      tables[t][n] = c >>> 0;
-    }
-  }
-  return tables;
-}
+const TABLES = sliceBy8Tables(0xedb88320);
 
 const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
 

@@ -2,28 +2,11 @@
 // logs and MANIFEST (log-check.mjs reads them). Node has no CRC-32C of its own (zlib's crc32 is the
 // IEEE polynomial, crc32.ts). Plain JavaScript: the store worker runs it, under Node without a
 // TypeScript loader.
+import { sliceBy8Tables } from './crc-tables.mjs';
 
 // Module constants rather than one array unpacked per call: a log is checked once per open,
 // mostly before the JIT has optimized this, and unpacking cost more than the checksum.
-const [T0, T1, T2, T3, T4, T5, T6, T7] = buildTables();
-
-/** @returns {Uint32Array[]} */
-function buildTables() {
-  const tables = Array.from({ length: 8 }, () => new Uint32Array(256));
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
-    tables[0][n] = c >>> 0;
-  }
-  for (let n = 0; n < 256; n++) {
-    let c = tables[0][n];
-    for (let t = 1; t < 8; t++) {
-      c = tables[0][c & 0xff] ^ (c >>> 8);
-      tables[t][n] = c >>> 0;
-    }
-  }
-  return tables;
-}
+const [T0, T1, T2, T3, T4, T5, T6, T7] = sliceBy8Tables(0x82f63b78);
 
 /**
  * Slicing by 8: a log of several megabytes is checked on every open.
