@@ -318,6 +318,30 @@ describeEachBackend('CoreStateMachine', (backend) => {
       await store.close();
     });
 
+    it('prunes a journal record of one command that a kept checkpoint ends on', async () => {
+      const path = tempDbPath();
+      const sm = await open({ path, keepCheckpoints: 2 });
+      const sequences: number[] = [];
+      for (let cycle = 0; cycle < 4; cycle++) {
+        sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 10 + cycle, size: 1, timestamp: cycle + 1 });
+        await sm.flush();
+        sequences.push((await sm.checkpoint())!.sequence);
+      }
+      expect((await sm.listCheckpoints()).map((c) => c.sequence)).toEqual(sequences.slice(-2));
+      await sm.close();
+
+      // Each checkpoint ends on a record of its own, journal/<its sequence>: the older kept one's is
+      // gone with those before it, and the newer one's, which the older does not cover, is left.
+      const { Store } = await import('../src/state/store.js');
+      const { journalKey } = await import('../src/state/keys.js');
+      const store = await Store.open(path, { sync: false });
+      const journal = await store.keys({ gte: journalKey(0), lt: journalKey(Number.MAX_SAFE_INTEGER) });
+      const firsts = journal.map((k) => k.readUInt32BE(5) + k.readUInt32BE(1) * 2 ** 32);
+      expect(sequences[3]).toBe(sequences[2] + 1);
+      expect(firsts).toEqual([sequences[3]]);
+      await store.close();
+    });
+
     it('checkpointIfNeeded checkpoints once the height has moved checkpointInterval past the last one', async () => {
       const path = tempDbPath();
       const sm = await open({ path, checkpointInterval: 10 });
