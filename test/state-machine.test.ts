@@ -1,6 +1,6 @@
 // CoreStateMachine behaviour, persistent and in memory, on both backends.
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CommandBatch } from '../src/batch.js';
 import { LobError } from '../src/errors.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
@@ -106,6 +106,26 @@ describeEachBackend('CoreStateMachine', (backend) => {
       inMemory.placeLimitOrder({ trader: 1, asset: 1, side: 'ask', price: 10, size: 5, timestamp: 1 });
       expect(await inMemory.flush()).toMatchObject({ sequence: 1, entries: 1, writeMs: 0 });
       await inMemory.close();
+    });
+
+    it('asks the store\'s worker for each commit\'s write synced as the state machine was opened', async () => {
+      const { Store } = await import('../src/state/store.js');
+      for (const sync of [true, false]) {
+        const sm = await open({ path: tempDbPath(), sync });
+        // The requests the store sends its worker, the worker still doing each.
+        const call = vi.spyOn(Store.prototype as unknown as { call: (index: boolean, request: Record<string, unknown>) => Promise<unknown> }, 'call');
+        try {
+          for (let i = 1; i <= 3; i++) {
+            sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 10 + i, size: 1, timestamp: i });
+            await sm.flush();
+          }
+          const writes = call.mock.calls.filter(([index, request]) => !index && request.op === 'write');
+          expect(writes.map(([, request]) => request.sync)).toEqual([sync, sync, sync]);
+        } finally {
+          call.mockRestore();
+          await sm.close();
+        }
+      }
     });
 
     it('refuses every call after close with NOT_OPEN', async () => {
