@@ -29,7 +29,7 @@ const FIRST_CAPACITY: u32 = 8;
 
 /** Stops pending over all books. */
 export let pendingStops: u32 = 0;
-/** Of them, stop legs of OCO pairs: each may leave as a side effect of a fill (events to reserve). */
+/** Of them, stop legs of OCO pairs: each may leave as a side effect of a fill (events to reserve). The JS core has no such count: its event buffer grows as it is written, so it reserves none. */
 export let pendingOcoLegs: u32 = 0;
 
 export function resetPending(): void {

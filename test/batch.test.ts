@@ -284,6 +284,21 @@ describe('the typed builders', () => {
     }
   });
 
+  it('market() after clear() is a plain market order, though the batch held a budget market order in its slot', async () => {
+    for (const backend of ['wasm', 'js'] as const) {
+      const engine = await newEngine(backend);
+      for (const batch of [new CommandBatch(1), engine.createBatch(1)]) {
+        engine.placeLimit({ trader: 2, asset: 1, side: 'ask', price: 10, size: 5, timestamp: 1 });
+        batch.marketBudget(1, 1, 'bid', 30, 2);
+        batch.clear();
+        batch.market(1, 1, 'bid', 5, 3);
+        const results = engine.submitBatch(batch);
+        expect([results.status(0), results.filled(0), results.remaining(0)]).toEqual(['filled', 5, 0]);
+        expect(engine.restingOrders).toBe(0);
+      }
+    }
+  });
+
   const BAD: unknown[] = [null, 'sideways', 'BID', '', 0, {}, ['bid']];
   const CASES: { field: string; build: (batch: CommandBatch, bad: never) => void; missingIsBad: boolean }[] = [
     { field: 'side', build: (b, bad) => b.limit(1, 1, bad, 100, 5, 1), missingIsBad: true },

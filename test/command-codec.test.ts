@@ -31,3 +31,18 @@ it('decodes every operation to the record it encoded, over a buffer full of stal
   }
   expect(decoder.next(into, 0)).toBe(12);
 });
+
+it.each(unknownOps())('refuses an entry of unknown op %i, naming the op and the byte after its head', (op) => {
+  const out = new ByteWriter();
+  out.uint(op | (1 << 4)); // a head, one byte: the op, a side
+  out.uint(5);
+  const decoder = new CommandDecoder(new ByteReader(out.bytes, 0, out.length));
+  expect(() => decoder.next(new Float64Array(COMMAND_SLOTS), 0)).toThrow(new Error(`unknown op ${op} at byte 1`));
+});
+
+/** The op codes (1 to 15) no operation has: 0 is a height change. */
+function unknownOps(): number[] {
+  const unknown: number[] = [];
+  for (let op = 1; op <= 15; op++) if (!OPERATIONS.some((spec) => spec.op === op)) unknown.push(op);
+  return unknown;
+}

@@ -112,6 +112,29 @@ describeEachBackend('the index database', (backend) => {
     await memory.close();
   });
 
+  it('lists no order under a trader whose cancel, reduce or modify of it was refused, live and when derived again', async () => {
+    const path = tempDbPath('lobcore-indexdb-refused');
+    const sm = await CoreStateMachine.open({ backend, path });
+    sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 10, size: 5, timestamp: 1 });
+    await sm.flush(); // order 1 placed by an earlier commit than the refusals
+    expect(sm.cancelOrder({ trader: 2, asset: 1, orderId: 1 })).toMatchObject({ ok: false, reason: 'NOT_OWNER' });
+    expect(sm.reduceOrder({ trader: 2, asset: 1, orderId: 1, by: 1 })).toMatchObject({ ok: false, reason: 'NOT_OWNER' });
+    expect(sm.modifyOrder({ trader: 2, asset: 1, orderId: 1, price: 11, timestamp: 2 })).toMatchObject({ status: 'rejected', reason: 'NOT_OWNER' });
+    await sm.flush();
+    const expectListed = async (machine: CoreStateMachine): Promise<void> => {
+      await machine.indexesReady();
+      expect(await machine.getTraderOrders(2)).toEqual([]);
+      expect((await machine.getTraderOrders(1)).map((o) => [o.orderId, o.seq])).toEqual([[1, 1]]);
+    };
+    await expectListed(sm);
+    await sm.close();
+    fs.rmSync(indexLocation(path), { recursive: true });
+    const reopened = await CoreStateMachine.open({ backend, path });
+    await expectListed(reopened);
+    expect(reopened.recovery!.reindexedEntries).toBe(4);
+    await reopened.close();
+  });
+
   it('is written by a worker thread that yields the cores (nice 10) to matching, the commits and checkpoints', async () => {
     const niced = (): number => threadNiceValues().filter((nice) => nice === 10).length;
     const before = niced();

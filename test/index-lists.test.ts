@@ -308,6 +308,15 @@ describeEachBackend('posting lists under a state machine', (backend) => {
    * A machine on disk and one in memory given the same flow, `commits` commits of it, each flush
    * awaited on both; with `catchUp`, each commit's indexes are waited for too (a window a commit).
    */
+  /** Waits for the indexes to catch up with the commits, a bounded time: an indexer that stopped fails the test rather than leaving it waiting. */
+  async function caughtUp(sm: CoreStateMachine): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    while (sm.indexLag > 0) {
+      if (Date.now() > deadline) throw new Error(`the indexes lag ${sm.indexLag} commands behind the commits after 20 s`);
+      await sleep(1);
+    }
+  }
+
   async function flowedPair(path: string, seed: number, commits: number, options: { sync?: boolean; indexGatherMs?: number; catchUp?: boolean } = {}): Promise<{ disk: CoreStateMachine; memory: CoreStateMachine }> {
     const disk = await CoreStateMachine.open({ backend, path, sync: options.sync, indexGatherMs: options.indexGatherMs });
     const memory = await CoreStateMachine.open({ backend });
@@ -316,7 +325,7 @@ describeEachBackend('posting lists under a state machine', (backend) => {
       stepBoth(flows, disk, memory);
       await disk.flush();
       await memory.flush();
-      while (options.catchUp === true && disk.indexLag > 0) await sleep(1);
+      if (options.catchUp === true) await caughtUp(disk);
     }
     return { disk, memory };
   }
@@ -343,15 +352,12 @@ describeEachBackend('posting lists under a state machine', (backend) => {
     const path = tempDbPath('lobcore-lists-crash');
     const sm = await CoreStateMachine.open({ backend, path });
     const flow = new Flow(23);
-    const caughtUp = async (): Promise<void> => {
-      while (sm.indexLag > 0) await sleep(1);
-    };
     flow.runBlock(sm);
     const before = await sm.flush();
-    await caughtUp();
+    await caughtUp(sm);
     const placed = sm.placeLimitOrder({ trader: 7, asset: 1, side: 'bid', price: 1, size: 5, timestamp: 5_000 });
     const rested = await sm.flush();
-    await caughtUp();
+    await caughtUp(sm);
     sm.cancelOrder({ trader: 7, asset: 1, orderId: placed.orderId });
     flow.runBlock(sm);
     await sm.flush();
@@ -405,7 +411,7 @@ describeEachBackend('posting lists under a state machine', (backend) => {
       flows[1].runBlock(memory);
       await memory.flush();
       const report = await disk.flush();
-      while (disk.indexLag > 0) await sleep(1);
+      await caughtUp(disk);
       return report.sequence;
     };
     let head = 0;

@@ -1,9 +1,12 @@
 // A commit's operations refitted to their size (IndexOps.fit): nothing lost, the outsized array
 // handed to the next commit. And its openings and closings of orders, listed beside them.
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { decodeUint } from '../src/state/codecs.js';
 import { CLOSED, IndexOps, OPEN_CHANGE_SLOTS, SpareOps } from '../src/state/index-ops.js';
 import { INDEX_OP_SLOTS } from '../src/state/index-wire.mjs';
-import { Prefix } from '../src/state/keys.js';
+import { Prefix, keyIntegers, prefixRange } from '../src/state/keys.js';
+import { MemoryStore } from '../src/state/memory-store.js';
+import { OverlayReader } from '../src/state/overlay.js';
 
 it('refits a mostly empty commit into an array of its size, keeps every operation, and gives the large array to the next commit', () => {
   const spares = new SpareOps();
@@ -50,4 +53,22 @@ it('leaves a commit in its array when it fills more than half of it, or when the
   const smallArray = small.ops;
   small.fit();
   expect(small.ops).toBe(smallArray);
+});
+
+describe('OverlayReader', () => {
+  // Pending operations over the first keys of a range: a rewritten key replaces the base's, a
+  // deleted one hides it, and the base is asked for enough past them to fill the limit.
+  it('fills the limit from the base when pending operations rewrite and delete its first keys', async () => {
+    const base = new MemoryStore();
+    const written = new IndexOps();
+    for (let k = 1; k <= 7; k++) written.put(Prefix.CLIENT_ID, 2, 1, k, 0, 100 + k);
+    await base.writeIndex(written.ops, written.count);
+    const pending = new IndexOps();
+    pending.put(Prefix.CLIENT_ID, 2, 1, 1, 0, 201);
+    pending.del(Prefix.CLIENT_ID, 2, 1, 2, 0);
+    const reader = new OverlayReader([pending], base, Promise.resolve());
+    const entries = await reader.entries({ ...prefixRange(Prefix.CLIENT_ID), limit: 5 });
+    expect(entries.map(([key, value]) => [keyIntegers(key, Prefix.CLIENT_ID, 2)[1], decodeUint(key, value, 'client id')]))
+      .toEqual([[1, 201], [3, 103], [4, 104], [5, 105], [6, 106]]);
+  });
 });

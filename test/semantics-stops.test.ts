@@ -303,6 +303,19 @@ describeEachBackend('stop orders', (backend) => {
       expect(engine.pendingStops).toBe(0);
     });
 
+    it('a modify that makes the limit leg take in part cancels the stop leg, and the leg rests on as a plain order', () => {
+      oco();
+      limit(5, 'bid', 105, 1); // #5
+      expect(engine.modify({ trader: 2, asset: 1, orderId: 3, price: 105, timestamp: 4 })).toMatchObject({ orderId: 3, status: 'resting', filled: 1, remaining: 3 });
+      expect(story(engine)).toEqual(['modified#3', 'fill#5', 'rested#3', 'removed:OCO_SIBLING#4']);
+      expect(engine.pendingStops).toBe(0);
+      expect(engine.order(3)).toMatchObject({ price: 105, remaining: 3 });
+      expect(engine.order(3)?.ocoSiblingId).toBeUndefined();
+      // No longer a leg: cancelling it cancels it alone.
+      expect(engine.cancel({ trader: 2, asset: 1, orderId: 3 })).toMatchObject({ ok: true });
+      expect(story(engine)).toEqual(['removed:CANCELLED_BY_USER#3']);
+    });
+
     it('the stop leg triggering cancels the limit leg\'s rest', () => {
       oco();
       limit(6, 'bid', 95, 10); // #5
@@ -346,6 +359,17 @@ describeEachBackend('stop orders', (backend) => {
       expect(small.placeOco({ trader: 2, asset: 1, side: 'ask', size: 1, price: 110, stopPrice: 95, timestamp: 1 }).reason).toBe('CAPACITY');
       expect(small.restingOrders + small.pendingStops).toBe(1);
     });
+
+    it('is refused CAPACITY whole, nothing accepted and no id used, when the book is one order short of room for both legs', async () => {
+      const small = await newEngine(backend, { maxOrders: 3 });
+      small.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 50, size: 1, timestamp: 1 });
+      small.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 51, size: 1, timestamp: 1 });
+      const hash = small.stateHash();
+      expect(small.placeOco({ trader: 2, asset: 1, side: 'ask', size: 1, price: 110, stopPrice: 95, timestamp: 1 })).toMatchObject({ orderId: 0, status: 'rejected', reason: 'CAPACITY' });
+      expect(story(small)).toEqual(['rejected:CAPACITY#0']);
+      expect(small.stateHash()).toBe(hash);
+      expect(small.placeLimit({ trader: 2, asset: 1, side: 'ask', price: 110, size: 1, timestamp: 2 })).toMatchObject({ orderId: 3, status: 'resting' });
+    });
   });
 
   describe('budget market orders', () => {
@@ -373,6 +397,13 @@ describeEachBackend('stop orders', (backend) => {
       expect(market(2, 'bid', 0, 1, { size: undefined, budget: 1000, protectionPrice: 10 })).toMatchObject({ status: 'cancelled', filled: 3, spent: 30 });
       expect(story(engine)).toEqual(['accepted#4', 'fill#1', 'removed:MARKET_REMAINDER#4']);
       expect(market(2, 'bid', 0, 1, { size: undefined, budget: 11 })).toMatchObject({ status: 'cancelled', filled: 0, spent: 0 });
+    });
+
+    it('spends a budget to its last unit when it pays for whole lots exactly', () => {
+      // 3 at 10 = 30 and 2 at 12 = 24: 54 buys both, nothing left over.
+      const result = market(2, 'bid', 0, 1, { size: undefined, budget: 54 });
+      expect(result).toMatchObject({ status: 'filled', filled: 5, remaining: 0, spent: 54 });
+      expect(fillsOf(result)).toEqual([[1, 4, 10, 3], [2, 4, 12, 2]]);
     });
 
     it('reports spent only for budget orders', () => {

@@ -224,6 +224,46 @@ describeEachBackend('a crafted snapshot', (backend) => {
     }
   });
 
+  /** A sound snapshot's slots, to be damaged; the engine that a damaged one is restored into is left as it was. */
+  function slotsOf(engine: Engine): Float64Array {
+    const good = engine.snapshot();
+    return new Float64Array(good.buffer.slice(good.byteOffset, good.byteOffset + good.byteLength));
+  }
+  async function expectRefused(slots: Float64Array, message: string): Promise<void> {
+    const engine = await newEngine(backend);
+    engine.placeLimit({ trader: 9, asset: 1, side: 'ask', price: 7, size: 7, timestamp: 0 });
+    const before = engine.stateHash();
+    expect(() => engine.restore(new Uint8Array(slots.buffer))).toThrowError(expect.objectContaining({ code: 'CORRUPTION', message }));
+    expect(engine.stateHash()).toBe(before);
+  }
+  // Header (3 slots), then the one book: asset, last price, bid and ask level counts, buy and sell stop counts.
+  const BOOK = SNAPSHOT_HEADER_SLOTS;
+
+  it('an OCO whose stop leg is listed among the other side\'s stops is refused', async () => {
+    const source = await newEngine(backend);
+    source.placeOco({ trader: 1, asset: 0, side: 'bid', size: 2, price: 100, stopPrice: 110, timestamp: 1 });
+    const slots = slotsOf(source);
+    expect(Array.from(slots.subarray(BOOK, BOOK + 6))).toEqual([0, 0, 1, 0, 1, 0]);
+    // The stop leg, the last record, moved from the buy stops to the sell stops: with no last price it is a sound sell stop.
+    slots[BOOK + 4] = 0;
+    slots[BOOK + 5] = 1;
+    await expectRefused(slots, 'snapshot: OCO limit leg 1 has no pending stop leg 2 beside it');
+  });
+
+  it('a buy stop at the book\'s last price is refused: it should have triggered', async () => {
+    const source = await newEngine(backend);
+    source.placeLimit({ trader: 1, asset: 0, side: 'bid', price: 100, size: 5, timestamp: 1 });
+    source.placeLimit({ trader: 2, asset: 0, side: 'ask', price: 100, size: 1, timestamp: 2 });
+    source.placeStop({ trader: 3, asset: 0, side: 'bid', size: 2, stopPrice: 101, timestamp: 3 });
+    const slots = slotsOf(source);
+    expect(Array.from(slots.subarray(BOOK, BOOK + 6))).toEqual([0, 100, 1, 0, 1, 0]);
+    const stopPriceSlot = slots.length - 3; // the stop's record, the last: id, trader, size, timestamp, flags, stop price, price, protection price
+    expect(slots[stopPriceSlot - 5]).toBe(3);
+    expect(slots[stopPriceSlot]).toBe(101);
+    slots[stopPriceSlot] = 100;
+    await expectRefused(slots, 'snapshot: book 0 (asset 0) buy stops 0 (id 3) at stop price 100 should have triggered at the last price 100');
+  });
+
   it('names the same fault whole and in pieces when a repeated id comes before an unsound order', async () => {
     const bytes = withVersion([0, 10, 1, /* book */ 0, 0, 1, 0, 0, 0, /* bid level */ 100, 3,
       /* id 1 */ 1, 1, 5, 1, 0, /* id 1 again */ 1, 1, 5, 2, 0, /* id 0 */ 0, 1, 5, 3, 0], 2);

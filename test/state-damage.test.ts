@@ -381,6 +381,57 @@ describe('refused databases', () => {
     });
   });
 
+  /** A database whose journal holds one record, journal/1, of two commands; `rewrite` changes that record's bytes and its checksum is recomputed. */
+  async function rewriteJournalRecord(rewrite: (value: Buffer) => Buffer): Promise<string> {
+    const dbPath = tempDbPath();
+    const sm = await CoreStateMachine.open({ path: dbPath, backend: 'js' });
+    sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 1 });
+    sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 11, size: 1, timestamp: 2 });
+    await sm.close();
+    await tamper(dbPath, async (store) => {
+      const value = rewrite(Buffer.from((await store.get(journalKey(1)))!));
+      value.writeUInt32LE(crc32(value, 0, value.length - 4), value.length - 4);
+      await put(store, journalKey(1), value);
+    });
+    return dbPath;
+  }
+
+  it('refuses a journal record holding more commands than its entry count, naming the bytes left over', async () => {
+    let declared = 0;
+    const dbPath = await rewriteJournalRecord((value) => {
+      declared = value[1]; // the entry count, a one-byte varint after the version byte
+      expect(declared).toBeGreaterThanOrEqual(2);
+      value[1] = declared - 1;
+      return value;
+    });
+    await expect(CoreStateMachine.open({ path: dbPath, backend: 'js' })).rejects.toMatchObject({
+      code: 'CORRUPTION',
+      message: expect.stringMatching(new RegExp(`journal value at key journal/1 .*is malformed: \\d+ bytes left after ${declared - 1} entries`)),
+    });
+  });
+
+  it('refuses a journal record of format version 0, naming the key', async () => {
+    const dbPath = await rewriteJournalRecord((value) => {
+      value[0] = 0;
+      return value;
+    });
+    await expect(CoreStateMachine.open({ path: dbPath, backend: 'js' })).rejects.toMatchObject({
+      code: 'UNSUPPORTED_VERSION',
+      message: expect.stringMatching(/^journal value at key journal\/1 .*has format version 0; this build reads up to \d+$/),
+    });
+  });
+
+  it('refuses a journal record of an older format version, naming the key', async () => {
+    const dbPath = await rewriteJournalRecord((value) => {
+      value[0] = 2;
+      return value;
+    });
+    await expect(CoreStateMachine.open({ path: dbPath, backend: 'js' })).rejects.toMatchObject({
+      code: 'UNSUPPORTED_VERSION',
+      message: expect.stringMatching(/^journal value at key journal\/1 .*has format version 2, older than this build reads$/),
+    });
+  });
+
   it('refuses a path it cannot create with INVALID_ARGUMENT, promptly (Node\'s recursive mkdir spins on it)', async () => {
     await expect(CoreStateMachine.open({ path: '/proc/nope/db' })).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',

@@ -1,6 +1,6 @@
 // CoreStateMachine behaviour, persistent and in memory, on both backends.
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CommandBatch } from '../src/batch.js';
 import { LobError } from '../src/errors.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
@@ -106,6 +106,26 @@ describeEachBackend('CoreStateMachine', (backend) => {
       inMemory.placeLimitOrder({ trader: 1, asset: 1, side: 'ask', price: 10, size: 5, timestamp: 1 });
       expect(await inMemory.flush()).toMatchObject({ sequence: 1, entries: 1, writeMs: 0 });
       await inMemory.close();
+    });
+
+    it('asks the store\'s worker for each commit\'s write synced as the state machine was opened', async () => {
+      const { Store } = await import('../src/state/store.js');
+      for (const sync of [true, false]) {
+        const sm = await open({ path: tempDbPath(), sync });
+        // The requests the store sends its worker, the worker still doing each.
+        const call = vi.spyOn(Store.prototype as unknown as { call: (index: boolean, request: Record<string, unknown>) => Promise<unknown> }, 'call');
+        try {
+          for (let i = 1; i <= 3; i++) {
+            sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 10 + i, size: 1, timestamp: i });
+            await sm.flush();
+          }
+          const writes = call.mock.calls.filter(([index, request]) => !index && request.op === 'write');
+          expect(writes.map(([, request]) => request.sync)).toEqual([sync, sync, sync]);
+        } finally {
+          call.mockRestore();
+          await sm.close();
+        }
+      }
     });
 
     it('refuses every call after close with NOT_OPEN', async () => {
@@ -315,6 +335,30 @@ describeEachBackend('CoreStateMachine', (backend) => {
       const journal = await store.keys({ gte: journalKey(0), lt: journalKey(Number.MAX_SAFE_INTEGER) });
       const firsts = journal.map((k) => k.readUInt32BE(5) + k.readUInt32BE(1) * 2 ** 32);
       expect(Math.min(...firsts)).toBe(sequences[2] + 1);
+      await store.close();
+    });
+
+    it('prunes a journal record of one command that a kept checkpoint ends on', async () => {
+      const path = tempDbPath();
+      const sm = await open({ path, keepCheckpoints: 2 });
+      const sequences: number[] = [];
+      for (let cycle = 0; cycle < 4; cycle++) {
+        sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 10 + cycle, size: 1, timestamp: cycle + 1 });
+        await sm.flush();
+        sequences.push((await sm.checkpoint())!.sequence);
+      }
+      expect((await sm.listCheckpoints()).map((c) => c.sequence)).toEqual(sequences.slice(-2));
+      await sm.close();
+
+      // Each checkpoint ends on a record of its own, journal/<its sequence>: the older kept one's is
+      // gone with those before it, and the newer one's, which the older does not cover, is left.
+      const { Store } = await import('../src/state/store.js');
+      const { journalKey } = await import('../src/state/keys.js');
+      const store = await Store.open(path, { sync: false });
+      const journal = await store.keys({ gte: journalKey(0), lt: journalKey(Number.MAX_SAFE_INTEGER) });
+      const firsts = journal.map((k) => k.readUInt32BE(5) + k.readUInt32BE(1) * 2 ** 32);
+      expect(sequences[3]).toBe(sequences[2] + 1);
+      expect(firsts).toEqual([sequences[3]]);
       await store.close();
     });
 

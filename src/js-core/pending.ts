@@ -12,7 +12,6 @@
 // trigger pops the end; placing or cancelling a stop is a binary search and a splice.
 import { No, SideCode } from './codes.js';
 import type { CoreState } from './core-state.js';
-import { orderIsOcoLeg } from './orders.js';
 import { growFloat64, growInt32, growUint8 } from './typed-arrays.js';
 
 export class Pending {
@@ -24,9 +23,8 @@ export class Pending {
   flags: Uint8Array;
   /** Per book side (book * 2 + side): order slots, the next to trigger last. */
   readonly lists: number[][] = [];
-  /** Stops pending over all books, and of them the stop legs of OCO pairs. */
+  /** Stops pending over all books. (No count of OCO stop legs, the WASM core's pendingOcoLegs: it sizes that core's event reservations, and this core's event buffer grows as it is written.) */
   live = 0;
-  ocoLegs = 0;
   private capacity: number;
   private highWater = 0;
   /** Free parts, threaded through `book`. */
@@ -177,7 +175,6 @@ export function addPending(state: CoreState, order: number, book: number, side: 
   const list = state.pending.list(book, side);
   list.splice(position(state, list, side, triggerKey(side, stop), state.orders.id[order]), 0, order);
   state.pending.live++;
-  if (orderIsOcoLeg(state.orders, order)) state.pending.ocoLegs++;
 }
 
 /** Takes a pending stop out of its book's list and forgets it (its id, its slot, its stop part). */
@@ -186,7 +183,6 @@ export function forgetPending(state: CoreState, order: number): void {
   const list = state.pending.list(stopBook(state, order), side);
   list.splice(position(state, list, side, triggerKey(side, stopPrice(state, order)), state.orders.id[order]), 1);
   state.pending.givePart(partOf(state, order));
-  if (orderIsOcoLeg(state.orders, order)) state.pending.ocoLegs--;
   state.index.delete(state.orders.id[order]);
   state.orders.giveOrder(order);
   state.pending.live--;
@@ -206,7 +202,6 @@ export function restorePendingAt(state: CoreState, order: number, book: number, 
   const list = state.pending.list(book, side);
   list[list.length - 1 - rank] = order;
   state.pending.live++;
-  if (orderIsOcoLeg(state.orders, order)) state.pending.ocoLegs++;
 }
 
 /** The pending stop of `book` that the last trade price `last` triggers next, buys before sells; No.SLOT for none. */

@@ -53,7 +53,7 @@ export async function pagedOrders(sm: CoreStateMachine, trader: number, status: 
     const page = await sm.getTraderOrders(trader, { status, newestFirst, after, limit: 7 });
     out.push(...page.map((o) => o.orderId));
     if (page.length < 7) return out;
-    after = page[page.length - 1].seq;
+    after = pastCursor(after, page[page.length - 1].seq, newestFirst, `trader ${trader}'s ${status} orders`);
   }
 }
 
@@ -65,6 +65,15 @@ export async function pagedFills(sm: CoreStateMachine, trader: number, newestFir
     const page = await sm.getTraderFills(trader, { newestFirst, after, limit: 7 });
     out.push(...page.map((f) => f.fillSeq));
     if (page.length < 7) return out;
-    after = page[page.length - 1].fillSeq;
+    after = pastCursor(after, page[page.length - 1].fillSeq, newestFirst, `trader ${trader}'s fills`);
   }
+}
+
+/**
+ * The next page's cursor, `next`, checked to be past `after`: one that is not would give the same
+ * page again, and the paging would never end (a posting that names another command's order).
+ */
+export function pastCursor(after: number, next: number, newestFirst: boolean, what: string): number {
+  expect(after === 0 || (newestFirst ? next < after : next > after), `${what}: a page ends at ${next}, not past its cursor ${after}`).toBe(true);
+  return next;
 }
