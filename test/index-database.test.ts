@@ -135,6 +135,25 @@ describeEachBackend('the index database', (backend) => {
     await reopened.close();
   });
 
+  it("refuses, as CORRUPTION, a trader's posting that names another trader's order or another sequence, rather than page by it for ever", async () => {
+    const path = tempDbPath('lobcore-indexdb-posting');
+    const sm = await CoreStateMachine.open({ backend, path });
+    sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 10, size: 5, timestamp: 1 });
+    sm.placeLimitOrder({ trader: 2, asset: 1, side: 'bid', price: 11, size: 5, timestamp: 1 });
+    await sm.flush();
+    await sm.indexesReady();
+    await sm.close();
+    // A damaged index: trader 2's postings also name order 1 (trader 1's, placed at seq 1) at seq 2.
+    await withLevel(indexLocation(path), (index) => index.put(keyOf(Prefix.TRADER_ORDER, 2, 0, 2), encodeUint(1)));
+    const reopened = await CoreStateMachine.open({ backend, path });
+    await reopened.indexesReady();
+    await expect(reopened.getTraderOrders(2)).rejects.toMatchObject({
+      code: 'CORRUPTION', message: "the index lists order 1 under trader 2 at seq 2, but it is trader 1's, placed at seq 1",
+    });
+    expect((await reopened.getTraderOrders(1)).map((o) => o.orderId)).toEqual([1]);
+    await reopened.close();
+  });
+
   it('is written by a worker thread that yields the cores (nice 10) to matching, the commits and checkpoints', async () => {
     const niced = (): number => threadNiceValues().filter((nice) => nice === 10).length;
     const before = niced();

@@ -4,7 +4,7 @@
 import { EventCode, EVENT_KINDS, ORDER_TYPES, OrderTypeCode, REASONS, SIDES, STP_MODES, TIME_IN_FORCE } from '../codes.js';
 import { EVENT_SLOTS, EventHead, EventSlot, decodeEvent } from '../events.js';
 import type { OrderRecord, RecordedEvent, RejectReason, RemovalReason, TraderOrderQuery } from '../types.js';
-import { invalidArgument } from '../errors.js';
+import { invalidArgument, LobError } from '../errors.js';
 import { eventsOfOrder, firstEventOfCommand } from './block-lookup.js';
 import { decodeUint } from './codecs.js';
 import { normalizeHeights, normalizePage, requireId, requireOrderId, requireQuery } from './fill-history.js';
@@ -228,7 +228,8 @@ export class AuditTrail {
       const entries = await this.reader.entries(range);
       const placings = entries.map(([key, value]) => ({ seq: keyIntegers(key, Prefix.TRADER_ORDER, 3)[2], orderId: decodeUint(key, value, 'trader-order') }))
         .filter(({ seq }) => beyond(seq));
-      const records = together(placings, () => limit - out.length, ({ seq, orderId }) => (orderId === 0 ? this.rejectedAt(seq) : this.getOrder(orderId)));
+      const records = together(placings, () => limit - out.length,
+        async ({ seq, orderId }) => (orderId === 0 ? this.rejectedAt(seq) : postedOrder(trader, seq, orderId, await this.getOrder(orderId))));
       for await (const record of records) {
         if (record === undefined) continue;
         // The command's orders: one, or an OCO pair's two legs (kept on one page: they share the cursor seq).
@@ -312,6 +313,18 @@ export class AuditTrail {
 const RECORDS_TOGETHER = 256;
 
 /** What `fetch` gives for each of `items`, in order, asked for as many at once as `room()` still wants (RECORDS_TOGETHER at most). */
+/**
+ * The record a trader's posting names, which must be that trader's order placed at the posting's
+ * sequence: the sequence is the page's cursor, so a damaged index that broke this would make a
+ * caller paging by it read the same page for ever.
+ */
+function postedOrder(trader: number, seq: number, orderId: number, record: OrderRecord | undefined): OrderRecord | undefined {
+  if (record !== undefined && (record.seq !== seq || record.trader !== trader)) {
+    throw new LobError('CORRUPTION', `the index lists order ${orderId} under trader ${trader} at seq ${seq}, but it is trader ${record.trader}'s, placed at seq ${record.seq}`);
+  }
+  return record;
+}
+
 async function* together<T, R>(items: readonly T[], room: () => number, fetch: (item: T) => Promise<R>): AsyncGenerator<R> {
   for (let at = 0; at < items.length && room() > 0;) {
     const window = items.slice(at, at + Math.min(room(), RECORDS_TOGETHER));
