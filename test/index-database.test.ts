@@ -144,7 +144,7 @@ describeEachBackend('the index database', (backend) => {
     await sm.indexesReady();
     await sm.close();
     // A damaged index: trader 2's postings also name order 1 (trader 1's, placed at seq 1) at seq 2.
-    await withLevel(indexLocation(path), (index) => index.put(keyOf(Prefix.TRADER_ORDER, 2, 0, 2), encodeUint(1)));
+    await withLevel(indexLocation(path), (index) => index.batch().put(keyOf(Prefix.TRADER_ORDER, 2, 0, 2), encodeUint(1)).write());
     const reopened = await CoreStateMachine.open({ backend, path });
     await reopened.indexesReady();
     await expect(reopened.getTraderOrders(2)).rejects.toMatchObject({
