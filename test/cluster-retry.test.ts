@@ -19,6 +19,7 @@ import { ShardMember, type MemberEvent } from '../src/cluster/member.js';
 import { connectAs } from '../src/cluster/nats/connect.js';
 import { ADMIN_ROLE } from '../src/cluster/nats/roles.js';
 import { NatsCluster } from '../src/cluster/nats/servers.js';
+import { untilAnswered } from '../src/cluster/nats/retry.js';
 import { createShardStreams, managerOf, storedRecord, streamInfo } from '../src/cluster/streams.js';
 import { until } from './helpers/cluster.js';
 
@@ -147,10 +148,15 @@ describe('cluster requests while every NATS server is frozen', () => {
     // A stream with a hole (a shard's stream denies deletes; this one is made to have one).
     const jsm = await managerOf(admin);
     const holed = `LOBCORE_GAPTEST_${process.pid}`;
-    await jsm.streams.add({ name: holed, subjects: [`lobcoretest.${process.pid}.gap`], num_replicas: 1 });
+    // Asked as the cluster asks (untilAnswered): right after the frozen servers' tests, JetStream
+    // may answer "temporarily unavailable" while its meta leader settles. Each publish has a
+    // message id, so one sent again is not stored twice.
+    await untilAnswered('the test stream', () => jsm.streams.add({ name: holed, subjects: [`lobcoretest.${process.pid}.gap`], num_replicas: 1 }));
     const js = jetstream(admin, { timeout: 30_000 });
-    for (let i = 1; i <= 5; i++) await js.publish(`lobcoretest.${process.pid}.gap`, new Uint8Array([i]));
-    await jsm.streams.deleteMessage(holed, 3);
+    for (let i = 1; i <= 5; i++) {
+      await untilAnswered(`message ${i}`, () => js.publish(`lobcoretest.${process.pid}.gap`, new Uint8Array([i]), { msgID: `gap-${i}` }));
+    }
+    await untilAnswered('the deletion of message 3', () => jsm.streams.deleteMessage(holed, 3));
     const handed: number[] = [];
     const lines: string[] = [];
     const missing: Array<[number, number]> = [];
