@@ -31,41 +31,65 @@ export function messagesOf(block: EventBlock, wanted?: (asset: number) => boolea
     const seq = events[k * EVENT_SLOTS + EventSlot.COMMAND];
     let end = k;
     while (end < block.count && events[end * EVENT_SLOTS + EventSlot.COMMAND] === seq) end++;
-    // Its messages, one per asset whose book it changed, in order of first change.
-    const order: number[] = [];
+    // Its messages, one per asset whose book it changed, in order of first change. Nearly every
+    // command changes one book, so the others are listed only when there are any.
+    let first = -1;
+    let others: number[] | undefined;
     for (let j = k; j < end; j++) {
       const o = j * EVENT_SLOTS;
+      if ((events[o] & EventHead.LEVEL) === 0) continue;
       const asset = events[o + EventSlot.ASSET];
-      if ((events[o] & EventHead.LEVEL) !== 0 && !order.includes(asset)) order.push(asset);
+      if (first === -1) first = asset;
+      else if (asset !== first && !(others ??= []).includes(asset)) others.push(asset);
     }
-    for (const asset of order) {
-      const feedSeq = next.get(asset) as number;
-      next.set(asset, feedSeq + 1);
-      if (wanted !== undefined && !wanted(asset)) continue;
-      const message: FeedMessage = { asset, seq: feedSeq, height: block.heights[k], events: [], levels: [] };
-      const bids = new Map<number, LevelUpdate>();
-      const asks = new Map<number, LevelUpdate>();
-      for (let j = k; j < end; j++) {
-        const o = j * EVENT_SLOTS;
-        // A pending stop is not market data: it shows in the feed once it triggers.
-        if (events[o + EventSlot.ASSET] !== asset || (events[o] & EventHead.PENDING) !== 0) continue;
-        const event = decodeEvent(events, o);
-        event.command = seq;
-        message.events.push(event);
-        if ((events[o] & EventHead.LEVEL) === 0) continue;
-        const side = (events[o] >> EventHead.SIDE_SHIFT) & 1;
-        const price = events[o + EventSlot.PRICE];
-        (side === 0 ? bids : asks).set(price, {
-          side: SIDES[side], price, size: events[o + EventSlot.LEVEL_SIZE], orders: events[o + EventSlot.LEVEL_ORDERS],
-        });
-      }
-      // The last value of each level the command touched: bids, then asks.
-      message.levels = [...bids.values(), ...asks.values()];
-      out.push(message);
-    }
+    if (first !== -1) pushMessage(out, block, k, end, first, next, wanted);
+    if (others !== undefined) for (const asset of others) pushMessage(out, block, k, end, asset, next, wanted);
     k = end;
   }
   return out;
+}
+
+/**
+ * Command [from, end)'s message for one asset, numbered with the asset's next feed sequence (taken
+ * whether or not the asset is wanted). Its levels are kept in arrays rather than maps: a message is
+ * built for every command, and a command touches a few levels.
+ */
+function pushMessage(
+  out: FeedMessage[], block: EventBlock, from: number, end: number, asset: number, next: Map<number, number>, wanted?: (asset: number) => boolean,
+): void {
+  const feedSeq = next.get(asset) as number;
+  next.set(asset, feedSeq + 1);
+  if (wanted !== undefined && !wanted(asset)) return;
+  const events = block.events;
+  const message: FeedMessage = { asset, seq: feedSeq, height: block.heights[from], events: [], levels: [] };
+  let asks: LevelUpdate[] | undefined;
+  for (let j = from; j < end; j++) {
+    const o = j * EVENT_SLOTS;
+    const head = events[o];
+    // A pending stop is not market data: it shows in the feed once it triggers.
+    if (events[o + EventSlot.ASSET] !== asset || (head & EventHead.PENDING) !== 0) continue;
+    message.events.push(decodeEvent(events, o));
+    if ((head & EventHead.LEVEL) === 0) continue;
+    const side = (head >> EventHead.SIDE_SHIFT) & 1;
+    setLevel(side === 0 ? message.levels : (asks ??= []), side, events[o + EventSlot.PRICE], events[o + EventSlot.LEVEL_SIZE], events[o + EventSlot.LEVEL_ORDERS]);
+  }
+  // The last value of each level the command touched: bids, then asks.
+  if (asks !== undefined) for (const level of asks) message.levels.push(level);
+  out.push(message);
+}
+
+/** The level at `price` takes the new values where the command touched it first, or is added. */
+function setLevel(levels: LevelUpdate[], side: number, price: number, size: number, orders: number): void {
+  // From the end: a command's events at one level come together, so the match is usually the last.
+  for (let i = levels.length - 1; i >= 0; i--) {
+    const level = levels[i];
+    if (level.price === price) {
+      level.size = size;
+      level.orders = orders;
+      return;
+    }
+  }
+  levels.push({ side: SIDES[side], price, size, orders });
 }
 
 /** Where the publisher hands messages. */
