@@ -145,6 +145,35 @@ describeEachBackend('the feed', (backend) => {
     await sm.close();
   });
 
+
+  it('a message gives each level the command touched once, at its last value, where first touched, bids before asks; a command that changes two books sends two messages', async () => {
+    const sm = await CoreStateMachine.open({ backend });
+    sm.placeLimit({ trader: 1, asset: 4, side: 'ask', price: 11, size: 2, timestamp: 1 });
+    sm.placeLimit({ trader: 2, asset: 4, side: 'ask', price: 11, size: 3, timestamp: 2 });
+    sm.placeLimit({ trader: 3, asset: 4, side: 'ask', price: 12, size: 4, timestamp: 3 });
+    const bid = sm.placeLimit({ trader: 4, asset: 4, side: 'bid', price: 9, size: 1, timestamp: 4 });
+    sm.placeLimit({ trader: 4, asset: 7, side: 'bid', price: 50, size: 1, timestamp: 5 });
+    await sm.flush(); // the book so far reaches the feed before the subscription starts
+    const subscription = sm.subscribe();
+    const iterator = subscription[Symbol.asyncIterator]();
+    // Two fills at 11 (the level touched twice, gone at the end), one at 12, the rest rests as a bid at 12.
+    sm.placeLimit({ trader: 5, asset: 4, side: 'bid', price: 12, size: 10, timestamp: 6 });
+    // The bid at 9 moves to 10: two bid levels, the old one first.
+    sm.modify({ trader: 4, asset: 4, orderId: bid.orderId, price: 10, timestamp: 7 });
+    // Trader 4's orders in asset 4 (first changed) and asset 7.
+    sm.cancelAll({ trader: 4, timestamp: 8 });
+    const messages = await drain(iterator, {});
+    expect(messages.map((m) => [m.asset, m.seq, m.levels])).toEqual([
+      [4, 5, [{ side: 'bid', price: 12, size: 1, orders: 1 }, { side: 'ask', price: 11, size: 0, orders: 0 }, { side: 'ask', price: 12, size: 0, orders: 0 }]],
+      [4, 6, [{ side: 'bid', price: 9, size: 0, orders: 0 }, { side: 'bid', price: 10, size: 1, orders: 1 }]],
+      [4, 7, [{ side: 'bid', price: 10, size: 0, orders: 0 }]],
+      [7, 2, [{ side: 'bid', price: 50, size: 0, orders: 0 }]],
+    ]);
+    expect(messages[0].events.map((e) => e.kind)).toEqual(['accepted', 'fill', 'fill', 'fill', 'rested']);
+    expect(messages[2].events[0].command).toBe(messages[3].events[0].command);
+    subscription.close();
+    await sm.close();
+  });
   it('a pending stop is not market data: it shows only once it triggers', async () => {
     const sm = await CoreStateMachine.open({ backend });
     const subscription = sm.subscribe({ assets: [4] });
