@@ -7,6 +7,20 @@ import { describeEachBackend } from './helpers/backends.js';
 import { tempDbPath } from './fixtures/state-helpers.js';
 
 /** Makes the state machine's engine trap on its next placeLimit, as a WASM `unreachable` would. */
+/**
+ * After a failure for good the engine holds what no commit will carry (a reopen comes back
+ * without it): every read of the book is refused, as the commands and queries are.
+ */
+function expectBookReadsRefused(sm: CoreStateMachine, failed: object): void {
+  const reads: Array<[string, () => unknown]> = [
+    ['stateHash', () => sm.stateHash()], ['nextOrderId', () => sm.nextOrderId], ['bestBid', () => sm.bestBid(0)],
+    ['bestAsk', () => sm.bestAsk(0)], ['depth', () => sm.depth(0)], ['orders', () => sm.orders(0)], ['order', () => sm.order(1)],
+    ['snapshot', () => sm.snapshot()], ['events', () => sm.events], ['assets', () => sm.assets()], ['getBook', () => sm.getBook(0)],
+    ['bookSnapshot', () => sm.bookSnapshot(0)], ['subscribe', () => sm.subscribe()],
+  ];
+  for (const [name, read] of reads) expect(read, name).toThrowError(expect.objectContaining(failed));
+}
+
 function trapNextLimit(sm: CoreStateMachine): void {
   const engine = (sm as unknown as { p: { engine: { core: { placeLimit: () => void } } } }).p.engine;
   engine.core.placeLimit = () => {
@@ -90,6 +104,7 @@ describeEachBackend('state machine after a follower of the commits fails', (back
       await expect(sm.flush()).rejects.toMatchObject(failed);
       await expect(sm.getOrder(1)).rejects.toMatchObject(failed);
       expect(() => sm.placeLimitOrder(bid(98, 4))).toThrowError(expect.objectContaining(failed));
+      expectBookReadsRefused(sm, failed);
       await sm.close();
 
       const reopened = await CoreStateMachine.open({ backend, path });
@@ -188,6 +203,7 @@ describe('state machine over a WASM core that runs out of memory', () => {
       expect(() => sm.placeLimitOrder({ trader: 3, asset: 0, side: 'ask', price: 5000, size: 1, timestamp: 2 })).toThrowError(expect.objectContaining(failed));
       expect(() => sm.cancelOrder({ trader: 1, asset: 0, orderId: 10 })).toThrowError(expect.objectContaining(failed));
       await expect(sm.flush()).rejects.toMatchObject(failed);
+      expectBookReadsRefused(sm, failed);
       await sm.close();
 
       const reopened = await CoreStateMachine.open({ backend: 'wasm', path, maxMemoryBytes: 4 << 20 });

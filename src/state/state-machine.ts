@@ -222,7 +222,7 @@ export class CoreStateMachine {
   }
 
   get nextOrderId(): number {
-    return this.p.engine.nextOrderId;
+    return this.openEngine().nextOrderId;
   }
 
   get nextFillSeq(): number {
@@ -283,7 +283,7 @@ export class CoreStateMachine {
   }
 
   getBook(asset: number): BookView {
-    this.assertOpen();
+    this.assertUnfailed();
     requireNonNegative('asset', asset);
     // The view reads through `this`, so it stays valid when recover() swaps the engine.
     return {
@@ -632,7 +632,7 @@ export class CoreStateMachine {
    * first, then it goes on live.
    */
   subscribe(options: SubscribeOptions = {}): Subscription {
-    this.assertOpen();
+    this.assertUnfailed();
     return this.feed.subscribe(options);
   }
 
@@ -731,12 +731,20 @@ export class CoreStateMachine {
   }
 
   private assertWritable(operation = 'a command'): void {
-    this.assertOpen();
+    this.assertUnfailed();
     refuseWhenReadOnly(this.readOnly, operation);
-    // Nothing more would be written: a command now would be answered and then lost.
+    this.refuseWhileChanging(operation);
+  }
+
+  /**
+   * Open, and not failed for good. After a failure nothing more is written: a command now would be
+   * answered and then lost, and the engine's book holds what no commit will carry (a reopen comes
+   * back without it), so reading it would show what is about to be taken back.
+   */
+  private assertUnfailed(): void {
+    this.assertOpen();
     const failure = this.p.committer.failure;
     if (failure !== null) throw failure;
-    this.refuseWhileChanging(operation);
   }
 
   private refuseWhileChanging(operation: string): void {
@@ -745,7 +753,7 @@ export class CoreStateMachine {
   }
 
   private openEngine(): Engine {
-    this.assertOpen();
+    this.assertUnfailed();
     return this.p.engine;
   }
 }
