@@ -48,11 +48,13 @@ export class LobError extends Error {
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return `"${value}"`;
   if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
-  if (typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'boolean') return String(value);
+  // 100n printed as 100 would read like the number it is not.
+  if (typeof value === 'bigint') return `${value}n (a bigint)`;
   if (value === undefined) return 'undefined (missing)';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  return `a ${typeof value}`;
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 export function invalidArgument(field: string, expected: string, value: unknown): LobError {

@@ -430,12 +430,29 @@ function requestNames(spec: OperationSpec): string[] {
   return names;
 }
 
+/** Every name some request carries. */
+const REQUEST_NAMES = [...new Set(OPERATIONS.flatMap(requestNames))];
+
+/**
+ * Refusals of the names other operations take and `spec` does not: a market order given a
+ * `price`, a stop given a `budget` would otherwise be carried out as if the field were not there.
+ * One load of an absent property each, on the per-call path. (A misspelt name is not caught: that
+ * would take a walk over the request's keys on every call.)
+ */
+function foreignFieldChecks(spec: OperationSpec): string[] {
+  const own = new Set(requestNames(spec));
+  return REQUEST_NAMES.filter((name) => !own.has(name)).map((name) =>
+    `if (r.${name} !== undefined) throw h.invalidArgument(${quote(name)}, ${quote(`absent (${spec.method} takes no ${name})`)}, r.${name});`);
+}
+
 function compileReader(spec: OperationSpec): (request: unknown) => unknown {
   const names = requestNames(spec);
   // Every field into a local before any is stored: a getter that places another request (re-entering
-  // this reader) has finished with the copy by the time this read stores into it.
+  // this reader) has finished with the copy by the time this read stores into it. The copy holds the
+  // method's own names only, so the names of other operations are refused here, before they are lost.
   const lines = [
     objectCheck(spec),
+    ...foreignFieldChecks(spec),
     ...names.map((name) => `const v_${name} = r.${name};`),
     ...names.map((name) => `c.${name} = v_${name};`),
     'return c;',
@@ -480,6 +497,7 @@ function compileChecker(spec: OperationSpec): RequestChecker {
       head.push(`(side << ${Head.SIDE_SHIFT})`);
     }
   }
+  lines.push(...foreignFieldChecks(spec));
   // Every slot written, 0 where the op has no field: a record reused for another op keeps nothing of it.
   const used = new Set(spec.fields.map((field) => field.slot));
   for (let slot = 1; slot < COMMAND_SLOTS; slot++) if (!used.has(slot)) stores.push(`s[o + ${slot}] = 0;`);

@@ -1,6 +1,6 @@
 // Checks of single values for the calls that are not operations (queries, options, history
 // pages). Operations are checked from the table in src/operations.ts.
-import { invalidArgument } from './errors.js';
+import { invalidArgument, LobError } from './errors.js';
 import { isNonNegativeSafeInteger, isPositiveSafeInteger } from './operations.js';
 
 export { isNonNegativeSafeInteger, isPositiveSafeInteger } from './operations.js';
@@ -11,4 +11,15 @@ export function requireNonNegative(field: string, value: unknown): void {
 
 export function requirePositive(field: string, value: unknown): void {
   if (!isPositiveSafeInteger(value)) throw invalidArgument(field, 'a positive safe integer', value);
+}
+
+/**
+ * Refuses a name `options` carries that is not one of `known`: a misspelt option (`maxOrdrs`)
+ * would otherwise leave its default in force without a word. For options, read once; not for the
+ * per-call requests, where walking the keys would cost every call.
+ */
+export function refuseUnknownOptions(options: object, known: readonly string[], of: string): void {
+  for (const name of Object.keys(options)) {
+    if (!known.includes(name)) throw new LobError('INVALID_ARGUMENT', `${name} is not an option of ${of} (${known.join(', ')})`);
+  }
 }

@@ -8,6 +8,7 @@ import { LobError } from '../src/errors.js';
 import type { Engine } from '../src/engine.js';
 import { COMMAND_SLOTS, OPERATIONS, Rule, checkRequest } from '../src/operations.js';
 import { CommandBatch } from '../src/batch.js';
+import { CoreStateMachine } from '../src/state/state-machine.js';
 
 type Kind = 'nonNegative' | 'positive' | 'side' | 'timeInForce' | 'stp';
 interface FieldSpec {
@@ -297,6 +298,43 @@ describeEachBackend('malformed input', (backend) => {
     }
   });
 
+  it('a field another operation takes and this one does not (a market order\'s price, a cancel\'s timestamp) throws INVALID_ARGUMENT naming it, per call and through the state machine', async () => {
+    const namesOf = (spec: (typeof OPERATIONS)[number]): string[] => [
+      ...spec.fields.map((f) => f.name), ...(spec.side ? ['side'] : []), ...(spec.timeInForce ? ['timeInForce'] : []), ...(spec.stp ? ['stp'] : []),
+    ];
+    const every = new Set(OPERATIONS.flatMap(namesOf));
+    const machine = await CoreStateMachine.open({ backend });
+    seed(machine as unknown as Engine);
+    const machineHash = machine.stateHash();
+    let refused = 0;
+    for (const spec of METHODS) {
+      const own = new Set(namesOf(OPERATIONS.find((o) => o.method === spec.method)!));
+      for (const name of every) {
+        if (own.has(name)) continue;
+        const request = { ...spec.valid, [name]: 1 };
+        expect(catchError(() => (engine[spec.method] as (r: unknown) => unknown).call(engine, request)), `${spec.method}.${name}`)
+          .toMatchObject({ code: 'INVALID_ARGUMENT', message: `${name} must be absent (${spec.method} takes no ${name}), got 1` });
+        expectUnchanged();
+        expect(catchError(() => (machine[spec.method] as (r: unknown) => unknown).call(machine, request)), `state machine ${spec.method}.${name}`)
+          .toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(new RegExp(`^${name} must be absent`)) });
+        refused++;
+      }
+    }
+    expect(machine.stateHash()).toBe(machineHash);
+    expect(refused).toBeGreaterThan(40);
+    await machine.close();
+  });
+
+  it('describes a value that is not a number for what it is: a bigint as 100n, a boxed number as an object', () => {
+    const limit = { trader: 1, asset: 1, side: 'bid' as const, price: 100, size: 1, timestamp: 3 };
+    expect(catchError(() => engine.placeLimit({ ...limit, price: 100n as unknown as number })))
+      .toMatchObject({ message: 'price must be a positive safe integer, got 100n (a bigint)' });
+    // eslint-disable-next-line no-new-wrappers
+    expect(catchError(() => engine.placeLimit({ ...limit, size: new Number(5) as unknown as number })))
+      .toMatchObject({ message: 'size must be a positive safe integer, got an object' });
+    expectUnchanged();
+  });
+
   describe('query arguments', () => {
     it.each([['0', 0], ...BAD_NUMBERS])('depth levels = %s throws INVALID_ARGUMENT naming levels', (_label, value) => {
       expectInvalid(catchError(() => engine.depth(1, value as number)), 'levels', value);
@@ -346,6 +384,20 @@ describe('createEngine', () => {
     expect((error as LobError).code).toBe('INVALID_ARGUMENT');
     expect((error as LobError).message).toContain('backend');
     if (backend !== '') expect((error as LobError).message).toContain(backend);
+  });
+});
+
+describeEachBackend('unknown options', (backend) => {
+  it('a misspelt option of createEngine, CoreStateMachine.open, autoFlush or subscribe rejects INVALID_ARGUMENT naming it', async () => {
+    const refusal = (name: string, of: string) => ({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(new RegExp(`^${name} is not an option of ${of} \\(`)) });
+    await expect(createEngine({ backend, maxOrdrs: 3 } as never)).rejects.toMatchObject(refusal('maxOrdrs', 'createEngine'));
+    await expect(CoreStateMachine.open({ backend, checkpointIntrval: 3 } as never)).rejects.toMatchObject(refusal('checkpointIntrval', 'CoreStateMachine.open'));
+    await expect(CoreStateMachine.open({ backend, autoFlush: { operatons: 5 } } as never)).rejects.toMatchObject(refusal('operatons', 'autoFlush'));
+    await expect(CoreStateMachine.open({ backend, autoFlush: 5 } as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: 'autoFlush must be an object, got 5' });
+    const machine = await CoreStateMachine.open({ backend });
+    expect(catchError(() => machine.subscribe({ asset: [1] } as never))).toMatchObject(refusal('asset', 'subscribe'));
+    expect(machine.subscribe({ assets: [1], maxBuffered: 5 })).toBeDefined();
+    await machine.close();
   });
 });
 

@@ -60,7 +60,8 @@ export class OrderDesk {
     if (!timingSafeEqual(digest(frame.token), this.tokenDigest)) {
       return { type: 'error', id, code: 'BAD_TOKEN', message: 'the token does not match the one lobcore serve printed when it started' };
     }
-    const request: Record<string, unknown> = { timestamp: this.options.timestamp() };
+    // A cancel takes no timestamp (it orders nothing in time); the engine refuses fields an operation does not take.
+    const request: Record<string, unknown> = kind === 'cancel' ? {} : { timestamp: this.options.timestamp() };
     for (const [field, value] of Object.entries(frame.fields)) {
       const converted = engineValue(field, value);
       if (converted !== undefined) request[field] = converted;

@@ -9,6 +9,7 @@
 // from one past the last sequence it got.
 import { EVENT_SLOTS, EventHead, EventSlot, decodeEvent } from '../events.js';
 import { LobError, invalidArgument } from '../errors.js';
+import { refuseUnknownOptions } from '../validate.js';
 import { SIDES } from '../codes.js';
 import type { FeedMessage, LevelUpdate, SubscribeOptions } from '../types.js';
 import type { Commit } from './commit-builder.js';
@@ -309,6 +310,7 @@ export class FeedPublisher implements CommitFollower {
 
 function parseOptions(options: SubscribeOptions): { wanted?: (asset: number) => boolean; from: Map<number, number>; maxBuffered: number } {
   if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', options);
+  refuseUnknownOptions(options, ['assets', 'fromSeq', 'maxBuffered'], 'subscribe');
   const { assets, fromSeq, maxBuffered = DEFAULT_MAX_BUFFERED } = options;
   let wanted: ((asset: number) => boolean) | undefined;
   if (assets !== undefined) {

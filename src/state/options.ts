@@ -2,7 +2,7 @@
 import type { CoreLimits } from '../core.js';
 import { invalidArgument, LobError } from '../errors.js';
 import type { BackendName } from '../types.js';
-import { isNonNegativeSafeInteger, isPositiveSafeInteger } from '../validate.js';
+import { isNonNegativeSafeInteger, isPositiveSafeInteger, refuseUnknownOptions } from '../validate.js';
 import { INDEX_GATHER_MS } from './indexer.js';
 
 export interface AutoFlushOptions {
@@ -48,8 +48,14 @@ export interface StateMachineOptions extends CoreLimits {
 
 export type ResolvedOptions = Required<Pick<StateMachineOptions, 'checkpointInterval' | 'keepCheckpoints' | 'sync' | 'maxIndexLag' | 'indexGatherMs'>> & StateMachineOptions;
 
+const STATE_MACHINE_OPTIONS: readonly (keyof StateMachineOptions)[] = [
+  'path', 'readOnly', 'backend', 'sync', 'checkpointInterval', 'keepCheckpoints', 'autoFlush', 'onAutoFlushError', 'maxIndexLag',
+  'indexGatherMs', 'maxOrders', 'maxLevels', 'maxMemoryBytes',
+];
+
 export function resolveOptions(options: StateMachineOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', options);
+  refuseUnknownOptions(options, STATE_MACHINE_OPTIONS, 'CoreStateMachine.open');
   const resolved: ResolvedOptions = {
     ...options, checkpointInterval: options.checkpointInterval ?? 100, keepCheckpoints: options.keepCheckpoints ?? 2, sync: options.sync ?? true,
     maxIndexLag: options.maxIndexLag ?? 1_000_000, indexGatherMs: options.indexGatherMs ?? INDEX_GATHER_MS,
@@ -67,6 +73,8 @@ export function resolveOptions(options: StateMachineOptions): ResolvedOptions {
   if (resolved.readOnly === true && resolved.autoFlush !== undefined) throw invalidArgument('autoFlush', 'absent when readOnly is true', resolved.autoFlush);
   const auto = resolved.autoFlush;
   if (auto !== undefined) {
+    if (typeof auto !== 'object' || auto === null) throw invalidArgument('autoFlush', 'an object', auto);
+    refuseUnknownOptions(auto, ['operations', 'milliseconds'], 'autoFlush');
     if (auto.operations !== undefined && !isPositiveSafeInteger(auto.operations)) throw invalidArgument('autoFlush.operations', 'a positive safe integer', auto.operations);
     if (auto.milliseconds !== undefined && !isPositiveSafeInteger(auto.milliseconds)) throw invalidArgument('autoFlush.milliseconds', 'a positive safe integer', auto.milliseconds);
   }
