@@ -174,6 +174,45 @@ describeEachBackend('the feed', (backend) => {
     subscription.close();
     await sm.close();
   });
+  it('answers every next() asked before a message comes, in order, and ends every one still waiting at close()', async () => {
+    const sm = await CoreStateMachine.open({ backend });
+    const iterator = sm.subscribe()[Symbol.asyncIterator]();
+    const asked = [iterator.next(), iterator.next(), iterator.next()];
+    sm.placeLimit({ trader: 1, asset: 4, side: 'bid', price: 10, size: 1, timestamp: 1 });
+    sm.placeLimit({ trader: 1, asset: 4, side: 'bid', price: 11, size: 1, timestamp: 2 });
+    await sm.flush();
+    expect((await asked[0]).value?.seq).toBe(1);
+    expect((await asked[1]).value?.seq).toBe(2);
+    await sm.close();
+    expect(await asked[2]).toEqual({ value: undefined, done: true });
+  });
+
+  it('close() ends a subscription still replaying history from fromSeq', async () => {
+    const sm = await CoreStateMachine.open({ backend, path: tempDbPath('feed-replay-close') });
+    for (let block = 0; block < 40; block++) {
+      for (let i = 0; i < 50; i++) sm.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 1 + ((block * 50 + i) % 900), size: 1, timestamp: block * 50 + i });
+      await sm.flush();
+    }
+    // The replay is held at its first block until the close has resolved: still under way at the close.
+    const history = (sm as unknown as { feed: { history: { blocksFrom: (seq: number) => AsyncIterable<unknown> } } }).feed.history;
+    const blocksFrom = history.blocksFrom.bind(history);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    history.blocksFrom = async function* held(seq: number) {
+      await gate;
+      yield* blocksFrom(seq);
+    };
+    const subscription = sm.subscribe({ assets: [1], fromSeq: 1 });
+    const iterator = subscription[Symbol.asyncIterator]();
+    const first = iterator.next();
+    await sm.close();
+    expect(subscription.isClosed).toBe(true);
+    release();
+    // Ended by the close, not failed by the closed store afterwards, and nothing waits for good.
+    const ended = await Promise.race([first, new Promise((resolve) => setTimeout(() => resolve('still waiting after 10 s'), 10_000))]);
+    expect(ended).toEqual({ value: undefined, done: true });
+  });
+
   it('a pending stop is not market data: it shows only once it triggers', async () => {
     const sm = await CoreStateMachine.open({ backend });
     const subscription = sm.subscribe({ assets: [4] });

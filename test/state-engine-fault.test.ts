@@ -6,7 +6,6 @@ import { CoreStateMachine } from '../src/state/state-machine.js';
 import { describeEachBackend } from './helpers/backends.js';
 import { tempDbPath } from './fixtures/state-helpers.js';
 
-/** Makes the state machine's engine trap on its next placeLimit, as a WASM `unreachable` would. */
 /**
  * After a failure for good the engine holds what no commit will carry (a reopen comes back
  * without it): every read of the book is refused, as the commands and queries are.
@@ -21,6 +20,7 @@ function expectBookReadsRefused(sm: CoreStateMachine, failed: object): void {
   for (const [name, read] of reads) expect(read, name).toThrowError(expect.objectContaining(failed));
 }
 
+/** Makes the state machine's engine trap on its next placeLimit, as a WASM `unreachable` would. */
 function trapNextLimit(sm: CoreStateMachine): void {
   const engine = (sm as unknown as { p: { engine: { core: { placeLimit: () => void } } } }).p.engine;
   engine.core.placeLimit = () => {
@@ -138,9 +138,12 @@ describeEachBackend('state machine after a commit could not be cut', (backend) =
       builder.cut = () => {
         throw new Error('cut bug');
       };
+      // A subscriber waiting for the next message is told, rather than left waiting for good.
+      const waiting = sm.subscribe()[Symbol.asyncIterator]().next();
       sm.placeLimitOrder(bid(99, 2));
       const failed = { code: 'ENGINE_FAILED', message: expect.stringMatching(/^cutting and packing the next commit failed \(cut bug\)/) };
       await expect(sm.flush()).rejects.toMatchObject(failed);
+      await expect(waiting).rejects.toMatchObject(failed);
       await expect(sm.checkpoint()).rejects.toMatchObject(failed);
       await expect(sm.flush()).rejects.toMatchObject(failed);
       expect(() => sm.placeLimitOrder(bid(98, 3))).toThrowError(expect.objectContaining(failed));
@@ -165,6 +168,8 @@ describe('in-memory state machine after a follower of the commits fails', () => 
     await new Promise((resolve) => setImmediate(resolve));
     expect(() => sm.placeLimitOrder(bid(99, 2))).toThrowError(expect.objectContaining({ code: 'ENGINE_FAILED' }));
     await expect(sm.flush()).rejects.toMatchObject({ code: 'ENGINE_FAILED' });
+    // As on disk: in memory a checkpoint keeps nothing, but a failed machine refuses it all the same.
+    await expect(sm.checkpoint()).rejects.toMatchObject({ code: 'ENGINE_FAILED' });
     await sm.close();
   });
 });

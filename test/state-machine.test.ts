@@ -712,6 +712,32 @@ describeEachBackend('CoreStateMachine', (backend) => {
       await reopened.close();
     });
 
+    it('a checkpointIfNeeded() called before close() is taken, not refused as if it came after', async () => {
+      const path = tempDbPath();
+      const sm = await open({ path, checkpointInterval: 1 });
+      sm.setHeight(1);
+      sm.placeLimitOrder(bid(1));
+      const checkpointing = sm.checkpointIfNeeded();
+      await sm.close();
+      expect(await checkpointing).toMatchObject({ height: 1 });
+      const reopened = await open({ path });
+      expect((await reopened.listCheckpoints()).map((c) => c.height)).toEqual([1]);
+      await reopened.close();
+    });
+
+    it('close() lets the history reads under way finish, on disk as in memory', async () => {
+      for (const path of [tempDbPath(), undefined]) {
+        const sm = await open({ path });
+        for (let t = 1; t <= 300; t++) sm.placeLimitOrder({ ...bid(t), trader: t % 3, price: 100 - (t % 50) });
+        const reads = [sm.getTraderOrders(1, { limit: 100 }), sm.getOrder(7), sm.getOrderEvents(8), sm.getTraderFills(2), sm.getOrderFills(9), sm.getFillCount(3)];
+        await sm.close();
+        const settled = await Promise.allSettled(reads);
+        expect(settled.map((r) => r.status), path ?? 'in memory').toEqual(reads.map(() => 'fulfilled'));
+        expect((await reads[0] as unknown[]).length).toBe(100);
+        expect(await reads[1]).toMatchObject({ orderId: 7, status: 'resting' });
+      }
+    });
+
     it('recover() refuses commands, checkpoints and another recovery until it resolves, and close() waits for it', async () => {
       const path = tempDbPath();
       const sm = await open({ path });

@@ -33,9 +33,11 @@ export interface FlushReport {
   writeMs: number;
 }
 
-/** Told about each commit once it is durable, in order. */
+/** Told about each commit once it is durable, in order; and once, if the committer fails for good. */
 export interface CommitFollower {
   committed(commit: Commit): void;
+  /** Nothing more will be committed, for `failure`: what waits on the next commit should stop waiting. */
+  failed?(failure: LobError): void;
 }
 
 interface Waiter {
@@ -75,8 +77,7 @@ export class Committer {
       const commit = this.cut();
       if (commit !== null) this.retry.push(commit);
     } catch (error) {
-      this.failure = failedForGood('cutting a commit for a checkpoint', error);
-      throw this.failure;
+      throw this.failForGood(failedForGood('cutting a commit for a checkpoint', error));
     }
   }
 
@@ -85,7 +86,15 @@ export class Committer {
    * unwritten, and every flush and seal is refused with it. A write in flight still lands.
    */
   abandon(reason: LobError): void {
-    this.failure ??= reason;
+    this.failForGood(reason);
+  }
+
+  /** Records the first failure for good and tells the followers; returns the failure in force. */
+  private failForGood(reason: LobError): LobError {
+    if (this.failure !== null) return this.failure;
+    this.failure = reason;
+    for (const follower of this.followers) follower.failed?.(reason);
+    return reason;
   }
 
   /** Journal entries cut but not yet durable. */
@@ -134,8 +143,8 @@ export class Committer {
       batch = this.pack(commits);
     } catch (error) {
       // A bug, as for a follower: what was cut may be gone from the builder and from this write.
-      this.failure = failedForGood('cutting and packing the next commit', error);
-      for (const w of waiters) w.reject(this.failure);
+      const failure = this.failForGood(failedForGood('cutting and packing the next commit', error));
+      for (const w of waiters) w.reject(failure);
       return;
     }
     let entries = 0;
@@ -155,8 +164,8 @@ export class Committer {
               follower.committed(commit);
             } catch (error) {
               const what = `following the durable commit of sequences ${commit.firstSeq}..${commit.lastSeq} in ${follower.constructor.name}`;
-              this.failure = failedForGood(what, error);
-              for (const w of waiters) w.reject(this.failure);
+              const failure = this.failForGood(failedForGood(what, error));
+              for (const w of waiters) w.reject(failure);
               return;
             }
           }

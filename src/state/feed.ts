@@ -106,8 +106,11 @@ export class Subscription implements AsyncIterable<FeedMessage>, FeedSink {
   // held a state machine to 7k commands/s).
   private queue: FeedMessage[] = [];
   private head = 0;
-  private waiting: ((result: IteratorResult<FeedMessage>) => void) | null = null;
-  private failWaiting: ((error: unknown) => void) | null = null;
+  /**
+   * The next() calls waiting for a message, oldest first (there are some only while the queue is
+   * empty). An iterator may be asked again before it answers, and each ask must be answered.
+   */
+  private waiting: Array<{ resolve: (result: IteratorResult<FeedMessage>) => void; reject: (error: unknown) => void }> = [];
   private error: LobError | null = null;
   private closed = false;
   /** The last seq handed out or queued, per asset (to skip what a replay already gave). */
@@ -129,11 +132,9 @@ export class Subscription implements AsyncIterable<FeedMessage>, FeedSink {
     const last = this.last.get(message.asset);
     if (last !== undefined && message.seq <= last) return;
     this.last.set(message.asset, message.seq);
-    if (this.waiting !== null) {
-      const resolve = this.waiting;
-      this.waiting = null;
-      this.failWaiting = null;
-      resolve({ value: message, done: false });
+    const waiter = this.waiting.shift();
+    if (waiter !== undefined) {
+      waiter.resolve({ value: message, done: false });
       return;
     }
     if (this.queue.length - this.head >= this.maxBuffered) {
@@ -147,12 +148,9 @@ export class Subscription implements AsyncIterable<FeedMessage>, FeedSink {
   fail(error: LobError): void {
     if (this.closed || this.error !== null) return;
     this.error = error;
-    if (this.failWaiting !== null) {
-      const reject = this.failWaiting;
-      this.waiting = null;
-      this.failWaiting = null;
-      reject(error);
-    }
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const waiter of waiting) waiter.reject(error);
     this.onClose(this);
   }
 
@@ -161,12 +159,9 @@ export class Subscription implements AsyncIterable<FeedMessage>, FeedSink {
     this.closed = true;
     this.queue = [];
     this.head = 0;
-    if (this.waiting !== null) {
-      const resolve = this.waiting;
-      this.waiting = null;
-      this.failWaiting = null;
-      resolve({ value: undefined, done: true });
-    }
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const waiter of waiting) waiter.resolve({ value: undefined, done: true });
     this.onClose(this);
   }
 
@@ -192,8 +187,7 @@ export class Subscription implements AsyncIterable<FeedMessage>, FeedSink {
         if (this.error !== null) return Promise.reject(this.error);
         if (this.closed) return Promise.resolve({ value: undefined, done: true });
         return new Promise((resolve, reject) => {
-          this.waiting = resolve;
-          this.failWaiting = reject;
+          this.waiting.push({ resolve, reject });
         });
       },
       return: () => {
@@ -206,7 +200,10 @@ export class Subscription implements AsyncIterable<FeedMessage>, FeedSink {
 
 /** Delivers the messages of each durable block to the subscribers, and replays history for new ones. */
 export class FeedPublisher implements CommitFollower {
+  /** Where live messages go: subscriptions, and the holding queues of those still replaying. */
   private readonly subscriptions = new Set<FeedSink>();
+  /** Every subscription not yet ended, replaying or live: what a close or a failure must end. */
+  private readonly unended = new Set<Subscription>();
   /** Each asset's last durable feed sequence. */
   private durable = new Map<number, number>();
   private history!: History;
@@ -221,8 +218,13 @@ export class FeedPublisher implements CommitFollower {
 
   /** Ends every subscription (the state machine is closing). */
   closeAll(): void {
-    for (const sink of [...this.subscriptions]) if (sink instanceof Subscription) sink.close();
+    for (const subscription of [...this.unended]) subscription.close();
     this.subscriptions.clear();
+  }
+
+  /** Nothing more will be durable: every subscription gets what it was given, then `failure`. */
+  failed(failure: LobError): void {
+    for (const subscription of [...this.unended]) subscription.fail(failure);
   }
 
   get subscriberCount(): number {
@@ -249,15 +251,19 @@ export class FeedPublisher implements CommitFollower {
   subscribe(options: SubscribeOptions): Subscription {
     const durableSeq = (asset: number): number => this.durableSeq(asset);
     const { wanted, from, maxBuffered } = parseOptions(options);
-    const subscription: Subscription = new Subscription(wanted, maxBuffered, (s) => this.subscriptions.delete(s));
-    if (from.size === 0) {
-      this.subscriptions.add(subscription);
-      return subscription;
-    }
     for (const [asset, fromSeq] of from) {
       if (fromSeq > durableSeq(asset) + 1) {
         throw invalidArgument('fromSeq', `at most the next sequence of asset ${asset} (${durableSeq(asset) + 1})`, fromSeq);
       }
+    }
+    const subscription: Subscription = new Subscription(wanted, maxBuffered, (s) => {
+      this.subscriptions.delete(s);
+      this.unended.delete(s);
+    });
+    this.unended.add(subscription);
+    if (from.size === 0) {
+      this.subscriptions.add(subscription);
+      return subscription;
     }
     // Live messages queue behind the replay; offer() drops those the replay already delivered.
     const held: FeedMessage[] = [];

@@ -96,6 +96,8 @@ export class CoreStateMachine {
   private recovering: Promise<RecoveryReport> | null = null;
   /** The close under way, which a second close() joins. */
   private closing: Promise<void> | null = null;
+  /** History reads under way (read()): a close lets them finish before it closes the store. */
+  private readonly reads = new Set<Promise<unknown>>();
   private lastRecovery: RecoveryReport | null = null;
   private readonly checkpoints: Checkpointer;
   private readonly snapshots: SnapshotPlaces;
@@ -447,9 +449,14 @@ export class CoreStateMachine {
   /** Flushes, then checkpoints when the height has moved checkpointInterval past the last checkpoint. */
   async checkpointIfNeeded(): Promise<CheckpointInfo | undefined> {
     refuseWhenReadOnly(this.readOnly, 'checkpointIfNeeded');
-    await this.flush();
-    if (this.p.sequencer.height - this.checkpoints.lastHeight < this.options.checkpointInterval) return undefined;
-    return this.checkpoint();
+    const flushed = this.flush();
+    if (this.p.sequencer.height - this.checkpoints.lastHeight < this.options.checkpointInterval) {
+      await flushed;
+      return undefined;
+    }
+    // Taken now, at the flush's boundary: a close() called after this call must not refuse it.
+    const [, checkpoint] = await Promise.all([flushed, this.checkpoint()]);
+    return checkpoint;
   }
 
   /**
@@ -461,7 +468,7 @@ export class CoreStateMachine {
    * checkpoint: returns undefined.
    */
   async checkpoint(): Promise<CheckpointInfo | undefined> {
-    this.assertOpen();
+    this.assertUnfailed();
     refuseWhenReadOnly(this.readOnly, 'checkpoint');
     // A recovery replaces the pipeline a checkpoint would be taken from, a close the store it writes to.
     this.refuseWhileChanging('checkpoint');
@@ -557,6 +564,7 @@ export class CoreStateMachine {
       this.state = 'open';
       throw error;
     }
+    await this.readsDone();
     this.feed.closeAll();
     this.state = 'closed';
     await this.store.close();
@@ -585,36 +593,36 @@ export class CoreStateMachine {
 
   /** Fills of an order as maker or taker, oldest first, after the fillSeq cursor `after`. */
   async getOrderFills(orderId: number, page?: FillPage): Promise<RecordedFill[]> {
-    return (await this.readable()).fills.orderFills(orderId, page);
+    return this.read((p) => p.fills.orderFills(orderId, page));
   }
 
   async getFillCount(orderId: number): Promise<number> {
-    return (await this.readable()).fills.fillCount(orderId);
+    return this.read((p) => p.fills.fillCount(orderId));
   }
 
   /** Fills of a trader (maker or taker) in a height range, oldest first after a fillSeq cursor or, with `newestFirst`, newest first before it. */
   async getTraderFills(trader: number, query?: TraderFillQuery): Promise<RecordedFill[]> {
-    return (await this.readable()).fills.traderFills(trader, query);
+    return this.read((p) => p.fills.traderFills(trader, query));
   }
 
   /** What became of an order: any order ever accepted, resting or finished; undefined for an id never issued. */
   async getOrder(orderId: number): Promise<OrderRecord | undefined> {
-    return (await this.readable()).audit.getOrder(orderId);
+    return this.read((p) => p.audit.getOrder(orderId));
   }
 
   /** An order's whole lifecycle, each event with its height and sequence. */
   async getOrderEvents(orderId: number): Promise<RecordedEvent[]> {
-    return (await this.readable()).audit.getOrderEvents(orderId);
+    return this.read((p) => p.audit.getOrderEvents(orderId));
   }
 
   /** A trader's orders (accepted and rejected), oldest first, paginated by `after` (a record's seq). */
   async getTraderOrders(trader: number, query?: TraderOrderQuery): Promise<OrderRecord[]> {
-    return (await this.readable()).audit.getTraderOrders(trader, query);
+    return this.read((p) => p.audit.getTraderOrders(trader, query));
   }
 
   /** The trader's newest order placed with this client order id. */
   async getOrderByClientId(trader: number, clientOrderId: number): Promise<OrderRecord | undefined> {
-    return (await this.readable()).audit.getOrderByClientId(trader, clientOrderId);
+    return this.read((p) => p.audit.getOrderByClientId(trader, clientOrderId));
   }
 
   /** An asset's aggregated book, best first, with the feed sequence it is consistent with. */
@@ -638,19 +646,31 @@ export class CoreStateMachine {
 
   /** The book of `asset` at the end of a past height. */
   async bookAt(asset: number, height: number, levels = 10): Promise<BookSnapshot> {
-    await this.readable();
     // The manifests are read once the checkpoints asked for so far are written, and none is
     // dropped (nor the journal after it pruned) while the book is rebuilt from it.
-    return this.checkpoints.keeping(async () => bookAt(this.store, this.snapshots, this.p.manifests,
-      () => createEngine(engineOptions(this.options)), this.p.sequencer.height, this.p.sequencer.lastSequence,
-      asset, height, levels));
+    return this.read((p) => this.checkpoints.keeping(async () => bookAt(this.store, this.snapshots, p.manifests,
+      () => createEngine(engineOptions(this.options)), p.sequencer.height, p.sequencer.lastSequence,
+      asset, height, levels)));
   }
 
-  /** History reads the store: what is applied is committed first, so reads see every applied command. */
-  private async readable(): Promise<Pipeline> {
+  /**
+   * A history read: what is applied is committed first, so it sees every applied command. A close
+   * waits for the reads under way before it closes the store, so none fails halfway through.
+   */
+  private async read<T>(run: (p: Pipeline) => Promise<T>): Promise<T> {
     this.assertOpen();
-    await this.p.committer.flush();
-    return this.p;
+    const reading = this.p.committer.flush().then(() => run(this.p));
+    this.reads.add(reading);
+    try {
+      return await reading;
+    } finally {
+      this.reads.delete(reading);
+    }
+  }
+
+  /** Until no history read is under way (those that start meanwhile included). */
+  private async readsDone(): Promise<void> {
+    while (this.reads.size > 0) await Promise.allSettled([...this.reads]);
   }
 
   /**
