@@ -18,7 +18,7 @@ import { LobError, invalidArgument } from './errors.js';
 import { EventList } from './events.js';
 import { ORDER_STATUS, REJECT_REASONS, SIDES, StatusCode, Op } from './codes.js';
 import {
-  COMMAND_BYTES, COMMAND_SLOTS, Head, Slot, batchFaultError, checkRequest, findBatchFault, sideCode, stpCode,
+  COMMAND_BYTES, COMMAND_SLOTS, Head, OPERATIONS, Slot, batchFaultError, checkRequest, findBatchFault, sideCode, stpCode,
   tifCode, type OperationSpec,
 } from './operations.js';
 import type { Fill, OrderStatus, RejectReason, SelfTradePrevention, Side, TimeInForce } from './types.js';
@@ -56,6 +56,7 @@ export interface RecordSource {
 
 /** Where CommandBatch.request checks a request before the record goes into its batch. */
 const REQUEST = new Float64Array(COMMAND_SLOTS);
+const METHOD_NAMES = OPERATIONS.map((spec) => spec.method).join(', ');
 
 /**
  * Room for `commands` records on the JS heap. A length the process cannot allocate is a RangeError
@@ -276,6 +277,9 @@ export class CommandBatch {
    * checked as the engine checks it: INVALID_ARGUMENT naming the field, and nothing appended.
    */
   request(method: OperationSpec['method'], req: unknown): this {
+    // checkRequest is a plain object: an inherited name ('toString', 'constructor') is a function
+    // that writes nothing into REQUEST and would append the previous request's record again.
+    if (!Object.hasOwn(checkRequest, method)) throw invalidArgument('method', `one of ${METHOD_NAMES}`, method);
     // Checked and written in one pass (operations.ts, checkRequest), then put after the last record:
     // a refused request adds nothing, and a getter that adds to this batch meanwhile keeps its record.
     checkRequest[method](req, REQUEST, 0);

@@ -330,3 +330,39 @@ describe('the typed builders', () => {
     }
   });
 });
+
+describeEachBackend('CommandBatch refuses bad input, appending nothing', (backend) => {
+  const limit = { trader: 1, asset: 7, side: 'bid' as const, price: 100, size: 5, timestamp: 1 };
+
+  /** The message of the one-line INVALID_ARGUMENT `build` throws; the batch must still hold `count` records. */
+  function refusal(batch: CommandBatch, count: number, build: () => unknown): string {
+    let error: unknown;
+    try {
+      build();
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(LobError);
+    expect((error as LobError).code).toBe('INVALID_ARGUMENT');
+    expect((error as LobError).message).not.toContain('\n');
+    expect(batch.count).toBe(count);
+    return (error as LobError).message;
+  }
+
+  it('request() takes only the names of operations: any other name, an inherited one too, is refused naming method', async () => {
+    const engine = await newEngine(backend);
+    for (const batch of [new CommandBatch(4), engine.createBatch(4)]) {
+      batch.request('placeLimit', limit);
+      for (const method of ['placeLimt', 'toString', 'constructor', 'valueOf', 'hasOwnProperty', '__proto__', '', 'limit']) {
+        for (const req of [{ ...limit, price: 200 }, null]) {
+          expect(refusal(batch, 1, () => batch.request(method as never, req)))
+            .toBe(`method must be one of ${OPERATIONS.map((s) => s.method).join(', ')}, got "${method}"`);
+        }
+      }
+      expect(refusal(batch, 1, () => batch.request(undefined as never, limit))).toMatch(/^method must be one of .*, got undefined \(missing\)$/);
+      const results = engine.submitBatch(batch);
+      expect([results.count, results.status(0)]).toEqual([1, 'resting']);
+    }
+    expect(engine.orders(7).map((o) => [o.trader, o.price, o.remaining])).toEqual([[1, 100, 5], [1, 100, 5]]);
+  });
+});
