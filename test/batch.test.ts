@@ -365,4 +365,77 @@ describeEachBackend('CommandBatch refuses bad input, appending nothing', (backen
     }
     expect(engine.orders(7).map((o) => [o.trader, o.price, o.remaining])).toEqual([[1, 100, 5], [1, 100, 5]]);
   });
+
+  // Per builder: valid arguments, and per argument the field an error names (null: an enumeration,
+  // tested with the typed builders above; a trailing '?': optional, so undefined is its default).
+  const BUILDERS: { builder: string; args: unknown[]; fields: (string | null)[] }[] = [
+    { builder: 'limit', args: [1, 7, 'bid', 100, 5, 1, 'GTC', 'allow', 3],
+      fields: ['trader', 'asset', null, 'price', 'size', 'timestamp', null, null, 'clientOrderId?'] },
+    { builder: 'market', args: [1, 7, 'bid', 5, 1, 120, 'allow', 3],
+      fields: ['trader', 'asset', null, 'size', 'timestamp', 'protectionPrice?', null, 'clientOrderId?'] },
+    { builder: 'marketBudget', args: [1, 7, 'bid', 500, 1, 120, 'allow', 3],
+      fields: ['trader', 'asset', null, 'budget', 'timestamp', 'protectionPrice?', null, 'clientOrderId?'] },
+    { builder: 'stop', args: [1, 7, 'bid', 5, 150, 1, 0, undefined, 160, 'allow', 3],
+      fields: ['trader', 'asset', null, 'size', 'stopPrice', 'timestamp', 'price?', null, 'protectionPrice?', null, 'clientOrderId?'] },
+    { builder: 'oco', args: [1, 7, 'bid', 5, 100, 150, 1, 155, 'allow', 3],
+      fields: ['trader', 'asset', null, 'size', 'price', 'stopPrice', 'timestamp', 'stopLimitPrice?', null, 'clientOrderId?'] },
+    { builder: 'cancel', args: [1, 7, 1], fields: ['trader', 'asset', 'orderId'] },
+    { builder: 'reduce', args: [1, 7, 1, 1], fields: ['trader', 'asset', 'orderId', 'by'] },
+    { builder: 'modify', args: [1, 7, 1, 101, 0, 2], fields: ['trader', 'asset', 'orderId', 'price', 'size', 'timestamp'] },
+    { builder: 'cancelAll', args: [1, 7], fields: ['trader', 'asset?'] },
+    { builder: 'push', args: [Op.LIMIT, 1, 7, 0, 100, 5, 1, 3, 0, 0, 0],
+      fields: ['head', 'trader', 'asset', 'orderId', 'price', 'size', 'timestamp', 'clientOrderId?', 'triggerPrice?', 'budget?', 'secondPrice?'] },
+  ];
+  // What a Float64Array would coerce to a number the core accepts (2, 1, 0, 4, 60, 10, 16, 0), and more.
+  const NOT_NUMBERS: unknown[] = ['2', true, null, [4], ' 60 ', '1e1', '0x10', '', {}, 5n, Symbol('x')];
+
+  it('the builders take only numbers for numeric arguments, naming commands[i].<field> otherwise', async () => {
+    const engine = await newEngine(backend);
+    for (const batch of [new CommandBatch(1), engine.createBatch(1)]) {
+      batch.limit(1, 7, 'ask', 200, 1, 0);
+      for (const { builder, args, fields } of BUILDERS) {
+        const build = (batch as unknown as Record<string, (...a: unknown[]) => unknown>)[builder].bind(batch);
+        fields.forEach((field, k) => {
+          if (field === null) return;
+          const optional = field.endsWith('?');
+          const name = optional ? field.slice(0, -1) : field;
+          for (const bad of optional ? NOT_NUMBERS : [...NOT_NUMBERS, undefined]) {
+            const message = refusal(batch, 1, () => build(...args.slice(0, k), bad, ...args.slice(k + 1)));
+            expect(message, `${builder} ${name} = ${String(bad)}`).toMatch(new RegExp(`^commands\\[1\\]\\.${name} must be a .*, got `));
+          }
+        });
+        build(...args);
+        expect(batch.count, builder).toBe(2);
+        batch.clear().limit(1, 7, 'ask', 200, 1, 0);
+      }
+      const results = engine.submitBatch(batch);
+      expect([results.count, results.status(0)]).toEqual([1, 'resting']);
+    }
+    expect(engine.orders(7).map((o) => [o.trader, o.side, o.price, o.remaining])).toEqual([[1, 'ask', 200, 1], [1, 'ask', 200, 1]]);
+  });
+
+  it('an optional numeric argument given as undefined takes its default', async () => {
+    for (const { builder, args, fields } of BUILDERS) {
+      const lastRequired = fields.findLastIndex((field) => field === null || !field.endsWith('?'));
+      const defaulted = [...args.slice(0, lastRequired + 1), ...args.slice(lastRequired + 1).map(() => undefined)];
+      const batch = new CommandBatch(2);
+      const build = (batch as unknown as Record<string, (...a: unknown[]) => unknown>)[builder].bind(batch);
+      build(...defaulted);
+      build(...args.slice(0, lastRequired + 1));
+      expect(batch.count, builder).toBe(2);
+      expect(Array.from(batch.slots.subarray(0, COMMAND_SLOTS)), builder).toEqual(Array.from(batch.slots.subarray(COMMAND_SLOTS)));
+    }
+  });
+
+  it('cancelAll(trader, null) is refused naming commands[i].asset; undefined cancels in every asset', async () => {
+    const engine = await newEngine(backend);
+    for (const asset of [0, 4]) engine.placeLimit({ trader: 5, asset, side: 'bid', price: 1, size: 1, timestamp: 0 });
+    const batch = engine.createBatch(2).cancel(5, 0, 99);
+    expect(refusal(batch, 1, () => batch.cancelAll(5, null as never))).toBe('commands[1].asset must be a non-negative safe integer, got null');
+    expect(() => engine.cancelAll({ trader: 5, asset: null as never })).toThrowError('asset must be a non-negative safe integer, got null');
+    batch.cancelAll(5, undefined);
+    const results = engine.submitBatch(batch);
+    expect([results.count, results.status(1), results.cancelled(1)]).toEqual([2, 'ok', 2]);
+    expect(engine.restingOrders).toBe(0);
+  });
 });
