@@ -99,7 +99,7 @@ const { TRADER: S_TRADER, ASSET: S_ASSET, ORDER_ID: S_ORDER_ID, PRICE: S_PRICE, 
   RESERVED: S_RESERVED } = Slot;
 const { LIMIT: OP_LIMIT, MARKET: OP_MARKET, CANCEL: OP_CANCEL, REDUCE: OP_REDUCE, MODIFY: OP_MODIFY,
   CANCEL_ALL: OP_CANCEL_ALL, STOP: OP_STOP, OCO: OP_OCO } = Op;
-const { SIDE_SHIFT, TIF_SHIFT, STP_SHIFT } = Head;
+const { SIDE_SHIFT, TIF_SHIFT, STP_SHIFT, OP_MASK } = Head;
 
 // The builders test each numeric argument with typeof and nothing more: the record's Float64Array
 // would turn '2', true, null or [4] into a number the core's validation then accepts, where the
@@ -500,8 +500,13 @@ export class BatchResults {
   spent(i: number): number {
     return this.results[i * RESULT_SLOTS + 4];
   }
-  /** An OCO: its stop leg's status ('pending', or 'cancelled' once the limit leg traded or left); undefined when rejected. */
+  /**
+   * An OCO: its stop leg's status ('pending', or 'cancelled' once the limit leg traded or left);
+   * undefined when rejected, and for every command that is not an OCO.
+   */
   stopStatus(i: number): OrderStatus | undefined {
+    // A limit order's result looks like an OCO's limit leg's: only the command tells them apart.
+    if ((this.commands[i * COMMAND_SLOTS] & OP_MASK) !== OP_OCO) return undefined;
     return ocoStopStatus(this.statusCode(i), this.filled(i));
   }
   /** The command's timestamp (0 for operations without one). */

@@ -126,6 +126,28 @@ describeEachBackend('submitBatch', (backend) => {
       expect(second.reason(1)).toBe('UNKNOWN_ORDER');
     });
 
+    it('stopStatus answers for OCO pairs only: undefined for every other command', () => {
+      for (const batch of [new CommandBatch(), batched.createBatch()]) {
+        batched.restore(perCall.snapshot()); // empty books
+        batch.clear()
+          .limit(1, 1, 'ask', 10, 1, 1) // rests
+          .stop(2, 1, 'bid', 1, 50, 1) // pending
+          .market(3, 1, 'bid', 5, 2) // takes the ask, the rest cancelled
+          .marketBudget(3, 1, 'bid', 100, 2) // nothing to take
+          .oco(4, 1, 'bid', 2, 5, 60, 3) // rests untouched (at placement, when its result is made): its stop leg pending
+          .limit(5, 1, 'ask', 5, 1, 4) // fills the OCO's limit leg in part
+          .oco(4, 1, 'bid', 2, 2, 4, 5) // rejected: the last trade, 5, is past its stop price
+          .cancel(4, 1, 99).reduce(4, 1, 4, 1).modify(4, 1, 4, 6, 0, 6).cancelAll(4).cancelAll(1, 1)
+          .limit(1, 1, 'bid', 3, 1, 7).oco(6, 1, 'ask', 1, 3, 2, 8); // takes the bid: its stop leg cancelled
+        const r = batched.submitBatch(batch);
+        expect(Array.from({ length: r.count }, (_, i) => r.stopStatus(i))).toEqual([
+          undefined, undefined, undefined, undefined, 'pending', undefined, undefined,
+          undefined, undefined, undefined, undefined, undefined, undefined, 'cancelled',
+        ]);
+        expect([r.status(4), r.status(6), r.reason(6), r.status(13)]).toEqual(['resting', 'rejected', 'WOULD_TRIGGER', 'filled']);
+      }
+    });
+
     it('a batch read back from its bytes runs the same', () => {
       const bytes = toBatch(SCRIPT).bytes().slice();
       expect(bytes.byteLength).toBe(SCRIPT.length * COMMAND_BYTES);
