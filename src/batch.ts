@@ -15,7 +15,7 @@
 //   per event,   EVENT_SLOTS:  see src/events.ts
 // A fill's timestamp is its command's timestamp.
 import { LobError, invalidArgument } from './errors.js';
-import { EventList } from './events.js';
+import { EventList, outOfRange } from './events.js';
 import { ORDER_STATUS, REJECT_REASONS, SIDES, StatusCode, Op } from './codes.js';
 import {
   COMMAND_BYTES, COMMAND_SLOTS, Head, OPERATIONS, RULE_TEXT, Slot, batchFaultError, checkRequest, findBatchFault, operation,
@@ -469,11 +469,20 @@ export class BatchResults {
     this.events.set(events, eventCount);
   }
 
+  // Every accessor checks its index: past count (or fillCount) the engine's memory still holds an
+  // earlier batch's records, or none at all, and each core answered differently. `i >>> 0 === i`
+  // as well as `< count`: the one unsigned comparison alone lets NaN read command 0 and 1.5 command 1.
+  /** The slot offset of command i's result, or INVALID_ARGUMENT naming i and the valid range. */
+  private at(i: number): number {
+    if (!((i >>> 0) === i && i < this.count)) throw outOfRange('i', 'a command', i, this.count);
+    return i * RESULT_SLOTS;
+  }
+
   statusCode(i: number): number {
-    return this.results[i * RESULT_SLOTS] & 15;
+    return this.results[this.at(i)] & 15;
   }
   reasonCode(i: number): number {
-    return this.results[i * RESULT_SLOTS] >> 4;
+    return this.results[this.at(i)] >> 4;
   }
   /** 'ok' for a successful cancel, reduce or cancelAll. */
   status(i: number): OrderStatus | 'ok' {
@@ -484,42 +493,50 @@ export class BatchResults {
     return REJECT_REASONS[this.reasonCode(i)];
   }
   orderId(i: number): number {
-    return this.results[i * RESULT_SLOTS + 1];
+    return this.results[this.at(i) + 1];
   }
   filled(i: number): number {
-    return this.results[i * RESULT_SLOTS + 2];
+    return this.results[this.at(i) + 2];
   }
   remaining(i: number): number {
-    return this.results[i * RESULT_SLOTS + 3];
+    return this.results[this.at(i) + 3];
   }
   /** cancelAll: how many orders (resting and pending) it cancelled. */
   cancelled(i: number): number {
-    return this.results[i * RESULT_SLOTS + 2];
+    return this.results[this.at(i) + 2];
   }
   /** A budget market order: what its fills cost. */
   spent(i: number): number {
-    return this.results[i * RESULT_SLOTS + 4];
+    return this.results[this.at(i) + 4];
   }
   /**
    * An OCO: its stop leg's status ('pending', or 'cancelled' once the limit leg traded or left);
    * undefined when rejected, and for every command that is not an OCO.
    */
   stopStatus(i: number): OrderStatus | undefined {
+    const o = this.at(i);
     // A limit order's result looks like an OCO's limit leg's: only the command tells them apart.
     if ((this.commands[i * COMMAND_SLOTS] & OP_MASK) !== OP_OCO) return undefined;
-    return ocoStopStatus(this.statusCode(i), this.filled(i));
+    return ocoStopStatus(this.results[o] & 15, this.results[o + 2]);
   }
   /** The command's timestamp (0 for operations without one). */
   timestamp(i: number): number {
+    this.at(i);
     return this.commands[i * COMMAND_SLOTS + Slot.TIMESTAMP];
   }
 
   fillCommand(j: number): number {
-    return Math.floor(this.fills[j * FILL_SLOTS] / 2);
+    return Math.floor(this.fills[this.fillAt(j)] / 2);
   }
   /** A fill as an object: allocates, so meant for tests and tools rather than hot loops. */
   fill(j: number): Fill {
-    return decodeFill(this.fills, j, this.timestamp(this.fillCommand(j)));
+    const o = this.fillAt(j);
+    return decodeFill(this.fills, j, this.commands[Math.floor(this.fills[o] / 2) * COMMAND_SLOTS + Slot.TIMESTAMP]);
+  }
+  /** The slot offset of fill j, or INVALID_ARGUMENT naming j and the valid range. */
+  private fillAt(j: number): number {
+    if (!((j >>> 0) === j && j < this.fillCount)) throw outOfRange('j', 'a fill', j, this.fillCount);
+    return j * FILL_SLOTS;
   }
 }
 

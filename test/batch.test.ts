@@ -148,6 +148,47 @@ describeEachBackend('submitBatch', (backend) => {
       }
     });
 
+    it('refuses an index outside its count with INVALID_ARGUMENT naming it and the range, alike on both cores', () => {
+      // Earlier batches leave results, fills and events in the engine's memory past the next one's counts.
+      batched.submitBatch(new CommandBatch().limit(1, 7, 'ask', 10, 5, 1).limit(2, 7, 'bid', 10, 2, 2).limit(2, 7, 'bid', 10, 2, 3));
+      batched.restore(batched.snapshot());
+      const r = batched.submitBatch(new CommandBatch().limit(1, 2, 'bid', 10, 1, 1));
+      expect([r.count, r.fillCount, r.events.count]).toEqual([1, 0, 2]);
+      const refused = (read: () => unknown): string => {
+        try {
+          read();
+        } catch (error) {
+          expect(error).toBeInstanceOf(LobError);
+          expect((error as LobError).code).toBe('INVALID_ARGUMENT');
+          return (error as LobError).message;
+        }
+        throw new Error('read past the end without an error');
+      };
+      const perCommand = ['statusCode', 'reasonCode', 'status', 'reason', 'orderId', 'filled', 'remaining', 'cancelled', 'spent', 'stopStatus', 'timestamp'] as const;
+      for (const i of [1, 2, 5, -1, 2 ** 32, Number.NaN, 0.5, Infinity]) {
+        for (const accessor of perCommand) {
+          expect(refused(() => r[accessor](i)), accessor).toBe(`i must be a command index in [0, 1), got ${i}`);
+        }
+      }
+      for (const j of [0, 1, 3, -1, Number.NaN]) {
+        for (const accessor of ['fillCommand', 'fill'] as const) {
+          expect(refused(() => r[accessor](j)), accessor).toBe(`j must be a fill index in [0, 0), got ${j}`);
+        }
+      }
+      const events = r.events;
+      for (const k of [2, 3, -1, 1.5, Number.NaN]) {
+        for (const accessor of ['head', 'kindCode', 'kind', 'command', 'asset', 'orderId', 'event'] as const) {
+          expect(refused(() => events[accessor](k)), accessor).toBe(`k must be an event index in [0, 2), got ${k}`);
+        }
+        expect(refused(() => events.slot(k, 0))).toBe(`k must be an event index in [0, 2), got ${k}`);
+      }
+      expect([r.status(0), r.orderId(0), r.timestamp(0), r.stopStatus(0)]).toEqual(['resting', 4, 1, undefined]);
+      expect(events.toArray().map((e) => e.kind)).toEqual(['accepted', 'rested']);
+      // The last per-call command's events are checked the same way.
+      batched.cancel({ trader: 1, asset: 2, orderId: 99 });
+      expect(refused(() => batched.events.event(1))).toBe('k must be an event index in [0, 1), got 1');
+    });
+
     it('a batch read back from its bytes runs the same', () => {
       const bytes = toBatch(SCRIPT).bytes().slice();
       expect(bytes.byteLength).toBe(SCRIPT.length * COMMAND_BYTES);
