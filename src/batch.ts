@@ -15,11 +15,11 @@
 //   per event,   EVENT_SLOTS:  see src/events.ts
 // A fill's timestamp is its command's timestamp.
 import { LobError, invalidArgument } from './errors.js';
-import { EventList } from './events.js';
+import { EventList, outOfRange } from './events.js';
 import { ORDER_STATUS, REJECT_REASONS, SIDES, StatusCode, Op } from './codes.js';
 import {
-  COMMAND_BYTES, COMMAND_SLOTS, Head, Slot, batchFaultError, checkRequest, findBatchFault, sideCode, stpCode,
-  tifCode, type OperationSpec,
+  COMMAND_BYTES, COMMAND_SLOTS, Head, OPERATIONS, RULE_TEXT, Slot, batchFaultError, checkRequest, findBatchFault, operation,
+  sideCode, stpCode, tifCode, type FieldSpec, type OperationSpec,
 } from './operations.js';
 import type { Fill, OrderStatus, RejectReason, SelfTradePrevention, Side, TimeInForce } from './types.js';
 
@@ -56,6 +56,7 @@ export interface RecordSource {
 
 /** Where CommandBatch.request checks a request before the record goes into its batch. */
 const REQUEST = new Float64Array(COMMAND_SLOTS);
+const METHOD_NAMES = OPERATIONS.map((spec) => spec.method).join(', ');
 
 /**
  * Room for `commands` records on the JS heap. A length the process cannot allocate is a RangeError
@@ -98,7 +99,44 @@ const { TRADER: S_TRADER, ASSET: S_ASSET, ORDER_ID: S_ORDER_ID, PRICE: S_PRICE, 
   RESERVED: S_RESERVED } = Slot;
 const { LIMIT: OP_LIMIT, MARKET: OP_MARKET, CANCEL: OP_CANCEL, REDUCE: OP_REDUCE, MODIFY: OP_MODIFY,
   CANCEL_ALL: OP_CANCEL_ALL, STOP: OP_STOP, OCO: OP_OCO } = Op;
-const { SIDE_SHIFT, TIF_SHIFT, STP_SHIFT } = Head;
+const { SIDE_SHIFT, TIF_SHIFT, STP_SHIFT, OP_MASK } = Head;
+
+// The builders test each numeric argument with typeof and nothing more: the record's Float64Array
+// would turn '2', true, null or [4] into a number the core's validation then accepts, where the
+// per-call API refuses them. Range and integer rules stay with the core's validation of the batch.
+/** A builder's numeric parameters in order: the names the table gives them, and what each must be. */
+interface NumericParams {
+  readonly names: readonly string[];
+  readonly texts: readonly string[];
+}
+function paramsOf(method: OperationSpec['method'], names: readonly string[]): NumericParams {
+  const fields = operation(method).fields;
+  return { names, texts: names.map((name) => RULE_TEXT[(fields.find((f) => f.name === name) as FieldSpec).rule]) };
+}
+const LIMIT_PARAMS = paramsOf('placeLimit', ['trader', 'asset', 'price', 'size', 'timestamp', 'clientOrderId']);
+const MARKET_PARAMS = paramsOf('placeMarket', ['trader', 'asset', 'size', 'timestamp', 'protectionPrice', 'clientOrderId']);
+const BUDGET_PARAMS = paramsOf('placeMarket', ['trader', 'asset', 'budget', 'timestamp', 'protectionPrice', 'clientOrderId']);
+const STOP_PARAMS = paramsOf('placeStop',
+  ['trader', 'asset', 'size', 'stopPrice', 'timestamp', 'price', 'protectionPrice', 'clientOrderId']);
+const OCO_PARAMS = paramsOf('placeOco',
+  ['trader', 'asset', 'size', 'price', 'stopPrice', 'timestamp', 'stopLimitPrice', 'clientOrderId']);
+const CANCEL_PARAMS = paramsOf('cancel', ['trader', 'asset', 'orderId']);
+const REDUCE_PARAMS = paramsOf('reduce', ['trader', 'asset', 'orderId', 'by']);
+const MODIFY_PARAMS = paramsOf('modify', ['trader', 'asset', 'orderId', 'price', 'size', 'timestamp']);
+const CANCEL_ALL_PARAMS = paramsOf('cancelAll', ['trader', 'asset']);
+// push writes any op, so its slots go by its own parameter names; the core checks the rest.
+const PUSH_NAMES = ['head', 'trader', 'asset', 'orderId', 'price', 'size', 'timestamp', 'clientOrderId', 'triggerPrice', 'budget', 'secondPrice'];
+const PUSH_PARAMS: NumericParams = { names: PUSH_NAMES, texts: PUSH_NAMES.map(() => 'a number') };
+
+/**
+ * The INVALID_ARGUMENT for the first of `values` that is not a number, named as the core's batch
+ * validation names it. Out of line and given the values only once one failed, so a builder's
+ * common path is its typeof tests alone.
+ */
+function notANumber(index: number, params: NumericParams, values: readonly unknown[]): LobError {
+  const k = values.findIndex((value) => typeof value !== 'number');
+  return invalidArgument(`commands[${index}].${params.names[k]}`, params.texts[k], values[k]);
+}
 
 /** Builds a batch; reuse it with clear() to allocate nothing per command. */
 export class CommandBatch {
@@ -179,6 +217,10 @@ export class CommandBatch {
     trader: number, asset: number, side: Side, price: number, size: number, timestamp: number,
     timeInForce?: TimeInForce, stp?: SelfTradePrevention, clientOrderId = 0,
   ): this {
+    if (typeof trader !== 'number' || typeof asset !== 'number' || typeof price !== 'number' || typeof size !== 'number'
+      || typeof timestamp !== 'number' || typeof clientOrderId !== 'number') {
+      throw notANumber(this.used, LIMIT_PARAMS, [trader, asset, price, size, timestamp, clientOrderId]);
+    }
     const head = OP_LIMIT | sideBits(side) | tifBits(timeInForce) | stpBits(stp);
     this.order(head, trader, asset, price, size, timestamp, clientOrderId);
     return this;
@@ -189,6 +231,10 @@ export class CommandBatch {
     trader: number, asset: number, side: Side, size: number, timestamp: number,
     protectionPrice = 0, stp?: SelfTradePrevention, clientOrderId = 0,
   ): this {
+    if (typeof trader !== 'number' || typeof asset !== 'number' || typeof size !== 'number' || typeof timestamp !== 'number'
+      || typeof protectionPrice !== 'number' || typeof clientOrderId !== 'number') {
+      throw notANumber(this.used, MARKET_PARAMS, [trader, asset, size, timestamp, protectionPrice, clientOrderId]);
+    }
     const head = OP_MARKET | sideBits(side) | stpBits(stp);
     const o = this.order(head, trader, asset, protectionPrice, size, timestamp, clientOrderId);
     this.records[o + S_BUDGET] = 0;
@@ -200,6 +246,10 @@ export class CommandBatch {
     trader: number, asset: number, side: Side, budget: number, timestamp: number,
     protectionPrice = 0, stp?: SelfTradePrevention, clientOrderId = 0,
   ): this {
+    if (typeof trader !== 'number' || typeof asset !== 'number' || typeof budget !== 'number' || typeof timestamp !== 'number'
+      || typeof protectionPrice !== 'number' || typeof clientOrderId !== 'number') {
+      throw notANumber(this.used, BUDGET_PARAMS, [trader, asset, budget, timestamp, protectionPrice, clientOrderId]);
+    }
     const head = OP_MARKET | sideBits(side) | stpBits(stp);
     const o = this.order(head, trader, asset, protectionPrice, 0, timestamp, clientOrderId);
     this.records[o + S_BUDGET] = budget;
@@ -214,6 +264,11 @@ export class CommandBatch {
     trader: number, asset: number, side: Side, size: number, stopPrice: number, timestamp: number,
     price = 0, timeInForce?: TimeInForce, protectionPrice = 0, stp?: SelfTradePrevention, clientOrderId = 0,
   ): this {
+    if (typeof trader !== 'number' || typeof asset !== 'number' || typeof size !== 'number' || typeof stopPrice !== 'number'
+      || typeof timestamp !== 'number' || typeof price !== 'number' || typeof protectionPrice !== 'number'
+      || typeof clientOrderId !== 'number') {
+      throw notANumber(this.used, STOP_PARAMS, [trader, asset, size, stopPrice, timestamp, price, protectionPrice, clientOrderId]);
+    }
     const head = OP_STOP | sideBits(side) | tifBits(timeInForce) | stpBits(stp);
     const o = this.order(head, trader, asset, price, size, timestamp, clientOrderId);
     const r = this.records;
@@ -227,6 +282,11 @@ export class CommandBatch {
     trader: number, asset: number, side: Side, size: number, price: number, stopPrice: number, timestamp: number,
     stopLimitPrice = 0, stp?: SelfTradePrevention, clientOrderId = 0,
   ): this {
+    if (typeof trader !== 'number' || typeof asset !== 'number' || typeof size !== 'number' || typeof price !== 'number'
+      || typeof stopPrice !== 'number' || typeof timestamp !== 'number' || typeof stopLimitPrice !== 'number'
+      || typeof clientOrderId !== 'number') {
+      throw notANumber(this.used, OCO_PARAMS, [trader, asset, size, price, stopPrice, timestamp, stopLimitPrice, clientOrderId]);
+    }
     const head = OP_OCO | sideBits(side) | stpBits(stp);
     const o = this.order(head, trader, asset, price, size, timestamp, clientOrderId);
     const r = this.records;
@@ -236,6 +296,9 @@ export class CommandBatch {
   }
 
   cancel(trader: number, asset: number, orderId: number): this {
+    if (typeof trader !== 'number' || typeof asset !== 'number' || typeof orderId !== 'number') {
+      throw notANumber(this.used, CANCEL_PARAMS, [trader, asset, orderId]);
+    }
     const o = this.next();
     const r = this.records;
     r[o] = OP_CANCEL;
@@ -246,6 +309,9 @@ export class CommandBatch {
   }
 
   reduce(trader: number, asset: number, orderId: number, by: number): this {
+    if (typeof trader !== 'number' || typeof asset !== 'number' || typeof orderId !== 'number' || typeof by !== 'number') {
+      throw notANumber(this.used, REDUCE_PARAMS, [trader, asset, orderId, by]);
+    }
     const o = this.next();
     const r = this.records;
     r[o] = OP_REDUCE;
@@ -258,11 +324,20 @@ export class CommandBatch {
 
   /** price or size 0 means unchanged. */
   modify(trader: number, asset: number, orderId: number, price: number, size: number, timestamp: number): this {
+    // Tested here too, so an error names the fields as the table has them for modify, not push's
+    // slots; once inlined, the compiler drops push's repeat of the same tests.
+    if (typeof trader !== 'number' || typeof asset !== 'number' || typeof orderId !== 'number' || typeof price !== 'number'
+      || typeof size !== 'number' || typeof timestamp !== 'number') {
+      throw notANumber(this.used, MODIFY_PARAMS, [trader, asset, orderId, price, size, timestamp]);
+    }
     return this.push(OP_MODIFY, trader, asset, orderId, price, size, timestamp);
   }
 
-  /** Cancels every resting order of `trader` in `asset`, or in every asset when `asset` is undefined. */
+  /** Cancels every resting order of `trader` in `asset`, or in every asset when `asset` is undefined (not null). */
   cancelAll(trader: number, asset?: number): this {
+    if (typeof trader !== 'number' || (typeof asset !== 'number' && asset !== undefined)) {
+      throw notANumber(this.used, CANCEL_ALL_PARAMS, [trader, asset === undefined ? 0 : asset]);
+    }
     const o = this.next();
     const r = this.records;
     r[o] = asset === undefined ? OP_CANCEL_ALL | Head.ALL_ASSETS : OP_CANCEL_ALL;
@@ -276,6 +351,9 @@ export class CommandBatch {
    * checked as the engine checks it: INVALID_ARGUMENT naming the field, and nothing appended.
    */
   request(method: OperationSpec['method'], req: unknown): this {
+    // checkRequest is a plain object: an inherited name ('toString', 'constructor') is a function
+    // that writes nothing into REQUEST and would append the previous request's record again.
+    if (!Object.hasOwn(checkRequest, method)) throw invalidArgument('method', `one of ${METHOD_NAMES}`, method);
     // Checked and written in one pass (operations.ts, checkRequest), then put after the last record:
     // a refused request adds nothing, and a getter that adds to this batch meanwhile keeps its record.
     checkRequest[method](req, REQUEST, 0);
@@ -286,12 +364,21 @@ export class CommandBatch {
 
   /**
    * Appends one raw record (src/operations.ts layout: the head and then the slots in order); the
-   * builders above are the usual way in. Nothing is checked until the engine runs the batch.
+   * builders above are the usual way in. Each value must be a number (INVALID_ARGUMENT naming
+   * `commands[i].<parameter>` otherwise, nothing appended); the rest is checked when the engine
+   * runs the batch.
    */
   push(
     head: number, trader: number, asset: number, orderId: number, price: number, size: number, timestamp: number,
     clientOrderId = 0, triggerPrice = 0, budget = 0, secondPrice = 0,
   ): this {
+    if (typeof head !== 'number' || typeof trader !== 'number' || typeof asset !== 'number' || typeof orderId !== 'number'
+      || typeof price !== 'number' || typeof size !== 'number' || typeof timestamp !== 'number'
+      || typeof clientOrderId !== 'number' || typeof triggerPrice !== 'number' || typeof budget !== 'number'
+      || typeof secondPrice !== 'number') {
+      throw notANumber(this.used, PUSH_PARAMS,
+        [head, trader, asset, orderId, price, size, timestamp, clientOrderId, triggerPrice, budget, secondPrice]);
+    }
     const o = this.order(head, trader, asset, price, size, timestamp, clientOrderId);
     const r = this.records;
     r[o + S_ORDER_ID] = orderId;
@@ -382,11 +469,20 @@ export class BatchResults {
     this.events.set(events, eventCount);
   }
 
+  // Every accessor checks its index: past count (or fillCount) the engine's memory still holds an
+  // earlier batch's records, or none at all, and each core answered differently. `i >>> 0 === i`
+  // as well as `< count`: the one unsigned comparison alone lets NaN read command 0 and 1.5 command 1.
+  /** The slot offset of command i's result, or INVALID_ARGUMENT naming i and the valid range. */
+  private at(i: number): number {
+    if (!((i >>> 0) === i && i < this.count)) throw outOfRange('i', 'a command', i, this.count);
+    return i * RESULT_SLOTS;
+  }
+
   statusCode(i: number): number {
-    return this.results[i * RESULT_SLOTS] & 15;
+    return this.results[this.at(i)] & 15;
   }
   reasonCode(i: number): number {
-    return this.results[i * RESULT_SLOTS] >> 4;
+    return this.results[this.at(i)] >> 4;
   }
   /** 'ok' for a successful cancel, reduce or cancelAll. */
   status(i: number): OrderStatus | 'ok' {
@@ -397,37 +493,50 @@ export class BatchResults {
     return REJECT_REASONS[this.reasonCode(i)];
   }
   orderId(i: number): number {
-    return this.results[i * RESULT_SLOTS + 1];
+    return this.results[this.at(i) + 1];
   }
   filled(i: number): number {
-    return this.results[i * RESULT_SLOTS + 2];
+    return this.results[this.at(i) + 2];
   }
   remaining(i: number): number {
-    return this.results[i * RESULT_SLOTS + 3];
+    return this.results[this.at(i) + 3];
   }
   /** cancelAll: how many orders (resting and pending) it cancelled. */
   cancelled(i: number): number {
-    return this.results[i * RESULT_SLOTS + 2];
+    return this.results[this.at(i) + 2];
   }
   /** A budget market order: what its fills cost. */
   spent(i: number): number {
-    return this.results[i * RESULT_SLOTS + 4];
+    return this.results[this.at(i) + 4];
   }
-  /** An OCO: its stop leg's status ('pending', or 'cancelled' once the limit leg traded or left); undefined when rejected. */
+  /**
+   * An OCO: its stop leg's status ('pending', or 'cancelled' once the limit leg traded or left);
+   * undefined when rejected, and for every command that is not an OCO.
+   */
   stopStatus(i: number): OrderStatus | undefined {
-    return ocoStopStatus(this.statusCode(i), this.filled(i));
+    const o = this.at(i);
+    // A limit order's result looks like an OCO's limit leg's: only the command tells them apart.
+    if ((this.commands[i * COMMAND_SLOTS] & OP_MASK) !== OP_OCO) return undefined;
+    return ocoStopStatus(this.results[o] & 15, this.results[o + 2]);
   }
   /** The command's timestamp (0 for operations without one). */
   timestamp(i: number): number {
+    this.at(i);
     return this.commands[i * COMMAND_SLOTS + Slot.TIMESTAMP];
   }
 
   fillCommand(j: number): number {
-    return Math.floor(this.fills[j * FILL_SLOTS] / 2);
+    return Math.floor(this.fills[this.fillAt(j)] / 2);
   }
   /** A fill as an object: allocates, so meant for tests and tools rather than hot loops. */
   fill(j: number): Fill {
-    return decodeFill(this.fills, j, this.timestamp(this.fillCommand(j)));
+    const o = this.fillAt(j);
+    return decodeFill(this.fills, j, this.commands[Math.floor(this.fills[o] / 2) * COMMAND_SLOTS + Slot.TIMESTAMP]);
+  }
+  /** The slot offset of fill j, or INVALID_ARGUMENT naming j and the valid range. */
+  private fillAt(j: number): number {
+    if (!((j >>> 0) === j && j < this.fillCount)) throw outOfRange('j', 'a fill', j, this.fillCount);
+    return j * FILL_SLOTS;
   }
 }
 

@@ -31,6 +31,7 @@
 // pending stop's condition held: it now enters as a limit or market order, with its own id).
 // A pending stop changes no level: its accepted, reduced and removed events carry no LEVEL bit.
 import { EVENT_KINDS, ORDER_TYPES, REASONS, SIDES, STP_MODES, TIME_IN_FORCE, EventCode, OrderTypeCode } from './codes.js';
+import { invalidArgument, type LobError } from './errors.js';
 import type { BookEvent, BookEventKind } from './types.js';
 
 export const EVENT_SLOTS = 12;
@@ -65,31 +66,39 @@ export class EventList {
     this.count = count;
   }
 
+  // Checked as BatchResults checks its indexes (src/batch.ts): past count the memory holds an
+  // earlier call's events, or none, and the cores answered differently.
+  /** The slot offset of event k, or INVALID_ARGUMENT naming k and the valid range. */
+  private at(k: number): number {
+    if (!((k >>> 0) === k && k < this.count)) throw outOfRange('k', 'an event', k, this.count);
+    return k * EVENT_SLOTS;
+  }
+
   head(k: number): number {
-    return this.records[k * EVENT_SLOTS];
+    return this.records[this.at(k)];
   }
   kindCode(k: number): number {
-    return this.records[k * EVENT_SLOTS] & EventHead.KIND_MASK;
+    return this.records[this.at(k)] & EventHead.KIND_MASK;
   }
   kind(k: number): BookEventKind {
     return EVENT_KINDS[this.kindCode(k)] as BookEventKind;
   }
   slot(k: number, slot: number): number {
-    return this.records[k * EVENT_SLOTS + slot];
+    return this.records[this.at(k) + slot];
   }
   command(k: number): number {
-    return this.records[k * EVENT_SLOTS + EventSlot.COMMAND];
+    return this.records[this.at(k) + EventSlot.COMMAND];
   }
   asset(k: number): number {
-    return this.records[k * EVENT_SLOTS + EventSlot.ASSET];
+    return this.records[this.at(k) + EventSlot.ASSET];
   }
   orderId(k: number): number {
-    return this.records[k * EVENT_SLOTS + EventSlot.ORDER_ID];
+    return this.records[this.at(k) + EventSlot.ORDER_ID];
   }
 
   /** Event k as an object: allocates, so meant for consumers that keep events, tests and tools. */
   event(k: number): BookEvent {
-    return decodeEvent(this.records, k * EVENT_SLOTS);
+    return decodeEvent(this.records, this.at(k));
   }
 
   /** Every event as an object. */
@@ -98,6 +107,11 @@ export class EventList {
     for (let k = 0; k < this.count; k++) out[k] = this.event(k);
     return out;
   }
+}
+
+/** @internal The INVALID_ARGUMENT of an index `name` of `what` outside [0, count) (BatchResults and EventList). */
+export function outOfRange(name: string, what: string, index: number, count: number): LobError {
+  return invalidArgument(name, `${what} index in [0, ${count})`, index);
 }
 
 /** The event record at slot offset `o` as an object. */

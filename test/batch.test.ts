@@ -126,6 +126,69 @@ describeEachBackend('submitBatch', (backend) => {
       expect(second.reason(1)).toBe('UNKNOWN_ORDER');
     });
 
+    it('stopStatus answers for OCO pairs only: undefined for every other command', () => {
+      for (const batch of [new CommandBatch(), batched.createBatch()]) {
+        batched.restore(perCall.snapshot()); // empty books
+        batch.clear()
+          .limit(1, 1, 'ask', 10, 1, 1) // rests
+          .stop(2, 1, 'bid', 1, 50, 1) // pending
+          .market(3, 1, 'bid', 5, 2) // takes the ask, the rest cancelled
+          .marketBudget(3, 1, 'bid', 100, 2) // nothing to take
+          .oco(4, 1, 'bid', 2, 5, 60, 3) // rests untouched (at placement, when its result is made): its stop leg pending
+          .limit(5, 1, 'ask', 5, 1, 4) // fills the OCO's limit leg in part
+          .oco(4, 1, 'bid', 2, 2, 4, 5) // rejected: the last trade, 5, is past its stop price
+          .cancel(4, 1, 99).reduce(4, 1, 4, 1).modify(4, 1, 4, 6, 0, 6).cancelAll(4).cancelAll(1, 1)
+          .limit(1, 1, 'bid', 3, 1, 7).oco(6, 1, 'ask', 1, 3, 2, 8); // takes the bid: its stop leg cancelled
+        const r = batched.submitBatch(batch);
+        expect(Array.from({ length: r.count }, (_, i) => r.stopStatus(i))).toEqual([
+          undefined, undefined, undefined, undefined, 'pending', undefined, undefined,
+          undefined, undefined, undefined, undefined, undefined, undefined, 'cancelled',
+        ]);
+        expect([r.status(4), r.status(6), r.reason(6), r.status(13)]).toEqual(['resting', 'rejected', 'WOULD_TRIGGER', 'filled']);
+      }
+    });
+
+    it('refuses an index outside its count with INVALID_ARGUMENT naming it and the range, alike on both cores', () => {
+      // Earlier batches leave results, fills and events in the engine's memory past the next one's counts.
+      batched.submitBatch(new CommandBatch().limit(1, 7, 'ask', 10, 5, 1).limit(2, 7, 'bid', 10, 2, 2).limit(2, 7, 'bid', 10, 2, 3));
+      batched.restore(batched.snapshot());
+      const r = batched.submitBatch(new CommandBatch().limit(1, 2, 'bid', 10, 1, 1));
+      expect([r.count, r.fillCount, r.events.count]).toEqual([1, 0, 2]);
+      const refused = (read: () => unknown): string => {
+        try {
+          read();
+        } catch (error) {
+          expect(error).toBeInstanceOf(LobError);
+          expect((error as LobError).code).toBe('INVALID_ARGUMENT');
+          return (error as LobError).message;
+        }
+        throw new Error('read past the end without an error');
+      };
+      const perCommand = ['statusCode', 'reasonCode', 'status', 'reason', 'orderId', 'filled', 'remaining', 'cancelled', 'spent', 'stopStatus', 'timestamp'] as const;
+      for (const i of [1, 2, 5, -1, 2 ** 32, Number.NaN, 0.5, Infinity]) {
+        for (const accessor of perCommand) {
+          expect(refused(() => r[accessor](i)), accessor).toBe(`i must be a command index in [0, 1), got ${i}`);
+        }
+      }
+      for (const j of [0, 1, 3, -1, Number.NaN]) {
+        for (const accessor of ['fillCommand', 'fill'] as const) {
+          expect(refused(() => r[accessor](j)), accessor).toBe(`j must be a fill index in [0, 0), got ${j}`);
+        }
+      }
+      const events = r.events;
+      for (const k of [2, 3, -1, 1.5, Number.NaN]) {
+        for (const accessor of ['head', 'kindCode', 'kind', 'command', 'asset', 'orderId', 'event'] as const) {
+          expect(refused(() => events[accessor](k)), accessor).toBe(`k must be an event index in [0, 2), got ${k}`);
+        }
+        expect(refused(() => events.slot(k, 0))).toBe(`k must be an event index in [0, 2), got ${k}`);
+      }
+      expect([r.status(0), r.orderId(0), r.timestamp(0), r.stopStatus(0)]).toEqual(['resting', 4, 1, undefined]);
+      expect(events.toArray().map((e) => e.kind)).toEqual(['accepted', 'rested']);
+      // The last per-call command's events are checked the same way.
+      batched.cancel({ trader: 1, asset: 2, orderId: 99 });
+      expect(refused(() => batched.events.event(1))).toBe('k must be an event index in [0, 1), got 1');
+    });
+
     it('a batch read back from its bytes runs the same', () => {
       const bytes = toBatch(SCRIPT).bytes().slice();
       expect(bytes.byteLength).toBe(SCRIPT.length * COMMAND_BYTES);
@@ -328,5 +391,114 @@ describe('the typed builders', () => {
         expect(batch.count).toBe(1);
       }
     }
+  });
+});
+
+describeEachBackend('CommandBatch refuses bad input, appending nothing', (backend) => {
+  const limit = { trader: 1, asset: 7, side: 'bid' as const, price: 100, size: 5, timestamp: 1 };
+
+  /** The message of the one-line INVALID_ARGUMENT `build` throws; the batch must still hold `count` records. */
+  function refusal(batch: CommandBatch, count: number, build: () => unknown): string {
+    let error: unknown;
+    try {
+      build();
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(LobError);
+    expect((error as LobError).code).toBe('INVALID_ARGUMENT');
+    expect((error as LobError).message).not.toContain('\n');
+    expect(batch.count).toBe(count);
+    return (error as LobError).message;
+  }
+
+  it('request() takes only the names of operations: any other name, an inherited one too, is refused naming method', async () => {
+    const engine = await newEngine(backend);
+    for (const batch of [new CommandBatch(4), engine.createBatch(4)]) {
+      batch.request('placeLimit', limit);
+      for (const method of ['placeLimt', 'toString', 'constructor', 'valueOf', 'hasOwnProperty', '__proto__', '', 'limit']) {
+        for (const req of [{ ...limit, price: 200 }, null]) {
+          expect(refusal(batch, 1, () => batch.request(method as never, req)))
+            .toBe(`method must be one of ${OPERATIONS.map((s) => s.method).join(', ')}, got "${method}"`);
+        }
+      }
+      expect(refusal(batch, 1, () => batch.request(undefined as never, limit))).toMatch(/^method must be one of .*, got undefined \(missing\)$/);
+      const results = engine.submitBatch(batch);
+      expect([results.count, results.status(0)]).toEqual([1, 'resting']);
+    }
+    expect(engine.orders(7).map((o) => [o.trader, o.price, o.remaining])).toEqual([[1, 100, 5], [1, 100, 5]]);
+  });
+
+  // Per builder: valid arguments, and per argument the field an error names (null: an enumeration,
+  // tested with the typed builders above; a trailing '?': optional, so undefined is its default).
+  const BUILDERS: { builder: string; args: unknown[]; fields: (string | null)[] }[] = [
+    { builder: 'limit', args: [1, 7, 'bid', 100, 5, 1, 'GTC', 'allow', 3],
+      fields: ['trader', 'asset', null, 'price', 'size', 'timestamp', null, null, 'clientOrderId?'] },
+    { builder: 'market', args: [1, 7, 'bid', 5, 1, 120, 'allow', 3],
+      fields: ['trader', 'asset', null, 'size', 'timestamp', 'protectionPrice?', null, 'clientOrderId?'] },
+    { builder: 'marketBudget', args: [1, 7, 'bid', 500, 1, 120, 'allow', 3],
+      fields: ['trader', 'asset', null, 'budget', 'timestamp', 'protectionPrice?', null, 'clientOrderId?'] },
+    { builder: 'stop', args: [1, 7, 'bid', 5, 150, 1, 0, undefined, 160, 'allow', 3],
+      fields: ['trader', 'asset', null, 'size', 'stopPrice', 'timestamp', 'price?', null, 'protectionPrice?', null, 'clientOrderId?'] },
+    { builder: 'oco', args: [1, 7, 'bid', 5, 100, 150, 1, 155, 'allow', 3],
+      fields: ['trader', 'asset', null, 'size', 'price', 'stopPrice', 'timestamp', 'stopLimitPrice?', null, 'clientOrderId?'] },
+    { builder: 'cancel', args: [1, 7, 1], fields: ['trader', 'asset', 'orderId'] },
+    { builder: 'reduce', args: [1, 7, 1, 1], fields: ['trader', 'asset', 'orderId', 'by'] },
+    { builder: 'modify', args: [1, 7, 1, 101, 0, 2], fields: ['trader', 'asset', 'orderId', 'price', 'size', 'timestamp'] },
+    { builder: 'cancelAll', args: [1, 7], fields: ['trader', 'asset?'] },
+    { builder: 'push', args: [Op.LIMIT, 1, 7, 0, 100, 5, 1, 3, 0, 0, 0],
+      fields: ['head', 'trader', 'asset', 'orderId', 'price', 'size', 'timestamp', 'clientOrderId?', 'triggerPrice?', 'budget?', 'secondPrice?'] },
+  ];
+  // What a Float64Array would coerce to a number the core accepts (2, 1, 0, 4, 60, 10, 16, 0), and more.
+  const NOT_NUMBERS: unknown[] = ['2', true, null, [4], ' 60 ', '1e1', '0x10', '', {}, 5n, Symbol('x')];
+
+  it('the builders take only numbers for numeric arguments, naming commands[i].<field> otherwise', async () => {
+    const engine = await newEngine(backend);
+    for (const batch of [new CommandBatch(1), engine.createBatch(1)]) {
+      batch.limit(1, 7, 'ask', 200, 1, 0);
+      for (const { builder, args, fields } of BUILDERS) {
+        const build = (batch as unknown as Record<string, (...a: unknown[]) => unknown>)[builder].bind(batch);
+        fields.forEach((field, k) => {
+          if (field === null) return;
+          const optional = field.endsWith('?');
+          const name = optional ? field.slice(0, -1) : field;
+          for (const bad of optional ? NOT_NUMBERS : [...NOT_NUMBERS, undefined]) {
+            const message = refusal(batch, 1, () => build(...args.slice(0, k), bad, ...args.slice(k + 1)));
+            expect(message, `${builder} ${name} = ${String(bad)}`).toMatch(new RegExp(`^commands\\[1\\]\\.${name} must be a .*, got `));
+          }
+        });
+        build(...args);
+        expect(batch.count, builder).toBe(2);
+        batch.clear().limit(1, 7, 'ask', 200, 1, 0);
+      }
+      const results = engine.submitBatch(batch);
+      expect([results.count, results.status(0)]).toEqual([1, 'resting']);
+    }
+    expect(engine.orders(7).map((o) => [o.trader, o.side, o.price, o.remaining])).toEqual([[1, 'ask', 200, 1], [1, 'ask', 200, 1]]);
+  });
+
+  it('an optional numeric argument given as undefined takes its default', async () => {
+    for (const { builder, args, fields } of BUILDERS) {
+      const lastRequired = fields.findLastIndex((field) => field === null || !field.endsWith('?'));
+      const defaulted = [...args.slice(0, lastRequired + 1), ...args.slice(lastRequired + 1).map(() => undefined)];
+      const batch = new CommandBatch(2);
+      const build = (batch as unknown as Record<string, (...a: unknown[]) => unknown>)[builder].bind(batch);
+      build(...defaulted);
+      build(...args.slice(0, lastRequired + 1));
+      expect(batch.count, builder).toBe(2);
+      expect(Array.from(batch.slots.subarray(0, COMMAND_SLOTS)), builder).toEqual(Array.from(batch.slots.subarray(COMMAND_SLOTS)));
+    }
+  });
+
+  it('cancelAll(trader, null) is refused naming commands[i].asset; undefined cancels in every asset', async () => {
+    const engine = await newEngine(backend);
+    for (const asset of [0, 4]) engine.placeLimit({ trader: 5, asset, side: 'bid', price: 1, size: 1, timestamp: 0 });
+    const batch = engine.createBatch(2).cancel(5, 0, 99);
+    expect(refusal(batch, 1, () => batch.cancelAll(5, null as never))).toBe('commands[1].asset must be a non-negative safe integer, got null');
+    expect(() => engine.cancelAll({ trader: 5, asset: null as never })).toThrowError('asset must be a non-negative safe integer, got null');
+    batch.cancelAll(5, undefined);
+    const results = engine.submitBatch(batch);
+    expect([results.count, results.status(1), results.cancelled(1)]).toEqual([2, 'ok', 2]);
+    expect(engine.restingOrders).toBe(0);
   });
 });
