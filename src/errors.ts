@@ -22,7 +22,11 @@ export type LobErrorCode =
   | 'READ_ONLY'
   /** A feed subscriber fell too far behind and was cut off; it can subscribe again from its last seq. */
   | 'SLOW_CONSUMER'
-  /** A history query reaches back past what the database keeps. */
+  /**
+   * A history query reaches back past what the database keeps; or a cluster client's per-call
+   * command was committed before (a retry found it in the stream) but its shard no longer keeps
+   * the result: it is in the stream once, so do not send it again.
+   */
   | 'NOT_RETAINED'
   /** A remote service (a NATS cluster, a shard leader) did not answer in time, or is not installed. */
   | 'UNAVAILABLE'

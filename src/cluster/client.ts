@@ -7,14 +7,17 @@
 //
 // Two ways in: submitBatch() sends a CommandBatch as one request (the fast path: nothing is
 // allocated per command); the per-call methods gather the commands of each shard into one
-// request while the previous requests to that shard are on their way.
+// request while the previous requests to that shard are on their way, and resolve to what the
+// local engine's method of the same name returns, plus where it was committed and its events.
 import { randomInt } from 'node:crypto';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
-import { COMMAND_BYTES, CommandBatch } from '../batch.js';
+import { type BatchResults, COMMAND_BYTES, COMMAND_SLOTS, CommandBatch } from '../batch.js';
+import { ORDER_STATUS, REJECT_REASONS, StatusCode } from '../codes.js';
 import { LobError } from '../errors.js';
+import { Slot } from '../operations.js';
 import type {
-  BookEvent, CancelRequest, Fill, LimitOrderRequest, MarketOrderRequest, ModifyRequest, OcoOrderRequest, OrderStatus,
-  ReduceRequest, RejectReason, StopOrderRequest,
+  BookEvent, CancelAllResult, CancelRequest, CancelResult, Fill, LimitOrderRequest, MarketOrderRequest, ModifyRequest,
+  OcoOrderRequest, OrderResult, OrderStatus, ReduceRequest, StopOrderRequest,
 } from '../types.js';
 import { validateCommands } from './engine-layout.js';
 import { shardSubjects } from './layout.js';
@@ -36,19 +39,24 @@ export interface ClusterClientOptions {
   maxRequestCommands?: number;
 }
 
-/** What a per-call method resolves to: the engine's result, where it was committed, and its fills. */
-export interface ClusterCommandResult {
-  status: OrderStatus | 'ok';
-  reason?: RejectReason;
-  orderId: number;
-  filled: number;
-  remaining: number;
-  fills: Fill[];
-  /** What the command changed in its book, in order (the engine's events). */
+/** What a per-call method adds to the local engine's result: where the command was committed, and its events. */
+export interface ClusterCommit {
+  /**
+   * What the command changed in its book, in order: what a local engine's `events` holds after
+   * the same call (`command` is 0, the command's index in its call).
+   */
   events: BookEvent[];
   shard: number;
+  /** Where the request that carried the command is in its shard's stream. */
   streamSeq: number;
 }
+
+/** placeLimit, placeMarket, placeStop, placeOco, modify: a local engine's OrderResult (spent, stopOrderId and stopStatus included). */
+export type ClusterOrderResult = OrderResult & ClusterCommit;
+/** cancel, reduce: a local engine's CancelResult. */
+export type ClusterCancelResult = CancelResult & ClusterCommit;
+/** cancelAll: a local engine's CancelAllResult. */
+export type ClusterCancelAllResult = CancelAllResult & ClusterCommit;
 
 export interface ClientStats {
   requests: number;
@@ -58,8 +66,10 @@ export interface ClientStats {
 }
 
 interface Waiter {
+  /** The command's index in the request it goes out in. */
   index: number;
-  resolve: (result: ClusterCommandResult) => void;
+  /** Resolves the call from its command's results, fills and events. */
+  answer: (reply: ClusterReply, fills: Fill[], events: BookEvent[]) => void;
   reject: (error: unknown) => void;
 }
 
@@ -104,38 +114,39 @@ export class ClusterClient {
     return this.send(shard, batch.bytes().slice(), batch.slots.slice());
   }
 
-  placeLimit(req: LimitOrderRequest): Promise<ClusterCommandResult> {
-    return this.enqueue(req.asset, (b) => b.request('placeLimit', req));
+  placeLimit(req: LimitOrderRequest): Promise<ClusterOrderResult> {
+    return this.enqueue(req.asset, (b) => b.request('placeLimit', req), orderResult);
   }
 
-  placeMarket(req: MarketOrderRequest): Promise<ClusterCommandResult> {
-    return this.enqueue(req.asset, (b) => b.request('placeMarket', req));
+  /** A budget order's result has its `spent`. */
+  placeMarket(req: MarketOrderRequest): Promise<ClusterOrderResult> {
+    return this.enqueue(req.asset, (b) => b.request('placeMarket', req), marketResult);
   }
 
-  placeStop(req: StopOrderRequest): Promise<ClusterCommandResult> {
-    return this.enqueue(req.asset, (b) => b.request('placeStop', req));
+  placeStop(req: StopOrderRequest): Promise<ClusterOrderResult> {
+    return this.enqueue(req.asset, (b) => b.request('placeStop', req), orderResult);
   }
 
-  /** An OCO pair; the result is the limit leg's, its stop leg is orderId + 1. */
-  placeOco(req: OcoOrderRequest): Promise<ClusterCommandResult> {
-    return this.enqueue(req.asset, (b) => b.request('placeOco', req));
+  /** An OCO pair; the result is the limit leg's, with its stop leg's `stopOrderId` (orderId + 1) and `stopStatus`. */
+  placeOco(req: OcoOrderRequest): Promise<ClusterOrderResult> {
+    return this.enqueue(req.asset, (b) => b.request('placeOco', req), ocoResult);
   }
 
-  cancel(req: CancelRequest): Promise<ClusterCommandResult> {
-    return this.enqueue(req.asset, (b) => b.request('cancel', req));
+  cancel(req: CancelRequest): Promise<ClusterCancelResult> {
+    return this.enqueue(req.asset, (b) => b.request('cancel', req), cancelResult);
   }
 
-  reduce(req: ReduceRequest): Promise<ClusterCommandResult> {
-    return this.enqueue(req.asset, (b) => b.request('reduce', req));
+  reduce(req: ReduceRequest): Promise<ClusterCancelResult> {
+    return this.enqueue(req.asset, (b) => b.request('reduce', req), cancelResult);
   }
 
   /** Cancels the trader's resting orders and pending stops on one asset (a cancelAll over every asset would span shards). */
-  cancelAll(req: { trader: number; asset: number }): Promise<ClusterCommandResult> {
-    return this.enqueue(req.asset, (b) => b.request('cancelAll', req));
+  cancelAll(req: { trader: number; asset: number }): Promise<ClusterCancelAllResult> {
+    return this.enqueue(req.asset, (b) => b.request('cancelAll', req), cancelAllResult);
   }
 
-  modify(req: ModifyRequest): Promise<ClusterCommandResult> {
-    return this.enqueue(req.asset, (b) => b.request('modify', req));
+  modify(req: ModifyRequest): Promise<ClusterOrderResult> {
+    return this.enqueue(req.asset, (b) => b.request('modify', req), orderResult);
   }
 
   /** Calls on their way, and those queued, end as NOT_OPEN. */
@@ -215,7 +226,11 @@ export class ClusterClient {
     }
   }
 
-  private enqueue(asset: number, encode: (batch: CommandBatch) => void): Promise<ClusterCommandResult> {
+  /**
+   * Queues one command for its shard; `read` makes the call's result from the command's results
+   * in the answer, as the local engine's method does from its own.
+   */
+  private enqueue<T>(asset: number, encode: (batch: CommandBatch) => void, read: (r: BatchResults, i: number, fills: Fill[]) => T): Promise<T & ClusterCommit> {
     let shard: number;
     try {
       shard = this.router.requireShard(asset);
@@ -228,7 +243,12 @@ export class ClusterClient {
     const queue = this.queues[shard];
     encode(queue.batch);
     return new Promise((resolve, reject) => {
-      queue.waiters.push({ index: queue.batch.count - 1, resolve, reject });
+      const waiter: Waiter = {
+        index: queue.batch.count - 1,
+        answer: (reply, fills, events) => resolve({ ...read(reply.results, waiter.index, fills), events, shard: reply.shard, streamSeq: reply.streamSeq }),
+        reject,
+      };
+      queue.waiters.push(waiter);
       this.schedule(shard);
     });
   }
@@ -268,21 +288,65 @@ export class ClusterClient {
 
 function settleWaiters(reply: ClusterReply, waiters: Waiter[]): void {
   const r = reply.results;
+  if (r.count === 0) {
+    // Committed before, but the leader no longer holds the answer: the command is in the stream
+    // once, and its result is not known here. A made-up one would read as an outcome.
+    const error = new LobError('NOT_RETAINED', `shard ${reply.shard}: committed once before (stream sequence ${reply.streamSeq}), but its leader no longer keeps the result; do not send the command again: its outcome is in the shard's state`);
+    for (const w of waiters) w.reject(error);
+    return;
+  }
   const fills: Fill[][] = waiters.map(() => []);
   const events: BookEvent[][] = waiters.map(() => []);
   for (let j = 0; j < r.fillCount; j++) fills[r.fillCommand(j)]?.push(r.fill(j));
-  for (let k = 0; k < r.events.count; k++) events[r.events.command(k)]?.push(r.events.event(k));
-  for (const w of waiters) {
-    if (r.count === 0) {
-      // Committed before, but the leader no longer holds the answer: the command is in the stream once.
-      w.resolve({ status: 'ok', orderId: 0, filled: 0, remaining: 0, fills: [], events: [], shard: reply.shard, streamSeq: reply.streamSeq });
-      continue;
-    }
-    const reason = r.reason(w.index);
-    w.resolve({
-      status: r.status(w.index), ...(reason === undefined ? {} : { reason }), orderId: r.orderId(w.index),
-      filled: r.filled(w.index), remaining: r.remaining(w.index), fills: fills[w.index], events: events[w.index],
-      shard: reply.shard, streamSeq: reply.streamSeq,
-    });
+  for (let k = 0; k < r.events.count; k++) {
+    // Numbered as in a call of its own, as a local engine's events after the same call.
+    const event = r.events.event(k);
+    events[event.command]?.push({ ...event, command: 0 });
   }
+  for (const w of waiters) w.answer(reply, fills[w.index], events[w.index]);
+}
+
+// The per-call results of the cluster's commands, made as src/engine-host.ts makes the local
+// engine's from the same result slots (src/batch.ts): test/cluster-client.test.ts compares them.
+
+function orderResult(r: BatchResults, i: number, fills: Fill[]): OrderResult {
+  const result: OrderResult = {
+    orderId: r.orderId(i),
+    status: ORDER_STATUS[r.statusCode(i)] as OrderStatus,
+    filled: r.filled(i),
+    remaining: r.remaining(i),
+    fills,
+  };
+  const reason = r.reason(i);
+  if (reason !== undefined) result.reason = reason;
+  // 0 is no client order id: one given is positive.
+  const clientOrderId = r.commands[i * COMMAND_SLOTS + Slot.CLIENT_ORDER_ID];
+  if (clientOrderId !== 0) result.clientOrderId = clientOrderId;
+  return result;
+}
+
+function marketResult(r: BatchResults, i: number, fills: Fill[]): OrderResult {
+  const result = orderResult(r, i, fills);
+  if (r.commands[i * COMMAND_SLOTS + Slot.BUDGET] !== 0) result.spent = r.spent(i);
+  return result;
+}
+
+function ocoResult(r: BatchResults, i: number, fills: Fill[]): OrderResult {
+  const result = orderResult(r, i, fills);
+  const stopStatus = r.stopStatus(i);
+  if (stopStatus !== undefined) {
+    result.stopOrderId = result.orderId + 1;
+    result.stopStatus = stopStatus;
+  }
+  return result;
+}
+
+function cancelResult(r: BatchResults, i: number): CancelResult {
+  if (r.statusCode(i) === StatusCode.OK) return { ok: true, remaining: r.remaining(i) };
+  return { ok: false, reason: REJECT_REASONS[r.reasonCode(i)] };
+}
+
+function cancelAllResult(r: BatchResults, i: number): CancelAllResult {
+  if (r.statusCode(i) === StatusCode.OK) return { ok: true, cancelled: r.cancelled(i) };
+  return { ok: false, cancelled: 0, reason: REJECT_REASONS[r.reasonCode(i)] };
 }

@@ -1,6 +1,8 @@
 // `import { ... } from 'lobcore/cluster'`: asset shards replicated through NATS JetStream.
 export { ClusterClient } from './client.js';
-export type { ClusterClientOptions, ClusterCommandResult, ClientStats } from './client.js';
+export type {
+  ClusterCancelAllResult, ClusterCancelResult, ClusterClientOptions, ClusterCommit, ClusterOrderResult, ClientStats,
+} from './client.js';
 export { ClusterReply } from './wire/reply.js';
 export type { ReplyStatusName } from './wire/reply.js';
 export { ShardRouter } from './router.js';
