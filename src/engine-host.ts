@@ -286,10 +286,21 @@ export class MatchingEngine implements Engine {
       if (this.failure !== underWay) throw this.failure ?? new LobError('INVALID_ARGUMENT', 'this restore in pieces has ended');
       this.restoreStep(run);
     };
+    let written = 0;
     return {
       write: (piece: Uint8Array) => {
-        if (!(piece instanceof Uint8Array)) throw new LobError('INVALID_ARGUMENT', 'piece must be a Uint8Array');
+        // A piece the caller cut wrongly is refused here, before the core sees it: the restore goes
+        // on, and the right piece may follow. Only what the core finds in a piece ends it.
+        if (this.failure !== underWay) throw this.failure ?? new LobError('INVALID_ARGUMENT', 'this restore in pieces has ended');
+        if (!(piece instanceof Uint8Array)) throw new LobError('INVALID_ARGUMENT', `piece must be a Uint8Array, got ${describeValue(piece)}`);
+        if (piece.byteLength % 8 !== 0) {
+          throw new LobError('INVALID_ARGUMENT', `piece must be whole 8-byte slots, got ${piece.byteLength} bytes; the restore goes on`);
+        }
+        if (written + piece.byteLength > byteLength) {
+          throw new LobError('INVALID_ARGUMENT', `piece would take the snapshot past its byteLength ${byteLength} (${written} written, the piece has ${piece.byteLength}); the restore goes on`);
+        }
         step(() => this.core.restorePiece(piece));
+        written += piece.byteLength;
       },
       end: () => {
         step(() => this.core.finishRestore());

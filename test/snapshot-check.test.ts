@@ -114,6 +114,21 @@ describeEachBackend('restoreInPieces', (backend) => {
     restore.end();
   }
 
+  it('refuses a piece cut wrongly (not whole slots, or past the length) without ending the restore, which the right pieces then finish', async () => {
+    const source = await everyKind(backend);
+    const bytes = source.snapshot();
+    const engine = await newEngine(backend);
+    const restore = engine.restoreInPieces(bytes.byteLength);
+    restore.write(bytes.subarray(0, 16));
+    expect(() => restore.write(bytes.subarray(16, 21))).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^piece must be whole 8-byte slots, got 5 bytes/) }));
+    const tooLong = new Uint8Array(bytes.byteLength);
+    expect(() => restore.write(tooLong)).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^piece would take the snapshot past its byteLength/) }));
+    expect(() => restore.write('bytes' as unknown as Uint8Array)).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    restore.write(bytes.subarray(16));
+    restore.end();
+    expect(engine.stateHash()).toBe(source.stateHash());
+  });
+
   it('gives the state a whole restore gives, over a busy engine, whatever the pieces', async () => {
     const source = await everyKind(backend);
     const bytes = source.snapshot();
