@@ -8,6 +8,8 @@
 //
 // A write that fails rejects its flushes and keeps its commits; the next flush writes them first
 // (their keys are their sequences, so a write that failed after landing is harmless to repeat).
+// A write the store refuses ENGINE_FAILED (it failed for good: its worker thread died) can never
+// succeed: the committer fails for good with it.
 // A follower that throws is another matter: what it derives now misses a durable commit, and
 // every later answer built on it could be wrong; a commit that cannot be cut or packed has lost
 // what was cut. Both are bugs, and the committer then fails for good (ENGINE_FAILED): nothing
@@ -50,8 +52,10 @@ export class Committer {
   private waiting: Waiter[] = [];
   /** What the last successful write made durable. */
   durable: FlushReport = { sequence: 0, height: 0, entries: 0, fills: 0, writeMs: 0 };
-  /** Why nothing more is written: a follower threw on a durable commit, or a commit could not be cut (null: neither). */
+  /** Why nothing more is written: a follower threw on a durable commit, a commit could not be cut, the store failed for good, or abandon() (null: none). */
   failure: LobError | null = null;
+  /** Told once, of the failure for good, when it happens. */
+  onFailure: ((failure: LobError) => void) | null = null;
 
   constructor(
     private readonly store: KeyValueStore,
@@ -75,8 +79,7 @@ export class Committer {
       const commit = this.cut();
       if (commit !== null) this.retry.push(commit);
     } catch (error) {
-      this.failure = failedForGood('cutting a commit for a checkpoint', error);
-      throw this.failure;
+      throw this.fail(failedForGood('cutting a commit for a checkpoint', error));
     }
   }
 
@@ -85,7 +88,16 @@ export class Committer {
    * unwritten, and every flush and seal is refused with it. A write in flight still lands.
    */
   abandon(reason: LobError): void {
-    this.failure ??= reason;
+    this.fail(reason);
+  }
+
+  /** Fails for good, for `reason` unless a failure came first; returns the failure. */
+  private fail(reason: LobError): LobError {
+    if (this.failure === null) {
+      this.failure = reason;
+      this.onFailure?.(reason);
+    }
+    return this.failure;
   }
 
   /** Journal entries cut but not yet durable. */
@@ -134,8 +146,8 @@ export class Committer {
       batch = this.pack(commits);
     } catch (error) {
       // A bug, as for a follower: what was cut may be gone from the builder and from this write.
-      this.failure = failedForGood('cutting and packing the next commit', error);
-      for (const w of waiters) w.reject(this.failure);
+      const failure = this.fail(failedForGood('cutting and packing the next commit', error));
+      for (const w of waiters) w.reject(failure);
       return;
     }
     let entries = 0;
@@ -155,8 +167,8 @@ export class Committer {
               follower.committed(commit);
             } catch (error) {
               const what = `following the durable commit of sequences ${commit.firstSeq}..${commit.lastSeq} in ${follower.constructor.name}`;
-              this.failure = failedForGood(what, error);
-              for (const w of waiters) w.reject(this.failure);
+              const failure = this.fail(failedForGood(what, error));
+              for (const w of waiters) w.reject(failure);
               return;
             }
           }
@@ -167,7 +179,10 @@ export class Committer {
         // Before whatever seal() cut while this write was in flight: the commits stay in order.
         this.retry = commits.concat(this.retry);
         const lobError = error instanceof LobError ? error : new LobError('IO_ERROR', String(error), { cause: error });
-        for (const w of waiters) w.reject(lobError);
+        // The store failed for good (its worker died): no write will ever land. A failure that
+        // came meanwhile (the store's, heard at once, or abandon()) answers too: nothing is retried.
+        if (lobError.code === 'ENGINE_FAILED') this.fail(lobError);
+        for (const w of waiters) w.reject(this.failure ?? lobError);
       },
     ).finally(() => {
       this.inFlight = false;
