@@ -225,6 +225,11 @@ export class FeedPublisher implements CommitFollower {
     this.subscriptions.clear();
   }
 
+  /** Ends every subscription with `failure`, after what each has queued (the state machine failed for good). */
+  failAll(failure: LobError): void {
+    for (const sink of [...this.subscriptions]) if (sink instanceof Subscription) sink.fail(failure);
+  }
+
   get subscriberCount(): number {
     return this.subscriptions.size;
   }

@@ -204,6 +204,8 @@ export class CoreStateMachine {
       return commit;
     };
     const committer = new Committer(store, cut, [indexer, feed, openOrders], options.sync);
+    // A subscriber waiting for the next message would wait for good: it hears the failure instead.
+    committer.onFailure = (failure) => feed.failAll(failure);
     if (this.storeFailure !== null) committer.abandon(this.storeFailure);
     this.p = {
       engine, sequencer, builder, indexer, openOrders, history, manifests, committer,
