@@ -570,8 +570,11 @@ export class CoreStateMachine {
     }
     this.feed.closeAll();
     this.state = 'closed';
-    await this.store.close();
-    await this.shadow?.close();
+    try {
+      await this.store.close();
+    } finally {
+      await this.shadow?.close();
+    }
   }
 
   /**

@@ -321,22 +321,30 @@ export class Store implements KeyValueStore {
   }
 
   /**
-   * Closes the database and ends the worker. A worker that already crashed has nothing left to
-   * close: the error that crashed it went to the call that was waiting, and is not repeated here.
+   * Closes both databases and ends their workers. A worker that already died has nothing left to
+   * close (its handle, and the lock, went with its thread): the failure is not repeated here. A
+   * database whose close fails does not keep the other open: both workers end, and the first
+   * error is thrown after.
    */
   async close(): Promise<void> {
     if (this.state === 'closed') return;
-    await this.closeIndexes();
+    let failed: LobError | null = null;
+    try {
+      await this.closeIndexes();
+    } catch (error) {
+      failed = error as LobError;
+    }
     if (this.worker.failure === null) {
       try {
         await this.worker.call({ op: 'close' });
       } catch (error) {
-        throw this.storageError('closing the database', error);
+        failed ??= this.storageError('closing the database', error);
       }
     }
     this.state = 'closed';
     await this.worker.terminate();
     this.copy?.remove();
+    if (failed !== null) throw failed;
   }
 
   /**
@@ -379,15 +387,14 @@ export class Store implements KeyValueStore {
     const worker = this.indexWorker;
     if (worker === null) return;
     const opened = await this.indexOpening!.then(() => true, () => false);
-    if (opened && worker.failure === null) {
-      try {
-        await worker.call({ op: 'close' });
-      } catch (error) {
-        throw this.storageError('closing the indexes', error);
-      }
-    }
     this.indexWorker = null;
-    await worker.terminate();
+    try {
+      if (opened && worker.failure === null) await worker.call({ op: 'close' });
+    } catch (error) {
+      throw this.storageError('closing the indexes', error);
+    } finally {
+      await worker.terminate();
+    }
   }
 
   /**
