@@ -8,6 +8,8 @@
 //
 // A write that fails rejects its flushes and keeps its commits; the next flush writes them first
 // (their keys are their sequences, so a write that failed after landing is harmless to repeat).
+// A write the store refuses ENGINE_FAILED (it failed for good: its worker thread died) can never
+// succeed: the committer fails for good with it.
 // A follower that throws is another matter: what it derives now misses a durable commit, and
 // every later answer built on it could be wrong; a commit that cannot be cut or packed has lost
 // what was cut. Both are bugs, and the committer then fails for good (ENGINE_FAILED): nothing
@@ -52,7 +54,7 @@ export class Committer {
   private waiting: Waiter[] = [];
   /** What the last successful write made durable. */
   durable: FlushReport = { sequence: 0, height: 0, entries: 0, fills: 0, writeMs: 0 };
-  /** Why nothing more is written: a follower threw on a durable commit, or a commit could not be cut (null: neither). */
+  /** Why nothing more is written: a follower threw on a durable commit, a commit could not be cut, the store failed for good, or abandon() (null: none). */
   failure: LobError | null = null;
 
   constructor(
@@ -176,7 +178,10 @@ export class Committer {
         // Before whatever seal() cut while this write was in flight: the commits stay in order.
         this.retry = commits.concat(this.retry);
         const lobError = error instanceof LobError ? error : new LobError('IO_ERROR', String(error), { cause: error });
-        for (const w of waiters) w.reject(lobError);
+        // The store failed for good (its worker died): no write will ever land. A failure that
+        // came meanwhile (the store's, heard at once, or abandon()) answers too: nothing is retried.
+        if (lobError.code === 'ENGINE_FAILED') this.failForGood(lobError);
+        for (const w of waiters) w.reject(this.failure ?? lobError);
       },
     ).finally(() => {
       this.inFlight = false;

@@ -64,6 +64,12 @@ export interface KeyValueStore {
    * `count` values were read; `length` bytes of them (more than byteLength: the rest were left out).
    */
   readJoined(range: KeyRange, byteLength: number): Promise<JoinedValues>;
+  /**
+   * Hears the store fail for good, at once, or now if it has (the durable store: a worker thread
+   * of its died, its RocksDB handle with it). Its calls then reject with that failure
+   * (ENGINE_FAILED); any other failure may pass (a write is tried again).
+   */
+  onFailure?(listener: (failure: LobError) => void): void;
   close(): Promise<void>;
 }
 

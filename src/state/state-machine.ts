@@ -106,6 +106,8 @@ export class CoreStateMachine {
   private opsSinceFlush = 0;
   private flushTimer: NodeJS.Timeout | null = null;
   private commitScheduled = false;
+  /** Why the store can never serve again (its worker thread died); null while it can. */
+  private storeFailure: LobError | null = null;
 
   private constructor(
     private readonly store: KeyValueStore,
@@ -117,6 +119,12 @@ export class CoreStateMachine {
   ) {
     this.snapshots = SnapshotPlaces.of(store, files);
     this.checkpoints = new Checkpointer(store, this.snapshots, shadow, options.keepCheckpoints);
+    // A store that fails for good fails the machine at once: a command taken now could never be
+    // written, and the book would show it until a reopen took it back.
+    store.onFailure?.((failure) => {
+      this.storeFailure = failure;
+      if (this.p !== undefined) this.p.committer.abandon(failure);
+    });
   }
 
   static async open(options: StateMachineOptions = {}): Promise<CoreStateMachine> {
@@ -197,9 +205,10 @@ export class CoreStateMachine {
       openOrders.cutAt(sequencer.lastSequence);
       return commit;
     };
+    const committer = new Committer(store, cut, [indexer, feed, openOrders], options.sync);
+    if (this.storeFailure !== null) committer.abandon(this.storeFailure);
     this.p = {
-      engine, sequencer, builder, indexer, openOrders, history, manifests,
-      committer: new Committer(store, cut, [indexer, feed, openOrders], options.sync),
+      engine, sequencer, builder, indexer, openOrders, history, manifests, committer,
       fills: new FillHistory(history),
       audit: new AuditTrail(history, indexer.reader, () => engine.nextOrderId, (trader) => this.openOrdersOf(trader)),
     };
@@ -567,8 +576,11 @@ export class CoreStateMachine {
     await this.readsDone();
     this.feed.closeAll();
     this.state = 'closed';
-    await this.store.close();
-    await this.shadow?.close();
+    try {
+      await this.store.close();
+    } finally {
+      await this.shadow?.close();
+    }
   }
 
   /**

@@ -46,7 +46,13 @@ interface LevelError {
   code?: string;
   message?: string;
   cause?: LevelError;
+  /** A worker's death (WORKER_DIED): the uncaught error it died of, or its exit code. */
+  died?: Error;
+  exitCode?: number;
 }
+
+/** The code WorkerCalls rejects with once a store worker is gone (its thread died, or was terminated). */
+const WORKER_DIED = 'LOBCORE_STORE_WORKER_DIED';
 
 /** The worker file sits next to this module in src/ (vitest) and in dist/ (copied by the build). */
 const WORKER_URL = new URL('./store-worker.mjs', import.meta.url);
@@ -68,11 +74,15 @@ const LOG_DAMAGED = 'LOBCORE_LOG_DAMAGED';
 /** How RocksDB is tuned for this workload (Store.open says why). */
 const ROCKSDB_OPTIONS = { walCompression: false, compaction: 'level', compression: false, memtableMemoryBudget: 16 * 1024 * 1024 };
 
-/** The store worker: replies come back in request order, matched by id. */
+/**
+ * The store worker: replies come back in request order, matched by id. Its death (an uncaught
+ * error, which then exits it, or an exit) is not the database's NOT_OPEN, which an attach ends:
+ * the handle died with the thread, and nothing brings it back short of a reopen.
+ */
 function startWorker(): WorkerCalls<LevelError> {
   return new WorkerCalls<LevelError>(WORKER_URL, {
-    error: (error) => ({ code: 'STORE_WORKER_FAILED', message: `the store worker failed: ${error.message}` }),
-    exit: (code) => ({ code: 'LEVEL_DATABASE_NOT_OPEN', message: `the store worker has exited (${code})` }),
+    error: (error) => ({ code: WORKER_DIED, message: `the store worker failed: ${String(error)}`, died: error }),
+    exit: (code) => ({ code: WORKER_DIED, message: `the store worker exited (code ${code})`, exitCode: code }),
   });
 }
 
@@ -83,6 +93,9 @@ export class Store implements KeyValueStore {
   /** The last written batch's buffer, back from the worker, for the next batch to fill (fresh memory costs a page fault per 4 KiB). */
   private spareBatch: ArrayBuffer | null = null;
   private indexOpening: Promise<WorkerCalls<LevelError>> | null = null;
+  /** Why the store can never serve again: a worker of its died (null: none did, or only by close()). */
+  private failure: LobError | null = null;
+  private readonly failureListeners: Array<(failure: LobError) => void> = [];
 
   private constructor(
     /** The main database's worker. */
@@ -91,7 +104,9 @@ export class Store implements KeyValueStore {
     private readonly options: StoreOptions,
     /** The private copy a read-only store reads; null for a writable one. */
     private readonly copy: DatabaseCopy | null,
-  ) {}
+  ) {
+    worker.onFailure = (died) => this.died(path, died);
+  }
 
   /**
    * Opens (creating if missing, unless read-only) the database at `path`. Refuses a path that
@@ -145,6 +160,25 @@ export class Store implements KeyValueStore {
 
   get isOpen(): boolean {
     return this.state === 'open';
+  }
+
+  /**
+   * Hears the store fail for good, at once (or now, if it has): a worker thread of its died, and
+   * with it a RocksDB handle that nothing short of a reopen brings back. From then on every call
+   * to that database rejects with the failure (ENGINE_FAILED), and close() still closes the rest.
+   */
+  onFailure(listener: (failure: LobError) => void): void {
+    if (this.failure !== null) listener(this.failure);
+    else this.failureListeners.push(listener);
+  }
+
+  /** A worker died (not by close()): the store fails for good, naming what the worker died of. */
+  private died(database: string, died: LevelError): void {
+    if (this.failure !== null || this.state === 'closed') return;
+    const cause = died.died ?? new Error(`the store worker of ${database} exited with code ${died.exitCode}`);
+    const what = died.died !== undefined ? `failed (${String(died.died)})` : `exited (code ${died.exitCode}), its RocksDB handle with it`;
+    this.failure = new LobError('ENGINE_FAILED', `the store worker of ${database} ${what}; nothing more is written: close and reopen the database`, { cause });
+    for (const listener of this.failureListeners.splice(0)) listener(this.failure);
   }
 
   /**
@@ -287,22 +321,30 @@ export class Store implements KeyValueStore {
   }
 
   /**
-   * Closes the database and ends the worker. A worker that already crashed has nothing left to
-   * close: the error that crashed it went to the call that was waiting, and is not repeated here.
+   * Closes both databases and ends their workers. A worker that already died has nothing left to
+   * close (its handle, and the lock, went with its thread): the failure is not repeated here. A
+   * database whose close fails does not keep the other open: both workers end, and the first
+   * error is thrown after.
    */
   async close(): Promise<void> {
     if (this.state === 'closed') return;
-    await this.closeIndexes();
+    let failed: LobError | null = null;
+    try {
+      await this.closeIndexes();
+    } catch (error) {
+      failed = error as LobError;
+    }
     if (this.worker.failure === null) {
       try {
         await this.worker.call({ op: 'close' });
       } catch (error) {
-        throw this.storageError('closing the database', error);
+        failed ??= this.storageError('closing the database', error);
       }
     }
     this.state = 'closed';
     await this.worker.terminate();
     this.copy?.remove();
+    if (failed !== null) throw failed;
   }
 
   /**
@@ -325,12 +367,15 @@ export class Store implements KeyValueStore {
       const worker = startWorker();
       this.indexWorker = worker;
       const location = nodePath.join(this.location, INDEX_DIRECTORY);
+      const named = nodePath.join(this.path, INDEX_DIRECTORY);
+      worker.onFailure = (died) => this.died(named, died);
       this.indexOpening = (async () => {
         try {
           createDatabaseDirectory(location);
           await worker.call({ op: 'open', path: location, options: { createIfMissing: true, ...ROCKSDB_OPTIONS }, nice: INDEX_WORKER_NICE });
         } catch (error) {
-          throw error instanceof LobError ? error : openError(nodePath.join(this.path, INDEX_DIRECTORY), error, this.copy);
+          if (error instanceof LobError) throw error;
+          throw (error as LevelError).code === WORKER_DIED ? this.storageError(`opening ${named}`, error) : openError(named, error, this.copy);
         }
         return worker;
       })();
@@ -342,15 +387,14 @@ export class Store implements KeyValueStore {
     const worker = this.indexWorker;
     if (worker === null) return;
     const opened = await this.indexOpening!.then(() => true, () => false);
-    if (opened && worker.failure === null) {
-      try {
-        await worker.call({ op: 'close' });
-      } catch (error) {
-        throw this.storageError('closing the indexes', error);
-      }
-    }
     this.indexWorker = null;
-    await worker.terminate();
+    try {
+      if (opened && worker.failure === null) await worker.call({ op: 'close' });
+    } catch (error) {
+      throw this.storageError('closing the indexes', error);
+    } finally {
+      await worker.terminate();
+    }
   }
 
   /**
@@ -361,6 +405,8 @@ export class Store implements KeyValueStore {
     if (error instanceof LobError) return error;
     const e = error as LevelError;
     const code = e.code ?? e.cause?.code;
+    // The worker died (the failure for good), or close() ended it.
+    if (code === WORKER_DIED) return this.failure ?? new LobError('NOT_OPEN', `${what} in ${this.path} failed: the database is closed`, { cause: error });
     if (code === 'LEVEL_DATABASE_NOT_OPEN' || code === 'LEVEL_BATCH_NOT_OPEN') {
       return new LobError('NOT_OPEN', `${what} in ${this.path} failed: the database is not open`, { cause: error });
     }

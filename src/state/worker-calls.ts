@@ -2,7 +2,8 @@
 // checkpoint worker (checkpoint-shadow.ts) are both driven this way. An idle worker does not keep
 // the process alive; one with a request in flight does, or a process with nothing else to do would
 // exit mid-write. Once the worker fails or exits, every request in flight and every later one is
-// rejected with what `failed` makes of it.
+// rejected with what `failed` makes of its first failure: a worker that dies of an error exits
+// next, and the error, not the exit, is what it died of.
 import { Worker } from 'node:worker_threads';
 import type { TransferListItem } from 'node:worker_threads';
 
@@ -25,8 +26,12 @@ export class WorkerCalls<E> {
   private readonly worker: Worker;
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: E) => void; progress?: (message: unknown) => void }>();
   private nextId = 1;
-  /** Why the worker is gone (null: it runs). */
+  /** Why the worker is gone (null: it runs): its first failure. */
   failure: E | null = null;
+  /** terminate() was called: the exit that follows is asked for, not a failure. */
+  private ending = false;
+  /** Told once, of the first failure, unless the worker was ending by terminate() (set by the owner). */
+  onFailure: ((failure: E) => void) | null = null;
 
   /** `notice` hears the messages the worker posts of its own accord (without an id). */
   constructor(url: URL, failed: { error: (error: Error) => E; exit: (code: number) => E }, notice?: (message: Record<string, unknown>) => void) {
@@ -49,9 +54,11 @@ export class WorkerCalls<E> {
       else waiter.resolve(reply.result);
     });
     const fail = (error: E): void => {
-      this.failure = error;
-      for (const waiter of this.pending.values()) waiter.reject(error);
+      const first = this.failure === null;
+      if (first) this.failure = error;
+      for (const waiter of this.pending.values()) waiter.reject(this.failure!);
       this.pending.clear();
+      if (first && !this.ending) this.onFailure?.(error);
     };
     this.worker.on('error', (error: Error) => fail(failed.error(error)));
     this.worker.on('exit', (code) => fail(failed.exit(code)));
@@ -74,6 +81,7 @@ export class WorkerCalls<E> {
   }
 
   async terminate(): Promise<void> {
+    this.ending = true;
     await this.worker.terminate();
   }
 }
