@@ -40,6 +40,13 @@ export class History {
   /** In use order, least recent first. */
   private readonly cache = new Map<number, ReadBlock>();
   private cachedBytes = 0;
+  /**
+   * Blocks being read and decoded, by first sequence, until settled: readers of one block at once
+   * share its read and its decode. A page of a trader's orders asks for up to 256 records at once
+   * (audit-trail.ts), and the orders of one flush share its block: each decoded it, 256 times over.
+   * A failed read or decode fails every reader sharing it and is not kept: the next read tries again.
+   */
+  private readonly decoding = new Map<number, Promise<ReadBlock | undefined>>();
 
   /** cacheBytes: the budget of decoded blocks kept (tests give a small one). */
   constructor(private readonly reader: HistoryReader, private readonly cacheBytes = HISTORY_CACHE_BYTES) {}
@@ -48,9 +55,18 @@ export class History {
   async block(firstSeq: number): Promise<ReadBlock | undefined> {
     const cached = this.cached(firstSeq);
     if (cached !== undefined) return cached;
-    const key = eventsKey(firstSeq);
-    const value = await this.reader.get(key);
-    return value === undefined ? undefined : this.remember(key, firstSeq, value);
+    let pending = this.decoding.get(firstSeq);
+    if (pending === undefined) {
+      const read = this.read(firstSeq);
+      // Registered before any reader awaits it, so gone by the time a failure reaches them.
+      const settled = (): void => {
+        if (this.decoding.get(firstSeq) === read) this.decoding.delete(firstSeq);
+      };
+      read.then(settled, settled);
+      this.decoding.set(firstSeq, read);
+      pending = read;
+    }
+    return pending;
   }
 
   /** The block holding journal sequence `seq`, or undefined. */
@@ -58,7 +74,7 @@ export class History {
     const [entry] = await this.reader.entries({ gte: eventsKey(0), lte: eventsKey(seq), reverse: true, limit: 1 });
     if (entry === undefined) return undefined;
     const [firstSeq] = keyIntegers(entry[0], Prefix.EVENTS, 1);
-    const block = this.cached(firstSeq) ?? this.remember(entry[0], firstSeq, entry[1]);
+    const block = await this.decoded(entry[0], firstSeq, entry[1]);
     return seq <= block.lastSeq ? block : undefined;
   }
 
@@ -164,7 +180,7 @@ export class History {
         if (start !== expected) {
           throw new LobError('CORRUPTION', `event block ${describeKey(eventsKey(expected))} is missing: the next stored block is ${describeKey(key)}`);
         }
-        const block = this.cached(start) ?? this.remember(key, start, value);
+        const block = this.cached(start) ?? (await this.decoded(key, start, value));
         expected = block.lastSeq + 1;
         yield block;
       }
@@ -196,6 +212,27 @@ export class History {
     return block;
   }
 
+  /** The block starting at `firstSeq` read from the store, decoded and cached (block() shares it). */
+  private async read(firstSeq: number): Promise<ReadBlock | undefined> {
+    const key = eventsKey(firstSeq);
+    const value = await this.reader.get(key);
+    // (blockAt or blocksFrom may have decoded it meanwhile from a value of their own.)
+    return value === undefined ? undefined : this.cached(firstSeq) ?? this.remember(key, firstSeq, value);
+  }
+
+  /**
+   * The block `value` read at `key`: cached, or the one a read in flight is decoding (the same
+   * stored value: blocks are never rewritten), or decoded now.
+   */
+  private async decoded(key: Uint8Array, firstSeq: number, value: Uint8Array): Promise<ReadBlock> {
+    const cached = this.cached(firstSeq);
+    if (cached !== undefined) return cached;
+    const pending = this.decoding.get(firstSeq);
+    const shared = pending === undefined ? undefined : await pending;
+    return shared ?? this.cached(firstSeq) ?? this.remember(key, firstSeq, value);
+  }
+
+  /** Decodes a block and caches it; only read() and decoded() call it, so one block is decoded once at a time. */
   private remember(key: Uint8Array, firstSeq: number, value: Uint8Array): ReadBlock {
     const payload = eventsPayload(key, value);
     const block = decodePayload(key, 'events', () => decodeEventBlock(payload)) as ReadBlock;
@@ -207,7 +244,7 @@ export class History {
     for (let k = 0; k < block.count; k++) {
       if ((block.events[k * EVENT_SLOTS] & EventHead.KIND_MASK) === EventCode.FILL) block.fillSeqs[k] = fillSeq++;
     }
-    // Two reads of one block at once both decode it: the later replaces the earlier.
+    // Only a block not cached is decoded (read and decoded look first); were it cached, its bytes would not count twice.
     const earlier = this.cache.get(firstSeq);
     if (earlier !== undefined) this.cachedBytes -= earlier.count * CACHED_BYTES_PER_EVENT;
     this.cache.delete(firstSeq);
