@@ -5,7 +5,7 @@
 // hash reads both halves), orders and traders named many times or never. And the cache of
 // decoded blocks those lookups live in (src/state/history.ts): by bytes, least recently used out,
 // a block's read and decode shared by the readers asking for it at once.
-// And the decoding itself (src/state/event-block.ts), which fills reused arrays: every slot of
+// And the decoding itself (src/state/event-block.ts), which fills reused or counted arrays: every slot of
 // every event as written, or 0 where its kind carries nothing, whatever block came before.
 import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
@@ -306,7 +306,7 @@ describe('decoding a block', () => {
 
   it('gives every event as written, the slots its kind leaves out 0, after blocks large and small', () => {
     const prng = new Prng(41);
-    // Sizes cross the scratch arrays' growth, and the size past which growth is not kept (32,768 events).
+    // Sizes below and past what the kept scratch arrays take (32,768 events): a block that may need more is counted first and decoded into arrays of its own.
     const sizes = [3000, 10, 1, 25_000, 40, 30_000, 7];
     const decoded: Array<{ block: EventBlock; expected: EventBlock }> = [];
     sizes.forEach((commands, i) => {
