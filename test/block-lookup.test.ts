@@ -166,10 +166,16 @@ describe('the cache of decoded blocks', () => {
           if (found !== undefined) reads.push(found.firstSeq);
           return found?.value;
         },
-        // Only what blockAt asks: the last block starting at or before a sequence (one command a block).
+        // Only what blockAt might ask: the last block starting at or before a sequence (one command a
+        // block), with its value (a read of the block) or without.
         async entries(range: KeyRange): Promise<Array<[Uint8Array, Uint8Array]>> {
           const found = values.get(Buffer.from(range.lte!).toString('hex'));
+          if (found !== undefined) reads.push(found.firstSeq);
           return found === undefined ? [] : [[eventsKey(found.firstSeq), found.value]];
+        },
+        async keys(range: KeyRange): Promise<Uint8Array[]> {
+          const found = values.get(Buffer.from(range.lte!).toString('hex'));
+          return found === undefined ? [] : [eventsKey(found.firstSeq)];
         },
       },
     };
@@ -186,15 +192,21 @@ describe('the cache of decoded blocks', () => {
     const decodes = countDecodes();
     try {
       const history = new History(reader);
-      // By its first sequence, and by a sequence in it (blockAt seeks, then finds the read in flight).
+      // By its first sequence, and by a sequence in it (blockAt seeks the key, then finds the read in flight).
       const blocks = await Promise.all([...Array.from({ length: 50 }, () => history.block(1)), history.blockAt(1), history.block(2)]);
       expect(reads).toEqual([1, 2]);
       expect(decodes.count).toBe(2);
       expect(new Set(blocks.slice(0, 51)).size).toBe(1);
+      // By sequence alone (a page of rejected orders): the block's value is read once, not per reader.
+      const fresh = new History(reader);
+      const byBlockAt = await Promise.all(Array.from({ length: 20 }, () => fresh.blockAt(2)));
+      expect(reads).toEqual([1, 2, 2]);
+      expect(decodes.count).toBe(3);
+      expect(new Set(byBlockAt).size).toBe(1);
       expect(blocks[0]!.count).toBe(100);
       // Settled: the next reader is the cache's.
       expect(await history.block(1)).toBe(blocks[0]);
-      expect(decodes.count).toBe(2);
+      expect(decodes.count).toBe(3);
     } finally {
       decodes.restore();
     }

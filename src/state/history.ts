@@ -16,6 +16,7 @@ import { NO_ENTRIES, compareBytes, type KeyRange } from './memory-store.js';
 export interface HistoryReader {
   get(key: Uint8Array): Promise<Uint8Array | undefined>;
   entries(range: KeyRange): Promise<Array<[Uint8Array, Uint8Array]>>;
+  keys(range: KeyRange): Promise<Uint8Array[]>;
 }
 
 /** A decoded block with each fill's sequence (0 for events that are not fills), and its lookups once built (block-lookup.ts). */
@@ -71,11 +72,13 @@ export class History {
 
   /** The block holding journal sequence `seq`, or undefined. */
   async blockAt(seq: number): Promise<ReadBlock | undefined> {
-    const [entry] = await this.reader.entries({ gte: eventsKey(0), lte: eventsKey(seq), reverse: true, limit: 1 });
-    if (entry === undefined) return undefined;
-    const [firstSeq] = keyIntegers(entry[0], Prefix.EVENTS, 1);
-    const block = await this.decoded(entry[0], firstSeq, entry[1]);
-    return seq <= block.lastSeq ? block : undefined;
+    // The key only, then the block through block(): cached or shared. Its value, megabytes for a
+    // long flush, was read from the store again for every rejected order of a page (rejectedAt).
+    const [key] = await this.reader.keys({ gte: eventsKey(0), lte: eventsKey(seq), reverse: true, limit: 1 });
+    if (key === undefined) return undefined;
+    const [firstSeq] = keyIntegers(key, Prefix.EVENTS, 1);
+    const block = await this.block(firstSeq);
+    return block !== undefined && seq <= block.lastSeq ? block : undefined;
   }
 
   /** The block in which order `orderId` was placed, found through ORDER_SPAN. */
@@ -216,7 +219,7 @@ export class History {
   private async read(firstSeq: number): Promise<ReadBlock | undefined> {
     const key = eventsKey(firstSeq);
     const value = await this.reader.get(key);
-    // (blockAt or blocksFrom may have decoded it meanwhile from a value of their own.)
+    // (blocksFrom may have decoded it meanwhile from a value of its own.)
     return value === undefined ? undefined : this.cached(firstSeq) ?? this.remember(key, firstSeq, value);
   }
 
