@@ -1,13 +1,15 @@
 // The order audit trail (issue "Events out of the core"): what became of any order, its whole
 // lifecycle, a trader's orders, an order by client id; in memory and on disk (where it must
-// survive a reopen, and read the same as in memory), on both cores.
-import { describe, expect, it } from 'vitest';
+// survive a reopen, and read the same as in memory), on both cores. A page of records over one
+// large block decodes it once (history.ts shares a decode among the readers asking at once).
+import { describe, expect, it, vi } from 'vitest';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import type { OrderRecord } from '../src/types.js';
 import { describeEachBackend } from './helpers/backends.js';
 import { FLOW_TRADERS, Flow } from './fixtures/flow.mjs';
 import { tempDbPath } from './fixtures/state-helpers.js';
 import { CommandBatch } from '../src/batch.js';
+import { History } from '../src/state/history.js';
 
 describeEachBackend('audit trail', (backend) => {
   for (const mode of ['memory', 'disk'] as const) {
@@ -219,5 +221,53 @@ describeEachBackend('audit trail', (backend) => {
     }
     await reopened.close();
     await memory.close();
+  });
+});
+
+describe('audit trail over one large block', () => {
+  // A trader's page asks for up to 256 records at once, and the orders of one flush share its event
+  // block: every reader decoded it (256 decodes of a 10,000-event block where one at a time made one).
+  it('decodes the block once for a page of records asked for together, and gives what one at a time gives', async () => {
+    const path = tempDbPath('audit-shared');
+    const writer = await CoreStateMachine.open({ backend: 'js', path });
+    for (let i = 0; i < 1200; i++) {
+      // Asks 200..249 and bids 51..100; every tenth is a bid at 250 that takes asks.
+      const side = i % 10 === 9 || i % 2 === 1 ? 'bid' : 'ask';
+      const price = i % 10 === 9 ? 250 : side === 'bid' ? 100 - (i % 50) : 200 + (i % 50);
+      writer.placeLimit({ trader: 1 + (i % 3), asset: 1, side, price, size: 1 + (i % 4), timestamp: i + 1 });
+    }
+    await writer.close();
+    // History's decodes: a spy on its private remember, which decodes a block and caches it.
+    const spy = vi.spyOn(History.prototype as unknown as { remember(...a: unknown[]): unknown }, 'remember');
+    const reopen = async (): Promise<CoreStateMachine> => {
+      const sm = await CoreStateMachine.open({ backend: 'js', path });
+      await sm.indexesReady();
+      await (sm as unknown as { p: { indexer: { idle(): Promise<void> } } }).p.indexer.idle();
+      spy.mockClear();
+      return sm;
+    };
+    try {
+      let sm = await reopen();
+      const page = await sm.getTraderOrders(2, { limit: 256 });
+      expect(page.length).toBe(256);
+      expect(page.some((r) => r.filled > 0)).toBe(true);
+      expect(spy).toHaveBeenCalledTimes(1);
+      await sm.close();
+
+      sm = await reopen();
+      const together = await Promise.all(page.map((r) => sm.getOrder(r.orderId)));
+      expect(spy).toHaveBeenCalledTimes(1);
+      await sm.close();
+
+      sm = await reopen();
+      const oneAtATime: Array<OrderRecord | undefined> = [];
+      for (const r of page) oneAtATime.push(await sm.getOrder(r.orderId));
+      expect(spy).toHaveBeenCalledTimes(1);
+      expect(together).toEqual(oneAtATime);
+      expect(page).toEqual(oneAtATime);
+      await sm.close();
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

@@ -3,10 +3,11 @@
 // REJECTED, plus the fills it took as taker), a trader's fills (as maker or taker, a self-trade
 // once), a command's first event. Blocks are random: every event kind, ids above 2^32 (the
 // hash reads both halves), orders and traders named many times or never. And the cache of
-// decoded blocks those lookups live in (src/state/history.ts): by bytes, least recently used out.
-// And the decoding itself (src/state/event-block.ts), which fills reused arrays: every slot of
+// decoded blocks those lookups live in (src/state/history.ts): by bytes, least recently used out,
+// a block's read and decode shared by the readers asking for it at once.
+// And the decoding itself (src/state/event-block.ts), which fills reused or counted arrays: every slot of
 // every event as written, or 0 where its kind carries nothing, whatever block came before.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { EventCode } from '../src/codes.js';
 import { EVENT_SLOTS, EventHead, EventSlot } from '../src/events.js';
@@ -15,6 +16,8 @@ import { encodeEvents } from '../src/state/codecs.js';
 import { EventBlockWriter, decodeEventBlock, type EventBlock } from '../src/state/event-block.js';
 import { CACHED_BYTES_PER_EVENT, History } from '../src/state/history.js';
 import { eventsKey } from '../src/state/keys.js';
+import type { KeyRange } from '../src/state/memory-store.js';
+import type { LobError } from '../src/errors.js';
 import { Prng } from '../src/prng.js';
 
 const KINDS = Object.values(EventCode);
@@ -142,7 +145,7 @@ describe('event block lookups', () => {
 
 describe('the cache of decoded blocks', () => {
   /** A store of encoded blocks of the given event counts, one command each, counting its reads. */
-  function blockStore(sizes: number[]): { reader: { get(key: Uint8Array): Promise<Uint8Array | undefined>; entries(): Promise<[]> }; reads: number[] } {
+  function blockStore(sizes: number[]) {
     const values = new Map<string, { firstSeq: number; value: Uint8Array }>();
     sizes.forEach((count, i) => {
       const firstSeq = i + 1;
@@ -156,18 +159,85 @@ describe('the cache of decoded blocks', () => {
     const reads: number[] = [];
     return {
       reads,
+      values,
       reader: {
         async get(key: Uint8Array) {
           const found = values.get(Buffer.from(key).toString('hex'));
           if (found !== undefined) reads.push(found.firstSeq);
           return found?.value;
         },
-        async entries() {
-          return [];
+        // Only what blockAt might ask: the last block starting at or before a sequence (one command a
+        // block), with its value (a read of the block) or without.
+        async entries(range: KeyRange): Promise<Array<[Uint8Array, Uint8Array]>> {
+          const found = values.get(Buffer.from(range.lte!).toString('hex'));
+          if (found !== undefined) reads.push(found.firstSeq);
+          return found === undefined ? [] : [[eventsKey(found.firstSeq), found.value]];
+        },
+        async keys(range: KeyRange): Promise<Uint8Array[]> {
+          const found = values.get(Buffer.from(range.lte!).toString('hex'));
+          return found === undefined ? [] : [eventsKey(found.firstSeq)];
         },
       },
     };
   }
+
+  /** Counts History's decodes (a spy on its private remember, which decodes a block and caches it). */
+  function countDecodes(): { readonly count: number; restore(): void } {
+    const spy = vi.spyOn(History.prototype as unknown as { remember(...a: unknown[]): unknown }, 'remember');
+    return { get count() { return spy.mock.calls.length; }, restore: () => spy.mockRestore() };
+  }
+
+  it('shares one read and one decode of a block among the readers that ask for it at once', async () => {
+    const { reader, reads } = blockStore([100, 100]);
+    const decodes = countDecodes();
+    try {
+      const history = new History(reader);
+      // By its first sequence, and by a sequence in it (blockAt seeks the key, then finds the read in flight).
+      const blocks = await Promise.all([...Array.from({ length: 50 }, () => history.block(1)), history.blockAt(1), history.block(2)]);
+      expect(reads).toEqual([1, 2]);
+      expect(decodes.count).toBe(2);
+      expect(new Set(blocks.slice(0, 51)).size).toBe(1);
+      // By sequence alone (a page of rejected orders): the block's value is read once, not per reader.
+      const fresh = new History(reader);
+      const byBlockAt = await Promise.all(Array.from({ length: 20 }, () => fresh.blockAt(2)));
+      expect(reads).toEqual([1, 2, 2]);
+      expect(decodes.count).toBe(3);
+      expect(new Set(byBlockAt).size).toBe(1);
+      expect(blocks[0]!.count).toBe(100);
+      // Settled: the next reader is the cache's.
+      expect(await history.block(1)).toBe(blocks[0]);
+      expect(decodes.count).toBe(3);
+    } finally {
+      decodes.restore();
+    }
+  });
+
+  it('fails every reader sharing a damaged block with CORRUPTION, keeps nothing, and reads it again next time', async () => {
+    const { reader, reads, values } = blockStore([100]);
+    const stored = [...values.values()][0];
+    const good = stored.value;
+    const damaged = Uint8Array.from(good);
+    damaged[damaged.length - 3] ^= 0xff;
+    stored.value = damaged;
+    const decodes = countDecodes();
+    try {
+      const history = new History(reader);
+      const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => history.block(1)));
+      expect(outcomes.every((o) => o.status === 'rejected' && (o.reason as LobError).code === 'CORRUPTION')).toBe(true);
+      expect(reads).toEqual([1]);
+      expect(decodes.count).toBe(1);
+      // Still damaged: read and failed again, not a failure kept from before.
+      await expect(history.block(1)).rejects.toMatchObject({ code: 'CORRUPTION' });
+      expect(reads).toEqual([1, 1]);
+      stored.value = good;
+      const [a, b] = await Promise.all([history.block(1), history.block(1)]);
+      expect(a!.count).toBe(100);
+      expect(b).toBe(a);
+      expect(reads).toEqual([1, 1, 1]);
+    } finally {
+      decodes.restore();
+    }
+  });
 
   it('keeps the most recently used blocks within its bytes, and the last one read whatever its size', async () => {
     const { reader, reads } = blockStore([100, 100, 100, 1000]);
@@ -248,7 +318,7 @@ describe('decoding a block', () => {
 
   it('gives every event as written, the slots its kind leaves out 0, after blocks large and small', () => {
     const prng = new Prng(41);
-    // Sizes cross the scratch arrays' growth, and the size past which growth is not kept (32,768 events).
+    // Sizes below and past what the kept scratch arrays take (32,768 events): a block that may need more is counted first and decoded into arrays of its own.
     const sizes = [3000, 10, 1, 25_000, 40, 30_000, 7];
     const decoded: Array<{ block: EventBlock; expected: EventBlock }> = [];
     sizes.forEach((commands, i) => {

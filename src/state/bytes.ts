@@ -133,6 +133,19 @@ export class ByteReader {
     throw new Error(`varint longer than 8 bytes at byte ${this.offset}`);
   }
 
+  /** Passes over `count` varints without decoding them: each ends at its first byte below 0x80. */
+  skip(count: number): void {
+    const b = this.bytes;
+    const end = this.end;
+    let n = this.offset;
+    for (; count > 0; count--) {
+      do {
+        if (n >= end) throw new Error(`varint runs past the end at byte ${n}`);
+      } while (b[n++] >= 0x80);
+    }
+    this.offset = n;
+  }
+
   int(): number {
     const z = this.uint();
     // Zigzag undone in int32 arithmetic below 2^31; above, `z % 2` is a float64 remainder, a call.

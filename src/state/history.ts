@@ -16,6 +16,7 @@ import { NO_ENTRIES, compareBytes, type KeyRange } from './memory-store.js';
 export interface HistoryReader {
   get(key: Uint8Array): Promise<Uint8Array | undefined>;
   entries(range: KeyRange): Promise<Array<[Uint8Array, Uint8Array]>>;
+  keys(range: KeyRange): Promise<Uint8Array[]>;
 }
 
 /** A decoded block with each fill's sequence (0 for events that are not fills), and its lookups once built (block-lookup.ts). */
@@ -40,6 +41,13 @@ export class History {
   /** In use order, least recent first. */
   private readonly cache = new Map<number, ReadBlock>();
   private cachedBytes = 0;
+  /**
+   * Blocks being read and decoded, by first sequence, until settled: readers of one block at once
+   * share its read and its decode. A page of a trader's orders asks for up to 256 records at once
+   * (audit-trail.ts), and the orders of one flush share its block: each decoded it, 256 times over.
+   * A failed read or decode fails every reader sharing it and is not kept: the next read tries again.
+   */
+  private readonly decoding = new Map<number, Promise<ReadBlock | undefined>>();
 
   /** cacheBytes: the budget of decoded blocks kept (tests give a small one). */
   constructor(private readonly reader: HistoryReader, private readonly cacheBytes = HISTORY_CACHE_BYTES) {}
@@ -48,18 +56,29 @@ export class History {
   async block(firstSeq: number): Promise<ReadBlock | undefined> {
     const cached = this.cached(firstSeq);
     if (cached !== undefined) return cached;
-    const key = eventsKey(firstSeq);
-    const value = await this.reader.get(key);
-    return value === undefined ? undefined : this.remember(key, firstSeq, value);
+    let pending = this.decoding.get(firstSeq);
+    if (pending === undefined) {
+      const read = this.read(firstSeq);
+      // Registered before any reader awaits it, so gone by the time a failure reaches them.
+      const settled = (): void => {
+        if (this.decoding.get(firstSeq) === read) this.decoding.delete(firstSeq);
+      };
+      read.then(settled, settled);
+      this.decoding.set(firstSeq, read);
+      pending = read;
+    }
+    return pending;
   }
 
   /** The block holding journal sequence `seq`, or undefined. */
   async blockAt(seq: number): Promise<ReadBlock | undefined> {
-    const [entry] = await this.reader.entries({ gte: eventsKey(0), lte: eventsKey(seq), reverse: true, limit: 1 });
-    if (entry === undefined) return undefined;
-    const [firstSeq] = keyIntegers(entry[0], Prefix.EVENTS, 1);
-    const block = this.cached(firstSeq) ?? this.remember(entry[0], firstSeq, entry[1]);
-    return seq <= block.lastSeq ? block : undefined;
+    // The key only, then the block through block(): cached or shared. Its value, megabytes for a
+    // long flush, was read from the store again for every rejected order of a page (rejectedAt).
+    const [key] = await this.reader.keys({ gte: eventsKey(0), lte: eventsKey(seq), reverse: true, limit: 1 });
+    if (key === undefined) return undefined;
+    const [firstSeq] = keyIntegers(key, Prefix.EVENTS, 1);
+    const block = await this.block(firstSeq);
+    return block !== undefined && seq <= block.lastSeq ? block : undefined;
   }
 
   /** The block in which order `orderId` was placed, found through ORDER_SPAN. */
@@ -164,7 +183,7 @@ export class History {
         if (start !== expected) {
           throw new LobError('CORRUPTION', `event block ${describeKey(eventsKey(expected))} is missing: the next stored block is ${describeKey(key)}`);
         }
-        const block = this.cached(start) ?? this.remember(key, start, value);
+        const block = this.cached(start) ?? (await this.decoded(key, start, value));
         expected = block.lastSeq + 1;
         yield block;
       }
@@ -196,6 +215,27 @@ export class History {
     return block;
   }
 
+  /** The block starting at `firstSeq` read from the store, decoded and cached (block() shares it). */
+  private async read(firstSeq: number): Promise<ReadBlock | undefined> {
+    const key = eventsKey(firstSeq);
+    const value = await this.reader.get(key);
+    // (blocksFrom may have decoded it meanwhile from a value of its own.)
+    return value === undefined ? undefined : this.cached(firstSeq) ?? this.remember(key, firstSeq, value);
+  }
+
+  /**
+   * The block `value` read at `key`: cached, or the one a read in flight is decoding (the same
+   * stored value: blocks are never rewritten), or decoded now.
+   */
+  private async decoded(key: Uint8Array, firstSeq: number, value: Uint8Array): Promise<ReadBlock> {
+    const cached = this.cached(firstSeq);
+    if (cached !== undefined) return cached;
+    const pending = this.decoding.get(firstSeq);
+    const shared = pending === undefined ? undefined : await pending;
+    return shared ?? this.cached(firstSeq) ?? this.remember(key, firstSeq, value);
+  }
+
+  /** Decodes a block and caches it; only read() and decoded() call it, so one block is decoded once at a time. */
   private remember(key: Uint8Array, firstSeq: number, value: Uint8Array): ReadBlock {
     const payload = eventsPayload(key, value);
     const block = decodePayload(key, 'events', () => decodeEventBlock(payload)) as ReadBlock;
@@ -207,7 +247,7 @@ export class History {
     for (let k = 0; k < block.count; k++) {
       if ((block.events[k * EVENT_SLOTS] & EventHead.KIND_MASK) === EventCode.FILL) block.fillSeqs[k] = fillSeq++;
     }
-    // Two reads of one block at once both decode it: the later replaces the earlier.
+    // Only a block not cached is decoded (read and decoded look first); were it cached, its bytes would not count twice.
     const earlier = this.cache.get(firstSeq);
     if (earlier !== undefined) this.cachedBytes -= earlier.count * CACHED_BYTES_PER_EVENT;
     this.cache.delete(firstSeq);

@@ -53,6 +53,14 @@ export class OverlayReader {
   }
 
   async keys(range: KeyRange): Promise<Uint8Array[]> {
+    await this.ready;
+    // With nothing queued in the range (always so for the commits' own keys, the event blocks),
+    // the store's keys alone: their values are not read.
+    if (postingPrefixOf(range) === undefined) {
+      const collected: OverlayEntry[] = [];
+      for (const ops of this.pending) ops.collect(range, collected);
+      if (collected.length === 0) return this.base.keys(range);
+    }
     return (await this.entries(range)).map(([key]) => key);
   }
 }
