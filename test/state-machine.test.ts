@@ -480,6 +480,23 @@ describeEachBackend('CoreStateMachine', (backend) => {
       });
     }
 
+    for (const mode of ['persistent', 'in memory'] as const) {
+      it(`gives every fill of a trader with one fill in each of 40 flushes, oldest and newest first (${mode})`, async () => {
+        const sm = await open(mode === 'persistent' ? { path: tempDbPath() } : {});
+        // More flushes than the first page of trader-touch keys (16) and than the second (32).
+        for (let i = 1; i <= 40; i++) {
+          sm.setHeight(i);
+          sm.placeLimitOrder({ trader: 1, asset: 1, side: 'ask', price: 100, size: 1, timestamp: i });
+          sm.placeMarketOrder({ trader: 2, asset: 1, side: 'bid', size: 1, timestamp: i });
+          await sm.flush();
+        }
+        const heights = Array.from({ length: 40 }, (_, i) => i + 1);
+        expect((await sm.getTraderFills(1)).map((f) => [f.fillSeq, f.height])).toEqual(heights.map((h) => [h, h]));
+        expect((await sm.getTraderFills(1, { newestFirst: true, limit: 40 })).map((f) => f.fillSeq)).toEqual([...heights].reverse());
+        await sm.close();
+      });
+    }
+
     it('pages the same persisted as in memory across fill blocks, flushes and heights inside a flush', async () => {
       const path = tempDbPath();
       const machines = [await open({ path }), await open({})];
