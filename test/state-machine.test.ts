@@ -495,6 +495,23 @@ describeEachBackend('CoreStateMachine', (backend) => {
         expect((await sm.getTraderFills(1, { newestFirst: true, limit: 40 })).map((f) => f.fillSeq)).toEqual([...heights].reverse());
         await sm.close();
       });
+
+      it(`gives exactly the fills of a one-height range when each height is its own flush (${mode})`, async () => {
+        const sm = await open(mode === 'persistent' ? { path: tempDbPath() } : {});
+        // A block is keyed by the height it starts at; the height is set in a flush of its own, so
+        // each fill's block starts at the fill's height.
+        for (let h = 1; h <= 3; h++) {
+          sm.setHeight(h);
+          await sm.flush();
+          sm.placeLimitOrder({ trader: 1, asset: 1, side: 'ask', price: 100, size: 1, timestamp: h });
+          sm.placeMarketOrder({ trader: 2, asset: 1, side: 'bid', size: 1, timestamp: h });
+          await sm.flush();
+        }
+        expect((await sm.getTraderFills(1, { fromHeight: 2, toHeight: 2 })).map((f) => [f.fillSeq, f.height])).toEqual([[2, 2]]);
+        expect((await sm.getTraderFills(1, { fromHeight: 2, toHeight: 2, newestFirst: true })).map((f) => [f.fillSeq, f.height])).toEqual([[2, 2]]);
+        expect((await sm.getTraderFills(1, { fromHeight: 1, toHeight: 2 })).map((f) => f.height)).toEqual([1, 2]);
+        await sm.close();
+      });
     }
 
     it('pages the same persisted as in memory across fill blocks, flushes and heights inside a flush', async () => {
