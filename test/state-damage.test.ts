@@ -620,6 +620,13 @@ describe('a damaged write-ahead log', () => {
     expect(scanLog(logOf([Buffer.alloc(10)], () => 12))).toMatchObject({ unknown: { offset: 0, reason: expect.stringContaining('type 12') } });
   });
 
+  it('refuses a LAST fragment with no FIRST before it, and a FIRST followed by a FULL record, each for what it is', () => {
+    expect(scanLog(logOf([Buffer.alloc(10, 1)], () => 4))).toMatchObject({ damage: { offset: 0, reason: 'a record fragment without its start' } });
+    let n = 0;
+    const firstThenFull = logOf([Buffer.alloc(10, 1), Buffer.alloc(10, 2)], (t) => (n++ === 0 ? 2 : t));
+    expect(scanLog(firstThenFull)).toMatchObject({ damage: { offset: 17, reason: 'a record started before the one before it ended' } });
+  });
+
   it('does not read a log RocksDB retired: a cut-off one a crash left behind beside the live log', async () => {
     const { dbPath, hashes, log } = await fourFlushes();
     const cutOff = fs.readFileSync(path.join(dbPath, log)).subarray(0, 500);
