@@ -100,6 +100,23 @@ describeEachBackend('damaged databases', (backend) => {
     });
   });
 
+  it('refuses, as CORRUPTION naming why, a database whose only checkpoint is damaged and whose journal was pruned', async () => {
+    const dbPath = tempDbPath();
+    const sm = await CoreStateMachine.open({ path: dbPath, backend, keepCheckpoints: 1 });
+    const { older, newer } = await twoCheckpoints(sm, new Flow(5, { opsPerBlock: 30 }));
+    await sm.close();
+    expect(fs.existsSync(new SnapshotFiles(dbPath).pathOf(older.sequence))).toBe(false);
+    await tamper(dbPath, async (store) => expect(await store.get(journalKey(1))).toBeUndefined());
+    const file = new SnapshotFiles(dbPath).pathOf(newer.sequence);
+    const bytes = fs.readFileSync(file);
+    bytes[bytes.length - 3] ^= 0x5a;
+    fs.writeFileSync(file, bytes);
+    await expect(CoreStateMachine.open({ path: dbPath, backend, keepCheckpoints: 1 })).rejects.toThrow(expect.objectContaining({
+      code: 'CORRUPTION',
+      message: expect.stringMatching(/^no checkpoint passes its checks \(checkpoint checkpoint\/\d+ .*fails its sha256 checksum\) and the journal no longer starts at sequence 1$/),
+    }));
+  });
+
   it('skips a checkpoint whose manifest, checksum intact, holds an impossible snapshot length', async () => {
     const dbPath = tempDbPath();
     const sm = await CoreStateMachine.open({ path: dbPath, backend });
