@@ -1,8 +1,11 @@
 // CoreStateMachine behaviour, persistent and in memory, on both backends.
 import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as nodePath from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { CommandBatch } from '../src/batch.js';
 import { LobError } from '../src/errors.js';
+import { SnapshotFiles } from '../src/state/checkpoint-files.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import type { StateMachineOptions } from '../src/state/state-machine.js';
 import type { RecordedFill } from '../src/state/fill-history.js';
@@ -258,6 +261,19 @@ describeEachBackend('CoreStateMachine', (backend) => {
   });
 
   describe('checkpoints', () => {
+    it('deletes the snapshot files of the checkpoints it drops as it takes a new one', async () => {
+      const path = tempDbPath();
+      const sm = await open({ path, keepCheckpoints: 2 });
+      const files = new SnapshotFiles(path);
+      const taken: number[] = [];
+      for (let i = 1; i <= 3; i++) {
+        sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 10 + i, size: 1, timestamp: i });
+        taken.push((await sm.checkpoint())!.sequence);
+      }
+      expect(fs.readdirSync(files.directory).sort()).toEqual(taken.slice(1).map((sequence) => nodePath.basename(files.pathOf(sequence))).sort());
+      await sm.close();
+    });
+
     it('checkpoints and restores empty books', async () => {
       const path = tempDbPath();
       const sm = await open({ path });
