@@ -166,6 +166,61 @@ describeEachBackend('audit trail', (backend) => {
         await sm.close();
       });
 
+      it('finds an order and a rejection placed as the last command of a flush', async () => {
+        const sm = await open();
+        sm.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 1 });
+        const last = sm.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 11, size: 1, timestamp: 2, clientOrderId: 7 });
+        await sm.flush();
+        sm.placeLimit({ trader: 2, asset: 1, side: 'bid', price: 12, size: 1, timestamp: 3 });
+        sm.placeLimit({ trader: 2, asset: 1, side: 'bid', price: 1, size: 1, timestamp: 4, timeInForce: 'FOK', clientOrderId: 8 }); // rejected
+        await sm.flush();
+        sm.placeLimit({ trader: 3, asset: 1, side: 'bid', price: 13, size: 1, timestamp: 5 });
+        await sm.flush();
+        expect(await sm.getOrderByClientId(1, 7)).toMatchObject({ orderId: last.orderId, status: 'resting', price: 11 });
+        expect(await sm.getOrderByClientId(2, 8)).toMatchObject({ status: 'rejected', clientOrderId: 8 });
+        expect((await sm.getTraderOrders(2)).map((r) => [r.status, r.price])).toEqual([['resting', 12], ['rejected', 1]]);
+        await sm.close();
+      });
+
+      it('lists a pending stop among its trader\'s orders: pending, not closed, then closed once it fills', async () => {
+        const path = mode === 'disk' ? tempDbPath('audit') : undefined;
+        let sm = await CoreStateMachine.open({ backend, path });
+        sm.placeLimit({ trader: 1, asset: 1, side: 'ask', price: 100, size: 1, timestamp: 1 });
+        sm.placeLimit({ trader: 2, asset: 1, side: 'bid', price: 100, size: 1, timestamp: 1 }); // last price 100
+        const stop = sm.placeStop({ trader: 3, asset: 1, side: 'bid', size: 1, stopPrice: 102, price: 103, timestamp: 2 });
+        await sm.flush();
+        const listed = async () => (await sm.getTraderOrders(3)).map((r) => [r.orderId, r.status]);
+        expect(await listed()).toEqual([[stop.orderId, 'pending']]);
+        expect(await sm.getTraderOrders(3, { status: 'closed' })).toEqual([]);
+        sm.placeLimit({ trader: 6, asset: 1, side: 'ask', price: 102, size: 2, timestamp: 3 });
+        sm.placeMarket({ trader: 7, asset: 1, side: 'bid', size: 1, timestamp: 4 }); // trades at 102: triggers the stop, which buys the other lot
+        await sm.flush();
+        const closed = async () => (await sm.getTraderOrders(3, { status: 'closed' })).map((r) => [r.orderId, r.status]);
+        expect(await closed()).toEqual([[stop.orderId, 'filled']]);
+        if (path !== undefined) {
+          await sm.close();
+          sm = await CoreStateMachine.open({ backend, path });
+          await sm.indexesReady();
+          expect(await closed()).toEqual([[stop.orderId, 'filled']]);
+        }
+        await sm.close();
+      });
+
+      it('pages closed orders past resting ones, and keeps an open OCO pair whole on a page of one', async () => {
+        const sm = await open();
+        const resting = [1, 2, 3].map((i) => sm.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 10 + i, size: 1, timestamp: i }).orderId);
+        const cancelled = sm.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 5, size: 1, timestamp: 4 }).orderId;
+        sm.cancel({ trader: 1, asset: 1, orderId: cancelled });
+        const pair = sm.placeOco({ trader: 2, asset: 2, side: 'ask', size: 3, price: 110, stopPrice: 98, timestamp: 5 });
+        await sm.flush();
+        expect((await sm.getTraderOrders(1, { status: 'closed', limit: 1 })).map((r) => r.orderId)).toEqual([cancelled]);
+        expect((await sm.getTraderOrders(1, { status: 'open' })).map((r) => r.orderId)).toEqual(resting);
+        const page = await sm.getTraderOrders(2, { status: 'open', limit: 1 });
+        expect(page.map((r) => r.orderId)).toEqual([pair.orderId, pair.orderId + 1]);
+        expect(await sm.getTraderOrders(2, { status: 'open', limit: 1, after: page.at(-1)!.seq })).toEqual([]);
+        await sm.close();
+      });
+
       it('refuses malformed queries with INVALID_ARGUMENT naming the field', async () => {
         const sm = await open();
         const bad: [string, () => Promise<unknown>][] = [

@@ -11,7 +11,7 @@ import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { EventCode } from '../src/codes.js';
 import { EVENT_SLOTS, EventHead, EventSlot } from '../src/events.js';
-import { eventsOfOrder, fillsOfTrader, firstEventOfCommand, type BlockLookups } from '../src/state/block-lookup.js';
+import { EventsByKey, eventsOfOrder, fillsOfTrader, firstEventOfCommand, type BlockLookups } from '../src/state/block-lookup.js';
 import { encodeEvents } from '../src/state/codecs.js';
 import { EventBlockWriter, decodeEventBlock, type EventBlock } from '../src/state/event-block.js';
 import { CACHED_BYTES_PER_EVENT, History } from '../src/state/history.js';
@@ -116,6 +116,17 @@ describe('event block lookups', () => {
         expect([...fillsOfTrader(block, 2 ** 33 + trader)]).toEqual(scanTraderFills(block, 2 ** 33 + trader));
       }
     }), { numRuns: 30 });
+  });
+
+  it('keep the group of key 0 (trader 0) as the table of keys grows', () => {
+    // Room for 32 links: a table of 16 slots, grown to 32 and 64 by the keys after key 0.
+    const index = new EventsByKey(32);
+    index.add(0, 0);
+    for (let key = 1; key <= 20; key++) index.add(key, key);
+    index.add(0, 21);
+    expect([...index.eventsOf(0)]).toEqual([0, 21]);
+    for (let key = 1; key <= 20; key++) expect([...index.eventsOf(key)]).toEqual([key]);
+    expect([...index.eventsOf(99)]).toEqual([]);
   });
 
   it("find a command's first event by its journal sequence", () => {

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { CommandBatch } from '../src/batch.js';
 import { LobError } from '../src/errors.js';
 import { AppliedRequests } from '../src/cluster/applied-requests.js';
+import { ReplyCache } from '../src/cluster/reply-cache.js';
 import { advance, genesis, judge } from '../src/cluster/chain.js';
 import { failoverStall, longestCommitGap } from '../src/cluster/commit-gaps.js';
 import { HashAudit, type Divergence } from '../src/cluster/hash-audit.js';
@@ -41,6 +42,16 @@ describe('stream records', () => {
     expect(record).toMatchObject({ kind: RecordKind.BATCH, shard: 3, epoch: 4, batchSeq: 5, clientId: 7, requestSeq: 11 });
     expect([...record.prevHash]).toEqual(new Array(32).fill(9));
     expect(Buffer.from(record.commands).equals(Buffer.from(commands.bytes()))).toBe(true);
+  });
+
+  it('hash the whole record: its prevHash, epoch and batchSeq as well as its commands', () => {
+    const commands = new CommandBatch().limit(1, 2, 'bid', 100, 5, 9);
+    const hex = (bytes: Uint8Array) => Buffer.from(recordHash(bytes)).toString('hex');
+    const base = hex(batchRecord(0, 1, 2, new Uint8Array(32).fill(1), commands));
+    expect(hex(batchRecord(0, 1, 2, new Uint8Array(32).fill(1), commands))).toBe(base);
+    expect(hex(batchRecord(0, 1, 2, new Uint8Array(32).fill(2), commands))).not.toBe(base);
+    expect(hex(batchRecord(0, 2, 2, new Uint8Array(32).fill(1), commands))).not.toBe(base);
+    expect(hex(batchRecord(0, 1, 3, new Uint8Array(32).fill(1), commands))).not.toBe(base);
   });
 
   it('refuse a truncated record, a newer version and a length that does not add up', () => {
@@ -267,6 +278,24 @@ describe('the chain rule', () => {
 });
 
 describe('requests, replies and signals', () => {
+  it('keeps a request recorded again at a later stream sequence when its older entry is forgotten', () => {
+    const applied = new AppliedRequests(0, 2);
+    applied.record(1, 5, 10);
+    applied.record(1, 5, 11);
+    applied.record(2, 1, 12); // forgets (1, 5) at 10, not at 11
+    expect(applied.outcome(1, 5, 11)).toEqual({ kind: 'applied', streamSeq: 11 });
+    applied.record(3, 1, 13); // forgets (1, 5) at 11
+    expect(applied.outcome(1, 5, 11)).toEqual({ kind: 'unknown' });
+  });
+
+  it('answers a stream sequence only from its own slot: a later sequence in the slot hides the earlier', () => {
+    const cache = new ReplyCache(4);
+    cache.put(1, new Uint8Array([1]));
+    cache.put(5, new Uint8Array([5]));
+    expect(cache.get(1)).toBeUndefined();
+    expect(cache.get(5)).toEqual(new Uint8Array([5]));
+    expect(cache.get(9)).toBeUndefined();
+  });
   it('carry a request and its commands', () => {
     const commands = new CommandBatch().market(1, 4, 'ask', 10, 3);
     const decoded = decodeRequest(encodeRequest(1, 123456789, 42, commands.bytes()));
@@ -438,6 +467,11 @@ describe('routing', () => {
   const layout = roundRobinLayout(2, 6, 'abcdef012345');
   const router = new ShardRouter(layout);
 
+  it('sends an asset at the dense limit (2^20) and one past it to their shards', () => {
+    const sparse = new ShardRouter({ ...layout, shards: [{ ...layout.shards[0], assets: [0, 2 ** 20] }, { ...layout.shards[1], assets: [1, 2 ** 20 + 1] }] });
+    expect([0, 1, 2 ** 20, 2 ** 20 + 1, 2].map((a) => sparse.shardOf(a))).toEqual([0, 1, 0, 1, -1]);
+  });
+
   it('sends each asset to the shard that holds it', () => {
     expect([0, 1, 2, 3, 4, 5].map((a) => router.shardOf(a))).toEqual([0, 1, 0, 1, 0, 1]);
     expect(router.shardOfBatch(new CommandBatch().limit(1, 2, 'bid', 1, 1, 1).cancel(1, 4, 9))).toBe(0);
@@ -473,5 +507,6 @@ describe('write stalls', () => {
     const commits = at([10, 20, 100, 900, 950, 5_000], 1);
     expect(longestCommitGap(commits, 50, 1_000)).toBe(800);
     expect(longestCommitGap(commits, 50, 6_000)).toBe(4_050);
+    expect(longestCommitGap(commits, 50, 900)).toBe(800); // a commit at the restart itself counts
   });
 });

@@ -4,6 +4,7 @@
 // matching goes on. And the book at a past height.
 import { describe, expect, it } from 'vitest';
 import { CommandBatch } from '../src/batch.js';
+import { Subscription } from '../src/state/feed.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import type { FeedMessage, Level } from '../src/types.js';
 import { describeEachBackend } from './helpers/backends.js';
@@ -123,6 +124,39 @@ describeEachBackend('the feed', (backend) => {
     expect(tail[0].seq).toBe(middle);
     expect(tail.map((m) => m.seq)).toEqual(Array.from({ length: again.seq - middle + 1 }, (_, i) => middle + i));
     late.close();
+    subscription.close();
+    await sm.close();
+  });
+
+  it('on disk: a replay from seq 1 after a restart gives every message of 40 flushes, past the first page of 16 event blocks', async () => {
+    const path = tempDbPath('feed');
+    let sm = await CoreStateMachine.open({ backend, path });
+    for (let i = 1; i <= 40; i++) {
+      sm.placeLimit({ trader: 1, asset: 1, side: 'bid', price: i, size: 1, timestamp: i });
+      await sm.flush();
+    }
+    await sm.close();
+    sm = await CoreStateMachine.open({ backend, path });
+    await sm.indexesReady();
+    const subscription = sm.subscribe({ assets: [1], fromSeq: 1 });
+    const replayed = await drain(subscription[Symbol.asyncIterator](), {});
+    expect(replayed.map((m) => m.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(replayed.map((m) => m.levels[0].price)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    subscription.close();
+    await sm.close();
+  });
+
+  it('accepts a fromSeq of the asset\'s next seq, and gives the next message first', async () => {
+    const sm = await CoreStateMachine.open({ backend });
+    sm.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 1 });
+    await sm.flush();
+    const subscription = sm.subscribe({ assets: [1], fromSeq: 2 });
+    const iterator = subscription[Symbol.asyncIterator]();
+    const pending = {};
+    expect(await drain(iterator, pending)).toEqual([]);
+    sm.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 11, size: 1, timestamp: 2 });
+    await sm.flush();
+    expect((await drain(iterator, pending)).map((m) => [m.seq, m.levels[0].price])).toEqual([[2, 11]]);
     subscription.close();
     await sm.close();
   });
@@ -270,6 +304,21 @@ describeEachBackend('the feed', (backend) => {
     ];
     for (const [field, call] of bad) expect(call, field).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining(field) }));
     await sm.close();
+  });
+});
+
+describe('a subscription', () => {
+  it('delivers a message offered twice (by a replay and live) once', async () => {
+    const subscription = new Subscription(undefined, 10, () => {});
+    const message = (seq: number): FeedMessage => ({ asset: 1, seq, height: 0, events: [], levels: [] });
+    subscription.offer(message(1));
+    subscription.offer(message(2));
+    subscription.offer(message(2));
+    subscription.offer(message(1));
+    subscription.offer(message(3));
+    const iterator = subscription[Symbol.asyncIterator]();
+    expect((await drain(iterator, {})).map((m) => m.seq)).toEqual([1, 2, 3]);
+    subscription.close();
   });
 });
 

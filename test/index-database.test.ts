@@ -112,6 +112,17 @@ describeEachBackend('the index database', (backend) => {
     await memory.close();
   });
 
+  it('lost, is derived again from more event blocks than one page of them (16) holds', async () => {
+    const { path, memory, sequence } = await flowed(37, 40);
+    fs.rmSync(indexLocation(path), { recursive: true });
+    const reopened = await CoreStateMachine.open({ backend, path });
+    await reopened.indexesReady();
+    expect(reopened.recovery!.reindexedEntries).toBe(sequence);
+    await sameAnswers(reopened, memory);
+    await reopened.close();
+    await memory.close();
+  });
+
   it('lists no order under a trader whose cancel, reduce or modify of it was refused, live and when derived again', async () => {
     const path = tempDbPath('lobcore-indexdb-refused');
     const sm = await CoreStateMachine.open({ backend, path });

@@ -2,9 +2,10 @@
 // handed to the next commit. And its openings and closings of orders, listed beside them.
 import { describe, expect, it } from 'vitest';
 import { decodeUint } from '../src/state/codecs.js';
-import { CLOSED, IndexOps, OPEN_CHANGE_SLOTS, SpareOps } from '../src/state/index-ops.js';
+import { CLOSED, IndexOps, OPEN_CHANGE_SLOTS, SpareOps, newestByKey, type OverlayEntry } from '../src/state/index-ops.js';
 import { INDEX_OP_SLOTS } from '../src/state/index-wire.mjs';
-import { Prefix, keyIntegers, prefixRange } from '../src/state/keys.js';
+import { Prefix, keyIntegers, keyOf, prefixRange } from '../src/state/keys.js';
+import { postingPrefixOf } from '../src/state/posting-lists.js';
 import { MemoryStore } from '../src/state/memory-store.js';
 import { OverlayReader } from '../src/state/overlay.js';
 
@@ -70,5 +71,20 @@ describe('OverlayReader', () => {
     const entries = await reader.entries({ ...prefixRange(Prefix.CLIENT_ID), limit: 5 });
     expect(entries.map(([key, value]) => [keyIntegers(key, Prefix.CLIENT_ID, 2)[1], decodeUint(key, value, 'client id')]))
       .toEqual([[1, 201], [3, 103], [4, 104], [5, 105], [6, 106]]);
+  });
+});
+
+describe('key helpers of the index reads', () => {
+  it('newestByKey keeps the newest entry of a key written more than once, in either direction', () => {
+    const key = (n: number) => Uint8Array.of(Prefix.TRADER_ORDER, n);
+    const entries: OverlayEntry[] = [[key(2), Uint8Array.of(1)], [key(1), Uint8Array.of(2)], [key(2), Uint8Array.of(3)], [key(2), undefined], [key(1), Uint8Array.of(4)]];
+    expect(newestByKey(entries, false)).toEqual([[key(1), Uint8Array.of(4)], [key(2), undefined]]);
+    expect(newestByKey(entries, true)).toEqual([[key(2), undefined], [key(1), Uint8Array.of(4)]]);
+  });
+
+  it('postingPrefixOf takes an exclusive bound at the start of the next kind as the end of this one', () => {
+    expect(postingPrefixOf({ gte: keyOf(Prefix.TRADER_TOUCH, 1, 0, 0), lt: Uint8Array.of(Prefix.TRADER_ORDER) })).toBe(Prefix.TRADER_TOUCH);
+    expect(postingPrefixOf({ gte: keyOf(Prefix.TRADER_TOUCH, 1, 0, 0), lt: keyOf(Prefix.TRADER_ORDER, 0, 0, 0) })).toBe(Prefix.TRADER_TOUCH);
+    expect(() => postingPrefixOf({ gte: keyOf(Prefix.TRADER_TOUCH, 1, 0, 0), lte: Uint8Array.of(Prefix.TRADER_ORDER) })).toThrow(/across posting lists/);
   });
 });

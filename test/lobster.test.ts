@@ -83,6 +83,8 @@ describe('LOBSTER message parser', () => {
     ['a zero size', '34200,1,1,0,5853300,1', 2, 'size 0 is not positive'],
     ['a negative price', '34200,3,1,18,-5,1', 2, 'price -5 is not positive'],
     ['a negative order id', '34200,3,-1,18,5,1', 2, 'orderId -1 is negative'],
+    ['a zero price on a new limit order', '34200,1,1,18,0,1', 2, 'price 0 is not positive'],
+    ['a halt with size -1', '34200,7,0,-1,-1,1', 2, 'size -1 is negative'],
     ['a blank line in the middle', '\n34200,1,1,18,5853300,1', 2, 'empty line'],
     ['a huge integer', '34200,1,99999999999999999,18,5853300,1', 2, 'beyond 2^53-1'],
     ['a huge integer of 5,000 digits, cut short', `34200,1,${'9'.repeat(5_000)},18,5853300,1`, 2, 'orderId "999999999999999999999999..." (5000 bytes) is beyond 2^53-1'],

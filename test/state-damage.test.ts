@@ -100,6 +100,23 @@ describeEachBackend('damaged databases', (backend) => {
     });
   });
 
+  it('refuses, as CORRUPTION naming why, a database whose only checkpoint is damaged and whose journal was pruned', async () => {
+    const dbPath = tempDbPath();
+    const sm = await CoreStateMachine.open({ path: dbPath, backend, keepCheckpoints: 1 });
+    const { older, newer } = await twoCheckpoints(sm, new Flow(5, { opsPerBlock: 30 }));
+    await sm.close();
+    expect(fs.existsSync(new SnapshotFiles(dbPath).pathOf(older.sequence))).toBe(false);
+    await tamper(dbPath, async (store) => expect(await store.get(journalKey(1))).toBeUndefined());
+    const file = new SnapshotFiles(dbPath).pathOf(newer.sequence);
+    const bytes = fs.readFileSync(file);
+    bytes[bytes.length - 3] ^= 0x5a;
+    fs.writeFileSync(file, bytes);
+    await expect(CoreStateMachine.open({ path: dbPath, backend, keepCheckpoints: 1 })).rejects.toThrow(expect.objectContaining({
+      code: 'CORRUPTION',
+      message: expect.stringMatching(/^no checkpoint passes its checks \(checkpoint checkpoint\/\d+ .*fails its sha256 checksum\) and the journal no longer starts at sequence 1$/),
+    }));
+  });
+
   it('skips a checkpoint whose manifest, checksum intact, holds an impossible snapshot length', async () => {
     const dbPath = tempDbPath();
     const sm = await CoreStateMachine.open({ path: dbPath, backend });
@@ -618,6 +635,13 @@ describe('a damaged write-ahead log', () => {
       expect(scanLog(log.subarray(0, cut)), `cut at ${cut}`).toMatchObject({ damage: { offset: lastAt }, intactAfterDamage: false });
     }
     expect(scanLog(logOf([Buffer.alloc(10)], () => 12))).toMatchObject({ unknown: { offset: 0, reason: expect.stringContaining('type 12') } });
+  });
+
+  it('refuses a LAST fragment with no FIRST before it, and a FIRST followed by a FULL record, each for what it is', () => {
+    expect(scanLog(logOf([Buffer.alloc(10, 1)], () => 4))).toMatchObject({ damage: { offset: 0, reason: 'a record fragment without its start' } });
+    let n = 0;
+    const firstThenFull = logOf([Buffer.alloc(10, 1), Buffer.alloc(10, 2)], (t) => (n++ === 0 ? 2 : t));
+    expect(scanLog(firstThenFull)).toMatchObject({ damage: { offset: 17, reason: 'a record started before the one before it ended' } });
   });
 
   it('does not read a log RocksDB retired: a cut-off one a crash left behind beside the live log', async () => {

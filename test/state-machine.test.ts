@@ -1,8 +1,11 @@
 // CoreStateMachine behaviour, persistent and in memory, on both backends.
 import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as nodePath from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { CommandBatch } from '../src/batch.js';
 import { LobError } from '../src/errors.js';
+import { SnapshotFiles } from '../src/state/checkpoint-files.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import type { StateMachineOptions } from '../src/state/state-machine.js';
 import type { RecordedFill } from '../src/state/fill-history.js';
@@ -258,6 +261,19 @@ describeEachBackend('CoreStateMachine', (backend) => {
   });
 
   describe('checkpoints', () => {
+    it('deletes the snapshot files of the checkpoints it drops as it takes a new one', async () => {
+      const path = tempDbPath();
+      const sm = await open({ path, keepCheckpoints: 2 });
+      const files = new SnapshotFiles(path);
+      const taken: number[] = [];
+      for (let i = 1; i <= 3; i++) {
+        sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 10 + i, size: 1, timestamp: i });
+        taken.push((await sm.checkpoint())!.sequence);
+      }
+      expect(fs.readdirSync(files.directory).sort()).toEqual(taken.slice(1).map((sequence) => nodePath.basename(files.pathOf(sequence))).sort());
+      await sm.close();
+    });
+
     it('checkpoints and restores empty books', async () => {
       const path = tempDbPath();
       const sm = await open({ path });
@@ -476,6 +492,40 @@ describeEachBackend('CoreStateMachine', (backend) => {
         expect(await sm.getTraderFills(2, { fromHeight: 3, toHeight: 2 })).toEqual([]);
         await expect(sm.getTraderFills(2, { limit: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
         await expect(sm.getOrderFills(-1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+        await sm.close();
+      });
+    }
+
+    for (const mode of ['persistent', 'in memory'] as const) {
+      it(`gives every fill of a trader with one fill in each of 40 flushes, oldest and newest first (${mode})`, async () => {
+        const sm = await open(mode === 'persistent' ? { path: tempDbPath() } : {});
+        // More flushes than the first page of trader-touch keys (16) and than the second (32).
+        for (let i = 1; i <= 40; i++) {
+          sm.setHeight(i);
+          sm.placeLimitOrder({ trader: 1, asset: 1, side: 'ask', price: 100, size: 1, timestamp: i });
+          sm.placeMarketOrder({ trader: 2, asset: 1, side: 'bid', size: 1, timestamp: i });
+          await sm.flush();
+        }
+        const heights = Array.from({ length: 40 }, (_, i) => i + 1);
+        expect((await sm.getTraderFills(1)).map((f) => [f.fillSeq, f.height])).toEqual(heights.map((h) => [h, h]));
+        expect((await sm.getTraderFills(1, { newestFirst: true, limit: 40 })).map((f) => f.fillSeq)).toEqual([...heights].reverse());
+        await sm.close();
+      });
+
+      it(`gives exactly the fills of a one-height range when each height is its own flush (${mode})`, async () => {
+        const sm = await open(mode === 'persistent' ? { path: tempDbPath() } : {});
+        // A block is keyed by the height it starts at; the height is set in a flush of its own, so
+        // each fill's block starts at the fill's height.
+        for (let h = 1; h <= 3; h++) {
+          sm.setHeight(h);
+          await sm.flush();
+          sm.placeLimitOrder({ trader: 1, asset: 1, side: 'ask', price: 100, size: 1, timestamp: h });
+          sm.placeMarketOrder({ trader: 2, asset: 1, side: 'bid', size: 1, timestamp: h });
+          await sm.flush();
+        }
+        expect((await sm.getTraderFills(1, { fromHeight: 2, toHeight: 2 })).map((f) => [f.fillSeq, f.height])).toEqual([[2, 2]]);
+        expect((await sm.getTraderFills(1, { fromHeight: 2, toHeight: 2, newestFirst: true })).map((f) => [f.fillSeq, f.height])).toEqual([[2, 2]]);
+        expect((await sm.getTraderFills(1, { fromHeight: 1, toHeight: 2 })).map((f) => f.height)).toEqual([1, 2]);
         await sm.close();
       });
     }

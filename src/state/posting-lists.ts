@@ -19,8 +19,10 @@
 // then (or, a format-7 order's list, merged with the bucket recovery writes instead), and until
 // then every posting in it is queued as well. Lists at or below the watermark are
 // disjoint and in order (the windows were), so reading stored keys in key order, every posting up
-// to the last key read is known: pages of stored keys are read until `limit` postings are known,
-// or the range ends.
+// to the last key read is known. One page of max(limit, 16) stored keys is enough: every stored key
+// in the range is itself a posting in the range (a list's first posting is its key), and keys are
+// distinct, so a full page alone gives at least `limit` postings up to its last key, and none past
+// it can come before them.
 import { LobError } from '../errors.js';
 import { EMPTY_VALUE, decodeOrderTouches, decodePostings, encodeUint, type Postings } from './codecs.js';
 import { inRange, type IndexOps, type OverlayEntry } from './index-ops.js';
@@ -65,27 +67,17 @@ export async function readPostings(prefix: number, pending: readonly IndexOps[],
     gte: keyOf(Prefix.ORDER_TOUCHES, Math.floor(orders.first / ORDERS_PER_TOUCH_BUCKET), 0),
     lte: keyOf(Prefix.ORDER_TOUCHES, Math.floor(orders.last / ORDERS_PER_TOUCH_BUCKET), MAX_KEY_INTEGER),
   });
+  // One page of stored keys (see the head of this file): a page that comes back full holds at
+  // least `limit` distinct postings up to its last key, all of them known, so no second page is
+  // ever needed; one that comes back short holds every stored key of the range.
   const pageKeys = limit === Infinity ? undefined : Math.max(limit, 16);
-  let page: KeyRange = { ...range, limit: pageKeys };
-  // The list before the range, the first page and the buckets are asked for together: on a store
-  // in a worker thread, one round trip instead of three.
-  const [[before], firstPage, bucketed] = await Promise.all([listBefore, base.entries(page), buckets]);
+  // The list before the range, the page and the buckets are asked for together: on a store in a
+  // worker thread, one round trip instead of three.
+  const [[before], stored, bucketed] = await Promise.all([listBefore, base.entries({ ...range, limit: pageKeys }), buckets]);
   if (before !== undefined) expand(before, keyLength, range, found);
   for (const entry of bucketed) expandBucket(entry, orders!, range, found);
-  let stored = firstPage;
-  let sorted = found;
-  for (;;) {
-    for (const entry of stored) expand(entry, keyLength, range, found);
-    sorted = distinctSorted(found, reverse);
-    if (pageKeys === undefined || stored.length < pageKeys) break;
-    // Every posting up to the last key read (in the range's direction) is known.
-    const last = stored[stored.length - 1][0];
-    let known = 0;
-    while (known < sorted.length && compareBytes(sorted[known][0], last) * (reverse ? -1 : 1) <= 0) known++;
-    if (known >= limit) break;
-    page = reverse ? { gte: range.gte, gt: range.gt, lt: last, reverse: true, limit: pageKeys } : { gt: last, lt: range.lt, lte: range.lte, limit: pageKeys };
-    stored = await base.entries(page);
-  }
+  for (const entry of stored) expand(entry, keyLength, range, found);
+  const sorted = distinctSorted(found, reverse);
   return limit < sorted.length ? sorted.slice(0, limit) : sorted;
 }
 
