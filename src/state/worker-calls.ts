@@ -82,6 +82,11 @@ export class WorkerCalls<E> {
 
   async terminate(): Promise<void> {
     this.ending = true;
+    // An idle worker is unref'd, and a worker being terminated is still an idle one: the event loop
+    // could run dry before its 'exit', leaving whoever awaits this (a close) pending for good, which
+    // Node ends as a silent exit 13 (`lobcore serve --db` beside a writer did it twice in full test
+    // runs, in its state machine's close). Held until it has exited.
+    this.worker.ref();
     await this.worker.terminate();
   }
 }
