@@ -85,6 +85,16 @@ describeEachBackend('the index database', (backend) => {
     await memory.close();
   }
 
+  /** The index database deleted, then derived again by a reopen: every entry, and the same answers as the machine in memory. */
+  async function expectDerivedAgain(path: string, memory: CoreStateMachine, sequence: number): Promise<void> {
+    fs.rmSync(indexLocation(path), { recursive: true });
+    const reopened = await CoreStateMachine.open({ backend, path });
+    await reopened.indexesReady();
+    expect(reopened.recovery!.reindexedEntries).toBe(sequence);
+    await sameAnswers(reopened, memory);
+    await reopened.close();
+  }
+
   it('holds every index key and nothing else, and is derived again from the journal when it is lost', async () => {
     const { path, memory, sequence } = await flowed(31, 6);
 
@@ -102,24 +112,14 @@ describeEachBackend('the index database', (backend) => {
       expect(keys.some((key) => key[0] === Prefix.TRADER_OPEN)).toBe(false);
     });
 
-    fs.rmSync(indexLocation(path), { recursive: true });
-    const reopened = await CoreStateMachine.open({ backend, path });
-    await reopened.indexesReady();
-    expect(reopened.recovery!.reindexedEntries).toBe(sequence);
-    await sameAnswers(reopened, memory);
-    await reopened.close();
+    await expectDerivedAgain(path, memory, sequence);
     expect(fs.existsSync(nodePath.join(indexLocation(path), 'CURRENT'))).toBe(true);
     await memory.close();
   });
 
   it('lost, is derived again from more event blocks than one page of them (16) holds', async () => {
     const { path, memory, sequence } = await flowed(37, 40);
-    fs.rmSync(indexLocation(path), { recursive: true });
-    const reopened = await CoreStateMachine.open({ backend, path });
-    await reopened.indexesReady();
-    expect(reopened.recovery!.reindexedEntries).toBe(sequence);
-    await sameAnswers(reopened, memory);
-    await reopened.close();
+    await expectDerivedAgain(path, memory, sequence);
     await memory.close();
   });
 
