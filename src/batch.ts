@@ -19,7 +19,7 @@ import { EventList, outOfRange } from './events.js';
 import { ORDER_STATUS, REJECT_REASONS, SIDES, STP_MODES, StatusCode, Op, TIME_IN_FORCE } from './codes.js';
 import {
   COMMAND_BYTES, COMMAND_SLOTS, Head, OPERATIONS, RULE_TEXT, Slot, batchFaultError, checkRequest, findBatchFault, operation,
-  type FieldSpec, type OperationSpec,
+  type FieldSpec, type OperationSpec, type RequestOf,
 } from './operations.js';
 import type { Fill, OrderStatus, RejectReason, SelfTradePrevention, Side, TimeInForce } from './types.js';
 
@@ -350,7 +350,7 @@ export class CommandBatch {
    * Appends a request in the engine's per-call vocabulary (`request('placeStop', { ... })`),
    * checked as the engine checks it: INVALID_ARGUMENT naming the field, and nothing appended.
    */
-  request(method: OperationSpec['method'], req: unknown): this {
+  request<M extends OperationSpec['method']>(method: M, req: RequestOf[M]): this {
     // checkRequest is a plain object: an inherited name ('toString', 'constructor') is a function
     // that writes nothing into REQUEST and would append the previous request's record again.
     if (!Object.hasOwn(checkRequest, method)) throw invalidArgument('method', `one of ${METHOD_NAMES}`, method);

@@ -29,7 +29,14 @@ export type RemovalReason =
 export type OrderType = 'limit' | 'market' | 'stop_limit' | 'stop_market';
 export type BackendName = 'wasm' | 'js';
 
-export interface LimitOrderRequest {
+/**
+ * Names of the other order placements, each refused at runtime (INVALID_ARGUMENT) on a request
+ * that does not take it. An object literal's excess-property check already catches them; typed
+ * as never they are caught too in a request built for one kind of order and passed to another.
+ */
+type Absent<Name extends string> = { [N in Name]?: never };
+
+export interface LimitOrderRequest extends Absent<'budget' | 'protectionPrice' | 'stopPrice' | 'stopLimitPrice'> {
   trader: number;
   asset: number;
   side: Side;
@@ -42,17 +49,10 @@ export interface LimitOrderRequest {
   clientOrderId?: number;
 }
 
-export interface MarketOrderRequest {
+interface MarketOrderFields extends Absent<'price' | 'timeInForce' | 'stopPrice' | 'stopLimitPrice'> {
   trader: number;
   asset: number;
   side: Side;
-  /** Lots to trade; give this or `budget`, not both. */
-  size?: number;
-  /**
-   * Instead of a size: the most the order may spend (a buy) or take in (a sell), in price ×
-   * size units. It trades as many lots as the budget pays for, never more.
-   */
-  budget?: number;
   timestamp: number;
   /** Worst price the order may trade at; the rest is cancelled there. */
   protectionPrice?: number;
@@ -61,34 +61,65 @@ export interface MarketOrderRequest {
   clientOrderId?: number;
 }
 
-/**
- * A stop order: pending (off the book, out of depth) until the asset's last trade price reaches
- * `stopPrice` (a buy at or above it, a sell at or below it); then a limit order at `price`
- * (a stop-limit) or a market order (a stop-market, without `price`).
- */
-export interface StopOrderRequest {
+/** A market order for a number of lots. */
+export interface MarketOrderBySize extends MarketOrderFields {
+  /** Lots to trade. */
+  size: number;
+  budget?: never;
+}
+
+/** A market order for an amount: it trades as many lots as the budget pays for, never more. */
+export interface MarketOrderByBudget extends MarketOrderFields {
+  /** The most the order may spend (a buy) or take in (a sell), in price × size units. */
+  budget: number;
+  size?: never;
+}
+
+/** A market order takes a `size` or a `budget`, exactly one of them. */
+export type MarketOrderRequest = MarketOrderBySize | MarketOrderByBudget;
+
+interface StopOrderFields extends Absent<'budget' | 'stopLimitPrice'> {
   trader: number;
   asset: number;
   side: Side;
   size: number;
   stopPrice: number;
-  /** The limit once triggered; without it the stop becomes a market order. */
-  price?: number;
-  /** A stop-limit's time in force once triggered (default GTC); a stop-market takes none. */
-  timeInForce?: TimeInForce;
-  /** A stop-market's protection price once triggered; a stop-limit takes none. */
-  protectionPrice?: number;
   stp?: SelfTradePrevention;
   timestamp: number;
   clientOrderId?: number;
 }
+
+/** A stop that becomes a limit order at `price` once triggered. */
+export interface StopLimitOrderRequest extends StopOrderFields {
+  /** The limit once triggered. */
+  price: number;
+  /** The time in force once triggered (default GTC). */
+  timeInForce?: TimeInForce;
+  protectionPrice?: never;
+}
+
+/** A stop that becomes a market order once triggered. */
+export interface StopMarketOrderRequest extends StopOrderFields {
+  price?: never;
+  /** A market order has no time in force: only the default, GTC, is taken. */
+  timeInForce?: 'GTC';
+  /** The protection price once triggered. */
+  protectionPrice?: number;
+}
+
+/**
+ * A stop order: pending (off the book, out of depth) until the asset's last trade price reaches
+ * `stopPrice` (a buy at or above it, a sell at or below it); then a limit order at `price`
+ * (a stop-limit) or a market order (a stop-market, without `price`).
+ */
+export type StopOrderRequest = StopLimitOrderRequest | StopMarketOrderRequest;
 
 /**
  * One-cancels-other: a GTC limit leg at `price` (id N) and a stop leg at `stopPrice` (id N + 1,
  * a stop-limit at `stopLimitPrice` if given, else a stop-market), both for `size`. A buy needs
  * price < stopPrice, a sell price > stopPrice.
  */
-export interface OcoOrderRequest {
+export interface OcoOrderRequest extends Absent<'budget' | 'protectionPrice' | 'timeInForce'> {
   trader: number;
   asset: number;
   side: Side;
@@ -129,14 +160,28 @@ export interface CancelAllResult {
   reason?: RejectReason;
 }
 
-export interface ModifyRequest {
+interface ModifyFields {
   trader: number;
   asset: number;
   orderId: number;
-  price?: number;
-  size?: number;
   timestamp: number;
 }
+
+/** A modify to a new price (and, if given, a new size). */
+export interface ModifyPriceRequest extends ModifyFields {
+  price: number;
+  size?: number;
+}
+
+/** A modify to a new size (and, if given, a new price). */
+export interface ModifySizeRequest extends ModifyFields {
+  price?: number;
+  /** The new open size. */
+  size: number;
+}
+
+/** A modify changes the price, the size or both: it takes at least one of them. */
+export type ModifyRequest = ModifyPriceRequest | ModifySizeRequest;
 
 export interface Fill {
   asset: number;

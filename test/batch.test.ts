@@ -419,11 +419,11 @@ describeEachBackend('CommandBatch refuses bad input, appending nothing', (backen
       batch.request('placeLimit', limit);
       for (const method of ['placeLimt', 'toString', 'constructor', 'valueOf', 'hasOwnProperty', '__proto__', '', 'limit']) {
         for (const req of [{ ...limit, price: 200 }, null]) {
-          expect(refusal(batch, 1, () => batch.request(method as never, req)))
+          expect(refusal(batch, 1, () => batch.request(method as never, req as never)))
             .toBe(`method must be one of ${OPERATIONS.map((s) => s.method).join(', ')}, got "${method}"`);
         }
       }
-      expect(refusal(batch, 1, () => batch.request(undefined as never, limit))).toMatch(/^method must be one of .*, got undefined \(missing\)$/);
+      expect(refusal(batch, 1, () => batch.request(undefined as never, limit as never))).toMatch(/^method must be one of .*, got undefined \(missing\)$/);
       const results = engine.submitBatch(batch);
       expect([results.count, results.status(0)]).toEqual([1, 'resting']);
     }

@@ -70,7 +70,7 @@ describe('MatchingEngine fault latch', () => {
     core.trapNext = false;
     for (const call of [
       () => engine.placeLimit(order),
-      () => engine.placeMarket({ ...order }),
+      () => engine.placeMarket({ trader: 1, asset: 1, side: 'bid', size: 1, timestamp: 0 }),
       () => engine.cancel({ trader: 1, asset: 1, orderId: 1 }),
       () => engine.bestBid(1),
       () => engine.depth(1),

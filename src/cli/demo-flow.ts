@@ -144,8 +144,10 @@ export class DemoOrderFlow {
     const away = random.between(1, MAX_QUOTE_DISTANCE);
     const stopPrice = side === 'bid' ? this.mids[asset] + away : this.mids[asset] - away;
     const trader = random.below(TRADERS);
-    const request: StopOrderRequest = { trader, asset, side, size: random.between(1, MAX_SIZE), stopPrice, timestamp, stp: this.stp() };
-    if (random.chance(0.5)) request.price = side === 'bid' ? stopPrice + random.between(0, 2) : stopPrice - random.between(0, 2);
+    const stopMarket = { trader, asset, side, size: random.between(1, MAX_SIZE), stopPrice, timestamp, stp: this.stp() };
+    const request: StopOrderRequest = random.chance(0.5)
+      ? { ...stopMarket, price: side === 'bid' ? stopPrice + random.between(0, 2) : stopPrice - random.between(0, 2) }
+      : stopMarket;
     const result = market.placeStopOrder(request);
     this.remember(result, trader, asset);
     return result.fills.length;
@@ -188,9 +190,10 @@ export class DemoOrderFlow {
     const random = this.random;
     const slot = random.below(this.liveIds.length);
     const asset = this.liveAssets[slot];
-    const request: ModifyRequest = { trader: this.liveTraders[slot], asset, orderId: this.liveIds[slot], timestamp };
-    if (random.chance(0.7)) request.price = this.mids[asset] + random.between(-MAX_QUOTE_DISTANCE, MAX_QUOTE_DISTANCE);
-    else request.size = random.between(1, MAX_SIZE);
+    const order = { trader: this.liveTraders[slot], asset, orderId: this.liveIds[slot], timestamp };
+    const request: ModifyRequest = random.chance(0.7)
+      ? { ...order, price: this.mids[asset] + random.between(-MAX_QUOTE_DISTANCE, MAX_QUOTE_DISTANCE) }
+      : { ...order, size: random.between(1, MAX_SIZE) };
     const result = market.modifyOrder(request);
     // A pending stop cannot be modified (NOT_MODIFIABLE): it is forgotten like any order that stopped resting.
     if (result.status !== 'resting') this.forget(slot);

@@ -5,11 +5,14 @@ import type { Engine } from '../../src/engine.js';
 import type {
   CancelResult,
   LimitOrderRequest,
-  MarketOrderRequest,
+  MarketOrderBySize,
   ModifyRequest,
   OrderResult,
   Side,
 } from '../../src/types.js';
+
+/** A new price, a new size, or both. */
+type ModifyChange = { price: number; size?: number } | { price?: number; size: number };
 
 export interface Scenario {
   readonly engine: Engine;
@@ -19,10 +22,10 @@ export interface Scenario {
   limit(trader: number, side: Side, price: number, size: number, extra?: Partial<LimitOrderRequest>): OrderResult;
   bid(trader: number, price: number, size: number, extra?: Partial<LimitOrderRequest>): OrderResult;
   ask(trader: number, price: number, size: number, extra?: Partial<LimitOrderRequest>): OrderResult;
-  market(trader: number, side: Side, size: number, extra?: Partial<MarketOrderRequest>): OrderResult;
+  market(trader: number, side: Side, size: number, extra?: Partial<MarketOrderBySize>): OrderResult;
   cancel(trader: number, orderId: number, asset?: number): CancelResult;
   reduce(trader: number, orderId: number, by: number, asset?: number): CancelResult;
-  modify(trader: number, orderId: number, change: { price?: number; size?: number }, extra?: Partial<ModifyRequest>): OrderResult;
+  modify(trader: number, orderId: number, change: ModifyChange, extra?: Partial<ModifyRequest>): OrderResult;
   /** Resting order ids of the asset in priority order: bids best first, then asks. */
   queue(): number[];
 }

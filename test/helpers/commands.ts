@@ -274,7 +274,7 @@ export function commandArb(shape: FlowShape): fc.Arbitrary<Command> {
     size: fc.option(shape.size, { nil: undefined }),
   }).chain(({ price, size, ...rest }) => withTarget({
     op: 'modify',
-    req: dropUndefined({ ...rest, price, size: price === undefined && size === undefined ? 1 : size }),
+    req: dropUndefined(price === undefined ? { ...rest, size: size ?? 1 } : { ...rest, price, size }),
   }));
   return fc.oneof(
     { weight: 9, arbitrary: limit },
