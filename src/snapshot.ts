@@ -154,8 +154,8 @@ export function snapshotBooks(slots: Float64Array): SnapshotBook[] {
   return books;
 }
 
-/** Calls `visit` with the id and trader of every resting order and pending stop of a (checked or trusted) snapshot. */
-export function forEachSnapshotOrder(slots: Float64Array, visit: (orderId: number, trader: number) => void): void {
+/** Calls `visit` with the id, trader, OCO flag and whether it is a pending stop of every resting order and pending stop of a (checked or trusted) snapshot. */
+export function forEachSnapshotOrder(slots: Float64Array, visit: (orderId: number, trader: number, ocoLeg: boolean, pending: boolean) => void): void {
   const bookCount = slots[2];
   let p = SNAPSHOT_HEADER_SLOTS;
   for (let b = 0; b < bookCount; b++) {
@@ -164,8 +164,8 @@ export function forEachSnapshotOrder(slots: Float64Array, visit: (orderId: numbe
     p += SNAPSHOT_BOOK_SLOTS;
     for (let level = 0; level < levels; level++) {
       const end = p + SNAPSHOT_LEVEL_SLOTS + slots[p + 1] * SNAPSHOT_ORDER_SLOTS;
-      for (p += SNAPSHOT_LEVEL_SLOTS; p < end; p += SNAPSHOT_ORDER_SLOTS) visit(slots[p], slots[p + 1]);
+      for (p += SNAPSHOT_LEVEL_SLOTS; p < end; p += SNAPSHOT_ORDER_SLOTS) visit(slots[p], slots[p + 1], (slots[p + 4] & SNAPSHOT_OCO_LEG) !== 0, false);
     }
-    for (let s = 0; s < stops; s++, p += SNAPSHOT_STOP_SLOTS) visit(slots[p], slots[p + 1]);
+    for (let s = 0; s < stops; s++, p += SNAPSHOT_STOP_SLOTS) visit(slots[p], slots[p + 1], (slots[p + 4] & SNAPSHOT_OCO_LEG) !== 0, true);
   }
 }

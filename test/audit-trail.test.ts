@@ -2,13 +2,15 @@
 // lifecycle, a trader's orders, an order by client id; in memory and on disk (where it must
 // survive a reopen, and read the same as in memory), on both cores. A page of records over one
 // large block decodes it once (history.ts shares a decode among the readers asking at once).
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it, vi } from 'vitest';
 import { CoreStateMachine } from '../src/state/state-machine.js';
-import type { OrderRecord } from '../src/types.js';
+import type { OrderRecord, TraderOrderQuery } from '../src/types.js';
 import { describeEachBackend } from './helpers/backends.js';
-import { FLOW_TRADERS, Flow } from './fixtures/flow.mjs';
+import { FLOW_TRADERS, Flow, rng } from './fixtures/flow.mjs';
 import { tempDbPath } from './fixtures/state-helpers.js';
 import { CommandBatch } from '../src/batch.js';
+import { AuditTrail } from '../src/state/audit-trail.js';
 import { History } from '../src/state/history.js';
 
 describeEachBackend('audit trail', (backend) => {
@@ -324,5 +326,280 @@ describe('audit trail over one large block', () => {
     } finally {
       spy.mockRestore();
     }
+  });
+});
+
+// A market maker's closed orders among its many resting ones: a closed page passes over the orders
+// the open-order set holds without reading their records (audit-trail.ts), so it must still list
+// exactly what the 'all' pages list as closed: OCO legs whose other leg is open, stops, rejections.
+describeEachBackend('closed orders among many open ones', (backend) => {
+  const MAKER = 1;
+  const isClosed = (r: OrderRecord): boolean => r.status !== 'resting' && r.status !== 'pending';
+
+  /**
+   * A seeded flow where the maker mostly rests orders, and also cancels, takes, places OCO pairs
+   * (some filled in part, so the limit leg rests on without its stop leg; some triggered, so the
+   * stop leg rests without its limit leg), stops and orders that are rejected; others trade with it
+   * and move the price so that stops trigger. A flush every 20 commands, a height each. Halfway,
+   * on `pairAsset` (a book of its own), an OCO pair of each kind: its limit leg filled in part and
+   * resting on, its stop leg triggered and resting, both open, both cancelled.
+   */
+  async function makerFlow(sm: CoreStateMachine, seed: number, steps: number, pairAsset: number, firstHeight = 1): Promise<void> {
+    const random = rng(seed);
+    const int = (lo: number, hi: number): number => lo + Math.floor(random() * (hi - lo + 1));
+    const mine: number[] = [];
+    let timestamp = 1;
+    let height = firstHeight;
+    sm.setHeight(height);
+    for (let i = 0; i < steps; i++) {
+      if (i === steps >> 1) {
+        sm.placeOco({ trader: MAKER, asset: pairAsset, side: 'bid', size: 3, price: 50, stopPrice: 70, timestamp: timestamp++ });
+        sm.placeMarket({ trader: 2, asset: pairAsset, side: 'ask', size: 1, timestamp: timestamp++ });
+        sm.placeOco({ trader: MAKER, asset: pairAsset, side: 'bid', size: 2, price: 40, stopPrice: 60, stopLimitPrice: 61, timestamp: timestamp++ });
+        sm.placeLimit({ trader: 3, asset: pairAsset, side: 'ask', price: 60, size: 1, timestamp: timestamp++ });
+        sm.placeLimit({ trader: 4, asset: pairAsset, side: 'bid', price: 60, size: 1, timestamp: timestamp++ });
+        sm.placeOco({ trader: MAKER, asset: pairAsset, side: 'bid', size: 1, price: 30, stopPrice: 90, timestamp: timestamp++ });
+        const cancelled = sm.placeOco({ trader: MAKER, asset: pairAsset, side: 'bid', size: 1, price: 35, stopPrice: 95, timestamp: timestamp++ });
+        sm.cancel({ trader: MAKER, asset: pairAsset, orderId: cancelled.orderId });
+      }
+      const r = random();
+      const asset = int(1, 2);
+      const other = int(2, 4);
+      const side = random() < 0.5 ? 'bid' : 'ask';
+      const remember = (result: { orderId: number }): void => {
+        if (result.orderId !== 0) mine.push(result.orderId);
+      };
+      if (r < 0.4) {
+        remember(sm.placeLimit({ trader: MAKER, asset, side, price: side === 'bid' ? int(90, 98) : int(102, 110), size: int(1, 4), timestamp: timestamp++ }));
+      } else if (r < 0.48) {
+        sm.placeLimit({ trader: other, asset, side, price: side === 'bid' ? int(90, 98) : int(102, 110), size: int(1, 4), timestamp: timestamp++ });
+      } else if (r < 0.56) {
+        sm.placeMarket({ trader: other, asset, side, size: int(1, 5), timestamp: timestamp++ });
+      } else if (r < 0.61 && mine.length > 0) {
+        sm.cancel({ trader: MAKER, asset, orderId: mine[int(0, mine.length - 1)] });
+      } else if (r < 0.68) {
+        const buy = random() < 0.5;
+        const stopPrice = buy ? int(104, 112) : int(88, 96);
+        remember(sm.placeOco({
+          trader: MAKER, asset, side: buy ? 'bid' : 'ask', size: int(2, 5), price: buy ? int(90, 99) : int(101, 110), stopPrice,
+          stopLimitPrice: random() < 0.6 ? (buy ? stopPrice + 1 : stopPrice - 1) : undefined, timestamp: timestamp++,
+        }));
+      } else if (r < 0.73) {
+        const buy = random() < 0.5;
+        const stopPrice = buy ? int(104, 112) : int(88, 96);
+        remember(sm.placeStop({ trader: MAKER, asset, side: buy ? 'bid' : 'ask', size: int(1, 3), stopPrice, price: random() < 0.5 ? stopPrice : undefined, timestamp: timestamp++ }));
+      } else if (r < 0.76) {
+        sm.placeLimit({ trader: MAKER, asset, side: 'bid', price: 1, size: 1, timeInForce: 'FOK', timestamp: timestamp++ });
+      } else if (r < 0.8) {
+        sm.placeMarket({ trader: MAKER, asset, side, size: int(1, 3), timestamp: timestamp++ });
+      } else if (r < 0.86) {
+        // Another trader trades at a price far out: the last price moves and stops trigger.
+        const price = random() < 0.5 ? int(84, 96) : int(104, 116);
+        sm.placeLimit({ trader: other, asset, side: 'ask', price, size: 1, timestamp: timestamp++ });
+        sm.placeLimit({ trader: 5, asset, side: 'bid', price, size: 1, timestamp: timestamp++ });
+      } else if (r < 0.9 && mine.length > 0) {
+        sm.modify({ trader: MAKER, asset, orderId: mine[int(0, mine.length - 1)], price: int(91, 109), timestamp: timestamp++ });
+      } else {
+        sm.placeLimit({ trader: other, asset, side, price: side === 'bid' ? int(90, 98) : int(102, 110), size: int(1, 4), timestamp: timestamp++ });
+      }
+      if (i % 20 === 19) {
+        if (i % 60 === 59) await sm.flush();
+        else void sm.flush();
+        sm.setHeight(++height);
+      }
+    }
+    await sm.flush();
+  }
+
+  /**
+   * The maker's orders, 50 a page: the reference. The same as one page of them all, whose read of
+   * postings expands every stored list (pages of 50 expand only the lists they need, posting-lists.ts).
+   */
+  async function allOrders(sm: CoreStateMachine): Promise<OrderRecord[]> {
+    const all: OrderRecord[] = [];
+    for (let after = 0; ;) {
+      const page = await sm.getTraderOrders(MAKER, { limit: 50, after });
+      all.push(...page);
+      if (page.length < 50) break;
+      after = page[page.length - 1].seq;
+    }
+    expect(all).toEqual(await sm.getTraderOrders(MAKER, { limit: 100_000 }));
+    return all;
+  }
+
+  type ClosedQuery = { limit: number; after: number; newestFirst: boolean; fromHeight: number; toHeight: number };
+
+  /** What a closed page must give: the closed orders of `all` in the query's heights past its cursor, whole placings until the limit. */
+  function expectedPage(all: OrderRecord[], { limit, after, newestFirst, fromHeight, toHeight }: ClosedQuery): OrderRecord[] {
+    const rows = all.filter((r) => isClosed(r) && r.placedHeight >= fromHeight && r.placedHeight <= toHeight
+      && (after === 0 || (newestFirst ? r.seq < after : r.seq > after)));
+    if (newestFirst) rows.reverse();
+    const page: OrderRecord[] = [];
+    for (let i = 0; i < rows.length && page.length < limit;) {
+      const seq = rows[i].seq;
+      while (i < rows.length && rows[i].seq === seq) page.push(rows[i++]);
+    }
+    return page;
+  }
+
+  /** Closed pages, walked by cursor and from cursors anywhere, both ways, in several ranges of heights, against the 'all' pages filtered. */
+  async function expectClosedPages(sm: CoreStateMachine): Promise<void> {
+    const all = await allOrders(sm);
+    const lastHeight = all[all.length - 1].placedHeight;
+    const half = Math.floor(lastHeight / 2);
+    // Heights from, to, and the limits of the pages walked.
+    const ranges = [[0, Number.MAX_SAFE_INTEGER, [4, 25]], [3, half, [7]], [half, half, [1, 4]], [lastHeight - 4, Number.MAX_SAFE_INTEGER, [1]]] as const;
+    for (const newestFirst of [false, true]) {
+      for (const [fromHeight, toHeight, limits] of ranges) {
+        for (const limit of limits) {
+          let after = 0;
+          for (;;) {
+            const query = { limit, after, newestFirst, fromHeight, toHeight };
+            const page = await sm.getTraderOrders(MAKER, { status: 'closed', ...query });
+            expect(page, JSON.stringify(query)).toEqual(expectedPage(all, query));
+            if (page.length < limit) break;
+            after = page[page.length - 1].seq;
+          }
+        }
+        // Cursors at every kind of placing: open, closed, rejected.
+        for (let i = 0; i < all.length; i += 23) {
+          const query = { limit: 5, after: all[i].seq, newestFirst, fromHeight, toHeight };
+          expect(await sm.getTraderOrders(MAKER, { status: 'closed', ...query }), JSON.stringify(query)).toEqual(expectedPage(all, query));
+        }
+      }
+    }
+  }
+
+  /** The flow reached what the skip must get right, besides plain resting and closed orders. */
+  async function expectEveryCase(sm: CoreStateMachine): Promise<void> {
+    const all = await allOrders(sm);
+    const byId = new Map(all.map((r) => [r.orderId, r]));
+    const limitLegs = all.filter((r) => r.ocoSiblingId === r.orderId + 1);
+    const leg = (r: OrderRecord): OrderRecord => byId.get(r.orderId + 1)!;
+    const cases = {
+      openLimitLegClosedStopLeg: limitLegs.filter((r) => !isClosed(r) && isClosed(leg(r))).length,
+      closedLimitLegOpenStopLeg: limitLegs.filter((r) => isClosed(r) && !isClosed(leg(r))).length,
+      bothLegsOpen: limitLegs.filter((r) => !isClosed(r) && !isClosed(leg(r))).length,
+      bothLegsClosed: limitLegs.filter((r) => isClosed(r) && isClosed(leg(r))).length,
+      rejected: all.filter((r) => r.orderId === 0).length,
+      pendingStops: all.filter((r) => r.status === 'pending' && r.ocoSiblingId === undefined).length,
+      triggeredStops: all.filter((r) => r.triggeredHeight !== undefined && r.ocoSiblingId === undefined).length,
+    };
+    for (const [name, count] of Object.entries(cases)) expect(count, name).toBeGreaterThan(0);
+    expect(all.filter((r) => !isClosed(r)).length).toBeGreaterThan(all.filter(isClosed).length);
+  }
+
+  it('lists what the pages of all orders list as closed, however it pages, with the set built before the flow and from the book after a reopen', async () => {
+    const path = tempDbPath('audit-closed');
+    let sm = await CoreStateMachine.open({ backend, path });
+    // Asked for before any order: every open order's pairing comes from its commit's openings.
+    expect(await sm.getTraderOrders(MAKER, { status: 'open' })).toEqual([]);
+    await makerFlow(sm, 45, 1_000, 3);
+    await expectEveryCase(sm);
+    await expectClosedPages(sm);
+    await sm.close();
+    // Built from the book: pairings the book leaves unknown are learned by the first pages.
+    sm = await CoreStateMachine.open({ backend, path });
+    await expectClosedPages(sm);
+    await expectClosedPages(sm);
+    await sm.close();
+  });
+
+  it('in memory, with the set built from the book halfway through the flow', async () => {
+    const sm = await CoreStateMachine.open({ backend });
+    await makerFlow(sm, 46, 800, 3);
+    await expectClosedPages(sm);
+    await makerFlow(sm, 47, 800, 4, 100);
+    await expectEveryCase(sm);
+    await expectClosedPages(sm);
+    await sm.close();
+  });
+
+  it('reads the records of closed orders only, not of the open ones it passes over', async () => {
+    const path = tempDbPath('audit-closed-reads');
+    let sm = await CoreStateMachine.open({ backend, path });
+    expect(await sm.getTraderOrders(MAKER, { status: 'open' })).toEqual([]);
+    await makerFlow(sm, 48, 1_200, 3);
+    const all = await allOrders(sm);
+    const closed = all.filter(isClosed);
+    const closedRecords = closed.filter((r) => r.orderId !== 0).length;
+    // The maker's resting orders named by a posting (an OCO stop leg is named through its limit
+    // leg) whose id + 1 is not open (of any trader): after a reopen the set does not know whether
+    // such an order came with a stop leg (the book links the legs only while both are there), so
+    // the first closed page reads where it was placed (its placing, not its record).
+    const openIds = new Set<number>();
+    for (let id = 1; id < sm.nextOrderId; id++) if (!isClosed((await sm.getOrder(id))!)) openIds.add(id);
+    const unknownPairing = all.filter((r) => r.status === 'resting' && r.ocoSiblingId !== r.orderId - 1 && !openIds.has(r.orderId + 1)).length;
+    expect(unknownPairing).toBeGreaterThan(0);
+    const getOrder = vi.spyOn(AuditTrail.prototype, 'getOrder');
+    // A record is read through the block its order was placed in; so is a placing alone.
+    const blockOfOrder = vi.spyOn(History.prototype, 'blockOfOrder');
+    const reads = (): { records: number; placings: number } => ({ records: getOrder.mock.calls.length, placings: blockOfOrder.mock.calls.length - getOrder.mock.calls.length });
+    const closedPage = async (query: TraderOrderQuery): Promise<OrderRecord[]> => {
+      getOrder.mockClear();
+      blockOfOrder.mockClear();
+      return sm.getTraderOrders(MAKER, { status: 'closed', ...query });
+    };
+    try {
+      for (const newestFirst of [false, true]) {
+        expect(await closedPage({ limit: 1_000, newestFirst })).toEqual(newestFirst ? [...closed].reverse() : closed);
+        expect(reads()).toEqual({ records: closedRecords, placings: 0 });
+        // A page of 5 from a cursor in the middle reads a window of 5 placings at a time, closed ones all.
+        const query = { limit: 5, newestFirst, after: all[Math.floor(all.length / 2)].seq };
+        const page = await closedPage(query);
+        expect(page).toEqual(expectedPage(all, { ...query, fromHeight: 0, toHeight: Number.MAX_SAFE_INTEGER }));
+        expect(reads().records).toBeLessThanOrEqual(10);
+        expect(reads().placings).toBe(0);
+      }
+      await sm.close();
+      sm = await CoreStateMachine.open({ backend, path });
+      expect(await closedPage({ limit: 1_000 })).toEqual(closed);
+      expect(reads()).toEqual({ records: closedRecords, placings: unknownPairing });
+      expect(await closedPage({ limit: 1_000, newestFirst: true })).toEqual([...closed].reverse());
+      expect(reads()).toEqual({ records: closedRecords, placings: 0 });
+    } finally {
+      getOrder.mockRestore();
+      blockOfOrder.mockRestore();
+      await sm.close();
+    }
+  });
+
+  it('is what the durable commits left while commits land under it: closed orders it passed stay listed, none open is', async () => {
+    const sm = await CoreStateMachine.open({ backend, path: tempDbPath('audit-closed-live') });
+    expect(await sm.getTraderOrders(MAKER, { status: 'open' })).toEqual([]);
+    await makerFlow(sm, 49, 1_200, 3);
+    const before = await allOrders(sm);
+    const open = before.filter((r) => r.status === 'resting');
+    // Pages of 40 read postings 80, 160, 320... at a time, and the commits below land between them.
+    const pages = (async () => {
+      const out: OrderRecord[] = [];
+      for (let after = 0; ;) {
+        const page = await sm.getTraderOrders(MAKER, { status: 'closed', limit: 40, after });
+        out.push(...page);
+        if (page.length < 40) return out;
+        after = page[page.length - 1].seq;
+      }
+    })();
+    let settled = false;
+    void pages.finally(() => {
+      settled = true;
+    });
+    for (let i = 0; i < open.length && !settled; i += 3) {
+      sm.cancel({ trader: MAKER, asset: open[i].asset, orderId: open[i].orderId });
+      void sm.flush();
+      await nextTurn();
+    }
+    const listed = await pages;
+    const after = await allOrders(sm);
+    // A placing's orders by its sequence, an OCO stop leg after its limit leg.
+    const key = (r: OrderRecord): number => r.seq * 2 + (r.ocoSiblingId === r.orderId - 1 ? 1 : 0);
+    const closedAfter = new Map(after.filter(isClosed).map((r) => [key(r), r]));
+    // In placing order, each a record as it is now (closed records do not change), every order
+    // closed before the pages began among them.
+    expect(listed.map(key)).toEqual([...listed.map(key)].sort((a, b) => a - b));
+    for (const r of listed) expect(r).toEqual(closedAfter.get(key(r)));
+    const listedKeys = new Set(listed.map(key));
+    for (const r of before.filter(isClosed)) expect(listedKeys.has(key(r)), `order ${r.orderId} at seq ${r.seq}`).toBe(true);
+    await sm.close();
   });
 });

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeUint } from '../src/state/codecs.js';
 import { CLOSED, IndexOps, OPEN_CHANGE_SLOTS, SpareOps, newestByKey, type OverlayEntry } from '../src/state/index-ops.js';
+import { PAIRED, UNPAIRED } from '../src/state/open-orders.js';
 import { INDEX_OP_SLOTS } from '../src/state/index-wire.mjs';
 import { Prefix, keyIntegers, keyOf, prefixRange } from '../src/state/keys.js';
 import { postingPrefixOf } from '../src/state/posting-lists.js';
@@ -31,10 +32,10 @@ it('lists openings and closings in order, growing past its first array, ids up t
     const orderId = Number.MAX_SAFE_INTEGER - i;
     if (i % 3 === 2) {
       ops.closed(orderId, i % 11);
-      expected.push(orderId, i % 11, CLOSED);
+      expected.push(orderId, i % 11, CLOSED, 0);
     } else {
-      ops.opened(orderId, i % 11, 50 + i);
-      expected.push(orderId, i % 11, 50 + i);
+      ops.opened(orderId, i % 11, 50 + i, i % 3 === 1 ? PAIRED : UNPAIRED);
+      expected.push(orderId, i % 11, 50 + i, i % 3 === 1 ? PAIRED : UNPAIRED);
     }
   }
   expect(ops.openChangeCount).toBe(1_000);

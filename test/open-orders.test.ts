@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { CommandBatch } from '../src/batch.js';
 import type { Commit } from '../src/state/commit-builder.js';
 import { IndexOps } from '../src/state/index-ops.js';
-import { OpenOrders, UNKNOWN_SEQ } from '../src/state/open-orders.js';
+import { OpenOrders, UNKNOWN_SEQ, UNPAIRED } from '../src/state/open-orders.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import { describeEachBackend } from './helpers/backends.js';
 import { pagedOrders } from './helpers/answers.js';
@@ -32,12 +32,12 @@ describe('the open-order set', () => {
     const open = new OpenOrders({
       forEachOpen(visit) {
         built++;
-        for (const [orderId, trader] of [[9, 1], [3, 1], [5, 2], [2 ** 53 - 2, 1]]) visit(orderId, trader);
+        for (const [orderId, trader] of [[9, 1], [3, 1], [5, 2], [2 ** 53 - 2, 1]]) visit(orderId, trader, false, false);
       },
       listOpenings: () => listing++,
     }, 3);
     // Not built yet: commits pass it by, and nothing lists openings.
-    open.committed(commitOf(4, (ops) => ops.opened(100, 1, 4)));
+    open.committed(commitOf(4, (ops) => ops.opened(100, 1, 4, UNPAIRED)));
     expect([open.built, listing]).toEqual([false, 0]);
     open.build(10);
     open.build(11);
@@ -50,12 +50,12 @@ describe('the open-order set', () => {
     open.committed(commitOf(10, (ops) => ops.closed(3, 1)));
     expect(open.ready).toBe(true);
     open.committed(commitOf(12, (ops) => {
-      ops.opened(20, 1, 11);
+      ops.opened(20, 1, 11, UNPAIRED);
       ops.closed(9, 1);
-      ops.opened(21, 2, 12);
+      ops.opened(21, 2, 12, UNPAIRED);
       ops.closed(21, 2);
       ops.closed(77, 3); // never open: nothing to take away
-      ops.opened(20, 1, 11); // open already: listed once
+      ops.opened(20, 1, 11, UNPAIRED); // open already: listed once
     }));
     expect(idsOf(open, 1)).toEqual([3, 20, 2 ** 53 - 2]);
     expect(Array.from(open.ofTrader(1).seqs)).toEqual([UNKNOWN_SEQ, 11, UNKNOWN_SEQ]);
@@ -65,7 +65,7 @@ describe('the open-order set', () => {
   });
 
   it('is built at the next cut when asked for while commands are not durable, and read once that commit is', () => {
-    const open = new OpenOrders({ forEachOpen: (visit) => visit(7, 1), listOpenings: () => undefined }, 4);
+    const open = new OpenOrders({ forEachOpen: (visit) => visit(7, 1, false, false), listOpenings: () => undefined }, 4);
     open.cutAt(5);
     expect(open.built).toBe(false);
     open.requestBuildAtCut();
@@ -84,8 +84,8 @@ describe('the open-order set', () => {
     let fail = true;
     const open = new OpenOrders({
       forEachOpen(visit) {
-        visit(1, 1);
-        visit(2, 2);
+        visit(1, 1, false, false);
+        visit(2, 2, false, false);
         if (fail) throw new Error('no snapshot');
       },
       listOpenings: () => undefined,
@@ -105,13 +105,13 @@ describe('the open-order set', () => {
     const open = new OpenOrders({ forEachOpen: () => undefined, listOpenings: () => undefined }, 0);
     open.build(0);
     open.committed(commitOf(1, (ops) => {
-      for (let id = 1; id <= 5_000; id++) ops.opened(id, id % 3, id);
+      for (let id = 1; id <= 5_000; id++) ops.opened(id, id % 3, id, UNPAIRED);
       for (let id = 1; id <= 5_000; id += 2) ops.closed(id, id % 3);
-      for (let id = 5_001; id <= 6_000; id++) ops.opened(id, 7, id);
+      for (let id = 5_001; id <= 6_000; id++) ops.opened(id, 7, id, UNPAIRED);
     }));
     // Traders past the first tables' room, ids past 2^32 among them.
     open.committed(commitOf(2, (ops) => {
-      for (let t = 0; t < 500; t++) ops.opened(10_000 + t, 2 ** 32 + t * 977, 2);
+      for (let t = 0; t < 500; t++) ops.opened(10_000 + t, 2 ** 32 + t * 977, 2, UNPAIRED);
     }));
     for (let t = 0; t < 500; t += 37) expect(idsOf(open, 2 ** 32 + t * 977)).toEqual([10_000 + t]);
     open.committed(commitOf(3, (ops) => {

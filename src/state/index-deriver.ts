@@ -11,6 +11,7 @@ import type { EventBlock } from './event-block.js';
 import { IdSet } from './id-set.js';
 import { IndexOps, NO_VALUE, SpareOps } from './index-ops.js';
 import { Prefix } from './keys.js';
+import { PAIRED, UNPAIRED } from './open-orders.js';
 
 export class IndexDeriver {
   private out: IndexOps = new IndexOps(1);
@@ -26,6 +27,8 @@ export class IndexDeriver {
   /** A modified order that lost priority or a triggered stop, within its command, until it rests or is removed. */
   private reentering = 0;
   private reenterTrader = 0;
+  /** The last OCO limit leg accepted: it rests, if at all, in the command that placed it, its stop leg beside it. */
+  private limitLeg = 0;
 
   /**
    * Whether to list the openings and closings of orders: once the open-order set is built, and
@@ -68,11 +71,12 @@ export class IndexDeriver {
           if (orderId !== 0) this.placed(orderId, seq);
           // An OCO pair is one command: its stop leg is listed through its limit leg (ids N, N + 1).
           const pending = (head & EventHead.PENDING) !== 0;
+          if (!pending && (head & EventHead.OCO) !== 0) this.limitLeg = orderId;
           if (!pending || (head & EventHead.OCO) === 0) out.put(Prefix.TRADER_ORDER, 3, trader, height, seq, orderId);
           const clientOrderId = events[e + EventSlot.OTHER];
           if (clientOrderId !== 0) out.put(Prefix.CLIENT_ID, 2, trader, clientOrderId, 0, seq);
           // A stop is open from its placement: it waits, pending, until it triggers.
-          if (pending && orderId !== 0) this.open(orderId, trader, seq);
+          if (pending && orderId !== 0) this.open(orderId, trader, seq, UNPAIRED);
           break;
         }
         case EventCode.RESTED: {
@@ -80,7 +84,7 @@ export class IndexDeriver {
             this.reentering = 0; // a modified order or a triggered stop resting: it was open all along
             break;
           }
-          if (placedHere) this.open(orderId, trader, this.placedSeq[orderId - this.firstOrderId]);
+          if (placedHere) this.open(orderId, trader, this.placedSeq[orderId - this.firstOrderId], orderId === this.limitLeg ? PAIRED : UNPAIRED);
           break;
         }
         case EventCode.TRIGGERED:
@@ -168,9 +172,9 @@ export class IndexDeriver {
     this.placedSeq[i] = seq;
   }
 
-  /** An order opens: `placedSeq` is the command that placed it. */
-  private open(orderId: number, trader: number, placedSeq: number): void {
-    if (this.listsOpenings) this.out.opened(orderId, trader, placedSeq);
+  /** An order opens: `placedSeq` is the command that placed it; pairing, whether it is an OCO limit leg (open-orders.ts). */
+  private open(orderId: number, trader: number, placedSeq: number, pairing: number): void {
+    if (this.listsOpenings) this.out.opened(orderId, trader, placedSeq, pairing);
   }
 
   private close(orderId: number, trader: number): void {

@@ -19,8 +19,11 @@ export type OverlayEntry = [Uint8Array, Uint8Array | undefined];
 /** Arrays below this many slots (32 KiB) are never refitted: the copy would cost more than the slack. */
 const FIT_MIN_SLOTS = 4096;
 
-/** An opening or closing of an order: its id, its trader, and the sequence that placed it (CLOSED for a closing). */
-export const OPEN_CHANGE_SLOTS = 3;
+/**
+ * An opening or closing of an order: its id, its trader, the sequence that placed it (CLOSED for a
+ * closing) and its pairing (open-orders.ts: PAIRED for an OCO limit leg, else UNPAIRED; 0 for a closing).
+ */
+export const OPEN_CHANGE_SLOTS = 4;
 export const CLOSED = -1;
 
 const NO_OPS = new Float64Array(0);
@@ -53,14 +56,14 @@ export class IndexOps {
     return this.add(indexOpHead(INDEX_DEL, prefix, fields), a, b, c, NO_VALUE);
   }
 
-  /** An order opens (it rests, or waits as a pending stop), placed by command `placedSeq`. */
-  opened(orderId: number, trader: number, placedSeq: number): void {
-    this.openChange(orderId, trader, placedSeq);
+  /** An order opens (it rests, or waits as a pending stop), placed by command `placedSeq`, with its pairing. */
+  opened(orderId: number, trader: number, placedSeq: number, pairing: number): void {
+    this.openChange(orderId, trader, placedSeq, pairing);
   }
 
   /** An order closes (it filled, left the book, or its stop left without resting). */
   closed(orderId: number, trader: number): void {
-    this.openChange(orderId, trader, CLOSED);
+    this.openChange(orderId, trader, CLOSED, 0);
   }
 
   /**
@@ -74,13 +77,14 @@ export class IndexOps {
     this.openChangeCount = 0;
   }
 
-  private openChange(orderId: number, trader: number, placedSeq: number): void {
+  private openChange(orderId: number, trader: number, placedSeq: number, pairing: number): void {
     const o = this.openChangeCount * OPEN_CHANGE_SLOTS;
     if (o + OPEN_CHANGE_SLOTS > this.openChanges.length) this.openChanges = this.grown(this.openChanges, o, 256 * OPEN_CHANGE_SLOTS);
     const changes = this.openChanges;
     changes[o] = orderId;
     changes[o + 1] = trader;
     changes[o + 2] = placedSeq;
+    changes[o + 3] = pairing;
     this.openChangeCount++;
   }
 

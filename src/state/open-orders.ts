@@ -9,11 +9,17 @@
 // closings (the index deriver lists them once the set is built, IndexOps.openChanges), in commit
 // order. Nothing is built or listed for a machine that is never asked, and reopening costs nothing.
 //
-// Typed arrays, no object per order: a slot per open order (its id, placing sequence, trader's
-// number and links in that trader's list), and two of the JS core's id maps (OrderIndex): order id
-// to slot, and trader to number (an entry per trader, never taken out: traders are few and come back).
+// Typed arrays, no object per order: a slot per open order (its id, placing sequence, pairing,
+// trader's number and links in that trader's list), and two of the JS core's id maps (OrderIndex):
+// order id to slot, and trader to number (an entry per trader, never taken out: traders are few and
+// come back).
+//
+// A page of closed orders skips the open ones without reading their records (audit-trail.ts), but
+// an open OCO limit leg's posting also lists its stop leg (id + 1), which is closed once the limit
+// leg fills in part: so each open order carries its pairing, whether its command placed id + 1
+// with it.
 import { OrderIndex } from '../js-core/order-index.js';
-import { growFloat64, growInt32 } from '../js-core/typed-arrays.js';
+import { growFloat64, growInt32, growUint8 } from '../js-core/typed-arrays.js';
 import type { Commit } from './commit-builder.js';
 import type { CommitFollower } from './committer.js';
 import { CLOSED, OPEN_CHANGE_SLOTS, type IndexOps } from './index-ops.js';
@@ -21,6 +27,19 @@ import { CLOSED, OPEN_CHANGE_SLOTS, type IndexOps } from './index-ops.js';
 const NONE = -1;
 /** A placing sequence not known: an order that was open when the set was built from the book. */
 export const UNKNOWN_SEQ = 0;
+
+/** An open order's pairing: placed alone (or a stop, which no order placed with it follows). */
+export const UNPAIRED = 0;
+/** An open order's pairing: an OCO limit leg, whose stop leg is id + 1. */
+export const PAIRED = 1;
+/**
+ * An open order's pairing, not known: a resting order the set took from the book without its OCO
+ * flag, which is a plain order or a limit leg whose stop leg left (the book clears the flag then)
+ * unless id + 1 was in the book too. Learned by reading where it was placed (learnPairing).
+ */
+export const PAIRING_UNKNOWN = 2;
+/** What `placing` gives for an order that is not open as the posting says. */
+export const NOT_OPEN = -1;
 
 /** A trader's open orders: ids ascending (placement order), and each one's placing sequence (UNKNOWN_SEQ: not known). */
 export interface OpenOrderIds {
@@ -30,8 +49,8 @@ export interface OpenOrderIds {
 
 /** What the set is built from: every open order of the book; and where the commits' openings are listed. */
 export interface BookOfOrders {
-  /** Calls `visit` for each resting order and pending stop. */
-  forEachOpen(visit: (orderId: number, trader: number) => void): void;
+  /** Calls `visit` for each resting order and pending stop; ocoLeg: the book still links it to its OCO sibling. */
+  forEachOpen(visit: (orderId: number, trader: number, ocoLeg: boolean, pending: boolean) => void): void;
   /** From now on the commits list their openings and closings (none is cut yet). */
   listOpenings(): void;
 }
@@ -40,6 +59,7 @@ export class OpenOrders implements CommitFollower {
   private readonly index = new OrderIndex(1024);
   private id: Float64Array = new Float64Array(1024);
   private seq: Float64Array = new Float64Array(1024);
+  private pairing: Uint8Array = new Uint8Array(1024);
   private next: Int32Array = new Int32Array(1024);
   private prev: Int32Array = new Int32Array(1024);
   private highWater = 0;
@@ -106,10 +126,20 @@ export class OpenOrders implements CommitFollower {
   build(lastSequence: number): void {
     if (this.built) return;
     try {
-      this.book.forEachOpen((orderId, trader) => this.open(orderId, trader, UNKNOWN_SEQ));
+      // A resting limit leg the book still links has its stop leg pending, id + 1; a pending stop is
+      // no limit leg.
+      this.book.forEachOpen((orderId, trader, ocoLeg, pending) =>
+        this.open(orderId, trader, UNKNOWN_SEQ, pending ? UNPAIRED : ocoLeg ? PAIRED : PAIRING_UNKNOWN));
     } catch (error) {
       this.empty();
       throw error;
+    }
+    // An order in the book beside id + 1 without the OCO flag was not placed with it: were id + 1
+    // its stop leg, both there, the book would link them.
+    for (let slot = 0; slot < this.highWater; slot++) {
+      if (this.pairing[slot] === PAIRING_UNKNOWN && this.index.get(this.id[slot]) === slot && this.index.get(this.id[slot] + 1) !== NONE) {
+        this.pairing[slot] = UNPAIRED;
+      }
     }
     this.baseSeq = lastSequence;
     this.book.listOpenings();
@@ -128,7 +158,7 @@ export class OpenOrders implements CommitFollower {
       const orderId = changes[o];
       const placedSeq = changes[o + 2];
       if (placedSeq === CLOSED) this.close(orderId);
-      else this.open(orderId, changes[o + 1], placedSeq);
+      else this.open(orderId, changes[o + 1], placedSeq, changes[o + 3]);
     }
   }
 
@@ -145,13 +175,36 @@ export class OpenOrders implements CommitFollower {
     return { ids, seqs };
   }
 
-  private open(orderId: number, trader: number, placedSeq: number): void {
+  /** Whether order `orderId` is open. */
+  isOpen(orderId: number): boolean {
+    return this.index.get(orderId) !== NONE;
+  }
+
+  /**
+   * The pairing of the order a posting of `trader` at placing sequence `seq` names, if it is open
+   * and that trader's, placed at `seq` (a sequence the set does not know agrees); else NOT_OPEN.
+   */
+  placing(orderId: number, trader: number, seq: number): number {
+    const slot = this.index.get(orderId);
+    if (slot === NONE || this.list[slot] !== this.traderNumbers.get(trader + 1)) return NOT_OPEN;
+    if (this.seq[slot] !== UNKNOWN_SEQ && this.seq[slot] !== seq) return NOT_OPEN;
+    return this.pairing[slot];
+  }
+
+  /** What the placing of an open order whose pairing was not known says: `paired`, an OCO limit leg. */
+  learnPairing(orderId: number, paired: boolean): void {
+    const slot = this.index.get(orderId);
+    if (slot !== NONE) this.pairing[slot] = paired ? PAIRED : UNPAIRED;
+  }
+
+  private open(orderId: number, trader: number, placedSeq: number, pairing: number): void {
     // A stop that triggers and rests, an order modified in place: open all along, never listed twice.
     if (this.index.get(orderId) !== NONE) return;
     const slot = this.takeSlot();
     const list = this.traderNumber(trader);
     this.id[slot] = orderId;
     this.seq[slot] = placedSeq;
+    this.pairing[slot] = pairing;
     this.list[slot] = list;
     const head = this.listHead[list];
     this.prev[slot] = NONE;
@@ -214,6 +267,7 @@ export class OpenOrders implements CommitFollower {
     this.id = growFloat64(this.id, capacity);
     this.list = growInt32(this.list, capacity);
     this.seq = growFloat64(this.seq, capacity);
+    this.pairing = growUint8(this.pairing, capacity);
     this.next = growInt32(this.next, capacity);
     this.prev = growInt32(this.prev, capacity);
   }

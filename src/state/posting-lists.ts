@@ -22,7 +22,8 @@
 // to the last key read is known. One page of max(limit, 16) stored keys is enough: every stored key
 // in the range is itself a posting in the range (a list's first posting is its key), and keys are
 // distinct, so a full page alone gives at least `limit` postings up to its last key, and none past
-// it can come before them.
+// it can come before them. Of the page, only the lists up to the one that brings `limit` postings
+// are expanded (disjoint, so distinct postings; the lists past it can only add postings after them).
 import { LobError } from '../errors.js';
 import { EMPTY_VALUE, decodeOrderTouches, decodePostings, encodeUint, type Postings } from './codecs.js';
 import { inRange, type IndexOps, type OverlayEntry } from './index-ops.js';
@@ -76,7 +77,17 @@ export async function readPostings(prefix: number, pending: readonly IndexOps[],
   const [[before], stored, bucketed] = await Promise.all([listBefore, base.entries({ ...range, limit: pageKeys }), buckets]);
   if (before !== undefined) expand(before, keyLength, range, found);
   for (const entry of bucketed) expandBucket(entry, orders!, range, found);
-  for (const entry of stored) expand(entry, keyLength, range, found);
+  // The page's lists in its order, until `limit` postings of them are found (the head of this
+  // file). A list holds up to a window's postings of its group, so a page of keys for a limit of
+  // thousands reaches every list left, and expanding them all cost each read of a trader's placings
+  // all of them (docs/storage.md, round 28). Order touches, which buckets hold too, are expanded whole.
+  let listed = 0;
+  for (const entry of stored) {
+    if (orders === undefined && listed >= limit) break;
+    const had = found.length;
+    expand(entry, keyLength, range, found);
+    listed += found.length - had;
+  }
   const sorted = distinctSorted(found, reverse);
   return limit < sorted.length ? sorted.slice(0, limit) : sorted;
 }

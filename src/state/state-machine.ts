@@ -34,7 +34,7 @@ import { FillHistory, type FillPage, type RecordedFill, type TraderFillQuery } f
 import { History } from './history.js';
 import { Indexer } from './indexer.js';
 import { MemoryStore, type KeyValueStore } from './memory-store.js';
-import { OpenOrders, type OpenOrderIds } from './open-orders.js';
+import { OpenOrders } from './open-orders.js';
 import { engineOptions, resolveOptions, type ResolvedOptions, type StateMachineOptions } from './options.js';
 import { refuseWhenReadOnly } from './read-only-guard.js';
 import { recoverFromStore, type RecoveryReport } from './recovery.js';
@@ -210,7 +210,7 @@ export class CoreStateMachine {
     this.p = {
       engine, sequencer, builder, indexer, openOrders, history, manifests, committer,
       fills: new FillHistory(history),
-      audit: new AuditTrail(history, indexer.reader, () => engine.nextOrderId, (trader) => this.openOrdersOf(trader)),
+      audit: new AuditTrail(history, indexer.reader, () => engine.nextOrderId, () => this.openOrderSet()),
     };
     this.lastRecovery = options.path === undefined ? null : recovered.report;
     this.checkpoints.loaded(manifests);
@@ -686,11 +686,11 @@ export class CoreStateMachine {
   }
 
   /**
-   * The trader's open orders as the durable commits leave them. The set is built on first use, at
-   * the cut of the flush awaited here (a flush with nothing to write still cuts), and read once the
-   * commit it was built at is durable.
+   * The open-order set, once it may be read: from then on it is what the durable commits leave. It
+   * is built on first use, at the cut of the flush awaited here (a flush with nothing to write still
+   * cuts), and read once the commit it was built at is durable.
    */
-  private async openOrdersOf(trader: number): Promise<OpenOrderIds> {
+  private async openOrderSet(): Promise<OpenOrders> {
     const { openOrders, committer } = this.p;
     // Each flush cuts (building the set, if asked) and writes what was cut before it, the build's commit among them, or fails.
     while (!openOrders.ready) {
@@ -699,7 +699,7 @@ export class CoreStateMachine {
       const failed = openOrders.takeBuildError();
       if (failed !== null) throw failed;
     }
-    return openOrders.ofTrader(trader);
+    return openOrders;
   }
 
   // ------------------------------------------------------------------ internals
