@@ -146,9 +146,4 @@ export interface MatchingCore {
    */
   readonly memoryRefusals: number;
   memoryBytes(): number;
-  /**
-   * About `orders` more resting orders are coming in a burst (a replay on reopen): room for them
-   * may be made now, where it costs the calls that place them least. Changes no state.
-   */
-  expectOrders(orders: number): void;
 }

@@ -313,12 +313,6 @@ export class MatchingEngine implements Engine {
     return this.core.memoryBytes();
   }
 
-  expectOrders(orders: number): void {
-    this.ensureUsable();
-    requireNonNegative('orders', orders);
-    this.core.expectOrders(orders);
-  }
-
   /** A step of a restore in pieces: the state is gone by then, so whatever fails leaves the engine refusing calls. */
   private restoreStep(run: () => void): void {
     try {

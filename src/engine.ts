@@ -106,13 +106,6 @@ export interface Engine {
   restoreInPieces(byteLength: number): SnapshotRestore;
   /** Bytes the engine holds for its books: linear memory for wasm, typed arrays for js. */
   memoryBytes(): number;
-  /**
-   * A hint that about `orders` more resting orders are coming in a burst (a book loaded at the
-   * open, a replay): the WASM engine grows its memory for them now (within maxMemoryBytes) and
-   * has another thread touch the new pages, so the calls that place them take no page faults
-   * for it. It changes no state and no result; memoryBytes() grows. The JS engine does nothing.
-   */
-  expectOrders(orders: number): void;
 }
 
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {

@@ -1,5 +1,5 @@
-// The pages the WASM core is about to write in bulk, touched ahead of it by a thread of their own:
-// a large restore, and the orders a replay is about to place.
+// The pages a large restore of the WASM core is about to write, touched ahead of it by a thread of
+// their own.
 //
 // Why: on the 2-core VM lobcore is measured on, memory a process writes for the first time costs
 // about 15 us a 4 KiB page, and restoring a million resting orders writes about 48 MiB of it: a
@@ -8,28 +8,26 @@
 // shared, so another thread can write it) and a worker touches each page while the restore fills
 // them. Restoring the 1M-order snapshot took 297-313 ms alone and 252-263 ms with the pages
 // touched ahead; reopening the database that holds it, 435-482 ms and 395-431 ms
-// (docs/storage.md, round 16). The replay after it then placed 356,000 more orders into 23 MiB of
-// fresh memory, 16 MiB of it faulted by the replaying thread (docs/storage.md, round 28).
+// (docs/storage.md, round 16).
 //
 // The worker ends once it has nothing left to touch: an idle worker would never collect, and the
 // memories it was given (a restored core's, tens of MB) would stay alive as long as it did.
 import { Worker, isMainThread } from 'node:worker_threads';
 
-/** Below this the core has written it before another thread could help much. */
+/** Below this a restore is over before another thread could help much. */
 const PREFAULT_MIN_BYTES = 8 * 1024 * 1024;
 
 /** The worker, and how many ranges it has been given and not yet touched. */
 let toucher: { worker: Worker; owed: number } | null = null;
 
 /**
- * For `byteLength` bytes the core is about to write into `memory` (a restore's snapshot, a
- * replay's orders): `reserve` grows the memory to hold them (returning its new size in bytes, 0 if
- * the core's limit does not allow it), and a worker touches every page up to there. Only on the
- * main thread: a worker restoring (the checkpoint shadow, behind an open) has the main thread
- * beside it, which needs the other core. Best effort: a worker that cannot start changes nothing
- * but the time.
+ * For a restore of `byteLength` snapshot bytes into `memory`: `reserve` grows the memory to hold
+ * them (returning its new size in bytes, 0 if the core's limit does not allow it), and a worker
+ * touches every page up to there. Only for a restore on the main thread: a worker restoring (the
+ * checkpoint shadow, behind an open) has the main thread beside it, which needs the other core.
+ * Best effort: a worker that cannot start changes nothing but the time.
  */
-export function prefaultAhead(memory: WebAssembly.Memory, byteLength: number, reserve: (bytes: number) => number): void {
+export function prefaultRestore(memory: WebAssembly.Memory, byteLength: number, reserve: (bytes: number) => number): void {
   if (byteLength < PREFAULT_MIN_BYTES || !isMainThread) return;
   const end = reserve(byteLength);
   if (end === 0) return;

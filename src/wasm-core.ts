@@ -13,14 +13,7 @@ import { LEVEL_SLOTS, ORDER_SLOTS, OUT_EVENT_COUNT, OUT_SLOTS, type CoreOptions,
 import { EVENT_SLOTS } from './events.js';
 import { mostOrdersIn, openSnapshot, snapshotBytes, writeSnapshotMagic } from './snapshot.js';
 import { SnapshotCheck, checkSnapshot } from './snapshot-check.js';
-import { prefaultAhead } from './prefault.js';
-
-/**
- * Memory an order coming in a burst will take: its record and its id index slot come to about 44
- * bytes at a million resting orders, and the id index doubles as it grows. A replay that placed
- * 356,000 orders on a restored 1M-order book grew memory by 23 MiB, 68 bytes an order.
- */
-const BYTES_AHEAD_PER_ORDER = 64;
+import { prefaultRestore } from './prefault.js';
 
 /** The raw exports of build/lobcore.wasm (assembly/index.ts). */
 interface CoreExports {
@@ -489,7 +482,7 @@ export class WasmCore implements MatchingCore {
     this.restoring = { check, chunkAt, held: 0, restored: 0 };
     // The restored core takes about its snapshot's size again: grown now, those pages can be
     // touched by another thread while this one fills them (prefault.ts).
-    prefaultAhead(this.x.memory, byteLength, (bytes) => this.x.reserveMemory(bytes));
+    prefaultRestore(this.x.memory, byteLength, (bytes) => this.x.reserveMemory(bytes));
   }
 
   /**
@@ -540,10 +533,6 @@ export class WasmCore implements MatchingCore {
   }
   memoryBytes(): number {
     return this.x.memory.buffer.byteLength;
-  }
-  /** Grows linear memory for them now and has another thread touch the new pages (prefault.ts). */
-  expectOrders(orders: number): void {
-    prefaultAhead(this.x.memory, orders * BYTES_AHEAD_PER_ORDER, (bytes) => this.x.reserveMemory(bytes));
   }
 }
 

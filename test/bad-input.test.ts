@@ -355,13 +355,6 @@ describeEachBackend('malformed input', (backend) => {
     it.each(BAD_NUMBERS)('order(id) with id = %s throws INVALID_ARGUMENT', (_label, value) => {
       expectInvalid(catchError(() => engine.order(value as number)), 'orderId', value);
     });
-
-    it.each(BAD_NUMBERS)('expectOrders(orders) with orders = %s throws INVALID_ARGUMENT and grows nothing', (_label, value) => {
-      const bytes = engine.memoryBytes();
-      expectInvalid(catchError(() => engine.expectOrders(value as number)), 'orders', value);
-      expect(engine.memoryBytes()).toBe(bytes);
-      expectUnchanged();
-    });
   });
 });
 

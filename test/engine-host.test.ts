@@ -53,7 +53,6 @@ class ScriptedCore implements MatchingCore {
   }
   finishRestore(): void { this.step(); }
   memoryBytes(): number { return 0; }
-  expectOrders(): void {}
 }
 
 const order = { trader: 1, asset: 1, side: 'bid' as const, price: 10, size: 1, timestamp: 0 };

@@ -125,43 +125,6 @@ describe('wasm core: memory growth', () => {
     expect(engine.depth(9_999 * 7919 + 13, 5).asks).toEqual([{ price: 101, size: 5, orders: 1 }]);
     expect(engine.bestBid(14)).toBeUndefined();
   });
-
-  it('grows memory ahead for orders expected in a burst, within maxMemoryBytes, and changes no state or result', async () => {
-    const hinted = await wasm();
-    const plain = await wasm();
-    const batchOf = (from: number, to: number): CommandBatch => {
-      const batch = new CommandBatch(to - from);
-      for (let i = from; i < to; i++) batch.limit(1 + (i % 7), 1, i % 2 === 0 ? 'bid' : 'ask', i % 2 === 0 ? 1000 - (i % 500) : 1001 + (i % 500), 1 + (i % 3), i);
-      return batch;
-    };
-    for (const engine of [hinted, plain]) engine.submitBatch(batchOf(0, 1000));
-    const before = hinted.memoryBytes();
-    hinted.expectOrders(1_000_000);
-    const reserved = hinted.memoryBytes();
-    // Room for a million orders at the bytes an order is expected to take (64), past what the heap holds.
-    expect(reserved).toBeGreaterThanOrEqual(before + 60_000_000);
-    expect(hinted.stateHash()).toBe(plain.stateHash());
-    // The orders come, in batches of a thousand as a replay runs them: the same results, the same
-    // state, and no growth past what was reserved.
-    const results = (engine: Engine, batch: CommandBatch): string => {
-      const r = engine.submitBatch(batch);
-      return Array.from({ length: r.count }, (_, i) => `${r.orderId(i)}:${r.status(i)}:${r.filled(i)}`).join(',');
-    };
-    for (let from = 1000; from < 201_000; from += 1000) {
-      const batch = batchOf(from, from + 1000);
-      expect(results(hinted, batch)).toBe(results(plain, batch));
-    }
-    expect(hinted.stateHash()).toBe(plain.stateHash());
-    expect(hinted.memoryBytes()).toBe(reserved);
-    expect(plain.memoryBytes()).toBeLessThan(reserved);
-
-    // Beyond maxMemoryBytes it reserves nothing, and the engine takes orders as before.
-    const capped = await wasm({ maxMemoryBytes: 32 * 1024 * 1024 });
-    const cappedBefore = capped.memoryBytes();
-    capped.expectOrders(1_000_000);
-    expect(capped.memoryBytes()).toBe(cappedBefore);
-    expect(capped.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 0 }).status).toBe('resting');
-  });
 });
 
 describe('wasm core: deep books and extreme prices', () => {

@@ -208,12 +208,6 @@ export class JsCore implements MatchingCore {
     return this.state.bytes() + this.out.byteLength + this.buffers.bytes() + this.state.events.bytes();
   }
 
-  /**
-   * Nothing to make ready: this core's arrays are V8's, which no other thread can touch first, so
-   * growing them now would take the same page faults on the same thread as growing them later.
-   */
-  expectOrders(_orders: number): void {}
-
   private beginCall(): void {
     this.buffers.clearFills();
     this.state.events.clearEvents();

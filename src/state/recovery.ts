@@ -149,11 +149,8 @@ async function recoverHeld(
       const verifying = performance.now();
       readMs += restoring - reading;
       restoreMs += verifying - restoring;
-      // The replay's first journal values are read on the store's thread while this one proves the
-      // engine, and the memory its orders will take is touched ahead on another (at most one
-      // resting order a command).
+      // The replay's first journal values are read on the store's thread while this one proves the engine.
       journal = new JournalAfter(store, entry.manifest.sequence);
-      expectReplay(candidate, head.lastSequence - entry.manifest.sequence);
       const recorded = entry.manifest.sha256.toString('hex');
       const corrupt = (): LobError => new LobError('CORRUPTION', `checkpoint ${describeKey(entry.key)} restores to a state other than its recorded ${recorded}`);
       if (candidate.restingOrders !== entry.manifest.restingOrders || candidate.nextOrderId !== entry.manifest.nextOrderId) throw corrupt();
@@ -193,7 +190,6 @@ async function recoverHeld(
       );
     }
     engine = await newEngine();
-    expectReplay(engine, head.lastSequence);
     void shadow?.reset(null);
   }
 
@@ -277,9 +273,4 @@ async function dropOrphans(places: SnapshotPlaces, kept: ReadonlySet<number>): P
   let deleted = 0;
   for (const place of places.all) deleted += await place.dropOrphans(kept);
   return deleted;
-}
-
-/** The replay's orders (at most one a command) made ready ahead: a hint, which a head past belief skips rather than fails on. */
-function expectReplay(engine: Engine, commands: number): void {
-  if (Number.isSafeInteger(commands) && commands > 0) engine.expectOrders(commands);
 }
