@@ -29,8 +29,8 @@ import { createIndexedOrder, findOrderRecord, foundSlot, reserveIndexEntry } fro
 import { internTrader, lookupTrader, traderValue, NO_TRADER } from './traders';
 import { nextFill, reserveFills } from './buffers';
 import {
-  cancelOrderAt, cancelStopLeg, levelsInUse, linkOrder, removeOrder, removePendingStop, restingOrders, retireOrder,
-  shrinkOrder, unlinkOrder,
+  cancelOrderAt, cancelStopLeg, dropTakenOrders, levelsInUse, linkOrder, removeOrder, removePendingStop, restingOrders,
+  retireOrder, shrinkOrder, unlinkOrder,
 } from './resting';
 import { pendingOcoLegs, pendingStops, stopBook, stopOrderPrice, stopSide } from './pending';
 import { acceptedHead, eventHead, PENDING, PRIORITY_LOST, reserveEvents, writeEvent, writeLevelEvent } from './events';
@@ -246,9 +246,18 @@ function matchTaker(
   let lastPrice: f64 = 0;
   const tag = <f64>(command * 2 + takerSide);
   const fillHead = eventHead(EVENT_FILL, REASON_NONE, takerSide ^ 1);
+  // Without STP or a budget nothing is decided maker by maker: the taker takes level by level.
+  const byLevel = stp == STP_ALLOW && budget == 0;
   while (left > 0) {
     const level = bestLevel(opp);
     if (level == 0 || bestKey(opp) < threshold) break;
+    if (byLevel) {
+      // A level holds at least one maker: it trades.
+      const price = levelPrice(level);
+      left = takeLevel(level, price, left, tag, fillHead, takerId, trader, asset);
+      lastPrice = price;
+      continue;
+    }
     const maker = levelHead(level);
     if (stp != STP_ALLOW && orderTraderIndex(maker) == traderIndex) {
       if (stp == STP_CANCEL_TAKER) {
@@ -309,6 +318,62 @@ function matchTaker(
     setBookLastPrice(book, lastPrice);
     tradedBook = book;
   }
+  return left;
+}
+
+/**
+ * A taker without STP or budget against `level`, the best of its side, at `price`: its makers in
+ * queue order, each filled, each one consumed forgotten where it stands rather than unlinked,
+ * then the queue cut past them in one step (dropTakenOrders). The FILL events, and the removals
+ * of consumed makers' OCO stop legs, are matchTaker's maker by maker, in the same order.
+ * Returns what is left of the taker.
+ */
+function takeLevel(level: usize, price: f64, left: f64, tag: f64, fillHead: u32, takerId: f64, trader: f64, asset: f64): f64 {
+  let count = levelCount(level);
+  let total = levelTotal(level);
+  let maker = levelHead(level);
+  let taken: u32 = 0;
+  while (maker != 0) {
+    const makerLeft = orderRemaining(maker);
+    const traded = min<f64>(makerLeft, left);
+    const makerId = orderId(maker);
+    const makerTrader = traderValue(orderTraderIndex(maker));
+    const fill = nextFill();
+    store<f64>(fill, tag, 0);
+    store<f64>(fill, asset, 8);
+    store<f64>(fill, makerId, 16);
+    store<f64>(fill, takerId, 24);
+    store<f64>(fill, makerTrader, 32);
+    store<f64>(fill, trader, 40);
+    store<f64>(fill, price, 48);
+    store<f64>(fill, traded, 56);
+    left -= traded;
+    const consumed = traded == makerLeft;
+    const ordersAfter = consumed ? count - 1 : count;
+    writeLevelEvent(fillHead, asset, makerId, makerTrader, price, traded, makerLeft - traded, takerId, trader,
+      ordersAfter == 0 ? 0 : total - traded, ordersAfter);
+    if (!consumed) {
+      setOrderRemaining(maker, makerLeft - traded);
+      total -= traded;
+      if (orderIsOcoLeg(maker)) {
+        clearOrderOcoLeg(maker);
+        cancelStopLeg(makerId + 1, asset);
+      }
+      break;
+    }
+    // The total as unlinkOrder keeps it, one maker at a time: past 2^53 lots the order of the
+    // subtractions decides the rounding.
+    count--;
+    total -= makerLeft;
+    taken++;
+    const oco = orderIsOcoLeg(maker);
+    const after = orderNext(maker);
+    retireOrder(maker);
+    if (oco) cancelStopLeg(makerId + 1, asset);
+    maker = after;
+    if (left == 0) break;
+  }
+  dropTakenOrders(level, taken, maker, count, total);
   return left;
 }
 

@@ -134,6 +134,24 @@ export function removeLimitLeg(state: CoreState, limitId: number, asset: number)
   retireOrder(state, limit);
 }
 
+/**
+ * The first `taken` orders of `level`'s queue, consumed by fills and already retired (retireOrder),
+ * leave it in one step: the level leaves its side when they were all of it (`first` is No.SLOT),
+ * else its queue starts at `first`, with `count` orders and `total` lots left.
+ */
+export function dropTakenOrders(state: CoreState, level: number, taken: number, first: number, count: number, total: number): void {
+  const levels = state.levels;
+  levels.sideOrders[levels.side[level]] -= taken;
+  if (first === No.SLOT) {
+    levels.removeLevel(level);
+  } else {
+    levels.head[level] = first;
+    state.orders.prev[first] = No.SLOT;
+    levels.count[level] = count;
+    levels.total[level] = total;
+  }
+}
+
 /** Lowers a resting order's size in place, keeping its queue position; `by` < remaining. */
 export function shrinkOrder(state: CoreState, order: number, by: number): void {
   state.orders.remaining[order] -= by;
