@@ -15,6 +15,7 @@
 //   per event,   EVENT_SLOTS:  see src/events.ts
 // A fill's timestamp is its command's timestamp.
 import { LobError, invalidArgument } from './errors.js';
+import { smallInteger } from './js-core/small-integer.js';
 import { EventList, outOfRange } from './events.js';
 import { ORDER_STATUS, REJECT_REASONS, SIDES, STP_MODES, StatusCode, Op, TIME_IN_FORCE } from './codes.js';
 import {
@@ -558,19 +559,24 @@ export function ocoStopStatus(limitStatus: number, limitFilled: number): OrderSt
   return limitStatus === StatusCode.RESTING && limitFilled === 0 ? 'pending' : 'cancelled';
 }
 
-/** Fill j of a fill buffer (FILL_SLOTS layout) as an object; the timestamp is its command's. */
+/**
+ * Fill j of a fill buffer (FILL_SLOTS layout) as an object; the timestamp is its command's. Its
+ * numbers go in as small integers where they are: a field that first held a heap number (what a
+ * Float64Array read gives, whole or not) keeps each value in a heap number of its own, seven more
+ * allocations a fill (src/js-core/small-integer.ts).
+ */
 export function decodeFill(fills: Float64Array, j: number, timestamp: number): Fill {
   const o = j * FILL_SLOTS;
   return {
-    asset: fills[o + 1],
-    makerOrderId: fills[o + 2],
-    takerOrderId: fills[o + 3],
-    makerTrader: fills[o + 4],
-    takerTrader: fills[o + 5],
+    asset: smallInteger(fills[o + 1]),
+    makerOrderId: smallInteger(fills[o + 2]),
+    takerOrderId: smallInteger(fills[o + 3]),
+    makerTrader: smallInteger(fills[o + 4]),
+    takerTrader: smallInteger(fills[o + 5]),
     // Slot 0 is an integer below 2^53; ToInt32 keeps its parity, so & 1 is exact and cheaper than %.
     takerSide: SIDES[fills[o] & 1],
-    price: fills[o + 6],
-    size: fills[o + 7],
+    price: smallInteger(fills[o + 6]),
+    size: smallInteger(fills[o + 7]),
     timestamp,
   };
 }

@@ -16,6 +16,8 @@ export function linkOrder(state: CoreState, s: number, level: number, price: num
   const levels = state.levels;
   if (level === No.SLOT) level = levels.addLevel(s, price);
   appendToLevel(state, level, order);
+  // Tested before the arguments are read: V8 does not drop their loads when the writer does nothing.
+  if (!state.events.recording) return;
   const remaining = state.orders.remaining[order];
   state.events.writeLevelEvent(eventHead(EventCode.RESTED, ReasonCode.NONE, s & 1), asset, state.orders.id[order], trader,
     price, remaining, remaining, 0, 0, levels.total[level], levels.count[level]);
