@@ -65,7 +65,8 @@ export function unlinkOrder(state: CoreState, order: number): void {
  * maker that a fill consumed, whose FILL event says it all).
  */
 function unlinkWithEvent(state: CoreState, order: number, reason: number, asset: number): void {
-  if (reason === ReasonCode.NONE) return unlinkOrder(state, order);
+  // Without events, nothing is read for one.
+  if (reason === ReasonCode.NONE || !state.events.recording) return unlinkOrder(state, order);
   const { orders, levels } = state;
   const level = orders.level[order];
   const emptied = levels.count[level] === 1;
