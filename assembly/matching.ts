@@ -285,15 +285,7 @@ function matchTaker(
     }
     const makerId = orderId(maker);
     const makerTrader = traderValue(orderTraderIndex(maker));
-    const fill = nextFill();
-    store<f64>(fill, tag, 0);
-    store<f64>(fill, asset, 8);
-    store<f64>(fill, makerId, 16);
-    store<f64>(fill, takerId, 24);
-    store<f64>(fill, makerTrader, 32);
-    store<f64>(fill, trader, 40);
-    store<f64>(fill, price, 48);
-    store<f64>(fill, traded, 56);
+    writeFill(tag, asset, makerId, takerId, makerTrader, trader, price, traded);
     left -= traded;
     lastPrice = price;
     // The level as it is after this fill: the maker gone (and the level with it) or shrunk.
@@ -335,32 +327,18 @@ function takeLevel(level: usize, price: f64, left: f64, tag: f64, fillHead: u32,
   let taken: u32 = 0;
   while (maker != 0) {
     const makerLeft = orderRemaining(maker);
-    const traded = min<f64>(makerLeft, left);
-    const makerId = orderId(maker);
-    const makerTrader = traderValue(orderTraderIndex(maker));
-    const fill = nextFill();
-    store<f64>(fill, tag, 0);
-    store<f64>(fill, asset, 8);
-    store<f64>(fill, makerId, 16);
-    store<f64>(fill, takerId, 24);
-    store<f64>(fill, makerTrader, 32);
-    store<f64>(fill, trader, 40);
-    store<f64>(fill, price, 48);
-    store<f64>(fill, traded, 56);
-    left -= traded;
-    const consumed = traded == makerLeft;
-    const ordersAfter = consumed ? count - 1 : count;
-    writeLevelEvent(fillHead, asset, makerId, makerTrader, price, traded, makerLeft - traded, takerId, trader,
-      ordersAfter == 0 ? 0 : total - traded, ordersAfter);
-    if (!consumed) {
-      setOrderRemaining(maker, makerLeft - traded);
-      total -= traded;
-      if (orderIsOcoLeg(maker)) {
-        clearOrderOcoLeg(maker);
-        cancelStopLeg(makerId + 1, asset);
-      }
+    if (left < makerLeft) {
+      // The last maker the taker reaches, filled in part: it stays, at the head of the queue.
+      total = fillInPart(maker, makerLeft, left, count, total, price, tag, fillHead, takerId, trader, asset);
+      left = 0;
       break;
     }
+    const makerId = orderId(maker);
+    const makerTrader = traderValue(orderTraderIndex(maker));
+    writeFill(tag, asset, makerId, takerId, makerTrader, trader, price, makerLeft);
+    left -= makerLeft;
+    writeLevelEvent(fillHead, asset, makerId, makerTrader, price, makerLeft, 0, takerId, trader,
+      count == 1 ? 0 : total - makerLeft, count - 1);
     // The total as unlinkOrder keeps it, one maker at a time: past 2^53 lots the order of the
     // subtractions decides the rounding.
     count--;
@@ -375,6 +353,41 @@ function takeLevel(level: usize, price: f64, left: f64, tag: f64, fillHead: u32,
   }
   dropTakenOrders(level, taken, maker, count, total);
   return left;
+}
+
+/**
+ * takeLevel's last maker, which the taker's `left` lots fill in part: its fill and FILL event,
+ * its new size, and its OCO stop leg's removal. Returns the level's total after it.
+ */
+function fillInPart(
+  maker: usize, makerLeft: f64, left: f64, count: u32, total: f64, price: f64, tag: f64, fillHead: u32, takerId: f64,
+  trader: f64, asset: f64,
+): f64 {
+  const makerId = orderId(maker);
+  const makerTrader = traderValue(orderTraderIndex(maker));
+  writeFill(tag, asset, makerId, takerId, makerTrader, trader, price, left);
+  writeLevelEvent(fillHead, asset, makerId, makerTrader, price, left, makerLeft - left, takerId, trader, total - left, count);
+  setOrderRemaining(maker, makerLeft - left);
+  if (orderIsOcoLeg(maker)) {
+    clearOrderOcoLeg(maker);
+    cancelStopLeg(makerId + 1, asset);
+  }
+  return total - left;
+}
+
+/** Appends a fill record to the fill buffer (room for it was reserved). */
+@inline function writeFill(
+  tag: f64, asset: f64, makerId: f64, takerId: f64, makerTrader: f64, trader: f64, price: f64, traded: f64,
+): void {
+  const fill = nextFill();
+  store<f64>(fill, tag, 0);
+  store<f64>(fill, asset, 8);
+  store<f64>(fill, makerId, 16);
+  store<f64>(fill, takerId, 24);
+  store<f64>(fill, makerTrader, 32);
+  store<f64>(fill, trader, 40);
+  store<f64>(fill, price, 48);
+  store<f64>(fill, traded, 56);
 }
 
 export function placeLimit(

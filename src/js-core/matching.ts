@@ -447,7 +447,14 @@ export class Matching {
     let taken = 0;
     while (maker !== No.SLOT) {
       const makerLeft = remaining[maker];
-      const traded = left < makerLeft ? left : makerLeft;
+      if (left < makerLeft) {
+        // The last maker the taker reaches, filled in part: it stays, at the head of the queue.
+        buffers.fillCount = f / Slots.FILL;
+        total = this.fillInPart(maker, makerLeft, left, count, total, price, tag, fillHead, takerId, trader, asset);
+        f = buffers.fillCount * Slots.FILL;
+        left = 0;
+        break;
+      }
       const makerId = orders.id[maker];
       const makerOwner = orders.trader[maker];
       if (f + Slots.FILL > fills.length) fills = buffers.growFills();
@@ -458,23 +465,12 @@ export class Matching {
       fills[f + 4] = makerOwner;
       fills[f + 5] = trader;
       fills[f + 6] = price;
-      fills[f + 7] = traded;
+      fills[f + 7] = makerLeft;
       f += Slots.FILL;
-      left -= traded;
-      const consumed = traded === makerLeft;
+      left -= makerLeft;
       if (events.recording) {
-        const ordersAfter = consumed ? count - 1 : count;
-        events.writeLevelEvent(fillHead, asset, makerId, makerOwner, price, traded, makerLeft - traded, takerId, trader,
-          ordersAfter === 0 ? 0 : total - traded, ordersAfter);
-      }
-      if (!consumed) {
-        remaining[maker] = makerLeft - traded;
-        total -= traded;
-        if (orderIsOcoLeg(orders, maker)) {
-          clearOrderOcoLeg(orders, maker);
-          cancelStopLeg(state, makerId + 1, asset);
-        }
-        break;
+        events.writeLevelEvent(fillHead, asset, makerId, makerOwner, price, makerLeft, 0, takerId, trader,
+          count === 1 ? 0 : total - makerLeft, count - 1);
       }
       // The total as unlinkOrder keeps it, one maker at a time: past 2^53 lots the order of the
       // subtractions decides the rounding.
@@ -491,6 +487,29 @@ export class Matching {
     buffers.fillCount = f / Slots.FILL;
     dropTakenOrders(state, level, taken, maker, count, total);
     return left;
+  }
+
+  /**
+   * takeLevel's last maker, which the taker's `left` lots fill in part: its fill and FILL event,
+   * its new size, and its OCO stop leg's removal. Returns the level's total after it.
+   */
+  private fillInPart(maker: number, makerLeft: number, left: number, count: number, total: number, price: number, tag: number,
+                     fillHead: number, takerId: number, trader: number, asset: number): number {
+    const state = this.state;
+    const { orders, events } = state;
+    const makerId = orders.id[maker];
+    const makerOwner = orders.trader[maker];
+    this.writeFill(tag, asset, makerId, takerId, makerOwner, trader, price, left);
+    if (events.recording) {
+      events.writeLevelEvent(fillHead, asset, makerId, makerOwner, price, left, makerLeft - left, takerId, trader,
+        total - left, count);
+    }
+    orders.remaining[maker] = makerLeft - left;
+    if (orderIsOcoLeg(orders, maker)) {
+      clearOrderOcoLeg(orders, maker);
+      cancelStopLeg(state, makerId + 1, asset);
+    }
+    return total - left;
   }
 
   /** Appends a fill record to the fill buffer. */
