@@ -29,8 +29,8 @@ import { createIndexedOrder, findOrderRecord, foundSlot, reserveIndexEntry } fro
 import { internTrader, lookupTrader, traderValue, NO_TRADER } from './traders';
 import { nextFill, reserveFills } from './buffers';
 import {
-  cancelOrderAt, cancelStopLeg, levelsInUse, linkOrder, removeOrder, removePendingStop, restingOrders, retireOrder,
-  shrinkOrder, unlinkOrder,
+  cancelOrderAt, cancelStopLeg, dropTakenOrders, levelsInUse, linkOrder, removeOrder, removePendingStop, restingOrders,
+  retireOrder, shrinkOrder, unlinkOrder,
 } from './resting';
 import { pendingOcoLegs, pendingStops, stopBook, stopOrderPrice, stopSide } from './pending';
 import { acceptedHead, eventHead, PENDING, PRIORITY_LOST, reserveEvents, writeEvent, writeLevelEvent } from './events';
@@ -246,9 +246,18 @@ function matchTaker(
   let lastPrice: f64 = 0;
   const tag = <f64>(command * 2 + takerSide);
   const fillHead = eventHead(EVENT_FILL, REASON_NONE, takerSide ^ 1);
+  // Without STP or a budget nothing is decided maker by maker: the taker takes level by level.
+  const byLevel = stp == STP_ALLOW && budget == 0;
   while (left > 0) {
     const level = bestLevel(opp);
     if (level == 0 || bestKey(opp) < threshold) break;
+    if (byLevel) {
+      // A level holds at least one maker: it trades.
+      const price = levelPrice(level);
+      left = takeLevel(level, price, left, tag, fillHead, takerId, trader, asset);
+      lastPrice = price;
+      continue;
+    }
     const maker = levelHead(level);
     if (stp != STP_ALLOW && orderTraderIndex(maker) == traderIndex) {
       if (stp == STP_CANCEL_TAKER) {
@@ -276,15 +285,7 @@ function matchTaker(
     }
     const makerId = orderId(maker);
     const makerTrader = traderValue(orderTraderIndex(maker));
-    const fill = nextFill();
-    store<f64>(fill, tag, 0);
-    store<f64>(fill, asset, 8);
-    store<f64>(fill, makerId, 16);
-    store<f64>(fill, takerId, 24);
-    store<f64>(fill, makerTrader, 32);
-    store<f64>(fill, trader, 40);
-    store<f64>(fill, price, 48);
-    store<f64>(fill, traded, 56);
+    writeFill(tag, asset, makerId, takerId, makerTrader, trader, price, traded);
     left -= traded;
     lastPrice = price;
     // The level as it is after this fill: the maker gone (and the level with it) or shrunk.
@@ -310,6 +311,83 @@ function matchTaker(
     tradedBook = book;
   }
   return left;
+}
+
+/**
+ * A taker without STP or budget against `level`, the best of its side, at `price`: its makers in
+ * queue order, each filled, each one consumed forgotten where it stands rather than unlinked,
+ * then the queue cut past them in one step (dropTakenOrders). The FILL events, and the removals
+ * of consumed makers' OCO stop legs, are matchTaker's maker by maker, in the same order.
+ * Returns what is left of the taker.
+ */
+function takeLevel(level: usize, price: f64, left: f64, tag: f64, fillHead: u32, takerId: f64, trader: f64, asset: f64): f64 {
+  let count = levelCount(level);
+  let total = levelTotal(level);
+  let maker = levelHead(level);
+  let taken: u32 = 0;
+  while (maker != 0) {
+    const makerLeft = orderRemaining(maker);
+    if (left < makerLeft) {
+      // The last maker the taker reaches, filled in part: it stays, at the head of the queue.
+      total = fillInPart(maker, makerLeft, left, count, total, price, tag, fillHead, takerId, trader, asset);
+      left = 0;
+      break;
+    }
+    const makerId = orderId(maker);
+    const makerTrader = traderValue(orderTraderIndex(maker));
+    writeFill(tag, asset, makerId, takerId, makerTrader, trader, price, makerLeft);
+    left -= makerLeft;
+    writeLevelEvent(fillHead, asset, makerId, makerTrader, price, makerLeft, 0, takerId, trader,
+      count == 1 ? 0 : total - makerLeft, count - 1);
+    // The total as unlinkOrder keeps it, one maker at a time: past 2^53 lots the order of the
+    // subtractions decides the rounding.
+    count--;
+    total -= makerLeft;
+    taken++;
+    const oco = orderIsOcoLeg(maker);
+    const after = orderNext(maker);
+    retireOrder(maker);
+    if (oco) cancelStopLeg(makerId + 1, asset);
+    maker = after;
+    if (left == 0) break;
+  }
+  dropTakenOrders(level, taken, maker, count, total);
+  return left;
+}
+
+/**
+ * takeLevel's last maker, which the taker's `left` lots fill in part: its fill and FILL event,
+ * its new size, and its OCO stop leg's removal. Returns the level's total after it.
+ */
+function fillInPart(
+  maker: usize, makerLeft: f64, left: f64, count: u32, total: f64, price: f64, tag: f64, fillHead: u32, takerId: f64,
+  trader: f64, asset: f64,
+): f64 {
+  const makerId = orderId(maker);
+  const makerTrader = traderValue(orderTraderIndex(maker));
+  writeFill(tag, asset, makerId, takerId, makerTrader, trader, price, left);
+  writeLevelEvent(fillHead, asset, makerId, makerTrader, price, left, makerLeft - left, takerId, trader, total - left, count);
+  setOrderRemaining(maker, makerLeft - left);
+  if (orderIsOcoLeg(maker)) {
+    clearOrderOcoLeg(maker);
+    cancelStopLeg(makerId + 1, asset);
+  }
+  return total - left;
+}
+
+/** Appends a fill record to the fill buffer (room for it was reserved). */
+@inline function writeFill(
+  tag: f64, asset: f64, makerId: f64, takerId: f64, makerTrader: f64, trader: f64, price: f64, traded: f64,
+): void {
+  const fill = nextFill();
+  store<f64>(fill, tag, 0);
+  store<f64>(fill, asset, 8);
+  store<f64>(fill, makerId, 16);
+  store<f64>(fill, takerId, 24);
+  store<f64>(fill, makerTrader, 32);
+  store<f64>(fill, trader, 40);
+  store<f64>(fill, price, 48);
+  store<f64>(fill, traded, 56);
 }
 
 export function placeLimit(

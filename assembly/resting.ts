@@ -169,6 +169,24 @@ export function removeLimitLeg(limitId: f64, asset: f64): void {
   retireOrder(limit);
 }
 
+/**
+ * The first `taken` orders of `level`'s queue, consumed by fills and already retired (retireOrder),
+ * leave it in one step: the level leaves its side when they were all of it (`first` is 0), else
+ * its queue starts at `first`, with `count` orders and `total` lots left.
+ */
+@inline export function dropTakenOrders(level: usize, taken: u32, first: usize, count: u32, total: f64): void {
+  addSideOrders(levelSide(level), -<i32>taken);
+  if (first == 0) {
+    removeLevel(level);
+    levelsInUse--;
+  } else {
+    setLevelHead(level, first);
+    setOrderPrev(first, 0);
+    setLevelCount(level, count);
+    setLevelTotal(level, total);
+  }
+}
+
 /** Lowers a resting order's size in place, keeping its queue position; `by` < remaining. */
 export function shrinkOrder(order: usize, by: f64): void {
   const level = orderLevel(order);

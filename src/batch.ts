@@ -15,6 +15,7 @@
 //   per event,   EVENT_SLOTS:  see src/events.ts
 // A fill's timestamp is its command's timestamp.
 import { LobError, invalidArgument } from './errors.js';
+import { smallInteger } from './js-core/small-integer.js';
 import { EventList, outOfRange } from './events.js';
 import { ORDER_STATUS, REJECT_REASONS, SIDES, STP_MODES, StatusCode, Op, TIME_IN_FORCE } from './codes.js';
 import {
@@ -558,20 +559,39 @@ export function ocoStopStatus(limitStatus: number, limitFilled: number): OrderSt
   return limitStatus === StatusCode.RESTING && limitFilled === 0 ? 'pending' : 'cancelled';
 }
 
-/** Fill j of a fill buffer (FILL_SLOTS layout) as an object; the timestamp is its command's. */
+/** The largest integer every V8 build holds as a small integer (src/js-core/small-integer.ts). */
+const enum Small { MAX = 0x3fffffff }
+
+/**
+ * Fill j of a fill buffer (FILL_SLOTS layout) as an object; the timestamp is its command's. Its
+ * numbers go in as small integers where they are: a field that first held a heap number (what a
+ * Float64Array read gives, whole or not) keeps each value in a heap number of its own, seven more
+ * allocations a fill (src/js-core/small-integer.ts). One test for all seven, then `| 0` on each:
+ * 14 ns a fill where smallInteger on each took 19 (a scratch loop of 70-fill results).
+ */
 export function decodeFill(fills: Float64Array, j: number, timestamp: number): Fill {
   const o = j * FILL_SLOTS;
+  const asset = fills[o + 1];
+  const makerOrderId = fills[o + 2];
+  const takerOrderId = fills[o + 3];
+  const makerTrader = fills[o + 4];
+  const takerTrader = fills[o + 5];
+  const price = fills[o + 6];
+  const size = fills[o + 7];
+  // Slot 0 is an integer below 2^53; ToInt32 keeps its parity, so & 1 is exact and cheaper than %.
+  const takerSide = SIDES[fills[o] & 1];
+  // Every value of a fill is a non-negative integer.
+  if (asset <= Small.MAX && makerOrderId <= Small.MAX && takerOrderId <= Small.MAX && makerTrader <= Small.MAX && takerTrader <= Small.MAX &&
+      price <= Small.MAX && size <= Small.MAX) {
+    return {
+      asset: asset | 0, makerOrderId: makerOrderId | 0, takerOrderId: takerOrderId | 0, makerTrader: makerTrader | 0,
+      takerTrader: takerTrader | 0, takerSide, price: price | 0, size: size | 0, timestamp,
+    };
+  }
   return {
-    asset: fills[o + 1],
-    makerOrderId: fills[o + 2],
-    takerOrderId: fills[o + 3],
-    makerTrader: fills[o + 4],
-    takerTrader: fills[o + 5],
-    // Slot 0 is an integer below 2^53; ToInt32 keeps its parity, so & 1 is exact and cheaper than %.
-    takerSide: SIDES[fills[o] & 1],
-    price: fills[o + 6],
-    size: fills[o + 7],
-    timestamp,
+    asset: smallInteger(asset), makerOrderId: smallInteger(makerOrderId), takerOrderId: smallInteger(takerOrderId),
+    makerTrader: smallInteger(makerTrader), takerTrader: smallInteger(takerTrader), takerSide, price: smallInteger(price),
+    size: smallInteger(size), timestamp,
   };
 }
 

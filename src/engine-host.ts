@@ -11,6 +11,7 @@ import {
 import type { MatchingCore } from './core.js';
 import type { Engine, SnapshotRestore } from './engine.js';
 import { LobError, describeValue } from './errors.js';
+import { smallInteger } from './js-core/small-integer.js';
 import { EventList } from './events.js';
 import { COMMAND_SLOTS, Head, Slot, batchFaultError, checkRequest, decodeFault } from './operations.js';
 import { requireNonNegative, requirePositive } from './validate.js';
@@ -105,7 +106,7 @@ export class MatchingEngine implements Engine {
       throw this.fail('placeMarket', error);
     }
     const result = this.orderResult(r, timestamp);
-    if (r[Slot.BUDGET] !== 0) result.spent = this.core.out[OUT_SPENT];
+    if (r[Slot.BUDGET] !== 0) result.spent = smallInteger(this.core.out[OUT_SPENT]);
     return result;
   }
 
@@ -188,7 +189,7 @@ export class MatchingEngine implements Engine {
     }
     const out = this.core.out;
     const head = out[OUT_HEAD];
-    if ((head & 15) === StatusCode.OK) return { ok: true, cancelled: out[OUT_FILLED] };
+    if ((head & 15) === StatusCode.OK) return { ok: true, cancelled: smallInteger(out[OUT_FILLED]) };
     return { ok: false, cancelled: 0, reason: REJECT_REASONS[head >> 4] };
   }
 
@@ -328,34 +329,35 @@ export class MatchingEngine implements Engine {
     this.ensureUsable();
     requireNonNegative('asset', asset);
     const levels = this.query('bestLevel', () => this.core.levels(asset, side, 1));
-    return levels.length === 0 ? undefined : { price: levels[0], size: levels[1], orders: levels[2] };
+    return levels.length === 0 ? undefined : { price: smallInteger(levels[0]), size: smallInteger(levels[1]), orders: smallInteger(levels[2]) };
   }
 
   private levelList(asset: number, side: number, max: number): Level[] {
     const levels = this.query('depth', () => this.core.levels(asset, side, max));
     const list: Level[] = [];
     for (let o = 0; o < levels.length; o += LEVEL_SLOTS) {
-      list.push({ price: levels[o], size: levels[o + 1], orders: levels[o + 2] });
+      list.push({ price: smallInteger(levels[o]), size: smallInteger(levels[o + 1]), orders: smallInteger(levels[o + 2]) });
     }
     return list;
   }
 
-  /** Builds the result of the last per-call order command (its record `r`, its `timestamp`) from the core's outputs. */
+  /**
+   * Builds the result of the last per-call order command (its record `r`, its `timestamp`) from the
+   * core's outputs. Numbers read from the core's slots go into results as small integers where they
+   * are (decodeFill says why), and so do those of the other results and queries here.
+   */
   private orderResult(r: Float64Array, timestamp: number): OrderResult {
     const out = this.core.out;
     const head = out[OUT_HEAD];
     const status = ORDER_STATUS[head & 15] as OrderStatus;
     const fillCount = out[OUT_FILL_COUNT];
-    const fills: Fill[] = new Array(fillCount);
-    if (fillCount > 0) {
-      const buffer = this.core.fills;
-      for (let j = 0; j < fillCount; j++) fills[j] = decodeFill(buffer, j, timestamp);
-    }
+    // Most orders do not trade: the decoding is a call of its own, which V8 does not inline here.
+    const fills: Fill[] = fillCount === 0 ? [] : decodeFills(this.core.fills, fillCount, timestamp);
     const result: OrderResult = {
-      orderId: out[OUT_ORDER_ID],
+      orderId: smallInteger(out[OUT_ORDER_ID]),
       status,
-      filled: out[OUT_FILLED],
-      remaining: out[OUT_REMAINING],
+      filled: smallInteger(out[OUT_FILLED]),
+      remaining: smallInteger(out[OUT_REMAINING]),
       fills,
     };
     const reason = REJECT_REASONS[head >> 4];
@@ -368,7 +370,7 @@ export class MatchingEngine implements Engine {
   private cancelResult(): CancelResult {
     const out = this.core.out;
     const head = out[OUT_HEAD];
-    if ((head & 15) === StatusCode.OK) return { ok: true, remaining: out[OUT_REMAINING] };
+    if ((head & 15) === StatusCode.OK) return { ok: true, remaining: smallInteger(out[OUT_REMAINING]) };
     return { ok: false, reason: REJECT_REASONS[head >> 4] };
   }
 
@@ -399,24 +401,31 @@ export class MatchingEngine implements Engine {
   }
 }
 
+/** The `count` fills of a per-call command as objects; `timestamp` is the command's. */
+function decodeFills(buffer: Float64Array, count: number, timestamp: number): Fill[] {
+  const fills: Fill[] = new Array(count);
+  for (let j = 0; j < count; j++) fills[j] = decodeFill(buffer, j, timestamp);
+  return fills;
+}
+
 function restingOrderAt(slots: Float64Array, o: number): RestingOrder {
   const order: RestingOrder = {
-    orderId: slots[o + ORD_ID],
-    trader: slots[o + ORD_TRADER],
-    asset: slots[o + ORD_ASSET],
+    orderId: smallInteger(slots[o + ORD_ID]),
+    trader: smallInteger(slots[o + ORD_TRADER]),
+    asset: smallInteger(slots[o + ORD_ASSET]),
     side: SIDES[slots[o + ORD_SIDE]],
-    price: slots[o + ORD_PRICE],
-    remaining: slots[o + ORD_REMAINING],
-    timestamp: slots[o + ORD_TIMESTAMP],
+    price: smallInteger(slots[o + ORD_PRICE]),
+    remaining: smallInteger(slots[o + ORD_REMAINING]),
+    timestamp: smallInteger(slots[o + ORD_TIMESTAMP]),
     stp: STP_MODES[slots[o + ORD_STP]],
   };
   const stopType = slots[o + ORD_STOP_TYPE];
   if (stopType !== 0) {
     order.status = 'pending';
     order.type = ORDER_TYPES[stopType & 3] as 'stop_limit' | 'stop_market';
-    order.stopPrice = slots[o + ORD_STOP_PRICE];
+    order.stopPrice = smallInteger(slots[o + ORD_STOP_PRICE]);
     order.timeInForce = TIME_IN_FORCE[stopType >> 2];
   }
-  if (slots[o + ORD_OCO_SIBLING] !== 0) order.ocoSiblingId = slots[o + ORD_OCO_SIBLING];
+  if (slots[o + ORD_OCO_SIBLING] !== 0) order.ocoSiblingId = smallInteger(slots[o + ORD_OCO_SIBLING]);
   return order;
 }

@@ -70,7 +70,9 @@ export class JsCore implements MatchingCore {
              timestamp: number, tif: number, stp: number, clientOrderId: number): void {
     this.beginCall();
     this.matching.placeLimit(this.out, 0, 0, trader, asset, side, price, size, timestamp, tif, stp, clientOrderId);
-    this.stops.runTriggers(0, timestamp);
+    // Tested here, not only in runTriggers: the cascade is then no candidate for inlining into
+    // the host's per-call path, which has room left for the matching.
+    if (this.matching.hasTraded()) this.stops.runTriggers(0, timestamp);
     this.finishCall();
   }
 
@@ -78,7 +80,7 @@ export class JsCore implements MatchingCore {
               protectionPrice: number, stp: number, clientOrderId: number): void {
     this.beginCall();
     this.matching.placeMarket(this.out, 0, 0, trader, asset, side, size, budget, protectionPrice, stp, clientOrderId, 0);
-    this.stops.runTriggers(0, timestamp);
+    if (this.matching.hasTraded()) this.stops.runTriggers(0, timestamp);
     this.finishCall();
   }
 
@@ -93,7 +95,7 @@ export class JsCore implements MatchingCore {
            stopLimitPrice: number, timestamp: number, stp: number, clientOrderId: number): void {
     this.beginCall();
     this.stops.placeOco(this.out, 0, 0, trader, asset, side, size, price, stopPrice, stopLimitPrice, timestamp, stp, clientOrderId);
-    this.stops.runTriggers(0, timestamp);
+    if (this.matching.hasTraded()) this.stops.runTriggers(0, timestamp);
     this.finishCall();
   }
 
@@ -112,7 +114,7 @@ export class JsCore implements MatchingCore {
   modify(trader: number, asset: number, orderId: number, price: number, size: number, timestamp: number): void {
     this.beginCall();
     this.matching.modify(this.out, 0, 0, trader, asset, orderId, price, size, timestamp);
-    this.stops.runTriggers(0, timestamp);
+    if (this.matching.hasTraded()) this.stops.runTriggers(0, timestamp);
     this.finishCall();
   }
 

@@ -17,19 +17,22 @@ import { clearOrderOcoLeg, orderIsOcoLeg, orderIsPending, orderStp } from './ord
 import { stopBook, stopOrderPrice, stopSide } from './pending.js';
 import { smallInteger } from './small-integer.js';
 import {
-  cancelOrderAt, cancelStopLeg, linkOrder, removeOrder, removePendingStop, retireOrder, shrinkOrder, unlinkOrder,
+  cancelOrderAt, cancelStopLeg, dropTakenOrders, linkOrder, removeOrder, removePendingStop, retireOrder, shrinkOrder,
+  unlinkOrder,
 } from './resting.js';
+
+/**
+ * The last order id a core hands out: every id stays a safe integer, and so does the next id a
+ * snapshot carries. A new order past it is rejected CAPACITY (an OCO pair needs two ids). A
+ * literal, not a module constant: a float64 constant is read through its module cell and unboxed
+ * at every use.
+ */
+export const enum OrderIds { LAST = 9007199254740990 }
 
 export interface Limits {
   readonly maxOrders: number;
   readonly maxLevels: number;
 }
-
-/**
- * The last order id a core hands out: every id stays a safe integer, and so does the next id a
- * snapshot carries. A new order past it is rejected CAPACITY (an OCO pair needs two ids).
- */
-export const LAST_ORDER_ID = 9007199254740990;
 
 /** How many lots at `price` a budget of `left` pays for: floor(left / price), corrected for the division's rounding. */
 function affordable(left: number, price: number): number {
@@ -109,13 +112,39 @@ export class Matching {
 
   private writeAccepted(asset: number, id: number, trader: number, side: number, type: number, tif: number, stp: number,
                         price: number, size: number, clientOrderId: number, other2: number): void {
-    this.state.events.writeEvent(acceptedHead(EventCode.ACCEPTED, side, type, tif, stp), asset, id, trader, price, size,
+    // Tested before the head is built: V8 does not drop the building when the writer does nothing.
+    const events = this.state.events;
+    if (events.recording) events.writeEvent(acceptedHead(EventCode.ACCEPTED, side, type, tif, stp), asset, id, trader, price, size,
       size, clientOrderId, other2);
   }
 
   placeLimit(out: Float64Array, at: number, command: number, trader: number, asset: number, side: number,
              price: number, size: number, timestamp: number, tif: number, stp: number, clientOrderId: number): void {
+    if (tif === TifCode.GTC && this.restWithoutCrossing(out, at, trader, asset, side, price, size, timestamp, stp, clientOrderId)) return;
     this.placeLimitGeneral(out, at, command, trader, asset, side, price, size, timestamp, tif, stp, clientOrderId, 0, 0);
+  }
+
+  /**
+   * The common case, a GTC order that does not cross, in one straight run small enough for V8 to
+   * inline whole (placeLimitGeneral is not): when its book exists and it is within the limits, it
+   * rests whole and this returns true. Otherwise it changes nothing and returns false, and the
+   * general path decides.
+   */
+  private restWithoutCrossing(out: Float64Array, at: number, trader: number, asset: number, side: number, price: number,
+                              size: number, timestamp: number, stp: number, clientOrderId: number): boolean {
+    const state = this.state;
+    const book = state.books.findBook(asset);
+    if (book === No.SLOT || state.nextOrderId > OrderIds.LAST) return false;
+    const levels = state.levels;
+    if (levels.bestKey(bookSide(book, side ^ 1)) >= keyOf(side ^ 1, price)) return false;
+    if (this.bounded && !this.hasRoom(book, side, price, 0, 0)) return false;
+    const own = bookSide(book, side);
+    const id = state.nextOrderId++;
+    this.writeAccepted(asset, id, trader, side, OrderTypeCode.LIMIT, TifCode.GTC, stp, price, size, clientOrderId, 0);
+    const order = createIndexedOrder(state.orders, state.index, id, size, timestamp, trader, stp);
+    linkOrder(state, own, levels.findLevel(own, price), price, order, asset, trader);
+    writeResult(out, at, StatusCode.RESTING, ReasonCode.NONE, id, 0, size);
+    return true;
   }
 
   /**
@@ -127,7 +156,7 @@ export class Matching {
                     price: number, size: number, timestamp: number, tif: number, stp: number, clientOrderId: number,
                     givenId: number, flags: number): void {
     const state = this.state;
-    if (givenId === 0 && state.nextOrderId > LAST_ORDER_ID) {
+    if (givenId === 0 && state.nextOrderId > OrderIds.LAST) {
       return this.rejectOrder(out, at, ReasonCode.CAPACITY, trader, asset, side, OrderTypeCode.LIMIT, tif, stp, price, size, clientOrderId, 0, 0);
     }
     const book = state.books.findBook(asset);
@@ -174,7 +203,7 @@ export class Matching {
   placeMarket(out: Float64Array, at: number, command: number, trader: number, asset: number, side: number,
               size: number, budget: number, protectionPrice: number, stp: number, clientOrderId: number, givenId: number): void {
     const state = this.state;
-    if (givenId === 0 && state.nextOrderId > LAST_ORDER_ID) {
+    if (givenId === 0 && state.nextOrderId > OrderIds.LAST) {
       return this.rejectOrder(out, at, ReasonCode.CAPACITY, trader, asset, side, OrderTypeCode.MARKET, TifCode.IOC, stp, protectionPrice, size, clientOrderId, budget, 0);
     }
     let id = givenId;
@@ -321,9 +350,8 @@ export class Matching {
     const head = levels.head;
     const tag = command * 2 + takerSide;
     const fillHead = eventHead(EventCode.FILL, ReasonCode.NONE, takerSide ^ 1);
-    const buffers = this.buffers;
-    let fills = buffers.fills;
-    let f = buffers.fillCount * Slots.FILL;
+    // Without STP or a budget nothing is decided maker by maker: the taker takes level by level.
+    const byLevel = stp === StpCode.ALLOW && budget === 0;
     let left = size;
     let stopped = false;
     let spent = 0;
@@ -331,6 +359,13 @@ export class Matching {
     while (left > 0) {
       const level = levels.bestLevel(opp);
       if (level === No.SLOT || levels.bestKey(opp) < threshold) break;
+      const price = levels.price[level];
+      if (byLevel) {
+        // A level holds at least one maker: it trades.
+        left = this.takeLevel(level, price, left, tag, fillHead, takerId, trader, asset);
+        lastPrice = price;
+        continue;
+      }
       const maker = head[level];
       if (stp !== StpCode.ALLOW && makerTrader[maker] === trader) {
         if (stp === StpCode.CANCEL_TAKER) {
@@ -345,7 +380,6 @@ export class Matching {
         continue;
       }
       const makerLeft = remaining[maker];
-      const price = levels.price[level];
       let traded = left < makerLeft ? left : makerLeft;
       if (budget !== 0) {
         const lots = affordable(budget - spent, price);
@@ -358,24 +392,17 @@ export class Matching {
       }
       const makerId = orders.id[maker];
       const makerOwner = makerTrader[maker];
-      if (f + Slots.FILL > fills.length) fills = buffers.growFills();
-      fills[f] = tag;
-      fills[f + 1] = asset;
-      fills[f + 2] = makerId;
-      fills[f + 3] = takerId;
-      fills[f + 4] = makerOwner;
-      fills[f + 5] = trader;
-      fills[f + 6] = price;
-      fills[f + 7] = traded;
-      f += Slots.FILL;
+      this.writeFill(tag, asset, makerId, takerId, makerOwner, trader, price, traded);
       left -= traded;
       lastPrice = price;
       // The level as it is after this fill: the maker gone (and the level with it) or shrunk.
       const consumed = traded === makerLeft;
-      const ordersAfter = consumed ? levels.count[level] - 1 : levels.count[level];
-      const sizeAfter = ordersAfter === 0 ? 0 : levels.total[level] - traded;
-      events.writeLevelEvent(fillHead, asset, makerId, makerOwner, price, traded, makerLeft - traded, takerId, trader,
-        sizeAfter, ordersAfter);
+      if (events.recording) {
+        const ordersAfter = consumed ? levels.count[level] - 1 : levels.count[level];
+        const sizeAfter = ordersAfter === 0 ? 0 : levels.total[level] - traded;
+        events.writeLevelEvent(fillHead, asset, makerId, makerOwner, price, traded, makerLeft - traded, takerId, trader,
+          sizeAfter, ordersAfter);
+      }
       // An OCO limit leg that trades, in whole or in part, takes its stop leg with it.
       if (consumed) {
         removeOrder(state, maker, ReasonCode.NONE, asset);
@@ -387,7 +414,6 @@ export class Matching {
         }
       }
     }
-    buffers.fillCount = f / Slots.FILL;
     this.stoppedBySelfTrade = stopped;
     // A budget order's spend comes from float64 prices: as a heap number it would change this
     // object's hidden class (small-integer.ts).
@@ -398,6 +424,110 @@ export class Matching {
       this.tradedBook = book;
     }
     return left;
+  }
+
+  /**
+   * A taker without STP or budget against `level`, the best of its side, at `price`: its makers in
+   * queue order, each filled, each one consumed forgotten where it stands rather than unlinked,
+   * then the queue cut past them in one step (dropTakenOrders). The FILL events, and the removals
+   * of consumed makers' OCO stop legs, are matchTaker's maker by maker, in the same order.
+   * Returns what is left of the taker.
+   */
+  private takeLevel(level: number, price: number, left: number, tag: number, fillHead: number, takerId: number,
+                    trader: number, asset: number): number {
+    const state = this.state;
+    const { orders, levels, events } = state;
+    const remaining = orders.remaining;
+    const buffers = this.buffers;
+    let fills = buffers.fills;
+    let f = buffers.fillCount * Slots.FILL;
+    let count = levels.count[level];
+    let total = levels.total[level];
+    let maker = levels.head[level];
+    let taken = 0;
+    while (maker !== No.SLOT) {
+      const makerLeft = remaining[maker];
+      if (left < makerLeft) {
+        // The last maker the taker reaches, filled in part: it stays, at the head of the queue.
+        buffers.fillCount = f / Slots.FILL;
+        total = this.fillInPart(maker, makerLeft, left, count, total, price, tag, fillHead, takerId, trader, asset);
+        f = buffers.fillCount * Slots.FILL;
+        left = 0;
+        break;
+      }
+      const makerId = orders.id[maker];
+      const makerOwner = orders.trader[maker];
+      if (f + Slots.FILL > fills.length) fills = buffers.growFills();
+      fills[f] = tag;
+      fills[f + 1] = asset;
+      fills[f + 2] = makerId;
+      fills[f + 3] = takerId;
+      fills[f + 4] = makerOwner;
+      fills[f + 5] = trader;
+      fills[f + 6] = price;
+      fills[f + 7] = makerLeft;
+      f += Slots.FILL;
+      left -= makerLeft;
+      if (events.recording) {
+        events.writeLevelEvent(fillHead, asset, makerId, makerOwner, price, makerLeft, 0, takerId, trader,
+          count === 1 ? 0 : total - makerLeft, count - 1);
+      }
+      // The total as unlinkOrder keeps it, one maker at a time: past 2^53 lots the order of the
+      // subtractions decides the rounding.
+      count--;
+      total -= makerLeft;
+      taken++;
+      const oco = orderIsOcoLeg(orders, maker);
+      const after = orders.next[maker];
+      retireOrder(state, maker);
+      if (oco) cancelStopLeg(state, makerId + 1, asset);
+      maker = after;
+      if (left === 0) break;
+    }
+    buffers.fillCount = f / Slots.FILL;
+    dropTakenOrders(state, level, taken, maker, count, total);
+    return left;
+  }
+
+  /**
+   * takeLevel's last maker, which the taker's `left` lots fill in part: its fill and FILL event,
+   * its new size, and its OCO stop leg's removal. Returns the level's total after it.
+   */
+  private fillInPart(maker: number, makerLeft: number, left: number, count: number, total: number, price: number, tag: number,
+                     fillHead: number, takerId: number, trader: number, asset: number): number {
+    const state = this.state;
+    const { orders, events } = state;
+    const makerId = orders.id[maker];
+    const makerOwner = orders.trader[maker];
+    this.writeFill(tag, asset, makerId, takerId, makerOwner, trader, price, left);
+    if (events.recording) {
+      events.writeLevelEvent(fillHead, asset, makerId, makerOwner, price, left, makerLeft - left, takerId, trader,
+        total - left, count);
+    }
+    orders.remaining[maker] = makerLeft - left;
+    if (orderIsOcoLeg(orders, maker)) {
+      clearOrderOcoLeg(orders, maker);
+      cancelStopLeg(state, makerId + 1, asset);
+    }
+    return total - left;
+  }
+
+  /** Appends a fill record to the fill buffer. */
+  private writeFill(tag: number, asset: number, makerId: number, takerId: number, makerOwner: number, trader: number,
+                    price: number, traded: number): void {
+    const buffers = this.buffers;
+    const f = buffers.fillCount * Slots.FILL;
+    let fills = buffers.fills;
+    if (f + Slots.FILL > fills.length) fills = buffers.growFills();
+    fills[f] = tag;
+    fills[f + 1] = asset;
+    fills[f + 2] = makerId;
+    fills[f + 3] = takerId;
+    fills[f + 4] = makerOwner;
+    fills[f + 5] = trader;
+    fills[f + 6] = price;
+    fills[f + 7] = traded;
+    buffers.fillCount++;
   }
 
   /**

@@ -16,6 +16,8 @@ export function linkOrder(state: CoreState, s: number, level: number, price: num
   const levels = state.levels;
   if (level === No.SLOT) level = levels.addLevel(s, price);
   appendToLevel(state, level, order);
+  // Tested before the arguments are read: V8 does not drop their loads when the writer does nothing.
+  if (!state.events.recording) return;
   const remaining = state.orders.remaining[order];
   state.events.writeLevelEvent(eventHead(EventCode.RESTED, ReasonCode.NONE, s & 1), asset, state.orders.id[order], trader,
     price, remaining, remaining, 0, 0, levels.total[level], levels.count[level]);
@@ -63,7 +65,8 @@ export function unlinkOrder(state: CoreState, order: number): void {
  * maker that a fill consumed, whose FILL event says it all).
  */
 function unlinkWithEvent(state: CoreState, order: number, reason: number, asset: number): void {
-  if (reason === ReasonCode.NONE) return unlinkOrder(state, order);
+  // Without events, nothing is read for one.
+  if (reason === ReasonCode.NONE || !state.events.recording) return unlinkOrder(state, order);
   const { orders, levels } = state;
   const level = orders.level[order];
   const emptied = levels.count[level] === 1;
@@ -132,6 +135,24 @@ export function removeLimitLeg(state: CoreState, limitId: number, asset: number)
   if (limit === No.SLOT || orderIsPending(state.orders, limit)) return;
   unlinkWithEvent(state, limit, ReasonCode.OCO_SIBLING, asset);
   retireOrder(state, limit);
+}
+
+/**
+ * The first `taken` orders of `level`'s queue, consumed by fills and already retired (retireOrder),
+ * leave it in one step: the level leaves its side when they were all of it (`first` is No.SLOT),
+ * else its queue starts at `first`, with `count` orders and `total` lots left.
+ */
+export function dropTakenOrders(state: CoreState, level: number, taken: number, first: number, count: number, total: number): void {
+  const levels = state.levels;
+  levels.sideOrders[levels.side[level]] -= taken;
+  if (first === No.SLOT) {
+    levels.removeLevel(level);
+  } else {
+    levels.head[level] = first;
+    state.orders.prev[first] = No.SLOT;
+    levels.count[level] = count;
+    levels.total[level] = total;
+  }
 }
 
 /** Lowers a resting order's size in place, keeping its queue position; `by` < remaining. */

@@ -13,7 +13,7 @@ import type { CoreState } from './core-state.js';
 import { OCO, PENDING, acceptedHead, eventHead } from './events.js';
 import { keyOf } from './levels.js';
 import type { Limits, Matching } from './matching.js';
-import { LAST_ORDER_ID, writeResult } from './matching.js';
+import { OrderIds, writeResult } from './matching.js';
 import { createIndexedOrder } from './order-index.js';
 import { OCO_LEG, clearOrderOcoLeg, orderIsOcoLeg, orderStp } from './orders.js';
 import {
@@ -49,7 +49,7 @@ export class Stops {
       return this.matching.rejectOrder(out, at, ReasonCode.WOULD_TRIGGER, trader, asset, side, type, tif, stp, shownPrice, size,
         clientOrderId, stop, 0);
     }
-    if (!(state.orders.live < this.limits.maxOrders && state.nextOrderId <= LAST_ORDER_ID)) {
+    if (!(state.orders.live < this.limits.maxOrders && state.nextOrderId <= OrderIds.LAST)) {
       return this.matching.rejectOrder(out, at, ReasonCode.CAPACITY, trader, asset, side, type, tif, stp, shownPrice, size,
         clientOrderId, stop, 0);
     }
@@ -78,7 +78,7 @@ export class Stops {
     const levels = state.levels;
     const crosses = book !== No.SLOT && levels.bestKey(bookSide(book, side ^ 1)) >= keyOf(side ^ 1, price);
     const needsLevel = !crosses && (book === No.SLOT || levels.findLevel(bookSide(book, side), price) === No.SLOT);
-    if (!(state.orders.live + 2 <= this.limits.maxOrders && state.nextOrderId + 1 <= LAST_ORDER_ID && (!needsLevel || levels.live < this.limits.maxLevels))) {
+    if (!(state.orders.live + 2 <= this.limits.maxOrders && state.nextOrderId + 1 <= OrderIds.LAST && (!needsLevel || levels.live < this.limits.maxLevels))) {
       return this.rejectPair(out, at, ReasonCode.CAPACITY, trader, asset, side, stp, price, size, clientOrderId, stop);
     }
     if (book === No.SLOT) book = state.books.findOrCreateBook(asset, levels);
