@@ -438,9 +438,6 @@ export class Matching {
     const state = this.state;
     const { orders, levels, events } = state;
     const remaining = orders.remaining;
-    const buffers = this.buffers;
-    let fills = buffers.fills;
-    let f = buffers.fillCount * Slots.FILL;
     let count = levels.count[level];
     let total = levels.total[level];
     let maker = levels.head[level];
@@ -449,24 +446,13 @@ export class Matching {
       const makerLeft = remaining[maker];
       if (left < makerLeft) {
         // The last maker the taker reaches, filled in part: it stays, at the head of the queue.
-        buffers.fillCount = f / Slots.FILL;
         total = this.fillInPart(maker, makerLeft, left, count, total, price, tag, fillHead, takerId, trader, asset);
-        f = buffers.fillCount * Slots.FILL;
         left = 0;
         break;
       }
       const makerId = orders.id[maker];
       const makerOwner = orders.trader[maker];
-      if (f + Slots.FILL > fills.length) fills = buffers.growFills();
-      fills[f] = tag;
-      fills[f + 1] = asset;
-      fills[f + 2] = makerId;
-      fills[f + 3] = takerId;
-      fills[f + 4] = makerOwner;
-      fills[f + 5] = trader;
-      fills[f + 6] = price;
-      fills[f + 7] = makerLeft;
-      f += Slots.FILL;
+      this.writeFill(tag, asset, makerId, takerId, makerOwner, trader, price, makerLeft);
       left -= makerLeft;
       if (events.recording) {
         events.writeLevelEvent(fillHead, asset, makerId, makerOwner, price, makerLeft, 0, takerId, trader,
@@ -484,7 +470,6 @@ export class Matching {
       maker = after;
       if (left === 0) break;
     }
-    buffers.fillCount = f / Slots.FILL;
     dropTakenOrders(state, level, taken, maker, count, total);
     return left;
   }
