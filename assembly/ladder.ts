@@ -321,9 +321,10 @@ export function ladderInsert(s: usize, key: f64, value: usize): void {
     const node = pathNode(depth);
     const n = entries(node);
     if (node != leaf && n < NODE_CAP) {
-      // Not the rightmost leaf (which `leaf` is), so it holds entries (an emptied leaf leaves
-      // the tree) and may hold them in any order: the new one goes last.
-      if (key < keyOfEntry(node, n - 1)) setScrambled(node, true);
+      // Not the rightmost leaf (which `leaf` is), so it may hold its entries in any order: the new
+      // one goes last. The leaf counts as scrambled even if the key happens to be its largest:
+      // reading its last key to know would be a second cache miss, waiting on the count's.
+      setScrambled(node, true);
       setKey(node, n, key);
       setValue(node, n, value);
       setEntries(node, n + 1);

@@ -239,10 +239,10 @@ export class Ladders {
       const node = this.pathNodes[depth];
       const n = this.entries[node];
       if (node !== leaf && n < Tree.NODE_CAP) {
-        // Not the rightmost leaf (which `leaf` is), so it holds entries (an emptied leaf leaves
-        // the tree) and may hold them in any order: the new one goes last.
+        // Not the rightmost leaf (which `leaf` is), so it may hold its entries in any order: the
+        // new one goes last (scrambled even if the key happens to be its largest, as in the WASM core).
         const at = (node << Tree.NODE_SHIFT) + n;
-        if (key < this.keys[at - 1]) this.scrambled[node] = 1;
+        this.scrambled[node] = 1;
         this.keys[at] = key;
         this.values[at] = value;
         this.entries[node] = n + 1;
