@@ -8,7 +8,8 @@
 //
 // Finding the level of a price does not search the ladder: one hash map over all levels of all
 // books, keyed by (side, price), answers in one probe (open addressing over level slots + 1,
-// linear probing, at most half full, backward-shift deletion), as in the WASM core.
+// linear probing, at most a quarter full, backward-shift deletion), as in the WASM core (whose
+// file says why a quarter).
 import { No, SideCode } from './codes.js';
 import { Ladders } from './ladder.js';
 import { growFloat64, growInt32 } from './typed-arrays.js';
@@ -62,7 +63,7 @@ export class Levels {
     this.tail = new Int32Array(capacity);
     this.count = new Int32Array(capacity);
     this.side = new Int32Array(capacity);
-    while (1 << this.slotBits < capacity * 2) this.slotBits++;
+    while (1 << this.slotBits < capacity * 4) this.slotBits++;
     this.slots = new Int32Array(1 << this.slotBits);
   }
 
@@ -172,7 +173,7 @@ export class Levels {
   }
 
   private hashLevel(level: number): void {
-    if (this.live * 2 > this.slots.length) this.growSlots();
+    if (this.live * 4 > this.slots.length) this.growSlots();
     this.place(level);
   }
 
