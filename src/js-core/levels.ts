@@ -168,16 +168,13 @@ export class Levels {
 
   private home(s: number, price: number): number {
     priceBits[0] = price;
-    // The side is scrambled before it meets the price, then the whole is mixed (lowbias32's
-    // finaliser). An integer price below 2^21 has all its bits in the high word, a tick apart
-    // two apart: added to the side index there, as this hash did, a price a tick up collided
-    // exactly with the same price on the book before, and on many-assets (10,000 books at a few
-    // prices each) half the levels shared their home with another: the JS core alone there ran
-    // 1.03x faster with this hash (docs/levels.md).
-    let h = priceWords[1] ^ Math.imul(s, 0x9e3779b1) ^ Math.imul(priceWords[0], 0x85ebca6b);
-    h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
-    h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
-    return (h ^ (h >>> 16)) >>> (32 - this.slotBits);
+    // The side is scrambled before it meets the price. An integer price below 2^21 has all its
+    // bits in the high word, a tick apart two apart: added to the side index there, as this hash
+    // did, a price a tick up collided exactly with the same price on the book before, and on
+    // many-assets (10,000 books at a few prices each) half the levels shared their home with
+    // another (docs/levels.md).
+    const h = Math.imul(priceWords[0] ^ Math.imul(priceWords[1] ^ Math.imul(s, 0x9e3779b1), 0x85ebca6b), 0x9e3779b1);
+    return h >>> (32 - this.slotBits);
   }
 
   private hashLevel(level: number): void {
