@@ -16,8 +16,9 @@
 // leaf search within a few cache lines; other node sizes were not measured.
 //
 // Layout. Leaves and inner nodes share one 400-byte node record: count, the worse and better
-// neighbours on the same tree level, then NODE_CAP keys ascending and NODE_CAP values beside
-// them (level pointers in leaves, child nodes in inner nodes). An inner entry's key is a lower
+// neighbours on the same tree level, then NODE_CAP keys and NODE_CAP values beside them (level
+// pointers in leaves, child nodes in inner nodes), keys ascending but in a scrambled leaf (below).
+// An inner entry's key is a lower
 // bound of its child's keys (the child's smallest key when the entry was made; removals may leave
 // it lower, never higher); entry 0's key is never consulted. The best level is the last entry of
 // the rightmost leaf, and the ladder header caches it (key and value) and that leaf:
@@ -33,6 +34,16 @@
 // the leaf would fall below a quarter full, when it descends as an insert does. Nodes come from a
 // spare list topped up by reserveLadderNodes before a command changes anything, so an insert can
 // never fail halfway through a split.
+//
+// Scrambled leaves. A leaf other than the rightmost may hold its entries in any order: an insert
+// that descends to one appends its entry, and a removal from one (found by value, slotOfValue)
+// moves the leaf's last entry into the hole. Neither searches the leaf's keys nor shifts them.
+// The leaf says so in its header (SCRAMBLED), and is put back in order (sortLeaf) before anything
+// reads it in order: a split, a walk reaching it (worsePosition), a lookup in it (ladderFind,
+// ladderValueByRank), its becoming the rightmost leaf. On `wide` (one order a level, prices over a
+// million ticks) nearly every level is born and removed away from the touch, and this made the
+// WASM core alone 1.12x faster there, the JS core 1.19x (docs/levels.md); a flow at the touch
+// never scrambles anything.
 import { alloc } from './allocator';
 
 // Ladder header, at the start of a side struct (levels.ts):
@@ -52,7 +63,8 @@ const MAX_HEIGHT: u32 = 16;
 /** Entries of the rightmost leaf scanned from its end before counting the keys (lowerBoundFromBest). */
 const NEAR_TOUCH: u32 = 8;
 
-// Node record: 0 count u32 | 4 worse u32 | 8 better u32 | 12 - | 16 keys f64[NODE_CAP] | values u32[NODE_CAP]
+// Node record: 0 count u32 | 4 worse u32 | 8 better u32 | 12 scrambled u32 (1: a leaf out of key order)
+//   16 keys f64[NODE_CAP] | values u32[NODE_CAP]
 // Keys past a node's count are +Infinity (NO_KEY): a search counts keys four at a time, and
 // those it reads past the count count for nothing (countKeys).
 const KEYS: usize = 16;
@@ -110,6 +122,9 @@ export function initLadder(s: usize): void {
 @inline function setWorse(node: usize, v: usize): void { store<u32>(node, <u32>v, 4); }
 @inline function betterNode(node: usize): usize { return <usize>load<u32>(node, 8); }
 @inline function setBetter(node: usize, v: usize): void { store<u32>(node, <u32>v, 8); }
+const SCRAMBLED: usize = 12;
+@inline function isScrambled(node: usize): bool { return load<u32>(node, SCRAMBLED) != 0; }
+@inline function setScrambled(node: usize, scrambled: bool): void { store<u32>(node, <u32>scrambled, SCRAMBLED); }
 @inline function keyOfEntry(node: usize, i: u32): f64 { return load<f64>(node + (<usize>i << 3), KEYS); }
 @inline function setKey(node: usize, i: u32, key: f64): void { store<f64>(node + (<usize>i << 3), key, KEYS); }
 @inline function valueOfEntry(node: usize, i: u32): usize { return <usize>load<u32>(node + (<usize>i << 2), VALUES); }
@@ -140,6 +155,7 @@ function topUpSpares(wanted: u32): bool {
   const node = spareNodes;
   spareNodes = worseNode(node);
   spareCount--;
+  setScrambled(node, false);
   return node;
 }
 
@@ -205,13 +221,31 @@ function topUpSpares(wanted: u32): bool {
   return i > stop || i == 0 ? i : countKeys(leaf, key, false);
 }
 
+/**
+ * The entry of `leaf` that holds `value` (it must), found among the values four at a time: a
+ * scrambled leaf's keys say nothing of where it is. Past the count a value is at most a stale
+ * copy of one still before it, so the first match is the entry.
+ */
+@inline function slotOfValue(leaf: usize, value: usize): u32 {
+  const wanted = i32x4.splat(<i32>value);
+  let at = leaf + VALUES;
+  while (true) {
+    const found = i32x4.bitmask(i32x4.eq(v128.load(at), wanted));
+    if (found != 0) return <u32>((at - leaf - VALUES) >> 2) + ctz(found);
+    at += 16;
+  }
+}
+
 /** The child of an inner node whose key range holds `key`: the last entry with key <= key, or 0. */
 @inline function childFor(node: usize, key: f64): u32 {
   // Entry 0's key is never consulted (it may be stale): counted only to be taken off.
   return countKeys(node, key, true) - <u32>(keyOfEntry(node, 0) <= key);
 }
 
-/** Descends to the leaf where `key` is or belongs, recording the path; returns the leaf's depth. */
+/**
+ * Descends to the leaf where `key` is or belongs, recording the path (the leaf's own slot is left
+ * to the caller: a scrambled leaf has none by key); returns the leaf's depth.
+ */
 function descend(s: usize, key: f64): u32 {
   let node = rootOf(s);
   const leafDepth = ladderHeight(s) - 1;
@@ -220,7 +254,7 @@ function descend(s: usize, key: f64): u32 {
     setPath(depth, node, i);
     node = valueOfEntry(node, i);
   }
-  setPath(leafDepth, node, lowerBound(node, key));
+  setPath(leafDepth, node, 0);
   return leafDepth;
 }
 
@@ -240,6 +274,7 @@ export function ladderFind(s: usize, key: f64): usize {
     i = lowerBoundFromBest(leaf, key);
   } else {
     leaf = leafFor(s, key);
+    orderLeaf(leaf);
     i = lowerBound(leaf, key);
   }
   return i < entries(leaf) && keyOfEntry(leaf, i) == key ? valueOfEntry(leaf, i) : 0;
@@ -283,7 +318,21 @@ export function ladderInsert(s: usize, key: f64, value: usize): void {
     setLeafOf(value, leaf);
   } else {
     const depth = descend(s, key);
-    insertAt(s, depth, pathSlot(depth), key, value);
+    const node = pathNode(depth);
+    const n = entries(node);
+    if (node != leaf && n < NODE_CAP) {
+      // Not the rightmost leaf (which `leaf` is), so it may hold its entries in any order: the new
+      // one goes last. The leaf counts as scrambled even if the key happens to be its largest:
+      // reading its last key to know would be a second cache miss, waiting on the count's.
+      setScrambled(node, true);
+      setKey(node, n, key);
+      setValue(node, n, value);
+      setEntries(node, n + 1);
+      setLeafOf(value, node);
+    } else {
+      orderLeaf(node);
+      insertAt(s, depth, lowerBound(node, key), key, value);
+    }
   }
   setLength(s, ladderLength(s) + 1);
   if (key > ladderBestKey(s)) {
@@ -359,13 +408,48 @@ export function ladderRemove(s: usize, key: f64, value: usize): void {
   if (isBest ? n > 1 : n > MIN_ENTRIES) {
     // The rightmost leaf never merges while it holds anything, another leaf not while it keeps
     // MIN_ENTRIES: no structural change, so no path.
-    closeEntry(leaf, key == ladderBestKey(s) ? n - 1 : isBest ? lowerBoundFromBest(leaf, key) : lowerBound(leaf, key));
+    if (isBest) closeEntry(leaf, key == ladderBestKey(s) ? n - 1 : lowerBoundFromBest(leaf, key));
+    else takeOut(leaf, slotOfValue(leaf, value));
   } else {
     const depth = descend(s, key);
-    removeAt(s, depth, pathSlot(depth));
+    removeAt(s, depth, slotOfValue(leaf, value));
   }
   setLength(s, ladderLength(s) - 1);
   refreshBest(s);
+}
+
+/** Removes entry i of a leaf other than the rightmost: its last entry takes the place. */
+@inline function takeOut(leaf: usize, i: u32): void {
+  const n = entries(leaf) - 1;
+  if (i < n) {
+    setKey(leaf, i, keyOfEntry(leaf, n));
+    setValue(leaf, i, valueOfEntry(leaf, n));
+    setScrambled(leaf, true);
+  }
+  setKey(leaf, n, NO_KEY);
+  setEntries(leaf, n);
+}
+
+/** Puts a leaf's entries in key order: an insertion sort, since a scrambled leaf is mostly in order. */
+function sortLeaf(leaf: usize): void {
+  const n = entries(leaf);
+  for (let i: u32 = 1; i < n; i++) {
+    const key = keyOfEntry(leaf, i);
+    const value = valueOfEntry(leaf, i);
+    let j = i;
+    while (j > 0 && keyOfEntry(leaf, j - 1) > key) {
+      setKey(leaf, j, keyOfEntry(leaf, j - 1));
+      setValue(leaf, j, valueOfEntry(leaf, j - 1));
+      j--;
+    }
+    setKey(leaf, j, key);
+    setValue(leaf, j, value);
+  }
+  setScrambled(leaf, false);
+}
+
+@inline function orderLeaf(leaf: usize): void {
+  if (isScrambled(leaf)) sortLeaf(leaf);
 }
 
 @inline function closeEntry(node: usize, i: u32): void {
@@ -420,7 +504,11 @@ function shrinkRoot(s: usize): void {
   const better = betterNode(node);
   if (worse != 0) setBetter(worse, better);
   if (better != 0) setWorse(better, worse);
-  if (node == bestLeaf(s)) setBestLeaf(s, worse);
+  if (node == bestLeaf(s)) {
+    // The rightmost leaf holds its entries in order.
+    setBestLeaf(s, worse);
+    if (worse != 0) orderLeaf(worse);
+  }
 }
 
 /** An underfull node on the path at `depth` joins a neighbour under the same parent if both fit. */
@@ -455,7 +543,10 @@ function absorb(s: usize, left: usize, right: usize, separator: f64, isLeaf: boo
   // An inner node's first key is never consulted, so it may be stale; the parent's is a valid bound.
   if (!isLeaf) setKey(left, n, separator);
   setEntries(left, n + m);
-  if (isLeaf) noteLeaf(left, n);
+  if (isLeaf) {
+    noteLeaf(left, n);
+    if (isScrambled(right)) setScrambled(left, true);
+  }
   unlinkNode(s, right); // the rightmost leaf, if absorbed, passes to its worse neighbour: `left`
   clearKeys(right, 0);
   giveNode(right);
@@ -478,7 +569,9 @@ export const NO_POSITION: u64 = 0;
 @inline export function worsePosition(at: u64): u64 {
   if (<u32>at != 0) return at - 1;
   const worse = worseNode(<usize>(at >> 32));
-  return worse == 0 ? NO_POSITION : position(worse, entries(worse) - 1);
+  if (worse == 0) return NO_POSITION;
+  orderLeaf(worse);
+  return position(worse, entries(worse) - 1);
 }
 
 @inline export function keyAt(at: u64): f64 {
@@ -496,6 +589,7 @@ export function ladderValueByRank(s: usize, rank: u32): usize {
     rank -= entries(leaf);
     leaf = worseNode(leaf);
   }
+  orderLeaf(leaf);
   return valueOfEntry(leaf, entries(leaf) - 1 - rank);
 }
 
@@ -588,6 +682,7 @@ export function endLadderBuild(s: usize, n: u32): void {
 
 // ---- self-check (tests): 0 when every invariant holds, else the number of the first that fails
 let checkedEntries: u32 = 0;
+let checkedSide: usize = 0;
 /** Per tree level (0 = leaves), the last node met in key order: neighbour links are checked against it. */
 const checkedLast: usize = memory.data(<i32>MAX_HEIGHT * 4, 4);
 @inline function lastChecked(below: u32): usize { return <usize>load<u32>(checkedLast + (<usize>below << 2)); }
@@ -606,6 +701,7 @@ export function checkLadder(s: usize): i32 {
   const root = rootOf(s);
   if (height > 1 && entries(root) < 2) return 4;
   checkedEntries = 0;
+  checkedSide = s;
   memory.fill(checkedLast, 0, MAX_HEIGHT * 4);
   const bad = checkNode(root, height - 1, -Infinity, Infinity);
   if (bad != 0) return bad;
@@ -624,13 +720,18 @@ function checkNode(node: usize, below: u32, low: f64, high: f64): i32 {
   if (n == 0 || n > NODE_CAP) return 10;
   for (let i = n; i < NODE_CAP; i++) if (keyOfEntry(node, i) != NO_KEY) return 16;
   // An inner node's first key is never consulted (it may be stale), so ordering starts after it.
-  for (let i: u32 = below == 0 ? 1 : 2; i < n; i++) if (!(keyOfEntry(node, i - 1) < keyOfEntry(node, i))) return 11;
+  // A scrambled leaf's keys are in no order, but in range (below); no other node is scrambled.
+  if (!isScrambled(node)) {
+    for (let i: u32 = below == 0 ? 1 : 2; i < n; i++) if (!(keyOfEntry(node, i - 1) < keyOfEntry(node, i))) return 11;
+  } else if (below != 0 || node == bestLeaf(checkedSide)) {
+    return 19;
+  }
   const previous = lastChecked(below);
   if (worseNode(node) != previous) return 13;
   if (previous != 0 && betterNode(previous) != node) return 14;
   store<u32>(checkedLast + (<usize>below << 2), <u32>node);
   if (below == 0) {
-    if (keyOfEntry(node, 0) < low || keyOfEntry(node, n - 1) >= high) return 12;
+    for (let i: u32 = 0; i < n; i++) if (keyOfEntry(node, i) < low || keyOfEntry(node, i) >= high) return 12;
     for (let i: u32 = 0; i < n; i++) if (leafOf(valueOfEntry(node, i)) != node) return 18;
     checkedEntries += n;
     return 0;

@@ -13,8 +13,11 @@
 // hash map over all levels of all books, keyed by (side, price), answers in one probe, where the
 // ladder costs a search from the touch (on the steady benchmark half the commands look a level
 // up, and one lookup in four lands beyond the rightmost leaf). It is open addressing over 4-byte
-// level pointers (the key read from the level record), linear probing, at most half full,
-// backward-shift deletion; about 8 bytes per level.
+// level pointers (the key read from the level record), linear probing, at most a quarter full,
+// backward-shift deletion; 16 to 32 bytes per level. A probe or a deletion reads the level record
+// of every entry it passes, a cache miss on a sparse book: kept at most half full, the map left
+// the WASM core alone 3% slower on `wide` (and 5% on LOBSTER and many-assets), the JS core 5%;
+// at most 5/8 full it was 12% slower still on `wide` (docs/levels.md).
 import { poolReset, poolReserve, poolTake, poolGive, POOL_DESCRIPTOR_BYTES } from './pool';
 import {
   LADDER_BYTES, beginLadderBuild, buildNextWorse, endLadderBuild, initLadder, ladderBest, ladderBestKey,
@@ -77,9 +80,9 @@ export function resetLevels(): void {
   return levelSlots + (<usize>i << 2);
 }
 
-/** Room in the level map for one more level; false (nothing changed) when memory cannot grow. */
+/** Room in the level map for one more level (a quarter full at most); false (nothing changed) when memory cannot grow. */
 @inline function reserveLevelSlot(): bool {
-  return (hashedLevels + 1) * 2 <= levelSlotMask + 1 && levelSlots != 0 || growLevelSlots();
+  return (hashedLevels + 1) * 4 <= levelSlotMask + 1 && levelSlots != 0 || growLevelSlots();
 }
 
 function growLevelSlots(): bool {

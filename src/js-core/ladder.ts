@@ -8,8 +8,10 @@
 // arrays grow by doubling when the free list runs dry, which only an insert or a build can cause.
 // The leaf holding each value, which the WASM core keeps in the value's level record, is kept here
 // by value in `leafOf` (values are level slots, small integers below the capacity the levels give it).
+// A leaf other than the rightmost may hold its entries in any order (`scrambled`), as in the WASM
+// core: its file's header says how and why.
 import { No } from './codes.js';
-import { growFloat64, growInt32 } from './typed-arrays.js';
+import { growFloat64, growInt32, growUint8 } from './typed-arrays.js';
 
 // Sizes as a const enum, compiled to literals: a module constant is a context load at each use
 // (codes.ts says why that counts). "No node, no value, no position" is No.SLOT and No.POSITION.
@@ -46,6 +48,8 @@ export class Ladders {
   private entries: Int32Array;
   private worse: Int32Array;
   private better: Int32Array;
+  /** Per node: 1 for a leaf whose entries are out of key order (never the rightmost leaf, never an inner node). */
+  private scrambled: Uint8Array;
   /** Nodes the arrays hold (they grow by doubling). */
   nodeCapacity: number;
   private highWater = 0;
@@ -68,6 +72,7 @@ export class Ladders {
     this.entries = new Int32Array(capacity);
     this.worse = new Int32Array(capacity);
     this.better = new Int32Array(capacity);
+    this.scrambled = new Uint8Array(capacity);
     this.nodeCapacity = capacity;
     this.leafOf = new Int32Array(values);
   }
@@ -100,7 +105,7 @@ export class Ladders {
   }
 
   bytes(): number {
-    return this.keys.byteLength + this.values.byteLength + this.entries.byteLength * 3 + this.leafOf.byteLength +
+    return this.keys.byteLength + this.values.byteLength + this.entries.byteLength * 3 + this.scrambled.byteLength + this.leafOf.byteLength +
       this.bestKey.byteLength + this.best.byteLength * 5;
   }
 
@@ -167,7 +172,7 @@ export class Ladders {
       node = this.values[(node << Tree.NODE_SHIFT) + i];
     }
     this.pathNodes[leafDepth] = node;
-    this.pathSlots[leafDepth] = this.lowerBound(node, key);
+    this.pathSlots[leafDepth] = 0; // the caller's: a scrambled leaf has no slot by key
     return leafDepth;
   }
 
@@ -187,6 +192,7 @@ export class Ladders {
       i = this.lowerBoundFromBest(leaf, key);
     } else {
       leaf = this.leafFor(s, key);
+      this.orderLeaf(leaf);
       i = this.lowerBound(leaf, key);
     }
     const at = (leaf << Tree.NODE_SHIFT) + i;
@@ -230,7 +236,21 @@ export class Ladders {
       this.setLeafOf(value, leaf);
     } else {
       const depth = this.descend(s, key);
-      this.insertAt(s, depth, this.pathSlots[depth], key, value);
+      const node = this.pathNodes[depth];
+      const n = this.entries[node];
+      if (node !== leaf && n < Tree.NODE_CAP) {
+        // Not the rightmost leaf (which `leaf` is), so it may hold its entries in any order: the
+        // new one goes last (scrambled even if the key happens to be its largest, as in the WASM core).
+        const at = (node << Tree.NODE_SHIFT) + n;
+        this.scrambled[node] = 1;
+        this.keys[at] = key;
+        this.values[at] = value;
+        this.entries[node] = n + 1;
+        this.setLeafOf(value, node);
+      } else {
+        this.orderLeaf(node);
+        this.insertAt(s, depth, this.lowerBound(node, key), key, value);
+      }
     }
     this.length[s]++;
     if (key > this.bestKey[s]) {
@@ -310,13 +330,58 @@ export class Ladders {
     if (isBest ? n > 1 : n > Tree.MIN_ENTRIES) {
       // The rightmost leaf never merges while it holds anything, another leaf not while it keeps
       // Tree.MIN_ENTRIES: no structural change, so no path.
-      this.closeEntry(leaf, key === this.bestKey[s] ? n - 1 : isBest ? this.lowerBoundFromBest(leaf, key) : this.lowerBound(leaf, key));
+      if (isBest) this.closeEntry(leaf, key === this.bestKey[s] ? n - 1 : this.lowerBoundFromBest(leaf, key));
+      else this.takeOut(leaf, this.slotOfValue(leaf, value));
     } else {
       const depth = this.descend(s, key);
-      this.removeAt(s, depth, this.pathSlots[depth]);
+      this.removeAt(s, depth, this.slotOfValue(leaf, value));
     }
     this.length[s]--;
     this.refreshBest(s);
+  }
+
+  /** Removes entry i of a leaf other than the rightmost: its last entry takes the place. */
+  private takeOut(leaf: number, i: number): void {
+    const n = --this.entries[leaf];
+    if (i < n) {
+      const base = leaf << Tree.NODE_SHIFT;
+      this.keys[base + i] = this.keys[base + n];
+      this.values[base + i] = this.values[base + n];
+      this.scrambled[leaf] = 1;
+    }
+  }
+
+  /** The entry of `leaf` that holds `value` (it must): a scrambled leaf's keys say nothing of where it is. */
+  private slotOfValue(leaf: number, value: number): number {
+    const values = this.values;
+    const base = leaf << Tree.NODE_SHIFT;
+    let i = 0;
+    while (values[base + i] !== value) i++;
+    return i;
+  }
+
+  private orderLeaf(leaf: number): void {
+    if (this.scrambled[leaf] !== 0) this.sortLeaf(leaf);
+  }
+
+  /** Puts a leaf's entries in key order: an insertion sort, since a scrambled leaf is mostly in order. */
+  private sortLeaf(leaf: number): void {
+    const keys = this.keys;
+    const values = this.values;
+    const base = leaf << Tree.NODE_SHIFT;
+    const end = base + this.entries[leaf];
+    for (let i = base + 1; i < end; i++) {
+      const key = keys[i];
+      const value = values[i];
+      let j = i;
+      for (; j > base && keys[j - 1] > key; j--) {
+        keys[j] = keys[j - 1];
+        values[j] = values[j - 1];
+      }
+      keys[j] = key;
+      values[j] = value;
+    }
+    this.scrambled[leaf] = 0;
   }
 
   private closeEntry(node: number, i: number): void {
@@ -371,7 +436,11 @@ export class Ladders {
     const better = this.better[node];
     if (worse !== No.SLOT) this.better[worse] = better;
     if (better !== No.SLOT) this.worse[better] = worse;
-    if (node === this.bestLeaf[s]) this.bestLeaf[s] = worse;
+    if (node === this.bestLeaf[s]) {
+      // The rightmost leaf holds its entries in order.
+      this.bestLeaf[s] = worse;
+      if (worse !== No.SLOT) this.orderLeaf(worse);
+    }
   }
 
   /** An underfull node on the path at `depth` joins a neighbour under the same parent if both fit. */
@@ -409,7 +478,10 @@ export class Ladders {
     // An inner node's first key is never consulted, so it may be stale; the parent's is a valid bound.
     if (!isLeaf) this.keys[to] = separator;
     this.entries[left] = n + m;
-    if (isLeaf) this.noteLeaf(left, n);
+    if (isLeaf) {
+      this.noteLeaf(left, n);
+      if (this.scrambled[right] !== 0) this.scrambled[left] = 1;
+    }
     this.unlinkNode(s, right); // the rightmost leaf, if absorbed, passes to its worse neighbour: `left`
     this.giveNode(right);
   }
@@ -425,7 +497,9 @@ export class Ladders {
   worsePosition(at: number): number {
     if ((at & (Tree.NODE_CAP - 1)) !== 0) return at - 1;
     const worse = this.worse[at >> Tree.NODE_SHIFT];
-    return worse === No.SLOT ? No.POSITION : (worse << Tree.NODE_SHIFT) + this.entries[worse] - 1;
+    if (worse === No.SLOT) return No.POSITION;
+    this.orderLeaf(worse);
+    return (worse << Tree.NODE_SHIFT) + this.entries[worse] - 1;
   }
 
   keyAt(at: number): number {
@@ -443,6 +517,7 @@ export class Ladders {
       rank -= this.entries[leaf];
       leaf = this.worse[leaf];
     }
+    this.orderLeaf(leaf);
     return this.values[(leaf << Tree.NODE_SHIFT) + this.entries[leaf] - 1 - rank];
   }
 
@@ -524,6 +599,7 @@ export class Ladders {
 
   // ---- self-check (tests): 0 when every invariant holds, else the number of the first that fails
   private checkedEntries = 0;
+  private checkedSide = 0;
   /** Per tree level (0 = leaves), the last node met in key order: neighbour links are checked against it. */
   private readonly checkedLast = new Int32Array(Tree.MAX_HEIGHT);
 
@@ -537,6 +613,7 @@ export class Ladders {
     const root = this.root[s];
     if (height > 1 && this.entries[root] < 2) return 4;
     this.checkedEntries = 0;
+    this.checkedSide = s;
     this.checkedLast.fill(No.SLOT);
     const bad = this.checkNode(root, height - 1, -Infinity, Infinity);
     if (bad !== 0) return bad;
@@ -555,13 +632,18 @@ export class Ladders {
     const base = node << Tree.NODE_SHIFT;
     if (n === 0 || n > Tree.NODE_CAP) return 10;
     // An inner node's first key is never consulted (it may be stale), so ordering starts after it.
-    for (let i = below === 0 ? 1 : 2; i < n; i++) if (!(this.keys[base + i - 1] < this.keys[base + i])) return 11;
+    // A scrambled leaf's keys are in no order, but in range (below); no other node is scrambled.
+    if (this.scrambled[node] === 0) {
+      for (let i = below === 0 ? 1 : 2; i < n; i++) if (!(this.keys[base + i - 1] < this.keys[base + i])) return 11;
+    } else if (below !== 0 || node === this.bestLeaf[this.checkedSide]) {
+      return 19;
+    }
     const previous = this.checkedLast[below];
     if (this.worse[node] !== previous) return 13;
     if (previous !== No.SLOT && this.better[previous] !== node) return 14;
     this.checkedLast[below] = node;
     if (below === 0) {
-      if (this.keys[base] < low || this.keys[base + n - 1] >= high) return 12;
+      for (let i = 0; i < n; i++) if (this.keys[base + i] < low || this.keys[base + i] >= high) return 12;
       for (let i = 0; i < n; i++) if (this.leafOf[this.values[base + i]] !== node) return 18;
       this.checkedEntries += n;
       return 0;
@@ -605,13 +687,15 @@ export class Ladders {
   // ---- node pool
   private takeNode(): number {
     this.liveNodes++;
-    const node = this.spareNodes;
+    let node = this.spareNodes;
     if (node !== No.SLOT) {
       this.spareNodes = this.worse[node];
-      return node;
+    } else {
+      if (this.highWater === this.nodeCapacity) this.growNodes(this.nodeCapacity * 2);
+      node = this.highWater++;
     }
-    if (this.highWater === this.nodeCapacity) this.growNodes(this.nodeCapacity * 2);
-    return this.highWater++;
+    this.scrambled[node] = 0;
+    return node;
   }
 
   private giveNode(node: number): void {
@@ -626,6 +710,7 @@ export class Ladders {
     this.entries = growInt32(this.entries, capacity);
     this.worse = growInt32(this.worse, capacity);
     this.better = growInt32(this.better, capacity);
+    this.scrambled = growUint8(this.scrambled, capacity);
     this.nodeCapacity = capacity;
   }
 

@@ -8,7 +8,8 @@
 //
 // Finding the level of a price does not search the ladder: one hash map over all levels of all
 // books, keyed by (side, price), answers in one probe (open addressing over level slots + 1,
-// linear probing, at most half full, backward-shift deletion), as in the WASM core.
+// linear probing, at most a quarter full, backward-shift deletion), as in the WASM core (whose
+// file says why a quarter).
 import { No, SideCode } from './codes.js';
 import { Ladders } from './ladder.js';
 import { growFloat64, growInt32 } from './typed-arrays.js';
@@ -62,7 +63,7 @@ export class Levels {
     this.tail = new Int32Array(capacity);
     this.count = new Int32Array(capacity);
     this.side = new Int32Array(capacity);
-    while (1 << this.slotBits < capacity * 2) this.slotBits++;
+    while (1 << this.slotBits < capacity * 4) this.slotBits++;
     this.slots = new Int32Array(1 << this.slotBits);
   }
 
@@ -167,12 +168,17 @@ export class Levels {
 
   private home(s: number, price: number): number {
     priceBits[0] = price;
-    const h = Math.imul(priceWords[0] ^ Math.imul(priceWords[1] + s, 0x85ebca6b), 0x9e3779b1);
+    // The side is scrambled before it meets the price. An integer price below 2^21 has all its
+    // bits in the high word, a tick apart two apart: added to the side index there, as this hash
+    // did, a price a tick up collided exactly with the same price on the book before, and on
+    // many-assets (10,000 books at a few prices each) half the levels shared their home with
+    // another (docs/levels.md).
+    const h = Math.imul(priceWords[0] ^ Math.imul(priceWords[1] ^ Math.imul(s, 0x9e3779b1), 0x85ebca6b), 0x9e3779b1);
     return h >>> (32 - this.slotBits);
   }
 
   private hashLevel(level: number): void {
-    if (this.live * 2 > this.slots.length) this.growSlots();
+    if (this.live * 4 > this.slots.length) this.growSlots();
     this.place(level);
   }
 
