@@ -30,13 +30,22 @@ export type OrderType = 'limit' | 'market' | 'stop_limit' | 'stop_market';
 export type BackendName = 'wasm' | 'js';
 
 /**
- * Names of the other order placements, each refused at runtime (INVALID_ARGUMENT) on a request
- * that does not take it. An object literal's excess-property check already catches them; typed
- * as never they are caught too in a request built for one kind of order and passed to another.
+ * Every field some request carries: each operation's fields in the table of operations, with its
+ * side, timeInForce and stp (test/request-types.test.ts checks this list against the table).
  */
-type Absent<Name extends string> = { [N in Name]?: never };
+export type RequestField =
+  | 'trader' | 'asset' | 'orderId' | 'side' | 'price' | 'size' | 'budget' | 'by' | 'protectionPrice'
+  | 'stopPrice' | 'stopLimitPrice' | 'timestamp' | 'timeInForce' | 'stp' | 'clientOrderId';
 
-export interface LimitOrderRequest extends Absent<'budget' | 'protectionPrice' | 'stopPrice' | 'stopLimitPrice'> {
+/**
+ * A request of the fields of T, the fields of every other request typed as never: each is refused
+ * at runtime (INVALID_ARGUMENT naming it) by an operation that does not take it. An object
+ * literal's excess-property check already catches them; typed as never they are caught too in a
+ * request built for one operation and passed to another (a limit order given to placeMarket).
+ */
+export type Only<T> = T & { [N in Exclude<RequestField, keyof T>]?: never };
+
+interface LimitOrderFields {
   trader: number;
   asset: number;
   side: Side;
@@ -49,7 +58,9 @@ export interface LimitOrderRequest extends Absent<'budget' | 'protectionPrice' |
   clientOrderId?: number;
 }
 
-interface MarketOrderFields extends Absent<'price' | 'timeInForce' | 'stopPrice' | 'stopLimitPrice'> {
+export type LimitOrderRequest = Only<LimitOrderFields>;
+
+interface MarketOrderFields {
   trader: number;
   asset: number;
   side: Side;
@@ -61,24 +72,26 @@ interface MarketOrderFields extends Absent<'price' | 'timeInForce' | 'stopPrice'
   clientOrderId?: number;
 }
 
-/** A market order for a number of lots. */
-export interface MarketOrderBySize extends MarketOrderFields {
+interface MarketBySizeFields extends MarketOrderFields {
   /** Lots to trade. */
   size: number;
-  budget?: never;
 }
 
-/** A market order for an amount: it trades as many lots as the budget pays for, never more. */
-export interface MarketOrderByBudget extends MarketOrderFields {
+interface MarketByBudgetFields extends MarketOrderFields {
   /** The most the order may spend (a buy) or take in (a sell), in price × size units. */
   budget: number;
-  size?: never;
 }
+
+/** A market order for a number of lots. */
+export type MarketOrderBySize = Only<MarketBySizeFields>;
+
+/** A market order for an amount: it trades as many lots as the budget pays for, never more. */
+export type MarketOrderByBudget = Only<MarketByBudgetFields>;
 
 /** A market order takes a `size` or a `budget`, exactly one of them. */
 export type MarketOrderRequest = MarketOrderBySize | MarketOrderByBudget;
 
-interface StopOrderFields extends Absent<'budget' | 'stopLimitPrice'> {
+interface StopOrderFields {
   trader: number;
   asset: number;
   side: Side;
@@ -89,23 +102,25 @@ interface StopOrderFields extends Absent<'budget' | 'stopLimitPrice'> {
   clientOrderId?: number;
 }
 
-/** A stop that becomes a limit order at `price` once triggered. */
-export interface StopLimitOrderRequest extends StopOrderFields {
+interface StopLimitFields extends StopOrderFields {
   /** The limit once triggered. */
   price: number;
   /** The time in force once triggered (default GTC). */
   timeInForce?: TimeInForce;
-  protectionPrice?: never;
 }
 
-/** A stop that becomes a market order once triggered. */
-export interface StopMarketOrderRequest extends StopOrderFields {
-  price?: never;
+interface StopMarketFields extends StopOrderFields {
   /** A market order has no time in force: only the default, GTC, is taken. */
   timeInForce?: 'GTC';
   /** The protection price once triggered. */
   protectionPrice?: number;
 }
+
+/** A stop that becomes a limit order at `price` once triggered. */
+export type StopLimitOrderRequest = Only<StopLimitFields>;
+
+/** A stop that becomes a market order once triggered. */
+export type StopMarketOrderRequest = Only<StopMarketFields>;
 
 /**
  * A stop order: pending (off the book, out of depth) until the asset's last trade price reaches
@@ -114,12 +129,7 @@ export interface StopMarketOrderRequest extends StopOrderFields {
  */
 export type StopOrderRequest = StopLimitOrderRequest | StopMarketOrderRequest;
 
-/**
- * One-cancels-other: a GTC limit leg at `price` (id N) and a stop leg at `stopPrice` (id N + 1,
- * a stop-limit at `stopLimitPrice` if given, else a stop-market), both for `size`. A buy needs
- * price < stopPrice, a sell price > stopPrice.
- */
-export interface OcoOrderRequest extends Absent<'budget' | 'protectionPrice' | 'timeInForce'> {
+interface OcoOrderFields {
   trader: number;
   asset: number;
   side: Side;
@@ -133,24 +143,32 @@ export interface OcoOrderRequest extends Absent<'budget' | 'protectionPrice' | '
   clientOrderId?: number;
 }
 
-export interface CancelRequest {
-  trader: number;
-  asset: number;
-  orderId: number;
-}
+/**
+ * One-cancels-other: a GTC limit leg at `price` (id N) and a stop leg at `stopPrice` (id N + 1,
+ * a stop-limit at `stopLimitPrice` if given, else a stop-market), both for `size`. A buy needs
+ * price < stopPrice, a sell price > stopPrice.
+ */
+export type OcoOrderRequest = Only<OcoOrderFields>;
 
-export interface ReduceRequest {
+export type CancelRequest = Only<{
   trader: number;
   asset: number;
   orderId: number;
+}>;
+
+export type ReduceRequest = Only<{
+  trader: number;
+  asset: number;
+  orderId: number;
+  /** Lots to take off the open size. */
   by: number;
-}
+}>;
 
 /** Cancels every resting order of a trader: on one asset, or on every asset when none is given. */
-export interface CancelAllRequest {
+export type CancelAllRequest = Only<{
   trader: number;
   asset?: number;
-}
+}>;
 
 export interface CancelAllResult {
   ok: boolean;
@@ -168,17 +186,17 @@ interface ModifyFields {
 }
 
 /** A modify to a new price (and, if given, a new size). */
-export interface ModifyPriceRequest extends ModifyFields {
+export type ModifyPriceRequest = Only<ModifyFields & {
   price: number;
   size?: number;
-}
+}>;
 
 /** A modify to a new size (and, if given, a new price). */
-export interface ModifySizeRequest extends ModifyFields {
+export type ModifySizeRequest = Only<ModifyFields & {
   price?: number;
   /** The new open size. */
   size: number;
-}
+}>;
 
 /** A modify changes the price, the size or both: it takes at least one of them. */
 export type ModifyRequest = ModifyPriceRequest | ModifySizeRequest;

@@ -10,6 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { CommandBatch } from '../src/batch.js';
 import { createEngine } from '../src/engine.js';
 import { LobError } from '../src/errors.js';
+import { OPERATIONS } from '../src/operations.js';
+import type { RequestField } from '../src/types.js';
 import { accepted, refused, type Run } from './fixtures/request-types.js';
 import { ROOT, run } from './helpers/cli.js';
 
@@ -23,7 +25,21 @@ async function outcome(call: Run): Promise<unknown> {
   }
 }
 
+/** RequestField as a value: `satisfies` fails the type check if a name is missing or unknown. */
+const REQUEST_FIELDS = {
+  trader: 0, asset: 0, orderId: 0, side: 0, price: 0, size: 0, budget: 0, by: 0, protectionPrice: 0,
+  stopPrice: 0, stopLimitPrice: 0, timestamp: 0, timeInForce: 0, stp: 0, clientOrderId: 0,
+} satisfies Record<RequestField, 0>;
+
 describe('request types', () => {
+  it('RequestField names every field of the table of operations, and only those', () => {
+    const names = new Set(OPERATIONS.flatMap((spec) => [
+      ...spec.fields.map((field) => field.name),
+      ...(spec.side ? ['side'] : []), ...(spec.timeInForce ? ['timeInForce'] : []), ...(spec.stp ? ['stp'] : []),
+    ]));
+    expect([...names].sort()).toEqual(Object.keys(REQUEST_FIELDS).sort());
+  });
+
   it('type-check as the cases say: each @ts-expect-error line is an error, no other line is', async () => {
     const project = fs.mkdtempSync(path.join(os.tmpdir(), 'lobcore-request-types-'));
     try {
