@@ -146,4 +146,6 @@ export interface MatchingCore {
    */
   readonly memoryRefusals: number;
   memoryBytes(): number;
+  /** Readies about `bytes` of growth that is coming (Engine.prepareForGrowth). */
+  prepareForGrowth(bytes: number): void;
 }

@@ -77,6 +77,10 @@ export class MatchingEngine implements Engine {
     return this.core.memoryRefusals;
   }
 
+  prepareForGrowth(bytes: number): void {
+    this.core.prepareForGrowth(bytes);
+  }
+
   /** Whether a fault has made this engine refuse calls. */
   get failed(): boolean {
     return this.failure?.code === 'ENGINE_FAILED';

@@ -1,5 +1,5 @@
-// The pages a large restore of the WASM core is about to write, touched ahead of it by a thread of
-// their own.
+// The pages a large restore of the WASM core is about to write (or the long replay after it),
+// touched ahead of it by a thread of their own.
 //
 // Why: on the 2-core VM lobcore is measured on, memory a process writes for the first time costs
 // about 15 us a 4 KiB page, and restoring a million resting orders writes about 48 MiB of it: a
@@ -14,22 +14,23 @@
 // memories it was given (a restored core's, tens of MB) would stay alive as long as it did.
 import { Worker, isMainThread } from 'node:worker_threads';
 
-/** Below this a restore is over before another thread could help much. */
+/** Below this a restore or a growth is over before another thread could help much. */
 const PREFAULT_MIN_BYTES = 8 * 1024 * 1024;
 
 /** The worker, and how many ranges it has been given and not yet touched. */
 let toucher: { worker: Worker; owed: number } | null = null;
 
 /**
- * For a restore of `byteLength` snapshot bytes into `memory`: `reserve` grows the memory to hold
- * them (returning its new size in bytes, 0 if the core's limit does not allow it), and a worker
- * touches every page up to there. Only for a restore on the main thread: a worker restoring (the
+ * For `bytes` about to be written into `memory` beyond what it holds (a restore of that many
+ * snapshot bytes, or the growth a long replay after it brings): `reserve` grows the memory to
+ * hold them (returning its new size in bytes, 0 if the core's limit does not allow it), and a
+ * worker touches every page up to there. Only on the main thread: a worker restoring (the
  * checkpoint shadow, behind an open) has the main thread beside it, which needs the other core.
  * Best effort: a worker that cannot start changes nothing but the time.
  */
-export function prefaultRestore(memory: WebAssembly.Memory, byteLength: number, reserve: (bytes: number) => number): void {
-  if (byteLength < PREFAULT_MIN_BYTES || !isMainThread) return;
-  const end = reserve(byteLength);
+export function prefaultAhead(memory: WebAssembly.Memory, bytes: number, reserve: (bytes: number) => number): void {
+  if (bytes < PREFAULT_MIN_BYTES || !isMainThread) return;
+  const end = reserve(bytes);
   if (end === 0) return;
   try {
     toucher ??= startToucher();

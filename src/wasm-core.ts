@@ -13,7 +13,7 @@ import { LEVEL_SLOTS, ORDER_SLOTS, OUT_EVENT_COUNT, OUT_SLOTS, type CoreOptions,
 import { EVENT_SLOTS } from './events.js';
 import { mostOrdersIn, openSnapshot, snapshotBytes, writeSnapshotMagic } from './snapshot.js';
 import { SnapshotCheck, checkSnapshot } from './snapshot-check.js';
-import { prefaultRestore } from './prefault.js';
+import { prefaultAhead } from './prefault.js';
 
 /** The raw exports of build/lobcore.wasm (assembly/index.ts). */
 interface CoreExports {
@@ -482,7 +482,7 @@ export class WasmCore implements MatchingCore {
     this.restoring = { check, chunkAt, held: 0, restored: 0 };
     // The restored core takes about its snapshot's size again: grown now, those pages can be
     // touched by another thread while this one fills them (prefault.ts).
-    prefaultRestore(this.x.memory, byteLength, (bytes) => this.x.reserveMemory(bytes));
+    prefaultAhead(this.x.memory, byteLength, (bytes) => this.x.reserveMemory(bytes));
   }
 
   /**
@@ -522,6 +522,10 @@ export class WasmCore implements MatchingCore {
   }
   get memoryRefusals(): number {
     return this.x.memoryRefusals();
+  }
+  /** Grows linear memory by about `bytes` now, and has another thread touch the new pages (prefault.ts). */
+  prepareForGrowth(bytes: number): void {
+    prefaultAhead(this.x.memory, bytes, (wanted) => this.x.reserveMemory(wanted));
   }
   /** Price levels over all books and sides. */
   get priceLevels(): number {

@@ -53,6 +53,7 @@ class ScriptedCore implements MatchingCore {
   }
   finishRestore(): void { this.step(); }
   memoryBytes(): number { return 0; }
+  prepareForGrowth(): void {}
 }
 
 const order = { trader: 1, asset: 1, side: 'bid' as const, price: 10, size: 1, timestamp: 0 };

@@ -5,6 +5,7 @@ import * as nodePath from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { CommandBatch } from '../src/batch.js';
 import { LobError } from '../src/errors.js';
+import { MatchingEngine } from '../src/engine-host.js';
 import { SnapshotFiles } from '../src/state/checkpoint-files.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import type { StateMachineOptions } from '../src/state/state-machine.js';
@@ -423,6 +424,30 @@ describeEachBackend('CoreStateMachine', (backend) => {
       expect(again).toMatchObject({ checkpointSequence: report.checkpointSequence, sequence: report.sequence, nextOrderId: report.nextOrderId });
       expect(sm.stateHash()).toBe(hash);
       await sm.close();
+    });
+
+    it('readies the memory a long replay grows into, and reaches the same state', async () => {
+      const path = tempDbPath();
+      const sm = await open({ path });
+      const placements = 160_000; // past prefault.ts's 8 MiB at the bytes recovery readies an entry
+      const batch = new CommandBatch(placements);
+      for (let i = 0; i < placements; i++) batch.limit(1 + (i % 50), 1, i % 2 === 0 ? 'bid' : 'ask', i % 2 === 0 ? 1 + (i % 4_000) : 5_001 + (i % 4_000), 1, i);
+      sm.submitBatch(batch);
+      await sm.flush();
+      const hash = sm.stateHash();
+      await sm.close();
+      const readied = vi.spyOn(MatchingEngine.prototype, 'prepareForGrowth');
+      try {
+        const reopened = await open({ path });
+        expect(reopened.recovery).toMatchObject({ checkpointSequence: null, replayedCommands: placements });
+        expect(readied).toHaveBeenCalledTimes(1);
+        expect(readied.mock.calls[0][0]).toBeGreaterThanOrEqual(placements * 48);
+        expect(reopened.stateHash()).toBe(hash);
+        expect(reopened.recovery!.restingOrders).toBe(placements);
+        await reopened.close();
+      } finally {
+        readied.mockRestore();
+      }
     });
 
     it('keeps matching while a checkpoint is written; later commands land after its sequence', async () => {

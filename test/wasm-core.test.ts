@@ -111,6 +111,38 @@ describe('wasm core: memory growth', () => {
     expect(pieces.restingOrders).toBe(400_000);
   });
 
+  it('readies growth ahead: memory grown at once by the bytes asked, used by what comes next, nothing else changed', async () => {
+    const engine = await wasm();
+    engine.submitBatch(new CommandBatch(2).limit(1, 1, 'bid', 100, 5, 0).limit(2, 1, 'ask', 101, 5, 0));
+    const hash = engine.stateHash();
+    const before = engine.memoryBytes();
+    engine.prepareForGrowth(16 << 20);
+    const readied = engine.memoryBytes();
+    expect(readied).toBeGreaterThan(before);
+    expect(readied).toBeGreaterThanOrEqual(16 << 20); // room for 16 MiB more than it had allocated
+    expect(engine.stateHash()).toBe(hash);
+    // 200,000 resting orders fit in what was readied: the memory does not grow again. (Per call:
+    // a batch that size would take memory of its own for its commands and results.)
+    const order = { trader: 3, asset: 1, side: 'bid' as const, price: 1, size: 1, timestamp: 0 };
+    for (let i = 0; i < 200_000; i++) {
+      order.price = 1 + (i % 99);
+      engine.placeLimit(order);
+    }
+    expect(engine.restingOrders).toBe(200_002);
+    expect(engine.memoryBytes()).toBe(readied);
+    // Past maxMemoryBytes nothing is readied, and nothing refused.
+    const small = await wasm({ maxMemoryBytes: 4 << 20 });
+    const smallBefore = small.memoryBytes();
+    small.prepareForGrowth(32 << 20);
+    expect(small.memoryBytes()).toBe(smallBefore);
+    expect(small.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 1, size: 1, timestamp: 0 }).status).toBe('resting');
+    // The JS engine has nothing to ready.
+    const js = await createEngine({ backend: 'js' });
+    const jsBefore = js.memoryBytes();
+    js.prepareForGrowth(16 << 20);
+    expect(js.memoryBytes()).toBe(jsBefore);
+  });
+
   it('keeps 10,000 assets with a few orders each within 256 MB', async () => {
     const engine = await wasm();
     const batch = new CommandBatch();

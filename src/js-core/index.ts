@@ -65,6 +65,8 @@ export class JsCore implements MatchingCore {
   get memoryRefusals(): number {
     return 0;
   }
+  /** Nothing to ready: its arrays grow by doubling, and V8 gives them fresh pages either way. */
+  prepareForGrowth(_bytes: number): void {}
 
   placeLimit(trader: number, asset: number, side: number, price: number, size: number,
              timestamp: number, tif: number, stp: number, clientOrderId: number): void {
