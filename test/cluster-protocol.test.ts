@@ -197,6 +197,25 @@ describe('cluster protocol', () => {
     expect(await lastSeq(0)).toBe(before);
   }, 60_000);
 
+  it("cancels a trader's orders on every asset by one cancelAll to each shard, and refuses it in a batch, which goes to one shard", async () => {
+    const trader = 4_242;
+    for (const asset of [0, 1, 2, 3]) {
+      expect(await t.client.placeLimit({ trader, asset, side: 'bid', price: 50 + asset, size: 1, timestamp: 1 })).toMatchObject({ status: 'resting' });
+      expect(await t.client.placeStop({ trader, asset, side: 'bid', size: 1, stopPrice: 100_000, timestamp: 1 })).toMatchObject({ status: 'pending' });
+    }
+    const other = await t.client.placeLimit({ trader: 4_343, asset: 1, side: 'bid', price: 60, size: 1, timestamp: 1 });
+    const everywhere = await t.client.cancelAll({ trader });
+    // Assets 0 and 2 are shard 0's, 1 and 3 shard 1's: a resting order and a stop on each.
+    expect(everywhere).toMatchObject({ ok: true, cancelled: 8 });
+    expect(everywhere.shards.map((s) => [s.shard, s.ok, s.cancelled, s.events.length])).toEqual([[0, true, 4, 4], [1, true, 4, 4]]);
+    expect(await t.client.cancelAll({ trader })).toMatchObject({ ok: true, cancelled: 0 });
+    // Another trader's order on the same asset stood: cancelling it works.
+    expect(await t.client.cancel({ trader: 4_343, asset: 1, orderId: other.orderId })).toMatchObject({ ok: true });
+    await expect(t.client.cancelAll({ trader: -1 })).rejects.toThrow('trader must be a non-negative safe integer, got -1');
+    await expect(t.client.submitBatch(new CommandBatch().cancelAll(trader))).rejects
+      .toThrow('commands[0] is a cancelAll over every asset, which spans shards: send one cancelAll per asset, or call ClusterClient.cancelAll without an asset');
+  }, 60_000);
+
   it("runs docs/scale-out.md's client example as written", async () => {
     const client = await ClusterClient.connect(t.local.runDir, readDescription(t.local.runDir));
     const r = await client.placeLimit({ trader: 1, asset: 0, side: 'bid', price: 900, size: 5, timestamp: 1 });

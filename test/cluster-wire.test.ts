@@ -482,7 +482,7 @@ describe('routing', () => {
     expect(() => router.shardOfBatch(new CommandBatch().limit(1, 0, 'bid', 1, 1, 1).limit(1, 1, 'bid', 1, 1, 1)))
       .toThrow(/commands\[1\]\.asset 1 is on shard 1, but commands\[0\] is on shard 0/);
     expect(() => router.shardOfBatch(new CommandBatch().limit(1, 99, 'bid', 1, 1, 1))).toThrow(/commands\[0\]\.asset 99 is not routed/);
-    expect(() => router.shardOfBatch(new CommandBatch().cancelAll(1, 0).cancelAll(1))).toThrow('commands[1] is a cancelAll over every asset, which spans shards: send one cancelAll per asset');
+    expect(() => router.shardOfBatch(new CommandBatch().cancelAll(1, 0).cancelAll(1))).toThrow('commands[1] is a cancelAll over every asset, which spans shards: send one cancelAll per asset, or call ClusterClient.cancelAll without an asset');
     expect(router.shardOfBatch(new CommandBatch().cancelAll(1, 3))).toBe(1);
   });
 

@@ -16,8 +16,8 @@ import { ORDER_STATUS, REJECT_REASONS, StatusCode } from '../codes.js';
 import { LobError } from '../errors.js';
 import { Slot } from '../operations.js';
 import type {
-  BookEvent, CancelAllResult, CancelRequest, CancelResult, Fill, LimitOrderRequest, MarketOrderRequest, ModifyRequest,
-  OcoOrderRequest, OrderResult, OrderStatus, ReduceRequest, StopOrderRequest,
+  BookEvent, CancelAllRequest, CancelAllResult, CancelRequest, CancelResult, Fill, LimitOrderRequest, MarketOrderRequest, ModifyRequest,
+  OcoOrderRequest, Only, OrderResult, OrderStatus, ReduceRequest, StopOrderRequest,
 } from '../types.js';
 import { validateCommands } from './engine-layout.js';
 import { shardSubjects } from './layout.js';
@@ -55,8 +55,18 @@ export interface ClusterCommit {
 export type ClusterOrderResult = OrderResult & ClusterCommit;
 /** cancel, reduce: a local engine's CancelResult. */
 export type ClusterCancelResult = CancelResult & ClusterCommit;
-/** cancelAll: a local engine's CancelAllResult. */
+/** cancelAll on one asset: a local engine's CancelAllResult. */
 export type ClusterCancelAllResult = CancelAllResult & ClusterCommit;
+
+/**
+ * cancelAll over every asset: one cancelAll over every asset of each shard, committed in that
+ * shard's stream on its own (the shards do not commit together). `cancelled` is their sum; `ok`
+ * is false, with the first `reason`, if any shard refused (CAPACITY: nothing cancelled there).
+ */
+export interface ClusterCancelAllEverywhereResult extends CancelAllResult {
+  /** Each shard's own cancelAll, by shard. */
+  shards: ClusterCancelAllResult[];
+}
 
 export interface ClientStats {
   requests: number;
@@ -140,9 +150,20 @@ export class ClusterClient {
     return this.enqueue(req.asset, (b) => b.request('reduce', req), cancelResult);
   }
 
-  /** Cancels the trader's resting orders and pending stops on one asset (a cancelAll over every asset would span shards). */
-  cancelAll(req: { trader: number; asset: number }): Promise<ClusterCancelAllResult> {
-    return this.enqueue(req.asset, (b) => b.request('cancelAll', req), cancelAllResult);
+  /**
+   * Cancels the trader's resting orders and pending stops on one asset; without an asset, on
+   * every asset, by a cancelAll sent to each shard (each over that shard's assets).
+   */
+  cancelAll(req: Only<{ trader: number; asset: number }>): Promise<ClusterCancelAllResult>;
+  cancelAll(req: Only<{ trader: number; asset?: undefined }>): Promise<ClusterCancelAllEverywhereResult>;
+  cancelAll(req: CancelAllRequest): Promise<ClusterCancelAllResult | ClusterCancelAllEverywhereResult> {
+    if (req.asset !== undefined) return this.enqueue(req.asset, (b) => b.request('cancelAll', req), cancelAllResult);
+    const everyShard = this.queues.map((_, shard) => this.enqueueOn(shard, (b) => b.request('cancelAll', req), cancelAllResult));
+    return Promise.all(everyShard).then((shards) => {
+      const refused = shards.find((s) => !s.ok);
+      const cancelled = shards.reduce((sum, s) => sum + s.cancelled, 0);
+      return refused === undefined ? { ok: true, cancelled, shards } : { ok: false, cancelled, reason: refused.reason, shards };
+    });
   }
 
   modify(req: ModifyRequest): Promise<ClusterOrderResult> {
@@ -234,6 +255,15 @@ export class ClusterClient {
     let shard: number;
     try {
       shard = this.router.requireShard(asset);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.enqueueOn(shard, encode, read);
+  }
+
+  /** Queues one command for `shard` (enqueue: the shard of its asset). */
+  private enqueueOn<T>(shard: number, encode: (batch: CommandBatch) => void, read: (r: BatchResults, i: number, fills: Fill[]) => T): Promise<T & ClusterCommit> {
+    try {
       encode(this.scratch.clear());
       validateCommands(this.scratch);
     } catch (error) {

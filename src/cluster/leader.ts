@@ -23,7 +23,7 @@ import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import { CommandBatch } from '../batch.js';
 import { LobError } from '../errors.js';
 import type { ChainHead } from './chain.js';
-import { commandAsset, validateCommands } from './engine-layout.js';
+import { commandAsset, commandSpansAssets, validateCommands } from './engine-layout.js';
 import type { ShardSubjects } from './layout.js';
 import { BadMessageLog, guardedCallback } from './nats/guard.js';
 import { appendRecord, type AppendOutcome } from './publish.js';
@@ -188,6 +188,8 @@ export class ShardLeader {
     const batch = CommandBatch.fromBytes(request.commands);
     if (batch.count === 0) throw new LobError('INVALID_ARGUMENT', 'request.commands must hold at least one command, got 0');
     for (let i = 0; i < batch.count; i++) {
+      // A cancelAll over every asset comes to each shard (ClusterClient.cancelAll), for its own assets.
+      if (commandSpansAssets(batch, i)) continue;
       const owner = this.options.router.commandShard(batch, i);
       if (owner !== shard) throw new LobError('INVALID_ARGUMENT', `commands[${i}].asset ${commandAsset(batch, i)} is on shard ${owner}, not on shard ${shard}`);
     }

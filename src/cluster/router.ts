@@ -60,7 +60,7 @@ export class ShardRouter {
   /** The shard of command i; INVALID_ARGUMENT naming it when no one shard holds what it names. */
   commandShard(batch: CommandBatch, index: number): number {
     if (commandSpansAssets(batch, index)) {
-      throw new LobError('INVALID_ARGUMENT', `commands[${index}] is a cancelAll over every asset, which spans shards: send one cancelAll per asset`);
+      throw new LobError('INVALID_ARGUMENT', `commands[${index}] is a cancelAll over every asset, which spans shards: send one cancelAll per asset, or call ClusterClient.cancelAll without an asset`);
     }
     return this.requireShard(commandAsset(batch, index), `commands[${index}].asset`);
   }
