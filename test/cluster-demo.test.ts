@@ -138,14 +138,15 @@ describe('lobcore cluster demo', () => {
     expect(report.shards.every((s) => s.hashesEqual && s.members.length === 3)).toBe(true);
   }, 180_000);
 
-  it('stops its NATS servers and members when interrupted', async () => {
-    const runDir = path.join(mkdtempSync(path.join(tmpdir(), 'lobcore-demo-')), 'run');
+  it('stops its NATS servers and members when interrupted, and leaves no run directory of its own behind', async () => {
+    const tmp = mkdtempSync(path.join(tmpdir(), 'lobcore-demo-tmp-'));
     try {
-      const child = start('cluster', 'demo', '--rounds', '200', '--commands', '100', '--dir', runDir);
-      // The command, its three nats-servers and a member: the demo's one handler covers every phase after.
-      await interrupt(child, runDir, () => processesUsing(runDir).length >= 5);
+      const child = startIn({ ...process.env, TMPDIR: tmp }, 'cluster', 'demo', '--rounds', '200', '--commands', '100');
+      // Its three nats-servers and a member: the demo's one handler covers every phase after.
+      await interrupt(child, tmp, () => processesUsing(tmp).length >= 4);
+      expect(readdirSync(tmp)).toEqual([]);
     } finally {
-      rmSync(path.dirname(runDir), { recursive: true, force: true });
+      rmSync(tmp, { recursive: true, force: true });
     }
   }, 120_000);
 

@@ -3,8 +3,7 @@
 //   cluster demo   the same, driven by a seeded flow while a shard leader and a NATS server are
 //                  SIGKILLed, ending in a verdict
 //   cluster node   (internal) one shard member, the process the others start and kill
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { stopChildrenOnSignal } from '../cluster/child-processes.js';
@@ -95,7 +94,7 @@ function defineUp(status: ExitStatus): Command {
       requireFreshRunDir(flags.dir);
       const stopStartingOnSignal = stopChildrenOnSignal();
       const local = await LocalCluster.start({
-        runDir: flags.dir ?? temporaryRunDir(), shards: flags.shards, assets: flags.assets, members: flags.members, tls: flags.tls === true,
+        runDir: flags.dir, shards: flags.shards, assets: flags.assets, members: flags.members, tls: flags.tls === true,
         persistent: flags.memory !== true, backend: flags.backend,
       });
       // Up and reported: from here Ctrl-C is the way to stop it, and stops it in order.
@@ -184,15 +183,4 @@ function defineNode(status: ExitStatus): Command {
       });
       status.code = ExitCode.OK;
     });
-}
-
-/**
- * A run directory of its own for `cluster up` without --dir, removed when the process exits,
- * however it ends: a signal while the cluster starts ends it through process.exit
- * (stopChildrenOnSignal), before any stop() could remove it.
- */
-function temporaryRunDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'lobcore-cluster-'));
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  return dir;
 }

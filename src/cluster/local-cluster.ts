@@ -37,8 +37,8 @@ export class LocalCluster {
     readonly nats: NatsCluster,
     readonly supervisor: ClusterSupervisor,
     readonly membersPerShard: number,
-    /** The run directory was made for this cluster (a temp directory), not named by the caller. */
-    private readonly ownsRunDir: boolean,
+    /** Removes the run directory when it was made for this cluster (a temp directory); null when the caller named it. */
+    private readonly removeRunDir: (() => void) | null,
   ) {}
 
   get description(): ClusterDescription {
@@ -48,7 +48,10 @@ export class LocalCluster {
   /** NATS up, streams made, every member started and every shard led. */
   static async start(options: LocalClusterOptions = {}): Promise<LocalCluster> {
     const runDir = options.runDir ?? mkdtempSync(join(tmpdir(), 'lobcore-cluster-'));
-    const ownsRunDir = options.runDir === undefined;
+    // A run ended by a signal (stopChildrenOnSignal ends the process) never reaches stop(): a temp
+    // run directory goes at exit then, unless stop() kept it or removed it first.
+    const removeRunDir = options.runDir === undefined ? (): void => rmSync(runDir, { recursive: true, force: true }) : null;
+    if (removeRunDir !== null) process.once('exit', removeRunDir);
     const layout = roundRobinLayout(options.shards ?? 2, options.assets ?? 6);
     const nats = await NatsCluster.start({ runDir, layout, nodes: options.natsNodes ?? 3, tls: options.tls });
     const supervisor = new ClusterSupervisor({
@@ -56,7 +59,7 @@ export class LocalCluster {
       stateDir: options.persistent === false ? undefined : join(runDir, 'members'),
       backend: options.backend, checkpointEvery: options.checkpointEvery, leaderTimeoutMs: options.leaderTimeoutMs, onEvent: options.onEvent,
     });
-    const cluster = new LocalCluster(runDir, nats, supervisor, options.members ?? 3, ownsRunDir);
+    const cluster = new LocalCluster(runDir, nats, supervisor, options.members ?? 3, removeRunDir);
     try {
       const admin = await connectAs(runDir, nats.description, ADMIN_ROLE);
       try {
@@ -85,6 +88,8 @@ export class LocalCluster {
   async stop(options: { keepRunDir?: boolean } = {}): Promise<void> {
     await this.supervisor.stopAll();
     await this.nats.stop();
-    if (this.ownsRunDir && options.keepRunDir !== true) rmSync(this.runDir, { recursive: true, force: true });
+    if (this.removeRunDir === null) return;
+    process.off('exit', this.removeRunDir);
+    if (options.keepRunDir !== true) this.removeRunDir();
   }
 }
