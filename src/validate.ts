@@ -14,6 +14,15 @@ export function requirePositive(field: string, value: unknown): void {
 }
 
 /**
+ * An optional field's value, or `fallback` when it is absent. Only undefined is absent: a null is
+ * a value like any other, and the field's own check refuses it, as the per-call requests do
+ * (`??` would have taken null for absent).
+ */
+export function orDefault<T>(value: T | undefined, fallback: T): T {
+  return value === undefined ? fallback : value;
+}
+
+/**
  * Refuses a name `options` carries that is not one of `known`: a misspelt option (`maxOrdrs`)
  * would otherwise leave its default in force without a word. For options, read once; not for the
  * per-call requests, where walking the keys would cost every call.

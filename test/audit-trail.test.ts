@@ -235,6 +235,12 @@ describeEachBackend('audit trail', (backend) => {
           ['after', () => sm.getTraderOrders(1, { after: -2 })],
           ['fromHeight', () => sm.getTraderOrders(1, { fromHeight: NaN })],
           ['newestFirst', () => sm.getTraderOrders(1, { newestFirst: 'yes' as never })],
+          // null is a value, refused as the per-call requests refuse it, not taken for absent.
+          ['status', () => sm.getTraderOrders(1, { status: null as never })],
+          ['limit', () => sm.getTraderOrders(1, { limit: null as never })],
+          ['after', () => sm.getTraderFills(1, { after: null as never })],
+          ['toHeight', () => sm.getTraderFills(1, { toHeight: null as never })],
+          ['newestFirst', () => sm.getTraderFills(1, { newestFirst: null as never })],
           ['clientOrderId', () => sm.getOrderByClientId(1, 0)],
           ['orderId', () => sm.getOrderFills(0)],
           ['orderId', () => sm.getFillCount(0)],

@@ -5,6 +5,7 @@ import { EventCode, EVENT_KINDS, ORDER_TYPES, OrderTypeCode, REASONS, SIDES, STP
 import { EVENT_SLOTS, EventHead, EventSlot, decodeEvent } from '../events.js';
 import type { OrderRecord, RecordedEvent, RejectReason, RemovalReason, TraderOrderQuery } from '../types.js';
 import { invalidArgument, LobError } from '../errors.js';
+import { orDefault } from '../validate.js';
 import { eventsOfOrder, firstEventOfCommand } from './block-lookup.js';
 import { decodeUint } from './codecs.js';
 import { normalizeHeights, normalizePage, requireId, requireOrderId, requireQuery } from './fill-history.js';
@@ -184,9 +185,9 @@ export class AuditTrail {
   async getTraderOrders(trader: number, query: TraderOrderQuery = {}): Promise<OrderRecord[]> {
     requireId('trader', trader);
     requireQuery(query);
-    const status = query.status ?? 'all';
+    const status = orDefault(query.status, 'all');
     if (status !== 'open' && status !== 'closed' && status !== 'all') throw invalidArgument('status', 'one of open, closed, all', status);
-    const newestFirst = query.newestFirst ?? false;
+    const newestFirst = orDefault(query.newestFirst, false);
     if (typeof newestFirst !== 'boolean') throw invalidArgument('newestFirst', 'a boolean', newestFirst);
     const { after, limit } = normalizePage(query);
     const { fromHeight, toHeight } = normalizeHeights(query);

@@ -5,7 +5,7 @@ import { EventCode, SIDES } from '../codes.js';
 import { EVENT_SLOTS, EventHead, EventSlot } from '../events.js';
 import type { Fill, Side } from '../types.js';
 import { invalidArgument } from '../errors.js';
-import { isNonNegativeSafeInteger, isPositiveSafeInteger } from '../validate.js';
+import { isNonNegativeSafeInteger, isPositiveSafeInteger, orDefault } from '../validate.js';
 import { eventsOfOrder, fillsOfTrader } from './block-lookup.js';
 import type { History, ReadBlock } from './history.js';
 
@@ -31,16 +31,16 @@ export interface TraderFillQuery extends FillPage {
 export const DEFAULT_PAGE_LIMIT = 1000;
 
 export function normalizePage(page: FillPage | undefined): { after: number; limit: number } {
-  const after = page?.after ?? 0;
-  const limit = page?.limit ?? DEFAULT_PAGE_LIMIT;
+  const after = orDefault(page?.after, 0);
+  const limit = orDefault(page?.limit, DEFAULT_PAGE_LIMIT);
   if (!isNonNegativeSafeInteger(after)) throw invalidArgument('after', 'a non-negative safe integer (a sequence cursor)', after);
   if (!isPositiveSafeInteger(limit)) throw invalidArgument('limit', 'a positive safe integer', limit);
   return { after, limit };
 }
 
 export function normalizeHeights(query: { fromHeight?: number; toHeight?: number } | undefined): { fromHeight: number; toHeight: number } {
-  const fromHeight = query?.fromHeight ?? 0;
-  const toHeight = query?.toHeight ?? Number.MAX_SAFE_INTEGER;
+  const fromHeight = orDefault(query?.fromHeight, 0);
+  const toHeight = orDefault(query?.toHeight, Number.MAX_SAFE_INTEGER);
   if (!isNonNegativeSafeInteger(fromHeight)) throw invalidArgument('fromHeight', 'a non-negative safe integer', fromHeight);
   if (!isNonNegativeSafeInteger(toHeight)) throw invalidArgument('toHeight', 'a non-negative safe integer', toHeight);
   return { fromHeight, toHeight };
@@ -118,7 +118,7 @@ export class FillHistory {
   async traderFills(trader: number, query: TraderFillQuery = {}): Promise<RecordedFill[]> {
     requireId('trader', trader);
     requireQuery(query);
-    const newestFirst = query.newestFirst ?? false;
+    const newestFirst = orDefault(query.newestFirst, false);
     if (typeof newestFirst !== 'boolean') throw invalidArgument('newestFirst', 'a boolean', newestFirst);
     const { after, limit } = normalizePage(query);
     const { fromHeight, toHeight } = normalizeHeights(query);

@@ -2,7 +2,7 @@
 import type { CoreLimits } from '../core.js';
 import { invalidArgument, LobError } from '../errors.js';
 import type { BackendName } from '../types.js';
-import { isNonNegativeSafeInteger, isPositiveSafeInteger, refuseUnknownOptions } from '../validate.js';
+import { isNonNegativeSafeInteger, isPositiveSafeInteger, orDefault, refuseUnknownOptions } from '../validate.js';
 import { INDEX_GATHER_MS } from './indexer.js';
 
 export interface AutoFlushOptions {
@@ -57,8 +57,8 @@ export function resolveOptions(options: StateMachineOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', options);
   refuseUnknownOptions(options, STATE_MACHINE_OPTIONS, 'CoreStateMachine.open');
   const resolved: ResolvedOptions = {
-    ...options, checkpointInterval: options.checkpointInterval ?? 100, keepCheckpoints: options.keepCheckpoints ?? 2, sync: options.sync ?? true,
-    maxIndexLag: options.maxIndexLag ?? 1_000_000, indexGatherMs: options.indexGatherMs ?? INDEX_GATHER_MS,
+    ...options, checkpointInterval: orDefault(options.checkpointInterval, 100), keepCheckpoints: orDefault(options.keepCheckpoints, 2),
+    sync: orDefault(options.sync, true), maxIndexLag: orDefault(options.maxIndexLag, 1_000_000), indexGatherMs: orDefault(options.indexGatherMs, INDEX_GATHER_MS),
   };
   if (resolved.path !== undefined && (typeof resolved.path !== 'string' || resolved.path === '')) {
     throw invalidArgument('path', 'a non-empty string', resolved.path);
