@@ -1,6 +1,6 @@
 // The engine contract that both backends implement, and the factory that picks one.
 import { LobError, invalidArgument } from './errors.js';
-import { refuseUnknownOptions, requirePositive } from './validate.js';
+import { orDefault, refuseUnknownOptions, requirePositive } from './validate.js';
 import type { BatchResults, CommandBatch } from './batch.js';
 import type { EventList } from './events.js';
 import type { CoreOptions } from './core.js';
@@ -118,7 +118,7 @@ export interface Engine {
 
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   validateEngineOptions(options);
-  const backend = options.backend ?? 'wasm';
+  const backend = orDefault(options.backend, 'wasm');
   const { MatchingEngine } = await import('./engine-host.js');
   if (backend === 'wasm') {
     const { WasmCore } = await import('./wasm-core.js');

@@ -378,12 +378,12 @@ describeEachBackend('createEngine events', (backend) => {
 });
 
 describe('createEngine', () => {
-  it.each(['WASM', 'native', '', 'rust'])('with an unknown backend "%s" rejects INVALID_ARGUMENT naming it', async (backend) => {
+  it.each(['WASM', 'native', '', 'rust', null])('with an unknown backend "%s" rejects INVALID_ARGUMENT naming it', async (backend) => {
     const error = await createEngine({ backend: backend as 'wasm' }).then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(LobError);
     expect((error as LobError).code).toBe('INVALID_ARGUMENT');
     expect((error as LobError).message).toContain('backend');
-    if (backend !== '') expect((error as LobError).message).toContain(backend);
+    if (backend !== '') expect((error as LobError).message).toContain(String(backend));
   });
 });
 

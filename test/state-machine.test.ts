@@ -855,6 +855,7 @@ describe('CoreStateMachine options', () => {
     await expect(CoreStateMachine.open({ checkpointInterval: 0 })).rejects.toThrow(/checkpointInterval/);
     await expect(CoreStateMachine.open({ keepCheckpoints: 1.5 })).rejects.toThrow(/keepCheckpoints/);
     await expect(CoreStateMachine.open({ sync: null as never })).rejects.toThrow('sync must be a boolean, got null');
+    await expect(CoreStateMachine.open({ backend: null as never })).rejects.toThrow('backend must be one of wasm, js, got null');
     await expect(CoreStateMachine.open({ checkpointInterval: null as never })).rejects.toThrow('checkpointInterval must be a positive safe integer, got null');
     await expect(CoreStateMachine.open({ path: '' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(CoreStateMachine.open({ autoFlush: { operations: -1 } })).rejects.toThrow(/autoFlush.operations/);

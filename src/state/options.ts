@@ -60,6 +60,7 @@ export function resolveOptions(options: StateMachineOptions): ResolvedOptions {
     ...options, checkpointInterval: orDefault(options.checkpointInterval, 100), keepCheckpoints: orDefault(options.keepCheckpoints, 2),
     sync: orDefault(options.sync, true), maxIndexLag: orDefault(options.maxIndexLag, 1_000_000), indexGatherMs: orDefault(options.indexGatherMs, INDEX_GATHER_MS),
   };
+  if (resolved.backend !== undefined && resolved.backend !== 'wasm' && resolved.backend !== 'js') throw invalidArgument('backend', 'one of wasm, js', resolved.backend);
   if (resolved.path !== undefined && (typeof resolved.path !== 'string' || resolved.path === '')) {
     throw invalidArgument('path', 'a non-empty string', resolved.path);
   }
