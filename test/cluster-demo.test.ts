@@ -33,6 +33,20 @@ async function interrupt(child: ReturnType<typeof start>, runDir: string, ready:
   expect(processesUsing(runDir), 'processes left running').toEqual([]);
 }
 
+/**
+ * Runs `lobcore <args>` without --dir in a temp dir of its own (TMPDIR), interrupts it once
+ * `processes` of its processes run from there, and checks that it left nothing in it.
+ */
+async function interruptWithoutDir(args: string[], processes: number): Promise<void> {
+  const tmp = mkdtempSync(path.join(tmpdir(), 'lobcore-cluster-tmp-'));
+  try {
+    await interrupt(startIn({ ...process.env, TMPDIR: tmp }, ...args), tmp, () => processesUsing(tmp).length >= processes);
+    expect(readdirSync(tmp)).toEqual([]);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 describe('lobcore cluster up', () => {
   it('starts a cluster a client can trade on, and stops it on Ctrl-C', async () => {
     const child = spawn(process.execPath, [MAIN, 'cluster', 'up', '--json', '--shards', '2', '--assets', '4'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -78,15 +92,8 @@ describe('lobcore cluster up', () => {
   }, 120_000);
 
   it('without --dir, interrupted while starting, leaves no run directory behind', async () => {
-    const tmp = mkdtempSync(path.join(tmpdir(), 'lobcore-up-tmp-'));
-    try {
-      const child = startIn({ ...process.env, TMPDIR: tmp }, 'cluster', 'up', '--shards', '1', '--assets', '2');
-      // Its three nats-servers run from the run directory it made in the temp dir.
-      await interrupt(child, tmp, () => processesUsing(tmp).length >= 3);
-      expect(readdirSync(tmp)).toEqual([]);
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
+    // Its three nats-servers run from the run directory it made in the temp dir.
+    await interruptWithoutDir(['cluster', 'up', '--shards', '1', '--assets', '2'], 3);
   }, 120_000);
 
   it('refuses more shards than assets in one line', async () => {
@@ -139,15 +146,8 @@ describe('lobcore cluster demo', () => {
   }, 180_000);
 
   it('stops its NATS servers and members when interrupted, and leaves no run directory of its own behind', async () => {
-    const tmp = mkdtempSync(path.join(tmpdir(), 'lobcore-demo-tmp-'));
-    try {
-      const child = startIn({ ...process.env, TMPDIR: tmp }, 'cluster', 'demo', '--rounds', '200', '--commands', '100');
-      // Its three nats-servers and a member: the demo's one handler covers every phase after.
-      await interrupt(child, tmp, () => processesUsing(tmp).length >= 4);
-      expect(readdirSync(tmp)).toEqual([]);
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
+    // Its three nats-servers and a member: the demo's one handler covers every phase after.
+    await interruptWithoutDir(['cluster', 'demo', '--rounds', '200', '--commands', '100'], 4);
   }, 120_000);
 
   it('says how to install nats-server when it is missing, and starts nothing', async () => {
