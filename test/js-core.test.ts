@@ -6,9 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { JsCore } from '../src/js-core/index.js';
 import { CommandBatch, FILL_SLOTS, RESULT_SLOTS } from '../src/batch.js';
 import { ReasonCode, SideCode, StatusCode, StpCode, TifCode } from '../src/codes.js';
-import { LEVEL_SLOTS, ORDER_SLOTS, OUT_FILLED, OUT_FILL_COUNT, OUT_HEAD, OUT_ORDER_ID, OUT_REMAINING } from '../src/core.js';
+import { LEVEL_SLOTS, ORDER_SLOTS } from '../src/core.js';
 import { LobError } from '../src/errors.js';
 import { expectSameBytes } from './helpers/bytes.js';
+import { coreOutcome as outcome } from './helpers/core-outcome.js';
+import type { Outcome } from './helpers/reference-model.js';
 
 const BID = SideCode.BID;
 const ASK = SideCode.ASK;
@@ -16,32 +18,6 @@ const { GTC, IOC, FOK, POST_ONLY } = TifCode;
 const { ALLOW, CANCEL_TAKER, CANCEL_MAKER, CANCEL_BOTH } = StpCode;
 const MAX_PRICE = Number.MAX_SAFE_INTEGER;
 
-interface Outcome {
-  status: number;
-  reason: number;
-  orderId: number;
-  filled: number;
-  remaining: number;
-  /** [maker id, maker trader, price, size] per fill. */
-  fills: number[][];
-}
-
-function outcome(core: JsCore): Outcome {
-  const out = core.out;
-  const fills: number[][] = [];
-  for (let j = 0; j < out[OUT_FILL_COUNT]; j++) {
-    const o = j * FILL_SLOTS;
-    fills.push([core.fills[o + 2], core.fills[o + 4], core.fills[o + 6], core.fills[o + 7]]);
-  }
-  return {
-    status: out[OUT_HEAD] & 15,
-    reason: out[OUT_HEAD] >> 4,
-    orderId: out[OUT_ORDER_ID],
-    filled: out[OUT_FILLED],
-    remaining: out[OUT_REMAINING],
-    fills,
-  };
-}
 
 interface LimitOptions { asset?: number; tif?: number; stp?: number; timestamp?: number }
 

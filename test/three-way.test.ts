@@ -10,13 +10,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CommandBatch, FILL_SLOTS, RESULT_SLOTS } from '../src/batch.js';
-import { ORDER_SLOTS, OUT_FILLED, OUT_FILL_COUNT, OUT_HEAD, OUT_ORDER_ID, OUT_REMAINING, OUT_SPENT } from '../src/core.js';
+import { ORDER_SLOTS, OUT_FILL_COUNT } from '../src/core.js';
 import type { CoreLimits, MatchingCore } from '../src/core.js';
 import { JsCore } from '../src/js-core/index.js';
 import { encodeHead } from '../src/operations.js';
 import { Op } from '../src/codes.js';
 import { WasmCore } from '../src/wasm-core.js';
 import { fuzzRuns, fuzzSeed } from './helpers/commands.js';
+import { coreOutcome } from './helpers/core-outcome.js';
 import { ReferenceModel, type Outcome } from './helpers/reference-model.js';
 
 const ASSETS = [0, 1];
@@ -78,16 +79,7 @@ function applyToCore(core: MatchingCore, c: Command): Outcome {
     case Op.STOP: core.placeStop(c.trader, c.asset, c.side, c.size, f.stopPrice, f.stopLimit, f.stopProtection, c.timestamp, f.stopTif, c.stp, 0); break;
     default: core.placeOco(c.trader, c.asset, c.side, c.size, f.ocoPrice, f.ocoStop, f.ocoStopLimit, c.timestamp, c.stp, 0); break;
   }
-  const out = core.out;
-  const fills: number[][] = [];
-  for (let j = 0; j < out[OUT_FILL_COUNT]; j++) {
-    const o = j * FILL_SLOTS;
-    fills.push([core.fills[o + 2], core.fills[o + 4], core.fills[o + 6], core.fills[o + 7]]);
-  }
-  return {
-    status: out[OUT_HEAD] & 15, reason: out[OUT_HEAD] >> 4, orderId: out[OUT_ORDER_ID], filled: out[OUT_FILLED],
-    remaining: out[OUT_REMAINING], spent: out[OUT_SPENT], fills,
-  };
+  return coreOutcome(core);
 }
 
 function encode(batch: CommandBatch, c: Command): void {
