@@ -75,7 +75,22 @@ function growEvents(more: u32): bool {
 @inline export function writeEvent(
   head: u32, asset: f64, orderId: f64, trader: f64, price: f64, size: f64, remaining: f64, other: f64, other2: f64,
 ): void {
-  if (!recording) return;
+  // Tested here, inlined at every call, so a core without events computes nothing per event.
+  if (recording) write(head, asset, orderId, trader, price, size, remaining, other, other2, 0, 0);
+}
+
+/** Writes an event that changed its order's level, with the level's size and order count after it. */
+@inline export function writeLevelEvent(
+  head: u32, asset: f64, orderId: f64, trader: f64, price: f64, size: f64, remaining: f64, other: f64, other2: f64,
+  levelSize: f64, levelOrders: u32,
+): void {
+  if (recording) write(head | LEVEL, asset, orderId, trader, price, size, remaining, other, other2, levelSize, <f64>levelOrders);
+}
+
+@inline function write(
+  head: u32, asset: f64, orderId: f64, trader: f64, price: f64, size: f64, remaining: f64, other: f64, other2: f64,
+  levelSize: f64, levelOrders: f64,
+): void {
   const e = eventBase + <usize>(eventCount++) * EVENT_BYTES;
   store<f64>(e, <f64>head, 0);
   store<f64>(e, command, 8);
@@ -87,28 +102,7 @@ function growEvents(more: u32): bool {
   store<f64>(e, remaining, 56);
   store<f64>(e, other, 64);
   store<f64>(e, other2, 72);
-  store<f64>(e, 0, 80);
-  store<f64>(e, 0, 88);
-}
-
-/** Writes an event that changed its order's level, with the level's size and order count after it. */
-@inline export function writeLevelEvent(
-  head: u32, asset: f64, orderId: f64, trader: f64, price: f64, size: f64, remaining: f64, other: f64, other2: f64,
-  levelSize: f64, levelOrders: u32,
-): void {
-  if (!recording) return;
-  const e = eventBase + <usize>(eventCount++) * EVENT_BYTES;
-  store<f64>(e, <f64>(head | LEVEL), 0);
-  store<f64>(e, command, 8);
-  store<f64>(e, asset, 16);
-  store<f64>(e, orderId, 24);
-  store<f64>(e, trader, 32);
-  store<f64>(e, price, 40);
-  store<f64>(e, size, 48);
-  store<f64>(e, remaining, 56);
-  store<f64>(e, other, 64);
-  store<f64>(e, other2, 72);
   store<f64>(e, levelSize, 80);
-  store<f64>(e, <f64>levelOrders, 88);
+  store<f64>(e, levelOrders, 88);
 }
 
