@@ -15,11 +15,12 @@
 //   per event,   EVENT_SLOTS:  see src/events.ts
 // A fill's timestamp is its command's timestamp.
 import { LobError, invalidArgument } from './errors.js';
+import { Head as H, Op as O, Slot as S, Slots } from './js-core/codes.js';
 import { smallInteger } from './js-core/small-integer.js';
 import { EventList, outOfRange } from './events.js';
-import { ORDER_STATUS, REJECT_REASONS, SIDES, STP_MODES, StatusCode, Op, TIME_IN_FORCE } from './codes.js';
+import { ORDER_STATUS, REJECT_REASONS, SIDES, STP_MODES, StatusCode, TIME_IN_FORCE } from './codes.js';
 import {
-  COMMAND_BYTES, COMMAND_SLOTS, Head, OPERATIONS, RULE_TEXT, Slot, batchFaultError, checkRequest, findBatchFault, operation,
+  COMMAND_BYTES, COMMAND_SLOTS, OPERATIONS, RULE_TEXT, Slot, batchFaultError, checkRequest, findBatchFault, operation,
   type FieldSpec, type OperationSpec, type RequestOf,
 } from './operations.js';
 import type { Fill, OrderStatus, RejectReason, SelfTradePrevention, Side, TimeInForce } from './types.js';
@@ -92,15 +93,13 @@ class HeapStorage implements BatchStorage {
 
 const NO_RECORDS = new Float64Array(0);
 
-// The table's slots, op codes and head shifts as plain module constants for the builders: each
-// `Slot.X` is a property load in the bytecode, and V8 inlines a caller's builder calls only up to
-// a total bytecode size, so smaller builders get more of a caller's encoding loop inlined.
-const { TRADER: S_TRADER, ASSET: S_ASSET, ORDER_ID: S_ORDER_ID, PRICE: S_PRICE, SIZE: S_SIZE, TIMESTAMP: S_TIMESTAMP,
-  CLIENT_ORDER_ID: S_CLIENT_ORDER_ID, TRIGGER_PRICE: S_TRIGGER_PRICE, BUDGET: S_BUDGET, SECOND_PRICE: S_SECOND_PRICE,
-  RESERVED: S_RESERVED } = Slot;
-const { LIMIT: OP_LIMIT, MARKET: OP_MARKET, CANCEL: OP_CANCEL, REDUCE: OP_REDUCE, MODIFY: OP_MODIFY,
-  CANCEL_ALL: OP_CANCEL_ALL, STOP: OP_STOP, OCO: OP_OCO } = Op;
-const { SIDE_SHIFT, TIF_SHIFT, STP_SHIFT, OP_MASK } = Head;
+// The builders name slots, op codes and head bits through the JS core's const enums (src/js-core/codes.ts,
+// checked against this table by test/codes.test.ts), which tsc writes as number literals: an
+// imported binding is a module-cell load with a hole check at every use, and a literal makes the
+// bytecode smaller too. V8 inlines a caller's builder calls only up to a total bytecode size
+// (920 bytes, each callee counted 1.2x when it is weighed), so the smaller the builders, the more
+// of a caller's encoding loop is inlined: at 1,413 bytes for limit, cancel and market with their
+// helpers, the bench's loop called market out of line.
 
 // The builders test each numeric argument with typeof and nothing more: the record's Float64Array
 // would turn '2', true, null or [4] into a number the core's validation then accepts, where the
@@ -137,6 +136,41 @@ const PUSH_PARAMS: NumericParams = { names: PUSH_NAMES, texts: PUSH_NAMES.map(()
 function notANumber(index: number, params: NumericParams, values: readonly unknown[]): LobError {
   const k = values.findIndex((value) => typeof value !== 'number');
   return invalidArgument(`commands[${index}].${params.names[k]}`, params.texts[k], values[k]);
+}
+
+// What a builder refused, found out of line from its arguments as given (an optional number left
+// out counts as its default 0): each builder's cold path is then one call with its own arguments,
+// which is less bytecode than an array of them and a second throw for the enumerations (the
+// builders' size decides how many V8 inlines into a caller's loop, above).
+function refusal(
+  index: number, params: NumericParams, values: readonly unknown[], side: Side, timeInForce: TimeInForce | undefined,
+  stp: SelfTradePrevention | undefined,
+): LobError {
+  return values.some((value) => typeof value !== 'number') ? notANumber(index, params, values) : badEnum(index, side, timeInForce, stp);
+}
+const orZero = (value: unknown): unknown => (value === undefined ? 0 : value);
+function limitRefusal(
+  index: number, trader: unknown, asset: unknown, side: Side, price: unknown, size: unknown, timestamp: unknown,
+  timeInForce: TimeInForce | undefined, stp: SelfTradePrevention | undefined, clientOrderId: unknown,
+): LobError {
+  return refusal(index, LIMIT_PARAMS, [trader, asset, price, size, timestamp, orZero(clientOrderId)], side, timeInForce, stp);
+}
+function marketRefusal(
+  index: number, params: NumericParams, trader: unknown, asset: unknown, side: Side, amount: unknown, timestamp: unknown,
+  protectionPrice: unknown, stp: SelfTradePrevention | undefined, clientOrderId: unknown,
+): LobError {
+  return refusal(index, params, [trader, asset, amount, timestamp, orZero(protectionPrice), orZero(clientOrderId)], side, undefined, stp);
+}
+function stopRefusal(
+  index: number, trader: unknown, asset: unknown, side: Side, size: unknown, stopPrice: unknown, timestamp: unknown,
+  price: unknown, timeInForce: TimeInForce | undefined, protectionPrice: unknown, stp: SelfTradePrevention | undefined,
+  clientOrderId: unknown,
+): LobError {
+  return refusal(index, STOP_PARAMS, [trader, asset, size, stopPrice, timestamp, orZero(price), orZero(protectionPrice), orZero(clientOrderId)],
+    side, timeInForce, stp);
+}
+function idRefusal(index: number, params: NumericParams, trader: unknown, asset: unknown, orderId: unknown, by: unknown): LobError {
+  return notANumber(index, params, params === CANCEL_PARAMS ? [trader, asset, orderId] : [trader, asset, orderId, by]);
 }
 
 /** Builds a batch; reuse it with clear() to allocate nothing per command. */
@@ -205,40 +239,59 @@ export class CommandBatch {
     const o = this.next();
     const r = this.records;
     r[o] = head;
-    r[o + S_TRADER] = trader;
-    r[o + S_ASSET] = asset;
-    r[o + S_PRICE] = price;
-    r[o + S_SIZE] = size;
-    r[o + S_TIMESTAMP] = timestamp;
-    r[o + S_CLIENT_ORDER_ID] = clientOrderId;
+    r[o + S.TRADER] = trader;
+    r[o + S.ASSET] = asset;
+    r[o + S.PRICE] = price;
+    r[o + S.SIZE] = size;
+    r[o + S.TIMESTAMP] = timestamp;
+    r[o + S.CLIENT_ORDER_ID] = clientOrderId;
     return o;
   }
 
+  // The optional numbers are `?:` rather than defaults (`= 0`): a default makes the parameter list
+  // non-simple, and the bytecode then starts by copying every argument to a register of its own.
   limit(
     trader: number, asset: number, side: Side, price: number, size: number, timestamp: number,
-    timeInForce?: TimeInForce, stp?: SelfTradePrevention, clientOrderId = 0,
+    timeInForce?: TimeInForce, stp?: SelfTradePrevention, clientOrderId?: number,
   ): this {
+    const head = O.LIMIT | sideBits(side) | tifBits(timeInForce) | stpBits(stp);
     if (typeof trader !== 'number' || typeof asset !== 'number' || typeof price !== 'number' || typeof size !== 'number'
-      || typeof timestamp !== 'number' || typeof clientOrderId !== 'number') {
-      throw notANumber(this.used, LIMIT_PARAMS, [trader, asset, price, size, timestamp, clientOrderId]);
+      || typeof timestamp !== 'number' || (clientOrderId !== undefined && typeof clientOrderId !== 'number') || head >= H.LIMIT) {
+      throw limitRefusal(this.used, trader, asset, side, price, size, timestamp, timeInForce, stp, clientOrderId);
     }
-    const head = OP_LIMIT | sideBits(side, this.used) | tifBits(timeInForce, this.used) | stpBits(stp, this.used);
-    this.order(head, trader, asset, price, size, timestamp, clientOrderId);
+    const o = this.next();
+    const r = this.records;
+    r[o] = head;
+    r[o + S.TRADER] = trader;
+    r[o + S.ASSET] = asset;
+    r[o + S.PRICE] = price;
+    r[o + S.SIZE] = size;
+    r[o + S.TIMESTAMP] = timestamp;
+    r[o + S.CLIENT_ORDER_ID] = clientOrderId === undefined ? 0 : clientOrderId;
     return this;
   }
 
   /** protectionPrice 0 means none. */
   market(
     trader: number, asset: number, side: Side, size: number, timestamp: number,
-    protectionPrice = 0, stp?: SelfTradePrevention, clientOrderId = 0,
+    protectionPrice?: number, stp?: SelfTradePrevention, clientOrderId?: number,
   ): this {
+    const head = O.MARKET | sideBits(side) | stpBits(stp);
     if (typeof trader !== 'number' || typeof asset !== 'number' || typeof size !== 'number' || typeof timestamp !== 'number'
-      || typeof protectionPrice !== 'number' || typeof clientOrderId !== 'number') {
-      throw notANumber(this.used, MARKET_PARAMS, [trader, asset, size, timestamp, protectionPrice, clientOrderId]);
+      || (protectionPrice !== undefined && typeof protectionPrice !== 'number')
+      || (clientOrderId !== undefined && typeof clientOrderId !== 'number') || head >= H.LIMIT) {
+      throw marketRefusal(this.used, MARKET_PARAMS, trader, asset, side, size, timestamp, protectionPrice, stp, clientOrderId);
     }
-    const head = OP_MARKET | sideBits(side, this.used) | stpBits(stp, this.used);
-    const o = this.order(head, trader, asset, protectionPrice, size, timestamp, clientOrderId);
-    this.records[o + S_BUDGET] = 0;
+    const o = this.next();
+    const r = this.records;
+    r[o] = head;
+    r[o + S.TRADER] = trader;
+    r[o + S.ASSET] = asset;
+    r[o + S.PRICE] = protectionPrice === undefined ? 0 : protectionPrice;
+    r[o + S.SIZE] = size;
+    r[o + S.TIMESTAMP] = timestamp;
+    r[o + S.CLIENT_ORDER_ID] = clientOrderId === undefined ? 0 : clientOrderId;
+    r[o + S.BUDGET] = 0;
     return this;
   }
 
@@ -247,13 +300,13 @@ export class CommandBatch {
     trader: number, asset: number, side: Side, budget: number, timestamp: number,
     protectionPrice = 0, stp?: SelfTradePrevention, clientOrderId = 0,
   ): this {
+    const head = O.MARKET | sideBits(side) | stpBits(stp);
     if (typeof trader !== 'number' || typeof asset !== 'number' || typeof budget !== 'number' || typeof timestamp !== 'number'
-      || typeof protectionPrice !== 'number' || typeof clientOrderId !== 'number') {
-      throw notANumber(this.used, BUDGET_PARAMS, [trader, asset, budget, timestamp, protectionPrice, clientOrderId]);
+      || typeof protectionPrice !== 'number' || typeof clientOrderId !== 'number' || head >= H.LIMIT) {
+      throw marketRefusal(this.used, BUDGET_PARAMS, trader, asset, side, budget, timestamp, protectionPrice, stp, clientOrderId);
     }
-    const head = OP_MARKET | sideBits(side, this.used) | stpBits(stp, this.used);
     const o = this.order(head, trader, asset, protectionPrice, 0, timestamp, clientOrderId);
-    this.records[o + S_BUDGET] = budget;
+    this.records[o + S.BUDGET] = budget;
     return this;
   }
 
@@ -263,18 +316,26 @@ export class CommandBatch {
    */
   stop(
     trader: number, asset: number, side: Side, size: number, stopPrice: number, timestamp: number,
-    price = 0, timeInForce?: TimeInForce, protectionPrice = 0, stp?: SelfTradePrevention, clientOrderId = 0,
+    price?: number, timeInForce?: TimeInForce, protectionPrice?: number, stp?: SelfTradePrevention, clientOrderId?: number,
   ): this {
+    const head = O.STOP | sideBits(side) | tifBits(timeInForce) | stpBits(stp);
     if (typeof trader !== 'number' || typeof asset !== 'number' || typeof size !== 'number' || typeof stopPrice !== 'number'
-      || typeof timestamp !== 'number' || typeof price !== 'number' || typeof protectionPrice !== 'number'
-      || typeof clientOrderId !== 'number') {
-      throw notANumber(this.used, STOP_PARAMS, [trader, asset, size, stopPrice, timestamp, price, protectionPrice, clientOrderId]);
+      || typeof timestamp !== 'number' || (price !== undefined && typeof price !== 'number')
+      || (protectionPrice !== undefined && typeof protectionPrice !== 'number')
+      || (clientOrderId !== undefined && typeof clientOrderId !== 'number') || head >= H.LIMIT) {
+      throw stopRefusal(this.used, trader, asset, side, size, stopPrice, timestamp, price, timeInForce, protectionPrice, stp, clientOrderId);
     }
-    const head = OP_STOP | sideBits(side, this.used) | tifBits(timeInForce, this.used) | stpBits(stp, this.used);
-    const o = this.order(head, trader, asset, price, size, timestamp, clientOrderId);
+    const o = this.next();
     const r = this.records;
-    r[o + S_TRIGGER_PRICE] = stopPrice;
-    r[o + S_SECOND_PRICE] = protectionPrice;
+    r[o] = head;
+    r[o + S.TRADER] = trader;
+    r[o + S.ASSET] = asset;
+    r[o + S.PRICE] = price === undefined ? 0 : price;
+    r[o + S.SIZE] = size;
+    r[o + S.TIMESTAMP] = timestamp;
+    r[o + S.CLIENT_ORDER_ID] = clientOrderId === undefined ? 0 : clientOrderId;
+    r[o + S.TRIGGER_PRICE] = stopPrice;
+    r[o + S.SECOND_PRICE] = protectionPrice === undefined ? 0 : protectionPrice;
     return this;
   }
 
@@ -288,38 +349,39 @@ export class CommandBatch {
       || typeof clientOrderId !== 'number') {
       throw notANumber(this.used, OCO_PARAMS, [trader, asset, size, price, stopPrice, timestamp, stopLimitPrice, clientOrderId]);
     }
-    const head = OP_OCO | sideBits(side, this.used) | stpBits(stp, this.used);
+    const head = O.OCO | sideBits(side) | stpBits(stp);
+    if (head >= H.LIMIT) throw badEnum(this.used, side, undefined, stp);
     const o = this.order(head, trader, asset, price, size, timestamp, clientOrderId);
     const r = this.records;
-    r[o + S_TRIGGER_PRICE] = stopPrice;
-    r[o + S_SECOND_PRICE] = stopLimitPrice;
+    r[o + S.TRIGGER_PRICE] = stopPrice;
+    r[o + S.SECOND_PRICE] = stopLimitPrice;
     return this;
   }
 
   cancel(trader: number, asset: number, orderId: number): this {
     if (typeof trader !== 'number' || typeof asset !== 'number' || typeof orderId !== 'number') {
-      throw notANumber(this.used, CANCEL_PARAMS, [trader, asset, orderId]);
+      throw idRefusal(this.used, CANCEL_PARAMS, trader, asset, orderId, 0);
     }
     const o = this.next();
     const r = this.records;
-    r[o] = OP_CANCEL;
-    r[o + S_TRADER] = trader;
-    r[o + S_ASSET] = asset;
-    r[o + S_ORDER_ID] = orderId;
+    r[o] = O.CANCEL;
+    r[o + S.TRADER] = trader;
+    r[o + S.ASSET] = asset;
+    r[o + S.ORDER_ID] = orderId;
     return this;
   }
 
   reduce(trader: number, asset: number, orderId: number, by: number): this {
     if (typeof trader !== 'number' || typeof asset !== 'number' || typeof orderId !== 'number' || typeof by !== 'number') {
-      throw notANumber(this.used, REDUCE_PARAMS, [trader, asset, orderId, by]);
+      throw idRefusal(this.used, REDUCE_PARAMS, trader, asset, orderId, by);
     }
     const o = this.next();
     const r = this.records;
-    r[o] = OP_REDUCE;
-    r[o + S_TRADER] = trader;
-    r[o + S_ASSET] = asset;
-    r[o + S_ORDER_ID] = orderId;
-    r[o + S_SIZE] = by;
+    r[o] = O.REDUCE;
+    r[o + S.TRADER] = trader;
+    r[o + S.ASSET] = asset;
+    r[o + S.ORDER_ID] = orderId;
+    r[o + S.SIZE] = by;
     return this;
   }
 
@@ -331,7 +393,7 @@ export class CommandBatch {
       || typeof size !== 'number' || typeof timestamp !== 'number') {
       throw notANumber(this.used, MODIFY_PARAMS, [trader, asset, orderId, price, size, timestamp]);
     }
-    return this.push(OP_MODIFY, trader, asset, orderId, price, size, timestamp);
+    return this.push(O.MODIFY, trader, asset, orderId, price, size, timestamp);
   }
 
   /** Cancels every resting order of `trader` in `asset`, or in every asset when `asset` is undefined (not null). */
@@ -341,9 +403,9 @@ export class CommandBatch {
     }
     const o = this.next();
     const r = this.records;
-    r[o] = asset === undefined ? OP_CANCEL_ALL | Head.ALL_ASSETS : OP_CANCEL_ALL;
-    r[o + S_TRADER] = trader;
-    r[o + S_ASSET] = asset ?? 0;
+    r[o] = asset === undefined ? O.CANCEL_ALL | H.ALL_ASSETS : O.CANCEL_ALL;
+    r[o + S.TRADER] = trader;
+    r[o + S.ASSET] = asset ?? 0;
     return this;
   }
 
@@ -382,11 +444,11 @@ export class CommandBatch {
     }
     const o = this.order(head, trader, asset, price, size, timestamp, clientOrderId);
     const r = this.records;
-    r[o + S_ORDER_ID] = orderId;
-    r[o + S_TRIGGER_PRICE] = triggerPrice;
-    r[o + S_BUDGET] = budget;
-    r[o + S_SECOND_PRICE] = secondPrice;
-    r[o + S_RESERVED] = 0;
+    r[o + S.ORDER_ID] = orderId;
+    r[o + S.TRIGGER_PRICE] = triggerPrice;
+    r[o + S.BUDGET] = budget;
+    r[o + S.SECOND_PRICE] = secondPrice;
+    r[o + S.RESERVED] = 0;
     return this;
   }
 
@@ -396,8 +458,8 @@ export class CommandBatch {
    * A journal replay decodes straight into the batch this way, with no record copied.
    */
   appendFrom(source: RecordSource): number {
-    const o = this.used * COMMAND_SLOTS;
-    if (o + COMMAND_SLOTS > this.records.length) this.grow();
+    const o = this.used * Slots.COMMAND;
+    if (o + Slots.COMMAND > this.records.length) this.grow();
     const result = source.next(this.records, o);
     if (result < 0) this.used++;
     return result;
@@ -406,9 +468,9 @@ export class CommandBatch {
   /** The slot offset of a new record at the end. */
   private next(): number {
     const used = this.used;
-    const o = used * COMMAND_SLOTS;
+    const o = used * Slots.COMMAND;
     // Stale records (detached or moved) have length 0 and land here too.
-    if (o + COMMAND_SLOTS > this.records.length) this.grow();
+    if (o + Slots.COMMAND > this.records.length) this.grow();
     this.used = used + 1;
     return o;
   }
@@ -421,28 +483,39 @@ export class CommandBatch {
 
 // The head's bits for the builders. Orders arrive in any mix of sides, so a branch on the side
 // mispredicts about every other command (about 2 ns a command on steady): the bits are computed
-// from the comparisons without branching, and the check that the value was valid at all is a
-// branch that is never taken.
-// The enumerations of command `index`, a builder's next record; a value outside them is named as
-// the batch's validation names a field (`commands[i].side`), nothing appended.
-function sideBits(side: Side, index: number): number {
+// from the comparisons without branching. A value outside its enumeration sets Bad.ENUM, a bit
+// above every valid head, so a builder tests its whole head once (`head >= H.LIMIT`, never taken)
+// and badEnum, out of line, works out which field it was; the helpers stay small enough for V8 to
+// inline without weighing them against its budget.
+const enum Bad { ENUM = 1 << 20 }
+function sideBits(side: Side): number {
   const ask = +(side === 'ask');
-  if ((ask | +(side === 'bid')) === 0) throw badEnum(index, 'side', SIDES, side);
-  return ask << SIDE_SHIFT;
+  return (ask << H.SIDE_SHIFT) | (((ask | +(side === 'bid')) ^ 1) * Bad.ENUM);
 }
-function tifBits(timeInForce: TimeInForce | undefined, index: number): number {
+function tifBits(timeInForce: TimeInForce | undefined): number {
   const code = +(timeInForce === 'IOC') | (+(timeInForce === 'FOK') << 1) | (+(timeInForce === 'POST_ONLY') * 3);
-  if (code === 0 && timeInForce !== undefined && timeInForce !== 'GTC') throw badEnum(index, 'timeInForce', TIME_IN_FORCE, timeInForce);
-  return code << TIF_SHIFT;
+  return code !== 0 || timeInForce === undefined || timeInForce === 'GTC' ? code << H.TIF_SHIFT : Bad.ENUM;
 }
-function stpBits(stp: SelfTradePrevention | undefined, index: number): number {
-  if (stp === undefined) return 0;
+function stpBits(stp: SelfTradePrevention | undefined): number {
+  return stp === undefined ? 0 : stpCode(stp);
+}
+function stpCode(stp: SelfTradePrevention): number {
   const code = typeof stp === 'string' ? STP_MODES.indexOf(stp) : -1;
-  if (code < 0) throw badEnum(index, 'stp', STP_MODES, stp);
-  return code << STP_SHIFT;
+  return code < 0 ? Bad.ENUM : code << H.STP_SHIFT;
 }
 
-function badEnum(index: number, field: string, allowed: readonly string[], value: unknown): LobError {
+/**
+ * The INVALID_ARGUMENT for command `index` whose head came out with Bad.ENUM: the first of its
+ * side, time in force and STP that is outside its enumeration, named as the batch's validation
+ * names a field (`commands[i].side`).
+ */
+function badEnum(index: number, side: Side, timeInForce: TimeInForce | undefined, stp: SelfTradePrevention | undefined): LobError {
+  if (sideBits(side) >= Bad.ENUM) return enumError(index, 'side', SIDES, side);
+  if (tifBits(timeInForce) >= Bad.ENUM) return enumError(index, 'timeInForce', TIME_IN_FORCE, timeInForce);
+  return enumError(index, 'stp', STP_MODES, stp);
+}
+
+function enumError(index: number, field: string, allowed: readonly string[], value: unknown): LobError {
   return invalidArgument(`commands[${index}].${field}`, `one of ${allowed.join(', ')}`, value);
 }
 
@@ -485,7 +558,7 @@ export class BatchResults {
   /** The slot offset of command i's result, or INVALID_ARGUMENT naming i and the valid range. */
   private at(i: number): number {
     if (!((i >>> 0) === i && i < this.count)) throw outOfRange('i', 'a command', i, this.count);
-    return i * RESULT_SLOTS;
+    return i * Slots.RESULT;
   }
 
   statusCode(i: number): number {
@@ -526,7 +599,7 @@ export class BatchResults {
   stopStatus(i: number): OrderStatus | undefined {
     const o = this.at(i);
     // A limit order's result looks like an OCO's limit leg's: only the command tells them apart.
-    if ((this.commands[i * COMMAND_SLOTS] & OP_MASK) !== OP_OCO) return undefined;
+    if ((this.commands[i * Slots.COMMAND] & H.OP_MASK) !== O.OCO) return undefined;
     return ocoStopStatus(this.results[o] & 15, this.results[o + 2]);
   }
   /** The command's timestamp (0 for operations without one). */
@@ -546,7 +619,7 @@ export class BatchResults {
   /** The slot offset of fill j, or INVALID_ARGUMENT naming j and the valid range. */
   private fillAt(j: number): number {
     if (!((j >>> 0) === j && j < this.fillCount)) throw outOfRange('j', 'a fill', j, this.fillCount);
-    return j * FILL_SLOTS;
+    return j * Slots.FILL;
   }
 }
 
