@@ -10,7 +10,7 @@
 //
 // With `-` for B, one build's paths against each other (batch/core is the bench's target ratio).
 // Run it both ways round (A B, then B A): in one process the session opened later reads faster,
-// by 3-26% on the same build (the core alone the most, bench/README.md "The batch check"); the
+// by 3-26% on the same build (the core alone the most, bench/README.md "Which session opens first"); the
 // figure for a change is the geometric mean of the two orders.
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
