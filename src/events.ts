@@ -83,8 +83,11 @@ export class EventList {
   kind(k: number): BookEventKind {
     return EVENT_KINDS[this.kindCode(k)] as BookEventKind;
   }
+  /** Slot `slot` (EventSlot) of event k; a slot outside [0, EVENT_SLOTS) would read the next event. */
   slot(k: number, slot: number): number {
-    return this.records[this.at(k) + slot];
+    const o = this.at(k);
+    if (!((slot >>> 0) === slot && slot < EVENT_SLOTS)) throw outOfRange('slot', 'an event slot', slot, EVENT_SLOTS);
+    return this.records[o + slot];
   }
   command(k: number): number {
     return this.records[this.at(k) + EventSlot.COMMAND];
@@ -103,8 +106,10 @@ export class EventList {
 
   /** Every event as an object. */
   toArray(): BookEvent[] {
-    const out: BookEvent[] = new Array(this.count);
-    for (let k = 0; k < this.count; k++) out[k] = this.event(k);
+    // Pushed, not `new Array(count)`: a holey array made without an allocation site withdraws V8's
+    // ArrayConstructor protector for the whole process (decodeFills in src/engine-host.ts says more).
+    const out: BookEvent[] = [];
+    for (let k = 0; k < this.count; k++) out.push(this.event(k));
     return out;
   }
 }

@@ -9,6 +9,7 @@ import { OPERATIONS } from '../src/operations.js';
 import { Op } from '../src/codes.js';
 import { LobError } from '../src/errors.js';
 import type { Engine } from '../src/engine.js';
+import { EVENT_SLOTS, EventSlot } from '../src/events.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
 
@@ -182,6 +183,10 @@ describeEachBackend('submitBatch', (backend) => {
         }
         expect(refused(() => events.slot(k, 0))).toBe(`k must be an event index in [0, 2), got ${k}`);
       }
+      for (const slot of [EVENT_SLOTS, -1, 2.5]) {
+        expect(refused(() => events.slot(0, slot))).toBe(`slot must be an event slot index in [0, ${EVENT_SLOTS}), got ${slot}`);
+      }
+      expect(events.slot(1, EventSlot.ORDER_ID)).toBe(events.orderId(1));
       expect([r.status(0), r.orderId(0), r.timestamp(0), r.stopStatus(0)]).toEqual(['resting', 4, 1, undefined]);
       expect(events.toArray().map((e) => e.kind)).toEqual(['accepted', 'rested']);
       // The last per-call command's events are checked the same way.
