@@ -358,7 +358,7 @@ export function ladderInsert(s: usize, key: f64, value: usize): void {
  * it passes it: the search and the shift in one pass from the end, where flow clusters. A refill
  * below the touch (sweep's, best level first) puts each key under those it just put, and a search
  * before the shift read those keys twice. The WASM core only: in the JS core (lowerBoundFromBest,
- * then putEntry) the same pass ran sweep 2-10% faster but growing, stops and steady-stops 2-5%
+ * then putEntry) the same pass ran sweep 2-10% faster but growing, stops and steady-stops up to 5%
  * slower (docs/levels.md).
  */
 @inline function putEntryFromEnd(node: usize, key: f64, value: usize): void {
