@@ -7,6 +7,8 @@ import { describeEachBackend, newEngine } from './helpers/backends.js';
 import type { Engine } from '../src/engine.js';
 import { Prng } from '../src/prng.js';
 import type { Level, Side } from '../src/types.js';
+import { Levels } from '../src/js-core/levels.js';
+import { No } from '../src/js-core/codes.js';
 
 const ASSET = 7;
 const MAX_PRICE = Number.MAX_SAFE_INTEGER;
@@ -183,5 +185,61 @@ describe('the sparse-book model itself', () => {
       { makerOrderId: 3, price: 5, size: 2 },
     ]);
     expect(model.depth('ask')).toEqual([{ price: 10, size: 2, orders: 1 }]);
+  });
+});
+
+describe('the JS core\'s level map', () => {
+  // addLevel takes the slot at which the last findLevel that found nothing stopped: this mixes
+  // lookups followed by the add, adds with no lookup before them, lookups of other prices and
+  // removals between a lookup and its add, and growth of the map, against a plain Map.
+  it('finds every level added and none removed, whatever came between a lookup and its add', () => {
+    const prng = new Prng(46);
+    const levels = new Levels(16);
+    const sides = [levels.addSide(), levels.addSide(), levels.addSide(), levels.addSide()];
+    const model = new Map<string, number>();
+    const homeOf = (s: number, p: number): number => (levels as unknown as { home(s: number, p: number): number }).home(s, p);
+    const price = (): number => (prng.next() < 0.1 ? 2 ** 53 - 1 - Math.floor(prng.next() * 4) : 1 + Math.floor(prng.next() * 300));
+    const find = (s: number, p: number): number => {
+      const level = levels.findLevel(s, p);
+      expect(level).toBe(model.get(`${s}:${p}`) ?? No.SLOT);
+      return level;
+    };
+    for (let step = 0; step < 20_000; step++) {
+      const s = sides[Math.floor(prng.next() * sides.length)];
+      const p = price();
+      const existing = find(s, p);
+      if (existing !== No.SLOT) {
+        if (prng.next() < 0.6) {
+          levels.removeLevel(existing);
+          model.delete(`${s}:${p}`);
+        }
+        continue;
+      }
+      const between = prng.next();
+      if (between < 0.2) {
+        find(sides[Math.floor(prng.next() * sides.length)], price());
+      } else if (between < 0.3) {
+        // A level the lookup passed (one with the same home) when there is one: its deletion
+        // shifts the run back, and the slot the lookup stopped at may no longer be the first free.
+        const home = homeOf(s, p);
+        for (const [key, level] of model) {
+          const [t, q] = key.split(':').map(Number);
+          if (homeOf(t, q) !== home && between > 0.22) continue;
+          levels.removeLevel(level);
+          model.delete(key);
+          break;
+        }
+      } else if (between < 0.4) {
+        const q = price();
+        const t = sides[Math.floor(prng.next() * sides.length)];
+        if (!model.has(`${t}:${q}`) && !(t === s && q === p)) model.set(`${t}:${q}`, levels.addLevel(t, q));
+      }
+      model.set(`${s}:${p}`, levels.addLevel(s, p));
+    }
+    for (const [key, level] of model) {
+      const [s, p] = key.split(':').map(Number);
+      expect(levels.findLevel(s, p)).toBe(level);
+    }
+    expect(levels.live).toBe(model.size);
   });
 });

@@ -232,6 +232,8 @@ export class Ladders {
       this.values[at] = value;
       this.setLeafOf(value, leaf);
     } else if (key > this.keys[leaf << Tree.NODE_SHIFT] && this.entries[leaf] < Tree.NODE_CAP) {
+      // A search, then the shift: the WASM core does both in one pass from the end
+      // (putEntryFromEnd), which here ran sweep faster but growing and the stop workloads slower.
       this.putEntry(leaf, this.lowerBoundFromBest(leaf, key), key, value);
       this.setLeafOf(value, leaf);
     } else {

@@ -43,6 +43,15 @@ export class Levels {
   private highWater = 0;
   private freeHead = No.SLOT;
 
+  // The empty slot at which the last findLevel that found nothing stopped, and what it looked
+  // for: addLevel, which usually follows, takes it without hashing and probing again. Valid while
+  // missSide is not -1; anything that changes the map's slots clears it. The JS core only: the
+  // same in the WASM core, whose hash is one multiply and whose second probe finds its slot
+  // cached, measured within noise (docs/levels.md).
+  private missSide = -1;
+  private missPrice = NaN;
+  private missSlot = 0;
+
   // ---- sides
   readonly ladders: Ladders;
   /** Per side: resting orders on it. */
@@ -72,6 +81,7 @@ export class Levels {
     this.live = 0;
     this.highWater = 0;
     this.freeHead = No.SLOT;
+    this.missSide = -1;
     this.sideOrders.fill(0, 0, this.sides);
     this.sides = 0;
     this.slots.fill(0);
@@ -107,17 +117,30 @@ export class Levels {
     const mask = slots.length - 1;
     for (let i = this.home(s, price); ; i = (i + 1) & mask) {
       const entry = slots[i];
-      if (entry === 0) return No.SLOT;
+      if (entry === 0) {
+        this.missSide = s;
+        this.missPrice = price;
+        this.missSlot = i;
+        return No.SLOT;
+      }
       const level = entry - 1;
       if (this.price[level] === price && this.side[level] === s) return level;
     }
   }
 
-  /** A new empty level at `price`, put in its place on the side. */
+  /**
+   * A new empty level at `price`, put in its place on the side. The caller has usually just looked
+   * the price up (findLevel): then the level takes the empty slot that lookup stopped at.
+   */
   addLevel(s: number, price: number): number {
     const level = this.takeLevel(s, price);
     this.ladders.ladderInsert(s, keyOf(s & 1, price), level);
-    this.hashLevel(level);
+    if (this.missSide === s && this.missPrice === price && this.live * 4 <= this.slots.length) {
+      this.missSide = -1;
+      this.slots[this.missSlot] = level + 1;
+    } else {
+      this.hashLevel(level);
+    }
     return level;
   }
 
@@ -183,6 +206,7 @@ export class Levels {
   }
 
   private place(level: number): void {
+    this.missSide = -1;
     const slots = this.slots;
     const mask = slots.length - 1;
     let i = this.home(this.side[level], this.price[level]);
@@ -191,6 +215,7 @@ export class Levels {
   }
 
   private unhashLevel(level: number): void {
+    this.missSide = -1;
     const slots = this.slots;
     const mask = slots.length - 1;
     let i = this.home(this.side[level], this.price[level]);
