@@ -7,8 +7,8 @@
 // decodes the block into arrays of its own): then the committer releases the commit and its
 // buffers come back here.
 
-/** Values under this many bytes come from Node's own pool (Buffer.allocUnsafe): not worth keeping. */
-const SMALL_VALUE_BYTES = 16 * 1024;
+/** Values under this many bytes come from Node's own 8 KiB slabs (Buffer.allocUnsafe): not worth keeping. */
+const SMALL_VALUE_BYTES = 4 * 1024;
 /** Free buffers kept at most, in bytes. */
 const KEPT_BYTES = 32 * 1024 * 1024;
 
