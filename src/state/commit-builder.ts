@@ -113,8 +113,7 @@ export class CommitBuilder implements SequencedSink {
   }
 
   feedMessage(asset: number, feedSeq: number): void {
-    if (!this.events.hasFeed(asset)) this.feedAssets.push(asset);
-    this.events.feedMessage(asset, feedSeq);
+    if (this.events.feedMessage(asset, feedSeq)) this.feedAssets.push(asset);
   }
 
   /** Seals everything since the last cut, with the head as it stands; null when nothing is pending. */
