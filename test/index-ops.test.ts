@@ -2,7 +2,7 @@
 // next commit. And its openings and closings of orders, listed beside them.
 import { describe, expect, it } from 'vitest';
 import { decodeUint } from '../src/state/codecs.js';
-import { CHUNK_SLOTS, CLOSED, IndexOps, OPEN_CHANGE_SLOTS, SpareOps, newestByKey, type OverlayEntry } from '../src/state/index-ops.js';
+import { CHUNK_SLOTS, CLOSED, FIRST_CHUNK_SLOTS, IndexOps, OPEN_CHANGE_SLOTS, SpareOps, newestByKey, type OverlayEntry } from '../src/state/index-ops.js';
 import { PAIRED, UNPAIRED } from '../src/state/open-orders.js';
 import { INDEX_OP_SLOTS } from '../src/state/index-wire.mjs';
 import { Prefix, keyIntegers, keyOf, prefixRange } from '../src/state/keys.js';
@@ -19,7 +19,8 @@ it('keeps a commit\'s operations in chunks from the spares, every one kept, and 
     expected.push(ops.ops[i * INDEX_OP_SLOTS]);
   }
   expect(ops.count).toBe(3_000);
-  expect(ops.chunks.length).toBe(Math.ceil(3_000 * INDEX_OP_SLOTS / CHUNK_SLOTS));
+  expect(ops.chunks.length).toBe(1 + Math.ceil((3_000 * INDEX_OP_SLOTS - FIRST_CHUNK_SLOTS) / CHUNK_SLOTS));
+  expect(ops.chunks[0].length).toBe(FIRST_CHUNK_SLOTS);
   const all = ops.ops;
   expect(all.length).toBe(3_000 * INDEX_OP_SLOTS);
   for (let i = 0; i < 3_000; i++) {
@@ -62,7 +63,7 @@ it('gives a commit\'s chunks of openings and closings back to the spares once ap
   const spares = new SpareOps();
   const ops = spares.take();
   for (let i = 0; i < 3_000; i++) ops.opened(i, 1, i, UNPAIRED);
-  expect(ops.openChangeChunks.length).toBe(Math.ceil(3_000 * OPEN_CHANGE_SLOTS / CHUNK_SLOTS));
+  expect(ops.openChangeChunks.length).toBe(1 + Math.ceil((3_000 * OPEN_CHANGE_SLOTS - FIRST_CHUNK_SLOTS) / CHUNK_SLOTS));
   expect(ops.openChanges.length).toBe(3_000 * OPEN_CHANGE_SLOTS);
   expect(ops.openChanges[2_999 * OPEN_CHANGE_SLOTS]).toBe(2_999);
   const chunks = ops.openChangeChunks.length;

@@ -18,7 +18,7 @@ export type OverlayEntry = [Uint8Array, Uint8Array | undefined];
 
 /**
  * A commit's operations, and its openings and closings, are kept in chunks of this many slots
- * (1,024 operations, 40 KiB), taken from and given back to the spares: never grown by copying,
+ * (1,024 operations, 40 KiB; the first one smaller, below), taken from and given back to the spares: never grown by copying,
  * never refitted. A commit's array used to be sized before it was known how many commands the
  * commit would take, doubled (a copy) when it did not fit and refitted (another copy) when it was
  * mostly empty, and the refitted arrays came back to the spares in sizes no later commit asked for:
@@ -26,6 +26,11 @@ export type OverlayEntry = [Uint8Array, Uint8Array | undefined];
  * were about 60% of the main thread's page faults under group commit (docs/storage.md, round 30).
  */
 export const CHUNK_SLOTS = 1024 * INDEX_OP_SLOTS;
+/**
+ * A commit's first chunk, of operations and of open-order changes, is this small (64 operations,
+ * 2.5 KiB): a flow of tiny commits far behind the index writer holds a chunk a commit.
+ */
+export const FIRST_CHUNK_SLOTS = 64 * INDEX_OP_SLOTS;
 
 /**
  * An opening or closing of an order: its id, its trader, the sequence that placed it (CLOSED for a
@@ -134,7 +139,8 @@ export class IndexOps {
 
   private openChange(orderId: number, trader: number, placedSeq: number, pairing: number): void {
     if (this.changeAt === this.changeChunk.length) {
-      this.changeChunk = this.spares?.chunk() ?? new Float64Array(CHUNK_SLOTS);
+      const slots = this.openChangeChunks.length === 0 ? FIRST_CHUNK_SLOTS : CHUNK_SLOTS;
+      this.changeChunk = this.spares?.chunk(slots) ?? new Float64Array(slots);
       this.openChangeChunks.push(this.changeChunk);
       this.changeAt = 0;
     }
@@ -174,7 +180,7 @@ export class IndexOps {
 
   /** A chunk of operations to fill: the spares', or without spares (a test's commit) the first of `capacity` operations. */
   private newChunk(): Float64Array {
-    if (this.spares !== null) return this.spares.chunk();
+    if (this.spares !== null) return this.spares.chunk(this.chunks.length === 0 ? FIRST_CHUNK_SLOTS : CHUNK_SLOTS);
     return new Float64Array(this.chunks.length === 0 ? Math.max(1, this.capacity) * INDEX_OP_SLOTS : CHUNK_SLOTS);
   }
 
@@ -198,6 +204,8 @@ export class IndexOps {
 
 /** Spare chunks kept at most, in bytes: a window's worth of commits, with room to spare. */
 const SPARE_BYTES = 16 * 1024 * 1024;
+/** Spare first chunks kept at most, in bytes (a few thousand commits' worth). */
+const FIRST_SPARE_BYTES = 8 * 1024 * 1024;
 
 /**
  * The chunks of commits whose index window has landed, and of open-order changes applied, for the
@@ -207,21 +215,26 @@ const SPARE_BYTES = 16 * 1024 * 1024;
  */
 export class SpareOps {
   private readonly spare: Float64Array[] = [];
+  private readonly firstSpare: Float64Array[] = [];
 
-  /** A chunk of CHUNK_SLOTS slots: a spare one, or a new one. */
-  chunk(): Float64Array {
-    return this.spare.pop() ?? new Float64Array(CHUNK_SLOTS);
+  /** A chunk of `slots` slots (CHUNK_SLOTS or FIRST_CHUNK_SLOTS): a spare one, or a new one. */
+  chunk(slots = CHUNK_SLOTS): Float64Array {
+    return (slots === FIRST_CHUNK_SLOTS ? this.firstSpare.pop() : this.spare.pop()) ?? new Float64Array(slots);
   }
 
   /** A chunk nothing reads any more, kept while the spares stay under their cap (other arrays are left to the collector). */
   keep(array: Float64Array): void {
+    if (array.length === FIRST_CHUNK_SLOTS) {
+      if ((this.firstSpare.length + 1) * FIRST_CHUNK_SLOTS * 8 <= FIRST_SPARE_BYTES) this.firstSpare.push(array);
+      return;
+    }
     if (array.length !== CHUNK_SLOTS || (this.spare.length + 1) * CHUNK_SLOTS * 8 > SPARE_BYTES) return;
     this.spare.push(array);
   }
 
-  /** Spare chunks held. */
+  /** Spare chunks held (both sizes). */
   get size(): number {
-    return this.spare.length;
+    return this.spare.length + this.firstSpare.length;
   }
 
   /** Operations for a commit, filling spare chunks. */
