@@ -1,8 +1,8 @@
-// A commit's operations refitted to their size (IndexOps.fit): nothing lost, the outsized array
-// handed to the next commit. And its openings and closings of orders, listed beside them.
+// A commit's operations kept in chunks from the spares: nothing lost, the chunks handed to the
+// next commit. And its openings and closings of orders, listed beside them.
 import { describe, expect, it } from 'vitest';
 import { decodeUint } from '../src/state/codecs.js';
-import { CLOSED, IndexOps, OPEN_CHANGE_SLOTS, SpareOps, newestByKey, type OverlayEntry } from '../src/state/index-ops.js';
+import { CHUNK_SLOTS, CLOSED, FIRST_CHUNK_SLOTS, IndexOps, OPEN_CHANGE_SLOTS, SpareOps, newestByKey, type OverlayEntry } from '../src/state/index-ops.js';
 import { PAIRED, UNPAIRED } from '../src/state/open-orders.js';
 import { INDEX_OP_SLOTS } from '../src/state/index-wire.mjs';
 import { Prefix, keyIntegers, keyOf, prefixRange } from '../src/state/keys.js';
@@ -10,19 +10,35 @@ import { postingPrefixOf } from '../src/state/posting-lists.js';
 import { MemoryStore } from '../src/state/memory-store.js';
 import { OverlayReader } from '../src/state/overlay.js';
 
-it('refits a mostly empty commit into an array of its size, keeps every operation, and gives the large array to the next commit', () => {
+it('keeps a commit\'s operations in chunks from the spares, every one kept, and gives the chunks back for the next commit', () => {
   const spares = new SpareOps();
-  const ops = spares.take(20_000);
-  const large = ops.ops;
-  for (let i = 0; i < 3_000; i++) ops.put(Prefix.CLIENT_ID, 2, i % 7, 2 ** 33 + i, 0, 100 + i);
-  const before = ops.ops.slice(0, ops.count * INDEX_OP_SLOTS);
-  ops.fit();
-  expect(ops.ops).not.toBe(large);
-  expect(ops.ops.length).toBeGreaterThanOrEqual(ops.count * INDEX_OP_SLOTS);
-  expect(ops.ops.length).toBeLessThanOrEqual(2 * ops.count * INDEX_OP_SLOTS);
-  expect(ops.ops.slice(0, ops.count * INDEX_OP_SLOTS)).toEqual(before);
-  // The next commit of the same size takes the large array rather than a new one.
-  expect(spares.take(10_000).ops).toBe(large);
+  const ops = spares.take();
+  const expected: number[] = [];
+  for (let i = 0; i < 3_000; i++) {
+    ops.put(Prefix.CLIENT_ID, 2, i % 7, 2 ** 33 + i, 0, 100 + i);
+    expected.push(ops.ops[i * INDEX_OP_SLOTS]);
+  }
+  expect(ops.count).toBe(3_000);
+  expect(ops.chunks.length).toBe(1 + Math.ceil((3_000 * INDEX_OP_SLOTS - FIRST_CHUNK_SLOTS) / CHUNK_SLOTS));
+  expect(ops.chunks[0].length).toBe(FIRST_CHUNK_SLOTS);
+  const all = ops.ops;
+  expect(all.length).toBe(3_000 * INDEX_OP_SLOTS);
+  for (let i = 0; i < 3_000; i++) {
+    expect(Array.from(all.subarray(i * INDEX_OP_SLOTS, (i + 1) * INDEX_OP_SLOTS)).slice(1)).toEqual([i % 7, 2 ** 33 + i, 0, 100 + i]);
+  }
+  // copyInto lays them out after whatever is before them.
+  const target = new Float64Array(10 + all.length);
+  expect(ops.copyInto(target, 10)).toBe(10 + all.length);
+  expect(target.subarray(10)).toEqual(all);
+  const chunks = [...ops.chunks];
+  spares.give(ops);
+  expect(ops.count).toBe(0);
+  expect(spares.size).toBe(chunks.length);
+  // The next commit fills the same chunks rather than new ones.
+  const next = spares.take();
+  for (let i = 0; i < 3_000; i++) next.put(Prefix.ORDER_TOUCH, 2, i, 5, 0, 0);
+  expect(next.chunks.every((chunk) => chunks.includes(chunk))).toBe(true);
+  expect(spares.size).toBe(0);
 });
 
 it('lists openings and closings in order, growing past its first array, ids up to 2^53', () => {
@@ -43,18 +59,17 @@ it('lists openings and closings in order, growing past its first array, ids up t
   expect(ops.count).toBe(0);
 });
 
-it('leaves a commit in its array when it fills more than half of it, or when the array is small', () => {
+it('gives a commit\'s chunks of openings and closings back to the spares once applied', () => {
   const spares = new SpareOps();
-  const half = spares.take(2_000);
-  for (let i = 0; i < 1_001; i++) half.put(Prefix.ORDER_TOUCH, 2, i, 5, 0, 0);
-  const halfArray = half.ops;
-  half.fit();
-  expect(half.ops).toBe(halfArray);
-  const small = spares.take(500);
-  small.put(Prefix.ORDER_TOUCH, 2, 1, 5, 0, 0);
-  const smallArray = small.ops;
-  small.fit();
-  expect(small.ops).toBe(smallArray);
+  const ops = spares.take();
+  for (let i = 0; i < 3_000; i++) ops.opened(i, 1, i, UNPAIRED);
+  expect(ops.openChangeChunks.length).toBe(1 + Math.ceil((3_000 * OPEN_CHANGE_SLOTS - FIRST_CHUNK_SLOTS) / CHUNK_SLOTS));
+  expect(ops.openChanges.length).toBe(3_000 * OPEN_CHANGE_SLOTS);
+  expect(ops.openChanges[2_999 * OPEN_CHANGE_SLOTS]).toBe(2_999);
+  const chunks = ops.openChangeChunks.length;
+  ops.releaseOpenChanges();
+  expect(ops.openChangeCount).toBe(0);
+  expect(spares.size).toBe(chunks);
 });
 
 describe('OverlayReader', () => {

@@ -30,9 +30,11 @@ const POST_COMMANDS = 4096;
 /**
  * Buffers the worker gave back, kept for the next hand-overs. A fresh buffer is zeroed and then
  * faulted in page by page as commands are copied into it: in a profile of a replay, that was more
- * than half of the copy's time (docs/storage.md, round 7).
+ * than half of the copy's time (docs/storage.md, round 7). Eight (3 MB): under group commit on a
+ * busy machine the shadow falls several buffers behind, and with two kept the rest came back to
+ * be dropped, and the next hand-overs faulted in new ones (round 30).
  */
-const SPARE_BUFFERS = 2;
+const SPARE_BUFFERS = 8;
 /** Until the first command, or when post() found no spare: makeRoom() allocates a buffer. */
 const NO_BUFFER = new Float64Array(0);
 /** laterCommands() writes a buffer only while fewer than this many are with the worker (or one came back). */

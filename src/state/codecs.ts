@@ -80,9 +80,18 @@ export function seal(value: Buffer): Buffer {
 
 /** Frames a payload given in parts (copied once, end to end): version byte in front, checksum behind. */
 export function framed(version: number, ...payload: Uint8Array[]): Buffer {
+  return framedIn(null, version, payload);
+}
+
+/** Where a value's bytes come from: `bytes` of them, its contents ignored (null: a new Buffer). */
+export type ValueMemory = ((bytes: number) => Buffer) | null;
+
+/** `framed`, its value's bytes taken from `memory`. */
+export function framedIn(memory: ValueMemory, version: number, payload: Uint8Array[]): Buffer {
   let bytes = 0;
   for (const part of payload) bytes += part.length;
-  const value = frame(version, bytes);
+  const value = memory === null ? frame(version, bytes) : memory(bytes + FRAME_BYTES);
+  value[0] = version;
   let at = 1;
   for (const part of payload) {
     value.set(part, at);
@@ -195,6 +204,11 @@ export function encodeJournal(...entries: Uint8Array[]): Buffer {
   return framed(JOURNAL_VERSION, ...entries);
 }
 
+/** A journal value of `entries` (its parts), its bytes from `memory`. */
+export function encodeJournalIn(memory: ValueMemory, entries: Uint8Array[]): Buffer {
+  return framedIn(memory, JOURNAL_VERSION, entries);
+}
+
 export function journalPayload(key: Uint8Array, value: Uint8Array): Uint8Array {
   const bytes = openFrame(key, value, 'journal', JOURNAL_VERSION, 1);
   if (bytes[0] < JOURNAL_VERSION) {
@@ -206,6 +220,11 @@ export function journalPayload(key: Uint8Array, value: Uint8Array): Uint8Array {
 /** block: the event block's payload, in parts. */
 export function encodeEvents(...block: Uint8Array[]): Buffer {
   return framed(EVENTS_VERSION, ...block);
+}
+
+/** An event block's value (its parts), its bytes from `memory`. */
+export function encodeEventsIn(memory: ValueMemory, block: Uint8Array[]): Buffer {
+  return framedIn(memory, EVENTS_VERSION, block);
 }
 
 export function eventsPayload(key: Uint8Array, value: Uint8Array): Uint8Array {

@@ -5,7 +5,7 @@
 // events are derived alongside (index-deriver.ts) and travel with the commit, to be written
 // behind it once it is durable.
 import { ByteWriter, MAX_VARINT_BYTES } from './bytes.js';
-import { encodeEvents, encodeHead, encodeJournal, encodeUint, framedPayload, type HeadState } from './codecs.js';
+import { encodeEventsIn, encodeHead, encodeJournalIn, encodeUint, framedPayload, type HeadState } from './codecs.js';
 import { CommandEncoder } from './command-codec.js';
 import { EventBlockWriter, decodeEventBlock, type EventBlock } from './event-block.js';
 import { IndexDeriver } from './index-deriver.js';
@@ -14,6 +14,7 @@ import type { ShadowEngine } from './checkpoint-shadow.js';
 import { Prefix, eventsKey, headKey, journalKey, keyOf } from './keys.js';
 import { commandTimestamp, type SequencedSink, type Sequencer } from './sequencer.js';
 import { putWireBytes, type StoreBatch } from './store-wire.js';
+import { ValueMemory } from './value-memory.js';
 
 /** One cut: what a flush writes, and what its followers need once it is durable. */
 export interface Commit {
@@ -36,6 +37,11 @@ export interface Commit {
   wireBytes: number;
   /** Puts every key of the commit into a write batch (again, if a write failed). */
   writeTo(batch: StoreBatch): void;
+  /**
+   * The commit is durable and its followers have run: its values' memory goes back to the builder
+   * for the next commits (value-memory.ts). Nothing may write or read its values after this.
+   */
+  release(): void;
 }
 
 export class CommitBuilder implements SequencedSink {
@@ -51,6 +57,8 @@ export class CommitBuilder implements SequencedSink {
   private firstFillSeq = 0;
   /** Assets whose book changed since the cut. */
   private feedAssets: number[] = [];
+  /** The memory of released commits' values. */
+  private readonly values = new ValueMemory();
 
   /**
    * indexer: the index writer's written operation arrays, which the deriver fills again.
@@ -105,8 +113,7 @@ export class CommitBuilder implements SequencedSink {
   }
 
   feedMessage(asset: number, feedSeq: number): void {
-    if (!this.events.hasFeed(asset)) this.feedAssets.push(asset);
-    this.events.feedMessage(asset, feedSeq);
+    if (this.events.feedMessage(asset, feedSeq)) this.feedAssets.push(asset);
   }
 
   /** Seals everything since the last cut, with the head as it stands; null when nothing is pending. */
@@ -121,10 +128,13 @@ export class CommitBuilder implements SequencedSink {
     // Each value is framed straight from its writers' buffers: one copy, into a buffer of its size.
     this.journalCount.clear();
     this.journalCount.uint(entries);
-    const journal = encodeJournal(this.journalCount.view(), this.journalBytes.view());
+    const memory: ArrayBuffer[] = [];
+    const values = this.values;
+    const take = (bytes: number): Buffer => values.take(bytes, memory);
+    const journal = encodeJournalIn(take, [this.journalCount.view(), this.journalBytes.view()]);
     const index = this.index.end(head.lastSequence, this.events.feedStarts);
     const taken = this.events.take();
-    const events = taken === null ? encodeEvents() : encodeEvents(...taken.payload);
+    const events = encodeEventsIn(take, taken === null ? [] : taken.payload);
     const block = framedPayload(events);
     let decoded: EventBlock | null = null;
     const firstOrderId = this.firstOrderId;
@@ -143,6 +153,10 @@ export class CommitBuilder implements SequencedSink {
       decoded: () => (decoded ??= decodeEventBlock(block)),
       writeTo(batch: StoreBatch): void {
         for (const [key, value] of puts) batch.put(key, value);
+      },
+      release(): void {
+        values.give(memory);
+        memory.length = 0;
       },
     };
   }

@@ -171,6 +171,8 @@ export class Committer {
               return;
             }
           }
+          // Written, and followed: nothing reads its values again.
+          commit.release();
         }
         for (const w of waiters) w.resolve(this.durable);
       },

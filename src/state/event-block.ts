@@ -18,6 +18,7 @@
 import { EventCode } from '../codes.js';
 import { EVENT_SLOTS, EventHead, EventSlot } from '../events.js';
 import { ByteReader, ByteWriter, MAX_VARINT_BYTES, putInt, putUint } from './bytes.js';
+import { DIRECT_ASSETS } from './sequencer.js';
 
 export interface BlockStart {
   firstSeq: number;
@@ -40,6 +41,12 @@ export class EventBlockWriter {
   private previousPrice = 0;
   /** asset -> first feed seq in this block, in the order assets first changed. */
   readonly feedStarts = new Map<number, number>();
+  /**
+   * Per asset below DIRECT_ASSETS, the number of the last block that gave it a feed start: whether
+   * this block has one is a typed-array read, not a Map lookup, on every command that changes a book.
+   */
+  private readonly feedBlock = new Uint32Array(DIRECT_ASSETS);
+  private blockNumber = 1;
 
   get isEmpty(): boolean {
     return this.start === null;
@@ -59,12 +66,15 @@ export class EventBlockWriter {
 
   /** Whether the block holds a feed message of `asset` yet. */
   hasFeed(asset: number): boolean {
-    return this.feedStarts.has(asset);
+    return asset < DIRECT_ASSETS ? this.feedBlock[asset] === this.blockNumber : this.feedStarts.has(asset);
   }
 
-  /** Records that `asset`'s feed message `feedSeq` is in this block (the sequencer numbers them). */
-  feedMessage(asset: number, feedSeq: number): void {
-    if (!this.feedStarts.has(asset)) this.feedStarts.set(asset, feedSeq);
+  /** Records that `asset`'s feed message `feedSeq` is in this block (the sequencer numbers them); true if it is the asset's first. */
+  feedMessage(asset: number, feedSeq: number): boolean {
+    if (this.hasFeed(asset)) return false;
+    if (asset < DIRECT_ASSETS) this.feedBlock[asset] = this.blockNumber;
+    this.feedStarts.set(asset, feedSeq);
+    return true;
   }
 
   /** The events `from` .. `from + count - 1` of `events` (EVENT_SLOTS each), all of command `seq`. */
@@ -89,12 +99,26 @@ export class EventBlockWriter {
       const eventOrderId = events[e + EventSlot.ORDER_ID];
       const eventPrice = events[e + EventSlot.PRICE];
       n = putUint(b, n, head);
-      n = putInt(b, n, events[e + EventSlot.ASSET] - asset);
-      n = putInt(b, n, eventOrderId - orderId);
-      n = putUint(b, n, events[e + EventSlot.TRADER]);
-      n = putInt(b, n, eventPrice - price);
-      n = putUint(b, n, events[e + EventSlot.SIZE]);
-      n = putUint(b, n, events[e + EventSlot.REMAINING]);
+      // The fields that are mostly one byte are written here when they are; putUint, called at 11
+      // sites an event, is not inlined at all of them.
+      let v = events[e + EventSlot.ASSET] - asset;
+      if (v === 0) b[n++] = 0;
+      else n = putInt(b, n, v);
+      v = eventOrderId - orderId;
+      if (v >= 0 && v < 0x40) b[n++] = v * 2;
+      else n = putInt(b, n, v);
+      v = events[e + EventSlot.TRADER];
+      if (v < 0x80) b[n++] = v;
+      else n = putUint(b, n, v);
+      v = eventPrice - price;
+      if (v === 0) b[n++] = 0;
+      else n = putInt(b, n, v);
+      v = events[e + EventSlot.SIZE];
+      if (v < 0x80) b[n++] = v;
+      else n = putUint(b, n, v);
+      v = events[e + EventSlot.REMAINING];
+      if (v < 0x80) b[n++] = v;
+      else n = putUint(b, n, v);
       if (kind === EventCode.ACCEPTED || kind === EventCode.REJECTED || kind === EventCode.TRIGGERED) {
         n = putUint(b, n, events[e + EventSlot.OTHER]);
         n = putUint(b, n, events[e + EventSlot.OTHER2]);
@@ -142,6 +166,10 @@ export class EventBlockWriter {
     this.start = null;
     this.body.clear();
     this.feedStarts.clear();
+    if (++this.blockNumber === 0xffffffff) {
+      this.feedBlock.fill(0);
+      this.blockNumber = 1;
+    }
     this.previousAsset = 0;
     this.previousOrderId = 0;
     this.previousPrice = 0;

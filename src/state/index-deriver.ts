@@ -15,7 +15,6 @@ import { PAIRED, UNPAIRED } from './open-orders.js';
 
 export class IndexDeriver {
   private out: IndexOps = new IndexOps(1);
-  private lastCount = 0;
   private firstSeq = 0;
   private startHeight = 0;
   private firstOrderId = 0;
@@ -40,9 +39,8 @@ export class IndexDeriver {
   constructor(private readonly spares: SpareOps = new SpareOps()) {}
 
   begin(firstSeq: number, startHeight: number, firstOrderId: number): void {
-    // Sized like the largest recent commit's, so it rarely regrows: what it does not use goes back
-    // to the spares when it ends (IndexOps.fit).
-    this.out = this.spares.take(Math.max(256, this.lastCount + (this.lastCount >>> 2)));
+    // Filled chunk by chunk from the spares: never regrown, never refitted (index-ops.ts).
+    this.out = this.spares.take();
     this.firstSeq = firstSeq;
     this.startHeight = startHeight;
     this.firstOrderId = firstOrderId;
@@ -141,9 +139,6 @@ export class IndexDeriver {
     for (let i = 0; i < this.traders.size; i++) out.put(Prefix.TRADER_TOUCH, 3, traders[i], this.startHeight, this.firstSeq, NO_VALUE);
     for (const [asset, feedSeq] of feedStarts) out.put(Prefix.FEED_SPAN, 2, asset, feedSeq, 0, this.firstSeq);
     out.lastSeq = lastSeq;
-    // The largest recent commit: its own count, or the last one's fading by an eighth a commit.
-    this.lastCount = Math.max(out.count, this.lastCount - (this.lastCount >>> 3));
-    out.fit();
     return out;
   }
 

@@ -16,8 +16,21 @@ export { NO_VALUE } from './index-wire.mjs';
 /** A key and its newest value in the overlay (undefined: deleted). */
 export type OverlayEntry = [Uint8Array, Uint8Array | undefined];
 
-/** Arrays below this many slots (32 KiB) are never refitted: the copy would cost more than the slack. */
-const FIT_MIN_SLOTS = 4096;
+/**
+ * A commit's operations, and its openings and closings, are kept in chunks of this many slots
+ * (1,024 operations, 40 KiB; the first one smaller, below), taken from and given back to the spares: never grown by copying,
+ * never refitted. A commit's array used to be sized before it was known how many commands the
+ * commit would take, doubled (a copy) when it did not fit and refitted (another copy) when it was
+ * mostly empty, and the refitted arrays came back to the spares in sizes no later commit asked for:
+ * so commits kept making new arrays, fresh memory at a page fault per 4 KiB. Those copies and faults
+ * were about 60% of the main thread's page faults under group commit (docs/storage.md, round 30).
+ */
+export const CHUNK_SLOTS = 1024 * INDEX_OP_SLOTS;
+/**
+ * A commit's first chunk, of operations and of open-order changes, is this small (64 operations,
+ * 2.5 KiB): a flow of tiny commits far behind the index writer holds a chunk a commit.
+ */
+export const FIRST_CHUNK_SLOTS = 64 * INDEX_OP_SLOTS;
 
 /**
  * An opening or closing of an order: its id, its trader, the sequence that placed it (CLOSED for a
@@ -29,22 +42,25 @@ export const CLOSED = -1;
 const NO_OPS = new Float64Array(0);
 
 export class IndexOps {
-  ops: Float64Array;
+  /** The operations, INDEX_OP_SLOTS each, in chunks: every chunk full but the last, which holds `at` slots. */
+  readonly chunks: Float64Array[] = [];
+  private chunk: Float64Array = NO_OPS;
+  private at = 0;
   /** Operations written. */
   count = 0;
   /** The last journal sequence of the commit the operations come from. */
   lastSeq = 0;
-  /** The commit's openings and closings of orders, OPEN_CHANGE_SLOTS each, in the order they happened. */
-  openChanges: Float64Array = NO_OPS;
+  /** The commit's openings and closings of orders, OPEN_CHANGE_SLOTS each, in the order they happened: in chunks, every one full but the last. */
+  readonly openChangeChunks: Float64Array[] = [];
+  private changeChunk: Float64Array = NO_OPS;
+  private changeAt = 0;
   openChangeCount = 0;
 
   /**
-   * `ops`: an array to fill (its old contents are ignored), or one of `capacity` operations is
-   * allocated. `spares`: where it grows from and leaves its outgrown arrays (null: plain arrays).
+   * `capacity`: the operations the first chunk holds when there are no spares (a test's small
+   * commit). `spares`: where chunks come from and go back to (null: plain arrays).
    */
-  constructor(capacity = 256, ops: Float64Array = new Float64Array(capacity * INDEX_OP_SLOTS), private readonly spares: SpareOps | null = null) {
-    this.ops = ops;
-  }
+  constructor(private readonly capacity = 256, private readonly spares: SpareOps | null = null) {}
 
   /** A put of a key with 1-3 integer fields; value NO_VALUE for the empty frame. Returns its index. */
   put(prefix: number, fields: number, a: number, b: number, c: number, value: number): number {
@@ -54,6 +70,27 @@ export class IndexOps {
   /** A delete; returns its index. */
   del(prefix: number, fields: number, a: number, b: number, c: number): number {
     return this.add(indexOpHead(INDEX_DEL, prefix, fields), a, b, c, NO_VALUE);
+  }
+
+  /** Every operation, in one array of exactly their slots (a copy): for tests and small uses. */
+  get ops(): Float64Array {
+    const out = new Float64Array(this.count * INDEX_OP_SLOTS);
+    this.copyInto(out, 0);
+    return out;
+  }
+
+  /** Copies every operation into `target` from slot `at` on; returns the slot after them. */
+  copyInto(target: Float64Array, at: number): number {
+    const last = this.chunks.length - 1;
+    for (let c = 0; c < last; c++) {
+      target.set(this.chunks[c], at);
+      at += this.chunks[c].length;
+    }
+    if (last >= 0) {
+      target.set(this.chunk.subarray(0, this.at), at);
+      at += this.at;
+    }
+    return at;
   }
 
   /** An order opens (it rests, or waits as a pending stop), placed by command `placedSeq`, with its pairing. */
@@ -66,133 +103,148 @@ export class IndexOps {
     this.openChange(orderId, trader, CLOSED, 0);
   }
 
+  /** The openings and closings in one array (a copy): for tests. */
+  get openChanges(): Float64Array {
+    const out = new Float64Array(this.openChangeCount * OPEN_CHANGE_SLOTS);
+    let at = 0;
+    for (const chunk of this.openChangeChunks) {
+      const slots = Math.min(chunk.length, out.length - at);
+      out.set(chunk.subarray(0, slots), at);
+      at += slots;
+    }
+    return out;
+  }
+
   /**
-   * Done with the openings and closings (the open-order set has applied them): their array goes
-   * to the spares. Under group commit a commit lists tens of thousands, and a new array for each
+   * Done with the openings and closings (the open-order set has applied them): their chunks go
+   * to the spares. Under group commit a commit lists tens of thousands, and new arrays for them
    * cost a page fault per 4 KiB (SpareOps says why that counts).
    */
   releaseOpenChanges(): void {
-    this.spares?.keep(this.openChanges);
-    this.openChanges = NO_OPS;
+    for (const chunk of this.openChangeChunks) this.spares?.keep(chunk);
+    this.openChangeChunks.length = 0;
+    this.changeChunk = NO_OPS;
+    this.changeAt = 0;
     this.openChangeCount = 0;
   }
 
+  /** The operations are written and nothing reads them any more: their chunks go to the spares, and they are left empty. */
+  clear(): void {
+    for (const chunk of this.chunks) this.spares?.keep(chunk);
+    this.chunks.length = 0;
+    this.chunk = NO_OPS;
+    this.at = 0;
+    this.count = 0;
+  }
+
   private openChange(orderId: number, trader: number, placedSeq: number, pairing: number): void {
-    const o = this.openChangeCount * OPEN_CHANGE_SLOTS;
-    if (o + OPEN_CHANGE_SLOTS > this.openChanges.length) this.openChanges = this.grown(this.openChanges, o, 256 * OPEN_CHANGE_SLOTS);
-    const changes = this.openChanges;
+    if (this.changeAt === this.changeChunk.length) {
+      const slots = this.openChangeChunks.length === 0 ? FIRST_CHUNK_SLOTS : CHUNK_SLOTS;
+      this.changeChunk = this.spares?.chunk(slots) ?? new Float64Array(slots);
+      this.openChangeChunks.push(this.changeChunk);
+      this.changeAt = 0;
+    }
+    const changes = this.changeChunk;
+    const o = this.changeAt;
     changes[o] = orderId;
     changes[o + 1] = trader;
     changes[o + 2] = placedSeq;
     changes[o + 3] = pairing;
+    this.changeAt = o + OPEN_CHANGE_SLOTS;
     this.openChangeCount++;
   }
 
   /** Every live operation whose key is in `range` (ignoring reverse and limit), oldest first, into `out`. */
   collect(range: KeyRange, out: OverlayEntry[]): void {
-    const ops = this.ops;
     const low = range.gte ?? range.gt;
     const high = range.lt ?? range.lte;
     const lowPrefix = low === undefined ? 0 : low[0];
     const highPrefix = high === undefined ? 255 : high[0];
     const key = new Uint8Array(25);
-    for (let i = 0; i < this.count; i++) {
-      const head = ops[i * INDEX_OP_SLOTS];
-      const prefix = head >> 4;
-      if (prefix < lowPrefix || prefix > highPrefix) continue;
-      const length = indexKeyInto(ops, i, key);
-      const candidate = key.subarray(0, length);
-      if (!inRange(candidate, range)) continue;
-      const value = ops[i * INDEX_OP_SLOTS + 4];
-      out.push([candidate.slice(), (head & 3) === INDEX_DEL ? undefined : value === NO_VALUE ? EMPTY_VALUE : encodeUint(value)]);
+    const last = this.chunks.length - 1;
+    for (let c = 0; c <= last; c++) {
+      const ops = this.chunks[c];
+      const n = (c === last ? this.at : ops.length) / INDEX_OP_SLOTS;
+      for (let i = 0; i < n; i++) {
+        const head = ops[i * INDEX_OP_SLOTS];
+        const prefix = head >> 4;
+        if (prefix < lowPrefix || prefix > highPrefix) continue;
+        const length = indexKeyInto(ops, i, key);
+        const candidate = key.subarray(0, length);
+        if (!inRange(candidate, range)) continue;
+        const value = ops[i * INDEX_OP_SLOTS + 4];
+        out.push([candidate.slice(), (head & 3) === INDEX_DEL ? undefined : value === NO_VALUE ? EMPTY_VALUE : encodeUint(value)]);
+      }
     }
   }
 
-  /**
-   * Moves the operations into an array of about their size when theirs is mostly empty, and gives
-   * the large one back to the spares for the next commit. A commit's array is sized before it is
-   * known how many commands it will take (like the last commit's), and under group commit one
-   * commit takes a batch and the next twenty: commits waiting behind the index writer held 2.6
-   * times their operations' bytes, and each outsized array a commit kept was one more array the
-   * next commits made new (docs/storage.md, round 16).
-   */
-  fit(): void {
-    const used = this.count * INDEX_OP_SLOTS;
-    if (this.spares === null || this.ops.length < FIT_MIN_SLOTS || this.ops.length < 2 * used) return;
-    const fitted = this.spares.array(used, 2 * used);
-    fitted.set(this.ops.subarray(0, used));
-    this.spares.keep(this.ops);
-    this.ops = fitted;
-  }
-
-  /** Twice `array` (at least `least` slots), from the spares, its first `used` slots copied; `array` goes to the spares. */
-  private grown(array: Float64Array, used: number, least: number): Float64Array {
-    const slots = Math.max(array.length * 2, least);
-    const grown = this.spares?.array(slots) ?? new Float64Array(slots);
-    grown.set(array.subarray(0, used));
-    this.spares?.keep(array);
-    return grown;
+  /** A chunk of operations to fill: the spares', or without spares (a test's commit) the first of `capacity` operations. */
+  private newChunk(): Float64Array {
+    if (this.spares !== null) return this.spares.chunk(this.chunks.length === 0 ? FIRST_CHUNK_SLOTS : CHUNK_SLOTS);
+    return new Float64Array(this.chunks.length === 0 ? Math.max(1, this.capacity) * INDEX_OP_SLOTS : CHUNK_SLOTS);
   }
 
   private add(head: number, a: number, b: number, c: number, value: number): number {
-    // Nothing else reads a commit's operations before it is durable: the old array is free.
-    if ((this.count + 1) * INDEX_OP_SLOTS > this.ops.length) this.ops = this.grown(this.ops, this.count * INDEX_OP_SLOTS, 256 * INDEX_OP_SLOTS);
-    const o = this.count * INDEX_OP_SLOTS;
-    const ops = this.ops;
+    if (this.at === this.chunk.length) {
+      this.chunk = this.newChunk();
+      this.chunks.push(this.chunk);
+      this.at = 0;
+    }
+    const o = this.at;
+    const ops = this.chunk;
     ops[o] = head;
     ops[o + 1] = a;
     ops[o + 2] = b;
     ops[o + 3] = c;
     ops[o + 4] = value;
+    this.at = o + INDEX_OP_SLOTS;
     return this.count++;
   }
 }
 
-/** Spare arrays kept at most, in bytes: a window's worth of commits, with room to spare. */
+/** Spare chunks kept at most, in bytes: a window's worth of commits, with room to spare. */
 const SPARE_BYTES = 16 * 1024 * 1024;
+/** Spare first chunks kept at most, in bytes (a few thousand commits' worth). */
+const FIRST_SPARE_BYTES = 8 * 1024 * 1024;
 
 /**
- * The operation arrays of commits whose index window has landed, those a growing commit left
- * behind and written windows' (the store gives them back), for the next commits and windows to fill. Fresh memory is not free: each 4 KiB page costs a fault
- * when first written, which on a VM costs microseconds; new arrays made two thirds of the main
- * thread's page faults under group commit (docs/storage.md, round 9).
+ * The chunks of commits whose index window has landed, and of open-order changes applied, for the
+ * next commits to fill. Fresh memory is not free: each 4 KiB page costs a fault when first
+ * written, which on a VM costs microseconds; new arrays made two thirds of the main thread's page
+ * faults under group commit (docs/storage.md, rounds 9 and 30).
  */
 export class SpareOps {
-  private readonly arrays: Float64Array[] = [];
-  private bytes = 0;
+  private readonly spare: Float64Array[] = [];
+  private readonly firstSpare: Float64Array[] = [];
 
-  /** Room for `slots` slots: the smallest spare array that holds them (and has at most `atMost`), or a new one. */
-  array(slots: number, atMost = Infinity): Float64Array {
-    let best = -1;
-    for (let i = 0; i < this.arrays.length; i++) {
-      const length = this.arrays[i].length;
-      if (length >= slots && length <= atMost && (best < 0 || length < this.arrays[best].length)) best = i;
-    }
-    if (best < 0) return new Float64Array(slots);
-    const array = this.arrays[best];
-    this.arrays[best] = this.arrays[this.arrays.length - 1];
-    this.arrays.pop();
-    this.bytes -= array.byteLength;
-    return array;
+  /** A chunk of `slots` slots (CHUNK_SLOTS or FIRST_CHUNK_SLOTS): a spare one, or a new one. */
+  chunk(slots = CHUNK_SLOTS): Float64Array {
+    return (slots === FIRST_CHUNK_SLOTS ? this.firstSpare.pop() : this.spare.pop()) ?? new Float64Array(slots);
   }
 
-  /** An array nothing reads any more, kept while the spares stay under their cap. */
+  /** A chunk nothing reads any more, kept while the spares stay under their cap (other arrays are left to the collector). */
   keep(array: Float64Array): void {
-    if (array.length === 0 || this.bytes + array.byteLength > SPARE_BYTES) return;
-    this.arrays.push(array);
-    this.bytes += array.byteLength;
+    if (array.length === FIRST_CHUNK_SLOTS) {
+      if ((this.firstSpare.length + 1) * FIRST_CHUNK_SLOTS * 8 <= FIRST_SPARE_BYTES) this.firstSpare.push(array);
+      return;
+    }
+    if (array.length !== CHUNK_SLOTS || (this.spare.length + 1) * CHUNK_SLOTS * 8 > SPARE_BYTES) return;
+    this.spare.push(array);
   }
 
-  /** Operations for at least `capacity` operations, filling a spare array if one is big enough. */
-  take(capacity: number): IndexOps {
-    return new IndexOps(capacity, this.array(capacity * INDEX_OP_SLOTS), this);
+  /** Spare chunks held (both sizes). */
+  get size(): number {
+    return this.spare.length + this.firstSpare.length;
   }
 
-  /** `ops` has been written and nothing reads it any more: its array is kept, and it is left empty. */
+  /** Operations for a commit, filling spare chunks. */
+  take(): IndexOps {
+    return new IndexOps(1024, this);
+  }
+
+  /** `ops` has been written and nothing reads it any more: its chunks are kept, and it is left empty. */
   give(ops: IndexOps): void {
-    this.keep(ops.ops);
-    ops.ops = NO_OPS;
-    ops.count = 0;
+    ops.clear();
   }
 }
 

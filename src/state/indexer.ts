@@ -228,11 +228,7 @@ export class Indexer implements CommitFollower {
       : new Float64Array((Math.max(count, INDEX_WINDOW_OPS) + 1) * INDEX_OP_SLOTS);
     this.windowArray = null;
     let at = 0;
-    for (let i = 0; i < taken; i++) {
-      const buffer = this.queue[i];
-      ops.set(buffer.ops.subarray(0, buffer.count * INDEX_OP_SLOTS), at);
-      at += buffer.count * INDEX_OP_SLOTS;
-    }
+    for (let i = 0; i < taken; i++) at = this.queue[i].copyInto(ops, at);
     ops[at] = indexOpHead(INDEX_PUT, Prefix.INDEX_HEAD, 0);
     ops[at + 4] = through;
     // Until the window's last write lands (with INDEX_HEAD) its operations stay queued, and

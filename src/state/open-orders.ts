@@ -153,12 +153,16 @@ export class OpenOrders implements CommitFollower {
 
   /** A commit's openings and closings, in the order its commands made them. */
   private apply(ops: IndexOps): void {
-    const changes = ops.openChanges;
-    for (let o = 0; o < ops.openChangeCount * OPEN_CHANGE_SLOTS; o += OPEN_CHANGE_SLOTS) {
-      const orderId = changes[o];
-      const placedSeq = changes[o + 2];
-      if (placedSeq === CLOSED) this.close(orderId);
-      else this.open(orderId, changes[o + 1], placedSeq, changes[o + 3]);
+    let left = ops.openChangeCount * OPEN_CHANGE_SLOTS;
+    for (const changes of ops.openChangeChunks) {
+      const end = Math.min(left, changes.length);
+      left -= end;
+      for (let o = 0; o < end; o += OPEN_CHANGE_SLOTS) {
+        const orderId = changes[o];
+        const placedSeq = changes[o + 2];
+        if (placedSeq === CLOSED) this.close(orderId);
+        else this.open(orderId, changes[o + 1], placedSeq, changes[o + 3]);
+      }
     }
   }
 

@@ -213,6 +213,11 @@ export class Store implements KeyValueStore {
   batch(capacity?: number): StoreBatch {
     const spare = this.spareBatch;
     this.spareBatch = null;
+    // A commit's batch that outgrows the spare gets a power of two: the kept spare then grows a few
+    // times, not at every larger commit (each new buffer is fresh memory, a fault per 4 KiB page).
+    if (capacity !== undefined && capacity > (spare?.byteLength ?? 0) && capacity <= SPARE_BATCH_BYTES) {
+      return new StoreBatch(capacity, new ArrayBuffer(2 ** Math.ceil(Math.log2(capacity))));
+    }
     return new StoreBatch(capacity, spare);
   }
 
