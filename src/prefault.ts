@@ -17,8 +17,14 @@ import { Worker, isMainThread } from 'node:worker_threads';
 /** Below this a restore or a growth is over before another thread could help much. */
 const PREFAULT_MIN_BYTES = 8 * 1024 * 1024;
 
-/** The worker, and how many ranges it has been given and not yet touched. */
-let toucher: { worker: Worker; owed: number } | null = null;
+let toucher: Toucher | null = null;
+
+/** The worker; the ranges it has been given and not yet touched; the opens that keep it (readyPrefault). */
+interface Toucher {
+  worker: Worker;
+  owed: number;
+  holds: number;
+}
 
 /**
  * For `bytes` about to be written into `memory` beyond what it holds (a restore of that many
@@ -44,26 +50,41 @@ export function prefaultAhead(memory: WebAssembly.Memory, bytes: number, reserve
 /**
  * Starts the worker ahead of a restore of `byteLength` bytes that is coming (a reopen knows its
  * snapshot file's size before it has an engine): a worker takes about 50 ms to start here, a
- * sixth of the restore it would otherwise join late.
+ * sixth of the restore it would otherwise join late. It is kept until the returned function is
+ * called, which a reopen does once its replay is over: the replay asks it to touch what it will
+ * grow into (prefaultAhead), and a worker started again for that took those 50 ms out of a
+ * 160 ms replay (docs/storage.md, round 31).
  */
-export function readyPrefault(byteLength: number): void {
-  if (byteLength < PREFAULT_MIN_BYTES || !isMainThread || toucher !== null) return;
+export function readyPrefault(byteLength: number): () => void {
+  if (byteLength < PREFAULT_MIN_BYTES || !isMainThread) return () => {};
   try {
-    toucher = startToucher();
+    toucher ??= startToucher();
   } catch {
     toucher = null;
+    return () => {};
   }
+  const held = toucher;
+  held.holds++;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    if (--held.holds === 0 && held.owed === 0) {
+      if (toucher === held) toucher = null;
+      void held.worker.terminate();
+    }
+  };
 }
 
-function startToucher(): { worker: Worker; owed: number } {
-  const started = { worker: new Worker(new URL('./prefault-worker.mjs', import.meta.url)), owed: 0 };
+function startToucher(): Toucher {
+  const started: Toucher = { worker: new Worker(new URL('./prefault-worker.mjs', import.meta.url)), owed: 0, holds: 0 };
   // It never keeps a process alive: a restore does not wait for it.
   started.worker.unref();
   const forget = (): void => {
     if (toucher === started) toucher = null;
   };
   started.worker.on('message', () => {
-    if (--started.owed > 0) return;
+    if (--started.owed > 0 || started.holds > 0) return;
     forget();
     void started.worker.terminate();
   });

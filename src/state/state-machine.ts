@@ -140,8 +140,9 @@ export class CoreStateMachine {
     const creatingShadow = writable ? ShadowEngine.create(resolved.backend ?? 'wasm', engineOptions(resolved)) : Promise.resolve(null);
     // The WASM core's restore has its pages touched ahead by a worker (src/prefault.ts): started
     // now, it is up when the restore begins.
+    let releasePrefault = (): void => {};
     const ahead = files === null ? null : RestoreAhead.start(files, () => createEngine(engineOptions(resolved)), (byteLength) => {
-      if ((resolved.backend ?? 'wasm') === 'wasm') readyPrefault(byteLength);
+      if ((resolved.backend ?? 'wasm') === 'wasm') releasePrefault = readyPrefault(byteLength);
     });
     void ahead?.settled().then(() => {
       opening.restoreAheadMs = performance.now() - started;
@@ -149,14 +150,19 @@ export class CoreStateMachine {
     const storeOpened = Store.open(path, { sync: resolved.sync, readOnly: resolved.readOnly }).finally(() => {
       opening.storeMs = performance.now() - started;
     });
-    const [opened, created] = await Promise.allSettled([storeOpened, creatingShadow]);
-    if (opened.status === 'rejected' || created.status === 'rejected') {
-      ahead?.abandon();
-      if (opened.status === 'fulfilled') await opened.value.close().catch(() => undefined);
-      if (created.status === 'fulfilled') await created.value?.close();
-      throw opened.status === 'rejected' ? opened.reason : (created as PromiseRejectedResult).reason;
+    try {
+      const [opened, created] = await Promise.allSettled([storeOpened, creatingShadow]);
+      if (opened.status === 'rejected' || created.status === 'rejected') {
+        ahead?.abandon();
+        if (opened.status === 'fulfilled') await opened.value.close().catch(() => undefined);
+        if (created.status === 'fulfilled') await created.value?.close();
+        throw opened.status === 'rejected' ? opened.reason : (created as PromiseRejectedResult).reason;
+      }
+      return await CoreStateMachine.openOn(opened.value, resolved, created.value, files, ahead, opening);
+    } finally {
+      // The restore and the replay after it are over (or the open failed): the page toucher may end.
+      releasePrefault();
     }
-    return CoreStateMachine.openOn(opened.value, resolved, created.value, files, ahead, opening);
   }
 
   private static async openOn(
