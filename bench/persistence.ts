@@ -329,8 +329,10 @@ async function durableRun(backend: BackendName, path: string, flow: Flow, sync: 
       sm.submitBatch(flow.stream[b]);
       const issued = performance.now();
       // When this batch was due: paced, on the clock, however late the loop got to it; unpaced, no
-      // schedule, so when it was flushed.
-      const due = pacedPerSec === undefined ? issued : t0 + b * msPerBatch;
+      // schedule, so when it was flushed. A batch sent early (the wait below ends on the timer's
+      // clock, or is skipped under a millisecond) counts from when it was sent, never from a due
+      // time after its flush() call.
+      const due = pacedPerSec === undefined ? issued : Math.min(issued, t0 + b * msPerBatch);
       lateness[b] = Math.max(0, issued - due);
       last = sm.flush().then((report) => {
         const durable = performance.now();
