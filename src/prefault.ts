@@ -10,8 +10,9 @@
 // touched ahead; reopening the database that holds it, 435-482 ms and 395-431 ms
 // (docs/storage.md, round 16).
 //
-// The worker ends once it has nothing left to touch: an idle worker would never collect, and the
-// memories it was given (a restored core's, tens of MB) would stay alive as long as it did.
+// The worker ends once it has nothing left to touch and no open holds it (readyPrefault): an idle
+// worker would never collect, and the memories it was given (a restored core's, tens of MB) would
+// stay alive as long as it did.
 import { Worker, isMainThread } from 'node:worker_threads';
 
 /** Below this a restore or a growth is over before another thread could help much. */
