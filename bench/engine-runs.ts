@@ -103,7 +103,7 @@ async function measureEngine(
     // queries of the whole book), the WASM engine's per-call p99 on steady read 10-14 us in the
     // bench's engine process instead of 0.35-0.55 us (2026-12-04; not reproduced in a process of
     // its own, not yet understood).
-    const latencyNs = engine.perCall ? measureLatency(session, workload, scale.latencyCommands) : undefined;
+    const latencyNs = engine.perCall ? measureLatency(session, workload, scale.latencyCommands, scale.latencyPasses) : undefined;
     const verifyStarted = process.hrtime.bigint();
     let verification: Verification;
     if (measured !== undefined && session.runChecked === undefined) {

@@ -1,21 +1,35 @@
 // Per-order latency of the per-call paths: each call timed alone with process.hrtime.bigint()
-// into a preallocated Float64Array, from the state after the prelude.
+// into a preallocated Float64Array, from the state after the prelude. Several passes over the
+// same commands, pooled: on a shared VM a pass can land on a stretch where the machine is
+// preempted every few microseconds (a pass of 100,000 once read p99 10.6 us beside a p50 of
+// 120 ns), and one pass would then be the whole figure. Each pass's own p99 is kept, so the
+// report shows how far the passes disagreed.
 import type { EngineSession } from './engines/engine.js';
-import { summariseLatency } from './stats.js';
-import type { LatencySummary } from './stats.js';
+import { spread, summariseLatency } from './stats.js';
+import type { LatencySummary, Spread } from './stats.js';
 import type { Workload } from './workloads/workload.js';
 
 export interface LatencyResult extends LatencySummary {
+  /** Calls timed in each pass. */
   commands: number;
+  passes: number;
+  /** The p99 of each pass alone. */
+  passP99: Spread;
 }
 
-export function measureLatency(session: EngineSession, workload: Workload, maxCommands: number): LatencyResult {
+export function measureLatency(session: EngineSession, workload: Workload, maxCommands: number, passes: number): LatencyResult {
   if (session.runTimed === undefined) throw new Error('latency needs a per-call session');
   const n = Math.min(workload.stream.count, maxCommands);
-  const samples = new Float64Array(n);
-  session.rewind();
-  session.runTimed(0, n, samples);
-  return { ...summariseLatency(samples), commands: n };
+  const pooled = new Float64Array(n * passes);
+  const passP99: number[] = [];
+  for (let pass = 0; pass < passes; pass++) {
+    const samples = pooled.subarray(pass * n, (pass + 1) * n);
+    session.rewind();
+    session.runTimed(0, n, samples);
+    // Summarising sorts the pass in place, which leaves the pooled figures unchanged.
+    passP99.push(summariseLatency(samples).p99);
+  }
+  return { ...summariseLatency(pooled), commands: n, passes, passP99: spread(passP99) };
 }
 
 /**
@@ -31,4 +45,10 @@ export function timerFloorNs(): number {
     samples[i] = Number(hrtime() - t0);
   }
   return summariseLatency(samples).p50;
+}
+
+/** "500,000 calls in 5 passes": what a latency figure was taken over. */
+export function latencyCalls(latency: LatencyResult): string {
+  const calls = (latency.commands * latency.passes).toLocaleString('en-US');
+  return latency.passes === 1 ? `${calls} calls` : `${calls} calls in ${latency.passes} passes`;
 }

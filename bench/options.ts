@@ -28,8 +28,10 @@ export interface Scale {
   chunk: number;
   /** Untimed commands each engine runs before it is measured (the same ones for every engine). */
   warmupCommands: number;
-  /** Most per-call commands timed one by one per engine and workload. */
+  /** Most per-call commands timed one by one per engine and workload, in each latency pass. */
   latencyCommands: number;
+  /** Latency passes over those commands, pooled (latency.ts says why more than one). */
+  latencyPasses: number;
   /** sustainedOrders: the flow of the sustained group-commit run, long enough for RocksDB's compaction to be part of what it pays. */
   persistence: { orders: number; sustainedOrders: number; bookSizes: number[] };
 }
@@ -45,7 +47,7 @@ export const SCALES: Record<ScaleName, Scale> = {
     stops: { resting: 2_000, commands: 300_000 },
     steadyStops: { pending: 10_000 },
     minSamples: 7, maxTimeSeconds: 1.2, minTimeSeconds: 0.025, chunk: 1000,
-    warmupCommands: 50_000, latencyCommands: 100_000,
+    warmupCommands: 50_000, latencyCommands: 100_000, latencyPasses: 5,
     persistence: { orders: 1_000_000, sustainedOrders: 4_000_000, bookSizes: [100_000, 1_000_000] },
   },
   quick: {
@@ -58,7 +60,7 @@ export const SCALES: Record<ScaleName, Scale> = {
     stops: { resting: 2_000, commands: 100_000 },
     steadyStops: { pending: 10_000 },
     minSamples: 5, maxTimeSeconds: 0.35, minTimeSeconds: 0.02, chunk: 1000,
-    warmupCommands: 30_000, latencyCommands: 50_000,
+    warmupCommands: 30_000, latencyCommands: 50_000, latencyPasses: 3,
     persistence: { orders: 200_000, sustainedOrders: 800_000, bookSizes: [100_000] },
   },
   tiny: {
@@ -72,7 +74,7 @@ export const SCALES: Record<ScaleName, Scale> = {
     stops: { resting: 500, commands: 6_000 },
     steadyStops: { pending: 1_000 },
     minSamples: 5, maxTimeSeconds: 0.05, minTimeSeconds: 0.002, chunk: 250,
-    warmupCommands: 1_000, latencyCommands: 2_000,
+    warmupCommands: 1_000, latencyCommands: 2_000, latencyPasses: 2,
     persistence: { orders: 5_000, sustainedOrders: 20_000, bookSizes: [2_000] },
   },
 };

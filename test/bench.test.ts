@@ -81,6 +81,10 @@ describe('benchmark suite (--tiny)', () => {
         for (const v of [l.p50, l.p99, l.p999, l.max]) expect(Number.isFinite(v) && v > 0).toBe(true);
         expect(l.p50).toBeLessThanOrEqual(l.p99);
         expect(l.p99).toBeLessThanOrEqual(l.max);
+        // Pooled over the passes, the p99 lies between the passes' own (a quantile of a union does).
+        expect(l.passes).toBe(SCALES.tiny.latencyPasses);
+        expect(l.passP99.min).toBeLessThanOrEqual(l.p99);
+        expect(l.p99).toBeLessThanOrEqual(l.passP99.max);
       } else {
         expect(m.latencyNs).toBeUndefined();
       }
