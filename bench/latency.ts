@@ -1,9 +1,9 @@
 // Per-order latency of the per-call paths: each call timed alone with process.hrtime.bigint()
 // into a preallocated Float64Array, from the state after the prelude. Several passes over the
-// same commands, pooled: on a shared VM a pass can land on a stretch where the machine is
-// preempted every few microseconds (a pass of 100,000 once read p99 10.6 us beside a p50 of
-// 120 ns), and one pass would then be the whole figure. Each pass's own p99 is kept, so the
-// report shows how far the passes disagreed.
+// same commands, pooled: on a shared VM a pass can land on a stretch where the machine is not
+// ours (a pass of 100,000 once read p99 10.6 us beside a p50 of 120 ns, on per-call code that
+// read 0.32 us before), and one pass would then be the whole figure. Each pass's own p99 is
+// kept, so the report shows how far the passes disagreed.
 import type { EngineSession } from './engines/engine.js';
 import { spread, summariseLatency } from './stats.js';
 import type { LatencySummary, Spread } from './stats.js';
