@@ -5,8 +5,10 @@
 // counts on LOBSTER, that cost the JS engine about 400 instructions a command when it ran after the
 // WASM engines in one process. The WASM core's memory has since become shared, and a shared memory
 // grows without detaching (src/wasm-core.ts), so no engine withdraws that guarantee now
-// (test/bench-processes.test.ts). The families still run apart: a process per engine family
-// measures each as an application that uses only it would run it, with its own JIT feedback and heap.
+// (test/bench-processes.test.ts). The engines still run apart, each in a process of its own: it
+// measures each as an application that uses only it would run it, with its own JIT feedback and
+// heap, and in one process an engine session opened after another runs faster (the WASM core
+// alone 1.15-1.26x on its second opening; bench/README.md, "Which session opens first").
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -99,7 +99,7 @@ export interface BenchOptions {
   cluster: boolean;
   /** Run the events section (what events, the state machine and a feed subscriber cost). */
   events: boolean;
-  /** Measure every engine in the bench's own process, not each engine family in a child process of its own. */
+  /** Measure every engine in the bench's own process, not each engine in a child process of its own. */
   oneProcess: boolean;
 }
 
@@ -124,8 +124,9 @@ export const USAGE = `usage: npm run bench -- [options]
   --persistence-only   only the persistence section (no engine workloads, cluster or events)
   --no-cluster         skip the cluster section (it runs only where nats-server is installed)
   --no-events          skip the events section (events read, state machine, feed subscriber)
-  --one-process        measure every engine in this process, not each family in its own
-                       (shows what one engine's effect on V8 costs the others)
+  --one-process        measure every engine in this process, not each in its own
+                       (shows what one engine's effect on V8 costs the others, and
+                       favours an engine opened after another: bench/README.md)
   --progress / --no-progress   force the progress bar on or off`;
 
 export function parseArgs(argv: string[]): BenchOptions {

@@ -10,7 +10,7 @@ import { formatCount, formatNs, groupedBarChartSvg, PALETTE } from './charts.js'
 import { checkReference, localRunner } from './engine-runs.js';
 import type { ReferenceCheck } from './engine-runs.js';
 import { processRunner } from './engine-process.js';
-import { ENGINE_FAMILIES, ENGINES, engineById } from './engines/index.js';
+import { ENGINE_PROCESSES, ENGINES, engineById } from './engines/index.js';
 import type { BenchEngine, EngineId } from './engines/index.js';
 import { exposeGc } from './gc.js';
 import { timerFloorNs } from './latency.js';
@@ -93,10 +93,10 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
     let pendingStopsCost: BenchReport['pendingStopsCost'] = { status: 'not run', reason: 'needs the steady and steady-stops workloads' };
     if (steady !== undefined && steadyStops !== undefined) pendingStopsCost = { pendingStops: steadyStops.stops!.pendingAfterPrelude, rounds: scale.minSamples, engines: [] };
     const settings = { scale, unavailable: Object.fromEntries(engineInfos.filter((e) => e.unavailable).map((e) => [e.id, e.unavailable])) };
-    // Every family's runner is open for the whole run, and each workload goes through all of them
-    // before the next: the figures a target compares (a family against another on one workload)
-    // are then taken a minute or so apart, not the length of a family's whole pass, on a machine
-    // whose speed drifts over minutes. Each family still runs in its own process, in the same order
+    // Every engine's runner is open for the whole run, and each workload goes through all of them
+    // before the next: the figures a target compares (an engine against another on one workload)
+    // are then taken a minute or so apart, not the length of a whole pass, on a machine whose
+    // speed drifts over minutes. Each engine still runs in its own process, in the same order
     // of workloads.
     const runners = groups.map((group) => ({
       group, runner: options.oneProcess ? localRunner(group, settings, progress) : processRunner(group.map((e) => e.id), settings, progress),
@@ -152,7 +152,7 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
       run: {
         scale: options.scale, seed: options.seed, chunk: scale.chunk, minSamples: scale.minSamples, timerFloorNs: timerFloor,
         seconds: (Date.now() - started) / 1000, command: ['npm run bench --', ...process.argv.slice(2)].join(' '),
-        engineProcesses: options.oneProcess ? 'one for all' : 'one per family',
+        engineProcesses: options.oneProcess ? 'one for all' : 'one per engine',
       },
       workloads: workloadInfos,
       referenceChecks,
@@ -180,10 +180,10 @@ results in ${outDir}: latest.json and the charts (*.svg)
   }
 }
 
-/** The groups of engines that share a process: each family (ENGINE_FAMILIES), or all of them. */
+/** The groups of engines that share a process: each engine alone (ENGINE_PROCESSES), or all of them. */
 function engineGroups(engines: readonly BenchEngine[], oneProcess: boolean): BenchEngine[][] {
   if (oneProcess) return [[...engines]];
-  return ENGINE_FAMILIES.map((family) => engines.filter((e) => family.includes(e.id))).filter((group) => group.length > 0);
+  return ENGINE_PROCESSES.map((ids) => engines.filter((e) => ids.includes(e.id))).filter((group) => group.length > 0);
 }
 
 /** Workload by workload as selected, and in each the engines in ENGINES' order, whichever process measured them first. */

@@ -27,9 +27,11 @@ export function renderReport(report: BenchReport): string {
   out.push(`lobcore benchmark (${report.run.scale}) - ${m.date}`);
   out.push(`${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node} (V8 ${m.v8}), ${m.os}`);
   out.push(`seed ${report.run.seed}; ${report.run.chunk} commands per benchmark.js operation (= per batch); timer floor ${report.run.timerFloorNs} ns (included in latencies); ${report.run.seconds.toFixed(0)} s`);
-  out.push(report.run.engineProcesses === 'one per family'
+  out.push(report.run.engineProcesses === 'one per engine'
+    ? 'engines measured each in a process of its own, so no engine pays for what another does to V8 or gains from opening after it'
+    : report.run.engineProcesses === 'one per family'
     ? 'engines measured in a process per family (WASM; JS; each baseline), so no engine pays for what another does to V8'
-    : 'engines measured all in one process: the JS engine pays the checks V8 adds once a WebAssembly memory has grown');
+    : 'engines measured all in one process: an engine session opened after another runs faster (bench/README.md, "Which session opens first")');
   for (const engine of report.engines) {
     if (engine.unavailable) out.push(`note: ${engine.label} not measured: ${engine.unavailable}`);
   }

@@ -1,14 +1,14 @@
-// The bench measures each engine family in a process of its own, and this asserts on V8 itself
-// what that separation was for: run under --trace-protector-invalidation, V8 prints a line when a
+// The bench measures each engine in a process of its own, and this asserts on V8 itself one thing
+// that separation was for: run under --trace-protector-invalidation, V8 prints a line when a
 // process withdraws its guarantee that no ArrayBuffer was ever detached (after which every
 // optimised typed-array access also checks for detachment). A growing WebAssembly memory used to
 // detach its buffer, so the WASM engine withdrew it; the core's memory is now shared, which grows
-// in place, and no engine family withdraws it, even with every engine in one process. Every
+// in place, and no engine or group of engines withdraws it, even with every engine in one process. Every
 // engine is still verified against the reference book.
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../bench/suite.js';
-import { ENGINE_FAMILIES, ENGINE_IDS } from '../bench/engines/index.js';
+import { ENGINE_IDS, ENGINE_PROCESSES } from '../bench/engines/index.js';
 
 const FIXTURE = new URL('./fixtures/bench-engines.mjs', import.meta.url).pathname;
 
@@ -17,9 +17,10 @@ function measure(where: 'process' | 'here', engines: readonly string[]): string 
   return execFileSync(process.execPath, ['--trace-protector-invalidation', FIXTURE, where, engines.join(',')], { encoding: 'utf8' });
 }
 
-describe('engine families, each in a process of its own', () => {
-  it('cover every engine exactly once', () => {
-    expect(ENGINE_FAMILIES.flat().slice().sort()).toEqual([...ENGINE_IDS].sort());
+describe('engines, each in a process of its own', () => {
+  it('cover every engine exactly once, one to a process', () => {
+    expect(ENGINE_PROCESSES.flat().slice().sort()).toEqual([...ENGINE_IDS].sort());
+    expect(ENGINE_PROCESSES.every((ids) => ids.length === 1)).toBe(true);
   });
 
   it('leave the guarantee in place in the WASM and JS families\' processes: the WASM core\'s memory grows without detaching', () => {

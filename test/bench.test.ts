@@ -49,7 +49,7 @@ describe('benchmark suite (--tiny)', () => {
   it('writes the report it returns, headed by the machine', () => {
     expect(written).toEqual(JSON.parse(JSON.stringify(report)));
     expect(written.schema).toBe('lobcore-bench/1');
-    expect(written.run.engineProcesses).toBe('one per family');
+    expect(written.run.engineProcesses).toBe('one per engine');
     expect(written.machine.cores).toBeGreaterThan(0);
     expect(written.machine.node).toMatch(/^v\d+/);
     expect(Number.isNaN(Date.parse(written.machine.date))).toBe(false);

@@ -19,16 +19,12 @@ export const ENGINES: readonly BenchEngine[] = [
 ];
 
 /**
- * Engines measured in one process (engine-process.ts says why each family gets its own): the
- * WASM engine's paths share one, as an application using WASM would; so do the JS engine's; each
- * baseline has its own.
+ * Engines measured in one process: each engine alone (engine-process.ts says why a process of its
+ * own). The WASM engine's three paths shared one until 2026-12-05, and in one process the engine
+ * session opened later ran faster whichever path it was, so the core alone, opened last, was
+ * favoured over submitBatch (bench/README.md, "Which session opens first").
  */
-export const ENGINE_FAMILIES: readonly (readonly EngineId[])[] = [
-  ['wasm', 'wasm-batch', 'wasm-core'],
-  ['js', 'js-batch', 'js-core'],
-  ['naive'],
-  ['nodejs-order-book'],
-];
+export const ENGINE_PROCESSES: readonly (readonly EngineId[])[] = ENGINES.map((e) => [e.id]);
 
 export function engineById(id: EngineId): BenchEngine {
   return ENGINES.find((e) => e.id === id)!;
