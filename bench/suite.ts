@@ -170,9 +170,8 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
     report.targets = evaluateTargets(report);
     report.checksFailed = failedChecks(report);
     const outDir = writeResults(report, options.outDir);
-    if (options.print) process.stdout.write(`${renderReport(report)}${renderClusterSection(report.cluster)}${renderEventsSection(report.events)}
-
-results in ${outDir}: latest.json and the charts (*.svg)
+    if (options.print) process.stdout.write(`${renderAll(report)}
+results in ${outDir}: latest.json, report.txt (these tables) and the charts (*.svg)
 `);
     return report;
   } finally {
@@ -236,11 +235,20 @@ function describeWorkload(w: Workload): WorkloadInfo {
   };
 }
 
-/** Writes latest.json and the charts; returns the directory they went to. */
+/** Every table the run prints. */
+function renderAll(report: BenchReport): string {
+  return `${renderReport(report)}${renderClusterSection(report.cluster)}${renderEventsSection(report.events)}\n`;
+}
+
+/**
+ * Writes latest.json, the tables as report.txt (so that a stored run can be read as printed,
+ * beside the data it came from) and the charts; returns the directory they went to.
+ */
 function writeResults(report: BenchReport, requestedDir: string | undefined): string {
   const outDir = requestedDir ?? mkdtempSync(join(tmpdir(), 'lobcore-bench-results-'));
   makeDirectory(outDir);
   writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(outDir, 'report.txt'), renderAll(report));
   const engines = report.engines.filter((e) => !e.unavailable);
   const color = (id: EngineId): string => PALETTE[ENGINES.findIndex((e) => e.id === id) % PALETTE.length];
   writeFileSync(join(outDir, 'throughput.svg'), groupedBarChartSvg({

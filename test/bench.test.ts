@@ -264,6 +264,13 @@ describe('benchmark suite (--tiny)', () => {
     expect(events.rows[0].events).toBeGreaterThan(events.rows[0].commands);
   });
 
+  it('stores the tables as printed beside the data', () => {
+    const text = readFileSync(join(outDir, 'report.txt'), 'utf8');
+    expect(text.startsWith(`lobcore benchmark (tiny) - ${written.machine.date}\n`)).toBe(true);
+    for (const heading of ['THROUGHPUT', 'LATENCY per call', 'MEMORY', 'PERSISTENCE', 'TARGETS']) expect(text).toContain(heading);
+    for (const workload of WORKLOAD_NAMES) expect(text).toContain(`\n${workload}: `);
+  });
+
   it('draws the charts as SVG', () => {
     const svgs = readdirSync(outDir).filter((f) => f.endsWith('.svg'));
     expect(svgs).toContain('throughput.svg');
