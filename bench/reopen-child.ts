@@ -18,16 +18,22 @@ export interface ReopenTiming {
   reopenFreshMiB: number | null;
 }
 
+/** Where main() is: named if the process ends before it prints. */
+let stage = 'starting';
+
 async function main(): Promise<void> {
   const [path, backend] = process.argv.slice(2);
   const faultsBefore = minorFaults();
   const opened = performance.now();
+  stage = 'opening';
   const sm = await CoreStateMachine.open({ path, sync: true, backend: backend as BackendName, checkpointInterval: Number.MAX_SAFE_INTEGER });
   const openSeconds = (performance.now() - opened) / 1000;
   const faultsAfter = minorFaults();
+  stage = 'waiting for the indexes';
   await sm.indexesReady();
   const indexesReadySeconds = (performance.now() - opened) / 1000;
   const report = sm.recovery!;
+  stage = 'closing';
   await sm.close();
   const timing: ReopenTiming = {
     openSeconds, indexesReadySeconds, recoveryMs: report.durationMs,
@@ -36,7 +42,19 @@ async function main(): Promise<void> {
     reopenFreshMiB: faultsBefore === null || faultsAfter === null ? null : faultedMiB(faultsAfter.process - faultsBefore.process),
   };
   process.stdout.write(`${JSON.stringify(timing)}\n`);
+  stage = 'done';
 }
+
+// Twice in loaded bench runs of 2026-12-05 this child printed nothing and exited 0 (the parent
+// read "Unexpected end of JSON input"): the event loop ran dry while main() awaited something
+// held only by unref'd handles. Not reproduced since (20 reopens of fresh copies of a 1M-order
+// database just written, and 12 whole book runs of 100,000, at load 3-5); should it happen
+// again, the exit says where main() was waiting.
+process.on('exit', (code) => {
+  if (stage === 'done' || code !== 0) return;
+  process.stderr.write(`reopen child: the event loop ran dry while ${stage}; nothing was printed\n`);
+  process.exitCode = 1;
+});
 
 main().catch((error: unknown) => {
   process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
