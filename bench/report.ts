@@ -138,12 +138,8 @@ export interface BenchReport {
   machine: MachineInfo;
   run: {
     scale: ScaleName; seed: number; chunk: number; minSamples: number; timerFloorNs: number; seconds: number; command: string;
-    /**
-     * Where the engines ran: each in a child process of its own (ENGINE_PROCESSES), or all in the
-     * bench's process. 'one per family' (the WASM engine's paths together, the JS engine's
-     * together) is what reports before 2026-12-05 say.
-     */
-    engineProcesses: 'one per engine' | 'one per family' | 'one for all';
+    /** Where the engines ran: each in a child process of its own (suite.ts engineGroups), or all in the bench's process. */
+    engineProcesses: 'one per engine' | 'one for all';
   };
   workloads: WorkloadInfo[];
   /** The reference book checked against lobcore's JS engine, per workload (engine-runs.ts checkReference). */

@@ -10,7 +10,7 @@ import { formatCount, formatNs, groupedBarChartSvg, PALETTE } from './charts.js'
 import { checkReference, localRunner } from './engine-runs.js';
 import type { ReferenceCheck } from './engine-runs.js';
 import { processRunner } from './engine-process.js';
-import { ENGINE_PROCESSES, ENGINES, engineById } from './engines/index.js';
+import { ENGINES, engineById } from './engines/index.js';
 import type { BenchEngine, EngineId } from './engines/index.js';
 import { exposeGc } from './gc.js';
 import { timerFloorNs } from './latency.js';
@@ -179,10 +179,14 @@ results in ${outDir}: latest.json, report.txt (these tables) and the charts (*.s
   }
 }
 
-/** The groups of engines that share a process: each engine alone (ENGINE_PROCESSES), or all of them. */
-function engineGroups(engines: readonly BenchEngine[], oneProcess: boolean): BenchEngine[][] {
-  if (oneProcess) return [[...engines]];
-  return ENGINE_PROCESSES.map((ids) => engines.filter((e) => ids.includes(e.id))).filter((group) => group.length > 0);
+/**
+ * The groups of engines that share a process: each engine alone (engine-process.ts says why), or
+ * all of them. The WASM engine's three paths shared one until 2026-12-05, and in one process the
+ * engine session opened later ran faster whichever path it was, so the core alone, opened last,
+ * was favoured over submitBatch (bench/README.md, "Which session opens first").
+ */
+export function engineGroups(engines: readonly BenchEngine[], oneProcess: boolean): BenchEngine[][] {
+  return oneProcess ? [[...engines]] : engines.map((engine) => [engine]);
 }
 
 /** Workload by workload as selected, and in each the engines in ENGINES' order, whichever process measured them first. */
