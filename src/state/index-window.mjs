@@ -64,7 +64,7 @@ let spare = null;
  * every window in an array with room for a full one (indexer.ts), and the arrays are made with that
  * room: made to the window's own count, a window larger than every one before took a new set, 17 MB
  * of fresh memory, four times in the first million commands of group commit (docs/storage.md,
- * round 34). Pages of them no window has reached yet are never touched, so cost nothing.
+ * round 34). Pages no window has reached yet are not written, so they cost little until one does.
  */
 function arraysFor(count, capacity) {
   let slots = 16;
