@@ -306,4 +306,25 @@ describe('a write window', () => {
     reusing.release();
     expect(new IndexWindow(big.ops, big.count).parts(16).flatMap((p) => unpack(p.bytes))).toEqual(bigParts);
   });
+
+  it('makes its arrays with the room its operations\' array has, so that a later, larger window reuses them', () => {
+    const big = window((o) => {
+      for (let seq = 1; seq <= 400; seq++) o.put(Prefix.TRADER_ORDER, 3, seq % 11, 0, seq, seq * 3);
+    });
+    const small = window((o) => {
+      for (let seq = 1; seq <= 60; seq++) o.put(Prefix.ORDER_TOUCH, 2, seq % 7, seq, 0, NO_VALUE);
+      o.put(Prefix.CLIENT_ID, 2, 5, 6, 0, 77);
+    });
+    const bigParts = new IndexWindow(big.ops, big.count).parts(16).flatMap((p) => unpack(p.bytes));
+    const smallParts = new IndexWindow(small.ops, small.count).parts(16).flatMap((p) => unpack(p.bytes));
+    // As the index writer sends a window: in an array with room for more operations than it holds.
+    const roomy = new Float64Array(big.ops.length + INDEX_OP_SLOTS);
+    roomy.set(small.ops);
+    const first = new IndexWindow(roomy, small.count);
+    expect(first.parts(16).flatMap((p) => unpack(p.bytes))).toEqual(smallParts);
+    first.release();
+    const larger = new IndexWindow(big.ops, big.count);
+    expect(larger.table).toBe(first.table);
+    expect(larger.parts(16).flatMap((p) => unpack(p.bytes))).toEqual(bigParts);
+  });
 });
