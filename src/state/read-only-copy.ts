@@ -10,12 +10,15 @@
 //   3. Write-ahead logs (.log) are copied byte for byte, last: each holds every flush that reached
 //      it before the copy; a flush caught half-written is a torn final record, which RocksDB's
 //      point-in-time log recovery drops whole (a lobcore flush is one write batch, one record).
-//   4. Checkpoint snapshot files (checkpoint-files.ts) are hard-linked last: those there before
-//      the logs were copied and those there after, so every file a copied manifest names (written
-//      whole before its manifest) is linked, unless it is deleted meanwhile, which is a race. (A
-//      file both made and deleted while the copy is taken, which takes keepCheckpoints newer
-//      checkpoints within those milliseconds, would go unseen: recovery then skips its manifest
-//      as naming a missing file.)
+//   4. Checkpoint snapshot files (checkpoint-files.ts) are hard-linked first, before CURRENT is
+//      read, and again last, those made meanwhile. A file is written whole before its manifest and
+//      deleted only after the write that drops its manifest (checkpoints.ts), so one listed first
+//      but gone before its link was dropped before anything below is copied, and is passed over;
+//      one listed last, gone before its link, may be named by the copied manifests: a race.
+//      (Linked only last, as they once were, a writer that checkpoints often deleted one of the
+//      first list during the copy on a loaded machine, five attempts in a row.) A file both made
+//      and deleted while the copy is taken, which takes keepCheckpoints newer checkpoints within
+//      those milliseconds, would go unseen: recovery then skips its manifest as naming a missing file.
 //   5. The copy is refused as raced, and taken again, when a log the MANIFEST may need vanished
 //      meanwhile, a listed file vanished before it was copied, or CURRENT moved to a new MANIFEST.
 //
@@ -90,8 +93,8 @@ export function copyDatabase(source: string): DatabaseCopy {
 }
 
 function copyFiles(source: string, target: string): void {
+  const snapshotsLinked = linkSnapshots(source, target, snapshotFiles(source), new Set(), GONE_IS_DROPPED);
   const logsBefore = fs.readdirSync(source).filter((name) => LOG_FILE.test(name));
-  const snapshotsBefore = snapshotFiles(source);
   const current = fs.readFileSync(path.join(source, 'CURRENT'), 'latin1');
   const manifest = current.trim();
   // CURRENT is one line naming a file in this directory: anything else is damage, never a path to follow.
@@ -116,14 +119,29 @@ function copyFiles(source: string, target: string): void {
   }
   for (const name of names) if (LOG_FILE.test(name)) copyListed(source, target, name, fs.copyFileSync);
 
-  const snapshots = new Set([...snapshotsBefore, ...snapshotFiles(source)]);
-  if (snapshots.size > 0) {
-    fs.mkdirSync(path.join(target, SNAPSHOT_DIRECTORY));
-    for (const name of snapshots) copyListed(source, target, path.join(SNAPSHOT_DIRECTORY, name), linkOrCopy);
-  }
+  linkSnapshots(source, target, snapshotFiles(source), snapshotsLinked, GONE_IS_RACE);
 
   if (fs.readFileSync(path.join(source, 'CURRENT'), 'latin1') !== current) throw new CopyRaced('CURRENT names a new MANIFEST');
   fs.writeFileSync(path.join(target, 'CURRENT'), current, 'latin1');
+}
+
+const GONE_IS_DROPPED = true;
+const GONE_IS_RACE = false;
+
+/** Links the snapshot files `names` not in `linked` into the copy; returns `linked` with those it linked added. */
+function linkSnapshots(source: string, target: string, names: string[], linked: Set<string>, goneIsDropped: boolean): Set<string> {
+  for (const name of names) {
+    if (linked.has(name)) continue;
+    if (linked.size === 0) fs.mkdirSync(path.join(target, SNAPSHOT_DIRECTORY), { recursive: true });
+    try {
+      copyListed(source, target, path.join(SNAPSHOT_DIRECTORY, name), linkOrCopy);
+    } catch (error) {
+      if (goneIsDropped && error instanceof CopyRaced) continue;
+      throw error;
+    }
+    linked.add(name);
+  }
+  return linked;
 }
 
 /** The whole snapshot files beside the database (a `.partial` one has no manifest yet). */
