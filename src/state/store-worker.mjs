@@ -312,9 +312,9 @@ const SETTLE_COMPACTION_MS = 1000;
  * Leaves a closed database quick to open again (docs/storage.md, round 33). The binding has no
  * memtable flush, and RocksDB flushes none at close while its log holds the writes; so the next
  * open would read the log (log-check.mjs), replay it into memtables and write them out as a table
- * file, all before the open resolves: after a 1M-order book, 3.6 MB of log, a third of what the
- * store's side of a reopen took. Opening once more here does that now, and RocksDB starts its new
- * log empty. The compactions that open starts (and those a close broke off) are let run a while,
+ * file, all before the open resolves: after the bench's 1M-order book, 3.6 MB of log and about
+ * half of what the store's side of a reopen took alone. Opening once more here does that now, and
+ * RocksDB starts its new log empty. The compactions that open starts (and those a close broke off) are let run a while,
  * or the next open starts them again, on cores its restore and replay need. Nothing here is
  * needed for durability: the log was synced before; a failure leaves the log for the next open,
  * and a crash in the middle is a crash during an open, which RocksDB and the log check handle.
