@@ -556,7 +556,9 @@ describe('damaged databases', () => {
 /**
  * Opens a closed database's raw store in another process, runs `work` (script text using `store`
  * and the key helpers), closes it, and opens and closes it once more: each open moves what
- * RocksDB's log holds into a table file of its own.
+ * RocksDB's log holds into a table file of its own. The first close is made as a kill would:
+ * RocksDB's handle closed first, so the store's close does not open it again itself and let the
+ * compactions that starts merge the new table into others (the store worker's settle()).
  */
 async function rawStore(dir: string, work: string): Promise<void> {
   const script = `
@@ -564,6 +566,7 @@ async function rawStore(dir: string, work: string): Promise<void> {
     const { prefixRange, Prefix } = await import(${JSON.stringify(path.join(ROOT, 'dist/src/state/keys.js'))});
     const store = await Store.open(${JSON.stringify(dir)}, { sync: true });
     ${work}
+    await store.underlying.close();
     await store.close();
     await (await Store.open(${JSON.stringify(dir)}, { sync: true })).close();`;
   const result = await run(process.execPath, ['--input-type=module', '-e', script]);

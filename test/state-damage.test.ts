@@ -534,6 +534,16 @@ describe('refused databases', () => {
 
 describe('a damaged write-ahead log', () => {
   /**
+   * Closes as a kill after the last flush would leave it: the RocksDB handle closed first, so the
+   * store's close does not open it again to replay its log into a table file (the store worker's
+   * settle()), and the log keeps every write since the last memtable flush.
+   */
+  async function closeAsKilled(sm: CoreStateMachine): Promise<void> {
+    await (sm as unknown as { store: Store }).store.underlying.close();
+    await sm.close();
+  }
+
+  /**
    * Four flushes, a checkpoint after each but the last, closed without a memtable flush: every
    * flush is only in the main database's log, the last one its last record. Returns the state hash
    * after each flush and the log's name.
@@ -549,7 +559,7 @@ describe('a damaged write-ahead log', () => {
       hashes.push(sm.stateHash());
       if (flush < 3) await sm.checkpoint();
     }
-    await sm.close();
+    await closeAsKilled(sm);
     const logs = fs.readdirSync(dbPath).filter((name) => name.endsWith('.log'));
     expect(logs).toHaveLength(1);
     return { dbPath, hashes, log: logs[0] };
@@ -580,6 +590,45 @@ describe('a damaged write-ahead log', () => {
     expect(sm.recovery).toMatchObject({ sequence: 60, checkpointSequence: 60 });
     expect(sm.stateHash()).toBe(hashes[2]);
     await sm.close();
+  });
+
+  it('is replayed into a table file by a close, which leaves the live log empty and the reopen equal', async () => {
+    const dbPath = tempDbPath();
+    const sm = await CoreStateMachine.open({ path: dbPath, backend: 'js' });
+    for (let i = 0; i < 50; i++) sm.placeLimitOrder({ trader: 1 + (i % 3), asset: 1, side: i % 2 ? 'bid' : 'ask', price: 100 + (i % 7), size: 1 + (i % 4), timestamp: i + 1 });
+    await sm.flush();
+    const hash = sm.stateHash();
+    await sm.close();
+    const live = liveLogNumber(dbPath);
+    const logs = fs.readdirSync(dbPath).filter((name) => name.endsWith('.log') && Number.parseInt(name, 10) >= live);
+    expect(logs).toHaveLength(1);
+    expect(fs.statSync(path.join(dbPath, logs[0])).size).toBe(0);
+    const again = await CoreStateMachine.open({ path: dbPath, backend: 'js' });
+    expect(again.recovery).toMatchObject({ sequence: 50 });
+    expect(again.stateHash()).toBe(hash);
+    await again.close();
+  });
+
+  it('is left as it is by a close when damaged, for the next open to refuse', async () => {
+    const dbPath = tempDbPath();
+    const sm = await CoreStateMachine.open({ path: dbPath, backend: 'js' });
+    for (let flush = 0; flush < 3; flush++) {
+      for (let i = 0; i < 20; i++) sm.placeLimitOrder({ trader: 1 + (i % 3), asset: 1, side: i % 2 ? 'bid' : 'ask', price: 100 + (i % 5), size: 1 + (i % 4), timestamp: flush * 20 + i + 1 });
+      await sm.flush();
+    }
+    // A byte flipped under the open database (a failing disk): the close must not replay past it.
+    const log = fs.readdirSync(dbPath).filter((name) => name.endsWith('.log')).sort().at(-1)!;
+    const file = path.join(dbPath, log);
+    const bytes = fs.readFileSync(file);
+    const at = bytes.length >> 1;
+    const fd = fs.openSync(file, 'r+');
+    fs.writeSync(fd, Buffer.from([bytes[at] ^ 0x01]), 0, 1, at);
+    fs.closeSync(fd);
+    await sm.close();
+    expect(fs.statSync(file).size).toBe(bytes.length);
+    await expect(CoreStateMachine.open({ path: dbPath })).rejects.toMatchObject({
+      code: 'CORRUPTION', message: expect.stringContaining(`write-ahead log ${log} holds a checksum mismatch`),
+    });
   });
 
   /** A log as RocksDB's writer lays it out: records fragmented across 32 KiB blocks, a block's last < 7 bytes zero. */
@@ -653,7 +702,8 @@ describe('a damaged write-ahead log', () => {
     fs.writeFileSync(path.join(dbPath, `${String(live - 1).padStart(6, '0')}.log`), cutOff);
     const sm = await CoreStateMachine.open({ path: dbPath, backend: 'js' });
     sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 90, size: 1, timestamp: 1_000 });
-    await sm.close(); // a write in the live log, after the retired one
+    await sm.flush();
+    await closeAsKilled(sm); // a write in the live log, after the retired one
     const again = await CoreStateMachine.open({ path: dbPath, backend: 'js' });
     expect(again.recovery).toMatchObject({ sequence: 81 });
     await again.close();

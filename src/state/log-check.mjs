@@ -78,6 +78,20 @@ export function findLogDamage(directory) {
 }
 
 /**
+ * Whether a live log holds anything: RocksDB starts each open with a new, empty log, and writes
+ * go nowhere else until a memtable flush retires it (the store worker's settle() asks).
+ * @param {string} directory
+ * @returns {boolean}
+ */
+export function liveLogsHoldWrites(directory) {
+  const oldestLive = liveLogNumber(directory);
+  return fs.readdirSync(directory).some((name) => {
+    const match = LOG_FILE.exec(name);
+    return match !== null && Number(match[1]) >= oldestLive && fs.statSync(path.join(directory, name)).size > 0;
+  });
+}
+
+/**
  * @typedef {{ offset: number, reason: string }} Spot
  * @typedef {{ damage: Spot | null, intactAfterDamage: boolean, intact: boolean, unknown: Spot | null }} Scan
  *   `damage` the first damaged record; `intactAfterDamage` an intact record lies after it; `intact`

@@ -341,7 +341,10 @@ export class Store implements KeyValueStore {
     }
     if (this.worker.failure === null) {
       try {
-        await this.worker.call({ op: 'close' });
+        // A writable database is left with its log replayed into a table file, so that the next
+        // open need not (the worker's settle(), docs/storage.md round 33); a read-only copy is
+        // removed anyway.
+        await this.worker.call({ op: 'close', settle: !this.readOnly });
       } catch (error) {
         failed ??= this.storageError('closing the database', error);
       }
