@@ -287,7 +287,8 @@ describe('a write window', () => {
     expect(stepwise.parts(256).flatMap((p) => unpack(p.bytes))).toEqual(new IndexWindow(ops.ops, ops.count).parts(256).flatMap((p) => unpack(p.bytes)));
   });
 
-  it('packs the same writes into the arrays a bigger released window leaves as into new ones', () => {
+  /** A window of 400 postings and one of 61 other operations. */
+  function bigAndSmall() {
     const big = window((o) => {
       for (let seq = 1; seq <= 400; seq++) o.put(Prefix.TRADER_ORDER, 3, seq % 11, 0, seq, seq * 3);
     });
@@ -295,6 +296,11 @@ describe('a write window', () => {
       for (let seq = 1; seq <= 60; seq++) o.put(Prefix.ORDER_TOUCH, 2, seq % 7, seq, 0, NO_VALUE);
       o.put(Prefix.CLIENT_ID, 2, 5, 6, 0, 77);
     });
+    return { big, small };
+  }
+
+  it('packs the same writes into the arrays a bigger released window leaves as into new ones', () => {
+    const { big, small } = bigAndSmall();
     const fresh = new IndexWindow(small.ops, small.count).parts(16).flatMap((p) => unpack(p.bytes));
     const released = new IndexWindow(big.ops, big.count);
     const bigParts = released.parts(16).flatMap((p) => unpack(p.bytes));
@@ -308,13 +314,7 @@ describe('a write window', () => {
   });
 
   it('makes its arrays with the room its operations\' array has, so that a later, larger window reuses them', () => {
-    const big = window((o) => {
-      for (let seq = 1; seq <= 400; seq++) o.put(Prefix.TRADER_ORDER, 3, seq % 11, 0, seq, seq * 3);
-    });
-    const small = window((o) => {
-      for (let seq = 1; seq <= 60; seq++) o.put(Prefix.ORDER_TOUCH, 2, seq % 7, seq, 0, NO_VALUE);
-      o.put(Prefix.CLIENT_ID, 2, 5, 6, 0, 77);
-    });
+    const { big, small } = bigAndSmall();
     const bigParts = new IndexWindow(big.ops, big.count).parts(16).flatMap((p) => unpack(p.bytes));
     const smallParts = new IndexWindow(small.ops, small.count).parts(16).flatMap((p) => unpack(p.bytes));
     // As the index writer sends a window: in an array with room for more operations than it holds.
