@@ -11,7 +11,7 @@ import { Prefix, checkpointKey, eventsKey, formatKey, headKey, journalKey, keyOf
 import { crc32, crc32Portable } from '../src/state/crc32.js';
 import { SnapshotFiles } from '../src/state/checkpoint-files.js';
 import { crc32c } from '../src/state/crc32c.mjs';
-import { liveLogNumber, scanLog } from '../src/state/log-check.mjs';
+import { liveLogNumber, liveLogs, scanLog } from '../src/state/log-check.mjs';
 import { describeEachBackend } from './helpers/backends.js';
 import { FLOW_TRADERS, Flow } from './fixtures/flow.mjs';
 import { allFills, tempDbPath, tempDir, twoCheckpoints } from './fixtures/state-helpers.js';
@@ -599,8 +599,7 @@ describe('a damaged write-ahead log', () => {
     await sm.flush();
     const hash = sm.stateHash();
     await sm.close();
-    const live = liveLogNumber(dbPath);
-    const logs = fs.readdirSync(dbPath).filter((name) => name.endsWith('.log') && Number.parseInt(name, 10) >= live);
+    const logs = liveLogs(dbPath);
     expect(logs).toHaveLength(1);
     expect(fs.statSync(path.join(dbPath, logs[0])).size).toBe(0);
     const again = await CoreStateMachine.open({ path: dbPath, backend: 'js' });

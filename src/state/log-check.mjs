@@ -58,20 +58,15 @@ export function describeLogDamage(damage) {
  * @returns {LogDamage | null}
  */
 export function findLogDamage(directory) {
-  const oldestLive = liveLogNumber(directory);
-  const logs = fs.readdirSync(directory)
-    .map((name) => ({ name, match: LOG_FILE.exec(name) }))
-    .filter((log) => log.match !== null && Number(log.match[1]) >= oldestLive)
-    .sort((a, b) => Number(a.match?.[1]) - Number(b.match?.[1]));
   /** @type {LogDamage | null} */
   let cutOff = null;
-  for (const log of logs) {
-    const scan = scanLog(fs.readFileSync(path.join(directory, log.name)));
-    if (scan.unknown !== null) return { file: log.name, ...scan.unknown, unknownType: true };
+  for (const file of liveLogs(directory)) {
+    const scan = scanLog(fs.readFileSync(path.join(directory, file)));
+    if (scan.unknown !== null) return { file, ...scan.unknown, unknownType: true };
     if (cutOff !== null && scan.intact) return cutOff;
     if (scan.damage !== null) {
-      if (scan.intactAfterDamage) return { file: log.name, ...scan.damage };
-      cutOff ??= { file: log.name, ...scan.damage };
+      if (scan.intactAfterDamage) return { file, ...scan.damage };
+      cutOff ??= { file, ...scan.damage };
     }
   }
   return null;
@@ -84,11 +79,22 @@ export function findLogDamage(directory) {
  * @returns {boolean}
  */
 export function liveLogsHoldWrites(directory) {
+  return liveLogs(directory).some((file) => fs.statSync(path.join(directory, file)).size > 0);
+}
+
+/**
+ * The names of the directory's live logs, oldest first: those numbered at or after the log number
+ * the MANIFEST records (an older one is in table files already).
+ * @param {string} directory
+ * @returns {string[]}
+ */
+export function liveLogs(directory) {
   const oldestLive = liveLogNumber(directory);
-  return fs.readdirSync(directory).some((name) => {
-    const match = LOG_FILE.exec(name);
-    return match !== null && Number(match[1]) >= oldestLive && fs.statSync(path.join(directory, name)).size > 0;
-  });
+  return fs.readdirSync(directory)
+    .map((name) => ({ name, match: LOG_FILE.exec(name) }))
+    .filter((log) => log.match !== null && Number(log.match[1]) >= oldestLive)
+    .sort((a, b) => Number(a.match?.[1]) - Number(b.match?.[1]))
+    .map((log) => log.name);
 }
 
 /**
