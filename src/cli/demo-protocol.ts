@@ -11,7 +11,7 @@ export interface BlockReport {
   height: number;
   commands: number;
   fills: number;
-  /** Time spent matching the block's commands (the state machine's per-call API). */
+  /** Time spent in the block's commands: the state machine's per-call API, matching and journaling them (wall clock). */
   matchMs: number;
   /** From asking for the block's flush to its resolving: how long the block waited to be acknowledged. */
   flushMs: number;

@@ -40,7 +40,10 @@ export function renderDemoReport(report: DemoReport): string {
   const lines = renderFields([
     ['orders', `${formatCount(writer.commands)} in ${formatCount(writer.reportedHeight)} blocks before the kill`],
     ['fills', formatCount(writer.fills)],
-    ['matching', `${formatRate(writer.matchOpsPerSecond)} (${report.flow.backend} core, per-call API)`],
+    // Not the core's own rate (lobcore bench measures that): about a third of this time is the
+    // core, the rest the state machine's bookkeeping and the flow's own making of orders, in a
+    // process that starts cold (docs/storage.md, round 35).
+    ['matching', `${formatRate(writer.matchOpsPerSecond)} in the writer's blocks (${report.flow.backend} core through the state machine's per-call API, which journals and indexes each command; wall clock, cold process)`],
     ['with persistence', `${formatRate(writer.persistedOpsPerSecond)} (every block acknowledged once synced; group commit, up to ${MAX_BLOCKS_IN_FLIGHT} blocks in flight)`],
     ['acks', latency(writer.flush)],
     ['checkpoints', `${latency(writer.checkpoint)} (every ${formatCount(report.flow.checkpointEvery)} blocks)`],

@@ -25,7 +25,11 @@ export interface WriterRun {
   killedAt: 'mid-flow' | 'after the last block';
   commands: number;
   fills: number;
-  /** Commands per second of matching alone, and of the whole run up to the last block acknowledged durable. */
+  /**
+   * Commands per second of the writer's time in its blocks (the state machine's per-call API:
+   * matching, and the journal, event block and index entries of each command; wall clock), and of
+   * the whole run up to the last block acknowledged durable.
+   */
   matchOpsPerSecond: number;
   persistedOpsPerSecond: number;
   flush: LatencySummary;
