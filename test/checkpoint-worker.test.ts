@@ -80,7 +80,8 @@ async function expectShadowOnTheEngine(sm: CoreStateMachine, flow: Flow): Promis
  * decoded again a value at a time as the worker gives buffers back.
  */
 async function databaseWithALongReplay(backend: BackendName, seed: number) {
-  const options = { path: tempDbPath('lobcore-shadow'), backend, checkpointInterval: Number.MAX_SAFE_INTEGER };
+  // The close must leave the replay for the reopen: no checkpoint at close.
+  const options = { path: tempDbPath('lobcore-shadow'), backend, checkpointInterval: Number.MAX_SAFE_INTEGER, checkpointOnClose: false as const };
   const sm = await CoreStateMachine.open(options);
   const flow = new Flow(seed, { opsPerBlock: 40, makeBatch: () => new CommandBatch() });
   flow.runBlock(sm);
