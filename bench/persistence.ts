@@ -25,6 +25,7 @@ import { directoryBytes } from '../src/directories.js';
 import { createEngine } from '../src/engine.js';
 import { CoreStateMachine } from '../src/state/index.js';
 import type { FlushReport } from '../src/state/index.js';
+import { CopyRaced, copyDatabase, type DatabaseCopy } from '../src/state/read-only-copy.js';
 import type { BackendName } from '../src/types.js';
 import { encodeBatch } from './batch-encoding.js';
 import type { CommandColumns } from './commands.js';
@@ -150,6 +151,17 @@ export interface BookRun {
   openSeconds: number;
   /** The same open in the bench's own process, warm from every open before it, right after the child's. */
   openInProcessSeconds: number;
+  /**
+   * How long close() took: its checkpoint (checkpointOnClose, by default at 10,000 commands after
+   * the newest checkpoint), the indexes catching up, and the store's settling close (store-worker.mjs).
+   */
+  closeSeconds: number;
+  /**
+   * The same database as a kill instead of the close would have left it (its files copied at one
+   * instant after the last flush, as a read-only open copies them: read-only-copy.ts), reopened
+   * in a fresh child: RocksDB replays its log, recovery replays the journal after the checkpoint.
+   */
+  afterKill: ReopenTiming;
   /**
    * From the same open's start until its indexes were ready (indexesReady(): the index database
    * opened, and what the last run left unindexed derived), which the open does not wait for.
@@ -443,9 +455,19 @@ export async function bookRun(backend: BackendName, path: string, size: number, 
     previous = now;
   }
   await sm.flush();
+  const asKilled = copyAsAKillLeavesIt(path);
+  const closing = performance.now();
   await sm.close();
+  const closeSeconds = (performance.now() - closing) / 1000;
   const fresh = await reopenInChild(path, backend);
   if (fresh.restingOrders < size) throw new Error(`recovery gave ${fresh.restingOrders} resting orders, expected at least ${size}`);
+  let afterKill: ReopenTiming;
+  try {
+    afterKill = await reopenInChild(asKilled.location, backend);
+  } finally {
+    asKilled.remove();
+  }
+  if (afterKill.restingOrders !== fresh.restingOrders) throw new Error(`after a kill recovery gave ${afterKill.restingOrders} resting orders, after the close ${fresh.restingOrders}`);
   const opened = performance.now();
   const reopened = await CoreStateMachine.open({ path, sync: true, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
   const openInProcessSeconds = (performance.now() - opened) / 1000;
@@ -455,10 +477,22 @@ export async function bookRun(backend: BackendName, path: string, size: number, 
   return {
     restingOrders: size, checkpointSeconds, checkpointPauseMs: pauseMs, checkpointPauseWaitingMs: pauseWaitingMs, longestGapMs: Math.max(0, ...whileCheckpointing),
     medianGapMs: quantileOfSorted(around, 0.5), longestGapWithoutCheckpointMs, baselineBatches, checkpointBytes,
-    openSeconds: fresh.openSeconds, openInProcessSeconds, indexesReadySeconds: fresh.indexesReadySeconds, recoveryMs: fresh.recoveryMs,
+    openSeconds: fresh.openSeconds, openInProcessSeconds, closeSeconds, afterKill, indexesReadySeconds: fresh.indexesReadySeconds, recoveryMs: fresh.recoveryMs,
     phases: fresh.phases, restoredAhead: fresh.restoredAhead,
     reopenFreshMiB: fresh.reopenFreshMiB, replayedCommands: fresh.replayedCommands, bytesOnDisk, bytesOnDiskPerOrder: bytesOnDisk / size,
   };
+}
+
+/** The files of the open database at `path` as a kill now would leave them, copied as a read-only open copies them. */
+function copyAsAKillLeavesIt(path: string): DatabaseCopy {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return copyDatabase(path);
+    } catch (error) {
+      // A memtable flush or a compaction moved RocksDB's files during the copy: take it again.
+      if (!(error instanceof CopyRaced) || attempt === 5) throw error;
+    }
+  }
 }
 
 /** The reopen child's script, compiled: beside this module in dist/bench, or (tests run bench/ from source) in dist/. */

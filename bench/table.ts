@@ -123,15 +123,15 @@ export function renderReport(report: BenchReport): string {
         + (rocksdb.idle ? `they fell idle ${rocksdb.seconds} s after it` : `the wait gave up ${rocksdb.seconds} s after it, still busy`)
         + ' (its disk B/cmd counted then)');
     }
-    const books = [['  resting orders', 'checkpoint', 'call held main thread (waiting for a core)', 'longest gap during (median around)', 'longest gap, same flow, no checkpoint', 'reopen, fresh process (indexes ready)', 'reopen in-process', 'reopen fresh MiB', 'recovery phases (ms)', 'replayed', 'disk B/order']];
+    const books = [['  resting orders', 'checkpoint', 'call held main thread (waiting for a core)', 'longest gap during (median around)', 'longest gap, same flow, no checkpoint', 'close', 'reopen, fresh process (indexes ready)', 'reopen in-process', 'reopen fresh MiB', 'recovery phases (ms)', 'replayed', 'after a kill instead: reopen (indexes ready), replayed, phases (ms)', 'disk B/order']];
     for (const b of p.books) {
       books.push([
         `  ${b.restingOrders.toLocaleString('en-US')}`, `${b.checkpointSeconds.toFixed(3)} s`, checkpointPauseText(b),
         `${b.longestGapMs.toFixed(1)} (${b.medianGapMs.toFixed(1)}) ms`, `${b.longestGapWithoutCheckpointMs.toFixed(1)} ms over ${b.baselineBatches} batches`,
-        `${b.openSeconds.toFixed(3)} s (indexes ${b.indexesReadySeconds.toFixed(3)} s)`, `${b.openInProcessSeconds.toFixed(3)} s`,
-        b.reopenFreshMiB === null ? '-' : b.reopenFreshMiB.toFixed(0),
-        Object.entries(b.phases).map(([k, v]) => `${k.replace(/Ms$/, '')} ${v.toFixed(0)}`).join(', '),
-        b.replayedCommands.toLocaleString('en-US'), b.bytesOnDiskPerOrder.toFixed(1),
+        `${b.closeSeconds.toFixed(3)} s`, `${b.openSeconds.toFixed(3)} s (indexes ${b.indexesReadySeconds.toFixed(3)} s)`, `${b.openInProcessSeconds.toFixed(3)} s`,
+        b.reopenFreshMiB === null ? '-' : b.reopenFreshMiB.toFixed(0), phasesText(b.phases), b.replayedCommands.toLocaleString('en-US'),
+        `${b.afterKill.openSeconds.toFixed(3)} s (indexes ${b.afterKill.indexesReadySeconds.toFixed(3)} s), ${b.afterKill.replayedCommands.toLocaleString('en-US')}; ${phasesText(b.afterKill.phases)}`,
+        b.bytesOnDiskPerOrder.toFixed(1),
       ]);
     }
     out.push(pad(books));
@@ -170,4 +170,9 @@ function indexColumns(index: IndexCatchUp | undefined): [string, string] {
 
 function pct(x: number): string {
   return `${Math.round(x * 100)}%`;
+}
+
+/** A recovery's phases, `opening 312, rocksdb 250, ...`, in ms. */
+function phasesText(phases: Record<string, number>): string {
+  return Object.entries(phases).map(([k, v]) => `${k.replace(/Ms$/, '')} ${v.toFixed(0)}`).join(', ');
 }

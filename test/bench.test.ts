@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseArgs, runBenchmarks } from '../bench/suite.js';
 import { measureCluster } from '../bench/cluster.js';
+import { BATCH } from '../bench/persistence.js';
 import type { BenchReport } from '../bench/suite.js';
 import { renderReport } from '../bench/table.js';
 import { ENGINE_IDS } from '../bench/engines/engine.js';
@@ -238,6 +239,11 @@ describe('benchmark suite (--tiny)', () => {
       expect(b.checkpointBytes).toBeGreaterThan(0);
       expect(b.openSeconds).toBeGreaterThan(0);
       expect(b.openInProcessSeconds).toBeGreaterThan(0);
+      expect(b.closeSeconds).toBeGreaterThan(0);
+      // The close checkpointed (at least 20 batches of 1,000 followed the last checkpoint); a kill would have left them to replay.
+      expect(b.replayedCommands).toBe(0);
+      expect(b.afterKill.replayedCommands).toBeGreaterThanOrEqual(20 * BATCH);
+      expect(b.afterKill.openSeconds).toBeGreaterThan(0);
       expect(b.longestGapWithoutCheckpointMs).toBeGreaterThan(0);
       expect(b.baselineBatches).toBeGreaterThanOrEqual(20);
       expect(b.indexesReadySeconds).toBeGreaterThanOrEqual(b.openSeconds);

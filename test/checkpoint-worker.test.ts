@@ -80,7 +80,8 @@ async function expectShadowOnTheEngine(sm: CoreStateMachine, flow: Flow): Promis
  * decoded again a value at a time as the worker gives buffers back.
  */
 async function databaseWithALongReplay(backend: BackendName, seed: number) {
-  const options = { path: tempDbPath('lobcore-shadow'), backend, checkpointInterval: Number.MAX_SAFE_INTEGER };
+  // The close must leave the replay for the reopen: no checkpoint at close.
+  const options = { path: tempDbPath('lobcore-shadow'), backend, checkpointInterval: Number.MAX_SAFE_INTEGER, checkpointOnClose: false as const };
   const sm = await CoreStateMachine.open(options);
   const flow = new Flow(seed, { opsPerBlock: 40, makeBatch: () => new CommandBatch() });
   flow.runBlock(sm);
@@ -545,6 +546,35 @@ describeEachBackend('checkpoints from the checkpoint worker', (backend) => {
     const short = expected.byteLength % pieceBytes === 0 ? 0 : 1;
     expect((await shadow.snapshot(pieceBytes, () => undefined)).newPieces).toBe(kept.pieces - short);
     await shadow.close();
+  });
+
+  it('keep a process with nothing else to do alive while they apply a replay\'s commands that a snapshot waits behind', () => {
+    // A reopen holds the shadow, gives it the replay's commands, and releases it: the worker gets
+    // them a few buffers at a time, each answered by a notice rather than a reply, and a snapshot
+    // asked for meanwhile waits, unsent, behind the rest. Were the worker unref'd while it holds
+    // them, a process with nothing else to do would exit there, its checkpoint pending (the
+    // bench's reopen child did, in a close that checkpointed).
+    const module = (name: string) => JSON.stringify(new URL(`../dist/src/${name}.js`, import.meta.url).href);
+    const script = `
+      import { ShadowEngine } from ${module('state/checkpoint-shadow')};
+      import { CommandBatch } from ${module('batch')};
+      import { COMMAND_SLOTS } from ${module('operations')};
+      process.on('exit', (code) => { if (code !== 0) process.stdout.write('the event loop ran dry while the shadow caught up'); });
+      const RUN = 4_096;
+      const batch = new CommandBatch(RUN);
+      for (let k = 0; k < RUN; k++) batch.limit(1 + (k % 7), 3, k % 2 ? 'ask' : 'bid', k % 2 ? 2_000 + (k % 300) : 1_000 - (k % 300), 1, k);
+      const records = batch.view().subarray(0, RUN * COMMAND_SLOTS);
+      const shadow = await ShadowEngine.create('${backend}', {});
+      shadow.hold();
+      void shadow.reset(null);
+      for (let run = 0; run < 40; run++) shadow.laterCommands(RUN, (into) => into.set(records));
+      shadow.release();
+      const taken = await shadow.snapshot(1 << 20, () => undefined);
+      await shadow.close();
+      console.log(taken.restingOrders);`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(child.stderr).toBe('');
+    expect({ status: child.status, stdout: child.stdout.trim() }).toEqual({ status: 0, stdout: String(40 * 4_096) });
   });
 
   it('start with their store worker under node flags a worker may not be given (--expose-gc)', () => {

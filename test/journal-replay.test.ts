@@ -15,7 +15,8 @@ const COMMANDS_PER_HEIGHT = REPLAY_RUN_COMMANDS + 904;
 describeEachBackend('journal replay', (backend) => {
   it('rebuilds state and past books from one journal value of long runs and heights', async () => {
     const dbPath = tempDbPath();
-    const sm = await CoreStateMachine.open({ path: dbPath, backend });
+    // No checkpoint at close: the reopen must replay the journal value.
+    const sm = await CoreStateMachine.open({ path: dbPath, backend, checkpointOnClose: false });
     const flow = new Flow(17, { opsPerBlock: COMMANDS_PER_HEIGHT });
     /** The depth of every asset at the end of each height, as the live run saw it. */
     const books = new Map<number, Depth[]>();

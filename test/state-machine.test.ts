@@ -84,6 +84,35 @@ describeEachBackend('CoreStateMachine', (backend) => {
       await reopened.close();
     });
 
+    it('checkpoints at close when the next open would replay checkpointOnClose commands or more, and not below that or when false', async () => {
+      const path = tempDbPath();
+      const placeAll = (sm: CoreStateMachine, count: number) => {
+        const batch = new CommandBatch(count);
+        const from = sm.nextOrderId;
+        for (let i = 0; i < count; i++) batch.limit(i % 5, 3, i % 2 ? 'ask' : 'bid', i % 2 ? 200 + (i % 7) : 100 - (i % 7), 1, from + i);
+        sm.submitBatch(batch);
+      };
+      const sm = await open({ path, checkpointOnClose: 50 });
+      placeAll(sm, 49);
+      await sm.close();
+      // 49 commands after no checkpoint: fewer than 50, replayed.
+      const below = await open({ path, checkpointOnClose: 50 });
+      expect(below.recovery).toMatchObject({ checkpointSequence: null, replayedCommands: 49 });
+      placeAll(below, 1);
+      // Pending at the call: the close flushes them, then checkpoints all 50.
+      await below.close();
+      const checkpointed = await open({ path, checkpointOnClose: false });
+      expect(checkpointed.recovery).toMatchObject({ checkpointSequence: 50, replayedCommands: 0, restingOrders: 50 });
+      const hash = checkpointed.stateHash();
+      placeAll(checkpointed, 60);
+      await checkpointed.close();
+      const never = await open({ path });
+      expect(never.recovery).toMatchObject({ checkpointSequence: 50, replayedCommands: 60, restingOrders: 110 });
+      expect(never.stateHash()).not.toBe(hash);
+      expect((await never.listCheckpoints()).map((c) => c.sequence)).toEqual([50]);
+      await never.close();
+    });
+
     it('flush writes nothing new when nothing changed, and close makes pending commands durable', async () => {
       const path = tempDbPath();
       const sm = await open({ path });
@@ -428,7 +457,8 @@ describeEachBackend('CoreStateMachine', (backend) => {
 
     it('readies the memory a long replay grows into, and reaches the same state', async () => {
       const path = tempDbPath();
-      const sm = await open({ path });
+      // No checkpoint at close: the reopen must replay.
+      const sm = await open({ path, checkpointOnClose: false });
       const placements = 160_000; // past prefault.ts's 8 MiB at the bytes recovery readies an entry
       const batch = new CommandBatch(placements);
       for (let i = 0; i < placements; i++) batch.limit(1 + (i % 50), 1, i % 2 === 0 ? 'bid' : 'ask', i % 2 === 0 ? 1 + (i % 4_000) : 5_001 + (i % 4_000), 1, i);
@@ -854,6 +884,8 @@ describe('CoreStateMachine options', () => {
   it('refuses malformed options with INVALID_ARGUMENT naming the field', async () => {
     await expect(CoreStateMachine.open({ checkpointInterval: 0 })).rejects.toThrow(/checkpointInterval/);
     await expect(CoreStateMachine.open({ keepCheckpoints: 1.5 })).rejects.toThrow(/keepCheckpoints/);
+    await expect(CoreStateMachine.open({ checkpointOnClose: true as never })).rejects.toThrow('checkpointOnClose must be false or a positive safe integer, got true');
+    await expect(CoreStateMachine.open({ checkpointOnClose: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(CoreStateMachine.open({ sync: null as never })).rejects.toThrow('sync must be a boolean, got null');
     await expect(CoreStateMachine.open({ backend: null as never })).rejects.toThrow('backend must be one of wasm, js, got null');
     await expect(CoreStateMachine.open({ checkpointInterval: null as never })).rejects.toThrow('checkpointInterval must be a positive safe integer, got null');

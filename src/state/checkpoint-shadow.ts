@@ -108,6 +108,7 @@ export class ShadowEngine {
         exit: (code) => this.gone(`the checkpoint worker exited (${code})`),
       }, (notice) => {
         if (!(notice.returned instanceof ArrayBuffer)) return;
+        this.started?.answered();
         this.applying--;
         if (this.spares.length < SPARE_BUFFERS) this.spares.push(new Float64Array(notice.returned));
         if (this.waitingForSpare) {
@@ -243,7 +244,7 @@ export class ShadowEngine {
 
   private apply(records: Float64Array<ArrayBuffer>, count: number): void {
     this.applying++;
-    this.worker.post({ op: 'apply', commands: records.buffer, count }, [records.buffer]);
+    this.worker.postAwaitingNotice({ op: 'apply', commands: records.buffer, count }, [records.buffer]);
   }
 
   /**

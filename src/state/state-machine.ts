@@ -553,8 +553,9 @@ export class CoreStateMachine {
   }
 
   /**
-   * Flushes what is pending, lets the indexes catch up, and closes the store; commands are refused
-   * from the call on. If that flush fails, it rejects and stays open. A recovery under way is
+   * Flushes what is pending, checkpoints if the next open would otherwise replay at least
+   * options.checkpointOnClose commands, lets the indexes catch up, and closes the store; commands
+   * are refused from the call on. If that flush fails, it rejects and stays open. A recovery under way is
    * waited for; a second call joins the first.
    */
   close(): Promise<void> {
@@ -571,10 +572,12 @@ export class CoreStateMachine {
     this.state = 'closing';
     try {
       await this.commitAll();
+      const checkpointed = this.checkpointForTheNextOpen();
       // A database keeps its indexes, so a close writes what they lack; in memory they go with the
       // store, and after a failure what they derived is incomplete (a reopen derives it again).
       if (!this.persistent || this.p.committer.failure !== null) this.p.indexer.stop();
       else if (!this.readOnly) await this.p.indexer.idle();
+      await checkpointed;
     } catch (error) {
       this.state = 'open';
       throw error;
@@ -587,6 +590,20 @@ export class CoreStateMachine {
     } finally {
       await this.shadow?.close();
     }
+  }
+
+  /**
+   * close()'s checkpoint (options.checkpointOnClose), once everything applied is durable: the next
+   * open restores it and replays nothing. Never rejects: the journal already holds every command,
+   * and without this checkpoint the next open replays them, as it would after a kill.
+   */
+  private async checkpointForTheNextOpen(): Promise<void> {
+    const p = this.p;
+    const after = this.options.checkpointOnClose;
+    if (!this.persistent || this.readOnly || after === false || p.committer.failure !== null) return;
+    const newest = p.manifests[p.manifests.length - 1]?.sequence ?? 0;
+    if (p.sequencer.lastSequence - newest < after) return;
+    await this.checkpoints.take(p).catch(() => undefined);
   }
 
   /**

@@ -1,7 +1,7 @@
 // Request and reply over a worker thread, matched by id: the store worker (store.ts) and the
 // checkpoint worker (checkpoint-shadow.ts) are both driven this way. An idle worker does not keep
 // the process alive; one with a request in flight does, or a process with nothing else to do would
-// exit mid-write. Once the worker fails or exits, every request in flight and every later one is
+// exit mid-write, and so does one with a message in hand that it answers with a notice. Once the worker fails or exits, every request in flight and every later one is
 // rejected with what `failed` makes of its first failure: a worker that dies of an error exits
 // next, and the error, not the exit, is what it died of.
 import { Worker } from 'node:worker_threads';
@@ -25,6 +25,8 @@ function startWorker(url: URL): Worker {
 export class WorkerCalls<E> {
   private readonly worker: Worker;
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: E) => void; progress?: (message: unknown) => void }>();
+  /** Messages sent with postAwaitingNotice() whose notice has not come (answered() not yet called). */
+  private awaitingNotices = 0;
   private nextId = 1;
   /** Why the worker is gone (null: it runs): its first failure. */
   failure: E | null = null;
@@ -49,7 +51,7 @@ export class WorkerCalls<E> {
         return;
       }
       this.pending.delete(reply.id);
-      if (this.pending.size === 0) this.worker.unref();
+      if (this.inHand === 0) this.worker.unref();
       if (reply.error !== undefined) waiter.reject(reply.error);
       else waiter.resolve(reply.result);
     });
@@ -58,6 +60,7 @@ export class WorkerCalls<E> {
       if (first) this.failure = error;
       for (const waiter of this.pending.values()) waiter.reject(this.failure!);
       this.pending.clear();
+      this.awaitingNotices = 0;
       if (first && !this.ending) this.onFailure?.(error);
     };
     this.worker.on('error', (error: Error) => fail(failed.error(error)));
@@ -70,7 +73,7 @@ export class WorkerCalls<E> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, progress });
-      if (this.pending.size === 1) this.worker.ref();
+      if (this.inHand === 1) this.worker.ref();
       this.worker.postMessage({ ...request, id }, transfer as ArrayBuffer[]);
     });
   }
@@ -78,6 +81,31 @@ export class WorkerCalls<E> {
   /** A message that gets no reply. */
   post(message: Record<string, unknown>, transfer: TransferListItem[] = []): void {
     if (this.failure === null) this.worker.postMessage(message, transfer);
+  }
+
+  /**
+   * A message the worker answers with a notice rather than a reply: until the owner, hearing it,
+   * calls answered(), it keeps the process alive as a request in flight does. (The checkpoint
+   * worker's command buffers: a snapshot queued behind them waited for them, unsent, and a
+   * process with nothing else to do exited there, its checkpoint pending.)
+   */
+  postAwaitingNotice(message: Record<string, unknown>, transfer: TransferListItem[] = []): void {
+    if (this.failure !== null) return;
+    this.awaitingNotices++;
+    if (this.inHand === 1) this.worker.ref();
+    this.worker.postMessage(message, transfer);
+  }
+
+  /** The notice for one postAwaitingNotice() message has come. */
+  answered(): void {
+    if (this.awaitingNotices === 0) return;
+    this.awaitingNotices--;
+    if (this.inHand === 0) this.worker.unref();
+  }
+
+  /** Requests and messages the worker has yet to answer. */
+  private get inHand(): number {
+    return this.pending.size + this.awaitingNotices;
   }
 
   async terminate(): Promise<void> {
