@@ -223,7 +223,8 @@ describe('state machine over a WASM core that runs out of memory', () => {
 
   it('refuses CAPACITY, not CORRUPTION, to reopen where memory cannot hold the replay of a sound journal', async () => {
     const path = tempDbPath('replay-out-of-memory');
-    const sm = await CoreStateMachine.open({ backend: 'wasm', path, checkpointInterval: 1e9 });
+    // No checkpoint at close: the reopen must replay the journal.
+    const sm = await CoreStateMachine.open({ backend: 'wasm', path, checkpointInterval: 1e9, checkpointOnClose: false });
     for (let i = 0; i < 40_000; i++) sm.placeLimitOrder({ trader: 1, asset: i % 50, side: 'bid', price: 1 + i, size: 1, timestamp: 0 });
     await sm.close();
     await expect(CoreStateMachine.open({ backend: 'wasm', path, maxMemoryBytes: 1 << 20 })).rejects.toMatchObject({ code: 'CAPACITY', message: expect.stringMatching(/ran out of memory .*reopen with a larger maxMemoryBytes$/) });
