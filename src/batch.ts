@@ -61,17 +61,39 @@ const REQUEST = new Float64Array(COMMAND_SLOTS);
 const METHOD_NAMES = OPERATIONS.map((spec) => spec.method).join(', ');
 
 /**
- * Room for `commands` records on the JS heap. A length the process cannot allocate is a RangeError
- * from the typed array; it becomes CAPACITY, the code the WASM core gives a batch its memory cannot
- * hold, so both engines refuse an oversized batch alike.
+ * The most commands a batch holds, 2^27 - 1 (12.9 GB of records; a WASM engine's 4 GiB holds
+ * fewer). Below it every slot offset of a batch is under 2^31, and CommandBatch.next masks its
+ * count with it: V8 then knows the offset is a small non-negative integer and writes each slot
+ * without an overflow check (18 instructions a command fewer in the bench's encoding on steady).
+ */
+const enum Batch { MAX_COMMANDS = 0x7ffffff }
+export const MAX_BATCH_COMMANDS = Batch.MAX_COMMANDS;
+
+/**
+ * Room for `commands` records on the JS heap. More than MAX_BATCH_COMMANDS, or a length the
+ * process cannot allocate (a RangeError from the typed array), is CAPACITY, the code the WASM core
+ * gives a batch its memory cannot hold, so both engines refuse an oversized batch alike.
  */
 export function heapCommandRecords(commands: number, outcome: string): Float64Array {
+  const refused = (): LobError => new LobError('CAPACITY', `no room for a batch of ${commands} commands in this process's memory; ${outcome}`);
+  if (commands > Batch.MAX_COMMANDS) throw refused();
   try {
     return new Float64Array(commands * COMMAND_SLOTS);
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
-    throw new LobError('CAPACITY', `no room for a batch of ${commands} commands in this process's memory; ${outcome}`);
+    throw refused();
   }
+}
+
+/**
+ * Heap records grown to hold `wanted` commands, the first `keep` of `records` copied: twice as
+ * many as before where that is more, but never past MAX_BATCH_COMMANDS for the doubling's sake.
+ */
+export function grownHeapRecords(records: Float64Array, wanted: number, keep: number): Float64Array {
+  const doubled = Math.min(Batch.MAX_COMMANDS, (records.length / COMMAND_SLOTS) * 2);
+  const grown = heapCommandRecords(Math.max(wanted, doubled), 'the batch is as it was');
+  grown.set(records.subarray(0, keep * COMMAND_SLOTS));
+  return grown;
 }
 
 /** Records on the JS heap, grown by doubling. */
@@ -84,10 +106,8 @@ class HeapStorage implements BatchStorage {
 
   reserve(commands: number, keep: number): Float64Array {
     if (commands * COMMAND_SLOTS <= this.records.length) return this.records;
-    const grown = heapCommandRecords(Math.max(commands, (this.records.length / COMMAND_SLOTS) * 2), 'the batch is as it was');
-    grown.set(this.records.subarray(0, keep * COMMAND_SLOTS));
-    this.records = grown;
-    return grown;
+    this.records = grownHeapRecords(this.records, commands, keep);
+    return this.records;
   }
 }
 
@@ -473,7 +493,8 @@ export class CommandBatch {
 
   /** The slot offset of a new record at the end. */
   private next(): number {
-    const used = this.used;
+    // The mask changes nothing (no batch holds more than Batch.MAX_COMMANDS) but what V8 knows.
+    const used = this.used & Batch.MAX_COMMANDS;
     const o = used * Slots.COMMAND;
     // Stale records (detached or moved) have length 0 and land here too.
     if (o + Slots.COMMAND > this.records.length) this.grow();
@@ -492,19 +513,20 @@ export class CommandBatch {
 // from the comparisons without branching. A value outside its enumeration sets Bad.ENUM, a bit
 // above every valid head, so a builder tests its whole head once (`head >= H.LIMIT`, never taken)
 // and badEnum, out of line, works out which field it was; the helpers stay small enough for V8 to
-// inline without weighing them against its budget.
+// inline without weighing them against its budget. They are constants, not function declarations:
+// a module's function declaration is a binding that may be reassigned, and V8 checked at every
+// inlined call that it still held the same function (7 instructions a command in the bench's
+// encoding on steady).
 const enum Bad { ENUM = 1 << 20 }
-function sideBits(side: Side): number {
+const sideBits = (side: Side): number => {
   const ask = +(side === 'ask');
   return (ask << H.SIDE_SHIFT) | (((ask | +(side === 'bid')) ^ 1) * Bad.ENUM);
-}
-function tifBits(timeInForce: TimeInForce | undefined): number {
+};
+const tifBits = (timeInForce: TimeInForce | undefined): number => {
   const code = +(timeInForce === 'IOC') | (+(timeInForce === 'FOK') << 1) | (+(timeInForce === 'POST_ONLY') * 3);
   return code !== 0 || timeInForce === undefined || timeInForce === 'GTC' ? code << H.TIF_SHIFT : Bad.ENUM;
-}
-function stpBits(stp: SelfTradePrevention | undefined): number {
-  return stp === undefined ? 0 : stpCode(stp);
-}
+};
+const stpBits = (stp: SelfTradePrevention | undefined): number => (stp === undefined ? 0 : stpCode(stp));
 function stpCode(stp: SelfTradePrevention): number {
   const code = typeof stp === 'string' ? STP_MODES.indexOf(stp) : -1;
   return code < 0 ? Bad.ENUM : code << H.STP_SHIFT;
@@ -564,7 +586,9 @@ export class BatchResults {
   /** The slot offset of command i's result, or INVALID_ARGUMENT naming i and the valid range. */
   private at(i: number): number {
     if (!((i >>> 0) === i && i < this.count)) throw outOfRange('i', 'a command', i, this.count);
-    return i * Slots.RESULT;
+    // A batch's count is at most Batch.MAX_COMMANDS: the mask changes nothing, and tells V8 that
+    // the slot offsets need no overflow checks (as in CommandBatch.next).
+    return (i & Batch.MAX_COMMANDS) * Slots.RESULT;
   }
 
   statusCode(i: number): number {

@@ -7,7 +7,7 @@ import { createEngine } from '../src/engine.js';
 import { LobError } from '../src/errors.js';
 import type { Engine } from '../src/engine.js';
 import { COMMAND_SLOTS, OPERATIONS, Rule, checkRequest } from '../src/operations.js';
-import { CommandBatch } from '../src/batch.js';
+import { CommandBatch, MAX_BATCH_COMMANDS } from '../src/batch.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 
 type Kind = 'nonNegative' | 'positive' | 'side' | 'timeInForce' | 'stp';
@@ -509,7 +509,8 @@ describeEachBackend('a request read once', (backend) => {
     const engine = await newEngine(backend);
     const noRoom = (commands: number) =>
       expect.objectContaining({ code: 'CAPACITY', message: expect.stringMatching(new RegExp(`^no room for a batch of ${commands} commands .*; no batch was made$`)) });
-    for (const commands of [2 ** 31, 2 ** 40]) {
+    // One past the most a batch holds is refused before anything is allocated.
+    for (const commands of [MAX_BATCH_COMMANDS + 1, 2 ** 31, 2 ** 40]) {
       expect(() => engine.createBatch(commands)).toThrowError(noRoom(commands));
       expect(() => new CommandBatch(commands)).toThrowError(noRoom(commands));
     }

@@ -6,7 +6,7 @@
 import { OUT_EVENT_COUNT, OUT_FILL_COUNT, OUT_SLOTS } from '../core.js';
 import type { CoreOptions, MatchingCore } from '../core.js';
 import { COMMAND_SLOTS } from '../operations.js';
-import { heapCommandRecords, type BatchStorage } from '../batch.js';
+import { grownHeapRecords, heapCommandRecords, type BatchStorage } from '../batch.js';
 import { runCommands } from './batch.js';
 import { Buffers } from './buffers.js';
 import { cancelAll } from './cancel-all.js';
@@ -137,11 +137,7 @@ export class JsCore implements MatchingCore {
       owner: this,
       view: () => records,
       reserve: (wanted: number, keep: number) => {
-        if (wanted * COMMAND_SLOTS > records.length) {
-          const grown = heapCommandRecords(Math.max(wanted, (records.length / COMMAND_SLOTS) * 2), 'the batch is as it was');
-          grown.set(records.subarray(0, keep * COMMAND_SLOTS));
-          records = grown;
-        }
+        if (wanted * COMMAND_SLOTS > records.length) records = grownHeapRecords(records, wanted, keep);
         return records;
       },
     };
