@@ -411,7 +411,7 @@ export function placeLimit(
  * this returns true. Otherwise it changes nothing a caller could see (a reservation it made is
  * one the general path makes too, in the same order) and returns false.
  */
-@inline function restWithoutCrossing(
+@inline export function restWithoutCrossing(
   at: usize, trader: f64, asset: f64, side: u32, price: f64, size: f64, timestamp: f64, stp: u32, clientOrderId: f64,
 ): bool {
   const book = findBook(asset);
