@@ -575,15 +575,15 @@ export function placeMarket(
  */
 @inline function ownedOrder(at: usize, trader: f64, asset: f64, id: f64): usize {
   const order = findOrderRecord(id);
-  if (order == 0 || orderAsset(order) != asset) {
-    reject(at, REASON_UNKNOWN_ORDER, id, trader, asset, 0, 0, 0);
-    return 0;
-  }
-  if (traderValue(orderTraderIndex(order)) != trader) {
-    reject(at, REASON_NOT_OWNER, id, trader, asset, 0, 0, 0);
-    return 0;
-  }
-  return order;
+  if (order != 0 && orderAsset(order) == asset && traderValue(orderTraderIndex(order)) == trader) return order;
+  rejectNotOwned(at, trader, asset, id, order);
+  return 0;
+}
+
+/** ownedOrder's refusal of `order` (0: no such id). */
+function rejectNotOwned(at: usize, trader: f64, asset: f64, id: f64, order: usize): void {
+  const reason = order == 0 || orderAsset(order) != asset ? REASON_UNKNOWN_ORDER : REASON_NOT_OWNER;
+  reject(at, reason, id, trader, asset, 0, 0, 0);
 }
 
 export function cancel(at: usize, trader: f64, asset: f64, id: f64): void {
