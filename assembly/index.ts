@@ -112,7 +112,8 @@ export function placeOco(
 
 export function cancel(trader: f64, asset: f64, orderId: f64): void {
   beginCall();
-  matching.cancel(OUT, trader, asset, orderId);
+  // The common case first, as the JS core's cancel goes.
+  if (!matching.cancelResting(OUT, trader, asset, orderId)) matching.cancel(OUT, trader, asset, orderId);
   finishCall();
 }
 
