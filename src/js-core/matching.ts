@@ -133,7 +133,7 @@ export class Matching {
    * general path decides.
    */
   restWithoutCrossing(out: Float64Array, at: number, trader: number, asset: number, side: number, price: number,
-                              size: number, timestamp: number, stp: number, clientOrderId: number): boolean {
+                      size: number, timestamp: number, stp: number, clientOrderId: number): boolean {
     const state = this.state;
     const book = state.books.findBook(asset);
     if (book === No.SLOT || state.nextOrderId > OrderIds.LAST) return false;
