@@ -16,6 +16,7 @@ import {
 } from './host-block';
 import { clearEvents, eventCount, resetEvents, setEventCommand, setRecording } from './events';
 import { cancelAll as cancelAllOrders } from './cancel-all';
+import { TIF_GTC } from './codes';
 import { COMMAND_BYTES } from './operations';
 export { operationField, operationFlags } from './operations';
 import { levelsInUse, resetCounters, restingOrders as restingOrderCount } from './resting';
@@ -68,8 +69,12 @@ export function placeLimit(
   trader: f64, asset: f64, side: u32, price: f64, size: f64, timestamp: f64, tif: u32, stp: u32, clientOrderId: f64,
 ): void {
   beginCall();
-  matching.placeLimit(OUT, 0, trader, asset, side, price, size, timestamp, tif, stp, clientOrderId);
-  runTriggers(0, timestamp);
+  // Straight to the resting path, as the JS core's placeLimit (src/js-core/index.ts) goes: an
+  // order that rests whole has not traded, so only the general path looks for triggered stops.
+  if (tif != TIF_GTC || !matching.restWithoutCrossing(OUT, trader, asset, side, price, size, timestamp, stp, clientOrderId)) {
+    matching.placeLimitGeneral(OUT, 0, trader, asset, side, price, size, timestamp, tif, stp, clientOrderId, 0, 0);
+    runTriggers(0, timestamp);
+  }
   finishCall();
 }
 
@@ -107,7 +112,8 @@ export function placeOco(
 
 export function cancel(trader: f64, asset: f64, orderId: f64): void {
   beginCall();
-  matching.cancel(OUT, trader, asset, orderId);
+  // The common case first, as the JS core's cancel goes.
+  if (!matching.cancelResting(OUT, trader, asset, orderId)) matching.cancel(OUT, trader, asset, orderId);
   finishCall();
 }
 

@@ -39,6 +39,11 @@ export function resetCounters(): void {
   }
   appendToLevel(level, order);
   if (isNew) restingOrders++;
+  writeRested(s, level, price, order, asset, trader);
+}
+
+/** The RESTED event of an order just linked at `level` (a call of its own in the JS core: src/js-core/resting.ts says why). */
+@inline function writeRested(s: usize, level: usize, price: f64, order: usize, asset: f64, trader: f64): void {
   const remaining = orderRemaining(order);
   writeLevelEvent(eventHead(EVENT_RESTED, REASON_NONE, sideCode(s)), asset, orderId(order), trader, price, remaining,
     remaining, 0, 0, levelTotal(level), levelCount(level));
@@ -90,11 +95,16 @@ export function appendRestoredOrder(level: usize, order: usize, levelIsNew: bool
  * that a fill consumed, whose FILL event says it all).
  */
 @inline function unlinkWithEvent(order: usize, reason: u32, asset: f64): void {
-  const level = orderLevel(order);
   if (reason == REASON_NONE) {
     unlinkOrder(order);
     return;
   }
+  unlinkWithRemovedEvent(order, reason, asset);
+}
+
+/** unlinkWithEvent's unlink with its REMOVED event. */
+@inline function unlinkWithRemovedEvent(order: usize, reason: u32, asset: f64): void {
+  const level = orderLevel(order);
   const emptied = levelCount(level) == 1;
   const price = levelPrice(level);
   const side = sideCode(levelSide(level));

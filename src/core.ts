@@ -10,15 +10,20 @@
 import type { BatchStorage } from './batch.js';
 import type { BackendName } from './types.js';
 
-/** Slots of `out`, the outcome of the last per-call command (its first RESULT_SLOTS are a batch result's). */
-export const OUT_HEAD = 0; // status | reason << 4   (codes.ts)
-export const OUT_ORDER_ID = 1;
-export const OUT_FILLED = 2;
-export const OUT_REMAINING = 3;
-export const OUT_SPENT = 4;
-export const OUT_FILL_COUNT = 5;
-export const OUT_EVENT_COUNT = 6;
-export const OUT_SLOTS = 7;
+/**
+ * Slots of `out`, the outcome of the last per-call command (its first RESULT_SLOTS are a batch
+ * result's). A const enum, so that the host's per-call path reads `out` at literal indexes rather
+ * than through module cells (bench/README.md, stop 49); the OUT_ names below are the same values.
+ */
+export const enum Out { HEAD = 0, ORDER_ID = 1, FILLED = 2, REMAINING = 3, SPENT = 4, FILL_COUNT = 5, EVENT_COUNT = 6, SLOTS = 7 }
+export const OUT_HEAD = Out.HEAD; // status | reason << 4   (codes.ts)
+export const OUT_ORDER_ID = Out.ORDER_ID;
+export const OUT_FILLED = Out.FILLED;
+export const OUT_REMAINING = Out.REMAINING;
+export const OUT_SPENT = Out.SPENT;
+export const OUT_FILL_COUNT = Out.FILL_COUNT;
+export const OUT_EVENT_COUNT = Out.EVENT_COUNT;
+export const OUT_SLOTS = Out.SLOTS;
 
 /** Slots per level in `levels()`: price, size (sum of remaining), order count. */
 export const LEVEL_SLOTS = 3;

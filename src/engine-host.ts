@@ -2,18 +2,21 @@
 // objects and fault handling are written once and cost the same for WASM and JS.
 import { createHash } from 'node:crypto';
 import { BatchResults, CommandBatch, assertBatch, decodeFill, ocoStopStatus } from './batch.js';
-import { ORDER_STATUS, ORDER_TYPES, REJECT_REASONS, SIDES, STP_MODES, StatusCode, TIME_IN_FORCE } from './codes.js';
+import { ORDER_STATUS, ORDER_TYPES, REJECT_REASONS, SIDES, STP_MODES, TIME_IN_FORCE } from './codes.js';
 import {
   LEVEL_SLOTS, ORDER_SLOTS, ORD_ASSET, ORD_ID, ORD_OCO_SIBLING, ORD_PRICE, ORD_REMAINING, ORD_SIDE, ORD_STOP_PRICE,
-  ORD_STOP_TYPE, ORD_STP, ORD_TIMESTAMP, ORD_TRADER, OUT_FILLED, OUT_FILL_COUNT, OUT_HEAD, OUT_ORDER_ID, OUT_REMAINING,
-  OUT_SPENT,
+  ORD_STOP_TYPE, ORD_STP, ORD_TIMESTAMP, ORD_TRADER, Out,
 } from './core.js';
 import type { MatchingCore } from './core.js';
 import type { Engine, SnapshotRestore } from './engine.js';
 import { LobError, describeValue } from './errors.js';
 import { smallInteger } from './js-core/small-integer.js';
 import { EventList } from './events.js';
-import { COMMAND_SLOTS, Head, Slot, batchFaultError, checkRequest, decodeFault } from './operations.js';
+// The record's slots, head bits and status codes as const enums (the mirrors test/codes.test.ts
+// checks), so that the per-call path reads literals: operations.ts's Slot and Head and codes.ts's
+// StatusCode are objects, read through their module cells at every use (bench/README.md, stop 49).
+import { Head, Slot, StatusCode } from './js-core/codes.js';
+import { COMMAND_SLOTS, batchFaultError, checkRequest, decodeFault } from './operations.js';
 import { requireNonNegative, requirePositive } from './validate.js';
 import type {
   BackendName, CancelAllRequest, CancelAllResult, CancelRequest, CancelResult, Depth, Fill, Level, LimitOrderRequest,
@@ -110,7 +113,7 @@ export class MatchingEngine implements Engine {
       throw this.fail('placeMarket', error);
     }
     const result = this.orderResult(r, timestamp);
-    if (r[Slot.BUDGET] !== 0) result.spent = smallInteger(this.core.out[OUT_SPENT]);
+    if (r[Slot.BUDGET] !== 0) result.spent = smallInteger(this.core.out[Out.SPENT]);
     return result;
   }
 
@@ -138,7 +141,7 @@ export class MatchingEngine implements Engine {
       throw this.fail('placeOco', error);
     }
     const result = this.orderResult(r, timestamp);
-    const stopStatus = ocoStopStatus(this.core.out[OUT_HEAD] & 15, result.filled);
+    const stopStatus = ocoStopStatus(this.core.out[Out.HEAD] & 15, result.filled);
     if (stopStatus !== undefined) {
       result.stopOrderId = result.orderId + 1;
       result.stopStatus = stopStatus;
@@ -192,8 +195,8 @@ export class MatchingEngine implements Engine {
       throw this.fail('cancelAll', error);
     }
     const out = this.core.out;
-    const head = out[OUT_HEAD];
-    if ((head & 15) === StatusCode.OK) return { ok: true, cancelled: smallInteger(out[OUT_FILLED]) };
+    const head = out[Out.HEAD];
+    if ((head & 15) === StatusCode.OK) return { ok: true, cancelled: smallInteger(out[Out.FILLED]) };
     return { ok: false, cancelled: 0, reason: REJECT_REASONS[head >> 4] };
   }
 
@@ -352,16 +355,16 @@ export class MatchingEngine implements Engine {
    */
   private orderResult(r: Float64Array, timestamp: number): OrderResult {
     const out = this.core.out;
-    const head = out[OUT_HEAD];
+    const head = out[Out.HEAD];
     const status = ORDER_STATUS[head & 15] as OrderStatus;
-    const fillCount = out[OUT_FILL_COUNT];
+    const fillCount = out[Out.FILL_COUNT];
     // Most orders do not trade: the decoding is a call of its own, which V8 does not inline here.
     const fills: Fill[] = fillCount === 0 ? [] : decodeFills(this.core.fills, fillCount, timestamp);
     const result: OrderResult = {
-      orderId: smallInteger(out[OUT_ORDER_ID]),
+      orderId: smallInteger(out[Out.ORDER_ID]),
       status,
-      filled: smallInteger(out[OUT_FILLED]),
-      remaining: smallInteger(out[OUT_REMAINING]),
+      filled: smallInteger(out[Out.FILLED]),
+      remaining: smallInteger(out[Out.REMAINING]),
       fills,
     };
     const reason = REJECT_REASONS[head >> 4];
@@ -373,8 +376,8 @@ export class MatchingEngine implements Engine {
 
   private cancelResult(): CancelResult {
     const out = this.core.out;
-    const head = out[OUT_HEAD];
-    if ((head & 15) === StatusCode.OK) return { ok: true, remaining: smallInteger(out[OUT_REMAINING]) };
+    const head = out[Out.HEAD];
+    if ((head & 15) === StatusCode.OK) return { ok: true, remaining: smallInteger(out[Out.REMAINING]) };
     return { ok: false, reason: REJECT_REASONS[head >> 4] };
   }
 

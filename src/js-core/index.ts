@@ -10,6 +10,7 @@ import { grownHeapRecords, heapCommandRecords, type BatchStorage } from '../batc
 import { runCommands } from './batch.js';
 import { Buffers } from './buffers.js';
 import { cancelAll } from './cancel-all.js';
+import { TifCode } from './codes.js';
 import { CoreState } from './core-state.js';
 import { Events } from './events.js';
 import { Matching, type Limits } from './matching.js';
@@ -24,6 +25,11 @@ export class JsCore implements MatchingCore {
   readonly out = new Float64Array(OUT_SLOTS);
 
   private readonly buffers = new Buffers();
+  /**
+   * The state's events (a restore's new state takes them over), kept here too: beginCall and
+   * finishCall, inlined into every per-call method, then reach them in one load.
+   */
+  private readonly eventWriter: Events;
   private readonly limits: Limits;
   private readonly matching: Matching;
   private readonly stops: Stops;
@@ -32,7 +38,8 @@ export class JsCore implements MatchingCore {
 
   constructor(options: CoreOptions = {}) {
     this.limits = { maxOrders: options.maxOrders ?? Infinity, maxLevels: options.maxLevels ?? Infinity };
-    this.matching = new Matching(new CoreState(new Events(options.events !== false)), this.buffers, this.limits);
+    this.eventWriter = new Events(options.events !== false);
+    this.matching = new Matching(new CoreState(this.eventWriter), this.buffers, this.limits);
     this.stops = new Stops(this.matching, this.limits);
   }
 
@@ -71,10 +78,16 @@ export class JsCore implements MatchingCore {
   placeLimit(trader: number, asset: number, side: number, price: number, size: number,
              timestamp: number, tif: number, stp: number, clientOrderId: number): void {
     this.beginCall();
-    this.matching.placeLimit(this.out, 0, 0, trader, asset, side, price, size, timestamp, tif, stp, clientOrderId);
-    // Tested here, not only in runTriggers: the cascade is then no candidate for inlining into
-    // the host's per-call path, which has room left for the matching.
-    if (this.matching.hasTraded()) this.stops.runTriggers(0, timestamp);
+    const matching = this.matching;
+    // Straight to the resting path, not through Matching.placeLimit: V8 charges every layer
+    // between the host and restWithoutCrossing against one inlining budget (bench/README.md,
+    // stop 49). An order that rests whole has not traded, so only the general path looks for
+    // triggered stops; tested here, not only in runTriggers, so that the cascade is no candidate
+    // for inlining into the host's per-call path.
+    if (tif !== TifCode.GTC || !matching.restWithoutCrossing(this.out, 0, trader, asset, side, price, size, timestamp, stp, clientOrderId)) {
+      matching.placeLimitGeneral(this.out, 0, 0, trader, asset, side, price, size, timestamp, tif, stp, clientOrderId, 0, 0);
+      if (matching.hasTraded()) this.stops.runTriggers(0, timestamp);
+    }
     this.finishCall();
   }
 
@@ -103,7 +116,9 @@ export class JsCore implements MatchingCore {
 
   cancel(trader: number, asset: number, orderId: number): void {
     this.beginCall();
-    this.matching.cancel(this.out, 0, trader, asset, orderId);
+    const matching = this.matching;
+    // The common case first, as placeLimit does: its tree fits V8's inlining budget, the general one does not.
+    if (!matching.cancelResting(this.out, 0, trader, asset, orderId)) matching.cancel(this.out, 0, trader, asset, orderId);
     this.finishCall();
   }
 
@@ -210,12 +225,13 @@ export class JsCore implements MatchingCore {
 
   private beginCall(): void {
     this.buffers.clearFills();
-    this.state.events.clearEvents();
-    this.state.events.command = 0;
+    const events = this.eventWriter;
+    events.clearEvents();
+    events.command = 0;
   }
 
   private finishCall(): void {
     this.out[OUT_FILL_COUNT] = this.buffers.fillCount;
-    this.out[OUT_EVENT_COUNT] = this.state.events.count;
+    this.out[OUT_EVENT_COUNT] = this.eventWriter.count;
   }
 }
