@@ -12,18 +12,10 @@ import type { BackendName } from './types.js';
 
 /**
  * Slots of `out`, the outcome of the last per-call command (its first RESULT_SLOTS are a batch
- * result's). A const enum, so that the host's per-call path reads `out` at literal indexes rather
- * than through module cells (bench/README.md, stop 49); the OUT_ names below are the same values.
+ * result's; HEAD is status | reason << 4, codes.ts). A const enum, so that the host's per-call path
+ * reads `out` at literal indexes rather than through module cells (bench/README.md, stop 49).
  */
 export const enum Out { HEAD = 0, ORDER_ID = 1, FILLED = 2, REMAINING = 3, SPENT = 4, FILL_COUNT = 5, EVENT_COUNT = 6, SLOTS = 7 }
-export const OUT_HEAD = Out.HEAD; // status | reason << 4   (codes.ts)
-export const OUT_ORDER_ID = Out.ORDER_ID;
-export const OUT_FILLED = Out.FILLED;
-export const OUT_REMAINING = Out.REMAINING;
-export const OUT_SPENT = Out.SPENT;
-export const OUT_FILL_COUNT = Out.FILL_COUNT;
-export const OUT_EVENT_COUNT = Out.EVENT_COUNT;
-export const OUT_SLOTS = Out.SLOTS;
 
 /** Slots per level in `levels()`: price, size (sum of remaining), order count. */
 export const LEVEL_SLOTS = 3;
@@ -74,7 +66,7 @@ export interface MatchingCore {
   // command's. clientOrderId 0: none.
   placeLimit(trader: number, asset: number, side: number, price: number, size: number,
              timestamp: number, tif: number, stp: number, clientOrderId: number): void;
-  /** protectionPrice 0: none. size 0: sized by `budget` (the cost it may reach), spent reported in out[OUT_SPENT]. */
+  /** protectionPrice 0: none. size 0: sized by `budget` (the cost it may reach), spent reported in out[Out.SPENT]. */
   placeMarket(trader: number, asset: number, side: number, size: number, budget: number, timestamp: number,
               protectionPrice: number, stp: number, clientOrderId: number): void;
   /** price 0: a stop-market (protectionPrice 0: none); else a stop-limit with its tif. */
@@ -87,10 +79,10 @@ export interface MatchingCore {
   reduce(trader: number, asset: number, orderId: number, by: number): void;
   /** price or size 0: unchanged. */
   modify(trader: number, asset: number, orderId: number, price: number, size: number, timestamp: number): void;
-  /** allAssets: every book of the trader (asset ignored). The count cancelled goes to out[OUT_FILLED]. */
+  /** allAssets: every book of the trader (asset ignored). The count cancelled goes to out[Out.FILLED]. */
   cancelAll(trader: number, asset: number, allAssets: boolean): void;
 
-  /** OUT_SLOTS: the outcome of the last per-call command. */
+  /** Out.SLOTS slots: the outcome of the last per-call command. */
   readonly out: Float64Array;
   /** The fills of the last per-call command or batch; FILL_SLOTS each, at least fillCount of them. */
   readonly fills: Float64Array;

@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { LobError } from './errors.js';
 import { COMMAND_BYTES, COMMAND_SLOTS, FILL_SLOTS, RESULT_SLOTS, type BatchStorage } from './batch.js';
-import { LEVEL_SLOTS, ORDER_SLOTS, OUT_EVENT_COUNT, OUT_SLOTS, type CoreOptions, type MatchingCore } from './core.js';
+import { LEVEL_SLOTS, ORDER_SLOTS, Out, type CoreOptions, type MatchingCore } from './core.js';
 import { EVENT_SLOTS } from './events.js';
 import { mostOrdersIn, openSnapshot, snapshotBytes, writeSnapshotMagic } from './snapshot.js';
 import { SnapshotCheck, checkSnapshot } from './snapshot-check.js';
@@ -233,7 +233,7 @@ export class WasmCore implements MatchingCore {
     this.ownBuffers.add(buffer);
     this.viewPages = buffer.byteLength / PAGE_BYTES;
     this.words = new Uint32Array(buffer);
-    this.outView = new Float64Array(buffer, this.hostBlock, OUT_SLOTS);
+    this.outView = new Float64Array(buffer, this.hostBlock, Out.SLOTS);
   }
 
   private word(offset: number): number {
@@ -292,7 +292,7 @@ export class WasmCore implements MatchingCore {
   get eventCount(): number {
     // `| 0`: read from a Float64Array the count is a heap number, and stored into the host's
     // EventList it would change that object's hidden class (test/hidden-classes.test.ts).
-    return this.out[OUT_EVENT_COUNT] | 0;
+    return this.out[Out.EVENT_COUNT] | 0;
   }
 
   /** @internal how many commands the input block holds: batches from the heap are copied there. */

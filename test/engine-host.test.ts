@@ -2,13 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import { MatchingEngine } from '../src/engine-host.js';
 import { LobError } from '../src/errors.js';
-import { OUT_SLOTS, type MatchingCore } from '../src/core.js';
+import { Out, type MatchingCore } from '../src/core.js';
 import { CommandBatch, type BatchStorage } from '../src/batch.js';
 
 /** A core that answers every order with "resting, id 1" until told to trap. */
 class ScriptedCore implements MatchingCore {
   readonly backend = 'wasm' as const;
-  readonly out = new Float64Array(OUT_SLOTS);
+  readonly out = new Float64Array(Out.SLOTS);
   readonly fills = new Float64Array(0);
   readonly batchResults = new Float64Array(0);
   readonly events = new Float64Array(0);

@@ -10,7 +10,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CommandBatch, FILL_SLOTS, RESULT_SLOTS } from '../src/batch.js';
-import { ORDER_SLOTS, OUT_FILL_COUNT } from '../src/core.js';
+import { ORDER_SLOTS, Out } from '../src/core.js';
 import type { CoreLimits, MatchingCore } from '../src/core.js';
 import { JsCore } from '../src/js-core/index.js';
 import { encodeHead } from '../src/operations.js';
@@ -150,7 +150,7 @@ describe('three ways: the reference model, the TypeScript core, the WebAssembly 
           const one = applyToCore(replay, c);
           const r = batched.batchResults.subarray(i * RESULT_SLOTS, i * RESULT_SLOTS + RESULT_SLOTS);
           expect([r[0] & 15, r[0] >> 4, r[1], r[2], r[3], r[4]]).toEqual([one.status, one.reason, one.orderId, one.filled, one.remaining, one.spent]);
-          for (let j = 0; j < replay.out[OUT_FILL_COUNT]; j++, f++) {
+          for (let j = 0; j < replay.out[Out.FILL_COUNT]; j++, f++) {
             const got = Array.from(batched.fills.subarray(f * FILL_SLOTS, f * FILL_SLOTS + FILL_SLOTS));
             const want = Array.from(replay.fills.subarray(j * FILL_SLOTS, j * FILL_SLOTS + FILL_SLOTS));
             want[0] += i * 2;

@@ -8,7 +8,7 @@ import { COMMAND_SLOTS, CommandBatch, RESULT_SLOTS } from '../src/batch.js';
 import { LobError } from '../src/errors.js';
 import { WasmCore } from '../src/wasm-core.js';
 import { MatchingEngine } from '../src/engine-host.js';
-import { ORDER_SLOTS, ORD_PRICE, ORD_REMAINING, OUT_FILL_COUNT, OUT_HEAD, OUT_ORDER_ID, OUT_SLOTS } from '../src/core.js';
+import { ORDER_SLOTS, ORD_PRICE, ORD_REMAINING, Out } from '../src/core.js';
 import { ReasonCode, StatusCode } from '../src/codes.js';
 import { expectSameBytes } from './helpers/bytes.js';
 
@@ -47,18 +47,18 @@ describe('wasm core: memory growth', () => {
 
     // The memory is shared and grew in place: the old view still reads the same memory, and the
     // getters hand out views of the grown memory, the core's own record of its size.
-    expect(outBefore[OUT_ORDER_ID]).toBe(1_000_000);
-    expect(core.out.byteLength).toBe(OUT_SLOTS * 8);
+    expect(outBefore[Out.ORDER_ID]).toBe(1_000_000);
+    expect(core.out.byteLength).toBe(Out.SLOTS * 8);
     expect(core.out.buffer.byteLength).toBe(core.memoryBytes());
     expect(core.out.buffer.byteLength).toBeGreaterThan(outBefore.buffer.byteLength);
-    expect(core.out[OUT_HEAD]).toBe(StatusCode.RESTING);
-    expect(core.out[OUT_ORDER_ID]).toBe(1_000_000);
+    expect(core.out[Out.HEAD]).toBe(StatusCode.RESTING);
+    expect(core.out[Out.ORDER_ID]).toBe(1_000_000);
 
     const order = core.findOrder(777_777)!;
     expect(order[ORD_PRICE]).toBe(1 + (777_776 % 1000));
     expect(order[ORD_REMAINING]).toBe(1);
     core.cancel(1, 1, 777_777);
-    expect(core.out[OUT_HEAD]).toBe(StatusCode.OK);
+    expect(core.out[Out.HEAD]).toBe(StatusCode.OK);
     expect(core.findOrder(777_777)).toBeNull();
     expect(core.restingOrders).toBe(999_999);
 
@@ -67,7 +67,7 @@ describe('wasm core: memory growth', () => {
 
     // A market sell sweeps the best level: 1000 fills, and the fills view is readable.
     core.placeMarket(2, 1, 1, 1000, 0, 5, 0, 0, 0);
-    expect(core.out[OUT_FILL_COUNT]).toBe(1000);
+    expect(core.out[Out.FILL_COUNT]).toBe(1000);
     const fills = core.fills;
     expect(fills[8 * 999 + 6]).toBe(1000);
     expect(core.levels(1, 0, 1)[0]).toBe(999);
@@ -560,7 +560,7 @@ describe('wasm core: batch', () => {
     expect(f[6]).toBe(100);
     expect(f[49_999 * 8 + 6]).toBe(109);
     expect(core.restingOrders).toBe(0);
-    expect(core.out[OUT_ORDER_ID]).toBe(0);
+    expect(core.out[Out.ORDER_ID]).toBe(0);
     expect(ORDER_SLOTS).toBe(11);
     expect(ReasonCode.CAPACITY).toBe(5);
   });

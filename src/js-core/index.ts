@@ -3,7 +3,7 @@
 // tested against and the baseline it is benchmarked against, so it is both exact
 // (docs/semantics.md) and a real engine (typed-array pools, intrusive queues, no allocation per
 // order). Per-call commands write their outcome to `out`; batches to the results buffer.
-import { OUT_EVENT_COUNT, OUT_FILL_COUNT, OUT_SLOTS } from '../core.js';
+import { Out } from '../core.js';
 import type { CoreOptions, MatchingCore } from '../core.js';
 import { COMMAND_SLOTS } from '../operations.js';
 import { grownHeapRecords, heapCommandRecords, type BatchStorage } from '../batch.js';
@@ -22,7 +22,7 @@ import { Stops } from './stops.js';
 
 export class JsCore implements MatchingCore {
   readonly backend = 'js' as const;
-  readonly out = new Float64Array(OUT_SLOTS);
+  readonly out = new Float64Array(Out.SLOTS);
 
   private readonly buffers = new Buffers();
   /**
@@ -231,7 +231,7 @@ export class JsCore implements MatchingCore {
   }
 
   private finishCall(): void {
-    this.out[OUT_FILL_COUNT] = this.buffers.fillCount;
-    this.out[OUT_EVENT_COUNT] = this.eventWriter.count;
+    this.out[Out.FILL_COUNT] = this.buffers.fillCount;
+    this.out[Out.EVENT_COUNT] = this.eventWriter.count;
   }
 }
