@@ -93,7 +93,19 @@ export class Checkpointer {
     shadowed?.catch(() => undefined); // looked at in turn below
     const durable = p.committer.flush();
     return this.queue.run(async () => {
-      await durable;
+      try {
+        await durable;
+      } catch (error) {
+        // The commit it was cut at never landed, so no manifest will name what the shadow streamed:
+        // once every piece has come (they all come before its answer), the half-written file and
+        // its handle go, or the handle stayed open until garbage collection and the file until the
+        // next open. A later checkpoint of this sequence holds its pieces and writes a file anew.
+        if (streaming !== null) {
+          await shadowed!.catch(() => undefined);
+          await streaming.discard();
+        }
+        throw error;
+      }
       if (ownSnapshot !== null) return this.write(p, state, ownSnapshot.byteLength, hashOf(ownSnapshot), storeWhole(place, state.sequence, ownSnapshot));
       let taken: ShadowSnapshot;
       try {

@@ -1,0 +1,50 @@
+// Defects found by a review of the durable state machine, each shown on a real database.
+import * as fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CoreStateMachine } from '../src/state/state-machine.js';
+import { SnapshotFiles } from '../src/state/checkpoint-files.js';
+import { tempDbPath } from './fixtures/state-helpers.js';
+
+type Underlying = { close(): Promise<void>; open(): Promise<void> };
+const underlyingOf = (sm: CoreStateMachine): Underlying => (sm as unknown as { store: { underlying: Underlying } }).store.underlying;
+
+/** The file descriptors this process holds open on paths under `directory`. */
+function openFilesUnder(directory: string): string[] {
+  const held: string[] = [];
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      const target = fs.readlinkSync(`/proc/self/fd/${fd}`);
+      if (target.startsWith(directory)) held.push(target);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return held;
+}
+
+describe('state machine review', () => {
+  it('a checkpoint whose commit fails leaves no snapshot file half-written nor held open', async () => {
+    const path = tempDbPath();
+    const sm = await CoreStateMachine.open({ path, checkpointOnClose: false });
+    for (let i = 1; i <= 50; i++) sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 100 + i, size: 1, timestamp: i });
+    await sm.flush();
+    const underlying = underlyingOf(sm);
+    await underlying.close();
+    sm.placeLimitOrder({ trader: 2, asset: 1, side: 'ask', price: 500, size: 1, timestamp: 60 });
+    await expect(sm.checkpoint()).rejects.toMatchObject({ code: 'NOT_OPEN' });
+    // Let the checkpoint worker's pieces arrive and be written, as they would be.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const snapshots = new SnapshotFiles(path).directory;
+    const left = fs.existsSync(snapshots) ? fs.readdirSync(snapshots) : [];
+    expect({ files: left, open: openFilesUnder(snapshots) }).toEqual({ files: [], open: [] });
+    await underlying.open();
+    const taken = await sm.checkpoint();
+    expect(taken).toMatchObject({ sequence: 51 });
+    const hash = sm.stateHash();
+    await sm.close();
+    const reopened = await CoreStateMachine.open({ path });
+    expect(reopened.stateHash()).toBe(hash);
+    expect(reopened.recovery).toMatchObject({ checkpointSequence: 51, replayedCommands: 0 });
+    await reopened.close();
+  });
+});
