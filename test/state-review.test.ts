@@ -47,4 +47,10 @@ describe('state machine review', () => {
     expect(reopened.recovery).toMatchObject({ checkpointSequence: 51, replayedCommands: 0 });
     await reopened.close();
   });
+
+  it('refuses an onAutoFlushError that is not a function, naming the field', async () => {
+    await expect(CoreStateMachine.open({ onAutoFlushError: 'log' as never })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT', message: expect.stringContaining('onAutoFlushError'),
+    });
+  });
 });

@@ -86,6 +86,11 @@ export function resolveOptions(options: StateMachineOptions): ResolvedOptions {
   if (resolved.readOnly !== undefined && typeof resolved.readOnly !== 'boolean') throw invalidArgument('readOnly', 'a boolean', resolved.readOnly);
   if (resolved.readOnly === true && resolved.path === undefined) throw invalidArgument('path', 'a database directory when readOnly is true', resolved.path);
   if (resolved.readOnly === true && resolved.autoFlush !== undefined) throw invalidArgument('autoFlush', 'absent when readOnly is true', resolved.autoFlush);
+  // Checked here, not when first called: a failed group-commit flush calls it from a promise's
+  // handler, where a non-function would throw as an unhandled rejection, and the failure go unheard.
+  if (resolved.onAutoFlushError !== undefined && typeof resolved.onAutoFlushError !== 'function') {
+    throw invalidArgument('onAutoFlushError', 'a function', resolved.onAutoFlushError);
+  }
   const auto = resolved.autoFlush;
   if (auto !== undefined) {
     if (typeof auto !== 'object' || auto === null) throw invalidArgument('autoFlush', 'an object', auto);
