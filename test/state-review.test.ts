@@ -53,4 +53,22 @@ describe('state machine review', () => {
       code: 'INVALID_ARGUMENT', message: expect.stringContaining('onAutoFlushError'),
     });
   });
+
+  it('a read-only view flushes quietly however far behind the indexes it copied are', async () => {
+    const path = tempDbPath();
+    // The writer's indexes gather for a minute: the view copies a database whose indexes lag.
+    const writer = await CoreStateMachine.open({ path, indexGatherMs: 60_000 });
+    for (let i = 1; i <= 10; i++) writer.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 100 + i, size: 1, timestamp: i });
+    await writer.flush();
+    const view = await CoreStateMachine.open({ path, readOnly: true, maxIndexLag: 1 });
+    try {
+      await view.indexesReady();
+      expect(view.indexLag).toBe(10);
+      expect(await view.flush()).toMatchObject({ entries: 0, fills: 0 });
+      expect((await view.getTraderOrders(1)).length).toBe(10);
+    } finally {
+      await view.close();
+      await writer.close();
+    }
+  });
 });

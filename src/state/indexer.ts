@@ -193,7 +193,11 @@ export class Indexer implements CommitFollower {
    * `gatherMs` (then a timer starts it).
    */
   writeBehind(): void {
-    if (this.stopped) return;
+    // Nothing is written once stopped, nor ever by a read-only view: whoever waits for idle hears so.
+    if (this.stopped || !this.writable) {
+      this.settleIdle();
+      return;
+    }
     if (this.writing !== null || this.queue.length === 0) {
       if (this.writing === null) this.settleIdle();
       return;
@@ -259,7 +263,9 @@ export class Indexer implements CommitFollower {
    * queued for the indexes would grow without bound (and a start that failed never catches up).
    */
   within(bound: number): Promise<void> {
-    if (this.lag <= bound) return Promise.resolve();
+    // A read-only view writes no index: what it derived stays in the overlay for good, a wait
+    // would free none of it, and the write it tried was refused (READ_ONLY), failing the flush.
+    if (!this.writable || this.lag <= bound) return Promise.resolve();
     if (!this.started) return this.ready.then(() => this.within(bound), (error: unknown) => Promise.reject(this.behind(bound, error)));
     return new Promise((resolve, reject) => {
       this.boundWaiters.push({ bound, resolve, reject });
