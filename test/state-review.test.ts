@@ -71,4 +71,22 @@ describe('state machine review', () => {
       await writer.close();
     }
   });
+
+  it("a reopened database's first flush reports the sequence and height already durable, not 0", async () => {
+    const path = tempDbPath();
+    const sm = await CoreStateMachine.open({ path });
+    sm.setHeight(3);
+    for (let i = 1; i <= 4; i++) sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 100 + i, size: 1, timestamp: i });
+    const written = await sm.flush();
+    expect(written).toMatchObject({ sequence: 5, height: 3, entries: 5 });
+    await sm.close();
+    const reopened = await CoreStateMachine.open({ path });
+    try {
+      expect(await reopened.flush()).toMatchObject({ sequence: 5, height: 3, entries: 0, fills: 0 });
+      expect((await reopened.recover()).sequence).toBe(5);
+      expect(await reopened.flush()).toMatchObject({ sequence: 5, height: 3, entries: 0 });
+    } finally {
+      await reopened.close();
+    }
+  });
 });

@@ -52,8 +52,8 @@ export class Committer {
   /** Commits cut but not yet written: a failed write's, and those sealed by seal(). */
   private retry: Commit[] = [];
   private waiting: Waiter[] = [];
-  /** What the last successful write made durable. */
-  durable: FlushReport = { sequence: 0, height: 0, entries: 0, fills: 0, writeMs: 0 };
+  /** What the last successful write made durable (before any: what the store held at recovery). */
+  durable: FlushReport;
   /** Why nothing more is written: a follower threw on a durable commit, a commit could not be cut, the store failed for good, or abandon() (null: none). */
   failure: LobError | null = null;
 
@@ -62,7 +62,14 @@ export class Committer {
     private readonly cut: () => Commit | null,
     private readonly followers: CommitFollower[],
     private readonly sync: boolean,
-  ) {}
+    /**
+     * The sequence and height the store holds already (recovered): a flush with nothing to write
+     * reports them, as after any write, not 0 (which would say nothing of the database is durable).
+     */
+    recovered: { sequence: number; height: number },
+  ) {
+    this.durable = { sequence: recovered.sequence, height: recovered.height, entries: 0, fills: 0, writeMs: 0 };
+  }
 
   /** Whether a write is under way. */
   get busy(): boolean {

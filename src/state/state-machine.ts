@@ -211,7 +211,8 @@ export class CoreStateMachine {
       openOrders.cutAt(sequencer.lastSequence);
       return commit;
     };
-    const committer = new Committer(store, cut, [indexer, feed, openOrders], options.sync);
+    const committer = new Committer(store, cut, [indexer, feed, openOrders], options.sync,
+      { sequence: sequencer.lastSequence, height: sequencer.height });
     if (this.storeFailure !== null) committer.abandon(this.storeFailure);
     this.p = {
       engine, sequencer, builder, indexer, openOrders, history, manifests, committer,
