@@ -89,4 +89,26 @@ describe('state machine review', () => {
       await reopened.close();
     }
   });
+
+  it('in memory, a flush called while close() waits for a read settles, however far behind the indexes are', async () => {
+    const sm = await CoreStateMachine.open({ backend: 'js', maxIndexLag: 1, indexGatherMs: 60_000 });
+    // Indexes written once (a flush past maxIndexLag waits for them), so that a read asks the index worker.
+    for (let i = 1; i <= 5; i++) sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 100 + i, size: 1, timestamp: i });
+    await sm.flush();
+    for (let i = 6; i <= 10; i++) sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 100 + i, size: 1, timestamp: i });
+    const reading = sm.getTraderOrders(1);
+    const closing = sm.close();
+    // The moment the close has stopped the indexes (it then waits for the read): looked for, as no
+    // public state tells it.
+    const machine = sm as unknown as { state: string; p: { indexer: { stopped: boolean } } };
+    for (let turns = 0; turns < 1000 && !machine.p.indexer.stopped; turns++) await Promise.resolve();
+    expect([machine.p.indexer.stopped, machine.state]).toEqual([true, 'closing']);
+    const flushed = sm.flush();
+    const outcome = await Promise.race([
+      flushed.then(() => 'resolved', (error: { code?: string }) => `rejected ${error.code}`),
+      closing.then(() => new Promise((resolve) => setTimeout(resolve, 1000))).then(() => 'pending a second after the close'),
+    ]);
+    expect(outcome).toBe('rejected NOT_OPEN');
+    expect((await reading).length).toBe(10);
+  });
 });

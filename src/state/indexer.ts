@@ -184,7 +184,7 @@ export class Indexer implements CommitFollower {
     this.settleIdle();
     const waiting = this.boundWaiters;
     this.boundWaiters = [];
-    for (const waiter of waiting) waiter.reject(new LobError('NOT_OPEN', 'the indexes were stopped (the state machine closed) before they caught up'));
+    for (const waiter of waiting) waiter.reject(stoppedBehind());
   }
 
   /**
@@ -266,6 +266,9 @@ export class Indexer implements CommitFollower {
     // A read-only view writes no index: what it derived stays in the overlay for good, a wait
     // would free none of it, and the write it tried was refused (READ_ONLY), failing the flush.
     if (!this.writable || this.lag <= bound) return Promise.resolve();
+    // Stopped, nothing more is written: a waiter would wait for good (a flush called while an
+    // in-memory close waits for a read), so it hears now what stop() told those waiting then.
+    if (this.stopped) return Promise.reject(stoppedBehind());
     if (!this.started) return this.ready.then(() => this.within(bound), (error: unknown) => Promise.reject(this.behind(bound, error)));
     return new Promise((resolve, reject) => {
       this.boundWaiters.push({ bound, resolve, reject });
@@ -307,4 +310,9 @@ export class Indexer implements CommitFollower {
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+/** What a wait for the indexes hears once they are stopped behind the commits. */
+function stoppedBehind(): LobError {
+  return new LobError('NOT_OPEN', 'the indexes were stopped (the state machine closed) before they caught up');
 }
