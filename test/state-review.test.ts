@@ -111,4 +111,14 @@ describe('state machine review', () => {
     expect(outcome).toBe('rejected NOT_OPEN');
     expect((await reading).length).toBe(10);
   });
+
+  it('an open refused for an engine limit leaves no database behind at a new path', async () => {
+    for (const limits of [{ maxOrders: -1 }, { backend: 'js' as const, maxLevels: 0 }, { maxMemoryBytes: 65_536 }]) {
+      const path = tempDbPath();
+      await expect(CoreStateMachine.open({ path, ...limits }), JSON.stringify(limits)).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT', message: expect.stringContaining(Object.keys(limits).find((k) => k !== 'backend')!),
+      });
+      expect(fs.existsSync(path), `${JSON.stringify(limits)}: ${path} exists`).toBe(false);
+    }
+  });
 });

@@ -2,7 +2,7 @@
 import type { CoreLimits } from '../core.js';
 import { invalidArgument, LobError } from '../errors.js';
 import type { BackendName } from '../types.js';
-import { isNonNegativeSafeInteger, isPositiveSafeInteger, orDefault, refuseUnknownOptions } from '../validate.js';
+import { isNonNegativeSafeInteger, isPositiveSafeInteger, orDefault, refuseUnknownOptions, requirePositive } from '../validate.js';
 import { INDEX_GATHER_MS } from './indexer.js';
 
 export interface AutoFlushOptions {
@@ -81,6 +81,11 @@ export function resolveOptions(options: StateMachineOptions): ResolvedOptions {
   }
   if (!isPositiveSafeInteger(resolved.keepCheckpoints)) throw invalidArgument('keepCheckpoints', 'a positive safe integer', resolved.keepCheckpoints);
   if (typeof resolved.sync !== 'boolean') throw invalidArgument('sync', 'a boolean', resolved.sync);
+  // The engine checks its limits too, but only once recovery creates it, after the store's open has
+  // made a database at a new path: checked here, a refused open leaves nothing behind.
+  for (const field of ['maxOrders', 'maxLevels', 'maxMemoryBytes'] as const) {
+    if (resolved[field] !== undefined) requirePositive(field, resolved[field]);
+  }
   if (!isPositiveSafeInteger(resolved.maxIndexLag)) throw invalidArgument('maxIndexLag', 'a positive safe integer', resolved.maxIndexLag);
   if (!isNonNegativeSafeInteger(resolved.indexGatherMs)) throw invalidArgument('indexGatherMs', 'a non-negative safe integer', resolved.indexGatherMs);
   if (resolved.readOnly !== undefined && typeof resolved.readOnly !== 'boolean') throw invalidArgument('readOnly', 'a boolean', resolved.readOnly);

@@ -46,6 +46,7 @@ import type { Sequencer } from './sequencer.js';
 import { snapshotAssets } from './snapshot-assets.js';
 import { forEachSnapshotOrder, openSnapshot } from '../snapshot.js';
 import { Store } from './store.js';
+import { inspectDirectory } from './database-directory.js';
 
 export type { AutoFlushOptions, StateMachineOptions } from './options.js';
 
@@ -134,6 +135,10 @@ export class CoreStateMachine {
     // A read-only view never checkpoints: it needs no shadow. A writable one starts its shadow,
     // and reads and restores the newest snapshot file, while RocksDB opens: side by side.
     const writable = resolved.readOnly !== true;
+    // The store's open makes a database at a new path, and the engine is first created after it:
+    // a limit only an engine can judge (maxMemoryBytes must leave the WASM core room for its own
+    // structures) is judged before, so that an open refused for it leaves no database behind.
+    if (writable && createsDatabase(path)) await createEngine(engineOptions(resolved));
     const started = performance.now();
     const opening = { storeMs: 0, restoreAheadMs: 0 };
     const files = writable ? new SnapshotFiles(path) : null;
@@ -812,4 +817,10 @@ export class CoreStateMachine {
     this.assertUnfailed();
     return this.p.engine;
   }
+}
+
+/** Whether a writable open of `path` creates the database (nothing, or an empty directory, is there). */
+function createsDatabase(path: string): boolean {
+  const kind = inspectDirectory(path).kind;
+  return kind === 'missing' || kind === 'empty';
 }
