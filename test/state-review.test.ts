@@ -121,4 +121,22 @@ describe('state machine review', () => {
       expect(fs.existsSync(path), `${JSON.stringify(limits)}: ${path} exists`).toBe(false);
     }
   });
+
+  it('a checkpoint whose manifest cannot be written leaves no snapshot file without a manifest', async () => {
+    const path = tempDbPath();
+    const sm = await CoreStateMachine.open({ path, checkpointOnClose: false });
+    for (let i = 1; i <= 50; i++) sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 100 + i, size: 1, timestamp: i });
+    const checkpoint = sm.checkpoint();
+    // The checkpoint's commit is durable with this flush; the database goes before its manifest is written.
+    await sm.flush();
+    const underlying = underlyingOf(sm);
+    await underlying.close();
+    await expect(checkpoint).rejects.toMatchObject({ code: 'NOT_OPEN' });
+    const snapshots = new SnapshotFiles(path).directory;
+    expect(fs.existsSync(snapshots) ? fs.readdirSync(snapshots) : []).toEqual([]);
+    await underlying.open();
+    expect(await sm.checkpoint()).toMatchObject({ sequence: 50 });
+    expect(fs.readdirSync(snapshots)).toEqual([new SnapshotFiles(path).pathOf(50).split('/').pop()]);
+    await sm.close();
+  });
 });

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Engine } from '../engine.js';
 import { CHUNK_BYTES, checkpointInfo, dropCheckpoint, pieceCount, putManifest } from './checkpoints.js';
-import type { CheckpointInfo, CheckpointState, SnapshotPlace } from './checkpoints.js';
+import type { CheckpointInfo, CheckpointState, SnapshotPlace, SnapshotSink } from './checkpoints.js';
 import type { ShadowEngine, ShadowSnapshot } from './checkpoint-shadow.js';
 import type { CheckpointManifest } from './codecs.js';
 import type { Committer } from './committer.js';
@@ -129,11 +129,11 @@ export class Checkpointer {
         await p.committer.flush();
         return this.write(p, now, snapshot.byteLength, hashOf(snapshot), storeWhole(place, now.sequence, snapshot));
       }
-      const stored = async (): Promise<void> => {
-        if (streaming !== null) return streaming.complete();
-        const sink = place.sink(state.sequence);
-        held.forEach((piece, index) => sink.piece(index, piece));
-        return sink.complete();
+      const stored = async (): Promise<SnapshotSink> => {
+        const sink = streaming ?? place.sink(state.sequence);
+        if (streaming === null) held.forEach((piece, index) => sink.piece(index, piece));
+        await sink.complete();
+        return sink;
       };
       return this.write(p, state, taken.byteLength, taken.sha256, stored);
     });
@@ -147,26 +147,34 @@ export class Checkpointer {
   }
 
   /**
-   * Once `snapshotStored` resolves (for a checkpoint of this sequence not yet stored), writes the
-   * manifest with the deletions it allows (older checkpoints past keepCheckpoints, the journal
-   * it covers); the dropped snapshots' files go once that is written.
+   * Once `storeSnapshot` resolves with the sink that stored it (for a checkpoint of this sequence
+   * not yet stored), writes the manifest with the deletions it allows (older checkpoints past
+   * keepCheckpoints, the journal it covers); the dropped snapshots' files go once that is written.
    */
   private async write(
-    p: CheckpointSource, state: CheckpointState, byteLength: number, digest: Buffer, snapshotStored: () => Promise<void>,
+    p: CheckpointSource, state: CheckpointState, byteLength: number, digest: Buffer, storeSnapshot: () => Promise<SnapshotSink>,
   ): Promise<CheckpointInfo> {
     const newest = p.manifests[p.manifests.length - 1];
     if (newest !== undefined && newest.sequence === state.sequence) {
       this.lastHeight = Math.max(this.lastHeight, newest.height);
       return checkpointInfo(newest);
     }
-    await snapshotStored();
+    const stored = await storeSnapshot();
     const batch = this.store.batch();
     const manifest = putManifest(batch, state, byteLength, digest, this.places.current.where);
     const kept = [...p.manifests, manifest];
     const dropped = kept.splice(0, Math.max(0, kept.length - this.keepCheckpoints));
     const cleanUps: Array<() => Promise<void>> = [];
-    for (const old of dropped) cleanUps.push(await dropCheckpoint(this.places.holding(old), batch, old.sequence));
-    await pruneJournalThrough(this.store, batch, kept[0].sequence);
+    try {
+      for (const old of dropped) cleanUps.push(await dropCheckpoint(this.places.holding(old), batch, old.sequence));
+      await pruneJournalThrough(this.store, batch, kept[0].sequence);
+    } catch (error) {
+      // No manifest names the snapshot: it goes now, or it stayed until the next open, whose restore
+      // ahead took it for the newest checkpoint and restored it in vain. (A manifest write that
+      // fails below may have landed all the same: its snapshot stays, and that open decides.)
+      await stored.discard().catch(() => undefined); // what stays, the next open's orphan check deletes
+      throw error;
+    }
     // With the commits, not behind the index windows: the snapshot is stored, and a checkpoint is
     // done once its manifest is (behind a window of 32,768 index operations it waited 36-152 ms).
     // Synced even when commits are not: the dropped checkpoints' files are deleted next, and a
@@ -180,11 +188,12 @@ export class Checkpointer {
 }
 
 /** Stores a whole snapshot taken on this thread, when asked. */
-function storeWhole(place: SnapshotPlace, sequence: number, snapshot: Uint8Array): () => Promise<void> {
-  return () => {
+function storeWhole(place: SnapshotPlace, sequence: number, snapshot: Uint8Array): () => Promise<SnapshotSink> {
+  return async () => {
     const sink = place.sink(sequence);
     sink.whole(snapshot);
-    return sink.complete();
+    await sink.complete();
+    return sink;
   };
 }
 
