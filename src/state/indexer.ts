@@ -193,11 +193,7 @@ export class Indexer implements CommitFollower {
    * `gatherMs` (then a timer starts it).
    */
   writeBehind(): void {
-    // Nothing is written once stopped, nor ever by a read-only view: whoever waits for idle hears so.
-    if (this.stopped || !this.writable) {
-      this.settleIdle();
-      return;
-    }
+    if (this.stopped) return;
     if (this.writing !== null || this.queue.length === 0) {
       if (this.writing === null) this.settleIdle();
       return;
