@@ -20,7 +20,7 @@ import { smallInteger } from './js-core/small-integer.js';
 import { EventList, outOfRange } from './events.js';
 import { ORDER_STATUS, REJECT_REASONS, SIDES, STP_MODES, StatusCode, TIME_IN_FORCE } from './codes.js';
 import {
-  COMMAND_BYTES, COMMAND_SLOTS, OPERATIONS, RULE_TEXT, Slot, batchFaultError, checkRequest, findBatchFault, operation,
+  COMMAND_BYTES, COMMAND_SLOTS, OPERATIONS, RULE_TEXT, Slot, batchFaultError, checkRequest, checkedRecord, findBatchFault, operation,
   type FieldSpec, type OperationSpec, type RequestOf,
 } from './operations.js';
 import type { Fill, OrderStatus, RejectReason, SelfTradePrevention, Side, TimeInForce } from './types.js';
@@ -56,8 +56,6 @@ export interface RecordSource {
   next(into: Float64Array, o: number): number;
 }
 
-/** Where CommandBatch.request checks a request before the record goes into its batch. */
-const REQUEST = new Float64Array(COMMAND_SLOTS);
 const METHOD_NAMES = OPERATIONS.map((spec) => spec.method).join(', ');
 
 /**
@@ -445,9 +443,9 @@ export class CommandBatch {
     if (!Object.hasOwn(checkRequest, method)) throw invalidArgument('method', `one of ${METHOD_NAMES}`, method);
     // Checked and written in one pass (operations.ts, checkRequest), then put after the last record:
     // a refused request adds nothing, and a getter that adds to this batch meanwhile keeps its record.
-    checkRequest[method](req, REQUEST, 0);
+    checkRequest[method](req);
     const o = this.next();
-    this.records.set(REQUEST, o);
+    this.records.set(checkedRecord, o);
     return this;
   }
 

@@ -16,7 +16,7 @@ import { EventList } from './events.js';
 // checks), so that the per-call path reads literals: operations.ts's Slot and Head and codes.ts's
 // StatusCode are objects, read through their module cells at every use (bench/README.md, stop 49).
 import { Head, Slot, StatusCode } from './js-core/codes.js';
-import { COMMAND_SLOTS, batchFaultError, checkRequest, decodeFault } from './operations.js';
+import { batchFaultError, checkRequest, checkedRecord, decodeFault } from './operations.js';
 import { requireNonNegative, requirePositive } from './validate.js';
 import type {
   BackendName, CancelAllRequest, CancelAllResult, CancelRequest, CancelResult, Depth, Fill, Level, LimitOrderRequest,
@@ -36,9 +36,10 @@ const checkOco = checkRequest.placeOco;
 /**
  * The record a per-call request is checked into and the core is called from (operations.ts,
  * checkRequest): each field read once, so what is checked is what is applied. One serves every
- * engine: nothing runs between a check and the core call that reads it.
+ * engine: nothing runs between a check and the core call that reads it. A module constant, so that
+ * the reads below are at fixed addresses (an import is read through its module cell at every use).
  */
-const REQUEST = new Float64Array(COMMAND_SLOTS);
+const REQUEST = checkedRecord;
 const sideOf = (r: Float64Array): number => (r[Slot.HEAD] >> Head.SIDE_SHIFT) & 15;
 const tifOf = (r: Float64Array): number => (r[Slot.HEAD] >> Head.TIF_SHIFT) & 15;
 const stpOf = (r: Float64Array): number => (r[Slot.HEAD] >> Head.STP_SHIFT) & 15;
@@ -92,7 +93,7 @@ export class MatchingEngine implements Engine {
   placeLimit(request: LimitOrderRequest): OrderResult {
     this.ensureUsable();
     const r = REQUEST;
-    const timestamp = checkLimit(request, r, 0);
+    const timestamp = checkLimit(request);
     try {
       this.core.placeLimit(r[Slot.TRADER], r[Slot.ASSET], sideOf(r), r[Slot.PRICE], r[Slot.SIZE], r[Slot.TIMESTAMP], tifOf(r), stpOf(r),
         r[Slot.CLIENT_ORDER_ID]);
@@ -105,7 +106,7 @@ export class MatchingEngine implements Engine {
   placeMarket(request: MarketOrderRequest): OrderResult {
     this.ensureUsable();
     const r = REQUEST;
-    const timestamp = checkMarket(request, r, 0);
+    const timestamp = checkMarket(request);
     try {
       this.core.placeMarket(r[Slot.TRADER], r[Slot.ASSET], sideOf(r), r[Slot.SIZE], r[Slot.BUDGET], r[Slot.TIMESTAMP], r[Slot.PRICE],
         stpOf(r), r[Slot.CLIENT_ORDER_ID]);
@@ -120,7 +121,7 @@ export class MatchingEngine implements Engine {
   placeStop(request: StopOrderRequest): OrderResult {
     this.ensureUsable();
     const r = REQUEST;
-    const timestamp = checkStop(request, r, 0);
+    const timestamp = checkStop(request);
     try {
       this.core.placeStop(r[Slot.TRADER], r[Slot.ASSET], sideOf(r), r[Slot.SIZE], r[Slot.TRIGGER_PRICE], r[Slot.PRICE], r[Slot.SECOND_PRICE],
         r[Slot.TIMESTAMP], tifOf(r), stpOf(r), r[Slot.CLIENT_ORDER_ID]);
@@ -133,7 +134,7 @@ export class MatchingEngine implements Engine {
   placeOco(request: OcoOrderRequest): OrderResult {
     this.ensureUsable();
     const r = REQUEST;
-    const timestamp = checkOco(request, r, 0);
+    const timestamp = checkOco(request);
     try {
       this.core.placeOco(r[Slot.TRADER], r[Slot.ASSET], sideOf(r), r[Slot.SIZE], r[Slot.PRICE], r[Slot.TRIGGER_PRICE], r[Slot.SECOND_PRICE],
         r[Slot.TIMESTAMP], stpOf(r), r[Slot.CLIENT_ORDER_ID]);
@@ -152,7 +153,7 @@ export class MatchingEngine implements Engine {
   cancel(request: CancelRequest): CancelResult {
     this.ensureUsable();
     const r = REQUEST;
-    checkCancel(request, r, 0);
+    checkCancel(request);
     try {
       this.core.cancel(r[Slot.TRADER], r[Slot.ASSET], r[Slot.ORDER_ID]);
     } catch (error) {
@@ -164,7 +165,7 @@ export class MatchingEngine implements Engine {
   reduce(request: ReduceRequest): CancelResult {
     this.ensureUsable();
     const r = REQUEST;
-    checkReduce(request, r, 0);
+    checkReduce(request);
     try {
       this.core.reduce(r[Slot.TRADER], r[Slot.ASSET], r[Slot.ORDER_ID], r[Slot.SIZE]);
     } catch (error) {
@@ -176,7 +177,7 @@ export class MatchingEngine implements Engine {
   modify(request: ModifyRequest): OrderResult {
     this.ensureUsable();
     const r = REQUEST;
-    const timestamp = checkModify(request, r, 0);
+    const timestamp = checkModify(request);
     try {
       this.core.modify(r[Slot.TRADER], r[Slot.ASSET], r[Slot.ORDER_ID], r[Slot.PRICE], r[Slot.SIZE], r[Slot.TIMESTAMP]);
     } catch (error) {
@@ -188,7 +189,7 @@ export class MatchingEngine implements Engine {
   cancelAll(request: CancelAllRequest): CancelAllResult {
     this.ensureUsable();
     const r = REQUEST;
-    checkCancelAll(request, r, 0);
+    checkCancelAll(request);
     try {
       this.core.cancelAll(r[Slot.TRADER], r[Slot.ASSET], (r[Slot.HEAD] & Head.ALL_ASSETS) !== 0);
     } catch (error) {
