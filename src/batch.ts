@@ -662,6 +662,8 @@ export function ocoStopStatus(limitStatus: number, limitFilled: number): OrderSt
 
 /** The largest integer every V8 build holds as a small integer (src/js-core/small-integer.ts). */
 const enum Small { MAX = 0x3fffffff }
+/** SIDES as a module constant, which a fill's decoding reads without the import's cell and hole check. */
+const SIDE_NAMES = SIDES;
 
 /**
  * Fill j of a fill buffer (FILL_SLOTS layout) as an object; the timestamp is its command's. Its
@@ -680,7 +682,7 @@ export function decodeFill(fills: Float64Array, j: number, timestamp: number): F
   const price = fills[o + 6];
   const size = fills[o + 7];
   // Slot 0 is an integer below 2^53; ToInt32 keeps its parity, so & 1 is exact and cheaper than %.
-  const takerSide = SIDES[fills[o] & 1];
+  const takerSide = SIDE_NAMES[fills[o] & 1];
   // Every value of a fill is a non-negative integer.
   if (asset <= Small.MAX && makerOrderId <= Small.MAX && takerOrderId <= Small.MAX && makerTrader <= Small.MAX && takerTrader <= Small.MAX &&
       price <= Small.MAX && size <= Small.MAX) {

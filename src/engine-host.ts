@@ -47,6 +47,16 @@ const stpOf = (r: Float64Array): number => (r[Slot.HEAD] >> Head.STP_SHIFT) & 15
 const BID = 0;
 const ASK = 1;
 
+/**
+ * What the per-call results read, as module constants: an import is read through its module cell
+ * with a hole check at every use, and an imported function's inlined call checks as well that the
+ * cell still holds that function, where a constant is folded (bench/README.md, stop 50).
+ */
+const STATUS_NAMES = ORDER_STATUS;
+const REASON_NAMES = REJECT_REASONS;
+const small = smallInteger;
+const fillAt = decodeFill;
+
 export class MatchingEngine implements Engine {
   private readonly core: MatchingCore;
   private readonly results = new BatchResults();
@@ -114,7 +124,7 @@ export class MatchingEngine implements Engine {
       throw this.fail('placeMarket', error);
     }
     const result = this.orderResult(r, timestamp);
-    if (r[Slot.BUDGET] !== 0) result.spent = smallInteger(this.core.out[Out.SPENT]);
+    if (r[Slot.BUDGET] !== 0) result.spent = small(this.core.out[Out.SPENT]);
     return result;
   }
 
@@ -357,18 +367,18 @@ export class MatchingEngine implements Engine {
   private orderResult(r: Float64Array, timestamp: number): OrderResult {
     const out = this.core.out;
     const head = out[Out.HEAD];
-    const status = ORDER_STATUS[head & 15] as OrderStatus;
+    const status = STATUS_NAMES[head & 15] as OrderStatus;
     const fillCount = out[Out.FILL_COUNT];
     // Most orders do not trade: the decoding is a call of its own, which V8 does not inline here.
     const fills: Fill[] = fillCount === 0 ? [] : decodeFills(this.core.fills, fillCount, timestamp);
     const result: OrderResult = {
-      orderId: smallInteger(out[Out.ORDER_ID]),
+      orderId: small(out[Out.ORDER_ID]),
       status,
-      filled: smallInteger(out[Out.FILLED]),
-      remaining: smallInteger(out[Out.REMAINING]),
+      filled: small(out[Out.FILLED]),
+      remaining: small(out[Out.REMAINING]),
       fills,
     };
-    const reason = REJECT_REASONS[head >> 4];
+    const reason = REASON_NAMES[head >> 4];
     if (reason !== undefined) result.reason = reason;
     // 0 is no client order id: one given is positive.
     if (r[Slot.CLIENT_ORDER_ID] !== 0) result.clientOrderId = r[Slot.CLIENT_ORDER_ID];
@@ -378,8 +388,8 @@ export class MatchingEngine implements Engine {
   private cancelResult(): CancelResult {
     const out = this.core.out;
     const head = out[Out.HEAD];
-    if ((head & 15) === StatusCode.OK) return { ok: true, remaining: smallInteger(out[Out.REMAINING]) };
-    return { ok: false, reason: REJECT_REASONS[head >> 4] };
+    if ((head & 15) === StatusCode.OK) return { ok: true, remaining: small(out[Out.REMAINING]) };
+    return { ok: false, reason: REASON_NAMES[head >> 4] };
   }
 
   private ensureUsable(): void {
@@ -417,7 +427,7 @@ export class MatchingEngine implements Engine {
  */
 function decodeFills(buffer: Float64Array, count: number, timestamp: number): Fill[] {
   const fills: Fill[] = [];
-  for (let j = 0; j < count; j++) fills.push(decodeFill(buffer, j, timestamp));
+  for (let j = 0; j < count; j++) fills.push(fillAt(buffer, j, timestamp));
   return fills;
 }
 
