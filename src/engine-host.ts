@@ -13,10 +13,10 @@ import { LobError, describeValue } from './errors.js';
 import { smallInteger } from './js-core/small-integer.js';
 import { EventList } from './events.js';
 // The record's slots, head bits and status codes as const enums (the mirrors test/codes.test.ts
-// checks), so that the per-call path reads literals: operations.ts's Slot and Head and codes.ts's
+// checks), so that the per-call path reads literals: operations.ts's Slot and codes.ts's
 // StatusCode are objects, read through their module cells at every use (bench/README.md, stop 49).
-import { Head, Slot, StatusCode } from './js-core/codes.js';
-import { batchFaultError, checkRequest, checkedRecord, decodeFault } from './operations.js';
+import { Slot, StatusCode } from './js-core/codes.js';
+import { CoreCallFailure, applyRequest, batchFaultError, checkedRecord, decodeFault } from './operations.js';
 import { requireNonNegative, requirePositive } from './validate.js';
 import type {
   BackendName, CancelAllRequest, CancelAllResult, CancelRequest, CancelResult, Depth, Fill, Level, LimitOrderRequest,
@@ -24,25 +24,22 @@ import type {
   StopOrderRequest,
 } from './types.js';
 
-const checkLimit = checkRequest.placeLimit;
-const checkMarket = checkRequest.placeMarket;
-const checkCancel = checkRequest.cancel;
-const checkReduce = checkRequest.reduce;
-const checkModify = checkRequest.modify;
-const checkCancelAll = checkRequest.cancelAll;
-const checkStop = checkRequest.placeStop;
-const checkOco = checkRequest.placeOco;
+const applyLimit = applyRequest.placeLimit;
+const applyMarket = applyRequest.placeMarket;
+const applyCancel = applyRequest.cancel;
+const applyReduce = applyRequest.reduce;
+const applyModify = applyRequest.modify;
+const applyCancelAll = applyRequest.cancelAll;
+const applyStop = applyRequest.placeStop;
+const applyOco = applyRequest.placeOco;
 
 /**
- * The record a per-call request is checked into and the core is called from (operations.ts,
- * checkRequest): each field read once, so what is checked is what is applied. One serves every
- * engine: nothing runs between a check and the core call that reads it. A module constant, so that
- * the reads below are at fixed addresses (an import is read through its module cell at every use).
+ * The record a per-call request is checked into (operations.ts, applyRequest): each field read
+ * once, so what is checked is what is applied. One serves every engine: nothing runs between a
+ * check and the reads of its record here. A module constant, so that the reads below are at fixed
+ * addresses (an import is read through its module cell at every use).
  */
 const REQUEST = checkedRecord;
-const sideOf = (r: Float64Array): number => (r[Slot.HEAD] >> Head.SIDE_SHIFT) & 15;
-const tifOf = (r: Float64Array): number => (r[Slot.HEAD] >> Head.TIF_SHIFT) & 15;
-const stpOf = (r: Float64Array): number => (r[Slot.HEAD] >> Head.STP_SHIFT) & 15;
 
 const BID = 0;
 const ASK = 1;
@@ -102,56 +99,48 @@ export class MatchingEngine implements Engine {
 
   placeLimit(request: LimitOrderRequest): OrderResult {
     this.ensureUsable();
-    const r = REQUEST;
-    const timestamp = checkLimit(request);
+    let timestamp: number;
     try {
-      this.core.placeLimit(r[Slot.TRADER], r[Slot.ASSET], sideOf(r), r[Slot.PRICE], r[Slot.SIZE], r[Slot.TIMESTAMP], tifOf(r), stpOf(r),
-        r[Slot.CLIENT_ORDER_ID]);
+      timestamp = applyLimit(request, this.core);
     } catch (error) {
-      throw this.fail('placeLimit', error);
+      throw this.callError('placeLimit', error);
     }
-    return this.orderResult(r, timestamp);
+    return this.orderResult(REQUEST, timestamp);
   }
 
   placeMarket(request: MarketOrderRequest): OrderResult {
     this.ensureUsable();
-    const r = REQUEST;
-    const timestamp = checkMarket(request);
+    let timestamp: number;
     try {
-      this.core.placeMarket(r[Slot.TRADER], r[Slot.ASSET], sideOf(r), r[Slot.SIZE], r[Slot.BUDGET], r[Slot.TIMESTAMP], r[Slot.PRICE],
-        stpOf(r), r[Slot.CLIENT_ORDER_ID]);
+      timestamp = applyMarket(request, this.core);
     } catch (error) {
-      throw this.fail('placeMarket', error);
+      throw this.callError('placeMarket', error);
     }
-    const result = this.orderResult(r, timestamp);
-    if (r[Slot.BUDGET] !== 0) result.spent = small(this.core.out[Out.SPENT]);
+    const result = this.orderResult(REQUEST, timestamp);
+    if (REQUEST[Slot.BUDGET] !== 0) result.spent = small(this.core.out[Out.SPENT]);
     return result;
   }
 
   placeStop(request: StopOrderRequest): OrderResult {
     this.ensureUsable();
-    const r = REQUEST;
-    const timestamp = checkStop(request);
+    let timestamp: number;
     try {
-      this.core.placeStop(r[Slot.TRADER], r[Slot.ASSET], sideOf(r), r[Slot.SIZE], r[Slot.TRIGGER_PRICE], r[Slot.PRICE], r[Slot.SECOND_PRICE],
-        r[Slot.TIMESTAMP], tifOf(r), stpOf(r), r[Slot.CLIENT_ORDER_ID]);
+      timestamp = applyStop(request, this.core);
     } catch (error) {
-      throw this.fail('placeStop', error);
+      throw this.callError('placeStop', error);
     }
-    return this.orderResult(r, timestamp);
+    return this.orderResult(REQUEST, timestamp);
   }
 
   placeOco(request: OcoOrderRequest): OrderResult {
     this.ensureUsable();
-    const r = REQUEST;
-    const timestamp = checkOco(request);
+    let timestamp: number;
     try {
-      this.core.placeOco(r[Slot.TRADER], r[Slot.ASSET], sideOf(r), r[Slot.SIZE], r[Slot.PRICE], r[Slot.TRIGGER_PRICE], r[Slot.SECOND_PRICE],
-        r[Slot.TIMESTAMP], stpOf(r), r[Slot.CLIENT_ORDER_ID]);
+      timestamp = applyOco(request, this.core);
     } catch (error) {
-      throw this.fail('placeOco', error);
+      throw this.callError('placeOco', error);
     }
-    const result = this.orderResult(r, timestamp);
+    const result = this.orderResult(REQUEST, timestamp);
     const stopStatus = ocoStopStatus(this.core.out[Out.HEAD] & 15, result.filled);
     if (stopStatus !== undefined) {
       result.stopOrderId = result.orderId + 1;
@@ -162,53 +151,46 @@ export class MatchingEngine implements Engine {
 
   cancel(request: CancelRequest): CancelResult {
     this.ensureUsable();
-    const r = REQUEST;
-    checkCancel(request);
     try {
-      this.core.cancel(r[Slot.TRADER], r[Slot.ASSET], r[Slot.ORDER_ID]);
+      applyCancel(request, this.core);
     } catch (error) {
-      throw this.fail('cancel', error);
+      throw this.callError('cancel', error);
     }
     return this.cancelResult();
   }
 
   reduce(request: ReduceRequest): CancelResult {
     this.ensureUsable();
-    const r = REQUEST;
-    checkReduce(request);
     try {
-      this.core.reduce(r[Slot.TRADER], r[Slot.ASSET], r[Slot.ORDER_ID], r[Slot.SIZE]);
+      applyReduce(request, this.core);
     } catch (error) {
-      throw this.fail('reduce', error);
+      throw this.callError('reduce', error);
     }
     return this.cancelResult();
   }
 
   modify(request: ModifyRequest): OrderResult {
     this.ensureUsable();
-    const r = REQUEST;
-    const timestamp = checkModify(request);
+    let timestamp: number;
     try {
-      this.core.modify(r[Slot.TRADER], r[Slot.ASSET], r[Slot.ORDER_ID], r[Slot.PRICE], r[Slot.SIZE], r[Slot.TIMESTAMP]);
+      timestamp = applyModify(request, this.core);
     } catch (error) {
-      throw this.fail('modify', error);
+      throw this.callError('modify', error);
     }
-    return this.orderResult(r, timestamp);
+    return this.orderResult(REQUEST, timestamp);
   }
 
   cancelAll(request: CancelAllRequest): CancelAllResult {
     this.ensureUsable();
-    const r = REQUEST;
-    checkCancelAll(request);
     try {
-      this.core.cancelAll(r[Slot.TRADER], r[Slot.ASSET], (r[Slot.HEAD] & Head.ALL_ASSETS) !== 0);
+      applyCancelAll(request, this.core);
     } catch (error) {
-      throw this.fail('cancelAll', error);
+      throw this.callError('cancelAll', error);
     }
     const out = this.core.out;
     const head = out[Out.HEAD];
-    if ((head & 15) === StatusCode.OK) return { ok: true, cancelled: smallInteger(out[Out.FILLED]) };
-    return { ok: false, cancelled: 0, reason: REJECT_REASONS[head >> 4] };
+    if ((head & 15) === StatusCode.OK) return { ok: true, cancelled: small(out[Out.FILLED]) };
+    return { ok: false, cancelled: 0, reason: REASON_NAMES[head >> 4] };
   }
 
   /** The events of the last per-call command, read in place (overwritten by the next call). */
@@ -404,6 +386,11 @@ export class MatchingEngine implements Engine {
       if (error instanceof LobError) throw error;
       throw this.fail(what, error);
     }
+  }
+
+  /** What a per-call method throws: a refusal or an error of the request's own as it is, a core call's failure as fail() makes it. */
+  private callError(operation: string, error: unknown): unknown {
+    return error instanceof CoreCallFailure ? this.fail(operation, error.cause) : error;
   }
 
   private fail(operation: string, error: unknown): LobError {
