@@ -20,7 +20,7 @@ import { smallInteger } from './js-core/small-integer.js';
 import { EventList, outOfRange } from './events.js';
 import { ORDER_STATUS, REJECT_REASONS, SIDES, STP_MODES, StatusCode, TIME_IN_FORCE } from './codes.js';
 import {
-  COMMAND_BYTES, COMMAND_SLOTS, OPERATIONS, RULE_TEXT, Slot, batchFaultError, checkRequest, findBatchFault, operation,
+  COMMAND_BYTES, COMMAND_SLOTS, OPERATIONS, RULE_TEXT, Slot, batchFaultError, checkRequest, checkedRecord, findBatchFault, operation,
   type FieldSpec, type OperationSpec, type RequestOf,
 } from './operations.js';
 import type { Fill, OrderStatus, RejectReason, SelfTradePrevention, Side, TimeInForce } from './types.js';
@@ -56,8 +56,6 @@ export interface RecordSource {
   next(into: Float64Array, o: number): number;
 }
 
-/** Where CommandBatch.request checks a request before the record goes into its batch. */
-const REQUEST = new Float64Array(COMMAND_SLOTS);
 const METHOD_NAMES = OPERATIONS.map((spec) => spec.method).join(', ');
 
 /**
@@ -445,9 +443,9 @@ export class CommandBatch {
     if (!Object.hasOwn(checkRequest, method)) throw invalidArgument('method', `one of ${METHOD_NAMES}`, method);
     // Checked and written in one pass (operations.ts, checkRequest), then put after the last record:
     // a refused request adds nothing, and a getter that adds to this batch meanwhile keeps its record.
-    checkRequest[method](req, REQUEST, 0);
+    checkRequest[method](req);
     const o = this.next();
-    this.records.set(REQUEST, o);
+    this.records.set(checkedRecord, o);
     return this;
   }
 
@@ -664,6 +662,8 @@ export function ocoStopStatus(limitStatus: number, limitFilled: number): OrderSt
 
 /** The largest integer every V8 build holds as a small integer (src/js-core/small-integer.ts). */
 const enum Small { MAX = 0x3fffffff }
+/** SIDES as a module constant, which a fill's decoding reads without the import's cell and hole check. */
+const SIDE_NAMES = SIDES;
 
 /**
  * Fill j of a fill buffer (FILL_SLOTS layout) as an object; the timestamp is its command's. Its
@@ -682,7 +682,7 @@ export function decodeFill(fills: Float64Array, j: number, timestamp: number): F
   const price = fills[o + 6];
   const size = fills[o + 7];
   // Slot 0 is an integer below 2^53; ToInt32 keeps its parity, so & 1 is exact and cheaper than %.
-  const takerSide = SIDES[fills[o] & 1];
+  const takerSide = SIDE_NAMES[fills[o] & 1];
   // Every value of a fill is a non-negative integer.
   if (asset <= Small.MAX && makerOrderId <= Small.MAX && takerOrderId <= Small.MAX && makerTrader <= Small.MAX && takerTrader <= Small.MAX &&
       price <= Small.MAX && size <= Small.MAX) {

@@ -13,10 +13,10 @@ import { LobError, describeValue } from './errors.js';
 import { smallInteger } from './js-core/small-integer.js';
 import { EventList } from './events.js';
 // The record's slots, head bits and status codes as const enums (the mirrors test/codes.test.ts
-// checks), so that the per-call path reads literals: operations.ts's Slot and Head and codes.ts's
+// checks), so that the per-call path reads literals: operations.ts's Slot and codes.ts's
 // StatusCode are objects, read through their module cells at every use (bench/README.md, stop 49).
-import { Head, Slot, StatusCode } from './js-core/codes.js';
-import { COMMAND_SLOTS, batchFaultError, checkRequest, decodeFault } from './operations.js';
+import { Slot, StatusCode } from './js-core/codes.js';
+import { CoreCallFailure, applyRequest, batchFaultError, checkedRecord, decodeFault } from './operations.js';
 import { requireNonNegative, requirePositive } from './validate.js';
 import type {
   BackendName, CancelAllRequest, CancelAllResult, CancelRequest, CancelResult, Depth, Fill, Level, LimitOrderRequest,
@@ -24,27 +24,35 @@ import type {
   StopOrderRequest,
 } from './types.js';
 
-const checkLimit = checkRequest.placeLimit;
-const checkMarket = checkRequest.placeMarket;
-const checkCancel = checkRequest.cancel;
-const checkReduce = checkRequest.reduce;
-const checkModify = checkRequest.modify;
-const checkCancelAll = checkRequest.cancelAll;
-const checkStop = checkRequest.placeStop;
-const checkOco = checkRequest.placeOco;
+const applyLimit = applyRequest.placeLimit;
+const applyMarket = applyRequest.placeMarket;
+const applyCancel = applyRequest.cancel;
+const applyReduce = applyRequest.reduce;
+const applyModify = applyRequest.modify;
+const applyCancelAll = applyRequest.cancelAll;
+const applyStop = applyRequest.placeStop;
+const applyOco = applyRequest.placeOco;
 
 /**
- * The record a per-call request is checked into and the core is called from (operations.ts,
- * checkRequest): each field read once, so what is checked is what is applied. One serves every
- * engine: nothing runs between a check and the core call that reads it.
+ * The record a per-call request is checked into (operations.ts, applyRequest): each field read
+ * once, so what is checked is what is applied. One serves every engine: nothing runs between a
+ * check and the reads of its record here. A module constant, so that the reads below are at fixed
+ * addresses (an import is read through its module cell at every use).
  */
-const REQUEST = new Float64Array(COMMAND_SLOTS);
-const sideOf = (r: Float64Array): number => (r[Slot.HEAD] >> Head.SIDE_SHIFT) & 15;
-const tifOf = (r: Float64Array): number => (r[Slot.HEAD] >> Head.TIF_SHIFT) & 15;
-const stpOf = (r: Float64Array): number => (r[Slot.HEAD] >> Head.STP_SHIFT) & 15;
+const REQUEST = checkedRecord;
 
 const BID = 0;
 const ASK = 1;
+
+/**
+ * What the per-call results read, as module constants: an import is read through its module cell
+ * with a hole check at every use, and an imported function's inlined call checks as well that the
+ * cell still holds that function, where a constant is folded (bench/README.md, stop 50).
+ */
+const STATUS_NAMES = ORDER_STATUS;
+const REASON_NAMES = REJECT_REASONS;
+const small = smallInteger;
+const fillAt = decodeFill;
 
 export class MatchingEngine implements Engine {
   private readonly core: MatchingCore;
@@ -91,56 +99,48 @@ export class MatchingEngine implements Engine {
 
   placeLimit(request: LimitOrderRequest): OrderResult {
     this.ensureUsable();
-    const r = REQUEST;
-    const timestamp = checkLimit(request, r, 0);
+    let timestamp: number;
     try {
-      this.core.placeLimit(r[Slot.TRADER], r[Slot.ASSET], sideOf(r), r[Slot.PRICE], r[Slot.SIZE], r[Slot.TIMESTAMP], tifOf(r), stpOf(r),
-        r[Slot.CLIENT_ORDER_ID]);
+      timestamp = applyLimit(request, this.core);
     } catch (error) {
-      throw this.fail('placeLimit', error);
+      throw this.callError('placeLimit', error);
     }
-    return this.orderResult(r, timestamp);
+    return this.orderResult(REQUEST, timestamp);
   }
 
   placeMarket(request: MarketOrderRequest): OrderResult {
     this.ensureUsable();
-    const r = REQUEST;
-    const timestamp = checkMarket(request, r, 0);
+    let timestamp: number;
     try {
-      this.core.placeMarket(r[Slot.TRADER], r[Slot.ASSET], sideOf(r), r[Slot.SIZE], r[Slot.BUDGET], r[Slot.TIMESTAMP], r[Slot.PRICE],
-        stpOf(r), r[Slot.CLIENT_ORDER_ID]);
+      timestamp = applyMarket(request, this.core);
     } catch (error) {
-      throw this.fail('placeMarket', error);
+      throw this.callError('placeMarket', error);
     }
-    const result = this.orderResult(r, timestamp);
-    if (r[Slot.BUDGET] !== 0) result.spent = smallInteger(this.core.out[Out.SPENT]);
+    const result = this.orderResult(REQUEST, timestamp);
+    if (REQUEST[Slot.BUDGET] !== 0) result.spent = small(this.core.out[Out.SPENT]);
     return result;
   }
 
   placeStop(request: StopOrderRequest): OrderResult {
     this.ensureUsable();
-    const r = REQUEST;
-    const timestamp = checkStop(request, r, 0);
+    let timestamp: number;
     try {
-      this.core.placeStop(r[Slot.TRADER], r[Slot.ASSET], sideOf(r), r[Slot.SIZE], r[Slot.TRIGGER_PRICE], r[Slot.PRICE], r[Slot.SECOND_PRICE],
-        r[Slot.TIMESTAMP], tifOf(r), stpOf(r), r[Slot.CLIENT_ORDER_ID]);
+      timestamp = applyStop(request, this.core);
     } catch (error) {
-      throw this.fail('placeStop', error);
+      throw this.callError('placeStop', error);
     }
-    return this.orderResult(r, timestamp);
+    return this.orderResult(REQUEST, timestamp);
   }
 
   placeOco(request: OcoOrderRequest): OrderResult {
     this.ensureUsable();
-    const r = REQUEST;
-    const timestamp = checkOco(request, r, 0);
+    let timestamp: number;
     try {
-      this.core.placeOco(r[Slot.TRADER], r[Slot.ASSET], sideOf(r), r[Slot.SIZE], r[Slot.PRICE], r[Slot.TRIGGER_PRICE], r[Slot.SECOND_PRICE],
-        r[Slot.TIMESTAMP], stpOf(r), r[Slot.CLIENT_ORDER_ID]);
+      timestamp = applyOco(request, this.core);
     } catch (error) {
-      throw this.fail('placeOco', error);
+      throw this.callError('placeOco', error);
     }
-    const result = this.orderResult(r, timestamp);
+    const result = this.orderResult(REQUEST, timestamp);
     const stopStatus = ocoStopStatus(this.core.out[Out.HEAD] & 15, result.filled);
     if (stopStatus !== undefined) {
       result.stopOrderId = result.orderId + 1;
@@ -151,53 +151,46 @@ export class MatchingEngine implements Engine {
 
   cancel(request: CancelRequest): CancelResult {
     this.ensureUsable();
-    const r = REQUEST;
-    checkCancel(request, r, 0);
     try {
-      this.core.cancel(r[Slot.TRADER], r[Slot.ASSET], r[Slot.ORDER_ID]);
+      applyCancel(request, this.core);
     } catch (error) {
-      throw this.fail('cancel', error);
+      throw this.callError('cancel', error);
     }
     return this.cancelResult();
   }
 
   reduce(request: ReduceRequest): CancelResult {
     this.ensureUsable();
-    const r = REQUEST;
-    checkReduce(request, r, 0);
     try {
-      this.core.reduce(r[Slot.TRADER], r[Slot.ASSET], r[Slot.ORDER_ID], r[Slot.SIZE]);
+      applyReduce(request, this.core);
     } catch (error) {
-      throw this.fail('reduce', error);
+      throw this.callError('reduce', error);
     }
     return this.cancelResult();
   }
 
   modify(request: ModifyRequest): OrderResult {
     this.ensureUsable();
-    const r = REQUEST;
-    const timestamp = checkModify(request, r, 0);
+    let timestamp: number;
     try {
-      this.core.modify(r[Slot.TRADER], r[Slot.ASSET], r[Slot.ORDER_ID], r[Slot.PRICE], r[Slot.SIZE], r[Slot.TIMESTAMP]);
+      timestamp = applyModify(request, this.core);
     } catch (error) {
-      throw this.fail('modify', error);
+      throw this.callError('modify', error);
     }
-    return this.orderResult(r, timestamp);
+    return this.orderResult(REQUEST, timestamp);
   }
 
   cancelAll(request: CancelAllRequest): CancelAllResult {
     this.ensureUsable();
-    const r = REQUEST;
-    checkCancelAll(request, r, 0);
     try {
-      this.core.cancelAll(r[Slot.TRADER], r[Slot.ASSET], (r[Slot.HEAD] & Head.ALL_ASSETS) !== 0);
+      applyCancelAll(request, this.core);
     } catch (error) {
-      throw this.fail('cancelAll', error);
+      throw this.callError('cancelAll', error);
     }
     const out = this.core.out;
     const head = out[Out.HEAD];
-    if ((head & 15) === StatusCode.OK) return { ok: true, cancelled: smallInteger(out[Out.FILLED]) };
-    return { ok: false, cancelled: 0, reason: REJECT_REASONS[head >> 4] };
+    if ((head & 15) === StatusCode.OK) return { ok: true, cancelled: small(out[Out.FILLED]) };
+    return { ok: false, cancelled: 0, reason: REASON_NAMES[head >> 4] };
   }
 
   /** The events of the last per-call command, read in place (overwritten by the next call). */
@@ -356,18 +349,18 @@ export class MatchingEngine implements Engine {
   private orderResult(r: Float64Array, timestamp: number): OrderResult {
     const out = this.core.out;
     const head = out[Out.HEAD];
-    const status = ORDER_STATUS[head & 15] as OrderStatus;
+    const status = STATUS_NAMES[head & 15] as OrderStatus;
     const fillCount = out[Out.FILL_COUNT];
     // Most orders do not trade: the decoding is a call of its own, which V8 does not inline here.
     const fills: Fill[] = fillCount === 0 ? [] : decodeFills(this.core.fills, fillCount, timestamp);
     const result: OrderResult = {
-      orderId: smallInteger(out[Out.ORDER_ID]),
+      orderId: small(out[Out.ORDER_ID]),
       status,
-      filled: smallInteger(out[Out.FILLED]),
-      remaining: smallInteger(out[Out.REMAINING]),
+      filled: small(out[Out.FILLED]),
+      remaining: small(out[Out.REMAINING]),
       fills,
     };
-    const reason = REJECT_REASONS[head >> 4];
+    const reason = REASON_NAMES[head >> 4];
     if (reason !== undefined) result.reason = reason;
     // 0 is no client order id: one given is positive.
     if (r[Slot.CLIENT_ORDER_ID] !== 0) result.clientOrderId = r[Slot.CLIENT_ORDER_ID];
@@ -377,8 +370,8 @@ export class MatchingEngine implements Engine {
   private cancelResult(): CancelResult {
     const out = this.core.out;
     const head = out[Out.HEAD];
-    if ((head & 15) === StatusCode.OK) return { ok: true, remaining: smallInteger(out[Out.REMAINING]) };
-    return { ok: false, reason: REJECT_REASONS[head >> 4] };
+    if ((head & 15) === StatusCode.OK) return { ok: true, remaining: small(out[Out.REMAINING]) };
+    return { ok: false, reason: REASON_NAMES[head >> 4] };
   }
 
   private ensureUsable(): void {
@@ -393,6 +386,11 @@ export class MatchingEngine implements Engine {
       if (error instanceof LobError) throw error;
       throw this.fail(what, error);
     }
+  }
+
+  /** What a per-call method throws: a refusal or an error of the request's own as it is, a core call's failure as fail() makes it. */
+  private callError(operation: string, error: unknown): unknown {
+    return error instanceof CoreCallFailure ? this.fail(operation, error.cause) : error;
   }
 
   private fail(operation: string, error: unknown): LobError {
@@ -416,7 +414,7 @@ export class MatchingEngine implements Engine {
  */
 function decodeFills(buffer: Float64Array, count: number, timestamp: number): Fill[] {
   const fills: Fill[] = [];
-  for (let j = 0; j < count; j++) fills.push(decodeFill(buffer, j, timestamp));
+  for (let j = 0; j < count; j++) fills.push(fillAt(buffer, j, timestamp));
   return fills;
 }
 

@@ -12,6 +12,7 @@
 //   op | side << 4 | timeInForce << 8 | stp << 12 | flags << 16
 // A slot an operation does not use is ignored (never validated, never read), so a reused buffer
 // needs no clearing.
+import type { MatchingCore } from './core.js';
 import { invalidArgument } from './errors.js';
 import { Op, SIDES, STP_MODES, TIME_IN_FORCE } from './codes.js';
 import type {
@@ -94,6 +95,12 @@ export interface OperationSpec {
   readonly stp: boolean;
   readonly fields: readonly FieldSpec[];
   readonly cross: CrossRuleCode;
+  /**
+   * The arguments of the MatchingCore method of the same name (src/core.ts), in its order: a field's
+   * value (0 for an optional one absent), the head's side, timeInForce or stp code, or `allAssets`
+   * (cancelAll without an asset). applyRequest passes them to the core as the request gave them.
+   */
+  readonly core: readonly string[];
 }
 
 const trader: FieldSpec = { name: 'trader', slot: Slot.TRADER, rule: Rule.NON_NEGATIVE };
@@ -109,39 +116,47 @@ export const OPERATIONS: readonly OperationSpec[] = [
     op: Op.LIMIT, method: 'placeLimit', side: true, timeInForce: true, stp: true, cross: CrossRule.NONE,
     fields: [trader, asset, { name: 'price', slot: Slot.PRICE, rule: Rule.POSITIVE },
       { name: 'size', slot: Slot.SIZE, rule: Rule.POSITIVE }, timestamp, clientOrderId],
+    core: ['trader', 'asset', 'side', 'price', 'size', 'timestamp', 'timeInForce', 'stp', 'clientOrderId'],
   },
   {
     op: Op.MARKET, method: 'placeMarket', side: true, timeInForce: false, stp: true, cross: CrossRule.SIZE_OR_BUDGET,
     fields: [trader, asset, { name: 'size', slot: Slot.SIZE, rule: Rule.OPTIONAL_POSITIVE },
       { name: 'budget', slot: Slot.BUDGET, rule: Rule.OPTIONAL_POSITIVE }, timestamp,
       { name: 'protectionPrice', slot: Slot.PRICE, rule: Rule.OPTIONAL_POSITIVE }, clientOrderId],
+    core: ['trader', 'asset', 'side', 'size', 'budget', 'timestamp', 'protectionPrice', 'stp', 'clientOrderId'],
   },
   {
     op: Op.CANCEL, method: 'cancel', side: false, timeInForce: false, stp: false, cross: CrossRule.NONE,
     fields: [trader, asset, orderId],
+    core: ['trader', 'asset', 'orderId'],
   },
   {
     op: Op.REDUCE, method: 'reduce', side: false, timeInForce: false, stp: false, cross: CrossRule.NONE,
     fields: [trader, asset, orderId, { name: 'by', slot: Slot.SIZE, rule: Rule.POSITIVE }],
+    core: ['trader', 'asset', 'orderId', 'by'],
   },
   {
     op: Op.MODIFY, method: 'modify', side: false, timeInForce: false, stp: false, cross: CrossRule.CHANGES_SOMETHING,
     fields: [trader, asset, orderId, { name: 'price', slot: Slot.PRICE, rule: Rule.OPTIONAL_POSITIVE },
       { name: 'size', slot: Slot.SIZE, rule: Rule.OPTIONAL_POSITIVE }, timestamp],
+    core: ['trader', 'asset', 'orderId', 'price', 'size', 'timestamp'],
   },
   {
     op: Op.CANCEL_ALL, method: 'cancelAll', side: false, timeInForce: false, stp: false, cross: CrossRule.NONE,
     fields: [trader, { name: 'asset', slot: Slot.ASSET, rule: Rule.ASSET_OR_ALL }],
+    core: ['trader', 'asset', 'allAssets'],
   },
   {
     op: Op.STOP, method: 'placeStop', side: true, timeInForce: true, stp: true, cross: CrossRule.STOP_PRICES,
     fields: [trader, asset, size, stopPrice, { name: 'price', slot: Slot.PRICE, rule: Rule.OPTIONAL_POSITIVE },
       { name: 'protectionPrice', slot: Slot.SECOND_PRICE, rule: Rule.OPTIONAL_POSITIVE }, timestamp, clientOrderId],
+    core: ['trader', 'asset', 'side', 'size', 'stopPrice', 'price', 'protectionPrice', 'timestamp', 'timeInForce', 'stp', 'clientOrderId'],
   },
   {
     op: Op.OCO, method: 'placeOco', side: true, timeInForce: false, stp: true, cross: CrossRule.OCO_PRICES,
     fields: [trader, asset, size, { name: 'price', slot: Slot.PRICE, rule: Rule.POSITIVE }, stopPrice,
       { name: 'stopLimitPrice', slot: Slot.SECOND_PRICE, rule: Rule.OPTIONAL_POSITIVE }, timestamp, clientOrderId],
+    core: ['trader', 'asset', 'side', 'size', 'price', 'stopPrice', 'stopLimitPrice', 'timestamp', 'stp', 'clientOrderId'],
   },
 ];
 
@@ -376,14 +391,45 @@ export function batchFaultError(slots: Float64Array, fault: BatchFault): Error {
 /** Writes a validated request as a command record at `offset` of `slots`. */
 export type RequestEncoder = (request: unknown, slots: Float64Array, offset: number) => void;
 /**
- * Checks a request and writes it as a command record; returns its timestamp as the request holds
- * it (0 for an op without one): the same number as the record's, but a value the results can
- * carry as it is, where one read back from the record is boxed again for every object it goes in.
+ * Checks a request and writes it as a command record into `checkedRecord`; returns its timestamp as
+ * the request holds it (0 for an op without one): the same number as the record's, but a value the
+ * results can carry as it is, where one read back from the record is boxed again for every object
+ * it goes in.
  */
-export type RequestChecker = (request: unknown, slots: Float64Array, offset: number) => number;
+export type RequestChecker = (request: unknown) => number;
+
+/**
+ * The record every per-call request is checked into (checkRequest), read by the engine's per-call
+ * methods and copied by CommandBatch.request. One record, a constant of the checkers' closures, so
+ * that their stores are at fixed addresses with no bounds checks: a record and an offset passed in
+ * cost a bounds and an overflow check a slot, 12 slots a call (bench/README.md, stop 50). Nothing
+ * runs between a check and the read of its record: a getter that checks another request meanwhile
+ * has finished with the record before the first check stores anything (compileChecker).
+ */
+export const checkedRecord = new Float64Array(COMMAND_SLOTS);
+
+/**
+ * What an applier (applyRequest) throws when the core call itself throws, around what the core
+ * threw: the engine then knows the core failed (ENGINE_FAILED), where whatever the check threw, a
+ * refusal or a getter's own error, is the caller's and changes nothing.
+ */
+export class CoreCallFailure {
+  constructor(readonly cause: unknown) {}
+}
+
+/**
+ * Checks a request, writes it into `checkedRecord` as checkRequest does, then calls the core's
+ * method of the same name with the values checked, as the request held them; returns its timestamp
+ * (0 for an op without one). The engine's per-call methods call these: one call where a check and
+ * then a core call read back from the record took two, and the core gets the caller's small
+ * integers, where numbers read from the record are doubles to convert at the core's calls
+ * (bench/README.md, stop 50). A core call that throws is rethrown as a CoreCallFailure.
+ */
+export type RequestApplier = (request: unknown, core: MatchingCore) => number;
 
 const helpers = {
   invalidArgument, isNonNegativeSafeInteger, isPositiveSafeInteger, sideCode, tifCode, stpCode, RULE_TEXT, crossFailure,
+  CoreCallFailure,
 };
 
 /**
@@ -394,8 +440,9 @@ const helpers = {
  * and stack traces can tell them apart.
  */
 function compile<T>(name: string, params: string[], body: string, c?: object): T {
+  // `c` through a const: a context slot that TurboFan reads as a constant, where a parameter's is read at every use.
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  return new Function('h', 'c', `return function ${name}(${params.join(', ')}) {\n${body}\n};`)(helpers, c) as T;
+  return new Function('h', 'k', `const c = k;\nreturn function ${name}(${params.join(', ')}) {\n${body}\n};`)(helpers, c) as T;
 }
 
 /** A string literal for generated code (the table's names and texts hold no quotes or backslashes). */
@@ -474,7 +521,9 @@ function compileReader(spec: OperationSpec): (request: unknown) => unknown {
  * checked: a getter that places another request meanwhile (re-entering with the same record) has
  * finished with the record by then.
  */
-function compileChecker(spec: OperationSpec): RequestChecker {
+function compileChecker(spec: OperationSpec, applies: false): RequestChecker;
+function compileChecker(spec: OperationSpec, applies: true): RequestApplier;
+function compileChecker(spec: OperationSpec, applies: boolean): RequestChecker | RequestApplier {
   const lines = [
     objectCheck(spec),
   ];
@@ -494,7 +543,7 @@ function compileChecker(spec: OperationSpec): RequestChecker {
     const local = `v_${field.name}`;
     lines.push(`const ${local} = r.${field.name};`, fieldCheck(field, local));
     const optional = field.rule === Rule.OPTIONAL_POSITIVE || field.rule === Rule.ASSET_OR_ALL;
-    stores.push(`s[o + ${field.slot}] = ${optional ? `${local} ?? 0` : local};`);
+    stores.push(`c[${field.slot}] = ${optional ? `${local} ?? 0` : local};`);
     if (field.rule === Rule.ASSET_OR_ALL) head.push(`(${local} === undefined ? ${Head.ALL_ASSETS} : 0)`);
     if (field.name === 'asset' && spec.side) {
       lines.push('const side = h.sideCode(r.side);');
@@ -504,13 +553,26 @@ function compileChecker(spec: OperationSpec): RequestChecker {
   lines.push(...foreignFieldChecks(spec));
   // Every slot written, 0 where the op has no field: a record reused for another op keeps nothing of it.
   const used = new Set(spec.fields.map((field) => field.slot));
-  for (let slot = 1; slot < COMMAND_SLOTS; slot++) if (!used.has(slot)) stores.push(`s[o + ${slot}] = 0;`);
-  lines.push(...enums, `s[o] = ${head.join(' | ')};`, ...stores);
+  for (let slot = 1; slot < COMMAND_SLOTS; slot++) if (!used.has(slot)) stores.push(`c[${slot}] = 0;`);
+  lines.push(...enums, `c[0] = ${head.join(' | ')};`, ...stores);
   if (spec.cross !== CrossRule.NONE) {
-    lines.push(`const failure = h.crossFailure(${spec.cross}, s, o);`, 'if (failure !== null) throw h.invalidArgument(failure.field, failure.text, failure.value);');
+    lines.push(`const failure = h.crossFailure(${spec.cross}, c, 0);`, 'if (failure !== null) throw h.invalidArgument(failure.field, failure.text, failure.value);');
+  }
+  if (applies) {
+    const args = spec.core.map((name) => {
+      if (name === 'side') return 'side';
+      if (name === 'timeInForce') return 'tif';
+      if (name === 'stp') return 'stp';
+      if (name === 'allAssets') return 'v_asset === undefined';
+      const field = spec.fields.find((f) => f.name === name) as FieldSpec;
+      return field.rule === Rule.OPTIONAL_POSITIVE || field.rule === Rule.ASSET_OR_ALL ? `v_${name} ?? 0` : `v_${name}`;
+    });
+    lines.push(`try {\ncore.${spec.method}(${args.join(', ')});\n} catch (error) {\nthrow new h.CoreCallFailure(error);\n}`);
   }
   lines.push(spec.fields.some((field) => field.name === 'timestamp') ? 'return v_timestamp;' : 'return 0;');
-  return compile<RequestChecker>(`check_${spec.method}`, ['r', 's', 'o'], lines.join('\n'));
+  return applies
+    ? compile<RequestApplier>(`apply_${spec.method}`, ['r', 'core'], lines.join('\n'), checkedRecord)
+    : compile<RequestChecker>(`check_${spec.method}`, ['r'], lines.join('\n'), checkedRecord);
 }
 
 function compileEncoder(spec: OperationSpec): RequestEncoder {
@@ -583,8 +645,11 @@ function compileBatchCheck(): (slots: Float64Array, o: number) => boolean {
 export const readRequest = Object.fromEntries(OPERATIONS.map((spec) => [spec.method, compileReader(spec)])) as
   { [M in OperationSpec['method']]: (request: unknown) => RequestOf[M] };
 /** Per-call checkers, by method: each request checked and written as a command record in one pass (compileChecker). */
-export const checkRequest = Object.fromEntries(OPERATIONS.map((spec) => [spec.method, compileChecker(spec)])) as
+export const checkRequest = Object.fromEntries(OPERATIONS.map((spec) => [spec.method, compileChecker(spec, false)])) as
   Record<OperationSpec['method'], RequestChecker>;
+/** Per-call appliers, by method: each request checked, written as checkRequest writes it, and passed to the core (RequestApplier). */
+export const applyRequest = Object.fromEntries(OPERATIONS.map((spec) => [spec.method, compileChecker(spec, true)])) as
+  Record<OperationSpec['method'], RequestApplier>;
 /** Per-call encoders into command records (the journal's), by method. */
 export const encodeRequest = Object.fromEntries(OPERATIONS.map((spec) => [spec.method, compileEncoder(spec)])) as
   Record<OperationSpec['method'], RequestEncoder>;

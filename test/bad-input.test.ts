@@ -6,7 +6,7 @@ import { describeEachBackend, newEngine } from './helpers/backends.js';
 import { createEngine } from '../src/engine.js';
 import { LobError } from '../src/errors.js';
 import type { Engine } from '../src/engine.js';
-import { COMMAND_SLOTS, OPERATIONS, Rule, checkRequest } from '../src/operations.js';
+import { COMMAND_SLOTS, OPERATIONS, Rule, checkRequest, checkedRecord } from '../src/operations.js';
 import { CommandBatch, MAX_BATCH_COMMANDS } from '../src/batch.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 
@@ -434,8 +434,8 @@ describeEachBackend('malformed batches, checked inside the core', (backend) => {
     for (const field of spec.fields) {
       for (const value of badSlotValues(field.rule)) {
         it(`${spec.method} with ${field.name} = ${value}, second of three, throws naming commands[1].${field.name}`, () => {
-          const record = new Float64Array(COMMAND_SLOTS);
-          checkRequest[spec.method](valid, record, 0);
+          checkRequest[spec.method](valid);
+          const record = checkedRecord.slice();
           record[field.slot] = value;
           const batch = new CommandBatch(3);
           batch.limit(2, 1, 'bid', 101, 1, 5); // would trade if applied

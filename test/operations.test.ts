@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { CommandBatch } from '../src/batch.js';
 import { createEngine } from '../src/engine.js';
 import {
-  COMMAND_SLOTS, FaultPart, Head, OPERATIONS, checkRequest, decodeFault, encodeFault, encodeHead, encodeRequest, findBatchFault,
+  COMMAND_SLOTS, FaultPart, Head, OPERATIONS, checkRequest, checkedRecord, decodeFault, encodeFault, encodeHead, encodeRequest, findBatchFault,
 } from '../src/operations.js';
 import { HOST_BLOCK, WasmCore } from '../src/wasm-core.js';
 import { describeEachBackend, newEngine } from './helpers/backends.js';
@@ -142,8 +142,8 @@ describe('per-call encoders and CommandBatch builders write the same records', (
   it('slot for slot, on every slot the operation uses', () => {
     fc.assert(fc.property(requests, (command) => {
       const method = METHOD[command.op];
-      const encoded = new Float64Array(COMMAND_SLOTS);
-      checkRequest[method](command.req, encoded, 0);
+      checkRequest[method](command.req);
+      const encoded = checkedRecord.slice();
       // The per-call check writes the record the journal's encoder does.
       const journaled = new Float64Array(COMMAND_SLOTS);
       encodeRequest[method](command.req, journaled, 0);
