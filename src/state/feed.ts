@@ -6,7 +6,8 @@
 //
 // A subscriber that does not keep up is cut off rather than let its queue grow: it gets what was
 // queued, then its iteration ends with a LobError (code SLOW_CONSUMER); it can subscribe again
-// from one past the last sequence it got.
+// from one past the last sequence it got. While a subscriber replays history, the live messages
+// held behind the replay count against the same bound.
 import { EVENT_SLOTS, EventHead, EventSlot, decodeEvent } from '../events.js';
 import { LobError, invalidArgument } from '../errors.js';
 import { refuseUnknownOptions } from '../validate.js';
@@ -137,11 +138,21 @@ export class Subscription implements AsyncIterable<FeedMessage>, FeedSink {
       waiter.resolve({ value: message, done: false });
       return;
     }
-    if (this.queue.length - this.head >= this.maxBuffered) {
-      this.fail(new LobError('SLOW_CONSUMER', `the feed subscriber fell ${this.maxBuffered} messages behind and was cut off after the messages it was given; subscribe again with fromSeq one past the last seq it got`));
+    if (this.buffered >= this.maxBuffered) {
+      this.cutOff();
       return;
     }
     this.queue.push(message);
+  }
+
+  /** Messages queued and not yet taken. */
+  get buffered(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** The subscriber holds maxBuffered messages: it gets what was queued, then SLOW_CONSUMER. */
+  cutOff(): void {
+    this.fail(new LobError('SLOW_CONSUMER', `the feed subscriber fell ${this.maxBuffered} messages behind and was cut off after the messages it was given; subscribe again with fromSeq one past the last seq it got`));
   }
 
   /** Ends the iteration with `error` after what is queued. */
@@ -266,8 +277,23 @@ export class FeedPublisher implements CommitFollower {
       return subscription;
     }
     // Live messages queue behind the replay; offer() drops those the replay already delivered.
+    // What is held counts against maxBuffered with what is queued, as it would once the replay is
+    // done: a replay slower than the live feed cuts the subscriber off as a slow reader is cut off,
+    // rather than hold the live messages without bound meanwhile.
     const held: FeedMessage[] = [];
-    const live: FeedSink = { wants: (asset) => subscription.wants(asset), offer: (message) => held.push(message) };
+    const live: FeedSink = {
+      wants: (asset) => subscription.wants(asset),
+      offer: (message) => {
+        if (subscription.isClosed || !subscription.wants(message.asset)) return;
+        if (subscription.buffered + held.length >= maxBuffered) {
+          this.subscriptions.delete(live);
+          held.length = 0;
+          subscription.cutOff();
+          return;
+        }
+        held.push(message);
+      },
+    };
     this.subscriptions.add(live);
     void this.replay(subscription, from, durableSeq)
       .then(() => {
