@@ -305,6 +305,25 @@ describeEachBackend('the feed', (backend) => {
     await sm.close();
   });
 
+  it('replays a block of more than maxBuffered messages to a reader that keeps up, without cutting it off', async () => {
+    const sm = await CoreStateMachine.open({ backend, path: tempDbPath('feed-replay-big-block') });
+    // One flush: one block of 200 messages, four times maxBuffered.
+    for (let i = 0; i < 200; i++) sm.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 1 + i, size: 1, timestamp: i });
+    await sm.flush();
+    const subscription = sm.subscribe({ assets: [1], fromSeq: 1, maxBuffered: 50 });
+    const seqs: number[] = [];
+    for await (const message of subscription) {
+      seqs.push(message.seq);
+      if (seqs.length === 201) break;
+      if (seqs.length === 200) { // then live
+        sm.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 500, size: 1, timestamp: 500 });
+        void sm.flush();
+      }
+    }
+    expect(seqs).toEqual(Array.from({ length: 201 }, (_, i) => i + 1));
+    await sm.close();
+  });
+
   it('holds live messages within maxBuffered while it replays: past it, the subscriber is cut off with SLOW_CONSUMER', async () => {
     const sm = await CoreStateMachine.open({ backend, path: tempDbPath('feed-replay-bound') });
     for (let i = 0; i < 3; i++) sm.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 10 + i, size: 1, timestamp: i });
