@@ -177,6 +177,29 @@ describe('the feed to a page', () => {
     expect(healthy.state).toBe('live');
   });
 
+  it('a page that stops reading is cut off though it acknowledges frames it was never sent: such an ack is refused', async () => {
+    const machine = await openMachine();
+    later(() => machine.close());
+    const source = new DemoSource(machine, { speed: 'max', assets: ASSETS });
+    later(() => source.stop());
+    const server = await started(machine, source, { limits: { windowBytes: 16 * 1024, stallMs: 200 } });
+    const stalled = await RawSocket.open(server);
+    later(() => stalled.close());
+    await stalled.next('hello');
+    // An ack far ahead emptied the window of every frame sent so far: the page was never behind,
+    // and what the server sent it piled up in the socket's buffers without bound.
+    const from = stalled.frames.length;
+    stalled.send(JSON.stringify({ type: 'ack', n: Number.MAX_SAFE_INTEGER }));
+    const error = await stalled.next('error', from);
+    expect(error).toMatchObject({ code: 'BAD_FRAME', message: `ack.n must be at most the last frame sent (1), got ${Number.MAX_SAFE_INTEGER}` });
+    stalled.send(JSON.stringify({ type: 'subscribe', asset: 0 }));
+    stalled.socket.pause();
+    const acking = setInterval(() => stalled.send(JSON.stringify({ type: 'ack', n: Number.MAX_SAFE_INTEGER })), 20);
+    later(() => clearInterval(acking));
+    source.start();
+    await until('the stalled page cut off', () => server.stats.cutOff >= 1);
+  });
+
   it('a replay whose step fails stops playing and reports the error through `failed`, which serve ends on', async () => {
     const machine = await openMachine();
     later(() => machine.close());

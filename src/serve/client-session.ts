@@ -145,6 +145,12 @@ export class ClientSession {
         this.tick(Date.now());
         return;
       case 'ack':
+        // An ack of a frame not yet sent would empty the window ahead of time: a page that stops
+        // reading and acks ahead would never be cut off, while its frames pile up in the socket.
+        if (frame.n > this.frames) {
+          this.send({ type: 'error', code: 'BAD_FRAME', message: `ack.n must be at most the last frame sent (${this.frames}), got ${frame.n}` });
+          return;
+        }
         this.window.acknowledged(frame.n);
         return;
       case 'control':
