@@ -399,6 +399,22 @@ describeEachBackend('unknown options', (backend) => {
     expect(machine.subscribe({ assets: [1], maxBuffered: 5 })).toBeDefined();
     await machine.close();
   });
+
+  it('a misspelt key of a history query (getTraderOrders, getTraderFills, getOrderFills) rejects INVALID_ARGUMENT naming it, and the right keys still answer', async () => {
+    const refusal = (name: string, of: string) => ({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(new RegExp(`^${name} is not an option of ${of} \\(`)) });
+    const machine = await CoreStateMachine.open({ backend });
+    machine.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 100, size: 10, timestamp: 1 });
+    machine.placeLimit({ trader: 2, asset: 1, side: 'ask', price: 100, size: 4, timestamp: 2 });
+    // { open: 'yes' } would have answered with every order, as if no filter were asked for.
+    await expect(machine.getTraderOrders(1, { open: 'yes' } as never)).rejects.toMatchObject(refusal('open', 'getTraderOrders'));
+    await expect(machine.getTraderOrders(1, { status: 'open', newest: true } as never)).rejects.toMatchObject(refusal('newest', 'getTraderOrders'));
+    await expect(machine.getTraderFills(1, { fromHieght: 5 } as never)).rejects.toMatchObject(refusal('fromHieght', 'getTraderFills'));
+    await expect(machine.getOrderFills(1, { status: 'all' } as never)).rejects.toMatchObject(refusal('status', 'getOrderFills'));
+    expect(await machine.getTraderOrders(1, { status: 'open', newestFirst: true, fromHeight: 0, toHeight: 5, after: 0, limit: 5 })).toHaveLength(1);
+    expect(await machine.getTraderFills(1, { newestFirst: false, fromHeight: 0, toHeight: 5, after: 0, limit: 5 })).toHaveLength(1);
+    expect(await machine.getOrderFills(1, { after: 0, limit: 5 })).toHaveLength(1);
+    await machine.close();
+  });
 });
 
 describe('the table of operations', () => {

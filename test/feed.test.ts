@@ -305,6 +305,71 @@ describeEachBackend('the feed', (backend) => {
     await sm.close();
   });
 
+  it('replays a block of more than maxBuffered messages to a reader that keeps up, without cutting it off', async () => {
+    const sm = await CoreStateMachine.open({ backend, path: tempDbPath('feed-replay-big-block') });
+    // One flush: one block of 200 messages, four times maxBuffered.
+    for (let i = 0; i < 200; i++) sm.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 1 + i, size: 1, timestamp: i });
+    await sm.flush();
+    const subscription = sm.subscribe({ assets: [1], fromSeq: 1, maxBuffered: 50 });
+    const seqs: number[] = [];
+    for await (const message of subscription) {
+      seqs.push(message.seq);
+      if (seqs.length === 201) break;
+      if (seqs.length === 200) { // then live
+        sm.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 500, size: 1, timestamp: 500 });
+        void sm.flush();
+      }
+    }
+    expect(seqs).toEqual(Array.from({ length: 201 }, (_, i) => i + 1));
+    await sm.close();
+  });
+
+  it('holds live messages within maxBuffered while it replays: past it, the subscriber is cut off with SLOW_CONSUMER', async () => {
+    const sm = await CoreStateMachine.open({ backend, path: tempDbPath('feed-replay-bound') });
+    for (let i = 0; i < 3; i++) sm.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 10 + i, size: 1, timestamp: i });
+    await sm.flush();
+    // The replay is held at its first block while live commands arrive.
+    const history = (sm as unknown as { feed: { history: { blocksFrom: (seq: number) => AsyncIterable<unknown> } } }).feed.history;
+    const blocksFrom = history.blocksFrom.bind(history);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    history.blocksFrom = async function* held(seq: number) {
+      await gate;
+      yield* blocksFrom(seq);
+    };
+    const replaying = sm.subscribe({ assets: [1], fromSeq: 1, maxBuffered: 5 });
+    const other = sm.subscribe({ assets: [2] });
+    // Another asset's messages are not this subscriber's to hold: they do not count.
+    for (let i = 0; i < 20; i++) sm.placeLimit({ trader: 1, asset: 2, side: 'bid', price: 10 + i, size: 1, timestamp: 10 + i });
+    await sm.flush();
+    expect(replaying.isClosed).toBe(false);
+    for (let i = 0; i < 4; i++) sm.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 20 + i, size: 1, timestamp: 40 + i });
+    await sm.flush();
+    expect(replaying.isClosed).toBe(false); // 4 held
+    for (let i = 0; i < 20; i++) sm.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 30 + i, size: 1, timestamp: 50 + i });
+    await sm.flush();
+    // Cut off while the replay waits, not after it: the live messages had no bound until then.
+    expect(replaying.isClosed).toBe(true);
+    release();
+    const got: number[] = [];
+    await expect((async () => {
+      for await (const message of replaying) got.push(message.seq);
+    })()).rejects.toMatchObject({ code: 'SLOW_CONSUMER' });
+    expect(got).toEqual([]); // the replay had given nothing yet: subscribe again from seq 1
+    // The feed goes on for the others and for a new subscription from where this one stopped.
+    const again = sm.subscribe({ assets: [1], fromSeq: 1 });
+    const seqs: number[] = [];
+    for await (const message of again) {
+      seqs.push(message.seq);
+      if (seqs.length === 27) break;
+    }
+    expect(seqs).toEqual(Array.from({ length: 27 }, (_, i) => i + 1));
+    expect((await drain(other[Symbol.asyncIterator](), {})).map((m) => m.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    again.close();
+    other.close();
+    await sm.close();
+  });
+
   it('refuses malformed subscriptions and a fromSeq past the feed', async () => {
     const sm = await CoreStateMachine.open({ backend });
     sm.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 1 });

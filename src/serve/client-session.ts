@@ -44,6 +44,14 @@ export interface SessionContext {
   broadcastStatus(): void;
 }
 
+/**
+ * Requests (orders, audits) of one page running at once. An audit holds a trader's pages while it
+ * runs, and a frame asking for one is 40 bytes: a page's burst of them, all run at once, took the
+ * server gigabytes. Past this many, the session stops reading the page's socket until one ends, so
+ * the rest wait in the socket's buffers and then in the page's own.
+ */
+export const REQUESTS_AT_ONCE = 4;
+
 const OPEN = 1;
 /** How long a page that was cut off gets to take the close frame before its socket is destroyed. */
 const CLOSE_GRACE_MS = 1000;
@@ -63,6 +71,9 @@ export class ClientSession {
   private readonly window: FlowWindow;
   private frames = 0;
   private ended = false;
+  /** Requests running, and those that arrived past REQUESTS_AT_ONCE (the socket is paused meanwhile). */
+  private running = 0;
+  private readonly queued: Array<{ id: number; run: () => Promise<ServerFrame> }> = [];
 
   constructor(private readonly socket: WebSocket, private readonly context: SessionContext) {
     this.pending = new PendingDelta(context.limits.maxTradesPerFrame);
@@ -77,6 +88,7 @@ export class ClientSession {
   end(): void {
     this.ended = true;
     this.pending.clear();
+    this.queued.length = 0;
   }
 
   onText(text: string): void {
@@ -145,6 +157,12 @@ export class ClientSession {
         this.tick(Date.now());
         return;
       case 'ack':
+        // An ack of a frame not yet sent would empty the window ahead of time: a page that stops
+        // reading and acks ahead would never be cut off, while its frames pile up in the socket.
+        if (frame.n > this.frames) {
+          this.send({ type: 'error', code: 'BAD_FRAME', message: `ack.n must be at most the last frame sent (${this.frames}), got ${frame.n}` });
+          return;
+        }
         this.window.acknowledged(frame.n);
         return;
       case 'control':
@@ -170,9 +188,33 @@ export class ClientSession {
     this.context.broadcastStatus();
   }
 
-  /** Runs a request and sends its answer; an INVALID_ARGUMENT from the machine is an error frame with its message. */
+  /** Runs a request, REQUESTS_AT_ONCE at most, in the order they came. */
   private answer(id: number, run: () => Promise<ServerFrame>): void {
-    run().then(
+    this.queued.push({ id, run });
+    this.startRequests();
+  }
+
+  private startRequests(): void {
+    while (this.running < REQUESTS_AT_ONCE && this.queued.length > 0 && !this.ended) {
+      const { id, run } = this.queued.shift() as { id: number; run: () => Promise<ServerFrame> };
+      this.running++;
+      void this.respond(id, run).finally(() => {
+        this.running--;
+        this.startRequests();
+      });
+    }
+    // Frames the socket had already read may still arrive while it is paused: they wait in `queued`.
+    if (this.ended || this.socket.readyState !== OPEN) return;
+    if (this.queued.length > 0 || this.running >= REQUESTS_AT_ONCE) {
+      if (!this.socket.isPaused) this.socket.pause();
+    } else if (this.socket.isPaused) {
+      this.socket.resume();
+    }
+  }
+
+  /** Sends a request's answer; an INVALID_ARGUMENT from the machine is an error frame with its message. */
+  private respond(id: number, run: () => Promise<ServerFrame>): Promise<void> {
+    return run().then(
       (frame) => this.send(frame),
       (error: unknown) => {
         const code = error instanceof LobError ? error.code : 'INTERNAL';

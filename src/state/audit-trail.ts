@@ -184,7 +184,7 @@ export class AuditTrail {
    */
   async getTraderOrders(trader: number, query: TraderOrderQuery = {}): Promise<OrderRecord[]> {
     requireId('trader', trader);
-    requireQuery(query);
+    requireQuery(query, TRADER_ORDER_QUERY_KEYS, 'getTraderOrders');
     const status = orDefault(query.status, 'all');
     if (status !== 'open' && status !== 'closed' && status !== 'all') throw invalidArgument('status', 'one of open, closed, all', status);
     const newestFirst = orDefault(query.newestFirst, false);
@@ -354,6 +354,9 @@ export class AuditTrail {
     return undefined;
   }
 }
+
+// Typed by the query's keys, so a key renamed in the interface fails the build here.
+const TRADER_ORDER_QUERY_KEYS: readonly (keyof TraderOrderQuery)[] = ['status', 'fromHeight', 'toHeight', 'newestFirst', 'after', 'limit'];
 
 /**
  * The postings a closed page reads at a time past its first read (limit * 2): a read is a round

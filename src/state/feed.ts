@@ -6,7 +6,9 @@
 //
 // A subscriber that does not keep up is cut off rather than let its queue grow: it gets what was
 // queued, then its iteration ends with a LobError (code SLOW_CONSUMER); it can subscribe again
-// from one past the last sequence it got.
+// from one past the last sequence it got. While a subscriber replays history, the live messages
+// held behind the replay count against the same bound, and the replay waits for the reader rather
+// than queue a whole stored block at once.
 import { EVENT_SLOTS, EventHead, EventSlot, decodeEvent } from '../events.js';
 import { LobError, invalidArgument } from '../errors.js';
 import { refuseUnknownOptions } from '../validate.js';
@@ -115,6 +117,8 @@ export class Subscription implements AsyncIterable<FeedMessage>, FeedSink {
   private closed = false;
   /** The last seq handed out or queued, per asset (to skip what a replay already gave). */
   private readonly last = new Map<number, number>();
+  /** A replay waiting for the reader to take messages (whenFewerThan), and how few it waits for. */
+  private room: { below: number; resolve: () => void } | null = null;
 
   constructor(
     private readonly wanted: ((asset: number) => boolean) | undefined,
@@ -137,11 +141,39 @@ export class Subscription implements AsyncIterable<FeedMessage>, FeedSink {
       waiter.resolve({ value: message, done: false });
       return;
     }
-    if (this.queue.length - this.head >= this.maxBuffered) {
-      this.fail(new LobError('SLOW_CONSUMER', `the feed subscriber fell ${this.maxBuffered} messages behind and was cut off after the messages it was given; subscribe again with fromSeq one past the last seq it got`));
+    if (this.buffered >= this.maxBuffered) {
+      this.cutOff();
       return;
     }
     this.queue.push(message);
+  }
+
+  /** Messages queued and not yet taken. */
+  get buffered(): number {
+    return this.queue.length - this.head;
+  }
+
+  /**
+   * Resolves once fewer than `below` messages are queued, or the subscription has ended: how a
+   * replay hands history no faster than the reader takes it. Undefined when that is so already.
+   */
+  whenFewerThan(below: number): Promise<void> | undefined {
+    if (this.buffered < below || this.isClosed) return undefined;
+    return new Promise((resolve) => {
+      this.room = { below, resolve };
+    });
+  }
+
+  private wakeReplay(): void {
+    const room = this.room;
+    if (room === null || (this.buffered >= room.below && !this.isClosed)) return;
+    this.room = null;
+    room.resolve();
+  }
+
+  /** The subscriber holds maxBuffered messages: it gets what was queued, then SLOW_CONSUMER. */
+  cutOff(): void {
+    this.fail(new LobError('SLOW_CONSUMER', `the feed subscriber fell ${this.maxBuffered} messages behind and was cut off after the messages it was given; subscribe again with fromSeq one past the last seq it got`));
   }
 
   /** Ends the iteration with `error` after what is queued. */
@@ -151,6 +183,7 @@ export class Subscription implements AsyncIterable<FeedMessage>, FeedSink {
     const waiting = this.waiting;
     this.waiting = [];
     for (const waiter of waiting) waiter.reject(error);
+    this.wakeReplay();
     this.onClose(this);
   }
 
@@ -162,6 +195,7 @@ export class Subscription implements AsyncIterable<FeedMessage>, FeedSink {
     const waiting = this.waiting;
     this.waiting = [];
     for (const waiter of waiting) waiter.resolve({ value: undefined, done: true });
+    this.wakeReplay();
     this.onClose(this);
   }
 
@@ -173,6 +207,7 @@ export class Subscription implements AsyncIterable<FeedMessage>, FeedSink {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
+    if (this.room !== null) this.wakeReplay();
     return message;
   }
 
@@ -266,10 +301,25 @@ export class FeedPublisher implements CommitFollower {
       return subscription;
     }
     // Live messages queue behind the replay; offer() drops those the replay already delivered.
+    // What is held counts against maxBuffered with what is queued, as it would once the replay is
+    // done: a replay slower than the live feed cuts the subscriber off as a slow reader is cut off,
+    // rather than hold the live messages without bound meanwhile.
     const held: FeedMessage[] = [];
-    const live: FeedSink = { wants: (asset) => subscription.wants(asset), offer: (message) => held.push(message) };
+    const live: FeedSink = {
+      wants: (asset) => subscription.wants(asset),
+      offer: (message) => {
+        if (subscription.isClosed || !subscription.wants(message.asset)) return;
+        if (subscription.buffered + held.length >= maxBuffered) {
+          this.subscriptions.delete(live);
+          held.length = 0;
+          subscription.cutOff();
+          return;
+        }
+        held.push(message);
+      },
+    };
     this.subscriptions.add(live);
-    void this.replay(subscription, from, durableSeq)
+    void this.replay(subscription, from, durableSeq, maxBuffered)
       .then(() => {
         this.subscriptions.delete(live);
         for (const message of held) subscription.offer(message);
@@ -283,7 +333,8 @@ export class FeedPublisher implements CommitFollower {
   }
 
   /** Replays each asset's messages from its fromSeq up to what is durable now. */
-  private async replay(subscription: Subscription, from: Map<number, number>, durableSeq: (asset: number) => number): Promise<void> {
+  private async replay(subscription: Subscription, from: Map<number, number>, durableSeq: (asset: number) => number, maxBuffered: number): Promise<void> {
+    const replayQueued = Math.max(1, Math.floor(maxBuffered / 2));
     for (const [asset, fromSeq] of from) {
       const through = durableSeq(asset);
       if (fromSeq > through) continue;
@@ -297,7 +348,16 @@ export class FeedPublisher implements CommitFollower {
         let last = 0;
         for (const message of messagesOf(block, (a) => a === asset)) {
           last = message.seq;
-          if (message.seq >= fromSeq && message.seq <= through) subscription.offer(message);
+          if (message.seq < fromSeq || message.seq > through) continue;
+          // One block may hold more than maxBuffered messages: offered at once, they cut off a
+          // reader that keeps up. The replay waits for the reader instead, filling half the bound
+          // so that live messages held meanwhile have the other half.
+          const room = subscription.whenFewerThan(replayQueued);
+          if (room !== undefined) {
+            await room;
+            if (subscription.isClosed) return;
+          }
+          subscription.offer(message);
         }
         lastSeq = block.lastSeq;
         reached = last >= through;

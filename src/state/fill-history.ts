@@ -5,7 +5,7 @@ import { EventCode, SIDES } from '../codes.js';
 import { EVENT_SLOTS, EventHead, EventSlot } from '../events.js';
 import type { Fill, Side } from '../types.js';
 import { invalidArgument } from '../errors.js';
-import { isNonNegativeSafeInteger, isPositiveSafeInteger, orDefault } from '../validate.js';
+import { isNonNegativeSafeInteger, isPositiveSafeInteger, orDefault, refuseUnknownOptions } from '../validate.js';
 import { eventsOfOrder, fillsOfTrader } from './block-lookup.js';
 import type { History, ReadBlock } from './history.js';
 
@@ -55,10 +55,20 @@ export function requireOrderId(orderId: unknown): void {
   if (!Number.isSafeInteger(orderId) || (orderId as number) < 1) throw invalidArgument('orderId', 'a positive safe integer', orderId);
 }
 
-/** A query's options object, when one is given. */
-export function requireQuery(query: unknown): void {
+/**
+ * A query's options object, when one is given, with none but the `known` keys: a misspelt key
+ * (`{ open: 'yes' }` for `{ status: 'open' }`) would otherwise answer a wider question without a word.
+ * A query is read once a call, so walking its keys costs nothing that matters (unlike the per-call
+ * order requests).
+ */
+export function requireQuery(query: unknown, known: readonly string[], of: string): void {
   if (typeof query !== 'object' || query === null) throw invalidArgument('query', 'an object', query);
+  refuseUnknownOptions(query, known, of);
 }
+
+// Typed by the query's keys, so a key renamed in the interface fails the build here.
+const FILL_PAGE_KEYS: readonly (keyof FillPage)[] = ['after', 'limit'];
+const TRADER_FILL_QUERY_KEYS: readonly (keyof TraderFillQuery)[] = ['fromHeight', 'toHeight', 'newestFirst', 'after', 'limit'];
 
 /** The fill at event k of a block. */
 export function fillAt(block: ReadBlock, k: number): RecordedFill {
@@ -90,7 +100,7 @@ export class FillHistory {
   /** Fills of an order as maker or taker, oldest first, after the fillSeq cursor `after`. */
   async orderFills(orderId: number, page: FillPage = {}): Promise<RecordedFill[]> {
     requireOrderId(orderId);
-    requireQuery(page);
+    requireQuery(page, FILL_PAGE_KEYS, 'getOrderFills');
     const { after, limit } = normalizePage(page);
     const out: RecordedFill[] = [];
     for (const block of await this.history.blocksOfOrder(orderId)) {
@@ -117,7 +127,7 @@ export class FillHistory {
    */
   async traderFills(trader: number, query: TraderFillQuery = {}): Promise<RecordedFill[]> {
     requireId('trader', trader);
-    requireQuery(query);
+    requireQuery(query, TRADER_FILL_QUERY_KEYS, 'getTraderFills');
     const newestFirst = orDefault(query.newestFirst, false);
     if (typeof newestFirst !== 'boolean') throw invalidArgument('newestFirst', 'a boolean', newestFirst);
     const { after, limit } = normalizePage(query);
