@@ -13,8 +13,9 @@ import { randomInt } from 'node:crypto';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { type BatchResults, COMMAND_BYTES, COMMAND_SLOTS, CommandBatch } from '../batch.js';
 import { ORDER_STATUS, REJECT_REASONS, StatusCode } from '../codes.js';
-import { LobError } from '../errors.js';
+import { invalidArgument, LobError } from '../errors.js';
 import { Slot } from '../operations.js';
+import { isPositiveSafeInteger, refuseUnknownOptions } from '../validate.js';
 import type {
   BookEvent, CancelAllRequest, CancelAllResult, CancelRequest, CancelResult, Fill, LimitOrderRequest, MarketOrderRequest, ModifyRequest,
   OcoOrderRequest, Only, OrderResult, OrderStatus, ReduceRequest, StopOrderRequest,
@@ -25,13 +26,14 @@ import { connectAs } from './nats/connect.js';
 import type { ClusterDescription } from './nats/description.js';
 import { CLIENT_ROLE } from './nats/roles.js';
 import { ShardRouter } from './router.js';
+import { DUPLICATE_WINDOW_MS } from './streams.js';
 import { encodeRequest } from './wire/request.js';
 import { ClusterReply } from './wire/reply.js';
 
 export interface ClusterClientOptions {
   /** One attempt waits this long for an answer (ms). */
   attemptTimeoutMs?: number;
-  /** A request is given up (UNAVAILABLE) after this long; keep it inside the streams' duplicate window (ms). */
+  /** A request is given up (UNAVAILABLE) after this long; at most the streams' duplicate window, 5 minutes (ms). */
   deadlineMs?: number;
   /** Requests on their way per shard for the per-call methods. */
   perShardWindow?: number;
@@ -103,13 +105,16 @@ export class ClusterClient {
   private closed = false;
 
   constructor(private readonly nc: NatsConnection, description: ClusterDescription, private readonly options: ClusterClientOptions = {}) {
+    checkClientOptions(options);
     this.router = new ShardRouter(description.layout);
     this.submitSubjects = description.layout.shards.map((s) => shardSubjects(description.layout.clusterId, s.shard).submit);
     this.queues = description.layout.shards.map(() => ({ batch: new CommandBatch(256), waiters: [], inFlight: 0, scheduled: false }));
     this.lanes = description.layout.shards.map(() => ({ settled: Promise.resolve(), ordered: 0 }));
   }
 
-  static async connect(runDir: string, description: ClusterDescription, options?: ClusterClientOptions): Promise<ClusterClient> {
+  static async connect(runDir: string, description: ClusterDescription, options: ClusterClientOptions = {}): Promise<ClusterClient> {
+    // Before connecting: a refused client must not leave a connection open behind it.
+    checkClientOptions(options);
     return new ClusterClient(await connectAs(runDir, description, CLIENT_ROLE), description, options);
   }
 
@@ -313,6 +318,26 @@ export class ClusterClient {
         this.flushShard(shard);
       });
     }
+  }
+}
+
+const CLIENT_OPTIONS = ['attemptTimeoutMs', 'deadlineMs', 'perShardWindow', 'maxRequestCommands'] as const;
+
+/**
+ * INVALID_ARGUMENT naming the option. Unchecked, a window or request size of 0 (or NaN) sent
+ * nothing, or empty requests for ever, and the calls never settled; and a deadline past the
+ * streams' duplicate window let a retry of a request committed but never answered be stored,
+ * and applied, a second time.
+ */
+function checkClientOptions(options: ClusterClientOptions): void {
+  if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', options);
+  refuseUnknownOptions(options, CLIENT_OPTIONS, 'ClusterClient');
+  for (const name of CLIENT_OPTIONS) {
+    const value = options[name];
+    if (value !== undefined && !isPositiveSafeInteger(value)) throw invalidArgument(name, 'a positive safe integer', value);
+  }
+  if (options.deadlineMs !== undefined && options.deadlineMs > DUPLICATE_WINDOW_MS) {
+    throw invalidArgument('deadlineMs', `at most ${DUPLICATE_WINDOW_MS} (the streams' duplicate window: a retry after it would be a new request)`, options.deadlineMs);
   }
 }
 
