@@ -160,4 +160,32 @@ describe('the cluster client, per call, without a network', () => {
     await until(() => sent.length === 1, 'the call to be sent');
     await longest.close();
   });
+
+  it("refuses a request that is not an object, and a batch that is not a CommandBatch, as the local engine does, sending nothing", async () => {
+    const description = { layout: roundRobinLayout(2, 4) } as ClusterDescription;
+    const sent: unknown[] = [];
+    const client = new ClusterClient(silentConnection(sent), description);
+    const local = await createEngine();
+    const methods: Method[] = ['placeLimit', 'placeMarket', 'placeStop', 'placeOco', 'cancel', 'reduce', 'modify', 'cancelAll'];
+    for (const method of methods) {
+      for (const bad of [null, undefined, 7]) {
+        let expected: unknown;
+        try {
+          (local[method] as (r: unknown) => unknown)(bad);
+        } catch (error) {
+          expected = error;
+        }
+        expect(expected).toMatchObject({ code: 'INVALID_ARGUMENT' });
+        // Called as is: a TypeError thrown at once (reading `asset` of null) would fail right here.
+        const call = (client[method] as (r: unknown) => Promise<unknown>)(bad);
+        await expect(call).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: (expected as Error).message });
+      }
+    }
+    for (const bad of [null, undefined, new CommandBatch().limit(1, 0, 'bid', 10, 1, 1).bytes()]) {
+      await expect((client.submitBatch as (b: unknown) => Promise<unknown>)(bad))
+        .rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: 'batch must be a CommandBatch (use CommandBatch.fromBytes for raw bytes)' });
+    }
+    expect(sent).toEqual([]);
+    await client.close();
+  });
 });

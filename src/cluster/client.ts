@@ -11,7 +11,7 @@
 // local engine's method of the same name returns, plus where it was committed and its events.
 import { randomInt } from 'node:crypto';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
-import { type BatchResults, COMMAND_BYTES, COMMAND_SLOTS, CommandBatch } from '../batch.js';
+import { assertBatch, type BatchResults, COMMAND_BYTES, COMMAND_SLOTS, CommandBatch } from '../batch.js';
 import { ORDER_STATUS, REJECT_REASONS, StatusCode } from '../codes.js';
 import { invalidArgument, LobError } from '../errors.js';
 import { Slot } from '../operations.js';
@@ -124,35 +124,36 @@ export class ClusterClient {
    * (nothing appended); UNAVAILABLE when no leader answered before the deadline.
    */
   async submitBatch(batch: CommandBatch): Promise<ClusterReply> {
+    assertBatch(batch);
     const shard = this.router.shardOfBatch(batch);
     validateCommands(batch);
     return this.send(shard, batch.bytes().slice(), batch.slots.slice());
   }
 
   placeLimit(req: LimitOrderRequest): Promise<ClusterOrderResult> {
-    return this.enqueue(req.asset, (b) => b.request('placeLimit', req), orderResult);
+    return this.enqueue(req, (b) => b.request('placeLimit', req), orderResult);
   }
 
   /** A budget order's result has its `spent`. */
   placeMarket(req: MarketOrderRequest): Promise<ClusterOrderResult> {
-    return this.enqueue(req.asset, (b) => b.request('placeMarket', req), marketResult);
+    return this.enqueue(req, (b) => b.request('placeMarket', req), marketResult);
   }
 
   placeStop(req: StopOrderRequest): Promise<ClusterOrderResult> {
-    return this.enqueue(req.asset, (b) => b.request('placeStop', req), orderResult);
+    return this.enqueue(req, (b) => b.request('placeStop', req), orderResult);
   }
 
   /** An OCO pair; the result is the limit leg's, with its stop leg's `stopOrderId` (orderId + 1) and `stopStatus`. */
   placeOco(req: OcoOrderRequest): Promise<ClusterOrderResult> {
-    return this.enqueue(req.asset, (b) => b.request('placeOco', req), ocoResult);
+    return this.enqueue(req, (b) => b.request('placeOco', req), ocoResult);
   }
 
   cancel(req: CancelRequest): Promise<ClusterCancelResult> {
-    return this.enqueue(req.asset, (b) => b.request('cancel', req), cancelResult);
+    return this.enqueue(req, (b) => b.request('cancel', req), cancelResult);
   }
 
   reduce(req: ReduceRequest): Promise<ClusterCancelResult> {
-    return this.enqueue(req.asset, (b) => b.request('reduce', req), cancelResult);
+    return this.enqueue(req, (b) => b.request('reduce', req), cancelResult);
   }
 
   /**
@@ -162,7 +163,8 @@ export class ClusterClient {
   cancelAll(req: Only<{ trader: number; asset: number }>): Promise<ClusterCancelAllResult>;
   cancelAll(req: Only<{ trader: number; asset?: undefined }>): Promise<ClusterCancelAllEverywhereResult>;
   cancelAll(req: CancelAllRequest): Promise<ClusterCancelAllResult | ClusterCancelAllEverywhereResult> {
-    if (req.asset !== undefined) return this.enqueue(req.asset, (b) => b.request('cancelAll', req), cancelAllResult);
+    // A request that is not an object goes the every-shard way, whose check refuses it as the engine does.
+    if (typeof req === 'object' && req !== null && req.asset !== undefined) return this.enqueue(req, (b) => b.request('cancelAll', req), cancelAllResult);
     const everyShard = this.queues.map((_, shard) => this.enqueueOn(shard, (b) => b.request('cancelAll', req), cancelAllResult));
     return Promise.all(everyShard).then((shards) => {
       const refused = shards.find((s) => !s.ok);
@@ -172,7 +174,7 @@ export class ClusterClient {
   }
 
   modify(req: ModifyRequest): Promise<ClusterOrderResult> {
-    return this.enqueue(req.asset, (b) => b.request('modify', req), orderResult);
+    return this.enqueue(req, (b) => b.request('modify', req), orderResult);
   }
 
   /** Calls on their way, and those queued, end as NOT_OPEN. */
@@ -253,28 +255,43 @@ export class ClusterClient {
   }
 
   /**
-   * Queues one command for its shard; `read` makes the call's result from the command's results
-   * in the answer, as the local engine's method does from its own.
+   * Queues one command for the shard of `req.asset`; `read` makes the call's result from the
+   * command's results in the answer, as the local engine's method does from its own.
    */
-  private enqueue<T>(asset: number, encode: (batch: CommandBatch) => void, read: (r: BatchResults, i: number, fills: Fill[]) => T): Promise<T & ClusterCommit> {
+  private enqueue<T>(req: { asset?: number }, encode: (batch: CommandBatch) => void, read: (r: BatchResults, i: number, fills: Fill[]) => T): Promise<T & ClusterCommit> {
     let shard: number;
     try {
-      shard = this.router.requireShard(asset);
+      // Checked before it is routed: a request that is not an object has no asset to read.
+      this.check(encode);
+      shard = this.router.requireShard(req.asset as number);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.enqueueOn(shard, encode, read);
+    return this.queueOn(shard, encode, read);
   }
 
   /** Queues one command for `shard` (enqueue: the shard of its asset). */
   private enqueueOn<T>(shard: number, encode: (batch: CommandBatch) => void, read: (r: BatchResults, i: number, fills: Fill[]) => T): Promise<T & ClusterCommit> {
     try {
+      this.check(encode);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.queueOn(shard, encode, read);
+  }
+
+  /** Throws what the engine's method would for the request `encode` writes, as a call's error (no `commands[0].`). */
+  private check(encode: (batch: CommandBatch) => void): void {
+    try {
       encode(this.scratch.clear());
       validateCommands(this.scratch);
     } catch (error) {
-      if (error instanceof LobError) return Promise.reject(new LobError(error.code, error.message.replace(/^commands\[0\]\./, '')));
-      return Promise.reject(error);
+      if (error instanceof LobError) throw new LobError(error.code, error.message.replace(/^commands\[0\]\./, ''));
+      throw error;
     }
+  }
+
+  private queueOn<T>(shard: number, encode: (batch: CommandBatch) => void, read: (r: BatchResults, i: number, fills: Fill[]) => T): Promise<T & ClusterCommit> {
     const queue = this.queues[shard];
     encode(queue.batch);
     return new Promise((resolve, reject) => {
