@@ -25,6 +25,7 @@ import { shardSubjects } from './layout.js';
 import { connectAs } from './nats/connect.js';
 import type { ClusterDescription } from './nats/description.js';
 import { CLIENT_ROLE } from './nats/roles.js';
+import { appendBytes } from './publish.js';
 import { ShardRouter } from './router.js';
 import { DUPLICATE_WINDOW_MS } from './streams.js';
 import { encodeRequest } from './wire/request.js';
@@ -196,6 +197,14 @@ export class ClusterClient {
    */
   private async send(shard: number, commands: Uint8Array, slots: Float64Array): Promise<ClusterReply> {
     this.requireOpen();
+    // The servers refuse a message past their max_payload, and the leader a request whose stream
+    // append (larger than the request) would be: asking again, as the client did until its
+    // deadline (UNAVAILABLE a minute later), cannot change that.
+    const limit = this.nc.info?.max_payload;
+    const bytes = appendBytes(commands.byteLength);
+    if (limit !== undefined && bytes > limit) {
+      throw new LobError('INVALID_ARGUMENT', `batch of ${commands.byteLength / COMMAND_BYTES} commands needs up to ${bytes} bytes as a stream append, past the servers' max_payload of ${limit}: send it in smaller batches`);
+    }
     const requestSeq = ++this.requestSeq;
     const request = encodeRequest(shard, this.clientId, requestSeq, commands);
     const deadline = Date.now() + (this.options.deadlineMs ?? 60_000);

@@ -26,7 +26,7 @@ import type { ChainHead } from './chain.js';
 import { commandAsset, commandSpansAssets, validateCommands } from './engine-layout.js';
 import type { ShardSubjects } from './layout.js';
 import { BadMessageLog, guardedCallback } from './nats/guard.js';
-import { appendRecord, type AppendOutcome } from './publish.js';
+import { appendBytes, appendRecord, type AppendOutcome } from './publish.js';
 import type { ShardRouter } from './router.js';
 import type { CheckpointMark, ShardState } from './shard-state.js';
 import { streamInfo } from './streams.js';
@@ -187,6 +187,14 @@ export class ShardLeader {
     if (request.shard !== shard) throw new LobError('INVALID_ARGUMENT', `request.shard ${request.shard} sent to the leader of shard ${shard}`);
     const batch = CommandBatch.fromBytes(request.commands);
     if (batch.count === 0) throw new LobError('INVALID_ARGUMENT', 'request.commands must hold at least one command, got 0');
+    // Its append (record header and headers) is larger than the request. One past the servers'
+    // max_payload can never be made: it was sent again and again as if unanswered, holding up
+    // every request behind it for good while heartbeats kept anyone from taking over.
+    const limit = this.options.nc.info?.max_payload;
+    const appended = appendBytes(request.commands.byteLength);
+    if (limit !== undefined && appended > limit) {
+      throw new LobError('INVALID_ARGUMENT', `request.commands: ${batch.count} commands need up to ${appended} bytes as a stream append (record and headers), past the servers' max_payload of ${limit}`);
+    }
     for (let i = 0; i < batch.count; i++) {
       // A cancelAll over every asset comes to each shard (ClusterClient.cancelAll), for its own assets.
       if (commandSpansAssets(batch, i)) continue;
