@@ -8,7 +8,7 @@ import { connectAs } from '../src/cluster/nats/connect.js';
 import { CLIENT_ROLE } from '../src/cluster/nats/roles.js';
 import { encodeRequest } from '../src/cluster/wire/request.js';
 import { ClusterReply } from '../src/cluster/wire/reply.js';
-import { restingBatch, startTestCluster, type TestCluster } from './helpers/cluster.js';
+import { restingBatch, startTestCluster, verify, type TestCluster } from './helpers/cluster.js';
 
 describe('cluster messages past max_payload', () => {
   let t: TestCluster;
@@ -38,6 +38,21 @@ describe('cluster messages past max_payload', () => {
     const next = await t.client.submitBatch(restingBatch(0, 1, 1));
     expect(next.status).toBe('committed');
     t.answered.push({ shard: 0, streamSeq: next.streamSeq });
+  }, 120_000);
+
+  it('answers a committed batch whose answer is past max_payload as committed without its results, once', async () => {
+    // 3.8 MB of commands; 40,000 x (5 result slots + 2 events x 12 slots) x 8 bytes = 9.3 MB of answer.
+    const client = t.client;
+    const reply = await client.submitBatch(restingBatch(0, 40_000, 1));
+    expect([reply.status, reply.shard, reply.results.count]).toEqual(['duplicate-forgotten', 0, 0]);
+    expect(reply.streamSeq).toBeGreaterThan(0);
+    t.answered.push({ shard: 0, streamSeq: reply.streamSeq });
+    const next = await client.submitBatch(restingBatch(0, 1, 40_001));
+    expect(next.status).toBe('committed');
+    t.answered.push({ shard: 0, streamSeq: next.streamSeq });
+    const [shard0] = await verify(t);
+    expect(shard0.replay.requests.filter((r) => r.clientId === client.clientId).map((r) => r.commands)).toEqual([1, 40_000, 1]);
+    expect(shard0.hashesEqual && shard0.answeredInStream && shard0.noneTwice).toBe(true);
   }, 120_000);
 
   it('refuses at once a batch whose stream append would be past max_payload, naming it, sending nothing', async () => {

@@ -32,7 +32,7 @@ import type { CheckpointMark, ShardState } from './shard-state.js';
 import { streamInfo } from './streams.js';
 import { decodeRequest, requestMessageId } from './wire/request.js';
 import { encodeRecord, recordHash, RecordKind } from './wire/record.js';
-import { duplicateAnswer, encodeReply, ReplyStatus } from './wire/reply.js';
+import { duplicateAnswer, encodeReply, ReplyStatus, withoutResults } from './wire/reply.js';
 import { encodeHeartbeat } from './wire/signals.js';
 
 export interface LeaderOptions {
@@ -356,7 +356,15 @@ export class ShardLeader {
   }
 
   private answer(p: Pending, reply: Uint8Array): void {
-    for (const subject of p.replyTo) this.options.nc.publish(subject, reply);
+    // A batch's results and events can outgrow its commands many times over (40,000 resting
+    // orders: 3.8 MB of commands, 9.3 MB of answer). Past the servers' max_payload, publish
+    // throws: the leader stepped down over a request it had committed, and so did every leader
+    // its retries reached, until the client gave up. The position alone says it is committed.
+    const limit = this.options.nc.info?.max_payload;
+    const tooLarge = limit !== undefined && reply.byteLength > limit;
+    const committed = reply[2] === ReplyStatus.COMMITTED || reply[2] === ReplyStatus.DUPLICATE;
+    const sendable = tooLarge && committed ? withoutResults(reply) : reply;
+    for (const subject of p.replyTo) this.options.nc.publish(subject, sendable);
     p.replyTo.length = 0;
   }
 }
