@@ -4,13 +4,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { CommandBatch } from '../src/batch.js';
-import { ClusterClient } from '../src/cluster/client.js';
+import { ClusterClient, type ClusterClientOptions } from '../src/cluster/client.js';
 import { roundRobinLayout } from '../src/cluster/layout.js';
 import type { ClusterDescription } from '../src/cluster/nats/description.js';
 import { encodeReply, ReplyStatus } from '../src/cluster/wire/reply.js';
 import { createEngine, type Engine } from '../src/engine.js';
 import type { BookEvent } from '../src/types.js';
-import { startTestCluster, type TestCluster } from './helpers/cluster.js';
+import { startTestCluster, until, type TestCluster } from './helpers/cluster.js';
 
 type Method = 'placeLimit' | 'placeMarket' | 'placeStop' | 'placeOco' | 'cancel' | 'reduce' | 'modify' | 'cancelAll';
 /** A step's request, which may name an order placed by an earlier step (by its index). */
@@ -121,6 +121,71 @@ describe('the cluster client, per call, without a network', () => {
     // A batch still hands the reply over as it came: its status says so.
     const reply = await client.submitBatch(new CommandBatch().cancel(1, 0, 1));
     expect([reply.status, reply.results.count, reply.streamSeq]).toEqual(['duplicate-forgotten', 0, 42]);
+    await client.close();
+  });
+
+  /** A connection that records what it is asked to send and never answers. */
+  function silentConnection(sent: unknown[]): NatsConnection {
+    return { request: (...args: unknown[]) => { sent.push(args); return new Promise(() => {}); }, close: () => Promise.resolve() } as unknown as NatsConnection;
+  }
+
+  it('refuses, naming it, an option that would leave calls unsettled or outrun the duplicate window, before connecting', async () => {
+    const description = { layout: roundRobinLayout(1, 2) } as ClusterDescription;
+    // 0 and NaN windows sent nothing, a request of at most 0 commands went out empty again and
+    // again, and a deadline past the streams' 5-minute duplicate window let a retry be stored as new.
+    const refused: Array<[object, string]> = [
+      [{ perShardWindow: 0 }, 'perShardWindow must be a positive safe integer, got 0'],
+      [{ perShardWindow: NaN }, 'perShardWindow must be a positive safe integer, got NaN'],
+      [{ maxRequestCommands: 0 }, 'maxRequestCommands must be a positive safe integer, got 0'],
+      [{ maxRequestCommands: 1.5 }, 'maxRequestCommands must be a positive safe integer, got 1.5'],
+      [{ attemptTimeoutMs: -1 }, 'attemptTimeoutMs must be a positive safe integer, got -1'],
+      [{ deadlineMs: 0 }, 'deadlineMs must be a positive safe integer, got 0'],
+      [{ deadlineMs: 300_001 }, "deadlineMs must be at most 300000 (the streams' duplicate window: a retry after it would be a new request), got 300001"],
+      [{ deadlineMS: 1_000 }, 'deadlineMS is not an option of ClusterClient (attemptTimeoutMs, deadlineMs, perShardWindow, maxRequestCommands)'],
+    ];
+    for (const [options, message] of refused) {
+      let thrown: unknown;
+      try {
+        new ClusterClient(silentConnection([]), description, options as ClusterClientOptions);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toMatchObject({ code: 'INVALID_ARGUMENT', message });
+      // Refused before it reads a key or opens a connection: this run directory does not exist.
+      await expect(ClusterClient.connect('/nonexistent-run-dir', description, options as ClusterClientOptions)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message });
+    }
+    const sent: unknown[] = [];
+    const longest = new ClusterClient(silentConnection(sent), description, { attemptTimeoutMs: 1, deadlineMs: 300_000, perShardWindow: 1, maxRequestCommands: 1 });
+    void longest.placeLimit({ trader: 1, asset: 0, side: 'bid', price: 10, size: 1, timestamp: 1 }).catch(() => undefined);
+    await until(() => sent.length === 1, 'the call to be sent');
+    await longest.close();
+  });
+
+  it("refuses a request that is not an object, and a batch that is not a CommandBatch, as the local engine does, sending nothing", async () => {
+    const description = { layout: roundRobinLayout(2, 4) } as ClusterDescription;
+    const sent: unknown[] = [];
+    const client = new ClusterClient(silentConnection(sent), description);
+    const local = await createEngine();
+    const methods: Method[] = ['placeLimit', 'placeMarket', 'placeStop', 'placeOco', 'cancel', 'reduce', 'modify', 'cancelAll'];
+    for (const method of methods) {
+      for (const bad of [null, undefined, 7]) {
+        let expected: unknown;
+        try {
+          (local[method] as (r: unknown) => unknown)(bad);
+        } catch (error) {
+          expected = error;
+        }
+        expect(expected).toMatchObject({ code: 'INVALID_ARGUMENT' });
+        // Called as is: a TypeError thrown at once (reading `asset` of null) would fail right here.
+        const call = (client[method] as (r: unknown) => Promise<unknown>)(bad);
+        await expect(call).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: (expected as Error).message });
+      }
+    }
+    for (const bad of [null, undefined, new CommandBatch().limit(1, 0, 'bid', 10, 1, 1).bytes()]) {
+      await expect((client.submitBatch as (b: unknown) => Promise<unknown>)(bad))
+        .rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: 'batch must be a CommandBatch (use CommandBatch.fromBytes for raw bytes)' });
+    }
+    expect(sent).toEqual([]);
     await client.close();
   });
 });

@@ -11,10 +11,11 @@
 // local engine's method of the same name returns, plus where it was committed and its events.
 import { randomInt } from 'node:crypto';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
-import { type BatchResults, COMMAND_BYTES, COMMAND_SLOTS, CommandBatch } from '../batch.js';
+import { assertBatch, type BatchResults, COMMAND_BYTES, COMMAND_SLOTS, CommandBatch } from '../batch.js';
 import { ORDER_STATUS, REJECT_REASONS, StatusCode } from '../codes.js';
-import { LobError } from '../errors.js';
+import { invalidArgument, LobError } from '../errors.js';
 import { Slot } from '../operations.js';
+import { isPositiveSafeInteger, refuseUnknownOptions } from '../validate.js';
 import type {
   BookEvent, CancelAllRequest, CancelAllResult, CancelRequest, CancelResult, Fill, LimitOrderRequest, MarketOrderRequest, ModifyRequest,
   OcoOrderRequest, Only, OrderResult, OrderStatus, ReduceRequest, StopOrderRequest,
@@ -24,14 +25,16 @@ import { shardSubjects } from './layout.js';
 import { connectAs } from './nats/connect.js';
 import type { ClusterDescription } from './nats/description.js';
 import { CLIENT_ROLE } from './nats/roles.js';
+import { appendBytes } from './publish.js';
 import { ShardRouter } from './router.js';
+import { DUPLICATE_WINDOW_MS } from './streams.js';
 import { encodeRequest } from './wire/request.js';
 import { ClusterReply } from './wire/reply.js';
 
 export interface ClusterClientOptions {
   /** One attempt waits this long for an answer (ms). */
   attemptTimeoutMs?: number;
-  /** A request is given up (UNAVAILABLE) after this long; keep it inside the streams' duplicate window (ms). */
+  /** A request is given up (UNAVAILABLE) after this long; at most the streams' duplicate window, 5 minutes (ms). */
   deadlineMs?: number;
   /** Requests on their way per shard for the per-call methods. */
   perShardWindow?: number;
@@ -103,13 +106,16 @@ export class ClusterClient {
   private closed = false;
 
   constructor(private readonly nc: NatsConnection, description: ClusterDescription, private readonly options: ClusterClientOptions = {}) {
+    checkClientOptions(options);
     this.router = new ShardRouter(description.layout);
     this.submitSubjects = description.layout.shards.map((s) => shardSubjects(description.layout.clusterId, s.shard).submit);
     this.queues = description.layout.shards.map(() => ({ batch: new CommandBatch(256), waiters: [], inFlight: 0, scheduled: false }));
     this.lanes = description.layout.shards.map(() => ({ settled: Promise.resolve(), ordered: 0 }));
   }
 
-  static async connect(runDir: string, description: ClusterDescription, options?: ClusterClientOptions): Promise<ClusterClient> {
+  static async connect(runDir: string, description: ClusterDescription, options: ClusterClientOptions = {}): Promise<ClusterClient> {
+    // Before connecting: a refused client must not leave a connection open behind it.
+    checkClientOptions(options);
     return new ClusterClient(await connectAs(runDir, description, CLIENT_ROLE), description, options);
   }
 
@@ -119,35 +125,36 @@ export class ClusterClient {
    * (nothing appended); UNAVAILABLE when no leader answered before the deadline.
    */
   async submitBatch(batch: CommandBatch): Promise<ClusterReply> {
+    assertBatch(batch);
     const shard = this.router.shardOfBatch(batch);
     validateCommands(batch);
     return this.send(shard, batch.bytes().slice(), batch.slots.slice());
   }
 
   placeLimit(req: LimitOrderRequest): Promise<ClusterOrderResult> {
-    return this.enqueue(req.asset, (b) => b.request('placeLimit', req), orderResult);
+    return this.enqueue(req, (b) => b.request('placeLimit', req), orderResult);
   }
 
   /** A budget order's result has its `spent`. */
   placeMarket(req: MarketOrderRequest): Promise<ClusterOrderResult> {
-    return this.enqueue(req.asset, (b) => b.request('placeMarket', req), marketResult);
+    return this.enqueue(req, (b) => b.request('placeMarket', req), marketResult);
   }
 
   placeStop(req: StopOrderRequest): Promise<ClusterOrderResult> {
-    return this.enqueue(req.asset, (b) => b.request('placeStop', req), orderResult);
+    return this.enqueue(req, (b) => b.request('placeStop', req), orderResult);
   }
 
   /** An OCO pair; the result is the limit leg's, with its stop leg's `stopOrderId` (orderId + 1) and `stopStatus`. */
   placeOco(req: OcoOrderRequest): Promise<ClusterOrderResult> {
-    return this.enqueue(req.asset, (b) => b.request('placeOco', req), ocoResult);
+    return this.enqueue(req, (b) => b.request('placeOco', req), ocoResult);
   }
 
   cancel(req: CancelRequest): Promise<ClusterCancelResult> {
-    return this.enqueue(req.asset, (b) => b.request('cancel', req), cancelResult);
+    return this.enqueue(req, (b) => b.request('cancel', req), cancelResult);
   }
 
   reduce(req: ReduceRequest): Promise<ClusterCancelResult> {
-    return this.enqueue(req.asset, (b) => b.request('reduce', req), cancelResult);
+    return this.enqueue(req, (b) => b.request('reduce', req), cancelResult);
   }
 
   /**
@@ -157,7 +164,8 @@ export class ClusterClient {
   cancelAll(req: Only<{ trader: number; asset: number }>): Promise<ClusterCancelAllResult>;
   cancelAll(req: Only<{ trader: number; asset?: undefined }>): Promise<ClusterCancelAllEverywhereResult>;
   cancelAll(req: CancelAllRequest): Promise<ClusterCancelAllResult | ClusterCancelAllEverywhereResult> {
-    if (req.asset !== undefined) return this.enqueue(req.asset, (b) => b.request('cancelAll', req), cancelAllResult);
+    // A request that is not an object goes the every-shard way, whose check refuses it as the engine does.
+    if (typeof req === 'object' && req !== null && req.asset !== undefined) return this.enqueue(req, (b) => b.request('cancelAll', req), cancelAllResult);
     const everyShard = this.queues.map((_, shard) => this.enqueueOn(shard, (b) => b.request('cancelAll', req), cancelAllResult));
     return Promise.all(everyShard).then((shards) => {
       const refused = shards.find((s) => !s.ok);
@@ -167,7 +175,7 @@ export class ClusterClient {
   }
 
   modify(req: ModifyRequest): Promise<ClusterOrderResult> {
-    return this.enqueue(req.asset, (b) => b.request('modify', req), orderResult);
+    return this.enqueue(req, (b) => b.request('modify', req), orderResult);
   }
 
   /** Calls on their way, and those queued, end as NOT_OPEN. */
@@ -189,6 +197,14 @@ export class ClusterClient {
    */
   private async send(shard: number, commands: Uint8Array, slots: Float64Array): Promise<ClusterReply> {
     this.requireOpen();
+    // The servers refuse a message past their max_payload, and the leader a request whose stream
+    // append (larger than the request) would be: asking again, as the client did until its
+    // deadline (UNAVAILABLE a minute later), cannot change that.
+    const limit = this.nc.info?.max_payload;
+    const bytes = appendBytes(commands.byteLength);
+    if (limit !== undefined && bytes > limit) {
+      throw new LobError('INVALID_ARGUMENT', `batch of ${commands.byteLength / COMMAND_BYTES} commands needs up to ${bytes} bytes as a stream append, past the servers' max_payload of ${limit}: send it in smaller batches`);
+    }
     const requestSeq = ++this.requestSeq;
     const request = encodeRequest(shard, this.clientId, requestSeq, commands);
     const deadline = Date.now() + (this.options.deadlineMs ?? 60_000);
@@ -248,28 +264,43 @@ export class ClusterClient {
   }
 
   /**
-   * Queues one command for its shard; `read` makes the call's result from the command's results
-   * in the answer, as the local engine's method does from its own.
+   * Queues one command for the shard of `req.asset`; `read` makes the call's result from the
+   * command's results in the answer, as the local engine's method does from its own.
    */
-  private enqueue<T>(asset: number, encode: (batch: CommandBatch) => void, read: (r: BatchResults, i: number, fills: Fill[]) => T): Promise<T & ClusterCommit> {
+  private enqueue<T>(req: { asset?: number }, encode: (batch: CommandBatch) => void, read: (r: BatchResults, i: number, fills: Fill[]) => T): Promise<T & ClusterCommit> {
     let shard: number;
     try {
-      shard = this.router.requireShard(asset);
+      // Checked before it is routed: a request that is not an object has no asset to read.
+      this.check(encode);
+      shard = this.router.requireShard(req.asset as number);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.enqueueOn(shard, encode, read);
+    return this.queueOn(shard, encode, read);
   }
 
   /** Queues one command for `shard` (enqueue: the shard of its asset). */
   private enqueueOn<T>(shard: number, encode: (batch: CommandBatch) => void, read: (r: BatchResults, i: number, fills: Fill[]) => T): Promise<T & ClusterCommit> {
     try {
+      this.check(encode);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.queueOn(shard, encode, read);
+  }
+
+  /** Throws what the engine's method would for the request `encode` writes, as a call's error (no `commands[0].`). */
+  private check(encode: (batch: CommandBatch) => void): void {
+    try {
       encode(this.scratch.clear());
       validateCommands(this.scratch);
     } catch (error) {
-      if (error instanceof LobError) return Promise.reject(new LobError(error.code, error.message.replace(/^commands\[0\]\./, '')));
-      return Promise.reject(error);
+      if (error instanceof LobError) throw new LobError(error.code, error.message.replace(/^commands\[0\]\./, ''));
+      throw error;
     }
+  }
+
+  private queueOn<T>(shard: number, encode: (batch: CommandBatch) => void, read: (r: BatchResults, i: number, fills: Fill[]) => T): Promise<T & ClusterCommit> {
     const queue = this.queues[shard];
     encode(queue.batch);
     return new Promise((resolve, reject) => {
@@ -313,6 +344,26 @@ export class ClusterClient {
         this.flushShard(shard);
       });
     }
+  }
+}
+
+const CLIENT_OPTIONS = ['attemptTimeoutMs', 'deadlineMs', 'perShardWindow', 'maxRequestCommands'] as const;
+
+/**
+ * INVALID_ARGUMENT naming the option. Unchecked, a window or request size of 0 (or NaN) sent
+ * nothing, or empty requests for ever, and the calls never settled; and a deadline past the
+ * streams' duplicate window let a retry of a request committed but never answered be stored,
+ * and applied, a second time.
+ */
+function checkClientOptions(options: ClusterClientOptions): void {
+  if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', options);
+  refuseUnknownOptions(options, CLIENT_OPTIONS, 'ClusterClient');
+  for (const name of CLIENT_OPTIONS) {
+    const value = options[name];
+    if (value !== undefined && !isPositiveSafeInteger(value)) throw invalidArgument(name, 'a positive safe integer', value);
+  }
+  if (options.deadlineMs !== undefined && options.deadlineMs > DUPLICATE_WINDOW_MS) {
+    throw invalidArgument('deadlineMs', `at most ${DUPLICATE_WINDOW_MS} (the streams' duplicate window: a retry after it would be a new request)`, options.deadlineMs);
   }
 }
 

@@ -26,13 +26,13 @@ import type { ChainHead } from './chain.js';
 import { commandAsset, commandSpansAssets, validateCommands } from './engine-layout.js';
 import type { ShardSubjects } from './layout.js';
 import { BadMessageLog, guardedCallback } from './nats/guard.js';
-import { appendRecord, type AppendOutcome } from './publish.js';
+import { appendBytes, appendRecord, type AppendOutcome } from './publish.js';
 import type { ShardRouter } from './router.js';
 import type { CheckpointMark, ShardState } from './shard-state.js';
 import { streamInfo } from './streams.js';
 import { decodeRequest, requestMessageId } from './wire/request.js';
 import { encodeRecord, recordHash, RecordKind } from './wire/record.js';
-import { duplicateAnswer, encodeReply, ReplyStatus } from './wire/reply.js';
+import { duplicateAnswer, encodeReply, ReplyStatus, withoutResults } from './wire/reply.js';
 import { encodeHeartbeat } from './wire/signals.js';
 
 export interface LeaderOptions {
@@ -187,6 +187,14 @@ export class ShardLeader {
     if (request.shard !== shard) throw new LobError('INVALID_ARGUMENT', `request.shard ${request.shard} sent to the leader of shard ${shard}`);
     const batch = CommandBatch.fromBytes(request.commands);
     if (batch.count === 0) throw new LobError('INVALID_ARGUMENT', 'request.commands must hold at least one command, got 0');
+    // Its append (record header and headers) is larger than the request. One past the servers'
+    // max_payload can never be made: it was sent again and again as if unanswered, holding up
+    // every request behind it for good while heartbeats kept anyone from taking over.
+    const limit = this.options.nc.info?.max_payload;
+    const appended = appendBytes(request.commands.byteLength);
+    if (limit !== undefined && appended > limit) {
+      throw new LobError('INVALID_ARGUMENT', `request.commands: ${batch.count} commands need up to ${appended} bytes as a stream append (record and headers), past the servers' max_payload of ${limit}`);
+    }
     for (let i = 0; i < batch.count; i++) {
       // A cancelAll over every asset comes to each shard (ClusterClient.cancelAll), for its own assets.
       if (commandSpansAssets(batch, i)) continue;
@@ -348,7 +356,15 @@ export class ShardLeader {
   }
 
   private answer(p: Pending, reply: Uint8Array): void {
-    for (const subject of p.replyTo) this.options.nc.publish(subject, reply);
+    // A batch's results and events can outgrow its commands many times over (40,000 resting
+    // orders: 3.8 MB of commands, 9.3 MB of answer). Past the servers' max_payload, publish
+    // throws: the leader stepped down over a request it had committed, and so did every leader
+    // its retries reached, until the client gave up. The position alone says it is committed.
+    const limit = this.options.nc.info?.max_payload;
+    const tooLarge = limit !== undefined && reply.byteLength > limit;
+    const committed = reply[2] === ReplyStatus.COMMITTED || reply[2] === ReplyStatus.DUPLICATE;
+    const sendable = tooLarge && committed ? withoutResults(reply) : reply;
+    for (const subject of p.replyTo) this.options.nc.publish(subject, sendable);
     p.replyTo.length = 0;
   }
 }

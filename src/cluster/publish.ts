@@ -3,6 +3,7 @@
 // last sequence (an append on top of anything but what this writer last saw is refused, which
 // is how a deposed leader is stopped). The outcome is sorted into what the leader acts on.
 import { JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
+import { RECORD_HEADER_BYTES } from './wire/record.js';
 
 export type AppendOutcome =
   | { kind: 'stored'; seq: number; duplicate: boolean }
@@ -12,6 +13,17 @@ export type AppendOutcome =
   | { kind: 'refused'; message: string }
   /** No answer or no stream leader (an election, a dead server): the same append may be tried again. */
   | { kind: 'retry'; message: string };
+
+/**
+ * Room for an append's headers (its message id, at most 35 characters, and expected last
+ * sequence), which count against the servers' max_payload together with the record.
+ */
+const APPEND_HEADER_ROOM = 256;
+
+/** The most an append of `commandBytes` of commands counts against the servers' max_payload. */
+export function appendBytes(commandBytes: number): number {
+  return RECORD_HEADER_BYTES + commandBytes + APPEND_HEADER_ROOM;
+}
 
 /** JetStream's error code for a failed expected-last-sequence check. */
 const WRONG_LAST_SEQUENCE = 10071;

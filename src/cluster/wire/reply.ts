@@ -34,7 +34,10 @@ export const ReplyStatus = {
   COMMITTED: 1,
   /** A retry of a request committed earlier: the original results follow. */
   DUPLICATE: 2,
-  /** A retry of a request committed earlier, whose results this leader no longer holds. */
+  /**
+   * Committed, without its results: a retry of a request committed earlier, whose results this
+   * leader no longer holds, or an answer too large for the servers' max_payload.
+   */
   DUPLICATE_FORGOTTEN: 3,
   /** Bad input (the message says which field): nothing was appended. */
   REJECTED: 4,
@@ -120,6 +123,17 @@ export function withStatus(reply: Uint8Array, status: ReplyStatus): Uint8Array {
  */
 export function duplicateAnswer(cached: Uint8Array): Uint8Array {
   return cached[2] === ReplyStatus.REJECTED ? cached : withStatus(cached, ReplyStatus.DUPLICATE);
+}
+
+/**
+ * A committed reply without its results (DUPLICATE_FORGOTTEN, same position), for one the servers
+ * would refuse to carry: past max_payload, publishing it throws.
+ */
+export function withoutResults(reply: Uint8Array): Uint8Array {
+  const view = viewOf(reply);
+  return encodeReply(ReplyStatus.DUPLICATE_FORGOTTEN, {
+    shard: view.getUint32(4, true), streamSeq: view.getFloat64(8, true), batchSeq: view.getFloat64(16, true), epoch: view.getFloat64(24, true),
+  });
 }
 
 /** A decoded reply; `results` reads like a local submitBatch's results. */
