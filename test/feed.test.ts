@@ -44,6 +44,19 @@ class L2Copy {
   }
 }
 
+/** Holds every replay of `sm`'s feed before its first stored block until the function returned is called. */
+function holdReplays(sm: CoreStateMachine): () => void {
+  const history = (sm as unknown as { feed: { history: { blocksFrom: (seq: number) => AsyncIterable<unknown> } } }).feed.history;
+  const blocksFrom = history.blocksFrom.bind(history);
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => { release = resolve; });
+  history.blocksFrom = async function* held(seq: number) {
+    await gate;
+    yield* blocksFrom(seq);
+  };
+  return release;
+}
+
 /** Takes what a subscription has delivered so far, without waiting for more. */
 async function drain(iterator: AsyncIterator<FeedMessage>, pending: { next?: Promise<IteratorResult<FeedMessage>> }): Promise<FeedMessage[]> {
   const out: FeedMessage[] = [];
@@ -246,14 +259,7 @@ describeEachBackend('the feed', (backend) => {
       await sm.flush();
     }
     // The replay is held at its first block until the close has resolved: still under way at the close.
-    const history = (sm as unknown as { feed: { history: { blocksFrom: (seq: number) => AsyncIterable<unknown> } } }).feed.history;
-    const blocksFrom = history.blocksFrom.bind(history);
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => { release = resolve; });
-    history.blocksFrom = async function* held(seq: number) {
-      await gate;
-      yield* blocksFrom(seq);
-    };
+    const release = holdReplays(sm);
     const subscription = sm.subscribe({ assets: [1], fromSeq: 1 });
     const iterator = subscription[Symbol.asyncIterator]();
     const first = iterator.next();
@@ -329,14 +335,7 @@ describeEachBackend('the feed', (backend) => {
     for (let i = 0; i < 3; i++) sm.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 10 + i, size: 1, timestamp: i });
     await sm.flush();
     // The replay is held at its first block while live commands arrive.
-    const history = (sm as unknown as { feed: { history: { blocksFrom: (seq: number) => AsyncIterable<unknown> } } }).feed.history;
-    const blocksFrom = history.blocksFrom.bind(history);
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => { release = resolve; });
-    history.blocksFrom = async function* held(seq: number) {
-      await gate;
-      yield* blocksFrom(seq);
-    };
+    const release = holdReplays(sm);
     const replaying = sm.subscribe({ assets: [1], fromSeq: 1, maxBuffered: 5 });
     const other = sm.subscribe({ assets: [2] });
     // Another asset's messages are not this subscriber's to hold: they do not count.
