@@ -136,9 +136,10 @@ export class CoreStateMachine {
     // and reads and restores the newest snapshot file, while RocksDB opens: side by side.
     const writable = resolved.readOnly !== true;
     // The store's open makes a database at a new path, and the engine is first created after it:
-    // a limit only an engine can judge (maxMemoryBytes must leave the WASM core room for its own
-    // structures) is judged before, so that an open refused for it leaves no database behind.
-    if (writable && createsDatabase(path)) await createEngine(engineOptions(resolved));
+    // the one limit only an engine can judge (maxMemoryBytes must leave the WASM core room for its
+    // own structures; resolveOptions checks the others) is judged before, by an engine made for
+    // it alone, so that an open refused for it leaves no database behind.
+    if (writable && resolved.maxMemoryBytes !== undefined && createsDatabase(path)) await createEngine(engineOptions(resolved));
     const started = performance.now();
     const opening = { storeMs: 0, restoreAheadMs: 0 };
     const files = writable ? new SnapshotFiles(path) : null;
