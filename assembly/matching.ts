@@ -259,6 +259,18 @@ function matchTaker(
       continue;
     }
     const maker = levelHead(level);
+    const price = levelPrice(level);
+    // The budget is asked first: a maker it cannot pay one lot of ends matching whoever owns it.
+    // No trade could happen with it, so there is no self-trade to prevent (STP would otherwise
+    // remove an own maker, or cancel the taker, that the budget never reaches).
+    let lots: f64 = 0;
+    if (budget != 0) {
+      lots = affordable(budget - spent, price);
+      if (lots == 0) {
+        budgetRanOut = true;
+        break;
+      }
+    }
     if (stp != STP_ALLOW && orderTraderIndex(maker) == traderIndex) {
       if (stp == STP_CANCEL_TAKER) {
         stoppedBySelfTrade = true;
@@ -272,14 +284,8 @@ function matchTaker(
       continue;
     }
     const makerLeft = orderRemaining(maker);
-    const price = levelPrice(level);
     let traded = min<f64>(makerLeft, left);
     if (budget != 0) {
-      const lots = affordable(budget - spent, price);
-      if (lots == 0) {
-        budgetRanOut = true;
-        break;
-      }
       traded = min<f64>(traded, lots);
       spent += traded * price;
     }

@@ -406,6 +406,33 @@ describeEachBackend('stop orders', (backend) => {
       expect(fillsOf(result)).toEqual([[1, 4, 10, 3], [2, 4, 12, 2]]);
     });
 
+    // The budget ends matching at the first maker it cannot pay one lot of, whoever owns it: with no
+    // trade possible there is no self-trade to prevent, so STP neither removes that maker nor
+    // cancels the taker, and the order ends as it would under `allow`.
+    for (const stp of ['allow', 'cancel_maker', 'cancel_both', 'cancel_taker'] as const) {
+      it(`${stp}: a maker the rest of the budget cannot pay for ends matching, its own as any other's`, () => {
+        limit(2, 'ask', 12, 1); // #4: the taker's own, behind #2
+        limit(1, 'ask', 13, 1); // #5
+        const before = engine.orders(1);
+        // 3 at 10 and 5 at 12 spend 90 of 95; the 5 left pay for no lot of #4 at 12.
+        const result = market(2, 'bid', 0, 1, { size: undefined, budget: 95, stp });
+        expect(result).toMatchObject({ orderId: 6, status: 'filled', filled: 8, spent: 90 });
+        expect(result.reason).toBeUndefined();
+        expect(story(engine)).toEqual(['accepted#6', 'fill#1', 'fill#2']);
+        expect(engine.orders(1)).toEqual(before.filter((o) => o.orderId !== 1 && o.orderId !== 2));
+      });
+    }
+
+    it('a sell budget stops at the first bid it cannot be paid one lot of, its own under STP as any other\'s', () => {
+      limit(2, 'bid', 8, 1); // #4: the taker's own, a lot worth 8 where 5 are left
+      limit(1, 'bid', 4, 1); // #5: one the 5 left would pay for, behind it
+      // 10 at 9 take in 90 of 95: #4 at 8 ends it, neither removed nor passed over to reach #5.
+      const result = market(2, 'ask', 0, 1, { size: undefined, budget: 95, stp: 'cancel_maker' });
+      expect(result).toMatchObject({ status: 'filled', filled: 10, spent: 90 });
+      expect(story(engine)).toEqual(['accepted#6', 'fill#3']);
+      expect(engine.orders(1).map((o) => o.orderId)).toEqual([4, 5, 1, 2]);
+    });
+
     it('reports spent only for budget orders', () => {
       expect(market(2, 'bid', 1).spent).toBeUndefined();
     });

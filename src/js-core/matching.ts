@@ -391,6 +391,17 @@ export class Matching {
         continue;
       }
       const maker = head[level];
+      // The budget is asked first: a maker it cannot pay one lot of ends matching whoever owns it.
+      // No trade could happen with it, so there is no self-trade to prevent (STP would otherwise
+      // remove an own maker, or cancel the taker, that the budget never reaches).
+      let lots = 0;
+      if (budget !== 0) {
+        lots = affordable(budget - spent, price);
+        if (lots === 0) {
+          this.budgetRanOut = true;
+          break;
+        }
+      }
       if (stp !== StpCode.ALLOW && makerTrader[maker] === trader) {
         if (stp === StpCode.CANCEL_TAKER) {
           stopped = true;
@@ -406,11 +417,6 @@ export class Matching {
       const makerLeft = remaining[maker];
       let traded = left < makerLeft ? left : makerLeft;
       if (budget !== 0) {
-        const lots = affordable(budget - spent, price);
-        if (lots === 0) {
-          this.budgetRanOut = true;
-          break;
-        }
         if (lots < traded) traded = lots;
         spent += traded * price;
       }

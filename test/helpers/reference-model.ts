@@ -128,6 +128,13 @@ export class ReferenceModel {
     this.stoppedBySelfTrade = false;
     for (const maker of this.queue(asset, side ^ 1)) {
       if (left === 0 || !this.within(side, maker.price, limitPrice)) break;
+      // A maker the rest of the budget cannot pay one lot of ends matching, whoever owns it.
+      let lots = Infinity;
+      if (budget !== 0) {
+        lots = Math.floor((budget - this.spent) / maker.price);
+        if (lots * maker.price > budget - this.spent) lots--;
+        if (lots === 0) { this.budgetRanOut = true; break; }
+      }
       if (stp !== ALLOW && maker.trader === trader) {
         if (stp === CANCEL_TAKER) { this.stoppedBySelfTrade = true; break; }
         this.leave(maker);
@@ -136,9 +143,6 @@ export class ReferenceModel {
       }
       let quantity = Math.min(left, maker.remaining);
       if (budget !== 0) {
-        let lots = Math.floor((budget - this.spent) / maker.price);
-        if (lots * maker.price > budget - this.spent) lots--;
-        if (lots === 0) { this.budgetRanOut = true; break; }
         quantity = Math.min(quantity, lots);
         this.spent += quantity * maker.price;
       }
