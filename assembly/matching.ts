@@ -560,7 +560,9 @@ export function placeMarket(
   if (stoppedBySelfTrade) {
     endTaker(REASON_SELF_TRADE, side, asset, id, trader, protectionPrice, budget != 0 ? 0 : left);
     writeResult(at, STATUS_CANCELLED, REASON_SELF_TRADE, id, filled, 0);
-  } else if (left == 0 || (budgetRanOut && filled != 0)) {
+  } else if (left == 0 || (budgetRanOut && filled != 0) || (budget != 0 && spent == budget)) {
+    // A budget spent to its last unit is filled, as a size taken whole is, whether or not the
+    // book (or the protection price) ended at the same maker.
     writeResult(at, STATUS_FILLED, REASON_NONE, id, filled, 0);
   } else {
     // A budget order's unfilled rest has no size: what is left of it is budget - spent.

@@ -433,6 +433,19 @@ describeEachBackend('stop orders', (backend) => {
       expect(engine.orders(1).map((o) => o.orderId)).toEqual([4, 5, 1, 2]);
     });
 
+    it('is filled when it spends the budget exactly, though the book or the protection price ends there too', () => {
+      // 3 at 10 and 5 at 12 are the whole ask side: 90 buys all of it, nothing left over.
+      expect(market(2, 'bid', 0, 1, { size: undefined, budget: 90 })).toMatchObject({ status: 'filled', filled: 8, spent: 90 });
+      expect(story(engine)).toEqual(['accepted#4', 'fill#1', 'fill#2']);
+      limit(1, 'ask', 10, 3); // #5
+      limit(1, 'ask', 12, 1); // #6
+      // 30 buys the 3 at 10, and the protection price keeps it from the level at 12.
+      const result = market(2, 'bid', 0, 1, { size: undefined, budget: 30, protectionPrice: 10 });
+      expect(result).toMatchObject({ status: 'filled', filled: 3, spent: 30 });
+      expect(result.reason).toBeUndefined();
+      expect(story(engine)).toEqual(['accepted#7', 'fill#5']);
+    });
+
     it('reports spent only for budget orders', () => {
       expect(market(2, 'bid', 1).spent).toBeUndefined();
     });

@@ -227,7 +227,9 @@ export class Matching {
     if (this.stoppedBySelfTrade) {
       this.endTaker(ReasonCode.SELF_TRADE, side, asset, id, trader, protectionPrice, budget !== 0 ? 0 : left);
       writeResult(out, at, StatusCode.CANCELLED, ReasonCode.SELF_TRADE, id, filled, 0);
-    } else if (left === 0 || (this.budgetRanOut && filled !== 0)) {
+    } else if (left === 0 || (this.budgetRanOut && filled !== 0) || (budget !== 0 && this.spent === budget)) {
+      // A budget spent to its last unit is filled, as a size taken whole is, whether or not the
+      // book (or the protection price) ended at the same maker.
       writeResult(out, at, StatusCode.FILLED, ReasonCode.NONE, id, filled, 0);
     } else {
       // A budget order's unfilled rest has no size: what is left of it is budget - spent.

@@ -213,7 +213,7 @@ export class ReferenceModel {
     const filled = bound - left;
     let outcome: Outcome;
     if (this.stoppedBySelfTrade) outcome = this.result(StatusCode.CANCELLED, ReasonCode.SELF_TRADE, id, filled, 0);
-    else if (left === 0 || (this.budgetRanOut && filled !== 0)) outcome = this.result(StatusCode.FILLED, 0, id, filled, 0);
+    else if (left === 0 || (this.budgetRanOut && filled !== 0) || (budget !== 0 && this.spent === budget)) outcome = this.result(StatusCode.FILLED, 0, id, filled, 0);
     else outcome = this.result(StatusCode.CANCELLED, 0, id, filled, 0);
     outcome.spent = this.spent;
     return outcome;
