@@ -14,7 +14,7 @@ import { ORDER_SLOTS, Out } from '../src/core.js';
 import type { CoreLimits, MatchingCore } from '../src/core.js';
 import { JsCore } from '../src/js-core/index.js';
 import { encodeHead } from '../src/operations.js';
-import { Op } from '../src/codes.js';
+import { Op, StatusCode } from '../src/codes.js';
 import { WasmCore } from '../src/wasm-core.js';
 import { fuzzRuns, fuzzSeed } from './helpers/commands.js';
 import { coreOutcome } from './helpers/core-outcome.js';
@@ -165,4 +165,23 @@ describe('three ways: the reference model, the TypeScript core, the WebAssembly 
       expect(restored.snapshot()).toEqual(js.snapshot());
     }), { numRuns: fuzzRuns(400), seed: fuzzSeed(0x3_3a7) });
   }, 120_000);
+});
+
+describe('the reference model on its own edges', () => {
+  it('stops a budget order at the maker whose next lot its budget cannot pay, the maker its last fill left standing', async () => {
+    // 97 buys 1 of the 2 at 96; the 1 left of the budget pays for no second lot of the same maker.
+    const run = (core: ReferenceModel | MatchingCore): Outcome => {
+      if (core instanceof ReferenceModel) {
+        core.placeLimit(0, 1, 1, 96, 2, 0, 0, 0);
+        return core.placeMarket(0, 1, 0, 0, 97, 1, 0, 0);
+      }
+      core.placeLimit(0, 1, 1, 96, 2, 0, 0, 0, 0);
+      core.placeMarket(0, 1, 0, 0, 97, 1, 0, 0, 0);
+      return coreOutcome(core);
+    };
+    const expected = { status: StatusCode.FILLED, reason: 0, orderId: 2, filled: 1, remaining: 0, spent: 96, fills: [[1, 0, 96, 1]] };
+    expect(run(new ReferenceModel({}))).toEqual(expected);
+    expect(run(new JsCore())).toEqual(expected);
+    expect(run(await WasmCore.create())).toEqual(expected);
+  });
 });

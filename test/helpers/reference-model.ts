@@ -126,7 +126,9 @@ export class ReferenceModel {
   private take(trader: number, asset: number, side: number, limitPrice: number, size: number, stp: number, budget: number): number {
     let left = size;
     this.stoppedBySelfTrade = false;
-    for (const maker of this.queue(asset, side ^ 1)) {
+    // The next maker in line is looked up afresh each time: one a budget filled only in part
+    // stays first in line, and is met again.
+    for (let maker = this.queue(asset, side ^ 1)[0]; maker !== undefined; maker = this.queue(asset, side ^ 1)[0]) {
       if (left === 0 || !this.within(side, maker.price, limitPrice)) break;
       // A maker the rest of the budget cannot pay one lot of ends matching, whoever owns it.
       let lots = Infinity;
