@@ -662,9 +662,14 @@ export function modify(
   const newSize = size > 0 ? size : remaining;
   if (newPrice == oldPrice && newSize <= remaining) {
     // A reduce in place (or no change): keeps its place and its timestamp.
-    if (newSize < remaining) shrinkOrder(order, remaining - newSize);
-    writeLevelEvent(eventHead(EVENT_MODIFIED, REASON_NONE, side), asset, id, trader, oldPrice, remaining, newSize,
-      newPrice, 0, levelTotal(level), levelCount(level));
+    const head = eventHead(EVENT_MODIFIED, REASON_NONE, side);
+    if (newSize < remaining) {
+      shrinkOrder(order, remaining - newSize);
+      writeLevelEvent(head, asset, id, trader, oldPrice, remaining, newSize, newPrice, 0, levelTotal(level), levelCount(level));
+    } else {
+      // No change changes no level: an event with one would be market data for a book that did not move.
+      writeEvent(head, asset, id, trader, oldPrice, remaining, newSize, newPrice, 0);
+    }
     return writeResult(at, STATUS_RESTING, REASON_NONE, id, 0, newSize);
   }
 

@@ -4,6 +4,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { describeEachBackend, newEngine } from './helpers/backends.js';
 import type { Engine } from '../src/engine.js';
+import { CoreStateMachine } from '../src/state/state-machine.js';
 import type { BookEvent } from '../src/types.js';
 
 /** The events of the last call, without the fields a test does not look at. */
@@ -137,6 +138,26 @@ describeEachBackend('events', (backend) => {
       { kind: 'fill', asset: 1, orderId: 2, trader: 2, side: 'bid', price: 98, size: 1, remaining: 0, takerOrderId: 1, takerTrader: 1, level: { price: 98, size: 0, orders: 0 } },
       { kind: 'rested', asset: 1, orderId: 1, trader: 1, side: 'ask', price: 98, size: 3, remaining: 3, level: { price: 98, size: 3, orders: 1 } },
     ]);
+  });
+
+  it('modify that changes nothing: its modified event changes no level, so it carries none, and the feed sends nothing', async () => {
+    ask(1, 100, 5);
+    engine.modify({ trader: 1, asset: 1, orderId: 1, price: 100, size: 5, timestamp: 3 });
+    expect(events(engine)).toEqual([
+      { kind: 'modified', asset: 1, orderId: 1, trader: 1, side: 'ask', price: 100, size: 5, remaining: 5, newPrice: 100, priorityLost: false },
+    ]);
+    // "One message per command that changed an asset's book" (README): none for this one.
+    const sm = await CoreStateMachine.open({ backend });
+    sm.placeLimit({ trader: 1, asset: 1, side: 'ask', price: 100, size: 5, timestamp: 1 });
+    await sm.flush();
+    const subscription = sm.subscribe({ assets: [1], fromSeq: 2 });
+    sm.modify({ trader: 1, asset: 1, orderId: 1, size: 5, timestamp: 2 });
+    sm.placeLimit({ trader: 1, asset: 1, side: 'ask', price: 101, size: 1, timestamp: 3 });
+    await sm.flush();
+    const next = await subscription[Symbol.asyncIterator]().next();
+    expect(next.value).toMatchObject({ seq: 2, levels: [{ side: 'ask', price: 101, size: 1, orders: 1 }] });
+    subscription.close();
+    await sm.close();
   });
 
   it('rejected, with its reason, for every kind of rejection', () => {

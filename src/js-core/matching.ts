@@ -313,9 +313,14 @@ export class Matching {
     const newSize = size > 0 ? size : remaining;
     if (newPrice === oldPrice && newSize <= remaining) {
       // A reduce in place (or no change): keeps its place and its timestamp.
-      if (newSize < remaining) shrinkOrder(state, order, remaining - newSize);
-      events.writeLevelEvent(eventHead(EventCode.MODIFIED, ReasonCode.NONE, side), asset, id, trader, oldPrice, remaining,
-        newSize, newPrice, 0, levels.total[level], levels.count[level]);
+      const head = eventHead(EventCode.MODIFIED, ReasonCode.NONE, side);
+      if (newSize < remaining) {
+        shrinkOrder(state, order, remaining - newSize);
+        events.writeLevelEvent(head, asset, id, trader, oldPrice, remaining, newSize, newPrice, 0, levels.total[level], levels.count[level]);
+      } else {
+        // No change changes no level: an event with one would be market data for a book that did not move.
+        events.writeEvent(head, asset, id, trader, oldPrice, remaining, newSize, newPrice, 0);
+      }
       return writeResult(out, at, StatusCode.RESTING, ReasonCode.NONE, id, 0, newSize);
     }
 
