@@ -292,6 +292,25 @@ describeEachBackend('the feed', (backend) => {
     await sm.close();
   });
 
+  it('a level a stop cascade makes and empties within one command is not in its message: it did not change', async () => {
+    const sm = await CoreStateMachine.open({ backend });
+    sm.placeStop({ trader: 3, asset: 1, side: 'bid', size: 1, stopPrice: 101, price: 105, timestamp: 1 }); // a stop-limit
+    sm.placeStop({ trader: 4, asset: 1, side: 'ask', size: 1, stopPrice: 101, timestamp: 1 }); // a stop-market
+    sm.placeLimit({ trader: 1, asset: 1, side: 'ask', price: 101, size: 1, timestamp: 1 });
+    await sm.flush();
+    const subscription = sm.subscribe({ assets: [1] });
+    const iterator = subscription[Symbol.asyncIterator]();
+    // Trades at 101 and triggers both: the stop-limit rests a bid at 105, the stop-market sells into it.
+    sm.placeLimit({ trader: 2, asset: 1, side: 'bid', price: 101, size: 1, timestamp: 2 });
+    const [message] = await drain(iterator, {});
+    expect(message.events.map((e) => `${e.kind}#${e.orderId}${e.level === undefined ? '' : `@${e.level.price}:${e.level.size}`}`)).toEqual([
+      'accepted#4', 'fill#3@101:0', 'triggered#1', 'rested#1@105:1', 'triggered#2', 'fill#1@105:0',
+    ]);
+    expect(message.levels).toEqual([{ side: 'ask', price: 101, size: 0, orders: 0 }]);
+    subscription.close();
+    await sm.close();
+  });
+
   it('a subscriber that does not keep up is cut off with SLOW_CONSUMER while matching goes on', async () => {
     const sm = await CoreStateMachine.open({ backend });
     const slow = sm.subscribe({ maxBuffered: 5 });

@@ -12,7 +12,7 @@
 import { EVENT_SLOTS, EventHead, EventSlot, decodeEvent } from '../events.js';
 import { LobError, invalidArgument } from '../errors.js';
 import { refuseUnknownOptions } from '../validate.js';
-import { SIDES } from '../codes.js';
+import { EventCode, SIDES } from '../codes.js';
 import type { FeedMessage, LevelUpdate, SubscribeOptions } from '../types.js';
 import type { Commit } from './commit-builder.js';
 import type { CommitFollower } from './committer.js';
@@ -78,7 +78,35 @@ function pushMessage(
   }
   // The last value of each level the command touched: bids, then asks.
   if (asks !== undefined) for (const level of asks) message.levels.push(level);
+  dropLevelsBornAndGone(message.levels, events, from, end, asset);
   out.push(message);
+}
+
+/**
+ * Takes out a level the command both made and emptied (a stop cascade can rest an order at a new
+ * price and fill it before the command ends): it was not there before and is not there after, so
+ * it did not change, and a size-0 update would tell a subscriber to remove a level it never had.
+ */
+function dropLevelsBornAndGone(levels: LevelUpdate[], events: Float64Array, from: number, end: number, asset: number): void {
+  for (let i = levels.length - 1; i >= 0; i--) {
+    const level = levels[i];
+    if (level.size === 0 && bornInCommand(events, from, end, asset, level.side === 'bid' ? 0 : 1, level.price)) levels.splice(i, 1);
+  }
+}
+
+/**
+ * Whether the level at `price` did not exist before command [from, end): the command's first event
+ * at that level rested an order and left it one order, which only a new level has.
+ */
+function bornInCommand(events: Float64Array, from: number, end: number, asset: number, side: number, price: number): boolean {
+  for (let j = from; j < end; j++) {
+    const o = j * EVENT_SLOTS;
+    const head = events[o];
+    if (events[o + EventSlot.ASSET] !== asset || (head & EventHead.LEVEL) === 0 || ((head >> EventHead.SIDE_SHIFT) & 1) !== side ||
+      events[o + EventSlot.PRICE] !== price) continue;
+    return (head & EventHead.KIND_MASK) === EventCode.RESTED && events[o + EventSlot.LEVEL_ORDERS] === 1;
+  }
+  return false;
 }
 
 /** The level at `price` takes the new values where the command touched it first, or is added. */
