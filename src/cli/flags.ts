@@ -1,13 +1,12 @@
 // Flag value parsers and the options several commands share. Parsers run while commander reads
 // argv, so a bad value fails before any command touches a file or a database.
 import { InvalidArgumentError, Option } from 'commander';
+import { parseDecimalInteger } from '../decimal-integer.js';
 import type { BackendName } from '../types.js';
 
-const DIGITS = /^[0-9]+$/;
-
 function parseInteger(text: string, minimum: number, maximum: number, expected: string): number {
-  const value = DIGITS.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(value) || value < minimum || value > maximum) {
+  const value = parseDecimalInteger(text);
+  if (value === undefined || value < minimum || value > maximum) {
     throw new InvalidArgumentError(`expected ${expected}`);
   }
   return value;
