@@ -207,7 +207,7 @@ describe('the page in headless Chromium', () => {
     await page.fill('#f-trader', '4242');
     await page.fill('#f-size', 'abc');
     await page.click('#entry button[type=submit]');
-    await expect.poll(() => page.locator('.field-error[data-for="size"]').textContent()).toBe('size must be a positive safe integer, got NaN');
+    await expect.poll(() => page.locator('.field-error[data-for="size"]').textContent()).toBe('size must be a positive safe integer, got "abc"');
     await page.fill('#f-size', '7');
     await page.fill('#f-token', '');
     await page.click('#entry button[type=submit]');
