@@ -162,6 +162,20 @@ describe('demo', () => {
     expect(listTree(used)).toEqual(['notes.txt']);
   });
 
+  it('a --db that is not empty, or a file, is refused naming --db, by demo and replay alike', async () => {
+    const used = path.join(scratch, 'used-by-someone');
+    fs.mkdirSync(used);
+    fs.writeFileSync(path.join(used, 'notes.txt'), 'mine');
+    const file = path.join(scratch, 'a-plain-file');
+    fs.writeFileSync(file, 'x');
+    for (const command of [['demo', '--blocks', '5'], ['replay', MSFT_MESSAGES]]) {
+      expectBadInput(await lobcore(...command, '--db', used), new RegExp(`^lobcore: --db ${escapeRegExp(used)} is not empty; a new database needs a new or empty directory$`));
+      expectBadInput(await lobcore(...command, '--db', file), new RegExp(`^lobcore: --db ${escapeRegExp(file)} is a file; a new database needs a new or empty directory$`));
+    }
+    expect(listTree(used)).toEqual(['notes.txt']);
+    expect(fs.readFileSync(file, 'utf8')).toBe('x');
+  });
+
   it('inspect shows height, checkpoints, books and fills', async () => {
     const run = await lobcore('inspect', db, '--json');
     expect(run.code, run.stderr).toBe(0);

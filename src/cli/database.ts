@@ -80,9 +80,9 @@ export function prepareFreshDirectory(directory: string, flag: string): void {
     }
     return;
   }
-  if (!stat.isDirectory()) throw new CliError(`${directory} is a file; a new database needs a new or empty directory`);
+  if (!stat.isDirectory()) throw new CliError(`${flag} ${directory} is a file; a new database needs a new or empty directory`);
   if (fs.readdirSync(directory).length > 0) {
-    throw new CliError(`${directory} is not empty; a new database needs a new or empty directory`);
+    throw new CliError(`${flag} ${directory} is not empty; a new database needs a new or empty directory`);
   }
 }
 
