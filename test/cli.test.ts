@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EMPTY_LEVEL_PRICE, readLobsterText, readOrderbookFile, sampleDirectory, samplePath } from '../src/lobster/index.js';
 import { LobError, type LobErrorCode } from '../src/errors.js';
 import { EXIT_CODE_OF, describeFailure } from '../src/cli/failure.js';
-import { MAIN, ROOT, expectBadInput, expectOneLineFailure, finished, listTree, lobcore, lobcoreWithin, run, startIn } from './helpers/cli.js';
+import { MAIN, ROOT, escapeRegExp, expectBadInput, expectOneLineFailure, finished, listTree, lobcore, lobcoreWithin, run, startIn } from './helpers/cli.js';
 import { until } from './helpers/serve.js';
 
 const DATA = sampleDirectory();
@@ -585,10 +585,6 @@ async function rawStore(dir: string, work: string): Promise<void> {
     await (await Store.open(${JSON.stringify(dir)}, { sync: true })).close();`;
   const result = await run(process.execPath, ['--input-type=module', '-e', script]);
   expect(result.code, result.stderr).toBe(0);
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 describe('exit codes', () => {

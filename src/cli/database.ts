@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { makeDirectory, statOrUndefined } from '../directories.js';
+import { LobError } from '../errors.js';
 import { refuseUnopenableDirectory } from '../state/database-directory.js';
 import { CoreStateMachine, type StateMachineOptions } from '../state/index.js';
 import { CliError, describeSystemError } from './failure.js';
@@ -61,9 +62,23 @@ export function exitThroughHooksOnSignals(): () => void {
   };
 }
 
-/** Refuses, before anything is opened or created, a path that does not hold a lobcore database. */
-export function requireDatabaseDirectory(directory: string): void {
-  refuseUnopenableDirectory(directory, false);
+/** Refuses, before anything is opened or created, a path that does not hold a lobcore database; `flag` names it. */
+export function requireDatabaseDirectory(directory: string, flag: string): void {
+  try {
+    refuseUnopenableDirectory(directory, false);
+  } catch (error) {
+    throw namingFlag(flag, directory, error);
+  }
+}
+
+/**
+ * The library's refusal of a directory, reworded to start with the flag that named it: the user
+ * typed `--db`, and the library cannot know that. Other errors are returned as they are.
+ */
+export function namingFlag(flag: string, directory: string, error: unknown): unknown {
+  if (!(error instanceof LobError)) return error;
+  const about = error.message.startsWith(directory) ? error.message : `${directory}: ${error.message}`;
+  return new LobError(error.code, `${flag} ${about}`, { cause: error });
 }
 
 /**

@@ -10,7 +10,7 @@ import { ReplaySource, loadReplay } from '../serve/replay-source.js';
 import { startServer, type LobServer } from '../serve/server.js';
 import { SPEEDS, parseSpeed, type MarketSource } from '../serve/source.js';
 import type { BackendName } from '../types.js';
-import { exitThroughHooksOnSignals, requireDatabaseDirectory } from './database.js';
+import { exitThroughHooksOnSignals, namingFlag, requireDatabaseDirectory } from './database.js';
 import { CliError, ExitCode } from './failure.js';
 import { backendOption, port } from './flags.js';
 import { formatCount, printLine } from './format.js';
@@ -61,7 +61,7 @@ function checkFlags(flags: ServeFlags, speedGiven: boolean): void {
   if (sources !== 1) throw new CliError('choose exactly one source: --replay <file>, --demo or --db <dir>');
   if (flags.orderbook !== undefined && flags.replay === undefined) throw new CliError('--orderbook goes with --replay');
   if (speedGiven && flags.db !== undefined) throw new CliError('--speed goes with --replay or --demo; a database is shown as it is');
-  if (flags.db !== undefined) requireDatabaseDirectory(path.resolve(flags.db));
+  if (flags.db !== undefined) requireDatabaseDirectory(path.resolve(flags.db), '--db');
 }
 
 async function openSource(flags: ServeFlags): Promise<{ machine: MarketMachine; source: MarketSource; description: string }> {
@@ -84,7 +84,9 @@ async function openSource(flags: ServeFlags): Promise<{ machine: MarketMachine; 
   // Without orders from the page nothing is written: a read-only view, which works beside the
   // database's running writer and shows what its flushes had made durable when the view opened.
   const readOnly = flags.allowOrders !== true;
-  const machine = await CoreStateMachine.open({ path: directory, backend: flags.backend, readOnly });
+  const machine = await CoreStateMachine.open({ path: directory, backend: flags.backend, readOnly }).catch((error: unknown) => {
+    throw namingFlag('--db', directory, error);
+  });
   const source = new DatabaseSource(machine, directory);
   const books = `${formatCount(source.info.assets.length)} with orders`;
   return {
