@@ -429,6 +429,17 @@ describe('replay', () => {
     expectBadInput(await lobcore('replay', path.join(scratch, 'nope.csv')), /nope\.csv: no such file/);
   });
 
+  it('a bad --orderbook file is refused naming --orderbook, before a --db is made', async () => {
+    const missing = path.join(scratch, 'nope_orderbook.csv');
+    const db = path.join(scratch, 'orderbook-refused-db');
+    expectBadInput(await lobcore('replay', MSFT_MESSAGES, '--orderbook', missing, '--db', db), new RegExp(`^lobcore: --orderbook ${escapeRegExp(missing)}: no such file or directory$`));
+    expectBadInput(await lobcore('replay', MSFT_MESSAGES, '--orderbook', DATA), new RegExp(`^lobcore: --orderbook ${escapeRegExp(DATA)} is a directory, not a LOBSTER file$`));
+    const bad = path.join(scratch, 'bad_orderbook.csv');
+    fs.writeFileSync(bad, '5859400,200,5853300,18,x\n');
+    expectBadInput(await lobcore('replay', MSFT_MESSAGES, '--orderbook', bad, '--db', db), new RegExp(`^lobcore: --orderbook ${escapeRegExp(bad)}: LOBSTER row 1: `));
+    expect(fs.existsSync(db)).toBe(false);
+  });
+
   it('a malformed row: exit 2 naming the row and the reason, nothing written', async () => {
     const bad = path.join(scratch, 'bad_message.csv');
     const rows = readLobsterText(MSFT_MESSAGES).split('\n').slice(0, 5);

@@ -67,6 +67,15 @@ describe('lobcore serve: bad input', () => {
     expectBadInput(await lobcore('serve', '--db', newer, '--port', '0', '--allow-orders'), newerMessage);
   });
 
+  it('a --replay or --orderbook file that is missing or malformed is refused naming its flag', async () => {
+    const missing = path.join(scratch, 'gone_message.csv');
+    expectBadInput(await lobcore('serve', '--replay', missing), new RegExp(`^lobcore: --replay ${escapeRegExp(missing)}: no such file or directory$`));
+    expectBadInput(await lobcore('serve', '--replay', MSFT, '--orderbook', missing), new RegExp(`^lobcore: --orderbook ${escapeRegExp(missing)}: no such file or directory$`));
+    const bad = path.join(scratch, 'hex_message.csv');
+    fs.writeFileSync(bad, '34200.1,1,0x5,100,300000,1\n');
+    expectBadInput(await lobcore('serve', '--replay', bad), new RegExp(`^lobcore: --replay ${escapeRegExp(bad)}: LOBSTER row 1: orderId "0x5" is not a number$`));
+  });
+
   it('a port in use is bad input, named', async () => {
     const holder: Server = createServer();
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));

@@ -4,10 +4,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { makeDirectory, statOrUndefined } from '../directories.js';
-import { LobError } from '../errors.js';
 import { refuseUnopenableDirectory } from '../state/database-directory.js';
 import { CoreStateMachine, type StateMachineOptions } from '../state/index.js';
-import { CliError, describeSystemError } from './failure.js';
+import { CliError, describeSystemError, namingFlag } from './failure.js';
 import { beginStep } from './unfinished.js';
 
 export { CoreStateMachine };
@@ -69,16 +68,6 @@ export function requireDatabaseDirectory(directory: string, flag: string): void 
   } catch (error) {
     throw namingFlag(flag, directory, error);
   }
-}
-
-/**
- * The library's refusal of a directory, reworded to start with the flag that named it: the user
- * typed `--db`, and the library cannot know that. Other errors are returned as they are.
- */
-export function namingFlag(flag: string, directory: string, error: unknown): unknown {
-  if (!(error instanceof LobError)) return error;
-  const about = error.message.startsWith(directory) ? error.message : `${directory}: ${error.message}`;
-  return new LobError(error.code, `${flag} ${about}`, { cause: error });
 }
 
 /**

@@ -9,7 +9,7 @@ import {
 } from '../lobster/index.js';
 import type { BackendName, Level } from '../types.js';
 import { openStateMachine, prepareFreshDirectory } from './database.js';
-import { CliError, ExitCode } from './failure.js';
+import { CliError, ExitCode, namingFlag } from './failure.js';
 import { backendOption, jsonOption } from './flags.js';
 import { formatCount, formatDuration, formatRate, printJson, printLine, renderFields } from './format.js';
 import { progressEnabled, startPhase } from './progress.js';
@@ -67,7 +67,7 @@ interface ReplaySummary {
 async function replay(file: string, flags: ReplayFlags): Promise<number> {
   // Everything that can be wrong with the input is found before a database is touched.
   const messages = readMessageFile(file);
-  const book = flags.orderbook === undefined ? undefined : readOrderbookFile(flags.orderbook);
+  const book = flags.orderbook === undefined ? undefined : readNamed('--orderbook', flags.orderbook, readOrderbookFile);
   if (book !== undefined && book.rows !== messages.count) {
     throw new CliError(`${flags.orderbook} has ${formatCount(book.rows)} rows but ${file} has ${formatCount(messages.count)} messages; they must pair row by row`);
   }
@@ -103,6 +103,15 @@ async function replay(file: string, flags: ReplayFlags): Promise<number> {
     return mismatch === null ? ExitCode.OK : ExitCode.CHECK_FAILED;
   } finally {
     await machine?.close();
+  }
+}
+
+/** Reads the file a flag gave; a refusal names the flag. */
+function readNamed<T>(flag: string, file: string, read: (file: string) => T): T {
+  try {
+    return read(file);
+  } catch (error) {
+    throw namingFlag(flag, file, error);
   }
 }
 

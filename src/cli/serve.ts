@@ -6,12 +6,12 @@ import { DatabaseSource } from '../serve/database-source.js';
 import { DemoSource } from '../serve/demo-source.js';
 import type { MarketMachine } from '../serve/feed.js';
 import { CoreStateMachine } from '../state/index.js';
-import { ReplaySource, loadReplay } from '../serve/replay-source.js';
+import { ReplaySource, loadReplay, type ReplayInput } from '../serve/replay-source.js';
 import { startServer, type LobServer } from '../serve/server.js';
 import { SPEEDS, parseSpeed, type MarketSource } from '../serve/source.js';
 import type { BackendName } from '../types.js';
-import { exitThroughHooksOnSignals, namingFlag, requireDatabaseDirectory } from './database.js';
-import { CliError, ExitCode } from './failure.js';
+import { exitThroughHooksOnSignals, requireDatabaseDirectory } from './database.js';
+import { CliError, ExitCode, namingFlag, namingFlagOfPath } from './failure.js';
 import { backendOption, port } from './flags.js';
 import { formatCount, printLine } from './format.js';
 import type { ExitStatus } from './program.js';
@@ -67,7 +67,7 @@ function checkFlags(flags: ServeFlags, speedGiven: boolean): void {
 async function openSource(flags: ServeFlags): Promise<{ machine: MarketMachine; source: MarketSource; description: string }> {
   const speed = parseSpeed(flags.speed);
   if (flags.replay !== undefined) {
-    const input = loadReplay(flags.replay, flags.orderbook);
+    const input = loadReplayFiles(flags.replay, flags.orderbook);
     const machine = await CoreStateMachine.open({ backend: flags.backend });
     const seeded = input.seedFile === null ? 'not seeded: no order-book file' : `seeded from ${path.basename(input.seedFile)}`;
     return {
@@ -95,6 +95,15 @@ async function openSource(flags: ServeFlags): Promise<{ machine: MarketMachine; 
       ? `showing the books of ${directory} at height ${formatCount(machine.height)} (${books}; read-only: a running writer is left alone, and later flushes show after a restart)`
       : `showing the books of ${directory} (${books})`,
   };
+}
+
+/** The replay's files; a refusal names the flag that gave the file it is about. */
+function loadReplayFiles(replay: string, orderbook: string | undefined): ReplayInput {
+  try {
+    return loadReplay(replay, orderbook);
+  } catch (error) {
+    throw namingFlagOfPath([['--replay', replay], ['--orderbook', orderbook]], error);
+  }
 }
 
 async function listen(flags: ServeFlags, machine: MarketMachine, source: MarketSource): Promise<LobServer> {
