@@ -12,7 +12,7 @@ import { DATABASE_FORMAT_VERSION, encodeFormat } from '../src/state/codecs.js';
 import { formatKey } from '../src/state/keys.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import { Store } from '../src/state/store.js';
-import { escapeRegExp, expectBadInput, finished, listTree, lobcore, start, startIn } from './helpers/cli.js';
+import { escapeRegExp, expectBadInput, finished, listTree, lobcore, lobcoreWithin, start, startIn } from './helpers/cli.js';
 import { until } from './helpers/serve.js';
 import { WriterProcess } from './fixtures/writer-process.js';
 
@@ -74,6 +74,12 @@ describe('lobcore serve: bad input', () => {
     const bad = path.join(scratch, 'hex_message.csv');
     fs.writeFileSync(bad, '34200.1,1,0x5,100,300000,1\n');
     expectBadInput(await lobcore('serve', '--replay', bad), new RegExp(`^lobcore: --replay ${escapeRegExp(bad)}: LOBSTER row 1: orderId "0x5" is not a number$`));
+  });
+
+  it('an empty --host is refused, not taken for every interface', async () => {
+    for (const host of ['', ' ']) {
+      expectBadInput(await lobcoreWithin(20_000, 'serve', '--demo', '--port', '0', '--host', host), /^lobcore: option '--host <address>' argument '.*' is invalid\. expected an address/);
+    }
   });
 
   it('a port in use is bad input, named', async () => {

@@ -44,3 +44,9 @@ export function jsonOption(): Option {
 export function port(text: string): number {
   return parseInteger(text, 0, 65_535, 'a port from 0 to 65535');
 }
+
+/** An address to listen on. Node takes an empty one for every interface: that is 0.0.0.0 or ::, said on purpose. */
+export function host(text: string): string {
+  if (text.trim() === '') throw new InvalidArgumentError('expected an address (0.0.0.0 or :: for every interface)');
+  return text;
+}

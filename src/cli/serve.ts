@@ -12,7 +12,7 @@ import { SPEEDS, parseSpeed, type MarketSource } from '../serve/source.js';
 import type { BackendName } from '../types.js';
 import { exitThroughHooksOnSignals, requireDatabaseDirectory } from './database.js';
 import { CliError, ExitCode, namingFlag, namingFlagOfPath } from './failure.js';
-import { backendOption, port } from './flags.js';
+import { backendOption, host, port } from './flags.js';
 import { formatCount, printLine } from './format.js';
 import type { ExitStatus } from './program.js';
 import { beginStep } from './unfinished.js';
@@ -46,7 +46,7 @@ export function defineServeCommand(status: ExitStatus): Command {
     .addOption(new Option('--db <dir>', 'show the books of a lobcore database (read-only, beside its writer, unless --allow-orders)'))
     .addOption(new Option('--speed <speed>', 'replay or demo speed; the page can pause and change it').choices(SPEEDS).default('1'))
     .addOption(new Option('--port <port>', 'TCP port (0: any free port)').argParser(port).default(8080))
-    .addOption(new Option('--host <address>', 'address to listen on').default('127.0.0.1'))
+    .addOption(new Option('--host <address>', 'address to listen on').argParser(host).default('127.0.0.1'))
     .addOption(new Option('--allow-orders', 'let the page place and cancel orders (with the token printed at start)'))
     .addOption(backendOption())
     .addHelpText('after', '\nExamples (the sample files are in the lobcore package: in a project that installed it, prefix\ntheir paths with node_modules/lobcore/):\n  lobcore serve --replay data/lobster/MSFT_2012-06-21_level50_head1950_message.csv.gz\n  lobcore serve --demo --speed 10 --allow-orders')
