@@ -162,6 +162,23 @@ describe('demo', () => {
     expect(listTree(used)).toEqual(['notes.txt']);
   });
 
+  it('an empty path is refused naming its flag or argument, not taken for the current directory', async () => {
+    const cwd = path.join(scratch, 'empty-cwd');
+    fs.mkdirSync(cwd);
+    const inCwd = (...args: string[]) => run(process.execPath, [MAIN, ...args], { cwd });
+    expectBadInput(await inCwd('demo', '--db', '', '--blocks', '2'), /^lobcore: option '--db <dir>' argument '' is invalid\. expected a path/);
+    expectBadInput(await inCwd('replay', MSFT_MESSAGES, '--db', ''), /^lobcore: option '--db <dir>' argument '' is invalid\. expected a path/);
+    expectBadInput(await inCwd('replay', MSFT_MESSAGES, '--orderbook', ''), /^lobcore: option '--orderbook <file>' argument '' is invalid\. expected a path/);
+    expectBadInput(await inCwd('serve', '--db', ''), /^lobcore: option '--db <dir>' argument '' is invalid\. expected a path/);
+    expectBadInput(await inCwd('serve', '--replay', ''), /^lobcore: option '--replay <file>' argument '' is invalid\. expected a path/);
+    expectBadInput(await inCwd('cluster', 'up', '--dir', ''), /^lobcore: option '--dir <dir>' argument '' is invalid\. expected a path/);
+    for (const command of [['inspect'], ['fills'], ['orders'], ['book', '--asset', '1'], ['feed', '--asset', '1']]) {
+      expectBadInput(await inCwd(command[0], '', ...command.slice(1)), new RegExp(`^lobcore: command-argument value '' is invalid for argument 'dir'\\. expected a path`));
+    }
+    expectBadInput(await inCwd('replay', ''), /^lobcore: command-argument value '' is invalid for argument 'file'\. expected a path/);
+    expect(fs.readdirSync(cwd)).toEqual([]);
+  });
+
   it('a --db that is not empty, or a file, is refused naming --db, by demo and replay alike', async () => {
     const used = path.join(scratch, 'used-by-someone');
     fs.mkdirSync(used);

@@ -6,7 +6,7 @@ import type { CoreStateMachine } from '../state/index.js';
 import type { BookSnapshot } from '../types.js';
 import { readDatabase } from './database.js';
 import { CliError, ExitCode } from './failure.js';
-import { jsonOption, nonNegativeInteger, positiveInteger } from './flags.js';
+import { jsonOption, nonEmptyPath, nonNegativeInteger, positiveInteger } from './flags.js';
 import { formatCount, printJson, printLine, renderTable } from './format.js';
 import type { ExitStatus } from './program.js';
 
@@ -21,7 +21,7 @@ export function defineBookCommand(status: ExitStatus): Command {
   return new Command('book')
     .summary('the price ladder of an asset, now or at a past height')
     .description('Prints an asset\'s aggregated book (size and orders per price level), now or as it was at the end of a past height.')
-    .argument('<dir>', 'database directory')
+    .argument('<dir>', 'database directory', nonEmptyPath)
     .addOption(new Option('--asset <id>', 'the asset').argParser(nonNegativeInteger).makeOptionMandatory())
     .addOption(new Option('--depth <n>', 'levels a side').argParser(positiveInteger(1_000_000)).default(10))
     .addOption(new Option('--height <h>', 'the book at the end of this height').argParser(nonNegativeInteger))

@@ -50,3 +50,9 @@ export function host(text: string): string {
   if (text.trim() === '') throw new InvalidArgumentError('expected an address (0.0.0.0 or :: for every interface)');
   return text;
 }
+
+/** A file or directory. An empty path resolves to the current directory, which typing nothing does not mean. */
+export function nonEmptyPath(text: string): string {
+  if (text === '') throw new InvalidArgumentError('expected a path, not an empty string');
+  return text;
+}
