@@ -179,6 +179,19 @@ describe('demo', () => {
     expect(fs.readdirSync(cwd)).toEqual([]);
   });
 
+  it('a path flag whose value is missing does not take the next flag for its path', async () => {
+    const cwd = path.join(scratch, 'flag-cwd');
+    fs.mkdirSync(cwd);
+    const inCwd = (...args: string[]) => run(process.execPath, [MAIN, ...args], { cwd });
+    // Commander hands a flag that needs a value whatever comes next: here a database named --json.
+    expectBadInput(await inCwd('replay', MSFT_MESSAGES, '--db', '--json'), /^lobcore: option '--db <dir>' argument '--json' is invalid\. expected a path, not the flag --json \(\.\/--json names a path that starts with -\)$/);
+    expectBadInput(await inCwd('demo', '--db', '--json', '--blocks', '2'), /^lobcore: option '--db <dir>' argument '--json' is invalid/);
+    expectBadInput(await inCwd('replay', MSFT_MESSAGES, '--orderbook', '--json'), /^lobcore: option '--orderbook <file>' argument '--json' is invalid/);
+    expectBadInput(await inCwd('serve', '--replay', '--allow-orders'), /^lobcore: option '--replay <file>' argument '--allow-orders' is invalid/);
+    expectBadInput(await inCwd('serve', '--demo', '--host', '--allow-orders'), /^lobcore: option '--host <address>' argument '--allow-orders' is invalid/);
+    expect(fs.readdirSync(cwd)).toEqual([]);
+  });
+
   it('a --db that is not empty, or a file, is refused naming --db, by demo and replay alike', async () => {
     const used = path.join(scratch, 'used-by-someone');
     fs.mkdirSync(used);

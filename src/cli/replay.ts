@@ -10,7 +10,7 @@ import {
 import type { BackendName, Level } from '../types.js';
 import { openStateMachine, prepareFreshDirectory } from './database.js';
 import { CliError, ExitCode, namingFlag } from './failure.js';
-import { backendOption, jsonOption, nonEmptyPath } from './flags.js';
+import { backendOption, jsonOption, nonEmptyPath, optionPath } from './flags.js';
 import { formatCount, formatDuration, formatRate, printJson, printLine, renderFields } from './format.js';
 import { progressEnabled, startPhase } from './progress.js';
 import type { ExitStatus } from './program.js';
@@ -41,8 +41,8 @@ export function defineReplayCommand(status: ExitStatus): Command {
       'Without --orderbook the replay starts from an empty book.',
     )
     .argument('<file>', 'LOBSTER message file (time,type,orderId,size,price,direction)', nonEmptyPath)
-    .addOption(new Option('--orderbook <file>', 'the matching LOBSTER order-book file, to check the book after every message').argParser(nonEmptyPath))
-    .addOption(new Option('--db <dir>', 'persist into a new or empty database directory').argParser(nonEmptyPath))
+    .addOption(new Option('--orderbook <file>', 'the matching LOBSTER order-book file, to check the book after every message').argParser(optionPath))
+    .addOption(new Option('--db <dir>', 'persist into a new or empty database directory').argParser(optionPath))
     .addOption(backendOption())
     .addOption(jsonOption())
     .addHelpText('after', '\nExample (paths in the lobcore package: in a project that installed it, prefix\nthem with node_modules/lobcore/):\n' +

@@ -12,7 +12,7 @@ import { SPEEDS, parseSpeed, type MarketSource } from '../serve/source.js';
 import type { BackendName } from '../types.js';
 import { exitThroughHooksOnSignals, requireDatabaseDirectory } from './database.js';
 import { CliError, ExitCode, namingFlag, namingFlagOfPath } from './failure.js';
-import { backendOption, host, nonEmptyPath, port } from './flags.js';
+import { backendOption, host, optionPath, port } from './flags.js';
 import { formatCount, printLine } from './format.js';
 import type { ExitStatus } from './program.js';
 import { beginStep } from './unfinished.js';
@@ -40,10 +40,10 @@ export function defineServeCommand(status: ExitStatus): Command {
       'demo flow over several assets) or --db a lobcore database. Listens on 127.0.0.1 unless told ' +
       'otherwise; order entry is off unless --allow-orders, and then needs the token printed at start.',
     )
-    .addOption(new Option('--replay <file>', 'replay a LOBSTER message file').argParser(nonEmptyPath))
-    .addOption(new Option('--orderbook <file>', 'with --replay: the LOBSTER order-book file whose first row seeds the book (default: the file named like the messages, if present)').argParser(nonEmptyPath))
+    .addOption(new Option('--replay <file>', 'replay a LOBSTER message file').argParser(optionPath))
+    .addOption(new Option('--orderbook <file>', 'with --replay: the LOBSTER order-book file whose first row seeds the book (default: the file named like the messages, if present)').argParser(optionPath))
     .addOption(new Option('--demo', 'play the seeded demo flow over several assets'))
-    .addOption(new Option('--db <dir>', 'show the books of a lobcore database (read-only, beside its writer, unless --allow-orders)').argParser(nonEmptyPath))
+    .addOption(new Option('--db <dir>', 'show the books of a lobcore database (read-only, beside its writer, unless --allow-orders)').argParser(optionPath))
     .addOption(new Option('--speed <speed>', 'replay or demo speed; the page can pause and change it').choices(SPEEDS).default('1'))
     .addOption(new Option('--port <port>', 'TCP port (0: any free port)').argParser(port).default(8080))
     .addOption(new Option('--host <address>', 'address to listen on').argParser(host).default('127.0.0.1'))
