@@ -481,7 +481,7 @@ describe('replay', () => {
   });
 
   it('an order book that does not pair with the messages: exit 2', async () => {
-    expectBadInput(await lobcore('replay', MSFT_MESSAGES, '--orderbook', AAPL_BOOK), /672 rows but .* 1,950 messages/);
+    expectBadInput(await lobcore('replay', MSFT_MESSAGES, '--orderbook', AAPL_BOOK), new RegExp(`^lobcore: --orderbook ${escapeRegExp(AAPL_BOOK)} has 672 rows but .* 1,950 messages`));
   });
 
   it('a directory instead of a file: exit 2 naming the path', async () => {

@@ -69,7 +69,7 @@ async function replay(file: string, flags: ReplayFlags): Promise<number> {
   const messages = readMessageFile(file);
   const book = flags.orderbook === undefined ? undefined : readNamed('--orderbook', flags.orderbook, readOrderbookFile);
   if (book !== undefined && book.rows !== messages.count) {
-    throw new CliError(`${flags.orderbook} has ${formatCount(book.rows)} rows but ${file} has ${formatCount(messages.count)} messages; they must pair row by row`);
+    throw new CliError(`--orderbook ${flags.orderbook} has ${formatCount(book.rows)} rows but ${file} has ${formatCount(messages.count)} messages; they must pair row by row`);
   }
   if (flags.db !== undefined) prepareFreshDirectory(path.resolve(flags.db), '--db');
 
