@@ -79,10 +79,10 @@ describe('lobcore book', () => {
     expect(text.stdout).toMatch(/spread \d+/);
   });
 
-  it('refuses a missing asset and a height not kept', async () => {
+  it('refuses a missing asset and a height not kept, naming the flag as typed', async () => {
     expectBadInput(await lobcore('book', db), /--asset/);
-    expectBadInput(await lobcore('book', db, '--asset', '1', '--height', '1'), /before the oldest checkpoint/);
-    expectBadInput(await lobcore('book', db, '--asset', '1', '--height', '99'), /height must be a safe integer from 0 to the current height 8/);
+    expectBadInput(await lobcore('book', db, '--asset', '1', '--height', '1'), /^lobcore: --height 1 is before the oldest checkpoint \(height \d+\) .* the database keeps no book before height \d+$/);
+    expectBadInput(await lobcore('book', db, '--asset', '1', '--height', '99'), /^lobcore: --height 99 is beyond the database's height 8$/);
   });
 });
 
@@ -99,7 +99,7 @@ describe('height 0 of a database without commands', () => {
     const text = await lobcore('book', fresh, '--asset', '1', '--height', '0');
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/^asset 1 at height 0, feed seq 0\n\s+the book is empty/);
-    expectBadInput(await lobcore('book', db, '--asset', '1', '--height', '0'), /height 0 is before the oldest checkpoint/);
+    expectBadInput(await lobcore('book', db, '--asset', '1', '--height', '0'), /--height 0 is before the oldest checkpoint/);
   });
 });
 

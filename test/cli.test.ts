@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EMPTY_LEVEL_PRICE, readLobsterText, readOrderbookFile, sampleDirectory, samplePath } from '../src/lobster/index.js';
 import { LobError, type LobErrorCode } from '../src/errors.js';
 import { EXIT_CODE_OF, describeFailure } from '../src/cli/failure.js';
-import { MAIN, ROOT, expectBadInput, expectOneLineFailure, finished, listTree, lobcore, lobcoreWithin, run, startIn } from './helpers/cli.js';
+import { MAIN, ROOT, escapeRegExp, expectBadInput, expectOneLineFailure, finished, listTree, lobcore, lobcoreWithin, run, startIn } from './helpers/cli.js';
 import { until } from './helpers/serve.js';
 
 const DATA = sampleDirectory();
@@ -160,6 +160,50 @@ describe('demo', () => {
     fs.writeFileSync(path.join(used, 'notes.txt'), 'mine');
     expectBadInput(await lobcore('demo', '--db', used, '--blocks', '5'), /not empty/);
     expect(listTree(used)).toEqual(['notes.txt']);
+  });
+
+  it('an empty path is refused naming its flag or argument, not taken for the current directory', async () => {
+    const cwd = path.join(scratch, 'empty-cwd');
+    fs.mkdirSync(cwd);
+    const inCwd = (...args: string[]) => run(process.execPath, [MAIN, ...args], { cwd });
+    expectBadInput(await inCwd('demo', '--db', '', '--blocks', '2'), /^lobcore: option '--db <dir>' argument '' is invalid\. expected a path/);
+    expectBadInput(await inCwd('replay', MSFT_MESSAGES, '--db', ''), /^lobcore: option '--db <dir>' argument '' is invalid\. expected a path/);
+    expectBadInput(await inCwd('replay', MSFT_MESSAGES, '--orderbook', ''), /^lobcore: option '--orderbook <file>' argument '' is invalid\. expected a path/);
+    expectBadInput(await inCwd('serve', '--db', ''), /^lobcore: option '--db <dir>' argument '' is invalid\. expected a path/);
+    expectBadInput(await inCwd('serve', '--replay', ''), /^lobcore: option '--replay <file>' argument '' is invalid\. expected a path/);
+    expectBadInput(await inCwd('cluster', 'up', '--dir', ''), /^lobcore: option '--dir <dir>' argument '' is invalid\. expected a path/);
+    for (const command of [['inspect'], ['fills'], ['orders'], ['book', '--asset', '1'], ['feed', '--asset', '1']]) {
+      expectBadInput(await inCwd(command[0], '', ...command.slice(1)), new RegExp(`^lobcore: command-argument value '' is invalid for argument 'dir'\\. expected a path`));
+    }
+    expectBadInput(await inCwd('replay', ''), /^lobcore: command-argument value '' is invalid for argument 'file'\. expected a path/);
+    expect(fs.readdirSync(cwd)).toEqual([]);
+  });
+
+  it('a path flag whose value is missing does not take the next flag for its path', async () => {
+    const cwd = path.join(scratch, 'flag-cwd');
+    fs.mkdirSync(cwd);
+    const inCwd = (...args: string[]) => run(process.execPath, [MAIN, ...args], { cwd });
+    // Commander hands a flag that needs a value whatever comes next: here a database named --json.
+    expectBadInput(await inCwd('replay', MSFT_MESSAGES, '--db', '--json'), /^lobcore: option '--db <dir>' argument '--json' is invalid\. expected a path, not the flag --json \(\.\/--json names a path that starts with -\)$/);
+    expectBadInput(await inCwd('demo', '--db', '--json', '--blocks', '2'), /^lobcore: option '--db <dir>' argument '--json' is invalid/);
+    expectBadInput(await inCwd('replay', MSFT_MESSAGES, '--orderbook', '--json'), /^lobcore: option '--orderbook <file>' argument '--json' is invalid/);
+    expectBadInput(await inCwd('serve', '--replay', '--allow-orders'), /^lobcore: option '--replay <file>' argument '--allow-orders' is invalid/);
+    expectBadInput(await inCwd('serve', '--demo', '--host', '--allow-orders'), /^lobcore: option '--host <address>' argument '--allow-orders' is invalid/);
+    expect(fs.readdirSync(cwd)).toEqual([]);
+  });
+
+  it('a --db that is not empty, or a file, is refused naming --db, by demo and replay alike', async () => {
+    const used = path.join(scratch, 'used-by-someone');
+    fs.mkdirSync(used);
+    fs.writeFileSync(path.join(used, 'notes.txt'), 'mine');
+    const file = path.join(scratch, 'a-plain-file');
+    fs.writeFileSync(file, 'x');
+    for (const command of [['demo', '--blocks', '5'], ['replay', MSFT_MESSAGES]]) {
+      expectBadInput(await lobcore(...command, '--db', used), new RegExp(`^lobcore: --db ${escapeRegExp(used)} is not empty; a new database needs a new or empty directory$`));
+      expectBadInput(await lobcore(...command, '--db', file), new RegExp(`^lobcore: --db ${escapeRegExp(file)} is a file; a new database needs a new or empty directory$`));
+    }
+    expect(listTree(used)).toEqual(['notes.txt']);
+    expect(fs.readFileSync(file, 'utf8')).toBe('x');
   });
 
   it('inspect shows height, checkpoints, books and fills', async () => {
@@ -415,6 +459,17 @@ describe('replay', () => {
     expectBadInput(await lobcore('replay', path.join(scratch, 'nope.csv')), /nope\.csv: no such file/);
   });
 
+  it('a bad --orderbook file is refused naming --orderbook, before a --db is made', async () => {
+    const missing = path.join(scratch, 'nope_orderbook.csv');
+    const db = path.join(scratch, 'orderbook-refused-db');
+    expectBadInput(await lobcore('replay', MSFT_MESSAGES, '--orderbook', missing, '--db', db), new RegExp(`^lobcore: --orderbook ${escapeRegExp(missing)}: no such file or directory$`));
+    expectBadInput(await lobcore('replay', MSFT_MESSAGES, '--orderbook', DATA), new RegExp(`^lobcore: --orderbook ${escapeRegExp(DATA)} is a directory, not a LOBSTER file$`));
+    const bad = path.join(scratch, 'bad_orderbook.csv');
+    fs.writeFileSync(bad, '5859400,200,5853300,18,x\n');
+    expectBadInput(await lobcore('replay', MSFT_MESSAGES, '--orderbook', bad, '--db', db), new RegExp(`^lobcore: --orderbook ${escapeRegExp(bad)}: LOBSTER row 1: `));
+    expect(fs.existsSync(db)).toBe(false);
+  });
+
   it('a malformed row: exit 2 naming the row and the reason, nothing written', async () => {
     const bad = path.join(scratch, 'bad_message.csv');
     const rows = readLobsterText(MSFT_MESSAGES).split('\n').slice(0, 5);
@@ -426,7 +481,7 @@ describe('replay', () => {
   });
 
   it('an order book that does not pair with the messages: exit 2', async () => {
-    expectBadInput(await lobcore('replay', MSFT_MESSAGES, '--orderbook', AAPL_BOOK), /672 rows but .* 1,950 messages/);
+    expectBadInput(await lobcore('replay', MSFT_MESSAGES, '--orderbook', AAPL_BOOK), new RegExp(`^lobcore: --orderbook ${escapeRegExp(AAPL_BOOK)} has 672 rows but .* 1,950 messages`));
   });
 
   it('a directory instead of a file: exit 2 naming the path', async () => {
@@ -571,10 +626,6 @@ async function rawStore(dir: string, work: string): Promise<void> {
     await (await Store.open(${JSON.stringify(dir)}, { sync: true })).close();`;
   const result = await run(process.execPath, ['--input-type=module', '-e', script]);
   expect(result.code, result.stderr).toBe(0);
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 describe('exit codes', () => {

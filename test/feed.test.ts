@@ -399,6 +399,11 @@ describeEachBackend('the feed', (backend) => {
       ['fromSeq', () => sm.subscribe({ assets: [1], fromSeq: 0 })],
       ['fromSeq', () => sm.subscribe({ assets: [1], fromSeq: 3 })], // the asset's next seq is 2
       ['fromSeq', () => sm.subscribe({ assets: [1], fromSeq: { 2: 1 } })],
+      // Keys are text: only decimal digits name an asset (Number() would read each of these as 1, or '' as 0).
+      ['fromSeq', () => sm.subscribe({ assets: [1], fromSeq: { '0x1': 1 } as never })],
+      ['fromSeq', () => sm.subscribe({ assets: [1], fromSeq: { '1e0': 1 } as never })],
+      ['fromSeq', () => sm.subscribe({ assets: [1], fromSeq: { ' 1': 1 } as never })],
+      ['fromSeq', () => sm.subscribe({ assets: [0], fromSeq: { '': 1 } as never })],
       ['maxBuffered', () => sm.subscribe({ maxBuffered: 0 })],
       ['asset', () => sm.bookSnapshot(-1)],
       ['levels', () => sm.bookSnapshot(1, 0)],

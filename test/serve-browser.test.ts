@@ -181,6 +181,12 @@ describe('the page in headless Chromium', () => {
     await page.screenshot({ path: SCREENSHOT });
     expect(fs.statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
     if (process.env.LOBCORE_SCREENSHOT === undefined) fs.rmSync(SCREENSHOT);
+    // Text the server reads as no number (decimal digits only) is shown as typed, not as a price it will not be.
+    for (const typed of ['0x10', '1e3', '+5']) {
+      await page.fill('#f-price', typed);
+      expect(await page.locator('#f-price').locator('..').locator('.price-preview').textContent(), typed).toBe('');
+      expect(await page.locator('#entry button[type=submit]').textContent()).toBe(`Sell 100 on a trade ≤ ${await shown(2)}, then @ ${typed}`);
+    }
     expect(errors).toEqual([]);
   });
 
@@ -207,7 +213,7 @@ describe('the page in headless Chromium', () => {
     await page.fill('#f-trader', '4242');
     await page.fill('#f-size', 'abc');
     await page.click('#entry button[type=submit]');
-    await expect.poll(() => page.locator('.field-error[data-for="size"]').textContent()).toBe('size must be a positive safe integer, got NaN');
+    await expect.poll(() => page.locator('.field-error[data-for="size"]').textContent()).toBe('size must be a positive safe integer, got "abc"');
     await page.fill('#f-size', '7');
     await page.fill('#f-token', '');
     await page.click('#entry button[type=submit]');

@@ -8,7 +8,11 @@ import * as path from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { samplePath } from '../src/lobster/index.js';
-import { expectBadInput, finished, lobcore, start, startIn } from './helpers/cli.js';
+import { DATABASE_FORMAT_VERSION, encodeFormat } from '../src/state/codecs.js';
+import { formatKey } from '../src/state/keys.js';
+import { CoreStateMachine } from '../src/state/state-machine.js';
+import { Store } from '../src/state/store.js';
+import { escapeRegExp, expectBadInput, finished, listTree, lobcore, lobcoreWithin, start, startIn } from './helpers/cli.js';
 import { until } from './helpers/serve.js';
 import { WriterProcess } from './fixtures/writer-process.js';
 
@@ -36,6 +40,46 @@ describe('lobcore serve: bad input', () => {
     const bad = path.join(scratch, 'bad_message.csv');
     fs.writeFileSync(bad, '34200.1,1,5,100,300000,1\n34200.2,9,5,100,300000,1\n');
     expectBadInput(await lobcore('serve', '--replay', bad), /bad_message\.csv: .*row 2/);
+  });
+
+  it('a --db that holds no lobcore database, or one of a newer format, is refused naming --db, and left as it was', async () => {
+    const missing = path.join(scratch, 'no-db-here');
+    expectBadInput(await lobcore('serve', '--db', missing), new RegExp(`^lobcore: --db ${escapeRegExp(missing)}: no such directory$`));
+    expect(fs.existsSync(missing)).toBe(false);
+    const other = path.join(scratch, 'other-files');
+    fs.mkdirSync(other);
+    fs.writeFileSync(path.join(other, 'notes.txt'), 'mine');
+    expectBadInput(await lobcore('serve', '--db', other), new RegExp(`^lobcore: --db ${escapeRegExp(other)} is not a lobcore database`));
+    expect(listTree(other)).toEqual(['notes.txt']);
+    const newer = path.join(scratch, 'newer-db');
+    await (await CoreStateMachine.open({ path: newer, backend: 'js' })).close();
+    const store = await Store.open(newer, { sync: true });
+    const batch = store.batch();
+    batch.put(formatKey(), encodeFormat(DATABASE_FORMAT_VERSION + 1));
+    await store.write(batch);
+    await store.close();
+    const files = listTree(newer);
+    const newerMessage = new RegExp(`^lobcore: --db ${escapeRegExp(newer)} has database format version ${DATABASE_FORMAT_VERSION + 1}, written by a newer lobcore`);
+    expectBadInput(await lobcore('serve', '--db', newer, '--port', '0'), newerMessage);
+    expect(listTree(newer)).toEqual(files);
+    // A writable open (orders from the page) reads the format only once RocksDB has opened the
+    // database, which rolls its log and MANIFEST over: the same refusal, but those files renamed.
+    expectBadInput(await lobcore('serve', '--db', newer, '--port', '0', '--allow-orders'), newerMessage);
+  });
+
+  it('a --replay or --orderbook file that is missing or malformed is refused naming its flag', async () => {
+    const missing = path.join(scratch, 'gone_message.csv');
+    expectBadInput(await lobcore('serve', '--replay', missing), new RegExp(`^lobcore: --replay ${escapeRegExp(missing)}: no such file or directory$`));
+    expectBadInput(await lobcore('serve', '--replay', MSFT, '--orderbook', missing), new RegExp(`^lobcore: --orderbook ${escapeRegExp(missing)}: no such file or directory$`));
+    const bad = path.join(scratch, 'hex_message.csv');
+    fs.writeFileSync(bad, '34200.1,1,0x5,100,300000,1\n');
+    expectBadInput(await lobcore('serve', '--replay', bad), new RegExp(`^lobcore: --replay ${escapeRegExp(bad)}: LOBSTER row 1: orderId "0x5" is not a number$`));
+  });
+
+  it('an empty --host is refused, not taken for every interface', async () => {
+    for (const host of ['', ' ']) {
+      expectBadInput(await lobcoreWithin(20_000, 'serve', '--demo', '--port', '0', '--host', host), /^lobcore: option '--host <address>' argument '.*' is invalid\. expected an address/);
+    }
   });
 
   it('a port in use is bad input, named', async () => {

@@ -440,8 +440,8 @@ describe('stops, OCO pairs and budgets from a page', () => {
     const deltas = page.counts.deltas;
     const cases: [string, Record<string, unknown>, string, RegExp][] = [
       ['stop', { side: 'bid', size: '5' }, 'stopPrice', /^stopPrice must be a positive safe integer, got undefined \(missing\)$/],
-      ['stop', { side: 'bid', size: '5', stopPrice: '10.5' }, 'stopPrice', /^stopPrice must be a positive safe integer, got 10\.5$/],
-      ['stop', { side: 'bid', size: '5', stopPrice: '105', price: 'x' }, 'price', /^price must be a positive safe integer, got NaN$/],
+      ['stop', { side: 'bid', size: '5', stopPrice: '10.5' }, 'stopPrice', /^stopPrice must be a positive safe integer, got "10\.5"$/],
+      ['stop', { side: 'bid', size: '5', stopPrice: '105', price: 'x' }, 'price', /^price must be a positive safe integer, got "x"$/],
       ['stop', { side: 'bid', size: '5', stopPrice: '105', timeInForce: 'IOC' }, 'timeInForce', /^timeInForce must be GTC on a stop-market \(only a stop-limit, with price, takes one\), got "IOC"$/],
       ['stop', { side: 'bid', size: '5', stopPrice: '105', price: '106', protectionPrice: '110' }, 'protectionPrice', /^protectionPrice must be absent on a stop-limit/],
       ['stop', { side: 'up', size: '5', stopPrice: '105' }, 'side', /^side must be one of bid, ask, got "up"$/],
@@ -451,7 +451,7 @@ describe('stops, OCO pairs and budgets from a page', () => {
       ['oco', { side: 'ask', size: '3', stopPrice: '97' }, 'price', /^price must be a positive safe integer, got undefined \(missing\)$/],
       ['market', { side: 'bid', size: '5', budget: '1000' }, 'budget', /^budget must be absent when size is given \(a market order takes a size or a budget\), got 1000$/],
       ['market', { side: 'bid' }, 'size', /^size must be given, or a budget instead \(a market order takes one of them\), got undefined \(missing\)$/],
-      ['market', { side: 'bid', budget: '-3' }, 'budget', /^budget must be a positive safe integer, got -3$/],
+      ['market', { side: 'bid', budget: '-3' }, 'budget', /^budget must be a positive safe integer, got "-3"$/],
     ];
     for (const [kind, fields, field, message] of cases) {
       const answer = await order(kind, fields);
@@ -465,6 +465,23 @@ describe('stops, OCO pairs and budgets from a page', () => {
     await expectSameBook(page, machine, 0);
     expect(page.counts.deltas).toBe(deltas + 1);
     expect(page.counts.gaps).toBe(0);
+  });
+
+  it('a number field takes decimal digits only: hex, exponents, signs and blanks come back naming the field, as typed', async () => {
+    const { machine, page } = await quietBook();
+    const order = orderFrom(page, '7');
+    const hash = machine.stateHash();
+    const seq = machine.bookSnapshot(0, 1).seq;
+    // Each of these is a number to Number(): 0x10 is 16, 1e3 is 1000, ' 12 ' is 12.
+    for (const [field, text] of [['price', '0x10'], ['size', '1e3'], ['price', ' 12 '], ['size', '+5'], ['price', '0b11'], ['size', '5.']]) {
+      const answer = await order('limit', { side: 'bid', price: '97', size: '1', [field]: text });
+      expect(answer, `${field} ${JSON.stringify(text)}`).toMatchObject({ type: 'orderError', field });
+      expect(answer.message).toBe(`${field} must be a positive safe integer, got ${JSON.stringify(text)}`);
+    }
+    const cancel = await order('cancel', { orderId: '0x1' });
+    expect(cancel).toMatchObject({ type: 'orderError', field: 'orderId' });
+    expect(machine.stateHash()).toBe(hash);
+    expect(machine.bookSnapshot(0, 1).seq).toBe(seq);
   });
 });
 
@@ -535,10 +552,10 @@ describe('refusals: nothing changes', () => {
 
     // The engine's own rules, its own words, next to the field they name.
     const fieldErrors: [Record<string, unknown>, string, RegExp][] = [
-      [{ price: '12.5' }, 'price', /^price must be a positive safe integer, got 12\.5$/],
-      [{ price: 'abc' }, 'price', /^price must be a positive safe integer, got NaN$/],
+      [{ price: '12.5' }, 'price', /^price must be a positive safe integer, got "12\.5"$/],
+      [{ price: 'abc' }, 'price', /^price must be a positive safe integer, got "abc"$/],
       [{ size: '' }, 'size', /^size must be a positive safe integer, got undefined \(missing\)$/],
-      [{ trader: '-1' }, 'trader', /^trader must be a non-negative safe integer, got -1$/],
+      [{ trader: '-1' }, 'trader', /^trader must be a non-negative safe integer, got "-1"$/],
       [{ side: 'long' }, 'side', /^side must be one of bid, ask, got "long"$/],
     ];
     for (const [change, field, message] of fieldErrors) {

@@ -13,11 +13,13 @@ const PROTOCOL_KIND = { limit: 'limit', market: 'market', budget: 'market', stop
 const PRICE_LABEL = { limit: 'Price', stop: 'Limit price', oco: 'Limit leg price' };
 const PRICE_PLACEHOLDER = { limit: 'click the ladder', stop: 'none: stop-market', oco: 'click the ladder' };
 
+/** What the server reads as a number: decimal digits only (src/decimal-integer.ts); Number() also takes 0x10, 1e3, +5. */
+const DECIMAL_DIGITS = /^[0-9]+$/;
+
 /** Ticks typed in a price field, in the asset's units (30.95 for 309500 at $0.0001); null when ticks are the units or the text is no number. */
 function inUnits(text, info) {
-  const ticks = Number(text);
-  if (!info || info.priceScale === 1 || text.trim() === '' || !Number.isFinite(ticks)) return null;
-  return (ticks / info.priceScale).toFixed(info.priceDecimals);
+  if (!info || info.priceScale === 1 || !DECIMAL_DIGITS.test(text)) return null;
+  return (Number(text) / info.priceScale).toFixed(info.priceDecimals);
 }
 
 export class OrderEntry {

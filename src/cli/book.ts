@@ -1,10 +1,12 @@
 // `lobcore book DIR --asset N`: an asset's ladder, now or at the end of a past height (--height),
 // asks above bids, best prices next to each other, with the feed sequence it is consistent with.
 import { Command, Option } from 'commander';
+import { LobError } from '../errors.js';
+import type { CoreStateMachine } from '../state/index.js';
 import type { BookSnapshot } from '../types.js';
 import { readDatabase } from './database.js';
-import { ExitCode } from './failure.js';
-import { jsonOption, nonNegativeInteger, positiveInteger } from './flags.js';
+import { CliError, ExitCode } from './failure.js';
+import { jsonOption, nonEmptyPath, nonNegativeInteger, positiveInteger } from './flags.js';
 import { formatCount, printJson, printLine, renderTable } from './format.js';
 import type { ExitStatus } from './program.js';
 
@@ -19,7 +21,7 @@ export function defineBookCommand(status: ExitStatus): Command {
   return new Command('book')
     .summary('the price ladder of an asset, now or at a past height')
     .description('Prints an asset\'s aggregated book (size and orders per price level), now or as it was at the end of a past height.')
-    .argument('<dir>', 'database directory')
+    .argument('<dir>', 'database directory', nonEmptyPath)
     .addOption(new Option('--asset <id>', 'the asset').argParser(nonNegativeInteger).makeOptionMandatory())
     .addOption(new Option('--depth <n>', 'levels a side').argParser(positiveInteger(1_000_000)).default(10))
     .addOption(new Option('--height <h>', 'the book at the end of this height').argParser(nonNegativeInteger))
@@ -32,7 +34,7 @@ export function defineBookCommand(status: ExitStatus): Command {
 
 async function printBook(dir: string, flags: BookFlags): Promise<number> {
   const book = await readDatabase(dir, async (machine): Promise<BookSnapshot> => (
-    flags.height === undefined ? machine.bookSnapshot(flags.asset, flags.depth) : machine.bookAt(flags.asset, flags.height, flags.depth)
+    flags.height === undefined ? machine.bookSnapshot(flags.asset, flags.depth) : bookAtHeight(machine, flags.asset, flags.height, flags.depth)
   ));
   if (flags.json) {
     printJson(book);
@@ -50,4 +52,20 @@ async function printBook(dir: string, flags: BookFlags): Promise<number> {
   printLine(renderTable(['orders', 'bid size', 'price', 'ask size', 'orders'], rows, '  '));
   if (book.bids.length > 0 && book.asks.length > 0) printLine(`  spread ${book.asks[0].price - book.bids[0].price}`);
   return ExitCode.OK;
+}
+
+/**
+ * The book at a past height. The library's refusals name its own parameter (height) and option
+ * (keepCheckpoints); the user typed --height and has no keepCheckpoints to change, so the height
+ * is judged here in the flag's words.
+ */
+async function bookAtHeight(machine: CoreStateMachine, asset: number, height: number, depth: number): Promise<BookSnapshot> {
+  if (height > machine.height) throw new CliError(`--height ${height} is beyond the database's height ${machine.height}`);
+  try {
+    return await machine.bookAt(asset, height, depth);
+  } catch (error) {
+    if (!(error instanceof LobError && error.code === 'NOT_RETAINED')) throw error;
+    const oldest = Math.min(...(await machine.listCheckpoints()).map((checkpoint) => checkpoint.height));
+    throw new LobError('NOT_RETAINED', `--height ${height} is before the oldest checkpoint (height ${oldest}) and the journal before it is pruned: the database keeps no book before height ${oldest}`, { cause: error });
+  }
 }

@@ -15,7 +15,7 @@ import { runMemberProcess } from '../cluster/member-process.js';
 import { runClusterDemo } from '../cluster/demo/run.js';
 import { renderClusterDemo } from '../cluster/demo/report.js';
 import { CliError, ExitCode } from './failure.js';
-import { backendOption, jsonOption, nonNegativeInteger, positiveInteger, seed } from './flags.js';
+import { backendOption, jsonOption, nonNegativeInteger, optionPath, positiveInteger, seed } from './flags.js';
 import { printJson, printLine } from './format.js';
 import type { ExitStatus } from './program.js';
 import type { BackendName } from '../types.js';
@@ -80,7 +80,7 @@ function failThroughParent(command: Command): Command {
 function defineUp(status: ExitStatus): Command {
   return new Command('up')
     .description('Starts a 3-node NATS JetStream cluster on loopback ports, one stream per shard and every shard\'s members,\nprints how to reach them, and keeps them running until interrupted (Ctrl-C).')
-    .addOption(new Option('--dir <dir>', 'run directory: configs, keys, NATS stores, member state, kept (default: a new temp directory, removed on exit)'))
+    .addOption(new Option('--dir <dir>', 'run directory: configs, keys, NATS stores, member state, kept (default: a new temp directory, removed on exit)').argParser(optionPath))
     .addOption(new Option('--shards <n>', 'shards').argParser(positiveInteger(64)).default(2))
     .addOption(new Option('--assets <n>', 'assets, dealt round-robin over the shards').argParser(positiveInteger(1_000_000)).default(6))
     .addOption(new Option('--members <n>', 'members per shard (one leads)').argParser(positiveInteger(9)).default(3))
@@ -144,7 +144,7 @@ function defineDemo(status: ExitStatus): Command {
     .addOption(new Option('--commands <n>', 'commands per request').argParser(positiveInteger(50_000)).default(500))
     .addOption(new Option('--assets <n>', 'assets, dealt over the 2 shards').argParser(positiveInteger(10_000)).default(6))
     .addOption(new Option('--window <n>', 'rounds on their way at once').argParser(positiveInteger(64)).default(4))
-    .addOption(new Option('--dir <dir>', 'run directory, kept (default: a new temp directory, removed after an IDENTICAL run)'))
+    .addOption(new Option('--dir <dir>', 'run directory, kept (default: a new temp directory, removed after an IDENTICAL run)').argParser(optionPath))
     .addOption(backendOption())
     .addOption(jsonOption())
     .action(async (flags: DemoFlags) => {
@@ -167,10 +167,10 @@ function defineDemo(status: ExitStatus): Command {
 function defineNode(status: ExitStatus): Command {
   return new Command('node')
     .description('internal: one shard member (started by cluster up, the demo and the tests)')
-    .requiredOption('--run-dir <dir>', 'the cluster\'s run directory (cluster.json)')
+    .addOption(new Option('--run-dir <dir>', 'the cluster\'s run directory (cluster.json)').argParser(optionPath).makeOptionMandatory())
     .addOption(new Option('--shard <n>', 'shard').argParser(nonNegativeInteger).makeOptionMandatory())
     .addOption(new Option('--member <n>', 'member id, also its rank in elections').argParser(nonNegativeInteger).makeOptionMandatory())
-    .addOption(new Option('--dir <dir>', 'the member\'s own state directory (default: in memory)'))
+    .addOption(new Option('--dir <dir>', 'the member\'s own state directory (default: in memory)').argParser(optionPath))
     .addOption(new Option('--checkpoint-every <n>', 'chain positions between checkpoints').argParser(positiveInteger()))
     .addOption(new Option('--leader-timeout <ms>', 'leader silence before the first-ranked member claims').argParser(positiveInteger()))
     .addOption(backendOption())

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import { makeDirectory, statOrUndefined } from '../directories.js';
 import { refuseUnopenableDirectory } from '../state/database-directory.js';
 import { CoreStateMachine, type StateMachineOptions } from '../state/index.js';
-import { CliError, describeSystemError } from './failure.js';
+import { CliError, describeSystemError, namingFlag } from './failure.js';
 import { beginStep } from './unfinished.js';
 
 export { CoreStateMachine };
@@ -61,9 +61,13 @@ export function exitThroughHooksOnSignals(): () => void {
   };
 }
 
-/** Refuses, before anything is opened or created, a path that does not hold a lobcore database. */
-export function requireDatabaseDirectory(directory: string): void {
-  refuseUnopenableDirectory(directory, false);
+/** Refuses, before anything is opened or created, a path that does not hold a lobcore database; `flag` names it. */
+export function requireDatabaseDirectory(directory: string, flag: string): void {
+  try {
+    refuseUnopenableDirectory(directory, false);
+  } catch (error) {
+    throw namingFlag(flag, directory, error);
+  }
 }
 
 /**
@@ -80,9 +84,9 @@ export function prepareFreshDirectory(directory: string, flag: string): void {
     }
     return;
   }
-  if (!stat.isDirectory()) throw new CliError(`${directory} is a file; a new database needs a new or empty directory`);
+  if (!stat.isDirectory()) throw new CliError(`${flag} ${directory} is a file; a new database needs a new or empty directory`);
   if (fs.readdirSync(directory).length > 0) {
-    throw new CliError(`${directory} is not empty; a new database needs a new or empty directory`);
+    throw new CliError(`${flag} ${directory} is not empty; a new database needs a new or empty directory`);
   }
 }
 

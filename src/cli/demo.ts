@@ -17,7 +17,7 @@ import { MAX_BLOCKS_IN_FLIGHT } from './demo-protocol.js';
 import { runAndKillWriter } from './demo-writer-run.js';
 import { runDemoWriter } from './demo-writer.js';
 import { ExitCode } from './failure.js';
-import { jsonOption } from './flags.js';
+import { jsonOption, optionPath } from './flags.js';
 import { formatCount, formatDuration, printJson, printLine } from './format.js';
 import { progressEnabled, startPhase } from './progress.js';
 import type { ExitStatus } from './program.js';
@@ -47,7 +47,7 @@ export function defineDemoCommand(status: ExitStatus): Command {
       'checkpoints) in a child process, kills it with SIGKILL mid-flow, reopens the database and compares ' +
       'the recovered state with an in-memory replay of the same flow. Exit 1 on a mismatch.',
     )
-    .addOption(new Option('--db <dir>', 'database directory, new or empty (default: a new directory under the system temp dir)'));
+    .addOption(new Option('--db <dir>', 'database directory, new or empty (default: a new directory under the system temp dir)').argParser(optionPath));
   addDemoFlowOptions(command)
     .addOption(jsonOption())
     .addHelpText('after', '\nExample:\n  lobcore demo --blocks 500 --assets 8 --backend js');

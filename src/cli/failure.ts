@@ -87,6 +87,31 @@ export function describeSystemError(error: unknown): string | undefined {
 }
 
 /**
+ * A refusal of a path the user gave with `flag`, reworded to start with the flag: the library and
+ * Node name the path alone, and cannot know which flag it came from. A LobError is taken to be
+ * about that path; other errors are returned as they are.
+ */
+export function namingFlag(flag: string, path: string, error: unknown): unknown {
+  if (error instanceof LobError) {
+    const about = error.message.startsWith(path) ? error.message : `${path}: ${error.message}`;
+    return new LobError(error.code, `${flag} ${about}`, { cause: error });
+  }
+  const systemText = describeSystemError(error);
+  return systemText === undefined ? error : new CliError(`${flag} ${systemText}`);
+}
+
+/**
+ * The same for a step that reads several paths, each given with its own flag: the error is
+ * reworded for the one path it names, and returned as it is when it names none of them.
+ */
+export function namingFlagOfPath(flags: readonly (readonly [flag: string, path: string | undefined])[], error: unknown): unknown {
+  const named = error instanceof LobError ? (path: string) => error.message.startsWith(path)
+    : (path: string) => (error as NodeJS.ErrnoException)?.path === path;
+  const match = flags.find(([, path]) => path !== undefined && named(path));
+  return match === undefined ? error : namingFlag(match[0], match[1] as string, error);
+}
+
+/**
  * A message fit for one terminal line: line breaks and runs of blanks become one space, and
  * control characters (from a damaged file, a RocksDB message) are shown as escapes, never sent
  * to the terminal raw.

@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import type { FeedMessage } from '../types.js';
 import { readDatabase } from './database.js';
 import { ExitCode } from './failure.js';
-import { jsonOption, nonNegativeInteger, positiveInteger } from './flags.js';
+import { jsonOption, nonEmptyPath, nonNegativeInteger, positiveInteger } from './flags.js';
 import { formatCount, printJson, printLine } from './format.js';
 import type { ExitStatus } from './program.js';
 
@@ -20,7 +20,7 @@ export function defineFeedCommand(status: ExitStatus): Command {
   return new Command('feed')
     .summary('the feed messages of an asset, from a sequence on')
     .description('Prints the feed messages the database holds for an asset: one per command that changed its book, with the events and the changed price levels.')
-    .argument('<dir>', 'database directory')
+    .argument('<dir>', 'database directory', nonEmptyPath)
     .addOption(new Option('--asset <id>', 'the asset').argParser(nonNegativeInteger).makeOptionMandatory())
     .addOption(new Option('--from-seq <seq>', 'first feed sequence to print').argParser(positiveInteger()).default(1))
     .addOption(new Option('--limit <n>', 'most messages to print').argParser(positiveInteger(1_000_000)).default(100))

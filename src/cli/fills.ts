@@ -4,7 +4,7 @@
 import { Command, Option } from 'commander';
 import { readDatabase } from './database.js';
 import { CliError, ExitCode } from './failure.js';
-import { jsonOption, nonNegativeInteger, positiveInteger } from './flags.js';
+import { jsonOption, nonEmptyPath, nonNegativeInteger, positiveInteger } from './flags.js';
 import { formatCount, printJson, printLine, renderTable } from './format.js';
 import type { ExitStatus } from './program.js';
 import type { RecordedFill } from '../state/fill-history.js';
@@ -28,7 +28,7 @@ export function defineFillsCommand(status: ExitStatus): Command {
       'with --newest-first). It reads the database ' +
       'read-only, as inspect does, even while another process writes to it.',
     )
-    .argument('<dir>', 'database directory')
+    .argument('<dir>', 'database directory', nonEmptyPath)
     .addOption(new Option('--order <id>', 'fills of this order id').argParser(positiveInteger()))
     .addOption(new Option('--trader <id>', 'fills of this trader').argParser(nonNegativeInteger))
     .addOption(new Option('--limit <n>', 'most fills to list').argParser(positiveInteger(1_000_000)).default(DEFAULT_LIMIT))

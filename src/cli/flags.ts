@@ -1,13 +1,12 @@
 // Flag value parsers and the options several commands share. Parsers run while commander reads
 // argv, so a bad value fails before any command touches a file or a database.
 import { InvalidArgumentError, Option } from 'commander';
+import { parseDecimalInteger } from '../decimal-integer.js';
 import type { BackendName } from '../types.js';
 
-const DIGITS = /^[0-9]+$/;
-
 function parseInteger(text: string, minimum: number, maximum: number, expected: string): number {
-  const value = DIGITS.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(value) || value < minimum || value > maximum) {
+  const value = parseDecimalInteger(text);
+  if (value === undefined || value < minimum || value > maximum) {
     throw new InvalidArgumentError(`expected ${expected}`);
   }
   return value;
@@ -44,4 +43,32 @@ export function jsonOption(): Option {
 /** A TCP port; 0 lets the system pick a free one. */
 export function port(text: string): number {
   return parseInteger(text, 0, 65_535, 'a port from 0 to 65535');
+}
+
+/**
+ * Commander gives an option that needs a value whatever word follows it, a flag included: with
+ * its value forgotten, `--db --json` named a database --json. No value of ours starts with -.
+ */
+function refuseFlag(text: string, expected: string, note = ''): void {
+  if (text.startsWith('-')) throw new InvalidArgumentError(`expected ${expected}, not the flag ${text}${note}`);
+}
+
+/** An address to listen on. Node takes an empty one for every interface: that is 0.0.0.0 or ::, said on purpose. */
+export function host(text: string): string {
+  if (text.trim() === '') throw new InvalidArgumentError('expected an address (0.0.0.0 or :: for every interface)');
+  refuseFlag(text, 'an address');
+  return text;
+}
+
+/** A file or directory. An empty path resolves to the current directory, which typing nothing does not mean. */
+export function nonEmptyPath(text: string): string {
+  if (text === '') throw new InvalidArgumentError('expected a path, not an empty string');
+  return text;
+}
+
+/** A path given as an option's value: not empty, and not the next flag (./-name is a path that starts with -). */
+export function optionPath(text: string): string {
+  nonEmptyPath(text);
+  refuseFlag(text, 'a path', ` (./${text} names a path that starts with -)`);
+  return text;
 }

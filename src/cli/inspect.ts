@@ -8,7 +8,7 @@ import { listBooks, type BookCounts } from './book-listing.js';
 import { directoryBytes } from '../directories.js';
 import { readDatabase } from './database.js';
 import { ExitCode } from './failure.js';
-import { jsonOption } from './flags.js';
+import { jsonOption, nonEmptyPath } from './flags.js';
 import { formatBytes, formatCount, formatDuration, printJson, printLine, renderFields, renderTable, shortHash } from './format.js';
 import type { ExitStatus } from './program.js';
 
@@ -38,7 +38,7 @@ export function defineInspectCommand(status: ExitStatus): Command {
       'read-only, as it is at that moment (every flush completed by then), even while another process writes to it, ' +
       'and never writes to it.',
     )
-    .argument('<dir>', 'database directory')
+    .argument('<dir>', 'database directory', nonEmptyPath)
     .addOption(jsonOption())
     .addHelpText('after', '\nExample:\n  lobcore inspect /tmp/lobcore-demo-Xa81Qz --json')
     .action(async (dir: string, flags: { json?: boolean }) => {

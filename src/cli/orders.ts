@@ -6,7 +6,7 @@ import type { CoreStateMachine } from '../state/index.js';
 import type { OrderRecord, RecordedEvent } from '../types.js';
 import { readDatabase } from './database.js';
 import { CliError, ExitCode } from './failure.js';
-import { jsonOption, nonNegativeInteger, positiveInteger } from './flags.js';
+import { jsonOption, nonEmptyPath, nonNegativeInteger, positiveInteger } from './flags.js';
 import { formatCount, printJson, printLine, renderFields, renderTable } from './format.js';
 import type { ExitStatus } from './program.js';
 
@@ -24,7 +24,7 @@ export function defineOrdersCommand(status: ExitStatus): Command {
   return new Command('orders')
     .summary('the audit trail of an order or a trader')
     .description('What became of an order (its record and every event of its life), or the orders of a trader, from the audit trail.')
-    .argument('<dir>', 'database directory')
+    .argument('<dir>', 'database directory', nonEmptyPath)
     .addOption(new Option('--order <id>', 'one order: its record and its events').argParser(positiveInteger()))
     .addOption(new Option('--trader <id>', 'the orders of a trader').argParser(nonNegativeInteger))
     .addOption(new Option('--status <which>', 'with --trader: which orders').choices(['open', 'closed', 'all']).default('all'))

@@ -9,8 +9,8 @@ import {
 } from '../lobster/index.js';
 import type { BackendName, Level } from '../types.js';
 import { openStateMachine, prepareFreshDirectory } from './database.js';
-import { CliError, ExitCode } from './failure.js';
-import { backendOption, jsonOption } from './flags.js';
+import { CliError, ExitCode, namingFlag } from './failure.js';
+import { backendOption, jsonOption, nonEmptyPath, optionPath } from './flags.js';
 import { formatCount, formatDuration, formatRate, printJson, printLine, renderFields } from './format.js';
 import { progressEnabled, startPhase } from './progress.js';
 import type { ExitStatus } from './program.js';
@@ -40,9 +40,9 @@ export function defineReplayCommand(status: ExitStatus): Command {
       `(which also seeds the book LOBSTER's file starts from) \`lobcore book DIR --asset ${ASSET} --height N\` is the order-book file's row N. ` +
       'Without --orderbook the replay starts from an empty book.',
     )
-    .argument('<file>', 'LOBSTER message file (time,type,orderId,size,price,direction)')
-    .addOption(new Option('--orderbook <file>', 'the matching LOBSTER order-book file, to check the book after every message'))
-    .addOption(new Option('--db <dir>', 'persist into a new or empty database directory'))
+    .argument('<file>', 'LOBSTER message file (time,type,orderId,size,price,direction)', nonEmptyPath)
+    .addOption(new Option('--orderbook <file>', 'the matching LOBSTER order-book file, to check the book after every message').argParser(optionPath))
+    .addOption(new Option('--db <dir>', 'persist into a new or empty database directory').argParser(optionPath))
     .addOption(backendOption())
     .addOption(jsonOption())
     .addHelpText('after', '\nExample (paths in the lobcore package: in a project that installed it, prefix\nthem with node_modules/lobcore/):\n' +
@@ -67,9 +67,9 @@ interface ReplaySummary {
 async function replay(file: string, flags: ReplayFlags): Promise<number> {
   // Everything that can be wrong with the input is found before a database is touched.
   const messages = readMessageFile(file);
-  const book = flags.orderbook === undefined ? undefined : readOrderbookFile(flags.orderbook);
+  const book = flags.orderbook === undefined ? undefined : readNamed('--orderbook', flags.orderbook, readOrderbookFile);
   if (book !== undefined && book.rows !== messages.count) {
-    throw new CliError(`${flags.orderbook} has ${formatCount(book.rows)} rows but ${file} has ${formatCount(messages.count)} messages; they must pair row by row`);
+    throw new CliError(`--orderbook ${flags.orderbook} has ${formatCount(book.rows)} rows but ${file} has ${formatCount(messages.count)} messages; they must pair row by row`);
   }
   if (flags.db !== undefined) prepareFreshDirectory(path.resolve(flags.db), '--db');
 
@@ -103,6 +103,15 @@ async function replay(file: string, flags: ReplayFlags): Promise<number> {
     return mismatch === null ? ExitCode.OK : ExitCode.CHECK_FAILED;
   } finally {
     await machine?.close();
+  }
+}
+
+/** Reads the file a flag gave; a refusal names the flag. */
+function readNamed<T>(flag: string, file: string, read: (file: string) => T): T {
+  try {
+    return read(file);
+  } catch (error) {
+    throw namingFlag(flag, file, error);
   }
 }
 

@@ -6,13 +6,13 @@ import { DatabaseSource } from '../serve/database-source.js';
 import { DemoSource } from '../serve/demo-source.js';
 import type { MarketMachine } from '../serve/feed.js';
 import { CoreStateMachine } from '../state/index.js';
-import { ReplaySource, loadReplay } from '../serve/replay-source.js';
+import { ReplaySource, loadReplay, type ReplayInput } from '../serve/replay-source.js';
 import { startServer, type LobServer } from '../serve/server.js';
 import { SPEEDS, parseSpeed, type MarketSource } from '../serve/source.js';
 import type { BackendName } from '../types.js';
 import { exitThroughHooksOnSignals, requireDatabaseDirectory } from './database.js';
-import { CliError, ExitCode } from './failure.js';
-import { backendOption, port } from './flags.js';
+import { CliError, ExitCode, namingFlag, namingFlagOfPath } from './failure.js';
+import { backendOption, host, optionPath, port } from './flags.js';
 import { formatCount, printLine } from './format.js';
 import type { ExitStatus } from './program.js';
 import { beginStep } from './unfinished.js';
@@ -40,13 +40,13 @@ export function defineServeCommand(status: ExitStatus): Command {
       'demo flow over several assets) or --db a lobcore database. Listens on 127.0.0.1 unless told ' +
       'otherwise; order entry is off unless --allow-orders, and then needs the token printed at start.',
     )
-    .addOption(new Option('--replay <file>', 'replay a LOBSTER message file'))
-    .addOption(new Option('--orderbook <file>', 'with --replay: the LOBSTER order-book file whose first row seeds the book (default: the file named like the messages, if present)'))
+    .addOption(new Option('--replay <file>', 'replay a LOBSTER message file').argParser(optionPath))
+    .addOption(new Option('--orderbook <file>', 'with --replay: the LOBSTER order-book file whose first row seeds the book (default: the file named like the messages, if present)').argParser(optionPath))
     .addOption(new Option('--demo', 'play the seeded demo flow over several assets'))
-    .addOption(new Option('--db <dir>', 'show the books of a lobcore database (read-only, beside its writer, unless --allow-orders)'))
+    .addOption(new Option('--db <dir>', 'show the books of a lobcore database (read-only, beside its writer, unless --allow-orders)').argParser(optionPath))
     .addOption(new Option('--speed <speed>', 'replay or demo speed; the page can pause and change it').choices(SPEEDS).default('1'))
     .addOption(new Option('--port <port>', 'TCP port (0: any free port)').argParser(port).default(8080))
-    .addOption(new Option('--host <address>', 'address to listen on').default('127.0.0.1'))
+    .addOption(new Option('--host <address>', 'address to listen on').argParser(host).default('127.0.0.1'))
     .addOption(new Option('--allow-orders', 'let the page place and cancel orders (with the token printed at start)'))
     .addOption(backendOption())
     .addHelpText('after', '\nExamples (the sample files are in the lobcore package: in a project that installed it, prefix\ntheir paths with node_modules/lobcore/):\n  lobcore serve --replay data/lobster/MSFT_2012-06-21_level50_head1950_message.csv.gz\n  lobcore serve --demo --speed 10 --allow-orders')
@@ -61,13 +61,13 @@ function checkFlags(flags: ServeFlags, speedGiven: boolean): void {
   if (sources !== 1) throw new CliError('choose exactly one source: --replay <file>, --demo or --db <dir>');
   if (flags.orderbook !== undefined && flags.replay === undefined) throw new CliError('--orderbook goes with --replay');
   if (speedGiven && flags.db !== undefined) throw new CliError('--speed goes with --replay or --demo; a database is shown as it is');
-  if (flags.db !== undefined) requireDatabaseDirectory(path.resolve(flags.db));
+  if (flags.db !== undefined) requireDatabaseDirectory(path.resolve(flags.db), '--db');
 }
 
 async function openSource(flags: ServeFlags): Promise<{ machine: MarketMachine; source: MarketSource; description: string }> {
   const speed = parseSpeed(flags.speed);
   if (flags.replay !== undefined) {
-    const input = loadReplay(flags.replay, flags.orderbook);
+    const input = loadReplayFiles(flags.replay, flags.orderbook);
     const machine = await CoreStateMachine.open({ backend: flags.backend });
     const seeded = input.seedFile === null ? 'not seeded: no order-book file' : `seeded from ${path.basename(input.seedFile)}`;
     return {
@@ -84,7 +84,9 @@ async function openSource(flags: ServeFlags): Promise<{ machine: MarketMachine; 
   // Without orders from the page nothing is written: a read-only view, which works beside the
   // database's running writer and shows what its flushes had made durable when the view opened.
   const readOnly = flags.allowOrders !== true;
-  const machine = await CoreStateMachine.open({ path: directory, backend: flags.backend, readOnly });
+  const machine = await CoreStateMachine.open({ path: directory, backend: flags.backend, readOnly }).catch((error: unknown) => {
+    throw namingFlag('--db', directory, error);
+  });
   const source = new DatabaseSource(machine, directory);
   const books = `${formatCount(source.info.assets.length)} with orders`;
   return {
@@ -93,6 +95,15 @@ async function openSource(flags: ServeFlags): Promise<{ machine: MarketMachine; 
       ? `showing the books of ${directory} at height ${formatCount(machine.height)} (${books}; read-only: a running writer is left alone, and later flushes show after a restart)`
       : `showing the books of ${directory} (${books})`,
   };
+}
+
+/** The replay's files; a refusal names the flag that gave the file it is about. */
+function loadReplayFiles(replay: string, orderbook: string | undefined): ReplayInput {
+  try {
+    return loadReplay(replay, orderbook);
+  } catch (error) {
+    throw namingFlagOfPath([['--replay', replay], ['--orderbook', orderbook]], error);
+  }
 }
 
 async function listen(flags: ServeFlags, machine: MarketMachine, source: MarketSource): Promise<LobServer> {

@@ -2,6 +2,7 @@
 // text into numbers and nothing more, so every rule is the engine's own: a bad field comes back
 // as the engine's INVALID_ARGUMENT message, attributed to the field it names.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { parseDecimalInteger } from '../decimal-integer.js';
 import { LobError } from '../errors.js';
 import type {
   CancelRequest, CancelResult, LimitOrderRequest, MarketOrderRequest, OcoOrderRequest, OrderResult, StopOrderRequest,
@@ -23,12 +24,16 @@ export interface OrderDeskOptions {
   timestamp: () => number;
 }
 
-/** An input's text as the engine should see it: empty is missing, numeric fields are numbers (NaN when not one). */
+/**
+ * An input's text as the engine should see it: blank is missing, and a numeric field's decimal
+ * digits are its number. Any other text (0x10, 1e3, ' 12 ', -3) stays text, which the engine
+ * refuses naming the field and quoting what was typed; Number() would have read most of it as a number.
+ */
 function engineValue(field: string, value: unknown): unknown {
   if (typeof value !== 'string') return value ?? undefined;
-  const text = value.trim();
-  if (text === '') return undefined;
-  return NUMERIC_FIELDS.has(field) ? Number(text) : text;
+  if (value.trim() === '') return undefined;
+  if (!NUMERIC_FIELDS.has(field)) return value.trim();
+  return parseDecimalInteger(value) ?? value;
 }
 
 /** The field an INVALID_ARGUMENT message names ("price must be ..."), when the page has that field. */

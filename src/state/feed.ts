@@ -10,6 +10,7 @@
 // held behind the replay count against the same bound, and the replay waits for the reader rather
 // than queue a whole stored block at once.
 import { EVENT_SLOTS, EventHead, EventSlot, decodeEvent } from '../events.js';
+import { parseDecimalInteger } from '../decimal-integer.js';
 import { LobError, invalidArgument } from '../errors.js';
 import { refuseUnknownOptions } from '../validate.js';
 import { EventCode, SIDES } from '../codes.js';
@@ -424,7 +425,12 @@ function parseOptions(options: SubscribeOptions): { wanted?: (asset: number) => 
     from.set(assets[0], fromSeq);
   } else if (fromSeq !== undefined) {
     if (typeof fromSeq !== 'object' || fromSeq === null) throw invalidArgument('fromSeq', 'a number or a map of asset to seq', fromSeq);
-    for (const [key, seq] of Object.entries(fromSeq)) from.set(Number(key), seq);
+    // An object's keys are text: Number() would read '0x1' and '1e0' as asset 1, and '' as asset 0.
+    for (const [key, seq] of Object.entries(fromSeq)) {
+      const asset = parseDecimalInteger(key);
+      if (asset === undefined) throw invalidArgument('fromSeq', 'keyed by non-negative safe integer assets in decimal digits', key);
+      from.set(asset, seq);
+    }
   }
   for (const [asset, seq] of from) {
     if (!Number.isSafeInteger(asset) || asset < 0) throw invalidArgument('fromSeq', 'keyed by non-negative safe integer assets', asset);

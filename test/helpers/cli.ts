@@ -100,3 +100,8 @@ export function expectOneLineFailure(result: Run, code: number, message: RegExp)
 export function listTree(directory: string): string[] {
   return fs.readdirSync(directory, { recursive: true }).map(String).sort();
 }
+
+/** `text` matched literally inside a RegExp (a path in an expected message). */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
