@@ -2,6 +2,7 @@
 import type { GrowingScale, ManyAssetsScale, SteadyScale, SweepScale } from './workloads/synthetic.js';
 import type { LobsterScale } from './workloads/lobster.js';
 import type { SteadyStopsScale, StopsScale } from './workloads/stops.js';
+import { parseDecimalInteger } from '../src/decimal-integer.js';
 import { WORKLOAD_NAMES } from './workloads/workload.js';
 import type { WorkloadName } from './workloads/workload.js';
 import { ENGINE_IDS } from './engines/engine.js';
@@ -148,7 +149,7 @@ export function parseArgs(argv: string[]): BenchOptions {
       case '--workload': case '--workloads': options.workloads = pickList(value(), WORKLOAD_NAMES, 'workload'); break;
       case '--engine': case '--engines': options.engines = pickList(value(), ENGINE_IDS, 'engine'); break;
       case '--out': options.outDir = value(); break;
-      case '--seed': options.seed = Number(value()); break;
+      case '--seed': options.seed = seedOf(value()); break;
       case '--no-persistence': options.persistence = false; noPersistence = true; break;
       case '--persistence-only': persistenceOnly = true; options.workloads = []; options.persistence = true; options.cluster = false; options.events = false; break;
       case '--no-cluster': options.cluster = false; break;
@@ -161,8 +162,14 @@ export function parseArgs(argv: string[]): BenchOptions {
     }
   }
   if (persistenceOnly && noPersistence) throw new Error('--persistence-only and --no-persistence together would measure nothing: give one of them');
-  if (!Number.isSafeInteger(options.seed)) throw new Error('--seed must be an integer');
   return options;
+}
+
+/** Number() took '0x10' for 16 and '' for 0: a seed is typed as decimal digits. */
+function seedOf(text: string): number {
+  const seed = parseDecimalInteger(text);
+  if (seed === undefined) throw new Error(`--seed must be a whole number in decimal digits, got "${text}"`);
+  return seed;
 }
 
 function pickList<T extends string>(text: string, known: readonly T[], what: string): T[] {

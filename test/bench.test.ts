@@ -32,6 +32,15 @@ describe('where the results go', () => {
   });
 });
 
+describe('the bench\'s flags', () => {
+  it('take a seed in decimal digits only, naming --seed and what was typed', () => {
+    expect(parseArgs(['--seed', '42']).seed).toBe(42);
+    for (const typed of ['0x10', '1e3', '', ' 7', '-1', '1.5']) {
+      expect(() => parseArgs(['--seed', typed]), typed).toThrow(`--seed must be a whole number in decimal digits, got "${typed}"`);
+    }
+  });
+});
+
 describe('benchmark suite (--tiny)', () => {
   let outDir: string;
   let report: BenchReport;
