@@ -90,6 +90,8 @@ export interface MatchingCore {
   readonly events: Float64Array;
   /** How many events the last per-call command or batch wrote. */
   readonly eventCount: number;
+  /** Forgets the last call's events: a call the host refuses applies nothing, so it leaves none. */
+  clearEvents(): void;
 
   /**
    * Checks the `count` commands of `commands` (src/operations.ts layout), then applies them in

@@ -193,7 +193,10 @@ export class MatchingEngine implements Engine {
     return { ok: false, cancelled: 0, reason: REASON_NAMES[head >> 4] };
   }
 
-  /** The events of the last per-call command, read in place (overwritten by the next call). */
+  /**
+   * The events of the last per-call command or batch, read in place (overwritten by the next call).
+   * A call refused with an error, and an empty batch, applied nothing and leave none.
+   */
   get events(): EventList {
     this.lastEvents.set(this.core.events, this.core.eventCount);
     return this.lastEvents;
@@ -211,13 +214,17 @@ export class MatchingEngine implements Engine {
     const commands = batch.view();
     const count = batch.count;
     let fillCount: number;
+    if (count === 0) this.core.clearEvents();
     try {
       fillCount = count === 0 ? 0 : this.core.runBatch(commands, count);
     } catch (error) {
       throw this.fail('submitBatch', error);
     }
     // Validation runs inside the core, before anything is applied: a fault means nothing changed.
-    if (fillCount < 0) throw batchFaultError(commands, decodeFault(fillCount));
+    if (fillCount < 0) {
+      this.core.clearEvents();
+      throw batchFaultError(commands, decodeFault(fillCount));
+    }
     const core = this.core;
     this.results.set(commands, core.batchResults, count, core.fills, fillCount, core.events, count === 0 ? 0 : core.eventCount);
     return this.results;
@@ -390,6 +397,8 @@ export class MatchingEngine implements Engine {
 
   /** What a per-call method throws: a refusal or an error of the request's own as it is, a core call's failure as fail() makes it. */
   private callError(operation: string, error: unknown): unknown {
+    // Refused or failed, the call leaves no events: the last call's would be read as its own.
+    this.core.clearEvents();
     return error instanceof CoreCallFailure ? this.fail(operation, error.cause) : error;
   }
 

@@ -295,6 +295,11 @@ export class WasmCore implements MatchingCore {
     return this.out[Out.EVENT_COUNT] | 0;
   }
 
+  clearEvents(): void {
+    // The host reads the count from its block; the core's own count starts again at every call.
+    this.out[Out.EVENT_COUNT] = 0;
+  }
+
   /** @internal how many commands the input block holds: batches from the heap are copied there. */
   get inputCapacity(): number {
     this.refresh();

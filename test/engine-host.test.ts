@@ -54,6 +54,7 @@ class ScriptedCore implements MatchingCore {
   finishRestore(): void { this.step(); }
   memoryBytes(): number { return 0; }
   prepareForGrowth(): void {}
+  clearEvents(): void {}
 }
 
 const order = { trader: 1, asset: 1, side: 'bid' as const, price: 10, size: 1, timestamp: 0 };

@@ -43,6 +43,26 @@ describeEachBackend('events', (backend) => {
     expect(engine.events.count).toBe(0);
   });
 
+  it('none after a call refused with an error, a refused batch or an empty batch: each applied nothing', () => {
+    bid(1, 100, 5);
+    expect(engine.events.count).toBe(2);
+    expect(() => bid(1, -1, 5)).toThrow(/price/);
+    expect(engine.events.count).toBe(0);
+    bid(1, 100, 5);
+    expect(() => engine.cancel({ trader: 1, asset: 1, orderId: 0.5 })).toThrow(/orderId/);
+    expect(engine.events.count).toBe(0);
+    bid(1, 100, 5);
+    const batch = engine.createBatch().limit(1, 1, 'bid', 100, 5, 3).limit(1, 1, 'bid', -5, 5, 4);
+    expect(() => engine.submitBatch(batch)).toThrow(/commands\[1\]\.price/);
+    expect(engine.events.count).toBe(0);
+    bid(1, 100, 5);
+    expect(engine.submitBatch(batch.clear()).events.count).toBe(0);
+    expect(engine.events.count).toBe(0);
+    // A rejection is a command the core answered: it has its event.
+    engine.cancel({ trader: 1, asset: 1, orderId: 999 });
+    expect(kinds(engine)).toEqual(['rejected:UNKNOWN_ORDER']);
+  });
+
   it('a resting limit: accepted, then rested with its level', () => {
     ask(1, 100, 5, { clientOrderId: 77, stp: 'cancel_maker' });
     expect(events(engine)).toEqual([

@@ -59,6 +59,9 @@ export class JsCore implements MatchingCore {
   get eventCount(): number {
     return this.state.events.count;
   }
+  clearEvents(): void {
+    this.state.events.clearEvents();
+  }
   get nextOrderId(): number {
     return this.state.nextOrderId;
   }
