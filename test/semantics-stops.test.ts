@@ -303,6 +303,17 @@ describeEachBackend('stop orders', (backend) => {
       expect(engine.pendingStops).toBe(0);
     });
 
+    it('a modify of the limit leg that does not trade changes that leg alone: the stop leg keeps its size, and the pair stays paired', () => {
+      oco();
+      expect(engine.modify({ trader: 2, asset: 1, orderId: 3, price: 111, size: 6, timestamp: 4 })).toMatchObject({ orderId: 3, status: 'resting', remaining: 6 });
+      expect(engine.orders(1)).toEqual([
+        expect.objectContaining({ orderId: 3, price: 111, remaining: 6, ocoSiblingId: 4 }),
+        expect.objectContaining({ orderId: 4, remaining: 4, status: 'pending', ocoSiblingId: 3 }),
+      ]);
+      expect(engine.cancel({ trader: 2, asset: 1, orderId: 3 })).toMatchObject({ ok: true });
+      expect(story(engine)).toEqual(['removed:CANCELLED_BY_USER#3', 'removed:OCO_SIBLING#4']);
+    });
+
     it('a modify that makes the limit leg take in part cancels the stop leg, and the leg rests on as a plain order', () => {
       oco();
       limit(5, 'bid', 105, 1); // #5
@@ -397,6 +408,15 @@ describeEachBackend('stop orders', (backend) => {
       expect(market(2, 'bid', 0, 1, { size: undefined, budget: 1000, protectionPrice: 10 })).toMatchObject({ status: 'cancelled', filled: 3, spent: 30 });
       expect(story(engine)).toEqual(['accepted#4', 'fill#1', 'removed:MARKET_REMAINDER#4']);
       expect(market(2, 'bid', 0, 1, { size: undefined, budget: 11 })).toMatchObject({ status: 'cancelled', filled: 0, spent: 0 });
+    });
+
+    it('meets the protection price first: at a level past it the order ends cancelled, though the budget could not pay a lot there either', () => {
+      // 3 at 10 = 30; the 11 left pays no lot at 12, and 12 is past the protection price 11.
+      expect(market(2, 'bid', 0, 1, { size: undefined, budget: 41, protectionPrice: 11 })).toMatchObject({ status: 'cancelled', filled: 3, spent: 30 });
+      expect(story(engine)).toEqual(['accepted#4', 'fill#1', 'removed:MARKET_REMAINDER#4']);
+      limit(1, 'ask', 10, 3); // #5, in #1's place
+      // Without one, the budget ends it at the maker at 12, having bought: filled.
+      expect(market(2, 'bid', 0, 1, { size: undefined, budget: 41 })).toMatchObject({ status: 'filled', filled: 3, spent: 30 });
     });
 
     it('spends a budget to its last unit when it pays for whole lots exactly', () => {
