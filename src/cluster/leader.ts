@@ -29,7 +29,7 @@ import { BadMessageLog, guardedCallback } from './nats/guard.js';
 import { appendBytes, appendRecord, type AppendOutcome } from './publish.js';
 import type { ShardRouter } from './router.js';
 import type { CheckpointMark, ShardState } from './shard-state.js';
-import { streamInfo } from './streams.js';
+import { streamInfo, streamMissing } from './streams.js';
 import { decodeRequest, requestMessageId } from './wire/request.js';
 import { encodeRecord, recordHash, RecordKind } from './wire/record.js';
 import { duplicateAnswer, encodeReply, ReplyStatus, withoutResults } from './wire/reply.js';
@@ -245,8 +245,15 @@ export class ShardLeader {
       while (this.inFlight.length > 0) {
         const p = this.inFlight[0];
         let outcome = await (p.outcome as Promise<AppendOutcome>);
-        // No answer: send the very same append again (same id, same expected sequence) until it is decided.
+        // No answer, or no responders while the stream elects a leader: that passes, so send the
+        // very same append again (same id, same expected sequence) until it is decided. No
+        // responders because the stream was deleted never passes: only the servers' word that it
+        // does not exist ends the retrying (a refusal for want of room is an answer: decide()).
         while (outcome.kind === 'retry' && this.leading) {
+          if (outcome.noResponders && await streamMissing(this.options.nc, this.options.subjects.stream, this.options.appendTimeoutMs ?? 2_000)) {
+            outcome = { kind: 'stream-missing' };
+            break;
+          }
           await new Promise((resolve) => setTimeout(resolve, 100));
           outcome = await this.append(p);
         }
@@ -276,6 +283,17 @@ export class ShardLeader {
       this.committedRecords++;
       this.answer(p, applied.reply as Uint8Array);
       if (applied.mark !== undefined) await this.options.onMark(applied.mark);
+      return;
+    }
+    if (outcome.kind === 'no-room' || outcome.kind === 'stream-missing') {
+      // Nothing was stored, and the same append would meet the same. The client hears why now;
+      // sent again for good, it waited out its deadline while this leader's heartbeats kept
+      // the others (who could append no better) from taking over. This leader goes on: once an
+      // operator makes room, the next request is appended.
+      this.answer(p, refusedByStream(outcome, this.options.subjects.stream));
+      // The appends behind it name its predicted sequence as their predecessor's: refused, they
+      // are rebuilt on the true tail. A deleted stream has no tail: each of them is answered so too.
+      if (outcome.kind === 'no-room') this.resyncing = true;
       return;
     }
     const firstSurprise = !this.resyncing;
@@ -367,6 +385,13 @@ export class ShardLeader {
     for (const subject of p.replyTo) this.options.nc.publish(subject, sendable);
     p.replyTo.length = 0;
   }
+}
+
+/** The answer to a request the stream would not store: nothing was appended, and the message says why. */
+function refusedByStream(outcome: { kind: 'no-room'; message: string } | { kind: 'stream-missing' }, stream: string): Uint8Array {
+  return outcome.kind === 'no-room'
+    ? encodeReply(ReplyStatus.STREAM_FULL, undefined, undefined, `the stream ${stream} refused the append (${outcome.message}): nothing was appended`)
+    : encodeReply(ReplyStatus.STREAM_MISSING, undefined, undefined, `the stream ${stream} does not exist (deleted?): nothing was appended`);
 }
 
 /**

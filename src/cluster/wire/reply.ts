@@ -48,10 +48,18 @@ export const ReplyStatus = {
    * chain applied it (the record is older than anything this member has seen): not an answer.
    */
   UNKNOWN_OUTCOME: 6,
+  /**
+   * The shard's stream refused the append for want of room (its limits, or the servers'
+   * storage): nothing was appended, and sending the same again meets the same until an operator
+   * makes room. The message says which limit.
+   */
+  STREAM_FULL: 7,
+  /** The shard's stream does not exist (it was deleted): nothing was appended, or ever will be. */
+  STREAM_MISSING: 8,
 } as const;
 export type ReplyStatus = (typeof ReplyStatus)[keyof typeof ReplyStatus];
 
-const STATUS_NAMES = ['', 'committed', 'duplicate', 'duplicate-forgotten', 'rejected', 'not-leader', 'unknown-outcome'] as const;
+const STATUS_NAMES = ['', 'committed', 'duplicate', 'duplicate-forgotten', 'rejected', 'not-leader', 'unknown-outcome', 'stream-full', 'stream-missing'] as const;
 export type ReplyStatusName = Exclude<(typeof STATUS_NAMES)[number], ''>;
 
 export interface ReplyPosition {

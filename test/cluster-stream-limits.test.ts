@@ -1,0 +1,76 @@
+// A shard's stream that will not take an append however often it is sent: full (its max_msgs or
+// max_bytes reached under the discard-new policy, as an operator may set them), or deleted. The
+// leader sent such an append again every 100 ms for good while its heartbeats kept the others
+// from taking over: every request of the shard waited out its client's deadline. Now the request
+// fails at once with a code, nothing is appended, and the same leader goes on once there is room.
+import { DiscardPolicy } from '@nats-io/jetstream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClusterClient } from '../src/cluster/client.js';
+import { shardSubjects } from '../src/cluster/layout.js';
+import { managerOf, streamInfo } from '../src/cluster/streams.js';
+import { verifyCluster } from '../src/cluster/verify.js';
+import { restingBatch, startTestCluster, type TestCluster } from './helpers/cluster.js';
+
+describe('a shard whose stream refuses appends for good', () => {
+  let t: TestCluster;
+  /** A client that gives up soon: before the fix, its requests ended UNAVAILABLE at this deadline. */
+  let client: ClusterClient;
+  let stream: string;
+
+  beforeAll(async () => {
+    t = await startTestCluster({ shards: 1, assets: 2, persistent: false });
+    client = await ClusterClient.connect(t.local.runDir, t.local.description, { attemptTimeoutMs: 1_000, deadlineMs: 15_000 });
+    stream = shardSubjects(t.local.description.layout.clusterId, 0).stream;
+  }, 90_000);
+
+  afterAll(async () => {
+    await client?.close();
+    await t?.stop();
+  });
+
+  /** Sets the stream's limits, with the discard-new policy: an append past them is refused, nothing dropped. */
+  async function limitStream(limits: { max_msgs?: number; max_bytes?: number }): Promise<number> {
+    const info = await streamInfo(t.admin, stream);
+    const jsm = await managerOf(t.admin);
+    await jsm.streams.update(stream, { ...info.config, max_msgs: -1, max_bytes: -1, discard: DiscardPolicy.New, ...limits });
+    return info.state.last_seq;
+  }
+
+  async function commitOne(timestamp: number): Promise<void> {
+    const reply = await client.submitBatch(restingBatch(0, 3, timestamp));
+    expect(reply.status).toBe('committed');
+    t.answered.push({ shard: 0, streamSeq: reply.streamSeq });
+  }
+
+  it('fails a request at once as CAPACITY when the stream is full, appends nothing, and takes requests again once it has room', async () => {
+    await commitOne(1);
+    const leader = t.local.supervisor.leaderOf(0);
+    for (const limits of [(last: number) => ({ max_msgs: last }), (last: number, bytes: number) => ({ max_bytes: bytes })]) {
+      const info = await streamInfo(t.admin, stream);
+      const last = await limitStream(limits(info.state.last_seq, info.state.bytes));
+      // Pipelined: the ones behind the first refused append are refused for its sake, and rebuilt.
+      const outcomes = await Promise.allSettled([1, 2, 3].map((i) => client.submitBatch(restingBatch(0, 3, 100 * i))));
+      for (const outcome of outcomes) {
+        expect(outcome.status).toBe('rejected');
+        expect((outcome as PromiseRejectedResult).reason).toMatchObject({
+          code: 'CAPACITY', message: expect.stringMatching(/^shard 0: request \d+: the stream LOBCORE_\w+_S0 refused the append \(maximum (messages|bytes) exceeded\): nothing was appended$/),
+        });
+      }
+      expect((await streamInfo(t.admin, stream)).state.last_seq).toBe(last);
+      await limitStream({});
+      await commitOne(1_000);
+    }
+    expect(t.local.supervisor.leaderOf(0)).toBe(leader);
+    // Every member applied the same chain, and of this client's requests the stream holds exactly the three committed.
+    const [shard0] = await verifyCluster(t.local, t.admin, t.answered, client.clientId);
+    expect(shard0.hashesEqual && shard0.answeredInStream && shard0.noneTwice).toBe(true);
+  }, 120_000);
+
+  it('fails a request as UNAVAILABLE naming the stream when it was deleted', async () => {
+    const jsm = await managerOf(t.admin);
+    await jsm.streams.delete(stream);
+    await expect(client.submitBatch(restingBatch(0, 3, 5_000))).rejects.toMatchObject({
+      code: 'UNAVAILABLE', message: expect.stringMatching(/^shard 0: request \d+: the stream LOBCORE_\w+_S0 does not exist \(deleted\?\): nothing was appended$/),
+    });
+  }, 60_000);
+});
