@@ -288,13 +288,33 @@ describe('requests, replies and signals', () => {
     expect(applied.outcome(1, 5, 11)).toEqual({ kind: 'unknown' });
   });
 
-  it('answers a stream sequence only from its own slot: a later sequence in the slot hides the earlier', () => {
+  it('keeps the replies of the last batches put, however far apart their stream sequences are', () => {
     const cache = new ReplyCache(4);
-    cache.put(1, new Uint8Array([1]));
-    cache.put(5, new Uint8Array([5]));
-    expect(cache.get(1)).toBeUndefined();
-    expect(cache.get(5)).toEqual(new Uint8Array([5]));
-    expect(cache.get(9)).toBeUndefined();
+    for (const seq of [1, 5, 6, 9]) cache.put(seq, new Uint8Array([seq]));
+    expect([1, 5, 6, 9].map((seq) => cache.get(seq)?.[0])).toEqual([1, 5, 6, 9]);
+    expect([0, 2, 7, 10].map((seq) => cache.get(seq))).toEqual([undefined, undefined, undefined, undefined]);
+    cache.put(13, new Uint8Array([13])); // the fifth: the oldest goes
+    expect([1, 5, 6, 9, 13].map((seq) => cache.get(seq)?.[0])).toEqual([undefined, 5, 6, 9, 13]);
+  });
+
+  it('keeps the answers of a member\'s last 256 batches, with claims and strays between them (docs/scale-out.md)', async () => {
+    const state = await ShardState.open({ shard: 0 }, () => Promise.reject(new Error('memory')));
+    state.apply(claim(0, 1, 1, ZERO_HASH), 1);
+    const batchSeqs: number[] = [];
+    // 255 batches at stream seqs 2..256, a stray at 257, a new leader's claim at 258, one more batch at 259.
+    for (let seq = 2; seq <= 259; seq++) {
+      const position = state.head.batchSeq + 1;
+      const record = seq === 257 ? batchRecord(0, 1, position, new Uint8Array(32).fill(3), new CommandBatch().limit(1, 0, 'bid', 90, 1, seq), seq)
+        : seq === 258 ? claim(0, 2, position, state.head.hash, 1)
+          : batchRecord(0, seq < 258 ? 1 : 2, position, state.head.hash, new CommandBatch().limit(1, 0, 'bid', 90, 1, seq), seq);
+      const outcome = state.apply(record, seq);
+      expect(outcome.applied).toBe(seq !== 257);
+      if (outcome.applied && outcome.kind === 'batch') batchSeqs.push(seq);
+    }
+    expect(batchSeqs.length).toBe(256);
+    // A retry of the oldest of them is answered with its results, not duplicate-forgotten.
+    expect(batchSeqs.filter((seq) => state.replyFor(seq) === undefined)).toEqual([]);
+    await state.close();
   });
   it('carry a request and its commands', () => {
     const commands = new CommandBatch().market(1, 4, 'ask', 10, 3);
