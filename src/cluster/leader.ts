@@ -32,7 +32,7 @@ import type { CheckpointMark, ShardState } from './shard-state.js';
 import { streamInfo, streamMissing } from './streams.js';
 import { decodeRequest, requestMessageId } from './wire/request.js';
 import { encodeRecord, recordHash, RecordKind } from './wire/record.js';
-import { duplicateAnswer, encodeReply, ReplyStatus, withoutResults } from './wire/reply.js';
+import { duplicateAnswer, encodeReply, replyStatus, ReplyStatus, withoutResults } from './wire/reply.js';
 import { encodeHeartbeat } from './wire/signals.js';
 
 export interface LeaderOptions {
@@ -380,7 +380,8 @@ export class ShardLeader {
     // its retries reached, until the client gave up. The position alone says it is committed.
     const limit = this.options.nc.info?.max_payload;
     const tooLarge = limit !== undefined && reply.byteLength > limit;
-    const committed = reply[2] === ReplyStatus.COMMITTED || reply[2] === ReplyStatus.DUPLICATE;
+    const status = replyStatus(reply);
+    const committed = status === ReplyStatus.COMMITTED || status === ReplyStatus.DUPLICATE;
     const sendable = tooLarge && committed ? withoutResults(reply) : reply;
     for (const subject of p.replyTo) this.options.nc.publish(subject, sendable);
     p.replyTo.length = 0;
