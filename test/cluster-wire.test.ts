@@ -1,6 +1,6 @@
 // The cluster's binary messages and the chain rule, without a network: what a replica applies
 // and what it skips is decided here, identically on every member.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
@@ -16,7 +16,7 @@ import { deliveryOf } from '../src/cluster/follower.js';
 import { roundRobinLayout, checkLayout } from '../src/cluster/layout.js';
 import { ShardRouter } from '../src/cluster/router.js';
 import { ShardState } from '../src/cluster/shard-state.js';
-import type { LedgerEntry } from '../src/cluster/checkpoint-ledger.js';
+import { appendLedgerEntry, readLedger, type LedgerEntry } from '../src/cluster/checkpoint-ledger.js';
 import type { CoreStateMachine } from '../src/state/state-machine.js';
 import { decodeRecord, encodeRecord, recordHash, RecordKind, ZERO_HASH } from '../src/cluster/wire/record.js';
 import { decodeRequest, encodeRequest, requestMessageId } from '../src/cluster/wire/request.js';
@@ -274,6 +274,28 @@ describe('the chain rule', () => {
     expect(reopened.outcome(1, 1, 101)).toEqual({ kind: 'unknown' });
     expect(reopened.outcome(1, 2, 102)).toEqual({ kind: 'applied', streamSeq: 102 });
     expect(reopened.outcome(1, 9, 104)).toEqual({ kind: 'not-applied' });
+  });
+});
+
+describe('the checkpoint ledger', () => {
+  const entry = (streamSeq: number): LedgerEntry => ({
+    shard: 0, streamSeq, batchSeq: streamSeq, epoch: 1, chainHash: 'ab'.repeat(32), stateHash: 'cd'.repeat(32), restingOrders: 3,
+  });
+
+  it('drops a torn last entry (a kill mid-append), and the entries appended after it read back', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'lobcore-ledger-'));
+    try {
+      const file = path.join(dir, 'checkpoints.ledger');
+      appendLedgerEntry(file, entry(10));
+      appendFileSync(file, new Uint8Array(50).fill(1)); // the first 50 of an entry's 120 bytes
+      expect(readLedger(file).map((e) => e.streamSeq)).toEqual([10]);
+      // The member restarts, and its next checkpoint is listed: the torn bytes must not shift it.
+      appendLedgerEntry(file, entry(20));
+      expect(readLedger(file).map((e) => e.streamSeq)).toEqual([10, 20]);
+      expect(statSync(file).size).toBe(240);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
