@@ -3,10 +3,12 @@
 // leader sent such an append again every 100 ms for good while its heartbeats kept the others
 // from taking over: every request of the shard waited out its client's deadline. Now the request
 // fails at once with a code, nothing is appended, and the same leader goes on once there is room.
-import { DiscardPolicy } from '@nats-io/jetstream';
+import { DiscardPolicy, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
+import { NoRespondersError, RequestError, TimeoutError } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterClient } from '../src/cluster/client.js';
 import { shardSubjects } from '../src/cluster/layout.js';
+import { appendRecord } from '../src/cluster/publish.js';
 import { managerOf, streamInfo } from '../src/cluster/streams.js';
 import { verifyCluster } from '../src/cluster/verify.js';
 import { restingBatch, startTestCluster, type TestCluster } from './helpers/cluster.js';
@@ -73,4 +75,30 @@ describe('a shard whose stream refuses appends for good', () => {
       code: 'UNAVAILABLE', message: expect.stringMatching(/^shard 0: request \d+: the stream LOBCORE_\w+_S0 does not exist \(deleted\?\): nothing was appended$/),
     });
   }, 60_000);
+});
+
+describe('an append refused by the servers, sorted', () => {
+  /** The outcome of an append whose publish fails with `error`. */
+  const outcomeOf = (error: Error) => appendRecord({ publish: () => Promise.reject(error) } as unknown as JetStreamClient, 'log', new Uint8Array(1), 'id', 0, 1_000);
+  const apiError = (err_code: number, description: string) => new JetStreamApiError({ code: 503, err_code, description });
+
+  it('for want of room: the stream\'s limits, its max_msg_size, the servers\' storage', async () => {
+    for (const [code, description] of [[10077, 'maximum messages exceeded'], [10077, 'maximum bytes exceeded'], [10077, 'maximum messages per subject exceeded'],
+      [10054, 'message size exceeds maximum allowed'], [10023, 'insufficient resources']] as const) {
+      expect(await outcomeOf(apiError(code, description))).toEqual({ kind: 'no-room', message: description });
+    }
+  });
+
+  it('sent again: a store error that can pass, a timeout, no responders (told apart)', async () => {
+    expect(await outcomeOf(apiError(10077, 'store closed'))).toEqual({ kind: 'retry', message: 'store closed', noResponders: false });
+    expect(await outcomeOf(new TimeoutError())).toMatchObject({ kind: 'retry', noResponders: false });
+    // As the JetStream client reports no responders: "jetstream is not enabled", the request's error its cause.
+    const noResponders = new Error('jetstream is not enabled', { cause: new RequestError('no responders', { cause: new NoRespondersError('log') }) });
+    expect(await outcomeOf(noResponders)).toMatchObject({ kind: 'retry', noResponders: true });
+  });
+
+  it('a wrong last sequence and a permissions violation keep their own kinds', async () => {
+    expect(await outcomeOf(apiError(10071, 'wrong last sequence: 4'))).toEqual({ kind: 'wrong-last-sequence', message: 'wrong last sequence: 4' });
+    expect(await outcomeOf(new Error("Permissions Violation for Publish to \"log\""))).toMatchObject({ kind: 'refused' });
+  });
 });
