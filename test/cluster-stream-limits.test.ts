@@ -8,6 +8,10 @@ import { NoRespondersError, RequestError, TimeoutError } from '@nats-io/transpor
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterClient } from '../src/cluster/client.js';
 import { shardSubjects } from '../src/cluster/layout.js';
+import { connectAs } from '../src/cluster/nats/connect.js';
+import { CLIENT_ROLE } from '../src/cluster/nats/roles.js';
+import { encodeRequest } from '../src/cluster/wire/request.js';
+import { ClusterReply } from '../src/cluster/wire/reply.js';
 import { appendRecord } from '../src/cluster/publish.js';
 import { managerOf, streamInfo } from '../src/cluster/streams.js';
 import { verifyCluster } from '../src/cluster/verify.js';
@@ -77,15 +81,63 @@ describe('a shard whose stream refuses appends for good', () => {
   }, 60_000);
 });
 
+describe('a shard whose servers\' JetStream storage is used up', () => {
+  let t: TestCluster;
+
+  beforeAll(async () => {
+    t = await startTestCluster({ shards: 1, assets: 2, persistent: false, maxFileStoreBytes: 1 << 20 });
+  }, 90_000);
+
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it('answers a retry of a committed request as a duplicate, not as refused for want of room', async () => {
+    // The servers check their storage before they look for a duplicate message id: the retry of
+    // the request whose record used the storage up is refused as "insufficient resources", though
+    // its record is in the stream. Answered "nothing was appended", its sender might send it anew.
+    const nc = await connectAs(t.local.runDir, t.local.description, CLIENT_ROLE);
+    const submit = shardSubjects(t.local.description.layout.clusterId, 0).submit;
+    const send = async (requestSeq: number): Promise<ClusterReply | undefined> => {
+      const batch = restingBatch(0, 1_000, requestSeq * 1_000);
+      try {
+        const answer = await nc.request(submit, encodeRequest(0, 4_242, requestSeq, batch.bytes()), { timeout: 10_000 });
+        return new ClusterReply(answer.data, batch.slots);
+      } catch {
+        return undefined; // no answer: the servers turned JetStream off (nats-server 2.9), the leader sends it again
+      }
+    };
+    let refused = false;
+    try {
+      for (let requestSeq = 1; requestSeq <= 40 && !refused; requestSeq++) {
+        const first = await send(requestSeq);
+        if (first?.status !== 'committed') {
+          refused = true;
+          // Refused for want of room, its first attempt: nothing of it was appended.
+          if (first !== undefined) expect(first).toMatchObject({ status: 'stream-full', message: expect.stringMatching(/insufficient resources/) });
+          break;
+        }
+        const retry = await send(requestSeq);
+        if (retry !== undefined) expect([retry.status, retry.streamSeq, retry.results.count]).toEqual(['duplicate', first.streamSeq, 1_000]);
+        refused = retry === undefined;
+      }
+    } finally {
+      await nc.close();
+    }
+    expect(refused).toBe(true);
+  }, 120_000);
+});
+
 describe('an append refused by the servers, sorted', () => {
   /** The outcome of an append whose publish fails with `error`. */
   const outcomeOf = (error: Error) => appendRecord({ publish: () => Promise.reject(error) } as unknown as JetStreamClient, 'log', new Uint8Array(1), 'id', 0, 1_000);
   const apiError = (err_code: number, description: string) => new JetStreamApiError({ code: 503, err_code, description });
 
   it('for want of room: the stream\'s limits, its max_msg_size, the servers\' storage', async () => {
-    for (const [code, description] of [[10077, 'maximum messages exceeded'], [10077, 'maximum bytes exceeded'], [10077, 'maximum messages per subject exceeded'],
-      [10054, 'message size exceeds maximum allowed'], [10023, 'insufficient resources']] as const) {
-      expect(await outcomeOf(apiError(code, description))).toEqual({ kind: 'no-room', message: description });
+    // The stream's limits are checked after the message id, the servers' storage and the size before it.
+    for (const [code, description, beforeDuplicateCheck] of [[10077, 'maximum messages exceeded', false], [10077, 'maximum bytes exceeded', false],
+      [10077, 'maximum messages per subject exceeded', false], [10054, 'message size exceeds maximum allowed', true], [10023, 'insufficient resources', true]] as const) {
+      expect(await outcomeOf(apiError(code, description))).toEqual({ kind: 'no-room', message: description, beforeDuplicateCheck });
     }
   });
 

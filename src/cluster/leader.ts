@@ -64,6 +64,8 @@ interface Pending {
   hash?: Uint8Array;
   predictedSeq?: number;
   outcome?: Promise<AppendOutcome>;
+  /** An attempt of this append went unanswered (a timeout): it may be in the stream. */
+  mayBeStored?: boolean;
 }
 
 /** A predicted chain tail: where the next record goes if every append on its way succeeds. */
@@ -226,6 +228,8 @@ export class ShardLeader {
       }, p.commands);
       p.record = record;
       p.hash = recordHash(record);
+      // Built anew only on the stream's true tail (resync), which an earlier attempt would have moved.
+      p.mayBeStored = false;
       p.predictedSeq = this.tail.streamSeq + 1;
       p.outcome = this.append(p);
       this.tail = { streamSeq: p.predictedSeq, batchSeq: this.tail.batchSeq + 1, epoch: this.tail.epoch, hash: p.hash };
@@ -250,6 +254,7 @@ export class ShardLeader {
         // responders because the stream was deleted never passes: only the servers' word that it
         // does not exist ends the retrying (a refusal for want of room is an answer: decide()).
         while (outcome.kind === 'retry' && this.leading) {
+          if (!outcome.noResponders) p.mayBeStored = true;
           if (outcome.noResponders && await streamMissing(this.options.nc, this.options.subjects.stream, this.options.appendTimeoutMs ?? 2_000)) {
             outcome = { kind: 'stream-missing' };
             break;
@@ -285,6 +290,7 @@ export class ShardLeader {
       if (applied.mark !== undefined) await this.options.onMark(applied.mark);
       return;
     }
+    if (outcome.kind === 'no-room' && outcome.beforeDuplicateCheck && !this.notInStream(p, outcome.message)) return;
     if (outcome.kind === 'no-room' || outcome.kind === 'stream-missing') {
       // Nothing was stored, and the same append would meet the same. The client hears why now;
       // sent again for good, it waited out its deadline while this leader's heartbeats kept
@@ -318,6 +324,42 @@ export class ShardLeader {
   }
 
   /**
+   * Whether a request refused before the servers looked for its message id is not in the stream;
+   * when it may be, it is answered here (or the leader steps down) and false is returned. Answered
+   * "nothing was appended" as it was, the retry of the request whose record used the servers'
+   * storage up was refused so, with its record in the stream: its sender might send it anew.
+   */
+  private notInStream(p: Pending, refusal: string): boolean {
+    if (p.mayBeStored) {
+      // This leader cannot tell: the member reads the stream as a follower, and a client's retry
+      // at the next leader is answered from the chain.
+      this.refused.push(p);
+      this.stepDown(`the stream refused an append sent again (${refusal}), which an unanswered attempt before may have stored`);
+      return false;
+    }
+    const state = this.options.state;
+    // Stored at seq 1 at the earliest: "not applied" only if this member saw the whole chain.
+    const outcome = state.requestOutcome(p.clientId, p.requestSeq, 1);
+    if (outcome.kind === 'not-applied') return true;
+    this.resyncing = true;
+    if (outcome.kind === 'applied') {
+      this.answerApplied(p, outcome.streamSeq);
+    } else {
+      this.answer(p, encodeReply(ReplyStatus.UNKNOWN_OUTCOME, undefined, undefined,
+        `the stream refused it (${refusal}) before looking for its message id, which may be stored before anything this member has seen (from seq ${state.knownRequestsAfter + 1}); it cannot tell whether it was applied`));
+    }
+    return false;
+  }
+
+  /** Answers a request the chain applied at `streamSeq` with the results kept for it, while they are. */
+  private answerApplied(p: Pending, streamSeq: number): void {
+    const cached = this.options.state.replyFor(streamSeq);
+    this.answer(p, cached !== undefined
+      ? duplicateAnswer(cached)
+      : encodeReply(ReplyStatus.DUPLICATE_FORGOTTEN, { shard: this.options.state.shard, streamSeq, batchSeq: 0, epoch: 0 }));
+  }
+
+  /**
    * The request's message id is already stored at `storedSeq`. Answer from the chain, not from
    * the ack: only a request the chain applied is a duplicate.
    */
@@ -326,10 +368,7 @@ export class ShardLeader {
     const head = state.head;
     const outcome = state.requestOutcome(p.clientId, p.requestSeq, storedSeq);
     if (outcome.kind === 'applied') {
-      const cached = state.replyFor(outcome.streamSeq);
-      this.answer(p, cached !== undefined
-        ? duplicateAnswer(cached)
-        : encodeReply(ReplyStatus.DUPLICATE_FORGOTTEN, { shard: head.shard, streamSeq: outcome.streamSeq, batchSeq: 0, epoch: 0 }));
+      this.answerApplied(p, outcome.streamSeq);
       return;
     }
     if (storedSeq > head.streamSeq) {

@@ -15,9 +15,13 @@ export type AppendOutcome =
   /**
    * The stream will not store it, and would say the same to the same append sent again: its
    * limits are reached (max_msgs, max_bytes under the discard-new policy; or a record past its
-   * max_msg_size), or the servers' JetStream storage is (max_file_store). Nothing was stored.
+   * max_msg_size), or the servers' JetStream storage is (max_file_store). This append was not
+   * stored. `beforeDuplicateCheck`: the servers refused it before looking for its message id (the
+   * storage and size checks come first), so the id may still be stored, by an earlier attempt or
+   * an earlier record of the same request; a stream's own limits are checked after the id, whose
+   * earlier record would have been answered as a duplicate instead.
    */
-  | { kind: 'no-room'; message: string }
+  | { kind: 'no-room'; message: string; beforeDuplicateCheck: boolean }
   /** The stream does not exist (deleted): the leader's finding, from the stream's info, after no responders. */
   | { kind: 'stream-missing' }
   /**
@@ -50,7 +54,12 @@ const WRONG_LAST_SEQUENCE = 10071;
  * heartbeats keeping the others from taking over, every request of the shard waiting.
  */
 function isNoRoom(error: JetStreamApiError): boolean {
-  return error.code === 10023 || error.code === 10054 || (error.code === 10077 && /maximum .*exceeded/i.test(error.message));
+  return isRefusedBeforeDuplicateCheck(error) || (error.code === 10077 && /maximum .*exceeded/i.test(error.message));
+}
+
+/** The servers' storage (10023) and the stream's max_msg_size (10054) are checked before the message id (nats-server's processClusteredInboundMsg). */
+function isRefusedBeforeDuplicateCheck(error: JetStreamApiError): boolean {
+  return error.code === 10023 || error.code === 10054;
 }
 
 export async function appendRecord(
@@ -61,7 +70,7 @@ export async function appendRecord(
     return { kind: 'stored', seq: ack.seq, duplicate: ack.duplicate };
   } catch (error) {
     if (error instanceof JetStreamApiError && error.code === WRONG_LAST_SEQUENCE) return { kind: 'wrong-last-sequence', message: error.message };
-    if (error instanceof JetStreamApiError && isNoRoom(error)) return { kind: 'no-room', message: error.message };
+    if (error instanceof JetStreamApiError && isNoRoom(error)) return { kind: 'no-room', message: error.message, beforeDuplicateCheck: isRefusedBeforeDuplicateCheck(error) };
     const message = (error as Error).message;
     if (/permissions violation/i.test(message)) return { kind: 'refused', message };
     // The JetStream client reports no responders as "jetstream is not enabled", the request's error its cause.
