@@ -11,7 +11,7 @@ export interface DemoKill {
   electionMs?: number;
   /**
    * What the client saw: a leader kill, from the last commit before it to the first of the new
-   * epoch; a NATS server kill, the longest gap between commits until the server's restart.
+   * epoch; a NATS server kill, the longest gap between commits after it, counted up to the server's restart.
    */
   writeStallMs?: number;
   /** When a killed NATS server was started again. */
