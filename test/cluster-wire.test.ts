@@ -545,6 +545,12 @@ describe('write stalls', () => {
     expect(failoverStall(at([10, 20], 1), 100)).toBe(0);
   });
 
+  it('after a leader kill before anything was committed: from the kill to the first commit of a later epoch than the killed leader\'s', () => {
+    // A short demo (--rounds 20 --window 8) kills shard 0's leader at round 6, before any answer came back.
+    const commits = [...at([105], 1), ...at([1_600, 1_610], 2)];
+    expect(failoverStall(commits, 100, 1)).toBe(1_500);
+  });
+
   it('after a NATS server kill: the longest gap between commits until its restart', () => {
     const commits = at([10, 20, 100, 900, 950, 5_000], 1);
     expect(longestCommitGap(commits, 50, 1_000)).toBe(800);

@@ -7,19 +7,22 @@ export interface CommitTime {
 }
 
 /**
- * A leader's death: from the last commit before it to the first commit of a later epoch (an
- * answer the dead leader had already sent does not count as the new leader's).
+ * A leader's death: from the last commit before it (the kill itself when nothing was committed
+ * before) to the first commit of a later epoch than the killed leader's, `killedEpoch` when known
+ * (an answer the dead leader had already sent does not count as the new leader's). A kill before
+ * the first answer read as 0: a short demo's writes stopped from the start until the new epoch.
  */
-export function failoverStall(commits: readonly CommitTime[], killedAt: number): number {
+export function failoverStall(commits: readonly CommitTime[], killedAt: number, killedEpoch = 0): number {
   let lastBefore = -Infinity;
-  let epochBefore = 0;
+  let epochBefore = killedEpoch;
   for (const c of commits) {
     if (c.at <= killedAt && c.at > lastBefore) lastBefore = c.at;
     if (c.at <= killedAt) epochBefore = Math.max(epochBefore, c.epoch);
   }
   let firstAfter = Infinity;
   for (const c of commits) if (c.epoch > epochBefore && c.at < firstAfter) firstAfter = c.at;
-  return Number.isFinite(lastBefore) && Number.isFinite(firstAfter) ? firstAfter - lastBefore : 0;
+  const stoppedAt = Number.isFinite(lastBefore) ? lastBefore : killedAt;
+  return Number.isFinite(firstAfter) ? firstAfter - stoppedAt : 0;
 }
 
 /**
