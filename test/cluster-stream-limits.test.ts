@@ -50,7 +50,6 @@ describe('a shard whose stream refuses appends for good', () => {
 
   it('fails a request at once as CAPACITY when the stream is full, appends nothing, and takes requests again once it has room', async () => {
     await commitOne(1);
-    const leader = t.local.supervisor.leaderOf(0);
     for (const limits of [(last: number) => ({ max_msgs: last }), (last: number, bytes: number) => ({ max_bytes: bytes })]) {
       const info = await streamInfo(t.admin, stream);
       const last = await limitStream(limits(info.state.last_seq, info.state.bytes));
@@ -66,7 +65,9 @@ describe('a shard whose stream refuses appends for good', () => {
       await limitStream({});
       await commitOne(1_000);
     }
-    expect(t.local.supervisor.leaderOf(0)).toBe(leader);
+    // The refusals stepped no leader down (it went on leading; a busy machine may still change leaders for its own reasons).
+    const stepDowns = t.events.filter((e) => e.event.kind === 'follower').map((e) => (e.event as { reason: string }).reason);
+    expect(stepDowns.filter((reason) => /internal error|exceeded|refused/.test(reason))).toEqual([]);
     // Every member applied the same chain, and of this client's requests the stream holds exactly the three committed.
     const [shard0] = await verifyCluster(t.local, t.admin, t.answered, client.clientId);
     expect(shard0.hashesEqual && shard0.answeredInStream && shard0.noneTwice).toBe(true);
