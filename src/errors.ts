@@ -34,7 +34,8 @@ export type LobErrorCode =
    * A memory limit (maxMemoryBytes, or the process's own) leaves no room for a call that is not a
    * command (a batch's input or results, a query's answer, a snapshot larger than the limit).
    * Nothing changed. (A command that hits a limit is not an error: it is rejected with the reason
-   * CAPACITY.)
+   * CAPACITY.) Or a cluster shard's stream has no room for a request (its limits, or the
+   * servers' storage): nothing was appended.
    */
   | 'CAPACITY';
 

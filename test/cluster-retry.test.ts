@@ -15,6 +15,7 @@ import { ClusterClient } from '../src/cluster/client.js';
 import { StreamFollower } from '../src/cluster/follower.js';
 import { applyStream } from '../src/cluster/replay.js';
 import { ShardState } from '../src/cluster/shard-state.js';
+import { encodeRecord, RecordKind, ZERO_HASH } from '../src/cluster/wire/record.js';
 import { ShardMember, type MemberEvent } from '../src/cluster/member.js';
 import { connectAs } from '../src/cluster/nats/connect.js';
 import { ADMIN_ROLE } from '../src/cluster/nats/roles.js';
@@ -182,6 +183,32 @@ describe('cluster requests while every NATS server is frozen', () => {
     } finally {
       await state.close();
       await jsm.streams.delete(holed);
+    }
+  }, 90_000);
+
+  it('a replay that keeps reading is not cut short by a deadline counted from its start', async () => {
+    // A long replay (a verification of a big stream on a busy machine) meets a consumer that comes
+    // back empty after more than timeoutMs of reading: that is no stall of the reading.
+    const jsm = await managerOf(admin);
+    const slow = `LOBCORE_SLOWTEST_${process.pid}`;
+    const subject = `lobcoretest.${process.pid}.slow`;
+    await untilAnswered('the test stream', () => jsm.streams.add({ name: slow, subjects: [subject], num_replicas: 1 }));
+    const js = jetstream(admin, { timeout: 30_000 });
+    await untilAnswered('the claim', () => js.publish(subject, encodeRecord({ kind: RecordKind.CLAIM, shard: 0, epoch: 1, batchSeq: 1, clientId: 0, requestSeq: 0, prevHash: ZERO_HASH }), { msgID: 'slow-1' }));
+    const state = await ShardState.open({ shard: 0 }, () => Promise.reject(new Error('memory')));
+    let appended: Promise<unknown> | undefined;
+    try {
+      // Applying the first record takes longer than the whole timeout; the second record comes 4 s later.
+      await applyStream(admin, slow, state, 1, 2, () => {
+        const until = Date.now() + 9_000;
+        while (Date.now() < until) { /* a slow apply */ }
+        setTimeout(() => { appended = js.publish(subject, new Uint8Array(5), { msgID: 'slow-2' }); }, 4_000);
+      }, 8_000);
+      expect(state.judgedThrough).toBe(2);
+    } finally {
+      await appended?.catch(() => undefined);
+      await state.close();
+      await jsm.streams.delete(slow);
     }
   }, 90_000);
 

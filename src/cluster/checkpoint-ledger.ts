@@ -4,7 +4,7 @@
 //
 //   0 u8 version (1) | 1 u8 kind (7) | 2 u16 0 | 4 u32 shard | 8 f64 streamSeq | 16 f64 batchSeq
 //   24 f64 epoch | 32 32B chain hash | 64 32B state hash | 96 f64 restingOrders | 104 u32 crc32 of 0..104 | 108..120 0
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { crc32 } from '../state/crc32.js';
 import { LobError } from '../errors.js';
 import { bytesToHex, checkHeader, hexToBytes, viewOf } from './wire/bytes.js';
@@ -38,7 +38,13 @@ export function appendLedgerEntry(file: string, entry: LedgerEntry): void {
   view.setUint32(104, crc32(bytes, 0, 104), true);
   const fd = openSync(file, 'a');
   try {
-    writeSync(fd, bytes);
+    // A torn last entry (a kill mid-append, a disk that filled up) is dropped by readLedger; left
+    // in place, it shifted every entry appended after it off the 120-byte grid, and the ledger
+    // read as CORRUPTION from then on: the member could not reopen.
+    const size = fstatSync(fd).size;
+    if (size % ENTRY_BYTES !== 0) ftruncateSync(fd, size - (size % ENTRY_BYTES));
+    const written = writeSync(fd, bytes);
+    if (written !== ENTRY_BYTES) throw new LobError('IO_ERROR', `${file}: wrote ${written} of a checkpoint entry's ${ENTRY_BYTES} bytes`);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

@@ -253,6 +253,9 @@ export class ClusterClient {
         }
         if (reply.status === 'rejected') throw new LobError('INVALID_ARGUMENT', reply.message);
         if (reply.status === 'unknown-outcome') throw new LobError('UNAVAILABLE', `shard ${shard}: request ${requestSeq}: ${reply.message}`);
+        // Nothing was appended, and sending it again meets the same refusal until an operator acts.
+        if (reply.status === 'stream-full') throw new LobError('CAPACITY', `shard ${shard}: request ${requestSeq}: ${reply.message}`);
+        if (reply.status === 'stream-missing') throw new LobError('UNAVAILABLE', `shard ${shard}: request ${requestSeq}: ${reply.message}`);
         if (reply.status !== 'committed') this.stats.duplicates++;
         return reply;
       }

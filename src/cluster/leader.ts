@@ -29,10 +29,10 @@ import { BadMessageLog, guardedCallback } from './nats/guard.js';
 import { appendBytes, appendRecord, type AppendOutcome } from './publish.js';
 import type { ShardRouter } from './router.js';
 import type { CheckpointMark, ShardState } from './shard-state.js';
-import { streamInfo } from './streams.js';
+import { streamInfo, streamMissing } from './streams.js';
 import { decodeRequest, requestMessageId } from './wire/request.js';
 import { encodeRecord, recordHash, RecordKind } from './wire/record.js';
-import { duplicateAnswer, encodeReply, ReplyStatus, withoutResults } from './wire/reply.js';
+import { duplicateAnswer, encodeReply, replyStatus, ReplyStatus, withoutResults } from './wire/reply.js';
 import { encodeHeartbeat } from './wire/signals.js';
 
 export interface LeaderOptions {
@@ -64,6 +64,8 @@ interface Pending {
   hash?: Uint8Array;
   predictedSeq?: number;
   outcome?: Promise<AppendOutcome>;
+  /** An attempt of this append went unanswered (a timeout): it may be in the stream. */
+  mayBeStored?: boolean;
 }
 
 /** A predicted chain tail: where the next record goes if every append on its way succeeds. */
@@ -226,6 +228,8 @@ export class ShardLeader {
       }, p.commands);
       p.record = record;
       p.hash = recordHash(record);
+      // Built anew only on the stream's true tail (resync), which an earlier attempt would have moved.
+      p.mayBeStored = false;
       p.predictedSeq = this.tail.streamSeq + 1;
       p.outcome = this.append(p);
       this.tail = { streamSeq: p.predictedSeq, batchSeq: this.tail.batchSeq + 1, epoch: this.tail.epoch, hash: p.hash };
@@ -245,8 +249,16 @@ export class ShardLeader {
       while (this.inFlight.length > 0) {
         const p = this.inFlight[0];
         let outcome = await (p.outcome as Promise<AppendOutcome>);
-        // No answer: send the very same append again (same id, same expected sequence) until it is decided.
+        // No answer, or no responders while the stream elects a leader: that passes, so send the
+        // very same append again (same id, same expected sequence) until it is decided. No
+        // responders because the stream was deleted never passes: only the servers' word that it
+        // does not exist ends the retrying (a refusal for want of room is an answer: decide()).
         while (outcome.kind === 'retry' && this.leading) {
+          if (!outcome.noResponders) p.mayBeStored = true;
+          if (outcome.noResponders && await streamMissing(this.options.nc, this.options.subjects.stream, this.options.appendTimeoutMs ?? 2_000)) {
+            outcome = { kind: 'stream-missing' };
+            break;
+          }
           await new Promise((resolve) => setTimeout(resolve, 100));
           outcome = await this.append(p);
         }
@@ -278,6 +290,18 @@ export class ShardLeader {
       if (applied.mark !== undefined) await this.options.onMark(applied.mark);
       return;
     }
+    if (outcome.kind === 'no-room' && outcome.beforeDuplicateCheck && !this.notInStream(p, outcome.message)) return;
+    if (outcome.kind === 'no-room' || outcome.kind === 'stream-missing') {
+      // Nothing was stored, and the same append would meet the same. The client hears why now;
+      // sent again for good, it waited out its deadline while this leader's heartbeats kept
+      // the others (who could append no better) from taking over. This leader goes on: once an
+      // operator makes room, the next request is appended.
+      this.answer(p, refusedByStream(outcome, this.options.subjects.stream));
+      // The appends behind it name its predicted sequence as their predecessor's: refused, they
+      // are rebuilt on the true tail. A deleted stream has no tail: each of them is answered so too.
+      if (outcome.kind === 'no-room') this.resyncing = true;
+      return;
+    }
     const firstSurprise = !this.resyncing;
     this.resyncing = true;
     if (outcome.kind === 'stored' && outcome.duplicate) {
@@ -300,6 +324,42 @@ export class ShardLeader {
   }
 
   /**
+   * Whether a request refused before the servers looked for its message id is not in the stream;
+   * when it may be, it is answered here (or the leader steps down) and false is returned. Answered
+   * "nothing was appended" as it was, the retry of the request whose record used the servers'
+   * storage up was refused so, with its record in the stream: its sender might send it anew.
+   */
+  private notInStream(p: Pending, refusal: string): boolean {
+    if (p.mayBeStored) {
+      // This leader cannot tell: the member reads the stream as a follower, and a client's retry
+      // at the next leader is answered from the chain.
+      this.refused.push(p);
+      this.stepDown(`the stream refused an append sent again (${refusal}), which an unanswered attempt before may have stored`);
+      return false;
+    }
+    const state = this.options.state;
+    // Stored at seq 1 at the earliest: "not applied" only if this member saw the whole chain.
+    const outcome = state.requestOutcome(p.clientId, p.requestSeq, 1);
+    if (outcome.kind === 'not-applied') return true;
+    this.resyncing = true;
+    if (outcome.kind === 'applied') {
+      this.answerApplied(p, outcome.streamSeq);
+    } else {
+      this.answer(p, encodeReply(ReplyStatus.UNKNOWN_OUTCOME, undefined, undefined,
+        `the stream refused it (${refusal}) before looking for its message id, which may be stored before anything this member has seen (from seq ${state.knownRequestsAfter + 1}); it cannot tell whether it was applied`));
+    }
+    return false;
+  }
+
+  /** Answers a request the chain applied at `streamSeq` with the results kept for it, while they are. */
+  private answerApplied(p: Pending, streamSeq: number): void {
+    const cached = this.options.state.replyFor(streamSeq);
+    this.answer(p, cached !== undefined
+      ? duplicateAnswer(cached)
+      : encodeReply(ReplyStatus.DUPLICATE_FORGOTTEN, { shard: this.options.state.shard, streamSeq, batchSeq: 0, epoch: 0 }));
+  }
+
+  /**
    * The request's message id is already stored at `storedSeq`. Answer from the chain, not from
    * the ack: only a request the chain applied is a duplicate.
    */
@@ -308,10 +368,7 @@ export class ShardLeader {
     const head = state.head;
     const outcome = state.requestOutcome(p.clientId, p.requestSeq, storedSeq);
     if (outcome.kind === 'applied') {
-      const cached = state.replyFor(outcome.streamSeq);
-      this.answer(p, cached !== undefined
-        ? duplicateAnswer(cached)
-        : encodeReply(ReplyStatus.DUPLICATE_FORGOTTEN, { shard: head.shard, streamSeq: outcome.streamSeq, batchSeq: 0, epoch: 0 }));
+      this.answerApplied(p, outcome.streamSeq);
       return;
     }
     if (storedSeq > head.streamSeq) {
@@ -362,11 +419,19 @@ export class ShardLeader {
     // its retries reached, until the client gave up. The position alone says it is committed.
     const limit = this.options.nc.info?.max_payload;
     const tooLarge = limit !== undefined && reply.byteLength > limit;
-    const committed = reply[2] === ReplyStatus.COMMITTED || reply[2] === ReplyStatus.DUPLICATE;
+    const status = replyStatus(reply);
+    const committed = status === ReplyStatus.COMMITTED || status === ReplyStatus.DUPLICATE;
     const sendable = tooLarge && committed ? withoutResults(reply) : reply;
     for (const subject of p.replyTo) this.options.nc.publish(subject, sendable);
     p.replyTo.length = 0;
   }
+}
+
+/** The answer to a request the stream would not store: nothing was appended, and the message says why. */
+function refusedByStream(outcome: { kind: 'no-room'; message: string } | { kind: 'stream-missing' }, stream: string): Uint8Array {
+  return outcome.kind === 'no-room'
+    ? encodeReply(ReplyStatus.STREAM_FULL, undefined, undefined, `the stream ${stream} refused the append (${outcome.message}): nothing was appended`)
+    : encodeReply(ReplyStatus.STREAM_MISSING, undefined, undefined, `the stream ${stream} does not exist (deleted?): nothing was appended`);
 }
 
 /**

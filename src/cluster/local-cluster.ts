@@ -28,6 +28,8 @@ export interface LocalClusterOptions {
   backend?: BackendName;
   checkpointEvery?: number;
   leaderTimeoutMs?: number;
+  /** Each NATS server's JetStream file storage limit (bytes; default 8 GB). */
+  maxFileStoreBytes?: number;
   onEvent?: (shard: number, member: number, event: MemberEvent) => void;
 }
 
@@ -53,7 +55,7 @@ export class LocalCluster {
     const removeRunDir = options.runDir === undefined ? (): void => rmSync(runDir, { recursive: true, force: true }) : null;
     if (removeRunDir !== null) process.once('exit', removeRunDir);
     const layout = roundRobinLayout(options.shards ?? 2, options.assets ?? 6);
-    const nats = await NatsCluster.start({ runDir, layout, nodes: options.natsNodes ?? 3, tls: options.tls });
+    const nats = await NatsCluster.start({ runDir, layout, nodes: options.natsNodes ?? 3, tls: options.tls, maxFileStoreBytes: options.maxFileStoreBytes });
     const supervisor = new ClusterSupervisor({
       runDir,
       stateDir: options.persistent === false ? undefined : join(runDir, 'members'),

@@ -34,14 +34,16 @@ export interface StreamReplay {
  * Applies the stream's records from `fromSeq` through `lastSeq` to `state`, in order; calls
  * `onApplied` for every record the chain accepted. Reads in fetches, and opens a new consumer
  * after the last record applied when one fails, comes back empty or skips a sequence (a server that died, a
- * stream leader being elected), until `timeoutMs` passes.
+ * stream leader being elected), until `timeoutMs` passes without a record read.
  */
 export async function applyStream(
   nc: NatsConnection, stream: string, state: ShardState, fromSeq: number, lastSeq: number,
   onApplied: (outcome: Extract<ApplyOutcome, { applied: true }>, streamSeq: number) => void = () => {}, timeoutMs = FAILOVER_DEADLINE_MS,
 ): Promise<void> {
   const js = jetstream(nc, { timeout: 5_000 });
-  const deadline = Date.now() + timeoutMs;
+  // Counted from the last record read, not from the start: a long replay (a big stream, a busy
+  // machine) whose consumer came back empty once after timeoutMs of steady reading ended UNAVAILABLE.
+  let deadline = Date.now() + timeoutMs;
   let next = fromSeq;
   let lastProblem = 'no record delivered';
   let gapAt = 0;
@@ -68,6 +70,7 @@ export async function applyStream(
           const outcome = state.apply(message.data, message.seq);
           if (outcome.applied) onApplied(outcome, message.seq);
           next = message.seq + 1;
+          deadline = Date.now() + timeoutMs;
           got++;
         }
         if (gap || got === 0 || next > lastSeq) break;
@@ -78,7 +81,7 @@ export async function applyStream(
       lastProblem = (error as Error).message;
     }
     if (next <= lastSeq) {
-      if (Date.now() > deadline) throw new LobError('UNAVAILABLE', `${stream}: read up to seq ${next - 1} of ${lastSeq} in ${timeoutMs} ms (last: ${lastProblem})`);
+      if (Date.now() > deadline) throw new LobError('UNAVAILABLE', `${stream}: read up to seq ${next - 1} of ${lastSeq}, and nothing more in ${timeoutMs} ms (last: ${lastProblem})`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }

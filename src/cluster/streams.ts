@@ -2,7 +2,7 @@
 // on disk, never purged or trimmed (replicas replay it from any checkpoint), with a duplicate
 // window that is the longest a client may keep retrying one request; and its state as its
 // current leader server reports it, asked again through an election.
-import { DiscardPolicy, jetstreamManager, RetentionPolicy, StorageType, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
+import { DiscardPolicy, JetStreamApiCodes, JetStreamApiError, jetstreamManager, RetentionPolicy, StorageType, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ClusterDescription } from './nats/description.js';
 import { FAILOVER_DEADLINE_MS, untilAnswered } from './nats/retry.js';
@@ -43,6 +43,21 @@ export async function storedRecord(nc: NatsConnection, stream: string, seq: numb
   const jsm = await managerOf(nc);
   const stored = await untilAnswered(`stream ${stream}'s record at seq ${seq}`, () => jsm.streams.getMessage(stream, { seq }), { deadlineMs });
   return stored === null ? null : stored.data;
+}
+
+/**
+ * True only when the servers say the stream does not exist (it was deleted). A stream electing
+ * its leader has no responders for appends either, but its info is answered; and no answer
+ * within `timeoutMs` proves nothing, so it is false too.
+ */
+export async function streamMissing(nc: NatsConnection, stream: string, timeoutMs: number): Promise<boolean> {
+  const jsm = await managerOf(nc, timeoutMs);
+  try {
+    await jsm.streams.info(stream);
+    return false;
+  } catch (error) {
+    return error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound;
+  }
 }
 
 /**

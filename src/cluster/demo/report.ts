@@ -10,8 +10,8 @@ export interface DemoKill {
   /** Kill to the new leader's claim (shard leader kills). */
   electionMs?: number;
   /**
-   * What the client saw: a leader kill, from the last commit before it to the first of the new
-   * epoch; a NATS server kill, the longest gap between commits until the server's restart.
+   * What the client saw: a leader kill, from the last commit before it (the kill, if none) to the
+   * first of the new epoch; a NATS server kill, the longest gap between commits after it, counted up to the server's restart.
    */
   writeStallMs?: number;
   /** When a killed NATS server was started again. */

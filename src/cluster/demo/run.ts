@@ -145,8 +145,10 @@ export async function runClusterDemo(options: ClusterDemoOptions): Promise<Clust
 /** Election time from the members' own reports, write stalls from the client's commit times. */
 function measureKills(kills: DemoKill[], events: Array<{ at: number; shard: number; event: MemberEvent }>, commitTimes: CommitTime[][], started: number): void {
   for (const kill of kills) {
+    // The killed leader's epoch: the last claim on shard 0 before the kill.
+    const claimed = events.filter((e) => e.shard === 0 && e.event.kind === 'leader' && e.at - started <= kill.atMs).pop()?.event;
     kill.writeStallMs = kill.kind === 'shard-leader'
-      ? failoverStall(commitTimes[0], kill.atMs)
+      ? failoverStall(commitTimes[0], kill.atMs, claimed?.kind === 'leader' ? claimed.epoch : 0)
       : Math.max(...commitTimes.map((times) => longestCommitGap(times, kill.atMs, kill.restartedAtMs ?? Infinity)));
     if (kill.kind === 'shard-leader') {
       const elected = events.find((e) => e.shard === 0 && e.event.kind === 'leader' && e.at - started > kill.atMs);

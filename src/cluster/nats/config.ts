@@ -22,7 +22,11 @@ export interface NodeConfigInput {
   users: ReadonlyArray<{ key: RoleKey; permissions: RolePermissions }>;
   /** Absolute paths, when the run uses TLS. */
   tls?: TlsFiles;
+  /** The node's JetStream file storage limit (bytes); default 8 GB. */
+  maxFileStoreBytes?: number;
 }
+
+const DEFAULT_MAX_FILE_STORE = '8GB';
 
 
 function quoteList(values: readonly string[]): string {
@@ -51,6 +55,7 @@ export function renderNodeConfig(input: NodeConfigInput): string {
     clientPort: String(input.node.clientPort),
     routePort: String(input.node.routePort),
     storeDir: input.storeDir,
+    maxFileStore: input.maxFileStoreBytes === undefined ? DEFAULT_MAX_FILE_STORE : String(input.maxFileStoreBytes),
     clusterName: input.clusterName,
     routePassword: input.routePassword,
     routes,

@@ -28,6 +28,8 @@ export interface NatsClusterOptions {
   tls?: boolean;
   /** How long the cluster may take to elect its JetStream meta leader (ms). */
   readyTimeoutMs?: number;
+  /** Each node's JetStream file storage limit (bytes; default 8 GB): the tests fill a small one. */
+  maxFileStoreBytes?: number;
 }
 
 const START_ATTEMPTS = 3;
@@ -144,6 +146,7 @@ function writeConfigs(options: NatsClusterOptions, nodes: NodePorts[], keys: Ret
     const storeDir = join(runDir, 'nats', node.name);
     writeFileSync(join(runDir, config), renderNodeConfig({
       node, all: nodes, host, clusterName: `lobcore-${options.layout.clusterId}`, storeDir, routePassword, users, tls: absoluteTls,
+      maxFileStoreBytes: options.maxFileStoreBytes,
     }), { mode: 0o600 });
     return { ...node, config, log: join('nats', `${node.name}.log`) };
   });

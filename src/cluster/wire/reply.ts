@@ -28,6 +28,8 @@ import { checkHeader, viewOf } from './bytes.js';
 export const REPLY_VERSION = 1;
 const REPLY_KIND = 4;
 export const REPLY_HEADER_BYTES = 64;
+/** Where the header keeps the status (ReplyStatus). */
+const STATUS_OFFSET = 2;
 
 export const ReplyStatus = {
   /** Appended to the stream (a quorum of servers holds it) and applied: results follow. */
@@ -48,10 +50,18 @@ export const ReplyStatus = {
    * chain applied it (the record is older than anything this member has seen): not an answer.
    */
   UNKNOWN_OUTCOME: 6,
+  /**
+   * The shard's stream refused the append for want of room (its limits, or the servers'
+   * storage): nothing was appended, and sending the same again meets the same until an operator
+   * makes room. The message says which limit.
+   */
+  STREAM_FULL: 7,
+  /** The shard's stream does not exist (it was deleted): nothing was appended, or ever will be. */
+  STREAM_MISSING: 8,
 } as const;
 export type ReplyStatus = (typeof ReplyStatus)[keyof typeof ReplyStatus];
 
-const STATUS_NAMES = ['', 'committed', 'duplicate', 'duplicate-forgotten', 'rejected', 'not-leader', 'unknown-outcome'] as const;
+const STATUS_NAMES = ['', 'committed', 'duplicate', 'duplicate-forgotten', 'rejected', 'not-leader', 'unknown-outcome', 'stream-full', 'stream-missing'] as const;
 export type ReplyStatusName = Exclude<(typeof STATUS_NAMES)[number], ''>;
 
 export interface ReplyPosition {
@@ -85,7 +95,7 @@ export function encodeReply(status: ReplyStatus, position: ReplyPosition = NO_PO
   const view = viewOf(bytes);
   bytes[0] = REPLY_VERSION;
   bytes[1] = REPLY_KIND;
-  bytes[2] = status;
+  bytes[STATUS_OFFSET] = status;
   view.setUint32(4, position.shard, true);
   view.setFloat64(8, position.streamSeq, true);
   view.setFloat64(16, position.batchSeq, true);
@@ -109,10 +119,15 @@ export function encodeReply(status: ReplyStatus, position: ReplyPosition = NO_PO
   return bytes;
 }
 
+/** An encoded reply's status, read without decoding the rest. */
+export function replyStatus(reply: Uint8Array): ReplyStatus {
+  return reply[STATUS_OFFSET] as ReplyStatus;
+}
+
 /** The same reply with another status (a cached answer handed out again as a duplicate). */
 export function withStatus(reply: Uint8Array, status: ReplyStatus): Uint8Array {
   const copy = reply.slice();
-  copy[2] = status;
+  copy[STATUS_OFFSET] = status;
   return copy;
 }
 
@@ -122,7 +137,7 @@ export function withStatus(reply: Uint8Array, status: ReplyStatus): Uint8Array {
  * client would count it committed.
  */
 export function duplicateAnswer(cached: Uint8Array): Uint8Array {
-  return cached[2] === ReplyStatus.REJECTED ? cached : withStatus(cached, ReplyStatus.DUPLICATE);
+  return replyStatus(cached) === ReplyStatus.REJECTED ? cached : withStatus(cached, ReplyStatus.DUPLICATE);
 }
 
 /**
@@ -151,8 +166,9 @@ export class ClusterReply {
   /** `commands`: the request's command slots (fills take their command's timestamp). */
   constructor(bytes: Uint8Array, commands: Float64Array) {
     const view = checkHeader(bytes, 'reply', REPLY_HEADER_BYTES, REPLY_VERSION, REPLY_KIND);
-    const status = STATUS_NAMES[bytes[2]];
-    if (status === undefined || status === '') throw new LobError('CORRUPTION', `reply: unknown status ${bytes[2]}`);
+    const code = bytes[STATUS_OFFSET];
+    const status = STATUS_NAMES[code];
+    if (status === undefined || status === '') throw new LobError('CORRUPTION', `reply: unknown status ${code}`);
     this.status = status;
     this.shard = view.getUint32(4, true);
     this.streamSeq = view.getFloat64(8, true);
