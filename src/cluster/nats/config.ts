@@ -28,7 +28,6 @@ export interface NodeConfigInput {
 
 const DEFAULT_MAX_FILE_STORE = '8GB';
 
-
 function quoteList(values: readonly string[]): string {
   return `[${values.map((v) => `"${v}"`).join(', ')}]`;
 }
