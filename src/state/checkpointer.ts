@@ -27,9 +27,18 @@ export interface CheckpointSource {
   manifests: CheckpointManifest[];
 }
 
+/** A checkpoint asked for at `sequence` and `height`, which `taking` settles. */
+export interface CheckpointUnderWay {
+  sequence: number;
+  height: number;
+  taking: Promise<CheckpointInfo>;
+}
+
 export class Checkpointer {
   /** The height of the newest checkpoint (0: none). */
   lastHeight = 0;
+  /** The newest checkpoint asked for and not yet settled (null: none): one asked for at its sequence joins it. */
+  underWay: CheckpointUnderWay | null = null;
   /** The highest sequence whose snapshot has been streamed to its place (see take()). */
   private streamedThrough = 0;
   private readonly queue = new SerialQueue();
@@ -64,9 +73,22 @@ export class Checkpointer {
    * A checkpoint at the current journal sequence. The shadow, which has applied every command up
    * to here, snapshots and hashes the books on its own thread; this thread only cuts the commit
    * boundary and goes on matching, and the commands it applies meanwhile land in the journal after
-   * the checkpoint's sequence.
+   * the checkpoint's sequence. Asked for again before it settles, with nothing applied since, it is
+   * the same checkpoint: the caller joins it (a second would snapshot the books again, for nothing).
    */
   take(p: CheckpointSource): Promise<CheckpointInfo> {
+    const sequence = p.sequencer.lastSequence;
+    if (this.underWay !== null && this.underWay.sequence === sequence) return this.underWay.taking;
+    const underWay = { sequence, height: p.sequencer.height, taking: this.takeNew(p) };
+    this.underWay = underWay;
+    const settle = (): void => {
+      if (this.underWay === underWay) this.underWay = null;
+    };
+    underWay.taking.then(settle, settle);
+    return underWay.taking;
+  }
+
+  private takeNew(p: CheckpointSource): Promise<CheckpointInfo> {
     const shadow = this.shadow;
     const place = this.places.current;
     // Cut now, so the checkpoint's sequence is a commit boundary.

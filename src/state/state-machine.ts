@@ -472,6 +472,13 @@ export class CoreStateMachine {
   async checkpointIfNeeded(): Promise<CheckpointInfo | undefined> {
     refuseWhenReadOnly(this.readOnly, 'checkpointIfNeeded');
     const flushed = this.flush();
+    // One on its way is the last checkpoint already: a call before it lands joins it, rather than
+    // taking a second one inside the interval (or, with nothing applied since, of the same height).
+    const underWay = this.checkpoints.underWay;
+    if (underWay !== null && this.p.sequencer.height - underWay.height < this.options.checkpointInterval) {
+      const [, joined] = await Promise.all([flushed, underWay.taking]);
+      return joined;
+    }
     if (this.p.sequencer.height - this.checkpoints.lastHeight < this.options.checkpointInterval) {
       await flushed;
       return undefined;
