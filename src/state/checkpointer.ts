@@ -79,7 +79,9 @@ export class Checkpointer {
   take(p: CheckpointSource): Promise<CheckpointInfo> {
     const sequence = p.sequencer.lastSequence;
     if (this.underWay !== null && this.underWay.sequence === sequence) return this.underWay.taking;
-    const underWay = { sequence, height: p.sequencer.height, taking: this.takeNew(p) };
+    // A checkpoint whose shadow failed may leave its sequence to one asked for later (takeNew).
+    const taking = this.takeNew(p).then((taken) => ('taking' in taken ? taken.taking : taken));
+    const underWay = { sequence, height: p.sequencer.height, taking };
     this.underWay = underWay;
     const settle = (): void => {
       if (this.underWay === underWay) this.underWay = null;
@@ -88,7 +90,8 @@ export class Checkpointer {
     return underWay.taking;
   }
 
-  private takeNew(p: CheckpointSource): Promise<CheckpointInfo> {
+  /** A checkpoint of its own, or (its shadow failed) the later one under way at the sequence it would fall back to. */
+  private takeNew(p: CheckpointSource): Promise<CheckpointInfo | CheckpointUnderWay> {
     const shadow = this.shadow;
     const place = this.places.current;
     // Cut now, so the checkpoint's sequence is a commit boundary.
@@ -147,6 +150,15 @@ export class Checkpointer {
         await streaming?.discard();
         p.committer.seal();
         const now = stateOf(p);
+        const later = this.underWay;
+        if (later !== null && later.sequence === now.sequence && now.sequence !== state.sequence) {
+          // One asked for since has this very sequence, and may be streaming the shadow's pieces of
+          // it into its file: a second writer of that file, truncating and renaming it under the
+          // first, left the shadow's late pieces in a file a manifest names (and, the journal
+          // pruned, a database that no longer opened). That one stores it, from the engine if its
+          // shadow fails too; this one resolves with it (outside the queue, which runs it next).
+          return later;
+        }
         const snapshot = this.snapshotAndResetShadow(p);
         await p.committer.flush();
         return this.write(p, now, snapshot.byteLength, hashOf(snapshot), storeWhole(place, now.sequence, snapshot));
