@@ -468,7 +468,10 @@ export class CoreStateMachine {
     return report;
   }
 
-  /** Flushes, then checkpoints when the height has moved checkpointInterval past the last checkpoint. */
+  /**
+   * Flushes, then checkpoints when the height has moved checkpointInterval past the last checkpoint,
+   * one still under way included: a call before that one lands resolves with it.
+   */
   async checkpointIfNeeded(): Promise<CheckpointInfo | undefined> {
     refuseWhenReadOnly(this.readOnly, 'checkpointIfNeeded');
     const flushed = this.flush();
@@ -493,7 +496,8 @@ export class CoreStateMachine {
    * has applied every command up to here, snapshots and hashes the books on its own thread; the
    * main thread only cuts the commit boundary and goes on matching, and the commands it applies
    * meanwhile land in the journal after the checkpoint's sequence. Without a working shadow the
-   * books are copied out here, synchronously. In memory mode there is nowhere to keep a
+   * books are copied out here, synchronously. Asked for again while one is under way with nothing
+   * applied since, it resolves with that one. In memory mode there is nowhere to keep a
    * checkpoint: returns undefined.
    */
   async checkpoint(): Promise<CheckpointInfo | undefined> {
