@@ -38,7 +38,7 @@ export class Checkpointer {
   /** The height of the newest checkpoint (0: none). */
   lastHeight = 0;
   /** The newest checkpoint asked for and not yet settled (null: none): one asked for at its sequence joins it. */
-  underWay: CheckpointUnderWay | null = null;
+  private newestAsked: CheckpointUnderWay | null = null;
   /** The highest sequence whose snapshot has been streamed to its place (see take()). */
   private streamedThrough = 0;
   private readonly queue = new SerialQueue();
@@ -54,6 +54,11 @@ export class Checkpointer {
   /** A recovery found these checkpoints. */
   loaded(manifests: CheckpointManifest[]): void {
     this.lastHeight = manifests[manifests.length - 1]?.height ?? 0;
+  }
+
+  /** The newest checkpoint asked for, while it has not settled. */
+  get underWay(): CheckpointUnderWay | null {
+    return this.newestAsked;
   }
 
   /** Resolves once every checkpoint asked for so far has settled. */
@@ -78,13 +83,13 @@ export class Checkpointer {
    */
   take(p: CheckpointSource): Promise<CheckpointInfo> {
     const sequence = p.sequencer.lastSequence;
-    if (this.underWay !== null && this.underWay.sequence === sequence) return this.underWay.taking;
+    if (this.newestAsked !== null && this.newestAsked.sequence === sequence) return this.newestAsked.taking;
     // A checkpoint whose shadow failed may leave its sequence to one asked for later (takeNew).
     const taking = this.takeNew(p).then((taken) => ('taking' in taken ? taken.taking : taken));
     const underWay = { sequence, height: p.sequencer.height, taking };
-    this.underWay = underWay;
+    this.newestAsked = underWay;
     const settle = (): void => {
-      if (this.underWay === underWay) this.underWay = null;
+      if (this.newestAsked === underWay) this.newestAsked = null;
     };
     underWay.taking.then(settle, settle);
     return underWay.taking;
@@ -150,7 +155,7 @@ export class Checkpointer {
         await streaming?.discard();
         p.committer.seal();
         const now = stateOf(p);
-        const later = this.underWay;
+        const later = this.newestAsked;
         if (later !== null && later.sequence === now.sequence && now.sequence !== state.sequence) {
           // One asked for since has this very sequence, and may be streaming the shadow's pieces of
           // it into its file: a second writer of that file, truncating and renaming it under the
