@@ -309,6 +309,30 @@ describeEachBackend('checkpoints from the checkpoint worker', (backend) => {
     await reopened.close();
   });
 
+  it('that drop a checkpoint whose file cannot be deleted land and resolve; the file is left as a stray', async () => {
+    const path = tempDbPath('lobcore-shadow');
+    const sm = await CoreStateMachine.open({ path, backend, keepCheckpoints: 1 });
+    const flow = new Flow(37, { opsPerBlock: 40, makeBatch: () => new CommandBatch() });
+    flow.runBlock(sm);
+    const first = await sm.checkpoint();
+    // In the dropped snapshot's place, something rm cannot take: a directory with a file in it.
+    const files = new SnapshotFiles(path);
+    fs.rmSync(files.pathOf(first!.sequence));
+    fs.mkdirSync(files.pathOf(first!.sequence));
+    fs.writeFileSync(`${files.pathOf(first!.sequence)}/in-the-way`, '');
+    flow.runBlock(sm);
+    const now = { sequence: sm.sequence, hash: sm.stateHash() };
+    const second = await sm.checkpoint();
+    expect({ sequence: second!.sequence, hash: second!.stateHash }).toEqual(now);
+    expect((await sm.listCheckpoints()).map((c) => c.sequence)).toEqual([now.sequence]);
+    await sm.close();
+    const reopened = await CoreStateMachine.open({ path, backend });
+    expect(reopened.recovery).toMatchObject({ checkpointSequence: now.sequence, skippedCheckpoints: [], replayedCommands: 0 });
+    expect(reopened.stateHash()).toBe(now.hash);
+    await reopened.close();
+    expect(fs.existsSync(`${files.pathOf(first!.sequence)}/in-the-way`)).toBe(true); // a stray no open can remove either
+  });
+
   it('of a sequence already being checkpointed, or stored, give that checkpoint and write nothing over its snapshot', async () => {
     const path = tempDbPath('lobcore-shadow');
     const sm = await CoreStateMachine.open({ path, backend });

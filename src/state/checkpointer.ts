@@ -221,7 +221,10 @@ export class Checkpointer {
     await this.store.write(batch, { sync: true });
     p.manifests = kept;
     this.lastHeight = state.height;
-    for (const cleanUp of cleanUps) await cleanUp();
+    // The checkpoint exists now: a dropped snapshot's file that cannot be deleted (a directory or a
+    // permission in the way) stays as a stray, which the next open's orphan check tries again,
+    // rather than rejecting a checkpoint that landed (its caller told it failed, its height counted).
+    for (const cleanUp of cleanUps) await cleanUp().catch(() => undefined);
     return checkpointInfo(manifest);
   }
 }
