@@ -245,6 +245,49 @@ describeEachBackend('checkpoints from the checkpoint worker', (backend) => {
     await reopened.close();
   });
 
+  it('whose shadow disagrees while a later one streams the sequence it falls back to leave that one the file: one writer a file', async () => {
+    // The shadow, fed an order the engine never saw, fails the first checkpoint; by then a second
+    // was asked for, a command later, and streams the shadow's pieces of that sequence into its
+    // file. The first one's own snapshot, taken now, would have that sequence too. Its second piece
+    // is held until the first one's file is stored: a large book's pieces come that late.
+    const path = tempDbPath('lobcore-shadow');
+    const sm = await CoreStateMachine.open({ path, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
+    const book = new CommandBatch(40_000);
+    for (let i = 0; i < 40_000; i++) book.limit(1 + (i % 50), 9, 'bid', 500, 1 + (i % 7), i);
+    sm.submitBatch(book);
+    await sm.flush();
+    expect(sm.snapshot().byteLength).toBeGreaterThan(1024 * 1024); // two pieces
+    shadowOf(sm).commands(new CommandBatch(1).limit(3, 9, 'bid', 500, 1, 99_999).view(), 0, 1);
+    const files = new SnapshotFiles(path);
+    const place = (sm as unknown as { snapshots: { current: SnapshotFiles } }).snapshots.current;
+    const sink = place.sink.bind(place);
+    let stored!: () => void;
+    const storedOnce = new Promise<void>((resolve) => { stored = resolve; });
+    const sinks = new Map<number, number>();
+    place.sink = (sequence) => {
+      const real = sink(sequence);
+      const nth = (sinks.get(sequence) ?? 0) + 1;
+      sinks.set(sequence, nth);
+      if (nth === 2) return Object.assign(Object.create(real) as typeof real, { complete: () => real.complete().finally(stored) });
+      return Object.assign(Object.create(real) as typeof real, {
+        piece: (index: number, bytes: Uint8Array) => (index === 0 ? real.piece(index, bytes) : storedOnce.then(() => real.piece(index, bytes))),
+      });
+    };
+    const first = sm.checkpoint();
+    sm.placeLimitOrder({ trader: 4, asset: 9, side: 'bid', price: 400, size: 1, timestamp: 100_000 });
+    const second = sm.checkpoint();
+    const hash = sha256(sm.snapshot());
+    const [one, two] = await Promise.all([first, second]);
+    expect({ sequence: one!.sequence, hash: one!.stateHash }).toEqual({ sequence: sm.sequence, hash });
+    expect(two).toEqual(one);
+    await sm.close();
+    expect((await storedSnapshots(path)).files).toEqual([`${snapshotName(sm.sequence)}:${fs.statSync(files.pathOf(sm.sequence)).size}`]);
+    const reopened = await CoreStateMachine.open({ path, backend });
+    expect(reopened.recovery).toMatchObject({ checkpointSequence: one!.sequence, skippedCheckpoints: [], replayedCommands: 0 });
+    expect(reopened.stateHash()).toBe(hash);
+    await reopened.close();
+  });
+
   it('whose snapshot file cannot be written fail with nothing stored, and the next one lands', async () => {
     // The shadow's pieces go to the snapshot file's .partial; where that cannot be written, the
     // synchronous way cannot write it either (the same path is in the way): the checkpoint fails whole.
@@ -264,6 +307,30 @@ describeEachBackend('checkpoints from the checkpoint worker', (backend) => {
     const reopened = await CoreStateMachine.open({ path, backend });
     expect(reopened.recovery).toMatchObject({ skippedCheckpoints: [], replayedCommands: 0 });
     await reopened.close();
+  });
+
+  it('that drop a checkpoint whose file cannot be deleted land and resolve; the file is left as a stray', async () => {
+    const path = tempDbPath('lobcore-shadow');
+    const sm = await CoreStateMachine.open({ path, backend, keepCheckpoints: 1 });
+    const flow = new Flow(37, { opsPerBlock: 40, makeBatch: () => new CommandBatch() });
+    flow.runBlock(sm);
+    const first = await sm.checkpoint();
+    // In the dropped snapshot's place, something rm cannot take: a directory with a file in it.
+    const files = new SnapshotFiles(path);
+    fs.rmSync(files.pathOf(first!.sequence));
+    fs.mkdirSync(files.pathOf(first!.sequence));
+    fs.writeFileSync(`${files.pathOf(first!.sequence)}/in-the-way`, '');
+    flow.runBlock(sm);
+    const now = { sequence: sm.sequence, hash: sm.stateHash() };
+    const second = await sm.checkpoint();
+    expect({ sequence: second!.sequence, hash: second!.stateHash }).toEqual(now);
+    expect((await sm.listCheckpoints()).map((c) => c.sequence)).toEqual([now.sequence]);
+    await sm.close();
+    const reopened = await CoreStateMachine.open({ path, backend });
+    expect(reopened.recovery).toMatchObject({ checkpointSequence: now.sequence, skippedCheckpoints: [], replayedCommands: 0 });
+    expect(reopened.stateHash()).toBe(now.hash);
+    await reopened.close();
+    expect(fs.existsSync(`${files.pathOf(first!.sequence)}/in-the-way`)).toBe(true); // a stray no open can remove either
   });
 
   it('of a sequence already being checkpointed, or stored, give that checkpoint and write nothing over its snapshot', async () => {

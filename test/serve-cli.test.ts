@@ -133,6 +133,31 @@ describe('lobcore serve: running', () => {
     expect(run.stderr).toBe('lobcore: warning: listening on 0.0.0.0, reachable from other machines\n');
   });
 
+  it('--max-connections bounds the pages served at once; a page past it is turned away with 1013', async () => {
+    expectBadInput(await lobcore('serve', '--demo', '--max-connections', '0'), /--max-connections.*a positive integer/);
+    const child = start('serve', '--demo', '--port', '0', '--max-connections', '1');
+    await until('the whole banner', () => child.out.stdout.includes('press Ctrl-C to stop\n') || child.exitCode !== null);
+    const [, url] = /page\s+(http:\/\/127\.0\.0\.1:\d+\/)/.exec(child.out.stdout) ?? [];
+    const origin = url.replace(/\/$/, '');
+    const connect = () => {
+      const socket = new WebSocket(`${origin.replace('http', 'ws')}/feed`, { origin });
+      const seen = { frames: 0, close: null as { code: number; reason: string } | null };
+      socket.on('message', () => { seen.frames++; });
+      socket.on('close', (code, reason) => { seen.close = { code, reason: reason.toString() }; });
+      return { socket, seen };
+    };
+    const first = connect();
+    await until('hello', () => first.seen.frames > 0);
+    const second = connect();
+    await until('the second page turned away', () => second.seen.close !== null);
+    expect(second.seen).toEqual({ frames: 0, close: { code: 1013, reason: 'server full: 1 page connected, the most it serves' } });
+    expect(first.seen.close).toBeNull();
+    first.socket.close();
+    child.kill('SIGINT');
+    const run = await finished(child);
+    expect(run.code, run.stderr).toBe(0);
+  });
+
   it('--db without --allow-orders is a read-only view, beside the database\'s running writer', async () => {
     const dbPath = path.join(scratch, 'live-db');
     const writer = new WriterProcess(dbPath, 7, 'wasm');

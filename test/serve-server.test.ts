@@ -592,6 +592,48 @@ describe('refusals: nothing changes', () => {
     expect(elsewhere.hostAllowed('127.0.0.1:8080')).toBe(true);
   });
 
+  it('past maxConnections (32 by default) a page is turned away at once with 1013 and a reason, and let in once one leaves', async () => {
+    const { machine, source } = await drivenByTest();
+    const server = await started(machine, source);
+    const pages: RawSocket[] = [];
+    for (let i = 0; i < 32; i++) {
+      const page = await RawSocket.open(server);
+      later(() => page.close());
+      pages.push(page);
+    }
+    await Promise.all(pages.map((page) => page.next('hello')));
+    const turnedAway = await RawSocket.open(server);
+    later(() => turnedAway.close());
+    await until('the close of the 33rd page', () => turnedAway.closeCode !== null, 5_000);
+    expect(turnedAway.closeCode).toBe(1013);
+    expect(turnedAway.closeReason).toBe('server full: 32 pages connected, the most it serves');
+    expect(turnedAway.frames).toEqual([]); // not even a hello
+    expect(server.stats).toMatchObject({ connected: 32, turnedAway: 1 });
+    // The page's own client says why it is offline, and gets in once a page leaves.
+    const page = client(server);
+    await until('the page turned away', () => page.closeReason !== null);
+    expect(page.closeReason).toBe('server full: 32 pages connected, the most it serves');
+    pages[0].close();
+    await until('the page let in', () => page.hello !== null);
+    expect(server.stats.connected).toBe(32);
+  });
+
+  it('maxConnections bounds the pages connected at once', async () => {
+    const { machine, source } = await drivenByTest();
+    await expect(serve(machine, source, { limits: { maxConnections: 0 } })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT', message: 'limits.maxConnections must be a positive integer, got 0',
+    });
+    const server = await started(machine, source, { limits: { maxConnections: 1 } });
+    const first = await RawSocket.open(server);
+    later(() => first.close());
+    await first.next('hello');
+    const second = await RawSocket.open(server);
+    later(() => second.close());
+    await until('the close of the second page', () => second.closeCode !== null, 5_000);
+    expect(second).toMatchObject({ closeCode: 1013, closeReason: 'server full: 1 page connected, the most it serves' });
+    expect(first.closeCode).toBeNull();
+  });
+
   it('a foreign Origin, a missing Origin and a foreign Host are refused; plain HTTP changes nothing', async () => {
     const { machine, source } = await drivenByTest();
     const server = await started(machine, source, { allowOrders: true, token: 'secret' });

@@ -433,6 +433,47 @@ describeEachBackend('CoreStateMachine', (backend) => {
       await reopened.close();
     });
 
+    it('a checkpointIfNeeded() while one is in flight joins it, rather than taking another inside the interval', async () => {
+      const path = tempDbPath();
+      const sm = await open({ path, checkpointInterval: 10, keepCheckpoints: 5 });
+      sm.setHeight(10);
+      const first = sm.checkpointIfNeeded();
+      // The first has not landed: its height is the last checkpoint's all the same.
+      sm.setHeight(11);
+      sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 1 });
+      const second = sm.checkpointIfNeeded();
+      const third = sm.checkpointIfNeeded();
+      expect(await first).toMatchObject({ height: 10 });
+      expect(await second).toEqual(await first);
+      expect(await third).toEqual(await first);
+      expect((await sm.listCheckpoints()).map((c) => c.height)).toEqual([10]);
+      await sm.close();
+    });
+
+    it('a checkpoint() asked for while one of the same sequence is in flight joins it: one snapshot, not two', async () => {
+      const sm = await open({ path: tempDbPath() });
+      sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 1 });
+      const engine = (sm as unknown as { p: { engine: { snapshot(): Uint8Array } } }).p.engine;
+      const shadow = (sm as unknown as { shadow: { snapshot(...args: unknown[]): Promise<unknown> } }).shadow;
+      const shadowed = vi.spyOn(shadow, 'snapshot');
+      const copied = vi.spyOn(engine, 'snapshot');
+      try {
+        const first = sm.checkpoint();
+        const second = sm.checkpoint();
+        expect(await second).toMatchObject({ sequence: 1, stateHash: sm.stateHash() });
+        expect(shadowed.mock.calls.length + copied.mock.calls.length).toBe(1);
+        // Asked for once the first has landed, at the same sequence: answered with it.
+        expect(await sm.checkpoint()).toEqual(await first);
+        // After a command, a checkpoint of its own.
+        sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 11, size: 1, timestamp: 2 });
+        expect(await sm.checkpoint()).toMatchObject({ sequence: 2 });
+      } finally {
+        shadowed.mockRestore();
+        copied.mockRestore();
+      }
+      await sm.close();
+    });
+
     it('recovers from the latest checkpoint and replays only what follows it', async () => {
       const path = tempDbPath();
       const sm = await open({ path, keepCheckpoints: 3 });

@@ -184,7 +184,9 @@ export class FeedClient {
     this.socket = null;
     this.failAll('the connection dropped');
     if (this.state === 'closed') return;
-    this.closeReason = event.code === 4008 ? 'cut off: the page fell too far behind' : null;
+    // 1013: turned away by a server that serves as many pages as it may; it says how many. The
+    // page tries again as after any drop, and gets in once another page leaves.
+    this.closeReason = event.code === 4008 ? 'cut off: the page fell too far behind' : event.code === 1013 ? event.reason || 'the server is full' : null;
     this.state = 'offline';
     this.book.synced = false;
     this.minOffset = Infinity;

@@ -7,12 +7,12 @@ import { DemoSource } from '../serve/demo-source.js';
 import type { MarketMachine } from '../serve/feed.js';
 import { CoreStateMachine } from '../state/index.js';
 import { ReplaySource, loadReplay, type ReplayInput } from '../serve/replay-source.js';
-import { startServer, type LobServer } from '../serve/server.js';
+import { DEFAULT_LIMITS, startServer, type LobServer } from '../serve/server.js';
 import { SPEEDS, parseSpeed, type MarketSource } from '../serve/source.js';
 import type { BackendName } from '../types.js';
 import { exitThroughHooksOnSignals, requireDatabaseDirectory } from './database.js';
 import { CliError, ExitCode, namingFlag, namingFlagOfPath } from './failure.js';
-import { backendOption, host, optionPath, port } from './flags.js';
+import { backendOption, host, optionPath, port, positiveInteger } from './flags.js';
 import { formatCount, printLine } from './format.js';
 import type { ExitStatus } from './program.js';
 import { beginStep } from './unfinished.js';
@@ -26,6 +26,7 @@ interface ServeFlags {
   port: number;
   host: string;
   allowOrders?: boolean;
+  maxConnections: number;
   backend: BackendName;
 }
 
@@ -48,6 +49,7 @@ export function defineServeCommand(status: ExitStatus): Command {
     .addOption(new Option('--port <port>', 'TCP port (0: any free port)').argParser(port).default(8080))
     .addOption(new Option('--host <address>', 'address to listen on').argParser(host).default('127.0.0.1'))
     .addOption(new Option('--allow-orders', 'let the page place and cancel orders (with the token printed at start)'))
+    .addOption(new Option('--max-connections <n>', 'pages served at once; one more is turned away until a page leaves').argParser(positiveInteger()).default(DEFAULT_LIMITS.maxConnections))
     .addOption(backendOption())
     .addHelpText('after', '\nExamples (the sample files are in the lobcore package: in a project that installed it, prefix\ntheir paths with node_modules/lobcore/):\n  lobcore serve --replay data/lobster/MSFT_2012-06-21_level50_head1950_message.csv.gz\n  lobcore serve --demo --speed 10 --allow-orders')
     .action(async (flags: ServeFlags, command: Command) => {
@@ -108,7 +110,9 @@ function loadReplayFiles(replay: string, orderbook: string | undefined): ReplayI
 
 async function listen(flags: ServeFlags, machine: MarketMachine, source: MarketSource): Promise<LobServer> {
   try {
-    return await startServer({ machine, source, host: flags.host, port: flags.port, allowOrders: flags.allowOrders === true });
+    return await startServer({
+      machine, source, host: flags.host, port: flags.port, allowOrders: flags.allowOrders === true, limits: { maxConnections: flags.maxConnections },
+    });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new CliError(`port ${flags.port} on ${flags.host} is in use; choose another with --port`);

@@ -53,8 +53,8 @@ export interface SessionContext {
 export const REQUESTS_AT_ONCE = 4;
 
 const OPEN = 1;
-/** How long a page that was cut off gets to take the close frame before its socket is destroyed. */
-const CLOSE_GRACE_MS = 1000;
+/** How long a page that was cut off (or turned away: server.ts) gets to take the close frame before its socket is destroyed. */
+export const CLOSE_GRACE_MS = 1000;
 
 function levelTuples(levels: readonly Level[], most: number): LevelTuple[] {
   const tuples: LevelTuple[] = [];

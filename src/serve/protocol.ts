@@ -19,6 +19,8 @@ export type LevelChangeTuple = [0 | 1, number, number, number];
 export const CloseCode = {
   TOO_SLOW: 4008,
   SERVER_CLOSING: 1001,
+  /** The standard "try again later": the server already serves as many pages as it may. */
+  SERVER_FULL: 1013,
 } as const;
 
 // ------------------------------------------------------------------ client -> server

@@ -8,7 +8,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ClientSession, type SessionLimits } from './client-session.js';
+import { invalidArgument } from '../errors.js';
+import { CLOSE_GRACE_MS, ClientSession, type SessionLimits } from './client-session.js';
 import type { MarketMachine } from './feed.js';
 import { FeedRelay } from './feed-relay.js';
 import { OrderDesk } from './order-desk.js';
@@ -29,6 +30,11 @@ export interface ServeLimits extends SessionLimits {
   maxFrameBytes: number;
   /** A page that does not answer a ping within this long is dropped. */
   heartbeatMs: number;
+  /**
+   * Pages served at once: each holds a window of frames in flight, a pending delta and a share of
+   * every tick and feed message. One more is turned away (close 1013) before it is sent anything.
+   */
+  maxConnections: number;
 }
 
 export const DEFAULT_LIMITS: ServeLimits = {
@@ -43,6 +49,7 @@ export const DEFAULT_LIMITS: ServeLimits = {
   feedBuffer: 10_000,
   maxFrameBytes: 16 * 1024,
   heartbeatMs: 15_000,
+  maxConnections: 32,
 };
 
 export interface ServeOptions {
@@ -64,6 +71,8 @@ export interface ServerStats {
   cutOff: number;
   /** WebSocket upgrades refused for a foreign Host or Origin, or a wrong path. */
   refused: number;
+  /** Pages turned away because maxConnections were connected. */
+  turnedAway: number;
 }
 
 export interface LobServer {
@@ -95,6 +104,16 @@ function refuseUpgrade(socket: Duplex, status: string): void {
   socket.destroy();
 }
 
+/**
+ * Closes a page's socket, upgraded only so that the page can read why (a browser sees nothing of
+ * an HTTP refusal); destroyed a moment later if it does not take the close.
+ */
+function turnAway(ws: WebSocket, most: number): void {
+  ws.on('error', () => undefined);
+  ws.close(CloseCode.SERVER_FULL, `server full: ${most} ${most === 1 ? 'page' : 'pages'} connected, the most it serves`);
+  setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+}
+
 function plainResponse(response: ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void {
   response.writeHead(status, { ...SECURITY_HEADERS, ...extra, 'Content-Type': 'text/plain; charset=utf-8' });
   response.end(`${text}\n`);
@@ -107,7 +126,10 @@ export async function startServer(options: ServeOptions): Promise<LobServer> {
   const allowOrders = options.allowOrders ?? false;
   const token = options.token ?? randomBytes(16).toString('hex');
   const files = new StaticFiles();
-  const stats: ServerStats = { connected: 0, cutOff: 0, refused: 0 };
+  if (!Number.isSafeInteger(limits.maxConnections) || limits.maxConnections < 1) {
+    throw invalidArgument('limits.maxConnections', 'a positive integer', limits.maxConnections);
+  }
+  const stats: ServerStats = { connected: 0, cutOff: 0, refused: 0, turnedAway: 0 };
   let policy: OriginPolicy | null = null;
 
   const http = createServer((request, response) => {
@@ -164,6 +186,11 @@ export async function startServer(options: ServeOptions): Promise<LobServer> {
       return;
     }
     sockets.handleUpgrade(request, socket, head, (ws) => {
+      if (sessions.size >= limits.maxConnections) {
+        turnAway(ws, limits.maxConnections);
+        stats.turnedAway++;
+        return;
+      }
       stats.connected++;
       alive.set(ws, true);
       const session = new ClientSession(ws, context);

@@ -27,9 +27,18 @@ export interface CheckpointSource {
   manifests: CheckpointManifest[];
 }
 
+/** A checkpoint asked for at `sequence` and `height`, which `taking` settles. */
+export interface CheckpointUnderWay {
+  sequence: number;
+  height: number;
+  taking: Promise<CheckpointInfo>;
+}
+
 export class Checkpointer {
   /** The height of the newest checkpoint (0: none). */
   lastHeight = 0;
+  /** The newest checkpoint asked for and not yet settled (null: none): one asked for at its sequence joins it. */
+  private newestAsked: CheckpointUnderWay | null = null;
   /** The highest sequence whose snapshot has been streamed to its place (see take()). */
   private streamedThrough = 0;
   private readonly queue = new SerialQueue();
@@ -45,6 +54,11 @@ export class Checkpointer {
   /** A recovery found these checkpoints. */
   loaded(manifests: CheckpointManifest[]): void {
     this.lastHeight = manifests[manifests.length - 1]?.height ?? 0;
+  }
+
+  /** The newest checkpoint asked for, while it has not settled. */
+  get underWay(): CheckpointUnderWay | null {
+    return this.newestAsked;
   }
 
   /** Resolves once every checkpoint asked for so far has settled. */
@@ -64,9 +78,25 @@ export class Checkpointer {
    * A checkpoint at the current journal sequence. The shadow, which has applied every command up
    * to here, snapshots and hashes the books on its own thread; this thread only cuts the commit
    * boundary and goes on matching, and the commands it applies meanwhile land in the journal after
-   * the checkpoint's sequence.
+   * the checkpoint's sequence. Asked for again before it settles, with nothing applied since, it is
+   * the same checkpoint: the caller joins it (a second would snapshot the books again, for nothing).
    */
   take(p: CheckpointSource): Promise<CheckpointInfo> {
+    const sequence = p.sequencer.lastSequence;
+    if (this.newestAsked !== null && this.newestAsked.sequence === sequence) return this.newestAsked.taking;
+    // A checkpoint whose shadow failed may leave its sequence to one asked for later (takeNew).
+    const taking = this.takeNew(p).then((taken) => ('taking' in taken ? taken.taking : taken));
+    const underWay = { sequence, height: p.sequencer.height, taking };
+    this.newestAsked = underWay;
+    const settle = (): void => {
+      if (this.newestAsked === underWay) this.newestAsked = null;
+    };
+    underWay.taking.then(settle, settle);
+    return underWay.taking;
+  }
+
+  /** A checkpoint of its own, or (its shadow failed) the later one under way at the sequence it would fall back to. */
+  private takeNew(p: CheckpointSource): Promise<CheckpointInfo | CheckpointUnderWay> {
     const shadow = this.shadow;
     const place = this.places.current;
     // Cut now, so the checkpoint's sequence is a commit boundary.
@@ -125,6 +155,15 @@ export class Checkpointer {
         await streaming?.discard();
         p.committer.seal();
         const now = stateOf(p);
+        const later = this.newestAsked;
+        if (later !== null && later.sequence === now.sequence && now.sequence !== state.sequence) {
+          // One asked for since has this very sequence, and may be streaming the shadow's pieces of
+          // it into its file: a second writer of that file, truncating and renaming it under the
+          // first, left the shadow's late pieces in a file a manifest names (and, the journal
+          // pruned, a database that no longer opened). That one stores it, from the engine if its
+          // shadow fails too; this one resolves with it (outside the queue, which runs it next).
+          return later;
+        }
         const snapshot = this.snapshotAndResetShadow(p);
         await p.committer.flush();
         return this.write(p, now, snapshot.byteLength, hashOf(snapshot), storeWhole(place, now.sequence, snapshot));
@@ -182,7 +221,10 @@ export class Checkpointer {
     await this.store.write(batch, { sync: true });
     p.manifests = kept;
     this.lastHeight = state.height;
-    for (const cleanUp of cleanUps) await cleanUp();
+    // The checkpoint exists now: a dropped snapshot's file that cannot be deleted (a directory or a
+    // permission in the way) stays as a stray, which the next open's orphan check tries again,
+    // rather than rejecting a checkpoint that landed (its caller told it failed, its height counted).
+    for (const cleanUp of cleanUps) await cleanUp().catch(() => undefined);
     return checkpointInfo(manifest);
   }
 }

@@ -468,10 +468,20 @@ export class CoreStateMachine {
     return report;
   }
 
-  /** Flushes, then checkpoints when the height has moved checkpointInterval past the last checkpoint. */
+  /**
+   * Flushes, then checkpoints when the height has moved checkpointInterval past the last checkpoint,
+   * one still under way included: a call before that one lands resolves with it.
+   */
   async checkpointIfNeeded(): Promise<CheckpointInfo | undefined> {
     refuseWhenReadOnly(this.readOnly, 'checkpointIfNeeded');
     const flushed = this.flush();
+    // One on its way is the last checkpoint already: a call before it lands joins it, rather than
+    // taking a second one inside the interval (or, with nothing applied since, of the same height).
+    const underWay = this.checkpoints.underWay;
+    if (underWay !== null && this.p.sequencer.height - underWay.height < this.options.checkpointInterval) {
+      const [, joined] = await Promise.all([flushed, underWay.taking]);
+      return joined;
+    }
     if (this.p.sequencer.height - this.checkpoints.lastHeight < this.options.checkpointInterval) {
       await flushed;
       return undefined;
@@ -486,7 +496,8 @@ export class CoreStateMachine {
    * has applied every command up to here, snapshots and hashes the books on its own thread; the
    * main thread only cuts the commit boundary and goes on matching, and the commands it applies
    * meanwhile land in the journal after the checkpoint's sequence. Without a working shadow the
-   * books are copied out here, synchronously. In memory mode there is nowhere to keep a
+   * books are copied out here, synchronously. Asked for again while one is under way with nothing
+   * applied since, it resolves with that one. In memory mode there is nowhere to keep a
    * checkpoint: returns undefined.
    */
   async checkpoint(): Promise<CheckpointInfo | undefined> {

@@ -77,10 +77,14 @@ export function pageClient(server: LobServer): PageClient {
 export class RawSocket {
   readonly frames: Record<string, unknown>[] = [];
   closeCode: number | null = null;
+  closeReason: string | null = null;
 
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data) => this.frames.push(JSON.parse(data.toString()) as Record<string, unknown>));
-    socket.on('close', (code) => { this.closeCode = code; });
+    socket.on('close', (code, reason) => {
+      this.closeCode = code;
+      this.closeReason = reason.toString();
+    });
   }
 
   static open(server: LobServer, options: { origin?: string; headers?: Record<string, string> } = {}): Promise<RawSocket> {
