@@ -455,6 +455,25 @@ describe('replay', () => {
     expect(run.stdout).toMatch(/level-1 file only sees the best level/);
   });
 
+  it('a cross trade (type 6) with its negative pseudo order id is replayed as no change to the book', async () => {
+    // LOBSTER gives a cross trade (opening -1, closing -2, other crosses -3, -4) a negative order
+    // id, and repeats the book before it: an opening cross just after 09:30 is in the file.
+    const messages = readLobsterText(MSFT_MESSAGES).split('\n').slice(0, 5);
+    const books = readLobsterText(MSFT_BOOK).split('\n').slice(0, 5);
+    const time = messages[2].split(',')[0];
+    messages.splice(3, 0, `${time},6,-1,1500,311900,-1`);
+    books.splice(3, 0, books[2]);
+    const crossMessages = path.join(scratch, 'cross_message.csv');
+    const crossBook = path.join(scratch, 'cross_orderbook.csv');
+    fs.writeFileSync(crossMessages, messages.join('\n'));
+    fs.writeFileSync(crossBook, books.join('\n'));
+    const run = await lobcore('replay', crossMessages, '--orderbook', crossBook, '--json');
+    expect(run.code, run.stderr).toBe(0);
+    const summary = JSON.parse(run.stdout);
+    expect(summary.messages).toBe(6);
+    expect(summary.bookCheck).toEqual({ levels: 50, rowsChecked: 6, mismatch: null });
+  });
+
   it('a missing file: exit 2', async () => {
     expectBadInput(await lobcore('replay', path.join(scratch, 'nope.csv')), /nope\.csv: no such file/);
   });

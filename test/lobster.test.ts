@@ -65,6 +65,11 @@ describe('LOBSTER message parser', () => {
     expect(parseMessages('').count).toBe(0);
   });
 
+  it('reads a cross trade\'s negative pseudo order id (LOBSTER: -1 opening, -2 closing, -3 and -4 other crosses)', () => {
+    const m = parseMessages('34200.5,6,-1,1500,5853300,-1\n57599.9,6,-2,900,5853400,-1\n');
+    expect(Array.from(m.orderId)).toEqual([-1, -2]);
+  });
+
   it('turns times into integer nanoseconds for engine timestamps', () => {
     expect(messageTimestamp(34200.004241176)).toBe(34_200_004_241_176);
   });

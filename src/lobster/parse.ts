@@ -26,6 +26,7 @@ export interface MessageColumns {
   /** Seconds after midnight. */
   readonly time: Float64Array;
   readonly type: Uint8Array;
+  /** Non-negative, but for a cross trade (type 6): -1 opening, -2 closing, -3 or -4 another cross. */
   readonly orderId: Float64Array;
   /** Shares affected by the event (not what remains). */
   readonly size: Float64Array;
@@ -207,7 +208,8 @@ export function parseMessages(text: string): MessageColumns {
     const dir = scan.integer('direction');
     scan.finishLine(MESSAGE_FIELDS);
     if (kind < MessageType.NEW_LIMIT || kind > MessageType.HALT) throw malformed(row, `type ${kind} is not an event type 1..7`);
-    if (id < 0) throw malformed(row, `orderId ${id} is negative`);
+    // A cross trade is no order: LOBSTER gives it a negative pseudo id (-1 opening, -2 closing, -3/-4 others).
+    if (id < 0 && kind !== MessageType.CROSS) throw malformed(row, `orderId ${id} is negative`);
     if (dir !== 1 && dir !== -1) throw malformed(row, `direction ${dir} is neither 1 (buy) nor -1 (sell)`);
     if (kind === MessageType.HALT) {
       if (px < -1 || px > 1) throw malformed(row, `halt price ${px} is not -1, 0 or 1`);
