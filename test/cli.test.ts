@@ -391,6 +391,18 @@ describe('replay', () => {
     }
   });
 
+  it('the orders line adds up: its parts sum to the order ids the replay issued, on either core', async () => {
+    // MSFT's replay repairs queues (NASDAQ filled orders out of time priority), which places orders too.
+    for (const backend of ['wasm', 'js']) {
+      const run = await lobcore('replay', MSFT_MESSAGES, '--orderbook', MSFT_BOOK, '--backend', backend);
+      expect(run.code, run.stderr).toBe(0);
+      const line = /^ {2}orders\s+(.*)$/m.exec(run.stdout)?.[1] ?? '';
+      const [total, ...parts] = [...line.matchAll(/([\d,]+)/g)].map((m) => Number(m[1].replace(/,/g, '')));
+      expect(parts.length, line).toBeGreaterThan(2);
+      expect(parts.reduce((a, b) => a + b, 0), line).toBe(total);
+    }
+  });
+
   it('reports the exact first difference from an altered order book, exit 1', async () => {
     // Row 100, level 3 of the bids: one more share than NASDAQ had.
     const lines = readLobsterText(MSFT_BOOK).split('\n');
