@@ -511,6 +511,24 @@ describe('replay', () => {
     expect(fs.existsSync(db)).toBe(false);
   });
 
+  it('an order book whose level has a price but no shares: exit 2 naming the row and column, nothing written', async () => {
+    // LOBSTER pads an empty level with its dummy price and size 0; a real price with size 0 is
+    // a damaged file, which the book check would otherwise blame on the replay.
+    const messages = readLobsterText(MSFT_MESSAGES).split('\n').slice(0, 5);
+    const books = readLobsterText(MSFT_BOOK).split('\n').slice(0, 5);
+    const cells = books[2].split(',');
+    cells[1] = '0';
+    books[2] = cells.join(',');
+    const someMessages = path.join(scratch, 'five_message.csv');
+    const damaged = path.join(scratch, 'no_shares_orderbook.csv');
+    fs.writeFileSync(someMessages, messages.join('\n'));
+    fs.writeFileSync(damaged, books.join('\n'));
+    const db = path.join(scratch, 'no-shares-db');
+    expectBadInput(await lobcore('replay', someMessages, '--orderbook', damaged, '--db', db),
+      new RegExp(`^lobcore: --orderbook ${escapeRegExp(damaged)}: LOBSTER row 3: askSize1 0 at askPrice1 ${cells[0]}`));
+    expect(fs.existsSync(db)).toBe(false);
+  });
+
   it('an order book that does not pair with the messages: exit 2', async () => {
     expectBadInput(await lobcore('replay', MSFT_MESSAGES, '--orderbook', AAPL_BOOK), new RegExp(`^lobcore: --orderbook ${escapeRegExp(AAPL_BOOK)} has 672 rows but .* 1,950 messages`));
   });

@@ -240,7 +240,7 @@ export function parseMessages(text: string): MessageColumns {
 /**
  * Parses a LOBSTER order-book file. `levels` defaults to what the first row holds; every row
  * must have exactly 4 * levels columns. Sizes must be non-negative, and a price must be positive
- * or LOBSTER's empty-level padding.
+ * or LOBSTER's empty-level padding; a level has shares exactly when its price is not the padding.
  */
 export function parseOrderbook(text: string, levels?: number): OrderbookRows {
   const scan = new Scanner(text);
@@ -264,11 +264,19 @@ export function parseOrderbook(text: string, levels?: number): OrderbookRows {
       const isPrice = (c & 1) === 0;
       const name = `${isAsk ? 'ask' : 'bid'}${isPrice ? 'Price' : 'Size'}${level}`;
       const v = scan.integer(name);
+      const padding = isAsk ? EMPTY_LEVEL_PRICE : -EMPTY_LEVEL_PRICE;
       if (isPrice) {
-        const padding = isAsk ? EMPTY_LEVEL_PRICE : -EMPTY_LEVEL_PRICE;
         if (v <= 0 && v !== padding) throw malformed(scan.row, `${name} ${v} is neither a positive price nor the empty-level padding`);
       } else if (v < 0) {
         throw malformed(scan.row, `${name} ${v} is negative`);
+      } else {
+        // LOBSTER writes an empty level as the padding price with size 0, and only so: the seed
+        // and the book check read a level by its size, so a price and a size that disagree
+        // would be a level to one and no level to the other.
+        const price = values[base + c - 1];
+        const priceName = `${isAsk ? 'ask' : 'bid'}Price${level}`;
+        if (price === padding && v !== 0) throw malformed(scan.row, `${name} ${v} at the empty-level price ${padding}: an empty level has size 0`);
+        if (price !== padding && v === 0) throw malformed(scan.row, `${name} 0 at ${priceName} ${price}: a price level has shares (an empty one has the price ${padding})`);
       }
       values[base + c] = v;
     }
