@@ -391,6 +391,18 @@ describe('replay', () => {
     }
   });
 
+  it('the orders line adds up: its parts sum to the order ids the replay issued, on either core', async () => {
+    // MSFT's replay repairs queues (NASDAQ filled orders out of time priority), which places orders too.
+    for (const backend of ['wasm', 'js']) {
+      const run = await lobcore('replay', MSFT_MESSAGES, '--orderbook', MSFT_BOOK, '--backend', backend);
+      expect(run.code, run.stderr).toBe(0);
+      const line = /^ {2}orders\s+(.*)$/m.exec(run.stdout)?.[1] ?? '';
+      const [total, ...parts] = [...line.matchAll(/([\d,]+)/g)].map((m) => Number(m[1].replace(/,/g, '')));
+      expect(parts.length, line).toBeGreaterThan(2);
+      expect(parts.reduce((a, b) => a + b, 0), line).toBe(total);
+    }
+  });
+
   it('reports the exact first difference from an altered order book, exit 1', async () => {
     // Row 100, level 3 of the bids: one more share than NASDAQ had.
     const lines = readLobsterText(MSFT_BOOK).split('\n');
@@ -455,6 +467,25 @@ describe('replay', () => {
     expect(run.stdout).toMatch(/level-1 file only sees the best level/);
   });
 
+  it('a cross trade (type 6) with its negative pseudo order id is replayed as no change to the book', async () => {
+    // LOBSTER gives a cross trade (opening -1, closing -2, other crosses -3, -4) a negative order
+    // id, and repeats the book before it: an opening cross just after 09:30 is in the file.
+    const messages = readLobsterText(MSFT_MESSAGES).split('\n').slice(0, 5);
+    const books = readLobsterText(MSFT_BOOK).split('\n').slice(0, 5);
+    const time = messages[2].split(',')[0];
+    messages.splice(3, 0, `${time},6,-1,1500,311900,-1`);
+    books.splice(3, 0, books[2]);
+    const crossMessages = path.join(scratch, 'cross_message.csv');
+    const crossBook = path.join(scratch, 'cross_orderbook.csv');
+    fs.writeFileSync(crossMessages, messages.join('\n'));
+    fs.writeFileSync(crossBook, books.join('\n'));
+    const run = await lobcore('replay', crossMessages, '--orderbook', crossBook, '--json');
+    expect(run.code, run.stderr).toBe(0);
+    const summary = JSON.parse(run.stdout);
+    expect(summary.messages).toBe(6);
+    expect(summary.bookCheck).toEqual({ levels: 50, rowsChecked: 6, mismatch: null });
+  });
+
   it('a missing file: exit 2', async () => {
     expectBadInput(await lobcore('replay', path.join(scratch, 'nope.csv')), /nope\.csv: no such file/);
   });
@@ -477,6 +508,24 @@ describe('replay', () => {
     fs.writeFileSync(bad, rows.join('\n'));
     const db = path.join(scratch, 'bad-replay-db');
     expectBadInput(await lobcore('replay', bad, '--db', db), /bad_message\.csv: LOBSTER row 3: price "31O400" is not a number/);
+    expect(fs.existsSync(db)).toBe(false);
+  });
+
+  it('an order book whose level has a price but no shares: exit 2 naming the row and column, nothing written', async () => {
+    // LOBSTER pads an empty level with its dummy price and size 0; a real price with size 0 is
+    // a damaged file, which the book check would otherwise blame on the replay.
+    const messages = readLobsterText(MSFT_MESSAGES).split('\n').slice(0, 5);
+    const books = readLobsterText(MSFT_BOOK).split('\n').slice(0, 5);
+    const cells = books[2].split(',');
+    cells[1] = '0';
+    books[2] = cells.join(',');
+    const someMessages = path.join(scratch, 'five_message.csv');
+    const damaged = path.join(scratch, 'no_shares_orderbook.csv');
+    fs.writeFileSync(someMessages, messages.join('\n'));
+    fs.writeFileSync(damaged, books.join('\n'));
+    const db = path.join(scratch, 'no-shares-db');
+    expectBadInput(await lobcore('replay', someMessages, '--orderbook', damaged, '--db', db),
+      new RegExp(`^lobcore: --orderbook ${escapeRegExp(damaged)}: LOBSTER row 3: askSize1 0 at askPrice1 ${cells[0]}`));
     expect(fs.existsSync(db)).toBe(false);
   });
 

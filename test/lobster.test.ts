@@ -65,6 +65,11 @@ describe('LOBSTER message parser', () => {
     expect(parseMessages('').count).toBe(0);
   });
 
+  it('reads a cross trade\'s negative pseudo order id (LOBSTER: -1 opening, -2 closing, -3 and -4 other crosses)', () => {
+    const m = parseMessages('34200.5,6,-1,1500,5853300,-1\n57599.9,6,-2,900,5853400,-1\n');
+    expect(Array.from(m.orderId)).toEqual([-1, -2]);
+  });
+
   it('turns times into integer nanoseconds for engine timestamps', () => {
     expect(messageTimestamp(34200.004241176)).toBe(34_200_004_241_176);
   });
@@ -131,6 +136,8 @@ describe('LOBSTER order-book parser', () => {
     ['a negative size', '101,-5,99,7\n', 'row 1', 'askSize1 -5 is negative'],
     ['a zero price with size', '101,5,0,7\n', 'row 1', 'bidPrice1 0'],
     ['a word', '101,5,99,seven\n', 'row 1', 'bidSize1 "seven" is not a number'],
+    ['shares at the empty-level padding', `101,5,99,7,${EMPTY_LEVEL_PRICE},3,-${EMPTY_LEVEL_PRICE},0\n`, 'row 1', `askSize2 3 at the empty-level price ${EMPTY_LEVEL_PRICE}`],
+    ['a price level with no shares', '101,5,99,0\n', 'row 1', 'bidSize1 0 at bidPrice1 99'],
   ])('rejects %s, naming the row and the column', (_what, text, row, reason) => {
     const error = parseError(() => parseOrderbook(text));
     expect(error.message).toContain(row);

@@ -118,7 +118,7 @@ function readNamed<T>(flag: string, file: string, read: (file: string) => T): T 
 function summarize(messages: number, engine: Pick<Engine, 'nextOrderId' | 'bestBid' | 'bestAsk'>, fills: number, seconds: number): ReplaySummary {
   return {
     messages,
-    // Ids go to accepted orders only: book orders, seed levels, and execution takers.
+    // Ids go to accepted orders only: book orders, seed levels, execution takers, and orders a queue repair put back.
     orders: engine.nextOrderId - 1,
     fills,
     seconds,
@@ -149,7 +149,7 @@ function report(
   printLine(`replayed ${path.basename(file)} (${flags.backend} core${flags.db === undefined ? '' : `, persisted to ${path.resolve(flags.db)}`})`);
   printLine(renderFields([
     ['messages', formatCount(summary.messages)],
-    ['orders', `${formatCount(summary.orders)} (${formatCount(stats.placed)} new, ${formatCount(stats.seedOrders)} seed levels, ${formatCount(stats.executionsAsTaker)} executions as takers)`],
+    ['orders', `${formatCount(summary.orders)} (${formatCount(stats.placed)} new, ${formatCount(stats.seedOrders)} seed levels, ${formatCount(stats.executionsAsTaker)} executions as takers, ${formatCount(stats.requeued)} put back by queue repairs)`],
     ['fills', formatCount(summary.fills)],
     ['rate', `${formatRate(summary.messagesPerSecond)} messages in ${formatDuration(summary.seconds * 1000)}${book === undefined ? '' : ' (book checked after each)'}`],
     ['best bid', describeLevel(summary.bestBid)],

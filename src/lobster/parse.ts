@@ -26,6 +26,7 @@ export interface MessageColumns {
   /** Seconds after midnight. */
   readonly time: Float64Array;
   readonly type: Uint8Array;
+  /** Non-negative, but for a cross trade (type 6): -1 opening, -2 closing, -3 or -4 another cross. */
   readonly orderId: Float64Array;
   /** Shares affected by the event (not what remains). */
   readonly size: Float64Array;
@@ -207,7 +208,8 @@ export function parseMessages(text: string): MessageColumns {
     const dir = scan.integer('direction');
     scan.finishLine(MESSAGE_FIELDS);
     if (kind < MessageType.NEW_LIMIT || kind > MessageType.HALT) throw malformed(row, `type ${kind} is not an event type 1..7`);
-    if (id < 0) throw malformed(row, `orderId ${id} is negative`);
+    // A cross trade is no order: LOBSTER gives it a negative pseudo id (-1 opening, -2 closing, -3/-4 others).
+    if (id < 0 && kind !== MessageType.CROSS) throw malformed(row, `orderId ${id} is negative`);
     if (dir !== 1 && dir !== -1) throw malformed(row, `direction ${dir} is neither 1 (buy) nor -1 (sell)`);
     if (kind === MessageType.HALT) {
       if (px < -1 || px > 1) throw malformed(row, `halt price ${px} is not -1, 0 or 1`);
@@ -238,7 +240,7 @@ export function parseMessages(text: string): MessageColumns {
 /**
  * Parses a LOBSTER order-book file. `levels` defaults to what the first row holds; every row
  * must have exactly 4 * levels columns. Sizes must be non-negative, and a price must be positive
- * or LOBSTER's empty-level padding.
+ * or LOBSTER's empty-level padding; a level has shares exactly when its price is not the padding.
  */
 export function parseOrderbook(text: string, levels?: number): OrderbookRows {
   const scan = new Scanner(text);
@@ -262,11 +264,19 @@ export function parseOrderbook(text: string, levels?: number): OrderbookRows {
       const isPrice = (c & 1) === 0;
       const name = `${isAsk ? 'ask' : 'bid'}${isPrice ? 'Price' : 'Size'}${level}`;
       const v = scan.integer(name);
+      const padding = isAsk ? EMPTY_LEVEL_PRICE : -EMPTY_LEVEL_PRICE;
       if (isPrice) {
-        const padding = isAsk ? EMPTY_LEVEL_PRICE : -EMPTY_LEVEL_PRICE;
         if (v <= 0 && v !== padding) throw malformed(scan.row, `${name} ${v} is neither a positive price nor the empty-level padding`);
       } else if (v < 0) {
         throw malformed(scan.row, `${name} ${v} is negative`);
+      } else {
+        // LOBSTER writes an empty level as the padding price with size 0, and only so: the seed
+        // and the book check read a level by its size, so a price and a size that disagree
+        // would be a level to one and no level to the other.
+        const price = values[base + c - 1];
+        const priceName = `${isAsk ? 'ask' : 'bid'}Price${level}`;
+        if (price === padding && v !== 0) throw malformed(scan.row, `${name} ${v} at the empty-level price ${padding}: an empty level has size 0`);
+        if (price !== padding && v === 0) throw malformed(scan.row, `${name} 0 at ${priceName} ${price}: a price level has shares (an empty one has the price ${padding})`);
       }
       values[base + c] = v;
     }

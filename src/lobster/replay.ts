@@ -76,6 +76,8 @@ export interface ReplayStats {
    * repair()); the visible book stays exact, the queue order of those orders does not.
    */
   queueRepairs: number;
+  /** Orders a queue repair placed again, for makers its taker had emptied; each took an order id. */
+  requeued: number;
   /** Executions the replayer could not square with the book at all. */
   queueMismatches: number;
   /** Fills the engine reported for every order the replayer sent. */
@@ -100,7 +102,7 @@ function levelKey(side: Side, price: number): number {
 export class LobsterReplayer {
   readonly stats: ReplayStats = {
     messages: 0, seedOrders: 0, placed: 0, crossed: 0, partialCancels: 0, deletes: 0, executions: 0,
-    executionsAsTaker: 0, executionsAsReduce: 0, queueSwaps: 0, queueRepairs: 0, queueMismatches: 0, fills: 0, fromSeed: 0, unresolved: 0, unchanged: 0,
+    executionsAsTaker: 0, executionsAsReduce: 0, queueSwaps: 0, queueRepairs: 0, requeued: 0, queueMismatches: 0, fills: 0, fromSeed: 0, unresolved: 0, unchanged: 0,
   };
   readonly asset: number;
   readonly bookTrader: number;
@@ -360,6 +362,7 @@ export class LobsterReplayer {
       const back = this.place({
         trader: f.makerTrader, asset: this.asset, side, price: f.price, size: f.size, timestamp, timeInForce: 'GTC',
       });
+      if (back.orderId !== 0) this.stats.requeued++;
       if (back.status !== 'resting') {
         this.stats.queueMismatches++;
         continue;
