@@ -37,7 +37,8 @@ export function defineReplayCommand(status: ExitStatus): Command {
       'order-book file after every message and the first difference is reported (exit 1). With --db, the ' +
       `replay runs through the persistent state machine, flushing every ${formatCount(MESSAGES_PER_FLUSH)} messages and checkpointing ` +
       `every ${formatCount(MESSAGES_PER_CHECKPOINT)}; the messages go to asset ${ASSET} and height N holds message N, so with --orderbook ` +
-      `(which also seeds the book LOBSTER's file starts from) \`lobcore book DIR --asset ${ASSET} --height N\` is the order-book file's row N. ` +
+      `(which also seeds the book LOBSTER's file starts from) \`lobcore book DIR --asset ${ASSET} --height N\` is the order-book file's row N, ` +
+      'for every N back to the older of the two checkpoints the database keeps. ' +
       'Without --orderbook the replay starts from an empty book.',
     )
     .argument('<file>', 'LOBSTER message file (time,type,orderId,size,price,direction)', nonEmptyPath)
