@@ -23,13 +23,24 @@ export interface SupervisorOptions {
   onEvent?: (shard: number, member: number, event: MemberEvent) => void;
 }
 
+/**
+ * What the supervisor keeps of a member's reports: only what it asks about, so that a member that
+ * runs for days (a checkpoint mark now and then, a log line every 100 ms while its stream is gone)
+ * grows nothing here. Every event goes to `onEvent` as it arrives.
+ */
 export interface MemberHandle {
   shard: number;
   member: number;
   child: ChildProcess;
-  events: MemberEvent[];
   /** Incarnations started so far (1 for the first). */
   starts: number;
+  /** It has opened its state and joined the shard. */
+  ready: boolean;
+  /** The epoch of its leadership while it leads (its last role event was `leader`). */
+  leaderEpoch?: number;
+  /** Its latest answer to `state`, and how many it has given. */
+  lastStatus?: MemberStatus;
+  statusReports: number;
 }
 
 
@@ -54,7 +65,7 @@ export class ClusterSupervisor {
     // A member that has gone (killed, or ended by a signal) closes its stdin: a 'stop' written to it
     // then fails with EPIPE, which unhandled would end this process.
     child.stdin?.on('error', () => undefined);
-    const handle: MemberHandle = { shard, member, child, events: [], starts: (previous?.starts ?? 0) + 1 };
+    const handle: MemberHandle = { shard, member, child, starts: (previous?.starts ?? 0) + 1, ready: false, statusReports: 0 };
     this.members.set(key, handle);
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -64,7 +75,7 @@ export class ClusterSupervisor {
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
       const event = decodeMemberEvent(line);
       if (event === undefined) return;
-      handle.events.push(event);
+      follow(handle, event);
       this.options.onEvent?.(shard, member, event);
       for (const wake of this.waiters.splice(0)) wake();
     });
@@ -73,7 +84,7 @@ export class ClusterSupervisor {
     });
     await this.waitFor(() => {
       if (!alive(child)) throw new LobError('UNAVAILABLE', `shard ${shard} member ${member} exited while starting: ${stderr.trim().split('\n').pop() ?? ''}`);
-      return handle.events.some((e) => e.kind === 'ready');
+      return handle.ready;
     }, FAILOVER_DEADLINE_MS, `shard ${shard} member ${member} to start`);
     return handle;
   }
@@ -95,13 +106,8 @@ export class ClusterSupervisor {
   leaderOf(shard: number): number | undefined {
     let best: { member: number; epoch: number } | undefined;
     for (const handle of this.members.values()) {
-      if (handle.shard !== shard || !alive(handle.child)) continue;
-      let role: { epoch: number } | undefined;
-      for (const event of handle.events) {
-        if (event.kind === 'leader') role = event;
-        else if (event.kind === 'follower' || event.kind === 'ready') role = undefined;
-      }
-      if (role !== undefined && (best === undefined || role.epoch > best.epoch)) best = { member: handle.member, epoch: role.epoch };
+      if (handle.shard !== shard || !alive(handle.child) || handle.leaderEpoch === undefined) continue;
+      if (best === undefined || handle.leaderEpoch > best.epoch) best = { member: handle.member, epoch: handle.leaderEpoch };
     }
     return best?.member;
   }
@@ -119,17 +125,10 @@ export class ClusterSupervisor {
   async status(shard: number, member: number, timeoutMs = 10_000): Promise<MemberStatus> {
     const handle = this.handle(shard, member);
     if (handle === undefined || !alive(handle.child)) throw new LobError('UNAVAILABLE', `shard ${shard} member ${member} is not running`);
-    const before = handle.events.length;
+    const before = handle.statusReports;
     handle.child.stdin?.write('state\n');
-    let found: MemberStatus | undefined;
-    await this.waitFor(() => {
-      for (let i = before; i < handle.events.length; i++) {
-        const e = handle.events[i];
-        if (e.kind === 'state') found = e;
-      }
-      return found !== undefined;
-    }, timeoutMs, `shard ${shard} member ${member} to report its state`);
-    return found as MemberStatus;
+    await this.waitFor(() => handle.statusReports > before, timeoutMs, `shard ${shard} member ${member} to report its state`);
+    return handle.lastStatus as MemberStatus;
   }
 
   /** Resolves once `ready()` holds (it is asked again after every event); rejects after the timeout. */
@@ -158,6 +157,30 @@ export class ClusterSupervisor {
       await exited;
       clearTimeout(timer);
     }));
+  }
+}
+
+/** Takes from one event what the handle keeps. */
+function follow(handle: MemberHandle, event: MemberEvent): void {
+  switch (event.kind) {
+    case 'ready':
+      handle.ready = true;
+      handle.leaderEpoch = undefined;
+      break;
+    case 'leader':
+      handle.leaderEpoch = event.epoch;
+      break;
+    case 'follower':
+      handle.leaderEpoch = undefined;
+      break;
+    case 'state': {
+      const { kind: _kind, ...status } = event;
+      handle.lastStatus = status;
+      handle.statusReports++;
+      break;
+    }
+    default:
+      break;
   }
 }
 
