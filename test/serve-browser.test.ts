@@ -237,6 +237,44 @@ describe('the page in headless Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('marks the entry trader\'s levels on the asset shown only, across a switch of asset', async () => {
+    // Assets 0 and 1 with the same prices: a bid at 99 and an ask at 101 each, of trader 1.
+    const machine = await openMachine();
+    cleanups.push(() => machine.close());
+    const source = new DemoSource(machine, { speed: 1, paused: true, assets: 3 });
+    machine.setHeight(1);
+    let timestamp = 1;
+    for (const asset of [0, 1]) {
+      for (const [side, price] of [['bid', 99], ['ask', 101]] as const) {
+        machine.placeLimitOrder({ trader: 1, asset, side, price, size: 10, timestamp: timestamp++ });
+      }
+    }
+    await machine.flush();
+    const server = await served(machine, source, { allowOrders: true });
+    const { page, errors } = await openPage(`${server.url}#token=${server.token}`);
+    await page.locator('#feed-state[data-state="live"]').waitFor();
+    await expectLadderLikeEngine(page, machine, 0);
+
+    // Trader 4242 joins the bid at 99 on asset 0: the ladder marks that level.
+    await page.fill('#f-trader', '4242');
+    await page.fill('#f-price', '99');
+    await page.fill('#f-size', '5');
+    await page.click('#entry button[type=submit]');
+    await expect.poll(() => page.locator('#entry .result').textContent()).toMatch(/^order \d+ resting: filled 0, 5 resting$/);
+    await page.locator('.ladder .row.bid.mine[data-price="99"]').waitFor();
+
+    // Asset 1 has a bid at 99 too, but none of 4242's: nothing of asset 1 is marked.
+    await page.selectOption('#asset', '1');
+    await expectLadderLikeEngine(page, machine, 1);
+    expect(await page.locator('.ladder .row.mine').count()).toBe(0);
+    // Back on asset 0, the order's level is marked again.
+    await page.selectOption('#asset', '0');
+    await expectLadderLikeEngine(page, machine, 0);
+    await page.locator('.ladder .row.bid.mine[data-price="99"]').waitFor();
+    expect(await page.locator('.ladder .row.mine').count()).toBe(1);
+    expect(errors).toEqual([]);
+  });
+
   it('places a stop and an OCO pair, shows them pending, and a budget order\'s trade triggers the stop onto the tape', async () => {
     // A book on asset 0 that has never traded: asks 101, 102, 103 and bids 99, 98, ten lots each.
     const machine = await openMachine();

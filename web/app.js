@@ -34,9 +34,7 @@ const audit = new AuditPanel(byId('audit'), {
   onCancel: (order) => void entry.cancel(order),
   onTrader: (trader, open) => {
     if (String(trader) !== entry.trader.trim()) return;
-    mine = { bid: new Set(), ask: new Set() };
-    // Pending stops are off the book: they mark no level.
-    for (const order of open) if (order.asset === client.asset && order.status === 'resting') mine[order.side].add(order.price);
+    entryOpen = open;
     changed('audit');
   },
 });
@@ -45,8 +43,8 @@ const depth = new DepthChart(byId('depth'));
 const tape = new Tape(byId('tape'), { onPick: (trade) => void audit.showOrder(trade[4]) });
 
 let scheduled = false;
-/** Prices where the order-entry trader's open orders rest, by side (from the last look at that trader). */
-let mine = { bid: new Set(), ask: new Set() };
+/** The order-entry trader's open orders on every asset (from the last look at that trader). */
+let entryOpen = [];
 /** The newest trade the audit panel has been checked against. */
 let newestSeen;
 
@@ -80,12 +78,24 @@ function refreshTraderTrail() {
   }
 }
 
+/**
+ * Prices where the entry trader's orders rest on the asset shown, by side. Worked out at each
+ * render, not when the trader was read: the asset shown may have changed since, and another
+ * asset's orders must mark nothing here.
+ */
+function entryLevels() {
+  const mine = { bid: new Set(), ask: new Set() };
+  // Pending stops are off the book: they mark no level.
+  for (const order of entryOpen) if (order.asset === client.asset && order.status === 'resting') mine[order.side].add(order.price);
+  return mine;
+}
+
 function render() {
   scheduled = false;
   const info = assetInfo();
   document.body.dataset.state = client.state;
   bar.render(info);
-  ladder.render(client.book, info, mine);
+  ladder.render(client.book, info, entryLevels());
   depth.render(client.book, info);
   tape.render(client.trades, info, client.hello?.source.clock ?? 'wall');
 }
