@@ -275,6 +275,31 @@ describe('the page in headless Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('a double click on the order button sends one order', async () => {
+    const machine = await openMachine();
+    cleanups.push(() => machine.close());
+    const source = new DemoSource(machine, { speed: 1, paused: true, assets: 3 });
+    machine.setHeight(1);
+    machine.placeLimitOrder({ trader: 1, asset: 0, side: 'ask', price: 101, size: 10, timestamp: 1 });
+    await machine.flush();
+    const server = await served(machine, source, { allowOrders: true });
+    const { page, errors } = await openPage(`${server.url}#token=${server.token}`);
+    await page.locator('#feed-state[data-state="live"]').waitFor();
+    await page.fill('#f-trader', '4242');
+    await page.fill('#f-price', '99');
+    await page.fill('#f-size', '5');
+    await page.dblclick('#entry button[type=submit]');
+    await expect.poll(() => page.locator('#entry .result').textContent()).toMatch(/^order \d+ resting: filled 0, 5 resting$/);
+    // Both clicks' requests, had there been two, are answered by now: the audit panel has read the trader after the answer.
+    await page.locator('.audit h3', { hasText: 'Trader 4242' }).waitFor();
+    await machine.flush();
+    expect((await machine.getTraderOrders(4242, { status: 'open' })).length).toBe(1);
+    // Once answered, the button sends again.
+    await page.click('#entry button[type=submit]');
+    await expect.poll(async () => (await machine.getTraderOrders(4242, { status: 'open' })).length).toBe(2);
+    expect(errors).toEqual([]);
+  });
+
   it('places a stop and an OCO pair, shows them pending, and a budget order\'s trade triggers the stop onto the tape', async () => {
     // A book on asset 0 that has never traded: asks 101, 102, 103 and bids 99, 98, ten lots each.
     const machine = await openMachine();
