@@ -237,7 +237,7 @@ describe('the page in headless Chromium', () => {
     expect(errors).toEqual([]);
   });
 
-  it('marks the entry trader\'s levels on the asset shown only, across a switch of asset', async () => {
+  it('marks the entry trader\'s levels on the asset shown only, across a switch of asset or of trader', async () => {
     // Assets 0 and 1 with the same prices: a bid at 99 and an ask at 101 each, of trader 1.
     const machine = await openMachine();
     cleanups.push(() => machine.close());
@@ -272,6 +272,12 @@ describe('the page in headless Chromium', () => {
     await expectLadderLikeEngine(page, machine, 0);
     await page.locator('.ladder .row.bid.mine[data-price="99"]').waitFor();
     expect(await page.locator('.ladder .row.mine').count()).toBe(1);
+    // Another trader typed in the entry form: 4242's level is not theirs, and it is 4242's again
+    // once typed back.
+    await page.fill('#f-trader', '5555');
+    await page.locator('.ladder .row.mine').waitFor({ state: 'detached' });
+    await page.fill('#f-trader', '4242');
+    await page.locator('.ladder .row.bid.mine[data-price="99"]').waitFor();
     expect(errors).toEqual([]);
   });
 

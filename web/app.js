@@ -34,17 +34,19 @@ const audit = new AuditPanel(byId('audit'), {
   onCancel: (order) => void entry.cancel(order),
   onTrader: (trader, open) => {
     if (String(trader) !== entry.trader.trim()) return;
-    entryOpen = open;
+    entryOpen = { trader: String(trader), open };
     changed('audit');
   },
 });
+// The ladder marks the levels of the trader typed: another one typed redraws it.
+byId('f-trader').addEventListener('input', () => changed('trader'));
 const ladder = new Ladder(byId('ladder'), { onPick: ({ price }) => entry.setPrice(price) });
 const depth = new DepthChart(byId('depth'));
 const tape = new Tape(byId('tape'), { onPick: (trade) => void audit.showOrder(trade[4]) });
 
 let scheduled = false;
 /** The order-entry trader's open orders on every asset (from the last look at that trader). */
-let entryOpen = [];
+let entryOpen = { trader: '', open: [] };
 /** The newest trade the audit panel has been checked against. */
 let newestSeen;
 
@@ -80,13 +82,14 @@ function refreshTraderTrail() {
 
 /**
  * Prices where the entry trader's orders rest on the asset shown, by side. Worked out at each
- * render, not when the trader was read: the asset shown may have changed since, and another
- * asset's orders must mark nothing here.
+ * render, not when the trader was read: the asset shown, or the trader typed, may have changed
+ * since, and another asset's or another trader's orders must mark nothing here.
  */
 function entryLevels() {
   const mine = { bid: new Set(), ask: new Set() };
+  if (entryOpen.trader !== entry.trader.trim()) return mine;
   // Pending stops are off the book: they mark no level.
-  for (const order of entryOpen) if (order.asset === client.asset && order.status === 'resting') mine[order.side].add(order.price);
+  for (const order of entryOpen.open) if (order.asset === client.asset && order.status === 'resting') mine[order.side].add(order.price);
   return mine;
 }
 
