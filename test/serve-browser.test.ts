@@ -306,6 +306,27 @@ describe('the page in headless Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('a trader with more open orders than the trail lists says so, rather than a count it does not have', async () => {
+    const machine = await openMachine();
+    cleanups.push(() => machine.close());
+    const source = new DemoSource(machine, { speed: 1, paused: true, assets: 3 });
+    machine.setHeight(1);
+    for (let price = 1; price <= 60; price++) machine.placeLimitOrder({ trader: 4242, asset: 0, side: 'bid', price, size: 1, timestamp: price });
+    await machine.flush();
+    const server = await served(machine, source, { allowOrders: true });
+    const { page, errors } = await openPage(`${server.url}#token=${server.token}`);
+    await page.locator('#feed-state[data-state="live"]').waitFor();
+    // One more from the page: its answer shows the trader's trail, 61 open orders.
+    await page.fill('#f-trader', '4242');
+    await page.fill('#f-price', '61');
+    await page.fill('#f-size', '1');
+    await page.click('#entry button[type=submit]');
+    await page.locator('.audit h3', { hasText: 'Trader 4242' }).waitFor();
+    expect(await page.locator('.audit h4').first().textContent()).toBe('Open orders (the newest 50; more are open)');
+    expect(await page.locator('.audit tr[data-status="resting"]').count()).toBe(50);
+    expect(errors).toEqual([]);
+  });
+
   it('places a stop and an OCO pair, shows them pending, and a budget order\'s trade triggers the stop onto the tape', async () => {
     // A book on asset 0 that has never traded: asks 101, 102, 103 and bids 99, 98, ten lots each.
     const machine = await openMachine();
