@@ -278,6 +278,16 @@ describe('the page in headless Chromium', () => {
     await page.locator('.ladder .row.mine').waitFor({ state: 'detached' });
     await page.fill('#f-trader', '4242');
     await page.locator('.ladder .row.bid.mine[data-price="99"]').waitFor();
+
+    // With an order's trail in the audit panel rather than the trader's, a new order's level is
+    // marked all the same.
+    await page.locator('.audit button[data-order]').first().click();
+    await page.locator('.audit h3', { hasText: 'Order #' }).waitFor();
+    await page.fill('#f-price', '98');
+    await page.click('#entry button[type=submit]');
+    await expect.poll(() => page.locator('#entry .result').textContent()).toMatch(/^order \d+ resting: filled 0, 5 resting$/);
+    await page.locator('.ladder .row.bid.mine[data-price="98"]').waitFor();
+    expect(await page.locator('.audit h3').textContent()).toMatch(/^Order #/);
     expect(errors).toEqual([]);
   });
 

@@ -26,7 +26,23 @@ const client = new FeedClient({ url: `${location.protocol === 'https:' ? 'wss' :
 const bar = new MarketBar({ client, onAsset: (asset) => client.watch(asset) });
 const entry = new OrderEntry(byId('entry'), { client, asset: () => assetInfo(), token: takeToken(), onDone: (trader) => {
   if (audit.query === null || audit.query.trader !== undefined) void audit.showTrader(Number(trader));
+  else void readEntryOrders(trader);
 } });
+
+/**
+ * The entry trader's open orders, for the ladder's marks, read without the audit panel: it shows an
+ * order's trail, which the user opened and which stays, and the order just answered must be marked.
+ */
+async function readEntryOrders(trader) {
+  try {
+    const answer = await client.request({ type: 'audit', trader: Number(trader) });
+    if (String(answer.trader) !== entry.trader.trim()) return;
+    entryOpen = { trader: String(answer.trader), open: answer.open };
+    changed('audit');
+  } catch {
+    // Offline, or no trader typed: the marks stay as they were, as the panel's would.
+  }
+}
 const audit = new AuditPanel(byId('audit'), {
   client,
   asset: (id) => assetInfo(id),
