@@ -337,6 +337,35 @@ describe('the page in headless Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('Enter pressed in the order form before the page\'s script has run leaves the page working', async () => {
+    const machine = await openMachine();
+    cleanups.push(() => machine.close());
+    const source = new DemoSource(machine, { speed: 1, paused: true, assets: 3 });
+    const server = await served(machine, source, { allowOrders: true });
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    cleanups.push(() => page.close());
+    const errors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    // The script held back, as a slow load would: the form is there with nothing behind it yet.
+    // A plain form submission then (refused by the page's form-action 'none') stopped the
+    // document's loading: the script never ran and the page stayed "connecting…".
+    let release = () => {};
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    await page.route('**/app.js', async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.goto(server.url, { waitUntil: 'commit' });
+    await page.locator('#f-token').fill(server.token as string);
+    await page.locator('#f-token').focus();
+    await page.keyboard.press('Enter');
+    release();
+    await page.locator('#feed-state[data-state="live"]').waitFor();
+    expect(errors).toEqual([]);
+  });
+
   it('places a stop and an OCO pair, shows them pending, and a budget order\'s trade triggers the stop onto the tape', async () => {
     // A book on asset 0 that has never traded: asks 101, 102, 103 and bids 99, 98, ten lots each.
     const machine = await openMachine();
