@@ -237,6 +237,135 @@ describe('the page in headless Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('marks the entry trader\'s levels on the asset shown only, across a switch of asset or of trader', async () => {
+    // Assets 0 and 1 with the same prices: a bid at 99 and an ask at 101 each, of trader 1.
+    const machine = await openMachine();
+    cleanups.push(() => machine.close());
+    const source = new DemoSource(machine, { speed: 1, paused: true, assets: 3 });
+    machine.setHeight(1);
+    let timestamp = 1;
+    for (const asset of [0, 1]) {
+      for (const [side, price] of [['bid', 99], ['ask', 101]] as const) {
+        machine.placeLimitOrder({ trader: 1, asset, side, price, size: 10, timestamp: timestamp++ });
+      }
+    }
+    await machine.flush();
+    const server = await served(machine, source, { allowOrders: true });
+    const { page, errors } = await openPage(`${server.url}#token=${server.token}`);
+    await page.locator('#feed-state[data-state="live"]').waitFor();
+    await expectLadderLikeEngine(page, machine, 0);
+
+    // Trader 4242 joins the bid at 99 on asset 0: the ladder marks that level.
+    await page.fill('#f-trader', '4242');
+    await page.fill('#f-price', '99');
+    await page.fill('#f-size', '5');
+    await page.click('#entry button[type=submit]');
+    await expect.poll(() => page.locator('#entry .result').textContent()).toMatch(/^order \d+ resting: filled 0, 5 resting$/);
+    await page.locator('.ladder .row.bid.mine[data-price="99"]').waitFor();
+
+    // Asset 1 has a bid at 99 too, but none of 4242's: nothing of asset 1 is marked.
+    await page.selectOption('#asset', '1');
+    await expectLadderLikeEngine(page, machine, 1);
+    expect(await page.locator('.ladder .row.mine').count()).toBe(0);
+    // Back on asset 0, the order's level is marked again.
+    await page.selectOption('#asset', '0');
+    await expectLadderLikeEngine(page, machine, 0);
+    await page.locator('.ladder .row.bid.mine[data-price="99"]').waitFor();
+    expect(await page.locator('.ladder .row.mine').count()).toBe(1);
+    // Another trader typed in the entry form: 4242's level is not theirs, and it is 4242's again
+    // once typed back.
+    await page.fill('#f-trader', '5555');
+    await page.locator('.ladder .row.mine').waitFor({ state: 'detached' });
+    await page.fill('#f-trader', '4242');
+    await page.locator('.ladder .row.bid.mine[data-price="99"]').waitFor();
+
+    // With an order's trail in the audit panel rather than the trader's, a new order's level is
+    // marked all the same.
+    await page.locator('.audit button[data-order]').first().click();
+    await page.locator('.audit h3', { hasText: 'Order #' }).waitFor();
+    await page.fill('#f-price', '98');
+    await page.click('#entry button[type=submit]');
+    await expect.poll(() => page.locator('#entry .result').textContent()).toMatch(/^order \d+ resting: filled 0, 5 resting$/);
+    await page.locator('.ladder .row.bid.mine[data-price="98"]').waitFor();
+    expect(await page.locator('.audit h3').textContent()).toMatch(/^Order #/);
+    expect(errors).toEqual([]);
+  });
+
+  it('a double click on the order button sends one order', async () => {
+    const machine = await openMachine();
+    cleanups.push(() => machine.close());
+    const source = new DemoSource(machine, { speed: 1, paused: true, assets: 3 });
+    machine.setHeight(1);
+    machine.placeLimitOrder({ trader: 1, asset: 0, side: 'ask', price: 101, size: 10, timestamp: 1 });
+    await machine.flush();
+    const server = await served(machine, source, { allowOrders: true });
+    const { page, errors } = await openPage(`${server.url}#token=${server.token}`);
+    await page.locator('#feed-state[data-state="live"]').waitFor();
+    await page.fill('#f-trader', '4242');
+    await page.fill('#f-price', '99');
+    await page.fill('#f-size', '5');
+    await page.dblclick('#entry button[type=submit]');
+    await expect.poll(() => page.locator('#entry .result').textContent()).toMatch(/^order \d+ resting: filled 0, 5 resting$/);
+    // Both clicks' requests, had there been two, are answered by now: the audit panel has read the trader after the answer.
+    await page.locator('.audit h3', { hasText: 'Trader 4242' }).waitFor();
+    await machine.flush();
+    expect((await machine.getTraderOrders(4242, { status: 'open' })).length).toBe(1);
+    // Once answered, the button sends again.
+    await page.click('#entry button[type=submit]');
+    await expect.poll(async () => (await machine.getTraderOrders(4242, { status: 'open' })).length).toBe(2);
+    expect(errors).toEqual([]);
+  });
+
+  it('a trader with more open orders than the trail lists says so, rather than a count it does not have', async () => {
+    const machine = await openMachine();
+    cleanups.push(() => machine.close());
+    const source = new DemoSource(machine, { speed: 1, paused: true, assets: 3 });
+    machine.setHeight(1);
+    for (let price = 1; price <= 60; price++) machine.placeLimitOrder({ trader: 4242, asset: 0, side: 'bid', price, size: 1, timestamp: price });
+    await machine.flush();
+    const server = await served(machine, source, { allowOrders: true });
+    const { page, errors } = await openPage(`${server.url}#token=${server.token}`);
+    await page.locator('#feed-state[data-state="live"]').waitFor();
+    // One more from the page: its answer shows the trader's trail, 61 open orders.
+    await page.fill('#f-trader', '4242');
+    await page.fill('#f-price', '61');
+    await page.fill('#f-size', '1');
+    await page.click('#entry button[type=submit]');
+    await page.locator('.audit h3', { hasText: 'Trader 4242' }).waitFor();
+    expect(await page.locator('.audit h4').first().textContent()).toBe('Open orders (the newest 50; more are open)');
+    expect(await page.locator('.audit tr[data-status="resting"]').count()).toBe(50);
+    expect(errors).toEqual([]);
+  });
+
+  it('Enter pressed in the order form before the page\'s script has run leaves the page working', async () => {
+    const machine = await openMachine();
+    cleanups.push(() => machine.close());
+    const source = new DemoSource(machine, { speed: 1, paused: true, assets: 3 });
+    const server = await served(machine, source, { allowOrders: true });
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    cleanups.push(() => page.close());
+    const errors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    // The script held back, as a slow load would: the form is there with nothing behind it yet.
+    // A plain form submission then (refused by the page's form-action 'none') stopped the
+    // document's loading: the script never ran and the page stayed "connecting…".
+    let release = () => {};
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    await page.route('**/app.js', async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.goto(server.url, { waitUntil: 'commit' });
+    await page.locator('#f-token').fill(server.token as string);
+    await page.locator('#f-token').focus();
+    await page.keyboard.press('Enter');
+    release();
+    await page.locator('#feed-state[data-state="live"]').waitFor();
+    expect(errors).toEqual([]);
+  });
+
   it('places a stop and an OCO pair, shows them pending, and a budget order\'s trade triggers the stop onto the tape', async () => {
     // A book on asset 0 that has never traded: asks 101, 102, 103 and bids 99, 98, ten lots each.
     const machine = await openMachine();

@@ -1,6 +1,8 @@
 // The page server's small parts on their own: the flow-control window, the coalescing of feed
 // messages into one delta, and the relay's tape of recent trades and last price.
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
 import { CoreStateMachine } from '../src/state/index.js';
 import { FeedRelay } from '../src/serve/feed-relay.js';
 import { FlowWindow } from '../src/serve/flow-window.js';
@@ -8,6 +10,8 @@ import { PendingDelta } from '../src/serve/pending-delta.js';
 import type { FeedMessage } from '../src/serve/feed.js';
 import type { TradeTuple } from '../src/serve/protocol.js';
 import { until } from './helpers/serve.js';
+// The page's own module (plain JavaScript, untyped).
+import { FeedClient } from '../web/feed-client.js';
 
 const message = (seq: number): FeedMessage => ({ asset: 1, seq, height: 0, events: [], levels: [] });
 const trade = (price: number): TradeTuple => [price, 1, 0, 1, 2, 1, 2, 0, 0];
@@ -78,5 +82,35 @@ describe('the feed relay', () => {
     expect(relay.lastPrice(1)).toBe(102);
     relay.stop();
     await machine.close();
+  });
+});
+
+describe('the page\'s feed client', () => {
+  it('backs off from a server that takes the socket and closes it at once, as a full one does (1013)', async () => {
+    // The first retry is quick and the second takes a minute: a page that backs off connects
+    // twice here, one that starts its backoff over on every socket that opens keeps coming back.
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((resolve) => server.once('listening', resolve));
+    let connections = 0;
+    server.on('connection', (socket) => {
+      connections++;
+      socket.close(1013, 'server full: 1 page connected, the most it serves');
+    });
+    const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/feed`;
+    const page = new FeedClient({
+      url,
+      createSocket: (address: string) => new WebSocket(address) as unknown as globalThis.WebSocket,
+      retryMs: [10, 60_000],
+    });
+    try {
+      page.connect();
+      await until('the second connection', () => connections >= 2);
+      // Long enough for dozens of 10 ms retries, had the backoff started over.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(connections).toBe(2);
+    } finally {
+      page.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -26,7 +26,23 @@ const client = new FeedClient({ url: `${location.protocol === 'https:' ? 'wss' :
 const bar = new MarketBar({ client, onAsset: (asset) => client.watch(asset) });
 const entry = new OrderEntry(byId('entry'), { client, asset: () => assetInfo(), token: takeToken(), onDone: (trader) => {
   if (audit.query === null || audit.query.trader !== undefined) void audit.showTrader(Number(trader));
+  else void readEntryOrders(trader);
 } });
+
+/**
+ * The entry trader's open orders, for the ladder's marks, read without the audit panel: it shows an
+ * order's trail, which the user opened and which stays, and the order just answered must be marked.
+ */
+async function readEntryOrders(trader) {
+  try {
+    const answer = await client.request({ type: 'audit', trader: Number(trader) });
+    if (String(answer.trader) !== entry.trader.trim()) return;
+    entryOpen = { trader: String(answer.trader), open: answer.open };
+    changed('audit');
+  } catch {
+    // Offline, or no trader typed: the marks stay as they were, as the panel's would.
+  }
+}
 const audit = new AuditPanel(byId('audit'), {
   client,
   asset: (id) => assetInfo(id),
@@ -34,19 +50,19 @@ const audit = new AuditPanel(byId('audit'), {
   onCancel: (order) => void entry.cancel(order),
   onTrader: (trader, open) => {
     if (String(trader) !== entry.trader.trim()) return;
-    mine = { bid: new Set(), ask: new Set() };
-    // Pending stops are off the book: they mark no level.
-    for (const order of open) if (order.asset === client.asset && order.status === 'resting') mine[order.side].add(order.price);
+    entryOpen = { trader: String(trader), open };
     changed('audit');
   },
 });
+// The ladder marks the levels of the trader typed: another one typed redraws it.
+byId('f-trader').addEventListener('input', () => changed('trader'));
 const ladder = new Ladder(byId('ladder'), { onPick: ({ price }) => entry.setPrice(price) });
 const depth = new DepthChart(byId('depth'));
 const tape = new Tape(byId('tape'), { onPick: (trade) => void audit.showOrder(trade[4]) });
 
 let scheduled = false;
-/** Prices where the order-entry trader's open orders rest, by side (from the last look at that trader). */
-let mine = { bid: new Set(), ask: new Set() };
+/** The order-entry trader's open orders on every asset (from the last look at that trader). */
+let entryOpen = { trader: '', open: [] };
 /** The newest trade the audit panel has been checked against. */
 let newestSeen;
 
@@ -80,12 +96,25 @@ function refreshTraderTrail() {
   }
 }
 
+/**
+ * Prices where the entry trader's orders rest on the asset shown, by side. Worked out at each
+ * render, not when the trader was read: the asset shown, or the trader typed, may have changed
+ * since, and another asset's or another trader's orders must mark nothing here.
+ */
+function entryLevels() {
+  const mine = { bid: new Set(), ask: new Set() };
+  if (entryOpen.trader !== entry.trader.trim()) return mine;
+  // Pending stops are off the book: they mark no level.
+  for (const order of entryOpen.open) if (order.asset === client.asset && order.status === 'resting') mine[order.side].add(order.price);
+  return mine;
+}
+
 function render() {
   scheduled = false;
   const info = assetInfo();
   document.body.dataset.state = client.state;
   bar.render(info);
-  ladder.render(client.book, info, mine);
+  ladder.render(client.book, info, entryLevels());
   depth.render(client.book, info);
   tape.render(client.trades, info, client.hello?.source.clock ?? 'wall');
 }

@@ -223,12 +223,13 @@ export class AuditPanel {
     if (order.ocoSiblingId !== undefined) row.dataset.oco = String(order.ocoSiblingId);
   }
 
-  renderTrader({ trader, open, closed, fills }) {
+  renderTrader({ trader, open, moreOpen, closed, fills }) {
     this.openOrders = new Map(open.map((order) => [order.orderId, order]));
     this.onTrader(trader, open);
     const cancel = this.canCancel(trader);
     const parts = [element('h3', '', `Trader ${trader}`)];
-    parts.push(element('h4', '', `Open orders (${open.length})`));
+    // The server lists the newest open orders only: past them, their number is not a count.
+    parts.push(element('h4', '', moreOpen ? `Open orders (the newest ${open.length}; more are open)` : `Open orders (${open.length})`));
     parts.push(open.length === 0 ? element('p', 'muted', 'none') : table(['order', 'type', 'side', 'price', 'left', ''], open.map((o) => {
       let action = '';
       if (cancel) {

@@ -49,9 +49,6 @@ export class FeedClient {
     const socket = this.createSocket(this.url);
     this.socket = socket;
     socket.onmessage = (event) => this.receive(event.data);
-    socket.onopen = () => {
-      this.failures = 0;
-    };
     socket.onclose = (event) => this.lost(socket, event);
     // Errors are followed by close, which is where they are handled.
     socket.onerror = () => {};
@@ -100,6 +97,10 @@ export class FeedClient {
     const frame = JSON.parse(data);
     switch (frame.type) {
       case 'hello':
+        // The backoff starts over once a server serves the page, not when a socket opens: a full
+        // server opens it only to close it (1013), and a page starting over on that came back
+        // every quarter of a second.
+        this.failures = 0;
         this.hello = frame;
         if (this.asset === null || !frame.source.assets.some((a) => a.asset === this.asset)) this.asset = frame.source.assets[0]?.asset ?? null;
         if (this.asset !== null) {

@@ -150,8 +150,19 @@ export class OrderEntry {
     return fields;
   }
 
+  /**
+   * One order per answer: a double click, or Enter pressed twice, sent the order twice, and both
+   * were placed. The button is off until the server has answered (or the connection has dropped).
+   */
   async submit() {
-    await this.send(PROTOCOL_KIND[this.kind], this.fields());
+    const button = this.form.querySelector('button[type=submit]');
+    if (button.disabled) return;
+    button.disabled = true;
+    try {
+      await this.send(PROTOCOL_KIND[this.kind], this.fields());
+    } finally {
+      button.disabled = this.form.classList.contains('disabled');
+    }
   }
 
   /** Cancels one order (resting or pending) of the trader in the entry form (from the audit panel). */

@@ -13,9 +13,12 @@ export async function auditOrder(machine: MarketMachine, id: number, orderId: un
 }
 
 export async function auditTrader(machine: MarketMachine, id: number, trader: unknown): Promise<ServerFrame> {
-  const open = await machine.getTraderOrders(trader as number, { status: 'open', limit: OPEN_SHOWN, newestFirst: true });
+  // One more than is shown tells the page there are more: it showed the length as the trader's count.
+  const open = await machine.getTraderOrders(trader as number, { status: 'open', limit: OPEN_SHOWN + 1, newestFirst: true });
+  const moreOpen = open.length > OPEN_SHOWN;
+  if (moreOpen) open.length = OPEN_SHOWN;
   const closed = await machine.getTraderOrders(trader as number, { status: 'closed', limit: CLOSED_SHOWN, newestFirst: true });
   const fills = await machine.getTraderFills(trader as number, { newestFirst: true, limit: FILLS_SHOWN });
-  return { type: 'auditTrader', id, trader: trader as number, open, closed, fills };
+  return { type: 'auditTrader', id, trader: trader as number, open, moreOpen, closed, fills };
 }
 

@@ -67,6 +67,13 @@ export class ClientSession {
   /** The feed sequence the page's book is at, as far as this session has sent. */
   private seq = 0;
   private needSnapshot = false;
+  /**
+   * A snapshot taken while the flush of commands it holds was under way, waiting for that flush to
+   * bring their feed messages, whose trades it lacks (null: none waits). Deltas wait behind it.
+   */
+  private held: SnapshotFrame | null = null;
+  /** The last feed sequence whose trades the held snapshot has: those after it are added as they come. */
+  private heldTradesThrough = 0;
   private readonly pending: PendingDelta;
   private readonly window: FlowWindow;
   private frames = 0;
@@ -108,7 +115,12 @@ export class ClientSession {
   }
 
   onFeed(message: FeedMessage, trades: readonly TradeTuple[]): void {
-    if (this.ended || message.asset !== this.asset || this.needSnapshot || message.seq <= this.seq) return;
+    if (this.ended || message.asset !== this.asset || this.needSnapshot) return;
+    if (this.held !== null && message.seq > this.heldTradesThrough && message.seq <= this.held.seq) {
+      this.addHeldTrades(this.held, trades);
+      return;
+    }
+    if (message.seq <= this.seq) return;
     if (!this.pending.follows(message.seq)) {
       // A gap upstream: what is pending goes out unmerged, and the page, seeing the gap, asks
       // for a snapshot. If the window is full it cannot go out: the page will need one anyway.
@@ -134,7 +146,7 @@ export class ClientSession {
       this.cutOff();
       return;
     }
-    if (this.window.full || this.asset === null) return;
+    if (this.window.full || this.asset === null || this.held !== null) return;
     if (this.needSnapshot) this.sendSnapshot(now);
     else if (!this.pending.empty) this.sendDelta();
   }
@@ -226,6 +238,7 @@ export class ClientSession {
 
   private resync(): void {
     this.needSnapshot = true;
+    this.held = null;
     this.pending.clear();
   }
 
@@ -243,7 +256,39 @@ export class ClientSession {
     };
     this.seq = book.seq;
     this.needSnapshot = false;
-    this.send(frame);
+    const tradesThrough = this.context.relay.lastSeq(asset);
+    if (tradesThrough >= book.seq) {
+      this.send(frame);
+      return;
+    }
+    // The engine applies a command at once, the feed has it once its flush is durable: this book
+    // may hold trades the relay's tape and last price do not have yet, and their messages, at or
+    // below the snapshot's sequence, would reach this page as nothing. Once a flush of everything
+    // applied so far is done (and the relay has read what it brought), they have come: the
+    // snapshot goes out with them. (None may come: a database's stored history never reaches the
+    // feed; the flush says so.)
+    this.held = frame;
+    this.heldTradesThrough = tradesThrough;
+    const release = () => {
+      if (this.held !== frame) return;
+      this.held = null;
+      frame.head = Math.max(frame.head, this.context.head(asset));
+      frame.t = Date.now();
+      this.send(frame);
+    };
+    this.context.machine.flush().then(
+      () => setImmediate(release),
+      () => release(),
+    );
+  }
+
+  /** The trades of a message the held snapshot's book already has, on its tape and as its last price. */
+  private addHeldTrades(frame: SnapshotFrame, trades: readonly TradeTuple[]): void {
+    if (trades.length === 0) return;
+    frame.trades.push(...trades);
+    const excess = frame.trades.length - this.context.limits.maxTradesPerFrame;
+    if (excess > 0) frame.trades.splice(0, excess);
+    frame.last = trades[trades.length - 1][0];
   }
 
   private sendDelta(): void {

@@ -182,5 +182,5 @@ export type ServerFrame =
   | { type: 'orderResult'; id: number; kind: OrderKind; result: Record<string, unknown> }
   | { type: 'orderError'; id: number; field: string | null; message: string }
   | { type: 'auditOrder'; id: number; orderId: number; order: unknown; events: unknown[] }
-  | { type: 'auditTrader'; id: number; trader: number; open: unknown[]; closed: unknown[]; fills: unknown[] }
+  | { type: 'auditTrader'; id: number; trader: number; open: unknown[]; moreOpen: boolean; closed: unknown[]; fills: unknown[] }
   | { type: 'error'; code: string; message: string; id?: number };
