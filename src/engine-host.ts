@@ -222,6 +222,9 @@ export class MatchingEngine implements Engine {
     try {
       fillCount = count === 0 ? 0 : this.core.runBatch(commands, count);
     } catch (error) {
+      // Refused (CAPACITY: no room for its records or results) or failed, the batch leaves no
+      // events, as a refused per-call command does: the last call's would be read as its own.
+      this.core.clearEvents();
       throw this.fail('submitBatch', error);
     }
     // Validation runs inside the core, before anything is applied: a fault means nothing changed.
