@@ -633,6 +633,10 @@ export class BatchResults {
   /** The command's timestamp (0 for operations without one). */
   timestamp(i: number): number {
     this.at(i);
+    // A cancel, reduce or cancelAll has no timestamp, and its record's slot is not cleared: a
+    // builder writes only its own slots, so a reused batch still holds an earlier command's there.
+    const op = this.commands[i * Slots.COMMAND] & H.OP_MASK;
+    if (op === O.CANCEL || op === O.REDUCE || op === O.CANCEL_ALL) return 0;
     return this.commands[i * COMMAND_SLOTS + Slot.TIMESTAMP];
   }
 

@@ -73,14 +73,17 @@ export class MatchingEngine implements Engine {
   }
 
   get nextOrderId(): number {
+    this.ensureNotRestoring();
     return this.core.nextOrderId;
   }
 
   get restingOrders(): number {
+    this.ensureNotRestoring();
     return this.core.restingOrders;
   }
 
   get pendingStops(): number {
+    this.ensureNotRestoring();
     return this.core.pendingStops;
   }
 
@@ -198,6 +201,7 @@ export class MatchingEngine implements Engine {
    * A call refused with an error, and an empty batch, applied nothing and leave none.
    */
   get events(): EventList {
+    this.ensureNotRestoring();
     this.lastEvents.set(this.core.events, this.core.eventCount);
     return this.lastEvents;
   }
@@ -218,6 +222,9 @@ export class MatchingEngine implements Engine {
     try {
       fillCount = count === 0 ? 0 : this.core.runBatch(commands, count);
     } catch (error) {
+      // Refused (CAPACITY: no room for its records or results) or failed, the batch leaves no
+      // events, as a refused per-call command does: the last call's would be read as its own.
+      this.core.clearEvents();
       throw this.fail('submitBatch', error);
     }
     // Validation runs inside the core, before anything is applied: a fault means nothing changed.
@@ -383,6 +390,15 @@ export class MatchingEngine implements Engine {
 
   private ensureUsable(): void {
     if (this.failure !== null) throw this.failure;
+  }
+
+  /**
+   * For the counts and the events, which answer after a fault (a state machine reports them as it
+   * recovers) but not while a restore in pieces is under way: the book is then neither the old one
+   * nor the new, and the cores would disagree (the WASM core has emptied it, the JS core not yet).
+   */
+  private ensureNotRestoring(): void {
+    if (this.failure !== null && this.failure.code !== 'ENGINE_FAILED') throw this.failure;
   }
 
   /** Runs a read or a restore; a LobError from the core is deliberate and leaves the state as it was. */

@@ -101,7 +101,8 @@ export interface Engine {
    * snapshot is never whole in memory (a checkpoint file restored as it is read). Unlike
    * restore(), the state is gone from this call on: a snapshot found malformed part way throws
    * CORRUPTION from write() or end(), and the engine then refuses every call (ENGINE_FAILED).
-   * Until end() returns, other calls throw INVALID_ARGUMENT.
+   * Until end() returns, other calls throw INVALID_ARGUMENT, and so do reads of nextOrderId,
+   * restingOrders, pendingStops and events.
    */
   restoreInPieces(byteLength: number): SnapshotRestore;
   /** Bytes the engine holds for its books: linear memory for wasm, typed arrays for js. */

@@ -149,6 +149,20 @@ describeEachBackend('submitBatch', (backend) => {
       }
     });
 
+    it('timestamp(i) is 0 for a cancel, reduce or cancelAll, whatever its record\'s unused slot holds', () => {
+      for (const batch of [new CommandBatch(), batched.createBatch()]) {
+        batched.restore(perCall.snapshot()); // empty books
+        batched.submitBatch(batch.clear().limit(1, 1, 'bid', 10, 5, 71).limit(1, 1, 'bid', 9, 5, 72).limit(1, 1, 'bid', 8, 5, 73));
+        // The same records, reused: a builder that has no timestamp leaves the earlier one in the slot.
+        const r = batched.submitBatch(batch.clear().cancel(1, 1, 1).reduce(1, 1, 2, 1).cancelAll(1));
+        expect([r.status(0), r.status(1), r.status(2)]).toEqual(['ok', 'ok', 'ok']);
+        expect([r.timestamp(0), r.timestamp(1), r.timestamp(2)]).toEqual([0, 0, 0]);
+        // So does a raw record that puts a number there.
+        const raw = batched.submitBatch(new CommandBatch().push(Op.CANCEL, 1, 1, 99, 0, 0, 5));
+        expect([raw.reason(0), raw.timestamp(0)]).toEqual(['UNKNOWN_ORDER', 0]);
+      }
+    });
+
     it('refuses an index outside its count with INVALID_ARGUMENT naming it and the range, alike on both cores', () => {
       // Earlier batches leave results, fills and events in the engine's memory past the next one's counts.
       batched.submitBatch(new CommandBatch().limit(1, 7, 'ask', 10, 5, 1).limit(2, 7, 'bid', 10, 2, 2).limit(2, 7, 'bid', 10, 2, 3));

@@ -171,6 +171,26 @@ describeEachBackend('restoreInPieces', (backend) => {
     expectSameBytes(engine.snapshot(), bytes);
   });
 
+  it('refuses the counts and the events too until end(): the book is then neither the old one nor the new', async () => {
+    const source = await everyKind(backend);
+    const bytes = source.snapshot();
+    const engine = await newEngine(backend);
+    engine.placeLimit({ trader: 1, asset: 77, side: 'bid', price: 5, size: 5, timestamp: 0 });
+    const reads = {
+      nextOrderId: () => engine.nextOrderId, restingOrders: () => engine.restingOrders,
+      pendingStops: () => engine.pendingStops, events: () => engine.events,
+    };
+    const restore = engine.restoreInPieces(bytes.byteLength);
+    restore.write(bytes.subarray(0, 64));
+    for (const [name, read] of Object.entries(reads)) {
+      expect(read, name).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/being restored in pieces/) }));
+    }
+    restore.write(bytes.subarray(64));
+    restore.end();
+    expect([engine.nextOrderId, engine.restingOrders, engine.pendingStops, engine.events.count])
+      .toEqual([source.nextOrderId, source.restingOrders, source.pendingStops, 0]);
+  });
+
   it('changes nothing for a length that is not whole slots; a snapshot found damaged part way leaves the engine refusing calls', async () => {
     const engine = await everyKind(backend);
     const before = engine.snapshot();

@@ -341,7 +341,10 @@ describe('wasm core: capacity', () => {
     engine.placeLimit({ trader: 1, asset: 1, side: 'ask', price: 100, size: 1, timestamp: 1 });
     const before = engine.snapshot();
     const capacity = (what: RegExp) => expect.objectContaining({ code: 'CAPACITY', message: expect.stringMatching(what) });
+    expect(engine.events.count).toBe(2);
     expect(() => engine.submitBatch(lots)).toThrowError(capacity(/^no room for a batch of 100000 commands in this engine's memory \(maxMemoryBytes 4194304\); nothing was applied$/));
+    // Refused with an error, the batch applied nothing and leaves no events (docs/semantics.md, Events).
+    expect(engine.events.count).toBe(0);
     expect(() => engine.restore(tooBig)).toThrowError(capacity(/^no room for a snapshot of \d+ bytes .*; nothing changed$/));
     expect(() => full.orders(1)).toThrowError(capacity(/^no room for the answer to an orders query /));
     expect(() => engine.createBatch(2 ** 30)).toThrowError(capacity(/^no room for a batch of 1073741824 commands .*; no batch was made$/));
