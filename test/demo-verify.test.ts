@@ -211,5 +211,9 @@ describe('the demo\'s comparisons each catch one small difference', () => {
         ? { ...message, levels: [...message.levels, { ...message.levels[0], price: message.levels[0].price + 100_000, size: 1 }] }
         : message)))).toBe(false);
     });
+
+    it('the last block\'s messages missing: a MISMATCH, not a wait for them that never ends', async () => {
+      expect(await follow(passing((message) => (message.height === FLAGS.blocks ? undefined : message)))).toBe(false);
+    });
   });
 });
