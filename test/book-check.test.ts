@@ -78,6 +78,9 @@ describe('the book digest reports one small difference from the reference', () =
     ['a level that counts orders it does not list', (b: ReturnType<typeof referenceBook>) => {
       b[0].asks.push({ price: 104, orders: [], size: 3, count: 1 });
     }],
+    ['a level holding lots with no orders on it, counted or listed', (b: ReturnType<typeof referenceBook>) => {
+      b[0].asks.push({ price: 104, orders: [], size: 3, count: 0 });
+    }],
   ])('%s', (_, change) => {
     expect(bookDifferences(mutated(change), expected)).not.toEqual([]);
   });
@@ -173,5 +176,13 @@ describe('an engine whose book answers one thing wrong fails its verification', 
     }));
     expect(v.ok).toBe(false);
     expect(v.differences.join('\n')).toMatch(/^orders: /m);
+  });
+
+  it('a level holding lots with no orders, counted or listed (the level\'s size left behind)', async () => {
+    const v = await verify(bookAltered({
+      depth: (depth, asset) => (asset === 1 ? { ...depth, asks: [...depth.asks, { price: 1_000_000, size: 5, orders: 0 }] } : depth),
+    }));
+    expect(v.ok).toBe(false);
+    expect(v.differences.join('\n')).toMatch(/^levels: /m);
   });
 });
