@@ -157,6 +157,55 @@ describe('an engine whose book answers one thing wrong fails its verification', 
     expect((await verify(bookAltered({}))).differences).toEqual([]);
   });
 
+  /** The JS engine per call, its session's tally changed by `change` after each checked pass of a chunk. */
+  const tallyAltered = (change: (tally: EngineSession['tally'], from: number) => void, on: 'js' | 'js-batch' = 'js'): BenchEngine => {
+    const js = engineById(on);
+    return {
+      ...js, isReference: false,
+      async open(w, chunk) {
+        const session = await js.open(w, chunk);
+        return Object.assign(Object.create(session) as EngineSession, {
+          runChecked(from: number, to: number, fills: Parameters<NonNullable<EngineSession['runChecked']>>[2]) {
+            session.runChecked!(from, to, fills);
+            change(session.tally, from);
+          },
+        });
+      },
+    };
+  };
+
+  it('one lot filled more, one command rejected, one order id other than predicted', async () => {
+    for (const on of ['js', 'js-batch'] as const) {
+      const lots = await verify(tallyAltered((t, from) => { if (from === 0) t.filledVolume += 1; }, on));
+      expect(lots.differences.join('\n')).toMatch(/^lots filled: /m);
+      const rejected = await verify(tallyAltered((t, from) => { if (from === 0) t.rejected += 1; }, on));
+      expect(rejected.differences.join('\n')).toMatch(/^commands rejected: 1/m);
+      const ids = await verify(tallyAltered((t, from) => { if (from === 0) t.idMismatches += 1; }, on));
+      expect(ids.differences.join('\n')).toMatch(/^order ids other than predicted: 1/m);
+    }
+  });
+
+  it('one pending stop fewer at the end of the stops workload', async () => {
+    const stops = buildWorkload('stops', SCALES.tiny, 20120621) as Workload;
+    expect(stops.stops!.pendingAtEnd).toBeGreaterThan(0);
+    const js = engineById('js');
+    const engine: BenchEngine = {
+      ...js, isReference: false,
+      async open(w, chunk) {
+        const session = await js.open(w, chunk);
+        return Object.assign(Object.create(session) as EngineSession, { pendingStops: () => session.pendingStops() - 1 });
+      },
+    };
+    const runner = localRunner([engine], settings, createProgress(false, 1));
+    try {
+      const v = (await runner.measure(stops)).measurements[0].verification!;
+      expect(v.ok).toBe(false);
+      expect(v.differences.join('\n')).toMatch(/^pending stops: /m);
+    } finally {
+      runner.close();
+    }
+  });
+
   it('one resting order missing from its level\'s queue', async () => {
     const v = await verify(bookAltered({ orders: (orders, asset) => (asset === workload.assets ? orders.slice(0, -1) : orders) }));
     expect(v.ok).toBe(false);

@@ -8,7 +8,7 @@ import { TRADERS, type DemoOrderFlow } from '../src/cli/demo-flow.js';
 import type { DemoFlowFlags } from '../src/cli/demo-options.js';
 import type { CoreStateMachine } from '../src/cli/database.js';
 import { startPhase } from '../src/cli/progress.js';
-import type { FeedMessage, OrderRecord, RecordedEvent } from '../src/types.js';
+import type { FeedMessage, OrderRecord, RecordedEvent, RestingOrder } from '../src/types.js';
 
 const FLAGS: DemoFlowFlags = { blocks: 60, ordersPerBlock: 40, assets: 3, seed: 1, backend: 'js', checkpointEvery: 20 };
 const HEIGHT = 40;
@@ -26,6 +26,12 @@ function altered(machine: CoreStateMachine, overrides: Record<string, unknown>):
 }
 
 type TraderFills = CoreStateMachine['getTraderFills'];
+
+/** The index of the last item that `test` accepts, -1 for none (Array.prototype.findLastIndex is ES2023, beyond the tests' lib). */
+function lastIndex<T>(items: T[], test: (item: T) => boolean): number {
+  for (let i = items.length - 1; i >= 0; i--) if (test(items[i])) return i;
+  return -1;
+}
 
 /** getTraderFills of `machine`, each answer for `trader` passed through `change` (a copy, never the machine's own objects). */
 function fillsChanged(machine: CoreStateMachine, trader: number, change: (fills: Awaited<ReturnType<TraderFills>>) => void): CoreStateMachine {
@@ -74,6 +80,31 @@ describe('the demo\'s comparisons each catch one small difference', () => {
     expect(audit.equal).toBe(true);
   });
 
+  describe('state hash (the engine\'s whole snapshot: resting orders and pending stops alike)', () => {
+    /** A fresh replay to HEIGHT, one command applied at HEIGHT after it: the hash must differ from the replay's. */
+    const hashAfter = async (command: (machine: CoreStateMachine, orders: RestingOrder[]) => void): Promise<boolean> => {
+      const { machine } = await replayInMemory(FLAGS, HEIGHT, SILENT);
+      try {
+        command(machine, machine.orders(FLAGS.assets - 1));
+        return machine.stateHash() !== replayed.stateHash();
+      } finally {
+        await machine.close();
+      }
+    };
+
+    it('one resting order of the last asset reduced by a lot, or one of its pending stops cancelled', async () => {
+      expect(await hashAfter(() => {})).toBe(false);
+      expect(await hashAfter((machine, orders) => {
+        const order = orders[lastIndex(orders, (o) => o.status === undefined && o.remaining > 1)];
+        expect(machine.reduce({ trader: order.trader, asset: order.asset, orderId: order.orderId, by: 1 }).ok).toBe(true);
+      })).toBe(true);
+      expect(await hashAfter((machine, orders) => {
+        const stop = orders[lastIndex(orders, (o) => o.status === 'pending')];
+        expect(machine.cancel({ trader: stop.trader, asset: stop.asset, orderId: stop.orderId }).ok).toBe(true);
+      })).toBe(true);
+    });
+  });
+
   describe('fill history', () => {
     const differs = async (machine: CoreStateMachine): Promise<void> => {
       expect((await compareFillHistory(machine, replayed)).equal).toBe(false);
@@ -82,8 +113,8 @@ describe('the demo\'s comparisons each catch one small difference', () => {
 
     it('one fill\'s price, in the last trader\'s history, at its last height', async () => {
       await differs(fillsChanged(recovered, lastTrader, (fills) => {
-        const last = fills.findLast((fill) => fill.height === lastHeight);
-        if (last !== undefined) last.price += 1;
+        const at = lastIndex(fills, (fill) => fill.height === lastHeight);
+        if (at >= 0) fills[at].price += 1;
       }));
     });
 
@@ -98,7 +129,7 @@ describe('the demo\'s comparisons each catch one small difference', () => {
 
     it('the last trader\'s last fill missing (the fill count unchanged)', async () => {
       await differs(fillsChanged(recovered, lastTrader, (fills) => {
-        const at = fills.findLastIndex((fill) => fill.height === lastHeight);
+        const at = lastIndex(fills, (fill) => fill.height === lastHeight);
         if (at >= 0) fills.splice(at, 1);
       }));
     });
