@@ -206,6 +206,27 @@ describe('an engine whose book answers one thing wrong fails its verification', 
     }
   });
 
+  it('a timed pass that skipped the first command, on the workload whose measured pass is the whole stream once (growing)', async () => {
+    const growing = buildWorkload('growing', SCALES.tiny, 20120621) as Workload;
+    expect(growing.whenExhausted).toBe('stop');
+    const js = engineById('js');
+    const engine: BenchEngine = {
+      ...js, isReference: false,
+      async open(w, chunk) {
+        const session = await js.open(w, chunk);
+        return Object.assign(Object.create(session) as EngineSession, { run: (from: number, to: number) => session.run(from === 0 ? 1 : from, to) });
+      },
+    };
+    const runner = localRunner([engine], settings, createProgress(false, 1));
+    try {
+      const v = (await runner.measure(growing)).measurements[0].verification!;
+      expect(v.ok).toBe(false);
+      expect(v.differences.join('\n')).toMatch(/^measured pass: /m);
+    } finally {
+      runner.close();
+    }
+  });
+
   it('one resting order missing from its level\'s queue', async () => {
     const v = await verify(bookAltered({ orders: (orders, asset) => (asset === workload.assets ? orders.slice(0, -1) : orders) }));
     expect(v.ok).toBe(false);

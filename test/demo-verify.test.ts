@@ -243,6 +243,12 @@ describe('the demo\'s comparisons each catch one small difference', () => {
         : message)))).toBe(false);
     });
 
+    it('every level of the last block\'s messages with one order more (sizes right)', async () => {
+      expect(await follow(passing((message) => (message.height === FLAGS.blocks
+        ? { ...message, levels: message.levels.map((level) => (level.size > 0 ? { ...level, orders: level.orders + 1 } : level)) }
+        : message)))).toBe(false);
+    });
+
     it('the last block\'s messages missing: a MISMATCH, not a wait for them that never ends', async () => {
       expect(await follow(passing((message) => (message.height === FLAGS.blocks ? undefined : message)))).toBe(false);
     });
