@@ -113,7 +113,9 @@ export function digestAsset(digest: BookDigester, asset: number, bids: ListedLev
   ];
   for (const [side, levels] of sides) {
     for (const level of levels) {
-      if (level.orders.length === 0 && (level.count ?? 0) === 0) continue;
+      // Only a level with nothing on it is no level (an engine may keep emptied ones listed); one
+      // that still holds lots with no orders, counted or listed, is a level the reference lacks.
+      if (level.orders.length === 0 && (level.count ?? 0) === 0 && (level.size ?? 0) === 0) continue;
       let size = 0;
       for (const o of level.orders) size += o.remaining;
       digest.level(asset, side, level.price, level.size ?? size, level.count ?? level.orders.length);

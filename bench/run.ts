@@ -3,10 +3,20 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from './options.js';
 import { runBenchmarks } from './suite.js';
+import type { BenchReport } from './suite.js';
 import { failedChecks } from './report.js';
 
 export { runBenchmarks } from './suite.js';
 export { parseArgs } from './options.js';
+
+/**
+ * A run fails when an engine failed, or when a check failed: an engine that did not end where the
+ * reference did, or a reference book that disagrees with lobcore's JS engine. One rule for
+ * `npm run bench` and `lobcore bench`, which exited 0 on a MISMATCH.
+ */
+export function runFailed(report: BenchReport): boolean {
+  return report.measurements.some((m) => m.status === 'failed') || failedChecks(report).length > 0;
+}
 
 async function main(): Promise<void> {
   let options;
@@ -18,9 +28,7 @@ async function main(): Promise<void> {
     return;
   }
   const report = await runBenchmarks(options);
-  // A run fails when an engine failed, or when a check failed: an engine that did not end where
-  // the reference did, or a reference book that disagrees with lobcore's JS engine.
-  if (report.measurements.some((m) => m.status === 'failed') || failedChecks(report).length > 0) process.exitCode = 1;
+  if (runFailed(report)) process.exitCode = 1;
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

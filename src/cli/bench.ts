@@ -23,7 +23,7 @@ export function defineBenchCommand(status: ExitStatus): Command {
 }
 
 async function runBench(args: string[]): Promise<number> {
-  const { parseArgs, runBenchmarks } = await loadSuite();
+  const { parseArgs, runBenchmarks, runFailed } = await loadSuite();
   if (args.includes('--help') || args.includes('-h')) {
     const { USAGE } = await import('../../bench/options.js');
     process.stdout.write(`${USAGE.replace('npm run bench --', 'lobcore bench')}\n`);
@@ -37,5 +37,5 @@ async function runBench(args: string[]): Promise<number> {
     throw new CliError((error as Error).message.split('\n')[0]);
   }
   const report = await runBenchmarks(options);
-  return report.measurements.some((m) => m.status === 'failed') ? ExitCode.CHECK_FAILED : ExitCode.OK;
+  return runFailed(report) ? ExitCode.CHECK_FAILED : ExitCode.OK;
 }

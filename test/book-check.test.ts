@@ -1,0 +1,258 @@
+// Mutation tests of the bench's verification (bench/book-check.ts, bench/engine-runs.ts): a book
+// or a fill stream that differs from the reference in one small way must be reported, first
+// through the digests alone, then end to end through an engine whose session answers one thing
+// wrong (wrappers around a real session: no bench/ or src/ change for the test).
+import { describe, expect, it } from 'vitest';
+import { BookDigester, bookDifferences, digestAsset, FillChecksum, fillDifferences } from '../bench/book-check.js';
+import type { BookDigest, ListedLevel } from '../bench/book-check.js';
+import { localRunner } from '../bench/engine-runs.js';
+import { engineById } from '../bench/engines/index.js';
+import type { BenchEngine, EngineSession } from '../bench/engines/index.js';
+import { SCALES } from '../bench/options.js';
+import { createProgress } from '../bench/progress.js';
+import { buildWorkload } from '../bench/workloads/index.js';
+import type { Workload } from '../bench/workloads/workload.js';
+import type { Engine } from '../src/engine.js';
+import type { Depth, RestingOrder } from '../src/types.js';
+
+/** A small two-asset book: bids and asks, several orders to a level, each side listed best first. */
+function referenceBook(): { bids: ListedLevel[]; asks: ListedLevel[] }[] {
+  return [
+    {
+      bids: [
+        { price: 100, orders: [{ id: 1, remaining: 5 }, { id: 4, remaining: 3 }, { id: 9, remaining: 7 }] },
+        { price: 99, orders: [{ id: 2, remaining: 10 }] },
+      ],
+      asks: [
+        { price: 101, orders: [{ id: 3, remaining: 4 }, { id: 6, remaining: 4 }] },
+        { price: 103, orders: [{ id: 5, remaining: 1 }] },
+      ],
+    },
+    { bids: [{ price: 50, orders: [{ id: 7, remaining: 2 }, { id: 8, remaining: 2 }] }], asks: [] },
+  ];
+}
+
+function digest(book: { bids: ListedLevel[]; asks: ListedLevel[] }[]): BookDigest {
+  const digester = new BookDigester();
+  book.forEach((asset, i) => digestAsset(digester, i + 1, asset.bids, asset.asks));
+  return digester.finish();
+}
+
+/** The reference book with one change made to a copy. */
+function mutated(change: (book: ReturnType<typeof referenceBook>) => void): BookDigest {
+  const book = structuredClone(referenceBook());
+  change(book);
+  return digest(book);
+}
+
+describe('the book digest reports one small difference from the reference', () => {
+  const expected = digest(referenceBook());
+
+  it('agrees with itself, and with the same book listed in another level order', () => {
+    expect(bookDifferences(digest(referenceBook()), expected)).toEqual([]);
+    expect(bookDifferences(mutated((b) => b[0].bids.reverse()), expected)).toEqual([]);
+  });
+
+  it.each([
+    ['one resting order dropped', (b: ReturnType<typeof referenceBook>) => { b[0].bids[0].orders.splice(1, 1); }],
+    ['the last asset\'s last order dropped', (b: ReturnType<typeof referenceBook>) => { b[1].bids[0].orders.pop(); }],
+    ['two orders of a level in the other queue order', (b: ReturnType<typeof referenceBook>) => {
+      const q = b[0].bids[0].orders;
+      [q[0], q[1]] = [q[1], q[0]];
+    }],
+    ['two orders of equal size in the other queue order', (b: ReturnType<typeof referenceBook>) => {
+      const q = b[0].asks[0].orders;
+      [q[0], q[1]] = [q[1], q[0]];
+    }],
+    ['a lot moved from one order to another of the same level (totals unchanged)', (b: ReturnType<typeof referenceBook>) => {
+      b[0].bids[0].orders[0].remaining -= 1;
+      b[0].bids[0].orders[2].remaining += 1;
+    }],
+    ['an order on the level a tick away', (b: ReturnType<typeof referenceBook>) => { b[0].asks[1].price = 102; }],
+    ['an order on the other asset', (b: ReturnType<typeof referenceBook>) => {
+      b[1].bids[0].orders.push(b[0].bids[1].orders.pop()!);
+    }],
+    ['an order under another id', (b: ReturnType<typeof referenceBook>) => { b[0].asks[1].orders[0].id = 10; }],
+    ['a level\'s own count one more than its orders', (b: ReturnType<typeof referenceBook>) => { b[0].bids[1].count = 2; }],
+    ['a level\'s own size one more than its orders\'', (b: ReturnType<typeof referenceBook>) => { b[0].bids[1].size = 11; }],
+    ['a level that counts orders it does not list', (b: ReturnType<typeof referenceBook>) => {
+      b[0].asks.push({ price: 104, orders: [], size: 3, count: 1 });
+    }],
+    ['a level holding lots with no orders on it, counted or listed', (b: ReturnType<typeof referenceBook>) => {
+      b[0].asks.push({ price: 104, orders: [], size: 3, count: 0 });
+    }],
+  ])('%s', (_, change) => {
+    expect(bookDifferences(mutated(change), expected)).not.toEqual([]);
+  });
+});
+
+describe('the fill checksum reports one small difference from the reference', () => {
+  const FILLS: [number, number, number][] = [[1, 100, 5], [4, 100, 3], [3, 101, 4], [6, 101, 4], [2, 99, 10]];
+  const sum = (fills: [number, number, number][]) => {
+    const checksum = new FillChecksum();
+    for (const [maker, price, size] of fills) checksum.add(maker, price, size);
+    return checksum.result();
+  };
+  const expected = sum(FILLS);
+  const changed = (change: (fills: [number, number, number][]) => void) => {
+    const fills = structuredClone(FILLS);
+    change(fills);
+    return fillDifferences(sum(fills), expected);
+  };
+
+  it.each([
+    ['one fill\'s price', (f: [number, number, number][]) => { f[2][1] += 1; }],
+    ['two fills\' prices off by one either way (the sum of price x size unchanged)', (f: [number, number, number][]) => {
+      f[2][1] += 1;
+      f[3][1] -= 1;
+    }],
+    ['two fills of the same price and size in the other order (two makers swapped)', (f: [number, number, number][]) => {
+      [f[2], f[3]] = [f[3], f[2]];
+    }],
+    ['one fill\'s maker', (f: [number, number, number][]) => { f[0][0] = 9; }],
+    ['one fill\'s size', (f: [number, number, number][]) => { f[4][2] -= 1; }],
+    ['one fill split in two', (f: [number, number, number][]) => { f.splice(4, 1, [2, 99, 4], [2, 99, 6]); }],
+    ['one fill missing', (f: [number, number, number][]) => { f.pop(); }],
+  ])('%s', (_, change) => {
+    expect(changed(() => {})).toEqual([]);
+    expect(changed(change)).not.toEqual([]);
+  });
+});
+
+describe('an engine whose book answers one thing wrong fails its verification', () => {
+  const workload = buildWorkload('steady', SCALES.tiny, 20120621) as Workload;
+  const settings = { scale: SCALES.tiny, unavailable: {} };
+
+  /**
+   * The JS engine per call, its session's book read through an engine whose depth and orders
+   * pass through `alter` (the session reads its book through its `engine`).
+   */
+  const bookAltered = (alter: { depth?(depth: Depth, asset: number): Depth; orders?(orders: RestingOrder[], asset: number): RestingOrder[] }): BenchEngine => {
+    const js = engineById('js');
+    return {
+      ...js, isReference: false,
+      async open(w, chunk) {
+        const session = await js.open(w, chunk);
+        const engine = (session as unknown as { engine: Engine }).engine;
+        const seen = Object.assign(Object.create(engine) as Engine, {
+          depth: (asset: number, levels?: number) => (alter.depth ?? ((d) => d))(engine.depth(asset, levels), asset),
+          orders: (asset: number) => (alter.orders ?? ((o) => o))(engine.orders(asset), asset),
+        });
+        return Object.assign(Object.create(session) as EngineSession, { engine: seen });
+      },
+    };
+  };
+  const verify = async (engine: BenchEngine) => {
+    const runner = localRunner([engine], settings, createProgress(false, 1));
+    try {
+      const m = (await runner.measure(workload)).measurements[0];
+      expect(m.status).toBe('ok');
+      return m.verification!;
+    } finally {
+      runner.close();
+    }
+  };
+
+  it('the seam itself changes nothing: an engine whose answers pass through unaltered is verified', async () => {
+    expect((await verify(bookAltered({}))).differences).toEqual([]);
+  });
+
+  /** The JS engine per call, its session's tally changed by `change` after each checked pass of a chunk. */
+  const tallyAltered = (change: (tally: EngineSession['tally'], from: number) => void, on: 'js' | 'js-batch' = 'js'): BenchEngine => {
+    const js = engineById(on);
+    return {
+      ...js, isReference: false,
+      async open(w, chunk) {
+        const session = await js.open(w, chunk);
+        return Object.assign(Object.create(session) as EngineSession, {
+          runChecked(from: number, to: number, fills: Parameters<NonNullable<EngineSession['runChecked']>>[2]) {
+            session.runChecked!(from, to, fills);
+            change(session.tally, from);
+          },
+        });
+      },
+    };
+  };
+
+  it('one lot filled more, one command rejected, one order id other than predicted', async () => {
+    for (const on of ['js', 'js-batch'] as const) {
+      const lots = await verify(tallyAltered((t, from) => { if (from === 0) t.filledVolume += 1; }, on));
+      expect(lots.differences.join('\n')).toMatch(/^lots filled: /m);
+      const rejected = await verify(tallyAltered((t, from) => { if (from === 0) t.rejected += 1; }, on));
+      expect(rejected.differences.join('\n')).toMatch(/^commands rejected: 1/m);
+      const ids = await verify(tallyAltered((t, from) => { if (from === 0) t.idMismatches += 1; }, on));
+      expect(ids.differences.join('\n')).toMatch(/^order ids other than predicted: 1/m);
+    }
+  });
+
+  it('one pending stop fewer at the end of the stops workload', async () => {
+    const stops = buildWorkload('stops', SCALES.tiny, 20120621) as Workload;
+    expect(stops.stops!.pendingAtEnd).toBeGreaterThan(0);
+    const js = engineById('js');
+    const engine: BenchEngine = {
+      ...js, isReference: false,
+      async open(w, chunk) {
+        const session = await js.open(w, chunk);
+        return Object.assign(Object.create(session) as EngineSession, { pendingStops: () => session.pendingStops() - 1 });
+      },
+    };
+    const runner = localRunner([engine], settings, createProgress(false, 1));
+    try {
+      const v = (await runner.measure(stops)).measurements[0].verification!;
+      expect(v.ok).toBe(false);
+      expect(v.differences.join('\n')).toMatch(/^pending stops: /m);
+    } finally {
+      runner.close();
+    }
+  });
+
+  it('a timed pass that skipped the first command, on the workload whose measured pass is the whole stream once (growing)', async () => {
+    const growing = buildWorkload('growing', SCALES.tiny, 20120621) as Workload;
+    expect(growing.whenExhausted).toBe('stop');
+    const js = engineById('js');
+    const engine: BenchEngine = {
+      ...js, isReference: false,
+      async open(w, chunk) {
+        const session = await js.open(w, chunk);
+        return Object.assign(Object.create(session) as EngineSession, { run: (from: number, to: number) => session.run(from === 0 ? 1 : from, to) });
+      },
+    };
+    const runner = localRunner([engine], settings, createProgress(false, 1));
+    try {
+      const v = (await runner.measure(growing)).measurements[0].verification!;
+      expect(v.ok).toBe(false);
+      expect(v.differences.join('\n')).toMatch(/^measured pass: /m);
+    } finally {
+      runner.close();
+    }
+  });
+
+  it('one resting order missing from its level\'s queue', async () => {
+    const v = await verify(bookAltered({ orders: (orders, asset) => (asset === workload.assets ? orders.slice(0, -1) : orders) }));
+    expect(v.ok).toBe(false);
+    expect(v.differences.join('\n')).toMatch(/^orders: /m);
+  });
+
+  it('two orders of one level in the other queue order', async () => {
+    const v = await verify(bookAltered({
+      orders: (orders, asset) => {
+        if (asset !== 1) return orders;
+        const out = [...orders];
+        const at = out.findIndex((o, i) => i > 0 && o.price === out[i - 1].price && o.side === out[i - 1].side && o.status !== 'pending');
+        expect(at).toBeGreaterThan(0);
+        [out[at - 1], out[at]] = [out[at], out[at - 1]];
+        return out;
+      },
+    }));
+    expect(v.ok).toBe(false);
+    expect(v.differences.join('\n')).toMatch(/^orders: /m);
+  });
+
+  it('a level holding lots with no orders, counted or listed (the level\'s size left behind)', async () => {
+    const v = await verify(bookAltered({
+      depth: (depth, asset) => (asset === 1 ? { ...depth, asks: [...depth.asks, { price: 1_000_000, size: 5, orders: 0 }] } : depth),
+    }));
+    expect(v.ok).toBe(false);
+    expect(v.differences.join('\n')).toMatch(/^levels: /m);
+  });
+});
