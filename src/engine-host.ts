@@ -92,6 +92,8 @@ export class MatchingEngine implements Engine {
   }
 
   prepareForGrowth(bytes: number): void {
+    // A hint still takes only a byte count: the WASM core took '100000000' as one and grew by 95 MiB.
+    requireNonNegative('bytes', bytes);
     this.core.prepareForGrowth(bytes);
   }
 

@@ -143,6 +143,17 @@ describe('wasm core: memory growth', () => {
     expect(js.memoryBytes()).toBe(jsBefore);
   });
 
+  it('takes only a byte count as a growth hint, on both backends: anything else is refused naming bytes, nothing grown', async () => {
+    for (const engine of [await wasm(), await createEngine({ backend: 'js' })]) {
+      const before = engine.memoryBytes();
+      for (const bytes of ['100000000', -1, Number.NaN, Number.POSITIVE_INFINITY, 1.5]) {
+        expect(() => engine.prepareForGrowth(bytes as number), String(bytes)).toThrow(/^bytes must be a non-negative safe integer/);
+      }
+      expect(engine.memoryBytes()).toBe(before);
+      engine.prepareForGrowth(0);
+    }
+  });
+
   it('keeps 10,000 assets with a few orders each within 256 MB', async () => {
     const engine = await wasm();
     const batch = new CommandBatch();

@@ -208,7 +208,8 @@ async function recoverHeld(
   const replaying = performance.now();
   // A long replay grows the core by tens of MiB: readied now, its pages are touched on another
   // thread while the replay runs instead of faulting in on this one.
-  engine.prepareForGrowth((head.lastSequence - sequencer.lastSequence) * REPLAY_GROWTH_BYTES);
+  // At least 0: a head behind the checkpoint (damage the replay then reports) has nothing to replay.
+  engine.prepareForGrowth(Math.max(0, head.lastSequence - sequencer.lastSequence) * REPLAY_GROWTH_BYTES);
   if (journal?.sequence !== sequencer.lastSequence) journal = new JournalAfter(store, sequencer.lastSequence);
   const replayed = await replayJournal(journal, engine.createBatch(REPLAY_RUN_COMMANDS), {
     commands(batch, key) {
