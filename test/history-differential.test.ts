@@ -108,8 +108,9 @@ function recorder(ref: Reference, machine: () => CoreStateMachine) {
 const isOpen = (status: string): boolean => status === 'resting' || status === 'pending';
 
 /** Every query of `sm` against `ref`; `open`: the engine's open orders when it was taken. */
-async function checkAgainst(sm: CoreStateMachine, ref: Reference, open: ReadonlySet<number>, nextOrderId: number, random: () => number, what: string): Promise<void> {
+async function checkAgainst(sm: CoreStateMachine, ref: Reference, openRemaining: ReadonlyMap<number, number>, nextOrderId: number, random: () => number, what: string): Promise<void> {
   const int = (lo: number, hi: number): number => lo + Math.floor(random() * (hi - lo + 1));
+  const open = new Set(openRemaining.keys());
   expect(sm.nextOrderId, what).toBe(nextOrderId);
   // Every order now and then (a reopen, a view), else a sample: kept to a few seconds.
   const everyOrder = random() < 0.25;
@@ -121,6 +122,14 @@ async function checkAgainst(sm: CoreStateMachine, ref: Reference, open: Readonly
     const fills = events.filter((e) => e.kind === 'fill');
     expect(record, `${what}: order ${id}`).toMatchObject({ orderId: id, placedHeight: ref.placedHeight.get(id), filled: fills.reduce((s, e) => s + e.size, 0) });
     expect(isOpen(record!.status), `${what}: order ${id} is ${record!.status}`).toBe(open.has(id));
+    const last = events[events.length - 1];
+    const triggered = events.find((e) => e.kind === 'triggered');
+    expect({ remaining: record!.remaining, closedHeight: record!.closedHeight, triggeredHeight: record!.triggeredHeight }, `${what}: order ${id}`).toEqual({
+      remaining: open.has(id) ? openRemaining.get(id) : 0,
+      closedHeight: open.has(id) ? undefined : last.height,
+      triggeredHeight: triggered?.height,
+    });
+    if (!open.has(id)) expect(record!.status, `${what}: order ${id}`).toBe(events.some((e) => e.kind === 'removed' && e.orderId === id) ? 'cancelled' : 'filled');
     const fillSeqs = fills.map((e) => e.fillSeq);
     expect((await sm.getOrderFills(id)).map((f) => f.fillSeq), `${what}: order ${id}'s fills`).toEqual(fillSeqs);
     if (fillSeqs.length > 1) {
@@ -192,10 +201,13 @@ async function checkAgainst(sm: CoreStateMachine, ref: Reference, open: Readonly
   }
 }
 
-/** The engine's open orders (resting or pending). */
-function openOrders(sm: CoreStateMachine): Set<number> {
-  const open = new Set<number>();
-  for (let id = 1; id < sm.nextOrderId; id++) if (sm.order(id) !== undefined) open.add(id);
+/** The engine's open orders (resting or pending), each with what rests or waits of it. */
+function openOrders(sm: CoreStateMachine): Map<number, number> {
+  const open = new Map<number, number>();
+  for (let id = 1; id < sm.nextOrderId; id++) {
+    const order = sm.order(id);
+    if (order !== undefined) open.set(id, order.remaining);
+  }
   return open;
 }
 
