@@ -12,10 +12,12 @@ import { CommandBatch } from '../src/batch.js';
 import { EVENT_SLOTS, EventSlot, decodeEvent, type EventList } from '../src/events.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import type { RecordedFill } from '../src/state/fill-history.js';
-import type { BackendName, OrderRecord, RecordedEvent } from '../src/types.js';
+import type { BackendName, Depth, OrderRecord, RecordedEvent } from '../src/types.js';
 import { describeEachBackend } from './helpers/backends.js';
 import { pastCursor } from './helpers/answers.js';
-import { FLOW_TRADERS, Flow, rng } from './fixtures/flow.mjs';
+import { FLOW_ASSETS, FLOW_TRADERS, Flow, rng } from './fixtures/flow.mjs';
+
+const BOOK_LEVELS = 50;
 import { tempDbPath } from './fixtures/state-helpers.js';
 
 /** A command that placed orders (accepted or rejected) as the engine reported it. */
@@ -35,6 +37,13 @@ class Reference {
   readonly placings: Placing[] = [];
   private readonly placingBySeq = new Map<number, Placing>();
   readonly placedHeight = new Map<number, number>();
+  /** Each height's books at its end, by asset: [height][asset] -> depth as the engine gave it. */
+  readonly books = new Map<number, Map<number, Depth>>();
+
+  /** The books as height `height` leaves them (called at its end). */
+  endHeight(sm: CoreStateMachine, height: number): void {
+    this.books.set(height, new Map(FLOW_ASSETS.map((asset) => [asset, sm.depth(asset, BOOK_LEVELS)])));
+  }
 
   /** The events of commands firstSeq + event.command (a batch numbers them from 0; a call's is 0). */
   record(events: EventList, firstSeq: number, firstFillSeq: number, height: number): void {
@@ -86,7 +95,12 @@ function recorder(ref: Reference, machine: () => CoreStateMachine) {
     return result;
   };
   return {
-    setHeight: (height: number) => machine().setHeight(height),
+    setHeight: (height: number) => {
+      const sm = machine();
+      // A new height ends the one before it: its books are what bookAt must give for it.
+      if (height > sm.height) ref.endHeight(sm, sm.height);
+      sm.setHeight(height);
+    },
     placeLimitOrder: perCall('placeLimitOrder'),
     placeMarketOrder: perCall('placeMarketOrder'),
     placeStopOrder: perCall('placeStopOrder'),
@@ -135,6 +149,18 @@ async function checkAgainst(sm: CoreStateMachine, ref: Reference, openRemaining:
     if (fillSeqs.length > 1) {
       const at = int(0, fillSeqs.length - 1);
       expect((await sm.getOrderFills(id, { after: fillSeqs[at], limit: 1 })).map((f) => f.fillSeq)).toEqual(fillSeqs.slice(at + 1, at + 2));
+    }
+  }
+  // Past books: a height the checkpoints kept (the journal before the oldest is pruned) as it ended.
+  for (const [height, books] of ref.books) {
+    if (random() > 3 / ref.books.size) continue;
+    for (const [asset, depth] of books) {
+      try {
+        const book = await sm.bookAt(asset, height, BOOK_LEVELS);
+        expect({ bids: book.bids, asks: book.asks }, `${what}: asset ${asset}'s book at height ${height}`).toEqual({ bids: depth.bids, asks: depth.asks });
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'NOT_RETAINED') throw error;
+      }
     }
   }
   const maxHeight = ref.placings.length === 0 ? 1 : ref.placings[ref.placings.length - 1].height;
@@ -217,7 +243,7 @@ describeEachBackend('history queries against the engine\'s own events', (backend
       const path = tempDbPath('lobcore-history-diff');
       const ref = new Reference();
       const random = rng(seed * 7919);
-      const options = (held: boolean) => ({ path, backend, checkpointInterval: 150, keepCheckpoints: 1, ...(held ? { indexGatherMs: 60_000 } : {}) });
+      const options = (held: boolean) => ({ path, backend, checkpointInterval: 2, keepCheckpoints: 1, ...(held ? { indexGatherMs: 60_000 } : {}) });
       let sm = await CoreStateMachine.open(options(true));
       const flow = new Flow(seed, { opsPerBlock: 12, makeBatch: () => new CommandBatch() });
       const driver = recorder(ref, () => sm);
@@ -228,7 +254,7 @@ describeEachBackend('history queries against the engine\'s own events', (backend
             flow.runBlock(driver);
             // Some flushes are awaited only by the queries (which flush first).
             if (random() < 0.6) await sm.flush();
-            if (random() < 0.3) await sm.checkpointIfNeeded();
+            if (random() < 0.5) await sm.checkpointIfNeeded();
             lagged ||= sm.indexLag > 0;
             await checkAgainst(sm, ref, openOrders(sm), sm.nextOrderId, random, `seed ${seed} round ${round} block ${block}`);
           }
