@@ -195,19 +195,22 @@ export class AuditTrail {
     if (fromHeight > toHeight) return out;
     if (status === 'open') {
       const ids = await this.openPage(trader, after, newestFirst);
-      const inHeights = (record: OrderRecord | undefined): record is OrderRecord =>
-        record !== undefined && record.placedHeight >= fromHeight && record.placedHeight <= toHeight;
+      // The records are read after the set, and a commit that becomes durable meanwhile is in them:
+      // an order it closed says so, and is left out (its place goes to the next open one), or an
+      // open page would list a cancelled or filled order.
+      const listed = (record: OrderRecord | undefined): record is OrderRecord =>
+        record !== undefined && (record.status === 'resting' || record.status === 'pending') && record.placedHeight >= fromHeight && record.placedHeight <= toHeight;
       let next = 0;
       for await (const record of together(ids, () => limit - out.length, (orderId) => this.getOrder(orderId))) {
         next++;
-        if (inHeights(record)) out.push(record);
+        if (listed(record)) out.push(record);
       }
       // An OCO pair's legs share their placing sequence, which is the cursor: a full page takes the
       // other leg too rather than split them (the next page would skip it).
       const last = out[out.length - 1];
       if (out.length >= limit && last.ocoSiblingId !== undefined && ids[next] === last.ocoSiblingId) {
         const sibling = await this.getOrder(last.ocoSiblingId);
-        if (inHeights(sibling) && sibling.seq === last.seq) out.push(sibling);
+        if (listed(sibling) && sibling.seq === last.seq) out.push(sibling);
       }
       return out;
     }
