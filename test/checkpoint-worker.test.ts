@@ -18,6 +18,7 @@ import { checkpointKey, chunkKey, formatKey, headKey, prefixRange, Prefix } from
 import type { KeyValueStore } from '../src/state/memory-store.js';
 import { checkpointChunkKeys } from '../src/state/checkpoint-chunks.js';
 import { SnapshotFiles } from '../src/state/checkpoint-files.js';
+import type { SnapshotSink } from '../src/state/checkpoints.js';
 import { DATABASE_FORMAT_VERSION, SnapshotWhere, decodeCheckpoint, decodeFormat, encodeCheckpoint, encodeFormat } from '../src/state/codecs.js';
 import { ShadowEngine as Shadow } from '../src/state/checkpoint-shadow.js';
 import {
@@ -264,14 +265,18 @@ describeEachBackend('checkpoints from the checkpoint worker', (backend) => {
     let stored!: () => void;
     const storedOnce = new Promise<void>((resolve) => { stored = resolve; });
     const sinks = new Map<number, number>();
-    place.sink = (sequence) => {
+    // Each sink is wrapped by delegation: a wrapper made with Object.create(real) would run the
+    // real methods with the wrapper as `this`, and give the wrapper a file handle of its own.
+    place.sink = (sequence): SnapshotSink => {
       const real = sink(sequence);
       const nth = (sinks.get(sequence) ?? 0) + 1;
       sinks.set(sequence, nth);
-      if (nth === 2) return Object.assign(Object.create(real) as typeof real, { complete: () => real.complete().finally(stored) });
-      return Object.assign(Object.create(real) as typeof real, {
-        piece: (index: number, bytes: Uint8Array) => (index === 0 ? real.piece(index, bytes) : storedOnce.then(() => real.piece(index, bytes))),
-      });
+      return {
+        piece: (index, bytes) => (nth === 2 || index === 0 ? real.piece(index, bytes) : storedOnce.then(() => real.piece(index, bytes))),
+        whole: (snapshot) => real.whole(snapshot),
+        complete: () => (nth === 2 ? real.complete().finally(stored) : real.complete()),
+        discard: () => real.discard(),
+      };
     };
     const first = sm.checkpoint();
     sm.placeLimitOrder({ trader: 4, asset: 9, side: 'bid', price: 400, size: 1, timestamp: 100_000 });
