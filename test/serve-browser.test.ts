@@ -105,6 +105,14 @@ async function served(machine: MarketMachine, source: ReplaySource | DemoSource,
   return server;
 }
 
+/** A page of a server that takes orders, given its token, once its feed is live. */
+async function orderDeskPage(machine: MarketMachine, source: ReplaySource | DemoSource): Promise<{ page: Page; errors: string[] }> {
+  const server = await served(machine, source, { allowOrders: true });
+  const opened = await openPage(`${server.url}#token=${server.token}`);
+  await opened.page.locator('#feed-state[data-state="live"]').waitFor();
+  return opened;
+}
+
 describe('the page in headless Chromium', () => {
   it('shows a replayed LOBSTER book equal to the engine, updates while it runs, and recovers from a dropped connection', async () => {
     const machine = await openMachine();
@@ -250,9 +258,7 @@ describe('the page in headless Chromium', () => {
       }
     }
     await machine.flush();
-    const server = await served(machine, source, { allowOrders: true });
-    const { page, errors } = await openPage(`${server.url}#token=${server.token}`);
-    await page.locator('#feed-state[data-state="live"]').waitFor();
+    const { page, errors } = await orderDeskPage(machine, source);
     await expectLadderLikeEngine(page, machine, 0);
 
     // Trader 4242 joins the bid at 99 on asset 0: the ladder marks that level.
@@ -298,9 +304,7 @@ describe('the page in headless Chromium', () => {
     machine.setHeight(1);
     machine.placeLimitOrder({ trader: 1, asset: 0, side: 'ask', price: 101, size: 10, timestamp: 1 });
     await machine.flush();
-    const server = await served(machine, source, { allowOrders: true });
-    const { page, errors } = await openPage(`${server.url}#token=${server.token}`);
-    await page.locator('#feed-state[data-state="live"]').waitFor();
+    const { page, errors } = await orderDeskPage(machine, source);
     await page.fill('#f-trader', '4242');
     await page.fill('#f-price', '99');
     await page.fill('#f-size', '5');
@@ -323,9 +327,7 @@ describe('the page in headless Chromium', () => {
     machine.setHeight(1);
     for (let price = 1; price <= 60; price++) machine.placeLimitOrder({ trader: 4242, asset: 0, side: 'bid', price, size: 1, timestamp: price });
     await machine.flush();
-    const server = await served(machine, source, { allowOrders: true });
-    const { page, errors } = await openPage(`${server.url}#token=${server.token}`);
-    await page.locator('#feed-state[data-state="live"]').waitFor();
+    const { page, errors } = await orderDeskPage(machine, source);
     // One more from the page: its answer shows the trader's trail, 61 open orders.
     await page.fill('#f-trader', '4242');
     await page.fill('#f-price', '61');
@@ -377,9 +379,7 @@ describe('the page in headless Chromium', () => {
       machine.placeLimitOrder({ trader: 1, asset: 0, side, price, size: 10, timestamp: timestamp++ });
     }
     await machine.flush();
-    const server = await served(machine, source, { allowOrders: true });
-    const { page, errors } = await openPage(`${server.url}#token=${server.token}`);
-    await page.locator('#feed-state[data-state="live"]').waitFor();
+    const { page, errors } = await orderDeskPage(machine, source);
     await expectLadderLikeEngine(page, machine, 0);
     await page.fill('#f-trader', '4242');
     const result = page.locator('#entry .result');
