@@ -70,9 +70,9 @@ export async function applyStream(
           const outcome = state.apply(message.data, message.seq);
           if (outcome.applied) onApplied(outcome, message.seq);
           next = message.seq + 1;
-          deadline = Date.now() + timeoutMs;
           got++;
         }
+        if (got > 0) deadline = Date.now() + timeoutMs;
         if (gap || got === 0 || next > lastSeq) break;
       }
     } catch (error) {
