@@ -371,6 +371,33 @@ export interface RecordedEvent extends BookEvent {
   fillSeq?: number;
 }
 
+/**
+ * Where an order's event sits in its trail: the command that caused it (`seq`) and its place among
+ * that command's events of the order (`index`, from 0). Both are fixed once the event is: a cursor
+ * stays exact while later events land, where an offset counted from the newest would move.
+ */
+export interface OrderEventCursor {
+  seq: number;
+  index: number;
+}
+
+export interface OrderEventQuery {
+  /** Newest first instead of oldest first. */
+  newestFirst?: boolean;
+  /** The `next` of the previous page: this page starts past it, in its direction. */
+  after?: OrderEventCursor;
+  /** Events a page holds. */
+  limit?: number;
+}
+
+export interface OrderEventPage {
+  events: RecordedEvent[];
+  /** Where the last event of the page sits: the `after` of the next page (absent on an empty page). */
+  next?: OrderEventCursor;
+  /** Whether the trail held events past the page when it was read. */
+  more: boolean;
+}
+
 export interface TraderOrderQuery {
   /** open: resting (or pending); closed: filled, cancelled or rejected; all (default). */
   status?: 'open' | 'closed' | 'all';

@@ -223,12 +223,96 @@ describeEachBackend('audit trail', (backend) => {
         await sm.close();
       });
 
+      it('pages an order\'s events by cursor both ways, exactly while fills land, reading only the blocks a page reaches', async () => {
+        const sm = await open();
+        sm.setHeight(1);
+        // A taker sweeping three makers in one command and resting the rest: a cursor inside one command's run of events.
+        for (let i = 0; i < 3; i++) sm.placeLimit({ trader: 2, asset: 1, side: 'ask', price: 100, size: 1, timestamp: 1 });
+        const maker = sm.placeLimit({ trader: 1, asset: 1, side: 'ask', price: 102, size: 1000, timestamp: 1 }).orderId;
+        const sweep = sm.placeLimit({ trader: 3, asset: 1, side: 'bid', price: 101, size: 5, timestamp: 2 }).orderId;
+        let timestamp = 3;
+        // The maker is filled once a flush, 40 flushes: its trail spans 41 blocks.
+        const fillMaker = async (times: number) => {
+          for (let i = 0; i < times; i++) {
+            sm.placeLimit({ trader: 4, asset: 1, side: 'bid', price: 102, size: 1, timeInForce: 'IOC', timestamp: timestamp++ });
+            await sm.flush();
+          }
+        };
+        await fillMaker(40);
+        const whole = await sm.getOrderEvents(maker);
+        expect(whole.length).toBe(1 + 1 + 40); // accepted, rested, 40 IOC fills
+        expect(await sm.getOrderEventCount(maker)).toBe(whole.length);
+
+        // Newest first, pages of 3, with fills landing between the asks: the pages give every event
+        // older than the first page's, once and in order, and none of the new ones.
+        const newest: typeof whole = [];
+        let page = await sm.getOrderEventPage(maker, { newestFirst: true, limit: 3 });
+        for (;;) {
+          newest.push(...page.events);
+          if (!page.more) break;
+          expect(await sm.getOrderEventCount(maker, page.next)).toBe(whole.length - newest.length);
+          await fillMaker(1);
+          page = await sm.getOrderEventPage(maker, { newestFirst: true, after: page.next, limit: 3 });
+        }
+        expect(newest).toEqual([...whole].reverse());
+
+        // Oldest first, pages of 4, with fills landing between them: every event once, the new ones too.
+        const oldest: typeof whole = [];
+        page = await sm.getOrderEventPage(maker, { limit: 4 });
+        for (;;) {
+          oldest.push(...page.events);
+          if (!page.more) break;
+          if (oldest.length < 30) await fillMaker(1);
+          page = await sm.getOrderEventPage(maker, { after: page.next, limit: 4 });
+        }
+        expect(oldest).toEqual(await sm.getOrderEvents(maker));
+
+        // The taker's run of fills within its one command, paged one event at a time either way.
+        const sweepWhole = await sm.getOrderEvents(sweep);
+        expect(sweepWhole.map((e) => e.kind)).toEqual(['accepted', 'fill', 'fill', 'fill', 'rested']);
+        for (const newestFirst of [false, true]) {
+          const seen: typeof whole = [];
+          let one = await sm.getOrderEventPage(sweep, { newestFirst, limit: 1 });
+          for (;;) {
+            seen.push(...one.events);
+            if (!one.more) break;
+            one = await sm.getOrderEventPage(sweep, { newestFirst, after: one.next, limit: 1 });
+          }
+          expect(seen).toEqual(newestFirst ? [...sweepWhole].reverse() : sweepWhole);
+        }
+        expect(await sm.getOrderEventCount(sweep)).toBe(5);
+
+        // A page of the newest 3 reads the blocks it reaches, not the 60-odd the maker's trail spans by
+        // now: the placing block (where the order's touches start), the page's 3 and the one past them
+        // that says there are more.
+        const blocks = vi.spyOn(History.prototype, 'block');
+        try {
+          expect((await sm.getOrderEventPage(maker, { newestFirst: true, limit: 3 })).events).toEqual(oldest.slice(-3).reverse());
+          expect(blocks.mock.calls.length).toBeLessThanOrEqual(5);
+          blocks.mockClear();
+          expect((await sm.getOrderEventPage(maker, { limit: 2 })).events).toEqual(oldest.slice(0, 2));
+          expect(blocks.mock.calls.length).toBeLessThanOrEqual(2);
+        } finally {
+          blocks.mockRestore();
+        }
+        expect(await sm.getOrderEventPage(999, { limit: 5 })).toEqual({ events: [], more: false });
+        await sm.close();
+      });
+
       it('refuses malformed queries with INVALID_ARGUMENT naming the field', async () => {
         const sm = await open();
         const bad: [string, () => Promise<unknown>][] = [
           ['orderId', () => sm.getOrder(0)],
           ['orderId', () => sm.getOrder(1.5)],
           ['orderId', () => sm.getOrderEvents(-1)],
+          ['orderId', () => sm.getOrderEventPage(0)],
+          ['orderId', () => sm.getOrderEventCount(1.5)],
+          ['limit', () => sm.getOrderEventPage(1, { limit: 0 })],
+          ['newestFirst', () => sm.getOrderEventPage(1, { newestFirst: 1 as never })],
+          ['after', () => sm.getOrderEventPage(1, { after: 5 as never })],
+          ['after', () => sm.getOrderEventPage(1, { after: { seq: 1, index: -1 } })],
+          ['before', () => sm.getOrderEventCount(1, { seq: '1', index: 0 } as never)],
+          ['from', () => sm.getOrderEventPage(1, { from: 1 } as never)],
           ['trader', () => sm.getTraderOrders(-1)],
           ['status', () => sm.getTraderOrders(1, { status: 'pending' as never })],
           ['limit', () => sm.getTraderOrders(1, { limit: 0 })],

@@ -3,12 +3,12 @@
 // commits' truth) through the derived index (keys.ts): an order's record is its events folded.
 import { EventCode, EVENT_KINDS, ORDER_TYPES, OrderTypeCode, REASONS, SIDES, STP_MODES, TIME_IN_FORCE } from '../codes.js';
 import { EVENT_SLOTS, EventHead, EventSlot, decodeEvent } from '../events.js';
-import type { OrderRecord, RecordedEvent, RejectReason, RemovalReason, TraderOrderQuery } from '../types.js';
+import type { OrderEventCursor, OrderEventPage, OrderEventQuery, OrderRecord, RecordedEvent, RejectReason, RemovalReason, TraderOrderQuery } from '../types.js';
 import { invalidArgument, LobError } from '../errors.js';
 import { orDefault } from '../validate.js';
 import { eventsOfOrder, firstEventOfCommand } from './block-lookup.js';
 import { decodeUint } from './codecs.js';
-import { normalizeHeights, normalizePage, requireId, requireOrderId, requireQuery } from './fill-history.js';
+import { DEFAULT_PAGE_LIMIT, normalizeHeights, normalizePage, requireId, requireOrderId, requireQuery } from './fill-history.js';
 import { History, type HistoryReader, type ReadBlock } from './history.js';
 import { Prefix, keyIntegers, keyOf } from './keys.js';
 import { NOT_OPEN, PAIRED, UNKNOWN_SEQ, UNPAIRED, type OpenOrders } from './open-orders.js';
@@ -175,6 +175,59 @@ export class AuditTrail {
       for (const k of eventsOfOrder(block, orderId)) out.push(recordedEvent(block, k));
     }
     return out;
+  }
+
+  /**
+   * A page of an order's events, oldest first or newest first, past the cursor `after` (the `next`
+   * of the page before). The order's blocks are read as far as the page reaches: the newest events
+   * of an order filled 50,000 times are a few blocks' reading, not its whole trail's (getOrderEvents).
+   */
+  async getOrderEventPage(orderId: number, query: OrderEventQuery = {}): Promise<OrderEventPage> {
+    requireOrderId(orderId);
+    requireQuery(query, ORDER_EVENT_QUERY_KEYS, 'getOrderEventPage');
+    const newestFirst = orDefault(query.newestFirst, false);
+    if (typeof newestFirst !== 'boolean') throw invalidArgument('newestFirst', 'a boolean', newestFirst);
+    const after = query.after === undefined ? undefined : requireCursor('after', query.after);
+    const limit = orDefault(query.limit, DEFAULT_PAGE_LIMIT);
+    if (!Number.isSafeInteger(limit) || limit < 1) throw invalidArgument('limit', 'a positive safe integer', limit);
+    const events: RecordedEvent[] = [];
+    if (orderId >= this.nextOrderId()) return { events, more: false };
+    let last: { block: ReadBlock; ks: Int32Array; i: number } | undefined;
+    const step = newestFirst ? -1 : 1;
+    for await (const block of this.history.orderBlocks(orderId, newestFirst, after?.seq)) {
+      const ks = eventsOfOrder(block, orderId);
+      let i = newestFirst ? ks.length - 1 : 0;
+      if (after !== undefined && after.seq >= block.firstSeq && after.seq <= block.lastSeq) {
+        // Older blocks are wholly before the cursor, later ones wholly past it: only its own is cut.
+        const at = commandStart(block, ks, after.seq) + after.index;
+        i = newestFirst ? Math.min(at - 1, ks.length - 1) : Math.max(at + 1, 0);
+      }
+      for (; i >= 0 && i < ks.length; i += step) {
+        if (events.length === limit) return { events, next: cursorOf(last!.block, last!.ks, last!.i), more: true };
+        events.push(recordedEvent(block, ks[i]));
+        last = { block, ks, i };
+      }
+    }
+    return last === undefined ? { events, more: false } : { events, next: cursorOf(last.block, last.ks, last.i), more: false };
+  }
+
+  /**
+   * How many events order `orderId` has, or has before the cursor `before`. Every block of the order
+   * up to the cursor is read, as getOrder's record reads them all; none of its events is decoded.
+   */
+  async getOrderEventCount(orderId: number, before?: OrderEventCursor): Promise<number> {
+    requireOrderId(orderId);
+    const cursor = before === undefined ? undefined : requireCursor('before', before);
+    if (orderId >= this.nextOrderId()) return 0;
+    let count = 0;
+    for await (const block of this.history.orderBlocks(orderId, false)) {
+      const ks = eventsOfOrder(block, orderId);
+      if (cursor !== undefined && cursor.seq <= block.lastSeq) {
+        return cursor.seq < block.firstSeq ? count : count + Math.min(commandStart(block, ks, cursor.seq) + cursor.index, ks.length);
+      }
+      count += ks.length;
+    }
+    return count;
   }
 
   /**
@@ -357,6 +410,35 @@ export class AuditTrail {
     return undefined;
   }
 }
+
+/** Where an order's `ks[i]` (its events in `block`, eventsOfOrder) sits in its trail. */
+function cursorOf(block: ReadBlock, ks: Int32Array, i: number): OrderEventCursor {
+  const seq = block.events[ks[i] * EVENT_SLOTS + EventSlot.COMMAND];
+  return { seq, index: i - commandStart(block, ks, seq) };
+}
+
+/** The first of the order's events `ks` in `block` caused by command `seq` or a later one: a binary search, as their commands never fall. */
+function commandStart(block: ReadBlock, ks: Int32Array, seq: number): number {
+  let low = 0;
+  let high = ks.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (block.events[ks[mid] * EVENT_SLOTS + EventSlot.COMMAND] < seq) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+function requireCursor(field: string, value: unknown): OrderEventCursor {
+  const cursor = value as OrderEventCursor;
+  const whole = (n: unknown): boolean => Number.isSafeInteger(n) && (n as number) >= 0;
+  if (typeof value !== 'object' || value === null || !whole(cursor.seq) || !whole(cursor.index)) {
+    throw invalidArgument(field, 'a cursor { seq, index } of non-negative safe integers (a page\'s next)', value);
+  }
+  return cursor;
+}
+
+const ORDER_EVENT_QUERY_KEYS: readonly (keyof OrderEventQuery)[] = ['newestFirst', 'after', 'limit'];
 
 // Typed by the query's keys, so a key renamed in the interface fails the build here.
 const TRADER_ORDER_QUERY_KEYS: readonly (keyof TraderOrderQuery)[] = ['status', 'fromHeight', 'toHeight', 'newestFirst', 'after', 'limit'];

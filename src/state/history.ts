@@ -113,6 +113,61 @@ export class History {
   }
 
   /**
+   * The blocks with events of order `orderId` from the one holding journal sequence `fromSeq` (the
+   * placing one when not given): oldest first on to the newest, or newest first back to the
+   * placing one. Its ORDER_TOUCH keys are read a page at a time as the caller goes on, 4 at first
+   * and doubling up to 1,024, so a page of a long trail reads the blocks it reaches and a few keys
+   * past them, not every block of the order (blocksOfOrder).
+   */
+  async *orderBlocks(orderId: number, newestFirst: boolean, fromSeq?: number): AsyncGenerator<ReadBlock> {
+    const placed = await this.blockOfOrder(orderId);
+    if (placed === undefined || (fromSeq !== undefined && fromSeq < placed.firstSeq)) return;
+    // Touches name only flushes after the placing one (and a touch of the placing one is skipped).
+    const low = keyOf(Prefix.ORDER_TOUCH, orderId, placed.firstSeq + 1);
+    const high = keyOf(Prefix.ORDER_TOUCH, orderId + 1, 0);
+    const atCursor = fromSeq === undefined ? undefined : keyOf(Prefix.ORDER_TOUCH, orderId, fromSeq);
+    const touched = async (key: Uint8Array): Promise<ReadBlock> => {
+      const block = await this.block(keyIntegers(key, Prefix.ORDER_TOUCH, 2)[1]);
+      if (block === undefined) throw new LobError('CORRUPTION', `order-touch ${describeKey(key)} names a flush whose event block is missing`);
+      return block;
+    };
+    let pageSize = 4;
+    if (newestFirst) {
+      // Every block starting at or before the cursor's sequence: the one holding it, then older ones.
+      let range: KeyRange = atCursor === undefined ? { gte: low, lt: high, reverse: true, limit: pageSize } : { gte: low, lte: atCursor, reverse: true, limit: pageSize };
+      for (;;) {
+        const keys = await this.reader.keys(range);
+        for (const key of keys) yield await touched(key);
+        if (keys.length < pageSize) break;
+        pageSize = Math.min(pageSize * 2, 1024);
+        range = { gte: low, lt: keys[keys.length - 1], reverse: true, limit: pageSize };
+      }
+      yield placed;
+      return;
+    }
+    let range: KeyRange = { gte: low, lt: high, limit: pageSize };
+    if (atCursor === undefined || fromSeq! <= placed.lastSeq) {
+      yield placed;
+      if (atCursor !== undefined) range = { gt: atCursor, lt: high, limit: pageSize };
+    } else {
+      // The cursor's block is the last to start at or before it; then those starting after it.
+      const [holding] = await this.reader.keys({ gte: low, lte: atCursor, reverse: true, limit: 1 });
+      if (holding !== undefined) {
+        const block = await touched(holding);
+        if (block.lastSeq >= fromSeq!) yield block;
+      }
+      range = { gt: atCursor, lt: high, limit: pageSize };
+    }
+    for (;;) {
+      const keys = await this.reader.keys(range);
+      for (const key of keys) yield await touched(key);
+      if (keys.length < pageSize) return;
+      pageSize = Math.min(pageSize * 2, 1024);
+      range = { gt: keys[keys.length - 1], lt: high, limit: pageSize };
+    }
+  }
+
+  /**
    * The blocks with events of `trader` at heights fromHeight..toHeight (from its TRADER_TOUCH
    * entries), oldest first or, with `newestFirst`, newest first and none after `last` if given.
    */

@@ -18,7 +18,7 @@ import { isNonNegativeSafeInteger, requireNonNegative, requirePositive } from '.
 import type {
   BackendName, BookSnapshot, CancelAllRequest, CancelAllResult, CancelRequest, CancelResult, Depth, Level,
   LimitOrderRequest, MarketOrderRequest, ModifyRequest, OcoOrderRequest, OrderRecord, OrderResult, RecordedEvent,
-  ReduceRequest, RestingOrder, StopOrderRequest, SubscribeOptions, TraderOrderQuery,
+  ReduceRequest, RestingOrder, StopOrderRequest, SubscribeOptions, TraderOrderQuery, OrderEventCursor, OrderEventPage, OrderEventQuery,
 } from '../types.js';
 import { AuditTrail } from './audit-trail.js';
 import { bookAt } from './book-history.js';
@@ -666,6 +666,16 @@ export class CoreStateMachine {
   /** An order's whole lifecycle, each event with its height and sequence. */
   async getOrderEvents(orderId: number): Promise<RecordedEvent[]> {
     return this.read((p) => p.audit.getOrderEvents(orderId));
+  }
+
+  /** A page of an order's events, oldest or newest first, past a cursor: only the blocks the page reaches are read. */
+  async getOrderEventPage(orderId: number, query?: OrderEventQuery): Promise<OrderEventPage> {
+    return this.read((p) => p.audit.getOrderEventPage(orderId, query));
+  }
+
+  /** How many events an order has, or has before a cursor (a page's next). */
+  async getOrderEventCount(orderId: number, before?: OrderEventCursor): Promise<number> {
+    return this.read((p) => p.audit.getOrderEventCount(orderId, before));
   }
 
   /** A trader's orders (accepted and rejected), oldest first, paginated by `after` (a record's seq). */
