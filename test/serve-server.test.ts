@@ -17,6 +17,7 @@ import { samplePath } from '../src/lobster/index.js';
 import type { MarketMachine } from '../src/serve/feed.js';
 import type { LobServer } from '../src/serve/server.js';
 import { REQUESTS_AT_ONCE } from '../src/serve/client-session.js';
+import { EVENTS_SHOWN } from '../src/serve/audit-desk.js';
 import {
   RawSocket, engineDepth, engineLastPrice, openMachine, originOf, pageClient, serve, until, type PageClient,
 } from './helpers/serve.js';
@@ -324,6 +325,72 @@ describe('the audit trail on a page', () => {
     expect(newest).toBe(50_010);
     expect(fills.map((f) => f.fillSeq)).toEqual(Array.from({ length: 30 }, (_, i) => newest - i));
     expect(fills.map((f) => f.height)).toEqual([...Array(10).fill(12), ...Array(20).fill(11)]);
+  });
+
+  it("an order's trail comes a page at a time: a maker's first frame is bounded however many its fills, and the pages after it give every event once, in order, while fills land", async () => {
+    const machine = await openMachine();
+    later(() => machine.close());
+    machine.setHeight(1);
+    const maker = machine.placeLimitOrder({ trader: 1, asset: 0, side: 'ask', price: 100, size: 100_000, timestamp: 1 }).orderId;
+    let timestamp = 2;
+    const fills = async (count: number) => {
+      machine.setHeight(machine.height + 1);
+      for (let i = 0; i < count; i++) machine.placeMarketOrder({ trader: 2, asset: 0, side: 'bid', size: 1, timestamp: timestamp++ });
+      await machine.flush();
+    };
+    for (let i = 0; i < 30; i++) await fills(100);
+    const server = await started(machine, new DemoSource(machine, { speed: 1, paused: true, assets: 1 }));
+    const page = client(server);
+    await until('hello', () => page.hello !== null);
+
+    type Event = { kind: string; seq: number; fillSeq?: number };
+    type Cursor = { seq: number; index: number } | null;
+    const whole = (await machine.getOrderEvents(maker)) as Event[];
+    expect(whole.length).toBe(3002);
+    const first = await page.request({ type: 'audit', orderId: maker });
+    const events = first.events as Event[];
+    // The acceptance and the newest 99: some 24 KB, where the whole trail was 700 KB.
+    expect(events.length).toBe(EVENTS_SHOWN);
+    expect(JSON.stringify(first).length).toBeLessThan(40_000);
+    expect(events[0]).toEqual(whole[0]);
+    expect(events.slice(1)).toEqual(whole.slice(-(EVENTS_SHOWN - 1)));
+    expect(first.left).toBe(whole.length - EVENTS_SHOWN);
+    expect(first.order).toMatchObject({ orderId: maker, filled: 3000, status: 'resting' });
+
+    // Older pages, with fills landing between the asks: each is the page before the last, and none
+    // of the new fills comes into them.
+    let left = first.left as number;
+    let next = first.next as Cursor;
+    let middle: Event[] = [];
+    while (next !== null) {
+      await fills(7);
+      const older = await page.request({ type: 'audit', orderId: maker, before: next });
+      expect(older.type).toBe('auditOrderPage');
+      const got = older.events as Event[];
+      expect(got.length).toBeLessThanOrEqual(EVENTS_SHOWN);
+      expect(older.left).toBe(left - got.length);
+      middle = [...got, ...middle];
+      left = older.left as number;
+      next = older.next as Cursor;
+    }
+    expect(left).toBe(0);
+    expect([events[0], ...middle, ...events.slice(1)]).toEqual(whole);
+
+    // A short trail is one frame, whole; bad cursors are refused naming the field.
+    const short = machine.placeLimitOrder({ trader: 3, asset: 0, side: 'bid', price: 90, size: 1, timestamp: timestamp++ }).orderId;
+    await machine.flush();
+    expect(await page.request({ type: 'audit', orderId: short })).toMatchObject({ left: 0, next: null, events: [{ kind: 'accepted' }, { kind: 'rested' }] });
+    const raw = await RawSocket.open(server);
+    later(() => raw.close());
+    const bad = [
+      { orderId: maker, before: 5 }, { orderId: maker, before: { seq: 1 } }, { orderId: maker, before: { seq: 1, index: -1 } },
+      { orderId: maker, before: { seq: 1, index: 0, more: 1 } }, { trader: 1, before: { seq: 1, index: 0 } },
+    ];
+    for (const fields of bad) {
+      const from = raw.frames.length;
+      raw.send(JSON.stringify({ type: 'audit', id: 1, ...fields }));
+      expect(await raw.next('error', from), JSON.stringify(fields)).toMatchObject({ code: 'BAD_FRAME', message: expect.stringContaining('audit.before') });
+    }
   });
 
   it('a burst of requests from one page runs a few at a time, and every one is answered', async () => {

@@ -4,7 +4,7 @@
 // acknowledging is cut off once its window has stayed full for `stallMs`.
 import type { WebSocket } from 'ws';
 import { LobError } from '../errors.js';
-import { auditOrder, auditTrader } from './audit-desk.js';
+import { auditOrder, auditTrader, olderEvents } from './audit-desk.js';
 import type { FeedMessage, MarketMachine } from './feed.js';
 import type { FeedRelay } from './feed-relay.js';
 import { FlowWindow } from './flow-window.js';
@@ -182,10 +182,15 @@ export class ClientSession {
       case 'order':
         return this.answer(frame.id, () => this.context.orders.place(frame));
       case 'audit':
-        return this.answer(frame.id, () => frame.orderId !== undefined
-          ? auditOrder(this.context.machine, frame.id, frame.orderId)
-          : auditTrader(this.context.machine, frame.id, frame.trader));
+        return this.answer(frame.id, () => this.audit(frame));
     }
+  }
+
+  /** An order's trail (its first frame, or the page before a cursor), or a trader's. */
+  private audit(frame: Extract<ClientFrame, { type: 'audit' }>): Promise<ServerFrame> {
+    const machine = this.context.machine;
+    if (frame.orderId === undefined) return auditTrader(machine, frame.id, frame.trader);
+    return frame.before === undefined ? auditOrder(machine, frame.id, frame.orderId) : olderEvents(machine, frame.id, frame.orderId, frame.before);
   }
 
   private control(action: 'pause' | 'resume' | 'speed', speed: string | undefined): void {

@@ -5,7 +5,8 @@
 import type { OrderEntry } from '../cli/demo-flow.js';
 import type { RecordedFill, TraderFillQuery } from '../state/index.js';
 import type {
-  BookSnapshot, FeedMessage, Level, OrderRecord, RecordedEvent, RestingOrder, SubscribeOptions, TraderOrderQuery,
+  BookSnapshot, FeedMessage, Level, OrderEventCursor, OrderEventPage, OrderEventQuery, OrderRecord, RecordedEvent, RestingOrder,
+  SubscribeOptions, TraderOrderQuery,
 } from '../types.js';
 
 export type {
@@ -36,6 +37,8 @@ export interface MarketMachine extends OrderEntry {
   subscribe(options?: SubscribeOptions): FeedSubscription;
   getOrder(orderId: number): Promise<OrderRecord | undefined>;
   getOrderEvents(orderId: number): Promise<RecordedEvent[]>;
+  getOrderEventPage(orderId: number, query?: OrderEventQuery): Promise<OrderEventPage>;
+  getOrderEventCount(orderId: number, before?: OrderEventCursor): Promise<number>;
   getTraderOrders(trader: number, query?: TraderOrderQuery): Promise<OrderRecord[]>;
   getTraderFills(trader: number, query?: TraderFillQuery): Promise<RecordedFill[]>;
 }

@@ -6,9 +6,10 @@
 // Levels travel as arrays: snapshot sides as [price, size, orders], delta levels as
 // [side (0 bid, 1 ask), price, size, orders] with size 0 for a level that is gone.
 import type { PlaybackStatus, SourceInfo } from './source.js';
+import type { OrderEventCursor } from '../types.js';
 
-/** 2: stop and OCO orders, market orders by budget, the last trade price in snapshots. */
-export const PROTOCOL_VERSION = 2;
+/** 2: stop and OCO orders, market orders by budget, the last trade price in snapshots. 3: an order's trail a page at a time. */
+export const PROTOCOL_VERSION = 3;
 
 /** [price, size, takerSide (0 bid: a buyer took; 1 ask: a seller took), makerOrderId, takerOrderId, makerTrader, takerTrader, height, time]. */
 export type TradeTuple = [number, number, 0 | 1, number, number, number, number, number, number];
@@ -35,7 +36,7 @@ export type ClientFrame =
   | { type: 'ack'; n: number }
   | { type: 'control'; action: ControlAction; speed?: string }
   | { type: 'order'; id: number; token?: string; kind: OrderKind; fields: Record<string, unknown> }
-  | { type: 'audit'; id: number; orderId?: unknown; trader?: unknown };
+  | { type: 'audit'; id: number; orderId?: unknown; trader?: unknown; before?: OrderEventCursor };
 
 /**
  * Which fields the page may send for each order kind: the engine request's own, less the
@@ -61,9 +62,13 @@ export class BadFrame extends Error {
 
 const MAX_ID = Number.MAX_SAFE_INTEGER;
 
+function isWhole(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= MAX_ID;
+}
+
 function wholeNumber(frame: Record<string, unknown>, field: string): number {
   const value = frame[field];
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > MAX_ID) {
+  if (!isWhole(value)) {
     throw new BadFrame(`${String(frame.type)}.${field} must be a non-negative safe integer`);
   }
   return value;
@@ -116,7 +121,13 @@ export function parseClientFrame(text: string): ClientFrame {
     case 'audit': {
       const id = wholeNumber(frame, 'id');
       if ((frame.orderId === undefined) === (frame.trader === undefined)) throw new BadFrame('audit needs exactly one of orderId and trader');
-      return { type: 'audit', id, orderId: frame.orderId, trader: frame.trader };
+      if (frame.before === undefined) return { type: 'audit', id, orderId: frame.orderId, trader: frame.trader };
+      if (frame.orderId === undefined) throw new BadFrame('audit.before pages an order\'s events: it goes with orderId, not trader');
+      const before = frame.before;
+      if (!plainObject(before) || Object.keys(before).length !== 2 || !isWhole(before.seq) || !isWhole(before.index)) {
+        throw new BadFrame('audit.before must be a cursor { seq, index } of non-negative safe integers (an auditOrder frame\'s next)');
+      }
+      return { type: 'audit', id, orderId: frame.orderId, before: { seq: before.seq as number, index: before.index as number } };
     }
     default:
       throw new BadFrame(`unknown frame type ${typeof frame.type === 'string' ? `"${frame.type.slice(0, 40)}"` : String(frame.type)}`);
@@ -181,6 +192,9 @@ export type ServerFrame =
   | StatusFrame
   | { type: 'orderResult'; id: number; kind: OrderKind; result: Record<string, unknown> }
   | { type: 'orderError'; id: number; field: string | null; message: string }
-  | { type: 'auditOrder'; id: number; orderId: number; order: unknown; events: unknown[] }
+  /** An order's record and at most EVENTS_SHOWN events: its first and its newest; `left` between them not sent, from before `next`. */
+  | { type: 'auditOrder'; id: number; orderId: number; order: unknown; events: unknown[]; left: number; next: OrderEventCursor | null }
+  /** The events before an `audit` frame's `before`, oldest first: what the first frame left out, a page at a time. */
+  | { type: 'auditOrderPage'; id: number; orderId: number; events: unknown[]; left: number; next: OrderEventCursor | null }
   | { type: 'auditTrader'; id: number; trader: number; open: unknown[]; moreOpen: boolean; closed: unknown[]; fills: unknown[] }
   | { type: 'error'; code: string; message: string; id?: number };
