@@ -339,6 +339,51 @@ describe('the page in headless Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it("an order's long trail shows its acceptance, its newest events and how many are left out; \"more\" brings the page before, until it is whole", async () => {
+    const machine = await openMachine();
+    cleanups.push(() => machine.close());
+    const source = new DemoSource(machine, { speed: 1, paused: true, assets: 3 });
+    machine.setHeight(1);
+    const maker = machine.placeLimitOrder({ trader: 31, asset: 0, side: 'ask', price: 500, size: 10_000, timestamp: 1 }).orderId;
+    let timestamp = 2;
+    const fill = async (count: number) => {
+      for (let i = 0; i < count; i++) {
+        if (i % 10 === 0) machine.setHeight(machine.height + 1);
+        machine.placeMarketOrder({ trader: 32, asset: 0, side: 'bid', size: 1, timestamp: timestamp++ });
+      }
+      await machine.flush();
+    };
+    await fill(250);
+    const whole = await machine.getOrderEvents(maker);
+    expect(whole.length).toBe(252);
+    const { page, errors } = await orderDeskPage(machine, source);
+    // An order of the maker's trader from the page lists the maker among its open orders: a link to its trail.
+    await page.fill('#f-trader', '31');
+    await page.fill('#f-price', '1');
+    await page.fill('#f-size', '1');
+    await page.click('#entry button[type=submit]');
+    await page.locator(`.audit button[data-order="${maker}"]`).first().click();
+    await page.locator('.audit h3', { hasText: `Order #${maker}` }).waitFor();
+    const rows = () => page.locator('.audit tr[data-kind]');
+    const shown = () => rows().evaluateAll((trs) => trs.map((tr) => [(tr as HTMLElement).dataset.kind, tr.querySelector('td')!.textContent]));
+    const expected = (events: typeof whole) => events.map((e) => [e.kind, String(e.height)]);
+    await expect.poll(() => rows().count()).toBe(100);
+    expect(await shown()).toEqual(expected([whole[0], ...whole.slice(-99)]));
+    expect(await page.locator('.audit tr.gap').textContent()).toBe('152 earlier events not shown more');
+
+    // Fills landing meanwhile are newer than every page asked for: each "more" is the 100 before.
+    await fill(5);
+    await page.click('.audit button[data-more]');
+    await expect.poll(() => rows().count()).toBe(200);
+    expect(await shown()).toEqual(expected([whole[0], ...whole.slice(-199)]));
+    expect(await page.locator('.audit tr.gap').textContent()).toBe('52 earlier events not shown more');
+    await page.click('.audit button[data-more]');
+    await expect.poll(() => rows().count()).toBe(252);
+    expect(await shown()).toEqual(expected(whole));
+    expect(await page.locator('.audit tr.gap').count()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
   it('Enter pressed in the order form before the page\'s script has run leaves the page working', async () => {
     const machine = await openMachine();
     cleanups.push(() => machine.close());

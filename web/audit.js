@@ -1,6 +1,8 @@
 // The audit trail: an order's record and lifecycle, or a trader's open orders, recently closed
-// orders and fills. Order ids and traders are links to their own trail. Pending stops (off the
-// book until they trigger) and the legs of OCO pairs are marked as such wherever they appear.
+// orders and fills. Order ids and traders are links to their own trail. A long trail comes as its
+// acceptance and newest events with a count of those between; "more" asks for them a page at a
+// time, and the panel holds only the pages asked for. Pending stops (off the book until they
+// trigger) and the legs of OCO pairs are marked as such wherever they appear.
 import { formatPrice, formatSize, sideName } from './format.js';
 
 const TYPE_NAMES = { limit: 'limit', market: 'market', stop_limit: 'stop-limit', stop_market: 'stop-market' };
@@ -68,8 +70,14 @@ export class AuditPanel {
       if (target.dataset.order !== undefined) void this.showOrder(Number(target.dataset.order));
       else if (target.dataset.trader !== undefined) void this.showTrader(Number(target.dataset.trader));
       else if (target.dataset.cancel !== undefined) this.onCancel(this.openOrders.get(Number(target.dataset.cancel)));
+      else if (target.dataset.more !== undefined) void this.showMore();
     });
     this.openOrders = new Map();
+    /**
+     * The order shown: its record, the events the server gave, and what it left out. `head` is the
+     * acceptance when events are left out after it, `tail` the newest and every older page asked for.
+     */
+    this.trail = null;
   }
 
   hint() {
@@ -94,11 +102,37 @@ export class AuditPanel {
   async run() {
     const query = this.query;
     this.busy = true;
+    this.trail = null;
     try {
       const answer = await this.client.request({ type: 'audit', ...query });
       if (query !== this.query) return;
-      if (answer.type === 'auditOrder') this.renderOrder(answer);
-      else this.renderTrader(answer);
+      if (answer.type === 'auditOrder') {
+        const { orderId, order, events, left, next } = answer;
+        const gap = left > 0;
+        this.trail = { orderId, order, head: gap ? events.slice(0, 1) : events, tail: gap ? events.slice(1) : [], left, next };
+        this.renderOrder(this.trail);
+      } else {
+        this.renderTrader(answer);
+      }
+    } catch (error) {
+      this.root.replaceChildren(element('p', 'error', error.message));
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** The page of events before the oldest of the tail: the server's next, the gap shrinking by what it brings. */
+  async showMore() {
+    const trail = this.trail;
+    if (trail === null || trail.next === null || this.busy) return;
+    this.busy = true;
+    try {
+      const answer = await this.client.request({ type: 'audit', orderId: trail.orderId, before: trail.next });
+      if (trail !== this.trail) return;
+      trail.tail = [...answer.events, ...trail.tail];
+      trail.left = answer.left;
+      trail.next = answer.next;
+      this.renderOrder(trail);
     } catch (error) {
       this.root.replaceChildren(element('p', 'error', error.message));
     } finally {
@@ -143,7 +177,7 @@ export class AuditPanel {
     return false;
   }
 
-  renderOrder({ orderId, order, events }) {
+  renderOrder({ orderId, order, head = [], tail = [], left = 0 }) {
     const parts = [];
     const title = element('h3', '', `Order #${orderId}`);
     parts.push(title);
@@ -164,15 +198,32 @@ export class AuditPanel {
     parts.push(summary);
     // A fill event carries the maker's remaining size; as the taker, this order's is counted down.
     // A budget order has no size to count down: what it has left is money, not lots.
+    // Past events left out, a taker's count is not known until an event states it again.
     const sized = order.budget === undefined;
-    let left = 0;
-    parts.push(table(['height', 'event', 'price', 'size', 'left', ''], events.map((e) => {
-      left = e.kind === 'fill' && e.orderId !== orderId ? left - e.size : e.remaining;
-      return [formatSize(e.height), e.kind, this.price(e.price, e.asset), formatSize(e.size), sized ? formatSize(left) : '', this.detail(e, orderId)];
+    const events = [...head, ...tail];
+    let remaining = 0;
+    const t = table(['height', 'event', 'price', 'size', 'left', ''], events.map((e, index) => {
+      if (index === head.length && left > 0) remaining = null;
+      const taking = e.kind === 'fill' && e.orderId !== orderId;
+      remaining = taking ? (remaining === null ? null : remaining - e.size) : e.remaining;
+      return [formatSize(e.height), e.kind, this.price(e.price, e.asset), formatSize(e.size), sized && remaining !== null ? formatSize(remaining) : '', this.detail(e, orderId)];
     }), (row, index) => {
       row.dataset.kind = events[index].kind;
       if (events[index].pending) row.classList.add('pending');
-    }));
+    });
+    if (left > 0) {
+      // Between the acceptance and the newest: the server's count of what it has not sent.
+      const gap = element('tr', 'gap');
+      const cell = element('td', 'muted', `${formatSize(left)} earlier ${left === 1 ? 'event' : 'events'} not shown `);
+      cell.colSpan = 6;
+      const more = element('button', 'small-more', 'more');
+      more.type = 'button';
+      more.dataset.more = '';
+      cell.append(more);
+      gap.append(cell);
+      t.rows[head.length + 1].before(gap);
+    }
+    parts.push(t);
     this.root.replaceChildren(...parts);
   }
 
