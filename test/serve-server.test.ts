@@ -357,8 +357,8 @@ describe('the audit trail on a page', () => {
     expect(first.left).toBe(whole.length - EVENTS_SHOWN);
     expect(first.order).toMatchObject({ orderId: maker, filled: 3000, status: 'resting' });
 
-    // Older pages, with fills landing between the asks: each is the page before the last, and none
-    // of the new fills comes into them.
+    // Older pages, with fills landing between the asks: each is the page before the last, none of
+    // the new fills comes into them, and the first frame's count, less what each brought, is exact.
     let left = first.left as number;
     let next = first.next as Cursor;
     let middle: Event[] = [];
@@ -367,11 +367,11 @@ describe('the audit trail on a page', () => {
       const older = await page.request({ type: 'audit', orderId: maker, before: next });
       expect(older.type).toBe('auditOrderPage');
       const got = older.events as Event[];
-      expect(got.length).toBeLessThanOrEqual(EVENTS_SHOWN);
-      expect(older.left).toBe(left - got.length);
+      expect(got.length).toBe(Math.min(EVENTS_SHOWN, left));
       middle = [...got, ...middle];
-      left = older.left as number;
+      left -= got.length;
       next = older.next as Cursor;
+      expect(next === null).toBe(left === 0);
     }
     expect(left).toBe(0);
     expect([events[0], ...middle, ...events.slice(1)]).toEqual(whole);

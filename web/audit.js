@@ -121,7 +121,7 @@ export class AuditPanel {
     }
   }
 
-  /** The page of events before the oldest of the tail: the server's next, the gap shrinking by what it brings. */
+  /** The page of events before the oldest of the tail (the server's next), the gap shrinking by what it brings. */
   async showMore() {
     const trail = this.trail;
     if (trail === null || trail.next === null || this.busy) return;
@@ -129,9 +129,10 @@ export class AuditPanel {
     try {
       const answer = await this.client.request({ type: 'audit', orderId: trail.orderId, before: trail.next });
       if (trail !== this.trail) return;
+      // What lies before a cursor never changes: the first frame's count, less what each page brought.
       trail.tail = [...answer.events, ...trail.tail];
-      trail.left = answer.left;
-      trail.next = answer.next;
+      trail.left = answer.next === null ? 0 : trail.left - answer.events.length;
+      trail.next = trail.left > 0 ? answer.next : null;
       this.renderOrder(trail);
     } catch (error) {
       this.root.replaceChildren(element('p', 'error', error.message));

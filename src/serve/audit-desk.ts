@@ -34,15 +34,17 @@ export async function auditOrder(machine: MarketMachine, id: number, orderId: un
 
 /**
  * The EVENTS_SHOWN events of an order before the cursor `before` (an auditOrder frame's `next`, or
- * the previous page's), oldest first, stopping short of the acceptance the first frame gave. By
- * cursor, not offset: fills landing between the asks are newer than every cursor, and move nothing.
+ * the previous page's), oldest first, stopping short of the acceptance the first frame gave; `next`
+ * null once it reached it. By cursor, not offset: fills landing between the asks are newer than
+ * every cursor and move nothing. No count comes with it: the events before a cursor never change,
+ * so the page counts the first frame's `left` down by each page's events, and a page reads only
+ * the blocks it reaches (counting them reads every older block of the order).
  */
 export async function olderEvents(machine: MarketMachine, id: number, orderId: unknown, before: OrderEventCursor): Promise<ServerFrame> {
   const page = await machine.getOrderEventPage(orderId as number, { newestFirst: true, after: before, limit: EVENTS_SHOWN });
   // A page that reached the oldest event ends with the acceptance, which the first frame carried.
   if (!page.more) page.events.pop();
-  const left = page.more ? (await machine.getOrderEventCount(orderId as number, page.next)) - 1 : 0;
-  return { type: 'auditOrderPage', id, orderId: orderId as number, events: page.events.reverse(), left, next: left > 0 ? page.next! : null };
+  return { type: 'auditOrderPage', id, orderId: orderId as number, events: page.events.reverse(), next: page.more ? page.next! : null };
 }
 
 export async function auditTrader(machine: MarketMachine, id: number, trader: unknown): Promise<ServerFrame> {

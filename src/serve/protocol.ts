@@ -194,7 +194,7 @@ export type ServerFrame =
   | { type: 'orderError'; id: number; field: string | null; message: string }
   /** An order's record and at most EVENTS_SHOWN events: its first and its newest; `left` between them not sent, from before `next`. */
   | { type: 'auditOrder'; id: number; orderId: number; order: unknown; events: unknown[]; left: number; next: OrderEventCursor | null }
-  /** The events before an `audit` frame's `before`, oldest first: what the first frame left out, a page at a time. */
-  | { type: 'auditOrderPage'; id: number; orderId: number; events: unknown[]; left: number; next: OrderEventCursor | null }
+  /** The events before an `audit` frame's `before`, oldest first: what the first frame left out, a page at a time; `next` null once none is left. */
+  | { type: 'auditOrderPage'; id: number; orderId: number; events: unknown[]; next: OrderEventCursor | null }
   | { type: 'auditTrader'; id: number; trader: number; open: unknown[]; moreOpen: boolean; closed: unknown[]; fills: unknown[] }
   | { type: 'error'; code: string; message: string; id?: number };
