@@ -12,6 +12,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { samplePath } from '../src/lobster/index.js';
 import { DemoSource } from '../src/serve/demo-source.js';
+import type { CoreStateMachine } from '../src/state/index.js';
 import type { MarketMachine } from '../src/serve/feed.js';
 import { REPLAY_ASSET, ReplaySource, loadReplay } from '../src/serve/replay-source.js';
 import type { LobServer } from '../src/serve/server.js';
@@ -354,7 +355,7 @@ describe('the page in headless Chromium', () => {
       await machine.flush();
     };
     await fill(250);
-    const whole = await machine.getOrderEvents(maker);
+    const whole = await (machine as CoreStateMachine).getOrderEvents(maker);
     expect(whole.length).toBe(252);
     const { page, errors } = await orderDeskPage(machine, source);
     // An order of the maker's trader from the page lists the maker among its open orders: a link to its trail.

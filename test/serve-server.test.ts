@@ -345,7 +345,7 @@ describe('the audit trail on a page', () => {
 
     type Event = { kind: string; seq: number; fillSeq?: number };
     type Cursor = { seq: number; index: number } | null;
-    const whole = (await machine.getOrderEvents(maker)) as Event[];
+    const whole = (await (machine as CoreStateMachine).getOrderEvents(maker)) as Event[];
     expect(whole.length).toBe(3002);
     const first = await page.request({ type: 'audit', orderId: maker });
     const events = first.events as Event[];

@@ -5,7 +5,7 @@
 import type { OrderEntry } from '../cli/demo-flow.js';
 import type { RecordedFill, TraderFillQuery } from '../state/index.js';
 import type {
-  BookSnapshot, FeedMessage, Level, OrderEventCursor, OrderEventPage, OrderEventQuery, OrderRecord, RecordedEvent, RestingOrder,
+  BookSnapshot, FeedMessage, Level, OrderEventCursor, OrderEventPage, OrderEventQuery, OrderRecord, RestingOrder,
   SubscribeOptions, TraderOrderQuery,
 } from '../types.js';
 
@@ -36,7 +36,6 @@ export interface MarketMachine extends OrderEntry {
   bookSnapshot(asset: number, levels?: number): BookSnapshot;
   subscribe(options?: SubscribeOptions): FeedSubscription;
   getOrder(orderId: number): Promise<OrderRecord | undefined>;
-  getOrderEvents(orderId: number): Promise<RecordedEvent[]>;
   getOrderEventPage(orderId: number, query?: OrderEventQuery): Promise<OrderEventPage>;
   getOrderEventCount(orderId: number, before?: OrderEventCursor): Promise<number>;
   getTraderOrders(trader: number, query?: TraderOrderQuery): Promise<OrderRecord[]>;
