@@ -376,6 +376,30 @@ describe('the audit trail on a page', () => {
     expect(left).toBe(0);
     expect([events[0], ...middle, ...events.slice(1)]).toEqual(whole);
 
+    // A taker's fills of one command, paged through: the cursors fall inside the command's run of
+    // events. With 200 events the one page after the first frame is the last: its next says so,
+    // rather than point at the acceptance the first frame gave.
+    for (const [asset, makers] of [[1, 250], [2, 198]]) {
+      for (let i = 0; i < makers; i++) machine.placeLimitOrder({ trader: 5, asset, side: 'ask', price: 10 + (i % 7), size: 1, timestamp: timestamp++ });
+      const taker = machine.placeLimitOrder({ trader: 6, asset, side: 'bid', price: 20, size: makers + 10, timestamp: timestamp++ }).orderId;
+      await machine.flush();
+      const trail = (await (machine as CoreStateMachine).getOrderEvents(taker)) as Event[];
+      expect(trail.length).toBe(makers + 2);
+      const head = await page.request({ type: 'audit', orderId: taker });
+      expect(head.left).toBe(trail.length - EVENTS_SHOWN);
+      let before = head.next as Cursor;
+      let shown = (head.events as Event[]).slice(1);
+      const pages: number[] = [];
+      while (before !== null) {
+        const older = await page.request({ type: 'audit', orderId: taker, before });
+        shown = [...(older.events as Event[]), ...shown];
+        pages.push((older.events as Event[]).length);
+        before = older.next as Cursor;
+      }
+      expect(pages).toEqual(makers === 250 ? [100, 52] : [100]);
+      expect([(head.events as Event[])[0], ...shown]).toEqual(trail);
+    }
+
     // A short trail is one frame, whole; bad cursors are refused naming the field.
     const short = machine.placeLimitOrder({ trader: 3, asset: 0, side: 'bid', price: 90, size: 1, timestamp: timestamp++ }).orderId;
     await machine.flush();

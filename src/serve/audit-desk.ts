@@ -16,7 +16,7 @@ export const EVENTS_SHOWN = 100;
  * An order's trail: its record, its first event (the acceptance: what the order was) and its newest
  * (where it stands), EVENTS_SHOWN in all, oldest first, with how many between them are left out and
  * the cursor of the oldest sent, from which `olderEvents` goes on. A maker filled 50,000 times was
- * one frame of 12 MB built in half a second, drawn as 50,000 rows.
+ * one frame of 12 MB, a quarter of a second's CPU to build (docs/serve.md), drawn as 50,000 rows.
  */
 export async function auditOrder(machine: MarketMachine, id: number, orderId: unknown): Promise<ServerFrame> {
   const order = await machine.getOrder(orderId as number);
@@ -41,10 +41,20 @@ export async function auditOrder(machine: MarketMachine, id: number, orderId: un
  * the blocks it reaches (counting them reads every older block of the order).
  */
 export async function olderEvents(machine: MarketMachine, id: number, orderId: unknown, before: OrderEventCursor): Promise<ServerFrame> {
-  const page = await machine.getOrderEventPage(orderId as number, { newestFirst: true, after: before, limit: EVENTS_SHOWN });
+  // One event more than is sent: when it is the acceptance, nothing is left, and `next` says so
+  // rather than point at it.
+  const page = await machine.getOrderEventPage(orderId as number, { newestFirst: true, after: before, limit: EVENTS_SHOWN + 1 });
+  const events = page.events;
   // A page that reached the oldest event ends with the acceptance, which the first frame carried.
-  if (!page.more) page.events.pop();
-  return { type: 'auditOrderPage', id, orderId: orderId as number, events: page.events.reverse(), next: page.more ? page.next! : null };
+  if (!page.more) {
+    events.pop();
+    return { type: 'auditOrderPage', id, orderId: orderId as number, events: events.reverse(), next: null };
+  }
+  const dropped = events.pop()!;
+  const oldest = events[events.length - 1];
+  // The oldest sent is the event after the dropped one: the next in its command, or its command's first.
+  const next = oldest.seq === dropped.seq ? { seq: oldest.seq, index: page.next!.index + 1 } : { seq: oldest.seq, index: 0 };
+  return { type: 'auditOrderPage', id, orderId: orderId as number, events: events.reverse(), next };
 }
 
 export async function auditTrader(machine: MarketMachine, id: number, trader: unknown): Promise<ServerFrame> {
