@@ -7,8 +7,8 @@ const OPEN_SHOWN = 50;
 const CLOSED_SHOWN = 20;
 const FILLS_SHOWN = 30;
 /**
- * An order's events a frame carries: some 24 KB of JSON (a fill is about 240 bytes), a few
- * milliseconds to read and send, and as many rows as a panel shows without scrolling far.
+ * An order's events a frame carries: some 24 KB of JSON (a fill is about 240 bytes), 1-4 ms of
+ * CPU for a page of them (docs/serve.md), and as many rows as a panel shows without scrolling far.
  */
 export const EVENTS_SHOWN = 100;
 
