@@ -7,10 +7,12 @@
 // when it ends, and the shard commits again once the stream is back.
 import { jetstream } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClusterClient } from '../src/cluster/client.js';
 import { REOPEN_MAX_PAUSE_MS } from '../src/cluster/follower.js';
 import { shardSubjects } from '../src/cluster/layout.js';
 import type { MemberStatus } from '../src/cluster/member.js';
 import { createShardStreams, managerOf, storedRecord, streamInfo } from '../src/cluster/streams.js';
+import { verifyCluster } from '../src/cluster/verify.js';
 import { restingBatch, startTestCluster, until, verify, type TestCluster } from './helpers/cluster.js';
 
 describe('a shard whose stream is deleted and made again', () => {
@@ -103,4 +105,46 @@ describe('a shard whose stream is deleted and made again', () => {
     const [shard0] = await verify(t);
     expect(shard0.hashesEqual && shard0.answeredInStream && shard0.noneTwice).toBe(true);
   }, 240_000);
+});
+
+describe('a shard whose stream loses its majority of servers for a while', () => {
+  let t: TestCluster;
+
+  beforeAll(async () => {
+    t = await startTestCluster({ shards: 1, assets: 2, persistent: false });
+  }, 90_000);
+
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it('the leader sends its unanswered append again less and less often, logs it once, and commits once the servers are back', async () => {
+    const first = await t.client.submitBatch(restingBatch(0, 5, 1));
+    t.answered.push({ shard: 0, streamSeq: first.streamSeq });
+    const leader = t.local.supervisor.leaderOf(0) as number;
+    // A client that waits as long as the duplicate window allows: the request must outlive the outage.
+    const patient = await ClusterClient.connect(t.local.runDir, t.local.description, { attemptTimeoutMs: 1_000, deadlineMs: 240_000 });
+    try {
+      const lostAt = Date.now();
+      await t.local.nats.kill(1);
+      await t.local.nats.kill(2);
+      const pending = patient.submitBatch(restingBatch(1, 5, 100));
+      // Eight attempts in a row unanswered: 100 ms to the 1 s cap (the unit test holds the schedule).
+      while ((await t.local.supervisor.status(0, leader)).appendFailures < 8) await new Promise((resolve) => setTimeout(resolve, 50));
+      const appendLines = (): string[] => t.events
+        .filter((e) => e.member === leader && e.event.kind === 'log' && e.at >= lostAt)
+        .map((e) => (e.event as { line: string }).line).filter((line) => /appends to /.test(line));
+      expect(appendLines()).toEqual([expect.stringMatching(/appends to LOBCORE_\w+_S0: the append at seq \d+ (met no responders|went unanswered \(.*\)); trying again after 100 ms, then twice as long after each failure \(at most 1000 ms\)/)]);
+
+      t.local.nats.restart(1);
+      t.local.nats.restart(2);
+      const reply = await pending;
+      expect(reply.status).toBe('committed');
+      expect(appendLines()).toEqual([expect.anything(), expect.stringMatching(/succeeded again after \d+ ms and \d+ failed attempts \(last: unanswered\)$/)]);
+      const [shard0] = await verifyCluster(t.local, t.admin, [{ shard: 0, streamSeq: reply.streamSeq }], patient.clientId);
+      expect(shard0).toMatchObject({ hashesEqual: true, answeredInStream: true, noneTwice: true });
+    } finally {
+      await patient.close();
+    }
+  }, 300_000);
 });

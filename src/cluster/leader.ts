@@ -93,6 +93,11 @@ export class ShardLeader {
   private readonly appendRetry: Backoff;
   committedRecords = 0;
 
+  /** Attempts of the append at the head of the pipeline that went unanswered in a row. */
+  get appendFailures(): number {
+    return this.appendRetry.failures;
+  }
+
   private constructor(private readonly options: LeaderOptions) {
     this.js = jetstream(options.nc, { timeout: options.appendTimeoutMs ?? 2_000 });
     this.tail = tailOf(options.state.head);
@@ -264,7 +269,8 @@ export class ShardLeader {
             outcome = { kind: 'stream-missing' };
             break;
           }
-          this.appendRetry.failed(outcome.noResponders ? 'no responders' : 'unanswered', `the append at seq ${p.predictedSeq} ${outcome.noResponders ? 'met no responders' : `went unanswered (${outcome.message})`}`);
+          // One kind for both: a stream without a leader answers with either, attempt by attempt.
+          this.appendRetry.failed('unanswered', `the append at seq ${p.predictedSeq} ${outcome.noResponders ? 'met no responders' : `went unanswered (${outcome.message})`}`);
           await this.appendRetry.pause();
           outcome = await this.append(p);
         }

@@ -70,6 +70,8 @@ export interface MemberStatus {
   consumerPauseMs: number;
   /** Claims of the leadership that failed in a row (the stream unreadable while the leader is silent). */
   claimFailures: number;
+  /** While leading: attempts of an append that went unanswered in a row (a stream without a leader). */
+  appendFailures: number;
   hashAgreements: number;
 }
 
@@ -159,7 +161,7 @@ export class ShardMember {
       stateHash: this.state.stateHash(), appliedRecords: this.state.appliedRecords, appliedCommands: this.state.appliedCommands,
       skipped: { ...this.state.skipped }, consumerReopens: this.follower.reopens,
       consumerFailures: this.follower.openRetry.failures, consumerPauseMs: this.follower.openRetry.pauseMs,
-      claimFailures: this.claimRetry.failures, hashAgreements: this.audit.agreements,
+      claimFailures: this.claimRetry.failures, appendFailures: this.leader?.appendFailures ?? 0, hashAgreements: this.audit.agreements,
     };
   }
 
