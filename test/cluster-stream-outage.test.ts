@@ -129,6 +129,7 @@ describe('a shard whose stream loses its majority of servers for a while', () =>
       await t.local.nats.kill(1);
       await t.local.nats.kill(2);
       const pending = patient.submitBatch(restingBatch(1, 5, 100));
+      pending.catch(() => undefined); // awaited below; a failure before that must not surface as unhandled once the client closes
       // Eight attempts in a row unanswered: 100 ms to the 1 s cap (the unit test holds the schedule).
       while ((await t.local.supervisor.status(0, leader)).appendFailures < 8) await new Promise((resolve) => setTimeout(resolve, 50));
       const appendLines = (): string[] => t.events
