@@ -2,9 +2,12 @@
 // JetStream's ordered consumer lives on one server and stalls when that server dies, so this
 // watches progress itself: when the stream has records past the last one delivered and none
 // arrived for `stallMs`, it drops the consumer and opens a new one after the last applied record.
+// A consumer that cannot be opened (the stream deleted, or without a leader for long) is tried
+// again with a growing pause, and the log hears when that starts and when it ends.
 import { jetstream, type ConsumerMessages, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { managerOf } from './streams.js';
+import { Backoff } from './backoff.js';
+import { isStreamNotFound, managerOf, streamMissing } from './streams.js';
 
 export interface FollowerOptions {
   stream: string;
@@ -24,6 +27,17 @@ export interface FollowerOptions {
 export const GAP_REOPENS_BEFORE_MISSING = 3;
 
 const NANOS_PER_MS = 1_000_000;
+
+/** The pause before opening a consumer again after it ended normally (a stall, a gap), or after the first failure. */
+const REOPEN_PAUSE_MS = 100;
+
+/**
+ * The longest pause between two attempts to open a consumer that keep failing: a stream made
+ * again (or given a leader again) is read within 5 s, about what a stream leader's election costs
+ * anyway (docs/scale-out.md), while a stream gone for a night costs each follower one request
+ * every 5 s instead of ten a second.
+ */
+export const REOPEN_MAX_PAUSE_MS = 5_000;
 
 /**
  * A delivered stream sequence against the one due: handed on already, the one due, or past a
@@ -45,11 +59,15 @@ export class StreamFollower {
   private jsm: JetStreamManager | undefined;
   /** Consumers opened again after a stall or an error. */
   reopens = 0;
+  /** Attempts to open a consumer that failed in a row, and the pause after the last one. */
+  readonly openRetry: Backoff;
   /** The sequence the last gaps were found at, and how many consumers in a row found one there. */
   private gapAt = 0;
   private gaps = 0;
 
-  constructor(private readonly nc: NatsConnection, private readonly options: FollowerOptions) {}
+  constructor(private readonly nc: NatsConnection, private readonly options: FollowerOptions) {
+    this.openRetry = new Backoff(`consumer of ${options.stream}`, { firstMs: REOPEN_PAUSE_MS, maxMs: REOPEN_MAX_PAUSE_MS, log: options.log });
+  }
 
   /** Starts reading at `fromSeq` (the sequence after the last applied record). */
   start(fromSeq: number): void {
@@ -85,11 +103,16 @@ export class StreamFollower {
     const js = jetstream(this.nc, { timeout: 2_000 });
     // A closed connection never comes back: reopening on it would go on for good.
     while (this.running && !this.nc.isClosed()) {
+      let failed = false;
       try {
+        // Asks for the stream's info first: answered, the stream is there and has a leader.
         const consumer = await js.consumers.get(this.options.stream, {
           opt_start_seq: this.nextSeq, inactive_threshold: 30_000 * NANOS_PER_MS,
         });
-        const messages = await consumer.consume({ max_messages: 256, expires: 2_000 });
+        this.openRetry.succeeded();
+        // A stream deleted under the consumer ends it here, to be tried again on this loop's
+        // schedule and in its log; the client's own recovery tried it again for good, silently.
+        const messages = await consumer.consume({ max_messages: 256, expires: 2_000, abort_on_missing_resource: true });
         this.messages = messages;
         if (!this.running) messages.stop();
         for await (const message of messages) {
@@ -116,12 +139,18 @@ export class StreamFollower {
           this.lastDelivery = Date.now();
         }
       } catch (error) {
-        if (this.running) this.options.log?.(`consumer of ${this.options.stream} failed at seq ${this.nextSeq}: ${(error as Error).message}; reopening`);
+        if (this.running) {
+          failed = true;
+          // A stream deleted under an open consumer ends it as "consumer deleted": the stream's
+          // info says which it was, so the log says "missing" once rather than two things.
+          if (isStreamNotFound(error) || await streamMissing(this.nc, this.options.stream, 2_000)) this.openRetry.failed('missing', `the stream does not exist (deleted?); reading from seq ${this.nextSeq}`);
+          else this.openRetry.failed('failing', `failed at seq ${this.nextSeq}: ${(error as Error).message}`);
+        }
       }
       this.messages = undefined;
       if (this.running) {
         this.reopens++;
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await new Promise((resolve) => setTimeout(resolve, failed ? this.openRetry.pauseMs : REOPEN_PAUSE_MS));
       }
     }
     if (this.nc.isClosed()) {

@@ -22,6 +22,7 @@ import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { CommandBatch } from '../batch.js';
 import { LobError } from '../errors.js';
+import { Backoff } from './backoff.js';
 import type { ChainHead } from './chain.js';
 import { commandAsset, commandSpansAssets, validateCommands } from './engine-layout.js';
 import type { ShardSubjects } from './layout.js';
@@ -88,12 +89,21 @@ export class ShardLeader {
   private subscription: Subscription | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly badMessages: BadMessageLog;
+  /** An append sent again while unanswered: a stream without a leader (a lost majority) may stay so for long. */
+  private readonly appendRetry: Backoff;
   committedRecords = 0;
+
+  /** Attempts of the append at the head of the pipeline that went unanswered in a row. */
+  get appendFailures(): number {
+    return this.appendRetry.failures;
+  }
 
   private constructor(private readonly options: LeaderOptions) {
     this.js = jetstream(options.nc, { timeout: options.appendTimeoutMs ?? 2_000 });
     this.tail = tailOf(options.state.head);
     this.badMessages = new BadMessageLog(options.log);
+    // At most a second: clients are waiting, and a stream whose new leader was elected is written to within a second of it.
+    this.appendRetry = new Backoff(`shard ${options.state.shard}: appends to ${options.subjects.stream}`, { firstMs: 100, maxMs: 1_000, log: options.log });
   }
 
   /**
@@ -259,9 +269,12 @@ export class ShardLeader {
             outcome = { kind: 'stream-missing' };
             break;
           }
-          await new Promise((resolve) => setTimeout(resolve, 100));
+          // One kind for both: a stream without a leader answers with either, attempt by attempt.
+          this.appendRetry.failed('unanswered', `the append at seq ${p.predictedSeq} ${outcome.noResponders ? 'met no responders' : `went unanswered (${outcome.message})`}`);
+          await this.appendRetry.pause();
           outcome = await this.append(p);
         }
+        if (outcome.kind !== 'retry') this.appendRetry.succeeded();
         this.inFlight.shift();
         if (!this.leading) continue;
         await this.decide(p, outcome);

@@ -6,6 +6,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { LobError } from '../errors.js';
 import type { BackendName } from '../types.js';
+import { Backoff } from './backoff.js';
 import { StreamFollower } from './follower.js';
 import { HashAudit, type Divergence } from './hash-audit.js';
 import { shardSubjects, type ShardSubjects } from './layout.js';
@@ -16,7 +17,7 @@ import type { ClusterDescription } from './nats/description.js';
 import { leaderRole, replicaRole } from './nats/roles.js';
 import { ShardRouter } from './router.js';
 import { ShardState, type CheckpointMark, type RecoveryFromDisk } from './shard-state.js';
-import { storedRecord } from './streams.js';
+import { isStreamNotFound, storedRecord } from './streams.js';
 import { decodeHashReport, decodeHeartbeat, encodeHashReport, type HashReport } from './wire/signals.js';
 import { bytesToHex } from './wire/bytes.js';
 
@@ -63,10 +64,29 @@ export interface MemberStatus {
   appliedCommands: number;
   skipped: Record<string, number>;
   consumerReopens: number;
+  /** Attempts to open a consumer that failed in a row (the stream deleted, or without a leader), 0 while reading. */
+  consumerFailures: number;
+  /** The pause the follower chose after the last of those failures (ms): it grows to REOPEN_MAX_PAUSE_MS. */
+  consumerPauseMs: number;
+  /** Claims of the leadership that failed in a row (the stream unreadable while the leader is silent). */
+  claimFailures: number;
+  /** While leading: attempts of an append that went unanswered in a row (a stream without a leader). */
+  appendFailures: number;
   hashAgreements: number;
 }
 
 const STAGGER_MS = 500;
+
+/**
+ * The longest pause between claims that failed (the stream deleted, or without a leader): a
+ * stream back with a leader is claimed within a second, as the leader's own appends are retried
+ * (a failover is what every client of the shard is waiting for), and asked at most once a second
+ * meanwhile instead of ten times.
+ */
+const CLAIM_MAX_PAUSE_MS = 1_000;
+
+/** The longest pause between failed reads of the stream's end while catching up (nobody waits on that report). */
+const CATCH_UP_MAX_PAUSE_MS = 5_000;
 
 export class ShardMember {
   private replicaConn!: NatsConnection;
@@ -78,6 +98,9 @@ export class ShardMember {
   private readonly subjects: ShardSubjects;
   private lastLeaderSign = Date.now();
   private claiming = false;
+  private readonly claimRetry = new Backoff('claiming the leadership', { firstMs: 100, maxMs: CLAIM_MAX_PAUSE_MS, log: (line) => this.log(line) });
+  /** No claim is tried before this (ms since the epoch): the pause after a failed one. */
+  private nextClaimAt = 0;
   private electionTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly badMessages = new BadMessageLog((line) => this.log(line));
@@ -136,7 +159,9 @@ export class ShardMember {
       shard: this.options.shard, member: this.options.memberId, role: this.leader?.isLeading ? 'leader' : 'follower',
       streamSeq: head.streamSeq, batchSeq: head.batchSeq, epoch: head.epoch, chainHash: bytesToHex(head.hash),
       stateHash: this.state.stateHash(), appliedRecords: this.state.appliedRecords, appliedCommands: this.state.appliedCommands,
-      skipped: { ...this.state.skipped }, consumerReopens: this.follower.reopens, hashAgreements: this.audit.agreements,
+      skipped: { ...this.state.skipped }, consumerReopens: this.follower.reopens,
+      consumerFailures: this.follower.openRetry.failures, consumerPauseMs: this.follower.openRetry.pauseMs,
+      claimFailures: this.claimRetry.failures, appendFailures: this.leader?.appendFailures ?? 0, hashAgreements: this.audit.agreements,
     };
   }
 
@@ -212,13 +237,14 @@ export class ShardMember {
   private async maybeClaim(): Promise<void> {
     if (this.closed || this.claiming || this.leader?.isLeading) return;
     const patience = (this.options.leaderTimeoutMs ?? 1_000) + this.options.memberId * STAGGER_MS;
-    if (Date.now() - this.lastLeaderSign < patience) return;
+    if (Date.now() - this.lastLeaderSign < patience || Date.now() < this.nextClaimAt) return;
     this.claiming = true;
     // stop() may run during any await below: nothing may start again after it.
     try {
       // Claim only at the end of the stream: everything before it is applied, so the claim links
       // to the true head and the new leader misses no committed batch.
       const last = await this.follower.streamLastSeq();
+      this.claimRetry.succeeded();
       if (this.closed || this.follower.position - 1 < last) return;
       await this.follower.stop();
       const lastNow = await this.follower.streamLastSeq().catch(() => -1);
@@ -247,7 +273,10 @@ export class ShardMember {
       this.options.emit({ kind: 'leader', epoch: head.epoch, streamSeq: head.streamSeq, batchSeq: head.batchSeq, at: Date.now() });
     } catch (error) {
       if (this.closed) return;
-      this.log(`claim failed: ${(error as Error).message}`);
+      // Tried every 100 ms, a stream deleted (or without a leader) under a dead leader was a line
+      // and a request ten times a second from every member, for as long as it lasted.
+      const kind = isStreamNotFound(error) ? 'missing' : 'failing';
+      this.nextClaimAt = Date.now() + this.claimRetry.failed(kind, `claim failed: ${(error as Error).message}`);
       if (!this.leader?.isLeading) this.resumeFollowing();
     } finally {
       this.claiming = false;
@@ -269,15 +298,19 @@ export class ShardMember {
 
   private async reportCatchUp(fromSeq: number): Promise<void> {
     const started = Date.now();
+    // Silent: the follower logs why the stream cannot be read.
+    const retry = new Backoff('reading the stream\'s end', { firstMs: 100, maxMs: CATCH_UP_MAX_PAUSE_MS });
     for (;;) {
       if (this.closed) return;
       try {
         const last = await this.follower.streamLastSeq();
+        retry.succeeded();
         if (this.follower.position > last || this.leader?.isLeading) break;
-      } catch {
-        // no stream leader this instant: ask again
+      } catch (error) {
+        // no stream leader this instant, or no stream: ask again, less often the longer it lasts
+        retry.failed('failing', (error as Error).message);
       }
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setTimeout(resolve, retry.failures > 0 ? retry.pauseMs : 100));
     }
     const head = this.state.head;
     this.options.emit({ kind: 'caught-up', streamSeq: head.streamSeq, batchSeq: head.batchSeq, records: Math.max(0, this.follower.position - fromSeq), ms: Date.now() - started });

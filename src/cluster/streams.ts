@@ -56,8 +56,14 @@ export async function streamMissing(nc: NatsConnection, stream: string, timeoutM
     await jsm.streams.info(stream);
     return false;
   } catch (error) {
-    return error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound;
+    return isStreamNotFound(error);
   }
+}
+
+/** The servers' word that a stream does not exist: an API error, or a consumer ended by it (the client's own "stream not found"). */
+export function isStreamNotFound(error: unknown): boolean {
+  if (error instanceof JetStreamApiError) return error.code === JetStreamApiCodes.StreamNotFound;
+  return error instanceof Error && error.message === 'stream not found';
 }
 
 /**

@@ -25,7 +25,7 @@ export interface SupervisorOptions {
 
 /**
  * What the supervisor keeps of a member's reports: only what it asks about, so that a member that
- * runs for days (a checkpoint mark now and then, a log line every 100 ms while its stream is gone)
+ * runs for days (a checkpoint mark now and then, log lines)
  * grows nothing here. Every event goes to `onEvent` as it arrives.
  */
 export interface MemberHandle {

@@ -6,6 +6,7 @@
 // "timeout" (which the CLI could only report as an internal error).
 import { ClosedConnectionError, InvalidArgumentError, InvalidSubjectError, PermissionViolationError } from '@nats-io/transport-node';
 import { LobError } from '../../errors.js';
+import { Backoff } from '../backoff.js';
 
 /**
  * How long a cluster operation keeps trying through a failover: the client's request deadline
@@ -39,7 +40,8 @@ const MAX_PAUSE_MS = 1_000;
 export async function untilAnswered<T>(what: string, attempt: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
   const deadlineMs = options.deadlineMs ?? FAILOVER_DEADLINE_MS;
   const deadline = Date.now() + deadlineMs;
-  let pause = options.pauseMs ?? 100;
+  // Silent: the caller hears of the failures, if they outlast the deadline, as UNAVAILABLE.
+  const backoff = new Backoff(what, { firstMs: options.pauseMs ?? 100, maxMs: MAX_PAUSE_MS });
   for (;;) {
     options.check?.();
     try {
@@ -49,8 +51,8 @@ export async function untilAnswered<T>(what: string, attempt: () => Promise<T>, 
       if (Date.now() >= deadline) {
         throw new LobError('UNAVAILABLE', `${what}: no answer within ${deadlineMs} ms (last: ${(error as Error).message})`, { cause: error });
       }
+      const pause = backoff.failed('unanswered', (error as Error).message);
       await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(0, deadline - Date.now()))));
-      pause = Math.min(2 * pause, MAX_PAUSE_MS);
     }
   }
 }
