@@ -428,8 +428,11 @@ export class Store implements KeyValueStore {
     return new LobError('IO_ERROR', `${what} in ${this.path} failed: ${message}`, { cause: error });
   }
 
-  /** A new database gets the format marker; an existing one must carry a version we read. */
-  /** filedFormat: what the format file beside the database said before the open (undefined: nothing readable). */
+  /**
+   * A new database gets the format marker; an existing one must carry a version we read. A writable
+   * one gets the format file too; filedFormat is what that file said before the open (undefined:
+   * nothing readable).
+   */
   private async checkFormat(filedFormat: number | undefined): Promise<void> {
     const key = formatKey();
     const stored = await this.get(key);
