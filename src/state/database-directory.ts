@@ -9,9 +9,10 @@ import { LobError } from '../errors.js';
 /**
  * Files RocksDB writes; the ones that hold data are MANIFEST, table (.sst, .blob) and log files, and
  * lobcore's directories beside them: checkpoint snapshots (checkpoint-files.ts) and the index
- * database (store.ts).
+ * database (store.ts). lobcore's format file (format-file.ts) and the temporary file a crash may
+ * leave of it are its own too, but say only which build may open what the others hold.
  */
-const ROCKSDB_FILE = /^(CURRENT|IDENTITY|LOCK|LOG(\.old\.\d+)?|OPTIONS-\d+|MANIFEST-\d+|\d+\.(sst|blob|log)|snapshots|index)$/;
+const ROCKSDB_FILE = /^(CURRENT|IDENTITY|LOCK|LOG(\.old\.\d+)?|OPTIONS-\d+|MANIFEST-\d+|\d+\.(sst|blob|log)|snapshots|index|LOBCORE-FORMAT(\.partial)?)$/;
 const ROCKSDB_DATA_FILE = /^(MANIFEST-\d+|\d+\.(sst|blob|log)|snapshots|index)$/;
 
 export type DirectoryContents =

@@ -20,8 +20,9 @@
 import * as nodePath from 'node:path';
 import { LobError } from '../errors.js';
 import { makeDirectory } from '../directories.js';
-import { DATABASE_FORMAT_VERSION, OLDEST_READABLE_FORMAT_VERSION, decodeFormat, encodeFormat } from './codecs.js';
+import { DATABASE_FORMAT_VERSION, decodeFormat, encodeFormat } from './codecs.js';
 import { refuseUnopenableDirectory } from './database-directory.js';
+import { readFormatFile, refuseUnreadableFormat, writeFormatFile } from './format-file.js';
 import { INDEX_DIRECTORY, INDEX_KEYS, formatKey, isIndexRange } from './keys.js';
 import { CopyRaced, copyDatabase, type DatabaseCopy } from './read-only-copy.js';
 import { BOTH_DATABASES, INDEX_DATABASE, StoreBatch, packByteList, pairs, rangeMessage, readEachDatabase, transferableOps, unpackByteList } from './store-wire.js';
@@ -116,6 +117,10 @@ export class Store implements KeyValueStore {
   static async open(path: string, options: StoreOptions): Promise<Store> {
     const readOnly = options.readOnly === true;
     refuseUnopenableDirectory(path, !readOnly);
+    // A format this build does not read is refused before RocksDB opens the database: a writable
+    // open rewrites its log, MANIFEST and OPTIONS files first (format-file.ts).
+    const filedFormat = readFormatFile(path);
+    if (filedFormat !== undefined) refuseUnreadableFormat(path, filedFormat);
     if (!readOnly) createDatabaseDirectory(path);
     const worker = startWorker();
     let copy: DatabaseCopy | null = null;
@@ -141,7 +146,7 @@ export class Store implements KeyValueStore {
     }
     const store = new Store(worker, path, options, copy);
     try {
-      await store.checkFormat();
+      await store.checkFormat(filedFormat);
     } catch (error) {
       await store.close().catch(() => undefined);
       throw error;
@@ -423,8 +428,12 @@ export class Store implements KeyValueStore {
     return new LobError('IO_ERROR', `${what} in ${this.path} failed: ${message}`, { cause: error });
   }
 
-  /** A new database gets the format marker; an existing one must carry a version we read. */
-  private async checkFormat(): Promise<void> {
+  /**
+   * A new database gets the format marker; an existing one must carry a version we read. A writable
+   * one gets the format file too; filedFormat is what that file said before the open (undefined:
+   * nothing readable).
+   */
+  private async checkFormat(filedFormat: number | undefined): Promise<void> {
     const key = formatKey();
     const stored = await this.get(key);
     if (stored === undefined) {
@@ -437,18 +446,12 @@ export class Store implements KeyValueStore {
       const batch = this.batch();
       batch.put(key, encodeFormat());
       await this.write(batch, { sync: true });
+      this.fileFormat(filedFormat);
       return;
     }
     const version = decodeFormat(key, stored);
-    if (version < OLDEST_READABLE_FORMAT_VERSION || version > DATABASE_FORMAT_VERSION) {
-      // An older layout is refused rather than upgraded in place: rewriting every fill of a
-      // large history on open would be a long, unannounced write.
-      const which = version < DATABASE_FORMAT_VERSION ? 'an older lobcore' : 'a newer lobcore';
-      throw new LobError(
-        'UNSUPPORTED_VERSION',
-        `${this.path} has database format version ${version}, written by ${which}; this build reads versions ${OLDEST_READABLE_FORMAT_VERSION} to ${DATABASE_FORMAT_VERSION}`,
-      );
-    }
+    refuseUnreadableFormat(this.path, version);
+    if (!this.readOnly) this.fileFormat(filedFormat);
     // An older format's indexes are deleted, in both databases, and derived again whole from the
     // event blocks into the index database, once: before the marker is raised, so that a crash in
     // between repeats it. Versions 4 to 6 kept them in the main database (one range deletion,
@@ -459,7 +462,8 @@ export class Store implements KeyValueStore {
     // and a reader would take a later one for the list that reaches into its range (which keys lie
     // past the head is not known without reading them all). Versions 4 and 5 are also without
     // snapshot files (codecs.ts). The marker is raised before anything new is written, so an older
-    // build refuses the database from then on.
+    // build refuses the database from then on; the format file was raised before it (above), so it
+    // is never behind the marker.
     if (version < DATABASE_FORMAT_VERSION && !this.readOnly) {
       try {
         await this.worker.call({ op: 'clear', range: rangeMessage(INDEX_KEYS) });
@@ -470,6 +474,20 @@ export class Store implements KeyValueStore {
       const batch = this.batch();
       batch.put(key, encodeFormat());
       await this.write(batch, { sync: true });
+    }
+  }
+
+  /**
+   * Writes the format file beside a writable database, once it has opened at a format this build
+   * reads, unless it says this build's format already (a reopen reads 13 bytes and writes nothing).
+   * Called before the marker is raised, so that the file is never behind it.
+   */
+  private fileFormat(filedFormat: number | undefined): void {
+    if (filedFormat === DATABASE_FORMAT_VERSION) return;
+    try {
+      writeFormatFile(this.path);
+    } catch (error) {
+      throw new LobError('IO_ERROR', `${this.path}: writing its format file failed: ${(error as Error).message}`, { cause: error });
     }
   }
 }
