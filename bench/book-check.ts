@@ -3,8 +3,11 @@
 // asset by asset (1..assets), bids best first then asks best first; each level as
 // (side, price, total size, order count) and each resting order in queue order as
 // (side, price, id, remaining). Fills are summed as they happen: their count, sum of
-// price * size, and an order-dependent hash of (maker id, price, size). Everything here runs in
-// the untimed verification pass only, never in a timed one.
+// price * size, and an order-dependent hash of every field a fill record carries but its
+// timestamp (asset, maker id and trader, taker id, trader and side, price, size). Everything
+// here runs in the untimed verification pass only, never in a timed one.
+
+import type { Fill } from '../src/types.js';
 
 /** Two independent 32-bit FNV-1a-style lanes over whole numbers (ids, prices and sizes are safe integers). */
 class Hash64 {
@@ -40,8 +43,8 @@ export interface FillDigest {
   fills: number;
   /** Sum of price * size over the fills. */
   notional: number;
-  /** Hash of (maker id, price, size), fill by fill in order. */
-  makerHash: string;
+  /** Hash of each fill's asset, maker id and trader, taker id, trader and side, price and size, fill by fill in order. */
+  hash: string;
 }
 
 const SIDE_CODE = { bid: 0, ask: 1 } as const;
@@ -77,22 +80,26 @@ export class BookDigester {
   }
 }
 
+/** What the checksum reads of a fill: src/types.ts's Fill but its timestamp. */
+export type CheckedFill = Pick<Fill, 'asset' | 'makerOrderId' | 'makerTrader' | 'takerOrderId' | 'takerTrader' | 'takerSide' | 'price' | 'size'>;
+
 /** Sums fills in the order they come (the untimed verification pass only). */
 export class FillChecksum {
   private fills = 0;
   private notional = 0;
   private readonly hash = new Hash64();
 
-  add(makerOrderId: number, price: number, size: number): void {
+  add(fill: CheckedFill): void {
     this.fills++;
-    this.notional += price * size;
-    this.hash.add(makerOrderId);
-    this.hash.add(price);
-    this.hash.add(size);
+    this.notional += fill.price * fill.size;
+    const h = this.hash;
+    h.add(fill.asset); h.add(fill.makerOrderId); h.add(fill.makerTrader);
+    h.add(fill.takerOrderId); h.add(fill.takerTrader); h.add(SIDE_CODE[fill.takerSide]);
+    h.add(fill.price); h.add(fill.size);
   }
 
   result(): FillDigest {
-    return { fills: this.fills, notional: this.notional, makerHash: this.hash.hex() };
+    return { fills: this.fills, notional: this.notional, hash: this.hash.hex() };
   }
 }
 
@@ -137,6 +144,6 @@ export function bookDifferences(actual: BookDigest, expected: BookDigest): strin
 }
 
 export function fillDifferences(actual: FillDigest, expected: FillDigest): string[] {
-  if (actual.fills === expected.fills && actual.notional === expected.notional && actual.makerHash === expected.makerHash) return [];
-  return [`fills: ${actual.fills}, sum of price x size ${actual.notional} (hash ${actual.makerHash}), reference ${expected.fills}, ${expected.notional} (hash ${expected.makerHash})`];
+  if (actual.fills === expected.fills && actual.notional === expected.notional && actual.hash === expected.hash) return [];
+  return [`fills: ${actual.fills}, sum of price x size ${actual.notional} (hash ${actual.hash}), reference ${expected.fills}, ${expected.notional} (hash ${expected.hash})`];
 }

@@ -20,9 +20,6 @@ const TIFS: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK', 'POST_ONLY'];
 const PRELUDE_BATCH = 10_000;
 /** A fill record's size slot (src/batch.ts). */
 const FILL_SIZE = 7;
-/** A fill record's maker order id and price slots (src/batch.ts). */
-const FILL_MAKER = 2;
-const FILL_PRICE = 6;
 
 /** How a session drives the engine. */
 export type LobcorePath = 'call' | 'batch' | 'core';
@@ -184,19 +181,18 @@ class LobcoreSession implements EngineSession {
     for (let i = from; i < to; i++) {
       const result = this.call(i);
       if (result === undefined) continue;
-      for (const fill of result.fills) fills.add(fill.makerOrderId, fill.price, fill.size);
+      for (const fill of result.fills) fills.add(fill);
     }
   };
 
-  /** The verification pass of the batched path: runBatch, and every fill record summed into `fills`. */
+  /**
+   * The verification pass of the batched path: runBatch, and every fill record summed into
+   * `fills`, each read through the results' own decoder (an object a fill: untimed only).
+   */
   private runBatchChecked = (from: number, to: number, fills: FillChecksum): void => {
     const results = this.engine.submitBatch(encodeBatch(this.batch!, this.stream, from, to, this.firstTimestamp));
     readBatch(results, this.stream, from, this.tally, this.volumeOfFills);
-    const f = results.fills;
-    for (let j = 0; j < results.fillCount; j++) {
-      const o = j * FILL_SLOTS;
-      fills.add(f[o + FILL_MAKER], f[o + FILL_PRICE], f[o + FILL_SIZE]);
-    }
+    for (let j = 0; j < results.fillCount; j++) fills.add(results.fill(j));
   };
 
   /** One command through the per-call API, its result read and tallied; an order command's result is returned too. */

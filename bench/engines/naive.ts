@@ -84,7 +84,7 @@ class NaiveSession implements EngineSession {
     for (let i = from; i < to; i++) {
       const result = this.call(this.stream, i, this.firstTimestamp + i);
       if (result === undefined) continue;
-      for (const fill of result.fills) fills.add(fill.makerOrderId, fill.price, fill.size);
+      for (const fill of result.fills) fills.add(fill);
     }
   }
 

@@ -55,7 +55,7 @@ export class FlowBuilder {
   streamFilledVolume = 0;
   restingAfterPrelude = 0;
   pendingAfterPrelude = 0;
-  /** The stream's fills as the reference book made them (price x size, maker ids in order). */
+  /** The stream's fills as the reference book made them (book-check.ts's FillChecksum). */
   private readonly streamFills = new FillChecksum();
   /** Stops placed and triggered in the stream, and the most one command triggered. */
   private readonly stopStats: StopStats = { placed: 0, triggered: 0, longestCascade: 0 };
@@ -169,7 +169,7 @@ export class FlowBuilder {
     for (const rested of this.mirror.restedByLast) this.live.add(rested);
     for (const fill of result.fills) {
       this.streamFilledVolume += fill.size;
-      if (this.prelude !== null) this.streamFills.add(fill.makerOrderId, fill.price, fill.size);
+      if (this.prelude !== null) this.streamFills.add(fill);
       if (!this.mirror.order(fill.makerOrderId)) this.live.delete(fill.makerOrderId);
     }
     if (this.prelude !== null) {
