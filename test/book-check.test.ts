@@ -3,8 +3,8 @@
 // through the digests alone, then end to end through an engine whose session answers one thing
 // wrong (wrappers around a real session: no bench/ or src/ change for the test).
 import { describe, expect, it } from 'vitest';
-import { BookDigester, bookDifferences, digestAsset, FillChecksum, fillDifferences } from '../bench/book-check.js';
-import type { BookDigest, CheckedFill, ListedLevel } from '../bench/book-check.js';
+import { BookDigester, bookDifferences, digestAsset, digestStops, FillChecksum, fillDifferences, inTriggerOrder } from '../bench/book-check.js';
+import type { BookDigest, CheckedFill, ListedLevel, ListedStop } from '../bench/book-check.js';
 import { localRunner } from '../bench/engine-runs.js';
 import { engineById } from '../bench/engines/index.js';
 import type { BenchEngine, EngineSession } from '../bench/engines/index.js';
@@ -14,6 +14,7 @@ import { buildWorkload } from '../bench/workloads/index.js';
 import type { Workload } from '../bench/workloads/workload.js';
 import type { Engine } from '../src/engine.js';
 import type { Depth, OrderResult, RestingOrder } from '../src/types.js';
+import type { Snapshot } from 'nodejs-order-book/dist/types/types.js';
 
 /** A small two-asset book: bids and asks, several orders to a level, each side listed best first. */
 function referenceBook(): { bids: ListedLevel[]; asks: ListedLevel[] }[] {
@@ -130,6 +131,56 @@ describe('the fill checksum reports one small difference from the reference', ()
   });
 });
 
+describe('the stop digest reports one small difference from the reference (stop 52: stops were compared by count)', () => {
+  /** Listed in the reference's trigger order: buys by ascending stop price, then sells by descending. */
+  const STOPS: ListedStop[] = [
+    { id: 20, side: 'bid', stopPrice: 105, size: 3, price: 0, ioc: false },
+    { id: 24, side: 'bid', stopPrice: 105, size: 2, price: 107, ioc: false },
+    { id: 21, side: 'bid', stopPrice: 108, size: 5, price: 110, ioc: true },
+    { id: 22, side: 'ask', stopPrice: 95, size: 4, price: 0, ioc: false },
+    { id: 23, side: 'ask', stopPrice: 90, size: 1, price: 88, ioc: false },
+  ];
+  const digestOf = (stops: ListedStop[], asset = 1) => {
+    const digester = new BookDigester();
+    digestStops(digester, asset, stops);
+    return digester.finish();
+  };
+  const expected = digestOf(STOPS);
+  const changed = (change: (stops: ListedStop[]) => void) => {
+    const stops = structuredClone(STOPS);
+    change(stops);
+    return bookDifferences(digestOf(stops), expected);
+  };
+
+  it('agrees with itself; an engine listing them in another order agrees once they are put in trigger order', () => {
+    expect(changed(() => {})).toEqual([]);
+    expect(changed((s) => s.splice(0, s.length, ...inTriggerOrder([...s].reverse())))).toEqual([]);
+    expect(changed((s) => s.splice(0, s.length, ...inTriggerOrder([...s].sort((x, y) => x.id - y.id))))).toEqual([]);
+  });
+
+  it.each([
+    ['one stop dropped', (s: ListedStop[]) => { s.splice(1, 1); }],
+    ['one stop\'s stop price a tick away', (s: ListedStop[]) => { s[3].stopPrice = 94; }],
+    ['one stop\'s size', (s: ListedStop[]) => { s[0].size = 4; }],
+    ['one stop on the other side', (s: ListedStop[]) => { s[0].side = 'ask'; }],
+    ['one stop under another id', (s: ListedStop[]) => { s[4].id = 25; }],
+    ['two stops at one stop price with their ids swapped (sizes kept)', (s: ListedStop[]) => { [s[0].id, s[1].id] = [s[1].id, s[0].id]; }],
+    ['two stops listed in the other order', (s: ListedStop[]) => { [s[3], s[4]] = [s[4], s[3]]; }],
+    ['a stop-limit\'s limit price', (s: ListedStop[]) => { s[4].price = 89; }],
+    ['a stop-limit turned stop-market', (s: ListedStop[]) => { s[1].price = 0; }],
+    ['a stop-limit\'s time in force', (s: ListedStop[]) => { s[2].ioc = false; }],
+  ])('%s', (_, change) => {
+    expect(changed(change)).toEqual([expect.stringMatching(/^stops: /)]);
+  });
+
+  it('one stop on another asset', () => {
+    const digester = new BookDigester();
+    digestStops(digester, 1, STOPS.slice(1));
+    digestStops(digester, 2, STOPS.slice(0, 1));
+    expect(bookDifferences(digester.finish(), expected)).toEqual([expect.stringMatching(/^stops: /)]);
+  });
+});
+
 describe('an engine whose book answers one thing wrong fails its verification', () => {
   const workload = buildWorkload('steady', SCALES.tiny, 20120621) as Workload;
   const settings = { scale: SCALES.tiny, unavailable: {} };
@@ -153,10 +204,10 @@ describe('an engine whose book answers one thing wrong fails its verification', 
       },
     };
   };
-  const verify = async (engine: BenchEngine) => {
+  const verify = async (engine: BenchEngine, on: Workload = workload) => {
     const runner = localRunner([engine], settings, createProgress(false, 1));
     try {
-      const m = (await runner.measure(workload)).measurements[0];
+      const m = (await runner.measure(on)).measurements[0];
       expect(m.status).toBe('ok');
       return m.verification!;
     } finally {
@@ -342,5 +393,79 @@ describe('an engine whose book answers one thing wrong fails its verification', 
       expect(v.ok).toBe(false);
       expect(v.differences).toEqual([expect.stringMatching(/^fills: /)]);
     }
+  });
+
+  // Stop 52: pending stops, compared by count alone before.
+  const stops = buildWorkload('stops', SCALES.tiny, 20120621) as Workload;
+
+  /** The first pending stop lobcore's orders() lists on asset 1, changed by `change`. */
+  const stopAltered = (change: (stop: RestingOrder) => void): BenchEngine => bookAltered({
+    orders: (orders, asset) => {
+      if (asset !== 1) return orders;
+      const at = orders.findIndex((o) => o.status === 'pending' && o.type === 'stop_limit');
+      expect(at).toBeGreaterThanOrEqual(0);
+      const out = [...orders];
+      out[at] = { ...out[at] };
+      change(out[at]);
+      return out;
+    },
+  });
+
+  it.each([
+    ['its stop price a tick higher', (o: RestingOrder) => { o.stopPrice! += 1; }],
+    ['a lot more', (o: RestingOrder) => { o.remaining += 1; }],
+    ['on the other side', (o: RestingOrder) => { o.side = o.side === 'bid' ? 'ask' : 'bid'; }],
+    ['its limit price a tick lower', (o: RestingOrder) => { o.price -= 1; }],
+    ['under another id', (o: RestingOrder) => { o.orderId += 1_000_000; }],
+  ])('one pending stop (lobcore JS) %s', async (_, change) => {
+    expect(stops.stops!.pendingAtEnd).toBeGreaterThan(0);
+    const v = await verify(stopAltered(change), stops);
+    expect(v.ok).toBe(false);
+    expect(v.differences).toEqual([expect.stringMatching(/^stops: /)]);
+  });
+
+  it('two pending stops (lobcore JS) listed out of trigger order', async () => {
+    const v = await verify(bookAltered({
+      orders: (orders, asset) => {
+        if (asset !== 1) return orders;
+        const out = [...orders];
+        const at = out.findIndex((o) => o.status === 'pending');
+        [out[at], out[at + 1]] = [out[at + 1], out[at]];
+        return out;
+      },
+    }), stops);
+    expect(v.ok).toBe(false);
+    expect(v.differences).toEqual([expect.stringMatching(/^stops: /)]);
+  });
+
+  it('one pending stop in nodejs-order-book\'s stop book with its stop price a tick higher', async () => {
+    const nob = engineById('nodejs-order-book');
+    if ((await nob.unavailable()) !== undefined) return;
+    const engine: BenchEngine = {
+      ...nob,
+      async open(w, chunk) {
+        const session = await nob.open(w, chunk);
+        // Its books are made anew on every rewind (the checked pass's too): made of a class whose snapshot lies.
+        const owner = session as unknown as { OrderBookClass: new () => { snapshot(): Snapshot } };
+        const Real = owner.OrderBookClass;
+        owner.OrderBookClass = class extends Real {
+          constructor() {
+            super();
+            // Its snapshot is an instance property (an arrow function), not a method to override.
+            const real = this.snapshot;
+            this.snapshot = () => {
+              const snap = real();
+              const level = snap.stopBook.bids[0] ?? snap.stopBook.asks[0];
+              if (level !== undefined) level.orders[0] = { ...level.orders[0], stopPrice: level.orders[0].stopPrice + 1 };
+              return snap;
+            };
+          }
+        };
+        return session;
+      },
+    };
+    const v = await verify(engine, stops);
+    expect(v.ok).toBe(false);
+    expect(v.differences).toEqual([expect.stringMatching(/^stops: /)]);
   });
 });

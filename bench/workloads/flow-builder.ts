@@ -4,7 +4,7 @@
 import { CommandWriter, SideCode, TifCode } from '../commands.js';
 import type { CommandColumns } from '../commands.js';
 import { NaiveStopBook } from '../naive-stop-book.js';
-import { BookDigester, digestAsset, FillChecksum } from '../book-check.js';
+import { BookDigester, digestAsset, digestStops, FillChecksum } from '../book-check.js';
 import type { NaiveOrderBook } from '../naive-book.js';
 import type { Prng } from '../../src/prng.js';
 import type { OrderResult, Side } from '../../src/types.js';
@@ -179,12 +179,13 @@ export class FlowBuilder {
   }
 }
 
-/** A naive (reference) book's digest over assets 1..assets (book-check.ts). */
+/** A naive (reference) book's digest over assets 1..assets (book-check.ts), its pending stops included. */
 export function digestBook(book: NaiveOrderBook, assets: number): import('../book-check.js').BookDigest {
   const digest = new BookDigester();
   for (let asset = 1; asset <= assets; asset++) {
     const { bids, asks } = book.listBook(asset);
     digestAsset(digest, asset, bids, asks);
+    if (book instanceof NaiveStopBook) digestStops(digest, asset, book.listStops(asset));
   }
   return digest.finish();
 }
