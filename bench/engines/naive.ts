@@ -90,10 +90,12 @@ class NaiveSession implements EngineSession {
 
   close(): void {}
 
+  /** The prelude leaves the tally as it was: a rewind between timed cycles must not touch what they counted (cycle-check.ts). */
   private applyPrelude(): void {
+    const kept = { ...this.tally };
     const prelude = this.workload.prelude;
     for (let i = 0; i < prelude.count; i++) this.call(prelude, i, i + 1);
-    Object.assign(this.tally, emptyTally());
+    Object.assign(this.tally, kept);
   }
 
   /** One command, its result tallied; an order command's result is returned too. */

@@ -70,6 +70,8 @@ export const nodejsOrderBookEngine: BenchEngine = {
     return undefined;
   },
   readsVolume: (workload) => workload.stops === undefined,
+  // Its results list the orders a command completed (`done`), not the fills.
+  countsFills: false,
   async open(workload: Workload) {
     return new NobSession(loadOrderBook(), workload);
   },
@@ -86,13 +88,17 @@ class NobSession implements EngineSession {
     this.rewind();
   }
 
-  /** Fresh books with the prelude replayed: the package's snapshot restore is no faster. */
+  /**
+   * Fresh books with the prelude replayed: the package's snapshot restore is no faster. The
+   * tally is left as it was (the prelude's counts taken out again), as every session's rewind does.
+   */
   rewind(): void {
+    const kept = { ...this.tally };
     this.books = [];
     for (let asset = 0; asset <= this.workload.assets; asset++) this.books.push(new this.OrderBookClass());
     const prelude = this.workload.prelude;
     for (let i = 0; i < prelude.count; i++) this.call(prelude, i);
-    Object.assign(this.tally, emptyTally());
+    Object.assign(this.tally, kept);
   }
 
   run(from: number, to: number): void {

@@ -57,6 +57,10 @@ export class FlowBuilder {
   pendingAfterPrelude = 0;
   /** The stream's fills as the reference book made them (book-check.ts's FillChecksum). */
   private readonly streamFills = new FillChecksum();
+  /** Stream commands that filled, with their fills and lots (triggered stops' included), sparse until finish(). */
+  private readonly fillingCommands: number[] = [];
+  private readonly fillsOfCommand: number[] = [];
+  private readonly lotsOfCommand: number[] = [];
   /** Stops placed and triggered in the stream, and the most one command triggered. */
   private readonly stopStats: StopStats = { placed: 0, triggered: 0, longestCascade: 0 };
 
@@ -88,8 +92,14 @@ export class FlowBuilder {
   finish(name: WorkloadName, description: string, assets: number, whenExhausted: Workload['whenExhausted']): Workload {
     if (this.prelude === null) this.endPrelude();
     const stops = this.stopStats.placed > 0 || this.pendingAfterPrelude > 0;
+    const stream = this.writer.finish();
+    const streamResults = { fills: new Uint32Array(stream.count), lots: new Uint32Array(stream.count) };
+    this.fillingCommands.forEach((i, k) => {
+      streamResults.fills[i] = this.fillsOfCommand[k];
+      streamResults.lots[i] = this.lotsOfCommand[k];
+    });
     return {
-      name, description, assets, whenExhausted, prelude: this.prelude!, stream: this.writer.finish(),
+      name, description, assets, whenExhausted, prelude: this.prelude!, stream, streamResults,
       restingAfterPrelude: this.restingAfterPrelude, restingAtEnd: this.restingOrders, streamFilledVolume: this.streamFilledVolume,
       bookAtEnd: digestBook(this.mirror, assets), streamFills: this.streamFills.result(),
       ...(stops ? {
@@ -167,10 +177,19 @@ export class FlowBuilder {
     // the stops the command triggered, which may take what rested earlier in the same command.
     if (result.status === 'resting') this.live.add(id);
     for (const rested of this.mirror.restedByLast) this.live.add(rested);
+    let lots = 0;
     for (const fill of result.fills) {
-      this.streamFilledVolume += fill.size;
+      lots += fill.size;
       if (this.prelude !== null) this.streamFills.add(fill);
       if (!this.mirror.order(fill.makerOrderId)) this.live.delete(fill.makerOrderId);
+    }
+    this.streamFilledVolume += lots;
+    if (this.prelude !== null && result.fills.length > 0) {
+      // Held in 32 bits in the workload (streamResults): far above any command's here, but say so if not.
+      if (lots > 0xffffffff) throw new Error(`workload generator: one command filled ${lots} lots, more than streamResults holds`);
+      this.fillingCommands.push(this.writer.count - 1);
+      this.fillsOfCommand.push(result.fills.length);
+      this.lotsOfCommand.push(lots);
     }
     if (this.prelude !== null) {
       this.stopStats.triggered += this.mirror.triggeredByLast;
