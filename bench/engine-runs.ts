@@ -7,6 +7,7 @@ import { emptyTally } from './engines/engine.js';
 import { exposeGc, fullGc } from './gc.js';
 import { lobcoreEngine } from './engines/lobcore.js';
 import { bookDifferences, FillChecksum, fillDifferences } from './book-check.js';
+import { streamTotals, TimedCycleCheck } from './cycle-check.js';
 import { measureLatency } from './latency.js';
 import type { Scale } from './options.js';
 import type { Progress } from './progress.js';
@@ -78,19 +79,21 @@ async function measureEngine(
     const engineBytesBefore = session.memoryBytes?.();
     const estimate = warmUp(session, workload, scale.chunk, scale.warmupCommands);
     Object.assign(session.tally, emptyTally());
+    const readsVolume = engine.readsVolume?.(workload) ?? true;
+    const countsFills = engine.countsFills ?? true;
+    const timedCycles = new TimedCycleCheck(session.tally, streamTotals(workload, scale.chunk), { fills: countsFills, lots: readsVolume });
     const throughput = measureThroughput(session, workload, {
       chunk: scale.chunk, minSamples: scale.minSamples, maxTimeSeconds: scale.maxTimeSeconds, minTimeSeconds: scale.minTimeSeconds,
-      onCycle: () => progress.tick(),
+      onCycle: () => progress.tick(), check: timedCycles,
     }, estimate);
 
-    const readsVolume = engine.readsVolume?.(workload) ?? true;
     let measured: Verification | undefined;
     if (workload.whenExhausted === 'stop') {
       // The memory first: the check reads the whole book through the engine's queries, whose
       // answers take room in the WASM core's memory (a million orders' worth on growing).
       if (workload.name === 'growing') memory.push(probeMemory(engine.id, session, before, engineBytesBefore));
       // The measurement itself applied the stream exactly once: its end state is checked too.
-      measured = compare(session, workload, readsVolume, undefined);
+      measured = compare(session, workload, readsVolume, undefined, countsFills);
     }
     // A fresh, untimed pass over the whole stream (every workload, at every scale), its fills
     // summed as they come and its end state compared with the reference book's; skipped only
@@ -118,11 +121,17 @@ async function measureEngine(
         if (fills === undefined) session.run(from, to);
         else session.runChecked!(from, to, fills);
       }
-      verification = compare(session, workload, readsVolume, fills);
+      verification = compare(session, workload, readsVolume, fills, countsFills);
       if (measured !== undefined && !measured.ok) {
         verification.ok = false;
         verification.differences.unshift(...measured.differences.map((d) => `measured pass: ${d}`));
       }
+    }
+    // The timed cycles, each checked between cycles: a mismatch there fails the run like any other.
+    const timedDifferences = timedCycles.differences();
+    if (timedDifferences.length > 0) {
+      verification.ok = false;
+      verification.differences.push(...timedDifferences);
     }
     if (engine.isReference) verification.reference = true;
     verification.seconds = Number(process.hrtime.bigint() - verifyStarted) / 1e9;
@@ -142,11 +151,14 @@ async function measureEngine(
 /**
  * Compares the session's state after one whole pass of the stream with the reference book's:
  * resting orders and pending stops, the book itself (every level's price, total size and order
- * count; every resting order's id and remaining size, in queue order), the lots filled, the fills
- * (count, sum of price x size, maker ids in order) where the engine reports them, predicted ids
- * and rejections.
+ * count; every resting order's id and remaining size, in queue order; every pending stop's id,
+ * side, stop price, size and limit price), the lots filled, the fills (count, sum of price x size,
+ * and each fill's maker, taker and taker side, in order) where the engine reports them, else the
+ * number of fills where it counts them (the cores alone), predicted ids and rejections.
  */
-export function compare(session: EngineSession, workload: Workload, volumeChecked: boolean, fills: FillChecksum | undefined): Verification {
+export function compare(
+  session: EngineSession, workload: Workload, volumeChecked: boolean, fills: FillChecksum | undefined, fillsCounted = true,
+): Verification {
   const t = session.tally;
   const restingOrders = session.restingOrders();
   const pendingStops = session.pendingStops();
@@ -161,6 +173,7 @@ export function compare(session: EngineSession, workload: Workload, volumeChecke
   if (volumeChecked && t.filledVolume !== expectedFilledVolume) differences.push(`lots filled: ${t.filledVolume}, reference ${expectedFilledVolume}`);
   const fillDigest = fills?.result();
   if (fillDigest !== undefined) differences.push(...fillDifferences(fillDigest, workload.streamFills));
+  else if (fillsCounted && t.fills !== workload.streamFills.fills) differences.push(`fills counted: ${t.fills}, reference ${workload.streamFills.fills}`);
   if (t.idMismatches !== 0) differences.push(`order ids other than predicted: ${t.idMismatches}`);
   if (t.rejected !== 0) differences.push(`commands rejected: ${t.rejected} (the reference rejected none)`);
   return {

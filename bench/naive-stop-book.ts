@@ -13,6 +13,7 @@
 import { NaiveOrderBook } from './naive-book.js';
 import type { NaiveLimit, NaiveMarket } from './naive-book.js';
 import type { OrderResult, Side } from '../src/types.js';
+import type { ListedStop } from './book-check.js';
 
 export interface NaiveStop {
   trader: number;
@@ -56,6 +57,21 @@ export class NaiveStopBook extends NaiveOrderBook {
 
   get pendingStops(): number {
     return this.waiting;
+  }
+
+  /** The asset's pending stops, each side in the order they will trigger (for the bench's check, book-check.ts). */
+  listStops(asset: number): ListedStop[] {
+    const book = this.stops.get(asset);
+    if (book === undefined) return [];
+    const out: ListedStop[] = [];
+    for (const side of ['bid', 'ask'] as const) {
+      const list = book[side];
+      for (let i = list.length - 1; i >= 0; i--) {
+        const s = list[i];
+        out.push({ id: s.id, side, stopPrice: s.stopPrice, size: s.size, price: s.price, ioc: s.price !== 0 && s.timeInForce === 'IOC' });
+      }
+    }
+    return out;
   }
 
   lastPrice(asset: number): number | undefined {

@@ -41,7 +41,7 @@ export function renderReport(report: BenchReport): string {
     out.push('');
   }
   out.push('THROUGHPUT - commands/s: median of benchmark.js samples [min-max]; vs JS = over the JS engine on the same path (per call or batched), between verified runs only');
-  out.push('verified: an untimed pass of the whole stream ends with the reference book\'s levels (price, size, order count), resting orders (id, remaining, queue order), pending stops, lots filled and fills (count, sum of price x size, maker ids in order); "ok (book)": the engine reports no fill records, so all but the fills; "reference": the naive engine is the reference book\'s own code, checked instead against lobcore JS (below)');
+  out.push('verified: every timed cycle added what the reference\'s pass gives for the stretch it ran (fills, lots filled, predicted ids, no rejection; checked between cycles), and an untimed pass of the whole stream ends with the reference book\'s levels (price, size, order count), resting orders (id, remaining, queue order), pending stops (id, side, stop price, size, limit price), lots filled and fills (count, sum of price x size, maker, taker and taker side fill by fill); "ok (book)": the engine reports no fill records, so all but the fills (the cores alone: their count only, and no lots filled); "reference": the naive engine is the reference book\'s own code, checked instead against lobcore JS (below)');
   const refs = report.referenceChecks ?? [];
   if (refs.length > 0) {
     const bad = refs.filter((r) => !r.ok);

@@ -6,10 +6,12 @@
 // state after the prelude *between* cycles (benchmark.js's cycle event), never inside a timed
 // loop; a growing stream is applied once, start to end, and the run stops when it is used up.
 // Samples are benchmark.js's clocked cycles; one that had to rewind inside its timed loop, or
-// ran out of stream, is discarded.
+// ran out of stream, is discarded. Every cycle, kept or not, is checked against the reference
+// between cycles when the settings carry a check (cycle-check.ts).
 import Benchmark from 'benchmark';
 import type { EngineSession } from './engines/engine.js';
 import type { Workload } from './workloads/workload.js';
+import type { TimedCycleCheck } from './cycle-check.js';
 import { spread } from './stats.js';
 import type { Spread } from './stats.js';
 
@@ -20,6 +22,8 @@ export interface ThroughputSettings {
   minTimeSeconds: number;
   /** Called after every benchmark.js cycle (progress display). */
   onCycle?: () => void;
+  /** Checks each timed cycle's tally against the reference, between cycles (cycle-check.ts). */
+  check?: TimedCycleCheck;
 }
 
 export interface ThroughputResult {
@@ -103,6 +107,8 @@ function measureWithCycle(
   // scale on a fast core): then the whole stream's rate is the one honest sample.
   let timedSeconds = 0;
   let timedCommands = 0;
+  const check = settings.check;
+  check?.start(0, 0);
 
   const step = (): void => {
     if (cursor + chunk > length) {
@@ -127,6 +133,7 @@ function measureWithCycle(
     onCycle(event: Benchmark.Event) {
       const clone = event.target as unknown as Benchmark & { times: Benchmark.Times; count: number };
       const seconds = clone.times.cycle;
+      check?.cycle(commandsRun, length);
       if (!dirty && !exhausted && seconds >= minTime) samples.push((clone.count * chunk) / seconds);
       else if (dirty) discarded++;
       if (!exhausted) {
@@ -147,6 +154,7 @@ function measureWithCycle(
         if (cursor + nextCount * chunk > length) {
           session.rewind();
           cursor = 0;
+          check?.start(0, commandsRun);
         }
       }
     },
@@ -177,9 +185,11 @@ function measurePasses(session: EngineSession, workload: Workload, settings: Thr
   const started = hrtime();
   while (samples.length < settings.minSamples || Number(hrtime() - started) / 1e9 < settings.maxTimeSeconds) {
     session.rewind();
+    settings.check?.start(0, 0);
     const t0 = hrtime();
     for (let at = 0; at < count; at += chunk) session.run(at, Math.min(count, at + chunk));
     const seconds = Number(hrtime() - t0) / 1e9;
+    settings.check?.cycle(count, count);
     samples.push(count / seconds);
     shortestPass = Math.min(shortestPass, seconds);
     settings.onCycle?.();

@@ -18,7 +18,7 @@ import { SCALES } from '../bench/options.js';
 import { checkReference, localRunner } from '../bench/engine-runs.js';
 import { engineById } from '../bench/engines/index.js';
 import type { BenchEngine, EngineSession } from '../bench/engines/index.js';
-import type { FillChecksum } from '../bench/book-check.js';
+import type { CheckedFill, FillChecksum } from '../bench/book-check.js';
 import { createProgress } from '../bench/progress.js';
 import { comparable, failedChecks } from '../bench/report.js';
 import type { Measurement } from '../bench/report.js';
@@ -352,8 +352,8 @@ describe('verification catches a broken engine and a broken reference (no src/ c
       runChecked(from, to, fills) {
         let first = true;
         session.runChecked!(from, to, {
-          add(maker: number, price: number, size: number) {
-            fills.add(maker, first && from === 0 ? price + 7 : price, size);
+          add(fill: CheckedFill) {
+            fills.add(first && from === 0 ? { ...fill, price: fill.price + 7 } : fill);
             first = false;
           },
         } as FillChecksum);

@@ -10,6 +10,7 @@ export type EngineId = (typeof ENGINE_IDS)[number];
 export interface Tally {
   /** Lots filled by takers. */
   filledVolume: number;
+  /** Fills, those of triggered stops included (nodejs-order-book: orders done; BenchEngine.countsFills). */
   fills: number;
   /** Cancels, reduces and orders the engine refused. */
   rejected: number;
@@ -30,7 +31,11 @@ export interface EngineSession {
    * result read) and storing nanoseconds into `into[i - from]`.
    */
   runTimed?(from: number, to: number, into: Float64Array): void;
-  /** Back to the state right after the prelude (untimed; used between measurements). */
+  /**
+   * Back to the state right after the prelude (used between measurements, and inside a timed
+   * cycle that reaches the stream's end). The tally is left as it is: the timed cycles' check
+   * (cycle-check.ts) counts across rewinds.
+   */
   rewind(): void;
   readonly tally: Tally;
   restingOrders(): number;
@@ -64,5 +69,7 @@ export interface BenchEngine {
   caveat?(workload: Workload): string | undefined;
   /** False when the engine's results do not tell the lots filled on this workload (then only its book is checked). */
   readsVolume?(workload: Workload): boolean;
+  /** False when the tally's `fills` is not the number of fills (nodejs-order-book counts orders done): not compared. */
+  readonly countsFills?: boolean;
   open(workload: Workload, chunk: number): Promise<EngineSession>;
 }

@@ -10,8 +10,8 @@ import type { BackendName, OrderResult, Side, TimeInForce } from '../../src/type
 import type { CommandColumns } from '../commands.js';
 import { encodeBatch } from '../batch-encoding.js';
 import type { Workload } from '../workloads/workload.js';
-import { BookDigester, digestAsset } from '../book-check.js';
-import type { BookDigest, FillChecksum, ListedLevel } from '../book-check.js';
+import { BookDigester, digestAsset, digestStops } from '../book-check.js';
+import type { BookDigest, FillChecksum, ListedLevel, ListedStop } from '../book-check.js';
 import { emptyTally } from './engine.js';
 import type { BenchEngine, EngineId, EngineSession, Tally } from './engine.js';
 
@@ -20,9 +20,6 @@ const TIFS: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK', 'POST_ONLY'];
 const PRELUDE_BATCH = 10_000;
 /** A fill record's size slot (src/batch.ts). */
 const FILL_SIZE = 7;
-/** A fill record's maker order id and price slots (src/batch.ts). */
-const FILL_MAKER = 2;
-const FILL_PRICE = 6;
 
 /** How a session drives the engine. */
 export type LobcorePath = 'call' | 'batch' | 'core';
@@ -141,7 +138,7 @@ class LobcoreSession implements EngineSession {
     return this.engine.memoryBytes();
   }
 
-  /** The engine's own level totals (depth) and its resting orders in queue order (orders), per asset. */
+  /** The engine's own level totals (depth), its resting orders in queue order and its pending stops in trigger order (orders), per asset. */
   bookDigest(): BookDigest {
     const digest = new BookDigester();
     for (let asset = 1; asset <= this.workload.assets; asset++) {
@@ -150,14 +147,23 @@ class LobcoreSession implements EngineSession {
       for (const [side, levels] of [['bid', depth.bids], ['ask', depth.asks]] as const) {
         for (const l of levels) bySide[side].set(l.price, { price: l.price, size: l.size, count: l.orders, orders: [] });
       }
+      const stops: ListedStop[] = [];
       for (const o of this.engine.orders(asset)) {
-        if (o.status === 'pending') continue;
+        if (o.status === 'pending') {
+          // A stop-market's price is its protection price (none in the workloads: 0, as the reference's).
+          stops.push({
+            id: o.orderId, side: o.side, stopPrice: o.stopPrice!, size: o.remaining, price: o.price,
+            ioc: o.type === 'stop_limit' && o.timeInForce === 'IOC',
+          });
+          continue;
+        }
         let level = bySide[o.side].get(o.price);
         // An order on no level depth reports: a level of its own with no totals, so the digests differ.
         if (level === undefined) bySide[o.side].set(o.price, level = { price: o.price, size: 0, count: 0, orders: [] });
         level.orders.push({ id: o.orderId, remaining: o.remaining });
       }
       digestAsset(digest, asset, [...bySide.bid.values()], [...bySide.ask.values()]);
+      digestStops(digest, asset, stops);
     }
     return digest.finish();
   }
@@ -184,19 +190,18 @@ class LobcoreSession implements EngineSession {
     for (let i = from; i < to; i++) {
       const result = this.call(i);
       if (result === undefined) continue;
-      for (const fill of result.fills) fills.add(fill.makerOrderId, fill.price, fill.size);
+      for (const fill of result.fills) fills.add(fill);
     }
   };
 
-  /** The verification pass of the batched path: runBatch, and every fill record summed into `fills`. */
+  /**
+   * The verification pass of the batched path: runBatch, and every fill record summed into
+   * `fills`, each read through the results' own decoder (an object a fill: untimed only).
+   */
   private runBatchChecked = (from: number, to: number, fills: FillChecksum): void => {
     const results = this.engine.submitBatch(encodeBatch(this.batch!, this.stream, from, to, this.firstTimestamp));
     readBatch(results, this.stream, from, this.tally, this.volumeOfFills);
-    const f = results.fills;
-    for (let j = 0; j < results.fillCount; j++) {
-      const o = j * FILL_SLOTS;
-      fills.add(f[o + FILL_MAKER], f[o + FILL_PRICE], f[o + FILL_SIZE]);
-    }
+    for (let j = 0; j < results.fillCount; j++) fills.add(results.fill(j));
   };
 
   /** One command through the per-call API, its result read and tallied; an order command's result is returned too. */

@@ -84,16 +84,18 @@ class NaiveSession implements EngineSession {
     for (let i = from; i < to; i++) {
       const result = this.call(this.stream, i, this.firstTimestamp + i);
       if (result === undefined) continue;
-      for (const fill of result.fills) fills.add(fill.makerOrderId, fill.price, fill.size);
+      for (const fill of result.fills) fills.add(fill);
     }
   }
 
   close(): void {}
 
+  /** The prelude leaves the tally as it was: a rewind between timed cycles must not touch what they counted (cycle-check.ts). */
   private applyPrelude(): void {
+    const kept = { ...this.tally };
     const prelude = this.workload.prelude;
     for (let i = 0; i < prelude.count; i++) this.call(prelude, i, i + 1);
-    Object.assign(this.tally, emptyTally());
+    Object.assign(this.tally, kept);
   }
 
   /** One command, its result tallied; an order command's result is returned too. */

@@ -21,8 +21,8 @@ import type { IProcessOrder, OrderBookOptions } from 'nodejs-order-book/dist/typ
 import { Op, TifCode } from '../../src/codes.js';
 import type { CommandColumns } from '../commands.js';
 import type { Workload } from '../workloads/workload.js';
-import { BookDigester, digestAsset } from '../book-check.js';
-import type { BookDigest, ListedLevel } from '../book-check.js';
+import { BookDigester, digestAsset, digestStops, inTriggerOrder } from '../book-check.js';
+import type { BookDigest, ListedLevel, ListedStop } from '../book-check.js';
 import { emptyTally } from './engine.js';
 import type { BenchEngine, EngineSession, Tally } from './engine.js';
 
@@ -70,6 +70,8 @@ export const nodejsOrderBookEngine: BenchEngine = {
     return undefined;
   },
   readsVolume: (workload) => workload.stops === undefined,
+  // Its results list the orders a command completed (`done`), not the fills.
+  countsFills: false,
   async open(workload: Workload) {
     return new NobSession(loadOrderBook(), workload);
   },
@@ -86,13 +88,17 @@ class NobSession implements EngineSession {
     this.rewind();
   }
 
-  /** Fresh books with the prelude replayed: the package's snapshot restore is no faster. */
+  /**
+   * Fresh books with the prelude replayed: the package's snapshot restore is no faster. The
+   * tally is left as it was (the prelude's counts taken out again), as every session's rewind does.
+   */
   rewind(): void {
+    const kept = { ...this.tally };
     this.books = [];
     for (let asset = 0; asset <= this.workload.assets; asset++) this.books.push(new this.OrderBookClass());
     const prelude = this.workload.prelude;
     for (let i = 0; i < prelude.count; i++) this.call(prelude, i);
-    Object.assign(this.tally, emptyTally());
+    Object.assign(this.tally, kept);
   }
 
   run(from: number, to: number): void {
@@ -124,7 +130,11 @@ class NobSession implements EngineSession {
     this.books = [];
   }
 
-  /** From its snapshot (its public API): each level's orders as it queues them; level totals summed from them. */
+  /**
+   * From its snapshot (its public API): each level's orders as it queues them, level totals
+   * summed from them; and its stop book's orders (a stop-limit's carry its price), sorted into
+   * trigger order: it lists them farthest from triggering first and promises no order.
+   */
   bookDigest(): BookDigest {
     const digest = new BookDigester();
     for (let asset = 1; asset <= this.workload.assets; asset++) {
@@ -132,6 +142,17 @@ class NobSession implements EngineSession {
       const levels = (side: { price: number; orders: { id: string; size: number }[] }[]): ListedLevel[] =>
         side.map((l) => ({ price: l.price, orders: l.orders.map((o) => ({ id: Number(o.id), remaining: o.size })) }));
       digestAsset(digest, asset, levels(snap.bids), levels(snap.asks));
+      const stops: ListedStop[] = [];
+      for (const level of [...snap.stopBook.bids, ...snap.stopBook.asks]) {
+        for (const o of level.orders) {
+          const limit = 'price' in o ? o.price : 0;
+          stops.push({
+            id: Number(o.id), side: o.side === SIDES[0] ? 'bid' : 'ask', stopPrice: o.stopPrice, size: o.size, price: limit,
+            ioc: 'timeInForce' in o && o.timeInForce === IOC,
+          });
+        }
+      }
+      digestStops(digest, asset, inTriggerOrder(stops));
     }
     return digest.finish();
   }

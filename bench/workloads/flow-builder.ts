@@ -4,7 +4,7 @@
 import { CommandWriter, SideCode, TifCode } from '../commands.js';
 import type { CommandColumns } from '../commands.js';
 import { NaiveStopBook } from '../naive-stop-book.js';
-import { BookDigester, digestAsset, FillChecksum } from '../book-check.js';
+import { BookDigester, digestAsset, digestStops, FillChecksum } from '../book-check.js';
 import type { NaiveOrderBook } from '../naive-book.js';
 import type { Prng } from '../../src/prng.js';
 import type { OrderResult, Side } from '../../src/types.js';
@@ -55,8 +55,12 @@ export class FlowBuilder {
   streamFilledVolume = 0;
   restingAfterPrelude = 0;
   pendingAfterPrelude = 0;
-  /** The stream's fills as the reference book made them (price x size, maker ids in order). */
+  /** The stream's fills as the reference book made them (book-check.ts's FillChecksum). */
   private readonly streamFills = new FillChecksum();
+  /** Stream commands that filled, with their fills and lots (triggered stops' included), sparse until finish(). */
+  private readonly fillingCommands: number[] = [];
+  private readonly fillsOfCommand: number[] = [];
+  private readonly lotsOfCommand: number[] = [];
   /** Stops placed and triggered in the stream, and the most one command triggered. */
   private readonly stopStats: StopStats = { placed: 0, triggered: 0, longestCascade: 0 };
 
@@ -88,8 +92,14 @@ export class FlowBuilder {
   finish(name: WorkloadName, description: string, assets: number, whenExhausted: Workload['whenExhausted']): Workload {
     if (this.prelude === null) this.endPrelude();
     const stops = this.stopStats.placed > 0 || this.pendingAfterPrelude > 0;
+    const stream = this.writer.finish();
+    const streamResults = { fills: new Uint32Array(stream.count), lots: new Uint32Array(stream.count) };
+    this.fillingCommands.forEach((i, k) => {
+      streamResults.fills[i] = this.fillsOfCommand[k];
+      streamResults.lots[i] = this.lotsOfCommand[k];
+    });
     return {
-      name, description, assets, whenExhausted, prelude: this.prelude!, stream: this.writer.finish(),
+      name, description, assets, whenExhausted, prelude: this.prelude!, stream, streamResults,
       restingAfterPrelude: this.restingAfterPrelude, restingAtEnd: this.restingOrders, streamFilledVolume: this.streamFilledVolume,
       bookAtEnd: digestBook(this.mirror, assets), streamFills: this.streamFills.result(),
       ...(stops ? {
@@ -167,10 +177,19 @@ export class FlowBuilder {
     // the stops the command triggered, which may take what rested earlier in the same command.
     if (result.status === 'resting') this.live.add(id);
     for (const rested of this.mirror.restedByLast) this.live.add(rested);
+    let lots = 0;
     for (const fill of result.fills) {
-      this.streamFilledVolume += fill.size;
-      if (this.prelude !== null) this.streamFills.add(fill.makerOrderId, fill.price, fill.size);
+      lots += fill.size;
+      if (this.prelude !== null) this.streamFills.add(fill);
       if (!this.mirror.order(fill.makerOrderId)) this.live.delete(fill.makerOrderId);
+    }
+    this.streamFilledVolume += lots;
+    if (this.prelude !== null && result.fills.length > 0) {
+      // Held in 32 bits in the workload (streamResults): far above any command's here, but say so if not.
+      if (lots > 0xffffffff) throw new Error(`workload generator: one command filled ${lots} lots, more than streamResults holds`);
+      this.fillingCommands.push(this.writer.count - 1);
+      this.fillsOfCommand.push(result.fills.length);
+      this.lotsOfCommand.push(lots);
     }
     if (this.prelude !== null) {
       this.stopStats.triggered += this.mirror.triggeredByLast;
@@ -179,12 +198,13 @@ export class FlowBuilder {
   }
 }
 
-/** A naive (reference) book's digest over assets 1..assets (book-check.ts). */
+/** A naive (reference) book's digest over assets 1..assets (book-check.ts), its pending stops included. */
 export function digestBook(book: NaiveOrderBook, assets: number): import('../book-check.js').BookDigest {
   const digest = new BookDigester();
   for (let asset = 1; asset <= assets; asset++) {
     const { bids, asks } = book.listBook(asset);
     digestAsset(digest, asset, bids, asks);
+    if (book instanceof NaiveStopBook) digestStops(digest, asset, book.listStops(asset));
   }
   return digest.finish();
 }

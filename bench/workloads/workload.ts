@@ -32,6 +32,12 @@ export interface Workload {
   readonly bookAtEnd: BookDigest;
   /** The stream's fills in one pass, per the reference book. */
   readonly streamFills: FillDigest;
+  /**
+   * Per stream command, what the reference book's pass gave: its fills (those of the stops it
+   * triggered included) and the lots they filled. The timed cycles are checked against these
+   * (bench/cycle-check.ts).
+   */
+  readonly streamResults: { readonly fills: Uint32Array; readonly lots: Uint32Array };
   /** Workloads with stop orders: what the reference book saw of them. */
   readonly stops?: StopStats & {
     readonly pendingAfterPrelude: number;
