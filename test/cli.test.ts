@@ -495,6 +495,16 @@ describe('replay', () => {
     });
   });
 
+  it('a message file whose time goes back (two files joined) is refused naming the file, row and time; no database is made', async () => {
+    const head = readLobsterText(MSFT_MESSAGES).trimEnd();
+    const joined = path.join(scratch, 'joined_message.csv');
+    fs.writeFileSync(joined, `${head}\n${head}\n`);
+    const db = path.join(scratch, 'joined-db');
+    expectBadInput(await lobcore('replay', joined, '--db', db),
+      new RegExp(`^lobcore: ${escapeRegExp(joined)}: LOBSTER row ${MSFT_ROWS + 1}: time [0-9.]+ is before row ${MSFT_ROWS}'s [0-9.]+: a message file's time never goes back`));
+    expect(fs.existsSync(db)).toBe(false);
+  });
+
   it('replays every LOBSTER message file on its own', async () => {
     const messageFiles = fs.readdirSync(DATA).filter((name) => /message.*\.csv\.gz$/.test(name));
     expect(messageFiles.length).toBeGreaterThanOrEqual(4);
