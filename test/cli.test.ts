@@ -202,6 +202,8 @@ describe('demo', () => {
     expectBadInput(await inCwd('replay', MSFT_MESSAGES, '--db=a', '--json', '--db=a'), /^lobcore: option '--db <dir>' given twice \('a', then 'a'\)/);
     expectBadInput(await inCwd('demo', '--db', 'a', '--blocks', '2', '--blocks', '3'), /^lobcore: option '--blocks <n>' given twice \('2', then '3'\)/);
     expectBadInput(await inCwd('cluster', 'up', '--dir', 'a', '--dir', 'b'), /^lobcore: option '--dir <dir>' given twice/);
+    // bench's flags are the suite's own (bench/options.ts), refused there alike.
+    expectBadInput(await inCwd('bench', '--seed', '1', '--seed', '2'), /^lobcore: --seed given twice \("1", then "2"\): give it once$/);
     expect(fs.readdirSync(cwd)).toEqual([]);
     // A boolean flag said twice means what it means once.
     const twiceJson = await lobcore('replay', MSFT_MESSAGES, '--orderbook', MSFT_BOOK, '--json', '--json');
