@@ -306,7 +306,8 @@ export class SnapshotCheck {
     this.previousPrice = price;
     this.p += LEVEL_SLOTS;
     if (this.p + count * ORDER_SLOTS > this.totalSlots) throw corrupt(`${this.levelName()} claims ${count} orders, more than fit in the snapshot`);
-    this.refuseBeyondLimits(this.orderTotal + count, this.stopTotal, this.levelTotal + this.depths[side]);
+    // Compared here, the refusal's call made only when it refuses: this runs for every level.
+    if (this.orderTotal + this.stopTotal + count > this.maxOrders) this.refuseBeyondLimits(this.orderTotal + count, this.stopTotal, this.levelTotal + this.depths[side]);
     this.levelOrders = count;
     this.ordersLeft = count;
     this.expecting = ORDERS;
