@@ -130,16 +130,26 @@ export const USAGE = `usage: npm run bench -- [options]
                        favours an engine opened after another: bench/README.md)
   --progress / --no-progress   force the progress bar on or off`;
 
+/** Plural spellings of a flag: giving both is giving it twice. */
+const SAME_FLAG_AS: Readonly<Record<string, string>> = { '--workloads': '--workload', '--engines': '--engine' };
+
 export function parseArgs(argv: string[]): BenchOptions {
   const options = defaultOptions();
   // Flags that cancel each other would leave the last one to win silently, and a run measuring nothing.
   let persistenceOnly = false;
   let noPersistence = false;
+  // A value given twice is a typing mistake the last one would win silently (as lobcore's other
+  // commands refuse it), but for --out: npm run bench gives its own before the user's flags.
+  const given = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => {
       const v = argv[++i];
       if (v === undefined) throw new Error(`${arg} needs a value\n${USAGE}`);
+      const flag = SAME_FLAG_AS[arg] ?? arg;
+      const first = given.get(flag);
+      if (first !== undefined && flag !== '--out') throw new Error(`${arg} given twice ("${first}", then "${v}"): give it once`);
+      given.set(flag, v);
       return v;
     };
     switch (arg) {

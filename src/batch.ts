@@ -20,7 +20,7 @@ import { smallInteger } from './js-core/small-integer.js';
 import { EventList, outOfRange } from './events.js';
 import { ORDER_STATUS, REJECT_REASONS, SIDES, STP_MODES, StatusCode, TIME_IN_FORCE } from './codes.js';
 import {
-  COMMAND_BYTES, COMMAND_SLOTS, OPERATIONS, RULE_TEXT, Slot, batchFaultError, checkRequest, checkedRecord, findBatchFault, operation,
+  COMMAND_BYTES, COMMAND_SLOTS, OPERATIONS, RULE_TEXT, Rule, Slot, batchFaultError, checkRequest, checkedRecord, findBatchFault, operation,
   type FieldSpec, type OperationSpec, type RequestOf,
 } from './operations.js';
 import type { Fill, OrderStatus, RejectReason, SelfTradePrevention, Side, TimeInForce } from './types.js';
@@ -179,6 +179,22 @@ function marketRefusal(
 ): LobError {
   return refusal(index, params, [trader, asset, amount, timestamp, orZero(protectionPrice), orZero(clientOrderId)], side, undefined, stp);
 }
+/**
+ * marketBudget's refusal. Besides marketRefusal's, a budget of 0: its record would be a market
+ * order given neither size nor budget, which the batch's validation refuses naming size, a
+ * field this caller never passed. So it is refused here, naming budget as placeMarket does.
+ */
+function budgetRefusal(
+  index: number, trader: unknown, asset: unknown, side: Side, budget: unknown, timestamp: unknown,
+  protectionPrice: unknown, stp: SelfTradePrevention | undefined, clientOrderId: unknown,
+): LobError {
+  if (budget !== 0 || [trader, asset, timestamp, protectionPrice, clientOrderId].some((value) => typeof value !== 'number')
+    || sideBits(side) >= Bad.ENUM || stpBits(stp) >= Bad.ENUM) {
+    return marketRefusal(index, BUDGET_PARAMS, trader, asset, side, budget, timestamp, protectionPrice, stp, clientOrderId);
+  }
+  // Positive, not the record slot's "(0 for none)": this builder's budget is the order's size.
+  return invalidArgument(`commands[${index}].budget`, RULE_TEXT[Rule.POSITIVE], budget);
+}
 function stopRefusal(
   index: number, trader: unknown, asset: unknown, side: Side, size: unknown, stopPrice: unknown, timestamp: unknown,
   price: unknown, timeInForce: TimeInForce | undefined, protectionPrice: unknown, stp: SelfTradePrevention | undefined,
@@ -326,8 +342,8 @@ export class CommandBatch {
   ): this {
     const head = O.MARKET | sideBits(side) | stpBits(stp);
     if (typeof trader !== 'number' || typeof asset !== 'number' || typeof budget !== 'number' || typeof timestamp !== 'number'
-      || typeof protectionPrice !== 'number' || typeof clientOrderId !== 'number' || head >= H.LIMIT) {
-      throw marketRefusal(this.used, BUDGET_PARAMS, trader, asset, side, budget, timestamp, protectionPrice, stp, clientOrderId);
+      || typeof protectionPrice !== 'number' || typeof clientOrderId !== 'number' || head >= H.LIMIT || budget === 0) {
+      throw budgetRefusal(this.used, trader, asset, side, budget, timestamp, protectionPrice, stp, clientOrderId);
     }
     const o = this.order(head, trader, asset, protectionPrice, 0, timestamp, clientOrderId);
     this.records[o + S.BUDGET] = budget;

@@ -100,7 +100,8 @@ export interface Engine {
    * handed over in pieces, each checked as it comes and restored before the next, so the
    * snapshot is never whole in memory (a checkpoint file restored as it is read). Unlike
    * restore(), the state is gone from this call on: a snapshot found malformed part way throws
-   * CORRUPTION from write() or end(), and the engine then refuses every call (ENGINE_FAILED).
+   * CORRUPTION from write() or end(), one beyond maxOrders or maxLevels INVALID_ARGUMENT from the
+   * write() that takes it past them, and the engine then refuses every call (ENGINE_FAILED).
    * Until end() returns, other calls throw INVALID_ARGUMENT, and so do reads of nextOrderId,
    * restingOrders, pendingStops and events.
    */

@@ -60,7 +60,8 @@ const RECORD_SLOTS = [HEADER_SLOTS, BOOK_SLOTS, LEVEL_SLOTS, ORDER_SLOTS, STOP_S
  * book's last price, OCO legs in pairs, ids unique and below nextOrderId) and counts what it
  * holds, so a core can size itself once and rebuild without a failure half way. Both cores call
  * it before touching their state. Throws CORRUPTION naming the place and the value, and
- * INVALID_ARGUMENT when a sound snapshot holds more than the engine's limits allow.
+ * INVALID_ARGUMENT at the first count that takes it past the engine's limits (a snapshot damaged
+ * further on is then refused for its size, not its damage).
  */
 export function checkSnapshot(slots: Float64Array, maxOrders = Infinity, maxLevels = Infinity): SnapshotCounts {
   const check = new SnapshotCheck(slots.length, maxOrders, maxLevels);
@@ -70,8 +71,9 @@ export function checkSnapshot(slots: Float64Array, maxOrders = Infinity, maxLeve
 
 /**
  * A snapshot of `totalSlots` slots (the magic word included), checked as its slots are fed in
- * order, in pieces of any length. feed() throws at the first unsound slot; finish() makes the
- * checks that need the whole (nothing left over, OCO pairs, the engine's limits) and counts.
+ * order, in pieces of any length. feed() throws at the first unsound slot or count beyond the
+ * engine's limits; finish() makes the checks that need the whole (nothing left over, OCO pairs)
+ * and counts.
  */
 export class SnapshotCheck {
   private expecting = HEADER;
@@ -159,6 +161,21 @@ export class SnapshotCheck {
     }
   }
 
+  /**
+   * The engine's limits against the counts so far and those of the record just read (a side's
+   * levels, a level's orders, a side's stops), each claim already known to fit in the length:
+   * a snapshot too large for this engine is refused at the piece that takes it past a limit, not
+   * once every piece has been read. The counts are those of whole records, so the verdict is the
+   * same whatever the pieces.
+   */
+  private refuseBeyondLimits(orders: number, stops: number, levels: number): void {
+    const { maxOrders, maxLevels } = this;
+    if (orders + stops > maxOrders || levels > maxLevels) {
+      // Not damage: the snapshot may be sound, this engine was configured too small to hold it.
+      throw new LobError('INVALID_ARGUMENT', `snapshot holds at least ${orders} resting orders and ${stops} pending stops in ${levels} levels (counted up to ${this.where}), beyond this engine's maxOrders ${maxOrders} / maxLevels ${maxLevels}`);
+    }
+  }
+
   /** Called once every slot is fed: the rest of the checks, and what the snapshot holds. */
   finish(): SnapshotCounts {
     const end = this.totalSlots;
@@ -166,12 +183,7 @@ export class SnapshotCheck {
     if (this.expecting !== END) throw corrupt(`the snapshot ends at slot ${end} in the middle of book ${this.book}`);
     checkOcoPairs(this.ocoLegs);
     this.ids?.check();
-    const { orderTotal, stopTotal, levelTotal, maxOrders, maxLevels } = this;
-    if (orderTotal + stopTotal > maxOrders || levelTotal > maxLevels) {
-      // Not damage: the snapshot is sound, this engine was configured too small to hold it.
-      throw new LobError('INVALID_ARGUMENT', `snapshot holds ${orderTotal} resting orders and ${stopTotal} pending stops in ${levelTotal} levels, beyond this engine's maxOrders ${maxOrders} / maxLevels ${maxLevels}`);
-    }
-    return { orders: orderTotal, levels: levelTotal, stops: stopTotal };
+    return { orders: this.orderTotal, levels: this.levelTotal, stops: this.stopTotal };
   }
 
   /** Checks what is expected next, from slots[i] (up to `available`); the slots it took, 0 if it needs more. */
@@ -259,6 +271,7 @@ export class SnapshotCheck {
     }
     const depth = this.depths[this.side];
     if (this.p + depth * LEVEL_SLOTS > this.totalSlots) throw corrupt(`${this.where} claims ${depth} ${SIDE_NAMES[this.side]} levels, more than fit`);
+    this.refuseBeyondLimits(this.orderTotal, this.stopTotal, this.levelTotal + depth);
     this.nextLevel();
   }
 
@@ -293,6 +306,8 @@ export class SnapshotCheck {
     this.previousPrice = price;
     this.p += LEVEL_SLOTS;
     if (this.p + count * ORDER_SLOTS > this.totalSlots) throw corrupt(`${this.levelName()} claims ${count} orders, more than fit in the snapshot`);
+    // Compared here, the refusal's call made only when it refuses: this runs for every level.
+    if (this.orderTotal + this.stopTotal + count > this.maxOrders) this.refuseBeyondLimits(this.orderTotal + count, this.stopTotal, this.levelTotal + this.depths[side]);
     this.levelOrders = count;
     this.ordersLeft = count;
     this.expecting = ORDERS;
@@ -331,6 +346,7 @@ export class SnapshotCheck {
     }
     const count = this.stopCounts[this.side];
     if (this.p + count * STOP_SLOTS > this.totalSlots) throw corrupt(`${this.stopListName()} claim ${count} stops, more than fit in the snapshot`);
+    this.refuseBeyondLimits(this.orderTotal, this.stopTotal + count, this.levelTotal);
     this.nextStop();
   }
 

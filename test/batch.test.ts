@@ -510,6 +510,22 @@ describeEachBackend('CommandBatch refuses bad input, appending nothing', (backen
     }
   });
 
+  it('marketBudget with a budget of 0 is refused naming commands[i].budget, the argument given, as placeMarket names budget', async () => {
+    const engine = await newEngine(backend);
+    engine.placeLimit({ trader: 2, asset: 7, side: 'ask', price: 100, size: 5, timestamp: 0 });
+    for (const batch of [new CommandBatch(1), engine.createBatch(1)]) {
+      batch.limit(1, 7, 'bid', 90, 1, 1);
+      // The record of a budget of 0 is a market order given neither size nor budget: the core named size.
+      for (const [budget, shown] of [[0, '0'], [-0, '-0']] as const) {
+        expect(refusal(batch, 1, () => batch.marketBudget(1, 7, 'bid', budget, 2))).toBe(`commands[1].budget must be a positive safe integer, got ${shown}`);
+      }
+      expect(() => engine.submitBatch(batch.marketBudget(1, 7, 'bid', -5, 2))).toThrowError(/^commands\[1\]\.budget must be a positive safe integer/);
+      expect(engine.restingOrders).toBe(1);
+    }
+    expect(() => engine.placeMarket({ trader: 1, asset: 7, side: 'bid', budget: 0, timestamp: 2 })).toThrowError('budget must be a positive safe integer, got 0');
+    expect(engine.restingOrders).toBe(1);
+  });
+
   it('cancelAll(trader, null) is refused naming commands[i].asset; undefined cancels in every asset', async () => {
     const engine = await newEngine(backend);
     for (const asset of [0, 4]) engine.placeLimit({ trader: 5, asset, side: 'bid', price: 1, size: 1, timestamp: 0 });

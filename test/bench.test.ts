@@ -41,6 +41,16 @@ describe('the bench\'s flags', () => {
   });
 });
 
+describe('a bench flag given twice', () => {
+  it('is refused naming it when it takes a value (--workload and --workloads are one), but for --out, which npm run bench gives first', () => {
+    expect(() => parseArgs(['--seed', '1', '--tiny', '--seed', '2'])).toThrow('--seed given twice ("1", then "2"): give it once');
+    expect(() => parseArgs(['--workload', 'steady', '--workloads', 'wide'])).toThrow('--workloads given twice ("steady", then "wide"): give it once');
+    expect(() => parseArgs(['--engines', 'js', '--engine', 'js'])).toThrow('--engine given twice ("js", then "js"): give it once');
+    expect(parseArgs(['--out', 'bench/results', '--out', 'mine']).outDir).toBe('mine');
+    expect(parseArgs(['--tiny', '--tiny', '--no-cluster', '--no-cluster']).scale).toBe('tiny');
+  });
+});
+
 describe('benchmark suite (--tiny)', () => {
   let outDir: string;
   let report: BenchReport;

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Command } from 'commander';
 import { EMPTY_LEVEL_PRICE, readLobsterText, readOrderbookFile, sampleDirectory, samplePath } from '../src/lobster/index.js';
 import { LobError, type LobErrorCode } from '../src/errors.js';
 import { EXIT_CODE_OF, describeFailure } from '../src/cli/failure.js';
@@ -190,6 +191,56 @@ describe('demo', () => {
     expectBadInput(await inCwd('serve', '--replay', '--allow-orders'), /^lobcore: option '--replay <file>' argument '--allow-orders' is invalid/);
     expectBadInput(await inCwd('serve', '--demo', '--host', '--allow-orders'), /^lobcore: option '--host <address>' argument '--allow-orders' is invalid/);
     expect(fs.readdirSync(cwd)).toEqual([]);
+  });
+
+  it('a flag that takes a value, given twice, is refused naming it, and nothing is written', async () => {
+    const cwd = path.join(scratch, 'twice-cwd');
+    fs.mkdirSync(cwd);
+    const inCwd = (...args: string[]) => run(process.execPath, [MAIN, ...args], { cwd });
+    // Commander keeps the last value: this replay wrote to b without a word.
+    expectBadInput(await inCwd('replay', MSFT_MESSAGES, '--db', 'a', '--db', 'b'), /^lobcore: option '--db <dir>' given twice \('a', then 'b'\): give it once$/);
+    expectBadInput(await inCwd('replay', MSFT_MESSAGES, '--db=a', '--json', '--db=a'), /^lobcore: option '--db <dir>' given twice \('a', then 'a'\)/);
+    expectBadInput(await inCwd('demo', '--db', 'a', '--blocks', '2', '--blocks', '3'), /^lobcore: option '--blocks <n>' given twice \('2', then '3'\)/);
+    expectBadInput(await inCwd('cluster', 'up', '--dir', 'a', '--dir', 'b'), /^lobcore: option '--dir <dir>' given twice/);
+    // bench's flags are the suite's own (bench/options.ts), refused there alike.
+    expectBadInput(await inCwd('bench', '--seed', '1', '--seed', '2'), /^lobcore: --seed given twice \("1", then "2"\): give it once$/);
+    expect(fs.readdirSync(cwd)).toEqual([]);
+    // A boolean flag said twice means what it means once.
+    const twiceJson = await lobcore('replay', MSFT_MESSAGES, '--orderbook', MSFT_BOOK, '--json', '--json');
+    expect(twiceJson.code, twiceJson.stderr).toBe(0);
+  });
+
+  it('every flag of every command that takes a value is refused when given twice', async () => {
+    // The built CLI, as the process runs it: it finds package.json from dist/.
+    const { buildProgram, ExitStatus } = await import(new URL('../dist/src/cli/program.js', import.meta.url).href) as typeof import('../src/cli/program.js');
+    // Parsed in this process with every action a no-op: a parse that took both values starts nothing.
+    const inertProgram = (): Command => {
+      const program = buildProgram(new ExitStatus());
+      const silence = (command: Command): void => {
+        command.action(() => {});
+        command.commands.forEach(silence);
+      };
+      program.commands.forEach(silence);
+      return program;
+    };
+    const program = inertProgram();
+    const checked: string[] = [];
+    const visit = async (command: Command, words: string[]): Promise<void> => {
+      for (const option of command.options) {
+        if (!option.required && !option.optional) continue;
+        // A value every parser of ours takes: 1 is a count, a seed, a port, an id and a path.
+        const value = option.argChoices?.[0] ?? '1';
+        const flag = option.long ?? option.short as string;
+        const parsed = inertProgram().parseAsync([...words, flag, value, flag, value], { from: 'user' });
+        await expect(parsed, `${words.join(' ')} ${flag}`).rejects.toThrow(new RegExp(`^option '${escapeRegExp(option.flags)}' given twice`));
+        checked.push(`${words.join(' ')} ${flag}`);
+      }
+      for (const sub of command.commands) await visit(sub, [...words, sub.name()]);
+    };
+    await visit(program, []);
+    expect(checked).toContain('replay --db');
+    expect(checked).toContain('cluster up --dir');
+    expect(checked.length).toBeGreaterThan(20);
   });
 
   it('a --db that is not empty, or a file, is refused naming --db, by demo and replay alike', async () => {
@@ -444,6 +495,16 @@ describe('replay', () => {
       const { bids, asks } = JSON.parse(book.stdout);
       expect({ bids: bids.map(priceAndSize), asks: asks.map(priceAndSize) }, `height ${heights[i]}`).toEqual(lobsterLevels(rows.row(heights[i] - 1), 10));
     });
+  });
+
+  it('a message file whose time goes back (two files joined) is refused naming the file, row and time; no database is made', async () => {
+    const head = readLobsterText(MSFT_MESSAGES).trimEnd();
+    const joined = path.join(scratch, 'joined_message.csv');
+    fs.writeFileSync(joined, `${head}\n${head}\n`);
+    const db = path.join(scratch, 'joined-db');
+    expectBadInput(await lobcore('replay', joined, '--db', db),
+      new RegExp(`^lobcore: ${escapeRegExp(joined)}: LOBSTER row ${MSFT_ROWS + 1}: time [0-9.]+ is before row ${MSFT_ROWS}'s [0-9.]+: a message file's time never goes back`));
+    expect(fs.existsSync(db)).toBe(false);
   });
 
   it('replays every LOBSTER message file on its own', async () => {

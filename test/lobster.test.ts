@@ -17,6 +17,7 @@ import {
   parseMessages,
   parseOrderbook,
   readMessageFile,
+  readLobsterText,
   readOrderbookFile,
   samplePath,
   type DepthMismatch,
@@ -94,10 +95,28 @@ describe('LOBSTER message parser', () => {
     ['a huge integer', '34200,1,99999999999999999,18,5853300,1', 2, 'beyond 2^53-1'],
     ['a huge integer of 5,000 digits, cut short', `34200,1,${'9'.repeat(5_000)},18,5853300,1`, 2, 'orderId "999999999999999999999999..." (5000 bytes) is beyond 2^53-1'],
     ['a time past 2^53 nanoseconds (epoch seconds)', '1700000000.5,1,1,18,5853300,1', 2, 'time 1700000000.5 is beyond 2^53-1 nanoseconds'],
+    ['a time before the row above', '34199.999999999,1,2,18,5853300,1', 2, 'time 34199.999999999 is before row 1\'s 34200: a message file\'s time never goes back'],
   ])('rejects %s, naming the 1-based row and the reason', (_what, bad, row, reason) => {
     const error = parseError(() => parseMessages(`34200,1,1,18,5853300,1\n${bad}\n34201,3,1,18,5853300,1\n`));
     expect(error.message).toContain(`row ${row}`);
     expect(error.message).toContain(reason);
+  });
+
+  it('takes equal times (messages of one nanosecond), and refuses a time that goes back, naming the file, the row and time', () => {
+    expect(Array.from(parseMessages('34200.5,1,1,18,5853300,1\n34200.5,1,2,18,5853300,1\n34200.50,3,1,18,5853300,1\n').time)).toEqual([34200.5, 34200.5, 34200.5]);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lobster-time-'));
+    try {
+      // Two days' files joined: the second one's first time is the morning again.
+      const head = readLobsterText(MSFT_HEAD.messages).trimEnd();
+      const rows = head.split('\n').length;
+      const joined = path.join(dir, 'joined_message.csv');
+      fs.writeFileSync(joined, `${head}\n${head}\n`);
+      const firstTime = head.slice(0, head.indexOf(','));
+      const lastTime = head.slice(head.lastIndexOf('\n') + 1).split(',')[0];
+      expect(() => readMessageFile(joined)).toThrow(`joined_message.csv: LOBSTER row ${rows + 1}: time ${Number(firstTime)} is before row ${rows}'s ${Number(lastTime)}`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('names the file when reading from disk fails to parse', () => {

@@ -191,6 +191,35 @@ describeEachBackend('restoreInPieces', (backend) => {
       .toEqual([source.nextOrderId, source.restingOrders, source.pendingStops, 0]);
   });
 
+  it('refuses a snapshot beyond maxOrders or maxLevels at the piece that takes it past the limit, not at end(), leaving the engine as end()\'s refusal did', async () => {
+    const bytes = await bigSnapshot(5_000);
+    for (const limits of [{ maxOrders: 100 }, { maxLevels: 100 }]) {
+      const engine = await newEngine(backend, limits);
+      engine.placeLimit({ trader: 1, asset: 77, side: 'bid', price: 5, size: 5, timestamp: 0 });
+      const restore = engine.restoreInPieces(bytes.byteLength);
+      let written = 0;
+      let refusal: unknown;
+      try {
+        for (; written < bytes.byteLength; written += 4096) restore.write(bytes.subarray(written, written + 4096));
+      } catch (error) {
+        refusal = error;
+      }
+      const limit = 'maxOrders' in limits ? 'maxOrders 100 / maxLevels Infinity' : 'maxOrders Infinity / maxLevels 100';
+      expect(refusal, JSON.stringify(limits)).toEqual(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(new RegExp(`^snapshot holds .*, beyond this engine's ${limit}$`)) }));
+      // 100 orders of this book take far less than a tenth of its snapshot.
+      expect(written, JSON.stringify(limits)).toBeLessThan(bytes.byteLength / 10);
+      // As end()'s refusal left it: the state is gone (the WASM core emptied itself at the start), so calls are refused.
+      expect(() => engine.bestBid(77)).toThrowError(expect.objectContaining({ code: 'ENGINE_FAILED', message: expect.stringMatching(/restore in pieces failed \(snapshot holds .*\) and it refuses further calls/) }));
+      expect(() => restore.end()).toThrowError(expect.objectContaining({ code: 'ENGINE_FAILED' }));
+      // A whole restore refuses it too, and changes nothing.
+      const whole = await newEngine(backend, limits);
+      whole.placeLimit({ trader: 1, asset: 77, side: 'bid', price: 5, size: 5, timestamp: 0 });
+      const before = whole.snapshot();
+      expect(() => whole.restore(bytes)).toThrowError(new RegExp(`^snapshot holds .*, beyond this engine's ${limit}$`));
+      expectSameBytes(whole.snapshot(), before);
+    }
+  });
+
   it('changes nothing for a length that is not whole slots; a snapshot found damaged part way leaves the engine refusing calls', async () => {
     const engine = await everyKind(backend);
     const before = engine.snapshot();

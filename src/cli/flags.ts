@@ -1,6 +1,6 @@
 // Flag value parsers and the options several commands share. Parsers run while commander reads
 // argv, so a bad value fails before any command touches a file or a database.
-import { InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { parseDecimalInteger } from '../decimal-integer.js';
 import type { BackendName } from '../types.js';
 
@@ -71,4 +71,25 @@ export function optionPath(text: string): string {
   nonEmptyPath(text);
   refuseFlag(text, 'a path', ` (./${text} names a path that starts with -)`);
   return text;
+}
+
+/**
+ * Commander keeps the last of a flag's values: `replay F --db a --db b` wrote to b without a word.
+ * A value given twice is a typing mistake, so it is refused, for every command under `command`,
+ * while argv is read (before any action). A boolean flag said twice means what it says once,
+ * and is left alone; so would be a variadic one, whose repeats are its values (none of ours is).
+ */
+export function refuseRepeatedValues(command: Command): void {
+  // What each flag was given, as typed; a command is parsed once (runCli builds a new program each time).
+  const given = new Map<string, string>();
+  for (const option of command.options) {
+    if ((!option.required && !option.optional) || option.variadic) continue;
+    command.on(`option:${option.name()}`, (value: string | undefined) => {
+      const typed = value ?? '';
+      const first = given.get(option.name());
+      if (first !== undefined) command.error(`option '${option.flags}' given twice ('${first}', then '${typed}'): give it once`, { code: 'lobcore.repeatedOption' });
+      given.set(option.name(), typed);
+    });
+  }
+  for (const sub of command.commands) refuseRepeatedValues(sub);
 }

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, reportFailure } from './failure.js';
+import { refuseRepeatedValues } from './flags.js';
 import { beginStep } from './unfinished.js';
 import { defineBenchCommand } from './bench.js';
 import { defineClusterCommand } from './cluster.js';
@@ -56,6 +57,7 @@ export function buildProgram(status: ExitStatus): Command {
     program.addCommand(failThroughUs(command));
   }
   program.addCommand(failThroughUs(defineDemoWriterCommand(status)), { hidden: true });
+  refuseRepeatedValues(program);
   return program;
 }
 

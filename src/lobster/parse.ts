@@ -201,6 +201,11 @@ export function parseMessages(text: string): MessageColumns {
     const t = scan.decimal('time');
     // Refused here, before anything is replayed: the engine takes the time in nanoseconds.
     if (!Number.isSafeInteger(messageTimestamp(t))) throw malformed(row, `time ${t} is beyond 2^53-1 nanoseconds (about 104 days)`);
+    // LOBSTER's time column never decreases: a time that goes back is a damaged file, or two
+    // joined, whose replay would interleave two flows in a wrong order. Equal times are real.
+    if (n > 0 && t < time[n - 1]) {
+      throw malformed(row, `time ${t} is before row ${row - 1}'s ${time[n - 1]}: a message file's time never goes back (a damaged file, or two joined)`);
+    }
     const kind = scan.integer('type');
     const id = scan.integer('orderId');
     const shares = scan.integer('size');
