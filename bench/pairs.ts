@@ -33,29 +33,31 @@ export interface PairSide {
 }
 
 /**
- * Rounds of one pass per side: first both rewound (at once where they are in two processes),
- * then a's pass and b's, b first every other round, so neither side always runs just after the
- * untimed rewinds or just after the other. One untimed round first: both sides' code warm.
- * Returns each side's CPU seconds, round by round.
+ * One round: both sides rewound (at once where they are in two processes), then one pass of
+ * each, b's first when `bFirst`. Returns the two passes' CPU seconds, a's then b's.
+ */
+export async function round(a: PairSide, b: PairSide, apart: boolean, bFirst: boolean): Promise<[number, number]> {
+  if (apart) await Promise.all([a.rewind(), b.rewind()]);
+  else {
+    await a.rewind();
+    await b.rewind();
+  }
+  if (bFirst) {
+    const secondsB = await b.pass();
+    return [await a.pass(), secondsB];
+  }
+  const secondsA = await a.pass();
+  return [secondsA, await b.pass()];
+}
+
+/**
+ * Timed rounds, b first every other round, so that neither side always runs just after the
+ * untimed rewinds or just after the other. Returns each side's CPU seconds, round by round.
  */
 export async function alternate(a: PairSide, b: PairSide, rounds: number, apart: boolean): Promise<{ a: number[]; b: number[] }> {
   const seconds = { a: [] as number[], b: [] as number[] };
-  for (let round = -1; round < rounds; round++) {
-    if (apart) await Promise.all([a.rewind(), b.rewind()]);
-    else {
-      await a.rewind();
-      await b.rewind();
-    }
-    let secondsA: number;
-    let secondsB: number;
-    if (round % 2 === 0) {
-      secondsA = await a.pass();
-      secondsB = await b.pass();
-    } else {
-      secondsB = await b.pass();
-      secondsA = await a.pass();
-    }
-    if (round < 0) continue;
+  for (let r = 0; r < rounds; r++) {
+    const [secondsA, secondsB] = await round(a, b, apart, r % 2 === 1);
     seconds.a.push(secondsA);
     seconds.b.push(secondsB);
   }
@@ -91,6 +93,26 @@ export function passStretch(a: Workload, b: Workload, slowerRate: number, settin
   return { from: 0, to: Math.min(commands, available) };
 }
 
+/**
+ * The stretch cut (or, on a stream that rewinds, lengthened) to what the slower side runs in
+ * `passSeconds` of CPU, at the rate its untimed pass over `stretch` took `slowerSeconds` for. The
+ * throughput rows' rates are wall-clock rates, and on a busy machine they can read a tenth of the
+ * CPU-time rate, which made passes of a few milliseconds. LOBSTER keeps its whole stream, and
+ * growing's stretch keeps its start (the state its sessions were opened at) and cannot pass the
+ * stream's end.
+ */
+export function fitStretch(
+  stretch: { from: number; to: number }, slowerSeconds: number, a: Workload, b: Workload, settings: Pick<PairSettings, 'chunk' | 'passSeconds'>,
+): { from: number; to: number } {
+  if (a.whenExhausted === 'passes' && a === b) return stretch;
+  const { chunk } = settings;
+  const rate = (stretch.to - stretch.from) / slowerSeconds;
+  const wanted = Math.max(1, Math.round((rate * settings.passSeconds) / chunk)) * chunk;
+  const available = Math.min(a.stream.count, b.stream.count);
+  const end = a.whenExhausted === 'stop' ? stretch.to : Math.max(chunk, available - (available % chunk));
+  return { from: stretch.from, to: Math.min(available, end, stretch.from + wanted) };
+}
+
 /** Every pair the ratio targets compare, once each, in the targets' order. */
 export function targetPairs(workloads: readonly WorkloadName[]): TargetPair[] {
   const out: TargetPair[] = [];
@@ -106,9 +128,10 @@ export async function measurePairs(
 ): Promise<PairsReport> {
   const started = Date.now();
   const report: PairsReport = { rounds: settings.rounds, passSeconds: settings.passSeconds, seconds: 0, pairs: [], notMeasured: [] };
+  // The fastest sample: the rate least slowed by whatever else shares the machine.
   const rate = (workload: WorkloadName, engine: EngineId): number | undefined => {
     const m = measurements.find((x) => x.workload === workload && x.engine === engine);
-    return m !== undefined && comparable(m) ? m.throughput?.opsPerSec.median : undefined;
+    return m !== undefined && comparable(m) ? m.throughput?.opsPerSec.max : undefined;
   };
   for (const pair of targetPairs(built.map((w) => w.name))) {
     const [wa, ea, wb, eb] = pair;
@@ -127,9 +150,12 @@ export async function measurePairs(
       continue;
     }
     progress.step(`paired passes: ${pairText(pair)}`);
+    const pairStarted = Date.now();
     const workloadA = built.find((w) => w.name === wa)!;
     const workloadB = built.find((w) => w.name === wb)!;
-    const { from, to } = passStretch(workloadA, workloadB, Math.min(rateA, rateB), settings);
+    // Twice the length aimed at, so that the untimed round's CPU time can cut it to size where
+    // it cannot grow (growing's last stretch, whose start the sessions open at).
+    let { from, to } = passStretch(workloadA, workloadB, Math.min(rateA, rateB), { ...settings, passSeconds: 2 * settings.passSeconds });
     const runnerA = runnerOf(ea);
     const runnerB = runnerOf(eb);
     const apart = runnerA !== runnerB;
@@ -147,8 +173,12 @@ export async function measurePairs(
         await open(runnerA, ea, workloadA);
         await open(runnerB, eb, workloadB);
       }
-      const seconds = await alternate(side(runnerA, ea, wa), side(runnerB, eb, wb), settings.rounds, apart);
-      report.pairs.push({ ...sides, from, to, ...roundFigures(to - from, seconds) });
+      const a = side(runnerA, ea, wa);
+      const b = side(runnerB, eb, wb);
+      // One untimed round: both sides' code warm, and the stretch fitted to the CPU time it took.
+      ({ from, to } = fitStretch({ from, to }, Math.max(...await round(a, b, apart, true)), workloadA, workloadB, settings));
+      const seconds = await alternate(a, b, settings.rounds, apart);
+      report.pairs.push({ ...sides, from, to, ...roundFigures(to - from, seconds), seconds: (Date.now() - pairStarted) / 1000 });
     } catch (error) {
       report.notMeasured.push({ ...sides, reason: `failed: ${(error as Error).message.split('\n')[0]}` });
     } finally {

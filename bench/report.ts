@@ -147,6 +147,8 @@ export interface PairedRatio {
   rateA: Spread;
   rateB: Spread;
   ratio: Spread;
+  /** Wall time of the pair's whole task: the sessions opened, the untimed round, the rounds. */
+  seconds: number;
 }
 
 export type PairsReport =

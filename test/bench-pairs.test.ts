@@ -2,7 +2,7 @@
 // runs, and the sessions' start further into a stream (EngineSession.startAt) ending where a
 // whole pass does. No speed is asserted: the passes' seconds here are made up or not read.
 import { describe, expect, it } from 'vitest';
-import { alternate, passStretch, roundFigures, targetPairs } from '../bench/pairs.js';
+import { alternate, fitStretch, passStretch, round, roundFigures, targetPairs } from '../bench/pairs.js';
 import type { PairSide } from '../bench/pairs.js';
 import { ratioTargets } from '../bench/target-pairs.js';
 import { SCALES } from '../bench/options.js';
@@ -30,17 +30,31 @@ function loggedSide(name: string, log: string[], seconds: number[]): PairSide {
 }
 
 describe('alternated rounds', () => {
-  it('rewind both sides before each round and swap which passes first every round, after one untimed round', async () => {
+  it('rewind both sides before each round and swap which passes first every round', async () => {
     const log: string[] = [];
-    const seconds = await alternate(loggedSide('a', log, [9, 1, 2, 3]), loggedSide('b', log, [9, 4, 5, 6]), 3, false);
+    const seconds = await alternate(loggedSide('a', log, [1, 2, 3]), loggedSide('b', log, [4, 5, 6]), 3, false);
     expect(log).toEqual([
-      'a rewind', 'b rewind', 'b pass', 'a pass',
       'a rewind', 'b rewind', 'a pass', 'b pass',
       'a rewind', 'b rewind', 'b pass', 'a pass',
       'a rewind', 'b rewind', 'a pass', 'b pass',
     ]);
-    // The untimed round's 9s are dropped.
     expect(seconds).toEqual({ a: [1, 2, 3], b: [4, 5, 6] });
+  });
+
+  it('rewind the two sides at once where they are in two processes, and only then pass', async () => {
+    const log: string[] = [];
+    const slowRewind: PairSide = {
+      rewind: () => new Promise((resolve) => setTimeout(() => {
+        log.push('a rewound');
+        resolve();
+      }, 20)),
+      pass: async () => {
+        log.push('a pass');
+        return 1;
+      },
+    };
+    expect(await round(slowRewind, loggedSide('b', log, [2]), true, true)).toEqual([1, 2]);
+    expect(log).toEqual(['b rewind', 'a rewound', 'b pass', 'a pass']);
   });
 
   it('take the ratio round by round, a\'s rate over b\'s, not as a ratio of the two sides\' medians', () => {
@@ -72,6 +86,20 @@ describe('the stretch a pass runs', () => {
   it('is the whole of LOBSTER, as its throughput rows run it', () => {
     const lobster = tiny('lobster');
     expect(passStretch(lobster, lobster, 20_000, settings)).toEqual({ from: 0, to: lobster.stream.count });
+  });
+
+  it('is fitted to the slower side\'s CPU time in the untimed round: cut or lengthened, growing\'s keeping its start and end as bounds', () => {
+    const steady = tiny('steady');
+    const growing = tiny('growing');
+    // 2,000 commands took 0.2 s: 10,000 a second, so 0.1 s is 1,000.
+    expect(fitStretch({ from: 0, to: 2000 }, 0.2, steady, steady, settings)).toEqual({ from: 0, to: 1000 });
+    // 0.04 s: 50,000 a second; steady rewinds, so the stretch grows, up to its whole chunks.
+    expect(fitStretch({ from: 0, to: 2000 }, 0.04, steady, steady, settings)).toEqual({ from: 0, to: 5000 });
+    expect(fitStretch({ from: 0, to: 2000 }, 0.0001, steady, steady, settings).to).toBe(steady.stream.count - (steady.stream.count % 250));
+    expect(fitStretch({ from: 5000, to: 9000 }, 0.8, growing, growing, settings)).toEqual({ from: 5000, to: 5500 });
+    expect(fitStretch({ from: 5000, to: 9000 }, 0.001, growing, growing, settings)).toEqual({ from: 5000, to: 9000 });
+    const lobster = tiny('lobster');
+    expect(fitStretch({ from: 0, to: lobster.stream.count }, 5, lobster, lobster, settings)).toEqual({ from: 0, to: lobster.stream.count });
   });
 
   it('runs as many commands of each workload in a pair across two (wide / steady)', () => {
@@ -117,7 +145,7 @@ describe('a session started further into the stream (startAt)', () => {
 describe('the ratio targets\' verdicts', () => {
   const figure = (median: number): PairedRatio => ({
     workloadA: 'steady', engineA: 'wasm-batch', workloadB: 'steady', engineB: 'wasm-core', from: 0, to: 1000, rounds: 5,
-    rateA: { median: 1, min: 1, max: 1 }, rateB: { median: 1, min: 1, max: 1 }, ratio: { median, min: median - 0.25, max: median + 0.25 },
+    rateA: { median: 1, min: 1, max: 1 }, rateB: { median: 1, min: 1, max: 1 }, ratio: { median, min: median - 0.25, max: median + 0.25 }, seconds: 1,
   });
   const report = (pairs: BenchReport['pairs'], coreMedian: number): BenchReport => ({
     workloads: [{ name: 'steady' }],
