@@ -51,7 +51,7 @@ export const SCALES: Record<ScaleName, Scale> = {
     steadyStops: { pending: 10_000 },
     minSamples: 7, maxTimeSeconds: 1.2, minTimeSeconds: 0.025, chunk: 1000,
     warmupCommands: 50_000, latencyCommands: 100_000, latencyPasses: 5,
-    pairs: { rounds: 7, passSeconds: 0.15 },
+    pairs: { rounds: 5, passSeconds: 0.1 },
     persistence: { orders: 1_000_000, sustainedOrders: 4_000_000, bookSizes: [100_000, 1_000_000] },
   },
   quick: {
@@ -65,7 +65,7 @@ export const SCALES: Record<ScaleName, Scale> = {
     steadyStops: { pending: 10_000 },
     minSamples: 5, maxTimeSeconds: 0.35, minTimeSeconds: 0.02, chunk: 1000,
     warmupCommands: 30_000, latencyCommands: 50_000, latencyPasses: 3,
-    pairs: { rounds: 5, passSeconds: 0.08 },
+    pairs: { rounds: 4, passSeconds: 0.05 },
     persistence: { orders: 200_000, sustainedOrders: 800_000, bookSizes: [100_000] },
   },
   tiny: {
@@ -80,7 +80,7 @@ export const SCALES: Record<ScaleName, Scale> = {
     steadyStops: { pending: 1_000 },
     minSamples: 5, maxTimeSeconds: 0.05, minTimeSeconds: 0.002, chunk: 250,
     warmupCommands: 1_000, latencyCommands: 2_000, latencyPasses: 2,
-    pairs: { rounds: 3, passSeconds: 0.01 },
+    pairs: { rounds: 2, passSeconds: 0.005 },
     persistence: { orders: 5_000, sustainedOrders: 20_000, bookSizes: [2_000] },
   },
 };
