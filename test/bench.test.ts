@@ -58,8 +58,8 @@ describe('benchmark suite (--tiny)', () => {
     outDir = mkdtempSync(join(tmpdir(), 'lobcore-bench-test-'));
     report = await runBenchmarks({ scale: 'tiny', outDir, progress: false, print: false });
     written = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as BenchReport;
-    // 150 s until stop 52; its paired passes (33 pairs, each opened in two engine processes) add
-    // 20-40 s at this scale, more on a machine shared with other work.
+    // 150 s until stop 52; its paired passes (33 pairs, each opened in two engine processes) took
+    // 44 s of a 462 s run on a VM shared with other work (the whole file passed in 108 s on a quieter one).
   }, 240_000);
 
   afterAll(() => {
