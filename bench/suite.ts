@@ -100,7 +100,7 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
     // are then taken a minute or so apart, not the length of a whole pass, on a machine whose
     // speed drifts over minutes. Each engine still runs in its own process, in the same order
     // of workloads.
-    let pairs: BenchReport['pairs'] = { status: 'not run', reason: 'not selected (--no-pairs)' };
+    let pairs: BenchReport['pairs'] = { status: 'not run', reason: 'not selected (--no-pairs, or --persistence-only)' };
     const runners = groups.map((group) => ({
       group, runner: options.oneProcess ? localRunner(group, settings, progress) : processRunner(group.map((e) => e.id), settings, progress),
     }));
