@@ -3,8 +3,8 @@
 // target divides it by, and this machine's speed drifts by 1.5-3x over minutes; a ratio of two
 // such medians moves with the neighbours' load. Here the two sides of each pair run one timed
 // pass each of the same stream commands from the same state, in rounds, the order swapped every
-// round, each pass timed in its own process's CPU time (time another process holds the core
-// counts for neither), and the ratio is taken round by round: two passes moments apart.
+// round, each pass timed in its process's main thread's CPU time (time another process holds the
+// core counts for neither; pair-sessions.ts says why not the whole process's), and the ratio is taken round by round: two passes moments apart.
 // Across engines the two sides are in the engines' own processes (engine-process.ts), driven one
 // step at a time (pair-sessions.ts); wide / steady has both sessions in one engine's process.
 import type { EngineRunner } from './engine-runs.js';
