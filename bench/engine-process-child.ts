@@ -49,6 +49,9 @@ async function answer(request: ChildRequest): Promise<void> {
       case 'pending-stops-cost':
         send({ kind: 'result', result: await runner!.pendingStopsCost(request.steady, request.steadyStops) });
         return;
+      case 'pair':
+        send({ kind: 'result', result: await runner!.pair(request.request) });
+        return;
     }
   } catch (error) {
     send({ kind: 'error', message: (error as Error).stack ?? String(error) });

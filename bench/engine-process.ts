@@ -17,18 +17,20 @@ import type { EngineId } from './engines/index.js';
 import type { EngineRunner, RunnerSettings, WorkloadResults } from './engine-runs.js';
 import type { Progress } from './progress.js';
 import type { PendingStopsCost } from './report.js';
+import type { PairRequest } from './pair-sessions.js';
 import type { Workload } from './workloads/index.js';
 
 /** What the bench sends the child: the group to run first, then one request at a time. */
 export type ChildRequest =
   | { kind: 'start'; engines: readonly EngineId[]; settings: RunnerSettings }
   | { kind: 'measure'; workload: Workload }
-  | { kind: 'pending-stops-cost'; steady: Workload; steadyStops: Workload };
+  | { kind: 'pending-stops-cost'; steady: Workload; steadyStops: Workload }
+  | { kind: 'pair'; request: PairRequest };
 
 /** What the child sends back: progress while it works, then the request's result. */
 export type ChildReply =
   | { kind: 'progress'; event: 'step' | 'done' | 'tick'; label?: string }
-  | { kind: 'result'; result: WorkloadResults | PendingStopsCost['engines'] }
+  | { kind: 'result'; result: WorkloadResults | PendingStopsCost['engines'] | number }
   | { kind: 'error'; message: string };
 
 /**
@@ -95,6 +97,7 @@ export function processRunner(engines: readonly EngineId[], settings: RunnerSett
   return {
     measure: (workload) => call<WorkloadResults>({ kind: 'measure', workload }),
     pendingStopsCost: (steady, steadyStops) => call<PendingStopsCost['engines']>({ kind: 'pending-stops-cost', steady, steadyStops }),
+    pair: (request) => call<number>({ kind: 'pair', request }),
     close() {
       if (child.connected) child.disconnect();
     },

@@ -13,6 +13,8 @@ import type { Scale } from './options.js';
 import type { Progress } from './progress.js';
 import type { Measurement, MemoryMeasurement, PendingStopsCost, Verification } from './report.js';
 import { measurePendingStopsCost } from './stops-cost.js';
+import { PairSessions } from './pair-sessions.js';
+import type { PairRequest } from './pair-sessions.js';
 import { measureThroughput, warmUp } from './throughput.js';
 import type { Workload } from './workloads/index.js';
 
@@ -27,6 +29,8 @@ export interface EngineRunner {
   measure(workload: Workload): Promise<WorkloadResults>;
   /** The pending-stops cost rows of the group's engines (stops-cost.ts), after they measured steady. */
   pendingStopsCost(steady: Workload, steadyStops: Workload): Promise<PendingStopsCost['engines']>;
+  /** One step of the paired passes (pair-sessions.ts): CPU seconds for a pass, 0 for the rest. */
+  pair(request: PairRequest): Promise<number>;
   close(): void;
 }
 
@@ -40,6 +44,7 @@ export interface RunnerSettings {
 export function localRunner(engines: readonly BenchEngine[], settings: RunnerSettings, progress: Progress): EngineRunner {
   const { scale, unavailable } = settings;
   const measured: Measurement[] = [];
+  const pairs = new PairSessions(engines, scale.chunk);
   return {
     async measure(workload) {
       const results: WorkloadResults = { measurements: [], memory: [] };
@@ -58,7 +63,10 @@ export function localRunner(engines: readonly BenchEngine[], settings: RunnerSet
       const runnable = engines.filter((e) => unavailable[e.id] === undefined);
       return measurePendingStopsCost(runnable, measured, steady, steadyStops, { chunk: scale.chunk, rounds: scale.minSamples });
     },
-    close() {},
+    pair: (request) => pairs.handle(request),
+    close() {
+      void pairs.handle({ op: 'close' });
+    },
   };
 }
 

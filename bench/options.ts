@@ -33,6 +33,8 @@ export interface Scale {
   latencyCommands: number;
   /** Latency passes over those commands, pooled (latency.ts says why more than one). */
   latencyPasses: number;
+  /** The paired passes of the ratio targets (bench/pairs.ts): timed rounds per pair, and the slower side's pass in CPU seconds. */
+  pairs: { rounds: number; passSeconds: number };
   /** sustainedOrders: the flow of the sustained group-commit run, long enough for RocksDB's compaction to be part of what it pays. */
   persistence: { orders: number; sustainedOrders: number; bookSizes: number[] };
 }
@@ -49,6 +51,7 @@ export const SCALES: Record<ScaleName, Scale> = {
     steadyStops: { pending: 10_000 },
     minSamples: 7, maxTimeSeconds: 1.2, minTimeSeconds: 0.025, chunk: 1000,
     warmupCommands: 50_000, latencyCommands: 100_000, latencyPasses: 5,
+    pairs: { rounds: 5, passSeconds: 0.1 },
     persistence: { orders: 1_000_000, sustainedOrders: 4_000_000, bookSizes: [100_000, 1_000_000] },
   },
   quick: {
@@ -62,6 +65,7 @@ export const SCALES: Record<ScaleName, Scale> = {
     steadyStops: { pending: 10_000 },
     minSamples: 5, maxTimeSeconds: 0.35, minTimeSeconds: 0.02, chunk: 1000,
     warmupCommands: 30_000, latencyCommands: 50_000, latencyPasses: 3,
+    pairs: { rounds: 4, passSeconds: 0.05 },
     persistence: { orders: 200_000, sustainedOrders: 800_000, bookSizes: [100_000] },
   },
   tiny: {
@@ -76,6 +80,7 @@ export const SCALES: Record<ScaleName, Scale> = {
     steadyStops: { pending: 1_000 },
     minSamples: 5, maxTimeSeconds: 0.05, minTimeSeconds: 0.002, chunk: 250,
     warmupCommands: 1_000, latencyCommands: 2_000, latencyPasses: 2,
+    pairs: { rounds: 2, passSeconds: 0.005 },
     persistence: { orders: 5_000, sustainedOrders: 20_000, bookSizes: [2_000] },
   },
 };
@@ -102,13 +107,15 @@ export interface BenchOptions {
   events: boolean;
   /** Measure every engine in the bench's own process, not each engine in a child process of its own. */
   oneProcess: boolean;
+  /** Measure the ratio targets' pairs in alternated passes (bench/pairs.ts). */
+  pairs: boolean;
 }
 
 export function defaultOptions(): BenchOptions {
   return {
     scale: 'full', workloads: [...WORKLOAD_NAMES], engines: [...ENGINE_IDS], outDir: undefined,
     seed: 20120621, progress: process.stderr.isTTY === true, print: true, persistence: true, cluster: true,
-    events: true, oneProcess: false,
+    events: true, oneProcess: false, pairs: true,
   };
 }
 
@@ -125,6 +132,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --persistence-only   only the persistence section (no engine workloads, cluster or events)
   --no-cluster         skip the cluster section (it runs only where nats-server is installed)
   --no-events          skip the events section (events read, state machine, feed subscriber)
+  --no-pairs           skip the paired passes of the ratio targets (their verdicts then
+                       rest on the throughput rows' ratio of medians)
   --one-process        measure every engine in this process, not each in its own
                        (shows what one engine's effect on V8 costs the others, and
                        favours an engine opened after another: bench/README.md)
@@ -161,9 +170,10 @@ export function parseArgs(argv: string[]): BenchOptions {
       case '--out': options.outDir = value(); break;
       case '--seed': options.seed = seedOf(value()); break;
       case '--no-persistence': options.persistence = false; noPersistence = true; break;
-      case '--persistence-only': persistenceOnly = true; options.workloads = []; options.persistence = true; options.cluster = false; options.events = false; break;
+      case '--persistence-only': persistenceOnly = true; options.workloads = []; options.persistence = true; options.cluster = false; options.events = false; options.pairs = false; break;
       case '--no-cluster': options.cluster = false; break;
       case '--no-events': options.events = false; break;
+      case '--no-pairs': options.pairs = false; break;
       case '--one-process': options.oneProcess = true; break;
       case '--progress': options.progress = true; break;
       case '--no-progress': options.progress = false; break;

@@ -8,7 +8,7 @@ import { makeDirectory } from '../src/directories.js';
 import { Op, TifCode } from '../src/codes.js';
 import { formatCount, formatNs, groupedBarChartSvg, PALETTE } from './charts.js';
 import { checkReference, localRunner } from './engine-runs.js';
-import type { ReferenceCheck } from './engine-runs.js';
+import type { EngineRunner, ReferenceCheck } from './engine-runs.js';
 import { processRunner } from './engine-process.js';
 import { ENGINES, engineById } from './engines/index.js';
 import type { BenchEngine, EngineId } from './engines/index.js';
@@ -20,6 +20,7 @@ import type { BenchOptions } from './options.js';
 import { measurePersistence, PACED_PER_SEC } from './persistence.js';
 import type { PersistenceReport } from './persistence.js';
 import { createProgress } from './progress.js';
+import { measurePairs, targetPairs } from './pairs.js';
 import { comparable, evaluateTargets, failedChecks, REPORT_SCHEMA } from './report.js';
 import type { BenchReport, EngineInfo, Measurement, MemoryMeasurement, WorkloadInfo } from './report.js';
 import { renderReport } from './table.js';
@@ -52,7 +53,8 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
   }
   const groups = engineGroups(engines, options.oneProcess);
   const stopsCostSteps = options.workloads.includes('steady') && options.workloads.includes('steady-stops') ? groups.length : 0;
-  const steps = options.workloads.length * (2 + engines.length) + stopsCostSteps + (options.persistence ? 5 + PACED_PER_SEC.length + scale.persistence.bookSizes.length : 0)
+  const pairSteps = options.pairs ? targetPairs(options.workloads).length : 0;
+  const steps = options.workloads.length * (2 + engines.length) + stopsCostSteps + pairSteps + (options.persistence ? 5 + PACED_PER_SEC.length + scale.persistence.bookSizes.length : 0)
     + (options.cluster ? 1 : 0) + (options.events ? 15 : 0);
   const progress = createProgress(options.progress, steps);
   const timerFloor = timerFloorNs();
@@ -98,6 +100,7 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
     // are then taken a minute or so apart, not the length of a whole pass, on a machine whose
     // speed drifts over minutes. Each engine still runs in its own process, in the same order
     // of workloads.
+    let pairs: BenchReport['pairs'] = { status: 'not run', reason: 'not selected (--no-pairs, or --persistence-only)' };
     const runners = groups.map((group) => ({
       group, runner: options.oneProcess ? localRunner(group, settings, progress) : processRunner(group.map((e) => e.id), settings, progress),
     }));
@@ -125,6 +128,10 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
           }
           progress.done();
         }
+      }
+      if (options.pairs) {
+        const runnerOf = (engine: EngineId): EngineRunner => runners.find(({ group }) => group.some((e) => e.id === engine))!.runner;
+        pairs = await measurePairs(runnerOf, built, measurements, { chunk: scale.chunk, ...scale.pairs }, progress);
       }
     } finally {
       for (const { runner } of runners) runner.close();
@@ -165,6 +172,7 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
       persistence,
       cluster,
       events,
+      pairs,
       targets: [],
     };
     report.targets = evaluateTargets(report);

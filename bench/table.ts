@@ -137,11 +137,42 @@ export function renderReport(report: BenchReport): string {
     out.push(pad(books));
   }
   out.push('');
+  out.push(...renderPairs(report));
+  out.push('');
   out.push('TARGETS');
   const rows = [['  target', 'goal', 'actual', '']];
   for (const t of report.targets) rows.push([`  ${t.name}`, t.goal, t.actual, t.met === null ? 'not measured' : t.met ? 'MET' : 'MISSED']);
   out.push(pad(rows));
   return out.join('\n');
+}
+
+function renderPairs(report: BenchReport): string[] {
+  const pairs = report.pairs;
+  if (pairs === undefined || !('pairs' in pairs)) return ['TARGET RATIOS FROM ALTERNATED PASSES', `  not run: ${pairs?.reason ?? 'not in this results file'}`];
+  const out = [
+    `TARGET RATIOS FROM ALTERNATED PASSES (bench/pairs.ts): ${pairs.rounds} rounds of one pass of each side, the order swapped every round,`,
+    `  each pass in its own process's CPU time; commands per CPU second (median [min-max]); ratio = a over b round by round; ${pairs.seconds.toFixed(0)} s`,
+  ];
+  const rows = [['  a / b', 'commands', 'a', 'min-max', 'b', 'min-max', 'ratio', 'min-max', 'ratio of medians']];
+  for (const p of pairs.pairs) {
+    const median = (workload: string, engine: string): number | undefined =>
+      report.measurements.find((m) => m.workload === workload && m.engine === engine)?.throughput?.opsPerSec.median;
+    const a = median(p.workloadA, p.engineA);
+    const b = median(p.workloadB, p.engineB);
+    rows.push([
+      `  ${p.workloadA === p.workloadB ? `${p.workloadA}, ${p.engineA} / ${p.engineB}` : `${p.engineA}, ${p.workloadA} / ${p.workloadB}`}`,
+      `${p.from === 0 ? '' : `${p.from.toLocaleString('en-US')}+`}${(p.to - p.from).toLocaleString('en-US')}`,
+      formatCount(p.rateA.median), `${formatCount(p.rateA.min)}-${formatCount(p.rateA.max)}`,
+      formatCount(p.rateB.median), `${formatCount(p.rateB.min)}-${formatCount(p.rateB.max)}`,
+      `${p.ratio.median.toFixed(2)}x`, `${p.ratio.min.toFixed(2)}-${p.ratio.max.toFixed(2)}`,
+      a === undefined || b === undefined ? '-' : `${(a / b).toFixed(2)}x`,
+    ]);
+  }
+  out.push(pad(rows));
+  for (const n of pairs.notMeasured) {
+    out.push(`  not measured: ${n.workloadA === n.workloadB ? `${n.workloadA}, ${n.engineA} / ${n.engineB}` : `${n.engineA}, ${n.workloadA} / ${n.workloadB}`}: ${n.reason}`);
+  }
+  return out;
 }
 
 function renderPendingStopsCost(report: BenchReport): string[] {

@@ -37,6 +37,12 @@ export interface EngineSession {
    * (cycle-check.ts) counts across rewinds.
    */
   rewind(): void;
+  /**
+   * Untimed: applies the first `commands` of the stream and makes that state the one rewind()
+   * returns to, so that passes can time a stretch far into a stream applied once (growing's last
+   * stretch, where the book is near its full size). Absent where no paired pass needs it.
+   */
+  startAt?(commands: number): void;
   readonly tally: Tally;
   restingOrders(): number;
   /** Stops waiting for their trigger (untimed callers only). */

@@ -89,7 +89,8 @@ class LobcoreSession implements EngineSession {
   private readonly encodedStream: CommandBatch | null = null;
 
   constructor(
-    private readonly engine: Engine, private readonly core: MatchingCore, private readonly workload: Workload, path: LobcorePath, chunk: number,
+    private readonly engine: Engine, private readonly core: MatchingCore, private readonly workload: Workload, path: LobcorePath,
+    private readonly chunk: number,
   ) {
     this.stream = workload.stream;
     // The batched path builds in the engine's own memory, as the README's fast path has it (the
@@ -115,6 +116,14 @@ class LobcoreSession implements EngineSession {
       this.engine.submitBatch(encodeBatch(batch, prelude, from, to, 1));
     }
     this.afterPrelude = this.engine.snapshot();
+  }
+
+  startAt(commands: number): void {
+    this.rewind();
+    for (let from = 0; from < commands; from += this.chunk) this.run(from, Math.min(commands, from + this.chunk));
+    // The engine's own snapshot, as after the prelude: a rewind to it costs a restore, not a replay.
+    this.afterPrelude = this.engine.snapshot();
+    Object.assign(this.tally, emptyTally());
   }
 
   rewind(): void {

@@ -34,6 +34,8 @@ class NaiveSession implements EngineSession {
   private stopBook: NaiveStopBook | undefined;
   private readonly stream: CommandColumns;
   private readonly firstTimestamp: number;
+  /** Stream commands replayed after the prelude on every rewind (startAt). */
+  private startCommands = 0;
 
   constructor(private readonly workload: Workload) {
     this.stream = workload.stream;
@@ -46,6 +48,14 @@ class NaiveSession implements EngineSession {
   rewind(): void {
     this.book = this.newBook();
     this.applyPrelude();
+    // No snapshot either for a start further in: the stream's first commands are replayed too.
+    this.run(0, this.startCommands);
+    Object.assign(this.tally, emptyTally());
+  }
+
+  startAt(commands: number): void {
+    this.startCommands = commands;
+    this.rewind();
   }
 
   /** The plain book where there are no stops, so the other workloads measure what they always did. */

@@ -1,0 +1,97 @@
+// The engine process's side of the paired passes (bench/pairs.ts): it opens the sessions a pair
+// needs, rewinds them and times one pass at a time as the bench asks. The bench's process
+// alternates the two sides; this only runs what it is told, in its main thread's CPU time.
+import { readFileSync } from 'node:fs';
+import type { BenchEngine, EngineId, EngineSession } from './engines/engine.js';
+import type { Workload, WorkloadName } from './workloads/workload.js';
+
+/** What the bench asks of one engine's pair sessions. `pass` answers CPU seconds; the others 0. */
+export type PairRequest =
+  | { op: 'open'; engine: EngineId; workload: Workload; start: number }
+  | { op: 'rewind'; engine: EngineId; workload: WorkloadName }
+  | { op: 'pass'; engine: EngineId; workload: WorkloadName; from: number; to: number }
+  | { op: 'close' };
+
+const schedstat = `/proc/self/task/${process.pid}/schedstat`;
+
+/**
+ * The main thread's CPU time (Linux: its schedstat's first field, time on a core), else the
+ * process's. Not the process's where it can be had: that also counts V8's helper threads (parallel
+ * scavenges, concurrent marking and compiling), which on an idle second core cost a single-threaded
+ * engine no wall-clock time, so an engine that allocates more would read slower here than in the
+ * throughput rows, which time wall clock. The main thread's time is what the wall clock of a quiet
+ * machine reads, less the moments another process held the core.
+ */
+function mainThreadCpuSeconds(): number {
+  try {
+    return Number(readFileSync(schedstat, 'latin1').split(' ')[0]) / 1e9;
+  } catch {
+    const used = process.cpuUsage();
+    return (used.user + used.system) / 1e6;
+  }
+}
+
+export class PairSessions {
+  /** By engine, then workload: a pair across workloads (wide / steady) holds two of one engine. */
+  private readonly sessions = new Map<EngineId, Map<WorkloadName, EngineSession>>();
+  /**
+   * Opened after every measured session and never run: in one process the WebAssembly instance
+   * made last runs faster than those made before it (bench/README.md, "Which session opens
+   * first"), so no measured session may be the last made.
+   */
+  private madeLast: EngineSession | undefined;
+
+  constructor(private readonly engines: readonly BenchEngine[], private readonly chunk: number) {}
+
+  async handle(request: PairRequest): Promise<number> {
+    switch (request.op) {
+      case 'open': {
+        const engine = this.engines.find((e) => e.id === request.engine);
+        if (engine === undefined) throw new Error(`pair: engine ${request.engine} is not in this process`);
+        const session = await engine.open(request.workload, this.chunk);
+        if (request.start > 0) {
+          if (session.startAt === undefined) throw new Error(`pair: ${engine.id} cannot start a pass at command ${request.start}`);
+          session.startAt(request.start);
+        }
+        let byWorkload = this.sessions.get(engine.id);
+        if (byWorkload === undefined) this.sessions.set(engine.id, byWorkload = new Map());
+        byWorkload.get(request.workload.name)?.close();
+        byWorkload.set(request.workload.name, session);
+        this.madeLast?.close();
+        this.madeLast = await engine.open(request.workload, this.chunk);
+        return 0;
+      }
+      case 'rewind': {
+        // No full collection here: one shrinks V8's young generation, and the pass after it then
+        // scavenges far more often until it has grown back. The naive book on sweep ran 1.0-1.4M
+        // commands/s after a full collection and 2.8-3.3M without (naivepass.mjs, 5 passes each),
+        // which read the JS engine at 3.3-4.2x the naive book where the throughput rows, which
+        // collect once before their warm-up, read about 1x. Garbage a rewind leaves is collected
+        // in the passes, as it is in the throughput rows' cycles.
+        this.session(request.engine, request.workload).rewind();
+        return 0;
+      }
+      case 'pass': {
+        const session = this.session(request.engine, request.workload);
+        const { from, to } = request;
+        const chunk = this.chunk;
+        const before = mainThreadCpuSeconds();
+        for (let at = from; at < to; at += chunk) session.run(at, Math.min(to, at + chunk));
+        return Math.max(1e-6, mainThreadCpuSeconds() - before);
+      }
+      case 'close': {
+        for (const byWorkload of this.sessions.values()) for (const session of byWorkload.values()) session.close();
+        this.sessions.clear();
+        this.madeLast?.close();
+        this.madeLast = undefined;
+        return 0;
+      }
+    }
+  }
+
+  private session(engine: EngineId, workload: WorkloadName): EngineSession {
+    const session = this.sessions.get(engine)?.get(workload);
+    if (session === undefined) throw new Error(`pair: no open session of ${engine} on ${workload}`);
+    return session;
+  }
+}

@@ -1,0 +1,191 @@
+// The ratio targets measured in alternated passes. The throughput rows take each engine's
+// benchmark.js samples in a stretch of time of its own, up to a minute or so from the figure a
+// target divides it by, and this machine's speed drifts by 1.5-3x over minutes; a ratio of two
+// such medians moves with the neighbours' load. Here the two sides of each pair run one timed
+// pass each of the same stream commands from the same state, in rounds, the order swapped every
+// round, each pass timed in its process's main thread's CPU time (time another process holds the
+// core counts for neither; pair-sessions.ts says why not the whole process's), and the ratio is taken round by round: two passes moments apart.
+// Across engines the two sides are in the engines' own processes (engine-process.ts), driven one
+// step at a time (pair-sessions.ts); wide / steady has both sessions in one engine's process.
+import type { EngineRunner } from './engine-runs.js';
+import type { EngineId } from './engines/engine.js';
+import type { Progress } from './progress.js';
+import { comparable } from './report.js';
+import type { Measurement, PairedRatio, PairsReport } from './report.js';
+import { spread } from './stats.js';
+import { pairText, ratioTargets, samePair } from './target-pairs.js';
+import type { TargetPair } from './target-pairs.js';
+import type { Workload, WorkloadName } from './workloads/workload.js';
+
+export interface PairSettings {
+  chunk: number;
+  /** Timed rounds per pair, after one untimed. */
+  rounds: number;
+  /** The slower side's pass, in CPU seconds at its throughput row's median rate. */
+  passSeconds: number;
+}
+
+/** One side of a pair: what runs its passes. */
+export interface PairSide {
+  rewind(): Promise<void>;
+  /** CPU seconds of one pass. */
+  pass(): Promise<number>;
+}
+
+/**
+ * One round: both sides rewound (at once where they are in two processes), then one pass of
+ * each, b's first when `bFirst`. Returns the two passes' CPU seconds, a's then b's.
+ */
+export async function round(a: PairSide, b: PairSide, apart: boolean, bFirst: boolean): Promise<[number, number]> {
+  if (apart) await Promise.all([a.rewind(), b.rewind()]);
+  else {
+    await a.rewind();
+    await b.rewind();
+  }
+  if (bFirst) {
+    const secondsB = await b.pass();
+    return [await a.pass(), secondsB];
+  }
+  const secondsA = await a.pass();
+  return [secondsA, await b.pass()];
+}
+
+/**
+ * Timed rounds, b first every other round, so that neither side always runs just after the
+ * untimed rewinds or just after the other. Returns each side's CPU seconds, round by round.
+ */
+export async function alternate(a: PairSide, b: PairSide, rounds: number, apart: boolean): Promise<{ a: number[]; b: number[] }> {
+  const seconds = { a: [] as number[], b: [] as number[] };
+  for (let r = 0; r < rounds; r++) {
+    const [secondsA, secondsB] = await round(a, b, apart, r % 2 === 1);
+    seconds.a.push(secondsA);
+    seconds.b.push(secondsB);
+  }
+  return seconds;
+}
+
+/** The round-by-round figures of `commands` a pass: each side's rate and a's over b's (b's seconds over a's). */
+export function roundFigures(commands: number, seconds: { a: readonly number[]; b: readonly number[] }): Pick<PairedRatio, 'rateA' | 'rateB' | 'ratio' | 'rounds'> {
+  return {
+    rounds: seconds.a.length,
+    rateA: spread(seconds.a.map((s) => commands / s)),
+    rateB: spread(seconds.b.map((s) => commands / s)),
+    ratio: spread(seconds.a.map((s, i) => seconds.b[i] / s)),
+  };
+}
+
+/**
+ * The stream commands [from, to) a pass of the pair runs: whole chunks, as many as the slower
+ * side runs in `passSeconds` at `slowerRate`. A stream rewound when used up (steady and the like)
+ * gives its first commands; growing, applied once, its last ones, where the book is near its
+ * full size (the passes start from a state reached untimed, EngineSession.startAt); LOBSTER, run
+ * in whole passes by its throughput rows, the whole stream. A pair across two workloads
+ * (wide / steady) runs as many commands of each.
+ */
+export function passStretch(a: Workload, b: Workload, slowerRate: number, settings: Pick<PairSettings, 'chunk' | 'passSeconds'>): { from: number; to: number } {
+  const { chunk } = settings;
+  if (a.whenExhausted === 'passes' && a === b) return { from: 0, to: a.stream.count };
+  const available = Math.min(a.stream.count, b.stream.count);
+  const whole = Math.max(chunk, available - (available % chunk));
+  const wanted = Math.max(1, Math.round((slowerRate * settings.passSeconds) / chunk)) * chunk;
+  const commands = Math.min(whole, wanted);
+  if (a.whenExhausted === 'stop') return { from: whole - commands, to: whole };
+  return { from: 0, to: Math.min(commands, available) };
+}
+
+/**
+ * The stretch cut (or, on a stream that rewinds, lengthened) to what the slower side runs in
+ * `passSeconds` of CPU, at the rate its untimed pass over `stretch` took `slowerSeconds` for. The
+ * throughput rows' rates are wall-clock rates, and on a busy machine they can read a tenth of the
+ * CPU-time rate, which made passes of a few milliseconds. LOBSTER keeps its whole stream, and
+ * growing's stretch keeps its start (the state its sessions were opened at) and cannot pass the
+ * stream's end.
+ */
+export function fitStretch(
+  stretch: { from: number; to: number }, slowerSeconds: number, a: Workload, b: Workload, settings: Pick<PairSettings, 'chunk' | 'passSeconds'>,
+): { from: number; to: number } {
+  if (a.whenExhausted === 'passes' && a === b) return stretch;
+  const { chunk } = settings;
+  const rate = (stretch.to - stretch.from) / slowerSeconds;
+  const wanted = Math.max(1, Math.round((rate * settings.passSeconds) / chunk)) * chunk;
+  const available = Math.min(a.stream.count, b.stream.count);
+  const end = a.whenExhausted === 'stop' ? stretch.to : Math.max(chunk, available - (available % chunk));
+  return { from: stretch.from, to: Math.min(available, end, stretch.from + wanted) };
+}
+
+/** Every pair the ratio targets compare, once each, in the targets' order. */
+export function targetPairs(workloads: readonly WorkloadName[]): TargetPair[] {
+  const out: TargetPair[] = [];
+  for (const target of Object.values(ratioTargets(workloads))) {
+    for (const pair of target.pairs) if (!out.some((p) => samePair(p, pair))) out.push(pair);
+  }
+  return out;
+}
+
+export async function measurePairs(
+  runnerOf: (engine: EngineId) => EngineRunner, built: readonly Workload[], measurements: readonly Measurement[],
+  settings: PairSettings, progress: Progress,
+): Promise<PairsReport> {
+  const started = Date.now();
+  const report: PairsReport = { rounds: settings.rounds, passSeconds: settings.passSeconds, seconds: 0, pairs: [], notMeasured: [] };
+  // The fastest sample: the rate least slowed by whatever else shares the machine.
+  const rate = (workload: WorkloadName, engine: EngineId): number | undefined => {
+    const m = measurements.find((x) => x.workload === workload && x.engine === engine);
+    return m !== undefined && comparable(m) ? m.throughput?.opsPerSec.max : undefined;
+  };
+  for (const pair of targetPairs(built.map((w) => w.name))) {
+    const [wa, ea, wb, eb] = pair;
+    const sides = { workloadA: wa, engineA: ea, workloadB: wb, engineB: eb };
+    const missing = [wa, wb].find((w) => !built.some((b) => b.name === w));
+    if (missing !== undefined) {
+      report.notMeasured.push({ ...sides, reason: `${missing} not in this run` });
+      progress.done();
+      continue;
+    }
+    const rateA = rate(wa, ea);
+    const rateB = rate(wb, eb);
+    if (rateA === undefined || rateB === undefined) {
+      report.notMeasured.push({ ...sides, reason: `no verified throughput row for ${rateA === undefined ? `${wa} / ${ea}` : `${wb} / ${eb}`}` });
+      progress.done();
+      continue;
+    }
+    progress.step(`paired passes: ${pairText(pair)}`);
+    const pairStarted = Date.now();
+    const workloadA = built.find((w) => w.name === wa)!;
+    const workloadB = built.find((w) => w.name === wb)!;
+    // Twice the length aimed at, so that the untimed round's CPU time can cut it to size where
+    // it cannot grow (growing's last stretch, whose start the sessions open at).
+    let { from, to } = passStretch(workloadA, workloadB, Math.min(rateA, rateB), { ...settings, passSeconds: 2 * settings.passSeconds });
+    const runnerA = runnerOf(ea);
+    const runnerB = runnerOf(eb);
+    const apart = runnerA !== runnerB;
+    const side = (runner: EngineRunner, engine: EngineId, workload: WorkloadName): PairSide => ({
+      rewind: async () => {
+        await runner.pair({ op: 'rewind', engine, workload });
+      },
+      pass: () => runner.pair({ op: 'pass', engine, workload, from, to }),
+    });
+    try {
+      const open = (runner: EngineRunner, engine: EngineId, workload: Workload): Promise<number> =>
+        runner.pair({ op: 'open', engine, workload, start: from });
+      if (apart) await Promise.all([open(runnerA, ea, workloadA), open(runnerB, eb, workloadB)]);
+      else {
+        await open(runnerA, ea, workloadA);
+        await open(runnerB, eb, workloadB);
+      }
+      const a = side(runnerA, ea, wa);
+      const b = side(runnerB, eb, wb);
+      // One untimed round: both sides' code warm, and the stretch fitted to the CPU time it took.
+      ({ from, to } = fitStretch({ from, to }, Math.max(...await round(a, b, apart, true)), workloadA, workloadB, settings));
+      const seconds = await alternate(a, b, settings.rounds, apart);
+      report.pairs.push({ ...sides, from, to, ...roundFigures(to - from, seconds), seconds: (Date.now() - pairStarted) / 1000 });
+    } catch (error) {
+      report.notMeasured.push({ ...sides, reason: `failed: ${(error as Error).message.split('\n')[0]}` });
+    } finally {
+      await Promise.allSettled([runnerA.pair({ op: 'close' }), ...(apart ? [runnerB.pair({ op: 'close' })] : [])]);
+    }
+    progress.done();
+  }
+  report.seconds = (Date.now() - started) / 1000;
+  return report;
+}

@@ -1,0 +1,178 @@
+// The paired passes of the ratio targets (bench/pairs.ts): the round logic, the stretch a pass
+// runs, and the sessions' start further into a stream (EngineSession.startAt) ending where a
+// whole pass does. No speed is asserted: the passes' seconds here are made up or not read.
+import { describe, expect, it } from 'vitest';
+import { alternate, fitStretch, passStretch, round, roundFigures, targetPairs } from '../bench/pairs.js';
+import type { PairSide } from '../bench/pairs.js';
+import { ratioTargets } from '../bench/target-pairs.js';
+import { SCALES } from '../bench/options.js';
+import { buildWorkload } from '../bench/workloads/index.js';
+import type { Workload, WorkloadName } from '../bench/workloads/workload.js';
+import { WORKLOAD_NAMES } from '../bench/workloads/workload.js';
+import { compare } from '../bench/engine-runs.js';
+import { engineById } from '../bench/engines/index.js';
+import { evaluateTargets } from '../bench/report.js';
+import type { BenchReport, PairedRatio } from '../bench/report.js';
+
+const tiny = (name: WorkloadName): Workload => buildWorkload(name, SCALES.tiny, 20120621) as Workload;
+
+/** A side that logs its calls into `log` and answers each pass with the next of `seconds`. */
+function loggedSide(name: string, log: string[], seconds: number[]): PairSide {
+  return {
+    rewind: async () => {
+      log.push(`${name} rewind`);
+    },
+    pass: async () => {
+      log.push(`${name} pass`);
+      return seconds.shift()!;
+    },
+  };
+}
+
+describe('alternated rounds', () => {
+  it('rewind both sides before each round and swap which passes first every round', async () => {
+    const log: string[] = [];
+    const seconds = await alternate(loggedSide('a', log, [1, 2, 3]), loggedSide('b', log, [4, 5, 6]), 3, false);
+    expect(log).toEqual([
+      'a rewind', 'b rewind', 'a pass', 'b pass',
+      'a rewind', 'b rewind', 'b pass', 'a pass',
+      'a rewind', 'b rewind', 'a pass', 'b pass',
+    ]);
+    expect(seconds).toEqual({ a: [1, 2, 3], b: [4, 5, 6] });
+  });
+
+  it('rewind the two sides at once where they are in two processes, and only then pass', async () => {
+    const log: string[] = [];
+    const slowRewind: PairSide = {
+      rewind: () => new Promise((resolve) => setTimeout(() => {
+        log.push('a rewound');
+        resolve();
+      }, 20)),
+      pass: async () => {
+        log.push('a pass');
+        return 1;
+      },
+    };
+    expect(await round(slowRewind, loggedSide('b', log, [2]), true, true)).toEqual([1, 2]);
+    expect(log).toEqual(['b rewind', 'a rewound', 'b pass', 'a pass']);
+  });
+
+  it('take the ratio round by round, a\'s rate over b\'s, not as a ratio of the two sides\' medians', () => {
+    // a is twice as fast as b in every round while both slow down together: every round's ratio is 2.
+    const f = roundFigures(1000, { a: [1, 2, 4], b: [2, 4, 8] });
+    expect(f.rounds).toBe(3);
+    expect(f.ratio).toEqual({ median: 2, min: 2, max: 2 });
+    expect(f.rateA).toEqual({ median: 500, min: 250, max: 1000 });
+    expect(f.rateB).toEqual({ median: 250, min: 125, max: 500 });
+  });
+});
+
+describe('the stretch a pass runs', () => {
+  const settings = { chunk: 250, passSeconds: 0.1 };
+
+  it('is the first commands of a stream rewound when used up: whole chunks, the slower side\'s pass length, at most the stream', () => {
+    const steady = tiny('steady');
+    expect(passStretch(steady, steady, 20_000, settings)).toEqual({ from: 0, to: 2000 });
+    expect(passStretch(steady, steady, 1e9, settings)).toEqual({ from: 0, to: steady.stream.count - (steady.stream.count % 250) });
+    expect(passStretch(steady, steady, 1, settings)).toEqual({ from: 0, to: 250 });
+  });
+
+  it('is growing\'s last commands, where the book is near its full size', () => {
+    const growing = tiny('growing');
+    const whole = growing.stream.count - (growing.stream.count % 250);
+    expect(passStretch(growing, growing, 20_000, settings)).toEqual({ from: whole - 2000, to: whole });
+  });
+
+  it('is the whole of LOBSTER, as its throughput rows run it', () => {
+    const lobster = tiny('lobster');
+    expect(passStretch(lobster, lobster, 20_000, settings)).toEqual({ from: 0, to: lobster.stream.count });
+  });
+
+  it('is fitted to the slower side\'s CPU time in the untimed round: cut or lengthened, growing\'s keeping its start and end as bounds', () => {
+    const steady = tiny('steady');
+    const growing = tiny('growing');
+    // 2,000 commands took 0.2 s: 10,000 a second, so 0.1 s is 1,000.
+    expect(fitStretch({ from: 0, to: 2000 }, 0.2, steady, steady, settings)).toEqual({ from: 0, to: 1000 });
+    // 0.04 s: 50,000 a second; steady rewinds, so the stretch grows, up to its whole chunks.
+    expect(fitStretch({ from: 0, to: 2000 }, 0.04, steady, steady, settings)).toEqual({ from: 0, to: 5000 });
+    expect(fitStretch({ from: 0, to: 2000 }, 0.0001, steady, steady, settings).to).toBe(steady.stream.count - (steady.stream.count % 250));
+    expect(fitStretch({ from: 5000, to: 9000 }, 0.8, growing, growing, settings)).toEqual({ from: 5000, to: 5500 });
+    expect(fitStretch({ from: 5000, to: 9000 }, 0.001, growing, growing, settings)).toEqual({ from: 5000, to: 9000 });
+    const lobster = tiny('lobster');
+    expect(fitStretch({ from: 0, to: lobster.stream.count }, 5, lobster, lobster, settings)).toEqual({ from: 0, to: lobster.stream.count });
+  });
+
+  it('runs as many commands of each workload in a pair across two (wide / steady)', () => {
+    const s = passStretch(tiny('wide'), tiny('steady'), 1e9, settings);
+    expect(s.from).toBe(0);
+    expect(s.to).toBeLessThanOrEqual(Math.min(tiny('wide').stream.count, tiny('steady').stream.count));
+  });
+});
+
+describe('the pairs', () => {
+  it('are every ratio target\'s pairs, each once', () => {
+    const pairs = targetPairs(WORKLOAD_NAMES);
+    const all = Object.values(ratioTargets(WORKLOAD_NAMES)).flatMap((t) => t.pairs);
+    expect(new Set(pairs.map((p) => p.join(' '))).size).toBe(pairs.length);
+    expect(new Set(all.map((p) => p.join(' ')))).toEqual(new Set(pairs.map((p) => p.join(' '))));
+  });
+});
+
+describe('a session started further into the stream (startAt)', () => {
+  for (const id of ['wasm-batch', 'wasm-core', 'js', 'naive'] as const) {
+    it(`${id}: rewinds to that point, and the rest of the stream from there ends where a whole pass does`, async () => {
+      const growing = tiny('growing');
+      const chunk = SCALES.tiny.chunk;
+      const start = (growing.stream.count - (growing.stream.count % chunk)) - 4 * chunk;
+      const session = await engineById(id).open(growing, chunk);
+      try {
+        session.startAt!(start);
+        const resting = session.restingOrders();
+        // Run past the start, then back: the rewind returns to the start, not to the prelude.
+        session.run(start, start + chunk);
+        session.rewind();
+        expect(session.restingOrders()).toBe(resting);
+        for (let at = start; at < growing.stream.count; at += chunk) session.run(at, Math.min(growing.stream.count, at + chunk));
+        const v = compare(session, growing, false, undefined);
+        expect(v.differences).toEqual([]);
+      } finally {
+        session.close();
+      }
+    });
+  }
+});
+
+describe('the ratio targets\' verdicts', () => {
+  const figure = (median: number): PairedRatio => ({
+    workloadA: 'steady', engineA: 'wasm-batch', workloadB: 'steady', engineB: 'wasm-core', from: 0, to: 1000, rounds: 5,
+    rateA: { median: 1, min: 1, max: 1 }, rateB: { median: 1, min: 1, max: 1 }, ratio: { median, min: median - 0.25, max: median + 0.25 }, seconds: 1,
+  });
+  const report = (pairs: BenchReport['pairs'], coreMedian: number): BenchReport => ({
+    workloads: [{ name: 'steady' }],
+    measurements: [
+      { workload: 'steady', engine: 'wasm-batch', status: 'ok', throughput: { opsPerSec: { median: 0.5, min: 0.5, max: 0.5 }, samples: 5, minTimeSeconds: 0 }, verification: { ok: true } },
+      { workload: 'steady', engine: 'wasm-core', status: 'ok', throughput: { opsPerSec: { median: coreMedian, min: 1, max: 1 }, samples: 5, minTimeSeconds: 0 }, verification: { ok: true } },
+    ],
+    memory: { status: 'not run', reason: '' },
+    persistence: { status: 'skipped', reason: '' },
+    run: { timerFloorNs: 0 },
+    pairs,
+  }) as unknown as BenchReport;
+  const target = (r: BenchReport) => evaluateTargets(r).find((t) => t.name.startsWith('WASM submitBatch'))!;
+
+  it('are taken on the paired median where there is one, beside the ratio of medians', () => {
+    const t = target(report({ rounds: 5, passSeconds: 0.1, seconds: 1, pairs: [figure(0.85)], notMeasured: [] }, 1));
+    expect(t.met).toBe(true);
+    expect(t.paired).toEqual({ at: 'steady, wasm-batch / wasm-core', ratio: { median: 0.85, min: 0.6, max: 1.1 }, rounds: 5, pairsMeasured: 1, pairs: 1 });
+    expect(t.ratioOfMedians).toEqual({ at: 'steady, wasm-batch / wasm-core', ratio: 0.5 });
+    expect(t.actual).toBe('paired 0.85x at worst (steady, wasm-batch / wasm-core; rounds 0.60-1.10, 5 rounds); ratio of medians 0.50x at worst (steady, wasm-batch / wasm-core)');
+  });
+
+  it('fall back to the ratio of medians, saying why, where there is no paired figure (--no-pairs, or a file of schema 1)', () => {
+    const skipped = target(report({ status: 'not run', reason: 'not selected (--no-pairs)' }, 0.5));
+    expect(skipped.met).toBe(true);
+    expect(skipped.paired).toBeUndefined();
+    expect(skipped.actual).toBe('ratio of medians 1.00x at worst (steady, wasm-batch / wasm-core) (verdict on it: no paired figure, not selected (--no-pairs))');
+    expect(target(report(undefined, 0.5)).actual).toContain('no paired figure, not in this results file (schema 1)');
+  });
+});
