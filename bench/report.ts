@@ -131,7 +131,7 @@ export interface PendingStopsCost {
 /**
  * One pair a ratio target compares, measured in alternated passes (bench/pairs.ts): rounds in
  * which each side runs one timed pass of the same stream commands from the same state, in its
- * own process's CPU time, the order swapped every round; the ratio taken round by round.
+ * process's main thread's CPU time, the order swapped every round; the ratio taken round by round.
  */
 export interface PairedRatio {
   /** Side a's rate over side b's. */
