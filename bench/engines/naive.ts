@@ -48,9 +48,12 @@ class NaiveSession implements EngineSession {
   rewind(): void {
     this.book = this.newBook();
     this.applyPrelude();
-    // No snapshot either for a start further in: the stream's first commands are replayed too.
+    if (this.startCommands === 0) return;
+    // No snapshot either for a start further in: the stream's first commands are replayed too,
+    // and the tally left as it was, since the timed cycles' check counts across rewinds.
+    const kept = { ...this.tally };
     this.run(0, this.startCommands);
-    Object.assign(this.tally, emptyTally());
+    Object.assign(this.tally, kept);
   }
 
   startAt(commands: number): void {
