@@ -299,7 +299,7 @@ describe('benchmark suite (--tiny)', () => {
     expect(events.rows[0].events).toBeGreaterThan(events.rows[0].commands);
   });
 
-  it('measures every ratio target\'s pairs in alternated passes, and takes those targets\' verdicts on them', () => {
+  it('measures every ratio target\'s pairs in alternated passes, and prints them beside those targets\' verdicts, which stay on the ratio of medians', () => {
     const pairs = written.pairs!;
     if (!('pairs' in pairs)) throw new Error(`pairs not run: ${pairs.reason}`);
     expect(pairs.rounds).toBe(SCALES.tiny.pairs.rounds);
@@ -320,8 +320,8 @@ describe('benchmark suite (--tiny)', () => {
     for (const ratio of Object.values(ratioTargets(WORKLOAD_NAMES))) {
       const t = written.targets.find((x) => x.name === ratio.name)!;
       expect(t.paired, t.name).toMatchObject({ pairsMeasured: ratio.pairs.length, pairs: ratio.pairs.length, rounds: pairs.rounds });
-      expect(t.actual, t.name).toMatch(/^paired \d+\.\d\dx at worst \(.+; rounds \d+\.\d\d-\d+\.\d\d, \d+ rounds\); ratio of medians /);
-      expect(t.met, t.name).toBe(t.paired!.ratio.median >= ratio.goal);
+      expect(t.actual, t.name).toMatch(/^ratio of medians .+; paired \d+\.\d\dx at worst \(.+; rounds \d+\.\d\d-\d+\.\d\d, \d+ rounds\)$/);
+      expect(t.met, t.name).toBe(t.ratioOfMedians!.ratio >= ratio.goal);
     }
     expect(readFileSync(join(outDir, 'report.txt'), 'utf8')).toContain('TARGET RATIOS FROM ALTERNATED PASSES');
   });
