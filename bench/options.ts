@@ -91,7 +91,7 @@ export interface BenchOptions {
   engines: EngineId[];
   /**
    * Where latest.json and the charts go; undefined: a new directory under the system temp dir,
-   * never a directory of the package itself (`npm run bench` passes --out bench/results).
+   * never a directory of the package itself (`npm run bench` passes --default-out bench/results).
    */
   outDir: string | undefined;
   seed: number;
@@ -127,6 +127,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --workload a,b       workloads: ${WORKLOAD_NAMES.join(', ')}
   --engine a,b         engines: ${ENGINE_IDS.join(', ')}
   --out DIR            results directory (default: a new directory under the system temp dir)
+  --default-out DIR    the results directory when --out is not given (npm run bench
+                       passes bench/results)
   --seed N             workload seed (default 20120621)
   --no-persistence     skip the persistence section
   --persistence-only   only the persistence section (no engine workloads, cluster or events)
@@ -148,7 +150,9 @@ export function parseArgs(argv: string[]): BenchOptions {
   let persistenceOnly = false;
   let noPersistence = false;
   // A value given twice is a typing mistake the last one would win silently (as lobcore's other
-  // commands refuse it), but for --out: npm run bench gives its own before the user's flags.
+  // commands refuse it). npm run bench names its directory with --default-out, so that a user's
+  // --out is the only --out and a second one is refused like any other flag.
+  let defaultOut: string | undefined;
   const given = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -157,7 +161,7 @@ export function parseArgs(argv: string[]): BenchOptions {
       if (v === undefined) throw new Error(`${arg} needs a value\n${USAGE}`);
       const flag = SAME_FLAG_AS[arg] ?? arg;
       const first = given.get(flag);
-      if (first !== undefined && flag !== '--out') throw new Error(`${arg} given twice ("${first}", then "${v}"): give it once`);
+      if (first !== undefined) throw new Error(`${arg} given twice ("${first}", then "${v}"): give it once`);
       given.set(flag, v);
       return v;
     };
@@ -168,6 +172,7 @@ export function parseArgs(argv: string[]): BenchOptions {
       case '--workload': case '--workloads': options.workloads = pickList(value(), WORKLOAD_NAMES, 'workload'); break;
       case '--engine': case '--engines': options.engines = pickList(value(), ENGINE_IDS, 'engine'); break;
       case '--out': options.outDir = value(); break;
+      case '--default-out': defaultOut = value(); break;
       case '--seed': options.seed = seedOf(value()); break;
       case '--no-persistence': options.persistence = false; noPersistence = true; break;
       case '--persistence-only': persistenceOnly = true; options.workloads = []; options.persistence = true; options.cluster = false; options.events = false; options.pairs = false; break;
@@ -182,6 +187,7 @@ export function parseArgs(argv: string[]): BenchOptions {
     }
   }
   if (persistenceOnly && noPersistence) throw new Error('--persistence-only and --no-persistence together would measure nothing: give one of them');
+  options.outDir ??= defaultOut;
   return options;
 }
 

@@ -30,7 +30,11 @@ describe('where the results go', () => {
     expect(parseArgs([]).outDir).toBeUndefined();
     expect(parseArgs(['--out', 'somewhere']).outDir).toBe('somewhere');
     const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
-    expect(manifest.scripts.bench).toMatch(/ --out bench\/results$/);
+    expect(manifest.scripts.bench).toMatch(/ --default-out bench\/results$/);
+    // The user's --out wins over npm run bench's directory, given before or after it.
+    expect(parseArgs(['--default-out', 'bench/results', '--out', 'mine']).outDir).toBe('mine');
+    expect(parseArgs(['--out', 'mine', '--default-out', 'bench/results']).outDir).toBe('mine');
+    expect(parseArgs(['--default-out', 'bench/results']).outDir).toBe('bench/results');
   });
 });
 
@@ -50,11 +54,11 @@ describe('the bench\'s flags', () => {
 });
 
 describe('a bench flag given twice', () => {
-  it('is refused naming it when it takes a value (--workload and --workloads are one), but for --out, which npm run bench gives first', () => {
+  it('is refused naming it when it takes a value (--workload and --workloads are one), --out too', () => {
     expect(() => parseArgs(['--seed', '1', '--tiny', '--seed', '2'])).toThrow('--seed given twice ("1", then "2"): give it once');
     expect(() => parseArgs(['--workload', 'steady', '--workloads', 'wide'])).toThrow('--workloads given twice ("steady", then "wide"): give it once');
     expect(() => parseArgs(['--engines', 'js', '--engine', 'js'])).toThrow('--engine given twice ("js", then "js"): give it once');
-    expect(parseArgs(['--out', 'bench/results', '--out', 'mine']).outDir).toBe('mine');
+    expect(() => parseArgs(['--out', 'a', '--out', 'b'])).toThrow('--out given twice ("a", then "b"): give it once');
     expect(parseArgs(['--tiny', '--tiny', '--no-cluster', '--no-cluster']).scale).toBe('tiny');
   });
 });
