@@ -153,6 +153,7 @@ export function parseArgs(argv: string[]): BenchOptions {
   // commands refuse it). npm run bench names its directory with --default-out, so that a user's
   // --out is the only --out and a second one is refused like any other flag.
   let defaultOut: string | undefined;
+  let scaleFlag: string | undefined;
   const given = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -166,9 +167,13 @@ export function parseArgs(argv: string[]): BenchOptions {
       return v;
     };
     switch (arg) {
-      case '--quick': options.scale = 'quick'; break;
-      case '--tiny': options.scale = 'tiny'; break;
-      case '--full': options.scale = 'full'; break;
+      case '--quick': case '--tiny': case '--full': {
+        // Two scales would leave the last to win silently: a --tiny typed after --full is a mistake.
+        if (scaleFlag !== undefined && scaleFlag !== arg) throw new Error(`${scaleFlag} and ${arg} together: give one scale`);
+        scaleFlag = arg;
+        options.scale = arg.slice(2) as ScaleName;
+        break;
+      }
       case '--workload': case '--workloads': options.workloads = pickList(value(), WORKLOAD_NAMES, 'workload'); break;
       case '--engine': case '--engines': options.engines = pickList(value(), ENGINE_IDS, 'engine'); break;
       case '--out': options.outDir = value(); break;

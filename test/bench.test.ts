@@ -60,6 +60,8 @@ describe('a bench flag given twice', () => {
     expect(() => parseArgs(['--engines', 'js', '--engine', 'js'])).toThrow('--engine given twice ("js", then "js"): give it once');
     expect(() => parseArgs(['--out', 'a', '--out', 'b'])).toThrow('--out given twice ("a", then "b"): give it once');
     expect(parseArgs(['--tiny', '--tiny', '--no-cluster', '--no-cluster']).scale).toBe('tiny');
+    expect(() => parseArgs(['--quick', '--tiny'])).toThrow('--quick and --tiny together: give one scale');
+    expect(() => parseArgs(['--full', '--seed', '1', '--quick'])).toThrow('--full and --quick together: give one scale');
   });
 });
 
