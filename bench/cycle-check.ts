@@ -79,7 +79,9 @@ export class TimedCycleCheck {
   private differing = 0;
   private readonly described: string[] = [];
 
-  constructor(private readonly tally: Tally, private readonly totals: StreamTotals, private readonly figures: CheckedFigures) {}
+  /** `what` names the cycles in the differences: the throughput's timed cycles, or the latency passes. */
+  constructor(private readonly tally: Tally, private readonly totals: StreamTotals, private readonly figures: CheckedFigures,
+              private readonly what = 'timed cycles') {}
 
   /** The engine is at stream position `at` (0: just rewound) after `commandsRun` commands in all. */
   start(at: number, commandsRun: number): void {
@@ -128,6 +130,6 @@ export class TimedCycleCheck {
   differences(): string[] {
     if (this.differing === 0) return [];
     const more = this.differing > this.described.length ? `; ${this.differing - this.described.length} more` : '';
-    return [`timed cycles: ${this.differing} of ${this.cycles} differ from the reference: ${this.described.join('; ')}${more}`];
+    return [`${this.what}: ${this.differing} of ${this.cycles} differ from the reference: ${this.described.join('; ')}${more}`];
   }
 }

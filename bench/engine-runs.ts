@@ -114,7 +114,8 @@ async function measureEngine(
     // queries of the whole book), the WASM engine's per-call p99 on steady read 10-14 us in the
     // bench's engine process instead of 0.35-0.55 us (2026-12-04; not reproduced in a process of
     // its own, not yet understood).
-    const latencyNs = engine.perCall ? measureLatency(session, workload, scale.latencyCommands, scale.latencyPasses) : undefined;
+    const latencyPasses = new TimedCycleCheck(session.tally, streamTotals(workload, scale.chunk), { fills: countsFills, lots: readsVolume }, 'latency passes');
+    const latencyNs = engine.perCall ? measureLatency(session, workload, scale.latencyCommands, scale.latencyPasses, latencyPasses, scale.chunk) : undefined;
     const verifyStarted = process.hrtime.bigint();
     let verification: Verification;
     if (measured !== undefined && session.runChecked === undefined) {
@@ -135,8 +136,8 @@ async function measureEngine(
         verification.differences.unshift(...measured.differences.map((d) => `measured pass: ${d}`));
       }
     }
-    // The timed cycles, each checked between cycles: a mismatch there fails the run like any other.
-    const timedDifferences = timedCycles.differences();
+    // The timed cycles and latency passes, each checked after it ran: a mismatch there fails the run like any other.
+    const timedDifferences = [...timedCycles.differences(), ...latencyPasses.differences()];
     if (timedDifferences.length > 0) {
       verification.ok = false;
       verification.differences.push(...timedDifferences);

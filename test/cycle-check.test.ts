@@ -154,3 +154,37 @@ describe('an engine that misbehaves in one timed cycle only fails its verificati
     expect(v.differences[0]).toMatch(said);
   });
 });
+
+describe('the latency passes are checked as the timed cycles are', () => {
+  it.each([
+    ['js', 'one fill more', (t: Tally) => { t.fills += 1; }, /fills \d+, reference \d+/],
+    ['naive', 'one command rejected', (t: Tally) => { t.rejected += 1; }, /commands rejected 1/],
+  ] as const)('%s: %s in the second latency pass fails the verification', async (id, _, fault, said) => {
+    const real = engineById(id);
+    const engine: BenchEngine = {
+      ...real, isReference: false,
+      async open(w, chunk) {
+        const session = await real.open(w, chunk);
+        const runTimed = session.runTimed!.bind(session);
+        let passes = 0;
+        return Object.assign(session, {
+          runTimed(from: number, to: number, into: Float64Array) {
+            runTimed(from, to, into);
+            if (++passes === 2) fault(session.tally);
+          },
+        } satisfies Partial<EngineSession>);
+      },
+    };
+    const runner = localRunner([engine], { scale: SCALES.tiny, unavailable: {} }, createProgress(false, 1));
+    try {
+      const m = (await runner.measure(workload('steady'))).measurements[0];
+      expect(m.status).toBe('ok');
+      expect(m.latencyNs!.passes).toBe(SCALES.tiny.latencyPasses);
+      expect(m.verification!.ok).toBe(false);
+      expect(m.verification!.differences).toEqual([expect.stringMatching(/^latency passes: 1 of 2 differ from the reference: cycle 2 \(2,000 commands from stream command 0\): /)]);
+      expect(m.verification!.differences[0]).toMatch(said);
+    } finally {
+      runner.close();
+    }
+  });
+});
