@@ -693,7 +693,9 @@ const SIDE_NAMES = SIDES;
  * 14 ns a fill where smallInteger on each took 19 (a scratch loop of 70-fill results).
  */
 export function decodeFill(fills: Float64Array, j: number, timestamp: number): Fill {
-  const o = j * FILL_SLOTS;
+  // Slots.FILL, a literal: FILL_SLOTS, an exported constant, is a module cell load, a hole check
+  // and a small-integer check at every fill (bench/README.md, stop 53).
+  const o = j * Slots.FILL;
   const asset = fills[o + 1];
   const makerOrderId = fills[o + 2];
   const takerOrderId = fills[o + 3];
