@@ -12,6 +12,7 @@ import { tempDbPath } from './fixtures/state-helpers.js';
 import { CommandBatch } from '../src/batch.js';
 import { AuditTrail } from '../src/state/audit-trail.js';
 import { History } from '../src/state/history.js';
+import { OpenOrders } from '../src/state/open-orders.js';
 
 describeEachBackend('audit trail', (backend) => {
   for (const mode of ['memory', 'disk'] as const) {
@@ -296,6 +297,41 @@ describeEachBackend('audit trail', (backend) => {
           blocks.mockRestore();
         }
         expect(await sm.getOrderEventPage(999, { limit: 5 })).toEqual({ events: [], more: false });
+        await sm.close();
+      });
+
+      it('lists a page of a trader\'s open orders without copying every open id of the trader', async () => {
+        const sm = await open();
+        sm.setHeight(1);
+        const ids: number[] = [];
+        for (let i = 0; i < 2_000; i++) ids.push(sm.placeLimit({ trader: 5, asset: 1, side: 'bid', price: 10 + (i % 50), size: 1, timestamp: i }).orderId);
+        // One of the newest closes, so the page passes over it.
+        sm.cancel({ trader: 5, asset: 1, orderId: ids[ids.length - 3] });
+        await sm.flush();
+        const openIds = ids.filter((_, i) => i !== ids.length - 3);
+        const listIds = vi.spyOn(OpenOrders.prototype, 'ofTrader');
+        const copied = (): number => listIds.mock.results.reduce((n, r) => n + (r.value as { ids: Float64Array }).ids.length, 0);
+        try {
+          const page = await sm.getTraderOrders(5, { status: 'open', limit: 51, newestFirst: true });
+          expect(page.map((r) => r.orderId)).toEqual(openIds.slice(-51).reverse());
+          // auditTrader's page: the ids it lists, not the trader's 2,000.
+          expect(copied()).toBeLessThanOrEqual(2 * 52);
+          listIds.mockClear();
+          const oldest = await sm.getTraderOrders(5, { status: 'open', limit: 10 });
+          expect(oldest.map((r) => r.orderId)).toEqual(openIds.slice(0, 10));
+          expect(copied()).toBeLessThanOrEqual(2 * 11);
+          // From a cursor too, either way.
+          listIds.mockClear();
+          const fromCursor = await sm.getTraderOrders(5, { status: 'open', limit: 10, newestFirst: true, after: page[50].seq });
+          expect(fromCursor.map((r) => r.orderId)).toEqual(openIds.slice(-61, -51).reverse());
+          expect(copied()).toBeLessThanOrEqual(2 * 11);
+          listIds.mockClear();
+          const onwards = await sm.getTraderOrders(5, { status: 'open', limit: 10, after: oldest[9].seq });
+          expect(onwards.map((r) => r.orderId)).toEqual(openIds.slice(10, 20));
+          expect(copied()).toBeLessThanOrEqual(2 * 11);
+        } finally {
+          listIds.mockRestore();
+        }
         await sm.close();
       });
 
