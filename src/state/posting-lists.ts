@@ -7,9 +7,10 @@
 //   - the one stored list that starts before the range and may reach into it: the greatest key at
 //     or below the range's low bound within the same group (a list never spans groups: an order
 //     touch's is its order, a trader posting's its trader, whose lists may span heights);
-//   - for order touches, the buckets (ORDER_TOUCHES) of the range's orders, read whole: the index
-//     writer stores them there, a bucket of orders a key (a key an order is what the in-memory
-//     store and databases of format 7 and before hold);
+//   - for order touches, the buckets (ORDER_TOUCHES) of the range's orders: the index writer stores
+//     them there, a bucket of orders a key (a key an order is what the in-memory store and
+//     databases of format 7 and before hold); one order's bucket read as far as the range and
+//     limit reach (readOrderBucket), many orders' buckets whole;
 //   - the queued operations (the overlay: every posting past the index watermark), one posting each.
 //
 // Postings are only ever added, never deleted, so these merge by key with duplicates dropped: a
@@ -126,8 +127,8 @@ function expand([key, value]: [Uint8Array, Uint8Array], keyLength: number, range
 /**
  * The order ids an ORDER_TOUCH range may hold postings of: its bounds' order field where a bound is
  * an order-touch key that has one; any other bound (an open end, a bare prefix, the next kind's
- * first key) reaches every order on its side. Bucket reads are not paged: a range over many
- * orders reads all their buckets whole (the audit trail asks for one order's touches).
+ * first key) reaches every order on its side. A range over many orders reads all their buckets
+ * whole; one order's (the audit trail's reads) is read by range (readOrderBucket).
  */
 function ordersOf(range: KeyRange): { first: number; last: number } {
   const hasOrder = (bound: Uint8Array | undefined): bound is Uint8Array => bound !== undefined && bound.length >= 9 && bound[0] === Prefix.ORDER_TOUCH;
@@ -163,22 +164,24 @@ async function readOrderBucket(base: KeyValueStore, orderId: number, range: KeyR
   const low = keyOf(Prefix.ORDER_TOUCHES, bucket, lowSeq);
   const high = keyOf(Prefix.ORDER_TOUCHES, bucket, highSeq);
   let found = 0;
-  let pageKeys = 16;
+  // A read with no limit (an order's whole trail) takes the range's keys in one read.
+  let pageKeys = limit === Infinity ? Infinity : 16;
+  const limited = (page: KeyRange): KeyRange => (pageKeys === Infinity ? page : { ...page, limit: pageKeys });
   if (range.reverse === true) {
-    let page: KeyRange = { gte: first, lte: high, reverse: true, limit: pageKeys };
+    let page: KeyRange = limited({ gte: first, lte: high, reverse: true });
     for (;;) {
       const entries = await base.entries(page);
       for (const entry of entries) found += expandBucket(entry, orders, range, out);
       // Short, or the last key starts at or below the range: no unread key holds a touch in it.
       if (entries.length < pageKeys || found >= limit || compareBytes(entries[entries.length - 1][0], low) <= 0) return;
       pageKeys = Math.min(pageKeys * 2, 1024);
-      page = { gte: first, lt: entries[entries.length - 1][0], reverse: true, limit: pageKeys };
+      page = limited({ gte: first, lt: entries[entries.length - 1][0], reverse: true });
     }
   }
   // Of the keys starting at or below the range, only the last may reach into it.
   const [[before], firstPage] = await Promise.all([
     base.entries({ gte: first, lte: low, reverse: true, limit: 1 }),
-    base.entries({ gt: low, lte: high, limit: pageKeys }),
+    base.entries(limited({ gt: low, lte: high })),
   ]);
   if (before !== undefined) found += expandBucket(before, orders, range, out);
   let entries = firstPage;
@@ -186,7 +189,7 @@ async function readOrderBucket(base: KeyValueStore, orderId: number, range: KeyR
     for (const entry of entries) found += expandBucket(entry, orders, range, out);
     if (entries.length < pageKeys || found >= limit) return;
     pageKeys = Math.min(pageKeys * 2, 1024);
-    entries = await base.entries({ gt: entries[entries.length - 1][0], lte: high, limit: pageKeys });
+    entries = await base.entries(limited({ gt: entries[entries.length - 1][0], lte: high }));
   }
 }
 
