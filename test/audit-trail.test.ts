@@ -12,6 +12,8 @@ import { tempDbPath } from './fixtures/state-helpers.js';
 import { CommandBatch } from '../src/batch.js';
 import { AuditTrail } from '../src/state/audit-trail.js';
 import { History } from '../src/state/history.js';
+import { OpenOrders } from '../src/state/open-orders.js';
+import { bucketReads } from '../src/state/posting-lists.js';
 
 describeEachBackend('audit trail', (backend) => {
   for (const mode of ['memory', 'disk'] as const) {
@@ -299,6 +301,41 @@ describeEachBackend('audit trail', (backend) => {
         await sm.close();
       });
 
+      it('lists a page of a trader\'s open orders without copying every open id of the trader', async () => {
+        const sm = await open();
+        sm.setHeight(1);
+        const ids: number[] = [];
+        for (let i = 0; i < 2_000; i++) ids.push(sm.placeLimit({ trader: 5, asset: 1, side: 'bid', price: 10 + (i % 50), size: 1, timestamp: i }).orderId);
+        // One of the newest closes, so the page passes over it.
+        sm.cancel({ trader: 5, asset: 1, orderId: ids[ids.length - 3] });
+        await sm.flush();
+        const openIds = ids.filter((_, i) => i !== ids.length - 3);
+        const listIds = vi.spyOn(OpenOrders.prototype, 'ofTrader');
+        const copied = (): number => listIds.mock.results.reduce((n, r) => n + (r.value as { ids: Float64Array }).ids.length, 0);
+        try {
+          const page = await sm.getTraderOrders(5, { status: 'open', limit: 51, newestFirst: true });
+          expect(page.map((r) => r.orderId)).toEqual(openIds.slice(-51).reverse());
+          // auditTrader's page: the ids it lists, not the trader's 2,000.
+          expect(copied()).toBeLessThanOrEqual(2 * 52);
+          listIds.mockClear();
+          const oldest = await sm.getTraderOrders(5, { status: 'open', limit: 10 });
+          expect(oldest.map((r) => r.orderId)).toEqual(openIds.slice(0, 10));
+          expect(copied()).toBeLessThanOrEqual(2 * 11);
+          // From a cursor too, either way.
+          listIds.mockClear();
+          const fromCursor = await sm.getTraderOrders(5, { status: 'open', limit: 10, newestFirst: true, after: page[50].seq });
+          expect(fromCursor.map((r) => r.orderId)).toEqual(openIds.slice(-61, -51).reverse());
+          expect(copied()).toBeLessThanOrEqual(2 * 11);
+          listIds.mockClear();
+          const onwards = await sm.getTraderOrders(5, { status: 'open', limit: 10, after: oldest[9].seq });
+          expect(onwards.map((r) => r.orderId)).toEqual(openIds.slice(10, 20));
+          expect(copied()).toBeLessThanOrEqual(2 * 11);
+        } finally {
+          listIds.mockRestore();
+        }
+        await sm.close();
+      });
+
       it('refuses malformed queries with INVALID_ARGUMENT naming the field', async () => {
         const sm = await open();
         const bad: [string, () => Promise<unknown>][] = [
@@ -369,6 +406,44 @@ describeEachBackend('audit trail', (backend) => {
     await reopened.close();
     await memory.close();
   });
+});
+
+describeEachBackend('an order\'s touches read as far as a page reaches', (backend) => {
+  for (const mode of ['memory', 'disk'] as const) {
+    it(`(${mode}) a page of a long trail decodes the touches it needs, not its bucket's every key`, async () => {
+      // Each flush waits for its indexes: a window a flush, and on disk a bucket key a window.
+      const sm = await CoreStateMachine.open({ backend, path: mode === 'disk' ? tempDbPath('audit-buckets') : undefined, maxIndexLag: 1, indexGatherMs: 0 });
+      sm.setHeight(1);
+      const maker = sm.placeLimit({ trader: 1, asset: 1, side: 'ask', price: 100, size: 1_000, timestamp: 1 }).orderId;
+      for (let i = 0; i < 300; i++) {
+        sm.placeLimit({ trader: 2, asset: 1, side: 'bid', price: 100, size: 1, timeInForce: 'IOC', timestamp: 2 + i });
+        // Another order of the same bucket, touched in the same windows.
+        sm.placeLimit({ trader: 3, asset: 1, side: 'bid', price: 90, size: 1, timestamp: 2 + i });
+        await sm.flush();
+      }
+      const whole = await sm.getOrderEvents(maker);
+      expect(whole.length).toBe(2 + 300);
+      const decoded = (): number => bucketReads.touchesDecoded;
+      let before = decoded();
+      const newest = await sm.getOrderEventPage(maker, { newestFirst: true, limit: 99 });
+      expect(newest.events).toEqual(whole.slice(-99).reverse());
+      // The page's 99 blocks, a page of keys past them, and their bucket keys' other order: some 4 touches a block.
+      expect(decoded() - before).toBeLessThanOrEqual(4 * 200);
+      before = decoded();
+      const older = await sm.getOrderEventPage(maker, { newestFirst: true, after: newest.next, limit: 100 });
+      expect(older.events).toEqual(whole.slice(-199, -99).reverse());
+      expect(decoded() - before).toBeLessThanOrEqual(4 * 200);
+      before = decoded();
+      const oldest = await sm.getOrderEventPage(maker, { limit: 50 });
+      expect(oldest.events).toEqual(whole.slice(0, 50));
+      expect(decoded() - before).toBeLessThanOrEqual(4 * 100);
+      before = decoded();
+      const onwards = await sm.getOrderEventPage(maker, { after: oldest.next, limit: 50 });
+      expect(onwards.events).toEqual(whole.slice(50, 100));
+      expect(decoded() - before).toBeLessThanOrEqual(4 * 100);
+      await sm.close();
+    });
+  }
 });
 
 describe('audit trail over one large block', () => {

@@ -11,7 +11,7 @@ import { decodeUint } from './codecs.js';
 import { DEFAULT_PAGE_LIMIT, normalizeHeights, normalizePage, requireId, requireOrderId, requireQuery } from './fill-history.js';
 import { History, type HistoryReader, type ReadBlock } from './history.js';
 import { Prefix, keyIntegers, keyOf } from './keys.js';
-import { NOT_OPEN, PAIRED, UNKNOWN_SEQ, UNPAIRED, type OpenOrders } from './open-orders.js';
+import { NOT_OPEN, PAIRED, UNPAIRED, type OpenOrders } from './open-orders.js';
 import { compareBytes, type KeyRange } from './memory-store.js';
 
 /** The record an accepted or rejected order starts from: its ACCEPTED or REJECTED event. */
@@ -247,25 +247,41 @@ export class AuditTrail {
     const out: OrderRecord[] = [];
     if (fromHeight > toHeight) return out;
     if (status === 'open') {
-      const ids = await this.openPage(trader, after, newestFirst);
       // The records are read after the set, and a commit that becomes durable meanwhile is in them:
       // an order it closed says so, and is left out (its place goes to the next open one), or an
       // open page would list a cancelled or filled order.
       const listed = (record: OrderRecord | undefined): record is OrderRecord =>
         record !== undefined && (record.status === 'resting' || record.status === 'pending') && record.placedHeight >= fromHeight && record.placedHeight <= toHeight;
-      let next = 0;
-      for await (const record of together(ids, () => limit - out.length, (orderId) => this.getOrder(orderId))) {
-        next++;
-        if (listed(record)) out.push(record);
+      // The set is asked for as many ids as the page has room for and one more (the OCO check
+      // below), then for more past the last only if records it named were left out, twice as many
+      // each time: a page copies about the ids it lists, not every open order of the trader.
+      let bound = await this.openIdBound(after, newestFirst);
+      let count = limit + 1;
+      for (;;) {
+        const ids = Array.from((await this.openOrders()).ofTrader(trader, { bound, newestFirst, count }).ids);
+        let next = 0;
+        for await (const record of together(ids, () => limit - out.length, (orderId) => this.getOrder(orderId))) {
+          next++;
+          if (listed(record)) out.push(record);
+        }
+        const pastLast = ids.length === 0 ? bound : newestFirst ? ids[ids.length - 1] : ids[ids.length - 1] + 1;
+        if (out.length < limit) {
+          if (ids.length < count) return out;
+          bound = pastLast;
+          count = Math.min(count * 2, OPEN_IDS_PAGE);
+          continue;
+        }
+        // An OCO pair's legs share their placing sequence, which is the cursor: a full page takes the
+        // other leg too rather than split them (the next page would skip it).
+        const last = out[out.length - 1];
+        if (last.ocoSiblingId === undefined) return out;
+        const following = next < ids.length ? ids[next] : (await this.openOrders()).ofTrader(trader, { bound: pastLast, newestFirst, count: 1 }).ids[0];
+        if (following === last.ocoSiblingId) {
+          const sibling = await this.getOrder(last.ocoSiblingId);
+          if (listed(sibling) && sibling.seq === last.seq) out.push(sibling);
+        }
+        return out;
       }
-      // An OCO pair's legs share their placing sequence, which is the cursor: a full page takes the
-      // other leg too rather than split them (the next page would skip it).
-      const last = out[out.length - 1];
-      if (out.length >= limit && last.ocoSiblingId !== undefined && ids[next] === last.ocoSiblingId) {
-        const sibling = await this.getOrder(last.ocoSiblingId);
-        if (listed(sibling) && sibling.seq === last.seq) out.push(sibling);
-      }
-      return out;
     }
     const beyond = (seq: number): boolean => after === 0 || (newestFirst ? seq < after : seq > after);
     // Bounds of the key range (trader, height, seq), narrowed by the cursor on its side.
@@ -355,28 +371,32 @@ export class AuditTrail {
   }
 
   /**
-   * The trader's open orders past the cursor `after` (a placing sequence), in the page's order. Ids
-   * are in placement order, so their placing sequences never fall: the cursor's place is a binary
-   * search, which reads the record of an order whose sequence the open-order set does not know.
+   * Where an open page starts in order ids, for the cursor `after` (a placing sequence): newest
+   * first the ids below it, oldest first those at or above it. Ids are issued in placement order,
+   * so an id is past the cursor exactly when its placing is; the bound is the first id placed by a
+   * command past the cursor, read from the one block that holds the cursor, with no order's record.
    */
-  private async openPage(trader: number, after: number, newestFirst: boolean): Promise<number[]> {
-    const { ids, seqs } = (await this.openOrders()).ofTrader(trader);
-    const seqAt = async (i: number): Promise<number> => (seqs[i] !== UNKNOWN_SEQ ? seqs[i] : (await this.getOrder(ids[i]))!.seq);
-    let cursor = newestFirst ? ids.length : 0;
-    if (after !== 0) {
-      // The first index whose sequence is past the cursor (ascending) or at or past it (newest first).
-      let low = 0;
-      let high = ids.length;
-      while (low < high) {
-        const mid = (low + high) >>> 1;
-        const seq = await seqAt(mid);
-        if (newestFirst ? seq >= after : seq > after) high = mid;
-        else low = mid + 1;
+  private async openIdBound(after: number, newestFirst: boolean): Promise<number> {
+    if (after === 0) return newestFirst ? Infinity : 0;
+    // The first id placed at or after `from`: one past the last placed before it.
+    const from = newestFirst ? after : after + 1;
+    if (from <= 1) return 0;
+    const block = await this.history.blockAt(from - 1);
+    // Past every block: every open id was placed before it.
+    if (block === undefined) return Infinity;
+    const events = block.events;
+    for (let k = firstEventOfCommand(block, from) - 1; k >= 0; k--) {
+      if ((events[k * EVENT_SLOTS] & EventHead.KIND_MASK) !== EventCode.ACCEPTED) continue;
+      // An OCO pair's legs are both accepted by its command: the greater id is the last placed.
+      const seq = events[k * EVENT_SLOTS + EventSlot.COMMAND];
+      let last = events[k * EVENT_SLOTS + EventSlot.ORDER_ID];
+      for (let j = k - 1; j >= 0 && events[j * EVENT_SLOTS + EventSlot.COMMAND] === seq; j--) {
+        if ((events[j * EVENT_SLOTS] & EventHead.KIND_MASK) === EventCode.ACCEPTED) last = Math.max(last, events[j * EVENT_SLOTS + EventSlot.ORDER_ID]);
       }
-      cursor = low;
+      return last + 1;
     }
-    const page = Array.from(newestFirst ? ids.subarray(0, cursor) : ids.subarray(cursor));
-    return newestFirst ? page.reverse() : page;
+    // None placed in the block before it: the first it would place.
+    return block.firstOrderId;
   }
 
   /** The trader's newest order with this client order id. */
@@ -450,6 +470,9 @@ const TRADER_ORDER_QUERY_KEYS: readonly (keyof TraderOrderQuery)[] = ['status', 
  * a page of 10 passing over them all took 0.35-0.75 s in reads of 4,096, 0.2-0.55 s of 16,384.
  */
 const PLACINGS_PAGE = 4096;
+
+/** The most open ids an open page asks the set for at a time, once its first ask fell short (records left out). */
+const OPEN_IDS_PAGE = 4096;
 
 /** A placing's order record is read (and the stop leg's, if an OCO pair's). */
 const READ_ORDER = 0;

@@ -47,6 +47,13 @@ export interface OpenOrderIds {
   seqs: Float64Array;
 }
 
+/** A page of a trader's open ids: `count` of them past `bound` (below it newest first, at or above it oldest first). */
+export interface OpenIdPage {
+  bound: number;
+  newestFirst: boolean;
+  count: number;
+}
+
 /** What the set is built from: every open order of the book; and where the commits' openings are listed. */
 export interface BookOfOrders {
   /** Calls `visit` for each resting order and pending stop; ocoLeg: the book still links it to its OCO sibling. */
@@ -166,8 +173,14 @@ export class OpenOrders implements CommitFollower {
     }
   }
 
-  /** The trader's open orders. */
-  ofTrader(trader: number): OpenOrderIds {
+  /**
+   * The trader's open orders; with `page`, only the `count` nearest past its bound, in its order:
+   * newest first the greatest ids below `bound`, else the least at or above it. A page walks the
+   * trader's list but copies no more than it gives: an audit's 51 of a market maker's 100,000 open
+   * orders copied and sorted all 100,000 (docs/storage.md, round 40).
+   */
+  ofTrader(trader: number, page?: OpenIdPage): OpenOrderIds {
+    if (page !== undefined) return this.pageOfTrader(trader, page);
     const number = this.traderNumbers.get(trader + 1);
     const count = number === NONE ? 0 : this.listCount[number];
     const ids = new Float64Array(count);
@@ -176,6 +189,32 @@ export class OpenOrders implements CommitFollower {
     ids.sort();
     const seqs = new Float64Array(count);
     for (let i = 0; i < count; i++) seqs[i] = this.seq[this.index.get(ids[i])];
+    return { ids, seqs };
+  }
+
+  private pageOfTrader(trader: number, { bound, newestFirst, count }: OpenIdPage): OpenOrderIds {
+    const number = this.traderNumbers.get(trader + 1);
+    const nearest = new Float64Array(Math.min(count, number === NONE ? 0 : this.listCount[number]));
+    let kept = 0;
+    for (let slot = number === NONE ? NONE : this.listHead[number]; slot !== NONE; slot = this.next[slot]) {
+      const id = this.id[slot];
+      if (newestFirst ? id >= bound : id < bound) continue;
+      // Kept nearest first (descending newest first): where the id goes, if it is among the nearest.
+      let low = 0;
+      let high = kept;
+      while (low < high) {
+        const mid = (low + high) >>> 1;
+        if (newestFirst ? nearest[mid] > id : nearest[mid] < id) low = mid + 1;
+        else high = mid;
+      }
+      if (low === nearest.length) continue;
+      nearest.copyWithin(low + 1, low, Math.min(kept, nearest.length - 1));
+      nearest[low] = id;
+      if (kept < nearest.length) kept++;
+    }
+    const ids = kept === nearest.length ? nearest : nearest.subarray(0, kept);
+    const seqs = new Float64Array(kept);
+    for (let i = 0; i < kept; i++) seqs[i] = this.seq[this.index.get(ids[i])];
     return { ids, seqs };
   }
 

@@ -7,9 +7,10 @@
 //   - the one stored list that starts before the range and may reach into it: the greatest key at
 //     or below the range's low bound within the same group (a list never spans groups: an order
 //     touch's is its order, a trader posting's its trader, whose lists may span heights);
-//   - for order touches, the buckets (ORDER_TOUCHES) of the range's orders, read whole: the index
-//     writer stores them there, a bucket of orders a key (a key an order is what the in-memory
-//     store and databases of format 7 and before hold);
+//   - for order touches, the buckets (ORDER_TOUCHES) of the range's orders: the index writer stores
+//     them there, a bucket of orders a key (a key an order is what the in-memory store and
+//     databases of format 7 and before hold); one order's bucket read as far as the range and
+//     limit reach (readOrderBucket), many orders' buckets whole;
 //   - the queued operations (the overlay: every posting past the index watermark), one posting each.
 //
 // Postings are only ever added, never deleted, so these merge by key with duplicates dropped: a
@@ -30,6 +31,12 @@ import { inRange, type IndexOps, type OverlayEntry } from './index-ops.js';
 import { ORDERS_PER_TOUCH_BUCKET } from './index-wire.mjs';
 import { MAX_KEY_INTEGER, Prefix, describeKey, keyOf, readU64BE, writeU64BE } from './keys.js';
 import { NO_ENTRIES, compareBytes, type KeyRange, type KeyValueStore } from './memory-store.js';
+
+/**
+ * Order touches decoded from buckets since the process started: a test's count of how much of its
+ * buckets a read of one order's touches decodes (a bucket holds 1,024 orders' touches).
+ */
+export const bucketReads = { touchesDecoded: 0 };
 
 const KINDS: Record<number, string> = { [Prefix.ORDER_TOUCH]: 'order-touch', [Prefix.TRADER_TOUCH]: 'trader-touch', [Prefix.TRADER_ORDER]: 'trader-order' };
 
@@ -64,19 +71,26 @@ export async function readPostings(prefix: number, pending: readonly IndexOps[],
   const listBefore = groupStart !== undefined && compareBytes(groupStart, low!) < 0
     ? base.entries({ gte: groupStart, lte: low, reverse: true, limit: 1 }) : NO_ENTRIES;
   const orders = prefix === Prefix.ORDER_TOUCH ? ordersOf(range) : undefined;
-  const buckets = orders === undefined || orders.last < orders.first ? NO_ENTRIES : base.entries({
-    gte: keyOf(Prefix.ORDER_TOUCHES, Math.floor(orders.first / ORDERS_PER_TOUCH_BUCKET), 0),
-    lte: keyOf(Prefix.ORDER_TOUCHES, Math.floor(orders.last / ORDERS_PER_TOUCH_BUCKET), MAX_KEY_INTEGER),
-  });
+  const bucketed: Array<[Uint8Array, Uint8Array]> = [];
+  // One order's touches (the audit trail's reads) are read from its bucket as far as the range
+  // and limit reach; a range over many orders reads their buckets whole.
+  const buckets = orders === undefined || orders.last < orders.first ? NO_ENTRIES
+    : orders.first === orders.last ? readOrderBucket(base, orders.first, range, limit, bucketed)
+    : base.entries({
+      gte: keyOf(Prefix.ORDER_TOUCHES, Math.floor(orders.first / ORDERS_PER_TOUCH_BUCKET), 0),
+      lte: keyOf(Prefix.ORDER_TOUCHES, Math.floor(orders.last / ORDERS_PER_TOUCH_BUCKET), MAX_KEY_INTEGER),
+    }).then((entries) => {
+      for (const entry of entries) expandBucket(entry, orders, range, bucketed);
+    });
   // One page of stored keys (see the head of this file): a page that comes back full holds at
   // least `limit` distinct postings up to its last key, all of them known, so no second page is
   // ever needed; one that comes back short holds every stored key of the range.
   const pageKeys = limit === Infinity ? undefined : Math.max(limit, 16);
   // The list before the range, the page and the buckets are asked for together: on a store in a
   // worker thread, one round trip instead of three.
-  const [[before], stored, bucketed] = await Promise.all([listBefore, base.entries({ ...range, limit: pageKeys }), buckets]);
+  const [[before], stored] = await Promise.all([listBefore, base.entries({ ...range, limit: pageKeys }), buckets]);
   if (before !== undefined) expand(before, keyLength, range, found);
-  for (const entry of bucketed) expandBucket(entry, orders!, range, found);
+  for (const touch of bucketed) found.push(touch);
   // The page's lists in its order, until `limit` postings of them are found (the head of this
   // file). A list holds up to a window's postings of its group, so a page of keys for a limit of
   // thousands reaches every list left, and expanding them all cost each read of a trader's placings
@@ -113,8 +127,8 @@ function expand([key, value]: [Uint8Array, Uint8Array], keyLength: number, range
 /**
  * The order ids an ORDER_TOUCH range may hold postings of: its bounds' order field where a bound is
  * an order-touch key that has one; any other bound (an open end, a bare prefix, the next kind's
- * first key) reaches every order on its side. Bucket reads are not paged: a range over many
- * orders reads all their buckets whole (the audit trail asks for one order's touches).
+ * first key) reaches every order on its side. A range over many orders reads all their buckets
+ * whole; one order's (the audit trail's reads) is read by range (readOrderBucket).
  */
 function ordersOf(range: KeyRange): { first: number; last: number } {
   const hasOrder = (bound: Uint8Array | undefined): bound is Uint8Array => bound !== undefined && bound.length >= 9 && bound[0] === Prefix.ORDER_TOUCH;
@@ -129,17 +143,73 @@ function ordersOf(range: KeyRange): { first: number; last: number } {
   return { first: hasOrder(low) ? readU64BE(low, 1) : 0, last };
 }
 
-/** A stored bucket's order touches that lie in `range`, each as [its ORDER_TOUCH key, the empty value], into `out`. */
-function expandBucket([key, value]: [Uint8Array, Uint8Array], orders: { first: number; last: number }, range: KeyRange, out: Array<[Uint8Array, Uint8Array]>): void {
+/**
+ * Order `orderId`'s touches in `range` from its bucket's keys, into `out`: the keys the range's
+ * sequences reach, in its direction, a page at a time (16 keys and more, doubling up to 1,024), until
+ * `limit` touches are found. A bucket key holds one window's touches of the bucket, so at or below
+ * the index head the keys are disjoint and in order (a key's touches come before the next key's
+ * first); a key a crash left past the head holds only touches stored again, or queued, elsewhere.
+ * So every touch found is settled: read newest first, no unread key (all starting before the last
+ * read) holds a later one; oldest first, none an earlier one. A page of an order touched by 50,000
+ * commits read every key of its bucket, some of them holding its touches, each page (round 40).
+ */
+async function readOrderBucket(base: KeyValueStore, orderId: number, range: KeyRange, limit: number, out: Array<[Uint8Array, Uint8Array]>): Promise<void> {
+  const bucket = Math.floor(orderId / ORDERS_PER_TOUCH_BUCKET);
+  const seqOf = (bound: Uint8Array | undefined, otherwise: number): number =>
+    (bound !== undefined && bound.length === 17 && bound[0] === Prefix.ORDER_TOUCH && readU64BE(bound, 1) === orderId ? readU64BE(bound, 9) : otherwise);
+  const lowSeq = seqOf(range.gte ?? range.gt, 0);
+  const highSeq = seqOf(range.lt ?? range.lte, MAX_KEY_INTEGER);
+  const orders = { first: orderId, last: orderId };
+  const first = keyOf(Prefix.ORDER_TOUCHES, bucket, 0);
+  const low = keyOf(Prefix.ORDER_TOUCHES, bucket, lowSeq);
+  const high = keyOf(Prefix.ORDER_TOUCHES, bucket, highSeq);
+  let found = 0;
+  // A read with no limit (an order's whole trail) takes the range's keys in one read.
+  let pageKeys = limit === Infinity ? Infinity : 16;
+  const limited = (page: KeyRange): KeyRange => (pageKeys === Infinity ? page : { ...page, limit: pageKeys });
+  if (range.reverse === true) {
+    let page: KeyRange = limited({ gte: first, lte: high, reverse: true });
+    for (;;) {
+      const entries = await base.entries(page);
+      for (const entry of entries) found += expandBucket(entry, orders, range, out);
+      // Short, or the last key starts at or below the range: no unread key holds a touch in it.
+      if (entries.length < pageKeys || found >= limit || compareBytes(entries[entries.length - 1][0], low) <= 0) return;
+      pageKeys = Math.min(pageKeys * 2, 1024);
+      page = limited({ gte: first, lt: entries[entries.length - 1][0], reverse: true });
+    }
+  }
+  // Of the keys starting at or below the range, only the last may reach into it.
+  const [[before], firstPage] = await Promise.all([
+    base.entries({ gte: first, lte: low, reverse: true, limit: 1 }),
+    base.entries(limited({ gt: low, lte: high })),
+  ]);
+  if (before !== undefined) found += expandBucket(before, orders, range, out);
+  let entries = firstPage;
+  for (;;) {
+    for (const entry of entries) found += expandBucket(entry, orders, range, out);
+    if (entries.length < pageKeys || found >= limit) return;
+    pageKeys = Math.min(pageKeys * 2, 1024);
+    entries = await base.entries(limited({ gt: entries[entries.length - 1][0], lte: high }));
+  }
+}
+
+/** A stored bucket's order touches that lie in `range`, each as [its ORDER_TOUCH key, the empty value], into `out`; how many. */
+function expandBucket([key, value]: [Uint8Array, Uint8Array], orders: { first: number; last: number }, range: KeyRange, out: Array<[Uint8Array, Uint8Array]>): number {
   const orderIds: number[] = [];
   const seqs: number[] = [];
+  let found = 0;
   decodeOrderTouches(key, value, orderIds, seqs);
+  bucketReads.touchesDecoded += orderIds.length;
   for (let i = 0; i < orderIds.length; i++) {
     // Most of a bucket is other orders: checked before a key is made for one.
     if (orderIds[i] < orders.first || orderIds[i] > orders.last) continue;
     const posting = keyOf(Prefix.ORDER_TOUCH, orderIds[i], seqs[i]);
-    if (inRange(posting, range)) out.push([posting, EMPTY_VALUE]);
+    if (inRange(posting, range)) {
+      out.push([posting, EMPTY_VALUE]);
+      found++;
+    }
   }
+  return found;
 }
 
 /** Entries sorted by key in the direction, each key once. */
