@@ -265,8 +265,15 @@ export class CommandBatch {
 
   clear(): this {
     this.used = 0;
+    this.clears++;
     return this;
   }
+
+  /**
+   * @internal How many times clear() ran. Results read their batch's records for timestamps and
+   * OCO statuses: once it was cleared, the records they answered may be another batch's.
+   */
+  clears = 0;
 
   /**
    * Writes a new record's head and the fields every order command has; the caller adds its own
@@ -582,11 +589,16 @@ export class BatchResults {
   readonly events = new EventList();
   /** The commands these results answer (for fill timestamps). */
   commands: Float64Array = new Float64Array(0);
+  /** The batch the commands are the records of, and its clear() count when they ran: see batchRecords. */
+  private batch: CommandBatch | undefined;
+  private clearsAtRun = 0;
 
-  /** Engines call this after a batch ran. */
+  /** Engines call this after a batch ran; `batch`: the caller's batch whose records `commands` are, if any. */
   set(commands: Float64Array, results: Float64Array, count: number, fills: Float64Array, fillCount: number,
-      events: Float64Array, eventCount: number): void {
+      events: Float64Array, eventCount: number, batch?: CommandBatch): void {
     this.commands = commands;
+    this.batch = batch;
+    this.clearsAtRun = batch?.clears ?? 0;
     this.results = results;
     this.count = count;
     this.fills = fills;
@@ -643,7 +655,7 @@ export class BatchResults {
   stopStatus(i: number): OrderStatus | undefined {
     const o = this.at(i);
     // A limit order's result looks like an OCO's limit leg's: only the command tells them apart.
-    if ((this.commands[i * Slots.COMMAND] & H.OP_MASK) !== O.OCO) return undefined;
+    if ((this.batchRecords('stopStatus')[i * Slots.COMMAND] & H.OP_MASK) !== O.OCO) return undefined;
     return ocoStopStatus(this.results[o] & 15, this.results[o + 2]);
   }
   /** The command's timestamp (0 for operations without one). */
@@ -651,9 +663,22 @@ export class BatchResults {
     this.at(i);
     // A cancel, reduce or cancelAll has no timestamp, and its record's slot is not cleared: a
     // builder writes only its own slots, so a reused batch still holds an earlier command's there.
-    const op = this.commands[i * Slots.COMMAND] & H.OP_MASK;
+    const commands = this.batchRecords('timestamp');
+    const op = commands[i * Slots.COMMAND] & H.OP_MASK;
     if (op === O.CANCEL || op === O.REDUCE || op === O.CANCEL_ALL) return 0;
-    return this.commands[i * COMMAND_SLOTS + Slot.TIMESTAMP];
+    return commands[i * COMMAND_SLOTS + Slot.TIMESTAMP];
+  }
+
+  /**
+   * The commands' records, or INVALID_ARGUMENT if their batch was cleared since it ran: a
+   * cleared batch's records are overwritten by the next commands built in it, and a timestamp
+   * or OCO status read from them would be another command's, without a word.
+   */
+  private batchRecords(accessor: string): Float64Array {
+    if (this.batch !== undefined && this.batch.clears !== this.clearsAtRun) {
+      throw new LobError('INVALID_ARGUMENT', `results.${accessor}: the batch these results answer was cleared since it ran; read timestamps, OCO stop statuses and fills before clearing it`);
+    }
+    return this.commands;
   }
 
   fillCommand(j: number): number {
@@ -662,7 +687,7 @@ export class BatchResults {
   /** A fill as an object: allocates, so meant for tests and tools rather than hot loops. */
   fill(j: number): Fill {
     const o = this.fillAt(j);
-    return decodeFill(this.fills, j, this.commands[Math.floor(this.fills[o] / 2) * COMMAND_SLOTS + Slot.TIMESTAMP]);
+    return decodeFill(this.fills, j, this.batchRecords('fill')[Math.floor(this.fills[o] / 2) * COMMAND_SLOTS + Slot.TIMESTAMP]);
   }
   /** The slot offset of fill j, or INVALID_ARGUMENT naming j and the valid range. */
   private fillAt(j: number): number {

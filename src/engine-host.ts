@@ -235,7 +235,7 @@ export class MatchingEngine implements Engine {
       throw batchFaultError(commands, decodeFault(fillCount));
     }
     const core = this.core;
-    this.results.set(commands, core.batchResults, count, core.fills, fillCount, core.events, count === 0 ? 0 : core.eventCount);
+    this.results.set(commands, core.batchResults, count, core.fills, fillCount, core.events, count === 0 ? 0 : core.eventCount, batch);
     return this.results;
   }
 

@@ -163,6 +163,27 @@ describeEachBackend('submitBatch', (backend) => {
       }
     });
 
+    it('refuses to read timestamps, OCO statuses and fills from a batch cleared since it ran, which would be another command\'s', () => {
+      for (const batch of [new CommandBatch(), batched.createBatch()]) {
+        batched.restore(perCall.snapshot()); // empty books
+        const r = batched.submitBatch(batch.clear().limit(1, 1, 'ask', 10, 5, 71).oco(2, 1, 'bid', 2, 10, 60, 72));
+        expect([r.timestamp(0), r.stopStatus(1), r.fill(0).timestamp, r.fillCount]).toEqual([71, 'cancelled', 72, 1]);
+        // More commands after the batch ran leave its records as they were.
+        batch.limit(3, 1, 'bid', 1, 1, 73);
+        expect([r.timestamp(1), r.fill(0).timestamp]).toEqual([72, 72]);
+        // Cleared and built again, the records are the new commands': these results refuse to read them.
+        batch.clear().limit(4, 1, 'bid', 1, 1, 99).limit(4, 1, 'bid', 1, 1, 98);
+        for (const [accessor, read] of [['timestamp', () => r.timestamp(0)], ['stopStatus', () => r.stopStatus(1)], ['fill', () => r.fill(0)]] as const) {
+          expect(read, accessor).toThrow(new LobError('INVALID_ARGUMENT', `results.${accessor}: the batch these results answer was cleared since it ran; read timestamps, OCO stop statuses and fills before clearing it`));
+        }
+        // What the results hold themselves stays readable.
+        expect([r.status(0), r.orderId(0), r.filled(1), r.fillCommand(0)]).toEqual(['resting', 1, 2, 1]);
+        // Run again, the batch's new results read it.
+        const again = batched.submitBatch(batch);
+        expect([again.timestamp(0), again.timestamp(1)]).toEqual([99, 98]);
+      }
+    });
+
     it('refuses an index outside its count with INVALID_ARGUMENT naming it and the range, alike on both cores', () => {
       // Earlier batches leave results, fills and events in the engine's memory past the next one's counts.
       batched.submitBatch(new CommandBatch().limit(1, 7, 'ask', 10, 5, 1).limit(2, 7, 'bid', 10, 2, 2).limit(2, 7, 'bid', 10, 2, 3));
