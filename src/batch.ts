@@ -544,8 +544,14 @@ const sideBits = (side: Side): number => {
   return (ask << H.SIDE_SHIFT) | (((ask | +(side === 'bid')) ^ 1) * Bad.ENUM);
 };
 const tifBits = (timeInForce: TimeInForce | undefined): number => {
+  // undefined (GTC, and every stop-market) is answered before any comparison with a string. A
+  // comparison that has seen undefined as well as strings has generic feedback: once one
+  // stop-market had passed through, the optimized builders deoptimized and then called V8's
+  // StrictEqual builtin for each of these comparisons, on every later limit order (1.5 calls a
+  // command on steady-stops, whose prelude parks stop-markets). `=== undefined` collects none.
+  if (timeInForce === undefined) return 0;
   const code = +(timeInForce === 'IOC') | (+(timeInForce === 'FOK') << 1) | (+(timeInForce === 'POST_ONLY') * 3);
-  return code !== 0 || timeInForce === undefined || timeInForce === 'GTC' ? code << H.TIF_SHIFT : Bad.ENUM;
+  return code !== 0 || timeInForce === 'GTC' ? code << H.TIF_SHIFT : Bad.ENUM;
 };
 const stpBits = (stp: SelfTradePrevention | undefined): number => (stp === undefined ? 0 : stpCode(stp));
 function stpCode(stp: SelfTradePrevention): number {
