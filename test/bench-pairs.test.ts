@@ -253,6 +253,16 @@ describe('the ratio targets\' verdicts', () => {
     expect(t.actual).toBe('ratio of medians 0.50x at worst (steady, wasm-batch / wasm-core); paired 0.85x at worst (steady, wasm-batch / wasm-core; rounds 0.60-1.10, 5 rounds)');
   });
 
+  it('move to the paired median with one setting, and only where every pair of the target has one', () => {
+    const t = evaluateTargets(report({ rounds: 5, passSeconds: 0.1, seconds: 1, pairs: [figure(0.85)], notMeasured: [] }, 1), 'paired')
+      .find((x) => x.name.startsWith('WASM submitBatch'))!;
+    expect(t.met).toBe(true);
+    expect(t.actual).toContain('(verdict on the paired figure)');
+    const none = evaluateTargets(report({ status: 'not run', reason: 'not selected (--no-pairs)' }, 1), 'paired')
+      .find((x) => x.name.startsWith('WASM submitBatch'))!;
+    expect(none.met).toBe(false);
+  });
+
   it('say why there is no paired figure (--no-pairs, or a file of schema 1)', () => {
     const skipped = target(report({ status: 'not run', reason: 'not selected (--no-pairs)' }, 0.5));
     expect(skipped.met).toBe(true);
