@@ -275,8 +275,9 @@ export function evaluateTargets(report: BenchReport, ratioVerdictsOn: 'medians' 
     // The verdict stays on the ratio of medians. The paired figure is printed beside it: steadier
     // from run to run on this machine, but in stop 52's first full run it read the WASM batch path
     // at 0.37x the core alone on many-assets where three runs before read 0.97x, not yet explained
-    // (bench/README.md, "Target ratios from alternated passes"); an instrument is not a judge
-    // before its readings are understood.
+    // (bench/README.md, "Target ratios from alternated passes"; not reproduced in stop 53's runs,
+    // "The alternated passes, examined"); an instrument is not a judge before its readings are
+    // understood. RATIO_VERDICTS_ON moves them.
     const verdict = { met: worst === undefined ? null : worst.ratio >= goal, ...(worst === undefined ? {} : { ratioOfMedians: worst }) };
     const paired = pairedFigures(report, pairs);
     if (paired.length === 0) {
