@@ -105,6 +105,26 @@ export interface NaiveMarket {
   timestamp: number;
 }
 
+/**
+ * The plain book's whole state in typed arrays (no stops): for the bench's rewind to a point far
+ * into a stream (growing's last stretch), which a replay of the stream reaches only in seconds.
+ * Every queue keeps its dead entries and its head, so the restored book compacts when the
+ * original would have.
+ */
+export interface NaiveBookSnapshot {
+  nextId: number;
+  /** Every asset with a book, in the order its book was made. */
+  assets: Float64Array;
+  /** Per level, LEVEL_SLOTS each: asset, side (0 bid, 1 ask), price, head, live orders, queue length; each side's levels best last, as its prices are kept. */
+  levels: Float64Array;
+  /** Per queue entry, ENTRY_SLOTS each, level by level in queue order: id, trader, remaining (0: dead), timestamp. */
+  entries: Float64Array;
+}
+
+const LEVEL_SLOTS = 6;
+const ENTRY_SLOTS = 4;
+const SIDE_CODES: readonly Side[] = ['bid', 'ask'];
+
 export class NaiveOrderBook {
   private readonly books = new Map<number, AssetBook>();
   private readonly orders = new Map<number, NaiveOrder>();
@@ -190,6 +210,70 @@ export class NaiveOrderBook {
 
   order(orderId: number): { price: number; remaining: number; side: Side; trader: number; asset: number } | undefined {
     return this.orders.get(orderId);
+  }
+
+  /** The book's state (untimed): see NaiveBookSnapshot. The stop book's stops are not in it, so it refuses. */
+  snapshot(): NaiveBookSnapshot {
+    if (this.hasStops()) throw new Error('naive book: a snapshot holds no stops');
+    let levelCount = 0;
+    let entryCount = 0;
+    for (const book of this.books.values()) {
+      for (const side of [book.bids, book.asks]) {
+        levelCount += side.prices.length;
+        for (const level of side.levels.values()) entryCount += level.queue.length;
+      }
+    }
+    const levels = new Float64Array(levelCount * LEVEL_SLOTS);
+    const entries = new Float64Array(entryCount * ENTRY_SLOTS);
+    let l = 0;
+    let e = 0;
+    for (const [asset, book] of this.books) {
+      for (const side of [book.bids, book.asks]) {
+        for (const price of side.prices) {
+          const level = side.levels.get(price)!;
+          levels.set([asset, side.side === 'bid' ? 0 : 1, price, level.head, level.liveOrders, level.queue.length], l);
+          l += LEVEL_SLOTS;
+          for (const order of level.queue) {
+            entries[e] = order.id;
+            entries[e + 1] = order.trader;
+            entries[e + 2] = order.remaining;
+            entries[e + 3] = order.timestamp;
+            e += ENTRY_SLOTS;
+          }
+        }
+      }
+    }
+    return { nextId: this.nextId, assets: Float64Array.from(this.books.keys()), levels, entries };
+  }
+
+  /** A fresh book in the state `snapshot` holds: its orders new objects, so the snapshot can restore it again. */
+  static fromSnapshot(snapshot: NaiveBookSnapshot): NaiveOrderBook {
+    const book = new NaiveOrderBook();
+    book.nextId = snapshot.nextId;
+    for (const asset of snapshot.assets) book.book(asset);
+    const { levels, entries } = snapshot;
+    let e = 0;
+    for (let l = 0; l < levels.length; l += LEVEL_SLOTS) {
+      const asset = levels[l];
+      const side = SIDE_CODES[levels[l + 1]];
+      const price = levels[l + 2];
+      const queue: NaiveOrder[] = [];
+      for (let q = levels[l + 5]; q > 0; q--, e += ENTRY_SLOTS) {
+        const order: NaiveOrder = { id: entries[e], trader: entries[e + 1], asset, side, price, remaining: entries[e + 2], timestamp: entries[e + 3] };
+        queue.push(order);
+        // Live exactly while something remains: a fill to 0 and a cancel both take it out of the orders.
+        if (order.remaining > 0) book.orders.set(order.id, order);
+      }
+      const bookSide = side === 'bid' ? book.book(asset).bids : book.book(asset).asks;
+      bookSide.levels.set(price, { price, queue, head: levels[l + 3], liveOrders: levels[l + 4] });
+      bookSide.prices.push(price);
+    }
+    return book;
+  }
+
+  /** True where a subclass keeps stops (NaiveStopBook), which a snapshot does not hold. */
+  protected hasStops(): boolean {
+    return false;
   }
 
   /** One asset's book (untimed: verification): each side best first, each level's live orders in queue order, with the level's own count. */

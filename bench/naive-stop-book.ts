@@ -59,6 +59,10 @@ export class NaiveStopBook extends NaiveOrderBook {
     return this.waiting;
   }
 
+  protected override hasStops(): boolean {
+    return true;
+  }
+
   /** The asset's pending stops, each side in the order they will trigger (for the bench's check, book-check.ts). */
   listStops(asset: number): ListedStop[] {
     const book = this.stops.get(asset);

@@ -5,12 +5,24 @@ import { readFileSync } from 'node:fs';
 import type { BenchEngine, EngineId, EngineSession } from './engines/engine.js';
 import type { Workload, WorkloadName } from './workloads/workload.js';
 
-/** What the bench asks of one engine's pair sessions. `pass` answers CPU seconds; the others 0. */
+/**
+ * What the bench asks of one engine's pair sessions. `pass` answers CPU seconds; the others 0.
+ * `open` replaces any session the engine holds on that workload; `release` closes every session
+ * but those a later pair still needs (the bench reuses a session across a workload's pairs
+ * rather than open it again); `close` closes them all.
+ */
 export type PairRequest =
   | { op: 'open'; engine: EngineId; workload: Workload; start: number }
   | { op: 'rewind'; engine: EngineId; workload: WorkloadName }
   | { op: 'pass'; engine: EngineId; workload: WorkloadName; from: number; to: number }
+  | { op: 'release'; needed: readonly SessionKey[] }
   | { op: 'close' };
+
+/** One session of the pairs: an engine on a workload (a process holds at most one of each). */
+export interface SessionKey {
+  engine: EngineId;
+  workload: WorkloadName;
+}
 
 const schedstat = `/proc/self/task/${process.pid}/schedstat`;
 
@@ -35,11 +47,15 @@ export class PairSessions {
   /** By engine, then workload: a pair across workloads (wide / steady) holds two of one engine. */
   private readonly sessions = new Map<EngineId, Map<WorkloadName, EngineSession>>();
   /**
-   * Opened after every measured session and never run: in one process the WebAssembly instance
-   * made last runs faster than those made before it (bench/README.md, "Which session opens
-   * first"), so no measured session may be the last made.
+   * Made after every measured session and never run, by engines whose last-made instance runs
+   * faster (BenchEngine.makeSpareInstance): held so that no measured session is the last made.
    */
-  private madeLast: EngineSession | undefined;
+  private spare: unknown;
+
+  /** Whether a spare instance is held (for the tests). */
+  get holdsSpare(): boolean {
+    return this.spare !== undefined;
+  }
 
   constructor(private readonly engines: readonly BenchEngine[], private readonly chunk: number) {}
 
@@ -57,8 +73,7 @@ export class PairSessions {
         if (byWorkload === undefined) this.sessions.set(engine.id, byWorkload = new Map());
         byWorkload.get(request.workload.name)?.close();
         byWorkload.set(request.workload.name, session);
-        this.madeLast?.close();
-        this.madeLast = await engine.open(request.workload, this.chunk);
+        if (engine.makeSpareInstance !== undefined) this.spare = await engine.makeSpareInstance();
         return 0;
       }
       case 'rewind': {
@@ -79,13 +94,20 @@ export class PairSessions {
         for (let at = from; at < to; at += chunk) session.run(at, Math.min(to, at + chunk));
         return Math.max(1e-6, mainThreadCpuSeconds() - before);
       }
-      case 'close': {
-        for (const byWorkload of this.sessions.values()) for (const session of byWorkload.values()) session.close();
-        this.sessions.clear();
-        this.madeLast?.close();
-        this.madeLast = undefined;
+      case 'release': {
+        for (const [engine, byWorkload] of this.sessions) {
+          for (const [workload, session] of byWorkload) {
+            if (request.needed.some((k) => k.engine === engine && k.workload === workload)) continue;
+            session.close();
+            byWorkload.delete(workload);
+          }
+          if (byWorkload.size === 0) this.sessions.delete(engine);
+        }
+        if (this.sessions.size === 0) this.spare = undefined;
         return 0;
       }
+      case 'close':
+        return this.handle({ op: 'release', needed: [] });
     }
   }
 

@@ -9,6 +9,7 @@
 // step at a time (pair-sessions.ts); wide / steady has both sessions in one engine's process.
 import type { EngineRunner } from './engine-runs.js';
 import type { EngineId } from './engines/engine.js';
+import type { SessionKey } from './pair-sessions.js';
 import type { Progress } from './progress.js';
 import { comparable } from './report.js';
 import type { Measurement, PairedRatio, PairsReport } from './report.js';
@@ -113,6 +114,17 @@ export function fitStretch(
   return { from: stretch.from, to: Math.min(available, end, stretch.from + wanted) };
 }
 
+/** The sessions the pairs still to come open in `runner`'s process. */
+export function laterSessions(later: readonly TargetPair[], runnerOf: (engine: EngineId) => EngineRunner, runner: EngineRunner): SessionKey[] {
+  const out: SessionKey[] = [];
+  for (const [wa, ea, wb, eb] of later) {
+    for (const [workload, engine] of [[wa, ea], [wb, eb]] as const) {
+      if (runnerOf(engine) === runner && !out.some((k) => k.engine === engine && k.workload === workload)) out.push({ engine, workload });
+    }
+  }
+  return out;
+}
+
 /** Every pair the ratio targets compare, once each, in the targets' order. */
 export function targetPairs(workloads: readonly WorkloadName[]): TargetPair[] {
   const out: TargetPair[] = [];
@@ -133,22 +145,35 @@ export async function measurePairs(
     const m = measurements.find((x) => x.workload === workload && x.engine === engine);
     return m !== undefined && comparable(m) ? m.throughput?.opsPerSec.max : undefined;
   };
-  for (const pair of targetPairs(built.map((w) => w.name))) {
+  /** Why a pair cannot be measured in this run, if it cannot. */
+  const skipped = ([wa, ea, wb, eb]: TargetPair): string | undefined => {
+    const missing = [wa, wb].find((w) => !built.some((b) => b.name === w));
+    if (missing !== undefined) return `${missing} not in this run`;
+    if (rate(wa, ea) === undefined) return `no verified throughput row for ${wa} / ${ea}`;
+    if (rate(wb, eb) === undefined) return `no verified throughput row for ${wb} / ${eb}`;
+    return undefined;
+  };
+  const pairs = targetPairs(built.map((w) => w.name));
+  // The sessions each engine process holds, by `engine workload start`: a later pair on the same
+  // engine, workload and start reuses one (a rewind before every pass returns it to its start)
+  // instead of opening it again; growing's naive book took seconds to reach its start.
+  const held = new Map<EngineRunner, Set<string>>();
+  const heldBy = (runner: EngineRunner): Set<string> => {
+    let keys = held.get(runner);
+    if (keys === undefined) held.set(runner, keys = new Set());
+    return keys;
+  };
+  for (const [index, pair] of pairs.entries()) {
     const [wa, ea, wb, eb] = pair;
     const sides = { workloadA: wa, engineA: ea, workloadB: wb, engineB: eb };
-    const missing = [wa, wb].find((w) => !built.some((b) => b.name === w));
-    if (missing !== undefined) {
-      report.notMeasured.push({ ...sides, reason: `${missing} not in this run` });
+    const reason = skipped(pair);
+    if (reason !== undefined) {
+      report.notMeasured.push({ ...sides, reason });
       progress.done();
       continue;
     }
-    const rateA = rate(wa, ea);
-    const rateB = rate(wb, eb);
-    if (rateA === undefined || rateB === undefined) {
-      report.notMeasured.push({ ...sides, reason: `no verified throughput row for ${rateA === undefined ? `${wa} / ${ea}` : `${wb} / ${eb}`}` });
-      progress.done();
-      continue;
-    }
+    const rateA = rate(wa, ea)!;
+    const rateB = rate(wb, eb)!;
     progress.step(`paired passes: ${pairText(pair)}`);
     const pairStarted = Date.now();
     const workloadA = built.find((w) => w.name === wa)!;
@@ -166,8 +191,14 @@ export async function measurePairs(
       pass: () => runner.pair({ op: 'pass', engine, workload, from, to }),
     });
     try {
-      const open = (runner: EngineRunner, engine: EngineId, workload: Workload): Promise<number> =>
-        runner.pair({ op: 'open', engine, workload, start: from });
+      const open = async (runner: EngineRunner, engine: EngineId, workload: Workload): Promise<void> => {
+        const keys = heldBy(runner);
+        const key = `${engine} ${workload.name} ${from}`;
+        if (keys.has(key)) return;
+        for (const k of keys) if (k.startsWith(`${engine} ${workload.name} `)) keys.delete(k);
+        await runner.pair({ op: 'open', engine, workload, start: from });
+        keys.add(key);
+      };
       if (apart) await Promise.all([open(runnerA, ea, workloadA), open(runnerB, eb, workloadB)]);
       else {
         await open(runnerA, ea, workloadA);
@@ -181,8 +212,17 @@ export async function measurePairs(
       report.pairs.push({ ...sides, from, to, ...roundFigures(to - from, seconds), seconds: (Date.now() - pairStarted) / 1000 });
     } catch (error) {
       report.notMeasured.push({ ...sides, reason: `failed: ${(error as Error).message.split('\n')[0]}` });
+      // Whatever the failed pair left open is not trusted for another.
+      for (const runner of [runnerA, runnerB]) heldBy(runner).clear();
     } finally {
-      await Promise.allSettled([runnerA.pair({ op: 'close' }), ...(apart ? [runnerB.pair({ op: 'close' })] : [])]);
+      // Each process keeps only what a later pair runs there: growing's sessions (its core alone's
+      // whole encoded stream among them) go once its last pair is done.
+      await Promise.allSettled([runnerA, ...(apart ? [runnerB] : [])].map((runner) => {
+        const needed = laterSessions(pairs.slice(index + 1).filter((p) => skipped(p) === undefined), runnerOf, runner);
+        const keys = heldBy(runner);
+        for (const k of keys) if (!needed.some((n) => k.startsWith(`${n.engine} ${n.workload} `))) keys.delete(k);
+        return runner.pair({ op: 'release', needed });
+      }));
     }
     progress.done();
   }

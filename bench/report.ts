@@ -257,8 +257,16 @@ function whyNotPaired(report: BenchReport, pairs: readonly TargetPair[]): string
 
 const fmt = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
 
+/**
+ * What the ratio targets' verdicts are taken on: the ratio of the throughput rows' medians, or the
+ * worst pair's paired median where every pair of the target has one (else the medians still).
+ * Both figures are printed either way; moving the verdicts is this one line, the lead's call
+ * (bench/README.md, "The alternated passes, examined (stop 53)").
+ */
+export const RATIO_VERDICTS_ON: 'medians' | 'paired' = 'medians';
+
 /** The headline targets, each met, missed, or not measured in this run. */
-export function evaluateTargets(report: BenchReport): Target[] {
+export function evaluateTargets(report: BenchReport, ratioVerdictsOn: 'medians' | 'paired' = RATIO_VERDICTS_ON): Target[] {
   const targets: Target[] = [];
   const ratios = ratioTargets(report.workloads.map((w) => w.name));
   const ratioTarget = ({ name, goal, pairs }: RatioTarget): Target => {
@@ -267,8 +275,9 @@ export function evaluateTargets(report: BenchReport): Target[] {
     // The verdict stays on the ratio of medians. The paired figure is printed beside it: steadier
     // from run to run on this machine, but in stop 52's first full run it read the WASM batch path
     // at 0.37x the core alone on many-assets where three runs before read 0.97x, not yet explained
-    // (bench/README.md, "Target ratios from alternated passes"); an instrument is not a judge
-    // before its readings are understood.
+    // (bench/README.md, "Target ratios from alternated passes"; not reproduced in stop 53's runs,
+    // "The alternated passes, examined"); an instrument is not a judge before its readings are
+    // understood. RATIO_VERDICTS_ON moves them.
     const verdict = { met: worst === undefined ? null : worst.ratio >= goal, ...(worst === undefined ? {} : { ratioOfMedians: worst }) };
     const paired = pairedFigures(report, pairs);
     if (paired.length === 0) {
@@ -281,10 +290,12 @@ export function evaluateTargets(report: BenchReport): Target[] {
     const p = paired.reduce((w, x) => (x.ratio.median < w.ratio.median ? x : w));
     const at = pairText([p.workloadA, p.engineA, p.workloadB, p.engineB]);
     const coverage = paired.length === pairs.length ? '' : `, ${paired.length} of ${pairs.length} pairs`;
+    const onPaired = ratioVerdictsOn === 'paired' && paired.length === pairs.length;
     return {
       name, goal: `>= ${goal}x`,
-      actual: `${medians}; paired ${fmt(p.ratio.median)}x at worst (${at}; rounds ${fmt(p.ratio.min)}-${fmt(p.ratio.max)}, ${p.rounds} rounds${coverage})`,
+      actual: `${medians}; paired ${fmt(p.ratio.median)}x at worst (${at}; rounds ${fmt(p.ratio.min)}-${fmt(p.ratio.max)}, ${p.rounds} rounds${coverage})${onPaired ? ' (verdict on the paired figure)' : ''}`,
       ...verdict,
+      ...(onPaired ? { met: p.ratio.median >= goal } : {}),
       paired: { at, ratio: p.ratio, rounds: p.rounds, pairsMeasured: paired.length, pairs: pairs.length },
     };
   };

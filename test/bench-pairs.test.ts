@@ -2,7 +2,11 @@
 // runs, and the sessions' start further into a stream (EngineSession.startAt) ending where a
 // whole pass does. No speed is asserted: the passes' seconds here are made up or not read.
 import { describe, expect, it } from 'vitest';
-import { alternate, fitStretch, passStretch, round, roundFigures, targetPairs } from '../bench/pairs.js';
+import { alternate, fitStretch, measurePairs, passStretch, round, roundFigures, targetPairs } from '../bench/pairs.js';
+import type { EngineRunner } from '../bench/engine-runs.js';
+import { PairSessions } from '../bench/pair-sessions.js';
+import type { PairRequest } from '../bench/pair-sessions.js';
+import type { EngineId } from '../bench/engines/engine.js';
 import type { PairSide } from '../bench/pairs.js';
 import { ratioTargets } from '../bench/target-pairs.js';
 import { SCALES } from '../bench/options.js';
@@ -11,8 +15,9 @@ import type { Workload, WorkloadName } from '../bench/workloads/workload.js';
 import { WORKLOAD_NAMES } from '../bench/workloads/workload.js';
 import { compare } from '../bench/engine-runs.js';
 import { engineById } from '../bench/engines/index.js';
+import { NaiveStopBook } from '../bench/naive-stop-book.js';
 import { evaluateTargets } from '../bench/report.js';
-import type { BenchReport, PairedRatio } from '../bench/report.js';
+import type { BenchReport, Measurement, PairedRatio, Verification } from '../bench/report.js';
 
 const tiny = (name: WorkloadName): Workload => buildWorkload(name, SCALES.tiny, 20120621) as Workload;
 
@@ -118,6 +123,75 @@ describe('the pairs', () => {
   });
 });
 
+describe('the sessions across pairs', () => {
+  it('are opened once per engine, workload and start, reused by the later pairs, and released after the last that runs them', async () => {
+    const built = [tiny('steady'), tiny('sweep')];
+    const engines = ['wasm-batch', 'wasm-core', 'js', 'js-batch', 'naive'] as const;
+    const measurements: Measurement[] = built.flatMap((w) => engines.map((engine): Measurement => ({
+      workload: w.name, engine, status: 'ok',
+      throughput: { opsPerSec: { median: 1e6, min: 1e6, max: 1e6 }, samples: 5, minTimeSeconds: 0.01 },
+      verification: { ok: true } as Verification,
+    })));
+    const opened: string[] = [];
+    const used: string[] = [];
+    const runners = new Map<EngineId, EngineRunner>();
+    const held = new Map<EngineId, Set<string>>();
+    for (const engine of engines) {
+      // One process per engine, as the bench has it: what it holds, and what it is asked.
+      const holds = new Set<string>();
+      runners.set(engine, {
+        measure: () => Promise.reject(new Error('not here')),
+        pendingStopsCost: () => Promise.reject(new Error('not here')),
+        close() {},
+        async pair(request: PairRequest) {
+          if (request.op === 'open') {
+            opened.push(`${request.engine} ${request.workload.name} ${request.start}`);
+            holds.add(`${request.engine} ${request.workload.name}`);
+          } else if (request.op === 'release') {
+            for (const k of holds) if (!request.needed.some((n) => `${n.engine} ${n.workload}` === k)) holds.delete(k);
+          } else if (request.op === 'close') {
+            holds.clear();
+          } else {
+            if (!holds.has(`${request.engine} ${request.workload}`)) throw new Error(`${request.engine} ${request.workload} is not open`);
+            if (request.op === 'pass') {
+              used.push(`${request.engine} ${request.workload}`);
+              return 0.01;
+            }
+          }
+          return 0;
+        },
+      });
+      held.set(engine, holds);
+    }
+    const progress = { step() {}, done() {}, tick() {}, stop() {} };
+    const report = await measurePairs((e) => runners.get(e)!, built, measurements, { chunk: SCALES.tiny.chunk, rounds: 2, passSeconds: 0.01 }, progress);
+    if (!('pairs' in report)) throw new Error('no pairs');
+    // Every pair of these engines on these workloads measured (no side found closed)...
+    expect(report.notMeasured.filter((n) => n.reason.startsWith('failed'))).toEqual([]);
+    expect(report.pairs.length).toBe(8);
+    // ...each session opened once though most run in two or three pairs.
+    expect(new Set(opened).size).toBe(opened.length);
+    expect(new Set(used).size).toBeLessThan(used.length);
+    expect(opened.length).toBe(new Set(used).size);
+    // Nothing is held once the last pair is done.
+    for (const [engine, holds] of held) expect([engine, [...holds]]).toEqual([engine, []]);
+  });
+
+  it('are followed by a spare instance only where the last one made runs faster: the WASM engines', async () => {
+    const steady = tiny('steady');
+    for (const id of ['wasm-core', 'wasm', 'js', 'naive'] as const) {
+      const sessions = new PairSessions([engineById(id)], SCALES.tiny.chunk);
+      await sessions.handle({ op: 'open', engine: id, workload: steady, start: 0 });
+      expect(sessions.holdsSpare).toBe(id.startsWith('wasm'));
+      await sessions.handle({ op: 'release', needed: [{ engine: id, workload: 'steady' }] });
+      expect(sessions.holdsSpare).toBe(id.startsWith('wasm'));
+      await sessions.handle({ op: 'close' });
+      expect(sessions.holdsSpare).toBe(false);
+      await expect(sessions.handle({ op: 'pass', engine: id, workload: 'steady', from: 0, to: 1000 })).rejects.toThrow(/no open session/);
+    }
+  });
+});
+
 describe('a session started further into the stream (startAt)', () => {
   for (const id of ['wasm-batch', 'wasm-core', 'js', 'naive'] as const) {
     it(`${id}: rewinds to that point, and the rest of the stream from there ends where a whole pass does`, async () => {
@@ -132,15 +206,25 @@ describe('a session started further into the stream (startAt)', () => {
         session.run(start, start + chunk);
         session.rewind();
         expect(session.restingOrders()).toBe(resting);
-        for (let at = start; at < growing.stream.count; at += chunk) session.run(at, Math.min(growing.stream.count, at + chunk));
-        // The book, not the counts: the tally holds only the stretch run from the start.
-        const v = compare(session, growing, false, undefined, false);
-        expect(v.differences).toEqual([]);
+        // Twice: a pass to the end must leave the start state (the naive book's snapshot) as it was.
+        for (let pass = 0; pass < 2; pass++) {
+          session.rewind();
+          for (let at = start; at < growing.stream.count; at += chunk) session.run(at, Math.min(growing.stream.count, at + chunk));
+          // The book, not the counts: the tally holds only the stretch run from the start.
+          const v = compare(session, growing, false, undefined, false);
+          expect(v.differences).toEqual([]);
+        }
       } finally {
         session.close();
       }
     });
   }
+});
+
+describe('the naive book\'s snapshot (its rewind to a start further in)', () => {
+  it('is refused by the stop book, whose stops it would lose', () => {
+    expect(() => new NaiveStopBook().snapshot()).toThrow(/stops/);
+  });
 });
 
 describe('the ratio targets\' verdicts', () => {
@@ -167,6 +251,16 @@ describe('the ratio targets\' verdicts', () => {
     expect(t.paired).toEqual({ at: 'steady, wasm-batch / wasm-core', ratio: { median: 0.85, min: 0.6, max: 1.1 }, rounds: 5, pairsMeasured: 1, pairs: 1 });
     expect(t.ratioOfMedians).toEqual({ at: 'steady, wasm-batch / wasm-core', ratio: 0.5 });
     expect(t.actual).toBe('ratio of medians 0.50x at worst (steady, wasm-batch / wasm-core); paired 0.85x at worst (steady, wasm-batch / wasm-core; rounds 0.60-1.10, 5 rounds)');
+  });
+
+  it('move to the paired median with one setting, and only where every pair of the target has one', () => {
+    const t = evaluateTargets(report({ rounds: 5, passSeconds: 0.1, seconds: 1, pairs: [figure(0.85)], notMeasured: [] }, 1), 'paired')
+      .find((x) => x.name.startsWith('WASM submitBatch'))!;
+    expect(t.met).toBe(true);
+    expect(t.actual).toContain('(verdict on the paired figure)');
+    const none = evaluateTargets(report({ status: 'not run', reason: 'not selected (--no-pairs)' }, 1), 'paired')
+      .find((x) => x.name.startsWith('WASM submitBatch'))!;
+    expect(none.met).toBe(false);
   });
 
   it('say why there is no paired figure (--no-pairs, or a file of schema 1)', () => {

@@ -78,4 +78,12 @@ export interface BenchEngine {
   /** False when the tally's `fills` is not the number of fills (nodejs-order-book counts orders done): not compared. */
   readonly countsFills?: boolean;
   open(workload: Workload, chunk: number): Promise<EngineSession>;
+  /**
+   * Where the instance made last in a process runs faster than those made before it (the WASM
+   * engines: bench/README.md, "Which session opens first: the instance made last"): makes one
+   * more, bare and never run, for the caller to hold after opening the sessions it measures, so
+   * that none of them is the last made. Absent where the effect is not seen (the JS engines, the
+   * baselines).
+   */
+  makeSpareInstance?(): Promise<unknown>;
 }

@@ -59,6 +59,8 @@ export function lobcoreEngine(backend: BackendName, path: LobcorePath): BenchEng
     },
     cannotRun: () => undefined,
     ...(path === 'core' ? { readsVolume: () => false, caveat: () => 'no results read: book checked' } : {}),
+    // A bare engine: the instance is what counts, so no prelude or encoded stream (4M commands on growing).
+    ...(backend === 'wasm' ? { makeSpareInstance: () => newEngine(backend) } : {}),
     async open(workload: Workload, chunk: number) {
       const { engine, core } = await newEngine(backend);
       const session = new LobcoreSession(engine, core, workload, path, chunk);
