@@ -1,0 +1,97 @@
+// The README's benchmark tables, rendered from full runs' latest.json files rather than copied by
+// hand, so that every figure there can be traced to a file and regenerated:
+//
+//   node dist/bench/markdown.js bench/results/latest.json [another/latest.json ...]
+//
+// Two tables: the issues' targets, a column a run; and the throughput medians of the first run,
+// the other runs' medians of the same cell after it in small type, so a reader sees the spread
+// from run to run beside each figure.
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { formatCount } from './charts.js';
+import type { BenchReport } from './report.js';
+
+/** The engines in the order of the README's table, with its column heads. */
+const COLUMNS: readonly (readonly [engine: string, head: string])[] = [
+  ['wasm', 'WASM per call'],
+  ['wasm-batch', 'WASM submitBatch'],
+  ['wasm-core', 'WASM core alone'],
+  ['js', 'JS per call'],
+  ['js-batch', 'JS submitBatch'],
+  ['js-core', 'JS core alone'],
+  ['naive', 'naive JS book'],
+  ['nodejs-order-book', 'nodejs-order-book'],
+];
+
+/** A run's column head: when it started, in UTC to the minute. */
+export function runLabel(report: BenchReport): string {
+  return `${report.machine.date.slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+export function targetsTable(runs: readonly BenchReport[]): string {
+  const first = runs[0].targets;
+  const lines = [
+    `| target | goal | ${runs.map(runLabel).join(' | ')} |`,
+    `| --- | --- | ${runs.map(() => '---').join(' | ')} |`,
+  ];
+  for (const target of first) {
+    const cells = runs.map((run) => {
+      const same = run.targets.find((t) => t.name === target.name);
+      return same === undefined ? 'not measured' : `${same.actual}${same.met ? ', **met**' : ''}`;
+    });
+    lines.push(`| ${target.name} | ${target.goal} | ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+function median(run: BenchReport, workload: string, engine: string): number | undefined {
+  const m = run.measurements.find((x) => x.workload === workload && x.engine === engine);
+  return m?.status === 'ok' ? m.throughput?.opsPerSec.median : undefined;
+}
+
+const figure = (value: number | undefined): string => (value === undefined ? 'n/a' : formatCount(value));
+
+export function mediansTable(runs: readonly BenchReport[]): string {
+  const lines = [
+    `| workload | ${COLUMNS.map(([, head]) => head).join(' | ')} |`,
+    `| --- | ${COLUMNS.map(() => '---:').join(' | ')} |`,
+  ];
+  for (const { name } of runs[0].workloads) {
+    const cells = COLUMNS.map(([engine]) => {
+      const own = median(runs[0], name, engine);
+      if (own === undefined || runs.length === 1) return figure(own);
+      return `${figure(own)} <sub>${runs.slice(1).map((run) => figure(median(run, name, engine))).join(', ')}</sub>`;
+    });
+    lines.push(`| ${name} | ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+function readReport(file: string): BenchReport {
+  let report: Partial<BenchReport>;
+  try {
+    report = JSON.parse(readFileSync(file, 'utf8')) as Partial<BenchReport>;
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    throw new Error(`${file}: ${reason}`);
+  }
+  if (!Array.isArray(report.targets) || !Array.isArray(report.measurements) || !Array.isArray(report.workloads)) {
+    throw new Error(`${file}: not a bench report (no targets, measurements or workloads)`);
+  }
+  return report as BenchReport;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const files = process.argv.slice(2);
+  if (files.length === 0) {
+    console.error('usage: node dist/bench/markdown.js <latest.json> [more latest.json ...]');
+    process.exit(2);
+  }
+  try {
+    const runs = files.map(readReport);
+    console.log(`${targetsTable(runs)}\n\nMedians, commands/s, the ${runLabel(runs[0])} run${runs.length > 1 ? ` (${runs.slice(1).map(runLabel).join(', ')} below each)` : ''}:\n\n${mediansTable(runs)}`);
+  } catch (error) {
+    console.error(`markdown: ${(error as Error).message}`);
+    process.exit(1);
+  }
+}
