@@ -174,6 +174,70 @@ describeEachBackend('a sparse book, prices spread up to 2^53-1', (backend) => {
   });
 });
 
+describeEachBackend('levels emptied at the touch and refilled at the same prices', (backend) => {
+  // A level emptied at the touch stays parked for the price's return (src/js-core/levels.ts,
+  // assembly/levels.ts): here more levels empty at once than may stay parked, and nothing may
+  // show one: not depth, the best price, a snapshot, the level limit or the matching after.
+  it('never shows an emptied level, counts only levels with orders, and matches as a fresh book would', async () => {
+    const engine = await newEngine(backend, { maxLevels: 400 });
+    const model = new LevelModel();
+    let time = 1;
+    const rest = (side: Side, price: number, size: number): number => {
+      const result = engine.placeLimit({ trader: 1 + (price % 7), asset: ASSET, side, price, size, timestamp: time++ });
+      expect(result.status).toBe('resting');
+      model.rest(side, price, result.orderId, size);
+      return result.orderId;
+    };
+    const check = (): void => {
+      const depth = engine.depth(ASSET, 1_000);
+      expect(depth.bids).toEqual(model.depth('bid'));
+      expect(depth.asks).toEqual(model.depth('ask'));
+      expect(engine.bestBid(ASSET)).toEqual(model.depth('bid')[0]);
+      const copy = engine.snapshot();
+      const restored = newEngine(backend, { maxLevels: 400 }).then((other) => {
+        other.restore(copy);
+        expect(Buffer.compare(other.snapshot(), copy)).toBe(0);
+        expect(other.depth(ASSET, 1_000)).toEqual(depth);
+      });
+      pending.push(restored);
+    };
+    const pending: Array<Promise<void>> = [];
+    const sell = (size: number): void => {
+      const result = engine.placeMarket({ trader: 99, asset: ASSET, side: 'ask', size, timestamp: time++ });
+      const expected = model.take('bid', size, -Infinity);
+      expect(result.fills.map(({ makerOrderId, price, size: traded }) => ({ makerOrderId, price, size: traded }))).toEqual(expected);
+    };
+    for (let price = 1; price <= 200; price++) rest('bid', price, 1 + (price % 3));
+    for (let price = 1001; price <= 1200; price++) rest('ask', price, 2);
+    // The best 150 bid levels emptied by one taker: more than stay parked.
+    sell(model.depth('bid').slice(0, 150).reduce((sum, level) => sum + level.size, 0));
+    check();
+    // 150 new prices above the emptied ones: 400 levels with orders, the limit, all accepted.
+    const fresh: number[] = [];
+    for (let price = 201; price <= 350; price++) fresh.push(rest('bid', price, 5));
+    expect(engine.placeLimit({ trader: 1, asset: ASSET, side: 'bid', price: 351, size: 1, timestamp: time++ }).status).toBe('rejected');
+    check();
+    // Cancelled best first: each empties the touch.
+    for (let i = fresh.length - 1; i >= 0; i--) {
+      const price = 201 + i;
+      expect(engine.cancel({ trader: 1 + (price % 7), asset: ASSET, orderId: fresh[i] }).ok).toBe(true);
+      model.cancel('bid', price, fresh[i]);
+    }
+    check();
+    // The emptied prices refilled best first, as the sweep benchmark does, then taken again in part.
+    for (let price = 200; price > 50; price--) rest('bid', price, 1 + (price % 4));
+    check();
+    sell(97);
+    check();
+    for (let price = 120; price <= 200; price++) if (!model.bids.has(price)) rest('bid', price, 3);
+    check();
+    sell(1_000_000);
+    check();
+    expect(engine.bestBid(ASSET)).toBeUndefined();
+    await Promise.all(pending);
+  });
+});
+
 describe('the sparse-book model itself', () => {
   it('takes best first and stops at the limit', () => {
     const model = new LevelModel();

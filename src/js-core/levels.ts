@@ -10,6 +10,14 @@
 // books, keyed by (side, price), answers in one probe (open addressing over level slots + 1,
 // linear probing, at most a quarter full, backward-shift deletion), as in the WASM core (whose
 // file says why a quarter).
+//
+// A level emptied at the touch is parked, not removed: it keeps its record, its ladder entry and
+// its map slot, with no orders (count 0), and an order arriving at its price takes it back
+// (addLevel) with no ladder insert and no hashing. A sweep empties the levels at the touch and
+// the flow after it usually refills the same prices (docs/levels.md). Nothing outside this file
+// sees a parked level: findLevel does not find it, the walks skip it, the side's touch and
+// length count only levels with orders. At most Parking.LEVELS are parked over all books; the
+// oldest goes when one more comes, removed as any other level.
 import { No, SideCode } from './codes.js';
 import { Ladders } from './ladder.js';
 import { growFloat64, growInt32 } from './typed-arrays.js';
@@ -17,6 +25,11 @@ import { growFloat64, growInt32 } from './typed-arrays.js';
 
 const INITIAL_SIDES = 32;
 const INITIAL_SLOT_BITS = 4;
+
+const enum Parking {
+  /** Levels parked at once, over all books (a power of two): a sweep empties up to 60 on the bench. */
+  LEVELS = 128,
+}
 
 /** The sort key of a price on a side: larger is better. */
 export function keyOf(sideCode: number, price: number): number {
@@ -37,9 +50,16 @@ export class Levels {
   count: Int32Array;
   /** The side index the level belongs to. */
   side: Int32Array;
+  /** Per level: its place in `parked` + 1 while parked, else 0. */
+  private parkedAt: Int32Array;
   capacity: number;
-  /** Levels in use over all books and sides. */
+  /** Levels with orders over all books and sides (parked levels are not counted). */
   live = 0;
+  /** Levels in the map: live and parked. */
+  private hashed = 0;
+  /** Parked levels, oldest first from `parkNext` round: No.SLOT where a level was taken back. */
+  private readonly parked = new Int32Array(Parking.LEVELS).fill(No.SLOT);
+  private parkNext = 0;
   private highWater = 0;
   private freeHead = No.SLOT;
 
@@ -51,11 +71,18 @@ export class Levels {
   private missSide = -1;
   private missPrice = NaN;
   private missSlot = 0;
+  /** The parked level that last findLevel met at its price, or No.SLOT (valid with missSide). */
+  private missParked = No.SLOT;
 
   // ---- sides
   readonly ladders: Ladders;
   /** Per side: resting orders on it. */
   sideOrders: Int32Array = new Int32Array(INITIAL_SIDES);
+  /** Per side: levels with orders (the ladder also holds the parked ones). */
+  private sideLevels: Int32Array = new Int32Array(INITIAL_SIDES);
+  /** Per side: the best level with orders and its key (No.SLOT and -Infinity when none). */
+  private touch: Int32Array = new Int32Array(INITIAL_SIDES).fill(No.SLOT);
+  private touchKey: Float64Array = new Float64Array(INITIAL_SIDES).fill(-Infinity);
   private sides = 0;
 
   // ---- (side, price) -> level map: level + 1 per slot, 0 empty
@@ -72,6 +99,7 @@ export class Levels {
     this.tail = new Int32Array(capacity);
     this.count = new Int32Array(capacity);
     this.side = new Int32Array(capacity);
+    this.parkedAt = new Int32Array(capacity);
     while (1 << this.slotBits < capacity * 4) this.slotBits++;
     this.slots = new Int32Array(1 << this.slotBits);
   }
@@ -79,10 +107,15 @@ export class Levels {
   /** Empties every level and side, keeping the arrays (the price map's must read empty again). */
   clear(): this {
     this.live = 0;
+    this.hashed = 0;
     this.highWater = 0;
     this.freeHead = No.SLOT;
     this.missSide = -1;
+    this.parked.fill(No.SLOT);
+    this.parkNext = 0;
+    this.parkedAt.fill(0);
     this.sideOrders.fill(0, 0, this.sides);
+    this.sideLevels.fill(0, 0, this.sides);
     this.sides = 0;
     this.slots.fill(0);
     this.ladders.clear();
@@ -92,26 +125,29 @@ export class Levels {
   /** A new empty side; returns its index (sides are numbered 0, 1, 2...). */
   addSide(): number {
     const s = this.sides++;
-    if (s === this.sideOrders.length) this.sideOrders = growInt32(this.sideOrders, s * 2);
+    if (s === this.sideOrders.length) this.growSides(s * 2);
     this.ladders.initLadder(s);
+    this.touch[s] = No.SLOT;
+    this.touchKey[s] = -Infinity;
     return s;
   }
 
+  /** Levels with orders on the side. */
   sideLength(s: number): number {
-    return this.ladders.length[s];
+    return this.sideLevels[s];
   }
 
   /** The best level of a side, or No.SLOT when it is empty. */
   bestLevel(s: number): number {
-    return this.ladders.best[s];
+    return this.touch[s];
   }
 
   /** The best key of a side, or -Infinity when it is empty. */
   bestKey(s: number): number {
-    return this.ladders.bestKey[s];
+    return this.touchKey[s];
   }
 
-  /** The level at this price on the side, or No.SLOT. */
+  /** The level at this price on the side, or No.SLOT (also for a parked level, which addLevel takes back). */
   findLevel(s: number, price: number): number {
     const slots = this.slots;
     const mask = slots.length - 1;
@@ -121,43 +157,79 @@ export class Levels {
         this.missSide = s;
         this.missPrice = price;
         this.missSlot = i;
+        this.missParked = No.SLOT;
         return No.SLOT;
       }
       const level = entry - 1;
-      if (this.price[level] === price && this.side[level] === s) return level;
+      if (this.price[level] === price && this.side[level] === s) {
+        if (this.parkedAt[level] === 0) return level;
+        this.missSide = s;
+        this.missPrice = price;
+        this.missParked = level;
+        return No.SLOT;
+      }
     }
   }
 
   /**
-   * A new empty level at `price`, put in its place on the side. The caller has usually just looked
-   * the price up (findLevel): then the level takes the empty slot that lookup stopped at.
+   * A new empty level at `price`, in its place on the side: the level parked at that price if
+   * there is one, else a new record. The caller has usually just looked the price up (findLevel):
+   * then what that lookup met is used without probing again.
    */
   addLevel(s: number, price: number): number {
-    const level = this.takeLevel(s, price);
-    this.ladders.ladderInsert(s, keyOf(s & 1, price), level);
-    if (this.missSide === s && this.missPrice === price && this.live * 4 <= this.slots.length) {
-      this.missSide = -1;
-      this.slots[this.missSlot] = level + 1;
+    if (this.missSide !== s || this.missPrice !== price) this.findLevel(s, price);
+    this.missSide = -1;
+    const key = keyOf(s & 1, price);
+    let level = this.missParked;
+    if (level !== No.SLOT) {
+      this.unpark(level);
     } else {
-      this.hashLevel(level);
+      level = this.takeLevel(s, price);
+      this.ladders.ladderInsert(s, key, level);
+      if (++this.hashed * 4 <= this.slots.length) this.slots[this.missSlot] = level + 1;
+      else this.hashLevel(level);
+    }
+    this.live++;
+    this.sideLevels[s]++;
+    if (key > this.touchKey[s]) {
+      this.touch[s] = level;
+      this.touchKey[s] = key;
     }
     return level;
   }
 
-  /** Takes an emptied level off its side and back to the pool. */
+  /** Takes an emptied level off its side: parked if it was the touch, else back to the pool. */
   removeLevel(level: number): void {
     const s = this.side[level];
-    this.ladders.ladderRemove(s, keyOf(s & 1, this.price[level]), level);
-    this.unhashLevel(level);
-    this.giveLevel(level);
+    this.live--;
+    this.sideLevels[s]--;
+    if (level !== this.touch[s]) {
+      this.dropLevel(level);
+      return;
+    }
+    // The next level with orders below it is the new touch.
+    const at = this.liveFrom(this.ladders.worsePosition(this.ladders.positionOf(s, keyOf(s & 1, this.price[level]), level)));
+    if (at === No.POSITION) {
+      this.touch[s] = No.SLOT;
+      this.touchKey[s] = -Infinity;
+    } else {
+      this.touch[s] = this.ladders.valueAt(at);
+      this.touchKey[s] = this.ladders.keyAt(at);
+    }
+    this.park(level);
   }
 
-  // Walking a side best-first: positions from ladder.ts.
+  // Walking a side best-first: positions from ladder.ts, parked levels passed over.
   bestPosition(s: number): number {
-    return this.ladders.bestPosition(s);
+    return this.liveFrom(this.ladders.bestPosition(s));
   }
   worsePosition(at: number): number {
-    return this.ladders.worsePosition(at);
+    return this.liveFrom(this.ladders.worsePosition(at));
+  }
+  /** The first position from `at` on, worse first, whose level has orders. */
+  private liveFrom(at: number): number {
+    while (at !== No.POSITION && this.count[this.ladders.valueAt(at)] === 0) at = this.ladders.worsePosition(at);
+    return at;
   }
   keyAt(at: number): number {
     return this.ladders.keyAt(at);
@@ -177,16 +249,54 @@ export class Levels {
   buildNextWorseLevel(s: number, price: number): number {
     const level = this.takeLevel(s, price);
     this.ladders.buildNextWorse(s, keyOf(s & 1, price), level);
+    this.hashed++;
     this.hashLevel(level);
+    this.live++;
     return level;
   }
 
   endSideBuild(s: number, levels: number): void {
     this.ladders.endLadderBuild(s, levels);
+    this.sideLevels[s] = levels;
+    this.touch[s] = this.ladders.best[s];
+    this.touchKey[s] = this.ladders.bestKey[s];
   }
 
   bytes(): number {
-    return this.capacity * (8 * 2 + 4 * 4) + this.ladders.bytes() + this.sideOrders.byteLength + this.slots.byteLength;
+    return this.capacity * (8 * 2 + 4 * 5) + this.ladders.bytes() + this.sideOrders.byteLength * 4 + this.slots.byteLength +
+      this.parked.byteLength;
+  }
+
+  /** Keeps an emptied level (no longer the touch) in the ladder and the map, oldest parked out. */
+  private park(level: number): void {
+    this.head[level] = No.SLOT;
+    this.tail[level] = No.SLOT;
+    this.count[level] = 0;
+    this.total[level] = 0;
+    const at = this.parkNext;
+    this.parkNext = (at + 1) & (Parking.LEVELS - 1);
+    const oldest = this.parked[at];
+    if (oldest !== No.SLOT) {
+      this.parkedAt[oldest] = 0;
+      this.dropLevel(oldest);
+    }
+    this.parked[at] = level;
+    this.parkedAt[level] = at + 1;
+  }
+
+  /** A parked level taken back, empty, for an order at its price. */
+  private unpark(level: number): void {
+    this.parked[this.parkedAt[level] - 1] = No.SLOT;
+    this.parkedAt[level] = 0;
+  }
+
+  /** Takes a level with no orders out of the ladder and the map, and back to the pool. */
+  private dropLevel(level: number): void {
+    const s = this.side[level];
+    this.ladders.ladderRemove(s, keyOf(s & 1, this.price[level]), level);
+    this.unhashLevel(level);
+    this.hashed--;
+    this.giveLevel(level);
   }
 
   private home(s: number, price: number): number {
@@ -200,8 +310,9 @@ export class Levels {
     return h >>> (32 - this.slotBits);
   }
 
+  /** Puts a level (counted in `hashed` already) in the map. */
   private hashLevel(level: number): void {
-    if (this.live * 4 > this.slots.length) this.growSlots();
+    if (this.hashed * 4 > this.slots.length) this.growSlots();
     this.place(level);
   }
 
@@ -232,6 +343,13 @@ export class Levels {
     slots[i] = 0;
   }
 
+  private growSides(count: number): void {
+    this.sideOrders = growInt32(this.sideOrders, count);
+    this.sideLevels = growInt32(this.sideLevels, count);
+    this.touch = growInt32(this.touch, count);
+    this.touchKey = growFloat64(this.touchKey, count);
+  }
+
   private growSlots(): void {
     const old = this.slots;
     this.slots = new Int32Array(old.length * 2);
@@ -241,7 +359,6 @@ export class Levels {
 
   /** An empty level record of side `s` at `price`. May replace the arrays. */
   private takeLevel(s: number, price: number): number {
-    this.live++;
     let level = this.freeHead;
     if (level !== No.SLOT) {
       this.freeHead = this.head[level];
@@ -261,7 +378,6 @@ export class Levels {
   private giveLevel(level: number): void {
     this.head[level] = this.freeHead;
     this.freeHead = level;
-    this.live--;
   }
 
   private grow(capacity: number): void {
@@ -271,6 +387,7 @@ export class Levels {
     this.tail = growInt32(this.tail, capacity);
     this.count = growInt32(this.count, capacity);
     this.side = growInt32(this.side, capacity);
+    this.parkedAt = growInt32(this.parkedAt, capacity);
     this.ladders.growValues(capacity);
     this.capacity = capacity;
   }
