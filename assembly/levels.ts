@@ -17,7 +17,11 @@
 // the flow after it usually refills the same prices (docs/levels.md). Nothing outside this file
 // sees a parked level: findLevel does not find it, the walks skip it, the side's touch and
 // length count only levels with orders. At most PARKED_LEVELS are parked over all books; the
-// oldest goes when one more comes, removed as any other level.
+// oldest goes when one more comes, removed as any other level. Parking pays only where prices
+// come back, so it runs on credit (parkingCredit), as in the JS core (whose file says why): each
+// level parked takes one, each taken back gives CREDIT_TAKEN_BACK; at none every parked level is
+// removed and parking stops, an emptied touch is removed as before and its price noted in a small
+// filter, and a new level at a noted price gives the credit back.
 //
 // Finding the level of a price (every resting order needs it) does not search the ladder: one
 // hash map over all levels of all books, keyed by (side, price), answers in one probe, where the
@@ -93,7 +97,16 @@ const PARKED_LEVELS: u32 = 128;
 /** Parked levels, oldest first from parkNext round: 0 where a level was taken back. */
 const parked: usize = memory.data(<i32>PARKED_LEVELS * 4, 4);
 let parkNext: u32 = 0;
-// The parked level the last findLevel met at its price (0: none), for the addLevel that follows it.
+/** parkingCredit's ceiling, and what a level taken back adds (a level parked takes one). */
+const CREDIT_MAX: u32 = 256;
+const CREDIT_TAKEN_BACK: u32 = 8;
+/** 0: parking off, nothing parked. */
+let parkingCredit: u32 = CREDIT_MAX;
+/** Prices of touches removed while parking is off, by (side, price) hash: price f64 | side u32 | - (16 bytes). */
+const DROPPED_FILTER: u32 = 64;
+const dropped: usize = memory.data(<i32>DROPPED_FILTER * 16, 8);
+// What the last findLevel that found no level with orders met at its price: the parked level, or
+// 0 for none; for the addLevel that follows it. Cleared when the map changes.
 let parkedFoundSide: usize = 0;
 let parkedFoundPrice: f64 = NaN;
 let parkedFound: usize = 0;
@@ -107,6 +120,8 @@ export function resetLevels(): void {
   hashedLevels = 0;
   memory.fill(parked, 0, <usize>PARKED_LEVELS * 4);
   parkNext = 0;
+  parkingCredit = CREDIT_MAX;
+  memory.fill(dropped, 0, <usize>DROPPED_FILTER * 16);
   parkedFoundSide = 0;
 }
 
@@ -177,7 +192,12 @@ function unhashLevel(level: usize): void {
   let i = levelHome(s, price);
   while (true) {
     const level = <usize>load<u32>(levelSlot(i));
-    if (level == 0) return 0;
+    if (level == 0) {
+      parkedFoundSide = s;
+      parkedFoundPrice = price;
+      parkedFound = 0;
+      return 0;
+    }
     if (levelPrice(level) == price && levelSide(level) == s) {
       if (parkedAt(level) == 0) return level;
       parkedFoundSide = s;
@@ -191,7 +211,6 @@ function unhashLevel(level: usize): void {
 
 /** The level parked at this price on the side, or 0. */
 function findParked(s: usize, price: f64): usize {
-  if (parkedFoundSide == s && parkedFoundPrice == price) return parkedFound;
   if (findLevel(s, price) != 0 || parkedFoundSide != s || parkedFoundPrice != price) return 0;
   return parkedFound;
 }
@@ -220,12 +239,15 @@ export function reserveLevel(s: usize): bool {
  */
 export function addLevel(s: usize, price: f64): usize {
   const key = keyOf(sideCode(s), price);
-  let level = findParked(s, price);
+  // What findLevel, just before, met is used without probing again.
+  let level = parkedFoundSide == s && parkedFoundPrice == price ? parkedFound : parkingCredit == 0 ? 0 : findParked(s, price);
   parkedFoundSide = 0;
   if (level != 0) {
     store<u32>(parked + (<usize>parkedAt(level) - 1 << 2), 0);
     store<u32>(level, 0, PARKED_AT);
+    parkingCredit = min(parkingCredit + CREDIT_TAKEN_BACK, CREDIT_MAX);
   } else {
+    if (parkingCredit == 0 && wasDropped(s, price)) parkingCredit = CREDIT_TAKEN_BACK;
     level = takeLevel(s, price);
     ladderInsert(s, key, level);
     hashLevel(level);
@@ -242,9 +264,18 @@ export function removeLevel(level: usize): void {
   store<u32>(s, sideLength(s) - 1, LEVELS);
   if (level != bestLevel(s)) {
     dropLevel(level);
-    return;
+  } else if (parkingCredit != 0) {
+    parkTouch(s, level);
+  } else {
+    // Nothing is parked: the ladder's best after the removal is the touch.
+    noteDropped(s, levelPrice(level));
+    dropLevel(level);
+    setTouch(s, ladderBest(s), ladderBestKey(s));
   }
-  // The next level with orders below it is the new touch.
+}
+
+/** Parks the emptied touch of side `s`; the next level with orders below it is the touch. */
+function parkTouch(s: usize, level: usize): void {
   const at = liveFrom(ladderWorsePosition(positionOf(s, keyOf(sideCode(s), levelPrice(level)), level)));
   if (at == NO_POSITION) setTouch(s, 0, -Infinity);
   else setTouch(s, valueAt(at), keyAt(at));
@@ -267,6 +298,36 @@ function park(level: usize): void {
   }
   store<u32>(slot, <u32>level);
   store<u32>(level, at + 1, PARKED_AT);
+  if (--parkingCredit == 0) dropParked();
+}
+
+/** Parking stops: every parked level leaves the ladder and the map. */
+function dropParked(): void {
+  for (let at: u32 = 0; at < PARKED_LEVELS; at++) {
+    const slot = parked + (<usize>at << 2);
+    const level = <usize>load<u32>(slot);
+    if (level == 0) continue;
+    store<u32>(slot, 0);
+    store<u32>(level, 0, PARKED_AT);
+    dropLevel(level);
+  }
+}
+
+/** The filter's entry for (side, price): any bits of the price will do, a hit is checked whole. */
+@inline function droppedEntry(s: usize, price: f64): usize {
+  const h = <u32>reinterpret<u64>(price) ^ <u32>(reinterpret<u64>(price) >> 32) ^ (<u32>s * 0x9E3779B1);
+  return dropped + (<usize>(h & (DROPPED_FILTER - 1)) << 4);
+}
+
+function noteDropped(s: usize, price: f64): void {
+  const entry = droppedEntry(s, price);
+  store<f64>(entry, price);
+  store<u32>(entry, <u32>s, 8);
+}
+
+@inline function wasDropped(s: usize, price: f64): bool {
+  const entry = droppedEntry(s, price);
+  return <usize>load<u32>(entry, 8) == s && load<f64>(entry) == price;
 }
 
 /** Takes a level with no orders out of the ladder and the map, and back to the pool. */

@@ -236,6 +236,42 @@ describeEachBackend('levels emptied at the touch and refilled at the same prices
     expect(engine.bestBid(ASSET)).toBeUndefined();
     await Promise.all(pending);
   });
+
+  // Parking stops when emptied prices do not come back (every parked level leaves the book) and
+  // starts again when they do: through both, the book reads as the plain model does.
+  it('parks, stops parking and parks again as emptied prices stop and start coming back', async () => {
+    const engine = await newEngine(backend);
+    const model = new LevelModel();
+    let time = 1;
+    const rest = (price: number, size: number): void => {
+      const result = engine.placeLimit({ trader: 1, asset: ASSET, side: 'bid', price, size, timestamp: time++ });
+      model.rest('bid', price, result.orderId, size);
+    };
+    const sell = (size: number): void => {
+      const result = engine.placeMarket({ trader: 2, asset: ASSET, side: 'ask', size, timestamp: time++ });
+      expect(result.fills.map(({ makerOrderId, price, size: traded }) => ({ makerOrderId, price, size: traded })))
+        .toEqual(model.take('bid', size, -Infinity));
+    };
+    for (let price = 1; price <= 20; price++) rest(price, 2);
+    // 600 prices, each emptied at the touch and never seen again.
+    for (let price = 1_000; price < 1_600; price++) {
+      rest(price, 1);
+      sell(1);
+    }
+    expect(engine.depth(ASSET, 100).bids).toEqual(model.depth('bid'));
+    // The same few prices emptied and refilled, over and over.
+    for (let round = 0; round < 200; round++) {
+      for (let price = 30; price < 35; price++) rest(price, 1 + (round % 3));
+      sell(round % 2 === 0 ? 7 : 3);
+      expect(engine.bestBid(ASSET)).toEqual(model.depth('bid')[0]);
+    }
+    expect(engine.depth(ASSET, 100).bids).toEqual(model.depth('bid'));
+    const copy = await newEngine(backend);
+    copy.restore(engine.snapshot());
+    expect(copy.depth(ASSET, 100)).toEqual(engine.depth(ASSET, 100));
+    sell(1_000_000);
+    expect(engine.depth(ASSET, 100).bids).toEqual([]);
+  });
 });
 
 describe('the sparse-book model itself', () => {

@@ -17,7 +17,14 @@
 // the flow after it usually refills the same prices (docs/levels.md). Nothing outside this file
 // sees a parked level: findLevel does not find it, the walks skip it, the side's touch and
 // length count only levels with orders. At most Parking.LEVELS are parked over all books; the
-// oldest goes when one more comes, removed as any other level.
+// oldest goes when one more comes, removed as any other level. Parking pays only where prices
+// come back: parked levels above the touch push it out of the rightmost leaf, and a level parked
+// for nothing costs more than its removal would have (on `wide` nearly every emptied price is
+// new, and parking ran it 13% more instructions a command in the JS core). So parking runs on
+// credit (`parkingCredit`): each level parked takes one, each taken back gives Parking.CREDIT_TAKEN_BACK;
+// at none every parked level is removed and parking stops, and an emptied touch is removed as
+// before, its price noted in a small filter (`droppedPrice`): a new level at a noted price
+// (parking would have paid) gives the credit back.
 import { No, SideCode } from './codes.js';
 import { Ladders } from './ladder.js';
 import { growFloat64, growInt32 } from './typed-arrays.js';
@@ -29,6 +36,11 @@ const INITIAL_SLOT_BITS = 4;
 const enum Parking {
   /** Levels parked at once, over all books (a power of two): a sweep empties up to 60 on the bench. */
   LEVELS = 128,
+  /** parkingCredit: its ceiling, and what a level taken back adds (a level parked takes one). */
+  CREDIT_MAX = 256,
+  CREDIT_TAKEN_BACK = 8,
+  /** Prices of touches removed while parking is off, noted by (side, price) hash (a power of two). */
+  FILTER = 64,
 }
 
 /** The sort key of a price on a side: larger is better. */
@@ -60,6 +72,10 @@ export class Levels {
   /** Parked levels, oldest first from `parkNext` round: No.SLOT where a level was taken back. */
   private readonly parked = new Int32Array(Parking.LEVELS).fill(No.SLOT);
   private parkNext = 0;
+  /** Whether parking has paid lately (Parking says how it moves); 0: parking off, nothing parked. */
+  private parkingCredit: number = Parking.CREDIT_MAX;
+  private readonly droppedPrice = new Float64Array(Parking.FILTER);
+  private readonly droppedSide = new Int32Array(Parking.FILTER).fill(-1);
   private highWater = 0;
   private freeHead = No.SLOT;
 
@@ -113,6 +129,8 @@ export class Levels {
     this.missSide = -1;
     this.parked.fill(No.SLOT);
     this.parkNext = 0;
+    this.parkingCredit = Parking.CREDIT_MAX;
+    this.droppedSide.fill(-1);
     this.parkedAt.fill(0);
     this.sideOrders.fill(0, 0, this.sides);
     this.sideLevels.fill(0, 0, this.sides);
@@ -161,14 +179,16 @@ export class Levels {
         return No.SLOT;
       }
       const level = entry - 1;
-      if (this.price[level] === price && this.side[level] === s) {
-        if (this.parkedAt[level] === 0) return level;
-        this.missSide = s;
-        this.missPrice = price;
-        this.missParked = level;
-        return No.SLOT;
-      }
+      if (this.price[level] === price && this.side[level] === s) return this.parkedAt[level] === 0 ? level : this.metParked(s, price, level);
     }
+  }
+
+  /** findLevel met a parked level at its price: for addLevel to take it back. */
+  private metParked(s: number, price: number, level: number): number {
+    this.missSide = s;
+    this.missPrice = price;
+    this.missParked = level;
+    return No.SLOT;
   }
 
   /**
@@ -184,6 +204,7 @@ export class Levels {
     if (level !== No.SLOT) {
       this.unpark(level);
     } else {
+      if (this.parkingCredit === 0 && this.wasDropped(s, price)) this.parkingCredit = Parking.CREDIT_TAKEN_BACK;
       level = this.takeLevel(s, price);
       this.ladders.ladderInsert(s, key, level);
       if (++this.hashed * 4 <= this.slots.length) this.slots[this.missSlot] = level + 1;
@@ -205,9 +226,19 @@ export class Levels {
     this.sideLevels[s]--;
     if (level !== this.touch[s]) {
       this.dropLevel(level);
-      return;
+    } else if (this.parkingCredit !== 0) {
+      this.parkTouch(s, level);
+    } else {
+      // Nothing is parked: the ladder's best after the removal is the touch.
+      this.noteDropped(s, this.price[level]);
+      this.dropLevel(level);
+      this.touch[s] = this.ladders.best[s];
+      this.touchKey[s] = this.ladders.bestKey[s];
     }
-    // The next level with orders below it is the new touch.
+  }
+
+  /** Parks the emptied touch of side `s`; the next level with orders below it is the touch. */
+  private parkTouch(s: number, level: number): void {
     const at = this.liveFrom(this.ladders.worsePosition(this.ladders.positionOf(s, keyOf(s & 1, this.price[level]), level)));
     if (at === No.POSITION) {
       this.touch[s] = No.SLOT;
@@ -282,12 +313,41 @@ export class Levels {
     }
     this.parked[at] = level;
     this.parkedAt[level] = at + 1;
+    if (--this.parkingCredit === 0) this.dropParked();
+  }
+
+  /** Parking stops: every parked level leaves the ladder and the map. */
+  private dropParked(): void {
+    for (let at = 0; at < Parking.LEVELS; at++) {
+      const level = this.parked[at];
+      if (level === No.SLOT) continue;
+      this.parked[at] = No.SLOT;
+      this.parkedAt[level] = 0;
+      this.dropLevel(level);
+    }
+  }
+
+  /** The filter's slot for (side, price): any bits of the price will do, a hit is checked whole. */
+  private droppedSlot(s: number, price: number): number {
+    return ((price | 0) ^ Math.imul(s, 0x9e3779b1)) & (Parking.FILTER - 1);
+  }
+
+  private noteDropped(s: number, price: number): void {
+    const at = this.droppedSlot(s, price);
+    this.droppedPrice[at] = price;
+    this.droppedSide[at] = s;
+  }
+
+  private wasDropped(s: number, price: number): boolean {
+    const at = this.droppedSlot(s, price);
+    return this.droppedSide[at] === s && this.droppedPrice[at] === price;
   }
 
   /** A parked level taken back, empty, for an order at its price. */
   private unpark(level: number): void {
     this.parked[this.parkedAt[level] - 1] = No.SLOT;
     this.parkedAt[level] = 0;
+    this.parkingCredit = Math.min(this.parkingCredit + Parking.CREDIT_TAKEN_BACK, Parking.CREDIT_MAX);
   }
 
   /** Takes a level with no orders out of the ladder and the map, and back to the pool. */
