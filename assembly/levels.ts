@@ -247,7 +247,8 @@ export function addLevel(s: usize, price: f64): usize {
     store<u32>(level, 0, PARKED_AT);
     parkingCredit = min(parkingCredit + CREDIT_TAKEN_BACK, CREDIT_MAX);
   } else {
-    if (parkingCredit == 0 && wasDropped(s, price)) parkingCredit = CREDIT_TAKEN_BACK;
+    // Only a touch is parked, so only a new touch asks the filter.
+    if (parkingCredit == 0 && key > bestKey(s) && wasDropped(s, price)) parkingCredit = CREDIT_TAKEN_BACK;
     level = takeLevel(s, price);
     ladderInsert(s, key, level);
     hashLevel(level);

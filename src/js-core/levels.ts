@@ -204,7 +204,8 @@ export class Levels {
     if (level !== No.SLOT) {
       this.unpark(level);
     } else {
-      if (this.parkingCredit === 0 && this.wasDropped(s, price)) this.parkingCredit = Parking.CREDIT_TAKEN_BACK;
+      // Only a touch is parked, so only a new touch asks the filter.
+      if (this.parkingCredit === 0 && key > this.touchKey[s] && this.wasDropped(s, price)) this.parkingCredit = Parking.CREDIT_TAKEN_BACK;
       level = this.takeLevel(s, price);
       this.ladders.ladderInsert(s, key, level);
       if (++this.hashed * 4 <= this.slots.length) this.slots[this.missSlot] = level + 1;
