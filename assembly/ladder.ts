@@ -597,15 +597,6 @@ export const NO_POSITION: u64 = 0;
   return position(worse, entries(worse) - 1);
 }
 
-/** The position of an entry of ladder `s` (its key and value given), to walk on from it. */
-export function positionOf(s: usize, key: f64, value: usize): u64 {
-  const leaf = leafOf(value);
-  // The rightmost leaf is always in order; another is put in order (its walk would anyway).
-  if (leaf == bestLeaf(s)) return position(leaf, lowerBoundFromBest(leaf, key));
-  orderLeaf(leaf);
-  return position(leaf, lowerBound(leaf, key));
-}
-
 @inline export function keyAt(at: u64): f64 {
   return keyOfEntry(<usize>(at >> 32), <u32>at);
 }

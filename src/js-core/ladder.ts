@@ -504,15 +504,6 @@ export class Ladders {
     return (worse << Tree.NODE_SHIFT) + this.entries[worse] - 1;
   }
 
-  /** The position of an entry of ladder `s` (its key and value given), to walk on from it. */
-  positionOf(s: number, key: number, value: number): number {
-    const leaf = this.leafOf[value];
-    // The rightmost leaf is always in order; another is put in order (its walk would anyway).
-    if (leaf === this.bestLeaf[s]) return (leaf << Tree.NODE_SHIFT) + this.lowerBoundFromBest(leaf, key);
-    this.orderLeaf(leaf);
-    return (leaf << Tree.NODE_SHIFT) + this.lowerBound(leaf, key);
-  }
-
   keyAt(at: number): number {
     return this.keys[at];
   }

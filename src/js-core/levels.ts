@@ -10,21 +10,6 @@
 // books, keyed by (side, price), answers in one probe (open addressing over level slots + 1,
 // linear probing, at most a quarter full, backward-shift deletion), as in the WASM core (whose
 // file says why a quarter).
-//
-// A level emptied at the touch is parked, not removed: it keeps its record, its ladder entry and
-// its map slot, with no orders (count 0), and an order arriving at its price takes it back
-// (addLevel) with no ladder insert and no hashing. A sweep empties the levels at the touch and
-// the flow after it usually refills the same prices (docs/levels.md). Nothing outside this file
-// sees a parked level: findLevel does not find it, the walks skip it, the side's touch and
-// length count only levels with orders. At most Parking.LEVELS are parked over all books; the
-// oldest goes when one more comes, removed as any other level. Parking pays only where prices
-// come back: parked levels above the touch push it out of the rightmost leaf, and a level parked
-// for nothing costs more than its removal would have (on `wide` nearly every emptied price is
-// new, and parking ran it 13% more instructions a command in the JS core). So parking runs on
-// credit (`parkingCredit`): each level parked takes one, each taken back gives Parking.CREDIT_TAKEN_BACK;
-// at none every parked level is removed and parking stops, and an emptied touch is removed as
-// before, its price noted in a small filter (`droppedPrice`): a new level at a noted price
-// (parking would have paid) gives the credit back.
 import { No, SideCode } from './codes.js';
 import { Ladders } from './ladder.js';
 import { growFloat64, growInt32 } from './typed-arrays.js';
@@ -32,16 +17,6 @@ import { growFloat64, growInt32 } from './typed-arrays.js';
 
 const INITIAL_SIDES = 32;
 const INITIAL_SLOT_BITS = 4;
-
-const enum Parking {
-  /** Levels parked at once, over all books (a power of two): a sweep empties up to 60 on the bench. */
-  LEVELS = 128,
-  /** parkingCredit: its ceiling, and what a level taken back adds (a level parked takes one). */
-  CREDIT_MAX = 256,
-  CREDIT_TAKEN_BACK = 8,
-  /** Prices of touches removed while parking is off, noted by (side, price) hash (a power of two). */
-  FILTER = 64,
-}
 
 /** The sort key of a price on a side: larger is better. */
 export function keyOf(sideCode: number, price: number): number {
@@ -62,20 +37,9 @@ export class Levels {
   count: Int32Array;
   /** The side index the level belongs to. */
   side: Int32Array;
-  /** Per level: its place in `parked` + 1 while parked, else 0. */
-  private parkedAt: Int32Array;
   capacity: number;
-  /** Levels with orders over all books and sides (parked levels are not counted). */
+  /** Levels in use over all books and sides. */
   live = 0;
-  /** Levels in the map: live and parked. */
-  private hashed = 0;
-  /** Parked levels, oldest first from `parkNext` round: No.SLOT where a level was taken back. */
-  private readonly parked = new Int32Array(Parking.LEVELS).fill(No.SLOT);
-  private parkNext = 0;
-  /** Whether parking has paid lately (Parking says how it moves); 0: parking off, nothing parked. */
-  private parkingCredit: number = Parking.CREDIT_MAX;
-  private readonly droppedPrice = new Float64Array(Parking.FILTER);
-  private readonly droppedSide = new Int32Array(Parking.FILTER).fill(-1);
   private highWater = 0;
   private freeHead = No.SLOT;
 
@@ -87,18 +51,11 @@ export class Levels {
   private missSide = -1;
   private missPrice = NaN;
   private missSlot = 0;
-  /** The parked level that last findLevel met at its price, or No.SLOT (valid with missSide). */
-  private missParked = No.SLOT;
 
   // ---- sides
   readonly ladders: Ladders;
   /** Per side: resting orders on it. */
   sideOrders: Int32Array = new Int32Array(INITIAL_SIDES);
-  /** Per side: levels with orders (the ladder also holds the parked ones). */
-  private sideLevels: Int32Array = new Int32Array(INITIAL_SIDES);
-  /** Per side: the best level with orders and its key (No.SLOT and -Infinity when none). */
-  private touch: Int32Array = new Int32Array(INITIAL_SIDES).fill(No.SLOT);
-  private touchKey: Float64Array = new Float64Array(INITIAL_SIDES).fill(-Infinity);
   private sides = 0;
 
   // ---- (side, price) -> level map: level + 1 per slot, 0 empty
@@ -115,7 +72,6 @@ export class Levels {
     this.tail = new Int32Array(capacity);
     this.count = new Int32Array(capacity);
     this.side = new Int32Array(capacity);
-    this.parkedAt = new Int32Array(capacity);
     while (1 << this.slotBits < capacity * 4) this.slotBits++;
     this.slots = new Int32Array(1 << this.slotBits);
   }
@@ -123,17 +79,10 @@ export class Levels {
   /** Empties every level and side, keeping the arrays (the price map's must read empty again). */
   clear(): this {
     this.live = 0;
-    this.hashed = 0;
     this.highWater = 0;
     this.freeHead = No.SLOT;
     this.missSide = -1;
-    this.parked.fill(No.SLOT);
-    this.parkNext = 0;
-    this.parkingCredit = Parking.CREDIT_MAX;
-    this.droppedSide.fill(-1);
-    this.parkedAt.fill(0);
     this.sideOrders.fill(0, 0, this.sides);
-    this.sideLevels.fill(0, 0, this.sides);
     this.sides = 0;
     this.slots.fill(0);
     this.ladders.clear();
@@ -143,29 +92,26 @@ export class Levels {
   /** A new empty side; returns its index (sides are numbered 0, 1, 2...). */
   addSide(): number {
     const s = this.sides++;
-    if (s === this.sideOrders.length) this.growSides(s * 2);
+    if (s === this.sideOrders.length) this.sideOrders = growInt32(this.sideOrders, s * 2);
     this.ladders.initLadder(s);
-    this.touch[s] = No.SLOT;
-    this.touchKey[s] = -Infinity;
     return s;
   }
 
-  /** Levels with orders on the side. */
   sideLength(s: number): number {
-    return this.sideLevels[s];
+    return this.ladders.length[s];
   }
 
   /** The best level of a side, or No.SLOT when it is empty. */
   bestLevel(s: number): number {
-    return this.touch[s];
+    return this.ladders.best[s];
   }
 
   /** The best key of a side, or -Infinity when it is empty. */
   bestKey(s: number): number {
-    return this.touchKey[s];
+    return this.ladders.bestKey[s];
   }
 
-  /** The level at this price on the side, or No.SLOT (also for a parked level, which addLevel takes back). */
+  /** The level at this price on the side, or No.SLOT. */
   findLevel(s: number, price: number): number {
     const slots = this.slots;
     const mask = slots.length - 1;
@@ -175,93 +121,43 @@ export class Levels {
         this.missSide = s;
         this.missPrice = price;
         this.missSlot = i;
-        this.missParked = No.SLOT;
         return No.SLOT;
       }
       const level = entry - 1;
-      if (this.price[level] === price && this.side[level] === s) return this.parkedAt[level] === 0 ? level : this.metParked(s, price, level);
+      if (this.price[level] === price && this.side[level] === s) return level;
     }
-  }
-
-  /** findLevel met a parked level at its price: for addLevel to take it back. */
-  private metParked(s: number, price: number, level: number): number {
-    this.missSide = s;
-    this.missPrice = price;
-    this.missParked = level;
-    return No.SLOT;
   }
 
   /**
-   * A new empty level at `price`, in its place on the side: the level parked at that price if
-   * there is one, else a new record. The caller has usually just looked the price up (findLevel):
-   * then what that lookup met is used without probing again.
+   * A new empty level at `price`, put in its place on the side. The caller has usually just looked
+   * the price up (findLevel): then the level takes the empty slot that lookup stopped at.
    */
   addLevel(s: number, price: number): number {
-    if (this.missSide !== s || this.missPrice !== price) this.findLevel(s, price);
-    this.missSide = -1;
-    const key = keyOf(s & 1, price);
-    let level = this.missParked;
-    if (level !== No.SLOT) {
-      this.unpark(level);
+    const level = this.takeLevel(s, price);
+    this.ladders.ladderInsert(s, keyOf(s & 1, price), level);
+    if (this.missSide === s && this.missPrice === price && this.live * 4 <= this.slots.length) {
+      this.missSide = -1;
+      this.slots[this.missSlot] = level + 1;
     } else {
-      // Only a touch is parked, so only a new touch asks the filter.
-      if (this.parkingCredit === 0 && key > this.touchKey[s] && this.wasDropped(s, price)) this.parkingCredit = Parking.CREDIT_TAKEN_BACK;
-      level = this.takeLevel(s, price);
-      this.ladders.ladderInsert(s, key, level);
-      if (++this.hashed * 4 <= this.slots.length) this.slots[this.missSlot] = level + 1;
-      else this.hashLevel(level);
-    }
-    this.live++;
-    this.sideLevels[s]++;
-    if (key > this.touchKey[s]) {
-      this.touch[s] = level;
-      this.touchKey[s] = key;
+      this.hashLevel(level);
     }
     return level;
   }
 
-  /** Takes an emptied level off its side: parked if it was the touch, else back to the pool. */
+  /** Takes an emptied level off its side and back to the pool. */
   removeLevel(level: number): void {
     const s = this.side[level];
-    this.live--;
-    this.sideLevels[s]--;
-    if (level !== this.touch[s]) {
-      this.dropLevel(level);
-    } else if (this.parkingCredit !== 0) {
-      this.parkTouch(s, level);
-    } else {
-      // Nothing is parked: the ladder's best after the removal is the touch.
-      this.noteDropped(s, this.price[level]);
-      this.dropLevel(level);
-      this.touch[s] = this.ladders.best[s];
-      this.touchKey[s] = this.ladders.bestKey[s];
-    }
+    this.ladders.ladderRemove(s, keyOf(s & 1, this.price[level]), level);
+    this.unhashLevel(level);
+    this.giveLevel(level);
   }
 
-  /** Parks the emptied touch of side `s`; the next level with orders below it is the touch. */
-  private parkTouch(s: number, level: number): void {
-    const at = this.liveFrom(this.ladders.worsePosition(this.ladders.positionOf(s, keyOf(s & 1, this.price[level]), level)));
-    if (at === No.POSITION) {
-      this.touch[s] = No.SLOT;
-      this.touchKey[s] = -Infinity;
-    } else {
-      this.touch[s] = this.ladders.valueAt(at);
-      this.touchKey[s] = this.ladders.keyAt(at);
-    }
-    this.park(level);
-  }
-
-  // Walking a side best-first: positions from ladder.ts, parked levels passed over.
+  // Walking a side best-first: positions from ladder.ts.
   bestPosition(s: number): number {
-    return this.liveFrom(this.ladders.bestPosition(s));
+    return this.ladders.bestPosition(s);
   }
   worsePosition(at: number): number {
-    return this.liveFrom(this.ladders.worsePosition(at));
-  }
-  /** The first position from `at` on, worse first, whose level has orders. */
-  private liveFrom(at: number): number {
-    while (at !== No.POSITION && this.count[this.ladders.valueAt(at)] === 0) at = this.ladders.worsePosition(at);
-    return at;
+    return this.ladders.worsePosition(at);
   }
   keyAt(at: number): number {
     return this.ladders.keyAt(at);
@@ -281,83 +177,16 @@ export class Levels {
   buildNextWorseLevel(s: number, price: number): number {
     const level = this.takeLevel(s, price);
     this.ladders.buildNextWorse(s, keyOf(s & 1, price), level);
-    this.hashed++;
     this.hashLevel(level);
-    this.live++;
     return level;
   }
 
   endSideBuild(s: number, levels: number): void {
     this.ladders.endLadderBuild(s, levels);
-    this.sideLevels[s] = levels;
-    this.touch[s] = this.ladders.best[s];
-    this.touchKey[s] = this.ladders.bestKey[s];
   }
 
   bytes(): number {
-    return this.capacity * (8 * 2 + 4 * 5) + this.ladders.bytes() + this.sideOrders.byteLength * 4 + this.slots.byteLength +
-      this.parked.byteLength;
-  }
-
-  /** Keeps an emptied level (no longer the touch) in the ladder and the map, oldest parked out. */
-  private park(level: number): void {
-    this.head[level] = No.SLOT;
-    this.tail[level] = No.SLOT;
-    this.count[level] = 0;
-    this.total[level] = 0;
-    const at = this.parkNext;
-    this.parkNext = (at + 1) & (Parking.LEVELS - 1);
-    const oldest = this.parked[at];
-    if (oldest !== No.SLOT) {
-      this.parkedAt[oldest] = 0;
-      this.dropLevel(oldest);
-    }
-    this.parked[at] = level;
-    this.parkedAt[level] = at + 1;
-    if (--this.parkingCredit === 0) this.dropParked();
-  }
-
-  /** Parking stops: every parked level leaves the ladder and the map. */
-  private dropParked(): void {
-    for (let at = 0; at < Parking.LEVELS; at++) {
-      const level = this.parked[at];
-      if (level === No.SLOT) continue;
-      this.parked[at] = No.SLOT;
-      this.parkedAt[level] = 0;
-      this.dropLevel(level);
-    }
-  }
-
-  /** The filter's slot for (side, price): any bits of the price will do, a hit is checked whole. */
-  private droppedSlot(s: number, price: number): number {
-    return ((price | 0) ^ Math.imul(s, 0x9e3779b1)) & (Parking.FILTER - 1);
-  }
-
-  private noteDropped(s: number, price: number): void {
-    const at = this.droppedSlot(s, price);
-    this.droppedPrice[at] = price;
-    this.droppedSide[at] = s;
-  }
-
-  private wasDropped(s: number, price: number): boolean {
-    const at = this.droppedSlot(s, price);
-    return this.droppedSide[at] === s && this.droppedPrice[at] === price;
-  }
-
-  /** A parked level taken back, empty, for an order at its price. */
-  private unpark(level: number): void {
-    this.parked[this.parkedAt[level] - 1] = No.SLOT;
-    this.parkedAt[level] = 0;
-    this.parkingCredit = Math.min(this.parkingCredit + Parking.CREDIT_TAKEN_BACK, Parking.CREDIT_MAX);
-  }
-
-  /** Takes a level with no orders out of the ladder and the map, and back to the pool. */
-  private dropLevel(level: number): void {
-    const s = this.side[level];
-    this.ladders.ladderRemove(s, keyOf(s & 1, this.price[level]), level);
-    this.unhashLevel(level);
-    this.hashed--;
-    this.giveLevel(level);
+    return this.capacity * (8 * 2 + 4 * 4) + this.ladders.bytes() + this.sideOrders.byteLength + this.slots.byteLength;
   }
 
   private home(s: number, price: number): number {
@@ -371,9 +200,8 @@ export class Levels {
     return h >>> (32 - this.slotBits);
   }
 
-  /** Puts a level (counted in `hashed` already) in the map. */
   private hashLevel(level: number): void {
-    if (this.hashed * 4 > this.slots.length) this.growSlots();
+    if (this.live * 4 > this.slots.length) this.growSlots();
     this.place(level);
   }
 
@@ -404,13 +232,6 @@ export class Levels {
     slots[i] = 0;
   }
 
-  private growSides(count: number): void {
-    this.sideOrders = growInt32(this.sideOrders, count);
-    this.sideLevels = growInt32(this.sideLevels, count);
-    this.touch = growInt32(this.touch, count);
-    this.touchKey = growFloat64(this.touchKey, count);
-  }
-
   private growSlots(): void {
     const old = this.slots;
     this.slots = new Int32Array(old.length * 2);
@@ -420,6 +241,7 @@ export class Levels {
 
   /** An empty level record of side `s` at `price`. May replace the arrays. */
   private takeLevel(s: number, price: number): number {
+    this.live++;
     let level = this.freeHead;
     if (level !== No.SLOT) {
       this.freeHead = this.head[level];
@@ -439,6 +261,7 @@ export class Levels {
   private giveLevel(level: number): void {
     this.head[level] = this.freeHead;
     this.freeHead = level;
+    this.live--;
   }
 
   private grow(capacity: number): void {
@@ -448,7 +271,6 @@ export class Levels {
     this.tail = growInt32(this.tail, capacity);
     this.count = growInt32(this.count, capacity);
     this.side = growInt32(this.side, capacity);
-    this.parkedAt = growInt32(this.parkedAt, capacity);
     this.ladders.growValues(capacity);
     this.capacity = capacity;
   }
