@@ -13,7 +13,9 @@ import { CommandBatch } from '../src/batch.js';
 import { AuditTrail } from '../src/state/audit-trail.js';
 import { History } from '../src/state/history.js';
 import { OpenOrders } from '../src/state/open-orders.js';
-import { bucketReads } from '../src/state/posting-lists.js';
+import { bucketReads, placingReads } from '../src/state/posting-lists.js';
+import { OverlayReader } from '../src/state/overlay.js';
+import { Prefix } from '../src/state/keys.js';
 
 describeEachBackend('audit trail', (backend) => {
   for (const mode of ['memory', 'disk'] as const) {
@@ -443,6 +445,65 @@ describeEachBackend('an order\'s touches read as far as a page reaches', (backen
       expect(decoded() - before).toBeLessThanOrEqual(4 * 100);
       await sm.close();
     });
+  }
+});
+
+describeEachBackend('a closed page walks its trader\'s placings as numbers', (backend) => {
+  // Lagging: ten minutes' gathering, every posting read from the overlay; settled: a window a flush of 100.
+  const settings = { lagging: { indexGatherMs: 600_000 }, settled: { maxIndexLag: 1, indexGatherMs: 0 } };
+  for (const mode of ['memory', 'disk'] as const) {
+    for (const [lag, options] of Object.entries(settings)) {
+      it(`(${mode}, ${lag}) makes no key or value a posting it passes over, and a page of closed orders still stops early`, async () => {
+        const sm = await CoreStateMachine.open({ backend, path: mode === 'disk' ? tempDbPath('audit-closed-walk') : undefined, ...options });
+        sm.setHeight(1);
+        // Trader 1: 2,000 open bids, five of them cancelled. Trader 2: 2,000 IOC bids on an empty
+        // book, each closed as placed (a trader whose orders mostly close, the common case).
+        let timestamp = 1;
+        for (let i = 0; i < 2_000; i++) {
+          const { orderId } = sm.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 10 + (i % 50), size: 1, timestamp: timestamp++ });
+          if (i % 400 === 7) sm.cancel({ trader: 1, asset: 1, orderId });
+          sm.placeLimit({ trader: 2, asset: 2, side: 'bid', price: 10, size: 1, timeInForce: 'IOC', timestamp: timestamp++ });
+          if ((i + 1) % 100 === 0) await sm.flush();
+        }
+        await sm.flush();
+        const closedOf = async (trader: number): Promise<OrderRecord[]> =>
+          (await sm.getTraderOrders(trader, { limit: 100_000 })).filter((r) => r.status !== 'resting' && r.status !== 'pending');
+        const sparse = await closedOf(1);
+        const dense = await closedOf(2);
+        expect(sparse.length).toBe(5);
+        expect(dense.length).toBe(2_000);
+        // Every posting a read hands over as a [key, value] pair: what the walk made one of each for before.
+        const reads = vi.spyOn(OverlayReader.prototype, 'entries');
+        const postingPairs = async (): Promise<number> => {
+          let pairs = 0;
+          for (const result of reads.mock.results) for (const [key] of await (result.value as Promise<Array<[Uint8Array, Uint8Array]>>)) if (key[0] === Prefix.TRADER_ORDER) pairs++;
+          reads.mockClear();
+          return pairs;
+        };
+        try {
+          for (const newestFirst of [true, false]) {
+            const ordered = (records: OrderRecord[]): OrderRecord[] => (newestFirst ? [...records].reverse() : records);
+            await postingPairs();
+            expect(await sm.getTraderOrders(1, { status: 'closed', limit: 3, newestFirst })).toEqual(ordered(sparse).slice(0, 3));
+            expect(await postingPairs()).toBe(0);
+            let before = placingReads.decoded;
+            const page = await sm.getTraderOrders(2, { status: 'closed', limit: 20, newestFirst });
+            expect(page).toEqual(ordered(dense).slice(0, 20));
+            expect(await postingPairs()).toBe(0);
+            // The first read asks for 40 postings: settled, the stored lists holding them (a flush's
+            // 100 placings of the trader each here, a posting a key in memory) and no more.
+            if (lag === 'settled') expect(placingReads.decoded - before).toBeLessThanOrEqual(200);
+            before = placingReads.decoded;
+            const next = await sm.getTraderOrders(2, { status: 'closed', limit: 20, newestFirst, after: page[19].seq });
+            expect(next).toEqual(ordered(dense).slice(20, 40));
+            if (lag === 'settled') expect(placingReads.decoded - before).toBeLessThanOrEqual(200);
+          }
+        } finally {
+          reads.mockRestore();
+          await sm.close();
+        }
+      });
+    }
   }
 });
 

@@ -16,7 +16,7 @@ import { IndexOps, NO_VALUE } from '../src/state/index-ops.js';
 import { ORDERS_PER_TOUCH_BUCKET } from '../src/state/index-wire.mjs';
 import { INDEX_DIRECTORY, Prefix, formatKey, indexHeadKey, indexReachKey, keyIntegers, keyOf, prefixRange, readU64BE } from '../src/state/keys.js';
 import type { KeyRange } from '../src/state/memory-store.js';
-import { readPostings } from '../src/state/posting-lists.js';
+import { readPostings, readTraderPlacings } from '../src/state/posting-lists.js';
 import { Store } from '../src/state/store.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import { Prng } from '../src/prng.js';
@@ -174,6 +174,30 @@ describe('posting lists read back as single postings', () => {
         }
         expect(backward).toEqual(all.slice().reverse());
       }
+    }
+  });
+
+  it("reads a trader's placings as numbers (readTraderPlacings) exactly as readPostings reads them, from any bound, with any limit", async () => {
+    const placings = async (range: KeyRange): Promise<Posting[]> => {
+      const { heights, seqs, values } = await readTraderPlacings(pending, store, range);
+      const trader = readU64BE((range.gte ?? range.gt)!, 1);
+      return seqs.map((seq, i) => ({ trader, height: heights[i], seq, orderId: values[i] }));
+    };
+    for (let i = 0; i < 500; i++) {
+      const trader = 1 + prng.below(3);
+      const bounds = [keyOf(Prefix.TRADER_ORDER, trader, prng.below(3), prng.below(620)), keyOf(Prefix.TRADER_ORDER, trader, prng.below(3), prng.below(620))];
+      bounds.sort(Buffer.compare);
+      const low = prng.chance(0.3) ? keyOf(Prefix.TRADER_ORDER, trader, 0, 0) : bounds[0];
+      // The high bound: the next trader's first key, as a page of all heights reads.
+      const nextTrader = prng.chance(0.3);
+      const high = nextTrader ? keyOf(Prefix.TRADER_ORDER, trader + 1, 0, 0) : bounds[1];
+      const range: KeyRange = {
+        ...(prng.chance(0.5) ? { gte: low } : { gt: low }),
+        ...(nextTrader || prng.chance(0.5) ? { lt: high } : { lte: high }),
+        reverse: prng.chance(0.5),
+        ...(prng.chance(0.7) ? { limit: 1 + prng.below(40) } : {}),
+      };
+      expect(await placings(range), JSON.stringify(range)).toEqual(await read(range));
     }
   });
 

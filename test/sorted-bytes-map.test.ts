@@ -195,3 +195,30 @@ describe('SortedBytesMap nodes', () => {
     for (const entries of [2, 3, 5]) expect(() => new SortedBytesMap(undefined, entries)).toThrow(/^nodeEntries must be even and at least 4, not \d$/);
   });
 });
+
+describe('SortedBytesMap read as numbers', () => {
+  it('gives each entry of a range as its three fields and its value, as range gives them, values made into bytes or not', () => {
+    const frame = (value: number): Uint8Array => Uint8Array.of(1, value & 0xff, value >> 8, 0, 0, 0, 0);
+    const numberOf = (bytes: Uint8Array): number => bytes[1] + bytes[2] * 256;
+    const map = new SortedBytesMap(frame, 4);
+    const prng = new Prng(11);
+    const want: Array<[number, number, number, number]> = [];
+    for (let seq = 1; seq <= 600; seq++) {
+      const entry: [number, number, number, number] = [1 + prng.below(3), Math.floor(seq / 100), seq, prng.below(5000)];
+      map.setNumeric(0x0b, 3, entry[0], entry[1], entry[2], entry[3]);
+      want.push(entry);
+    }
+    want.sort((x, y) => x[0] - y[0] || x[1] - y[1] || x[2] - y[2]);
+    // Half of them read by range first: their keys and values kept as bytes from then on.
+    map.range({ gte: keyOf(0x0b, 2, 0, 0), lt: keyOf(0x0b, 3, 0, 0) });
+    for (const reverse of [false, true]) {
+      for (const [trader, limit] of [[1, undefined], [2, 7], [3, 1000]] as const) {
+        const numbers: number[] = [];
+        map.numbersInRange({ gte: keyOf(0x0b, trader, 1, 0), lt: keyOf(0x0b, trader + 1, 0, 0), reverse, limit }, numbers, numberOf);
+        let expected = want.filter(([t, h]) => t === trader && h >= 1);
+        if (reverse) expected = expected.reverse();
+        expect(numbers).toEqual(expected.slice(0, limit).flat());
+      }
+    }
+  });
+});

@@ -9,9 +9,10 @@ import { orDefault } from '../validate.js';
 import { eventsOfOrder, firstEventOfCommand } from './block-lookup.js';
 import { decodeUint } from './codecs.js';
 import { DEFAULT_PAGE_LIMIT, normalizeHeights, normalizePage, requireId, requireOrderId, requireQuery } from './fill-history.js';
-import { History, type HistoryReader, type ReadBlock } from './history.js';
-import { Prefix, keyIntegers, keyOf } from './keys.js';
+import { History, type ReadBlock } from './history.js';
+import { Prefix, keyOf } from './keys.js';
 import { NOT_OPEN, PAIRED, UNPAIRED, type OpenOrders } from './open-orders.js';
+import type { OverlayReader } from './overlay.js';
 import { compareBytes, type KeyRange } from './memory-store.js';
 
 /** The record an accepted or rejected order starts from: its ACCEPTED or REJECTED event. */
@@ -143,7 +144,8 @@ function recordedEvent(block: ReadBlock, k: number): RecordedEvent {
 export class AuditTrail {
   constructor(
     private readonly history: History,
-    private readonly reader: HistoryReader,
+    /** The indexes through the overlay: a closed page reads its trader's placings as numbers (traderPlacings). */
+    private readonly reader: OverlayReader,
     /** The next order id the engine will assign: ids at or above it were never issued. */
     private readonly nextOrderId: () => number,
     /** The open-order set, once it may be read: from then on what the durable commits leave (open-orders.ts). */
@@ -304,15 +306,15 @@ export class AuditTrail {
     let page = limit * 2;
     let range: KeyRange = newestFirst ? { gte: low, lt: high, reverse: true, limit: page } : { gte: low, lt: high, limit: page };
     for (;;) {
-      const entries = await this.reader.entries(range);
+      // As numbers, no key or value a posting: a closed page may pass over every open order of the trader.
+      const { heights, seqs, values: orderIds } = await this.reader.traderPlacings(range);
       // Sorted out as the postings arrive, with no await between: the set is then what the durable
       // commits leave, and every posting read is of one of them. So a page is what those commits
       // left: an order open then is not on it however soon it closes, and one closed then stays so.
       const placings: Placing[] = [];
-      for (const [key, value] of entries) {
-        const seq = keyIntegers(key, Prefix.TRADER_ORDER, 3)[2];
-        if (!beyond(seq)) continue;
-        const placing = placingOf(open, trader, seq, decodeUint(key, value, 'trader-order'));
+      for (let i = 0; i < seqs.length; i++) {
+        if (!beyond(seqs[i])) continue;
+        const placing = placingOf(open, trader, seqs[i], orderIds[i]);
         if (placing !== undefined) placings.push(placing);
       }
       // Each placing's orders: one, or an OCO pair's two legs (kept on one page: they share the cursor seq).
@@ -324,8 +326,8 @@ export class AuditTrail {
         }
         if (out.length >= limit) return out;
       }
-      if (entries.length < page) return out;
-      const last = entries[entries.length - 1][0];
+      if (seqs.length < page) return out;
+      const last = keyOf(Prefix.TRADER_ORDER, trader, heights[seqs.length - 1], seqs[seqs.length - 1]);
       page = Math.max(page, PLACINGS_PAGE);
       range = newestFirst ? { gte: low, lt: last, reverse: true, limit: page } : { gt: last, lt: high, limit: page };
     }
@@ -498,11 +500,13 @@ interface Placing {
  */
 function placingOf(open: OpenOrders | undefined, trader: number, seq: number, orderId: number): Placing | undefined {
   if (open === undefined || orderId === 0) return { seq, orderId, read: READ_ORDER, stopLegOpen: false };
+  const pairing = open.placing(orderId, trader, seq);
+  // An open order placed alone is the walk's common case: passed over with one look-up of the set.
+  if (pairing === UNPAIRED) return undefined;
   // Id + 1 open: the stop leg if there is one, or an order of another command (there is none then).
   const stopLegOpen = open.isOpen(orderId + 1);
-  const pairing = open.placing(orderId, trader, seq);
   if (pairing === NOT_OPEN) return { seq, orderId, read: READ_ORDER, stopLegOpen };
-  if (pairing === UNPAIRED || stopLegOpen) return undefined;
+  if (stopLegOpen) return undefined;
   return { seq, orderId, read: pairing === PAIRED ? READ_STOP_LEG : READ_PAIRING, stopLegOpen: false };
 }
 

@@ -178,6 +178,23 @@ export class IndexOps {
     }
   }
 
+  /**
+   * Every put of a three-field `prefix` key, oldest first, as its fields and value: what collect
+   * gives for postings, without a key copied or a value framed for each (a closed page passes
+   * over every queued placing of its trader, posting-lists.ts readTraderPlacings).
+   */
+  eachPut(prefix: number, visit: (a: number, b: number, c: number, value: number) => void): void {
+    const head = indexOpHead(INDEX_PUT, prefix, 3);
+    const last = this.chunks.length - 1;
+    for (let c = 0; c <= last; c++) {
+      const ops = this.chunks[c];
+      const end = c === last ? this.at : ops.length;
+      for (let o = 0; o < end; o += INDEX_OP_SLOTS) {
+        if (ops[o] === head) visit(ops[o + 1], ops[o + 2], ops[o + 3], ops[o + 4]);
+      }
+    }
+  }
+
   /** A chunk of operations to fill: the spares', or without spares (a test's commit) the first of `capacity` operations. */
   private newChunk(): Float64Array {
     if (this.spares !== null) return this.spares.chunk(this.chunks.length === 0 ? FIRST_CHUNK_SLOTS : CHUNK_SLOTS);

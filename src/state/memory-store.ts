@@ -57,6 +57,13 @@ export interface KeyValueStore {
   getMany(keys: Uint8Array[]): Promise<Array<Uint8Array | undefined>>;
   /** Key-value pairs in a key range, in key order (or reverse). */
   entries(range: KeyRange): Promise<Array<[Uint8Array, Uint8Array]>>;
+  /**
+   * A store that keeps its index entries as numbers (the in-memory one, memory-index-worker.mjs):
+   * the index entries of a key range of three-field keys, in key order (or reverse), each as its
+   * three key fields and its value, four numbers an entry, with no key or value bytes made.
+   * The durable store keeps postings in lists of bytes and has none (posting-lists.ts).
+   */
+  indexNumbers?(range: KeyRange): Promise<Float64Array>;
   keys(range: KeyRange): Promise<Uint8Array[]>;
   /**
    * The values of a key range joined into one buffer of `byteLength` bytes (shared, so another
@@ -176,6 +183,12 @@ export class MemoryStore implements KeyValueStore {
   async entries(range: KeyRange): Promise<Array<[Uint8Array, Uint8Array]>> {
     this.assertOpen('reading a key range');
     return isIndexRange(range) ? this.index.entries(range) : this.map.range(range);
+  }
+
+  async indexNumbers(range: KeyRange): Promise<Float64Array> {
+    this.assertOpen('reading a key range');
+    if (!isIndexRange(range)) throw new Error('lobcore bug: a read of index entries as numbers outside the indexes');
+    return this.index.numbers(range);
   }
 
   async keys(range: KeyRange): Promise<Uint8Array[]> {

@@ -6,7 +6,8 @@
 // through posting-lists.ts.
 import { newestByKey, type IndexOps, type OverlayEntry } from './index-ops.js';
 import { compareBytes, type KeyRange, type KeyValueStore } from './memory-store.js';
-import { postingPrefixOf, readPostings } from './posting-lists.js';
+import type { Postings } from './codecs.js';
+import { postingPrefixOf, readPostings, readTraderPlacings } from './posting-lists.js';
 
 export class OverlayReader {
   /** ready: settles once the index writer's start has queued what the last run left unwritten (indexer.ts). */
@@ -50,6 +51,12 @@ export class OverlayReader {
       }
     }
     return out;
+  }
+
+  /** A trader's placings in `range` as numbers (posting-lists.ts, readTraderPlacings): what a closed page walks. */
+  async traderPlacings(range: KeyRange): Promise<Postings> {
+    await this.ready;
+    return readTraderPlacings(this.pending, this.base, range);
   }
 
   async keys(range: KeyRange): Promise<Uint8Array[]> {

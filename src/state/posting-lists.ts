@@ -27,7 +27,7 @@
 // are expanded (disjoint, so distinct postings; the lists past it can only add postings after them).
 import { LobError } from '../errors.js';
 import { EMPTY_VALUE, decodeOrderTouches, decodePostings, encodeUint, type Postings } from './codecs.js';
-import { inRange, type IndexOps, type OverlayEntry } from './index-ops.js';
+import { NO_VALUE, inRange, type IndexOps, type OverlayEntry } from './index-ops.js';
 import { ORDERS_PER_TOUCH_BUCKET } from './index-wire.mjs';
 import { MAX_KEY_INTEGER, Prefix, describeKey, keyOf, readU64BE, writeU64BE } from './keys.js';
 import { NO_ENTRIES, compareBytes, type KeyRange, type KeyValueStore } from './memory-store.js';
@@ -104,6 +104,129 @@ export async function readPostings(prefix: number, pending: readonly IndexOps[],
   }
   const sorted = distinctSorted(found, reverse);
   return limit < sorted.length ? sorted.slice(0, limit) : sorted;
+}
+
+/**
+ * Trader placings read by readTraderPlacings since the process started: every posting of each
+ * stored list decoded, and the queued ones in the range. A test's count of how far a closed page
+ * walks a trader's placings.
+ */
+export const placingReads = { decoded: 0 };
+
+/**
+ * A trader's placings (TRADER_ORDER postings) in `range`, as readPostings reads them (the head of
+ * this file: the list before the range, one page of stored keys, the queued operations), in its
+ * direction, at most its limit, but as numbers: each posting's height, sequence and order id, one
+ * index each, with no key copied, no value framed and no pair made for one. A closed page walks
+ * every placing of a trader with many open orders to find the few closed (docs/storage.md, rounds
+ * 41 and 43), and a key, a value framed by encodeUint only for the page to check and decode it
+ * again, and a pair a posting were most of that walk's CPU and of its garbage. The range is within
+ * one trader: its low bound is a TRADER_ORDER key (the trader's first, or a cursor), its high bound
+ * one of the same trader or the next trader's first key.
+ */
+export async function readTraderPlacings(pending: readonly IndexOps[], base: KeyValueStore, range: KeyRange): Promise<Postings> {
+  const bounds = placingBounds(range);
+  const limit = range.limit ?? Infinity;
+  const found: Postings = { heights: [], seqs: [], values: [] };
+  const take = (trader: number, height: number, seq: number, orderId: number): boolean => {
+    if (!bounds.holds(trader, height, seq)) return false;
+    found.heights.push(height);
+    found.seqs.push(seq);
+    found.values.push(orderId);
+    return true;
+  };
+  for (const ops of pending) {
+    ops.eachPut(Prefix.TRADER_ORDER, (trader, height, seq, orderId) => {
+      if (orderId === NO_VALUE) throw new LobError('CORRUPTION', `a queued trader-order posting (trader ${trader}, seq ${seq}) has no order id`);
+      if (take(trader, height, seq, orderId)) placingReads.decoded++;
+    });
+  }
+  const pageKeys = limit === Infinity ? undefined : Math.max(limit, 16);
+  if (base.indexNumbers !== undefined) {
+    // A store that keeps postings as numbers (in memory) keeps each under a key of its own: no list
+    // before the range reaches into it, and the page's every key is a posting.
+    const numbers = await base.indexNumbers({ ...range, limit: pageKeys });
+    for (let i = 0; i < numbers.length; i += 4) {
+      if (numbers[i + 3] === NO_VALUE) throw new LobError('CORRUPTION', `a trader-order posting (trader ${numbers[i]}, seq ${numbers[i + 2]}) has no order id`);
+      if (take(numbers[i], numbers[i + 1], numbers[i + 2], numbers[i + 3])) placingReads.decoded++;
+    }
+    return distinctPlacings(found, range.reverse === true, limit);
+  }
+  const low = (range.gte ?? range.gt)!;
+  const groupStart = Uint8Array.from(low).fill(0, 9);
+  const listBefore = compareBytes(groupStart, low) < 0 ? base.entries({ gte: groupStart, lte: low, reverse: true, limit: 1 }) : NO_ENTRIES;
+  const [[before], stored] = await Promise.all([listBefore, base.entries({ ...range, limit: pageKeys })]);
+  // One list's postings at a time, into arrays reused: a list holds a window's placings of the trader.
+  const list: Postings = { heights: [], seqs: [], values: [] };
+  const expandList = ([key, value]: [Uint8Array, Uint8Array]): number => {
+    if (key.length !== 25) throw new LobError('CORRUPTION', `key ${describeKey(key)} is not a trader-order key`);
+    list.heights.length = 0;
+    list.seqs.length = 0;
+    list.values.length = 0;
+    decodePostings(key, value, 'trader-order', true, list);
+    placingReads.decoded += list.seqs.length;
+    const trader = readU64BE(key, 1);
+    let taken = 0;
+    for (let i = 0; i < list.seqs.length; i++) if (take(trader, list.heights[i], list.seqs[i], list.values[i])) taken++;
+    return taken;
+  };
+  if (before !== undefined) expandList(before);
+  // The page's lists in its order until `limit` postings of them are found, as readPostings.
+  let listed = 0;
+  for (const entry of stored) {
+    if (listed >= limit) break;
+    listed += expandList(entry);
+  }
+  return distinctPlacings(found, range.reverse === true, limit);
+}
+
+/** A TRADER_ORDER range of one trader as numbers: whether a posting (trader, height, seq) lies in it. */
+function placingBounds(range: KeyRange): { holds(trader: number, height: number, seq: number): boolean } {
+  const low = range.gte ?? range.gt;
+  const high = range.lt ?? range.lte;
+  const isPlacingKey = (key: Uint8Array | undefined): key is Uint8Array => key !== undefined && key.length === 25 && key[0] === Prefix.TRADER_ORDER;
+  if (!isPlacingKey(low) || !isPlacingKey(high)) throw new Error('lobcore bug: a read of a trader\'s placings needs both bounds as trader-order keys');
+  const trader = readU64BE(low, 1);
+  const lowHeight = readU64BE(low, 9);
+  const lowSeq = readU64BE(low, 17);
+  // The low bound's side: at or past it (gte), past it (gt).
+  const lowFloor = range.gte !== undefined ? 0 : 1;
+  let highHeight = readU64BE(high, 9);
+  let highSeq = readU64BE(high, 17);
+  let highCeiling = range.lte !== undefined ? 0 : -1;
+  const highTrader = readU64BE(high, 1);
+  if (highTrader === trader + 1 && highHeight === 0 && highSeq === 0 && range.lt !== undefined) {
+    // The next trader's first key: every posting of this trader.
+    highHeight = Infinity;
+    highSeq = Infinity;
+    highCeiling = 0;
+  } else if (highTrader !== trader) {
+    throw new Error(`lobcore bug: a read of trader ${trader}'s placings up to trader ${highTrader}'s`);
+  }
+  const compare = (height: number, seq: number, h: number, s: number): number => (height !== h ? (height < h ? -1 : 1) : seq < s ? -1 : seq > s ? 1 : 0);
+  return {
+    holds: (t, height, seq) => t === trader && compare(height, seq, lowHeight, lowSeq) >= lowFloor && compare(height, seq, highHeight, highSeq) <= highCeiling,
+  };
+}
+
+/** The placings found, sorted by (height, sequence) in the direction, each once, at most `limit`. */
+function distinctPlacings(found: Postings, reverse: boolean, limit: number): Postings {
+  const { heights, seqs, values } = found;
+  const order = new Uint32Array(seqs.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  // Stored lists come in key order already (each sorted, disjoint): a sort of a sorted run is one pass.
+  order.sort((a, b) => (heights[a] !== heights[b] ? heights[a] - heights[b] : seqs[a] - seqs[b] || a - b));
+  const out: Postings = { heights: [], seqs: [], values: [] };
+  const n = order.length;
+  for (let j = 0; j < n && out.seqs.length < limit; j++) {
+    const i = order[reverse ? n - 1 - j : j];
+    const k = out.seqs.length - 1;
+    if (k >= 0 && out.seqs[k] === seqs[i] && out.heights[k] === heights[i]) continue;
+    out.heights.push(heights[i]);
+    out.seqs.push(seqs[i]);
+    out.values.push(values[i]);
+  }
+  return out;
 }
 
 /** A stored posting key's postings that lie in `range`, each as [its own key, its single value], into `out`. */
