@@ -59,8 +59,12 @@ export function mediansTable(runs: readonly BenchReport[]): string {
   for (const { name } of runs[0].workloads) {
     const cells = COLUMNS.map(([engine]) => {
       const own = median(runs[0], name, engine);
-      if (own === undefined || runs.length === 1) return figure(own);
-      return `${figure(own)} <sub>${runs.slice(1).map((run) => figure(median(run, name, engine))).join(', ')}</sub>`;
+      const later = runs.slice(1).map((run) => median(run, name, engine));
+      // A cell the first run has no figure for keeps the later runs' figures (a reader would lose
+      // a measured median otherwise); only a cell no run measured is a bare n/a.
+      if (own === undefined && later.every((m) => m === undefined)) return figure(own);
+      if (later.length === 0) return figure(own);
+      return `${figure(own)} <sub>${later.map(figure).join(', ')}</sub>`;
     });
     lines.push(`| ${name} | ${cells.join(' | ')} |`);
   }
