@@ -79,9 +79,11 @@ function readReport(file: string): BenchReport {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
     throw new Error(`${file}: ${reason}`);
   }
-  if (!Array.isArray(report.targets) || !Array.isArray(report.measurements) || !Array.isArray(report.workloads)) {
+  // JSON null, or a report without its date, would otherwise fail later as a TypeError naming neither the file nor the field.
+  if (typeof report !== 'object' || report === null || !Array.isArray(report.targets) || !Array.isArray(report.measurements) || !Array.isArray(report.workloads)) {
     throw new Error(`${file}: not a bench report (no targets, measurements or workloads)`);
   }
+  if (typeof report.machine?.date !== 'string') throw new Error(`${file}: not a bench report (no machine.date)`);
   return report as BenchReport;
 }
 

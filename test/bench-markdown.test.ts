@@ -65,6 +65,15 @@ describe('the README\'s benchmark tables', () => {
     expect(bad.status).toBe(1);
     expect(bad.stdout).toBe('');
     expect(bad.stderr).toBe(`markdown: ${notReport}: not a bench report (no targets, measurements or workloads)\n`);
+    // JSON that is no object, and a report without the date its column is headed by: named as such, not a TypeError.
+    const nothing = join(dir, 'null.json');
+    writeFileSync(nothing, 'null');
+    expect(spawnSync(process.execPath, [SCRIPT, nothing], { encoding: 'utf8' }).stderr).toBe(`markdown: ${nothing}: not a bench report (no targets, measurements or workloads)\n`);
+    const undated = join(dir, 'undated.json');
+    writeFileSync(undated, '{"targets": [], "measurements": [], "workloads": []}');
+    const noDate = spawnSync(process.execPath, [SCRIPT, undated], { encoding: 'utf8' });
+    expect(noDate.status).toBe(1);
+    expect(noDate.stderr).toBe(`markdown: ${undated}: not a bench report (no machine.date)\n`);
     const none = spawnSync(process.execPath, [SCRIPT], { encoding: 'utf8' });
     expect(none.status).toBe(2);
     expect(none.stderr).toMatch(/^usage: node dist\/bench\/markdown\.js/);
