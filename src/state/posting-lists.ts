@@ -178,8 +178,12 @@ export async function readTraderPlacings(pending: readonly IndexOps[], base: Key
     let end = seqs.length;
     while (first < end && !bounds.atOrPastLow(heights[first], seqs[first])) first++;
     while (end > first && !bounds.atOrBeforeHigh(heights[end - 1], seqs[end - 1])) end--;
-    if (reverse) for (let i = end - 1; i >= first; i--) stored.push(heights[i], seqs[i], values[i]);
-    else for (let i = first; i < end; i++) stored.push(heights[i], seqs[i], values[i]);
+    // No more than the answer can hold: a list may hold tens of thousands of the trader's placings
+    // (a window's), of which a page of 4,096 takes the end nearest it. Exact as the break below is:
+    // the lists are disjoint and in order, so the postings left out come after those taken.
+    const room = limit - stored.seqs.length;
+    if (reverse) for (let i = end - 1; i >= first && i >= end - room; i--) stored.push(heights[i], seqs[i], values[i]);
+    else for (let i = first; i < end && i < first + room; i++) stored.push(heights[i], seqs[i], values[i]);
     return end - first;
   };
   // Oldest first, the list before the range comes first; newest first, last.
