@@ -162,18 +162,11 @@ export async function readTraderPlacings(pending: readonly IndexOps[], base: Key
   const [[found], page] = await Promise.all([listBefore, base.entries({ ...range, limit: pageKeys })]);
   // The list at the low bound itself, of an inclusive range, is the page's too: read once, from the page.
   const before = found !== undefined && !(range.gte !== undefined && compareBytes(found[0], range.gte) === 0) ? found : undefined;
-  // One list's postings at a time, into arrays reused: a list holds a window's placings of the trader.
-  const list: Postings = { heights: [], seqs: [], values: [] };
   const expandList = ([key, value]: [Uint8Array, Uint8Array]): number => {
     if (key.length !== 25) throw new LobError('CORRUPTION', `key ${describeKey(key)} is not a trader-order key`);
-    list.heights.length = 0;
-    list.seqs.length = 0;
-    list.values.length = 0;
-    decodePostings(key, value, 'trader-order', true, list);
-    placingReads.decoded += list.seqs.length;
     if (readU64BE(key, 1) !== bounds.trader) return 0;
     // A list is in order: only its ends may lie outside the range, so only they are tested.
-    const { heights, seqs, values } = list;
+    const { heights, seqs, values } = decodedList(key, value);
     let first = 0;
     let end = seqs.length;
     while (first < end && !bounds.atOrPastLow(heights[first], seqs[first])) first++;
@@ -196,6 +189,27 @@ export async function readTraderPlacings(pending: readonly IndexOps[], base: Key
   }
   if (before !== undefined && reverse) expandList(before);
   return settlePlacings(queued, stored, reverse, limit);
+}
+
+/**
+ * The last trader-order list decoded, with its key and value. A page's reads of a trader's placings
+ * come one after another, each from where the last ended, so each starts in the list the last one
+ * ended in; a window's list holds thousands to tens of thousands of the trader's placings, and was
+ * decoded again by every read of the page. Its bytes compared equal, it is the same list: a compare
+ * is cheaper than the checksum and the decode it saves.
+ */
+let lastList: { key: Buffer; value: Buffer; postings: Postings } | undefined;
+
+function decodedList(key: Uint8Array, value: Uint8Array): Postings {
+  const keyBytes = Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+  const valueBytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (lastList !== undefined && lastList.key.equals(keyBytes) && lastList.value.equals(valueBytes)) return lastList.postings;
+  const postings: Postings = { heights: [], seqs: [], values: [] };
+  decodePostings(key, value, 'trader-order', true, postings);
+  placingReads.decoded += postings.seqs.length;
+  // Copied: the value's bytes may be a view of a buffer the store reuses.
+  lastList = { key: Buffer.from(keyBytes), value: Buffer.from(valueBytes), postings };
+  return postings;
 }
 
 /**
