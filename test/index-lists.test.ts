@@ -16,7 +16,7 @@ import { IndexOps, NO_VALUE } from '../src/state/index-ops.js';
 import { ORDERS_PER_TOUCH_BUCKET } from '../src/state/index-wire.mjs';
 import { INDEX_DIRECTORY, Prefix, formatKey, indexHeadKey, indexReachKey, keyIntegers, keyOf, prefixRange, readU64BE } from '../src/state/keys.js';
 import type { KeyRange } from '../src/state/memory-store.js';
-import { readPostings, readTraderPlacings } from '../src/state/posting-lists.js';
+import { placingReads, readPostings, readTraderPlacings } from '../src/state/posting-lists.js';
 import { Store } from '../src/state/store.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import { Prng } from '../src/prng.js';
@@ -183,9 +183,16 @@ describe('posting lists read back as single postings', () => {
       const trader = readU64BE((range.gte ?? range.gt)!, 1);
       return seqs.map((seq, i) => ({ trader, height: heights[i], seq, orderId: values[i] }));
     };
+    // A low bound at a stored list's own key too: that list is then both the one before the range and the page's first.
+    const listKeys = (await store.entries({ gte: keyOf(Prefix.TRADER_ORDER, 0, 0, 0), lt: keyOf(Prefix.TRADER_ORDER + 1, 0, 0, 0) })).map(([key]) => Buffer.from(key));
+    const sortedBefore = placingReads.sortedStored;
     for (let i = 0; i < 500; i++) {
       const trader = 1 + prng.below(3);
-      const bounds = [keyOf(Prefix.TRADER_ORDER, trader, prng.below(3), prng.below(620)), keyOf(Prefix.TRADER_ORDER, trader, prng.below(3), prng.below(620))];
+      const traderLists = listKeys.filter((key) => readU64BE(key, 1) === trader);
+      const bounds = [
+        prng.chance(0.2) ? traderLists[prng.below(traderLists.length)] : keyOf(Prefix.TRADER_ORDER, trader, prng.below(3), prng.below(620)),
+        keyOf(Prefix.TRADER_ORDER, trader, prng.below(3), prng.below(620)),
+      ];
       bounds.sort(Buffer.compare);
       const low = prng.chance(0.3) ? keyOf(Prefix.TRADER_ORDER, trader, 0, 0) : bounds[0];
       // The high bound: the next trader's first key, as a page of all heights reads.
@@ -199,6 +206,8 @@ describe('posting lists read back as single postings', () => {
       };
       expect(await placings(range), JSON.stringify(range)).toEqual(await read(range));
     }
+    // Stored lists are sorted and disjoint, so every read merged them with the queued postings, none sorted them.
+    expect(placingReads.sortedStored).toBe(sortedBefore);
   });
 
   it('reads touches the same way: an order with touches in lists, some queued', async () => {

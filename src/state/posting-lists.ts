@@ -108,10 +108,11 @@ export async function readPostings(prefix: number, pending: readonly IndexOps[],
 
 /**
  * Trader placings read by readTraderPlacings since the process started: every posting of each
- * stored list decoded, and the queued ones in the range. A test's count of how far a closed page
- * walks a trader's placings.
+ * stored list decoded, and the queued ones in the range (a test's count of how far a closed page
+ * walks a trader's placings); and the reads whose stored postings did not come in order, so were
+ * sorted rather than merged (a test's check that the merge is what answers).
  */
-export const placingReads = { decoded: 0 };
+export const placingReads = { decoded: 0, sortedStored: 0 };
 
 /**
  * A trader's placings (TRADER_ORDER postings) in `range`, as readPostings reads them (the head of
@@ -126,21 +127,22 @@ export const placingReads = { decoded: 0 };
  */
 export async function readTraderPlacings(pending: readonly IndexOps[], base: KeyValueStore, range: KeyRange): Promise<Postings> {
   const bounds = placingBounds(range);
+  const reverse = range.reverse === true;
   const limit = range.limit ?? Infinity;
-  const found: Postings = { heights: [], seqs: [], values: [] };
-  const take = (trader: number, height: number, seq: number, orderId: number): boolean => {
-    if (!bounds.holds(trader, height, seq)) return false;
-    found.heights.push(height);
-    found.seqs.push(seq);
-    found.values.push(orderId);
-    return true;
-  };
+  const queued: Postings = { heights: [], seqs: [], values: [] };
   for (const ops of pending) {
     ops.eachPut(Prefix.TRADER_ORDER, (trader, height, seq, orderId) => {
       if (orderId === NO_VALUE) throw new LobError('CORRUPTION', `a queued trader-order posting (trader ${trader}, seq ${seq}) has no order id`);
-      if (take(trader, height, seq, orderId)) placingReads.decoded++;
+      if (!bounds.holds(trader, height, seq)) return;
+      queued.heights.push(height);
+      queued.seqs.push(seq);
+      queued.values.push(orderId);
+      placingReads.decoded++;
     });
   }
+  // The stored postings come in the range's direction already (the head of this file): appended in
+  // it, they need a merge with the queued ones, not a sort of them all (docs/storage.md, round 43).
+  const stored = new PlacingRun(reverse);
   const pageKeys = limit === Infinity ? undefined : Math.max(limit, 16);
   if (base.indexNumbers !== undefined) {
     // A store that keeps postings as numbers (in memory) keeps each under a key of its own: no list
@@ -148,40 +150,143 @@ export async function readTraderPlacings(pending: readonly IndexOps[], base: Key
     const numbers = await base.indexNumbers({ ...range, limit: pageKeys });
     for (let i = 0; i < numbers.length; i += 4) {
       if (numbers[i + 3] === NO_VALUE) throw new LobError('CORRUPTION', `a trader-order posting (trader ${numbers[i]}, seq ${numbers[i + 2]}) has no order id`);
-      if (take(numbers[i], numbers[i + 1], numbers[i + 2], numbers[i + 3])) placingReads.decoded++;
+      if (!bounds.holds(numbers[i], numbers[i + 1], numbers[i + 2])) continue;
+      stored.push(numbers[i + 1], numbers[i + 2], numbers[i + 3]);
+      placingReads.decoded++;
     }
-    return distinctPlacings(found, range.reverse === true, limit);
+    return settlePlacings(queued, stored, reverse, limit);
   }
   const low = (range.gte ?? range.gt)!;
   const groupStart = Uint8Array.from(low).fill(0, 9);
   const listBefore = compareBytes(groupStart, low) < 0 ? base.entries({ gte: groupStart, lte: low, reverse: true, limit: 1 }) : NO_ENTRIES;
-  const [[before], stored] = await Promise.all([listBefore, base.entries({ ...range, limit: pageKeys })]);
-  // One list's postings at a time, into arrays reused: a list holds a window's placings of the trader.
-  const list: Postings = { heights: [], seqs: [], values: [] };
+  const [[found], page] = await Promise.all([listBefore, base.entries({ ...range, limit: pageKeys })]);
+  // The list at the low bound itself, of an inclusive range, is the page's too: read once, from the page.
+  const before = found !== undefined && !(range.gte !== undefined && compareBytes(found[0], range.gte) === 0) ? found : undefined;
   const expandList = ([key, value]: [Uint8Array, Uint8Array]): number => {
     if (key.length !== 25) throw new LobError('CORRUPTION', `key ${describeKey(key)} is not a trader-order key`);
-    list.heights.length = 0;
-    list.seqs.length = 0;
-    list.values.length = 0;
-    decodePostings(key, value, 'trader-order', true, list);
-    placingReads.decoded += list.seqs.length;
-    const trader = readU64BE(key, 1);
-    let taken = 0;
-    for (let i = 0; i < list.seqs.length; i++) if (take(trader, list.heights[i], list.seqs[i], list.values[i])) taken++;
-    return taken;
+    if (readU64BE(key, 1) !== bounds.trader) return 0;
+    // A list is in order: only its ends may lie outside the range, so only they are tested.
+    const { heights, seqs, values } = decodedList(key, value);
+    let first = 0;
+    let end = seqs.length;
+    while (first < end && !bounds.atOrPastLow(heights[first], seqs[first])) first++;
+    while (end > first && !bounds.atOrBeforeHigh(heights[end - 1], seqs[end - 1])) end--;
+    // No more than the answer can hold: a list may hold tens of thousands of the trader's placings
+    // (a window's), of which a page of 4,096 takes the end nearest it. Exact as the break below is:
+    // the lists are disjoint and in order, so the postings left out come after those taken.
+    const room = limit - stored.seqs.length;
+    if (reverse) for (let i = end - 1; i >= first && i >= end - room; i--) stored.push(heights[i], seqs[i], values[i]);
+    else for (let i = first; i < end && i < first + room; i++) stored.push(heights[i], seqs[i], values[i]);
+    return end - first;
   };
-  if (before !== undefined) expandList(before);
+  // Oldest first, the list before the range comes first; newest first, last.
+  if (before !== undefined && !reverse) expandList(before);
   // The page's lists in its order until `limit` postings of them are found, as readPostings.
   let listed = 0;
-  for (const entry of stored) {
+  for (const entry of page) {
     if (listed >= limit) break;
     listed += expandList(entry);
   }
-  return distinctPlacings(found, range.reverse === true, limit);
+  if (before !== undefined && reverse) expandList(before);
+  return settlePlacings(queued, stored, reverse, limit);
 }
 
-/** A TRADER_ORDER range of one trader as numbers: whether a posting (trader, height, seq) lies in it. */
-function placingBounds(range: KeyRange): { holds(trader: number, height: number, seq: number): boolean } {
+/**
+ * The last trader-order list decoded, with its key and value. A page's reads of a trader's placings
+ * come one after another, each from where the last ended, so each starts in the list the last one
+ * ended in; a window's list holds thousands to tens of thousands of the trader's placings, and was
+ * decoded again by every read of the page. Its bytes compared equal, it is the same list: a compare
+ * is cheaper than the checksum and the decode it saves.
+ */
+let lastList: { key: Buffer; value: Buffer; postings: Postings } | undefined;
+
+function decodedList(key: Uint8Array, value: Uint8Array): Postings {
+  const keyBytes = Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+  const valueBytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (lastList !== undefined && lastList.key.equals(keyBytes) && lastList.value.equals(valueBytes)) return lastList.postings;
+  const postings: Postings = { heights: [], seqs: [], values: [] };
+  decodePostings(key, value, 'trader-order', true, postings);
+  placingReads.decoded += postings.seqs.length;
+  // Copied: the value's bytes may be a view of a buffer the store reuses.
+  lastList = { key: Buffer.from(keyBytes), value: Buffer.from(valueBytes), postings };
+  return postings;
+}
+
+/**
+ * Placings appended in a direction's order, each once (a repeat of the last dropped), and whether
+ * they did come in that order: stored lists are sorted and disjoint, so they do, and then a merge
+ * settles them; if ever they did not, a sort still does (settlePlacings).
+ */
+class PlacingRun implements Postings {
+  readonly heights: number[] = [];
+  readonly seqs: number[] = [];
+  readonly values: number[] = [];
+  inOrder = true;
+  constructor(private readonly reverse: boolean) {}
+
+  push(height: number, seq: number, value: number): void {
+    const k = this.seqs.length - 1;
+    if (k >= 0) {
+      const lastHeight = this.heights[k];
+      const lastSeq = this.seqs[k];
+      if (lastHeight === height && lastSeq === seq) return;
+      const after = height !== lastHeight ? height > lastHeight : seq > lastSeq;
+      if (after === this.reverse) this.inOrder = false;
+    }
+    this.heights.push(height);
+    this.seqs.push(seq);
+    this.values.push(value);
+  }
+}
+
+/**
+ * The queued placings and the stored ones (a PlacingRun) as one answer: sorted by (height, sequence)
+ * in the direction, each once (a queued one first), at most `limit`. The queued ones, few, are
+ * sorted; the stored ones, in order already, merged with them.
+ */
+function settlePlacings(queued: Postings, stored: PlacingRun, reverse: boolean, limit: number): Postings {
+  if (!stored.inOrder) {
+    placingReads.sortedStored++;
+    for (let i = 0; i < stored.seqs.length; i++) {
+      queued.heights.push(stored.heights[i]);
+      queued.seqs.push(stored.seqs[i]);
+      queued.values.push(stored.values[i]);
+    }
+    return distinctPlacings(queued, reverse, limit);
+  }
+  if (queued.seqs.length === 0) {
+    if (stored.seqs.length <= limit) return { heights: stored.heights, seqs: stored.seqs, values: stored.values };
+    return { heights: stored.heights.slice(0, limit), seqs: stored.seqs.slice(0, limit), values: stored.values.slice(0, limit) };
+  }
+  const a = distinctPlacings(queued, reverse, limit);
+  const b = stored;
+  const out: Postings = { heights: [], seqs: [], values: [] };
+  let i = 0;
+  let j = 0;
+  while (out.seqs.length < limit && (i < a.seqs.length || j < b.seqs.length)) {
+    let from: Postings;
+    if (j >= b.seqs.length) from = a;
+    else if (i >= a.seqs.length) from = b;
+    else {
+      const order = a.heights[i] !== b.heights[j] ? a.heights[i] - b.heights[j] : a.seqs[i] - b.seqs[j];
+      if (order === 0) j++; // the same posting both queued and stored: the queued one kept
+      from = order === 0 || (order < 0) !== reverse ? a : b;
+    }
+    const k = from === a ? i++ : j++;
+    out.heights.push(from.heights[k]);
+    out.seqs.push(from.seqs[k]);
+    out.values.push(from.values[k]);
+  }
+  return out;
+}
+
+/** A TRADER_ORDER range of one trader as numbers: its trader, and whether a posting (height, seq) of it lies past its low bound, before its high one, in it. */
+function placingBounds(range: KeyRange): {
+  trader: number;
+  atOrPastLow(height: number, seq: number): boolean;
+  atOrBeforeHigh(height: number, seq: number): boolean;
+  holds(trader: number, height: number, seq: number): boolean;
+} {
   const low = range.gte ?? range.gt;
   const high = range.lt ?? range.lte;
   const isPlacingKey = (key: Uint8Array | undefined): key is Uint8Array => key !== undefined && key.length === 25 && key[0] === Prefix.TRADER_ORDER;
@@ -204,8 +309,13 @@ function placingBounds(range: KeyRange): { holds(trader: number, height: number,
     throw new Error(`lobcore bug: a read of trader ${trader}'s placings up to trader ${highTrader}'s`);
   }
   const compare = (height: number, seq: number, h: number, s: number): number => (height !== h ? (height < h ? -1 : 1) : seq < s ? -1 : seq > s ? 1 : 0);
+  const atOrPastLow = (height: number, seq: number): boolean => compare(height, seq, lowHeight, lowSeq) >= lowFloor;
+  const atOrBeforeHigh = (height: number, seq: number): boolean => compare(height, seq, highHeight, highSeq) <= highCeiling;
   return {
-    holds: (t, height, seq) => t === trader && compare(height, seq, lowHeight, lowSeq) >= lowFloor && compare(height, seq, highHeight, highSeq) <= highCeiling,
+    trader,
+    atOrPastLow,
+    atOrBeforeHigh,
+    holds: (t, height, seq) => t === trader && atOrPastLow(height, seq) && atOrBeforeHigh(height, seq),
   };
 }
 
