@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Prng } from '../src/prng.js';
 import { EMPTY_VALUE, decodeOrderTouches, decodePostings, encodeUint } from '../src/state/codecs.js';
 import { IndexOps, NO_VALUE } from '../src/state/index-ops.js';
-import { INDEX_DEL, INDEX_OP_SLOTS, ORDERS_PER_TOUCH_BUCKET } from '../src/state/index-wire.mjs';
+import { INDEX_DEL, INDEX_OP_SLOTS, ORDERS_PER_TOUCH_BUCKET, putUintFrame, uintOfFrame } from '../src/state/index-wire.mjs';
 import { IndexWindow } from '../src/state/index-window.mjs';
 import { Prefix, indexHeadKey, indexReachKey, keyIntegers, keyOf, prefixRange } from '../src/state/keys.js';
 import { OP_DEL, OP_PUT } from '../src/state/store-wire.js';
@@ -36,6 +36,17 @@ function windowed(ops: Float64Array, from: number, to: number, keysPerWrite = 25
   const window = new IndexWindow(ops.slice(from * INDEX_OP_SLOTS, to * INDEX_OP_SLOTS), to - from);
   return window.parts(keysPerWrite).flatMap((part) => unpack(part.bytes)).sort((a, b) => Buffer.compare(a[1], b[1]));
 }
+
+describe('a uint frame', () => {
+  it('is read back by uintOfFrame as putUintFrame wrote it, and as encodeUint frames it', () => {
+    for (const value of [0, 1, 127, 128, 16_383, 16_384, 2 ** 32, Number.MAX_SAFE_INTEGER, NO_VALUE]) {
+      const bytes = new Uint8Array(16);
+      const frame = bytes.subarray(0, putUintFrame(bytes, 0, value));
+      expect(uintOfFrame(frame)).toBe(value);
+      if (value !== NO_VALUE) expect(Array.from(frame)).toEqual(Array.from(encodeUint(value)));
+    }
+  });
+});
 
 describe('index operations', () => {
   const big = 2 ** 53 - 1;

@@ -82,6 +82,24 @@ export function putUintFrame(bytes, at, value) {
 }
 
 /**
+ * The uint of a frame putUintFrame wrote (NO_VALUE for the empty frame): its varint, read back
+ * without checking the CRC, for a reader that holds only frames it made itself (the in-memory
+ * index worker); a value read from a store is checked (codecs.ts, decodeUint).
+ * @param {Uint8Array} bytes
+ */
+export function uintOfFrame(bytes) {
+  // Version byte, varint, 4 bytes of CRC.
+  if (bytes.length === 5) return NO_VALUE;
+  let value = 0;
+  let scale = 1;
+  for (let at = 1; at < bytes.length - 4; at++) {
+    value += (bytes[at] & 0x7f) * scale;
+    scale *= 128;
+  }
+  return value;
+}
+
+/**
  * Writes a varint (7 bits a byte, low first, as ByteWriter.uint writes it) at `at`; returns the offset after it.
  * @param {Uint8Array} bytes
  * @param {number} at

@@ -11,7 +11,7 @@
 // TypeScript under Node 20, and this file runs unchanged from src/ (vitest) and from dist/.
 import { parentPort } from 'node:worker_threads';
 import { transferList, unpackByteList } from './byte-list.mjs';
-import { INDEX_DEL, INDEX_OP_SLOTS, INDEX_PUT, NO_VALUE, putUintFrame } from './index-wire.mjs';
+import { INDEX_DEL, INDEX_OP_SLOTS, INDEX_PUT, putUintFrame, uintOfFrame } from './index-wire.mjs';
 import { SortedBytesMap } from './sorted-bytes-map.mjs';
 
 /** @type {Map<number, SortedBytesMap>} */
@@ -24,23 +24,6 @@ const maps = new Map();
 function uintFrame(value) {
   const bytes = new Uint8Array(14);
   return bytes.subarray(0, putUintFrame(bytes, 0, value));
-}
-
-/**
- * The number of a value `uintFrame` made (and the map kept, once a range read it): its varint, or
- * NO_VALUE for the empty frame. Only this worker's own frames are ever in its maps.
- * @param {Uint8Array} bytes
- */
-function uintOfFrame(bytes) {
-  // Version byte, varint, 4 bytes of CRC.
-  if (bytes.length === 5) return NO_VALUE;
-  let value = 0;
-  let scale = 1;
-  for (let at = 1; at < bytes.length - 4; at++) {
-    value += (bytes[at] & 0x7f) * scale;
-    scale *= 128;
-  }
-  return value;
 }
 
 /** @param {number} store */
