@@ -45,12 +45,13 @@ describe('wasm core: memory growth', () => {
     const bytesPerOrder = core.memoryBytes() / core.restingOrders;
     expect(bytesPerOrder).toBeLessThanOrEqual(48);
 
-    // The memory is shared and grew in place: the old view still reads the same memory, and the
-    // getters hand out views of the grown memory, the core's own record of its size.
+    // The memory is shared and grew in place: the old view still reads the same memory. `out` is
+    // that one view for the core's life (its block has a fixed address); the getters of the
+    // buffers that move hand out views of the grown memory, the core's own record of its size.
     expect(outBefore[Out.ORDER_ID]).toBe(1_000_000);
+    expect(core.out).toBe(outBefore);
     expect(core.out.byteLength).toBe(Out.SLOTS * 8);
-    expect(core.out.buffer.byteLength).toBe(core.memoryBytes());
-    expect(core.out.buffer.byteLength).toBeGreaterThan(outBefore.buffer.byteLength);
+    expect(core.memoryBuffer().byteLength).toBeGreaterThan(outBefore.buffer.byteLength);
     expect(core.out[Out.HEAD]).toBe(StatusCode.RESTING);
     expect(core.out[Out.ORDER_ID]).toBe(1_000_000);
 
@@ -69,8 +70,27 @@ describe('wasm core: memory growth', () => {
     core.placeMarket(2, 1, 1, 1000, 0, 5, 0, 0, 0);
     expect(core.out[Out.FILL_COUNT]).toBe(1000);
     const fills = core.fills;
+    expect(fills.buffer.byteLength).toBe(core.memoryBytes());
     expect(fills[8 * 999 + 6]).toBe(1000);
     expect(core.levels(1, 0, 1)[0]).toBe(999);
+  });
+
+  it('reads every per-call outcome through the one view of its first memory: after growth and after a restore into a smaller book', async () => {
+    const core = await WasmCore.create({});
+    const out = core.out;
+    core.placeLimit(1, 1, 0, 100, 5, 1, 0, 0, 0);
+    const snapshot = core.snapshot();
+    for (let i = 0; i < 300_000; i++) core.placeLimit(1, 1, 0, 1 + (i % 1000), 1, i, 0, 0, 0);
+    expect(core.memoryBuffer()).not.toBe(out.buffer);
+    expect(out[Out.ORDER_ID]).toBe(300_001);
+    core.restore(snapshot);
+    core.placeLimit(2, 1, 1, 100, 2, 3, 0, 0, 0);
+    expect(core.out).toBe(out);
+    expect([out[Out.HEAD] & 15, out[Out.ORDER_ID], out[Out.FILLED], out[Out.REMAINING], out[Out.FILL_COUNT]])
+      .toEqual([StatusCode.FILLED, 2, 2, 0, 1]);
+    core.cancel(1, 1, 1);
+    expect(out[Out.HEAD] & 15).toBe(StatusCode.OK);
+    expect(core.findOrder(1)).toBeNull();
   });
 
   it('reads a batch made before the memory grew where it is, copying nothing, and a batch of another core by copy', async () => {
@@ -79,7 +99,7 @@ describe('wasm core: memory growth', () => {
     const batch = engine.createBatch(4);
     const bufferBefore = batch.view().buffer;
     for (let i = 0; i < 300_000; i++) core.placeLimit(1, 1, 0, 1 + (i % 1000), 1, i, 0, 0, 0);
-    expect(core.out.buffer).not.toBe(bufferBefore);
+    expect(core.memoryBuffer()).not.toBe(bufferBefore);
     batch.limit(2, 1, 'ask', 1000, 3, 1);
     expect(batch.view().buffer).toBe(bufferBefore);
     expect(engine.submitBatch(batch).fillCount).toBe(3);
