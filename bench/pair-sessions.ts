@@ -1,12 +1,12 @@
 // The engine process's side of the paired passes (bench/pairs.ts): it opens the sessions a pair
 // needs, rewinds them and times one pass at a time as the bench asks. The bench's process
-// alternates the two sides; this only runs what it is told, in its main thread's CPU time.
+// alternates the two sides; this only runs what it is told, in its main thread's time on a core.
 import { readFileSync } from 'node:fs';
 import type { BenchEngine, EngineId, EngineSession } from './engines/engine.js';
 import type { Workload, WorkloadName } from './workloads/workload.js';
 
 /**
- * What the bench asks of one engine's pair sessions. `pass` answers CPU seconds; the others 0.
+ * What the bench asks of one engine's pair sessions. `pass` answers seconds on a core; the others 0.
  * `open` replaces any session the engine holds on that workload; `release` closes every session
  * but those a later pair still needs (the bench reuses a session across a workload's pairs
  * rather than open it again); `close` closes them all.
@@ -24,24 +24,39 @@ export interface SessionKey {
   workload: WorkloadName;
 }
 
-const schedstat = `/proc/self/task/${process.pid}/schedstat`;
+// This thread's: the passes run on the engine process's main thread.
+const schedstat = '/proc/thread-self/schedstat';
 
 /**
- * The main thread's CPU time (Linux: its schedstat's first field, time on a core), else the
- * process's. Not the process's where it can be had: that also counts V8's helper threads (parallel
- * scavenges, concurrent marking and compiling), which on an idle second core cost a single-threaded
- * engine no wall-clock time, so an engine that allocates more would read slower here than in the
- * throughput rows, which time wall clock. The main thread's time is what the wall clock of a quiet
- * machine reads, less the moments another process held the core.
+ * A clock of the main thread's time on a core: wall time less the time it waited, ready, for a
+ * core (Linux: its schedstat's second field), else the process's CPU time. Not the schedstat's
+ * first field, its CPU time: for a thread that runs without a switch the kernel adds to that only
+ * at the scheduler's tick, 4 ms here, so a LOBSTER pass of 15-30 ms read a whole number of ticks
+ * and a round's ratio was one of small whole numbers (bench/README.md, stop 55). The wait is
+ * counted at each switch onto a core, exactly, and the pass ends on a core. Not the process's CPU
+ * time where this can be had: that also counts V8's helper threads (parallel scavenges, concurrent
+ * marking and compiling), which on an idle second core cost a single-threaded engine no wall-clock
+ * time, so an engine that allocates more would read slower here than in the throughput rows, which
+ * time wall clock. What it reads is the wall clock of a quiet machine, less the moments another
+ * process held the core.
  */
-function mainThreadCpuSeconds(): number {
+export function mainThreadOnCoreSeconds(): number {
   try {
-    return Number(readFileSync(schedstat, 'latin1').split(' ')[0]) / 1e9;
+    // The wait read on both sides of the wall clock, again until it reads the same: a switch
+    // between the two reads of one pair would count its wait against the wrong side of the pass
+    // (one such read a pass of a fifth of a millisecond 29 ms less than nothing, at load 9).
+    for (;;) {
+      const waited = secondsWaited();
+      const now = performance.now() / 1e3;
+      if (secondsWaited() === waited) return now - waited;
+    }
   } catch {
     const used = process.cpuUsage();
     return (used.user + used.system) / 1e6;
   }
 }
+
+const secondsWaited = (): number => Number(readFileSync(schedstat, 'latin1').split(' ')[1]) / 1e9;
 
 export class PairSessions {
   /** By engine, then workload: a pair across workloads (wide / steady) holds two of one engine. */
@@ -90,9 +105,9 @@ export class PairSessions {
         const session = this.session(request.engine, request.workload);
         const { from, to } = request;
         const chunk = this.chunk;
-        const before = mainThreadCpuSeconds();
+        const before = mainThreadOnCoreSeconds();
         for (let at = from; at < to; at += chunk) session.run(at, Math.min(to, at + chunk));
-        return Math.max(1e-6, mainThreadCpuSeconds() - before);
+        return Math.max(1e-6, mainThreadOnCoreSeconds() - before);
       }
       case 'release': {
         for (const [engine, byWorkload] of this.sessions) {

@@ -3,8 +3,10 @@
 // target divides it by, and this machine's speed drifts by 1.5-3x over minutes; a ratio of two
 // such medians moves with the neighbours' load. Here the two sides of each pair run one timed
 // pass each of the same stream commands from the same state, in rounds, the order swapped every
-// round, each pass timed in its process's main thread's CPU time (time another process holds the
-// core counts for neither; pair-sessions.ts says why not the whole process's), and the ratio is taken round by round: two passes moments apart.
+// round, each pass timed by its process's main thread's time on a core (its wall time less its
+// waits for a core, so time another process holds the core counts for neither; pair-sessions.ts
+// says why not its CPU time or the whole process's), and the ratio is taken round by round: two
+// passes moments apart.
 // Across engines the two sides are in the engines' own processes (engine-process.ts), driven one
 // step at a time (pair-sessions.ts); wide / steady has both sessions in one engine's process.
 import type { EngineRunner } from './engine-runs.js';
@@ -22,20 +24,20 @@ export interface PairSettings {
   chunk: number;
   /** Timed rounds per pair, after one untimed. */
   rounds: number;
-  /** The slower side's pass, in CPU seconds at its throughput row's median rate. */
+  /** The slower side's pass, in seconds on a core at its throughput row's median rate. */
   passSeconds: number;
 }
 
 /** One side of a pair: what runs its passes. */
 export interface PairSide {
   rewind(): Promise<void>;
-  /** CPU seconds of one pass. */
+  /** seconds on a core of one pass. */
   pass(): Promise<number>;
 }
 
 /**
  * One round: both sides rewound (at once where they are in two processes), then one pass of
- * each, b's first when `bFirst`. Returns the two passes' CPU seconds, a's then b's.
+ * each, b's first when `bFirst`. Returns the two passes' seconds on a core, a's then b's.
  */
 export async function round(a: PairSide, b: PairSide, apart: boolean, bFirst: boolean): Promise<[number, number]> {
   if (apart) await Promise.all([a.rewind(), b.rewind()]);
@@ -53,7 +55,7 @@ export async function round(a: PairSide, b: PairSide, apart: boolean, bFirst: bo
 
 /**
  * Timed rounds, b first every other round, so that neither side always runs just after the
- * untimed rewinds or just after the other. Returns each side's CPU seconds, round by round.
+ * untimed rewinds or just after the other. Returns each side's seconds on a core, round by round.
  */
 export async function alternate(a: PairSide, b: PairSide, rounds: number, apart: boolean): Promise<{ a: number[]; b: number[] }> {
   const seconds = { a: [] as number[], b: [] as number[] };
@@ -96,9 +98,9 @@ export function passStretch(a: Workload, b: Workload, slowerRate: number, settin
 
 /**
  * The stretch cut (or, on a stream that rewinds, lengthened) to what the slower side runs in
- * `passSeconds` of CPU, at the rate its untimed pass over `stretch` took `slowerSeconds` for. The
+ * `passSeconds` on a core, at the rate its untimed pass over `stretch` took `slowerSeconds` for. The
  * throughput rows' rates are wall-clock rates, and on a busy machine they can read a tenth of the
- * CPU-time rate, which made passes of a few milliseconds. LOBSTER keeps its whole stream, and
+ * rate on a core, which made passes of a few milliseconds. LOBSTER keeps its whole stream, and
  * growing's stretch keeps its start (the state its sessions were opened at) and cannot pass the
  * stream's end.
  */
@@ -178,7 +180,7 @@ export async function measurePairs(
     const pairStarted = Date.now();
     const workloadA = built.find((w) => w.name === wa)!;
     const workloadB = built.find((w) => w.name === wb)!;
-    // Twice the length aimed at, so that the untimed round's CPU time can cut it to size where
+    // Twice the length aimed at, so that the untimed round's time can cut it to size where
     // it cannot grow (growing's last stretch, whose start the sessions open at).
     let { from, to } = passStretch(workloadA, workloadB, Math.min(rateA, rateB), { ...settings, passSeconds: 2 * settings.passSeconds });
     const runnerA = runnerOf(ea);
@@ -206,7 +208,7 @@ export async function measurePairs(
       }
       const a = side(runnerA, ea, wa);
       const b = side(runnerB, eb, wb);
-      // One untimed round: both sides' code warm, and the stretch fitted to the CPU time it took.
+      // One untimed round: both sides' code warm, and the stretch fitted to the time it took.
       ({ from, to } = fitStretch({ from, to }, Math.max(...await round(a, b, apart, true)), workloadA, workloadB, settings));
       const seconds = await alternate(a, b, settings.rounds, apart);
       report.pairs.push({ ...sides, from, to, ...roundFigures(to - from, seconds), seconds: (Date.now() - pairStarted) / 1000 });

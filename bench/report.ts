@@ -131,7 +131,7 @@ export interface PendingStopsCost {
 /**
  * One pair a ratio target compares, measured in alternated passes (bench/pairs.ts): rounds in
  * which each side runs one timed pass of the same stream commands from the same state, in its
- * process's main thread's CPU time, the order swapped every round; the ratio taken round by round.
+ * process's main thread's time on a core, the order swapped every round; the ratio taken round by round.
  */
 export interface PairedRatio {
   /** Side a's rate over side b's. */
@@ -143,7 +143,7 @@ export interface PairedRatio {
   from: number;
   to: number;
   rounds: number;
-  /** Commands per CPU second of each side over the rounds, and a over b round by round. */
+  /** Commands per second on a core of each side over the rounds, and a over b round by round. */
   rateA: Spread;
   rateB: Spread;
   ratio: Spread;
@@ -153,7 +153,7 @@ export interface PairedRatio {
 
 export type PairsReport =
   | {
-    /** Timed rounds per pair (after one untimed), and the slower side's pass length aimed at, in CPU seconds. */
+    /** Timed rounds per pair (after one untimed), and the slower side's pass length aimed at, in seconds on a core. */
     rounds: number;
     passSeconds: number;
     /** Wall time of the whole section. */

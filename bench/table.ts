@@ -151,7 +151,7 @@ function renderPairs(report: BenchReport): string[] {
   if (pairs === undefined || !('pairs' in pairs)) return ['TARGET RATIOS FROM ALTERNATED PASSES', `  not run: ${pairs?.reason ?? 'not in this results file'}`];
   const out = [
     `TARGET RATIOS FROM ALTERNATED PASSES (bench/pairs.ts): ${pairs.rounds} rounds of one pass of each side, the order swapped every round,`,
-    `  each pass in its process's main thread's CPU time; commands per CPU second (median [min-max]); ratio = a over b round by round; ${pairs.seconds.toFixed(0)} s`,
+    `  each pass in its process's main thread's time on a core; commands per second on a core (median [min-max]); ratio = a over b round by round; ${pairs.seconds.toFixed(0)} s`,
   ];
   const rows = [['  a / b', 'commands', 'a', 'min-max', 'b', 'min-max', 'ratio', 'min-max', 'ratio of medians']];
   for (const p of pairs.pairs) {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { alternate, fitStretch, measurePairs, passStretch, round, roundFigures, targetPairs } from '../bench/pairs.js';
 import type { EngineRunner } from '../bench/engine-runs.js';
-import { PairSessions } from '../bench/pair-sessions.js';
+import { PairSessions, mainThreadOnCoreSeconds } from '../bench/pair-sessions.js';
 import type { PairRequest } from '../bench/pair-sessions.js';
 import type { EngineId } from '../bench/engines/engine.js';
 import type { PairSide } from '../bench/pairs.js';
@@ -69,6 +69,22 @@ describe('alternated rounds', () => {
     expect(f.ratio).toEqual({ median: 2, min: 2, max: 2 });
     expect(f.rateA).toEqual({ median: 500, min: 250, max: 1000 });
     expect(f.rateB).toEqual({ median: 250, min: 125, max: 500 });
+  });
+});
+
+describe('the clock a pass is timed by', () => {
+  // The schedstat's CPU-time field, the clock before, moved only at the scheduler's 4 ms tick for a
+  // thread running without a switch: most spans of a fraction of a millisecond read 0 on it.
+  it('reads every short span of work as time on a core, not a whole number of scheduler ticks', () => {
+    let sink = 0;
+    const spans: number[] = [];
+    for (let span = 0; span < 40; span++) {
+      const before = mainThreadOnCoreSeconds();
+      for (let i = 0; i < 20_000; i++) sink += Math.sqrt(i + span);
+      spans.push(mainThreadOnCoreSeconds() - before);
+    }
+    expect(sink).toBeGreaterThan(0);
+    expect(spans.filter((seconds) => seconds <= 0)).toEqual([]);
   });
 });
 
