@@ -229,7 +229,7 @@ function topUpSpares(wanted: u32): bool {
  * No branch: the eight compares narrow into one 32-bit mask whose lowest set bit is the entry.
  * The loop this replaced stopped at the first group of four holding the value, an exit at a
  * random place on `wide` (a removal from a scrambled leaf, nearly every cancel there), so a
- * mispredicted branch a removal. WASM core alone on wide 1.036x, the geometric mean of five
+ * mispredicted branch a removal. WASM core alone on wide 1.035x, the geometric mean of six
  * rounds of alternated runs in both load orders, the rest within 1% (bench/README.md, stop 55). The JS core keeps its scalar loop: it has no vector compare.
  */
 @inline function slotOfValue(leaf: usize, value: usize): u32 {
