@@ -47,13 +47,16 @@ export function mainThreadOnCoreSeconds(): number {
     // (one such read a pass of a fifth of a millisecond 29 ms less than nothing, at load 9).
     for (;;) {
       const waited = secondsWaited();
+      // A schedstat without its second field reads NaN, which never equals itself: fall back.
+      if (!(waited >= 0)) break;
       const now = performance.now() / 1e3;
       if (secondsWaited() === waited) return now - waited;
     }
   } catch {
-    const used = process.cpuUsage();
-    return (used.user + used.system) / 1e6;
+    // No schedstat: the fallback below.
   }
+  const used = process.cpuUsage();
+  return (used.user + used.system) / 1e6;
 }
 
 const secondsWaited = (): number => Number(readFileSync(schedstat, 'latin1').split(' ')[1]) / 1e9;
