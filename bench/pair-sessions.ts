@@ -127,11 +127,11 @@ export class PairSessions {
         }
         if (this.sessions.size === 0) this.spare = undefined;
         // The closed sessions' garbage collected now, untimed, as the throughput rows collect
-        // before each engine's row. Left to V8, growing's released naive book (1.8 GB of heap)
-        // was still there through sweep's pairs, and every scavenge there took 1.6-2.5 ms where
-        // it takes 0.5 in a lean heap: the naive book's sweep passes read 2.1M commands/s against
-        // 5.1-5.6M without growing's pairs before them (bench/README.md, stop 55). The untimed
-        // round of the next pair regrows what a full collection shrinks.
+        // before each engine's row. Left to V8, growing's released naive book (1.5-1.8 GB of
+        // heap) was still there through sweep's pairs, and every scavenge there took several
+        // times as long as in a lean heap: the naive book's sweep passes read 1.8-2.1M commands/s,
+        // 3.8-4.0M with this, 5.1-5.6M without growing's pairs before them (bench/README.md,
+        // stop 55). The untimed round of the next pair regrows what a full collection shrinks.
         if (closed > 0) this.collect();
         return 0;
       }
