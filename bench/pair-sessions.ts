@@ -115,22 +115,13 @@ export class PairSessions {
         return Math.max(1e-6, mainThreadOnCoreSeconds() - before);
       }
       case 'release': {
-        let closed = 0;
-        for (const [engine, byWorkload] of this.sessions) {
-          for (const [workload, session] of byWorkload) {
-            if (request.needed.some((k) => k.engine === engine && k.workload === workload)) continue;
-            session.close();
-            byWorkload.delete(workload);
-            closed++;
-          }
-          if (byWorkload.size === 0) this.sessions.delete(engine);
-        }
+        const closed = this.closeAllBut(request.needed);
         if (this.sessions.size === 0) this.spare = undefined;
         // The closed sessions' garbage collected now, untimed, as the throughput rows collect
         // before each engine's row. Left to V8, growing's released naive book (1.5-1.8 GB of
         // heap) was still there through sweep's pairs, and every scavenge there took several
         // times as long as in a lean heap: the naive book's sweep passes read 1.8-2.1M commands/s,
-        // 3.8-4.0M with this, 5.1-5.6M without growing's pairs before them (bench/README.md,
+        // 3.8-4.3M with this, 5.1-5.6M without growing's pairs before them (bench/README.md,
         // stop 55). The untimed round of the next pair regrows what a full collection shrinks.
         if (closed > 0) this.collect();
         return 0;
@@ -138,6 +129,25 @@ export class PairSessions {
       case 'close':
         return this.handle({ op: 'release', needed: [] });
     }
+  }
+
+  /**
+   * Closes every session but `needed`'s; returns how many it closed. A method of its own so that
+   * the closed sessions are out of every live frame when the caller collects: the loop's variables
+   * in the caller's own frame kept the last one reachable through the collection.
+   */
+  private closeAllBut(needed: readonly SessionKey[]): number {
+    let closed = 0;
+    for (const [engine, byWorkload] of this.sessions) {
+      for (const [workload, session] of byWorkload) {
+        if (needed.some((k) => k.engine === engine && k.workload === workload)) continue;
+        session.close();
+        byWorkload.delete(workload);
+        closed++;
+      }
+      if (byWorkload.size === 0) this.sessions.delete(engine);
+    }
+    return closed;
   }
 
   private session(engine: EngineId, workload: WorkloadName): EngineSession {
