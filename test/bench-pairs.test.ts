@@ -1,6 +1,7 @@
 // The paired passes of the ratio targets (bench/pairs.ts): the round logic, the stretch a pass
 // runs, and the sessions' start further into a stream (EngineSession.startAt) ending where a
 // whole pass does. No speed is asserted: the passes' seconds here are made up or not read.
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { alternate, fitStretch, measurePairs, passStretch, round, roundFigures, targetPairs } from '../bench/pairs.js';
 import type { EngineRunner } from '../bench/engine-runs.js';
@@ -261,6 +262,27 @@ describe('a session started further into the stream (startAt)', () => {
 describe('the naive book\'s snapshot (its rewind to a start further in)', () => {
   it('is refused by the stop book, whose stops it would lose', () => {
     expect(() => new NaiveStopBook().snapshot()).toThrow(/stops/);
+  });
+
+  // Its numbers come out of Float64Arrays as heap numbers; stored as they are, they moved the
+  // orders' shared hidden class to boxed double fields for the rest of the process, and every naive
+  // book after growing's pairs allocated a box per field (README, stop 56). V8 alone can tell, so
+  // this asks it, in a process of its own run with --allow-natives-syntax (from dist/, built by the
+  // suite's setup): an order placed before a restore keeps the class of those placed after it.
+  it('restores orders of the same hidden class as placeLimit makes, leaving the process\'s others as they were', () => {
+    const naiveBook = new URL('../dist/bench/naive-book.js', import.meta.url).href;
+    const script = `
+      const { NaiveOrderBook } = await import(${JSON.stringify(naiveBook)});
+      const sameMap = new Function('a', 'b', 'return %HaveSameMap(a, b)');
+      const book = new NaiveOrderBook();
+      book.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 100, size: 5, timestamp: 1 });
+      const restored = NaiveOrderBook.fromSnapshot(book.snapshot());
+      const later = new NaiveOrderBook();
+      later.placeLimit({ trader: 2, asset: 1, side: 'ask', price: 101, size: 3, timestamp: 2 });
+      process.stdout.write(JSON.stringify([sameMap(book.order(1), later.order(1)), sameMap(book.order(1), restored.order(1))]));
+    `;
+    const out = execFileSync(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual([true, true]);
   });
 });
 
