@@ -47,7 +47,7 @@ async function answer(request: ChildRequest): Promise<void> {
         send({ kind: 'result', result: await runner!.measure(request.workload) });
         return;
       case 'pending-stops-cost':
-        send({ kind: 'result', result: await runner!.pendingStopsCost(request.steady, request.steadyStops) });
+        send({ kind: 'result', result: await runner!.pendingStopsCost(request.steady, request.steadyStops, request.measured) });
         return;
       case 'pair':
         send({ kind: 'result', result: await runner!.pair(request.request) });

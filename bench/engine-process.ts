@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { EngineId } from './engines/index.js';
 import type { EngineRunner, RunnerSettings, WorkloadResults } from './engine-runs.js';
 import type { Progress } from './progress.js';
-import type { PendingStopsCost } from './report.js';
+import type { Measurement, PendingStopsCost } from './report.js';
 import type { PairRequest } from './pair-sessions.js';
 import type { Workload } from './workloads/index.js';
 
@@ -24,7 +24,7 @@ import type { Workload } from './workloads/index.js';
 export type ChildRequest =
   | { kind: 'start'; engines: readonly EngineId[]; settings: RunnerSettings }
   | { kind: 'measure'; workload: Workload }
-  | { kind: 'pending-stops-cost'; steady: Workload; steadyStops: Workload }
+  | { kind: 'pending-stops-cost'; steady: Workload; steadyStops: Workload; measured: readonly Measurement[] }
   | { kind: 'pair'; request: PairRequest };
 
 /** What the child sends back: progress while it works, then the request's result. */
@@ -96,7 +96,7 @@ export function processRunner(engines: readonly EngineId[], settings: RunnerSett
   child.send({ kind: 'start', engines, settings } satisfies ChildRequest);
   return {
     measure: (workload) => call<WorkloadResults>({ kind: 'measure', workload }),
-    pendingStopsCost: (steady, steadyStops) => call<PendingStopsCost['engines']>({ kind: 'pending-stops-cost', steady, steadyStops }),
+    pendingStopsCost: (steady, steadyStops, measured) => call<PendingStopsCost['engines']>({ kind: 'pending-stops-cost', steady, steadyStops, measured }),
     pair: (request) => call<number>({ kind: 'pair', request }),
     close() {
       if (child.connected) child.disconnect();

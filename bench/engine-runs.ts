@@ -27,8 +27,12 @@ export interface WorkloadResults {
 export interface EngineRunner {
   /** Runs every engine of the group on the workload, one after another. */
   measure(workload: Workload): Promise<WorkloadResults>;
-  /** The pending-stops cost rows of the group's engines (stops-cost.ts), after they measured steady. */
-  pendingStopsCost(steady: Workload, steadyStops: Workload): Promise<PendingStopsCost['engines']>;
+  /**
+   * The pending-stops cost rows of the group's engines (stops-cost.ts); `measured`: the run's
+   * throughput rows, whose steady rates size the passes (taken in other processes: each workload
+   * has processes of its own, workload-processes.ts).
+   */
+  pendingStopsCost(steady: Workload, steadyStops: Workload, measured: readonly Measurement[]): Promise<PendingStopsCost['engines']>;
   /** One step of the paired passes (pair-sessions.ts): CPU seconds for a pass, 0 for the rest. */
   pair(request: PairRequest): Promise<number>;
   close(): void;
@@ -43,7 +47,6 @@ export interface RunnerSettings {
 /** Runs the engines in this process. */
 export function localRunner(engines: readonly BenchEngine[], settings: RunnerSettings, progress: Progress): EngineRunner {
   const { scale, unavailable } = settings;
-  const measured: Measurement[] = [];
   const pairs = new PairSessions(engines, scale.chunk);
   return {
     async measure(workload) {
@@ -56,10 +59,9 @@ export function localRunner(engines: readonly BenchEngine[], settings: RunnerSet
         results.measurements.push(measurement);
         progress.done();
       }
-      measured.push(...results.measurements);
       return results;
     },
-    async pendingStopsCost(steady, steadyStops) {
+    async pendingStopsCost(steady, steadyStops, measured) {
       const runnable = engines.filter((e) => unavailable[e.id] === undefined);
       return measurePendingStopsCost(runnable, measured, steady, steadyStops, { chunk: scale.chunk, rounds: scale.minSamples });
     },

@@ -136,9 +136,18 @@ export function targetPairs(workloads: readonly WorkloadName[]): TargetPair[] {
   return out;
 }
 
+/**
+ * The workload whose engine processes measure a pair (workload-processes.ts): its own, or for a
+ * pair across two workloads (wide / steady) the later of the two in `order`, when both rows exist.
+ */
+export function pairWorkload([wa, , wb]: TargetPair, order: readonly WorkloadName[]): WorkloadName {
+  return order.indexOf(wb) > order.indexOf(wa) ? wb : wa;
+}
+
+/** `pairs`: the pairs to measure (one workload's, in its processes); by default every target pair of `built`. */
 export async function measurePairs(
   runnerOf: (engine: EngineId) => EngineRunner, built: readonly Workload[], measurements: readonly Measurement[],
-  settings: PairSettings, progress: Progress,
+  settings: PairSettings, progress: Progress, pairs: readonly TargetPair[] = targetPairs(built.map((w) => w.name)),
 ): Promise<PairsReport> {
   const started = Date.now();
   const report: PairsReport = { rounds: settings.rounds, passSeconds: settings.passSeconds, seconds: 0, pairs: [], notMeasured: [] };
@@ -155,7 +164,6 @@ export async function measurePairs(
     if (rate(wb, eb) === undefined) return `no verified throughput row for ${wb} / ${eb}`;
     return undefined;
   };
-  const pairs = targetPairs(built.map((w) => w.name));
   // The sessions each engine process holds, by `engine workload start`: a later pair on the same
   // engine, workload and start reuses one (a rewind before every pass returns it to its start)
   // instead of opening it again; growing's naive book took seconds to reach its start.

@@ -20,7 +20,8 @@ import type { BenchOptions } from './options.js';
 import { measurePersistence, PACED_PER_SEC } from './persistence.js';
 import type { PersistenceReport } from './persistence.js';
 import { createProgress } from './progress.js';
-import { measurePairs, targetPairs } from './pairs.js';
+import { targetPairs } from './pairs.js';
+import { measureWorkloads, withNewRunners } from './workload-processes.js';
 import { comparable, evaluateTargets, failedChecks, REPORT_SCHEMA } from './report.js';
 import type { BenchReport, EngineInfo, Measurement, MemoryMeasurement, WorkloadInfo } from './report.js';
 import { renderReport } from './table.js';
@@ -95,46 +96,32 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
     let pendingStopsCost: BenchReport['pendingStopsCost'] = { status: 'not run', reason: 'needs the steady and steady-stops workloads' };
     if (steady !== undefined && steadyStops !== undefined) pendingStopsCost = { pendingStops: steadyStops.stops!.pendingAfterPrelude, rounds: scale.minSamples, engines: [] };
     const settings = { scale, unavailable: Object.fromEntries(engineInfos.filter((e) => e.unavailable).map((e) => [e.id, e.unavailable])) };
-    // Every engine's runner is open for the whole run, and each workload goes through all of them
-    // before the next: the figures a target compares (an engine against another on one workload)
-    // are then taken a minute or so apart, not the length of a whole pass, on a machine whose
-    // speed drifts over minutes. Each engine still runs in its own process, in the same order
-    // of workloads.
+    // Each workload goes through every engine before the next: the figures a target compares (an
+    // engine against another on one workload) are then taken a minute or so apart, not the length
+    // of a whole pass, on a machine whose speed drifts over minutes. Each engine runs in a process
+    // of its own, and each workload in new ones, its pairs right after its rows
+    // (workload-processes.ts says why).
     let pairs: BenchReport['pairs'] = { status: 'not run', reason: 'not selected (--no-pairs, or --persistence-only)' };
-    const runners = groups.map((group) => ({
-      group, runner: options.oneProcess ? localRunner(group, settings, progress) : processRunner(group.map((e) => e.id), settings, progress),
-    }));
-    try {
-      for (const workload of built) {
-        for (const { group, runner } of runners) {
-          try {
-            const results = await runner.measure(workload);
-            measurements.push(...results.measurements);
-            memory.push(...results.memory);
-          } catch (error) {
-            for (const engine of group) measurements.push({ workload: workload.name, engine: engine.id, status: 'failed', reason: (error as Error).message });
-            progress.done(group.length);
-          }
-        }
-      }
-      if ('engines' in pendingStopsCost) {
+    const makeRunner = (group: readonly BenchEngine[]): EngineRunner => (options.oneProcess ? localRunner(group, settings, progress) : processRunner(group.map((e) => e.id), settings, progress));
+    const measured = await measureWorkloads(built, groups, makeRunner, options.pairs ? { chunk: scale.chunk, ...scale.pairs } : undefined, progress);
+    measurements.push(...measured.measurements);
+    memory.push(...measured.memory);
+    if (measured.pairs !== undefined) pairs = measured.pairs;
+    if ('engines' in pendingStopsCost) {
+      const cost = pendingStopsCost;
+      // New processes of their own too, the steady rows' rates passed in to size the passes.
+      await withNewRunners(groups, makeRunner, async (runners) => {
         for (const { group, runner } of runners) {
           progress.step(`pending stops: steady-stops against steady (${group.map((e) => e.id).join(', ')})`);
           try {
-            pendingStopsCost.engines.push(...await runner.pendingStopsCost(steady!, steadyStops!));
+            cost.engines.push(...await runner.pendingStopsCost(steady!, steadyStops!, measurements));
           } catch (error) {
             // The other groups' rows stand; this group's are missing from the report, and stderr says why.
             process.stderr.write(`lobcore bench: pending stops not measured for ${group.map((e) => e.id).join(', ')}: ${(error as Error).message.split('\n')[0]}\n`);
           }
           progress.done();
         }
-      }
-      if (options.pairs) {
-        const runnerOf = (engine: EngineId): EngineRunner => runners.find(({ group }) => group.some((e) => e.id === engine))!.runner;
-        pairs = await measurePairs(runnerOf, built, measurements, { chunk: scale.chunk, ...scale.pairs }, progress);
-      }
-    } finally {
-      for (const { runner } of runners) runner.close();
+      });
     }
     measurements.sort(inReportOrder(options.workloads));
     addRatios(measurements);

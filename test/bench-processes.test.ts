@@ -8,7 +8,16 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { engineGroups, parseArgs } from '../bench/suite.js';
-import { ENGINES } from '../bench/engines/index.js';
+import { ENGINES, engineById } from '../bench/engines/index.js';
+import type { BenchEngine } from '../bench/engines/index.js';
+import type { EngineRunner } from '../bench/engine-runs.js';
+import { SCALES } from '../bench/options.js';
+import type { PairRequest } from '../bench/pair-sessions.js';
+import { pairText } from '../bench/target-pairs.js';
+import type { Measurement, Verification } from '../bench/report.js';
+import { measureWorkloads } from '../bench/workload-processes.js';
+import { buildWorkload } from '../bench/workloads/index.js';
+import type { Workload, WorkloadName } from '../bench/workloads/workload.js';
 
 const FIXTURE = new URL('./fixtures/bench-engines.mjs', import.meta.url).pathname;
 
@@ -45,5 +54,58 @@ describe('engines, each in a process of its own', () => {
     const out = measure('here', ['wasm', 'js']);
     expect(out).toContain('measured 4/4');
     expect(out).not.toContain('Invalidating protector cell ArrayBufferDetaching');
+  });
+});
+
+// A process kept for the whole run carried one workload's state in V8 into the next workload's
+// figures (growing's pairs slowed the naive book's sweep passes 1.2-1.3x; README, stop 56). Each
+// workload now has new processes: what each runner was asked tells which workloads it served.
+describe('each workload, in engine processes of its own', () => {
+  it('has new runners, closed after it, for its rows and then its pairs (wide / steady on wide\'s)', async () => {
+    const built = (['steady', 'sweep', 'wide'] as const).map((name) => buildWorkload(name, SCALES.tiny, 20120621) as Workload);
+    const groups = [[engineById('js')], [engineById('naive')]];
+    const made: { engines: string; asked: string[]; closed: boolean }[] = [];
+    const make = (group: readonly BenchEngine[]): EngineRunner => {
+      const runner = { engines: group.map((e) => e.id).join(','), asked: [] as string[], closed: false };
+      made.push(runner);
+      const ask = (what: string): void => {
+        if (runner.closed) throw new Error(`${runner.engines}: ${what} after close`);
+        if (!runner.asked.includes(what)) runner.asked.push(what);
+      };
+      return {
+        async measure(workload) {
+          ask(`rows ${workload.name}`);
+          return {
+            measurements: group.map((e): Measurement => ({
+              workload: workload.name, engine: e.id, status: 'ok',
+              throughput: { opsPerSec: { median: 1e6, min: 1e6, max: 1e6 }, samples: 5, minTimeSeconds: 0.01 },
+              verification: { ok: true } as Verification,
+            })),
+            memory: [],
+          };
+        },
+        pendingStopsCost: () => Promise.reject(new Error('not here')),
+        async pair(request: PairRequest) {
+          if (request.op === 'open') ask(`pairs ${request.workload.name}`);
+          return request.op === 'pass' ? 0.01 : 0;
+        },
+        close() {
+          runner.closed = true;
+        },
+      };
+    };
+    const progress = { step() {}, done() {}, tick() {}, stop() {} };
+    const measured = await measureWorkloads(built, groups, make, { chunk: SCALES.tiny.chunk, rounds: 2, passSeconds: 0.01 }, progress);
+    expect(made.map((r) => [r.engines, r.asked])).toEqual([
+      ['js', ['rows steady', 'pairs steady']], ['naive', ['rows steady', 'pairs steady']],
+      ['js', ['rows sweep', 'pairs sweep']], ['naive', ['rows sweep', 'pairs sweep']],
+      ['js', ['rows wide', 'pairs wide', 'pairs steady']], ['naive', ['rows wide', 'pairs wide']],
+    ]);
+    expect(made.every((r) => r.closed)).toBe(true);
+    expect(measured.measurements.map((m) => `${m.workload} ${m.engine}`)).toEqual(['steady js', 'steady naive', 'sweep js', 'sweep naive', 'wide js', 'wide naive']);
+    // Every pair these rows allow, in the targets' order, as one section at the end gave them.
+    const pairOf = (p: { workloadA: WorkloadName; engineA: Measurement['engine']; workloadB: WorkloadName; engineB: Measurement['engine'] }): string =>
+      pairText([p.workloadA, p.engineA, p.workloadB, p.engineB]);
+    expect(measured.pairs!.pairs.map(pairOf)).toEqual(['js, wide / steady', 'steady, js / naive', 'sweep, js / naive', 'wide, js / naive']);
   });
 });
