@@ -1,12 +1,11 @@
 // Each workload measured in engine processes of its own: its throughput rows, then its paired
 // passes (pairs.ts), in processes made for it and closed after it, one per engine as before. A
 // process kept for the whole run carried what one workload left in V8 into the next workload's
-// figures: growing's pairs left the naive book's hidden classes with boxed double fields (its
-// sweep passes 1.2-1.3x slower for the rest of the run), and the JS engine's sweep passes read
-// 3.1-3.4M commands/s in a process that had run only sweep's pairs and 5.0-5.3M in one that had
-// run growing's first (bench/README.md, stop 56). Now a figure depends only on its own workload's
-// work before it in that process: the rows' warm-up and benchmark.js cycles, as in a process that
-// runs that one workload.
+// figures: growing's pairs left the naive book's shared hidden classes with boxed double fields,
+// and every later naive pair of the run allocated a box per number field (bench/README.md, stop
+// 56; that cause is fixed in naive-book.ts, but a JIT keeps more than hidden classes). Now a figure
+// depends only on what its own workload ran before it in that process, the rows' warm-up and
+// benchmark.js cycles, as in an application's process that runs that one kind of flow.
 import type { BenchEngine, EngineId } from './engines/index.js';
 import type { EngineRunner } from './engine-runs.js';
 import { measurePairs, pairWorkload, targetPairs } from './pairs.js';
