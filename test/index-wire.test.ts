@@ -39,7 +39,8 @@ function windowed(ops: Float64Array, from: number, to: number, keysPerWrite = 25
 
 describe('a uint frame', () => {
   it('is read back by uintOfFrame as putUintFrame wrote it, and as encodeUint frames it', () => {
-    for (const value of [0, 1, 127, 128, 16_383, 16_384, 2 ** 32, Number.MAX_SAFE_INTEGER, NO_VALUE]) {
+    // Either side of 2^31, where putVarint leaves integer shifts for floating-point division.
+    for (const value of [0, 1, 127, 128, 16_383, 16_384, 2 ** 31 - 1, 2 ** 31, 2 ** 31 + 1, 2 ** 32 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER, NO_VALUE]) {
       const bytes = new Uint8Array(16);
       const frame = bytes.subarray(0, putUintFrame(bytes, 0, value));
       expect(uintOfFrame(frame)).toBe(value);
@@ -322,6 +323,55 @@ describe('a write window', () => {
     // Written over by the small window, they serve the big one again as they did the first time.
     reusing.release();
     expect(new IndexWindow(big.ops, big.count).parts(16).flatMap((p) => unpack(p.bytes))).toEqual(bigParts);
+  });
+
+  it('writes its groups in key order, by prefix and first field, INDEX_REACH first and INDEX_HEAD last; a first field from 2^31 - 1 on after the rest of its prefix', () => {
+    const prng = new Prng(5);
+    const traders = [3, 2 ** 32 + 7, 17, 2 ** 31, 1, 2 ** 31 - 1, 2 ** 40, 250, 2 ** 31 - 2];
+    // Order ids either side of 2^31, where a bucket leaves a shift for a division, and past 2^32.
+    const orders = [5, 2 ** 31 - 1, 2 ** 31, 2 ** 31 + 1_023, 2 ** 31 + 1_024, 2 ** 32 + 3, 2 ** 45 + 9, 1_500];
+    const ops = window((o) => {
+      for (let seq = 1; seq <= 200; seq++) {
+        const trader = traders[prng.below(traders.length)];
+        o.put(Prefix.TRADER_ORDER, 3, trader, 0, seq, seq);
+        o.put(Prefix.ORDER_TOUCH, 2, orders[prng.below(orders.length)], seq, 0, NO_VALUE);
+        o.put(Prefix.TRADER_TOUCH, 3, trader, 0, seq, NO_VALUE);
+        if (seq % 50 === 0) o.put(Prefix.FEED_SPAN, 2, 300 - seq, seq, 0, seq);
+      }
+    });
+    const written = new IndexWindow(ops.ops, ops.count).parts(5).flatMap((p) => unpack(p.bytes));
+    expect(written[0][1]).toEqual(indexReachKey());
+    expect(written[written.length - 1][1]).toEqual(indexHeadKey());
+    const keys = written.slice(1, -1).map(([, key]) => key);
+    const first = (key: Buffer): number => keyIntegers(key, key[0], (key.length - 1) / 8)[0];
+    const LAST_PLACE = 2 ** 31 - 1;
+    for (let k = 1; k < keys.length; k++) {
+      if (keys[k][0] !== keys[k - 1][0]) expect(keys[k][0]).toBeGreaterThan(keys[k - 1][0]);
+      else if (first(keys[k]) < LAST_PLACE) expect(Buffer.compare(keys[k - 1], keys[k]), `key ${k}`).toBeLessThan(0);
+    }
+    // The traders from 2^31 - 1 on last, in the order the window first named them.
+    const named: number[] = [];
+    for (let i = 0; i < ops.count; i++) if (ops.ops[i * INDEX_OP_SLOTS] >> 4 === Prefix.TRADER_ORDER && !named.includes(ops.ops[i * INDEX_OP_SLOTS + 1])) named.push(ops.ops[i * INDEX_OP_SLOTS + 1]);
+    expect(keys.filter((key) => key[0] === Prefix.TRADER_ORDER).map(first))
+      .toEqual([...named.filter((t) => t < LAST_PLACE).sort((x, y) => x - y), ...named.filter((t) => t >= LAST_PLACE)]);
+    // Each touch in its bucket, the order id exact.
+    const touched = keys.filter((key) => key[0] === Prefix.ORDER_TOUCHES).flatMap((key) => {
+      const value = written.find(([, k]) => k === key)![2]!;
+      const bucket = first(key);
+      return touches(key, value).map(([orderId]) => { expect(Math.floor(orderId / ORDERS_PER_TOUCH_BUCKET)).toBe(bucket); return orderId; });
+    });
+    expect(new Set(touched)).toEqual(new Set(orders));
+  });
+
+  it('writes a window of more than 2^18 groups in the order it folded them', () => {
+    const groups = 2 ** 18 + 3;
+    const ops = window((o) => {
+      for (let k = 0; k < groups; k++) o.put(Prefix.CLIENT_ID, 2, groups - k, 1, 0, k);
+    });
+    const keys = new IndexWindow(ops.ops, ops.count).parts(4_096).flatMap((p) => unpack(p.bytes)).slice(1, -1).map(([, key]) => keyIntegers(key, Prefix.CLIENT_ID, 2)[0]);
+    expect(keys.length).toBe(groups);
+    expect(keys[0]).toBe(groups);
+    expect(keys[groups - 1]).toBe(1);
   });
 
   it('makes its arrays with the room its operations\' array has, so that a later, larger window reuses them', () => {

@@ -11,6 +11,7 @@
 // varint, CRC-32 of both (little-endian). test/index-wire.test.ts checks the bytes against keys.ts
 // and codecs.ts.
 
+import { sliceBy8Crc } from './crc-slice-by-8.mjs';
 import { writeU64BE } from './u64.mjs';
 
 export const INDEX_OP_SLOTS = 5;
@@ -34,16 +35,11 @@ export const ORDER_TOUCHES_VERSION = 1;
  */
 export const ORDERS_PER_TOUCH_BUCKET = 1024;
 
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
+/**
+ * CRC-32 of a value's frame, eight bytes a step: a window's posting lists are most of the bytes the
+ * index worker packs, and a byte at a time their checksum cost it as much as their varints.
+ */
+const crc32 = sliceBy8Crc(0xedb88320);
 /**
  * @param {number} kind INDEX_PUT or INDEX_DEL
  * @param {number} prefix the key's prefix byte
@@ -106,6 +102,17 @@ export function uintOfFrame(bytes) {
  * @param {number} value a safe non-negative integer
  */
 export function putVarint(bytes, at, value) {
+  // Below 2^31, nearly every value (sequence deltas, order ids, offsets), with integer shifts: the
+  // division below is a floating-point one, several times the cost of a shift.
+  if (value < 0x80000000) {
+    let v = value | 0;
+    while (v >= 0x80) {
+      bytes[at++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    bytes[at++] = v;
+    return at;
+  }
   while (value >= 0x80) {
     bytes[at++] = (value % 128) | 0x80;
     value = Math.floor(value / 128);
@@ -122,9 +129,7 @@ export function putVarint(bytes, at, value) {
  * @param {number} end
  */
 export function sealFrame(bytes, start, end) {
-  let crc = 0xffffffff;
-  for (let i = start; i < end; i++) crc = CRC_TABLE[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
-  crc = (crc ^ 0xffffffff) >>> 0;
+  const crc = crc32(bytes, start, end);
   bytes[end] = crc & 0xff;
   bytes[end + 1] = (crc >>> 8) & 0xff;
   bytes[end + 2] = (crc >>> 16) & 0xff;
