@@ -178,7 +178,7 @@ describe('CoreStateMachine.createBatch [wasm]: the core\'s memory grows during t
     const path = tempDbPath();
     const sm = await CoreStateMachine.open({ path, backend: 'wasm', checkpointOnClose: false });
     const heap = await CoreStateMachine.open({ backend: 'wasm' });
-    const orders = 200_000;
+    const orders = 100_000;
     const batch = sm.createBatch(orders);
     const reference = new CommandBatch(orders);
     for (const b of [batch, reference]) {
