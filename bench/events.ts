@@ -8,7 +8,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CommandBatch } from '../src/batch.js';
 import { StatusCode } from '../src/codes.js';
 import { createEngine } from '../src/engine.js';
 import { EVENT_SLOTS } from '../src/events.js';
@@ -84,10 +83,12 @@ interface Run {
 }
 
 async function runRow(id: EventsRowId, backend: BackendName, prelude: CommandColumns, stream: CommandColumns, path: string): Promise<Run> {
-  const batch = new CommandBatch(BATCH);
   const firstTimestamp = prelude.count + 1;
+  // Each row builds its batch in its own engine's memory (createBatch), which the WASM core reads
+  // in place: a `new CommandBatch` is copied into it at every submit.
   if (id === 'engine' || id === 'engine-no-events' || id === 'engine-events-read') {
     const engine = await createEngine({ backend, events: id !== 'engine-no-events' });
+    const batch = engine.createBatch(BATCH);
     for (let from = 0; from < prelude.count; from += BATCH) engine.submitBatch(encodeBatch(batch, prelude, from, Math.min(prelude.count, from + BATCH), 1));
     const readEvents = id === 'engine-events-read';
     let volume = 0;
@@ -111,6 +112,7 @@ async function runRow(id: EventsRowId, backend: BackendName, prelude: CommandCol
   }
   const persisted = id === 'state-machine-rocksdb';
   const sm = await CoreStateMachine.open({ backend, ...(persisted ? { path, sync: true } : {}), checkpointInterval: Number.MAX_SAFE_INTEGER });
+  const batch = sm.createBatch(BATCH);
   try {
     for (let from = 0; from < prelude.count; from += BATCH) {
       sm.submitBatch(encodeBatch(batch, prelude, from, Math.min(prelude.count, from + BATCH), 1));

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
-import { CommandBatch } from '../src/batch.js';
+import type { CommandBatch } from '../src/batch.js';
 import { CoreStateMachine } from '../src/state/index.js';
 import { Prefix } from '../src/state/keys.js';
 import { Store } from '../src/state/store.js';
@@ -26,10 +26,11 @@ const KINDS: Array<[number, string]> = [
 ];
 const POSTING_KINDS: readonly number[] = [Prefix.ORDER_TOUCH, Prefix.TRADER_TOUCH, Prefix.TRADER_ORDER, Prefix.ORDER_TOUCHES];
 
-function batches(columns: CommandColumns, firstTimestamp: number): CommandBatch[] {
+/** The flow in batches of the machine's own (createBatch: in its core's memory, read there), encoded before the timing. */
+function batches(sm: CoreStateMachine, columns: CommandColumns, firstTimestamp: number): CommandBatch[] {
   const out: CommandBatch[] = [];
   for (let from = 0; from < columns.count; from += BATCH) {
-    out.push(encodeBatch(new CommandBatch(BATCH), columns, from, Math.min(columns.count, from + BATCH), firstTimestamp));
+    out.push(encodeBatch(sm.createBatch(BATCH), columns, from, Math.min(columns.count, from + BATCH), firstTimestamp));
   }
   return out;
 }
@@ -40,12 +41,12 @@ async function main(): Promise<void> {
   if (mode !== 'group' && mode !== 'await') throw new Error(`mode: group or await, not ${mode}`);
   if (!Number.isSafeInteger(commands) || commands < BATCH) throw new Error(`commands: at least ${BATCH}, not ${process.argv[3]}`);
   const steady = steadyWorkload({ resting: 10_000, commands }, 42 + 10);
-  const prelude = batches(steady.prelude, 1);
-  const stream = batches(steady.stream, steady.prelude.count + 1);
   const dir = mkdtempSync(join(tmpdir(), 'lobcore-index-keys-'));
   try {
     const path = join(dir, 'db');
     const sm = await CoreStateMachine.open({ path, sync: true, backend: 'wasm', checkpointInterval: Number.MAX_SAFE_INTEGER });
+    const prelude = batches(sm, steady.prelude, 1);
+    const stream = batches(sm, steady.stream, steady.prelude.count + 1);
     for (const batch of prelude) sm.submitBatch(batch);
     await sm.flush();
     while (sm.indexLag > 0) await sleep(1);

@@ -20,7 +20,7 @@ import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
-import { CommandBatch } from '../src/batch.js';
+import type { CommandBatch } from '../src/batch.js';
 import { directoryBytes } from '../src/directories.js';
 import { createEngine } from '../src/engine.js';
 import { CoreStateMachine } from '../src/state/index.js';
@@ -210,27 +210,42 @@ async function pickBackend(): Promise<BackendName | string> {
   return 'no engine backend is available';
 }
 
-/** The flow, pre-encoded into batches of BATCH commands (encoding is not what is measured here). */
+/**
+ * The flow's commands. Each run encodes them into batches of BATCH commands made by its own engine
+ * or state machine (createBatch(): in the WASM core's memory, which it reads in place), before it
+ * is timed: encoding is not what is measured here.
+ */
 interface Flow {
-  prelude: CommandBatch[];
-  stream: CommandBatch[];
+  prelude: CommandColumns;
+  stream: CommandColumns;
+  /** The stream's first timestamp (the prelude's is 1). */
+  streamFirstTimestamp: number;
+  /** How many of the stream's commands the flow takes: a prefix of them. */
   commands: number;
 }
 
 /** The flow's first `batches` batches (all of it, if it has fewer). */
 function prefixOf(flow: Flow, batches: number): Flow {
-  const stream = flow.stream.slice(0, batches);
-  let commands = 0;
-  for (const batch of stream) commands += batch.count;
-  return { ...flow, stream, commands };
+  return { ...flow, commands: Math.min(flow.stream.count, batches * BATCH) };
 }
 
-function encodeAll(columns: CommandColumns, firstTimestamp: number): CommandBatch[] {
+/** What makes a run's batches: an engine or a state machine, each in its own memory. */
+interface BatchMaker {
+  createBatch(commands?: number): CommandBatch;
+}
+
+/** The first `count` commands of `columns` in batches of BATCH made by `maker`; command i gets timestamp firstTimestamp + i. */
+function encodeAll(maker: BatchMaker, columns: CommandColumns, firstTimestamp: number, count = columns.count): CommandBatch[] {
   const out: CommandBatch[] = [];
-  for (let from = 0; from < columns.count; from += BATCH) {
-    out.push(encodeBatch(new CommandBatch(BATCH), columns, from, Math.min(columns.count, from + BATCH), firstTimestamp));
+  for (let from = 0; from < count; from += BATCH) {
+    out.push(encodeBatch(maker.createBatch(BATCH), columns, from, Math.min(count, from + BATCH), firstTimestamp));
   }
   return out;
+}
+
+/** The flow's prelude and stream, in batches `maker` made. */
+function batchesFor(maker: BatchMaker, flow: Flow): { prelude: CommandBatch[]; stream: CommandBatch[] } {
+  return { prelude: encodeAll(maker, flow.prelude, 1), stream: encodeAll(maker, flow.stream, flow.streamFirstTimestamp, flow.commands) };
 }
 
 export async function measurePersistence(scale: PersistenceScale, seed: number, onStep: (label: string) => void): Promise<PersistenceReport> {
@@ -241,7 +256,7 @@ export async function measurePersistence(scale: PersistenceScale, seed: number, 
     // One flow, generated once: the sustained run takes all of it, every other run its first
     // scale.orders commands (a steady flow's prefix is the shorter flow of the same seed).
     const steady = steadyWorkload({ resting: 10_000, commands: Math.max(scale.orders, scale.sustainedOrders) }, seed + 10);
-    const whole: Flow = { prelude: encodeAll(steady.prelude, 1), stream: encodeAll(steady.stream, steady.prelude.count + 1), commands: steady.stream.count };
+    const whole: Flow = { prelude: steady.prelude, stream: steady.stream, streamFirstTimestamp: steady.prelude.count + 1, commands: steady.stream.count };
     const flow = prefixOf(whole, Math.ceil(scale.orders / BATCH));
     onStep('persistence: the same flow in memory');
     const inMemory = [await engineRate(backend, flow), await inMemoryStateMachineRate(backend, flow)];
@@ -278,20 +293,22 @@ export async function measurePersistence(scale: PersistenceScale, seed: number, 
 
 async function engineRate(backend: BackendName, flow: Flow): Promise<InMemoryRate> {
   const engine = await createEngine({ backend });
-  for (const batch of flow.prelude) engine.submitBatch(batch);
+  const batches = batchesFor(engine, flow);
+  for (const batch of batches.prelude) engine.submitBatch(batch);
   const t0 = performance.now();
-  for (const batch of flow.stream) engine.submitBatch(batch);
+  for (const batch of batches.stream) engine.submitBatch(batch);
   return { path: 'engine.submitBatch', opsPerSec: flow.commands / ((performance.now() - t0) / 1000) };
 }
 
 /** The state machine without a path: the same pipeline on its in-memory store, committed every batch. */
 async function inMemoryStateMachineRate(backend: BackendName, flow: Flow): Promise<InMemoryRate> {
   const sm = await CoreStateMachine.open({ backend });
-  for (const batch of flow.prelude) sm.submitBatch(batch);
+  const batches = batchesFor(sm, flow);
+  for (const batch of batches.prelude) sm.submitBatch(batch);
   await sm.flush();
   await sm.getTraderOrders(1, { status: 'open', limit: 1 }); // as durableRun: the open-order set kept
   const t0 = performance.now();
-  for (const batch of flow.stream) {
+  for (const batch of batches.stream) {
     sm.setHeight(sm.height + 1);
     sm.submitBatch(batch);
     await sm.flush();
@@ -304,15 +321,17 @@ async function inMemoryStateMachineRate(backend: BackendName, flow: Flow): Promi
 
 async function durableRun(backend: BackendName, path: string, flow: Flow, sync: boolean, mode: DurableRun['mode'], pacedPerSec?: number): Promise<DurableRun> {
   const sm = await CoreStateMachine.open({ path, sync, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
-  for (const batch of flow.prelude) sm.submitBatch(batch);
+  const batches = batchesFor(sm, flow);
+  for (const batch of batches.prelude) sm.submitBatch(batch);
   await sm.flush();
   await indexCaughtUp(sm);
   // A trader's open orders are kept in memory once anyone asks (src/state/open-orders.ts): ask
   // before timing, so the rates include that upkeep, as a machine serving queries pays it.
   await sm.getTraderOrders(1, { status: 'open', limit: 1 });
-  const acks = new Float64Array(flow.stream.length);
-  const flushToDurable = new Float64Array(flow.stream.length);
-  const lateness = new Float64Array(flow.stream.length);
+  const stream = batches.stream;
+  const acks = new Float64Array(stream.length);
+  const flushToDurable = new Float64Array(stream.length);
+  const lateness = new Float64Array(stream.length);
   // One entry per write: every flush a write answers gets the same report object.
   const writes: number[] = [];
   let lastReport: FlushReport | null = null;
@@ -326,7 +345,7 @@ async function durableRun(backend: BackendName, path: string, flow: Flow, sync: 
   const faultsBefore = minorFaults();
   const t0 = performance.now();
   if (mode === 'await every 1,000') {
-    for (const batch of flow.stream) {
+    for (const batch of stream) {
       sm.setHeight(sm.height + 1);
       sm.submitBatch(batch);
       tally(await sm.flush());
@@ -336,9 +355,9 @@ async function durableRun(backend: BackendName, path: string, flow: Flow, sync: 
     // when the clock says), so writes land and acknowledgements arrive while it goes on.
     const msPerBatch = pacedPerSec === undefined ? 0 : (BATCH * 1000) / pacedPerSec;
     let last: Promise<unknown> = Promise.resolve();
-    for (let b = 0; b < flow.stream.length; b++) {
+    for (let b = 0; b < stream.length; b++) {
       sm.setHeight(sm.height + 1);
-      sm.submitBatch(flow.stream[b]);
+      sm.submitBatch(stream[b]);
       const issued = performance.now();
       // When this batch was due: paced, on the clock, however late the loop got to it; unpaced, no
       // schedule, so when it was flushed. A batch sent early (the wait below ends on the timer's
@@ -382,7 +401,7 @@ async function durableRun(backend: BackendName, path: string, flow: Flow, sync: 
       main: ((faultsAfter.main - faultsBefore.main) * 1000) / flow.commands,
       other: ((faultsAfter.process - faultsBefore.process - (faultsAfter.main - faultsBefore.main)) * 1000) / flow.commands,
     },
-    bytesOnDiskPerCommand: directoryBytes(path) / (flow.commands + flow.prelude.length * BATCH),
+    bytesOnDiskPerCommand: directoryBytes(path) / (flow.commands + batches.prelude.length * BATCH),
   };
 }
 
@@ -396,13 +415,14 @@ export function checkpointPauseText(b: BookRun): string {
 export async function bookRun(backend: BackendName, path: string, size: number, seed: number): Promise<BookRun> {
   const sm = await CoreStateMachine.open({ path, sync: true, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
   const build = restingBook(size, 1, seed);
+  const building = sm.createBatch(10_000);
   for (let from = 0; from < build.count; from += 10_000) {
-    sm.submitBatch(encodeBatch(new CommandBatch(10_000), build, from, Math.min(build.count, from + 10_000), 1));
+    sm.submitBatch(encodeBatch(building, build, from, Math.min(build.count, from + 10_000), 1));
     await sm.flush();
   }
   await indexCaughtUp(sm);
   // The orders that keep flowing: another asset's, so they neither trade with the book nor need its ids.
-  const during = encodeAll(restingBook(200 * BATCH, 2, seed + 1), size + 1);
+  const during = encodeAll(sm, restingBook(200 * BATCH, 2, seed + 1), size + 1);
   const gaps: number[] = [];
   let gapsBefore = 0;
   let gapsAfter = 0;
@@ -443,7 +463,7 @@ export async function bookRun(backend: BackendName, path: string, size: number, 
   // The baseline: the same flow (a third asset's resting orders) for as many batches, at least
   // 20, with no checkpoint running, in the same run right after it.
   const baselineBatches = Math.max(20, whileCheckpointing.length);
-  const baseline = encodeAll(restingBook(baselineBatches * BATCH, 3, seed + 2), size + during.length * BATCH + 1);
+  const baseline = encodeAll(sm, restingBook(baselineBatches * BATCH, 3, seed + 2), size + during.length * BATCH + 1);
   let longestGapWithoutCheckpointMs = 0;
   previous = performance.now();
   for (const batch of baseline) {

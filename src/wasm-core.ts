@@ -358,9 +358,14 @@ export class WasmCore implements MatchingCore {
     this.batchRegistry.register(storage, storage.held);
   }
 
-  /** @internal the current buffer of linear memory. */
+  /** @internal the current buffer of linear memory, known from now on as this memory's (see runBatch). */
   memoryBuffer(): ArrayBuffer {
-    return this.x.memory.buffer as ArrayBuffer;
+    const buffer = this.x.memory.buffer;
+    // A batch's view is made on it, and the memory may grow again (another buffer object) before
+    // refresh() sees this one: unknown, runBatch took the batch for another core's and copied it
+    // in, as it did for most batches of a flow encoded ahead into blocks that grew the memory.
+    this.ownBuffers.add(buffer);
+    return buffer as ArrayBuffer;
   }
 
   /** Before a restore empties the heap: every bound batch copies its records out. */

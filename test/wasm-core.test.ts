@@ -110,6 +110,21 @@ describe('wasm core: memory growth', () => {
     expect(core.inputCapacity).toBeGreaterThan(0);
   });
 
+  it('reads in place a batch whose block grew the memory, also when the memory grew again before the next submit', async () => {
+    const core = await WasmCore.create({});
+    const engine = new MatchingEngine(core);
+    // Each block is larger than the memory the core starts with: placing it grows the memory, and
+    // the batch's view is made on the buffer object of that growth, which the next one replaces.
+    const first = engine.createBatch(300_000);
+    const second = engine.createBatch(300_000);
+    expect(first.view().buffer).not.toBe(second.view().buffer);
+    first.limit(1, 1, 'ask', 100, 5, 1);
+    second.limit(2, 1, 'bid', 100, 2, 2);
+    expect(engine.submitBatch(first).status(0)).toBe('resting');
+    expect(engine.submitBatch(second).fillCount).toBe(1);
+    expect(core.inputCapacity).toBe(0);
+  });
+
   it('restores a large snapshot, whole or in pieces, into memory grown at once while another thread touches its pages', async () => {
     const source = await wasm();
     const batch = new CommandBatch(400_000);

@@ -33,6 +33,7 @@ import { FeedPublisher, type Subscription } from './feed.js';
 import { FillHistory, type FillPage, type RecordedFill, type TraderFillQuery } from './fill-history.js';
 import { History } from './history.js';
 import { Indexer } from './indexer.js';
+import { MachineBatches } from './machine-batches.js';
 import { MemoryStore, type KeyValueStore } from './memory-store.js';
 import { OpenOrders } from './open-orders.js';
 import { engineOptions, resolveOptions, type ResolvedOptions, type StateMachineOptions } from './options.js';
@@ -109,6 +110,8 @@ export class CoreStateMachine {
   private commitScheduled = false;
   /** Why the store can never serve again (its worker thread died); null while it can. */
   private storeFailure: LobError | null = null;
+  /** The batches createBatch() made: they follow the engine a recovery replaces, and end with the machine. */
+  private readonly batches = new MachineBatches();
 
   private constructor(
     private readonly store: KeyValueStore,
@@ -220,6 +223,8 @@ export class CoreStateMachine {
     const committer = new Committer(store, cut, [indexer, feed, openOrders], options.sync,
       { sequence: sequencer.lastSequence, height: sequencer.height });
     if (this.storeFailure !== null) committer.abandon(this.storeFailure);
+    // A recovery's new engine (an open has no batches yet): the machine's batches move their records into its memory.
+    this.batches.moveTo(engine);
     this.p = {
       engine, sequencer, builder, indexer, openOrders, history, manifests, committer,
       fills: new FillHistory(history),
@@ -393,6 +398,22 @@ export class CoreStateMachine {
   modifyOrder(req: ModifyRequest): StateOrderResult { return this.modify(req); }
   cancelOrder(req: CancelRequest): CancelResult { return this.cancel(req); }
   reduceOrder(req: ReduceRequest): CancelResult { return this.reduce(req); }
+
+  /**
+   * A batch in this machine's engine's memory, with room for `commands` to start with (it grows):
+   * the WASM core reads it where it is, where a `new CommandBatch` is copied into the core's memory
+   * at every submit. The engine's createBatch() makes it, with its validation (`commands` a
+   * positive safe integer, CAPACITY past what memory holds); submitBatch() takes it as any batch,
+   * validated whole and applied all or nothing. It belongs to the machine: after recover(), which
+   * builds a new engine, its records move into that engine's memory at its next use; once the
+   * machine is closed, any use of it that reads or writes its records (a builder, a submit to any
+   * machine or engine) is refused NOT_OPEN. Growth of the core's memory, during a submit too,
+   * leaves it where it is. Refused, like a command, on a closed, failed or read-only machine.
+   */
+  createBatch(commands = 1024): CommandBatch {
+    this.assertWritable('createBatch');
+    return this.batches.create(this.p.engine, commands);
+  }
 
   /**
    * The fast path: applies a binary command batch; its records go to the journal as they are.
@@ -603,6 +624,9 @@ export class CoreStateMachine {
     await this.readsDone();
     this.feed.closeAll();
     this.state = 'closed';
+    const where = this.persistent ? `the database ${this.options.path}` : 'in memory';
+    this.batches.end(new LobError('NOT_OPEN', `this batch was made by createBatch() of a state machine (${where}) that is closed, and its ` +
+      'records went with that machine\'s engine: make a batch with an open machine\'s createBatch() (or new CommandBatch())'));
     try {
       await this.store.close();
     } finally {
