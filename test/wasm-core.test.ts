@@ -2,6 +2,7 @@
 // capacity limits (orders, levels, bytes of memory), scale (a million orders, 10,000 assets,
 // 100,000 levels a side, the extreme prices), bytes per resting order, and the snapshot codec.
 // The matching rules themselves are covered for both backends by the semantics suites.
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../src/engine.js';
 import { COMMAND_SLOTS, CommandBatch, RESULT_SLOTS } from '../src/batch.js';
@@ -123,6 +124,23 @@ describe('wasm core: memory growth', () => {
     expect(engine.submitBatch(first).status(0)).toBe('resting');
     expect(engine.submitBatch(second).fillCount).toBe(1);
     expect(core.inputCapacity).toBe(0);
+  });
+
+  it('forgets batches that were collected, so a batch made for every submit holds no memory after it', () => {
+    // A child with --expose-gc: a WeakRef read in a job keeps its target through that job, so the
+    // collection runs in a job of its own. A thousand batches at most live between collections.
+    const script = `
+      import { createEngine } from ${JSON.stringify(new URL('../dist/src/index.js', import.meta.url).href)};
+      const engine = await createEngine({ backend: 'wasm' });
+      const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+      for (let i = 0; i < 20_000; i++) {
+        engine.submitBatch(engine.createBatch(1).limit(1, 1, 'bid', 100, 1, i));
+        if (i % 1_000 === 999) { await tick(); gc(); await tick(); }
+      }
+      console.log(engine.core.boundBatches.size);`;
+    const child = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(child.stderr).toBe('');
+    expect(Number(child.stdout.trim())).toBeLessThanOrEqual(2_000);
   });
 
   it('restores a large snapshot, whole or in pieces, into memory grown at once while another thread touches its pages', async () => {
