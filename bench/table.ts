@@ -28,7 +28,7 @@ export function renderReport(report: BenchReport): string {
   out.push(`${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node} (V8 ${m.v8}), ${m.os}`);
   out.push(`seed ${report.run.seed}; ${report.run.chunk} commands per benchmark.js operation (= per batch); timer floor ${report.run.timerFloorNs} ns (included in latencies); ${report.run.seconds.toFixed(0)} s`);
   out.push(report.run.engineProcesses === 'one per engine'
-    ? 'engines measured each in a process of its own, new for each workload, so no engine pays for what another does to V8 or gains from opening after it, and no workload for what an earlier one left'
+    ? 'engines measured each in a process of its own, new for each workload, so no engine pays for what another does to V8 or gains from opening after it, and no workload for what an earlier one left (wide / steady\'s pairs run steady in wide\'s processes)'
     : 'engines measured all in one process: an engine session opened after another runs faster (bench/README.md, "Which session opens first")');
   for (const engine of report.engines) {
     if (engine.unavailable) out.push(`note: ${engine.label} not measured: ${engine.unavailable}`);

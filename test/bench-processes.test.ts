@@ -16,6 +16,7 @@ import type { PairRequest } from '../bench/pair-sessions.js';
 import { pairText } from '../bench/target-pairs.js';
 import type { Measurement, Verification } from '../bench/report.js';
 import { measureWorkloads } from '../bench/workload-processes.js';
+import { targetPairs } from '../bench/pairs.js';
 import { buildWorkload } from '../bench/workloads/index.js';
 import type { Workload, WorkloadName } from '../bench/workloads/workload.js';
 
@@ -94,7 +95,8 @@ describe('each workload, in engine processes of its own', () => {
         },
       };
     };
-    const progress = { step() {}, done() {}, tick() {}, stop() {} };
+    let done = 0;
+    const progress = { step() {}, done(steps = 1) { done += steps; }, tick() {}, stop() {} };
     const measured = await measureWorkloads(built, groups, make, { chunk: SCALES.tiny.chunk, rounds: 2, passSeconds: 0.01 }, progress);
     expect(made.map((r) => [r.engines, r.asked])).toEqual([
       ['js', ['rows steady', 'pairs steady']], ['naive', ['rows steady', 'pairs steady']],
@@ -107,5 +109,9 @@ describe('each workload, in engine processes of its own', () => {
     const pairOf = (p: { workloadA: WorkloadName; engineA: Measurement['engine']; workloadB: WorkloadName; engineB: Measurement['engine'] }): string =>
       pairText([p.workloadA, p.engineA, p.workloadB, p.engineB]);
     expect(measured.pairs!.pairs.map(pairOf)).toEqual(['js, wide / steady', 'steady, js / naive', 'sweep, js / naive', 'wide, js / naive']);
+    // The pairs on workloads this run left out are reported not measured, each with why, and counted done.
+    expect(measured.pairs!.notMeasured.map((p) => `${pairOf(p)}: ${p.reason}`)).toContain('growing, wasm-batch / js-batch: growing not in this run');
+    expect(measured.pairs!.pairs.length + measured.pairs!.notMeasured.length).toBe(targetPairs(['steady', 'sweep', 'wide']).length);
+    expect(done).toBe(targetPairs(['steady', 'sweep', 'wide']).length);
   });
 });
