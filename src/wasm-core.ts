@@ -14,6 +14,7 @@ import { EVENT_SLOTS } from './events.js';
 import { mostOrdersIn, openSnapshot, snapshotBytes, writeSnapshotMagic } from './snapshot.js';
 import { SnapshotCheck, checkSnapshot } from './snapshot-check.js';
 import { prefaultAhead } from './prefault.js';
+import { WeakRefSet } from './weak-ref-set.js';
 
 /** The raw exports of build/lobcore.wasm (assembly/index.ts). */
 interface CoreExports {
@@ -183,9 +184,7 @@ export class WasmCore implements MatchingCore {
   private readonly resultView = new BufferView(HB_RESULTS, HB_RESULT_CAPACITY, RESULT_SLOTS);
   private readonly eventView = new BufferView(HB_EVENTS, HB_EVENT_CAPACITY, EVENT_SLOTS);
   /** Batches whose records live in linear memory, to carry them across a restore (which resets the heap). */
-  private readonly boundBatches = new Set<WeakRef<LinearStorage>>();
-  /** The set's size at which createBatchStorage next drops the references of collected batches. */
-  private forgetCollectedAt = 64;
+  private readonly boundBatches = new WeakRefSet<LinearStorage>();
   private readonly batchRegistry = new FinalizationRegistry<{ block: number; capacity: number; generation: number }>((held) => {
     if (held.generation === this.generation && held.block !== 0) this.x.freeCommands(held.block, held.capacity);
   });
@@ -338,18 +337,8 @@ export class WasmCore implements MatchingCore {
 
   createBatchStorage(commands: number): BatchStorage {
     const storage = new LinearStorage(this, Math.max(1, commands));
-    if (this.boundBatches.size >= this.forgetCollectedAt) this.forgetCollectedBatches();
-    this.boundBatches.add(new WeakRef(storage));
+    this.boundBatches.add(storage);
     return storage;
-  }
-
-  /**
-   * A caller that makes a batch for every submit would otherwise leave a reference behind each time
-   * until the next restore. Swept when the set has doubled since the last sweep: amortized O(1) a batch.
-   */
-  private forgetCollectedBatches(): void {
-    for (const ref of this.boundBatches) if (ref.deref() === undefined) this.boundBatches.delete(ref);
-    this.forgetCollectedAt = Math.max(64, 2 * this.boundBatches.size);
   }
 
   /** @internal for LinearStorage: a block for `capacity` commands, tracked so it is freed with its batch. */
@@ -382,11 +371,7 @@ export class WasmCore implements MatchingCore {
 
   /** Before a restore empties the heap: every bound batch copies its records out. */
   private evacuateBatches(): void {
-    for (const ref of this.boundBatches) {
-      const storage = ref.deref();
-      if (storage === undefined) this.boundBatches.delete(ref);
-      else storage.evacuate();
-    }
+    this.boundBatches.forEachAlive((storage) => storage.evacuate());
     this.generation++;
   }
 

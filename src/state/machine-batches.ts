@@ -9,6 +9,7 @@ import { CommandBatch, type BatchStorage } from '../batch.js';
 import type { Engine } from '../engine.js';
 import { LobError } from '../errors.js';
 import { COMMAND_SLOTS } from '../operations.js';
+import { WeakRefSet } from '../weak-ref-set.js';
 
 /** The records of one machine batch, in the memory of whichever engine the machine has now. */
 class MachineBatchStorage implements BatchStorage {
@@ -94,34 +95,23 @@ class MachineBatchStorage implements BatchStorage {
 
 /** Every batch a machine made and still has a use for, to move with its engine and end with it. */
 export class MachineBatches {
-  private readonly batches = new Set<WeakRef<MachineBatchStorage>>();
-  /** The set's size at which the batches collected since are dropped from it. */
-  private pruneAt = 64;
+  private readonly batches = new WeakRefSet<MachineBatchStorage>();
 
   /** A batch of room for `commands`, in `engine`'s memory (engine.createBatch validates `commands`). */
   create(engine: Engine, commands: number): CommandBatch {
     const storage = new MachineBatchStorage(engine, commands);
-    // A caller that makes a batch for every flush would otherwise grow the set until a move or a close.
-    if (this.batches.size >= this.pruneAt) {
-      for (const ref of this.batches) if (ref.deref() === undefined) this.batches.delete(ref);
-      this.pruneAt = Math.max(64, this.batches.size * 2);
-    }
-    this.batches.add(new WeakRef(storage));
+    this.batches.add(storage);
     return new CommandBatch(commands, storage);
   }
 
   /** The machine recovered into a new engine. */
   moveTo(engine: Engine): void {
-    for (const ref of this.batches) {
-      const storage = ref.deref();
-      if (storage === undefined) this.batches.delete(ref);
-      else storage.moveTo(engine);
-    }
+    this.batches.forEachAlive((storage) => storage.moveTo(engine));
   }
 
   /** The machine closed: every batch it made is refused from now on, with `reason`. */
   end(reason: LobError): void {
-    for (const ref of this.batches) ref.deref()?.end(reason);
+    this.batches.forEachAlive((storage) => storage.end(reason));
     this.batches.clear();
   }
 }
