@@ -13,6 +13,7 @@ import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { pinThread } from './cpu-pinning.js';
 import type { EngineId } from './engines/index.js';
 import type { EngineRunner, RunnerSettings, WorkloadResults } from './engine-runs.js';
 import type { Progress } from './progress.js';
@@ -98,6 +99,8 @@ export function processRunner(engines: readonly EngineId[], settings: RunnerSett
     measure: (workload) => call<WorkloadResults>({ kind: 'measure', workload }),
     pendingStopsCost: (steady, steadyStops, measured) => call<PendingStopsCost['engines']>({ kind: 'pending-stops-cost', steady, steadyStops, measured }),
     pair: (request) => call<number>({ kind: 'pair', request }),
+    // Between requests, when the child is idle: its main thread's id is its pid.
+    pinMainThread: (cpu) => (died ? Promise.reject(died) : pinThread(child.pid!, cpu)),
     close() {
       if (child.connected) child.disconnect();
     },

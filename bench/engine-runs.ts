@@ -35,6 +35,8 @@ export interface EngineRunner {
   pendingStopsCost(steady: Workload, steadyStops: Workload, measured: readonly Measurement[]): Promise<PendingStopsCost['engines']>;
   /** One step of the paired passes (pair-sessions.ts): CPU seconds for a pass, 0 for the rest. */
   pair(request: PairRequest): Promise<number>;
+  /** Holds the main thread that runs the engines to `cpu` (cpu-pinning.ts), until asked again. */
+  pinMainThread(cpu: number): Promise<void>;
   close(): void;
 }
 
@@ -66,6 +68,9 @@ export function localRunner(engines: readonly BenchEngine[], settings: RunnerSet
       return measurePendingStopsCost(runnable, measured, steady, steadyStops, { chunk: scale.chunk, rounds: scale.minSamples });
     },
     pair: (request) => pairs.handle(request),
+    // The bench's own thread runs every engine of the group and both sides of its pairs: whatever
+    // CPU it is on, they share it. Pinning it would fork this process (cpu-pinning.ts says why not).
+    pinMainThread: async () => {},
     close() {
       void pairs.handle({ op: 'close' });
     },

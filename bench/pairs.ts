@@ -26,6 +26,11 @@ export interface PairSettings {
   rounds: number;
   /** The slower side's pass, in seconds on a core at its throughput row's median rate. */
   passSeconds: number;
+  /**
+   * The CPUs the rounds run on, two rounds on each in turn (cpu-pinning.ts): both sides' main
+   * threads held to the round's CPU. Empty: left where Linux puts them.
+   */
+  cpus?: readonly number[];
 }
 
 /** One side of a pair: what runs its passes. */
@@ -54,12 +59,24 @@ export async function round(a: PairSide, b: PairSide, apart: boolean, bFirst: bo
 }
 
 /**
- * Timed rounds, b first every other round, so that neither side always runs just after the
- * untimed rewinds or just after the other. Returns each side's seconds on a core, round by round.
+ * The CPU of timed round `r`: two rounds on each CPU in turn, so that on each one both sides run
+ * first once (the order swaps every round), not a first on one CPU and b first on the other.
  */
-export async function alternate(a: PairSide, b: PairSide, rounds: number, apart: boolean): Promise<{ a: number[]; b: number[] }> {
+export function roundCpu(cpus: readonly number[], r: number): number | undefined {
+  return cpus.length === 0 ? undefined : cpus[Math.floor(r / 2) % cpus.length];
+}
+
+/**
+ * Timed rounds, b first every other round, so that neither side always runs just after the
+ * untimed rewinds or just after the other; `pin` (when given) holds both sides to round `r`'s
+ * CPU first. Returns each side's seconds on a core, round by round.
+ */
+export async function alternate(
+  a: PairSide, b: PairSide, rounds: number, apart: boolean, pin?: (r: number) => Promise<void>,
+): Promise<{ a: number[]; b: number[] }> {
   const seconds = { a: [] as number[], b: [] as number[] };
   for (let r = 0; r < rounds; r++) {
+    await pin?.(r);
     const [secondsA, secondsB] = await round(a, b, apart, r % 2 === 1);
     seconds.a.push(secondsA);
     seconds.b.push(secondsB);
@@ -67,14 +84,26 @@ export async function alternate(a: PairSide, b: PairSide, rounds: number, apart:
   return seconds;
 }
 
-/** The round-by-round figures of `commands` a pass: each side's rate and a's over b's (b's seconds over a's). */
-export function roundFigures(commands: number, seconds: { a: readonly number[]; b: readonly number[] }): Pick<PairedRatio, 'rateA' | 'rateB' | 'ratio' | 'rounds'> {
-  return {
+/**
+ * The round-by-round figures of `commands` a pass: each side's rate and a's over b's (b's seconds
+ * over a's); with `cpus` (each round's CPU), the ratio of each CPU's rounds as well.
+ */
+export function roundFigures(
+  commands: number, seconds: { a: readonly number[]; b: readonly number[] }, cpus: readonly number[] = [],
+): Pick<PairedRatio, 'rateA' | 'rateB' | 'ratio' | 'rounds' | 'byCpu'> {
+  const ratios = seconds.a.map((s, i) => seconds.b[i] / s);
+  const figures = {
     rounds: seconds.a.length,
     rateA: spread(seconds.a.map((s) => commands / s)),
     rateB: spread(seconds.b.map((s) => commands / s)),
-    ratio: spread(seconds.a.map((s, i) => seconds.b[i] / s)),
+    ratio: spread(ratios),
   };
+  if (cpus.length === 0) return figures;
+  const byCpu = [...new Set(cpus)].sort((x, y) => x - y).map((cpu) => {
+    const rounds = ratios.filter((_, r) => cpus[r] === cpu);
+    return { cpu, rounds: rounds.length, ratio: spread(rounds) };
+  });
+  return { ...figures, byCpu };
 }
 
 /**
@@ -216,10 +245,20 @@ export async function measurePairs(
       }
       const a = side(runnerA, ea, wa);
       const b = side(runnerB, eb, wb);
-      // One untimed round: both sides' code warm, and the stretch fitted to the time it took.
+      const cpus = settings.cpus ?? [];
+      const pin = async (r: number): Promise<void> => {
+        const cpu = roundCpu(cpus, r);
+        if (cpu === undefined) return;
+        await runnerA.pinMainThread(cpu);
+        if (apart) await runnerB.pinMainThread(cpu);
+      };
+      // One untimed round (on the first timed round's CPU): both sides' code warm, and the stretch
+      // fitted to the time it took.
+      await pin(0);
       ({ from, to } = fitStretch({ from, to }, Math.max(...await round(a, b, apart, true)), workloadA, workloadB, settings));
-      const seconds = await alternate(a, b, settings.rounds, apart);
-      report.pairs.push({ ...sides, from, to, ...roundFigures(to - from, seconds), seconds: (Date.now() - pairStarted) / 1000 });
+      const seconds = await alternate(a, b, settings.rounds, apart, pin);
+      const roundCpus = cpus.length === 0 ? [] : seconds.a.map((_, r) => roundCpu(cpus, r)!);
+      report.pairs.push({ ...sides, from, to, ...roundFigures(to - from, seconds, roundCpus), seconds: (Date.now() - pairStarted) / 1000 });
     } catch (error) {
       report.notMeasured.push({ ...sides, reason: `failed: ${(error as Error).message.split('\n')[0]}` });
       // Whatever the failed pair left open is not trusted for another.

@@ -48,6 +48,8 @@ export interface Measurement {
   caveat?: string;
   /** Wall time of this engine's whole task on the workload (warm-up, throughput, verification, latency). */
   seconds?: number;
+  /** The CPU its process's main thread was held to, as every engine's on this workload (bench/cpu-pinning.ts); absent: not held. */
+  cpu?: number;
   throughput?: {
     opsPerSec: Spread;
     samples: number;
@@ -147,6 +149,8 @@ export interface PairedRatio {
   rateA: Spread;
   rateB: Spread;
   ratio: Spread;
+  /** Where both sides' main threads were held to one CPU a round (bench/cpu-pinning.ts): each CPU's rounds' ratio. */
+  byCpu?: { cpu: number; rounds: number; ratio: Spread }[];
   /** Wall time of the pair's whole task: the sessions opened, the untimed round, the rounds. */
   seconds: number;
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { makeDirectory } from '../src/directories.js';
 import { Op, TifCode } from '../src/codes.js';
 import { formatCount, formatNs, groupedBarChartSvg, PALETTE } from './charts.js';
+import { benchCpus } from './cpu-pinning.js';
 import { checkReference, localRunner } from './engine-runs.js';
 import type { EngineRunner, ReferenceCheck } from './engine-runs.js';
 import { processRunner } from './engine-process.js';
@@ -103,7 +104,10 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
     // (workload-processes.ts says why).
     let pairs: BenchReport['pairs'] = { status: 'not run', reason: 'not selected (--no-pairs, or --persistence-only)' };
     const makeRunner = (group: readonly BenchEngine[]): EngineRunner => (options.oneProcess ? localRunner(group, settings, progress) : processRunner(group.map((e) => e.id), settings, progress));
-    const measured = await measureWorkloads(built, groups, makeRunner, options.pairs ? { chunk: scale.chunk, ...scale.pairs } : undefined, progress);
+    // Each engine process's main thread held to a CPU the bench chooses (cpu-pinning.ts says why);
+    // --one-process runs everything on its own thread, wherever that is.
+    const cpus = options.oneProcess ? [] : benchCpus();
+    const measured = await measureWorkloads(built, groups, makeRunner, options.pairs ? { chunk: scale.chunk, ...scale.pairs, cpus } : undefined, progress, cpus);
     measurements.push(...measured.measurements);
     memory.push(...measured.memory);
     if (measured.pairs !== undefined) pairs = measured.pairs;

@@ -3,7 +3,7 @@ import { formatCount, formatNs } from './charts.js';
 import { latencyCalls } from './latency.js';
 import { checkpointPauseText, type IndexCatchUp } from './persistence.js';
 import { failedChecks } from './report.js';
-import type { BenchReport, Measurement } from './report.js';
+import type { BenchReport, Measurement, PairedRatio } from './report.js';
 
 function pad(cells: string[][]): string {
   const widths = cells[0].map((_, c) => Math.max(...cells.map((row) => (row[c] ?? '').length)));
@@ -57,6 +57,8 @@ export function renderReport(report: BenchReport): string {
       const st = w.stops;
       out.push(`  stops per pass: ${st.pendingAfterPrelude.toLocaleString('en-US')} pending at start, ${st.placed.toLocaleString('en-US')} placed, ${st.triggered.toLocaleString('en-US')} triggered (at most ${st.longestCascade.toLocaleString('en-US')} by one command), ${st.pendingAtEnd.toLocaleString('en-US')} pending at end`);
     }
+    const cpu = report.measurements.find((x) => x.workload === w.name && x.cpu !== undefined)?.cpu;
+    if (cpu !== undefined) out.push(`  every engine's process ran these rows with its main thread held to CPU ${cpu}`);
     const rows = [['  engine', 'median', 'min-max', 'samples', 'vs JS', 'vs nob', 'verified']];
     for (const meas of report.measurements.filter((x) => x.workload === w.name)) {
       const row = throughputRow(report, meas);
@@ -153,7 +155,9 @@ function renderPairs(report: BenchReport): string[] {
     `TARGET RATIOS FROM ALTERNATED PASSES (bench/pairs.ts): ${pairs.rounds} rounds of one pass of each side, the order swapped every round,`,
     `  each pass in its process's main thread's time on a core; commands per second on a core (median [min-max]); ratio = a over b round by round; ${pairs.seconds.toFixed(0)} s`,
   ];
-  const rows = [['  a / b', 'commands', 'a', 'min-max', 'b', 'min-max', 'ratio', 'min-max', 'ratio of medians']];
+  const pinned = pairs.pairs.some((p) => p.byCpu !== undefined);
+  if (pinned) out.push('  each round with both sides\' main threads held to one CPU, two rounds on each CPU in turn; ratio by CPU = the median of its rounds');
+  const rows = [['  a / b', 'commands', 'a', 'min-max', 'b', 'min-max', 'ratio', 'min-max', 'ratio of medians', ...(pinned ? ['ratio by CPU'] : [])]];
   for (const p of pairs.pairs) {
     const median = (workload: string, engine: string): number | undefined =>
       report.measurements.find((m) => m.workload === workload && m.engine === engine)?.throughput?.opsPerSec.median;
@@ -166,6 +170,7 @@ function renderPairs(report: BenchReport): string[] {
       formatCount(p.rateB.median), `${formatCount(p.rateB.min)}-${formatCount(p.rateB.max)}`,
       `${p.ratio.median.toFixed(2)}x`, `${p.ratio.min.toFixed(2)}-${p.ratio.max.toFixed(2)}`,
       a === undefined || b === undefined ? '-' : `${(a / b).toFixed(2)}x`,
+      ...(pinned ? [ratioByCpu(p)] : []),
     ]);
   }
   out.push(pad(rows));
@@ -174,6 +179,9 @@ function renderPairs(report: BenchReport): string[] {
   }
   return out;
 }
+
+/** `0: 1.62x, 1: 1.58x`: the median of each CPU's rounds. */
+const ratioByCpu = (p: PairedRatio): string => p.byCpu?.map((c) => `${c.cpu}: ${c.ratio.median.toFixed(2)}x`).join(', ') ?? '-';
 
 function renderPendingStopsCost(report: BenchReport): string[] {
   const cost = report.pendingStopsCost;

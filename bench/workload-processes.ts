@@ -47,9 +47,13 @@ export interface WorkloadsMeasured {
  * Every workload in turn, in new runners: every group's rows, then the pairs measured on that
  * workload (a pair across two, wide / steady, on the later one, both its sessions in one engine's
  * process as before). The pairs come back in the targets' order, as when they all ran at the end.
+ * With `cpus` (cpu-pinning.ts), every runner of the k-th workload holds its main thread to the
+ * k-th CPU in turn for the rows, so that a workload's engines are compared on one CPU; the pairs
+ * then choose a CPU round by round (`pairSettings.cpus`).
  */
 export async function measureWorkloads(
   built: readonly Workload[], groups: readonly (readonly BenchEngine[])[], make: MakeRunner, pairSettings: PairSettings | undefined, progress: Progress,
+  cpus: readonly number[] = [],
 ): Promise<WorkloadsMeasured> {
   const measurements: Measurement[] = [];
   const memory: MemoryMeasurement[] = [];
@@ -58,11 +62,14 @@ export async function measureWorkloads(
   const pairs: MeasuredPairs | undefined = pairSettings === undefined
     ? undefined
     : { rounds: pairSettings.rounds, passSeconds: pairSettings.passSeconds, seconds: 0, pairs: [], notMeasured: [] };
-  for (const workload of built) {
+  for (const [index, workload] of built.entries()) {
+    const cpu = cpus.length === 0 ? undefined : cpus[index % cpus.length];
     await withNewRunners(groups, make, async (runners) => {
       for (const { group, runner } of runners) {
         try {
+          if (cpu !== undefined) await runner.pinMainThread(cpu);
           const results = await runner.measure(workload);
+          if (cpu !== undefined) for (const m of results.measurements) m.cpu = cpu;
           measurements.push(...results.measurements);
           memory.push(...results.memory);
         } catch (error) {

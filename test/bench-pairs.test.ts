@@ -3,7 +3,7 @@
 // whole pass does. No speed is asserted: the passes' seconds here are made up or not read.
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { alternate, fitStretch, measurePairs, passStretch, round, roundFigures, targetPairs } from '../bench/pairs.js';
+import { alternate, fitStretch, measurePairs, passStretch, round, roundCpu, roundFigures, targetPairs } from '../bench/pairs.js';
 import type { EngineRunner } from '../bench/engine-runs.js';
 import { PairSessions, mainThreadOnCoreSeconds } from '../bench/pair-sessions.js';
 import type { PairRequest } from '../bench/pair-sessions.js';
@@ -70,6 +70,66 @@ describe('alternated rounds', () => {
     expect(f.ratio).toEqual({ median: 2, min: 2, max: 2 });
     expect(f.rateA).toEqual({ median: 500, min: 250, max: 1000 });
     expect(f.rateB).toEqual({ median: 250, min: 125, max: 500 });
+  });
+});
+
+// The machine's two vCPUs ran the engines at different speeds for minutes at a time (bench/README.md,
+// stop 57): a pair is only a comparison of engines when both sides' passes of a round ran on one CPU.
+describe('rounds held to a CPU', () => {
+  it('take two rounds on each CPU in turn, so that on each CPU both sides pass first once', () => {
+    expect([0, 1, 2, 3, 4].map((r) => roundCpu([0, 1], r))).toEqual([0, 0, 1, 1, 0]);
+    expect([0, 1, 2].map((r) => roundCpu([], r))).toEqual([undefined, undefined, undefined]);
+    // Where alternate swaps the order every round, each CPU's two rounds have a first once and b first once.
+    expect([0, 1, 2, 3].map((r) => `${roundCpu([0, 1], r)} ${r % 2 === 1 ? 'b' : 'a'} first`))
+      .toEqual(['0 a first', '0 b first', '1 a first', '1 b first']);
+  });
+
+  it('run both sides of every round, the untimed one too, with their processes\' main threads on the round\'s CPU', async () => {
+    const built = [tiny('steady')];
+    const engines = ['js', 'naive'] as const;
+    const measurements: Measurement[] = engines.map((engine): Measurement => ({
+      workload: 'steady', engine, status: 'ok',
+      throughput: { opsPerSec: { median: 1e6, min: 1e6, max: 1e6 }, samples: 5, minTimeSeconds: 0.01 },
+      verification: { ok: true } as Verification,
+    }));
+    const passes: string[] = [];
+    const runners = new Map<EngineId, EngineRunner>();
+    for (const engine of engines) {
+      let cpu: number | undefined;
+      runners.set(engine, {
+        measure: () => Promise.reject(new Error('not here')),
+        pendingStopsCost: () => Promise.reject(new Error('not here')),
+        async pinMainThread(to) {
+          cpu = to;
+        },
+        close() {},
+        async pair(request: PairRequest) {
+          if (request.op !== 'pass') return 0;
+          passes.push(`${request.engine} on ${cpu}`);
+          // js twice as fast as the naive book on CPU 1, three times on CPU 0.
+          return request.engine === 'js' ? (cpu === 0 ? 1 : 2) : 4;
+        },
+      });
+    }
+    const progress = { step() {}, done() {}, tick() {}, stop() {} };
+    const report = await measurePairs((e) => runners.get(e)!, built, measurements, { chunk: SCALES.tiny.chunk, rounds: 4, passSeconds: 0.01, cpus: [0, 1] }, progress);
+    if (!('pairs' in report)) throw new Error('no pairs');
+    expect(passes).toEqual([
+      'naive on 0', 'js on 0', // the untimed round, b first
+      'js on 0', 'naive on 0', 'naive on 0', 'js on 0',
+      'js on 1', 'naive on 1', 'naive on 1', 'js on 1',
+    ]);
+    const pair = report.pairs.find((p) => p.engineA === 'js' && p.engineB === 'naive')!;
+    expect(pair.byCpu).toEqual([
+      { cpu: 0, rounds: 2, ratio: { median: 4, min: 4, max: 4 } },
+      { cpu: 1, rounds: 2, ratio: { median: 2, min: 2, max: 2 } },
+    ]);
+  });
+
+  it('are left where Linux puts them without CPUs to choose from, and then report no CPU', async () => {
+    const f = roundFigures(1000, { a: [1, 2], b: [2, 4] });
+    expect(f.byCpu).toBeUndefined();
+    expect(roundFigures(1000, { a: [1, 2], b: [2, 2] }, [1, 1]).byCpu).toEqual([{ cpu: 1, rounds: 2, ratio: { median: 1, min: 1, max: 2 } }]);
   });
 });
 
@@ -159,6 +219,7 @@ describe('the sessions across pairs', () => {
       runners.set(engine, {
         measure: () => Promise.reject(new Error('not here')),
         pendingStopsCost: () => Promise.reject(new Error('not here')),
+        pinMainThread: async () => {},
         close() {},
         async pair(request: PairRequest) {
           if (request.op === 'open') {

@@ -86,6 +86,9 @@ describe('each workload, in engine processes of its own', () => {
           };
         },
         pendingStopsCost: () => Promise.reject(new Error('not here')),
+        async pinMainThread(cpu) {
+          ask(`cpu ${cpu}`);
+        },
         async pair(request: PairRequest) {
           if (request.op === 'open') ask(`pairs ${request.workload.name}`);
           return request.op === 'pass' ? 0.01 : 0;
@@ -113,5 +116,32 @@ describe('each workload, in engine processes of its own', () => {
     expect(measured.pairs!.notMeasured.map((p) => `${pairOf(p)}: ${p.reason}`)).toContain('growing, wasm-batch / js-batch: growing not in this run');
     expect(measured.pairs!.pairs.length + measured.pairs!.notMeasured.length).toBe(targetPairs(['steady', 'sweep', 'wide']).length);
     expect(done).toBe(targetPairs(['steady', 'sweep', 'wide']).length);
+  });
+  it('hold every process of a workload to one CPU for its rows, the workloads\' CPUs taken in turn, and say which', async () => {
+    const built = (['steady', 'sweep', 'wide'] as const).map((name) => buildWorkload(name, SCALES.tiny, 20120621) as Workload);
+    const asked: string[] = [];
+    const make = (group: readonly BenchEngine[]): EngineRunner => {
+      let cpu: number | undefined;
+      return {
+        async measure(workload) {
+          asked.push(`${group[0].id} rows ${workload.name} on ${cpu}`);
+          return { measurements: [{ workload: workload.name, engine: group[0].id, status: 'ok' }], memory: [] };
+        },
+        pendingStopsCost: () => Promise.reject(new Error('not here')),
+        async pinMainThread(to) {
+          cpu = to;
+        },
+        pair: () => Promise.reject(new Error('not here')),
+        close() {},
+      };
+    };
+    const progress = { step() {}, done() {}, tick() {}, stop() {} };
+    const measured = await measureWorkloads(built, [[engineById('js')], [engineById('naive')]], make, undefined, progress, [0, 1]);
+    expect(asked).toEqual([
+      'js rows steady on 0', 'naive rows steady on 0', 'js rows sweep on 1', 'naive rows sweep on 1', 'js rows wide on 0', 'naive rows wide on 0',
+    ]);
+    expect(measured.measurements.map((m) => `${m.workload} ${m.engine} ${m.cpu}`)).toEqual([
+      'steady js 0', 'steady naive 0', 'sweep js 1', 'sweep naive 1', 'wide js 0', 'wide naive 0',
+    ]);
   });
 });
