@@ -7,7 +7,7 @@
 // process drew one speed for its life: the "two speeds" of stop 56. A ratio of two engines is only
 // a ratio of engines when both ran on the same CPU, so the bench holds each engine process's main
 // thread to a CPU it chooses (its helper threads stay free) and says which.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 /** The CPUs this process may run on (its `Cpus_allowed_list`), in order; `[]` where Linux does not say. */
@@ -52,9 +52,16 @@ export function pinThread(tid: number, cpu: number): Promise<void> {
 
 /**
  * The CPUs the bench spreads its engine processes over: each workload's rows on one of them, each
- * paired round on one, in turn. One CPU (or none known) leaves nothing to choose.
+ * paired round on one, in turn. One CPU (or none known) leaves nothing to choose, and a machine
+ * without `taskset` nothing to choose with: the bench then runs as before, unpinned.
  */
 export function benchCpus(): number[] {
   const cpus = allowedCpus();
-  return cpus.length > 1 ? cpus : [];
+  if (cpus.length < 2) return [];
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+  } catch {
+    return [];
+  }
+  return cpus;
 }

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { allowedCpus, pinThread, threadCpuList } from '../bench/cpu-pinning.js';
+import { allowedCpus, benchCpus, pinThread, threadCpuList } from '../bench/cpu-pinning.js';
 
 const children: ChildProcess[] = [];
 afterEach(() => {
@@ -27,6 +27,21 @@ describe('the CPUs a process may run on', () => {
     expect(allowedCpus('Cpus_allowed_list:\t5\n')).toEqual([5]);
     expect(allowedCpus('Name:\tnode\n')).toEqual([]);
     expect(allowedCpus()).not.toEqual([]);
+  });
+});
+
+describe('the CPUs the bench chooses from', () => {
+  it('are every CPU allowed where there are two or more and taskset is there to hold a thread, else none', () => {
+    const cpus = allowedCpus();
+    expect(benchCpus()).toEqual(cpus.length > 1 ? cpus : []);
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      // No taskset: the bench runs unpinned rather than fail every row.
+      expect(benchCpus()).toEqual([]);
+    } finally {
+      process.env.PATH = path;
+    }
   });
 });
 
