@@ -42,6 +42,7 @@ async function answer(request: ChildRequest): Promise<void> {
       case 'start':
         exposeGc();
         runner = localRunner(request.engines.map(engineById), request.settings, forwardedProgress());
+        send({ kind: 'result', result: 0 });
         return;
       case 'measure':
         send({ kind: 'result', result: await runner!.measure(request.workload) });

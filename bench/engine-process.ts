@@ -13,7 +13,7 @@ import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { pinThread } from './cpu-pinning.js';
+import { allowedCpus, pinMainThread } from './cpu-pinning.js';
 import type { EngineId } from './engines/index.js';
 import type { EngineRunner, RunnerSettings, WorkloadResults } from './engine-runs.js';
 import type { Progress } from './progress.js';
@@ -21,7 +21,7 @@ import type { Measurement, PendingStopsCost } from './report.js';
 import type { PairRequest } from './pair-sessions.js';
 import type { Workload } from './workloads/index.js';
 
-/** What the bench sends the child: the group to run first, then one request at a time. */
+/** What the bench sends the child: the group to run first (answered once it is made), then one request at a time. */
 export type ChildRequest =
   | { kind: 'start'; engines: readonly EngineId[]; settings: RunnerSettings }
   | { kind: 'measure'; workload: Workload }
@@ -87,20 +87,37 @@ export function processRunner(engines: readonly EngineId[], settings: RunnerSett
     if (reply.kind === 'result') w?.resolve(reply.result);
     else w?.reject(new Error(reply.message));
   });
-  const call = <T>(request: ChildRequest): Promise<T> => {
+  const send = <T>(request: ChildRequest): Promise<T> => {
     if (died) return Promise.reject(died);
     return new Promise<T>((resolve, reject) => {
       waiter = { resolve: resolve as (result: unknown) => void, reject };
       child.send(request);
     });
   };
-  child.send({ kind: 'start', engines, settings } satisfies ChildRequest);
+  // The child answers `start` once its engines are made: Node, V8 and their threads are up, so a
+  // pin after it leaves them free (a thread made after a pin would share the main thread's CPU).
+  const started = send<number>({ kind: 'start', engines, settings });
+  // Its failure is every later call's, through `died`.
+  started.catch(() => {});
+  const call = async <T>(request: ChildRequest): Promise<T> => {
+    await started;
+    return send<T>(request);
+  };
+  const free = allowedCpus();
   return {
     measure: (workload) => call<WorkloadResults>({ kind: 'measure', workload }),
     pendingStopsCost: (steady, steadyStops, measured) => call<PendingStopsCost['engines']>({ kind: 'pending-stops-cost', steady, steadyStops, measured }),
     pair: (request) => call<number>({ kind: 'pair', request }),
-    // Between requests, when the child is idle: its main thread's id is its pid.
-    pinMainThread: (cpu) => (died ? Promise.reject(died) : pinThread(child.pid!, cpu)),
+    // Between requests, when the child is idle: its main thread's id is its pid. A child that died
+    // meanwhile reports its own end, not taskset's.
+    async pinMainThread(cpu) {
+      await started;
+      try {
+        await pinMainThread(child.pid!, cpu, free);
+      } catch (error) {
+        throw died ?? error;
+      }
+    },
     close() {
       if (child.connected) child.disconnect();
     },

@@ -107,7 +107,7 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
     // Each engine process's main thread held to a CPU the bench chooses (cpu-pinning.ts says why);
     // --one-process runs everything on its own thread, wherever that is.
     const cpus = options.oneProcess ? [] : benchCpus();
-    const measured = await measureWorkloads(built, groups, makeRunner, options.pairs ? { chunk: scale.chunk, ...scale.pairs, cpus } : undefined, progress, cpus);
+    const measured = await measureWorkloads(built, groups, makeRunner, options.pairs ? { chunk: scale.chunk, ...scale.pairs, cpus } : undefined, progress, cpus[0]);
     measurements.push(...measured.measurements);
     memory.push(...measured.memory);
     if (measured.pairs !== undefined) pairs = measured.pairs;

@@ -58,7 +58,7 @@ export function renderReport(report: BenchReport): string {
       out.push(`  stops per pass: ${st.pendingAfterPrelude.toLocaleString('en-US')} pending at start, ${st.placed.toLocaleString('en-US')} placed, ${st.triggered.toLocaleString('en-US')} triggered (at most ${st.longestCascade.toLocaleString('en-US')} by one command), ${st.pendingAtEnd.toLocaleString('en-US')} pending at end`);
     }
     const cpu = report.measurements.find((x) => x.workload === w.name && x.cpu !== undefined)?.cpu;
-    if (cpu !== undefined) out.push(`  every engine's process ran these rows with its main thread held to CPU ${cpu}`);
+    if (cpu !== undefined) out.push(`  every engine's process ran these rows with its main thread held to CPU ${cpu}, as every workload's`);
     const rows = [['  engine', 'median', 'min-max', 'samples', 'vs JS', 'vs nob', 'verified']];
     for (const meas of report.measurements.filter((x) => x.workload === w.name)) {
       const row = throughputRow(report, meas);
@@ -156,7 +156,7 @@ function renderPairs(report: BenchReport): string[] {
     `  each pass in its process's main thread's time on a core; commands per second on a core (median [min-max]); ratio = a over b round by round; ${pairs.seconds.toFixed(0)} s`,
   ];
   const pinned = pairs.pairs.some((p) => p.byCpu !== undefined);
-  if (pinned) out.push('  each round with both sides\' main threads held to one CPU, two rounds on each CPU in turn; ratio by CPU = the median of its rounds');
+  if (pinned) out.push('  each round with both sides\' main threads held to one CPU, two rounds on each CPU in turn; ratio by CPU = the median of that CPU\'s rounds (of two, the lower)');
   const rows = [['  a / b', 'commands', 'a', 'min-max', 'b', 'min-max', 'ratio', 'min-max', 'ratio of medians', ...(pinned ? ['ratio by CPU'] : [])]];
   for (const p of pairs.pairs) {
     const median = (workload: string, engine: string): number | undefined =>

@@ -47,13 +47,14 @@ export interface WorkloadsMeasured {
  * Every workload in turn, in new runners: every group's rows, then the pairs measured on that
  * workload (a pair across two, wide / steady, on the later one, both its sessions in one engine's
  * process as before). The pairs come back in the targets' order, as when they all ran at the end.
- * With `cpus` (cpu-pinning.ts), every runner of the k-th workload holds its main thread to the
- * k-th CPU in turn for the rows, so that a workload's engines are compared on one CPU; the pairs
- * then choose a CPU round by round (`pairSettings.cpus`).
+ * With `rowsCpu` (cpu-pinning.ts), every runner holds its main thread to that one CPU for the
+ * rows, so that every row, of every engine and workload (wide / steady is a ratio of two
+ * workloads' rows), ran on the same CPU; the pairs then choose a CPU round by round
+ * (`pairSettings.cpus`). A pin that fails leaves the rows unpinned, said on stderr, not failed.
  */
 export async function measureWorkloads(
   built: readonly Workload[], groups: readonly (readonly BenchEngine[])[], make: MakeRunner, pairSettings: PairSettings | undefined, progress: Progress,
-  cpus: readonly number[] = [],
+  rowsCpu?: number,
 ): Promise<WorkloadsMeasured> {
   const measurements: Measurement[] = [];
   const memory: MemoryMeasurement[] = [];
@@ -62,12 +63,17 @@ export async function measureWorkloads(
   const pairs: MeasuredPairs | undefined = pairSettings === undefined
     ? undefined
     : { rounds: pairSettings.rounds, passSeconds: pairSettings.passSeconds, seconds: 0, pairs: [], notMeasured: [] };
-  for (const [index, workload] of built.entries()) {
-    const cpu = cpus.length === 0 ? undefined : cpus[index % cpus.length];
+  let cpu = rowsCpu;
+  for (const workload of built) {
     await withNewRunners(groups, make, async (runners) => {
       for (const { group, runner } of runners) {
         try {
-          if (cpu !== undefined) await runner.pinMainThread(cpu);
+          if (cpu !== undefined) {
+            await runner.pinMainThread(cpu).catch((error: Error) => {
+              process.stderr.write(`lobcore bench: rows left unpinned from ${workload.name} on: ${error.message.split('\n')[0]}\n`);
+              cpu = undefined;
+            });
+          }
           const results = await runner.measure(workload);
           if (cpu !== undefined) for (const m of results.measurements) m.cpu = cpu;
           measurements.push(...results.measurements);

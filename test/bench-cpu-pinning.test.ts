@@ -1,11 +1,13 @@
 // Holding an engine process's main thread to a CPU (bench/cpu-pinning.ts): this machine's vCPUs
-// ran the engines at different speeds, so the bench chooses the CPU of each workload's rows and of
-// each paired round. Here on real processes, through util-linux's taskset, as the bench does it.
+// ran the engines at different speeds, so the bench chooses the CPU of the rows and of each paired
+// round. Here on real processes, through util-linux's taskset, as the bench does it.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { allowedCpus, benchCpus, pinThread, threadCpuList } from '../bench/cpu-pinning.js';
+import { allowedCpus, benchCpus, holdThread, parseCpuList, pinMainThread, threadCpus } from '../bench/cpu-pinning.js';
+import { processRunner } from '../bench/engine-process.js';
+import { SCALES } from '../bench/options.js';
 
 const children: ChildProcess[] = [];
 afterEach(() => {
@@ -20,20 +22,24 @@ async function idleNode(): Promise<ChildProcess> {
   return child;
 }
 
-describe('the CPUs a process may run on', () => {
-  it('are read from Linux\'s list, ranges and single CPUs alike', () => {
-    expect(allowedCpus('Name:\tnode\nCpus_allowed_list:\t0-1\n')).toEqual([0, 1]);
-    expect(allowedCpus('Cpus_allowed_list:\t0,2-4,7\n')).toEqual([0, 2, 3, 4, 7]);
-    expect(allowedCpus('Cpus_allowed_list:\t5\n')).toEqual([5]);
-    expect(allowedCpus('Name:\tnode\n')).toEqual([]);
-    expect(allowedCpus()).not.toEqual([]);
-  });
-});
+const helperThreads = (pid: number): number[] => readdirSync(`/proc/${pid}/task`).map(Number).filter((tid) => tid !== pid);
+const cpus = allowedCpus();
+const last = cpus[cpus.length - 1];
 
-describe('the CPUs the bench chooses from', () => {
-  it('are every CPU allowed where there are two or more and taskset is there to hold a thread, else none', () => {
-    const cpus = allowedCpus();
-    expect(benchCpus()).toEqual(cpus.length > 1 ? cpus : []);
+describe('the CPUs a process may run on', () => {
+  it('are read from Linux\'s lists, ranges and single CPUs alike', () => {
+    expect(parseCpuList('0-1\n')).toEqual([0, 1]);
+    expect(parseCpuList('0,2-4,7')).toEqual([0, 2, 3, 4, 7]);
+    expect(parseCpuList('')).toEqual([]);
+    expect(allowedCpus('Name:\tnode\nCpus_allowed_list:\t5\n')).toEqual([5]);
+    expect(allowedCpus('Name:\tnode\n')).toEqual([]);
+    expect(cpus).not.toEqual([]);
+  });
+
+  it('that the bench chooses from are every one allowed and online where there are two or more and taskset holds a thread to each, else none', () => {
+    const online = parseCpuList(readFileSync('/sys/devices/system/cpu/online', 'latin1'));
+    const usable = cpus.filter((cpu) => online.includes(cpu));
+    expect(benchCpus()).toEqual(usable.length > 1 ? usable : []);
     const path = process.env.PATH;
     process.env.PATH = '/nonexistent';
     try {
@@ -45,30 +51,64 @@ describe('the CPUs the bench chooses from', () => {
   });
 });
 
-describe('holding a thread to a CPU', () => {
-  it('moves only the thread named: a process\'s main thread, its helper threads left free', async () => {
+describe('holding a process\'s main thread to a CPU', () => {
+  it('moves the main thread and leaves the other threads free, and moves it again when asked', async () => {
     const child = await idleNode();
     const pid = child.pid!;
-    const all = threadCpuList(pid);
-    const cpus = allowedCpus();
-    const cpu = cpus[cpus.length - 1];
-    await pinThread(pid, cpu);
-    expect(threadCpuList(pid)).toBe(String(cpu));
-    const helpers = readdirSync(`/proc/${pid}/task`).map(Number).filter((tid) => tid !== pid);
-    expect(helpers.length).toBeGreaterThan(0);
-    for (const tid of helpers) expect([tid, threadCpuList(pid, tid)]).toEqual([tid, all]);
-    // And again elsewhere: the bench moves it round by round.
-    await pinThread(pid, cpus[0]);
-    expect(threadCpuList(pid)).toBe(String(cpus[0]));
+    await pinMainThread(pid, last, cpus);
+    expect(threadCpus(pid)).toEqual([last]);
+    expect(helperThreads(pid).length).toBeGreaterThan(0);
+    for (const tid of helperThreads(pid)) expect([tid, threadCpus(pid, tid)]).toEqual([tid, cpus]);
+    await pinMainThread(pid, cpus[0], cpus);
+    expect(threadCpus(pid)).toEqual([cpus[0]]);
+  });
+
+  it('frees a thread that was made while the main thread was held, which Linux gave the main thread\'s CPU', async () => {
+    const child = await idleNode();
+    const pid = child.pid!;
+    const [helper] = helperThreads(pid);
+    await holdThread(helper, [last]);
+    expect(threadCpus(pid, helper)).toEqual([last]);
+    await pinMainThread(pid, cpus[0], cpus);
+    expect(threadCpus(pid, helper)).toEqual(cpus);
   });
 
   it('refuses a CPU the machine does not have in one line naming the thread and the CPU, the thread left as it was', async () => {
     const child = await idleNode();
     const pid = child.pid!;
-    const before = threadCpuList(pid);
-    const error = await pinThread(pid, 4095).then(() => undefined, (e: Error) => e);
+    const error = await pinMainThread(pid, 4095, cpus).then(() => undefined, (e: Error) => e);
     expect(error?.message).toMatch(new RegExp(`^taskset could not hold thread ${pid} to CPU 4095: .+`));
     expect(error?.message).not.toContain('\n');
-    expect(threadCpuList(pid)).toBe(before);
+    expect(threadCpus(pid)).toEqual(cpus);
+  });
+
+  it('in a new engine process, at once, waits until the process is up: its helper threads, made at its start, stay free', async () => {
+    const before = new Set(childPids());
+    const runner = processRunner(['js'], { scale: SCALES.tiny, unavailable: {} }, { step() {}, done() {}, tick() {}, stop() {} });
+    try {
+      await runner.pinMainThread(last);
+      const [pid] = childPids().filter((p) => !before.has(p));
+      expect(threadCpus(pid)).toEqual([last]);
+      expect(helperThreads(pid).length).toBeGreaterThan(0);
+      for (const tid of helperThreads(pid)) expect([tid, threadCpus(pid, tid)]).toEqual([tid, cpus]);
+    } finally {
+      runner.close();
+    }
   });
 });
+
+/** This process's children that run the bench's engine-process child script. */
+function childPids(): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid && readFileSync(`/proc/${entry}/cmdline`, 'latin1').includes('engine-process-child')) out.push(Number(entry));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return out;
+}

@@ -6,7 +6,7 @@
 // in place, and no engine or group of engines withdraws it, even with every engine in one process. Every
 // engine is still verified against the reference book.
 import { execFileSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { engineGroups, parseArgs } from '../bench/suite.js';
 import { ENGINES, engineById } from '../bench/engines/index.js';
 import type { BenchEngine } from '../bench/engines/index.js';
@@ -117,10 +117,10 @@ describe('each workload, in engine processes of its own', () => {
     expect(measured.pairs!.pairs.length + measured.pairs!.notMeasured.length).toBe(targetPairs(['steady', 'sweep', 'wide']).length);
     expect(done).toBe(targetPairs(['steady', 'sweep', 'wide']).length);
   });
-  it('hold every process of a workload to one CPU for its rows, the workloads\' CPUs taken in turn, and say which', async () => {
+  it('hold every process to one CPU for the rows, every workload\'s on the same one, and say which; a pin refused leaves the rest unpinned, not failed', async () => {
     const built = (['steady', 'sweep', 'wide'] as const).map((name) => buildWorkload(name, SCALES.tiny, 20120621) as Workload);
     const asked: string[] = [];
-    const make = (group: readonly BenchEngine[]): EngineRunner => {
+    const make = (refuse = false) => (group: readonly BenchEngine[]): EngineRunner => {
       let cpu: number | undefined;
       return {
         async measure(workload) {
@@ -129,6 +129,7 @@ describe('each workload, in engine processes of its own', () => {
         },
         pendingStopsCost: () => Promise.reject(new Error('not here')),
         async pinMainThread(to) {
+          if (refuse) throw new Error('taskset could not hold thread 1 to CPU 1: refused');
           cpu = to;
         },
         pair: () => Promise.reject(new Error('not here')),
@@ -136,12 +137,26 @@ describe('each workload, in engine processes of its own', () => {
       };
     };
     const progress = { step() {}, done() {}, tick() {}, stop() {} };
-    const measured = await measureWorkloads(built, [[engineById('js')], [engineById('naive')]], make, undefined, progress, [0, 1]);
+    const groups = [[engineById('js')], [engineById('naive')]];
+    const measured = await measureWorkloads(built, groups, make(), undefined, progress, 1);
     expect(asked).toEqual([
-      'js rows steady on 0', 'naive rows steady on 0', 'js rows sweep on 1', 'naive rows sweep on 1', 'js rows wide on 0', 'naive rows wide on 0',
+      'js rows steady on 1', 'naive rows steady on 1', 'js rows sweep on 1', 'naive rows sweep on 1', 'js rows wide on 1', 'naive rows wide on 1',
     ]);
     expect(measured.measurements.map((m) => `${m.workload} ${m.engine} ${m.cpu}`)).toEqual([
-      'steady js 0', 'steady naive 0', 'sweep js 1', 'sweep naive 1', 'wide js 0', 'wide naive 0',
+      'steady js 1', 'steady naive 1', 'sweep js 1', 'sweep naive 1', 'wide js 1', 'wide naive 1',
     ]);
+    // The first refusal (the first workload's first runner) leaves every row after it unpinned, and says so once.
+    const said: unknown[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((text) => said.push(text) > 0);
+    let unpinned;
+    try {
+      unpinned = await measureWorkloads(built, groups, make(true), undefined, progress, 1);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(unpinned.measurements.map((m) => `${m.workload} ${m.engine} ${m.status} ${m.cpu}`)).toEqual([
+      'steady js ok undefined', 'steady naive ok undefined', 'sweep js ok undefined', 'sweep naive ok undefined', 'wide js ok undefined', 'wide naive ok undefined',
+    ]);
+    expect(said).toEqual(['lobcore bench: rows left unpinned from steady on: taskset could not hold thread 1 to CPU 1: refused\n']);
   });
 });
