@@ -5,6 +5,9 @@
 // prelude, commands already in the core's memory (the bench's core-alone path), timed by the
 // process's CPU time. Alternating in one process puts both builds under the same load; the
 // ratio B/A is taken per pair.
+// Hold it to one CPU (`taskset -c 1 node ...`): Linux may move an unpinned process between CPUs,
+// and this machine's two vCPUs ran the same code at speeds up to 1.5x apart for minutes at a time
+// (bench/README.md, "The two speeds are the two vCPUs (stop 57)").
 //
 //   node dist/bench/core-ab.js <checkout A> <checkout B> <wasm|js> <workload,...> [runs]
 //

@@ -5,6 +5,9 @@
 // same workload; then whole passes of the stream, each from the state after the prelude, alternate
 // between them (the order reversed every round), timed by the process's CPU time. The ratios are
 // taken pass by pass.
+// Hold it to one CPU (`taskset -c 1 node ...`): Linux may move an unpinned process between CPUs,
+// and this machine's two vCPUs ran the same code at speeds up to 1.5x apart for minutes at a time
+// (bench/README.md, "The two speeds are the two vCPUs (stop 57)").
 //
 //   node dist/bench/session-ab.js <checkout A> <checkout B | -> <workload,...> <batch,core,call> [runs] [scale]
 //
