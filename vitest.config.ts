@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
+import SlowestFirst from './test/setup/slowest-first.js';
 
 export default defineConfig({
   test: {
@@ -14,5 +15,7 @@ export default defineConfig({
     // syncs, child processes, nats-server and Chromium. The whole suite, both ways, on 2 cores
     // with other work beside it: 952 s one at a time, 764 s two at a time.
     maxWorkers: availableParallelism(),
+    // The longest files first, also on a fresh clone with no results cache (test/setup/slowest-first.ts).
+    sequence: { sequencer: SlowestFirst },
   },
 });

@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mediansTable, targetsTable } from '../bench/markdown.js';
 import type { BenchReport } from '../bench/report.js';
 
@@ -55,8 +55,14 @@ describe('the README\'s benchmark tables', () => {
     expect(readme.includes(printed.trimEnd()), 'README.md\'s Benchmarks section is not what `node dist/bench/markdown.js bench/results/latest.json` prints').toBe(true);
   });
 
-  const dir = mkdtempSync(join(tmpdir(), 'lobcore-markdown-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // Made in beforeAll: made where the suite is declared, a run that skipped it (vitest -t) left it behind.
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'lobcore-markdown-'));
+  });
+  afterAll(() => {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
 
   it('refuse a file that is not a bench report in one line, and no file at all with the usage', () => {
     const notReport = join(dir, 'other.json');

@@ -94,10 +94,12 @@ describe('posting lists read back as single postings', () => {
   const watermark = 400;
   let store: Store;
   const pending: IndexOps[] = [];
-  // One database for the whole suite (state-helpers' directories go after each test).
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lobcore-lists-'));
+  // One database for the whole suite (state-helpers' directories go after each test), made in
+  // beforeAll: made where the suite is declared, a run that skips the suite (vitest -t) left it behind.
+  let dir: string;
 
   beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lobcore-lists-'));
     store = await Store.open(path.join(dir, 'db'), { sync: false });
     // Complete windows up to the watermark, cut at random sequences.
     let from = 1;
@@ -120,7 +122,7 @@ describe('posting lists read back as single postings', () => {
 
   afterAll(async () => {
     await store?.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   async function read(range: KeyRange): Promise<Posting[]> {
@@ -255,9 +257,10 @@ describe("order touches stored a bucket of orders a key read back as one key a t
   const between = (from: number, to: number): Touch[] => truth.filter((t) => t.seq >= from && t.seq <= to);
   let store: Store;
   const pending: IndexOps[] = [];
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lobcore-buckets-'));
+  let dir: string;
 
   beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lobcore-buckets-'));
     const location = path.join(dir, 'db');
     await (await Store.open(location, { sync: false })).close();
     const old = new RocksLevel(path.join(location, INDEX_DIRECTORY), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
@@ -294,7 +297,7 @@ describe("order touches stored a bucket of orders a key read back as one key a t
 
   afterAll(async () => {
     await store?.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   async function read(range: KeyRange): Promise<Touch[]> {
