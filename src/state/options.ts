@@ -72,8 +72,9 @@ export function resolveOptions(options: StateMachineOptions): ResolvedOptions {
     sync: orDefault(options.sync, true), maxIndexLag: orDefault(options.maxIndexLag, 1_000_000), indexGatherMs: orDefault(options.indexGatherMs, INDEX_GATHER_MS),
   };
   if (resolved.backend !== undefined && resolved.backend !== 'wasm' && resolved.backend !== 'js') throw invalidArgument('backend', 'one of wasm, js', resolved.backend);
-  if (resolved.path !== undefined && (typeof resolved.path !== 'string' || resolved.path === '')) {
-    throw invalidArgument('path', 'a non-empty string', resolved.path);
+  // Node refuses a NUL in a path with an error of its own, which names no option.
+  if (resolved.path !== undefined && (typeof resolved.path !== 'string' || resolved.path === '' || resolved.path.includes('\0'))) {
+    throw invalidArgument('path', 'a non-empty string without a NUL character', resolved.path);
   }
   if (!isPositiveSafeInteger(resolved.checkpointInterval)) throw invalidArgument('checkpointInterval', 'a positive safe integer', resolved.checkpointInterval);
   if (resolved.checkpointOnClose !== false && !isPositiveSafeInteger(resolved.checkpointOnClose)) {

@@ -1,0 +1,30 @@
+// Bad input found by trying every public entry the way a careless user would (stop 57): each case
+// here failed before its fix. The standard is the README's: a one-line error with a code, naming
+// the field, and nothing changed.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CoreStateMachine } from '../src/state/state-machine.js';
+import { tempDir } from './fixtures/state-helpers.js';
+
+describe('CoreStateMachine.open on a path that cannot be examined', () => {
+  it('refuses a symlink loop, a name too long and a NUL byte with INVALID_ARGUMENT naming path, and creates nothing', async () => {
+    const dir = tempDir('bad-path');
+    const loop = path.join(dir, 'loop');
+    fs.symlinkSync('loop', loop);
+    const cases: [string, RegExp][] = [
+      [loop, /^path .*\/loop cannot be examined: ELOOP/],
+      [path.join(loop, 'db'), /^path .*\/loop\/db cannot be examined: ELOOP/],
+      [path.join(dir, 'n'.repeat(300)), /^path .*\/n{300} cannot be examined: ENAMETOOLONG/],
+      [path.join(dir, 'a\0b'), /^path must be a non-empty string without a NUL character, got ".*a\0b"$/],
+    ];
+    for (const [bad, message] of cases) {
+      for (const readOnly of [false, true]) {
+        const error = await CoreStateMachine.open({ path: bad, readOnly }).then(() => undefined, (e: unknown) => e);
+        expect(error, `${bad.slice(-20)} readOnly ${readOnly}`).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(message) });
+        expect((error as Error).message).not.toContain('\n');
+      }
+    }
+    expect(fs.readdirSync(dir)).toEqual(['loop']);
+  });
+});
