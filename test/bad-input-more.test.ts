@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import { tempDir } from './fixtures/state-helpers.js';
+import { expectBadInput, lobcore } from './helpers/cli.js';
 
 describe('CoreStateMachine.open on a path that cannot be examined', () => {
   it('refuses a symlink loop, a name too long and a NUL byte with INVALID_ARGUMENT naming path, and creates nothing', async () => {
@@ -26,5 +27,21 @@ describe('CoreStateMachine.open on a path that cannot be examined', () => {
       }
     }
     expect(fs.readdirSync(dir)).toEqual(['loop']);
+  });
+});
+
+describe('the CLI on a path that cannot be examined', () => {
+  it('refuses a symlink loop or a name too long as bad input (exit 2) naming the flag or argument, not as an internal error', async () => {
+    const dir = tempDir('bad-cli-path');
+    const loop = path.join(dir, 'loop');
+    fs.symlinkSync('loop', loop);
+    const long = path.join(dir, 'n'.repeat(300));
+    expectBadInput(await lobcore('replay', loop), /^lobcore: \/.*\/loop: too many levels of symbolic links$/);
+    expectBadInput(await lobcore('replay', long), /^lobcore: \/.*\/n{300}: file name too long$/);
+    expectBadInput(await lobcore('serve', '--replay', loop), /^lobcore: --replay .*\/loop: too many levels of symbolic links$/);
+    expectBadInput(await lobcore('demo', '--blocks', '2', '--db', path.join(loop, 'db')), /^lobcore: \/.*\/loop\/db: too many levels of symbolic links$/);
+    expectBadInput(await lobcore('inspect', loop), /^lobcore: path \/.*\/loop cannot be examined: ELOOP$/);
+    expectBadInput(await lobcore('serve', '--db', loop), /^lobcore: --db .*\/loop cannot be examined: ELOOP$/);
+    expect(fs.readdirSync(dir).sort()).toEqual(['loop']);
   });
 });
