@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseArgs } from '../bench/options.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import { tempDir } from './fixtures/state-helpers.js';
 import { expectBadInput, lobcore } from './helpers/cli.js';
@@ -43,5 +44,22 @@ describe('the CLI on a path that cannot be examined', () => {
     expectBadInput(await lobcore('inspect', loop), /^lobcore: path \/.*\/loop cannot be examined: ELOOP$/);
     expectBadInput(await lobcore('serve', '--db', loop), /^lobcore: --db .*\/loop cannot be examined: ELOOP$/);
     expect(fs.readdirSync(dir).sort()).toEqual(['loop']);
+  });
+});
+
+describe('lobcore bench --out', () => {
+  it('refuses an empty value, the next flag and a file before anything runs, rather than writing the results there after the whole run', async () => {
+    const file = path.join(tempDir('bench-out'), 'notes.txt');
+    fs.writeFileSync(file, 'mine');
+    for (const flag of ['--out', '--default-out']) {
+      expect(() => parseArgs([flag, ''])).toThrow(`${flag} needs a directory, not an empty string`);
+      expect(() => parseArgs([flag, '--tiny'])).toThrow(`${flag} needs a directory, not the flag --tiny (./--tiny names a directory that starts with -)`);
+      expect(() => parseArgs([flag, file])).toThrow(`${flag} ${file} is a file; the results need a directory`);
+    }
+    expect(parseArgs(['--out', './--tiny']).outDir).toBe('./--tiny');
+    // Through the CLI: one line, exit 2, and promptly (the run would have taken minutes first).
+    expectBadInput(await lobcore('bench', '--tiny', '--out', ''), /^lobcore: --out needs a directory, not an empty string$/);
+    expectBadInput(await lobcore('bench', '--tiny', '--out', file), /^lobcore: --out .* is a file; the results need a directory$/);
+    expect(fs.readFileSync(file, 'utf8')).toBe('mine');
   });
 });
