@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../bench/options.js';
+import { CommandBatch } from '../src/batch.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import { tempDir } from './fixtures/state-helpers.js';
 import { expectBadInput, lobcore } from './helpers/cli.js';
@@ -61,5 +62,18 @@ describe('lobcore bench --out', () => {
     expectBadInput(await lobcore('bench', '--tiny', '--out', ''), /^lobcore: --out needs a directory, not an empty string$/);
     expectBadInput(await lobcore('bench', '--tiny', '--out', file), /^lobcore: --out .* is a file; the results need a directory$/);
     expect(fs.readFileSync(file, 'utf8')).toBe('mine');
+  });
+});
+
+describe('new CommandBatch(commands)', () => {
+  it('refuses a count of commands that is not a non-negative safe integer, naming commands, as engine.createBatch does', () => {
+    for (const commands of ['5', NaN, 1.5, -1, -0, null, {}, [], true, 5n, 2 ** 53, Infinity]) {
+      expect(() => new CommandBatch(commands as number), String(commands)).toThrowError(expect.objectContaining({
+        code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^commands must be a non-negative safe integer, got /),
+      }));
+    }
+    // Absent is the default; 0 is an empty batch that grows, as before.
+    expect(new CommandBatch(undefined).limit(1, 7, 'bid', 100, 1, 1).count).toBe(1);
+    expect(new CommandBatch(0).limit(1, 7, 'bid', 100, 1, 1).limit(1, 7, 'bid', 100, 1, 2).count).toBe(2);
   });
 });
