@@ -77,3 +77,18 @@ describe('new CommandBatch(commands)', () => {
     expect(new CommandBatch(0).limit(1, 7, 'bid', 100, 1, 1).limit(1, 7, 'bid', 100, 1, 2).count).toBe(2);
   });
 });
+
+describe('subscribe', () => {
+  it('refuses -0 among assets, as every other asset argument does', async () => {
+    const machine = await CoreStateMachine.open();
+    try {
+      expect(() => machine.subscribe({ assets: [1, -0] })).toThrowError(expect.objectContaining({
+        code: 'INVALID_ARGUMENT', message: 'assets must be an array of non-negative safe integers, got -0',
+      }));
+      expect(() => machine.subscribe({ assets: [-0], fromSeq: 1 })).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+      machine.subscribe({ assets: [0] }).close();
+    } finally {
+      await machine.close();
+    }
+  });
+});
