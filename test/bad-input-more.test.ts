@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../bench/options.js';
 import { CommandBatch } from '../src/batch.js';
+import { ByteReader, ByteWriter } from '../src/state/bytes.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import { tempDir } from './fixtures/state-helpers.js';
 import { expectBadInput, lobcore } from './helpers/cli.js';
@@ -89,6 +90,39 @@ describe('subscribe', () => {
       machine.subscribe({ assets: [0] }).close();
     } finally {
       await machine.close();
+    }
+  });
+});
+
+describe('values far apart in one journal record and event block', () => {
+  it('a signed varint holds every difference of two safe integers, a drop of more than 2^52 too', () => {
+    const writer = new ByteWriter();
+    const values = [-(2 ** 53 - 1), -(2 ** 53 - 2), -(2 ** 52 + 1), -(2 ** 52), -(2 ** 52 - 1), -(2 ** 52 + 64), -(2 ** 52 + 63), 2 ** 53 - 1, 2 ** 52 + 1, -1, 0, 1];
+    for (const value of values) writer.int(value);
+    const reader = new ByteReader(writer.bytes, 0, writer.length);
+    expect(values.map(() => reader.int())).toEqual(values);
+    expect(reader.done).toBe(true);
+  });
+
+  it('a machine that took an asset, price and order id far from the last command\'s reopens to the same state and answers its history', async () => {
+    const M = Number.MAX_SAFE_INTEGER;
+    const dbPath = path.join(tempDir('far-apart'), 'db');
+    const machine = await CoreStateMachine.open({ path: dbPath });
+    machine.setHeight(1);
+    machine.placeLimit({ trader: M, asset: M, side: 'ask', price: M, size: 5, timestamp: M, clientOrderId: M });
+    const near = machine.placeLimit({ trader: 1, asset: 5, side: 'bid', price: 1, size: 1, timestamp: 1 });
+    await machine.flush();
+    const hash = machine.stateHash();
+    await machine.close();
+    const again = await CoreStateMachine.open({ path: dbPath, checkpointOnClose: false });
+    try {
+      expect(again.stateHash()).toBe(hash);
+      expect((await again.bookAt(5, 1)).bids).toEqual([{ price: 1, size: 1, orders: 1 }]);
+      expect((await again.getOrderEvents(near.orderId)).map((e) => [e.kind, e.asset, e.price])).toEqual([['accepted', 5, 1], ['rested', 5, 1]]);
+      expect(await again.getOrder(near.orderId)).toMatchObject({ asset: 5, price: 1, timestamp: 1, status: 'resting' });
+      expect(await again.getOrder(near.orderId - 1)).toMatchObject({ asset: M, price: M, timestamp: M, trader: M, clientOrderId: M });
+    } finally {
+      await again.close();
     }
   });
 });
