@@ -126,3 +126,31 @@ describe('values far apart in one journal record and event block', () => {
     }
   });
 });
+
+describe('a page limit past 2^31 on disk', () => {
+  it('lists every order, as any larger limit does, rather than none (RocksDB reads its limit as an int32)', async () => {
+    const dbPath = path.join(tempDir('big-limit'), 'db');
+    const writer = await CoreStateMachine.open({ path: dbPath });
+    writer.setHeight(1);
+    for (let i = 0; i < 3; i++) {
+      writer.placeLimit({ trader: 1, asset: 1, side: 'ask', price: 100 + i, size: 2, timestamp: i });
+      writer.placeLimit({ trader: 2, asset: 1, side: 'bid', price: 100 + i, size: 2, timestamp: i });
+    }
+    writer.placeLimit({ trader: 1, asset: 1, side: 'ask', price: 200, size: 2, timestamp: 9 });
+    await writer.close();
+    // Reopened, the postings are read from RocksDB (before, some came from memory).
+    const machine = await CoreStateMachine.open({ path: dbPath });
+    try {
+      await machine.indexesReady();
+      const ids = (records: { orderId: number }[]) => records.map((r) => r.orderId);
+      for (const limit of [2 ** 31, 2 ** 32, 2 ** 33, Number.MAX_SAFE_INTEGER]) {
+        for (const query of [{}, { status: 'closed' as const }, { newestFirst: true }]) {
+          expect(ids(await machine.getTraderOrders(1, { ...query, limit })), `${limit} ${JSON.stringify(query)}`).toEqual(ids(await machine.getTraderOrders(1, query)));
+        }
+      }
+      expect(ids(await machine.getTraderOrders(1, { limit: 2 ** 32 }))).toEqual([1, 3, 5, 7]);
+    } finally {
+      await machine.close();
+    }
+  });
+});
