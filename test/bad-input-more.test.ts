@@ -154,3 +154,20 @@ describe('a page limit past 2^31 on disk', () => {
     }
   });
 });
+
+describe('a millisecond option past what a timer holds', () => {
+  it('CoreStateMachine.open refuses autoFlush.milliseconds and indexGatherMs past 2^31 - 1 naming them (a timer fired them after 1 ms, with a warning of several lines on stderr), and takes 2^31 - 1', async () => {
+    const dir = tempDir('timer-options');
+    const cases: [object, string][] = [
+      [{ autoFlush: { milliseconds: 2 ** 31 } }, 'autoFlush.milliseconds must be a positive safe integer at most 2147483647 (what a timer holds), got 2147483648'],
+      [{ autoFlush: { milliseconds: 2 ** 40 } }, 'autoFlush.milliseconds must be a positive safe integer at most 2147483647 (what a timer holds), got 1099511627776'],
+      [{ indexGatherMs: 2 ** 31 }, 'indexGatherMs must be a non-negative safe integer at most 2147483647 (what a timer holds), got 2147483648'],
+    ];
+    for (const [options, message] of cases) {
+      await expect(CoreStateMachine.open({ path: path.join(dir, 'db'), ...options })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message });
+    }
+    expect(fs.readdirSync(dir)).toEqual([]);
+    const machine = await CoreStateMachine.open({ path: path.join(dir, 'db'), autoFlush: { milliseconds: 2 ** 31 - 1 }, indexGatherMs: 2 ** 31 - 1 });
+    await machine.close();
+  });
+});
