@@ -5,7 +5,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../bench/options.js';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { CommandBatch } from '../src/batch.js';
+import { ClusterClient } from '../src/cluster/client.js';
+import { roundRobinLayout } from '../src/cluster/layout.js';
+import type { ClusterDescription } from '../src/cluster/nats/description.js';
 import { ByteReader, ByteWriter } from '../src/state/bytes.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import { tempDir } from './fixtures/state-helpers.js';
@@ -169,5 +173,18 @@ describe('a millisecond option past what a timer holds', () => {
     expect(fs.readdirSync(dir)).toEqual([]);
     const machine = await CoreStateMachine.open({ path: path.join(dir, 'db'), autoFlush: { milliseconds: 2 ** 31 - 1 }, indexGatherMs: 2 ** 31 - 1 });
     await machine.close();
+  });
+});
+
+describe('ClusterClient attemptTimeoutMs past what a timer holds', () => {
+  it('is refused naming it before connecting (a timer waited 1 ms for each attempt instead), and 2^31 - 1 is taken', async () => {
+    const description = { layout: roundRobinLayout(1, 2) } as ClusterDescription;
+    const connection = { request: () => new Promise(() => {}), close: () => Promise.resolve() } as unknown as NatsConnection;
+    for (const attemptTimeoutMs of [2 ** 31, 2 ** 40]) {
+      const message = `attemptTimeoutMs must be a positive safe integer at most 2147483647 (what a timer holds), got ${attemptTimeoutMs}`;
+      expect(() => new ClusterClient(connection, description, { attemptTimeoutMs })).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT', message }));
+      await expect(ClusterClient.connect('/nonexistent-run-dir', description, { attemptTimeoutMs })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message });
+    }
+    await new ClusterClient(connection, description, { attemptTimeoutMs: 2 ** 31 - 1 }).close();
   });
 });
