@@ -188,3 +188,24 @@ describe('ClusterClient attemptTimeoutMs past what a timer holds', () => {
     await new ClusterClient(connection, description, { attemptTimeoutMs: 2 ** 31 - 1 }).close();
   });
 });
+
+describe('roundRobinLayout', () => {
+  it('refuses shards and assets that are not positive safe integers, or more assets than a layout lists, naming them, rather than crash the process or throw a TypeError', () => {
+    const refused: [number, number, RegExp][] = [
+      [2, Infinity, /^assets must be a positive safe integer at most 1000000, got Infinity$/],
+      [2, 2 ** 40, /^assets must be a positive safe integer at most 1000000, got 1099511627776$/],
+      [2, 1_000_001, /^assets must be a positive safe integer at most 1000000, got 1000001$/],
+      [2, NaN, /^assets must be .*, got NaN$/],
+      [2, 0, /^assets must be .*, got 0$/],
+      [NaN, 4, /^shards must be a positive safe integer at most the assets \(4\), got NaN$/],
+      [Infinity, 4, /^shards must be .*, got Infinity$/],
+      [1.5, 4, /^shards must be .*, got 1.5$/],
+      [5, 4, /^shards must be .*, got 5$/],
+      ['2' as unknown as number, 4, /^shards must be .*, got "2"$/],
+    ];
+    for (const [shards, assets, message] of refused) {
+      expect(() => roundRobinLayout(shards, assets), `${shards} ${assets}`).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(message) }));
+    }
+    expect(roundRobinLayout(2, 5, 'abcdef012345').shards.map((s) => s.assets)).toEqual([[0, 2, 4], [1, 3]]);
+  });
+});
