@@ -9,6 +9,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { CommandBatch } from '../src/batch.js';
 import { ClusterClient } from '../src/cluster/client.js';
 import { roundRobinLayout } from '../src/cluster/layout.js';
+import { LocalCluster } from '../src/cluster/local-cluster.js';
 import type { ClusterDescription } from '../src/cluster/nats/description.js';
 import { ByteReader, ByteWriter } from '../src/state/bytes.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
@@ -208,4 +209,23 @@ describe('roundRobinLayout', () => {
     }
     expect(roundRobinLayout(2, 5, 'abcdef012345').shards.map((s) => s.assets)).toEqual([[0, 2, 4], [1, 3]]);
   });
+});
+
+describe('LocalCluster.start options', () => {
+  it('refuses a member count of 0 and an unknown option naming them, before any server starts (it started NATS and waited 30 s for leaders)', async () => {
+    const runDir = tempDir('local-cluster-options');
+    const refused: [object, string][] = [
+      [{ members: 0 }, 'members must be a positive safe integer, got 0'],
+      [{ member: 3 }, expect.stringMatching(/^member is not an option of LocalCluster.start \(/) as unknown as string],
+      [{ natsNodes: 1.5 }, 'natsNodes must be a positive safe integer, got 1.5'],
+      [{ checkpointEvery: NaN }, 'checkpointEvery must be a positive safe integer, got NaN'],
+      [{ leaderTimeoutMs: 2 ** 31 }, 'leaderTimeoutMs must be a positive safe integer at most 2147483647 (what a timer holds), got 2147483648'],
+      [{ backend: 'JS' }, 'backend must be one of wasm, js, got "JS"'],
+      [{ tls: 'yes' }, 'tls must be a boolean, got "yes"'],
+    ];
+    for (const [options, message] of refused) {
+      await expect(LocalCluster.start({ runDir, ...options })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message });
+    }
+    expect(fs.readdirSync(runDir)).toEqual([]);
+  }, 120_000);
 });
