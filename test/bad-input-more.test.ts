@@ -229,3 +229,23 @@ describe('LocalCluster.start options', () => {
     expect(fs.readdirSync(runDir)).toEqual([]);
   }, 120_000);
 });
+
+describe('an order event cursor', () => {
+  it('refuses -0 for its seq or index, as every other cursor and id does', async () => {
+    const machine = await CoreStateMachine.open();
+    try {
+      machine.setHeight(1);
+      const { orderId } = machine.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 1, size: 1, timestamp: 1 });
+      await machine.flush();
+      for (const cursor of [{ seq: -0, index: 0 }, { seq: 2, index: -0 }]) {
+        await expect(machine.getOrderEventPage(orderId, { after: cursor })).rejects.toMatchObject({
+          code: 'INVALID_ARGUMENT', message: 'after must be a cursor { seq, index } of non-negative safe integers (a page\'s next), got an object',
+        });
+        await expect(machine.getOrderEventCount(orderId, cursor)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^before must be a cursor/) });
+      }
+      expect((await machine.getOrderEventPage(orderId, { after: { seq: 2, index: 0 } })).events.map((e) => e.kind)).toEqual(['rested']);
+    } finally {
+      await machine.close();
+    }
+  });
+});

@@ -5,7 +5,7 @@ import { EventCode, EVENT_KINDS, ORDER_TYPES, OrderTypeCode, REASONS, SIDES, STP
 import { EVENT_SLOTS, EventHead, EventSlot, decodeEvent } from '../events.js';
 import type { OrderEventCursor, OrderEventPage, OrderEventQuery, OrderRecord, RecordedEvent, RejectReason, RemovalReason, TraderOrderQuery } from '../types.js';
 import { invalidArgument, LobError } from '../errors.js';
-import { orDefault } from '../validate.js';
+import { isNonNegativeSafeInteger, orDefault } from '../validate.js';
 import { eventsOfOrder, firstEventOfCommand } from './block-lookup.js';
 import { decodeUint } from './codecs.js';
 import { DEFAULT_PAGE_LIMIT, normalizeHeights, normalizePage, requireId, requireOrderId, requireQuery } from './fill-history.js';
@@ -453,8 +453,8 @@ function commandStart(block: ReadBlock, ks: Int32Array, seq: number): number {
 
 function requireCursor(field: string, value: unknown): OrderEventCursor {
   const cursor = value as OrderEventCursor;
-  const whole = (n: unknown): boolean => Number.isSafeInteger(n) && (n as number) >= 0;
-  if (typeof value !== 'object' || value === null || !whole(cursor.seq) || !whole(cursor.index)) {
+  // isNonNegativeSafeInteger refuses -0 too, as every other cursor and id is refused it.
+  if (typeof value !== 'object' || value === null || !isNonNegativeSafeInteger(cursor.seq) || !isNonNegativeSafeInteger(cursor.index)) {
     throw invalidArgument(field, 'a cursor { seq, index } of non-negative safe integers (a page\'s next)', value);
   }
   return cursor;
