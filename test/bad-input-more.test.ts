@@ -249,3 +249,43 @@ describe('an order event cursor', () => {
     }
   });
 });
+
+describe('an order event cursor that names none of the order\'s events', () => {
+  it('is refused naming after or before, rather than answer a page that skips events, or none, or events past it', async () => {
+    const machine = await CoreStateMachine.open();
+    try {
+      machine.setHeight(1);
+      const { orderId } = machine.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 5, size: 3, timestamp: 1 });
+      machine.placeLimit({ trader: 2, asset: 1, side: 'ask', price: 5, size: 1, timestamp: 2 });
+      machine.placeLimit({ trader: 2, asset: 1, side: 'ask', price: 5, size: 1, timestamp: 3 });
+      await machine.flush();
+      const trail = await machine.getOrderEvents(orderId);
+      expect(trail.map((e) => e.kind)).toEqual(['accepted', 'rested', 'fill', 'fill']);
+      const [first, , third] = trail;
+      // Before: after { seq of the placing command - 1 } skipped the acceptance, after { seq 0 } and after
+      // { index past the command's events } answered nothing, and newest first before the latter gave later events.
+      const strays = [
+        { seq: 0, index: 0 }, { seq: first.seq - 1, index: 0 }, { seq: first.seq, index: 2 }, { seq: first.seq, index: 5 },
+        { seq: third.seq + 9, index: 0 },
+      ];
+      for (const cursor of strays) {
+        for (const newestFirst of [false, true]) {
+          await expect(machine.getOrderEventPage(orderId, { after: cursor, newestFirst }), JSON.stringify(cursor)).rejects.toMatchObject({
+            code: 'INVALID_ARGUMENT', message: `after must be the cursor of one of order ${orderId}'s events (a page's next), got { seq: ${cursor.seq}, index: ${cursor.index} }`,
+          });
+        }
+        await expect(machine.getOrderEventCount(orderId, cursor)).rejects.toMatchObject({
+          code: 'INVALID_ARGUMENT', message: `before must be the cursor of one of order ${orderId}'s events (a page's next), got { seq: ${cursor.seq}, index: ${cursor.index} }`,
+        });
+      }
+      // Every event's own cursor still pages and counts as before.
+      const kinds = async (after: { seq: number; index: number }, newestFirst: boolean) => (await machine.getOrderEventPage(orderId, { after, newestFirst })).events.map((e) => e.kind);
+      expect(await kinds({ seq: first.seq, index: 0 }, false)).toEqual(['rested', 'fill', 'fill']);
+      expect(await kinds({ seq: first.seq, index: 1 }, true)).toEqual(['accepted']);
+      expect(await kinds({ seq: third.seq, index: 0 }, true)).toEqual(['rested', 'accepted']);
+      expect(await machine.getOrderEventCount(orderId, { seq: third.seq, index: 0 })).toBe(2);
+    } finally {
+      await machine.close();
+    }
+  });
+});
