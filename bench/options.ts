@@ -2,6 +2,7 @@
 import type { GrowingScale, ManyAssetsScale, SteadyScale, SweepScale } from './workloads/synthetic.js';
 import type { LobsterScale } from './workloads/lobster.js';
 import type { SteadyStopsScale, StopsScale } from './workloads/stops.js';
+import { statSync } from 'node:fs';
 import { parseDecimalInteger } from '../src/decimal-integer.js';
 import { WORKLOAD_NAMES } from './workloads/workload.js';
 import type { WorkloadName } from './workloads/workload.js';
@@ -176,8 +177,8 @@ export function parseArgs(argv: string[]): BenchOptions {
       }
       case '--workload': case '--workloads': options.workloads = pickList(value(), WORKLOAD_NAMES, 'workload'); break;
       case '--engine': case '--engines': options.engines = pickList(value(), ENGINE_IDS, 'engine'); break;
-      case '--out': options.outDir = value(); break;
-      case '--default-out': defaultOut = value(); break;
+      case '--out': options.outDir = resultsDirectory(arg, value()); break;
+      case '--default-out': defaultOut = resultsDirectory(arg, value()); break;
       case '--seed': options.seed = seedOf(value()); break;
       case '--no-persistence': options.persistence = false; noPersistence = true; break;
       case '--persistence-only': persistenceOnly = true; options.workloads = []; options.persistence = true; options.cluster = false; options.events = false; options.pairs = false; break;
@@ -194,6 +195,18 @@ export function parseArgs(argv: string[]): BenchOptions {
   if (persistenceOnly && noPersistence) throw new Error('--persistence-only and --no-persistence together would measure nothing: give one of them');
   options.outDir ??= defaultOut;
   return options;
+}
+
+/**
+ * The results are written after the whole run, minutes later: a directory they cannot go to is
+ * refused now. An empty value would resolve to the current directory, and a flag taken for the
+ * value (`--out --tiny`) would make a directory of that name, both without a word.
+ */
+function resultsDirectory(flag: string, text: string): string {
+  if (text === '') throw new Error(`${flag} needs a directory, not an empty string`);
+  if (text.startsWith('-')) throw new Error(`${flag} needs a directory, not the flag ${text} (./${text} names a directory that starts with -)`);
+  if (statSync(text, { throwIfNoEntry: false })?.isDirectory() === false) throw new Error(`${flag} ${text} is a file; the results need a directory`);
+  return text;
 }
 
 /** Number() took '0x10' for 16 and '' for 0: a seed is typed as decimal digits. */

@@ -20,7 +20,7 @@ import { smallInteger } from './js-core/small-integer.js';
 import { EventList, outOfRange } from './events.js';
 import { ORDER_STATUS, REJECT_REASONS, SIDES, STP_MODES, StatusCode, TIME_IN_FORCE } from './codes.js';
 import {
-  COMMAND_BYTES, COMMAND_SLOTS, OPERATIONS, RULE_TEXT, Rule, Slot, batchFaultError, checkRequest, checkedRecord, findBatchFault, operation,
+  COMMAND_BYTES, COMMAND_SLOTS, OPERATIONS, RULE_TEXT, Rule, Slot, batchFaultError, checkRequest, checkedRecord, findBatchFault, isNonNegativeSafeInteger, operation,
   type FieldSpec, type OperationSpec, type RequestOf,
 } from './operations.js';
 import type { Fill, OrderStatus, RejectReason, SelfTradePrevention, Side, TimeInForce } from './types.js';
@@ -220,6 +220,12 @@ export class CommandBatch {
   readonly storage: BatchStorage;
 
   constructor(initialCommands = 1024, storage?: BatchStorage) {
+    // Unchecked, '5' and 1.5 made a batch of some other size without a word, and 5n threw a
+    // TypeError. An engine's createBatch checked its count already (and refuses 0, which here is
+    // an empty batch that grows).
+    if (storage === undefined && !isNonNegativeSafeInteger(initialCommands)) {
+      throw invalidArgument('commands', 'a non-negative safe integer', initialCommands);
+    }
     this.storage = storage ?? new HeapStorage(heapCommandRecords(Math.max(1, initialCommands), 'no batch was made'));
     this.records = this.storage.view();
     this.storage.onMove = () => {

@@ -55,6 +55,8 @@ const SYSTEM_ERROR_TEXT: Record<string, string> = {
   EPERM: 'operation not permitted',
   EISDIR: 'is a directory, expected a file',
   ENOTDIR: 'not a directory',
+  ELOOP: 'too many levels of symbolic links',
+  ENAMETOOLONG: 'file name too long',
   ENOSPC: 'no space left on device',
 };
 
@@ -93,7 +95,9 @@ export function describeSystemError(error: unknown): string | undefined {
  */
 export function namingFlag(flag: string, path: string, error: unknown): unknown {
   if (error instanceof LobError) {
-    const about = error.message.startsWith(path) ? error.message : `${path}: ${error.message}`;
+    // The library names its option first ("path /x cannot be examined"): here the flag names it.
+    const message = error.message.startsWith(`path ${path}`) ? error.message.slice('path '.length) : error.message;
+    const about = message.startsWith(path) ? message : `${path}: ${message}`;
     return new LobError(error.code, `${flag} ${about}`, { cause: error });
   }
   const systemText = describeSystemError(error);

@@ -350,6 +350,9 @@ export class ClusterClient {
   }
 }
 
+/** The longest delay setTimeout keeps, 2^31 - 1 ms. */
+const MAX_TIMER_MS = 0x7fff_ffff;
+
 const CLIENT_OPTIONS = ['attemptTimeoutMs', 'deadlineMs', 'perShardWindow', 'maxRequestCommands'] as const;
 
 /**
@@ -364,6 +367,10 @@ function checkClientOptions(options: ClusterClientOptions): void {
   for (const name of CLIENT_OPTIONS) {
     const value = options[name];
     if (value !== undefined && !isPositiveSafeInteger(value)) throw invalidArgument(name, 'a positive safe integer', value);
+  }
+  // The request's timer (setTimeout) fires a longer delay after 1 ms: every attempt would time out at once.
+  if (options.attemptTimeoutMs !== undefined && options.attemptTimeoutMs > MAX_TIMER_MS) {
+    throw invalidArgument('attemptTimeoutMs', `a positive safe integer at most ${MAX_TIMER_MS} (what a timer holds)`, options.attemptTimeoutMs);
   }
   if (options.deadlineMs !== undefined && options.deadlineMs > DUPLICATE_WINDOW_MS) {
     throw invalidArgument('deadlineMs', `at most ${DUPLICATE_WINDOW_MS} (the streams' duplicate window: a retry after it would be a new request)`, options.deadlineMs);

@@ -4,7 +4,7 @@
 // for good: see docs/scale-out.md).
 import { randomBytes } from 'node:crypto';
 import { invalidArgument } from '../errors.js';
-import { isNonNegativeSafeInteger } from '../validate.js';
+import { isNonNegativeSafeInteger, isPositiveSafeInteger } from '../validate.js';
 
 export interface ShardSpec {
   shard: number;
@@ -50,8 +50,15 @@ export function submitPattern(clusterId: string): string {
   return `lobcore.${clusterId}.*.submit`;
 }
 
+/** The most assets a dealt layout lists (each by id, in the description every member reads): what `cluster up --assets` takes. */
+export const MAX_LAYOUT_ASSETS = 1_000_000;
+
 /** Assets 0..assets-1 dealt round-robin over `shards` shards. */
 export function roundRobinLayout(shards: number, assets: number, clusterId = newClusterId()): ClusterLayout {
+  // Checked before anything is dealt: Infinity assets filled memory until V8 aborted the process,
+  // and NaN shards threw a TypeError. A shard with no asset would lead nothing (the CLI refuses it too).
+  if (!isPositiveSafeInteger(assets) || assets > MAX_LAYOUT_ASSETS) throw invalidArgument('assets', `a positive safe integer at most ${MAX_LAYOUT_ASSETS}`, assets);
+  if (!isPositiveSafeInteger(shards) || shards > assets) throw invalidArgument('shards', `a positive safe integer at most the assets (${assets})`, shards);
   const specs: ShardSpec[] = Array.from({ length: shards }, (_, shard) => ({ shard, assets: [] }));
   for (let asset = 0; asset < assets; asset++) specs[asset % shards].assets.push(asset);
   return checkLayout({ clusterId, shards: specs });

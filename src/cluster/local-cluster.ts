@@ -5,6 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BackendName } from '../types.js';
+import { invalidArgument } from '../errors.js';
+import { isPositiveSafeInteger, refuseUnknownOptions } from '../validate.js';
 import { roundRobinLayout } from './layout.js';
 import type { MemberEvent } from './member.js';
 import { connectAs } from './nats/connect.js';
@@ -49,6 +51,7 @@ export class LocalCluster {
 
   /** NATS up, streams made, every member started and every shard led. */
   static async start(options: LocalClusterOptions = {}): Promise<LocalCluster> {
+    checkOptions(options);
     const runDir = options.runDir ?? mkdtempSync(join(tmpdir(), 'lobcore-cluster-'));
     // A run ended by a signal (stopChildrenOnSignal ends the process) never reaches stop(): a temp
     // run directory goes at exit then, unless stop() kept it or removed it first.
@@ -94,4 +97,34 @@ export class LocalCluster {
     process.off('exit', this.removeRunDir);
     if (options.keepRunDir !== true) this.removeRunDir();
   }
+}
+
+const LOCAL_CLUSTER_OPTIONS: readonly (keyof LocalClusterOptions)[] = [
+  'runDir', 'shards', 'assets', 'members', 'natsNodes', 'tls', 'persistent', 'backend', 'checkpointEvery', 'leaderTimeoutMs', 'maxFileStoreBytes', 'onEvent',
+];
+/** The longest delay setTimeout keeps, 2^31 - 1 ms: a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 0x7fff_ffff;
+
+/**
+ * INVALID_ARGUMENT naming the option, before a server starts. Unchecked, 0 members started NATS and
+ * waited 30 s for leaders none could be; a bad number for the members' own flags ended each member
+ * process the same way; a misspelt option left its default in force without a word.
+ * (shards and assets: roundRobinLayout.)
+ */
+function checkOptions(options: LocalClusterOptions): void {
+  if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', options);
+  refuseUnknownOptions(options, LOCAL_CLUSTER_OPTIONS, 'LocalCluster.start');
+  if (options.runDir !== undefined && (typeof options.runDir !== 'string' || options.runDir === '')) throw invalidArgument('runDir', 'a non-empty string', options.runDir);
+  for (const name of ['members', 'natsNodes', 'checkpointEvery', 'maxFileStoreBytes'] as const) {
+    if (options[name] !== undefined && !isPositiveSafeInteger(options[name])) throw invalidArgument(name, 'a positive safe integer', options[name]);
+  }
+  const leaderTimeoutMs = options.leaderTimeoutMs;
+  if (leaderTimeoutMs !== undefined && (!isPositiveSafeInteger(leaderTimeoutMs) || leaderTimeoutMs > MAX_TIMER_MS)) {
+    throw invalidArgument('leaderTimeoutMs', `a positive safe integer at most ${MAX_TIMER_MS} (what a timer holds)`, leaderTimeoutMs);
+  }
+  for (const name of ['tls', 'persistent'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'boolean') throw invalidArgument(name, 'a boolean', options[name]);
+  }
+  if (options.backend !== undefined && options.backend !== 'wasm' && options.backend !== 'js') throw invalidArgument('backend', 'one of wasm, js', options.backend);
+  if (options.onEvent !== undefined && typeof options.onEvent !== 'function') throw invalidArgument('onEvent', 'a function', options.onEvent);
 }

@@ -5,7 +5,7 @@ import { EventCode, EVENT_KINDS, ORDER_TYPES, OrderTypeCode, REASONS, SIDES, STP
 import { EVENT_SLOTS, EventHead, EventSlot, decodeEvent } from '../events.js';
 import type { OrderEventCursor, OrderEventPage, OrderEventQuery, OrderRecord, RecordedEvent, RejectReason, RemovalReason, TraderOrderQuery } from '../types.js';
 import { invalidArgument, LobError } from '../errors.js';
-import { orDefault } from '../validate.js';
+import { isNonNegativeSafeInteger, orDefault } from '../validate.js';
 import { eventsOfOrder, firstEventOfCommand } from './block-lookup.js';
 import { decodeUint } from './codecs.js';
 import { DEFAULT_PAGE_LIMIT, normalizeHeights, normalizePage, requireId, requireOrderId, requireQuery } from './fill-history.js';
@@ -196,13 +196,17 @@ export class AuditTrail {
     if (orderId >= this.nextOrderId()) return { events, more: false };
     let last: { block: ReadBlock; ks: Int32Array; i: number } | undefined;
     const step = newestFirst ? -1 : 1;
+    // The first block is the cursor's own, or the cursor names none of the order's events.
+    let cursorFound = after === undefined;
     for await (const block of this.history.orderBlocks(orderId, newestFirst, after?.seq)) {
       const ks = eventsOfOrder(block, orderId);
       let i = newestFirst ? ks.length - 1 : 0;
-      if (after !== undefined && after.seq >= block.firstSeq && after.seq <= block.lastSeq) {
+      if (!cursorFound) {
         // Older blocks are wholly before the cursor, later ones wholly past it: only its own is cut.
-        const at = commandStart(block, ks, after.seq) + after.index;
-        i = newestFirst ? Math.min(at - 1, ks.length - 1) : Math.max(at + 1, 0);
+        const at = eventAt(block, ks, after!);
+        if (at === undefined) break;
+        cursorFound = true;
+        i = newestFirst ? at - 1 : at + 1;
       }
       for (; i >= 0 && i < ks.length; i += step) {
         if (events.length === limit) return { events, next: cursorOf(last!.block, last!.ks, last!.i), more: true };
@@ -210,6 +214,7 @@ export class AuditTrail {
         last = { block, ks, i };
       }
     }
+    if (!cursorFound) throw strayCursor('after', orderId, after!);
     return last === undefined ? { events, more: false } : { events, next: cursorOf(last.block, last.ks, last.i), more: false };
   }
 
@@ -225,10 +230,13 @@ export class AuditTrail {
     for await (const block of this.history.orderBlocks(orderId, false)) {
       const ks = eventsOfOrder(block, orderId);
       if (cursor !== undefined && cursor.seq <= block.lastSeq) {
-        return cursor.seq < block.firstSeq ? count : count + Math.min(commandStart(block, ks, cursor.seq) + cursor.index, ks.length);
+        const at = eventAt(block, ks, cursor);
+        if (at === undefined) break;
+        return count + at;
       }
       count += ks.length;
     }
+    if (cursor !== undefined) throw strayCursor('before', orderId, cursor);
     return count;
   }
 
@@ -433,6 +441,21 @@ export class AuditTrail {
   }
 }
 
+/**
+ * The place in `ks` of the event `cursor` names, or undefined when `block` holds no such event of
+ * the order: a cursor between its events, before the first, past the last, or with an index past
+ * its command's events, was read as some neighbouring place, and pages skipped events or gave none.
+ */
+function eventAt(block: ReadBlock, ks: Int32Array, cursor: OrderEventCursor): number | undefined {
+  if (cursor.seq < block.firstSeq || cursor.seq > block.lastSeq) return undefined;
+  const at = commandStart(block, ks, cursor.seq) + cursor.index;
+  return at < ks.length && block.events[ks[at] * EVENT_SLOTS + EventSlot.COMMAND] === cursor.seq ? at : undefined;
+}
+
+function strayCursor(field: string, orderId: number, cursor: OrderEventCursor): LobError {
+  return new LobError('INVALID_ARGUMENT', `${field} must be the cursor of one of order ${orderId}'s events (a page's next), got { seq: ${cursor.seq}, index: ${cursor.index} }`);
+}
+
 /** Where an order's `ks[i]` (its events in `block`, eventsOfOrder) sits in its trail. */
 function cursorOf(block: ReadBlock, ks: Int32Array, i: number): OrderEventCursor {
   const seq = block.events[ks[i] * EVENT_SLOTS + EventSlot.COMMAND];
@@ -453,8 +476,8 @@ function commandStart(block: ReadBlock, ks: Int32Array, seq: number): number {
 
 function requireCursor(field: string, value: unknown): OrderEventCursor {
   const cursor = value as OrderEventCursor;
-  const whole = (n: unknown): boolean => Number.isSafeInteger(n) && (n as number) >= 0;
-  if (typeof value !== 'object' || value === null || !whole(cursor.seq) || !whole(cursor.index)) {
+  // isNonNegativeSafeInteger refuses -0 too, as every other cursor and id is refused it.
+  if (typeof value !== 'object' || value === null || !isNonNegativeSafeInteger(cursor.seq) || !isNonNegativeSafeInteger(cursor.index)) {
     throw invalidArgument(field, 'a cursor { seq, index } of non-negative safe integers (a page\'s next)', value);
   }
   return cursor;

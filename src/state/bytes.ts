@@ -4,6 +4,8 @@
 // so they shrink several times against float64 slots.
 
 const TWO_28 = 0x1000_0000;
+const TWO_52 = 2 ** 52;
+const TWO_53 = 2 ** 53;
 
 /** Longest varint of a safe integer (53 bits, 7 a byte). */
 export const MAX_VARINT_BYTES = 8;
@@ -29,7 +31,21 @@ export function putUint(bytes: Uint8Array, at: number, value: number): number {
 
 /** A signed safe integer (zigzag: small magnitudes stay small). */
 export function putInt(bytes: Uint8Array, at: number, value: number): number {
+  if (value < -TWO_52) return putLargeNegative(bytes, at, -value);
   return putUint(bytes, at, value < 0 ? -value * 2 - 1 : value * 2);
+}
+
+/**
+ * The zigzag form of -m for m past 2^52, 2m - 1: odd and past 2^53, which a float64 does not hold
+ * (it rounded to a neighbour, and a journal with a command whose asset, price or id fell that far
+ * from the last one's did not reopen). Written from m: the low 7 bits, then the rest (below 2^47).
+ */
+function putLargeNegative(bytes: Uint8Array, at: number, m: number): number {
+  const r = m % 64;
+  const q = (m - r) / 64;
+  // 2m - 1 = 128q + 2r - 1: for r = 0 that is 128(q - 1) + 127.
+  bytes[at++] = (r === 0 ? 127 : 2 * r - 1) | 0x80;
+  return putUint(bytes, at, r === 0 ? q - 1 : q);
 }
 
 /** A growable byte buffer written front to back. */
@@ -147,10 +163,25 @@ export class ByteReader {
   }
 
   int(): number {
+    const start = this.offset;
     const z = this.uint();
     // Zigzag undone in int32 arithmetic below 2^31; above, `z % 2` is a float64 remainder, a call.
     if (z < 0x8000_0000) return (z >>> 1) ^ -(z & 1);
+    if (z >= TWO_53) return this.largeInt(start);
     return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+  }
+
+  /**
+   * A zigzagged value past 2^53 (a difference of more than 2^52 either way), which uint() could
+   * only round: undone from its low 7 bits and the rest, each exact (putLargeNegative).
+   */
+  private largeInt(start: number): number {
+    const b = this.bytes;
+    const low = b[start] & 0x7f;
+    let rest = 0;
+    for (let n = this.offset - 1; n > start; n--) rest = rest * 128 + (b[n] & 0x7f);
+    const half = rest * 64 + (low >> 1);
+    return (low & 1) === 1 ? -(half + 1) : half;
   }
 
   f64(): number {

@@ -59,7 +59,7 @@ function creationCutOff(path: string, names: string[]): boolean {
  * a missing or empty directory.
  */
 export function refuseUnopenableDirectory(path: string, mayCreate: boolean): void {
-  const contents = inspectDirectory(path);
+  const contents = examine(path);
   switch (contents.kind) {
     case 'database':
       return;
@@ -78,6 +78,21 @@ export function refuseUnopenableDirectory(path: string, mayCreate: boolean): voi
         'CORRUPTION',
         `${path} is a damaged RocksDB database: it holds ${listNames(contents.dataFiles)} but no CURRENT file, which RocksDB needs to find its MANIFEST`,
       );
+  }
+}
+
+/**
+ * What the path holds, or INVALID_ARGUMENT naming it when it cannot be looked at (a symlink loop,
+ * a name too long, no permission): the path is the caller's, as when it cannot be created
+ * (store.ts), and Node's own error carries no LobError code.
+ */
+function examine(path: string): DirectoryContents {
+  try {
+    return inspectDirectory(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (typeof code !== 'string') throw error;
+    throw new LobError('INVALID_ARGUMENT', `path ${path} cannot be examined: ${code}`, { cause: error });
   }
 }
 

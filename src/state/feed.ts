@@ -12,7 +12,7 @@
 import { EVENT_SLOTS, EventHead, EventSlot, decodeEvent } from '../events.js';
 import { parseDecimalInteger } from '../decimal-integer.js';
 import { LobError, invalidArgument } from '../errors.js';
-import { refuseUnknownOptions } from '../validate.js';
+import { isNonNegativeSafeInteger, refuseUnknownOptions } from '../validate.js';
 import { EventCode, SIDES } from '../codes.js';
 import type { FeedMessage, LevelUpdate, SubscribeOptions } from '../types.js';
 import type { Commit } from './commit-builder.js';
@@ -411,7 +411,8 @@ function parseOptions(options: SubscribeOptions): { wanted?: (asset: number) => 
   if (assets !== undefined) {
     if (!Array.isArray(assets)) throw invalidArgument('assets', 'an array of asset ids', assets);
     for (const asset of assets) {
-      if (!Number.isSafeInteger(asset) || asset < 0) throw invalidArgument('assets', 'an array of non-negative safe integers', asset);
+      // -0 too, as every other asset argument: the Set below would have taken it for asset 0.
+      if (!isNonNegativeSafeInteger(asset)) throw invalidArgument('assets', 'an array of non-negative safe integers', asset);
     }
     const set = new Set(assets);
     wanted = (asset) => set.has(asset);

@@ -55,6 +55,12 @@ export interface StateMachineOptions extends CoreLimits {
 
 export type ResolvedOptions = Required<Pick<StateMachineOptions, 'checkpointInterval' | 'checkpointOnClose' | 'keepCheckpoints' | 'sync' | 'maxIndexLag' | 'indexGatherMs'>> & StateMachineOptions;
 
+/**
+ * The longest delay setTimeout keeps (2^31 - 1 ms, 24.8 days): a longer one fires after 1 ms, with
+ * a warning of several lines on stderr, so a group commit "every 2^31 ms" flushed at once.
+ */
+const MAX_TIMER_MS = 0x7fff_ffff;
+
 /** checkpointOnClose's default: below it a replay takes a few milliseconds, about what a small book's checkpoint costs the close. */
 export const CLOSE_CHECKPOINT_AFTER = 10_000;
 
@@ -72,8 +78,9 @@ export function resolveOptions(options: StateMachineOptions): ResolvedOptions {
     sync: orDefault(options.sync, true), maxIndexLag: orDefault(options.maxIndexLag, 1_000_000), indexGatherMs: orDefault(options.indexGatherMs, INDEX_GATHER_MS),
   };
   if (resolved.backend !== undefined && resolved.backend !== 'wasm' && resolved.backend !== 'js') throw invalidArgument('backend', 'one of wasm, js', resolved.backend);
-  if (resolved.path !== undefined && (typeof resolved.path !== 'string' || resolved.path === '')) {
-    throw invalidArgument('path', 'a non-empty string', resolved.path);
+  // Node refuses a NUL in a path with an error of its own, which names no option.
+  if (resolved.path !== undefined && (typeof resolved.path !== 'string' || resolved.path === '' || resolved.path.includes('\0'))) {
+    throw invalidArgument('path', 'a non-empty string without a NUL character', resolved.path);
   }
   if (!isPositiveSafeInteger(resolved.checkpointInterval)) throw invalidArgument('checkpointInterval', 'a positive safe integer', resolved.checkpointInterval);
   if (resolved.checkpointOnClose !== false && !isPositiveSafeInteger(resolved.checkpointOnClose)) {
@@ -87,7 +94,9 @@ export function resolveOptions(options: StateMachineOptions): ResolvedOptions {
     if (resolved[field] !== undefined) requirePositive(field, resolved[field]);
   }
   if (!isPositiveSafeInteger(resolved.maxIndexLag)) throw invalidArgument('maxIndexLag', 'a positive safe integer', resolved.maxIndexLag);
-  if (!isNonNegativeSafeInteger(resolved.indexGatherMs)) throw invalidArgument('indexGatherMs', 'a non-negative safe integer', resolved.indexGatherMs);
+  if (!isNonNegativeSafeInteger(resolved.indexGatherMs) || resolved.indexGatherMs > MAX_TIMER_MS) {
+    throw invalidArgument('indexGatherMs', `a non-negative safe integer at most ${MAX_TIMER_MS} (what a timer holds)`, resolved.indexGatherMs);
+  }
   if (resolved.readOnly !== undefined && typeof resolved.readOnly !== 'boolean') throw invalidArgument('readOnly', 'a boolean', resolved.readOnly);
   if (resolved.readOnly === true && resolved.path === undefined) throw invalidArgument('path', 'a database directory when readOnly is true', resolved.path);
   if (resolved.readOnly === true && resolved.autoFlush !== undefined) throw invalidArgument('autoFlush', 'absent when readOnly is true', resolved.autoFlush);
@@ -101,7 +110,9 @@ export function resolveOptions(options: StateMachineOptions): ResolvedOptions {
     if (typeof auto !== 'object' || auto === null) throw invalidArgument('autoFlush', 'an object', auto);
     refuseUnknownOptions(auto, ['operations', 'milliseconds'], 'autoFlush');
     if (auto.operations !== undefined && !isPositiveSafeInteger(auto.operations)) throw invalidArgument('autoFlush.operations', 'a positive safe integer', auto.operations);
-    if (auto.milliseconds !== undefined && !isPositiveSafeInteger(auto.milliseconds)) throw invalidArgument('autoFlush.milliseconds', 'a positive safe integer', auto.milliseconds);
+    if (auto.milliseconds !== undefined && (!isPositiveSafeInteger(auto.milliseconds) || auto.milliseconds > MAX_TIMER_MS)) {
+      throw invalidArgument('autoFlush.milliseconds', `a positive safe integer at most ${MAX_TIMER_MS} (what a timer holds)`, auto.milliseconds);
+    }
   }
   return resolved;
 }

@@ -371,9 +371,13 @@ function toRange(range) {
   const out = {};
   for (const bound of ['gt', 'gte', 'lt', 'lte']) if (range[bound] !== undefined) out[bound] = Buffer.from(range[bound]);
   if (range.reverse !== undefined) out.reverse = range.reverse;
-  if (range.limit !== undefined) out.limit = range.limit;
+  // The binding reads the limit as an int32: 2^32 (a caller's page limit, doubled) became 0 and
+  // read nothing. No range holds 2^31 - 1 keys that one call could return, so that is no limit.
+  if (range.limit !== undefined) out.limit = Math.min(range.limit, MAX_INT32);
   return out;
 }
+
+const MAX_INT32 = 0x7fff_ffff;
 
 /** Errors cross as plain data: the code the binding gave and the cause RocksDB reported. */
 function describe(error) {

@@ -1,0 +1,291 @@
+// Bad input found by trying every public entry the way a careless user would (stop 57): each case
+// here failed before its fix. The standard is the README's: a one-line error with a code, naming
+// the field, and nothing changed.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseArgs } from '../bench/options.js';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { CommandBatch } from '../src/batch.js';
+import { ClusterClient } from '../src/cluster/client.js';
+import { roundRobinLayout } from '../src/cluster/layout.js';
+import { LocalCluster } from '../src/cluster/local-cluster.js';
+import type { ClusterDescription } from '../src/cluster/nats/description.js';
+import { ByteReader, ByteWriter } from '../src/state/bytes.js';
+import { CoreStateMachine } from '../src/state/state-machine.js';
+import { tempDir } from './fixtures/state-helpers.js';
+import { expectBadInput, lobcore } from './helpers/cli.js';
+
+describe('CoreStateMachine.open on a path that cannot be examined', () => {
+  it('refuses a symlink loop, a name too long and a NUL byte with INVALID_ARGUMENT naming path, and creates nothing', async () => {
+    const dir = tempDir('bad-path');
+    const loop = path.join(dir, 'loop');
+    fs.symlinkSync('loop', loop);
+    const cases: [string, RegExp][] = [
+      [loop, /^path .*\/loop cannot be examined: ELOOP/],
+      [path.join(loop, 'db'), /^path .*\/loop\/db cannot be examined: ELOOP/],
+      [path.join(dir, 'n'.repeat(300)), /^path .*\/n{300} cannot be examined: ENAMETOOLONG/],
+      [path.join(dir, 'a\0b'), /^path must be a non-empty string without a NUL character, got ".*a\0b"$/],
+    ];
+    for (const [bad, message] of cases) {
+      for (const readOnly of [false, true]) {
+        const error = await CoreStateMachine.open({ path: bad, readOnly }).then(() => undefined, (e: unknown) => e);
+        expect(error, `${bad.slice(-20)} readOnly ${readOnly}`).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(message) });
+        expect((error as Error).message).not.toContain('\n');
+      }
+    }
+    expect(fs.readdirSync(dir)).toEqual(['loop']);
+  });
+});
+
+describe('the CLI on a path that cannot be examined', () => {
+  it('refuses a symlink loop or a name too long as bad input (exit 2) naming the flag or argument, not as an internal error', async () => {
+    const dir = tempDir('bad-cli-path');
+    const loop = path.join(dir, 'loop');
+    fs.symlinkSync('loop', loop);
+    const long = path.join(dir, 'n'.repeat(300));
+    expectBadInput(await lobcore('replay', loop), /^lobcore: \/.*\/loop: too many levels of symbolic links$/);
+    expectBadInput(await lobcore('replay', long), /^lobcore: \/.*\/n{300}: file name too long$/);
+    expectBadInput(await lobcore('serve', '--replay', loop), /^lobcore: --replay .*\/loop: too many levels of symbolic links$/);
+    expectBadInput(await lobcore('demo', '--blocks', '2', '--db', path.join(loop, 'db')), /^lobcore: \/.*\/loop\/db: too many levels of symbolic links$/);
+    expectBadInput(await lobcore('inspect', loop), /^lobcore: path \/.*\/loop cannot be examined: ELOOP$/);
+    expectBadInput(await lobcore('serve', '--db', loop), /^lobcore: --db .*\/loop cannot be examined: ELOOP$/);
+    expect(fs.readdirSync(dir).sort()).toEqual(['loop']);
+  });
+});
+
+describe('lobcore bench --out', () => {
+  it('refuses an empty value, the next flag and a file before anything runs, rather than writing the results there after the whole run', async () => {
+    const file = path.join(tempDir('bench-out'), 'notes.txt');
+    fs.writeFileSync(file, 'mine');
+    for (const flag of ['--out', '--default-out']) {
+      expect(() => parseArgs([flag, ''])).toThrow(`${flag} needs a directory, not an empty string`);
+      expect(() => parseArgs([flag, '--tiny'])).toThrow(`${flag} needs a directory, not the flag --tiny (./--tiny names a directory that starts with -)`);
+      expect(() => parseArgs([flag, file])).toThrow(`${flag} ${file} is a file; the results need a directory`);
+    }
+    expect(parseArgs(['--out', './--tiny']).outDir).toBe('./--tiny');
+    // Through the CLI: one line, exit 2, and promptly (the run would have taken minutes first).
+    expectBadInput(await lobcore('bench', '--tiny', '--out', ''), /^lobcore: --out needs a directory, not an empty string$/);
+    expectBadInput(await lobcore('bench', '--tiny', '--out', file), /^lobcore: --out .* is a file; the results need a directory$/);
+    expect(fs.readFileSync(file, 'utf8')).toBe('mine');
+  });
+});
+
+describe('new CommandBatch(commands)', () => {
+  it('refuses a count of commands that is not a non-negative safe integer, naming commands, as engine.createBatch does', () => {
+    for (const commands of ['5', NaN, 1.5, -1, -0, null, {}, [], true, 5n, 2 ** 53, Infinity]) {
+      expect(() => new CommandBatch(commands as number), String(commands)).toThrowError(expect.objectContaining({
+        code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^commands must be a non-negative safe integer, got /),
+      }));
+    }
+    // Absent is the default; 0 is an empty batch that grows, as before.
+    expect(new CommandBatch(undefined).limit(1, 7, 'bid', 100, 1, 1).count).toBe(1);
+    expect(new CommandBatch(0).limit(1, 7, 'bid', 100, 1, 1).limit(1, 7, 'bid', 100, 1, 2).count).toBe(2);
+  });
+});
+
+describe('subscribe', () => {
+  it('refuses -0 among assets, as every other asset argument does', async () => {
+    const machine = await CoreStateMachine.open();
+    try {
+      expect(() => machine.subscribe({ assets: [1, -0] })).toThrowError(expect.objectContaining({
+        code: 'INVALID_ARGUMENT', message: 'assets must be an array of non-negative safe integers, got -0',
+      }));
+      expect(() => machine.subscribe({ assets: [-0], fromSeq: 1 })).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+      machine.subscribe({ assets: [0] }).close();
+    } finally {
+      await machine.close();
+    }
+  });
+});
+
+describe('values far apart in one journal record and event block', () => {
+  it('a signed varint holds every difference of two safe integers, a drop of more than 2^52 too', () => {
+    const writer = new ByteWriter();
+    const values = [-(2 ** 53 - 1), -(2 ** 53 - 2), -(2 ** 52 + 1), -(2 ** 52), -(2 ** 52 - 1), -(2 ** 52 + 64), -(2 ** 52 + 63), 2 ** 53 - 1, 2 ** 52 + 1, -1, 0, 1];
+    for (const value of values) writer.int(value);
+    const reader = new ByteReader(writer.bytes, 0, writer.length);
+    expect(values.map(() => reader.int())).toEqual(values);
+    expect(reader.done).toBe(true);
+  });
+
+  it('a machine that took an asset, price and order id far from the last command\'s reopens to the same state and answers its history', async () => {
+    const M = Number.MAX_SAFE_INTEGER;
+    const dbPath = path.join(tempDir('far-apart'), 'db');
+    const machine = await CoreStateMachine.open({ path: dbPath });
+    machine.setHeight(1);
+    machine.placeLimit({ trader: M, asset: M, side: 'ask', price: M, size: 5, timestamp: M, clientOrderId: M });
+    const near = machine.placeLimit({ trader: 1, asset: 5, side: 'bid', price: 1, size: 1, timestamp: 1 });
+    await machine.flush();
+    const hash = machine.stateHash();
+    await machine.close();
+    const again = await CoreStateMachine.open({ path: dbPath, checkpointOnClose: false });
+    try {
+      expect(again.stateHash()).toBe(hash);
+      expect((await again.bookAt(5, 1)).bids).toEqual([{ price: 1, size: 1, orders: 1 }]);
+      expect((await again.getOrderEvents(near.orderId)).map((e) => [e.kind, e.asset, e.price])).toEqual([['accepted', 5, 1], ['rested', 5, 1]]);
+      expect(await again.getOrder(near.orderId)).toMatchObject({ asset: 5, price: 1, timestamp: 1, status: 'resting' });
+      expect(await again.getOrder(near.orderId - 1)).toMatchObject({ asset: M, price: M, timestamp: M, trader: M, clientOrderId: M });
+    } finally {
+      await again.close();
+    }
+  });
+});
+
+describe('a page limit past 2^31 on disk', () => {
+  it('lists every order, as any larger limit does, rather than none (RocksDB reads its limit as an int32)', async () => {
+    const dbPath = path.join(tempDir('big-limit'), 'db');
+    const writer = await CoreStateMachine.open({ path: dbPath });
+    writer.setHeight(1);
+    for (let i = 0; i < 3; i++) {
+      writer.placeLimit({ trader: 1, asset: 1, side: 'ask', price: 100 + i, size: 2, timestamp: i });
+      writer.placeLimit({ trader: 2, asset: 1, side: 'bid', price: 100 + i, size: 2, timestamp: i });
+    }
+    writer.placeLimit({ trader: 1, asset: 1, side: 'ask', price: 200, size: 2, timestamp: 9 });
+    await writer.close();
+    // Reopened, the postings are read from RocksDB (before, some came from memory).
+    const machine = await CoreStateMachine.open({ path: dbPath });
+    try {
+      await machine.indexesReady();
+      const ids = (records: { orderId: number }[]) => records.map((r) => r.orderId);
+      for (const limit of [2 ** 31, 2 ** 32, 2 ** 33, Number.MAX_SAFE_INTEGER]) {
+        for (const query of [{}, { status: 'closed' as const }, { newestFirst: true }]) {
+          expect(ids(await machine.getTraderOrders(1, { ...query, limit })), `${limit} ${JSON.stringify(query)}`).toEqual(ids(await machine.getTraderOrders(1, query)));
+        }
+      }
+      expect(ids(await machine.getTraderOrders(1, { limit: 2 ** 32 }))).toEqual([1, 3, 5, 7]);
+    } finally {
+      await machine.close();
+    }
+  });
+});
+
+describe('a millisecond option past what a timer holds', () => {
+  it('CoreStateMachine.open refuses autoFlush.milliseconds and indexGatherMs past 2^31 - 1 naming them (a timer fired them after 1 ms, with a warning of several lines on stderr), and takes 2^31 - 1', async () => {
+    const dir = tempDir('timer-options');
+    const cases: [object, string][] = [
+      [{ autoFlush: { milliseconds: 2 ** 31 } }, 'autoFlush.milliseconds must be a positive safe integer at most 2147483647 (what a timer holds), got 2147483648'],
+      [{ autoFlush: { milliseconds: 2 ** 40 } }, 'autoFlush.milliseconds must be a positive safe integer at most 2147483647 (what a timer holds), got 1099511627776'],
+      [{ indexGatherMs: 2 ** 31 }, 'indexGatherMs must be a non-negative safe integer at most 2147483647 (what a timer holds), got 2147483648'],
+    ];
+    for (const [options, message] of cases) {
+      await expect(CoreStateMachine.open({ path: path.join(dir, 'db'), ...options })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message });
+    }
+    expect(fs.readdirSync(dir)).toEqual([]);
+    const machine = await CoreStateMachine.open({ path: path.join(dir, 'db'), autoFlush: { milliseconds: 2 ** 31 - 1 }, indexGatherMs: 2 ** 31 - 1 });
+    await machine.close();
+  });
+});
+
+describe('ClusterClient attemptTimeoutMs past what a timer holds', () => {
+  it('is refused naming it before connecting (a timer waited 1 ms for each attempt instead), and 2^31 - 1 is taken', async () => {
+    const description = { layout: roundRobinLayout(1, 2) } as ClusterDescription;
+    const connection = { request: () => new Promise(() => {}), close: () => Promise.resolve() } as unknown as NatsConnection;
+    for (const attemptTimeoutMs of [2 ** 31, 2 ** 40]) {
+      const message = `attemptTimeoutMs must be a positive safe integer at most 2147483647 (what a timer holds), got ${attemptTimeoutMs}`;
+      expect(() => new ClusterClient(connection, description, { attemptTimeoutMs })).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT', message }));
+      await expect(ClusterClient.connect('/nonexistent-run-dir', description, { attemptTimeoutMs })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message });
+    }
+    await new ClusterClient(connection, description, { attemptTimeoutMs: 2 ** 31 - 1 }).close();
+  });
+});
+
+describe('roundRobinLayout', () => {
+  it('refuses shards and assets that are not positive safe integers, or more assets than a layout lists, naming them, rather than crash the process or throw a TypeError', () => {
+    const refused: [number, number, RegExp][] = [
+      [2, Infinity, /^assets must be a positive safe integer at most 1000000, got Infinity$/],
+      [2, 2 ** 40, /^assets must be a positive safe integer at most 1000000, got 1099511627776$/],
+      [2, 1_000_001, /^assets must be a positive safe integer at most 1000000, got 1000001$/],
+      [2, NaN, /^assets must be .*, got NaN$/],
+      [2, 0, /^assets must be .*, got 0$/],
+      [NaN, 4, /^shards must be a positive safe integer at most the assets \(4\), got NaN$/],
+      [Infinity, 4, /^shards must be .*, got Infinity$/],
+      [1.5, 4, /^shards must be .*, got 1.5$/],
+      [5, 4, /^shards must be .*, got 5$/],
+      ['2' as unknown as number, 4, /^shards must be .*, got "2"$/],
+    ];
+    for (const [shards, assets, message] of refused) {
+      expect(() => roundRobinLayout(shards, assets), `${shards} ${assets}`).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(message) }));
+    }
+    expect(roundRobinLayout(2, 5, 'abcdef012345').shards.map((s) => s.assets)).toEqual([[0, 2, 4], [1, 3]]);
+  });
+});
+
+describe('LocalCluster.start options', () => {
+  it('refuses a member count of 0 and an unknown option naming them, before any server starts (it started NATS and waited 30 s for leaders)', async () => {
+    const runDir = tempDir('local-cluster-options');
+    const refused: [object, string][] = [
+      [{ members: 0 }, 'members must be a positive safe integer, got 0'],
+      [{ member: 3 }, expect.stringMatching(/^member is not an option of LocalCluster.start \(/) as unknown as string],
+      [{ natsNodes: 1.5 }, 'natsNodes must be a positive safe integer, got 1.5'],
+      [{ checkpointEvery: NaN }, 'checkpointEvery must be a positive safe integer, got NaN'],
+      [{ leaderTimeoutMs: 2 ** 31 }, 'leaderTimeoutMs must be a positive safe integer at most 2147483647 (what a timer holds), got 2147483648'],
+      [{ backend: 'JS' }, 'backend must be one of wasm, js, got "JS"'],
+      [{ tls: 'yes' }, 'tls must be a boolean, got "yes"'],
+    ];
+    for (const [options, message] of refused) {
+      await expect(LocalCluster.start({ runDir, ...options })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message });
+    }
+    expect(fs.readdirSync(runDir)).toEqual([]);
+  }, 120_000);
+});
+
+describe('an order event cursor', () => {
+  it('refuses -0 for its seq or index, as every other cursor and id does', async () => {
+    const machine = await CoreStateMachine.open();
+    try {
+      machine.setHeight(1);
+      const { orderId } = machine.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 1, size: 1, timestamp: 1 });
+      await machine.flush();
+      for (const cursor of [{ seq: -0, index: 0 }, { seq: 2, index: -0 }]) {
+        await expect(machine.getOrderEventPage(orderId, { after: cursor })).rejects.toMatchObject({
+          code: 'INVALID_ARGUMENT', message: 'after must be a cursor { seq, index } of non-negative safe integers (a page\'s next), got an object',
+        });
+        await expect(machine.getOrderEventCount(orderId, cursor)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^before must be a cursor/) });
+      }
+      expect((await machine.getOrderEventPage(orderId, { after: { seq: 2, index: 0 } })).events.map((e) => e.kind)).toEqual(['rested']);
+    } finally {
+      await machine.close();
+    }
+  });
+});
+
+describe('an order event cursor that names none of the order\'s events', () => {
+  it('is refused naming after or before, rather than answer a page that skips events, or none, or events past it', async () => {
+    const machine = await CoreStateMachine.open();
+    try {
+      machine.setHeight(1);
+      const { orderId } = machine.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 5, size: 3, timestamp: 1 });
+      machine.placeLimit({ trader: 2, asset: 1, side: 'ask', price: 5, size: 1, timestamp: 2 });
+      machine.placeLimit({ trader: 2, asset: 1, side: 'ask', price: 5, size: 1, timestamp: 3 });
+      await machine.flush();
+      const trail = await machine.getOrderEvents(orderId);
+      expect(trail.map((e) => e.kind)).toEqual(['accepted', 'rested', 'fill', 'fill']);
+      const [first, , third] = trail;
+      // Before: after { seq of the placing command - 1 } skipped the acceptance, after { seq 0 } and after
+      // { index past the command's events } answered nothing, and newest first before the latter gave later events.
+      const strays = [
+        { seq: 0, index: 0 }, { seq: first.seq - 1, index: 0 }, { seq: first.seq, index: 2 }, { seq: first.seq, index: 5 },
+        { seq: third.seq + 9, index: 0 },
+      ];
+      for (const cursor of strays) {
+        for (const newestFirst of [false, true]) {
+          await expect(machine.getOrderEventPage(orderId, { after: cursor, newestFirst }), JSON.stringify(cursor)).rejects.toMatchObject({
+            code: 'INVALID_ARGUMENT', message: `after must be the cursor of one of order ${orderId}'s events (a page's next), got { seq: ${cursor.seq}, index: ${cursor.index} }`,
+          });
+        }
+        await expect(machine.getOrderEventCount(orderId, cursor)).rejects.toMatchObject({
+          code: 'INVALID_ARGUMENT', message: `before must be the cursor of one of order ${orderId}'s events (a page's next), got { seq: ${cursor.seq}, index: ${cursor.index} }`,
+        });
+      }
+      // Every event's own cursor still pages and counts as before.
+      const kinds = async (after: { seq: number; index: number }, newestFirst: boolean) => (await machine.getOrderEventPage(orderId, { after, newestFirst })).events.map((e) => e.kind);
+      expect(await kinds({ seq: first.seq, index: 0 }, false)).toEqual(['rested', 'fill', 'fill']);
+      expect(await kinds({ seq: first.seq, index: 1 }, true)).toEqual(['accepted']);
+      expect(await kinds({ seq: third.seq, index: 0 }, true)).toEqual(['rested', 'accepted']);
+      expect(await machine.getOrderEventCount(orderId, { seq: third.seq, index: 0 })).toBe(2);
+    } finally {
+      await machine.close();
+    }
+  });
+});
