@@ -59,8 +59,9 @@ export async function round(a: PairSide, b: PairSide, apart: boolean, bFirst: bo
 }
 
 /**
- * The CPU of timed round `r`: two rounds on each CPU in turn, so that on each one both sides run
- * first once (the order swaps every round), not a first on one CPU and b first on the other.
+ * The CPU of timed round `r`: two rounds on each CPU in turn, so that each CPU's two rounds have
+ * each side first once (the order swaps every round), not a first on one CPU and b first on the
+ * other. An odd count gives the first CPU one round more.
  */
 export function roundCpu(cpus: readonly number[], r: number): number | undefined {
   return cpus.length === 0 ? undefined : cpus[Math.floor(r / 2) % cpus.length];
