@@ -264,10 +264,12 @@ const fmt = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(d
 /**
  * What the ratio targets' verdicts are taken on: the ratio of the throughput rows' medians, or the
  * worst pair's paired median where every pair of the target has one (else the medians still).
- * Both figures are printed either way; moving the verdicts is this one line, the lead's call
- * (bench/README.md, "The alternated passes, examined (stop 53)").
+ * Both figures are printed either way. On the paired figure since stop 57: its outlying readings
+ * are explained (a CPU-time clock in 4 ms ticks, a released session's heap, each side's process on
+ * a vCPU of its own speed; bench/README.md, stops 55-57) and removed, and its two sides now run
+ * each round on one CPU, where the two medians are taken minutes apart.
  */
-export const RATIO_VERDICTS_ON: 'medians' | 'paired' = 'medians';
+export const RATIO_VERDICTS_ON: 'medians' | 'paired' = 'paired';
 
 /** The headline targets, each met, missed, or not measured in this run. */
 export function evaluateTargets(report: BenchReport, ratioVerdictsOn: 'medians' | 'paired' = RATIO_VERDICTS_ON): Target[] {
@@ -276,12 +278,8 @@ export function evaluateTargets(report: BenchReport, ratioVerdictsOn: 'medians' 
   const ratioTarget = ({ name, goal, pairs }: RatioTarget): Target => {
     const worst = worstRatio(report, pairs);
     const medians = worst === undefined ? 'ratio of medians not measured' : `ratio of medians ${fmt(worst.ratio)}x at worst (${worst.at})`;
-    // The verdict stays on the ratio of medians. The paired figure is printed beside it: steadier
-    // from run to run on this machine, but in stop 52's first full run it read the WASM batch path
-    // at 0.37x the core alone on many-assets where three runs before read 0.97x, not yet explained
-    // (bench/README.md, "Target ratios from alternated passes"; not reproduced in stop 53's runs,
-    // "The alternated passes, examined"); an instrument is not a judge before its readings are
-    // understood. RATIO_VERDICTS_ON moves them.
+    // The ratio of medians judges where a pair has no paired figure (--no-pairs, a pair that failed,
+    // an older results file), or where RATIO_VERDICTS_ON says so.
     const verdict = { met: worst === undefined ? null : worst.ratio >= goal, ...(worst === undefined ? {} : { ratioOfMedians: worst }) };
     const paired = pairedFigures(report, pairs);
     if (paired.length === 0) {
