@@ -14,6 +14,20 @@ export function requirePositive(field: string, value: unknown): void {
 }
 
 /**
+ * The longest delay setTimeout keeps, 2^31 - 1 ms (24.8 days): a longer one fires after 1 ms, with
+ * a warning of several lines on stderr.
+ */
+export const MAX_TIMER_MS = 0x7fff_ffff;
+
+/** A delay in milliseconds that a timer holds: a safe integer from `least` up to MAX_TIMER_MS. */
+export function requireTimerMs(field: string, value: unknown, least: 0 | 1): void {
+  const whole = least === 0 ? isNonNegativeSafeInteger(value) : isPositiveSafeInteger(value);
+  if (!whole || (value as number) > MAX_TIMER_MS) {
+    throw invalidArgument(field, `a ${least === 0 ? 'non-negative' : 'positive'} safe integer at most ${MAX_TIMER_MS} (what a timer holds)`, value);
+  }
+}
+
+/**
  * An optional field's value, or `fallback` when it is absent. Only undefined is absent: a null is
  * a value like any other, and the field's own check refuses it, as the per-call requests do
  * (`??` would have taken null for absent).

@@ -15,7 +15,7 @@ import { assertBatch, type BatchResults, COMMAND_BYTES, COMMAND_SLOTS, CommandBa
 import { ORDER_STATUS, REJECT_REASONS, StatusCode } from '../codes.js';
 import { invalidArgument, LobError } from '../errors.js';
 import { Slot } from '../operations.js';
-import { isPositiveSafeInteger, refuseUnknownOptions } from '../validate.js';
+import { isPositiveSafeInteger, MAX_TIMER_MS, refuseUnknownOptions } from '../validate.js';
 import type {
   BookEvent, CancelAllRequest, CancelAllResult, CancelRequest, CancelResult, Fill, LimitOrderRequest, MarketOrderRequest, ModifyRequest,
   OcoOrderRequest, Only, OrderResult, OrderStatus, ReduceRequest, StopOrderRequest,
@@ -349,9 +349,6 @@ export class ClusterClient {
     }
   }
 }
-
-/** The longest delay setTimeout keeps, 2^31 - 1 ms. */
-const MAX_TIMER_MS = 0x7fff_ffff;
 
 const CLIENT_OPTIONS = ['attemptTimeoutMs', 'deadlineMs', 'perShardWindow', 'maxRequestCommands'] as const;
 

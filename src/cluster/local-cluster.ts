@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BackendName } from '../types.js';
 import { invalidArgument } from '../errors.js';
-import { isPositiveSafeInteger, refuseUnknownOptions } from '../validate.js';
+import { isPositiveSafeInteger, refuseUnknownOptions, requireTimerMs } from '../validate.js';
 import { roundRobinLayout } from './layout.js';
 import type { MemberEvent } from './member.js';
 import { connectAs } from './nats/connect.js';
@@ -102,8 +102,6 @@ export class LocalCluster {
 const LOCAL_CLUSTER_OPTIONS: readonly (keyof LocalClusterOptions)[] = [
   'runDir', 'shards', 'assets', 'members', 'natsNodes', 'tls', 'persistent', 'backend', 'checkpointEvery', 'leaderTimeoutMs', 'maxFileStoreBytes', 'onEvent',
 ];
-/** The longest delay setTimeout keeps, 2^31 - 1 ms: a longer one fires after 1 ms. */
-const MAX_TIMER_MS = 0x7fff_ffff;
 
 /**
  * INVALID_ARGUMENT naming the option, before a server starts. Unchecked, 0 members started NATS and
@@ -118,10 +116,7 @@ function checkOptions(options: LocalClusterOptions): void {
   for (const name of ['members', 'natsNodes', 'checkpointEvery', 'maxFileStoreBytes'] as const) {
     if (options[name] !== undefined && !isPositiveSafeInteger(options[name])) throw invalidArgument(name, 'a positive safe integer', options[name]);
   }
-  const leaderTimeoutMs = options.leaderTimeoutMs;
-  if (leaderTimeoutMs !== undefined && (!isPositiveSafeInteger(leaderTimeoutMs) || leaderTimeoutMs > MAX_TIMER_MS)) {
-    throw invalidArgument('leaderTimeoutMs', `a positive safe integer at most ${MAX_TIMER_MS} (what a timer holds)`, leaderTimeoutMs);
-  }
+  if (options.leaderTimeoutMs !== undefined) requireTimerMs('leaderTimeoutMs', options.leaderTimeoutMs, 1);
   for (const name of ['tls', 'persistent'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'boolean') throw invalidArgument(name, 'a boolean', options[name]);
   }

@@ -2,7 +2,7 @@
 import type { CoreLimits } from '../core.js';
 import { invalidArgument, LobError } from '../errors.js';
 import type { BackendName } from '../types.js';
-import { isNonNegativeSafeInteger, isPositiveSafeInteger, orDefault, refuseUnknownOptions, requirePositive } from '../validate.js';
+import { isPositiveSafeInteger, orDefault, refuseUnknownOptions, requirePositive, requireTimerMs } from '../validate.js';
 import { INDEX_GATHER_MS } from './indexer.js';
 
 export interface AutoFlushOptions {
@@ -55,12 +55,6 @@ export interface StateMachineOptions extends CoreLimits {
 
 export type ResolvedOptions = Required<Pick<StateMachineOptions, 'checkpointInterval' | 'checkpointOnClose' | 'keepCheckpoints' | 'sync' | 'maxIndexLag' | 'indexGatherMs'>> & StateMachineOptions;
 
-/**
- * The longest delay setTimeout keeps (2^31 - 1 ms, 24.8 days): a longer one fires after 1 ms, with
- * a warning of several lines on stderr, so a group commit "every 2^31 ms" flushed at once.
- */
-const MAX_TIMER_MS = 0x7fff_ffff;
-
 /** checkpointOnClose's default: below it a replay takes a few milliseconds, about what a small book's checkpoint costs the close. */
 export const CLOSE_CHECKPOINT_AFTER = 10_000;
 
@@ -94,9 +88,8 @@ export function resolveOptions(options: StateMachineOptions): ResolvedOptions {
     if (resolved[field] !== undefined) requirePositive(field, resolved[field]);
   }
   if (!isPositiveSafeInteger(resolved.maxIndexLag)) throw invalidArgument('maxIndexLag', 'a positive safe integer', resolved.maxIndexLag);
-  if (!isNonNegativeSafeInteger(resolved.indexGatherMs) || resolved.indexGatherMs > MAX_TIMER_MS) {
-    throw invalidArgument('indexGatherMs', `a non-negative safe integer at most ${MAX_TIMER_MS} (what a timer holds)`, resolved.indexGatherMs);
-  }
+  // A timer's delay: past what one holds, a group commit "every 2^31 ms" flushed at once.
+  requireTimerMs('indexGatherMs', resolved.indexGatherMs, 0);
   if (resolved.readOnly !== undefined && typeof resolved.readOnly !== 'boolean') throw invalidArgument('readOnly', 'a boolean', resolved.readOnly);
   if (resolved.readOnly === true && resolved.path === undefined) throw invalidArgument('path', 'a database directory when readOnly is true', resolved.path);
   if (resolved.readOnly === true && resolved.autoFlush !== undefined) throw invalidArgument('autoFlush', 'absent when readOnly is true', resolved.autoFlush);
@@ -110,9 +103,7 @@ export function resolveOptions(options: StateMachineOptions): ResolvedOptions {
     if (typeof auto !== 'object' || auto === null) throw invalidArgument('autoFlush', 'an object', auto);
     refuseUnknownOptions(auto, ['operations', 'milliseconds'], 'autoFlush');
     if (auto.operations !== undefined && !isPositiveSafeInteger(auto.operations)) throw invalidArgument('autoFlush.operations', 'a positive safe integer', auto.operations);
-    if (auto.milliseconds !== undefined && (!isPositiveSafeInteger(auto.milliseconds) || auto.milliseconds > MAX_TIMER_MS)) {
-      throw invalidArgument('autoFlush.milliseconds', `a positive safe integer at most ${MAX_TIMER_MS} (what a timer holds)`, auto.milliseconds);
-    }
+    if (auto.milliseconds !== undefined) requireTimerMs('autoFlush.milliseconds', auto.milliseconds, 1);
   }
   return resolved;
 }
