@@ -209,6 +209,22 @@ function resultsDirectory(flag: string, text: string): string {
   return text;
 }
 
+/**
+ * The command a results file records: `npm run bench --` and the flags given, less the
+ * `--default-out` that `npm run bench` adds itself, and with `--out`'s directory written DIR. The
+ * file lives in that directory, and its path (an absolute one names one machine) would be
+ * committed with bench/results.
+ */
+export function recordedCommand(argv: readonly string[]): string {
+  const words = ['npm run bench --'];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--default-out') i++;
+    else if (argv[i] === '--out') words.push(argv[i], argv[++i] === undefined ? '' : 'DIR');
+    else words.push(argv[i]);
+  }
+  return words.join(' ').trimEnd();
+}
+
 /** Number() took '0x10' for 16 and '' for 0: a seed is typed as decimal digits. */
 function seedOf(text: string): number {
   const seed = parseDecimalInteger(text);

@@ -16,7 +16,7 @@ import type { BenchEngine, EngineId } from './engines/index.js';
 import { exposeGc } from './gc.js';
 import { timerFloorNs } from './latency.js';
 import { machineInfo } from './machine.js';
-import { defaultOptions, SCALES } from './options.js';
+import { defaultOptions, recordedCommand, SCALES } from './options.js';
 import type { BenchOptions } from './options.js';
 import { measurePersistence, PACED_PER_SEC } from './persistence.js';
 import type { PersistenceReport } from './persistence.js';
@@ -149,7 +149,7 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
       machine,
       run: {
         scale: options.scale, seed: options.seed, chunk: scale.chunk, minSamples: scale.minSamples, timerFloorNs: timerFloor,
-        seconds: (Date.now() - started) / 1000, command: ['npm run bench --', ...process.argv.slice(2)].join(' '),
+        seconds: (Date.now() - started) / 1000, command: recordedCommand(process.argv.slice(2)),
         engineProcesses: options.oneProcess ? 'one for all' : 'one per engine',
       },
       workloads: workloadInfos,

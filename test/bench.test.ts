@@ -14,7 +14,7 @@ import { ENGINE_IDS } from '../bench/engines/engine.js';
 import { WORKLOAD_NAMES } from '../bench/workloads/workload.js';
 import type { Workload } from '../bench/workloads/workload.js';
 import { buildWorkload } from '../bench/workloads/index.js';
-import { SCALES } from '../bench/options.js';
+import { recordedCommand, SCALES } from '../bench/options.js';
 import { targetPairs } from '../bench/pairs.js';
 import { ratioTargets } from '../bench/target-pairs.js';
 import { benchCpus } from '../bench/cpu-pinning.js';
@@ -36,6 +36,12 @@ describe('where the results go', () => {
     expect(parseArgs(['--default-out', 'bench/results', '--out', 'mine']).outDir).toBe('mine');
     expect(parseArgs(['--out', 'mine', '--default-out', 'bench/results']).outDir).toBe('mine');
     expect(parseArgs(['--default-out', 'bench/results']).outDir).toBe('bench/results');
+  });
+
+  it('are not written into the results file: it records --out as DIR, and not the --default-out npm run bench adds', () => {
+    expect(recordedCommand(['--default-out', 'bench/results'])).toBe('npm run bench --');
+    expect(recordedCommand(['--out', '/home/someone/runs/first', '--no-progress'])).toBe('npm run bench -- --out DIR --no-progress');
+    expect(recordedCommand(['--quick', '--out', 'x', '--default-out', '/abs/results', '--workload', 'steady'])).toBe('npm run bench -- --quick --out DIR --workload steady');
   });
 });
 
