@@ -156,7 +156,7 @@ function renderPairs(report: BenchReport): string[] {
     `  each pass in its process's main thread's time on a core; commands per second on a core (median [min-max]); ratio = a over b round by round; ${pairs.seconds.toFixed(0)} s`,
   ];
   const pinned = pairs.pairs.some((p) => p.byCpu !== undefined);
-  if (pinned) out.push('  each round with both sides\' main threads held to one CPU, two rounds on each CPU in turn; ratio by CPU = the median of that CPU\'s rounds (of two, the lower)');
+  if (pinned) out.push('  each round with both sides\' main threads held to one CPU, two rounds on each CPU in turn; ratio by CPU = the median of that CPU\'s rounds (of two, the lower) [min-max]');
   const rows = [['  a / b', 'commands', 'a', 'min-max', 'b', 'min-max', 'ratio', 'min-max', 'ratio of medians', ...(pinned ? ['ratio by CPU'] : [])]];
   for (const p of pairs.pairs) {
     const median = (workload: string, engine: string): number | undefined =>
@@ -180,8 +180,13 @@ function renderPairs(report: BenchReport): string[] {
   return out;
 }
 
-/** `0: 1.62x, 1: 1.58x`: the median of each CPU's rounds. */
-const ratioByCpu = (p: PairedRatio): string => p.byCpu?.map((c) => `${c.cpu}: ${c.ratio.median.toFixed(2)}x`).join(', ') ?? '-';
+/**
+ * `0: 1.62x [1.60-1.66], 1: 1.58x [1.51-1.58]`: each CPU's median and range. With the range beside
+ * it, a CPU's median of two rounds (the lower) reads as one round, not as the CPU's: stop 57's
+ * "CPU 1: 0.60x" on steady-stops was one round of 0.60x beside one of 0.77x.
+ */
+const ratioByCpu = (p: PairedRatio): string =>
+  p.byCpu?.map((c) => `${c.cpu}: ${c.ratio.median.toFixed(2)}x [${c.ratio.min.toFixed(2)}-${c.ratio.max.toFixed(2)}]`).join(', ') ?? '-';
 
 function renderPendingStopsCost(report: BenchReport): string[] {
   const cost = report.pendingStopsCost;

@@ -341,7 +341,12 @@ describe('benchmark suite (--tiny)', () => {
       expect(t.actual, t.name).toMatch(/^ratio of medians .+; paired \d+\.\d\dx at worst \(.+; rounds \d+\.\d\d-\d+\.\d\d, \d+ rounds\) \(verdict on the paired figure\)$/);
       expect(t.met, t.name).toBe(t.paired!.ratio.median >= ratio.goal);
     }
-    expect(readFileSync(join(outDir, 'report.txt'), 'utf8')).toContain('TARGET RATIOS FROM ALTERNATED PASSES');
+    const report = readFileSync(join(outDir, 'report.txt'), 'utf8');
+    expect(report).toContain('TARGET RATIOS FROM ALTERNATED PASSES');
+    // Each CPU's figure carries its rounds' range: a median of two is the lower round, not the CPU's.
+    for (const p of pairs.pairs) {
+      for (const c of p.byCpu ?? []) expect(report).toContain(`${c.cpu}: ${c.ratio.median.toFixed(2)}x [${c.ratio.min.toFixed(2)}-${c.ratio.max.toFixed(2)}]`);
+    }
   });
 
   it('stores the tables as printed beside the data', () => {
