@@ -9,7 +9,7 @@
 // from one past the last sequence it got. While a subscriber replays history, the live messages
 // held behind the replay count against the same bound, and the replay waits for the reader rather
 // than queue a whole stored block at once.
-import { EVENT_SLOTS, EventHead, EventSlot, decodeEvent } from '../events.js';
+import { EVENT_SLOTS, EventHead, EventSlot, readEvent } from '../events.js';
 import { parseDecimalInteger } from '../decimal-integer.js';
 import { LobError, invalidArgument } from '../errors.js';
 import { isNonNegativeSafeInteger, refuseUnknownOptions, requireOptions } from '../validate.js';
@@ -72,7 +72,7 @@ function pushMessage(
     const head = events[o];
     // A pending stop is not market data: it shows in the feed once it triggers.
     if (events[o + EventSlot.ASSET] !== asset || (head & EventHead.PENDING) !== 0) continue;
-    message.events.push(decodeEvent(events, o));
+    message.events.push(readEvent(events, o));
     if ((head & EventHead.LEVEL) === 0) continue;
     const side = (head >> EventHead.SIDE_SHIFT) & 1;
     setLevel(side === 0 ? message.levels : (asks ??= []), side, events[o + EventSlot.PRICE], events[o + EventSlot.LEVEL_SIZE], events[o + EventSlot.LEVEL_ORDERS]);
