@@ -31,7 +31,7 @@
 // pending stop's condition held: it now enters as a limit or market order, with its own id).
 // A pending stop changes no level: its accepted, reduced and removed events carry no LEVEL bit.
 import { EVENT_KINDS, ORDER_TYPES, REASONS, SIDES, STP_MODES, TIME_IN_FORCE, EventCode, OrderTypeCode } from './codes.js';
-import { invalidArgument, type LobError } from './errors.js';
+import { invalidArgument, LobError } from './errors.js';
 import type { BookEvent, BookEventKind } from './types.js';
 
 export const EVENT_SLOTS = 12;
@@ -101,7 +101,7 @@ export class EventList {
 
   /** Event k as an object: allocates, so meant for consumers that keep events, tests and tools. */
   event(k: number): BookEvent {
-    return decodeEvent(this.records, this.at(k));
+    return readEvent(this.records, this.at(k));
   }
 
   /** Every event as an object. */
@@ -119,8 +119,33 @@ export function outOfRange(name: string, what: string, index: number, count: num
   return invalidArgument(name, `${what} index in [0, ${count})`, index);
 }
 
-/** The event record at slot offset `o` as an object. */
+/**
+ * The event record at slot offset `o` of `records` as an object. Refuses, naming what is wrong,
+ * what is not a Float64Array, an offset whose record runs past the end (INVALID_ARGUMENT), and a
+ * head no core writes (CORRUPTION): a typed array reads undefined past its end, so a short buffer
+ * gave an event of undefineds, and a wrong one an event of garbage, without a word.
+ */
 export function decodeEvent(records: Float64Array, o: number): BookEvent {
+  if (!(records instanceof Float64Array)) throw invalidArgument('records', 'a Float64Array of event records', records);
+  if (!Number.isSafeInteger(o) || o < 0 || Object.is(o, -0)) throw invalidArgument('o', 'a non-negative safe integer (a slot offset)', o);
+  if (o + EVENT_SLOTS > records.length) {
+    throw new LobError('INVALID_ARGUMENT', `records holds ${records.length} slots, too short for an event at slot ${o} (${EVENT_SLOTS} slots, to ${o + EVENT_SLOTS})`);
+  }
+  const head = records[o];
+  if (!(head >= 0 && head < MAX_HEAD && Math.floor(head) === head && EVENT_KINDS[head & EventHead.KIND_MASK] !== undefined)) {
+    throw new LobError('CORRUPTION', `records[${o}] is ${head}, not an event's head (a whole number below 2^20 whose low 4 bits are a kind, 1 to ${EVENT_KINDS.length - 1})`);
+  }
+  return readEvent(records, o);
+}
+
+/** The highest head bit (PENDING) and one: a head at or past it is not one a core wrote. */
+const MAX_HEAD = EventHead.PENDING * 2;
+
+/**
+ * @internal decodeEvent unchecked, for the records the engine and the stores hand over (the checks
+ * would be paid per event of every feed message and audit page for buffers already known good).
+ */
+export function readEvent(records: Float64Array, o: number): BookEvent {
   const head = records[o];
   const kind = head & EventHead.KIND_MASK;
   const event: BookEvent = {

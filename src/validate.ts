@@ -1,6 +1,6 @@
 // Checks of single values for the calls that are not operations (queries, options, history
 // pages). Operations are checked from the table in src/operations.ts.
-import { invalidArgument, LobError } from './errors.js';
+import { describeValue, invalidArgument, LobError } from './errors.js';
 import { isNonNegativeSafeInteger, isPositiveSafeInteger } from './operations.js';
 
 export { isNonNegativeSafeInteger, isPositiveSafeInteger } from './operations.js';
@@ -45,4 +45,22 @@ export function refuseUnknownOptions(options: object, known: readonly string[], 
   for (const name of Object.keys(options)) {
     if (!known.includes(name)) throw new LobError('INVALID_ARGUMENT', `${name} is not an option of ${of} (${known.join(', ')})`);
   }
+}
+
+/**
+ * An options (or query) object: a plain `{ ... }`. An array, a function, a Date or a Map passes
+ * `typeof value === 'object'` (or is called an object by the type), has none of the options as
+ * own keys, and was read as no options at all, its defaults in force without a word. The tag is
+ * asked rather than the prototype so that an object from another realm (a vm context, a worker's
+ * structured clone) still counts; a class instance counts too, as its fields are read as options.
+ */
+export function requireOptions(field: string, value: unknown): asserts value is object {
+  if (typeof value === 'object' && value !== null && Object.prototype.toString.call(value) === '[object Object]') return;
+  throw new LobError('INVALID_ARGUMENT', `${field} must be an object, got ${describeOptions(value)}`);
+}
+
+function describeOptions(value: unknown): string {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return describeValue(value);
+  const kind = Object.prototype.toString.call(value).slice(8, -1);
+  return `${/^[AEIOU]/.test(kind) ? 'an' : 'a'} ${kind}`;
 }

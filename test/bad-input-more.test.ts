@@ -8,9 +8,12 @@ import { parseArgs } from '../bench/options.js';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { CommandBatch } from '../src/batch.js';
 import { ClusterClient } from '../src/cluster/client.js';
+import { ClusterReply } from '../src/cluster/wire/reply.js';
 import { roundRobinLayout } from '../src/cluster/layout.js';
 import { LocalCluster } from '../src/cluster/local-cluster.js';
 import type { ClusterDescription } from '../src/cluster/nats/description.js';
+import { createEngine } from '../src/engine.js';
+import { decodeEvent, EVENT_SLOTS } from '../src/events.js';
 import { ByteReader, ByteWriter } from '../src/state/bytes.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import { tempDir } from './fixtures/state-helpers.js';
@@ -287,5 +290,53 @@ describe('an order event cursor that names none of the order\'s events', () => {
     } finally {
       await machine.close();
     }
+  });
+});
+
+describe('decodeEvent on a buffer that is short or not event records (stop 58)', () => {
+  it('refuses a record running past the end, an offset and a buffer of the wrong kind (INVALID_ARGUMENT), and a head no core writes (CORRUPTION), each on one line', async () => {
+    const engine = await createEngine();
+    engine.placeLimit({ trader: 1, asset: 1, side: 'bid', price: 100, size: 5, timestamp: 1 });
+    const records = engine.events.records.slice(0, engine.events.count * EVENT_SLOTS);
+    expect(engine.events.count).toBe(2);
+    expect(decodeEvent(records, EVENT_SLOTS)).toEqual(engine.events.event(1));
+    // A typed array reads undefined past its end: these gave an event of undefineds.
+    const refused: [Float64Array, number, string, RegExp][] = [
+      [records.subarray(0, 5), 0, 'INVALID_ARGUMENT', /^records holds 5 slots, too short for an event at slot 0 \(12 slots, to 12\)$/],
+      [records, 18, 'INVALID_ARGUMENT', /^records holds 24 slots, too short for an event at slot 18 \(12 slots, to 30\)$/],
+      [records, 24, 'INVALID_ARGUMENT', /^records holds 24 slots, too short for an event at slot 24/],
+      [records, -12, 'INVALID_ARGUMENT', /^o must be a non-negative safe integer \(a slot offset\), got -12$/],
+      [records, -0, 'INVALID_ARGUMENT', /^o must be .*, got -0$/],
+      [records, 1.5, 'INVALID_ARGUMENT', /^o must be .*, got 1.5$/],
+      [records, '0' as unknown as number, 'INVALID_ARGUMENT', /^o must be .*, got "0"$/],
+      [new Uint8Array(12) as unknown as Float64Array, 0, 'INVALID_ARGUMENT', /^records must be a Float64Array of event records, got an object$/],
+      [[1, 0, 1, 1, 1, 100, 5, 5, 0, 0, 0, 0] as unknown as Float64Array, 0, 'INVALID_ARGUMENT', /^records must be .*, got an array$/],
+      [undefined as unknown as Float64Array, 0, 'INVALID_ARGUMENT', /^records must be .*, got undefined \(missing\)$/],
+      // Zeroes, and what a wrong buffer holds, gave an event with no kind or garbage for one.
+      [new Float64Array(12), 0, 'CORRUPTION', /^records\[0\] is 0, not an event's head \(a whole number below 2\^20 whose low 4 bits are a kind, 1 to 8\)$/],
+      [new Float64Array(12).fill(1e300), 0, 'CORRUPTION', /^records\[0\] is 1e\+300, not an event's head/],
+      [Float64Array.of(...records, ...new Float64Array(12)), 24, 'CORRUPTION', /^records\[24\] is 0, not an event's head/],
+      [Float64Array.of(1.5, ...records.subarray(1)), 0, 'CORRUPTION', /^records\[0\] is 1.5, not/],
+      [Float64Array.of(2 ** 20 + 1, ...records.subarray(1)), 0, 'CORRUPTION', /^records\[0\] is 1048577, not/],
+      [Float64Array.of(NaN, ...records.subarray(1)), 0, 'CORRUPTION', /^records\[0\] is NaN, not/],
+      [Float64Array.of(9, ...records.subarray(1)), 0, 'CORRUPTION', /^records\[0\] is 9, not/],
+    ];
+    for (const [buffer, o, code, message] of refused) {
+      const error = (() => { try { decodeEvent(buffer, o); } catch (e) { return e; } })();
+      expect(error, `${String(buffer?.length)} at ${o}`).toMatchObject({ code, message: expect.stringMatching(message) });
+    }
+    // An offset into a longer buffer is still read where it points.
+    expect(decodeEvent(Float64Array.of(7, ...records), 1)).toEqual(engine.events.event(0));
+  });
+
+  it('ClusterReply refuses bytes and commands of the wrong kind with INVALID_ARGUMENT naming them, not a TypeError from inside', () => {
+    expect(() => new ClusterReply(undefined as never, new Float64Array(0))).toThrowError(expect.objectContaining({
+      code: 'INVALID_ARGUMENT', message: 'bytes must be a Uint8Array (a reply as it arrived), got undefined (missing)',
+    }));
+    expect(() => new ClusterReply(new Uint8Array(64), [] as never)).toThrowError(expect.objectContaining({
+      code: 'INVALID_ARGUMENT', message: "commands must be a Float64Array (the request's command slots), got an array",
+    }));
+    // Past those, a short reply was refused before, and still is.
+    expect(() => new ClusterReply(new Uint8Array(3), new Float64Array(0))).toThrowError(expect.objectContaining({ code: 'CORRUPTION' }));
   });
 });

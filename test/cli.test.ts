@@ -214,8 +214,8 @@ describe('demo', () => {
     // The built CLI, as the process runs it: it finds package.json from dist/.
     const { buildProgram, ExitStatus } = await import(new URL('../dist/src/cli/program.js', import.meta.url).href) as typeof import('../src/cli/program.js');
     // Parsed in this process with every action a no-op: a parse that took both values starts nothing.
-    const inertProgram = (): Command => {
-      const program = buildProgram(new ExitStatus());
+    const inertProgram = async (): Promise<Command> => {
+      const program = await buildProgram(new ExitStatus());
       const silence = (command: Command): void => {
         command.action(() => {});
         command.commands.forEach(silence);
@@ -223,7 +223,7 @@ describe('demo', () => {
       program.commands.forEach(silence);
       return program;
     };
-    const program = inertProgram();
+    const program = await inertProgram();
     const checked: string[] = [];
     const visit = async (command: Command, words: string[]): Promise<void> => {
       for (const option of command.options) {
@@ -231,7 +231,7 @@ describe('demo', () => {
         // A value every parser of ours takes: 1 is a count, a seed, a port, an id and a path.
         const value = option.argChoices?.[0] ?? '1';
         const flag = option.long ?? option.short as string;
-        const parsed = inertProgram().parseAsync([...words, flag, value, flag, value], { from: 'user' });
+        const parsed = (await inertProgram()).parseAsync([...words, flag, value, flag, value], { from: 'user' });
         await expect(parsed, `${words.join(' ')} ${flag}`).rejects.toThrow(new RegExp(`^option '${escapeRegExp(option.flags)}' given twice`));
         checked.push(`${words.join(' ')} ${flag}`);
       }

@@ -1,10 +1,13 @@
 // Human-readable rendering of numbers and small tables. Fixed en-US grouping so output reads the
 // same on every machine and tests can match it.
 
-const GROUPED = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+// Built on first use: constructing it takes some 20 ms of CPU, which a command printing no count
+// (or the help) need not pay.
+let grouped: Intl.NumberFormat | undefined;
 
 export function formatCount(value: number): string {
-  return GROUPED.format(value);
+  grouped ??= new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+  return grouped.format(value);
 }
 
 export function formatRate(perSecond: number): string {

@@ -15,7 +15,7 @@ import { assertBatch, type BatchResults, COMMAND_BYTES, COMMAND_SLOTS, CommandBa
 import { ORDER_STATUS, REJECT_REASONS, StatusCode } from '../codes.js';
 import { invalidArgument, LobError } from '../errors.js';
 import { Slot } from '../operations.js';
-import { isPositiveSafeInteger, MAX_TIMER_MS, refuseUnknownOptions } from '../validate.js';
+import { isPositiveSafeInteger, MAX_TIMER_MS, refuseUnknownOptions, requireOptions } from '../validate.js';
 import type {
   BookEvent, CancelAllRequest, CancelAllResult, CancelRequest, CancelResult, Fill, LimitOrderRequest, MarketOrderRequest, ModifyRequest,
   OcoOrderRequest, Only, OrderResult, OrderStatus, ReduceRequest, StopOrderRequest,
@@ -359,7 +359,7 @@ const CLIENT_OPTIONS = ['attemptTimeoutMs', 'deadlineMs', 'perShardWindow', 'max
  * and applied, a second time.
  */
 function checkClientOptions(options: ClusterClientOptions): void {
-  if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', options);
+  requireOptions('options', options);
   refuseUnknownOptions(options, CLIENT_OPTIONS, 'ClusterClient');
   for (const name of CLIENT_OPTIONS) {
     const value = options[name];

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BackendName } from '../types.js';
 import { invalidArgument } from '../errors.js';
-import { isPositiveSafeInteger, refuseUnknownOptions, requireTimerMs } from '../validate.js';
+import { isPositiveSafeInteger, refuseUnknownOptions, requireOptions, requireTimerMs } from '../validate.js';
 import { roundRobinLayout } from './layout.js';
 import type { MemberEvent } from './member.js';
 import { connectAs } from './nats/connect.js';
@@ -91,6 +91,8 @@ export class LocalCluster {
 
   /** Stops every member and server; a temp run directory goes too unless `keepRunDir` (to look into a failure). */
   async stop(options: { keepRunDir?: boolean } = {}): Promise<void> {
+    // Checked before anything stops: refused, the cluster is still whole to stop properly.
+    requireOptions('options', options);
     await this.supervisor.stopAll();
     await this.nats.stop();
     if (this.removeRunDir === null) return;
@@ -110,7 +112,7 @@ const LOCAL_CLUSTER_OPTIONS: readonly (keyof LocalClusterOptions)[] = [
  * (shards and assets: roundRobinLayout.)
  */
 function checkOptions(options: LocalClusterOptions): void {
-  if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', options);
+  requireOptions('options', options);
   refuseUnknownOptions(options, LOCAL_CLUSTER_OPTIONS, 'LocalCluster.start');
   if (options.runDir !== undefined && (typeof options.runDir !== 'string' || options.runDir === '')) throw invalidArgument('runDir', 'a non-empty string', options.runDir);
   for (const name of ['members', 'natsNodes', 'checkpointEvery', 'maxFileStoreBytes'] as const) {

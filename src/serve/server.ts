@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { invalidArgument } from '../errors.js';
+import { requireOptions } from '../validate.js';
 import { CLOSE_GRACE_MS, ClientSession, type SessionLimits } from './client-session.js';
 import type { MarketMachine } from './feed.js';
 import { FeedRelay } from './feed-relay.js';
@@ -120,6 +121,8 @@ function plainResponse(response: ServerResponse, status: number, text: string, e
 }
 
 export async function startServer(options: ServeOptions): Promise<LobServer> {
+  requireOptions('options', options);
+  if (options.limits !== undefined) requireOptions('limits', options.limits);
   const limits: ServeLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const host = options.host ?? '127.0.0.1';
   const { machine, source } = options;

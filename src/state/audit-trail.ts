@@ -2,7 +2,7 @@
 // a trader's orders, an order by its client id. All of it is read from the event blocks (the
 // commits' truth) through the derived index (keys.ts): an order's record is its events folded.
 import { EventCode, EVENT_KINDS, ORDER_TYPES, OrderTypeCode, REASONS, SIDES, STP_MODES, TIME_IN_FORCE } from '../codes.js';
-import { EVENT_SLOTS, EventHead, EventSlot, decodeEvent } from '../events.js';
+import { EVENT_SLOTS, EventHead, EventSlot, readEvent } from '../events.js';
 import type { OrderEventCursor, OrderEventPage, OrderEventQuery, OrderRecord, RecordedEvent, RejectReason, RemovalReason, TraderOrderQuery } from '../types.js';
 import { invalidArgument, LobError } from '../errors.js';
 import { isNonNegativeSafeInteger, orDefault } from '../validate.js';
@@ -134,7 +134,7 @@ class RecordFolder {
 }
 
 function recordedEvent(block: ReadBlock, k: number): RecordedEvent {
-  const event = decodeEvent(block.events, k * EVENT_SLOTS) as RecordedEvent;
+  const event = readEvent(block.events, k * EVENT_SLOTS) as RecordedEvent;
   event.seq = event.command;
   event.height = block.heights[k];
   if (block.fillSeqs[k] !== 0) event.fillSeq = block.fillSeqs[k];

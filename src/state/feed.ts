@@ -9,10 +9,10 @@
 // from one past the last sequence it got. While a subscriber replays history, the live messages
 // held behind the replay count against the same bound, and the replay waits for the reader rather
 // than queue a whole stored block at once.
-import { EVENT_SLOTS, EventHead, EventSlot, decodeEvent } from '../events.js';
+import { EVENT_SLOTS, EventHead, EventSlot, readEvent } from '../events.js';
 import { parseDecimalInteger } from '../decimal-integer.js';
 import { LobError, invalidArgument } from '../errors.js';
-import { isNonNegativeSafeInteger, refuseUnknownOptions } from '../validate.js';
+import { isNonNegativeSafeInteger, refuseUnknownOptions, requireOptions } from '../validate.js';
 import { EventCode, SIDES } from '../codes.js';
 import type { FeedMessage, LevelUpdate, SubscribeOptions } from '../types.js';
 import type { Commit } from './commit-builder.js';
@@ -72,7 +72,7 @@ function pushMessage(
     const head = events[o];
     // A pending stop is not market data: it shows in the feed once it triggers.
     if (events[o + EventSlot.ASSET] !== asset || (head & EventHead.PENDING) !== 0) continue;
-    message.events.push(decodeEvent(events, o));
+    message.events.push(readEvent(events, o));
     if ((head & EventHead.LEVEL) === 0) continue;
     const side = (head >> EventHead.SIDE_SHIFT) & 1;
     setLevel(side === 0 ? message.levels : (asks ??= []), side, events[o + EventSlot.PRICE], events[o + EventSlot.LEVEL_SIZE], events[o + EventSlot.LEVEL_ORDERS]);
@@ -404,7 +404,7 @@ export class FeedPublisher implements CommitFollower {
 }
 
 function parseOptions(options: SubscribeOptions): { wanted?: (asset: number) => boolean; from: Map<number, number>; maxBuffered: number } {
-  if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', options);
+  requireOptions('options', options);
   refuseUnknownOptions(options, ['assets', 'fromSeq', 'maxBuffered'], 'subscribe');
   const { assets, fromSeq, maxBuffered = DEFAULT_MAX_BUFFERED } = options;
   let wanted: ((asset: number) => boolean) | undefined;
@@ -425,7 +425,9 @@ function parseOptions(options: SubscribeOptions): { wanted?: (asset: number) => 
     }
     from.set(assets[0], fromSeq);
   } else if (fromSeq !== undefined) {
+    // A Map's entries are not its keys, and an array's are its indexes: either read as another map.
     if (typeof fromSeq !== 'object' || fromSeq === null) throw invalidArgument('fromSeq', 'a number or a map of asset to seq', fromSeq);
+    requireOptions('fromSeq', fromSeq);
     // An object's keys are text: Number() would read '0x1' and '1e0' as asset 1, and '' as asset 0.
     for (const [key, seq] of Object.entries(fromSeq)) {
       const asset = parseDecimalInteger(key);

@@ -21,7 +21,7 @@
 //  62  u16  0
 //  64  ...  results, fills, events, message
 import { BatchResults } from '../../batch.js';
-import { LobError } from '../../errors.js';
+import { invalidArgument, LobError } from '../../errors.js';
 import { EVENT_STRIDE, FILL_STRIDE, RESULT_STRIDE } from '../engine-layout.js';
 import { checkHeader, viewOf } from './bytes.js';
 
@@ -165,6 +165,9 @@ export class ClusterReply {
 
   /** `commands`: the request's command slots (fills take their command's timestamp). */
   constructor(bytes: Uint8Array, commands: Float64Array) {
+    // Exported: a caller's undefined would otherwise be a TypeError from deep in the header's read.
+    if (!(bytes instanceof Uint8Array)) throw invalidArgument('bytes', 'a Uint8Array (a reply as it arrived)', bytes);
+    if (!(commands instanceof Float64Array)) throw invalidArgument('commands', "a Float64Array (the request's command slots)", commands);
     const view = checkHeader(bytes, 'reply', REPLY_HEADER_BYTES, REPLY_VERSION, REPLY_KIND);
     const code = bytes[STATUS_OFFSET];
     const status = STATUS_NAMES[code];
