@@ -112,6 +112,8 @@ export class Indexer implements CommitFollower {
     // How far stored entries may reach: the head, or the window a crash cut short (its first write
     // says how far it went).
     const reach = Math.max(head, storedReach === undefined ? 0 : decodeUint(indexReachKey(), storedReach, 'index-reach'));
+    // Stopped meanwhile (halt()): the store is about to close, and a read more would reach it closed.
+    if (this.stopped) throw stoppedBehind();
     // Past the journal only after a machine crash with sync off, when the index database kept
     // writes the main one lost: those entries name sequences and order ids the journal will give
     // out again, so all of them go and the indexes are derived from the first entry. (Entries up to
@@ -127,6 +129,7 @@ export class Indexer implements CommitFollower {
     let reached = head;
     for await (const block of new History(this.store).blocksFrom(head + 1)) {
       if (block.lastSeq > through) break;
+      if (this.stopped) throw stoppedBehind();
       this.derive(block);
       reached = block.lastSeq;
     }
@@ -185,6 +188,17 @@ export class Indexer implements CommitFollower {
     const waiting = this.boundWaiters;
     this.boundWaiters = [];
     for (const waiter of waiting) waiter.reject(stoppedBehind());
+  }
+
+  /**
+   * Stops (stop()) and waits for what is under way to end: the start, which ends at its next read,
+   * and a window in flight. Once it resolves the indexer touches the store no more, which may then
+   * close. What a close does with indexes it does not wait to see written.
+   */
+  async halt(): Promise<void> {
+    this.stop();
+    await this.ready.catch(() => undefined);
+    await this.writing;
   }
 
   /**
@@ -291,10 +305,13 @@ export class Indexer implements CommitFollower {
       `the commits are durable, but the indexes are ${this.lag} entries behind (maxIndexLag ${bound}) and cannot be written: ${detail}`, { cause: error });
   }
 
-  /** Resolves once everything derived so far is written (or a write, or the start, has failed). */
+  /**
+   * Resolves once everything derived so far is written (or a write, or the start, has failed). A
+   * read-only view writes nothing: once its start is done, nothing of it is under way.
+   */
   idle(): Promise<void> {
     if (!this.started) return this.ready.then(() => this.idle(), () => undefined);
-    if (this.writing === null && this.queue.length === 0) return Promise.resolve();
+    if (!this.writable || (this.writing === null && this.queue.length === 0)) return Promise.resolve();
     return new Promise((resolve) => {
       this.idleWaiters.push(resolve);
       if (this.writing === null) this.writeBehind();

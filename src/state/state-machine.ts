@@ -569,7 +569,8 @@ export class CoreStateMachine {
   private async flushAndLoad(): Promise<RecoveryReport> {
     this.disarmAutoFlush();
     await this.commitAll();
-    if (!this.readOnly) await this.p.indexer.idle();
+    // The indexes being replaced must not go on reading beside the new ones.
+    await this.p.indexer.idle();
     try {
       return await this.load();
     } catch (error) {
@@ -622,6 +623,10 @@ export class CoreStateMachine {
       throw error;
     }
     await this.readsDone();
+    // Nothing of the indexes may run once the store closes: a read-only view's start, still
+    // deriving what its copy's indexes lack, stops at its next read (queries asked before the close
+    // have had their answers), and anything else under way ends first.
+    await this.p.indexer.halt();
     this.feed.closeAll();
     this.state = 'closed';
     const where = this.persistent ? `the database ${this.options.path}` : 'in memory';
