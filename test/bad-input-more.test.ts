@@ -11,6 +11,8 @@ import { ClusterClient } from '../src/cluster/client.js';
 import { ClusterReply } from '../src/cluster/wire/reply.js';
 import { roundRobinLayout } from '../src/cluster/layout.js';
 import { LocalCluster } from '../src/cluster/local-cluster.js';
+import { ShardMember } from '../src/cluster/member.js';
+import { NatsCluster } from '../src/cluster/nats/servers.js';
 import type { ClusterDescription } from '../src/cluster/nats/description.js';
 import { createEngine } from '../src/engine.js';
 import { decodeEvent, EVENT_SLOTS } from '../src/events.js';
@@ -231,6 +233,54 @@ describe('LocalCluster.start options', () => {
     }
     expect(fs.readdirSync(runDir)).toEqual([]);
   }, 120_000);
+});
+
+describe('NatsCluster.start and ShardMember options', () => {
+  it('refuse a bad field naming it, before a directory, a server or a connection is made', async () => {
+    const runDir = path.join(tempDir('nats-cluster-options'), 'run');
+    const layout = roundRobinLayout(2, 4);
+    const refused: [object, string][] = [
+      [{ layout }, 'runDir must be a non-empty string, got undefined (missing)'],
+      [{ runDir: '', layout }, 'runDir must be a non-empty string, got ""'],
+      [{ runDir }, 'layout must be an object, got undefined (missing)'],
+      [{ runDir, layout: [layout] }, 'layout must be an object, got an array'],
+      [{ runDir, layout: { clusterId: layout.clusterId, shards: [{ shard: 0, assets: 3 }] } }, 'layout.shards[0].assets must be an array, got 3'],
+      [{ runDir, layout: { ...layout, clusterId: 'cluster' } }, 'clusterId must be 12 lowercase hex digits, got "cluster"'],
+      [{ runDir, layout, nodes: 0 }, 'nodes must be a positive safe integer, got 0'],
+      [{ runDir, layout, host: 7 }, 'host must be a non-empty string, got 7'],
+      [{ runDir, layout, tls: 1 }, 'tls must be a boolean, got 1'],
+      [{ runDir, layout, readyTimeoutMs: -1 }, 'readyTimeoutMs must be a positive safe integer at most 2147483647 (what a timer holds), got -1'],
+      [{ runDir, layout, maxFileStoreBytes: 1.5 }, 'maxFileStoreBytes must be a positive safe integer, got 1.5'],
+      [{ runDir, layout, node: 3 }, expect.stringMatching(/^node is not an option of NatsCluster.start \(/) as unknown as string],
+    ];
+    for (const [options, message] of refused) {
+      await expect(NatsCluster.start(options as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message });
+    }
+    // Nothing was made: no keys, no configs, so no server could have started.
+    expect(fs.existsSync(runDir)).toBe(false);
+
+    // A description whose servers listen nowhere: a member let through would fail connecting, not refuse.
+    const description = { version: 1, layout, host: '127.0.0.1', servers: ['nats://127.0.0.1:1'], nodes: [], credentials: {}, streamReplicas: 1 } as ClusterDescription;
+    const member = { runDir, description, shard: 1, memberId: 0, emit: () => {} };
+    const refusedMember: [object, string][] = [
+      [{ ...member, shard: 2 }, 'shard must be a shard of the description\'s layout (0 to 1), got 2'],
+      [{ ...member, shard: -1 }, 'shard must be a non-negative safe integer, got -1'],
+      [{ ...member, memberId: '0' }, 'memberId must be a non-negative safe integer, got "0"'],
+      [{ ...member, emit: undefined }, 'emit must be a function, got undefined (missing)'],
+      [{ ...member, description: { ...description, layout: undefined } }, 'description.layout must be an object, got undefined (missing)'],
+      [{ ...member, description: { ...description, servers: [] } }, 'description.servers must be a non-empty array of server URLs, got an array'],
+      [{ ...member, description: new Map() }, 'description must be an object, got a Map'],
+      [{ ...member, dir: '' }, 'dir must be a non-empty string, got ""'],
+      [{ ...member, backend: 'rust' }, 'backend must be one of wasm, js, got "rust"'],
+      [{ ...member, checkpointEvery: 0 }, 'checkpointEvery must be a positive safe integer, got 0'],
+      [{ ...member, leaderTimeoutMs: 0 }, 'leaderTimeoutMs must be a positive safe integer at most 2147483647 (what a timer holds), got 0'],
+      [{ ...member, memberID: 0 }, expect.stringMatching(/^memberID is not an option of ShardMember \(/) as unknown as string],
+    ];
+    for (const [options, message] of refusedMember) {
+      // The constructor refuses: start(), which connects, is never reached.
+      expect(() => new ShardMember(options as never)).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT', message }));
+    }
+  });
 });
 
 describe('an order event cursor', () => {

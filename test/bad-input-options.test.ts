@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { ClusterClient } from '../src/cluster/client.js';
 import { roundRobinLayout } from '../src/cluster/layout.js';
 import { LocalCluster } from '../src/cluster/local-cluster.js';
+import { ShardMember } from '../src/cluster/member.js';
+import { NatsCluster } from '../src/cluster/nats/servers.js';
 import type { ClusterDescription } from '../src/cluster/nats/description.js';
 import { createEngine } from '../src/engine.js';
 import { startServer } from '../src/serve/server.js';
@@ -92,6 +94,8 @@ describe('the cluster\'s and the server\'s options', () => {
       expect(() => new ClusterClient(connection, description, bad as never), described).toThrowError(refusal('options', described));
       await expect(ClusterClient.connect('/nonexistent-run-dir', description, bad as never), described).rejects.toThrowError(refusal('options', described));
       await expect(LocalCluster.start(bad as never), described).rejects.toThrowError(refusal('options', described));
+      await expect(NatsCluster.start(bad as never), described).rejects.toThrowError(refusal('options', described));
+      expect(() => new ShardMember(bad as never), described).toThrowError(refusal('options', described));
       await expect(startServer(bad as never), described).rejects.toThrowError(refusal('options', described));
       await expect(startServer({ limits: bad } as never), described).rejects.toThrowError(refusal('limits', described));
       // Before its members stop: on a cluster of nothing, a check that let it through would fail reading them.

@@ -5,14 +5,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BackendName } from '../types.js';
-import { invalidArgument } from '../errors.js';
-import { isPositiveSafeInteger, refuseUnknownOptions, requireOptions, requireTimerMs } from '../validate.js';
+import { requireOptions } from '../validate.js';
 import { roundRobinLayout } from './layout.js';
 import type { MemberEvent } from './member.js';
 import { connectAs } from './nats/connect.js';
 import type { ClusterDescription } from './nats/description.js';
 import { ADMIN_ROLE } from './nats/roles.js';
 import { NatsCluster } from './nats/servers.js';
+import { checkClusterOptions } from './option-checks.js';
 import { createShardStreams } from './streams.js';
 import { ClusterSupervisor } from './supervisor.js';
 
@@ -112,16 +112,5 @@ const LOCAL_CLUSTER_OPTIONS: readonly (keyof LocalClusterOptions)[] = [
  * (shards and assets: roundRobinLayout.)
  */
 function checkOptions(options: LocalClusterOptions): void {
-  requireOptions('options', options);
-  refuseUnknownOptions(options, LOCAL_CLUSTER_OPTIONS, 'LocalCluster.start');
-  if (options.runDir !== undefined && (typeof options.runDir !== 'string' || options.runDir === '')) throw invalidArgument('runDir', 'a non-empty string', options.runDir);
-  for (const name of ['members', 'natsNodes', 'checkpointEvery', 'maxFileStoreBytes'] as const) {
-    if (options[name] !== undefined && !isPositiveSafeInteger(options[name])) throw invalidArgument(name, 'a positive safe integer', options[name]);
-  }
-  if (options.leaderTimeoutMs !== undefined) requireTimerMs('leaderTimeoutMs', options.leaderTimeoutMs, 1);
-  for (const name of ['tls', 'persistent'] as const) {
-    if (options[name] !== undefined && typeof options[name] !== 'boolean') throw invalidArgument(name, 'a boolean', options[name]);
-  }
-  if (options.backend !== undefined && options.backend !== 'wasm' && options.backend !== 'js') throw invalidArgument('backend', 'one of wasm, js', options.backend);
-  if (options.onEvent !== undefined && typeof options.onEvent !== 'function') throw invalidArgument('onEvent', 'a function', options.onEvent);
+  checkClusterOptions(options, LOCAL_CLUSTER_OPTIONS, [], 'LocalCluster.start');
 }

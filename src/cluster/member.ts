@@ -4,7 +4,7 @@
 // sequence, so of several members claiming at once exactly one wins, and a deposed leader's
 // next append is refused.
 import type { NatsConnection } from '@nats-io/transport-node';
-import { LobError } from '../errors.js';
+import { invalidArgument, LobError } from '../errors.js';
 import type { BackendName } from '../types.js';
 import { Backoff } from './backoff.js';
 import { StreamFollower } from './follower.js';
@@ -15,6 +15,7 @@ import { connectAs } from './nats/connect.js';
 import { BadMessageLog, guardedCallback } from './nats/guard.js';
 import type { ClusterDescription } from './nats/description.js';
 import { leaderRole, replicaRole } from './nats/roles.js';
+import { checkClusterOptions } from './option-checks.js';
 import { ShardRouter } from './router.js';
 import { ShardState, type CheckpointMark, type RecoveryFromDisk } from './shard-state.js';
 import { isStreamNotFound, storedRecord } from './streams.js';
@@ -34,6 +35,18 @@ export interface MemberOptions {
   /** Silence from the leader after which the first-ranked member claims (ms). */
   leaderTimeoutMs?: number;
   emit: (event: MemberEvent) => void;
+}
+
+const MEMBER_OPTIONS: readonly (keyof MemberOptions)[] = ['runDir', 'description', 'shard', 'memberId', 'dir', 'backend', 'checkpointEvery', 'leaderTimeoutMs', 'emit'];
+
+/**
+ * INVALID_ARGUMENT naming the option, before a connection opens: unchecked, a description without
+ * a layout ended in a TypeError, and a shard the layout lacks joined subjects no leader publishes on.
+ */
+function checkMemberOptions(options: MemberOptions): void {
+  checkClusterOptions(options, MEMBER_OPTIONS, ['runDir', 'description', 'shard', 'memberId', 'emit'], 'ShardMember');
+  const shards = options.description.layout.shards.length;
+  if (options.shard >= shards) throw invalidArgument('shard', `a shard of the description's layout (0 to ${shards - 1})`, options.shard);
 }
 
 export type MemberEvent =
@@ -106,6 +119,7 @@ export class ShardMember {
   private readonly badMessages = new BadMessageLog((line) => this.log(line));
 
   constructor(private readonly options: MemberOptions) {
+    checkMemberOptions(options);
     this.subjects = shardSubjects(options.description.layout.clusterId, options.shard);
     this.audit = new HashAudit(options.memberId, (d) => {
       process.stderr.write(`lobcore cluster: DIVERGENCE on shard ${d.shard} at batch ${d.batchSeq}: member ${d.ownMember} has ${d.ownHash}, member ${d.otherMember} has ${d.otherHash}\n`);

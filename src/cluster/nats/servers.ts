@@ -15,6 +15,7 @@ import { writeDescription, type ClusterDescription, type NodeDescription } from 
 import { freePorts } from './ports.js';
 import { ADMIN_ROLE, allRoles, rolePermissions } from './roles.js';
 import { untilAnswered } from './retry.js';
+import { checkClusterOptions } from '../option-checks.js';
 import { makeLoopbackCertificates, type TlsFiles } from './tls.js';
 import { killOnExit, terminate } from '../child-processes.js';
 
@@ -32,6 +33,8 @@ export interface NatsClusterOptions {
   maxFileStoreBytes?: number;
 }
 
+const NATS_CLUSTER_OPTIONS: readonly (keyof NatsClusterOptions)[] = ['runDir', 'layout', 'nodes', 'host', 'tls', 'readyTimeoutMs', 'maxFileStoreBytes'];
+
 const START_ATTEMPTS = 3;
 
 export class NatsCluster {
@@ -47,6 +50,9 @@ export class NatsCluster {
 
   /** Writes the run directory (keys, configs, cluster.json) and starts every node. */
   static async start(options: NatsClusterOptions): Promise<NatsCluster> {
+    // Checked before a directory, a key or a server is made: unchecked, a layout that was no object
+    // ended in a TypeError, and nodes: 0 wrote a run directory for a cluster of no server.
+    checkClusterOptions(options, NATS_CLUSTER_OPTIONS, ['runDir', 'layout'], 'NatsCluster.start');
     const binary = requireNatsServer();
     const count = options.nodes ?? 3;
     const host = options.host ?? '127.0.0.1';
