@@ -233,6 +233,22 @@ describe('LocalCluster.start options', () => {
     }
     expect(fs.readdirSync(runDir)).toEqual([]);
   }, 120_000);
+
+  it('refuses a bad shard or asset count before it makes a temporary run directory (one was left until the process exited)', async () => {
+    const tmp = tempDir('local-cluster-layout');
+    const before = process.env.TMPDIR;
+    process.env.TMPDIR = tmp; // os.tmpdir() reads it at each call; start() refuses before its first await
+    let started: Promise<LocalCluster>[];
+    try {
+      started = [LocalCluster.start({ shards: 0 }), LocalCluster.start({ assets: 1.5 })];
+    } finally {
+      if (before === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = before;
+    }
+    await expect(started[0]).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^shards /) as unknown as string });
+    await expect(started[1]).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^assets /) as unknown as string });
+    expect(fs.readdirSync(tmp)).toEqual([]);
+  });
 });
 
 describe('NatsCluster.start and ShardMember options', () => {

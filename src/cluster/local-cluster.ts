@@ -52,12 +52,13 @@ export class LocalCluster {
   /** NATS up, streams made, every member started and every shard led. */
   static async start(options: LocalClusterOptions = {}): Promise<LocalCluster> {
     checkOptions(options);
+    // Before the run directory: a layout refused (shards, assets) must leave nothing behind.
+    const layout = roundRobinLayout(options.shards ?? 2, options.assets ?? 6);
     const runDir = options.runDir ?? mkdtempSync(join(tmpdir(), 'lobcore-cluster-'));
     // A run ended by a signal (stopChildrenOnSignal ends the process) never reaches stop(): a temp
     // run directory goes at exit then, unless stop() kept it or removed it first.
     const removeRunDir = options.runDir === undefined ? (): void => rmSync(runDir, { recursive: true, force: true }) : null;
     if (removeRunDir !== null) process.once('exit', removeRunDir);
-    const layout = roundRobinLayout(options.shards ?? 2, options.assets ?? 6);
     const nats = await NatsCluster.start({ runDir, layout, nodes: options.natsNodes ?? 3, tls: options.tls, maxFileStoreBytes: options.maxFileStoreBytes });
     const supervisor = new ClusterSupervisor({
       runDir,
