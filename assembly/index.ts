@@ -8,7 +8,7 @@ import { placeOco as placeOcoPair, placeStop as placeStopOrder, runTriggers } fr
 import { resetLevels } from './levels';
 import { resetBooks } from './books';
 import { resetTraders } from './traders';
-import { resetOrderIndex, indexBytes } from './order-index';
+import { resetOrderIndex, indexBytes, indexDisplacement } from './order-index';
 import { resetBuffers, clearFills, fillCount, reserveInput as reserveInputBuffer } from './buffers';
 import {
   hostBlock, resetHostBlock, OUT, OUT_EVENT_COUNT, OUT_FILL_COUNT, HB_EVENTS, HB_EVENT_CAPACITY, HB_FILLS, HB_MEMORY_PAGES,
@@ -252,4 +252,7 @@ export function memoryRefusals(): u32 {
 }
 export function orderIndexBytes(): usize {
   return indexBytes();
+}
+export function orderIndexDisplacement(): f64 {
+  return indexDisplacement();
 }

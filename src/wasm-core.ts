@@ -55,6 +55,7 @@ interface CoreExports {
   memoryRefusals(): number;
   priceLevels(): number;
   orderIndexBytes(): number;
+  orderIndexDisplacement(): number;
 }
 
 /** The core's snapshot chunk (assembly/snapshot.ts CHUNK_BYTES): a restore is fed at most this much a call. */
@@ -546,6 +547,10 @@ export class WasmCore implements MatchingCore {
   /** Bytes of the id -> order index table (for memory reports). */
   orderIndexBytes(): number {
     return this.x.orderIndexBytes();
+  }
+  /** The id index's entries' distances from their homes, summed (the probes its lookups pay; for the tests). */
+  orderIndexDisplacement(): number {
+    return this.x.orderIndexDisplacement();
   }
   memoryBytes(): number {
     return this.x.memory.buffer.byteLength;
