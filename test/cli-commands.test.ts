@@ -3,21 +3,13 @@
 // RocksDB, the cluster, the server) for a list of names. These hold the list to the definitions,
 // and count what a run really imports.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Help } from 'commander';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { COMMANDS, ExitStatus } from '../src/cli/program.js';
+import { tempDir } from './fixtures/state-helpers.js';
 import { MAIN, ROOT, run } from './helpers/cli.js';
-
-let scratch: string;
-beforeAll(() => {
-  scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'lobcore-cli-commands-'));
-});
-afterAll(() => {
-  fs.rmSync(scratch, { recursive: true, force: true });
-});
 
 describe('the program\'s list of commands', () => {
   it('names each command with the term, summary and visibility its own definition gives', async () => {
@@ -34,7 +26,7 @@ describe('the program\'s list of commands', () => {
 
 /** The modules under dist/src a `lobcore ...args` run imported, relative to dist/src. */
 async function modulesImported(...args: string[]): Promise<string[]> {
-  const log = path.join(scratch, `${args.join('-') || 'bare'}.log`);
+  const log = path.join(tempDir('lobcore-cli-commands'), `${args.join('-') || 'bare'}.log`);
   const hooks = pathToFileURL(path.join(ROOT, 'test/fixtures/module-log-hooks.mjs')).href;
   const register = `data:text/javascript,import{register}from"node:module";register(${JSON.stringify(hooks)})`;
   const result = await run(process.execPath, ['--no-warnings', '--import', register, MAIN, ...args], { env: { ...process.env, LOBCORE_MODULE_LOG: log } });
