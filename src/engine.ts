@@ -1,6 +1,6 @@
 // The engine contract that both backends implement, and the factory that picks one.
 import { LobError, invalidArgument } from './errors.js';
-import { orDefault, refuseUnknownOptions, requireOptions, requirePositive } from './validate.js';
+import { orDefault, refuseUnknownOptions, requirePositive } from './validate.js';
 import type { BatchResults, CommandBatch } from './batch.js';
 import type { EventList } from './events.js';
 import type { CoreOptions } from './core.js';
@@ -136,8 +136,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
 const ENGINE_OPTIONS: readonly (keyof EngineOptions)[] = ['backend', 'events', 'maxOrders', 'maxLevels', 'maxMemoryBytes'];
 
 function validateEngineOptions(options: EngineOptions): void {
-  requireOptions('options', options);
-  refuseUnknownOptions(options, ENGINE_OPTIONS, 'createEngine');
+  refuseUnknownOptions('options', options, ENGINE_OPTIONS, 'createEngine');
   for (const field of ['maxOrders', 'maxLevels', 'maxMemoryBytes'] as const) {
     if (options[field] !== undefined) requirePositive(field, options[field]);
   }

@@ -37,11 +37,12 @@ export function orDefault<T>(value: T | undefined, fallback: T): T {
 }
 
 /**
- * Refuses a name `options` carries that is not one of `known`: a misspelt option (`maxOrdrs`)
- * would otherwise leave its default in force without a word. For options, read once; not for the
- * per-call requests, where walking the keys would cost every call.
+ * An options (or query) object `field` (requireOptions) carrying no name but one of `known`: a
+ * misspelt option (`maxOrdrs`) would otherwise leave its default in force without a word. For
+ * options, read once; not for the per-call requests, where walking the keys would cost every call.
  */
-export function refuseUnknownOptions(options: object, known: readonly string[], of: string): void {
+export function refuseUnknownOptions(field: string, options: unknown, known: readonly string[], of: string): asserts options is object {
+  requireOptions(field, options);
   for (const name of Object.keys(options)) {
     if (!known.includes(name)) throw new LobError('INVALID_ARGUMENT', `${name} is not an option of ${of} (${known.join(', ')})`);
   }

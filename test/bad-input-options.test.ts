@@ -102,5 +102,8 @@ describe('the cluster\'s and the server\'s options', () => {
       await expect(LocalCluster.prototype.stop.call({} as LocalCluster, bad as never), described).rejects.toThrowError(refusal('options', described));
     }
     expect(fs.readdirSync(runDir)).toEqual([]);
+    const stopping = (options: object): Promise<void> => LocalCluster.prototype.stop.call({} as LocalCluster, options as never);
+    await expect(stopping({ keepRundir: true })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: 'keepRundir is not an option of LocalCluster.stop (keepRunDir)' });
+    await expect(stopping({ keepRunDir: 'yes' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: 'keepRunDir must be a boolean, got "yes"' });
   });
 });

@@ -15,7 +15,7 @@ import { assertBatch, type BatchResults, COMMAND_BYTES, COMMAND_SLOTS, CommandBa
 import { ORDER_STATUS, REJECT_REASONS, StatusCode } from '../codes.js';
 import { invalidArgument, LobError } from '../errors.js';
 import { Slot } from '../operations.js';
-import { isPositiveSafeInteger, MAX_TIMER_MS, refuseUnknownOptions, requireOptions } from '../validate.js';
+import { isPositiveSafeInteger, refuseUnknownOptions, requireTimerMs } from '../validate.js';
 import type {
   BookEvent, CancelAllRequest, CancelAllResult, CancelRequest, CancelResult, Fill, LimitOrderRequest, MarketOrderRequest, ModifyRequest,
   OcoOrderRequest, Only, OrderResult, OrderStatus, ReduceRequest, StopOrderRequest,
@@ -359,16 +359,13 @@ const CLIENT_OPTIONS = ['attemptTimeoutMs', 'deadlineMs', 'perShardWindow', 'max
  * and applied, a second time.
  */
 function checkClientOptions(options: ClusterClientOptions): void {
-  requireOptions('options', options);
-  refuseUnknownOptions(options, CLIENT_OPTIONS, 'ClusterClient');
+  refuseUnknownOptions('options', options, CLIENT_OPTIONS, 'ClusterClient');
   for (const name of CLIENT_OPTIONS) {
     const value = options[name];
     if (value !== undefined && !isPositiveSafeInteger(value)) throw invalidArgument(name, 'a positive safe integer', value);
   }
   // The request's timer (setTimeout) fires a longer delay after 1 ms: every attempt would time out at once.
-  if (options.attemptTimeoutMs !== undefined && options.attemptTimeoutMs > MAX_TIMER_MS) {
-    throw invalidArgument('attemptTimeoutMs', `a positive safe integer at most ${MAX_TIMER_MS} (what a timer holds)`, options.attemptTimeoutMs);
-  }
+  if (options.attemptTimeoutMs !== undefined) requireTimerMs('attemptTimeoutMs', options.attemptTimeoutMs, 1);
   if (options.deadlineMs !== undefined && options.deadlineMs > DUPLICATE_WINDOW_MS) {
     throw invalidArgument('deadlineMs', `at most ${DUPLICATE_WINDOW_MS} (the streams' duplicate window: a retry after it would be a new request)`, options.deadlineMs);
   }

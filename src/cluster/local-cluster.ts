@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BackendName } from '../types.js';
-import { requireOptions } from '../validate.js';
+import { invalidArgument } from '../errors.js';
+import { refuseUnknownOptions } from '../validate.js';
 import { roundRobinLayout } from './layout.js';
 import type { MemberEvent } from './member.js';
 import { connectAs } from './nats/connect.js';
@@ -93,7 +94,9 @@ export class LocalCluster {
   /** Stops every member and server; a temp run directory goes too unless `keepRunDir` (to look into a failure). */
   async stop(options: { keepRunDir?: boolean } = {}): Promise<void> {
     // Checked before anything stops: refused, the cluster is still whole to stop properly.
-    requireOptions('options', options);
+    refuseUnknownOptions('options', options, ['keepRunDir'], 'LocalCluster.stop');
+    // Anything but true removes the run directory: a 'yes' meant to keep it would lose it.
+    if (options.keepRunDir !== undefined && typeof options.keepRunDir !== 'boolean') throw invalidArgument('keepRunDir', 'a boolean', options.keepRunDir);
     await this.supervisor.stopAll();
     await this.nats.stop();
     if (this.removeRunDir === null) return;

@@ -69,8 +69,7 @@ const FIELD_CHECKS: Readonly<Record<string, FieldCheck>> = {
  * without a check here (LocalCluster's shards and assets) is its entry's to check.
  */
 export function checkClusterOptions(options: unknown, known: readonly string[], required: readonly string[], of: string): void {
-  requireOptions('options', options);
-  refuseUnknownOptions(options, known, of);
+  refuseUnknownOptions('options', options, known, of);
   const fields = options as Record<string, unknown>;
   for (const name of known) {
     const value = fields[name];

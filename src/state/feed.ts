@@ -404,8 +404,7 @@ export class FeedPublisher implements CommitFollower {
 }
 
 function parseOptions(options: SubscribeOptions): { wanted?: (asset: number) => boolean; from: Map<number, number>; maxBuffered: number } {
-  requireOptions('options', options);
-  refuseUnknownOptions(options, ['assets', 'fromSeq', 'maxBuffered'], 'subscribe');
+  refuseUnknownOptions('options', options, ['assets', 'fromSeq', 'maxBuffered'], 'subscribe');
   const { assets, fromSeq, maxBuffered = DEFAULT_MAX_BUFFERED } = options;
   let wanted: ((asset: number) => boolean) | undefined;
   if (assets !== undefined) {

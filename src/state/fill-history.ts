@@ -5,7 +5,7 @@ import { EventCode, SIDES } from '../codes.js';
 import { EVENT_SLOTS, EventHead, EventSlot } from '../events.js';
 import type { Fill, Side } from '../types.js';
 import { invalidArgument } from '../errors.js';
-import { isNonNegativeSafeInteger, isPositiveSafeInteger, orDefault, refuseUnknownOptions, requireOptions } from '../validate.js';
+import { isNonNegativeSafeInteger, isPositiveSafeInteger, orDefault, refuseUnknownOptions } from '../validate.js';
 import { eventsOfOrder, fillsOfTrader } from './block-lookup.js';
 import type { History, ReadBlock } from './history.js';
 
@@ -62,8 +62,7 @@ export function requireOrderId(orderId: unknown): void {
  * order requests).
  */
 export function requireQuery(query: unknown, known: readonly string[], of: string): void {
-  requireOptions('query', query);
-  refuseUnknownOptions(query, known, of);
+  refuseUnknownOptions('query', query, known, of);
 }
 
 // Typed by the query's keys, so a key renamed in the interface fails the build here.

@@ -2,7 +2,7 @@
 import type { CoreLimits } from '../core.js';
 import { invalidArgument, LobError } from '../errors.js';
 import type { BackendName } from '../types.js';
-import { isPositiveSafeInteger, orDefault, refuseUnknownOptions, requireOptions, requirePositive, requireTimerMs } from '../validate.js';
+import { isPositiveSafeInteger, orDefault, refuseUnknownOptions, requirePositive, requireTimerMs } from '../validate.js';
 import { INDEX_GATHER_MS } from './indexer.js';
 
 export interface AutoFlushOptions {
@@ -64,8 +64,7 @@ const STATE_MACHINE_OPTIONS: readonly (keyof StateMachineOptions)[] = [
 ];
 
 export function resolveOptions(options: StateMachineOptions): ResolvedOptions {
-  requireOptions('options', options);
-  refuseUnknownOptions(options, STATE_MACHINE_OPTIONS, 'CoreStateMachine.open');
+  refuseUnknownOptions('options', options, STATE_MACHINE_OPTIONS, 'CoreStateMachine.open');
   const resolved: ResolvedOptions = {
     ...options, checkpointInterval: orDefault(options.checkpointInterval, 100),
     checkpointOnClose: orDefault(options.checkpointOnClose, CLOSE_CHECKPOINT_AFTER), keepCheckpoints: orDefault(options.keepCheckpoints, 2),
@@ -100,8 +99,7 @@ export function resolveOptions(options: StateMachineOptions): ResolvedOptions {
   }
   const auto = resolved.autoFlush;
   if (auto !== undefined) {
-    requireOptions('autoFlush', auto);
-    refuseUnknownOptions(auto, ['operations', 'milliseconds'], 'autoFlush');
+    refuseUnknownOptions('autoFlush', auto, ['operations', 'milliseconds'], 'autoFlush');
     if (auto.operations !== undefined && !isPositiveSafeInteger(auto.operations)) throw invalidArgument('autoFlush.operations', 'a positive safe integer', auto.operations);
     if (auto.milliseconds !== undefined) requireTimerMs('autoFlush.milliseconds', auto.milliseconds, 1);
   }
