@@ -56,8 +56,8 @@ describe('help and usage errors', () => {
 
   it('wraps each description once, greedily, at the help width: no line breaks of our own', async () => {
     const HELP_WIDTH = 80; // commander's width when stdout is not a terminal
-    for (const name of ['demo', 'replay', 'inspect', 'fills', 'orders', 'book', 'feed', 'serve']) {
-      const lines = (await lobcore(name, '--help')).stdout.split('\n');
+    for (const name of ['demo', 'replay', 'inspect', 'fills', 'orders', 'book', 'feed', 'serve', 'cluster', 'cluster up', 'cluster demo']) {
+      const lines = (await lobcore(...name.split(' '), '--help')).stdout.split('\n');
       const start = lines.findIndex((line) => line.startsWith('Usage:')) + 2;
       const paragraph = lines.slice(start, lines.indexOf('', start));
       expect(paragraph.length, name).toBeGreaterThan(0);
