@@ -252,6 +252,9 @@ describe('demo', () => {
     for (const command of [['demo', '--blocks', '5'], ['replay', MSFT_MESSAGES]]) {
       expectBadInput(await lobcore(...command, '--db', used), new RegExp(`^lobcore: --db ${escapeRegExp(used)} is not empty; a new database needs a new or empty directory$`));
       expectBadInput(await lobcore(...command, '--db', file), new RegExp(`^lobcore: --db ${escapeRegExp(file)} is a file; a new database needs a new or empty directory$`));
+      // Named as it was typed, as every other flag is: a relative path stays relative.
+      const typed = path.relative(ROOT, used);
+      expectBadInput(await lobcore(...command, '--db', typed), new RegExp(`^lobcore: --db ${escapeRegExp(typed)} is not empty; a new database needs a new or empty directory$`));
     }
     expect(listTree(used)).toEqual(['notes.txt']);
     expect(fs.readFileSync(file, 'utf8')).toBe('x');
