@@ -56,8 +56,8 @@ describe('help and usage errors', () => {
 
   it('wraps each description once, greedily, at the help width: no line breaks of our own', async () => {
     const HELP_WIDTH = 80; // commander's width when stdout is not a terminal
-    for (const name of ['demo', 'replay', 'inspect', 'fills', 'orders', 'book', 'feed', 'serve']) {
-      const lines = (await lobcore(name, '--help')).stdout.split('\n');
+    for (const name of ['demo', 'replay', 'inspect', 'fills', 'orders', 'book', 'feed', 'serve', 'cluster', 'cluster up', 'cluster demo']) {
+      const lines = (await lobcore(...name.split(' '), '--help')).stdout.split('\n');
       const start = lines.findIndex((line) => line.startsWith('Usage:')) + 2;
       const paragraph = lines.slice(start, lines.indexOf('', start));
       expect(paragraph.length, name).toBeGreaterThan(0);
@@ -252,6 +252,9 @@ describe('demo', () => {
     for (const command of [['demo', '--blocks', '5'], ['replay', MSFT_MESSAGES]]) {
       expectBadInput(await lobcore(...command, '--db', used), new RegExp(`^lobcore: --db ${escapeRegExp(used)} is not empty; a new database needs a new or empty directory$`));
       expectBadInput(await lobcore(...command, '--db', file), new RegExp(`^lobcore: --db ${escapeRegExp(file)} is a file; a new database needs a new or empty directory$`));
+      // Named as it was typed, as every other flag is: a relative path stays relative.
+      const typed = path.relative(ROOT, used);
+      expectBadInput(await lobcore(...command, '--db', typed), new RegExp(`^lobcore: --db ${escapeRegExp(typed)} is not empty; a new database needs a new or empty directory$`));
     }
     expect(listTree(used)).toEqual(['notes.txt']);
     expect(fs.readFileSync(file, 'utf8')).toBe('x');

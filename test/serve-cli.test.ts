@@ -12,7 +12,7 @@ import { DATABASE_FORMAT_VERSION, encodeFormat } from '../src/state/codecs.js';
 import { formatKey } from '../src/state/keys.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import { Store } from '../src/state/store.js';
-import { escapeRegExp, expectBadInput, finished, listTree, lobcore, lobcoreWithin, start, startIn } from './helpers/cli.js';
+import { ROOT, escapeRegExp, expectBadInput, finished, listTree, lobcore, lobcoreWithin, start, startIn } from './helpers/cli.js';
 import { until } from './helpers/serve.js';
 import { WriterProcess } from './fixtures/writer-process.js';
 
@@ -50,6 +50,9 @@ describe('lobcore serve: bad input', () => {
     fs.mkdirSync(other);
     fs.writeFileSync(path.join(other, 'notes.txt'), 'mine');
     expectBadInput(await lobcore('serve', '--db', other), new RegExp(`^lobcore: --db ${escapeRegExp(other)} is not a lobcore database`));
+    // Named as typed, as every flag is: a relative path stays relative.
+    const typed = path.relative(ROOT, other);
+    expectBadInput(await lobcore('serve', '--db', typed), new RegExp(`^lobcore: --db ${escapeRegExp(typed)} is not a lobcore database`));
     expect(listTree(other)).toEqual(['notes.txt']);
     const newer = path.join(scratch, 'newer-db');
     await (await CoreStateMachine.open({ path: newer, backend: 'js' })).close();

@@ -65,7 +65,7 @@ function requireFreshRunDir(dir: string | undefined): void {
 export function defineClusterCommand(status: ExitStatus): Command {
   const cluster = new Command('cluster')
     .summary('asset shards replicated through NATS JetStream: up, demo')
-    .description('Shards own assets; each shard\'s leader appends command batches to a replicated JetStream stream and its\nreplicas apply them in hash-chain order. See docs/scale-out.md.');
+    .description('Shards own assets; each shard\'s leader appends command batches to a replicated JetStream stream and its replicas apply them in hash-chain order. See docs/scale-out.md.');
   cluster.addCommand(failThroughParent(defineUp(status)));
   cluster.addCommand(failThroughParent(defineDemo(status)));
   cluster.addCommand(failThroughParent(defineNode(status)), { hidden: true });
@@ -79,7 +79,8 @@ function failThroughParent(command: Command): Command {
 
 function defineUp(status: ExitStatus): Command {
   return new Command('up')
-    .description('Starts a 3-node NATS JetStream cluster on loopback ports, one stream per shard and every shard\'s members,\nprints how to reach them, and keeps them running until interrupted (Ctrl-C).')
+    .summary('a 3-node NATS cluster and every shard\'s members, running until Ctrl-C')
+    .description('Starts a 3-node NATS JetStream cluster on loopback ports, one stream per shard and every shard\'s members, prints how to reach them, and keeps them running until interrupted (Ctrl-C).')
     .addOption(new Option('--dir <dir>', 'run directory: configs, keys, NATS stores, member state, kept (default: a new temp directory, removed on exit)').argParser(optionPath))
     .addOption(new Option('--shards <n>', 'shards').argParser(positiveInteger(64)).default(2))
     .addOption(new Option('--assets <n>', 'assets, dealt round-robin over the shards').argParser(positiveInteger(1_000_000)).default(6))
@@ -134,9 +135,9 @@ function defineDemo(status: ExitStatus): Command {
   return new Command('demo')
     .summary('shards on a 3-node NATS cluster, a leader and a NATS server SIGKILLed mid-flow, a verdict')
     .description(
-      'Starts a 3-node NATS JetStream cluster and 2 shards of 3 member processes, drives a seeded order flow,\n' +
-      'SIGKILLs shard 0\'s leader (and restarts it: it recovers from its checkpoint) and the NATS server leading\n' +
-      'shard 1\'s stream (and restarts it), then checks that every member\'s state hash equals an in-memory replay\n' +
+      'Starts a 3-node NATS JetStream cluster and 2 shards of 3 member processes, drives a seeded order flow, ' +
+      'SIGKILLs shard 0\'s leader (and restarts it: it recovers from its checkpoint) and the NATS server leading ' +
+      'shard 1\'s stream (and restarts it), then checks that every member\'s state hash equals an in-memory replay ' +
       'of the committed stream and that every answered request is in it exactly once. Exit 1 on a mismatch.',
     )
     .addOption(new Option('--seed <n>', 'seed of the order flow').argParser(seed).default(1))

@@ -73,6 +73,7 @@ export function requireDatabaseDirectory(directory: string, flag: string): void 
 /**
  * A directory for a new database: created when missing, accepted when empty. Anything else is
  * refused: the demo and replay start from order id 1 and must not write into someone's data.
+ * `directory` is the path as typed, which the refusal names.
  */
 export function prepareFreshDirectory(directory: string, flag: string): void {
   const stat = statOrUndefined(directory);

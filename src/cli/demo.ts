@@ -68,9 +68,8 @@ export function defineDemoWriterCommand(status: ExitStatus): Command {
 
 function createDatabaseDirectory(requested: string | undefined): string {
   if (requested === undefined) return fs.mkdtempSync(path.join(os.tmpdir(), 'lobcore-demo-'));
-  const directory = path.resolve(requested);
-  prepareFreshDirectory(directory, '--db');
-  return directory;
+  prepareFreshDirectory(requested, '--db');
+  return path.resolve(requested);
 }
 
 async function runDemo(flags: DemoFlags): Promise<number> {

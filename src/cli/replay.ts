@@ -72,7 +72,7 @@ async function replay(file: string, flags: ReplayFlags): Promise<number> {
   if (book !== undefined && book.rows !== messages.count) {
     throw new CliError(`--orderbook ${flags.orderbook} has ${formatCount(book.rows)} rows but ${file} has ${formatCount(messages.count)} messages; they must pair row by row`);
   }
-  if (flags.db !== undefined) prepareFreshDirectory(path.resolve(flags.db), '--db');
+  if (flags.db !== undefined) prepareFreshDirectory(flags.db, '--db');
 
   const machine = flags.db === undefined ? undefined : await openStateMachine({ path: path.resolve(flags.db), backend: flags.backend, checkpointInterval: MESSAGES_PER_CHECKPOINT });
   try {

@@ -63,7 +63,7 @@ function checkFlags(flags: ServeFlags, speedGiven: boolean): void {
   if (sources !== 1) throw new CliError('choose exactly one source: --replay <file>, --demo or --db <dir>');
   if (flags.orderbook !== undefined && flags.replay === undefined) throw new CliError('--orderbook goes with --replay');
   if (speedGiven && flags.db !== undefined) throw new CliError('--speed goes with --replay or --demo; a database is shown as it is');
-  if (flags.db !== undefined) requireDatabaseDirectory(path.resolve(flags.db), '--db');
+  if (flags.db !== undefined) requireDatabaseDirectory(flags.db, '--db');
 }
 
 async function openSource(flags: ServeFlags): Promise<{ machine: MarketMachine; source: MarketSource; description: string }> {
