@@ -68,6 +68,10 @@ describe('lobcore serve: bad input', () => {
     // A writable open (orders from the page) reads the format only once RocksDB has opened the
     // database, which rolls its log and MANIFEST over: the same refusal, but those files renamed.
     expectBadInput(await lobcore('serve', '--db', newer, '--port', '0', '--allow-orders'), newerMessage);
+    // That refusal comes from the open itself, and names the path as typed too.
+    const typedNewer = path.relative(ROOT, newer);
+    expectBadInput(await lobcore('serve', '--db', typedNewer, '--port', '0', '--allow-orders'),
+      new RegExp(`^lobcore: --db ${escapeRegExp(typedNewer)} has database format version ${DATABASE_FORMAT_VERSION + 1}, written by a newer lobcore`));
   });
 
   it('a --replay or --orderbook file that is missing or malformed is refused naming its flag', async () => {

@@ -82,12 +82,15 @@ async function openSource(flags: ServeFlags): Promise<{ machine: MarketMachine; 
     const source = new DemoSource(machine, { speed });
     return { machine, source, description: `playing the ${source.info.title} at ${speed === 'max' ? 'full speed' : `${speed}x`}` };
   }
-  const directory = path.resolve(flags.db as string);
+  // Opened as typed, so that a refusal while opening (LOCKED, a newer format) names the path as
+  // the user gave it; shown resolved once open.
+  const typed = flags.db as string;
+  const directory = path.resolve(typed);
   // Without orders from the page nothing is written: a read-only view, which works beside the
   // database's running writer and shows what its flushes had made durable when the view opened.
   const readOnly = flags.allowOrders !== true;
-  const machine = await CoreStateMachine.open({ path: directory, backend: flags.backend, readOnly }).catch((error: unknown) => {
-    throw namingFlag('--db', directory, error);
+  const machine = await CoreStateMachine.open({ path: typed, backend: flags.backend, readOnly }).catch((error: unknown) => {
+    throw namingFlag('--db', typed, error);
   });
   const source = new DatabaseSource(machine, directory);
   const books = `${formatCount(source.info.assets.length)} with orders`;
