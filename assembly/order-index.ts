@@ -39,9 +39,9 @@
 //     Until stop 59 it grew at 31/32 full or, once 3/4 full, after a far probe. With these homes
 //     (a Fibonacci hash, which spreads consecutive ids evenly) far probes came late and at no
 //     fixed load, 0.76 to 0.97: on growing's quick stream the 65,536-slot table filled to 31/32,
-//     its inserts walked 1.4M slots in all (0.47M at 17/20), and the 20,000 commands before that
-//     growth took 5x as long as their neighbours; at a million orders the table grew a last time
-//     2,600 commands before the stream's end. Growing at 17/20 made the core alone 1.2x as fast
+//     its inserts walked 1.4M slots in all (0.47M at 17/20), and the 20,000-command stretch
+//     holding that growth took 5x as long as its neighbours; at a million orders the table grew a
+//     last time 2,600 commands before the stream's end. Growing at 17/20 made the core alone 1.2x as fast
 //     on the quick stream (1.196 and 0.821 the other way round, 16 alternated runs each; level
 //     with stop 57's homes and rule) and 1.05-1.13x on the million-order one, with 10 growths to
 //     a million orders instead of 11 and 2.4M entries placed again instead of 3.8M; it ends at
