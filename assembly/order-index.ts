@@ -28,14 +28,27 @@
 //   - Below COMPACT_FROM slots it doubles, at 31/32 full or, once half full, after an insert
 //     had to probe far (which is what scattered long-lived ids do).
 //   - From COMPACT_FROM on, where the index shows in the bytes of a resting order, it grows to
-//     3/5 full, at 31/32 full or, once 3/4 full, after a far probe: scattered ids cost 5.3 to
-//     6.7 bytes an order there. A power-of-two table doubles to 1/2 full, 8 to 16 bytes: at a
-//     million scattered ids it took 8.4, which with the 40-byte order record alone passed 48.
+//     3/5 full once 17/20 full (growAt): scattered ids cost 4.7 to 6.7 bytes an order there. A
+//     power-of-two table doubles to 1/2 full, 8 to 16 bytes: at a million scattered ids it took
+//     8.4, which with the 40-byte order record alone passed 48.
 //     That dense, a table of `id mod capacity` homes crawls: the ids of long-lived orders hold
 //     packed runs of slots that each newer id must probe through once the counter wraps (the
 //     growing benchmark ran 25x slower). So a compact table spreads its homes (`spread`: the id
 //     times an odd constant, the product's 32 bits scaled to the capacity), giving up the cache
 //     locality of consecutive ids only where the table is too big for the cache anyway.
+//     Until stop 59 it grew at 31/32 full or, once 3/4 full, after a far probe. With these homes
+//     (a Fibonacci hash, which spreads consecutive ids evenly) far probes came late and at no
+//     fixed load, 0.76 to 0.97: on growing's quick stream the 65,536-slot table filled to 31/32,
+//     its inserts walked 1.4M slots in all (0.47M at 17/20), and the 20,000-command stretch
+//     holding that growth took 5x as long as its neighbours; at a million orders the table grew a
+//     last time 2,600 commands before the stream's end. Growing at 17/20 made the core alone 1.2x as fast
+//     on the quick stream (1.196 and 0.821 the other way round, 16 alternated runs each; level
+//     with stop 57's homes and rule) and 1.05-1.13x on the million-order one, with 10 growths to
+//     a million orders instead of 11 and 2.4M entries placed again instead of 3.8M; it ends at
+//     1,310,720 slots (5.2 bytes an order) where the far probe's rule ended at 1,671,168 (6.7).
+//     4/5 and 13/16 read level with 17/20 on the quick stream but end at 1,359,872 and 1,425,408
+//     slots; 7/8 read 0.94-1.02x of it and ends at 1,638,400. A compact table that cannot get
+//     memory still takes inserts to 31/32 full (hardLimit).
 import { orderId, forEachOrder, setOrderId, setOrderOwner, setOrderRemaining, setOrderTimestamp, takeOrder } from './orders';
 import { alloc, free } from './allocator';
 import { low32 } from './hashing';
@@ -47,10 +60,12 @@ const SEGMENT_MASK: u32 = SEGMENT_SLOTS - 1;
 const INITIAL_SLOTS: u32 = SEGMENT_SLOTS;
 /** From this capacity on the table grows by fractions, not doublings (see the header). */
 const COMPACT_FROM: u32 = 4 * SEGMENT_SLOTS;
-// An insert that probes further than this asks for growth, granted once the table is half full
-// (3/4 from COMPACT_FROM on). On the mixed benchmark flow a threshold of 16 let clusters reach
-// 7 probes an insert; 6 keeps it under one.
+// An insert into a table below COMPACT_FROM that probes further than this asks for growth,
+// granted once the table is half full. On the mixed benchmark flow a threshold of 16 let clusters
+// reach 7 probes an insert; 6 keeps it under one.
 const FAR_PROBE: u32 = 6;
+/** A compact table grows once this many twentieths full (see the header). */
+const COMPACT_GROWTH_TWENTIETHS: u64 = 17;
 /**
  * An insert that probes further than this switches to scrambled homes (see home()). At 100 the
  * sweep benchmark never switched, though its deep levels hold long-lived ids that new ids probe
@@ -76,6 +91,8 @@ let spread = false;
 let scrambleSoon = false;
 let count: u32 = 0;
 let growSoon = false;
+/** The count past which an insert asks the table to grow (set by resize; see the header). */
+let growAt: u32 = 0;
 /** The slot where findOrderRecord found its order (valid until the table changes). */
 export let foundSlot: u32 = 0;
 
@@ -206,7 +223,12 @@ function grownCapacity(): u32 {
   return max<u32>(capacityFor(count + 1), capacity + SEGMENT_SLOTS);
 }
 
-/** The load from which a far probe makes the table grow. */
+/** The entries a table holds at most: 31/32 full, past which an insert must grow it. */
+@inline function hardLimit(): u32 {
+  return capacity - (capacity >> 5);
+}
+
+/** The load from which a far probe (below COMPACT_FROM) or a switch to scrambled homes makes the table grow. */
 @inline function farGrowthLoad(): u32 {
   return capacity < COMPACT_FROM ? capacity >> 1 : capacity - (capacity >> 2);
 }
@@ -223,12 +245,12 @@ export function presizeOrderIndex(orders: u32): bool {
 
 /** Makes sure the next insert needs no memory; false (nothing changed) when it cannot grow. */
 @inline export function reserveIndexEntry(): bool {
-  if (count + 1 <= capacity - (capacity >> 5) && !growSoon) return true;
+  if (count + 1 <= growAt && !growSoon) return true;
   return reserveIndexEntrySlow();
 }
 
 function reserveIndexEntrySlow(): bool {
-  const full = count + 1 > capacity - (capacity >> 5);
+  const full = count + 1 > hardLimit();
   if (scrambleSoon) {
     scrambleSoon = false;
     // Best effort, like early growth: rebuilt with scrambled homes (and grown if due).
@@ -239,6 +261,12 @@ function reserveIndexEntrySlow(): bool {
     }
   }
   if (full) return resize(grownCapacity());
+  if (count + 1 > growAt) {
+    // Best effort: a compact table that cannot grow still takes inserts to its hard limit, without
+    // asking again for memory each time.
+    if (!resize(grownCapacity())) growAt = hardLimit();
+    return true;
+  }
   if (growSoon) {
     growSoon = false;
     // Best effort: a failed early growth still leaves room for the insert.
@@ -250,8 +278,8 @@ function reserveIndexEntrySlow(): bool {
 /** Room for two inserts without memory (an OCO pair's legs); false (nothing changed) when it cannot grow. */
 export function reserveTwoIndexEntries(): bool {
   if (!reserveIndexEntry()) return false;
-  // The grown capacity holds count + 1 well under its load limit, so count + 2 as well.
-  return count + 2 <= capacity - (capacity >> 5) || resize(grownCapacity());
+  // The grown capacity holds count + 1 well under its hard limit, so count + 2 as well.
+  return count + 2 <= hardLimit() || resize(grownCapacity());
 }
 
 /** Adds an order whose id is not in the table; only after reserveIndexEntry. */
@@ -288,9 +316,9 @@ function place(order: usize): void {
     distance++;
     walked++;
   }
-  // A spread table (homes hashed) has no runs of wrapped ids: there a long walk is what a dense
-  // random table costs now and then, and growing on it would hold the table near 3/5 full.
-  if ((walked > FAR_PROBE && !spread) || distance > FAR_PROBE) growSoon = true;
+  // A spread table (homes hashed) has no runs of wrapped ids: it grows at a fixed load (growAt),
+  // not on a far probe, which its hash times (bench/README.md, stop 59).
+  if (!spread && (walked > FAR_PROBE || distance > FAR_PROBE)) growSoon = true;
   if (distance > CLUSTER_PROBE && !scrambled) scrambleSoon = true;
 }
 
@@ -363,6 +391,7 @@ function shiftBack(slot: u32): void {
 function resize(newCapacity: u32, newScrambled: bool = scrambled): bool {
   if (!provideSegments(newCapacity)) return false;
   capacity = newCapacity;
+  growAt = newCapacity >= COMPACT_FROM ? <u32>((<u64>newCapacity * COMPACT_GROWTH_TWENTIETHS) / 20) : hardLimit();
   reciprocal = 0xffffffffffffffff / <u64>newCapacity + 1;
   runs = newCapacity >> 4;
   scrambled = newScrambled;

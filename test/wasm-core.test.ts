@@ -241,6 +241,24 @@ describe('wasm core: order index', () => {
     // 3.5 slots an entry with the low bits (a replay of these ids); a uniform hash at this load, 0.75.
     expect(core.orderIndexDisplacement() / core.restingOrders).toBeLessThan(1);
   });
+
+  it('grows a table of 65,536 slots or more once it is 17/20 full, to 3/5 full, whatever its probes', async () => {
+    const core = await WasmCore.create({});
+    const growths: Array<[number, number]> = [];
+    let slots = core.orderIndexBytes() / 4;
+    for (let id = 1; id <= 200_000; id++) {
+      core.placeLimit(1, 1, 0, 100, 1, id, 0, 0, 0);
+      const now = core.orderIndexBytes() / 4;
+      if (now !== slots) growths.push([core.restingOrders, now]);
+      slots = now;
+    }
+    expect(core.restingOrders).toBe(200_000);
+    // Below 65,536 slots consecutive ids never collide, so the table doubles at 31/32 full. From
+    // there each growth comes with the insert that passes 17/20 of the slots (55,706 of 65,536)
+    // and makes room for 3/5 load in whole segments of 16,384: stop 58's rule waited for a far
+    // probe, which these evenly hashed ids met only at 31/32 full, at 63,489.
+    expect(growths).toEqual([[15_873, 32_768], [31_745, 65_536], [55_706, 98_304], [83_559, 147_456], [125_338, 212_992], [181_044, 311_296]]);
+  });
 });
 
 describe('wasm core: deep books and extreme prices', () => {
