@@ -153,7 +153,10 @@ async function measureEngine(
     verification.seconds = Number(process.hrtime.bigint() - verifyStarted) / 1e9;
     return {
       ...base, status: 'ok', ...(caveat ? { caveat } : {}),
-      throughput: { opsPerSec: throughput.opsPerSec, samples: throughput.samples, minTimeSeconds: throughput.minTimeSeconds },
+      throughput: {
+        opsPerSec: throughput.opsPerSec, samples: throughput.samples, minTimeSeconds: throughput.minTimeSeconds,
+        ...(throughput.wholeStream === undefined ? {} : { wholeStream: throughput.wholeStream }),
+      },
       ...(latencyNs ? { latencyNs } : {}),
       verification,
     };

@@ -3,13 +3,13 @@
 //
 //   node dist/bench/markdown.js bench/results/latest.json [another/latest.json ...]
 //
-// Two tables: the issues' targets, a column a run; and the throughput medians of the first run,
-// the other runs' medians of the same cell after it in small type, so a reader sees the spread
-// from run to run beside each figure.
+// Two tables: the issues' targets, a column a run; and the throughput medians of the first run
+// (a stream applied once: its whole-stream rate, so marked), the other runs' figures of the same
+// cell after it in small type, so a reader sees the spread from run to run beside each figure.
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { formatCount } from './charts.js';
-import type { BenchReport } from './report.js';
+import { rowRate, type BenchReport } from './report.js';
 
 /** The engines in the order of the README's table, with its column heads. */
 const COLUMNS: readonly (readonly [engine: string, head: string])[] = [
@@ -44,9 +44,10 @@ export function targetsTable(runs: readonly BenchReport[]): string {
   return lines.join('\n');
 }
 
-function median(run: BenchReport, workload: string, engine: string): number | undefined {
+/** A cell's figure: the median of the engine's samples, or a stream applied once's whole-stream rate (rowRate). */
+function rowFigure(run: BenchReport, workload: string, engine: string): number | undefined {
   const m = run.measurements.find((x) => x.workload === workload && x.engine === engine);
-  return m?.status === 'ok' ? m.throughput?.opsPerSec.median : undefined;
+  return m?.status === 'ok' && m.throughput !== undefined ? rowRate(m.throughput) : undefined;
 }
 
 const figure = (value: number | undefined): string => (value === undefined ? 'n/a' : formatCount(value));
@@ -58,15 +59,17 @@ export function mediansTable(runs: readonly BenchReport[]): string {
   ];
   for (const { name } of runs[0].workloads) {
     const cells = COLUMNS.map(([engine]) => {
-      const own = median(runs[0], name, engine);
-      const later = runs.slice(1).map((run) => median(run, name, engine));
+      const own = rowFigure(runs[0], name, engine);
+      const later = runs.slice(1).map((run) => rowFigure(run, name, engine));
       // A cell the first run has no figure for keeps the later runs' figures (a reader would lose
       // a measured median otherwise); only a cell no run measured is a bare n/a.
       if (own === undefined && later.every((m) => m === undefined)) return figure(own);
       if (later.length === 0) return figure(own);
       return `${figure(own)} <sub>${later.map(figure).join(', ')}</sub>`;
     });
-    lines.push(`| ${name} | ${cells.join(' | ')} |`);
+    // Its figures are rates over the whole stream, not medians (bench/throughput.ts, wholeStream).
+    const wholeStream = runs[0].measurements.some((m) => m.workload === name && m.throughput?.wholeStream !== undefined);
+    lines.push(`| ${name}${wholeStream ? ' (whole stream)' : ''} | ${cells.join(' | ')} |`);
   }
   return lines.join('\n');
 }

@@ -23,7 +23,7 @@ import type { PersistenceReport } from './persistence.js';
 import { createProgress } from './progress.js';
 import { targetPairs } from './pairs.js';
 import { measureWorkloads, withNewRunners } from './workload-processes.js';
-import { comparable, evaluateTargets, failedChecks, REPORT_SCHEMA } from './report.js';
+import { comparable, evaluateTargets, failedChecks, REPORT_SCHEMA, rowRate } from './report.js';
 import type { BenchReport, EngineInfo, Measurement, MemoryMeasurement, WorkloadInfo } from './report.js';
 import { renderReport } from './table.js';
 import { measureCluster, renderClusterSection } from './cluster.js';
@@ -200,15 +200,17 @@ function inReportOrder(workloads: readonly string[]): (a: Measurement, b: Measur
  * did not end where the reference did ran other work, and its rate compares with nothing.
  */
 function addRatios(measurements: Measurement[]): void {
-  const median = (workload: string, engine: EngineId): number | undefined =>
-    measurements.find((m) => m.workload === workload && m.engine === engine && comparable(m))?.throughput?.opsPerSec.median;
+  const figure = (workload: string, engine: EngineId): number | undefined => {
+    const throughput = measurements.find((m) => m.workload === workload && m.engine === engine && comparable(m))?.throughput;
+    return throughput === undefined ? undefined : rowRate(throughput);
+  };
   for (const m of measurements) {
     if (!m.throughput || !comparable(m)) continue;
     const perCall = engineById(m.engine).perCall;
-    const js = median(m.workload, m.engine.endsWith('-core') ? 'js-core' : perCall ? 'js' : 'js-batch');
-    const nob = median(m.workload, 'nodejs-order-book');
-    if (js !== undefined) m.throughput.vsJs = m.throughput.opsPerSec.median / js;
-    if (nob !== undefined) m.throughput.vsNodejsOrderBook = m.throughput.opsPerSec.median / nob;
+    const js = figure(m.workload, m.engine.endsWith('-core') ? 'js-core' : perCall ? 'js' : 'js-batch');
+    const nob = figure(m.workload, 'nodejs-order-book');
+    if (js !== undefined) m.throughput.vsJs = rowRate(m.throughput) / js;
+    if (nob !== undefined) m.throughput.vsNodejsOrderBook = rowRate(m.throughput) / nob;
   }
 }
 
@@ -256,10 +258,13 @@ function writeResults(report: BenchReport, requestedDir: string | undefined): st
   const color = (id: EngineId): string => PALETTE[ENGINES.findIndex((e) => e.id === id) % PALETTE.length];
   writeFileSync(join(outDir, 'throughput.svg'), groupedBarChartSvg({
     title: `Throughput per engine and workload (${report.run.scale} run, ${report.machine.cpu}, Node ${report.machine.node})`,
-    unit: 'commands / s, median of benchmark.js samples',
+    unit: 'commands / s, median of benchmark.js samples (growing: over its whole stream)',
     groups: report.workloads.map((w) => w.name),
     series: engines.map((e) => ({ name: e.label, color: color(e.id) })),
-    values: report.workloads.map((w) => engines.map((e) => report.measurements.find((m) => m.workload === w.name && m.engine === e.id)?.throughput?.opsPerSec.median)),
+    values: report.workloads.map((w) => engines.map((e) => {
+      const throughput = report.measurements.find((m) => m.workload === w.name && m.engine === e.id)?.throughput;
+      return throughput === undefined ? undefined : rowRate(throughput);
+    })),
     format: formatCount,
   }));
   const perCall = engines.filter((e) => e.perCall);

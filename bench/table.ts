@@ -2,7 +2,7 @@
 import { formatCount, formatNs } from './charts.js';
 import { latencyCalls } from './latency.js';
 import { checkpointPauseText, type IndexCatchUp } from './persistence.js';
-import { failedChecks } from './report.js';
+import { failedChecks, rowRate } from './report.js';
 import type { BenchReport, Measurement, PairedRatio } from './report.js';
 
 function pad(cells: string[][]): string {
@@ -18,7 +18,7 @@ function throughputRow(report: BenchReport, m: Measurement): string[] {
   const t = m.throughput;
   const v = m.verification;
   const check = v === undefined ? 'NOT VERIFIED' : !v.ok ? 'MISMATCH: not comparable' : v.reference ? 'reference' : v.fillsChecked ? 'ok' : 'ok (book)';
-  return [label, formatCount(t.opsPerSec.median), `${formatCount(t.opsPerSec.min)}-${formatCount(t.opsPerSec.max)}`, String(t.samples), ratio(t.vsJs), ratio(t.vsNodejsOrderBook), check + (m.caveat ? ` (${m.caveat})` : '')];
+  return [label, formatCount(rowRate(t)) + (t.wholeStream === undefined ? '' : ' *'), `${formatCount(t.opsPerSec.min)}-${formatCount(t.opsPerSec.max)}`, String(t.samples), ratio(t.vsJs), ratio(t.vsNodejsOrderBook), check + (m.caveat ? ` (${m.caveat})` : '')];
 }
 
 export function renderReport(report: BenchReport): string {
@@ -40,7 +40,7 @@ export function renderReport(report: BenchReport): string {
     for (const f of failed) out.push(`!!! ${f}`);
     out.push('');
   }
-  out.push('THROUGHPUT - commands/s: median of benchmark.js samples [min-max]; vs JS = over the JS engine on the same path (per call or batched), between verified runs only');
+  out.push('THROUGHPUT - commands/s: median of benchmark.js samples [min-max]; * a stream applied once (growing): over the whole stream, its cycles\' [min-max] beside, and so in every ratio to it; vs JS = over the JS engine on the same path (per call or batched), between verified runs only');
   out.push('verified: every timed cycle and latency pass added what the reference\'s pass gives for the stretch it ran (fills, lots filled, predicted ids, no rejection; checked between cycles and passes), and an untimed pass of the whole stream ends with the reference book\'s levels (price, size, order count), resting orders (id, remaining, queue order), pending stops (id, side, stop price, size, limit price), lots filled and fills (count, sum of price x size, maker, taker and taker side fill by fill); "ok (book)": the engine reports no fill records, so all but the fills (the cores alone: their count only, and no lots filled); "reference": the naive engine is the reference book\'s own code, checked instead against lobcore JS (below)');
   const refs = report.referenceChecks ?? [];
   if (refs.length > 0) {
@@ -159,10 +159,12 @@ function renderPairs(report: BenchReport): string[] {
   if (pinned) out.push('  each round with both sides\' main threads held to one CPU, two rounds on each CPU in turn; ratio by CPU = the median of that CPU\'s rounds (of two, the lower) [min-max]');
   const rows = [['  a / b', 'commands', 'a', 'min-max', 'b', 'min-max', 'ratio', 'min-max', 'ratio of medians', ...(pinned ? ['ratio by CPU'] : [])]];
   for (const p of pairs.pairs) {
-    const median = (workload: string, engine: string): number | undefined =>
-      report.measurements.find((m) => m.workload === workload && m.engine === engine)?.throughput?.opsPerSec.median;
-    const a = median(p.workloadA, p.engineA);
-    const b = median(p.workloadB, p.engineB);
+    const figure = (workload: string, engine: string): number | undefined => {
+      const throughput = report.measurements.find((m) => m.workload === workload && m.engine === engine)?.throughput;
+      return throughput === undefined ? undefined : rowRate(throughput);
+    };
+    const a = figure(p.workloadA, p.engineA);
+    const b = figure(p.workloadB, p.engineB);
     rows.push([
       `  ${p.workloadA === p.workloadB ? `${p.workloadA}, ${p.engineA} / ${p.engineB}` : `${p.engineA}, ${p.workloadA} / ${p.workloadB}`}`,
       `${p.from === 0 ? '' : `${p.from.toLocaleString('en-US')}+`}${(p.to - p.from).toLocaleString('en-US')}`,

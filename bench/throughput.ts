@@ -34,6 +34,13 @@ export interface ThroughputResult {
   minTimeSeconds: number;
   /** Commands applied during the measurement (untimed pretest operations included). */
   commandsRun: number;
+  /**
+   * A stream applied once (growing): commands/s over all its timed cycles. Its row's figure
+   * (rowRate): each cycle times a different stretch of a book that grows, a faster engine covers
+   * the stream in fewer of them, and the median of 18-47 such cycles swung 2x between builds whose
+   * whole streams ran 5-13% apart (bench/README.md, "The order index's growth rule (stop 59)").
+   */
+  wholeStream?: number;
 }
 
 /**
@@ -169,7 +176,8 @@ function measureWithCycle(
   if (samples.length === 0 && !once) return { result: null, discarded };
   if (samples.length === 0 && timedSeconds > 0) samples.push(timedCommands / timedSeconds);
   if (samples.length === 0) throw new Error(`no clean benchmark.js sample for ${workload.name}`);
-  return { result: { opsPerSec: spread(samples), samples: samples.length, minTimeSeconds: minTime, commandsRun }, discarded };
+  const wholeStream = once && timedSeconds > 0 ? { wholeStream: timedCommands / timedSeconds } : {};
+  return { result: { opsPerSec: spread(samples), samples: samples.length, minTimeSeconds: minTime, commandsRun, ...wholeStream }, discarded };
 }
 
 /**

@@ -10,6 +10,7 @@ import { measureCluster } from '../bench/cluster.js';
 import { BATCH } from '../bench/persistence.js';
 import type { BenchReport } from '../bench/suite.js';
 import { renderReport } from '../bench/table.js';
+import { mediansTable } from '../bench/markdown.js';
 import { ENGINE_IDS } from '../bench/engines/engine.js';
 import { WORKLOAD_NAMES } from '../bench/workloads/workload.js';
 import type { Workload } from '../bench/workloads/workload.js';
@@ -132,6 +133,26 @@ describe('benchmark suite (--tiny)', () => {
         expect(m.latencyNs).toBeUndefined();
       }
     }
+  });
+
+  it('gives a stream applied once (growing) its whole-stream rate as its figure, and takes its ratios on it', () => {
+    let ratios = 0;
+    for (const m of written.measurements.filter((x) => x.status === 'ok')) {
+      const t = m.throughput!;
+      const at = `${m.workload} / ${m.engine}`;
+      expect(t.wholeStream !== undefined, at).toBe(m.workload === 'growing');
+      if (t.wholeStream === undefined) continue;
+      expect(Number.isFinite(t.wholeStream) && t.wholeStream > 0, at).toBe(true);
+      if (t.vsJs === undefined) continue;
+      const perCall = engineById(m.engine).perCall;
+      const js = written.measurements.find((x) => x.workload === 'growing' && x.engine === (m.engine.endsWith('-core') ? 'js-core' : perCall ? 'js' : 'js-batch'));
+      expect(t.vsJs, at).toBeCloseTo(t.wholeStream / js!.throughput!.wholeStream!, 12);
+      ratios++;
+    }
+    expect(ratios).toBeGreaterThan(0);
+    const table = mediansTable([written]);
+    expect(table).toMatch(/^\| growing \(whole stream\) \|/m);
+    expect(table).toMatch(/^\| steady \|/m);
   });
 
   it('runs the same commands to the same end state on every engine it measures, over the whole stream', () => {
