@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { LobError } from '../src/errors.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import { Store } from '../src/state/store.js';
-import { DATABASE_FORMAT_VERSION, SnapshotWhere, decodeCheckpoint, decodeFormat, encodeCheckpoint, encodeFormat, type CheckpointManifest } from '../src/state/codecs.js';
+import { DATABASE_FORMAT_VERSION, SnapshotWhere, decodeCheckpoint, decodeFormat, decodeHead, encodeCheckpoint, encodeFormat, encodeHead, type CheckpointManifest } from '../src/state/codecs.js';
 import { Prefix, checkpointKey, eventsKey, formatKey, headKey, journalKey, keyOf, prefixRange } from '../src/state/keys.js';
 import { crc32, crc32Portable } from '../src/state/crc32.js';
 import { SnapshotFiles } from '../src/state/checkpoint-files.js';
@@ -395,6 +395,38 @@ describe('refused databases', () => {
     await expect(CoreStateMachine.open({ path: dbPath, backend: 'js' })).rejects.toMatchObject({
       code: 'UNSUPPORTED_VERSION',
       message: expect.stringMatching(/head .*version 7/),
+    });
+  });
+    await expect(CoreStateMachine.open({ path: dbPath, backend: 'js' })).rejects.toMatchObject({
+      code: 'UNSUPPORTED_VERSION',
+      message: expect.stringMatching(new RegExp(`head .*version ${next}; this build reads up to ${next - 1}`)),
+    });
+  });
+
+  // A head sound in its frame that the journal's replay does not land on is damage, whichever of
+  // its numbers differs: opened as it is, the next commit would number orders, fills or events
+  // again, or place its height apart from the journal's.
+  it.each([
+    ['sequence', 'lastSequence'],
+    ['height', 'height'],
+    ['next fill seq', 'nextFillSeq'],
+    ['next event seq', 'nextEventSeq'],
+    ['next order id', 'nextOrderId'],
+  ] as const)('refuses a head whose %s the journal does not reach, naming both numbers', async (named, field) => {
+    const dbPath = tempDbPath();
+    const sm = await CoreStateMachine.open({ path: dbPath, backend: 'js', checkpointOnClose: false });
+    sm.setHeight(2);
+    sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 1 });
+    sm.placeLimitOrder({ trader: 2, asset: 1, side: 'ask', price: 10, size: 1, timestamp: 2 });
+    await sm.close();
+    let stored = 0;
+    await tamper(dbPath, async (store) => {
+      const head = decodeHead(headKey(), (await store.get(headKey()))!);
+      stored = head[field];
+      await put(store, headKey(), encodeHead({ ...head, [field]: stored + 1 }));
+    });
+    await expect(CoreStateMachine.open({ path: dbPath, backend: 'js' })).rejects.toMatchObject({
+      code: 'CORRUPTION', message: expect.stringContaining(`does not reach the stored head (0x01): ${named} ${stored} vs ${stored + 1}`),
     });
   });
 
