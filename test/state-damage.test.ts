@@ -397,6 +397,21 @@ describe('refused databases', () => {
       message: expect.stringMatching(/head .*version 7/),
     });
   });
+
+  // The bound is exact: the first version past this build's is as unreadable as any later one.
+  it('refuses every value of the version after the one this build writes, naming it', async () => {
+    const dbPath = tempDbPath();
+    const sm = await CoreStateMachine.open({ path: dbPath, backend: 'js', checkpointOnClose: false });
+    sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 1 });
+    await sm.close();
+    let next = 0;
+    await tamper(dbPath, async (store) => {
+      const head = Buffer.from((await store.get(headKey()))!);
+      next = head[0] + 1;
+      head[0] = next;
+      head.writeUInt32LE(crc32(head, 0, head.length - 4), head.length - 4);
+      await put(store, headKey(), head);
+    });
     await expect(CoreStateMachine.open({ path: dbPath, backend: 'js' })).rejects.toMatchObject({
       code: 'UNSUPPORTED_VERSION',
       message: expect.stringMatching(new RegExp(`head .*version ${next}; this build reads up to ${next - 1}`)),
