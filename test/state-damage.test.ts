@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { LobError } from '../src/errors.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import { Store } from '../src/state/store.js';
-import { DATABASE_FORMAT_VERSION, SnapshotWhere, decodeCheckpoint, decodeFormat, decodeHead, encodeCheckpoint, encodeFormat, encodeHead, type CheckpointManifest } from '../src/state/codecs.js';
+import { DATABASE_FORMAT_VERSION, SnapshotWhere, decodeCheckpoint, decodeFormat, decodeHead, encodeCheckpoint, encodeFormat, encodeHead, framed, type CheckpointManifest } from '../src/state/codecs.js';
 import { Prefix, checkpointKey, eventsKey, formatKey, headKey, journalKey, keyOf, prefixRange } from '../src/state/keys.js';
 import { crc32, crc32Portable } from '../src/state/crc32.js';
 import { SnapshotFiles } from '../src/state/checkpoint-files.js';
@@ -395,6 +395,24 @@ describe('refused databases', () => {
     await expect(CoreStateMachine.open({ path: dbPath, backend: 'js' })).rejects.toMatchObject({
       code: 'UNSUPPORTED_VERSION',
       message: expect.stringMatching(/head .*version 7/),
+    });
+  });
+
+  // A head is read field by field at fixed offsets: one cut short, its checksum sound, must be
+  // refused for its length before any field is read past its end.
+  it('refuses a head too short for its fields, its checksum sound, naming the key and its length', async () => {
+    const dbPath = tempDbPath();
+    const sm = await CoreStateMachine.open({ path: dbPath, backend: 'js', checkpointOnClose: false });
+    sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 1 });
+    await sm.close();
+    let version = 0;
+    await tamper(dbPath, async (store) => {
+      const head = (await store.get(headKey()))!;
+      version = head[0];
+      await put(store, headKey(), framed(version, Buffer.from(head.subarray(1, 33))));
+    });
+    await expect(CoreStateMachine.open({ path: dbPath, backend: 'js' })).rejects.toMatchObject({
+      code: 'CORRUPTION', message: expect.stringContaining('head value at key head (0x01) is 37 bytes, too short'),
     });
   });
 
