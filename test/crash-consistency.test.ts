@@ -116,3 +116,31 @@ describeEachBackend('kill -9 right after a flush', (backend) => {
     }
   });
 });
+
+describeEachBackend('kill -9 in the turn a flush resolves', (backend) => {
+  it('keeps every command the flush covered: it resolves only once its write has landed', async () => {
+    // The kill comes in the same turn as the flush's answer, with nothing queued behind its write
+    // (the test above checkpoints before it dies, and that flush waits for the first write): a
+    // flush answered when its write was only handed to the store's thread loses the batch. A
+    // batch of 20,000 orders keeps that thread busy past the kill.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const dbPath = tempDbPath('lobcore-kill-at-resolve');
+      const writer = `
+        import { CommandBatch, CoreStateMachine } from ${JSON.stringify(new URL('../dist/src/index.js', import.meta.url).href)};
+        const sm = await CoreStateMachine.open({ path: ${JSON.stringify(dbPath)}, backend: '${backend}' });
+        const batch = new CommandBatch(20_000);
+        for (let i = 0; i < 20_000; i++) batch.limit(1 + (i % 50), 7, 'bid', 10_000 - (i % 100), 1, i);
+        sm.submitBatch(batch);
+        await sm.flush();
+        process.kill(process.pid, 'SIGKILL');`;
+      const child = spawnSync(process.execPath, ['--input-type=module', '-e', writer], { encoding: 'utf8' });
+      expect(child.signal, child.stderr).toBe('SIGKILL');
+      const again = await CoreStateMachine.open({ path: dbPath, backend });
+      try {
+        expect(again.recovery).toMatchObject({ sequence: 20_000, nextOrderId: 20_001, restingOrders: 20_000 });
+      } finally {
+        await again.close();
+      }
+    }
+  });
+});

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { LobError } from '../src/errors.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import { Store } from '../src/state/store.js';
-import { DATABASE_FORMAT_VERSION, SnapshotWhere, decodeCheckpoint, decodeFormat, encodeCheckpoint, encodeFormat, type CheckpointManifest } from '../src/state/codecs.js';
+import { DATABASE_FORMAT_VERSION, SnapshotWhere, decodeCheckpoint, decodeFormat, decodeHead, encodeCheckpoint, encodeFormat, encodeHead, framed, type CheckpointManifest } from '../src/state/codecs.js';
 import { Prefix, checkpointKey, eventsKey, formatKey, headKey, journalKey, keyOf, prefixRange } from '../src/state/keys.js';
 import { crc32, crc32Portable } from '../src/state/crc32.js';
 import { SnapshotFiles } from '../src/state/checkpoint-files.js';
@@ -395,6 +395,71 @@ describe('refused databases', () => {
     await expect(CoreStateMachine.open({ path: dbPath, backend: 'js' })).rejects.toMatchObject({
       code: 'UNSUPPORTED_VERSION',
       message: expect.stringMatching(/head .*version 7/),
+    });
+  });
+
+  // A head is read field by field at fixed offsets: one cut short, its checksum sound, must be
+  // refused for its length before any field is read past its end.
+  it('refuses a head too short for its fields, its checksum sound, naming the key and its length', async () => {
+    const dbPath = tempDbPath();
+    const sm = await CoreStateMachine.open({ path: dbPath, backend: 'js', checkpointOnClose: false });
+    sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 1 });
+    await sm.close();
+    let version = 0;
+    await tamper(dbPath, async (store) => {
+      const head = (await store.get(headKey()))!;
+      version = head[0];
+      await put(store, headKey(), framed(version, Buffer.from(head.subarray(1, 33))));
+    });
+    await expect(CoreStateMachine.open({ path: dbPath, backend: 'js' })).rejects.toMatchObject({
+      code: 'CORRUPTION', message: expect.stringContaining('head value at key head (0x01) is 37 bytes, too short'),
+    });
+  });
+
+  // The bound is exact: the first version past this build's is as unreadable as any later one.
+  it('refuses every value of the version after the one this build writes, naming it', async () => {
+    const dbPath = tempDbPath();
+    const sm = await CoreStateMachine.open({ path: dbPath, backend: 'js', checkpointOnClose: false });
+    sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 1 });
+    await sm.close();
+    let next = 0;
+    await tamper(dbPath, async (store) => {
+      const head = Buffer.from((await store.get(headKey()))!);
+      next = head[0] + 1;
+      head[0] = next;
+      head.writeUInt32LE(crc32(head, 0, head.length - 4), head.length - 4);
+      await put(store, headKey(), head);
+    });
+    await expect(CoreStateMachine.open({ path: dbPath, backend: 'js' })).rejects.toMatchObject({
+      code: 'UNSUPPORTED_VERSION',
+      message: expect.stringMatching(new RegExp(`head .*version ${next}; this build reads up to ${next - 1}`)),
+    });
+  });
+
+  // A head sound in its frame that the journal's replay does not land on is damage, whichever of
+  // its numbers differs: opened as it is, the next commit would number orders, fills or events
+  // again, or place its height apart from the journal's.
+  it.each([
+    ['sequence', 'lastSequence'],
+    ['height', 'height'],
+    ['next fill seq', 'nextFillSeq'],
+    ['next event seq', 'nextEventSeq'],
+    ['next order id', 'nextOrderId'],
+  ] as const)('refuses a head whose %s the journal does not reach, naming both numbers', async (named, field) => {
+    const dbPath = tempDbPath();
+    const sm = await CoreStateMachine.open({ path: dbPath, backend: 'js', checkpointOnClose: false });
+    sm.setHeight(2);
+    sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 1 });
+    sm.placeLimitOrder({ trader: 2, asset: 1, side: 'ask', price: 10, size: 1, timestamp: 2 });
+    await sm.close();
+    let stored = 0;
+    await tamper(dbPath, async (store) => {
+      const head = decodeHead(headKey(), (await store.get(headKey()))!);
+      stored = head[field];
+      await put(store, headKey(), encodeHead({ ...head, [field]: stored + 1 }));
+    });
+    await expect(CoreStateMachine.open({ path: dbPath, backend: 'js' })).rejects.toMatchObject({
+      code: 'CORRUPTION', message: expect.stringContaining(`does not reach the stored head (0x01): ${named} ${stored} vs ${stored + 1}`),
     });
   });
 

@@ -139,4 +139,31 @@ describe('state machine review', () => {
     expect(fs.readdirSync(snapshots)).toEqual([new SnapshotFiles(path).pathOf(50).split('/').pop()]);
     await sm.close();
   });
+
+  it('a commit sealed by a checkpoint while a failing write is in flight is written after that write\'s commits, not before', async () => {
+    const path = tempDbPath();
+    const sm = await CoreStateMachine.open({ path, checkpointOnClose: false });
+    sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 100, size: 1, timestamp: 1 });
+    await sm.flush();
+    const underlying = underlyingOf(sm);
+    await underlying.close();
+    sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 101, size: 1, timestamp: 2 });
+    const failing = sm.flush();
+    // Sealed while the write of sequence 2 is in flight: both wait to be written again, in order.
+    sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 102, size: 1, timestamp: 3 });
+    const checkpoint = sm.checkpoint();
+    await expect(failing).rejects.toMatchObject({ code: 'NOT_OPEN' });
+    await expect(checkpoint).rejects.toMatchObject({ code: 'NOT_OPEN' });
+    await underlying.open();
+    expect(await sm.flush()).toMatchObject({ sequence: 3, entries: 2 });
+    const hash = sm.stateHash();
+    await sm.close();
+    const reopened = await CoreStateMachine.open({ path });
+    try {
+      expect(reopened.recovery).toMatchObject({ sequence: 3, nextOrderId: 4 });
+      expect(reopened.stateHash()).toBe(hash);
+    } finally {
+      await reopened.close();
+    }
+  });
 });
