@@ -30,7 +30,6 @@ describeEachBackend('queries past the index watermark', (backend) => {
       await sm.indexesReady();
       for (let i = 1; i <= 3; i++) sm.placeLimitOrder({ trader: 4, asset: 1, side: 'bid', price: 100 + i, size: 1, timestamp: i, clientOrderId: 9 });
       await sm.flush();
-      expect(sm.indexLag).toBe(3);
       // Polled, not timed: the window goes out when its gathering ends, and only its landing counts.
       while (sm.indexLag > 0) await new Promise((resolve) => setTimeout(resolve, 10));
       expect(sm.indexLag).toBe(0);
