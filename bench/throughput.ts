@@ -35,10 +35,11 @@ export interface ThroughputResult {
   /** Commands applied during the measurement (untimed pretest operations included). */
   commandsRun: number;
   /**
-   * A stream applied once (growing): commands/s over all its timed cycles. Its row's figure
-   * (rowRate): each cycle times a different stretch of a book that grows, a faster engine covers
-   * the stream in fewer of them, and the median of 18-47 such cycles swung 2x between builds whose
-   * whole streams ran 5-13% apart (bench/README.md, "The order index's growth rule (stop 59)").
+   * A stream applied once (growing): commands/s over all its timed cycles, which is what building
+   * the book costs. Its row's figure (rowRate) rather than a median: each cycle times a different
+   * stretch of a book that grows, a faster engine covers the stream in fewer of them, and the
+   * median of 18-47 such cycles swung 2x between builds whose whole streams ran 5-13% apart
+   * (bench/README.md, "What is measured" and "The order index's growth rule (stop 59)").
    */
   wholeStream?: number;
 }
