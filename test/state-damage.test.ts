@@ -401,10 +401,7 @@ describe('refused databases', () => {
   // A head is read field by field at fixed offsets: one cut short, its checksum sound, must be
   // refused for its length before any field is read past its end.
   it('refuses a head too short for its fields, its checksum sound, naming the key and its length', async () => {
-    const dbPath = tempDbPath();
-    const sm = await CoreStateMachine.open({ path: dbPath, backend: 'js', checkpointOnClose: false });
-    sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 1 });
-    await sm.close();
+    const dbPath = await oneOrderNoCheckpoint();
     let version = 0;
     await tamper(dbPath, async (store) => {
       const head = (await store.get(headKey()))!;
@@ -418,10 +415,7 @@ describe('refused databases', () => {
 
   // The bound is exact: the first version past this build's is as unreadable as any later one.
   it('refuses every value of the version after the one this build writes, naming it', async () => {
-    const dbPath = tempDbPath();
-    const sm = await CoreStateMachine.open({ path: dbPath, backend: 'js', checkpointOnClose: false });
-    sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 1 });
-    await sm.close();
+    const dbPath = await oneOrderNoCheckpoint();
     let next = 0;
     await tamper(dbPath, async (store) => {
       const head = Buffer.from((await store.get(headKey()))!);
@@ -462,6 +456,15 @@ describe('refused databases', () => {
       code: 'CORRUPTION', message: expect.stringContaining(`does not reach the stored head (0x01): ${named} ${stored} vs ${stored + 1}`),
     });
   });
+
+  /** A database of one resting order and no checkpoint: what it holds is its journal and its head. */
+  async function oneOrderNoCheckpoint(): Promise<string> {
+    const dbPath = tempDbPath();
+    const sm = await CoreStateMachine.open({ path: dbPath, backend: 'js', checkpointOnClose: false });
+    sm.placeLimitOrder({ trader: 1, asset: 1, side: 'bid', price: 10, size: 1, timestamp: 1 });
+    await sm.close();
+    return dbPath;
+  }
 
   /** A database whose journal holds one record, journal/1, of two commands; `rewrite` changes that record's bytes and its checksum is recomputed. */
   async function rewriteJournalRecord(rewrite: (value: Buffer) => Buffer): Promise<string> {
