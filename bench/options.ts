@@ -121,10 +121,10 @@ export function defaultOptions(): BenchOptions {
 }
 
 export const USAGE = `usage: npm run bench -- [options]
-  --quick              smaller workloads, fewer samples: minutes (102 s on 2 cores
-                       without persistence, cluster and events)
-  --tiny               a smoke test of the whole pipeline: about a minute (73 s on
-                       2 cores without the cluster)
+  --quick              smaller workloads, fewer samples: minutes (199 and 210 s on
+                       2 cores without persistence, cluster and events, 2026-12-06)
+  --tiny               a smoke test of the whole pipeline: about a minute (64 and
+                       62 s on 2 cores without the cluster, 2026-12-06)
   --workload a,b       workloads: ${WORKLOAD_NAMES.join(', ')}
   --engine a,b         engines: ${ENGINE_IDS.join(', ')}
   --out DIR            results directory (default: a new directory under the system temp dir)
