@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { formatCount } from './charts.js';
-import { rowRate, type BenchReport } from './report.js';
+import { rowFigure, type BenchReport } from './report.js';
 
 /** The engines in the order of the README's table, with its column heads. */
 const COLUMNS: readonly (readonly [engine: string, head: string])[] = [
@@ -44,10 +44,9 @@ export function targetsTable(runs: readonly BenchReport[]): string {
   return lines.join('\n');
 }
 
-/** A cell's figure: the median of the engine's samples, or a stream applied once's whole-stream rate (rowRate). */
-function rowFigure(run: BenchReport, workload: string, engine: string): number | undefined {
-  const m = run.measurements.find((x) => x.workload === workload && x.engine === engine);
-  return m?.status === 'ok' && m.throughput !== undefined ? rowRate(m.throughput) : undefined;
+/** A cell's figure: the median of the engine's samples, or a stream applied once's whole-stream rate (rowFigure). */
+function cellFigure(run: BenchReport, workload: string, engine: string): number | undefined {
+  return rowFigure(run.measurements, workload, engine, (m) => m.status === 'ok');
 }
 
 const figure = (value: number | undefined): string => (value === undefined ? 'n/a' : formatCount(value));
@@ -59,8 +58,8 @@ export function mediansTable(runs: readonly BenchReport[]): string {
   ];
   for (const { name } of runs[0].workloads) {
     const cells = COLUMNS.map(([engine]) => {
-      const own = rowFigure(runs[0], name, engine);
-      const later = runs.slice(1).map((run) => rowFigure(run, name, engine));
+      const own = cellFigure(runs[0], name, engine);
+      const later = runs.slice(1).map((run) => cellFigure(run, name, engine));
       // A cell the first run has no figure for keeps the later runs' figures (a reader would lose
       // a measured median otherwise); only a cell no run measured is a bare n/a.
       if (own === undefined && later.every((m) => m === undefined)) return figure(own);

@@ -220,6 +220,14 @@ export function rowRate(throughput: NonNullable<Measurement['throughput']>): num
   return throughput.wholeStream ?? throughput.opsPerSec.median;
 }
 
+/** The figure (rowRate) of an engine on a workload among `measurements`, if one that `accept` takes has throughput. */
+export function rowFigure(
+  measurements: readonly Measurement[], workload: string, engine: string, accept: (m: Measurement) => boolean = () => true,
+): number | undefined {
+  const throughput = measurements.find((m) => m.workload === workload && m.engine === engine && accept(m))?.throughput;
+  return throughput === undefined ? undefined : rowRate(throughput);
+}
+
 function find(report: BenchReport, workload: WorkloadName, engine: EngineId): Measurement | undefined {
   return report.measurements.find((m) => m.workload === workload && m.engine === engine && comparable(m));
 }

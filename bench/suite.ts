@@ -23,7 +23,7 @@ import type { PersistenceReport } from './persistence.js';
 import { createProgress } from './progress.js';
 import { targetPairs } from './pairs.js';
 import { measureWorkloads, withNewRunners } from './workload-processes.js';
-import { comparable, evaluateTargets, failedChecks, REPORT_SCHEMA, rowRate } from './report.js';
+import { comparable, evaluateTargets, failedChecks, REPORT_SCHEMA, rowFigure, rowRate } from './report.js';
 import type { BenchReport, EngineInfo, Measurement, MemoryMeasurement, WorkloadInfo } from './report.js';
 import { renderReport } from './table.js';
 import { measureCluster, renderClusterSection } from './cluster.js';
@@ -200,10 +200,7 @@ function inReportOrder(workloads: readonly string[]): (a: Measurement, b: Measur
  * did not end where the reference did ran other work, and its rate compares with nothing.
  */
 function addRatios(measurements: Measurement[]): void {
-  const figure = (workload: string, engine: EngineId): number | undefined => {
-    const throughput = measurements.find((m) => m.workload === workload && m.engine === engine && comparable(m))?.throughput;
-    return throughput === undefined ? undefined : rowRate(throughput);
-  };
+  const figure = (workload: string, engine: EngineId): number | undefined => rowFigure(measurements, workload, engine, comparable);
   for (const m of measurements) {
     if (!m.throughput || !comparable(m)) continue;
     const perCall = engineById(m.engine).perCall;
@@ -261,10 +258,7 @@ function writeResults(report: BenchReport, requestedDir: string | undefined): st
     unit: 'commands / s, median of benchmark.js samples (growing: over its whole stream)',
     groups: report.workloads.map((w) => w.name),
     series: engines.map((e) => ({ name: e.label, color: color(e.id) })),
-    values: report.workloads.map((w) => engines.map((e) => {
-      const throughput = report.measurements.find((m) => m.workload === w.name && m.engine === e.id)?.throughput;
-      return throughput === undefined ? undefined : rowRate(throughput);
-    })),
+    values: report.workloads.map((w) => engines.map((e) => rowFigure(report.measurements, w.name, e.id))),
     format: formatCount,
   }));
   const perCall = engines.filter((e) => e.perCall);

@@ -2,7 +2,7 @@
 import { formatCount, formatNs } from './charts.js';
 import { latencyCalls } from './latency.js';
 import { checkpointPauseText, type IndexCatchUp } from './persistence.js';
-import { failedChecks, rowRate } from './report.js';
+import { failedChecks, rowFigure, rowRate } from './report.js';
 import type { BenchReport, Measurement, PairedRatio } from './report.js';
 
 function pad(cells: string[][]): string {
@@ -159,12 +159,8 @@ function renderPairs(report: BenchReport): string[] {
   if (pinned) out.push('  each round with both sides\' main threads held to one CPU, two rounds on each CPU in turn; ratio by CPU = the median of that CPU\'s rounds (of two, the lower) [min-max]');
   const rows = [['  a / b', 'commands', 'a', 'min-max', 'b', 'min-max', 'ratio', 'min-max', 'ratio of medians', ...(pinned ? ['ratio by CPU'] : [])]];
   for (const p of pairs.pairs) {
-    const figure = (workload: string, engine: string): number | undefined => {
-      const throughput = report.measurements.find((m) => m.workload === workload && m.engine === engine)?.throughput;
-      return throughput === undefined ? undefined : rowRate(throughput);
-    };
-    const a = figure(p.workloadA, p.engineA);
-    const b = figure(p.workloadB, p.engineB);
+    const a = rowFigure(report.measurements, p.workloadA, p.engineA);
+    const b = rowFigure(report.measurements, p.workloadB, p.engineB);
     rows.push([
       `  ${p.workloadA === p.workloadB ? `${p.workloadA}, ${p.engineA} / ${p.engineB}` : `${p.engineA}, ${p.workloadA} / ${p.workloadB}`}`,
       `${p.from === 0 ? '' : `${p.from.toLocaleString('en-US')}+`}${(p.to - p.from).toLocaleString('en-US')}`,
