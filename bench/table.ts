@@ -125,7 +125,7 @@ export function renderReport(report: BenchReport): string {
         + (rocksdb.idle ? `they fell idle ${rocksdb.seconds} s after it` : `the wait gave up ${rocksdb.seconds} s after it, still busy`)
         + ' (its disk B/cmd counted then)');
     }
-    const books = [['  resting orders', 'checkpoint', 'call held main thread (waiting for a core)', 'longest gap during (median around)', 'longest gap, same flow, no checkpoint', 'close', 'reopen, fresh process (indexes ready)', 'reopen in-process', 'reopen fresh MiB', 'recovery phases (ms)', 'replayed', 'after a kill instead: reopen (indexes ready), replayed, phases (ms)', 'disk B/order']];
+    const books = [['  resting orders', 'checkpoint', 'call held main thread (waiting for a core)', 'longest gap during (median around), its split; outside submitBatch', 'longest gap, same flow, no checkpoint; outside submitBatch', 'close', 'reopen, fresh process (indexes ready)', 'reopen in-process', 'reopen fresh MiB', 'recovery phases (ms)', 'replayed', 'after a kill instead: reopen (indexes ready), replayed, phases (ms)', 'disk B/order']];
     for (const b of p.books) {
       books.push([
         `  ${b.restingOrders.toLocaleString('en-US')}`, `${b.checkpointSeconds.toFixed(3)} s`, checkpointPauseText(b),
