@@ -2,7 +2,7 @@
 // engine matching) and the rest (the main thread away from matching: the flush, whatever else ran
 // in the turn, such as a checkpoint's callbacks), with how long the main thread waited for a core.
 // A long gap is not the checkpoint's because it fell while one ran: growing the order index at
-// 1,114,112 resting orders takes ~70 ms of submitBatch on the main thread with or without a
+// 1,114,112 resting orders takes 70-160 ms of submitBatch on the main thread with or without a
 // checkpoint (docs/storage.md, round 48), and a loaded machine parks the main thread anywhere.
 import { readFileSync } from 'node:fs';
 

@@ -135,7 +135,7 @@ export interface BookRun {
   medianGapMs: number;
   /**
    * Of that longest gap, the part in submitBatch (the engine matching: at a million orders the
-   * flow grows the book past 1,114,112, where the order index grows, ~70 ms, checkpoint or not),
+   * flow grows the book past 1,114,112, where the order index grows, 70 ms or more, checkpoint or not),
    * and the part the main thread waited for a core (null off Linux).
    */
   longestGapInSubmitMs: number;
