@@ -135,8 +135,8 @@ export interface BookRun {
   medianGapMs: number;
   /**
    * Of that longest gap, the part in submitBatch (the engine matching: at a million orders the
-   * flow grows the book past 1,114,112, where the order index grows, 70 ms or more, checkpoint or not),
-   * and the part the main thread waited for a core (null off Linux).
+   * flow takes the book past 1,114,112, where the WASM order index grows in one go, 70 ms or
+   * more, checkpoint or not), and the part the main thread waited for a core (null off Linux).
    */
   longestGapInSubmitMs: number;
   longestGapWaitingMs: number | null;
@@ -425,7 +425,7 @@ export function checkpointPauseText(b: BookRun): string {
   return `${b.checkpointPauseMs.toFixed(2)} ms${waiting === null ? '' : ` (${waiting.toFixed(2)} waiting)`}`;
 }
 
-/** The longest gap during a checkpoint, split as the report prints it: `71.3 in submitBatch, 2.0 waiting for a core`. */
+/** The longest gap during a checkpoint, split as the report prints it: `1.3 in submitBatch, 33.9 waiting for a core`. */
 export function longestGapSplitText(b: BookRun): string {
   const waiting = b.longestGapWaitingMs;
   return `${b.longestGapInSubmitMs.toFixed(1)} in submitBatch${waiting === null ? '' : `, ${waiting.toFixed(1)} waiting for a core`}`;
