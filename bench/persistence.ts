@@ -34,6 +34,7 @@ import { Prng } from '../src/prng.js';
 import { freshMemoryMsPerMiB, minorFaults } from './page-faults.js';
 import type { ReopenTiming } from './reopen-child.js';
 import { quantileOfSorted } from './stats.js';
+import { type BatchGap, GapClock, mainThreadRunDelayMs, summarizeGaps } from './batch-gaps.js';
 import { FlowBuilder } from './workloads/flow-builder.js';
 import { steadyWorkload } from './workloads/synthetic.js';
 
@@ -132,6 +133,19 @@ export interface BookRun {
   /** The longest gap between two batches while the checkpoint ran, and the median gap around it. */
   longestGapMs: number;
   medianGapMs: number;
+  /**
+   * Of that longest gap, the part in submitBatch (the engine matching: at a million orders the
+   * flow takes the book past 1,114,112, where the WASM order index grows in one go, 70 ms or
+   * more, checkpoint or not), and the part the main thread waited for a core (null off Linux).
+   */
+  longestGapInSubmitMs: number;
+  longestGapWaitingMs: number | null;
+  /**
+   * The longest time between two batches outside submitBatch while the checkpoint ran, and over
+   * the baseline below: where a checkpoint's own work on the main thread would show.
+   */
+  longestOutsideSubmitMs: number;
+  longestOutsideSubmitWithoutCheckpointMs: number;
   /**
    * The baseline of the same run: the longest gap over as many batches of the same flow (another
    * asset's resting orders, submitted and flushed the same way) with no checkpoint running, taken
@@ -411,6 +425,12 @@ export function checkpointPauseText(b: BookRun): string {
   return `${b.checkpointPauseMs.toFixed(2)} ms${waiting === null ? '' : ` (${waiting.toFixed(2)} waiting)`}`;
 }
 
+/** The longest gap during a checkpoint, split as the report prints it: `1.3 in submitBatch, 33.9 waiting for a core`. */
+export function longestGapSplitText(b: BookRun): string {
+  const waiting = b.longestGapWaitingMs;
+  return `${b.longestGapInSubmitMs.toFixed(1)} in submitBatch${waiting === null ? '' : `, ${waiting.toFixed(1)} waiting for a core`}`;
+}
+
 /** Builds a book of `size` resting orders, checkpoints it while new orders keep arriving, closes, and times reopening (exported for scratch drivers that time this part alone). */
 export async function bookRun(backend: BackendName, path: string, size: number, seed: number): Promise<BookRun> {
   const sm = await CoreStateMachine.open({ path, sync: true, backend, checkpointInterval: Number.MAX_SAFE_INTEGER });
@@ -423,7 +443,7 @@ export async function bookRun(backend: BackendName, path: string, size: number, 
   await indexCaughtUp(sm);
   // The orders that keep flowing: another asset's, so they neither trade with the book nor need its ids.
   const during = encodeAll(sm, restingBook(200 * BATCH, 2, seed + 1), size + 1);
-  const gaps: number[] = [];
+  const gaps: BatchGap[] = [];
   let gapsBefore = 0;
   let gapsAfter = 0;
   let checkpointing: Promise<unknown> | null = null;
@@ -432,14 +452,14 @@ export async function bookRun(backend: BackendName, path: string, size: number, 
   let pauseWaitingMs: number | null = null;
   let checkpointSeconds = 0;
   let checkpointBytes = 0;
-  let previous = performance.now();
+  const clock = new GapClock();
   for (let b = 0; b < during.length && !(done && gapsAfter >= 10); b++) {
+    const submitted = performance.now();
     sm.submitBatch(during[b]);
+    const submitMs = performance.now() - submitted;
     void sm.flush();
     await nextTurn();
-    const now = performance.now();
-    gaps.push(now - previous);
-    previous = now;
+    gaps.push(clock.lap(submitMs));
     if (checkpointing === null && b === 20) {
       gapsBefore = gaps.length;
       const waitedBefore = mainThreadRunDelayMs();
@@ -452,28 +472,29 @@ export async function bookRun(backend: BackendName, path: string, size: number, 
       pauseMs = performance.now() - started;
       const waitedAfter = mainThreadRunDelayMs();
       pauseWaitingMs = waitedBefore === null || waitedAfter === null ? null : waitedAfter - waitedBefore;
-      previous = performance.now();
+      clock.restart();
     } else if (done) {
       gapsAfter++;
     }
   }
   await checkpointing;
-  const whileCheckpointing = gaps.slice(gapsBefore, gaps.length - gapsAfter);
-  const around = [...gaps.slice(0, gapsBefore), ...gaps.slice(gaps.length - gapsAfter)].sort((a, b) => a - b);
+  const whileCheckpointing = summarizeGaps(gaps.slice(gapsBefore, gaps.length - gapsAfter));
+  const around = [...gaps.slice(0, gapsBefore), ...gaps.slice(gaps.length - gapsAfter)].map((g) => g.ms).sort((a, b) => a - b);
   // The baseline: the same flow (a third asset's resting orders) for as many batches, at least
   // 20, with no checkpoint running, in the same run right after it.
-  const baselineBatches = Math.max(20, whileCheckpointing.length);
+  const baselineBatches = Math.max(20, gaps.length - gapsAfter - gapsBefore);
   const baseline = encodeAll(sm, restingBook(baselineBatches * BATCH, 3, seed + 2), size + during.length * BATCH + 1);
-  let longestGapWithoutCheckpointMs = 0;
-  previous = performance.now();
+  const baselineGaps: BatchGap[] = [];
+  clock.restart();
   for (const batch of baseline) {
+    const submitted = performance.now();
     sm.submitBatch(batch);
+    const submitMs = performance.now() - submitted;
     void sm.flush();
     await nextTurn();
-    const now = performance.now();
-    longestGapWithoutCheckpointMs = Math.max(longestGapWithoutCheckpointMs, now - previous);
-    previous = now;
+    baselineGaps.push(clock.lap(submitMs));
   }
+  const withoutCheckpoint = summarizeGaps(baselineGaps);
   await sm.flush();
   const asKilled = copyAsAKillLeavesIt(path);
   const closing = performance.now();
@@ -495,8 +516,10 @@ export async function bookRun(backend: BackendName, path: string, size: number, 
   await reopened.close();
   const bytesOnDisk = directoryBytes(path);
   return {
-    restingOrders: size, checkpointSeconds, checkpointPauseMs: pauseMs, checkpointPauseWaitingMs: pauseWaitingMs, longestGapMs: Math.max(0, ...whileCheckpointing),
-    medianGapMs: quantileOfSorted(around, 0.5), longestGapWithoutCheckpointMs, baselineBatches, checkpointBytes,
+    restingOrders: size, checkpointSeconds, checkpointPauseMs: pauseMs, checkpointPauseWaitingMs: pauseWaitingMs,
+    longestGapMs: whileCheckpointing.longest.ms, longestGapInSubmitMs: whileCheckpointing.longest.submitMs, longestGapWaitingMs: whileCheckpointing.longest.waitingMs,
+    longestOutsideSubmitMs: whileCheckpointing.longestOutsideSubmitMs, medianGapMs: quantileOfSorted(around, 0.5),
+    longestGapWithoutCheckpointMs: withoutCheckpoint.longest.ms, longestOutsideSubmitWithoutCheckpointMs: withoutCheckpoint.longestOutsideSubmitMs, baselineBatches, checkpointBytes,
     openSeconds: fresh.openSeconds, openInProcessSeconds, closeSeconds, afterKill, indexesReadySeconds: fresh.indexesReadySeconds, recoveryMs: fresh.recoveryMs,
     phases: fresh.phases, restoredAhead: fresh.restoredAhead,
     reopenFreshMiB: fresh.reopenFreshMiB, replayedCommands: fresh.replayedCommands, bytesOnDisk, bytesOnDiskPerOrder: bytesOnDisk / size,
@@ -622,13 +645,4 @@ async function rocksdbCostUntilIdle(startMs: number, commands: number): Promise<
     last = now;
   }
   return { cpuNsPerCommand: ((last - startMs) * 1e6) / commands, seconds, idle };
-}
-
-/** How long, in all, the main thread has waited for a core while ready to run (Linux: its schedstat), or null. */
-function mainThreadRunDelayMs(): number | null {
-  try {
-    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
-  } catch {
-    return null;
-  }
 }

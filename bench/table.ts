@@ -1,7 +1,7 @@
 // The report as text tables for stdout.
 import { formatCount, formatNs } from './charts.js';
 import { latencyCalls } from './latency.js';
-import { checkpointPauseText, type IndexCatchUp } from './persistence.js';
+import { checkpointPauseText, longestGapSplitText, type IndexCatchUp } from './persistence.js';
 import { failedChecks, rowFigure, rowRate } from './report.js';
 import type { BenchReport, Measurement, PairedRatio } from './report.js';
 
@@ -125,11 +125,12 @@ export function renderReport(report: BenchReport): string {
         + (rocksdb.idle ? `they fell idle ${rocksdb.seconds} s after it` : `the wait gave up ${rocksdb.seconds} s after it, still busy`)
         + ' (its disk B/cmd counted then)');
     }
-    const books = [['  resting orders', 'checkpoint', 'call held main thread (waiting for a core)', 'longest gap during (median around)', 'longest gap, same flow, no checkpoint', 'close', 'reopen, fresh process (indexes ready)', 'reopen in-process', 'reopen fresh MiB', 'recovery phases (ms)', 'replayed', 'after a kill instead: reopen (indexes ready), replayed, phases (ms)', 'disk B/order']];
+    const books = [['  resting orders', 'checkpoint', 'call held main thread (waiting for a core)', 'longest gap during (median around), its split; outside submitBatch', 'longest gap, same flow, no checkpoint; outside submitBatch', 'close', 'reopen, fresh process (indexes ready)', 'reopen in-process', 'reopen fresh MiB', 'recovery phases (ms)', 'replayed', 'after a kill instead: reopen (indexes ready), replayed, phases (ms)', 'disk B/order']];
     for (const b of p.books) {
       books.push([
         `  ${b.restingOrders.toLocaleString('en-US')}`, `${b.checkpointSeconds.toFixed(3)} s`, checkpointPauseText(b),
-        `${b.longestGapMs.toFixed(1)} (${b.medianGapMs.toFixed(1)}) ms`, `${b.longestGapWithoutCheckpointMs.toFixed(1)} ms over ${b.baselineBatches} batches`,
+        `${b.longestGapMs.toFixed(1)} (${b.medianGapMs.toFixed(1)}) ms, ${longestGapSplitText(b)}; outside submitBatch ${b.longestOutsideSubmitMs.toFixed(1)} ms`,
+        `${b.longestGapWithoutCheckpointMs.toFixed(1)} ms over ${b.baselineBatches} batches; outside submitBatch ${b.longestOutsideSubmitWithoutCheckpointMs.toFixed(1)} ms`,
         `${b.closeSeconds.toFixed(3)} s`, `${b.openSeconds.toFixed(3)} s (indexes ${b.indexesReadySeconds.toFixed(3)} s)`, `${b.openInProcessSeconds.toFixed(3)} s`,
         b.reopenFreshMiB === null ? '-' : b.reopenFreshMiB.toFixed(0), phasesText(b.phases), b.replayedCommands.toLocaleString('en-US'),
         `${b.afterKill.openSeconds.toFixed(3)} s (indexes ${b.afterKill.indexesReadySeconds.toFixed(3)} s), ${b.afterKill.replayedCommands.toLocaleString('en-US')}; ${phasesText(b.afterKill.phases)}`,

@@ -308,6 +308,12 @@ describe('benchmark suite (--tiny)', () => {
       expect(b.afterKill.replayedCommands).toBeGreaterThanOrEqual(20 * BATCH);
       expect(b.afterKill.openSeconds).toBeGreaterThan(0);
       expect(b.longestGapWithoutCheckpointMs).toBeGreaterThan(0);
+      // The longest gap during the checkpoint is split into matching, and the rest where a checkpoint's work would show.
+      expect(b.longestGapInSubmitMs).toBeGreaterThan(0);
+      expect(b.longestGapInSubmitMs).toBeLessThanOrEqual(b.longestGapMs);
+      expect(b.longestOutsideSubmitMs).toBeGreaterThan(0);
+      expect(b.longestOutsideSubmitMs).toBeLessThanOrEqual(b.longestGapMs);
+      expect(b.longestOutsideSubmitWithoutCheckpointMs).toBeLessThanOrEqual(b.longestGapWithoutCheckpointMs);
       expect(b.baselineBatches).toBeGreaterThanOrEqual(20);
       expect(b.indexesReadySeconds).toBeGreaterThanOrEqual(b.openSeconds);
       expect(Object.keys(b.phases).length).toBeGreaterThan(1);
