@@ -258,7 +258,9 @@ export class WasmCore implements MatchingCore {
    * Each page is otherwise a page fault on the thread that matches, the first time an order is
    * written there: on the VM lobcore is measured on, about a sixth of the time a fresh core takes
    * to build a million-order book (bench/README.md, "Growing's whole stream from run to run (stop 60)").
-   * Costs up to GROWTH_AHEAD_BYTES of memory not yet needed; within maxMemoryBytes only.
+   * Costs up to GROWTH_AHEAD_BYTES of memory not yet needed, within maxMemoryBytes only, and the
+   * worker's start on this thread when none is running (0.7-6 ms here, 35 ms the first time in a
+   * process), against the 512 faults of each 2 MiB the core grows.
    */
   private readyGrowth(): void {
     if (this.x.memory.buffer.byteLength < GROWTH_AHEAD_FROM_BYTES) return;
