@@ -156,6 +156,7 @@ async function measureEngine(
       throughput: {
         opsPerSec: throughput.opsPerSec, samples: throughput.samples, minTimeSeconds: throughput.minTimeSeconds,
         ...(throughput.wholeStream === undefined ? {} : { wholeStream: throughput.wholeStream }),
+        ...(throughput.wholeStreamThread === undefined ? {} : { wholeStreamThread: throughput.wholeStreamThread }),
       },
       ...(latencyNs ? { latencyNs } : {}),
       verification,

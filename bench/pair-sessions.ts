@@ -62,6 +62,20 @@ export function mainThreadOnCoreSeconds(): number {
 
 const secondsWaited = (): number => Number(readFileSync(schedstat, 'latin1').split(' ')[1]) / 1e9;
 
+/**
+ * Seconds this thread has waited, ready, for a core since it started (Linux: its schedstat's
+ * second field), or null where that cannot be read: time another process held the core, which
+ * a wall clock counts as the engine's.
+ */
+export function threadWaitedSeconds(): number | null {
+  try {
+    const waited = secondsWaited();
+    return waited >= 0 ? waited : null;
+  } catch {
+    return null;
+  }
+}
+
 export class PairSessions {
   /** By engine, then workload: a pair across workloads (wide / steady) holds two of one engine. */
   private readonly sessions = new Map<EngineId, Map<WorkloadName, EngineSession>>();

@@ -2,6 +2,7 @@
 import type { MachineInfo } from './machine.js';
 import type { BookDigest, FillDigest } from './book-check.js';
 import type { Spread } from './stats.js';
+import type { WholeStreamThread } from './throughput.js';
 import { latencyCalls } from './latency.js';
 import type { LatencyResult } from './latency.js';
 import type { EngineId } from './engines/engine.js';
@@ -56,6 +57,8 @@ export interface Measurement {
     minTimeSeconds: number;
     /** A stream applied once (growing): commands/s over its whole stream, the row's figure (rowRate; bench/throughput.ts). */
     wholeStream?: number;
+    /** A stream applied once: its main thread's timed seconds, waits for a core and minor faults (bench/throughput.ts). */
+    wholeStreamThread?: WholeStreamThread;
     /** The row's figure over the JS engine's same path (per call or batched), and over nodejs-order-book's. */
     vsJs?: number;
     vsNodejsOrderBook?: number;

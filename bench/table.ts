@@ -3,6 +3,7 @@ import { formatCount, formatNs } from './charts.js';
 import { latencyCalls } from './latency.js';
 import { checkpointPauseText, longestGapSplitText, type IndexCatchUp } from './persistence.js';
 import { failedChecks, rowFigure, rowRate } from './report.js';
+import { faultedMiB } from './page-faults.js';
 import type { BenchReport, Measurement, PairedRatio } from './report.js';
 
 function pad(cells: string[][]): string {
@@ -19,6 +20,25 @@ function throughputRow(report: BenchReport, m: Measurement): string[] {
   const v = m.verification;
   const check = v === undefined ? 'NOT VERIFIED' : !v.ok ? 'MISMATCH: not comparable' : v.reference ? 'reference' : v.fillsChecked ? 'ok' : 'ok (book)';
   return [label, formatCount(rowRate(t)) + (t.wholeStream === undefined ? '' : ' *'), `${formatCount(t.opsPerSec.min)}-${formatCount(t.opsPerSec.max)}`, String(t.samples), ratio(t.vsJs), ratio(t.vsNodejsOrderBook), check + (m.caveat ? ` (${m.caveat})` : '')];
+}
+
+/**
+ * Under a stream applied once: what each row's single pass went through besides its engine
+ * (bench/throughput.ts, wholeStreamThread), so that a row taken while another process held the
+ * core, or one that touched much fresh memory, says so.
+ */
+export function wholeStreamThreads(measurements: readonly Measurement[]): string[] {
+  const rows = [['    engine', 'on a core', 'waited', 'first touched']];
+  for (const m of measurements) {
+    const t = m.throughput;
+    const thread = t?.wholeStreamThread;
+    if (t?.wholeStream === undefined || thread === undefined) continue;
+    const onCore = (t.wholeStream * thread.seconds) / Math.max(1e-9, thread.seconds - thread.waitedSeconds);
+    rows.push([`    ${m.engine}`, formatCount(onCore), `${((100 * thread.waitedSeconds) / thread.seconds).toFixed(1)}% of ${thread.seconds.toFixed(2)} s`,
+      `${faultedMiB(thread.faults).toFixed(1)} MiB`]);
+  }
+  if (rows.length === 1) return [];
+  return ['  * the whole stream\'s main thread: its rate on a core (the wall clock less its waits for one, which another process held), how long it waited, the fresh memory it touched first (page faults)', pad(rows)];
 }
 
 export function renderReport(report: BenchReport): string {
@@ -66,6 +86,7 @@ export function renderReport(report: BenchReport): string {
       rows.push(row);
     }
     out.push(pad(rows));
+    out.push(...wholeStreamThreads(report.measurements.filter((x) => x.workload === w.name)));
   }
   out.push('');
   out.push('LATENCY per call (hrtime.bigint around each call; includes the timer floor)');

@@ -14,6 +14,8 @@ import type { Workload } from './workloads/workload.js';
 import type { TimedCycleCheck } from './cycle-check.js';
 import { spread } from './stats.js';
 import type { Spread } from './stats.js';
+import { minorFaults } from './page-faults.js';
+import { threadWaitedSeconds } from './pair-sessions.js';
 
 export interface ThroughputSettings {
   chunk: number;
@@ -42,6 +44,21 @@ export interface ThroughputResult {
    * (bench/README.md, "What is measured" and "The order index's growth rule (stop 59)").
    */
   wholeStream?: number;
+  /**
+   * A stream applied once, where Linux tells: what its main thread went through while it was
+   * measured. Its figure is one pass, taken in one stretch of a machine whose CPUs change speed
+   * and are shared: the seconds of its timed cycles, how long the thread waited, ready, for a core
+   * meanwhile (another process held it), and the pages it touched for the first time (minor
+   * faults: a fresh engine's growth, each a trip to the hypervisor here). bench/README.md, "Growing's
+   * whole stream from run to run (stop 60)".
+   */
+  wholeStreamThread?: WholeStreamThread;
+}
+
+export interface WholeStreamThread {
+  seconds: number;
+  waitedSeconds: number;
+  faults: number;
 }
 
 /**
@@ -167,7 +184,9 @@ function measureWithCycle(
       }
     },
   });
+  const threadBefore = once ? threadNow() : null;
   bench.run({ async: false });
+  const threadAfter = once ? threadNow() : null;
   if (once && !exhausted) {
     // benchmark.js stopped early (its own limits): finish the stream so the end state is the same for all.
     for (; cursor + chunk <= length; cursor += chunk) session.run(cursor, cursor + chunk);
@@ -178,7 +197,13 @@ function measureWithCycle(
   if (samples.length === 0 && timedSeconds > 0) samples.push(timedCommands / timedSeconds);
   if (samples.length === 0) throw new Error(`no clean benchmark.js sample for ${workload.name}`);
   const wholeStream = once && timedSeconds > 0 ? { wholeStream: timedCommands / timedSeconds } : {};
-  return { result: { opsPerSec: spread(samples), samples: samples.length, minTimeSeconds: minTime, commandsRun, ...wholeStream }, discarded };
+  const wholeStreamThread = once && timedSeconds > 0 && threadBefore !== null && threadAfter !== null
+    ? { wholeStreamThread: { seconds: timedSeconds, waitedSeconds: threadAfter.waited - threadBefore.waited, faults: threadAfter.faults - threadBefore.faults } }
+    : {};
+  return {
+    result: { opsPerSec: spread(samples), samples: samples.length, minTimeSeconds: minTime, commandsRun, ...wholeStream, ...wholeStreamThread },
+    discarded,
+  };
 }
 
 /**
@@ -204,4 +229,15 @@ function measurePasses(session: EngineSession, workload: Workload, settings: Thr
     settings.onCycle?.();
   }
   return { opsPerSec: spread(samples), samples: samples.length, minTimeSeconds: shortestPass, commandsRun: samples.length * count };
+}
+
+/**
+ * The main thread's waits for a core and minor faults so far, or null off Linux. Read around the
+ * whole of benchmark.js's run: its untimed moments between cycles (the cycle checks, a few
+ * hundred microseconds each) count too, so the waits are an upper bound on the timed cycles'.
+ */
+function threadNow(): { waited: number; faults: number } | null {
+  const waited = threadWaitedSeconds();
+  const faults = minorFaults()?.main;
+  return waited === null || faults === undefined ? null : { waited, faults };
 }
