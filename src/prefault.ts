@@ -19,8 +19,6 @@ import { Worker, isMainThread } from 'node:worker_threads';
 const PREFAULT_MIN_BYTES = 8 * 1024 * 1024;
 
 let toucher: Toucher | null = null;
-/** Callers of prefaultSettled waiting for the worker to have touched everything it was given. */
-let settledWaiters: (() => void)[] = [];
 
 /** The worker; the ranges it has been given and not yet touched; the opens that keep it (readyPrefault). */
 interface Toucher {
@@ -79,33 +77,15 @@ export function readyPrefault(byteLength: number): () => void {
   };
 }
 
-/**
- * Resolves once no pages are owed (the worker has touched every range it was given, or is gone):
- * for the tests, which read what the main thread faults after the worker is done.
- */
-export function prefaultSettled(): Promise<void> {
-  if (toucher === null || toucher.owed === 0) return Promise.resolve();
-  return new Promise((resolve) => settledWaiters.push(resolve));
-}
-
-function settle(): void {
-  const waiting = settledWaiters;
-  settledWaiters = [];
-  for (const resolve of waiting) resolve();
-}
-
 function startToucher(): Toucher {
   const started: Toucher = { worker: new Worker(new URL('./prefault-worker.mjs', import.meta.url)), owed: 0, holds: 0 };
   // It never keeps a process alive: a restore does not wait for it.
   started.worker.unref();
   const forget = (): void => {
     if (toucher === started) toucher = null;
-    settle();
   };
   started.worker.on('message', () => {
-    if (--started.owed > 0) return;
-    settle();
-    if (started.holds > 0) return;
+    if (--started.owed > 0 || started.holds > 0) return;
     forget();
     void started.worker.terminate();
   });

@@ -84,13 +84,6 @@ const NO_MEMORY = -2147483648;
 
 const PAGE_BYTES = 65536;
 const MAX_PAGES = 65536;
-/**
- * Live growth of a core this large or larger readies the next GROWTH_AHEAD_BYTES at once, their
- * pages touched by another thread (readyGrowth). prefault.ts's threshold: below it a worker
- * cannot start in time to help.
- */
-const GROWTH_AHEAD_FROM_BYTES = 8 * 1024 * 1024;
-const GROWTH_AHEAD_BYTES = 8 * 1024 * 1024;
 
 /** The pages of linear memory a core may grow to under `maxMemoryBytes` (default: all 4 GiB). */
 export function maxPagesFor(maxMemoryBytes: number | undefined): number {
@@ -244,27 +237,11 @@ export class WasmCore implements MatchingCore {
    */
   private refresh(): void {
     if (this.words !== undefined && this.words[this.pagesWord] === this.viewPages) return;
-    if (this.viewPages !== 0 && this.restoring === null) this.readyGrowth();
     const buffer = this.x.memory.buffer;
     this.buffer = buffer as ArrayBuffer;
     this.ownBuffers.add(buffer);
     this.viewPages = buffer.byteLength / PAGE_BYTES;
     this.words = new Uint32Array(buffer);
-  }
-
-  /**
-   * The memory has grown in live flow: once it is large, the next GROWTH_AHEAD_BYTES are grown now
-   * and a worker touches their pages (prefault.ts) before the core's allocator reaches them.
-   * Each page is otherwise a page fault on the thread that matches, the first time an order is
-   * written there: on the VM lobcore is measured on, about a sixth of the time a fresh core takes
-   * to build a million-order book (bench/README.md, "Growing's whole stream from run to run (stop 60)").
-   * Costs up to GROWTH_AHEAD_BYTES of memory not yet needed, within maxMemoryBytes only, and the
-   * worker's start on this thread when none is running (0.7-6 ms here, 35 ms the first time in a
-   * process), against the 512 faults of each 2 MiB the core grows.
-   */
-  private readyGrowth(): void {
-    if (this.x.memory.buffer.byteLength < GROWTH_AHEAD_FROM_BYTES) return;
-    prefaultAhead(this.x.memory, GROWTH_AHEAD_BYTES, (bytes) => this.x.reserveMemory(bytes));
   }
 
   private word(offset: number): number {

@@ -12,16 +12,8 @@ import { MatchingEngine } from '../src/engine-host.js';
 import { ORDER_SLOTS, ORD_PRICE, ORD_REMAINING, Out } from '../src/core.js';
 import { ReasonCode, StatusCode } from '../src/codes.js';
 import { expectSameBytes } from './helpers/bytes.js';
-import { prefaultSettled } from '../src/prefault.js';
-import { readFileSync } from 'node:fs';
 
 const MAX_PRICE = Number.MAX_SAFE_INTEGER;
-
-/** Minor page faults of this process's main thread so far (minflt, field 10 of its stat). */
-function mainThreadFaults(): number {
-  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'latin1');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
-}
 
 function wasm(options: { maxOrders?: number; maxLevels?: number; maxMemoryBytes?: number } = {}): Promise<Engine> {
   return createEngine({ backend: 'wasm', ...options });
@@ -202,41 +194,6 @@ describe('wasm core: memory growth', () => {
     const jsBefore = js.memoryBytes();
     js.prepareForGrowth(16 << 20);
     expect(js.memoryBytes()).toBe(jsBefore);
-  });
-
-  it('readies live growth once past 8 MiB: the next 8 MiB grown at once and touched by another thread, not by the one that matches', async () => {
-    // No event records: the order records alone grow the memory, 2 MiB at a time from the core.
-    const engine = await createEngine({ backend: 'wasm', events: false });
-    const batchOf = (from: number): CommandBatch => {
-      const batch = new CommandBatch(10_000);
-      for (let i = from; i < from + 10_000; i++) {
-        const bid = i % 2 === 0;
-        batch.limit(1 + (i % 50), 1, bid ? 'bid' : 'ask', bid ? 1 + (i % 1_000) : 2_001 + (i % 1_000), 1, i);
-      }
-      return batch;
-    };
-    let placed = 0;
-    let step = 0;
-    // Until a batch in which the memory grew by 8 MiB or more at once (the code before never: 64 MiB).
-    while ((engine.memoryBytes() < 20 << 20 || step < 8 << 20) && engine.memoryBytes() < 64 << 20) {
-      const before = engine.memoryBytes();
-      engine.submitBatch(batchOf(placed));
-      placed += 10_000;
-      step = engine.memoryBytes() - before;
-    }
-    // The core grows itself 2 MiB at a time; past 8 MiB the host readies 8 MiB more at once.
-    expect(step).toBeGreaterThanOrEqual(8 << 20);
-    await prefaultSettled();
-    // 60,000 more orders land in what was readied: the memory does not grow, and the thread that
-    // placed them found their pages there (80,000 on the code before: 975 faults, the memory grown twice).
-    const more = [0, 1, 2, 3, 4, 5].map((k) => batchOf(placed + k * 10_000));
-    const readied = engine.memoryBytes();
-    const faultsBefore = mainThreadFaults();
-    for (const batch of more) engine.submitBatch(batch);
-    const faults = mainThreadFaults() - faultsBefore;
-    expect(engine.restingOrders).toBe(placed + 60_000);
-    expect(engine.memoryBytes()).toBe(readied);
-    expect(faults).toBeLessThan(100);
   });
 
   it('takes only a byte count as a growth hint, on both backends: anything else is refused naming bytes, nothing grown', async () => {
