@@ -1,0 +1,68 @@
+// How long the batch that makes a core grow its storage takes, against an ordinary batch: a book
+// built from empty in batches of resting orders, each batch timed alone. A core grows its order
+// index (and the JS core its order arrays) in one go, inside whichever command fills them
+// (README.md, "Growth is not yet bounded in time"); the throughput rows spread that over a stream,
+// a latency pass over a book already grown misses it, so neither shows what the one command
+// holding a growth waits.
+// Hold it to one CPU (`taskset -c 1 node ...`) and run it more than once: the pauses are mostly
+// fresh memory, whose price moves with the machine (bench/README.md, "Growing's whole stream from
+// run to run (stop 60)").
+//
+//   node dist/bench/growth-pauses.js <wasm|js> [orders, default 1300000] [batch, default 1000]
+//
+// Prints the median batch and the slowest batches with the resting count each ended at.
+import { createEngine } from '../src/engine.js';
+import type { BackendName } from '../src/types.js';
+import { quantileOfSorted } from './stats.js';
+
+const SLOWEST = 6;
+
+interface TimedBatch {
+  ms: number;
+  /** Resting orders once the batch was applied. */
+  resting: number;
+}
+
+async function timeBatches(backend: BackendName, orders: number, batchSize: number): Promise<TimedBatch[]> {
+  const engine = await createEngine({ backend, events: false });
+  const batch = engine.createBatch(batchSize);
+  const timed: TimedBatch[] = [];
+  let id = 0;
+  while (id < orders) {
+    batch.clear();
+    for (let i = 0; i < batchSize && id < orders; i++) {
+      id++;
+      // Bids under asks, 2,000 prices a side: nothing trades, every order rests.
+      const bid = (id & 1) === 0;
+      batch.limit(1 + (id % 50), 1, bid ? 'bid' : 'ask', bid ? 100_000 - (id % 2_000) : 110_000 + (id % 2_000), 1 + (id % 7), id);
+    }
+    const started = process.hrtime.bigint();
+    engine.submitBatch(batch);
+    timed.push({ ms: Number(process.hrtime.bigint() - started) / 1e6, resting: id });
+  }
+  return timed;
+}
+
+function positiveArgument(text: string | undefined, name: string, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name}: a positive integer, not ${text}`);
+  return value;
+}
+
+async function main(): Promise<void> {
+  const [backendText, ordersText, batchText] = process.argv.slice(2);
+  if (backendText !== 'wasm' && backendText !== 'js') throw new Error(`backend: wasm or js, not ${backendText ?? 'nothing'}`);
+  const orders = positiveArgument(ordersText, 'orders', 1_300_000);
+  const batchSize = positiveArgument(batchText, 'batch', 1_000);
+  const timed = await timeBatches(backendText, orders, batchSize);
+  const median = quantileOfSorted(timed.map((t) => t.ms).sort((a, b) => a - b), 0.5);
+  const slowest = [...timed].sort((a, b) => b.ms - a.ms).slice(0, SLOWEST);
+  console.log(`${backendText}: ${timed.length} batches of ${batchSize} resting orders, median ${median.toFixed(3)} ms; slowest: `
+    + slowest.map((t) => `${t.ms.toFixed(1)} ms at ${t.resting.toLocaleString('en-US')}`).join(', '));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});
