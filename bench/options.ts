@@ -4,6 +4,7 @@ import type { LobsterScale } from './workloads/lobster.js';
 import type { SteadyStopsScale, StopsScale } from './workloads/stops.js';
 import { statSync } from 'node:fs';
 import { parseDecimalInteger } from '../src/decimal-integer.js';
+import { MAX_SEED } from '../src/prng.js';
 import { WORKLOAD_NAMES } from './workloads/workload.js';
 import type { WorkloadName } from './workloads/workload.js';
 import { ENGINE_IDS } from './engines/engine.js';
@@ -225,10 +226,14 @@ export function recordedCommand(argv: readonly string[]): string {
   return words.join(' ').trimEnd();
 }
 
-/** Number() took '0x10' for 16 and '' for 0: a seed is typed as decimal digits. */
+/**
+ * Number() took '0x10' for 16 and '' for 0: a seed is typed as decimal digits. The generators keep
+ * 32 bits of it, so a larger one would run a smaller one's commands under its own name.
+ */
 function seedOf(text: string): number {
   const seed = parseDecimalInteger(text);
   if (seed === undefined) throw new Error(`--seed must be a whole number in decimal digits, got "${text}"`);
+  if (seed > MAX_SEED) throw new Error(`--seed ${text} is past ${MAX_SEED}: the workloads' generator keeps 32 bits of a seed, so it would run seed ${seed % 2 ** 32}'s commands`);
   return seed;
 }
 

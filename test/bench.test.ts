@@ -59,6 +59,11 @@ describe('the bench\'s flags', () => {
       expect(() => parseArgs(['--seed', typed]), typed).toThrow(`--seed must be a whole number in decimal digits, got "${typed}"`);
     }
   });
+
+  it('take a seed the generator can tell apart: one past 32 bits is refused, not run as the seed it wraps to', () => {
+    expect(parseArgs(['--seed', '4294967295']).seed).toBe(4_294_967_295);
+    expect(() => parseArgs(['--seed', '4294967297'])).toThrow('--seed 4294967297 is past 4294967295: the workloads\' generator keeps 32 bits of a seed, so it would run seed 1\'s commands');
+  });
 });
 
 describe('a bench flag given twice', () => {
