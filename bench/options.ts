@@ -176,8 +176,8 @@ export function parseArgs(argv: string[]): BenchOptions {
         options.scale = arg.slice(2) as ScaleName;
         break;
       }
-      case '--workload': case '--workloads': options.workloads = pickList(value(), WORKLOAD_NAMES, 'workload'); break;
-      case '--engine': case '--engines': options.engines = pickList(value(), ENGINE_IDS, 'engine'); break;
+      case '--workload': case '--workloads': options.workloads = pickList(arg, value(), WORKLOAD_NAMES, 'workload'); break;
+      case '--engine': case '--engines': options.engines = pickList(arg, value(), ENGINE_IDS, 'engine'); break;
       case '--out': options.outDir = resultsDirectory(arg, value()); break;
       case '--default-out': defaultOut = resultsDirectory(arg, value()); break;
       case '--seed': options.seed = seedOf(value()); break;
@@ -237,8 +237,10 @@ function seedOf(text: string): number {
   return seed;
 }
 
-function pickList<T extends string>(text: string, known: readonly T[], what: string): T[] {
+function pickList<T extends string>(flag: string, text: string, known: readonly T[], what: string): T[] {
   const picked = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  // An empty list ran a bench of nothing: every section skipped or not measured, exit 0.
+  if (picked.length === 0) throw new Error(`${flag} needs at least one ${what}, got "${text}"; one of ${known.join(', ')}`);
   for (const name of picked) {
     if (!(known as readonly string[]).includes(name)) throw new Error(`unknown ${what} "${name}"; one of ${known.join(', ')}`);
   }

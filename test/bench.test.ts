@@ -64,6 +64,15 @@ describe('the bench\'s flags', () => {
     expect(parseArgs(['--seed', '4294967295']).seed).toBe(4_294_967_295);
     expect(() => parseArgs(['--seed', '4294967297'])).toThrow('--seed 4294967297 is past 4294967295: the workloads\' generator keeps 32 bits of a seed, so it would run seed 1\'s commands');
   });
+
+  it('refuse an empty --workload or --engine list, which ran a bench of nothing and exited 0', () => {
+    for (const flag of ['--workload', '--workloads', '--engine', '--engines']) {
+      for (const typed of ['', ',', ' , ']) {
+        expect(() => parseArgs([flag, typed]), `${flag} "${typed}"`).toThrow(new RegExp(`^${flag} needs at least one (workload|engine), got "${typed}"; one of `));
+      }
+    }
+    expect(parseArgs(['--workload', 'steady,', '--engine', ' js']).workloads).toEqual(['steady']);
+  });
 });
 
 describe('a bench flag given twice', () => {
