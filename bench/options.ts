@@ -194,6 +194,11 @@ export function parseArgs(argv: string[]): BenchOptions {
     }
   }
   if (persistenceOnly && noPersistence) throw new Error('--persistence-only and --no-persistence together would measure nothing: give one of them');
+  // --persistence-only empties the workloads and a --workload after it filled them again, so what
+  // ran hung on the order the two were typed in; an --engine beside it was ignored without a word.
+  for (const flag of ['--workload', '--engine']) {
+    if (persistenceOnly && given.has(flag)) throw new Error(`--persistence-only and ${flag} together: the persistence section runs no engine workloads; give one of them`);
+  }
   options.outDir ??= defaultOut;
   return options;
 }

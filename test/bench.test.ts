@@ -73,6 +73,16 @@ describe('the bench\'s flags', () => {
     }
     expect(parseArgs(['--workload', 'steady,', '--engine', ' js']).workloads).toEqual(['steady']);
   });
+
+  it('refuse --persistence-only with --workload or --engine, in either order, where the order typed decided what ran', () => {
+    for (const [flag, value] of [['--workload', 'steady'], ['--workloads', 'steady'], ['--engine', 'js']]) {
+      const named = flag.startsWith('--workload') ? '--workload' : '--engine';
+      for (const argv of [['--persistence-only', flag, value], [flag, value, '--persistence-only']]) {
+        expect(() => parseArgs(argv), argv.join(' ')).toThrow(`--persistence-only and ${named} together: the persistence section runs no engine workloads; give one of them`);
+      }
+    }
+    expect(parseArgs(['--persistence-only', '--seed', '3']).workloads).toEqual([]);
+  });
 });
 
 describe('a bench flag given twice', () => {
