@@ -167,6 +167,15 @@ describe('demo', () => {
     expect(report.diskBytes).toBeGreaterThan(0);
   });
 
+  it('says there is nothing to resume when the recovered database holds every block, rather than a range that runs backwards', async () => {
+    // One block: the writer is killed after it, so the open recovers the whole flow.
+    const run = await lobcore('demo', '--db', path.join(scratch, 'demo-one-block'), '--blocks', '1', '--orders-per-block', '10', '--assets', '1');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^nothing left to resume after block 1: state hash equal$/m);
+    expect(run.stdout).toMatch(/^ {2}resumed +nothing left: the recovered database reached the flow's last block, 1, final hash [0-9a-f]{16}… ok$/m);
+    expect(run.stdout).not.toMatch(/blocks 2\.\.1/);
+  });
+
   it('prints a readable summary with the verdict (js core)', async () => {
     const run = await lobcore('demo', '--db', path.join(scratch, 'demo-js'), '--blocks', '30', '--orders-per-block', '30',
       '--assets', '2', '--backend', 'js');
