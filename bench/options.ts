@@ -4,6 +4,7 @@ import type { LobsterScale } from './workloads/lobster.js';
 import type { SteadyStopsScale, StopsScale } from './workloads/stops.js';
 import { statSync } from 'node:fs';
 import { parseDecimalInteger } from '../src/decimal-integer.js';
+import { MAX_SEED } from '../src/prng.js';
 import { WORKLOAD_NAMES } from './workloads/workload.js';
 import type { WorkloadName } from './workloads/workload.js';
 import { ENGINE_IDS } from './engines/engine.js';
@@ -175,8 +176,8 @@ export function parseArgs(argv: string[]): BenchOptions {
         options.scale = arg.slice(2) as ScaleName;
         break;
       }
-      case '--workload': case '--workloads': options.workloads = pickList(value(), WORKLOAD_NAMES, 'workload'); break;
-      case '--engine': case '--engines': options.engines = pickList(value(), ENGINE_IDS, 'engine'); break;
+      case '--workload': case '--workloads': options.workloads = pickList(arg, value(), WORKLOAD_NAMES, 'workload'); break;
+      case '--engine': case '--engines': options.engines = pickList(arg, value(), ENGINE_IDS, 'engine'); break;
       case '--out': options.outDir = resultsDirectory(arg, value()); break;
       case '--default-out': defaultOut = resultsDirectory(arg, value()); break;
       case '--seed': options.seed = seedOf(value()); break;
@@ -193,6 +194,11 @@ export function parseArgs(argv: string[]): BenchOptions {
     }
   }
   if (persistenceOnly && noPersistence) throw new Error('--persistence-only and --no-persistence together would measure nothing: give one of them');
+  // --persistence-only empties the workloads and a --workload after it filled them again, so what
+  // ran hung on the order the two were typed in; an --engine beside it was ignored without a word.
+  for (const flag of ['--workload', '--engine']) {
+    if (persistenceOnly && given.has(flag)) throw new Error(`--persistence-only and ${flag} together: the persistence section runs no engine workloads; give one of them`);
+  }
   options.outDir ??= defaultOut;
   return options;
 }
@@ -225,15 +231,21 @@ export function recordedCommand(argv: readonly string[]): string {
   return words.join(' ').trimEnd();
 }
 
-/** Number() took '0x10' for 16 and '' for 0: a seed is typed as decimal digits. */
+/**
+ * Number() took '0x10' for 16 and '' for 0: a seed is typed as decimal digits. The generators keep
+ * 32 bits of it, so a larger one would run a smaller one's commands under its own name.
+ */
 function seedOf(text: string): number {
   const seed = parseDecimalInteger(text);
   if (seed === undefined) throw new Error(`--seed must be a whole number in decimal digits, got "${text}"`);
+  if (seed > MAX_SEED) throw new Error(`--seed ${text} is past ${MAX_SEED}: the workloads' generator keeps 32 bits of a seed, so it would run seed ${seed % 2 ** 32}'s commands`);
   return seed;
 }
 
-function pickList<T extends string>(text: string, known: readonly T[], what: string): T[] {
+function pickList<T extends string>(flag: string, text: string, known: readonly T[], what: string): T[] {
   const picked = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  // An empty list ran a bench of nothing: every section skipped or not measured, exit 0.
+  if (picked.length === 0) throw new Error(`${flag} needs at least one ${what}, got "${text}"; one of ${known.join(', ')}`);
   for (const name of picked) {
     if (!(known as readonly string[]).includes(name)) throw new Error(`unknown ${what} "${name}"; one of ${known.join(', ')}`);
   }

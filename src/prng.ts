@@ -2,6 +2,9 @@
 // Math.random cannot be seeded, and every engine must see the very same commands on every
 // run, so the generators draw only from this.
 
+/** Seeds past this alias smaller ones: the constructor keeps 32 bits of a seed (seed >>> 0). */
+export const MAX_SEED = 0xffff_ffff;
+
 export class Prng {
   private a: number;
   private b: number;

@@ -59,6 +59,30 @@ describe('the bench\'s flags', () => {
       expect(() => parseArgs(['--seed', typed]), typed).toThrow(`--seed must be a whole number in decimal digits, got "${typed}"`);
     }
   });
+
+  it('take a seed the generator can tell apart: one past 32 bits is refused, not run as the seed it wraps to', () => {
+    expect(parseArgs(['--seed', '4294967295']).seed).toBe(4_294_967_295);
+    expect(() => parseArgs(['--seed', '4294967297'])).toThrow('--seed 4294967297 is past 4294967295: the workloads\' generator keeps 32 bits of a seed, so it would run seed 1\'s commands');
+  });
+
+  it('refuse an empty --workload or --engine list, which ran a bench of nothing and exited 0', () => {
+    for (const flag of ['--workload', '--workloads', '--engine', '--engines']) {
+      for (const typed of ['', ',', ' , ']) {
+        expect(() => parseArgs([flag, typed]), `${flag} "${typed}"`).toThrow(new RegExp(`^${flag} needs at least one (workload|engine), got "${typed}"; one of `));
+      }
+    }
+    expect(parseArgs(['--workload', 'steady,', '--engine', ' js']).workloads).toEqual(['steady']);
+  });
+
+  it('refuse --persistence-only with --workload or --engine, in either order, where the order typed decided what ran', () => {
+    for (const [flag, value] of [['--workload', 'steady'], ['--workloads', 'steady'], ['--engine', 'js']]) {
+      const named = flag.startsWith('--workload') ? '--workload' : '--engine';
+      for (const argv of [['--persistence-only', flag, value], [flag, value, '--persistence-only']]) {
+        expect(() => parseArgs(argv), argv.join(' ')).toThrow(`--persistence-only and ${named} together: the persistence section runs no engine workloads; give one of them`);
+      }
+    }
+    expect(parseArgs(['--persistence-only', '--seed', '3']).workloads).toEqual([]);
+  });
 });
 
 describe('a bench flag given twice', () => {

@@ -44,6 +44,27 @@ describe('help and usage errors', () => {
     }
   });
 
+  it('every flag a command\'s --help lists is named in that command\'s row of the README\'s table of commands', async () => {
+    // --help is every command's, and the paragraph above the table says which commands take --json.
+    const everywhere = new Set(['--help', '--json']);
+    const rows = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8').split('\n').filter((line) => line.startsWith('| `lobcore '));
+    const missing: Record<string, string[]> = {};
+    let flags = 0;
+    for (const name of ['demo', 'replay', 'inspect', 'fills', 'orders', 'book', 'feed', 'serve', 'cluster up', 'cluster demo', 'bench']) {
+      const row = rows.find((line) => line.startsWith(`| \`lobcore ${name.split(' ')[0]}`));
+      expect(row, name).toBeDefined();
+      // An option line of commander's help or of the bench's usage: two spaces, then the flag (`-h, --help`, `--progress / --no-progress`).
+      const listed = (await lobcore(...name.split(' '), '--help')).stdout.split('\n')
+        .flatMap((line) => /^ {2}(?:-[a-zA-Z], )?(--[a-z][a-z-]*)(?: \/ (--[a-z][a-z-]*))?/.exec(line)?.slice(1) ?? [])
+        .filter((flag): flag is string => flag !== undefined && !everywhere.has(flag));
+      flags += listed.length;
+      const absent = listed.filter((flag) => !new RegExp(`(?<![\\w-])${flag}(?![\\w-])`).test(row!));
+      if (absent.length > 0) missing[name] = absent;
+    }
+    expect(flags).toBeGreaterThan(40);
+    expect(missing).toEqual({});
+  });
+
   it('`help <command>` is help too; a bare `lobcore` is a usage error with the help on stderr', async () => {
     const help = await lobcore('help', 'fills');
     expect(help.code).toBe(0);
@@ -144,6 +165,15 @@ describe('demo', () => {
     expect(report.writer.flush.count).toBe(report.writer.reportedHeight);
     expect(report.writer.checkpoint.count).toBe(Math.floor(report.writer.reportedHeight / 10));
     expect(report.diskBytes).toBeGreaterThan(0);
+  });
+
+  it('says there is nothing to resume when the recovered database holds every block, rather than a range that runs backwards', async () => {
+    // One block: the writer is killed after it, so the open recovers the whole flow.
+    const run = await lobcore('demo', '--db', path.join(scratch, 'demo-one-block'), '--blocks', '1', '--orders-per-block', '10', '--assets', '1');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^nothing left to resume after block 1: state hash equal$/m);
+    expect(run.stdout).toMatch(/^ {2}resumed +nothing left: the recovered database reached the flow's last block, 1, final hash [0-9a-f]{16}… ok$/m);
+    expect(run.stdout).not.toMatch(/blocks 2\.\.1/);
   });
 
   it('prints a readable summary with the verdict (js core)', async () => {

@@ -35,6 +35,13 @@ function verdictMark(ok: boolean): string {
   return ok ? 'ok' : 'DIFFERENT';
 }
 
+// A kill after the last block, or flushes that landed up to it, leave nothing to resume: a short
+// flow's report read `blocks 2..1`.
+function describeResumed(resumed: DemoReport['resumed']): string {
+  if (resumed.fromHeight >= resumed.toHeight) return `nothing left: the recovered database reached the flow's last block, ${formatCount(resumed.toHeight)}`;
+  return `blocks ${formatCount(resumed.fromHeight + 1)}..${formatCount(resumed.toHeight)} on the recovered database`;
+}
+
 export function renderDemoReport(report: DemoReport): string {
   const { writer, recovery, stateHash, fillHistory, audit, feed, resumed } = report;
   const lines = renderFields([
@@ -61,8 +68,7 @@ export function renderDemoReport(report: DemoReport): string {
       ? 'no stop triggered in this flow'
       : `stop ${formatCount(audit.triggered.orderId)} of trader ${audit.triggered.trader}, triggered at height ${formatCount(audit.triggered.height)}: record and lifecycle recovered as replayed ${verdictMark(audit.triggered.equal)}`],
     ['feed', `a subscriber's books (snapshot + ${formatCount(feed.messages)} messages over ${feed.assets} assets) equal the engine's ${verdictMark(feed.equal)}`],
-    ['resumed', `blocks ${formatCount(resumed.fromHeight + 1)}..${formatCount(resumed.toHeight)} on the recovered database,` +
-      ` final hash ${shortHash(resumed.stateHash.onDisk)} ${verdictMark(resumed.stateHash.equal)}`],
+    ['resumed', `${describeResumed(resumed)}, final hash ${shortHash(resumed.stateHash.onDisk)} ${verdictMark(resumed.stateHash.equal)}`],
     ['on disk', `${formatBytes(report.diskBytes)} in ${report.database}`],
   ], '  ');
   return `summary\n${lines}\n\nverdict: ${report.verdict}\n` +

@@ -120,7 +120,10 @@ async function runDemo(flags: DemoFlags): Promise<number> {
     const finalOnDisk = recovered.stateHash();
     const finalInMemory = replayed.stateHash();
     await recovered.close();
-    say(`resumed on the recovered database to block ${formatCount(flags.blocks)}: state hash ${finalOnDisk === finalInMemory ? 'equal' : 'DIFFERENT'}`);
+    const resumedTo = recoveredHeight >= flags.blocks
+      ? `nothing left to resume after block ${formatCount(flags.blocks)}`
+      : `resumed on the recovered database to block ${formatCount(flags.blocks)}`;
+    say(`${resumedTo}: state hash ${finalOnDisk === finalInMemory ? 'equal' : 'DIFFERENT'}`);
 
     // Flushes the writer asked for but was killed before reporting may be on disk: MAX_BLOCKS_IN_FLIGHT at most.
     const heightInRange = recoveredHeight >= writer.reportedHeight && recoveredHeight <= writer.reportedHeight + MAX_BLOCKS_IN_FLIGHT;

@@ -2,6 +2,7 @@
 // argv, so a bad value fails before any command touches a file or a database.
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { parseDecimalInteger } from '../decimal-integer.js';
+import { MAX_SEED } from '../prng.js';
 import type { BackendName } from '../types.js';
 
 function parseInteger(text: string, minimum: number, maximum: number, expected: string): number {
@@ -22,8 +23,6 @@ export function positiveInteger(maximum = Number.MAX_SAFE_INTEGER): (text: strin
 export function nonNegativeInteger(text: string): number {
   return parseInteger(text, 0, Number.MAX_SAFE_INTEGER, 'a non-negative integer');
 }
-
-const MAX_SEED = 0xffff_ffff;
 
 /** The seeded generators keep 32 bits of state: a larger seed would silently alias a smaller one. */
 export function seed(text: string): number {
