@@ -174,6 +174,8 @@ describe('demo', () => {
     expect(run.stdout).toMatch(/^nothing left to resume after block 1: state hash equal$/m);
     expect(run.stdout).toMatch(/^ {2}resumed +nothing left: the recovered database reached the flow's last block, 1, final hash [0-9a-f]{16}… ok$/m);
     expect(run.stdout).not.toMatch(/blocks 2\.\.1/);
+    // A count of one is singular, in the heading as everywhere a count names its noun.
+    expect(run.stdout).toMatch(/^lobcore demo: 1 block × 10 orders over 1 asset, seed 1, wasm core$/m);
   });
 
   it('prints a readable summary with the verdict (js core)', async () => {

@@ -16,7 +16,7 @@ import { runClusterDemo } from '../cluster/demo/run.js';
 import { renderClusterDemo } from '../cluster/demo/report.js';
 import { CliError, ExitCode } from './failure.js';
 import { backendOption, jsonOption, nonNegativeInteger, optionPath, positiveInteger, seed } from './flags.js';
-import { printJson, printLine } from './format.js';
+import { formatCounted, printJson, printLine } from './format.js';
 import type { ExitStatus } from './program.js';
 import type { BackendName } from '../types.js';
 
@@ -107,7 +107,7 @@ function defineUp(status: ExitStatus): Command {
       } else {
         printLine(`lobcore cluster ${d.layout.clusterId} is up in ${local.runDir}`);
         printLine(`  NATS      ${d.servers.join(' ')}${d.tlsCa === undefined ? '' : ` (TLS, CA ${d.tlsCa})`}`);
-        for (const s of leaders) printLine(`  shard ${s.shard}   assets ${s.assets.join(',')}, ${flags.members} members, member ${s.leader} leads`);
+        for (const s of leaders) printLine(`  shard ${s.shard}   assets ${s.assets.join(',')}, ${formatCounted(flags.members, 'member')}, member ${s.leader} leads`);
         printLine(`  clients   ClusterClient.connect('${local.runDir}', readDescription(...)) with credentials/client.nk`);
         printLine('Ctrl-C stops it.');
       }

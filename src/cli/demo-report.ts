@@ -4,7 +4,7 @@ import type { RecoveryReport } from '../state/index.js';
 import type { AuditCheck, FeedCheck, FillHistoryCheck } from './demo-verify.js';
 import { MAX_BLOCKS_IN_FLIGHT } from './demo-protocol.js';
 import type { LatencySummary, WriterRun } from './demo-writer-run.js';
-import { formatBytes, formatCount, formatDuration, formatRate, renderFields, shortHash } from './format.js';
+import { formatBytes, formatCount, formatCounted, formatDuration, formatRate, renderFields, shortHash } from './format.js';
 
 export interface DemoReport {
   flow: { blocks: number; ordersPerBlock: number; assets: number; seed: number; backend: BackendName; checkpointEvery: number };
@@ -45,7 +45,7 @@ function describeResumed(resumed: DemoReport['resumed']): string {
 export function renderDemoReport(report: DemoReport): string {
   const { writer, recovery, stateHash, fillHistory, audit, feed, resumed } = report;
   const lines = renderFields([
-    ['orders', `${formatCount(writer.commands)} in ${formatCount(writer.reportedHeight)} blocks before the kill`],
+    ['orders', `${formatCount(writer.commands)} in ${formatCounted(writer.reportedHeight, 'block')} before the kill`],
     ['fills', formatCount(writer.fills)],
     // Not the core's own rate (lobcore bench measures that): about a third of this time is the
     // core, the rest the state machine's bookkeeping and the flow's own making of orders, in a
@@ -55,10 +55,10 @@ export function renderDemoReport(report: DemoReport): string {
     ['acks', latency(writer.flush)],
     ['checkpoints', `${latency(writer.checkpoint)} (every ${formatCount(report.flow.checkpointEvery)} blocks)`],
     ['recovery', `${formatDuration(recovery.durationMs)}: ${describeRecoveryStart(recovery)}` +
-      ` + ${formatCount(recovery.replayedRecords)} journal records (${formatCount(recovery.replayedCommands)} commands);` +
+      ` + ${formatCounted(recovery.replayedRecords, 'journal record')} (${formatCounted(recovery.replayedCommands, 'command')});` +
       ` open ${formatDuration(recovery.openMs)} in all, RocksDB's own log replay after the kill included`],
     ['recovered height', `${formatCount(recovery.height)}, last flush the writer reported: ${formatCount(writer.reportedHeight)} ${verdictMark(recovery.heightInRange)}`],
-    ['in-memory replay', `${formatCount(recovery.height)} blocks in ${formatDuration(report.replay.ms)}`],
+    ['in-memory replay', `${formatCounted(recovery.height, 'block')} in ${formatDuration(report.replay.ms)}`],
     ['state hash', `${shortHash(stateHash.recovered)} recovered, ${shortHash(stateHash.replayed)} replayed ${verdictMark(stateHash.equal)}`],
     ['fill history', `${formatCount(fillHistory.recovered)} fills recovered, ${formatCount(fillHistory.replayed)} replayed, every trader's history compared ${verdictMark(fillHistory.equal)}`],
     ['audit trail', audit.removed === null

@@ -18,7 +18,7 @@ import { runAndKillWriter } from './demo-writer-run.js';
 import { runDemoWriter } from './demo-writer.js';
 import { ExitCode } from './failure.js';
 import { jsonOption, optionPath } from './flags.js';
-import { formatCount, formatDuration, printJson, printLine } from './format.js';
+import { formatCount, formatCounted, formatDuration, printJson, printLine } from './format.js';
 import { progressEnabled, startPhase } from './progress.js';
 import type { ExitStatus } from './program.js';
 
@@ -79,13 +79,13 @@ async function runDemo(flags: DemoFlags): Promise<number> {
   const db = createDatabaseDirectory(flags.db);
   const killHeight = killHeightFor(flags);
 
-  say(`lobcore demo: ${formatCount(flags.blocks)} blocks × ${formatCount(flags.ordersPerBlock)} orders over ${flags.assets} assets, seed ${flags.seed}, ${flags.backend} core`);
+  say(`lobcore demo: ${formatCounted(flags.blocks, 'block')} × ${formatCounted(flags.ordersPerBlock, 'order')} over ${formatCounted(flags.assets, 'asset')}, seed ${flags.seed}, ${flags.backend} core`);
   say(`database ${db}`);
 
   const writing = startPhase('writing', flags.blocks, bars);
   const writer = await runAndKillWriter(db, flags, killHeight, (height) => writing.update(height));
   writing.finish();
-  say(`writer pid ${writer.pid}: ${formatCount(writer.commands)} orders matched, ${formatCount(writer.reportedHeight)} blocks flushed, killed with SIGKILL ${writer.killedAt}`);
+  say(`writer pid ${writer.pid}: ${formatCounted(writer.commands, 'order')} matched, ${formatCounted(writer.reportedHeight, 'block')} flushed, killed with SIGKILL ${writer.killedAt}`);
 
   const recovering = startPhase('recovering', 1, bars);
   const openStart = performance.now();
@@ -109,7 +109,7 @@ async function runDemo(flags: DemoFlags): Promise<number> {
     const replayedHash = replayed.stateHash();
     const fillHistory = await compareFillHistory(recovered, replayed);
     const audit = await compareAuditTrail(recovered, replayed);
-    say(`compared with an in-memory replay of ${formatCount(recoveredHeight)} blocks: state hash ${recoveredHash === replayedHash ? 'equal' : 'DIFFERENT'}`);
+    say(`compared with an in-memory replay of ${formatCounted(recoveredHeight, 'block')}: state hash ${recoveredHash === replayedHash ? 'equal' : 'DIFFERENT'}`);
 
     // A market-data subscriber follows the recovered database from here on.
     const feed = followFeed(recovered, Array.from({ length: flags.assets }, (_, asset) => asset));

@@ -10,6 +10,11 @@ export function formatCount(value: number): string {
   return grouped.format(value);
 }
 
+/** A count with its noun, singular for exactly one: `1 block`, `1,399 blocks`. */
+export function formatCounted(value: number, singular: string, plural = `${singular}s`): string {
+  return `${formatCount(value)} ${value === 1 ? singular : plural}`;
+}
+
 export function formatRate(perSecond: number): string {
   return `${formatCount(perSecond)}/s`;
 }

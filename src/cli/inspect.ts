@@ -9,7 +9,7 @@ import { directoryBytes } from '../directories.js';
 import { readDatabase } from './database.js';
 import { ExitCode } from './failure.js';
 import { jsonOption, nonEmptyPath } from './flags.js';
-import { formatBytes, formatCount, formatDuration, printJson, printLine, renderFields, renderTable, shortHash } from './format.js';
+import { formatBytes, formatCount, formatCounted, formatDuration, printJson, printLine, renderFields, renderTable, shortHash } from './format.js';
 import type { ExitStatus } from './program.js';
 
 interface AssetSummary extends BookCounts {
@@ -78,7 +78,7 @@ function renderInspection(inspection: Inspection): string {
   const recoveredFrom = recovery === null ? 'nothing stored'
     : recovery.checkpointHeight === null
       ? `the journal from the start, ${formatCount(recovery.replayedRecords)} records`
-      : `the checkpoint at height ${formatCount(recovery.checkpointHeight)} + ${formatCount(recovery.replayedRecords)} journal records`;
+      : `the checkpoint at height ${formatCount(recovery.checkpointHeight)} + ${formatCounted(recovery.replayedRecords, 'journal record')}`;
   const parts = [
     `database ${inspection.path}`,
     renderFields([
