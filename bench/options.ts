@@ -122,6 +122,8 @@ export function defaultOptions(): BenchOptions {
 }
 
 export const USAGE = `usage: npm run bench -- [options]
+  --full               every workload at full size, the default: 15-17 minutes on 2
+                       cores with everything (889-1,030 s in stops 57-60's runs)
   --quick              smaller workloads, fewer samples: minutes (199 and 210 s on
                        2 cores without persistence, cluster and events, 2026-12-06)
   --tiny               a smoke test of the whole pipeline: about a minute (64 and
