@@ -353,6 +353,12 @@ describeEachBackend('stop orders', (backend) => {
       limit(5, 'bid', 112, 1); // #3
       expect(oco()).toMatchObject({ orderId: 4, status: 'resting', filled: 1, remaining: 3, stopOrderId: 5, stopStatus: 'cancelled' });
       expect(story(engine)).toEqual(['accepted#4', 'accepted#5', 'fill#3', 'rested#4', 'removed:OCO_SIBLING#5']);
+      // The stop leg never waited on a list, let alone a level: its removal is a pending stop's,
+      // marked so, with no level, which the feed leaves out.
+      expect(engine.events.event(4)).toEqual({
+        kind: 'removed', command: 0, asset: 1, orderId: 5, trader: 2, side: 'ask', price: 0, size: 4, remaining: 0, reason: 'OCO_SIBLING',
+        pending: true,
+      });
       expect(engine.pendingStops).toBe(0);
       expect(engine.order(4)?.ocoSiblingId).toBeUndefined();
     });
