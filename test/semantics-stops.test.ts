@@ -413,7 +413,11 @@ describeEachBackend('stop orders', (backend) => {
     it('ends cancelled when the book (or the protection price) runs out first, and when not one lot is affordable', () => {
       expect(market(2, 'bid', 0, 1, { size: undefined, budget: 1000, protectionPrice: 10 })).toMatchObject({ status: 'cancelled', filled: 3, spent: 30 });
       expect(story(engine)).toEqual(['accepted#4', 'fill#1', 'removed:MARKET_REMAINDER#4']);
+      // What a budget order leaves is budget - spent, not lots: its removal has size 0.
+      expect(engine.events.event(2)).toMatchObject({ orderId: 4, price: 10, size: 0, remaining: 0 });
       expect(market(2, 'bid', 0, 1, { size: undefined, budget: 11 })).toMatchObject({ status: 'cancelled', filled: 0, spent: 0 });
+      expect(story(engine)).toEqual(['accepted#5', 'removed:MARKET_REMAINDER#5']);
+      expect(engine.events.event(1)).toMatchObject({ orderId: 5, price: 0, size: 0, remaining: 0 });
     });
 
     it('meets the protection price first: at a level past it the order ends cancelled, though the budget could not pay a lot there either', () => {
