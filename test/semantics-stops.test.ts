@@ -211,6 +211,12 @@ describeEachBackend('stop orders', (backend) => {
       expect(story(engine)).toEqual([
         'accepted#7', 'fill#3', 'triggered#5', 'removed:MARKET_REMAINDER#5', 'triggered#6', 'fill#4', 'removed:IOC_REMAINDER#6',
       ]);
+      // Each triggered event says what enters: the stop-market with its protection price, the stop-limit with its limit.
+      const triggered = engine.events.toArray().filter((e) => e.kind === 'triggered');
+      expect(triggered.map((e) => [e.orderId, e.type, e.price, e.timeInForce, e.stopPrice, e.lastPrice])).toEqual([
+        [5, 'stop_market', 102, 'GTC', 101, 101],
+        [6, 'stop_limit', 103, 'IOC', 101, 101],
+      ]);
     });
 
     it('a triggered stop-limit that cannot enter (post-only crossing, fill-or-kill short) is removed with the reason', () => {
