@@ -108,7 +108,7 @@ describeEachBackend('events', (backend) => {
   it('MARKET_REMAINDER for a market order that runs out of book, or meets its protection price', () => {
     engine.placeMarket({ trader: 1, asset: 1, side: 'bid', size: 3, timestamp: 1 });
     expect(kinds(engine)).toEqual(['accepted', 'removed:MARKET_REMAINDER']);
-    expect(engine.events.event(0)).toMatchObject({ type: 'market', price: 0, size: 3 });
+    expect(engine.events.event(0)).toMatchObject({ type: 'market', timeInForce: 'IOC', price: 0, size: 3 });
     ask(2, 100, 1);
     ask(2, 105, 1);
     engine.placeMarket({ trader: 1, asset: 1, side: 'bid', size: 3, timestamp: 1, protectionPrice: 102 });
