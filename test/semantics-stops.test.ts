@@ -469,6 +469,14 @@ describeEachBackend('stop orders', (backend) => {
       expect(engine.orders(1).map((o) => o.orderId)).toEqual([4, 5, 1, 2]);
     });
 
+    it('stopped by STP at an own maker it could pay for: cancelled SELF_TRADE, its removal of size 0 (its rest is budget - spent, not lots)', () => {
+      limit(2, 'ask', 11, 1); // #4: the taker's own, a lot the 70 left would pay for
+      const result = market(2, 'bid', 0, 1, { size: undefined, budget: 100, stp: 'cancel_taker' });
+      expect(result).toMatchObject({ orderId: 5, status: 'cancelled', reason: 'SELF_TRADE', filled: 3, spent: 30 });
+      expect(story(engine)).toEqual(['accepted#5', 'fill#1', 'removed:SELF_TRADE#5']);
+      expect(engine.events.event(2)).toMatchObject({ orderId: 5, size: 0, remaining: 0 });
+    });
+
     it('is filled when it spends the budget exactly, though the book or the protection price ends there too', () => {
       // 3 at 10 and 5 at 12 are the whole ask side: 90 buys all of it, nothing left over.
       expect(market(2, 'bid', 0, 1, { size: undefined, budget: 90 })).toMatchObject({ status: 'filled', filled: 8, spent: 90 });
