@@ -260,6 +260,10 @@ describeEachBackend('stop orders', (backend) => {
       stop(2, 'ask', 5, 95, { price: 94 });
       const hash = engine.stateHash();
       expect(engine.modify({ trader: 2, asset: 1, orderId: 1, price: 93, timestamp: 2 })).toMatchObject({ status: 'rejected', reason: 'NOT_MODIFIABLE', orderId: 1 });
+      // Only the stop's own trader gets this far, so its rejection carries the stop's side, and nothing more.
+      expect(engine.events.toArray()).toEqual([
+        expect.objectContaining({ kind: 'rejected', reason: 'NOT_MODIFIABLE', orderId: 1, trader: 2, side: 'ask', price: 0, size: 0 }),
+      ]);
       expect(engine.stateHash()).toBe(hash);
     });
 
