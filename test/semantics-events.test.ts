@@ -101,7 +101,7 @@ describeEachBackend('events', (backend) => {
     ask(1, 100, 2);
     bid(2, 100, 5, { timeInForce: 'IOC' });
     expect(kinds(engine)).toEqual(['accepted', 'fill', 'removed:IOC_REMAINDER']);
-    expect(engine.events.event(2)).toMatchObject({ orderId: 2, trader: 2, size: 3, remaining: 0 });
+    expect(engine.events.event(2)).toMatchObject({ orderId: 2, trader: 2, price: 100, size: 3, remaining: 0 });
     expect(engine.events.event(2).level).toBeUndefined();
   });
 
