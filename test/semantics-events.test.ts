@@ -146,7 +146,7 @@ describeEachBackend('events', (backend) => {
     ask(1, 100, 2);
     bid(1, 100, 3, { stp: 'cancel_taker' });
     expect(kinds(engine)).toEqual(['accepted', 'removed:SELF_TRADE']);
-    expect(engine.events.event(1)).toMatchObject({ orderId: 2, size: 3 });
+    expect(engine.events.event(1)).toMatchObject({ orderId: 2, price: 100, size: 3 });
     bid(1, 100, 3, { stp: 'cancel_both' });
     expect(kinds(engine)).toEqual(['accepted', 'removed:SELF_TRADE', 'removed:SELF_TRADE']);
     expect(engine.events.toArray().map((e) => e.orderId)).toEqual([3, 1, 3]);
