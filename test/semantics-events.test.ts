@@ -113,6 +113,7 @@ describeEachBackend('events', (backend) => {
     ask(2, 105, 1);
     engine.placeMarket({ trader: 1, asset: 1, side: 'bid', size: 3, timestamp: 1, protectionPrice: 102 });
     expect(kinds(engine)).toEqual(['accepted', 'fill', 'removed:MARKET_REMAINDER']);
+    expect(engine.events.event(0)).toMatchObject({ type: 'market', timeInForce: 'IOC', price: 102, size: 3 });
     expect(engine.events.event(2)).toMatchObject({ price: 102, size: 2 });
   });
 
