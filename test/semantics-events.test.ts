@@ -101,18 +101,19 @@ describeEachBackend('events', (backend) => {
     ask(1, 100, 2);
     bid(2, 100, 5, { timeInForce: 'IOC' });
     expect(kinds(engine)).toEqual(['accepted', 'fill', 'removed:IOC_REMAINDER']);
-    expect(engine.events.event(2)).toMatchObject({ orderId: 2, trader: 2, size: 3, remaining: 0 });
+    expect(engine.events.event(2)).toMatchObject({ orderId: 2, trader: 2, price: 100, size: 3, remaining: 0 });
     expect(engine.events.event(2).level).toBeUndefined();
   });
 
   it('MARKET_REMAINDER for a market order that runs out of book, or meets its protection price', () => {
     engine.placeMarket({ trader: 1, asset: 1, side: 'bid', size: 3, timestamp: 1 });
     expect(kinds(engine)).toEqual(['accepted', 'removed:MARKET_REMAINDER']);
-    expect(engine.events.event(0)).toMatchObject({ type: 'market', price: 0, size: 3 });
+    expect(engine.events.event(0)).toMatchObject({ type: 'market', timeInForce: 'IOC', price: 0, size: 3 });
     ask(2, 100, 1);
     ask(2, 105, 1);
     engine.placeMarket({ trader: 1, asset: 1, side: 'bid', size: 3, timestamp: 1, protectionPrice: 102 });
     expect(kinds(engine)).toEqual(['accepted', 'fill', 'removed:MARKET_REMAINDER']);
+    expect(engine.events.event(0)).toMatchObject({ type: 'market', timeInForce: 'IOC', price: 102, size: 3 });
     expect(engine.events.event(2)).toMatchObject({ price: 102, size: 2 });
   });
 
@@ -124,11 +125,29 @@ describeEachBackend('events', (backend) => {
     expect(engine.events.event(1)).toMatchObject({ orderId: 1, trader: 1, size: 2, level: { price: 100, size: 3, orders: 1 } });
   });
 
+  it('a fill met maker by maker (under STP, or by a budget) carries the level after it, as one that takes a level whole does', () => {
+    // STP and a budget decide each maker on its own rather than taking the level in one step;
+    // the level each fill reports must still be the level after that fill, not before it.
+    ask(1, 100, 2);
+    ask(2, 100, 3);
+    ask(3, 100, 4);
+    bid(1, 100, 4, { stp: 'cancel_maker' });
+    expect(kinds(engine)).toEqual(['accepted', 'removed:SELF_TRADE', 'fill', 'fill']);
+    expect(engine.events.toArray().slice(1, 4).map((e) => [e.orderId, e.size, e.remaining, e.level])).toEqual([
+      [1, 2, 0, { price: 100, size: 7, orders: 2 }],
+      [2, 3, 0, { price: 100, size: 4, orders: 1 }],
+      [3, 1, 3, { price: 100, size: 3, orders: 1 }],
+    ]);
+    engine.placeMarket({ trader: 5, asset: 1, side: 'bid', budget: 250, timestamp: 3 });
+    expect(kinds(engine)).toEqual(['accepted', 'fill']);
+    expect(engine.events.event(1)).toMatchObject({ orderId: 3, size: 2, remaining: 1, level: { price: 100, size: 1, orders: 1 } });
+  });
+
   it('SELF_TRADE for a taker stopped by cancel_taker, and for both under cancel_both', () => {
     ask(1, 100, 2);
     bid(1, 100, 3, { stp: 'cancel_taker' });
     expect(kinds(engine)).toEqual(['accepted', 'removed:SELF_TRADE']);
-    expect(engine.events.event(1)).toMatchObject({ orderId: 2, size: 3 });
+    expect(engine.events.event(1)).toMatchObject({ orderId: 2, price: 100, size: 3 });
     bid(1, 100, 3, { stp: 'cancel_both' });
     expect(kinds(engine)).toEqual(['accepted', 'removed:SELF_TRADE', 'removed:SELF_TRADE']);
     expect(engine.events.toArray().map((e) => e.orderId)).toEqual([3, 1, 3]);

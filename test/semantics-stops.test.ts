@@ -211,6 +211,12 @@ describeEachBackend('stop orders', (backend) => {
       expect(story(engine)).toEqual([
         'accepted#7', 'fill#3', 'triggered#5', 'removed:MARKET_REMAINDER#5', 'triggered#6', 'fill#4', 'removed:IOC_REMAINDER#6',
       ]);
+      // Each triggered event says what enters: the stop-market with its protection price, the stop-limit with its limit.
+      const triggered = engine.events.toArray().filter((e) => e.kind === 'triggered');
+      expect(triggered.map((e) => [e.orderId, e.type, e.price, e.timeInForce, e.stopPrice, e.lastPrice])).toEqual([
+        [5, 'stop_market', 102, 'GTC', 101, 101],
+        [6, 'stop_limit', 103, 'IOC', 101, 101],
+      ]);
     });
 
     it('a triggered stop-limit that cannot enter (post-only crossing, fill-or-kill short) is removed with the reason', () => {
@@ -254,6 +260,10 @@ describeEachBackend('stop orders', (backend) => {
       stop(2, 'ask', 5, 95, { price: 94 });
       const hash = engine.stateHash();
       expect(engine.modify({ trader: 2, asset: 1, orderId: 1, price: 93, timestamp: 2 })).toMatchObject({ status: 'rejected', reason: 'NOT_MODIFIABLE', orderId: 1 });
+      // Only the stop's own trader gets this far, so its rejection carries the stop's side, and nothing more.
+      expect(engine.events.toArray()).toEqual([
+        expect.objectContaining({ kind: 'rejected', reason: 'NOT_MODIFIABLE', orderId: 1, trader: 2, side: 'ask', price: 0, size: 0 }),
+      ]);
       expect(engine.stateHash()).toBe(hash);
     });
 
@@ -353,6 +363,12 @@ describeEachBackend('stop orders', (backend) => {
       limit(5, 'bid', 112, 1); // #3
       expect(oco()).toMatchObject({ orderId: 4, status: 'resting', filled: 1, remaining: 3, stopOrderId: 5, stopStatus: 'cancelled' });
       expect(story(engine)).toEqual(['accepted#4', 'accepted#5', 'fill#3', 'rested#4', 'removed:OCO_SIBLING#5']);
+      // The stop leg never waited on a list, let alone a level: its removal is a pending stop's,
+      // marked so, with no level, which the feed leaves out.
+      expect(engine.events.event(4)).toEqual({
+        kind: 'removed', command: 0, asset: 1, orderId: 5, trader: 2, side: 'ask', price: 0, size: 4, remaining: 0, reason: 'OCO_SIBLING',
+        pending: true,
+      });
       expect(engine.pendingStops).toBe(0);
       expect(engine.order(4)?.ocoSiblingId).toBeUndefined();
     });
@@ -407,7 +423,11 @@ describeEachBackend('stop orders', (backend) => {
     it('ends cancelled when the book (or the protection price) runs out first, and when not one lot is affordable', () => {
       expect(market(2, 'bid', 0, 1, { size: undefined, budget: 1000, protectionPrice: 10 })).toMatchObject({ status: 'cancelled', filled: 3, spent: 30 });
       expect(story(engine)).toEqual(['accepted#4', 'fill#1', 'removed:MARKET_REMAINDER#4']);
+      // What a budget order leaves is budget - spent, not lots: its removal has size 0.
+      expect(engine.events.event(2)).toMatchObject({ orderId: 4, price: 10, size: 0, remaining: 0 });
       expect(market(2, 'bid', 0, 1, { size: undefined, budget: 11 })).toMatchObject({ status: 'cancelled', filled: 0, spent: 0 });
+      expect(story(engine)).toEqual(['accepted#5', 'removed:MARKET_REMAINDER#5']);
+      expect(engine.events.event(1)).toMatchObject({ orderId: 5, price: 0, size: 0, remaining: 0 });
     });
 
     it('meets the protection price first: at a level past it the order ends cancelled, though the budget could not pay a lot there either', () => {
@@ -451,6 +471,14 @@ describeEachBackend('stop orders', (backend) => {
       expect(result).toMatchObject({ status: 'filled', filled: 10, spent: 90 });
       expect(story(engine)).toEqual(['accepted#6', 'fill#3']);
       expect(engine.orders(1).map((o) => o.orderId)).toEqual([4, 5, 1, 2]);
+    });
+
+    it('stopped by STP at an own maker it could pay for: cancelled SELF_TRADE, its removal of size 0 (its rest is budget - spent, not lots)', () => {
+      limit(2, 'ask', 11, 1); // #4: the taker's own, a lot the 70 left would pay for
+      const result = market(2, 'bid', 0, 1, { size: undefined, budget: 100, stp: 'cancel_taker' });
+      expect(result).toMatchObject({ orderId: 5, status: 'cancelled', reason: 'SELF_TRADE', filled: 3, spent: 30 });
+      expect(story(engine)).toEqual(['accepted#5', 'fill#1', 'removed:SELF_TRADE#5']);
+      expect(engine.events.event(2)).toMatchObject({ orderId: 5, size: 0, remaining: 0 });
     });
 
     it('is filled when it spends the budget exactly, though the book or the protection price ends there too', () => {
