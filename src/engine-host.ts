@@ -34,10 +34,11 @@ const applyStop = applyRequest.placeStop;
 const applyOco = applyRequest.placeOco;
 
 /**
- * The record a per-call request is checked into (operations.ts, applyRequest): each field read
- * once, so what is checked is what is applied. One serves every engine: nothing runs between a
- * check and the reads of its record here. A module constant, so that the reads below are at fixed
- * addresses (an import is read through its module cell at every use).
+ * The record a per-call request is checked into (operations.ts, applyRequest), which writes the
+ * slots read here (the client order id, the budget): each field read once, so what is checked is
+ * what is applied. One serves every engine: nothing runs between a check and the reads of its
+ * record here. A module constant, so that the reads below are at fixed addresses (an import is
+ * read through its module cell at every use).
  */
 const REQUEST = checkedRecord;
 

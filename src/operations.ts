@@ -418,9 +418,9 @@ export class CoreCallFailure {
 }
 
 /**
- * Checks a request, writes it into `checkedRecord` as checkRequest does, then calls the core's
- * method of the same name with the values checked, as the request held them; returns its timestamp
- * (0 for an op without one). The engine's per-call methods call these: one call where a check and
+ * Checks a request, writes into `checkedRecord` the slots the engine reads back (storedWhenApplying),
+ * then calls the core's method of the same name with the values checked, as the request held them;
+ * returns its timestamp (0 for an op without one). The engine's per-call methods call these: one call where a check and
  * then a core call read back from the record took two, and the core gets the caller's small
  * integers, where numbers read from the record are doubles to convert at the core's calls
  * (bench/README.md, stop 50). A core call that throws is rethrown as a CoreCallFailure.
@@ -537,13 +537,14 @@ function compileChecker(spec: OperationSpec, applies: boolean): RequestChecker |
     enums.push('const stp = h.stpCode(r.stp);');
     head.push(`(stp << ${Head.STP_SHIFT})`);
   }
-  const stores: string[] = [];
+  // By slot, the value each store writes.
+  const stores = new Map<number, string>();
   for (const field of spec.fields) {
     if (field.name === 'clientOrderId') lines.push(...enums.splice(0));
     const local = `v_${field.name}`;
     lines.push(`const ${local} = r.${field.name};`, fieldCheck(field, local));
     const optional = field.rule === Rule.OPTIONAL_POSITIVE || field.rule === Rule.ASSET_OR_ALL;
-    stores.push(`c[${field.slot}] = ${optional ? `${local} ?? 0` : local};`);
+    stores.set(field.slot, optional ? `${local} ?? 0` : local);
     if (field.rule === Rule.ASSET_OR_ALL) head.push(`(${local} === undefined ? ${Head.ALL_ASSETS} : 0)`);
     if (field.name === 'asset' && spec.side) {
       lines.push('const side = h.sideCode(r.side);');
@@ -551,10 +552,12 @@ function compileChecker(spec: OperationSpec, applies: boolean): RequestChecker |
     }
   }
   lines.push(...foreignFieldChecks(spec));
-  // Every slot written, 0 where the op has no field: a record reused for another op keeps nothing of it.
-  const used = new Set(spec.fields.map((field) => field.slot));
-  for (let slot = 1; slot < COMMAND_SLOTS; slot++) if (!used.has(slot)) stores.push(`c[${slot}] = 0;`);
-  lines.push(...enums, `c[0] = ${head.join(' | ')};`, ...stores);
+  // Every slot written by a checker, 0 where the op has no field: a record reused for another op
+  // keeps nothing of it. An applier writes only what is read after it (storedWhenApplying).
+  stores.set(Slot.HEAD, head.join(' | '));
+  for (let slot = 1; slot < COMMAND_SLOTS; slot++) if (!stores.has(slot)) stores.set(slot, '0');
+  lines.push(...enums);
+  for (const [slot, value] of stores) if (!applies || storedWhenApplying(spec, slot)) lines.push(`c[${slot}] = ${value};`);
   if (spec.cross !== CrossRule.NONE) {
     lines.push(`const failure = h.crossFailure(${spec.cross}, c, 0);`, 'if (failure !== null) throw h.invalidArgument(failure.field, failure.text, failure.value);');
   }
@@ -573,6 +576,17 @@ function compileChecker(spec: OperationSpec, applies: boolean): RequestChecker |
   return applies
     ? compile<RequestApplier>(`apply_${spec.method}`, ['r', 'core'], lines.join('\n'), checkedRecord)
     : compile<RequestChecker>(`check_${spec.method}`, ['r'], lines.join('\n'), checkedRecord);
+}
+
+/**
+ * The slots an applier writes: all of them where its cross-field rule reads the record, otherwise
+ * only those the engine reads back after the core call (src/engine-host.ts: an order result's
+ * clientOrderId, a market order's budget), 0 where the op has none. Nobody else reads an applier's
+ * record, and the ten stores nobody read were some 18 instructions of every limit order
+ * (bench/README.md, stop 60).
+ */
+function storedWhenApplying(spec: OperationSpec, slot: number): boolean {
+  return spec.cross !== CrossRule.NONE || slot === Slot.CLIENT_ORDER_ID || slot === Slot.BUDGET;
 }
 
 function compileEncoder(spec: OperationSpec): RequestEncoder {
@@ -647,7 +661,7 @@ export const readRequest = Object.fromEntries(OPERATIONS.map((spec) => [spec.met
 /** Per-call checkers, by method: each request checked and written as a command record in one pass (compileChecker). */
 export const checkRequest = Object.fromEntries(OPERATIONS.map((spec) => [spec.method, compileChecker(spec, false)])) as
   Record<OperationSpec['method'], RequestChecker>;
-/** Per-call appliers, by method: each request checked, written as checkRequest writes it, and passed to the core (RequestApplier). */
+/** Per-call appliers, by method: each request checked, the slots the engine reads back written, and passed to the core (RequestApplier). */
 export const applyRequest = Object.fromEntries(OPERATIONS.map((spec) => [spec.method, compileChecker(spec, true)])) as
   Record<OperationSpec['method'], RequestApplier>;
 /** Per-call encoders into command records (the journal's), by method. */

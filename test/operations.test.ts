@@ -170,6 +170,25 @@ describe('per-call encoders and CommandBatch builders write the same records', (
   });
 });
 
+describeEachBackend('per-call results, whose appliers write only the slots the engine reads back', (backend) => {
+  it("carry their own request's client order id and budget, never those of the request before", async () => {
+    const engine = await newEngine(backend);
+    expect(engine.placeLimit({ trader: 1, asset: 1, side: 'ask', price: 100, size: 10, timestamp: 1, clientOrderId: 9 }))
+      .toMatchObject({ orderId: 1, status: 'resting', clientOrderId: 9 });
+    expect(engine.placeMarket({ trader: 2, asset: 1, side: 'bid', budget: 200, timestamp: 2, clientOrderId: 8 }))
+      .toMatchObject({ status: 'filled', filled: 2, clientOrderId: 8, spent: 200 });
+    const sized = engine.placeMarket({ trader: 2, asset: 1, side: 'bid', size: 1, timestamp: 3 });
+    expect(sized.filled).toBe(1);
+    expect(sized).not.toHaveProperty('spent');
+    expect(sized).not.toHaveProperty('clientOrderId');
+    const bid = engine.placeLimit({ trader: 3, asset: 1, side: 'bid', price: 90, size: 1, timestamp: 4, clientOrderId: 7 });
+    expect(bid.clientOrderId).toBe(7);
+    expect(engine.modify({ trader: 3, asset: 1, orderId: bid.orderId, price: 91, timestamp: 5 })).not.toHaveProperty('clientOrderId');
+    expect(engine.cancel({ trader: 3, asset: 1, orderId: bid.orderId }).ok).toBe(true);
+    expect(engine.placeLimit({ trader: 3, asset: 1, side: 'bid', price: 80, size: 1, timestamp: 6 })).not.toHaveProperty('clientOrderId');
+  });
+});
+
 describeEachBackend('engine.createBatch: a batch in the engine\'s own memory', (backend) => {
   const flow: Command[] = [];
   for (let i = 0; i < 400; i++) {
