@@ -4,7 +4,7 @@
 // A long gap is not the checkpoint's because it fell while one ran: growing the order index at
 // 1,114,112 resting orders takes 70-160 ms of submitBatch on the main thread with or without a
 // checkpoint (docs/storage.md, round 48), and a loaded machine parks the main thread anywhere.
-import { readFileSync } from 'node:fs';
+import { threadWaitedSeconds } from './pair-sessions.js';
 
 export interface BatchGap {
   ms: number;
@@ -52,11 +52,8 @@ export class GapClock {
   }
 }
 
-/** How long, in all, the main thread has waited for a core while ready to run (Linux: its schedstat), or null. */
+/** How long, in all, the main thread has waited for a core while ready to run (Linux: its schedstat), or null; called on it. */
 export function mainThreadRunDelayMs(): number | null {
-  try {
-    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
-  } catch {
-    return null;
-  }
+  const seconds = threadWaitedSeconds();
+  return seconds === null ? null : seconds * 1000;
 }
