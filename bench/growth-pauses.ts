@@ -11,6 +11,7 @@
 //   node dist/bench/growth-pauses.js <wasm|js> [orders, default 1300000] [batch, default 1000]
 //
 // Prints the median batch and the slowest batches with the resting count each ended at.
+import { parseDecimalInteger } from '../src/decimal-integer.js';
 import { createEngine } from '../src/engine.js';
 import type { BackendName } from '../src/types.js';
 import { quantileOfSorted } from './stats.js';
@@ -45,8 +46,8 @@ async function timeBatches(backend: BackendName, orders: number, batchSize: numb
 
 function positiveArgument(text: string | undefined, name: string, fallback: number): number {
   if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name}: a positive integer, not ${text}`);
+  const value = parseDecimalInteger(text);
+  if (value === undefined || value < 1) throw new Error(`${name}: a positive integer in decimal digits, not ${text}`);
   return value;
 }
 
