@@ -11,8 +11,7 @@
 // alone 1.15-1.26x on its second opening; bench/README.md, "Which session opens first").
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { compiledBenchScript } from './child-script.js';
 import { allowedCpus, pinMainThread } from './cpu-pinning.js';
 import type { EngineId } from './engines/index.js';
 import type { EngineRunner, RunnerSettings, WorkloadResults } from './engine-runs.js';
@@ -34,24 +33,12 @@ export type ChildReply =
   | { kind: 'result'; result: WorkloadResults | PendingStopsCost['engines'] | number }
   | { kind: 'error'; message: string };
 
-/**
- * The child's script, compiled: beside this module in dist/bench, or, when this module is the
- * TypeScript source (the test suite runs bench/ from source), in the dist/ the suite's setup builds.
- */
-function childScript(): string {
-  for (const candidate of ['./engine-process-child.js', '../dist/bench/engine-process-child.js']) {
-    const path = fileURLToPath(new URL(candidate, import.meta.url));
-    if (existsSync(path)) return path;
-  }
-  throw new Error('lobcore bench: dist/bench/engine-process-child.js is missing (run npm run build)');
-}
-
 /** Kept of the child's stderr for the error that reports its death. */
 const STDERR_TAIL_BYTES = 4096;
 
 export function processRunner(engines: readonly EngineId[], settings: RunnerSettings, progress: Progress): EngineRunner {
   // Structured clone (the 'advanced' serialization) carries the workloads' typed arrays as they are.
-  const child: ChildProcess = fork(childScript(), [], {
+  const child: ChildProcess = fork(compiledBenchScript('engine-process-child.js'), [], {
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     execArgv: process.execArgv.filter((arg) => !arg.startsWith('--input-type')),

@@ -8,9 +8,12 @@
 // fresh memory, whose price moves with the machine (bench/README.md, "Growing's whole stream from
 // run to run (stop 60)").
 //
-//   node dist/bench/growth-pauses.js <wasm|js> [orders, default 1300000] [batch, default 1000]
+//   node dist/bench/growth-pauses.js <wasm|js> [orders, default 1300000] [batch, default 1000] [--line]
 //
-// Prints the median batch and the slowest batches with the resting count each ended at.
+// Prints the median batch and the slowest batches with the resting count each ended at; with
+// --line, every batch's milliseconds as one JSON line instead (the full run's growth section,
+// bench/growth.ts, reads it).
+import { pathToFileURL } from 'node:url';
 import { parseDecimalInteger } from '../src/decimal-integer.js';
 import { createEngine } from '../src/engine.js';
 import type { BackendName } from '../src/types.js';
@@ -18,16 +21,31 @@ import { quantileOfSorted } from './stats.js';
 
 const SLOWEST = 6;
 
-interface TimedBatch {
+export interface TimedBatch {
   ms: number;
   /** Resting orders once the batch was applied. */
   resting: number;
 }
 
-async function timeBatches(backend: BackendName, orders: number, batchSize: number): Promise<TimedBatch[]> {
+/**
+ * Orders a throwaway engine takes before the timed one is created: the first batches of a process
+ * otherwise time V8 compiling (the JS core's functions, the WASM core's tier-up) and read as
+ * pauses. A venue's engine runs warm; what this tool times is the growth of a fresh one's storage.
+ */
+const WARM_UP_ORDERS = 100_000;
+
+/** The milliseconds of each batch, in order: batch i ends with min((i + 1) * batchSize, orders) resting. */
+export async function batchMilliseconds(backend: BackendName, orders: number, batchSize: number): Promise<number[]> {
+  await fillBook(backend, Math.min(orders, WARM_UP_ORDERS), batchSize, () => {});
+  const timed: number[] = [];
+  await fillBook(backend, orders, batchSize, (ms) => timed.push(ms));
+  return timed;
+}
+
+/** A new engine's book built from empty, `orders` resting orders in batches, each batch's milliseconds handed to `timed`. */
+async function fillBook(backend: BackendName, orders: number, batchSize: number, timed: (ms: number) => void): Promise<void> {
   const engine = await createEngine({ backend, events: false });
   const batch = engine.createBatch(batchSize);
-  const timed: TimedBatch[] = [];
   let id = 0;
   while (id < orders) {
     batch.clear();
@@ -39,9 +57,18 @@ async function timeBatches(backend: BackendName, orders: number, batchSize: numb
     }
     const started = process.hrtime.bigint();
     engine.submitBatch(batch);
-    timed.push({ ms: Number(process.hrtime.bigint() - started) / 1e6, resting: id });
+    timed(Number(process.hrtime.bigint() - started) / 1e6);
   }
-  return timed;
+}
+
+/** Each batch's time with the resting count it ended at. */
+export function timedBatches(milliseconds: readonly number[], orders: number, batchSize: number): TimedBatch[] {
+  return milliseconds.map((ms, i) => ({ ms, resting: Math.min((i + 1) * batchSize, orders) }));
+}
+
+/** The `count` slowest batches, slowest first. */
+export function slowestBatches(batches: readonly TimedBatch[], count: number): TimedBatch[] {
+  return [...batches].sort((a, b) => b.ms - a.ms).slice(0, count);
 }
 
 function positiveArgument(text: string | undefined, name: string, fallback: number): number {
@@ -52,18 +79,26 @@ function positiveArgument(text: string | undefined, name: string, fallback: numb
 }
 
 async function main(): Promise<void> {
-  const [backendText, ordersText, batchText] = process.argv.slice(2);
+  const line = process.argv.includes('--line');
+  const [backendText, ordersText, batchText] = process.argv.slice(2).filter((a) => a !== '--line');
   if (backendText !== 'wasm' && backendText !== 'js') throw new Error(`backend: wasm or js, not ${backendText ?? 'nothing'}`);
   const orders = positiveArgument(ordersText, 'orders', 1_300_000);
   const batchSize = positiveArgument(batchText, 'batch', 1_000);
-  const timed = await timeBatches(backendText, orders, batchSize);
-  const median = quantileOfSorted(timed.map((t) => t.ms).sort((a, b) => a - b), 0.5);
-  const slowest = [...timed].sort((a, b) => b.ms - a.ms).slice(0, SLOWEST);
+  const milliseconds = await batchMilliseconds(backendText, orders, batchSize);
+  if (line) {
+    process.stdout.write(`${JSON.stringify(milliseconds)}\n`);
+    return;
+  }
+  const timed = timedBatches(milliseconds, orders, batchSize);
+  const median = quantileOfSorted([...milliseconds].sort((a, b) => a - b), 0.5);
+  const slowest = slowestBatches(timed, SLOWEST);
   console.log(`${backendText}: ${timed.length} batches of ${batchSize} resting orders, median ${median.toFixed(3)} ms; slowest: `
     + slowest.map((t) => `${t.ms.toFixed(1)} ms at ${t.resting.toLocaleString('en-US')}`).join(', '));
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : String(error));
-  process.exit(1);
-});
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(1);
+  });
+}

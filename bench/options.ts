@@ -39,6 +39,8 @@ export interface Scale {
   pairs: { rounds: number; passSeconds: number };
   /** sustainedOrders: the flow of the sustained group-commit run, long enough for RocksDB's compaction to be part of what it pays. */
   persistence: { orders: number; sustainedOrders: number; bookSizes: number[] };
+  /** The growth section (growth.ts): the book it builds, past a million so both cores grow at a million-order size. */
+  growth: { orders: number };
 }
 
 export const SCALES: Record<ScaleName, Scale> = {
@@ -55,6 +57,7 @@ export const SCALES: Record<ScaleName, Scale> = {
     warmupCommands: 50_000, latencyCommands: 100_000, latencyPasses: 5,
     pairs: { rounds: 5, passSeconds: 0.1 },
     persistence: { orders: 1_000_000, sustainedOrders: 4_000_000, bookSizes: [100_000, 1_000_000] },
+    growth: { orders: 1_300_000 },
   },
   quick: {
     steady: { resting: 10_000, commands: 150_000 },
@@ -69,6 +72,7 @@ export const SCALES: Record<ScaleName, Scale> = {
     warmupCommands: 30_000, latencyCommands: 50_000, latencyPasses: 3,
     pairs: { rounds: 4, passSeconds: 0.05 },
     persistence: { orders: 200_000, sustainedOrders: 800_000, bookSizes: [100_000] },
+    growth: { orders: 300_000 },
   },
   tiny: {
     steady: { resting: 1_000, commands: 6_000 },
@@ -84,6 +88,7 @@ export const SCALES: Record<ScaleName, Scale> = {
     warmupCommands: 1_000, latencyCommands: 2_000, latencyPasses: 2,
     pairs: { rounds: 2, passSeconds: 0.005 },
     persistence: { orders: 5_000, sustainedOrders: 20_000, bookSizes: [2_000] },
+    growth: { orders: 40_000 },
   },
 };
 
@@ -107,6 +112,8 @@ export interface BenchOptions {
   cluster: boolean;
   /** Run the events section (what events, the state machine and a feed subscriber cost). */
   events: boolean;
+  /** Run the growth section (growth.ts: how long a batch waits when a core grows inside it). */
+  growth: boolean;
   /** Measure every engine in the bench's own process, not each engine in a child process of its own. */
   oneProcess: boolean;
   /** Measure the ratio targets' pairs in alternated passes (bench/pairs.ts). */
@@ -117,7 +124,7 @@ export function defaultOptions(): BenchOptions {
   return {
     scale: 'full', workloads: [...WORKLOAD_NAMES], engines: [...ENGINE_IDS], outDir: undefined,
     seed: 20120621, progress: process.stderr.isTTY === true, print: true, persistence: true, cluster: true,
-    events: true, oneProcess: false, pairs: true,
+    events: true, growth: true, oneProcess: false, pairs: true,
   };
 }
 
@@ -135,9 +142,12 @@ export const USAGE = `usage: npm run bench -- [options]
                        passes bench/results)
   --seed N             workload seed (default 20120621)
   --no-persistence     skip the persistence section
-  --persistence-only   only the persistence section (no engine workloads, cluster or events)
+  --persistence-only   only the persistence section (no engine workloads, cluster, events
+                       or growth)
   --no-cluster         skip the cluster section (it runs only where nats-server is installed)
   --no-events          skip the events section (events read, state machine, feed subscriber)
+  --no-growth          skip the growth section (the longest batch while a book grows from
+                       empty, against the median batch)
   --no-pairs           skip the paired passes of the ratio targets (their verdicts then
                        rest on the throughput rows' ratio of medians)
   --one-process        measure every engine in this process, not each in its own
@@ -184,9 +194,10 @@ export function parseArgs(argv: string[]): BenchOptions {
       case '--default-out': defaultOut = resultsDirectory(arg, value()); break;
       case '--seed': options.seed = seedOf(value()); break;
       case '--no-persistence': options.persistence = false; noPersistence = true; break;
-      case '--persistence-only': persistenceOnly = true; options.workloads = []; options.persistence = true; options.cluster = false; options.events = false; options.pairs = false; break;
+      case '--persistence-only': persistenceOnly = true; options.workloads = []; options.persistence = true; options.cluster = false; options.events = false; options.growth = false; options.pairs = false; break;
       case '--no-cluster': options.cluster = false; break;
       case '--no-events': options.events = false; break;
+      case '--no-growth': options.growth = false; break;
       case '--no-pairs': options.pairs = false; break;
       case '--one-process': options.oneProcess = true; break;
       case '--progress': options.progress = true; break;

@@ -14,8 +14,7 @@
 //     flowing (its duration, the synchronous pause it causes, the longest gap between batches
 //     while it runs), then recovery on reopen, split into its phases, and bytes on disk per order.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +27,7 @@ import type { FlushReport } from '../src/state/index.js';
 import { CopyRaced, copyDatabase, type DatabaseCopy } from '../src/state/read-only-copy.js';
 import type { BackendName } from '../src/types.js';
 import { encodeBatch } from './batch-encoding.js';
+import { compiledBenchScript } from './child-script.js';
 import type { CommandColumns } from './commands.js';
 import { SideCode } from './commands.js';
 import { Prng } from '../src/prng.js';
@@ -538,18 +538,9 @@ function copyAsAKillLeavesIt(path: string): DatabaseCopy {
   }
 }
 
-/** The reopen child's script, compiled: beside this module in dist/bench, or (tests run bench/ from source) in dist/. */
-function reopenChildScript(): string {
-  for (const candidate of ['./reopen-child.js', '../dist/bench/reopen-child.js']) {
-    const file = fileURLToPath(new URL(candidate, import.meta.url));
-    if (existsSync(file)) return file;
-  }
-  throw new Error('lobcore bench: dist/bench/reopen-child.js is missing (run npm run build)');
-}
-
 /** Reopens the closed database at `path` in a fresh node process (reopen-child.ts) and returns what it timed. */
 async function reopenInChild(path: string, backend: BackendName): Promise<ReopenTiming> {
-  const { stdout } = await execFileAsync(process.execPath, [reopenChildScript(), path, backend], { maxBuffer: 1 << 20 });
+  const { stdout } = await execFileAsync(process.execPath, [compiledBenchScript('reopen-child.js'), path, backend], { maxBuffer: 1 << 20 });
   return JSON.parse(stdout.trim().split('\n').pop()!) as ReopenTiming;
 }
 

@@ -28,6 +28,7 @@ import type { BenchReport, EngineInfo, Measurement, MemoryMeasurement, WorkloadI
 import { renderReport } from './table.js';
 import { measureCluster, renderClusterSection } from './cluster.js';
 import { measureEvents, renderEventsSection, type EventsReport } from './events.js';
+import { GROWTH_BACKENDS, GROWTH_PASSES, measureGrowth, renderGrowthSection, type GrowthReport } from './growth.js';
 import { buildWorkload } from './workloads/index.js';
 import type { Workload } from './workloads/index.js';
 
@@ -57,7 +58,7 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
   const stopsCostSteps = options.workloads.includes('steady') && options.workloads.includes('steady-stops') ? groups.length : 0;
   const pairSteps = options.pairs ? targetPairs(options.workloads).length : 0;
   const steps = options.workloads.length * (2 + engines.length) + stopsCostSteps + pairSteps + (options.persistence ? 5 + PACED_PER_SEC.length + scale.persistence.bookSizes.length : 0)
-    + (options.cluster ? 1 : 0) + (options.events ? 15 : 0);
+    + (options.cluster ? 1 : 0) + (options.events ? 15 : 0) + (options.growth ? GROWTH_BACKENDS.length * GROWTH_PASSES : 0);
   const progress = createProgress(options.progress, steps);
   const timerFloor = timerFloorNs();
 
@@ -129,6 +130,9 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
     }
     measurements.sort(inReportOrder(options.workloads));
     addRatios(measurements);
+    const growth: GrowthReport = options.growth
+      ? await measureGrowth(scale.growth.orders, scale.chunk, cpus[0], progress)
+      : { status: 'skipped', reason: 'not selected (--no-growth)' };
     let persistence: PersistenceReport = { status: 'skipped', reason: 'not selected (--no-persistence)' };
     if (options.persistence) {
       persistence = await measurePersistence(scale.persistence, options.seed, (label) => {
@@ -163,6 +167,7 @@ export async function runBenchmarks(overrides: Partial<BenchOptions> = {}): Prom
       persistence,
       cluster,
       events,
+      growth,
       pairs,
       targets: [],
     };
@@ -239,7 +244,7 @@ function describeWorkload(w: Workload): WorkloadInfo {
 
 /** Every table the run prints. */
 function renderAll(report: BenchReport): string {
-  return `${renderReport(report)}${renderClusterSection(report.cluster)}${renderEventsSection(report.events)}\n`;
+  return `${renderReport(report)}${renderClusterSection(report.cluster)}${renderEventsSection(report.events)}${renderGrowthSection(report.growth)}\n`;
 }
 
 /**
