@@ -36,7 +36,7 @@ const commandArbitrary = fc.record({
   size: fc.integer({ min: 1, max: 6 }),
   tif: fc.integer({ min: 0, max: 3 }),
   stp: fc.integer({ min: 0, max: 3 }),
-  orderId: fc.integer({ min: 1, max: 40 }), // up to 32: aimed at a recent id (aim)
+  orderId: fc.integer({ min: 1, max: 40 }), // up to 32: aimed at a live order (aim)
   keep: fc.integer({ min: 0, max: 3 }),
   timestamp: fc.integer({ min: 0, max: 1000 }),
   clientOrderId: fc.integer({ min: 0, max: 2 }), // 0: none
@@ -151,6 +151,8 @@ describe('three ways: the reference model, the TypeScript core, the WebAssembly 
       return core;
     };
     const empty = new JsCore().snapshot();
+    // Flows of up to 60 commands drawn at full length ('max'; the default drew a handful): fewer
+    // runs, each deep enough for books several orders deep, cascades and OCO pairs to trade.
     await fc.assert(fc.asyncProperty(limitsArbitrary, fc.array(commandArbitrary, { maxLength: 60, size: 'max' }), async (limits, drawn) => {
       const model = new ReferenceModel(limits);
       const js = new JsCore(limits);
