@@ -229,6 +229,15 @@ describe('the reference model on its own edges', () => {
     expect(last.events.map((e) => [e[0] & 15, (e[0] >> 4) & 31, e[3]])).toEqual([[1, 0, 4], [3, 0, 1], [8, 0, 3], [6, 2, 3]]);
   });
 
+  it('removes an OCO stop leg after the events of its limit leg\'s re-entry, when the modify trades', async () => {
+    const last = await threeWays({}, [
+      command({ op: Op.LIMIT, trader: 3, side: 0, price: 105 }),
+      command({ op: Op.OCO, trader: 2, side: 1, price: 110, other: 95, size: 2 }), // #2 limit leg at 110, #3 stop leg at 95
+      command({ op: Op.MODIFY, trader: 2, orderId: 2, price: 105, size: 2 }), // to 105: takes #1, rests 1
+    ]);
+    expect(last.events.map((e) => [e[0] & 15, (e[0] >> 4) & 31, e[3]])).toEqual([[5, 0, 2], [3, 0, 1], [2, 0, 2], [6, 11, 3]]);
+  });
+
   it('removes a triggered stop-limit that finds no room, CAPACITY, as both cores do', async () => {
     const last = await threeWays({ maxOrders: 8, maxLevels: 2 }, [
       command({ op: Op.LIMIT, trader: 1, side: 1, price: 100, size: 2 }),
