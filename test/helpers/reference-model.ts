@@ -3,14 +3,18 @@
 // an order leaves behind), so that it is easy to believe and shares no code and no design with
 // the cores. test/three-way.test.ts runs it beside the TypeScript and the WebAssembly core.
 //
-// It speaks the cores' numeric interface (src/core.ts): codes from src/codes.ts, and order rows
-// in the ORDER_SLOTS layout of listOrders().
-import { OrderTypeCode, ReasonCode, SideCode, StatusCode, StpCode, TifCode } from '../../src/codes.js';
+// It speaks the cores' numeric interface (src/core.ts): codes from src/codes.ts, order rows in
+// the ORDER_SLOTS layout of listOrders(), fills in the FILL_SLOTS layout of src/batch.ts and event
+// records in the EVENT_SLOTS layout of src/events.ts, written from docs/semantics.md's "Events".
+import { EventCode, OrderTypeCode, ReasonCode, SideCode, StatusCode, StpCode, TifCode } from '../../src/codes.js';
 import type { CoreLimits } from '../../src/core.js';
+import { EventHead } from '../../src/events.js';
 
 const BID = SideCode.BID;
-const { GTC, FOK, POST_ONLY } = TifCode;
+const { GTC, IOC, FOK, POST_ONLY } = TifCode;
 const { ALLOW, CANCEL_TAKER, CANCEL_MAKER, CANCEL_BOTH } = StpCode;
+const { ACCEPTED, RESTED, FILL, REDUCED, MODIFIED, REMOVED, REJECTED, TRIGGERED } = EventCode;
+const { PRIORITY_LOST, LEVEL, OCO, PENDING } = EventHead;
 
 /** A command's outcome as the cores report it: out[0..4] and its fills [makerId, makerTrader, price, size]. */
 export interface Outcome {
@@ -21,6 +25,14 @@ export interface Outcome {
   remaining: number;
   spent: number;
   fills: number[][];
+}
+
+/** What the model says of a command beyond an Outcome: its fills and its events, record by record, as command 0 of a call. */
+export interface ModelOutcome extends Outcome {
+  /** FILL_SLOTS each: takerSide (command 0), asset, makerId, takerId, makerTrader, takerTrader, price, size. */
+  fillRecords: number[][];
+  /** EVENT_SLOTS each. */
+  events: number[][];
 }
 
 interface RestingOrder {
@@ -35,14 +47,35 @@ interface PendingStop {
   stopPrice: number; price: number; protectionPrice: number; tif: number;
 }
 
+/** An event head: kind, reason and side. */
+function head(kind: number, reason: number, side: number): number {
+  return kind | (reason << EventHead.REASON_SHIFT) | (side << EventHead.SIDE_SHIFT);
+}
+
+/** The head of an event that describes an order (accepted, triggered, a new order's rejection). */
+function described(kind: number, reason: number, side: number, type: number, tif: number, stp: number): number {
+  return head(kind, reason, side) | (type << EventHead.TYPE_SHIFT) | (tif << EventHead.TIF_SHIFT) | (stp << EventHead.STP_SHIFT);
+}
+
+/** A pending stop's price as everything reports it: its limit, or a stop-market's protection price. */
+function shownPrice(stop: PendingStop): number {
+  return stop.price !== 0 ? stop.price : stop.protectionPrice;
+}
+
+function stopType(stop: PendingStop): number {
+  return stop.price !== 0 ? OrderTypeCode.STOP_LIMIT : OrderTypeCode.STOP_MARKET;
+}
+
 export class ReferenceModel {
   orders: RestingOrder[] = [];
   stops: PendingStop[] = [];
   nextOrderId = 1;
   private readonly lastPrice = new Map<number, number>();
   private seq = 0;
-  /** The fills of the current command, triggered stops' included. */
+  /** The fills of the current command, triggered stops' included (FILL_SLOTS records). */
   private fills: number[][] = [];
+  /** The events of the current command (EVENT_SLOTS records). */
+  private events: number[][] = [];
   private stoppedBySelfTrade = false;
   private spent = 0;
   private budgetRanOut = false;
@@ -68,11 +101,8 @@ export class ReferenceModel {
   listOrders(asset: number): number[][] {
     const resting = [...this.queue(asset, BID), ...this.queue(asset, 1)].map((o) =>
       [o.id, o.asset, o.side, o.price, o.trader, o.remaining, o.timestamp, o.stp, 0, 0, o.oco ? o.id + 1 : 0]);
-    const pending = [...this.stopQueue(asset, BID), ...this.stopQueue(asset, 1)].map((s) => {
-      const type = s.price !== 0 ? OrderTypeCode.STOP_LIMIT : OrderTypeCode.STOP_MARKET;
-      return [s.id, s.asset, s.side, s.price !== 0 ? s.price : s.protectionPrice, s.trader, s.size, s.timestamp, s.stp,
-        s.stopPrice, type | (s.tif << 2), s.oco ? s.id - 1 : 0];
-    });
+    const pending = [...this.stopQueue(asset, BID), ...this.stopQueue(asset, 1)].map((s) =>
+      [s.id, s.asset, s.side, shownPrice(s), s.trader, s.size, s.timestamp, s.stp, s.stopPrice, stopType(s) | (s.tif << 2), s.oco ? s.id - 1 : 0]);
     return [...resting, ...pending];
   }
 
@@ -99,7 +129,29 @@ export class ReferenceModel {
   }
 
   private result(status: number, reason: number, orderId: number, filled: number, remaining: number): Outcome {
-    return { status, reason, orderId, filled, remaining, spent: 0, fills: this.fills };
+    return { status, reason, orderId, filled, remaining, spent: 0, fills: [] };
+  }
+
+  // ---------------------------------------------------------------- events
+
+  /** An event that changed no level. */
+  private emit(head: number, asset: number, orderId: number, trader: number, price: number, size: number, remaining: number,
+               other = 0, other2 = 0): void {
+    this.events.push([head, 0, asset, orderId, trader, price, size, remaining, other, other2, 0, 0]);
+  }
+
+  /** An event that changed the level (asset, side, price): written after the change, with the level as it is now. */
+  private emitAtLevel(head: number, asset: number, side: number, orderId: number, trader: number, price: number, size: number,
+                      remaining: number, other = 0, other2 = 0): void {
+    const level = this.orders.filter((o) => o.asset === asset && o.side === side && o.price === price);
+    const levelSize = level.reduce((sum, o) => sum + o.remaining, 0);
+    this.events.push([head | LEVEL, 0, asset, orderId, trader, price, size, remaining, other, other2, levelSize, level.length]);
+  }
+
+  /** A command refused about an order it names (cancel, reduce, modify): nothing of that order is revealed. */
+  private refuse(trader: number, asset: number, orderId: number, reason: number, side = 0): Outcome {
+    this.emit(head(REJECTED, reason, side), asset, orderId, trader, 0, 0, 0);
+    return this.result(StatusCode.REJECTED, reason, orderId, 0, 0);
   }
 
   // ---------------------------------------------------------------- leaving the book
@@ -108,22 +160,32 @@ export class ReferenceModel {
     this.orders.splice(this.orders.indexOf(order), 1);
   }
 
-  /** A resting order leaves (filled, cancelled, removed): an OCO limit leg takes its stop leg. */
-  private leave(order: RestingOrder): void {
+  /** A resting order leaves for `reason` (with all it had left): an OCO limit leg takes its stop leg. */
+  private removeResting(order: RestingOrder, reason: number): void {
     this.drop(order);
-    if (order.oco) this.stops = this.stops.filter((s) => s.id !== order.id + 1);
+    this.emitAtLevel(head(REMOVED, reason, order.side), order.asset, order.side, order.id, order.trader, order.price, order.remaining, 0);
+    if (order.oco) this.removeStopLeg(order);
   }
 
-  /** A pending stop leaves (cancelled, reduced away): an OCO stop leg takes its limit leg. */
-  private leaveStop(stop: PendingStop): void {
+  /** The stop leg of an OCO limit leg that traded or left. */
+  private removeStopLeg(limitLeg: RestingOrder): void {
+    const stop = this.stops.find((s) => s.id === limitLeg.id + 1);
+    if (stop !== undefined) this.removeStop(stop, ReasonCode.OCO_SIBLING, false);
+  }
+
+  /** A pending stop leaves for `reason`: an OCO stop leg takes its limit leg, unless that is why it leaves. */
+  private removeStop(stop: PendingStop, reason: number, takeLimitLeg = true): void {
     this.stops.splice(this.stops.indexOf(stop), 1);
-    if (stop.oco) this.orders = this.orders.filter((o) => o.id !== stop.id - 1);
+    this.emit(head(REMOVED, reason, stop.side) | PENDING, stop.asset, stop.id, stop.trader, shownPrice(stop), stop.size, 0);
+    const limitLeg = stop.oco && takeLimitLeg ? this.orders.find((o) => o.id === stop.id - 1) : undefined;
+    if (limitLeg !== undefined) this.removeResting(limitLeg, ReasonCode.OCO_SIBLING);
   }
 
   // ---------------------------------------------------------------- matching
 
   /** Walks the makers in matching order; returns what is left of `size` (with a budget: of the budget as a lot bound). */
-  private take(trader: number, asset: number, side: number, limitPrice: number, size: number, stp: number, budget: number): number {
+  private take(takerId: number, trader: number, asset: number, side: number, limitPrice: number, size: number, stp: number,
+               budget: number): number {
     let left = size;
     this.stoppedBySelfTrade = false;
     // The next maker in line is looked up afresh each time: one a budget filled only in part
@@ -139,7 +201,7 @@ export class ReferenceModel {
       }
       if (stp !== ALLOW && maker.trader === trader) {
         if (stp === CANCEL_TAKER) { this.stoppedBySelfTrade = true; break; }
-        this.leave(maker);
+        this.removeResting(maker, ReasonCode.SELF_TRADE);
         if (stp === CANCEL_BOTH) { this.stoppedBySelfTrade = true; break; }
         continue;
       }
@@ -148,16 +210,18 @@ export class ReferenceModel {
         quantity = Math.min(quantity, lots);
         this.spent += quantity * maker.price;
       }
-      this.fills.push([maker.id, maker.trader, maker.price, quantity]);
+      this.fills.push([side, asset, maker.id, takerId, maker.trader, trader, maker.price, quantity]);
       this.lastPrice.set(asset, maker.price);
       this.traded = asset;
       left -= quantity;
       maker.remaining -= quantity;
-      if (maker.remaining === 0) {
-        this.leave(maker);
-      } else if (maker.oco) {
+      if (maker.remaining === 0) this.drop(maker);
+      this.emitAtLevel(head(FILL, 0, maker.side), asset, maker.side, maker.id, maker.trader, maker.price, quantity, maker.remaining,
+        takerId, trader);
+      // A limit leg that fills, in whole or in part, takes its stop leg.
+      if (maker.oco) {
         maker.oco = false;
-        this.stops = this.stops.filter((s) => s.id !== maker.id + 1);
+        this.removeStopLeg(maker);
       }
     }
     return left;
@@ -178,7 +242,8 @@ export class ReferenceModel {
 
   /**
    * A limit order (new, re-entered by a modify, triggered, or an OCO limit leg) matches and may
-   * rest; CAPACITY when the state it would leave is beyond a limit (then nothing of it happened).
+   * rest; CAPACITY when the state it would leave is beyond a limit (then nothing of it happened:
+   * the caller takes back the events it wrote since its own start, this call's included).
    */
   private enter(id: number, trader: number, asset: number, side: number, price: number, size: number,
                 timestamp: number, tif: number, stp: number, oco: boolean, undo: () => void): Outcome {
@@ -187,7 +252,7 @@ export class ReferenceModel {
     const fillsBefore = this.fills.length;
     const tradedBefore = this.traded;
     const lastBefore = this.lastPrice.get(asset);
-    const left = this.take(trader, asset, side, price, size, stp, 0);
+    const left = this.take(id, trader, asset, side, price, size, stp, 0);
     if (left > 0 && !this.stoppedBySelfTrade && (tif === GTC || tif === POST_ONLY)) {
       this.orders.push({ id, trader, asset, side, price, remaining: left, timestamp, stp, oco: oco && left === size, seq: this.seq++ });
       if (!this.withinLimits()) {
@@ -200,23 +265,38 @@ export class ReferenceModel {
         undo();
         return this.result(StatusCode.REJECTED, ReasonCode.CAPACITY, 0, 0, 0);
       }
+      this.emitAtLevel(head(RESTED, 0, side), asset, side, id, trader, price, left, left);
       return this.result(StatusCode.RESTING, 0, id, size - left, left);
     }
     if (left === 0) return this.result(StatusCode.FILLED, 0, id, size, 0);
+    const reason = this.stoppedBySelfTrade ? ReasonCode.SELF_TRADE : ReasonCode.IOC_REMAINDER;
+    this.emit(head(REMOVED, reason, side), asset, id, trader, price, left, 0);
     return this.result(StatusCode.CANCELLED, this.stoppedBySelfTrade ? ReasonCode.SELF_TRADE : 0, id, size - left, 0);
   }
 
+  /** A market order (new, announced by its accepted event, or a triggered stop-market) matches, and its rest is cancelled. */
   private market(id: number, trader: number, asset: number, side: number, size: number, budget: number, protection: number,
-                 stp: number): Outcome {
+                 stp: number, clientOrderId: number, announce: boolean): Outcome {
+    if (announce) {
+      this.emit(described(ACCEPTED, 0, side, OrderTypeCode.MARKET, IOC, stp), asset, id, trader, protection, size, size, clientOrderId, budget);
+    }
     this.spent = 0;
     this.budgetRanOut = false;
     const bound = budget !== 0 ? budget : size;
-    const left = this.take(trader, asset, side, protection || (side === BID ? Infinity : -Infinity), bound, stp, budget);
+    const left = this.take(id, trader, asset, side, protection || (side === BID ? Infinity : -Infinity), bound, stp, budget);
     const filled = bound - left;
+    // What a budget order leaves is budget, not lots: its removal's size is 0.
+    const unfilled = budget !== 0 ? 0 : left;
     let outcome: Outcome;
-    if (this.stoppedBySelfTrade) outcome = this.result(StatusCode.CANCELLED, ReasonCode.SELF_TRADE, id, filled, 0);
-    else if (left === 0 || (this.budgetRanOut && filled !== 0) || (budget !== 0 && this.spent === budget)) outcome = this.result(StatusCode.FILLED, 0, id, filled, 0);
-    else outcome = this.result(StatusCode.CANCELLED, 0, id, filled, 0);
+    if (this.stoppedBySelfTrade) {
+      this.emit(head(REMOVED, ReasonCode.SELF_TRADE, side), asset, id, trader, protection, unfilled, 0);
+      outcome = this.result(StatusCode.CANCELLED, ReasonCode.SELF_TRADE, id, filled, 0);
+    } else if (left === 0 || (this.budgetRanOut && filled !== 0) || (budget !== 0 && this.spent === budget)) {
+      outcome = this.result(StatusCode.FILLED, 0, id, filled, 0);
+    } else {
+      this.emit(head(REMOVED, ReasonCode.MARKET_REMAINDER, side), asset, id, trader, protection, unfilled, 0);
+      outcome = this.result(StatusCode.CANCELLED, 0, id, filled, 0);
+    }
     outcome.spent = this.spent;
     return outcome;
   }
@@ -233,153 +313,191 @@ export class ReferenceModel {
         : sell !== undefined && this.triggers(1, sell.stopPrice, asset) ? sell : undefined;
       if (stop === undefined) break;
       this.stops.splice(this.stops.indexOf(stop), 1);
-      if (stop.oco) this.orders = this.orders.filter((o) => o.id !== stop.id - 1);
+      this.emit(described(TRIGGERED, 0, stop.side, stopType(stop), stop.tif, stop.stp), asset, stop.id, stop.trader, shownPrice(stop),
+        stop.size, stop.size, stop.stopPrice, this.lastPrice.get(asset));
+      const limitLeg = stop.oco ? this.orders.find((o) => o.id === stop.id - 1) : undefined;
+      if (limitLeg !== undefined) this.removeResting(limitLeg, ReasonCode.OCO_SIBLING);
       if (stop.price === 0) {
-        this.market(stop.id, stop.trader, asset, stop.side, stop.size, 0, stop.protectionPrice, stop.stp);
+        this.market(stop.id, stop.trader, asset, stop.side, stop.size, 0, stop.protectionPrice, stop.stp, 0, false);
         continue;
       }
+      // A triggered stop-limit that cannot enter is removed with the reason a new order would be rejected for.
+      const cannotEnter = (reason: number) => this.emit(head(REMOVED, reason, stop.side), asset, stop.id, stop.trader, stop.price, stop.size, 0);
       const best = this.queue(asset, stop.side ^ 1)[0];
-      if (stop.tif === POST_ONLY && best !== undefined && this.within(stop.side, best.price, stop.price)) continue;
-      if (stop.tif === FOK && this.fillable(stop.trader, asset, stop.side, stop.price, stop.stp) < stop.size) continue;
-      this.enter(stop.id, stop.trader, asset, stop.side, stop.price, stop.size, timestamp, stop.tif, stop.stp, false, () => undefined);
+      if (stop.tif === POST_ONLY && best !== undefined && this.within(stop.side, best.price, stop.price)) { cannotEnter(ReasonCode.WOULD_CROSS); continue; }
+      if (stop.tif === FOK && this.fillable(stop.trader, asset, stop.side, stop.price, stop.stp) < stop.size) { cannotEnter(ReasonCode.CANNOT_FILL); continue; }
+      const mark = this.events.length;
+      const entered = this.enter(stop.id, stop.trader, asset, stop.side, stop.price, stop.size, timestamp, stop.tif, stop.stp, false, () => undefined);
+      if (entered.reason === ReasonCode.CAPACITY) {
+        this.events.length = mark;
+        cannotEnter(ReasonCode.CAPACITY);
+      }
     }
   }
 
   /** Runs one command: its outcome, then the trigger cascade its trades start. */
-  private command(timestamp: number, run: () => Outcome): Outcome {
+  private command(timestamp: number, run: () => Outcome): ModelOutcome {
     this.fills = [];
+    this.events = [];
     this.traded = -1;
     const outcome = run();
     this.runTriggers(timestamp);
-    outcome.fills = this.fills;
-    return outcome;
+    return { ...outcome, fills: this.fills.map((f) => [f[2], f[4], f[6], f[7]]), fillRecords: this.fills, events: this.events };
   }
 
   // ---------------------------------------------------------------- the commands
 
   placeLimit(trader: number, asset: number, side: number, price: number, size: number, timestamp: number, tif: number,
-             stp: number): Outcome {
+             stp: number, clientOrderId = 0): ModelOutcome {
     return this.command(timestamp, () => {
+      const reject = (reason: number): Outcome => {
+        this.emit(described(REJECTED, reason, side, OrderTypeCode.LIMIT, tif, stp), asset, 0, trader, price, size, 0, clientOrderId);
+        return this.result(StatusCode.REJECTED, reason, 0, 0, 0);
+      };
       const best = this.queue(asset, side ^ 1)[0];
-      if (tif === POST_ONLY && best && this.within(side, best.price, price)) return this.result(StatusCode.REJECTED, ReasonCode.WOULD_CROSS, 0, 0, 0);
-      if (tif === FOK && this.fillable(trader, asset, side, price, stp) < size) return this.result(StatusCode.REJECTED, ReasonCode.CANNOT_FILL, 0, 0, 0);
+      if (tif === POST_ONLY && best && this.within(side, best.price, price)) return reject(ReasonCode.WOULD_CROSS);
+      if (tif === FOK && this.fillable(trader, asset, side, price, stp) < size) return reject(ReasonCode.CANNOT_FILL);
       const id = this.nextOrderId++;
-      return this.enter(id, trader, asset, side, price, size, timestamp, tif, stp, false, () => { this.nextOrderId--; });
+      this.emit(described(ACCEPTED, 0, side, OrderTypeCode.LIMIT, tif, stp), asset, id, trader, price, size, size, clientOrderId);
+      const outcome = this.enter(id, trader, asset, side, price, size, timestamp, tif, stp, false, () => { this.nextOrderId--; });
+      if (outcome.reason !== ReasonCode.CAPACITY) return outcome;
+      this.events = [];
+      return reject(ReasonCode.CAPACITY);
     });
   }
 
   placeMarket(trader: number, asset: number, side: number, size: number, budget: number, timestamp: number, protection: number,
-              stp: number): Outcome {
-    return this.command(timestamp, () => this.market(this.nextOrderId++, trader, asset, side, size, budget, protection, stp));
+              stp: number, clientOrderId = 0): ModelOutcome {
+    return this.command(timestamp, () => this.market(this.nextOrderId++, trader, asset, side, size, budget, protection, stp, clientOrderId, true));
   }
 
   placeStop(trader: number, asset: number, side: number, size: number, stopPrice: number, price: number, protectionPrice: number,
-            timestamp: number, tif: number, stp: number): Outcome {
+            timestamp: number, tif: number, stp: number, clientOrderId = 0): ModelOutcome {
     return this.command(timestamp, () => {
-      if (this.triggers(side, stopPrice, asset)) return this.result(StatusCode.REJECTED, ReasonCode.WOULD_TRIGGER, 0, 0, 0);
-      if (this.orders.length + this.stops.length >= (this.limits.maxOrders ?? Infinity)) {
-        return this.result(StatusCode.REJECTED, ReasonCode.CAPACITY, 0, 0, 0);
+      const stop: PendingStop = { id: 0, trader, asset, side, size, timestamp, stp, oco: false, stopPrice, price, protectionPrice, tif };
+      const about = (kind: number, reason: number) => described(kind, reason, side, stopType(stop), tif, stp) | PENDING;
+      const reason = this.triggers(side, stopPrice, asset) ? ReasonCode.WOULD_TRIGGER
+        : this.orders.length + this.stops.length >= (this.limits.maxOrders ?? Infinity) ? ReasonCode.CAPACITY : 0;
+      if (reason !== 0) {
+        this.emit(about(REJECTED, reason), asset, 0, trader, shownPrice(stop), size, 0, clientOrderId, stopPrice);
+        return this.result(StatusCode.REJECTED, reason, 0, 0, 0);
       }
-      const id = this.nextOrderId++;
-      this.stops.push({ id, trader, asset, side, size, timestamp, stp, oco: false, stopPrice, price, protectionPrice, tif });
-      return this.result(StatusCode.PENDING, 0, id, 0, size);
+      stop.id = this.nextOrderId++;
+      this.stops.push(stop);
+      this.emit(about(ACCEPTED, 0), asset, stop.id, trader, shownPrice(stop), size, size, clientOrderId, stopPrice);
+      return this.result(StatusCode.PENDING, 0, stop.id, 0, size);
     });
   }
 
   placeOco(trader: number, asset: number, side: number, size: number, price: number, stopPrice: number, stopLimitPrice: number,
-           timestamp: number, stp: number): Outcome {
+           timestamp: number, stp: number, clientOrderId = 0): ModelOutcome {
     return this.command(timestamp, () => {
-      if (this.triggers(side, stopPrice, asset)) return this.result(StatusCode.REJECTED, ReasonCode.WOULD_TRIGGER, 0, 0, 0);
+      const limitHead = (kind: number, reason: number) => described(kind, reason, side, OrderTypeCode.LIMIT, GTC, stp) | OCO;
       const best = this.queue(asset, side ^ 1)[0];
       const crosses = best !== undefined && this.within(side, best.price, price);
       const needsLevel = !crosses && !this.orders.some((o) => o.asset === asset && o.side === side && o.price === price);
-      if (this.orders.length + this.stops.length + 2 > (this.limits.maxOrders ?? Infinity) ||
-          (needsLevel && this.levelCount() >= (this.limits.maxLevels ?? Infinity))) {
-        return this.result(StatusCode.REJECTED, ReasonCode.CAPACITY, 0, 0, 0);
+      const reason = this.triggers(side, stopPrice, asset) ? ReasonCode.WOULD_TRIGGER
+        : this.orders.length + this.stops.length + 2 > (this.limits.maxOrders ?? Infinity) ||
+          (needsLevel && this.levelCount() >= (this.limits.maxLevels ?? Infinity)) ? ReasonCode.CAPACITY : 0;
+      if (reason !== 0) {
+        this.emit(limitHead(REJECTED, reason), asset, 0, trader, price, size, 0, clientOrderId, stopPrice);
+        return this.result(StatusCode.REJECTED, reason, 0, 0, 0);
       }
       const id = this.nextOrderId;
       this.nextOrderId += 2;
+      const stop: PendingStop = { id: id + 1, trader, asset, side, size, timestamp, stp, oco: true, stopPrice, price: stopLimitPrice, protectionPrice: 0, tif: GTC };
+      this.emit(limitHead(ACCEPTED, 0), asset, id, trader, price, size, size, clientOrderId, stopPrice);
+      this.emit(described(ACCEPTED, 0, side, stopType(stop), GTC, stp) | OCO | PENDING, asset, stop.id, trader, stopLimitPrice, size, size, 0, stopPrice);
       const limitLeg = this.enter(id, trader, asset, side, price, size, timestamp, GTC, stp, true, () => undefined);
-      if (limitLeg.status === StatusCode.RESTING && limitLeg.filled === 0) {
-        this.stops.push({ id: id + 1, trader, asset, side, size, timestamp, stp, oco: true, stopPrice, price: stopLimitPrice, protectionPrice: 0, tif: GTC });
-      }
+      if (limitLeg.status === StatusCode.RESTING && limitLeg.filled === 0) this.stops.push(stop);
+      else this.emit(head(REMOVED, ReasonCode.OCO_SIBLING, side) | PENDING, asset, stop.id, trader, stopLimitPrice, size, 0);
       return limitLeg;
     });
   }
 
   private owned(trader: number, asset: number, orderId: number): RestingOrder | PendingStop | Outcome {
     const order = this.orders.find((o) => o.id === orderId && o.asset === asset) ?? this.stops.find((s) => s.id === orderId && s.asset === asset);
-    if (!order) return this.result(StatusCode.REJECTED, ReasonCode.UNKNOWN_ORDER, orderId, 0, 0);
-    if (order.trader !== trader) return this.result(StatusCode.REJECTED, ReasonCode.NOT_OWNER, orderId, 0, 0);
+    if (!order) return this.refuse(trader, asset, orderId, ReasonCode.UNKNOWN_ORDER);
+    if (order.trader !== trader) return this.refuse(trader, asset, orderId, ReasonCode.NOT_OWNER);
     return order;
   }
 
-  cancel(trader: number, asset: number, orderId: number): Outcome {
+  cancel(trader: number, asset: number, orderId: number): ModelOutcome {
     return this.command(0, () => {
       const order = this.owned(trader, asset, orderId);
       if ('status' in order) return order;
-      if ('stopPrice' in order) this.leaveStop(order);
-      else this.leave(order);
+      if ('stopPrice' in order) this.removeStop(order, ReasonCode.CANCELLED_BY_USER);
+      else this.removeResting(order, ReasonCode.CANCELLED_BY_USER);
       return this.result(StatusCode.OK, 0, orderId, 0, 0);
     });
   }
 
-  reduce(trader: number, asset: number, orderId: number, by: number): Outcome {
+  reduce(trader: number, asset: number, orderId: number, by: number): ModelOutcome {
     return this.command(0, () => {
       const order = this.owned(trader, asset, orderId);
       if ('status' in order) return order;
       if ('stopPrice' in order) {
         if (by < order.size) {
           order.size -= by;
+          this.emit(head(REDUCED, 0, order.side) | PENDING, asset, orderId, trader, shownPrice(order), by, order.size);
           return this.result(StatusCode.OK, 0, orderId, 0, order.size);
         }
-        this.leaveStop(order);
+        this.removeStop(order, ReasonCode.REDUCED_TO_ZERO);
         return this.result(StatusCode.OK, 0, orderId, 0, 0);
       }
       if (by < order.remaining) {
         order.remaining -= by;
+        this.emitAtLevel(head(REDUCED, 0, order.side), asset, order.side, orderId, trader, order.price, by, order.remaining);
         return this.result(StatusCode.OK, 0, orderId, 0, order.remaining);
       }
-      this.leave(order);
+      this.removeResting(order, ReasonCode.REDUCED_TO_ZERO);
       return this.result(StatusCode.OK, 0, orderId, 0, 0);
     });
   }
 
-  modify(trader: number, asset: number, orderId: number, price: number, size: number, timestamp: number): Outcome {
+  modify(trader: number, asset: number, orderId: number, price: number, size: number, timestamp: number): ModelOutcome {
     return this.command(timestamp, () => {
       const order = this.owned(trader, asset, orderId);
       if ('status' in order) return order;
-      if ('stopPrice' in order) return this.result(StatusCode.REJECTED, ReasonCode.NOT_MODIFIABLE, orderId, 0, 0);
+      if ('stopPrice' in order) return this.refuse(trader, asset, orderId, ReasonCode.NOT_MODIFIABLE, order.side);
       const newPrice = price || order.price;
       const newSize = size || order.remaining;
-      if (newPrice === order.price && newSize <= order.remaining) {
+      const before = order.remaining;
+      if (newPrice === order.price && newSize <= before) {
         order.remaining = newSize;
+        // Nothing changed: no level either.
+        if (newSize === before) this.emit(head(MODIFIED, 0, order.side), asset, orderId, trader, order.price, before, newSize, newPrice);
+        else this.emitAtLevel(head(MODIFIED, 0, order.side), asset, order.side, orderId, trader, order.price, before, newSize, newPrice);
         return this.result(StatusCode.RESTING, 0, orderId, 0, newSize);
       }
       const saved = this.orders.map((o) => ({ ...o }));
       this.drop(order);
+      this.emitAtLevel(head(MODIFIED, 0, order.side) | PRIORITY_LOST, asset, order.side, orderId, trader, order.price, before, newSize, newPrice);
       const result = this.enter(orderId, trader, asset, order.side, newPrice, newSize, timestamp, GTC, order.stp, order.oco, () => { this.orders = saved; });
       if (result.reason === ReasonCode.CAPACITY) {
-        result.orderId = orderId;
-        return result;
+        this.events = [];
+        return this.refuse(trader, asset, orderId, ReasonCode.CAPACITY);
       }
       // The limit leg of an OCO pair that traded or left here takes its stop leg with it.
-      if (order.oco && !(result.status === StatusCode.RESTING && result.filled === 0)) this.stops = this.stops.filter((s) => s.id !== orderId + 1);
+      if (order.oco && !(result.status === StatusCode.RESTING && result.filled === 0)) this.removeStopLeg(order);
       return result;
     });
   }
 
-  cancelAll(trader: number, asset: number | undefined): Outcome {
+  cancelAll(trader: number, asset: number | undefined): ModelOutcome {
     return this.command(0, () => {
       const assets = [...new Set([...this.orders, ...this.stops].map((o) => o.asset))].sort((a, b) => a - b)
         .filter((a) => asset === undefined || a === asset);
       let cancelled = 0;
       for (const a of assets) {
-        for (const side of [BID, 1]) for (const o of this.queue(a, side)) if (o.trader === trader) { cancelled += o.oco ? 2 : 1; this.leave(o); }
-        for (const side of [BID, 1]) for (const s of this.stopQueue(a, side)) if (s.trader === trader && !s.oco) { cancelled++; this.leaveStop(s); }
+        for (const side of [BID, 1]) {
+          for (const o of this.queue(a, side)) if (o.trader === trader) { cancelled += o.oco ? 2 : 1; this.removeResting(o, ReasonCode.CANCELLED_BY_USER); }
+        }
+        for (const side of [BID, 1]) {
+          for (const s of this.stopQueue(a, side)) if (s.trader === trader && !s.oco) { cancelled++; this.removeStop(s, ReasonCode.CANCELLED_BY_USER); }
+        }
       }
       return this.result(StatusCode.OK, 0, 0, cancelled, 0);
     });
   }
 }
-
