@@ -50,8 +50,11 @@ export class Successors {
   private readonly arrays: (PoolArray | null)[];
   /** Per successor, the first element whose page is not yet faulted in. */
   private readonly faulted: number[];
-  /** This step's share of each array, from 0 to 1, that its successor should have faulted in. */
-  private share = 0;
+  // This step's share of each array that its successor should have faulted in, from 0 to 1, as
+  // the fraction shareOf / shareIn: whole numbers, as a fraction would change the field's
+  // representation, and with it the object's hidden class, at the first step (small-integer.ts).
+  private shareOf = 0;
+  private shareIn = 1;
   /** Whether this step allocated a successor: one a step, so that no step allocates them all. */
   private allocated = false;
 
@@ -70,8 +73,9 @@ export class Successors {
 
   /** Starts a step: the pool has handed out `used` of its `capacity` slots (due). */
   begin(used: number, capacity: number): void {
-    const half = capacity / 2;
-    this.share = (used + 1 - half) / half;
+    // (used + 1 - capacity / 2) / (capacity / 2): 1 at the last slot before the growth.
+    this.shareOf = (used + 1) * 2 - capacity;
+    this.shareIn = capacity;
     this.allocated = false;
   }
 
@@ -84,7 +88,7 @@ export class Successors {
       next = doubled(array);
       this.arrays[j] = next;
     }
-    const end = Math.min(array.length, Math.ceil(this.share * array.length));
+    const end = Math.min(array.length, Math.ceil((this.shareOf * array.length) / this.shareIn));
     const stride = PAGE_BYTES / next.BYTES_PER_ELEMENT;
     let i = this.faulted[j];
     for (; i < end; i += stride) next[i] = 0;
