@@ -11,7 +11,7 @@
 // A leaf other than the rightmost may hold its entries in any order (`scrambled`), as in the WASM
 // core: its file's header says how and why.
 import { No } from './codes.js';
-import { growFloat64, growInt32, growUint8 } from './typed-arrays.js';
+import { growFloat64, growInt32, Successors } from './typed-arrays.js';
 
 // Sizes as a const enum, compiled to literals: a module constant is a context load at each use
 // (codes.ts says why that counts). "No node, no value, no position" is No.SLOT and No.POSITION.
@@ -56,6 +56,10 @@ export class Ladders {
   private spareNodes = No.SLOT;
   /** Nodes in use. */
   liveNodes = 0;
+  /** The next node arrays, readied while the pool fills the second half of these (typed-arrays.ts). */
+  private readonly nodeSuccessors = new Successors(6);
+  /** The next leafOf, readied as the levels ready theirs. */
+  private readonly valueSuccessors = new Successors(1);
 
   /** Per value: the leaf holding it, so a removal starts at its leaf (maintained where entries change leaves). */
   private leafOf: Int32Array;
@@ -106,7 +110,7 @@ export class Ladders {
 
   bytes(): number {
     return this.keys.byteLength + this.values.byteLength + this.entries.byteLength * 3 + this.scrambled.byteLength + this.leafOf.byteLength +
-      this.bestKey.byteLength + this.best.byteLength * 5;
+      this.bestKey.byteLength + this.best.byteLength * 5 + this.nodeSuccessors.bytes() + this.valueSuccessors.bytes();
   }
 
   // ---- search
@@ -663,7 +667,13 @@ export class Ladders {
   // ---- leaf of each value
   /** Values may go up to `values` - 1 from now on: the levels grow it with their own arrays. */
   growValues(values: number): void {
-    this.leafOf = growInt32(this.leafOf, values);
+    this.leafOf = this.valueSuccessors.grownInt32(0, this.leafOf, values);
+  }
+
+  /** Readies the next leafOf a step further: the levels have handed out `used` of their `capacity`. */
+  readyValues(used: number, capacity: number): void {
+    this.valueSuccessors.begin(used, capacity);
+    this.valueSuccessors.ready(0, this.leafOf);
   }
 
   private setLeafOf(value: number, leaf: number): void {
@@ -693,8 +703,7 @@ export class Ladders {
     if (node !== No.SLOT) {
       this.spareNodes = this.worse[node];
     } else {
-      if (this.highWater === this.nodeCapacity) this.growNodes(this.nodeCapacity * 2);
-      node = this.highWater++;
+      node = this.takeFreshNode();
     }
     this.scrambled[node] = 0;
     return node;
@@ -706,13 +715,33 @@ export class Ladders {
     this.liveNodes--;
   }
 
+  /** A node never used yet, as takeFreshLevel (levels.ts) takes a level. */
+  private takeFreshNode(): number {
+    const used = this.highWater;
+    if (used === this.nodeCapacity) this.growNodes(this.nodeCapacity * 2);
+    else if (Successors.due(used, this.nodeCapacity)) this.readyNodeSuccessors(used);
+    return this.highWater++;
+  }
+
+  private readyNodeSuccessors(used: number): void {
+    const successors = this.nodeSuccessors;
+    successors.begin(used, this.nodeCapacity);
+    successors.ready(0, this.keys);
+    successors.ready(1, this.values);
+    successors.ready(2, this.entries);
+    successors.ready(3, this.worse);
+    successors.ready(4, this.better);
+    successors.ready(5, this.scrambled);
+  }
+
   private growNodes(capacity: number): void {
-    this.keys = growFloat64(this.keys, capacity * Tree.NODE_CAP);
-    this.values = growInt32(this.values, capacity * Tree.NODE_CAP);
-    this.entries = growInt32(this.entries, capacity);
-    this.worse = growInt32(this.worse, capacity);
-    this.better = growInt32(this.better, capacity);
-    this.scrambled = growUint8(this.scrambled, capacity);
+    const successors = this.nodeSuccessors;
+    this.keys = successors.grownFloat64(0, this.keys, capacity * Tree.NODE_CAP);
+    this.values = successors.grownInt32(1, this.values, capacity * Tree.NODE_CAP);
+    this.entries = successors.grownInt32(2, this.entries, capacity);
+    this.worse = successors.grownInt32(3, this.worse, capacity);
+    this.better = successors.grownInt32(4, this.better, capacity);
+    this.scrambled = successors.grownUint8(5, this.scrambled, capacity);
     this.nodeCapacity = capacity;
   }
 

@@ -12,7 +12,7 @@
 // file says why a quarter).
 import { No, SideCode } from './codes.js';
 import { Ladders } from './ladder.js';
-import { growFloat64, growInt32 } from './typed-arrays.js';
+import { growInt32, Successors } from './typed-arrays.js';
 
 
 const INITIAL_SIDES = 32;
@@ -42,6 +42,8 @@ export class Levels {
   live = 0;
   private highWater = 0;
   private freeHead = No.SLOT;
+  /** The next level arrays, readied while the pool fills the second half of these (typed-arrays.ts). */
+  private readonly successors = new Successors(6);
 
   // The empty slot at which the last findLevel that found nothing stopped, and what it looked
   // for: addLevel, which usually follows, takes it without hashing and probing again. Valid while
@@ -186,7 +188,7 @@ export class Levels {
   }
 
   bytes(): number {
-    return this.capacity * (8 * 2 + 4 * 4) + this.ladders.bytes() + this.sideOrders.byteLength + this.slots.byteLength;
+    return this.capacity * (8 * 2 + 4 * 4) + this.successors.bytes() + this.ladders.bytes() + this.sideOrders.byteLength + this.slots.byteLength;
   }
 
   private home(s: number, price: number): number {
@@ -246,8 +248,7 @@ export class Levels {
     if (level !== No.SLOT) {
       this.freeHead = this.head[level];
     } else {
-      if (this.highWater === this.capacity) this.grow(this.capacity * 2);
-      level = this.highWater++;
+      level = this.takeFreshLevel();
     }
     this.price[level] = price;
     this.total[level] = 0;
@@ -264,13 +265,37 @@ export class Levels {
     this.live--;
   }
 
+  /**
+   * A level never used yet, the arrays grown if full, their successors readied a step further in
+   * the second half: the JS core's only, as in orders.ts (the WASM core's records never move).
+   */
+  private takeFreshLevel(): number {
+    const used = this.highWater;
+    if (used === this.capacity) this.grow(this.capacity * 2);
+    else if (Successors.due(used, this.capacity)) this.readySuccessors(used);
+    return this.highWater++;
+  }
+
+  private readySuccessors(used: number): void {
+    const successors = this.successors;
+    successors.begin(used, this.capacity);
+    successors.ready(0, this.price);
+    successors.ready(1, this.total);
+    successors.ready(2, this.head);
+    successors.ready(3, this.tail);
+    successors.ready(4, this.count);
+    successors.ready(5, this.side);
+    this.ladders.readyValues(used, this.capacity);
+  }
+
   private grow(capacity: number): void {
-    this.price = growFloat64(this.price, capacity);
-    this.total = growFloat64(this.total, capacity);
-    this.head = growInt32(this.head, capacity);
-    this.tail = growInt32(this.tail, capacity);
-    this.count = growInt32(this.count, capacity);
-    this.side = growInt32(this.side, capacity);
+    const successors = this.successors;
+    this.price = successors.grownFloat64(0, this.price, capacity);
+    this.total = successors.grownFloat64(1, this.total, capacity);
+    this.head = successors.grownInt32(2, this.head, capacity);
+    this.tail = successors.grownInt32(3, this.tail, capacity);
+    this.count = successors.grownInt32(4, this.count, capacity);
+    this.side = successors.grownInt32(5, this.side, capacity);
     this.ladders.growValues(capacity);
     this.capacity = capacity;
   }

@@ -2,8 +2,14 @@
 // arrays (struct of arrays), so the matching loop touches remaining/trader/next of consecutive
 // makers and nothing else. Slots are recycled through a free list threaded through `next`; the
 // arrays grow by doubling and never shrink, so steady-state flow allocates nothing.
+//
+// Growth differs from the WASM core's, which has nothing to copy: its records sit in 64 KiB pool
+// chunks that never move, and memory.grow extends its memory in place. A doubled typed array is
+// a copy, so this pool readies the next arrays while it fills the second half of these
+// (Successors, typed-arrays.ts): the growth copies into pages already faulted in instead of
+// faulting in every page of the new arrays inside the command that filled the pool.
 import { No } from './codes.js';
-import { growFloat64, growInt32, growUint8 } from './typed-arrays.js';
+import { Successors } from './typed-arrays.js';
 
 
 /** The owner flag of a leg of an OCO pair whose other leg is still there (the pair's ids are N, N + 1). */
@@ -42,6 +48,8 @@ export class Orders {
   /** Slots ever handed out; those below it and not live are on the free list. */
   private highWater = 0;
   private freeHead = No.SLOT;
+  /** The next arrays, readied while the pool fills the second half of these (typed-arrays.ts). */
+  private readonly successors = new Successors(8);
 
   constructor(initialCapacity = 1024) {
     const capacity = Math.max(16, initialCapacity);
@@ -72,8 +80,23 @@ export class Orders {
    * where V8 inlines takeOrder, is charged only for the free list (bench/README.md, stop 49).
    */
   private takeFreshOrder(): number {
-    if (this.highWater === this.capacity) this.grow(this.capacity * 2);
+    const used = this.highWater;
+    if (used === this.capacity) this.grow(this.capacity * 2);
+    else if (Successors.due(used, this.capacity)) this.readySuccessors(used);
     return this.highWater++;
+  }
+
+  private readySuccessors(used: number): void {
+    const successors = this.successors;
+    successors.begin(used, this.capacity);
+    successors.ready(0, this.id);
+    successors.ready(1, this.remaining);
+    successors.ready(2, this.timestamp);
+    successors.ready(3, this.trader);
+    successors.ready(4, this.level);
+    successors.ready(5, this.next);
+    successors.ready(6, this.prev);
+    successors.ready(7, this.stp);
   }
 
   /** Empties the pool, keeping its arrays: a restore into a core as large allocates nothing. */
@@ -91,18 +114,19 @@ export class Orders {
   }
 
   bytes(): number {
-    return this.capacity * (8 * 4 + 4 * 3 + 1);
+    return this.capacity * (8 * 4 + 4 * 3 + 1) + this.successors.bytes();
   }
 
   private grow(capacity: number): void {
-    this.id = growFloat64(this.id, capacity);
-    this.remaining = growFloat64(this.remaining, capacity);
-    this.timestamp = growFloat64(this.timestamp, capacity);
-    this.trader = growFloat64(this.trader, capacity);
-    this.level = growInt32(this.level, capacity);
-    this.next = growInt32(this.next, capacity);
-    this.prev = growInt32(this.prev, capacity);
-    this.stp = growUint8(this.stp, capacity);
+    const successors = this.successors;
+    this.id = successors.grownFloat64(0, this.id, capacity);
+    this.remaining = successors.grownFloat64(1, this.remaining, capacity);
+    this.timestamp = successors.grownFloat64(2, this.timestamp, capacity);
+    this.trader = successors.grownFloat64(3, this.trader, capacity);
+    this.level = successors.grownInt32(4, this.level, capacity);
+    this.next = successors.grownInt32(5, this.next, capacity);
+    this.prev = successors.grownInt32(6, this.prev, capacity);
+    this.stp = successors.grownUint8(7, this.stp, capacity);
     this.capacity = capacity;
   }
 }
