@@ -14,41 +14,47 @@
 //
 // Size and growth. The table is made of 64 KiB segments (16,384 slots) reached through a small
 // directory, so its capacity can be any multiple of a segment rather than a power of two, and a
-// home is `id mod capacity` by multiplication (no division). It grows in place: the segments it
-// has stay, new ones join them, and the entries are placed again from the order records
-// themselves (orders.ts walks its pool), so growth never holds an old table beside the new one.
-//   - It starts at one segment, however few orders there are. Sized to a small book (it started
-//     at 1,024 slots and doubled at half full), the table kept a few hundred orders dense enough
-//     for new ids, wrapping it, to probe through runs of long-lived ones (home()): the sweep
-//     benchmark's 400 resting orders filled two fifths of 1,024 slots, scrambled homes and all,
-//     and LOBSTER's 1,900 nearly half of 4,096. One segment made the core alone 1.48x as fast on
-//     sweep, 1.32x on LOBSTER and 1.84x on the stop cascades, steady, growing and wide unchanged
-//     (30 alternated runs of each, bench/core-ab.ts). Smaller starts gained less (4,096 slots:
-//     sweep 1.38x, LOBSTER 1.20x), a larger one nothing more (32,768: 0.99x and 1.04x of 16,384).
+// home is `id mod capacity` by multiplication (no division).
+//   - It starts at one segment, however few orders there are: sized to a small book (1,024
+//     slots doubling at half full) it kept a few hundred long-lived orders dense enough for new
+//     ids, wrapping it, to probe through them; one segment made the core alone 1.48x as fast on
+//     sweep, 1.32x on LOBSTER, 1.84x on the stop cascades (bench/core-ab.ts, stop 57).
 //   - Below COMPACT_FROM slots it doubles, at 31/32 full or, once half full, after an insert
-//     had to probe far (which is what scattered long-lived ids do).
+//     had to probe far (which is what scattered long-lived ids do), in place: the segments stay,
+//     new ones join them, and the entries are placed again from the order records (orders.ts
+//     walks its pool). Under 32K entries this is bounded by a constant: the longest such batch
+//     in bench/growth-pauses.ts is the startup's, not the index's.
 //   - From COMPACT_FROM on, where the index shows in the bytes of a resting order, it grows to
-//     3/5 full once 17/20 full (growAt): scattered ids cost 4.7 to 6.7 bytes an order there. A
-//     power-of-two table doubles to 1/2 full, 8 to 16 bytes: at a million scattered ids it took
-//     8.4, which with the 40-byte order record alone passed 48.
-//     That dense, a table of `id mod capacity` homes crawls: the ids of long-lived orders hold
-//     packed runs of slots that each newer id must probe through once the counter wraps (the
-//     growing benchmark ran 25x slower). So a compact table spreads its homes (`spread`: the id
-//     times an odd constant, the product's 32 bits scaled to the capacity), giving up the cache
-//     locality of consecutive ids only where the table is too big for the cache anyway.
-//     Until stop 59 it grew at 31/32 full or, once 3/4 full, after a far probe. With these homes
-//     (a Fibonacci hash, which spreads consecutive ids evenly) far probes came late and at no
-//     fixed load, 0.76 to 0.97: on growing's quick stream the 65,536-slot table filled to 31/32,
-//     its inserts walked 1.4M slots in all (0.47M at 17/20), and the 20,000-command stretch
-//     holding that growth took 5x as long as its neighbours; at a million orders the table grew a
-//     last time 2,600 commands before the stream's end. Growing at 17/20 made the core alone 1.2x as fast
-//     on the quick stream (1.196 and 0.821 the other way round, 16 alternated runs each; level
-//     with stop 57's homes and rule) and 1.05-1.13x on the million-order one, with 10 growths to
-//     a million orders instead of 11 and 2.4M entries placed again instead of 3.8M; it ends at
-//     1,310,720 slots (5.2 bytes an order) where the far probe's rule ended at 1,671,168 (6.7).
-//     4/5 and 13/16 read level with 17/20 on the quick stream but end at 1,359,872 and 1,425,408
-//     slots; 7/8 read 0.94-1.02x of it and ends at 1,638,400. A compact table that cannot get
-//     memory still takes inserts to 31/32 full (hardLimit).
+//     3/5 full once 17/20 full (growAt): scattered ids cost 4.7 to 6.7 bytes an order, where a
+//     power-of-two table doubling to 1/2 full cost 8 to 16 (8.4 at a million scattered ids,
+//     which with the 40-byte record passed 48). That dense, `id mod capacity` homes crawl (new
+//     ids probe through the packed runs of long-lived ones: growing ran 25x slower), so a
+//     compact table spreads its homes (`spread`: a Fibonacci hash scaled to the capacity).
+//     Growing at 17/20 rather than on a far probe (stop 59) made the core alone 1.05-1.2x as
+//     fast on growing and ends at 1,310,720 slots at a million orders (5.2 bytes an order);
+//     4/5 and 13/16 end larger, 7/8 was slower. A compact table that cannot get memory still
+//     takes inserts to 31/32 full (hardLimit).
+// A compact growth is not done in one go: rebuilt inside whichever command filled the table, it
+// held that command 54-91 ms at 0.78M-1.1M orders (stop 60, bench/growth-pauses.ts), most of it
+// this VM's price for pages touched the first time (20-67 us each). Instead it is spread over
+// the inserts between one growth point and the next, in two stretches of a quarter each:
+//   - From prepareAt, the next table's segments are taken and each insert zeroes a few dozen
+//     of their bytes (zeroBytes), so their pages are first touched one every hundred inserts or
+//     so. Left to the inserts themselves, new ids (hashed over the whole table) touched nearly
+//     every page in the first batch after the growth (18 ms at 1.1M orders).
+//   - At growAt the next table becomes the current one; new entries go there, and each insert
+//     migrates the old table's entries of migrationRate slots, then on to the end of the run it
+//     stopped in (migrateSome), so that the old table is empty a quarter of the way to the next
+//     growth and its segments go back to the allocator, where the order chunks that follow
+//     (64 KiB, as a segment) reuse them: spread over the whole way, the old table was still held
+//     at a million orders, 50.5 bytes an order against the 48 allowed. A run (from an empty slot
+//     or an entry at its home to the next) holds every entry whose home is in it, so emptying a
+//     whole run leaves every lookup in the old table as it was; homes are monotonic in the hash,
+//     so walked in slot order the entries land in the new table in order too.
+//   While migrating, a lookup that misses in the current table looks in the old one (swapTables
+//   lends it the current table's fields and code), and a foundSlot there carries OLD_SLOT so
+//   that removeSlot knows which table it points into. Outside a growth, inserts pay one branch
+//   (`growing`), lookups a branch on their miss path only.
 import { orderId, forEachOrder, setOrderId, setOrderOwner, setOrderRemaining, setOrderTimestamp, takeOrder } from './orders';
 import { alloc, free } from './allocator';
 import { low32 } from './hashing';
