@@ -8,7 +8,7 @@ import { placeOco as placeOcoPair, placeStop as placeStopOrder, runTriggers } fr
 import { resetLevels } from './levels';
 import { resetBooks } from './books';
 import { resetTraders } from './traders';
-import { resetOrderIndex, indexBytes, indexDisplacement } from './order-index';
+import { resetOrderIndex, indexBytes, indexDisplacement, indexMostMigrated, indexSlots } from './order-index';
 import { resetBuffers, clearFills, fillCount, reserveInput as reserveInputBuffer } from './buffers';
 import {
   hostBlock, resetHostBlock, OUT, OUT_EVENT_COUNT, OUT_FILL_COUNT, HB_EVENTS, HB_EVENT_CAPACITY, HB_FILLS, HB_MEMORY_PAGES,
@@ -255,4 +255,10 @@ export function orderIndexBytes(): usize {
 }
 export function orderIndexDisplacement(): f64 {
   return indexDisplacement();
+}
+export function orderIndexSlots(): u32 {
+  return indexSlots();
+}
+export function orderIndexMostMigrated(): u32 {
+  return indexMostMigrated();
 }

@@ -14,41 +14,51 @@
 //
 // Size and growth. The table is made of 64 KiB segments (16,384 slots) reached through a small
 // directory, so its capacity can be any multiple of a segment rather than a power of two, and a
-// home is `id mod capacity` by multiplication (no division). It grows in place: the segments it
-// has stay, new ones join them, and the entries are placed again from the order records
-// themselves (orders.ts walks its pool), so growth never holds an old table beside the new one.
-//   - It starts at one segment, however few orders there are. Sized to a small book (it started
-//     at 1,024 slots and doubled at half full), the table kept a few hundred orders dense enough
-//     for new ids, wrapping it, to probe through runs of long-lived ones (home()): the sweep
-//     benchmark's 400 resting orders filled two fifths of 1,024 slots, scrambled homes and all,
-//     and LOBSTER's 1,900 nearly half of 4,096. One segment made the core alone 1.48x as fast on
-//     sweep, 1.32x on LOBSTER and 1.84x on the stop cascades, steady, growing and wide unchanged
-//     (30 alternated runs of each, bench/core-ab.ts). Smaller starts gained less (4,096 slots:
-//     sweep 1.38x, LOBSTER 1.20x), a larger one nothing more (32,768: 0.99x and 1.04x of 16,384).
+// home is `id mod capacity` by multiplication (no division).
+//   - It starts at one segment, however few orders there are: sized to a small book (1,024
+//     slots doubling at half full) it kept a few hundred long-lived orders dense enough for new
+//     ids, wrapping it, to probe through them; one segment made the core alone 1.48x as fast on
+//     sweep, 1.32x on LOBSTER, 1.84x on the stop cascades (bench/core-ab.ts, stop 57).
 //   - Below COMPACT_FROM slots it doubles, at 31/32 full or, once half full, after an insert
-//     had to probe far (which is what scattered long-lived ids do).
+//     had to probe far (which is what scattered long-lived ids do), in place: the segments stay,
+//     new ones join them, and the entries are placed again from the order records (orders.ts
+//     walks its pool). Under 32K entries this is bounded by a constant: the insert holding the
+//     last doubling (15,873 orders) took 0.7-5.8 ms, the one making the table compact (31,745,
+//     its next table zeroed in one go) 0.7-0.9 ms (per call, 3 runs, stop 61).
 //   - From COMPACT_FROM on, where the index shows in the bytes of a resting order, it grows to
-//     3/5 full once 17/20 full (growAt): scattered ids cost 4.7 to 6.7 bytes an order there. A
-//     power-of-two table doubles to 1/2 full, 8 to 16 bytes: at a million scattered ids it took
-//     8.4, which with the 40-byte order record alone passed 48.
-//     That dense, a table of `id mod capacity` homes crawls: the ids of long-lived orders hold
-//     packed runs of slots that each newer id must probe through once the counter wraps (the
-//     growing benchmark ran 25x slower). So a compact table spreads its homes (`spread`: the id
-//     times an odd constant, the product's 32 bits scaled to the capacity), giving up the cache
-//     locality of consecutive ids only where the table is too big for the cache anyway.
-//     Until stop 59 it grew at 31/32 full or, once 3/4 full, after a far probe. With these homes
-//     (a Fibonacci hash, which spreads consecutive ids evenly) far probes came late and at no
-//     fixed load, 0.76 to 0.97: on growing's quick stream the 65,536-slot table filled to 31/32,
-//     its inserts walked 1.4M slots in all (0.47M at 17/20), and the 20,000-command stretch
-//     holding that growth took 5x as long as its neighbours; at a million orders the table grew a
-//     last time 2,600 commands before the stream's end. Growing at 17/20 made the core alone 1.2x as fast
-//     on the quick stream (1.196 and 0.821 the other way round, 16 alternated runs each; level
-//     with stop 57's homes and rule) and 1.05-1.13x on the million-order one, with 10 growths to
-//     a million orders instead of 11 and 2.4M entries placed again instead of 3.8M; it ends at
-//     1,310,720 slots (5.2 bytes an order) where the far probe's rule ended at 1,671,168 (6.7).
-//     4/5 and 13/16 read level with 17/20 on the quick stream but end at 1,359,872 and 1,425,408
-//     slots; 7/8 read 0.94-1.02x of it and ends at 1,638,400. A compact table that cannot get
-//     memory still takes inserts to 31/32 full (hardLimit).
+//     3/5 full once 17/20 full (growAt): scattered ids cost 4.7 to 6.7 bytes an order, where a
+//     power-of-two table doubling to 1/2 full cost 8 to 16 (8.4 at a million scattered ids,
+//     which with the 40-byte record passed 48). That dense, `id mod capacity` homes crawl (new
+//     ids probe through the packed runs of long-lived ones: growing ran 25x slower), so a
+//     compact table spreads its homes (`spread`: a Fibonacci hash scaled to the capacity).
+//     Growing at 17/20 rather than on a far probe (stop 59) made the core alone 1.05-1.2x as
+//     fast on growing and ends at 1,310,720 slots at a million orders (5.2 bytes an order);
+//     4/5 and 13/16 end larger, 7/8 was slower. A compact table that cannot get memory still
+//     takes inserts to 31/32 full (hardLimit).
+// A compact growth is not done in one go: rebuilt inside whichever command filled the table, it
+// held that command 54-91 ms at 0.78M-1.1M orders (stop 60, bench/growth-pauses.ts), most of it
+// this VM's price for pages touched the first time (20-67 us each). Instead it is spread over
+// the inserts between one growth point and the next, in two stretches of a quarter each:
+//   - From prepareAt, the next table's segments are taken and each insert zeroes a few dozen
+//     of their bytes (zeroBytes), so their pages are first touched one every hundred inserts or
+//     so. Left to the inserts themselves, new ids (hashed over the whole table) touched nearly
+//     every page in the first batch after the growth (18 ms at 1.1M orders).
+//   - At growAt the next table becomes the current one; new entries go there, and each insert
+//     migrates the old table's entries of migrationRate slots, then on to the end of the run it
+//     stopped in (migrateSome), so that the old table is empty a quarter of the way to the next
+//     growth and its segments go back to the allocator, where the order chunks that follow
+//     (64 KiB, as a segment) reuse them: spread over the whole way, the old table was still held
+//     at a million orders, 50.5 bytes an order against the 48 allowed. A run (from an empty slot
+//     or an entry at its home to the next) holds every entry whose home is in it, so emptying a
+//     whole run leaves every lookup in the old table as it was; homes are monotonic in the hash,
+//     so walked in slot order the entries land in the new table in order too.
+//   While migrating, a lookup that misses in the current table looks in the old one (swapTables
+//   lends it the current table's fields and code), and a foundSlot there carries OLD_SLOT so
+//   that removeSlot knows which table it points into. Outside a growth an insert, a lookup and
+//   a removal each pay one predictable branch: the WASM code's instructions on LOBSTER (never
+//   compact) +0.57%, on the quick growing stream +0.76% (callgrind, stop 61); growing's wall
+//   clock lost more (0.90-0.94x, bench/core-ab.ts): a migrated entry's record is read at random
+//   to hash its id, where the rebuild walked the records in order.
 import { orderId, forEachOrder, setOrderId, setOrderOwner, setOrderRemaining, setOrderTimestamp, takeOrder } from './orders';
 import { alloc, free } from './allocator';
 import { low32 } from './hashing';
@@ -77,6 +87,15 @@ const CLUSTER_PROBE: u32 = 64;
 const TAG: u32 = 7;
 const POINTER: u32 = ~TAG;
 const INITIAL_DIRECTORY: u32 = 16;
+const SEGMENT_BYTES: usize = <usize>SEGMENT_SLOTS << 2;
+/**
+ * A growth spans the inserts from one growth point to the next: the old table is emptied in the
+ * first GROWTH_SHARE-th of them (so its memory serves the orders that follow), and the next
+ * table's pages are written in the last (see the header).
+ */
+const GROWTH_SHARE: u32 = 4;
+/** Marks a foundSlot in the old table (capacities stay under 2^31 slots). */
+const OLD_SLOT: u32 = 0x80000000;
 
 /** Segment addresses (u32 each): the capacity is always a whole number of segments. */
 let directory: usize = 0;
@@ -93,8 +112,39 @@ let count: u32 = 0;
 let growSoon = false;
 /** The count past which an insert asks the table to grow (set by resize; see the header). */
 let growAt: u32 = 0;
-/** The slot where findOrderRecord found its order (valid until the table changes). */
+/** The count past which a compact table makes its successor ready (prepareNextTable). */
+let prepareAt: u32 = 0;
+/** The count past which reserveIndexEntry leaves its fast path: prepareAt or growAt. */
+let checkAt: u32 = 0;
+/** Inserts take a step of the growth: zeroing the next table's pages, or migrating. */
+let growing = false;
+/** The slot where findOrderRecord found its order (valid until the table changes), OLD_SLOT set in the old table. */
 export let foundSlot: u32 = 0;
+
+// While a compact table grows, the table it outgrew (see the header): the same fields as the
+// current table's above, exchanged with them (swapTables) to look up or remove in it.
+let migrating = false;
+let oldDirectory: usize = 0;
+let oldDirectoryLength: u32 = 0;
+let oldCapacity: u32 = 0;
+let oldReciprocal: u64 = 0;
+let oldRuns: u32 = 0;
+let oldScrambled = false;
+let oldSpread = false;
+/** The next old slot to migrate, and how many are left to walk. */
+let migrationCursor: u32 = 0;
+let slotsToMigrate: u32 = 0;
+/** Old slots walked by each insert (then on to the end of the run): enough to empty the old table before growAt. */
+let migrationRate: u32 = 0;
+/** The most old entries one insert has moved since the index was reset (the tests read it). */
+let mostMigrated: u32 = 0;
+// The table the current one will grow into, while its pages are written ahead of the growth.
+let nextDirectory: usize = 0;
+let nextDirectoryLength: u32 = 0;
+let nextCapacity: u32 = 0;
+/** The next table's bytes zeroed so far, and how many each insert zeroes. */
+let bytesZeroed: u32 = 0;
+let zeroRate: u32 = 0;
 
 export function resetOrderIndex(): bool {
   directory = alloc(<usize>INITIAL_DIRECTORY << 2);
@@ -107,17 +157,41 @@ export function resetOrderIndex(): bool {
   scrambleSoon = false;
   count = 0;
   growSoon = false;
+  growing = false;
+  migrating = false;
+  oldCapacity = 0;
+  nextCapacity = 0;
+  mostMigrated = 0;
   return resize(INITIAL_SLOTS);
+}
+
+/** The current table's slots (indexBytes adds a table being emptied or readied). */
+export function indexSlots(): u32 {
+  return capacity;
+}
+/** The most old entries one insert has moved into a grown table since the index was reset. */
+export function indexMostMigrated(): u32 {
+  return mostMigrated;
 }
 
 export function indexedOrders(): u32 {
   return count;
 }
 export function indexBytes(): usize {
-  return <usize>capacity << 2;
+  return <usize>(capacity + (migrating ? oldCapacity : 0) + nextCapacity) << 2;
 }
 /** The entries' distances from their homes, summed: what lookups and inserts probe past (the tests read it). */
 export function indexDisplacement(): f64 {
+  let total = tableDisplacement();
+  if (migrating) {
+    swapTables();
+    total += tableDisplacement();
+    swapTables();
+  }
+  return total;
+}
+
+function tableDisplacement(): f64 {
   let total: f64 = 0;
   for (let slot: u32 = 0; slot < capacity; slot++) {
     const e = entry(slot);
@@ -184,6 +258,13 @@ export function indexDisplacement(): f64 {
 
 /** The resting order with this id, or 0; sets foundSlot. */
 @inline export function findOrderRecord(id: f64): usize {
+  const order = probe(id);
+  // Not in the current table: while it grows, the order may not have been migrated yet.
+  return order != 0 || !migrating ? order : findOldOrderRecord(id);
+}
+
+/** The order with this id in the current table, or 0; sets foundSlot. */
+@inline function probe(id: f64): usize {
   let slot = home(id);
   let distance: u32 = 0;
   while (true) {
@@ -202,6 +283,14 @@ export function indexDisplacement(): f64 {
     slot = nextSlot(slot);
     distance++;
   }
+}
+
+function findOldOrderRecord(id: f64): usize {
+  swapTables();
+  const order = probe(id);
+  swapTables();
+  if (order != 0) foundSlot |= OLD_SLOT;
+  return order;
 }
 
 /** The capacity that holds `entries` at a load of at most 1/2 (small tables) or 3/5. */
@@ -243,9 +332,20 @@ export function presizeOrderIndex(orders: u32): bool {
   return wanted <= capacity || resize(wanted);
 }
 
+/** The next capacity, by migration when compact (see the header); false, nothing changed, without memory. */
+function grow(): bool {
+  const next = nextCapacity != 0 ? nextCapacity : grownCapacity();
+  if (next < COMPACT_FROM || count == 0) return resize(next);
+  if (nextCapacity == 0 && !prepareNextTable(next)) return false;
+  // Normally done already, a few pages an insert.
+  zeroBytes(bytesToZero());
+  startMigration();
+  return true;
+}
+
 /** Makes sure the next insert needs no memory; false (nothing changed) when it cannot grow. */
 @inline export function reserveIndexEntry(): bool {
-  if (count + 1 <= growAt && !growSoon) return true;
+  if (count + 1 <= checkAt && !growSoon) return true;
   return reserveIndexEntrySlow();
 }
 
@@ -260,17 +360,25 @@ function reserveIndexEntrySlow(): bool {
       return true;
     }
   }
-  if (full) return resize(grownCapacity());
+  if (full) return grow();
   if (count + 1 > growAt) {
     // Best effort: a compact table that cannot grow still takes inserts to its hard limit, without
     // asking again for memory each time.
-    if (!resize(grownCapacity())) growAt = hardLimit();
+    if (!grow()) {
+      growAt = hardLimit();
+      checkAt = growAt;
+    }
     return true;
+  }
+  // Best effort: without memory now, the growth asks again at growAt.
+  if (count + 1 > prepareAt && nextCapacity == 0 && !prepareNextTable(max<u32>(capacityFor(growAt + 1), capacity + SEGMENT_SLOTS))) {
+    prepareAt = growAt;
+    checkAt = growAt;
   }
   if (growSoon) {
     growSoon = false;
     // Best effort: a failed early growth still leaves room for the insert.
-    if (count >= farGrowthLoad()) resize(grownCapacity());
+    if (count >= farGrowthLoad()) grow();
   }
   return true;
 }
@@ -279,7 +387,7 @@ function reserveIndexEntrySlow(): bool {
 export function reserveTwoIndexEntries(): bool {
   if (!reserveIndexEntry()) return false;
   // The grown capacity holds count + 1 well under its hard limit, so count + 2 as well.
-  return count + 2 <= hardLimit() || resize(grownCapacity());
+  return count + 2 <= hardLimit() || grow();
 }
 
 /** Adds an order whose id is not in the table; only after reserveIndexEntry. */
@@ -289,6 +397,10 @@ export function reserveTwoIndexEntries(): bool {
   if (entry(slot) == 0) setEntry(slot, <u32>order);
   else place(order);
   count++;
+  if (growing) {
+    if (migrating) migrateSome();
+    else zeroBytes(zeroRate);
+  }
 }
 
 function place(order: usize): void {
@@ -319,7 +431,8 @@ function place(order: usize): void {
   // A spread table (homes hashed) has no runs of wrapped ids: it grows at a fixed load (growAt),
   // not on a far probe, which its hash times (bench/README.md, stop 59).
   if (!spread && (walked > FAR_PROBE || distance > FAR_PROBE)) growSoon = true;
-  if (distance > CLUSTER_PROBE && !scrambled) scrambleSoon = true;
+  // Spread homes ignore `scrambled`: switching would only rebuild the table in one go.
+  if (distance > CLUSTER_PROBE && !scrambled && !spread) scrambleSoon = true;
 }
 
 /** Sum of the entries touched by touchHomes: kept so the loads are not optimized away. */
@@ -352,8 +465,16 @@ export function touchHomes(first: usize, count: u32, stride: usize): void {
   return order;
 }
 
-/** Removes the entry at `slot` (backward-shift deletion). */
+/** Removes the entry at `slot` (a foundSlot; backward-shift deletion). */
 @inline export function removeSlot(slot: u32): void {
+  if (slot >= OLD_SLOT) {
+    removeOldSlot(slot ^ OLD_SLOT);
+    return;
+  }
+  removeAt(slot);
+}
+
+@inline function removeAt(slot: u32): void {
   const next = entry(nextSlot(slot));
   if (next == 0 || (next & TAG) == 0) {
     // Nothing to shift back (the usual case).
@@ -377,28 +498,43 @@ function shiftBack(slot: u32): void {
   count--;
 }
 
+function removeOldSlot(slot: u32): void {
+  swapTables();
+  removeAt(slot);
+  swapTables();
+}
+
 /** Removes a record that is in the table. */
 @inline export function removeOrderRecord(order: usize): void {
+  if (migrating) {
+    removeMigratingRecord(order);
+    return;
+  }
   let slot = home(orderId(order));
   while ((entry(slot) & POINTER) != <u32>order) slot = nextSlot(slot);
   removeSlot(slot);
 }
 
+/** Ids are unique, so the record's id finds it in whichever table holds it. */
+function removeMigratingRecord(order: usize): void {
+  findOrderRecord(orderId(order));
+  removeSlot(foundSlot);
+}
+
 /**
  * Gives the table `newCapacity` slots (the segments it lacks) and places every order again;
- * false, with nothing changed, when memory cannot grow.
+ * false, with nothing changed, when memory cannot grow. A migration under way is dropped: the
+ * orders are placed again from their records.
  */
 function resize(newCapacity: u32, newScrambled: bool = scrambled): bool {
   if (!provideSegments(newCapacity)) return false;
-  capacity = newCapacity;
-  growAt = newCapacity >= COMPACT_FROM ? <u32>((<u64>newCapacity * COMPACT_GROWTH_TWENTIETHS) / 20) : hardLimit();
-  reciprocal = 0xffffffffffffffff / <u64>newCapacity + 1;
-  runs = newCapacity >> 4;
+  if (migrating) freeOldTable();
+  if (nextCapacity != 0) freeNextTable();
+  setCapacity(newCapacity);
+  planGrowth();
   scrambled = newScrambled;
-  spread = newCapacity >= COMPACT_FROM;
-  growSoon = false;
   const segments = newCapacity >> SEGMENT_BITS;
-  for (let i: u32 = 0; i < segments; i++) memory.fill(<usize>load<u32>(directory + (<usize>i << 2)), 0, <usize>SEGMENT_SLOTS << 2);
+  for (let i: u32 = 0; i < segments; i++) memory.fill(<usize>load<u32>(directory + (<usize>i << 2)), 0, SEGMENT_BYTES);
   count = 0;
   forEachOrder((order: usize): void => {
     place(order);
@@ -407,14 +543,207 @@ function resize(newCapacity: u32, newScrambled: bool = scrambled): bool {
   return true;
 }
 
+function setCapacity(newCapacity: u32): void {
+  capacity = newCapacity;
+  growAt = newCapacity >= COMPACT_FROM ? <u32>((<u64>newCapacity * COMPACT_GROWTH_TWENTIETHS) / 20) : hardLimit();
+  reciprocal = 0xffffffffffffffff / <u64>newCapacity + 1;
+  runs = newCapacity >> 4;
+  spread = newCapacity >= COMPACT_FROM;
+  growSoon = false;
+}
+
+/** Where the next growth's steps begin, from the count now: the last GROWTH_SHARE-th of the way to growAt. */
+function planGrowth(): void {
+  const span = growAt > count ? growAt - count : 0;
+  prepareAt = capacity >= COMPACT_FROM ? growAt - span / GROWTH_SHARE : growAt;
+  checkAt = prepareAt;
+}
+
+/**
+ * Takes the segments of a table of `newCapacity` slots, which inserts then zero a few bytes at a
+ * time (zeroBytes): a fresh page costs its first touch (up to 67 us here), and a growth that
+ * took them all at once, or let new ids (hashed all over the table) take them, paused for it.
+ * False, nothing changed, without memory.
+ */
+function prepareNextTable(newCapacity: u32): bool {
+  if (migrating) {
+    // Only when growth came early (a hard limit): finish the last migration in one go.
+    migrationRate = slotsToMigrate;
+    migrateSome();
+  }
+  const segments = newCapacity >> SEGMENT_BITS;
+  let length = INITIAL_DIRECTORY;
+  while (length < segments) length <<= 1;
+  const table = alloc(<usize>length << 2);
+  if (table == 0) return false;
+  for (let i: u32 = 0; i < segments; i++) {
+    const segment = alloc(SEGMENT_BYTES);
+    if (segment == 0) {
+      for (let j: u32 = 0; j < i; j++) free(<usize>load<u32>(table + (<usize>j << 2)), SEGMENT_BYTES);
+      free(table, <usize>length << 2);
+      return false;
+    }
+    store<u32>(table + (<usize>i << 2), <u32>segment);
+  }
+  nextDirectory = table;
+  nextDirectoryLength = length;
+  nextCapacity = newCapacity;
+  bytesZeroed = 0;
+  const inserts = growAt > count ? growAt - count : 1;
+  // Whole words: an insert zeroes a few dozen bytes, so a fresh page is first touched every
+  // hundred inserts or so rather than with each.
+  zeroRate = ((segments * <u32>SEGMENT_BYTES + inserts - 1) / inserts + 3) & ~3;
+  growing = true;
+  checkAt = growAt;
+  return true;
+}
+
+@inline function bytesToZero(): u32 {
+  return (nextCapacity >> SEGMENT_BITS) * <u32>SEGMENT_BYTES - bytesZeroed;
+}
+
+function zeroBytes(bytes: u32): void {
+  let left = min<u32>(bytes, bytesToZero());
+  while (left > 0) {
+    const segment = <usize>load<u32>(nextDirectory + (<usize>(bytesZeroed >> (SEGMENT_BITS + 2)) << 2));
+    const offset = bytesZeroed & <u32>(SEGMENT_BYTES - 1);
+    const length = min<u32>(left, <u32>SEGMENT_BYTES - offset);
+    memory.fill(segment + <usize>offset, 0, length);
+    bytesZeroed += length;
+    left -= length;
+  }
+  if (bytesToZero() == 0) growing = false;
+}
+
+function freeNextTable(): void {
+  freeTable(nextDirectory, nextDirectoryLength, nextCapacity);
+  nextCapacity = 0;
+  growing = migrating;
+}
+
+function freeTable(table: usize, length: u32, slots: u32): void {
+  const segments = slots >> SEGMENT_BITS;
+  for (let i: u32 = 0; i < segments; i++) free(<usize>load<u32>(table + (<usize>i << 2)), SEGMENT_BYTES);
+  free(table, <usize>length << 2);
+}
+
+/**
+ * Makes the next table, its pages zeroed, the current one and starts moving the entries of the
+ * one it replaces into it, insert by insert (migrateSome).
+ */
+function startMigration(): void {
+  swapTables();
+  directory = nextDirectory;
+  directoryLength = nextDirectoryLength;
+  scrambled = oldScrambled;
+  setCapacity(nextCapacity);
+  nextCapacity = 0;
+  // The walk starts where a run starts (an empty slot or an entry at its home), so that the run
+  // it wraps round to at the end was never cut.
+  let start: u32 = 0;
+  while (true) {
+    const e = oldEntry(start);
+    if (e == 0 || (e & TAG) == 0) break;
+    start++;
+  }
+  migrationCursor = start;
+  slotsToMigrate = oldCapacity;
+  // Emptied within the first GROWTH_SHARE-th of the inserts to the next growth.
+  const inserts = max<u32>((growAt - count) / GROWTH_SHARE, 1);
+  migrationRate = (oldCapacity + inserts - 1) / inserts;
+  migrating = true;
+  growing = true;
+  planGrowth();
+}
+
+@inline function oldEntryAddress(slot: u32): usize {
+  const segment = <usize>load<u32>(oldDirectory + (<usize>(slot >> SEGMENT_BITS) << 2));
+  return segment + (<usize>(slot & SEGMENT_MASK) << 2);
+}
+@inline function oldEntry(slot: u32): u32 {
+  return load<u32>(oldEntryAddress(slot));
+}
+
+/**
+ * Moves the old table's entries of the next migrationRate slots, and of the rest of the run the
+ * last of them is in, into the current table. A run (from an empty slot or an entry at its home
+ * to the next) holds every entry whose home is in it, so emptying it whole leaves every other
+ * lookup and removal in the old table as it was; walked in slot order, the entries land in the
+ * current table in order too (homes are monotonic in the hash), touching its fresh pages a few
+ * at a time.
+ */
+function migrateSome(): void {
+  let slot = migrationCursor;
+  let left = slotsToMigrate;
+  let budget = migrationRate;
+  let moved: u32 = 0;
+  while (left > 0) {
+    const address = oldEntryAddress(slot);
+    const e = load<u32>(address);
+    if (e != 0) {
+      store<u32>(address, 0);
+      const order = <usize>(e & POINTER);
+      const to = home(orderId(order));
+      if (entry(to) == 0) setEntry(to, <u32>order);
+      else place(order);
+      moved++;
+    }
+    slot = slot + 1 == oldCapacity ? 0 : slot + 1;
+    left--;
+    if (budget > 1) {
+      budget--;
+    } else if (left > 0) {
+      const next = oldEntry(slot);
+      if (next == 0 || (next & TAG) == 0) break;
+    }
+  }
+  migrationCursor = slot;
+  slotsToMigrate = left;
+  if (moved > mostMigrated) mostMigrated = moved;
+  if (left == 0) freeOldTable();
+}
+
+/** Gives the old table's segments back to the allocator (order chunks, the same size, reuse them). */
+function freeOldTable(): void {
+  freeTable(oldDirectory, oldDirectoryLength, oldCapacity);
+  migrating = false;
+  growing = false;
+  oldCapacity = 0;
+}
+
+/** Exchanges the current table with the old one, so that the probes and removals above work in it. */
+function swapTables(): void {
+  const d = directory;
+  directory = oldDirectory;
+  oldDirectory = d;
+  const l = directoryLength;
+  directoryLength = oldDirectoryLength;
+  oldDirectoryLength = l;
+  const c = capacity;
+  capacity = oldCapacity;
+  oldCapacity = c;
+  const r = reciprocal;
+  reciprocal = oldReciprocal;
+  oldReciprocal = r;
+  const n = runs;
+  runs = oldRuns;
+  oldRuns = n;
+  const s = scrambled;
+  scrambled = oldScrambled;
+  oldScrambled = s;
+  const h = spread;
+  spread = oldSpread;
+  oldSpread = h;
+}
+
 function provideSegments(newCapacity: u32): bool {
   const wanted = newCapacity >> SEGMENT_BITS;
   const have = capacity >> SEGMENT_BITS;
   if (wanted > directoryLength && !growDirectory(wanted)) return false;
   for (let i = have; i < wanted; i++) {
-    const segment = alloc(<usize>SEGMENT_SLOTS << 2);
+    const segment = alloc(SEGMENT_BYTES);
     if (segment == 0) {
-      for (let j = have; j < i; j++) free(<usize>load<u32>(directory + (<usize>j << 2)), <usize>SEGMENT_SLOTS << 2);
+      for (let j = have; j < i; j++) free(<usize>load<u32>(directory + (<usize>j << 2)), SEGMENT_BYTES);
       return false;
     }
     store<u32>(directory + (<usize>i << 2), <u32>segment);

@@ -56,6 +56,8 @@ interface CoreExports {
   priceLevels(): number;
   orderIndexBytes(): number;
   orderIndexDisplacement(): number;
+  orderIndexMostMigrated(): number;
+  orderIndexSlots(): number;
 }
 
 /** The core's snapshot chunk (assembly/snapshot.ts CHUNK_BYTES): a restore is fed at most this much a call. */
@@ -551,6 +553,14 @@ export class WasmCore implements MatchingCore {
   /** The id index's entries' distances from their homes, summed (the probes its lookups pay; for the tests). */
   orderIndexDisplacement(): number {
     return this.x.orderIndexDisplacement();
+  }
+  /** The most entries one insert has moved from the id index's old table to its grown one (for the tests). */
+  orderIndexMostMigrated(): number {
+    return this.x.orderIndexMostMigrated();
+  }
+  /** The id index's current table's slots (orderIndexBytes also counts a table being emptied or readied; for the tests). */
+  orderIndexSlots(): number {
+    return this.x.orderIndexSlots();
   }
   memoryBytes(): number {
     return this.x.memory.buffer.byteLength;

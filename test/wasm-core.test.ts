@@ -245,10 +245,10 @@ describe('wasm core: order index', () => {
   it('grows a table of 65,536 slots or more once it is 17/20 full, to 3/5 full, whatever its probes', async () => {
     const core = await WasmCore.create({});
     const growths: Array<[number, number]> = [];
-    let slots = core.orderIndexBytes() / 4;
+    let slots = core.orderIndexSlots();
     for (let id = 1; id <= 200_000; id++) {
       core.placeLimit(1, 1, 0, 100, 1, id, 0, 0, 0);
-      const now = core.orderIndexBytes() / 4;
+      const now = core.orderIndexSlots();
       if (now !== slots) growths.push([core.restingOrders, now]);
       slots = now;
     }

@@ -19,6 +19,17 @@
 // spreads any window of consecutive ids evenly, so no id pattern builds runs. Replaying each
 // benchmark's index operations (instructions per operation, valgrind): steady 179 -> 144,
 // sweep 1637 -> 137, lobster 237 -> 228.
+//
+// Growth doubles the table at half full, spread over the adds to the next growth point as in
+// the WASM core (see its header; same names): from prepareAt each add zeroes a few buckets of
+// the next table's fresh arrays (zeroBytes), so their pages are first touched one every few
+// hundred adds rather than all by the first adds after the growth; at growAt the next table
+// becomes the current one and each add migrates migrationRate buckets of the old one, then on
+// to the end of the run (migrateSome), emptying it a quarter of the way to the next growth.
+// A rebuild in one go held the add that made it 355-404 ms at a million orders (stop 60), part
+// of it the order arrays' own doubling (orders.ts). While migrating, a lookup that misses in
+// the current table looks in the old one (swapTables), and delete looks in both.
+
 import { No } from './codes.js';
 import type { Orders } from './orders.js';
 
@@ -26,6 +37,14 @@ const enum Table {
   EMPTY = 0, // no order id is 0
   MIN_BUCKETS = 16,
   GOLDEN = 0x9e3779b1, // 2^32 / golden ratio, odd
+  /** Bytes a bucket takes: its id (8) and its slot (4). */
+  BUCKET_BYTES = 12,
+  /**
+   * A growth spans the inserts from one growth point to the next: the old table is emptied in
+   * the first GROWTH_SHARE-th of them, and the next table's pages are written in the last (as the
+   * WASM core's).
+   */
+  GROWTH_SHARE = 4,
 }
 
 export class OrderIndex {
@@ -40,6 +59,34 @@ export class OrderIndex {
    * then deletes it, and delete starts here when the id is still there, without a second probe.
    */
   private foundAt = 0;
+  /** The size past which an add grows the table: half its buckets. */
+  private growAt = 0;
+  /** The size past which the next table is made ready (prepareNextTable). */
+  private prepareAt = 0;
+  /** The size past which add leaves its fast path: prepareAt or growAt. */
+  private checkAt = 0;
+  /** Adds take a step of the growth: zeroing the next table's pages, or migrating. */
+  private growing = false;
+  private migrating = false;
+  // While the table grows, the table it outgrew (see the header), exchanged with the current
+  // one's fields (swapTables) to look up or delete in it.
+  private oldIds: Float64Array = new Float64Array(0);
+  private oldSlots: Int32Array = new Int32Array(0);
+  private oldMask = 0;
+  private oldShift = 0;
+  /** The next old bucket to migrate, and how many are left to walk. */
+  private migrationCursor = 0;
+  private bucketsToMigrate = 0;
+  /** Old buckets walked by each add (then on to the end of the run). */
+  private migrationRate = 0;
+  /** The most old entries one add has moved since the index was made (the tests read it; the WASM core's indexMostMigrated). */
+  mostMigrated = 0;
+  // The table the current one will grow into, while its pages are written ahead of the growth.
+  private nextIds: Float64Array | null = null;
+  private nextSlots: Int32Array = new Int32Array(0);
+  /** The next table's bytes zeroed so far (ids, then slots), and how many each add zeroes. */
+  private bytesZeroed = 0;
+  private zeroRate = 0;
 
   /** Room for `initialCapacity` ids at most half full. */
   constructor(initialCapacity = 1024) {
@@ -49,26 +96,22 @@ export class OrderIndex {
     this.slots = new Int32Array(buckets);
     this.mask = buckets - 1;
     this.shift = 32 - Math.log2(buckets);
+    this.planGrowth();
   }
 
   get(id: number): number {
-    const ids = this.ids;
-    const mask = this.mask;
-    let i = this.home(id);
-    for (let distance = 0; ; distance++) {
-      const found = ids[i];
-      if (found === id) {
-        this.foundAt = i;
-        return this.slots[i];
-      }
-      if (found === Table.EMPTY || this.distance(found, i) < distance) return No.SLOT;
-      i = (i + 1) & mask;
+    const at = this.probe(id);
+    if (at >= 0) {
+      this.foundAt = at;
+      return this.slots[at];
     }
+    // Not in the current table: while it grows, the id may not have been migrated yet.
+    return this.migrating ? this.getOld(id) : No.SLOT;
   }
 
   /** Adds an id that is not present. */
   add(id: number, slot: number): void {
-    if ((this.size + 1) * 2 > this.ids.length) this.rebuild(this.ids.length * 2);
+    if (this.size + 1 > this.checkAt) this.reserveSlow();
     // Most inserts find their home free: no probe loop.
     const i = this.home(id);
     if (this.ids[i] === Table.EMPTY) {
@@ -78,32 +121,35 @@ export class OrderIndex {
       this.place(id, slot);
     }
     this.size++;
+    if (this.growing) {
+      if (this.migrating) this.migrateSome();
+      else this.zeroBytes(this.zeroRate);
+    }
   }
 
   /** Empties the table, keeping its arrays (only the ids say whether a bucket is taken). */
   clear(): this {
+    if (this.migrating) this.freeOldTable();
+    if (this.nextIds !== null) this.freeNextTable();
     this.ids.fill(Table.EMPTY);
     this.size = 0;
     this.foundAt = 0;
+    this.planGrowth();
     return this;
   }
 
   /** Removes a present id. */
   delete(id: number): void {
-    const ids = this.ids;
-    const mask = this.mask;
-    let hole = ids[this.foundAt] === id ? this.foundAt : this.home(id);
-    while (ids[hole] !== id) hole = (hole + 1) & mask;
-    const next = (hole + 1) & mask;
-    const following = ids[next];
-    // Nothing to shift back (the usual case): the next slot is empty or its entry is at home.
-    if (following === Table.EMPTY || this.distance(following, next) === 0) ids[hole] = Table.EMPTY;
-    else this.shiftBack(hole);
-    this.size--;
+    if (this.migrating) {
+      this.deleteMigrating(id);
+      return;
+    }
+    this.deleteAt(this.ids[this.foundAt] === id ? this.foundAt : this.home(id), id);
   }
 
   bytes(): number {
-    return this.ids.byteLength + this.slots.byteLength;
+    return this.ids.byteLength + this.slots.byteLength + (this.migrating ? this.oldIds.byteLength + this.oldSlots.byteLength : 0)
+      + (this.nextIds === null ? 0 : this.nextIds.byteLength + this.nextSlots.byteLength);
   }
 
   /** Math.imul reads the id's low 32 bits, exactly for ids below 2^53. */
@@ -114,6 +160,51 @@ export class OrderIndex {
   /** How far the entry with this id, found at slot `at`, sits from its home. */
   private distance(id: number, at: number): number {
     return (at - this.home(id)) & this.mask;
+  }
+
+  /** The bucket holding this id in the current table, or -1. */
+  private probe(id: number): number {
+    const ids = this.ids;
+    const mask = this.mask;
+    let i = this.home(id);
+    for (let distance = 0; ; distance++) {
+      const found = ids[i];
+      if (found === id) return i;
+      if (found === Table.EMPTY || this.distance(found, i) < distance) return -1;
+      i = (i + 1) & mask;
+    }
+  }
+
+  private getOld(id: number): number {
+    this.swapTables();
+    const at = this.probe(id);
+    const slot = at >= 0 ? this.slots[at] : No.SLOT;
+    this.swapTables();
+    return slot;
+  }
+
+  /** Removes `id`, present in the current table, searching from bucket `from`. */
+  private deleteAt(from: number, id: number): void {
+    const ids = this.ids;
+    const mask = this.mask;
+    let hole = from;
+    while (ids[hole] !== id) hole = (hole + 1) & mask;
+    const next = (hole + 1) & mask;
+    const following = ids[next];
+    // Nothing to shift back (the usual case): the next slot is empty or its entry is at home.
+    if (following === Table.EMPTY || this.distance(following, next) === 0) ids[hole] = Table.EMPTY;
+    else this.shiftBack(hole);
+    this.size--;
+  }
+
+  private deleteMigrating(id: number): void {
+    if (this.probe(id) >= 0) {
+      this.deleteAt(this.home(id), id);
+      return;
+    }
+    this.swapTables();
+    this.deleteAt(this.home(id), id);
+    this.swapTables();
   }
 
   /** Robin Hood insert of an id that is not present, into a table with room. */
@@ -159,17 +250,165 @@ export class OrderIndex {
     ids[hole] = Table.EMPTY;
   }
 
-  private rebuild(buckets: number): void {
-    const oldIds = this.ids;
-    const oldSlots = this.slots;
-    this.ids = new Float64Array(buckets);
-    this.slots = new Int32Array(buckets);
-    this.mask = buckets - 1;
-    this.shift = 32 - Math.log2(buckets);
-    for (let k = 0; k < oldIds.length; k++) {
-      const id = oldIds[k];
-      if (id !== Table.EMPTY) this.place(id, oldSlots[k]);
+  /** The growth points from the size now: growAt at half full, prepareAt the last GROWTH_SHARE-th of the way there. */
+  private planGrowth(): void {
+    this.growAt = this.ids.length / 2;
+    const span = Math.max(this.growAt - this.size, 0);
+    this.prepareAt = this.growAt - Math.floor(span / Table.GROWTH_SHARE);
+    this.checkAt = this.prepareAt;
+  }
+
+  private reserveSlow(): void {
+    if (this.size + 1 > this.growAt) this.grow();
+    else if (this.nextIds === null) this.prepareNextTable(this.ids.length * 2);
+  }
+
+  private grow(): void {
+    if (this.nextIds === null) this.prepareNextTable(this.ids.length * 2);
+    // Normally done already, a few pages an add.
+    this.zeroBytes(this.bytesToZero());
+    this.startMigration();
+  }
+
+  /**
+   * Takes the arrays of a table of `buckets`, whose pages adds then zero a few bytes at a time
+   * (zeroBytes): a fresh page costs its first touch, and a growth that took them all at once,
+   * or let new ids (hashed all over the table) take them, paused for it.
+   */
+  private prepareNextTable(buckets: number): void {
+    if (this.migrating) {
+      // Only when growth came early: finish the last migration in one go.
+      this.migrationRate = this.bucketsToMigrate;
+      this.migrateSome();
     }
+    this.nextIds = new Float64Array(buckets);
+    this.nextSlots = new Int32Array(buckets);
+    this.bytesZeroed = 0;
+    const adds = Math.max(this.growAt - this.size, 1);
+    // Whole buckets: an add zeroes a few dozen bytes, so a fresh page is first touched every
+    // hundred adds or so rather than with each.
+    this.zeroRate = Math.ceil(buckets / adds) * Table.BUCKET_BYTES;
+    this.growing = true;
+    this.checkAt = this.growAt;
+  }
+
+  private bytesToZero(): number {
+    return this.nextIds === null ? 0 : this.nextIds.length * Table.BUCKET_BYTES - this.bytesZeroed;
+  }
+
+  /** Writes the next table's next `bytes` (its ids' and slots' buckets from bytesZeroed on), so that its pages are touched. */
+  private zeroBytes(bytes: number): void {
+    const from = this.bytesZeroed / Table.BUCKET_BYTES;
+    const to = Math.min(from + bytes / Table.BUCKET_BYTES, this.nextIds!.length);
+    this.nextIds!.fill(Table.EMPTY, from, to);
+    this.nextSlots.fill(0, from, to);
+    this.bytesZeroed = to * Table.BUCKET_BYTES;
+    if (this.bytesToZero() === 0) this.growing = false;
+  }
+
+  private freeNextTable(): void {
+    this.nextIds = null;
+    this.nextSlots = new Int32Array(0);
+    this.growing = this.migrating;
+  }
+
+  /**
+   * Makes the next table, its pages written, the current one and starts moving the entries of
+   * the one it replaces into it, add by add (migrateSome).
+   */
+  private startMigration(): void {
+    this.swapTables();
+    this.ids = this.nextIds!;
+    this.slots = this.nextSlots;
+    this.mask = this.ids.length - 1;
+    this.shift = 32 - Math.log2(this.ids.length);
+    this.freeNextTable();
+    // The walk starts where a run starts (an empty bucket or an entry at its home), so that the
+    // run it wraps round to at the end was never cut.
+    let start = 0;
+    for (;;) {
+      const id = this.oldIds[start];
+      if (id === Table.EMPTY || this.oldDistance(id, start) === 0) break;
+      start++;
+    }
+    this.migrationCursor = start;
+    this.bucketsToMigrate = this.oldIds.length;
+    this.planGrowth();
+    // Emptied within the first GROWTH_SHARE-th of the adds to the next growth.
+    const adds = Math.max(Math.floor((this.growAt - this.size) / Table.GROWTH_SHARE), 1);
+    this.migrationRate = Math.ceil(this.oldIds.length / adds);
+    this.migrating = true;
+    this.growing = true;
+  }
+
+  private oldDistance(id: number, at: number): number {
+    return (at - (Math.imul(id, Table.GOLDEN) >>> this.oldShift)) & this.oldMask;
+  }
+
+  /**
+   * Moves the old table's entries of the next migrationRate buckets, and of the rest of the run
+   * the last of them is in, into the current table (as the WASM core's migrateSome: a run holds
+   * every entry whose home is in it, and homes are monotonic in the hash).
+   */
+  private migrateSome(): void {
+    const oldIds = this.oldIds;
+    const oldSlots = this.oldSlots;
+    const oldMask = this.oldMask;
+    const ids = this.ids;
+    let i = this.migrationCursor;
+    let left = this.bucketsToMigrate;
+    let budget = this.migrationRate;
+    let moved = 0;
+    while (left > 0) {
+      const id = oldIds[i];
+      if (id !== Table.EMPTY) {
+        oldIds[i] = Table.EMPTY;
+        const to = this.home(id);
+        if (ids[to] === Table.EMPTY) {
+          ids[to] = id;
+          this.slots[to] = oldSlots[i];
+        } else {
+          this.place(id, oldSlots[i]);
+        }
+        moved++;
+      }
+      i = (i + 1) & oldMask;
+      left--;
+      if (budget > 1) {
+        budget--;
+      } else if (left > 0) {
+        const next = oldIds[i];
+        if (next === Table.EMPTY || this.oldDistance(next, i) === 0) break;
+      }
+    }
+    this.migrationCursor = i;
+    this.bucketsToMigrate = left;
+    if (moved > this.mostMigrated) this.mostMigrated = moved;
+    if (left === 0) this.freeOldTable();
+  }
+
+  /** Drops the old table (the GC takes its arrays). */
+  private freeOldTable(): void {
+    this.oldIds = new Float64Array(0);
+    this.oldSlots = new Int32Array(0);
+    this.migrating = false;
+    this.growing = false;
+  }
+
+  /** Exchanges the current table with the old one, so that the probes and deletions above work in it. */
+  private swapTables(): void {
+    const ids = this.ids;
+    this.ids = this.oldIds;
+    this.oldIds = ids;
+    const slots = this.slots;
+    this.slots = this.oldSlots;
+    this.oldSlots = slots;
+    const mask = this.mask;
+    this.mask = this.oldMask;
+    this.oldMask = mask;
+    const shift = this.shift;
+    this.shift = this.oldShift;
+    this.oldShift = shift;
   }
 }
 
