@@ -7,14 +7,12 @@
 // Each batch's figure is the lower of its passes: a pause the code makes falls on the same batch
 // in every pass, one the machine makes (another tenant, the scheduler) falls on one pass only.
 import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import type { BackendName } from '../src/types.js';
 import { compiledBenchScript } from './child-script.js';
+import { allowedCpus, pinMainThread } from './cpu-pinning.js';
 import type { Progress } from './progress.js';
 import { slowestBatches, timedBatches, type TimedBatch } from './growth-pauses.js';
 import { quantileOfSorted } from './stats.js';
-
-const execFileAsync = promisify(execFile);
 
 export const GROWTH_BACKENDS: readonly BackendName[] = ['wasm', 'js'];
 /** Passes per engine, each in a process of its own. */
@@ -57,8 +55,8 @@ export function pauseRatio(row: GrowthRow): number {
 }
 
 /**
- * Runs every pass of every engine, one process at a time, each held to `cpu` when the bench
- * chooses CPUs (as the engine processes are: cpu-pinning.ts says why).
+ * Runs every pass of every engine, one process at a time, each main thread held to `cpu` when the
+ * bench chooses CPUs (as the engine processes' are: cpu-pinning.ts says why).
  */
 export async function measureGrowth(orders: number, batchSize: number, cpu: number | undefined, progress: Pick<Progress, 'step' | 'done'>): Promise<GrowthReport> {
   const rows: GrowthRow[] = [];
@@ -78,11 +76,26 @@ export async function measureGrowth(orders: number, batchSize: number, cpu: numb
   return { status: 'ok', orders, batchSize, passes: GROWTH_PASSES, cpu: cpu ?? null, rows };
 }
 
-async function passInChild(backend: BackendName, orders: number, batchSize: number, cpu: number | undefined): Promise<number[]> {
-  const node = [process.execPath, compiledBenchScript('growth-pauses.js'), backend, String(orders), String(batchSize), '--line'];
-  const [file, ...args] = cpu === undefined ? node : ['taskset', '-c', String(cpu), ...node];
-  const { stdout } = await execFileAsync(file, args, { maxBuffer: 1 << 24 });
-  return JSON.parse(stdout.trim().split('\n').pop()!) as number[];
+/**
+ * One pass in a new node process. Only its main thread is held to `cpu` (pinMainThread): with the
+ * whole process held there, V8's background compiles took the main thread's CPU, and a late
+ * recompile (20-30 ms of TurboFan on one function) read as a pause of the JS engine at 2,000-9,000
+ * orders.
+ */
+function passInChild(backend: BackendName, orders: number, batchSize: number, cpu: number | undefined): Promise<number[]> {
+  return new Promise((resolve, reject) => {
+    const args = [compiledBenchScript('growth-pauses.js'), backend, String(orders), String(batchSize), '--line'];
+    const child = execFile(process.execPath, args, { maxBuffer: 1 << 24 }, (error, stdout) => {
+      if (error !== null) reject(error);
+      else resolve(JSON.parse(stdout.trim().split('\n').pop()!) as number[]);
+    });
+    if (cpu !== undefined) {
+      pinMainThread(child.pid!, cpu, allowedCpus()).catch((error: unknown) => {
+        child.kill();
+        reject(error);
+      });
+    }
+  });
 }
 
 const ms = (value: number): string => (value < 10 ? value.toFixed(2) : value.toFixed(1));
