@@ -1,9 +1,10 @@
 // How long the batch that makes a core grow its storage takes, against an ordinary batch: a book
-// built from empty in batches of resting orders, each batch timed alone. A core grows its order
-// index (and the JS core its order arrays) in one go, inside whichever command fills them
-// (README.md, "Growth is not yet bounded in time"); the throughput rows spread that over a stream,
-// a latency pass over a book already grown misses it, so neither shows what the one command
-// holding a growth waits.
+// built from empty in batches of resting orders, each batch timed alone. Until stop 61 a core
+// grew its order index (and the JS core its order arrays) in one go, inside whichever command
+// filled them, 70-404 ms at a million orders; now the growth is spread over the inserts around it
+// (README.md, "Growth is bounded in time on the WASM core"). The throughput rows spread a growth
+// over a stream, and a latency pass over a book already grown misses it, so neither shows what
+// the one command holding a growth waits.
 // Hold it to one CPU (`taskset -c 1 node ...`) and run it more than once: the pauses are mostly
 // fresh memory, whose price moves with the machine (bench/README.md, "Growing's whole stream from
 // run to run (stop 60)").
