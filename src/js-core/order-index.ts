@@ -197,13 +197,15 @@ export class OrderIndex {
     this.size--;
   }
 
+  /** Deletes from whichever table holds the id, starting where the probe found it (one probe, not two). */
   private deleteMigrating(id: number): void {
-    if (this.probe(id) >= 0) {
-      this.deleteAt(this.home(id), id);
+    const at = this.probe(id);
+    if (at >= 0) {
+      this.deleteAt(at, id);
       return;
     }
     this.swapTables();
-    this.deleteAt(this.home(id), id);
+    this.deleteAt(this.probe(id), id);
     this.swapTables();
   }
 
