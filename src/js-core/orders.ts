@@ -7,7 +7,9 @@
 // chunks that never move, and memory.grow extends its memory in place. A doubled typed array is
 // a copy, so this pool readies the next arrays while it fills the second half of these
 // (Successors, typed-arrays.ts): the growth copies into pages already faulted in instead of
-// faulting in every page of the new arrays inside the command that filled the pool.
+// faulting in every page of the new arrays inside the command that filled the pool. And it hands
+// them over one at a time in the last sixteenth before full (handOver), each copy a command of its
+// own (8 MB at most at a million orders) where copying all eight at once took 45 MB and 5-9 ms.
 import { No } from './codes.js';
 import { Successors } from './typed-arrays.js';
 
