@@ -162,8 +162,8 @@ export function freeCommands(block: usize, capacity: u32): void {
  * Checks, then runs, `count` commands at `commands`; returns the number of fills, or a negative
  * fault (batch.ts) when nothing was applied.
  */
-export function runBatch(commands: usize, count: u32): f64 {
-  const result = runCommands(commands, count);
+export function runBatch(commands: usize, count: u32, checked: bool): f64 {
+  const result = runCommands(commands, count, checked);
   store<f64>(OUT, <f64>eventCount, OUT_EVENT_COUNT);
   return result;
 }

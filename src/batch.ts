@@ -216,6 +216,20 @@ export class CommandBatch {
    */
   private records: Float64Array;
   private used = 0;
+  /**
+   * Whether every record since clear() came from a builder that found its command well formed by
+   * the batch validation's own rules (src/operations.ts): the engine then skips that pass, which
+   * took 178 instructions a command of the WASM core's ~600 on steady (bench/README.md, stop 62).
+   * A builder finding a value it cannot vouch for only clears this; the engine's check then names
+   * the field as before. Records anyone else could have written are never trusted: see `exposed`.
+   */
+  private trusted = true;
+  /**
+   * Set for good once a view of the records left the batch (view, slots, bytes, the results'
+   * `commands`) or the storage is not the batch's or an engine's own: whoever holds such a view
+   * may write into records a builder checked, and the engine would run them unchecked.
+   */
+  private exposed = false;
   /** @internal where the records live; engines look at its owner to skip the copy. */
   readonly storage: BatchStorage;
 
@@ -227,11 +241,37 @@ export class CommandBatch {
       throw invalidArgument('commands', 'a non-negative safe integer', initialCommands);
     }
     this.storage = storage ?? new HeapStorage(heapCommandRecords(Math.max(1, initialCommands), 'no batch was made'));
+    // A caller's own storage hands the caller the records: an engine vouches for its own (ownStorage).
+    if (storage !== undefined) this.expose();
     this.records = this.storage.view();
     this.storage.onMove = () => {
       this.records = NO_RECORDS;
     };
     this.storage.inUse = () => this.used;
+  }
+
+  /** @internal An engine's createBatch: the storage is the engine's, and no view of it has left. */
+  ownStorage(): this {
+    this.exposed = false;
+    this.trusted = this.used === 0;
+    return this;
+  }
+
+  /** @internal Whether the engine may skip the batch check: see `trusted`. */
+  get checked(): boolean {
+    return this.trusted && !this.exposed;
+  }
+
+  /** @internal A view handed to the caller: the records are never trusted again. */
+  expose(): void {
+    this.exposed = true;
+    this.trusted = false;
+  }
+
+  /** @internal The current records for an engine to read (view() without handing them out). */
+  readRecords(): Float64Array {
+    if (this.records.length === 0) this.records = this.storage.view();
+    return this.records;
   }
 
   /** Wraps encoded commands (a journal record, bytes from the wire); the bytes are copied. */
@@ -245,6 +285,7 @@ export class CommandBatch {
     const batch = new CommandBatch(count);
     new Uint8Array(batch.records.buffer, batch.records.byteOffset, bytes.byteLength).set(bytes);
     batch.used = count;
+    batch.trusted = false;
     return batch;
   }
 
@@ -254,8 +295,8 @@ export class CommandBatch {
 
   /** Every record's slots, current (the memory behind an engine's batch may have moved); at least count * COMMAND_SLOTS long. */
   view(): Float64Array {
-    if (this.records.length === 0) this.records = this.storage.view();
-    return this.records;
+    this.expose();
+    return this.readRecords();
   }
 
   /** The encoded commands; a view, valid until the batch is changed. */
@@ -269,8 +310,20 @@ export class CommandBatch {
     return new Uint8Array(view.buffer, view.byteOffset, this.used * COMMAND_BYTES);
   }
 
+  /**
+   * Makes room for `commands` records now, and moves back records a restore of the engine moved
+   * out: the builder calls that follow then do neither (a timed loop's first one would). Unlike
+   * view(), it hands out no records, so the engine may still skip its check (see `trusted`).
+   */
+  reserve(commands: number): this {
+    if (!isNonNegativeSafeInteger(commands)) throw invalidArgument('commands', 'a non-negative safe integer', commands);
+    this.records = this.storage.reserve(Math.max(commands, this.used, 1), this.used);
+    return this;
+  }
+
   clear(): this {
     this.used = 0;
+    this.trusted = true;
     this.clears++;
     return this;
   }
@@ -289,6 +342,8 @@ export class CommandBatch {
    * bench's encoding loop together.
    */
   private order(head: number, trader: number, asset: number, price: number, size: number, timestamp: number, clientOrderId: number): number {
+    // push, marketBudget and oco: records the builders' checks do not vouch for.
+    this.trusted = false;
     const o = this.next();
     const r = this.records;
     r[o] = head;
@@ -312,6 +367,7 @@ export class CommandBatch {
       || typeof timestamp !== 'number' || (clientOrderId !== undefined && typeof clientOrderId !== 'number') || head >= H.LIMIT) {
       throw limitRefusal(this.used, trader, asset, side, price, size, timestamp, timeInForce, stp, clientOrderId);
     }
+    if (!orderSound(trader, asset, price, size, timestamp, clientOrderId)) this.trusted = false;
     const o = this.next();
     const r = this.records;
     r[o] = head;
@@ -335,6 +391,8 @@ export class CommandBatch {
       || (clientOrderId !== undefined && typeof clientOrderId !== 'number') || head >= H.LIMIT) {
       throw marketRefusal(this.used, MARKET_PARAMS, trader, asset, side, size, timestamp, protectionPrice, stp, clientOrderId);
     }
+    // A positive size, as orderSound asks: with the budget 0, the cross rule (size or budget) needs one.
+    if (!orderSound(trader, asset, protectionPrice === undefined ? 1 : protectionPrice, size, timestamp, clientOrderId)) this.trusted = false;
     const o = this.next();
     const r = this.records;
     r[o] = head;
@@ -378,6 +436,7 @@ export class CommandBatch {
       || (clientOrderId !== undefined && typeof clientOrderId !== 'number') || head >= H.LIMIT) {
       throw stopRefusal(this.used, trader, asset, side, size, stopPrice, timestamp, price, timeInForce, protectionPrice, stp, clientOrderId);
     }
+    if (!stopSound(trader, asset, size, stopPrice, timestamp, price, protectionPrice, clientOrderId, head)) this.trusted = false;
     const o = this.next();
     const r = this.records;
     r[o] = head;
@@ -415,6 +474,9 @@ export class CommandBatch {
     if (typeof trader !== 'number' || typeof asset !== 'number' || typeof orderId !== 'number') {
       throw idRefusal(this.used, CANCEL_PARAMS, trader, asset, orderId, 0);
     }
+    // orderSound's tests for cancel's fields, written out: cancel then stays small enough to be
+    // inlined into a caller's loop beside limit.
+    if (!(1 / Math.min(trader, asset, orderId - 1) > 0 && whole(trader) && whole(asset) && whole(orderId))) this.trusted = false;
     const o = this.next();
     const r = this.records;
     r[o] = O.CANCEL;
@@ -428,6 +490,7 @@ export class CommandBatch {
     if (typeof trader !== 'number' || typeof asset !== 'number' || typeof orderId !== 'number' || typeof by !== 'number') {
       throw idRefusal(this.used, REDUCE_PARAMS, trader, asset, orderId, by);
     }
+    if (!orderSound(trader, asset, orderId, by, 0, undefined)) this.trusted = false;
     const o = this.next();
     const r = this.records;
     r[o] = O.REDUCE;
@@ -454,6 +517,7 @@ export class CommandBatch {
     if (typeof trader !== 'number' || (typeof asset !== 'number' && asset !== undefined)) {
       throw notANumber(this.used, CANCEL_ALL_PARAMS, [trader, asset === undefined ? 0 : asset]);
     }
+    this.trusted = false;
     const o = this.next();
     const r = this.records;
     r[o] = asset === undefined ? O.CANCEL_ALL | H.ALL_ASSETS : O.CANCEL_ALL;
@@ -473,6 +537,7 @@ export class CommandBatch {
     // Checked and written in one pass (operations.ts, checkRequest), then put after the last record:
     // a refused request adds nothing, and a getter that adds to this batch meanwhile keeps its record.
     checkRequest[method](req);
+    this.trusted = false;
     const o = this.next();
     this.records.set(checkedRecord, o);
     return this;
@@ -515,6 +580,7 @@ export class CommandBatch {
     if (o + Slots.COMMAND > this.records.length) this.grow();
     const result = source.next(this.records, o);
     if (result < 0) this.used++;
+    this.trusted = false;
     return result;
   }
 
@@ -545,6 +611,40 @@ export class CommandBatch {
 // inlined call that it still held the same function (7 instructions a command in the bench's
 // encoding on steady).
 const enum Bad { ENUM = 1 << 20 }
+
+// The batch check's field rules (src/operations.ts, Rule; assembly/operations.ts meetsRule) as the
+// builders test them to vouch for their records (CommandBatch.trusted). Conservative: a value they
+// do not vouch for (a market order's explicit protection price 0 among them) only sends the batch
+// through the engine's check, which then decides and names the field.
+/** Number.isSafeInteger under a name of this module's: a shorter call in the builders' bytecode. */
+const whole = Number.isSafeInteger;
+/**
+ * Whether an order's record meets every field rule of the batch check: trader, asset and timestamp
+ * whole from 0, price and size whole from 1, clientOrderId 0 (or absent) or whole from 1 (a market
+ * order's absent protection price passed as 1), none above 2^53 - 1 and none -0. One call a builder,
+ * and no helper calls in it but the builtin's: every function V8 inlines into a builder counts
+ * against the caller loop's inlining budget (the head of this file), and per-field helpers pushed
+ * `limit` out of the bench's loop. On the small integers of a typed array V8 folds every test but
+ * the first.
+ */
+function orderSound(trader: number, asset: number, price: number, size: number, timestamp: number, clientOrderId: number | undefined): boolean {
+  const cid = clientOrderId === undefined ? 0 : clientOrderId;
+  // 1 / -0 is -Infinity, and Math.min takes -0 below 0: one test for the lower bounds and -0; NaN fails it.
+  return 1 / Math.min(trader, asset, timestamp, cid, price - 1, size - 1) > 0
+    && whole(trader) && whole(asset) && whole(timestamp) && whole(cid) && whole(price) && whole(size);
+}
+/** stop's record: orderSound's rules (its stop price as the price), its price and protection price, and the cross rule (a stop-limit takes no protection price, a stop-market no time in force). */
+function stopSound(
+  trader: number, asset: number, size: number, stopPrice: number, timestamp: number, price: number | undefined,
+  protectionPrice: number | undefined, clientOrderId: number | undefined, head: number,
+): boolean {
+  if (price === undefined || price === 0) {
+    return ((head >> H.TIF_SHIFT) & 15) === 0 && orderSound(trader, asset, stopPrice, size, timestamp, clientOrderId)
+      && orderSound(0, 0, 1, 1, price ?? 0, protectionPrice);
+  }
+  return (protectionPrice === undefined || protectionPrice === 0) && orderSound(trader, asset, stopPrice, size, timestamp, clientOrderId)
+    && orderSound(0, 0, price, 1, 0, protectionPrice);
+}
 const sideBits = (side: Side): number => {
   const ask = +(side === 'ask');
   return (ask << H.SIDE_SHIFT) | (((ask | +(side === 'bid')) ^ 1) * Bad.ENUM);
@@ -605,8 +705,16 @@ export class BatchResults {
   fillCount = 0;
   /** Every change of a book the batch made, in order (src/events.ts). */
   readonly events = new EventList();
-  /** The commands these results answer (for fill timestamps). */
-  commands: Float64Array = new Float64Array(0);
+  /** The records of the commands these results answer (for fill timestamps). */
+  private records: Float64Array = new Float64Array(0);
+  /**
+   * The commands these results answer. A view of their batch's records: once taken, the batch is
+   * checked by the engine on every later submit (CommandBatch.trusted), as the view can write them.
+   */
+  get commands(): Float64Array {
+    this.batch?.expose();
+    return this.records;
+  }
   /** The batch the commands are the records of, and its clear() count when they ran: see batchRecords. */
   private batch: CommandBatch | undefined;
   private clearsAtRun = 0;
@@ -614,7 +722,7 @@ export class BatchResults {
   /** Engines call this after a batch ran; `batch`: the caller's batch whose records `commands` are, if any. */
   set(commands: Float64Array, results: Float64Array, count: number, fills: Float64Array, fillCount: number,
       events: Float64Array, eventCount: number, batch?: CommandBatch): void {
-    this.commands = commands;
+    this.records = commands;
     this.batch = batch;
     this.clearsAtRun = batch?.clears ?? 0;
     this.results = results;
@@ -696,7 +804,7 @@ export class BatchResults {
     if (this.batch !== undefined && this.batch.clears !== this.clearsAtRun) {
       throw new LobError('INVALID_ARGUMENT', `results.${accessor}: the batch these results answer was cleared since it ran; read timestamps, OCO stop statuses and fills before clearing it`);
     }
-    return this.commands;
+    return this.records;
   }
 
   fillCommand(j: number): number {

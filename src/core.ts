@@ -97,9 +97,10 @@ export interface MatchingCore {
    * Checks the `count` commands of `commands` (src/operations.ts layout), then applies them in
    * order: RESULT_SLOTS per command into `batchResults`, fills into `fills`, events into
    * `events`; returns the number of fills. A malformed command applies nothing and returns a
-   * negative fault code (decodeFault in src/operations.ts reads it).
+   * negative fault code (decodeFault in src/operations.ts reads it). `checked`: the commands are
+   * known to pass that check (CommandBatch's builders vouched for every one), which is then skipped.
    */
-  runBatch(commands: Float64Array, count: number): number;
+  runBatch(commands: Float64Array, count: number, checked?: boolean): number;
   readonly batchResults: Float64Array;
   /** Storage for a CommandBatch that this core reads without a copy (engine.createBatch). */
   createBatchStorage(commands: number): BatchStorage;

@@ -35,7 +35,7 @@ interface CoreExports {
   reserveInput(count: number): number;
   allocCommands(capacity: number): number;
   freeCommands(block: number, capacity: number): void;
-  runBatch(commands: number, count: number): number;
+  runBatch(commands: number, count: number, checked: number): number;
   operationField(op: number, i: number): number;
   operationFlags(op: number): number;
   hostBlockLayout(i: number): number;
@@ -315,7 +315,7 @@ export class WasmCore implements MatchingCore {
     return this.word(HB_INPUT_CAPACITY);
   }
 
-  runBatch(commands: Float64Array, count: number): number {
+  runBatch(commands: Float64Array, count: number, checked = false): number {
     let at: number;
     this.refresh();
     if (commands.buffer === this.buffer || this.ownBuffers.has(commands.buffer)) {
@@ -333,7 +333,7 @@ export class WasmCore implements MatchingCore {
       const slots = count * COMMAND_SLOTS;
       new Float64Array(this.buffer, at, slots).set(commands.length === slots ? commands : commands.subarray(0, slots));
     }
-    const result = this.x.runBatch(at, count);
+    const result = this.x.runBatch(at, count, checked ? 1 : 0);
     if (result === NO_MEMORY) throw this.noRoom(`the results of ${count} commands`, 'nothing was applied');
     return result;
   }

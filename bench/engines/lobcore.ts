@@ -134,7 +134,8 @@ class LobcoreSession implements EngineSession {
     // their next use: do that here, untimed, rather than in the first timed cycle (for the
     // core-alone path, the whole encoded stream).
     this.encodedStream?.view();
-    this.batch?.view();
+    // reserve, not view: a view handed out would have the engine check every later batch.
+    this.batch?.reserve(this.chunk);
   }
 
   restingOrders(): number {

@@ -144,8 +144,8 @@ export class JsCore implements MatchingCore {
     this.finishCall();
   }
 
-  runBatch(commands: Float64Array, count: number): number {
-    return runCommands(this.matching, this.stops, this.buffers, commands, count);
+  runBatch(commands: Float64Array, count: number, checked = false): number {
+    return runCommands(this.matching, this.stops, this.buffers, commands, count, checked);
   }
 
   createBatchStorage(commands: number): BatchStorage {

@@ -101,7 +101,8 @@ export class MachineBatches {
   create(engine: Engine, commands: number): CommandBatch {
     const storage = new MachineBatchStorage(engine, commands);
     this.batches.add(storage);
-    return new CommandBatch(commands, storage);
+    // The machine's own storage: its records reach the caller only through the batch.
+    return new CommandBatch(commands, storage).ownStorage();
   }
 
   /** The machine recovered into a new engine. */

@@ -428,7 +428,7 @@ export class CoreStateMachine {
     if (p.engine.memoryRefusals !== refusals) throw this.refusedForMemory();
     const firstFillSeq = p.sequencer.nextFillSeq;
     const events = results.events;
-    p.sequencer.commands(batch.view(), 0, results.count, events.records, events.count, results.fillCount, p.builder);
+    p.sequencer.commands(batch.readRecords(), 0, results.count, events.records, events.count, results.fillCount, p.builder);
     this.afterMutation(results.count);
     return { results, firstFillSeq, height: p.sequencer.height };
   }
