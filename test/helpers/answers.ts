@@ -2,39 +2,95 @@
 // one in memory): every order, its events, each flow trader's orders and fills paged every way.
 import { expect } from 'vitest';
 import type { CoreStateMachine } from '../../src/state/state-machine.js';
+import type { RecordedFill } from '../../src/state/fill-history.js';
+import type { OrderRecord } from '../../src/types.js';
 import { FLOW_TRADERS, type Flow } from '../fixtures/flow.mjs';
 import { allFills } from '../fixtures/state-helpers.js';
+
+/** Ranges of heights that start and end inside stored lists, which may span heights. */
+const HEIGHT_RANGES = [[2, 4], [1, 1], [3, 3], [4, 6], [6, 6], [5, Number.MAX_SAFE_INTEGER]] as const;
+const STATUSES = ['all', 'open', 'closed'] as const;
+
+interface TraderAnswers {
+  /** pagedOrders by status, then oldest first and newest first. */
+  paged: number[][][];
+  /** Per height range: its orders, its newest 3, its fills and its newest 3 fills. */
+  ranges: Array<{ orders: OrderRecord[]; newestOrders: OrderRecord[]; fills: RecordedFill[]; newestFills: RecordedFill[] }>;
+  fillsOldestFirst: number[];
+  fillsNewestFirst: number[];
+}
+
+interface Answers {
+  orders: Array<OrderRecord | undefined>;
+  events: Array<Awaited<ReturnType<CoreStateMachine['getOrderEvents']>>>;
+  traders: TraderAnswers[];
+  allFills: RecordedFill[];
+}
+
+/**
+ * Every query sameAnswers compares, asked all at once: a disk state machine answers from its
+ * store's and index's worker threads, the index's at nice 10, and a query at a time waited for a
+ * round trip to each, behind whatever else the machine ran. Asked together, the workers serve them
+ * back to back. Each paging still follows its own cursors one page after the other.
+ */
+async function answersOf(sm: CoreStateMachine, orderCount: number): Promise<Answers> {
+  const ids = Array.from({ length: orderCount }, (_, i) => i + 1);
+  const trader = async (t: number): Promise<TraderAnswers> => {
+    const [paged, ranges, fillsOldestFirst, fillsNewestFirst] = await Promise.all([
+      Promise.all(STATUSES.map((status) => Promise.all([false, true].map((newestFirst) => pagedOrders(sm, t, status, newestFirst))))),
+      Promise.all(HEIGHT_RANGES.map(async ([fromHeight, toHeight]) => {
+        const range = { fromHeight, toHeight };
+        const [orders, newestOrders, fills, newestFills] = await Promise.all([
+          sm.getTraderOrders(t, range),
+          sm.getTraderOrders(t, { ...range, newestFirst: true, limit: 3 }),
+          sm.getTraderFills(t, range),
+          sm.getTraderFills(t, { ...range, newestFirst: true, limit: 3 }),
+        ]);
+        return { orders, newestOrders, fills, newestFills };
+      })),
+      pagedFills(sm, t, false),
+      pagedFills(sm, t, true),
+    ]);
+    return { paged, ranges, fillsOldestFirst, fillsNewestFirst };
+  };
+  const [orders, events, traders, fills] = await Promise.all([
+    Promise.all(ids.map((id) => sm.getOrder(id))),
+    Promise.all(ids.map((id) => sm.getOrderEvents(id))),
+    Promise.all(FLOW_TRADERS.map(trader)),
+    allFills(sm, FLOW_TRADERS),
+  ]);
+  return { orders, events, traders, allFills: fills };
+}
 
 /** Every query that reads postings gives the same answers on both. */
 export async function sameAnswers(disk: CoreStateMachine, memory: CoreStateMachine): Promise<void> {
   expect(disk.nextOrderId).toBe(memory.nextOrderId);
+  const [d, m] = await Promise.all([answersOf(disk, memory.nextOrderId - 1), answersOf(memory, memory.nextOrderId - 1)]);
   for (let id = 1; id < memory.nextOrderId; id++) {
-    expect(await disk.getOrder(id), `order ${id}`).toEqual(await memory.getOrder(id));
-    expect(await disk.getOrderEvents(id), `order ${id}`).toEqual(await memory.getOrderEvents(id));
+    expect(d.orders[id - 1], `order ${id}`).toEqual(m.orders[id - 1]);
+    expect(d.events[id - 1], `order ${id}`).toEqual(m.events[id - 1]);
   }
-  for (const trader of FLOW_TRADERS) {
-    for (const status of ['all', 'open', 'closed'] as const) {
-      for (const newestFirst of [false, true]) {
-        expect(await pagedOrders(disk, trader, status, newestFirst), `trader ${trader} ${status}`).toEqual(await pagedOrders(memory, trader, status, newestFirst));
+  FLOW_TRADERS.forEach((trader, t) => {
+    STATUSES.forEach((status, s) => {
+      for (const newest of [0, 1]) {
+        expect(d.traders[t].paged[s][newest], `trader ${trader} ${status}`).toEqual(m.traders[t].paged[s][newest]);
       }
-    }
-    // Ranges of heights that start and end inside stored lists, which may span heights.
-    for (const [fromHeight, toHeight] of [[2, 4], [1, 1], [3, 3], [4, 6], [6, 6], [5, Number.MAX_SAFE_INTEGER]]) {
-      const range = { fromHeight, toHeight };
-      expect(await disk.getTraderOrders(trader, range), `trader ${trader} heights ${fromHeight}-${toHeight}`).toEqual(await memory.getTraderOrders(trader, range));
-      expect(await disk.getTraderOrders(trader, { ...range, newestFirst: true, limit: 3 })).toEqual(await memory.getTraderOrders(trader, { ...range, newestFirst: true, limit: 3 }));
-      const fills = await memory.getTraderFills(trader, range);
-      expect(await disk.getTraderFills(trader, range), `trader ${trader} fills ${fromHeight}-${toHeight}`).toEqual(fills);
-      for (const sm of [disk, memory]) {
-        expect(await sm.getTraderFills(trader, { ...range, newestFirst: true, limit: 3 }), `trader ${trader} newest fills ${fromHeight}-${toHeight}`).toEqual(fills.slice(-3).reverse());
+    });
+    HEIGHT_RANGES.forEach(([fromHeight, toHeight], r) => {
+      const [dr, mr] = [d.traders[t].ranges[r], m.traders[t].ranges[r]];
+      expect(dr.orders, `trader ${trader} heights ${fromHeight}-${toHeight}`).toEqual(mr.orders);
+      expect(dr.newestOrders).toEqual(mr.newestOrders);
+      expect(dr.fills, `trader ${trader} fills ${fromHeight}-${toHeight}`).toEqual(mr.fills);
+      for (const answers of [dr, mr]) {
+        expect(answers.newestFills, `trader ${trader} newest fills ${fromHeight}-${toHeight}`).toEqual(mr.fills.slice(-3).reverse());
       }
-    }
+    });
     // Newest first, page after page: the same fills as oldest first, reversed.
-    const oldestFirst = await pagedFills(memory, trader, false);
-    expect(await pagedFills(disk, trader, false), `trader ${trader} fills`).toEqual(oldestFirst);
-    for (const sm of [disk, memory]) expect(await pagedFills(sm, trader, true), `trader ${trader} fills newest first`).toEqual(oldestFirst.slice().reverse());
-  }
-  expect(await allFills(disk, FLOW_TRADERS)).toEqual(await allFills(memory, FLOW_TRADERS));
+    const oldestFirst = m.traders[t].fillsOldestFirst;
+    expect(d.traders[t].fillsOldestFirst, `trader ${trader} fills`).toEqual(oldestFirst);
+    for (const answers of [d, m]) expect(answers.traders[t].fillsNewestFirst, `trader ${trader} fills newest first`).toEqual(oldestFirst.slice().reverse());
+  });
+  expect(d.allFills).toEqual(m.allFills);
 }
 
 /** The next 15 commands of one seeded flow (two copies of it, one a state machine), on both. */
