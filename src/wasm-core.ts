@@ -58,6 +58,10 @@ interface CoreExports {
   orderIndexDisplacement(): number;
   orderIndexMostMigrated(): number;
   orderIndexSlots(): number;
+  levelMapBytes(): number;
+  levelMapSlots(): number;
+  levelMapFinds(asset: number, side: number, price: number): number;
+  levelMapEntries(): number;
 }
 
 /** The core's snapshot chunk (assembly/snapshot.ts CHUNK_BYTES): a restore is fed at most this much a call. */
@@ -561,6 +565,22 @@ export class WasmCore implements MatchingCore {
   /** The id index's current table's slots (orderIndexBytes also counts a table being emptied or readied; for the tests). */
   orderIndexSlots(): number {
     return this.x.orderIndexSlots();
+  }
+  /** Bytes of the (side, price) -> level map: its current table, and one being emptied or readied (for the tests). */
+  levelMapBytes(): number {
+    return this.x.levelMapBytes();
+  }
+  /** The level map's current table's slots (for the tests). */
+  levelMapSlots(): number {
+    return this.x.levelMapSlots();
+  }
+  /** The level map's entries over its tables: one a level (for the tests). */
+  levelMapEntries(): number {
+    return this.x.levelMapEntries();
+  }
+  /** Whether the level map finds the level at this price of an asset's side (for the tests). */
+  levelMapFinds(asset: number, side: number, price: number): boolean {
+    return this.x.levelMapFinds(asset, side, price) !== 0;
   }
   memoryBytes(): number {
     return this.x.memory.buffer.byteLength;
