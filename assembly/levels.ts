@@ -23,8 +23,8 @@ import {
   LADDER_BYTES, beginLadderBuild, buildNextWorse, endLadderBuild, initLadder, ladderBest, ladderBestKey,
   ladderInsert, ladderLength, ladderRemove, reserveLadderNodes, resetLadders, valueAt, VALUE_LEAF,
 } from './ladder';
-import { newSlotTable, moveEntries } from './slot-table';
-import { alloc, free } from './allocator';
+import { newSlotTable, moveEntries, takeSlotTable, zeroShare, firstEmptySlot, migrateRuns } from './slot-table';
+import { free } from './allocator';
 import { SIDE_BID } from './codes';
 
 export const LEVEL_BYTES: u32 = <u32>VALUE_LEAF + 8;
@@ -60,21 +60,11 @@ export function initSide(s: usize, code: u32): void {
   return sideCodeValue == SIDE_BID ? price : -price;
 }
 
-// The level map (see the header). It doubles at a quarter full. A small table (under
-// READY_FROM_BITS) is rebuilt in one go, bounded by a constant. A larger one grows as the order
-// index does (order-index.ts), so that no command holds a whole rebuild: built in one go, the
-// doubling to 2^22 slots (at 524,288 levels) held its command 102 ms on the WASM core, most of
-// it first touches of the new table's 16 MiB of pages and random reads of every level record.
-//   - From the last eighth of the way to the doubling (readyAt), the next table is taken, and
-//     each insert zeroes its share of it (zeroNextLevelSlots), so its pages are first touched a
-//     few at a time.
-//   - At the doubling the next table becomes the current one. Inserts go there, and each insert
-//     also moves MIGRATION_SLOTS of the old table's slots, and on to the end of the run it stopped
-//     in (migrateLevels), so that the old table is empty within a sixteenth of the way to the next
-//     doubling. A run (non-empty slots between two empty ones) holds every entry whose home is in
-//     it, so emptying whole runs leaves every lookup in the old table as it was. Until the old
-//     table is empty, a lookup that misses in the current table looks in the old one, and a
-//     removal that does not find its level in the current table removes it from the old one.
+// The level map (see the header) doubles at a quarter full: a small table (under
+// READY_FROM_BITS) in one go, which a constant bounds; a larger one by readying and migration
+// (slot-table.ts says how, and what it spares a command). While an old table empties, a lookup
+// that misses in the current table looks in the old one, and a removal that does not find its
+// level in the current table takes it from the old one.
 let levelSlots: usize = 0;
 let levelSlotBits: u32 = 0;
 let levelSlotMask: u32 = 0;
@@ -95,8 +85,6 @@ let nextLevelBytesZeroed: usize = 0;
 
 /** Tables of 2^READY_FROM_BITS slots and more double by readying and migration (see above). */
 const READY_FROM_BITS: u32 = 16;
-/** Old slots an insert walks while the old table empties (then on to the end of the run). */
-const MIGRATION_SLOTS: u32 = 16;
 
 export function resetLevels(): void {
   poolReset(levelPool, LEVEL_BYTES);
@@ -157,10 +145,10 @@ function tableEntries(table: usize, slots: u32): u32 {
 function levelSlotRoom(): bool {
   const growAt = levelGrowAt();
   if (hashedLevels >= growAt) return growLevelSlots();
-  // The last eighth of the way to the doubling: the next table is taken now. Without memory for
+  // The last quarter of the way to the doubling: the next table is taken now. Without memory for
   // it, there is still room in this one: the next insert asks again.
   if (nextLevelSlots == 0) {
-    const table = alloc((<usize>levelSlotMask + 1) << 3);
+    const table = takeSlotTable(levelSlotBits + 1);
     if (table == 0) return true;
     nextLevelSlots = table;
     nextLevelBytesZeroed = 0;
@@ -171,8 +159,8 @@ function levelSlotRoom(): bool {
 }
 
 function growLevelSlots(): bool {
-  // Never while the old table empties (each insert walks MIGRATION_SLOTS of its slots, and the next
-  // doubling is a quarter of them away): a guard, so that one old table is all there ever is.
+  // Never while an old table empties (each insert walks MIGRATION_SLOTS of its slots, so it is
+  // empty a quarter of the way to this doubling): a guard, so that one old table is all there is.
   while (oldLevelSlots != 0) migrateLevels();
   const bits = levelSlotBits == 0 ? <u32>4 : levelSlotBits + 1;
   const bytes = <usize>4 << bits;
@@ -201,8 +189,7 @@ function growLevelSlots(): bool {
     oldLevelSlots = old;
     oldLevelSlotBits = oldBits;
     oldLevelSlotMask = oldMask;
-    migrationCursor = 0;
-    while (levelEntry(old, migrationCursor) != 0) migrationCursor++;
+    migrationCursor = firstEmptySlot(old);
     slotsToMigrate = oldMask + 1;
     levelMapGrowing = true;
   }
@@ -217,42 +204,21 @@ function growLevelSlots(): bool {
   }
 }
 
-/** Zeroes the insert's share of the next table: what is left over the inserts left before the doubling. */
+/** Zeroes the insert's share of the next table (slot-table.ts). */
 function zeroNextLevelSlots(): void {
-  const bytes = (<usize>levelSlotMask + 1) << 3;
-  const left = bytes - nextLevelBytesZeroed;
-  if (left == 0) return;
   const growAt = levelGrowAt();
-  const insertsLeft = hashedLevels < growAt ? growAt - hashedLevels : 1;
-  // Whole cache lines, so that a share never splits one between two inserts.
-  const share = min<usize>(left, ((left + <usize>insertsLeft - 1) / <usize>insertsLeft + 63) & ~<usize>63);
-  memory.fill(nextLevelSlots + nextLevelBytesZeroed, 0, share);
-  nextLevelBytesZeroed += share;
+  const bytes = (<usize>levelSlotMask + 1) << 3;
+  nextLevelBytesZeroed = zeroShare(nextLevelSlots, nextLevelBytesZeroed, bytes, hashedLevels < growAt ? growAt - hashedLevels : 1);
 }
 
-/** Moves MIGRATION_SLOTS of the old table's slots into the current table, and on to the end of that run. */
+/** Empties the insert's runs of the old table into the current one (slot-table.ts). */
 function migrateLevels(): void {
-  const old = oldLevelSlots;
   const mask = oldLevelSlotMask;
-  let cursor = migrationCursor;
-  let left = slotsToMigrate;
-  let walked: u32 = 0;
-  while (left != 0) {
-    const level = levelEntry(old, cursor);
-    if (level == 0) {
-      if (walked >= MIGRATION_SLOTS) break;
-    } else {
-      setLevelEntry(old, cursor, 0);
-      hashLevel(level);
-    }
-    cursor = (cursor + 1) & mask;
-    left--;
-    walked++;
-  }
-  migrationCursor = cursor;
-  slotsToMigrate = left;
-  if (left == 0) {
-    free(old, (<usize>mask + 1) << 2);
+  const walked = migrateRuns(oldLevelSlots, mask, migrationCursor, slotsToMigrate, (level: u32): void => hashLevel(<usize>level));
+  migrationCursor = (migrationCursor + walked) & mask;
+  slotsToMigrate -= walked;
+  if (slotsToMigrate == 0) {
+    free(oldLevelSlots, (<usize>mask + 1) << 2);
     oldLevelSlots = 0;
     levelMapGrowing = false;
   }

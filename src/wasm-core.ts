@@ -62,6 +62,9 @@ interface CoreExports {
   levelMapSlots(): number;
   levelMapFinds(asset: number, side: number, price: number): number;
   levelMapEntries(): number;
+  traderMapBytes(): number;
+  traderMapSlots(): number;
+  traderMapFinds(trader: number): number;
 }
 
 /** The core's snapshot chunk (assembly/snapshot.ts CHUNK_BYTES): a restore is fed at most this much a call. */
@@ -581,6 +584,18 @@ export class WasmCore implements MatchingCore {
   /** Whether the level map finds the level at this price of an asset's side (for the tests). */
   levelMapFinds(asset: number, side: number, price: number): boolean {
     return this.x.levelMapFinds(asset, side, price) !== 0;
+  }
+  /** Bytes of the trader -> index map: its current table, and one being emptied or readied (for the tests). */
+  traderMapBytes(): number {
+    return this.x.traderMapBytes();
+  }
+  /** The trader map's current table's slots (for the tests). */
+  traderMapSlots(): number {
+    return this.x.traderMapSlots();
+  }
+  /** Whether the trader map finds a trader (for the tests). */
+  traderMapFinds(trader: number): boolean {
+    return this.x.traderMapFinds(trader) !== 0;
   }
   memoryBytes(): number {
     return this.x.memory.buffer.byteLength;

@@ -21,7 +21,7 @@ const INITIAL_SIDES = 32;
 const INITIAL_SLOT_BITS = 4;
 /** Tables of 2^READY_FROM_BITS slots and more double by readying and migration (the WASM core's levels.ts). */
 const READY_FROM_BITS = 16;
-/** Old slots an insert walks while the old table empties (then on to the end of the run). */
+/** Old slots an insert walks while the old table empties (then on to the end of the run; the WASM core's slot-table.ts). */
 const MIGRATION_SLOTS = 16;
 /** Slots of a page: one write readies all of it (typed-arrays.ts). */
 const PAGE_SLOTS = 1024;
@@ -251,7 +251,7 @@ export class Levels {
     return this.slots.length >> 2;
   }
 
-  /** The count from which the next table is readied (the last eighth of the way to the doubling), or the doubling's. */
+  /** The count from which the next table is readied (the last quarter of the way to the doubling), or the doubling's. */
   private readyAt(): number {
     const growAt = this.growAt();
     return this.slotBits >= READY_FROM_BITS ? growAt - (growAt >> 3) : growAt;
@@ -273,8 +273,8 @@ export class Levels {
   }
 
   private growSlots(): void {
-    // Never while the old table empties (each insert walks MIGRATION_SLOTS of its slots, and the next
-    // doubling is a quarter of them away): a guard, so that one old table is all there ever is.
+    // Never while an old table empties (each insert walks MIGRATION_SLOTS of its slots, so it is
+    // empty a quarter of the way to this doubling): a guard, so that one old table is all there is.
     while (this.oldSlots !== null) this.migrateLevels(this.oldSlots);
     const old = this.slots;
     const oldBits = this.slotBits;

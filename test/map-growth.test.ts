@@ -1,9 +1,10 @@
-// The (side, price) -> level map grows by migration once large (assembly/levels.ts,
-// src/js-core/levels.ts): for a stretch after each doubling a lookup may find its level in the old
+// The (side, price) -> level map (both cores) and the WASM core's trader map grow by migration
+// once large (assembly/slot-table.ts, assembly/levels.ts, assembly/traders.ts,
+// src/js-core/levels.ts): for a stretch after each doubling a lookup may find its entry in the old
 // table or the new, and a level may leave either. A price that already has a level must join it,
-// never open a second one, and a level that empties must leave whichever table holds it. The two
-// cores run one stream of many distinct prices side by side, checked against each other after
-// every command and against a model of each side's depth, with snapshots taken mid-growth restored
+// never open a second one; a level that empties must leave whichever table holds it; a trader
+// seen before must keep its index. The two cores run one stream side by side, checked against
+// each other after every command and against a model, with snapshots taken mid-growth restored
 // into fresh cores that follow the rest of the stream.
 import { describe, expect, it } from 'vitest';
 import { JsCore } from '../src/js-core/index.js';
@@ -175,5 +176,70 @@ describe('level map growth by migration', () => {
       expectSameBytes(core.snapshot(), end);
       for (const side of [BID, ASK]) expect(Array.from(core.levels(ASSET, side, PRICES + 1))).toEqual(modelDepth(depth[side], side));
     }
+  }, 60_000);
+
+  it('keeps one index a trader while the trader map grows, in both cores and in snapshots taken mid-growth', async () => {
+    const wasm = await WasmCore.create({});
+    const js = new JsCore();
+    const cores: MatchingCore[] = [wasm, js];
+    const next = random(0x7f4a7c15);
+    // Per live order: its trader. Traders 1..TRADERS, a new one for most orders at first.
+    const TRADERS = 80_000;
+    const traderOf = new Map<number, number>();
+    const liveIds: number[] = [];
+    let seen = 0;
+    let migrating = 0;
+    let wasTwo = false;
+    for (let step = 1; step <= 110_000; step++) {
+      const roll = next();
+      if (roll < 0.85 || liveIds.length === 0) {
+        // Mostly a trader never seen, else one seen before (whose entry may sit in the old table).
+        const trader = seen < TRADERS && roll < 0.78 ? ++seen : 1 + Math.floor(next() * Math.max(seen, 1));
+        const side = next() < 0.5 ? BID : ASK;
+        const price = side === BID ? 1 + (step % 500) : ASK_BASE + 1 + (step % 500);
+        for (const core of cores) core.placeLimit(trader, ASSET, side, price, 1 + (step % 5), step, 0, 0, 0);
+        if (wasm.out[Out.HEAD] !== js.out[Out.HEAD]) expect(js.out[Out.HEAD], `step ${step}`).toBe(wasm.out[Out.HEAD]);
+        const id = wasm.nextOrderId - 1;
+        traderOf.set(id, trader);
+        liveIds.push(id);
+      } else {
+        // A cancel names its trader: the core looks the trader up before the order.
+        const k = Math.floor(next() * liveIds.length);
+        const id = liveIds[k];
+        liveIds[k] = liveIds[liveIds.length - 1];
+        liveIds.pop();
+        for (const core of cores) core.cancel(traderOf.get(id)!, ASSET, id);
+        traderOf.delete(id);
+      }
+      const [a, b] = [outcome(js), outcome(wasm)];
+      if (a.some((v, k) => v !== b[k])) expect(a, `step ${step}`).toEqual(b);
+      const two = wasm.traderMapBytes() !== wasm.traderMapSlots() * 4;
+      // While an old table empties or a next one is readied, every 25 steps: every trader seen is found.
+      if (two && step % 25 === 0) {
+        migrating++;
+        for (let trader = 1; trader <= seen; trader++) {
+          if (!wasm.traderMapFinds(trader)) expect.fail(`WASM trader map lost trader ${trader} at step ${step}`);
+        }
+      }
+      if ((two && !wasTwo) || step % 20_000 === 0) {
+        const snapshot = wasm.snapshot();
+        expectSameBytes(js.snapshot(), snapshot, `snapshot at step ${step}`);
+        if (cores.length < 6) {
+          const restoredWasm = await WasmCore.create({});
+          restoredWasm.restore(snapshot);
+          const restoredJs = new JsCore();
+          restoredJs.restore(snapshot);
+          cores.push(restoredWasm, restoredJs);
+        }
+      }
+      wasTwo = two;
+    }
+    // 80,000 traders: the map doubled from 2^16 slots (at 32,768 traders) and from 2^17 (65,536),
+    // each by readying and migration.
+    expect(seen).toBe(TRADERS);
+    expect(wasm.traderMapSlots()).toBe(1 << 18);
+    expect(migrating).toBeGreaterThan(0);
+    const end = wasm.snapshot();
+    for (const core of cores) expectSameBytes(core.snapshot(), end);
   }, 60_000);
 });
