@@ -94,6 +94,12 @@ function expectSameBooks(a: Engine, b: Engine): void {
   }
 }
 
+/** The lengths of the JS core's order arrays: unequal while the pool hands them over one at a time. */
+function orderArrayLengths(engine: Engine): number[] {
+  const orders = (engine as unknown as { core: { state: { orders: Record<string, ArrayLike<number>> } } }).core.state.orders;
+  return ['id', 'remaining', 'timestamp', 'trader', 'level', 'next', 'prev', 'stp'].map((name) => orders[name].length);
+}
+
 /** The JS core's order ids array: the same object as long as the orders have not grown. */
 function orderIds(engine: Engine): Float64Array {
   return (engine as unknown as { core: { state: { orders: { id: Float64Array } } } }).core.state.orders.id;
@@ -143,14 +149,58 @@ describe('Successors', () => {
     expect(grown.subarray(0, 1_000)).toEqual(f);
   });
 
-  it('allocates at most one successor a step', () => {
+  it('allocates at most one successor a step, each at its own point of the readying', () => {
     const successors = new Successors(3);
     const arrays = [filled(4_096), filled(4_096), filled(4_096)];
-    for (let step = 1; step <= 3; step++) {
-      successors.begin(2_048, 4_096);
+    const allocatedAt: number[] = [];
+    for (let used = 2_048; used < 4_096; used += 64) {
+      const before = successors.bytes();
+      successors.begin(used, 4_096);
       arrays.forEach((array, j) => successors.ready(j, array));
-      expect(successors.bytes()).toBe(step * 8_192 * 8);
+      const grownBy = successors.bytes() - before;
+      if (grownBy > 0) {
+        expect(grownBy).toBe(8_192 * 8);
+        allocatedAt.push(used);
+      }
     }
+    // None in the first step of the half (the growth's own command), one a step apart after.
+    expect(allocatedAt.length).toBe(3);
+    expect(allocatedAt[0]).toBeGreaterThan(2_048);
+    expect(allocatedAt[1] - allocatedAt[0]).toBeGreaterThan(64);
+    expect(allocatedAt[2] - allocatedAt[1]).toBeGreaterThan(64);
+  });
+
+  it('hands a staggering pool\'s arrays over one at a time near full, with the slots handed out', () => {
+    const successors = new Successors(3);
+    let f: Float64Array = filled(4_096);
+    let n: Int32Array = Int32Array.from(f, (x) => -x);
+    let u: Uint8Array = Uint8Array.from(f, (x) => x & 0xff);
+    const handedAt: number[] = [];
+    for (let used = 2_048; used < 4_096; used += 64) {
+      successors.begin(used, 4_096);
+      successors.ready(0, f);
+      successors.ready(1, n);
+      successors.ready(2, u);
+      const j = successors.handOverDue(used, 4_096);
+      if (j === -1) continue;
+      handedAt.push(used);
+      // Only the slots handed out are copied: the rest hold garbage until taken.
+      if (j === 0) f = successors.grownFloat64(0, f, 8_192, used);
+      else if (j === 1) n = successors.grownInt32(1, n, 8_192, used);
+      else u = successors.grownUint8(2, u, 8_192, used);
+    }
+    expect(handedAt.length).toBe(3);
+    expect(handedAt[0]).toBeGreaterThanOrEqual(4_096 * 7 / 8);
+    expect(new Set(handedAt).size).toBe(3);
+    const expected = filled(4_096);
+    expect(f.length).toBe(8_192);
+    expect(f.subarray(0, handedAt[0])).toEqual(expected.subarray(0, handedAt[0]));
+    expect(n.subarray(0, handedAt[1])).toEqual(Int32Array.from(expected, (x) => -x).subarray(0, handedAt[1]));
+    expect(u.subarray(0, handedAt[2])).toEqual(Uint8Array.from(expected, (x) => x & 0xff).subarray(0, handedAt[2]));
+    expect(successors.bytes()).toBe(0);
+    // A later stagger, at the doubled capacity, starts from the first array again.
+    successors.begin(8_191, 8_192);
+    expect(successors.handOverDue(8_191, 8_192)).toBe(0);
   });
 });
 
@@ -189,4 +239,46 @@ describe.skipIf(!BOTH_BACKENDS)('the JS core grows its pools keeping every order
     fresh.restore(js.snapshot());
     expectSameBooks(fresh, wasm);
   }, 120_000);
+
+  it('through a staggered growth: a snapshot mid-stagger, a restore into the half-grown arrays, and on past the growth', async () => {
+    const [js, wasm] = [await newEngine('js'), await newEngine('wasm')];
+    const placed: number[] = [];
+    const steps = flow(40_000, 0x57a962);
+    lockstep([js, wasm], steps.slice(0, 2_000), 0, placed);
+    const early = js.snapshot();
+    const placedEarly = placed.length;
+    // On until some of the order arrays are handed over to their successors and some not.
+    let at = 2_000;
+    // Past 4,096 slots, where the hand-overs are a step (64 slots) apart, one each.
+    const staggered = (): boolean => new Set(orderArrayLengths(js)).size > 1 && orderArrayLengths(js)[0] >= 8_192;
+    while (!staggered() && at < 30_000) {
+      lockstep([js, wasm], steps.slice(at, at + 25), at, placed);
+      at += 25;
+    }
+    expect(staggered()).toBe(true);
+    expectSameBooks(js, wasm);
+    const mid = js.snapshot();
+    const placedMid = placed.length;
+    const midAt = at;
+    // Into a fresh core of each kind, from the snapshot taken mid-stagger, and on past the growth.
+    const [freshJs, freshWasm] = [await newEngine('js'), await newEngine('wasm')];
+    freshJs.restore(mid);
+    freshWasm.restore(mid);
+    expectSameBooks(freshJs, freshWasm);
+    lockstep([freshJs, freshWasm], steps.slice(midAt, midAt + 8_000), midAt, [...placed]);
+    expectSameBooks(freshJs, freshWasm);
+    // The half-grown core emptied (clear) and refilled from the earlier snapshot, then on past the growth.
+    const lengths = orderArrayLengths(js);
+    js.restore(early);
+    wasm.restore(early);
+    // The arrays kept (the refill may hand more of them over).
+    expect(orderArrayLengths(js)[0]).toBe(lengths[0]);
+    expectSameBooks(js, wasm);
+    placed.length = placedEarly;
+    lockstep([js, wasm], steps.slice(2_000), 2_000, placed);
+    expect(new Set(orderArrayLengths(js)).size).toBe(1);
+    expect(orderArrayLengths(js)[0]).toBeGreaterThan(lengths[0]);
+    expectSameBooks(js, wasm);
+    expect(placedMid).toBeGreaterThan(placedEarly);
+  }, 180_000);
 });

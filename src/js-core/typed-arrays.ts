@@ -34,12 +34,30 @@ const PAGE_BYTES = 4096;
 const STEP_SLOTS = 64;
 
 /**
+ * The last STAGGER_SHARE-th of a pool's capacity is where a pool that staggers its growth hands
+ * its arrays over one at a time (handOverDue); the successors are faulted in by its start. Not
+ * the last eighth: at a million orders the order index takes its next table (48 MB) at 7/8 of
+ * its growth point, 917,504 orders, which is 7/8 of the order pool's capacity too.
+ */
+const STAGGER_SHARE = 16;
+
+/**
  * A large pool's next arrays, each twice as long as the one it follows, allocated and faulted in
  * a bounded step at a time while the pool fills the second half of its capacity. The growth is
- * then a copy into memory already there (4 ms for the orders' 47 MB at a million), where an array
- * allocated at the growth had the copy fault in every page of it at once, inside one command
- * (160-210 ms for the order arrays alone at a million: this VM charges 20-67 us for a page touched
- * the first time). The pages cost the same, spread over the fills that come before.
+ * then a copy into memory already there, where an array allocated at the growth had the copy
+ * fault in every page of it at once, inside one command (160-210 ms for the order arrays alone at
+ * a million: this VM charges 20-67 us for a page touched the first time). The pages cost the same,
+ * spread over the fills that come before.
+ *
+ * Two more things kept a growth's command long (bench/README.md, "The JS core's growth pause
+ * (stop 62)"). The copy itself: 5-9 ms for the orders' 45 MB at a million in one command, so a
+ * pool may hand its arrays over one at a time in the last stretch before it is full (handOverDue,
+ * orders.ts), copying only the slots handed out so far; the pool's capacity is then the least of
+ * its arrays' lengths. And the collector: V8 counts ArrayBuffer bytes as external memory, and
+ * the successors of the next growth, all allocated in the steps right after a growth, set off
+ * scavenges and a mark-compact for "external memory pressure" inside the growth's command; so
+ * each successor is allocated at its own point of the first half of the readying, and faulted in
+ * over the rest of it.
  *
  * Not resizable ArrayBuffers, which grow in place with no copy: a typed array over one is another
  * elements kind in V8 11.3, whose loads check the buffer's length, and the JS core ran 0.86-0.89x
@@ -50,13 +68,17 @@ export class Successors {
   private readonly arrays: (PoolArray | null)[];
   /** Per successor, the first element whose page is not yet faulted in. */
   private readonly faulted: number[];
-  // This step's share of each array that its successor should have faulted in, from 0 to 1, as
-  // the fraction shareOf / shareIn: whole numbers, as a fraction would change the field's
-  // representation, and with it the object's hidden class, at the first step (small-integer.ts).
+  // This step's progress through the readying, from 0 (half full) to 1 (STAGGER_SHARE-th short of
+  // full), as the fraction shareOf / shareIn: whole numbers, as a fraction would change the
+  // field's representation, and with it the object's hidden class, at the first step
+  // (small-integer.ts).
   private shareOf = 0;
   private shareIn = 1;
   /** Whether this step allocated a successor: one a step, so that no step allocates them all. */
   private allocated = false;
+  /** Arrays handed over to their successors, in order, since the pool's capacity was `capacity`. */
+  private handedOver = 0;
+  private capacity = 0;
 
   constructor(count: number) {
     this.arrays = new Array<PoolArray | null>(count).fill(null);
@@ -73,14 +95,27 @@ export class Successors {
 
   /** Starts a step: the pool has handed out `used` of its `capacity` slots (due). */
   begin(used: number, capacity: number): void {
-    // (used + 1 - capacity / 2) / (capacity / 2): 1 at the last slot before the growth.
-    this.shareOf = (used + 1) * 2 - capacity;
-    this.shareIn = capacity;
+    // (used + 1 - capacity / 2) / (capacity / 2 - capacity / STAGGER_SHARE), in whole numbers.
+    this.shareOf = ((used + 1) * 2 - capacity) * STAGGER_SHARE;
+    this.shareIn = capacity * (STAGGER_SHARE - 2);
     this.allocated = false;
+    if (capacity !== this.capacity) {
+      // The pool grew: its next growth hands its arrays over from the first again.
+      this.capacity = capacity;
+      this.handedOver = 0;
+    }
   }
 
-  /** Readies the successor of the pool's array `j` one step further. */
+  /**
+   * Readies the successor of the pool's array `j` one step further: allocated once the readying
+   * is (j + 1) / (2 * count) of the way, so that the successors' allocations land in commands of
+   * their own, and faulted in from there to the end of the readying.
+   */
   ready(j: number, array: PoolArray): void {
+    if (j < this.handedOver) return;
+    const span = 2 * this.arrays.length;
+    const progress = this.shareOf * span - (j + 1) * this.shareIn;
+    if (progress < 0) return;
     let next = this.arrays[j];
     if (next === null) {
       if (this.allocated) return;
@@ -88,31 +123,45 @@ export class Successors {
       next = doubled(array);
       this.arrays[j] = next;
     }
-    const end = Math.min(array.length, Math.ceil((this.shareOf * array.length) / this.shareIn));
+    const end = Math.min(array.length, Math.ceil((progress * array.length) / ((span - j - 1) * this.shareIn)));
     const stride = PAGE_BYTES / next.BYTES_PER_ELEMENT;
     let i = this.faulted[j];
     for (; i < end; i += stride) next[i] = 0;
     this.faulted[j] = i;
   }
 
-  grownFloat64(j: number, array: Float64Array, length: number): Float64Array {
+  /**
+   * The array a staggering pool with `used` of its `capacity` slots hands over at this step (due),
+   * or -1: array j from used = capacity * (1 - (count - j) / (count * STAGGER_SHARE)), one a step,
+   * so that each copy lands in a command of its own. Those left at the growth are copied there.
+   */
+  handOverDue(used: number, capacity: number): number {
+    const j = this.handedOver;
+    const count = this.arrays.length;
+    if (j === count) return -1;
+    return used * count * STAGGER_SHARE >= capacity * (count * STAGGER_SHARE - count + j) ? j : -1;
+  }
+
+  // The grown array j: its successor if readied at `length`, with the array's first `used`
+  // elements (the slots handed out: the rest hold garbage until taken).
+  grownFloat64(j: number, array: Float64Array, length: number, used = array.length): Float64Array {
     const next = this.take(j, length);
     const grown = next instanceof Float64Array ? next : new Float64Array(length);
-    grown.set(array);
+    grown.set(used === array.length ? array : array.subarray(0, used));
     return grown;
   }
 
-  grownInt32(j: number, array: Int32Array, length: number): Int32Array {
+  grownInt32(j: number, array: Int32Array, length: number, used = array.length): Int32Array {
     const next = this.take(j, length);
     const grown = next instanceof Int32Array ? next : new Int32Array(length);
-    grown.set(array);
+    grown.set(used === array.length ? array : array.subarray(0, used));
     return grown;
   }
 
-  grownUint8(j: number, array: Uint8Array, length: number): Uint8Array {
+  grownUint8(j: number, array: Uint8Array, length: number, used = array.length): Uint8Array {
     const next = this.take(j, length);
     const grown = next instanceof Uint8Array ? next : new Uint8Array(length);
-    grown.set(array);
+    grown.set(used === array.length ? array : array.subarray(0, used));
     return grown;
   }
 
@@ -128,6 +177,7 @@ export class Successors {
     const next = this.arrays[j];
     this.arrays[j] = null;
     this.faulted[j] = 0;
+    if (j === this.handedOver) this.handedOver++;
     return next !== null && next.length === length ? next : null;
   }
 }
