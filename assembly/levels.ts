@@ -277,7 +277,12 @@ function unhashLevelIn(table: usize, bits: u32, level: usize): bool {
   if (levelSlots == 0) return 0;
   const level = probeLevel(levelSlots, levelSlotBits, s, price);
   // Not in the current table: while the map grows, the level may not have been moved yet.
-  return level != 0 || oldLevelSlots == 0 ? level : probeLevel(oldLevelSlots, oldLevelSlotBits, s, price);
+  return level != 0 || oldLevelSlots == 0 ? level : findOldLevel(s, price);
+}
+
+/** findLevel in the table being emptied: a call of its own, off the lookups' inlined path. */
+function findOldLevel(s: usize, price: f64): usize {
+  return probeLevel(oldLevelSlots, oldLevelSlotBits, s, price);
 }
 
 @inline function probeLevel(table: usize, bits: u32, s: usize, price: f64): usize {

@@ -3,9 +3,9 @@
 // grows in one go: a new zeroed table twice the size, every old entry placed again, the old one
 // freed (moveEntries). The level map and the trader map, which a venue can grow to millions of
 // entries, double by readying and migration once large, as the order index grows (order-index.ts,
-// over segments of its own): built in one go, their doublings held a command 102 ms (the level
-// map at 524,288 levels) and 303 ms (the trader map and its values at 1,048,576 traders), most of it
-// first touches of fresh pages and random reads of every entry's record.
+// over segments of its own): built in one go, their doublings held a command 96-112 ms of CPU (the
+// level map at 524,288 levels) and 119-122 ms (the trader map and its values at 1,048,576
+// traders), most of it first touches of fresh pages and random reads of every entry's record.
 //   - In the last quarter of the way to the doubling, the next table is taken (takeSlotTable), and
 //     each insert zeroes its share of it (zeroShare), so that its pages are first touched a few at
 //     a time.

@@ -2,31 +2,32 @@
 // what keeps the order record at 40 bytes. Indices are never recycled (a trader costs 16 bytes
 // for the life of the core), so an order's index stays valid without reference counting.
 //
-// `values` maps index -> trader, in segments of 8,192 (64 KiB) reached through a directory, so
-// that it grows without a copy: a doubled array copied at 1,048,576 traders, with the map's
-// rebuild, held that command 303 ms. The first segment starts small and doubles up to a whole one
-// (a copy of 64 KiB at most). `slots` is an open-addressing map trader -> index + 1 (0 = empty),
-// linear probing, at most half full, never deleted from; once large it doubles by readying and
-// migration (slot-table.ts), and while its old table empties a lookup that misses in the current
-// table looks in the old one.
+// `values` maps index -> trader, contiguous (an order's trader is one load away on the fill path)
+// and doubling; its values never change once written, so that a doubling's copy is spread: from
+// the last eighth of the way to full, the doubled array is taken and each insert copies its share
+// of the values into it (copyValues). `slots` is an open-addressing map trader -> index + 1
+// (0 = empty), linear probing, at most half full, never deleted from; once large it doubles by
+// readying and migration (slot-table.ts), and while its old table empties a lookup that misses in
+// the current table looks in the old one. Doubled in one go, the values and the map held the
+// command that added the 1,048,576th trader 119-122 ms of CPU (bench/README.md, stop 62).
 import { alloc, free } from './allocator';
 import { newSlotTable, moveEntries, takeSlotTable, zeroShare, firstEmptySlot, migrateRuns } from './slot-table';
 import { spread } from './hashing';
 
 export const NO_TRADER: u32 = 0xffffffff;
 const INITIAL_BITS: u32 = 6;
-const SEGMENT_BITS: u32 = 13;
-const SEGMENT_VALUES: u32 = 1 << SEGMENT_BITS;
-const SEGMENT_MASK: u32 = SEGMENT_VALUES - 1;
 const INITIAL_VALUES: u32 = 16;
+/** Arrays of values this long and more double by a spread copy (copyValues). */
+const SPREAD_COPY_FROM: u32 = 8192;
 /** Tables of 2^READY_FROM_BITS slots and more double by readying and migration. */
 const READY_FROM_BITS: u32 = 16;
 
-/** Segment addresses (u32 each). */
-let directory: usize = 0;
-let directoryLength: u32 = 0;
+let values: usize = 0;
 let count: u32 = 0;
 let capacity: u32 = 0; // of `values`
+// The doubled values being filled ahead of the doubling (0 when none), and the values copied so far.
+let nextValues: usize = 0;
+let valuesCopied: u32 = 0;
 let slots: usize = 0;
 let slotBits: u32 = 0;
 /** The count from which an insert leaves internTrader's fast path: the next table is due, or the doubling. */
@@ -43,8 +44,8 @@ let nextSlots: usize = 0;
 let nextBytesZeroed: usize = 0;
 
 export function resetTraders(): void {
-  directory = 0;
-  directoryLength = 0;
+  values = 0;
+  nextValues = 0;
   count = 0;
   capacity = 0;
   slots = 0;
@@ -56,31 +57,33 @@ export function resetTraders(): void {
 }
 
 @inline export function traderValue(index: u32): f64 {
-  return load<f64>(valueAddress(index));
-}
-
-@inline function valueAddress(index: u32): usize {
-  return <usize>load<u32>(directory + (<usize>(index >> SEGMENT_BITS) << 2)) + (<usize>(index & SEGMENT_MASK) << 3);
-}
-
-/** The trader's index in one table of 2^bits slots, or NO_TRADER. */
-@inline function probeTrader(table: usize, bits: u32, trader: f64): u32 {
-  const mask = (<u32>1 << bits) - 1;
-  let i = spread(trader, bits);
-  while (true) {
-    const entry = load<u32>(table + (<usize>i << 2));
-    if (entry == 0) return NO_TRADER;
-    if (traderValue(entry - 1) == trader) return entry - 1;
-    i = (i + 1) & mask;
-  }
+  return load<f64>(values + (<usize>index << 3));
 }
 
 /** The trader's index, or NO_TRADER if it has no resting order and never had one. */
 export function lookupTrader(trader: f64): u32 {
   if (slots == 0) return NO_TRADER;
-  const index = probeTrader(slots, slotBits, trader);
-  // Not in the current table: while the map grows, the trader may not have been moved yet.
-  return index != NO_TRADER || oldSlots == 0 ? index : probeTrader(oldSlots, oldSlotBits, trader);
+  const mask = (<u32>1 << slotBits) - 1;
+  let i = spread(trader, slotBits);
+  while (true) {
+    const entry = load<u32>(slots + (<usize>i << 2));
+    // Not in the current table: while the map grows, the trader may not have been moved yet.
+    if (entry == 0) return oldSlots == 0 ? NO_TRADER : lookupOldTrader(trader);
+    if (traderValue(entry - 1) == trader) return entry - 1;
+    i = (i + 1) & mask;
+  }
+}
+
+/** lookupTrader in the table being emptied: a call of its own, off the lookups' path. */
+function lookupOldTrader(trader: f64): u32 {
+  const mask = (<u32>1 << oldSlotBits) - 1;
+  let i = spread(trader, oldSlotBits);
+  while (true) {
+    const entry = load<u32>(oldSlots + (<usize>i << 2));
+    if (entry == 0) return NO_TRADER;
+    if (traderValue(entry - 1) == trader) return entry - 1;
+    i = (i + 1) & mask;
+  }
 }
 
 /** The trader's index, adding it if new; NO_TRADER only when memory cannot grow (nothing changed then). */
@@ -90,9 +93,10 @@ export function internTrader(trader: f64): u32 {
   if (count == capacity && !growValues()) return NO_TRADER;
   if (count >= checkAt && !slotRoom()) return NO_TRADER;
   const index = count++;
-  store<f64>(valueAddress(index), trader);
+  store<f64>(values + (<usize>index << 3), trader);
   place(index + 1);
   if (mapGrowing) mapStep();
+  if (count >= capacity - (capacity >> 3) && capacity >= SPREAD_COPY_FROM) copyValues();
   return index;
 }
 
@@ -104,42 +108,38 @@ function place(entry: u32): void {
   store<u32>(slots + (<usize>i << 2), entry);
 }
 
-/** Room for one more value: the first segment doubled up to a whole one, then a segment more. */
+/** Room for one more value: the values doubled, into the array copyValues filled if there is one. */
 function growValues(): bool {
-  if (capacity < SEGMENT_VALUES) {
-    const next = capacity == 0 ? INITIAL_VALUES : capacity * 2;
-    const block = alloc(<usize>next << 3);
+  const next = capacity == 0 ? INITIAL_VALUES : capacity * 2;
+  let block = nextValues;
+  if (block == 0) {
+    block = alloc(<usize>next << 3);
     if (block == 0) return false;
-    if (directory == 0) {
-      directory = alloc(<usize>INITIAL_VALUES << 2);
-      if (directory == 0) {
-        free(block, <usize>next << 3);
-        return false;
-      }
-      directoryLength = INITIAL_VALUES;
-    } else {
-      const first = <usize>load<u32>(directory);
-      memory.copy(block, first, <usize>count << 3);
-      free(first, <usize>capacity << 3);
-    }
-    store<u32>(directory, <u32>block);
-    capacity = next;
-    return true;
+    valuesCopied = 0;
   }
-  const segments = capacity >> SEGMENT_BITS;
-  if (segments == directoryLength) {
-    const grown = alloc(<usize>directoryLength << 3);
-    if (grown == 0) return false;
-    memory.copy(grown, directory, <usize>directoryLength << 2);
-    free(directory, <usize>directoryLength << 2);
-    directory = grown;
-    directoryLength <<= 1;
-  }
-  const segment = alloc(<usize>SEGMENT_VALUES << 3);
-  if (segment == 0) return false;
-  store<u32>(directory + (<usize>segments << 2), <u32>segment);
-  capacity += SEGMENT_VALUES;
+  memory.copy(block + (<usize>valuesCopied << 3), values + (<usize>valuesCopied << 3), <usize>(count - valuesCopied) << 3);
+  if (values != 0) free(values, <usize>capacity << 3);
+  values = block;
+  capacity = next;
+  nextValues = 0;
   return true;
+}
+
+/**
+ * In the last eighth of the way to full: the doubled array taken, and the insert's share of the
+ * values copied into it, what is left over the inserts left (values are never changed once
+ * written, so a copied one stays true). Without memory for it, growValues tries again when full.
+ */
+function copyValues(): void {
+  if (nextValues == 0) {
+    nextValues = alloc(<usize>capacity << 4);
+    if (nextValues == 0) return;
+    valuesCopied = 0;
+  }
+  const left = count - valuesCopied;
+  const share = min<u32>(left, left / max<u32>(capacity - count, 1) + 1);
+  memory.copy(nextValues + (<usize>valuesCopied << 3), values + (<usize>valuesCopied << 3), <usize>share << 3);
+  valuesCopied += share;
 }
 
 /** The trader map's current table's slots (for the tests). */
