@@ -5,9 +5,9 @@ import { resetAllocator } from './allocator';
 import { resetOrders } from './orders';
 import { resetPending } from './pending';
 import { placeOco as placeOcoPair, placeStop as placeStopOrder, runTriggers } from './stops';
-import { resetLevels } from './levels';
-import { resetBooks } from './books';
-import { resetTraders } from './traders';
+import { resetLevels, findLevel, levelMapBytes as mapBytes, levelMapSlots as mapSlots, levelMapEntries as mapEntries } from './levels';
+import { resetBooks, findBook, bookSide } from './books';
+import { resetTraders, lookupTrader, traderMapBytes as tradersBytes, traderMapSlots as tradersSlots, NO_TRADER } from './traders';
 import { resetOrderIndex, indexBytes, indexDisplacement, indexMostMigrated, indexSlots } from './order-index';
 import { resetBuffers, clearFills, fillCount, reserveInput as reserveInputBuffer } from './buffers';
 import {
@@ -261,4 +261,28 @@ export function orderIndexSlots(): u32 {
 }
 export function orderIndexMostMigrated(): u32 {
   return indexMostMigrated();
+}
+export function levelMapBytes(): usize {
+  return mapBytes();
+}
+export function levelMapSlots(): u32 {
+  return mapSlots();
+}
+export function levelMapEntries(): u32 {
+  return mapEntries();
+}
+export function traderMapBytes(): usize {
+  return tradersBytes();
+}
+export function traderMapSlots(): u32 {
+  return tradersSlots();
+}
+/** Whether the trader map finds a trader (for the tests: one it lost would be interned again). */
+export function traderMapFinds(trader: f64): bool {
+  return lookupTrader(trader) != NO_TRADER;
+}
+/** Whether the level map finds a level at this price of a book's side (for the tests: a level the map lost would still be in the ladder). */
+export function levelMapFinds(asset: f64, side: u32, price: f64): bool {
+  const book = findBook(asset);
+  return book != 0 && findLevel(bookSide(book, side), price) != 0;
 }

@@ -23,7 +23,8 @@ import {
   LADDER_BYTES, beginLadderBuild, buildNextWorse, endLadderBuild, initLadder, ladderBest, ladderBestKey,
   ladderInsert, ladderLength, ladderRemove, reserveLadderNodes, resetLadders, valueAt, VALUE_LEAF,
 } from './ladder';
-import { newSlotTable, moveEntries } from './slot-table';
+import { newSlotTable, moveEntries, takeSlotTable, zeroShare, firstEmptySlot, migrateRuns } from './slot-table';
+import { free } from './allocator';
 import { SIDE_BID } from './codes';
 
 export const LEVEL_BYTES: u32 = <u32>VALUE_LEAF + 8;
@@ -59,10 +60,31 @@ export function initSide(s: usize, code: u32): void {
   return sideCodeValue == SIDE_BID ? price : -price;
 }
 
+// The level map (see the header) doubles at a quarter full: a small table (under
+// READY_FROM_BITS) in one go, which a constant bounds; a larger one by readying and migration
+// (slot-table.ts says how, and what it spares a command). While an old table empties, a lookup
+// that misses in the current table looks in the old one, and a removal that does not find its
+// level in the current table takes it from the old one.
 let levelSlots: usize = 0;
 let levelSlotBits: u32 = 0;
 let levelSlotMask: u32 = 0;
 let hashedLevels: u32 = 0;
+/** The count from which an insert leaves reserveLevelSlot's fast path: the next table is due, or the doubling. */
+let levelCheckAt: u32 = 0;
+/** Inserts take a step of a growth: zeroing the next table, or emptying the old one. */
+let levelMapGrowing = false;
+// The table being emptied after a doubling (0 when none), and where its emptying stands.
+let oldLevelSlots: usize = 0;
+let oldLevelSlotBits: u32 = 0;
+let oldLevelSlotMask: u32 = 0;
+let migrationCursor: u32 = 0;
+let slotsToMigrate: u32 = 0;
+// The table being readied for the next doubling (0 when none), and its bytes zeroed so far.
+let nextLevelSlots: usize = 0;
+let nextLevelBytesZeroed: usize = 0;
+
+/** Tables of 2^READY_FROM_BITS slots and more double by readying and migration (see above). */
+const READY_FROM_BITS: u32 = 16;
 
 export function resetLevels(): void {
   poolReset(levelPool, LEVEL_BYTES);
@@ -71,56 +93,173 @@ export function resetLevels(): void {
   levelSlotBits = 0;
   levelSlotMask = 0;
   hashedLevels = 0;
+  levelCheckAt = 0;
+  levelMapGrowing = false;
+  oldLevelSlots = 0;
+  nextLevelSlots = 0;
 }
 
-@inline function levelHome(s: usize, price: f64): u32 {
-  return <u32>(((reinterpret<u64>(price) + <u64>s) * 0x9E3779B97F4A7C15) >> (64 - <u64>levelSlotBits));
+@inline function levelHome(s: usize, price: f64, bits: u32): u32 {
+  return <u32>(((reinterpret<u64>(price) + <u64>s) * 0x9E3779B97F4A7C15) >> (64 - <u64>bits));
 }
-@inline function levelSlot(i: u32): usize {
-  return levelSlots + (<usize>i << 2);
+@inline function levelEntry(table: usize, i: u32): usize {
+  return <usize>load<u32>(table + (<usize>i << 2));
+}
+@inline function setLevelEntry(table: usize, i: u32, level: usize): void {
+  store<u32>(table + (<usize>i << 2), <u32>level);
 }
 
-/** Room in the level map for one more level (a quarter full at most); false (nothing changed) when memory cannot grow. */
+/** The level map's current table's slots. */
+export function levelMapSlots(): u32 {
+  return levelSlots == 0 ? 0 : levelSlotMask + 1;
+}
+/** The level map's bytes: its current table, and one being emptied or readied. */
+export function levelMapBytes(): usize {
+  let slots: usize = levelMapSlots();
+  if (oldLevelSlots != 0) slots += <usize>oldLevelSlotMask + 1;
+  if (nextLevelSlots != 0) slots += (<usize>levelSlotMask + 1) << 1;
+  return slots << 2;
+}
+
+/** The level map's entries, in its current table and one being emptied: one a level, no more (for the tests). */
+export function levelMapEntries(): u32 {
+  return tableEntries(levelSlots, levelMapSlots()) + tableEntries(oldLevelSlots, oldLevelSlots == 0 ? 0 : oldLevelSlotMask + 1);
+}
+function tableEntries(table: usize, slots: u32): u32 {
+  let entries: u32 = 0;
+  for (let i: u32 = 0; i < slots; i++) if (levelEntry(table, i) != 0) entries++;
+  return entries;
+}
+
+/** The most levels the current table holds: a quarter of its slots (0 with no table). */
+@inline function levelGrowAt(): u32 {
+  return levelSlots == 0 ? 0 : (levelSlotMask + 1) >> 2;
+}
+
+/** Room in the level map for one more level; false (nothing changed) when memory cannot grow. */
 @inline function reserveLevelSlot(): bool {
-  return (hashedLevels + 1) * 4 <= levelSlotMask + 1 && levelSlots != 0 || growLevelSlots();
+  return hashedLevels < levelCheckAt || levelSlotRoom();
 }
 
-function growLevelSlots(): bool {
-  const bits = levelSlotBits == 0 ? <u32>4 : levelSlotBits + 1;
-  const table = newSlotTable(bits);
-  if (table == 0) return false;
-  const old = levelSlots;
-  const oldCapacity: usize = old == 0 ? 0 : <usize>levelSlotMask + 1;
-  levelSlots = table;
-  levelSlotBits = bits;
-  levelSlotMask = (<u32>1 << bits) - 1;
-  moveEntries(old, oldCapacity, (level: u32): void => hashLevel(<usize>level));
+/** reserveLevelSlot past levelCheckAt: the next table taken, or the doubling. */
+function levelSlotRoom(): bool {
+  const growAt = levelGrowAt();
+  if (hashedLevels >= growAt) return growLevelSlots();
+  // The last quarter of the way to the doubling: the next table is taken now. Without memory for
+  // it, there is still room in this one: the next insert asks again.
+  if (nextLevelSlots == 0) {
+    const table = takeSlotTable(levelSlotBits + 1);
+    if (table == 0) return true;
+    nextLevelSlots = table;
+    nextLevelBytesZeroed = 0;
+    levelMapGrowing = true;
+  }
+  levelCheckAt = growAt;
   return true;
 }
 
+function growLevelSlots(): bool {
+  // Never while an old table empties (each insert walks MIGRATION_SLOTS of its slots, so it is
+  // empty a quarter of the way to this doubling): a guard, so that one old table is all there is.
+  while (oldLevelSlots != 0) migrateLevels();
+  const bits = levelSlotBits == 0 ? <u32>4 : levelSlotBits + 1;
+  const bytes = <usize>4 << bits;
+  let table = nextLevelSlots;
+  if (table == 0) {
+    table = newSlotTable(bits);
+    if (table == 0) return false;
+  } else if (nextLevelBytesZeroed < bytes) {
+    memory.fill(table + nextLevelBytesZeroed, 0, bytes - nextLevelBytesZeroed);
+  }
+  nextLevelSlots = 0;
+  const old = levelSlots;
+  const oldBits = levelSlotBits;
+  const oldMask = levelSlotMask;
+  levelSlots = table;
+  levelSlotBits = bits;
+  levelSlotMask = (<u32>1 << bits) - 1;
+  const growAt = levelGrowAt();
+  levelCheckAt = bits >= READY_FROM_BITS ? growAt - (growAt >> 3) : growAt;
+  if (old == 0) {
+    levelMapGrowing = false;
+  } else if (oldBits < READY_FROM_BITS) {
+    moveEntries(old, <usize>oldMask + 1, (level: u32): void => hashLevel(<usize>level));
+    levelMapGrowing = false;
+  } else {
+    oldLevelSlots = old;
+    oldLevelSlotBits = oldBits;
+    oldLevelSlotMask = oldMask;
+    migrationCursor = firstEmptySlot(old);
+    slotsToMigrate = oldMask + 1;
+    levelMapGrowing = true;
+  }
+  return true;
+}
+
+/** A step of the growth under way, taken by each insert. */
+@inline function levelMapStep(): void {
+  if (levelMapGrowing) {
+    if (oldLevelSlots != 0) migrateLevels();
+    else zeroNextLevelSlots();
+  }
+}
+
+/** Zeroes the insert's share of the next table (slot-table.ts). */
+function zeroNextLevelSlots(): void {
+  const growAt = levelGrowAt();
+  const bytes = (<usize>levelSlotMask + 1) << 3;
+  nextLevelBytesZeroed = zeroShare(nextLevelSlots, nextLevelBytesZeroed, bytes, hashedLevels < growAt ? growAt - hashedLevels : 1);
+}
+
+/** Empties the insert's runs of the old table into the current one (slot-table.ts). */
+function migrateLevels(): void {
+  const mask = oldLevelSlotMask;
+  const walked = migrateRuns(oldLevelSlots, mask, migrationCursor, slotsToMigrate, (level: u32): void => hashLevel(<usize>level));
+  migrationCursor = (migrationCursor + walked) & mask;
+  slotsToMigrate -= walked;
+  if (slotsToMigrate == 0) {
+    free(oldLevelSlots, (<usize>mask + 1) << 2);
+    oldLevelSlots = 0;
+    levelMapGrowing = false;
+  }
+}
+
+/** Puts a level in the current table (which has room). */
 function hashLevel(level: usize): void {
-  let i = levelHome(levelSide(level), levelPrice(level));
-  while (load<u32>(levelSlot(i)) != 0) i = (i + 1) & levelSlotMask;
-  store<u32>(levelSlot(i), <u32>level);
+  let i = levelHome(levelSide(level), levelPrice(level), levelSlotBits);
+  while (levelEntry(levelSlots, i) != 0) i = (i + 1) & levelSlotMask;
+  setLevelEntry(levelSlots, i, level);
 }
 
 function unhashLevel(level: usize): void {
-  let i = levelHome(levelSide(level), levelPrice(level));
-  while (<usize>load<u32>(levelSlot(i)) != level) i = (i + 1) & levelSlotMask;
+  if (!unhashLevelIn(levelSlots, levelSlotBits, level)) unhashLevelIn(oldLevelSlots, oldLevelSlotBits, level);
+  hashedLevels--;
+}
+
+/** Takes a level out of one table; false when it is not there (it is in the other, while the map grows). */
+function unhashLevelIn(table: usize, bits: u32, level: usize): bool {
+  const mask = (<u32>1 << bits) - 1;
+  let i = levelHome(levelSide(level), levelPrice(level), bits);
+  while (true) {
+    const entry = levelEntry(table, i);
+    if (entry == level) break;
+    if (entry == 0) return false;
+    i = (i + 1) & mask;
+  }
   // Backward-shift deletion: pull back every later entry of the run whose home is not in (i, j].
   let j = i;
   while (true) {
-    j = (j + 1) & levelSlotMask;
-    const other = <usize>load<u32>(levelSlot(j));
+    j = (j + 1) & mask;
+    const other = levelEntry(table, j);
     if (other == 0) break;
-    const k = levelHome(levelSide(other), levelPrice(other));
-    if (((j - k) & levelSlotMask) >= ((j - i) & levelSlotMask)) {
-      store<u32>(levelSlot(i), <u32>other);
+    const k = levelHome(levelSide(other), levelPrice(other), bits);
+    if (((j - k) & mask) >= ((j - i) & mask)) {
+      setLevelEntry(table, i, other);
       i = j;
     }
   }
-  store<u32>(levelSlot(i), 0);
-  hashedLevels--;
+  setLevelEntry(table, i, 0);
+  return true;
 }
 
 /** The best level, or 0 for an empty side. */
@@ -136,11 +275,23 @@ function unhashLevel(level: usize): void {
 /** The level at this price on the side, or 0. */
 @inline export function findLevel(s: usize, price: f64): usize {
   if (levelSlots == 0) return 0;
-  let i = levelHome(s, price);
+  const level = probeLevel(levelSlots, levelSlotBits, s, price);
+  // Not in the current table: while the map grows, the level may not have been moved yet.
+  return level != 0 || oldLevelSlots == 0 ? level : findOldLevel(s, price);
+}
+
+/** findLevel in the table being emptied: a call of its own, off the lookups' inlined path. */
+function findOldLevel(s: usize, price: f64): usize {
+  return probeLevel(oldLevelSlots, oldLevelSlotBits, s, price);
+}
+
+@inline function probeLevel(table: usize, bits: u32, s: usize, price: f64): usize {
+  const mask = (<u32>1 << bits) - 1;
+  let i = levelHome(s, price, bits);
   while (true) {
-    const level = <usize>load<u32>(levelSlot(i));
+    const level = levelEntry(table, i);
     if (level == 0 || (levelPrice(level) == price && levelSide(level) == s)) return level;
-    i = (i + 1) & levelSlotMask;
+    i = (i + 1) & mask;
   }
 }
 
@@ -167,6 +318,7 @@ export function addLevel(s: usize, price: f64): usize {
   ladderInsert(s, keyOf(sideCode(s), price), level);
   hashLevel(level);
   hashedLevels++;
+  levelMapStep();
   return level;
 }
 
@@ -205,6 +357,7 @@ export function buildNextWorseLevel(s: usize, price: f64): usize {
   buildNextWorse(s, keyOf(sideCode(s), price), level);
   hashLevel(level);
   hashedLevels++;
+  levelMapStep();
   return level;
 }
 

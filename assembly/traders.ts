@@ -2,27 +2,58 @@
 // what keeps the order record at 40 bytes. Indices are never recycled (a trader costs 16 bytes
 // for the life of the core), so an order's index stays valid without reference counting.
 //
-// `values` maps index -> trader; `slots` is an open-addressing map trader -> index + 1
-// (0 = empty), linear probing, at most half full, never deleted from.
+// `values` maps index -> trader, contiguous (an order's trader is one load away on the fill path)
+// and doubling; its values never change once written, so that a doubling's copy is spread: from
+// the last eighth of the way to full, the doubled array is taken and each insert copies its share
+// of the values into it (copyValues). `slots` is an open-addressing map trader -> index + 1
+// (0 = empty), linear probing, at most half full, never deleted from; once large it doubles by
+// readying and migration (slot-table.ts), and while its old table empties a lookup that misses in
+// the current table looks in the old one. Doubled in one go, the values and the map held the
+// command that added the 1,048,576th trader 119-122 ms of CPU (bench/README.md, stop 62).
 import { alloc, free } from './allocator';
-import { newSlotTable, moveEntries } from './slot-table';
+import { newSlotTable, moveEntries, takeSlotTable, zeroShare, firstEmptySlot, migrateRuns } from './slot-table';
 import { spread } from './hashing';
 
 export const NO_TRADER: u32 = 0xffffffff;
 const INITIAL_BITS: u32 = 6;
+const INITIAL_VALUES: u32 = 16;
+/** Arrays of values this long and more double by a spread copy (copyValues). */
+const SPREAD_COPY_FROM: u32 = 8192;
+/** Tables of 2^READY_FROM_BITS slots and more double by readying and migration. */
+const READY_FROM_BITS: u32 = 16;
 
 let values: usize = 0;
 let count: u32 = 0;
 let capacity: u32 = 0; // of `values`
+// The doubled values being filled ahead of the doubling (0 when none), and the values copied so far.
+let nextValues: usize = 0;
+let valuesCopied: u32 = 0;
 let slots: usize = 0;
 let slotBits: u32 = 0;
+/** The count from which an insert leaves internTrader's fast path: the next table is due, or the doubling. */
+let checkAt: u32 = 0;
+/** Inserts take a step of a growth: zeroing the next table, or emptying the old one. */
+let mapGrowing = false;
+// The table being emptied after a doubling (0 when none), and where its emptying stands.
+let oldSlots: usize = 0;
+let oldSlotBits: u32 = 0;
+let migrationCursor: u32 = 0;
+let slotsToMigrate: u32 = 0;
+// The table being readied for the next doubling (0 when none), and its bytes zeroed so far.
+let nextSlots: usize = 0;
+let nextBytesZeroed: usize = 0;
 
 export function resetTraders(): void {
   values = 0;
+  nextValues = 0;
   count = 0;
   capacity = 0;
   slots = 0;
   slotBits = 0;
+  checkAt = 0;
+  mapGrowing = false;
+  oldSlots = 0;
+  nextSlots = 0;
 }
 
 @inline export function traderValue(index: u32): f64 {
@@ -36,6 +67,19 @@ export function lookupTrader(trader: f64): u32 {
   let i = spread(trader, slotBits);
   while (true) {
     const entry = load<u32>(slots + (<usize>i << 2));
+    // Not in the current table: while the map grows, the trader may not have been moved yet.
+    if (entry == 0) return oldSlots == 0 ? NO_TRADER : lookupOldTrader(trader);
+    if (traderValue(entry - 1) == trader) return entry - 1;
+    i = (i + 1) & mask;
+  }
+}
+
+/** lookupTrader in the table being emptied: a call of its own, off the lookups' path. */
+function lookupOldTrader(trader: f64): u32 {
+  const mask = (<u32>1 << oldSlotBits) - 1;
+  let i = spread(trader, oldSlotBits);
+  while (true) {
+    const entry = load<u32>(oldSlots + (<usize>i << 2));
     if (entry == 0) return NO_TRADER;
     if (traderValue(entry - 1) == trader) return entry - 1;
     i = (i + 1) & mask;
@@ -47,41 +91,144 @@ export function internTrader(trader: f64): u32 {
   const known = lookupTrader(trader);
   if (known != NO_TRADER) return known;
   if (count == capacity && !growValues()) return NO_TRADER;
-  if ((count + 1) * 2 > (<u32>1 << slotBits) && !growSlots()) return NO_TRADER;
+  if (count >= checkAt && !slotRoom()) return NO_TRADER;
   const index = count++;
   store<f64>(values + (<usize>index << 3), trader);
-  place(index);
+  place(index + 1);
+  if (mapGrowing) mapStep();
+  if (count >= capacity - (capacity >> 3) && capacity >= SPREAD_COPY_FROM) copyValues();
   return index;
 }
 
-function place(index: u32): void {
+/** Puts an entry (index + 1) in the current table (which has room). */
+function place(entry: u32): void {
   const mask = (<u32>1 << slotBits) - 1;
-  let i = spread(traderValue(index), slotBits);
+  let i = spread(traderValue(entry - 1), slotBits);
   while (load<u32>(slots + (<usize>i << 2)) != 0) i = (i + 1) & mask;
-  store<u32>(slots + (<usize>i << 2), index + 1);
+  store<u32>(slots + (<usize>i << 2), entry);
 }
 
+/** Room for one more value: the values doubled, into the array copyValues filled if there is one. */
 function growValues(): bool {
-  const next = capacity == 0 ? <u32>16 : capacity * 2;
-  const block = alloc(<usize>next << 3);
-  if (block == 0) return false;
-  if (values != 0) {
-    memory.copy(block, values, <usize>count << 3);
-    free(values, <usize>capacity << 3);
+  const next = capacity == 0 ? INITIAL_VALUES : capacity * 2;
+  let block = nextValues;
+  if (block == 0) {
+    block = alloc(<usize>next << 3);
+    if (block == 0) return false;
+    valuesCopied = 0;
   }
+  memory.copy(block + (<usize>valuesCopied << 3), values + (<usize>valuesCopied << 3), <usize>(count - valuesCopied) << 3);
+  if (values != 0) free(values, <usize>capacity << 3);
   values = block;
   capacity = next;
+  nextValues = 0;
+  return true;
+}
+
+/**
+ * In the last eighth of the way to full: the doubled array taken, and the insert's share of the
+ * values copied into it, what is left over the inserts left (values are never changed once
+ * written, so a copied one stays true). Without memory for it, growValues tries again when full.
+ */
+function copyValues(): void {
+  if (nextValues == 0) {
+    nextValues = alloc(<usize>capacity << 4);
+    if (nextValues == 0) return;
+    valuesCopied = 0;
+  }
+  const left = count - valuesCopied;
+  const share = min<u32>(left, left / max<u32>(capacity - count, 1) + 1);
+  memory.copy(nextValues + (<usize>valuesCopied << 3), values + (<usize>valuesCopied << 3), <usize>share << 3);
+  valuesCopied += share;
+}
+
+/** The trader map's current table's slots (for the tests). */
+export function traderMapSlots(): u32 {
+  return slots == 0 ? 0 : <u32>1 << slotBits;
+}
+/** The trader map's bytes: its current table, and one being emptied or readied (for the tests). */
+export function traderMapBytes(): usize {
+  let total: usize = traderMapSlots();
+  if (oldSlots != 0) total += <usize>1 << oldSlotBits;
+  if (nextSlots != 0) total += <usize>2 << slotBits;
+  return total << 2;
+}
+
+/** The most traders the current table holds: half its slots (0 with no table). */
+@inline function growAt(): u32 {
+  return slots == 0 ? 0 : <u32>1 << (slotBits - 1);
+}
+
+/** internTrader past checkAt: the next table taken, or the doubling. */
+function slotRoom(): bool {
+  const most = growAt();
+  if (count >= most) return growSlots();
+  // The last quarter of the way to the doubling: the next table is taken now. Without memory for
+  // it, there is still room in this one: the next insert asks again.
+  if (nextSlots == 0) {
+    const table = takeSlotTable(slotBits + 1);
+    if (table == 0) return true;
+    nextSlots = table;
+    nextBytesZeroed = 0;
+    mapGrowing = true;
+  }
+  checkAt = most;
   return true;
 }
 
 function growSlots(): bool {
+  // Never while an old table empties (each insert walks MIGRATION_SLOTS of its slots, so it is
+  // empty an eighth of the way to this doubling): a guard, so that one old table is all there is.
+  while (oldSlots != 0) migrateTraders();
   const bits = slotBits == 0 ? INITIAL_BITS : slotBits + 1;
-  const table = newSlotTable(bits);
-  if (table == 0) return false;
+  const bytes = <usize>4 << bits;
+  let table = nextSlots;
+  if (table == 0) {
+    table = newSlotTable(bits);
+    if (table == 0) return false;
+  } else if (nextBytesZeroed < bytes) {
+    memory.fill(table + nextBytesZeroed, 0, bytes - nextBytesZeroed);
+  }
+  nextSlots = 0;
   const old = slots;
-  const oldCapacity: usize = old == 0 ? 0 : <usize>1 << slotBits;
+  const oldBits = slotBits;
   slots = table;
   slotBits = bits;
-  moveEntries(old, oldCapacity, (entry: u32): void => place(entry - 1));
+  const most = growAt();
+  checkAt = bits >= READY_FROM_BITS ? most - (most >> 3) : most;
+  mapGrowing = false;
+  if (old == 0) return true;
+  if (oldBits < READY_FROM_BITS) {
+    moveEntries(old, <usize>1 << oldBits, (entry: u32): void => place(entry));
+    return true;
+  }
+  oldSlots = old;
+  oldSlotBits = oldBits;
+  migrationCursor = firstEmptySlot(old);
+  slotsToMigrate = <u32>1 << oldBits;
+  mapGrowing = true;
   return true;
+}
+
+/** A step of the growth under way, taken by each insert. */
+function mapStep(): void {
+  if (oldSlots != 0) {
+    migrateTraders();
+    return;
+  }
+  const most = growAt();
+  nextBytesZeroed = zeroShare(nextSlots, nextBytesZeroed, (<usize>8) << slotBits, count < most ? most - count : 1);
+}
+
+/** Empties the insert's runs of the old table into the current one (slot-table.ts). */
+function migrateTraders(): void {
+  const mask = (<u32>1 << oldSlotBits) - 1;
+  const walked = migrateRuns(oldSlots, mask, migrationCursor, slotsToMigrate, (entry: u32): void => place(entry));
+  migrationCursor = (migrationCursor + walked) & mask;
+  slotsToMigrate -= walked;
+  if (slotsToMigrate == 0) {
+    free(oldSlots, (<usize>mask + 1) << 2);
+    oldSlots = 0;
+    mapGrowing = false;
+  }
 }

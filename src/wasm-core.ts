@@ -58,6 +58,13 @@ interface CoreExports {
   orderIndexDisplacement(): number;
   orderIndexMostMigrated(): number;
   orderIndexSlots(): number;
+  levelMapBytes(): number;
+  levelMapSlots(): number;
+  levelMapFinds(asset: number, side: number, price: number): number;
+  levelMapEntries(): number;
+  traderMapBytes(): number;
+  traderMapSlots(): number;
+  traderMapFinds(trader: number): number;
 }
 
 /** The core's snapshot chunk (assembly/snapshot.ts CHUNK_BYTES): a restore is fed at most this much a call. */
@@ -561,6 +568,34 @@ export class WasmCore implements MatchingCore {
   /** The id index's current table's slots (orderIndexBytes also counts a table being emptied or readied; for the tests). */
   orderIndexSlots(): number {
     return this.x.orderIndexSlots();
+  }
+  /** Bytes of the (side, price) -> level map: its current table, and one being emptied or readied (for the tests). */
+  levelMapBytes(): number {
+    return this.x.levelMapBytes();
+  }
+  /** The level map's current table's slots (for the tests). */
+  levelMapSlots(): number {
+    return this.x.levelMapSlots();
+  }
+  /** The level map's entries over its tables: one a level (for the tests). */
+  levelMapEntries(): number {
+    return this.x.levelMapEntries();
+  }
+  /** Whether the level map finds the level at this price of an asset's side (for the tests). */
+  levelMapFinds(asset: number, side: number, price: number): boolean {
+    return this.x.levelMapFinds(asset, side, price) !== 0;
+  }
+  /** Bytes of the trader -> index map: its current table, and one being emptied or readied (for the tests). */
+  traderMapBytes(): number {
+    return this.x.traderMapBytes();
+  }
+  /** The trader map's current table's slots (for the tests). */
+  traderMapSlots(): number {
+    return this.x.traderMapSlots();
+  }
+  /** Whether the trader map finds a trader (for the tests). */
+  traderMapFinds(trader: number): boolean {
+    return this.x.traderMapFinds(trader) !== 0;
   }
   memoryBytes(): number {
     return this.x.memory.buffer.byteLength;

@@ -9,7 +9,9 @@
 // Finding the level of a price does not search the ladder: one hash map over all levels of all
 // books, keyed by (side, price), answers in one probe (open addressing over level slots + 1,
 // linear probing, at most a quarter full, backward-shift deletion), as in the WASM core (whose
-// file says why a quarter).
+// file says why a quarter). From READY_FROM_BITS on it doubles as the WASM core's does: the next
+// table's pages touched ahead by the inserts before the doubling, the old table emptied a few
+// runs an insert after it (the WASM file says why, and what a lookup does meanwhile).
 import { No, SideCode } from './codes.js';
 import { Ladders } from './ladder.js';
 import { growInt32, Successors } from './typed-arrays.js';
@@ -17,6 +19,12 @@ import { growInt32, Successors } from './typed-arrays.js';
 
 const INITIAL_SIDES = 32;
 const INITIAL_SLOT_BITS = 4;
+/** Tables of 2^READY_FROM_BITS slots and more double by readying and migration (the WASM core's levels.ts). */
+const READY_FROM_BITS = 16;
+/** Old slots an insert walks while the old table empties (then on to the end of the run; the WASM core's slot-table.ts). */
+const MIGRATION_SLOTS = 16;
+/** Slots of a page: one write readies all of it (typed-arrays.ts). */
+const PAGE_SLOTS = 1024;
 
 /** The sort key of a price on a side: larger is better. */
 export function keyOf(sideCode: number, price: number): number {
@@ -63,6 +71,18 @@ export class Levels {
   // ---- (side, price) -> level map: level + 1 per slot, 0 empty
   private slots: Int32Array;
   private slotBits = INITIAL_SLOT_BITS;
+  /** The count of levels past which an insert leaves hashLevel's fast path: the next table is due, or the doubling. */
+  private checkAt = 0;
+  /** Inserts take a step of a growth: readying the next table, or emptying the old one. */
+  private levelMapGrowing = false;
+  // The table being emptied after a doubling (null when none), and where its emptying stands.
+  private oldSlots: Int32Array | null = null;
+  private oldSlotBits = 0;
+  private migrationCursor = 0;
+  private slotsToMigrate = 0;
+  // The table being readied for the next doubling (null when none), and its slots readied so far.
+  private nextSlots: Int32Array | null = null;
+  private nextSlotsReadied = 0;
 
   constructor(initialCapacity = 256, ladderNodes?: number) {
     const capacity = Math.max(16, initialCapacity);
@@ -76,6 +96,7 @@ export class Levels {
     this.side = new Int32Array(capacity);
     while (1 << this.slotBits < capacity * 4) this.slotBits++;
     this.slots = new Int32Array(1 << this.slotBits);
+    this.checkAt = this.readyAt();
   }
 
   /** Empties every level and side, keeping the arrays (the price map's must read empty again). */
@@ -87,6 +108,10 @@ export class Levels {
     this.sideOrders.fill(0, 0, this.sides);
     this.sides = 0;
     this.slots.fill(0);
+    this.oldSlots = null;
+    this.nextSlots = null;
+    this.levelMapGrowing = false;
+    this.checkAt = this.readyAt();
     this.ladders.clear();
     return this;
   }
@@ -117,14 +142,25 @@ export class Levels {
   findLevel(s: number, price: number): number {
     const slots = this.slots;
     const mask = slots.length - 1;
-    for (let i = this.home(s, price); ; i = (i + 1) & mask) {
+    for (let i = this.home(s, price, this.slotBits); ; i = (i + 1) & mask) {
       const entry = slots[i];
       if (entry === 0) {
         this.missSide = s;
         this.missPrice = price;
         this.missSlot = i;
-        return No.SLOT;
+        // Not in the current table: while the map grows, the level may not have been moved yet.
+        return this.oldSlots === null ? No.SLOT : this.findOldLevel(this.oldSlots, s, price);
       }
+      const level = entry - 1;
+      if (this.price[level] === price && this.side[level] === s) return level;
+    }
+  }
+
+  private findOldLevel(slots: Int32Array, s: number, price: number): number {
+    const mask = slots.length - 1;
+    for (let i = this.home(s, price, this.oldSlotBits); ; i = (i + 1) & mask) {
+      const entry = slots[i];
+      if (entry === 0) return No.SLOT;
       const level = entry - 1;
       if (this.price[level] === price && this.side[level] === s) return level;
     }
@@ -137,9 +173,10 @@ export class Levels {
   addLevel(s: number, price: number): number {
     const level = this.takeLevel(s, price);
     this.ladders.ladderInsert(s, keyOf(s & 1, price), level);
-    if (this.missSide === s && this.missPrice === price && this.live * 4 <= this.slots.length) {
+    if (this.missSide === s && this.missPrice === price && this.live <= this.checkAt) {
       this.missSide = -1;
       this.slots[this.missSlot] = level + 1;
+      if (this.levelMapGrowing) this.levelMapStep();
     } else {
       this.hashLevel(level);
     }
@@ -188,10 +225,11 @@ export class Levels {
   }
 
   bytes(): number {
-    return this.capacity * (8 * 2 + 4 * 4) + this.successors.bytes() + this.ladders.bytes() + this.sideOrders.byteLength + this.slots.byteLength;
+    return this.capacity * (8 * 2 + 4 * 4) + this.successors.bytes() + this.ladders.bytes() + this.sideOrders.byteLength + this.slots.byteLength
+      + (this.oldSlots?.byteLength ?? 0) + (this.nextSlots?.byteLength ?? 0);
   }
 
-  private home(s: number, price: number): number {
+  private home(s: number, price: number, bits: number): number {
     priceBits[0] = price;
     // The side is scrambled before it meets the price. An integer price below 2^21 has all its
     // bits in the high word, a tick apart two apart: added to the side index there, as this hash
@@ -199,46 +237,145 @@ export class Levels {
     // many-assets (10,000 books at a few prices each) half the levels shared their home with
     // another (docs/levels.md).
     const h = Math.imul(priceWords[0] ^ Math.imul(priceWords[1] ^ Math.imul(s, 0x9e3779b1), 0x85ebca6b), 0x9e3779b1);
-    return h >>> (32 - this.slotBits);
+    return h >>> (32 - bits);
   }
 
   private hashLevel(level: number): void {
-    if (this.live * 4 > this.slots.length) this.growSlots();
+    if (this.live > this.checkAt) this.levelSlotRoom();
     this.place(level);
+    if (this.levelMapGrowing) this.levelMapStep();
   }
 
+  /** The most levels the current table holds: a quarter of its slots. */
+  private growAt(): number {
+    return this.slots.length >> 2;
+  }
+
+  /** The count from which the next table is readied (the last quarter of the way to the doubling), or the doubling's. */
+  private readyAt(): number {
+    const growAt = this.growAt();
+    return this.slotBits >= READY_FROM_BITS ? growAt - (growAt >> 3) : growAt;
+  }
+
+  /** hashLevel past checkAt: the next table taken, or the doubling. */
+  private levelSlotRoom(): void {
+    const growAt = this.growAt();
+    if (this.live > growAt) {
+      this.growSlots();
+      return;
+    }
+    if (this.nextSlots === null) {
+      this.nextSlots = new Int32Array(this.slots.length * 2);
+      this.nextSlotsReadied = 0;
+      this.levelMapGrowing = true;
+    }
+    this.checkAt = growAt;
+  }
+
+  private growSlots(): void {
+    // Never while an old table empties (each insert walks MIGRATION_SLOTS of its slots, so it is
+    // empty a quarter of the way to this doubling): a guard, so that one old table is all there is.
+    while (this.oldSlots !== null) this.migrateLevels(this.oldSlots);
+    const old = this.slots;
+    const oldBits = this.slotBits;
+    this.slots = this.nextSlots ?? new Int32Array(old.length * 2);
+    this.nextSlots = null;
+    this.slotBits++;
+    this.missSide = -1;
+    this.checkAt = this.readyAt();
+    if (oldBits < READY_FROM_BITS) {
+      for (let i = 0; i < old.length; i++) if (old[i] !== 0) this.place(old[i] - 1);
+      this.levelMapGrowing = false;
+      return;
+    }
+    this.oldSlots = old;
+    this.oldSlotBits = oldBits;
+    let cursor = 0;
+    while (old[cursor] !== 0) cursor++;
+    this.migrationCursor = cursor;
+    this.slotsToMigrate = old.length;
+    this.levelMapGrowing = true;
+  }
+
+  /** A step of the growth under way, taken by each insert. */
+  private levelMapStep(): void {
+    if (this.oldSlots !== null) this.migrateLevels(this.oldSlots);
+    else this.readyNextSlots();
+  }
+
+  /** Touches the insert's share of the next table's pages: what is left over the inserts left before the doubling. */
+  private readyNextSlots(): void {
+    const next = this.nextSlots!;
+    const left = next.length - this.nextSlotsReadied;
+    if (left <= 0) return;
+    const growAt = this.growAt();
+    const insertsLeft = this.live < growAt ? growAt - this.live : 1;
+    const end = this.nextSlotsReadied + Math.ceil(left / insertsLeft);
+    let i = this.nextSlotsReadied;
+    for (; i < end; i += PAGE_SLOTS) next[i] = 0;
+    this.nextSlotsReadied = i;
+  }
+
+  /** Moves MIGRATION_SLOTS of the old table's slots into the current table, and on to the end of that run. */
+  private migrateLevels(old: Int32Array): void {
+    const mask = old.length - 1;
+    let cursor = this.migrationCursor;
+    let left = this.slotsToMigrate;
+    let walked = 0;
+    while (left !== 0) {
+      const entry = old[cursor];
+      if (entry === 0) {
+        if (walked >= MIGRATION_SLOTS) break;
+      } else {
+        old[cursor] = 0;
+        this.place(entry - 1);
+      }
+      cursor = (cursor + 1) & mask;
+      left--;
+      walked++;
+    }
+    this.migrationCursor = cursor;
+    this.slotsToMigrate = left;
+    if (left === 0) {
+      this.oldSlots = null;
+      this.levelMapGrowing = false;
+    }
+  }
+
+  /** Puts a level in the current table (which has room). */
   private place(level: number): void {
     this.missSide = -1;
     const slots = this.slots;
     const mask = slots.length - 1;
-    let i = this.home(this.side[level], this.price[level]);
+    let i = this.home(this.side[level], this.price[level], this.slotBits);
     while (slots[i] !== 0) i = (i + 1) & mask;
     slots[i] = level + 1;
   }
 
   private unhashLevel(level: number): void {
     this.missSide = -1;
-    const slots = this.slots;
+    if (!this.unhashLevelIn(this.slots, this.slotBits, level)) this.unhashLevelIn(this.oldSlots!, this.oldSlotBits, level);
+  }
+
+  /** Takes a level out of one table; false when it is not there (it is in the other, while the map grows). */
+  private unhashLevelIn(slots: Int32Array, bits: number, level: number): boolean {
     const mask = slots.length - 1;
-    let i = this.home(this.side[level], this.price[level]);
-    while (slots[i] !== level + 1) i = (i + 1) & mask;
+    let i = this.home(this.side[level], this.price[level], bits);
+    for (let entry = slots[i]; entry !== level + 1; entry = slots[i]) {
+      if (entry === 0) return false;
+      i = (i + 1) & mask;
+    }
     // Backward-shift deletion: pull back every later entry of the run whose home is not in (i, j].
     for (let j = (i + 1) & mask; slots[j] !== 0; j = (j + 1) & mask) {
       const other = slots[j] - 1;
-      const k = this.home(this.side[other], this.price[other]);
+      const k = this.home(this.side[other], this.price[other], bits);
       if (((j - k) & mask) >= ((j - i) & mask)) {
         slots[i] = slots[j];
         i = j;
       }
     }
     slots[i] = 0;
-  }
-
-  private growSlots(): void {
-    const old = this.slots;
-    this.slots = new Int32Array(old.length * 2);
-    this.slotBits++;
-    for (let i = 0; i < old.length; i++) if (old[i] !== 0) this.place(old[i] - 1);
+    return true;
   }
 
   /** An empty level record of side `s` at `price`. May replace the arrays. */
