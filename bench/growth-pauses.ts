@@ -9,13 +9,15 @@
 // fresh memory, whose price moves with the machine (bench/README.md, "Growing's whole stream from
 // run to run (stop 60)").
 //
-//   node dist/bench/growth-pauses.js <wasm|js> [orders, default 1300000] [batch, default 1000] [--line] [--levels]
+//   node dist/bench/growth-pauses.js <wasm|js> [orders, default 1300000] [batch, default 1000] [--line] [--levels | --traders]
 //
 // Prints the median batch and the slowest batches with the resting count each ended at; with
 // --line, every batch's milliseconds as one JSON line instead (the full run's growth section,
 // bench/growth.ts, reads it). With --levels every order rests at a price of its own, so that the
 // book grows its price levels (their records, the ladder and the (side, price) map) as fast as its
-// orders: a venue of many books, whose levels share one map, grows the same way.
+// orders: a venue of many books, whose levels share one map, grows the same way. With --traders
+// every order comes from a trader of its own, so that the WASM core's trader map grows as fast
+// (the JS core keeps no such map).
 import { pathToFileURL } from 'node:url';
 import { parseDecimalInteger } from '../src/decimal-integer.js';
 import { createEngine } from '../src/engine.js';
@@ -39,19 +41,22 @@ export interface TimedBatch {
 const WARM_UP_ORDERS = 100_000;
 
 /** The milliseconds of each batch, in order: batch i ends with min((i + 1) * batchSize, orders) resting. */
-export async function batchMilliseconds(backend: BackendName, orders: number, batchSize: number, levels = false): Promise<number[]> {
-  await fillBook(backend, Math.min(orders, WARM_UP_ORDERS), batchSize, levels, () => {});
+/** What grows with the book besides its orders: nothing else, a price level an order, or a trader an order. */
+export type BookShape = 'orders' | 'levels' | 'traders';
+
+export async function batchMilliseconds(backend: BackendName, orders: number, batchSize: number, shape: BookShape = 'orders'): Promise<number[]> {
+  await fillBook(backend, Math.min(orders, WARM_UP_ORDERS), batchSize, shape, () => {});
   // The throwaway engine's garbage collected now, not in a timed batch (a full GC of it read as a
   // 25 ms pause at 9,000 orders on the JS engine, in both passes of a full run).
   exposeGc();
   fullGc();
   const timed: number[] = [];
-  await fillBook(backend, orders, batchSize, levels, (ms) => timed.push(ms));
+  await fillBook(backend, orders, batchSize, shape, (ms) => timed.push(ms));
   return timed;
 }
 
 /** A new engine's book built from empty, `orders` resting orders in batches, each batch's milliseconds handed to `timed`. */
-async function fillBook(backend: BackendName, orders: number, batchSize: number, levels: boolean, timed: (ms: number) => void): Promise<void> {
+async function fillBook(backend: BackendName, orders: number, batchSize: number, shape: BookShape, timed: (ms: number) => void): Promise<void> {
   const engine = await createEngine({ backend, events: false });
   const batch = engine.createBatch(batchSize);
   let id = 0;
@@ -62,9 +67,9 @@ async function fillBook(backend: BackendName, orders: number, batchSize: number,
       // Bids under asks, 2,000 prices a side (or a price each, moving away from the touch):
       // nothing trades, every order rests.
       const bid = (id & 1) === 0;
-      const away = levels ? id >> 1 : id % 2_000;
-      const touch = levels ? 1_000_000 : 100_000;
-      batch.limit(1 + (id % 50), 1, bid ? 'bid' : 'ask', bid ? touch - away : touch * 1.1 + away, 1 + (id % 7), id);
+      const away = shape === 'levels' ? id >> 1 : id % 2_000;
+      const touch = shape === 'levels' ? 1_000_000 : 100_000;
+      batch.limit(shape === 'traders' ? id : 1 + (id % 50), 1, bid ? 'bid' : 'ask', bid ? touch - away : touch + touch / 10 + away, 1 + (id % 7), id);
     }
     const started = process.hrtime.bigint();
     engine.submitBatch(batch);
@@ -91,12 +96,12 @@ function positiveArgument(text: string | undefined, name: string, fallback: numb
 
 async function main(): Promise<void> {
   const line = process.argv.includes('--line');
-  const levels = process.argv.includes('--levels');
-  const [backendText, ordersText, batchText] = process.argv.slice(2).filter((a) => a !== '--line' && a !== '--levels');
+  const shape: BookShape = process.argv.includes('--levels') ? 'levels' : process.argv.includes('--traders') ? 'traders' : 'orders';
+  const [backendText, ordersText, batchText] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
   if (backendText !== 'wasm' && backendText !== 'js') throw new Error(`backend: wasm or js, not ${backendText ?? 'nothing'}`);
   const orders = positiveArgument(ordersText, 'orders', 1_300_000);
   const batchSize = positiveArgument(batchText, 'batch', 1_000);
-  const milliseconds = await batchMilliseconds(backendText, orders, batchSize, levels);
+  const milliseconds = await batchMilliseconds(backendText, orders, batchSize, shape);
   if (line) {
     process.stdout.write(`${JSON.stringify(milliseconds)}\n`);
     return;
@@ -104,7 +109,7 @@ async function main(): Promise<void> {
   const timed = timedBatches(milliseconds, orders, batchSize);
   const median = quantileOfSorted([...milliseconds].sort((a, b) => a - b), 0.5);
   const slowest = slowestBatches(timed, SLOWEST);
-  console.log(`${backendText}: ${timed.length} batches of ${batchSize} resting orders${levels ? ', a price each' : ''}, median ${median.toFixed(3)} ms; slowest: `
+  console.log(`${backendText}: ${timed.length} batches of ${batchSize} resting orders${shape === 'orders' ? '' : `, a ${shape === 'levels' ? 'price' : 'trader'} each`}, median ${median.toFixed(3)} ms; slowest: `
     + slowest.map((t) => `${t.ms.toFixed(1)} ms at ${t.resting.toLocaleString('en-US')}`).join(', '));
 }
 
