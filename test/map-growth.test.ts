@@ -14,6 +14,7 @@ import type { Levels } from '../src/js-core/levels.js';
 import type { Books } from '../src/js-core/books.js';
 import { bookSide } from '../src/js-core/books.js';
 import { expectSameBytes } from './helpers/bytes.js';
+import { xorshift32 as random } from './helpers/random.js';
 
 const BID = 0;
 const ASK = 1;
@@ -48,15 +49,19 @@ function wasmTwoTables(core: WasmCore): boolean {
   return core.levelMapBytes() !== core.levelMapSlots() * 4;
 }
 
-/** xorshift32: the same stream on every run. */
-function random(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
+/**
+ * Both cores' snapshots, equal, and (up to two times) restored into a fresh pair of cores that
+ * join `cores` and follow the rest of the stream.
+ */
+async function followFromSnapshot(wasm: WasmCore, js: JsCore, cores: MatchingCore[], step: number): Promise<void> {
+  const snapshot = wasm.snapshot();
+  expectSameBytes(js.snapshot(), snapshot, `snapshot at step ${step}`);
+  if (cores.length >= 6) return;
+  const restoredWasm = await WasmCore.create({});
+  restoredWasm.restore(snapshot);
+  const restoredJs = new JsCore();
+  restoredJs.restore(snapshot);
+  cores.push(restoredWasm, restoredJs);
 }
 
 function outcome(core: MatchingCore): number[] {
@@ -150,15 +155,7 @@ describe('level map growth by migration', () => {
             expect(Array.from(core.levels(ASSET, side, PRICES + 1)), `side ${side} at step ${step}`).toEqual(modelDepth(depth[side], side));
           }
         }
-        const snapshot = wasm.snapshot();
-        expectSameBytes(js.snapshot(), snapshot, `snapshot at step ${step}`);
-        if (cores.length < 6) {
-          const restoredWasm = await WasmCore.create({});
-          restoredWasm.restore(snapshot);
-          const restoredJs = new JsCore();
-          restoredJs.restore(snapshot);
-          cores.push(restoredWasm, restoredJs);
-        }
+        await followFromSnapshot(wasm, js, cores, step);
       }
       wasGrowing = growing;
     }
@@ -222,15 +219,7 @@ describe('level map growth by migration', () => {
         }
       }
       if ((two && !wasTwo) || step % 20_000 === 0) {
-        const snapshot = wasm.snapshot();
-        expectSameBytes(js.snapshot(), snapshot, `snapshot at step ${step}`);
-        if (cores.length < 6) {
-          const restoredWasm = await WasmCore.create({});
-          restoredWasm.restore(snapshot);
-          const restoredJs = new JsCore();
-          restoredJs.restore(snapshot);
-          cores.push(restoredWasm, restoredJs);
-        }
+        await followFromSnapshot(wasm, js, cores, step);
       }
       wasTwo = two;
     }

@@ -9,6 +9,7 @@ import { WasmCore } from '../src/wasm-core.js';
 import { Out, type MatchingCore } from '../src/core.js';
 import type { OrderIndex } from '../src/js-core/order-index.js';
 import { expectSameBytes } from './helpers/bytes.js';
+import { xorshift32 as random } from './helpers/random.js';
 
 const BID = 0;
 const ASK = 1;
@@ -22,17 +23,6 @@ function jsMigrating(core: JsCore): boolean {
 /** The WASM index holds a second table: one being emptied or one being readied. */
 function wasmTwoTables(core: WasmCore): boolean {
   return core.orderIndexBytes() !== core.orderIndexSlots() * 4;
-}
-
-/** xorshift32: the same stream on every run. */
-function random(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
 }
 
 function outcome(core: MatchingCore): number[] {

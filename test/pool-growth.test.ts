@@ -8,19 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { Successors } from '../src/js-core/typed-arrays.js';
 import { BOTH_BACKENDS, newEngine } from './helpers/backends.js';
 import type { Engine } from '../src/engine.js';
+import { xorshift32 as randomStream } from './helpers/random.js';
 
 const ASSETS = [1, 2, 3];
-
-/** A deterministic stream of numbers in [0, 1) (xorshift32), so both engines get the same flow. */
-function randomStream(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    return x / 2 ** 32;
-  };
-}
 
 interface Step {
   op: 'limit' | 'cancel' | 'reduce' | 'size' | 'price';
