@@ -23,7 +23,7 @@ import {
   LADDER_BYTES, beginLadderBuild, buildNextWorse, endLadderBuild, initLadder, ladderBest, ladderBestKey,
   ladderInsert, ladderLength, ladderRemove, reserveLadderNodes, resetLadders, valueAt, VALUE_LEAF,
 } from './ladder';
-import { newSlotTable, moveEntries, takeSlotTable, zeroShare, firstEmptySlot, migrateRuns } from './slot-table';
+import { moveEntries, takeSlotTable, zeroShare, firstEmptySlot, migrateRuns, grownSlotTable, readyAt, READY_FROM_BITS } from './slot-table';
 import { free } from './allocator';
 import { SIDE_BID } from './codes';
 
@@ -82,9 +82,6 @@ let slotsToMigrate: u32 = 0;
 // The table being readied for the next doubling (0 when none), and its bytes zeroed so far.
 let nextLevelSlots: usize = 0;
 let nextLevelBytesZeroed: usize = 0;
-
-/** Tables of 2^READY_FROM_BITS slots and more double by readying and migration (see above). */
-const READY_FROM_BITS: u32 = 16;
 
 export function resetLevels(): void {
   poolReset(levelPool, LEVEL_BYTES);
@@ -163,14 +160,8 @@ function growLevelSlots(): bool {
   // empty a quarter of the way to this doubling): a guard, so that one old table is all there is.
   while (oldLevelSlots != 0) migrateLevels();
   const bits = levelSlotBits == 0 ? <u32>4 : levelSlotBits + 1;
-  const bytes = <usize>4 << bits;
-  let table = nextLevelSlots;
-  if (table == 0) {
-    table = newSlotTable(bits);
-    if (table == 0) return false;
-  } else if (nextLevelBytesZeroed < bytes) {
-    memory.fill(table + nextLevelBytesZeroed, 0, bytes - nextLevelBytesZeroed);
-  }
+  const table = grownSlotTable(nextLevelSlots, nextLevelBytesZeroed, bits);
+  if (table == 0) return false;
   nextLevelSlots = 0;
   const old = levelSlots;
   const oldBits = levelSlotBits;
@@ -178,8 +169,7 @@ function growLevelSlots(): bool {
   levelSlots = table;
   levelSlotBits = bits;
   levelSlotMask = (<u32>1 << bits) - 1;
-  const growAt = levelGrowAt();
-  levelCheckAt = bits >= READY_FROM_BITS ? growAt - (growAt >> 3) : growAt;
+  levelCheckAt = readyAt(levelGrowAt(), bits);
   if (old == 0) {
     levelMapGrowing = false;
   } else if (oldBits < READY_FROM_BITS) {

@@ -18,6 +18,8 @@ import { alloc, free } from './allocator';
 
 /** Old slots an insert walks while a table empties (then on to the end of the run it stopped in). */
 export const MIGRATION_SLOTS: u32 = 16;
+/** Tables of 2^READY_FROM_BITS slots and more double by readying and migration; smaller ones in one go, which a constant bounds. */
+export const READY_FROM_BITS: u32 = 16;
 
 /** A zeroed table of 2^bits slots, or 0 (nothing allocated) when memory cannot grow. */
 export function newSlotTable(bits: u32): usize {
@@ -41,6 +43,26 @@ export function moveEntries(old: usize, capacity: usize, place: (entry: u32) => 
   free(old, capacity << 2);
 }
 
+/**
+ * The count from which a table of 2^bits slots that holds `most` entries readies its successor:
+ * the last quarter of the way from its own doubling (at most / 2) to the next; `most` itself for a
+ * table that doubles in one go.
+ */
+export function readyAt(most: u32, bits: u32): u32 {
+  return bits >= READY_FROM_BITS ? most - (most >> 3) : most;
+}
+
+/**
+ * The table a doubling to 2^bits slots moves into, all zeroed: the readied one (`next`, of which
+ * `zeroed` bytes are), its rest zeroed now, or a new one without; 0 when memory cannot grow.
+ */
+export function grownSlotTable(next: usize, zeroed: usize, bits: u32): usize {
+  if (next == 0) return newSlotTable(bits);
+  const bytes = <usize>4 << bits;
+  if (zeroed < bytes) memory.fill(next + zeroed, 0, bytes - zeroed);
+  return next;
+}
+
 /** A table of 2^bits slots to be readied (zeroShare), not zeroed yet; 0 when memory cannot grow. */
 export function takeSlotTable(bits: u32): usize {
   return alloc((<usize>1 << bits) << 2);
@@ -53,7 +75,8 @@ export function takeSlotTable(bits: u32): usize {
 export function zeroShare(table: usize, zeroed: usize, bytes: usize, insertsLeft: u32): usize {
   const left = bytes - zeroed;
   if (left == 0) return zeroed;
-  const share = min<usize>(left, ((left + <usize>max<u32>(insertsLeft, 1) - 1) / <usize>max<u32>(insertsLeft, 1) + 63) & ~<usize>63);
+  const inserts = <usize>max<u32>(insertsLeft, 1);
+  const share = min<usize>(left, ((left + inserts - 1) / inserts + 63) & ~<usize>63);
   memory.fill(table + zeroed, 0, share);
   return zeroed + share;
 }

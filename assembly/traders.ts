@@ -11,7 +11,7 @@
 // the current table looks in the old one. Doubled in one go, the values and the map held the
 // command that added the 1,048,576th trader 119-122 ms of CPU (bench/README.md, stop 62).
 import { alloc, free } from './allocator';
-import { newSlotTable, moveEntries, takeSlotTable, zeroShare, firstEmptySlot, migrateRuns } from './slot-table';
+import { moveEntries, takeSlotTable, zeroShare, firstEmptySlot, migrateRuns, grownSlotTable, readyAt, READY_FROM_BITS } from './slot-table';
 import { spread } from './hashing';
 
 export const NO_TRADER: u32 = 0xffffffff;
@@ -19,8 +19,6 @@ const INITIAL_BITS: u32 = 6;
 const INITIAL_VALUES: u32 = 16;
 /** Arrays of values this long and more double by a spread copy (copyValues). */
 const SPREAD_COPY_FROM: u32 = 8192;
-/** Tables of 2^READY_FROM_BITS slots and more double by readying and migration. */
-const READY_FROM_BITS: u32 = 16;
 
 let values: usize = 0;
 let count: u32 = 0;
@@ -181,21 +179,14 @@ function growSlots(): bool {
   // empty an eighth of the way to this doubling): a guard, so that one old table is all there is.
   while (oldSlots != 0) migrateTraders();
   const bits = slotBits == 0 ? INITIAL_BITS : slotBits + 1;
-  const bytes = <usize>4 << bits;
-  let table = nextSlots;
-  if (table == 0) {
-    table = newSlotTable(bits);
-    if (table == 0) return false;
-  } else if (nextBytesZeroed < bytes) {
-    memory.fill(table + nextBytesZeroed, 0, bytes - nextBytesZeroed);
-  }
+  const table = grownSlotTable(nextSlots, nextBytesZeroed, bits);
+  if (table == 0) return false;
   nextSlots = 0;
   const old = slots;
   const oldBits = slotBits;
   slots = table;
   slotBits = bits;
-  const most = growAt();
-  checkAt = bits >= READY_FROM_BITS ? most - (most >> 3) : most;
+  checkAt = readyAt(growAt(), bits);
   mapGrowing = false;
   if (old == 0) return true;
   if (oldBits < READY_FROM_BITS) {
