@@ -20,6 +20,19 @@ import { SnapshotCheck } from '../snapshot-check.js';
 import { rebuildState, restoreSnapshot, writeSnapshot } from './snapshot.js';
 import { Stops } from './stops.js';
 
+/**
+ * Whether the resident core is made (JsCore's constructor makes it with the first core). V8 holds
+ * the hidden classes that a function's optimized code was compiled for weakly: once no instance
+ * of the core's classes is left (a process that drops its last JS engine, or a bench's warm-up
+ * engine), a full GC collects them and V8 throws away every optimized function of the core
+ * ("weak objects" in --trace-deopt), so the next engine starts as cold as a new process, its
+ * first thousands of orders in the interpreter and 40-80 ms of recompiling (bench/README.md,
+ * "A fresh engine's first batches (stop 63)"). One empty core (145 KB), kept for the process's
+ * life and never used, keeps those classes alive.
+ */
+let residentMade = false;
+const resident: JsCore[] = [];
+
 export class JsCore implements MatchingCore {
   readonly backend = 'js' as const;
   readonly out = new Float64Array(Out.SLOTS);
@@ -41,6 +54,11 @@ export class JsCore implements MatchingCore {
     this.eventWriter = new Events(options.events !== false);
     this.matching = new Matching(new CoreState(this.eventWriter), this.buffers, this.limits);
     this.stops = new Stops(this.matching, this.limits);
+    if (!residentMade) {
+      residentMade = true;
+      // With the first core's options, so that the two share their classes' field representations.
+      resident.push(new JsCore(options));
+    }
   }
 
   private get state(): CoreState {
