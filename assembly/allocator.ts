@@ -21,10 +21,16 @@ const GROW_STEP_PAGES: u64 = 32;
 const freeLists: usize = memory.data(CLASS_COUNT * 4, 8);
 let heapTop: u64 = 0;
 let pageLimit: u64 = 65536;
+/**
+ * No block has ever reached above this address: linear memory there is still as memory.grow
+ * left it, zero, in pages never touched (a reset lowers heapTop, not this).
+ */
+let neverUsedFrom: u64 = 0;
 
 /** Forgets every allocation; `maxPages` caps linear memory (maxMemoryBytes / 64 KiB). */
 export function resetAllocator(maxPages: u32): void {
   heapTop = (<u64>__heap_base + 15) & ~15;
+  neverUsedFrom = max<u64>(neverUsedFrom, heapTop);
   pageLimit = min<u64>(<u64>maxPages, 65536);
   memory.fill(freeLists, 0, CLASS_COUNT * 4);
 }
@@ -62,6 +68,22 @@ export function alloc(bytes: usize): usize {
   return bump(<u64>1 << cls);
 }
 
+/**
+ * alloc(bytes), its `bytes` zero. What lies in memory never handed out is zero already and is not
+ * written: zeroing it faults in every page there and then, on whichever thread asked. A restore's
+ * order index (8 MiB at a million orders) is sized before the worker that touches the restore's
+ * pages is given them, and was zeroed there, ahead of it; now its pages are faulted in once that
+ * worker is under way (touchEmptyTable, src/prefault.ts).
+ */
+export function allocZeroed(bytes: usize): usize {
+  const zeroFrom = neverUsedFrom;
+  const block = alloc(bytes);
+  if (block == 0) return 0;
+  const used = min<u64>(<u64>block + <u64>bytes, zeroFrom);
+  if (used > <u64>block) memory.fill(block, 0, <usize>(used - <u64>block));
+  return block;
+}
+
 /** Returns a block from alloc(bytes) with the same `bytes`. */
 export function free(block: usize, bytes: usize): void {
   if (block != 0) push(sizeClass(bytes), block);
@@ -72,6 +94,7 @@ function bump(bytes: u64): usize {
   if (!growTo(end, GROW_STEP_PAGES)) return 0;
   const block = <usize>heapTop;
   heapTop = end;
+  if (end > neverUsedFrom) neverUsedFrom = end;
   return block;
 }
 

@@ -25,7 +25,7 @@ import { setLimits } from './limits';
 import * as matching from './matching';
 import { runCommands } from './batch';
 import { writeBookOrders, writeLevels, writeOrderById } from './queries';
-import { beginRestore, beginSnapshot, restoreChunk, restoreComplete, snapshotChunk, snapshotChunkAddress } from './snapshot';
+import { beginRestore, beginSnapshot, restoreChunk, restoreComplete, snapshotChunk, snapshotChunkAddress, touchRestoredIndex } from './snapshot';
 import { alloc, free, reserveBytes } from './allocator';
 
 let memoryPages: u32 = 65536;
@@ -217,6 +217,10 @@ export function snapshotChunkAt(): usize {
 export function restoreBegin(orders: u32): usize {
   if (!resetCore() || !beginRestore(orders)) return 0;
   return snapshotChunkAddress();
+}
+/** Faults in the pages of the order index restoreBegin sized, before the restore's hashed inserts reach them. */
+export function restoreTouchIndex(): void {
+  touchRestoredIndex();
 }
 /** Restores the whole records among the chunk's first `bytes`: the bytes they took, or -1 when memory ran out part way. */
 export function restoreNext(bytes: u32): i32 {

@@ -60,7 +60,7 @@
 //   clock lost more (0.90-0.94x, bench/core-ab.ts): a migrated entry's record is read at random
 //   to hash its id, where the rebuild walked the records in order.
 import { orderId, forEachOrder, setOrderId, setOrderOwner, setOrderRemaining, setOrderTimestamp, takeOrder } from './orders';
-import { alloc, free } from './allocator';
+import { alloc, allocZeroed, free } from './allocator';
 import { low32 } from './hashing';
 
 const SEGMENT_BITS: u32 = 14;
@@ -435,6 +435,22 @@ function place(order: usize): void {
   if (distance > CLUSTER_PROBE && !scrambled && !spread) scrambleSoon = true;
 }
 
+/**
+ * Writes a word of every 4 KiB page of the empty table a restore just sized: a table placed in
+ * memory never used is not zeroed (allocZeroed) and its pages are not yet present. Faulted here,
+ * in page order, each costs one fault; left to the restore's inserts, hashed all over the table,
+ * the first read of a page (touchHomes) maps the zero page and the insert's write then faults it
+ * again. Meanwhile another thread touches the pages the restore's records go to (src/prefault.ts).
+ */
+export function touchEmptyTable(): void {
+  if (count != 0) return;
+  const segments = capacity >> SEGMENT_BITS;
+  for (let i: u32 = 0; i < segments; i++) {
+    const segment = <usize>load<u32>(directory + (<usize>i << 2));
+    for (let page: usize = 0; page < SEGMENT_BYTES; page += 4096) store<u32>(segment + page, 0);
+  }
+}
+
 /** Sum of the entries touched by touchHomes: kept so the loads are not optimized away. */
 let touched: u32 = 0;
 
@@ -527,14 +543,15 @@ function removeMigratingRecord(order: usize): void {
  * orders are placed again from their records.
  */
 function resize(newCapacity: u32, newScrambled: bool = scrambled): bool {
+  // The segments the table had hold its entries; those it gains come zeroed (provideSegments).
+  const kept = min<u32>(capacity, newCapacity) >> SEGMENT_BITS;
   if (!provideSegments(newCapacity)) return false;
   if (migrating) freeOldTable();
   if (nextCapacity != 0) freeNextTable();
   setCapacity(newCapacity);
   planGrowth();
   scrambled = newScrambled;
-  const segments = newCapacity >> SEGMENT_BITS;
-  for (let i: u32 = 0; i < segments; i++) memory.fill(<usize>load<u32>(directory + (<usize>i << 2)), 0, SEGMENT_BYTES);
+  for (let i: u32 = 0; i < kept; i++) memory.fill(<usize>load<u32>(directory + (<usize>i << 2)), 0, SEGMENT_BYTES);
   count = 0;
   forEachOrder((order: usize): void => {
     place(order);
@@ -741,7 +758,7 @@ function provideSegments(newCapacity: u32): bool {
   const have = capacity >> SEGMENT_BITS;
   if (wanted > directoryLength && !growDirectory(wanted)) return false;
   for (let i = have; i < wanted; i++) {
-    const segment = alloc(SEGMENT_BYTES);
+    const segment = allocZeroed(SEGMENT_BYTES);
     if (segment == 0) {
       for (let j = have; j < i; j++) free(<usize>load<u32>(directory + (<usize>j << 2)), SEGMENT_BYTES);
       return false;

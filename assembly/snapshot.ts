@@ -26,7 +26,7 @@ import {
   beginRestoredStops, pendingAt, pendingCount, pendingStops, restorePendingAt, stopLimitPrice, stopPrice,
   stopProtectionPrice, stopTif,
 } from './pending';
-import { createIndexedOrder, presizeOrderIndex, reserveIndexEntry, touchHomes } from './order-index';
+import { createIndexedOrder, presizeOrderIndex, reserveIndexEntry, touchEmptyTable, touchHomes } from './order-index';
 import { internTrader, traderValue, NO_TRADER } from './traders';
 import { appendRestoredOrder, levelsInUse, restingOrders } from './resting';
 import { nextOrderId, setNextOrderId } from './matching';
@@ -277,6 +277,11 @@ let levelOrderRank: u32 = 0;
 export function beginRestore(orders: u32): bool {
   readerAt = AT_HEADER;
   return presizeOrderIndex(orders);
+}
+
+/** Faults in the pages of the order index beginRestore sized (touchEmptyTable says why). */
+export function touchRestoredIndex(): void {
+  touchEmptyTable();
 }
 
 /** Whether every record of the snapshot has been restored. */

@@ -8,7 +8,11 @@
 // shared, so another thread can write it) and a worker touches each page while the restore fills
 // them. Restoring the 1M-order snapshot took 297-313 ms alone and 252-263 ms with the pages
 // touched ahead; reopening the database that holds it, 435-482 ms and 395-431 ms
-// (docs/storage.md, round 16).
+// (docs/storage.md, round 16). The worker is told only the pages just reserved, past the order
+// index the restore has sized, and is told them before that index is faulted in: this thread
+// faults the index (its inserts hash all over it) while the worker starts on the records' pages.
+// Until stop 63 the index was zeroed, and so faulted in, before the worker was told anything
+// (docs/storage.md, round 50).
 //
 // The worker ends once it has nothing left to touch and no open holds it (readyPrefault): an idle
 // worker would never collect, and the memories it was given (a restored core's, tens of MB) would
@@ -39,9 +43,14 @@ export function prefaultAhead(memory: WebAssembly.Memory, bytes: number, reserve
   if (bytes < PREFAULT_MIN_BYTES || !isMainThread) return;
   const end = reserve(bytes);
   if (end === 0) return;
+  // Only the pages just reserved: those below are the core's own, present already or about to be
+  // faulted in by the thread that asked (a restore's order index), and a worker walking through
+  // them would start behind the restore rather than ahead of it. The reserve ends on a 64 KiB
+  // page, so the new bytes start less than one of those below `end - bytes`.
+  const from = Math.max(0, Math.floor((end - bytes - 65536) / 4096) * 4096);
   try {
     toucher ??= startToucher();
-    toucher.worker.postMessage({ memory, end });
+    toucher.worker.postMessage({ memory, from, end });
     toucher.owed++;
   } catch {
     toucher = null;

@@ -48,6 +48,7 @@ interface CoreExports {
   restoreBegin(orders: number): number;
   restoreNext(bytes: number): number;
   restoreDone(): number;
+  restoreTouchIndex(): void;
   reserveMemory(bytes: number): number;
   nextOrderId(): number;
   restingOrders(): number;
@@ -502,9 +503,12 @@ export class WasmCore implements MatchingCore {
     const chunkAt = this.x.restoreBegin(orders);
     if (chunkAt === 0) throw new Error('WASM core: no memory to restore the snapshot');
     this.restoring = { check, chunkAt, held: 0, restored: 0 };
-    // The restored core takes about its snapshot's size again: grown now, those pages can be
-    // touched by another thread while this one fills them (prefault.ts).
-    prefaultAhead(this.x.memory, byteLength, (bytes) => this.x.reserveMemory(bytes));
+    // Beyond the order index just sized, the restored core takes its snapshot's size again and a
+    // little more (a record is as long as in the snapshot; levels, traders and part-filled chunks
+    // add to it: 3 MiB over 49 MiB at 1.27M orders): grown now, those pages can be touched by
+    // another thread (prefault.ts) while this one faults in the index's and then fills them.
+    prefaultAhead(this.x.memory, byteLength + byteLength / 12, (bytes) => this.x.reserveMemory(bytes));
+    this.x.restoreTouchIndex();
   }
 
   /**
