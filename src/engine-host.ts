@@ -448,7 +448,7 @@ export class MatchingEngine implements Engine {
  * The first in an array literal, which is made at its size, the rest pushed: a first push to an
  * empty array grew its store to 17 elements, a call into V8 and 152 bytes for the scavenger, where
  * most orders that trade take one fill (bench/README.md, stop 63). A second literal for two fills
- * cost as much as it saved: decodeFill was then too big to inline at three call sites. Not
+ * saved no more: decodeFill, at three call sites, was then no longer inlined. Not
  * `new Array(count)`: this function's first calls run before V8 gives it feedback, and a holey
  * array made there without an allocation site withdraws V8's ArrayConstructor protector for the
  * whole process (test/bench-processes.test.ts).
