@@ -45,6 +45,9 @@ const REQUEST = checkedRecord;
 const BID = 0;
 const ASK = 1;
 
+/** The largest integer every V8 build holds as a small integer (src/js-core/small-integer.ts). */
+const enum Small { MAX = 0x3fffffff }
+
 /**
  * What the per-call results read, as module constants: an import is read through its module cell
  * with a hole check at every use, and an imported function's inlined call checks as well that the
@@ -371,13 +374,15 @@ export class MatchingEngine implements Engine {
     const fillCount = out[Out.FILL_COUNT];
     // Most orders do not trade: the decoding is a call of its own, which V8 does not inline here.
     const fills: Fill[] = fillCount === 0 ? [] : decodeFills(this.core.fills, fillCount, timestamp);
-    const result: OrderResult = {
-      orderId: small(out[Out.ORDER_ID]),
-      status,
-      filled: small(out[Out.FILLED]),
-      remaining: small(out[Out.REMAINING]),
-      fills,
-    };
+    const orderId = out[Out.ORDER_ID];
+    const filled = out[Out.FILLED];
+    const remaining = out[Out.REMAINING];
+    // The core's counts are non-negative integers: one test for the three, then `| 0` on each, as
+    // decodeFill does, where smallInteger on each was some 19 instructions (a range test, the
+    // truncation and TurboFan's re-check of it; bench/README.md, stop 63).
+    const result: OrderResult = orderId <= Small.MAX && filled <= Small.MAX && remaining <= Small.MAX
+      ? { orderId: orderId | 0, status, filled: filled | 0, remaining: remaining | 0, fills }
+      : { orderId: small(orderId), status, filled: small(filled), remaining: small(remaining), fills };
     const reason = REASON_NAMES[head >> 4];
     if (reason !== undefined) result.reason = reason;
     // 0 is no client order id: one given is positive.
@@ -388,7 +393,10 @@ export class MatchingEngine implements Engine {
   private cancelResult(): CancelResult {
     const out = this.core.out;
     const head = out[Out.HEAD];
-    if ((head & 15) === StatusCode.OK) return { ok: true, remaining: small(out[Out.REMAINING]) };
+    if ((head & 15) === StatusCode.OK) {
+      const remaining = out[Out.REMAINING];
+      return { ok: true, remaining: remaining <= Small.MAX ? remaining | 0 : small(remaining) };
+    }
     return { ok: false, reason: REASON_NAMES[head >> 4] };
   }
 
@@ -436,14 +444,18 @@ export class MatchingEngine implements Engine {
 }
 
 /**
- * The `count` fills of a per-call command as objects; `timestamp` is the command's. Pushed, not
+ * The `count` (at least 1) fills of a per-call command as objects; `timestamp` is the command's.
+ * The first in an array literal, which is made at its size, the rest pushed: a first push to an
+ * empty array grew its store to 17 elements, a call into V8 and 152 bytes for the scavenger, where
+ * most orders that trade take one fill (bench/README.md, stop 63). A second literal for two fills
+ * saved no more: decodeFill, at three call sites, was then no longer inlined. Not
  * `new Array(count)`: this function's first calls run before V8 gives it feedback, and a holey
  * array made there without an allocation site withdraws V8's ArrayConstructor protector for the
  * whole process (test/bench-processes.test.ts).
  */
 function decodeFills(buffer: Float64Array, count: number, timestamp: number): Fill[] {
-  const fills: Fill[] = [];
-  for (let j = 0; j < count; j++) fills.push(fillAt(buffer, j, timestamp));
+  const fills: Fill[] = [fillAt(buffer, 0, timestamp)];
+  for (let j = 1; j < count; j++) fills.push(fillAt(buffer, j, timestamp));
   return fills;
 }
 

@@ -4,6 +4,7 @@ import { MatchingEngine } from '../src/engine-host.js';
 import { LobError } from '../src/errors.js';
 import { Out, type MatchingCore } from '../src/core.js';
 import { CommandBatch, type BatchStorage } from '../src/batch.js';
+import { describeEachBackend, newEngine } from './helpers/backends.js';
 
 /** A core that answers every order with "resting, id 1" until told to trap. */
 class ScriptedCore implements MatchingCore {
@@ -113,4 +114,26 @@ describe('MatchingEngine fault latch', () => {
     expect(() => engine.placeLimit({ ...order, price: 1.5 })).toThrowError(/price must be a positive safe integer, got 1\.5/);
     expect(core.calls).toBe(0);
   });
+});
+
+// An order result's counts and a cancel's or reduce's remaining go in as small integers when they are below
+// 2^30 (one test for the three, then `| 0`): on each side of that bound, and past 2^31 and 2^32,
+// where `| 0` alone would wrap, every number is the core's own.
+describeEachBackend('per-call results near the small-integer bound', (backend) => {
+  const SIZES = [2 ** 30 - 1, 2 ** 30, 2 ** 31 + 5, 2 ** 32 + 7, Number.MAX_SAFE_INTEGER];
+  for (const size of SIZES) {
+    it(`are exact for ${size} lots`, async () => {
+      const engine = await newEngine(backend);
+      const maker = engine.placeLimit({ trader: 1, asset: 1, side: 'ask', price: 100, size, timestamp: 1 });
+      expect(maker).toEqual({ orderId: 1, status: 'resting', filled: 0, remaining: size, fills: [] });
+      const taker = engine.placeLimit({ trader: 2, asset: 1, side: 'bid', price: 100, size: size - 1, timestamp: 2 });
+      expect(taker).toMatchObject({ orderId: 2, status: 'filled', filled: size - 1, remaining: 0 });
+      expect(taker.fills.map((f) => f.size)).toEqual([size - 1]);
+      expect(engine.reduce({ trader: 1, asset: 1, orderId: 1, by: 1 })).toEqual({ ok: true, remaining: 0 });
+      const big = engine.placeLimit({ trader: 1, asset: 1, side: 'ask', price: 100, size, timestamp: 3 });
+      expect(engine.reduce({ trader: 1, asset: 1, orderId: big.orderId, by: 1 })).toEqual({ ok: true, remaining: size - 1 });
+      const partial = engine.placeLimit({ trader: 2, asset: 1, side: 'bid', price: 100, size, timestamp: 4 });
+      expect(partial).toMatchObject({ status: 'resting', filled: size - 1, remaining: 1 });
+    });
+  }
 });
