@@ -291,20 +291,24 @@ export function reserveLevel(s: usize): bool {
 }
 
 /** An empty level record of side `s` at `price`, from the pool (reserved beforehand). */
-@inline function takeLevel(s: usize, price: f64): usize {
+/** A level record of side `s` at `price`, its queue `head` alone (0: empty) with `count` orders of `total` lots. */
+@inline function takeLevel(s: usize, price: f64, head: usize, count: u32, total: f64): usize {
   const level = poolTake(levelPool);
   store<f64>(level, price, 0);
-  store<f64>(level, 0, 8);
-  store<u32>(level, 0, 16);
-  store<u32>(level, 0, 20);
-  store<u32>(level, 0, 24);
+  store<f64>(level, total, 8);
+  store<u32>(level, <u32>head, 16);
+  store<u32>(level, <u32>head, 20);
+  store<u32>(level, count, 24);
   store<u32>(level, <u32>s, 28);
   return level;
 }
 
-/** A new empty level at `price`, put in its place on the side; only after reserveLevel(s). */
-export function addLevel(s: usize, price: f64): usize {
-  const level = takeLevel(s, price);
+/**
+ * A new level at `price` whose queue is the one order `first` of `size` lots (its queue links are
+ * the caller's), put in its place on the side; only after reserveLevel(s).
+ */
+export function addLevel(s: usize, price: f64, first: usize, size: f64): usize {
+  const level = takeLevel(s, price, first, 1, size);
   ladderInsert(s, keyOf(sideCode(s), price), level);
   hashLevel(level);
   hashedLevels++;
@@ -343,7 +347,7 @@ export function beginSideBuild(s: usize, levels: u32): bool {
 
 /** A fresh level at `price`, worse than every level built on the side before it. */
 export function buildNextWorseLevel(s: usize, price: f64): usize {
-  const level = takeLevel(s, price);
+  const level = takeLevel(s, price, 0, 0, 0);
   buildNextWorse(s, keyOf(sideCode(s), price), level);
   hashLevel(level);
   hashedLevels++;

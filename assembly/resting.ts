@@ -34,10 +34,11 @@ export function resetCounters(): void {
  */
 @inline export function linkOrder(s: usize, level: usize, price: f64, order: usize, isNew: bool, asset: f64, trader: f64): void {
   if (level == 0) {
-    level = addLevel(s, price);
+    level = openLevel(s, price, order);
     levelsInUse++;
+  } else {
+    appendToLevel(level, order);
   }
-  appendToLevel(level, order);
   if (isNew) restingOrders++;
   writeRested(s, level, price, order, asset, trader);
 }
@@ -61,6 +62,19 @@ export function resetCounters(): void {
   setLevelCount(level, levelCount(level) + 1);
   setLevelTotal(level, levelTotal(level) + orderRemaining(order));
   addSideOrders(levelSide(level), 1);
+}
+
+/**
+ * A new level at `price` on side `s` whose queue is `order` alone: the level record is written
+ * whole with it, not written empty and then read back by appendToLevel.
+ */
+@inline function openLevel(s: usize, price: f64, order: usize): usize {
+  const level = addLevel(s, price, order, orderRemaining(order));
+  setOrderLevel(order, level);
+  setOrderNext(order, 0);
+  setOrderPrev(order, 0);
+  addSideOrders(s, 1);
+  return level;
 }
 
 /** Restore: appends a new resting order to a level built in place (buildNextWorseLevel). */

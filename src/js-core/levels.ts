@@ -167,11 +167,12 @@ export class Levels {
   }
 
   /**
-   * A new empty level at `price`, put in its place on the side. The caller has usually just looked
-   * the price up (findLevel): then the level takes the empty slot that lookup stopped at.
+   * A new level at `price` whose queue is the one order `first` of `size` lots (its queue links
+   * are the caller's), put in its place on the side. The caller has usually just looked the price
+   * up (findLevel): then the level takes the empty slot that lookup stopped at.
    */
-  addLevel(s: number, price: number): number {
-    const level = this.takeLevel(s, price);
+  addLevel(s: number, price: number, first: number, size: number): number {
+    const level = this.takeLevel(s, price, first, 1, size);
     this.ladders.ladderInsert(s, keyOf(s & 1, price), level);
     if (this.missSide === s && this.missPrice === price && this.live <= this.checkAt) {
       this.missSide = -1;
@@ -214,7 +215,7 @@ export class Levels {
 
   /** A fresh level at `price`, worse than every level built on the side before it. */
   buildNextWorseLevel(s: number, price: number): number {
-    const level = this.takeLevel(s, price);
+    const level = this.takeLevel(s, price, No.SLOT, 0, 0);
     this.ladders.buildNextWorse(s, keyOf(s & 1, price), level);
     this.hashLevel(level);
     return level;
@@ -378,8 +379,11 @@ export class Levels {
     return true;
   }
 
-  /** An empty level record of side `s` at `price`. May replace the arrays. */
-  private takeLevel(s: number, price: number): number {
+  /**
+   * A level record of side `s` at `price`, its queue `head` alone (No.SLOT: empty) with `count`
+   * orders of `total` lots. May replace the arrays.
+   */
+  private takeLevel(s: number, price: number, head: number, count: number, total: number): number {
     this.live++;
     let level = this.freeHead;
     if (level !== No.SLOT) {
@@ -388,10 +392,10 @@ export class Levels {
       level = this.takeFreshLevel();
     }
     this.price[level] = price;
-    this.total[level] = 0;
-    this.head[level] = No.SLOT;
-    this.tail[level] = No.SLOT;
-    this.count[level] = 0;
+    this.total[level] = total;
+    this.head[level] = head;
+    this.tail[level] = head;
+    this.count[level] = count;
     this.side[level] = s;
     return level;
   }
