@@ -87,21 +87,22 @@ export function appendRestoredOrder(level: usize, order: usize, levelIsNew: bool
 /** Takes an order out of its queue (removing an emptied level); the record and id stay. */
 @inline export function unlinkOrder(order: usize): void {
   const level = orderLevel(order);
+  addSideOrders(levelSide(level), -1);
+  const left = levelCount(level) - 1;
+  if (left == 0) {
+    // The level's only order: the level leaves whole, so its queue is not rewritten first.
+    removeLevel(level);
+    levelsInUse--;
+    return;
+  }
   const next = orderNext(order);
   const prev = orderPrev(order);
   if (prev == 0) setLevelHead(level, next);
   else setOrderNext(prev, next);
   if (next == 0) setLevelTail(level, prev);
   else setOrderPrev(next, prev);
-  addSideOrders(levelSide(level), -1);
-  const left = levelCount(level) - 1;
-  if (left == 0) {
-    removeLevel(level);
-    levelsInUse--;
-  } else {
-    setLevelCount(level, left);
-    setLevelTotal(level, levelTotal(level) - orderRemaining(order));
-  }
+  setLevelCount(level, left);
+  setLevelTotal(level, levelTotal(level) - orderRemaining(order));
 }
 
 /**

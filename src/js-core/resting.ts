@@ -70,15 +70,21 @@ export function unlinkOrder(state: CoreState, order: number): void {
   const orders = state.orders;
   const levels = state.levels;
   const level = orders.level[order];
+  levels.sideOrders[levels.side[level]]--;
+  const left = levels.count[level] - 1;
+  if (left === 0) {
+    // The level's only order: the level leaves whole, so its queue is not rewritten first.
+    levels.removeLevel(level);
+    return;
+  }
   const next = orders.next[order];
   const prev = orders.prev[order];
   if (prev === No.SLOT) levels.head[level] = next;
   else orders.next[prev] = next;
   if (next === No.SLOT) levels.tail[level] = prev;
   else orders.prev[next] = prev;
-  levels.sideOrders[levels.side[level]]--;
-  if (--levels.count[level] === 0) levels.removeLevel(level);
-  else levels.total[level] -= orders.remaining[order];
+  levels.count[level] = left;
+  levels.total[level] -= orders.remaining[order];
 }
 
 /**
