@@ -221,15 +221,16 @@ function hashLevel(level: usize): void {
   setLevelEntry(levelSlots, i, level);
 }
 
-function unhashLevel(level: usize): void {
-  if (!unhashLevelIn(levelSlots, levelSlotBits, level)) unhashLevelIn(oldLevelSlots, oldLevelSlotBits, level);
+/** Takes level `level` of side `s` at `price` out of the map (the caller has read both from its record). */
+function unhashLevel(level: usize, s: usize, price: f64): void {
+  if (!unhashLevelIn(levelSlots, levelSlotBits, level, s, price)) unhashLevelIn(oldLevelSlots, oldLevelSlotBits, level, s, price);
   hashedLevels--;
 }
 
 /** Takes a level out of one table; false when it is not there (it is in the other, while the map grows). */
-function unhashLevelIn(table: usize, bits: u32, level: usize): bool {
+function unhashLevelIn(table: usize, bits: u32, level: usize, s: usize, price: f64): bool {
   const mask = (<u32>1 << bits) - 1;
-  let i = levelHome(levelSide(level), levelPrice(level), bits);
+  let i = levelHome(s, price, bits);
   while (true) {
     const entry = levelEntry(table, i);
     if (entry == level) break;
@@ -319,8 +320,9 @@ export function addLevel(s: usize, price: f64, first: usize, size: f64): usize {
 /** Takes an emptied level off its side and back to the pool. */
 export function removeLevel(level: usize): void {
   const s = levelSide(level);
-  ladderRemove(s, keyOf(sideCode(s), levelPrice(level)), level);
-  unhashLevel(level);
+  const price = levelPrice(level);
+  ladderRemove(s, keyOf(sideCode(s), price), level);
+  unhashLevel(level, s, price);
   poolGive(levelPool, level);
 }
 

@@ -187,8 +187,9 @@ export class Levels {
   /** Takes an emptied level off its side and back to the pool. */
   removeLevel(level: number): void {
     const s = this.side[level];
-    this.ladders.ladderRemove(s, keyOf(s & 1, this.price[level]), level);
-    this.unhashLevel(level);
+    const price = this.price[level];
+    this.ladders.ladderRemove(s, keyOf(s & 1, price), level);
+    this.unhashLevel(level, s, price);
     this.giveLevel(level);
   }
 
@@ -353,15 +354,16 @@ export class Levels {
     slots[i] = level + 1;
   }
 
-  private unhashLevel(level: number): void {
+  /** Takes level `level` of side `s` at `price` out of the map (the caller has read both from its record). */
+  private unhashLevel(level: number, s: number, price: number): void {
     this.missSide = -1;
-    if (!this.unhashLevelIn(this.slots, this.slotBits, level)) this.unhashLevelIn(this.oldSlots!, this.oldSlotBits, level);
+    if (!this.unhashLevelIn(this.slots, this.slotBits, level, s, price)) this.unhashLevelIn(this.oldSlots!, this.oldSlotBits, level, s, price);
   }
 
   /** Takes a level out of one table; false when it is not there (it is in the other, while the map grows). */
-  private unhashLevelIn(slots: Int32Array, bits: number, level: number): boolean {
+  private unhashLevelIn(slots: Int32Array, bits: number, level: number, s: number, price: number): boolean {
     const mask = slots.length - 1;
-    let i = this.home(this.side[level], this.price[level], bits);
+    let i = this.home(s, price, bits);
     for (let entry = slots[i]; entry !== level + 1; entry = slots[i]) {
       if (entry === 0) return false;
       i = (i + 1) & mask;
