@@ -439,17 +439,44 @@ export function ladderRemove(s: usize, key: f64, value: usize): void {
   const leaf = leafOf(value);
   const n = entries(leaf);
   const isBest = leaf == bestLeaf(s);
+  // Only the best key's removal moves the best: any other leaves the best entry where it was
+  // (or, after a merge, the same key and value in another leaf), so nothing is read back.
+  const wasBest = key == ladderBestKey(s);
   if (isBest ? n > 1 : n > MIN_ENTRIES) {
     // The rightmost leaf never merges while it holds anything, another leaf not while it keeps
     // MIN_ENTRIES: no structural change, so no path.
-    if (isBest) closeEntry(leaf, key == ladderBestKey(s) ? n - 1 : lowerBoundFromBest(leaf, key));
-    else takeOut(leaf, slotOfValue(leaf, value));
+    if (!isBest) takeOut(leaf, slotOfValue(leaf, value));
+    else if (wasBest) closeEntry(leaf, n - 1);
+    else closeEntryFromEnd(leaf, n, key);
   } else {
     const depth = descend(s, key);
     removeAt(s, depth, slotOfValue(leaf, value));
   }
   setLength(s, ladderLength(s) - 1);
-  refreshBest(s);
+  if (wasBest) refreshBest(s);
+}
+
+/**
+ * Removes `key` from the rightmost leaf (n entries, the key not its last), moving each better
+ * entry down one as it passes it: the search and the shift in one pass from the end, where flow
+ * clusters, where a search from the end and then the shift read those entries twice.
+ */
+@inline function closeEntryFromEnd(leaf: usize, n: u32, key: f64): void {
+  let j = n - 1;
+  let carriedKey = keyOfEntry(leaf, j);
+  let carriedValue = valueOfEntry(leaf, j);
+  setKey(leaf, j, NO_KEY);
+  while (true) {
+    j--;
+    const k = keyOfEntry(leaf, j);
+    const v = valueOfEntry(leaf, j);
+    setKey(leaf, j, carriedKey);
+    setValue(leaf, j, carriedValue);
+    if (k == key) break;
+    carriedKey = k;
+    carriedValue = v;
+  }
+  setEntries(leaf, n - 1);
 }
 
 /** Removes entry i of a leaf other than the rightmost: its last entry takes the place. */

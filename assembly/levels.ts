@@ -221,15 +221,16 @@ function hashLevel(level: usize): void {
   setLevelEntry(levelSlots, i, level);
 }
 
-function unhashLevel(level: usize): void {
-  if (!unhashLevelIn(levelSlots, levelSlotBits, level)) unhashLevelIn(oldLevelSlots, oldLevelSlotBits, level);
+/** Takes level `level` of side `s` at `price` out of the map (the caller has read both from its record). */
+function unhashLevel(level: usize, s: usize, price: f64): void {
+  if (!unhashLevelIn(levelSlots, levelSlotBits, level, s, price)) unhashLevelIn(oldLevelSlots, oldLevelSlotBits, level, s, price);
   hashedLevels--;
 }
 
 /** Takes a level out of one table; false when it is not there (it is in the other, while the map grows). */
-function unhashLevelIn(table: usize, bits: u32, level: usize): bool {
+function unhashLevelIn(table: usize, bits: u32, level: usize, s: usize, price: f64): bool {
   const mask = (<u32>1 << bits) - 1;
-  let i = levelHome(levelSide(level), levelPrice(level), bits);
+  let i = levelHome(s, price, bits);
   while (true) {
     const entry = levelEntry(table, i);
     if (entry == level) break;
@@ -291,20 +292,24 @@ export function reserveLevel(s: usize): bool {
 }
 
 /** An empty level record of side `s` at `price`, from the pool (reserved beforehand). */
-@inline function takeLevel(s: usize, price: f64): usize {
+/** A level record of side `s` at `price`, its queue `head` alone (0: empty) with `count` orders of `total` lots. */
+@inline function takeLevel(s: usize, price: f64, head: usize, count: u32, total: f64): usize {
   const level = poolTake(levelPool);
   store<f64>(level, price, 0);
-  store<f64>(level, 0, 8);
-  store<u32>(level, 0, 16);
-  store<u32>(level, 0, 20);
-  store<u32>(level, 0, 24);
+  store<f64>(level, total, 8);
+  store<u32>(level, <u32>head, 16);
+  store<u32>(level, <u32>head, 20);
+  store<u32>(level, count, 24);
   store<u32>(level, <u32>s, 28);
   return level;
 }
 
-/** A new empty level at `price`, put in its place on the side; only after reserveLevel(s). */
-export function addLevel(s: usize, price: f64): usize {
-  const level = takeLevel(s, price);
+/**
+ * A new level at `price` whose queue is the one order `first` of `size` lots (its queue links are
+ * the caller's), put in its place on the side; only after reserveLevel(s).
+ */
+export function addLevel(s: usize, price: f64, first: usize, size: f64): usize {
+  const level = takeLevel(s, price, first, 1, size);
   ladderInsert(s, keyOf(sideCode(s), price), level);
   hashLevel(level);
   hashedLevels++;
@@ -315,8 +320,9 @@ export function addLevel(s: usize, price: f64): usize {
 /** Takes an emptied level off its side and back to the pool. */
 export function removeLevel(level: usize): void {
   const s = levelSide(level);
-  ladderRemove(s, keyOf(sideCode(s), levelPrice(level)), level);
-  unhashLevel(level);
+  const price = levelPrice(level);
+  ladderRemove(s, keyOf(sideCode(s), price), level);
+  unhashLevel(level, s, price);
   poolGive(levelPool, level);
 }
 
@@ -343,7 +349,7 @@ export function beginSideBuild(s: usize, levels: u32): bool {
 
 /** A fresh level at `price`, worse than every level built on the side before it. */
 export function buildNextWorseLevel(s: usize, price: f64): usize {
-  const level = takeLevel(s, price);
+  const level = takeLevel(s, price, 0, 0, 0);
   buildNextWorse(s, keyOf(sideCode(s), price), level);
   hashLevel(level);
   hashedLevels++;

@@ -34,10 +34,11 @@ export function resetCounters(): void {
  */
 @inline export function linkOrder(s: usize, level: usize, price: f64, order: usize, isNew: bool, asset: f64, trader: f64): void {
   if (level == 0) {
-    level = addLevel(s, price);
+    level = openLevel(s, price, order);
     levelsInUse++;
+  } else {
+    appendToLevel(level, order);
   }
-  appendToLevel(level, order);
   if (isNew) restingOrders++;
   writeRested(s, level, price, order, asset, trader);
 }
@@ -63,6 +64,19 @@ export function resetCounters(): void {
   addSideOrders(levelSide(level), 1);
 }
 
+/**
+ * A new level at `price` on side `s` whose queue is `order` alone: the level record is written
+ * whole with it, not written empty and then read back by appendToLevel.
+ */
+@inline function openLevel(s: usize, price: f64, order: usize): usize {
+  const level = addLevel(s, price, order, orderRemaining(order));
+  setOrderLevel(order, level);
+  setOrderNext(order, 0);
+  setOrderPrev(order, 0);
+  addSideOrders(s, 1);
+  return level;
+}
+
 /** Restore: appends a new resting order to a level built in place (buildNextWorseLevel). */
 export function appendRestoredOrder(level: usize, order: usize, levelIsNew: bool): void {
   appendToLevel(level, order);
@@ -73,21 +87,22 @@ export function appendRestoredOrder(level: usize, order: usize, levelIsNew: bool
 /** Takes an order out of its queue (removing an emptied level); the record and id stay. */
 @inline export function unlinkOrder(order: usize): void {
   const level = orderLevel(order);
+  addSideOrders(levelSide(level), -1);
+  const left = levelCount(level) - 1;
+  if (left == 0) {
+    // The level's only order: the level leaves whole, so its queue is not rewritten first.
+    removeLevel(level);
+    levelsInUse--;
+    return;
+  }
   const next = orderNext(order);
   const prev = orderPrev(order);
   if (prev == 0) setLevelHead(level, next);
   else setOrderNext(prev, next);
   if (next == 0) setLevelTail(level, prev);
   else setOrderPrev(next, prev);
-  addSideOrders(levelSide(level), -1);
-  const left = levelCount(level) - 1;
-  if (left == 0) {
-    removeLevel(level);
-    levelsInUse--;
-  } else {
-    setLevelCount(level, left);
-    setLevelTotal(level, levelTotal(level) - orderRemaining(order));
-  }
+  setLevelCount(level, left);
+  setLevelTotal(level, levelTotal(level) - orderRemaining(order));
 }
 
 /**

@@ -191,7 +191,8 @@ describe('the sparse-book model itself', () => {
 describe('the JS core\'s level map', () => {
   // addLevel takes the slot at which the last findLevel that found nothing stopped: this mixes
   // lookups followed by the add, adds with no lookup before them, lookups of other prices and
-  // removals between a lookup and its add, and growth of the map, against a plain Map.
+  // removals between a lookup and its add, and growth of the map, against a plain Map. (Each level
+  // is added as the core adds one, holding its first order: here order slot 0 of 1 lot, never read.)
   it('finds every level added and none removed, whatever came between a lookup and its add', () => {
     const prng = new Prng(46);
     const levels = new Levels(16);
@@ -232,9 +233,9 @@ describe('the JS core\'s level map', () => {
       } else if (between < 0.4) {
         const q = price();
         const t = sides[Math.floor(prng.next() * sides.length)];
-        if (!model.has(`${t}:${q}`) && !(t === s && q === p)) model.set(`${t}:${q}`, levels.addLevel(t, q));
+        if (!model.has(`${t}:${q}`) && !(t === s && q === p)) model.set(`${t}:${q}`, levels.addLevel(t, q, 0, 1));
       }
-      model.set(`${s}:${p}`, levels.addLevel(s, p));
+      model.set(`${s}:${p}`, levels.addLevel(s, p, 0, 1));
     }
     for (const [key, level] of model) {
       const [s, p] = key.split(':').map(Number);

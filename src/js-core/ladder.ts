@@ -333,17 +333,45 @@ export class Ladders {
     const leaf = this.leafOf[value];
     const n = this.entries[leaf];
     const isBest = leaf === this.bestLeaf[s];
+    // Only the best key's removal moves the best: any other leaves the best entry where it was
+    // (or, after a merge, the same key and value in another leaf), so nothing is read back.
+    const wasBest = key === this.bestKey[s];
     if (isBest ? n > 1 : n > Tree.MIN_ENTRIES) {
       // The rightmost leaf never merges while it holds anything, another leaf not while it keeps
       // Tree.MIN_ENTRIES: no structural change, so no path.
-      if (isBest) this.closeEntry(leaf, key === this.bestKey[s] ? n - 1 : this.lowerBoundFromBest(leaf, key));
-      else this.takeOut(leaf, this.slotOfValue(leaf, value));
+      if (!isBest) this.takeOut(leaf, this.slotOfValue(leaf, value));
+      else if (wasBest) this.entries[leaf] = n - 1;
+      else this.closeEntryFromEnd(leaf, n, key);
     } else {
       const depth = this.descend(s, key);
       this.removeAt(s, depth, this.slotOfValue(leaf, value));
     }
     this.length[s]--;
-    this.refreshBest(s);
+    if (wasBest) this.refreshBest(s);
+  }
+
+  /**
+   * Removes `key` from the rightmost leaf (n entries, the key not its last), moving each better
+   * entry down one as it passes it: the search and the shift in one pass from the end, where
+   * flow clusters, where a search from the end and then the shift read those entries twice.
+   */
+  private closeEntryFromEnd(leaf: number, n: number, key: number): void {
+    const keys = this.keys;
+    const values = this.values;
+    let j = (leaf << Tree.NODE_SHIFT) + n - 1;
+    let carriedKey = keys[j];
+    let carriedValue = values[j];
+    for (;;) {
+      j--;
+      const k = keys[j];
+      const v = values[j];
+      keys[j] = carriedKey;
+      values[j] = carriedValue;
+      if (k === key) break;
+      carriedKey = k;
+      carriedValue = v;
+    }
+    this.entries[leaf] = n - 1;
   }
 
   /** Removes entry i of a leaf other than the rightmost: its last entry takes the place. */

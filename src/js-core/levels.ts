@@ -167,11 +167,12 @@ export class Levels {
   }
 
   /**
-   * A new empty level at `price`, put in its place on the side. The caller has usually just looked
-   * the price up (findLevel): then the level takes the empty slot that lookup stopped at.
+   * A new level at `price` whose queue is the one order `first` of `size` lots (its queue links
+   * are the caller's), put in its place on the side. The caller has usually just looked the price
+   * up (findLevel): then the level takes the empty slot that lookup stopped at.
    */
-  addLevel(s: number, price: number): number {
-    const level = this.takeLevel(s, price);
+  addLevel(s: number, price: number, first: number, size: number): number {
+    const level = this.takeLevel(s, price, first, 1, size);
     this.ladders.ladderInsert(s, keyOf(s & 1, price), level);
     if (this.missSide === s && this.missPrice === price && this.live <= this.checkAt) {
       this.missSide = -1;
@@ -186,8 +187,9 @@ export class Levels {
   /** Takes an emptied level off its side and back to the pool. */
   removeLevel(level: number): void {
     const s = this.side[level];
-    this.ladders.ladderRemove(s, keyOf(s & 1, this.price[level]), level);
-    this.unhashLevel(level);
+    const price = this.price[level];
+    this.ladders.ladderRemove(s, keyOf(s & 1, price), level);
+    this.unhashLevel(level, s, price);
     this.giveLevel(level);
   }
 
@@ -214,7 +216,7 @@ export class Levels {
 
   /** A fresh level at `price`, worse than every level built on the side before it. */
   buildNextWorseLevel(s: number, price: number): number {
-    const level = this.takeLevel(s, price);
+    const level = this.takeLevel(s, price, No.SLOT, 0, 0);
     this.ladders.buildNextWorse(s, keyOf(s & 1, price), level);
     this.hashLevel(level);
     return level;
@@ -352,15 +354,16 @@ export class Levels {
     slots[i] = level + 1;
   }
 
-  private unhashLevel(level: number): void {
+  /** Takes level `level` of side `s` at `price` out of the map (the caller has read both from its record). */
+  private unhashLevel(level: number, s: number, price: number): void {
     this.missSide = -1;
-    if (!this.unhashLevelIn(this.slots, this.slotBits, level)) this.unhashLevelIn(this.oldSlots!, this.oldSlotBits, level);
+    if (!this.unhashLevelIn(this.slots, this.slotBits, level, s, price)) this.unhashLevelIn(this.oldSlots!, this.oldSlotBits, level, s, price);
   }
 
   /** Takes a level out of one table; false when it is not there (it is in the other, while the map grows). */
-  private unhashLevelIn(slots: Int32Array, bits: number, level: number): boolean {
+  private unhashLevelIn(slots: Int32Array, bits: number, level: number, s: number, price: number): boolean {
     const mask = slots.length - 1;
-    let i = this.home(this.side[level], this.price[level], bits);
+    let i = this.home(s, price, bits);
     for (let entry = slots[i]; entry !== level + 1; entry = slots[i]) {
       if (entry === 0) return false;
       i = (i + 1) & mask;
@@ -378,8 +381,11 @@ export class Levels {
     return true;
   }
 
-  /** An empty level record of side `s` at `price`. May replace the arrays. */
-  private takeLevel(s: number, price: number): number {
+  /**
+   * A level record of side `s` at `price`, its queue `head` alone (No.SLOT: empty) with `count`
+   * orders of `total` lots. May replace the arrays.
+   */
+  private takeLevel(s: number, price: number, head: number, count: number, total: number): number {
     this.live++;
     let level = this.freeHead;
     if (level !== No.SLOT) {
@@ -388,10 +394,10 @@ export class Levels {
       level = this.takeFreshLevel();
     }
     this.price[level] = price;
-    this.total[level] = 0;
-    this.head[level] = No.SLOT;
-    this.tail[level] = No.SLOT;
-    this.count[level] = 0;
+    this.total[level] = total;
+    this.head[level] = head;
+    this.tail[level] = head;
+    this.count[level] = count;
     this.side[level] = s;
     return level;
   }

@@ -16,8 +16,8 @@ export function linkOrder(state: CoreState, s: number, level: number, price: num
   // A new level and the event are calls of their own, made only when needed: without events, or
   // on a level that exists, V8 neither inlines nor charges them where the resting path is
   // inlined (bench/README.md, stop 49).
-  if (level === No.SLOT) level = state.levels.addLevel(s, price);
-  appendToLevel(state, level, order);
+  if (level === No.SLOT) level = openLevel(state, s, price, order);
+  else appendToLevel(state, level, order);
   if (state.events.recording) writeRested(state, s, level, price, order, asset, trader);
 }
 
@@ -45,6 +45,21 @@ function appendToLevel(state: CoreState, level: number, order: number): void {
   levels.sideOrders[levels.side[level]]++;
 }
 
+/**
+ * A new level at `price` on side `s` whose queue is `order` alone: the level record is written
+ * whole with it, not written empty and then read back by appendToLevel.
+ */
+function openLevel(state: CoreState, s: number, price: number, order: number): number {
+  const orders = state.orders;
+  const levels = state.levels;
+  const level = levels.addLevel(s, price, order, orders.remaining[order]);
+  orders.level[order] = level;
+  orders.next[order] = No.SLOT;
+  orders.prev[order] = No.SLOT;
+  levels.sideOrders[s]++;
+  return level;
+}
+
 /** Restore: appends a restored order to a level built in place (buildNextWorseLevel). */
 export function appendRestoredOrder(state: CoreState, level: number, order: number): void {
   appendToLevel(state, level, order);
@@ -55,15 +70,21 @@ export function unlinkOrder(state: CoreState, order: number): void {
   const orders = state.orders;
   const levels = state.levels;
   const level = orders.level[order];
+  levels.sideOrders[levels.side[level]]--;
+  const left = levels.count[level] - 1;
+  if (left === 0) {
+    // The level's only order: the level leaves whole, so its queue is not rewritten first.
+    levels.removeLevel(level);
+    return;
+  }
   const next = orders.next[order];
   const prev = orders.prev[order];
   if (prev === No.SLOT) levels.head[level] = next;
   else orders.next[prev] = next;
   if (next === No.SLOT) levels.tail[level] = prev;
   else orders.prev[next] = prev;
-  levels.sideOrders[levels.side[level]]--;
-  if (--levels.count[level] === 0) levels.removeLevel(level);
-  else levels.total[level] -= orders.remaining[order];
+  levels.count[level] = left;
+  levels.total[level] -= orders.remaining[order];
 }
 
 /**
