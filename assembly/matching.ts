@@ -26,7 +26,7 @@ import {
 } from './levels';
 import { bookAsset, bookSide, findBook, findOrCreateBook, setBookLastPrice, sideBook } from './books';
 import { createIndexedOrder, findOrderRecord, foundSlot, reserveIndexEntry } from './order-index';
-import { internTrader, lookupTrader, traderValue, NO_TRADER } from './traders';
+import { findTrader, internTrader, lookupTrader, traderValue, NO_TRADER } from './traders';
 import { nextFill, reserveFills } from './buffers';
 import {
   cancelOrderAt, cancelStopLeg, dropTakenOrders, levelsInUse, linkOrder, removeOrder, removePendingStop, restingOrders,
@@ -424,7 +424,7 @@ export function placeLimit(
   if (book == 0 || nextOrderId > LAST_ORDER_ID) return false;
   const opp = bookSide(book, side ^ 1);
   if (bestKey(opp) >= (side == SIDE_BID ? -price : price)) return false;
-  const traderIndex = lookupTrader(trader);
+  const traderIndex = findTrader(trader);
   if (traderIndex == NO_TRADER) return false;
   const own = bookSide(book, side);
   const level = findLevel(own, price);
