@@ -71,10 +71,15 @@ export function placeLimit(
   beginCall();
   // Straight to the resting path, as the JS core's placeLimit (src/js-core/index.ts) goes: an
   // order that rests whole has not traded, so only the general path looks for triggered stops.
-  if (tif != TIF_GTC || !matching.restWithoutCrossing(OUT, trader, asset, side, price, size, timestamp, stp, clientOrderId)) {
-    matching.placeLimitGeneral(OUT, 0, trader, asset, side, price, size, timestamp, tif, stp, clientOrderId, 0, 0);
-    runTriggers(0, timestamp);
+  if (tif == TIF_GTC && matching.restWithoutCrossing(OUT, trader, asset, side, price, size, timestamp, stp, clientOrderId)) {
+    // Rested whole, so no fills. A tail of its own rather than finishCall's: V8 then no longer
+    // reloads the general path's arguments on the way out (about 2.6 instructions a call).
+    store<f64>(OUT, 0, OUT_FILL_COUNT);
+    store<f64>(OUT, <f64>eventCount, OUT_EVENT_COUNT);
+    return;
   }
+  matching.placeLimitGeneral(OUT, 0, trader, asset, side, price, size, timestamp, tif, stp, clientOrderId, 0, 0);
+  runTriggers(0, timestamp);
   finishCall();
 }
 
