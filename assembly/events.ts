@@ -40,6 +40,11 @@ export function setRecording(on: bool): void {
   recording = on;
 }
 
+/** Whether events are written (a caller that reads fields only for an event can skip the reads). */
+@inline export function eventsRecorded(): bool {
+  return recording;
+}
+
 @inline export function clearEvents(): void {
   eventCount = 0;
 }

@@ -65,16 +65,28 @@ export function init(maxPages: u32, maxOrders: f64, maxLevels: f64, recordEvents
   store<f64>(OUT, <f64>eventCount, OUT_EVENT_COUNT);
 }
 
+/**
+ * finishCall for a fast path that made no fills. A tail of its own rather than one shared with the
+ * general path: V8 then no longer reloads the general path's arguments on the way out (placeLimit
+ * about 2.6 instructions a call, cancel about 2).
+ */
+@inline function finishWithoutFills(): void {
+  store<f64>(OUT, 0, OUT_FILL_COUNT);
+  store<f64>(OUT, <f64>eventCount, OUT_EVENT_COUNT);
+}
+
 export function placeLimit(
   trader: f64, asset: f64, side: u32, price: f64, size: f64, timestamp: f64, tif: u32, stp: u32, clientOrderId: f64,
 ): void {
   beginCall();
   // Straight to the resting path, as the JS core's placeLimit (src/js-core/index.ts) goes: an
   // order that rests whole has not traded, so only the general path looks for triggered stops.
-  if (tif != TIF_GTC || !matching.restWithoutCrossing(OUT, trader, asset, side, price, size, timestamp, stp, clientOrderId)) {
-    matching.placeLimitGeneral(OUT, 0, trader, asset, side, price, size, timestamp, tif, stp, clientOrderId, 0, 0);
-    runTriggers(0, timestamp);
+  if (tif == TIF_GTC && matching.restWithoutCrossing(OUT, trader, asset, side, price, size, timestamp, stp, clientOrderId)) {
+    finishWithoutFills();
+    return;
   }
+  matching.placeLimitGeneral(OUT, 0, trader, asset, side, price, size, timestamp, tif, stp, clientOrderId, 0, 0);
+  runTriggers(0, timestamp);
   finishCall();
 }
 
@@ -113,7 +125,11 @@ export function placeOco(
 export function cancel(trader: f64, asset: f64, orderId: f64): void {
   beginCall();
   // The common case first, as the JS core's cancel goes.
-  if (!matching.cancelResting(OUT, trader, asset, orderId)) matching.cancel(OUT, trader, asset, orderId);
+  if (matching.cancelResting(OUT, trader, asset, orderId)) {
+    finishWithoutFills();
+    return;
+  }
+  matching.cancel(OUT, trader, asset, orderId);
   finishCall();
 }
 

@@ -26,7 +26,7 @@ import {
 } from './levels';
 import { bookAsset, bookSide, findBook, findOrCreateBook, setBookLastPrice, sideBook } from './books';
 import { createIndexedOrder, findOrderRecord, foundSlot, reserveIndexEntry } from './order-index';
-import { internTrader, lookupTrader, traderValue, NO_TRADER } from './traders';
+import { findTrader, internTrader, lookupTrader, traderValue, NO_TRADER } from './traders';
 import { nextFill, reserveFills } from './buffers';
 import {
   cancelOrderAt, cancelStopLeg, dropTakenOrders, levelsInUse, linkOrder, removeOrder, removePendingStop, restingOrders,
@@ -197,14 +197,20 @@ function wouldRest(opp: usize, threshold: f64, size: f64, traderIndex: u32, stp:
  * fill per maker on the side, at most one per lot; under cancel_maker one removal per maker)
  * almost always fits; only when memory cannot hold it does a dry run count the real ones.
  */
-function reserveTaker(opp: usize, threshold: f64, size: f64, traderIndex: u32, stp: u32, moreEvents: u32 = 0): bool {
+@inline function reserveTaker(opp: usize, threshold: f64, size: f64, traderIndex: u32, stp: u32, moreEvents: u32 = 0): bool {
   const fills = fillBound(opp, size);
   // An OCO limit leg that trades or leaves (a maker, or the taker itself) takes its stop leg
   // with it: one more event, at most once a pending pair. Under cancel_maker every maker on the
   // side may leave, each with its stop leg.
   const makers = stp == STP_CANCEL_MAKER ? sideOrders(opp) : fills;
   const events = (stp == STP_CANCEL_MAKER ? makers : fills + 1) + OWN_EVENTS + min<u32>(pendingOcoLegs, makers + 1);
-  if (reserveFills(fills) && reserveEvents(events + moreEvents)) return true;
+  // Inlined up to here (a call cost a crossing order about 25 instructions of frame and spills);
+  // the dry run, for when memory cannot hold the bound, stays a call.
+  return (reserveFills(fills) && reserveEvents(events + moreEvents)) || reserveCounted(opp, threshold, size, traderIndex, stp, moreEvents);
+}
+
+/** reserveTaker when the cheap bound does not fit: room for the fills and events a dry run counts. */
+function reserveCounted(opp: usize, threshold: f64, size: f64, traderIndex: u32, stp: u32, moreEvents: u32): bool {
   dryRun(opp, threshold, size, traderIndex, stp);
   const dryMakers = dryFills + dryRemovals;
   return reserveFills(dryFills) && reserveEvents(dryMakers + OWN_EVENTS + min<u32>(pendingOcoLegs, dryMakers + 1) + moreEvents);
@@ -424,7 +430,7 @@ export function placeLimit(
   if (book == 0 || nextOrderId > LAST_ORDER_ID) return false;
   const opp = bookSide(book, side ^ 1);
   if (bestKey(opp) >= (side == SIDE_BID ? -price : price)) return false;
-  const traderIndex = lookupTrader(trader);
+  const traderIndex = findTrader(trader);
   if (traderIndex == NO_TRADER) return false;
   const own = bookSide(book, side);
   const level = findLevel(own, price);

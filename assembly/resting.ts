@@ -14,7 +14,7 @@ import {
 } from './levels';
 import { findOrderRecord, removeOrderRecord, removeSlot } from './order-index';
 import { traderValue } from './traders';
-import { eventHead, PENDING, writeEvent, writeLevelEvent } from './events';
+import { eventHead, eventsRecorded, PENDING, writeEvent, writeLevelEvent } from './events';
 
 /** Resting orders over all books. */
 export let restingOrders: u32 = 0;
@@ -110,7 +110,9 @@ export function appendRestoredOrder(level: usize, order: usize, levelIsNew: bool
  * that a fill consumed, whose FILL event says it all).
  */
 @inline function unlinkWithEvent(order: usize, reason: u32, asset: f64): void {
-  if (reason == REASON_NONE) {
+  // Without events, the REMOVED event's fields are not read: read before the unlink, they were
+  // kept across its call to removeLevel (spilled and reloaded) only to be dropped.
+  if (reason == REASON_NONE || !eventsRecorded()) {
     unlinkOrder(order);
     return;
   }
