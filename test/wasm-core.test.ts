@@ -578,6 +578,37 @@ describe('wasm core: snapshot', () => {
     expectSameBytes(engine.snapshot(), empty);
   });
 
+  it('restores over a larger book: the order index it sizes in used memory starts empty', async () => {
+    // A restore resets the core's heap and sizes its order index where the last book's records
+    // and index lay; only memory never used is left unzeroed (allocZeroed). Stale entries there
+    // would answer ids of the old book, or hide ids of the new.
+    const source = await wasm();
+    for (let i = 1; i <= 100_000; i++) {
+      source.placeLimit({ trader: i % 7, asset: 1, side: i % 2 === 0 ? 'bid' : 'ask', price: i % 2 === 0 ? 100 - (i % 50) : 200 + (i % 50), size: 1 + (i % 5), timestamp: i });
+    }
+    for (let id = 1; id <= 60_000; id++) source.cancel({ trader: id % 7, asset: 1, orderId: id });
+    const bytes = source.snapshot();
+    const fresh = await wasm();
+    fresh.restore(bytes);
+    const reused = await wasm();
+    for (let i = 1; i <= 150_000; i++) {
+      reused.placeLimit({ trader: i % 7, asset: 2, side: 'bid', price: 1 + (i % 3000), size: 1, timestamp: i });
+    }
+    reused.restore(bytes);
+    expectSameBytes(reused.snapshot(), bytes);
+    expect(reused.stateHash()).toBe(fresh.stateHash());
+    // Ids the old book held and the new one does not, then every id the new one holds.
+    for (let id = 1; id <= 60_000; id += 7) {
+      expect(reused.cancel({ trader: id % 7, asset: 1, orderId: id })).toEqual(fresh.cancel({ trader: id % 7, asset: 1, orderId: id }));
+    }
+    for (let id = 60_001; id <= 100_000; id++) {
+      const request = { trader: id % 7, asset: 1, orderId: id };
+      expect(reused.cancel(request)).toEqual(fresh.cancel(request));
+    }
+    expect(reused.restingOrders).toBe(0);
+    expect(reused.stateHash()).toBe(fresh.stateHash());
+  });
+
   it('reads fills, results and events through fresh views after a restore moved its buffers', async () => {
     // A restore resets the core's heap: its buffers may come back at the same address with
     // another capacity, and memory need not grow.
