@@ -45,7 +45,8 @@ async function leaderRestartedPastRequest(t: TestCluster, nc: NatsConnection, co
   const leader = t.local.supervisor.leaderOf(0) as number;
   const followers = [0, 1, 2].filter((m) => m !== leader);
   for (const member of followers) {
-    while ((await t.local.supervisor.status(0, member)).streamSeq < last) await new Promise((resolve) => setTimeout(resolve, 50));
+    // Its flushes run behind what it applies: killed before the last one lands, it would reopen short of the request.
+    while ((await t.local.supervisor.status(0, member)).flushedStreamSeq < last) await new Promise((resolve) => setTimeout(resolve, 50));
     await t.local.supervisor.kill(0, member);
     await t.local.supervisor.start(0, member);
     const ready = eventsOf(t, 0, member, 'ready').at(-1) as { recovered: { streamSeq: number } };

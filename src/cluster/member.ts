@@ -69,6 +69,8 @@ export interface MemberStatus {
   member: number;
   role: 'leader' | 'follower';
   streamSeq: number;
+  /** Stream sequence its last completed flush covers: a restart from its own state recovers at least this. */
+  flushedStreamSeq: number;
   batchSeq: number;
   epoch: number;
   chainHash: string;
@@ -171,7 +173,7 @@ export class ShardMember {
     const head = this.state.head;
     return {
       shard: this.options.shard, member: this.options.memberId, role: this.leader?.isLeading ? 'leader' : 'follower',
-      streamSeq: head.streamSeq, batchSeq: head.batchSeq, epoch: head.epoch, chainHash: bytesToHex(head.hash),
+      streamSeq: head.streamSeq, flushedStreamSeq: this.state.flushedStreamSeq, batchSeq: head.batchSeq, epoch: head.epoch, chainHash: bytesToHex(head.hash),
       stateHash: this.state.stateHash(), appliedRecords: this.state.appliedRecords, appliedCommands: this.state.appliedCommands,
       skipped: { ...this.state.skipped }, consumerReopens: this.follower.reopens,
       consumerFailures: this.follower.openRetry.failures, consumerPauseMs: this.follower.openRetry.pauseMs,

@@ -65,6 +65,8 @@ export class ShardState {
   private readonly recentHeads = new RecentHeads();
   private flushAgain = false;
   private flushError: LobError | undefined;
+  /** Stream sequence the last completed flush covers: a restart from this member's own state recovers at least this. */
+  private flushedSeq: number;
   /** Stream sequence of the last record judged, applied or skipped. */
   private judged: number;
   /** Set for good when a batch failed unexpectedly (runBatch says why). */
@@ -81,6 +83,7 @@ export class ShardState {
   ) {
     this.headNow = head;
     this.judged = head.streamSeq;
+    this.flushedSeq = head.streamSeq;
     this.requests = new AppliedRequests(head.streamSeq);
   }
 
@@ -268,6 +271,11 @@ export class ShardState {
     await this.machine.close();
   }
 
+  /** Stream sequence the last completed flush covers (the machine's height when it was asked for). */
+  get flushedStreamSeq(): number {
+    return this.flushedSeq;
+  }
+
   /** A failed background flush, if any (the next flush retries it). */
   get lastFlushError(): LobError | undefined {
     return this.flushError;
@@ -280,7 +288,9 @@ export class ShardState {
       return;
     }
     this.flushing = true;
+    const height = this.machine.height;
     this.machine.flush().then(() => {
+      this.flushedSeq = height;
       this.flushError = undefined;
     }, (error: unknown) => {
       this.flushError = error instanceof LobError ? error : new LobError('IO_ERROR', String(error));
