@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 import { describeEachBackend } from './helpers/backends.js';
-import { isRename, isSync, isUnlink, isWrite, traceNode, type Syscall } from './helpers/syscalls.js';
+import { isRename, isSync, isUnlink, isWrite, parseTrace, traceNode, type Syscall } from './helpers/syscalls.js';
 import { tempDbPath } from './fixtures/state-helpers.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/checkpoint-syscalls.mjs', import.meta.url));
@@ -43,6 +43,21 @@ function expectPublished(calls: Syscall[], partial: string, file: string): { ren
 function logWriteHolding(calls: Syscall[], dbPath: string, bytes: Buffer): Syscall | undefined {
   return calls.find((call) => isWrite(call) && path.dirname(call.path) === dbPath && call.path.endsWith('.log') && call.data.includes(bytes));
 }
+
+it('reads strace lines: pids padded or not, a call begun on one line and returned on another, paths and data in hex', () => {
+  const hex = (text: string): string => [...Buffer.from(text, 'latin1')].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join('');
+  const calls = parseTrace([
+    `812   fdatasync(36<${hex('/d/a.partial')}> <unfinished ...>`,
+    `12345 pwrite64(37<${hex('/d/b')}>, "${hex('AB"\n')}", 4, 0) = 4`,
+    `812   <... fdatasync resumed>)         = 0`,
+    `90 rename("${hex('/d/a.partial')}", "${hex('/d/a')}") = 0`,
+  ].join('\n'));
+  expect(calls.map(({ name, path: file, start, end, result }) => [name, file, start, end, result])).toEqual([
+    ['fdatasync', '/d/a.partial', 0, 2, 0], ['pwrite64', '/d/b', 1, 1, 4], ['rename', '/d/a.partial', 3, 3, 0],
+  ]);
+  expect(calls[1].data.toString('latin1')).toBe('AB"\n');
+  expect(calls[2].paths).toEqual(['/d/a.partial', '/d/a']);
+});
 
 describeEachBackend('the order of durable operations', (backend) => {
   // One traced run of the fixture (about a second) serves every test of the backend.

@@ -22,7 +22,7 @@ export interface Syscall {
   end: number;
 }
 
-/** How late each sync returns, in microseconds (44 syncs in a run of the checkpoint fixture: about 0.9 s in all). */
+/** How late each sync starts, in microseconds (44 syncs in a run of the checkpoint fixture: about 0.9 s in all). */
 const SYNC_DELAY = 20_000;
 
 /** Bytes of a write's data kept: enough for a RocksDB write-ahead-log record of a few keys. */
@@ -48,7 +48,8 @@ export function parseTrace(text: string): Syscall[] {
   const calls: Syscall[] = [];
   const unfinished = new Map<string, Syscall>();
   text.split('\n').forEach((line, index) => {
-    const match = /^(\d+) (.*)$/.exec(line);
+    // strace pads the pid to five columns: `123   write(...`.
+    const match = /^(\d+) +(.*)$/.exec(line);
     if (match === null) return;
     const [, pid, rest] = match;
     const resumed = /^<\.\.\. (\w+) resumed>.*= (-?\d+)/.exec(rest);
