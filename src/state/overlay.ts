@@ -5,6 +5,7 @@
 // the lag, and only when someone asks. Postings, which the index writer stores in lists, are read
 // through posting-lists.ts.
 import { newestByKey, type IndexOps, type OverlayEntry } from './index-ops.js';
+import { isIndexRange } from './keys.js';
 import { compareBytes, type KeyRange, type KeyValueStore } from './memory-store.js';
 import type { Postings } from './codecs.js';
 import { postingPrefixOf, readPostings, readTraderPlacings } from './posting-lists.js';
@@ -61,13 +62,9 @@ export class OverlayReader {
 
   async keys(range: KeyRange): Promise<Uint8Array[]> {
     await this.ready;
-    // With nothing queued in the range (always so for the commits' own keys, the event blocks),
-    // the store's keys alone: their values are not read.
-    if (postingPrefixOf(range) === undefined) {
-      const collected: OverlayEntry[] = [];
-      for (const ops of this.pending) ops.collect(range, collected);
-      if (collected.length === 0) return this.base.keys(range);
-    }
+    // Outside the indexes (the event blocks' keys, the commits' own), nothing is ever queued: the
+    // store's keys alone, their values not read. The same test picks the store's database.
+    if (!isIndexRange(range)) return this.base.keys(range);
     return (await this.entries(range)).map(([key]) => key);
   }
 }
