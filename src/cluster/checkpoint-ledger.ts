@@ -5,7 +5,9 @@
 //   0 u8 version (1) | 1 u8 kind (7) | 2 u16 0 | 4 u32 shard | 8 f64 streamSeq | 16 f64 batchSeq
 //   24 f64 epoch | 32 32B chain hash | 64 32B state hash | 96 f64 restingOrders | 104 u32 crc32 of 0..104 | 108..120 0
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { crc32 } from '../state/crc32.js';
+import { syncDirectorySync } from '../state/sync-directory.js';
 import { LobError } from '../errors.js';
 import { bytesToHex, checkHeader, hexToBytes, viewOf } from './wire/bytes.js';
 
@@ -36,6 +38,7 @@ export function appendLedgerEntry(file: string, entry: LedgerEntry): void {
   hexToBytes(entry.stateHash, bytes, 64);
   view.setFloat64(96, entry.restingOrders, true);
   view.setUint32(104, crc32(bytes, 0, 104), true);
+  const created = !existsSync(file);
   const fd = openSync(file, 'a');
   try {
     // A torn last entry (a kill mid-append, a disk that filled up) is dropped by readLedger; left
@@ -49,6 +52,9 @@ export function appendLedgerEntry(file: string, entry: LedgerEntry): void {
   } finally {
     closeSync(fd);
   }
+  // The first entry made the file: until its directory is synced, a machine crash can lose the
+  // name, and the entry with it.
+  if (created) syncDirectorySync(dirname(file));
 }
 
 /** Every whole entry; a torn last entry (a kill mid-append) is dropped, a damaged one is CORRUPTION. */

@@ -19,6 +19,7 @@ import type { CheckpointManifest } from './codecs.js';
 import { CHUNK_BYTES } from './checkpoints.js';
 import type { SnapshotPlace, SnapshotSink, StoredSnapshot } from './checkpoints.js';
 import { checkpointKey, describeKey } from './keys.js';
+import { syncDirectory } from './sync-directory.js';
 
 /** The newest whole snapshot file, found before anything says it is wanted (newestFile). */
 export interface NewestSnapshotFile {
@@ -242,16 +243,6 @@ async function writeAll(file: FileHandle, bytes: Uint8Array, position: number): 
   for (let done = 0; done < bytes.byteLength;) {
     const { bytesWritten } = await file.write(bytes, done, bytes.byteLength - done, position + done);
     done += bytesWritten;
-  }
-}
-
-/** A rename is durable once the directory that holds it is synced. */
-async function syncDirectory(directory: string): Promise<void> {
-  const handle = await fs.promises.open(directory, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 

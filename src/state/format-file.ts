@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { LobError } from '../errors.js';
 import { DATABASE_FORMAT_VERSION, OLDEST_READABLE_FORMAT_VERSION, decodeFormat, encodeFormat } from './codecs.js';
+import { syncDirectorySync } from './sync-directory.js';
 
 export const FORMAT_FILE = 'LOBCORE-FORMAT';
 const PARTIAL_FORMAT_FILE = `${FORMAT_FILE}.partial`;
@@ -62,10 +63,5 @@ export function writeFormatFile(directory: string, version = DATABASE_FORMAT_VER
     fs.closeSync(file);
   }
   fs.renameSync(partial, nodePath.join(directory, FORMAT_FILE));
-  const dir = fs.openSync(directory, 'r');
-  try {
-    fs.fsyncSync(dir);
-  } finally {
-    fs.closeSync(dir);
-  }
+  syncDirectorySync(directory);
 }
