@@ -436,8 +436,6 @@ export function placeLimit(
   const level = findLevel(own, price);
   if (!(openOrders() < maxOrdersU32 && (level != 0 || levelsInUse < maxLevelsU32))) return false;
   if (!(reserveEvents(OWN_EVENTS) && reserveOrder() && reserveIndexEntry() && (level != 0 || reserveLevel(own)))) return false;
-  // The general path reserves room for fills even for an order that cannot take.
-  if (!reserveFills(fillBound(opp, size))) return false;
   const id = nextOrderId;
   nextOrderId = id + 1;
   writeAccepted(asset, id, trader, side, ORDER_TYPE_LIMIT, TIF_GTC, stp, price, size, clientOrderId, 0);
@@ -500,7 +498,10 @@ export function placeLimitGeneral(
       return rejectOrder(at, REASON_CAPACITY, trader, asset, side, ORDER_TYPE_LIMIT, tif, stp, price, size, clientOrderId, 0, givenId);
     }
   }
-  if (mayTake && opp != 0 && !reserveTaker(opp, threshold, size, traderIndex, stp)) {
+  // Room for fills and their events only for an order that crosses: one that does not takes
+  // nothing, and with the resting path, which then reserves none either, is never refused for
+  // want of it (a big order opposite a deep side was: room for a fill per maker it could reach).
+  if (mayTake && opp != 0 && bestKey(opp) >= threshold && !reserveTaker(opp, threshold, size, traderIndex, stp)) {
     noteMemoryRefusal();
     return rejectOrder(at, REASON_CAPACITY, trader, asset, side, ORDER_TYPE_LIMIT, tif, stp, price, size, clientOrderId, 0, givenId);
   }

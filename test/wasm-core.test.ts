@@ -400,6 +400,28 @@ describe('wasm core: capacity', () => {
     }
   });
 
+  it('places an order that does not cross without room for fills: no fill per maker opposite is reserved, nor memory grown for it', async () => {
+    for (const timeInForce of ['GTC', 'IOC'] as const) {
+      const engine = await wasm();
+      // The bid's level and trader first, while no ask is there: its placement needs no fill room.
+      engine.placeLimit({ trader: 1, asset: 0, side: 'bid', price: 10, size: 1, timestamp: 0 });
+      // Per call: a batch's own buffers would leave room in memory.
+      for (let i = 0; i < 50_000; i++) engine.placeLimit({ trader: 2, asset: 0, side: 'ask', price: 100, size: 1, timestamp: 1 });
+      // Room for a fill per ask (65,536 fills of 64 bytes) would have grown the memory.
+      const bytes = engine.memoryBytes();
+      const result = engine.placeLimit({ trader: 1, asset: 0, side: 'bid', price: 10, size: 1_000_000, timestamp: 2, timeInForce });
+      expect(result).toMatchObject(timeInForce === 'GTC'
+        ? { status: 'resting', filled: 0, remaining: 1_000_000, fills: [] }
+        : { status: 'cancelled', filled: 0, remaining: 0, fills: [] });
+      expect(engine.memoryBytes()).toBe(bytes);
+      expect(engine.memoryRefusals).toBe(0);
+      // One that crosses takes every ask, with a fill for each.
+      const crossing = engine.placeLimit({ trader: 3, asset: 0, side: 'bid', price: 100, size: 1_000_000, timestamp: 3, timeInForce });
+      expect(crossing).toMatchObject({ filled: 50_000 });
+      expect(crossing.fills).toHaveLength(50_000);
+    }
+  });
+
   it('ends a triggered stop that memory cannot enter with an event, and a cascade it cannot report with the stops pending', async () => {
     for (const takers of [1, 3, 5]) {
       const engine = await wasm({ maxMemoryBytes: 524288 });
