@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { CommandBatch } from '../src/batch.js';
 import type { Commit } from '../src/state/commit-builder.js';
 import { IndexOps } from '../src/state/index-ops.js';
-import { OpenOrders, UNKNOWN_SEQ, UNPAIRED } from '../src/state/open-orders.js';
+import { DEFERRED_OPENINGS, OpenOrders, PAIRED, PAIRING_UNKNOWN, UNKNOWN_SEQ, UNPAIRED } from '../src/state/open-orders.js';
+import { Prng } from '../src/prng.js';
 import { CoreStateMachine } from '../src/state/state-machine.js';
 import { describeEachBackend } from './helpers/backends.js';
 import { pagedOrders } from './helpers/answers.js';
@@ -106,6 +107,10 @@ describe('the open-order set', () => {
     open.build(0);
     open.committed(commitOf(1, (ops) => {
       for (let id = 1; id <= 5_000; id++) ops.opened(id, id % 3, id, UNPAIRED);
+    }));
+    // Read, so that the openings are in slots: the closings below free them.
+    expect(open.size).toBe(5_000);
+    open.committed(commitOf(1, (ops) => {
       for (let id = 1; id <= 5_000; id += 2) ops.closed(id, id % 3);
       for (let id = 5_001; id <= 6_000; id++) ops.opened(id, 7, id, UNPAIRED);
     }));
@@ -120,6 +125,123 @@ describe('the open-order set', () => {
     expect(open.size).toBe(3_500);
     expect(idsOf(open, 7)).toEqual(Array.from({ length: 1_000 }, (_, i) => 5_001 + i));
     expect(idsOf(open, 0)).toEqual(Array.from({ length: 5_000 / 3 | 0 }, (_, i) => 3 * (i + 1)).filter((id) => id % 2 === 0));
+    expect(open.slotsUsed).toBe(5_000);
+  });
+
+  it('takes no slot for an order opened and closed between two reads', () => {
+    const open = new OpenOrders({ forEachOpen: (visit) => visit(1, 1, false, false), listOpenings: () => undefined }, 0);
+    open.build(0);
+    // Each order rests through the next commit and closes in the one after: never in a commit with both.
+    for (let c = 0; c < 100; c++) {
+      open.committed(commitOf(c + 1, (ops) => {
+        for (let i = 0; i < 50; i++) ops.opened(10 + c * 50 + i, 2 + i, c + 1, UNPAIRED);
+        if (c >= 2) for (let i = 0; i < 50; i++) ops.closed(10 + (c - 2) * 50 + i, 2 + i);
+      }));
+    }
+    expect(open.slotsUsed).toBe(1);
+    // What is still open is there to read all the same.
+    expect(open.size).toBe(101);
+    expect(idsOf(open, 2)).toEqual([10 + 98 * 50, 10 + 99 * 50]);
+    expect(Array.from(open.ofTrader(2).seqs)).toEqual([99, 100]);
+    expect(open.slotsUsed).toBe(101);
+  });
+
+  it('keeps an order opened and closed more times between two reads than openings are held back', () => {
+    const open = new OpenOrders({ forEachOpen: () => undefined, listOpenings: () => undefined }, 0);
+    open.build(0);
+    open.committed(commitOf(1, (ops) => {
+      ops.opened(100, 1, 1, UNPAIRED);
+      for (let i = 0; i < DEFERRED_OPENINGS; i++) {
+        ops.closed(100, 1);
+        ops.opened(100, 1, 2 + i, UNPAIRED);
+      }
+      ops.opened(101, 2, 3, UNPAIRED);
+    }));
+    expect(idsOf(open, 1)).toEqual([100]);
+    expect(Array.from(open.ofTrader(1).seqs)).toEqual([1 + DEFERRED_OPENINGS]);
+    expect(idsOf(open, 2)).toEqual([101]);
+  });
+
+  it('answers as listing each change at once would, whatever the reads, spans and reopenings', () => {
+    // A model: every open order's trader, placing sequence and pairing, by id.
+    const prng = new Prng(64);
+    const model = new Map<number, [number, number, number]>();
+    const open = new OpenOrders({
+      forEachOpen(visit) {
+        for (const id of [5, 9, 12]) visit(id, id % 4, false, false);
+      },
+      listOpenings: () => undefined,
+    }, 0);
+    open.build(0);
+    for (const id of [5, 9, 12]) model.set(id, [id % 4, UNKNOWN_SEQ, PAIRING_UNKNOWN]);
+    let nextId = 20;
+    const everOpened: number[] = [5, 9, 12];
+    // The open ids, for a closing to pick from.
+    const openIds: number[] = [5, 9, 12];
+    const closeAt = (i: number): number => {
+      const id = openIds[i];
+      openIds[i] = openIds[openIds.length - 1];
+      openIds.pop();
+      model.delete(id);
+      return id;
+    };
+    const check = (when: string): void => {
+      expect(open.size, when).toBe(model.size);
+      for (let trader = 0; trader < 4; trader++) {
+        const mine = [...model].filter(([, [t]]) => t === trader).sort(([a], [b]) => a - b);
+        const got = open.ofTrader(trader);
+        expect(Array.from(got.ids), `${when}, trader ${trader}`).toEqual(mine.map(([id]) => id));
+        expect(Array.from(got.seqs), `${when}, trader ${trader}`).toEqual(mine.map(([, [, seq]]) => seq));
+        for (const [id, [, seq, pairing]] of mine) expect(open.placing(id, trader, seq), when).toBe(pairing);
+      }
+    };
+    for (let c = 1; c <= 400; c++) {
+      open.committed(commitOf(c, (ops) => {
+        const changes = prng.between(0, 400);
+        for (let i = 0; i < changes; i++) {
+          const roll = prng.below(100);
+          const trader = prng.below(4);
+          if (roll < 45) {
+            // A new order, now and then far past the last (past the span held back).
+            nextId += roll < 2 ? DEFERRED_OPENINGS + prng.below(1000) : 1 + prng.below(3);
+            ops.opened(nextId, trader, c, roll % 2 === 0 ? PAIRED : UNPAIRED);
+            model.set(nextId, [trader, c, roll % 2 === 0 ? PAIRED : UNPAIRED]);
+            everOpened.push(nextId);
+            openIds.push(nextId);
+          } else if (roll < 85 && openIds.length > 0) {
+            const i = prng.below(openIds.length);
+            ops.closed(openIds[i], model.get(openIds[i])![0]);
+            closeAt(i);
+          } else if (roll < 92) {
+            // Opened again: open already (a stop that triggers and rests), or closed and listed anew.
+            const id = everOpened[prng.below(everOpened.length)];
+            const already = model.get(id);
+            ops.opened(id, already?.[0] ?? trader, c, UNPAIRED);
+            if (already === undefined) {
+              model.set(id, [trader, c, UNPAIRED]);
+              openIds.push(id);
+            }
+          } else {
+            ops.closed(nextId + 1 + prng.below(5), trader); // never opened
+          }
+        }
+        // Once, more openings than are ever held back, unread: the span fills.
+        if (c === 200) {
+          for (let i = 0; i < DEFERRED_OPENINGS + 5_000; i++) {
+            ops.opened(++nextId, i % 4, c, UNPAIRED);
+            model.set(nextId, [i % 4, c, UNPAIRED]);
+            openIds.push(nextId);
+          }
+        }
+        while (c === 201 && openIds.length > 1_000) {
+          const last = openIds.length - 1;
+          ops.closed(openIds[last], model.get(openIds[last])![0]);
+          closeAt(last);
+        }
+      }));
+      if (prng.below(10) === 0 && c !== 200) check(`after commit ${c}`);
+    }
+    check('at the end');
   });
 });
 
