@@ -62,4 +62,48 @@ describe('JS order index', () => {
     // 640 live ids: the table grew to 2048 slots and no further.
     expect(index.bytes()).toBe(2048 * 12);
   });
+
+  it('keeps the next table it took through a clear, and grows into it exactly', () => {
+    // 2048 buckets: the next table is taken past 768 ids (prepareAt), the growth is at 1024.
+    const index = new OrderIndex(1024);
+    for (let id = 1; id <= 900; id++) index.add(id, id);
+    expect(index.nextTablesTaken).toBe(1);
+    // As a restore does: emptied, then refilled past prepareAt, several times.
+    for (let round = 0; round < 3; round++) {
+      index.clear();
+      expect(index.size).toBe(0);
+      for (let id = 1; id <= 900; id++) expect(index.get(id)).toBe(No.SLOT);
+      for (let id = 1; id <= 900; id++) index.add(id * 3 + round, id);
+    }
+    expect(index.nextTablesTaken).toBe(1);
+    // On past the growth into the kept table, with deletes: every lookup exact.
+    const model = new Map<number, number>();
+    for (let id = 1; id <= 900; id++) model.set(id * 3 + 2, id);
+    for (let id = 10_000; id < 12_500; id++) {
+      index.add(id, id & 0xfff);
+      model.set(id, id & 0xfff);
+      if (id % 3 === 0 && id - 1500 >= 10_000) {
+        index.delete(id - 1500);
+        model.delete(id - 1500);
+      }
+    }
+    expect(index.size).toBe(model.size);
+    for (const [id, slot] of model) expect(index.get(id)).toBe(slot);
+    expect(index.get(1)).toBe(No.SLOT);
+    expect(index.nextTablesTaken).toBe(2);
+  });
+
+  it('clears in the middle of a migration and fills again exactly', () => {
+    const index = new OrderIndex(1024);
+    // Just past the growth at 1024: the old table is still being emptied.
+    for (let id = 1; id <= 1030; id++) index.add(id, id);
+    index.clear();
+    const model = new Map<number, number>();
+    for (let id = 5000; id < 9000; id++) {
+      index.add(id, id & 0xfff);
+      model.set(id, id & 0xfff);
+    }
+    for (const [id, slot] of model) expect(index.get(id)).toBe(slot);
+    for (let id = 1; id <= 1030; id++) expect(index.get(id)).toBe(No.SLOT);
+  });
 });

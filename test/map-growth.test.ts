@@ -231,4 +231,23 @@ describe('level map growth by migration', () => {
     const end = wasm.snapshot();
     for (const core of cores) expectSameBytes(core.snapshot(), end);
   }, 60_000);
+
+  it('keeps the JS level map\'s next table through a restore into the same core, and grows into it exactly', () => {
+    const js = new JsCore();
+    const levels = (): Levels => (js as unknown as { state: { levels: Levels } }).state.levels;
+    // 15,000 prices: past 14,336 levels, where a map of 2^16 slots takes its next table.
+    for (let price = 1; price <= 15_000; price++) js.placeLimit(1, ASSET, BID, price, 1, price, 0, 0, 0);
+    expect(levels().nextMapsTaken).toBe(1);
+    const snapshot = js.snapshot();
+    // A restore that fits empties the core's arrays and refills them past that point again.
+    for (let round = 0; round < 3; round++) js.restore(snapshot);
+    expect(levels().nextMapsTaken).toBe(1);
+    expectSameBytes(js.snapshot(), snapshot, 'snapshot after the restores');
+    // On past the doubling (16,384 levels) into the kept table: every price still found.
+    for (let price = 15_001; price <= 20_000; price++) js.placeLimit(1, ASSET, BID, price, 1, price, 0, 0, 0);
+    for (let price = 1; price <= 20_000; price++) expect(jsMapFinds(js, BID, price)).toBe(true);
+    expect(jsMapFinds(js, BID, 20_001)).toBe(false);
+    expect((levels() as unknown as JsLevelMap).slots.length).toBe(2 ** 17);
+    expect(levels().nextMapsTaken).toBe(1);
+  });
 });

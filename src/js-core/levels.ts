@@ -83,6 +83,8 @@ export class Levels {
   // The table being readied for the next doubling (null when none), and its slots readied so far.
   private nextSlots: Int32Array | null = null;
   private nextSlotsReadied = 0;
+  /** Next tables taken since the levels were made (the tests read it: a restore keeps the one taken, see clear). */
+  nextMapsTaken = 0;
 
   constructor(initialCapacity = 256, ladderNodes?: number) {
     const capacity = Math.max(16, initialCapacity);
@@ -109,9 +111,11 @@ export class Levels {
     this.sides = 0;
     this.slots.fill(0);
     this.oldSlots = null;
-    this.nextSlots = null;
-    this.levelMapGrowing = false;
-    this.checkAt = this.readyAt();
+    // A next table already taken stays, with the part of it readied, as the id index's does
+    // (order-index.ts, clear): only the readying writes it, so it is still empty, and a restore
+    // that refills past readyAt would otherwise take and fault in a fresh one every time.
+    this.levelMapGrowing = this.nextSlots !== null;
+    this.checkAt = this.nextSlots !== null ? this.growAt() : this.readyAt();
     this.ladders.clear();
     return this;
   }
@@ -269,6 +273,7 @@ export class Levels {
     if (this.nextSlots === null) {
       this.nextSlots = new Int32Array(this.slots.length * 2);
       this.nextSlotsReadied = 0;
+      this.nextMapsTaken++;
       this.levelMapGrowing = true;
     }
     this.checkAt = growAt;
