@@ -16,7 +16,7 @@
 // A fill's timestamp is its command's timestamp.
 import { LobError, invalidArgument } from './errors.js';
 import { Head as H, Op as O, Slot as S, Slots } from './js-core/codes.js';
-import { smallInteger } from './js-core/small-integer.js';
+import { Smi, smallInteger } from './js-core/small-integer.js';
 import { EventList, outOfRange } from './events.js';
 import { ORDER_STATUS, REJECT_REASONS, SIDES, STP_MODES, StatusCode, TIME_IN_FORCE } from './codes.js';
 import {
@@ -831,8 +831,6 @@ export function ocoStopStatus(limitStatus: number, limitFilled: number): OrderSt
   return limitStatus === StatusCode.RESTING && limitFilled === 0 ? 'pending' : 'cancelled';
 }
 
-/** The largest integer every V8 build holds as a small integer (src/js-core/small-integer.ts). */
-const enum Small { MAX = 0x3fffffff }
 /** SIDES as a module constant, which a fill's decoding reads without the import's cell and hole check. */
 const SIDE_NAMES = SIDES;
 
@@ -857,8 +855,8 @@ export function decodeFill(fills: Float64Array, j: number, timestamp: number): F
   // Slot 0 is an integer below 2^53; ToInt32 keeps its parity, so & 1 is exact and cheaper than %.
   const takerSide = SIDE_NAMES[fills[o] & 1];
   // Every value of a fill is a non-negative integer.
-  if (asset <= Small.MAX && makerOrderId <= Small.MAX && takerOrderId <= Small.MAX && makerTrader <= Small.MAX && takerTrader <= Small.MAX &&
-      price <= Small.MAX && size <= Small.MAX) {
+  if (asset <= Smi.MAX && makerOrderId <= Smi.MAX && takerOrderId <= Smi.MAX && makerTrader <= Smi.MAX && takerTrader <= Smi.MAX &&
+      price <= Smi.MAX && size <= Smi.MAX) {
     return {
       asset: asset | 0, makerOrderId: makerOrderId | 0, takerOrderId: takerOrderId | 0, makerTrader: makerTrader | 0,
       takerTrader: takerTrader | 0, takerSide, price: price | 0, size: size | 0, timestamp,

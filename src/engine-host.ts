@@ -10,7 +10,7 @@ import {
 import type { MatchingCore } from './core.js';
 import type { Engine, SnapshotRestore } from './engine.js';
 import { LobError, describeValue } from './errors.js';
-import { smallInteger } from './js-core/small-integer.js';
+import { Smi, smallInteger } from './js-core/small-integer.js';
 import { EventList } from './events.js';
 // The record's slots, head bits and status codes as const enums (the mirrors test/codes.test.ts
 // checks), so that the per-call path reads literals: operations.ts's Slot and codes.ts's
@@ -45,8 +45,6 @@ const REQUEST = checkedRecord;
 const BID = 0;
 const ASK = 1;
 
-/** The largest integer every V8 build holds as a small integer (src/js-core/small-integer.ts). */
-const enum Small { MAX = 0x3fffffff }
 
 /**
  * What the per-call results read, as module constants: an import is read through its module cell
@@ -380,7 +378,7 @@ export class MatchingEngine implements Engine {
     // The core's counts are non-negative integers: one test for the three, then `| 0` on each, as
     // decodeFill does, where smallInteger on each was some 19 instructions (a range test, the
     // truncation and TurboFan's re-check of it; bench/README.md, stop 63).
-    const result: OrderResult = orderId <= Small.MAX && filled <= Small.MAX && remaining <= Small.MAX
+    const result: OrderResult = orderId <= Smi.MAX && filled <= Smi.MAX && remaining <= Smi.MAX
       ? { orderId: orderId | 0, status, filled: filled | 0, remaining: remaining | 0, fills }
       : { orderId: small(orderId), status, filled: small(filled), remaining: small(remaining), fills };
     const reason = REASON_NAMES[head >> 4];
@@ -395,7 +393,7 @@ export class MatchingEngine implements Engine {
     const head = out[Out.HEAD];
     if ((head & 15) === StatusCode.OK) {
       const remaining = out[Out.REMAINING];
-      return { ok: true, remaining: remaining <= Small.MAX ? remaining | 0 : small(remaining) };
+      return { ok: true, remaining: remaining <= Smi.MAX ? remaining | 0 : small(remaining) };
     }
     return { ok: false, reason: REASON_NAMES[head >> 4] };
   }

@@ -8,8 +8,8 @@
 // float64 slots and go into object fields, or into the functions the per-call path shares, pass
 // through here first, so they look the same as a caller's would.
 
-// Below 2^30 every V8 build (with or without pointer compression) holds an integer as a Smi.
-const enum Smi { BOUND = 1 << 30 }
+/** Every V8 build (with or without pointer compression) holds an integer in (-BOUND, BOUND) as a Smi. */
+export const enum Smi { MAX = 0x3fffffff, BOUND = MAX + 1 }
 
 /** The same number; a whole one below 2^30 as a small integer. */
 export function smallInteger(value: number): number {
