@@ -182,6 +182,23 @@ describe('the open-order set', () => {
     expect(open.slotsUsed).toBe(3);
   });
 
+  it('answers no read once a commit put off failed to apply', () => {
+    const open = new OpenOrders({ forEachOpen: (visit) => visit(50, 1, false, false), listOpenings: () => undefined }, 0);
+    open.build(0);
+    const patched = open as unknown as { apply: (ops: IndexOps) => void };
+    const apply = patched.apply.bind(open);
+    patched.apply = () => {
+      patched.apply = apply;
+      throw new Error('set bug');
+    };
+    open.committed(commitOf(1, (ops) => ops.closed(50, 1)));
+    open.committed(commitOf(2, (ops) => ops.opened(40, 1, 2, UNPAIRED)));
+    expect(() => open.size).toThrowError('set bug');
+    // Short of that commit for good: no later read answers, nor does the next write's hook.
+    expect(() => idsOf(open, 1)).toThrowError('set bug');
+    expect(() => open.writePosted()).toThrowError('set bug');
+  });
+
   it('answers as listing each change at once would, whatever the reads, spans and reopenings', () => {
     // A model: every open order's trader, placing sequence and pairing, by id.
     const prng = new Prng(64);

@@ -124,6 +124,8 @@ export class OpenOrders implements CommitFollower {
    */
   private readonly unapplied: IndexOps[] = [];
   private appliedUpTo = 0;
+  /** What a put-off commit threw when applied (null: none did). */
+  private applyFailure: unknown = null;
   /** A query asked for the set while commands were not durable: built at the next cut. */
   private buildAtCut = false;
   /** Why the last build at a cut failed, for the query that asked (a cut must not fail). */
@@ -216,14 +218,23 @@ export class OpenOrders implements CommitFollower {
     this.applyPutOff();
   }
 
-  /** The commits put off by committed(), applied in order. */
+  /**
+   * The commits put off by committed(), applied in order. A commit that fails to apply (a bug) has
+   * left the set short of it for good: from then on every read and every later call throws the
+   * same, and the committer, hearing it from writePosted(), writes nothing more.
+   */
   private applyPutOff(): void {
+    if (this.applyFailure !== null) throw this.applyFailure;
     const commits = this.unapplied;
-    while (this.appliedUpTo < commits.length) {
-      // Taken before it is applied: one that throws (a bug) is not applied twice.
-      const ops = commits[this.appliedUpTo++];
-      this.apply(ops);
-      ops.releaseOpenChanges();
+    try {
+      while (this.appliedUpTo < commits.length) {
+        const ops = commits[this.appliedUpTo++];
+        this.apply(ops);
+        ops.releaseOpenChanges();
+      }
+    } catch (error) {
+      this.applyFailure = error;
+      throw error;
     }
     commits.length = 0;
     this.appliedUpTo = 0;
