@@ -162,6 +162,43 @@ describe('the open-order set', () => {
     expect(idsOf(open, 2)).toEqual([101]);
   });
 
+  it('puts a durable commit off until the next write is posted, or a read', () => {
+    const open = new OpenOrders({ forEachOpen: (visit) => visit(50, 1, false, false), listOpenings: () => undefined }, 0);
+    open.build(0);
+    // Orders older than the newest held take a slot when applied (none is held back).
+    open.committed(commitOf(1, (ops) => ops.opened(40, 1, 1, UNPAIRED)));
+    expect(open.slotsUsed).toBe(1);
+    open.writePosted();
+    expect(open.slotsUsed).toBe(2);
+    open.committed(commitOf(2, (ops) => {
+      ops.opened(41, 2, 2, UNPAIRED);
+      ops.closed(40, 1);
+    }));
+    open.committed(commitOf(3, (ops) => ops.opened(42, 2, 3, UNPAIRED)));
+    expect(open.slotsUsed).toBe(2);
+    // A read applies both first, in order.
+    expect(idsOf(open, 1)).toEqual([50]);
+    expect(idsOf(open, 2)).toEqual([41, 42]);
+    expect(open.slotsUsed).toBe(3);
+  });
+
+  it('answers no read once a commit put off failed to apply', () => {
+    const open = new OpenOrders({ forEachOpen: (visit) => visit(50, 1, false, false), listOpenings: () => undefined }, 0);
+    open.build(0);
+    const patched = open as unknown as { apply: (ops: IndexOps) => void };
+    const apply = patched.apply.bind(open);
+    patched.apply = () => {
+      patched.apply = apply;
+      throw new Error('set bug');
+    };
+    open.committed(commitOf(1, (ops) => ops.closed(50, 1)));
+    open.committed(commitOf(2, (ops) => ops.opened(40, 1, 2, UNPAIRED)));
+    expect(() => open.size).toThrowError('set bug');
+    // Short of that commit for good: no later read answers, nor does the next write's hook.
+    expect(() => idsOf(open, 1)).toThrowError('set bug');
+    expect(() => open.writePosted()).toThrowError('set bug');
+  });
+
   it('answers as listing each change at once would, whatever the reads, spans and reopenings', () => {
     // A model: every open order's trader, placing sequence and pairing, by id.
     const prng = new Prng(64);
@@ -293,6 +330,37 @@ describeEachBackend('open orders of a state machine', (backend) => {
     for (let block = 13; block <= 15; block++) flow.runBlock(reopened);
     await expectBook(reopened, 'reopened, three blocks on');
     await reopened.close();
+  });
+
+  it('apply a durable commit while the next write is in flight, not before its flush resolves', async () => {
+    const path = tempDbPath('open-orders-posted');
+    const sm = await CoreStateMachine.open({ backend, path });
+    try {
+      sm.placeLimitOrder({ trader: 1, asset: 0, side: 'bid', price: 100, size: 1, timestamp: 1 });
+      sm.placeLimitOrder({ trader: 2, asset: 0, side: 'bid', price: 99, size: 1, timestamp: 2 });
+      expect((await sm.getTraderOrders(2, { status: 'open' })).map((o) => o.orderId)).toEqual([2]);
+      // Counts the commits whose changes the set has applied.
+      const open = (sm as unknown as { p: { openOrders: { apply: (ops: IndexOps) => void } } }).p.openOrders;
+      const apply = open.apply.bind(open);
+      let applied = 0;
+      open.apply = (ops) => {
+        applied++;
+        apply(ops);
+      };
+      sm.cancelOrder({ trader: 1, asset: 0, orderId: 1 });
+      await sm.flush();
+      expect(applied).toBe(0);
+      sm.placeLimitOrder({ trader: 1, asset: 0, side: 'bid', price: 98, size: 1, timestamp: 3 });
+      const next = sm.flush();
+      // Posted: the commit before it is applied while the disk works.
+      expect(applied).toBe(1);
+      await next;
+      expect((await sm.getTraderOrders(1, { status: 'open' })).map((o) => o.orderId)).toEqual([3]);
+      expect(applied).toBe(2);
+      expect((await sm.getTraderOrders(2, { status: 'open' })).map((o) => o.orderId)).toEqual([2]);
+    } finally {
+      await sm.close();
+    }
   });
 
   it('list no order that closed while the page was read: each record is read after the set, and must still be open', async () => {

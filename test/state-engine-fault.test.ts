@@ -126,6 +126,44 @@ describeEachBackend('state machine after a follower of the commits fails', (back
   });
 });
 
+describeEachBackend('state machine after a follower fails on work it put off', (backend) => {
+  it('answers the write in flight, refuses from then on, and reopens with every commit', async () => {
+    const path = tempDbPath('follower-posted');
+    const sm = await CoreStateMachine.open({ backend, path });
+    const reference = await CoreStateMachine.open({ backend });
+    try {
+      for (const target of [sm, reference]) target.placeLimitOrder(bid(100, 1));
+      expect(await sm.getTraderOrders(1, { status: 'open' })).toHaveLength(1);
+      // The open-order set applies a commit once the next write is posted: a bug there shows then.
+      const open = (sm as unknown as { p: { openOrders: { writePosted: () => void } } }).p.openOrders;
+      for (const target of [sm, reference]) target.placeLimitOrder(bid(99, 2));
+      await sm.flush();
+      open.writePosted = () => {
+        throw new Error('set bug');
+      };
+      for (const target of [sm, reference]) target.placeLimitOrder(ask(99, 3));
+      // The write was posted before the set failed: it lands, and its flush is durable.
+      await sm.flush();
+      const failed = { code: 'ENGINE_FAILED', message: expect.stringMatching(/^following the commits before sequence 3 in OpenOrders failed \(set bug\)/) };
+      await expect(sm.flush()).rejects.toMatchObject(failed);
+      await expect(sm.getTraderOrders(1, { status: 'open' })).rejects.toMatchObject(failed);
+      expect(() => sm.placeLimitOrder(bid(98, 4))).toThrowError(expect.objectContaining(failed));
+      await sm.close();
+
+      const reopened = await CoreStateMachine.open({ backend, path });
+      try {
+        expect(reopened.stateHash()).toBe(reference.stateHash());
+        expect(await reopened.getTraderOrders(1, { status: 'open' })).toEqual(await reference.getTraderOrders(1, { status: 'open' }));
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      await sm.close();
+      await reference.close();
+    }
+  });
+});
+
 describeEachBackend('state machine after a commit could not be cut', (backend) => {
   it('fails for good, keeps what was durable, and reopens without the commands it could not cut', async () => {
     const path = tempDbPath('cut');

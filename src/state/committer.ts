@@ -38,6 +38,12 @@ export interface FlushReport {
 /** Told about each commit once it is durable, in order; and once, if the committer fails for good. */
 export interface CommitFollower {
   committed(commit: Commit): void;
+  /**
+   * A write has just been posted: work put off from committed() can be done now, overlapping the
+   * disk rather than delaying the flush that waits for it. A follower that puts work off must do it
+   * before it is read too. Throwing here is throwing in committed(): the committer fails for good.
+   */
+  writePosted?(): void;
   /** Nothing more will be committed, for `failure`: what waits on the next commit should stop waiting. */
   failed?(failure: LobError): void;
 }
@@ -196,6 +202,15 @@ export class Committer {
       this.inFlight = false;
       if (this.waiting.length > 0) this.writeNext();
     });
+    for (const follower of this.followers) {
+      try {
+        follower.writePosted?.();
+      } catch (error) {
+        // The write in flight still lands and answers its flushes (it is durable); nothing after it is written.
+        this.failForGood(failedForGood(`following the commits before sequence ${commits[0].firstSeq} in ${follower.constructor.name}`, error));
+        return;
+      }
+    }
   }
 }
 
