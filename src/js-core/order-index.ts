@@ -44,17 +44,10 @@ const enum Table {
   BUCKET_BYTES = 12,
   /**
    * A growth spans the inserts from one growth point to the next: the old table is emptied in
-   * the first GROWTH_SHARE-th of them (as the WASM core's).
+   * the first GROWTH_SHARE-th of them, and the next table's pages are written in the last (as the
+   * WASM core's).
    */
   GROWTH_SHARE = 4,
-  /**
-   * The next table's pages are written over the last READY_SHARE-th of the way to the growth: the
-   * last half, where the WASM core's last quarter put 384 bytes of fresh pages on
-   * each add, the slowest run of batches while a book grew once V8's collections were out of it
-   * (1.6-2 ms a batch of 1,000 against a median of 0.6: this VM charges 20-67 us a page touched
-   * first). The WASM core holds its tables to a memory target this would break; the JS core has none.
-   */
-  READY_SHARE = 2,
 }
 
 export class OrderIndex {
@@ -274,11 +267,11 @@ export class OrderIndex {
     ids[hole] = Table.EMPTY;
   }
 
-  /** The growth points from the size now: growAt at half full, prepareAt the last READY_SHARE-th of the way there. */
+  /** The growth points from the size now: growAt at half full, prepareAt the last GROWTH_SHARE-th of the way there. */
   private planGrowth(): void {
     this.growAt = this.ids.length / 2;
     const span = Math.max(this.growAt - this.size, 0);
-    this.prepareAt = this.growAt - Math.floor(span / Table.READY_SHARE);
+    this.prepareAt = this.growAt - Math.floor(span / Table.GROWTH_SHARE);
     this.checkAt = this.prepareAt;
   }
 
