@@ -4,15 +4,14 @@
 
 /**
  * Arrays from this size on are made over a SharedArrayBuffer. V8 counts an ArrayBuffer's bytes
- * as external memory and a SharedArrayBuffer's not (the WASM core's shared memory is not counted
- * either): every 64 MB that counted memory grows by since the last full collection, the
- * allocation that crosses the mark starts incremental marking, whose four concurrent marking
- * threads took the CPU of the command that set it off on this 2-vCPU machine (and its scavenges
- * and mark-compact followed in the commands after), the JS core's slowest batches while a book
- * grows (bench/README.md, "The JS core's growth pauses under 10x (stop 65)"). Same elements kind,
- * same hidden class: the matching loop's loads are the same code on either. The price: V8 does not
- * hurry to collect such arrays once dropped, so a grown pool's old arrays are given back at the
- * next full collection the JS heap sets off, not sooner.
+ * as external memory and a SharedArrayBuffer's not (nor the WASM core's shared memory): each
+ * 64 MB that counted memory grew by since the last full collection, the allocation crossing the
+ * mark started incremental marking, with scavenges and a mark-compact that freed the arrays a
+ * growth dropped in the commands after, 4-9 ms on this 2-vCPU VM: the JS core's slowest batches
+ * while a book grew (bench/README.md, "The JS core's growth pauses under 10x (stop 65)"). Same
+ * elements kind, same hidden class: the matching loop runs the same code on either. The price:
+ * V8 does not hurry to collect a dropped one, so a grown pool's old arrays are given back at the
+ * next full collection the JS heap sets off, and their pages are not reused before.
  */
 const SHARED_FROM_BYTES = 1 << 20;
 
