@@ -14,7 +14,7 @@
 // runs an insert after it (the WASM file says why, and what a lookup does meanwhile).
 import { No, SideCode } from './codes.js';
 import { Ladders } from './ladder.js';
-import { growInt32, Successors } from './typed-arrays.js';
+import { growInt32, int32Array, Successors } from './typed-arrays.js';
 
 
 const INITIAL_SIDES = 32;
@@ -271,7 +271,7 @@ export class Levels {
       return;
     }
     if (this.nextSlots === null) {
-      this.nextSlots = new Int32Array(this.slots.length * 2);
+      this.nextSlots = int32Array(this.slots.length * 2);
       this.nextSlotsReadied = 0;
       this.nextMapsTaken++;
       this.levelMapGrowing = true;
@@ -285,7 +285,7 @@ export class Levels {
     while (this.oldSlots !== null) this.migrateLevels(this.oldSlots);
     const old = this.slots;
     const oldBits = this.slotBits;
-    this.slots = this.nextSlots ?? new Int32Array(old.length * 2);
+    this.slots = this.nextSlots ?? int32Array(old.length * 2);
     this.nextSlots = null;
     this.slotBits++;
     this.missSide = -1;

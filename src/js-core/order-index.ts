@@ -34,6 +34,7 @@
 
 import { No } from './codes.js';
 import type { Orders } from './orders.js';
+import { float64Array, int32Array, touchPages } from './typed-arrays.js';
 
 const enum Table {
   EMPTY = 0, // no order id is 0
@@ -300,7 +301,7 @@ export class OrderIndex {
     // The ids' array is taken when the zeroing reaches it (zeroBytes): both at once, 48 MB at a
     // million orders, set off the collector inside one command, as V8 does for a large jump in the
     // ArrayBuffer bytes it counts as external memory (bench/README.md, stop 62).
-    this.nextSlots = new Int32Array(buckets);
+    this.nextSlots = int32Array(buckets);
     this.nextIds = new Float64Array(0);
     this.nextTablesTaken++;
     this.bytesZeroed = 0;
@@ -317,18 +318,20 @@ export class OrderIndex {
   }
 
   /**
-   * Writes the next table's next `bytes`, its slots' array and then its ids' (taken there), from
-   * bytesZeroed on, so that their pages are touched.
+   * Readies the next table's next `bytes`, its slots' array and then its ids' (taken there), from
+   * bytesZeroed on, so that their pages are touched. Fresh arrays are all zero (Table.EMPTY) and
+   * nothing else writes them before the growth, so a write a page is all the zeroing they need,
+   * where the WASM core's table reuses memory and writes every byte.
    */
   private zeroBytes(bytes: number): void {
     const slots = this.nextSlots;
     const slotBytes = slots.byteLength;
     const from = this.bytesZeroed;
     const to = Math.min(from + bytes, slots.length * Table.BUCKET_BYTES);
-    if (from < slotBytes) slots.fill(0, Math.floor(from / 4), Math.ceil(Math.min(to, slotBytes) / 4));
+    if (from < slotBytes) touchPages(slots, Math.floor(from / 4), Math.ceil(Math.min(to, slotBytes) / 4));
     if (to > slotBytes) {
-      if (this.nextIds!.length !== slots.length) this.nextIds = new Float64Array(slots.length);
-      this.nextIds!.fill(Table.EMPTY, Math.floor(Math.max(from - slotBytes, 0) / 8), Math.ceil((to - slotBytes) / 8));
+      if (this.nextIds!.length !== slots.length) this.nextIds = float64Array(slots.length);
+      touchPages(this.nextIds!, Math.floor(Math.max(from - slotBytes, 0) / 8), Math.ceil((to - slotBytes) / 8));
     }
     this.bytesZeroed = to;
     if (this.bytesToZero() === 0) this.growing = false;

@@ -2,28 +2,66 @@
 // (length is always at least the old length). A small pool's arrays are allocated at the growth;
 // a pool that grows large readies them ahead (Successors).
 
+/**
+ * Arrays from this size on are made over a SharedArrayBuffer. V8 counts an ArrayBuffer's bytes
+ * as external memory and a SharedArrayBuffer's not (nor the WASM core's shared memory): each
+ * 64 MB that counted memory grew by since the last full collection, the allocation crossing the
+ * mark started incremental marking, with scavenges and a mark-compact that freed the arrays a
+ * growth dropped in the commands after, 4-9 ms on this 2-vCPU VM: the JS core's slowest batches
+ * while a book grew (bench/README.md, "The JS core's growth pauses under 10x (stop 65)"). Same
+ * elements kind, same hidden class: the matching loop runs the same code on either. The price:
+ * V8 does not hurry to collect a dropped one, so a grown pool's old arrays are given back at the
+ * next full collection the JS heap sets off, and their pages are not reused before.
+ */
+const SHARED_FROM_BYTES = 1 << 20;
+
+export function float64Array(length: number): Float64Array {
+  const bytes = length * Float64Array.BYTES_PER_ELEMENT;
+  return bytes >= SHARED_FROM_BYTES ? new Float64Array(new SharedArrayBuffer(bytes)) : new Float64Array(length);
+}
+
+export function int32Array(length: number): Int32Array {
+  const bytes = length * Int32Array.BYTES_PER_ELEMENT;
+  return bytes >= SHARED_FROM_BYTES ? new Int32Array(new SharedArrayBuffer(bytes)) : new Int32Array(length);
+}
+
+export function uint8Array(length: number): Uint8Array {
+  return length >= SHARED_FROM_BYTES ? new Uint8Array(new SharedArrayBuffer(length)) : new Uint8Array(length);
+}
+
 export function growFloat64(old: Float64Array, length: number): Float64Array {
-  const next = new Float64Array(length);
+  const next = float64Array(length);
   next.set(old);
   return next;
 }
 
 export function growInt32(old: Int32Array, length: number): Int32Array {
-  const next = new Int32Array(length);
+  const next = int32Array(length);
   next.set(old);
   return next;
 }
 
 export function growUint8(old: Uint8Array, length: number): Uint8Array {
-  const next = new Uint8Array(length);
+  const next = uint8Array(length);
   next.set(old);
   return next;
 }
 
-type PoolArray = Float64Array | Int32Array | Uint8Array;
+export type PoolArray = Float64Array | Int32Array | Uint8Array;
 
 /** The OS faults memory in a page at a time: one write in each page readies all of it. */
 const PAGE_BYTES = 4096;
+
+/**
+ * Faults in the pages of a fresh (all-zero) array that its elements [from, to) reach, by writing
+ * the zero already there at each page's start: ranges that follow one another touch each page
+ * once. A write a page, where fill() wrote every element, and over a SharedArrayBuffer (float64Array)
+ * fill() stores element by element rather than with memset.
+ */
+export function touchPages(array: PoolArray, from: number, to: number): void {
+  const stride = PAGE_BYTES / array.BYTES_PER_ELEMENT;
+  for (let i = Math.ceil(from / stride) * stride; i < to; i += stride) array[i] = 0;
+}
 
 /**
  * Slots between two steps of the readying: small enough that a step faults in a page or two
@@ -66,7 +104,7 @@ const STAGGER_SHARE = 16;
  */
 export class Successors {
   private readonly arrays: (PoolArray | null)[];
-  /** Per successor, the first element whose page is not yet faulted in. */
+  /** Per successor, the elements whose pages are faulted in: those below this. */
   private readonly faulted: number[];
   // This step's progress through the readying, from 0 (half full) to 1 (STAGGER_SHARE-th short of
   // full), as the fraction shareOf / shareIn: whole numbers, as a fraction would change the
@@ -124,10 +162,9 @@ export class Successors {
       this.arrays[j] = next;
     }
     const end = Math.min(array.length, Math.ceil((progress * array.length) / ((span - j - 1) * this.shareIn)));
-    const stride = PAGE_BYTES / next.BYTES_PER_ELEMENT;
-    let i = this.faulted[j];
-    for (; i < end; i += stride) next[i] = 0;
-    this.faulted[j] = i;
+    if (end <= this.faulted[j]) return;
+    touchPages(next, this.faulted[j], end);
+    this.faulted[j] = end;
   }
 
   /**
@@ -146,21 +183,21 @@ export class Successors {
   // elements (the slots handed out: the rest hold garbage until taken).
   grownFloat64(j: number, array: Float64Array, length: number, used = array.length): Float64Array {
     const next = this.take(j, length);
-    const grown = next instanceof Float64Array ? next : new Float64Array(length);
+    const grown = next instanceof Float64Array ? next : float64Array(length);
     grown.set(used === array.length ? array : array.subarray(0, used));
     return grown;
   }
 
   grownInt32(j: number, array: Int32Array, length: number, used = array.length): Int32Array {
     const next = this.take(j, length);
-    const grown = next instanceof Int32Array ? next : new Int32Array(length);
+    const grown = next instanceof Int32Array ? next : int32Array(length);
     grown.set(used === array.length ? array : array.subarray(0, used));
     return grown;
   }
 
   grownUint8(j: number, array: Uint8Array, length: number, used = array.length): Uint8Array {
     const next = this.take(j, length);
-    const grown = next instanceof Uint8Array ? next : new Uint8Array(length);
+    const grown = next instanceof Uint8Array ? next : uint8Array(length);
     grown.set(used === array.length ? array : array.subarray(0, used));
     return grown;
   }
@@ -183,7 +220,7 @@ export class Successors {
 }
 
 function doubled(array: PoolArray): PoolArray {
-  if (array instanceof Float64Array) return new Float64Array(array.length * 2);
-  if (array instanceof Int32Array) return new Int32Array(array.length * 2);
-  return new Uint8Array(array.length * 2);
+  if (array instanceof Float64Array) return float64Array(array.length * 2);
+  if (array instanceof Int32Array) return int32Array(array.length * 2);
+  return uint8Array(array.length * 2);
 }
