@@ -299,8 +299,8 @@ export class OrderIndex {
       this.migrateSome();
     }
     // The ids' array is taken when the zeroing reaches it (zeroBytes): both at once, 48 MB at a
-    // million orders, set off the collector inside one command, as V8 does for a large jump in the
-    // ArrayBuffer bytes it counts as external memory (bench/README.md, stop 62).
+    // million orders, set off the collector inside one command while V8 counted such arrays as
+    // external memory (bench/README.md, stop 62; typed-arrays.ts says why it no longer does).
     this.nextSlots = int32Array(buckets);
     this.nextIds = new Float64Array(0);
     this.nextTablesTaken++;
