@@ -40,23 +40,13 @@ export interface TimedBatch {
  */
 const WARM_UP_ORDERS = 100_000;
 
-/**
- * Orders a second throwaway engine takes: a fresh engine's first command misses the asset cache
- * that every command of the first one hit, and the optimized code, which never saw that miss,
- * deoptimizes on it (`findBook`'s probe, and `runCommands` with it), then runs unoptimized for
- * some batches until V8 optimizes it again: 3.5-7.5 ms at 1,000 orders in stop 65's full runs,
- * each the timed engine's slowest batch. Enough batches here for the code to be optimized again.
- */
-const SECOND_WARM_UP_ORDERS = 30_000;
-
 /** The milliseconds of each batch, in order: batch i ends with min((i + 1) * batchSize, orders) resting. */
 /** What grows with the book besides its orders: nothing else, a price level an order, or a trader an order. */
 export type BookShape = 'orders' | 'levels' | 'traders';
 
 export async function batchMilliseconds(backend: BackendName, orders: number, batchSize: number, shape: BookShape = 'orders'): Promise<number[]> {
   await fillBook(backend, Math.min(orders, WARM_UP_ORDERS), batchSize, shape, () => {});
-  await fillBook(backend, Math.min(orders, SECOND_WARM_UP_ORDERS), batchSize, shape, () => {});
-  // The throwaway engines' garbage collected now, not in a timed batch (a full GC of one read as a
+  // The throwaway engine's garbage collected now, not in a timed batch (a full GC of it read as a
   // 25 ms pause at 9,000 orders on the JS engine, in both passes of a full run).
   exposeGc();
   fullGc();
