@@ -14,7 +14,7 @@
 // runs an insert after it (the WASM file says why, and what a lookup does meanwhile).
 import { No, SideCode } from './codes.js';
 import { Ladders } from './ladder.js';
-import { growInt32, int32Array, Successors } from './typed-arrays.js';
+import { growInt32, int32Array, Successors, touchPages } from './typed-arrays.js';
 
 
 const INITIAL_SIDES = 32;
@@ -23,8 +23,6 @@ const INITIAL_SLOT_BITS = 4;
 const READY_FROM_BITS = 16;
 /** Old slots an insert walks while the old table empties (then on to the end of the run; the WASM core's slot-table.ts). */
 const MIGRATION_SLOTS = 16;
-/** Slots of a page: one write readies all of it (typed-arrays.ts). */
-const PAGE_SLOTS = 1024;
 
 /** The sort key of a price on a side: larger is better. */
 export function keyOf(sideCode: number, price: number): number {
@@ -318,9 +316,8 @@ export class Levels {
     const growAt = this.growAt();
     const insertsLeft = this.live < growAt ? growAt - this.live : 1;
     const end = this.nextSlotsReadied + Math.ceil(left / insertsLeft);
-    let i = this.nextSlotsReadied;
-    for (; i < end; i += PAGE_SLOTS) next[i] = 0;
-    this.nextSlotsReadied = i;
+    touchPages(next, this.nextSlotsReadied, end);
+    this.nextSlotsReadied = end;
   }
 
   /** Moves MIGRATION_SLOTS of the old table's slots into the current table, and on to the end of that run. */
