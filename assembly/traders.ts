@@ -1,20 +1,28 @@
 // Trader interning: an order stores a 29-bit trader index instead of an 8-byte trader, which is
-// what keeps the order record at 40 bytes. Indices are never recycled (a trader costs 16 bytes
-// for the life of the core), so an order's index stays valid without reference counting.
+// what keeps the order record at 40 bytes. A trader below DIRECT_TRADERS (2^28) is its own index,
+// doubled (an even index): most venues number their traders so, and their orders then rest with no
+// probe of the map, whose dependent loads were the resting path's costliest step (bench/README.md,
+// "Trader ids kept in the order (stop 66)"). A larger trader is interned: its index is its place
+// in `values`, doubled, plus one (odd). Each trader has exactly one index, so indices compare as
+// the traders do. Places are never recycled (an interned trader costs 16 bytes for the life of
+// the core), so an order's index stays valid without reference counting.
 //
-// `values` maps index -> trader, contiguous (an order's trader is one load away on the fill path)
-// and doubling; its values never change once written, so that a doubling's copy is spread: from
-// the last eighth of the way to full, the doubled array is taken and each insert copies its share
-// of the values into it (copyValues). `slots` is an open-addressing map trader -> index + 1
-// (0 = empty), linear probing, at most half full, never deleted from; once large it doubles by
-// readying and migration (slot-table.ts), and while its old table empties a lookup that misses in
-// the current table looks in the old one. Doubled in one go, the values and the map held the
-// command that added the 1,048,576th trader 119-122 ms of CPU (bench/README.md, stop 62).
+// `values` maps place -> trader, contiguous (an interned order's trader is one load away on the
+// fill path) and doubling; its values never change once written, so that a doubling's copy is
+// spread: from the last eighth of the way to full, the doubled array is taken and each insert
+// copies its share of the values into it (copyValues). `slots` is an open-addressing map
+// trader -> place + 1 (0 = empty), linear probing, at most half full, never deleted from; once
+// large it doubles by readying and migration (slot-table.ts), and while its old table empties a
+// lookup that misses in the current table looks in the old one. Doubled in one go, the values and
+// the map held the command that added the 1,048,576th trader 119-122 ms of CPU (bench/README.md,
+// stop 62).
 import { alloc, free } from './allocator';
 import { moveEntries, takeSlotTable, zeroShare, firstEmptySlot, migrateRuns, grownSlotTable, readyAt, READY_FROM_BITS } from './slot-table';
 import { spread } from './hashing';
 
 export const NO_TRADER: u32 = 0xffffffff;
+/** Traders below this are their own index (doubled); the rest are interned. */
+const DIRECT_TRADERS: f64 = 268435456;
 const INITIAL_BITS: u32 = 6;
 const INITIAL_VALUES: u32 = 16;
 /** Arrays of values this long and more double by a spread copy (copyValues). */
@@ -54,11 +62,22 @@ export function resetTraders(): void {
   nextSlots = 0;
 }
 
+/** The trader an index stands for. */
 @inline export function traderValue(index: u32): f64 {
-  return load<f64>(values + (<usize>index << 3));
+  return (index & 1) == 0 ? <f64>(index >> 1) : valueAt(index >> 1);
 }
 
-/** The trader's index, or NO_TRADER if it has no resting order and never had one. */
+/** The interned trader at a place of `values`. */
+@inline function valueAt(place: u32): f64 {
+  return load<f64>(values + (<usize>place << 3));
+}
+
+/** The index of the interned trader at a place of `values`. */
+@inline function internedIndex(place: u32): u32 {
+  return (place << 1) | 1;
+}
+
+/** The trader's index, or NO_TRADER for a trader past DIRECT_TRADERS never interned. */
 export function lookupTrader(trader: f64): u32 {
   return findTrader(trader);
 }
@@ -68,6 +87,12 @@ export function lookupTrader(trader: f64): u32 {
  * frame, spills and reloads cost a placeLimit about 7 instructions net of the probe's.
  */
 @inline export function findTrader(trader: f64): u32 {
+  if (trader < DIRECT_TRADERS) return <u32>trader << 1;
+  return probeTrader(trader);
+}
+
+/** The map's lookup of a trader past DIRECT_TRADERS: a call of its own, off the resting path. */
+function probeTrader(trader: f64): u32 {
   if (slots == 0) return NO_TRADER;
   const mask = (<u32>1 << slotBits) - 1;
   let i = spread(trader, slotBits);
@@ -75,7 +100,7 @@ export function lookupTrader(trader: f64): u32 {
     const entry = load<u32>(slots + (<usize>i << 2));
     // Not in the current table: while the map grows, the trader may not have been moved yet.
     if (entry == 0) return oldSlots == 0 ? NO_TRADER : lookupOldTrader(trader);
-    if (traderValue(entry - 1) == trader) return entry - 1;
+    if (valueAt(entry - 1) == trader) return internedIndex(entry - 1);
     i = (i + 1) & mask;
   }
 }
@@ -87,7 +112,7 @@ function lookupOldTrader(trader: f64): u32 {
   while (true) {
     const entry = load<u32>(oldSlots + (<usize>i << 2));
     if (entry == 0) return NO_TRADER;
-    if (traderValue(entry - 1) == trader) return entry - 1;
+    if (valueAt(entry - 1) == trader) return internedIndex(entry - 1);
     i = (i + 1) & mask;
   }
 }
@@ -98,18 +123,18 @@ export function internTrader(trader: f64): u32 {
   if (known != NO_TRADER) return known;
   if (count == capacity && !growValues()) return NO_TRADER;
   if (count >= checkAt && !slotRoom()) return NO_TRADER;
-  const index = count++;
-  store<f64>(values + (<usize>index << 3), trader);
-  place(index + 1);
+  const place = count++;
+  store<f64>(values + (<usize>place << 3), trader);
+  placeEntry(place + 1);
   if (mapGrowing) mapStep();
   if (count >= capacity - (capacity >> 3) && capacity >= SPREAD_COPY_FROM) copyValues();
-  return index;
+  return internedIndex(place);
 }
 
-/** Puts an entry (index + 1) in the current table (which has room). */
-function place(entry: u32): void {
+/** Puts an entry (place + 1) in the current table (which has room). */
+function placeEntry(entry: u32): void {
   const mask = (<u32>1 << slotBits) - 1;
-  let i = spread(traderValue(entry - 1), slotBits);
+  let i = spread(valueAt(entry - 1), slotBits);
   while (load<u32>(slots + (<usize>i << 2)) != 0) i = (i + 1) & mask;
   store<u32>(slots + (<usize>i << 2), entry);
 }
@@ -198,7 +223,7 @@ function growSlots(): bool {
   mapGrowing = false;
   if (old == 0) return true;
   if (oldBits < READY_FROM_BITS) {
-    moveEntries(old, <usize>1 << oldBits, (entry: u32): void => place(entry));
+    moveEntries(old, <usize>1 << oldBits, (entry: u32): void => placeEntry(entry));
     return true;
   }
   oldSlots = old;
@@ -222,7 +247,7 @@ function mapStep(): void {
 /** Empties the insert's runs of the old table into the current one (slot-table.ts). */
 function migrateTraders(): void {
   const mask = (<u32>1 << oldSlotBits) - 1;
-  const walked = migrateRuns(oldSlots, mask, migrationCursor, slotsToMigrate, (entry: u32): void => place(entry));
+  const walked = migrateRuns(oldSlots, mask, migrationCursor, slotsToMigrate, (entry: u32): void => placeEntry(entry));
   migrationCursor = (migrationCursor + walked) & mask;
   slotsToMigrate -= walked;
   if (slotsToMigrate == 0) {

@@ -16,8 +16,8 @@
 // bench/growth.ts, reads it). With --levels every order rests at a price of its own, so that the
 // book grows its price levels (their records, the ladder and the (side, price) map) as fast as its
 // orders: a venue of many books, whose levels share one map, grows the same way. With --traders
-// every order comes from a trader of its own, so that the WASM core's trader map grows as fast
-// (the JS core keeps no such map).
+// every order comes from a trader of its own, numbered from 2^28, so that the WASM core's trader
+// map grows as fast (it keeps smaller traders in the order; the JS core keeps no such map).
 import { pathToFileURL } from 'node:url';
 import { parseDecimalInteger } from '../src/decimal-integer.js';
 import { createEngine } from '../src/engine.js';
@@ -26,6 +26,8 @@ import { exposeGc, fullGc } from './gc.js';
 import { quantileOfSorted } from './stats.js';
 
 const SLOWEST = 6;
+/** The first trader the WASM core interns in its map (assembly/traders.ts): the --traders shape's traders start here. */
+const INTERNED_TRADERS = 2 ** 28;
 
 export interface TimedBatch {
   ms: number;
@@ -69,7 +71,7 @@ async function fillBook(backend: BackendName, orders: number, batchSize: number,
       const bid = (id & 1) === 0;
       const away = shape === 'levels' ? id >> 1 : id % 2_000;
       const touch = shape === 'levels' ? 1_000_000 : 100_000;
-      batch.limit(shape === 'traders' ? id : 1 + (id % 50), 1, bid ? 'bid' : 'ask', bid ? touch - away : touch + touch / 10 + away, 1 + (id % 7), id);
+      batch.limit(shape === 'traders' ? INTERNED_TRADERS + id : 1 + (id % 50), 1, bid ? 'bid' : 'ask', bid ? touch - away : touch + touch / 10 + away, 1 + (id % 7), id);
     }
     const started = process.hrtime.bigint();
     engine.submitBatch(batch);

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { JsCore } from '../src/js-core/index.js';
 import { WasmCore } from '../src/wasm-core.js';
 import { Out, type MatchingCore } from '../src/core.js';
+import { ReasonCode, StatusCode } from '../src/codes.js';
 import type { Levels } from '../src/js-core/levels.js';
 import type { Books } from '../src/js-core/books.js';
 import { bookSide } from '../src/js-core/books.js';
@@ -180,8 +181,10 @@ describe('level map growth by migration', () => {
     const js = new JsCore();
     const cores: MatchingCore[] = [wasm, js];
     const next = random(0x7f4a7c15);
-    // Per live order: its trader. Traders 1..TRADERS, a new one for most orders at first.
+    // Per live order: its trader. Traders 1..TRADERS past 2^28, a new one for most orders at first
+    // (the WASM core keeps traders below 2^28 in the order, with no map).
     const TRADERS = 80_000;
+    const INTERNED = 2 ** 28;
     const traderOf = new Map<number, number>();
     const liveIds: number[] = [];
     let seen = 0;
@@ -191,7 +194,7 @@ describe('level map growth by migration', () => {
       const roll = next();
       if (roll < 0.85 || liveIds.length === 0) {
         // Mostly a trader never seen, else one seen before (whose entry may sit in the old table).
-        const trader = seen < TRADERS && roll < 0.78 ? ++seen : 1 + Math.floor(next() * Math.max(seen, 1));
+        const trader = INTERNED + (seen < TRADERS && roll < 0.78 ? ++seen : 1 + Math.floor(next() * Math.max(seen, 1)));
         const side = next() < 0.5 ? BID : ASK;
         const price = side === BID ? 1 + (step % 500) : ASK_BASE + 1 + (step % 500);
         for (const core of cores) core.placeLimit(trader, ASSET, side, price, 1 + (step % 5), step, 0, 0, 0);
@@ -214,7 +217,7 @@ describe('level map growth by migration', () => {
       // While an old table empties or a next one is readied, every 25 steps: every trader seen is found.
       if (two && step % 25 === 0) {
         migrating++;
-        for (let trader = 1; trader <= seen; trader++) {
+        for (let trader = INTERNED + 1; trader <= INTERNED + seen; trader++) {
           if (!wasm.traderMapFinds(trader)) expect.fail(`WASM trader map lost trader ${trader} at step ${step}`);
         }
       }
@@ -231,6 +234,48 @@ describe('level map growth by migration', () => {
     const end = wasm.snapshot();
     for (const core of cores) expectSameBytes(core.snapshot(), end);
   }, 60_000);
+
+  it('keeps traders below 2^28 in the order with no map, and tells each from the interned traders past it', async () => {
+    const wasm = await WasmCore.create({});
+    const js = new JsCore();
+    const cores: MatchingCore[] = [wasm, js];
+    const direct = [0, 1, 2 ** 28 - 1];
+    const interned = [2 ** 28, 2 ** 28 + 1, Number.MAX_SAFE_INTEGER];
+    let timestamp = 0;
+    const same = (what: string): void => {
+      const [a, b] = [outcome(js), outcome(wasm)];
+      expect(b, what).toEqual(a);
+    };
+    // One resting bid each, at prices of their own.
+    for (const [k, trader] of [...direct, ...interned].entries()) {
+      timestamp++;
+      for (const core of cores) core.placeLimit(trader, ASSET, BID, 100 + k, 5, timestamp, 0, 0, 0);
+      same(`bid of trader ${trader}`);
+      expect(wasm.traderMapFinds(trader)).toBe(true);
+      if (k === direct.length - 1) expect(wasm.traderMapSlots()).toBe(0);
+    }
+    expect(wasm.traderMapSlots()).toBeGreaterThan(0);
+    expect(wasm.traderMapFinds(2 ** 28 + 2)).toBe(false);
+    // Each order is its own trader's, no other's: a cancel by its neighbour across 2^28 is refused.
+    const firstId = wasm.nextOrderId - 6;
+    for (const core of cores) core.cancel(2 ** 28, ASSET, firstId + 2);
+    same('a cancel of trader 2^28 - 1\'s order by trader 2^28');
+    expect(wasm.out[Out.HEAD]).toBe(StatusCode.REJECTED | (ReasonCode.NOT_OWNER << 4));
+    // Self-trade prevention meets its own trader only: an ask of trader 2^28 (cancel_taker) takes
+    // the bids of 2^53 - 1 at 105 and 2^28 + 1 at 104, and stops at its own at 103.
+    for (const core of cores) core.placeLimit(2 ** 28, ASSET, ASK, 100, 10, timestamp + 1, 0, 1, 0);
+    same('an ask of trader 2^28 with cancel_taker');
+    expect(wasm.restingOrders).toBe(4);
+    expectSameBytes(js.snapshot(), wasm.snapshot(), 'the snapshots');
+    const restored = await WasmCore.create({});
+    restored.restore(wasm.snapshot());
+    expectSameBytes(restored.snapshot(), wasm.snapshot(), 'the restored snapshot');
+    for (const core of [...cores, restored]) core.cancel(2 ** 28 - 1, ASSET, firstId + 2);
+    expect(restored.out[Out.HEAD]).toBe(wasm.out[Out.HEAD]);
+    expect(js.out[Out.HEAD]).toBe(wasm.out[Out.HEAD]);
+    expect(wasm.out[Out.HEAD]).toBe(StatusCode.OK);
+    for (const core of [...cores, restored]) expect(core.restingOrders).toBe(3);
+  });
 
   it('keeps the JS level map\'s next table through a restore into the same core, and grows into it exactly', () => {
     const js = new JsCore();
