@@ -107,9 +107,10 @@ export class CommitBuilder implements SequencedSink, CommitFollower {
     }
   }
 
-  /** The next write is posted: what is deferred is derived now, while the disk works. */
+  /** The next write is posted: what is deferred is derived, and the shadow's full runs handed over, while the disk works. */
   writePosted(): void {
     this.settle();
+    this.shadow?.postHeld();
   }
 
   /** Its operations were ended when its write was posted (this follower runs first); a cut meanwhile is not. */
