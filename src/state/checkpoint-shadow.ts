@@ -3,7 +3,7 @@
 // snapshots itself for a checkpoint so the books are never copied out on the main thread.
 //
 // Commands are gathered here as they are applied (a copy of each 96-byte record) and posted in
-// runs of POST_COMMANDS, in buffers the worker gives back to be filled again (a replay's are
+// runs of POST_COMMANDS once the next write is posted (postHeld()), in buffers the worker gives back to be filled again (a replay's are
 // written only once the open is done: laterCommands()); a checkpoint's
 // pieces go the other way, and back to the worker once they are written. A shadow that fails
 // (its thread dies, a command it cannot apply, a restore it does not reproduce, counts that
@@ -36,8 +36,8 @@ const POST_COMMANDS = 4096;
  */
 const SPARE_BUFFERS = 8;
 /**
- * Full runs held for the next write's posting at most (postHeld()): past it they go at once, so
- * commands applied without a flush take no more buffers than before.
+ * Full runs held for the next write's posting at most (postHeld()): the second goes at once with
+ * the first, so commands applied without a flush keep at most one more buffer back than before.
  */
 const HELD_RUNS = 2;
 /** Until the first command, or when post() found no spare: makeRoom() allocates a buffer. */
