@@ -3,7 +3,7 @@
 // snapshots itself for a checkpoint so the books are never copied out on the main thread.
 //
 // Commands are gathered here as they are applied (a copy of each 96-byte record) and posted in
-// runs of POST_COMMANDS, in buffers the worker gives back to be filled again (a replay's are
+// runs of POST_COMMANDS once the next write is posted (postHeld()), in buffers the worker gives back to be filled again (a replay's are
 // written only once the open is done: laterCommands()); a checkpoint's
 // pieces go the other way, and back to the worker once they are written. A shadow that fails
 // (its thread dies, a command it cannot apply, a restore it does not reproduce, counts that
@@ -35,6 +35,11 @@ const POST_COMMANDS = 4096;
  * be dropped, and the next hand-overs faulted in new ones (round 30).
  */
 const SPARE_BUFFERS = 8;
+/**
+ * Full runs held for the next write's posting at most (postHeld()): the second goes at once with
+ * the first, so commands applied without a flush keep at most one more buffer back than before.
+ */
+const HELD_RUNS = 2;
 /** Until the first command, or when post() found no spare: makeRoom() allocates a buffer. */
 const NO_BUFFER = new Float64Array(0);
 /** laterCommands() writes a buffer only while fewer than this many are with the worker (or one came back). */
@@ -70,6 +75,11 @@ export class ShadowEngine {
   private piecesBack: MessagePort | null = null;
   private buffer: Float64Array<ArrayBuffer> = NO_BUFFER;
   private buffered = 0;
+  /**
+   * Full runs not handed over yet: a run that fills as commands are applied waits for the next
+   * write to be posted (postHeld()), so that its hand-over overlaps the disk rather than matching.
+   */
+  private readonly held: Array<Float64Array<ArrayBuffer>> = [];
   private readonly spares: Array<Float64Array<ArrayBuffer>> = [];
   /** Commands given to the shadow since its last reset. */
   private given = 0;
@@ -152,6 +162,7 @@ export class ShadowEngine {
    */
   async reset(snapshot: Uint8Array | ShadowSnapshotFile | null, orders = 0): Promise<boolean | null> {
     this.buffered = 0;
+    this.held.length = 0;
     this.given = 0;
     if (this.started?.failure != null) return null;
     this.broken = null;
@@ -259,8 +270,28 @@ export class ShadowEngine {
       this.buffer.set(records.subarray(from, from + run * COMMAND_SLOTS), this.buffered * COMMAND_SLOTS);
       this.buffered += run;
       done += run;
-      if (this.buffered === POST_COMMANDS) this.post();
+      if (this.buffered === POST_COMMANDS) this.holdRun();
     }
+  }
+
+  /** The full run is kept for postHeld(); the next fills a spare. */
+  private holdRun(): void {
+    this.held.push(this.buffer as Float64Array<ArrayBuffer>);
+    this.buffered = 0;
+    this.buffer = this.spares.pop() ?? NO_BUFFER;
+    if (this.held.length >= HELD_RUNS) this.postHeld();
+  }
+
+  /** Hands the full runs over (a write has just been posted, or everything is to go now). */
+  postHeld(): void {
+    const held = this.held;
+    for (let i = 0; i < held.length; i++) {
+      const commands = held[i];
+      if (this.broken !== null) continue;
+      this.send(() => this.apply(commands, POST_COMMANDS));
+      this.given += POST_COMMANDS;
+    }
+    held.length = 0;
   }
 
   private makeRoom(count: number): void {
@@ -274,6 +305,7 @@ export class ShadowEngine {
 
   /** Hands the gathered commands to the shadow (the buffer goes with them). */
   post(): void {
+    this.postHeld();
     if (this.buffered === 0 || this.broken !== null) {
       this.buffered = 0;
       return;

@@ -23,6 +23,8 @@ export interface CheckpointSource {
   engine: Engine;
   sequencer: Sequencer;
   committer: Committer;
+  /** The commit builder, whose deferred derivation reads the engine's last output (commit-builder.ts). */
+  builder: { settle(): void };
   /** The stored checkpoints, oldest first: a checkpoint adds its own and drops those past keepCheckpoints. */
   manifests: CheckpointManifest[];
 }
@@ -180,6 +182,7 @@ export class Checkpointer {
 
   /** The engine's own snapshot, copied out on this thread; the shadow (if any) starts over from it in the same turn. */
   private snapshotAndResetShadow(p: CheckpointSource): Uint8Array {
+    p.builder.settle();
     const snapshot = p.engine.snapshot();
     void this.shadow?.reset(snapshot, p.engine.restingOrders + p.engine.pendingStops);
     return snapshot;

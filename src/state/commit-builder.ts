@@ -2,8 +2,10 @@
 // and the event block (event-block.ts) of everything since the last cut, plus the spans that make
 // orders and fills findable by id, and the head. cut() seals them into one write batch: the
 // whole truth of a flush, and nothing derivable. The index operations derivable from the same
-// events are derived alongside (index-deriver.ts) and travel with the commit, to be written
-// behind it once it is durable.
+// events (index-deriver.ts) travel with the commit, to be written behind it once it is durable.
+// They are derived late: a call's events are read where the engine left them, at the latest
+// before its next command, so that a flush awaiting each write derives while the disk works
+// (settle(), once the write is posted) rather than before the write starts.
 import { ByteWriter, MAX_VARINT_BYTES } from './bytes.js';
 import { encodeEventsIn, encodeHead, encodeJournalIn, encodeUint, framedPayload, type HeadState } from './codecs.js';
 import { CommandEncoder } from './command-codec.js';
@@ -11,6 +13,7 @@ import { EventBlockWriter, decodeEventBlock, type EventBlock } from './event-blo
 import { IndexDeriver } from './index-deriver.js';
 import type { IndexOps, SpareOps } from './index-ops.js';
 import type { ShadowEngine } from './checkpoint-shadow.js';
+import type { CommitFollower } from './committer.js';
 import { Prefix, eventsKey, headKey, journalKey, keyOf } from './keys.js';
 import { commandTimestamp, type SequencedSink, type Sequencer } from './sequencer.js';
 import { putWireBytes, type StoreBatch } from './store-wire.js';
@@ -29,7 +32,7 @@ export interface Commit {
   fills: number;
   /** Each asset whose book it changed, with its last feed sequence in it. */
   feedEnds: Array<[number, number]>;
-  /** The index operations its events derive, written behind it. */
+  /** The index operations its events derive, written behind it: complete once the builder settles, before its followers run. */
   index: IndexOps;
   /** Its event block decoded (done once, on first use: only the feed's live subscribers need it). */
   decoded(): EventBlock;
@@ -44,7 +47,7 @@ export interface Commit {
   release(): void;
 }
 
-export class CommitBuilder implements SequencedSink {
+export class CommitBuilder implements SequencedSink, CommitFollower {
   private readonly journalBytes = new ByteWriter(64 * 1024);
   /** The journal value's leading entry count. */
   private readonly journalCount = new ByteWriter(MAX_VARINT_BYTES);
@@ -59,6 +62,17 @@ export class CommitBuilder implements SequencedSink {
   private feedAssets: number[] = [];
   /** The memory of released commits' values. */
   private readonly values = new ValueMemory();
+  /**
+   * The last call's events, not yet derived: the engine's own output, read in place, which stays
+   * as it is until the engine's next command (every command path settles first).
+   */
+  private deferred: Float64Array | null = null;
+  private deferredCount = 0;
+  private deferredFirstSeq = 0;
+  private deferredHeight = 0;
+  /** A cut commit whose index operations are not ended yet (its last sequence; -1: none), and its feed starts. */
+  private endingLastSeq = -1;
+  private readonly endingFeedStarts = new Map<number, number>();
 
   /**
    * indexer: the index writer's written operation arrays, which the deriver fills again.
@@ -70,7 +84,38 @@ export class CommitBuilder implements SequencedSink {
 
   /** From the next command on, the deriver lists orders opening and closing (the open-order set is built). */
   listOpenings(): void {
+    // What was applied before is in the book the set is built from: derived without listing.
+    this.settle();
     this.index.listsOpenings = true;
+  }
+
+  /**
+   * Derives what is deferred: the last call's events, and the end of a cut commit's operations.
+   * Before the engine's next command, before a read of the engine, and before a cut commit's
+   * followers read its operations.
+   */
+  settle(): void {
+    const events = this.deferred;
+    if (events !== null) {
+      this.deferred = null;
+      this.index.commands(this.deferredFirstSeq, this.deferredHeight, events, this.deferredCount);
+    }
+    if (this.endingLastSeq >= 0) {
+      const lastSeq = this.endingLastSeq;
+      this.endingLastSeq = -1;
+      this.index.end(lastSeq, this.endingFeedStarts);
+    }
+  }
+
+  /** The next write is posted: what is deferred is derived, and the shadow's full runs handed over, while the disk works. */
+  writePosted(): void {
+    this.settle();
+    this.shadow?.postHeld();
+  }
+
+  /** Its operations were ended when its write was posted (this follower runs first); a cut meanwhile is not. */
+  committed(commit: Commit): void {
+    if (this.endingLastSeq >= 0 && this.endingLastSeq <= commit.lastSeq) this.settle();
   }
 
   /** Journal entries applied since the last cut. */
@@ -92,6 +137,7 @@ export class CommitBuilder implements SequencedSink {
 
   /** The state machine calls this before each apply, with the engine's next order id. */
   prepare(nextOrderId: number): void {
+    this.settle();
     if (this.entries === 0) this.open(this.sequencer.lastSequence + 1, nextOrderId);
   }
 
@@ -105,10 +151,16 @@ export class CommitBuilder implements SequencedSink {
     this.shadow?.commands(commands, start, count);
   }
 
+  callEvents(firstSeq: number, height: number, events: Float64Array, eventCount: number): void {
+    this.deferred = events;
+    this.deferredFirstSeq = firstSeq;
+    this.deferredHeight = height;
+    this.deferredCount = eventCount;
+  }
+
   command(seq: number, commands: Float64Array, o: number, events: Float64Array, from: number, count: number): void {
     this.journal.command(commands, o);
     this.events.command(seq, commandTimestamp(commands, o), events, from, count);
-    this.index.command(seq, this.sequencer.height, events, from, count);
     this.entries++;
   }
 
@@ -132,7 +184,11 @@ export class CommitBuilder implements SequencedSink {
     const values = this.values;
     const take = (bytes: number): Buffer => values.take(bytes, memory);
     const journal = encodeJournalIn(take, [this.journalCount.view(), this.journalBytes.view()]);
-    const index = this.index.end(head.lastSequence, this.events.feedStarts);
+    // Its operations are ended by settle(), once its last events are derived.
+    const index = this.index.operations;
+    this.endingLastSeq = head.lastSequence;
+    this.endingFeedStarts.clear();
+    for (const [asset, feedSeq] of this.events.feedStarts) this.endingFeedStarts.set(asset, feedSeq);
     const taken = this.events.take();
     const events = encodeEventsIn(take, taken === null ? [] : taken.payload);
     const block = framedPayload(events);

@@ -130,6 +130,27 @@ export class IndexDeriver {
     this.reentering = 0;
   }
 
+  /**
+   * The events [0, count) of `events` (EVENT_SLOTS each) of the commands numbered from `firstSeq`,
+   * all applied at `height`, the command slot holding each command's index from the first (a live
+   * call's or batch's own output).
+   */
+  commands(firstSeq: number, height: number, events: Float64Array, count: number): void {
+    let k = 0;
+    while (k < count) {
+      const index = events[k * EVENT_SLOTS + EventSlot.COMMAND];
+      let end = k + 1;
+      while (end < count && events[end * EVENT_SLOTS + EventSlot.COMMAND] === index) end++;
+      this.command(firstSeq + index, height, events, k, end - k);
+      k = end;
+    }
+  }
+
+  /** The operations of the commit begun last, ended or not. */
+  get operations(): IndexOps {
+    return this.out;
+  }
+
   /** Ends the commit: its touch entries and feed spans; returns its operations. */
   end(lastSeq: number, feedStarts: Map<number, number>): IndexOps {
     const out = this.out;

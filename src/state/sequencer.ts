@@ -11,6 +11,11 @@ export interface SequencedSink {
   height(seq: number, height: number): void;
   /** The records of `count` applied commands from slot `start` of `commands`, before each is numbered. */
   applied(commands: Float64Array, start: number, count: number): void;
+  /**
+   * The events [0, eventCount) of the commands about to be numbered from `firstSeq`, all applied at
+   * `height` (the command slot holding each one's index in the call), before any is numbered.
+   */
+  callEvents(firstSeq: number, height: number, events: Float64Array, eventCount: number): void;
   /** Command `seq` (its record at commands[o..]) and its events [from, from + count) of `events`. */
   command(seq: number, commands: Float64Array, o: number, events: Float64Array, from: number, count: number): void;
   /** Command `seq` produced `asset`'s feed message `feedSeq`. */
@@ -106,6 +111,7 @@ export class Sequencer {
   commands(commands: Float64Array, start: number, count: number, events: Float64Array, eventCount: number,
            fillCount: number, sink: SequencedSink | null): void {
     sink?.applied(commands, start, count);
+    sink?.callEvents(this.lastSequence + 1, this.height, events, eventCount);
     let e = 0;
     for (let i = 0; i < count; i++) {
       const seq = ++this.lastSequence;

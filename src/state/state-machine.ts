@@ -212,7 +212,10 @@ export class CoreStateMachine {
     feed.rebase(history, indexer.reader, sequencer.feedSeqEntries());
     // Built from the book's snapshot, when first asked (open-orders.ts); what was recovered is durable.
     const openOrders = new OpenOrders({
-      forEachOpen: (visit) => forEachSnapshotOrder(openSnapshot(engine.snapshot()), visit),
+      forEachOpen: (visit) => {
+        builder.settle();
+        forEachSnapshotOrder(openSnapshot(engine.snapshot()), visit);
+      },
       listOpenings: () => builder.listOpenings(),
     }, sequencer.lastSequence);
     const cut = (): Commit | null => {
@@ -220,7 +223,8 @@ export class CoreStateMachine {
       openOrders.cutAt(sequencer.lastSequence);
       return commit;
     };
-    const committer = new Committer(store, cut, [indexer, feed, openOrders], options.sync,
+    // The builder first: its writePosted() ends the commit's index operations, which the others read.
+    const committer = new Committer(store, cut, [builder, indexer, feed, openOrders], options.sync,
       { sequence: sequencer.lastSequence, height: sequencer.height });
     if (this.storeFailure !== null) committer.abandon(this.storeFailure);
     // A recovery's new engine (an open has no batches yet): the machine's batches move their records into its memory.
@@ -866,6 +870,8 @@ export class CoreStateMachine {
 
   private openEngine(): Engine {
     this.assertUnfailed();
+    // The last call's events are read in place, and a read of the engine may be followed by anything.
+    this.p.builder.settle();
     return this.p.engine;
   }
 }
