@@ -2,7 +2,7 @@
 // before it. V8 holds the hidden classes an optimized function was compiled for weakly: with no
 // instance of the JS core's classes left, a full GC collected them and threw away every optimized
 // function of the core, so the next engine started as cold as a new process (bench/README.md,
-// "A fresh engine's first batches (stop 63)"). The JS core now keeps one empty core for the
+// "A fresh engine's first batches (stop 63)"). The JS core now keeps one core for the
 // process's life (src/js-core/index.ts). V8's own %GetOptimizationStatus reads whether a function
 // has optimized code; the flag that allows it is set before the functions using it are compiled.
 import { setFlagsFromString } from 'node:v8';

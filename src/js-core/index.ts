@@ -14,6 +14,7 @@ import { TifCode } from './codes.js';
 import { CoreState } from './core-state.js';
 import { Events } from './events.js';
 import { Matching, type Limits } from './matching.js';
+import { rehearseNewBooks } from './new-book-rehearsal.js';
 import { writeBookOrders, writeLevels, writeOrderById } from './queries.js';
 import { LobError } from '../errors.js';
 import { SnapshotCheck } from '../snapshot-check.js';
@@ -27,8 +28,10 @@ import { Stops } from './stops.js';
  * engine), a full GC collects them and V8 throws away every optimized function of the core
  * ("weak objects" in --trace-deopt), so the next engine starts as cold as a new process, its
  * first thousands of orders in the interpreter and 40-80 ms of recompiling (bench/README.md,
- * "A fresh engine's first batches (stop 63)"). One empty core (145 KB), kept for the process's
- * life and never used, keeps those classes alive.
+ * "A fresh engine's first batches (stop 63)"). One core (168 KB), kept for the process's life,
+ * keeps those classes alive. At its creation it opens 64 books, one resting order each
+ * (new-book-rehearsal.ts), so that V8 records a new book's first order before it optimizes the
+ * code around it; it is used for nothing else.
  */
 let residentMade = false;
 const resident: JsCore[] = [];
@@ -57,7 +60,9 @@ export class JsCore implements MatchingCore {
     if (!residentMade) {
       residentMade = true;
       // With the first core's options, so that the two share their classes' field representations.
-      resident.push(new JsCore(options));
+      const core = new JsCore(options);
+      resident.push(core);
+      rehearseNewBooks(core);
     }
   }
 
