@@ -136,12 +136,20 @@ export class IndexDeriver {
    * call's or batch's own output).
    */
   commands(firstSeq: number, height: number, events: Float64Array, count: number): void {
+    this.commandRuns(events, count, firstSeq, height, null);
+  }
+
+  /**
+   * Each command's run of the events [0, count), derived: its sequence is `seqBase` plus its
+   * command slot, its height the run's first entry of `heights` or, without them, `height`.
+   */
+  private commandRuns(events: Float64Array, count: number, seqBase: number, height: number, heights: Float64Array | null): void {
     let k = 0;
     while (k < count) {
-      const index = events[k * EVENT_SLOTS + EventSlot.COMMAND];
+      const command = events[k * EVENT_SLOTS + EventSlot.COMMAND];
       let end = k + 1;
-      while (end < count && events[end * EVENT_SLOTS + EventSlot.COMMAND] === index) end++;
-      this.command(firstSeq + index, height, events, k, end - k);
+      while (end < count && events[end * EVENT_SLOTS + EventSlot.COMMAND] === command) end++;
+      this.command(seqBase + command, heights === null ? height : heights[k], events, k, end - k);
       k = end;
     }
   }
@@ -166,15 +174,8 @@ export class IndexDeriver {
   /** Derives a stored block's operations (recovery: the blocks past the watermark). */
   block(block: EventBlock): IndexOps {
     this.begin(block.firstSeq, block.startHeight, block.firstOrderId);
-    const events = block.events;
-    let k = 0;
-    while (k < block.count) {
-      const seq = events[k * EVENT_SLOTS + EventSlot.COMMAND];
-      let end = k + 1;
-      while (end < block.count && events[end * EVENT_SLOTS + EventSlot.COMMAND] === seq) end++;
-      this.command(seq, block.heights[k], events, k, end - k);
-      k = end;
-    }
+    // A stored block's command slot holds each command's own sequence.
+    this.commandRuns(block.events, block.count, 0, 0, block.heights);
     return this.end(block.lastSeq, block.feedStarts);
   }
 
