@@ -1,7 +1,7 @@
 // The cluster client's per-call methods answer as a local engine's do: the same result, field
 // for field (a budget order's spent, an OCO's stop leg, a cancelAll's count), plus where the
 // command was committed and the events it caused, numbered as in a call of its own.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { CommandBatch } from '../src/batch.js';
 import { ClusterClient, type ClusterClientOptions } from '../src/cluster/client.js';
@@ -10,7 +10,7 @@ import type { ClusterDescription } from '../src/cluster/nats/description.js';
 import { encodeReply, ReplyStatus } from '../src/cluster/wire/reply.js';
 import { createEngine, type Engine } from '../src/engine.js';
 import type { BookEvent } from '../src/types.js';
-import { startTestCluster, until, type TestCluster } from './helpers/cluster.js';
+import { clusterPerSuite, until } from './helpers/cluster.js';
 
 type Method = 'placeLimit' | 'placeMarket' | 'placeStop' | 'placeOco' | 'cancel' | 'reduce' | 'modify' | 'cancelAll';
 /** A step's request, which may name an order placed by an earlier step (by its index). */
@@ -66,15 +66,7 @@ function call(client: ClusterClient, method: Method, request: object): Promise<A
 }
 
 describe('the cluster client, per call', () => {
-  let t: TestCluster;
-
-  beforeAll(async () => {
-    t = await startTestCluster({ shards: 1, assets: 2, persistent: false });
-  }, 90_000);
-
-  afterAll(async () => {
-    await t?.stop();
-  });
+  const t = clusterPerSuite({ shards: 1, assets: 2, persistent: false });
 
   it("answers each command with the local engine's result, field for field, one call at a time and gathered into one request", async () => {
     const local = await createEngine();

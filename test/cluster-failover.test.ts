@@ -3,9 +3,9 @@
 // member's state equals an in-memory replay of the committed stream, and every request the
 // client saw answered is in the stream exactly once.
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectOneLineFailure, lobcoreWithin } from './helpers/cli.js';
-import { drive, eventsOf, startTestCluster, streamLeaderNode, verify, type TestCluster } from './helpers/cluster.js';
+import { clusterPerSuite, drive, eventsOf, streamLeaderNode, verify } from './helpers/cluster.js';
 
 /**
  * `ordered`: also that the client's requests are in the stream in the order it sent them. That
@@ -23,15 +23,7 @@ function expectConsistent(verdicts: Awaited<ReturnType<typeof verify>>, ordered 
 }
 
 describe('cluster failover', () => {
-  let t: TestCluster;
-
-  beforeAll(async () => {
-    t = await startTestCluster();
-  }, 90_000);
-
-  afterAll(async () => {
-    await t?.stop();
-  });
+  const t = clusterPerSuite();
 
   it('carries on after the leader is SIGKILLed with requests on their way, losing and doubling nothing', async () => {
     const before = t.local.supervisor.leaderOf(0) as number;

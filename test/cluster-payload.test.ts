@@ -2,24 +2,16 @@
 // cluster: a batch's answer can be more than twice its request (every resting order has its
 // result and two events, accepted and rested), so a request that travels can have an answer
 // that cannot; and a request past the limit can never travel at all.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { shardSubjects } from '../src/cluster/layout.js';
 import { connectAs } from '../src/cluster/nats/connect.js';
 import { CLIENT_ROLE } from '../src/cluster/nats/roles.js';
 import { encodeRequest } from '../src/cluster/wire/request.js';
 import { ClusterReply } from '../src/cluster/wire/reply.js';
-import { restingBatch, startTestCluster, verify, type TestCluster } from './helpers/cluster.js';
+import { clusterPerSuite, restingBatch, verify } from './helpers/cluster.js';
 
 describe('cluster messages past max_payload', () => {
-  let t: TestCluster;
-
-  beforeAll(async () => {
-    t = await startTestCluster({ shards: 1, assets: 2, persistent: false });
-  }, 90_000);
-
-  afterAll(async () => {
-    await t?.stop();
-  });
+  const t = clusterPerSuite({ shards: 1, assets: 2, persistent: false });
 
   it('refuses a request that travels but whose stream append would be past max_payload, and goes on leading', async () => {
     const subjects = shardSubjects(t.local.description.layout.clusterId, 0);

@@ -2,7 +2,7 @@
 // skipped the same way by every member; of two would-be leaders only one can append; a retried
 // request is a duplicate, not a second order; bad input is refused before anything is appended.
 import { randomInt } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { jetstream } from '@nats-io/jetstream';
 import { CommandBatch } from '../src/batch.js';
 import { ClusterClient } from '../src/cluster/client.js';
@@ -19,20 +19,12 @@ import { storedRecord, streamInfo } from '../src/cluster/streams.js';
 import { decodeRecord, encodeRecord, RecordKind } from '../src/cluster/wire/record.js';
 import { encodeRequest, requestMessageId } from '../src/cluster/wire/request.js';
 import { ClusterReply } from '../src/cluster/wire/reply.js';
-import { drive, restingBatch, startTestCluster, verify, type TestCluster } from './helpers/cluster.js';
+import { clusterPerSuite, drive, restingBatch, verify } from './helpers/cluster.js';
 
 describe('cluster protocol', () => {
-  let t: TestCluster;
+  const t = clusterPerSuite({ persistent: false });
   const lastSeq = async (shard: number): Promise<number> =>
     (await streamInfo(t.admin, shardSubjects(t.local.description.layout.clusterId, shard).stream)).state.last_seq;
-
-  beforeAll(async () => {
-    t = await startTestCluster({ persistent: false });
-  }, 90_000);
-
-  afterAll(async () => {
-    await t?.stop();
-  });
 
   it('skips a duplicated record, a stray one and garbage identically on every member', async () => {
     await drive(t, 0, 6, 2);

@@ -3,13 +3,13 @@
 // reader loop, so one that throws would silence the member's whole follow connection; one that
 // takes a NaN epoch for a live leader's beat would keep every member from ever claiming.
 import type { NatsConnection } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { shardSubjects } from '../src/cluster/layout.js';
 import { connectAs } from '../src/cluster/nats/connect.js';
 import { leaderRole } from '../src/cluster/nats/roles.js';
 import { encodeHeartbeat } from '../src/cluster/wire/signals.js';
 import { streamInfo } from '../src/cluster/streams.js';
-import { drive, startTestCluster, verify, type TestCluster } from './helpers/cluster.js';
+import { clusterPerSuite, drive, verify } from './helpers/cluster.js';
 
 /** What a newer member, a torn message or a confused peer could put on the heartbeat subject. */
 function badHeartbeats(): Uint8Array[] {
@@ -24,18 +24,13 @@ function badHeartbeats(): Uint8Array[] {
 }
 
 describe('cluster signals', () => {
-  let t: TestCluster;
+  const t = clusterPerSuite({ shards: 1, persistent: false });
   let bad: NatsConnection | undefined;
   let noise: NodeJS.Timeout | undefined;
-
-  beforeAll(async () => {
-    t = await startTestCluster({ shards: 1, persistent: false });
-  }, 90_000);
 
   afterAll(async () => {
     clearInterval(noise);
     await bad?.close().catch(() => undefined);
-    await t?.stop();
   });
 
   async function everyLiveMemberAt(seq: number): Promise<boolean> {

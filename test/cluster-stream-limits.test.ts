@@ -15,23 +15,21 @@ import { ClusterReply } from '../src/cluster/wire/reply.js';
 import { appendRecord } from '../src/cluster/publish.js';
 import { managerOf, streamInfo } from '../src/cluster/streams.js';
 import { verifyCluster } from '../src/cluster/verify.js';
-import { restingBatch, startTestCluster, type TestCluster } from './helpers/cluster.js';
+import { clusterPerSuite, restingBatch } from './helpers/cluster.js';
 
 describe('a shard whose stream refuses appends for good', () => {
-  let t: TestCluster;
+  const t = clusterPerSuite({ shards: 1, assets: 2, persistent: false });
   /** A client that gives up soon: before the fix, its requests ended UNAVAILABLE at this deadline. */
   let client: ClusterClient;
   let stream: string;
 
   beforeAll(async () => {
-    t = await startTestCluster({ shards: 1, assets: 2, persistent: false });
     client = await ClusterClient.connect(t.local.runDir, t.local.description, { attemptTimeoutMs: 1_000, deadlineMs: 15_000 });
     stream = shardSubjects(t.local.description.layout.clusterId, 0).stream;
   }, 90_000);
 
   afterAll(async () => {
     await client?.close();
-    await t?.stop();
   });
 
   /** Sets the stream's limits, with the discard-new policy: an append past them is refused, nothing dropped. */
@@ -83,15 +81,7 @@ describe('a shard whose stream refuses appends for good', () => {
 });
 
 describe('a shard whose servers\' JetStream storage is used up', () => {
-  let t: TestCluster;
-
-  beforeAll(async () => {
-    t = await startTestCluster({ shards: 1, assets: 2, persistent: false, maxFileStoreBytes: 1 << 20 });
-  }, 90_000);
-
-  afterAll(async () => {
-    await t?.stop();
-  });
+  const t = clusterPerSuite({ shards: 1, assets: 2, persistent: false, maxFileStoreBytes: 1 << 20 });
 
   it('answers a retry of a committed request as a duplicate, not as refused for want of room', async () => {
     // The servers check their storage before they look for a duplicate message id: the retry of

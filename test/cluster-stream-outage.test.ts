@@ -6,25 +6,17 @@
 // twice as long after every failure up to a cap, logs the outage once when it starts and once
 // when it ends, and the shard commits again once the stream is back.
 import { jetstream } from '@nats-io/jetstream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ClusterClient } from '../src/cluster/client.js';
 import { REOPEN_MAX_PAUSE_MS } from '../src/cluster/follower.js';
 import { shardSubjects } from '../src/cluster/layout.js';
 import type { MemberStatus } from '../src/cluster/member.js';
 import { createShardStreams, managerOf, storedRecord, streamInfo } from '../src/cluster/streams.js';
 import { verifyCluster } from '../src/cluster/verify.js';
-import { restingBatch, startTestCluster, until, verify, type TestCluster } from './helpers/cluster.js';
+import { clusterPerSuite, restingBatch, until, verify } from './helpers/cluster.js';
 
 describe('a shard whose stream is deleted and made again', () => {
-  let t: TestCluster;
-
-  beforeAll(async () => {
-    t = await startTestCluster({ shards: 1, assets: 2, persistent: false });
-  }, 90_000);
-
-  afterAll(async () => {
-    await t?.stop();
-  });
+  const t = clusterPerSuite({ shards: 1, assets: 2, persistent: false });
 
   /** The member's log lines since `since` (ms since the epoch) that match `pattern`. */
   const logLines = (member: number, since: number, pattern: RegExp): string[] => t.events
@@ -108,15 +100,7 @@ describe('a shard whose stream is deleted and made again', () => {
 });
 
 describe('a shard whose stream loses its majority of servers for a while', () => {
-  let t: TestCluster;
-
-  beforeAll(async () => {
-    t = await startTestCluster({ shards: 1, assets: 2, persistent: false });
-  }, 90_000);
-
-  afterAll(async () => {
-    await t?.stop();
-  });
+  const t = clusterPerSuite({ shards: 1, assets: 2, persistent: false });
 
   it('the leader sends its unanswered append again less and less often, logs it once, and commits once the servers are back', async () => {
     const first = await t.client.submitBatch(restingBatch(0, 5, 1));

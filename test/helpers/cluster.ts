@@ -1,6 +1,7 @@
 // A real cluster for the cluster suites: three nats-server processes and every shard member as
 // a process of its own, plus the bookkeeping of what a client saw answered.
 import type { NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll } from 'vitest';
 import { CommandBatch } from '../../src/batch.js';
 import { ClusterClient } from '../../src/cluster/client.js';
 import { shardSubjects } from '../../src/cluster/layout.js';
@@ -36,6 +37,22 @@ export async function startTestCluster(options: LocalClusterOptions = {}): Promi
       await local.stop();
     },
   };
+}
+
+/**
+ * The cluster of the describe block this is called in: started before its first test and stopped
+ * after its last (after the block's own afterAll hooks, which vitest runs last-registered first).
+ * The object is filled in when the cluster has started, so that the block can name it up front.
+ */
+export function clusterPerSuite(options?: LocalClusterOptions): TestCluster {
+  const cluster = {} as TestCluster;
+  beforeAll(async () => {
+    Object.assign(cluster, await startTestCluster(options));
+  }, 90_000);
+  afterAll(async () => {
+    await cluster.stop?.();
+  });
+  return cluster;
 }
 
 /** A batch of `count` resting orders on `asset`, prices spread so that none trade. */
