@@ -7,7 +7,7 @@
 // process drew one speed for its life: the "two speeds" of stop 56. A ratio of two engines is only
 // a ratio of engines when both ran on the same CPU, so the bench holds each engine process's main
 // thread to a CPU it chooses, leaves its other threads free, and says which.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 /** `0-1`, `0,2-4`: Linux's way of listing CPUs, as numbers in order. */
@@ -77,6 +77,61 @@ export async function pinMainThread(pid: number, cpu: number, free: readonly num
       if (existsSync(`/proc/${pid}/task/${tid}`)) throw error;
     }
   }
+}
+
+/** The line a script started by runPinned writes once it is up (untilPinned). */
+const UP_LINE = 'pin me\n';
+/** The flag runPinned passes a script: wait to be pinned before the work. */
+export const WAIT_TO_BE_PINNED = '--wait-to-be-pinned';
+
+/**
+ * Runs a bench script in a new node process with its main thread held to `cpu` (none: not held),
+ * and resolves with what it wrote after it was pinned. The script calls untilPinned() first, when
+ * given WAIT_TO_BE_PINNED: held as it starts, the main thread would pass its CPU on to every thread
+ * Node and V8 make after it (their compilers among them), which would then take the main thread's
+ * time; held once it is up, they stay free.
+ */
+export function runPinned(script: string, args: readonly string[], cpu: number | undefined): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args, WAIT_TO_BE_PINNED], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let errors = '';
+    let up = false;
+    child.stderr.setEncoding('utf8').on('data', (text: string) => { errors += text; });
+    child.stdout.setEncoding('utf8').on('data', (text: string) => {
+      out += text;
+      if (up || !out.startsWith(UP_LINE)) return;
+      up = true;
+      out = out.slice(UP_LINE.length);
+      const pinned = cpu === undefined ? Promise.resolve() : pinMainThread(child.pid!, cpu, allowedCpus());
+      pinned.then(() => child.stdin.end('\n'), (error: unknown) => {
+        child.kill();
+        reject(error);
+      });
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve(out);
+      else reject(new Error(`${script} ended with ${signal ?? `code ${code}`}: ${errorLine(errors)}`));
+    });
+  });
+}
+
+/** The line of a child's stderr that says what failed: an uncaught error's own, after the source line Node shows. */
+function errorLine(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  return lines.find((line) => /^\w*Error\b/.test(line)) ?? lines[0];
+}
+
+/** In a script run by runPinned: says it is up and waits until the parent has pinned it. */
+export function untilPinned(): Promise<void> {
+  process.stdout.write(UP_LINE);
+  return new Promise((resolve) => {
+    process.stdin.once('data', () => {
+      process.stdin.destroy();
+      resolve();
+    });
+  });
 }
 
 const sameCpus = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((cpu, i) => cpu === b[i]);

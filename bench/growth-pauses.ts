@@ -22,6 +22,7 @@ import { pathToFileURL } from 'node:url';
 import { parseDecimalInteger } from '../src/decimal-integer.js';
 import { createEngine } from '../src/engine.js';
 import type { BackendName } from '../src/types.js';
+import { untilPinned, WAIT_TO_BE_PINNED } from './cpu-pinning.js';
 import { exposeGc, fullGc } from './gc.js';
 import { quantileOfSorted } from './stats.js';
 
@@ -97,6 +98,7 @@ function positiveArgument(text: string | undefined, name: string, fallback: numb
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes(WAIT_TO_BE_PINNED)) await untilPinned();
   const line = process.argv.includes('--line');
   const shape: BookShape = process.argv.includes('--levels') ? 'levels' : process.argv.includes('--traders') ? 'traders' : 'orders';
   const [backendText, ordersText, batchText] = process.argv.slice(2).filter((a) => !a.startsWith('--'));

@@ -6,10 +6,9 @@
 //
 // Each batch's figure is the lower of its passes: a pause the code makes falls on the same batch
 // in every pass, one the machine makes (another tenant, the scheduler) falls on one pass only.
-import { execFile } from 'node:child_process';
 import type { BackendName } from '../src/types.js';
 import { compiledBenchScript } from './child-script.js';
-import { allowedCpus, pinMainThread } from './cpu-pinning.js';
+import { runPinned } from './cpu-pinning.js';
 import type { Progress } from './progress.js';
 import { slowestBatches, timedBatches, type TimedBatch } from './growth-pauses.js';
 import { quantileOfSorted } from './stats.js';
@@ -77,25 +76,15 @@ export async function measureGrowth(orders: number, batchSize: number, cpu: numb
 }
 
 /**
- * One pass in a new node process. Only its main thread is held to `cpu` (pinMainThread): with the
- * whole process held there, V8's background compiles took the main thread's CPU, and a late
- * recompile (20-30 ms of TurboFan on one function) read as a pause of the JS engine at 2,000-9,000
- * orders.
+ * One pass in a new node process. Only its main thread is held to `cpu`, once the process is up
+ * (runPinned): with the whole process held there, V8's background compiles took the main thread's
+ * CPU, and a late recompile (20-30 ms of TurboFan on one function) read as a pause of the JS engine
+ * at 2,000-9,000 orders, and its first compiles as one in its first batch (bench/README.md, "The
+ * growth section's pin (stop 67)").
  */
-function passInChild(backend: BackendName, orders: number, batchSize: number, cpu: number | undefined): Promise<number[]> {
-  return new Promise((resolve, reject) => {
-    const args = [compiledBenchScript('growth-pauses.js'), backend, String(orders), String(batchSize), '--line'];
-    const child = execFile(process.execPath, args, { maxBuffer: 1 << 24 }, (error, stdout) => {
-      if (error !== null) reject(error);
-      else resolve(JSON.parse(stdout.trim().split('\n').pop()!) as number[]);
-    });
-    if (cpu !== undefined) {
-      pinMainThread(child.pid!, cpu, allowedCpus()).catch((error: unknown) => {
-        child.kill();
-        reject(error);
-      });
-    }
-  });
+async function passInChild(backend: BackendName, orders: number, batchSize: number, cpu: number | undefined): Promise<number[]> {
+  const out = await runPinned(compiledBenchScript('growth-pauses.js'), [backend, String(orders), String(batchSize), '--line'], cpu);
+  return JSON.parse(out.trim().split('\n').pop()!) as number[];
 }
 
 const ms = (value: number): string => (value < 10 ? value.toFixed(2) : value.toFixed(1));

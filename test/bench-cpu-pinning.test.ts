@@ -3,9 +3,13 @@
 // round. Here on real processes, through util-linux's taskset, as the bench does it.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { allowedCpus, benchCpus, holdThread, parseCpuList, pinMainThread, threadCpus } from '../bench/cpu-pinning.js';
+import { allowedCpus, benchCpus, holdThread, parseCpuList, pinMainThread, runPinned, threadCpus } from '../bench/cpu-pinning.js';
+import { compiledBenchScript } from '../bench/child-script.js';
 import { processRunner } from '../bench/engine-process.js';
 import { SCALES } from '../bench/options.js';
 
@@ -93,6 +97,34 @@ describe('holding a process\'s main thread to a CPU', () => {
       for (const tid of helperThreads(pid)) expect([tid, threadCpus(pid, tid)]).toEqual([tid, cpus]);
     } finally {
       runner.close();
+    }
+  });
+});
+
+describe('a bench script run pinned (runPinned: the growth section\'s passes)', () => {
+  it('is held once it is up: its main thread on the CPU, the threads Node and V8 made at its start free', async () => {
+    // A script that waits to be pinned, then reports every thread's CPUs.
+    const dir = mkdtempSync(join(tmpdir(), 'lobcore-pin-'));
+    try {
+      const script = join(dir, 'threads.mjs');
+      writeFileSync(script, [
+        `import { readdirSync, readFileSync } from 'node:fs';`,
+        `import { untilPinned } from '${pathToFileURL(compiledBenchScript('cpu-pinning.js')).href}';`,
+        `await untilPinned();`,
+        `const cpus = (tid) => /^Cpus_allowed_list:\\s*(.*)$/m.exec(readFileSync('/proc/self/task/' + tid + '/status', 'latin1'))[1];`,
+        `process.stdout.write(readdirSync('/proc/self/task').map((tid) => (Number(tid) === process.pid ? 'main ' : 'other ') + cpus(tid)).join('\\n'));`,
+      ].join('\n'));
+      const lines = (await runPinned(script, [], last)).split('\n');
+      expect(lines).toContain(`main ${last}`);
+      const others = lines.filter((l) => l.startsWith('other '));
+      expect(others.length).toBeGreaterThan(0);
+      for (const line of others) expect(parseCpuList(line.slice('other '.length))).toEqual(cpus);
+      // Not pinned at all when no CPU is given; a script that fails says how, in one line.
+      expect((await runPinned(script, [], undefined)).split('\n').filter((l) => l.startsWith('main ')).map((l) => parseCpuList(l.slice(5)))).toEqual([cpus]);
+      writeFileSync(script, `throw new Error('no book here');`);
+      await expect(runPinned(script, [], last)).rejects.toThrow(/threads\.mjs ended with code 1: .*no book here/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
