@@ -101,6 +101,12 @@ const OLD_SLOT: u32 = 0x80000000;
 /** Segment addresses (u32 each): the capacity is always a whole number of segments. */
 let directory: usize = 0;
 let directoryLength: u32 = 0;
+/**
+ * The segment's address when the table is one segment (LOBSTER's and most books' whole life),
+ * else 0: a slot's address is then one add away from its home, where the directory put a load of
+ * its own on the chain from an id to its record (stop 67).
+ */
+let singleSegment: usize = 0;
 let capacity: u32 = 0;
 let runs: u32 = 0;
 let scrambled = false;
@@ -125,6 +131,7 @@ export let foundSlot: u32 = 0;
 let migrating = false;
 let oldDirectory: usize = 0;
 let oldDirectoryLength: u32 = 0;
+let oldSingleSegment: usize = 0;
 let oldCapacity: u32 = 0;
 let oldRuns: u32 = 0;
 let oldScrambled = false;
@@ -226,6 +233,8 @@ function tableDisplacement(): f64 {
   return (run << 4) | (low & 15);
 }
 @inline function slotAddress(slot: u32): usize {
+  const only = singleSegment;
+  if (only != 0) return only + (<usize>slot << 2);
   const segment = <usize>load<u32>(directory + (<usize>(slot >> SEGMENT_BITS) << 2));
   return segment + (<usize>(slot & SEGMENT_MASK) << 2);
 }
@@ -556,6 +565,8 @@ function resize(newCapacity: u32, newScrambled: bool = scrambled): bool {
 
 function setCapacity(newCapacity: u32): void {
   capacity = newCapacity;
+  // Only after the directory holds the table's segments (provideSegments, startMigration).
+  singleSegment = newCapacity == SEGMENT_SLOTS ? <usize>load<u32>(directory) : 0;
   growAt = newCapacity >= COMPACT_FROM ? <u32>((<u64>newCapacity * COMPACT_GROWTH_TWENTIETHS) / 20) : hardLimit();
   // home()'s mask needs a power of two wherever homes are not spread.
   assert(newCapacity >= COMPACT_FROM || (newCapacity & (newCapacity - 1)) == 0);
@@ -731,6 +742,9 @@ function swapTables(): void {
   const l = directoryLength;
   directoryLength = oldDirectoryLength;
   oldDirectoryLength = l;
+  const o = singleSegment;
+  singleSegment = oldSingleSegment;
+  oldSingleSegment = o;
   const c = capacity;
   capacity = oldCapacity;
   oldCapacity = c;
