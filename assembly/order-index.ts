@@ -13,8 +13,9 @@
 // without tombstones.
 //
 // Size and growth. The table is made of 64 KiB segments (16,384 slots) reached through a small
-// directory, so its capacity can be any multiple of a segment rather than a power of two, and a
-// home is `id mod capacity` by multiplication (no division).
+// directory, so its capacity can be any multiple of a segment rather than a power of two (only
+// compact tables, whose homes are hashed, use that: below COMPACT_FROM a home is `id mod capacity`
+// by a mask).
 //   - It starts at one segment, however few orders there are: sized to a small book (1,024
 //     slots doubling at half full) it kept a few hundred long-lived orders dense enough for new
 //     ids, wrapping it, to probe through them; one segment made the core alone 1.48x as fast on
@@ -100,9 +101,13 @@ const OLD_SLOT: u32 = 0x80000000;
 /** Segment addresses (u32 each): the capacity is always a whole number of segments. */
 let directory: usize = 0;
 let directoryLength: u32 = 0;
+/**
+ * The segment's address when the table is one segment (LOBSTER's and most books' whole life),
+ * else 0: a slot's address is then one add away from its home, where the directory put a load of
+ * its own on the chain from an id to its record (stop 67).
+ */
+let singleSegment: usize = 0;
 let capacity: u32 = 0;
-/** ceil(2^64 / capacity), for `x mod capacity` without a division (modCapacity). */
-let reciprocal: u64 = 0;
 let runs: u32 = 0;
 let scrambled = false;
 /** Homes spread by a multiplicative hash (compact tables, see the header), not `id mod capacity`. */
@@ -126,8 +131,8 @@ export let foundSlot: u32 = 0;
 let migrating = false;
 let oldDirectory: usize = 0;
 let oldDirectoryLength: u32 = 0;
+let oldSingleSegment: usize = 0;
 let oldCapacity: u32 = 0;
-let oldReciprocal: u64 = 0;
 let oldRuns: u32 = 0;
 let oldScrambled = false;
 let oldSpread = false;
@@ -200,13 +205,6 @@ function tableDisplacement(): f64 {
   return total;
 }
 
-/** x mod capacity (Lemire's fastmod: the high 64 bits of (reciprocal * x mod 2^64) * capacity). */
-@inline function modCapacity(x: u32): u32 {
-  const fraction = reciprocal * <u64>x;
-  const c = <u64>capacity;
-  return <u32>(((fraction >> 32) * c + (((fraction & 0xffffffff) * c) >> 32)) >> 32);
-}
-
 /**
  * `id mod capacity` (of the low 32 bits; exact order for ids below 2^32): ids are handed out in
  * order, so new orders land in consecutive slots of a line that is already cached, and ids
@@ -227,11 +225,16 @@ function tableDisplacement(): f64 {
   // 746,617 resting ids sat 5.1 slots from home on average (0.3 this way), and the WASM passes
   // from that state ran at half speed (bench/README.md, stop 58).
   if (spread) return <u32>((<u64>(low * 0x9E3779B1) * <u64>capacity) >> 32);
-  if (!scrambled) return modCapacity(low);
+  // A table below COMPACT_FROM is one or two segments (it starts at one and doubles), a power of
+  // two, so `mod capacity` is a mask: Lemire's fastmod here was three dependent 64-bit multiplies
+  // at the head of every lookup's chain of loads (stop 67).
+  if (!scrambled) return low & (capacity - 1);
   const run = <u32>((<u64>((low >> 4) * 0x9E3779B1) * <u64>runs) >> 32);
   return (run << 4) | (low & 15);
 }
 @inline function slotAddress(slot: u32): usize {
+  const only = singleSegment;
+  if (only != 0) return only + (<usize>slot << 2);
   const segment = <usize>load<u32>(directory + (<usize>(slot >> SEGMENT_BITS) << 2));
   return segment + (<usize>(slot & SEGMENT_MASK) << 2);
 }
@@ -562,8 +565,11 @@ function resize(newCapacity: u32, newScrambled: bool = scrambled): bool {
 
 function setCapacity(newCapacity: u32): void {
   capacity = newCapacity;
+  // Only after the directory holds the table's segments (provideSegments, startMigration).
+  singleSegment = newCapacity == SEGMENT_SLOTS ? <usize>load<u32>(directory) : 0;
   growAt = newCapacity >= COMPACT_FROM ? <u32>((<u64>newCapacity * COMPACT_GROWTH_TWENTIETHS) / 20) : hardLimit();
-  reciprocal = 0xffffffffffffffff / <u64>newCapacity + 1;
+  // home()'s mask needs a power of two wherever homes are not spread.
+  assert(newCapacity >= COMPACT_FROM || (newCapacity & (newCapacity - 1)) == 0);
   runs = newCapacity >> 4;
   spread = newCapacity >= COMPACT_FROM;
   growSoon = false;
@@ -736,12 +742,12 @@ function swapTables(): void {
   const l = directoryLength;
   directoryLength = oldDirectoryLength;
   oldDirectoryLength = l;
+  const o = singleSegment;
+  singleSegment = oldSingleSegment;
+  oldSingleSegment = o;
   const c = capacity;
   capacity = oldCapacity;
   oldCapacity = c;
-  const r = reciprocal;
-  reciprocal = oldReciprocal;
-  oldReciprocal = r;
   const n = runs;
   runs = oldRuns;
   oldRuns = n;

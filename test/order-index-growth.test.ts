@@ -132,3 +132,57 @@ describe('order index growth by migration', () => {
     }
   }, 60_000);
 });
+
+describe('order index leaving its first segment', () => {
+  // A table of one segment (16,384 slots) addresses its slots from that segment, not through the
+  // directory (assembly/order-index.ts, singleSegment); doubling to two segments goes back to the
+  // directory. Orders placed on either side of the doubling are found, cancelled and snapshotted
+  // alike in both cores, and a restore into a fresh core starts from one segment again.
+  it('finds and cancels every order placed before and after the table doubles', async () => {
+    const wasm = await WasmCore.create({});
+    const js = new JsCore();
+    const cores: MatchingCore[] = [wasm, js];
+    const place = (id: number) => {
+      for (const core of cores) core.placeLimit(1 + (id % 3), 1, BID, 1 + (id % 500), 1, id, 0, 0, 0);
+    };
+    for (let id = 1; id <= 15_000; id++) place(id);
+    expect(wasm.orderIndexSlots()).toBe(16_384);
+    // Cancel a third of the first segment's orders while it is the only one.
+    for (let id = 3; id <= 15_000; id += 3) {
+      for (const core of cores) {
+        core.cancel(1 + (id % 3), 1, id);
+        expect(core.out[Out.ORDER_ID]).toBe(id);
+      }
+    }
+    for (let id = 15_001; id <= 30_000; id++) place(id);
+    expect(wasm.orderIndexSlots()).toBe(32_768);
+    for (let id = 1; id <= 30_000; id += 7) expect(found(wasm, id), `order ${id}`).toEqual(found(js, id));
+    expect(found(wasm, 3)).toBeNull();
+    expect(found(wasm, 2)).not.toBeNull();
+    // Cancels on both sides of the doubling, then a wrong owner's cancel, refused.
+    for (const id of [1, 14_999, 15_001, 29_999]) {
+      for (const core of cores) core.cancel(1 + (id % 3), 1, id);
+      expect(found(wasm, id)).toBeNull();
+      expect(found(js, id)).toBeNull();
+    }
+    for (const core of cores) core.cancel(1 + ((2 + 1) % 3), 1, 2);
+    expect(found(wasm, 2)).toEqual(found(js, 2));
+    expect(found(wasm, 2)).not.toBeNull();
+    expect(wasm.restingOrders).toBe(js.restingOrders);
+    const snapshot = wasm.snapshot();
+    expectSameBytes(js.snapshot(), snapshot, 'snapshot after the doubling');
+
+    // A fresh core of one segment, then a restore that sizes its table anew.
+    const fresh = await WasmCore.create({});
+    fresh.placeLimit(1, 1, BID, 1, 1, 1, 0, 0, 0);
+    expect(fresh.orderIndexSlots()).toBe(16_384);
+    expect(found(fresh, 1)).not.toBeNull();
+    fresh.restore(snapshot);
+    expectSameBytes(fresh.snapshot(), snapshot, 'restored');
+    for (let id = 1; id <= 30_000; id += 11) expect(found(fresh, id), `restored order ${id}`).toEqual(found(wasm, id));
+    for (const id of [2, 15_002, 29_998]) {
+      fresh.cancel(1 + (id % 3), 1, id);
+      expect(found(fresh, id)).toBeNull();
+    }
+  }, 60_000);
+});
