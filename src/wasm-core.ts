@@ -16,21 +16,13 @@ import { SnapshotCheck, checkSnapshot } from './snapshot-check.js';
 import { prefaultAhead } from './prefault.js';
 import { WeakRefSet } from './weak-ref-set.js';
 
-/** The raw exports of build/lobcore.wasm (assembly/index.ts). */
-interface CoreExports {
+/**
+ * The raw exports of build/lobcore.wasm (assembly/index.ts): the per-call commands as MatchingCore
+ * has them (cancelAll's flag a number here), and the rest of the core's surface.
+ */
+interface CoreExports extends Pick<MatchingCore, 'placeLimit' | 'placeMarket' | 'placeStop' | 'placeOco' | 'cancel' | 'reduce' | 'modify'> {
   memory: WebAssembly.Memory;
   init(maxPages: number, maxOrders: number, maxLevels: number, recordEvents: number): number;
-  placeLimit(trader: number, asset: number, side: number, price: number, size: number,
-             timestamp: number, tif: number, stp: number, clientOrderId: number): void;
-  placeMarket(trader: number, asset: number, side: number, size: number, budget: number, timestamp: number,
-              protectionPrice: number, stp: number, clientOrderId: number): void;
-  placeStop(trader: number, asset: number, side: number, size: number, stopPrice: number, price: number,
-            protectionPrice: number, timestamp: number, tif: number, stp: number, clientOrderId: number): void;
-  placeOco(trader: number, asset: number, side: number, size: number, price: number, stopPrice: number,
-           stopLimitPrice: number, timestamp: number, stp: number, clientOrderId: number): void;
-  cancel(trader: number, asset: number, orderId: number): void;
-  reduce(trader: number, asset: number, orderId: number, by: number): void;
-  modify(trader: number, asset: number, orderId: number, price: number, size: number, timestamp: number): void;
   cancelAll(trader: number, asset: number, allAssets: number): void;
   reserveInput(count: number): number;
   allocCommands(capacity: number): number;

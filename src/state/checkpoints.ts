@@ -40,15 +40,9 @@ export function checkpointInfo(m: CheckpointManifest): CheckpointInfo {
   };
 }
 
-export interface CheckpointState {
-  sequence: number;
-  height: number;
-  nextFillSeq: number;
-  nextOrderId: number;
-  nextEventSeq: number;
-  restingOrders: number;
-  feedSeqs: Array<[number, number]>;
-}
+/** What a checkpoint records of the machine: its manifest's fields, less those about the snapshot's bytes. */
+export type CheckpointState = Pick<CheckpointManifest,
+  'sequence' | 'height' | 'nextFillSeq' | 'nextOrderId' | 'nextEventSeq' | 'restingOrders' | 'feedSeqs'>;
 
 /** How many CHUNK_BYTES pieces a snapshot of `byteLength` comes in (one at least). */
 export const pieceCount = (byteLength: number): number => Math.max(1, Math.ceil(byteLength / CHUNK_BYTES));
