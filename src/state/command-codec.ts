@@ -50,12 +50,29 @@ export class CommandEncoder {
     for (let f = 0; f < fieldSlots.length; f++) {
       const slot = fieldSlots[f];
       const value = slots[o + slot];
-      if (deltas[f] === 1) {
-        n = putInt(b, n, value - previous[slot]);
+      // The field as putInt or putUint would write it, a value below 2^21 (nearly all) in up to
+      // three bytes here: through their loops a field cost about 80 instructions (callgrind).
+      // d: the signed delta, v: what is written (its zigzag form, or the value itself).
+      let d = 0;
+      let v: number;
+      const delta = deltas[f] === 1;
+      if (delta) {
+        d = value - previous[slot];
         previous[slot] = value;
+        v = d < 0 ? -d * 2 - 1 : d * 2;
       } else {
-        n = putUint(b, n, value);
+        v = value;
       }
+      if (v < 0x80) b[n++] = v;
+      else if (v < 0x4000) {
+        b[n++] = (v & 0x7f) | 0x80;
+        b[n++] = v >>> 7;
+      } else if (v < 0x200000) {
+        b[n++] = (v & 0x7f) | 0x80;
+        b[n++] = ((v >>> 7) & 0x7f) | 0x80;
+        b[n++] = v >>> 14;
+      } else if (delta) n = putInt(b, n, d);
+      else n = putUint(b, n, v);
     }
     out.length = n;
   }
