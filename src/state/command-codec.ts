@@ -8,7 +8,7 @@
 //   head:uint   the record's head (never 0: every op code is >= 1), then its fields in table order
 //   0, height:uint   a setHeight
 import { COMMAND_SLOTS, OPERATION_BY_CODE, Head, Slot } from '../operations.js';
-import { ByteReader, ByteWriter, MAX_VARINT_BYTES, putInt, putUint } from './bytes.js';
+import { ByteReader, ByteWriter, MAX_VARINT_BYTES, putField, putUint } from './bytes.js';
 
 /** How a slot is written: as itself, or as its difference from the same slot of the previous command. */
 const DELTA_SLOTS = new Set<number>([Slot.ASSET, Slot.ORDER_ID, Slot.PRICE, Slot.TIMESTAMP, Slot.TRIGGER_PRICE, Slot.SECOND_PRICE]);
@@ -50,8 +50,6 @@ export class CommandEncoder {
     for (let f = 0; f < fieldSlots.length; f++) {
       const slot = fieldSlots[f];
       const value = slots[o + slot];
-      // The field as putInt or putUint would write it, a value below 2^21 (nearly all) in up to
-      // three bytes here: through their loops a field cost about 80 instructions (callgrind).
       // d: the signed delta, v: what is written (its zigzag form, or the value itself).
       let d = 0;
       let v: number;
@@ -63,16 +61,7 @@ export class CommandEncoder {
       } else {
         v = value;
       }
-      if (v < 0x80) b[n++] = v;
-      else if (v < 0x4000) {
-        b[n++] = (v & 0x7f) | 0x80;
-        b[n++] = v >>> 7;
-      } else if (v < 0x200000) {
-        b[n++] = (v & 0x7f) | 0x80;
-        b[n++] = ((v >>> 7) & 0x7f) | 0x80;
-        b[n++] = v >>> 14;
-      } else if (delta) n = putInt(b, n, d);
-      else n = putUint(b, n, v);
+      n = putField(b, n, v, d, delta);
     }
     out.length = n;
   }

@@ -186,7 +186,10 @@ export class EventBlockWriter {
       // Each field as putUint or putInt would write it, a value below 2^21 (all but a few in a
       // steady flow) in up to three bytes without a call, which costs 70-130 instructions against
       // the field's 10-20 (callgrind). Past 2^21, putInt is handed the difference itself, as the
-      // zigzag of one past 2^52 is not exact in a double.
+      // zigzag of one past 2^52 is not exact in a double. This is bytes.ts's putField written out:
+      // called here, inlined, from this loop or from a small function of its own, it counted
+      // 105.7-106.3M instructions over the 50 flushes against this loop's 85.3M (the journal's
+      // encoder, which calls it, counted 34.8M against 38.5M for the same lines written out).
       for (let i = 0; i < fieldCount; i++) {
         const v = fields[i];
         if (v < 0x80) b[n++] = v;
