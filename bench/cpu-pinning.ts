@@ -100,9 +100,10 @@ export function runPinned(script: string, args: readonly string[], cpu: number |
     child.stderr.setEncoding('utf8').on('data', (text: string) => { errors += text; });
     child.stdout.setEncoding('utf8').on('data', (text: string) => {
       out += text;
-      if (up || !out.startsWith(UP_LINE)) return;
+      const at = up ? -1 : out.indexOf(UP_LINE);
+      if (at < 0) return;
       up = true;
-      out = out.slice(UP_LINE.length);
+      out = out.slice(at + UP_LINE.length);
       const pinned = cpu === undefined ? Promise.resolve() : pinMainThread(child.pid!, cpu, allowedCpus());
       pinned.then(() => child.stdin.end('\n'), (error: unknown) => {
         child.kill();
