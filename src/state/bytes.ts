@@ -29,10 +29,15 @@ export function putUint(bytes: Uint8Array, at: number, value: number): number {
   return at;
 }
 
+/** A signed integer's zigzag form, as putInt writes it: 0, -1, 1, -2, ... as 0, 1, 2, 3, ... (exact from -2^52 up). */
+export function zigzag(value: number): number {
+  return value < 0 ? -value * 2 - 1 : value * 2;
+}
+
 /** A signed safe integer (zigzag: small magnitudes stay small). */
 export function putInt(bytes: Uint8Array, at: number, value: number): number {
   if (value < -TWO_52) return putLargeNegative(bytes, at, -value);
-  return putUint(bytes, at, value < 0 ? -value * 2 - 1 : value * 2);
+  return putUint(bytes, at, zigzag(value));
 }
 
 /**

@@ -8,7 +8,7 @@
 //   head:uint   the record's head (never 0: every op code is >= 1), then its fields in table order
 //   0, height:uint   a setHeight
 import { COMMAND_SLOTS, OPERATION_BY_CODE, Head, Slot } from '../operations.js';
-import { ByteReader, ByteWriter, MAX_VARINT_BYTES, putField, putUint } from './bytes.js';
+import { ByteReader, ByteWriter, MAX_VARINT_BYTES, putField, putUint, zigzag } from './bytes.js';
 
 /** How a slot is written: as itself, or as its difference from the same slot of the previous command. */
 const DELTA_SLOTS = new Set<number>([Slot.ASSET, Slot.ORDER_ID, Slot.PRICE, Slot.TIMESTAMP, Slot.TRIGGER_PRICE, Slot.SECOND_PRICE]);
@@ -57,7 +57,7 @@ export class CommandEncoder {
       if (delta) {
         d = value - previous[slot];
         previous[slot] = value;
-        v = d < 0 ? -d * 2 - 1 : d * 2;
+        v = zigzag(d);
       } else {
         v = value;
       }

@@ -17,16 +17,11 @@
 // Deltas are from the previous event's (or command's) value in the same block.
 import { EventCode } from '../codes.js';
 import { EVENT_SLOTS, EventHead, EventSlot } from '../events.js';
-import { ByteReader, ByteWriter, MAX_VARINT_BYTES, putInt, putUint } from './bytes.js';
+import { ByteReader, ByteWriter, MAX_VARINT_BYTES, putInt, putUint, zigzag } from './bytes.js';
 import { DIRECT_ASSETS } from './sequencer.js';
 
 /** The most varints an event takes: head, asset, order id, trader, price, size, remaining, two by kind, two with the LEVEL bit. */
 const FIELDS_PER_EVENT = 11;
-
-/** A signed difference as putInt writes it: 0, -1, 1, -2, ... as 0, 1, 2, 3, ... (exact below 2^52). */
-function zigzag(d: number): number {
-  return d < 0 ? -d * 2 - 1 : d * 2;
-}
 
 export interface BlockStart {
   firstSeq: number;
