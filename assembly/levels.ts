@@ -222,13 +222,18 @@ function hashLevel(level: usize): void {
 }
 
 /** Takes level `level` of side `s` at `price` out of the map (the caller has read both from its record). */
-function unhashLevel(level: usize, s: usize, price: f64): void {
-  if (!unhashLevelIn(levelSlots, levelSlotBits, level, s, price)) unhashLevelIn(oldLevelSlots, oldLevelSlotBits, level, s, price);
+@inline function unhashLevel(level: usize, s: usize, price: f64): void {
+  if (!unhashLevelIn(levelSlots, levelSlotBits, level, s, price)) unhashOldLevel(level, s, price);
   hashedLevels--;
 }
 
+/** unhashLevel from the table being emptied: a call of its own, off the removals' inlined path. */
+function unhashOldLevel(level: usize, s: usize, price: f64): void {
+  unhashLevelIn(oldLevelSlots, oldLevelSlotBits, level, s, price);
+}
+
 /** Takes a level out of one table; false when it is not there (it is in the other, while the map grows). */
-function unhashLevelIn(table: usize, bits: u32, level: usize, s: usize, price: f64): bool {
+@inline function unhashLevelIn(table: usize, bits: u32, level: usize, s: usize, price: f64): bool {
   const mask = (<u32>1 << bits) - 1;
   let i = levelHome(s, price, bits);
   while (true) {
