@@ -292,7 +292,7 @@ function findOldLevel(s: usize, price: f64): usize {
 }
 
 /** Makes sure addLevel on this side needs no memory; false (nothing changed) when it cannot grow. */
-export function reserveLevel(s: usize): bool {
+@inline export function reserveLevel(s: usize): bool {
   return poolReserve(levelPool) && reserveLevelSlot() && reserveLadderNodes(s);
 }
 
