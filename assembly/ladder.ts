@@ -304,6 +304,12 @@ export function ladderFind(s: usize, key: f64): usize {
 }
 
 // ---- insert
+// ladderInsert and ladderRemove (and descend in them) are inlined into their one caller each,
+// levels.ts's addLevel and removeLevel. On `wide` nearly every limit opens a level and nearly
+// every cancel empties one, and the calls (each a prologue, a stack check, and the caller's live
+// values spilled and reloaded around it) came to 41 instructions a command of its 1,366: WASM per
+// call on wide 1.02-1.05x with reserveLevel's inlining (levels.ts), steady and LOBSTER unchanged
+// (bench/README.md, stop 68).
 /** Adds a key that is not in the ladder; only after reserveLadderNodes(s). */
 @inline export function ladderInsert(s: usize, key: f64, value: usize): void {
   const leaf = bestLeaf(s);
