@@ -257,7 +257,7 @@ function topUpSpares(wanted: u32): bool {
  * Descends to the leaf where `key` is or belongs, recording the path (the leaf's own slot is left
  * to the caller: a scrambled leaf has none by key); returns the leaf's depth.
  */
-function descend(s: usize, key: f64): u32 {
+@inline function descend(s: usize, key: f64): u32 {
   let node = rootOf(s);
   const leafDepth = ladderHeight(s) - 1;
   for (let depth: u32 = 0; depth < leafDepth; depth++) {
@@ -304,8 +304,14 @@ export function ladderFind(s: usize, key: f64): usize {
 }
 
 // ---- insert
+// ladderInsert and ladderRemove (and descend in them) are inlined into their one caller each,
+// levels.ts's addLevel and removeLevel. On `wide` nearly every limit opens a level and nearly
+// every cancel empties one, and the calls (each a prologue, a stack check, and the caller's live
+// values spilled and reloaded around it) came to 41 instructions a command of its 1,366: WASM per
+// call on wide 1.02-1.05x with reserveLevel's inlining (levels.ts), steady and LOBSTER unchanged
+// (bench/README.md, stop 68).
 /** Adds a key that is not in the ladder; only after reserveLadderNodes(s). */
-export function ladderInsert(s: usize, key: f64, value: usize): void {
+@inline export function ladderInsert(s: usize, key: f64, value: usize): void {
   const leaf = bestLeaf(s);
   if (leaf == 0) {
     const first = takeNode();
@@ -435,7 +441,7 @@ function insertAt(s: usize, depth: u32, i: u32, key: f64, value: usize): void {
 
 // ---- remove
 /** Removes a key that is in the ladder, with its value (whose record says which leaf holds it). */
-export function ladderRemove(s: usize, key: f64, value: usize): void {
+@inline export function ladderRemove(s: usize, key: f64, value: usize): void {
   const leaf = leafOf(value);
   const n = entries(leaf);
   const isBest = leaf == bestLeaf(s);

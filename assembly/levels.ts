@@ -222,13 +222,13 @@ function hashLevel(level: usize): void {
 }
 
 /** Takes level `level` of side `s` at `price` out of the map (the caller has read both from its record). */
-function unhashLevel(level: usize, s: usize, price: f64): void {
+@inline function unhashLevel(level: usize, s: usize, price: f64): void {
   if (!unhashLevelIn(levelSlots, levelSlotBits, level, s, price)) unhashLevelIn(oldLevelSlots, oldLevelSlotBits, level, s, price);
   hashedLevels--;
 }
 
 /** Takes a level out of one table; false when it is not there (it is in the other, while the map grows). */
-function unhashLevelIn(table: usize, bits: u32, level: usize, s: usize, price: f64): bool {
+@inline function unhashLevelIn(table: usize, bits: u32, level: usize, s: usize, price: f64): bool {
   const mask = (<u32>1 << bits) - 1;
   let i = levelHome(s, price, bits);
   while (true) {
@@ -286,8 +286,12 @@ function findOldLevel(s: usize, price: f64): usize {
   }
 }
 
-/** Makes sure addLevel on this side needs no memory; false (nothing changed) when it cannot grow. */
-export function reserveLevel(s: usize): bool {
+/**
+ * Makes sure addLevel on this side needs no memory; false (nothing changed) when it cannot grow.
+ * Inlined: for a new level, three tests that pass, which as a call cost 12.8 instructions a
+ * `wide` command (the ladder's own inlining, ladder.ts, says what a call costs).
+ */
+@inline export function reserveLevel(s: usize): bool {
   return poolReserve(levelPool) && reserveLevelSlot() && reserveLadderNodes(s);
 }
 
