@@ -8,7 +8,7 @@
 //   head:uint   the record's head (never 0: every op code is >= 1), then its fields in table order
 //   0, height:uint   a setHeight
 import { COMMAND_SLOTS, OPERATION_BY_CODE, Head, Slot } from '../operations.js';
-import { ByteReader, ByteWriter, MAX_VARINT_BYTES, compileWriter, fieldWriterSource } from './bytes.js';
+import { ByteReader, ByteWriter, MAX_VARINT_BYTES, compileWriter, fieldWriterSource, zigzagSource } from './bytes.js';
 
 /** How a slot is written: as itself, or as its difference from the same slot of the previous command. */
 const DELTA_SLOTS = new Set<number>([Slot.ASSET, Slot.ORDER_ID, Slot.PRICE, Slot.TIMESTAMP, Slot.TRIGGER_PRICE, Slot.SECOND_PRICE]);
@@ -45,7 +45,7 @@ const writeEntry: EntryWriter = compileWriter('writeJournalEntry', ['slots', 'o'
       if (FIELD_DELTAS[op][f] === 0) return `const ${value} = slots[o + ${slot}];\n${fieldWriterSource(value, null)}`;
       const difference = `d${f}`;
       return `const ${difference} = slots[o + ${slot}] - previous[${slot}];\nprevious[${slot}] = slots[o + ${slot}];\n`
-        + `const ${value} = zigzag(${difference});\n${fieldWriterSource(value, difference)}`;
+        + `const ${value} = ${zigzagSource(difference)};\n${fieldWriterSource(value, difference)}`;
     });
     return `case ${op}: {\n${fields.join('\n')}\nreturn n;\n}`;
   });

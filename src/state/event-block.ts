@@ -17,7 +17,7 @@
 // Deltas are from the previous event's (or command's) value in the same block.
 import { EventCode } from '../codes.js';
 import { EVENT_SLOTS, EventHead, EventSlot } from '../events.js';
-import { ByteReader, ByteWriter, MAX_VARINT_BYTES, compileWriter, fieldWriterSource } from './bytes.js';
+import { ByteReader, ByteWriter, MAX_VARINT_BYTES, compileWriter, fieldWriterSource, zigzagSource } from './bytes.js';
 import { DIRECT_ASSETS } from './sequencer.js';
 
 /** The most varints an event takes: head, asset, order id, trader, price, size, remaining, two by kind, two with the LEVEL bit. */
@@ -46,7 +46,7 @@ type CommandWriter = (groupHead: number, timestampDifference: number, count: num
 /** The source of one field: its value (or difference) into locals, then its writer. */
 function fieldSource([slot, from]: EventField, name: string): string {
   if (from === null) return `const ${name} = events[e + ${slot}];\n${fieldWriterSource(name, null)}`;
-  return `const ${name}d = events[e + ${slot}] - ${from};\nconst ${name} = zigzag(${name}d);\n${fieldWriterSource(name, `${name}d`)}`;
+  return `const ${name}d = events[e + ${slot}] - ${from};\nconst ${name} = ${zigzagSource(`${name}d`)};\n${fieldWriterSource(name, `${name}d`)}`;
 }
 
 function fieldsSource(fields: EventField[], first: number): string {
@@ -63,7 +63,7 @@ function fieldsSource(fields: EventField[], first: number): string {
 const writeCommand: CommandWriter = compileWriter('writeBlockCommand',
   ['groupHead', 'timestampDifference', 'count', 'events', 'from', 'end', 'b', 'n', 'previous'], `
 ${fieldWriterSource('groupHead', null)}
-const timestamp = zigzag(timestampDifference);
+const timestamp = ${zigzagSource('timestampDifference')};
 ${fieldWriterSource('timestamp', 'timestampDifference')}
 ${fieldWriterSource('count', null)}
 let asset = previous[0];
