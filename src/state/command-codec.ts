@@ -65,9 +65,18 @@ export class CommandEncoder {
   }
 
   command(slots: Float64Array, o: number): void {
+    this.commands(slots, o, 1);
+  }
+
+  /** The `count` command records from slot `start` of `slots`, in order. */
+  commands(slots: Float64Array, start: number, count: number): void {
     const out = this.out;
-    out.reserve(MAX_COMMAND_BYTES);
-    out.length = writeEntry(slots, o, out.bytes, out.length, this.previous);
+    out.reserve(count * MAX_COMMAND_BYTES);
+    const b = out.bytes;
+    const previous = this.previous;
+    let n = out.length;
+    for (let i = 0, o = start; i < count; i++, o += COMMAND_SLOTS) n = writeEntry(slots, o, b, n, previous);
+    out.length = n;
   }
 
   height(height: number): void {

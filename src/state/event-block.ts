@@ -17,6 +17,7 @@
 // Deltas are from the previous event's (or command's) value in the same block.
 import { EventCode } from '../codes.js';
 import { EVENT_SLOTS, EventHead, EventSlot } from '../events.js';
+import { COMMAND_SLOTS, Slot } from '../operations.js';
 import { ByteReader, ByteWriter, MAX_VARINT_BYTES, compileWriter, fieldWriterSource, zigzagSource } from './bytes.js';
 import { DIRECT_ASSETS } from './sequencer.js';
 
@@ -39,10 +40,6 @@ const EVENT_FIELDS = {
   level: [[EventSlot.LEVEL_SIZE, null], [EventSlot.LEVEL_ORDERS, null]] as EventField[],
 };
 
-/** Writes a command's group head, timestamp difference and event count, then its events [from, end), at `b[n]` (room reserved); returns the offset after them. */
-type CommandWriter = (groupHead: number, timestampDifference: number, count: number, events: Float64Array, from: number, end: number,
-  b: Uint8Array, n: number, previous: Float64Array) => number;
-
 /** The source of one field: its value (or difference) into locals, then its writer. */
 function fieldSource([slot, from]: EventField, name: string): string {
   if (from === null) return `const ${name} = events[e + ${slot}];\n${fieldWriterSource(name, null)}`;
@@ -54,22 +51,20 @@ function fieldsSource(fields: EventField[], first: number): string {
 }
 
 /**
- * The command writer, compiled from EVENT_FIELDS: every field written out, each a slot read and
- * fieldWriterSource's lines. Through a loop over an event's fields gathered first (one writer's
- * lines, not fifteen) it counted 85.3M instructions over 50 flushes against 56.2M for the fields
- * written out by hand (docs/storage.md round 54); compiled, the lines exist once in the source.
- * `previous` holds the previous event's asset, order id and price, in and out.
+ * The source that writes one command's group: its head (`groupHead`), timestamp difference
+ * (`timestampDifference`) and event count (`count`), then its events [k, end), from EVENT_FIELDS:
+ * every field written out, each a slot read and fieldWriterSource's lines. Through a loop over an
+ * event's fields gathered first (one writer's lines, not fifteen) it counted 85.3M instructions
+ * over 50 flushes against 56.2M for the fields written out by hand (docs/storage.md round 54);
+ * generated, the lines exist once in the source. `asset`, `orderId` and `price` are the previous
+ * event's, in and out.
  */
-const writeCommand: CommandWriter = compileWriter('writeBlockCommand',
-  ['groupHead', 'timestampDifference', 'count', 'events', 'from', 'end', 'b', 'n', 'previous'], `
+const GROUP_SOURCE = `
 ${fieldWriterSource('groupHead', null)}
 const timestamp = ${zigzagSource('timestampDifference')};
 ${fieldWriterSource('timestamp', 'timestampDifference')}
 ${fieldWriterSource('count', null)}
-let asset = previous[0];
-let orderId = previous[1];
-let price = previous[2];
-for (let k = from; k < end; k++) {
+for (; k < end; k++) {
 const e = k * ${EVENT_SLOTS};
 const head = events[e];
 ${fieldWriterSource('head', null)}
@@ -96,10 +91,51 @@ ${fieldsSource(EVENT_FIELDS.level, 9)}
 asset = events[e + ${EventSlot.ASSET}];
 orderId = eventOrderId;
 price = eventPrice;
+}`;
+
+/** What the writers keep between groups, in `previous`: the last group's sequence and timestamp, the last event's asset, order id and price. */
+const Previous = { GROUP_SEQ: 0, TIMESTAMP: 1, ASSET: 2, ORDER_ID: 3, PRICE: 4, SLOTS: 5 } as const;
+const LOAD_PREVIOUS = `let asset = previous[${Previous.ASSET}];\nlet orderId = previous[${Previous.ORDER_ID}];\nlet price = previous[${Previous.PRICE}];`;
+const STORE_PREVIOUS = `previous[${Previous.ASSET}] = asset;\nprevious[${Previous.ORDER_ID}] = orderId;\nprevious[${Previous.PRICE}] = price;`;
+
+/** Writes one command's group: its events [from, end) of `events`, at `b[n]` (room reserved); returns the offset after them. */
+type GroupWriter = (groupHead: number, timestampDifference: number, count: number, events: Float64Array, from: number, end: number,
+  b: Uint8Array, n: number, previous: Float64Array) => number;
+
+const writeGroup: GroupWriter = compileWriter('writeBlockGroup',
+  ['groupHead', 'timestampDifference', 'count', 'events', 'from', 'end', 'b', 'n', 'previous'],
+  `${LOAD_PREVIOUS}\nlet k = from;\n${GROUP_SOURCE}\n${STORE_PREVIOUS}\nreturn n;`);
+
+/**
+ * Writes the groups of a call's commands numbered from `firstSeq` (records from slot `start` of
+ * `commands`): its events [0, eventCount), the command slot holding each one's command's index in
+ * the call; a command without events has no group. One call a call, not one a command: a call a
+ * command cost about 150 instructions in the sequencer's loop besides the writer's own (callgrind).
+ */
+type CallWriter = (firstSeq: number, commands: Float64Array, start: number, events: Float64Array, eventCount: number,
+  b: Uint8Array, n: number, previous: Float64Array) => number;
+
+const writeCall: CallWriter = compileWriter('writeBlockCall',
+  ['firstSeq', 'commands', 'start', 'events', 'eventCount', 'b', 'n', 'previous'], `${LOAD_PREVIOUS}
+let groupSeq = previous[${Previous.GROUP_SEQ}];
+let groupTimestamp = previous[${Previous.TIMESTAMP}];
+let k = 0;
+while (k < eventCount) {
+const command = events[k * ${EVENT_SLOTS} + ${EventSlot.COMMAND}];
+let end = k + 1;
+while (end < eventCount && events[end * ${EVENT_SLOTS} + ${EventSlot.COMMAND}] === command) end++;
+const seq = firstSeq + command;
+const stamp = commands[start + command * ${COMMAND_SLOTS} + ${Slot.TIMESTAMP}];
+const groupHead = (seq - groupSeq) * 2;
+const timestampDifference = stamp - groupTimestamp;
+const count = end - k;
+${GROUP_SOURCE}
+groupSeq = seq;
+groupTimestamp = stamp;
 }
-previous[0] = asset;
-previous[1] = orderId;
-previous[2] = price;
+${STORE_PREVIOUS}
+previous[${Previous.GROUP_SEQ}] = groupSeq;
+previous[${Previous.TIMESTAMP}] = groupTimestamp;
 return n;`);
 
 export interface BlockStart {
@@ -115,10 +151,8 @@ export class EventBlockWriter {
   private readonly body = new ByteWriter(16 * 1024);
   private start: BlockStart | null = null;
   private lastSeq = 0;
-  private previousGroupSeq = 0;
-  private previousTimestamp = 0;
-  /** The previous event's asset, order id and price: the next event's are written as differences. */
-  private readonly previous = new Float64Array(3);
+  /** The previous group's sequence and timestamp, and the previous event's asset, order id and price (Previous): the next ones are written as differences. */
+  private readonly previous = new Float64Array(Previous.SLOTS);
   /** asset -> first feed seq in this block, in the order assets first changed. */
   readonly feedStarts = new Map<number, number>();
   /**
@@ -135,7 +169,7 @@ export class EventBlockWriter {
   /** Opens the block at the first entry after the previous flush. */
   open(start: BlockStart): void {
     this.start = { ...start };
-    this.previousGroupSeq = start.firstSeq - 1;
+    this.previous[Previous.GROUP_SEQ] = start.firstSeq - 1;
   }
 
   height(seq: number, height: number): void {
@@ -162,12 +196,27 @@ export class EventBlockWriter {
     this.lastSeq = seq;
     if (count === 0) return;
     const out = this.body;
+    const previous = this.previous;
     // Room for the whole command at once: a group head, a timestamp, a count, and at most 11 varints an event.
     out.reserve((3 + FIELDS_PER_EVENT * count) * MAX_VARINT_BYTES);
-    out.length = writeCommand((seq - this.previousGroupSeq) * 2, timestamp - this.previousTimestamp, count, events, from, from + count,
-      out.bytes, out.length, this.previous);
-    this.previousGroupSeq = seq;
-    this.previousTimestamp = timestamp;
+    out.length = writeGroup((seq - previous[Previous.GROUP_SEQ]) * 2, timestamp - previous[Previous.TIMESTAMP], count, events, from, from + count,
+      out.bytes, out.length, previous);
+    previous[Previous.GROUP_SEQ] = seq;
+    previous[Previous.TIMESTAMP] = timestamp;
+  }
+
+  /**
+   * The `count` commands of one call numbered from `firstSeq` (records from slot `start` of
+   * `commands`, each one's timestamp read there) and their events [0, eventCount) of `events`, in
+   * order, the command slot holding each one's command's index in the call.
+   */
+  commands(firstSeq: number, commands: Float64Array, start: number, count: number, events: Float64Array, eventCount: number): void {
+    this.lastSeq = firstSeq + count - 1;
+    if (eventCount === 0) return;
+    const out = this.body;
+    // Room for them all at once: a group head, a timestamp and a count a command, at most 11 varints an event.
+    out.reserve((3 * count + FIELDS_PER_EVENT * eventCount) * MAX_VARINT_BYTES);
+    out.length = writeCall(firstSeq, commands, start, events, eventCount, out.bytes, out.length, this.previous);
   }
 
   /**
@@ -199,13 +248,12 @@ export class EventBlockWriter {
       this.blockNumber = 1;
     }
     this.previous.fill(0);
-    this.previousTimestamp = 0;
     return taken;
   }
 
   private group(seq: number, isHeight: boolean): void {
-    this.body.uint((seq - this.previousGroupSeq) * 2 + (isHeight ? 1 : 0));
-    this.previousGroupSeq = seq;
+    this.body.uint((seq - this.previous[Previous.GROUP_SEQ]) * 2 + (isHeight ? 1 : 0));
+    this.previous[Previous.GROUP_SEQ] = seq;
   }
 }
 
