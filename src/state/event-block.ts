@@ -109,8 +109,8 @@ const writeGroup: GroupWriter = compileWriter('writeBlockGroup',
 /**
  * Writes the groups of a call's commands numbered from `firstSeq` (records from slot `start` of
  * `commands`): its events [0, eventCount), the command slot holding each one's command's index in
- * the call; a command without events has no group. One call a call, not one a command: a call a
- * command cost about 150 instructions in the sequencer's loop besides the writer's own (callgrind).
+ * the call; a command without events has no group. One call a call, not one a command: with the
+ * journal's likewise, about 330 instructions a command fewer (callgrind, docs/storage.md round 55).
  */
 type CallWriter = (firstSeq: number, commands: Float64Array, start: number, events: Float64Array, eventCount: number,
   b: Uint8Array, n: number, previous: Float64Array) => number;

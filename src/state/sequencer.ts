@@ -118,8 +118,9 @@ export class Sequencer {
     const firstSeq = this.lastSequence + 1;
     this.numberFeedMessages(events, eventCount, sink);
     this.lastSequence += count;
-    // The commands go to the sink in one call, not one a command: a call a command cost about 150
-    // instructions here besides the writers' own (callgrind, docs/storage.md round 55).
+    // The commands go to the sink in one call, not one a command: a call a command (and the
+    // writers' call and room check for each) cost about 330 instructions a command (callgrind,
+    // docs/storage.md round 55).
     sink?.commands(firstSeq, commands, start, count, events, eventCount);
     this.nextFillSeq += fillCount;
     this.nextEventSeq += eventCount;
