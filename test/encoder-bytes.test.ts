@@ -128,6 +128,16 @@ it('writes an event block body byte for byte as putUint and putInt would, and de
         expect(block.events[e + slot]).toBe(has(slot) ? events[e + slot] : 0);
       }
     }
+    // The same events as one call's (consecutive sequences, each command's timestamp in its
+    // record), written by commands() in one go: the same bytes as the reference's.
+    const records = new Float64Array(commandCount * COMMAND_SLOTS);
+    const call = commands.map((command, c) => ({ ...command, seq: commands[0].seq + c }));
+    call.forEach((command, c) => { records[c * COMMAND_SLOTS + Slot.TIMESTAMP] = command.timestamp; });
+    writer.open({ firstSeq: call[0].seq, startHeight: 0, firstOrderId: 1, firstFillSeq: 1, firstEventSeq: 1 });
+    writer.commands(call[0].seq, records, 0, commandCount, events, k);
+    const taken = writer.take()!;
+    expect(taken.lastSeq).toBe(call[commandCount - 1].seq);
+    expect(Buffer.from(taken.payload[1]).equals(referenceBody(call, events))).toBe(true);
   }
 });
 
@@ -157,5 +167,10 @@ it('writes journal records byte for byte as putUint and putInt would', () => {
   const out = new ByteWriter();
   const encoder = new CommandEncoder(out);
   for (let i = 0; i < count; i++) encoder.command(records, i * COMMAND_SLOTS);
+  expect(Buffer.from(out.view()).equals(Buffer.from(reference.view()))).toBe(true);
+  // In calls of several commands, as the sequencer hands them over: the same bytes.
+  out.clear();
+  encoder.reset();
+  for (let first = 0; first < count; first += 1000) encoder.commands(records, first * COMMAND_SLOTS, Math.min(1000, count - first));
   expect(Buffer.from(out.view()).equals(Buffer.from(reference.view()))).toBe(true);
 });

@@ -41,31 +41,41 @@ export function putInt(bytes: Uint8Array, at: number, value: number): number {
 }
 
 /**
- * A field of an encoder's loop, written as putUint(value) or putInt(difference) would write it:
- * `value` is what is written (a signed field's zigzag form), `difference` the signed field itself.
- * Below 2^21 (nearly every field) its one to three bytes are written here, in line: through
- * putUint's and putInt's loops a field cost 70-130 instructions against 10-20 (callgrind,
- * docs/storage.md round 54). Called from one site in each encoder's field loop, where TurboFan
- * inlines it; called from a site a field, it was not inlined at most of them.
+ * The source text of one field's writer, for the encoders compiled from their tables
+ * (compileWriter): writes `value` (a local holding what putUint or putInt would write: a signed
+ * field's zigzag form) at `b[n]` and advances `n`, as putUint(value) or putInt(difference) would.
+ * Below 2^21 (nearly every field) its one to three bytes are written in line: through putUint's
+ * and putInt's loops a field cost 70-130 instructions against 10-20 (callgrind, docs/storage.md
+ * round 54), and a writer function called at each field's site was not inlined at most of them.
+ * Past 2^52 the zigzag form is not exact in a double: putInt writes it from `difference`.
  */
-export function putField(bytes: Uint8Array, at: number, value: number, difference: number, signed: boolean): number {
-  if (value < 0x80) {
-    bytes[at] = value;
-    return at + 1;
-  }
-  if (value < 0x4000) {
-    bytes[at] = (value & 0x7f) | 0x80;
-    bytes[at + 1] = value >>> 7;
-    return at + 2;
-  }
-  if (value < 0x200000) {
-    bytes[at] = (value & 0x7f) | 0x80;
-    bytes[at + 1] = ((value >>> 7) & 0x7f) | 0x80;
-    bytes[at + 2] = value >>> 14;
-    return at + 3;
-  }
-  // Past 2^52 the zigzag form is not exact in a double: putInt writes it from the difference.
-  return signed ? putInt(bytes, at, difference) : putUint(bytes, at, value);
+export function fieldWriterSource(value: string, difference: string | null): string {
+  const past = difference === null ? `n = putUint(b, n, ${value});` : `n = putInt(b, n, ${difference});`;
+  return `if (${value} < 0x80) b[n++] = ${value};
+else if (${value} < 0x4000) { b[n++] = (${value} & 0x7f) | 0x80; b[n++] = ${value} >>> 7; }
+else if (${value} < 0x200000) { b[n++] = (${value} & 0x7f) | 0x80; b[n++] = ((${value} >>> 7) & 0x7f) | 0x80; b[n++] = ${value} >>> 14; }
+else ${past}`;
+}
+
+/**
+ * The source text of zigzag(difference), for the compiled encoders: called there, TurboFan left
+ * some of the calls out of line (1.4M instructions in 30 flushes of the await loop, callgrind). The test of the
+ * encoders' bytes (test/encoder-bytes.test.ts) holds it to zigzag through putInt.
+ */
+export function zigzagSource(difference: string): string {
+  return `(${difference} < 0 ? -${difference} * 2 - 1 : ${difference} * 2)`;
+}
+
+/**
+ * An encoder compiled from generated source (fieldWriterSource's fields, written out one after
+ * another), which calls this module's putUint and putInt by name. Named, so that
+ * profiles tell it apart.
+ */
+export function compileWriter<T>(name: string, params: string[], body: string): T {
+  // The writers through consts: context slots TurboFan reads as constants, where a parameter's is read at every use.
+  const source = `const { putUint, putInt } = w;\nreturn function ${name}(${params.join(', ')}) {\n${body}\n};`;
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return new Function('w', source)({ putUint, putInt }) as T;
 }
 
 /**

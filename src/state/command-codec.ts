@@ -8,7 +8,7 @@
 //   head:uint   the record's head (never 0: every op code is >= 1), then its fields in table order
 //   0, height:uint   a setHeight
 import { COMMAND_SLOTS, OPERATION_BY_CODE, Head, Slot } from '../operations.js';
-import { ByteReader, ByteWriter, MAX_VARINT_BYTES, putField, putUint, zigzag } from './bytes.js';
+import { ByteReader, ByteWriter, MAX_VARINT_BYTES, compileWriter, fieldWriterSource, zigzagSource } from './bytes.js';
 
 /** How a slot is written: as itself, or as its difference from the same slot of the previous command. */
 const DELTA_SLOTS = new Set<number>([Slot.ASSET, Slot.ORDER_ID, Slot.PRICE, Slot.TIMESTAMP, Slot.TRIGGER_PRICE, Slot.SECOND_PRICE]);
@@ -25,6 +25,34 @@ const UNUSED_SLOTS: Int32Array[] = OPERATION_BY_CODE.map((spec) => {
   return Int32Array.from({ length: COMMAND_SLOTS - 1 }, (_, k) => k + 1).filter((slot) => !used.has(slot));
 });
 
+/** The most bytes a command's entry takes: its head and every field of the widest operation. */
+const MAX_COMMAND_BYTES = (1 + Math.max(...FIELD_SLOTS.map((slots) => slots.length))) * MAX_VARINT_BYTES;
+
+/** Writes the command record at `slots[o..]` as its entry at `b[n]` (room reserved), updating `previous`; returns the offset after it. */
+type EntryWriter = (slots: Float64Array, o: number, b: Uint8Array, n: number, previous: Float64Array) => number;
+
+/**
+ * The entry writer, compiled from the table: per op code its fields written out in table order,
+ * each a slot read and fieldWriterSource's lines. A loop over the table's field arrays cost about
+ * 80 instructions a field (callgrind, docs/storage.md round 54: the arrays' loads and checks, the
+ * delta's branch), written out about 15.
+ */
+const writeEntry: EntryWriter = compileWriter('writeJournalEntry', ['slots', 'o', 'b', 'n', 'previous'], (() => {
+  const cases = OPERATION_BY_CODE.map((spec, op) => {
+    if (spec === undefined) return '';
+    const fields = Array.from(FIELD_SLOTS[op], (slot, f) => {
+      const value = `v${f}`;
+      if (FIELD_DELTAS[op][f] === 0) return `const ${value} = slots[o + ${slot}];\n${fieldWriterSource(value, null)}`;
+      const difference = `d${f}`;
+      return `const ${difference} = slots[o + ${slot}] - previous[${slot}];\nprevious[${slot}] = slots[o + ${slot}];\n`
+        + `const ${value} = ${zigzagSource(difference)};\n${fieldWriterSource(value, difference)}`;
+    });
+    return `case ${op}: {\n${fields.join('\n')}\nreturn n;\n}`;
+  });
+  return `const head = slots[o];\n${fieldWriterSource('head', null)}\nswitch (head & ${Head.OP_MASK}) {\n${cases.join('\n')}\n}\n`
+    + 'throw new Error(`lobcore bug: journaling an unknown op ${head & ' + Head.OP_MASK + '}`);';
+})());
+
 export class CommandEncoder {
   /** The previous command's delta-coded slots. */
   private readonly previous = new Float64Array(COMMAND_SLOTS);
@@ -37,32 +65,17 @@ export class CommandEncoder {
   }
 
   command(slots: Float64Array, o: number): void {
-    const head = slots[o];
-    const op = head & Head.OP_MASK;
-    if (OPERATION_BY_CODE[op] === undefined) throw new Error(`lobcore bug: journaling an unknown op ${op}`);
-    const fieldSlots = FIELD_SLOTS[op];
-    const deltas = FIELD_DELTAS[op];
+    this.commands(slots, o, 1);
+  }
+
+  /** The `count` command records from slot `start` of `slots`, in order. */
+  commands(slots: Float64Array, start: number, count: number): void {
     const out = this.out;
-    out.reserve((1 + fieldSlots.length) * MAX_VARINT_BYTES);
+    out.reserve(count * MAX_COMMAND_BYTES);
     const b = out.bytes;
     const previous = this.previous;
-    let n = putUint(b, out.length, head);
-    for (let f = 0; f < fieldSlots.length; f++) {
-      const slot = fieldSlots[f];
-      const value = slots[o + slot];
-      // d: the signed delta, v: what is written (its zigzag form, or the value itself).
-      let d = 0;
-      let v: number;
-      const delta = deltas[f] === 1;
-      if (delta) {
-        d = value - previous[slot];
-        previous[slot] = value;
-        v = zigzag(d);
-      } else {
-        v = value;
-      }
-      n = putField(b, n, v, d, delta);
-    }
+    let n = out.length;
+    for (let i = 0, o = start; i < count; i++, o += COMMAND_SLOTS) n = writeEntry(slots, o, b, n, previous);
     out.length = n;
   }
 

@@ -15,7 +15,7 @@ import type { IndexOps, SpareOps } from './index-ops.js';
 import type { ShadowEngine } from './checkpoint-shadow.js';
 import type { CommitFollower } from './committer.js';
 import { Prefix, eventsKey, headKey, journalKey, keyOf } from './keys.js';
-import { commandTimestamp, type SequencedSink, type Sequencer } from './sequencer.js';
+import type { SequencedSink, Sequencer } from './sequencer.js';
 import { putWireBytes, type StoreBatch } from './store-wire.js';
 import { ValueMemory } from './value-memory.js';
 
@@ -158,10 +158,10 @@ export class CommitBuilder implements SequencedSink, CommitFollower {
     this.deferredCount = eventCount;
   }
 
-  command(seq: number, commands: Float64Array, o: number, events: Float64Array, from: number, count: number): void {
-    this.journal.command(commands, o);
-    this.events.command(seq, commandTimestamp(commands, o), events, from, count);
-    this.entries++;
+  commands(firstSeq: number, commands: Float64Array, start: number, count: number, events: Float64Array, eventCount: number): void {
+    this.journal.commands(commands, start, count);
+    this.events.commands(firstSeq, commands, start, count, events, eventCount);
+    this.entries += count;
   }
 
   feedMessage(asset: number, feedSeq: number): void {

@@ -17,11 +17,126 @@
 // Deltas are from the previous event's (or command's) value in the same block.
 import { EventCode } from '../codes.js';
 import { EVENT_SLOTS, EventHead, EventSlot } from '../events.js';
-import { ByteReader, ByteWriter, MAX_VARINT_BYTES, putInt, putUint, zigzag } from './bytes.js';
+import { COMMAND_SLOTS, Slot } from '../operations.js';
+import { ByteReader, ByteWriter, MAX_VARINT_BYTES, compileWriter, fieldWriterSource, zigzagSource } from './bytes.js';
 import { DIRECT_ASSETS } from './sequencer.js';
 
 /** The most varints an event takes: head, asset, order id, trader, price, size, remaining, two by kind, two with the LEVEL bit. */
 const FIELDS_PER_EVENT = 11;
+
+/** An event's field as the block has it: the slot, and what it is written as a difference from (null: itself). */
+type EventField = [slot: number, from: string | null];
+
+/**
+ * The fields of an event after its head, by what it carries (the format above). `asset`, `orderId`
+ * and `price` are the previous event's, `eventOrderId` and `eventPrice` this event's.
+ */
+const EVENT_FIELDS = {
+  every: [[EventSlot.ASSET, 'asset'], [EventSlot.ORDER_ID, 'orderId'], [EventSlot.TRADER, null], [EventSlot.PRICE, 'price'],
+    [EventSlot.SIZE, null], [EventSlot.REMAINING, null]] as EventField[],
+  placed: [[EventSlot.OTHER, null], [EventSlot.OTHER2, null]] as EventField[],
+  fill: [[EventSlot.OTHER, 'eventOrderId'], [EventSlot.OTHER2, null]] as EventField[],
+  modified: [[EventSlot.OTHER, 'eventPrice']] as EventField[],
+  level: [[EventSlot.LEVEL_SIZE, null], [EventSlot.LEVEL_ORDERS, null]] as EventField[],
+};
+
+/** The source of one field: its value (or difference) into locals, then its writer. */
+function fieldSource([slot, from]: EventField, name: string): string {
+  if (from === null) return `const ${name} = events[e + ${slot}];\n${fieldWriterSource(name, null)}`;
+  return `const ${name}d = events[e + ${slot}] - ${from};\nconst ${name} = ${zigzagSource(`${name}d`)};\n${fieldWriterSource(name, `${name}d`)}`;
+}
+
+function fieldsSource(fields: EventField[], first: number): string {
+  return fields.map((field, f) => fieldSource(field, `f${first + f}`)).join('\n');
+}
+
+/**
+ * The source that writes one command's group: its head (`groupHead`), timestamp difference
+ * (`timestampDifference`) and event count (`count`), then its events [k, end), from EVENT_FIELDS:
+ * every field written out, each a slot read and fieldWriterSource's lines. Through a loop over an
+ * event's fields gathered first (one writer's lines, not fifteen) it counted 85.3M instructions
+ * over 50 flushes against 56.2M for the fields written out by hand (docs/storage.md round 54);
+ * generated, the lines exist once in the source. `asset`, `orderId` and `price` are the previous
+ * event's, in and out.
+ */
+const GROUP_SOURCE = `
+${fieldWriterSource('groupHead', null)}
+const timestamp = ${zigzagSource('timestampDifference')};
+${fieldWriterSource('timestamp', 'timestampDifference')}
+${fieldWriterSource('count', null)}
+for (; k < end; k++) {
+const e = k * ${EVENT_SLOTS};
+const head = events[e];
+${fieldWriterSource('head', null)}
+const eventOrderId = events[e + ${EventSlot.ORDER_ID}];
+const eventPrice = events[e + ${EventSlot.PRICE}];
+${fieldsSource(EVENT_FIELDS.every, 1)}
+switch (head & ${EventHead.KIND_MASK}) {
+case ${EventCode.ACCEPTED}: case ${EventCode.REJECTED}: case ${EventCode.TRIGGERED}: {
+${fieldsSource(EVENT_FIELDS.placed, 7)}
+break;
+}
+case ${EventCode.FILL}: {
+${fieldsSource(EVENT_FIELDS.fill, 7)}
+break;
+}
+case ${EventCode.MODIFIED}: {
+${fieldsSource(EVENT_FIELDS.modified, 7)}
+break;
+}
+}
+if ((head & ${EventHead.LEVEL}) !== 0) {
+${fieldsSource(EVENT_FIELDS.level, 9)}
+}
+asset = events[e + ${EventSlot.ASSET}];
+orderId = eventOrderId;
+price = eventPrice;
+}`;
+
+/** What the writers keep between groups, in `previous`: the last group's sequence and timestamp, the last event's asset, order id and price. */
+const Previous = { GROUP_SEQ: 0, TIMESTAMP: 1, ASSET: 2, ORDER_ID: 3, PRICE: 4, SLOTS: 5 } as const;
+const LOAD_PREVIOUS = `let asset = previous[${Previous.ASSET}];\nlet orderId = previous[${Previous.ORDER_ID}];\nlet price = previous[${Previous.PRICE}];`;
+const STORE_PREVIOUS = `previous[${Previous.ASSET}] = asset;\nprevious[${Previous.ORDER_ID}] = orderId;\nprevious[${Previous.PRICE}] = price;`;
+
+/** Writes one command's group: its events [from, end) of `events`, at `b[n]` (room reserved); returns the offset after them. */
+type GroupWriter = (groupHead: number, timestampDifference: number, count: number, events: Float64Array, from: number, end: number,
+  b: Uint8Array, n: number, previous: Float64Array) => number;
+
+const writeGroup: GroupWriter = compileWriter('writeBlockGroup',
+  ['groupHead', 'timestampDifference', 'count', 'events', 'from', 'end', 'b', 'n', 'previous'],
+  `${LOAD_PREVIOUS}\nlet k = from;\n${GROUP_SOURCE}\n${STORE_PREVIOUS}\nreturn n;`);
+
+/**
+ * Writes the groups of a call's commands numbered from `firstSeq` (records from slot `start` of
+ * `commands`): its events [0, eventCount), the command slot holding each one's command's index in
+ * the call; a command without events has no group. One call a call, not one a command: with the
+ * journal's likewise, about 330 instructions a command fewer (callgrind, docs/storage.md round 55).
+ */
+type CallWriter = (firstSeq: number, commands: Float64Array, start: number, events: Float64Array, eventCount: number,
+  b: Uint8Array, n: number, previous: Float64Array) => number;
+
+const writeCall: CallWriter = compileWriter('writeBlockCall',
+  ['firstSeq', 'commands', 'start', 'events', 'eventCount', 'b', 'n', 'previous'], `${LOAD_PREVIOUS}
+let groupSeq = previous[${Previous.GROUP_SEQ}];
+let groupTimestamp = previous[${Previous.TIMESTAMP}];
+let k = 0;
+while (k < eventCount) {
+const command = events[k * ${EVENT_SLOTS} + ${EventSlot.COMMAND}];
+let end = k + 1;
+while (end < eventCount && events[end * ${EVENT_SLOTS} + ${EventSlot.COMMAND}] === command) end++;
+const seq = firstSeq + command;
+const stamp = commands[start + command * ${COMMAND_SLOTS} + ${Slot.TIMESTAMP}];
+const groupHead = (seq - groupSeq) * 2;
+const timestampDifference = stamp - groupTimestamp;
+const count = end - k;
+${GROUP_SOURCE}
+groupSeq = seq;
+groupTimestamp = stamp;
+}
+${STORE_PREVIOUS}
+previous[${Previous.GROUP_SEQ}] = groupSeq;
+previous[${Previous.TIMESTAMP}] = groupTimestamp;
+return n;`);
 
 export interface BlockStart {
   firstSeq: number;
@@ -36,12 +151,8 @@ export class EventBlockWriter {
   private readonly body = new ByteWriter(16 * 1024);
   private start: BlockStart | null = null;
   private lastSeq = 0;
-  private previousGroupSeq = 0;
-  private previousTimestamp = 0;
-  /** The previous event's asset, order id and price: the next event's are written as differences. */
-  private previousAsset = 0;
-  private previousOrderId = 0;
-  private previousPrice = 0;
+  /** The previous group's sequence and timestamp, and the previous event's asset, order id and price (Previous): the next ones are written as differences. */
+  private readonly previous = new Float64Array(Previous.SLOTS);
   /** asset -> first feed seq in this block, in the order assets first changed. */
   readonly feedStarts = new Map<number, number>();
   /**
@@ -50,9 +161,6 @@ export class EventBlockWriter {
    */
   private readonly feedBlock = new Uint32Array(DIRECT_ASSETS);
   private blockNumber = 1;
-  /** One record's varints as command() gathers them to write, and its signed fields' differences: kept, not made per event. */
-  private readonly fields = new Float64Array(FIELDS_PER_EVENT);
-  private readonly differences = new Float64Array(FIELDS_PER_EVENT);
 
   get isEmpty(): boolean {
     return this.start === null;
@@ -61,7 +169,7 @@ export class EventBlockWriter {
   /** Opens the block at the first entry after the previous flush. */
   open(start: BlockStart): void {
     this.start = { ...start };
-    this.previousGroupSeq = start.firstSeq - 1;
+    this.previous[Previous.GROUP_SEQ] = start.firstSeq - 1;
   }
 
   height(seq: number, height: number): void {
@@ -87,123 +195,28 @@ export class EventBlockWriter {
   command(seq: number, timestamp: number, events: Float64Array, from: number, count: number): void {
     this.lastSeq = seq;
     if (count === 0) return;
-    // The record layout as locals, read once a command: each use of an imported object's field is a
-    // module-variable load, a hole check and a map check in optimized code, a tenth of this loop.
-    const SLOTS = EVENT_SLOTS;
-    const ASSET = EventSlot.ASSET;
-    const ORDER_ID = EventSlot.ORDER_ID;
-    const TRADER = EventSlot.TRADER;
-    const PRICE = EventSlot.PRICE;
-    const SIZE = EventSlot.SIZE;
-    const REMAINING = EventSlot.REMAINING;
-    const OTHER = EventSlot.OTHER;
-    const OTHER2 = EventSlot.OTHER2;
-    const LEVEL_SIZE = EventSlot.LEVEL_SIZE;
-    const LEVEL_ORDERS = EventSlot.LEVEL_ORDERS;
-    const KIND_MASK = EventHead.KIND_MASK;
-    const LEVEL = EventHead.LEVEL;
-    const ACCEPTED = EventCode.ACCEPTED;
-    const REJECTED = EventCode.REJECTED;
-    const TRIGGERED = EventCode.TRIGGERED;
-    const FILL = EventCode.FILL;
-    const MODIFIED = EventCode.MODIFIED;
     const out = this.body;
+    const previous = this.previous;
     // Room for the whole command at once: a group head, a timestamp, a count, and at most 11 varints an event.
     out.reserve((3 + FIELDS_PER_EVENT * count) * MAX_VARINT_BYTES);
-    const b = out.bytes;
-    const fields = this.fields;
-    const differences = this.differences;
-    let n = out.length;
-    let asset = this.previousAsset;
-    let orderId = this.previousOrderId;
-    let price = this.previousPrice;
-    const end = from + count;
-    // Each pass gathers one record's varints into `fields` and one loop writes them, so the varint
-    // writing exists once: the first pass the command's group head, timestamp difference and event
-    // count, each later pass one event. A signed difference is in `fields` in its zigzag form, in
-    // `differences` as itself, and its bit is set in `signed`. Fifteen copies of the writer, one a
-    // field, counted 56.2M instructions over 50 flushes against this loop's 85.3M (101.3M through
-    // putUint/putInt, docs/storage.md round 54); a writer function called at each site was not
-    // inlined at most of them (106.9M).
-    for (let k = from - 1; k < end; k++) {
-      let fieldCount: number;
-      let signed: number;
-      if (k < from) {
-        fields[0] = (seq - this.previousGroupSeq) * 2;
-        differences[1] = timestamp - this.previousTimestamp;
-        fields[1] = zigzag(differences[1]);
-        fields[2] = count;
-        fieldCount = 3;
-        signed = 0b010;
-      } else {
-        const e = k * SLOTS;
-        const head = events[e];
-        const kind = head & KIND_MASK;
-        const eventAsset = events[e + ASSET];
-        const eventOrderId = events[e + ORDER_ID];
-        const eventPrice = events[e + PRICE];
-        fields[0] = head;
-        differences[1] = eventAsset - asset;
-        fields[1] = zigzag(differences[1]);
-        differences[2] = eventOrderId - orderId;
-        fields[2] = zigzag(differences[2]);
-        fields[3] = events[e + TRADER];
-        differences[4] = eventPrice - price;
-        fields[4] = zigzag(differences[4]);
-        fields[5] = events[e + SIZE];
-        fields[6] = events[e + REMAINING];
-        fieldCount = 7;
-        signed = 0b10110;
-        if (kind === ACCEPTED || kind === REJECTED || kind === TRIGGERED) {
-          fields[7] = events[e + OTHER];
-          fields[8] = events[e + OTHER2];
-          fieldCount = 9;
-        } else if (kind === FILL) {
-          differences[7] = events[e + OTHER] - eventOrderId;
-          fields[7] = zigzag(differences[7]);
-          fields[8] = events[e + OTHER2];
-          fieldCount = 9;
-          signed = 0b10010110;
-        } else if (kind === MODIFIED) {
-          differences[7] = events[e + OTHER] - eventPrice;
-          fields[7] = zigzag(differences[7]);
-          fieldCount = 8;
-          signed = 0b10010110;
-        }
-        if ((head & LEVEL) !== 0) {
-          fields[fieldCount++] = events[e + LEVEL_SIZE];
-          fields[fieldCount++] = events[e + LEVEL_ORDERS];
-        }
-        asset = eventAsset;
-        orderId = eventOrderId;
-        price = eventPrice;
-      }
-      // Each field as putUint or putInt would write it, a value below 2^21 (all but a few in a
-      // steady flow) in up to three bytes without a call, which costs 70-130 instructions against
-      // the field's 10-20 (callgrind). Past 2^21, putInt is handed the difference itself, as the
-      // zigzag of one past 2^52 is not exact in a double. This is bytes.ts's putField written out:
-      // called here, inlined, from this loop or from a small function of its own, it counted
-      // 105.7-106.3M instructions over the 50 flushes against this loop's 85.3M (the journal's
-      // encoder, which calls it, counted 34.8M against 38.5M for the same lines written out).
-      for (let i = 0; i < fieldCount; i++) {
-        const v = fields[i];
-        if (v < 0x80) b[n++] = v;
-        else if (v < 0x4000) {
-          b[n++] = (v & 0x7f) | 0x80;
-          b[n++] = v >>> 7;
-        } else if (v < 0x200000) {
-          b[n++] = (v & 0x7f) | 0x80;
-          b[n++] = ((v >>> 7) & 0x7f) | 0x80;
-          b[n++] = v >>> 14;
-        } else n = ((signed >>> i) & 1) !== 0 ? putInt(b, n, differences[i]) : putUint(b, n, v);
-      }
-    }
-    out.length = n;
-    this.previousGroupSeq = seq;
-    this.previousTimestamp = timestamp;
-    this.previousAsset = asset;
-    this.previousOrderId = orderId;
-    this.previousPrice = price;
+    out.length = writeGroup((seq - previous[Previous.GROUP_SEQ]) * 2, timestamp - previous[Previous.TIMESTAMP], count, events, from, from + count,
+      out.bytes, out.length, previous);
+    previous[Previous.GROUP_SEQ] = seq;
+    previous[Previous.TIMESTAMP] = timestamp;
+  }
+
+  /**
+   * The `count` commands of one call numbered from `firstSeq` (records from slot `start` of
+   * `commands`, each one's timestamp read there) and their events [0, eventCount) of `events`, in
+   * order, the command slot holding each one's command's index in the call.
+   */
+  commands(firstSeq: number, commands: Float64Array, start: number, count: number, events: Float64Array, eventCount: number): void {
+    this.lastSeq = firstSeq + count - 1;
+    if (eventCount === 0) return;
+    const out = this.body;
+    // Room for them all at once: a group head, a timestamp and a count a command, at most 11 varints an event.
+    out.reserve((3 * count + FIELDS_PER_EVENT * eventCount) * MAX_VARINT_BYTES);
+    out.length = writeCall(firstSeq, commands, start, events, eventCount, out.bytes, out.length, this.previous);
   }
 
   /**
@@ -234,16 +247,13 @@ export class EventBlockWriter {
       this.feedBlock.fill(0);
       this.blockNumber = 1;
     }
-    this.previousAsset = 0;
-    this.previousOrderId = 0;
-    this.previousPrice = 0;
-    this.previousTimestamp = 0;
+    this.previous.fill(0);
     return taken;
   }
 
   private group(seq: number, isHeight: boolean): void {
-    this.body.uint((seq - this.previousGroupSeq) * 2 + (isHeight ? 1 : 0));
-    this.previousGroupSeq = seq;
+    this.body.uint((seq - this.previous[Previous.GROUP_SEQ]) * 2 + (isHeight ? 1 : 0));
+    this.previous[Previous.GROUP_SEQ] = seq;
   }
 }
 

@@ -48,73 +48,114 @@ export class IndexDeriver {
     this.traders.clear();
   }
 
-  /** The events [from, from + count) of `events` (EVENT_SLOTS each), all of command `seq`, applied at `height`. */
-  command(seq: number, height: number, events: Float64Array, from: number, count: number): void {
+  /**
+   * The events [0, count) of `events` (EVENT_SLOTS each), in commands' runs: each command's
+   * sequence is `seqBase` plus its command slot, its height its first event's entry of `heights`
+   * or, without them, `height`. One pass over a call's events, where a pass that split them into
+   * commands' runs and a call for each run passed over them twice.
+   */
+  private derive(events: Float64Array, count: number, seqBase: number, height: number, heights: Float64Array | null): void {
+    // The record layout and codes as locals, read once a call: each use of an imported object's
+    // field is a module-variable load, a hole check and a map check in optimized code (round 54).
+    const SLOTS = EVENT_SLOTS;
+    const COMMAND = EventSlot.COMMAND;
+    const ORDER_ID = EventSlot.ORDER_ID;
+    const TRADER = EventSlot.TRADER;
+    const OTHER = EventSlot.OTHER;
+    const OTHER2 = EventSlot.OTHER2;
+    const REMAINING = EventSlot.REMAINING;
+    const KIND_MASK = EventHead.KIND_MASK;
+    const PENDING = EventHead.PENDING;
+    const OCO = EventHead.OCO;
+    const PRIORITY_LOST = EventHead.PRIORITY_LOST;
+    const LEVEL_OR_PENDING = EventHead.LEVEL | EventHead.PENDING;
+    const ACCEPTED = EventCode.ACCEPTED;
+    const REJECTED = EventCode.REJECTED;
+    const RESTED = EventCode.RESTED;
+    const TRIGGERED = EventCode.TRIGGERED;
+    const FILL = EventCode.FILL;
+    const MODIFIED = EventCode.MODIFIED;
+    const REDUCED = EventCode.REDUCED;
+    const REMOVED = EventCode.REMOVED;
+    const TRADER_ORDER = Prefix.TRADER_ORDER;
+    const CLIENT_ID = Prefix.CLIENT_ID;
     const out = this.out;
+    const firstOrderId = this.firstOrderId;
+    let command = -1;
+    let seq = 0;
+    let commandHeight = height;
     let lastTrader = -1;
-    for (let k = from; k < from + count; k++) {
-      const e = k * EVENT_SLOTS;
+    for (let k = 0; k < count; k++) {
+      const e = k * SLOTS;
+      if (events[e + COMMAND] !== command) {
+        this.endReentry();
+        command = events[e + COMMAND];
+        seq = seqBase + command;
+        if (heights !== null) commandHeight = heights[k];
+        lastTrader = -1;
+      }
       const head = events[e];
-      const orderId = events[e + EventSlot.ORDER_ID];
-      const trader = events[e + EventSlot.TRADER];
-      const placedHere = orderId >= this.firstOrderId;
+      const kind = head & KIND_MASK;
+      const orderId = events[e + ORDER_ID];
+      const trader = events[e + TRADER];
+      const placedHere = orderId >= firstOrderId;
       if (trader !== lastTrader) {
         this.traders.add(trader);
         lastTrader = trader;
       }
-      switch (head & EventHead.KIND_MASK) {
-        case EventCode.ACCEPTED:
-        case EventCode.REJECTED: {
-          if ((head & EventHead.KIND_MASK) === EventCode.REJECTED && orderId !== 0) break; // a refused cancel, reduce or modify
+      switch (kind) {
+        case ACCEPTED:
+        case REJECTED: {
+          if (kind === REJECTED && orderId !== 0) break; // a refused cancel, reduce or modify
           if (orderId !== 0) this.placed(orderId, seq);
           // An OCO pair is one command: its stop leg is listed through its limit leg (ids N, N + 1).
-          const pending = (head & EventHead.PENDING) !== 0;
-          if (!pending && (head & EventHead.OCO) !== 0) this.limitLeg = orderId;
-          if (!pending || (head & EventHead.OCO) === 0) out.put(Prefix.TRADER_ORDER, 3, trader, height, seq, orderId);
-          const clientOrderId = events[e + EventSlot.OTHER];
-          if (clientOrderId !== 0) out.put(Prefix.CLIENT_ID, 2, trader, clientOrderId, 0, seq);
+          const pending = (head & PENDING) !== 0;
+          if (!pending && (head & OCO) !== 0) this.limitLeg = orderId;
+          if (!pending || (head & OCO) === 0) out.put(TRADER_ORDER, 3, trader, commandHeight, seq, orderId);
+          const clientOrderId = events[e + OTHER];
+          if (clientOrderId !== 0) out.put(CLIENT_ID, 2, trader, clientOrderId, 0, seq);
           // A stop is open from its placement: it waits, pending, until it triggers.
           if (pending && orderId !== 0) this.open(orderId, trader, seq, UNPAIRED);
           break;
         }
-        case EventCode.RESTED: {
+        case RESTED: {
           if (orderId === this.reentering) {
             this.reentering = 0; // a modified order or a triggered stop resting: it was open all along
             break;
           }
-          if (placedHere) this.open(orderId, trader, this.placedSeq[orderId - this.firstOrderId], orderId === this.limitLeg ? PAIRED : UNPAIRED);
+          if (placedHere) this.open(orderId, trader, this.placedSeq[orderId - firstOrderId], orderId === this.limitLeg ? PAIRED : UNPAIRED);
           break;
         }
-        case EventCode.TRIGGERED:
+        case TRIGGERED:
           // Open since its placement; closed once its entry ends filled, removed, or without resting.
           this.endReentry();
           if (!placedHere) this.touched.add(orderId);
           this.reentering = orderId;
           this.reenterTrader = trader;
           break;
-        case EventCode.FILL: {
-          const taker = events[e + EventSlot.OTHER];
-          this.traders.add(events[e + EventSlot.OTHER2]);
+        case FILL: {
+          const taker = events[e + OTHER];
+          this.traders.add(events[e + OTHER2]);
           if (!placedHere) this.touched.add(orderId);
-          if (taker < this.firstOrderId) this.touched.add(taker);
-          if (events[e + EventSlot.REMAINING] === 0) this.close(orderId, trader);
+          if (taker < firstOrderId) this.touched.add(taker);
+          if (events[e + REMAINING] === 0) this.close(orderId, trader);
           break;
         }
-        case EventCode.MODIFIED:
+        case MODIFIED:
           if (!placedHere) this.touched.add(orderId);
-          if ((head & EventHead.PRIORITY_LOST) !== 0) {
+          if ((head & PRIORITY_LOST) !== 0) {
             this.reentering = orderId;
             this.reenterTrader = trader;
           }
           break;
-        case EventCode.REDUCED:
+        case REDUCED:
           if (!placedHere) this.touched.add(orderId);
           break;
-        case EventCode.REMOVED:
+        case REMOVED:
           if (orderId === this.reentering) {
             this.reentering = 0;
             this.close(orderId, trader); // a modified order stopped by STP: it was open
-          } else if ((head & (EventHead.LEVEL | EventHead.PENDING)) !== 0) {
+          } else if ((head & LEVEL_OR_PENDING) !== 0) {
             this.close(orderId, trader); // a resting order taken off the book, or a pending stop taken away
           }
           if (!placedHere) this.touched.add(orderId);
@@ -136,22 +177,7 @@ export class IndexDeriver {
    * call's or batch's own output).
    */
   commands(firstSeq: number, height: number, events: Float64Array, count: number): void {
-    this.commandRuns(events, count, firstSeq, height, null);
-  }
-
-  /**
-   * Each command's run of the events [0, count), derived: its sequence is `seqBase` plus its
-   * command slot, its height the run's first entry of `heights` or, without them, `height`.
-   */
-  private commandRuns(events: Float64Array, count: number, seqBase: number, height: number, heights: Float64Array | null): void {
-    let k = 0;
-    while (k < count) {
-      const command = events[k * EVENT_SLOTS + EventSlot.COMMAND];
-      let end = k + 1;
-      while (end < count && events[end * EVENT_SLOTS + EventSlot.COMMAND] === command) end++;
-      this.command(seqBase + command, heights === null ? height : heights[k], events, k, end - k);
-      k = end;
-    }
+    this.derive(events, count, firstSeq, height, null);
   }
 
   /** The operations of the commit begun last, ended or not. */
@@ -175,7 +201,7 @@ export class IndexDeriver {
   block(block: EventBlock): IndexOps {
     this.begin(block.firstSeq, block.startHeight, block.firstOrderId);
     // A stored block's command slot holds each command's own sequence.
-    this.commandRuns(block.events, block.count, 0, 0, block.heights);
+    this.derive(block.events, block.count, 0, 0, block.heights);
     return this.end(block.lastSeq, block.feedStarts);
   }
 
