@@ -19,6 +19,7 @@ import { eventsKey } from '../src/state/keys.js';
 import type { KeyRange } from '../src/state/memory-store.js';
 import type { LobError } from '../src/errors.js';
 import { Prng } from '../src/prng.js';
+import { writeCommand } from './helpers/event-blocks.js';
 
 const KINDS = Object.values(EventCode);
 
@@ -164,7 +165,7 @@ describe('the cache of decoded blocks', () => {
       writer.open({ firstSeq, startHeight: 0, firstOrderId: 1, firstFillSeq: 1, firstEventSeq: 1 });
       const events = new Float64Array(count * EVENT_SLOTS);
       for (let k = 0; k < count; k++) events[k * EVENT_SLOTS] = EventCode.ACCEPTED;
-      writer.command(firstSeq, 1, events, 0, count);
+      writeCommand(writer, firstSeq, 1, events, 0, count);
       values.set(Buffer.from(eventsKey(firstSeq)).toString('hex'), { firstSeq, value: encodeEvents(...writer.take()!.payload) });
     });
     const reads: number[] = [];
@@ -305,7 +306,7 @@ describe('decoding a block', () => {
         heights.push(height);
         timestamps.push(timestamp);
       }
-      writer.command(seq, timestamp, command, 0, count);
+      writeCommand(writer, seq, timestamp, command, 0, count);
     }
     const payload = new Uint8Array(Buffer.concat(writer.take()!.payload));
     return {

@@ -20,7 +20,7 @@ it('decodes every operation to the record it encoded, over a buffer full of stal
   }
   const out = new ByteWriter();
   const encoder = new CommandEncoder(out);
-  for (let i = 0; i < count; i++) encoder.command(records, i * COMMAND_SLOTS);
+  encoder.commands(records, 0, count);
   encoder.height(12);
 
   const decoder = new CommandDecoder(new ByteReader(out.bytes, 0, out.length));

@@ -12,6 +12,7 @@ import { ByteWriter, putInt, putUint } from '../src/state/bytes.js';
 import { CommandEncoder } from '../src/state/command-codec.js';
 import { EventBlockWriter, decodeEventBlock } from '../src/state/event-block.js';
 import { Prng } from '../src/prng.js';
+import { writeCommand } from './helpers/event-blocks.js';
 
 const EDGES = [0, 1, 0x3f, 0x40, 0x7f, 0x80, 0x1fff, 0x2000, 0x3fff, 0x4000, 0xfffff, 0x100000, 0x1fffff, 0x200000,
   2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 52 - 1, 2 ** 52, 2 ** 52 + 1, 2 ** 53 - 1];
@@ -110,7 +111,7 @@ it('writes an event block body byte for byte as putUint and putInt would, and de
     }
     const writer = new EventBlockWriter();
     writer.open({ firstSeq: commands[0].seq, startHeight: 0, firstOrderId: 1, firstFillSeq: 1, firstEventSeq: 1 });
-    for (const command of commands) writer.command(command.seq, command.timestamp, events, command.from, command.count);
+    for (const command of commands) writeCommand(writer, command.seq, command.timestamp, events, command.from, command.count);
     const [header, body] = writer.take()!.payload;
     expect(Buffer.from(body).equals(referenceBody(commands, events))).toBe(true);
 
@@ -166,9 +167,9 @@ it('writes journal records byte for byte as putUint and putInt would', () => {
   }
   const out = new ByteWriter();
   const encoder = new CommandEncoder(out);
-  for (let i = 0; i < count; i++) encoder.command(records, i * COMMAND_SLOTS);
+  // One command a call, then calls of many, as the sequencer hands them over: the same bytes.
+  for (let i = 0; i < count; i++) encoder.commands(records, i * COMMAND_SLOTS, 1);
   expect(Buffer.from(out.view()).equals(Buffer.from(reference.view()))).toBe(true);
-  // In calls of several commands, as the sequencer hands them over: the same bytes.
   out.clear();
   encoder.reset();
   for (let first = 0; first < count; first += 1000) encoder.commands(records, first * COMMAND_SLOTS, Math.min(1000, count - first));

@@ -64,10 +64,6 @@ export class CommandEncoder {
     this.previous.fill(0);
   }
 
-  command(slots: Float64Array, o: number): void {
-    this.commands(slots, o, 1);
-  }
-
   /** The `count` command records from slot `start` of `slots`, in order. */
   commands(slots: Float64Array, start: number, count: number): void {
     const out = this.out;

@@ -98,14 +98,6 @@ const Previous = { GROUP_SEQ: 0, TIMESTAMP: 1, ASSET: 2, ORDER_ID: 3, PRICE: 4, 
 const LOAD_PREVIOUS = `let asset = previous[${Previous.ASSET}];\nlet orderId = previous[${Previous.ORDER_ID}];\nlet price = previous[${Previous.PRICE}];`;
 const STORE_PREVIOUS = `previous[${Previous.ASSET}] = asset;\nprevious[${Previous.ORDER_ID}] = orderId;\nprevious[${Previous.PRICE}] = price;`;
 
-/** Writes one command's group: its events [from, end) of `events`, at `b[n]` (room reserved); returns the offset after them. */
-type GroupWriter = (groupHead: number, timestampDifference: number, count: number, events: Float64Array, from: number, end: number,
-  b: Uint8Array, n: number, previous: Float64Array) => number;
-
-const writeGroup: GroupWriter = compileWriter('writeBlockGroup',
-  ['groupHead', 'timestampDifference', 'count', 'events', 'from', 'end', 'b', 'n', 'previous'],
-  `${LOAD_PREVIOUS}\nlet k = from;\n${GROUP_SOURCE}\n${STORE_PREVIOUS}\nreturn n;`);
-
 /**
  * Writes the groups of a call's commands numbered from `firstSeq` (records from slot `start` of
  * `commands`): its events [0, eventCount), the command slot holding each one's command's index in
@@ -189,20 +181,6 @@ export class EventBlockWriter {
     if (asset < DIRECT_ASSETS) this.feedBlock[asset] = this.blockNumber;
     this.feedStarts.set(asset, feedSeq);
     return true;
-  }
-
-  /** The events `from` .. `from + count - 1` of `events` (EVENT_SLOTS each), all of command `seq`. */
-  command(seq: number, timestamp: number, events: Float64Array, from: number, count: number): void {
-    this.lastSeq = seq;
-    if (count === 0) return;
-    const out = this.body;
-    const previous = this.previous;
-    // Room for the whole command at once: a group head, a timestamp, a count, and at most 11 varints an event.
-    out.reserve((3 + FIELDS_PER_EVENT * count) * MAX_VARINT_BYTES);
-    out.length = writeGroup((seq - previous[Previous.GROUP_SEQ]) * 2, timestamp - previous[Previous.TIMESTAMP], count, events, from, from + count,
-      out.bytes, out.length, previous);
-    previous[Previous.GROUP_SEQ] = seq;
-    previous[Previous.TIMESTAMP] = timestamp;
   }
 
   /**
