@@ -83,7 +83,7 @@ export class PairSessions {
    * Made after every measured session and never run, by engines whose last-made instance runs
    * faster (BenchEngine.makeSpareInstance): held so that no measured session is the last made.
    */
-  private spare: unknown;
+  private spare: unknown = undefined;
 
   /** Whether a spare instance is held (for the tests). */
   get holdsSpare(): boolean {

@@ -716,7 +716,7 @@ export class BatchResults {
     return this.records;
   }
   /** The batch the commands are the records of, and its clear() count when they ran: see batchRecords. */
-  private batch: CommandBatch | undefined;
+  private batch: CommandBatch | undefined = undefined;
   private clearsAtRun = 0;
 
   /** Engines call this after a batch ran; `batch`: the caller's batch whose records `commands` are, if any. */

@@ -32,13 +32,13 @@ class NaiveSession implements EngineSession {
   readonly tally: Tally = emptyTally();
   private book: NaiveOrderBook;
   /** The same book when the workload has stops. */
-  private stopBook: NaiveStopBook | undefined;
+  private stopBook: NaiveStopBook | undefined = undefined;
   private readonly stream: CommandColumns;
   private readonly firstTimestamp: number;
   /** Stream commands replayed after the prelude on every rewind (startAt), where there is no snapshot to restore. */
   private startCommands = 0;
   /** The book at startAt's point, restored on every rewind: growing's start, 3.78M commands in, took seconds to replay. */
-  private startSnapshot: NaiveBookSnapshot | undefined;
+  private startSnapshot: NaiveBookSnapshot | undefined = undefined;
 
   constructor(private readonly workload: Workload) {
     this.stream = workload.stream;

@@ -20,7 +20,7 @@ export class Backoff {
   /** The pause chosen after the last failure; 0 once an attempt succeeded. */
   pauseMs = 0;
   private failingSince = 0;
-  private failingAs: string | undefined;
+  private failingAs: string | undefined = undefined;
 
   /** `what` names the thing attempted in the log lines, e.g. "stream X's consumer". */
   constructor(private readonly what: string, private readonly options: BackoffOptions) {}

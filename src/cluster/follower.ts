@@ -53,10 +53,10 @@ export class StreamFollower {
   private running = false;
   private nextSeq = 1;
   private lastDelivery = 0;
-  private messages: ConsumerMessages | undefined;
-  private loop: Promise<void> | undefined;
-  private watchdog: NodeJS.Timeout | undefined;
-  private jsm: JetStreamManager | undefined;
+  private messages: ConsumerMessages | undefined = undefined;
+  private loop: Promise<void> | undefined = undefined;
+  private watchdog: NodeJS.Timeout | undefined = undefined;
+  private jsm: JetStreamManager | undefined = undefined;
   /** Consumers opened again after a stall or an error. */
   reopens = 0;
   /** Attempts to open a consumer that failed in a row, and the pause after the last one. */

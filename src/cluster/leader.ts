@@ -86,8 +86,8 @@ export class ShardLeader {
   private resyncing = false;
   private settling = false;
   private leading = true;
-  private subscription: Subscription | undefined;
-  private heartbeat: NodeJS.Timeout | undefined;
+  private subscription: Subscription | undefined = undefined;
+  private heartbeat: NodeJS.Timeout | undefined = undefined;
   private readonly badMessages: BadMessageLog;
   /** An append sent again while unanswered: a stream without a leader (a lost majority) may stay so for long. */
   private readonly appendRetry: Backoff;

@@ -108,7 +108,7 @@ export class ShardMember {
   private leaderConn!: NatsConnection;
   private state!: ShardState;
   private follower!: StreamFollower;
-  private leader: ShardLeader | undefined;
+  private leader: ShardLeader | undefined = undefined;
   private readonly audit: HashAudit;
   private readonly subjects: ShardSubjects;
   private lastLeaderSign = Date.now();
@@ -116,7 +116,7 @@ export class ShardMember {
   private readonly claimRetry = new Backoff('claiming the leadership', { firstMs: 100, maxMs: CLAIM_MAX_PAUSE_MS, log: (line) => this.log(line) });
   /** No claim is tried before this (ms since the epoch): the pause after a failed one. */
   private nextClaimAt = 0;
-  private electionTimer: NodeJS.Timeout | undefined;
+  private electionTimer: NodeJS.Timeout | undefined = undefined;
   private closed = false;
   private readonly badMessages = new BadMessageLog((line) => this.log(line));
 

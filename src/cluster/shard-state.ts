@@ -64,13 +64,13 @@ export class ShardState {
   /** Chain heads of the last records applied, by stream sequence: what a checkpoint at that height covers. */
   private readonly recentHeads = new RecentHeads();
   private flushAgain = false;
-  private flushError: LobError | undefined;
+  private flushError: LobError | undefined = undefined;
   /** Stream sequence the last completed flush covers: a restart from this member's own state recovers at least this. */
   private flushedSeq: number;
   /** Stream sequence of the last record judged, applied or skipped. */
   private judged: number;
   /** Set for good when a batch failed unexpectedly (runBatch says why). */
-  private failure: LobError | undefined;
+  private failure: LobError | undefined = undefined;
   readonly skipped: Record<SkipReason, number> = { malformed: 0, 'other-shard': 0, behind: 0, ahead: 0, 'wrong-link': 0, 'stale-epoch': 0 };
   appliedRecords = 0;
   appliedCommands = 0;
