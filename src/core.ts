@@ -82,7 +82,7 @@ export interface MatchingCore {
   /** allAssets: every book of the trader (asset ignored). The count cancelled goes to out[Out.FILLED]. */
   cancelAll(trader: number, asset: number, allAssets: boolean): void;
 
-  /** Out.SLOTS slots: the outcome of the last per-call command. */
+  /** Out.SLOTS slots: the outcome of the last per-call command; the same array for the core's life (the host holds it). */
   readonly out: Float64Array;
   /** The fills of the last per-call command or batch; FILL_SLOTS each, at least fillCount of them. */
   readonly fills: Float64Array;

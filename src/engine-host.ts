@@ -58,6 +58,11 @@ const fillAt = decodeFill;
 
 export class MatchingEngine implements Engine {
   private readonly core: MatchingCore;
+  /**
+   * The core's `out`, the same array for the core's life (src/core.ts): held here, a per-call
+   * result reads it one load sooner than through the core, right after the core's call returns.
+   */
+  private readonly out: Float64Array;
   private readonly results = new BatchResults();
   private readonly lastEvents = new EventList();
   /**
@@ -68,6 +73,7 @@ export class MatchingEngine implements Engine {
 
   constructor(core: MatchingCore) {
     this.core = core;
+    this.out = core.out;
   }
 
   get backend(): BackendName {
@@ -124,7 +130,7 @@ export class MatchingEngine implements Engine {
       throw this.callError('placeMarket', error);
     }
     const result = this.orderResult(REQUEST, timestamp);
-    if (REQUEST[Slot.BUDGET] !== 0) result.spent = small(this.core.out[Out.SPENT]);
+    if (REQUEST[Slot.BUDGET] !== 0) result.spent = small(this.out[Out.SPENT]);
     return result;
   }
 
@@ -148,7 +154,7 @@ export class MatchingEngine implements Engine {
       throw this.callError('placeOco', error);
     }
     const result = this.orderResult(REQUEST, timestamp);
-    const stopStatus = ocoStopStatus(this.core.out[Out.HEAD] & 15, result.filled);
+    const stopStatus = ocoStopStatus(this.out[Out.HEAD] & 15, result.filled);
     if (stopStatus !== undefined) {
       result.stopOrderId = result.orderId + 1;
       result.stopStatus = stopStatus;
@@ -194,7 +200,7 @@ export class MatchingEngine implements Engine {
     } catch (error) {
       throw this.callError('cancelAll', error);
     }
-    const out = this.core.out;
+    const out = this.out;
     const head = out[Out.HEAD];
     if ((head & 15) === StatusCode.OK) return { ok: true, cancelled: small(out[Out.FILLED]) };
     return { ok: false, cancelled: 0, reason: REASON_NAMES[head >> 4] };
@@ -366,7 +372,7 @@ export class MatchingEngine implements Engine {
    * are (decodeFill says why), and so do those of the other results and queries here.
    */
   private orderResult(r: Float64Array, timestamp: number): OrderResult {
-    const out = this.core.out;
+    const out = this.out;
     const head = out[Out.HEAD];
     const status = STATUS_NAMES[head & 15] as OrderStatus;
     const fillCount = out[Out.FILL_COUNT];
@@ -392,7 +398,7 @@ export class MatchingEngine implements Engine {
   }
 
   private cancelResult(): CancelResult {
-    const out = this.core.out;
+    const out = this.out;
     const head = out[Out.HEAD];
     if ((head & 15) === StatusCode.OK) {
       const remaining = out[Out.REMAINING];

@@ -137,3 +137,27 @@ describeEachBackend('per-call results near the small-integer bound', (backend) =
     });
   }
 });
+
+// The host holds the core's `out` from its creation (the per-call results read it one load
+// sooner): the array must be the one the core writes through restores and memory growth.
+describeEachBackend('per-call results after a restore and memory growth', (backend) => {
+  it('describe the call just made', async () => {
+    const engine = await newEngine(backend);
+    engine.placeLimit({ trader: 1, asset: 1, side: 'ask', price: 101, size: 5, timestamp: 1 });
+    const snapshot = engine.snapshot();
+    engine.placeLimit({ trader: 1, asset: 1, side: 'ask', price: 102, size: 5, timestamp: 2 });
+    engine.restore(snapshot);
+    expect(engine.placeLimit({ trader: 2, asset: 1, side: 'bid', price: 101, size: 2, timestamp: 3 }))
+      .toMatchObject({ orderId: 2, status: 'filled', filled: 2, remaining: 0 });
+    const before = engine.memoryBytes();
+    // Enough resting orders at new prices to grow the core's memory.
+    for (let i = 0; i < 40_000; i++) {
+      engine.placeLimit({ trader: 3, asset: 2, side: 'bid', price: 1 + i, size: 1, timestamp: 4 + i });
+    }
+    expect(engine.memoryBytes()).toBeGreaterThan(before);
+    expect(engine.placeLimit({ trader: 4, asset: 1, side: 'bid', price: 100, size: 7, timestamp: 50_000 }))
+      .toEqual({ orderId: 40_003, status: 'resting', filled: 0, remaining: 7, fills: [] });
+    expect(engine.cancel({ trader: 1, asset: 1, orderId: 1 })).toEqual({ ok: true, remaining: 0 });
+    expect(engine.cancel({ trader: 4, asset: 1, orderId: 40_003 })).toEqual({ ok: true, remaining: 0 });
+  });
+});
