@@ -2,6 +2,7 @@
 // integers lobcore deals in (a small number costs one byte), zigzag for signed deltas. Journal
 // records and event blocks are mostly small numbers and small differences between neighbours,
 // so they shrink several times against float64 slots.
+import { compileFunction } from '../compiled-function.js';
 
 const TWO_28 = 0x1000_0000;
 const TWO_52 = 2 ** 52;
@@ -68,14 +69,10 @@ export function zigzagSource(difference: string): string {
 
 /**
  * An encoder compiled from generated source (fieldWriterSource's fields, written out one after
- * another), which calls this module's putUint and putInt by name. Named, so that
- * profiles tell it apart.
+ * another), which calls this module's putUint and putInt by name.
  */
 export function compileWriter<T>(name: string, params: string[], body: string): T {
-  // The writers through consts: context slots TurboFan reads as constants, where a parameter's is read at every use.
-  const source = `const { putUint, putInt } = w;\nreturn function ${name}(${params.join(', ')}) {\n${body}\n};`;
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  return new Function('w', source)({ putUint, putInt }) as T;
+  return compileFunction<T>(name, params, body, { putUint, putInt });
 }
 
 /**
