@@ -52,9 +52,9 @@ export function putInt(bytes: Uint8Array, at: number, value: number): number {
  */
 export function fieldWriterSource(value: string, difference: string | null): string {
   const past = difference === null ? `n = putUint(b, n, ${value});` : `n = putInt(b, n, ${difference});`;
-  return `if (${value} < 0x80) b[n++] = ${value};
-else if (${value} < 0x4000) { b[n++] = (${value} & 0x7f) | 0x80; b[n++] = ${value} >>> 7; }
-else if (${value} < 0x200000) { b[n++] = (${value} & 0x7f) | 0x80; b[n++] = ((${value} >>> 7) & 0x7f) | 0x80; b[n++] = ${value} >>> 14; }
+  return `if (${value} < 0x80) { b[n] = ${value}; n = (n + 1) | 0; }
+else if (${value} < 0x4000) { b[n] = (${value} & 0x7f) | 0x80; b[(n + 1) | 0] = ${value} >>> 7; n = (n + 2) | 0; }
+else if (${value} < 0x200000) { b[n] = (${value} & 0x7f) | 0x80; b[(n + 1) | 0] = ((${value} >>> 7) & 0x7f) | 0x80; b[(n + 2) | 0] = ${value} >>> 14; n = (n + 3) | 0; }
 else ${past}`;
 }
 

@@ -42,9 +42,9 @@ const writeEntry: EntryWriter = compileWriter('writeJournalEntry', ['slots', 'o'
     if (spec === undefined) return '';
     const fields = Array.from(FIELD_SLOTS[op], (slot, f) => {
       const value = `v${f}`;
-      if (FIELD_DELTAS[op][f] === 0) return `const ${value} = slots[o + ${slot}];\n${fieldWriterSource(value, null)}`;
+      if (FIELD_DELTAS[op][f] === 0) return `const ${value} = slots[(o + ${slot}) | 0];\n${fieldWriterSource(value, null)}`;
       const difference = `d${f}`;
-      return `const ${difference} = slots[o + ${slot}] - previous[${slot}];\nprevious[${slot}] = slots[o + ${slot}];\n`
+      return `const ${difference} = slots[(o + ${slot}) | 0] - previous[${slot}];\nprevious[${slot}] = slots[(o + ${slot}) | 0];\n`
         + `const ${value} = ${zigzagSource(difference)};\n${fieldWriterSource(value, difference)}`;
     });
     return `case ${op}: {\n${fields.join('\n')}\nreturn n;\n}`;

@@ -42,8 +42,8 @@ const EVENT_FIELDS = {
 
 /** The source of one field: its value (or difference) into locals, then its writer. */
 function fieldSource([slot, from]: EventField, name: string): string {
-  if (from === null) return `const ${name} = events[e + ${slot}];\n${fieldWriterSource(name, null)}`;
-  return `const ${name}d = events[e + ${slot}] - ${from};\nconst ${name} = ${zigzagSource(`${name}d`)};\n${fieldWriterSource(name, `${name}d`)}`;
+  if (from === null) return `const ${name} = events[(e + ${slot}) | 0];\n${fieldWriterSource(name, null)}`;
+  return `const ${name}d = events[(e + ${slot}) | 0] - ${from};\nconst ${name} = ${zigzagSource(`${name}d`)};\n${fieldWriterSource(name, `${name}d`)}`;
 }
 
 function fieldsSource(fields: EventField[], first: number): string {
@@ -68,8 +68,8 @@ for (; k < end; k++) {
 const e = k * ${EVENT_SLOTS};
 const head = events[e];
 ${fieldWriterSource('head', null)}
-const eventOrderId = events[e + ${EventSlot.ORDER_ID}];
-const eventPrice = events[e + ${EventSlot.PRICE}];
+const eventOrderId = events[(e + ${EventSlot.ORDER_ID}) | 0];
+const eventPrice = events[(e + ${EventSlot.PRICE}) | 0];
 ${fieldsSource(EVENT_FIELDS.every, 1)}
 switch (head & ${EventHead.KIND_MASK}) {
 case ${EventCode.ACCEPTED}: case ${EventCode.REJECTED}: case ${EventCode.TRIGGERED}: {
@@ -88,7 +88,7 @@ break;
 if ((head & ${EventHead.LEVEL}) !== 0) {
 ${fieldsSource(EVENT_FIELDS.level, 9)}
 }
-asset = events[e + ${EventSlot.ASSET}];
+asset = events[(e + ${EventSlot.ASSET}) | 0];
 orderId = eventOrderId;
 price = eventPrice;
 }`;

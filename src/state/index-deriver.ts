@@ -13,6 +13,17 @@ import { IndexOps, NO_VALUE, SpareOps } from './index-ops.js';
 import { Prefix } from './keys.js';
 import { PAIRED, UNPAIRED } from './open-orders.js';
 
+// The record layout and codes derive reads, as this module's own consts: TurboFan folds them into
+// its code. Each use of an imported object's field is a module-variable load, a hole check and a
+// map check (round 54); copied into derive's locals from the imports they were values it could not
+// fold, held tagged on the stack and untagged at each use (round 57).
+const SLOTS = EVENT_SLOTS;
+const { COMMAND, ORDER_ID, TRADER, OTHER, OTHER2, REMAINING } = EventSlot;
+const { KIND_MASK, PENDING, OCO, PRIORITY_LOST } = EventHead;
+const LEVEL_OR_PENDING = EventHead.LEVEL | EventHead.PENDING;
+const { ACCEPTED, REJECTED, RESTED, TRIGGERED, FILL, MODIFIED, REDUCED, REMOVED } = EventCode;
+const { TRADER_ORDER, CLIENT_ID } = Prefix;
+
 export class IndexDeriver {
   private out: IndexOps = new IndexOps(1);
   private firstSeq = 0;
@@ -55,30 +66,6 @@ export class IndexDeriver {
    * commands' runs and a call for each run passed over them twice.
    */
   private derive(events: Float64Array, count: number, seqBase: number, height: number, heights: Float64Array | null): void {
-    // The record layout and codes as locals, read once a call: each use of an imported object's
-    // field is a module-variable load, a hole check and a map check in optimized code (round 54).
-    const SLOTS = EVENT_SLOTS;
-    const COMMAND = EventSlot.COMMAND;
-    const ORDER_ID = EventSlot.ORDER_ID;
-    const TRADER = EventSlot.TRADER;
-    const OTHER = EventSlot.OTHER;
-    const OTHER2 = EventSlot.OTHER2;
-    const REMAINING = EventSlot.REMAINING;
-    const KIND_MASK = EventHead.KIND_MASK;
-    const PENDING = EventHead.PENDING;
-    const OCO = EventHead.OCO;
-    const PRIORITY_LOST = EventHead.PRIORITY_LOST;
-    const LEVEL_OR_PENDING = EventHead.LEVEL | EventHead.PENDING;
-    const ACCEPTED = EventCode.ACCEPTED;
-    const REJECTED = EventCode.REJECTED;
-    const RESTED = EventCode.RESTED;
-    const TRIGGERED = EventCode.TRIGGERED;
-    const FILL = EventCode.FILL;
-    const MODIFIED = EventCode.MODIFIED;
-    const REDUCED = EventCode.REDUCED;
-    const REMOVED = EventCode.REMOVED;
-    const TRADER_ORDER = Prefix.TRADER_ORDER;
-    const CLIENT_ID = Prefix.CLIENT_ID;
     const out = this.out;
     const firstOrderId = this.firstOrderId;
     let command = -1;
