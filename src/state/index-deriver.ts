@@ -22,7 +22,7 @@ const { COMMAND, ORDER_ID, TRADER, OTHER, OTHER2, REMAINING } = EventSlot;
 const { KIND_MASK, PENDING, OCO, PRIORITY_LOST } = EventHead;
 const LEVEL_OR_PENDING = EventHead.LEVEL | EventHead.PENDING;
 const { ACCEPTED, REJECTED, RESTED, TRIGGERED, FILL, MODIFIED, REDUCED, REMOVED } = EventCode;
-const { TRADER_ORDER, CLIENT_ID } = Prefix;
+const { TRADER_ORDER, CLIENT_ID, ORDER_TOUCH, TRADER_TOUCH, FEED_SPAN } = Prefix;
 
 export class IndexDeriver {
   private out: IndexOps = new IndexOps(1);
@@ -175,11 +175,13 @@ export class IndexDeriver {
   /** Ends the commit: its touch entries and feed spans; returns its operations. */
   end(lastSeq: number, feedStarts: Map<number, number>): IndexOps {
     const out = this.out;
+    const firstSeq = this.firstSeq;
+    const startHeight = this.startHeight;
     const touched = this.touched.items;
-    for (let i = 0; i < this.touched.size; i++) out.put(Prefix.ORDER_TOUCH, 2, touched[i], this.firstSeq, 0, NO_VALUE);
+    for (let i = 0, count = this.touched.size; i < count; i++) out.put(ORDER_TOUCH, 2, touched[i], firstSeq, 0, NO_VALUE);
     const traders = this.traders.items;
-    for (let i = 0; i < this.traders.size; i++) out.put(Prefix.TRADER_TOUCH, 3, traders[i], this.startHeight, this.firstSeq, NO_VALUE);
-    for (const [asset, feedSeq] of feedStarts) out.put(Prefix.FEED_SPAN, 2, asset, feedSeq, 0, this.firstSeq);
+    for (let i = 0, count = this.traders.size; i < count; i++) out.put(TRADER_TOUCH, 3, traders[i], startHeight, firstSeq, NO_VALUE);
+    for (const [asset, feedSeq] of feedStarts) out.put(FEED_SPAN, 2, asset, feedSeq, 0, firstSeq);
     out.lastSeq = lastSeq;
     return out;
   }
