@@ -8,7 +8,7 @@
 //   head:uint   the record's head (never 0: every op code is >= 1), then its fields in table order
 //   0, height:uint   a setHeight
 import { COMMAND_SLOTS, OPERATION_BY_CODE, Head, Slot } from '../operations.js';
-import { ByteReader, ByteWriter, MAX_VARINT_BYTES, compileWriter, fieldWriterSource, zigzagSource } from './bytes.js';
+import { ByteReader, ByteWriter, MAX_VARINT_BYTES, compileWriter, fieldWriterSource, slotSource, zigzagSource } from './bytes.js';
 
 /** How a slot is written: as itself, or as its difference from the same slot of the previous command. */
 const DELTA_SLOTS = new Set<number>([Slot.ASSET, Slot.ORDER_ID, Slot.PRICE, Slot.TIMESTAMP, Slot.TRIGGER_PRICE, Slot.SECOND_PRICE]);
@@ -42,9 +42,10 @@ const writeEntry: EntryWriter = compileWriter('writeJournalEntry', ['slots', 'o'
     if (spec === undefined) return '';
     const fields = Array.from(FIELD_SLOTS[op], (slot, f) => {
       const value = `v${f}`;
-      if (FIELD_DELTAS[op][f] === 0) return `const ${value} = slots[o + ${slot}];\n${fieldWriterSource(value, null)}`;
+      const read = slotSource('slots', 'o', slot);
+      if (FIELD_DELTAS[op][f] === 0) return `const ${value} = ${read};\n${fieldWriterSource(value, null)}`;
       const difference = `d${f}`;
-      return `const ${difference} = slots[o + ${slot}] - previous[${slot}];\nprevious[${slot}] = slots[o + ${slot}];\n`
+      return `const ${difference} = ${read} - previous[${slot}];\nprevious[${slot}] = ${read};\n`
         + `const ${value} = ${zigzagSource(difference)};\n${fieldWriterSource(value, difference)}`;
     });
     return `case ${op}: {\n${fields.join('\n')}\nreturn n;\n}`;

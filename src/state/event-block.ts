@@ -18,7 +18,7 @@
 import { EventCode } from '../codes.js';
 import { EVENT_SLOTS, EventHead, EventSlot } from '../events.js';
 import { COMMAND_SLOTS, Slot } from '../operations.js';
-import { ByteReader, ByteWriter, MAX_VARINT_BYTES, compileWriter, fieldWriterSource, zigzagSource } from './bytes.js';
+import { ByteReader, ByteWriter, MAX_VARINT_BYTES, compileWriter, fieldWriterSource, slotSource, zigzagSource } from './bytes.js';
 import { DIRECT_ASSETS } from './sequencer.js';
 
 /** The most varints an event takes: head, asset, order id, trader, price, size, remaining, two by kind, two with the LEVEL bit. */
@@ -42,8 +42,8 @@ const EVENT_FIELDS = {
 
 /** The source of one field: its value (or difference) into locals, then its writer. */
 function fieldSource([slot, from]: EventField, name: string): string {
-  if (from === null) return `const ${name} = events[e + ${slot}];\n${fieldWriterSource(name, null)}`;
-  return `const ${name}d = events[e + ${slot}] - ${from};\nconst ${name} = ${zigzagSource(`${name}d`)};\n${fieldWriterSource(name, `${name}d`)}`;
+  if (from === null) return `const ${name} = ${slotSource('events', 'e', slot)};\n${fieldWriterSource(name, null)}`;
+  return `const ${name}d = ${slotSource('events', 'e', slot)} - ${from};\nconst ${name} = ${zigzagSource(`${name}d`)};\n${fieldWriterSource(name, `${name}d`)}`;
 }
 
 function fieldsSource(fields: EventField[], first: number): string {
@@ -68,8 +68,8 @@ for (; k < end; k++) {
 const e = k * ${EVENT_SLOTS};
 const head = events[e];
 ${fieldWriterSource('head', null)}
-const eventOrderId = events[e + ${EventSlot.ORDER_ID}];
-const eventPrice = events[e + ${EventSlot.PRICE}];
+const eventOrderId = ${slotSource('events', 'e', EventSlot.ORDER_ID)};
+const eventPrice = ${slotSource('events', 'e', EventSlot.PRICE)};
 ${fieldsSource(EVENT_FIELDS.every, 1)}
 switch (head & ${EventHead.KIND_MASK}) {
 case ${EventCode.ACCEPTED}: case ${EventCode.REJECTED}: case ${EventCode.TRIGGERED}: {
@@ -88,7 +88,7 @@ break;
 if ((head & ${EventHead.LEVEL}) !== 0) {
 ${fieldsSource(EVENT_FIELDS.level, 9)}
 }
-asset = events[e + ${EventSlot.ASSET}];
+asset = ${slotSource('events', 'e', EventSlot.ASSET)};
 orderId = eventOrderId;
 price = eventPrice;
 }`;

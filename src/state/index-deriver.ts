@@ -13,6 +13,17 @@ import { IndexOps, NO_VALUE, SpareOps } from './index-ops.js';
 import { Prefix } from './keys.js';
 import { PAIRED, UNPAIRED } from './open-orders.js';
 
+// The record layout and codes derive reads, as this module's own consts: TurboFan folds them into
+// its code. Each use of an imported object's field is a module-variable load, a hole check and a
+// map check (round 54); copied into derive's locals from the imports they were values it could not
+// fold, held tagged on the stack and untagged at each use (round 57).
+const SLOTS = EVENT_SLOTS;
+const { COMMAND, ORDER_ID, TRADER, OTHER, OTHER2, REMAINING } = EventSlot;
+const { KIND_MASK, PENDING, OCO, PRIORITY_LOST } = EventHead;
+const LEVEL_OR_PENDING = EventHead.LEVEL | EventHead.PENDING;
+const { ACCEPTED, REJECTED, RESTED, TRIGGERED, FILL, MODIFIED, REDUCED, REMOVED } = EventCode;
+const { TRADER_ORDER, CLIENT_ID, ORDER_TOUCH, TRADER_TOUCH, FEED_SPAN } = Prefix;
+
 export class IndexDeriver {
   private out: IndexOps = new IndexOps(1);
   private firstSeq = 0;
@@ -55,30 +66,6 @@ export class IndexDeriver {
    * commands' runs and a call for each run passed over them twice.
    */
   private derive(events: Float64Array, count: number, seqBase: number, height: number, heights: Float64Array | null): void {
-    // The record layout and codes as locals, read once a call: each use of an imported object's
-    // field is a module-variable load, a hole check and a map check in optimized code (round 54).
-    const SLOTS = EVENT_SLOTS;
-    const COMMAND = EventSlot.COMMAND;
-    const ORDER_ID = EventSlot.ORDER_ID;
-    const TRADER = EventSlot.TRADER;
-    const OTHER = EventSlot.OTHER;
-    const OTHER2 = EventSlot.OTHER2;
-    const REMAINING = EventSlot.REMAINING;
-    const KIND_MASK = EventHead.KIND_MASK;
-    const PENDING = EventHead.PENDING;
-    const OCO = EventHead.OCO;
-    const PRIORITY_LOST = EventHead.PRIORITY_LOST;
-    const LEVEL_OR_PENDING = EventHead.LEVEL | EventHead.PENDING;
-    const ACCEPTED = EventCode.ACCEPTED;
-    const REJECTED = EventCode.REJECTED;
-    const RESTED = EventCode.RESTED;
-    const TRIGGERED = EventCode.TRIGGERED;
-    const FILL = EventCode.FILL;
-    const MODIFIED = EventCode.MODIFIED;
-    const REDUCED = EventCode.REDUCED;
-    const REMOVED = EventCode.REMOVED;
-    const TRADER_ORDER = Prefix.TRADER_ORDER;
-    const CLIENT_ID = Prefix.CLIENT_ID;
     const out = this.out;
     const firstOrderId = this.firstOrderId;
     let command = -1;
@@ -188,11 +175,13 @@ export class IndexDeriver {
   /** Ends the commit: its touch entries and feed spans; returns its operations. */
   end(lastSeq: number, feedStarts: Map<number, number>): IndexOps {
     const out = this.out;
+    const firstSeq = this.firstSeq;
+    const startHeight = this.startHeight;
     const touched = this.touched.items;
-    for (let i = 0; i < this.touched.size; i++) out.put(Prefix.ORDER_TOUCH, 2, touched[i], this.firstSeq, 0, NO_VALUE);
+    for (let i = 0, count = this.touched.size; i < count; i++) out.put(ORDER_TOUCH, 2, touched[i], firstSeq, 0, NO_VALUE);
     const traders = this.traders.items;
-    for (let i = 0; i < this.traders.size; i++) out.put(Prefix.TRADER_TOUCH, 3, traders[i], this.startHeight, this.firstSeq, NO_VALUE);
-    for (const [asset, feedSeq] of feedStarts) out.put(Prefix.FEED_SPAN, 2, asset, feedSeq, 0, this.firstSeq);
+    for (let i = 0, count = this.traders.size; i < count; i++) out.put(TRADER_TOUCH, 3, traders[i], startHeight, firstSeq, NO_VALUE);
+    for (const [asset, feedSeq] of feedStarts) out.put(FEED_SPAN, 2, asset, feedSeq, 0, firstSeq);
     out.lastSeq = lastSeq;
     return out;
   }

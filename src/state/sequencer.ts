@@ -62,6 +62,12 @@ class FeedSeqs {
   }
 }
 
+// The record layout numberFeedMessages reads, as this module's own consts, which TurboFan folds
+// into its code (index-deriver.ts says why not the imports or locals copied from them).
+const SLOTS = EVENT_SLOTS;
+const { LEVEL } = EventHead;
+const { ASSET, COMMAND } = EventSlot;
+
 export class Sequencer {
   height: number;
   lastSequence: number;
@@ -134,14 +140,11 @@ export class Sequencer {
   private numberFeedMessages(events: Float64Array, eventCount: number, sink: SequencedSink | null): void {
     // Nearly every command changes one book: the first asset is kept aside, the list is for the rest.
     const messaged = this.messaged;
-    const LEVEL = EventHead.LEVEL;
-    const ASSET = EventSlot.ASSET;
-    const COMMAND = EventSlot.COMMAND;
     let command = -1;
     let first = -1;
     let others = 0;
     for (let k = 0; k < eventCount; k++) {
-      const o = k * EVENT_SLOTS;
+      const o = k * SLOTS;
       if ((events[o] & LEVEL) === 0) continue;
       if (events[o + COMMAND] !== command) {
         command = events[o + COMMAND];
