@@ -30,6 +30,9 @@ import { alloc, free, reserveBytes } from './allocator';
 
 let memoryPages: u32 = 65536;
 
+/** The highest id placeLimit returns (a Smi in every V8 build); beyond it the host reads `out`. */
+const SMALL_ID_LIMIT: f64 = 0x3fffffff;
+
 /** Empties the core; false when even the initial tables do not fit. */
 function resetCore(): bool {
   resetAllocator(memoryPages);
@@ -77,17 +80,23 @@ export function init(maxPages: u32, maxOrders: f64, maxLevels: f64, recordEvents
 
 export function placeLimit(
   trader: f64, asset: f64, side: u32, price: f64, size: f64, timestamp: f64, tif: u32, stp: u32, clientOrderId: f64,
-): void {
+): i32 {
   beginCall();
   // Straight to the resting path, as the JS core's placeLimit (src/js-core/index.ts) goes: an
   // order that rests whole has not traded, so only the general path looks for triggered stops.
-  if (tif == TIF_GTC && matching.restWithoutCrossing(OUT, trader, asset, side, price, size, timestamp, stp, clientOrderId)) {
-    finishWithoutFills();
-    return;
+  // Its id is the whole outcome the host needs (src/core.ts, MatchingCore.placeLimit), returned as
+  // an i32 while it is a small integer: an f64 result is a number V8 boxes at every call.
+  if (tif == TIF_GTC) {
+    const id = matching.restWithoutCrossing(OUT, trader, asset, side, price, size, timestamp, stp, clientOrderId);
+    if (id != 0) {
+      finishWithoutFills();
+      return id <= SMALL_ID_LIMIT ? <i32>id : 0;
+    }
   }
   matching.placeLimitGeneral(OUT, 0, trader, asset, side, price, size, timestamp, tif, stp, clientOrderId, 0, 0);
   runTriggers(0, timestamp);
   finishCall();
+  return 0;
 }
 
 /** size 0: sized by `budget` instead. */
@@ -122,15 +131,16 @@ export function placeOco(
   finishCall();
 }
 
-export function cancel(trader: f64, asset: f64, orderId: f64): void {
+export function cancel(trader: f64, asset: f64, orderId: f64): i32 {
   beginCall();
   // The common case first, as the JS core's cancel goes.
   if (matching.cancelResting(OUT, trader, asset, orderId)) {
     finishWithoutFills();
-    return;
+    return 1;
   }
   matching.cancel(OUT, trader, asset, orderId);
   finishCall();
+  return 0;
 }
 
 export function reduce(trader: f64, asset: f64, orderId: f64, by: f64): void {

@@ -406,7 +406,7 @@ export function placeLimit(
   at: usize, command: u32, trader: f64, asset: f64, side: u32, price: f64, size: f64,
   timestamp: f64, tif: u32, stp: u32, clientOrderId: f64,
 ): void {
-  if (tif == TIF_GTC && restWithoutCrossing(at, trader, asset, side, price, size, timestamp, stp, clientOrderId)) return;
+  if (tif == TIF_GTC && restWithoutCrossing(at, trader, asset, side, price, size, timestamp, stp, clientOrderId) != 0) return;
   placeLimitGeneral(at, command, trader, asset, side, price, size, timestamp, tif, stp, clientOrderId, 0, 0);
 }
 
@@ -420,29 +420,30 @@ export function placeLimit(
 /**
  * The common case, a GTC order that does not cross, in one straight run: when its book and
  * trader exist, it is within the limits and every reservation is a no-op, it rests whole and
- * this returns true. Otherwise it changes nothing a caller could see (a reservation it made is
- * one the general path makes too, in the same order) and returns false.
+ * this returns its id (the whole outcome: the export returns it to the host). Otherwise it changes
+ * nothing a caller could see (a reservation it made is one the general path makes too, in the same
+ * order) and returns 0.
  */
 @inline export function restWithoutCrossing(
   at: usize, trader: f64, asset: f64, side: u32, price: f64, size: f64, timestamp: f64, stp: u32, clientOrderId: f64,
-): bool {
+): f64 {
   const book = findBook(asset);
-  if (book == 0 || nextOrderId > LAST_ORDER_ID) return false;
+  if (book == 0 || nextOrderId > LAST_ORDER_ID) return 0;
   const opp = bookSide(book, side ^ 1);
-  if (bestKey(opp) >= (side == SIDE_BID ? -price : price)) return false;
+  if (bestKey(opp) >= (side == SIDE_BID ? -price : price)) return 0;
   const traderIndex = findTrader(trader);
-  if (traderIndex == NO_TRADER) return false;
+  if (traderIndex == NO_TRADER) return 0;
   const own = bookSide(book, side);
   const level = findLevel(own, price);
-  if (!(openOrders() < maxOrdersU32 && (level != 0 || levelsInUse < maxLevelsU32))) return false;
-  if (!(reserveEvents(OWN_EVENTS) && reserveOrder() && reserveIndexEntry() && (level != 0 || reserveLevel(own)))) return false;
+  if (!(openOrders() < maxOrdersU32 && (level != 0 || levelsInUse < maxLevelsU32))) return 0;
+  if (!(reserveEvents(OWN_EVENTS) && reserveOrder() && reserveIndexEntry() && (level != 0 || reserveLevel(own)))) return 0;
   const id = nextOrderId;
   nextOrderId = id + 1;
   writeAccepted(asset, id, trader, side, ORDER_TYPE_LIMIT, TIF_GTC, stp, price, size, clientOrderId, 0);
   const order = createIndexedOrder(id, size, timestamp, traderIndex, stp);
   linkOrder(own, level, price, order, true, asset, trader);
   writeResult(at, STATUS_RESTING, REASON_NONE, id, 0, size);
-  return true;
+  return id;
 }
 
 /**

@@ -64,8 +64,13 @@ export interface MatchingCore {
   // each, batch.ts layout, command index 0) and its events into `events` (EVENT_SLOTS each,
   // events.ts), including those of the stops its trades trigger. The fill timestamp is the
   // command's. clientOrderId 0: none.
+  /**
+   * Returns the order's id when it rested whole at once (status resting, nothing filled, `size`
+   * remaining, no fills, no reason), 0 otherwise (out holds the outcome): the common result then
+   * needs no reads of `out` (bench/README.md, stop 69).
+   */
   placeLimit(trader: number, asset: number, side: number, price: number, size: number,
-             timestamp: number, tif: number, stp: number, clientOrderId: number): void;
+             timestamp: number, tif: number, stp: number, clientOrderId: number): number;
   /** protectionPrice 0: none. size 0: sized by `budget` (the cost it may reach), spent reported in out[Out.SPENT]. */
   placeMarket(trader: number, asset: number, side: number, size: number, budget: number, timestamp: number,
               protectionPrice: number, stp: number, clientOrderId: number): void;
@@ -75,7 +80,8 @@ export interface MatchingCore {
   /** A limit leg at price (id N) and a stop leg at stopPrice (id N + 1; stopLimitPrice 0: a stop-market). */
   placeOco(trader: number, asset: number, side: number, size: number, price: number, stopPrice: number,
            stopLimitPrice: number, timestamp: number, stp: number, clientOrderId: number): void;
-  cancel(trader: number, asset: number, orderId: number): void;
+  /** Returns 1 when a resting order was cancelled at once (status ok, nothing remaining), 0 otherwise (out holds the outcome). */
+  cancel(trader: number, asset: number, orderId: number): number;
   reduce(trader: number, asset: number, orderId: number, by: number): void;
   /** price or size 0: unchanged. */
   modify(trader: number, asset: number, orderId: number, price: number, size: number, timestamp: number): void;

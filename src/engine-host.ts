@@ -35,7 +35,7 @@ const applyOco = applyRequest.placeOco;
 
 /**
  * The record a per-call request is checked into (operations.ts, applyRequest), which writes the
- * slots read here (the client order id, the budget): each field read once, so what is checked is
+ * slots read here (the client order id, the budget, the timestamp, a limit order's size): each field read once, so what is checked is
  * what is applied. One serves every engine: nothing runs between a check and the reads of its
  * record here. A module constant, so that the reads below are at fixed addresses (an import is
  * read through its module cell at every use).
@@ -112,48 +112,47 @@ export class MatchingEngine implements Engine {
 
   placeLimit(request: LimitOrderRequest): OrderResult {
     this.ensureUsable();
-    let timestamp: number;
+    let restedId: number;
     try {
-      timestamp = applyLimit(request, this.core);
+      restedId = applyLimit(request, this.core);
     } catch (error) {
       throw this.callError('placeLimit', error);
     }
-    return this.orderResult(REQUEST, timestamp);
+    // The core returns the id of an order that rested whole, the common outcome, which is then
+    // the whole result: nothing of `out` is read (MatchingCore.placeLimit).
+    return restedId === 0 ? this.orderResult(REQUEST) : restedResult(restedId, REQUEST);
   }
 
   placeMarket(request: MarketOrderRequest): OrderResult {
     this.ensureUsable();
-    let timestamp: number;
     try {
-      timestamp = applyMarket(request, this.core);
+      applyMarket(request, this.core);
     } catch (error) {
       throw this.callError('placeMarket', error);
     }
-    const result = this.orderResult(REQUEST, timestamp);
+    const result = this.orderResult(REQUEST);
     if (REQUEST[Slot.BUDGET] !== 0) result.spent = small(this.out[Out.SPENT]);
     return result;
   }
 
   placeStop(request: StopOrderRequest): OrderResult {
     this.ensureUsable();
-    let timestamp: number;
     try {
-      timestamp = applyStop(request, this.core);
+      applyStop(request, this.core);
     } catch (error) {
       throw this.callError('placeStop', error);
     }
-    return this.orderResult(REQUEST, timestamp);
+    return this.orderResult(REQUEST);
   }
 
   placeOco(request: OcoOrderRequest): OrderResult {
     this.ensureUsable();
-    let timestamp: number;
     try {
-      timestamp = applyOco(request, this.core);
+      applyOco(request, this.core);
     } catch (error) {
       throw this.callError('placeOco', error);
     }
-    const result = this.orderResult(REQUEST, timestamp);
+    const result = this.orderResult(REQUEST);
     const stopStatus = ocoStopStatus(this.out[Out.HEAD] & 15, result.filled);
     if (stopStatus !== undefined) {
       result.stopOrderId = result.orderId + 1;
@@ -164,12 +163,14 @@ export class MatchingEngine implements Engine {
 
   cancel(request: CancelRequest): CancelResult {
     this.ensureUsable();
+    let cancelled: number;
     try {
-      applyCancel(request, this.core);
+      cancelled = applyCancel(request, this.core);
     } catch (error) {
       throw this.callError('cancel', error);
     }
-    return this.cancelResult();
+    // 1: the order was cancelled, the common outcome, whose result holds nothing of `out` (MatchingCore.cancel).
+    return cancelled === 1 ? { ok: true, remaining: 0 } : this.cancelResult();
   }
 
   reduce(request: ReduceRequest): CancelResult {
@@ -184,13 +185,12 @@ export class MatchingEngine implements Engine {
 
   modify(request: ModifyRequest): OrderResult {
     this.ensureUsable();
-    let timestamp: number;
     try {
-      timestamp = applyModify(request, this.core);
+      applyModify(request, this.core);
     } catch (error) {
       throw this.callError('modify', error);
     }
-    return this.orderResult(REQUEST, timestamp);
+    return this.orderResult(REQUEST);
   }
 
   cancelAll(request: CancelAllRequest): CancelAllResult {
@@ -367,17 +367,16 @@ export class MatchingEngine implements Engine {
   }
 
   /**
-   * Builds the result of the last per-call order command (its record `r`, its `timestamp`) from the
-   * core's outputs. Numbers read from the core's slots go into results as small integers where they
+   * Builds the result of the last per-call order command (its record `r`) from the core's outputs. Numbers read from the core's slots go into results as small integers where they
    * are (decodeFill says why), and so do those of the other results and queries here.
    */
-  private orderResult(r: Float64Array, timestamp: number): OrderResult {
+  private orderResult(r: Float64Array): OrderResult {
     const out = this.out;
     const head = out[Out.HEAD];
     const status = STATUS_NAMES[head & 15] as OrderStatus;
     const fillCount = out[Out.FILL_COUNT];
     // Most orders do not trade: the decoding is a call of its own, which V8 does not inline here.
-    const fills: Fill[] = fillCount === 0 ? [] : decodeFills(this.core.fills, fillCount, timestamp);
+    const fills: Fill[] = fillCount === 0 ? [] : decodeFills(this.core.fills, fillCount, small(r[Slot.TIMESTAMP]));
     const orderId = out[Out.ORDER_ID];
     const filled = out[Out.FILLED];
     const remaining = out[Out.REMAINING];
@@ -448,6 +447,19 @@ export class MatchingEngine implements Engine {
     );
     return this.failure;
   }
+}
+
+/**
+ * The result of a limit order that rested whole (its id from the core, its record `r`): orderResult's
+ * literal, in its order, so that both make one shape.
+ */
+function restedResult(id: number, r: Float64Array): OrderResult {
+  const size = r[Slot.SIZE];
+  const result: OrderResult = id <= Smi.MAX && size <= Smi.MAX
+    ? { orderId: id | 0, status: 'resting', filled: 0, remaining: size | 0, fills: [] }
+    : { orderId: small(id), status: 'resting', filled: 0, remaining: small(size), fills: [] };
+  if (r[Slot.CLIENT_ORDER_ID] !== 0) result.clientOrderId = r[Slot.CLIENT_ORDER_ID];
+  return result;
 }
 
 /**

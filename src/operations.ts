@@ -421,12 +421,17 @@ export class CoreCallFailure {
 /**
  * Checks a request, writes into `checkedRecord` the slots the engine reads back (storedWhenApplying),
  * then calls the core's method of the same name with the values checked, as the request held them;
- * returns its timestamp (0 for an op without one). The engine's per-call methods call these: one call where a check and
- * then a core call read back from the record took two, and the core gets the caller's small
- * integers, where numbers read from the record are doubles to convert at the core's calls
- * (bench/README.md, stop 50). A core call that throws is rethrown as a CoreCallFailure.
+ * returns what the core's method returns where it returns its common outcome (OUTCOME_METHODS:
+ * placeLimit's id, cancel's 1; MatchingCore), 0 for the others. The engine's per-call methods call
+ * these: one call where a check and then a core call read back from the record took two, and the
+ * core gets the caller's small integers, where numbers read from the record are doubles to convert
+ * at the core's calls (bench/README.md, stop 50). A core call that throws is rethrown as a
+ * CoreCallFailure.
  */
 export type RequestApplier = (request: unknown, core: MatchingCore) => number;
+
+/** The core methods that return their common outcome (src/core.ts), so the engine need not read `out` for it. */
+const OUTCOME_METHODS: ReadonlySet<OperationSpec['method']> = new Set(['placeLimit', 'cancel']);
 
 const helpers = {
   invalidArgument, isNonNegativeSafeInteger, isPositiveSafeInteger, sideCode, tifCode, stpCode, RULE_TEXT, crossFailure,
@@ -569,9 +574,12 @@ function compileChecker(spec: OperationSpec, applies: boolean): RequestChecker |
       const field = spec.fields.find((f) => f.name === name) as FieldSpec;
       return field.rule === Rule.OPTIONAL_POSITIVE || field.rule === Rule.ASSET_OR_ALL ? `v_${name} ?? 0` : `v_${name}`;
     });
-    lines.push(`try {\ncore.${spec.method}(${args.join(', ')});\n} catch (error) {\nthrow new h.CoreCallFailure(error);\n}`);
+    const call = `core.${spec.method}(${args.join(', ')})`;
+    lines.push(`try {\n${OUTCOME_METHODS.has(spec.method) ? `return ${call}` : call};\n} catch (error) {\nthrow new h.CoreCallFailure(error);\n}`);
+    lines.push('return 0;');
+  } else {
+    lines.push(spec.fields.some((field) => field.name === 'timestamp') ? 'return v_timestamp;' : 'return 0;');
   }
-  lines.push(spec.fields.some((field) => field.name === 'timestamp') ? 'return v_timestamp;' : 'return 0;');
   return applies
     ? compile<RequestApplier>(`apply_${spec.method}`, ['r', 'core'], lines.join('\n'), checkedRecord)
     : compile<RequestChecker>(`check_${spec.method}`, ['r'], lines.join('\n'), checkedRecord);
@@ -580,12 +588,13 @@ function compileChecker(spec: OperationSpec, applies: boolean): RequestChecker |
 /**
  * The slots an applier writes: all of them where its cross-field rule reads the record, otherwise
  * only those the engine reads back after the core call (src/engine-host.ts: an order result's
- * clientOrderId, a market order's budget), 0 where the op has none. Nobody else reads an applier's
+ * clientOrderId and size, a fill's timestamp, a market order's budget), 0 where the op has none. Nobody else reads an applier's
  * record, and the ten stores nobody read were some 18 instructions of every limit order
  * (bench/README.md, stop 60).
  */
 function storedWhenApplying(spec: OperationSpec, slot: number): boolean {
-  return spec.cross !== CrossRule.NONE || slot === Slot.CLIENT_ORDER_ID || slot === Slot.BUDGET;
+  return spec.cross !== CrossRule.NONE || slot === Slot.CLIENT_ORDER_ID || slot === Slot.BUDGET ||
+    (slot === Slot.TIMESTAMP && spec.fields.includes(timestamp)) || (slot === Slot.SIZE && spec.method === 'placeLimit');
 }
 
 function compileEncoder(spec: OperationSpec): RequestEncoder {

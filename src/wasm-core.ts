@@ -251,8 +251,8 @@ export class WasmCore implements MatchingCore {
   }
 
   placeLimit(trader: number, asset: number, side: number, price: number, size: number,
-             timestamp: number, tif: number, stp: number, clientOrderId: number): void {
-    this.x.placeLimit(trader, asset, side, price, size, timestamp, tif, stp, clientOrderId);
+             timestamp: number, tif: number, stp: number, clientOrderId: number): number {
+    return this.x.placeLimit(trader, asset, side, price, size, timestamp, tif, stp, clientOrderId);
   }
   placeMarket(trader: number, asset: number, side: number, size: number, budget: number, timestamp: number,
               protectionPrice: number, stp: number, clientOrderId: number): void {
@@ -266,8 +266,8 @@ export class WasmCore implements MatchingCore {
            stopLimitPrice: number, timestamp: number, stp: number, clientOrderId: number): void {
     this.x.placeOco(trader, asset, side, size, price, stopPrice, stopLimitPrice, timestamp, stp, clientOrderId);
   }
-  cancel(trader: number, asset: number, orderId: number): void {
-    this.x.cancel(trader, asset, orderId);
+  cancel(trader: number, asset: number, orderId: number): number {
+    return this.x.cancel(trader, asset, orderId);
   }
   reduce(trader: number, asset: number, orderId: number, by: number): void {
     this.x.reduce(trader, asset, orderId, by);

@@ -27,9 +27,10 @@ class ScriptedCore implements MatchingCore {
     if (this.trapNext) throw new WebAssembly.RuntimeError('unreachable');
     this.out.set([0, this.nextOrderId++, 0, 1, 0]);
   }
-  placeLimit(): void { this.step(); }
+  // 0: no common outcome, so the engine reads `out` (MatchingCore.placeLimit).
+  placeLimit(): number { this.step(); return 0; }
   placeMarket(): void { this.step(); }
-  cancel(): void { this.step(); }
+  cancel(): number { this.step(); return 0; }
   reduce(): void { this.step(); }
   modify(): void { this.step(); }
   cancelAll(): void { this.step(); }

@@ -102,7 +102,7 @@ export class JsCore implements MatchingCore {
   prepareForGrowth(_bytes: number): void {}
 
   placeLimit(trader: number, asset: number, side: number, price: number, size: number,
-             timestamp: number, tif: number, stp: number, clientOrderId: number): void {
+             timestamp: number, tif: number, stp: number, clientOrderId: number): number {
     this.beginCall();
     const matching = this.matching;
     // Straight to the resting path, not through Matching.placeLimit: V8 charges every layer
@@ -110,11 +110,14 @@ export class JsCore implements MatchingCore {
     // stop 49). An order that rests whole has not traded, so only the general path looks for
     // triggered stops; tested here, not only in runTriggers, so that the cascade is no candidate
     // for inlining into the host's per-call path.
-    if (tif !== TifCode.GTC || !matching.restWithoutCrossing(this.out, 0, trader, asset, side, price, size, timestamp, stp, clientOrderId)) {
+    // Its id is the whole outcome the host needs (src/core.ts, MatchingCore.placeLimit).
+    const id = tif === TifCode.GTC ? matching.restWithoutCrossing(this.out, 0, trader, asset, side, price, size, timestamp, stp, clientOrderId) : 0;
+    if (id === 0) {
       matching.placeLimitGeneral(this.out, 0, 0, trader, asset, side, price, size, timestamp, tif, stp, clientOrderId, 0, 0);
       if (matching.hasTraded()) this.stops.runTriggers(0, timestamp);
     }
     this.finishCall();
+    return id;
   }
 
   placeMarket(trader: number, asset: number, side: number, size: number, budget: number, timestamp: number,
@@ -140,12 +143,17 @@ export class JsCore implements MatchingCore {
     this.finishCall();
   }
 
-  cancel(trader: number, asset: number, orderId: number): void {
+  cancel(trader: number, asset: number, orderId: number): number {
     this.beginCall();
     const matching = this.matching;
     // The common case first, as placeLimit does: its tree fits V8's inlining budget, the general one does not.
-    if (!matching.cancelResting(this.out, 0, trader, asset, orderId)) matching.cancel(this.out, 0, trader, asset, orderId);
+    if (matching.cancelResting(this.out, 0, trader, asset, orderId)) {
+      this.finishCall();
+      return 1;
+    }
+    matching.cancel(this.out, 0, trader, asset, orderId);
     this.finishCall();
+    return 0;
   }
 
   reduce(trader: number, asset: number, orderId: number, by: number): void {

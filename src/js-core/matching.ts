@@ -122,31 +122,31 @@ export class Matching {
 
   placeLimit(out: Float64Array, at: number, command: number, trader: number, asset: number, side: number,
              price: number, size: number, timestamp: number, tif: number, stp: number, clientOrderId: number): void {
-    if (tif === TifCode.GTC && this.restWithoutCrossing(out, at, trader, asset, side, price, size, timestamp, stp, clientOrderId)) return;
+    if (tif === TifCode.GTC && this.restWithoutCrossing(out, at, trader, asset, side, price, size, timestamp, stp, clientOrderId) !== 0) return;
     this.placeLimitGeneral(out, at, command, trader, asset, side, price, size, timestamp, tif, stp, clientOrderId, 0, 0);
   }
 
   /**
    * The common case, a GTC order that does not cross, in one straight run small enough for V8 to
    * inline whole (placeLimitGeneral is not): when its book exists and it is within the limits, it
-   * rests whole and this returns true. Otherwise it changes nothing and returns false, and the
-   * general path decides.
+   * rests whole and this returns its id (the whole outcome: JsCore.placeLimit returns it to the
+   * host). Otherwise it changes nothing and returns 0, and the general path decides.
    */
   restWithoutCrossing(out: Float64Array, at: number, trader: number, asset: number, side: number, price: number,
-                      size: number, timestamp: number, stp: number, clientOrderId: number): boolean {
+                      size: number, timestamp: number, stp: number, clientOrderId: number): number {
     const state = this.state;
     const book = state.books.findBook(asset);
-    if (book === No.SLOT || state.nextOrderId > OrderIds.LAST) return false;
+    if (book === No.SLOT || state.nextOrderId > OrderIds.LAST) return 0;
     const levels = state.levels;
-    if (levels.bestKey(bookSide(book, side ^ 1)) >= keyOf(side ^ 1, price)) return false;
-    if (this.bounded && !this.hasRoom(book, side, price, 0, 0)) return false;
+    if (levels.bestKey(bookSide(book, side ^ 1)) >= keyOf(side ^ 1, price)) return 0;
+    if (this.bounded && !this.hasRoom(book, side, price, 0, 0)) return 0;
     const own = bookSide(book, side);
     const id = state.nextOrderId++;
     if (state.events.recording) this.writeAccepted(asset, id, trader, side, OrderTypeCode.LIMIT, TifCode.GTC, stp, price, size, clientOrderId, 0);
     const order = createIndexedOrder(state.orders, state.index, id, size, timestamp, trader, stp);
     linkOrder(state, own, levels.findLevel(own, price), price, order, asset, trader);
     writeResult(out, at, StatusCode.RESTING, ReasonCode.NONE, id, 0, size);
-    return true;
+    return id;
   }
 
   /**
