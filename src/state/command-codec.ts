@@ -8,7 +8,7 @@
 //   head:uint   the record's head (never 0: every op code is >= 1), then its fields in table order
 //   0, height:uint   a setHeight
 import { COMMAND_SLOTS, OPERATION_BY_CODE, Head, Slot } from '../operations.js';
-import { ByteReader, ByteWriter, MAX_VARINT_BYTES, compileWriter, fieldWriterSource, zigzagSource } from './bytes.js';
+import { ByteReader, ByteWriter, MAX_VARINT_BYTES, compileWriter, fieldWriterSource, putInt, putUint, zigzagSource } from './bytes.js';
 
 /** How a slot is written: as itself, or as its difference from the same slot of the previous command. */
 const DELTA_SLOTS = new Set<number>([Slot.ASSET, Slot.ORDER_ID, Slot.PRICE, Slot.TIMESTAMP, Slot.TRIGGER_PRICE, Slot.SECOND_PRICE]);
@@ -53,15 +53,45 @@ const writeEntry: EntryWriter = compileWriter('writeJournalEntry', ['slots', 'o'
     + 'throw new Error(`lobcore bug: journaling an unknown op ${head & ' + Head.OP_MASK + '}`);';
 })());
 
+/**
+ * writeEntry's bytes through putUint and putInt, a loop over the table: for a value's first
+ * command, whose deltas from zero (a timestamp, an order id) are past writeEntry's in-line
+ * range. Through writeEntry each op's first command of a value took its rare branch, unvisited
+ * until then, and deoptimized the whole writer (a 15-30 ms recompile on V8's threads, several a
+ * run as ops first led a value; docs/storage.md round 58).
+ */
+function writeEntryFromZero(slots: Float64Array, o: number, b: Uint8Array, n: number, previous: Float64Array): number {
+  const head = slots[o];
+  n = putUint(b, n, head);
+  const op = head & Head.OP_MASK;
+  if (OPERATION_BY_CODE[op] === undefined) throw new Error(`lobcore bug: journaling an unknown op ${op}`);
+  const fieldSlots = FIELD_SLOTS[op];
+  const deltas = FIELD_DELTAS[op];
+  for (let f = 0; f < fieldSlots.length; f++) {
+    const slot = fieldSlots[f];
+    const value = slots[o + slot];
+    if (deltas[f] === 1) {
+      n = putInt(b, n, value - previous[slot]);
+      previous[slot] = value;
+    } else {
+      n = putUint(b, n, value);
+    }
+  }
+  return n;
+}
+
 export class CommandEncoder {
   /** The previous command's delta-coded slots. */
   private readonly previous = new Float64Array(COMMAND_SLOTS);
+  /** Whether no command is written since reset: the next one's deltas are from zero. */
+  private fromZero = true;
 
   constructor(private readonly out: ByteWriter) {}
 
   /** Starts a new journal value: deltas restart from zero. */
   reset(): void {
     this.previous.fill(0);
+    this.fromZero = true;
   }
 
   /** The `count` command records from slot `start` of `slots`, in order. */
@@ -71,7 +101,13 @@ export class CommandEncoder {
     const b = out.bytes;
     const previous = this.previous;
     let n = out.length;
-    for (let i = 0, o = start; i < count; i++, o += COMMAND_SLOTS) n = writeEntry(slots, o, b, n, previous);
+    let i = 0;
+    if (this.fromZero && count > 0) {
+      n = writeEntryFromZero(slots, start, b, n, previous);
+      this.fromZero = false;
+      i = 1;
+    }
+    for (let o = start + i * COMMAND_SLOTS; i < count; i++, o += COMMAND_SLOTS) n = writeEntry(slots, o, b, n, previous);
     out.length = n;
   }
 
