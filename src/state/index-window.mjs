@@ -215,7 +215,9 @@ export class IndexWindow {
   /** The group of key (prefix, a, b), made if new. */
   group(prefix, a, b) {
     // Low 32 bits of each field: fields differ there almost always; equal ones just probe on.
-    let h = Math.imul(a >>> 0, 0x9e3779b1) ^ Math.imul((b >>> 0) + prefix, 0x85ebca6b);
+    // Math.imul takes those bits itself: a `>>> 0` or `+` on a field speculated on small integers
+    // and deoptimized fold, in each new store's worker, at the first field past 2^31.
+    let h = Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca6b) ^ Math.imul(prefix, 0x27d4eb2f);
     h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
     let slot = (h ^ (h >>> 15)) & this.mask;
     for (;;) {
@@ -362,7 +364,9 @@ export class IndexWindow {
    */
   nextPart(keysPerWrite) {
     if (this.packer === undefined) {
-      while (!this.prepare(Infinity));
+      // The whole window in one step: its count (a small integer), not Infinity, which reached
+      // fold and gather as a double where the worker's steps pass a small integer, and deoptimized both.
+      while (!this.prepare(this.count));
       this.sortGroupsByKey();
       this.packer = new Packer(this.arrays.packed);
     }
