@@ -35,10 +35,10 @@ const applyOco = applyRequest.placeOco;
 
 /**
  * The record a per-call request is checked into (operations.ts, applyRequest), which writes the
- * slots read here (the client order id, the budget, the timestamp, a limit order's size): each field read once, so what is checked is
- * what is applied. One serves every engine: nothing runs between a check and the reads of its
- * record here. A module constant, so that the reads below are at fixed addresses (an import is
- * read through its module cell at every use).
+ * slots read here (the client order id, the budget, the timestamp, a limit order's size): each
+ * field read once, so what is checked is what is applied. One serves every engine: nothing runs
+ * between a check and the reads of its record here. A module constant, so that the reads below are
+ * at fixed addresses (an import is read through its module cell at every use).
  */
 const REQUEST = checkedRecord;
 
@@ -367,8 +367,9 @@ export class MatchingEngine implements Engine {
   }
 
   /**
-   * Builds the result of the last per-call order command (its record `r`) from the core's outputs. Numbers read from the core's slots go into results as small integers where they
-   * are (decodeFill says why), and so do those of the other results and queries here.
+   * Builds the result of the last per-call order command (its record `r`) from the core's outputs.
+   * Numbers read from the core's slots go into results as small integers where they are (decodeFill
+   * says why), and so do those of the other results and queries here.
    */
   private orderResult(r: Float64Array): OrderResult {
     const out = this.out;

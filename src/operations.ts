@@ -391,13 +391,8 @@ export function batchFaultError(slots: Float64Array, fault: BatchFault): Error {
 
 /** Writes a validated request as a command record at `offset` of `slots`. */
 export type RequestEncoder = (request: unknown, slots: Float64Array, offset: number) => void;
-/**
- * Checks a request and writes it as a command record into `checkedRecord`; returns its timestamp as
- * the request holds it (0 for an op without one): the same number as the record's, but a value the
- * results can carry as it is, where one read back from the record is boxed again for every object
- * it goes in.
- */
-export type RequestChecker = (request: unknown) => number;
+/** Checks a request and writes it as a command record into `checkedRecord`. */
+export type RequestChecker = (request: unknown) => void;
 
 /**
  * The record every per-call request is checked into (checkRequest), read by the engine's per-call
@@ -577,8 +572,6 @@ function compileChecker(spec: OperationSpec, applies: boolean): RequestChecker |
     const call = `core.${spec.method}(${args.join(', ')})`;
     lines.push(`try {\n${OUTCOME_METHODS.has(spec.method) ? `return ${call}` : call};\n} catch (error) {\nthrow new h.CoreCallFailure(error);\n}`);
     lines.push('return 0;');
-  } else {
-    lines.push(spec.fields.some((field) => field.name === 'timestamp') ? 'return v_timestamp;' : 'return 0;');
   }
   return applies
     ? compile<RequestApplier>(`apply_${spec.method}`, ['r', 'core'], lines.join('\n'), checkedRecord)

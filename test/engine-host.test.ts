@@ -159,6 +159,13 @@ describeEachBackend('per-call results after a restore and memory growth', (backe
     expect(engine.placeLimit({ trader: 4, asset: 1, side: 'bid', price: 100, size: 7, timestamp: 50_000 }))
       .toEqual({ orderId: 40_003, status: 'resting', filled: 0, remaining: 7, fills: [] });
     expect(engine.cancel({ trader: 1, asset: 1, orderId: 1 })).toEqual({ ok: true, remaining: 0 });
-    expect(engine.cancel({ trader: 4, asset: 1, orderId: 40_003 })).toEqual({ ok: true, remaining: 0 });
+    // A rested order and a cancel are returned by the core's call (MatchingCore), not read from
+    // `out`: fills, a refused cancel and a reduce are, and must describe these calls.
+    expect(engine.placeLimit({ trader: 5, asset: 1, side: 'ask', price: 100, size: 3, timestamp: 50_001 }))
+      .toMatchObject({ orderId: 40_004, status: 'filled', filled: 3, remaining: 0 });
+    expect(engine.placeLimit({ trader: 5, asset: 2, side: 'ask', price: 39_999, size: 3, timestamp: 50_002 }))
+      .toMatchObject({ orderId: 40_005, status: 'resting', filled: 2, remaining: 1 });
+    expect(engine.cancel({ trader: 1, asset: 1, orderId: 1 })).toEqual({ ok: false, reason: 'UNKNOWN_ORDER' });
+    expect(engine.reduce({ trader: 4, asset: 1, orderId: 40_003, by: 1 })).toEqual({ ok: true, remaining: 3 });
   });
 });
